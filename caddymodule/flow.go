@@ -1,0 +1,519 @@
+package caddymodule
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/enrollment/phone"
+	"github.com/smsgate/caddy-smsgate/session"
+)
+
+// maxBody bounds what a gate form or JSON body may hold.
+const maxBody = 16 << 10
+
+// flowLifetime bounds a sign-in in progress: long enough to wait for a code
+// and resend it, short enough that a stolen flow cookie soon dies.
+const flowLifetime = 20 * time.Minute
+
+// request is one call to a gate endpoint, with what the gate knows of it.
+type request struct {
+	w     http.ResponseWriter
+	r     *http.Request
+	realm string
+	host  string
+	// user is who is signing in: the first factor's identity, or the user
+	// named on the login page. Empty before login with identity "none".
+	user string
+	// flow is the sign-in in progress (a fresh one if the cookie was missing).
+	flow *session.FlowClaims
+	json bool
+	// form holds the submitted fields of a POST.
+	form map[string]string
+}
+
+// serveGate serves the pages under PathPrefix.
+func (g *Gate) serveGate(w http.ResponseWriter, r *http.Request) error {
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("X-Frame-Options", "DENY")
+
+	req := &request{w: w, r: r, realm: g.realmOf(r), host: hostOf(r), json: acceptsJSON(r)}
+	prior, ok := g.priorIdentity(r)
+	if !ok {
+		g.noIdentity(w, r)
+		return nil
+	}
+	req.flow = g.readFlow(r, req.realm)
+	req.user = prior
+	if g.Identity == IdentityNone {
+		req.user = req.flow.User
+	}
+
+	var handle func(*request)
+	switch strings.TrimPrefix(r.URL.Path, g.PathPrefix) {
+	case "login":
+		handle = g.login
+	case "enroll":
+		handle = g.enroll
+	case "verify":
+		handle = g.verify
+	case "logout":
+		handle = g.logout
+	default:
+		g.fail(req, http.StatusNotFound, "not_found", "There is no such page.")
+		return nil
+	}
+
+	switch r.Method {
+	case http.MethodGet:
+		if rd := r.URL.Query().Get("rd"); rd != "" {
+			req.flow.RD = safeRedirect(rd, g.RedirectHosts)
+		}
+	case http.MethodPost:
+		if !g.readForm(req) {
+			return nil
+		}
+	default:
+		w.Header().Set("Allow", "GET, POST")
+		g.fail(req, http.StatusMethodNotAllowed, "method_not_allowed", "Use GET or POST.")
+		return nil
+	}
+	handle(req)
+	return nil
+}
+
+// readForm parses a POST and checks that it came from the gate's own page:
+// a form must echo the flow's csrf token; a JSON body must come with an
+// Origin header naming this site. It answers the request itself when not.
+func (g *Gate) readForm(req *request) bool {
+	r := req.r
+	r.Body = http.MaxBytesReader(req.w, r.Body, maxBody)
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	req.form = make(map[string]string)
+	if ct == "application/json" {
+		req.json = true
+		if err := json.NewDecoder(r.Body).Decode(&req.form); err != nil {
+			g.fail(req, http.StatusBadRequest, "bad_request", "The request body must be a JSON object of strings, at most 16 KiB.")
+			return false
+		}
+		if !sameOrigin(r) {
+			g.fail(req, http.StatusForbidden, "bad_origin", "This request did not come from this site.")
+			return false
+		}
+		return true
+	}
+	if err := r.ParseForm(); err != nil {
+		g.fail(req, http.StatusBadRequest, "bad_request", "The form could not be read.")
+		return false
+	}
+	for k, v := range r.PostForm {
+		req.form[k] = v[0]
+	}
+	token := req.form["csrf"]
+	if req.flow.IssuedAt == nil || token == "" || subtle.ConstantTimeCompare([]byte(token), []byte(req.flow.CSRF)) != 1 {
+		g.logger.Info("form refused: csrf token missing or wrong", zap.String("path", r.URL.Path))
+		g.fail(req, http.StatusForbidden, "bad_csrf", "This form has expired. Go back, reload the page and try again.")
+		return false
+	}
+	return true
+}
+
+// sameOrigin reports whether the request's Origin is this site.
+func sameOrigin(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return origin != "" && strings.EqualFold(origin, scheme+"://"+r.Host)
+}
+
+// login identifies the user (identity "none"), or, with a first factor,
+// sends them on to the right step.
+func (g *Gate) login(req *request) {
+	if g.Identity != IdentityNone {
+		g.goTo(req, g.nextStep(req))
+		return
+	}
+	if req.r.Method == http.MethodGet {
+		req.flow.User, req.flow.Challenge = "", ""
+		g.page(req, http.StatusOK, "login", pageData{})
+		return
+	}
+	name := strings.TrimSpace(req.form["username"])
+	if name == "" || len(name) > 256 {
+		g.page(req, http.StatusBadRequest, "login", pageData{Error: "Enter your username or phone number."})
+		return
+	}
+	user, e164 := g.lookup(req.r.Context(), req.realm, name)
+	if user == "" {
+		// An unknown user gets a decoy challenge: the same records, the same
+		// pages and answers, and no message.
+		user = name
+	}
+	g.discardChallenge(req)
+	c, err := g.codes.Start(req.r.Context(), req.realm, req.host, user, e164, enrollment.Verify)
+	if err != nil {
+		g.sendFailed(req, err, "login")
+		return
+	}
+	if e164 != "" {
+		g.audit("code_sent", user, e164, zap.String("purpose", enrollment.Verify))
+	} else {
+		g.logger.Info("login for an unknown user; no code sent")
+	}
+	req.flow.User, req.flow.Challenge = user, c.ID
+	g.goTo(req, "verify")
+}
+
+// lookup finds a user by name or by phone number: provisioned users first,
+// then devices in the store. It returns "" for a user it does not know.
+func (g *Gate) lookup(ctx context.Context, realm, name string) (user, e164 string) {
+	if u, ok := g.users[name]; ok {
+		return u.Name, u.Phone
+	}
+	if num, err := phone.Parse(name, g.DefaultRegion); err == nil {
+		if u, ok := g.phones[num]; ok {
+			return u.Name, u.Phone
+		}
+		return "", ""
+	}
+	if d, err := g.codes.Device(ctx, realm, name); err == nil && d != nil {
+		return name, d.Phone
+	}
+	return "", ""
+}
+
+// phoneOf is the phone a user signs in with: provisioned, else enrolled.
+func (g *Gate) phoneOf(ctx context.Context, realm, user string) (string, error) {
+	if u, ok := g.users[user]; ok {
+		return u.Phone, nil
+	}
+	d, err := g.codes.Device(ctx, realm, user)
+	if err != nil || d == nil {
+		return "", err
+	}
+	return d.Phone, nil
+}
+
+// nextStep is where a user with a first factor goes: verify when a phone is
+// known, enroll when it is not (and enrollment is open), or a dead end.
+func (g *Gate) nextStep(req *request) string {
+	if g.Identity == IdentityNone {
+		if req.user == "" {
+			return "login"
+		}
+		return "verify"
+	}
+	num, err := g.phoneOf(req.r.Context(), req.realm, req.user)
+	switch {
+	case err != nil:
+		g.logger.Error("reading device", zap.String("user", req.user), zap.Error(err))
+		return "error"
+	case num != "":
+		return "verify"
+	case g.Enrollment == EnrollmentOpen:
+		return "enroll"
+	default:
+		return "closed"
+	}
+}
+
+// goTo sends the user to a step: a 303 redirect, or a JSON answer naming it.
+func (g *Gate) goTo(req *request, step string) {
+	switch step {
+	case "error":
+		g.unavailable(req)
+		return
+	case "closed":
+		g.audit("not_enrolled", req.user, "")
+		g.fail(req, http.StatusForbidden, "not_enrolled", "No phone is enrolled for your account. Ask your administrator to add one.")
+		return
+	}
+	g.saveFlow(req)
+	next := g.PathPrefix + step
+	if req.json {
+		writeJSON(req.w, http.StatusOK, map[string]string{"status": "continue", "next": next})
+		return
+	}
+	http.Redirect(req.w, req.r, next, http.StatusSeeOther)
+}
+
+// enroll takes a new phone number and sends it a code.
+func (g *Gate) enroll(req *request) {
+	if step := g.nextStep(req); step != "enroll" {
+		g.goTo(req, step)
+		return
+	}
+	if req.r.Method == http.MethodGet {
+		g.page(req, http.StatusOK, "enroll", pageData{})
+		return
+	}
+	input := req.form["phone"]
+	e164, err := phone.Parse(input, g.DefaultRegion)
+	if err != nil {
+		g.page(req, http.StatusBadRequest, "enroll", pageData{Error: sentence(err), Phone: trimInput(input)})
+		return
+	}
+	g.discardChallenge(req)
+	c, err := g.codes.Start(req.r.Context(), req.realm, req.host, req.user, e164, enrollment.Enroll)
+	if err != nil {
+		g.sendFailed(req, err, "enroll")
+		return
+	}
+	g.audit("code_sent", req.user, e164, zap.String("purpose", enrollment.Enroll))
+	req.flow.Challenge = c.ID
+	g.goTo(req, "verify")
+}
+
+// discardChallenge kills the flow's pending challenge: a new number or a
+// new sign-in means a new code, and the old one stops working.
+func (g *Gate) discardChallenge(req *request) {
+	if req.flow.Challenge != "" {
+		if err := g.codes.Discard(req.r.Context(), req.realm, req.flow.Challenge); err != nil {
+			g.logger.Error("discarding challenge", zap.Error(err))
+		}
+		req.flow.Challenge = ""
+	}
+}
+
+// verify shows the code form, sends or resends a code (POST action "send"
+// or "resend"), and checks a code (field "code").
+func (g *Gate) verify(req *request) {
+	if req.user == "" && g.Identity == IdentityNone {
+		g.goTo(req, "login")
+		return
+	}
+	ctx := req.r.Context()
+	c, cerr := g.codes.Challenge(ctx, req.realm, req.flow.Challenge)
+	if cerr == nil && c.User != req.user {
+		c, cerr = nil, enrollment.ErrNoChallenge // another user's flow: not ours to finish
+	}
+	if cerr != nil && !errors.Is(cerr, enrollment.ErrNoChallenge) {
+		g.logger.Error("reading challenge", zap.Error(cerr))
+		g.unavailable(req)
+		return
+	}
+	if c == nil && g.Identity != IdentityNone {
+		// No code pending: only a user with a phone may ask for one here.
+		if step := g.nextStep(req); step != "verify" {
+			g.goTo(req, step)
+			return
+		}
+	}
+
+	action := req.form["action"]
+	switch {
+	case req.r.Method == http.MethodGet:
+		g.page(req, http.StatusOK, "verify", g.verifyData(req, c, ""))
+	case action == "send":
+		g.sendCode(req)
+	case action == "resend":
+		if c == nil {
+			g.sendCode(req)
+			return
+		}
+		nc, err := g.codes.Resend(ctx, req.realm, req.host, c.ID)
+		var cool *enrollment.CooldownError
+		switch {
+		case errors.As(err, &cool):
+			req.w.Header().Set("Retry-After", retryAfter(cool.Wait))
+			g.page(req, http.StatusTooManyRequests, "verify", g.verifyData(req, c, sentence(err)))
+		case err != nil:
+			g.sendFailed(req, err, "verify")
+		default:
+			if nc.Phone != "" {
+				g.audit("code_sent", req.user, nc.Phone, zap.String("purpose", nc.Purpose), zap.Int("resend", nc.Resends))
+			}
+			req.flow.Challenge = nc.ID
+			g.goTo(req, "verify")
+		}
+	default:
+		g.checkCode(req, c)
+	}
+}
+
+// sendCode sends a code to the user's known phone. After a login, an
+// unknown user gets a decoy, as on the login page.
+func (g *Gate) sendCode(req *request) {
+	var e164 string
+	if g.Identity == IdentityNone {
+		_, e164 = g.lookup(req.r.Context(), req.realm, req.user)
+	} else {
+		var err error
+		if e164, err = g.phoneOf(req.r.Context(), req.realm, req.user); err != nil || e164 == "" {
+			if err != nil {
+				g.logger.Error("reading device", zap.Error(err))
+			}
+			g.goTo(req, g.nextStep(req))
+			return
+		}
+	}
+	g.discardChallenge(req)
+	c, err := g.codes.Start(req.r.Context(), req.realm, req.host, req.user, e164, enrollment.Verify)
+	if err != nil {
+		g.sendFailed(req, err, "verify")
+		return
+	}
+	if e164 != "" {
+		g.audit("code_sent", req.user, e164, zap.String("purpose", enrollment.Verify))
+	}
+	req.flow.Challenge = c.ID
+	g.goTo(req, "verify")
+}
+
+// checkCode checks a submitted code and, when it is right, starts a session.
+func (g *Gate) checkCode(req *request, c *enrollment.Challenge) {
+	if c == nil {
+		g.page(req, http.StatusBadRequest, "verify", g.verifyData(req, nil, sentence(enrollment.ErrNoChallenge)))
+		return
+	}
+	code, ok := enrollment.NormalizeCode(req.form["code"], g.CodeLength)
+	if !ok {
+		g.page(req, http.StatusBadRequest, "verify", g.verifyData(req, c, "Enter the "+strconv.Itoa(g.CodeLength)+"-digit code from the message."))
+		return
+	}
+	done, err := g.codes.Check(req.r.Context(), req.realm, c.ID, code)
+	if err != nil {
+		var wrong *enrollment.WrongCodeError
+		switch {
+		case errors.As(err, &wrong), errors.Is(err, enrollment.ErrTooMany),
+			errors.Is(err, enrollment.ErrExpired), errors.Is(err, enrollment.ErrNoChallenge):
+			g.audit("verify_failed", req.user, c.Phone, zap.String("reason", err.Error()))
+			if wrong == nil {
+				c = nil // the challenge is over: offer a new code
+			}
+			g.page(req, http.StatusBadRequest, "verify", g.verifyData(req, c, sentence(err)))
+		default:
+			g.logger.Error("checking code", zap.Error(err))
+			g.unavailable(req)
+		}
+		return
+	}
+	if done.Purpose == enrollment.Enroll {
+		g.audit("enrolled", done.User, done.Phone)
+	}
+	g.audit("verified", done.User, done.Phone)
+	if err := g.startSession(req, done.User); err != nil {
+		g.logger.Error("signing session", zap.Error(err))
+		g.unavailable(req)
+		return
+	}
+	setCookie(req.w, req.r, FlowCookie, "", g.PathPrefix, -1)
+	rd := req.flow.RD
+	if rd == "" {
+		rd = "/"
+	}
+	if req.json {
+		writeJSON(req.w, http.StatusOK, map[string]string{"status": "verified", "redirect": rd})
+		return
+	}
+	http.Redirect(req.w, req.r, rd, http.StatusSeeOther)
+}
+
+// startSession sets the session cookie for user.
+func (g *Gate) startSession(req *request, user string) error {
+	lifetime := time.Duration(g.SessionLifetime)
+	cl := session.Claims{
+		RegisteredClaims: g.sessions.NewClaims(req.realm, user, enrollment.RandomID(), lifetime),
+		AMR:              []string{"sms"},
+	}
+	cl.AuthTime = cl.IssuedAt.Unix()
+	token, err := g.sessions.Sign(cl)
+	if err != nil {
+		return err
+	}
+	setCookie(req.w, req.r, SessionCookie, token, "/", int(lifetime/time.Second))
+	return nil
+}
+
+// logout ends the session here and in the store, so that a copy of the
+// cookie stops working too. A GET shows a confirmation form: a link or an
+// image must not be able to sign anyone out.
+func (g *Gate) logout(req *request) {
+	if req.r.Method == http.MethodGet {
+		g.page(req, http.StatusOK, "logout", pageData{})
+		return
+	}
+	if c, err := req.r.Cookie(SessionCookie); err == nil {
+		cl := new(session.Claims)
+		if g.sessions.Verify(c.Value, req.realm, cl) == nil {
+			ttl := time.Until(cl.ExpiresAt.Time) + session.Leeway
+			if err := g.codes.Store.Put(req.r.Context(), revokedKey(req.realm, cl.ID), []byte{1}, ttl); err != nil {
+				g.logger.Error("revoking session", zap.Error(err))
+				g.unavailable(req)
+				return
+			}
+			g.cache.Remove(req.realm, c.Value)
+			g.audit("signed_out", cl.Subject, "")
+		}
+	}
+	setCookie(req.w, req.r, SessionCookie, "", "/", -1)
+	setCookie(req.w, req.r, FlowCookie, "", g.PathPrefix, -1)
+	if req.json {
+		writeJSON(req.w, http.StatusOK, map[string]string{"status": "signed_out"})
+		return
+	}
+	g.pageNoFlow(req, http.StatusOK, "signed_out", pageData{})
+}
+
+// readFlow returns the sign-in in progress, or a fresh one.
+func (g *Gate) readFlow(r *http.Request, realm string) *session.FlowClaims {
+	if c, err := r.Cookie(FlowCookie); err == nil {
+		fl := new(session.FlowClaims)
+		if g.flows.Verify(c.Value, realm, fl) == nil {
+			return fl
+		}
+	}
+	return &session.FlowClaims{CSRF: enrollment.RandomID()}
+}
+
+// saveFlow signs the flow into its cookie, limited to the gate's pages.
+func (g *Gate) saveFlow(req *request) {
+	fl := req.flow
+	fl.RegisteredClaims = g.flows.NewClaims(req.realm, "", "", flowLifetime)
+	token, err := g.flows.Sign(fl)
+	if err != nil {
+		g.logger.Error("signing flow cookie", zap.Error(err))
+		return
+	}
+	setCookie(req.w, req.r, FlowCookie, token, g.PathPrefix, int(flowLifetime/time.Second))
+}
+
+// sendFailed answers a failed send: a short safe message for the user, the
+// provider's full error for the admin's log.
+func (g *Gate) sendFailed(req *request, err error, page string) {
+	var se *enrollment.SendError
+	if errors.As(err, &se) {
+		g.logger.Error("provider_failed", zap.String("user", req.user), zap.Error(se.Err))
+		data := pageData{Error: sentence(err)}
+		if page == "verify" {
+			data = g.verifyData(req, nil, sentence(err))
+		}
+		g.saveFlow(req)
+		g.page(req, http.StatusServiceUnavailable, page, data)
+		return
+	}
+	g.logger.Error("starting challenge", zap.Error(err))
+	g.unavailable(req)
+}
+
+// audit writes one audit event; numbers are always masked.
+func (g *Gate) audit(event, user, e164 string, fields ...zap.Field) {
+	fs := append([]zap.Field{zap.String("event", event), zap.String("user", user)}, fields...)
+	if e164 != "" {
+		fs = append(fs, zap.String("phone", phone.Mask(e164)))
+	}
+	g.logger.Info(event, fs...)
+}

@@ -1,0 +1,187 @@
+package caddymodule
+
+import (
+	"errors"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/smsgate/caddy-smsgate/providers"
+	"github.com/smsgate/caddy-smsgate/session"
+	"github.com/smsgate/caddy-smsgate/store"
+)
+
+// Cookie names.
+const (
+	SessionCookie = "smsgate_session"
+	FlowCookie    = "smsgate_flow"
+)
+
+// ServeHTTP lets authenticated requests through to next, serves the gate's
+// own pages, and turns everyone else away.
+func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	if strings.HasPrefix(r.URL.Path, g.PathPrefix) {
+		return g.serveGate(w, r)
+	}
+	realm := g.realmOf(r)
+	user, ok := g.priorIdentity(r)
+	if !ok {
+		g.noIdentity(w, r)
+		return nil
+	}
+	if cl := g.session(r, realm); cl != nil && (g.Identity == IdentityNone || cl.Subject == user) {
+		g.admit(r, cl)
+		return next.ServeHTTP(w, r)
+	}
+	if wantsRedirect(r) {
+		http.Redirect(w, r, g.PathPrefix+"login?rd="+url.QueryEscape(r.URL.RequestURI()), http.StatusFound)
+		return nil
+	}
+	writeJSON(w, http.StatusUnauthorized, map[string]string{
+		"error":   "unauthenticated",
+		"message": "sign in with a code sent to your phone",
+		"login":   g.PathPrefix + "login",
+	})
+	return nil
+}
+
+// admit hands the verified identity to the next handlers and takes the
+// session cookie off the request: upstreams must never see the bearer token.
+func (g *Gate) admit(r *http.Request, cl *session.Claims) {
+	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
+	repl.Set("http.auth.user.id", cl.Subject)
+	repl.Set("smsgate.user", cl.Subject)
+	repl.Set("smsgate.auth_time", strconv.FormatInt(cl.AuthTime, 10))
+	repl.Set("smsgate.amr", strings.Join(cl.AMR, " "))
+	stripCookies(r, SessionCookie, FlowCookie)
+}
+
+// priorIdentity returns who the first factor says the user is. With
+// identity "none" there is no first factor, and ok is always true; otherwise
+// an empty identity is not ok: the gate fails closed.
+func (g *Gate) priorIdentity(r *http.Request) (user string, ok bool) {
+	if g.Identity == IdentityNone {
+		return "", true
+	}
+	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
+	user = strings.TrimSpace(repl.ReplaceAll(g.Identity, ""))
+	return user, user != ""
+}
+
+// noIdentity refuses a request that arrived without the first factor the
+// config promised: a misordered handler or a matcher gap, never a reason to
+// let it in or to start enrollment for nobody.
+func (g *Gate) noIdentity(w http.ResponseWriter, r *http.Request) {
+	g.logger.Warn("request without a first-factor identity refused; is basic_auth or forward_auth in front of smsgate for this path?",
+		zap.String("identity", g.Identity), zap.String("path", r.URL.Path))
+	if acceptsJSON(r) {
+		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "unauthenticated", "message": "sign in first"})
+		return
+	}
+	http.Error(w, "401 Unauthorized: sign in first", http.StatusUnauthorized)
+}
+
+// session returns the verified claims of the request's session cookie for
+// realm, or nil. A verified token is cached, so a repeat visit costs a map
+// lookup; a revoked one is never cached.
+func (g *Gate) session(r *http.Request, realm string) *session.Claims {
+	c, err := r.Cookie(SessionCookie)
+	if err != nil || c.Value == "" {
+		return nil
+	}
+	if cl, ok := g.cache.Get(realm, c.Value, g.now()); ok {
+		return cl
+	}
+	cl := new(session.Claims)
+	if err := g.sessions.Verify(c.Value, realm, cl); err != nil {
+		if ce := g.logger.Check(zapcore.DebugLevel, "session cookie refused"); ce != nil {
+			ce.Write(zap.Error(err))
+		}
+		return nil
+	}
+	if _, err := g.store.Get(r.Context(), revokedKey(realm, cl.ID)); !errors.Is(err, store.ErrNotFound) {
+		if err != nil {
+			g.logger.Error("checking session revocation; refusing the session", zap.Error(err))
+		}
+		return nil
+	}
+	g.cache.Add(realm, c.Value, cl)
+	return cl
+}
+
+func revokedKey(realm, sid string) string { return store.Key("revoked", realm, sid) }
+
+// realmOf is the configured realm, or the request's host without port.
+func (g *Gate) realmOf(r *http.Request) string {
+	if g.Realm != "" {
+		return g.Realm
+	}
+	return hostOf(r)
+}
+
+// hostOf is the request's host, lower case, without port.
+func hostOf(r *http.Request) string {
+	host := r.Host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	return strings.ToLower(strings.Trim(host, "[]"))
+}
+
+// wantsRedirect tells a browser's page load from everything else: API
+// clients, HEAD, OPTIONS (CORS preflight) and WebSocket upgrades get 401,
+// never a redirect.
+func wantsRedirect(r *http.Request) bool {
+	if r.Method != http.MethodGet || r.Header.Get("Upgrade") != "" {
+		return false
+	}
+	return strings.Contains(r.Header.Get("Accept"), "text/html")
+}
+
+// stripCookies removes the named cookies from the request's Cookie headers,
+// keeping all others as they were.
+func stripCookies(r *http.Request, names ...string) {
+	lines := r.Header.Values("Cookie")
+	if len(lines) == 0 {
+		return
+	}
+	var kept []string
+	for _, line := range lines {
+		for part := range strings.SplitSeq(line, ";") {
+			part = strings.TrimSpace(part)
+			name, _, _ := strings.Cut(part, "=")
+			drop := part == ""
+			for _, n := range names {
+				drop = drop || name == n
+			}
+			if !drop {
+				kept = append(kept, part)
+			}
+		}
+	}
+	r.Header.Del("Cookie")
+	if len(kept) > 0 {
+		r.Header.Set("Cookie", strings.Join(kept, "; "))
+	}
+}
+
+// setCookie writes an HttpOnly, SameSite=Lax cookie, Secure except on
+// plain-http localhost (where browsers would refuse it).
+func setCookie(w http.ResponseWriter, r *http.Request, name, value, path string, maxAge int) {
+	http.SetCookie(w, &http.Cookie{
+		Name:     name,
+		Value:    value,
+		Path:     path,
+		MaxAge:   maxAge,
+		HttpOnly: true,
+		Secure:   r.TLS != nil || !providers.IsLocalHost(hostOf(r)),
+		SameSite: http.SameSiteLaxMode,
+	})
+}

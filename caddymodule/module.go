@@ -1,0 +1,334 @@
+// Package caddymodule is smsgate's Caddy glue: the `smsgate` HTTP handler,
+// its Caddyfile syntax, and the gate's pages. The logic of codes and devices
+// lives in package enrollment, storage in package store, tokens in package
+// session; this package wires them to requests.
+package caddymodule
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"go.uber.org/zap"
+
+	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/enrollment/phone"
+	"github.com/smsgate/caddy-smsgate/providers"
+	"github.com/smsgate/caddy-smsgate/session"
+	"github.com/smsgate/caddy-smsgate/store"
+)
+
+func init() {
+	caddy.RegisterModule(Gate{})
+	httpcaddyfile.RegisterHandlerDirective("smsgate", parseCaddyfile)
+	// After basic_auth and forward_auth, so that a first factor (or an SSO's
+	// forward_auth copying in Remote-User) has run when the gate asks who
+	// the user is.
+	httpcaddyfile.RegisterDirectiveOrder("smsgate", httpcaddyfile.After, "forward_auth")
+}
+
+// Defaults of the Gate's settings.
+const (
+	DefaultIdentity        = "{http.auth.user.id}"
+	DefaultPathPrefix      = "/.smsgate/"
+	DefaultSessionLifetime = 12 * time.Hour
+	DefaultCodeLength      = 6
+	DefaultCodeTTL         = 5 * time.Minute
+	DefaultMaxAttempts     = 5
+	DefaultResendCooldown  = 30 * time.Second
+
+	// IdentityNone makes users identify themselves on the login page.
+	IdentityNone = "none"
+	// EnrollmentOpen lets a user with a first factor enroll a phone on first visit.
+	EnrollmentOpen = "open"
+	// EnrollmentClosed admits only users whose phone the admin provisioned.
+	EnrollmentClosed = "closed"
+
+	// keyRecord is where a generated signing secret is kept.
+	keyRecord = "keys/secret"
+)
+
+// Gate is an HTTP handler that lets a request through only with a session
+// earned by proving possession of a phone. Unauthenticated browsers are sent
+// to its pages under PathPrefix; other clients get 401.
+//
+// On success, the next handlers see `{http.auth.user.id}` and
+// `{smsgate.user}`, `{smsgate.auth_time}` and `{smsgate.amr}`, and the
+// session cookie is removed from the request (it is a bearer token).
+type Gate struct {
+	// Namespaces users, devices and sessions (the token's `aud`), so that
+	// sites sharing one store do not share users. Default: the request's
+	// host, without port.
+	Realm string `json:"realm,omitempty"`
+
+	// Where the user's identity comes from: a placeholder set by a first
+	// factor, such as `{http.request.header.Remote-User}` copied in by an
+	// SSO's forward_auth, or "none" to let users name themselves on the
+	// login page (provisioned users only). Default: `{http.auth.user.id}`
+	// (set by basic_auth). An empty identity is refused, never let through.
+	Identity string `json:"identity,omitempty"`
+
+	// "open": a user with a first factor and no phone enrolls one on first
+	// visit (trust on first use). "closed": only provisioned users get in.
+	// Default: open with a first factor, closed with identity "none".
+	Enrollment string `json:"enrollment,omitempty"`
+
+	// Users and their phone numbers, provisioned by the admin. A
+	// provisioned number takes precedence over an enrolled one.
+	Users []User `json:"users,omitempty"`
+
+	// How long a session lasts after a code is verified. Default: 12h.
+	SessionLifetime caddy.Duration `json:"session_lifetime,omitempty"`
+
+	// The secret that signs sessions and hashes codes, at least 32 bytes
+	// (use `{env.SMSGATE_SECRET}`). Default: one generated once and kept
+	// in the store, so sessions survive restarts.
+	SigningKey string `json:"signing_key,omitempty"`
+
+	// Number of digits in a code, 6 to 10. Default: 6.
+	CodeLength int `json:"code_length,omitempty"`
+
+	// How long a code is valid, at most 10m. Default: 5m.
+	CodeTTL caddy.Duration `json:"code_ttl,omitempty"`
+
+	// Wrong codes that kill a challenge. Default: 5.
+	MaxAttempts int `json:"max_attempts,omitempty"`
+
+	// Wait before "send again" may send a new code; it doubles with each
+	// resend. Default: 30s.
+	ResendCooldown caddy.Duration `json:"resend_cooldown,omitempty"`
+
+	// Hosts, besides this site, that a sign-in may return to (`rd`): exact
+	// names or `*.example.com`. Default: none, only paths on this site.
+	RedirectHosts []string `json:"redirect_hosts,omitempty"`
+
+	// Where the gate's pages live. Default: `/.smsgate/`.
+	PathPrefix string `json:"path_prefix,omitempty"`
+
+	// Country (ISO 3166 code, e.g. "US") of numbers typed without "+".
+	// Default: none, a "+" is required.
+	DefaultRegion string `json:"default_region,omitempty"`
+
+	// Where devices, challenges and keys are kept. Default: Badger in
+	// Caddy's data directory.
+	StoreRaw json.RawMessage `json:"store,omitempty" caddy:"namespace=smsgate.stores inline_key=module"`
+
+	// Senders of codes, tried in order until one accepts.
+	ProvidersRaw []json.RawMessage `json:"providers,omitempty" caddy:"namespace=smsgate.providers inline_key=provider"`
+
+	store    store.Store
+	codes    *enrollment.Service
+	sessions *session.Keys
+	flows    *session.Keys
+	cache    *session.Cache
+	users    map[string]User // by name
+	phones   map[string]User // by E.164 number
+	logger   *zap.Logger
+	now      func() time.Time
+}
+
+// User is a provisioned user.
+type User struct {
+	// The user's ID, as the first factor names it or as typed at login.
+	Name string `json:"name"`
+	// The phone number in international format, e.g. +14155552671.
+	Phone string `json:"phone"`
+}
+
+// CaddyModule returns the Caddy module information.
+func (Gate) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "http.handlers.smsgate",
+		New: func() caddy.Module { return new(Gate) },
+	}
+}
+
+// now is the clock of every Gate; tests replace it.
+var now = time.Now
+
+// Provision sets defaults, opens the store, loads the providers and the key.
+func (g *Gate) Provision(ctx caddy.Context) error {
+	g.logger = ctx.Logger()
+	g.now = func() time.Time { return now() }
+	g.setDefaults()
+
+	if g.StoreRaw == nil {
+		g.StoreRaw = json.RawMessage(`{"module":"badger"}`)
+	}
+	mod, err := ctx.LoadModule(g, "StoreRaw")
+	if err != nil {
+		return fmt.Errorf("loading store: %v", err)
+	}
+	st, ok := mod.(store.Store)
+	if !ok {
+		return fmt.Errorf("module %T is not a smsgate store", mod)
+	}
+	g.store = st
+
+	var chain providers.Chain
+	if len(g.ProvidersRaw) == 0 {
+		return errors.New("no provider: add one, e.g. `provider log` for local development")
+	}
+	{
+		mods, err := ctx.LoadModule(g, "ProvidersRaw")
+		if err != nil {
+			return fmt.Errorf("loading providers: %v", err)
+		}
+		for _, m := range mods.([]any) {
+			s, ok := m.(providers.Sender)
+			if !ok {
+				return fmt.Errorf("module %T is not a smsgate provider", m)
+			}
+			chain = append(chain, providers.Named{Name: m.(caddy.Module).CaddyModule().ID.Name(), Sender: s})
+		}
+	}
+
+	g.users = make(map[string]User, len(g.Users))
+	g.phones = make(map[string]User, len(g.Users))
+	for i, u := range g.Users {
+		e164, err := phone.Parse(u.Phone, g.DefaultRegion)
+		if err != nil {
+			return fmt.Errorf("user %q: phone %q: %v", u.Name, u.Phone, err)
+		}
+		u.Phone = e164
+		g.Users[i] = u
+		g.users[u.Name] = u
+		g.phones[e164] = u
+	}
+
+	secret, err := g.secret(ctx)
+	if err != nil {
+		return err
+	}
+	g.sessions = session.NewKeys(session.Derive(secret, "session"), g.now)
+	g.flows = session.NewKeys(session.Derive(secret, "flow"), g.now)
+	g.cache = session.NewCache(10000)
+	g.codes = &enrollment.Service{
+		Store:          g.store,
+		Sender:         chain,
+		CodeKey:        session.Derive(secret, "code"),
+		CodeLength:     g.CodeLength,
+		CodeTTL:        time.Duration(g.CodeTTL),
+		MaxAttempts:    g.MaxAttempts,
+		ResendCooldown: time.Duration(g.ResendCooldown),
+		Message:        enrollment.DefaultMessage,
+		Now:            g.now,
+	}
+	return nil
+}
+
+func (g *Gate) setDefaults() {
+	if g.Identity == "" {
+		g.Identity = DefaultIdentity
+	}
+	if g.Enrollment == "" {
+		g.Enrollment = EnrollmentOpen
+		if g.Identity == IdentityNone {
+			g.Enrollment = EnrollmentClosed
+		}
+	}
+	if g.PathPrefix == "" {
+		g.PathPrefix = DefaultPathPrefix
+	}
+	if g.SessionLifetime == 0 {
+		g.SessionLifetime = caddy.Duration(DefaultSessionLifetime)
+	}
+	if g.CodeLength == 0 {
+		g.CodeLength = DefaultCodeLength
+	}
+	if g.CodeTTL == 0 {
+		g.CodeTTL = caddy.Duration(DefaultCodeTTL)
+	}
+	if g.MaxAttempts == 0 {
+		g.MaxAttempts = DefaultMaxAttempts
+	}
+	if g.ResendCooldown == 0 {
+		g.ResendCooldown = caddy.Duration(DefaultResendCooldown)
+	}
+	g.Realm = strings.ToLower(g.Realm)
+	g.DefaultRegion = strings.ToUpper(g.DefaultRegion)
+}
+
+// secret returns the configured signing key, or the one kept in the store,
+// generating it on first start. PutIfAbsent makes instances sharing a store
+// agree on one key.
+func (g *Gate) secret(ctx context.Context) ([]byte, error) {
+	if g.SigningKey != "" {
+		key := caddy.NewReplacer().ReplaceAll(g.SigningKey, "")
+		if key == "" {
+			return nil, errors.New("signing_key is empty: is its environment variable set?")
+		}
+		if len(key) < 32 {
+			return nil, fmt.Errorf("signing_key is %d bytes; it must be at least 32", len(key))
+		}
+		return []byte(key), nil
+	}
+	fresh := make([]byte, 32)
+	_, _ = rand.Read(fresh)
+	if _, err := g.store.PutIfAbsent(ctx, keyRecord, fresh, 0); err != nil {
+		return nil, fmt.Errorf("storing the signing key: %v", err)
+	}
+	key, err := g.store.Get(ctx, keyRecord)
+	if err != nil {
+		return nil, fmt.Errorf("reading the signing key: %v", err)
+	}
+	return key, nil
+}
+
+// Validate checks the configuration.
+func (g *Gate) Validate() error {
+	switch g.Enrollment {
+	case EnrollmentOpen, EnrollmentClosed:
+	default:
+		return fmt.Errorf("enrollment must be %q or %q, not %q", EnrollmentOpen, EnrollmentClosed, g.Enrollment)
+	}
+	if g.Identity == IdentityNone && g.Enrollment == EnrollmentOpen {
+		return errors.New("enrollment open needs a first factor: with identity none, anyone could enroll as anyone")
+	}
+	if g.Identity != IdentityNone && !strings.Contains(g.Identity, "{") {
+		return fmt.Errorf("identity must be a placeholder such as %s, or none; %q would name every visitor the same", DefaultIdentity, g.Identity)
+	}
+	if g.CodeLength < 6 || g.CodeLength > 10 {
+		return fmt.Errorf("code_length must be from 6 to 10, not %d", g.CodeLength)
+	}
+	if d := time.Duration(g.CodeTTL); d < 30*time.Second || d > 10*time.Minute {
+		return fmt.Errorf("code_ttl must be from 30s to 10m, not %s", d)
+	}
+	if g.MaxAttempts < 1 || g.MaxAttempts > 10 {
+		return fmt.Errorf("max_attempts must be from 1 to 10, not %d", g.MaxAttempts)
+	}
+	if g.SessionLifetime <= 0 {
+		return errors.New("session_lifetime must be positive")
+	}
+	if g.ResendCooldown < 0 {
+		return errors.New("resend_cooldown must not be negative")
+	}
+	if !strings.HasPrefix(g.PathPrefix, "/") || !strings.HasSuffix(g.PathPrefix, "/") || len(g.PathPrefix) < 3 {
+		return fmt.Errorf("path_prefix must begin and end with '/', like %s", DefaultPathPrefix)
+	}
+	seen := make(map[string]bool)
+	for _, u := range g.Users {
+		if u.Name == "" {
+			return errors.New("a provisioned user has no name")
+		}
+		if seen[u.Name] {
+			return fmt.Errorf("user %q is provisioned twice", u.Name)
+		}
+		seen[u.Name] = true
+	}
+	return nil
+}
+
+// Interface guards
+var (
+	_ caddy.Provisioner           = (*Gate)(nil)
+	_ caddy.Validator             = (*Gate)(nil)
+	_ caddyhttp.MiddlewareHandler = (*Gate)(nil)
+)

@@ -1,0 +1,183 @@
+package caddymodule
+
+import (
+	"bytes"
+	"embed"
+	"encoding/json"
+	"html/template"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"go.uber.org/zap"
+
+	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/enrollment/phone"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+var pages = template.Must(template.ParseFS(templateFS, "templates/*.html"))
+
+// pageData is what a page shows.
+type pageData struct {
+	Error string
+	// Phone is what the user typed, to fill the form again.
+	Phone string
+	// Masked is the phone a pending code went to, when it may be shown.
+	Masked string
+	// Pending says a code was sent and can be typed in.
+	Pending bool
+	// Hidden says a code may have been sent to an account we do not name.
+	Hidden bool
+	// ResendIn is how many seconds remain before "send again".
+	ResendIn int
+}
+
+// view is pageData plus what every page needs.
+type view struct {
+	pageData
+	Step       string
+	Title      string
+	Prefix     string
+	CSRF       string
+	CodeLength int
+}
+
+var titles = map[string]string{
+	"login":      "Sign in",
+	"enroll":     "Add your phone",
+	"verify":     "Enter your code",
+	"logout":     "Sign out",
+	"signed_out": "Signed out",
+	"message":    "Sign-in",
+}
+
+// verifyData describes the verify page for challenge c (nil when no code is
+// pending). The number is shown only when the first factor already proved
+// who the user is; after a login form it could tell who exists.
+func (g *Gate) verifyData(req *request, c *enrollment.Challenge, errMsg string) pageData {
+	d := pageData{Error: errMsg, Hidden: g.Identity == IdentityNone}
+	if c != nil {
+		d.Pending = true
+		if !d.Hidden {
+			d.Masked = phone.Mask(c.Phone)
+		}
+		if wait := c.ResendAt.Sub(g.now()); wait > 0 {
+			d.ResendIn = int((wait + time.Second - 1) / time.Second)
+		}
+	} else if !d.Hidden {
+		if e164, err := g.phoneOf(req.r.Context(), req.realm, req.user); err == nil && e164 != "" {
+			d.Masked = phone.Mask(e164)
+		}
+	}
+	return d
+}
+
+// page renders a step's page (or its JSON) and keeps the flow cookie.
+func (g *Gate) page(req *request, status int, step string, d pageData) {
+	g.saveFlow(req)
+	g.pageNoFlow(req, status, step, d)
+}
+
+// pageNoFlow renders without touching the flow cookie.
+func (g *Gate) pageNoFlow(req *request, status int, step string, d pageData) {
+	if req.json {
+		out := map[string]any{"step": step}
+		if d.Error != "" {
+			out["error"] = errorCode(status)
+			out["message"] = d.Error
+		}
+		if d.Masked != "" {
+			out["phone"] = d.Masked
+		}
+		if step == "verify" {
+			out["code_pending"] = d.Pending
+			if d.ResendIn > 0 {
+				out["resend_in"] = d.ResendIn
+			}
+		}
+		writeJSON(req.w, status, out)
+		return
+	}
+	v := view{pageData: d, Step: step, Title: titles[step], Prefix: g.PathPrefix, CSRF: req.flow.CSRF, CodeLength: g.CodeLength}
+	var buf bytes.Buffer
+	if err := pages.ExecuteTemplate(&buf, "page", v); err != nil {
+		g.logger.Error("rendering page", zap.String("step", step), zap.Error(err))
+		http.Error(req.w, "500 Internal Server Error", http.StatusInternalServerError)
+		return
+	}
+	h := req.w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	req.w.WriteHeader(status)
+	_, _ = req.w.Write(buf.Bytes())
+}
+
+// fail answers with a message page (or JSON error) and no form.
+func (g *Gate) fail(req *request, status int, code, msg string) {
+	if req.json {
+		writeJSON(req.w, status, map[string]string{"error": code, "message": msg})
+		return
+	}
+	g.pageNoFlow(req, status, "message", pageData{Error: msg})
+}
+
+// unavailable answers when the store or a signature failed; the cause is
+// already in the log.
+func (g *Gate) unavailable(req *request) {
+	g.fail(req, http.StatusServiceUnavailable, "unavailable", "Sign-in is unavailable right now. Please try again in a minute.")
+}
+
+func errorCode(status int) string {
+	switch status {
+	case http.StatusTooManyRequests:
+		return "too_many_requests"
+	case http.StatusServiceUnavailable:
+		return "unavailable"
+	case http.StatusForbidden:
+		return "forbidden"
+	default:
+		return "invalid"
+	}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// acceptsJSON reports whether the client asked for JSON rather than a page.
+func acceptsJSON(r *http.Request) bool {
+	accept := r.Header.Get("Accept")
+	return strings.Contains(accept, "application/json") && !strings.Contains(accept, "text/html")
+}
+
+// sentence turns an error's text into a sentence for a page.
+func sentence(err error) string {
+	s := err.Error()
+	r, n := utf8.DecodeRuneInString(s)
+	s = string(unicode.ToUpper(r)) + s[n:]
+	if !strings.HasSuffix(s, ".") {
+		s += "."
+	}
+	return s
+}
+
+// trimInput keeps a re-displayed input short.
+func trimInput(s string) string {
+	if len(s) > phone.MaxInput {
+		return ""
+	}
+	return s
+}
+
+func retryAfter(d time.Duration) string {
+	return strconv.Itoa(int((d + time.Second - 1) / time.Second))
+}

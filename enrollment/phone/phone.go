@@ -1,0 +1,72 @@
+// Package phone turns what a user typed into an E.164 number, refuses
+// numbers that must never receive a code, and masks numbers for display and
+// logs.
+package phone
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/nyaruka/phonenumbers"
+)
+
+// MaxInput is the longest input accepted; E.164 numbers have at most 15
+// digits, and this leaves room for spaces, dashes and brackets.
+const MaxInput = 32
+
+// Errors that Parse returns; their text is safe to show to the user.
+var (
+	ErrMalformed = errors.New("enter a phone number in international format, for example +14155552671")
+	ErrInvalid   = errors.New("this is not a valid phone number")
+	ErrType      = errors.New("this kind of number cannot receive codes; use a mobile number")
+)
+
+// Parse normalises input to E.164. Without a leading "+", defaultRegion (an
+// ISO 3166 code such as "US") says which country the number is in; when it is
+// empty, a "+" is required.
+func Parse(input, defaultRegion string) (string, error) {
+	input = strings.TrimSpace(input)
+	if input == "" || len(input) > MaxInput || !utf8.ValidString(input) {
+		return "", ErrMalformed
+	}
+	for _, r := range input {
+		if !strings.ContainsRune("+0123456789 -().", r) {
+			return "", ErrMalformed
+		}
+	}
+	if !strings.HasPrefix(input, "+") && defaultRegion == "" {
+		return "", ErrMalformed
+	}
+	num, err := phonenumbers.Parse(input, defaultRegion)
+	if err != nil {
+		return "", ErrMalformed
+	}
+	if !phonenumbers.IsValidNumber(num) {
+		return "", ErrInvalid
+	}
+	switch phonenumbers.GetNumberType(num) {
+	case phonenumbers.PREMIUM_RATE, phonenumbers.SHARED_COST, phonenumbers.UAN,
+		phonenumbers.TOLL_FREE, phonenumbers.VOICEMAIL, phonenumbers.PAGER:
+		return "", ErrType
+	}
+	return phonenumbers.Format(num, phonenumbers.E164), nil
+}
+
+// Mask hides all but the country code and the last three digits:
+// +14155552671 becomes +1•••••••671. It is what logs and pages show.
+func Mask(e164 string) string {
+	if !strings.HasPrefix(e164, "+") || len(e164) < 6 {
+		return "•••"
+	}
+	digits := e164[1:]
+	cc := 1
+	if num, err := phonenumbers.Parse(e164, ""); err == nil {
+		cc = len(strconv.Itoa(int(num.GetCountryCode())))
+	}
+	if cc+3 >= len(digits) {
+		cc = 0
+	}
+	return "+" + digits[:cc] + strings.Repeat("•", len(digits)-cc-3) + digits[len(digits)-3:]
+}

@@ -1,0 +1,49 @@
+package phone
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestParse(t *testing.T) {
+	for _, tc := range []struct {
+		in, region, want string
+		err              error
+	}{
+		{"+14155552671", "", "+14155552671", nil},
+		{" +1 (415) 555-2671 ", "", "+14155552671", nil},
+		{"+44 7911 123456", "", "+447911123456", nil},
+		{"(415) 555-2671", "US", "+14155552671", nil},
+		{"4155552671", "", "", ErrMalformed},
+		{"", "", "", ErrMalformed},
+		{"+1415555267a", "", "", ErrMalformed},
+		{"+1" + strings.Repeat("5", 40), "", "", ErrMalformed},
+		{"+1 415 555 2671\x00", "", "", ErrMalformed},
+		{"+٤١٥٥٥٥٢٦٧١", "", "", ErrMalformed},
+		{"+1555", "", "", ErrInvalid},
+		{"+12345", "", "", ErrInvalid},
+		{"+19005550123", "", "", ErrType}, // US premium rate
+		{"+18005550123", "", "", ErrType}, // US toll free
+		{"+448712345678", "", "", ErrType}, // UK shared cost
+	} {
+		got, err := Parse(tc.in, tc.region)
+		if got != tc.want || !errors.Is(err, tc.err) {
+			t.Errorf("Parse(%q, %q) = %q, %v; want %q, %v", tc.in, tc.region, got, err, tc.want, tc.err)
+		}
+	}
+}
+
+func TestMask(t *testing.T) {
+	for in, want := range map[string]string{
+		"+14155552671":  "+1•••••••671",
+		"+447911123456": "+44•••••••456",
+		"+35312345678":  "+353•••••678",
+		"nonsense":      "•••",
+		"+12":           "•••",
+	} {
+		if got := Mask(in); got != want {
+			t.Errorf("Mask(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

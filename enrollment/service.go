@@ -1,0 +1,263 @@
+package enrollment
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/smsgate/caddy-smsgate/enrollment/phone"
+	"github.com/smsgate/caddy-smsgate/providers"
+	"github.com/smsgate/caddy-smsgate/store"
+)
+
+// Purposes of a challenge.
+const (
+	// Enroll proves possession of a new phone; success records the device.
+	Enroll = "enroll"
+	// Verify proves possession of the enrolled phone.
+	Verify = "verify"
+)
+
+// Service sends and checks codes and keeps devices. All its records live in
+// Store under the realm they belong to.
+type Service struct {
+	Store  store.Store
+	Sender providers.Sender
+	// CodeKey is the server secret that code hashes are made with.
+	CodeKey []byte
+	// CodeLength is the number of digits in a code.
+	CodeLength int
+	// CodeTTL is how long a code stays valid.
+	CodeTTL time.Duration
+	// MaxAttempts is how many wrong codes kill a challenge.
+	MaxAttempts int
+	// ResendCooldown is the wait before the first "send again"; it doubles
+	// with every resend.
+	ResendCooldown time.Duration
+	// Message composes the text of a code for a host.
+	Message func(host, code string) string
+	// Now is the clock; tests replace it.
+	Now func() time.Time
+}
+
+// Challenge is one code that was sent (or, for a decoy, pretended to be).
+type Challenge struct {
+	ID      string    `json:"-"`
+	User    string    `json:"user"`
+	Phone   string    `json:"phone,omitempty"` // E.164; empty for a decoy
+	Purpose string    `json:"purpose"`
+	Hash    []byte    `json:"hash"`
+	Expires time.Time `json:"expires"`
+	// ResendAt is the earliest time "send again" is allowed.
+	ResendAt time.Time `json:"resend_at"`
+	Resends  int       `json:"resends,omitempty"`
+}
+
+// Device is a phone enrolled for a user.
+type Device struct {
+	Phone    string    `json:"phone"`
+	Enrolled time.Time `json:"enrolled"`
+}
+
+// Errors of Check and Resend. Their text is safe to show to the user.
+var (
+	ErrNoChallenge = errors.New("this code is no longer valid; request a new one")
+	ErrExpired     = errors.New("this code has expired; request a new one")
+	ErrTooMany     = errors.New("too many wrong codes; request a new one")
+)
+
+// WrongCodeError says a code did not match and how many tries are left.
+type WrongCodeError struct{ Left int }
+
+func (e *WrongCodeError) Error() string {
+	return fmt.Sprintf("wrong code; %d %s left", e.Left, plural(e.Left, "try", "tries"))
+}
+
+// CooldownError says "send again" came too early.
+type CooldownError struct{ Wait time.Duration }
+
+func (e *CooldownError) Error() string {
+	s := int(e.Wait.Round(time.Second) / time.Second)
+	if s < 1 {
+		s = 1
+	}
+	return fmt.Sprintf("please wait %d %s before requesting another code", s, plural(s, "second", "seconds"))
+}
+
+// SendError wraps a delivery failure; the cause is for the admin's log only.
+type SendError struct{ Err error }
+
+func (e *SendError) Error() string { return "the code could not be sent; please try again in a moment" }
+func (e *SendError) Unwrap() error { return e.Err }
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// storeGrace keeps an expired challenge a while longer, so that a late
+// submission hears "expired" rather than "no longer valid".
+const storeGrace = time.Hour
+
+func challengeKey(realm, id string) string { return store.Key("challenge", realm, id) }
+func attemptsKey(realm, id string) string  { return store.Key("attempts", realm, id) }
+func deviceKey(realm, user string) string  { return store.Key("device", realm, user) }
+
+// Start creates a challenge for user and sends its code to e164 (for host's
+// message). With an empty number it makes a decoy: the same records and the
+// same answers, but nothing is sent, so that an unknown user cannot be told
+// from a known one.
+func (s *Service) Start(ctx context.Context, realm, host, user, e164, purpose string) (*Challenge, error) {
+	return s.start(ctx, realm, host, &Challenge{User: user, Phone: e164, Purpose: purpose}, 0)
+}
+
+func (s *Service) start(ctx context.Context, realm, host string, c *Challenge, resends int) (*Challenge, error) {
+	now := s.Now()
+	code := newCode(s.CodeLength)
+	c.ID = RandomID()
+	c.Hash = hashCode(s.CodeKey, c.ID, code)
+	c.Expires = now.Add(s.CodeTTL)
+	c.Resends = resends
+	c.ResendAt = now.Add(s.ResendCooldown << min(resends, 10))
+	if err := s.putChallenge(ctx, realm, c); err != nil {
+		return nil, err
+	}
+	if c.Phone == "" {
+		return c, nil
+	}
+	err := s.Sender.Send(ctx, providers.Message{To: c.Phone, Body: s.Message(host, code), Code: code, Host: host})
+	if err != nil {
+		_ = s.Store.Delete(ctx, challengeKey(realm, c.ID))
+		return nil, &SendError{Err: err}
+	}
+	return c, nil
+}
+
+// Resend replaces challenge id with a new one for the same user and phone,
+// once its cooldown has passed. The old code stops working.
+func (s *Service) Resend(ctx context.Context, realm, host, id string) (*Challenge, error) {
+	c, err := s.Challenge(ctx, realm, id)
+	if err != nil {
+		return nil, err
+	}
+	if wait := c.ResendAt.Sub(s.Now()); wait > 0 {
+		return nil, &CooldownError{Wait: wait}
+	}
+	if err := s.Store.Delete(ctx, challengeKey(realm, id)); err != nil {
+		return nil, err
+	}
+	return s.start(ctx, realm, host, &Challenge{User: c.User, Phone: c.Phone, Purpose: c.Purpose}, c.Resends+1)
+}
+
+// Challenge loads challenge id, or returns ErrNoChallenge.
+func (s *Service) Challenge(ctx context.Context, realm, id string) (*Challenge, error) {
+	if id == "" {
+		return nil, ErrNoChallenge
+	}
+	raw, err := s.Store.Get(ctx, challengeKey(realm, id))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrNoChallenge
+	}
+	if err != nil {
+		return nil, err
+	}
+	var c Challenge
+	if err := json.Unmarshal(raw, &c); err != nil {
+		return nil, fmt.Errorf("challenge record %s: %v", id, err)
+	}
+	c.ID = id
+	return &c, nil
+}
+
+func (s *Service) putChallenge(ctx context.Context, realm string, c *Challenge) error {
+	raw, err := json.Marshal(c)
+	if err != nil {
+		return err
+	}
+	return s.Store.Put(ctx, challengeKey(realm, c.ID), raw, s.CodeTTL+storeGrace)
+}
+
+// Check tests code against challenge id. A right code consumes the
+// challenge: of two concurrent submissions of it, one succeeds. After
+// MaxAttempts wrong codes the challenge is dead. An enrollment that succeeds
+// records the device.
+func (s *Service) Check(ctx context.Context, realm, id, code string) (*Challenge, error) {
+	c, err := s.Challenge(ctx, realm, id)
+	if err != nil {
+		return nil, err
+	}
+	if !s.Now().Before(c.Expires) {
+		return nil, ErrExpired
+	}
+	n, err := s.Store.Incr(ctx, attemptsKey(realm, id), s.CodeTTL+storeGrace)
+	if err != nil {
+		return nil, err
+	}
+	if n > int64(s.MaxAttempts) {
+		_ = s.Store.Delete(ctx, challengeKey(realm, id))
+		return nil, ErrTooMany
+	}
+	// A decoy's code was never sent, so no code is right for it.
+	if c.Phone == "" || !codeMatches(s.CodeKey, id, code, c.Hash) {
+		left := s.MaxAttempts - int(n)
+		if left == 0 {
+			_ = s.Store.Delete(ctx, challengeKey(realm, id))
+			return nil, ErrTooMany
+		}
+		return nil, &WrongCodeError{Left: left}
+	}
+	if _, err := s.Store.Take(ctx, challengeKey(realm, id)); errors.Is(err, store.ErrNotFound) {
+		return nil, ErrNoChallenge // a concurrent submission used it first
+	} else if err != nil {
+		return nil, err
+	}
+	if c.Purpose == Enroll {
+		if err := s.SetDevice(ctx, realm, c.User, c.Phone); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// Device returns the phone enrolled for user, or nil if there is none.
+func (s *Service) Device(ctx context.Context, realm, user string) (*Device, error) {
+	raw, err := s.Store.Get(ctx, deviceKey(realm, user))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var d Device
+	if err := json.Unmarshal(raw, &d); err != nil {
+		return nil, fmt.Errorf("device record of %q: %v", user, err)
+	}
+	return &d, nil
+}
+
+// SetDevice records e164 as user's phone.
+func (s *Service) SetDevice(ctx context.Context, realm, user, e164 string) error {
+	if _, err := phone.Parse(e164, ""); err != nil {
+		return fmt.Errorf("device of %q: %v", user, err)
+	}
+	raw, err := json.Marshal(Device{Phone: e164, Enrolled: s.Now().UTC()})
+	if err != nil {
+		return err
+	}
+	return s.Store.Put(ctx, deviceKey(realm, user), raw, 0)
+}
+
+// DefaultMessage is the text of a code: a line for people, then the
+// origin-bound line (`@host #code`) that lets browsers fill the code in (WebOTP).
+func DefaultMessage(host, code string) string {
+	return fmt.Sprintf("Your %s verification code is %s.\n\n@%s #%s", host, code, host, code)
+}
+
+// Discard deletes challenge id, so that its code stops working.
+func (s *Service) Discard(ctx context.Context, realm, id string) error {
+	return s.Store.Delete(ctx, challengeKey(realm, id))
+}

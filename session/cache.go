@@ -1,0 +1,55 @@
+package session
+
+import (
+	"sync"
+	"time"
+)
+
+// Cache remembers verified session tokens, so a repeat visit costs a map
+// lookup instead of a signature check and a JSON parse. It is bounded; an
+// entry is only served until its token expires.
+type Cache struct {
+	mu      sync.RWMutex
+	entries map[string]*Claims
+	max     int
+}
+
+// NewCache returns a cache holding at most max tokens.
+func NewCache(max int) *Cache {
+	return &Cache{entries: make(map[string]*Claims, max), max: max}
+}
+
+func cacheKey(audience, token string) string { return audience + " " + token }
+
+// Get returns the claims of a token verified earlier for audience that has
+// not expired by now.
+func (c *Cache) Get(audience, token string, now time.Time) (*Claims, bool) {
+	c.mu.RLock()
+	cl, ok := c.entries[cacheKey(audience, token)]
+	c.mu.RUnlock()
+	if !ok || cl.ExpiresAt == nil || !now.Before(cl.ExpiresAt.Time) {
+		return nil, false
+	}
+	return cl, true
+}
+
+// Add remembers verified claims. When the cache is full it drops an
+// arbitrary entry; a dropped token is simply verified again.
+func (c *Cache) Add(audience, token string, cl *Claims) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.entries) >= c.max {
+		for k := range c.entries {
+			delete(c.entries, k)
+			break
+		}
+	}
+	c.entries[cacheKey(audience, token)] = cl
+}
+
+// Remove forgets one token (after logout).
+func (c *Cache) Remove(audience, token string) {
+	c.mu.Lock()
+	delete(c.entries, cacheKey(audience, token))
+	c.mu.Unlock()
+}

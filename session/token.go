@@ -1,0 +1,102 @@
+// Package session signs and verifies the gate's JWTs: the session cookie
+// that proves a completed verification, and the short-lived flow cookie that
+// carries a sign-in in progress. Each kind has its own key, derived from one
+// secret, so a token of one kind is never accepted as the other.
+package session
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// Issuer is the `iss` of every token smsgate signs.
+const Issuer = "smsgate"
+
+// Leeway is the clock skew tolerated on `exp`, `nbf` and `iat`.
+const Leeway = 30 * time.Second
+
+// Claims of a session token.
+type Claims struct {
+	jwt.RegisteredClaims
+	// AuthTime is when the user last proved possession of the phone (Unix seconds).
+	AuthTime int64 `json:"auth_time"`
+	// AMR lists the methods used, e.g. ["sms"].
+	AMR []string `json:"amr,omitempty"`
+}
+
+// FlowClaims carry a sign-in in progress between the gate's pages. They
+// live in a signed cookie so that the client cannot edit them.
+type FlowClaims struct {
+	jwt.RegisteredClaims
+	// CSRF is the token every POST form must echo.
+	CSRF string `json:"csrf"`
+	// RD is the checked target to return to after sign-in.
+	RD string `json:"rd,omitempty"`
+	// User is who is signing in when identity comes from the login form.
+	User string `json:"usr,omitempty"`
+	// Challenge is the ID of the code challenge that was sent, if any.
+	Challenge string `json:"ch,omitempty"`
+}
+
+// Keys signs and verifies tokens of one kind with HS256.
+type Keys struct {
+	key []byte
+	now func() time.Time
+}
+
+// Derive turns the server secret into the key for one purpose, so that
+// the keys of sessions, flows and code hashes are never the same.
+func Derive(secret []byte, purpose string) []byte {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte("smsgate " + purpose + " key v1"))
+	return m.Sum(nil)
+}
+
+// NewKeys returns signing keys for tokens of one kind; now is the clock.
+func NewKeys(key []byte, now func() time.Time) *Keys {
+	return &Keys{key: key, now: now}
+}
+
+// Sign returns the compact JWT of claims.
+func (k *Keys) Sign(claims jwt.Claims) (string, error) {
+	return jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(k.key)
+}
+
+// ErrInvalid wraps every reason a token is refused.
+var ErrInvalid = errors.New("invalid token")
+
+// Verify parses token into claims and checks its signature (HS256 only:
+// `alg: none` and other algorithms are refused), issuer, audience and times.
+func (k *Keys) Verify(token, audience string, claims jwt.Claims) error {
+	_, err := jwt.ParseWithClaims(token, claims, func(*jwt.Token) (any, error) { return k.key, nil },
+		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+		jwt.WithIssuer(Issuer),
+		jwt.WithAudience(audience),
+		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
+		jwt.WithLeeway(Leeway),
+		jwt.WithTimeFunc(k.now),
+	)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	return nil
+}
+
+// NewClaims fills the registered claims of a token valid for lifetime.
+func (k *Keys) NewClaims(audience, subject, id string, lifetime time.Duration) jwt.RegisteredClaims {
+	now := k.now()
+	return jwt.RegisteredClaims{
+		Issuer:    Issuer,
+		Subject:   subject,
+		Audience:  jwt.ClaimStrings{audience},
+		IssuedAt:  jwt.NewNumericDate(now),
+		ExpiresAt: jwt.NewNumericDate(now.Add(lifetime)),
+		ID:        id,
+	}
+}

@@ -1,0 +1,316 @@
+package store
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"github.com/dgraph-io/badger/v4"
+	"go.uber.org/zap"
+)
+
+func init() {
+	caddy.RegisterModule(Badger{})
+}
+
+// databases holds every open Badger database by absolute path. Caddy
+// provisions a new config before it cleans up the old one, and Badger locks
+// its folder, so each path is opened once and shared across reloads; the
+// last Cleanup closes it.
+var databases = caddy.NewUsagePool()
+
+// Badger is the embedded store: a Badger database in a local folder.
+// It is the default, and needs nothing else to run.
+type Badger struct {
+	// Folder of the database. Default: `smsgate` in Caddy's data
+	// directory. A relative path is taken from Caddy's working directory.
+	Path string `json:"path,omitempty"`
+
+	db      *badgerDB
+	absPath string
+}
+
+// CaddyModule returns the Caddy module information.
+func (Badger) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "smsgate.stores.badger",
+		New: func() caddy.Module { return new(Badger) },
+	}
+}
+
+// Provision opens the database, or joins the one already open at that path.
+func (b *Badger) Provision(ctx caddy.Context) error {
+	path := b.Path
+	if path == "" {
+		path = filepath.Join(caddy.AppDataDir(), "smsgate")
+	}
+	path = caddy.NewReplacer().ReplaceKnown(path, "")
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return fmt.Errorf("badger store path %q: %v", path, err)
+	}
+	logger := ctx.Logger()
+	val, _, err := databases.LoadOrNew(abs, func() (caddy.Destructor, error) {
+		return openBadger(abs, logger)
+	})
+	if err != nil {
+		return err
+	}
+	b.db = val.(*badgerDB)
+	b.absPath = abs
+	return nil
+}
+
+// Cleanup releases this config's hold on the database.
+func (b *Badger) Cleanup() error {
+	if b.absPath == "" {
+		return nil
+	}
+	_, err := databases.Delete(b.absPath)
+	return err
+}
+
+// UnmarshalCaddyfile sets up the store from Caddyfile tokens. Syntax:
+//
+//	store badger [<path>]
+func (b *Badger) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	d.Next() // module name
+	if d.NextArg() {
+		b.Path = d.Val()
+	}
+	if d.NextArg() {
+		return d.ArgErr()
+	}
+	for d.NextBlock(0) {
+		switch d.Val() {
+		case "path":
+			if !d.NextArg() {
+				return d.ArgErr()
+			}
+			b.Path = d.Val()
+		default:
+			return d.Errf("unrecognized badger store option '%s'", d.Val())
+		}
+	}
+	return nil
+}
+
+// Get implements Store.
+func (b *Badger) Get(ctx context.Context, key string) ([]byte, error) { return b.db.Get(ctx, key) }
+
+// Put implements Store.
+func (b *Badger) Put(ctx context.Context, key string, value []byte, ttl time.Duration) error {
+	return b.db.Put(ctx, key, value, ttl)
+}
+
+// PutIfAbsent implements Store.
+func (b *Badger) PutIfAbsent(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
+	return b.db.PutIfAbsent(ctx, key, value, ttl)
+}
+
+// Take implements Store.
+func (b *Badger) Take(ctx context.Context, key string) ([]byte, error) { return b.db.Take(ctx, key) }
+
+// Delete implements Store.
+func (b *Badger) Delete(ctx context.Context, key string) error { return b.db.Delete(ctx, key) }
+
+// Incr implements Store.
+func (b *Badger) Incr(ctx context.Context, key string, ttl time.Duration) (int64, error) {
+	return b.db.Incr(ctx, key, ttl)
+}
+
+// badgerDB is one open database, shared by every config that names its path.
+type badgerDB struct {
+	db   *badger.DB
+	stop chan struct{}
+	done chan struct{}
+}
+
+// OpenBadger opens a database outside Caddy (tests, command-line tools).
+// The caller must Close it.
+func OpenBadger(path string) (Store, func() error, error) {
+	db, err := openBadger(path, zap.NewNop())
+	if err != nil {
+		return nil, nil, err
+	}
+	return db, db.Destruct, nil
+}
+
+func openBadger(path string, logger *zap.Logger) (*badgerDB, error) {
+	if err := os.MkdirAll(path, 0o700); err != nil {
+		return nil, fmt.Errorf("badger store: %v", err)
+	}
+	// Small tables and logs: smsgate's records are tiny, and a gate in front
+	// of a home server should not cost hundreds of MiB of memory.
+	opts := badger.DefaultOptions(path).
+		WithLogger(badgerLogger{logger.Sugar()}).
+		WithNumVersionsToKeep(1).
+		WithMemTableSize(8 << 20).
+		WithValueLogFileSize(64 << 20).
+		WithBlockCacheSize(16 << 20).
+		WithIndexCacheSize(8 << 20).
+		WithNumCompactors(2)
+	db, err := badger.Open(opts)
+	if err != nil {
+		return nil, fmt.Errorf("opening badger store at %s: %v", path, err)
+	}
+	bdb := &badgerDB{db: db, stop: make(chan struct{}), done: make(chan struct{})}
+	go bdb.collectGarbage()
+	return bdb, nil
+}
+
+// collectGarbage reclaims value-log space left by expired and deleted records.
+func (b *badgerDB) collectGarbage() {
+	defer close(b.done)
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-b.stop:
+			return
+		case <-t.C:
+			for b.db.RunValueLogGC(0.5) == nil {
+			}
+		}
+	}
+}
+
+// Destruct closes the database; the usage pool calls it after the last Cleanup.
+func (b *badgerDB) Destruct() error {
+	close(b.stop)
+	<-b.done
+	return b.db.Close()
+}
+
+func (b *badgerDB) Get(_ context.Context, key string) ([]byte, error) {
+	var val []byte
+	err := b.db.View(func(txn *badger.Txn) error {
+		item, err := txn.Get([]byte(key))
+		if err != nil {
+			return err
+		}
+		val, err = item.ValueCopy(nil)
+		return err
+	})
+	return val, notFound(err)
+}
+
+func (b *badgerDB) Put(_ context.Context, key string, value []byte, ttl time.Duration) error {
+	return b.update(func(txn *badger.Txn) error {
+		return txn.SetEntry(entry(key, value, ttl))
+	})
+}
+
+func (b *badgerDB) PutIfAbsent(_ context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
+	var wrote bool
+	err := b.update(func(txn *badger.Txn) error {
+		wrote = false
+		_, err := txn.Get([]byte(key))
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, badger.ErrKeyNotFound) {
+			return err
+		}
+		wrote = true
+		return txn.SetEntry(entry(key, value, ttl))
+	})
+	return wrote, err
+}
+
+func (b *badgerDB) Take(_ context.Context, key string) ([]byte, error) {
+	var val []byte
+	err := b.update(func(txn *badger.Txn) error {
+		item, err := txn.Get([]byte(key))
+		if err != nil {
+			return err
+		}
+		if val, err = item.ValueCopy(nil); err != nil {
+			return err
+		}
+		return txn.Delete([]byte(key))
+	})
+	return val, notFound(err)
+}
+
+func (b *badgerDB) Delete(_ context.Context, key string) error {
+	return b.update(func(txn *badger.Txn) error { return txn.Delete([]byte(key)) })
+}
+
+func (b *badgerDB) Incr(_ context.Context, key string, ttl time.Duration) (int64, error) {
+	var n int64
+	err := b.update(func(txn *badger.Txn) error {
+		n = 1
+		e := entry(key, nil, ttl)
+		item, err := txn.Get([]byte(key))
+		switch {
+		case err == nil:
+			err = item.Value(func(v []byte) error {
+				if len(v) != 8 {
+					return fmt.Errorf("counter %q holds %d bytes, not 8", key, len(v))
+				}
+				n = int64(binary.BigEndian.Uint64(v)) + 1
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			e.ExpiresAt = item.ExpiresAt() // a window does not slide
+		case !errors.Is(err, badger.ErrKeyNotFound):
+			return err
+		}
+		e.Value = binary.BigEndian.AppendUint64(nil, uint64(n))
+		return txn.SetEntry(e)
+	})
+	return n, err
+}
+
+// update runs fn in a read-write transaction, retrying when a concurrent
+// transaction touched the same key (Badger's optimistic concurrency).
+func (b *badgerDB) update(fn func(*badger.Txn) error) error {
+	for i := 0; ; i++ {
+		err := b.db.Update(fn)
+		if !errors.Is(err, badger.ErrConflict) || i == 100 {
+			return err
+		}
+	}
+}
+
+func entry(key string, value []byte, ttl time.Duration) *badger.Entry {
+	e := badger.NewEntry([]byte(key), value)
+	if ttl > 0 {
+		e = e.WithTTL(ttl)
+	}
+	return e
+}
+
+func notFound(err error) error {
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return ErrNotFound
+	}
+	return err
+}
+
+// badgerLogger sends Badger's own messages to Caddy's log, leaving out its
+// chatty informational lines.
+type badgerLogger struct{ l *zap.SugaredLogger }
+
+func (l badgerLogger) Errorf(f string, a ...any)   { l.l.Errorf(f, a...) }
+func (l badgerLogger) Warningf(f string, a ...any) { l.l.Warnf(f, a...) }
+func (l badgerLogger) Infof(string, ...any)        {}
+func (l badgerLogger) Debugf(string, ...any)       {}
+
+// Interface guards
+var (
+	_ Store                 = (*Badger)(nil)
+	_ Store                 = (*badgerDB)(nil)
+	_ caddy.Provisioner     = (*Badger)(nil)
+	_ caddy.CleanerUpper    = (*Badger)(nil)
+	_ caddyfile.Unmarshaler = (*Badger)(nil)
+)

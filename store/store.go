@@ -1,0 +1,61 @@
+// Package store defines the storage smsgate needs — short-lived records,
+// atomic counters and lasting records — in a shape that both an embedded
+// database (Badger) and a network one (Redis: SET PX, SET NX, GETDEL, INCR)
+// implement directly, so the gate's logic never depends on which one runs.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// ErrNotFound is returned when a key does not exist or has expired.
+var ErrNotFound = errors.New("store: not found")
+
+// Store is a key-value store with per-key expiry. A ttl of 0 means the
+// record lasts until deleted. Implementations must be safe for concurrent use,
+// and every method must be atomic on its own key.
+type Store interface {
+	// Get returns the value of key, or ErrNotFound.
+	Get(ctx context.Context, key string) ([]byte, error)
+	// Put writes key unconditionally.
+	Put(ctx context.Context, key string, value []byte, ttl time.Duration) error
+	// PutIfAbsent writes key only if it does not exist yet and reports
+	// whether it wrote. Two instances racing to create a key agree on one value.
+	PutIfAbsent(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error)
+	// Take returns the value of key and deletes it in one step, or
+	// ErrNotFound: of several concurrent callers, exactly one gets the value.
+	Take(ctx context.Context, key string) ([]byte, error)
+	// Delete removes key; deleting a missing key is not an error.
+	Delete(ctx context.Context, key string) error
+	// Incr adds one to the counter at key and returns the new value. A new
+	// counter starts at 1 and expires after ttl; later increments keep
+	// the original expiry, so a counter is a fixed window.
+	Incr(ctx context.Context, key string, ttl time.Duration) (int64, error)
+}
+
+// Key joins parts into a store key. Parts are escaped so that a user name
+// containing the separator cannot reach into another user's records.
+func Key(parts ...string) string {
+	n := 0
+	for _, p := range parts {
+		n += len(p) + 1
+	}
+	b := make([]byte, 0, n)
+	for i, p := range parts {
+		if i > 0 {
+			b = append(b, '/')
+		}
+		for j := 0; j < len(p); j++ {
+			c := p[j]
+			switch c {
+			case '/', '%':
+				b = append(b, '%', "0123456789ABCDEF"[c>>4], "0123456789ABCDEF"[c&15])
+			default:
+				b = append(b, c)
+			}
+		}
+	}
+	return string(b)
+}

@@ -1,0 +1,174 @@
+// Package storetest is the conformance suite every store.Store passes:
+// the same tests run against Badger on disk and, later, a real Redis.
+package storetest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/smsgate/caddy-smsgate/store"
+)
+
+// Run runs the suite against the store returned by open. Each subtest gets
+// its own key prefix, so one store may serve them all.
+func Run(t *testing.T, open func(t *testing.T) store.Store) {
+	ctx := context.Background()
+	s := open(t)
+	key := func(t *testing.T, name string) string { return store.Key("test", t.Name(), name) }
+
+	t.Run("GetMissing", func(t *testing.T) {
+		if _, err := s.Get(ctx, key(t, "none")); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("Get of a missing key: err = %v, want ErrNotFound", err)
+		}
+	})
+
+	t.Run("PutGetDelete", func(t *testing.T) {
+		k := key(t, "a")
+		if err := s.Put(ctx, k, []byte("one"), 0); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Put(ctx, k, []byte("two"), time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.Get(ctx, k)
+		if err != nil || string(got) != "two" {
+			t.Fatalf("Get = %q, %v; want two", got, err)
+		}
+		if err := s.Delete(ctx, k); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Delete(ctx, k); err != nil {
+			t.Fatalf("deleting a missing key: %v", err)
+		}
+		if _, err := s.Get(ctx, k); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("Get after Delete: %v", err)
+		}
+	})
+
+	t.Run("PutIfAbsent", func(t *testing.T) {
+		k := key(t, "k")
+		ok, err := s.PutIfAbsent(ctx, k, []byte("first"), 0)
+		if err != nil || !ok {
+			t.Fatalf("first PutIfAbsent = %v, %v", ok, err)
+		}
+		ok, err = s.PutIfAbsent(ctx, k, []byte("second"), 0)
+		if err != nil || ok {
+			t.Fatalf("second PutIfAbsent = %v, %v; want false", ok, err)
+		}
+		if got, _ := s.Get(ctx, k); string(got) != "first" {
+			t.Fatalf("value = %q, want first", got)
+		}
+	})
+
+	t.Run("PutIfAbsentRace", func(t *testing.T) {
+		k := key(t, "k")
+		var wg sync.WaitGroup
+		wins := make(chan string, 16)
+		for i := range 16 {
+			wg.Go(func() {
+				v := fmt.Sprint(i)
+				if ok, err := s.PutIfAbsent(ctx, k, []byte(v), 0); err != nil {
+					t.Error(err)
+				} else if ok {
+					wins <- v
+				}
+			})
+		}
+		wg.Wait()
+		close(wins)
+		var won []string
+		for v := range wins {
+			won = append(won, v)
+		}
+		got, _ := s.Get(ctx, k)
+		if len(won) != 1 || won[0] != string(got) {
+			t.Fatalf("winners %v, stored %q: want exactly one winner whose value is stored", won, got)
+		}
+	})
+
+	t.Run("TakeOnce", func(t *testing.T) {
+		k := key(t, "k")
+		if err := s.Put(ctx, k, []byte("v"), time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		got := 0
+		for range 16 {
+			wg.Go(func() {
+				v, err := s.Take(ctx, k)
+				switch {
+				case err == nil:
+					if !bytes.Equal(v, []byte("v")) {
+						t.Errorf("Take = %q", v)
+					}
+					mu.Lock()
+					got++
+					mu.Unlock()
+				case !errors.Is(err, store.ErrNotFound):
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		if got != 1 {
+			t.Fatalf("%d concurrent Takes got the value; want exactly 1", got)
+		}
+	})
+
+	t.Run("IncrAtomic", func(t *testing.T) {
+		k := key(t, "n")
+		var wg sync.WaitGroup
+		for range 8 {
+			wg.Go(func() {
+				for range 25 {
+					if _, err := s.Incr(ctx, k, time.Hour); err != nil {
+						t.Error(err)
+					}
+				}
+			})
+		}
+		wg.Wait()
+		n, err := s.Incr(ctx, k, time.Hour)
+		if err != nil || n != 201 {
+			t.Fatalf("after 200 concurrent increments, Incr = %d, %v; want 201", n, err)
+		}
+	})
+
+	t.Run("Expiry", func(t *testing.T) {
+		if testing.Short() {
+			t.Skip("waits for a real expiry")
+		}
+		rec, ctr := key(t, "rec"), key(t, "ctr")
+		if err := s.Put(ctx, rec, []byte("v"), time.Second); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Incr(ctx, ctr, time.Second); err != nil {
+			t.Fatal(err)
+		}
+		// A later increment must not extend the window.
+		if _, err := s.Incr(ctx, ctr, time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			_, err := s.Get(ctx, rec)
+			n, _ := s.Get(ctx, ctr)
+			if errors.Is(err, store.ErrNotFound) && n == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("records with a 1s TTL still there after 5s")
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		if n, err := s.Incr(ctx, ctr, time.Hour); err != nil || n != 1 {
+			t.Fatalf("Incr after expiry = %d, %v; want a new window at 1", n, err)
+		}
+	})
+}
