@@ -23,8 +23,8 @@ func TestParse(t *testing.T) {
 		{"+٤١٥٥٥٥٢٦٧١", "", "", ErrMalformed},
 		{"+1555", "", "", ErrInvalid},
 		{"+12345", "", "", ErrInvalid},
-		{"+19005550123", "", "", ErrType}, // US premium rate
-		{"+18005550123", "", "", ErrType}, // US toll free
+		{"+19005550123", "", "", ErrType},  // US premium rate
+		{"+18005550123", "", "", ErrType},  // US toll free
 		{"+448712345678", "", "", ErrType}, // UK shared cost
 	} {
 		got, err := Parse(tc.in, tc.region)

@@ -1,0 +1,332 @@
+package caddymodule_test
+
+// Integration tests: the whole flow through a real Caddy, started in-process
+// by caddytest. caddytest holds one Caddy on a fixed admin port, so every
+// such test lives in this package and they run one after another.
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/caddyserver/caddy/v2/caddytest"
+
+	_ "github.com/smsgate/caddy-smsgate"
+)
+
+// demoHash is bcrypt("demo"), cost 10, for basic_auth users in tests.
+const demoHash = "$2a$10$eAjqWKWtJzWGcoO86qpOTe3dpZRbaxiYEpCAQw/3wFkkdxgx/z4cK"
+
+const base = "http://localhost:9080"
+
+// site is a Caddy running one smsgate config, with its log file.
+type site struct {
+	t       *testing.T
+	logFile string
+}
+
+// startSite loads a config whose site block is body (with {DIR} replaced by
+// a fresh store folder) behind the standard test globals.
+func startSite(t *testing.T, body string) *site {
+	t.Helper()
+	dir := t.TempDir()
+	logFile := filepath.Join(dir, "caddy.log")
+	cfg := fmt.Sprintf(`{
+	skip_install_trust
+	admin localhost:2999
+	http_port 9080
+	https_port 9443
+	grace_period 1ns
+	log {
+		output file %s
+		format json
+	}
+}
+%s`, logFile, strings.ReplaceAll(body, "{DIR}", filepath.Join(dir, "store")))
+	caddytest.NewTester(t).InitServer(cfg, "caddyfile")
+	return &site{t: t, logFile: logFile}
+}
+
+// basicSite is the quickstart: basic_auth users alice, bob and demo
+// (password demo), then smsgate with extra options, then a page that shows
+// who got in and which cookies reached it.
+func basicSite(t *testing.T, options string) *site {
+	return startSite(t, fmt.Sprintf(`http://localhost:9080 {
+	basic_auth {
+		alice %[1]s
+		bob %[1]s
+		demo %[1]s
+	}
+	smsgate {
+		store badger {DIR}
+		provider log
+		%[2]s
+	}
+	respond "Hello, {http.auth.user.id}! cookies=[{http.request.header.Cookie}]"
+}`, demoHash, options))
+}
+
+// logEntries returns the JSON log entries whose message is msg.
+func (s *site) logEntries(msg string) []map[string]any {
+	s.t.Helper()
+	f, err := os.Open(s.logFile)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer f.Close()
+	var out []map[string]any
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		var e map[string]any
+		if json.Unmarshal(sc.Bytes(), &e) == nil && e["msg"] == msg {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+var codeInBody = regexp.MustCompile(`#(\d+)$`)
+
+// sent returns how many codes the log provider has written.
+func (s *site) sent() int { return len(s.logEntries("verification code")) }
+
+// lastCode returns the code of the last message and checks its shape.
+func (s *site) lastCode() string {
+	s.t.Helper()
+	msgs := s.logEntries("verification code")
+	if len(msgs) == 0 {
+		s.t.Fatal("no code in the log")
+	}
+	m := msgs[len(msgs)-1]
+	body, _ := m["body"].(string)
+	to, _ := m["to"].(string)
+	if strings.Contains(to, "555") {
+		s.t.Fatalf("log field to = %q is not masked", to)
+	}
+	match := codeInBody.FindStringSubmatch(body)
+	if match == nil {
+		s.t.Fatalf("no origin-bound code line in body %q", body)
+	}
+	return match[1]
+}
+
+// client is one browser: its own cookies, a basic-auth identity (or none),
+// and redirects left for the test to check.
+type client struct {
+	t    *testing.T
+	http *http.Client
+	user string
+	// accept is the Accept header it sends.
+	accept string
+}
+
+func newClient(t *testing.T, user string) *client {
+	jar, _ := cookiejar.New(nil)
+	return &client{t: t, user: user, accept: "text/html,application/xhtml+xml", http: &http.Client{
+		Transport:     caddytest.CreateTestingTransport(),
+		Jar:           jar,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}}
+}
+
+type response struct {
+	*http.Response
+	body string
+}
+
+func (c *client) do(req *http.Request) *response {
+	c.t.Helper()
+	if c.user != "" {
+		req.SetBasicAuth(c.user, "demo")
+	}
+	if req.Header.Get("Accept") == "" {
+		req.Header.Set("Accept", c.accept)
+	}
+	res, err := c.http.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return &response{res, string(b)}
+}
+
+func (c *client) get(path string) *response {
+	req, _ := http.NewRequest(http.MethodGet, base+path, nil)
+	return c.do(req)
+}
+
+func (c *client) post(path string, form url.Values) *response {
+	req, _ := http.NewRequest(http.MethodPost, base+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return c.do(req)
+}
+
+func (c *client) postJSON(path, origin string, v any) *response {
+	b, _ := json.Marshal(v)
+	req, _ := http.NewRequest(http.MethodPost, base+path, strings.NewReader(string(b)))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+	if origin != "" {
+		req.Header.Set("Origin", origin)
+	}
+	return c.do(req)
+}
+
+var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// csrf returns the csrf token of the form on page path.
+func (c *client) csrf(path string) string {
+	c.t.Helper()
+	res := c.get(path)
+	m := csrfField.FindStringSubmatch(res.body)
+	if m == nil {
+		c.t.Fatalf("GET %s: %d, no csrf field in\n%s", path, res.StatusCode, res.body)
+	}
+	return m[1]
+}
+
+func (c *client) cookie(name string) string {
+	u, _ := url.Parse(base + "/.smsgate/")
+	for _, ck := range c.http.Jar.Cookies(u) {
+		if ck.Name == name {
+			return ck.Value
+		}
+	}
+	return ""
+}
+
+func (c *client) setCookie(name, value string) {
+	u, _ := url.Parse(base + "/")
+	c.http.Jar.SetCookies(u, []*http.Cookie{{Name: name, Value: value, Path: "/"}})
+}
+
+func expect(t *testing.T, res *response, status int, location string) {
+	t.Helper()
+	if res.StatusCode != status {
+		t.Fatalf("%s %s: status %d, want %d\n%s", res.Request.Method, res.Request.URL, res.StatusCode, status, res.body)
+	}
+	if loc := res.Header.Get("Location"); loc != location {
+		t.Fatalf("%s %s: Location %q, want %q", res.Request.Method, res.Request.URL, loc, location)
+	}
+}
+
+func expectBody(t *testing.T, res *response, substr string) {
+	t.Helper()
+	if !strings.Contains(res.body, substr) {
+		t.Fatalf("%s %s: body does not contain %q:\n%s", res.Request.Method, res.Request.URL, substr, res.body)
+	}
+}
+
+// enroll takes a client from nothing to a session by enrolling num.
+func enroll(t *testing.T, s *site, c *client, num string) {
+	t.Helper()
+	expect(t, c.get("/"), http.StatusFound, "/.smsgate/login?rd=%2F")
+	expect(t, c.get("/.smsgate/login?rd=%2F"), http.StatusSeeOther, "/.smsgate/enroll")
+	token := c.csrf("/.smsgate/enroll")
+	expect(t, c.post("/.smsgate/enroll", url.Values{"phone": {num}, "csrf": {token}}), http.StatusSeeOther, "/.smsgate/verify")
+	expect(t, c.post("/.smsgate/verify", url.Values{"code": {s.lastCode()}, "csrf": {token}}), http.StatusSeeOther, "/")
+}
+
+func TestFlowEndToEnd(t *testing.T) {
+	s := basicSite(t, "")
+	c := newClient(t, "demo")
+
+	// A visit without a session goes to the gate, keeping its target.
+	expect(t, c.get("/app/page?x=1"), http.StatusFound, "/.smsgate/login?rd=%2Fapp%2Fpage%3Fx%3D1")
+	expect(t, c.get("/.smsgate/login?rd=%2Fapp%2Fpage%3Fx%3D1"), http.StatusSeeOther, "/.smsgate/enroll")
+
+	page := c.get("/.smsgate/enroll")
+	expect(t, page, http.StatusOK, "")
+	expectBody(t, page, `name="phone"`)
+	token := csrfField.FindStringSubmatch(page.body)[1]
+	if s.sent() != 0 {
+		t.Fatal("a GET sent a code")
+	}
+
+	expect(t, c.post("/.smsgate/enroll", url.Values{"phone": {"+1 415 555 2671"}, "csrf": {token}}), http.StatusSeeOther, "/.smsgate/verify")
+	if s.sent() != 1 {
+		t.Fatalf("%d codes sent for one enrollment", s.sent())
+	}
+	verify := c.get("/.smsgate/verify")
+	expectBody(t, verify, `autocomplete="one-time-code" inputmode="numeric"`)
+	expectBody(t, verify, "1•••••••671")
+	if strings.Contains(verify.body, "5552671") {
+		t.Fatal("the verify page shows the full number")
+	}
+
+	res := c.post("/.smsgate/verify", url.Values{"code": {s.lastCode()}, "csrf": {token}})
+	expect(t, res, http.StatusSeeOther, "/app/page?x=1")
+	var sessionCookie *http.Cookie
+	for _, ck := range res.Cookies() {
+		if ck.Name == "smsgate_session" {
+			sessionCookie = ck
+		}
+	}
+	if sessionCookie == nil || !sessionCookie.HttpOnly || sessionCookie.SameSite != http.SameSiteLaxMode || strings.Count(sessionCookie.Value, ".") != 2 {
+		t.Fatalf("session cookie %+v", sessionCookie)
+	}
+
+	// The app sees the user, and never the session cookie; other cookies pass.
+	c.setCookie("app_pref", "dark")
+	app := c.get("/app/page?x=1")
+	expect(t, app, http.StatusOK, "")
+	expectBody(t, app, "Hello, demo!")
+	expectBody(t, app, "app_pref=dark")
+	if strings.Contains(app.body, "smsgate_") {
+		t.Fatalf("a smsgate cookie reached the upstream: %s", app.body)
+	}
+
+	// A new browser session: the phone is known, so verify, not enroll, and
+	// the code is sent only when asked for by POST.
+	c2 := newClient(t, "demo")
+	expect(t, c2.get("/.smsgate/login"), http.StatusSeeOther, "/.smsgate/verify")
+	page = c2.get("/.smsgate/verify")
+	expectBody(t, page, `name="action" value="send"`)
+	expectBody(t, page, "1•••••••671")
+	token2 := csrfField.FindStringSubmatch(page.body)[1]
+	if s.sent() != 1 {
+		t.Fatal("visiting the verify page sent a code")
+	}
+	expect(t, c2.post("/.smsgate/verify", url.Values{"action": {"send"}, "csrf": {token2}}), http.StatusSeeOther, "/.smsgate/verify")
+	expect(t, c2.post("/.smsgate/verify", url.Values{"code": {s.lastCode()}, "csrf": {token2}}), http.StatusSeeOther, "/")
+	expect(t, c2.get("/"), http.StatusOK, "")
+
+	// Logout ends the session, and a saved copy of the cookie is refused.
+	stolen := c2.cookie("smsgate_session")
+	logout := c2.get("/.smsgate/logout")
+	expectBody(t, logout, `action="/.smsgate/logout"`)
+	token2 = csrfField.FindStringSubmatch(logout.body)[1]
+	expect(t, c2.post("/.smsgate/logout", url.Values{"csrf": {token2}}), http.StatusOK, "")
+	expect(t, c2.get("/"), http.StatusFound, "/.smsgate/login?rd=%2F")
+	c3 := newClient(t, "demo")
+	c3.setCookie("smsgate_session", stolen)
+	expect(t, c3.get("/"), http.StatusFound, "/.smsgate/login?rd=%2F")
+
+	// The first browser's session is another session, and still valid.
+	expect(t, c.get("/"), http.StatusOK, "")
+
+	// Audit events were logged with masked numbers only.
+	for _, ev := range []string{"code_sent", "enrolled", "verified", "signed_out"} {
+		if len(s.logEntries(ev)) == 0 {
+			t.Errorf("no %s event in the log", ev)
+		}
+	}
+	raw, _ := os.ReadFile(s.logFile)
+	if strings.Contains(string(raw), "4155552671") {
+		t.Error("the full phone number appears in the log")
+	}
+	if strings.Contains(string(raw), sessionCookie.Value) {
+		t.Error("a session token appears in the log")
+	}
+}

@@ -1,0 +1,263 @@
+package enrollment
+
+import (
+	"context"
+	"errors"
+	"regexp"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/smsgate/caddy-smsgate/providers"
+	"github.com/smsgate/caddy-smsgate/store"
+)
+
+// outbox records what would have been sent, and can be told to fail.
+type outbox struct {
+	mu   sync.Mutex
+	sent []providers.Message
+	err  error
+}
+
+func (o *outbox) Send(_ context.Context, m providers.Message) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.err != nil {
+		return o.err
+	}
+	o.sent = append(o.sent, m)
+	return nil
+}
+
+func (o *outbox) last(t *testing.T) providers.Message {
+	t.Helper()
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if len(o.sent) == 0 {
+		t.Fatal("nothing was sent")
+	}
+	return o.sent[len(o.sent)-1]
+}
+
+type clock struct{ t time.Time }
+
+func (c *clock) now() time.Time          { return c.t }
+func (c *clock) advance(d time.Duration) { c.t = c.t.Add(d) }
+
+func newService(t *testing.T) (*Service, *outbox, *clock) {
+	t.Helper()
+	st, closeDB, err := store.OpenBadger(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = closeDB() })
+	out := &outbox{}
+	clk := &clock{t: time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)}
+	return &Service{
+		Store: st, Sender: out, CodeKey: []byte("0123456789abcdef0123456789abcdef"),
+		CodeLength: 6, CodeTTL: 5 * time.Minute, MaxAttempts: 5, ResendCooldown: 30 * time.Second,
+		Message: DefaultMessage, Now: clk.now,
+	}, out, clk
+}
+
+const realm, host, alice, num = "example.com", "example.com", "alice", "+14155552671"
+
+func wrongOf(code string) string {
+	if code == "000000" {
+		return "000001"
+	}
+	return "000000"
+}
+
+func TestEnrollAndVerify(t *testing.T) {
+	s, out, _ := newService(t)
+	ctx := context.Background()
+	c, err := s.Start(ctx, realm, host, alice, num, Enroll)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := out.last(t)
+	if m.To != num || len(m.Code) != 6 || m.Host != host {
+		t.Fatalf("sent %+v", m)
+	}
+	if want := regexp.MustCompile(`^Your example\.com verification code is \d{6}\.\n\n@example\.com #\d{6}$`); !want.MatchString(m.Body) {
+		t.Fatalf("body %q is not the default message with the WebOTP line", m.Body)
+	}
+	raw, _ := s.Store.Get(ctx, challengeKey(realm, c.ID))
+	if regexp.MustCompile(m.Code).Match(raw) {
+		t.Fatalf("the stored challenge contains the code in clear: %s", raw)
+	}
+	if d, _ := s.Device(ctx, realm, alice); d != nil {
+		t.Fatal("device recorded before the code was verified")
+	}
+	done, err := s.Check(ctx, realm, c.ID, m.Code)
+	if err != nil || done.User != alice || done.Phone != num {
+		t.Fatalf("Check = %+v, %v", done, err)
+	}
+	if d, err := s.Device(ctx, realm, alice); err != nil || d == nil || d.Phone != num {
+		t.Fatalf("Device after enrollment = %+v, %v", d, err)
+	}
+	if _, err := s.Check(ctx, realm, c.ID, m.Code); !errors.Is(err, ErrNoChallenge) {
+		t.Fatalf("reusing a code: %v, want ErrNoChallenge", err)
+	}
+	if d, _ := s.Device(ctx, "other.example", alice); d != nil {
+		t.Fatal("a device leaked into another realm")
+	}
+}
+
+func TestWrongCodesKillTheChallenge(t *testing.T) {
+	s, out, _ := newService(t)
+	ctx := context.Background()
+	c, _ := s.Start(ctx, realm, host, alice, num, Verify)
+	code := out.last(t).Code
+	for i := 1; i <= 4; i++ {
+		_, err := s.Check(ctx, realm, c.ID, wrongOf(code))
+		var wrong *WrongCodeError
+		if !errors.As(err, &wrong) || wrong.Left != 5-i {
+			t.Fatalf("wrong code %d: %v, want %d left", i, err, 5-i)
+		}
+	}
+	if _, err := s.Check(ctx, realm, c.ID, wrongOf(code)); !errors.Is(err, ErrTooMany) {
+		t.Fatalf("fifth wrong code: %v, want ErrTooMany", err)
+	}
+	if _, err := s.Check(ctx, realm, c.ID, code); err == nil {
+		t.Fatal("the right code worked after five wrong ones")
+	}
+}
+
+func TestExpiredCode(t *testing.T) {
+	s, out, clk := newService(t)
+	ctx := context.Background()
+	c, _ := s.Start(ctx, realm, host, alice, num, Verify)
+	clk.advance(5*time.Minute - time.Second)
+	if _, err := s.Check(ctx, realm, c.ID, wrongOf(out.last(t).Code)); err == nil {
+		t.Fatal("wrong code accepted")
+	}
+	clk.advance(time.Second)
+	if _, err := s.Check(ctx, realm, c.ID, out.last(t).Code); !errors.Is(err, ErrExpired) {
+		t.Fatalf("code after 5 minutes: %v, want ErrExpired", err)
+	}
+}
+
+func TestCodeOfAnotherChallenge(t *testing.T) {
+	s, out, _ := newService(t)
+	ctx := context.Background()
+	_, _ = s.Start(ctx, realm, host, alice, num, Enroll)
+	codeA := out.last(t).Code
+	b, _ := s.Start(ctx, realm, host, alice, "+447911123456", Enroll)
+	if codeA == out.last(t).Code {
+		t.Skip("both codes happen to be equal")
+	}
+	if _, err := s.Check(ctx, realm, b.ID, codeA); err == nil {
+		t.Fatal("the code sent to one number verified another")
+	}
+}
+
+func TestResendCooldownDoubles(t *testing.T) {
+	s, out, clk := newService(t)
+	ctx := context.Background()
+	c, _ := s.Start(ctx, realm, host, alice, num, Verify)
+	first := out.last(t).Code
+	var cool *CooldownError
+	if _, err := s.Resend(ctx, realm, host, c.ID); !errors.As(err, &cool) || cool.Wait != 30*time.Second {
+		t.Fatalf("immediate resend: %v, want a 30s cooldown", err)
+	}
+	clk.advance(30 * time.Second)
+	c2, err := s.Resend(ctx, realm, host, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Check(ctx, realm, c.ID, first); !errors.Is(err, ErrNoChallenge) {
+		t.Fatalf("old code after resend: %v, want ErrNoChallenge", err)
+	}
+	if _, err := s.Resend(ctx, realm, host, c2.ID); !errors.As(err, &cool) || cool.Wait != 60*time.Second {
+		t.Fatalf("second resend: %v, want a 60s cooldown", err)
+	}
+	if _, err := s.Check(ctx, realm, c2.ID, out.last(t).Code); err != nil {
+		t.Fatalf("resent code: %v", err)
+	}
+}
+
+func TestConcurrentSubmissionsSucceedOnce(t *testing.T) {
+	s, out, _ := newService(t)
+	ctx := context.Background()
+	c, _ := s.Start(ctx, realm, host, alice, num, Verify)
+	code := out.last(t).Code
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	ok := 0
+	for range 4 {
+		wg.Go(func() {
+			if _, err := s.Check(ctx, realm, c.ID, code); err == nil {
+				mu.Lock()
+				ok++
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if ok != 1 {
+		t.Fatalf("%d of 4 concurrent submissions of one code succeeded; want 1", ok)
+	}
+}
+
+func TestDecoyNeverVerifiesAndSendsNothing(t *testing.T) {
+	s, out, _ := newService(t)
+	ctx := context.Background()
+	c, err := s.Start(ctx, realm, host, "nobody", "", Verify)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.sent) != 0 {
+		t.Fatalf("a decoy sent %d messages", len(out.sent))
+	}
+	for i := range 5 {
+		code := []string{"000000", "123456", "999999", "111111", "424242"}[i]
+		if _, err := s.Check(ctx, realm, c.ID, code); err == nil {
+			t.Fatalf("decoy accepted %s", code)
+		}
+	}
+}
+
+func TestSendFailureLosesNothing(t *testing.T) {
+	s, out, _ := newService(t)
+	ctx := context.Background()
+	out.err = errors.New("gateway answered 500: secret-token-in-body")
+	_, err := s.Start(ctx, realm, host, alice, num, Verify)
+	var se *SendError
+	if !errors.As(err, &se) || !errors.Is(err, out.err) {
+		t.Fatalf("Start with a failing sender: %v", err)
+	}
+	if regexp.MustCompile("secret|500").MatchString(err.Error()) {
+		t.Fatalf("the user-facing text leaks the provider's error: %q", err.Error())
+	}
+	out.err = nil
+	if _, err := s.Start(ctx, realm, host, alice, num, Verify); err != nil {
+		t.Fatalf("retry after a failure: %v", err)
+	}
+}
+
+func TestNormalizeCode(t *testing.T) {
+	for in, want := range map[string]string{"123456": "123456", "123 456": "123456", "123-456": "123456", " 12345": "", "1234567": "", "12345a": "", "１２３４５６": "", "": ""} {
+		got, ok := NormalizeCode(in, 6)
+		if got != want || ok != (want != "") {
+			t.Errorf("NormalizeCode(%q) = %q, %v; want %q", in, got, ok, want)
+		}
+	}
+}
+
+func TestCodesAreUniform(t *testing.T) {
+	seen := map[byte]int{}
+	for range 2000 {
+		c := newCode(6)
+		if len(c) != 6 {
+			t.Fatalf("code %q", c)
+		}
+		seen[c[0]]++
+	}
+	for d := byte('0'); d <= '9'; d++ {
+		if seen[d] < 100 {
+			t.Fatalf("leading digit %c appeared %d times in 2000 codes: %v", d, seen[d], seen)
+		}
+	}
+}

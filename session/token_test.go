@@ -1,0 +1,113 @@
+package session
+
+import (
+	"encoding/base64"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+var secret = []byte("0123456789abcdef0123456789abcdef")
+
+func setup() (*Keys, *Keys, *time.Time) {
+	t0 := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	now := func() time.Time { return t0 }
+	return NewKeys(Derive(secret, "session"), now), NewKeys(Derive(secret, "flow"), now), &t0
+}
+
+func sessionToken(t *testing.T, k *Keys, aud string, lifetime time.Duration) string {
+	t.Helper()
+	tok, err := k.Sign(Claims{RegisteredClaims: k.NewClaims(aud, "alice", "sid1", lifetime), AMR: []string{"sms"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+func TestVerifyAcceptsItsOwnToken(t *testing.T) {
+	k, _, _ := setup()
+	var cl Claims
+	if err := k.Verify(sessionToken(t, k, "a.example", time.Hour), "a.example", &cl); err != nil {
+		t.Fatal(err)
+	}
+	if cl.Subject != "alice" || cl.ID != "sid1" || cl.AMR[0] != "sms" {
+		t.Fatalf("claims %+v", cl)
+	}
+}
+
+func TestVerifyRefuses(t *testing.T) {
+	k, flows, now := setup()
+	good := sessionToken(t, k, "a.example", time.Hour)
+	parts := strings.Split(good, ".")
+	b64 := base64.RawURLEncoding.EncodeToString
+
+	noneTok, _ := jwt.NewWithClaims(jwt.SigningMethodNone, Claims{RegisteredClaims: k.NewClaims("a.example", "alice", "x", time.Hour)}).SignedString(jwt.UnsafeAllowNoneSignatureType)
+	hs512, _ := jwt.NewWithClaims(jwt.SigningMethodHS512, Claims{RegisteredClaims: k.NewClaims("a.example", "alice", "x", time.Hour)}).SignedString(Derive(secret, "session"))
+	otherKey, _ := NewKeys([]byte("another site's secret, 32 bytes!"), func() time.Time { return *now }).Sign(Claims{RegisteredClaims: k.NewClaims("a.example", "alice", "x", time.Hour)})
+	flowTok, _ := flows.Sign(FlowClaims{RegisteredClaims: flows.NewClaims("a.example", "alice", "", time.Hour), CSRF: "x"})
+	noExp := Claims{RegisteredClaims: k.NewClaims("a.example", "alice", "x", time.Hour)}
+	noExp.ExpiresAt = nil
+	noExpTok, _ := k.Sign(noExp)
+	wrongIss := Claims{RegisteredClaims: k.NewClaims("a.example", "alice", "x", time.Hour)}
+	wrongIss.Issuer = "someone-else"
+	wrongIssTok, _ := k.Sign(wrongIss)
+
+	for name, tok := range map[string]string{
+		"alg none":           noneTok,
+		"unsigned":           parts[0] + "." + parts[1] + ".",
+		"tampered payload":   parts[0] + "." + b64([]byte(`{"iss":"smsgate","sub":"admin","aud":["a.example"],"exp":9999999999}`)) + "." + parts[2],
+		"tampered signature": parts[0] + "." + parts[1] + "." + b64([]byte("not the signature at all........")),
+		"other algorithm":    hs512,
+		"other key":          otherKey,
+		"other site":         sessionToken(t, k, "b.example", time.Hour),
+		"flow token":         flowTok,
+		"no expiry":          noExpTok,
+		"other issuer":       wrongIssTok,
+		"garbage":            "not-a-jwt",
+		"empty":              "",
+	} {
+		if err := k.Verify(tok, "a.example", new(Claims)); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+func TestExpiryWithLeeway(t *testing.T) {
+	k, _, now := setup()
+	tok := sessionToken(t, k, "a.example", time.Hour)
+	*now = now.Add(time.Hour + Leeway - time.Second)
+	if err := k.Verify(tok, "a.example", new(Claims)); err != nil {
+		t.Fatalf("within the leeway: %v", err)
+	}
+	*now = now.Add(2 * time.Second)
+	if err := k.Verify(tok, "a.example", new(Claims)); err == nil {
+		t.Fatal("expired token accepted")
+	}
+}
+
+func TestCache(t *testing.T) {
+	c := NewCache(2)
+	t0 := time.Now()
+	cl := &Claims{RegisteredClaims: jwt.RegisteredClaims{ExpiresAt: jwt.NewNumericDate(t0.Add(time.Minute))}}
+	c.Add("a", "tok", cl)
+	if got, ok := c.Get("a", "tok", t0); !ok || got != cl {
+		t.Fatal("miss right after Add")
+	}
+	if _, ok := c.Get("b", "tok", t0); ok {
+		t.Fatal("a token cached for one realm was served for another")
+	}
+	if _, ok := c.Get("a", "tok", t0.Add(time.Minute)); ok {
+		t.Fatal("an expired token was served from the cache")
+	}
+	c.Add("a", "t2", cl)
+	c.Add("a", "t3", cl)
+	if len(c.entries) != 2 {
+		t.Fatalf("cache holds %d entries, bound is 2", len(c.entries))
+	}
+	c.Remove("a", "t3")
+	if _, ok := c.Get("a", "t3", t0); ok {
+		t.Fatal("removed token still served")
+	}
+}
