@@ -305,7 +305,8 @@ func (g *Gate) verify(req *request) {
 		g.unavailable(req)
 		return
 	}
-	if c == nil && g.Identity != IdentityNone {
+	action := req.form["action"]
+	if c == nil && g.Identity != IdentityNone && (req.r.Method == http.MethodGet || action != "") {
 		// No code pending: only a user with a phone may ask for one here.
 		if step := g.nextStep(req); step != "verify" {
 			g.goTo(req, step)
@@ -313,7 +314,6 @@ func (g *Gate) verify(req *request) {
 		}
 	}
 
-	action := req.form["action"]
 	switch {
 	case req.r.Method == http.MethodGet:
 		g.page(req, http.StatusOK, "verify", g.verifyData(req, c, ""))

@@ -17,7 +17,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddytest"
 
 	_ "github.com/smsgate/caddy-smsgate"
@@ -34,11 +36,30 @@ type site struct {
 	logFile string
 }
 
+// root holds every test's store and log. It outlives the tests: Caddy
+// closes a config's Badger database only when the next config is loaded,
+// and a database whose folder is gone cannot flush on close.
+var root string
+
+func TestMain(m *testing.M) {
+	var err error
+	if root, err = os.MkdirTemp("", "smsgate-test-"); err != nil {
+		panic(err)
+	}
+	code := m.Run()
+	_ = caddy.Stop()
+	_ = os.RemoveAll(root)
+	os.Exit(code)
+}
+
 // startSite loads a config whose site block is body (with {DIR} replaced by
 // a fresh store folder) behind the standard test globals.
 func startSite(t *testing.T, body string) *site {
 	t.Helper()
-	dir := t.TempDir()
+	dir, err := os.MkdirTemp(root, "site-")
+	if err != nil {
+		t.Fatal(err)
+	}
 	logFile := filepath.Join(dir, "caddy.log")
 	cfg := fmt.Sprintf(`{
 	skip_install_trust
@@ -133,6 +154,7 @@ type client struct {
 func newClient(t *testing.T, user string) *client {
 	jar, _ := cookiejar.New(nil)
 	return &client{t: t, user: user, accept: "text/html,application/xhtml+xml", http: &http.Client{
+		Timeout:       10 * time.Second,
 		Transport:     caddytest.CreateTestingTransport(),
 		Jar:           jar,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },

@@ -1,0 +1,377 @@
+package caddymodule_test
+
+import (
+	"encoding/base64"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// TestBadInput: each bad input gets a clear answer and loses nothing.
+func TestBadInput(t *testing.T) {
+	s := basicSite(t, "")
+	c := newClient(t, "alice")
+	expect(t, c.get("/.smsgate/login"), http.StatusSeeOther, "/.smsgate/enroll")
+	token := c.csrf("/.smsgate/enroll")
+
+	t.Run("malformed and overlong phones", func(t *testing.T) {
+		for in, msg := range map[string]string{
+			"4155552671":                    "international format",
+			"+1 415 555 267x":               "international format",
+			"+1555":                         "not a valid phone number",
+			"+1" + strings.Repeat("5", 100): "international format",
+			"+19005550123":                  "cannot receive codes",
+			"":                              "international format",
+		} {
+			res := c.post("/.smsgate/enroll", url.Values{"phone": {in}, "csrf": {token}})
+			expect(t, res, http.StatusBadRequest, "")
+			expectBody(t, res, msg)
+		}
+		if s.sent() != 0 {
+			t.Fatal("a bad number was sent a code")
+		}
+	})
+
+	t.Run("missing or wrong csrf", func(t *testing.T) {
+		for _, tok := range []string{"", "WRONG", token + "x"} {
+			res := c.post("/.smsgate/enroll", url.Values{"phone": {"+14155552671"}, "csrf": {tok}})
+			expect(t, res, http.StatusForbidden, "")
+			expectBody(t, res, "This form has expired")
+		}
+		// A csrf token with no flow cookie (another browser) is refused too.
+		other := newClient(t, "alice")
+		expect(t, other.post("/.smsgate/enroll", url.Values{"phone": {"+14155552671"}, "csrf": {token}}), http.StatusForbidden, "")
+		if s.sent() != 0 {
+			t.Fatal("a forged form sent a code")
+		}
+	})
+
+	t.Run("wrong codes", func(t *testing.T) {
+		expect(t, c.post("/.smsgate/enroll", url.Values{"phone": {"+14155552671"}, "csrf": {token}}), http.StatusSeeOther, "/.smsgate/verify")
+		code := s.lastCode()
+		wrong := "000000"
+		if code == wrong {
+			wrong = "111111"
+		}
+		res := c.post("/.smsgate/verify", url.Values{"code": {"12ab56"}, "csrf": {token}})
+		expect(t, res, http.StatusBadRequest, "")
+		expectBody(t, res, "Enter the 6-digit code")
+		for left := 4; left >= 1; left-- {
+			res = c.post("/.smsgate/verify", url.Values{"code": {wrong}, "csrf": {token}})
+			expect(t, res, http.StatusBadRequest, "")
+			expectBody(t, res, "Wrong code; "+map[int]string{4: "4 tries", 3: "3 tries", 2: "2 tries", 1: "1 try"}[left]+" left")
+		}
+		res = c.post("/.smsgate/verify", url.Values{"code": {wrong}, "csrf": {token}})
+		expectBody(t, res, "Too many wrong codes")
+		// The sixth try, even with the right code, is refused.
+		res = c.post("/.smsgate/verify", url.Values{"code": {code}, "csrf": {token}})
+		expect(t, res, http.StatusBadRequest, "")
+		expectBody(t, res, "no longer valid")
+		if c.cookie("smsgate_session") != "" {
+			t.Fatal("a session after five wrong codes")
+		}
+	})
+
+	t.Run("code for another number", func(t *testing.T) {
+		expect(t, c.post("/.smsgate/enroll", url.Values{"phone": {"+14155552671"}, "csrf": {token}}), http.StatusSeeOther, "/.smsgate/verify")
+		first := s.lastCode()
+		expect(t, c.post("/.smsgate/enroll", url.Values{"phone": {"+447911123456"}, "csrf": {token}}), http.StatusSeeOther, "/.smsgate/verify")
+		if first == s.lastCode() {
+			t.Skip("both codes happen to be equal")
+		}
+		res := c.post("/.smsgate/verify", url.Values{"code": {first}, "csrf": {token}})
+		expect(t, res, http.StatusBadRequest, "")
+		expectBody(t, res, "44•••••••456")
+	})
+
+	t.Run("send again waits", func(t *testing.T) {
+		res := c.post("/.smsgate/verify", url.Values{"action": {"resend"}, "csrf": {token}})
+		expect(t, res, http.StatusTooManyRequests, "")
+		expectBody(t, res, "Please wait")
+		if res.Header.Get("Retry-After") == "" {
+			t.Fatal("no Retry-After")
+		}
+	})
+
+	t.Run("reused code", func(t *testing.T) {
+		code := s.lastCode()
+		expect(t, c.post("/.smsgate/verify", url.Values{"code": {code}, "csrf": {token}}), http.StatusSeeOther, "/")
+		again := newClient(t, "alice")
+		tok := again.csrf("/.smsgate/verify")
+		res := again.post("/.smsgate/verify", url.Values{"code": {code}, "csrf": {tok}})
+		expect(t, res, http.StatusBadRequest, "")
+		if again.cookie("smsgate_session") != "" {
+			t.Fatal("a used code made a second session")
+		}
+	})
+}
+
+func TestOffSiteRedirectsAreRefused(t *testing.T) {
+	s := basicSite(t, "redirect_hosts app.example.com")
+	enroll(t, s, newClient(t, "alice"), "+14155552671")
+	for rd, want := range map[string]string{
+		"//evil.example":            "/",
+		"/\\evil.example":           "/",
+		"https:evil.example":        "/",
+		"https://evil.example/x":    "/",
+		"javascript:alert(1)":       "/",
+		"http://app.example.com/x":  "/",
+		"https://app.example.com/x": "https://app.example.com/x",
+		"/dashboard?tab=2":          "/dashboard?tab=2",
+	} {
+		c := newClient(t, "alice")
+		expect(t, c.get("/.smsgate/login?rd="+url.QueryEscape(rd)), http.StatusSeeOther, "/.smsgate/verify")
+		tok := c.csrf("/.smsgate/verify")
+		c.post("/.smsgate/verify", url.Values{"action": {"send"}, "csrf": {tok}})
+		expect(t, c.post("/.smsgate/verify", url.Values{"code": {s.lastCode()}, "csrf": {tok}}), http.StatusSeeOther, want)
+	}
+}
+
+func TestNonBrowsersGet401(t *testing.T) {
+	s := basicSite(t, "")
+	c := newClient(t, "alice")
+
+	c.accept = "application/json"
+	res := c.get("/api/things")
+	expect(t, res, http.StatusUnauthorized, "")
+	expectBody(t, res, `"error":"unauthenticated"`)
+
+	c.accept = "*/*"
+	expect(t, c.get("/api/things"), http.StatusUnauthorized, "")
+
+	c.accept = "text/html"
+	for _, method := range []string{http.MethodHead, http.MethodOptions, http.MethodPost} {
+		req, _ := http.NewRequest(method, base+"/", nil)
+		expect(t, c.do(req), http.StatusUnauthorized, "")
+	}
+	req, _ := http.NewRequest(http.MethodGet, base+"/socket", nil)
+	req.Header.Set("Connection", "Upgrade")
+	req.Header.Set("Upgrade", "websocket")
+	expect(t, c.do(req), http.StatusUnauthorized, "")
+
+	// Nor can a GET or a HEAD to the gate send a code.
+	for _, p := range []string{"/.smsgate/enroll?phone=%2B14155552671", "/.smsgate/verify?action=send"} {
+		c.get(p)
+		req, _ := http.NewRequest(http.MethodHead, base+p, nil)
+		c.do(req)
+	}
+	if s.sent() != 0 {
+		t.Fatal("a GET sent a code")
+	}
+}
+
+func TestForgedSessionCookies(t *testing.T) {
+	s := basicSite(t, "")
+	c := newClient(t, "alice")
+	enroll(t, s, c, "+14155552671")
+	good := c.cookie("smsgate_session")
+	parts := strings.Split(good, ".")
+	b64 := base64.RawURLEncoding.EncodeToString
+
+	claims := jwt.MapClaims{"iss": "smsgate", "sub": "alice", "aud": []string{"localhost"}, "exp": time.Now().Add(time.Hour).Unix(), "iat": time.Now().Unix()}
+	none, _ := jwt.NewWithClaims(jwt.SigningMethodNone, claims).SignedString(jwt.UnsafeAllowNoneSignatureType)
+	guessed, _ := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString([]byte("a guessed key, 32 bytes long...."))
+	expired := jwt.MapClaims{"iss": "smsgate", "sub": "alice", "aud": []string{"localhost"}, "exp": time.Now().Add(-time.Hour).Unix()}
+	expiredTok, _ := jwt.NewWithClaims(jwt.SigningMethodNone, expired).SignedString(jwt.UnsafeAllowNoneSignatureType)
+
+	for name, tok := range map[string]string{
+		"alg none":        none,
+		"unsigned":        parts[0] + "." + parts[1] + ".",
+		"tampered":        parts[0] + "." + b64([]byte(`{"iss":"smsgate","sub":"bob","aud":["localhost"],"exp":9999999999}`)) + "." + parts[2],
+		"guessed key":     guessed,
+		"expired, none":   expiredTok,
+		"truncated":       good[:len(good)-3],
+		"garbage":         "%%%",
+		"flow as session": c.cookie("smsgate_flow"),
+	} {
+		if tok == "" {
+			continue
+		}
+		f := newClient(t, "alice")
+		f.setCookie("smsgate_session", tok)
+		if res := f.get("/"); res.StatusCode != http.StatusFound {
+			t.Errorf("%s cookie: status %d, want a redirect to the gate", name, res.StatusCode)
+		}
+	}
+
+	// Alice's cookie does not make Bob's basic auth into a session.
+	bob := newClient(t, "bob")
+	bob.setCookie("smsgate_session", good)
+	expect(t, bob.get("/"), http.StatusFound, "/.smsgate/login?rd=%2F")
+	// And it still works for Alice.
+	a := newClient(t, "alice")
+	a.setCookie("smsgate_session", good)
+	expect(t, a.get("/"), http.StatusOK, "")
+}
+
+func TestEmptyIdentityFailsClosed(t *testing.T) {
+	s := startSite(t, `http://localhost:9080 {
+	smsgate {
+		store badger {DIR}
+		provider log
+	}
+	respond "secret"
+}`)
+	c := newClient(t, "")
+	res := c.get("/")
+	expect(t, res, http.StatusUnauthorized, "")
+	if strings.Contains(res.body, "secret") {
+		t.Fatal("the app answered without an identity")
+	}
+	expect(t, c.get("/.smsgate/enroll"), http.StatusUnauthorized, "")
+	if s.sent() != 0 || len(s.logEntries("request without a first-factor identity refused; is basic_auth or forward_auth in front of smsgate for this path?")) == 0 {
+		t.Fatal("no warning logged, or a code sent")
+	}
+}
+
+func TestClosedEnrollment(t *testing.T) {
+	s := basicSite(t, "enrollment closed\n\t\tuser alice +14155552671")
+	bob := newClient(t, "bob")
+	res := bob.get("/.smsgate/login")
+	expect(t, res, http.StatusForbidden, "")
+	expectBody(t, res, "No phone is enrolled")
+	// Alice, provisioned, verifies with her number and never enrolls.
+	alice := newClient(t, "alice")
+	expect(t, alice.get("/.smsgate/enroll"), http.StatusSeeOther, "/.smsgate/verify")
+	t2 := alice.csrf("/.smsgate/verify")
+	alice.post("/.smsgate/verify", url.Values{"action": {"send"}, "csrf": {t2}})
+	expect(t, alice.post("/.smsgate/verify", url.Values{"code": {s.lastCode()}, "csrf": {t2}}), http.StatusSeeOther, "/")
+	expectBody(t, alice.get("/"), "Hello, alice!")
+}
+
+func TestLogProviderRefusesPublicSites(t *testing.T) {
+	s := startSite(t, `http://:9080 {
+	basic_auth {
+		alice `+demoHash+`
+	}
+	smsgate {
+		store badger {DIR}
+		provider log
+	}
+	respond "hi"
+}`)
+	c := newClient(t, "alice")
+	for _, host := range []string{"localhost", "public.example"} {
+		req, _ := http.NewRequest(http.MethodGet, "http://"+host+":9080/.smsgate/enroll", nil)
+		res := c.do(req)
+		tok := csrfField.FindStringSubmatch(res.body)
+		if tok == nil {
+			t.Fatalf("%s: no form: %s", host, res.body)
+		}
+		req, _ = http.NewRequest(http.MethodPost, "http://"+host+":9080/.smsgate/enroll", strings.NewReader(url.Values{"phone": {"+14155552671"}, "csrf": {tok[1]}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if host != "localhost" {
+			// The flow cookie is Secure off localhost, so the jar keeps it
+			// from plain http; a TLS-terminating proxy would carry it.
+			flow := res.Cookies()[0]
+			if flow.Name != "smsgate_flow" || !flow.Secure {
+				t.Fatalf("flow cookie %+v: want Secure on a public host", flow)
+			}
+			req.AddCookie(&http.Cookie{Name: flow.Name, Value: flow.Value})
+		}
+		res = c.do(req)
+		if host == "localhost" {
+			expect(t, res, http.StatusSeeOther, "/.smsgate/verify")
+			continue
+		}
+		expect(t, res, http.StatusServiceUnavailable, "")
+		expectBody(t, res, "could not be sent")
+		if strings.Contains(res.body, "allow_public") {
+			t.Fatal("the provider's error reached the user")
+		}
+	}
+	if s.sent() != 1 || len(s.logEntries("provider_failed")) != 1 {
+		t.Fatalf("sent %d, provider_failed %d; want 1 and 1", s.sent(), len(s.logEntries("provider_failed")))
+	}
+}
+
+func TestJSONClients(t *testing.T) {
+	s := basicSite(t, "")
+	c := newClient(t, "alice")
+	c.accept = "application/json"
+
+	res := c.postJSON("/.smsgate/enroll", "", map[string]string{"phone": "+14155552671"})
+	expect(t, res, http.StatusForbidden, "")
+	expectBody(t, res, `"error":"bad_origin"`)
+	res = c.postJSON("/.smsgate/enroll", "http://evil.example", map[string]string{"phone": "+14155552671"})
+	expect(t, res, http.StatusForbidden, "")
+	if s.sent() != 0 {
+		t.Fatal("a cross-origin JSON request sent a code")
+	}
+
+	res = c.postJSON("/.smsgate/enroll", base, map[string]string{"phone": "+14155552671"})
+	expect(t, res, http.StatusOK, "")
+	expectBody(t, res, `"next":"/.smsgate/verify"`)
+	res = c.get("/.smsgate/verify")
+	expectBody(t, res, `"code_pending":true`)
+	expectBody(t, res, `"phone":"+1•••••••671"`)
+
+	res = c.postJSON("/.smsgate/verify", base, map[string]string{"code": "00000"})
+	expect(t, res, http.StatusBadRequest, "")
+	expectBody(t, res, `"error":"invalid"`)
+
+	res = c.postJSON("/.smsgate/verify", base, map[string]string{"code": s.lastCode()})
+	expect(t, res, http.StatusOK, "")
+	expectBody(t, res, `"status":"verified"`)
+	expect(t, c.get("/"), http.StatusOK, "")
+
+	req, _ := http.NewRequest(http.MethodPost, base+"/.smsgate/verify", strings.NewReader(`{"code": [1,2,3]}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Origin", base)
+	expect(t, c.do(req), http.StatusBadRequest, "")
+	req, _ = http.NewRequest(http.MethodPost, base+"/.smsgate/verify", strings.NewReader(`{"code":"`+strings.Repeat("1", 64<<10)+`"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Origin", base)
+	expect(t, c.do(req), http.StatusBadRequest, "")
+}
+
+func TestProvisionedLogin(t *testing.T) {
+	s := startSite(t, `http://localhost:9080 {
+	smsgate {
+		identity none
+		user carol +14155552671
+		user dave +447911123456
+		store badger {DIR}
+		provider log
+	}
+	respond "Hello, {http.auth.user.id}!"
+}`)
+	// Carol by name.
+	c := newClient(t, "")
+	expect(t, c.get("/x"), http.StatusFound, "/.smsgate/login?rd=%2Fx")
+	tok := c.csrf("/.smsgate/login?rd=%2Fx")
+	expect(t, c.post("/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+	known := c.get("/.smsgate/verify")
+	expectBody(t, known, "If this account exists")
+	expect(t, c.post("/.smsgate/verify", url.Values{"code": {s.lastCode()}, "csrf": {tok}}), http.StatusSeeOther, "/x")
+	expectBody(t, c.get("/x"), "Hello, carol!")
+
+	// Dave by phone number.
+	d := newClient(t, "")
+	tok = d.csrf("/.smsgate/login")
+	expect(t, d.post("/.smsgate/login", url.Values{"username": {"+44 7911 123456"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+	expect(t, d.post("/.smsgate/verify", url.Values{"code": {s.lastCode()}, "csrf": {tok}}), http.StatusSeeOther, "/")
+	expectBody(t, d.get("/"), "Hello, dave!")
+
+	// An unknown user sees the same pages and answers, and nothing is sent.
+	sent := s.sent()
+	m := newClient(t, "")
+	tok = m.csrf("/.smsgate/login")
+	expect(t, m.post("/.smsgate/login", url.Values{"username": {"mallory"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+	unknown := m.get("/.smsgate/verify")
+	if stripCSRF(unknown.body) != stripCSRF(known.body) {
+		t.Fatalf("the verify page tells an unknown user from a known one:\n%s\n---\n%s", unknown.body, known.body)
+	}
+	res := m.post("/.smsgate/verify", url.Values{"code": {"123456"}, "csrf": {tok}})
+	expect(t, res, http.StatusBadRequest, "")
+	expectBody(t, res, "4 tries left")
+	if s.sent() != sent {
+		t.Fatal("a code was sent for an unknown user")
+	}
+}
+
+func stripCSRF(body string) string { return csrfField.ReplaceAllString(body, "") }
