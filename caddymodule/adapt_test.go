@@ -1,0 +1,91 @@
+package caddymodule_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/caddyserver/caddy/v2/caddyconfig"
+	"github.com/caddyserver/caddy/v2/caddytest"
+)
+
+// TestCaddyfileAdapt compares each testdata/adapt/*.caddyfiletest, a
+// Caddyfile and the JSON it must adapt to, separated by a line of dashes.
+func TestCaddyfileAdapt(t *testing.T) {
+	files, _ := filepath.Glob("testdata/adapt/*.caddyfiletest")
+	files = append(files, "../caddyfile-examples/quickstart.Caddyfile")
+	if len(files) < 2 {
+		t.Fatal("no adapt tests found")
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			raw, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			caddyfile, want, golden := strings.Cut(string(raw), "\n----------\n")
+			if !golden {
+				// An example: it must adapt without error or warning.
+				_, warnings, err := caddyconfig.GetAdapter("caddyfile").Adapt(raw, map[string]any{"filename": f})
+				if err != nil || len(warnings) > 0 {
+					t.Fatalf("adapting %s: %v %v", f, err, warnings)
+				}
+				return
+			}
+			caddytest.AssertAdapt(t, caddyfile+"\n", "caddyfile", strings.TrimSpace(want))
+		})
+	}
+}
+
+// TestCaddyfileErrorsNameTheLine: a typo is reported with its line.
+func TestCaddyfileErrorsNameTheLine(t *testing.T) {
+	for _, tc := range []struct{ option, want string }{
+		{"sesion_lifetime 1h", "unrecognized subdirective 'sesion_lifetime'"},
+		{"code_ttl five", `code_ttl: bad duration "five"`},
+		{"session_lifetime", "wrong argument count"},
+		{"signing_key", "wrong argument count"},
+		{"code_length six", `code_length: "six" is not a positive whole number`},
+		{"user alice", "user takes a name and a phone number"},
+		{"store badger /a\n\t\tstore badger /b", "store is given twice"},
+		{"provider carrier-pigeon", "smsgate.providers.carrier-pigeon"},
+		{"provider log extra", "wrong argument count"},
+		{"provider log {\n\t\t\tallow_publik\n\t\t}", "unrecognized log provider option 'allow_publik'"},
+		{"store badger {\n\t\t\tpth /x\n\t\t}", "unrecognized badger store option 'pth'"},
+	} {
+		cfg := "localhost {\n\tsmsgate {\n\t\tprovider log\n\t\t" + tc.option + "\n\t}\n}\n"
+		_, _, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(cfg), map[string]any{"filename": "Caddyfile"})
+		if err == nil {
+			t.Errorf("%q: no error", tc.option)
+			continue
+		}
+		if !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "Caddyfile:") {
+			t.Errorf("%q: error %q; want it to contain %q and the line", tc.option, err, tc.want)
+		}
+		if !strings.Contains(err.Error(), "Caddyfile:4") && !strings.Contains(err.Error(), "Caddyfile:5") {
+			t.Errorf("%q: error %q does not name line 4 or 5", tc.option, err)
+		}
+	}
+}
+
+// TestConfigErrors: a config that adapts but cannot run is refused at load
+// with a message that says what to fix.
+func TestConfigErrors(t *testing.T) {
+	os.Unsetenv("SMSGATE_TEST_UNSET")
+	t.Setenv("SMSGATE_TEST_SHORT", "short")
+	for _, tc := range []struct{ options, want string }{
+		{"provider log\n\t\tsigning_key {env.SMSGATE_TEST_UNSET}", "signing_key is empty: is its environment variable set?"},
+		{"provider log\n\t\tsigning_key {env.SMSGATE_TEST_SHORT}", "signing_key is 5 bytes; it must be at least 32"},
+		{"", "no provider"},
+		{"provider log\n\t\tenrollment maybe", "enrollment must be"},
+		{"provider log\n\t\tidentity none\n\t\tenrollment open", "enrollment open needs a first factor"},
+		{"provider log\n\t\tidentity alice", "identity must be a placeholder"},
+		{"provider log\n\t\tcode_length 5", "code_length must be from 6 to 10"},
+		{"provider log\n\t\tcode_ttl 11m", "code_ttl must be from 30s to 10m"},
+		{"provider log\n\t\tuser alice 555-1234", "enter a phone number in international format"},
+		{"provider log\n\t\tpath_prefix /auth", "path_prefix must begin and end with '/'"},
+	} {
+		cfg := "{\n\tadmin localhost:2999\n}\nhttp://localhost:9080 {\n\tsmsgate {\n\t\tstore badger " + filepath.Join(root, "config-errors") + "\n\t\t" + tc.options + "\n\t}\n}\n"
+		caddytest.AssertLoadError(t, cfg, "caddyfile", tc.want)
+	}
+}
