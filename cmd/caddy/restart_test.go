@@ -1,0 +1,218 @@
+package main
+
+// Restart tests run this package's test binary as a real Caddy process:
+// with SMSGATE_TEST_CADDY=1 set, TestMain becomes `caddy` itself. Stopping
+// and starting it again shows what survives a restart.
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	caddycmd "github.com/caddyserver/caddy/v2/cmd"
+)
+
+func TestMain(m *testing.M) {
+	if os.Getenv("SMSGATE_TEST_CADDY") == "1" {
+		os.Args = append([]string{"caddy"}, strings.Fields(os.Getenv("SMSGATE_TEST_CADDY_ARGS"))...)
+		caddycmd.Main()
+		return
+	}
+	os.Exit(m.Run())
+}
+
+const demoHash = "$2a$10$eAjqWKWtJzWGcoO86qpOTe3dpZRbaxiYEpCAQw/3wFkkdxgx/z4cK"
+
+// server is one Caddy process.
+type server struct {
+	t    *testing.T
+	cmd  *exec.Cmd
+	base string
+	log  string
+}
+
+// freePort asks the kernel for a port that nothing listens on.
+func freePort(t *testing.T) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func startCaddy(t *testing.T, config, logFile, base string) *server {
+	t.Helper()
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), "SMSGATE_TEST_CADDY=1", "SMSGATE_TEST_CADDY_ARGS=run --config "+config)
+	out, _ := os.Create(logFile + ".stderr")
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	s := &server{t: t, cmd: cmd, base: base, log: logFile}
+	t.Cleanup(s.stop)
+	for i := 0; ; i++ {
+		res, err := http.Get(base + "/health")
+		if err == nil {
+			res.Body.Close()
+			return s
+		}
+		if i == 100 {
+			b, _ := os.ReadFile(logFile + ".stderr")
+			t.Fatalf("caddy did not start: %v\n%s", err, b)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// stop shuts Caddy down gracefully, as a service manager would.
+func (s *server) stop() {
+	if s.cmd.ProcessState != nil {
+		return
+	}
+	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- s.cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(15 * time.Second):
+		_ = s.cmd.Process.Kill()
+		<-done
+		s.t.Error("caddy did not stop within 15s of SIGTERM")
+	}
+}
+
+var codeLine = regexp.MustCompile(`#(\d{6})$`)
+
+func (s *server) lastCode() string {
+	s.t.Helper()
+	f, err := os.Open(s.log)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer f.Close()
+	code := ""
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var e struct{ Msg, Body string }
+		if json.Unmarshal(sc.Bytes(), &e) == nil && e.Msg == "verification code" {
+			if m := codeLine.FindStringSubmatch(e.Body); m != nil {
+				code = m[1]
+			}
+		}
+	}
+	if code == "" {
+		s.t.Fatal("no code in the log")
+	}
+	return code
+}
+
+type browser struct {
+	t    *testing.T
+	c    *http.Client
+	base string
+}
+
+func newBrowser(t *testing.T, base string) *browser {
+	jar, _ := cookiejar.New(nil)
+	return &browser{t: t, base: base, c: &http.Client{Jar: jar, Timeout: 10 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+func (b *browser) do(method, path string, form url.Values) (int, string, string) {
+	b.t.Helper()
+	req, _ := http.NewRequest(method, b.base+path, strings.NewReader(form.Encode()))
+	req.SetBasicAuth("demo", "demo")
+	req.Header.Set("Accept", "text/html")
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	res, err := b.c.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	return res.StatusCode, res.Header.Get("Location"), string(body)
+}
+
+var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+func TestRestarts(t *testing.T) {
+	dir := t.TempDir()
+	port := freePort(t)
+	base := fmt.Sprintf("http://localhost:%d", port)
+	logFile := filepath.Join(dir, "caddy.log")
+	config := filepath.Join(dir, "Caddyfile")
+	err := os.WriteFile(config, fmt.Appendf(nil, `{
+	admin off
+	log {
+		output file %s
+		format json
+	}
+}
+http://localhost:%d {
+	respond /health 200
+	basic_auth {
+		demo %s
+	}
+	smsgate {
+		store badger %s
+		provider log
+	}
+	respond "Hello, {http.auth.user.id}!"
+}
+`, logFile, port, demoHash, filepath.Join(dir, "store")), 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Send a code, then restart before typing it in.
+	s := startCaddy(t, config, logFile, base)
+	b := newBrowser(t, base)
+	b.do("GET", "/.smsgate/login", nil)
+	_, _, page := b.do("GET", "/.smsgate/enroll", nil)
+	m := csrfField.FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no enroll form:\n%s", page)
+	}
+	csrf := m[1]
+	if st, loc, _ := b.do("POST", "/.smsgate/enroll", url.Values{"phone": {"+14155552671"}, "csrf": {csrf}}); st != 303 || loc != "/.smsgate/verify" {
+		t.Fatalf("enroll: %d %s", st, loc)
+	}
+	code := s.lastCode()
+	s.stop()
+
+	s = startCaddy(t, config, logFile, base)
+	if st, loc, body := b.do("POST", "/.smsgate/verify", url.Values{"code": {code}, "csrf": {csrf}}); st != 303 || loc != "/" {
+		t.Fatalf("verify after restart: %d %s\n%s", st, loc, body)
+	}
+	if st, _, body := b.do("GET", "/", nil); st != 200 || body != "Hello, demo!" {
+		t.Fatalf("app: %d %q", st, body)
+	}
+	s.stop()
+
+	// The session and the device both survive another restart.
+	startCaddy(t, config, logFile, base)
+	if st, _, body := b.do("GET", "/", nil); st != 200 || body != "Hello, demo!" {
+		t.Fatalf("app after restart: %d %q", st, body)
+	}
+	fresh := newBrowser(t, base)
+	if st, loc, _ := fresh.do("GET", "/.smsgate/login", nil); st != 303 || loc != "/.smsgate/verify" {
+		t.Fatalf("new session after restart goes to %d %s, want the verify page", st, loc)
+	}
+}
