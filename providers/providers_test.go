@@ -1,0 +1,83 @@
+package providers
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
+)
+
+func TestLogWritesMaskedNumberAndBody(t *testing.T) {
+	core, logs := observer.New(zap.InfoLevel)
+	l := &Log{logger: zap.New(core)}
+	m := Message{To: "+14155552671", Body: "Your code is 123456.\n\n@localhost #123456", Code: "123456", Host: "localhost"}
+	if err := l.Send(context.Background(), m); err != nil {
+		t.Fatal(err)
+	}
+	entries := logs.All()
+	if len(entries) != 1 {
+		t.Fatalf("%d log entries", len(entries))
+	}
+	f := entries[0].ContextMap()
+	if f["to"] != "+1•••••••671" || f["body"] != m.Body {
+		t.Fatalf("fields %v", f)
+	}
+}
+
+func TestLogRefusesPublicSites(t *testing.T) {
+	core, logs := observer.New(zap.InfoLevel)
+	l := &Log{logger: zap.New(core)}
+	for _, host := range []string{"example.com", "localhost.example.com", "10.0.0.1", "grafana"} {
+		if err := l.Send(context.Background(), Message{To: "+14155552671", Body: "x", Host: host}); err == nil {
+			t.Errorf("log provider sent for %s", host)
+		}
+	}
+	if logs.Len() != 0 {
+		t.Fatal("a refused message was logged")
+	}
+	l.AllowPublic = true
+	if err := l.Send(context.Background(), Message{To: "+14155552671", Body: "x", Host: "example.com"}); err != nil {
+		t.Fatalf("allow_public: %v", err)
+	}
+}
+
+func TestIsLocalHost(t *testing.T) {
+	for host, want := range map[string]bool{
+		"localhost": true, "LOCALHOST.": true, "app.localhost": true, "127.0.0.1": true, "127.9.9.9": true, "::1": true, "[::1]": true,
+		"example.com": false, "localhost.example": false, "10.0.0.1": false, "": false, "0.0.0.0": false,
+	} {
+		if got := IsLocalHost(host); got != want {
+			t.Errorf("IsLocalHost(%q) = %v", host, got)
+		}
+	}
+}
+
+type fake struct {
+	err   error
+	calls int
+}
+
+func (f *fake) Send(context.Context, Message) error { f.calls++; return f.err }
+
+func TestChainTriesInOrder(t *testing.T) {
+	down, up, spare := &fake{err: errors.New("HTTP 500")}, &fake{}, &fake{}
+	c := Chain{{"down", down}, {"up", up}, {"spare", spare}}
+	if err := c.Send(context.Background(), Message{}); err != nil {
+		t.Fatal(err)
+	}
+	if down.calls != 1 || up.calls != 1 || spare.calls != 0 {
+		t.Fatalf("calls %d %d %d", down.calls, up.calls, spare.calls)
+	}
+	up.err = errors.New("timeout")
+	spare.err = errors.New("HTTP 401")
+	err := c.Send(context.Background(), Message{})
+	if err == nil || !strings.Contains(err.Error(), "down: HTTP 500") || !strings.Contains(err.Error(), "spare: HTTP 401") {
+		t.Fatalf("all failed: %v", err)
+	}
+	if err := (Chain{}).Send(context.Background(), Message{}); err == nil {
+		t.Fatal("an empty chain sent")
+	}
+}
