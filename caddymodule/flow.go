@@ -426,8 +426,9 @@ func (g *Gate) checkCode(req *request, c *enrollment.Challenge) {
 func (g *Gate) startSession(req *request, user string) error {
 	lifetime := time.Duration(g.SessionLifetime)
 	cl := session.Claims{
-		RegisteredClaims: g.sessions.NewClaims(req.realm, user, enrollment.RandomID(), lifetime),
+		RegisteredClaims: g.sessions.NewClaims(req.realm, user, lifetime),
 		AMR:              []string{"sms"},
+		SID:              enrollment.RandomID(),
 	}
 	cl.AuthTime = cl.IssuedAt.Unix()
 	token, err := g.sessions.Sign(cl)
@@ -450,7 +451,7 @@ func (g *Gate) logout(req *request) {
 		cl := new(session.Claims)
 		if g.sessions.Verify(c.Value, req.realm, cl) == nil {
 			ttl := time.Until(cl.ExpiresAt.Time) + session.Leeway
-			if err := g.codes.Store.Put(req.r.Context(), revokedKey(req.realm, cl.ID), []byte{1}, ttl); err != nil {
+			if err := g.codes.Store.Put(req.r.Context(), revokedKey(req.realm, cl.SID), []byte{1}, ttl); err != nil {
 				g.logger.Error("revoking session", zap.Error(err))
 				g.unavailable(req)
 				return
@@ -482,7 +483,7 @@ func (g *Gate) readFlow(r *http.Request, realm string) *session.FlowClaims {
 // saveFlow signs the flow into its cookie, limited to the gate's pages.
 func (g *Gate) saveFlow(req *request) {
 	fl := req.flow
-	fl.RegisteredClaims = g.flows.NewClaims(req.realm, "", "", flowLifetime)
+	fl.RegisteredClaims = g.flows.NewClaims(req.realm, "", flowLifetime)
 	token, err := g.flows.Sign(fl)
 	if err != nil {
 		g.logger.Error("signing flow cookie", zap.Error(err))

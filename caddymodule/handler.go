@@ -106,7 +106,7 @@ func (g *Gate) session(r *http.Request, realm string) *session.Claims {
 		}
 		return nil
 	}
-	if _, err := g.store.Get(r.Context(), revokedKey(realm, cl.ID)); !errors.Is(err, store.ErrNotFound) {
+	if _, err := g.store.Get(r.Context(), revokedKey(realm, cl.SID)); !errors.Is(err, store.ErrNotFound) {
 		if err != nil {
 			g.logger.Error("checking session revocation; refusing the session", zap.Error(err))
 		}

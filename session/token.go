@@ -27,6 +27,8 @@ type Claims struct {
 	AuthTime int64 `json:"auth_time"`
 	// AMR lists the methods used, e.g. ["sms"].
 	AMR []string `json:"amr,omitempty"`
+	// SID identifies the session, for revocation.
+	SID string `json:"sid"`
 }
 
 // FlowClaims carry a sign-in in progress between the gate's pages. They
@@ -89,7 +91,7 @@ func (k *Keys) Verify(token, audience string, claims jwt.Claims) error {
 }
 
 // NewClaims fills the registered claims of a token valid for lifetime.
-func (k *Keys) NewClaims(audience, subject, id string, lifetime time.Duration) jwt.RegisteredClaims {
+func (k *Keys) NewClaims(audience, subject string, lifetime time.Duration) jwt.RegisteredClaims {
 	now := k.now()
 	return jwt.RegisteredClaims{
 		Issuer:    Issuer,
@@ -97,6 +99,5 @@ func (k *Keys) NewClaims(audience, subject, id string, lifetime time.Duration) j
 		Audience:  jwt.ClaimStrings{audience},
 		IssuedAt:  jwt.NewNumericDate(now),
 		ExpiresAt: jwt.NewNumericDate(now.Add(lifetime)),
-		ID:        id,
 	}
 }

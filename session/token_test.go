@@ -19,7 +19,7 @@ func setup() (*Keys, *Keys, *time.Time) {
 
 func sessionToken(t *testing.T, k *Keys, aud string, lifetime time.Duration) string {
 	t.Helper()
-	tok, err := k.Sign(Claims{RegisteredClaims: k.NewClaims(aud, "alice", "sid1", lifetime), AMR: []string{"sms"}})
+	tok, err := k.Sign(Claims{RegisteredClaims: k.NewClaims(aud, "alice", lifetime), AMR: []string{"sms"}, SID: "sid1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,7 +32,7 @@ func TestVerifyAcceptsItsOwnToken(t *testing.T) {
 	if err := k.Verify(sessionToken(t, k, "a.example", time.Hour), "a.example", &cl); err != nil {
 		t.Fatal(err)
 	}
-	if cl.Subject != "alice" || cl.ID != "sid1" || cl.AMR[0] != "sms" {
+	if cl.Subject != "alice" || cl.SID != "sid1" || cl.AMR[0] != "sms" {
 		t.Fatalf("claims %+v", cl)
 	}
 }
@@ -43,14 +43,14 @@ func TestVerifyRefuses(t *testing.T) {
 	parts := strings.Split(good, ".")
 	b64 := base64.RawURLEncoding.EncodeToString
 
-	noneTok, _ := jwt.NewWithClaims(jwt.SigningMethodNone, Claims{RegisteredClaims: k.NewClaims("a.example", "alice", "x", time.Hour)}).SignedString(jwt.UnsafeAllowNoneSignatureType)
-	hs512, _ := jwt.NewWithClaims(jwt.SigningMethodHS512, Claims{RegisteredClaims: k.NewClaims("a.example", "alice", "x", time.Hour)}).SignedString(Derive(secret, "session"))
-	otherKey, _ := NewKeys([]byte("another site's secret, 32 bytes!"), func() time.Time { return *now }).Sign(Claims{RegisteredClaims: k.NewClaims("a.example", "alice", "x", time.Hour)})
-	flowTok, _ := flows.Sign(FlowClaims{RegisteredClaims: flows.NewClaims("a.example", "alice", "", time.Hour), CSRF: "x"})
-	noExp := Claims{RegisteredClaims: k.NewClaims("a.example", "alice", "x", time.Hour)}
+	noneTok, _ := jwt.NewWithClaims(jwt.SigningMethodNone, Claims{RegisteredClaims: k.NewClaims("a.example", "alice", time.Hour)}).SignedString(jwt.UnsafeAllowNoneSignatureType)
+	hs512, _ := jwt.NewWithClaims(jwt.SigningMethodHS512, Claims{RegisteredClaims: k.NewClaims("a.example", "alice", time.Hour)}).SignedString(Derive(secret, "session"))
+	otherKey, _ := NewKeys([]byte("another site's secret, 32 bytes!"), func() time.Time { return *now }).Sign(Claims{RegisteredClaims: k.NewClaims("a.example", "alice", time.Hour)})
+	flowTok, _ := flows.Sign(FlowClaims{RegisteredClaims: flows.NewClaims("a.example", "alice", time.Hour), CSRF: "x"})
+	noExp := Claims{RegisteredClaims: k.NewClaims("a.example", "alice", time.Hour)}
 	noExp.ExpiresAt = nil
 	noExpTok, _ := k.Sign(noExp)
-	wrongIss := Claims{RegisteredClaims: k.NewClaims("a.example", "alice", "x", time.Hour)}
+	wrongIss := Claims{RegisteredClaims: k.NewClaims("a.example", "alice", time.Hour)}
 	wrongIss.Issuer = "someone-else"
 	wrongIssTok, _ := k.Sign(wrongIss)
 
