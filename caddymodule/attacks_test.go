@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/smsgate/caddy-smsgate/caddymodule"
 )
 
 // TestBadInput: each bad input gets a clear answer and loses nothing.
@@ -77,6 +79,7 @@ func TestBadInput(t *testing.T) {
 	})
 
 	t.Run("code for another number", func(t *testing.T) {
+		caddymodule.Advance(time.Minute) // past the cooldown of the last code to this number
 		expect(t, c.post("/.smsgate/enroll", url.Values{"phone": {"+14155552671"}, "csrf": {token}}), http.StatusSeeOther, "/.smsgate/verify")
 		first := s.lastCode()
 		expect(t, c.post("/.smsgate/enroll", url.Values{"phone": {"+447911123456"}, "csrf": {token}}), http.StatusSeeOther, "/.smsgate/verify")
@@ -123,6 +126,7 @@ func TestOffSiteRedirectsAreRefused(t *testing.T) {
 		"https://app.example.com/x": "https://app.example.com/x",
 		"/dashboard?tab=2":          "/dashboard?tab=2",
 	} {
+		caddymodule.Advance(time.Minute)
 		c := newClient(t, "alice")
 		expect(t, c.get("/.smsgate/login?rd="+url.QueryEscape(rd)), http.StatusSeeOther, "/.smsgate/verify")
 		tok := c.csrf("/.smsgate/verify")
@@ -375,3 +379,47 @@ func TestProvisionedLogin(t *testing.T) {
 }
 
 func stripCSRF(body string) string { return csrfField.ReplaceAllString(body, "") }
+
+// TestNoBombing: starting over does not skip the wait between codes, for a
+// signed-in user or for a stranger naming someone at the login page.
+func TestNoBombing(t *testing.T) {
+	s := startSite(t, `http://localhost:9080 {
+	smsgate {
+		identity none
+		user carol +14155552671
+		store badger {DIR}
+		provider log
+	}
+	respond "hi"
+}`)
+	for i := range 5 {
+		c := newClient(t, "")
+		tok := c.csrf("/.smsgate/login")
+		res := c.post("/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}})
+		if i == 0 {
+			expect(t, res, http.StatusSeeOther, "/.smsgate/verify")
+			continue
+		}
+		expect(t, res, http.StatusTooManyRequests, "")
+		expectBody(t, res, "Please wait")
+		// A stranger's name gets the same answer.
+		res = c.post("/.smsgate/login", url.Values{"username": {"nobody"}, "csrf": {tok}})
+		if i > 1 {
+			expect(t, res, http.StatusTooManyRequests, "")
+		}
+	}
+	if s.sent() != 1 {
+		t.Fatalf("%d codes sent to one number by five logins within the cooldown; want 1", s.sent())
+	}
+	caddymodule.Advance(31 * time.Second)
+	c := newClient(t, "")
+	tok := c.csrf("/.smsgate/login")
+	expect(t, c.post("/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+	for range 3 {
+		c.post("/.smsgate/verify", url.Values{"action": {"send"}, "csrf": {tok}})
+		c.post("/.smsgate/verify", url.Values{"action": {"resend"}, "csrf": {tok}})
+	}
+	if s.sent() != 2 {
+		t.Fatalf("%d codes sent; want 2", s.sent())
+	}
+}

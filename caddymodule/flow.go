@@ -325,11 +325,7 @@ func (g *Gate) verify(req *request) {
 			return
 		}
 		nc, err := g.codes.Resend(ctx, req.realm, req.host, c.ID)
-		var cool *enrollment.CooldownError
 		switch {
-		case errors.As(err, &cool):
-			req.w.Header().Set("Retry-After", retryAfter(cool.Wait))
-			g.page(req, http.StatusTooManyRequests, "verify", g.verifyData(req, c, sentence(err)))
 		case err != nil:
 			g.sendFailed(req, err, "verify")
 		default:
@@ -492,22 +488,33 @@ func (g *Gate) saveFlow(req *request) {
 	setCookie(req.w, req.r, FlowCookie, token, g.PathPrefix, int(flowLifetime/time.Second))
 }
 
-// sendFailed answers a failed send: a short safe message for the user, the
-// provider's full error for the admin's log.
+// sendFailed answers a code that was not sent: too early (429), or the
+// provider failed (503: a short safe message for the user, the provider's
+// full error for the admin's log).
 func (g *Gate) sendFailed(req *request, err error, page string) {
 	var se *enrollment.SendError
-	if errors.As(err, &se) {
+	var cool *enrollment.CooldownError
+	status := http.StatusServiceUnavailable
+	switch {
+	case errors.As(err, &cool):
+		status = http.StatusTooManyRequests
+		req.w.Header().Set("Retry-After", retryAfter(cool.Wait))
+	case errors.As(err, &se):
 		g.logger.Error("provider_failed", zap.String("user", req.user), zap.Error(se.Err))
-		data := pageData{Error: sentence(err)}
-		if page == "verify" {
-			data = g.verifyData(req, nil, sentence(err))
-		}
-		g.saveFlow(req)
-		g.page(req, http.StatusServiceUnavailable, page, data)
+	default:
+		g.logger.Error("starting challenge", zap.Error(err))
+		g.unavailable(req)
 		return
 	}
-	g.logger.Error("starting challenge", zap.Error(err))
-	g.unavailable(req)
+	data := pageData{Error: sentence(err)}
+	if page == "verify" {
+		c, _ := g.codes.Challenge(req.r.Context(), req.realm, req.flow.Challenge)
+		if c != nil && c.User != req.user {
+			c = nil
+		}
+		data = g.verifyData(req, c, sentence(err))
+	}
+	g.page(req, status, page, data)
 }
 
 // audit writes one audit event; numbers are always masked.

@@ -23,6 +23,7 @@ import (
 	"github.com/caddyserver/caddy/v2/caddytest"
 
 	_ "github.com/smsgate/caddy-smsgate"
+	"github.com/smsgate/caddy-smsgate/caddymodule"
 )
 
 // demoHash is bcrypt("demo"), cost 10, for basic_auth users in tests.
@@ -320,6 +321,7 @@ func TestFlowEndToEnd(t *testing.T) {
 	if s.sent() != 1 {
 		t.Fatal("visiting the verify page sent a code")
 	}
+	caddymodule.Advance(time.Minute) // past the cooldown of the enrollment code
 	expect(t, c2.post("/.smsgate/verify", url.Values{"action": {"send"}, "csrf": {token2}}), http.StatusSeeOther, "/.smsgate/verify")
 	expect(t, c2.post("/.smsgate/verify", url.Values{"code": {s.lastCode()}, "csrf": {token2}}), http.StatusSeeOther, "/")
 	expect(t, c2.get("/"), http.StatusOK, "")

@@ -110,13 +110,17 @@ func deviceKey(realm, user string) string  { return store.Key("device", realm, u
 // Start creates a challenge for user and sends its code to e164 (for host's
 // message). With an empty number it makes a decoy: the same records and the
 // same answers, but nothing is sent, so that an unknown user cannot be told
-// from a known one.
+// from a known one. A user is sent no new code to the same number before the
+// last one's resend time (CooldownError).
 func (s *Service) Start(ctx context.Context, realm, host, user, e164, purpose string) (*Challenge, error) {
 	return s.start(ctx, realm, host, &Challenge{User: user, Phone: e164, Purpose: purpose}, 0)
 }
 
 func (s *Service) start(ctx context.Context, realm, host string, c *Challenge, resends int) (*Challenge, error) {
 	now := s.Now()
+	if err := s.checkCooldown(ctx, realm, c); err != nil {
+		return nil, err
+	}
 	code := newCode(s.CodeLength)
 	c.ID = RandomID()
 	c.Hash = hashCode(s.CodeKey, c.ID, code)
@@ -126,15 +130,51 @@ func (s *Service) start(ctx context.Context, realm, host string, c *Challenge, r
 	if err := s.putChallenge(ctx, realm, c); err != nil {
 		return nil, err
 	}
-	if c.Phone == "" {
-		return c, nil
+	if c.Phone != "" {
+		err := s.Sender.Send(ctx, providers.Message{To: c.Phone, Body: s.Message(host, code), Code: code, Host: host})
+		if err != nil {
+			_ = s.Store.Delete(ctx, challengeKey(realm, c.ID))
+			return nil, &SendError{Err: err}
+		}
 	}
-	err := s.Sender.Send(ctx, providers.Message{To: c.Phone, Body: s.Message(host, code), Code: code, Host: host})
+	return c, s.startCooldown(ctx, realm, c)
+}
+
+// cooldown is when a user may next be sent a code at a number. It is kept
+// per user, not per sign-in, so that starting over (a new browser, a new
+// login) does not skip the wait for "send again".
+type cooldown struct {
+	Phone string    `json:"phone"`
+	Until time.Time `json:"until"`
+}
+
+func cooldownKey(realm, user string) string { return store.Key("cooldown", realm, user) }
+
+func (s *Service) checkCooldown(ctx context.Context, realm string, c *Challenge) error {
+	raw, err := s.Store.Get(ctx, cooldownKey(realm, c.User))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
 	if err != nil {
-		_ = s.Store.Delete(ctx, challengeKey(realm, c.ID))
-		return nil, &SendError{Err: err}
+		return err
 	}
-	return c, nil
+	var cd cooldown
+	if err := json.Unmarshal(raw, &cd); err != nil {
+		return nil // unreadable: the record only ever delays
+	}
+	// Another number (a typo corrected while enrolling) does not wait.
+	if wait := cd.Until.Sub(s.Now()); cd.Phone == c.Phone && wait > 0 {
+		return &CooldownError{Wait: wait}
+	}
+	return nil
+}
+
+func (s *Service) startCooldown(ctx context.Context, realm string, c *Challenge) error {
+	raw, err := json.Marshal(cooldown{Phone: c.Phone, Until: c.ResendAt})
+	if err != nil {
+		return err
+	}
+	return s.Store.Put(ctx, cooldownKey(realm, c.User), raw, c.ResendAt.Sub(s.Now())+time.Second)
 }
 
 // Resend replaces challenge id with a new one for the same user and phone,
@@ -147,10 +187,11 @@ func (s *Service) Resend(ctx context.Context, realm, host, id string) (*Challeng
 	if wait := c.ResendAt.Sub(s.Now()); wait > 0 {
 		return nil, &CooldownError{Wait: wait}
 	}
-	if err := s.Store.Delete(ctx, challengeKey(realm, id)); err != nil {
-		return nil, err
+	nc, err := s.start(ctx, realm, host, &Challenge{User: c.User, Phone: c.Phone, Purpose: c.Purpose}, c.Resends+1)
+	if err != nil {
+		return nil, err // the old code still works
 	}
-	return s.start(ctx, realm, host, &Challenge{User: c.User, Phone: c.Phone, Purpose: c.Purpose}, c.Resends+1)
+	return nc, s.Discard(ctx, realm, id)
 }
 
 // Challenge loads challenge id, or returns ErrNoChallenge.

@@ -261,3 +261,43 @@ func TestCodesAreUniform(t *testing.T) {
 		}
 	}
 }
+
+func TestCooldownOutlivesTheChallenge(t *testing.T) {
+	s, out, clk := newService(t)
+	ctx := context.Background()
+	if _, err := s.Start(ctx, realm, host, alice, num, Verify); err != nil {
+		t.Fatal(err)
+	}
+	var cool *CooldownError
+	if _, err := s.Start(ctx, realm, host, alice, num, Verify); !errors.As(err, &cool) {
+		t.Fatalf("a second code to the same number at once: %v, want a cooldown", err)
+	}
+	if _, err := s.Start(ctx, realm, host, alice, "+447911123456", Enroll); err != nil {
+		t.Fatalf("another number (a corrected typo) waited: %v", err)
+	}
+	if _, err := s.Start(ctx, realm, host, "bob", num, Verify); err != nil {
+		t.Fatalf("another user waited: %v", err)
+	}
+	clk.advance(30 * time.Second)
+	if _, err := s.Start(ctx, realm, host, alice, num, Verify); err != nil {
+		t.Fatalf("after the cooldown: %v", err)
+	}
+	if len(out.sent) != 4 {
+		t.Fatalf("%d sent, want 4", len(out.sent))
+	}
+}
+
+func TestFailedResendKeepsTheOldCode(t *testing.T) {
+	s, out, clk := newService(t)
+	ctx := context.Background()
+	c, _ := s.Start(ctx, realm, host, alice, num, Verify)
+	code := out.last(t).Code
+	clk.advance(time.Minute)
+	out.err = errors.New("gateway down")
+	if _, err := s.Resend(ctx, realm, host, c.ID); err == nil {
+		t.Fatal("resend through a failing gateway succeeded")
+	}
+	if _, err := s.Check(ctx, realm, c.ID, code); err != nil {
+		t.Fatalf("the first code after a failed resend: %v", err)
+	}
+}
