@@ -111,6 +111,18 @@ func TestBadInput(t *testing.T) {
 			t.Fatal("a used code made a second session")
 		}
 	})
+
+	t.Run("expired code", func(t *testing.T) {
+		caddymodule.Advance(time.Minute)
+		other := newClient(t, "bob")
+		tok := other.csrf("/.smsgate/enroll")
+		expect(t, other.post("/.smsgate/enroll", url.Values{"phone": {"+33612345678"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+		code := s.lastCode()
+		caddymodule.Advance(5*time.Minute + time.Second)
+		res := other.post("/.smsgate/verify", url.Values{"code": {code}, "csrf": {tok}})
+		expect(t, res, http.StatusBadRequest, "")
+		expectBody(t, res, "This code has expired")
+	})
 }
 
 func TestOffSiteRedirectsAreRefused(t *testing.T) {
@@ -201,6 +213,14 @@ func TestForgedSessionCookies(t *testing.T) {
 			t.Errorf("%s cookie: status %d, want a redirect to the gate", name, res.StatusCode)
 		}
 	}
+
+	// A genuine cookie stops working when it expires, cached or not.
+	late := newClient(t, "alice")
+	late.setCookie("smsgate_session", good)
+	expect(t, late.get("/"), http.StatusOK, "")
+	caddymodule.Advance(12*time.Hour + time.Minute)
+	expect(t, late.get("/"), http.StatusFound, "/.smsgate/login?rd=%2F")
+	caddymodule.Advance(-(12*time.Hour + time.Minute))
 
 	// Alice's cookie does not make Bob's basic auth into a session.
 	bob := newClient(t, "bob")
