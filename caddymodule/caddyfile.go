@@ -33,6 +33,10 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //	    redirect_hosts   <host...>
 //	    path_prefix      <path>
 //	    default_region   <country code>
+//	    channels         sms|voice...
+//	    message_template <template>
+//	    voice_template   <template>
+//	    site_name        <name>
 //	    store            <module> [<args...>] [{ ... }]
 //	    provider         <module> [<args...>] [{ ... }]
 //	}
@@ -46,7 +50,8 @@ func (g *Gate) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	for d.NextBlock(0) {
 		opt := d.Val()
 		switch opt {
-		case "realm", "identity", "enrollment", "signing_key", "path_prefix", "default_region":
+		case "realm", "identity", "enrollment", "signing_key", "path_prefix", "default_region",
+			"message_template", "voice_template", "site_name":
 			var v string
 			if !d.AllArgs(&v) {
 				return d.ArgErr()
@@ -54,7 +59,13 @@ func (g *Gate) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			*map[string]*string{
 				"realm": &g.Realm, "identity": &g.Identity, "enrollment": &g.Enrollment,
 				"signing_key": &g.SigningKey, "path_prefix": &g.PathPrefix, "default_region": &g.DefaultRegion,
+				"message_template": &g.MessageTemplate, "voice_template": &g.VoiceTemplate, "site_name": &g.SiteName,
 			}[opt] = v
+		case "channels":
+			g.Channels = d.RemainingArgs()
+			if len(g.Channels) == 0 {
+				return d.ArgErr()
+			}
 		case "session_lifetime", "code_ttl", "resend_cooldown":
 			var v string
 			if !d.AllArgs(&v) {

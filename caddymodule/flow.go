@@ -7,6 +7,7 @@ import (
 	"errors"
 	"mime"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/enrollment/phone"
+	"github.com/smsgate/caddy-smsgate/providers"
 	"github.com/smsgate/caddy-smsgate/session"
 )
 
@@ -163,13 +165,13 @@ func (g *Gate) login(req *request) {
 		user = name
 	}
 	g.discardChallenge(req)
-	c, err := g.codes.Start(req.r.Context(), req.realm, req.host, user, e164, enrollment.Verify)
+	c, err := g.codes.Start(req.r.Context(), req.realm, req.host, enrollment.Challenge{User: user, Phone: e164, Purpose: enrollment.Verify, Channel: g.Channels[0]})
 	if err != nil {
 		g.sendFailed(req, err, "login")
 		return
 	}
 	if e164 != "" {
-		g.audit("code_sent", user, e164, zap.String("purpose", enrollment.Verify))
+		g.audit("code_sent", user, e164, zap.String("purpose", enrollment.Verify), zap.String("channel", c.Channel))
 	} else {
 		g.logger.Info("login for an unknown user; no code sent")
 	}
@@ -267,12 +269,12 @@ func (g *Gate) enroll(req *request) {
 		return
 	}
 	g.discardChallenge(req)
-	c, err := g.codes.Start(req.r.Context(), req.realm, req.host, req.user, e164, enrollment.Enroll)
+	c, err := g.codes.Start(req.r.Context(), req.realm, req.host, enrollment.Challenge{User: req.user, Phone: e164, Purpose: enrollment.Enroll, Channel: g.Channels[0]})
 	if err != nil {
 		g.sendFailed(req, err, "enroll")
 		return
 	}
-	g.audit("code_sent", req.user, e164, zap.String("purpose", enrollment.Enroll))
+	g.audit("code_sent", req.user, e164, zap.String("purpose", enrollment.Enroll), zap.String("channel", c.Channel))
 	req.flow.Challenge = c.ID
 	g.goTo(req, "verify")
 }
@@ -318,10 +320,16 @@ func (g *Gate) verify(req *request) {
 	case req.r.Method == http.MethodGet:
 		g.page(req, http.StatusOK, "verify", g.verifyData(req, c, ""))
 	case action == "send":
-		g.sendCode(req)
+		g.sendCode(req, g.Channels[0], c)
+	case action == "call":
+		if !slices.Contains(g.Channels, providers.Voice) {
+			g.page(req, http.StatusBadRequest, "verify", g.verifyData(req, c, "Calls are not available here."))
+			return
+		}
+		g.sendCode(req, providers.Voice, c)
 	case action == "resend":
 		if c == nil {
-			g.sendCode(req)
+			g.sendCode(req, g.Channels[0], nil)
 			return
 		}
 		nc, err := g.codes.Resend(ctx, req.realm, req.host, c.ID)
@@ -330,7 +338,7 @@ func (g *Gate) verify(req *request) {
 			g.sendFailed(req, err, "verify")
 		default:
 			if nc.Phone != "" {
-				g.audit("code_sent", req.user, nc.Phone, zap.String("purpose", nc.Purpose), zap.Int("resend", nc.Resends))
+				g.audit("code_sent", req.user, nc.Phone, zap.String("purpose", nc.Purpose), zap.String("channel", nc.Channel), zap.Int("resend", nc.Resends))
 			}
 			req.flow.Challenge = nc.ID
 			g.goTo(req, "verify")
@@ -340,13 +348,17 @@ func (g *Gate) verify(req *request) {
 	}
 }
 
-// sendCode sends a code to the user's known phone. After a login, an
-// unknown user gets a decoy, as on the login page.
-func (g *Gate) sendCode(req *request) {
-	var e164 string
-	if g.Identity == IdentityNone {
+// sendCode sends a code on channel: for the pending challenge c (same
+// number and purpose, e.g. "call me instead"), or else to the user's known
+// phone. After a login, an unknown user gets a decoy, as on the login page.
+func (g *Gate) sendCode(req *request, channel string, c *enrollment.Challenge) {
+	e164, purpose := "", enrollment.Verify
+	switch {
+	case c != nil:
+		e164, purpose = c.Phone, c.Purpose
+	case g.Identity == IdentityNone:
 		_, e164 = g.lookup(req.r.Context(), req.realm, req.user)
-	} else {
+	default:
 		var err error
 		if e164, err = g.phoneOf(req.r.Context(), req.realm, req.user); err != nil || e164 == "" {
 			if err != nil {
@@ -356,16 +368,16 @@ func (g *Gate) sendCode(req *request) {
 			return
 		}
 	}
-	g.discardChallenge(req)
-	c, err := g.codes.Start(req.r.Context(), req.realm, req.host, req.user, e164, enrollment.Verify)
+	nc, err := g.codes.Start(req.r.Context(), req.realm, req.host, enrollment.Challenge{User: req.user, Phone: e164, Purpose: purpose, Channel: channel})
 	if err != nil {
 		g.sendFailed(req, err, "verify")
 		return
 	}
+	g.discardChallenge(req) // only now: a failed send keeps the old code
 	if e164 != "" {
-		g.audit("code_sent", req.user, e164, zap.String("purpose", enrollment.Verify))
+		g.audit("code_sent", req.user, e164, zap.String("purpose", purpose), zap.String("channel", channel))
 	}
-	req.flow.Challenge = c.ID
+	req.flow.Challenge = nc.ID
 	g.goTo(req, "verify")
 }
 
@@ -499,8 +511,11 @@ func (g *Gate) sendFailed(req *request, err error, page string) {
 	case errors.As(err, &cool):
 		status = http.StatusTooManyRequests
 		req.w.Header().Set("Retry-After", retryAfter(cool.Wait))
+	case errors.As(err, &se) && errors.As(se.Err, new(*providers.UserError)):
+		status = http.StatusBadRequest // the number is at fault: the user can fix it
+		g.logger.Info("code_not_sent", zap.String("event", "code_not_sent"), zap.String("user", req.user), zap.Error(se.Err))
 	case errors.As(err, &se):
-		g.logger.Error("provider_failed", zap.String("user", req.user), zap.Error(se.Err))
+		g.logger.Error("code_not_sent", zap.String("event", "code_not_sent"), zap.String("user", req.user), zap.Error(se.Err))
 	default:
 		g.logger.Error("starting challenge", zap.Error(err))
 		g.unavailable(req)

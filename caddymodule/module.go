@@ -116,6 +116,23 @@ type Gate struct {
 	// Default: none, a "+" is required.
 	DefaultRegion string `json:"default_region,omitempty"`
 
+	// How codes may travel: "sms", "voice" (a call that reads the code),
+	// or both; the first is the default and the verify page offers the
+	// other ("call me instead"). Default: sms.
+	Channels []string `json:"channels,omitempty"`
+
+	// The SMS text, a Go text/template with .Code, .Site, .Host, .User.
+	// Default: "Your {{.Site}} verification code is {{.Code}}." and the
+	// WebOTP line "@{{.Host}} #{{.Code}}".
+	MessageTemplate string `json:"message_template,omitempty"`
+
+	// What a voice call says (twice); .Digits is the code spaced out
+	// for speech. Default: "Your {{.Site}} verification code is: {{.Digits}}."
+	VoiceTemplate string `json:"voice_template,omitempty"`
+
+	// The site's name in messages. Default: the request's host.
+	SiteName string `json:"site_name,omitempty"`
+
 	// Where devices, challenges and keys are kept. Default: Badger in
 	// Caddy's data directory.
 	StoreRaw json.RawMessage `json:"store,omitempty" caddy:"namespace=smsgate.stores inline_key=module"`
@@ -124,6 +141,8 @@ type Gate struct {
 	ProvidersRaw []json.RawMessage `json:"providers,omitempty" caddy:"namespace=smsgate.providers inline_key=provider"`
 
 	store    store.Store
+	chain    providers.Chain
+	verifier providers.Verifier
 	codes    *enrollment.Service
 	sessions *session.Keys
 	flows    *session.Keys
@@ -172,22 +191,27 @@ func (g *Gate) Provision(ctx caddy.Context) error {
 	}
 	g.store = st
 
-	var chain providers.Chain
 	if len(g.ProvidersRaw) == 0 {
 		return errors.New("no provider: add one, e.g. `provider log` for local development")
 	}
-	{
-		mods, err := ctx.LoadModule(g, "ProvidersRaw")
-		if err != nil {
-			return fmt.Errorf("loading providers: %v", err)
+	mods, err := ctx.LoadModule(g, "ProvidersRaw")
+	if err != nil {
+		return fmt.Errorf("loading providers: %v", err)
+	}
+	g.chain = providers.Chain{Logger: g.logger}
+	for _, m := range mods.([]any) {
+		s, ok := m.(providers.Sender)
+		if !ok {
+			return fmt.Errorf("module %T is not a smsgate provider", m)
 		}
-		for _, m := range mods.([]any) {
-			s, ok := m.(providers.Sender)
-			if !ok {
-				return fmt.Errorf("module %T is not a smsgate provider", m)
-			}
-			chain = append(chain, providers.Named{Name: m.(caddy.Module).CaddyModule().ID.Name(), Sender: s})
+		g.chain.Senders = append(g.chain.Senders, providers.Named{Name: m.(caddy.Module).CaddyModule().ID.Name(), Sender: s})
+		if v, ok := m.(providers.Verifier); ok && v.Verifies() {
+			g.verifier = v
 		}
+	}
+	templates, err := enrollment.ParseTemplates(g.MessageTemplate, g.VoiceTemplate)
+	if err != nil {
+		return err
 	}
 
 	g.users = make(map[string]User, len(g.Users))
@@ -212,13 +236,15 @@ func (g *Gate) Provision(ctx caddy.Context) error {
 	g.cache = session.NewCache(10000)
 	g.codes = &enrollment.Service{
 		Store:          g.store,
-		Sender:         chain,
+		Sender:         g.chain,
+		Verifier:       g.verifier,
+		Templates:      templates,
+		Site:           g.SiteName,
 		CodeKey:        session.Derive(secret, "code"),
 		CodeLength:     g.CodeLength,
 		CodeTTL:        time.Duration(g.CodeTTL),
 		MaxAttempts:    g.MaxAttempts,
 		ResendCooldown: time.Duration(g.ResendCooldown),
-		Message:        enrollment.DefaultMessage,
 		Now:            g.now,
 	}
 	return nil
@@ -248,6 +274,9 @@ func (g *Gate) setDefaults() {
 	}
 	if g.MaxAttempts == 0 {
 		g.MaxAttempts = DefaultMaxAttempts
+	}
+	if len(g.Channels) == 0 {
+		g.Channels = []string{providers.SMS}
 	}
 	if g.ResendCooldown == 0 {
 		g.ResendCooldown = caddy.Duration(DefaultResendCooldown)
@@ -312,6 +341,21 @@ func (g *Gate) Validate() error {
 	}
 	if !strings.HasPrefix(g.PathPrefix, "/") || !strings.HasSuffix(g.PathPrefix, "/") || len(g.PathPrefix) < 3 {
 		return fmt.Errorf("path_prefix must begin and end with '/', like %s", DefaultPathPrefix)
+	}
+	for _, ch := range g.Channels {
+		if ch != providers.SMS && ch != providers.Voice {
+			return fmt.Errorf("unknown channel %q: use sms or voice", ch)
+		}
+		supported := false
+		for _, s := range g.chain.Senders {
+			supported = supported || providers.Supports(s, ch)
+		}
+		if !supported {
+			return fmt.Errorf("channel %s: no provider delivers on it (for Twilio, add `voice`)", ch)
+		}
+	}
+	if g.verifier != nil && len(g.chain.Senders) > 1 {
+		return errors.New("a Verify provider makes and checks its own codes, so it cannot fail over to other providers: configure it alone")
 	}
 	seen := make(map[string]bool)
 	for _, u := range g.Users {

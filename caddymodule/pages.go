@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"html/template"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/enrollment/phone"
+	"github.com/smsgate/caddy-smsgate/providers"
 )
 
 //go:embed templates/*.html
@@ -36,6 +38,8 @@ type pageData struct {
 	Hidden bool
 	// ResendIn is how many seconds remain before "send again".
 	ResendIn int
+	// Calling says the pending code comes by phone call.
+	Calling bool
 }
 
 // view is pageData plus what every page needs.
@@ -46,6 +50,8 @@ type view struct {
 	Prefix     string
 	CSRF       string
 	CodeLength int
+	// Call offers "call me instead", Calls says codes come by phone call.
+	Call, Calls bool
 }
 
 var titles = map[string]string{
@@ -64,6 +70,7 @@ func (g *Gate) verifyData(req *request, c *enrollment.Challenge, errMsg string) 
 	d := pageData{Error: errMsg, Hidden: g.Identity == IdentityNone}
 	if c != nil {
 		d.Pending = true
+		d.Calling = c.Channel == providers.Voice
 		if !d.Hidden {
 			d.Masked = phone.Mask(c.Phone)
 		}
@@ -104,7 +111,9 @@ func (g *Gate) pageNoFlow(req *request, status int, step string, d pageData) {
 		writeJSON(req.w, status, out)
 		return
 	}
-	v := view{pageData: d, Step: step, Title: titles[step], Prefix: g.PathPrefix, CSRF: req.flow.CSRF, CodeLength: g.CodeLength}
+	v := view{pageData: d, Step: step, Title: titles[step], Prefix: g.PathPrefix, CSRF: req.flow.CSRF, CodeLength: g.CodeLength,
+		Calls: g.Channels[0] == providers.Voice}
+	v.Call = !v.Calls && slices.Contains(g.Channels, providers.Voice)
 	var buf bytes.Buffer
 	if err := pages.ExecuteTemplate(&buf, "page", v); err != nil {
 		g.logger.Error("rendering page", zap.String("step", step), zap.Error(err))

@@ -36,8 +36,14 @@ type Service struct {
 	// ResendCooldown is the wait before the first "send again"; it doubles
 	// with every resend.
 	ResendCooldown time.Duration
-	// Message composes the text of a code for a host.
-	Message func(host, code string) string
+	// Templates compose the message of each channel.
+	Templates *Templates
+	// Site names the site in messages; empty means the host.
+	Site string
+	// Verifier, when set, makes and checks the codes itself (Twilio
+	// Verify): no code is generated or stored here, but every other rule
+	// (expiry, tries, cooldowns, single use) still holds.
+	Verifier providers.Verifier
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 }
@@ -48,7 +54,8 @@ type Challenge struct {
 	User    string    `json:"user"`
 	Phone   string    `json:"phone,omitempty"` // E.164; empty for a decoy
 	Purpose string    `json:"purpose"`
-	Hash    []byte    `json:"hash"`
+	Channel string    `json:"channel"`
+	Hash    []byte    `json:"hash,omitempty"`
 	Expires time.Time `json:"expires"`
 	// ResendAt is the earliest time "send again" is allowed.
 	ResendAt time.Time `json:"resend_at"`
@@ -89,7 +96,13 @@ func (e *CooldownError) Error() string {
 // SendError wraps a delivery failure; the cause is for the admin's log only.
 type SendError struct{ Err error }
 
-func (e *SendError) Error() string { return "the code could not be sent; please try again in a moment" }
+func (e *SendError) Error() string {
+	var ue *providers.UserError
+	if errors.As(e.Err, &ue) {
+		return ue.Msg // the number is at fault, and the provider said why
+	}
+	return "the code could not be sent; please try again in a moment"
+}
 func (e *SendError) Unwrap() error { return e.Err }
 
 func plural(n int, one, many string) string {
@@ -112,8 +125,11 @@ func deviceKey(realm, user string) string  { return store.Key("device", realm, u
 // same answers, but nothing is sent, so that an unknown user cannot be told
 // from a known one. A user is sent no new code to the same number before the
 // last one's resend time (CooldownError).
-func (s *Service) Start(ctx context.Context, realm, host, user, e164, purpose string) (*Challenge, error) {
-	return s.start(ctx, realm, host, &Challenge{User: user, Phone: e164, Purpose: purpose}, 0)
+func (s *Service) Start(ctx context.Context, realm, host string, c Challenge) (*Challenge, error) {
+	if c.Channel == "" {
+		c.Channel = providers.SMS
+	}
+	return s.start(ctx, realm, host, &c, 0)
 }
 
 func (s *Service) start(ctx context.Context, realm, host string, c *Challenge, resends int) (*Challenge, error) {
@@ -123,7 +139,9 @@ func (s *Service) start(ctx context.Context, realm, host string, c *Challenge, r
 	}
 	code := newCode(s.CodeLength)
 	c.ID = RandomID()
-	c.Hash = hashCode(s.CodeKey, c.ID, code)
+	if s.Verifier == nil {
+		c.Hash = hashCode(s.CodeKey, c.ID, code)
+	}
 	c.Expires = now.Add(s.CodeTTL)
 	c.Resends = resends
 	c.ResendAt = now.Add(s.ResendCooldown << min(resends, 10))
@@ -131,21 +149,43 @@ func (s *Service) start(ctx context.Context, realm, host string, c *Challenge, r
 		return nil, err
 	}
 	if c.Phone != "" {
-		err := s.Sender.Send(ctx, providers.Message{To: c.Phone, Body: s.Message(host, code), Code: code, Host: host})
-		if err != nil {
+		if err := s.deliver(ctx, host, c, code); err != nil {
 			_ = s.Store.Delete(ctx, challengeKey(realm, c.ID))
-			return nil, &SendError{Err: err}
+			return nil, err
 		}
 	}
 	return c, s.startCooldown(ctx, realm, c)
+}
+
+// deliver sends code for challenge c, or has the Verifier send its own.
+func (s *Service) deliver(ctx context.Context, host string, c *Challenge, code string) error {
+	m := providers.Message{To: c.Phone, Channel: c.Channel, Code: code, Host: host}
+	var err error
+	if s.Verifier != nil {
+		err = s.Verifier.StartVerification(ctx, m)
+	} else {
+		site := s.Site
+		if site == "" {
+			site = host
+		}
+		if m.Body, err = s.Templates.Render(c.Channel, MessageData{Site: site, Host: host, User: c.User, Code: code}); err != nil {
+			return err
+		}
+		err = s.Sender.Send(ctx, m)
+	}
+	if err != nil {
+		return &SendError{Err: err}
+	}
+	return nil
 }
 
 // cooldown is when a user may next be sent a code at a number. It is kept
 // per user, not per sign-in, so that starting over (a new browser, a new
 // login) does not skip the wait for "send again".
 type cooldown struct {
-	Phone string    `json:"phone"`
-	Until time.Time `json:"until"`
+	Phone   string    `json:"phone"`
+	Channel string    `json:"channel"`
+	Until   time.Time `json:"until"`
 }
 
 func cooldownKey(realm, user string) string { return store.Key("cooldown", realm, user) }
@@ -162,15 +202,16 @@ func (s *Service) checkCooldown(ctx context.Context, realm string, c *Challenge)
 	if err := json.Unmarshal(raw, &cd); err != nil {
 		return nil // unreadable: the record only ever delays
 	}
-	// Another number (a typo corrected while enrolling) does not wait.
-	if wait := cd.Until.Sub(s.Now()); cd.Phone == c.Phone && wait > 0 {
+	// Another number (a typo corrected while enrolling) or another channel
+	// ("call me instead") does not wait.
+	if wait := cd.Until.Sub(s.Now()); cd.Phone == c.Phone && cd.Channel == c.Channel && wait > 0 {
 		return &CooldownError{Wait: wait}
 	}
 	return nil
 }
 
 func (s *Service) startCooldown(ctx context.Context, realm string, c *Challenge) error {
-	raw, err := json.Marshal(cooldown{Phone: c.Phone, Until: c.ResendAt})
+	raw, err := json.Marshal(cooldown{Phone: c.Phone, Channel: c.Channel, Until: c.ResendAt})
 	if err != nil {
 		return err
 	}
@@ -187,7 +228,7 @@ func (s *Service) Resend(ctx context.Context, realm, host, id string) (*Challeng
 	if wait := c.ResendAt.Sub(s.Now()); wait > 0 {
 		return nil, &CooldownError{Wait: wait}
 	}
-	nc, err := s.start(ctx, realm, host, &Challenge{User: c.User, Phone: c.Phone, Purpose: c.Purpose}, c.Resends+1)
+	nc, err := s.start(ctx, realm, host, &Challenge{User: c.User, Phone: c.Phone, Purpose: c.Purpose, Channel: c.Channel}, c.Resends+1)
 	if err != nil {
 		return nil, err // the old code still works
 	}
@@ -243,7 +284,13 @@ func (s *Service) Check(ctx context.Context, realm, id, code string) (*Challenge
 		return nil, ErrTooMany
 	}
 	// A decoy's code was never sent, so no code is right for it.
-	if c.Phone == "" || !codeMatches(s.CodeKey, id, code, c.Hash) {
+	ok := false
+	if c.Phone != "" {
+		if ok, err = s.matches(ctx, c, code); err != nil {
+			return nil, err
+		}
+	}
+	if !ok {
 		left := s.MaxAttempts - int(n)
 		if left == 0 {
 			_ = s.Store.Delete(ctx, challengeKey(realm, id))
@@ -262,6 +309,18 @@ func (s *Service) Check(ctx context.Context, realm, id, code string) (*Challenge
 		}
 	}
 	return c, nil
+}
+
+// matches checks code against c, here or at the Verifier.
+func (s *Service) matches(ctx context.Context, c *Challenge, code string) (bool, error) {
+	if s.Verifier == nil {
+		return codeMatches(s.CodeKey, c.ID, code, c.Hash), nil
+	}
+	ok, err := s.Verifier.CheckVerification(ctx, c.Phone, code)
+	if errors.Is(err, providers.ErrNoVerification) {
+		return false, ErrExpired
+	}
+	return ok, err
 }
 
 // Device returns the phone enrolled for user, or nil if there is none.
@@ -290,12 +349,6 @@ func (s *Service) SetDevice(ctx context.Context, realm, user, e164 string) error
 		return err
 	}
 	return s.Store.Put(ctx, deviceKey(realm, user), raw, 0)
-}
-
-// DefaultMessage is the text of a code: a line for people, then the
-// origin-bound line (`@host #code`) that lets browsers fill the code in (WebOTP).
-func DefaultMessage(host, code string) string {
-	return fmt.Sprintf("Your %s verification code is %s.\n\n@%s #%s", host, code, host, code)
 }
 
 // Discard deletes challenge id, so that its code stops working.

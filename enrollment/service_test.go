@@ -56,7 +56,7 @@ func newService(t *testing.T) (*Service, *outbox, *clock) {
 	return &Service{
 		Store: st, Sender: out, CodeKey: []byte("0123456789abcdef0123456789abcdef"),
 		CodeLength: 6, CodeTTL: 5 * time.Minute, MaxAttempts: 5, ResendCooldown: 30 * time.Second,
-		Message: DefaultMessage, Now: clk.now,
+		Templates: mustTemplates(t, "", ""), Now: clk.now,
 	}, out, clk
 }
 
@@ -72,7 +72,7 @@ func wrongOf(code string) string {
 func TestEnrollAndVerify(t *testing.T) {
 	s, out, _ := newService(t)
 	ctx := context.Background()
-	c, err := s.Start(ctx, realm, host, alice, num, Enroll)
+	c, err := s.Start(ctx, realm, host, Challenge{User: alice, Phone: num, Purpose: Enroll})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +108,7 @@ func TestEnrollAndVerify(t *testing.T) {
 func TestWrongCodesKillTheChallenge(t *testing.T) {
 	s, out, _ := newService(t)
 	ctx := context.Background()
-	c, _ := s.Start(ctx, realm, host, alice, num, Verify)
+	c, _ := s.Start(ctx, realm, host, Challenge{User: alice, Phone: num, Purpose: Verify})
 	code := out.last(t).Code
 	for i := 1; i <= 4; i++ {
 		_, err := s.Check(ctx, realm, c.ID, wrongOf(code))
@@ -128,7 +128,7 @@ func TestWrongCodesKillTheChallenge(t *testing.T) {
 func TestExpiredCode(t *testing.T) {
 	s, out, clk := newService(t)
 	ctx := context.Background()
-	c, _ := s.Start(ctx, realm, host, alice, num, Verify)
+	c, _ := s.Start(ctx, realm, host, Challenge{User: alice, Phone: num, Purpose: Verify})
 	clk.advance(5*time.Minute - time.Second)
 	if _, err := s.Check(ctx, realm, c.ID, wrongOf(out.last(t).Code)); err == nil {
 		t.Fatal("wrong code accepted")
@@ -142,9 +142,9 @@ func TestExpiredCode(t *testing.T) {
 func TestCodeOfAnotherChallenge(t *testing.T) {
 	s, out, _ := newService(t)
 	ctx := context.Background()
-	_, _ = s.Start(ctx, realm, host, alice, num, Enroll)
+	_, _ = s.Start(ctx, realm, host, Challenge{User: alice, Phone: num, Purpose: Enroll})
 	codeA := out.last(t).Code
-	b, _ := s.Start(ctx, realm, host, alice, "+447911123456", Enroll)
+	b, _ := s.Start(ctx, realm, host, Challenge{User: alice, Phone: "+447911123456", Purpose: Enroll})
 	if codeA == out.last(t).Code {
 		t.Skip("both codes happen to be equal")
 	}
@@ -156,7 +156,7 @@ func TestCodeOfAnotherChallenge(t *testing.T) {
 func TestResendCooldownDoubles(t *testing.T) {
 	s, out, clk := newService(t)
 	ctx := context.Background()
-	c, _ := s.Start(ctx, realm, host, alice, num, Verify)
+	c, _ := s.Start(ctx, realm, host, Challenge{User: alice, Phone: num, Purpose: Verify})
 	first := out.last(t).Code
 	var cool *CooldownError
 	if _, err := s.Resend(ctx, realm, host, c.ID); !errors.As(err, &cool) || cool.Wait != 30*time.Second {
@@ -181,7 +181,7 @@ func TestResendCooldownDoubles(t *testing.T) {
 func TestConcurrentSubmissionsSucceedOnce(t *testing.T) {
 	s, out, _ := newService(t)
 	ctx := context.Background()
-	c, _ := s.Start(ctx, realm, host, alice, num, Verify)
+	c, _ := s.Start(ctx, realm, host, Challenge{User: alice, Phone: num, Purpose: Verify})
 	code := out.last(t).Code
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -204,7 +204,7 @@ func TestConcurrentSubmissionsSucceedOnce(t *testing.T) {
 func TestDecoyNeverVerifiesAndSendsNothing(t *testing.T) {
 	s, out, _ := newService(t)
 	ctx := context.Background()
-	c, err := s.Start(ctx, realm, host, "nobody", "", Verify)
+	c, err := s.Start(ctx, realm, host, Challenge{User: "nobody", Phone: "", Purpose: Verify})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,7 +223,7 @@ func TestSendFailureLosesNothing(t *testing.T) {
 	s, out, _ := newService(t)
 	ctx := context.Background()
 	out.err = errors.New("gateway answered 500: secret-token-in-body")
-	_, err := s.Start(ctx, realm, host, alice, num, Verify)
+	_, err := s.Start(ctx, realm, host, Challenge{User: alice, Phone: num, Purpose: Verify})
 	var se *SendError
 	if !errors.As(err, &se) || !errors.Is(err, out.err) {
 		t.Fatalf("Start with a failing sender: %v", err)
@@ -232,7 +232,7 @@ func TestSendFailureLosesNothing(t *testing.T) {
 		t.Fatalf("the user-facing text leaks the provider's error: %q", err.Error())
 	}
 	out.err = nil
-	if _, err := s.Start(ctx, realm, host, alice, num, Verify); err != nil {
+	if _, err := s.Start(ctx, realm, host, Challenge{User: alice, Phone: num, Purpose: Verify}); err != nil {
 		t.Fatalf("retry after a failure: %v", err)
 	}
 }
@@ -265,21 +265,21 @@ func TestCodesAreUniform(t *testing.T) {
 func TestCooldownOutlivesTheChallenge(t *testing.T) {
 	s, out, clk := newService(t)
 	ctx := context.Background()
-	if _, err := s.Start(ctx, realm, host, alice, num, Verify); err != nil {
+	if _, err := s.Start(ctx, realm, host, Challenge{User: alice, Phone: num, Purpose: Verify}); err != nil {
 		t.Fatal(err)
 	}
 	var cool *CooldownError
-	if _, err := s.Start(ctx, realm, host, alice, num, Verify); !errors.As(err, &cool) {
+	if _, err := s.Start(ctx, realm, host, Challenge{User: alice, Phone: num, Purpose: Verify}); !errors.As(err, &cool) {
 		t.Fatalf("a second code to the same number at once: %v, want a cooldown", err)
 	}
-	if _, err := s.Start(ctx, realm, host, alice, "+447911123456", Enroll); err != nil {
+	if _, err := s.Start(ctx, realm, host, Challenge{User: alice, Phone: "+447911123456", Purpose: Enroll}); err != nil {
 		t.Fatalf("another number (a corrected typo) waited: %v", err)
 	}
-	if _, err := s.Start(ctx, realm, host, "bob", num, Verify); err != nil {
+	if _, err := s.Start(ctx, realm, host, Challenge{User: "bob", Phone: num, Purpose: Verify}); err != nil {
 		t.Fatalf("another user waited: %v", err)
 	}
 	clk.advance(30 * time.Second)
-	if _, err := s.Start(ctx, realm, host, alice, num, Verify); err != nil {
+	if _, err := s.Start(ctx, realm, host, Challenge{User: alice, Phone: num, Purpose: Verify}); err != nil {
 		t.Fatalf("after the cooldown: %v", err)
 	}
 	if len(out.sent) != 4 {
@@ -290,7 +290,7 @@ func TestCooldownOutlivesTheChallenge(t *testing.T) {
 func TestFailedResendKeepsTheOldCode(t *testing.T) {
 	s, out, clk := newService(t)
 	ctx := context.Background()
-	c, _ := s.Start(ctx, realm, host, alice, num, Verify)
+	c, _ := s.Start(ctx, realm, host, Challenge{User: alice, Phone: num, Purpose: Verify})
 	code := out.last(t).Code
 	clk.advance(time.Minute)
 	out.err = errors.New("gateway down")
@@ -299,5 +299,96 @@ func TestFailedResendKeepsTheOldCode(t *testing.T) {
 	}
 	if _, err := s.Check(ctx, realm, c.ID, code); err != nil {
 		t.Fatalf("the first code after a failed resend: %v", err)
+	}
+}
+
+func mustTemplates(t *testing.T, sms, voice string) *Templates {
+	t.Helper()
+	tpl, err := ParseTemplates(sms, voice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tpl
+}
+
+func TestTemplates(t *testing.T) {
+	tpl := mustTemplates(t, "{{.User}}, your {{.Site}} code: {{.Code}}", "")
+	d := MessageData{Site: "Grafana", Host: "grafana.example.com", User: "alice", Code: "042917"}
+	if got, _ := tpl.Render(providers.SMS, d); got != "alice, your Grafana code: 042917" {
+		t.Fatalf("sms: %q", got)
+	}
+	if got, _ := tpl.Render(providers.Voice, d); got != "Your Grafana verification code is: 0, 4, 2, 9, 1, 7." {
+		t.Fatalf("voice: %q", got)
+	}
+	for _, bad := range []string{"{{.Code", "{{.Nope}} {{.Code}}", "no code here"} {
+		if _, err := ParseTemplates(bad, ""); err == nil {
+			t.Errorf("template %q accepted", bad)
+		}
+	}
+	if _, err := ParseTemplates("", "no digits"); err == nil {
+		t.Error("a voice template without the code was accepted")
+	}
+}
+
+// verifier plays Twilio Verify: it makes the codes and checks them.
+type verifier struct {
+	codes map[string]string
+}
+
+func (v *verifier) Verifies() bool { return true }
+
+func (v *verifier) StartVerification(_ context.Context, m providers.Message) error {
+	v.codes[m.To] = "424242"
+	return nil
+}
+
+func (v *verifier) CheckVerification(_ context.Context, to, code string) (bool, error) {
+	want, ok := v.codes[to]
+	if !ok {
+		return false, providers.ErrNoVerification
+	}
+	if code == want {
+		delete(v.codes, to)
+		return true, nil
+	}
+	return false, nil
+}
+
+func TestVerifierMakesTheCodes(t *testing.T) {
+	s, out, _ := newService(t)
+	v := &verifier{codes: map[string]string{}}
+	s.Verifier = v
+	ctx := context.Background()
+	c, err := s.Start(ctx, realm, host, Challenge{User: alice, Phone: num, Purpose: Enroll})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.sent) != 0 || c.Hash != nil {
+		t.Fatal("with a verifier, smsgate sent or stored a code of its own")
+	}
+	var wrong *WrongCodeError
+	if _, err := s.Check(ctx, realm, c.ID, "111111"); !errors.As(err, &wrong) || wrong.Left != 4 {
+		t.Fatalf("wrong code: %v", err)
+	}
+	if _, err := s.Check(ctx, realm, c.ID, "424242"); err != nil {
+		t.Fatalf("right code: %v", err)
+	}
+	if d, _ := s.Device(ctx, realm, alice); d == nil {
+		t.Fatal("no device after a verified enrollment")
+	}
+	// The provider forgot the code (expired at Twilio): a clear answer.
+	c, _ = s.Start(ctx, realm, host, Challenge{User: "bob", Phone: num, Purpose: Verify})
+	delete(v.codes, num)
+	if _, err := s.Check(ctx, realm, c.ID, "424242"); !errors.Is(err, ErrExpired) {
+		t.Fatalf("after the provider forgot: %v, want ErrExpired", err)
+	}
+}
+
+func TestUserErrorsReachTheUser(t *testing.T) {
+	s, out, _ := newService(t)
+	out.err = &providers.UserError{Msg: "this phone number is not valid; check it and try again", Err: errors.New("twilio: HTTP 400, error 21211")}
+	_, err := s.Start(context.Background(), realm, host, Challenge{User: alice, Phone: num, Purpose: Enroll})
+	if err == nil || err.Error() != "this phone number is not valid; check it and try again" {
+		t.Fatalf("err = %v", err)
 	}
 }

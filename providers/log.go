@@ -46,12 +46,15 @@ func (l *Log) Provision(ctx caddy.Context) error {
 	return nil
 }
 
+// Channels implements MultiChannel: the log "delivers" calls too.
+func (l *Log) Channels() []string { return []string{SMS, Voice} }
+
 // Send implements Sender.
 func (l *Log) Send(_ context.Context, m Message) error {
 	if !l.AllowPublic && !IsLocalHost(m.Host) {
 		return fmt.Errorf("the log provider sends only for localhost sites, not %q (set allow_public to override, for testing only)", m.Host)
 	}
-	l.logger.Info("verification code", zap.String("to", phone.Mask(m.To)), zap.String("body", m.Body))
+	l.logger.Info("verification code", zap.String("to", phone.Mask(m.To)), zap.String("channel", m.Channel), zap.String("body", m.Body))
 	return nil
 }
 
@@ -93,6 +96,7 @@ func IsLocalHost(host string) bool {
 // Interface guards
 var (
 	_ Sender                = (*Log)(nil)
+	_ MultiChannel          = (*Log)(nil)
 	_ caddy.Provisioner     = (*Log)(nil)
 	_ caddyfile.Unmarshaler = (*Log)(nil)
 )

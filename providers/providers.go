@@ -7,13 +7,25 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"go.uber.org/zap"
+)
+
+// Channels a code can travel by.
+const (
+	// SMS is a text message (for Signal, a Signal message).
+	SMS = "sms"
+	// Voice is a phone call that reads the code aloud.
+	Voice = "voice"
 )
 
 // Message is one code on its way to a phone.
 type Message struct {
 	// To is the destination in E.164 form.
 	To string
-	// Body is the complete text to deliver (it contains the code).
+	// Channel is SMS or Voice.
+	Channel string
+	// Body is the complete text to deliver or, for Voice, to speak.
 	Body string
 	// Code is the bare code, for senders that format their own message.
 	Code string
@@ -22,13 +34,47 @@ type Message struct {
 }
 
 // Sender delivers messages. Send returns once the gateway has accepted the
-// message (which is not proof that it reached the phone).
+// message, which is not proof that it reached the phone.
 type Sender interface {
 	Send(ctx context.Context, m Message) error
 }
 
+// MultiChannel is implemented by senders that deliver on more channels than
+// SMS alone.
+type MultiChannel interface {
+	Channels() []string
+}
+
+// Supports reports whether s delivers on channel.
+func Supports(s Sender, channel string) bool {
+	mc, ok := s.(MultiChannel)
+	if !ok {
+		return channel == SMS
+	}
+	for _, c := range mc.Channels() {
+		if c == channel {
+			return true
+		}
+	}
+	return false
+}
+
+// UserError is a failure caused by the destination, not the gateway: an
+// invalid number, a number that opted out. Another provider would fail the
+// same way, so failover stops, and Msg is safe to show to the user.
+type UserError struct {
+	Msg string
+	Err error
+}
+
+func (e *UserError) Error() string { return e.Msg }
+func (e *UserError) Unwrap() error { return e.Err }
+
 // Chain tries its senders in order until one accepts the message.
-type Chain []Named
+type Chain struct {
+	Senders []Named
+	Logger  *zap.Logger
+}
 
 // Named is a sender with the name it is known by in logs.
 type Named struct {
@@ -36,22 +82,55 @@ type Named struct {
 	Sender
 }
 
-// Send implements Sender. The error, if every sender failed, names each
-// failure; it is for the admin's log, never for the user.
+// Send implements Sender. A provider that fails for its own reasons (down,
+// slow, misconfigured, rate-limited) hands the message to the next; a
+// UserError ends the attempt. The returned error is for the admin's log.
 func (c Chain) Send(ctx context.Context, m Message) error {
-	if len(c) == 0 {
-		return errors.New("no provider is configured")
+	logger := c.Logger
+	if logger == nil {
+		logger = zap.NewNop()
 	}
 	var errs []error
-	for _, s := range c {
+	tried := 0
+	for _, s := range c.Senders {
+		if !Supports(s, m.Channel) {
+			continue
+		}
+		tried++
 		err := s.Send(ctx, m)
 		if err == nil {
+			logger.Info("delivered", zap.String("provider", s.Name), zap.String("channel", m.Channel))
 			return nil
 		}
+		var ue *UserError
+		if errors.As(err, &ue) {
+			logger.Info("provider refused the number", zap.String("provider", s.Name), zap.Error(ue.Err))
+			return err
+		}
+		logger.Warn("provider_failed", zap.String("provider", s.Name), zap.String("channel", m.Channel), zap.Error(err))
 		errs = append(errs, fmt.Errorf("%s: %w", s.Name, err))
 		if ctx.Err() != nil {
 			break
 		}
 	}
+	if tried == 0 {
+		return fmt.Errorf("no provider delivers on channel %q", m.Channel)
+	}
 	return errors.Join(errs...)
 }
+
+// Verifier is a provider that makes and checks codes itself, such as
+// Twilio Verify: smsgate then stores no code, and asks it instead.
+type Verifier interface {
+	// Verifies reports whether this provider is configured to verify.
+	Verifies() bool
+	// StartVerification has the provider send its own code to m.To on m.Channel.
+	StartVerification(ctx context.Context, m Message) error
+	// CheckVerification reports whether code is right for to.
+	// ErrNoVerification means the provider has no pending code for to.
+	CheckVerification(ctx context.Context, to, code string) (bool, error)
+}
+
+// ErrNoVerification is returned by CheckVerification when the provider has
+// no pending code (it expired, was used, or was never sent).
+var ErrNoVerification = errors.New("no pending verification")

@@ -64,8 +64,8 @@ func (f *fake) Send(context.Context, Message) error { f.calls++; return f.err }
 
 func TestChainTriesInOrder(t *testing.T) {
 	down, up, spare := &fake{err: errors.New("HTTP 500")}, &fake{}, &fake{}
-	c := Chain{{"down", down}, {"up", up}, {"spare", spare}}
-	if err := c.Send(context.Background(), Message{}); err != nil {
+	c := Chain{Senders: []Named{{"down", down}, {"up", up}, {"spare", spare}}}
+	if err := c.Send(context.Background(), Message{Channel: SMS}); err != nil {
 		t.Fatal(err)
 	}
 	if down.calls != 1 || up.calls != 1 || spare.calls != 0 {
@@ -73,11 +73,11 @@ func TestChainTriesInOrder(t *testing.T) {
 	}
 	up.err = errors.New("timeout")
 	spare.err = errors.New("HTTP 401")
-	err := c.Send(context.Background(), Message{})
+	err := c.Send(context.Background(), Message{Channel: SMS})
 	if err == nil || !strings.Contains(err.Error(), "down: HTTP 500") || !strings.Contains(err.Error(), "spare: HTTP 401") {
 		t.Fatalf("all failed: %v", err)
 	}
-	if err := (Chain{}).Send(context.Background(), Message{}); err == nil {
+	if err := (Chain{}).Send(context.Background(), Message{Channel: SMS}); err == nil {
 		t.Fatal("an empty chain sent")
 	}
 }

@@ -1,0 +1,103 @@
+package providers
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+)
+
+// DefaultTimeout bounds one request to a gateway.
+const DefaultTimeout = 10 * time.Second
+
+// maxResponse bounds how much of a gateway's answer is read.
+const maxResponse = 64 << 10
+
+// response is a gateway's answer, read whole.
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// post sends body to url with the given content type and headers.
+func post(ctx context.Context, client *http.Client, url, contentType string, body []byte, header http.Header) (*response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	req.Header.Set("Content-Type", contentType)
+	req.Header.Set("User-Agent", "smsgate")
+	res, err := client.Do(req)
+	if err != nil {
+		return nil, err // a *url.Error naming the URL, never the headers
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(res.Body, maxResponse))
+	if err != nil {
+		return nil, fmt.Errorf("reading the answer: %v", err)
+	}
+	return &response{status: res.StatusCode, header: res.Header, body: b}, nil
+}
+
+// postForm sends form-encoded values.
+func postForm(ctx context.Context, client *http.Client, u string, form url.Values, header http.Header) (*response, error) {
+	return post(ctx, client, u, "application/x-www-form-urlencoded", []byte(form.Encode()), header)
+}
+
+// snippet is a short, single-line excerpt of a body for the admin's log.
+func snippet(b []byte) string {
+	s := strings.Join(strings.Fields(string(b)), " ")
+	if len(s) > 300 {
+		s = s[:300] + "…"
+	}
+	return s
+}
+
+// retryAfter reads a Retry-After header in seconds (or an HTTP date), or
+// returns def.
+func retryAfter(h http.Header, now time.Time, def time.Duration) time.Duration {
+	v := h.Get("Retry-After")
+	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
+		return time.Duration(s) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return def
+}
+
+// secret resolves a config value that may be an `{env.X}` placeholder and
+// must not end up empty.
+func secret(name, value string) (string, error) {
+	v := caddy.NewReplacer().ReplaceAll(value, "")
+	if v == "" {
+		if value != "" {
+			return "", fmt.Errorf("%s is empty: is its environment variable set?", name)
+		}
+		return "", fmt.Errorf("%s is required", name)
+	}
+	return v, nil
+}
+
+// optional resolves a config value that may be an `{env.X}` placeholder.
+func optional(value string) string { return caddy.NewReplacer().ReplaceAll(value, "") }
+
+// newClient returns an HTTP client with a timeout.
+func newClient(timeout caddy.Duration) *http.Client {
+	t := time.Duration(timeout)
+	if t <= 0 {
+		t = DefaultTimeout
+	}
+	return &http.Client{Timeout: t}
+}

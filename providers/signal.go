@@ -1,0 +1,124 @@
+package providers
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+)
+
+func init() {
+	caddy.RegisterModule(Signal{})
+}
+
+// Signal sends codes as Signal messages through signal-cli-rest-api's
+// `POST /v2/send`, directly or behind the Secured Signal API.
+type Signal struct {
+	// The API's base URL, e.g. http://signal-api:8080. Required.
+	URL string `json:"url,omitempty"`
+	// The Signal number messages come from. Required.
+	Number string `json:"number,omitempty"`
+	// A bearer token (the Secured Signal API's API token). Use `{env.X}`.
+	Token string `json:"token,omitempty"`
+	// Limit on one request. Default: 10s.
+	Timeout caddy.Duration `json:"timeout,omitempty"`
+
+	header http.Header
+	client *http.Client
+}
+
+// CaddyModule returns the Caddy module information.
+func (Signal) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "smsgate.providers.signal",
+		New: func() caddy.Module { return new(Signal) },
+	}
+}
+
+// Provision resolves placeholders.
+func (s *Signal) Provision(caddy.Context) error {
+	var err error
+	if s.URL, err = secret("signal url", s.URL); err != nil {
+		return err
+	}
+	s.URL = strings.TrimSuffix(s.URL, "/")
+	if s.Number, err = secret("signal number", s.Number); err != nil {
+		return err
+	}
+	s.header = http.Header{}
+	if s.Token != "" {
+		tok, err := secret("signal token", s.Token)
+		if err != nil {
+			return err
+		}
+		s.header.Set("Authorization", "Bearer "+tok)
+	}
+	s.client = newClient(s.Timeout)
+	return nil
+}
+
+// Send implements Sender.
+func (s *Signal) Send(ctx context.Context, m Message) error {
+	body, err := json.Marshal(map[string]any{"number": s.Number, "recipients": []string{m.To}, "message": m.Body})
+	if err != nil {
+		return err
+	}
+	res, err := post(ctx, s.client, s.URL+"/v2/send", "application/json", body, s.header)
+	if err != nil {
+		return err
+	}
+	if res.status >= 300 {
+		var e struct {
+			Error string `json:"error"`
+		}
+		if json.Unmarshal(res.body, &e) == nil && e.Error != "" {
+			return fmt.Errorf("signal: HTTP %d: %s", res.status, e.Error)
+		}
+		return fmt.Errorf("signal: HTTP %d: %s", res.status, snippet(res.body))
+	}
+	return nil
+}
+
+// UnmarshalCaddyfile sets up the provider from Caddyfile tokens. Syntax:
+//
+//	provider signal [<url>] {
+//	    url     <url>
+//	    number  <sender number>
+//	    token   <bearer token>
+//	    timeout <duration>
+//	}
+func (s *Signal) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	d.Next() // provider name
+	d.Args(&s.URL)
+	if d.NextArg() {
+		return d.ArgErr()
+	}
+	for d.NextBlock(0) {
+		switch opt := d.Val(); opt {
+		case "url", "number", "token":
+			if !d.AllArgs(map[string]*string{"url": &s.URL, "number": &s.Number, "token": &s.Token}[opt]) {
+				return d.ArgErr()
+			}
+		case "timeout":
+			dur, err := durationArg(d)
+			if err != nil {
+				return err
+			}
+			s.Timeout = dur
+		default:
+			return d.Errf("unrecognized signal option '%s'", opt)
+		}
+	}
+	return nil
+}
+
+// Interface guards
+var (
+	_ Sender                = (*Signal)(nil)
+	_ caddy.Provisioner     = (*Signal)(nil)
+	_ caddyfile.Unmarshaler = (*Signal)(nil)
+)

@@ -1,0 +1,368 @@
+package providers
+
+import (
+	"context"
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+)
+
+func init() {
+	caddy.RegisterModule(Twilio{})
+}
+
+// Twilio sends codes by SMS (Programmable Messaging) and, with Voice set,
+// by phone call (Programmable Voice, reading the code aloud twice). With
+// VerifyService set it uses Twilio Verify instead: Twilio makes, sends and
+// checks the codes.
+type Twilio struct {
+	// The Account SID (AC…). Required.
+	AccountSID string `json:"account_sid,omitempty"`
+	// The account's auth token. Use `{env.TWILIO_AUTH_TOKEN}`.
+	// Required unless APIKey and APISecret are given.
+	AuthToken string `json:"auth_token,omitempty"`
+	// An API key SID (SK…) and its secret, instead of the auth token.
+	APIKey    string `json:"api_key,omitempty"`
+	APISecret string `json:"api_secret,omitempty"`
+
+	// The number messages come from (E.164). Needed for voice calls, and
+	// for SMS unless MessagingServiceSID is set.
+	From string `json:"from,omitempty"`
+	// A Messaging Service (MG…) to send SMS through instead of From.
+	MessagingServiceSID string `json:"messaging_service_sid,omitempty"`
+	// Also place voice calls. Default: SMS only.
+	Voice bool `json:"voice,omitempty"`
+
+	// A Verify service (VA…): Twilio makes and checks the codes.
+	VerifyService string `json:"verify_service,omitempty"`
+
+	// Where the APIs live; for tests and regional endpoints.
+	// Defaults: https://api.twilio.com and https://verify.twilio.com.
+	BaseURL       string `json:"base_url,omitempty"`
+	VerifyBaseURL string `json:"verify_base_url,omitempty"`
+
+	// Limit on one request to Twilio. Default: 10s.
+	Timeout caddy.Duration `json:"timeout,omitempty"`
+
+	user, pass string
+	client     *http.Client
+	// blockedUntil (Unix nanoseconds) honours a 429's Retry-After: until
+	// then, sends fail at once and the next provider takes over.
+	blockedUntil *atomic.Int64
+}
+
+// CaddyModule returns the Caddy module information.
+func (Twilio) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "smsgate.providers.twilio",
+		New: func() caddy.Module { return new(Twilio) },
+	}
+}
+
+// Provision resolves placeholders in the credentials.
+func (t *Twilio) Provision(caddy.Context) error {
+	var err error
+	if t.AccountSID, err = secret("account_sid", t.AccountSID); err != nil {
+		return err
+	}
+	if t.APIKey != "" {
+		t.user = optional(t.APIKey)
+		if t.pass, err = secret("api_secret", t.APISecret); err != nil {
+			return err
+		}
+	} else {
+		t.user = t.AccountSID
+		if t.pass, err = secret("auth_token", t.AuthToken); err != nil {
+			return err
+		}
+	}
+	t.From = optional(t.From)
+	t.MessagingServiceSID = optional(t.MessagingServiceSID)
+	t.VerifyService = optional(t.VerifyService)
+	if t.BaseURL == "" {
+		t.BaseURL = "https://api.twilio.com"
+	}
+	if t.VerifyBaseURL == "" {
+		t.VerifyBaseURL = "https://verify.twilio.com"
+	}
+	t.BaseURL = strings.TrimSuffix(t.BaseURL, "/")
+	t.VerifyBaseURL = strings.TrimSuffix(t.VerifyBaseURL, "/")
+	t.client = newClient(t.Timeout)
+	t.blockedUntil = new(atomic.Int64)
+	return nil
+}
+
+// Validate checks that every channel has what it needs.
+func (t *Twilio) Validate() error {
+	if !strings.HasPrefix(t.AccountSID, "AC") {
+		return fmt.Errorf("twilio: account_sid must start with AC")
+	}
+	if t.VerifyService != "" {
+		if !strings.HasPrefix(t.VerifyService, "VA") {
+			return fmt.Errorf("twilio: verify_service must start with VA")
+		}
+		return nil
+	}
+	if t.From == "" && t.MessagingServiceSID == "" {
+		return fmt.Errorf("twilio: set from (a number) or messaging_service_sid")
+	}
+	if t.Voice && t.From == "" {
+		return fmt.Errorf("twilio: voice calls need a from number, even when SMS uses messaging_service_sid")
+	}
+	return nil
+}
+
+// Channels implements MultiChannel.
+func (t *Twilio) Channels() []string {
+	if t.Voice {
+		return []string{SMS, Voice}
+	}
+	return []string{SMS}
+}
+
+// Send implements Sender.
+func (t *Twilio) Send(ctx context.Context, m Message) error {
+	if err := t.checkBlocked(); err != nil {
+		return err
+	}
+	form := url.Values{"To": {m.To}}
+	endpoint := "Messages.json"
+	if m.Channel == Voice {
+		endpoint = "Calls.json"
+		form.Set("From", t.From)
+		twiml, err := sayTwice(m.Body)
+		if err != nil {
+			return err
+		}
+		form.Set("Twiml", twiml)
+	} else {
+		if t.MessagingServiceSID != "" {
+			form.Set("MessagingServiceSid", t.MessagingServiceSID)
+		} else {
+			form.Set("From", t.From)
+		}
+		form.Set("Body", m.Body)
+	}
+	res, err := postForm(ctx, t.client, t.BaseURL+"/2010-04-01/Accounts/"+url.PathEscape(t.AccountSID)+"/"+endpoint, form, t.auth())
+	if err != nil {
+		return err
+	}
+	if res.status == http.StatusCreated || res.status == http.StatusOK {
+		return nil
+	}
+	return t.failure(res)
+}
+
+// Verifies implements Verifier: true with a Verify service.
+func (t *Twilio) Verifies() bool { return t.VerifyService != "" }
+
+// StartVerification implements Verifier (Twilio Verify).
+func (t *Twilio) StartVerification(ctx context.Context, m Message) error {
+	if err := t.checkBlocked(); err != nil {
+		return err
+	}
+	channel := "sms"
+	if m.Channel == Voice {
+		channel = "call"
+	}
+	res, err := postForm(ctx, t.client, t.verifyURL("Verifications"), url.Values{"To": {m.To}, "Channel": {channel}}, t.auth())
+	if err != nil {
+		return err
+	}
+	if res.status == http.StatusCreated || res.status == http.StatusOK {
+		return nil
+	}
+	return t.failure(res)
+}
+
+// CheckVerification implements Verifier (Twilio Verify).
+func (t *Twilio) CheckVerification(ctx context.Context, to, code string) (bool, error) {
+	res, err := postForm(ctx, t.client, t.verifyURL("VerificationCheck"), url.Values{"To": {to}, "Code": {code}}, t.auth())
+	if err != nil {
+		return false, err
+	}
+	switch res.status {
+	case http.StatusOK, http.StatusCreated:
+		var v struct {
+			Status string `json:"status"`
+		}
+		if err := json.Unmarshal(res.body, &v); err != nil {
+			return false, fmt.Errorf("twilio verify: unreadable answer: %s", snippet(res.body))
+		}
+		return v.Status == "approved", nil
+	case http.StatusNotFound:
+		// Twilio forgets a verification once it is approved, expired or
+		// has had too many attempts.
+		return false, ErrNoVerification
+	}
+	return false, t.failure(res)
+}
+
+func (t *Twilio) verifyURL(endpoint string) string {
+	return t.VerifyBaseURL + "/v2/Services/" + url.PathEscape(t.VerifyService) + "/" + endpoint
+}
+
+func (t *Twilio) auth() http.Header {
+	req := http.Request{Header: http.Header{}}
+	req.SetBasicAuth(t.user, t.pass)
+	return req.Header
+}
+
+func (t *Twilio) checkBlocked() error {
+	if until := t.blockedUntil.Load(); until != 0 {
+		if wait := time.Until(time.Unix(0, until)); wait > 0 {
+			return fmt.Errorf("twilio: rate limited (429) for another %s", wait.Round(time.Second))
+		}
+	}
+	return nil
+}
+
+// twilioError is the body of every Twilio error answer.
+type twilioError struct {
+	Code     int    `json:"code"`
+	Message  string `json:"message"`
+	MoreInfo string `json:"more_info"`
+	Status   int    `json:"status"`
+}
+
+// What users are told when Twilio says the number is the problem.
+var twilioUserErrors = map[int]string{
+	21211: "this phone number is not valid; check it and try again",
+	21214: "this phone number cannot be reached; use another number",
+	21217: "this phone number is not valid; check it and try again",
+	21408: "codes cannot be sent to this country; use a number from another country",
+	21610: "this number has opted out of messages (replied STOP); text START to the sender, or use another number",
+	21612: "codes cannot be sent to this number; use another number",
+	21614: "this number cannot receive text messages; use a mobile number",
+	60200: "this phone number is not valid; check it and try again",
+	60205: "this number cannot receive text messages; use a mobile number",
+	60410: "codes cannot be sent to this number; use another number",
+}
+
+// failure turns an error answer into an error: a UserError when the number
+// is at fault, otherwise a message for the admin naming Twilio's code.
+func (t *Twilio) failure(res *response) error {
+	var te twilioError
+	_ = json.Unmarshal(res.body, &te)
+	admin := fmt.Errorf("twilio: HTTP %d, error %d: %s (%s)", res.status, te.Code, te.Message, te.MoreInfo)
+	if te.Code == 0 && te.Message == "" {
+		admin = fmt.Errorf("twilio: HTTP %d: %s", res.status, snippet(res.body))
+	}
+	switch {
+	case twilioUserErrors[te.Code] != "":
+		return &UserError{Msg: twilioUserErrors[te.Code], Err: admin}
+	case res.status == http.StatusTooManyRequests || te.Code == 20429:
+		wait := retryAfter(res.header, time.Now(), time.Minute)
+		t.blockedUntil.Store(time.Now().Add(wait).UnixNano())
+		return fmt.Errorf("%w; backing off for %s", admin, wait)
+	case te.Code == 20003 || res.status == http.StatusUnauthorized:
+		return fmt.Errorf("%w: Twilio refused the credentials: check account_sid and auth_token (or api_key and api_secret)", admin)
+	}
+	return admin
+}
+
+// sayTwice builds the TwiML of a call that reads text twice, slowly. It is
+// built with encoding/xml from <Say> and <Pause> only, so no text (a site
+// or user name in a template) can inject other verbs such as <Dial>.
+func sayTwice(text string) (string, error) {
+	type say struct {
+		XMLName xml.Name `xml:"Say"`
+		Text    string   `xml:",chardata"`
+	}
+	type pause struct {
+		XMLName xml.Name `xml:"Pause"`
+		Length  int      `xml:"length,attr"`
+	}
+	doc := struct {
+		XMLName xml.Name `xml:"Response"`
+		Verbs   []any
+	}{Verbs: []any{pause{Length: 1}, say{Text: text}, pause{Length: 2}, say{Text: text}}}
+	b, err := xml.Marshal(doc)
+	if err != nil {
+		return "", err
+	}
+	return xml.Header + string(b), nil
+}
+
+// UnmarshalCaddyfile sets up the provider from Caddyfile tokens. Syntax:
+//
+//	provider twilio {
+//	    account_sid           <AC…>
+//	    auth_token            <token>
+//	    api_key               <SK…>
+//	    api_secret            <secret>
+//	    from                  <number>
+//	    messaging_service_sid <MG…>
+//	    voice
+//	    verify_service        <VA…>
+//	    base_url              <url>
+//	    verify_base_url       <url>
+//	    timeout               <duration>
+//	}
+func (t *Twilio) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	d.Next() // provider name
+	if d.NextArg() {
+		return d.ArgErr()
+	}
+	for d.NextBlock(0) {
+		opt := d.Val()
+		switch opt {
+		case "voice":
+			if d.NextArg() {
+				return d.ArgErr()
+			}
+			t.Voice = true
+		case "timeout":
+			dur, err := durationArg(d)
+			if err != nil {
+				return err
+			}
+			t.Timeout = dur
+		default:
+			field, ok := map[string]*string{
+				"account_sid": &t.AccountSID, "auth_token": &t.AuthToken, "api_key": &t.APIKey, "api_secret": &t.APISecret,
+				"from": &t.From, "messaging_service_sid": &t.MessagingServiceSID, "verify_service": &t.VerifyService,
+				"base_url": &t.BaseURL, "verify_base_url": &t.VerifyBaseURL,
+			}[opt]
+			if !ok {
+				return d.Errf("unrecognized twilio option '%s'", opt)
+			}
+			if !d.AllArgs(field) {
+				return d.ArgErr()
+			}
+		}
+	}
+	return nil
+}
+
+// durationArg reads the one duration argument of the current option.
+func durationArg(d *caddyfile.Dispenser) (caddy.Duration, error) {
+	opt := d.Val()
+	var v string
+	if !d.AllArgs(&v) {
+		return 0, d.ArgErr()
+	}
+	dur, err := caddy.ParseDuration(v)
+	if err != nil {
+		return 0, d.Errf("%s: bad duration %q: %v", opt, v, err)
+	}
+	return caddy.Duration(dur), nil
+}
+
+// Interface guards
+var (
+	_ Sender                = (*Twilio)(nil)
+	_ Verifier              = (*Twilio)(nil)
+	_ MultiChannel          = (*Twilio)(nil)
+	_ caddy.Provisioner     = (*Twilio)(nil)
+	_ caddy.Validator       = (*Twilio)(nil)
+	_ caddyfile.Unmarshaler = (*Twilio)(nil)
+)

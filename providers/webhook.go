@@ -1,0 +1,225 @@
+package providers
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"text/template"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+)
+
+func init() {
+	caddy.RegisterModule(Webhook{})
+}
+
+// DefaultWebhookBody is authentik's generic provider payload.
+const DefaultWebhookBody = `{"From": "{{.From}}", "To": "{{.To}}", "Body": "{{.Body}}", "Message": "{{.Body}}"}`
+
+// Webhook POSTs each message as JSON to a URL: authentik's generic
+// provider, and, with a body template, any gateway or chat service that
+// takes JSON (ntfy, Telegram, Matrix hooks, an in-house SMS gateway). An
+// answer of 400 or more, a timeout or a connection error is a failure.
+type Webhook struct {
+	// Where to POST. Required.
+	URL string `json:"url,omitempty"`
+	// HTTP basic auth.
+	Username string `json:"username,omitempty"`
+	Password string `json:"password,omitempty"`
+	// A bearer token (`Authorization: Bearer <token>`).
+	Token string `json:"token,omitempty"`
+	// More headers, e.g. an API key header. Values may be `{env.X}`.
+	Headers map[string]string `json:"headers,omitempty"`
+	// The sender, available to the body as {{.From}}.
+	From string `json:"from,omitempty"`
+	// A Go text/template of the JSON body. Fields: .From .To .Body .Code
+	// .Channel .Host, each already JSON-escaped, so write them inside
+	// quotes. Default: authentik's {"From","To","Body","Message"}.
+	Body string `json:"body,omitempty"`
+	// The channels this hook delivers on. Default: ["sms"].
+	ChannelList []string `json:"channels,omitempty"`
+	// Limit on one request. Default: 10s.
+	Timeout caddy.Duration `json:"timeout,omitempty"`
+
+	body   *template.Template
+	header http.Header
+	client *http.Client
+}
+
+// CaddyModule returns the Caddy module information.
+func (Webhook) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "smsgate.providers.webhook",
+		New: func() caddy.Module { return new(Webhook) },
+	}
+}
+
+// Provision resolves placeholders and parses the body template.
+func (w *Webhook) Provision(caddy.Context) error {
+	var err error
+	if w.URL, err = secret("webhook url", w.URL); err != nil {
+		return err
+	}
+	w.header = http.Header{}
+	switch {
+	case w.Token != "":
+		tok, err := secret("webhook token", w.Token)
+		if err != nil {
+			return err
+		}
+		w.header.Set("Authorization", "Bearer "+tok)
+	case w.Username != "":
+		pass, err := secret("webhook password", w.Password)
+		if err != nil {
+			return err
+		}
+		req := http.Request{Header: w.header}
+		req.SetBasicAuth(optional(w.Username), pass)
+	}
+	for k, v := range w.Headers {
+		val, err := secret("webhook header "+k, v)
+		if err != nil {
+			return err
+		}
+		w.header.Set(k, val)
+	}
+	w.From = optional(w.From)
+	body := w.Body
+	if body == "" {
+		body = DefaultWebhookBody
+	}
+	if w.body, err = template.New("body").Option("missingkey=error").Parse(body); err != nil {
+		return fmt.Errorf("webhook body template: %v", err)
+	}
+	// A template that does not make JSON is a config error, not a
+	// failure at the first sign-in.
+	if _, err := w.render(Message{To: "+10000000000", Body: `a "quoted" line\nand another`, Code: "000000", Channel: SMS, Host: "example.com"}); err != nil {
+		return err
+	}
+	w.client = newClient(w.Timeout)
+	return nil
+}
+
+// Channels implements MultiChannel.
+func (w *Webhook) Channels() []string {
+	if len(w.ChannelList) == 0 {
+		return []string{SMS}
+	}
+	return w.ChannelList
+}
+
+// webhookData is what a body template sees: JSON-escaped strings.
+type webhookData struct {
+	From, To, Body, Code, Channel, Host string
+}
+
+func jsonEscape(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b[1 : len(b)-1])
+}
+
+func (w *Webhook) render(m Message) ([]byte, error) {
+	var buf bytes.Buffer
+	err := w.body.Execute(&buf, webhookData{
+		From: jsonEscape(w.From), To: jsonEscape(m.To), Body: jsonEscape(m.Body),
+		Code: jsonEscape(m.Code), Channel: jsonEscape(m.Channel), Host: jsonEscape(m.Host),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("webhook body template: %v", err)
+	}
+	if !json.Valid(buf.Bytes()) {
+		return nil, fmt.Errorf("webhook body template does not make valid JSON: %s", snippet(buf.Bytes()))
+	}
+	return buf.Bytes(), nil
+}
+
+// Send implements Sender.
+func (w *Webhook) Send(ctx context.Context, m Message) error {
+	body, err := w.render(m)
+	if err != nil {
+		return err
+	}
+	res, err := post(ctx, w.client, w.URL, "application/json", body, w.header)
+	if err != nil {
+		return err
+	}
+	if res.status >= 400 {
+		return fmt.Errorf("webhook: HTTP %d: %s", res.status, snippet(res.body))
+	}
+	return nil
+}
+
+// UnmarshalCaddyfile sets up the provider from Caddyfile tokens. Syntax:
+//
+//	provider webhook <url> {
+//	    url      <url>
+//	    basic    <username> <password>
+//	    bearer   <token>
+//	    header   <name> <value>
+//	    from     <sender>
+//	    body     <template>
+//	    channels sms|voice...
+//	    timeout  <duration>
+//	}
+//
+// A long body template reads best as a heredoc (`body <<JSON … JSON`).
+func (w *Webhook) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	d.Next() // provider name
+	d.Args(&w.URL)
+	if d.NextArg() {
+		return d.ArgErr()
+	}
+	for d.NextBlock(0) {
+		switch opt := d.Val(); opt {
+		case "url", "from", "body", "bearer":
+			field := map[string]*string{"url": &w.URL, "from": &w.From, "body": &w.Body, "bearer": &w.Token}[opt]
+			if !d.AllArgs(field) {
+				return d.ArgErr()
+			}
+		case "basic":
+			if !d.AllArgs(&w.Username, &w.Password) {
+				return d.Errf("basic takes a username and a password")
+			}
+		case "header":
+			var k, v string
+			if !d.AllArgs(&k, &v) {
+				return d.Errf("header takes a name and a value")
+			}
+			if w.Headers == nil {
+				w.Headers = map[string]string{}
+			}
+			w.Headers[k] = v
+		case "channels":
+			w.ChannelList = d.RemainingArgs()
+			for _, c := range w.ChannelList {
+				if c != SMS && c != Voice {
+					return d.Errf("unknown channel %q: use sms or voice", c)
+				}
+			}
+		case "timeout":
+			dur, err := durationArg(d)
+			if err != nil {
+				return err
+			}
+			w.Timeout = dur
+		default:
+			return d.Errf("unrecognized webhook option '%s'", opt)
+		}
+	}
+	if strings.TrimSpace(w.URL) == "" {
+		return d.Err("webhook needs a url")
+	}
+	return nil
+}
+
+// Interface guards
+var (
+	_ Sender                = (*Webhook)(nil)
+	_ MultiChannel          = (*Webhook)(nil)
+	_ caddy.Provisioner     = (*Webhook)(nil)
+	_ caddyfile.Unmarshaler = (*Webhook)(nil)
+)
