@@ -14,7 +14,8 @@ import (
 // Caddyfile and the JSON it must adapt to, separated by a line of dashes.
 func TestCaddyfileAdapt(t *testing.T) {
 	files, _ := filepath.Glob("testdata/adapt/*.caddyfiletest")
-	files = append(files, "../caddyfile-examples/quickstart.Caddyfile")
+	examples, _ := filepath.Glob("../caddyfile-examples/*.Caddyfile")
+	files = append(files, examples...)
 	if len(files) < 2 {
 		t.Fatal("no adapt tests found")
 	}

@@ -521,7 +521,7 @@ func (g *Gate) sendFailed(req *request, err error, page string) {
 		g.unavailable(req)
 		return
 	}
-	data := pageData{Error: sentence(err)}
+	data := pageData{Error: sentence(err), Phone: trimInput(req.form["phone"])}
 	if page == "verify" {
 		c, _ := g.codes.Challenge(req.r.Context(), req.realm, req.flow.Challenge)
 		if c != nil && c.User != req.user {

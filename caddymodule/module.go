@@ -348,7 +348,7 @@ func (g *Gate) Validate() error {
 		}
 		supported := false
 		for _, s := range g.chain.Senders {
-			supported = supported || providers.Supports(s, ch)
+			supported = supported || providers.Supports(s.Sender, ch)
 		}
 		if !supported {
 			return fmt.Errorf("channel %s: no provider delivers on it (for Twilio, add `voice`)", ch)

@@ -93,7 +93,7 @@ func (c Chain) Send(ctx context.Context, m Message) error {
 	var errs []error
 	tried := 0
 	for _, s := range c.Senders {
-		if !Supports(s, m.Channel) {
+		if !Supports(s.Sender, m.Channel) {
 			continue
 		}
 		tried++

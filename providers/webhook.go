@@ -36,9 +36,9 @@ type Webhook struct {
 	Headers map[string]string `json:"headers,omitempty"`
 	// The sender, available to the body as {{.From}}.
 	From string `json:"from,omitempty"`
-	// A Go text/template of the JSON body. Fields: .From .To .Body .Code
-	// .Channel .Host, each already JSON-escaped, so write them inside
-	// quotes. Default: authentik's {"From","To","Body","Message"}.
+	// A Go text/template of the JSON body. Fields: .From .To .ToDigits
+	// .Body .Code .Channel .Host, each already JSON-escaped, so write them
+	// inside quotes. Default: authentik's {"From","To","Body","Message"}.
 	Body string `json:"body,omitempty"`
 	// The channels this hook delivers on. Default: ["sms"].
 	ChannelList []string `json:"channels,omitempty"`
@@ -113,8 +113,9 @@ func (w *Webhook) Channels() []string {
 }
 
 // webhookData is what a body template sees: JSON-escaped strings.
+// ToDigits is To without its "+", for APIs that take only digits.
 type webhookData struct {
-	From, To, Body, Code, Channel, Host string
+	From, To, ToDigits, Body, Code, Channel, Host string
 }
 
 func jsonEscape(s string) string {
@@ -125,7 +126,7 @@ func jsonEscape(s string) string {
 func (w *Webhook) render(m Message) ([]byte, error) {
 	var buf bytes.Buffer
 	err := w.body.Execute(&buf, webhookData{
-		From: jsonEscape(w.From), To: jsonEscape(m.To), Body: jsonEscape(m.Body),
+		From: jsonEscape(w.From), To: jsonEscape(m.To), ToDigits: jsonEscape(strings.TrimPrefix(m.To, "+")), Body: jsonEscape(m.Body),
 		Code: jsonEscape(m.Code), Channel: jsonEscape(m.Channel), Host: jsonEscape(m.Host),
 	})
 	if err != nil {

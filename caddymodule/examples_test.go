@@ -1,0 +1,74 @@
+package caddymodule_test
+
+import (
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/smsgate/caddy-smsgate/caddymodule"
+	"github.com/smsgate/caddy-smsgate/internal/fakes"
+)
+
+// TestExamplesRun loads every Caddyfile in caddyfile-examples/ into a real
+// Caddy, its gateways played by fakes through the environment variables the
+// example names, and signs in through it.
+func TestExamplesRun(t *testing.T) {
+	tw := fakes.NewTwilio(t)
+	hook := fakes.NewHook(t)
+	sig := fakes.NewSignal(t)
+	for k, v := range map[string]string{
+		"TWILIO_ACCOUNT_SID": tw.AccountSID, "TWILIO_AUTH_TOKEN": tw.AuthToken, "TWILIO_FROM": "+15005550006",
+		"TWILIO_BASE_URL": tw.URL, "TWILIO_VERIFY_BASE_URL": tw.URL, "TWILIO_VERIFY_SERVICE": "VA00000000000000000000000000000001",
+		"SIGNAL_API_URL": sig.URL, "SIGNAL_FROM": "+15005550006", "SIGNAL_API_TOKEN": sig.Token,
+		"SMS_GATEWAY_URL": hook.URL, "SMS_GATEWAY_TOKEN": "t", "NTFY_URL": hook.URL, "NTFY_TOKEN": "tk_x",
+	} {
+		t.Setenv(k, v)
+	}
+	files, _ := filepath.Glob("../caddyfile-examples/*.Caddyfile")
+	if len(files) < 5 {
+		t.Fatalf("only %d examples", len(files))
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			raw, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg := strings.Replace(string(raw), "{\n\tadmin localhost:2019\n}\n", "", 1) // the tests bring their own globals
+			cfg = strings.ReplaceAll(cfg, "{$SMSGATE_DATA:./smsgate-data}", "{DIR}")
+			cfg = strings.ReplaceAll(cfg, "./smsgate-data", "{DIR}")
+			s := startSite(t, strings.ReplaceAll(cfg, "localhost:8080", "localhost:9080"))
+
+			caddymodule.Advance(time.Minute)
+			c := newClient(t, "demo")
+			res, tok := enrollWith(t, c, "+14155552671")
+			expect(t, res, http.StatusSeeOther, "/.smsgate/verify")
+			code := ""
+			switch name := filepath.Base(f); {
+			case strings.HasPrefix(name, "quickstart"):
+				code = s.lastCode()
+			case strings.HasPrefix(name, "twilio-verify"):
+				code = tw.VerifyCode("+14155552671")
+			case strings.HasPrefix(name, "twilio"):
+				code = fakes.CodeIn(tw.Last(t).Form["Body"])
+			case strings.HasPrefix(name, "signal"):
+				code = fakes.CodeIn(sig.Last(t).JSON["message"].(string))
+			default:
+				body := hook.Last(t).JSON
+				text, _ := body["Body"].(string)
+				if text == "" {
+					text, _ = body["message"].(string)
+				}
+				code = fakes.CodeIn(text)
+			}
+			expect(t, c.post("/.smsgate/verify", url.Values{"code": {code}, "csrf": {tok}}), http.StatusSeeOther, "/")
+			if res := c.get("/"); res.StatusCode != http.StatusOK || !strings.Contains(res.body, "demo") {
+				t.Fatalf("app: %d %s", res.StatusCode, res.body)
+			}
+		})
+	}
+}

@@ -1,0 +1,192 @@
+package caddymodule_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/smsgate/caddy-smsgate/caddymodule"
+	"github.com/smsgate/caddy-smsgate/internal/fakes"
+)
+
+// providerSite is the quickstart with a provider block instead of `log`.
+func providerSite(t *testing.T, options string) *site {
+	return startSite(t, fmt.Sprintf(`http://localhost:9080 {
+	basic_auth {
+		alice %[1]s
+		bob %[1]s
+	}
+	smsgate {
+		store badger {DIR}
+		%[2]s
+	}
+	respond "Hello, {http.auth.user.id}!"
+}`, demoHash, options))
+}
+
+// enrollWith enrolls num for user and returns the verify page's csrf token.
+func enrollWith(t *testing.T, c *client, num string) (*response, string) {
+	t.Helper()
+	tok := c.csrf("/.smsgate/enroll")
+	return c.post("/.smsgate/enroll", url.Values{"phone": {num}, "csrf": {tok}}), tok
+}
+
+func TestTwilioFlow(t *testing.T) {
+	f := fakes.NewTwilio(t)
+	providerSite(t, fmt.Sprintf(`channels sms voice
+		site_name "Example Wiki"
+		provider twilio {
+			account_sid %s
+			auth_token %s
+			from +15005550006
+			voice
+			base_url %s
+		}`, f.AccountSID, f.AuthToken, f.URL))
+
+	c := newClient(t, "alice")
+	res, tok := enrollWith(t, c, "+14155552671")
+	expect(t, res, http.StatusSeeOther, "/.smsgate/verify")
+	sent := f.Last(t)
+	if !strings.HasSuffix(sent.Path, "/Messages.json") || sent.Form["To"] != "+14155552671" {
+		t.Fatalf("Twilio got %s %v", sent.Path, sent.Form)
+	}
+	if !strings.HasPrefix(sent.Form["Body"], "Your Example Wiki verification code is ") || !strings.Contains(sent.Form["Body"], "\n\n@localhost #") {
+		t.Fatalf("SMS body %q", sent.Form["Body"])
+	}
+
+	// Call me instead: a call that reads a new code; the SMS code dies.
+	page := c.get("/.smsgate/verify")
+	expectBody(t, page, "Call me instead")
+	smsCode := fakes.CodeIn(sent.Form["Body"])
+	expect(t, c.post("/.smsgate/verify", url.Values{"action": {"call"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+	call := f.Last(t)
+	if !strings.HasSuffix(call.Path, "/Calls.json") || call.Form["From"] != "+15005550006" {
+		t.Fatalf("Twilio got %s %v", call.Path, call.Form)
+	}
+	expectBody(t, c.get("/.smsgate/verify"), "We are calling &#43;1•••••••671 with a code")
+	callCode := fakes.CodeIn(call.Form["Twiml"])
+	if callCode == smsCode {
+		t.Skip("the two codes happen to be equal")
+	}
+	expect(t, c.post("/.smsgate/verify", url.Values{"code": {smsCode}, "csrf": {tok}}), http.StatusBadRequest, "")
+	expect(t, c.post("/.smsgate/verify", url.Values{"code": {callCode}, "csrf": {tok}}), http.StatusSeeOther, "/")
+	expectBody(t, c.get("/"), "Hello, alice!")
+
+	// The number's fault: a clear message, nothing else tried, the form kept.
+	b := newClient(t, "bob")
+	res, _ = enrollWith(t, b, "+15005550004")
+	expect(t, res, http.StatusBadRequest, "")
+	expectBody(t, res, "opted out of messages")
+	expectBody(t, res, `value="&#43;15005550004"`)
+	if strings.Contains(res.body, "unsubscribed recipient") || strings.Contains(res.body, "21610") {
+		t.Fatal("Twilio's own text reached the user")
+	}
+
+	// Twilio's fault: a short safe message; the admin's log has the details.
+	f.Status = http.StatusInternalServerError
+	caddymodule.Advance(time.Minute)
+	res, _ = enrollWith(t, b, "+14155550100")
+	expect(t, res, http.StatusServiceUnavailable, "")
+	expectBody(t, res, "The code could not be sent; please try again in a moment.")
+	if strings.Contains(res.body, "20500") || strings.Contains(res.body, "internal server error") {
+		t.Fatal("Twilio's error reached the user")
+	}
+}
+
+func TestTwilioVerifyFlow(t *testing.T) {
+	f := fakes.NewTwilio(t)
+	s := providerSite(t, fmt.Sprintf(`provider twilio {
+			account_sid %s
+			auth_token %s
+			verify_service VA00000000000000000000000000000001
+			base_url %s
+			verify_base_url %s
+		}`, f.AccountSID, f.AuthToken, f.URL, f.URL))
+	c := newClient(t, "alice")
+	res, tok := enrollWith(t, c, "+14155552671")
+	expect(t, res, http.StatusSeeOther, "/.smsgate/verify")
+	code := f.VerifyCode("+14155552671")
+	if code == "" {
+		t.Fatal("no verification started at Twilio")
+	}
+	res = c.post("/.smsgate/verify", url.Values{"code": {"000000"}, "csrf": {tok}})
+	expectBody(t, res, "4 tries left")
+	expect(t, c.post("/.smsgate/verify", url.Values{"code": {code}, "csrf": {tok}}), http.StatusSeeOther, "/")
+	expectBody(t, c.get("/"), "Hello, alice!")
+	if s.sent() != 0 {
+		t.Fatal("a code of smsgate's own went out")
+	}
+
+	// Twilio forgot the code (expired there): a clear answer.
+	b := newClient(t, "bob")
+	_, tok = enrollWith(t, b, "+14155550100")
+	f.Expire()
+	res = b.post("/.smsgate/verify", url.Values{"code": {"123456"}, "csrf": {tok}})
+	expect(t, res, http.StatusBadRequest, "")
+	expectBody(t, res, "This code has expired")
+}
+
+func TestWebhookFlow(t *testing.T) {
+	hook := fakes.NewHook(t)
+	providerSite(t, fmt.Sprintf(`provider webhook %s/send {
+			bearer hook-token
+			body <<JSON
+			{"chat_id": "-100123", "text": "{{.Body}}", "to": "{{.To}}"}
+			JSON
+		}`, hook.URL))
+	c := newClient(t, "alice")
+	res, tok := enrollWith(t, c, "+14155552671")
+	expect(t, res, http.StatusSeeOther, "/.smsgate/verify")
+	r := hook.Last(t)
+	if r.Header.Get("Authorization") != "Bearer hook-token" || r.JSON["chat_id"] != "-100123" || r.JSON["to"] != "+14155552671" {
+		t.Fatalf("hook got %v %v", r.Header, r.JSON)
+	}
+	text, _ := r.JSON["text"].(string)
+	expect(t, c.post("/.smsgate/verify", url.Values{"code": {fakes.CodeIn(text)}, "csrf": {tok}}), http.StatusSeeOther, "/")
+	expectBody(t, c.get("/"), "Hello, alice!")
+
+	hook.Status = http.StatusBadGateway
+	b := newClient(t, "bob")
+	res, _ = enrollWith(t, b, "+14155550100")
+	expect(t, res, http.StatusServiceUnavailable, "")
+	if strings.Contains(res.body, "internal-gateway-detail") {
+		t.Fatal("the webhook's answer reached the user")
+	}
+}
+
+func TestSignalFlowWithFailover(t *testing.T) {
+	sig := fakes.NewSignal(t)
+	tw := fakes.NewTwilio(t)
+	tw.Status = http.StatusTooManyRequests
+	s := providerSite(t, fmt.Sprintf(`provider twilio {
+			account_sid %s
+			auth_token %s
+			from +15005550006
+			base_url %s
+		}
+		provider signal %s {
+			number +15005550006
+			token %s
+		}`, tw.AccountSID, tw.AuthToken, tw.URL, sig.URL, sig.Token))
+	c := newClient(t, "alice")
+	res, tok := enrollWith(t, c, "+14155552671")
+	expect(t, res, http.StatusSeeOther, "/.smsgate/verify")
+	if len(tw.Requests()) != 1 || len(sig.Requests()) != 1 {
+		t.Fatalf("twilio %d, signal %d requests; want one each", len(tw.Requests()), len(sig.Requests()))
+	}
+	msg, _ := sig.Last(t).JSON["message"].(string)
+	expect(t, c.post("/.smsgate/verify", url.Values{"code": {fakes.CodeIn(msg)}, "csrf": {tok}}), http.StatusSeeOther, "/")
+	expectBody(t, c.get("/"), "Hello, alice!")
+
+	failed := s.logEntries("provider_failed")
+	delivered := s.logEntries("delivered")
+	if len(failed) != 1 || failed[0]["provider"] != "twilio" || len(delivered) != 1 || delivered[0]["provider"] != "signal" {
+		t.Fatalf("log: failed %v, delivered %v", failed, delivered)
+	}
+	if e, _ := failed[0]["error"].(string); !strings.Contains(e, "error 20429") || strings.Contains(e, tw.AuthToken) {
+		t.Fatalf("the admin's log says %q", e)
+	}
+}
