@@ -34,6 +34,14 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //	    path_prefix      <path>
 //	    default_region   <country code>
 //	    channels         sms|voice...
+//	    limit            <name> <count> <window>|off
+//	    lockout_after    <count>
+//	    lockout          <duration>
+//	    max_failures     <count>
+//	    allowed_regions  <country codes...>
+//	    allow_prefixes   <+prefix...>
+//	    deny_prefixes    <+prefix...>
+//	    number_types     sms|voice <types...>
 //	    message_template <template>
 //	    voice_template   <template>
 //	    site_name        <name>
@@ -67,18 +75,59 @@ func (g *Gate) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return d.ArgErr()
 			}
 		case "session_lifetime", "code_ttl", "resend_cooldown":
-			var v string
-			if !d.AllArgs(&v) {
-				return d.ArgErr()
-			}
-			dur, err := caddy.ParseDuration(v)
+			dur, err := durationArg(d, opt)
 			if err != nil {
-				return d.Errf("%s: bad duration %q: %v", opt, v, err)
+				return err
 			}
 			*map[string]*caddy.Duration{
 				"session_lifetime": &g.SessionLifetime, "code_ttl": &g.CodeTTL, "resend_cooldown": &g.ResendCooldown,
-			}[opt] = caddy.Duration(dur)
-		case "code_length", "max_attempts":
+			}[opt] = dur
+		case "limit":
+			var name, count, window string
+			if !d.Args(&name, &count) {
+				return d.Errf("limit takes a name, a count and a window: limit number 10 1h (or: limit number off)")
+			}
+			lim := Limit{}
+			if count != "off" {
+				n, err := strconv.Atoi(count)
+				if err != nil || n < 0 || !d.AllArgs(&window) {
+					return d.Errf("limit %s: want a count and a window, like: limit %s 10 1h", name, name)
+				}
+				dur, err := caddy.ParseDuration(window)
+				if err != nil || dur <= 0 {
+					return d.Errf("limit %s: bad window %q", name, window)
+				}
+				lim = Limit{Count: n, Window: caddy.Duration(dur)}
+			} else if d.NextArg() {
+				return d.ArgErr()
+			}
+			if g.Limits == nil {
+				g.Limits = map[string]Limit{}
+			}
+			g.Limits[name] = lim
+		case "lockout":
+			dur, err := durationArg(d, opt)
+			if err != nil {
+				return err
+			}
+			g.Lockout = dur
+		case "allowed_regions", "allow_prefixes", "deny_prefixes":
+			args := d.RemainingArgs()
+			if len(args) == 0 {
+				return d.ArgErr()
+			}
+			field := map[string]*[]string{"allowed_regions": &g.AllowedRegions, "allow_prefixes": &g.AllowPrefixes, "deny_prefixes": &g.DenyPrefixes}[opt]
+			*field = append(*field, args...)
+		case "number_types":
+			args := d.RemainingArgs()
+			if len(args) < 2 {
+				return d.Errf("number_types takes a channel and types: number_types sms mobile voip")
+			}
+			if g.NumberTypes == nil {
+				g.NumberTypes = map[string][]string{}
+			}
+			g.NumberTypes[args[0]] = args[1:]
+		case "code_length", "max_attempts", "lockout_after", "max_failures":
 			var v string
 			if !d.AllArgs(&v) {
 				return d.ArgErr()
@@ -87,7 +136,7 @@ func (g *Gate) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			if err != nil || n <= 0 {
 				return d.Errf("%s: %q is not a positive whole number", opt, v)
 			}
-			*map[string]*int{"code_length": &g.CodeLength, "max_attempts": &g.MaxAttempts}[opt] = n
+			*map[string]*int{"code_length": &g.CodeLength, "max_attempts": &g.MaxAttempts, "lockout_after": &g.LockoutAfter, "max_failures": &g.MaxFailures}[opt] = n
 		case "user":
 			var u User
 			if !d.AllArgs(&u.Name, &u.Phone) {
@@ -120,6 +169,19 @@ func (g *Gate) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		}
 	}
 	return nil
+}
+
+// durationArg reads the one duration argument of option opt.
+func durationArg(d *caddyfile.Dispenser, opt string) (caddy.Duration, error) {
+	var v string
+	if !d.AllArgs(&v) {
+		return 0, d.ArgErr()
+	}
+	dur, err := caddy.ParseDuration(v)
+	if err != nil {
+		return 0, d.Errf("%s: bad duration %q: %v", opt, v, err)
+	}
+	return caddy.Duration(dur), nil
 }
 
 // unmarshalModule parses `<option> <module> ...` into the module's JSON,

@@ -33,6 +33,8 @@ type request struct {
 	r     *http.Request
 	realm string
 	host  string
+	// scope is realm, host and client IP, for the enrollment service.
+	scope enrollment.Scope
 	// user is who is signing in: the first factor's identity, or the user
 	// named on the login page. Empty before login with identity "none".
 	user string
@@ -51,6 +53,7 @@ func (g *Gate) serveGate(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("X-Frame-Options", "DENY")
 
 	req := &request{w: w, r: r, realm: g.realmOf(r), host: hostOf(r), json: acceptsJSON(r)}
+	req.scope = enrollment.Scope{Realm: req.realm, Host: req.host, IP: clientIP(r)}
 	prior, ok := g.priorIdentity(r)
 	if !ok {
 		g.noIdentity(w, r)
@@ -165,7 +168,7 @@ func (g *Gate) login(req *request) {
 		user = name
 	}
 	g.discardChallenge(req)
-	c, err := g.codes.Start(req.r.Context(), req.realm, req.host, enrollment.Challenge{User: user, Phone: e164, Purpose: enrollment.Verify, Channel: g.Channels[0]})
+	c, err := g.codes.Start(req.r.Context(), req.scope, enrollment.Challenge{User: user, Phone: e164, Purpose: enrollment.Verify, Channel: g.Channels[0]})
 	if err != nil {
 		g.sendFailed(req, err, "login")
 		return
@@ -269,7 +272,7 @@ func (g *Gate) enroll(req *request) {
 		return
 	}
 	g.discardChallenge(req)
-	c, err := g.codes.Start(req.r.Context(), req.realm, req.host, enrollment.Challenge{User: req.user, Phone: e164, Purpose: enrollment.Enroll, Channel: g.Channels[0]})
+	c, err := g.codes.Start(req.r.Context(), req.scope, enrollment.Challenge{User: req.user, Phone: e164, Purpose: enrollment.Enroll, Channel: g.Channels[0]})
 	if err != nil {
 		g.sendFailed(req, err, "enroll")
 		return
@@ -332,7 +335,7 @@ func (g *Gate) verify(req *request) {
 			g.sendCode(req, g.Channels[0], nil)
 			return
 		}
-		nc, err := g.codes.Resend(ctx, req.realm, req.host, c.ID)
+		nc, err := g.codes.Resend(ctx, req.scope, c.ID)
 		switch {
 		case err != nil:
 			g.sendFailed(req, err, "verify")
@@ -368,7 +371,7 @@ func (g *Gate) sendCode(req *request, channel string, c *enrollment.Challenge) {
 			return
 		}
 	}
-	nc, err := g.codes.Start(req.r.Context(), req.realm, req.host, enrollment.Challenge{User: req.user, Phone: e164, Purpose: purpose, Channel: channel})
+	nc, err := g.codes.Start(req.r.Context(), req.scope, enrollment.Challenge{User: req.user, Phone: e164, Purpose: purpose, Channel: channel})
 	if err != nil {
 		g.sendFailed(req, err, "verify")
 		return
@@ -392,23 +395,39 @@ func (g *Gate) checkCode(req *request, c *enrollment.Challenge) {
 		g.page(req, http.StatusBadRequest, "verify", g.verifyData(req, c, "Enter the "+strconv.Itoa(g.CodeLength)+"-digit code from the message."))
 		return
 	}
-	done, err := g.codes.Check(req.r.Context(), req.realm, c.ID, code)
+	done, err := g.codes.Check(req.r.Context(), req.scope, c.ID, code)
 	if err != nil {
 		var wrong *enrollment.WrongCodeError
+		var locked *enrollment.LockedError
+		result := "wrong_code"
+		status := http.StatusBadRequest
 		switch {
-		case errors.As(err, &wrong), errors.Is(err, enrollment.ErrTooMany),
-			errors.Is(err, enrollment.ErrExpired), errors.Is(err, enrollment.ErrNoChallenge):
-			g.audit("verify_failed", req.user, c.Phone, zap.String("reason", err.Error()))
-			if wrong == nil {
-				c = nil // the challenge is over: offer a new code
+		case errors.As(err, &locked):
+			result, status = "locked", http.StatusTooManyRequests
+			req.w.Header().Set("Retry-After", retryAfter(locked.Wait))
+			if locked.Started {
+				g.audit("locked_out", req.user, c.Phone, zap.String("ip", req.scope.IP), zap.Duration("for", locked.Wait))
+				g.metrics.lockouts.Inc()
 			}
-			g.page(req, http.StatusBadRequest, "verify", g.verifyData(req, c, sentence(err)))
+		case errors.Is(err, enrollment.ErrTooMany):
+			result = "too_many"
+		case errors.Is(err, enrollment.ErrExpired), errors.Is(err, enrollment.ErrNoChallenge):
+			result = "expired"
+		case errors.As(err, &wrong):
 		default:
 			g.logger.Error("checking code", zap.Error(err))
 			g.unavailable(req)
+			return
 		}
+		g.metrics.verifications.WithLabelValues(result).Inc()
+		g.audit("verify_failed", req.user, c.Phone, zap.String("reason", result), zap.String("ip", req.scope.IP))
+		if wrong == nil {
+			c = nil // the challenge is over: offer a new code
+		}
+		g.page(req, status, "verify", g.verifyData(req, c, sentence(err)))
 		return
 	}
+	g.metrics.verifications.WithLabelValues("success").Inc()
 	if done.Purpose == enrollment.Enroll {
 		g.audit("enrolled", done.User, done.Phone)
 	}
@@ -506,11 +525,24 @@ func (g *Gate) saveFlow(req *request) {
 func (g *Gate) sendFailed(req *request, err error, page string) {
 	var se *enrollment.SendError
 	var cool *enrollment.CooldownError
+	var limit *enrollment.LimitError
+	var locked *enrollment.LockedError
 	status := http.StatusServiceUnavailable
 	switch {
 	case errors.As(err, &cool):
 		status = http.StatusTooManyRequests
 		req.w.Header().Set("Retry-After", retryAfter(cool.Wait))
+	case errors.As(err, &limit):
+		status = http.StatusTooManyRequests
+		req.w.Header().Set("Retry-After", retryAfter(limit.Wait))
+		g.audit("limit_hit", req.user, "", zap.String("limit", limit.Limit), zap.String("ip", req.scope.IP))
+		g.metrics.limitHits.WithLabelValues(limit.Limit).Inc()
+	case errors.As(err, &locked):
+		status = http.StatusTooManyRequests
+		req.w.Header().Set("Retry-After", retryAfter(locked.Wait))
+	case errors.As(err, new(*enrollment.RefusedError)):
+		status = http.StatusBadRequest
+		g.audit("number_refused", req.user, "", zap.String("reason", err.Error()))
 	case errors.As(err, &se) && errors.As(se.Err, new(*providers.UserError)):
 		status = http.StatusBadRequest // the number is at fault: the user can fix it
 		g.logger.Info("code_not_sent", zap.String("event", "code_not_sent"), zap.String("user", req.user), zap.Error(se.Err))

@@ -116,6 +116,17 @@ func (g *Gate) session(r *http.Request, realm string) *session.Claims {
 	return cl
 }
 
+// clientIP is the client's address as Caddy determined it: the peer, or
+// what trusted proxies (the server's `trusted_proxies`) said — never a raw
+// X-Forwarded-For.
+func clientIP(r *http.Request) string {
+	ip, _ := caddyhttp.GetVar(r.Context(), caddyhttp.ClientIPVarKey).(string)
+	if ip == "" {
+		ip, _, _ = net.SplitHostPort(r.RemoteAddr)
+	}
+	return ip
+}
+
 func revokedKey(realm, sid string) string { return store.Key("revoked", realm, sid) }
 
 // realmOf is the configured realm, or the request's host without port.

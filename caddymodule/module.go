@@ -133,6 +133,32 @@ type Gate struct {
 	// The site's name in messages. Default: the request's host.
 	SiteName string `json:"site_name,omitempty"`
 
+	// Send limits by name — user, number, ip, country, voice,
+	// global_enrolled, global_new — each at most `count` sends per
+	// `window`; a count of 0 turns one off. Defaults: user 10/h, number
+	// 10/h, ip 20/h, country 200/h, voice 1/h (per user), global_enrolled
+	// 1000/h, global_new 100/h.
+	Limits map[string]Limit `json:"limits,omitempty"`
+
+	// Wrong codes from one user and IP before a lockout. Default: 10.
+	LockoutAfter int `json:"lockout_after,omitempty"`
+	// The first lockout; each further one doubles, up to a day. Default: 1m.
+	Lockout caddy.Duration `json:"lockout,omitempty"`
+	// Consecutive wrong codes, from any IP, that lock an account for a
+	// day. Default and maximum: 100 (NIST SP 800-63B).
+	MaxFailures int `json:"max_failures,omitempty"`
+
+	// Countries (ISO 3166 codes) whose numbers may enroll. Default: all.
+	AllowedRegions []string `json:"allowed_regions,omitempty"`
+	// If set, only numbers starting with one of these (e.g. "+4479").
+	AllowPrefixes []string `json:"allow_prefixes,omitempty"`
+	// Numbers starting with one of these are refused.
+	DenyPrefixes []string `json:"deny_prefixes,omitempty"`
+	// Number types each channel may reach. Defaults: sms: mobile,
+	// fixed_line_or_mobile; voice: those and fixed_line. Premium-rate,
+	// shared-cost, UAN and toll-free numbers are never accepted.
+	NumberTypes map[string][]string `json:"number_types,omitempty"`
+
 	// Where devices, challenges and keys are kept. Default: Badger in
 	// Caddy's data directory.
 	StoreRaw json.RawMessage `json:"store,omitempty" caddy:"namespace=smsgate.stores inline_key=module"`
@@ -142,6 +168,7 @@ type Gate struct {
 
 	store    store.Store
 	chain    providers.Chain
+	metrics  *metrics
 	verifier providers.Verifier
 	codes    *enrollment.Service
 	sessions *session.Keys
@@ -151,6 +178,12 @@ type Gate struct {
 	phones   map[string]User // by E.164 number
 	logger   *zap.Logger
 	now      func() time.Time
+}
+
+// Limit is at most Count events per Window.
+type Limit struct {
+	Count  int            `json:"count"`
+	Window caddy.Duration `json:"window,omitempty"`
 }
 
 // User is a provisioned user.
@@ -198,7 +231,10 @@ func (g *Gate) Provision(ctx caddy.Context) error {
 	if err != nil {
 		return fmt.Errorf("loading providers: %v", err)
 	}
-	g.chain = providers.Chain{Logger: g.logger}
+	g.metrics = newMetrics(ctx.GetMetricsRegistry())
+	g.chain = providers.Chain{Logger: g.logger, Observe: func(provider, channel, result string) {
+		g.metrics.sends.WithLabelValues(provider, channel, result).Inc()
+	}}
 	for _, m := range mods.([]any) {
 		s, ok := m.(providers.Sender)
 		if !ok {
@@ -211,6 +247,14 @@ func (g *Gate) Provision(ctx caddy.Context) error {
 	}
 	templates, err := enrollment.ParseTemplates(g.MessageTemplate, g.VoiceTemplate)
 	if err != nil {
+		return err
+	}
+	limits, err := g.limits()
+	if err != nil {
+		return err
+	}
+	policy := &phone.Policy{AllowedRegions: g.AllowedRegions, AllowPrefixes: g.AllowPrefixes, DenyPrefixes: g.DenyPrefixes, Types: g.NumberTypes}
+	if err := policy.Validate(); err != nil {
 		return err
 	}
 
@@ -239,6 +283,8 @@ func (g *Gate) Provision(ctx caddy.Context) error {
 		Sender:         g.chain,
 		Verifier:       g.verifier,
 		Templates:      templates,
+		Limits:         limits,
+		Policy:         policy,
 		Site:           g.SiteName,
 		CodeKey:        session.Derive(secret, "code"),
 		CodeLength:     g.CodeLength,
@@ -248,6 +294,41 @@ func (g *Gate) Provision(ctx caddy.Context) error {
 		Now:            g.now,
 	}
 	return nil
+}
+
+// limits merges the configured limits into the defaults.
+func (g *Gate) limits() (enrollment.Limits, error) {
+	l := enrollment.DefaultLimits
+	rates := map[string]*enrollment.Rate{
+		"user": &l.User, "number": &l.Number, "ip": &l.IP, "country": &l.Country,
+		"voice": &l.Voice, "global_enrolled": &l.GlobalEnrolled, "global_new": &l.GlobalNew,
+	}
+	for name, lim := range g.Limits {
+		r, ok := rates[name]
+		if !ok {
+			return l, fmt.Errorf("unknown limit %q: use user, number, ip, country, voice, global_enrolled or global_new", name)
+		}
+		if lim.Count < 0 || (lim.Count > 0 && lim.Window <= 0) {
+			return l, fmt.Errorf("limit %s: a count needs a positive window", name)
+		}
+		*r = enrollment.Rate{Count: lim.Count, Window: time.Duration(lim.Window)}
+	}
+	if g.LockoutAfter != 0 {
+		l.LockAfter = g.LockoutAfter
+	}
+	if g.Lockout != 0 {
+		l.Lockout = time.Duration(g.Lockout)
+	}
+	if g.MaxFailures != 0 {
+		l.MaxFailures = g.MaxFailures
+	}
+	if l.MaxFailures < 1 || l.MaxFailures > 100 {
+		return l, fmt.Errorf("max_failures must be from 1 to 100 (NIST SP 800-63B), not %d", l.MaxFailures)
+	}
+	if l.LockAfter < 1 || l.Lockout <= 0 {
+		return l, errors.New("lockout_after and lockout must be positive")
+	}
+	return l, nil
 }
 
 func (g *Gate) setDefaults() {

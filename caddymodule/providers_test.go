@@ -38,6 +38,8 @@ func TestTwilioFlow(t *testing.T) {
 	f := fakes.NewTwilio(t)
 	providerSite(t, fmt.Sprintf(`channels sms voice
 		site_name "Example Wiki"
+		# Twilio's magic test numbers are +1 500 "personal numbers".
+		number_types sms mobile fixed_line_or_mobile personal_number
 		provider twilio {
 			account_sid %s
 			auth_token %s

@@ -40,12 +40,22 @@ type Service struct {
 	Templates *Templates
 	// Site names the site in messages; empty means the host.
 	Site string
+	// Limits bound sends and wrong codes.
+	Limits Limits
+	// Policy says which numbers may be sent a code.
+	Policy *phone.Policy
 	// Verifier, when set, makes and checks the codes itself (Twilio
 	// Verify): no code is generated or stored here, but every other rule
 	// (expiry, tries, cooldowns, single use) still holds.
 	Verifier providers.Verifier
 	// Now is the clock; tests replace it.
 	Now func() time.Time
+}
+
+// Scope is where a request comes from: the realm it is for, the host it
+// came to (for messages), and the client's IP (for limits).
+type Scope struct {
+	Realm, Host, IP string
 }
 
 // Challenge is one code that was sent (or, for a decoy, pretended to be).
@@ -93,6 +103,13 @@ func (e *CooldownError) Error() string {
 	return fmt.Sprintf("please wait %d %s before requesting another code", s, plural(s, "second", "seconds"))
 }
 
+// RefusedError says the number may not be sent a code (the phone
+// policy); its text is safe to show to the user.
+type RefusedError struct{ Err error }
+
+func (e *RefusedError) Error() string { return e.Err.Error() }
+func (e *RefusedError) Unwrap() error { return e.Err }
+
 // SendError wraps a delivery failure; the cause is for the admin's log only.
 type SendError struct{ Err error }
 
@@ -125,16 +142,29 @@ func deviceKey(realm, user string) string  { return store.Key("device", realm, u
 // same answers, but nothing is sent, so that an unknown user cannot be told
 // from a known one. A user is sent no new code to the same number before the
 // last one's resend time (CooldownError).
-func (s *Service) Start(ctx context.Context, realm, host string, c Challenge) (*Challenge, error) {
+func (s *Service) Start(ctx context.Context, sc Scope, c Challenge) (*Challenge, error) {
 	if c.Channel == "" {
 		c.Channel = providers.SMS
 	}
-	return s.start(ctx, realm, host, &c, 0)
+	return s.start(ctx, sc, &c, 0)
 }
 
-func (s *Service) start(ctx context.Context, realm, host string, c *Challenge, resends int) (*Challenge, error) {
+// start checks, in order: the lockout, the number's policy, the cooldown
+// and the send limits — all before anything costs money.
+func (s *Service) start(ctx context.Context, sc Scope, c *Challenge, resends int) (*Challenge, error) {
 	now := s.Now()
-	if err := s.checkCooldown(ctx, realm, c); err != nil {
+	if err := s.checkLock(ctx, sc, c.User); err != nil {
+		return nil, err
+	}
+	if c.Phone != "" && s.Policy != nil {
+		if err := s.Policy.Check(c.Phone, c.Channel); err != nil {
+			return nil, &RefusedError{Err: err}
+		}
+	}
+	if err := s.checkCooldown(ctx, sc.Realm, c); err != nil {
+		return nil, err
+	}
+	if err := s.allowSend(ctx, sc, c); err != nil {
 		return nil, err
 	}
 	code := newCode(s.CodeLength)
@@ -145,16 +175,16 @@ func (s *Service) start(ctx context.Context, realm, host string, c *Challenge, r
 	c.Expires = now.Add(s.CodeTTL)
 	c.Resends = resends
 	c.ResendAt = now.Add(s.ResendCooldown << min(resends, 10))
-	if err := s.putChallenge(ctx, realm, c); err != nil {
+	if err := s.putChallenge(ctx, sc.Realm, c); err != nil {
 		return nil, err
 	}
 	if c.Phone != "" {
-		if err := s.deliver(ctx, host, c, code); err != nil {
-			_ = s.Store.Delete(ctx, challengeKey(realm, c.ID))
+		if err := s.deliver(ctx, sc.Host, c, code); err != nil {
+			_ = s.Store.Delete(ctx, challengeKey(sc.Realm, c.ID))
 			return nil, err
 		}
 	}
-	return c, s.startCooldown(ctx, realm, c)
+	return c, s.startCooldown(ctx, sc.Realm, c)
 }
 
 // deliver sends code for challenge c, or has the Verifier send its own.
@@ -220,19 +250,19 @@ func (s *Service) startCooldown(ctx context.Context, realm string, c *Challenge)
 
 // Resend replaces challenge id with a new one for the same user and phone,
 // once its cooldown has passed. The old code stops working.
-func (s *Service) Resend(ctx context.Context, realm, host, id string) (*Challenge, error) {
-	c, err := s.Challenge(ctx, realm, id)
+func (s *Service) Resend(ctx context.Context, sc Scope, id string) (*Challenge, error) {
+	c, err := s.Challenge(ctx, sc.Realm, id)
 	if err != nil {
 		return nil, err
 	}
 	if wait := c.ResendAt.Sub(s.Now()); wait > 0 {
 		return nil, &CooldownError{Wait: wait}
 	}
-	nc, err := s.start(ctx, realm, host, &Challenge{User: c.User, Phone: c.Phone, Purpose: c.Purpose, Channel: c.Channel}, c.Resends+1)
+	nc, err := s.start(ctx, sc, &Challenge{User: c.User, Phone: c.Phone, Purpose: c.Purpose, Channel: c.Channel}, c.Resends+1)
 	if err != nil {
 		return nil, err // the old code still works
 	}
-	return nc, s.Discard(ctx, realm, id)
+	return nc, s.Discard(ctx, sc.Realm, id)
 }
 
 // Challenge loads challenge id, or returns ErrNoChallenge.
@@ -267,9 +297,13 @@ func (s *Service) putChallenge(ctx context.Context, realm string, c *Challenge) 
 // challenge: of two concurrent submissions of it, one succeeds. After
 // MaxAttempts wrong codes the challenge is dead. An enrollment that succeeds
 // records the device.
-func (s *Service) Check(ctx context.Context, realm, id, code string) (*Challenge, error) {
+func (s *Service) Check(ctx context.Context, sc Scope, id, code string) (*Challenge, error) {
+	realm := sc.Realm
 	c, err := s.Challenge(ctx, realm, id)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.checkLock(ctx, sc, c.User); err != nil {
 		return nil, err
 	}
 	if !s.Now().Before(c.Expires) {
@@ -291,9 +325,18 @@ func (s *Service) Check(ctx context.Context, realm, id, code string) (*Challenge
 		}
 	}
 	if !ok {
+		locked, err := s.recordFailure(ctx, sc, c.User)
+		if err != nil {
+			return nil, err
+		}
 		left := s.MaxAttempts - int(n)
 		if left == 0 {
 			_ = s.Store.Delete(ctx, challengeKey(realm, id))
+		}
+		switch {
+		case locked != nil:
+			return nil, locked
+		case left == 0:
 			return nil, ErrTooMany
 		}
 		return nil, &WrongCodeError{Left: left}
@@ -303,6 +346,7 @@ func (s *Service) Check(ctx context.Context, realm, id, code string) (*Challenge
 	} else if err != nil {
 		return nil, err
 	}
+	s.clearFailures(ctx, sc, c.User)
 	if c.Purpose == Enroll {
 		if err := s.SetDevice(ctx, realm, c.User, c.Phone); err != nil {
 			return nil, err

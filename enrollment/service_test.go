@@ -62,6 +62,8 @@ func newService(t *testing.T) (*Service, *outbox, *clock) {
 
 const realm, host, alice, num = "example.com", "example.com", "alice", "+14155552671"
 
+var sc = Scope{Realm: realm, Host: host, IP: "192.0.2.1"}
+
 func wrongOf(code string) string {
 	if code == "000000" {
 		return "000001"
@@ -72,7 +74,7 @@ func wrongOf(code string) string {
 func TestEnrollAndVerify(t *testing.T) {
 	s, out, _ := newService(t)
 	ctx := context.Background()
-	c, err := s.Start(ctx, realm, host, Challenge{User: alice, Phone: num, Purpose: Enroll})
+	c, err := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Enroll})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,14 +92,14 @@ func TestEnrollAndVerify(t *testing.T) {
 	if d, _ := s.Device(ctx, realm, alice); d != nil {
 		t.Fatal("device recorded before the code was verified")
 	}
-	done, err := s.Check(ctx, realm, c.ID, m.Code)
+	done, err := s.Check(ctx, sc, c.ID, m.Code)
 	if err != nil || done.User != alice || done.Phone != num {
 		t.Fatalf("Check = %+v, %v", done, err)
 	}
 	if d, err := s.Device(ctx, realm, alice); err != nil || d == nil || d.Phone != num {
 		t.Fatalf("Device after enrollment = %+v, %v", d, err)
 	}
-	if _, err := s.Check(ctx, realm, c.ID, m.Code); !errors.Is(err, ErrNoChallenge) {
+	if _, err := s.Check(ctx, sc, c.ID, m.Code); !errors.Is(err, ErrNoChallenge) {
 		t.Fatalf("reusing a code: %v, want ErrNoChallenge", err)
 	}
 	if d, _ := s.Device(ctx, "other.example", alice); d != nil {
@@ -108,19 +110,19 @@ func TestEnrollAndVerify(t *testing.T) {
 func TestWrongCodesKillTheChallenge(t *testing.T) {
 	s, out, _ := newService(t)
 	ctx := context.Background()
-	c, _ := s.Start(ctx, realm, host, Challenge{User: alice, Phone: num, Purpose: Verify})
+	c, _ := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify})
 	code := out.last(t).Code
 	for i := 1; i <= 4; i++ {
-		_, err := s.Check(ctx, realm, c.ID, wrongOf(code))
+		_, err := s.Check(ctx, sc, c.ID, wrongOf(code))
 		var wrong *WrongCodeError
 		if !errors.As(err, &wrong) || wrong.Left != 5-i {
 			t.Fatalf("wrong code %d: %v, want %d left", i, err, 5-i)
 		}
 	}
-	if _, err := s.Check(ctx, realm, c.ID, wrongOf(code)); !errors.Is(err, ErrTooMany) {
+	if _, err := s.Check(ctx, sc, c.ID, wrongOf(code)); !errors.Is(err, ErrTooMany) {
 		t.Fatalf("fifth wrong code: %v, want ErrTooMany", err)
 	}
-	if _, err := s.Check(ctx, realm, c.ID, code); err == nil {
+	if _, err := s.Check(ctx, sc, c.ID, code); err == nil {
 		t.Fatal("the right code worked after five wrong ones")
 	}
 }
@@ -128,13 +130,13 @@ func TestWrongCodesKillTheChallenge(t *testing.T) {
 func TestExpiredCode(t *testing.T) {
 	s, out, clk := newService(t)
 	ctx := context.Background()
-	c, _ := s.Start(ctx, realm, host, Challenge{User: alice, Phone: num, Purpose: Verify})
+	c, _ := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify})
 	clk.advance(5*time.Minute - time.Second)
-	if _, err := s.Check(ctx, realm, c.ID, wrongOf(out.last(t).Code)); err == nil {
+	if _, err := s.Check(ctx, sc, c.ID, wrongOf(out.last(t).Code)); err == nil {
 		t.Fatal("wrong code accepted")
 	}
 	clk.advance(time.Second)
-	if _, err := s.Check(ctx, realm, c.ID, out.last(t).Code); !errors.Is(err, ErrExpired) {
+	if _, err := s.Check(ctx, sc, c.ID, out.last(t).Code); !errors.Is(err, ErrExpired) {
 		t.Fatalf("code after 5 minutes: %v, want ErrExpired", err)
 	}
 }
@@ -142,13 +144,13 @@ func TestExpiredCode(t *testing.T) {
 func TestCodeOfAnotherChallenge(t *testing.T) {
 	s, out, _ := newService(t)
 	ctx := context.Background()
-	_, _ = s.Start(ctx, realm, host, Challenge{User: alice, Phone: num, Purpose: Enroll})
+	_, _ = s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Enroll})
 	codeA := out.last(t).Code
-	b, _ := s.Start(ctx, realm, host, Challenge{User: alice, Phone: "+447911123456", Purpose: Enroll})
+	b, _ := s.Start(ctx, sc, Challenge{User: alice, Phone: "+447911123456", Purpose: Enroll})
 	if codeA == out.last(t).Code {
 		t.Skip("both codes happen to be equal")
 	}
-	if _, err := s.Check(ctx, realm, b.ID, codeA); err == nil {
+	if _, err := s.Check(ctx, sc, b.ID, codeA); err == nil {
 		t.Fatal("the code sent to one number verified another")
 	}
 }
@@ -156,24 +158,24 @@ func TestCodeOfAnotherChallenge(t *testing.T) {
 func TestResendCooldownDoubles(t *testing.T) {
 	s, out, clk := newService(t)
 	ctx := context.Background()
-	c, _ := s.Start(ctx, realm, host, Challenge{User: alice, Phone: num, Purpose: Verify})
+	c, _ := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify})
 	first := out.last(t).Code
 	var cool *CooldownError
-	if _, err := s.Resend(ctx, realm, host, c.ID); !errors.As(err, &cool) || cool.Wait != 30*time.Second {
+	if _, err := s.Resend(ctx, sc, c.ID); !errors.As(err, &cool) || cool.Wait != 30*time.Second {
 		t.Fatalf("immediate resend: %v, want a 30s cooldown", err)
 	}
 	clk.advance(30 * time.Second)
-	c2, err := s.Resend(ctx, realm, host, c.ID)
+	c2, err := s.Resend(ctx, sc, c.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Check(ctx, realm, c.ID, first); !errors.Is(err, ErrNoChallenge) {
+	if _, err := s.Check(ctx, sc, c.ID, first); !errors.Is(err, ErrNoChallenge) {
 		t.Fatalf("old code after resend: %v, want ErrNoChallenge", err)
 	}
-	if _, err := s.Resend(ctx, realm, host, c2.ID); !errors.As(err, &cool) || cool.Wait != 60*time.Second {
+	if _, err := s.Resend(ctx, sc, c2.ID); !errors.As(err, &cool) || cool.Wait != 60*time.Second {
 		t.Fatalf("second resend: %v, want a 60s cooldown", err)
 	}
-	if _, err := s.Check(ctx, realm, c2.ID, out.last(t).Code); err != nil {
+	if _, err := s.Check(ctx, sc, c2.ID, out.last(t).Code); err != nil {
 		t.Fatalf("resent code: %v", err)
 	}
 }
@@ -181,14 +183,14 @@ func TestResendCooldownDoubles(t *testing.T) {
 func TestConcurrentSubmissionsSucceedOnce(t *testing.T) {
 	s, out, _ := newService(t)
 	ctx := context.Background()
-	c, _ := s.Start(ctx, realm, host, Challenge{User: alice, Phone: num, Purpose: Verify})
+	c, _ := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify})
 	code := out.last(t).Code
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	ok := 0
 	for range 4 {
 		wg.Go(func() {
-			if _, err := s.Check(ctx, realm, c.ID, code); err == nil {
+			if _, err := s.Check(ctx, sc, c.ID, code); err == nil {
 				mu.Lock()
 				ok++
 				mu.Unlock()
@@ -204,7 +206,7 @@ func TestConcurrentSubmissionsSucceedOnce(t *testing.T) {
 func TestDecoyNeverVerifiesAndSendsNothing(t *testing.T) {
 	s, out, _ := newService(t)
 	ctx := context.Background()
-	c, err := s.Start(ctx, realm, host, Challenge{User: "nobody", Phone: "", Purpose: Verify})
+	c, err := s.Start(ctx, sc, Challenge{User: "nobody", Phone: "", Purpose: Verify})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,7 +215,7 @@ func TestDecoyNeverVerifiesAndSendsNothing(t *testing.T) {
 	}
 	for i := range 5 {
 		code := []string{"000000", "123456", "999999", "111111", "424242"}[i]
-		if _, err := s.Check(ctx, realm, c.ID, code); err == nil {
+		if _, err := s.Check(ctx, sc, c.ID, code); err == nil {
 			t.Fatalf("decoy accepted %s", code)
 		}
 	}
@@ -223,7 +225,7 @@ func TestSendFailureLosesNothing(t *testing.T) {
 	s, out, _ := newService(t)
 	ctx := context.Background()
 	out.err = errors.New("gateway answered 500: secret-token-in-body")
-	_, err := s.Start(ctx, realm, host, Challenge{User: alice, Phone: num, Purpose: Verify})
+	_, err := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify})
 	var se *SendError
 	if !errors.As(err, &se) || !errors.Is(err, out.err) {
 		t.Fatalf("Start with a failing sender: %v", err)
@@ -232,7 +234,7 @@ func TestSendFailureLosesNothing(t *testing.T) {
 		t.Fatalf("the user-facing text leaks the provider's error: %q", err.Error())
 	}
 	out.err = nil
-	if _, err := s.Start(ctx, realm, host, Challenge{User: alice, Phone: num, Purpose: Verify}); err != nil {
+	if _, err := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify}); err != nil {
 		t.Fatalf("retry after a failure: %v", err)
 	}
 }
@@ -265,21 +267,21 @@ func TestCodesAreUniform(t *testing.T) {
 func TestCooldownOutlivesTheChallenge(t *testing.T) {
 	s, out, clk := newService(t)
 	ctx := context.Background()
-	if _, err := s.Start(ctx, realm, host, Challenge{User: alice, Phone: num, Purpose: Verify}); err != nil {
+	if _, err := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify}); err != nil {
 		t.Fatal(err)
 	}
 	var cool *CooldownError
-	if _, err := s.Start(ctx, realm, host, Challenge{User: alice, Phone: num, Purpose: Verify}); !errors.As(err, &cool) {
+	if _, err := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify}); !errors.As(err, &cool) {
 		t.Fatalf("a second code to the same number at once: %v, want a cooldown", err)
 	}
-	if _, err := s.Start(ctx, realm, host, Challenge{User: alice, Phone: "+447911123456", Purpose: Enroll}); err != nil {
+	if _, err := s.Start(ctx, sc, Challenge{User: alice, Phone: "+447911123456", Purpose: Enroll}); err != nil {
 		t.Fatalf("another number (a corrected typo) waited: %v", err)
 	}
-	if _, err := s.Start(ctx, realm, host, Challenge{User: "bob", Phone: num, Purpose: Verify}); err != nil {
+	if _, err := s.Start(ctx, sc, Challenge{User: "bob", Phone: num, Purpose: Verify}); err != nil {
 		t.Fatalf("another user waited: %v", err)
 	}
 	clk.advance(30 * time.Second)
-	if _, err := s.Start(ctx, realm, host, Challenge{User: alice, Phone: num, Purpose: Verify}); err != nil {
+	if _, err := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify}); err != nil {
 		t.Fatalf("after the cooldown: %v", err)
 	}
 	if len(out.sent) != 4 {
@@ -290,14 +292,14 @@ func TestCooldownOutlivesTheChallenge(t *testing.T) {
 func TestFailedResendKeepsTheOldCode(t *testing.T) {
 	s, out, clk := newService(t)
 	ctx := context.Background()
-	c, _ := s.Start(ctx, realm, host, Challenge{User: alice, Phone: num, Purpose: Verify})
+	c, _ := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify})
 	code := out.last(t).Code
 	clk.advance(time.Minute)
 	out.err = errors.New("gateway down")
-	if _, err := s.Resend(ctx, realm, host, c.ID); err == nil {
+	if _, err := s.Resend(ctx, sc, c.ID); err == nil {
 		t.Fatal("resend through a failing gateway succeeded")
 	}
-	if _, err := s.Check(ctx, realm, c.ID, code); err != nil {
+	if _, err := s.Check(ctx, sc, c.ID, code); err != nil {
 		t.Fatalf("the first code after a failed resend: %v", err)
 	}
 }
@@ -359,7 +361,7 @@ func TestVerifierMakesTheCodes(t *testing.T) {
 	v := &verifier{codes: map[string]string{}}
 	s.Verifier = v
 	ctx := context.Background()
-	c, err := s.Start(ctx, realm, host, Challenge{User: alice, Phone: num, Purpose: Enroll})
+	c, err := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Enroll})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -367,19 +369,19 @@ func TestVerifierMakesTheCodes(t *testing.T) {
 		t.Fatal("with a verifier, smsgate sent or stored a code of its own")
 	}
 	var wrong *WrongCodeError
-	if _, err := s.Check(ctx, realm, c.ID, "111111"); !errors.As(err, &wrong) || wrong.Left != 4 {
+	if _, err := s.Check(ctx, sc, c.ID, "111111"); !errors.As(err, &wrong) || wrong.Left != 4 {
 		t.Fatalf("wrong code: %v", err)
 	}
-	if _, err := s.Check(ctx, realm, c.ID, "424242"); err != nil {
+	if _, err := s.Check(ctx, sc, c.ID, "424242"); err != nil {
 		t.Fatalf("right code: %v", err)
 	}
 	if d, _ := s.Device(ctx, realm, alice); d == nil {
 		t.Fatal("no device after a verified enrollment")
 	}
 	// The provider forgot the code (expired at Twilio): a clear answer.
-	c, _ = s.Start(ctx, realm, host, Challenge{User: "bob", Phone: num, Purpose: Verify})
+	c, _ = s.Start(ctx, sc, Challenge{User: "bob", Phone: num, Purpose: Verify})
 	delete(v.codes, num)
-	if _, err := s.Check(ctx, realm, c.ID, "424242"); !errors.Is(err, ErrExpired) {
+	if _, err := s.Check(ctx, sc, c.ID, "424242"); !errors.Is(err, ErrExpired) {
 		t.Fatalf("after the provider forgot: %v, want ErrExpired", err)
 	}
 }
@@ -387,7 +389,7 @@ func TestVerifierMakesTheCodes(t *testing.T) {
 func TestUserErrorsReachTheUser(t *testing.T) {
 	s, out, _ := newService(t)
 	out.err = &providers.UserError{Msg: "this phone number is not valid; check it and try again", Err: errors.New("twilio: HTTP 400, error 21211")}
-	_, err := s.Start(context.Background(), realm, host, Challenge{User: alice, Phone: num, Purpose: Enroll})
+	_, err := s.Start(context.Background(), sc, Challenge{User: alice, Phone: num, Purpose: Enroll})
 	if err == nil || err.Error() != "this phone number is not valid; check it and try again" {
 		t.Fatalf("err = %v", err)
 	}

@@ -74,6 +74,15 @@ func (e *UserError) Unwrap() error { return e.Err }
 type Chain struct {
 	Senders []Named
 	Logger  *zap.Logger
+	// Observe, if set, hears each provider's result: "delivered",
+	// "failed" or "refused" (the number's fault).
+	Observe func(provider, channel, result string)
+}
+
+func (c Chain) observe(provider, channel, result string) {
+	if c.Observe != nil {
+		c.Observe(provider, channel, result)
+	}
 }
 
 // Named is a sender with the name it is known by in logs.
@@ -99,14 +108,17 @@ func (c Chain) Send(ctx context.Context, m Message) error {
 		tried++
 		err := s.Send(ctx, m)
 		if err == nil {
+			c.observe(s.Name, m.Channel, "delivered")
 			logger.Info("delivered", zap.String("provider", s.Name), zap.String("channel", m.Channel))
 			return nil
 		}
 		var ue *UserError
 		if errors.As(err, &ue) {
+			c.observe(s.Name, m.Channel, "refused")
 			logger.Info("provider refused the number", zap.String("provider", s.Name), zap.Error(ue.Err))
 			return err
 		}
+		c.observe(s.Name, m.Channel, "failed")
 		logger.Warn("provider_failed", zap.String("provider", s.Name), zap.String("channel", m.Channel), zap.Error(err))
 		errs = append(errs, fmt.Errorf("%s: %w", s.Name, err))
 		if ctx.Err() != nil {

@@ -21,6 +21,8 @@ var (
 	ErrMalformed = errors.New("enter a phone number in international format, for example +14155552671")
 	ErrInvalid   = errors.New("this is not a valid phone number")
 	ErrType      = errors.New("this kind of number cannot receive codes; use a mobile number")
+	ErrRegion    = errors.New("numbers from this country are not accepted here")
+	ErrPrefix    = errors.New("this number is not accepted here")
 )
 
 // Parse normalises input to E.164. Without a leading "+", defaultRegion (an
@@ -49,7 +51,7 @@ func Parse(input, defaultRegion string) (string, error) {
 	switch phonenumbers.GetNumberType(num) {
 	case phonenumbers.PREMIUM_RATE, phonenumbers.SHARED_COST, phonenumbers.UAN,
 		phonenumbers.TOLL_FREE, phonenumbers.VOICEMAIL, phonenumbers.PAGER:
-		return "", ErrType
+		return "", ErrType // never a code to these, whatever the policy
 	}
 	return phonenumbers.Format(num, phonenumbers.E164), nil
 }

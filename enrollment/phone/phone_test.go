@@ -47,3 +47,48 @@ func TestMask(t *testing.T) {
 		}
 	}
 }
+
+func TestPolicy(t *testing.T) {
+	p := &Policy{AllowedRegions: []string{"US", "gb"}, DenyPrefixes: []string{"+1900"}}
+	if err := p.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		num, channel string
+		err          string
+	}{
+		{"+14155552671", "sms", ""},
+		{"+447400123456", "sms", ""},
+		{"+33612345678", "sms", ErrRegion.Error()},
+		{"+442071838750", "sms", ErrType.Error()}, // a London landline: no SMS…
+		{"+442071838750", "voice", ""},            // …but it can take a call
+		{"+448712345678", "voice", "cannot be called"},
+		{"+15555555555", "sms", ErrInvalid.Error()},
+	} {
+		err := p.Check(tc.num, tc.channel)
+		if (err == nil) != (tc.err == "") || (err != nil && !strings.Contains(err.Error(), tc.err)) {
+			t.Errorf("Check(%s, %s) = %v, want %q", tc.num, tc.channel, err, tc.err)
+		}
+	}
+	only := &Policy{AllowPrefixes: []string{"+4479"}}
+	if only.Check("+447911123456", "sms") != nil || only.Check("+447400123456", "sms") != ErrPrefix {
+		t.Error("allow prefixes")
+	}
+	voip := &Policy{Types: map[string][]string{"sms": {"mobile", "voip"}}}
+	if err := voip.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []*Policy{
+		{AllowedRegions: []string{"XX"}},
+		{DenyPrefixes: []string{"44"}},
+		{Types: map[string][]string{"sms": {"premium"}}},
+		{Types: map[string][]string{"fax": {"mobile"}}},
+	} {
+		if bad.Validate() == nil {
+			t.Errorf("%+v validated", bad)
+		}
+	}
+	if Region("+447400123456") != "GB" || Region("junk") != "ZZ" {
+		t.Error("Region")
+	}
+}

@@ -1,0 +1,48 @@
+package caddymodule
+
+import (
+	"errors"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// metrics are the gate's Prometheus counters, on Caddy's registry. Labels
+// are small fixed sets: never a user, a number or an IP.
+type metrics struct {
+	sends         *prometheus.CounterVec // provider, channel, result
+	verifications *prometheus.CounterVec // result
+	lockouts      prometheus.Counter
+	limitHits     *prometheus.CounterVec // limit
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	opts := func(name, help string) prometheus.CounterOpts {
+		return prometheus.CounterOpts{Namespace: "caddy", Subsystem: "smsgate", Name: name, Help: help}
+	}
+	return &metrics{
+		sends: register(reg, prometheus.NewCounterVec(opts("sends_total",
+			"Codes handed to providers, by provider, channel and result (delivered, failed, refused)."),
+			[]string{"provider", "channel", "result"})),
+		verifications: register(reg, prometheus.NewCounterVec(opts("verifications_total",
+			"Codes checked, by result (success, wrong_code, expired, too_many, locked)."),
+			[]string{"result"})),
+		lockouts: register(reg, prometheus.NewCounter(opts("lockouts_total",
+			"Lockouts started after repeated wrong codes."))),
+		limitHits: register(reg, prometheus.NewCounterVec(opts("limit_hits_total",
+			"Sends refused by a limit, by limit."), []string{"limit"})),
+	}
+}
+
+// register adds c to reg, or returns the collector already there: a config
+// reload provisions the gate again on the same registry.
+func register[T prometheus.Collector](reg prometheus.Registerer, c T) T {
+	if err := reg.Register(c); err != nil {
+		var are prometheus.AlreadyRegisteredError
+		if errors.As(err, &are) {
+			if existing, ok := are.ExistingCollector.(T); ok {
+				return existing
+			}
+		}
+	}
+	return c
+}

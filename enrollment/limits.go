@@ -1,0 +1,225 @@
+package enrollment
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/smsgate/caddy-smsgate/enrollment/phone"
+	"github.com/smsgate/caddy-smsgate/providers"
+	"github.com/smsgate/caddy-smsgate/store"
+)
+
+// Rate is at most Count events per Window; a Count of 0 turns it off.
+type Rate struct {
+	Count  int
+	Window time.Duration
+}
+
+// Limits bound what sending codes can cost and how long guessing can go
+// on. Every counter lives in the store, so limits survive restarts and are
+// shared by every instance on a shared store.
+type Limits struct {
+	// Sends per user (in a realm), per number, per client IP (IPv6 by
+	// /64), per destination country, voice calls per user, and the hourly
+	// budgets of all sends to enrolled numbers and to new ones. The two
+	// budgets are separate so that draining one (enrollment spam) cannot
+	// stop enrolled users from signing in.
+	User, Number, IP, Country, Voice, GlobalEnrolled, GlobalNew Rate
+
+	// LockAfter wrong codes from one (user, IP) lock that pair out for
+	// Lockout, doubling with each further round, up to a day.
+	LockAfter int
+	Lockout   time.Duration
+	// MaxFailures consecutive wrong codes lock the account for a day,
+	// whatever the IPs (NIST SP 800-63B: at most 100).
+	MaxFailures int
+}
+
+// DefaultLimits are the limits when none are configured.
+var DefaultLimits = Limits{
+	User:           Rate{10, time.Hour}, // Auth0's default
+	Number:         Rate{10, time.Hour},
+	IP:             Rate{20, time.Hour},
+	Country:        Rate{200, time.Hour},
+	Voice:          Rate{1, time.Hour}, // calls cost more: Auth0 allows one an hour
+	GlobalEnrolled: Rate{1000, time.Hour},
+	GlobalNew:      Rate{100, time.Hour},
+	LockAfter:      10,
+	Lockout:        time.Minute,
+	MaxFailures:    100,
+}
+
+// LimitError says a send was refused by a limit; Limit names which.
+type LimitError struct {
+	Limit string
+	Wait  time.Duration
+}
+
+var limitMessages = map[string]string{
+	"user":            "you have requested too many codes",
+	"number":          "too many codes were sent to this number",
+	"ip":              "too many codes were requested from your network",
+	"country":         "too many codes were sent to this country",
+	"voice":           "too many calls were requested",
+	"global_enrolled": "this site has sent too many codes",
+	"global_new":      "this site has sent too many codes to new numbers",
+}
+
+func (e *LimitError) Error() string {
+	return fmt.Sprintf("%s; try again in %s", limitMessages[e.Limit], humanWait(e.Wait))
+}
+
+// LockedError says sign-in is locked after too many wrong codes. Started
+// is set on the wrong code that began the lockout.
+type LockedError struct {
+	Wait    time.Duration
+	Started bool
+}
+
+func (e *LockedError) Error() string {
+	return "too many wrong codes; sign-in is locked for " + humanWait(e.Wait)
+}
+
+func humanWait(d time.Duration) string {
+	switch {
+	case d > time.Hour:
+		h := int((d + time.Hour - 1) / time.Hour)
+		return fmt.Sprintf("%d %s", h, plural(h, "hour", "hours"))
+	case d > time.Minute:
+		m := int((d + time.Minute - 1) / time.Minute)
+		return fmt.Sprintf("%d %s", m, plural(m, "minute", "minutes"))
+	default:
+		s := max(int((d+time.Second-1)/time.Second), 1)
+		return fmt.Sprintf("%d %s", s, plural(s, "second", "seconds"))
+	}
+}
+
+// IPKey is the part of a client IP that limits count: the address for
+// IPv4, the /64 network for IPv6 (one subscriber's usual share).
+func IPKey(ip string) string {
+	parsed := net.ParseIP(ip)
+	if parsed == nil {
+		return "unknown"
+	}
+	if v4 := parsed.To4(); v4 != nil {
+		return v4.String()
+	}
+	return parsed.Mask(net.CIDRMask(64, 128)).String() + "/64"
+}
+
+// allowSend counts one send against every limit that applies, in order
+// from the narrowest (the sender's own IP) to the widest, and refuses at
+// the first one over. A decoy (no number) counts against user and IP only,
+// as a real send would.
+func (s *Service) allowSend(ctx context.Context, sc Scope, c *Challenge) error {
+	type check struct {
+		name, key string
+		rate      Rate
+	}
+	checks := []check{
+		{"ip", IPKey(sc.IP), s.Limits.IP},
+		{"user", sc.Realm + "/" + c.User, s.Limits.User},
+	}
+	if c.Channel == providers.Voice {
+		checks = append(checks, check{"voice", sc.Realm + "/" + c.User, s.Limits.Voice})
+	}
+	if c.Phone != "" {
+		budget, rate := "global_enrolled", s.Limits.GlobalEnrolled
+		if c.Purpose == Enroll {
+			budget, rate = "global_new", s.Limits.GlobalNew
+		}
+		checks = append(checks,
+			check{"number", c.Phone, s.Limits.Number},
+			check{"country", phone.Region(c.Phone), s.Limits.Country},
+			check{budget, "all", rate})
+	}
+	now := s.Now()
+	for _, ch := range checks {
+		if ch.rate.Count <= 0 || ch.rate.Window <= 0 {
+			continue
+		}
+		window := now.UnixNano() / int64(ch.rate.Window)
+		n, err := s.Store.Incr(ctx, store.Key("limit", ch.name, ch.key, fmt.Sprint(window)), ch.rate.Window)
+		if err != nil {
+			return err
+		}
+		if n > int64(ch.rate.Count) {
+			return &LimitError{Limit: ch.name, Wait: time.Unix(0, (window+1)*int64(ch.rate.Window)).Sub(now)}
+		}
+	}
+	return nil
+}
+
+// lock is a lockout record.
+type lock struct {
+	Until time.Time `json:"until"`
+}
+
+func failKey(sc Scope, user string) string     { return store.Key("fails", sc.Realm, user, IPKey(sc.IP)) }
+func failUserKey(sc Scope, user string) string { return store.Key("fails", sc.Realm, user) }
+func lockKey(sc Scope, user string) string     { return store.Key("lock", sc.Realm, user, IPKey(sc.IP)) }
+func lockUserKey(sc Scope, user string) string { return store.Key("lock", sc.Realm, user) }
+
+// failureMemory is how long wrong codes are remembered without a success.
+const failureMemory = 24 * time.Hour
+
+// checkLock refuses a user locked out from this IP, or everywhere.
+func (s *Service) checkLock(ctx context.Context, sc Scope, user string) error {
+	for _, key := range []string{lockUserKey(sc, user), lockKey(sc, user)} {
+		raw, err := s.Store.Get(ctx, key)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		var l lock
+		if json.Unmarshal(raw, &l) == nil {
+			if wait := l.Until.Sub(s.Now()); wait > 0 {
+				return &LockedError{Wait: wait}
+			}
+		}
+	}
+	return nil
+}
+
+// recordFailure counts a wrong code and locks out when a limit is reached.
+// It returns the lockout it started, if any.
+func (s *Service) recordFailure(ctx context.Context, sc Scope, user string) (*LockedError, error) {
+	pair, err := s.Store.Incr(ctx, failKey(sc, user), failureMemory)
+	if err != nil {
+		return nil, err
+	}
+	total, err := s.Store.Incr(ctx, failUserKey(sc, user), failureMemory)
+	if err != nil {
+		return nil, err
+	}
+	var key string
+	var d time.Duration
+	switch {
+	case s.Limits.MaxFailures > 0 && total >= int64(s.Limits.MaxFailures):
+		key, d = lockUserKey(sc, user), failureMemory
+		_ = s.Store.Delete(ctx, failUserKey(sc, user)) // a new count after the lock
+	case s.Limits.LockAfter > 0 && pair%int64(s.Limits.LockAfter) == 0:
+		round := min(pair/int64(s.Limits.LockAfter)-1, 20)
+		key, d = lockKey(sc, user), min(s.Limits.Lockout<<round, failureMemory)
+	default:
+		return nil, nil
+	}
+	raw, _ := json.Marshal(lock{Until: s.Now().Add(d)})
+	if err := s.Store.Put(ctx, key, raw, d+time.Second); err != nil {
+		return nil, err
+	}
+	return &LockedError{Wait: d, Started: true}, nil
+}
+
+// clearFailures forgets wrong codes after a right one: the limits count
+// consecutive failures.
+func (s *Service) clearFailures(ctx context.Context, sc Scope, user string) {
+	_ = s.Store.Delete(ctx, failKey(sc, user))
+	_ = s.Store.Delete(ctx, failUserKey(sc, user))
+}

@@ -1,0 +1,114 @@
+package phone
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/nyaruka/phonenumbers"
+)
+
+// Policy says which numbers may be sent a code, checked before any send.
+// SMS pumping and toll fraud live on premium-rate and far-away numbers, so
+// the defaults refuse every non-personal number type.
+type Policy struct {
+	// AllowedRegions are ISO 3166 codes ("US", "GB"); empty allows all.
+	AllowedRegions []string
+	// AllowPrefixes, if any, are the only E.164 prefixes accepted ("+4479").
+	AllowPrefixes []string
+	// DenyPrefixes are E.164 prefixes always refused.
+	DenyPrefixes []string
+	// Types maps a channel ("sms", "voice") to the number types it may
+	// reach, by name: mobile, fixed_line, fixed_line_or_mobile, voip,
+	// personal_number. Missing channels use DefaultTypes.
+	Types map[string][]string
+}
+
+// DefaultTypes are the number types each channel may reach. SMS includes
+// fixed_line_or_mobile because libphonenumber cannot tell most US numbers
+// apart; calls reach landlines too. Premium-rate, shared-cost, UAN,
+// toll-free, pager and voicemail numbers are never on the list.
+var DefaultTypes = map[string][]string{
+	"sms":   {"mobile", "fixed_line_or_mobile"},
+	"voice": {"mobile", "fixed_line_or_mobile", "fixed_line"},
+}
+
+var typeNames = map[string]phonenumbers.PhoneNumberType{
+	"mobile":               phonenumbers.MOBILE,
+	"fixed_line":           phonenumbers.FIXED_LINE,
+	"fixed_line_or_mobile": phonenumbers.FIXED_LINE_OR_MOBILE,
+	"voip":                 phonenumbers.VOIP,
+	"personal_number":      phonenumbers.PERSONAL_NUMBER,
+}
+
+// Validate checks the policy's names.
+func (p *Policy) Validate() error {
+	for _, r := range p.AllowedRegions {
+		if !phonenumbers.GetSupportedRegions()[strings.ToUpper(r)] {
+			return fmt.Errorf("allowed_regions: %q is not a region code such as US or GB", r)
+		}
+	}
+	for _, prefixes := range [][]string{p.AllowPrefixes, p.DenyPrefixes} {
+		for _, pre := range prefixes {
+			if len(pre) < 2 || pre[0] != '+' || strings.Trim(pre[1:], "0123456789") != "" {
+				return fmt.Errorf("number prefix %q must be + and digits, like +4479", pre)
+			}
+		}
+	}
+	for ch, types := range p.Types {
+		if ch != "sms" && ch != "voice" {
+			return fmt.Errorf("number_types: unknown channel %q", ch)
+		}
+		for _, t := range types {
+			if _, ok := typeNames[t]; !ok {
+				return fmt.Errorf("number_types %s: unknown type %q (use mobile, fixed_line, fixed_line_or_mobile, voip, personal_number)", ch, t)
+			}
+		}
+	}
+	return nil
+}
+
+// Check reports why e164 may not be sent a code on channel, or nil.
+func (p *Policy) Check(e164, channel string) error {
+	num, err := phonenumbers.Parse(e164, "")
+	if err != nil || !phonenumbers.IsValidNumber(num) {
+		return ErrInvalid
+	}
+	if len(p.AllowedRegions) > 0 && !slices.ContainsFunc(p.AllowedRegions, func(r string) bool {
+		return strings.EqualFold(r, phonenumbers.GetRegionCodeForNumber(num))
+	}) {
+		return ErrRegion
+	}
+	hasPrefix := func(pre string) bool { return strings.HasPrefix(e164, pre) }
+	if slices.ContainsFunc(p.DenyPrefixes, hasPrefix) || (len(p.AllowPrefixes) > 0 && !slices.ContainsFunc(p.AllowPrefixes, hasPrefix)) {
+		return ErrPrefix
+	}
+	if !p.typeAllowed(num, channel) {
+		if channel == "voice" {
+			return fmt.Errorf("this kind of number cannot be called with a code")
+		}
+		return ErrType
+	}
+	return nil
+}
+
+func (p *Policy) typeAllowed(num *phonenumbers.PhoneNumber, channel string) bool {
+	types, ok := p.Types[channel]
+	if !ok {
+		types = DefaultTypes[channel]
+	}
+	got := phonenumbers.GetNumberType(num)
+	return slices.ContainsFunc(types, func(name string) bool { return typeNames[name] == got })
+}
+
+// Region is the ISO 3166 code of e164's country, or "ZZ".
+func Region(e164 string) string {
+	num, err := phonenumbers.Parse(e164, "")
+	if err != nil {
+		return "ZZ"
+	}
+	if r := phonenumbers.GetRegionCodeForNumber(num); r != "" {
+		return r
+	}
+	return "ZZ"
+}
