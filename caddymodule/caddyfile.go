@@ -42,6 +42,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //	    allow_prefixes   <+prefix...>
 //	    deny_prefixes    <+prefix...>
 //	    number_types     sms|voice <types...>
+//	    verify_only      <key>
 //	    message_template <template>
 //	    voice_template   <template>
 //	    site_name        <name>
@@ -59,7 +60,7 @@ func (g *Gate) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		opt := d.Val()
 		switch opt {
 		case "realm", "identity", "enrollment", "signing_key", "path_prefix", "default_region",
-			"message_template", "voice_template", "site_name":
+			"message_template", "voice_template", "site_name", "verify_only":
 			var v string
 			if !d.AllArgs(&v) {
 				return d.ArgErr()
@@ -68,6 +69,7 @@ func (g *Gate) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				"realm": &g.Realm, "identity": &g.Identity, "enrollment": &g.Enrollment,
 				"signing_key": &g.SigningKey, "path_prefix": &g.PathPrefix, "default_region": &g.DefaultRegion,
 				"message_template": &g.MessageTemplate, "voice_template": &g.VoiceTemplate, "site_name": &g.SiteName,
+				"verify_only": &g.VerifyOnlyKey,
 			}[opt] = v
 		case "channels":
 			g.Channels = d.RemainingArgs()

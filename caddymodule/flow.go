@@ -192,6 +192,9 @@ func (g *Gate) lookup(ctx context.Context, realm, name string) (user, e164 strin
 		if u, ok := g.phones[num]; ok {
 			return u.Name, u.Phone
 		}
+		if owner, err := g.codes.Owner(ctx, realm, num); err == nil && owner != "" {
+			return owner, num // verify-only: the number typed is the number
+		}
 		return "", ""
 	}
 	if d, err := g.codes.Device(ctx, realm, name); err == nil && d != nil {
@@ -200,16 +203,13 @@ func (g *Gate) lookup(ctx context.Context, realm, name string) (user, e164 strin
 	return "", ""
 }
 
-// phoneOf is the phone a user signs in with: provisioned, else enrolled.
-func (g *Gate) phoneOf(ctx context.Context, realm, user string) (string, error) {
+// deviceOf is the phone a user signs in with: provisioned, else enrolled
+// (in verify-only mode, with only a hash of its number), else nil.
+func (g *Gate) deviceOf(ctx context.Context, realm, user string) (*enrollment.Device, error) {
 	if u, ok := g.users[user]; ok {
-		return u.Phone, nil
+		return &enrollment.Device{Phone: u.Phone}, nil
 	}
-	d, err := g.codes.Device(ctx, realm, user)
-	if err != nil || d == nil {
-		return "", err
-	}
-	return d.Phone, nil
+	return g.codes.Device(ctx, realm, user)
 }
 
 // nextStep is where a user with a first factor goes: verify when a phone is
@@ -221,12 +221,12 @@ func (g *Gate) nextStep(req *request) string {
 		}
 		return "verify"
 	}
-	num, err := g.phoneOf(req.r.Context(), req.realm, req.user)
+	d, err := g.deviceOf(req.r.Context(), req.realm, req.user)
 	switch {
 	case err != nil:
 		g.logger.Error("reading device", zap.String("user", req.user), zap.Error(err))
 		return "error"
-	case num != "":
+	case d != nil:
 		return "verify"
 	case g.Enrollment == EnrollmentOpen:
 		return "enroll"
@@ -355,23 +355,38 @@ func (g *Gate) verify(req *request) {
 // number and purpose, e.g. "call me instead"), or else to the user's known
 // phone. After a login, an unknown user gets a decoy, as on the login page.
 func (g *Gate) sendCode(req *request, channel string, c *enrollment.Challenge) {
-	e164, purpose := "", enrollment.Verify
+	e164, masked, purpose := "", "", enrollment.Verify
 	switch {
 	case c != nil:
-		e164, purpose = c.Phone, c.Purpose
+		e164, masked, purpose = c.Phone, c.Masked, c.Purpose
 	case g.Identity == IdentityNone:
 		_, e164 = g.lookup(req.r.Context(), req.realm, req.user)
 	default:
-		var err error
-		if e164, err = g.phoneOf(req.r.Context(), req.realm, req.user); err != nil || e164 == "" {
+		d, err := g.deviceOf(req.r.Context(), req.realm, req.user)
+		if err != nil || d == nil {
 			if err != nil {
 				g.logger.Error("reading device", zap.Error(err))
 			}
 			g.goTo(req, g.nextStep(req))
 			return
 		}
+		e164 = d.Phone
+		if e164 == "" {
+			// Verify-only: the user types the number again. A wrong one
+			// gets a decoy — the same answer, and no code — until a code
+			// is right, so the page cannot be used to test numbers.
+			typed, err := phone.Parse(req.form["phone"], g.DefaultRegion)
+			if err != nil {
+				g.page(req, http.StatusBadRequest, "verify", pageData{Error: sentence(err), AskPhone: true})
+				return
+			}
+			if g.codes.Matches(d, typed) {
+				e164 = typed
+			}
+			masked = phone.Mask(typed)
+		}
 	}
-	nc, err := g.codes.Start(req.r.Context(), req.scope, enrollment.Challenge{User: req.user, Phone: e164, Purpose: purpose, Channel: channel})
+	nc, err := g.codes.Start(req.r.Context(), req.scope, enrollment.Challenge{User: req.user, Phone: e164, Masked: masked, Purpose: purpose, Channel: channel})
 	if err != nil {
 		g.sendFailed(req, err, "verify")
 		return

@@ -35,6 +35,7 @@ const base = "http://localhost:9080"
 type site struct {
 	t       *testing.T
 	logFile string
+	store   string
 }
 
 // root holds every test's store and log. It outlives the tests: Caddy
@@ -57,6 +58,12 @@ func TestMain(m *testing.M) {
 // a fresh store folder) behind the standard test globals.
 func startSite(t *testing.T, body string) *site {
 	t.Helper()
+	return startSiteWith(t, "", body)
+}
+
+// startSiteWith is startSite with more global options.
+func startSiteWith(t *testing.T, globals, body string) *site {
+	t.Helper()
 	dir, err := os.MkdirTemp(root, "site-")
 	if err != nil {
 		t.Fatal(err)
@@ -72,10 +79,11 @@ func startSite(t *testing.T, body string) *site {
 		output file %s
 		format json
 	}
+	%s
 }
-%s`, logFile, strings.ReplaceAll(body, "{DIR}", filepath.Join(dir, "store")))
+%s`, logFile, globals, strings.ReplaceAll(body, "{DIR}", filepath.Join(dir, "store")))
 	caddytest.NewTester(t).InitServer(cfg, "caddyfile")
-	return &site{t: t, logFile: logFile}
+	return &site{t: t, logFile: logFile, store: filepath.Join(dir, "store")}
 }
 
 // basicSite is the quickstart: basic_auth users alice, bob and demo
@@ -150,6 +158,8 @@ type client struct {
 	user string
 	// accept is the Accept header it sends.
 	accept string
+	// forwardedFor, if set, is sent as X-Forwarded-For.
+	forwardedFor string
 }
 
 func newClient(t *testing.T, user string) *client {
@@ -175,6 +185,9 @@ func (c *client) do(req *http.Request) *response {
 	if req.Header.Get("Accept") == "" {
 		req.Header.Set("Accept", c.accept)
 	}
+	if c.forwardedFor != "" {
+		req.Header.Set("X-Forwarded-For", c.forwardedFor)
+	}
 	res, err := c.http.Do(req)
 	if err != nil {
 		c.t.Fatal(err)
@@ -187,6 +200,12 @@ func (c *client) do(req *http.Request) *response {
 func (c *client) get(path string) *response {
 	req, _ := http.NewRequest(http.MethodGet, base+path, nil)
 	return c.do(req)
+}
+
+// from makes the client's requests come from ip, as a trusted proxy says.
+func (c *client) from(ip string) *client {
+	c.forwardedFor = ip
+	return c
 }
 
 func (c *client) post(path string, form url.Values) *response {

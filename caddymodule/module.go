@@ -159,6 +159,12 @@ type Gate struct {
 	// shared-cost, UAN and toll-free numbers are never accepted.
 	NumberTypes map[string][]string `json:"number_types,omitempty"`
 
+	// Turns on verify-only mode: devices keep only an HMAC-SHA256 of their
+	// number under this key (at least 32 bytes; use `{env.X}`), users type
+	// their number again to sign in, and one number serves one user. The
+	// key must not live in the store it protects. Default: off.
+	VerifyOnlyKey string `json:"verify_only_key,omitempty"`
+
 	// Where devices, challenges and keys are kept. Default: Badger in
 	// Caddy's data directory.
 	StoreRaw json.RawMessage `json:"store,omitempty" caddy:"namespace=smsgate.stores inline_key=module"`
@@ -275,6 +281,15 @@ func (g *Gate) Provision(ctx caddy.Context) error {
 	if err != nil {
 		return err
 	}
+	var phoneKey []byte
+	if g.VerifyOnlyKey != "" {
+		if phoneKey, err = secretValue("verify_only key", g.VerifyOnlyKey); err != nil {
+			return err
+		}
+		if string(phoneKey) == string(secret) {
+			return errors.New("verify_only needs its own key, not the signing key")
+		}
+	}
 	g.sessions = session.NewKeys(session.Derive(secret, "session"), g.now)
 	g.flows = session.NewKeys(session.Derive(secret, "flow"), g.now)
 	g.cache = session.NewCache(10000)
@@ -285,6 +300,7 @@ func (g *Gate) Provision(ctx caddy.Context) error {
 		Templates:      templates,
 		Limits:         limits,
 		Policy:         policy,
+		PhoneKey:       phoneKey,
 		Site:           g.SiteName,
 		CodeKey:        session.Derive(secret, "code"),
 		CodeLength:     g.CodeLength,
@@ -371,14 +387,7 @@ func (g *Gate) setDefaults() {
 // agree on one key.
 func (g *Gate) secret(ctx context.Context) ([]byte, error) {
 	if g.SigningKey != "" {
-		key := caddy.NewReplacer().ReplaceAll(g.SigningKey, "")
-		if key == "" {
-			return nil, errors.New("signing_key is empty: is its environment variable set?")
-		}
-		if len(key) < 32 {
-			return nil, fmt.Errorf("signing_key is %d bytes; it must be at least 32", len(key))
-		}
-		return []byte(key), nil
+		return secretValue("signing_key", g.SigningKey)
 	}
 	fresh := make([]byte, 32)
 	_, _ = rand.Read(fresh)
@@ -390,6 +399,19 @@ func (g *Gate) secret(ctx context.Context) ([]byte, error) {
 		return nil, fmt.Errorf("reading the signing key: %v", err)
 	}
 	return key, nil
+}
+
+// secretValue resolves a configured secret (often `{env.X}`), which must
+// be at least 32 bytes.
+func secretValue(name, value string) ([]byte, error) {
+	key := caddy.NewReplacer().ReplaceAll(value, "")
+	if key == "" {
+		return nil, fmt.Errorf("%s is empty: is its environment variable set?", name)
+	}
+	if len(key) < 32 {
+		return nil, fmt.Errorf("%s is %d bytes; it must be at least 32", name, len(key))
+	}
+	return []byte(key), nil
 }
 
 // Validate checks the configuration.

@@ -40,6 +40,8 @@ type pageData struct {
 	ResendIn int
 	// Calling says the pending code comes by phone call.
 	Calling bool
+	// AskPhone asks for the number before a code is sent (verify-only).
+	AskPhone bool
 }
 
 // view is pageData plus what every page needs.
@@ -72,14 +74,15 @@ func (g *Gate) verifyData(req *request, c *enrollment.Challenge, errMsg string) 
 		d.Pending = true
 		d.Calling = c.Channel == providers.Voice
 		if !d.Hidden {
-			d.Masked = phone.Mask(c.Phone)
+			d.Masked = c.Masked
 		}
 		if wait := c.ResendAt.Sub(g.now()); wait > 0 {
 			d.ResendIn = int((wait + time.Second - 1) / time.Second)
 		}
 	} else if !d.Hidden {
-		if e164, err := g.phoneOf(req.r.Context(), req.realm, req.user); err == nil && e164 != "" {
-			d.Masked = phone.Mask(e164)
+		if dev, err := g.deviceOf(req.r.Context(), req.realm, req.user); err == nil && dev != nil {
+			d.Masked = phone.Mask(dev.Phone)
+			d.AskPhone = dev.Phone == ""
 		}
 	}
 	return d

@@ -133,7 +133,7 @@ func (s *Service) allowSend(ctx context.Context, sc Scope, c *Challenge) error {
 			budget, rate = "global_new", s.Limits.GlobalNew
 		}
 		checks = append(checks,
-			check{"number", c.Phone, s.Limits.Number},
+			check{"number", s.numberID(c.Phone), s.Limits.Number},
 			check{"country", phone.Region(c.Phone), s.Limits.Country},
 			check{budget, "all", rate})
 	}

@@ -44,6 +44,9 @@ type Service struct {
 	Limits Limits
 	// Policy says which numbers may be sent a code.
 	Policy *phone.Policy
+	// PhoneKey, when set, turns on verify-only mode: devices keep only an
+	// HMAC of their number, and one number serves one user.
+	PhoneKey []byte
 	// Verifier, when set, makes and checks the codes itself (Twilio
 	// Verify): no code is generated or stored here, but every other rule
 	// (expiry, tries, cooldowns, single use) still holds.
@@ -60,9 +63,11 @@ type Scope struct {
 
 // Challenge is one code that was sent (or, for a decoy, pretended to be).
 type Challenge struct {
-	ID      string    `json:"-"`
-	User    string    `json:"user"`
-	Phone   string    `json:"phone,omitempty"` // E.164; empty for a decoy
+	ID    string `json:"-"`
+	User  string `json:"user"`
+	Phone string `json:"phone,omitempty"` // E.164; empty for a decoy
+	// Masked is the number as pages may show it, decoys included.
+	Masked  string    `json:"masked,omitempty"`
 	Purpose string    `json:"purpose"`
 	Channel string    `json:"channel"`
 	Hash    []byte    `json:"hash,omitempty"`
@@ -74,8 +79,11 @@ type Challenge struct {
 
 // Device is a phone enrolled for a user.
 type Device struct {
-	Phone    string    `json:"phone"`
-	Enrolled time.Time `json:"enrolled"`
+	// Phone is the number in E.164 form; empty in verify-only mode.
+	Phone string `json:"phone,omitempty"`
+	// PhoneHMAC is the keyed hash of the number, in verify-only mode.
+	PhoneHMAC string    `json:"phone_hmac,omitempty"`
+	Enrolled  time.Time `json:"enrolled"`
 }
 
 // Errors of Check and Resend. Their text is safe to show to the user.
@@ -167,6 +175,21 @@ func (s *Service) start(ctx context.Context, sc Scope, c *Challenge, resends int
 	if err := s.allowSend(ctx, sc, c); err != nil {
 		return nil, err
 	}
+	if c.Phone != "" {
+		c.Masked = phone.Mask(c.Phone)
+		// A number bound to someone else becomes a decoy: the same pages
+		// and answers, and a code that never comes, so the second user
+		// learns nothing about the first.
+		if c.Purpose == Enroll {
+			taken, err := s.ownedByOther(ctx, sc.Realm, c.User, c.Phone)
+			if err != nil {
+				return nil, err
+			}
+			if taken {
+				c.Phone = ""
+			}
+		}
+	}
 	code := newCode(s.CodeLength)
 	c.ID = RandomID()
 	if s.Verifier == nil {
@@ -213,7 +236,7 @@ func (s *Service) deliver(ctx context.Context, host string, c *Challenge, code s
 // per user, not per sign-in, so that starting over (a new browser, a new
 // login) does not skip the wait for "send again".
 type cooldown struct {
-	Phone   string    `json:"phone"`
+	Phone   string    `json:"phone"` // numberID: records never name a number
 	Channel string    `json:"channel"`
 	Until   time.Time `json:"until"`
 }
@@ -234,14 +257,14 @@ func (s *Service) checkCooldown(ctx context.Context, realm string, c *Challenge)
 	}
 	// Another number (a typo corrected while enrolling) or another channel
 	// ("call me instead") does not wait.
-	if wait := cd.Until.Sub(s.Now()); cd.Phone == c.Phone && cd.Channel == c.Channel && wait > 0 {
+	if wait := cd.Until.Sub(s.Now()); cd.Phone == s.numberID(c.Phone) && cd.Channel == c.Channel && wait > 0 {
 		return &CooldownError{Wait: wait}
 	}
 	return nil
 }
 
 func (s *Service) startCooldown(ctx context.Context, realm string, c *Challenge) error {
-	raw, err := json.Marshal(cooldown{Phone: c.Phone, Channel: c.Channel, Until: c.ResendAt})
+	raw, err := json.Marshal(cooldown{Phone: s.numberID(c.Phone), Channel: c.Channel, Until: c.ResendAt})
 	if err != nil {
 		return err
 	}
@@ -258,7 +281,7 @@ func (s *Service) Resend(ctx context.Context, sc Scope, id string) (*Challenge, 
 	if wait := c.ResendAt.Sub(s.Now()); wait > 0 {
 		return nil, &CooldownError{Wait: wait}
 	}
-	nc, err := s.start(ctx, sc, &Challenge{User: c.User, Phone: c.Phone, Purpose: c.Purpose, Channel: c.Channel}, c.Resends+1)
+	nc, err := s.start(ctx, sc, &Challenge{User: c.User, Phone: c.Phone, Masked: c.Masked, Purpose: c.Purpose, Channel: c.Channel}, c.Resends+1)
 	if err != nil {
 		return nil, err // the old code still works
 	}
@@ -290,7 +313,11 @@ func (s *Service) putChallenge(ctx context.Context, realm string, c *Challenge) 
 	if err != nil {
 		return err
 	}
-	return s.Store.Put(ctx, challengeKey(realm, c.ID), raw, s.CodeTTL+storeGrace)
+	ttl := s.CodeTTL + storeGrace
+	if s.VerifyOnly() {
+		ttl = s.CodeTTL // hold the number no longer than the code needs it
+	}
+	return s.Store.Put(ctx, challengeKey(realm, c.ID), raw, ttl)
 }
 
 // Check tests code against challenge id. A right code consumes the
@@ -348,6 +375,9 @@ func (s *Service) Check(ctx context.Context, sc Scope, id, code string) (*Challe
 	}
 	s.clearFailures(ctx, sc, c.User)
 	if c.Purpose == Enroll {
+		if ok, err := s.claim(ctx, realm, c.User, c.Phone); err != nil || !ok {
+			return nil, cmpErr(err, ErrNoChallenge) // another user bound it meanwhile
+		}
 		if err := s.SetDevice(ctx, realm, c.User, c.Phone); err != nil {
 			return nil, err
 		}
@@ -388,11 +418,23 @@ func (s *Service) SetDevice(ctx context.Context, realm, user, e164 string) error
 	if _, err := phone.Parse(e164, ""); err != nil {
 		return fmt.Errorf("device of %q: %v", user, err)
 	}
-	raw, err := json.Marshal(Device{Phone: e164, Enrolled: s.Now().UTC()})
+	d := Device{Phone: e164, Enrolled: s.Now().UTC()}
+	if s.VerifyOnly() {
+		d.Phone, d.PhoneHMAC = "", s.PhoneHMAC(e164)
+	}
+	raw, err := json.Marshal(d)
 	if err != nil {
 		return err
 	}
 	return s.Store.Put(ctx, deviceKey(realm, user), raw, 0)
+}
+
+// cmpErr returns err, or fallback when err is nil.
+func cmpErr(err, fallback error) error {
+	if err != nil {
+		return err
+	}
+	return fallback
 }
 
 // Discard deletes challenge id, so that its code stops working.

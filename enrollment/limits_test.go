@@ -1,0 +1,179 @@
+package enrollment
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/smsgate/caddy-smsgate/enrollment/phone"
+	"github.com/smsgate/caddy-smsgate/providers"
+)
+
+func limited(t *testing.T, l Limits) (*Service, *outbox, *clock) {
+	s, out, clk := newService(t)
+	s.Limits = l
+	s.ResendCooldown = 0
+	return s, out, clk
+}
+
+func TestSendLimits(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name  string
+		rate  func(*Limits) *Rate
+		start func(i int) (Scope, Challenge)
+	}{
+		{"user", func(l *Limits) *Rate { return &l.User }, func(i int) (Scope, Challenge) {
+			return Scope{Realm: realm, Host: host, IP: fmt.Sprintf("192.0.2.%d", i)}, Challenge{User: alice, Phone: fmt.Sprintf("+1415555%04d", 2600+i), Purpose: Verify}
+		}},
+		{"number", func(l *Limits) *Rate { return &l.Number }, func(i int) (Scope, Challenge) {
+			return Scope{Realm: realm, Host: host, IP: fmt.Sprintf("192.0.2.%d", i)}, Challenge{User: fmt.Sprint("u", i), Phone: num, Purpose: Verify}
+		}},
+		{"ip", func(l *Limits) *Rate { return &l.IP }, func(i int) (Scope, Challenge) {
+			return Scope{Realm: realm, Host: host, IP: fmt.Sprintf("2001:db8::%x", i)}, Challenge{User: fmt.Sprint("u", i), Phone: fmt.Sprintf("+1415555%04d", 2600+i), Purpose: Verify}
+		}},
+		{"country", func(l *Limits) *Rate { return &l.Country }, func(i int) (Scope, Challenge) {
+			return Scope{Realm: realm, Host: host, IP: fmt.Sprintf("192.0.2.%d", i)}, Challenge{User: fmt.Sprint("u", i), Phone: fmt.Sprintf("+1415555%04d", 2600+i), Purpose: Verify}
+		}},
+		{"global_new", func(l *Limits) *Rate { return &l.GlobalNew }, func(i int) (Scope, Challenge) {
+			return Scope{Realm: fmt.Sprint("r", i), Host: host, IP: fmt.Sprintf("192.0.2.%d", i)}, Challenge{User: fmt.Sprint("u", i), Phone: fmt.Sprintf("+1415555%04d", 2600+i), Purpose: Enroll}
+		}},
+		{"voice", func(l *Limits) *Rate { return &l.Voice }, func(i int) (Scope, Challenge) {
+			return Scope{Realm: realm, Host: host, IP: fmt.Sprintf("192.0.2.%d", i)}, Challenge{User: alice, Phone: fmt.Sprintf("+1415555%04d", 2600+i), Purpose: Verify, Channel: providers.Voice}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var l Limits
+			*tc.rate(&l) = Rate{3, time.Hour}
+			s, out, clk := limited(t, l)
+			for i := range 3 {
+				sc, c := tc.start(i)
+				if _, err := s.Start(ctx, sc, c); err != nil {
+					t.Fatalf("send %d: %v", i+1, err)
+				}
+			}
+			sc, c := tc.start(3)
+			_, err := s.Start(ctx, sc, c)
+			var le *LimitError
+			if !errors.As(err, &le) || le.Limit != tc.name || le.Wait <= 0 || le.Wait > time.Hour {
+				t.Fatalf("fourth send: %v, want the %s limit", err, tc.name)
+			}
+			if len(out.sent) != 3 {
+				t.Fatalf("%d messages sent, want 3", len(out.sent))
+			}
+			clk.advance(le.Wait)
+			if _, err := s.Start(ctx, sc, c); err != nil {
+				t.Fatalf("after the window: %v", err)
+			}
+		})
+	}
+}
+
+func TestEnrolledBudgetSurvivesNewNumberFlood(t *testing.T) {
+	s, _, _ := limited(t, Limits{GlobalNew: Rate{2, time.Hour}, GlobalEnrolled: Rate{5, time.Hour}})
+	ctx := context.Background()
+	for i := range 10 {
+		_, _ = s.Start(ctx, sc, Challenge{User: fmt.Sprint("spam", i), Phone: fmt.Sprintf("+1415555%04d", 3000+i), Purpose: Enroll})
+	}
+	if _, err := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify}); err != nil {
+		t.Fatalf("an enrolled user after a flood of new numbers: %v", err)
+	}
+}
+
+func TestIPv6CountsBySlash64(t *testing.T) {
+	if IPKey("2001:db8:1:2:aaaa::1") != IPKey("2001:db8:1:2:bbbb::2") || IPKey("2001:db8:1:2::1") == IPKey("2001:db8:1:3::1") {
+		t.Fatal("IPv6 keys are not by /64")
+	}
+	if IPKey("192.0.2.1") == IPKey("192.0.2.2") || IPKey("::ffff:192.0.2.1") != "192.0.2.1" || IPKey("") != "unknown" {
+		t.Fatal("IPv4 keys")
+	}
+}
+
+func TestLockoutGrowsAndIsPerUserAndIP(t *testing.T) {
+	s, out, clk := limited(t, Limits{LockAfter: 3, Lockout: time.Minute, MaxFailures: 100})
+	s.MaxAttempts = 10
+	ctx := context.Background()
+	c, _ := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify})
+	code := out.last(t).Code
+	fail := func(sc Scope) error {
+		_, err := s.Check(ctx, sc, c.ID, wrongOf(code))
+		return err
+	}
+	for range 2 {
+		if err := fail(sc); !errors.As(err, new(*WrongCodeError)) {
+			t.Fatal(err)
+		}
+	}
+	var locked *LockedError
+	if err := fail(sc); !errors.As(err, &locked) || locked.Wait != time.Minute || !locked.Started {
+		t.Fatalf("third wrong code: %v, want a 1m lockout", err)
+	}
+	// Even the right code is refused while locked, from that IP…
+	if _, err := s.Check(ctx, sc, c.ID, code); !errors.As(err, &locked) || locked.Started {
+		t.Fatalf("right code while locked: %v", err)
+	}
+	// …and no new code is sent.
+	if _, err := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify}); !errors.As(err, &locked) {
+		t.Fatalf("send while locked: %v", err)
+	}
+	// A stranger's lockout does not lock the user out from elsewhere.
+	other := Scope{Realm: realm, Host: host, IP: "198.51.100.7"}
+	clk.advance(time.Minute)
+	for range 2 {
+		_ = fail(sc)
+	}
+	if err := fail(sc); !errors.As(err, &locked) || locked.Wait != 2*time.Minute {
+		t.Fatalf("second round: %v, want a doubled lockout", err)
+	}
+	if _, err := s.Check(ctx, other, c.ID, code); err != nil {
+		t.Fatalf("the user from another IP: %v", err)
+	}
+}
+
+func TestAccountCapIsNISTs(t *testing.T) {
+	s, _, _ := limited(t, Limits{LockAfter: 1000, Lockout: time.Minute, MaxFailures: 100})
+	ctx := context.Background()
+	var locked *LockedError
+	for i := 1; i <= 100; i++ {
+		ip := fmt.Sprintf("10.0.%d.%d", i/250, i%250) // a botnet: one try per address
+		c, err := s.Start(ctx, Scope{Realm: realm, Host: host, IP: ip}, Challenge{User: alice, Phone: "", Purpose: Verify})
+		if err != nil {
+			t.Fatalf("start %d: %v", i, err)
+		}
+		_, err = s.Check(ctx, Scope{Realm: realm, Host: host, IP: ip}, c.ID, "000000")
+		if i < 100 && errors.As(err, &locked) {
+			t.Fatalf("locked after %d failures", i)
+		}
+		if i == 100 && (!errors.As(err, &locked) || locked.Wait != 24*time.Hour) {
+			t.Fatalf("failure 100: %v, want the account locked for a day", err)
+		}
+	}
+	if _, err := s.Start(ctx, Scope{Realm: realm, Host: host, IP: "203.0.113.9"}, Challenge{User: alice, Phone: num, Purpose: Verify}); !errors.As(err, &locked) {
+		t.Fatalf("after 100 failures, from a new IP: %v", err)
+	}
+}
+
+func TestSuccessResetsTheCount(t *testing.T) {
+	s, out, _ := limited(t, Limits{LockAfter: 3, Lockout: time.Minute, MaxFailures: 100})
+	ctx := context.Background()
+	for range 3 {
+		c, _ := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify})
+		code := out.last(t).Code
+		_, _ = s.Check(ctx, sc, c.ID, wrongOf(code))
+		_, _ = s.Check(ctx, sc, c.ID, wrongOf(code))
+		if _, err := s.Check(ctx, sc, c.ID, code); err != nil {
+			t.Fatalf("two wrong then right: %v (failures are not consecutive)", err)
+		}
+	}
+}
+
+func TestPolicyBeforeSend(t *testing.T) {
+	s, out, _ := limited(t, Limits{})
+	s.Policy = &phone.Policy{AllowedRegions: []string{"GB"}}
+	_, err := s.Start(context.Background(), sc, Challenge{User: alice, Phone: num, Purpose: Enroll})
+	if !errors.As(err, new(*RefusedError)) || !errors.Is(err, phone.ErrRegion) || len(out.sent) != 0 {
+		t.Fatalf("a US number with allowed_regions GB: %v, %d sent", err, len(out.sent))
+	}
+}
