@@ -32,6 +32,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //	    resend_cooldown  <duration>
 //	    redirect_hosts   <host...>
 //	    path_prefix      <path>
+//	    public_origin    <scheme://host>
 //	    default_region   <country code>
 //	    channels         sms|voice...
 //	    limit            <name> <count> <window>|off
@@ -60,7 +61,7 @@ func (g *Gate) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		opt := d.Val()
 		switch opt {
 		case "realm", "identity", "enrollment", "signing_key", "path_prefix", "default_region",
-			"message_template", "voice_template", "site_name", "verify_only":
+			"message_template", "voice_template", "site_name", "verify_only", "public_origin":
 			var v string
 			if !d.AllArgs(&v) {
 				return d.ArgErr()
@@ -69,7 +70,7 @@ func (g *Gate) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				"realm": &g.Realm, "identity": &g.Identity, "enrollment": &g.Enrollment,
 				"signing_key": &g.SigningKey, "path_prefix": &g.PathPrefix, "default_region": &g.DefaultRegion,
 				"message_template": &g.MessageTemplate, "voice_template": &g.VoiceTemplate, "site_name": &g.SiteName,
-				"verify_only": &g.VerifyOnlyKey,
+				"verify_only": &g.VerifyOnlyKey, "public_origin": &g.PublicOrigin,
 			}[opt] = v
 		case "channels":
 			g.Channels = d.RemainingArgs()

@@ -1,6 +1,7 @@
 package caddymodule
 
 import (
+	"net/http"
 	"sync/atomic"
 	"time"
 )
@@ -15,3 +16,9 @@ func init() {
 
 // Advance moves the gates' clock forward by d.
 func Advance(d time.Duration) { skew.Add(int64(d)) }
+
+func newRequestWithCookie(header string) (*http.Request, error) {
+	r, err := http.NewRequest(http.MethodGet, "http://localhost/", nil)
+	r.Header.Set("Cookie", header)
+	return r, err
+}

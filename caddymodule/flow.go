@@ -7,11 +7,13 @@ import (
 	"errors"
 	"mime"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
@@ -112,7 +114,7 @@ func (g *Gate) readForm(req *request) bool {
 			g.fail(req, http.StatusBadRequest, "bad_request", "The request body must be a JSON object of strings, at most 16 KiB.")
 			return false
 		}
-		if !sameOrigin(r) {
+		if r.Header.Get("Origin") == "" || !g.sameOrigin(r) {
 			g.fail(req, http.StatusForbidden, "bad_origin", "This request did not come from this site.")
 			return false
 		}
@@ -126,7 +128,7 @@ func (g *Gate) readForm(req *request) bool {
 		req.form[k] = v[0]
 	}
 	token := req.form["csrf"]
-	if req.flow.IssuedAt == nil || token == "" || subtle.ConstantTimeCompare([]byte(token), []byte(req.flow.CSRF)) != 1 {
+	if req.flow.IssuedAt == nil || token == "" || subtle.ConstantTimeCompare([]byte(token), []byte(req.flow.CSRF)) != 1 || !g.sameOrigin(r) {
 		g.logger.Info("form refused: csrf token missing or wrong", zap.String("path", r.URL.Path))
 		g.fail(req, http.StatusForbidden, "bad_csrf", "This form has expired. Go back, reload the page and try again.")
 		return false
@@ -134,14 +136,38 @@ func (g *Gate) readForm(req *request) bool {
 	return true
 }
 
-// sameOrigin reports whether the request's Origin is this site.
-func sameOrigin(r *http.Request) bool {
-	origin := r.Header.Get("Origin")
+// sameOrigin checks a POST's Origin header, or else its Referer, against
+// this site's public origin; a request with neither passes (the csrf token
+// still guards forms). Browsers send Origin on every cross-site POST.
+func (g *Gate) sameOrigin(r *http.Request) bool {
+	from := r.Header.Get("Origin")
+	if from == "" || from == "null" {
+		ref, err := url.Parse(r.Header.Get("Referer"))
+		if err != nil || ref.Host == "" {
+			return from == ""
+		}
+		from = ref.Scheme + "://" + ref.Host
+	}
+	return strings.EqualFold(from, g.publicOrigin(r))
+}
+
+// publicOrigin is where browsers see this site: the configured
+// public_origin, or the scheme (from X-Forwarded-Proto only when a trusted
+// proxy sent it) and host of the request.
+func (g *Gate) publicOrigin(r *http.Request) string {
+	if g.PublicOrigin != "" {
+		return g.PublicOrigin
+	}
 	scheme := "http"
 	if r.TLS != nil {
 		scheme = "https"
 	}
-	return origin != "" && strings.EqualFold(origin, scheme+"://"+r.Host)
+	if trusted, _ := caddyhttp.GetVar(r.Context(), caddyhttp.TrustedProxyVarKey).(bool); trusted {
+		if p := r.Header.Get("X-Forwarded-Proto"); p == "https" || p == "http" {
+			scheme = p
+		}
+	}
+	return scheme + "://" + r.Host
 }
 
 // login identifies the user (identity "none"), or, with a first factor,
@@ -184,20 +210,21 @@ func (g *Gate) login(req *request) {
 
 // lookup finds a user by name or by phone number: provisioned users first,
 // then devices in the store. It returns "" for a user it does not know.
+//
+// It reads the store the same way whoever is named, so that the work done
+// does not tell a known user from an unknown one.
 func (g *Gate) lookup(ctx context.Context, realm, name string) (user, e164 string) {
-	if u, ok := g.users[name]; ok {
+	num, perr := phone.Parse(name, g.DefaultRegion)
+	d, derr := g.codes.Device(ctx, realm, name)
+	owner, oerr := g.codes.Owner(ctx, realm, num)
+	switch u, ok := g.users[name]; {
+	case ok:
 		return u.Name, u.Phone
-	}
-	if num, err := phone.Parse(name, g.DefaultRegion); err == nil {
-		if u, ok := g.phones[num]; ok {
-			return u.Name, u.Phone
-		}
-		if owner, err := g.codes.Owner(ctx, realm, num); err == nil && owner != "" {
-			return owner, num // verify-only: the number typed is the number
-		}
-		return "", ""
-	}
-	if d, err := g.codes.Device(ctx, realm, name); err == nil && d != nil {
+	case perr == nil && g.phones[num].Name != "":
+		return g.phones[num].Name, num
+	case perr == nil && oerr == nil && owner != "":
+		return owner, num // verify-only: the number typed is the number
+	case perr != nil && derr == nil && d != nil && d.Phone != "":
 		return name, d.Phone
 	}
 	return "", ""

@@ -247,3 +247,51 @@ func TestMetrics(t *testing.T) {
 		t.Error("metrics carry a number or a user")
 	}
 }
+
+func TestCrossSiteFormsAreRefused(t *testing.T) {
+	s := startSiteWith(t, trusted, fmt.Sprintf(`http://localhost:9080 {
+	basic_auth {
+		alice %s
+	}
+	smsgate {
+		store badger {DIR}
+		provider log
+	}
+	respond "hi"
+}`, demoHash))
+	c := newClient(t, "alice")
+	tok := c.csrf("/.smsgate/enroll")
+	post := func(header map[string]string) *response {
+		req, _ := http.NewRequest(http.MethodPost, base+"/.smsgate/enroll", strings.NewReader(url.Values{"phone": {"+14155552671"}, "csrf": {tok}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		for k, v := range header {
+			req.Header.Set(k, v)
+		}
+		return c.do(req)
+	}
+	// A valid token is not enough from another origin.
+	for _, h := range []map[string]string{
+		{"Origin": "https://evil.example"},
+		{"Origin": "http://localhost:9081"},
+		{"Referer": "https://evil.example/page"},
+		{"Origin": "http://localhost:9080", "X-Forwarded-Proto": "https"}, // behind TLS, the public origin is https
+	} {
+		expect(t, post(h), http.StatusForbidden, "")
+	}
+	if s.sent() != 0 {
+		t.Fatal("a cross-site form sent a code")
+	}
+	// The site itself, behind a TLS-terminating trusted proxy.
+	expect(t, post(map[string]string{"Origin": "https://localhost:9080", "X-Forwarded-Proto": "https"}), http.StatusSeeOther, "/.smsgate/verify")
+}
+
+func TestUntrustedForwardedProtoIsIgnored(t *testing.T) {
+	basicSite(t, "") // no trusted_proxies: X-Forwarded-Proto means nothing
+	c := newClient(t, "alice")
+	tok := c.csrf("/.smsgate/enroll")
+	req, _ := http.NewRequest(http.MethodPost, base+"/.smsgate/enroll", strings.NewReader(url.Values{"phone": {"+14155552671"}, "csrf": {tok}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", "https://localhost:9080")
+	req.Header.Set("X-Forwarded-Proto", "https")
+	expect(t, c.do(req), http.StatusForbidden, "")
+}

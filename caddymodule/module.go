@@ -109,6 +109,12 @@ type Gate struct {
 	// names or `*.example.com`. Default: none, only paths on this site.
 	RedirectHosts []string `json:"redirect_hosts,omitempty"`
 
+	// The origin browsers use for this site, e.g. https://app.example.com,
+	// which POSTs' Origin and Referer must match. Default: the request's
+	// scheme and host; behind a TLS-terminating proxy listed in the
+	// server's trusted_proxies, its X-Forwarded-Proto is believed.
+	PublicOrigin string `json:"public_origin,omitempty"`
+
 	// Where the gate's pages live. Default: `/.smsgate/`.
 	PathPrefix string `json:"path_prefix,omitempty"`
 
@@ -379,6 +385,7 @@ func (g *Gate) setDefaults() {
 		g.ResendCooldown = caddy.Duration(DefaultResendCooldown)
 	}
 	g.Realm = strings.ToLower(g.Realm)
+	g.PublicOrigin = strings.TrimSuffix(g.PublicOrigin, "/")
 	g.DefaultRegion = strings.ToUpper(g.DefaultRegion)
 }
 

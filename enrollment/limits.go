@@ -113,8 +113,7 @@ func IPKey(ip string) string {
 
 // allowSend counts one send against every limit that applies, in order
 // from the narrowest (the sender's own IP) to the widest, and refuses at
-// the first one over. A decoy (no number) counts against user and IP only,
-// as a real send would.
+// the first one over.
 func (s *Service) allowSend(ctx context.Context, sc Scope, c *Challenge) error {
 	type check struct {
 		name, key string
@@ -127,16 +126,20 @@ func (s *Service) allowSend(ctx context.Context, sc Scope, c *Challenge) error {
 	if c.Channel == providers.Voice {
 		checks = append(checks, check{"voice", sc.Realm + "/" + c.User, s.Limits.Voice})
 	}
-	if c.Phone != "" {
-		budget, rate := "global_enrolled", s.Limits.GlobalEnrolled
-		if c.Purpose == Enroll {
-			budget, rate = "global_new", s.Limits.GlobalNew
-		}
-		checks = append(checks,
-			check{"number", s.numberID(c.Phone), s.Limits.Number},
-			check{"country", phone.Region(c.Phone), s.Limits.Country},
-			check{budget, "all", rate})
+	budget, rate := "global_enrolled", s.Limits.GlobalEnrolled
+	if c.Purpose == Enroll {
+		budget, rate = "global_new", s.Limits.GlobalNew
 	}
+	number, country, all := s.numberID(c.Phone), phone.Region(c.Phone), "all"
+	if c.Phone == "" {
+		// A decoy does the same store work on throwaway counters, so that
+		// neither its answers nor its path tell it from a real send.
+		number, country, all = "decoy/"+RandomID(), "decoy/"+RandomID(), "decoy/"+RandomID()
+	}
+	checks = append(checks,
+		check{"number", number, s.Limits.Number},
+		check{"country", country, s.Limits.Country},
+		check{budget, all, rate})
 	now := s.Now()
 	for _, ch := range checks {
 		if ch.rate.Count <= 0 || ch.rate.Window <= 0 {

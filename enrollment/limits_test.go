@@ -9,6 +9,7 @@ import (
 
 	"github.com/smsgate/caddy-smsgate/enrollment/phone"
 	"github.com/smsgate/caddy-smsgate/providers"
+	"github.com/smsgate/caddy-smsgate/store"
 )
 
 func limited(t *testing.T, l Limits) (*Service, *outbox, *clock) {
@@ -175,5 +176,60 @@ func TestPolicyBeforeSend(t *testing.T) {
 	_, err := s.Start(context.Background(), sc, Challenge{User: alice, Phone: num, Purpose: Enroll})
 	if !errors.As(err, new(*RefusedError)) || !errors.Is(err, phone.ErrRegion) || len(out.sent) != 0 {
 		t.Fatalf("a US number with allowed_regions GB: %v, %d sent", err, len(out.sent))
+	}
+}
+
+// recorder wraps a store and notes the kind of each operation.
+type recorder struct {
+	store.Store
+	ops []string
+}
+
+func (r *recorder) Get(ctx context.Context, k string) ([]byte, error) {
+	r.ops = append(r.ops, "get")
+	return r.Store.Get(ctx, k)
+}
+func (r *recorder) Put(ctx context.Context, k string, v []byte, ttl time.Duration) error {
+	r.ops = append(r.ops, "put")
+	return r.Store.Put(ctx, k, v, ttl)
+}
+func (r *recorder) Incr(ctx context.Context, k string, ttl time.Duration) (int64, error) {
+	r.ops = append(r.ops, "incr")
+	return r.Store.Incr(ctx, k, ttl)
+}
+func (r *recorder) Delete(ctx context.Context, k string) error {
+	r.ops = append(r.ops, "delete")
+	return r.Store.Delete(ctx, k)
+}
+
+// TestDecoyTakesTheSamePath: for an unknown user the service does the same
+// store work as for a known one — the path, not the clock, is compared.
+func TestDecoyTakesTheSamePath(t *testing.T) {
+	for _, verifyOnly := range []bool{false, true} {
+		s, out, clk := limited(t, DefaultLimits)
+		if verifyOnly {
+			s.PhoneKey = []byte("a phone-hashing key of 32 bytes or more")
+		}
+		rec := &recorder{Store: s.Store}
+		s.Store = rec
+		ctx := context.Background()
+		path := func(user, e164 string) []string {
+			rec.ops = nil
+			c, err := s.Start(ctx, sc, Challenge{User: user, Phone: e164, Purpose: Verify})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, _ = s.Check(ctx, sc, c.ID, "000000")
+			return rec.ops
+		}
+		known := path(alice, num)
+		if len(out.sent) != 1 {
+			t.Fatal("no code sent to the known user")
+		}
+		clk.advance(time.Minute)
+		unknown := path("mallory", "")
+		if fmt.Sprint(known) != fmt.Sprint(unknown) {
+			t.Fatalf("verify-only %v: known user %v, unknown %v", verifyOnly, known, unknown)
+		}
 	}
 }

@@ -1,6 +1,9 @@
 package session
 
 import (
+	"crypto/ed25519"
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/base64"
 	"strings"
 	"testing"
@@ -54,7 +57,28 @@ func TestVerifyRefuses(t *testing.T) {
 	wrongIss.Issuer = "someone-else"
 	wrongIssTok, _ := k.Sign(wrongIss)
 
+	future := Claims{RegisteredClaims: k.NewClaims("a.example", "alice", time.Hour)}
+	future.NotBefore = jwt.NewNumericDate(now.Add(time.Hour))
+	futureTok, _ := k.Sign(future)
+	_, edKey, _ := ed25519.GenerateKey(nil)
+	edTok, _ := jwt.NewWithClaims(jwt.SigningMethodEdDSA, Claims{RegisteredClaims: k.NewClaims("a.example", "alice", time.Hour)}).SignedString(edKey)
+	// Algorithm confusion: an "RS256" header over an HMAC made with the key.
+	confused := func(alg string) string {
+		head := b64([]byte(`{"alg":"` + alg + `","typ":"JWT"}`))
+		body := parts[1]
+		m := hmac.New(sha256.New, Derive(secret, "session"))
+		m.Write([]byte(head + "." + body))
+		return head + "." + body + "." + b64(m.Sum(nil))
+	}
+
+	if err := k.Verify(confused("HS256"), "a.example", new(Claims)); err != nil {
+		t.Fatalf("the confusion tokens are not built right: the HS256 one fails: %v", err)
+	}
 	for name, tok := range map[string]string{
+		"nbf in the future":  futureTok,
+		"EdDSA":              edTok,
+		"RS256 confusion":    confused("RS256"),
+		"ES256 confusion":    confused("ES256"),
 		"alg none":           noneTok,
 		"unsigned":           parts[0] + "." + parts[1] + ".",
 		"tampered payload":   parts[0] + "." + b64([]byte(`{"iss":"smsgate","sub":"admin","aud":["a.example"],"exp":9999999999}`)) + "." + parts[2],

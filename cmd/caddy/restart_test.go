@@ -216,3 +216,60 @@ http://localhost:%d {
 		t.Fatalf("new session after restart goes to %d %s, want the verify page", st, loc)
 	}
 }
+
+func TestLockoutSurvivesRestart(t *testing.T) {
+	dir := t.TempDir()
+	port := freePort(t)
+	base := fmt.Sprintf("http://localhost:%d", port)
+	logFile := filepath.Join(dir, "caddy.log")
+	config := filepath.Join(dir, "Caddyfile")
+	err := os.WriteFile(config, fmt.Appendf(nil, `{
+	admin off
+	log {
+		output file %s
+		format json
+	}
+}
+http://localhost:%d {
+	respond /health 200
+	smsgate {
+		identity none
+		user carol +14155552671
+		lockout_after 3
+		lockout 1h
+		store badger %s
+		provider log
+	}
+	respond "Hello, {http.auth.user.id}!"
+}
+`, logFile, port, filepath.Join(dir, "store")), 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := startCaddy(t, config, logFile, base)
+	b := newBrowser(t, base)
+	_, _, page := b.do("GET", "/.smsgate/login", nil)
+	csrf := csrfField.FindStringSubmatch(page)[1]
+	if st, _, _ := b.do("POST", "/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {csrf}}); st != 303 {
+		t.Fatalf("login: %d", st)
+	}
+	code := s.lastCode()
+	wrong := "000000"
+	if code == wrong {
+		wrong = "111111"
+	}
+	var st int
+	for range 3 {
+		st, _, _ = b.do("POST", "/.smsgate/verify", url.Values{"code": {wrong}, "csrf": {csrf}})
+	}
+	if st != http.StatusTooManyRequests {
+		t.Fatalf("third wrong code: %d, want 429", st)
+	}
+	s.stop()
+
+	startCaddy(t, config, logFile, base)
+	st, _, body := b.do("POST", "/.smsgate/verify", url.Values{"code": {code}, "csrf": {csrf}})
+	if st != http.StatusTooManyRequests || !strings.Contains(body, "locked") {
+		t.Fatalf("the right code after a restart during a lockout: %d\n%s", st, body)
+	}
+}
