@@ -22,3 +22,10 @@ func newRequestWithCookie(header string) (*http.Request, error) {
 	r.Header.Set("Cookie", header)
 	return r, err
 }
+
+// StartOfHour moves the gates' clock to just past the next full hour, so
+// that a test of an hourly limit stays within one window.
+func StartOfHour() {
+	t := now()
+	Advance(t.Truncate(time.Hour).Add(time.Hour + time.Second).Sub(t))
+}
