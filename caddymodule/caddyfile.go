@@ -33,6 +33,10 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //	    redirect_hosts   <host...>
 //	    path_prefix      <path>
 //	    public_origin    <scheme://host>
+//	    cookie_domain    <domain>
+//	    portal_url       <scheme://host>
+//	    max_age          <duration>
+//	    auth_header      <name> <value>
 //	    default_region   <country code>
 //	    channels         sms|voice...
 //	    limit            <name> <count> <window>|off
@@ -61,7 +65,8 @@ func (g *Gate) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		opt := d.Val()
 		switch opt {
 		case "realm", "identity", "enrollment", "signing_key", "path_prefix", "default_region",
-			"message_template", "voice_template", "site_name", "verify_only", "public_origin":
+			"message_template", "voice_template", "site_name", "verify_only", "public_origin",
+			"cookie_domain", "portal_url":
 			var v string
 			if !d.AllArgs(&v) {
 				return d.ArgErr()
@@ -71,20 +76,31 @@ func (g *Gate) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				"signing_key": &g.SigningKey, "path_prefix": &g.PathPrefix, "default_region": &g.DefaultRegion,
 				"message_template": &g.MessageTemplate, "voice_template": &g.VoiceTemplate, "site_name": &g.SiteName,
 				"verify_only": &g.VerifyOnlyKey, "public_origin": &g.PublicOrigin,
+				"cookie_domain": &g.CookieDomain, "portal_url": &g.PortalURL,
 			}[opt] = v
 		case "channels":
 			g.Channels = d.RemainingArgs()
 			if len(g.Channels) == 0 {
 				return d.ArgErr()
 			}
-		case "session_lifetime", "code_ttl", "resend_cooldown":
+		case "session_lifetime", "code_ttl", "resend_cooldown", "max_age":
 			dur, err := durationArg(d, opt)
 			if err != nil {
 				return err
 			}
 			*map[string]*caddy.Duration{
 				"session_lifetime": &g.SessionLifetime, "code_ttl": &g.CodeTTL, "resend_cooldown": &g.ResendCooldown,
+				"max_age": &g.MaxAge,
 			}[opt] = dur
+		case "auth_header":
+			var name, value string
+			if !d.AllArgs(&name, &value) {
+				return d.Errf("auth_header takes a header name and a value: auth_header Remote-User {smsgate.user}")
+			}
+			if g.AuthHeaders == nil {
+				g.AuthHeaders = map[string]string{}
+			}
+			g.AuthHeaders[name] = value
 		case "limit":
 			var name, count, window string
 			if !d.Args(&name, &count) {

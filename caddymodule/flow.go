@@ -54,6 +54,10 @@ func (g *Gate) serveGate(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("X-Frame-Options", "DENY")
 
+	if strings.TrimPrefix(r.URL.Path, g.PathPrefix) == "auth" {
+		g.authCheck(w, r) // forward auth: no pages, no flow
+		return nil
+	}
 	req := &request{w: w, r: r, realm: g.realmOf(r), host: hostOf(r), json: acceptsJSON(r)}
 	req.scope = enrollment.Scope{Realm: req.realm, Host: req.host, IP: clientIP(r)}
 	prior, ok := g.priorIdentity(r)
@@ -504,7 +508,7 @@ func (g *Gate) startSession(req *request, user string) error {
 	if err != nil {
 		return err
 	}
-	setCookie(req.w, req.r, SessionCookie, token, "/", int(lifetime/time.Second))
+	g.setSessionCookie(req.w, req.r, token, int(lifetime/time.Second))
 	return nil
 }
 
@@ -519,8 +523,7 @@ func (g *Gate) logout(req *request) {
 	if c, err := req.r.Cookie(SessionCookie); err == nil {
 		cl := new(session.Claims)
 		if g.sessions.Verify(c.Value, req.realm, cl) == nil {
-			ttl := time.Until(cl.ExpiresAt.Time) + session.Leeway
-			if err := g.codes.Store.Put(req.r.Context(), revokedKey(req.realm, cl.SID), []byte{1}, ttl); err != nil {
+			if err := g.revoke(req.r.Context(), req.realm, cl); err != nil {
 				g.logger.Error("revoking session", zap.Error(err))
 				g.unavailable(req)
 				return
@@ -529,10 +532,15 @@ func (g *Gate) logout(req *request) {
 			g.audit("signed_out", cl.Subject, "")
 		}
 	}
-	setCookie(req.w, req.r, SessionCookie, "", "/", -1)
+	g.setSessionCookie(req.w, req.r, "", -1)
 	setCookie(req.w, req.r, FlowCookie, "", g.PathPrefix, -1)
+	rd := req.flow.RD
 	if req.json {
-		writeJSON(req.w, http.StatusOK, map[string]string{"status": "signed_out"})
+		writeJSON(req.w, http.StatusOK, map[string]string{"status": "signed_out", "redirect": rd})
+		return
+	}
+	if rd != "" {
+		http.Redirect(req.w, req.r, rd, http.StatusSeeOther)
 		return
 	}
 	g.pageNoFlow(req, http.StatusOK, "signed_out", pageData{})

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
@@ -36,7 +37,7 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 		g.noIdentity(w, r)
 		return nil
 	}
-	if cl := g.session(r, realm); cl != nil && (g.Identity == IdentityNone || cl.Subject == user) {
+	if cl := g.session(r, realm); cl != nil && (g.Identity == IdentityNone || cl.Subject == user) && g.fresh(cl, time.Duration(g.MaxAge)) {
 		g.admit(r, cl)
 		return next.ServeHTTP(w, r)
 	}
@@ -96,7 +97,9 @@ func (g *Gate) session(r *http.Request, realm string) *session.Claims {
 	if err != nil || c.Value == "" {
 		return nil
 	}
-	if cl, ok := g.cache.Get(realm, c.Value, g.now()); ok {
+	now := g.now()
+	g.syncRevocations(r.Context(), now)
+	if cl, ok := g.cache.Get(realm, c.Value, now); ok {
 		return cl
 	}
 	cl := new(session.Claims)
@@ -186,7 +189,11 @@ func stripCookies(r *http.Request, names ...string) {
 // setCookie writes an HttpOnly, SameSite=Lax cookie, Secure except on
 // plain-http localhost (where browsers would refuse it).
 func setCookie(w http.ResponseWriter, r *http.Request, name, value, path string, maxAge int) {
-	http.SetCookie(w, &http.Cookie{
+	http.SetCookie(w, cookie(r, name, value, path, maxAge))
+}
+
+func cookie(r *http.Request, name, value, path string, maxAge int) *http.Cookie {
+	return &http.Cookie{
 		Name:     name,
 		Value:    value,
 		Path:     path,
@@ -194,5 +201,19 @@ func setCookie(w http.ResponseWriter, r *http.Request, name, value, path string,
 		HttpOnly: true,
 		Secure:   r.TLS != nil || !providers.IsLocalHost(hostOf(r)),
 		SameSite: http.SameSiteLaxMode,
-	})
+	}
+}
+
+// setSessionCookie writes the session cookie, for the whole parent domain
+// when cookie_domain is set (one sign-in for every app under it).
+func (g *Gate) setSessionCookie(w http.ResponseWriter, r *http.Request, value string, maxAge int) {
+	c := cookie(r, SessionCookie, value, "/", maxAge)
+	c.Domain = g.CookieDomain
+	http.SetCookie(w, c)
+}
+
+// fresh reports whether the code behind a session was entered within
+// maxAge (0: any age will do) — per-route step-up.
+func (g *Gate) fresh(cl *session.Claims, maxAge time.Duration) bool {
+	return maxAge <= 0 || g.now().Sub(time.Unix(cl.AuthTime, 0)) <= maxAge
 }

@@ -239,7 +239,16 @@ func (c *client) csrf(path string) string {
 }
 
 func (c *client) cookie(name string) string {
-	u, _ := url.Parse(base + "/.smsgate/")
+	for _, site := range []string{base, "http://auth.sso.localhost:9080", "http://a.sso.localhost:9080"} {
+		if v := c.cookieOf(site+"/.smsgate/", name); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+func (c *client) cookieOf(site, name string) string {
+	u, _ := url.Parse(site)
 	for _, ck := range c.http.Jar.Cookies(u) {
 		if ck.Name == name {
 			return ck.Value
@@ -248,8 +257,10 @@ func (c *client) cookie(name string) string {
 	return ""
 }
 
-func (c *client) setCookie(name, value string) {
-	u, _ := url.Parse(base + "/")
+func (c *client) setCookie(name, value string) { c.setCookieFor(base+"/", name, value) }
+
+func (c *client) setCookieFor(site, name, value string) {
+	u, _ := url.Parse(site)
 	c.http.Jar.SetCookies(u, []*http.Cookie{{Name: name, Value: value, Path: "/"}})
 }
 

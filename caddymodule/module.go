@@ -115,6 +115,24 @@ type Gate struct {
 	// server's trusted_proxies, its X-Forwarded-Proto is believed.
 	PublicOrigin string `json:"public_origin,omitempty"`
 
+	// Share the session cookie with every host under this domain (e.g.
+	// example.com), for one sign-in across apps. Default: this host only.
+	CookieDomain string `json:"cookie_domain,omitempty"`
+
+	// The portal's origin (e.g. https://auth.example.com), where the
+	// forward-auth check sends visitors to sign in. Default: the host
+	// that was asked.
+	PortalURL string `json:"portal_url,omitempty"`
+
+	// Per-route step-up: a session counts only if its code was entered
+	// within this time. Default: 0, any session within its lifetime.
+	MaxAge caddy.Duration `json:"max_age,omitempty"`
+
+	// Headers a successful forward-auth check answers with, name to value;
+	// values may use {smsgate.user}, {smsgate.auth_time}, {smsgate.amr}.
+	// Default: Remote-User: {smsgate.user}.
+	AuthHeaders map[string]string `json:"auth_headers,omitempty"`
+
 	// Where the gate's pages live. Default: `/.smsgate/`.
 	PathPrefix string `json:"path_prefix,omitempty"`
 
@@ -181,6 +199,8 @@ type Gate struct {
 	store    store.Store
 	chain    providers.Chain
 	metrics  *metrics
+	// revocations tracks the store's revocation counter.
+	revocations *revocationState
 	verifier providers.Verifier
 	codes    *enrollment.Service
 	sessions *session.Keys
@@ -299,6 +319,10 @@ func (g *Gate) Provision(ctx caddy.Context) error {
 	g.sessions = session.NewKeys(session.Derive(secret, "session"), g.now)
 	g.flows = session.NewKeys(session.Derive(secret, "flow"), g.now)
 	g.cache = session.NewCache(10000)
+	g.revocations = new(revocationState)
+	if n, err := g.store.Counter(ctx, revocationCounter); err == nil {
+		g.revocations.seen.Store(n)
+	}
 	g.codes = &enrollment.Service{
 		Store:          g.store,
 		Sender:         g.chain,
@@ -386,6 +410,8 @@ func (g *Gate) setDefaults() {
 	}
 	g.Realm = strings.ToLower(g.Realm)
 	g.PublicOrigin = strings.TrimSuffix(g.PublicOrigin, "/")
+	g.PortalURL = strings.TrimSuffix(g.PortalURL, "/")
+	g.CookieDomain = strings.TrimPrefix(strings.ToLower(g.CookieDomain), ".")
 	g.DefaultRegion = strings.ToUpper(g.DefaultRegion)
 }
 

@@ -3,6 +3,8 @@ package caddymodule
 import (
 	"net/url"
 	"strings"
+
+	"github.com/smsgate/caddy-smsgate/providers"
 )
 
 // maxRedirect bounds the length of a return target.
@@ -10,7 +12,7 @@ const maxRedirect = 2048
 
 // safeRedirect returns rd if it is safe to send a browser to after sign-in:
 // a path on this site, or an https URL on one of hosts (exact names or
-// `*.example.com`). Anything else — `//evil.example`, `/\evil.example`,
+// `*.example.com`; plain http only for *.localhost development hosts). Anything else — `//evil.example`, `/\evil.example`,
 // `https:evil.example`, `javascript:`, control characters — gives "".
 func safeRedirect(rd string, hosts []string) string {
 	if rd == "" || len(rd) > maxRedirect {
@@ -31,7 +33,8 @@ func safeRedirect(rd string, hosts []string) string {
 		}
 		return rd
 	}
-	if u.Scheme != "https" || u.Host == "" || !hostAllowed(u.Hostname(), hosts) {
+	secure := u.Scheme == "https" || (u.Scheme == "http" && providers.IsLocalHost(u.Hostname()))
+	if !secure || u.Host == "" || !hostAllowed(u.Hostname(), hosts) {
 		return ""
 	}
 	return rd

@@ -125,6 +125,11 @@ func (b *Badger) Incr(ctx context.Context, key string, ttl time.Duration) (int64
 	return b.db.Incr(ctx, key, ttl)
 }
 
+// Counter implements Store.
+func (b *Badger) Counter(ctx context.Context, key string) (int64, error) {
+	return b.db.Counter(ctx, key)
+}
+
 // badgerDB is one open database, shared by every config that names its path.
 type badgerDB struct {
 	db   *badger.DB
@@ -269,6 +274,20 @@ func (b *badgerDB) Incr(_ context.Context, key string, ttl time.Duration) (int64
 		return txn.SetEntry(e)
 	})
 	return n, err
+}
+
+func (b *badgerDB) Counter(ctx context.Context, key string) (int64, error) {
+	v, err := b.Get(ctx, key)
+	if errors.Is(err, ErrNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	if len(v) != 8 {
+		return 0, fmt.Errorf("counter %q holds %d bytes, not 8", key, len(v))
+	}
+	return int64(binary.BigEndian.Uint64(v)), nil
 }
 
 // update runs fn in a read-write transaction, retrying when a concurrent

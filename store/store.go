@@ -33,6 +33,8 @@ type Store interface {
 	// counter starts at 1 and expires after ttl; later increments keep
 	// the original expiry, so a counter is a fixed window.
 	Incr(ctx context.Context, key string, ttl time.Duration) (int64, error)
+	// Counter reads the counter at key without changing it; 0 if missing.
+	Counter(ctx context.Context, key string) (int64, error)
 }
 
 // Key joins parts into a store key. Parts are escaped so that a user name

@@ -134,9 +134,15 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 			})
 		}
 		wg.Wait()
+		if n, err := s.Counter(ctx, k); err != nil || n != 200 {
+			t.Fatalf("after 200 concurrent increments, Counter = %d, %v; want 200", n, err)
+		}
 		n, err := s.Incr(ctx, k, time.Hour)
 		if err != nil || n != 201 {
 			t.Fatalf("after 200 concurrent increments, Incr = %d, %v; want 201", n, err)
+		}
+		if n, err := s.Counter(ctx, key(t, "missing")); err != nil || n != 0 {
+			t.Fatalf("Counter of a missing key = %d, %v; want 0", n, err)
 		}
 	})
 

@@ -1,0 +1,152 @@
+package caddymodule
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"go.uber.org/zap"
+
+	"github.com/smsgate/caddy-smsgate/session"
+)
+
+// authCheck serves GET /.smsgate/auth, the forward-auth check for other
+// proxies (Caddy forward_auth, Traefik forwardAuth, nginx auth_request).
+// A valid session answers 200 with identity headers for the upstream; none
+// answers a redirect to the portal's login (or 401 with ?mode=status, for
+// nginx, which redirects itself with error_page). ?max_age=15m asks for a
+// code entered within that time (step-up).
+func (g *Gate) authCheck(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	q := r.URL.Query()
+	maxAge := time.Duration(g.MaxAge)
+	if v := q.Get("max_age"); v != "" {
+		d, err := caddy.ParseDuration(v)
+		if err != nil || d <= 0 {
+			http.Error(w, "400 Bad Request: max_age must be a duration such as 15m", http.StatusBadRequest)
+			return
+		}
+		maxAge = d
+	}
+	original, method := g.originalRequest(r)
+	cl := g.session(r, g.realmOf(r))
+	if cl != nil && g.Identity != IdentityNone {
+		// With a first factor configured, a session counts only for the
+		// identity it names — when the check can see that identity.
+		if prior, ok := g.priorIdentity(r); ok && prior != cl.Subject {
+			cl = nil
+		}
+	}
+	if cl != nil && g.fresh(cl, maxAge) {
+		repl, _ := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
+		if repl == nil {
+			repl = caddy.NewReplacer()
+		}
+		g.admit(r.WithContext(context.WithValue(r.Context(), caddy.ReplacerCtxKey, repl)), cl)
+		for name, value := range g.authHeaders() {
+			w.Header().Set(name, repl.ReplaceAll(value, ""))
+		}
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	status := q.Get("mode") == "status" || method != http.MethodGet || !strings.Contains(r.Header.Get("Accept"), "text/html")
+	if status {
+		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "unauthenticated", "login": g.loginURL(original)})
+		return
+	}
+	http.Redirect(w, r, g.loginURL(original), http.StatusFound)
+}
+
+// authHeaders are the headers a successful check answers with.
+func (g *Gate) authHeaders() map[string]string {
+	if len(g.AuthHeaders) > 0 {
+		return g.AuthHeaders
+	}
+	return map[string]string{"Remote-User": "{smsgate.user}"}
+}
+
+// loginURL is the portal's login page, returning to original.
+func (g *Gate) loginURL(original string) string {
+	u := g.PortalURL + g.PathPrefix + "login"
+	if original != "" {
+		u += "?rd=" + url.QueryEscape(original)
+	}
+	return u
+}
+
+// originalRequest is the URL and method the proxy is asking about, from
+// the headers it sets — believed only from the server's trusted_proxies.
+// Caddy and Traefik send X-Forwarded-Method/Proto/Host/Uri; nginx is
+// configured to send X-Original-URL and X-Original-Method.
+func (g *Gate) originalRequest(r *http.Request) (string, string) {
+	if trusted, _ := caddyhttp.GetVar(r.Context(), caddyhttp.TrustedProxyVarKey).(bool); !trusted {
+		return "", r.Method
+	}
+	if u := r.Header.Get("X-Original-URL"); u != "" {
+		return u, headerOr(r, "X-Original-Method", http.MethodGet)
+	}
+	host, uri := r.Header.Get("X-Forwarded-Host"), r.Header.Get("X-Forwarded-Uri")
+	if host == "" {
+		return "", headerOr(r, "X-Forwarded-Method", r.Method)
+	}
+	proto := headerOr(r, "X-Forwarded-Proto", "https")
+	if uri == "" || uri[0] != '/' {
+		uri = "/" + uri
+	}
+	return proto + "://" + host + uri, headerOr(r, "X-Forwarded-Method", http.MethodGet)
+}
+
+func headerOr(r *http.Request, name, def string) string {
+	if v := r.Header.Get(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// revocationPoll bounds how long a logout takes to reach every instance
+// (and every gate on a shared store): each looks at the revocation counter
+// at most this often, never per request.
+const revocationPoll = 2 * time.Second
+
+const revocationCounter = "revocations"
+
+// revocationState is when the counter was last read, and its value then.
+type revocationState struct {
+	polled, seen atomic.Int64
+}
+
+// revoke records a session as ended for its remaining life, and bumps the
+// counter every gate watches.
+func (g *Gate) revoke(ctx context.Context, realm string, cl *session.Claims) error {
+	ttl := cl.ExpiresAt.Sub(g.now()) + session.Leeway
+	if err := g.store.Put(ctx, revokedKey(realm, cl.SID), []byte{1}, ttl); err != nil {
+		return err
+	}
+	_, err := g.store.Incr(ctx, revocationCounter, 0)
+	return err
+}
+
+// syncRevocations empties the verified-token cache when a session was
+// revoked anywhere since the last look: each cached token is then checked
+// against the store once more. One request in revocationPoll does the
+// reading.
+func (g *Gate) syncRevocations(ctx context.Context, now time.Time) {
+	last := g.revocations.polled.Load()
+	if now.UnixNano()-last < int64(revocationPoll) || !g.revocations.polled.CompareAndSwap(last, now.UnixNano()) {
+		return
+	}
+	n, err := g.store.Counter(ctx, revocationCounter)
+	if err != nil {
+		g.logger.Error("reading the revocation counter", zap.Error(err))
+		return
+	}
+	if g.revocations.seen.Swap(n) != n {
+		g.cache.Flush()
+	}
+}
+
