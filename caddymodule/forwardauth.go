@@ -149,4 +149,3 @@ func (g *Gate) syncRevocations(ctx context.Context, now time.Time) {
 		g.cache.Flush()
 	}
 }
-

@@ -196,20 +196,20 @@ type Gate struct {
 	// Senders of codes, tried in order until one accepts.
 	ProvidersRaw []json.RawMessage `json:"providers,omitempty" caddy:"namespace=smsgate.providers inline_key=provider"`
 
-	store    store.Store
-	chain    providers.Chain
-	metrics  *metrics
+	store   store.Store
+	chain   providers.Chain
+	metrics *metrics
 	// revocations tracks the store's revocation counter.
 	revocations *revocationState
-	verifier providers.Verifier
-	codes    *enrollment.Service
-	sessions *session.Keys
-	flows    *session.Keys
-	cache    *session.Cache
-	users    map[string]User // by name
-	phones   map[string]User // by E.164 number
-	logger   *zap.Logger
-	now      func() time.Time
+	verifier    providers.Verifier
+	codes       *enrollment.Service
+	sessions    *session.Keys
+	flows       *session.Keys
+	cache       *session.Cache
+	users       map[string]User // by name
+	phones      map[string]User // by E.164 number
+	logger      *zap.Logger
+	now         func() time.Time
 }
 
 // Limit is at most Count events per Window.
