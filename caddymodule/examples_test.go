@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -38,10 +39,16 @@ func TestExamplesRun(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			cfg := strings.Replace(string(raw), "{\n\tadmin localhost:2019\n}\n", "", 1) // the tests bring their own globals
+			cfg := globalBlock.ReplaceAllString(string(raw), "") // the tests bring their own globals
 			cfg = strings.ReplaceAll(cfg, "{$SMSGATE_DATA:./smsgate-data}", "{DIR}")
 			cfg = strings.ReplaceAll(cfg, "./smsgate-data", "{DIR}")
-			s := startSite(t, strings.ReplaceAll(cfg, "localhost:8080", "localhost:9080"))
+			cfg = strings.ReplaceAll(cfg, "localhost:8080", "localhost:9080")
+			if strings.HasPrefix(filepath.Base(f), "forward-auth") {
+				s := startSiteWith(t, trusted, strings.ReplaceAll(cfg, ":8080", ":9080"))
+				signInThroughPortal(t, s, "grafana.sso.localhost", "/d/home")
+				return
+			}
+			s := startSite(t, cfg)
 
 			caddymodule.Advance(time.Minute)
 			c := newClient(t, "demo")
@@ -70,5 +77,29 @@ func TestExamplesRun(t *testing.T) {
 				t.Fatalf("app: %d %s", res.StatusCode, res.body)
 			}
 		})
+	}
+}
+
+// globalBlock is a Caddyfile's global options block.
+var globalBlock = regexp.MustCompile(`(?ms)^\{\n.*?^\}\n`)
+
+// signInThroughPortal visits an app behind the portal, signs in as carol
+// there, and checks that the app greets her.
+func signInThroughPortal(t *testing.T, s *site, host, path string) {
+	t.Helper()
+	caddymodule.Advance(time.Minute)
+	c := newClient(t, "")
+	res := c.getURL(absolute(host, path))
+	if res.StatusCode != http.StatusFound {
+		t.Fatalf("app without a session: %d %s", res.StatusCode, res.body)
+	}
+	login := res.Header.Get("Location")
+	page := c.getURL(login)
+	tok := csrfField.FindStringSubmatch(page.body)[1]
+	portal := strings.Split(login, "/.smsgate/")[0]
+	c.postURL(portal+"/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}})
+	expect(t, c.postURL(portal+"/.smsgate/verify", url.Values{"code": {s.lastCode()}, "csrf": {tok}}), http.StatusSeeOther, absolute(host, path))
+	if res = c.getURL(absolute(host, path)); res.StatusCode != http.StatusOK || !strings.Contains(res.body, "carol") || strings.Contains(res.body, "smsgate_session") {
+		t.Fatalf("app with a session: %d %q", res.StatusCode, res.body)
 	}
 }

@@ -56,6 +56,9 @@ func (g *Gate) authCheck(w http.ResponseWriter, r *http.Request) {
 	}
 	status := q.Get("mode") == "status" || method != http.MethodGet || !strings.Contains(r.Header.Get("Accept"), "text/html")
 	if status {
+		// nginx cannot URL-encode: it reads the login URL from this header
+		// (auth_request_set) to redirect with error_page.
+		w.Header().Set("X-Smsgate-Login", g.loginURL(original))
 		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "unauthenticated", "login": g.loginURL(original)})
 		return
 	}

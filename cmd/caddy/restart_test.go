@@ -136,6 +136,9 @@ func newBrowser(t *testing.T, base string) *browser {
 func (b *browser) do(method, path string, form url.Values) (int, string, string) {
 	b.t.Helper()
 	req, _ := http.NewRequest(method, b.base+path, strings.NewReader(form.Encode()))
+	if form == nil {
+		req.Body = http.NoBody
+	}
 	req.SetBasicAuth("demo", "demo")
 	req.Header.Set("Accept", "text/html")
 	if form != nil {

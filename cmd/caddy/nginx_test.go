@@ -1,0 +1,162 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestNginxAuthRequest puts a real nginx, configured as in
+// caddyfile-examples/nginx-auth-request.conf, in front of an app, asking a
+// real smsgate portal with auth_request.
+func TestNginxAuthRequest(t *testing.T) {
+	nginx, err := exec.LookPath("nginx")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("nginx is not installed; .ci/run installs it")
+		}
+		t.Skip("nginx is not installed (apt-get install nginx-light)")
+	}
+	dir := t.TempDir()
+
+	// The app: it shows what reached it.
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "app user=%s cookie=[%s]", r.Header.Get("Remote-User"), r.Header.Get("Cookie"))
+	}))
+	defer app.Close()
+
+	// The portal.
+	portalPort, nginxPort := freePort(t), freePort(t)
+	logFile := filepath.Join(dir, "caddy.log")
+	config := filepath.Join(dir, "Caddyfile")
+	portal := fmt.Sprintf("http://auth.sso.localhost:%d", portalPort)
+	err = os.WriteFile(config, fmt.Appendf(nil, `{
+	admin off
+	servers {
+		trusted_proxies static 127.0.0.1/32
+	}
+	log {
+		output file %s
+		format json
+	}
+}
+http://:%d {
+	respond /health 200
+	smsgate {
+		identity none
+		user carol +14155552671
+		realm sso.localhost
+		cookie_domain sso.localhost
+		portal_url %s
+		redirect_hosts *.sso.localhost
+		store badger %s
+		provider log
+	}
+	respond "portal"
+}
+`, logFile, portalPort, portal, filepath.Join(dir, "store")), 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := startCaddy(t, config, logFile, fmt.Sprintf("http://127.0.0.1:%d", portalPort))
+
+	// nginx, with the example's server block pointed at these ports.
+	example, err := os.ReadFile("../../caddyfile-examples/nginx-auth-request.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	block := strings.NewReplacer(
+		"listen 443 ssl;", fmt.Sprintf("listen 127.0.0.1:%d;", nginxPort),
+		"server_name app3.example.com;", "server_name app.sso.localhost;",
+		"http://127.0.0.1:3000", app.URL,
+		"https://auth.example.com/", fmt.Sprintf("http://127.0.0.1:%d/", portalPort),
+	).Replace(string(example))
+	conf := filepath.Join(dir, "nginx.conf")
+	err = os.WriteFile(conf, fmt.Appendf(nil, `daemon off;
+pid %[1]s/nginx.pid;
+error_log %[1]s/error.log;
+events {}
+http {
+	access_log off;
+	client_body_temp_path %[1]s/body;
+	proxy_temp_path %[1]s/proxy;
+	fastcgi_temp_path %[1]s/fastcgi;
+	uwsgi_temp_path %[1]s/uwsgi;
+	scgi_temp_path %[1]s/scgi;
+%[2]s
+}
+`, dir, block), 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(nginx, "-c", conf, "-e", filepath.Join(dir, "error.log"))
+	out, _ := os.Create(filepath.Join(dir, "nginx.out"))
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+
+	// A browser that finds every *.sso.localhost name on this machine.
+	b := newBrowser(t, "")
+	b.c.Transport = &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		_, port, _ := net.SplitHostPort(addr)
+		return (&net.Dialer{}).DialContext(ctx, network, "127.0.0.1:"+port)
+	}}
+	appURL := fmt.Sprintf("http://app.sso.localhost:%d", nginxPort)
+	for i := 0; ; i++ {
+		conn, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", nginxPort))
+		if err == nil {
+			conn.Close()
+			break
+		}
+		if i == 50 {
+			log, _ := os.ReadFile(filepath.Join(dir, "nginx.out"))
+			t.Fatalf("nginx did not start: %v\n%s", err, log)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	st, loc, _ := b.do("GET", appURL+"/reports?id=7&x=1", nil)
+	wantLogin := portal + "/.smsgate/login?rd=" + url.QueryEscape(appURL+"/reports?id=7&x=1")
+	if st != http.StatusFound || loc != wantLogin {
+		log, _ := os.ReadFile(filepath.Join(dir, "error.log"))
+		t.Fatalf("without a session: %d %s, want 302 %s\n%s", st, loc, wantLogin, log)
+	}
+
+	// Sign in at the portal and return to the app through nginx.
+	b.base = ""
+	_, _, page := b.do("GET", loc, nil)
+	csrf := csrfField.FindStringSubmatch(page)[1]
+	b.do("POST", portal+"/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {csrf}})
+	st, loc, _ = b.do("POST", portal+"/.smsgate/verify", url.Values{"code": {s.lastCode()}, "csrf": {csrf}})
+	if st != http.StatusSeeOther || loc != appURL+"/reports?id=7&x=1" {
+		t.Fatalf("verify: %d %s", st, loc)
+	}
+	st, _, body := b.do("GET", appURL+"/reports?id=7&x=1", nil)
+	if st != http.StatusOK || !strings.HasPrefix(body, "app user=carol cookie=[") || strings.Contains(body, "smsgate_session") {
+		t.Fatalf("with a session: %d %q", st, body)
+	}
+
+	// A client's own Remote-User is not what reaches the app.
+	anon := newBrowser(t, "")
+	anon.c.Transport = b.c.Transport
+	req, _ := http.NewRequest("GET", appURL+"/", nil)
+	req.Header.Set("Remote-User", "carol")
+	res, err := anon.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusFound {
+		t.Fatalf("a forged Remote-User: %d", res.StatusCode)
+	}
+}
