@@ -37,6 +37,9 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //	    portal_url       <scheme://host>
 //	    max_age          <duration>
 //	    auth_header      <name> <value>
+//	    signing_alg      HS256|EdDSA
+//	    key_rotation     <duration>
+//	    assertion_header <name>
 //	    default_region   <country code>
 //	    channels         sms|voice...
 //	    limit            <name> <count> <window>|off
@@ -66,7 +69,7 @@ func (g *Gate) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		switch opt {
 		case "realm", "identity", "enrollment", "signing_key", "path_prefix", "default_region",
 			"message_template", "voice_template", "site_name", "verify_only", "public_origin",
-			"cookie_domain", "portal_url":
+			"cookie_domain", "portal_url", "signing_alg", "assertion_header":
 			var v string
 			if !d.AllArgs(&v) {
 				return d.ArgErr()
@@ -77,20 +80,21 @@ func (g *Gate) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				"message_template": &g.MessageTemplate, "voice_template": &g.VoiceTemplate, "site_name": &g.SiteName,
 				"verify_only": &g.VerifyOnlyKey, "public_origin": &g.PublicOrigin,
 				"cookie_domain": &g.CookieDomain, "portal_url": &g.PortalURL,
+				"signing_alg": &g.SigningAlg, "assertion_header": &g.AssertionHeader,
 			}[opt] = v
 		case "channels":
 			g.Channels = d.RemainingArgs()
 			if len(g.Channels) == 0 {
 				return d.ArgErr()
 			}
-		case "session_lifetime", "code_ttl", "resend_cooldown", "max_age":
+		case "session_lifetime", "code_ttl", "resend_cooldown", "max_age", "key_rotation":
 			dur, err := durationArg(d, opt)
 			if err != nil {
 				return err
 			}
 			*map[string]*caddy.Duration{
 				"session_lifetime": &g.SessionLifetime, "code_ttl": &g.CodeTTL, "resend_cooldown": &g.ResendCooldown,
-				"max_age": &g.MaxAge,
+				"max_age": &g.MaxAge, "key_rotation": &g.KeyRotation,
 			}[opt] = dur
 		case "auth_header":
 			var name, value string

@@ -54,8 +54,12 @@ func (g *Gate) serveGate(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("X-Frame-Options", "DENY")
 
-	if strings.TrimPrefix(r.URL.Path, g.PathPrefix) == "auth" {
+	switch strings.TrimPrefix(r.URL.Path, g.PathPrefix) {
+	case "auth":
 		g.authCheck(w, r) // forward auth: no pages, no flow
+		return nil
+	case "jwks.json":
+		g.keys.jwks(w)
 		return nil
 	}
 	req := &request{w: w, r: r, realm: g.realmOf(r), host: hostOf(r), json: acceptsJSON(r)}

@@ -51,6 +51,9 @@ func (g *Gate) authCheck(w http.ResponseWriter, r *http.Request) {
 		for name, value := range g.authHeaders() {
 			w.Header().Set(name, repl.ReplaceAll(value, ""))
 		}
+		if g.AssertionHeader != "" {
+			w.Header().Set(g.AssertionHeader, repl.ReplaceAll("{smsgate.assertion}", ""))
+		}
 		w.WriteHeader(http.StatusOK)
 		return
 	}

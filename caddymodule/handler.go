@@ -28,6 +28,9 @@ const (
 // ServeHTTP lets authenticated requests through to next, serves the gate's
 // own pages, and turns everyone else away.
 func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	if g.AssertionHeader != "" {
+		r.Header.Del(g.AssertionHeader) // only ever the gate's own
+	}
 	if strings.HasPrefix(r.URL.Path, g.PathPrefix) {
 		return g.serveGate(w, r)
 	}
@@ -62,6 +65,14 @@ func (g *Gate) admit(r *http.Request, cl *session.Claims) {
 	repl.Set("smsgate.auth_time", strconv.FormatInt(cl.AuthTime, 10))
 	repl.Set("smsgate.amr", strings.Join(cl.AMR, " "))
 	stripCookies(r, SessionCookie, FlowCookie)
+	if g.AssertionHeader != "" {
+		if a, err := g.assertion(cl); err == nil {
+			r.Header.Set(g.AssertionHeader, a)
+			repl.Set("smsgate.assertion", a)
+		} else {
+			g.logger.Error("signing the identity assertion", zap.Error(err))
+		}
+	}
 }
 
 // priorIdentity returns who the first factor says the user is. With

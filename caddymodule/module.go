@@ -133,6 +133,20 @@ type Gate struct {
 	// Default: Remote-User: {smsgate.user}.
 	AuthHeaders map[string]string `json:"auth_headers,omitempty"`
 
+	// How sessions are signed: "HS256" (a secret only this gate knows) or
+	// "EdDSA" (Ed25519 keys kept in the store, public keys at
+	// /.smsgate/jwks.json so upstreams can verify too). Default: HS256.
+	SigningAlg string `json:"signing_alg,omitempty"`
+
+	// With EdDSA, how often a new signing key is made; older keys still
+	// verify until the sessions they signed expire. Default: never.
+	KeyRotation caddy.Duration `json:"key_rotation,omitempty"`
+
+	// With EdDSA, a request header that carries a short-lived signed
+	// assertion of the identity to the upstream (verify it with the JWKS),
+	// like Pomerium's X-Pomerium-Jwt-Assertion. Default: none.
+	AssertionHeader string `json:"assertion_header,omitempty"`
+
 	// Where the gate's pages live. Default: `/.smsgate/`.
 	PathPrefix string `json:"path_prefix,omitempty"`
 
@@ -199,6 +213,9 @@ type Gate struct {
 	store   store.Store
 	chain   providers.Chain
 	metrics *metrics
+	keys    *keyring // EdDSA only
+	// assertCache holds signed identity assertions (assertion_header).
+	assertCache *assertions
 	// revocations tracks the store's revocation counter.
 	revocations *revocationState
 	verifier    providers.Verifier
@@ -316,10 +333,25 @@ func (g *Gate) Provision(ctx caddy.Context) error {
 			return errors.New("verify_only needs its own key, not the signing key")
 		}
 	}
-	g.sessions = session.NewKeys(session.Derive(secret, "session"), g.now)
+	switch g.SigningAlg {
+	case "HS256":
+		g.sessions = session.NewKeys(session.Derive(secret, "session"), g.now)
+	case "EdDSA":
+		g.keys = &keyring{store: g.store, rotation: time.Duration(g.KeyRotation), lifetime: time.Duration(g.SessionLifetime), now: g.now}
+		if err := g.keys.load(ctx); err != nil {
+			return fmt.Errorf("loading session keys: %v", err)
+		}
+		g.sessions = session.NewEdDSAKeys(g.keys.signing, g.keys.verifying, g.now)
+	default:
+		return fmt.Errorf("signing_alg must be HS256 or EdDSA, not %q", g.SigningAlg)
+	}
+	if g.AssertionHeader != "" && g.keys == nil {
+		return errors.New("assertion_header needs signing_alg EdDSA, so that upstreams can verify it with public keys")
+	}
 	g.flows = session.NewKeys(session.Derive(secret, "flow"), g.now)
 	g.cache = session.NewCache(10000)
 	g.revocations = new(revocationState)
+	g.assertCache = &assertions{entries: map[string]assertionEntry{}}
 	if n, err := g.store.Counter(ctx, revocationCounter); err == nil {
 		g.revocations.seen.Store(n)
 	}
@@ -401,6 +433,9 @@ func (g *Gate) setDefaults() {
 	}
 	if g.MaxAttempts == 0 {
 		g.MaxAttempts = DefaultMaxAttempts
+	}
+	if g.SigningAlg == "" {
+		g.SigningAlg = "HS256"
 	}
 	if len(g.Channels) == 0 {
 		g.Channels = []string{providers.SMS}

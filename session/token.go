@@ -45,10 +45,15 @@ type FlowClaims struct {
 	Challenge string `json:"ch,omitempty"`
 }
 
-// Keys signs and verifies tokens of one kind with HS256.
+// Keys signs and verifies tokens of one kind: HS256 with one secret, or
+// EdDSA with a current key and, by `kid`, the keys before it.
 type Keys struct {
-	key []byte
-	now func() time.Time
+	method jwt.SigningMethod
+	// sign returns the key to sign with and its kid.
+	sign func() (any, string, error)
+	// verify returns the key for a token's kid.
+	verify func(kid string) (any, error)
+	now    func() time.Time
 }
 
 // Derive turns the server secret into the key for one purpose, so that
@@ -59,24 +64,48 @@ func Derive(secret []byte, purpose string) []byte {
 	return m.Sum(nil)
 }
 
-// NewKeys returns signing keys for tokens of one kind; now is the clock.
+// NewKeys returns HS256 keys for tokens of one kind; now is the clock.
 func NewKeys(key []byte, now func() time.Time) *Keys {
-	return &Keys{key: key, now: now}
+	return &Keys{
+		method: jwt.SigningMethodHS256,
+		sign:   func() (any, string, error) { return key, "", nil },
+		verify: func(string) (any, error) { return key, nil },
+		now:    now,
+	}
+}
+
+// NewEdDSAKeys returns EdDSA keys: sign gives the current private key
+// (ed25519.PrivateKey) and its kid, verify the public key of a kid.
+func NewEdDSAKeys(sign func() (any, string, error), verify func(kid string) (any, error), now func() time.Time) *Keys {
+	return &Keys{method: jwt.SigningMethodEdDSA, sign: sign, verify: verify, now: now}
 }
 
 // Sign returns the compact JWT of claims.
 func (k *Keys) Sign(claims jwt.Claims) (string, error) {
-	return jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(k.key)
+	key, kid, err := k.sign()
+	if err != nil {
+		return "", err
+	}
+	t := jwt.NewWithClaims(k.method, claims)
+	if kid != "" {
+		t.Header["kid"] = kid
+	}
+	return t.SignedString(key)
 }
 
 // ErrInvalid wraps every reason a token is refused.
 var ErrInvalid = errors.New("invalid token")
 
-// Verify parses token into claims and checks its signature (HS256 only:
-// `alg: none` and other algorithms are refused), issuer, audience and times.
+// Verify parses token into claims and checks its signature (this kind's
+// one algorithm only: `alg: none` and HS/asymmetric confusion are refused),
+// issuer, audience and times.
 func (k *Keys) Verify(token, audience string, claims jwt.Claims) error {
-	_, err := jwt.ParseWithClaims(token, claims, func(*jwt.Token) (any, error) { return k.key, nil },
-		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+	keyfunc := func(t *jwt.Token) (any, error) {
+		kid, _ := t.Header["kid"].(string)
+		return k.verify(kid)
+	}
+	_, err := jwt.ParseWithClaims(token, claims, keyfunc,
+		jwt.WithValidMethods([]string{k.method.Alg()}),
 		jwt.WithIssuer(Issuer),
 		jwt.WithAudience(audience),
 		jwt.WithExpirationRequired(),

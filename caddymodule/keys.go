@@ -1,0 +1,219 @@
+package caddymodule
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/smsgate/caddy-smsgate/session"
+	"github.com/smsgate/caddy-smsgate/store"
+)
+
+// keyring holds the EdDSA session keys, kept in the store as
+// keys/eddsa/1, 2, 3… so that every instance signs with the newest and
+// still accepts older ones until the sessions they signed have expired.
+// Upstreams verify tokens (and assertions) with the public keys at
+// /.smsgate/jwks.json.
+type keyring struct {
+	store    store.Store
+	rotation time.Duration // 0: never rotate
+	lifetime time.Duration // of sessions: how long a retired key still verifies
+	now      func() time.Time
+
+	mu       sync.RWMutex
+	keys     []edKey // oldest first
+	loadedAt time.Time
+}
+
+type edKey struct {
+	n       int
+	kid     string
+	priv    ed25519.PrivateKey
+	created time.Time
+}
+
+type edKeyRecord struct {
+	Seed    []byte    `json:"seed"`
+	Created time.Time `json:"created"`
+}
+
+func edKeyName(n int) string { return store.Key("keys", "eddsa", strconv.Itoa(n)) }
+
+// load reads every key from the store, creating the first if there is none.
+func (k *keyring) load(ctx context.Context) error {
+	var keys []edKey
+	for n := 1; ; n++ {
+		raw, err := k.store.Get(ctx, edKeyName(n))
+		if errors.Is(err, store.ErrNotFound) {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		var rec edKeyRecord
+		if err := json.Unmarshal(raw, &rec); err != nil || len(rec.Seed) != ed25519.SeedSize {
+			return fmt.Errorf("session key %d is unreadable", n)
+		}
+		priv := ed25519.NewKeyFromSeed(rec.Seed)
+		sum := sha256.Sum256(priv.Public().(ed25519.PublicKey))
+		keys = append(keys, edKey{n: n, kid: fmt.Sprintf("ed%d-%s", n, hex.EncodeToString(sum[:4])), priv: priv, created: rec.Created})
+	}
+	if len(keys) == 0 {
+		if err := k.create(ctx, 1); err != nil {
+			return err
+		}
+		return k.load(ctx)
+	}
+	k.mu.Lock()
+	k.keys, k.loadedAt = keys, k.now()
+	k.mu.Unlock()
+	return nil
+}
+
+// create adds key n unless another instance already did.
+func (k *keyring) create(ctx context.Context, n int) error {
+	seed := make([]byte, ed25519.SeedSize)
+	_, _ = rand.Read(seed)
+	raw, _ := json.Marshal(edKeyRecord{Seed: seed, Created: k.now().UTC()})
+	_, err := k.store.PutIfAbsent(ctx, edKeyName(n), raw, 0)
+	return err
+}
+
+// signing returns the newest key, rotating first when it is due.
+func (k *keyring) signing() (any, string, error) {
+	k.mu.RLock()
+	newest := k.keys[len(k.keys)-1]
+	k.mu.RUnlock()
+	if k.rotation > 0 && k.now().Sub(newest.created) >= k.rotation {
+		ctx := context.Background()
+		if err := k.create(ctx, newest.n+1); err != nil {
+			return nil, "", err
+		}
+		if err := k.load(ctx); err != nil {
+			return nil, "", err
+		}
+		k.mu.RLock()
+		newest = k.keys[len(k.keys)-1]
+		k.mu.RUnlock()
+	}
+	return newest.priv, newest.kid, nil
+}
+
+// verifying returns the public key of kid while it is live. An unknown kid
+// (a key another instance just made) reloads the keys, at most every few
+// seconds, so random kids cannot make every request read the store.
+func (k *keyring) verifying(kid string) (any, error) {
+	if pub, ok := k.live(kid); ok {
+		return pub, nil
+	}
+	k.mu.RLock()
+	stale := k.now().Sub(k.loadedAt) > revocationPoll
+	k.mu.RUnlock()
+	if stale {
+		if err := k.load(context.Background()); err == nil {
+			if pub, ok := k.live(kid); ok {
+				return pub, nil
+			}
+		}
+	}
+	return nil, fmt.Errorf("unknown or retired key %q", kid)
+}
+
+// live finds kid among the keys that may still verify: the newest, and
+// older ones until the sessions signed before their successor expired.
+func (k *keyring) live(kid string) (ed25519.PublicKey, bool) {
+	for _, key := range k.liveKeys() {
+		if key.kid == kid {
+			return key.priv.Public().(ed25519.PublicKey), true
+		}
+	}
+	return nil, false
+}
+
+func (k *keyring) liveKeys() []edKey {
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	var live []edKey
+	for i, key := range k.keys {
+		if i+1 < len(k.keys) && k.now().Sub(k.keys[i+1].created) > k.lifetime+session.Leeway {
+			continue // retired: everything it signed has expired
+		}
+		live = append(live, key)
+	}
+	return live
+}
+
+// jwks serves the live public keys as a JSON Web Key Set (RFC 8037).
+func (k *keyring) jwks(w http.ResponseWriter) {
+	type jwk struct {
+		Kty string `json:"kty"`
+		Crv string `json:"crv"`
+		X   string `json:"x"`
+		Kid string `json:"kid"`
+		Alg string `json:"alg"`
+		Use string `json:"use"`
+	}
+	set := struct {
+		Keys []jwk `json:"keys"`
+	}{Keys: []jwk{}}
+	if k != nil {
+		for _, key := range k.liveKeys() {
+			set.Keys = append(set.Keys, jwk{Kty: "OKP", Crv: "Ed25519", Kid: key.kid, Alg: "EdDSA", Use: "sig",
+				X: base64.RawURLEncoding.EncodeToString(key.priv.Public().(ed25519.PublicKey))})
+		}
+	}
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	writeJSON(w, http.StatusOK, set)
+}
+
+// assertionLifetime is how long an identity assertion is valid; one is
+// reused for half of that, so a busy session signs about once a minute.
+const assertionLifetime = 2 * time.Minute
+
+type assertionEntry struct {
+	token string
+	until time.Time
+}
+
+// assertions caches signed assertions by session ID (bounded).
+type assertions struct {
+	mu      sync.Mutex
+	entries map[string]assertionEntry
+}
+
+// assertion is a short-lived EdDSA JWT of cl's identity for the upstream.
+func (g *Gate) assertion(cl *session.Claims) (string, error) {
+	now := g.now()
+	g.assertCache.mu.Lock()
+	e, ok := g.assertCache.entries[cl.SID]
+	g.assertCache.mu.Unlock()
+	if ok && now.Before(e.until) {
+		return e.token, nil
+	}
+	a := session.Claims{RegisteredClaims: cl.RegisteredClaims, AuthTime: cl.AuthTime, AMR: cl.AMR, SID: cl.SID}
+	a.IssuedAt = jwt.NewNumericDate(now)
+	a.ExpiresAt = jwt.NewNumericDate(now.Add(assertionLifetime))
+	tok, err := g.sessions.Sign(a)
+	if err != nil {
+		return "", err
+	}
+	g.assertCache.mu.Lock()
+	if len(g.assertCache.entries) >= 10000 {
+		clear(g.assertCache.entries)
+	}
+	g.assertCache.entries[cl.SID] = assertionEntry{token: tok, until: now.Add(assertionLifetime / 2)}
+	g.assertCache.mu.Unlock()
+	return tok, nil
+}

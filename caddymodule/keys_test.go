@@ -1,0 +1,136 @@
+package caddymodule_test
+
+import (
+	"crypto/ed25519"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/smsgate/caddy-smsgate/caddymodule"
+)
+
+type jwks struct {
+	Keys []struct{ Kty, Crv, X, Kid, Alg string } `json:"keys"`
+}
+
+func fetchJWKS(t *testing.T, c *client) map[string]ed25519.PublicKey {
+	t.Helper()
+	res := c.get("/.smsgate/jwks.json")
+	var set jwks
+	if err := json.Unmarshal([]byte(res.body), &set); err != nil {
+		t.Fatalf("jwks: %v: %s", err, res.body)
+	}
+	keys := map[string]ed25519.PublicKey{}
+	for _, k := range set.Keys {
+		x, err := base64.RawURLEncoding.DecodeString(k.X)
+		if err != nil || k.Kty != "OKP" || k.Crv != "Ed25519" || k.Alg != "EdDSA" || len(x) != ed25519.PublicKeySize {
+			t.Fatalf("jwk %+v", k)
+		}
+		keys[k.Kid] = x
+	}
+	return keys
+}
+
+// verifyWith checks tok as an upstream would, with the JWKS alone.
+func verifyWith(keys map[string]ed25519.PublicKey, tok string) (jwt.MapClaims, error) {
+	claims := jwt.MapClaims{}
+	_, err := jwt.ParseWithClaims(tok, claims, func(t *jwt.Token) (any, error) {
+		k, ok := keys[fmt.Sprint(t.Header["kid"])]
+		if !ok {
+			return nil, fmt.Errorf("no key %v", t.Header["kid"])
+		}
+		return k, nil
+	}, jwt.WithValidMethods([]string{"EdDSA"}), jwt.WithAudience("localhost"))
+	return claims, err
+}
+
+func signIn(t *testing.T, s *site, c *client) {
+	t.Helper()
+	tok := c.csrf("/.smsgate/login")
+	expect(t, c.post("/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+	expect(t, c.post("/.smsgate/verify", url.Values{"code": {s.lastCode()}, "csrf": {tok}}), http.StatusSeeOther, "/")
+}
+
+func TestEdDSASessionsJWKSAndRotation(t *testing.T) {
+	s := startSite(t, `http://localhost:9080 {
+	smsgate {
+		identity none
+		user carol +14155552671
+		signing_alg EdDSA
+		key_rotation 1h
+		session_lifetime 2h
+		assertion_header X-Smsgate-Assertion
+		store badger {DIR}
+		provider log
+	}
+	respond "assertion={http.request.header.X-Smsgate-Assertion}"
+}`)
+	first := newClient(t, "")
+	signIn(t, s, first)
+	keys := fetchJWKS(t, first)
+	if len(keys) != 1 {
+		t.Fatalf("%d keys in the JWKS, want 1", len(keys))
+	}
+	// An upstream can verify the session cookie and the assertion itself.
+	if cl, err := verifyWith(keys, first.cookie("smsgate_session")); err != nil || cl["sub"] != "carol" {
+		t.Fatalf("the session token does not verify with the JWKS: %v %v", cl, err)
+	}
+	req, _ := http.NewRequest(http.MethodGet, base+"/", nil)
+	req.Header.Set("X-Smsgate-Assertion", "forged")
+	res := first.do(req)
+	assertion := strings.TrimPrefix(res.body, "assertion=")
+	cl, err := verifyWith(keys, assertion)
+	if err != nil || cl["sub"] != "carol" {
+		t.Fatalf("assertion %q: %v %v", assertion, cl, err)
+	}
+	exp, _ := cl.GetExpirationTime()
+	iat, _ := cl.GetIssuedAt()
+	if exp == nil || iat == nil || exp.Sub(iat.Time) > 2*time.Minute {
+		t.Fatalf("the assertion lives too long: %v to %v", iat, exp)
+	}
+
+	// An hour on, a new sign-in gets the next key; the first still works.
+	caddymodule.Advance(61 * time.Minute)
+	second := newClient(t, "")
+	signIn(t, s, second)
+	keys = fetchJWKS(t, second)
+	if len(keys) != 2 {
+		t.Fatalf("%d keys after a rotation, want 2", len(keys))
+	}
+	for _, c := range []*client{first, second} {
+		expect(t, c.get("/"), http.StatusOK, "")
+	}
+	kid := func(tok string) string {
+		h, _ := base64.RawURLEncoding.DecodeString(strings.Split(tok, ".")[0])
+		var head struct{ Kid string }
+		_ = json.Unmarshal(h, &head)
+		return head.Kid
+	}
+	if k1, k2 := kid(first.cookie("smsgate_session")), kid(second.cookie("smsgate_session")); k1 == k2 || !strings.HasPrefix(k1, "ed1-") || !strings.HasPrefix(k2, "ed2-") {
+		t.Fatalf("kids %q and %q", k1, k2)
+	}
+
+	// Algorithm confusion: HS256 over the public key is refused.
+	var pub ed25519.PublicKey
+	for _, k := range keys {
+		pub = k
+	}
+	forged, _ := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"iss": "smsgate", "sub": "carol", "aud": []string{"localhost"},
+		"exp": time.Now().Add(24 * time.Hour).Unix(), "iat": time.Now().Unix()}).SignedString([]byte(pub))
+	thief := newClient(t, "")
+	thief.setCookie("smsgate_session", forged)
+	expect(t, thief.get("/"), http.StatusFound, "/.smsgate/login?rd=%2F")
+
+	// Once every session the first key signed has expired, it is retired.
+	caddymodule.Advance(2*time.Hour + time.Minute)
+	if keys = fetchJWKS(t, second); len(keys) != 1 {
+		t.Fatalf("%d keys after the first one's sessions expired, want 1", len(keys))
+	}
+}
