@@ -65,3 +65,17 @@ func FuzzStripCookies(f *testing.F) {
 		}
 	})
 }
+
+// FuzzCookieValue: the fast cookie lookup finds what net/http finds.
+func FuzzCookieValue(f *testing.F) {
+	for _, s := range []string{"smsgate_session=abc", "a=1; smsgate_session=x.y.z; b=2", `smsgate_session="q"`, "smsgate_session=", "xsmsgate_session=1", "a=1;;smsgate_session=2"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, header string) {
+		r, _ := newRequestWithCookie(header)
+		c, err := r.Cookie(SessionCookie)
+		if err == nil && cookieValue(r, SessionCookie) != c.Value {
+			t.Fatalf("Cookie %q: net/http finds %q, cookieValue %q", header, c.Value, cookieValue(r, SessionCookie))
+		}
+	})
+}

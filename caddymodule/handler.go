@@ -104,17 +104,17 @@ func (g *Gate) noIdentity(w http.ResponseWriter, r *http.Request) {
 // realm, or nil. A verified token is cached, so a repeat visit costs a map
 // lookup; a revoked one is never cached.
 func (g *Gate) session(r *http.Request, realm string) *session.Claims {
-	c, err := r.Cookie(SessionCookie)
-	if err != nil || c.Value == "" {
+	token := cookieValue(r, SessionCookie)
+	if token == "" {
 		return nil
 	}
 	now := g.now()
 	g.syncRevocations(r.Context(), now)
-	if cl, ok := g.cache.Get(realm, c.Value, now); ok {
+	if cl, ok := g.cache.Get(realm, token, now); ok {
 		return cl
 	}
 	cl := new(session.Claims)
-	if err := g.sessions.Verify(c.Value, realm, cl); err != nil {
+	if err := g.sessions.Verify(token, realm, cl); err != nil {
 		if ce := g.logger.Check(zapcore.DebugLevel, "session cookie refused"); ce != nil {
 			ce.Write(zap.Error(err))
 		}
@@ -126,8 +126,24 @@ func (g *Gate) session(r *http.Request, realm string) *session.Claims {
 		}
 		return nil
 	}
-	g.cache.Add(realm, c.Value, cl)
+	g.cache.Add(realm, token, cl)
 	return cl
+}
+
+// cookieValue finds a cookie in the request's Cookie headers without the
+// allocations of http.Request.Cookie: it runs on every request.
+func cookieValue(r *http.Request, name string) string {
+	for _, line := range r.Header["Cookie"] {
+		for line != "" {
+			var part string
+			part, line, _ = strings.Cut(line, ";")
+			part = strings.TrimSpace(part)
+			if k, v, ok := strings.Cut(part, "="); ok && k == name {
+				return strings.Trim(v, `"`)
+			}
+		}
+	}
+	return ""
 }
 
 // clientIP is the client's address as Caddy determined it: the peer, or
