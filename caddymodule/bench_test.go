@@ -3,12 +3,20 @@ package caddymodule
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
+	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/providers"
 	"github.com/smsgate/caddy-smsgate/session"
 )
 
@@ -70,5 +78,53 @@ func BenchmarkSessionCheck(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// capture is a provider that keeps the last code.
+type capture struct{ code string }
+
+func (c *capture) Send(_ context.Context, m providers.Message) error { c.code = m.Code; return nil }
+
+// BenchmarkSignIn is a whole sign-in through the handlers: POST login,
+// then POST verify with the code, on a Badger store.
+//
+//	go test ./caddymodule -run '^$' -bench SignIn -benchmem
+func BenchmarkSignIn(b *testing.B) {
+	g := benchGate(b, "HS256")
+	g.users = map[string]User{"carol": {Name: "carol", Phone: "+14155552671"}}
+	sent := &capture{}
+	g.codes.Sender, g.codes.ResendCooldown, g.codes.Limits = sent, 0, enrollment.Limits{LockAfter: 10, Lockout: time.Minute, MaxFailures: 100}
+	serve := func(method, target string, form url.Values, cookies []*http.Cookie) *httptest.ResponseRecorder {
+		var body io.Reader
+		if form != nil {
+			body = strings.NewReader(form.Encode())
+		}
+		r := httptest.NewRequest(method, target, body)
+		if form != nil {
+			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+		for _, c := range cookies {
+			r.AddCookie(c)
+		}
+		ctx := context.WithValue(r.Context(), caddy.ReplacerCtxKey, caddy.NewReplacer())
+		ctx = context.WithValue(ctx, caddyhttp.VarsCtxKey, map[string]any{caddyhttp.ClientIPVarKey: "127.0.0.1"})
+		w := httptest.NewRecorder()
+		_ = g.ServeHTTP(w, r.WithContext(ctx), caddyhttp.HandlerFunc(func(http.ResponseWriter, *http.Request) error { return nil }))
+		return w
+	}
+	page := serve("GET", "http://localhost/.smsgate/login", nil, nil)
+	flow := page.Result().Cookies()
+	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(page.Body.String())[1]
+	b.ReportAllocs()
+	for b.Loop() {
+		res := serve("POST", "http://localhost/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {csrf}}, flow)
+		if res.Code != http.StatusSeeOther {
+			b.Fatalf("login: %d %s", res.Code, res.Body)
+		}
+		res = serve("POST", "http://localhost/.smsgate/verify", url.Values{"code": {sent.code}, "csrf": {csrf}}, res.Result().Cookies())
+		if res.Code != http.StatusSeeOther {
+			b.Fatalf("verify: %d %s", res.Code, res.Body)
+		}
 	}
 }

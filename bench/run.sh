@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Side-by-side throughput of four ways to serve one backend (see
+# bench/Caddyfile): (a) reverse_proxy alone, (b) smsgate inline with a
+# session, (c) forward_auth to an smsgate portal, (d) forward_auth to a
+# trivial 200. Configurations are interleaved (the order rotates each
+# round) and repeated, because these machines are noisy; Caddy is pinned to
+# core 0, wrk and the backend to core 1. Prints a table, the ratios b/a,
+# b/c, b/d as medians with their spread, and writes a chart.
+#
+#   bench/run.sh                      # 5 rounds of 5 s per configuration
+#   ROUNDS=9 DURATION=10s bench/run.sh
+#
+# Needs wrk (apt-get install wrk). Targets 127.0.0.1 only; stops by itself.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROUNDS=${ROUNDS:-5}
+DURATION=${DURATION:-5s}
+CONNS=${CONNS:-32}
+OUT=${OUT:-bench/results}
+command -v wrk >/dev/null || { echo "bench: wrk is not installed (apt-get install wrk)" >&2; exit 1; }
+
+work=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+
+go build -o "$work/caddy" ./cmd/caddy
+go build -o "$work/backend" ./bench/backend
+go build -o "$work/mint" ./bench/mint
+export BENCH_SECRET=$(head -c 24 /dev/urandom | base64)
+export BENCH_DATA=$work/data
+
+taskset -c 1 "$work/backend" -addr 127.0.0.1:9100 & pids+=($!)
+taskset -c 0 "$work/caddy" run --config bench/Caddyfile >"$work/caddy.log" 2>&1 & caddy=$!; pids+=($caddy)
+for port in 8001 8002 8003 8004 9100; do
+	for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
+done
+token=$("$work/mint" -secret "$BENCH_SECRET" -realm bench.localhost)
+cookie="Cookie: smsgate_session=$token"
+for port in 8002 8003; do
+	code=$(curl -s -o /dev/null -w '%{http_code}' -H "$cookie" "http://127.0.0.1:$port/")
+	[ "$code" = 200 ] || { echo "bench: :$port answers $code with the session; see $work/caddy.log" >&2; cat "$work/caddy.log" >&2; exit 1; }
+done
+
+cpu() { awk '{print $14 + $15}' "/proc/$caddy/stat"; }
+ticks=$(getconf CLK_TCK)
+mkdir -p "$OUT"
+results="$OUT/runs.tsv"
+printf 'round\tconfig\trps\tp50_us\tp99_us\trequests\tcpu_s\n' >"$results"
+configs=(a b c d)
+declare -A port=([a]=8001 [b]=8002 [c]=8003 [d]=8004)
+to_us() { awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) print n; else if (v ~ /ms$/) print n * 1000; else if (v ~ /s$/) print n * 1000000; else print n }'; }
+for round in $(seq "$ROUNDS"); do
+	for i in 0 1 2 3; do
+		cfg=${configs[$(((i + round) % 4))]}
+		before=$(cpu)
+		report=$(taskset -c 1 wrk -t1 -c"$CONNS" -d"$DURATION" --latency -H "$cookie" "http://127.0.0.1:${port[$cfg]}/")
+		after=$(cpu)
+		rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$report")
+		requests=$(awk '/requests in/ {print $1}' <<<"$report")
+		p50=$(to_us "$(awk '$1 == "50%" {print $2}' <<<"$report")")
+		p99=$(to_us "$(awk '$1 == "99%" {print $2}' <<<"$report")")
+		non2xx=$(awk '/Non-2xx/ {print $4}' <<<"$report")
+		[ -z "$non2xx" ] || { echo "bench: config $cfg had $non2xx non-2xx answers" >&2; exit 1; }
+		cpu_s=$(awk -v a="$before" -v b="$after" -v t="$ticks" 'BEGIN { print (b - a) / t }')
+		printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$cfg" "$rps" "$p50" "$p99" "$requests" "$cpu_s" >>"$results"
+		echo "round $round, config $cfg: $rps req/s"
+	done
+done
+python3 bench/report.py "$results" "$OUT"

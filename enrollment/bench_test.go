@@ -1,0 +1,41 @@
+package enrollment
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/smsgate/caddy-smsgate/store"
+)
+
+// BenchmarkChallenge is a code's round trip on a Badger store on disk:
+// Start (limits, cooldown, record, send to a no-op sender) then Check.
+//
+//	go test ./enrollment -run '^$' -bench Challenge -benchmem
+func BenchmarkChallenge(b *testing.B) {
+	st, closeDB, err := store.OpenBadger(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer closeDB()
+	out := &outbox{}
+	tpl, _ := ParseTemplates("", "")
+	s := &Service{Store: st, Sender: out, CodeKey: []byte("0123456789abcdef0123456789abcdef"), CodeLength: 6,
+		CodeTTL: 5 * time.Minute, MaxAttempts: 5, Limits: DefaultLimits, Templates: tpl, Now: time.Now}
+	s.Limits.User, s.Limits.Number, s.Limits.IP, s.Limits.Country, s.Limits.GlobalEnrolled = Rate{}, Rate{}, Rate{}, Rate{}, Rate{}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		c, err := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify})
+		if err != nil {
+			b.Fatal(err)
+		}
+		out.mu.Lock()
+		code := out.sent[len(out.sent)-1].Code
+		out.sent = out.sent[:0]
+		out.mu.Unlock()
+		if _, err := s.Check(ctx, sc, c.ID, code); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
