@@ -7,8 +7,10 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"github.com/smsgate/caddy-smsgate/internal/cfutil"
 )
 
 func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
@@ -88,7 +90,7 @@ func (g *Gate) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return d.ArgErr()
 			}
 		case "session_lifetime", "code_ttl", "resend_cooldown", "max_age", "key_rotation":
-			dur, err := durationArg(d, opt)
+			dur, err := cfutil.DurationArg(d)
 			if err != nil {
 				return err
 			}
@@ -129,7 +131,7 @@ func (g *Gate) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			}
 			g.Limits[name] = lim
 		case "lockout":
-			dur, err := durationArg(d, opt)
+			dur, err := cfutil.DurationArg(d)
 			if err != nil {
 				return err
 			}
@@ -192,19 +194,6 @@ func (g *Gate) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		}
 	}
 	return nil
-}
-
-// durationArg reads the one duration argument of option opt.
-func durationArg(d *caddyfile.Dispenser, opt string) (caddy.Duration, error) {
-	var v string
-	if !d.AllArgs(&v) {
-		return 0, d.ArgErr()
-	}
-	dur, err := caddy.ParseDuration(v)
-	if err != nil {
-		return 0, d.Errf("%s: bad duration %q: %v", opt, v, err)
-	}
-	return caddy.Duration(dur), nil
 }
 
 // unmarshalModule parses `<option> <module> ...` into the module's JSON,

@@ -9,6 +9,8 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+
+	"github.com/smsgate/caddy-smsgate/internal/cfutil"
 )
 
 func init() {
@@ -104,7 +106,7 @@ func (s *Signal) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return d.ArgErr()
 			}
 		case "timeout":
-			dur, err := durationArg(d)
+			dur, err := cfutil.DurationArg(d)
 			if err != nil {
 				return err
 			}

@@ -13,6 +13,8 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+
+	"github.com/smsgate/caddy-smsgate/internal/cfutil"
 )
 
 func init() {
@@ -321,7 +323,7 @@ func (t *Twilio) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			}
 			t.Voice = true
 		case "timeout":
-			dur, err := durationArg(d)
+			dur, err := cfutil.DurationArg(d)
 			if err != nil {
 				return err
 			}
@@ -341,20 +343,6 @@ func (t *Twilio) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		}
 	}
 	return nil
-}
-
-// durationArg reads the one duration argument of the current option.
-func durationArg(d *caddyfile.Dispenser) (caddy.Duration, error) {
-	opt := d.Val()
-	var v string
-	if !d.AllArgs(&v) {
-		return 0, d.ArgErr()
-	}
-	dur, err := caddy.ParseDuration(v)
-	if err != nil {
-		return 0, d.Errf("%s: bad duration %q: %v", opt, v, err)
-	}
-	return caddy.Duration(dur), nil
 }
 
 // Interface guards

@@ -11,6 +11,8 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+
+	"github.com/smsgate/caddy-smsgate/internal/cfutil"
 )
 
 func init() {
@@ -202,7 +204,7 @@ func (w *Webhook) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				}
 			}
 		case "timeout":
-			dur, err := durationArg(d)
+			dur, err := cfutil.DurationArg(d)
 			if err != nil {
 				return err
 			}
