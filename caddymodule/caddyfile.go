@@ -42,6 +42,8 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //	    signing_alg      HS256|EdDSA
 //	    key_rotation     <duration>
 //	    assertion_header <name>
+//	    step_up          <duration>
+//	    allow_remove_last
 //	    default_region   <country code>
 //	    channels         sms|voice...
 //	    limit            <name> <count> <window>|off
@@ -89,14 +91,19 @@ func (g *Gate) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			if len(g.Channels) == 0 {
 				return d.ArgErr()
 			}
-		case "session_lifetime", "code_ttl", "resend_cooldown", "max_age", "key_rotation":
+		case "allow_remove_last":
+			if d.NextArg() {
+				return d.ArgErr()
+			}
+			g.AllowRemoveLast = true
+		case "session_lifetime", "code_ttl", "resend_cooldown", "max_age", "key_rotation", "step_up":
 			dur, err := cfutil.DurationArg(d)
 			if err != nil {
 				return err
 			}
 			*map[string]*caddy.Duration{
 				"session_lifetime": &g.SessionLifetime, "code_ttl": &g.CodeTTL, "resend_cooldown": &g.ResendCooldown,
-				"max_age": &g.MaxAge, "key_rotation": &g.KeyRotation,
+				"max_age": &g.MaxAge, "key_rotation": &g.KeyRotation, "step_up": &g.StepUp,
 			}[opt] = dur
 		case "auth_header":
 			var name, value string

@@ -72,7 +72,7 @@ func TestExamplesRun(t *testing.T) {
 				}
 				code = fakes.CodeIn(text)
 			}
-			expect(t, c.post("/.smsgate/verify", url.Values{"code": {code}, "csrf": {tok}}), http.StatusSeeOther, "/")
+			expectEnrolled(t, c.post("/.smsgate/verify", url.Values{"code": {code}, "csrf": {tok}}), "/")
 			if res := c.get("/"); res.StatusCode != http.StatusOK || !strings.Contains(res.body, "demo") {
 				t.Fatalf("app: %d %s", res.StatusCode, res.body)
 			}

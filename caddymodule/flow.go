@@ -82,6 +82,8 @@ func (g *Gate) serveGate(w http.ResponseWriter, r *http.Request) error {
 		handle = g.verify
 	case "logout":
 		handle = g.logout
+	case "devices":
+		handle = g.devices
 	default:
 		g.fail(req, http.StatusNotFound, "not_found", "There is no such page.")
 		return nil

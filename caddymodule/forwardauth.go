@@ -12,6 +12,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
 
+	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/session"
 )
 
@@ -119,7 +120,7 @@ func headerOr(r *http.Request, name, def string) string {
 // at most this often, never per request.
 const revocationPoll = 2 * time.Second
 
-const revocationCounter = "revocations"
+const revocationCounter = enrollment.RevocationCounter
 
 // revocationState is when the counter was last read, and its value then.
 type revocationState struct {

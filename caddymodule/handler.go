@@ -126,6 +126,10 @@ func (g *Gate) session(r *http.Request, realm string) *session.Claims {
 		}
 		return nil
 	}
+	// An admin reset ends every session the user held.
+	if before, err := g.codes.RevokedBefore(r.Context(), realm, cl.Subject); err != nil || (!before.IsZero() && !cl.IssuedAt.After(before)) {
+		return nil
+	}
 	g.cache.Add(realm, token, cl)
 	return cl
 }

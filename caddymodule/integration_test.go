@@ -8,6 +8,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"html"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -288,7 +289,32 @@ func enroll(t *testing.T, s *site, c *client, num string) {
 	expect(t, c.get("/.smsgate/login?rd=%2F"), http.StatusSeeOther, "/.smsgate/enroll")
 	token := c.csrf("/.smsgate/enroll")
 	expect(t, c.post("/.smsgate/enroll", url.Values{"phone": {num}, "csrf": {token}}), http.StatusSeeOther, "/.smsgate/verify")
-	expect(t, c.post("/.smsgate/verify", url.Values{"code": {s.lastCode()}, "csrf": {token}}), http.StatusSeeOther, "/")
+	expectEnrolled(t, c.post("/.smsgate/verify", url.Values{"code": {s.lastCode()}, "csrf": {token}}), "/")
+}
+
+var recoveryCode = regexp.MustCompile(`<code>([A-Z2-9]{5}-[A-Z2-9]{5})</code>`)
+
+// expectEnrolled checks the answer to a first enrollment's code: the
+// session, and the recovery codes shown once, with a link on to rd.
+func expectEnrolled(t *testing.T, res *response, rd string) []string {
+	t.Helper()
+	expect(t, res, http.StatusOK, "")
+	expectBody(t, res, `href="`+html.EscapeString(rd)+`"`)
+	var codes []string
+	for _, m := range recoveryCode.FindAllStringSubmatch(res.body, -1) {
+		codes = append(codes, m[1])
+	}
+	if len(codes) != 10 {
+		t.Fatalf("%d recovery codes on the page, want 10:\n%s", len(codes), res.body)
+	}
+	found := false
+	for _, c := range res.Cookies() {
+		found = found || (c.Name == "smsgate_session" && c.Value != "")
+	}
+	if !found {
+		t.Fatal("no session after the enrollment")
+	}
+	return codes
 }
 
 func TestFlowEndToEnd(t *testing.T) {
@@ -319,7 +345,7 @@ func TestFlowEndToEnd(t *testing.T) {
 	}
 
 	res := c.post("/.smsgate/verify", url.Values{"code": {s.lastCode()}, "csrf": {token}})
-	expect(t, res, http.StatusSeeOther, "/app/page?x=1")
+	expectEnrolled(t, res, "/app/page?x=1")
 	var sessionCookie *http.Cookie
 	for _, ck := range res.Cookies() {
 		if ck.Name == "smsgate_session" {

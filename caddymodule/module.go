@@ -147,6 +147,14 @@ type Gate struct {
 	// like Pomerium's X-Pomerium-Jwt-Assertion. Default: none.
 	AssertionHeader string `json:"assertion_header,omitempty"`
 
+	// How recent a code must be to add or remove phones or renew recovery
+	// codes at /.smsgate/devices. Default: 5m.
+	StepUp caddy.Duration `json:"step_up,omitempty"`
+
+	// Let users remove their last phone (they then enroll again by the
+	// site's rule). Default: false.
+	AllowRemoveLast bool `json:"allow_remove_last,omitempty"`
+
 	// Where the gate's pages live. Default: `/.smsgate/`.
 	PathPrefix string `json:"path_prefix,omitempty"`
 
@@ -433,6 +441,9 @@ func (g *Gate) setDefaults() {
 	}
 	if g.MaxAttempts == 0 {
 		g.MaxAttempts = DefaultMaxAttempts
+	}
+	if g.StepUp == 0 {
+		g.StepUp = caddy.Duration(DefaultStepUp)
 	}
 	if g.SigningAlg == "" {
 		g.SigningAlg = "HS256"

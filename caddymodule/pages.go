@@ -42,6 +42,13 @@ type pageData struct {
 	Calling bool
 	// AskPhone asks for the number before a code is sent (verify-only).
 	AskPhone bool
+	// Devices are the user's phones, to choose from or manage.
+	Devices []deviceView
+	// RecoveryLeft counts unused recovery codes.
+	RecoveryLeft int
+	// Recovery are new recovery codes, shown once; Next is where to go on.
+	Recovery []string
+	Next     string
 }
 
 // view is pageData plus what every page needs.
@@ -62,6 +69,8 @@ var titles = map[string]string{
 	"verify":     "Enter your code",
 	"logout":     "Sign out",
 	"signed_out": "Signed out",
+	"devices":    "Your phones",
+	"recovery":   "Your recovery codes",
 	"message":    "Sign-in",
 }
 
@@ -83,6 +92,9 @@ func (g *Gate) verifyData(req *request, c *enrollment.Challenge, errMsg string) 
 		if dev, err := g.deviceOf(req.r.Context(), req.realm, req.user); err == nil && dev != nil {
 			d.Masked = phone.Mask(dev.Phone)
 			d.AskPhone = dev.Phone == ""
+		}
+		if views := g.deviceViews(req, req.user); len(views) > 1 && !d.AskPhone {
+			d.Devices = views // several phones: the user picks one
 		}
 	}
 	return d

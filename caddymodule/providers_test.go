@@ -74,7 +74,7 @@ func TestTwilioFlow(t *testing.T) {
 		t.Skip("the two codes happen to be equal")
 	}
 	expect(t, c.post("/.smsgate/verify", url.Values{"code": {smsCode}, "csrf": {tok}}), http.StatusBadRequest, "")
-	expect(t, c.post("/.smsgate/verify", url.Values{"code": {callCode}, "csrf": {tok}}), http.StatusSeeOther, "/")
+	expectEnrolled(t, c.post("/.smsgate/verify", url.Values{"code": {callCode}, "csrf": {tok}}), "/")
 	expectBody(t, c.get("/"), "Hello, alice!")
 
 	// The number's fault: a clear message, nothing else tried, the form kept.
@@ -116,7 +116,7 @@ func TestTwilioVerifyFlow(t *testing.T) {
 	}
 	res = c.post("/.smsgate/verify", url.Values{"code": {"000000"}, "csrf": {tok}})
 	expectBody(t, res, "4 tries left")
-	expect(t, c.post("/.smsgate/verify", url.Values{"code": {code}, "csrf": {tok}}), http.StatusSeeOther, "/")
+	expectEnrolled(t, c.post("/.smsgate/verify", url.Values{"code": {code}, "csrf": {tok}}), "/")
 	expectBody(t, c.get("/"), "Hello, alice!")
 	if s.sent() != 0 {
 		t.Fatal("a code of smsgate's own went out")
@@ -147,7 +147,7 @@ func TestWebhookFlow(t *testing.T) {
 		t.Fatalf("hook got %v %v", r.Header, r.JSON)
 	}
 	text, _ := r.JSON["text"].(string)
-	expect(t, c.post("/.smsgate/verify", url.Values{"code": {fakes.CodeIn(text)}, "csrf": {tok}}), http.StatusSeeOther, "/")
+	expectEnrolled(t, c.post("/.smsgate/verify", url.Values{"code": {fakes.CodeIn(text)}, "csrf": {tok}}), "/")
 	expectBody(t, c.get("/"), "Hello, alice!")
 
 	hook.Status = http.StatusBadGateway
@@ -180,7 +180,7 @@ func TestSignalFlowWithFailover(t *testing.T) {
 		t.Fatalf("twilio %d, signal %d requests; want one each", len(tw.Requests()), len(sig.Requests()))
 	}
 	msg, _ := sig.Last(t).JSON["message"].(string)
-	expect(t, c.post("/.smsgate/verify", url.Values{"code": {fakes.CodeIn(msg)}, "csrf": {tok}}), http.StatusSeeOther, "/")
+	expectEnrolled(t, c.post("/.smsgate/verify", url.Values{"code": {fakes.CodeIn(msg)}, "csrf": {tok}}), "/")
 	expectBody(t, c.get("/"), "Hello, alice!")
 
 	failed := s.logEntries("provider_failed")

@@ -212,14 +212,17 @@ func (g *Gate) verify(req *request) {
 // number and purpose, e.g. "call me instead"), or else to the user's known
 // phone. After a login, an unknown user gets a decoy, as on the login page.
 func (g *Gate) sendCode(req *request, channel string, c *enrollment.Challenge) {
-	e164, masked, purpose := "", "", enrollment.Verify
+	e164, masked, purpose, deviceID := "", "", enrollment.Verify, ""
 	switch {
 	case c != nil:
-		e164, masked, purpose = c.Phone, c.Masked, c.Purpose
+		e164, masked, purpose, deviceID = c.Phone, c.Masked, c.Purpose, c.DeviceID
 	case g.Identity == IdentityNone:
 		_, e164 = g.lookup(req.r.Context(), req.realm, req.user)
 	default:
 		d, err := g.deviceOf(req.r.Context(), req.realm, req.user)
+		if id := req.form["device"]; id != "" && err == nil {
+			d, err = g.codes.DeviceByID(req.r.Context(), req.realm, req.user, id) // the user's choice
+		}
 		if err != nil || d == nil {
 			if err != nil {
 				g.logger.Error("reading device", zap.Error(err))
@@ -227,7 +230,7 @@ func (g *Gate) sendCode(req *request, channel string, c *enrollment.Challenge) {
 			g.goTo(req, g.nextStep(req))
 			return
 		}
-		e164 = d.Phone
+		e164, deviceID = d.Phone, d.ID
 		if e164 == "" {
 			// Verify-only: the user types the number again. A wrong one
 			// gets a decoy — the same answer, and no code — until a code
@@ -243,7 +246,8 @@ func (g *Gate) sendCode(req *request, channel string, c *enrollment.Challenge) {
 			masked = phone.Mask(typed)
 		}
 	}
-	nc, err := g.codes.Start(req.r.Context(), req.scope, enrollment.Challenge{User: req.user, Phone: e164, Masked: masked, Purpose: purpose, Channel: channel})
+	nc, err := g.codes.Start(req.r.Context(), req.scope, enrollment.Challenge{User: req.user, Phone: e164, Masked: masked, Purpose: purpose, Channel: channel,
+		DeviceID: deviceID, DeviceName: deviceNameOf(c)})
 	if err != nil {
 		g.sendFailed(req, err, "verify")
 		return
@@ -258,6 +262,10 @@ func (g *Gate) sendCode(req *request, channel string, c *enrollment.Challenge) {
 
 // checkCode checks a submitted code and, when it is right, starts a session.
 func (g *Gate) checkCode(req *request, c *enrollment.Challenge) {
+	if code, ok := enrollment.NormalizeRecovery(req.form["code"]); ok && req.user != "" {
+		g.useRecoveryCode(req, code)
+		return
+	}
 	if c == nil {
 		g.page(req, http.StatusBadRequest, "verify", g.verifyData(req, nil, sentence(enrollment.ErrNoChallenge)))
 		return
@@ -300,33 +308,91 @@ func (g *Gate) checkCode(req *request, c *enrollment.Challenge) {
 		return
 	}
 	g.metrics.verifications.WithLabelValues("success").Inc()
-	if done.Purpose == enrollment.Enroll {
-		g.audit("enrolled", done.User, done.Phone)
+	switch done.Purpose {
+	case enrollment.Enroll:
+		g.audit("enrolled", done.User, done.Phone, zap.String("device", done.DeviceID))
+	case enrollment.Add:
+		g.audit("device_added", done.User, done.Phone, zap.String("device", done.DeviceID))
+		g.notify(req, done.User, done.DeviceID, "a new phone ("+done.Masked+") was added to your account")
 	}
 	g.audit("verified", done.User, done.Phone)
-	if err := g.startSession(req, done.User); err != nil {
+	g.signedIn(req, done.User, []string{"sms"}, done.Purpose == enrollment.Enroll)
+}
+
+// signedIn starts the session and sends the user on. A first enrollment
+// shows the new recovery codes first, once.
+func (g *Gate) signedIn(req *request, user string, amr []string, firstEnrollment bool) {
+	if err := g.startSession(req, user, amr); err != nil {
 		g.logger.Error("signing session", zap.Error(err))
 		g.unavailable(req)
 		return
 	}
-	setCookie(req.w, req.r, FlowCookie, "", g.PathPrefix, -1)
 	rd := req.flow.RD
 	if rd == "" {
 		rd = "/"
 	}
-	if req.json {
-		writeJSON(req.w, http.StatusOK, map[string]string{"status": "verified", "redirect": rd})
+	var codes []string
+	if firstEnrollment {
+		if left, err := g.codes.RecoveryCodesLeft(req.r.Context(), req.realm, user); err == nil && left == 0 {
+			if codes, err = g.codes.NewRecoveryCodes(req.r.Context(), req.realm, user); err != nil {
+				g.logger.Error("making recovery codes", zap.Error(err))
+				codes = nil
+			}
+		}
+	}
+	setCookie(req.w, req.r, FlowCookie, "", g.PathPrefix, -1)
+	switch {
+	case req.json:
+		out := map[string]any{"status": "verified", "redirect": rd}
+		if codes != nil {
+			out["recovery_codes"] = codes
+		}
+		writeJSON(req.w, http.StatusOK, out)
+	case codes != nil:
+		g.pageNoFlow(req, http.StatusOK, "recovery", pageData{Recovery: codes, Next: rd})
+	default:
+		http.Redirect(req.w, req.r, rd, http.StatusSeeOther)
+	}
+}
+
+// useRecoveryCode signs the user in with a recovery code, burning it, and
+// tells their phones.
+func (g *Gate) useRecoveryCode(req *request, code string) {
+	err := g.codes.UseRecoveryCode(req.r.Context(), req.scope, req.user, code)
+	if err != nil {
+		var locked *enrollment.LockedError
+		status := http.StatusBadRequest
+		switch {
+		case errors.As(err, &locked):
+			status = http.StatusTooManyRequests
+			req.w.Header().Set("Retry-After", retryAfter(locked.Wait))
+		case errors.Is(err, enrollment.ErrWrongRecovery):
+		default:
+			g.logger.Error("checking a recovery code", zap.Error(err))
+			g.unavailable(req)
+			return
+		}
+		g.metrics.verifications.WithLabelValues("wrong_recovery_code").Inc()
+		g.audit("verify_failed", req.user, "", zap.String("reason", "wrong_recovery_code"), zap.String("ip", req.scope.IP))
+		c, _ := g.codes.Challenge(req.r.Context(), req.realm, req.flow.Challenge)
+		if c != nil && c.User != req.user {
+			c = nil
+		}
+		g.page(req, status, "verify", g.verifyData(req, c, sentence(err)))
 		return
 	}
-	http.Redirect(req.w, req.r, rd, http.StatusSeeOther)
+	g.metrics.verifications.WithLabelValues("recovery_code").Inc()
+	g.audit("recovery_code_used", req.user, "", zap.String("ip", req.scope.IP))
+	g.notify(req, req.user, "", "a recovery code was used to sign in to your account")
+	g.signedIn(req, req.user, []string{"recovery"}, false)
 }
 
 // startSession sets the session cookie for user.
-func (g *Gate) startSession(req *request, user string) error {
+func (g *Gate) startSession(req *request, user string, amr []string) error {
 	lifetime := time.Duration(g.SessionLifetime)
 	cl := session.Claims{
 		RegisteredClaims: g.sessions.NewClaims(req.realm, user, lifetime),
-		AMR:              []string{"sms"},
+		AMR:              amr,
 		SID:              enrollment.RandomID(),
 	}
 	cl.AuthTime = cl.IssuedAt.Unix()

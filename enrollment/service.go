@@ -16,8 +16,11 @@ import (
 const (
 	// Enroll proves possession of a new phone; success records the device.
 	Enroll = "enroll"
-	// Verify proves possession of the enrolled phone.
+	// Verify proves possession of an enrolled phone.
 	Verify = "verify"
+	// Add proves possession of another phone for a signed-in user;
+	// success adds the device.
+	Add = "add"
 )
 
 // Service sends and checks codes and keeps devices. All its records live in
@@ -70,20 +73,16 @@ type Challenge struct {
 	Masked  string    `json:"masked,omitempty"`
 	Purpose string    `json:"purpose"`
 	Channel string    `json:"channel"`
+	// DeviceID is the enrolled device the code went to (Verify), or the
+	// new device's ID once added (Enroll, Add).
+	DeviceID string `json:"device,omitempty"`
+	// DeviceName names a device being added.
+	DeviceName string `json:"device_name,omitempty"`
 	Hash    []byte    `json:"hash,omitempty"`
 	Expires time.Time `json:"expires"`
 	// ResendAt is the earliest time "send again" is allowed.
 	ResendAt time.Time `json:"resend_at"`
 	Resends  int       `json:"resends,omitempty"`
-}
-
-// Device is a phone enrolled for a user.
-type Device struct {
-	// Phone is the number in E.164 form; empty in verify-only mode.
-	Phone string `json:"phone,omitempty"`
-	// PhoneHMAC is the keyed hash of the number, in verify-only mode.
-	PhoneHMAC string    `json:"phone_hmac,omitempty"`
-	Enrolled  time.Time `json:"enrolled"`
 }
 
 // Errors of Check and Resend. Their text is safe to show to the user.
@@ -180,7 +179,7 @@ func (s *Service) start(ctx context.Context, sc Scope, c *Challenge, resends int
 		// A number bound to someone else becomes a decoy: the same pages
 		// and answers, and a code that never comes, so the second user
 		// learns nothing about the first.
-		if c.Purpose == Enroll {
+		if c.Purpose == Enroll || c.Purpose == Add {
 			taken, err := s.ownedByOther(ctx, sc.Realm, c.User, c.Phone)
 			if err != nil {
 				return nil, err
@@ -281,7 +280,8 @@ func (s *Service) Resend(ctx context.Context, sc Scope, id string) (*Challenge, 
 	if wait := c.ResendAt.Sub(s.Now()); wait > 0 {
 		return nil, &CooldownError{Wait: wait}
 	}
-	nc, err := s.start(ctx, sc, &Challenge{User: c.User, Phone: c.Phone, Masked: c.Masked, Purpose: c.Purpose, Channel: c.Channel}, c.Resends+1)
+	nc, err := s.start(ctx, sc, &Challenge{User: c.User, Phone: c.Phone, Masked: c.Masked, Purpose: c.Purpose, Channel: c.Channel,
+		DeviceID: c.DeviceID, DeviceName: c.DeviceName}, c.Resends+1)
 	if err != nil {
 		return nil, err // the old code still works
 	}
@@ -374,13 +374,16 @@ func (s *Service) Check(ctx context.Context, sc Scope, id, code string) (*Challe
 		return nil, err
 	}
 	s.clearFailures(ctx, sc, c.User)
-	if c.Purpose == Enroll {
+	switch c.Purpose {
+	case Enroll, Add:
 		if ok, err := s.claim(ctx, realm, c.User, c.Phone); err != nil || !ok {
 			return nil, cmpErr(err, ErrNoChallenge) // another user bound it meanwhile
 		}
-		if err := s.SetDevice(ctx, realm, c.User, c.Phone); err != nil {
+		if c.DeviceID, err = s.AddDevice(ctx, realm, c.User, c.Phone, c.DeviceName); err != nil {
 			return nil, err
 		}
+	default:
+		s.touchDevice(ctx, realm, c.User, c.DeviceID)
 	}
 	return c, nil
 }
@@ -395,38 +398,6 @@ func (s *Service) matches(ctx context.Context, c *Challenge, code string) (bool,
 		return false, ErrExpired
 	}
 	return ok, err
-}
-
-// Device returns the phone enrolled for user, or nil if there is none.
-func (s *Service) Device(ctx context.Context, realm, user string) (*Device, error) {
-	raw, err := s.Store.Get(ctx, deviceKey(realm, user))
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	var d Device
-	if err := json.Unmarshal(raw, &d); err != nil {
-		return nil, fmt.Errorf("device record of %q: %v", user, err)
-	}
-	return &d, nil
-}
-
-// SetDevice records e164 as user's phone.
-func (s *Service) SetDevice(ctx context.Context, realm, user, e164 string) error {
-	if _, err := phone.Parse(e164, ""); err != nil {
-		return fmt.Errorf("device of %q: %v", user, err)
-	}
-	d := Device{Phone: e164, Enrolled: s.Now().UTC()}
-	if s.VerifyOnly() {
-		d.Phone, d.PhoneHMAC = "", s.PhoneHMAC(e164)
-	}
-	raw, err := json.Marshal(d)
-	if err != nil {
-		return err
-	}
-	return s.Store.Put(ctx, deviceKey(realm, user), raw, 0)
 }
 
 // cmpErr returns err, or fallback when err is nil.

@@ -1,0 +1,222 @@
+package enrollment
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/smsgate/caddy-smsgate/enrollment/phone"
+	"github.com/smsgate/caddy-smsgate/store"
+)
+
+// Device is a phone enrolled for a user. A user may hold several.
+type Device struct {
+	// ID names the device in forms and logs; never the number.
+	ID string `json:"id,omitempty"`
+	// Name is the user's label for it ("work phone").
+	Name string `json:"name,omitempty"`
+	// Phone is the number in E.164 form; empty in verify-only mode.
+	Phone string `json:"phone,omitempty"`
+	// PhoneHMAC is the keyed hash of the number, in verify-only mode.
+	PhoneHMAC string    `json:"phone_hmac,omitempty"`
+	Enrolled  time.Time `json:"enrolled"`
+	// LastUsed is when a code sent to it was last verified.
+	LastUsed time.Time `json:"last_used,omitzero"`
+}
+
+// ErrLastDevice refuses to remove a user's only device.
+var ErrLastDevice = errors.New("this is your only phone: add another before removing it")
+
+// MaxDevices bounds the devices of one user.
+const MaxDevices = 10
+
+// Devices returns user's devices, the most recently used first.
+func (s *Service) Devices(ctx context.Context, realm, user string) ([]Device, error) {
+	raw, err := s.Store.Get(ctx, deviceKey(realm, user))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var list []Device
+	if err := json.Unmarshal(raw, &list); err != nil {
+		var one Device // the record of a single device, as first written
+		if json.Unmarshal(raw, &one) != nil {
+			return nil, fmt.Errorf("device record of %q: %v", user, err)
+		}
+		one.ID, one.Name = "1", "Phone"
+		list = []Device{one}
+	}
+	slices.SortStableFunc(list, func(a, b Device) int { return b.lastActive().Compare(a.lastActive()) })
+	return list, nil
+}
+
+func (d Device) lastActive() time.Time {
+	if d.LastUsed.After(d.Enrolled) {
+		return d.LastUsed
+	}
+	return d.Enrolled
+}
+
+// Device returns user's default device (the last used), or nil.
+func (s *Service) Device(ctx context.Context, realm, user string) (*Device, error) {
+	list, err := s.Devices(ctx, realm, user)
+	if err != nil || len(list) == 0 {
+		return nil, err
+	}
+	return &list[0], nil
+}
+
+// DeviceByID returns one of user's devices, or nil.
+func (s *Service) DeviceByID(ctx context.Context, realm, user, id string) (*Device, error) {
+	list, err := s.Devices(ctx, realm, user)
+	if err != nil {
+		return nil, err
+	}
+	for i := range list {
+		if list[i].ID == id {
+			return &list[i], nil
+		}
+	}
+	return nil, nil
+}
+
+func (s *Service) putDevices(ctx context.Context, realm, user string, list []Device) error {
+	if len(list) == 0 {
+		return s.Store.Delete(ctx, deviceKey(realm, user))
+	}
+	raw, err := json.Marshal(list)
+	if err != nil {
+		return err
+	}
+	return s.Store.Put(ctx, deviceKey(realm, user), raw, 0)
+}
+
+// AddDevice records e164 as one more of user's phones and returns its ID.
+// A number already enrolled for the user is renamed, not added twice.
+func (s *Service) AddDevice(ctx context.Context, realm, user, e164, name string) (string, error) {
+	if _, err := phone.Parse(e164, ""); err != nil {
+		return "", fmt.Errorf("device of %q: %v", user, err)
+	}
+	list, err := s.Devices(ctx, realm, user)
+	if err != nil {
+		return "", err
+	}
+	name = CleanName(name)
+	if name == "" {
+		name = fmt.Sprintf("Phone %d", len(list)+1)
+	}
+	now := s.Now().UTC()
+	for i := range list {
+		if s.Matches(&list[i], e164) {
+			list[i].Name, list[i].LastUsed = name, now
+			return list[i].ID, s.putDevices(ctx, realm, user, list)
+		}
+	}
+	if len(list) >= MaxDevices {
+		return "", fmt.Errorf("at most %d phones per account", MaxDevices)
+	}
+	d := Device{ID: RandomID()[:8], Name: name, Phone: e164, Enrolled: now, LastUsed: now}
+	if s.VerifyOnly() {
+		d.Phone, d.PhoneHMAC = "", s.PhoneHMAC(e164)
+	}
+	return d.ID, s.putDevices(ctx, realm, user, append(list, d))
+}
+
+// SetDevice makes e164 user's only phone (admin provisioning, tests).
+func (s *Service) SetDevice(ctx context.Context, realm, user, e164 string) error {
+	if err := s.putDevices(ctx, realm, user, nil); err != nil {
+		return err
+	}
+	_, err := s.AddDevice(ctx, realm, user, e164, "Phone")
+	return err
+}
+
+// RenameDevice changes a device's label.
+func (s *Service) RenameDevice(ctx context.Context, realm, user, id, name string) error {
+	return s.editDevices(ctx, realm, user, func(list []Device) ([]Device, error) {
+		for i := range list {
+			if list[i].ID == id {
+				list[i].Name = CleanName(name)
+				return list, nil
+			}
+		}
+		return nil, errors.New("no such phone")
+	})
+}
+
+// RemoveDevice removes a device; the last one only if allowLast. In
+// verify-only mode its number is released for other users.
+func (s *Service) RemoveDevice(ctx context.Context, realm, user, id string, allowLast bool) (*Device, error) {
+	var removed *Device
+	err := s.editDevices(ctx, realm, user, func(list []Device) ([]Device, error) {
+		i := slices.IndexFunc(list, func(d Device) bool { return d.ID == id })
+		if i < 0 {
+			return nil, errors.New("no such phone")
+		}
+		if len(list) == 1 && !allowLast {
+			return nil, ErrLastDevice
+		}
+		d := list[i]
+		removed = &d
+		return slices.Delete(list, i, i+1), nil
+	})
+	if err == nil && removed.PhoneHMAC != "" {
+		_ = s.Store.Delete(ctx, ownerKey(realm, removed.PhoneHMAC))
+	}
+	return removed, err
+}
+
+// RemoveAllDevices forgets every device of user (an admin reset).
+func (s *Service) RemoveAllDevices(ctx context.Context, realm, user string) error {
+	list, err := s.Devices(ctx, realm, user)
+	if err != nil {
+		return err
+	}
+	for _, d := range list {
+		if d.PhoneHMAC != "" {
+			_ = s.Store.Delete(ctx, ownerKey(realm, d.PhoneHMAC))
+		}
+	}
+	return s.putDevices(ctx, realm, user, nil)
+}
+
+func (s *Service) editDevices(ctx context.Context, realm, user string, edit func([]Device) ([]Device, error)) error {
+	list, err := s.Devices(ctx, realm, user)
+	if err != nil {
+		return err
+	}
+	if list, err = edit(list); err != nil {
+		return err
+	}
+	return s.putDevices(ctx, realm, user, list)
+}
+
+// touchDevice marks a device as just used, so it is the next default.
+func (s *Service) touchDevice(ctx context.Context, realm, user, id string) {
+	if id == "" {
+		return
+	}
+	_ = s.editDevices(ctx, realm, user, func(list []Device) ([]Device, error) {
+		for i := range list {
+			if list[i].ID == id {
+				list[i].LastUsed = s.Now().UTC()
+			}
+		}
+		return list, nil
+	})
+}
+
+// CleanName makes a device label safe and short.
+func CleanName(name string) string {
+	name = strings.Join(strings.FieldsFunc(name, func(r rune) bool { return r < ' ' || r == 0x7f || r == ' ' }), " ")
+	if r := []rune(name); len(r) > 40 {
+		name = string(r[:40])
+	}
+	return name
+}
