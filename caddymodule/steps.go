@@ -214,7 +214,7 @@ func (g *Gate) verify(req *request) {
 func (g *Gate) sendCode(req *request, channel string, c *enrollment.Challenge) {
 	e164, masked, purpose, deviceID := "", "", enrollment.Verify, ""
 	switch {
-	case c != nil:
+	case c != nil && (c.Purpose != enrollment.Verify || req.form["device"] == ""):
 		e164, masked, purpose, deviceID = c.Phone, c.Masked, c.Purpose, c.DeviceID
 	case g.Identity == IdentityNone:
 		_, e164 = g.lookup(req.r.Context(), req.realm, req.user)

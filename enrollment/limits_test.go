@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -231,5 +232,37 @@ func TestDecoyTakesTheSamePath(t *testing.T) {
 		if fmt.Sprint(known) != fmt.Sprint(unknown) {
 			t.Fatalf("verify-only %v: known user %v, unknown %v", verifyOnly, known, unknown)
 		}
+	}
+}
+
+func TestRecoveryCodes(t *testing.T) {
+	s, _, _ := limited(t, Limits{LockAfter: 10, Lockout: time.Minute, MaxFailures: 100})
+	ctx := context.Background()
+	codes, err := s.NewRecoveryCodes(ctx, realm, alice)
+	if err != nil || len(codes) != RecoveryCount {
+		t.Fatal(codes, err)
+	}
+	code, ok := NormalizeRecovery(strings.ToLower(codes[3]))
+	if !ok {
+		t.Fatalf("NormalizeRecovery(%q) failed", codes[3])
+	}
+	if err := s.UseRecoveryCode(ctx, sc, alice, code); err != nil {
+		t.Fatalf("first use: %v", err)
+	}
+	if err := s.UseRecoveryCode(ctx, sc, alice, code); !errors.Is(err, ErrWrongRecovery) {
+		t.Fatalf("second use: %v", err)
+	}
+	if n, _ := s.RecoveryCodesLeft(ctx, realm, alice); n != RecoveryCount-1 {
+		t.Fatalf("%d left", n)
+	}
+	if err := s.UseRecoveryCode(ctx, sc, "bob", codes[4]); !errors.Is(err, ErrWrongRecovery) {
+		t.Fatalf("another user's code: %v", err)
+	}
+	fresh, _ := s.NewRecoveryCodes(ctx, realm, alice)
+	if err := s.UseRecoveryCode(ctx, sc, alice, codes[5]); err == nil {
+		t.Fatal("an old code works after renewal")
+	}
+	if err := s.UseRecoveryCode(ctx, sc, alice, fresh[0]); err != nil {
+		t.Fatalf("a new code: %v", err)
 	}
 }

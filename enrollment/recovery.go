@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"strings"
@@ -115,7 +116,7 @@ func (s *Service) recoveryHashes(ctx context.Context, realm, user string) ([]str
 func (s *Service) recoveryHash(user, code string) string {
 	m := hmac.New(sha256.New, s.CodeKey)
 	m.Write([]byte("recovery\x00" + user + "\x00" + code))
-	return string(m.Sum(nil))
+	return hex.EncodeToString(m.Sum(nil))
 }
 
 // ResetUser is the admin's way back for a lost phone: every device and

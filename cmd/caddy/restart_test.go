@@ -277,3 +277,73 @@ http://localhost:%d {
 		t.Fatalf("the right code after a restart during a lockout: %d\n%s", st, body)
 	}
 }
+
+// TestAdminReset: a user who lost their phone is reset by the admin with
+// `caddy smsgate reset`; their live session ends and they enroll again.
+func TestAdminReset(t *testing.T) {
+	dir := t.TempDir()
+	port := freePort(t)
+	base := fmt.Sprintf("http://localhost:%d", port)
+	logFile := filepath.Join(dir, "caddy.log")
+	config := filepath.Join(dir, "Caddyfile")
+	storeDir := filepath.Join(dir, "store")
+	err := os.WriteFile(config, fmt.Appendf(nil, `{
+	admin off
+	log {
+		output file %s
+		format json
+	}
+}
+http://localhost:%d {
+	respond /health 200
+	basic_auth {
+		demo %s
+	}
+	smsgate {
+		store badger %s
+		provider log
+	}
+	respond "Hello, {http.auth.user.id}!"
+}
+`, logFile, port, demoHash, storeDir), 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := startCaddy(t, config, logFile, base)
+	b := newBrowser(t, base)
+	b.do("GET", "/.smsgate/login", nil)
+	_, _, page := b.do("GET", "/.smsgate/enroll", nil)
+	csrf := csrfField.FindStringSubmatch(page)[1]
+	b.do("POST", "/.smsgate/enroll", url.Values{"phone": {"+14155552671"}, "csrf": {csrf}})
+	b.do("POST", "/.smsgate/verify", url.Values{"code": {s.lastCode()}, "csrf": {csrf}})
+	if st, _, _ := b.do("GET", "/", nil); st != 200 {
+		t.Fatalf("signed in: %d", st)
+	}
+
+	// With Caddy running, the store is locked: a clear refusal.
+	out, err := runCaddy("smsgate", "reset", "--realm", "localhost", "--user", "demo", "--store", storeDir)
+	if err == nil || !strings.Contains(out, "stop it first") {
+		t.Fatalf("reset while Caddy runs: %v\n%s", err, out)
+	}
+	s.stop()
+	out, err = runCaddy("smsgate", "reset", "--realm", "localhost", "--user", "demo", "--store", storeDir)
+	if err != nil || !strings.Contains(out, `reset "demo" in realm "localhost": 1 phone(s)`) {
+		t.Fatalf("reset: %v\n%s", err, out)
+	}
+
+	startCaddy(t, config, logFile, base)
+	if st, loc, _ := b.do("GET", "/", nil); st != http.StatusFound || loc != "/.smsgate/login?rd=%2F" {
+		t.Fatalf("the session after a reset: %d %s", st, loc)
+	}
+	if st, loc, _ := b.do("GET", "/.smsgate/login", nil); st != http.StatusSeeOther || loc != "/.smsgate/enroll" {
+		t.Fatalf("after a reset the user enrolls again: %d %s", st, loc)
+	}
+}
+
+// runCaddy runs this test binary as `caddy args...`.
+func runCaddy(args ...string) (string, error) {
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), "SMSGATE_TEST_CADDY=1", "SMSGATE_TEST_CADDY_ARGS="+strings.Join(args, " "))
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
