@@ -156,4 +156,3 @@ func (g *Gate) notify(req *request, user, except, what string) {
 		g.audit("notice_sent", user, d.Phone, zap.String("notice", what))
 	}
 }
-

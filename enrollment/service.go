@@ -70,16 +70,16 @@ type Challenge struct {
 	User  string `json:"user"`
 	Phone string `json:"phone,omitempty"` // E.164; empty for a decoy
 	// Masked is the number as pages may show it, decoys included.
-	Masked  string    `json:"masked,omitempty"`
-	Purpose string    `json:"purpose"`
-	Channel string    `json:"channel"`
+	Masked  string `json:"masked,omitempty"`
+	Purpose string `json:"purpose"`
+	Channel string `json:"channel"`
 	// DeviceID is the enrolled device the code went to (Verify), or the
 	// new device's ID once added (Enroll, Add).
 	DeviceID string `json:"device,omitempty"`
 	// DeviceName names a device being added.
-	DeviceName string `json:"device_name,omitempty"`
-	Hash    []byte    `json:"hash,omitempty"`
-	Expires time.Time `json:"expires"`
+	DeviceName string    `json:"device_name,omitempty"`
+	Hash       []byte    `json:"hash,omitempty"`
+	Expires    time.Time `json:"expires"`
 	// ResendAt is the earliest time "send again" is allowed.
 	ResendAt time.Time `json:"resend_at"`
 	Resends  int       `json:"resends,omitempty"`
