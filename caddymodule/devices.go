@@ -17,8 +17,11 @@ const DefaultStepUp = 5 * time.Minute
 
 // deviceView is a device as pages show it.
 type deviceView struct {
-	ID, Name, Masked, LastUsed string
-	Default                    bool
+	ID       string `json:"id"`
+	Name     string `json:"name"`
+	Masked   string `json:"phone"`
+	LastUsed string `json:"last_used,omitempty"`
+	Default  bool   `json:"default"`
 }
 
 // deviceViews lists user's devices for a page, the default first.

@@ -128,6 +128,14 @@ func TestDevicesAndRecoveryCodes(t *testing.T) {
 	expect(t, r3.post("/.smsgate/verify", url.Values{"code": {recovery[1]}, "csrf": {rtok}}), http.StatusBadRequest, "")
 	expect(t, r3.post("/.smsgate/verify", url.Values{"code": {fresh[0][1]}, "csrf": {rtok}}), http.StatusSeeOther, "/")
 
+	// The same page as JSON, for scripts.
+	r3.accept = "application/json"
+	res = r3.get("/.smsgate/devices")
+	expectBody(t, res, `"step":"devices"`)
+	expectBody(t, res, `"phone":"+1•••••••671"`)
+	expectBody(t, res, `"recovery_left":9`)
+	r3.accept = "text/html"
+
 	// Stale sessions cannot change anything: step-up again.
 	caddymodule.Advance(10 * time.Minute)
 	dtok := r3.csrf("/.smsgate/devices")

@@ -117,6 +117,15 @@ func (g *Gate) pageNoFlow(req *request, status int, step string, d pageData) {
 		if d.Masked != "" {
 			out["phone"] = d.Masked
 		}
+		if len(d.Devices) > 0 {
+			out["devices"] = d.Devices
+		}
+		if step == "devices" {
+			out["recovery_left"] = d.RecoveryLeft
+		}
+		if d.Recovery != nil {
+			out["recovery_codes"] = d.Recovery
+		}
 		if step == "verify" {
 			out["code_pending"] = d.Pending
 			if d.ResendIn > 0 {
