@@ -12,6 +12,7 @@ import (
 
 	"github.com/smsgate/caddy-smsgate/caddymodule"
 	"github.com/smsgate/caddy-smsgate/internal/fakes"
+	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
 )
 
 // TestExamplesRun loads every Caddyfile in caddyfile-examples/ into a real
@@ -43,6 +44,9 @@ func TestExamplesRun(t *testing.T) {
 			cfg = strings.ReplaceAll(cfg, "{$SMSGATE_DATA:./smsgate-data}", "{DIR}")
 			cfg = strings.ReplaceAll(cfg, "./smsgate-data", "{DIR}")
 			cfg = strings.ReplaceAll(cfg, "localhost:8080", "localhost:9080")
+			if strings.HasPrefix(filepath.Base(f), "redis") {
+				t.Setenv("REDIS_ADDR", redistest.Server(t))
+			}
 			if strings.HasPrefix(filepath.Base(f), "forward-auth") {
 				s := startSiteWith(t, trusted, strings.ReplaceAll(cfg, ":8080", ":9080"))
 				signInThroughPortal(t, s, "grafana.sso.localhost", "/d/home")
@@ -56,7 +60,7 @@ func TestExamplesRun(t *testing.T) {
 			expect(t, res, http.StatusSeeOther, "/.smsgate/verify")
 			code := ""
 			switch name := filepath.Base(f); {
-			case strings.HasPrefix(name, "quickstart"):
+			case strings.HasPrefix(name, "quickstart"), strings.HasPrefix(name, "redis"):
 				code = s.lastCode()
 			case strings.HasPrefix(name, "twilio-verify"):
 				code = tw.VerifyCode("+14155552671")

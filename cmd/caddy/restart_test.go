@@ -155,6 +155,21 @@ func (b *browser) do(method, path string, form url.Values) (int, string, string)
 
 var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
+func (b *browser) cookieValue(site, name string) string {
+	u, _ := url.Parse(site + "/")
+	for _, c := range b.c.Jar.Cookies(u) {
+		if c.Name == name {
+			return c.Value
+		}
+	}
+	return ""
+}
+
+func (b *browser) setCookie(site, name, value string) {
+	u, _ := url.Parse(site + "/")
+	b.c.Jar.SetCookies(u, []*http.Cookie{{Name: name, Value: value, Path: "/"}})
+}
+
 func TestRestarts(t *testing.T) {
 	dir := t.TempDir()
 	port := freePort(t)

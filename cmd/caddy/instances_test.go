@@ -1,0 +1,118 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
+)
+
+// TestTwoInstancesShareRedis: two Caddy processes on one Redis behave as
+// one: a code sent through A is accepted by B, a session made on B is
+// valid on A, limits count across both, and a logout on B ends the
+// session on A within the 2 s bound.
+func TestTwoInstancesShareRedis(t *testing.T) {
+	addr := redistest.Server(t)
+	dir := t.TempDir()
+	type instance struct {
+		s    *server
+		base string
+	}
+	configFor := func(name string, port int) (string, string) {
+		logFile := filepath.Join(dir, name+".log")
+		config := filepath.Join(dir, name+".Caddyfile")
+		err := os.WriteFile(config, fmt.Appendf(nil, `{
+	admin off
+	log {
+		output file %s
+		format json
+	}
+}
+http://localhost:%d {
+	respond /health 200
+	smsgate {
+		identity none
+		user carol +14155552671
+		user dave +14155550100
+		user erin +14155550101
+		realm multi.localhost
+		limit ip 2 1h
+		store redis %s
+		provider log
+	}
+	respond "Hello, {http.auth.user.id}!"
+}
+`, logFile, port, addr), 0o600)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return config, logFile
+	}
+	// Both start together: they must agree on one signing key.
+	var a, b instance
+	var wg sync.WaitGroup
+	for _, in := range []struct {
+		name string
+		into *instance
+	}{{"a", &a}, {"b", &b}} {
+		port := freePort(t)
+		config, logFile := configFor(in.name, port)
+		base := fmt.Sprintf("http://localhost:%d", port)
+		wg.Go(func() { *in.into = instance{s: startCaddy(t, config, logFile, base), base: base} })
+	}
+	wg.Wait()
+
+	// A code sent through A is accepted by B (cookies ignore the port).
+	c := newBrowser(t, "")
+	_, _, page := c.do("GET", a.base+"/.smsgate/login", nil)
+	csrf := csrfField.FindStringSubmatch(page)[1]
+	if st, _, _ := c.do("POST", a.base+"/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {csrf}}); st != http.StatusSeeOther {
+		t.Fatalf("login on A: %d", st)
+	}
+	if st, loc, body := c.do("POST", b.base+"/.smsgate/verify", url.Values{"code": {a.s.lastCode()}, "csrf": {csrf}}); st != http.StatusSeeOther || loc != "/" {
+		t.Fatalf("the code from A, on B: %d %s\n%s", st, loc, body)
+	}
+	// The session made on B is valid on A.
+	if st, _, body := c.do("GET", a.base+"/", nil); st != 200 || body != "Hello, carol!" {
+		t.Fatalf("B's session on A: %d %q", st, body)
+	}
+
+	// Limits count across both: two sends from this IP, the third refused.
+	d := newBrowser(t, "")
+	_, _, page = d.do("GET", b.base+"/.smsgate/login", nil)
+	dcsrf := csrfField.FindStringSubmatch(page)[1]
+	if st, _, _ := d.do("POST", b.base+"/.smsgate/login", url.Values{"username": {"dave"}, "csrf": {dcsrf}}); st != http.StatusSeeOther {
+		t.Fatalf("second send: %d", st)
+	}
+	if st, _, _ := d.do("POST", a.base+"/.smsgate/login", url.Values{"username": {"erin"}, "csrf": {dcsrf}}); st != http.StatusTooManyRequests {
+		t.Fatalf("third send from one IP across two instances: %d, want 429", st)
+	}
+
+	// A logout on B ends the session on A, within the bound.
+	_, _, page = c.do("GET", b.base+"/.smsgate/logout", nil)
+	csrf = csrfField.FindStringSubmatch(page)[1]
+	stolen := c.cookieValue(a.base, "smsgate_session")
+	if st, _, _ := c.do("POST", b.base+"/.smsgate/logout", url.Values{"csrf": {csrf}}); st != http.StatusOK {
+		t.Fatalf("logout on B: %d", st)
+	}
+	thief := newBrowser(t, "")
+	thief.setCookie(a.base, "smsgate_session", stolen)
+	start := time.Now()
+	for {
+		st, _, _ := thief.do("GET", a.base+"/", nil)
+		if st == http.StatusFound {
+			break
+		}
+		if time.Since(start) > 5*time.Second {
+			t.Fatal("A still accepts the session 5 s after a logout on B")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Logf("the logout on B reached A after %s", time.Since(start).Round(10*time.Millisecond))
+}

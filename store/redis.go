@@ -1,0 +1,217 @@
+package store
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"github.com/redis/go-redis/v9"
+)
+
+func init() {
+	caddy.RegisterModule(Redis{})
+}
+
+// Redis is the shared store: several Caddy instances on one Redis see the
+// same devices, codes, limits, keys and revocations. Every operation is a
+// single atomic Redis command (or script), so limits hold across instances.
+type Redis struct {
+	// Addresses: one for a single server; several for a cluster; the
+	// Sentinels' when MasterName is set. Default: 127.0.0.1:6379.
+	Addresses []string `json:"addresses,omitempty"`
+	// Sentinel: the name of the master to ask the Sentinels for.
+	MasterName string `json:"master_name,omitempty"`
+	// Credentials (ACL user and password). Values may be `{env.X}`.
+	Username string `json:"username,omitempty"`
+	Password string `json:"password,omitempty"`
+	// Database number (single server or Sentinel only). Default: 0.
+	DB int `json:"db,omitempty"`
+	// Connect with TLS.
+	TLS bool `json:"tls,omitempty"`
+	// Prefix of every key, so that smsgate can share a Redis. Default: "smsgate:".
+	KeyPrefix string `json:"key_prefix,omitempty"`
+
+	client redis.UniversalClient
+}
+
+// CaddyModule returns the Caddy module information.
+func (Redis) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "smsgate.stores.redis",
+		New: func() caddy.Module { return new(Redis) },
+	}
+}
+
+// Provision connects (lazily: go-redis dials on first use) and pings, so
+// that a wrong address fails the config load, not the first sign-in.
+func (r *Redis) Provision(ctx caddy.Context) error {
+	repl := caddy.NewReplacer()
+	if len(r.Addresses) == 0 {
+		r.Addresses = []string{"127.0.0.1:6379"}
+	}
+	addrs := make([]string, len(r.Addresses))
+	for i, a := range r.Addresses {
+		addrs[i] = repl.ReplaceAll(a, "")
+	}
+	if r.KeyPrefix == "" {
+		r.KeyPrefix = "smsgate:"
+	}
+	opts := &redis.UniversalOptions{
+		Addrs:      addrs,
+		MasterName: r.MasterName,
+		Username:   repl.ReplaceAll(r.Username, ""),
+		Password:   repl.ReplaceAll(r.Password, ""),
+		DB:         r.DB,
+	}
+	if r.TLS {
+		opts.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+	}
+	r.client = redis.NewUniversalClient(opts)
+	pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := r.client.Ping(pingCtx).Err(); err != nil {
+		_ = r.client.Close()
+		return fmt.Errorf("redis store at %v: %v", addrs, err)
+	}
+	return nil
+}
+
+// Cleanup closes the connections.
+func (r *Redis) Cleanup() error {
+	if r.client == nil {
+		return nil
+	}
+	return r.client.Close()
+}
+
+// OpenRedis connects outside Caddy (tests, command-line tools).
+func OpenRedis(addr, prefix string) (Store, func() error, error) {
+	r := &Redis{Addresses: []string{addr}, KeyPrefix: prefix}
+	if err := r.Provision(caddy.Context{Context: context.Background()}); err != nil {
+		return nil, nil, err
+	}
+	return r, r.Cleanup, nil
+}
+
+func (r *Redis) key(k string) string { return r.KeyPrefix + k }
+
+// Get implements Store.
+func (r *Redis) Get(ctx context.Context, key string) ([]byte, error) {
+	v, err := r.client.Get(ctx, r.key(key)).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return nil, ErrNotFound
+	}
+	return v, err
+}
+
+// Put implements Store.
+func (r *Redis) Put(ctx context.Context, key string, value []byte, ttl time.Duration) error {
+	return r.client.Set(ctx, r.key(key), value, ttl).Err()
+}
+
+// PutIfAbsent implements Store (SET NX).
+func (r *Redis) PutIfAbsent(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
+	err := r.client.SetArgs(ctx, r.key(key), value, redis.SetArgs{Mode: "NX", TTL: ttl}).Err()
+	if errors.Is(err, redis.Nil) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// Take implements Store (GETDEL).
+func (r *Redis) Take(ctx context.Context, key string) ([]byte, error) {
+	v, err := r.client.GetDel(ctx, r.key(key)).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return nil, ErrNotFound
+	}
+	return v, err
+}
+
+// Delete implements Store.
+func (r *Redis) Delete(ctx context.Context, key string) error {
+	return r.client.Del(ctx, r.key(key)).Err()
+}
+
+// incr adds one and sets the expiry on a new counter, in one step.
+var incr = redis.NewScript(`
+local n = redis.call("INCR", KEYS[1])
+if n == 1 and tonumber(ARGV[1]) > 0 then redis.call("PEXPIRE", KEYS[1], ARGV[1]) end
+return n`)
+
+// Incr implements Store.
+func (r *Redis) Incr(ctx context.Context, key string, ttl time.Duration) (int64, error) {
+	return incr.Run(ctx, r.client, []string{r.key(key)}, ttl.Milliseconds()).Int64()
+}
+
+// Counter implements Store.
+func (r *Redis) Counter(ctx context.Context, key string) (int64, error) {
+	v, err := r.client.Get(ctx, r.key(key)).Result()
+	if errors.Is(err, redis.Nil) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	return strconv.ParseInt(v, 10, 64)
+}
+
+// UnmarshalCaddyfile sets up the store from Caddyfile tokens. Syntax:
+//
+//	store redis [<address...>] {
+//	    address     <host:port...>
+//	    master_name <name>
+//	    username    <user>
+//	    password    <password>
+//	    db          <number>
+//	    tls
+//	    key_prefix  <prefix>
+//	}
+func (r *Redis) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	d.Next() // module name
+	r.Addresses = append(r.Addresses, d.RemainingArgs()...)
+	for d.NextBlock(0) {
+		switch opt := d.Val(); opt {
+		case "address":
+			args := d.RemainingArgs()
+			if len(args) == 0 {
+				return d.ArgErr()
+			}
+			r.Addresses = append(r.Addresses, args...)
+		case "master_name", "username", "password", "key_prefix":
+			if !d.AllArgs(map[string]*string{"master_name": &r.MasterName, "username": &r.Username, "password": &r.Password, "key_prefix": &r.KeyPrefix}[opt]) {
+				return d.ArgErr()
+			}
+		case "db":
+			var v string
+			if !d.AllArgs(&v) {
+				return d.ArgErr()
+			}
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 {
+				return d.Errf("db: %q is not a database number", v)
+			}
+			r.DB = n
+		case "tls":
+			if d.NextArg() {
+				return d.ArgErr()
+			}
+			r.TLS = true
+		default:
+			return d.Errf("unrecognized redis store option '%s'", opt)
+		}
+	}
+	return nil
+}
+
+// Interface guards
+var (
+	_ Store                 = (*Redis)(nil)
+	_ caddy.Provisioner     = (*Redis)(nil)
+	_ caddy.CleanerUpper    = (*Redis)(nil)
+	_ caddyfile.Unmarshaler = (*Redis)(nil)
+)
