@@ -130,6 +130,11 @@ func (b *Badger) Counter(ctx context.Context, key string) (int64, error) {
 	return b.db.Counter(ctx, key)
 }
 
+// Scan implements Store.
+func (b *Badger) Scan(ctx context.Context, prefix string, fn func(string, []byte) error) error {
+	return b.db.Scan(ctx, prefix, fn)
+}
+
 // badgerDB is one open database, shared by every config that names its path.
 type badgerDB struct {
 	db   *badger.DB
@@ -288,6 +293,25 @@ func (b *badgerDB) Counter(ctx context.Context, key string) (int64, error) {
 		return 0, fmt.Errorf("counter %q holds %d bytes, not 8", key, len(v))
 	}
 	return int64(binary.BigEndian.Uint64(v)), nil
+}
+
+func (b *badgerDB) Scan(_ context.Context, prefix string, fn func(string, []byte) error) error {
+	return b.db.View(func(txn *badger.Txn) error {
+		opts := badger.DefaultIteratorOptions
+		opts.Prefix = []byte(prefix)
+		it := txn.NewIterator(opts)
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			v, err := it.Item().ValueCopy(nil)
+			if err != nil {
+				return err
+			}
+			if err := fn(string(it.Item().Key()), v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // update runs fn in a read-write transaction, retrying when a concurrent

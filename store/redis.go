@@ -160,6 +160,39 @@ func (r *Redis) Counter(ctx context.Context, key string) (int64, error) {
 	return strconv.ParseInt(v, 10, 64)
 }
 
+// Scan implements Store (SCAN MATCH, then GET of each key).
+func (r *Redis) Scan(ctx context.Context, prefix string, fn func(string, []byte) error) error {
+	pattern := r.key(escapeGlob(prefix)) + "*"
+	iter := r.client.Scan(ctx, 0, pattern, 200).Iterator()
+	for iter.Next(ctx) {
+		k := iter.Val()
+		v, err := r.client.Get(ctx, k).Bytes()
+		if errors.Is(err, redis.Nil) {
+			continue // expired meanwhile
+		}
+		if err != nil {
+			return err
+		}
+		if err := fn(k[len(r.KeyPrefix):], v); err != nil {
+			return err
+		}
+	}
+	return iter.Err()
+}
+
+// escapeGlob makes a key prefix literal in a SCAN pattern.
+func escapeGlob(s string) string {
+	var b []byte
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '*', '?', '[', ']', '\\':
+			b = append(b, '\\')
+		}
+		b = append(b, s[i])
+	}
+	return string(b)
+}
+
 // UnmarshalCaddyfile sets up the store from Caddyfile tokens. Syntax:
 //
 //	store redis [<address...>] {

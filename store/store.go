@@ -35,6 +35,9 @@ type Store interface {
 	Incr(ctx context.Context, key string, ttl time.Duration) (int64, error)
 	// Counter reads the counter at key without changing it; 0 if missing.
 	Counter(ctx context.Context, key string) (int64, error)
+	// Scan calls fn for every live key under prefix, in no set order (for
+	// the admin's tools: listings, export; never on a request's path).
+	Scan(ctx context.Context, prefix string, fn func(key string, value []byte) error) error
 }
 
 // Key joins parts into a store key. Parts are escaped so that a user name

@@ -146,6 +146,28 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		}
 	})
 
+	t.Run("Scan", func(t *testing.T) {
+		want := map[string]string{}
+		for i, name := range []string{"a", "b", "c*", "d?"} {
+			k := key(t, name)
+			want[k] = fmt.Sprint(i)
+			if err := s.Put(ctx, k, []byte(fmt.Sprint(i)), time.Hour); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.Put(ctx, store.Key("test", t.Name()+"x", "outside"), []byte("no"), 0); err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]string{}
+		err := s.Scan(ctx, key(t, ""), func(k string, v []byte) error {
+			got[k] = string(v)
+			return nil
+		})
+		if err != nil || fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("Scan = %v, %v; want %v", got, err, want)
+		}
+	})
+
 	t.Run("Expiry", func(t *testing.T) {
 		if testing.Short() {
 			t.Skip("waits for a real expiry")
