@@ -84,6 +84,8 @@ func (g *Gate) serveGate(w http.ResponseWriter, r *http.Request) error {
 		handle = g.logout
 	case "devices":
 		handle = g.devices
+	case "invite":
+		handle = g.invite
 	default:
 		g.fail(req, http.StatusNotFound, "not_found", "There is no such page.")
 		return nil

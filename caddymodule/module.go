@@ -379,6 +379,7 @@ func (g *Gate) Provision(ctx caddy.Context) error {
 		ResendCooldown: time.Duration(g.ResendCooldown),
 		Now:            g.now,
 	}
+	registerGate(g)
 	return nil
 }
 
@@ -480,6 +481,12 @@ func (g *Gate) secret(ctx context.Context) ([]byte, error) {
 	return key, nil
 }
 
+// Cleanup takes the gate off the admin API's list.
+func (g *Gate) Cleanup() error {
+	unregisterGate(g)
+	return nil
+}
+
 // secretValue resolves a configured secret (often `{env.X}`), which must
 // be at least 32 bytes.
 func secretValue(name, value string) ([]byte, error) {
@@ -556,5 +563,6 @@ func (g *Gate) Validate() error {
 var (
 	_ caddy.Provisioner           = (*Gate)(nil)
 	_ caddy.Validator             = (*Gate)(nil)
+	_ caddy.CleanerUpper          = (*Gate)(nil)
 	_ caddyhttp.MiddlewareHandler = (*Gate)(nil)
 )

@@ -49,6 +49,8 @@ type pageData struct {
 	// Recovery are new recovery codes, shown once; Next is where to go on.
 	Recovery []string
 	Next     string
+	// Token is an invite's, carried by its form.
+	Token string
 }
 
 // view is pageData plus what every page needs.
@@ -71,6 +73,7 @@ var titles = map[string]string{
 	"signed_out": "Signed out",
 	"devices":    "Your phones",
 	"recovery":   "Your recovery codes",
+	"invite":     "You are invited",
 	"message":    "Sign-in",
 }
 

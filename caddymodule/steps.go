@@ -92,6 +92,11 @@ func (g *Gate) deviceOf(ctx context.Context, realm, user string) (*enrollment.De
 // nextStep is where a user with a first factor goes: verify when a phone is
 // known, enroll when it is not (and enrollment is open), or a dead end.
 func (g *Gate) nextStep(req *request) string {
+	if req.flow.Invited {
+		if d, err := g.deviceOf(req.r.Context(), req.realm, req.user); err == nil && d == nil {
+			return "enroll"
+		}
+	}
 	if g.Identity == IdentityNone {
 		if req.user == "" {
 			return "login"
@@ -436,4 +441,34 @@ func (g *Gate) logout(req *request) {
 		return
 	}
 	g.pageNoFlow(req, http.StatusOK, "signed_out", pageData{})
+}
+
+// invite serves the link an admin minted for a new user: a GET shows a
+// button (link scanners that fetch the page do not burn the invite); the
+// POST consumes it and starts the enrollment of that user.
+func (g *Gate) invite(req *request) {
+	token := req.r.URL.Query().Get("token")
+	if req.r.Method == http.MethodPost {
+		token = req.form["token"]
+	}
+	user, err := g.codes.InviteUser(req.r.Context(), req.realm, token)
+	if err == nil && g.Identity != IdentityNone && user != req.user {
+		err = errors.New("this invite is for another account")
+	}
+	if err != nil {
+		g.fail(req, http.StatusBadRequest, "bad_invite", sentence(err))
+		return
+	}
+	if req.r.Method == http.MethodGet {
+		g.page(req, http.StatusOK, "invite", pageData{Token: token})
+		return
+	}
+	if _, err := g.codes.TakeInvite(req.r.Context(), req.realm, token); err != nil {
+		g.fail(req, http.StatusBadRequest, "bad_invite", sentence(err))
+		return
+	}
+	g.audit("invite_used", user, "")
+	req.user = user
+	req.flow.User, req.flow.Invited, req.flow.Challenge = user, true, ""
+	g.goTo(req, g.nextStep(req))
 }

@@ -43,6 +43,9 @@ type FlowClaims struct {
 	User string `json:"usr,omitempty"`
 	// Challenge is the ID of the code challenge that was sent, if any.
 	Challenge string `json:"ch,omitempty"`
+	// Invited says User came from an admin's invite: they may enroll a
+	// phone even where enrollment is closed.
+	Invited bool `json:"inv,omitempty"`
 }
 
 // Keys signs and verifies tokens of one kind: HS256 with one secret, or

@@ -337,12 +337,12 @@ http://localhost:%d {
 
 	// With Caddy running, the store is locked: a clear refusal.
 	out, err := runCaddy("smsgate", "reset", "--realm", "localhost", "--user", "demo", "--store", storeDir)
-	if err == nil || !strings.Contains(out, "stop it first") {
+	if err == nil || !strings.Contains(out, "is Caddy running") {
 		t.Fatalf("reset while Caddy runs: %v\n%s", err, out)
 	}
 	s.stop()
 	out, err = runCaddy("smsgate", "reset", "--realm", "localhost", "--user", "demo", "--store", storeDir)
-	if err != nil || !strings.Contains(out, `reset "demo" in realm "localhost": 1 phone(s)`) {
+	if err != nil || !strings.Contains(out, `"reset": "demo"`) {
 		t.Fatalf("reset: %v\n%s", err, out)
 	}
 

@@ -1,0 +1,159 @@
+package enrollment
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/smsgate/caddy-smsgate/store"
+)
+
+// The admin's operations: listing users, invites, export and import.
+
+// UserInfo is one user as the admin sees them.
+type UserInfo struct {
+	User         string   `json:"user"`
+	Devices      []Device `json:"devices"`
+	RecoveryLeft int      `json:"recovery_left"`
+}
+
+// Users lists the users with devices in realm.
+func (s *Service) Users(ctx context.Context, realm string) ([]UserInfo, error) {
+	prefix := store.Key("device", realm, "")
+	var users []UserInfo
+	err := s.Store.Scan(ctx, prefix, func(key string, _ []byte) error {
+		user, err := url.PathUnescape(strings.TrimPrefix(key, prefix))
+		if err != nil {
+			return nil
+		}
+		devices, err := s.Devices(ctx, realm, user)
+		if err != nil {
+			return err
+		}
+		left, _ := s.RecoveryCodesLeft(ctx, realm, user)
+		users = append(users, UserInfo{User: user, Devices: devices, RecoveryLeft: left})
+		return nil
+	})
+	return users, err
+}
+
+// ErrInvite answers an invite link that expired or was used.
+var ErrInvite = errors.New("this invite link has expired or was already used; ask for a new one")
+
+func inviteKey(realm, token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return store.Key("invite", realm, hex.EncodeToString(sum[:]))
+}
+
+// NewInvite mints a single-use enrollment token for user, valid for ttl.
+// Only its hash is stored.
+func (s *Service) NewInvite(ctx context.Context, realm, user string, ttl time.Duration) (string, error) {
+	token := RandomID() + RandomID()
+	raw, _ := json.Marshal(invite{User: user, Expires: s.Now().Add(ttl)})
+	return token, s.Store.Put(ctx, inviteKey(realm, token), raw, ttl)
+}
+
+// invite is the record behind an invite link.
+type invite struct {
+	User    string    `json:"user"`
+	Expires time.Time `json:"expires"`
+}
+
+func (s *Service) liveInvite(raw []byte) (string, error) {
+	var v invite
+	if json.Unmarshal(raw, &v) != nil || v.User == "" || !s.Now().Before(v.Expires) {
+		return "", ErrInvite
+	}
+	return v.User, nil
+}
+
+// InviteUser returns whom a live invite is for, without consuming it.
+func (s *Service) InviteUser(ctx context.Context, realm, token string) (string, error) {
+	if token == "" || len(token) > 128 {
+		return "", ErrInvite
+	}
+	raw, err := s.Store.Get(ctx, inviteKey(realm, token))
+	if errors.Is(err, store.ErrNotFound) {
+		return "", ErrInvite
+	}
+	if err != nil {
+		return "", err
+	}
+	return s.liveInvite(raw)
+}
+
+// TakeInvite consumes an invite and returns whom it is for.
+func (s *Service) TakeInvite(ctx context.Context, realm, token string) (string, error) {
+	if token == "" || len(token) > 128 {
+		return "", ErrInvite
+	}
+	raw, err := s.Store.Take(ctx, inviteKey(realm, token))
+	if errors.Is(err, store.ErrNotFound) {
+		return "", ErrInvite
+	}
+	if err != nil {
+		return "", err
+	}
+	return s.liveInvite(raw)
+}
+
+// Record is one stored record, in an export.
+type Record struct {
+	Key   string          `json:"key"`
+	Value json.RawMessage `json:"value"`
+}
+
+// lasting are the prefixes of the records that outlive a sign-in: an
+// export carries these, not codes, counters or lockouts.
+var lasting = []string{"device/", "recovery/", "owner/", "revoked-user/", "keys/"}
+
+// Export returns every lasting record (users, devices, recovery codes,
+// keys), for a backup or a move between stores.
+func (s *Service) Export(ctx context.Context) ([]Record, error) {
+	var out []Record
+	for _, prefix := range lasting {
+		err := s.Store.Scan(ctx, prefix, func(key string, value []byte) error {
+			v := value
+			if !json.Valid(v) {
+				v, _ = json.Marshal(value) // raw bytes (a signing secret) as base64
+				key = "b64:" + key
+			}
+			out = append(out, Record{Key: key, Value: v})
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// Import writes records from Export. Unknown kinds of record are refused.
+func (s *Service) Import(ctx context.Context, records []Record) error {
+	for _, r := range records {
+		key, value := r.Key, []byte(r.Value)
+		if k, ok := strings.CutPrefix(key, "b64:"); ok {
+			var raw []byte
+			if err := json.Unmarshal(value, &raw); err != nil {
+				return err
+			}
+			key, value = k, raw
+		}
+		known := false
+		for _, p := range lasting {
+			known = known || strings.HasPrefix(key, p)
+		}
+		if !known {
+			return errors.New("import: " + key + " is not a record smsgate exports")
+		}
+		if err := s.Store.Put(ctx, key, value, 0); err != nil {
+			return err
+		}
+	}
+	return nil
+}
