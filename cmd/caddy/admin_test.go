@@ -18,17 +18,8 @@ func TestAdminCLI(t *testing.T) {
 	port, adminPort := freePort(t), freePort(t)
 	base := fmt.Sprintf("http://localhost:%d", port)
 	adminAddr := fmt.Sprintf("localhost:%d", adminPort)
-	logFile := filepath.Join(dir, "caddy.log")
-	config := filepath.Join(dir, "Caddyfile")
 	storeDir := filepath.Join(dir, "store")
-	err := os.WriteFile(config, fmt.Appendf(nil, `{
-	admin %s
-	log {
-		output file %s
-		format json
-	}
-}
-http://localhost:%d {
+	config, logFile := caddyfile(t, dir, "caddy", "admin "+adminAddr, fmt.Sprintf(`http://localhost:%d {
 	respond /health 200
 	smsgate {
 		identity none
@@ -38,10 +29,7 @@ http://localhost:%d {
 	}
 	respond "hi"
 }
-`, adminAddr, logFile, port, storeDir), 0o600)
-	if err != nil {
-		t.Fatal(err)
-	}
+`, port, storeDir))
 	s := startCaddy(t, config, logFile, base)
 	cli := func(args ...string) string {
 		t.Helper()

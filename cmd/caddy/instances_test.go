@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -25,16 +23,7 @@ func TestTwoInstancesShareRedis(t *testing.T) {
 		base string
 	}
 	configFor := func(name string, port int) (string, string) {
-		logFile := filepath.Join(dir, name+".log")
-		config := filepath.Join(dir, name+".Caddyfile")
-		err := os.WriteFile(config, fmt.Appendf(nil, `{
-	admin off
-	log {
-		output file %s
-		format json
-	}
-}
-http://localhost:%d {
+		config, logFile := caddyfile(t, dir, name, "admin off", fmt.Sprintf(`http://localhost:%d {
 	respond /health 200
 	smsgate {
 		identity none
@@ -48,10 +37,7 @@ http://localhost:%d {
 	}
 	respond "Hello, {http.auth.user.id}!"
 }
-`, logFile, port, addr), 0o600)
-		if err != nil {
-			t.Fatal(err)
-		}
+`, port, addr))
 		return config, logFile
 	}
 	// Both start together: they must agree on one signing key.

@@ -36,20 +36,8 @@ func TestNginxAuthRequest(t *testing.T) {
 
 	// The portal.
 	portalPort, nginxPort := freePort(t), freePort(t)
-	logFile := filepath.Join(dir, "caddy.log")
-	config := filepath.Join(dir, "Caddyfile")
 	portal := fmt.Sprintf("http://auth.sso.localhost:%d", portalPort)
-	err = os.WriteFile(config, fmt.Appendf(nil, `{
-	admin off
-	servers {
-		trusted_proxies static 127.0.0.1/32
-	}
-	log {
-		output file %s
-		format json
-	}
-}
-http://:%d {
+	config, logFile := caddyfile(t, dir, "caddy", "admin off\n\tservers {\n\t\ttrusted_proxies static 127.0.0.1/32\n\t}", fmt.Sprintf(`http://:%d {
 	respond /health 200
 	smsgate {
 		identity none
@@ -63,10 +51,7 @@ http://:%d {
 	}
 	respond "portal"
 }
-`, logFile, portalPort, portal, filepath.Join(dir, "store")), 0o600)
-	if err != nil {
-		t.Fatal(err)
-	}
+`, portalPort, portal, filepath.Join(dir, "store")))
 	s := startCaddy(t, config, logFile, fmt.Sprintf("http://127.0.0.1:%d", portalPort))
 
 	// nginx, with the example's server block pointed at these ports.

@@ -153,6 +153,23 @@ func (b *browser) do(method, path string, form url.Values) (int, string, string)
 	return res.StatusCode, res.Header.Get("Location"), string(body)
 }
 
+// caddyfile writes a Caddyfile for one test Caddy: globals (default
+// "admin off"), a JSON log in dir (for the codes), and the site. It
+// returns the file and the log's paths.
+func caddyfile(t *testing.T, dir, name, globals, site string) (string, string) {
+	t.Helper()
+	if globals == "" {
+		globals = "admin off"
+	}
+	logFile := filepath.Join(dir, name+".log")
+	config := filepath.Join(dir, name+".Caddyfile")
+	text := fmt.Sprintf("{\n\t%s\n\tlog {\n\t\toutput file %s\n\t\tformat json\n\t}\n}\n%s\n", globals, logFile, site)
+	if err := os.WriteFile(config, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return config, logFile
+}
+
 var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
 func (b *browser) cookieValue(site, name string) string {
@@ -174,16 +191,7 @@ func TestRestarts(t *testing.T) {
 	dir := t.TempDir()
 	port := freePort(t)
 	base := fmt.Sprintf("http://localhost:%d", port)
-	logFile := filepath.Join(dir, "caddy.log")
-	config := filepath.Join(dir, "Caddyfile")
-	err := os.WriteFile(config, fmt.Appendf(nil, `{
-	admin off
-	log {
-		output file %s
-		format json
-	}
-}
-http://localhost:%d {
+	config, logFile := caddyfile(t, dir, "caddy", "admin off", fmt.Sprintf(`http://localhost:%d {
 	respond /health 200
 	basic_auth {
 		demo %s
@@ -194,10 +202,7 @@ http://localhost:%d {
 	}
 	respond "Hello, {http.auth.user.id}!"
 }
-`, logFile, port, demoHash, filepath.Join(dir, "store")), 0o600)
-	if err != nil {
-		t.Fatal(err)
-	}
+`, port, demoHash, filepath.Join(dir, "store")))
 
 	// Send a code, then restart before typing it in.
 	s := startCaddy(t, config, logFile, base)
@@ -240,16 +245,7 @@ func TestLockoutSurvivesRestart(t *testing.T) {
 	dir := t.TempDir()
 	port := freePort(t)
 	base := fmt.Sprintf("http://localhost:%d", port)
-	logFile := filepath.Join(dir, "caddy.log")
-	config := filepath.Join(dir, "Caddyfile")
-	err := os.WriteFile(config, fmt.Appendf(nil, `{
-	admin off
-	log {
-		output file %s
-		format json
-	}
-}
-http://localhost:%d {
+	config, logFile := caddyfile(t, dir, "caddy", "admin off", fmt.Sprintf(`http://localhost:%d {
 	respond /health 200
 	smsgate {
 		identity none
@@ -261,10 +257,7 @@ http://localhost:%d {
 	}
 	respond "Hello, {http.auth.user.id}!"
 }
-`, logFile, port, filepath.Join(dir, "store")), 0o600)
-	if err != nil {
-		t.Fatal(err)
-	}
+`, port, filepath.Join(dir, "store")))
 	s := startCaddy(t, config, logFile, base)
 	b := newBrowser(t, base)
 	_, _, page := b.do("GET", "/.smsgate/login", nil)
@@ -299,17 +292,8 @@ func TestAdminReset(t *testing.T) {
 	dir := t.TempDir()
 	port := freePort(t)
 	base := fmt.Sprintf("http://localhost:%d", port)
-	logFile := filepath.Join(dir, "caddy.log")
-	config := filepath.Join(dir, "Caddyfile")
 	storeDir := filepath.Join(dir, "store")
-	err := os.WriteFile(config, fmt.Appendf(nil, `{
-	admin off
-	log {
-		output file %s
-		format json
-	}
-}
-http://localhost:%d {
+	config, logFile := caddyfile(t, dir, "caddy", "admin off", fmt.Sprintf(`http://localhost:%d {
 	respond /health 200
 	basic_auth {
 		demo %s
@@ -320,10 +304,7 @@ http://localhost:%d {
 	}
 	respond "Hello, {http.auth.user.id}!"
 }
-`, logFile, port, demoHash, storeDir), 0o600)
-	if err != nil {
-		t.Fatal(err)
-	}
+`, port, demoHash, storeDir))
 	s := startCaddy(t, config, logFile, base)
 	b := newBrowser(t, base)
 	b.do("GET", "/.smsgate/login", nil)
