@@ -214,7 +214,7 @@ func (s *Service) deliver(ctx context.Context, host string, c *Challenge, code s
 	m := providers.Message{To: c.Phone, Channel: c.Channel, Code: code, Host: host}
 	var err error
 	if s.Verifier != nil {
-		err = s.Verifier.StartVerification(ctx, m)
+		err = providers.Redact(s.Verifier.StartVerification(ctx, m), m.To)
 	} else {
 		site := s.Site
 		if site == "" {
@@ -397,7 +397,7 @@ func (s *Service) matches(ctx context.Context, c *Challenge, code string) (bool,
 	if errors.Is(err, providers.ErrNoVerification) {
 		return false, ErrExpired
 	}
-	return ok, err
+	return ok, providers.Redact(err, c.Phone)
 }
 
 // cmpErr returns err, or fallback when err is nil.

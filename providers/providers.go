@@ -7,8 +7,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"go.uber.org/zap"
+
+	"github.com/smsgate/caddy-smsgate/enrollment/phone"
 )
 
 // Channels a code can travel by.
@@ -106,7 +109,7 @@ func (c Chain) Send(ctx context.Context, m Message) error {
 			continue
 		}
 		tried++
-		err := s.Send(ctx, m)
+		err := Redact(s.Send(ctx, m), m.To)
 		if err == nil {
 			c.observe(s.Name, m.Channel, "delivered")
 			logger.Info("delivered", zap.String("provider", s.Name), zap.String("channel", m.Channel))
@@ -115,7 +118,7 @@ func (c Chain) Send(ctx context.Context, m Message) error {
 		var ue *UserError
 		if errors.As(err, &ue) {
 			c.observe(s.Name, m.Channel, "refused")
-			logger.Info("provider refused the number", zap.String("provider", s.Name), zap.Error(ue.Err))
+			logger.Info("provider refused the number", zap.String("provider", s.Name), zap.Error(Redact(ue.Err, m.To)))
 			return err
 		}
 		c.observe(s.Name, m.Channel, "failed")
@@ -146,3 +149,27 @@ type Verifier interface {
 // ErrNoVerification is returned by CheckVerification when the provider has
 // no pending code (it expired, was used, or was never sent).
 var ErrNoVerification = errors.New("no pending verification")
+
+// Redact masks the number to in err's text: gateways like to repeat the
+// number in their errors ("The 'To' number +1… is not valid"), and the
+// text goes to logs, which must never hold a full number. The error's
+// chain (UserError and all) is kept.
+func Redact(err error, to string) error {
+	if err == nil || to == "" {
+		return err
+	}
+	msg := err.Error()
+	masked := phone.Mask(to)
+	for _, form := range []string{to, strings.TrimPrefix(to, "+")} {
+		msg = strings.ReplaceAll(msg, form, masked)
+	}
+	return &redacted{msg: msg, err: err}
+}
+
+type redacted struct {
+	msg string
+	err error
+}
+
+func (r *redacted) Error() string { return r.msg }
+func (r *redacted) Unwrap() error { return r.err }

@@ -2,6 +2,7 @@ package providers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -9,6 +10,8 @@ import (
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/smsgate/caddy-smsgate/internal/fakes"
 )
@@ -142,8 +145,23 @@ func TestFailoverWithRealShapes(t *testing.T) {
 	// The number is at fault: the next provider is not bothered.
 	tf.Status = 0
 	err := chain.Send(context.Background(), Message{To: "+15005550001", Channel: SMS, Body: "x"})
-	if _, ok := err.(*UserError); !ok {
+	var ue *UserError
+	if !errors.As(err, &ue) {
 		t.Fatalf("invalid number: %v", err)
+	}
+	// Twilio's text names the number; what reaches the log must not, but
+	// Twilio's code must.
+	core, logs := observer.New(zap.InfoLevel)
+	chain.Logger = zap.New(core)
+	tf.Status = 0
+	_ = chain.Send(context.Background(), Message{To: "+15005550001", Channel: SMS, Body: "x"})
+	var all []string
+	for _, e := range logs.All() {
+		all = append(all, fmt.Sprint(e.ContextMap()))
+	}
+	text := strings.Join(all, "\n")
+	if strings.Contains(text, "5005550001") || !strings.Contains(text, "error 21211") || !strings.Contains(text, "+1•••••••001") {
+		t.Fatalf("the log:\n%s", text)
 	}
 	if len(hook.Requests()) != 1 {
 		t.Fatal("a user error failed over to the next provider")
