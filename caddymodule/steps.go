@@ -42,6 +42,9 @@ func (g *Gate) login(req *request) {
 		// An unknown user gets a decoy challenge: the same records, the same
 		// pages and answers, and no message.
 		user = name
+		if num, err := phone.Parse(name, g.DefaultRegion); err == nil {
+			user = "unknown " + phone.Mask(num) // a typed number never reaches the logs whole
+		}
 	}
 	g.discardChallenge(req)
 	c, err := g.codes.Start(req.r.Context(), req.scope, enrollment.Challenge{User: user, Phone: e164, Purpose: enrollment.Verify, Channel: g.Channels[0]})
