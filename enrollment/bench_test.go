@@ -6,18 +6,34 @@ import (
 	"time"
 
 	"github.com/smsgate/caddy-smsgate/store"
+	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
 )
 
-// BenchmarkChallenge is a code's round trip on a Badger store on disk:
-// Start (limits, cooldown, record, send to a no-op sender) then Check.
+// BenchmarkChallenge is a code's round trip on each store — Badger on
+// disk, and a real redis-server on loopback: Start (lockout, cooldown,
+// limits, record, send to a no-op sender) then Check.
 //
 //	go test ./enrollment -run '^$' -bench Challenge -benchmem
 func BenchmarkChallenge(b *testing.B) {
-	st, closeDB, err := store.OpenBadger(b.TempDir())
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer closeDB()
+	b.Run("badger", func(b *testing.B) {
+		st, closeDB, err := store.OpenBadger(b.TempDir())
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer closeDB()
+		benchChallenge(b, st)
+	})
+	b.Run("redis", func(b *testing.B) {
+		st, closeDB, err := store.OpenRedis(redistest.Server(b), "bench:")
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer closeDB()
+		benchChallenge(b, st)
+	})
+}
+
+func benchChallenge(b *testing.B, st store.Store) {
 	out := &outbox{}
 	tpl, _ := ParseTemplates("", "")
 	s := &Service{Store: st, Sender: out, CodeKey: []byte("0123456789abcdef0123456789abcdef"), CodeLength: 6,
