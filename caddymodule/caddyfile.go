@@ -43,6 +43,10 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //	    key_rotation     <duration>
 //	    assertion_header <name>
 //	    step_up          <duration>
+//	    logo             <url>
+//	    accent           <#rrggbb>
+//	    templates_dir    <folder>
+//	    messages_dir     <folder>
 //	    allow_remove_last
 //	    default_region   <country code>
 //	    channels         sms|voice...
@@ -73,7 +77,8 @@ func (g *Gate) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		switch opt {
 		case "realm", "identity", "enrollment", "signing_key", "path_prefix", "default_region",
 			"message_template", "voice_template", "site_name", "verify_only", "public_origin",
-			"cookie_domain", "portal_url", "signing_alg", "assertion_header":
+			"cookie_domain", "portal_url", "signing_alg", "assertion_header",
+			"logo", "accent", "templates_dir", "messages_dir":
 			var v string
 			if !d.AllArgs(&v) {
 				return d.ArgErr()
@@ -85,6 +90,7 @@ func (g *Gate) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				"verify_only": &g.VerifyOnlyKey, "public_origin": &g.PublicOrigin,
 				"cookie_domain": &g.CookieDomain, "portal_url": &g.PortalURL,
 				"signing_alg": &g.SigningAlg, "assertion_header": &g.AssertionHeader,
+				"logo": &g.Logo, "accent": &g.Accent, "templates_dir": &g.TemplatesDir, "messages_dir": &g.MessagesDir,
 			}[opt] = v
 		case "channels":
 			g.Channels = d.RemainingArgs()

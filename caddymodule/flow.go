@@ -59,6 +59,10 @@ func (g *Gate) serveGate(w http.ResponseWriter, r *http.Request) error {
 		g.keys.jwks(w)
 		return nil
 	}
+	if name, ok := strings.CutPrefix(r.URL.Path, g.PathPrefix+"assets/"); ok {
+		g.serveAsset(w, r, name)
+		return nil
+	}
 	req := &request{w: w, r: r, realm: g.realmOf(r), host: hostOf(r), json: acceptsJSON(r)}
 	req.scope = enrollment.Scope{Realm: req.realm, Host: req.host, IP: clientIP(r)}
 	prior, ok := g.priorIdentity(r)

@@ -6,6 +6,8 @@ package caddymodule
 
 import (
 	"context"
+	"html/template"
+	"regexp"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
@@ -155,6 +157,21 @@ type Gate struct {
 	// site's rule). Default: false.
 	AllowRemoveLast bool `json:"allow_remove_last,omitempty"`
 
+	// Branding: a logo (a path on this site, a data: URL, or an https URL)
+	// and an accent colour (#rrggbb) for the pages; the title is SiteName.
+	Logo   string `json:"logo,omitempty"`
+	Accent string `json:"accent,omitempty"`
+
+	// A folder of *.html files that redefine the built-in templates
+	// (caddymodule/templates/page.html: "page", "login", "enroll",
+	// "verify", …), for full control of the pages. Default: built-in.
+	TemplatesDir string `json:"templates_dir,omitempty"`
+
+	// A folder of <lang>.json message catalogues (English text →
+	// translation) adding or overriding the pages' languages. Built in:
+	// English and German.
+	MessagesDir string `json:"messages_dir,omitempty"`
+
 	// Where the gate's pages live. Default: `/.smsgate/`.
 	PathPrefix string `json:"path_prefix,omitempty"`
 
@@ -222,6 +239,10 @@ type Gate struct {
 	chain   providers.Chain
 	metrics *metrics
 	keys    *keyring // EdDSA only
+	pages     *template.Template
+	catalogue catalogue
+	csp       string
+	example   string // an example number for the phone field
 	// assertCache holds signed identity assertions (assertion_header).
 	assertCache *assertions
 	// revocations tracks the store's revocation counter.
@@ -310,6 +331,17 @@ func (g *Gate) Provision(ctx caddy.Context) error {
 	if err != nil {
 		return err
 	}
+	if g.pages, err = loadPages(g.TemplatesDir); err != nil {
+		return err
+	}
+	if g.catalogue, err = loadCatalogue(g.MessagesDir); err != nil {
+		return err
+	}
+	if g.Accent != "" && !accentColour.MatchString(g.Accent) {
+		return fmt.Errorf("accent must be a colour like #2563eb, not %q", g.Accent)
+	}
+	g.csp = g.contentSecurityPolicy()
+	g.example = phone.Example(append(g.AllowedRegions, g.DefaultRegion, "US")...)
 	policy := &phone.Policy{AllowedRegions: g.AllowedRegions, AllowPrefixes: g.AllowPrefixes, DenyPrefixes: g.DenyPrefixes, Types: g.NumberTypes}
 	if err := policy.Validate(); err != nil {
 		return err
@@ -486,6 +518,8 @@ func (g *Gate) Cleanup() error {
 	unregisterGate(g)
 	return nil
 }
+
+var accentColour = regexp.MustCompile(`^#[0-9a-fA-F]{3}([0-9a-fA-F]{3})?$`)
 
 // secretValue resolves a configured secret (often `{env.X}`), which must
 // be at least 32 bytes.

@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"embed"
 	"encoding/json"
+	"fmt"
 	"html/template"
 	"net/http"
+	"net/url"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -23,7 +26,28 @@ import (
 //go:embed templates/*.html
 var templateFS embed.FS
 
-var pages = template.Must(template.ParseFS(templateFS, "templates/*.html"))
+//go:embed assets/*
+var assetFS embed.FS
+
+// defaultPages are the built-in templates; templates_dir overrides them.
+var defaultPages = template.Must(template.ParseFS(templateFS, "templates/*.html"))
+
+// loadPages returns the built-in templates, with any in dir (*.html)
+// redefining them: an admin copies a {{define}} block and changes it.
+func loadPages(dir string) (*template.Template, error) {
+	if dir == "" {
+		return defaultPages, nil
+	}
+	t, err := defaultPages.Clone()
+	if err != nil {
+		return nil, err
+	}
+	files, err := filepath.Glob(filepath.Join(dir, "*.html"))
+	if err != nil || len(files) == 0 {
+		return nil, fmt.Errorf("templates_dir %s: no *.html files", dir)
+	}
+	return t.ParseFiles(files...)
+}
 
 // pageData is what a page shows.
 type pageData struct {
@@ -63,6 +87,13 @@ type view struct {
 	CodeLength int
 	// Call offers "call me instead", Calls says codes come by phone call.
 	Call, Calls bool
+	// Lang is the page's language; T translates a text into it.
+	Lang string
+	T    func(string) string
+	// SiteTitle and Logo brand the page.
+	SiteTitle, Logo string
+	// Example is an example number for the phone field, PhoneHint its hint.
+	Example, PhoneHint string
 }
 
 var titles = map[string]string{
@@ -138,18 +169,21 @@ func (g *Gate) pageNoFlow(req *request, status int, step string, d pageData) {
 		writeJSON(req.w, status, out)
 		return
 	}
+	lang := g.catalogue.language(req.r.Header.Get("Accept-Language"))
 	v := view{pageData: d, Step: step, Title: titles[step], Prefix: g.PathPrefix, CSRF: req.flow.CSRF, CodeLength: g.CodeLength,
-		Calls: g.Channels[0] == providers.Voice}
+		Calls: g.Channels[0] == providers.Voice, Lang: lang, T: g.catalogue.translator(lang),
+		SiteTitle: g.SiteName, Logo: g.Logo, Example: g.example, PhoneHint: "International format, starting with + and the country code."}
 	v.Call = !v.Calls && slices.Contains(g.Channels, providers.Voice)
 	var buf bytes.Buffer
-	if err := pages.ExecuteTemplate(&buf, "page", v); err != nil {
+	if err := g.pages.ExecuteTemplate(&buf, "page", v); err != nil {
 		g.logger.Error("rendering page", zap.String("step", step), zap.Error(err))
 		http.Error(req.w, "500 Internal Server Error", http.StatusInternalServerError)
 		return
 	}
 	h := req.w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("Content-Language", lang)
+	h.Set("Content-Security-Policy", g.csp)
 	req.w.WriteHeader(status)
 	_, _ = req.w.Write(buf.Bytes())
 }
@@ -216,4 +250,51 @@ func trimInput(s string) string {
 
 func retryAfter(d time.Duration) string {
 	return strconv.Itoa(int((d + time.Second - 1) / time.Second))
+}
+
+// contentSecurityPolicy allows the gate's own script and styles and
+// nothing inline; forms may post here and, after sign-in, lead on to the
+// hosts a sign-in may return to (browsers apply form-action to redirects).
+func (g *Gate) contentSecurityPolicy() string {
+	img := "'self' data:"
+	if u, err := url.Parse(g.Logo); err == nil && u.Scheme == "https" && u.Host != "" {
+		img += " https://" + u.Host
+	}
+	forms := "'self'"
+	for _, h := range g.RedirectHosts {
+		forms += " https://" + h + ":*"
+		if strings.HasSuffix(strings.TrimPrefix(h, "*."), "localhost") {
+			forms += " http://" + h + ":*"
+		}
+	}
+	if g.PortalURL != "" {
+		forms += " " + g.PortalURL
+	}
+	return "default-src 'none'; script-src 'self'; style-src 'self'; img-src " + img +
+		"; form-action " + forms + "; frame-ancestors 'none'; base-uri 'none'"
+}
+
+// serveAsset serves the pages' script and styles, and brand.css (the
+// configured accent colour), from the gate's own path.
+func (g *Gate) serveAsset(w http.ResponseWriter, r *http.Request, name string) {
+	w.Header().Set("Cache-Control", "public, max-age=3600")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	switch name {
+	case "brand.css":
+		w.Header().Set("Content-Type", "text/css; charset=utf-8")
+		if g.Accent != "" {
+			fmt.Fprintf(w, ":root { --accent: %s; }\n", g.Accent)
+		}
+		return
+	case "smsgate.css", "smsgate.js":
+		raw, _ := assetFS.ReadFile("assets/" + name)
+		ct := "text/css; charset=utf-8"
+		if strings.HasSuffix(name, ".js") {
+			ct = "text/javascript; charset=utf-8"
+		}
+		w.Header().Set("Content-Type", ct)
+		_, _ = w.Write(raw)
+		return
+	}
+	http.NotFound(w, r)
 }

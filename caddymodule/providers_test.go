@@ -68,7 +68,7 @@ func TestTwilioFlow(t *testing.T) {
 	if !strings.HasSuffix(call.Path, "/Calls.json") || call.Form["From"] != "+15005550006" {
 		t.Fatalf("Twilio got %s %v", call.Path, call.Form)
 	}
-	expectBody(t, c.get("/.smsgate/verify"), "We are calling &#43;1•••••••671 with a code")
+	expectBody(t, c.get("/.smsgate/verify"), "We are calling &#43;1•••••••671.")
 	callCode := fakes.CodeIn(call.Form["Twiml"])
 	if callCode == smsCode {
 		t.Skip("the two codes happen to be equal")

@@ -112,3 +112,14 @@ func Region(e164 string) string {
 	}
 	return "ZZ"
 }
+
+// Example returns an example mobile number, in international format, of
+// the first of regions that has one ("" when none does).
+func Example(regions ...string) string {
+	for _, r := range regions {
+		if num := phonenumbers.GetExampleNumberForType(strings.ToUpper(r), phonenumbers.MOBILE); num != nil {
+			return phonenumbers.Format(num, phonenumbers.INTERNATIONAL)
+		}
+	}
+	return ""
+}

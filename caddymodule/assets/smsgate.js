@@ -1,0 +1,60 @@
+// smsgate's pages work without this file; with it:
+// - "send again" counts down until it is allowed;
+// - WebOTP (navigator.credentials.get({otp})) fills in a code that arrives
+//   by SMS and submits it; so does pasting a whole code. Typing does not
+//   auto-submit, so that typing stays predictable.
+(function () {
+  "use strict";
+
+  // The countdown on "send again".
+  document.querySelectorAll("[data-resend-in]").forEach(function (button) {
+    var left = parseInt(button.getAttribute("data-resend-in"), 10);
+    var label = button.getAttribute("data-label") || button.textContent;
+    if (!(left > 0)) return;
+    button.disabled = true;
+    var tick = function () {
+      if (left <= 0) {
+        button.disabled = false;
+        button.textContent = label;
+        return;
+      }
+      button.textContent = label + " (" + left + " s)";
+      left--;
+      setTimeout(tick, 1000);
+    };
+    tick();
+  });
+
+  var input = document.querySelector("input[name=code]");
+  if (!input) return;
+  var length = parseInt(input.getAttribute("maxlength"), 10) || 6;
+  var submit = function () {
+    if (input.form.requestSubmit) input.form.requestSubmit();
+    else input.form.submit();
+  };
+
+  // A pasted whole code is submitted at once.
+  input.addEventListener("paste", function (event) {
+    var text = (event.clipboardData || window.clipboardData).getData("text") || "";
+    var digits = text.replace(/[\s-]/g, "");
+    if (new RegExp("^\\d{" + length + "}$").test(digits)) {
+      event.preventDefault();
+      input.value = digits;
+      submit();
+    }
+  });
+
+  // WebOTP: the browser reads the origin-bound line "@host #code".
+  if ("OTPCredential" in window && navigator.credentials && navigator.credentials.get) {
+    var abort = new AbortController();
+    input.form.addEventListener("submit", function () { abort.abort(); });
+    navigator.credentials.get({ otp: { transport: ["sms"] }, signal: abort.signal })
+      .then(function (otp) {
+        if (otp && otp.code) {
+          input.value = otp.code;
+          submit();
+        }
+      })
+      .catch(function () { /* no code, or the user typed it: nothing to do */ });
+  }
+})();
