@@ -337,6 +337,9 @@ func (g *Gate) Provision(ctx caddy.Context) error {
 	if g.catalogue, err = loadCatalogue(g.MessagesDir); err != nil {
 		return err
 	}
+	if g.Accent != "" && !strings.HasPrefix(g.Accent, "#") {
+		g.Accent = "#" + g.Accent // in a Caddyfile, # starts a comment: accept 2563eb too
+	}
 	if g.Accent != "" && !accentColour.MatchString(g.Accent) {
 		return fmt.Errorf("accent must be a colour like #2563eb, not %q", g.Accent)
 	}
