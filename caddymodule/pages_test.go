@@ -14,7 +14,12 @@ func TestLanguagesAndBranding(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "fr.json"), []byte(`{"Send code": "Envoyer le code", "Add your phone": "Ajoutez votre téléphone"}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	s := basicSite(t, "site_name \"Example Wiki\"\n\t\taccent 0a7d32\n\t\tlogo /logo.svg\n\t\tallowed_regions GB\n\t\tmessages_dir "+dir)
+	// An admin's template redefines the sign-out page, and only it.
+	tpl := t.TempDir()
+	if err := os.WriteFile(filepath.Join(tpl, "mine.html"), []byte(`{{define "signed_out"}}<p>Bye from Example Wiki.</p>{{end}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := basicSite(t, "site_name \"Example Wiki\"\n\t\taccent 0a7d32\n\t\tlogo /logo.svg\n\t\tallowed_regions GB\n\t\tmessages_dir "+dir+"\n\t\ttemplates_dir "+tpl)
 	c := newClient(t, "alice")
 	get := func(path, lang string) *response {
 		req, _ := http.NewRequest(http.MethodGet, base+path, nil)
@@ -61,4 +66,8 @@ func TestLanguagesAndBranding(t *testing.T) {
 	}
 	expect(t, c.get("/.smsgate/assets/../../etc/passwd"), http.StatusNotFound, "")
 	expect(t, c.get("/.smsgate/assets/other.js"), http.StatusNotFound, "")
+
+	out := c.get("/.smsgate/logout")
+	otok := csrfField.FindStringSubmatch(out.body)[1]
+	expectBody(t, c.post("/.smsgate/logout", url.Values{"csrf": {otok}}), "Bye from Example Wiki.")
 }
