@@ -6,12 +6,12 @@ package caddymodule
 
 import (
 	"context"
-	"html/template"
-	"regexp"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html/template"
+	"regexp"
 	"strings"
 	"time"
 
@@ -235,10 +235,10 @@ type Gate struct {
 	// Senders of codes, tried in order until one accepts.
 	ProvidersRaw []json.RawMessage `json:"providers,omitempty" caddy:"namespace=smsgate.providers inline_key=provider"`
 
-	store   store.Store
-	chain   providers.Chain
-	metrics *metrics
-	keys    *keyring // EdDSA only
+	store     store.Store
+	chain     providers.Chain
+	metrics   *metrics
+	keys      *keyring // EdDSA only
 	pages     *template.Template
 	catalogue catalogue
 	csp       string

@@ -34,7 +34,7 @@ func TestLanguagesAndBranding(t *testing.T) {
 		t.Fatalf("Content-Language %q", page.Header.Get("Content-Language"))
 	}
 	expectBody(t, get("/.smsgate/enroll", "fr;q=0.8, de;q=0.2"), "Ajoutez votre téléphone") // an admin's catalogue
-	expectBody(t, get("/.smsgate/enroll", "ja"), "Add your phone")                           // no Japanese: English
+	expectBody(t, get("/.smsgate/enroll", "ja"), "Add your phone")                          // no Japanese: English
 
 	// Messages with numbers are translated too.
 	tok := csrfField.FindStringSubmatch(page.body)[1]
