@@ -38,7 +38,8 @@ func loadPages(dir string) (*template.Template, error) {
 	if dir == "" {
 		return defaultPages, nil
 	}
-	t, err := defaultPages.Clone()
+	// A fresh parse: an html/template that has run cannot be cloned.
+	t, err := template.ParseFS(templateFS, "templates/*.html")
 	if err != nil {
 		return nil, err
 	}
