@@ -97,6 +97,21 @@ func (c *chrome) text(sel string) string {
 	return s
 }
 
+// waitText waits until the element's text contains want, through the
+// navigation that a click starts (nodes vanish meanwhile: not an error).
+func (c *chrome) waitText(sel, want string) {
+	c.t.Helper()
+	var last string
+	for start := time.Now(); time.Since(start) < 10*time.Second; time.Sleep(50 * time.Millisecond) {
+		if s, err := chromedp.Run(c.ctx, chromedp.Text(chromedp.CSS(sel))); err == nil {
+			if last = s; strings.Contains(s, want) {
+				return
+			}
+		}
+	}
+	c.t.Fatalf("%s never said %q; last: %q", sel, want, last)
+}
+
 // shoot saves screenshots of the page at phone and desktop sizes: in
 // docs/screenshots when SMSGATE_SCREENSHOTS is set, else in a temp folder.
 func (c *chrome) shoot(name string) {
@@ -167,11 +182,7 @@ Object.defineProperty(navigator, "credentials", {value: {get: function () { retu
 	b.do(chromedp.Navigate(base+"/.smsgate/verify"), chromedp.WaitVisible(chromedp.CSS(`ul.codes`)))
 	b.shoot("recovery-codes")
 	b.do(chromedp.Click(chromedp.CSS(`main a`)))
-	for start := time.Now(); !strings.Contains(b.text(`body`), "Hello, alice!"); time.Sleep(50 * time.Millisecond) {
-		if time.Since(start) > 10*time.Second {
-			t.Fatalf("the app never answered: %q", b.text(`body`))
-		}
-	}
+	b.waitText(`body`, "Hello, alice!")
 
 	// The devices page, then logout.
 	b.do(chromedp.Navigate(base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)))
