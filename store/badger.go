@@ -191,11 +191,23 @@ func (b *badgerDB) collectGarbage() {
 	}
 }
 
+// closeTimeout bounds Close: Badger retries forever when it cannot flush
+// (its folder was removed underneath it), and that must not hang Caddy's
+// shutdown or a config reload.
+const closeTimeout = 30 * time.Second
+
 // Destruct closes the database; the usage pool calls it after the last Cleanup.
 func (b *badgerDB) Destruct() error {
 	close(b.stop)
 	<-b.done
-	return b.db.Close()
+	closed := make(chan error, 1)
+	go func() { closed <- b.db.Close() }()
+	select {
+	case err := <-closed:
+		return err
+	case <-time.After(closeTimeout):
+		return fmt.Errorf("badger store did not close within %s (was its folder removed?)", closeTimeout)
+	}
 }
 
 func (b *badgerDB) Get(_ context.Context, key string) ([]byte, error) {

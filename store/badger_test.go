@@ -2,7 +2,10 @@ package store_test
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/smsgate/caddy-smsgate/store"
 	"github.com/smsgate/caddy-smsgate/store/storetest"
@@ -55,5 +58,31 @@ func TestKeyEscapesSeparators(t *testing.T) {
 	}
 	if got := store.Key("r", "x%2Fy"); got != "r/x%252Fy" {
 		t.Fatalf("Key escapes %% as %q", got)
+	}
+}
+
+// TestCloseDoesNotHangWithoutItsFolder: Badger retries a flush forever if
+// its folder is gone; closing must still return.
+func TestCloseDoesNotHangWithoutItsFolder(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for the close timeout")
+	}
+	dir := t.TempDir()
+	s, closeDB, err := store.OpenBadger(filepath.Join(dir, "db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Put(context.Background(), "k", []byte("v"), 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(filepath.Join(dir, "db")); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- closeDB() }()
+	select {
+	case <-done:
+	case <-time.After(2 * time.Minute):
+		t.Fatal("Close hung")
 	}
 }
