@@ -2,7 +2,9 @@ package caddymodule
 
 import (
 	"encoding/json"
+	"reflect"
 	"strconv"
+	"strings"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig"
@@ -15,8 +17,46 @@ import (
 
 func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
 	g := new(Gate)
-	err := g.UnmarshalCaddyfile(h.Dispenser)
-	return g, err
+	if err := g.UnmarshalCaddyfile(h.Dispenser); err != nil {
+		return nil, err
+	}
+	if g.Realm == "" {
+		name, ok := siteHost(h)
+		if !ok {
+			h.Reset()
+			h.Next()
+			return nil, h.Errf("smsgate: this site does not have exactly one host name, so the realm cannot come from it: set realm (e.g. realm example.com); a realm is never taken from a request's Host header")
+		}
+		g.Realm = name
+	}
+	return g, nil
+}
+
+// siteHost is the one host name of the site block the directive is in, if
+// it has exactly one (`example.com`, `http://localhost:8080`); none for
+// `:80`, `http://`, `*.example.com`, placeholders or several addresses.
+//
+// Caddy's Helper keeps the site's addresses in an unexported field; it is
+// read (never written) by reflection, and anything unexpected means "no
+// single name", which fails closed with "set realm".
+func siteHost(h httpcaddyfile.Helper) (string, bool) {
+	if h.IsNamedRoute() {
+		return "", false
+	}
+	keys := reflect.ValueOf(h).FieldByName("parentBlock").FieldByName("Keys")
+	if !keys.IsValid() || keys.Kind() != reflect.Slice || keys.Len() != 1 {
+		return "", false
+	}
+	text := keys.Index(0).FieldByName("Text")
+	if !text.IsValid() || text.Kind() != reflect.String {
+		return "", false
+	}
+	addr, err := httpcaddyfile.ParseAddress(text.String())
+	host := strings.ToLower(strings.TrimSuffix(addr.Host, "."))
+	if err != nil || host == "" || strings.ContainsAny(host, "*{}") {
+		return "", false
+	}
+	return host, true
 }
 
 // UnmarshalCaddyfile sets up the gate from Caddyfile tokens. Syntax:

@@ -49,8 +49,8 @@ func (g *Gate) deviceViews(req *request, user string) []deviceView {
 // removing and renewing need a code entered within step_up; adding needs a
 // code to the new number too, and the other phones are told.
 func (g *Gate) devices(req *request) {
-	cl := g.session(req.r, req.realm)
-	if cl == nil || (g.Identity != IdentityNone && cl.Subject != req.user) {
+	cl := g.session(req.r)
+	if cl == nil || !g.accepts(cl, req.user) {
 		req.flow.RD = g.PathPrefix + "devices"
 		g.goTo(req, "login")
 		return

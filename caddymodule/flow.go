@@ -31,7 +31,9 @@ type request struct {
 	w     http.ResponseWriter
 	r     *http.Request
 	realm string
-	host  string
+	// host is the site's name from the config (public_origin, else the
+	// realm), for messages: never the request's Host header.
+	host string
 	// scope is realm, host and client IP, for the enrollment service.
 	scope enrollment.Scope
 	// user is who is signing in: the first factor's identity, or the user
@@ -63,7 +65,7 @@ func (g *Gate) serveGate(w http.ResponseWriter, r *http.Request) error {
 		g.serveAsset(w, r, name)
 		return nil
 	}
-	req := &request{w: w, r: r, realm: g.realmOf(r), host: hostOf(r), json: acceptsJSON(r)}
+	req := &request{w: w, r: r, realm: g.Realm, host: g.host, json: acceptsJSON(r)}
 	req.scope = enrollment.Scope{Realm: req.realm, Host: req.host, IP: clientIP(r)}
 	prior, ok := g.priorIdentity(r)
 	if !ok {
@@ -247,6 +249,8 @@ func (g *Gate) sendFailed(req *request, err error, page string) {
 	case errors.As(err, &locked):
 		status = http.StatusTooManyRequests
 		req.w.Header().Set("Retry-After", retryAfter(locked.Wait))
+	case errors.Is(err, enrollment.ErrExpired), errors.Is(err, enrollment.ErrNoChallenge):
+		status = http.StatusBadRequest
 	case errors.As(err, new(*enrollment.RefusedError)):
 		status = http.StatusBadRequest
 		g.audit("number_refused", req.user, "", zap.String("reason", err.Error()))

@@ -35,7 +35,10 @@ func (g *Gate) authCheck(w http.ResponseWriter, r *http.Request) {
 		maxAge = d
 	}
 	original, method := g.originalRequest(r)
-	cl := g.session(r, g.realmOf(r))
+	cl := g.session(r)
+	if cl != nil && g.Identity == IdentityNone && !g.accepts(cl, "") {
+		cl = nil // a user this gate does not name
+	}
 	if cl != nil && g.Identity != IdentityNone {
 		// With a first factor configured, a session counts only for the
 		// identity it names — when the check can see that identity.

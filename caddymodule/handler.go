@@ -34,13 +34,12 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 	if strings.HasPrefix(r.URL.Path, g.PathPrefix) {
 		return g.serveGate(w, r)
 	}
-	realm := g.realmOf(r)
 	user, ok := g.priorIdentity(r)
 	if !ok {
 		g.noIdentity(w, r)
 		return nil
 	}
-	if cl := g.session(r, realm); cl != nil && (g.Identity == IdentityNone || cl.Subject == user) && g.fresh(cl, time.Duration(g.MaxAge)) {
+	if cl := g.session(r); cl != nil && g.accepts(cl, user) && g.fresh(cl, time.Duration(g.MaxAge)) {
 		g.admit(r, cl)
 		return next.ServeHTTP(w, r)
 	}
@@ -100,10 +99,26 @@ func (g *Gate) noIdentity(w http.ResponseWriter, r *http.Request) {
 	http.Error(w, "401 Unauthorized: sign in first", http.StatusUnauthorized)
 }
 
+// accepts reports whether a session's user may pass this gate: with a
+// first factor, only while the session names the same user; with identity
+// "none", any user of the realm, unless the gate names its users, and then
+// only those (two gates on one store must not open each other's routes).
+func (g *Gate) accepts(cl *session.Claims, prior string) bool {
+	if g.Identity != IdentityNone {
+		return cl.Subject == prior
+	}
+	if len(g.users) > 0 {
+		_, ok := g.users[cl.Subject]
+		return ok
+	}
+	return true
+}
+
 // session returns the verified claims of the request's session cookie for
-// realm, or nil. A verified token is cached, so a repeat visit costs a map
+// the gate's realm, or nil. A verified token is cached, so a repeat visit costs a map
 // lookup; a revoked one is never cached.
-func (g *Gate) session(r *http.Request, realm string) *session.Claims {
+func (g *Gate) session(r *http.Request) *session.Claims {
+	realm := g.Realm
 	token := cookieValue(r, SessionCookie)
 	if token == "" {
 		return nil
@@ -163,16 +178,10 @@ func clientIP(r *http.Request) string {
 
 func revokedKey(realm, sid string) string { return store.Key("revoked", realm, sid) }
 
-// realmOf is the configured realm, or the request's host without port.
-func (g *Gate) realmOf(r *http.Request) string {
-	if g.Realm != "" {
-		return g.Realm
-	}
-	return hostOf(r)
-}
-
-// hostOf is the request's host, lower case, without port.
-func hostOf(r *http.Request) string {
+// requestHost is the request's host, lower case, without port: only for
+// what the client's own answer looks like (a Secure cookie or not), never
+// for realms, messages or decisions about other users.
+func requestHost(r *http.Request) string {
 	host := r.Host
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h
@@ -230,7 +239,7 @@ func cookie(r *http.Request, name, value, path string, maxAge int) *http.Cookie 
 		Path:     path,
 		MaxAge:   maxAge,
 		HttpOnly: true,
-		Secure:   r.TLS != nil || !providers.IsLocalHost(hostOf(r)),
+		Secure:   r.TLS != nil || !providers.IsLocalHost(requestHost(r)),
 		SameSite: http.SameSiteLaxMode,
 	}
 }

@@ -202,10 +202,17 @@ func (g *Gate) assertion(cl *session.Claims) (string, error) {
 	if ok && now.Before(e.until) {
 		return e.token, nil
 	}
+	// Its own type and audience, so that it never passes as a session; it
+	// ends when the session does, so that reusing it cannot outlive it.
 	a := session.Claims{RegisteredClaims: cl.RegisteredClaims, AuthTime: cl.AuthTime, AMR: cl.AMR, SID: cl.SID}
+	a.Audience = jwt.ClaimStrings{session.AssertionAudience(g.Realm)}
 	a.IssuedAt = jwt.NewNumericDate(now)
-	a.ExpiresAt = jwt.NewNumericDate(now.Add(assertionLifetime))
-	tok, err := g.sessions.Sign(a)
+	until := now.Add(assertionLifetime)
+	if cl.ExpiresAt != nil && cl.ExpiresAt.Before(until) {
+		until = cl.ExpiresAt.Time
+	}
+	a.ExpiresAt = jwt.NewNumericDate(until)
+	tok, err := g.assertionKeys.Sign(a)
 	if err != nil {
 		return "", err
 	}
@@ -213,7 +220,11 @@ func (g *Gate) assertion(cl *session.Claims) (string, error) {
 	if len(g.assertCache.entries) >= 10000 {
 		clear(g.assertCache.entries)
 	}
-	g.assertCache.entries[cl.SID] = assertionEntry{token: tok, until: now.Add(assertionLifetime / 2)}
+	reuse := now.Add(assertionLifetime / 2)
+	if until.Before(reuse) {
+		reuse = until
+	}
+	g.assertCache.entries[cl.SID] = assertionEntry{token: tok, until: reuse}
 	g.assertCache.mu.Unlock()
 	return tok, nil
 }

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"net/url"
 	"regexp"
 	"strings"
 	"time"
@@ -66,8 +67,10 @@ const (
 // session cookie is removed from the request (it is a bearer token).
 type Gate struct {
 	// Namespaces users, devices and sessions (the token's `aud`), so that
-	// sites sharing one store do not share users. Default: the request's
-	// host, without port.
+	// sites sharing one store do not share users. Required in JSON; the
+	// Caddyfile sets it to the site's host name when the site has exactly
+	// one (never from a request's Host header). A site with several names,
+	// a wildcard or none (`:80`) must set it.
 	Realm string `json:"realm,omitempty"`
 
 	// Where the user's identity comes from: a placeholder set by a first
@@ -193,7 +196,8 @@ type Gate struct {
 	// for speech. Default: "Your {{.Site}} verification code is: {{.Digits}}."
 	VoiceTemplate string `json:"voice_template,omitempty"`
 
-	// The site's name in messages. Default: the request's host.
+	// The site's name in messages. Default: the host of public_origin,
+	// else the realm.
 	SiteName string `json:"site_name,omitempty"`
 
 	// Send limits by name — user, number, ip, country, voice,
@@ -250,12 +254,17 @@ type Gate struct {
 	verifier    providers.Verifier
 	codes       *enrollment.Service
 	sessions    *session.Keys
-	flows       *session.Keys
-	cache       *session.Cache
-	users       map[string]User // by name
-	phones      map[string]User // by E.164 number
-	logger      *zap.Logger
-	now         func() time.Time
+	// assertionKeys sign identity assertions: the session keys, another type.
+	assertionKeys *session.Keys
+	flows         *session.Keys
+	cache         *session.Cache
+	// host names the site in messages and the WebOTP line: public_origin's
+	// host, else the realm. Fixed at load, never taken from a request.
+	host   string
+	users  map[string]User // by name
+	phones map[string]User // by E.164 number
+	logger *zap.Logger
+	now    func() time.Time
 }
 
 // Limit is at most Count events per Window.
@@ -288,6 +297,17 @@ func (g *Gate) Provision(ctx caddy.Context) error {
 	g.logger = ctx.Logger()
 	g.now = func() time.Time { return now() }
 	g.setDefaults()
+	if g.Realm == "" {
+		return errors.New("realm is not set: set realm (in a Caddyfile, a site with a single host name sets it for you)")
+	}
+	g.host = g.Realm
+	if g.PublicOrigin != "" {
+		u, err := url.Parse(g.PublicOrigin)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Hostname() == "" || (u.Path != "" && u.Path != "/") {
+			return fmt.Errorf("public_origin must be a scheme and host such as https://app.example.com, not %q", g.PublicOrigin)
+		}
+		g.host = strings.ToLower(u.Hostname())
+	}
 
 	if g.StoreRaw == nil {
 		g.StoreRaw = json.RawMessage(`{"module":"badger"}`)
@@ -385,6 +405,7 @@ func (g *Gate) Provision(ctx caddy.Context) error {
 			return fmt.Errorf("loading session keys: %v", err)
 		}
 		g.sessions = session.NewEdDSAKeys(g.keys.signing, g.keys.verifying, g.now)
+		g.assertionKeys = g.sessions.WithType(session.TypeAssertion)
 	default:
 		return fmt.Errorf("signing_alg must be HS256 or EdDSA, not %q", g.SigningAlg)
 	}

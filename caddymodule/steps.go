@@ -196,7 +196,9 @@ func (g *Gate) verify(req *request) {
 		}
 		g.sendCode(req, providers.Voice, c)
 	case action == "resend":
-		if c == nil {
+		if c == nil || !g.now().Before(c.Expires) {
+			// Nothing to send again: an expired challenge is never
+			// revived; a fresh code goes where a new one would.
 			g.sendCode(req, g.Channels[0], nil)
 			return
 		}
@@ -301,6 +303,8 @@ func (g *Gate) checkCode(req *request, c *enrollment.Challenge) {
 			result = "too_many"
 		case errors.Is(err, enrollment.ErrExpired), errors.Is(err, enrollment.ErrNoChallenge):
 			result = "expired"
+		case errors.Is(err, enrollment.ErrEnrolled):
+			result = "already_enrolled"
 		case errors.As(err, &wrong):
 		default:
 			g.logger.Error("checking code", zap.Error(err))

@@ -128,6 +128,38 @@ func (s *Service) AddDevice(ctx context.Context, realm, user, e164, name string)
 	return d.ID, s.putDevices(ctx, realm, user, append(list, d))
 }
 
+// addFirstDevice records e164 as user's first phone, atomically: if the
+// user has a device already (another enrollment won), it returns
+// ErrEnrolled and changes nothing.
+func (s *Service) addFirstDevice(ctx context.Context, realm, user, e164 string) (string, error) {
+	if list, err := s.Devices(ctx, realm, user); err != nil || len(list) > 0 {
+		return "", cmpErr(err, ErrEnrolled)
+	}
+	if ok, err := s.claim(ctx, realm, user, e164); err != nil || !ok {
+		return "", cmpErr(err, ErrNoChallenge) // another user bound the number meanwhile
+	}
+	now := s.Now().UTC()
+	d := Device{ID: RandomID()[:8], Name: "Phone 1", Phone: e164, Enrolled: now, LastUsed: now}
+	if s.VerifyOnly() {
+		d.Phone, d.PhoneHMAC = "", s.PhoneHMAC(e164)
+	}
+	raw, err := json.Marshal([]Device{d})
+	if err != nil {
+		return "", err
+	}
+	wrote, err := s.Store.PutIfAbsent(ctx, deviceKey(realm, user), raw, 0)
+	if err != nil {
+		return "", err
+	}
+	if !wrote {
+		if d.PhoneHMAC != "" {
+			s.releaseClaim(ctx, realm, user, d.PhoneHMAC)
+		}
+		return "", ErrEnrolled
+	}
+	return d.ID, nil
+}
+
 // SetDevice makes e164 user's only phone (admin provisioning, tests).
 func (s *Service) SetDevice(ctx context.Context, realm, user, e164 string) error {
 	if err := s.putDevices(ctx, realm, user, nil); err != nil {

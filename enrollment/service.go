@@ -90,6 +90,9 @@ var (
 	ErrNoChallenge = errors.New("this code is no longer valid; request a new one")
 	ErrExpired     = errors.New("this code has expired; request a new one")
 	ErrTooMany     = errors.New("too many wrong codes; request a new one")
+	// ErrEnrolled ends an enrollment that another one beat: the account
+	// has a phone now, and adding another takes a signed-in step-up.
+	ErrEnrolled = errors.New("a phone is already enrolled for this account; sign in with it")
 )
 
 // WrongCodeError says a code did not match and how many tries are left.
@@ -277,6 +280,9 @@ func (s *Service) Resend(ctx context.Context, sc Scope, id string) (*Challenge, 
 	if err != nil {
 		return nil, err
 	}
+	if !s.Now().Before(c.Expires) {
+		return nil, ErrExpired // an expired challenge is over: never revived
+	}
 	if wait := c.ResendAt.Sub(s.Now()); wait > 0 {
 		return nil, &CooldownError{Wait: wait}
 	}
@@ -375,7 +381,14 @@ func (s *Service) Check(ctx context.Context, sc Scope, id, code string) (*Challe
 	}
 	s.clearFailures(ctx, sc, c.User)
 	switch c.Purpose {
-	case Enroll, Add:
+	case Enroll:
+		// A first enrollment completes only while the user still has no
+		// phone: a code started earlier (by someone who knew the password)
+		// must not add a silent second phone after the user enrolled theirs.
+		if c.DeviceID, err = s.addFirstDevice(ctx, realm, c.User, c.Phone); err != nil {
+			return nil, err
+		}
+	case Add:
 		if ok, err := s.claim(ctx, realm, c.User, c.Phone); err != nil || !ok {
 			return nil, cmpErr(err, ErrNoChallenge) // another user bound it meanwhile
 		}

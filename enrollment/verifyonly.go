@@ -63,6 +63,13 @@ func (s *Service) claim(ctx context.Context, realm, user, e164 string) (bool, er
 	return err == nil && string(owner) == user, err
 }
 
+// releaseClaim unbinds a number hash from user, if user holds it.
+func (s *Service) releaseClaim(ctx context.Context, realm, user, hash string) {
+	if owner, err := s.Store.Get(ctx, ownerKey(realm, hash)); err == nil && string(owner) == user {
+		_ = s.Store.Delete(ctx, ownerKey(realm, hash))
+	}
+}
+
 // Owner returns the user a number is bound to in verify-only mode, or "".
 func (s *Service) Owner(ctx context.Context, realm, e164 string) (string, error) {
 	if !s.VerifyOnly() {

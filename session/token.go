@@ -57,6 +57,30 @@ type Keys struct {
 	// verify returns the key for a token's kid.
 	verify func(kid string) (any, error)
 	now    func() time.Time
+	// typ is the JWT header's `typ`, checked on every token: tokens of
+	// different kinds signed with the same key (a session and an identity
+	// assertion) are never taken for each other.
+	typ string
+}
+
+// Token types (the JWT header's `typ`).
+const (
+	// TypeSession marks sessions and flows: golang-jwt's default "JWT",
+	// so tokens issued before types were checked still verify.
+	TypeSession = "JWT"
+	// TypeAssertion marks the identity assertions handed to upstreams.
+	TypeAssertion = "smsgate-assertion+jwt"
+)
+
+// AssertionAudience is the `aud` of an identity assertion for realm: never
+// the realm itself, so that no session check accepts one.
+func AssertionAudience(realm string) string { return "assertion:" + realm }
+
+// WithType returns keys that sign and accept only tokens of type typ.
+func (k *Keys) WithType(typ string) *Keys {
+	c := *k
+	c.typ = typ
+	return &c
 }
 
 // Derive turns the server secret into the key for one purpose, so that
@@ -74,13 +98,14 @@ func NewKeys(key []byte, now func() time.Time) *Keys {
 		sign:   func() (any, string, error) { return key, "", nil },
 		verify: func(string) (any, error) { return key, nil },
 		now:    now,
+		typ:    TypeSession,
 	}
 }
 
 // NewEdDSAKeys returns EdDSA keys: sign gives the current private key
 // (ed25519.PrivateKey) and its kid, verify the public key of a kid.
 func NewEdDSAKeys(sign func() (any, string, error), verify func(kid string) (any, error), now func() time.Time) *Keys {
-	return &Keys{method: jwt.SigningMethodEdDSA, sign: sign, verify: verify, now: now}
+	return &Keys{method: jwt.SigningMethodEdDSA, sign: sign, verify: verify, now: now, typ: TypeSession}
 }
 
 // Sign returns the compact JWT of claims.
@@ -90,6 +115,7 @@ func (k *Keys) Sign(claims jwt.Claims) (string, error) {
 		return "", err
 	}
 	t := jwt.NewWithClaims(k.method, claims)
+	t.Header["typ"] = k.typ
 	if kid != "" {
 		t.Header["kid"] = kid
 	}
@@ -104,6 +130,9 @@ var ErrInvalid = errors.New("invalid token")
 // issuer, audience and times.
 func (k *Keys) Verify(token, audience string, claims jwt.Claims) error {
 	keyfunc := func(t *jwt.Token) (any, error) {
+		if typ, _ := t.Header["typ"].(string); typ != k.typ {
+			return nil, fmt.Errorf("a token of type %q, not %q", typ, k.typ)
+		}
 		kid, _ := t.Header["kid"].(string)
 		return k.verify(kid)
 	}

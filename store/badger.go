@@ -3,10 +3,12 @@ package store
 import (
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -123,6 +125,16 @@ func (b *Badger) Delete(ctx context.Context, key string) error { return b.db.Del
 // Incr implements Store.
 func (b *Badger) Incr(ctx context.Context, key string, ttl time.Duration) (int64, error) {
 	return b.db.Incr(ctx, key, ttl)
+}
+
+// Slide implements Store.
+func (b *Badger) Slide(ctx context.Context, key, id string, limit int, window time.Duration, now time.Time) (bool, time.Duration, error) {
+	return b.db.Slide(ctx, key, id, limit, window, now)
+}
+
+// Unslide implements Store.
+func (b *Badger) Unslide(ctx context.Context, key, id string) error {
+	return b.db.Unslide(ctx, key, id)
 }
 
 // Counter implements Store.
@@ -291,6 +303,80 @@ func (b *badgerDB) Incr(_ context.Context, key string, ttl time.Duration) (int64
 		return txn.SetEntry(e)
 	})
 	return n, err
+}
+
+// window is a sliding window's record: event IDs and their times (Unix
+// nanoseconds), oldest first.
+type window struct {
+	IDs   []string `json:"i"`
+	Times []int64  `json:"t"`
+}
+
+func (b *badgerDB) Slide(_ context.Context, key, id string, limit int, span time.Duration, now time.Time) (bool, time.Duration, error) {
+	var ok bool
+	var wait time.Duration
+	err := b.update(func(txn *badger.Txn) error {
+		w, err := readWindow(txn, key)
+		if err != nil {
+			return err
+		}
+		w.drop(now.Add(-span).UnixNano())
+		if len(w.IDs) >= limit {
+			ok, wait = false, time.Duration(w.Times[len(w.Times)-limit]+int64(span)-now.UnixNano())
+			return nil
+		}
+		ok = true
+		w.IDs, w.Times = append(w.IDs, id), append(w.Times, now.UnixNano())
+		raw, _ := json.Marshal(w)
+		return txn.SetEntry(entry(key, raw, span))
+	})
+	return ok, wait, err
+}
+
+func (b *badgerDB) Unslide(_ context.Context, key, id string) error {
+	return b.update(func(txn *badger.Txn) error {
+		w, err := readWindow(txn, key)
+		if err != nil {
+			return err
+		}
+		for i := range w.IDs {
+			if w.IDs[i] == id {
+				w.IDs, w.Times = slices.Delete(w.IDs, i, i+1), slices.Delete(w.Times, i, i+1)
+				raw, _ := json.Marshal(w)
+				e := entry(key, raw, 0)
+				if item, err := txn.Get([]byte(key)); err == nil {
+					e.ExpiresAt = item.ExpiresAt()
+				}
+				return txn.SetEntry(e)
+			}
+		}
+		return nil
+	})
+}
+
+func readWindow(txn *badger.Txn, key string) (window, error) {
+	var w window
+	item, err := txn.Get([]byte(key))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return w, nil
+	}
+	if err != nil {
+		return w, err
+	}
+	err = item.Value(func(v []byte) error { return json.Unmarshal(v, &w) })
+	if err != nil || len(w.IDs) != len(w.Times) {
+		return window{}, fmt.Errorf("window %q is unreadable", key)
+	}
+	return w, nil
+}
+
+// drop forgets the events at or before since.
+func (w *window) drop(since int64) {
+	i := 0
+	for i < len(w.Times) && w.Times[i] <= since {
+		i++
+	}
+	w.IDs, w.Times = w.IDs[i:], w.Times[i:]
 }
 
 func (b *badgerDB) Counter(ctx context.Context, key string) (int64, error) {

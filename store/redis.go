@@ -148,6 +148,37 @@ func (r *Redis) Incr(ctx context.Context, key string, ttl time.Duration) (int64,
 	return incr.Run(ctx, r.client, []string{r.key(key)}, ttl.Milliseconds()).Int64()
 }
 
+// slide is a sliding window as a sorted set (event ID scored by its time
+// in ms), trimmed, counted and added to in one atomic step. It returns
+// {1, 0} when recorded, {0, wait ms} when refused.
+var slide = redis.NewScript(`
+local now, span, limit = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+redis.call("ZREMRANGEBYSCORE", KEYS[1], "-inf", now - span)
+if redis.call("ZCARD", KEYS[1]) >= limit then
+	local oldest = redis.call("ZRANGE", KEYS[1], -limit, -limit, "WITHSCORES")
+	return {0, tonumber(oldest[2]) + span - now}
+end
+redis.call("ZADD", KEYS[1], now, ARGV[4])
+redis.call("PEXPIRE", KEYS[1], span)
+return {1, 0}`)
+
+// Slide implements Store.
+func (r *Redis) Slide(ctx context.Context, key, id string, limit int, window time.Duration, now time.Time) (bool, time.Duration, error) {
+	res, err := slide.Run(ctx, r.client, []string{r.key(key)}, now.UnixMilli(), window.Milliseconds(), limit, id).Int64Slice()
+	if err != nil {
+		return false, 0, err
+	}
+	if len(res) != 2 {
+		return false, 0, fmt.Errorf("redis store: unexpected answer %v to a sliding window", res)
+	}
+	return res[0] == 1, time.Duration(res[1]) * time.Millisecond, nil
+}
+
+// Unslide implements Store.
+func (r *Redis) Unslide(ctx context.Context, key, id string) error {
+	return r.client.ZRem(ctx, r.key(key), id).Err()
+}
+
 // Counter implements Store.
 func (r *Redis) Counter(ctx context.Context, key string) (int64, error) {
 	v, err := r.client.Get(ctx, r.key(key)).Result()

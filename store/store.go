@@ -33,6 +33,15 @@ type Store interface {
 	// counter starts at 1 and expires after ttl; later increments keep
 	// the original expiry, so a counter is a fixed window.
 	Incr(ctx context.Context, key string, ttl time.Duration) (int64, error)
+	// Slide records event id at now in the sliding window at key, if fewer
+	// than limit events were recorded there in the window before now. When
+	// it refuses, wait is how long until the oldest event leaves the
+	// window; a refused event is not recorded. Of concurrent callers, at
+	// most limit succeed in any window.
+	Slide(ctx context.Context, key, id string, limit int, window time.Duration, now time.Time) (ok bool, wait time.Duration, err error)
+	// Unslide removes event id from the window at key (a refund);
+	// removing a missing event is not an error.
+	Unslide(ctx context.Context, key, id string) error
 	// Counter reads the counter at key without changing it; 0 if missing.
 	Counter(ctx context.Context, key string) (int64, error)
 	// Scan calls fn for every live key under prefix, in no set order (for

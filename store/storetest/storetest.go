@@ -168,6 +168,70 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		}
 	})
 
+	t.Run("SlidingWindow", func(t *testing.T) {
+		k := key(t, "w")
+		start := time.Unix(1_800_000_000, 0) // the clock is the caller's
+		slide := func(id string, at time.Duration) (bool, time.Duration) {
+			t.Helper()
+			ok, wait, err := s.Slide(ctx, k, id, 3, time.Hour, start.Add(at))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ok, wait
+		}
+		// Three at the end of one clock hour, then none at the start of
+		// the next: a window slides, it does not reset on the hour.
+		for i, at := range []time.Duration{50 * time.Minute, 55 * time.Minute, 59 * time.Minute} {
+			if ok, _ := slide(fmt.Sprint("a", i), at); !ok {
+				t.Fatalf("event %d refused under the limit", i)
+			}
+		}
+		ok, wait := slide("b", 61*time.Minute)
+		if ok || wait != 49*time.Minute {
+			t.Fatalf("a fourth event 11 minutes later: ok=%v wait=%v; want refused, 49m until the first leaves", ok, wait)
+		}
+		// A refused event is not counted, and a refund frees its place.
+		if err := s.Unslide(ctx, k, "a1"); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Unslide(ctx, k, "never-there"); err != nil {
+			t.Fatal(err)
+		}
+		if ok, _ := slide("c", 62*time.Minute); !ok {
+			t.Fatal("refused after a refund")
+		}
+		if ok, _ := slide("d", 63*time.Minute); ok {
+			t.Fatal("allowed a fourth event in the window")
+		}
+		if ok, _ := slide("e", 110*time.Minute+time.Second); !ok {
+			t.Fatal("refused after the oldest event left the window")
+		}
+		// Concurrent callers: at most the limit win.
+		k2 := key(t, "w2")
+		var wins sync.WaitGroup
+		var mu sync.Mutex
+		won := 0
+		for i := range 20 {
+			wins.Add(1)
+			go func() {
+				defer wins.Done()
+				ok, _, err := s.Slide(ctx, k2, fmt.Sprint("id", i), 5, time.Hour, time.Now())
+				if err != nil {
+					t.Error(err)
+				}
+				if ok {
+					mu.Lock()
+					won++
+					mu.Unlock()
+				}
+			}()
+		}
+		wins.Wait()
+		if won != 5 {
+			t.Fatalf("%d of 20 concurrent events recorded under a limit of 5", won)
+		}
+	})
+
 	t.Run("Expiry", func(t *testing.T) {
 		if testing.Short() {
 			t.Skip("waits for a real expiry")
