@@ -42,6 +42,8 @@ type request struct {
 	// flow is the sign-in in progress (a fresh one if the cookie was missing).
 	flow *session.FlowClaims
 	json bool
+	// known is whom this browser signed in as before, or "".
+	known string
 	// form holds the submitted fields of a POST.
 	form map[string]string
 }
@@ -77,6 +79,8 @@ func (g *Gate) serveGate(w http.ResponseWriter, r *http.Request) error {
 	if g.Identity == IdentityNone {
 		req.user = req.flow.User
 	}
+	req.known = g.knownUser(r)
+	req.scope.Known = req.known != "" && req.known == req.user
 
 	var handle func(*request)
 	switch strings.TrimPrefix(r.URL.Path, g.PathPrefix) {
@@ -209,14 +213,20 @@ func (g *Gate) goTo(req *request, step string) {
 func (g *Gate) readFlow(r *http.Request, realm string) *session.FlowClaims {
 	if c, err := r.Cookie(FlowCookie); err == nil {
 		fl := new(session.FlowClaims)
-		if g.flows.Verify(c.Value, realm, fl) == nil {
+		token, err := g.sealer.Open(c.Value, realm)
+		if err == nil && g.flows.Verify(token, realm, fl) == nil {
+			if fl.ID == "" {
+				fl.ID = enrollment.RandomID()
+			}
 			return fl
 		}
 	}
-	return &session.FlowClaims{CSRF: enrollment.RandomID()}
+	return &session.FlowClaims{ID: enrollment.RandomID(), CSRF: enrollment.RandomID()}
 }
 
-// saveFlow signs the flow into its cookie, limited to the gate's pages.
+// saveFlow signs the flow and seals it into its cookie, limited to the
+// gate's pages. Sealed, because it names the user being signed in (and a
+// decoy's name would tell that the user does not exist).
 func (g *Gate) saveFlow(req *request) {
 	fl := req.flow
 	fl.RegisteredClaims = g.flows.NewClaims(req.realm, "", flowLifetime)
@@ -225,7 +235,36 @@ func (g *Gate) saveFlow(req *request) {
 		g.logger.Error("signing flow cookie", zap.Error(err))
 		return
 	}
-	setCookie(req.w, req.r, FlowCookie, token, g.PathPrefix, int(flowLifetime/time.Second))
+	setCookie(req.w, req.r, FlowCookie, g.sealer.Seal(token, req.realm), g.PathPrefix, int(flowLifetime/time.Second))
+}
+
+// knownLifetime is how long a browser stays known after a sign-in.
+const knownLifetime = 400 * 24 * time.Hour
+
+// knownUser is whom this browser signed in as before (its known-browser
+// cookie), or "".
+func (g *Gate) knownUser(r *http.Request) string {
+	c, err := r.Cookie(KnownCookie)
+	if err != nil {
+		return ""
+	}
+	var cl session.Claims
+	if g.known.Verify(c.Value, g.Realm, &cl) != nil {
+		return ""
+	}
+	return cl.Subject
+}
+
+// rememberBrowser marks this browser as user's: strangers who name the
+// user then cannot spend its send budgets or lock it out (OWASP's device
+// cookies). It lets nobody in by itself.
+func (g *Gate) rememberBrowser(req *request, user string) {
+	token, err := g.known.Sign(session.Claims{RegisteredClaims: g.known.NewClaims(req.realm, user, knownLifetime)})
+	if err != nil {
+		g.logger.Error("signing the known-browser cookie", zap.Error(err))
+		return
+	}
+	setCookie(req.w, req.r, KnownCookie, token, g.PathPrefix, int(knownLifetime/time.Second))
 }
 
 // sendFailed answers a code that was not sent: too early (429), or the

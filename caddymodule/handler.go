@@ -23,6 +23,8 @@ import (
 const (
 	SessionCookie = "smsgate_session"
 	FlowCookie    = "smsgate_flow"
+	// KnownCookie marks a browser that signed in before (see rememberBrowser).
+	KnownCookie = "smsgate_known"
 )
 
 // ServeHTTP lets authenticated requests through to next, serves the gate's
@@ -63,7 +65,7 @@ func (g *Gate) admit(r *http.Request, cl *session.Claims) {
 	repl.Set("smsgate.user", cl.Subject)
 	repl.Set("smsgate.auth_time", strconv.FormatInt(cl.AuthTime, 10))
 	repl.Set("smsgate.amr", strings.Join(cl.AMR, " "))
-	stripCookies(r, SessionCookie, FlowCookie)
+	stripCookies(r, SessionCookie, FlowCookie, KnownCookie)
 	if g.AssertionHeader != "" {
 		if a, err := g.assertion(cl); err == nil {
 			r.Header.Set(g.AssertionHeader, a)

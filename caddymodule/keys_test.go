@@ -38,8 +38,13 @@ func fetchJWKS(t *testing.T, c *client) map[string]ed25519.PublicKey {
 	return keys
 }
 
-// verifyWith checks tok as an upstream would, with the JWKS alone.
+// verifyWith checks a session token as an upstream would, with the JWKS alone.
 func verifyWith(keys map[string]ed25519.PublicKey, tok string) (jwt.MapClaims, error) {
+	return verifyAs(keys, tok, "localhost")
+}
+
+// verifyAs checks tok for audience aud.
+func verifyAs(keys map[string]ed25519.PublicKey, tok, aud string) (jwt.MapClaims, error) {
 	claims := jwt.MapClaims{}
 	_, err := jwt.ParseWithClaims(tok, claims, func(t *jwt.Token) (any, error) {
 		k, ok := keys[fmt.Sprint(t.Header["kid"])]
@@ -47,7 +52,7 @@ func verifyWith(keys map[string]ed25519.PublicKey, tok string) (jwt.MapClaims, e
 			return nil, fmt.Errorf("no key %v", t.Header["kid"])
 		}
 		return k, nil
-	}, jwt.WithValidMethods([]string{"EdDSA"}), jwt.WithAudience("localhost"))
+	}, jwt.WithValidMethods([]string{"EdDSA"}), jwt.WithAudience(aud))
 	return claims, err
 }
 
@@ -86,7 +91,7 @@ func TestEdDSASessionsJWKSAndRotation(t *testing.T) {
 	req.Header.Set("X-Smsgate-Assertion", "forged")
 	res := first.do(req)
 	assertion := strings.TrimPrefix(res.body, "assertion=")
-	cl, err := verifyWith(keys, assertion)
+	cl, err := verifyAs(keys, assertion, "assertion:localhost")
 	if err != nil || cl["sub"] != "carol" {
 		t.Fatalf("assertion %q: %v %v", assertion, cl, err)
 	}

@@ -257,6 +257,8 @@ type Gate struct {
 	// assertionKeys sign identity assertions: the session keys, another type.
 	assertionKeys *session.Keys
 	flows         *session.Keys
+	sealer        *session.Sealer // encrypts the flow cookie
+	known         *session.Keys   // known-browser cookies
 	cache         *session.Cache
 	// host names the site in messages and the WebOTP line: public_origin's
 	// host, else the realm. Fixed at load, never taken from a request.
@@ -413,6 +415,10 @@ func (g *Gate) Provision(ctx caddy.Context) error {
 		return errors.New("assertion_header needs signing_alg EdDSA, so that upstreams can verify it with public keys")
 	}
 	g.flows = session.NewKeys(session.Derive(secret, "flow"), g.now)
+	g.known = session.NewKeys(session.Derive(secret, "known browser"), g.now).WithType("smsgate-known+jwt")
+	if g.sealer, err = session.NewSealer(session.Derive(secret, "flow seal")); err != nil {
+		return err
+	}
 	g.cache = session.NewCache(10000)
 	g.revocations = new(revocationState)
 	g.assertCache = &assertions{entries: map[string]assertionEntry{}}

@@ -28,7 +28,7 @@ func (g *Gate) login(req *request) {
 		return
 	}
 	if req.r.Method == http.MethodGet {
-		req.flow.User, req.flow.Challenge = "", ""
+		req.flow.User, req.flow.Challenge, req.flow.LimitKey = "", "", ""
 		g.page(req, http.StatusOK, "login", pageData{})
 		return
 	}
@@ -38,16 +38,25 @@ func (g *Gate) login(req *request) {
 		return
 	}
 	user, e164 := g.lookup(req.r.Context(), req.realm, name)
+	// Cooldowns and per-user limits count what was typed, for a known user
+	// and a decoy alike, so that neither tells a name from a number of it.
+	typed := name
+	if num, err := phone.Parse(name, g.DefaultRegion); err == nil {
+		typed = num
+	}
 	if user == "" {
 		// An unknown user gets a decoy challenge: the same records, the same
 		// pages and answers, and no message.
 		user = name
-		if num, err := phone.Parse(name, g.DefaultRegion); err == nil {
-			user = "unknown " + phone.Mask(num) // a typed number never reaches the logs whole
+		if typed != name {
+			user = "unknown " + phone.Mask(typed) // a typed number never reaches the logs whole
 		}
 	}
+	req.scope.Known = req.known != "" && req.known == user
 	g.discardChallenge(req)
-	c, err := g.codes.Start(req.r.Context(), req.scope, enrollment.Challenge{User: user, Phone: e164, Purpose: enrollment.Verify, Channel: g.Channels[0]})
+	c, err := g.codes.Start(req.r.Context(), req.scope, enrollment.Challenge{User: user, Phone: e164, Purpose: enrollment.Verify,
+		Channel: g.Channels[0], LimitKey: "login " + typed})
+	req.flow.LimitKey = "login " + typed
 	if err != nil {
 		g.sendFailed(req, err, "login")
 		return
@@ -257,7 +266,7 @@ func (g *Gate) sendCode(req *request, channel string, c *enrollment.Challenge) {
 		}
 	}
 	nc, err := g.codes.Start(req.r.Context(), req.scope, enrollment.Challenge{User: req.user, Phone: e164, Masked: masked, Purpose: purpose, Channel: channel,
-		DeviceID: deviceID, DeviceName: deviceNameOf(c)})
+		DeviceID: deviceID, DeviceName: deviceNameOf(c), LimitKey: req.flow.LimitKey})
 	if err != nil {
 		g.sendFailed(req, err, "verify")
 		return
@@ -272,6 +281,8 @@ func (g *Gate) sendCode(req *request, channel string, c *enrollment.Challenge) {
 
 // checkCode checks a submitted code and, when it is right, starts a session.
 func (g *Gate) checkCode(req *request, c *enrollment.Challenge) {
+	// A recovery code always holds a letter, a phone code never does: the
+	// two are never confused, whatever code_length is.
 	if code, ok := enrollment.NormalizeRecovery(req.form["code"]); ok && req.user != "" {
 		g.useRecoveryCode(req, code)
 		return
@@ -353,6 +364,7 @@ func (g *Gate) signedIn(req *request, user string, amr []string, firstEnrollment
 		}
 	}
 	setCookie(req.w, req.r, FlowCookie, "", g.PathPrefix, -1)
+	g.rememberBrowser(req, user)
 	switch {
 	case req.json:
 		out := map[string]any{"status": "verified", "redirect": rd}
@@ -370,15 +382,21 @@ func (g *Gate) signedIn(req *request, user string, amr []string, firstEnrollment
 // useRecoveryCode signs the user in with a recovery code, burning it, and
 // tells their phones.
 func (g *Gate) useRecoveryCode(req *request, code string) {
-	err := g.codes.UseRecoveryCode(req.r.Context(), req.scope, req.user, code)
+	err := g.codes.UseRecoveryCode(req.r.Context(), req.scope, req.flow.ID, req.user, code)
 	if err != nil {
 		var locked *enrollment.LockedError
+		var limit *enrollment.LimitError
 		status := http.StatusBadRequest
 		switch {
 		case errors.As(err, &locked):
 			status = http.StatusTooManyRequests
 			req.w.Header().Set("Retry-After", retryAfter(locked.Wait))
 		case errors.Is(err, enrollment.ErrWrongRecovery):
+		case errors.Is(err, enrollment.ErrRecoveryTries):
+			status = http.StatusTooManyRequests
+		case errors.As(err, &limit):
+			status = http.StatusTooManyRequests
+			req.w.Header().Set("Retry-After", retryAfter(limit.Wait))
 		default:
 			g.logger.Error("checking a recovery code", zap.Error(err))
 			g.unavailable(req)

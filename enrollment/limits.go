@@ -67,6 +67,7 @@ var limitMessages = map[string]string{
 	"voice":           "too many calls were requested",
 	"global_enrolled": "this site has sent too many codes",
 	"global_new":      "this site has sent too many codes to new numbers",
+	"recovery":        "too many recovery codes were tried from your network",
 }
 
 func (e *LimitError) Error() string {
@@ -111,20 +112,32 @@ func IPKey(ip string) string {
 	return parsed.Mask(net.CIDRMask(64, 128)).String() + "/64"
 }
 
-// allowSend counts one send against every limit that applies, in order
-// from the narrowest (the sender's own IP) to the widest, and refuses at
-// the first one over.
-func (s *Service) allowSend(ctx context.Context, sc Scope, c *Challenge) error {
+// spent is one send recorded in a limit's sliding window, so that it can
+// be given back when the gateway, not the user, failed.
+type spent struct{ key, id string }
+
+// allowSend records one send in every limit that applies, in order from
+// the narrowest (the sender's own IP) to the widest, and refuses at the
+// first one that is full. Windows slide: no burst around the hour gets
+// twice the budget. It returns what it recorded in the per-user, number,
+// IP, country and voice windows (the global budget is never refunded).
+func (s *Service) allowSend(ctx context.Context, sc Scope, c *Challenge) ([]spent, error) {
 	type check struct {
 		name, key string
 		rate      Rate
 	}
+	// A browser that signed in before (a known browser) has budgets of its
+	// own, so that strangers naming the user cannot spend them.
+	who := sc.Realm + "/" + c.limitKey()
+	if sc.Known {
+		who += "/known"
+	}
 	checks := []check{
 		{"ip", IPKey(sc.IP), s.Limits.IP},
-		{"user", sc.Realm + "/" + c.User, s.Limits.User},
+		{"user", who, s.Limits.User},
 	}
 	if c.Channel == providers.Voice {
-		checks = append(checks, check{"voice", sc.Realm + "/" + c.User, s.Limits.Voice})
+		checks = append(checks, check{"voice", who, s.Limits.Voice})
 	}
 	budget, rate := "global_enrolled", s.Limits.GlobalEnrolled
 	if c.Purpose == Enroll {
@@ -132,29 +145,48 @@ func (s *Service) allowSend(ctx context.Context, sc Scope, c *Challenge) error {
 	}
 	number, country, all := s.numberID(c.Phone), phone.Region(c.Phone), "all"
 	if c.Phone == "" {
-		// A decoy does the same store work on throwaway counters, so that
-		// neither its answers nor its path tell it from a real send.
-		number, country, all = "decoy/"+RandomID(), "decoy/"+RandomID(), "decoy/"+RandomID()
+		// A decoy does the same store work, on the number it pretends to
+		// reach (the one typed, or one made from the name), so that its
+		// answers match a real send's; its country and budget are
+		// throwaway windows, as a decoy costs nothing.
+		number = "decoy/" + s.numberID("name "+c.limitKey())
+		country, all = "decoy/"+RandomID(), "decoy/"+RandomID()
+	}
+	if sc.Known {
+		number += "/known"
 	}
 	checks = append(checks,
 		check{"number", number, s.Limits.Number},
 		check{"country", country, s.Limits.Country},
 		check{budget, all, rate})
 	now := s.Now()
+	var recorded []spent
 	for _, ch := range checks {
 		if ch.rate.Count <= 0 || ch.rate.Window <= 0 {
 			continue
 		}
-		window := now.UnixNano() / int64(ch.rate.Window)
-		n, err := s.Store.Incr(ctx, store.Key("limit", ch.name, ch.key, fmt.Sprint(window)), ch.rate.Window)
-		if err != nil {
-			return err
+		key, id := store.Key("limit", ch.name, ch.key), RandomID()
+		ok, wait, err := s.Store.Slide(ctx, key, id, ch.rate.Count, ch.rate.Window, now)
+		if err == nil && !ok {
+			err = &LimitError{Limit: ch.name, Wait: wait}
 		}
-		if n > int64(ch.rate.Count) {
-			return &LimitError{Limit: ch.name, Wait: time.Unix(0, (window+1)*int64(ch.rate.Window)).Sub(now)}
+		if err != nil {
+			s.refund(ctx, recorded)
+			return nil, err
+		}
+		if ch.name != budget {
+			recorded = append(recorded, spent{key, id})
 		}
 	}
-	return nil
+	return recorded, nil
+}
+
+// refund gives back sends that did not happen: the gateway failed, or a
+// later limit refused.
+func (s *Service) refund(ctx context.Context, list []spent) {
+	for _, sp := range list {
+		_ = s.Store.Unslide(ctx, sp.key, sp.id)
+	}
 }
 
 // lock is a lockout record.
@@ -163,12 +195,28 @@ type lock struct {
 }
 
 func failKey(sc Scope, user string) string     { return store.Key("fails", sc.Realm, user, IPKey(sc.IP)) }
-func failUserKey(sc Scope, user string) string { return store.Key("fails", sc.Realm, user) }
+func failUserKey(sc Scope, user string) string { return sc.accountKey("fails", user) }
 func lockKey(sc Scope, user string) string     { return store.Key("lock", sc.Realm, user, IPKey(sc.IP)) }
-func lockUserKey(sc Scope, user string) string { return store.Key("lock", sc.Realm, user) }
+func lockUserKey(sc Scope, user string) string { return sc.accountKey("lock", user) }
+
+// accountKey names an account-wide record; a known browser's are its
+// own, apart from everyone else's (an IPKey is never "known-browser").
+func (sc Scope) accountKey(kind, user string) string {
+	if sc.Known {
+		return store.Key(kind, sc.Realm, user, "known-browser")
+	}
+	return store.Key(kind, sc.Realm, user)
+}
 
 // failureMemory is how long wrong codes are remembered without a success.
 const failureMemory = 24 * time.Hour
+
+// AccountLockout is how long MaxFailures consecutive wrong codes lock an
+// account everywhere. It is short because anyone who can name a user can
+// cause it (with identity "none", or behind a shared first factor):
+// guessing is bounded by the send limits (at most User.Count codes an
+// hour, MaxAttempts tries each), not by keeping the owner out.
+const AccountLockout = 15 * time.Minute
 
 // checkLock refuses a user locked out from this IP, or everywhere.
 func (s *Service) checkLock(ctx context.Context, sc Scope, user string) error {
@@ -192,20 +240,24 @@ func (s *Service) checkLock(ctx context.Context, sc Scope, user string) error {
 
 // recordFailure counts a wrong code and locks out when a limit is reached.
 // It returns the lockout it started, if any.
-func (s *Service) recordFailure(ctx context.Context, sc Scope, user string) (*LockedError, error) {
+// Only wrong phone codes count account-wide: wrong recovery codes lock out
+// just the (user, IP) pair, as their guessing has throttles of its own.
+func (s *Service) recordFailure(ctx context.Context, sc Scope, user string, accountWide bool) (*LockedError, error) {
 	pair, err := s.Store.Incr(ctx, failKey(sc, user), failureMemory)
 	if err != nil {
 		return nil, err
 	}
-	total, err := s.Store.Incr(ctx, failUserKey(sc, user), failureMemory)
-	if err != nil {
-		return nil, err
+	var total int64
+	if accountWide {
+		if total, err = s.Store.Incr(ctx, failUserKey(sc, user), failureMemory); err != nil {
+			return nil, err
+		}
 	}
 	var key string
 	var d time.Duration
 	switch {
-	case s.Limits.MaxFailures > 0 && total >= int64(s.Limits.MaxFailures):
-		key, d = lockUserKey(sc, user), failureMemory
+	case accountWide && s.Limits.MaxFailures > 0 && total >= int64(s.Limits.MaxFailures):
+		key, d = lockUserKey(sc, user), AccountLockout
 		_ = s.Store.Delete(ctx, failUserKey(sc, user)) // a new count after the lock
 	case s.Limits.LockAfter > 0 && pair%int64(s.Limits.LockAfter) == 0:
 		round := min(pair/int64(s.Limits.LockAfter)-1, 20)

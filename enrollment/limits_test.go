@@ -135,7 +135,7 @@ func TestLockoutGrowsAndIsPerUserAndIP(t *testing.T) {
 }
 
 func TestAccountCapIsNISTs(t *testing.T) {
-	s, _, _ := limited(t, Limits{LockAfter: 1000, Lockout: time.Minute, MaxFailures: 100})
+	s, _, clk := limited(t, Limits{LockAfter: 1000, Lockout: time.Minute, MaxFailures: 100})
 	ctx := context.Background()
 	var locked *LockedError
 	for i := 1; i <= 100; i++ {
@@ -148,12 +148,21 @@ func TestAccountCapIsNISTs(t *testing.T) {
 		if i < 100 && errors.As(err, &locked) {
 			t.Fatalf("locked after %d failures", i)
 		}
-		if i == 100 && (!errors.As(err, &locked) || locked.Wait != 24*time.Hour) {
-			t.Fatalf("failure 100: %v, want the account locked for a day", err)
+		if i == 100 && (!errors.As(err, &locked) || locked.Wait != AccountLockout) {
+			t.Fatalf("failure 100: %v, want the account locked for %s", err, AccountLockout)
 		}
 	}
 	if _, err := s.Start(ctx, Scope{Realm: realm, Host: host, IP: "203.0.113.9"}, Challenge{User: alice, Phone: num, Purpose: Verify}); !errors.As(err, &locked) {
 		t.Fatalf("after 100 failures, from a new IP: %v", err)
+	}
+	// Whoever caused it, the lock cannot keep the user out for long, and
+	// never their own known browser.
+	if _, err := s.Start(ctx, Scope{Realm: realm, Host: host, IP: "203.0.113.9", Known: true}, Challenge{User: alice, Phone: num, Purpose: Verify}); err != nil {
+		t.Fatalf("a known browser during a lockout strangers caused: %v", err)
+	}
+	clk.advance(AccountLockout + time.Second)
+	if _, err := s.Start(ctx, Scope{Realm: realm, Host: host, IP: "203.0.113.10"}, Challenge{User: alice, Phone: num, Purpose: Verify}); err != nil {
+		t.Fatalf("%s after the lockout: %v", AccountLockout, err)
 	}
 }
 
@@ -246,23 +255,23 @@ func TestRecoveryCodes(t *testing.T) {
 	if !ok {
 		t.Fatalf("NormalizeRecovery(%q) failed", codes[3])
 	}
-	if err := s.UseRecoveryCode(ctx, sc, alice, code); err != nil {
+	if err := s.UseRecoveryCode(ctx, sc, "flow1", alice, code); err != nil {
 		t.Fatalf("first use: %v", err)
 	}
-	if err := s.UseRecoveryCode(ctx, sc, alice, code); !errors.Is(err, ErrWrongRecovery) {
+	if err := s.UseRecoveryCode(ctx, sc, "flow1", alice, code); !errors.Is(err, ErrWrongRecovery) {
 		t.Fatalf("second use: %v", err)
 	}
 	if n, _ := s.RecoveryCodesLeft(ctx, realm, alice); n != RecoveryCount-1 {
 		t.Fatalf("%d left", n)
 	}
-	if err := s.UseRecoveryCode(ctx, sc, "bob", codes[4]); !errors.Is(err, ErrWrongRecovery) {
+	if err := s.UseRecoveryCode(ctx, sc, "flow2", "bob", codes[4]); !errors.Is(err, ErrWrongRecovery) {
 		t.Fatalf("another user's code: %v", err)
 	}
 	fresh, _ := s.NewRecoveryCodes(ctx, realm, alice)
-	if err := s.UseRecoveryCode(ctx, sc, alice, codes[5]); err == nil {
+	if err := s.UseRecoveryCode(ctx, sc, "flow1", alice, codes[5]); err == nil {
 		t.Fatal("an old code works after renewal")
 	}
-	if err := s.UseRecoveryCode(ctx, sc, alice, fresh[0]); err != nil {
+	if err := s.UseRecoveryCode(ctx, sc, "flow1", alice, fresh[0]); err != nil {
 		t.Fatalf("a new code: %v", err)
 	}
 }

@@ -35,9 +35,14 @@ func (s *Service) NewRecoveryCodes(ctx context.Context, realm, user string) ([]s
 	hashes := make([]string, RecoveryCount)
 	for i := range codes {
 		b := make([]byte, 10)
-		_, _ = rand.Read(b)
-		for j := range b {
-			b[j] = recoveryAlphabet[int(b[j])%len(recoveryAlphabet)] // 256 is a multiple of 32: uniform
+		for {
+			_, _ = rand.Read(b)
+			for j := range b {
+				b[j] = recoveryAlphabet[int(b[j])%len(recoveryAlphabet)] // 256 is a multiple of 32: uniform
+			}
+			if strings.IndexFunc(string(b), isLetter) >= 0 {
+				break // never all digits, so never taken for a phone code
+			}
 		}
 		codes[i] = string(b[:5]) + "-" + string(b[5:])
 		hashes[i] = s.recoveryHash(user, codes[i])
@@ -56,18 +61,47 @@ func (s *Service) RecoveryCodesLeft(ctx context.Context, realm, user string) (in
 // returns it in canonical form.
 func NormalizeRecovery(input string) (string, bool) {
 	code := strings.ToUpper(strings.NewReplacer(" ", "", "-", "").Replace(input))
-	if len(code) != 10 || strings.Trim(code, recoveryAlphabet) != "" {
+	if len(code) != 10 || strings.Trim(code, recoveryAlphabet) != "" || strings.IndexFunc(code, isLetter) < 0 {
 		return "", false
 	}
 	return code[:5] + "-" + code[5:], true
 }
 
-// UseRecoveryCode burns one of user's recovery codes. Wrong ones count
-// toward the lockout like wrong phone codes; of two uses of one code, one
-// succeeds.
-func (s *Service) UseRecoveryCode(ctx context.Context, sc Scope, user, code string) error {
+// Recovery codes are guessed nowhere near as easily as phone codes (50
+// bits each), but a wrong one costs the guesser nothing, so their tries
+// have throttles of their own instead of counting toward the account
+// lockout (which anyone who can name the user could then set off).
+const (
+	// RecoveryTriesPerFlow bounds the recovery codes one sign-in may try.
+	RecoveryTriesPerFlow = 5
+	// RecoveryTriesPerIP bounds the recovery codes tried from one IP (IPv6:
+	// one /64) per RecoveryWindow.
+	RecoveryTriesPerIP = 10
+	RecoveryWindow     = time.Hour
+)
+
+// ErrRecoveryTries answers a sign-in that tried too many recovery codes.
+var ErrRecoveryTries = errors.New("too many wrong recovery codes; start the sign-in again")
+
+// UseRecoveryCode burns one of user's recovery codes. flow names the
+// sign-in in progress, which may try RecoveryTriesPerFlow codes. Wrong ones
+// count toward the lockout of this user at this IP; of two uses of one
+// code, one succeeds.
+func (s *Service) UseRecoveryCode(ctx context.Context, sc Scope, flow, user, code string) error {
 	if err := s.checkLock(ctx, sc, user); err != nil {
 		return err
+	}
+	flowKey := store.Key("recovery-tries", sc.Realm, flow)
+	if n, err := s.Store.Counter(ctx, flowKey); err != nil || n >= RecoveryTriesPerFlow {
+		return cmpErr(err, ErrRecoveryTries)
+	}
+	ipKey, try := store.Key("limit", "recovery", IPKey(sc.IP)), RandomID()
+	ok, wait, err := s.Store.Slide(ctx, ipKey, try, RecoveryTriesPerIP, RecoveryWindow, s.Now())
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return &LimitError{Limit: "recovery", Wait: wait}
 	}
 	raw, err := s.Store.Take(ctx, recoveryKey(sc.Realm, user)) // held while we look
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -92,14 +126,20 @@ func (s *Service) UseRecoveryCode(ctx context.Context, sc Scope, user, code stri
 		}
 	}
 	if found < 0 {
-		if locked, err := s.recordFailure(ctx, sc, user); err != nil || locked != nil {
+		if _, err := s.Store.Incr(ctx, flowKey, RecoveryWindow); err != nil {
+			return err
+		}
+		if locked, err := s.recordFailure(ctx, sc, user, false); err != nil || locked != nil {
 			return cmpErr(err, locked)
 		}
 		return ErrWrongRecovery
 	}
+	_ = s.Store.Unslide(ctx, ipKey, try) // a right code is no guess
 	s.clearFailures(ctx, sc, user)
 	return nil
 }
+
+func isLetter(r rune) bool { return r >= 'A' && r <= 'Z' }
 
 func (s *Service) recoveryHashes(ctx context.Context, realm, user string) ([]string, error) {
 	raw, err := s.Store.Get(ctx, recoveryKey(realm, user))

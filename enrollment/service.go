@@ -62,6 +62,11 @@ type Service struct {
 // came to (for messages), and the client's IP (for limits).
 type Scope struct {
 	Realm, Host, IP string
+	// Known says the request comes from a browser that signed in as this
+	// user before (a signed cookie): it has send budgets and an account
+	// lockout of its own, so that strangers who name the user cannot
+	// keep the user's own browser out.
+	Known bool
 }
 
 // Challenge is one code that was sent (or, for a decoy, pretended to be).
@@ -77,9 +82,13 @@ type Challenge struct {
 	// new device's ID once added (Enroll, Add).
 	DeviceID string `json:"device,omitempty"`
 	// DeviceName names a device being added.
-	DeviceName string    `json:"device_name,omitempty"`
-	Hash       []byte    `json:"hash,omitempty"`
-	Expires    time.Time `json:"expires"`
+	DeviceName string `json:"device_name,omitempty"`
+	// LimitKey, if set, stands for User in cooldowns and per-user send
+	// limits: at the login page it is what was typed (a name or a
+	// number), so that a known user and a decoy wait alike.
+	LimitKey string    `json:"limit_key,omitempty"`
+	Hash     []byte    `json:"hash,omitempty"`
+	Expires  time.Time `json:"expires"`
 	// ResendAt is the earliest time "send again" is allowed.
 	ResendAt time.Time `json:"resend_at"`
 	Resends  int       `json:"resends,omitempty"`
@@ -174,7 +183,8 @@ func (s *Service) start(ctx context.Context, sc Scope, c *Challenge, resends int
 	if err := s.checkCooldown(ctx, sc.Realm, c); err != nil {
 		return nil, err
 	}
-	if err := s.allowSend(ctx, sc, c); err != nil {
+	spent, err := s.allowSend(ctx, sc, c)
+	if err != nil {
 		return nil, err
 	}
 	if c.Phone != "" {
@@ -206,6 +216,11 @@ func (s *Service) start(ctx context.Context, sc Scope, c *Challenge, resends int
 	if c.Phone != "" {
 		if err := s.deliver(ctx, sc.Host, c, code); err != nil {
 			_ = s.Store.Delete(ctx, challengeKey(sc.Realm, c.ID))
+			if !errors.As(err, new(*providers.UserError)) {
+				// The gateway failed, not the user: an outage must not
+				// spend their budget (the global budget still bounds cost).
+				s.refund(ctx, spent)
+			}
 			return nil, err
 		}
 	}
@@ -245,8 +260,16 @@ type cooldown struct {
 
 func cooldownKey(realm, user string) string { return store.Key("cooldown", realm, user) }
 
+// limitKey is who cooldowns and per-user limits count for.
+func (c *Challenge) limitKey() string {
+	if c.LimitKey != "" {
+		return c.LimitKey
+	}
+	return c.User
+}
+
 func (s *Service) checkCooldown(ctx context.Context, realm string, c *Challenge) error {
-	raw, err := s.Store.Get(ctx, cooldownKey(realm, c.User))
+	raw, err := s.Store.Get(ctx, cooldownKey(realm, c.limitKey()))
 	if errors.Is(err, store.ErrNotFound) {
 		return nil
 	}
@@ -270,7 +293,7 @@ func (s *Service) startCooldown(ctx context.Context, realm string, c *Challenge)
 	if err != nil {
 		return err
 	}
-	return s.Store.Put(ctx, cooldownKey(realm, c.User), raw, c.ResendAt.Sub(s.Now())+time.Second)
+	return s.Store.Put(ctx, cooldownKey(realm, c.limitKey()), raw, c.ResendAt.Sub(s.Now())+time.Second)
 }
 
 // Resend replaces challenge id with a new one for the same user and phone,
@@ -287,7 +310,7 @@ func (s *Service) Resend(ctx context.Context, sc Scope, id string) (*Challenge, 
 		return nil, &CooldownError{Wait: wait}
 	}
 	nc, err := s.start(ctx, sc, &Challenge{User: c.User, Phone: c.Phone, Masked: c.Masked, Purpose: c.Purpose, Channel: c.Channel,
-		DeviceID: c.DeviceID, DeviceName: c.DeviceName}, c.Resends+1)
+		DeviceID: c.DeviceID, DeviceName: c.DeviceName, LimitKey: c.LimitKey}, c.Resends+1)
 	if err != nil {
 		return nil, err // the old code still works
 	}
@@ -358,7 +381,7 @@ func (s *Service) Check(ctx context.Context, sc Scope, id, code string) (*Challe
 		}
 	}
 	if !ok {
-		locked, err := s.recordFailure(ctx, sc, c.User)
+		locked, err := s.recordFailure(ctx, sc, c.User, true)
 		if err != nil {
 			return nil, err
 		}

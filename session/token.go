@@ -35,6 +35,8 @@ type Claims struct {
 // live in a signed cookie so that the client cannot edit them.
 type FlowClaims struct {
 	jwt.RegisteredClaims
+	// ID names the sign-in, for its throttles in the store.
+	ID string `json:"id,omitempty"`
 	// CSRF is the token every POST form must echo.
 	CSRF string `json:"csrf"`
 	// RD is the checked target to return to after sign-in.
@@ -43,6 +45,9 @@ type FlowClaims struct {
 	User string `json:"usr,omitempty"`
 	// Challenge is the ID of the code challenge that was sent, if any.
 	Challenge string `json:"ch,omitempty"`
+	// LimitKey is what cooldowns and per-user limits count for this
+	// sign-in (what was typed at the login page), when not User.
+	LimitKey string `json:"lk,omitempty"`
 	// Invited says User came from an admin's invite: they may enroll a
 	// phone even where enrollment is closed.
 	Invited bool `json:"inv,omitempty"`

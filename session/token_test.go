@@ -135,3 +135,30 @@ func TestCache(t *testing.T) {
 		t.Fatal("removed token still served")
 	}
 }
+
+func TestSealer(t *testing.T) {
+	s, err := NewSealer(Derive([]byte("0123456789abcdef0123456789abcdef"), "flow-seal"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealed := s.Seal(`{"usr":"alice"}`, "example.com")
+	if strings.Contains(sealed, "alice") || strings.Contains(sealed, "eyJ") {
+		t.Fatalf("sealed value shows its content: %s", sealed)
+	}
+	if plain, err := s.Open(sealed, "example.com"); err != nil || plain != `{"usr":"alice"}` {
+		t.Fatalf("Open = %q, %v", plain, err)
+	}
+	if _, err := s.Open(sealed, "other.example"); err == nil {
+		t.Fatal("opened for another realm")
+	}
+	b := []byte(sealed)
+	b[len(b)/2] ^= 1
+	for _, bad := range []string{string(b), "", "x", sealed[:10]} {
+		if _, err := s.Open(bad, "example.com"); err == nil {
+			t.Fatalf("opened a tampered value %q", bad)
+		}
+	}
+	if s.Seal("x", "r") == s.Seal("x", "r") {
+		t.Fatal("sealing is deterministic")
+	}
+}
