@@ -50,6 +50,14 @@ func TestExamplesRun(t *testing.T) {
 			if strings.HasPrefix(filepath.Base(f), "forward-auth") {
 				s := startSiteWith(t, trusted, strings.ReplaceAll(cfg, ":8080", ":9080"))
 				signInThroughPortal(t, s, "grafana.sso.localhost", "/d/home")
+				// A check that reaches the portal with a wrong Host is
+				// refused by the catch-all site, never a default 200.
+				for _, host := range []string{"127.0.0.1", "unknown.example"} {
+					res := newClient(t, "").getURL(absolute(host, "/.smsgate/auth?mode=status"))
+					if res.StatusCode != http.StatusUnauthorized {
+						t.Fatalf("forward-auth check with Host %s: %d, want 401", host, res.StatusCode)
+					}
+				}
 				return
 			}
 			s := startSite(t, cfg)

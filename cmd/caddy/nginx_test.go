@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -19,16 +21,7 @@ import (
 // caddyfile-examples/nginx-auth-request.conf, in front of an app, asking a
 // real smsgate portal with auth_request.
 func TestNginxAuthRequest(t *testing.T) {
-	nginx, err := exec.LookPath("nginx")
-	if err != nil {
-		nginx, err = exec.LookPath("/usr/sbin/nginx") // not on every PATH
-	}
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("nginx is not installed; .ci/run installs it")
-		}
-		t.Skip("nginx is not installed (apt-get install nginx-light)")
-	}
+	nginx := nginxPath(t)
 	dir := t.TempDir()
 
 	// The app: it shows what reached it.
@@ -58,41 +51,7 @@ func TestNginxAuthRequest(t *testing.T) {
 	s := startCaddy(t, config, logFile, fmt.Sprintf("http://127.0.0.1:%d", portalPort))
 
 	// nginx, with the example's server block pointed at these ports.
-	example, err := os.ReadFile("../../caddyfile-examples/nginx-auth-request.conf")
-	if err != nil {
-		t.Fatal(err)
-	}
-	block := strings.NewReplacer(
-		"listen 443 ssl;", fmt.Sprintf("listen 127.0.0.1:%d;", nginxPort),
-		"server_name app3.example.com;", "server_name app.sso.localhost;",
-		"http://127.0.0.1:3000", app.URL,
-		"https://auth.example.com/", fmt.Sprintf("http://127.0.0.1:%d/", portalPort),
-	).Replace(string(example))
-	conf := filepath.Join(dir, "nginx.conf")
-	err = os.WriteFile(conf, fmt.Appendf(nil, `daemon off;
-pid %[1]s/nginx.pid;
-error_log %[1]s/error.log;
-events {}
-http {
-	access_log off;
-	client_body_temp_path %[1]s/body;
-	proxy_temp_path %[1]s/proxy;
-	fastcgi_temp_path %[1]s/fastcgi;
-	uwsgi_temp_path %[1]s/uwsgi;
-	scgi_temp_path %[1]s/scgi;
-%[2]s
-}
-`, dir, block), 0o600)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(nginx, "-c", conf, "-e", filepath.Join(dir, "error.log"))
-	out, _ := os.Create(filepath.Join(dir, "nginx.out"))
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	startNginx(t, dir, nginx, nginxPort, portalPort, app.URL)
 
 	// A browser that finds every *.sso.localhost name on this machine.
 	b := newBrowser(t, "")
@@ -101,18 +60,6 @@ http {
 		return (&net.Dialer{}).DialContext(ctx, network, "127.0.0.1:"+port)
 	}}
 	appURL := fmt.Sprintf("http://app.sso.localhost:%d", nginxPort)
-	for i := 0; ; i++ {
-		conn, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", nginxPort))
-		if err == nil {
-			conn.Close()
-			break
-		}
-		if i == 50 {
-			log, _ := os.ReadFile(filepath.Join(dir, "nginx.out"))
-			t.Fatalf("nginx did not start: %v\n%s", err, log)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 	st, loc, _ := b.do("GET", appURL+"/reports?id=7&x=1", nil)
 	wantLogin := portal + "/.smsgate/login?rd=" + url.QueryEscape(appURL+"/reports?id=7&x=1")
 	if st != http.StatusFound || loc != wantLogin {
@@ -146,5 +93,139 @@ http {
 	res.Body.Close()
 	if res.StatusCode != http.StatusFound {
 		t.Fatalf("a forged Remote-User: %d", res.StatusCode)
+	}
+}
+
+// TestNginxFailsClosedOnAWrongHost: the example's auth request goes to an
+// IP without the portal's Host, so it never reaches the gate; Caddy
+// answers it with an empty 200 (it has no site for that host). nginx must
+// not take that for a yes: only a 2xx with the gate's Remote-User is one.
+func TestNginxFailsClosedOnAWrongHost(t *testing.T) {
+	nginx := nginxPath(t)
+	dir := t.TempDir()
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "app user=%s", r.Header.Get("Remote-User"))
+	}))
+	defer app.Close()
+	portalPort, nginxPort := freePort(t), freePort(t)
+	config, logFile := caddyfile(t, dir, "caddy", "admin off", fmt.Sprintf(`http://127.0.0.1:%[1]d {
+	respond /health 200
+}
+http://auth.sso.localhost:%[1]d {
+	smsgate {
+		identity none
+		user carol +14155552671
+		store badger %[2]s
+		provider log
+	}
+	respond "portal"
+}
+`, portalPort, filepath.Join(dir, "store")))
+	startCaddy(t, config, logFile, fmt.Sprintf("http://127.0.0.1:%d", portalPort))
+	// The check itself, as nginx sends it: Caddy's answer is an empty 200.
+	res, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/.smsgate/auth?mode=status", portalPort))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || res.Header.Get("Remote-User") != "" {
+		t.Fatalf("the misdirected check: %d %v; want the empty 200 this test is about", res.StatusCode, res.Header)
+	}
+	startNginx(t, dir, nginx, nginxPort, portalPort, app.URL)
+	for _, path := range []string{"/", "/admin", "/.smsgate/auth"} {
+		res, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d%s", nginxPort, path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusUnauthorized || strings.Contains(string(body), "app user") {
+			t.Fatalf("GET %s through nginx, the check misdirected: %d %q; want 401 and no app", path, res.StatusCode, body)
+		}
+	}
+}
+
+// nginxPath finds nginx, which CI installs.
+func nginxPath(t *testing.T) string {
+	nginx, err := exec.LookPath("nginx")
+	if err != nil {
+		nginx, err = exec.LookPath("/usr/sbin/nginx") // not on every PATH
+	}
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("nginx is not installed; .ci/run installs it")
+		}
+		t.Skip("nginx is not installed (apt-get install nginx-light)")
+	}
+	return nginx
+}
+
+// startNginx runs nginx with the example's server block, listening on
+// nginxPort, asking the portal on portalPort by IP (no Host header set)
+// and proxying to app. It stops nginx gracefully when the test ends, and
+// waits for it: a SIGKILLed master leaves its worker listening.
+func startNginx(t *testing.T, dir, nginx string, nginxPort, portalPort int, app string) {
+	t.Helper()
+	example, err := os.ReadFile("../../caddyfile-examples/nginx-auth-request.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	block := strings.NewReplacer(
+		"listen 443 ssl;", fmt.Sprintf("listen 127.0.0.1:%d;", nginxPort),
+		"server_name app3.example.com;", "server_name app.sso.localhost;",
+		"http://127.0.0.1:3000", app,
+		"https://auth.example.com/", fmt.Sprintf("http://127.0.0.1:%d/", portalPort),
+	).Replace(string(example))
+	conf := filepath.Join(dir, "nginx.conf")
+	err = os.WriteFile(conf, fmt.Appendf(nil, `daemon off;
+master_process on;
+worker_processes 1;
+pid %[1]s/nginx.pid;
+error_log %[1]s/error.log;
+events {}
+http {
+	access_log off;
+	root %[1]s/html;
+	client_body_temp_path %[1]s/body;
+	proxy_temp_path %[1]s/proxy;
+	fastcgi_temp_path %[1]s/fastcgi;
+	uwsgi_temp_path %[1]s/uwsgi;
+	scgi_temp_path %[1]s/scgi;
+%[2]s
+}
+`, dir, block), 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(nginx, "-c", conf, "-e", filepath.Join(dir, "error.log"))
+	out, _ := os.Create(filepath.Join(dir, "nginx.out"))
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		// SIGTERM: nginx's master stops its workers, then itself.
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+			t.Error("nginx did not stop within 10s of SIGTERM")
+		}
+	})
+	for i := 0; ; i++ {
+		conn, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", nginxPort))
+		if err == nil {
+			conn.Close()
+			return
+		}
+		if i == 50 {
+			log, _ := os.ReadFile(filepath.Join(dir, "nginx.out"))
+			t.Fatalf("nginx did not start: %v\n%s", err, log)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
