@@ -1,15 +1,19 @@
 package caddymodule
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
+	"go.uber.org/zap"
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/enrollment/phone"
@@ -43,20 +47,70 @@ func unregisterGate(g *Gate) {
 	}
 }
 
-// gateFor finds the gate that names realm, else the first one: its store
-// (usually the only one) is what the admin's requests work on.
-func gateFor(realm string) *Gate {
+// gateFor finds the running gate that serves realm (or the only realm,
+// when realm is empty): its store is what the admin's request works on.
+func gateFor(realm string) (*Gate, error) {
 	live.Lock()
-	defer live.Unlock()
-	for _, g := range live.gates {
-		if g.Realm == realm {
-			return g
+	gates := slices.Clone(live.gates)
+	live.Unlock()
+	return pickGate(gates, realm)
+}
+
+// pickGate chooses among gates the one serving realm, or the only realm
+// when realm is empty. An unknown realm, several realms with none named,
+// or one realm on gates with different stores is an error: an admin's
+// change must never land in another site's store.
+func pickGate(gates []*Gate, realm string) (*Gate, error) {
+	var realms []string
+	for _, g := range gates {
+		if !slices.Contains(realms, g.Realm) {
+			realms = append(realms, g.Realm)
 		}
 	}
-	if len(live.gates) > 0 {
-		return live.gates[0]
+	slices.Sort(realms)
+	realm = strings.ToLower(realm)
+	switch {
+	case len(gates) == 0:
+		return nil, errNoGate
+	case realm == "" && len(realms) > 1:
+		return nil, &adminError{http.StatusBadRequest, fmt.Errorf("several realms are served (%s): name one with realm", strings.Join(realms, ", "))}
+	case realm == "":
+		realm = realms[0]
+	case !slices.Contains(realms, realm):
+		return nil, &adminError{http.StatusNotFound, fmt.Errorf("no smsgate handler serves realm %s (realms: %s)", realm, strings.Join(realms, ", "))}
 	}
-	return nil
+	var found *Gate
+	for _, g := range gates {
+		if g.Realm != realm {
+			continue
+		}
+		if found != nil && !bytes.Equal(found.StoreRaw, g.StoreRaw) {
+			return nil, &adminError{http.StatusConflict, fmt.Errorf("realm %s is served by gates with different stores: the admin tools cannot tell which one you mean", realm)}
+		}
+		if found == nil {
+			found = g
+		}
+	}
+	return found, nil
+}
+
+// adminError is an admin request's failure with its HTTP status.
+type adminError struct {
+	status int
+	err    error
+}
+
+func (e *adminError) Error() string { return e.err.Error() }
+
+var errNoGate = &adminError{http.StatusNotFound, errors.New("no smsgate handler is configured")}
+
+// apiError turns an error into Caddy's admin API error.
+func apiError(err error, status int) error {
+	var ae *adminError
+	if errors.As(err, &ae) {
+		status = ae.status
+	}
+	return caddy.APIError{HTTPStatus: status, Err: err}
 }
 
 // AdminAPI serves smsgate's admin operations on Caddy's admin endpoint
@@ -69,8 +123,11 @@ func gateFor(realm string) *Gate {
 //	POST /smsgate/reset    {realm,user}       remove devices and recovery codes, end sessions
 //	POST /smsgate/revoke   {realm,user}       end sessions
 //	POST /smsgate/invites  {realm,user,ttl}   a single-use enrollment link
-//	GET  /smsgate/export                      lasting records as JSON
-//	POST /smsgate/import                      records from an export
+//	GET  /smsgate/export?realm=R[&with_keys=1]  lasting records as JSON (keys only if asked)
+//	POST /smsgate/import?realm=R              records from an export
+//
+// The realm may be left out only while Caddy serves one; an unknown or
+// ambiguous realm is an error, never another site's store.
 type AdminAPI struct{}
 
 // CaddyModule returns the Caddy module information.
@@ -98,25 +155,27 @@ type adminRequest struct {
 
 func (a AdminAPI) serve(w http.ResponseWriter, r *http.Request) error {
 	op := strings.TrimPrefix(r.URL.Path, "/smsgate/")
+	q := r.URL.Query()
 	if op == "export" || op == "users" && r.Method == http.MethodGet {
-		realm := r.URL.Query().Get("realm")
-		g := gateFor(realm)
-		if g == nil {
-			return caddy.APIError{HTTPStatus: http.StatusNotFound, Err: fmt.Errorf("no smsgate handler is running")}
+		realm := q.Get("realm")
+		if op == "users" && realm == "" {
+			return apiError(errors.New("realm is required"), http.StatusBadRequest)
+		}
+		g, err := gateFor(realm)
+		if err != nil {
+			return apiError(err, http.StatusNotFound)
 		}
 		if op == "export" {
-			records, err := g.codes.Export(r.Context())
+			records, err := g.codes.Export(r.Context(), q.Get("with_keys") == "1")
 			if err != nil {
-				return caddy.APIError{HTTPStatus: http.StatusInternalServerError, Err: err}
+				return apiError(err, http.StatusInternalServerError)
 			}
+			g.audit("admin_export", "", "", zap.Bool("with_keys", q.Get("with_keys") == "1"))
 			return writeAdmin(w, records)
 		}
-		if realm == "" {
-			return caddy.APIError{HTTPStatus: http.StatusBadRequest, Err: fmt.Errorf("realm is required")}
-		}
-		users, err := g.codes.Users(r.Context(), realm)
+		users, err := g.codes.Users(r.Context(), g.Realm)
 		if err != nil {
-			return caddy.APIError{HTTPStatus: http.StatusInternalServerError, Err: err}
+			return apiError(err, http.StatusInternalServerError)
 		}
 		for i := range users {
 			maskDevices(users[i].Devices)
@@ -124,37 +183,39 @@ func (a AdminAPI) serve(w http.ResponseWriter, r *http.Request) error {
 		return writeAdmin(w, users)
 	}
 	if r.Method != http.MethodPost {
-		return caddy.APIError{HTTPStatus: http.StatusMethodNotAllowed, Err: fmt.Errorf("use POST")}
+		return apiError(errors.New("use POST"), http.StatusMethodNotAllowed)
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<20)
 	if op == "import" {
 		var records []enrollment.Record
 		if err := json.NewDecoder(r.Body).Decode(&records); err != nil {
-			return caddy.APIError{HTTPStatus: http.StatusBadRequest, Err: err}
+			return apiError(err, http.StatusBadRequest)
 		}
-		g := gateFor("")
-		if g == nil {
-			return caddy.APIError{HTTPStatus: http.StatusNotFound, Err: fmt.Errorf("no smsgate handler is running")}
+		g, err := gateFor(q.Get("realm"))
+		if err != nil {
+			return apiError(err, http.StatusNotFound)
 		}
 		if err := g.codes.Import(r.Context(), records); err != nil {
-			return caddy.APIError{HTTPStatus: http.StatusBadRequest, Err: err}
+			return apiError(err, http.StatusBadRequest)
 		}
+		g.audit("admin_import", "", "", zap.Int("records", len(records)))
 		return writeAdmin(w, map[string]int{"imported": len(records)})
 	}
 	var req adminRequest
 	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-		return caddy.APIError{HTTPStatus: http.StatusBadRequest, Err: err}
+		return apiError(err, http.StatusBadRequest)
 	}
-	if req.Realm == "" || req.User == "" {
-		return caddy.APIError{HTTPStatus: http.StatusBadRequest, Err: fmt.Errorf("realm and user are required")}
+	if req.User == "" {
+		return apiError(errors.New("user is required"), http.StatusBadRequest)
 	}
-	g := gateFor(req.Realm)
-	if g == nil {
-		return caddy.APIError{HTTPStatus: http.StatusNotFound, Err: fmt.Errorf("no smsgate handler is running")}
+	g, err := gateFor(req.Realm)
+	if err != nil {
+		return apiError(err, http.StatusNotFound)
 	}
+	req.Realm = g.Realm
 	out, err := adminOp(r.Context(), g.codes, g.PathPrefix, g.DefaultRegion, op, req)
 	if err != nil {
-		return caddy.APIError{HTTPStatus: http.StatusBadRequest, Err: err}
+		return apiError(err, http.StatusBadRequest)
 	}
 	g.audit("admin_"+strings.ReplaceAll(op, "/", "_"), req.User, "")
 	return writeAdmin(w, out)

@@ -7,10 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
-	"syscall"
+	"regexp"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -21,6 +23,33 @@ import (
 	"github.com/smsgate/caddy-smsgate/store"
 )
 
+// subcommand is one `caddy smsgate` command: its admin API operation and
+// the flags it takes (besides the ones every subcommand has).
+type subcommand struct {
+	name, short, op string
+	flags           []flag
+}
+
+type flag struct{ name, usage string }
+
+var (
+	realmFlag = flag{"realm", "the site's realm (its host name unless the config sets realm); required when Caddy serves several"}
+	userFlag  = flag{"user", "the user's name, as the first factor or the login page names them"}
+)
+
+var subcommands = []subcommand{
+	{"users", "Lists users and their phones (numbers masked)", "users", []flag{realmFlag}},
+	{"add", "Provisions a phone for a user (needs a running Caddy: only the gate knows the phone policy)", "users",
+		[]flag{realmFlag, userFlag, {"phone", "the number in international format, e.g. +14155552671"}, {"name", "a label for the phone, e.g. Work"}}},
+	{"remove-device", "Removes one of a user's phones", "devices/remove", []flag{realmFlag, userFlag, {"id", "the device's ID, as `users` lists it"}}},
+	{"reset", "Lost phone: removes a user's phones and recovery codes and ends their sessions", "reset", []flag{realmFlag, userFlag}},
+	{"revoke", "Ends every session of a user", "revoke", []flag{realmFlag, userFlag}},
+	{"invite", "Mints a single-use enrollment link", "invites", []flag{realmFlag, userFlag, {"ttl", "how long the link works (default 168h)"}}},
+	{"export", "Writes users, devices and recovery codes as JSON (file mode 0600)", "export",
+		[]flag{realmFlag, {"file", "where to write (default: standard output)"}}},
+	{"import", "Reads data written by export into the realm's store", "import", []flag{realmFlag, {"file", "the export to read"}}},
+}
+
 func init() {
 	caddycmd.RegisterCommand(caddycmd.Command{
 		Name:  "smsgate",
@@ -29,75 +58,86 @@ func init() {
 		Long: `
 The admin's tools. While Caddy runs, they go through its admin endpoint
 (the admin.api.smsgate module: the same listener, origin checks and trust
-as Caddy's own admin API; --address, default localhost:2019). When Caddy is
-stopped, they open the Badger store directly (--store, default smsgate in
-Caddy's data directory); Badger locks its folder while Caddy runs.
+as Caddy's own admin API; --address, default localhost:2019).
 
-  users          --realm R                         list users and their phones (masked)
-  add            --realm R --user U --phone P [--name N]   provision a phone (Caddy running)
-  remove-device  --realm R --user U --id ID        remove one phone
-  reset          --realm R --user U                lost phone: remove every phone and
-                                                   recovery code, end every session
-  revoke         --realm R --user U                end every session of the user
-  invite         --realm R --user U [--ttl 168h]   a single-use enrollment link
-  export         [--file F]                        lasting data as JSON (mode 0600)
-  import         --file F                          data from an export
+When Caddy is stopped, they work on the store itself, and only on the one
+you name: --config with Caddy's config (the store of the gate serving
+--realm, Badger or Redis), or --store with a Badger folder that exists.
+Nothing is ever created or guessed: an admin must never be told a lost
+phone was revoked when it was not.
+
+An unknown or ambiguous realm is an error. Run 'caddy smsgate <command>
+--help' for each command's flags.
 `,
 		CobraFunc: func(cmd *cobra.Command) {
-			for _, sub := range []struct{ name, short string }{
-				{"users", "Lists users and their phones"},
-				{"add", "Provisions a phone for a user"},
-				{"remove-device", "Removes one of a user's phones"},
-				{"reset", "Removes a user's phones and recovery codes and ends their sessions"},
-				{"revoke", "Ends every session of a user"},
-				{"invite", "Mints a single-use enrollment link"},
-				{"export", "Writes the lasting data as JSON"},
-				{"import", "Reads data written by export"},
-			} {
-				c := &cobra.Command{Use: sub.name, Short: sub.short, RunE: caddycmd.WrapCommandFuncForCobra(adminCommand(sub.name))}
-				for _, f := range []string{"realm", "user", "phone", "name", "id", "ttl", "file", "store"} {
-					c.Flags().String(f, "", "")
+			for _, sub := range subcommands {
+				c := &cobra.Command{Use: sub.name, Short: sub.short, RunE: caddycmd.WrapCommandFuncForCobra(adminCommand(sub))}
+				for _, f := range sub.flags {
+					c.Flags().String(f.name, "", f.usage)
+				}
+				if sub.name == "export" {
+					c.Flags().Bool("with-keys", false, "include the signing secret and session keys: anyone with the file can then mint sessions")
 				}
 				c.Flags().String("address", "localhost:2019", "Caddy's admin endpoint")
+				c.Flags().String("config", "", "with Caddy stopped: its config (Caddyfile or JSON), to find the realm's store")
+				c.Flags().String("adapter", "", "the config's adapter (default: caddyfile, unless it is .json)")
+				c.Flags().String("store", "", "with Caddy stopped: a Badger store's folder (it must exist)")
 				cmd.AddCommand(c)
 			}
 		},
 	})
 }
 
-// adminOps maps each command to its admin API operation.
-var adminOps = map[string]string{
-	"users": "users", "add": "users", "remove-device": "devices/remove", "reset": "reset",
-	"revoke": "revoke", "invite": "invites", "export": "export", "import": "import",
-}
-
-func adminCommand(name string) func(caddycmd.Flags) (int, error) {
+func adminCommand(sub subcommand) func(caddycmd.Flags) (int, error) {
 	return func(fl caddycmd.Flags) (int, error) {
-		req := adminRequest{Realm: fl.String("realm"), User: fl.String("user"), Phone: fl.String("phone"),
-			Name: fl.String("name"), ID: fl.String("id"), TTL: fl.String("ttl")}
-		if name != "export" && name != "import" && (req.Realm == "" || (name != "users" && req.User == "")) {
-			return caddy.ExitCodeFailedStartup, errors.New("--realm and --user are required (users needs only --realm)")
+		req := adminRequest{Realm: fl.String("realm")}
+		for _, f := range sub.flags {
+			switch f.name {
+			case "user":
+				req.User = fl.String("user")
+				if req.User == "" {
+					return caddy.ExitCodeFailedStartup, fmt.Errorf("%s needs --user", sub.name)
+				}
+			case "phone":
+				req.Phone = fl.String("phone")
+			case "name":
+				req.Name = fl.String("name")
+			case "id":
+				req.ID = fl.String("id")
+			case "ttl":
+				req.TTL = fl.String("ttl")
+			}
 		}
 		var body []byte
-		if name == "import" {
+		if sub.name == "import" {
 			var err error
 			if body, err = os.ReadFile(fl.String("file")); err != nil {
 				return caddy.ExitCodeFailedStartup, err
 			}
 		}
-		out, err := viaAdminAPI(fl.String("address"), name, req, body)
-		if errors.Is(err, syscall.ECONNREFUSED) {
-			fmt.Fprintln(os.Stderr, "Caddy is not running: working on the store directly")
-			out, err = direct(fl.String("store"), name, req, body)
+		withKeys := sub.name == "export" && fl.Bool("with-keys")
+		var out []byte
+		var err error
+		if address := fl.String("address"); reachable(address) {
+			out, err = viaAdminAPI(address, sub, req, body, withKeys)
+		} else {
+			fmt.Fprintf(os.Stderr, "Caddy's admin endpoint %s does not answer: working on the store directly\n", address)
+			out, err = direct(fl, sub, req, body, withKeys)
 		}
 		if err != nil {
 			return caddy.ExitCodeFailedStartup, err
 		}
-		if name == "export" && fl.String("file") != "" {
-			if err := os.WriteFile(fl.String("file"), out, 0o600); err != nil {
+		if withKeys {
+			fmt.Fprintln(os.Stderr, "WARNING: this export holds the signing secret and session keys: anyone with it can sign in as anyone. Keep it like a password.")
+		} else if sub.name == "export" {
+			fmt.Fprintln(os.Stderr, "Note: without --with-keys, recovery codes work after an import only where the same signing key is in use (signing_key in the config, or the same store).")
+		}
+		if sub.name == "export" && fl.String("file") != "" {
+			file := fl.String("file")
+			if err := writePrivate(file, out); err != nil {
 				return caddy.ExitCodeFailedStartup, err
 			}
-			fmt.Printf("exported to %s\n", fl.String("file"))
+			fmt.Printf("exported to %s\n", file)
 			return caddy.ExitCodeSuccess, nil
 		}
 		os.Stdout.Write(out)
@@ -105,66 +145,112 @@ func adminCommand(name string) func(caddycmd.Flags) (int, error) {
 	}
 }
 
+// writePrivate writes data to file readable by its owner only, also when
+// the file existed with a wider mode.
+func writePrivate(file string, data []byte) error {
+	f, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+var apiMessage = regexp.MustCompile(`HTTP (\d+): \{"error":("(?:[^"\\]|\\.)*")`)
+
+// reachable reports whether something listens at Caddy's admin address.
+func reachable(address string) bool {
+	addr, err := caddy.ParseNetworkAddress(address)
+	if err != nil {
+		return false
+	}
+	conn, err := net.DialTimeout(addr.Network, addr.JoinHostPort(0), 2*time.Second)
+	if err != nil {
+		return false
+	}
+	conn.Close()
+	return true
+}
+
 // viaAdminAPI runs the command on the running Caddy.
-func viaAdminAPI(address, name string, req adminRequest, body []byte) ([]byte, error) {
-	method, path := http.MethodPost, "/smsgate/"+adminOps[name]
-	switch name {
+func viaAdminAPI(address string, sub subcommand, req adminRequest, body []byte, withKeys bool) ([]byte, error) {
+	method, uri := http.MethodPost, "/smsgate/"+sub.op
+	q := url.Values{}
+	if req.Realm != "" {
+		q.Set("realm", req.Realm)
+	}
+	switch sub.name {
 	case "users", "export":
-		method, path = http.MethodGet, path+"?realm="+req.Realm
+		method = http.MethodGet
+		if withKeys {
+			q.Set("with_keys", "1")
+		}
 	case "import":
 	default:
 		body, _ = json.Marshal(req)
 	}
-	if name == "add" {
-		body, _ = json.Marshal(req)
+	if len(q) > 0 && (method == http.MethodGet || sub.name == "import") {
+		uri += "?" + q.Encode()
 	}
-	httpReq, err := http.NewRequest(method, "http://"+address+path, bytes.NewReader(body))
-	if err != nil {
-		return nil, err
+	var reader io.Reader
+	if body != nil {
+		reader = bytes.NewReader(body)
 	}
-	httpReq.Header.Set("Content-Type", "application/json")
-	res, err := (&http.Client{Timeout: 30 * time.Second}).Do(httpReq)
+	res, err := caddycmd.AdminAPIRequest(address, method, uri, nil, reader)
 	if err != nil {
+		// Caddy's error carries the admin API's JSON: say just its message.
+		if m := apiMessage.FindStringSubmatch(err.Error()); m != nil {
+			var msg string
+			if json.Unmarshal([]byte(m[2]), &msg) == nil {
+				return nil, fmt.Errorf("caddy's admin endpoint answered %s: %s", m[1], msg)
+			}
+		}
 		return nil, err
 	}
 	defer res.Body.Close()
-	out, err := io.ReadAll(res.Body)
+	return io.ReadAll(res.Body)
+}
+
+// direct runs the command on a stopped Caddy's store: the one --store or
+// --config names, never a default.
+func direct(fl caddycmd.Flags, sub subcommand, req adminRequest, body []byte, withKeys bool) ([]byte, error) {
+	st, realm, closeStore, err := openStopped(fl.String("store"), fl.String("config"), fl.String("adapter"), req.Realm, sub.name == "import")
 	if err != nil {
 		return nil, err
 	}
-	if res.StatusCode >= 300 {
-		return nil, fmt.Errorf("caddy's admin endpoint answered %d: %s", res.StatusCode, bytes.TrimSpace(out))
+	defer closeStore()
+	if req.Realm == "" {
+		req.Realm = realm
 	}
-	return out, nil
-}
-
-// direct runs the command on a stopped Caddy's Badger store.
-func direct(path, name string, req adminRequest, body []byte) ([]byte, error) {
-	if path == "" {
-		path = filepath.Join(caddy.AppDataDir(), "smsgate")
-	}
-	st, closeDB, err := store.OpenBadger(path)
-	if err != nil {
-		return nil, fmt.Errorf("%v (is Caddy running with its admin endpoint elsewhere? use --address)", err)
-	}
-	defer closeDB()
 	ctx := context.Background()
 	svc := &enrollment.Service{Store: st, Now: time.Now}
 	var out any
-	switch name {
+	switch sub.name {
 	case "users":
+		if req.Realm == "" {
+			return nil, errors.New("users needs --realm")
+		}
 		users, err := svc.Users(ctx, req.Realm)
+		if err != nil {
+			return nil, err
+		}
 		for i := range users {
 			maskDevices(users[i].Devices)
 		}
 		out = users
+	case "export":
+		records, err := svc.Export(ctx, withKeys)
 		if err != nil {
 			return nil, err
 		}
-	case "export":
-		if out, err = svc.Export(ctx); err != nil {
-			return nil, err
-		}
+		return json.Marshal(records) // the same bytes as through the admin API
 	case "import":
 		var records []enrollment.Record
 		if err := json.Unmarshal(body, &records); err != nil {
@@ -179,12 +265,126 @@ func direct(path, name string, req adminRequest, body []byte) ([]byte, error) {
 		// number policy, which a new phone must go through.
 		return nil, errors.New("add works through the running Caddy (start it, or use an invite)")
 	default:
-		if out, err = adminOp(ctx, svc, DefaultPathPrefix, "", adminOps[name], req); err != nil {
+		if req.Realm == "" {
+			return nil, fmt.Errorf("%s needs --realm", sub.name)
+		}
+		if out, err = adminOp(ctx, svc, DefaultPathPrefix, "", sub.op, req); err != nil {
 			return nil, err
 		}
 	}
-	if name == "export" {
-		return json.Marshal(out) // the same bytes as through the admin API
-	}
 	return json.MarshalIndent(out, "", "  ")
+}
+
+// openStopped opens the store a stopped Caddy's gate for realm uses: a
+// Badger folder given with --store (which must exist, except for an
+// import into a new one: a typo must not create an empty store where a
+// revocation then "succeeds"), or the store that the config's gate names.
+// It returns the realm it found.
+func openStopped(folder, config, adapter, realm string, create bool) (store.Store, string, func(), error) {
+	switch {
+	case folder != "" && config != "":
+		return nil, "", nil, errors.New("give --store or --config, not both")
+	case folder != "" && create:
+		st, closeDB, err := store.OpenBadger(folder)
+		if err != nil {
+			return nil, "", nil, err
+		}
+		return st, realm, func() { _ = closeDB() }, nil
+	case folder != "":
+		st, closeDB, err := openExistingBadger(folder)
+		if err != nil {
+			return nil, "", nil, err
+		}
+		return st, realm, func() { _ = closeDB() }, nil
+	case config == "":
+		return nil, "", nil, errors.New("Caddy is not running: give --config with its config (so that the realm's store is used, Badger or Redis), or --store with a Badger folder")
+	}
+	raw, _, _, err := caddycmd.LoadConfig(config, adapter)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	g, err := configuredGate(raw, realm)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	mod := struct {
+		Module string `json:"module"`
+		Path   string `json:"path"`
+	}{Module: "badger"}
+	if g.StoreRaw != nil {
+		if err := json.Unmarshal(g.StoreRaw, &mod); err != nil {
+			return nil, "", nil, fmt.Errorf("the store of realm %s: %v", g.Realm, err)
+		}
+	}
+	if mod.Module == "badger" {
+		path := mod.Path
+		if path == "" {
+			path = filepath.Join(caddy.AppDataDir(), "smsgate")
+		}
+		st, closeDB, err := openExistingBadger(caddy.NewReplacer().ReplaceKnown(path, ""))
+		if err != nil {
+			return nil, "", nil, err
+		}
+		return st, g.Realm, func() { _ = closeDB() }, nil
+	}
+	var fields map[string]json.RawMessage
+	_ = json.Unmarshal(g.StoreRaw, &fields)
+	delete(fields, "module") // the inline key names the module; the module's own config is the rest
+	raw, _ = json.Marshal(fields)
+	ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
+	loaded, err := ctx.LoadModuleByID("smsgate.stores."+mod.Module, raw)
+	if err != nil {
+		cancel()
+		return nil, "", nil, fmt.Errorf("opening the %s store of realm %s: %v", mod.Module, g.Realm, err)
+	}
+	st, ok := loaded.(store.Store)
+	if !ok {
+		cancel()
+		return nil, "", nil, fmt.Errorf("module %s is not a smsgate store", mod.Module)
+	}
+	return st, g.Realm, cancel, nil
+}
+
+// openExistingBadger opens a Badger store that is already there.
+func openExistingBadger(folder string) (store.Store, func() error, error) {
+	if _, err := os.Stat(filepath.Join(folder, "MANIFEST")); err != nil {
+		return nil, nil, fmt.Errorf("no smsgate store at %s (%v); is that the folder Caddy uses?", folder, err)
+	}
+	st, closeDB, err := store.OpenBadger(folder)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%v (is Caddy running with its admin endpoint elsewhere? use --address)", err)
+	}
+	return st, closeDB, nil
+}
+
+// configuredGate finds, in a Caddy JSON config, the smsgate handler that
+// serves realm, or the only realm when realm is empty.
+func configuredGate(config []byte, realm string) (*Gate, error) {
+	var tree any
+	if err := json.Unmarshal(config, &tree); err != nil {
+		return nil, err
+	}
+	var gates []*Gate
+	var walk func(any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			if v["handler"] == "smsgate" {
+				raw, _ := json.Marshal(v)
+				g := new(Gate)
+				if json.Unmarshal(raw, g) == nil {
+					gates = append(gates, g)
+				}
+			}
+			for _, x := range v {
+				walk(x)
+			}
+		case []any:
+			for _, x := range v {
+				walk(x)
+			}
+		}
+	}
+	walk(tree)
+	return pickGate(gates, realm)
 }

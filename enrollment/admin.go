@@ -112,11 +112,15 @@ type Record struct {
 // export carries these, not codes, counters or lockouts.
 var lasting = []string{"device/", "recovery/", "owner/", "revoked-user/", "keys/"}
 
-// Export returns every lasting record (users, devices, recovery codes,
-// keys), for a backup or a move between stores.
-func (s *Service) Export(ctx context.Context) ([]Record, error) {
+// Export returns every lasting record (users, devices, recovery codes),
+// for a backup or a move between stores; with withKeys, the signing secret
+// and session keys too (whoever holds those can mint sessions).
+func (s *Service) Export(ctx context.Context, withKeys bool) ([]Record, error) {
 	var out []Record
 	for _, prefix := range lasting {
+		if prefix == "keys/" && !withKeys {
+			continue
+		}
 		err := s.Store.Scan(ctx, prefix, func(key string, value []byte) error {
 			v := value
 			if !json.Valid(v) {

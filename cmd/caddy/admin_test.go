@@ -4,10 +4,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
 )
 
 // TestAdminCLI runs `caddy smsgate …` against a running Caddy (through its
@@ -48,10 +51,28 @@ func TestAdminCLI(t *testing.T) {
 		t.Fatalf("invite:\n%s", out)
 	}
 	cli("smsgate", "revoke", "--realm", "cli.localhost", "--user", "ivy")
+	// A realm this Caddy does not serve is an error, never another site.
+	if out, err := runCaddy("smsgate", "reset", "--realm", "b.example", "--user", "ivy", "--address", adminAddr); err == nil || !strings.Contains(out, `no smsgate handler serves realm b.example`) {
+		t.Fatalf("reset of an unknown realm: %v\n%s", err, out)
+	}
+	// An export holds no keys unless asked; asked, it warns; an existing
+	// file with a wider mode is rewritten 0600.
+	plain := filepath.Join(dir, "plain.json")
+	if err := os.WriteFile(plain, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cli("smsgate", "export", "--file", plain)
+	if fi, err := os.Stat(plain); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("export over an 0644 file: %v %v", fi.Mode(), err)
+	}
+	for _, r := range records(t, plain) {
+		if strings.HasPrefix(r, "keys/") || strings.HasPrefix(r, "b64:keys/") {
+			t.Fatalf("an export without --with-keys holds %s", r)
+		}
+	}
 	backup := filepath.Join(dir, "backup.json")
-	cli("smsgate", "export", "--file", backup)
-	if fi, err := os.Stat(backup); err != nil || fi.Mode().Perm() != 0o600 {
-		t.Fatalf("export file: %v %v", fi.Mode(), err)
+	if out := cli("smsgate", "export", "--file", backup, "--with-keys"); !strings.Contains(out, "WARNING") {
+		t.Fatalf("export --with-keys gave no warning:\n%s", out)
 	}
 	s.stop()
 
@@ -60,16 +81,29 @@ func TestAdminCLI(t *testing.T) {
 	if err != nil || !strings.Contains(out, `"user": "jon"`) {
 		t.Fatalf("users (stopped): %v\n%s", err, out)
 	}
+	// ... or the config's store; and never a store nobody named.
+	if out, err := runCaddy("smsgate", "users", "--address", adminAddr, "--config", config); err != nil || !strings.Contains(out, `"user": "jon"`) {
+		t.Fatalf("users (stopped, --config): %v\n%s", err, out)
+	}
+	if out, err := runCaddy("smsgate", "revoke", "--realm", "cli.localhost", "--user", "jon", "--address", adminAddr); err == nil || !strings.Contains(out, "give --config") {
+		t.Fatalf("revoke with Caddy stopped and no store named: %v\n%s", err, out)
+	}
+	if out, err := runCaddy("smsgate", "revoke", "--realm", "cli.localhost", "--user", "jon", "--address", adminAddr, "--store", filepath.Join(dir, "typo")); err == nil || !strings.Contains(out, "no smsgate store at") {
+		t.Fatalf("revoke on a store folder that does not exist: %v\n%s", err, out)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "typo")); !os.IsNotExist(err) {
+		t.Fatalf("a revoke created a store folder: %v", err)
+	}
 	// Export → import into a new store → export again: record for record.
 	other := filepath.Join(dir, "other")
 	if out, err := runCaddy("smsgate", "import", "--file", backup, "--address", adminAddr, "--store", other); err != nil {
 		t.Fatalf("import: %v\n%s", err, out)
 	}
 	again := filepath.Join(dir, "again.json")
-	if out, err := runCaddy("smsgate", "export", "--file", again, "--address", adminAddr, "--store", other); err != nil {
+	if out, err := runCaddy("smsgate", "export", "--with-keys", "--file", again, "--address", adminAddr, "--store", other); err != nil {
 		t.Fatalf("export again: %v\n%s", err, out)
 	}
-	if a, b := records(t, backup), records(t, again); strings.Join(a, "\n") != strings.Join(b, "\n") || len(a) < 4 {
+	if a, b := records(t, backup), records(t, again); strings.Join(a, "\n") != strings.Join(b, "\n") || len(a) < 4 || !strings.Contains(strings.Join(a, "\n"), "keys/secret") {
 		t.Fatalf("the round trip changed the data:\n%s\n---\n%s", strings.Join(a, "\n"), strings.Join(b, "\n"))
 	}
 }
@@ -92,4 +126,54 @@ func records(t *testing.T, file string) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// TestAdminCLIOnAStoppedRedis: with Caddy stopped and a Redis store
+// configured, the CLI works on that Redis (through --config), not on an
+// empty Badger folder it made up.
+func TestAdminCLIOnAStoppedRedis(t *testing.T) {
+	redisAddr := redistest.Server(t)
+	dir := t.TempDir()
+	port, adminPort := freePort(t), freePort(t)
+	adminAddr := fmt.Sprintf("localhost:%d", adminPort)
+	config, logFile := caddyfile(t, dir, "caddy", "admin "+adminAddr, fmt.Sprintf(`http://localhost:%d {
+	respond /health 200
+	smsgate {
+		identity none
+		store redis %s
+		provider log
+	}
+	respond "hi"
+}
+`, port, redisAddr))
+	s := startCaddy(t, config, logFile, fmt.Sprintf("http://localhost:%d", port))
+	if out, err := runCaddy("smsgate", "add", "--realm", "localhost", "--user", "liv", "--phone", "+14155552671", "--address", adminAddr); err != nil {
+		t.Fatalf("add: %v\n%s", err, out)
+	}
+	s.stop()
+	home := t.TempDir() // Caddy's data directory, where a made-up Badger store would land
+	run := func(args ...string) (string, error) {
+		cmd := exec.Command(os.Args[0])
+		cmd.Env = append(os.Environ(), "HOME="+home, "XDG_DATA_HOME="+home, "SMSGATE_TEST_CADDY=1", "SMSGATE_TEST_CADDY_ARGS="+strings.Join(append(args, "--address", adminAddr), " "))
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	if out, err := run("smsgate", "reset", "--realm", "localhost", "--user", "liv"); err == nil {
+		t.Fatalf("reset with no store named reported success:\n%s", out)
+	}
+	if out, err := run("smsgate", "reset", "--realm", "localhost", "--user", "liv", "--config", config); err != nil || !strings.Contains(out, `"reset": "liv"`) {
+		t.Fatalf("reset through --config: %v\n%s", err, out)
+	}
+	if out, err := run("smsgate", "users", "--realm", "localhost", "--config", config); err != nil || strings.Contains(out, "liv") {
+		t.Fatalf("users after the reset: %v\n%s", err, out)
+	}
+	if out, err := run("smsgate", "users", "--realm", "elsewhere", "--config", config); err == nil || !strings.Contains(out, `no smsgate handler serves realm elsewhere`) {
+		t.Fatalf("an unknown realm: %v\n%s", err, out)
+	}
+	filepath.WalkDir(home, func(path string, d os.DirEntry, err error) error {
+		if err == nil && d.Name() == "MANIFEST" {
+			t.Errorf("the CLI made a Badger store at %s", filepath.Dir(path))
+		}
+		return nil
+	})
 }
