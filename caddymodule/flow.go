@@ -133,7 +133,9 @@ func (g *Gate) readForm(req *request) bool {
 			g.fail(req, http.StatusBadRequest, "bad_request", "The request body must be a JSON object of strings, at most 16 KiB.")
 			return false
 		}
-		if r.Header.Get("Origin") == "" || !g.sameOrigin(r) {
+		// JSON has no csrf field: it needs this site's own Origin, exactly
+		// (not "null", and no Referer instead).
+		if !strings.EqualFold(r.Header.Get("Origin"), g.publicOrigin(r)) {
 			g.fail(req, http.StatusForbidden, "bad_origin", "This request did not come from this site.")
 			return false
 		}

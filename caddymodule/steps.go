@@ -47,9 +47,9 @@ func (g *Gate) login(req *request) {
 	if user == "" {
 		// An unknown user gets a decoy challenge: the same records, the same
 		// pages and answers, and no message.
-		user = name
+		user = phone.MaskDigits(name) // a number, even mistyped, never reaches the logs whole
 		if typed != name {
-			user = "unknown " + phone.Mask(typed) // a typed number never reaches the logs whole
+			user = "unknown " + phone.Mask(typed)
 		}
 	}
 	req.scope.Known = req.known != "" && req.known == user

@@ -232,7 +232,7 @@ func (s *Service) deliver(ctx context.Context, host string, c *Challenge, code s
 	m := providers.Message{To: c.Phone, Channel: c.Channel, Code: code, Host: host}
 	var err error
 	if s.Verifier != nil {
-		err = providers.Redact(s.Verifier.StartVerification(ctx, m), m.To)
+		err = providers.Redact(s.Verifier.StartVerification(ctx, m), m.To, m.Code)
 	} else {
 		site := s.Site
 		if site == "" {
@@ -433,7 +433,7 @@ func (s *Service) matches(ctx context.Context, c *Challenge, code string) (bool,
 	if errors.Is(err, providers.ErrNoVerification) {
 		return false, ErrExpired
 	}
-	return ok, providers.Redact(err, c.Phone)
+	return ok, providers.Redact(err, c.Phone, code)
 }
 
 // cmpErr returns err, or fallback when err is nil.

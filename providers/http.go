@@ -3,6 +3,7 @@ package providers
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -27,9 +28,9 @@ type response struct {
 	body   []byte
 }
 
-// post sends body to url with the given content type and headers.
-func post(ctx context.Context, client *http.Client, url, contentType string, body []byte, header http.Header) (*response, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+// post sends body to u with the given content type and headers.
+func post(ctx context.Context, client *http.Client, u, contentType string, body []byte, header http.Header) (*response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
 	if err != nil {
 		return nil, err
 	}
@@ -40,7 +41,11 @@ func post(ctx context.Context, client *http.Client, url, contentType string, bod
 	req.Header.Set("User-Agent", "smsgate")
 	res, err := client.Do(req)
 	if err != nil {
-		return nil, err // a *url.Error naming the URL, never the headers
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			ue.URL = RedactURL(ue.URL) // a webhook's token may live in its query
+		}
+		return nil, err // never the headers either
 	}
 	defer res.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(res.Body, maxResponse))

@@ -7,6 +7,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
+	"regexp"
 	"strings"
 
 	"go.uber.org/zap"
@@ -109,7 +111,7 @@ func (c Chain) Send(ctx context.Context, m Message) error {
 			continue
 		}
 		tried++
-		err := Redact(s.Send(ctx, m), m.To)
+		err := Redact(s.Send(ctx, m), m.To, m.Code)
 		if err == nil {
 			c.observe(s.Name, m.Channel, "delivered")
 			logger.Info("delivered", zap.String("provider", s.Name), zap.String("channel", m.Channel))
@@ -118,7 +120,7 @@ func (c Chain) Send(ctx context.Context, m Message) error {
 		var ue *UserError
 		if errors.As(err, &ue) {
 			c.observe(s.Name, m.Channel, "refused")
-			logger.Info("provider refused the number", zap.String("provider", s.Name), zap.Error(Redact(ue.Err, m.To)))
+			logger.Info("provider refused the number", zap.String("provider", s.Name), zap.Error(Redact(ue.Err, m.To, m.Code)))
 			return err
 		}
 		c.observe(s.Name, m.Channel, "failed")
@@ -150,20 +152,65 @@ type Verifier interface {
 // no pending code (it expired, was used, or was never sent).
 var ErrNoVerification = errors.New("no pending verification")
 
-// Redact masks the number to in err's text: gateways like to repeat the
-// number in their errors ("The 'To' number +1… is not valid"), and the
-// text goes to logs, which must never hold a full number. The error's
+// Redact masks the number to, in any format (+14155552671, 14155552671,
+// 4155552671, (415) 555-2671), and the codes in err's text: gateways like
+// to repeat the number ("The 'To' number +1… is not valid"), and some echo
+// the whole request, code included, while the next provider delivers that
+// code. The text goes to logs, which must never hold either. The error's
 // chain (UserError and all) is kept.
-func Redact(err error, to string) error {
-	if err == nil || to == "" {
-		return err
+func Redact(err error, to string, codes ...string) error {
+	if err == nil {
+		return nil
 	}
-	msg := err.Error()
-	masked := phone.Mask(to)
-	for _, form := range []string{to, strings.TrimPrefix(to, "+")} {
-		msg = strings.ReplaceAll(msg, form, masked)
+	msg := redactNumber(err.Error(), to)
+	for _, c := range codes {
+		if len(c) >= 4 {
+			msg = strings.ReplaceAll(msg, c, "[code]")
+		}
 	}
 	return &redacted{msg: msg, err: err}
+}
+
+// digitRun is a run of digits as numbers are written: with spaces, dots,
+// dashes and brackets between them, perhaps after a +.
+var digitRun = regexp.MustCompile(`\+?\(?\d[\d\s().-]*\d`)
+
+// redactNumber replaces every run of digits in msg that spells e164's
+// national number (with or without the country code) by its mask.
+func redactNumber(msg, e164 string) string {
+	if e164 == "" {
+		return msg
+	}
+	national := phone.National(e164)
+	if len(national) < 5 {
+		return strings.ReplaceAll(msg, e164, phone.Mask(e164))
+	}
+	return digitRun.ReplaceAllStringFunc(msg, func(run string) string {
+		digits := strings.Map(func(r rune) rune {
+			if r >= '0' && r <= '9' {
+				return r
+			}
+			return -1
+		}, run)
+		if strings.Contains(digits, national) {
+			return phone.Mask(e164)
+		}
+		return run
+	})
+}
+
+// RedactURL is u without what may be a secret (user info, query): for
+// errors that name a gateway's address.
+func RedactURL(u string) string {
+	parsed, err := url.Parse(u)
+	if err != nil {
+		return "(an unreadable URL)"
+	}
+	parsed.User, parsed.RawQuery, parsed.Fragment = nil, "", ""
+	if parsed.Host == "" {
+		return "(a URL)"
+	}
+	return parsed.Scheme + "://" + parsed.Host + parsed.EscapedPath()
 }
 
 type redacted struct {

@@ -56,6 +56,42 @@ func Parse(input, defaultRegion string) (string, error) {
 	return phonenumbers.Format(num, phonenumbers.E164), nil
 }
 
+// National is e164's national significant number (4155552671 for
+// +14155552671), or "" when it does not parse.
+func National(e164 string) string {
+	num, err := phonenumbers.Parse(e164, "")
+	if err != nil {
+		return ""
+	}
+	return phonenumbers.GetNationalSignificantNumber(num)
+}
+
+// MaskDigits hides what could be a phone number inside text someone typed
+// (a name that is really a number, mistyped): every digit but the last
+// three of a run of seven or more becomes •.
+func MaskDigits(s string) string {
+	n := 0
+	for _, r := range s {
+		if r >= '0' && r <= '9' {
+			n++
+		}
+	}
+	if n < 7 {
+		return s
+	}
+	seen := 0
+	return strings.Map(func(r rune) rune {
+		if r < '0' || r > '9' {
+			return r
+		}
+		seen++
+		if seen <= n-3 {
+			return '•'
+		}
+		return r
+	}, s)
+}
+
 // Mask hides all but the country code and the last three digits:
 // +14155552671 becomes +1•••••••671. It is what logs and pages show.
 func Mask(e164 string) string {

@@ -92,3 +92,26 @@ func TestPolicy(t *testing.T) {
 		t.Error("Region")
 	}
 }
+
+// Satellite numbers are among the dearest destinations: refused unless the
+// admin lists region 001.
+func TestSatelliteNumbersAreRefusedByDefault(t *testing.T) {
+	for _, n := range []string{"+881631234567", "+870772345678"} {
+		if err := (&Policy{}).Check(n, "sms"); !errors.Is(err, ErrNonGeographic) {
+			t.Errorf("%s: %v, want ErrNonGeographic", n, err)
+		}
+		if err := (&Policy{AllowedRegions: []string{"US"}}).Check(n, "sms"); !errors.Is(err, ErrNonGeographic) {
+			t.Errorf("%s with allowed_regions US: %v", n, err)
+		}
+		p := &Policy{AllowedRegions: []string{"001"}}
+		if err := p.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		if err := p.Check(n, "sms"); err != nil {
+			t.Errorf("%s with allowed_regions 001: %v", n, err)
+		}
+	}
+	if err := (&Policy{}).Check("+14155552671", "sms"); err != nil {
+		t.Errorf("a US number: %v", err)
+	}
+}

@@ -44,7 +44,7 @@ var typeNames = map[string]phonenumbers.PhoneNumberType{
 // Validate checks the policy's names.
 func (p *Policy) Validate() error {
 	for _, r := range p.AllowedRegions {
-		if !phonenumbers.GetSupportedRegions()[strings.ToUpper(r)] {
+		if r != NonGeographic && !phonenumbers.GetSupportedRegions()[strings.ToUpper(r)] {
 			return fmt.Errorf("allowed_regions: %q is not a region code such as US or GB", r)
 		}
 	}
@@ -68,15 +68,28 @@ func (p *Policy) Validate() error {
 	return nil
 }
 
+// NonGeographic is libphonenumber's region of numbers that belong to no
+// country: satellite phones, global networks, international freephone.
+const NonGeographic = "001"
+
+// ErrNonGeographic refuses satellite and other non-geographic numbers.
+var ErrNonGeographic = fmt.Errorf("satellite and other non-geographic numbers cannot receive codes here")
+
 // Check reports why e164 may not be sent a code on channel, or nil.
 func (p *Policy) Check(e164, channel string) error {
 	num, err := phonenumbers.Parse(e164, "")
 	if err != nil || !phonenumbers.IsValidNumber(num) {
 		return ErrInvalid
 	}
-	if len(p.AllowedRegions) > 0 && !slices.ContainsFunc(p.AllowedRegions, func(r string) bool {
-		return strings.EqualFold(r, phonenumbers.GetRegionCodeForNumber(num))
-	}) {
+	region := phonenumbers.GetRegionCodeForNumber(num)
+	listed := slices.ContainsFunc(p.AllowedRegions, func(r string) bool { return strings.EqualFold(r, region) })
+	if region == NonGeographic && !listed {
+		// Satellite phones (Iridium +8816, Inmarsat +870) and global
+		// networks: among the dearest destinations, and a favourite of
+		// SMS pumping. Only an explicit allowed_regions 001 lets them in.
+		return ErrNonGeographic
+	}
+	if len(p.AllowedRegions) > 0 && !listed {
 		return ErrRegion
 	}
 	hasPrefix := func(pre string) bool { return strings.HasPrefix(e164, pre) }
