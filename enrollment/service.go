@@ -180,7 +180,7 @@ func (s *Service) start(ctx context.Context, sc Scope, c *Challenge, resends int
 			return nil, &RefusedError{Err: err}
 		}
 	}
-	if err := s.checkCooldown(ctx, sc.Realm, c); err != nil {
+	if err := s.checkCooldown(ctx, sc, c); err != nil {
 		return nil, err
 	}
 	spent, err := s.allowSend(ctx, sc, c)
@@ -224,7 +224,7 @@ func (s *Service) start(ctx context.Context, sc Scope, c *Challenge, resends int
 			return nil, err
 		}
 	}
-	return c, s.startCooldown(ctx, sc.Realm, c)
+	return c, s.startCooldown(ctx, sc, c)
 }
 
 // deliver sends code for challenge c, or has the Verifier send its own.
@@ -250,15 +250,13 @@ func (s *Service) deliver(ctx context.Context, host string, c *Challenge, code s
 }
 
 // cooldown is when a user may next be sent a code at a number. It is kept
-// per user, not per sign-in, so that starting over (a new browser, a new
+// per user (a known browser's apart), not per sign-in, so that starting over (a new browser, a new
 // login) does not skip the wait for "send again".
 type cooldown struct {
 	Phone   string    `json:"phone"` // numberID: records never name a number
 	Channel string    `json:"channel"`
 	Until   time.Time `json:"until"`
 }
-
-func cooldownKey(realm, user string) string { return store.Key("cooldown", realm, user) }
 
 // limitKey is who cooldowns and per-user limits count for.
 func (c *Challenge) limitKey() string {
@@ -268,8 +266,8 @@ func (c *Challenge) limitKey() string {
 	return c.User
 }
 
-func (s *Service) checkCooldown(ctx context.Context, realm string, c *Challenge) error {
-	raw, err := s.Store.Get(ctx, cooldownKey(realm, c.limitKey()))
+func (s *Service) checkCooldown(ctx context.Context, sc Scope, c *Challenge) error {
+	raw, err := s.Store.Get(ctx, sc.accountKey("cooldown", c.limitKey()))
 	if errors.Is(err, store.ErrNotFound) {
 		return nil
 	}
@@ -288,12 +286,12 @@ func (s *Service) checkCooldown(ctx context.Context, realm string, c *Challenge)
 	return nil
 }
 
-func (s *Service) startCooldown(ctx context.Context, realm string, c *Challenge) error {
+func (s *Service) startCooldown(ctx context.Context, sc Scope, c *Challenge) error {
 	raw, err := json.Marshal(cooldown{Phone: s.numberID(c.Phone), Channel: c.Channel, Until: c.ResendAt})
 	if err != nil {
 		return err
 	}
-	return s.Store.Put(ctx, cooldownKey(realm, c.limitKey()), raw, c.ResendAt.Sub(s.Now())+time.Second)
+	return s.Store.Put(ctx, sc.accountKey("cooldown", c.limitKey()), raw, c.ResendAt.Sub(s.Now())+time.Second)
 }
 
 // Resend replaces challenge id with a new one for the same user and phone,
