@@ -87,6 +87,6 @@ func TestConfigErrors(t *testing.T) {
 		{"provider log\n\t\tpath_prefix /auth", "path_prefix must begin and end with '/'"},
 	} {
 		cfg := "{\n\tadmin localhost:2999\n}\nhttp://localhost:9080 {\n\tsmsgate {\n\t\tstore badger " + filepath.Join(root, "config-errors") + "\n\t\t" + tc.options + "\n\t}\n}\n"
-		caddytest.AssertLoadError(t, cfg, "caddyfile", tc.want)
+		assertLoadError(t, cfg, tc.want)
 	}
 }

@@ -52,7 +52,7 @@ http://app2.sso.localhost:9080 {
 	import protected * "" app2
 }`
 
-func absolute(host, path string) string { return "http://" + host + ":9080" + path }
+func absolute(host, path string) string { return withPorts("http://" + host + ":9080" + path) }
 
 func (c *client) getURL(u string) *response {
 	req, _ := http.NewRequest(http.MethodGet, u, nil)

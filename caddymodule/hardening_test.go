@@ -230,7 +230,7 @@ func TestMetrics(t *testing.T) {
 	s := basicSite(t, "")
 	c := newClient(t, "alice")
 	enroll(t, s, c, "+14155552671")
-	res, err := http.Get("http://localhost:2999/metrics")
+	res, err := http.Get(withPorts("http://localhost:2999/metrics"))
 	if err != nil {
 		t.Fatal(err)
 	}

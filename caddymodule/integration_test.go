@@ -1,8 +1,11 @@
 package caddymodule_test
 
 // Integration tests: the whole flow through a real Caddy, started in-process
-// by caddytest. caddytest holds one Caddy on a fixed admin port, so every
-// such test lives in this package and they run one after another.
+// by caddytest. caddytest holds one Caddy per test binary, so every such
+// test lives in this package and they run one after another. The ports are
+// free ones picked at start (configs and URLs say 9080 and 2999, and
+// withPorts puts the real ones in), so two copies of the repository can run
+// their tests at once.
 
 import (
 	"bufio"
@@ -10,6 +13,7 @@ import (
 	"fmt"
 	"html"
 	"io"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -30,7 +34,37 @@ import (
 // demoHash is bcrypt("demo"), cost 10, for basic_auth users in tests.
 const demoHash = "$2a$10$eAjqWKWtJzWGcoO86qpOTe3dpZRbaxiYEpCAQw/3wFkkdxgx/z4cK"
 
-const base = "http://localhost:9080"
+// The ports of this test binary's Caddy: free ones, picked in TestMain.
+var httpPort, httpsPort, adminPort int
+
+// base is the test site's origin.
+var base string
+
+// withPorts puts this binary's ports into a config or URL written with
+// the placeholders 9080 (http), 9443 (https) and 2999 (admin).
+func withPorts(s string) string {
+	return strings.NewReplacer(
+		":9080", fmt.Sprintf(":%d", httpPort),
+		":9443", fmt.Sprintf(":%d", httpsPort),
+		":2999", fmt.Sprintf(":%d", adminPort),
+	).Replace(s)
+}
+
+// freePort asks the kernel for a port nothing listens on.
+func freePort() int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// assertLoadError loads cfg (with this binary's ports) and expects want.
+func assertLoadError(t *testing.T, cfg, want string) {
+	t.Helper()
+	caddytest.AssertLoadError(t, withPorts(cfg), "caddyfile", want)
+}
 
 // site is a Caddy running one smsgate config, with its log file.
 type site struct {
@@ -45,6 +79,9 @@ type site struct {
 var root string
 
 func TestMain(m *testing.M) {
+	httpPort, httpsPort, adminPort = freePort(), freePort(), freePort()
+	base = fmt.Sprintf("http://localhost:%d", httpPort)
+	caddytest.Default.AdminPort = adminPort
 	var err error
 	if root, err = os.MkdirTemp("", "smsgate-test-"); err != nil {
 		panic(err)
@@ -73,8 +110,8 @@ func startSiteWith(t *testing.T, globals, body string) *site {
 	cfg := fmt.Sprintf(`{
 	skip_install_trust
 	admin localhost:2999
-	http_port 9080
-	https_port 9443
+	http_port %d
+	https_port %d
 	grace_period 1ns
 	log {
 		output file %s
@@ -82,8 +119,8 @@ func startSiteWith(t *testing.T, globals, body string) *site {
 	}
 	%s
 }
-%s`, logFile, globals, strings.ReplaceAll(body, "{DIR}", filepath.Join(dir, "store")))
-	caddytest.NewTester(t).InitServer(cfg, "caddyfile")
+%s`, httpPort, httpsPort, logFile, globals, strings.ReplaceAll(body, "{DIR}", filepath.Join(dir, "store")))
+	caddytest.NewTester(t).InitServer(withPorts(cfg), "caddyfile")
 	return &site{t: t, logFile: logFile, store: filepath.Join(dir, "store")}
 }
 
@@ -186,6 +223,12 @@ func (c *client) do(req *http.Request) *response {
 	if c.user != "" {
 		req.SetBasicAuth(c.user, "demo")
 	}
+	req.URL.Host, req.Host = withPorts(req.URL.Host), withPorts(req.Host)
+	for _, h := range []string{"Origin", "Referer"} {
+		if v := req.Header.Get(h); v != "" {
+			req.Header.Set(h, withPorts(v))
+		}
+	}
 	if req.Header.Get("Accept") == "" {
 		req.Header.Set("Accept", c.accept)
 	}
@@ -252,7 +295,7 @@ func (c *client) cookie(name string) string {
 }
 
 func (c *client) cookieOf(site, name string) string {
-	u, _ := url.Parse(site)
+	u, _ := url.Parse(withPorts(site))
 	for _, ck := range c.http.Jar.Cookies(u) {
 		if ck.Name == name {
 			return ck.Value
@@ -264,7 +307,7 @@ func (c *client) cookieOf(site, name string) string {
 func (c *client) setCookie(name, value string) { c.setCookieFor(base+"/", name, value) }
 
 func (c *client) setCookieFor(site, name, value string) {
-	u, _ := url.Parse(site)
+	u, _ := url.Parse(withPorts(site))
 	c.http.Jar.SetCookies(u, []*http.Cookie{{Name: name, Value: value, Path: "/"}})
 }
 
@@ -273,14 +316,14 @@ func expect(t *testing.T, res *response, status int, location string) {
 	if res.StatusCode != status {
 		t.Fatalf("%s %s: status %d, want %d\n%s", res.Request.Method, res.Request.URL, res.StatusCode, status, res.body)
 	}
-	if loc := res.Header.Get("Location"); loc != location {
+	if loc, location := res.Header.Get("Location"), withPorts(location); loc != location {
 		t.Fatalf("%s %s: Location %q, want %q", res.Request.Method, res.Request.URL, loc, location)
 	}
 }
 
 func expectBody(t *testing.T, res *response, substr string) {
 	t.Helper()
-	if !strings.Contains(res.body, substr) {
+	if substr = withPorts(substr); !strings.Contains(res.body, substr) {
 		t.Fatalf("%s %s: body does not contain %q:\n%s", res.Request.Method, res.Request.URL, substr, res.body)
 	}
 }

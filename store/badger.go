@@ -205,8 +205,8 @@ func (b *badgerDB) collectGarbage() {
 
 // closeTimeout bounds Close: Badger retries forever when it cannot flush
 // (its folder was removed underneath it), and that must not hang Caddy's
-// shutdown or a config reload.
-const closeTimeout = 30 * time.Second
+// shutdown or a config reload. A variable, so that tests need not wait.
+var closeTimeout = 30 * time.Second
 
 // Destruct closes the database; the usage pool calls it after the last Cleanup.
 func (b *badgerDB) Destruct() error {
