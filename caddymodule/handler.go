@@ -14,7 +14,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
-	"github.com/smsgate/caddy-smsgate/providers"
+	"github.com/smsgate/caddy-smsgate/internal/localhost"
 	"github.com/smsgate/caddy-smsgate/session"
 	"github.com/smsgate/caddy-smsgate/store"
 )
@@ -241,7 +241,7 @@ func cookie(r *http.Request, name, value, path string, maxAge int) *http.Cookie 
 		Path:     path,
 		MaxAge:   maxAge,
 		HttpOnly: true,
-		Secure:   r.TLS != nil || !providers.IsLocalHost(requestHost(r)),
+		Secure:   r.TLS != nil || !localhost.Is(requestHost(r)),
 		SameSite: http.SameSiteLaxMode,
 	}
 }

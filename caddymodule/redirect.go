@@ -4,7 +4,7 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/smsgate/caddy-smsgate/providers"
+	"github.com/smsgate/caddy-smsgate/internal/localhost"
 )
 
 // maxRedirect bounds the length of a return target.
@@ -33,7 +33,7 @@ func safeRedirect(rd string, hosts []string) string {
 		}
 		return rd
 	}
-	secure := u.Scheme == "https" || (u.Scheme == "http" && providers.IsLocalHost(u.Hostname()))
+	secure := u.Scheme == "https" || (u.Scheme == "http" && localhost.Is(u.Hostname()))
 	if !secure || u.Host == "" || !hostAllowed(u.Hostname(), hosts) {
 		return ""
 	}

@@ -15,7 +15,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
-	"github.com/smsgate/caddy-smsgate/enrollment/phone"
+	"github.com/smsgate/caddy-smsgate/phone"
 	"github.com/smsgate/caddy-smsgate/providers"
 	"github.com/smsgate/caddy-smsgate/session"
 )

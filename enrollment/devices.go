@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/smsgate/caddy-smsgate/enrollment/phone"
+	"github.com/smsgate/caddy-smsgate/phone"
 	"github.com/smsgate/caddy-smsgate/store"
 )
 

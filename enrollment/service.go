@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/smsgate/caddy-smsgate/enrollment/phone"
+	"github.com/smsgate/caddy-smsgate/phone"
 	"github.com/smsgate/caddy-smsgate/providers"
 	"github.com/smsgate/caddy-smsgate/store"
 )

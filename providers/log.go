@@ -3,14 +3,13 @@ package providers
 import (
 	"context"
 	"fmt"
-	"net"
-	"strings"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"go.uber.org/zap"
 
-	"github.com/smsgate/caddy-smsgate/enrollment/phone"
+	"github.com/smsgate/caddy-smsgate/internal/localhost"
+	"github.com/smsgate/caddy-smsgate/phone"
 )
 
 func init() {
@@ -51,7 +50,7 @@ func (l *Log) Channels() []string { return []string{SMS, Voice} }
 
 // Send implements Sender.
 func (l *Log) Send(_ context.Context, m Message) error {
-	if !l.AllowPublic && !IsLocalHost(m.Host) {
+	if !l.AllowPublic && !localhost.Is(m.Host) {
 		return fmt.Errorf("the log provider sends only for localhost sites, not %q (set allow_public to override, for testing only)", m.Host)
 	}
 	l.logger.Info("verification code", zap.String("to", phone.Mask(m.To)), zap.String("channel", m.Channel), zap.String("body", m.Body))
@@ -80,17 +79,6 @@ func (l *Log) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		}
 	}
 	return nil
-}
-
-// IsLocalHost reports whether host (without port) names this machine:
-// localhost, a *.localhost name, or a loopback address.
-func IsLocalHost(host string) bool {
-	host = strings.TrimSuffix(strings.ToLower(host), ".")
-	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
-		return true
-	}
-	ip := net.ParseIP(strings.Trim(host, "[]"))
-	return ip != nil && ip.IsLoopback()
 }
 
 // Interface guards

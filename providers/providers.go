@@ -13,7 +13,7 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/smsgate/caddy-smsgate/enrollment/phone"
+	"github.com/smsgate/caddy-smsgate/phone"
 )
 
 // Channels a code can travel by.
