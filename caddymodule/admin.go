@@ -17,6 +17,7 @@ import (
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/phone"
+	"github.com/smsgate/caddy-smsgate/session"
 )
 
 func init() {
@@ -236,9 +237,12 @@ func adminOp(ctx context.Context, svc *enrollment.Service, prefix, region, op st
 		_, err := svc.RemoveDevice(ctx, req.Realm, req.User, req.ID, true)
 		return map[string]string{"removed": req.ID}, err
 	case "reset":
-		return map[string]string{"reset": req.User}, svc.ResetUser(ctx, req.Realm, req.User)
+		if err := svc.ResetUser(ctx, req.Realm, req.User); err != nil {
+			return nil, err
+		}
+		return map[string]string{"reset": req.User}, session.RevokeUser(ctx, svc.Store, req.Realm, req.User, svc.Now())
 	case "revoke":
-		return map[string]string{"revoked": req.User}, svc.RevokeUser(ctx, req.Realm, req.User)
+		return map[string]string{"revoked": req.User}, session.RevokeUser(ctx, svc.Store, req.Realm, req.User, svc.Now())
 	case "invites":
 		ttl := 7 * 24 * time.Hour
 		if req.TTL != "" {

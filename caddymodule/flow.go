@@ -60,7 +60,8 @@ func (g *Gate) serveGate(w http.ResponseWriter, r *http.Request) error {
 		g.authCheck(w, r) // forward auth: no pages, no flow
 		return nil
 	case "jwks.json":
-		g.keys.jwks(w)
+		w.Header().Set("Cache-Control", "public, max-age=300")
+		writeJSON(w, http.StatusOK, g.sessions.JWKS())
 		return nil
 	}
 	if name, ok := strings.CutPrefix(r.URL.Path, g.PathPrefix+"assets/"); ok {

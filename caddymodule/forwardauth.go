@@ -5,15 +5,10 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
-	"go.uber.org/zap"
-
-	"github.com/smsgate/caddy-smsgate/enrollment"
-	"github.com/smsgate/caddy-smsgate/session"
 )
 
 // authCheck serves GET /.smsgate/auth, the forward-auth check for other
@@ -116,46 +111,4 @@ func headerOr(r *http.Request, name, def string) string {
 		return v
 	}
 	return def
-}
-
-// revocationPoll bounds how long a logout takes to reach every instance
-// (and every gate on a shared store): each looks at the revocation counter
-// at most this often, never per request.
-const revocationPoll = 2 * time.Second
-
-const revocationCounter = enrollment.RevocationCounter
-
-// revocationState is when the counter was last read, and its value then.
-type revocationState struct {
-	polled, seen atomic.Int64
-}
-
-// revoke records a session as ended for its remaining life, and bumps the
-// counter every gate watches.
-func (g *Gate) revoke(ctx context.Context, realm string, cl *session.Claims) error {
-	ttl := cl.ExpiresAt.Sub(g.now()) + session.Leeway
-	if err := g.store.Put(ctx, revokedKey(realm, cl.SID), []byte{1}, ttl); err != nil {
-		return err
-	}
-	_, err := g.store.Incr(ctx, revocationCounter, 0)
-	return err
-}
-
-// syncRevocations empties the verified-token cache when a session was
-// revoked anywhere since the last look: each cached token is then checked
-// against the store once more. One request in revocationPoll does the
-// reading.
-func (g *Gate) syncRevocations(ctx context.Context, now time.Time) {
-	last := g.revocations.polled.Load()
-	if now.UnixNano()-last < int64(revocationPoll) || !g.revocations.polled.CompareAndSwap(last, now.UnixNano()) {
-		return
-	}
-	n, err := g.store.Counter(ctx, revocationCounter)
-	if err != nil {
-		g.logger.Error("reading the revocation counter", zap.Error(err))
-		return
-	}
-	if g.revocations.seen.Swap(n) != n {
-		g.cache.Flush()
-	}
 }

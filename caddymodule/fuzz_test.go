@@ -52,7 +52,28 @@ func FuzzStripCookies(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, header string) {
 		r, _ := newRequestWithCookie(header)
+		// What must remain: every other non-empty part, in order.
+		var want []string
+		for _, line := range r.Header.Values("Cookie") {
+			for part := range strings.SplitSeq(line, ";") {
+				part = strings.Trim(part, " \t")
+				if name, _, _ := strings.Cut(part, "="); part != "" && name != SessionCookie && name != FlowCookie {
+					want = append(want, part)
+				}
+			}
+		}
 		stripCookies(r, SessionCookie, FlowCookie)
+		var got []string
+		for _, line := range r.Header.Values("Cookie") {
+			for part := range strings.SplitSeq(line, ";") {
+				if part = strings.Trim(part, " \t"); part != "" {
+					got = append(got, part)
+				}
+			}
+		}
+		if strings.Join(got, "|") != strings.Join(want, "|") {
+			t.Fatalf("Cookie %q: kept %q, want %q", header, got, want)
+		}
 		for _, c := range r.Cookies() {
 			if c.Name == SessionCookie || c.Name == FlowCookie {
 				t.Fatalf("Cookie %q kept %s", header, c.Name)

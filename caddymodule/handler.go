@@ -1,22 +1,19 @@
 package caddymodule
 
 import (
-	"errors"
 	"net"
 	"net/http"
 	"net/url"
-	"strconv"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
-	"go.uber.org/zap/zapcore"
 
 	"github.com/smsgate/caddy-smsgate/internal/localhost"
 	"github.com/smsgate/caddy-smsgate/session"
-	"github.com/smsgate/caddy-smsgate/store"
 )
 
 // Cookie names.
@@ -59,15 +56,21 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 
 // admit hands the verified identity to the next handlers and takes the
 // session cookie off the request: upstreams must never see the bearer token.
+// With a cached session it allocates nothing: the values were made when
+// the token was first verified.
 func (g *Gate) admit(r *http.Request, cl *session.Claims) {
 	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
-	repl.Set("http.auth.user.id", cl.Subject)
-	repl.Set("smsgate.user", cl.Subject)
-	repl.Set("smsgate.auth_time", strconv.FormatInt(cl.AuthTime, 10))
-	repl.Set("smsgate.amr", strings.Join(cl.AMR, " "))
+	f := cl.Facts()
+	repl.Set("http.auth.user.id", f.User)
+	repl.Set("http.auth.user.auth_time", f.AuthTime)
+	repl.Set("http.auth.user.amr", f.AMR)
+	// The names of the first release, kept as aliases.
+	repl.Set("smsgate.user", f.User)
+	repl.Set("smsgate.auth_time", f.AuthTime)
+	repl.Set("smsgate.amr", f.AMR)
 	stripCookies(r, SessionCookie, FlowCookie, KnownCookie)
 	if g.AssertionHeader != "" {
-		if a, err := g.assertion(cl); err == nil {
+		if a, err := g.sessions.Assertion(cl); err == nil {
 			r.Header.Set(g.AssertionHeader, a)
 			repl.Set("smsgate.assertion", a)
 		} else {
@@ -116,39 +119,9 @@ func (g *Gate) accepts(cl *session.Claims, prior string) bool {
 	return true
 }
 
-// session returns the verified claims of the request's session cookie for
-// the gate's realm, or nil. A verified token is cached, so a repeat visit costs a map
-// lookup; a revoked one is never cached.
+// session returns the verified claims of the request's session cookie, or nil.
 func (g *Gate) session(r *http.Request) *session.Claims {
-	realm := g.Realm
-	token := cookieValue(r, SessionCookie)
-	if token == "" {
-		return nil
-	}
-	now := g.now()
-	g.syncRevocations(r.Context(), now)
-	if cl, ok := g.cache.Get(realm, token, now); ok {
-		return cl
-	}
-	cl := new(session.Claims)
-	if err := g.sessions.Verify(token, realm, cl); err != nil {
-		if ce := g.logger.Check(zapcore.DebugLevel, "session cookie refused"); ce != nil {
-			ce.Write(zap.Error(err))
-		}
-		return nil
-	}
-	if _, err := g.store.Get(r.Context(), revokedKey(realm, cl.SID)); !errors.Is(err, store.ErrNotFound) {
-		if err != nil {
-			g.logger.Error("checking session revocation; refusing the session", zap.Error(err))
-		}
-		return nil
-	}
-	// An admin reset ends every session the user held.
-	if before, err := g.codes.RevokedBefore(r.Context(), realm, cl.Subject); err != nil || (!before.IsZero() && !cl.IssuedAt.After(before)) {
-		return nil
-	}
-	g.cache.Add(realm, token, cl)
-	return cl
+	return g.sessions.Check(r.Context(), cookieValue(r, SessionCookie))
 }
 
 // cookieValue finds a cookie in the request's Cookie headers without the
@@ -178,8 +151,6 @@ func clientIP(r *http.Request) string {
 	return ip
 }
 
-func revokedKey(realm, sid string) string { return store.Key("revoked", realm, sid) }
-
 // requestHost is the request's host, lower case, without port: only for
 // what the client's own answer looks like (a Secure cookie or not), never
 // for realms, messages or decisions about other users.
@@ -202,30 +173,72 @@ func wantsRedirect(r *http.Request) bool {
 }
 
 // stripCookies removes the named cookies from the request's Cookie headers,
-// keeping all others as they were.
+// keeping all others as they were. It runs on every admitted request, so
+// the usual case (smsgate's cookies before or after the others) takes a
+// substring of the header and allocates nothing.
 func stripCookies(r *http.Request, names ...string) {
-	lines := r.Header.Values("Cookie")
+	lines := r.Header["Cookie"]
 	if len(lines) == 0 {
 		return
 	}
-	var kept []string
+	kept := lines[:0]
 	for _, line := range lines {
-		for part := range strings.SplitSeq(line, ";") {
-			part = strings.TrimSpace(part)
-			name, _, _ := strings.Cut(part, "=")
-			drop := part == ""
-			for _, n := range names {
-				drop = drop || name == n
-			}
-			if !drop {
-				kept = append(kept, part)
-			}
+		if line = stripLine(line, names); line != "" {
+			kept = append(kept, line)
 		}
 	}
-	r.Header.Del("Cookie")
-	if len(kept) > 0 {
-		r.Header.Set("Cookie", strings.Join(kept, "; "))
+	if len(kept) == 0 {
+		delete(r.Header, "Cookie")
+		return
 	}
+	r.Header["Cookie"] = kept
+}
+
+// stripLine is one Cookie header line without the named cookies (and
+// without empty parts).
+func stripLine(line string, names []string) string {
+	type span struct{ from, to int }
+	var keep [8]span // enough for most lines without allocating
+	spans := keep[:0]
+	gap := false // a dropped part between kept ones
+	dropped := false
+	for pos := 0; pos <= len(line); {
+		end := strings.IndexByte(line[pos:], ';')
+		if end < 0 {
+			end = len(line)
+		} else {
+			end += pos
+		}
+		from, to := pos, end
+		for from < to && (line[from] == ' ' || line[from] == '\t') {
+			from++
+		}
+		for to > from && (line[to-1] == ' ' || line[to-1] == '\t') {
+			to--
+		}
+		name, _, _ := strings.Cut(line[from:to], "=")
+		if from == to || slices.Contains(names, name) {
+			dropped = true
+		} else {
+			gap = gap || (dropped && len(spans) > 0)
+			spans = append(spans, span{from, to})
+		}
+		pos = end + 1
+	}
+	switch {
+	case len(spans) == 0:
+		return ""
+	case !gap:
+		return line[spans[0].from:spans[len(spans)-1].to]
+	}
+	var b strings.Builder
+	for i, sp := range spans {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(line[sp.from:sp.to])
+	}
+	return b.String()
 }
 
 // setCookie writes an HttpOnly, SameSite=Lax cookie, Secure except on

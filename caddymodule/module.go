@@ -5,8 +5,6 @@
 package caddymodule
 
 import (
-	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -53,9 +51,6 @@ const (
 	EnrollmentOpen = "open"
 	// EnrollmentClosed admits only users whose phone the admin provisioned.
 	EnrollmentClosed = "closed"
-
-	// keyRecord is where a generated signing secret is kept.
-	keyRecord = "keys/secret"
 )
 
 // Gate is an HTTP handler that lets a request through only with a session
@@ -242,24 +237,16 @@ type Gate struct {
 	store     store.Store
 	chain     providers.Chain
 	metrics   *metrics
-	keys      *keyring // EdDSA only
 	pages     *template.Template
 	catalogue catalogue
 	csp       string
 	example   string // an example number for the phone field
-	// assertCache holds signed identity assertions (assertion_header).
-	assertCache *assertions
-	// revocations tracks the store's revocation counter.
-	revocations *revocationState
-	verifier    providers.Verifier
-	codes       *enrollment.Service
-	sessions    *session.Keys
-	// assertionKeys sign identity assertions: the session keys, another type.
-	assertionKeys *session.Keys
-	flows         *session.Keys
-	sealer        *session.Sealer // encrypts the flow cookie
-	known         *session.Keys   // known-browser cookies
-	cache         *session.Cache
+	verifier  providers.Verifier
+	codes     *enrollment.Service
+	sessions  *session.Manager
+	flows     *session.Keys
+	sealer    *session.Sealer // encrypts the flow cookie
+	known     *session.Keys   // known-browser cookies
 	// host names the site in messages and the WebOTP line: public_origin's
 	// host, else the realm. Fixed at load, never taken from a request.
 	host   string
@@ -385,10 +372,21 @@ func (g *Gate) Provision(ctx caddy.Context) error {
 		g.phones[e164] = u
 	}
 
-	secret, err := g.secret(ctx)
+	var configured []byte
+	if g.SigningKey != "" {
+		if configured, err = secretValue("signing_key", g.SigningKey); err != nil {
+			return err
+		}
+	}
+	g.sessions, err = session.NewManager(ctx, session.Config{Store: g.store, Realm: g.Realm, Secret: configured, Alg: g.SigningAlg,
+		Lifetime: time.Duration(g.SessionLifetime), Rotation: time.Duration(g.KeyRotation), Now: g.now, Logger: g.logger})
 	if err != nil {
 		return err
 	}
+	if g.AssertionHeader != "" && !g.sessions.Asymmetric() {
+		return errors.New("assertion_header needs signing_alg EdDSA, so that upstreams can verify it with public keys")
+	}
+	secret := g.sessions.Secret()
 	var phoneKey []byte
 	if g.VerifyOnlyKey != "" {
 		if phoneKey, err = secretValue("verify_only key", g.VerifyOnlyKey); err != nil {
@@ -398,32 +396,10 @@ func (g *Gate) Provision(ctx caddy.Context) error {
 			return errors.New("verify_only needs its own key, not the signing key")
 		}
 	}
-	switch g.SigningAlg {
-	case "HS256":
-		g.sessions = session.NewKeys(session.Derive(secret, "session"), g.now)
-	case "EdDSA":
-		g.keys = &keyring{store: g.store, rotation: time.Duration(g.KeyRotation), lifetime: time.Duration(g.SessionLifetime), now: g.now}
-		if err := g.keys.load(ctx); err != nil {
-			return fmt.Errorf("loading session keys: %v", err)
-		}
-		g.sessions = session.NewEdDSAKeys(g.keys.signing, g.keys.verifying, g.now)
-		g.assertionKeys = g.sessions.WithType(session.TypeAssertion)
-	default:
-		return fmt.Errorf("signing_alg must be HS256 or EdDSA, not %q", g.SigningAlg)
-	}
-	if g.AssertionHeader != "" && g.keys == nil {
-		return errors.New("assertion_header needs signing_alg EdDSA, so that upstreams can verify it with public keys")
-	}
 	g.flows = session.NewKeys(session.Derive(secret, "flow"), g.now)
 	g.known = session.NewKeys(session.Derive(secret, "known browser"), g.now).WithType("smsgate-known+jwt")
 	if g.sealer, err = session.NewSealer(session.Derive(secret, "flow seal")); err != nil {
 		return err
-	}
-	g.cache = session.NewCache(10000)
-	g.revocations = new(revocationState)
-	g.assertCache = &assertions{entries: map[string]assertionEntry{}}
-	if n, err := g.store.Counter(ctx, revocationCounter); err == nil {
-		g.revocations.seen.Store(n)
 	}
 	g.codes = &enrollment.Service{
 		Store:          g.store,
@@ -522,25 +498,6 @@ func (g *Gate) setDefaults() {
 	g.PortalURL = strings.TrimSuffix(g.PortalURL, "/")
 	g.CookieDomain = strings.TrimPrefix(strings.ToLower(g.CookieDomain), ".")
 	g.DefaultRegion = strings.ToUpper(g.DefaultRegion)
-}
-
-// secret returns the configured signing key, or the one kept in the store,
-// generating it on first start. PutIfAbsent makes instances sharing a store
-// agree on one key.
-func (g *Gate) secret(ctx context.Context) ([]byte, error) {
-	if g.SigningKey != "" {
-		return secretValue("signing_key", g.SigningKey)
-	}
-	fresh := make([]byte, 32)
-	_, _ = rand.Read(fresh)
-	if _, err := g.store.PutIfAbsent(ctx, keyRecord, fresh, 0); err != nil {
-		return nil, fmt.Errorf("storing the signing key: %v", err)
-	}
-	key, err := g.store.Get(ctx, keyRecord)
-	if err != nil {
-		return nil, fmt.Errorf("reading the signing key: %v", err)
-	}
-	return key, nil
 }
 
 // Cleanup takes the gate off the admin API's list.

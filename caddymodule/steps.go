@@ -17,7 +17,6 @@ import (
 	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/phone"
 	"github.com/smsgate/caddy-smsgate/providers"
-	"github.com/smsgate/caddy-smsgate/session"
 )
 
 // login identifies the user (identity "none"), or, with a first factor,
@@ -419,18 +418,11 @@ func (g *Gate) useRecoveryCode(req *request, code string) {
 
 // startSession sets the session cookie for user.
 func (g *Gate) startSession(req *request, user string, amr []string) error {
-	lifetime := time.Duration(g.SessionLifetime)
-	cl := session.Claims{
-		RegisteredClaims: g.sessions.NewClaims(req.realm, user, lifetime),
-		AMR:              amr,
-		SID:              enrollment.RandomID(),
-	}
-	cl.AuthTime = cl.IssuedAt.Unix()
-	token, err := g.sessions.Sign(cl)
+	token, err := g.sessions.Issue(user, amr)
 	if err != nil {
 		return err
 	}
-	g.setSessionCookie(req.w, req.r, token, int(lifetime/time.Second))
+	g.setSessionCookie(req.w, req.r, token, int(g.sessions.Lifetime()/time.Second))
 	return nil
 }
 
@@ -443,14 +435,12 @@ func (g *Gate) logout(req *request) {
 		return
 	}
 	if c, err := req.r.Cookie(SessionCookie); err == nil {
-		cl := new(session.Claims)
-		if g.sessions.Verify(c.Value, req.realm, cl) == nil {
-			if err := g.revoke(req.r.Context(), req.realm, cl); err != nil {
+		if cl, err := g.sessions.Verify(c.Value); err == nil {
+			if err := g.sessions.Revoke(req.r.Context(), c.Value, cl); err != nil {
 				g.logger.Error("revoking session", zap.Error(err))
 				g.unavailable(req)
 				return
 			}
-			g.cache.Remove(req.realm, c.Value)
 			g.audit("signed_out", cl.Subject, "")
 		}
 	}

@@ -160,43 +160,11 @@ func (s *Service) recoveryHash(user, code string) string {
 }
 
 // ResetUser is the admin's way back for a lost phone: every device and
-// recovery code of user is removed and every session they hold is ended.
+// recovery code of user is removed. (The caller ends their sessions too.)
 // They enroll again through the site's normal rule.
 func (s *Service) ResetUser(ctx context.Context, realm, user string) error {
 	if err := s.RemoveAllDevices(ctx, realm, user); err != nil {
 		return err
 	}
-	if err := s.Store.Delete(ctx, recoveryKey(realm, user)); err != nil {
-		return err
-	}
-	return s.RevokeUser(ctx, realm, user)
+	return s.Store.Delete(ctx, recoveryKey(realm, user))
 }
-
-func userRevokedKey(realm, user string) string { return store.Key("revoked-user", realm, user) }
-
-// RevokeUser ends every session of user issued until now.
-func (s *Service) RevokeUser(ctx context.Context, realm, user string) error {
-	raw, _ := json.Marshal(s.Now().UTC())
-	if err := s.Store.Put(ctx, userRevokedKey(realm, user), raw, 0); err != nil {
-		return err
-	}
-	_, err := s.Store.Incr(ctx, RevocationCounter, 0)
-	return err
-}
-
-// RevokedBefore is when user's sessions were last all revoked (zero if never).
-func (s *Service) RevokedBefore(ctx context.Context, realm, user string) (time.Time, error) {
-	raw, err := s.Store.Get(ctx, userRevokedKey(realm, user))
-	if errors.Is(err, store.ErrNotFound) {
-		return time.Time{}, nil
-	}
-	var t time.Time
-	if err == nil {
-		err = json.Unmarshal(raw, &t)
-	}
-	return t, err
-}
-
-// RevocationCounter is the store counter every gate watches: it moves
-// whenever a session is revoked, so that caches are checked again.
-const RevocationCounter = "revocations"

@@ -29,6 +29,8 @@ type Claims struct {
 	AMR []string `json:"amr,omitempty"`
 	// SID identifies the session, for revocation.
 	SID string `json:"sid"`
+
+	facts *Facts // made by Manager.Check, for the placeholders
 }
 
 // FlowClaims carry a sign-in in progress between the gate's pages. They

@@ -1,4 +1,4 @@
-package caddymodule
+package session
 
 import (
 	"context"
@@ -10,14 +10,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"strconv"
 	"sync"
 	"time"
 
-	"github.com/golang-jwt/jwt/v5"
-
-	"github.com/smsgate/caddy-smsgate/session"
 	"github.com/smsgate/caddy-smsgate/store"
 )
 
@@ -119,7 +115,7 @@ func (k *keyring) verifying(kid string) (any, error) {
 		return pub, nil
 	}
 	k.mu.RLock()
-	stale := k.now().Sub(k.loadedAt) > revocationPoll
+	stale := k.now().Sub(k.loadedAt) > RevocationPoll
 	k.mu.RUnlock()
 	if stale {
 		if err := k.load(context.Background()); err == nil {
@@ -147,7 +143,7 @@ func (k *keyring) liveKeys() []edKey {
 	defer k.mu.RUnlock()
 	var live []edKey
 	for i, key := range k.keys {
-		if i+1 < len(k.keys) && k.now().Sub(k.keys[i+1].created) > k.lifetime+session.Leeway {
+		if i+1 < len(k.keys) && k.now().Sub(k.keys[i+1].created) > k.lifetime+Leeway {
 			continue // retired: everything it signed has expired
 		}
 		live = append(live, key)
@@ -155,76 +151,29 @@ func (k *keyring) liveKeys() []edKey {
 	return live
 }
 
-// jwks serves the live public keys as a JSON Web Key Set (RFC 8037).
-func (k *keyring) jwks(w http.ResponseWriter) {
-	type jwk struct {
-		Kty string `json:"kty"`
-		Crv string `json:"crv"`
-		X   string `json:"x"`
-		Kid string `json:"kid"`
-		Alg string `json:"alg"`
-		Use string `json:"use"`
-	}
-	set := struct {
-		Keys []jwk `json:"keys"`
-	}{Keys: []jwk{}}
+// JWK is one public key of a JSON Web Key Set (RFC 8037).
+type JWK struct {
+	Kty string `json:"kty"`
+	Crv string `json:"crv"`
+	X   string `json:"x"`
+	Kid string `json:"kid"`
+	Alg string `json:"alg"`
+	Use string `json:"use"`
+}
+
+// JWKS is a JSON Web Key Set.
+type JWKS struct {
+	Keys []JWK `json:"keys"`
+}
+
+// jwks is the set of the live public keys.
+func (k *keyring) jwks() JWKS {
+	set := JWKS{Keys: []JWK{}}
 	if k != nil {
 		for _, key := range k.liveKeys() {
-			set.Keys = append(set.Keys, jwk{Kty: "OKP", Crv: "Ed25519", Kid: key.kid, Alg: "EdDSA", Use: "sig",
+			set.Keys = append(set.Keys, JWK{Kty: "OKP", Crv: "Ed25519", Kid: key.kid, Alg: "EdDSA", Use: "sig",
 				X: base64.RawURLEncoding.EncodeToString(key.priv.Public().(ed25519.PublicKey))})
 		}
 	}
-	w.Header().Set("Cache-Control", "public, max-age=300")
-	writeJSON(w, http.StatusOK, set)
-}
-
-// assertionLifetime is how long an identity assertion is valid; one is
-// reused for half of that, so a busy session signs about once a minute.
-const assertionLifetime = 2 * time.Minute
-
-type assertionEntry struct {
-	token string
-	until time.Time
-}
-
-// assertions caches signed assertions by session ID (bounded).
-type assertions struct {
-	mu      sync.Mutex
-	entries map[string]assertionEntry
-}
-
-// assertion is a short-lived EdDSA JWT of cl's identity for the upstream.
-func (g *Gate) assertion(cl *session.Claims) (string, error) {
-	now := g.now()
-	g.assertCache.mu.Lock()
-	e, ok := g.assertCache.entries[cl.SID]
-	g.assertCache.mu.Unlock()
-	if ok && now.Before(e.until) {
-		return e.token, nil
-	}
-	// Its own type and audience, so that it never passes as a session; it
-	// ends when the session does, so that reusing it cannot outlive it.
-	a := session.Claims{RegisteredClaims: cl.RegisteredClaims, AuthTime: cl.AuthTime, AMR: cl.AMR, SID: cl.SID}
-	a.Audience = jwt.ClaimStrings{session.AssertionAudience(g.Realm)}
-	a.IssuedAt = jwt.NewNumericDate(now)
-	until := now.Add(assertionLifetime)
-	if cl.ExpiresAt != nil && cl.ExpiresAt.Before(until) {
-		until = cl.ExpiresAt.Time
-	}
-	a.ExpiresAt = jwt.NewNumericDate(until)
-	tok, err := g.assertionKeys.Sign(a)
-	if err != nil {
-		return "", err
-	}
-	g.assertCache.mu.Lock()
-	if len(g.assertCache.entries) >= 10000 {
-		clear(g.assertCache.entries)
-	}
-	reuse := now.Add(assertionLifetime / 2)
-	if until.Before(reuse) {
-		reuse = until
-	}
-	g.assertCache.entries[cl.SID] = assertionEntry{token: tok, until: reuse}
-	g.assertCache.mu.Unlock()
-	return tok, nil
+	return set
 }

@@ -1,0 +1,309 @@
+package session
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/smsgate/caddy-smsgate/store"
+)
+
+// Config is what a Manager needs.
+type Config struct {
+	Store store.Store
+	// Realm is every token's audience.
+	Realm string
+	// Secret is the configured signing secret; nil: one generated once and
+	// kept in the store (PutIfAbsent: instances sharing a store agree).
+	Secret []byte
+	// Alg is "HS256" (the secret signs) or "EdDSA" (keys in the store,
+	// public ones in the JWKS).
+	Alg string
+	// Lifetime of a session; Rotation, with EdDSA, how often a new key is
+	// made (0: never).
+	Lifetime, Rotation time.Duration
+	Now                func() time.Time
+	Logger             *zap.Logger
+}
+
+// Manager issues, checks and revokes one realm's sessions. It owns the
+// keys (and their bootstrap), the cache of verified tokens, and both kinds
+// of revocation: one session (logout) and all of a user's (an admin reset).
+type Manager struct {
+	store    store.Store
+	realm    string
+	lifetime time.Duration
+	now      func() time.Time
+	logger   *zap.Logger
+
+	secret     []byte
+	keys       *Keys    // sessions
+	assertions *Keys    // identity assertions for upstreams (EdDSA only)
+	ring       *keyring // EdDSA only
+	cache      *Cache
+
+	// polled is when the revocation counter was last read, seen its value.
+	polled, seen atomic.Int64
+
+	assertMu    sync.Mutex
+	assertCache map[string]assertionEntry
+}
+
+// secretRecord is where a generated signing secret is kept.
+const secretRecord = "keys/secret"
+
+// NewManager sets up a realm's sessions, reading or creating its keys.
+func NewManager(ctx context.Context, c Config) (*Manager, error) {
+	m := &Manager{store: c.Store, realm: c.Realm, lifetime: c.Lifetime, now: c.Now, logger: c.Logger,
+		cache: NewCache(10000), assertCache: map[string]assertionEntry{}}
+	if m.logger == nil {
+		m.logger = zap.NewNop()
+	}
+	m.secret = c.Secret
+	if m.secret == nil {
+		fresh := make([]byte, 32)
+		_, _ = rand.Read(fresh)
+		if _, err := c.Store.PutIfAbsent(ctx, secretRecord, fresh, 0); err != nil {
+			return nil, fmt.Errorf("storing the signing key: %v", err)
+		}
+		key, err := c.Store.Get(ctx, secretRecord)
+		if err != nil {
+			return nil, fmt.Errorf("reading the signing key: %v", err)
+		}
+		m.secret = key
+	}
+	switch c.Alg {
+	case "HS256", "":
+		m.keys = NewKeys(Derive(m.secret, "session"), m.now)
+	case "EdDSA":
+		m.ring = &keyring{store: c.Store, rotation: c.Rotation, lifetime: c.Lifetime, now: m.now}
+		if err := m.ring.load(ctx); err != nil {
+			return nil, fmt.Errorf("loading session keys: %v", err)
+		}
+		m.keys = NewEdDSAKeys(m.ring.signing, m.ring.verifying, m.now)
+		m.assertions = m.keys.WithType(TypeAssertion)
+	default:
+		return nil, fmt.Errorf("signing_alg must be HS256 or EdDSA, not %q", c.Alg)
+	}
+	if n, err := c.Store.Counter(ctx, RevocationCounter); err == nil {
+		m.seen.Store(n)
+	}
+	return m, nil
+}
+
+// Secret is the server secret other keys are derived from (with Derive).
+func (m *Manager) Secret() []byte { return m.secret }
+
+// Asymmetric reports whether sessions are signed with public keys (EdDSA),
+// so that upstreams can verify them and assertions can be made.
+func (m *Manager) Asymmetric() bool { return m.ring != nil }
+
+// Lifetime is how long a new session lasts.
+func (m *Manager) Lifetime() time.Duration { return m.lifetime }
+
+// Issue signs a new session for user, authenticated now by amr.
+func (m *Manager) Issue(user string, amr []string) (string, error) {
+	cl := Claims{RegisteredClaims: m.keys.NewClaims(m.realm, user, m.lifetime), AMR: amr, SID: rand.Text()}
+	cl.AuthTime = cl.IssuedAt.Unix()
+	return m.keys.Sign(cl)
+}
+
+// Check returns the verified claims of a session token, or nil. A verified
+// token is cached, so that a repeat visit costs a map lookup (and no
+// allocation); a revoked one is never cached. At most every RevocationPoll
+// one call reads the store's revocation counter, and empties the cache when
+// it moved: a revocation anywhere reaches every gate within that bound.
+func (m *Manager) Check(ctx context.Context, token string) *Claims {
+	if token == "" {
+		return nil
+	}
+	now := m.now()
+	m.syncRevocations(ctx, now)
+	if cl, ok := m.cache.Get(m.realm, token, now); ok {
+		return cl
+	}
+	cl := new(Claims)
+	if err := m.keys.Verify(token, m.realm, cl); err != nil {
+		if ce := m.logger.Check(zapcore.DebugLevel, "session cookie refused"); ce != nil {
+			ce.Write(zap.Error(err))
+		}
+		return nil
+	}
+	if _, err := m.store.Get(ctx, revokedKey(m.realm, cl.SID)); !errors.Is(err, store.ErrNotFound) {
+		if err != nil {
+			m.logger.Error("checking session revocation; refusing the session", zap.Error(err))
+		}
+		return nil
+	}
+	// An admin reset ends every session the user held.
+	if before, err := RevokedBefore(ctx, m.store, m.realm, cl.Subject); err != nil || (!before.IsZero() && !cl.IssuedAt.After(before)) {
+		return nil
+	}
+	cl.facts = newFacts(cl)
+	m.cache.Add(m.realm, token, cl)
+	return cl
+}
+
+// Verify checks a token's signature and claims only, not revocation: for
+// logout, which revokes what it is shown.
+func (m *Manager) Verify(token string) (*Claims, error) {
+	cl := new(Claims)
+	return cl, m.keys.Verify(token, m.realm, cl)
+}
+
+// Revoke ends a session for its remaining life, here and, within
+// RevocationPoll, at every gate on the store.
+func (m *Manager) Revoke(ctx context.Context, token string, cl *Claims) error {
+	ttl := cl.ExpiresAt.Sub(m.now()) + Leeway
+	if err := m.store.Put(ctx, revokedKey(m.realm, cl.SID), []byte{1}, ttl); err != nil {
+		return err
+	}
+	m.cache.Remove(m.realm, token)
+	_, err := m.store.Incr(ctx, RevocationCounter, 0)
+	return err
+}
+
+// RevokeUser ends every session of user issued until now.
+func (m *Manager) RevokeUser(ctx context.Context, user string) error {
+	return RevokeUser(ctx, m.store, m.realm, user, m.now())
+}
+
+// FlushCache forgets every verified token (benchmarks of the uncached path).
+func (m *Manager) FlushCache() { m.cache.Flush() }
+
+// JWKS is the set of public keys that verify sessions and assertions
+// (empty with HS256).
+func (m *Manager) JWKS() JWKS { return m.ring.jwks() }
+
+// RevocationPoll bounds how long a logout takes to reach every instance
+// (and every gate on a shared store): each reads the revocation counter at
+// most this often, never per request.
+const RevocationPoll = 2 * time.Second
+
+// RevocationCounter is the store counter every gate watches: it moves
+// whenever a session is revoked, so that caches are checked again.
+const RevocationCounter = "revocations"
+
+func revokedKey(realm, sid string) string      { return store.Key("revoked", realm, sid) }
+func userRevokedKey(realm, user string) string { return store.Key("revoked-user", realm, user) }
+
+// RevokeUser ends every session of user in realm issued until now. It
+// needs only the store, so the admin's tools use it with Caddy stopped.
+func RevokeUser(ctx context.Context, st store.Store, realm, user string, now time.Time) error {
+	raw, _ := json.Marshal(now.UTC())
+	if err := st.Put(ctx, userRevokedKey(realm, user), raw, 0); err != nil {
+		return err
+	}
+	_, err := st.Incr(ctx, RevocationCounter, 0)
+	return err
+}
+
+// RevokedBefore is when user's sessions were last all revoked (zero if never).
+func RevokedBefore(ctx context.Context, st store.Store, realm, user string) (time.Time, error) {
+	raw, err := st.Get(ctx, userRevokedKey(realm, user))
+	if errors.Is(err, store.ErrNotFound) {
+		return time.Time{}, nil
+	}
+	var t time.Time
+	if err == nil {
+		err = json.Unmarshal(raw, &t)
+	}
+	return t, err
+}
+
+// syncRevocations empties the cache when a session was revoked anywhere
+// since the last look; one call in RevocationPoll does the reading.
+func (m *Manager) syncRevocations(ctx context.Context, now time.Time) {
+	last := m.polled.Load()
+	if now.UnixNano()-last < int64(RevocationPoll) || !m.polled.CompareAndSwap(last, now.UnixNano()) {
+		return
+	}
+	n, err := m.store.Counter(ctx, RevocationCounter)
+	if err != nil {
+		m.logger.Error("reading the revocation counter", zap.Error(err))
+		return
+	}
+	if m.seen.Swap(n) != n {
+		m.cache.Flush()
+	}
+}
+
+// Facts are a verified session's claims as placeholders want them, made
+// once when the token is first verified, so that admitting a request with
+// a cached session allocates nothing.
+type Facts struct {
+	// User, AuthTime (Unix seconds) and AMR (space-separated), as values
+	// ready for a caddy.Replacer.
+	User, AuthTime, AMR any
+}
+
+func newFacts(cl *Claims) *Facts {
+	return &Facts{User: cl.Subject, AuthTime: strconv.FormatInt(cl.AuthTime, 10), AMR: strings.Join(cl.AMR, " ")}
+}
+
+// Facts returns the placeholders' values of claims that Check returned.
+func (cl *Claims) Facts() *Facts {
+	if cl.facts == nil {
+		return newFacts(cl)
+	}
+	return cl.facts
+}
+
+// assertionLifetime is how long an identity assertion is valid; one is
+// reused for half of that, so a busy session signs about once a minute.
+const assertionLifetime = 2 * time.Minute
+
+type assertionEntry struct {
+	token string
+	until time.Time
+}
+
+// Assertion is a short-lived EdDSA JWT of cl's identity for the upstream.
+// It has its own type and audience, so that it never passes as a session,
+// and it ends when the session does, so that reusing it cannot outlive it.
+func (m *Manager) Assertion(cl *Claims) (string, error) {
+	if m.assertions == nil {
+		return "", errors.New("assertions need EdDSA")
+	}
+	now := m.now()
+	m.assertMu.Lock()
+	e, ok := m.assertCache[cl.SID]
+	m.assertMu.Unlock()
+	if ok && now.Before(e.until) {
+		return e.token, nil
+	}
+	a := Claims{RegisteredClaims: cl.RegisteredClaims, AuthTime: cl.AuthTime, AMR: cl.AMR, SID: cl.SID}
+	a.Audience = jwt.ClaimStrings{AssertionAudience(m.realm)}
+	a.IssuedAt = jwt.NewNumericDate(now)
+	until := now.Add(assertionLifetime)
+	if cl.ExpiresAt != nil && cl.ExpiresAt.Before(until) {
+		until = cl.ExpiresAt.Time
+	}
+	a.ExpiresAt = jwt.NewNumericDate(until)
+	tok, err := m.assertions.Sign(a)
+	if err != nil {
+		return "", err
+	}
+	reuse := now.Add(assertionLifetime / 2)
+	if until.Before(reuse) {
+		reuse = until
+	}
+	m.assertMu.Lock()
+	if len(m.assertCache) >= 10000 {
+		clear(m.assertCache)
+	}
+	m.assertCache[cl.SID] = assertionEntry{token: tok, until: reuse}
+	m.assertMu.Unlock()
+	return tok, nil
+}

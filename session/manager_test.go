@@ -1,0 +1,99 @@
+package session
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/smsgate/caddy-smsgate/store"
+)
+
+func newManager(t *testing.T, alg string, now *time.Time) (*Manager, store.Store) {
+	t.Helper()
+	st, closeDB, err := store.OpenBadger(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = closeDB() })
+	m, err := NewManager(context.Background(), Config{Store: st, Realm: "example.com", Alg: alg, Lifetime: time.Hour,
+		Now: func() time.Time { return *now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, st
+}
+
+func TestManagerIssueCheckRevoke(t *testing.T) {
+	ctx := context.Background()
+	for _, alg := range []string{"HS256", "EdDSA"} {
+		now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+		m, st := newManager(t, alg, &now)
+		tok, err := m.Issue("alice", []string{"sms"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cl := m.Check(ctx, tok)
+		if cl == nil || cl.Subject != "alice" {
+			t.Fatalf("%s: Check = %+v", alg, cl)
+		}
+		if f := cl.Facts(); f.User != "alice" || f.AMR != "sms" || f.AuthTime != "1796119200" {
+			t.Fatalf("%s: facts %+v", alg, f)
+		}
+		// Another gate on the same store shares the secret and sees logouts.
+		other, err := NewManager(ctx, Config{Store: st, Realm: "example.com", Alg: alg, Lifetime: time.Hour, Now: func() time.Time { return now }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if other.Check(ctx, tok) == nil {
+			t.Fatalf("%s: a second manager on the store refuses the session", alg)
+		}
+		if err := m.Revoke(ctx, tok, cl); err != nil {
+			t.Fatal(err)
+		}
+		if m.Check(ctx, tok) != nil {
+			t.Fatalf("%s: a revoked session is still accepted here", alg)
+		}
+		now = now.Add(RevocationPoll + time.Second)
+		if other.Check(ctx, tok) != nil {
+			t.Fatalf("%s: a revoked session is accepted by the other gate after the poll", alg)
+		}
+		// RevokeUser ends all of a user's sessions, even cached ones.
+		tok2, _ := m.Issue("alice", []string{"sms"})
+		if m.Check(ctx, tok2) == nil {
+			t.Fatal("a new session is refused")
+		}
+		now = now.Add(time.Second)
+		if err := m.RevokeUser(ctx, "alice"); err != nil {
+			t.Fatal(err)
+		}
+		now = now.Add(RevocationPoll + time.Second)
+		if m.Check(ctx, tok2) != nil {
+			t.Fatalf("%s: a session survives RevokeUser", alg)
+		}
+		// A session of another realm is never accepted.
+		foreign, _ := NewManager(ctx, Config{Store: st, Realm: "other.example", Alg: alg, Lifetime: time.Hour, Now: func() time.Time { return now }})
+		tok3, _ := foreign.Issue("alice", nil)
+		if m.Check(ctx, tok3) != nil {
+			t.Fatalf("%s: another realm's session is accepted", alg)
+		}
+	}
+}
+
+func TestAssertionsAreNotSessions(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	m, _ := newManager(t, "EdDSA", &now)
+	tok, _ := m.Issue("alice", []string{"sms"})
+	a, err := m.Assertion(m.Check(ctx, tok))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Check(ctx, a) != nil {
+		t.Fatal("an assertion passed as a session")
+	}
+	hs, _ := newManager(t, "HS256", &now)
+	tok, _ = hs.Issue("alice", nil)
+	if _, err := hs.Assertion(hs.Check(ctx, tok)); err == nil {
+		t.Fatal("HS256 made an assertion")
+	}
+}
