@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -21,40 +20,7 @@ import (
 )
 
 func init() {
-	caddy.RegisterModule(AdminAPI{})
-}
-
-// live holds the provisioned gates, so that the admin API can reach their
-// store. Each gate adds itself in Provision and leaves in Cleanup.
-var live = struct {
-	sync.Mutex
-	gates []*Gate
-}{}
-
-func registerGate(g *Gate) {
-	live.Lock()
-	live.gates = append(live.gates, g)
-	live.Unlock()
-}
-
-func unregisterGate(g *Gate) {
-	live.Lock()
-	defer live.Unlock()
-	for i, x := range live.gates {
-		if x == g {
-			live.gates = append(live.gates[:i], live.gates[i+1:]...)
-			return
-		}
-	}
-}
-
-// gateFor finds the running gate that serves realm (or the only realm,
-// when realm is empty): its store is what the admin's request works on.
-func gateFor(realm string) (*Gate, error) {
-	live.Lock()
-	gates := slices.Clone(live.gates)
-	live.Unlock()
-	return pickGate(gates, realm)
+	caddy.RegisterModule(new(AdminAPI))
 }
 
 // pickGate chooses among gates the one serving realm, or the only realm
@@ -129,7 +95,26 @@ func apiError(err error, status int) error {
 //
 // The realm may be left out only while Caddy serves one; an unknown or
 // ambiguous realm is an error, never another site's store.
-type AdminAPI struct{}
+type AdminAPI struct {
+	ctx caddy.Context
+}
+
+// Provision keeps the config's context: the smsgate app it holds is
+// looked up per request, as the gates load it after the admin endpoint.
+func (a *AdminAPI) Provision(ctx caddy.Context) error {
+	a.ctx = ctx
+	return nil
+}
+
+// gateFor finds the running gate that serves realm (or the only realm,
+// when realm is empty): its store is what the admin's request works on.
+func (a *AdminAPI) gateFor(realm string) (*Gate, error) {
+	v, err := a.ctx.AppIfConfigured("smsgate")
+	if err != nil {
+		return nil, errNoGate
+	}
+	return v.(*App).Gate(realm)
+}
 
 // CaddyModule returns the Caddy module information.
 func (AdminAPI) CaddyModule() caddy.ModuleInfo {
@@ -140,7 +125,7 @@ func (AdminAPI) CaddyModule() caddy.ModuleInfo {
 }
 
 // Routes implements caddy.AdminRouter.
-func (a AdminAPI) Routes() []caddy.AdminRoute {
+func (a *AdminAPI) Routes() []caddy.AdminRoute {
 	return []caddy.AdminRoute{{Pattern: "/smsgate/", Handler: caddy.AdminHandlerFunc(a.serve)}}
 }
 
@@ -154,7 +139,7 @@ type adminRequest struct {
 	TTL   string `json:"ttl,omitempty"`
 }
 
-func (a AdminAPI) serve(w http.ResponseWriter, r *http.Request) error {
+func (a *AdminAPI) serve(w http.ResponseWriter, r *http.Request) error {
 	op := strings.TrimPrefix(r.URL.Path, "/smsgate/")
 	q := r.URL.Query()
 	if op == "export" || op == "users" && r.Method == http.MethodGet {
@@ -162,7 +147,7 @@ func (a AdminAPI) serve(w http.ResponseWriter, r *http.Request) error {
 		if op == "users" && realm == "" {
 			return apiError(errors.New("realm is required"), http.StatusBadRequest)
 		}
-		g, err := gateFor(realm)
+		g, err := a.gateFor(realm)
 		if err != nil {
 			return apiError(err, http.StatusNotFound)
 		}
@@ -192,7 +177,7 @@ func (a AdminAPI) serve(w http.ResponseWriter, r *http.Request) error {
 		if err := json.NewDecoder(r.Body).Decode(&records); err != nil {
 			return apiError(err, http.StatusBadRequest)
 		}
-		g, err := gateFor(q.Get("realm"))
+		g, err := a.gateFor(q.Get("realm"))
 		if err != nil {
 			return apiError(err, http.StatusNotFound)
 		}
@@ -209,7 +194,7 @@ func (a AdminAPI) serve(w http.ResponseWriter, r *http.Request) error {
 	if req.User == "" {
 		return apiError(errors.New("user is required"), http.StatusBadRequest)
 	}
-	g, err := gateFor(req.Realm)
+	g, err := a.gateFor(req.Realm)
 	if err != nil {
 		return apiError(err, http.StatusNotFound)
 	}
@@ -272,4 +257,7 @@ func writeAdmin(w http.ResponseWriter, v any) error {
 }
 
 // Interface guard
-var _ caddy.AdminRouter = AdminAPI{}
+var (
+	_ caddy.AdminRouter = (*AdminAPI)(nil)
+	_ caddy.Provisioner = (*AdminAPI)(nil)
+)

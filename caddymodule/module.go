@@ -244,6 +244,7 @@ type Gate struct {
 	verifier  providers.Verifier
 	codes     *enrollment.Service
 	sessions  *session.Manager
+	app       *App // the config's gates, for the admin API
 	flows     *session.Keys
 	sealer    *session.Sealer // encrypts the flow cookie
 	known     *session.Keys   // known-browser cookies
@@ -417,7 +418,9 @@ func (g *Gate) Provision(ctx caddy.Context) error {
 		ResendCooldown: time.Duration(g.ResendCooldown),
 		Now:            g.now,
 	}
-	registerGate(g)
+	if g.app, err = appOf(ctx); err == nil {
+		g.app.register(g)
+	}
 	return nil
 }
 
@@ -500,9 +503,11 @@ func (g *Gate) setDefaults() {
 	g.DefaultRegion = strings.ToUpper(g.DefaultRegion)
 }
 
-// Cleanup takes the gate off the admin API's list.
+// Cleanup takes the gate off the smsgate app's list.
 func (g *Gate) Cleanup() error {
-	unregisterGate(g)
+	if g.app != nil {
+		g.app.unregister(g)
+	}
 	return nil
 }
 
