@@ -32,7 +32,7 @@ go mod edit -require "github.com/caddyserver/caddy/v2@$caddy_version" \
 go mod tidy
 go build -o caddy .
 modules=$(./caddy list-modules)
-for m in http.handlers.smsgate smsgate.providers.log smsgate.stores.badger; do
+for m in smsgate http.handlers.smsgate admin.api.smsgate smsgate.providers.log smsgate.stores.badger smsgate.stores.redis; do
 	grep -qx "$m" <<<"$modules" || { echo "xcaddy smoke test: $m is missing from list-modules" >&2; exit 1; }
 done
 ./caddy adapt --config "$repo/caddyfile-examples/quickstart.Caddyfile" >/dev/null

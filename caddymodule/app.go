@@ -56,19 +56,24 @@ func (a *App) Gate(realm string) (*Gate, error) {
 	return pickGate(gates, realm)
 }
 
-// appOf is the config's smsgate app, loaded on first use. A Context made
+// appOf is the config's smsgate app, loaded on first use.
+func appOf(ctx caddy.Context) (*App, error) {
+	v, err := loadApp(ctx, "smsgate")
+	if err != nil {
+		return nil, err
+	}
+	return v.(*App), nil
+}
+
+// loadApp is the config's app name, loaded on first use. A Context made
 // outside a running config (caddy.NewContext in benchmarks) has none.
-func appOf(ctx caddy.Context) (app *App, err error) {
+func loadApp(ctx caddy.Context, name string) (app any, err error) {
 	defer func() {
 		if recover() != nil {
 			app, err = nil, errors.New("no running config")
 		}
 	}()
-	v, err := ctx.App("smsgate")
-	if err != nil {
-		return nil, err
-	}
-	return v.(*App), nil
+	return ctx.App(name)
 }
 
 // Interface guard

@@ -154,7 +154,9 @@ func TestNonBrowsersGet401(t *testing.T) {
 	c.accept = "application/json"
 	res := c.get("/api/things")
 	expect(t, res, http.StatusUnauthorized, "")
-	expectBody(t, res, `"error":"unauthenticated"`)
+	if res.Header.Get("X-Smsgate-Login") != "/.smsgate/login" {
+		t.Fatalf("no login address in a 401: %v", res.Header)
+	}
 
 	c.accept = "*/*"
 	expect(t, c.get("/api/things"), http.StatusUnauthorized, "")
@@ -178,6 +180,36 @@ func TestNonBrowsersGet401(t *testing.T) {
 	if s.sent() != 0 {
 		t.Fatal("a GET sent a code")
 	}
+}
+
+// TestHandleErrorsShapesRefusals: a refusal is Caddy's error, so the
+// site's handle_errors decides what an API client reads.
+func TestHandleErrorsShapesRefusals(t *testing.T) {
+	startSite(t, `http://localhost:9080 {
+	basic_auth /api/* {
+		alice `+demoHash+`
+	}
+	smsgate {
+		store badger {DIR}
+		provider log
+	}
+	respond "hi"
+	handle_errors 401 {
+		header Content-Type application/json
+		respond `+"`"+`{"error":"unauthenticated","status":{err.status_code},"message":"{err.message}","login":"{http.response.header.X-Smsgate-Login}"}`+"`"+`
+	}
+}`)
+	c := newClient(t, "alice")
+	c.accept = "application/json"
+	res := c.get("/api/things")
+	expect(t, res, http.StatusUnauthorized, "")
+	expectBody(t, res, `"status":401,"message":"sign in with a code sent to your phone"`)
+	// Without the first factor the gate refuses too, never lets through.
+	anon := newClient(t, "")
+	anon.accept = "application/json"
+	res = anon.get("/elsewhere")
+	expect(t, res, http.StatusUnauthorized, "")
+	expectBody(t, res, `"message":"sign in first"`)
 }
 
 func TestForgedSessionCookies(t *testing.T) {

@@ -12,10 +12,10 @@ import (
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/phone"
-	"github.com/smsgate/caddy-smsgate/providers"
 	"github.com/smsgate/caddy-smsgate/session"
 )
 
@@ -270,58 +270,60 @@ func (g *Gate) rememberBrowser(req *request, user string) {
 	setCookie(req.w, req.r, KnownCookie, token, g.PathPrefix, int(knownLifetime/time.Second))
 }
 
-// sendFailed answers a code that was not sent: too early (429), or the
-// provider failed (503: a short safe message for the user, the provider's
-// full error for the admin's log).
+// sendFailed answers a code that was not sent: too early or over a limit
+// (429), the number refused (400), or the provider failed (503: a short
+// safe message for the user, the provider's full error for the admin's log).
 func (g *Gate) sendFailed(req *request, err error, page string) {
-	var se *enrollment.SendError
-	var cool *enrollment.CooldownError
-	var limit *enrollment.LimitError
-	var locked *enrollment.LockedError
-	status := http.StatusServiceUnavailable
-	switch {
-	case errors.As(err, &cool):
-		status = http.StatusTooManyRequests
-		req.w.Header().Set("Retry-After", retryAfter(cool.Wait))
-	case errors.As(err, &limit):
-		status = http.StatusTooManyRequests
-		req.w.Header().Set("Retry-After", retryAfter(limit.Wait))
-		g.audit("limit_hit", req.user, "", zap.String("limit", limit.Limit), zap.String("ip", req.scope.IP))
-		g.metrics.limitHits.WithLabelValues(limit.Limit).Inc()
-	case errors.As(err, &locked):
-		status = http.StatusTooManyRequests
-		req.w.Header().Set("Retry-After", retryAfter(locked.Wait))
-	case errors.Is(err, enrollment.ErrExpired), errors.Is(err, enrollment.ErrNoChallenge):
-		status = http.StatusBadRequest
-	case errors.As(err, new(*enrollment.RefusedError)):
-		status = http.StatusBadRequest
-		g.audit("number_refused", req.user, "", zap.String("reason", err.Error()))
-	case errors.As(err, &se) && errors.As(se.Err, new(*providers.UserError)):
-		status = http.StatusBadRequest // the number is at fault: the user can fix it
-		g.logger.Info("code_not_sent", zap.String("event", "code_not_sent"), zap.String("user", req.user), zap.Error(se.Err))
-	case errors.As(err, &se):
-		g.logger.Error("code_not_sent", zap.String("event", "code_not_sent"), zap.String("user", req.user), zap.Error(se.Err))
-	default:
+	o := outcomeOf(err)
+	if !o.known {
 		g.logger.Error("starting challenge", zap.Error(err))
 		g.unavailable(req)
 		return
 	}
+	o.setRetryAfter(req.w)
+	var limit *enrollment.LimitError
+	var send *enrollment.SendError
+	switch {
+	case errors.As(err, &limit):
+		g.audit("limit_hit", req.user, "", zap.String("limit", limit.Limit), zap.String("ip", req.scope.IP))
+		g.metrics.limitHits.WithLabelValues(limit.Limit).Inc()
+	case o.reason == "number_refused":
+		g.audit("number_refused", req.user, "", zap.String("reason", err.Error()))
+	case errors.As(err, &send) && o.status == http.StatusBadRequest:
+		g.logger.Info("code_not_sent", zap.String("event", "code_not_sent"), zap.String("user", req.user), zap.Error(send.Err))
+	case errors.As(err, &send):
+		g.logger.Error("code_not_sent", zap.String("event", "code_not_sent"), zap.String("user", req.user), zap.Error(send.Err))
+	}
 	data := pageData{Error: sentence(err), Phone: trimInput(req.form["phone"])}
 	if page == "verify" {
-		c, _ := g.codes.Challenge(req.r.Context(), req.realm, req.flow.Challenge)
-		if c != nil && c.User != req.user {
-			c = nil
-		}
-		data = g.verifyData(req, c, sentence(err))
+		data = g.verifyData(req, g.pendingChallenge(req), sentence(err))
 	}
-	g.page(req, status, page, data)
+	g.page(req, o.status, page, data)
 }
 
-// audit writes one audit event; numbers are always masked.
+// pendingChallenge is the flow's challenge, if it is this user's.
+func (g *Gate) pendingChallenge(req *request) *enrollment.Challenge {
+	c, _ := g.codes.Challenge(req.r.Context(), req.realm, req.flow.Challenge)
+	if c != nil && c.User != req.user {
+		return nil
+	}
+	return c
+}
+
+// audit writes one audit event to the log, numbers always masked, and
+// emits it as a Caddy event (smsgate_<event>) for the events app's
+// subscribers.
 func (g *Gate) audit(event, user, e164 string, fields ...zap.Field) {
 	fs := append([]zap.Field{zap.String("event", event), zap.String("user", user)}, fields...)
 	if e164 != "" {
 		fs = append(fs, zap.String("phone", phone.Mask(e164)))
 	}
 	g.logger.Info(event, fs...)
+	if g.events != nil {
+		enc := zapcore.NewMapObjectEncoder()
+		for _, f := range fs {
+			f.AddTo(enc)
+		}
+		g.events.Emit(g.ctx, "smsgate_"+event, enc.Fields)
+	}
 }

@@ -1,6 +1,7 @@
 package caddymodule
 
 import (
+	"errors"
 	"net"
 	"net/http"
 	"net/url"
@@ -35,8 +36,8 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 	}
 	user, ok := g.priorIdentity(r)
 	if !ok {
-		g.noIdentity(w, r)
-		return nil
+		g.logNoIdentity(r)
+		return caddyhttp.Error(http.StatusUnauthorized, errNoFirstFactor)
 	}
 	if cl := g.session(r); cl != nil && g.accepts(cl, user) && g.fresh(cl, time.Duration(g.MaxAge)) {
 		g.admit(r, cl)
@@ -46,13 +47,18 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 		http.Redirect(w, r, g.PathPrefix+"login?rd="+url.QueryEscape(r.URL.RequestURI()), http.StatusFound)
 		return nil
 	}
-	writeJSON(w, http.StatusUnauthorized, map[string]string{
-		"error":   "unauthenticated",
-		"message": "sign in with a code sent to your phone",
-		"login":   g.PathPrefix + "login",
-	})
-	return nil
+	// As Caddy's own authentication does: an error the site's
+	// handle_errors can shape ({err.status_code}, {err.message}); the
+	// login page's address travels in a header.
+	w.Header().Set("X-Smsgate-Login", g.PathPrefix+"login")
+	return caddyhttp.Error(http.StatusUnauthorized, errUnauthenticated)
 }
+
+// Why a protected request was refused (for handle_errors' {err.message}).
+var (
+	errUnauthenticated = errors.New("sign in with a code sent to your phone")
+	errNoFirstFactor   = errors.New("sign in first")
+)
 
 // admit hands the verified identity to the next handlers and takes the
 // session cookie off the request: upstreams must never see the bearer token.
@@ -95,13 +101,17 @@ func (g *Gate) priorIdentity(r *http.Request) (user string, ok bool) {
 // config promised: a misordered handler or a matcher gap, never a reason to
 // let it in or to start enrollment for nobody.
 func (g *Gate) noIdentity(w http.ResponseWriter, r *http.Request) {
-	g.logger.Warn("request without a first-factor identity refused; is basic_auth or forward_auth in front of smsgate for this path?",
-		zap.String("identity", g.Identity), zap.String("path", r.URL.Path))
+	g.logNoIdentity(r)
 	if acceptsJSON(r) {
 		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "unauthenticated", "message": "sign in first"})
 		return
 	}
 	http.Error(w, "401 Unauthorized: sign in first", http.StatusUnauthorized)
+}
+
+func (g *Gate) logNoIdentity(r *http.Request) {
+	g.logger.Warn("request without a first-factor identity refused; is basic_auth or forward_auth in front of smsgate for this path?",
+		zap.String("identity", g.Identity), zap.String("path", r.URL.Path))
 }
 
 // accepts reports whether a session's user may pass this gate: with a

@@ -16,6 +16,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
+	"github.com/caddyserver/caddy/v2/modules/caddyevents"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
 
@@ -245,6 +246,8 @@ type Gate struct {
 	codes     *enrollment.Service
 	sessions  *session.Manager
 	app       *App // the config's gates, for the admin API
+	ctx       caddy.Context
+	events    *caddyevents.App // audit events as Caddy events
 	flows     *session.Keys
 	sealer    *session.Sealer // encrypts the flow cookie
 	known     *session.Keys   // known-browser cookies
@@ -284,7 +287,10 @@ var now = time.Now
 
 // Provision sets defaults, opens the store, loads the providers and the key.
 func (g *Gate) Provision(ctx caddy.Context) error {
-	g.logger = ctx.Logger()
+	g.ctx, g.logger = ctx, ctx.Logger()
+	if ev, err := loadApp(ctx, "events"); err == nil {
+		g.events = ev.(*caddyevents.App)
+	}
 	g.now = func() time.Time { return now() }
 	g.setDefaults()
 	if g.Realm == "" {

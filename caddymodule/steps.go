@@ -297,36 +297,24 @@ func (g *Gate) checkCode(req *request, c *enrollment.Challenge) {
 	}
 	done, err := g.codes.Check(req.r.Context(), req.scope, c.ID, code)
 	if err != nil {
-		var wrong *enrollment.WrongCodeError
-		var locked *enrollment.LockedError
-		result := "wrong_code"
-		status := http.StatusBadRequest
-		switch {
-		case errors.As(err, &locked):
-			result, status = "locked", http.StatusTooManyRequests
-			req.w.Header().Set("Retry-After", retryAfter(locked.Wait))
-			if locked.Started {
-				g.audit("locked_out", req.user, c.Phone, zap.String("ip", req.scope.IP), zap.Duration("for", locked.Wait))
-				g.metrics.lockouts.Inc()
-			}
-		case errors.Is(err, enrollment.ErrTooMany):
-			result = "too_many"
-		case errors.Is(err, enrollment.ErrExpired), errors.Is(err, enrollment.ErrNoChallenge):
-			result = "expired"
-		case errors.Is(err, enrollment.ErrEnrolled):
-			result = "already_enrolled"
-		case errors.As(err, &wrong):
-		default:
+		o := outcomeOf(err)
+		if !o.known {
 			g.logger.Error("checking code", zap.Error(err))
 			g.unavailable(req)
 			return
 		}
-		g.metrics.verifications.WithLabelValues(result).Inc()
-		g.audit("verify_failed", req.user, c.Phone, zap.String("reason", result), zap.String("ip", req.scope.IP))
-		if wrong == nil {
+		o.setRetryAfter(req.w)
+		var locked *enrollment.LockedError
+		if errors.As(err, &locked) && locked.Started {
+			g.audit("locked_out", req.user, c.Phone, zap.String("ip", req.scope.IP), zap.Duration("for", locked.Wait))
+			g.metrics.lockouts.Inc()
+		}
+		g.metrics.verifications.WithLabelValues(o.reason).Inc()
+		g.audit("verify_failed", req.user, c.Phone, zap.String("reason", o.reason), zap.String("ip", req.scope.IP))
+		if o.reason != "wrong_code" {
 			c = nil // the challenge is over: offer a new code
 		}
-		g.page(req, status, "verify", g.verifyData(req, c, sentence(err)))
+		g.page(req, o.status, "verify", g.verifyData(req, c, sentence(err)))
 		return
 	}
 	g.metrics.verifications.WithLabelValues("success").Inc()
@@ -383,31 +371,16 @@ func (g *Gate) signedIn(req *request, user string, amr []string, firstEnrollment
 func (g *Gate) useRecoveryCode(req *request, code string) {
 	err := g.codes.UseRecoveryCode(req.r.Context(), req.scope, req.flow.ID, req.user, code)
 	if err != nil {
-		var locked *enrollment.LockedError
-		var limit *enrollment.LimitError
-		status := http.StatusBadRequest
-		switch {
-		case errors.As(err, &locked):
-			status = http.StatusTooManyRequests
-			req.w.Header().Set("Retry-After", retryAfter(locked.Wait))
-		case errors.Is(err, enrollment.ErrWrongRecovery):
-		case errors.Is(err, enrollment.ErrRecoveryTries):
-			status = http.StatusTooManyRequests
-		case errors.As(err, &limit):
-			status = http.StatusTooManyRequests
-			req.w.Header().Set("Retry-After", retryAfter(limit.Wait))
-		default:
+		o := outcomeOf(err)
+		if !o.known {
 			g.logger.Error("checking a recovery code", zap.Error(err))
 			g.unavailable(req)
 			return
 		}
+		o.setRetryAfter(req.w)
 		g.metrics.verifications.WithLabelValues("wrong_recovery_code").Inc()
-		g.audit("verify_failed", req.user, "", zap.String("reason", "wrong_recovery_code"), zap.String("ip", req.scope.IP))
-		c, _ := g.codes.Challenge(req.r.Context(), req.realm, req.flow.Challenge)
-		if c != nil && c.User != req.user {
-			c = nil
-		}
-		g.page(req, status, "verify", g.verifyData(req, c, sentence(err)))
+		g.audit("verify_failed", req.user, "", zap.String("reason", o.reason), zap.String("ip", req.scope.IP))
+		g.page(req, o.status, "verify", g.verifyData(req, g.pendingChallenge(req), sentence(err)))
 		return
 	}
 	g.metrics.verifications.WithLabelValues("recovery_code").Inc()
