@@ -53,6 +53,18 @@ func TestCaddyfileErrorsNameTheLine(t *testing.T) {
 		{"provider log extra", "wrong argument count"},
 		{"provider log {\n\t\t\tallow_publik\n\t\t}", "unrecognized log provider option 'allow_publik'"},
 		{"store badger {\n\t\t\tpth /x\n\t\t}", "unrecognized badger store option 'pth'"},
+		// Out of range, or given twice: refused with the line.
+		{"code_length 4", "code_length must be from 6 to 10, not 4"},
+		{"max_attempts 20", "max_attempts must be from 1 to 10, not 20"},
+		{"code_ttl 20m", "code_ttl must be from 30s to 10m0s, not 20m0s"},
+		{"max_failures 500", "max_failures must be from 1 to 100"},
+		{"enrollment maybe", `enrollment must be open or closed, not "maybe"`},
+		{"signing_alg RS256", `signing_alg must be HS256 or EdDSA, not "RS256"`},
+		{"channels sms fax", `unknown channel "fax"`},
+		{"limit bogus 1 1h", `unknown limit "bogus"`},
+		{"realm a.example\n\t\trealm b.example", "realm is given twice"},
+		{"limit user 5 1h\n\t\tlimit user 6 1h", "limit user is given twice"},
+		{"code_ttl 1m\n\t\tcode_ttl 2m", "code_ttl is given twice"},
 	} {
 		cfg := "localhost {\n\tsmsgate {\n\t\tprovider log\n\t\t" + tc.option + "\n\t}\n}\n"
 		_, _, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(cfg), map[string]any{"filename": "Caddyfile"})

@@ -5,14 +5,16 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
-
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
 	"github.com/smsgate/caddy-smsgate/internal/cfutil"
+	"github.com/smsgate/caddy-smsgate/providers"
 )
 
 func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
@@ -68,9 +70,9 @@ func siteHost(h httpcaddyfile.Helper) (string, bool) {
 //	    user             <name> <phone>
 //	    session_lifetime <duration>
 //	    signing_key      <secret>
-//	    code_length      <digits>
-//	    code_ttl         <duration>
-//	    max_attempts     <count>
+//	    code_length      <digits, 6 to 10>
+//	    code_ttl         <duration, 30s to 10m>
+//	    max_attempts     <count, 1 to 10>
 //	    resend_cooldown  <duration>
 //	    redirect_hosts   <host...>
 //	    path_prefix      <path>
@@ -93,7 +95,7 @@ func siteHost(h httpcaddyfile.Helper) (string, bool) {
 //	    limit            <name> <count> <window>|off
 //	    lockout_after    <count>
 //	    lockout          <duration>
-//	    max_failures     <count>
+//	    max_failures     <count, 1 to 100>
 //	    allowed_regions  <country codes...>
 //	    allow_prefixes   <+prefix...>
 //	    deny_prefixes    <+prefix...>
@@ -106,96 +108,128 @@ func siteHost(h httpcaddyfile.Helper) (string, bool) {
 //	    provider         <module> [<args...>] [{ ... }]
 //	}
 //
-// `provider` may be given several times; providers are tried in order.
+// `user`, `provider`, `limit` (one per name), `auth_header` (one per
+// header) and `number_types` (one per channel) may be given several times;
+// providers are tried in order. Any other option given twice is an error,
+// and so is a value out of its range: both name the line.
 func (g *Gate) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // directive name
 	if d.NextArg() {
 		return d.ArgErr()
 	}
+	seen := map[string]bool{}
 	for d.NextBlock(0) {
 		opt := d.Val()
+		key := opt
 		switch opt {
-		case "realm", "identity", "enrollment", "signing_key", "path_prefix", "default_region",
-			"message_template", "voice_template", "site_name", "verify_only", "public_origin",
-			"cookie_domain", "portal_url", "signing_alg", "assertion_header",
-			"logo", "accent", "templates_dir", "messages_dir":
-			var v string
-			if !d.AllArgs(&v) {
-				return d.ArgErr()
-			}
-			*map[string]*string{
-				"realm": &g.Realm, "identity": &g.Identity, "enrollment": &g.Enrollment,
-				"signing_key": &g.SigningKey, "path_prefix": &g.PathPrefix, "default_region": &g.DefaultRegion,
-				"message_template": &g.MessageTemplate, "voice_template": &g.VoiceTemplate, "site_name": &g.SiteName,
-				"verify_only": &g.VerifyOnlyKey, "public_origin": &g.PublicOrigin,
-				"cookie_domain": &g.CookieDomain, "portal_url": &g.PortalURL,
-				"signing_alg": &g.SigningAlg, "assertion_header": &g.AssertionHeader,
-				"logo": &g.Logo, "accent": &g.Accent, "templates_dir": &g.TemplatesDir, "messages_dir": &g.MessagesDir,
-			}[opt] = v
-		case "channels":
-			g.Channels = d.RemainingArgs()
-			if len(g.Channels) == 0 {
-				return d.ArgErr()
-			}
-		case "allow_remove_last":
+		case "limit", "auth_header", "number_types":
 			if d.NextArg() {
-				return d.ArgErr()
+				key = opt + " " + d.Val()
+				d.Prev()
 			}
-			g.AllowRemoveLast = true
-		case "session_lifetime", "code_ttl", "resend_cooldown", "max_age", "key_rotation", "step_up":
-			dur, err := cfutil.DurationArg(d)
-			if err != nil {
-				return err
+		}
+		if seen[key] && opt != "user" && opt != "provider" {
+			return d.Errf("%s is given twice", key)
+		}
+		seen[key] = true
+		var err error
+		switch opt {
+		case "realm":
+			err = stringArg(d, &g.Realm)
+		case "identity":
+			err = stringArg(d, &g.Identity)
+		case "enrollment":
+			if err = stringArg(d, &g.Enrollment); err == nil && g.Enrollment != EnrollmentOpen && g.Enrollment != EnrollmentClosed {
+				err = d.Errf("enrollment must be %s or %s, not %q", EnrollmentOpen, EnrollmentClosed, g.Enrollment)
 			}
-			*map[string]*caddy.Duration{
-				"session_lifetime": &g.SessionLifetime, "code_ttl": &g.CodeTTL, "resend_cooldown": &g.ResendCooldown,
-				"max_age": &g.MaxAge, "key_rotation": &g.KeyRotation, "step_up": &g.StepUp,
-			}[opt] = dur
+		case "user":
+			var u User
+			if !d.AllArgs(&u.Name, &u.Phone) {
+				return d.Errf("user takes a name and a phone number: user <name> <phone>")
+			}
+			g.Users = append(g.Users, u)
+		case "session_lifetime":
+			err = durationArg(d, &g.SessionLifetime, time.Second, 0)
+		case "signing_key":
+			err = stringArg(d, &g.SigningKey)
+		case "code_length":
+			err = intArg(d, &g.CodeLength, MinCodeLength, MaxCodeLength)
+		case "code_ttl":
+			err = durationArg(d, &g.CodeTTL, MinCodeTTL, MaxCodeTTL)
+		case "max_attempts":
+			err = intArg(d, &g.MaxAttempts, 1, MaxMaxAttempts)
+		case "resend_cooldown":
+			err = durationArg(d, &g.ResendCooldown, 0, 0)
+		case "redirect_hosts":
+			err = listArg(d, &g.RedirectHosts)
+		case "path_prefix":
+			if err = stringArg(d, &g.PathPrefix); err == nil && !validPrefix(g.PathPrefix) {
+				err = d.Errf("path_prefix must begin and end with '/', like %s", DefaultPathPrefix)
+			}
+		case "public_origin":
+			err = stringArg(d, &g.PublicOrigin)
+		case "cookie_domain":
+			err = stringArg(d, &g.CookieDomain)
+		case "portal_url":
+			err = stringArg(d, &g.PortalURL)
+		case "max_age":
+			err = durationArg(d, &g.MaxAge, time.Second, 0)
 		case "auth_header":
 			var name, value string
 			if !d.AllArgs(&name, &value) {
-				return d.Errf("auth_header takes a header name and a value: auth_header Remote-User {smsgate.user}")
+				return d.Errf("auth_header takes a header name and a value: auth_header Remote-User {http.auth.user.id}")
 			}
 			if g.AuthHeaders == nil {
 				g.AuthHeaders = map[string]string{}
 			}
 			g.AuthHeaders[name] = value
+		case "signing_alg":
+			if err = stringArg(d, &g.SigningAlg); err == nil && g.SigningAlg != "HS256" && g.SigningAlg != "EdDSA" {
+				err = d.Errf("signing_alg must be HS256 or EdDSA, not %q", g.SigningAlg)
+			}
+		case "key_rotation":
+			err = durationArg(d, &g.KeyRotation, time.Minute, 0)
+		case "assertion_header":
+			err = stringArg(d, &g.AssertionHeader)
+		case "step_up":
+			err = durationArg(d, &g.StepUp, time.Second, 0)
+		case "logo":
+			err = stringArg(d, &g.Logo)
+		case "accent":
+			err = stringArg(d, &g.Accent)
+		case "templates_dir":
+			err = stringArg(d, &g.TemplatesDir)
+		case "messages_dir":
+			err = stringArg(d, &g.MessagesDir)
+		case "allow_remove_last":
+			if d.NextArg() {
+				return d.ArgErr()
+			}
+			g.AllowRemoveLast = true
+		case "default_region":
+			err = stringArg(d, &g.DefaultRegion)
+		case "channels":
+			if err = listArg(d, &g.Channels); err == nil {
+				for _, ch := range g.Channels {
+					if ch != providers.SMS && ch != providers.Voice {
+						return d.Errf("unknown channel %q: use sms or voice", ch)
+					}
+				}
+			}
 		case "limit":
-			var name, count, window string
-			if !d.Args(&name, &count) {
-				return d.Errf("limit takes a name, a count and a window: limit number 10 1h (or: limit number off)")
-			}
-			lim := Limit{}
-			if count != "off" {
-				n, err := strconv.Atoi(count)
-				if err != nil || n < 0 || !d.AllArgs(&window) {
-					return d.Errf("limit %s: want a count and a window, like: limit %s 10 1h", name, name)
-				}
-				dur, err := caddy.ParseDuration(window)
-				if err != nil || dur <= 0 {
-					return d.Errf("limit %s: bad window %q", name, window)
-				}
-				lim = Limit{Count: n, Window: caddy.Duration(dur)}
-			} else if d.NextArg() {
-				return d.ArgErr()
-			}
-			if g.Limits == nil {
-				g.Limits = map[string]Limit{}
-			}
-			g.Limits[name] = lim
+			err = g.parseLimit(d)
+		case "lockout_after":
+			err = intArg(d, &g.LockoutAfter, 1, 0)
 		case "lockout":
-			dur, err := cfutil.DurationArg(d)
-			if err != nil {
-				return err
-			}
-			g.Lockout = dur
-		case "allowed_regions", "allow_prefixes", "deny_prefixes":
-			args := d.RemainingArgs()
-			if len(args) == 0 {
-				return d.ArgErr()
-			}
-			field := map[string]*[]string{"allowed_regions": &g.AllowedRegions, "allow_prefixes": &g.AllowPrefixes, "deny_prefixes": &g.DenyPrefixes}[opt]
-			*field = append(*field, args...)
+			err = durationArg(d, &g.Lockout, time.Second, 0)
+		case "max_failures":
+			err = intArg(d, &g.MaxFailures, 1, MaxMaxFailures)
+		case "allowed_regions":
+			err = listArg(d, &g.AllowedRegions)
+		case "allow_prefixes":
+			err = listArg(d, &g.AllowPrefixes)
+		case "deny_prefixes":
+			err = listArg(d, &g.DenyPrefixes)
 		case "number_types":
 			args := d.RemainingArgs()
 			if len(args) < 2 {
@@ -205,47 +239,114 @@ func (g *Gate) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				g.NumberTypes = map[string][]string{}
 			}
 			g.NumberTypes[args[0]] = args[1:]
-		case "code_length", "max_attempts", "lockout_after", "max_failures":
-			var v string
-			if !d.AllArgs(&v) {
-				return d.ArgErr()
-			}
-			n, err := strconv.Atoi(v)
-			if err != nil || n <= 0 {
-				return d.Errf("%s: %q is not a positive whole number", opt, v)
-			}
-			*map[string]*int{"code_length": &g.CodeLength, "max_attempts": &g.MaxAttempts, "lockout_after": &g.LockoutAfter, "max_failures": &g.MaxFailures}[opt] = n
-		case "user":
-			var u User
-			if !d.AllArgs(&u.Name, &u.Phone) {
-				return d.Errf("user takes a name and a phone number: user <name> <phone>")
-			}
-			g.Users = append(g.Users, u)
-		case "redirect_hosts":
-			hosts := d.RemainingArgs()
-			if len(hosts) == 0 {
-				return d.ArgErr()
-			}
-			g.RedirectHosts = append(g.RedirectHosts, hosts...)
+		case "verify_only":
+			err = stringArg(d, &g.VerifyOnlyKey)
+		case "message_template":
+			err = stringArg(d, &g.MessageTemplate)
+		case "voice_template":
+			err = stringArg(d, &g.VoiceTemplate)
+		case "site_name":
+			err = stringArg(d, &g.SiteName)
 		case "store":
-			if g.StoreRaw != nil {
-				return d.Err("store is given twice")
-			}
-			raw, err := unmarshalModule(d, "smsgate.stores.", "module")
-			if err != nil {
-				return err
-			}
-			g.StoreRaw = raw
+			g.StoreRaw, err = unmarshalModule(d, "smsgate.stores.", "module")
 		case "provider":
-			raw, err := unmarshalModule(d, "smsgate.providers.", "provider")
-			if err != nil {
-				return err
+			var raw json.RawMessage
+			if raw, err = unmarshalModule(d, "smsgate.providers.", "provider"); err == nil {
+				g.ProvidersRaw = append(g.ProvidersRaw, raw)
 			}
-			g.ProvidersRaw = append(g.ProvidersRaw, raw)
 		default:
 			return d.Errf("unrecognized subdirective '%s'", opt)
 		}
+		if err != nil {
+			return err
+		}
 	}
+	return nil
+}
+
+// parseLimit reads `limit <name> <count> <window>` or `limit <name> off`.
+func (g *Gate) parseLimit(d *caddyfile.Dispenser) error {
+	var name, count, window string
+	if !d.Args(&name, &count) {
+		return d.Errf("limit takes a name, a count and a window: limit number 10 1h (or: limit number off)")
+	}
+	if _, ok := limitNames[name]; !ok {
+		return d.Errf("unknown limit %q: use %s", name, limitList)
+	}
+	lim := Limit{}
+	if count != "off" {
+		n, err := strconv.Atoi(count)
+		if err != nil || n < 0 || !d.AllArgs(&window) {
+			return d.Errf("limit %s: want a count and a window, like: limit %s 10 1h", name, name)
+		}
+		dur, err := caddy.ParseDuration(window)
+		if err != nil || dur <= 0 {
+			return d.Errf("limit %s: bad window %q", name, window)
+		}
+		lim = Limit{Count: n, Window: caddy.Duration(dur)}
+	} else if d.NextArg() {
+		return d.ArgErr()
+	}
+	if g.Limits == nil {
+		g.Limits = map[string]Limit{}
+	}
+	g.Limits[name] = lim
+	return nil
+}
+
+// stringArg reads the one argument of the current option.
+func stringArg(d *caddyfile.Dispenser, to *string) error {
+	if !d.AllArgs(to) {
+		return d.ArgErr()
+	}
+	return nil
+}
+
+// listArg reads one or more arguments, added to what is there.
+func listArg(d *caddyfile.Dispenser, to *[]string) error {
+	args := d.RemainingArgs()
+	if len(args) == 0 {
+		return d.ArgErr()
+	}
+	*to = append(*to, args...)
+	return nil
+}
+
+// intArg reads a whole number from min to max (0: no maximum).
+func intArg(d *caddyfile.Dispenser, to *int, min, max int) error {
+	opt := d.Val()
+	var v string
+	if !d.AllArgs(&v) {
+		return d.ArgErr()
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		return d.Errf("%s: %q is not a positive whole number", opt, v)
+	}
+	if n < min || (max > 0 && n > max) {
+		if max > 0 {
+			return d.Errf("%s must be from %d to %d, not %d", opt, min, max, n)
+		}
+		return d.Errf("%s must be at least %d, not %d", opt, min, n)
+	}
+	*to = n
+	return nil
+}
+
+// durationArg reads a duration from min to max (0: no maximum).
+func durationArg(d *caddyfile.Dispenser, to *caddy.Duration, min, max time.Duration) error {
+	opt := d.Val()
+	dur, err := cfutil.DurationArg(d)
+	if err != nil {
+		return err
+	}
+	if v := time.Duration(dur); v < min || (max > 0 && v > max) {
+		if max > 0 {
+			return d.Errf("%s must be from %s to %s, not %s", opt, min, max, v)
+		}
+		return d.Errf("%s must be at least %s, not %s", opt, min, v)
+	}
+	*to = dur
 	return nil
 }
 
