@@ -17,6 +17,7 @@ import (
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/providers"
+	"github.com/smsgate/caddy-smsgate/signin"
 )
 
 // benchGate is a provisioned gate on a Badger store in a temp folder.
@@ -121,7 +122,7 @@ func (c *capture) Send(_ context.Context, m providers.Message) error { c.code = 
 //	go test ./caddymodule -run '^$' -bench SignIn -benchmem
 func BenchmarkSignIn(b *testing.B) {
 	g := benchGate(b, "HS256")
-	g.users = map[string]User{"carol": {Name: "carol", Phone: "+14155552671"}}
+	g.signin.Users = map[string]signin.User{"carol": {Name: "carol", Phone: "+14155552671"}}
 	sent := &capture{}
 	g.codes.Sender, g.codes.ResendCooldown, g.codes.Limits = sent, 0, enrollment.Limits{LockAfter: 10, Lockout: time.Minute, MaxFailures: 100}
 	serve := func(method, target string, form url.Values, cookies []*http.Cookie) *httptest.ResponseRecorder {

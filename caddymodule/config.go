@@ -17,6 +17,7 @@ import (
 	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/providers"
 	"github.com/smsgate/caddy-smsgate/session"
+	"github.com/smsgate/caddy-smsgate/signin"
 	"github.com/smsgate/caddy-smsgate/store"
 )
 
@@ -253,8 +254,7 @@ type Gate struct {
 	// host names the site in messages and the WebOTP line: public_origin's
 	// host, else the realm. Fixed at load, never taken from a request.
 	host   string
-	users  map[string]User // by name
-	phones map[string]User // by E.164 number
+	signin *signin.Service // the sign-in itself
 	logger *zap.Logger
 	now    func() time.Time
 }

@@ -1,14 +1,14 @@
 package caddymodule
 
 import (
+	"errors"
 	"net/http"
 	"time"
 
 	"go.uber.org/zap"
 
-	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/phone"
-	"github.com/smsgate/caddy-smsgate/providers"
+	"github.com/smsgate/caddy-smsgate/signin"
 )
 
 // DefaultStepUp is how recent a code must be to change devices or
@@ -26,7 +26,7 @@ type deviceView struct {
 
 // deviceViews lists user's devices for a page, the default first.
 func (g *Gate) deviceViews(req *request, user string) []deviceView {
-	list, err := g.codes.Devices(req.r.Context(), req.realm, user)
+	list, err := g.signin.Devices(req.r.Context(), req.realm, user)
 	if err != nil {
 		g.logger.Error("reading devices", zap.Error(err))
 		return nil
@@ -50,17 +50,16 @@ func (g *Gate) deviceViews(req *request, user string) []deviceView {
 // code to the new number too, and the other phones are told.
 func (g *Gate) devices(req *request) {
 	cl := g.session(req.r)
-	if cl == nil || !g.accepts(cl, req.user) {
+	if cl == nil || !g.signin.Identity.Admits(cl.Subject, req.user) {
 		req.flow.RD = g.PathPrefix + "devices"
-		g.goTo(req, "login")
+		g.goTo(req, signin.Login)
 		return
 	}
 	user := cl.Subject
 	req.user, req.flow.User = user, user
 	ctx := req.r.Context()
 	show := func(status int, errMsg string) {
-		left, _ := g.codes.RecoveryCodesLeft(ctx, req.realm, user)
-		g.page(req, status, "devices", pageData{Error: errMsg, Devices: g.deviceViews(req, user), RecoveryLeft: left})
+		g.page(req, status, "devices", pageData{Error: errMsg, Devices: g.deviceViews(req, user), RecoveryLeft: g.signin.RecoveryLeft(ctx, req.realm, user)})
 	}
 	action := req.form["action"]
 	if req.r.Method == http.MethodGet || action == "" {
@@ -70,50 +69,41 @@ func (g *Gate) devices(req *request) {
 	if action != "rename" && !g.fresh(cl, time.Duration(g.StepUp)) {
 		// Step-up: a fresh code first, then back here.
 		req.flow.RD, req.flow.Challenge = g.PathPrefix+"devices", ""
-		g.goTo(req, "verify")
+		g.goTo(req, signin.Verify)
 		return
 	}
 	switch action {
 	case "rename":
-		if err := g.codes.RenameDevice(ctx, req.realm, user, req.form["device"], req.form["name"]); err != nil {
+		if err := g.signin.RenamePhone(ctx, req.realm, user, req.form["device"], req.form["name"]); err != nil {
 			show(http.StatusBadRequest, sentence(err))
 			return
 		}
 		show(http.StatusOK, "")
 	case "remove":
-		removed, err := g.codes.RemoveDevice(ctx, req.realm, user, req.form["device"], g.AllowRemoveLast)
-		if err != nil {
+		if err := g.signin.RemovePhone(ctx, req.realm, user, req.form["device"]); err != nil {
 			show(http.StatusBadRequest, sentence(err))
 			return
 		}
-		g.audit("device_removed", user, removed.Phone, zap.String("device", removed.ID))
-		g.notify(req, user, "", "a phone ("+phone.Mask(removed.Phone)+") was removed from your account")
 		show(http.StatusOK, "")
 	case "add":
-		e164, err := phone.Parse(req.form["phone"], g.DefaultRegion)
-		if err != nil {
+		_, err := g.signin.AddPhone(ctx, req.scope, &req.flow.Flow, user, req.form["phone"], req.form["name"])
+		switch {
+		case errors.As(err, new(*signin.InputError)):
 			show(http.StatusBadRequest, sentence(err))
-			return
-		}
-		g.discardChallenge(req)
-		c, err := g.codes.Start(ctx, req.scope, enrollment.Challenge{User: user, Phone: e164, Purpose: enrollment.Add,
-			Channel: g.Channels[0], DeviceName: enrollment.CleanName(req.form["name"])})
-		if err != nil {
+		case err != nil:
 			req.flow.RD = g.PathPrefix + "devices"
 			g.sendFailed(req, err, "verify")
-			return
+		default:
+			req.flow.RD = g.PathPrefix + "devices"
+			g.goTo(req, signin.Verify)
 		}
-		g.audit("code_sent", user, e164, zap.String("purpose", enrollment.Add))
-		req.flow.Challenge, req.flow.RD = c.ID, g.PathPrefix+"devices"
-		g.goTo(req, "verify")
 	case "recovery":
-		codes, err := g.codes.NewRecoveryCodes(ctx, req.realm, user)
+		codes, err := g.signin.RenewRecovery(ctx, req.realm, user)
 		if err != nil {
 			g.logger.Error("making recovery codes", zap.Error(err))
 			g.unavailable(req)
 			return
 		}
-		g.audit("recovery_codes_renewed", user, "")
 		if req.json {
 			writeJSON(req.w, http.StatusOK, map[string]any{"recovery_codes": codes})
 			return
@@ -121,41 +111,5 @@ func (g *Gate) devices(req *request) {
 		g.page(req, http.StatusOK, "recovery", pageData{Recovery: codes, Next: g.PathPrefix + "devices"})
 	default:
 		show(http.StatusBadRequest, "Unknown action.")
-	}
-}
-
-// deviceNameOf carries the name of a device being added through a resend
-// or "call me instead".
-func deviceNameOf(c *enrollment.Challenge) string {
-	if c == nil {
-		return ""
-	}
-	return c.DeviceName
-}
-
-// notify tells user's phones (all but except) about a change to their
-// account, so that an intruder's change does not go unseen. In verify-only
-// mode the numbers are not kept, and nobody can be told.
-func (g *Gate) notify(req *request, user, except, what string) {
-	list, err := g.codes.Devices(req.r.Context(), req.realm, user)
-	if err != nil {
-		g.logger.Error("reading devices for a notice", zap.Error(err))
-		return
-	}
-	site := g.SiteName
-	if site == "" {
-		site = req.host
-	}
-	for _, d := range list {
-		if d.ID == except || d.Phone == "" {
-			continue
-		}
-		m := providers.Message{To: d.Phone, Channel: providers.SMS, Host: req.host,
-			Body: site + ": " + what + ". If this was not you, tell your administrator."}
-		if err := g.chain.Send(req.r.Context(), m); err != nil {
-			g.logger.Warn("notice not sent", zap.String("user", user), zap.String("to", phone.Mask(d.Phone)), zap.Error(err))
-			continue
-		}
-		g.audit("notice_sent", user, d.Phone, zap.String("notice", what))
 	}
 }

@@ -11,12 +11,14 @@ import (
 	"time"
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"github.com/golang-jwt/jwt/v5"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/phone"
 	"github.com/smsgate/caddy-smsgate/session"
+	"github.com/smsgate/caddy-smsgate/signin"
 )
 
 // maxBody bounds what a gate form or JSON body may hold.
@@ -40,7 +42,7 @@ type request struct {
 	// named on the login page. Empty before login with identity "none".
 	user string
 	// flow is the sign-in in progress (a fresh one if the cookie was missing).
-	flow *session.FlowClaims
+	flow *flowClaims
 	json bool
 	// known is whom this browser signed in as before, or "".
 	known string
@@ -76,10 +78,7 @@ func (g *Gate) serveGate(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	req.flow = g.readFlow(r, req.realm)
-	req.user = prior
-	if g.Identity == IdentityNone {
-		req.user = req.flow.User
-	}
+	req.user = g.signin.User(prior, &req.flow.Flow)
 	req.known = g.knownUser(r)
 	req.scope.Known = req.known != "" && req.known == req.user
 
@@ -192,19 +191,16 @@ func (g *Gate) publicOrigin(r *http.Request) string {
 	return scheme + "://" + r.Host
 }
 
-// goTo sends the user to a step: a 303 redirect, or a JSON answer naming it.
-func (g *Gate) goTo(req *request, step string) {
-	switch step {
-	case "error":
-		g.unavailable(req)
-		return
-	case "closed":
+// goTo sends the user to a step: a 303 redirect, or a JSON answer naming
+// it. Closed is a dead end, answered here.
+func (g *Gate) goTo(req *request, step signin.Step) {
+	if step == signin.Closed {
 		g.audit("not_enrolled", req.user, "")
 		g.fail(req, http.StatusForbidden, "not_enrolled", "No phone is enrolled for your account. Ask your administrator to add one.")
 		return
 	}
 	g.saveFlow(req)
-	next := g.PathPrefix + step
+	next := g.PathPrefix + step.String()
 	if req.json {
 		writeJSON(req.w, http.StatusOK, map[string]string{"status": "continue", "next": next})
 		return
@@ -212,19 +208,29 @@ func (g *Gate) goTo(req *request, step string) {
 	http.Redirect(req.w, req.r, next, http.StatusSeeOther)
 }
 
+// flowClaims are the flow cookie's content: the sign-in in progress, with
+// what the pages need (the csrf token every form echoes, the checked
+// target to return to).
+type flowClaims struct {
+	jwt.RegisteredClaims
+	CSRF string `json:"csrf"`
+	RD   string `json:"rd,omitempty"`
+	signin.Flow
+}
+
 // readFlow returns the sign-in in progress, or a fresh one.
-func (g *Gate) readFlow(r *http.Request, realm string) *session.FlowClaims {
+func (g *Gate) readFlow(r *http.Request, realm string) *flowClaims {
 	if c, err := r.Cookie(FlowCookie); err == nil {
-		fl := new(session.FlowClaims)
+		fl := new(flowClaims)
 		token, err := g.sealer.Open(c.Value, realm)
 		if err == nil && g.flows.Verify(token, realm, fl) == nil {
-			if fl.ID == "" {
-				fl.ID = enrollment.RandomID()
+			if fl.Flow.ID == "" {
+				fl.Flow.ID = enrollment.RandomID()
 			}
 			return fl
 		}
 	}
-	return &session.FlowClaims{ID: enrollment.RandomID(), CSRF: enrollment.RandomID()}
+	return &flowClaims{CSRF: enrollment.RandomID(), Flow: signin.Flow{ID: enrollment.RandomID()}}
 }
 
 // saveFlow signs the flow and seals it into its cookie, limited to the

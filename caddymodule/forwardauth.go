@@ -31,13 +31,16 @@ func (g *Gate) authCheck(w http.ResponseWriter, r *http.Request) {
 	}
 	original, method := g.originalRequest(r)
 	cl := g.session(r)
-	if cl != nil && g.Identity == IdentityNone && !g.accepts(cl, "") {
-		cl = nil // a user this gate does not name
-	}
-	if cl != nil && g.Identity != IdentityNone {
-		// With a first factor configured, a session counts only for the
-		// identity it names — when the check can see that identity.
-		if prior, ok := g.priorIdentity(r); ok && prior != cl.Subject {
+	if cl != nil {
+		// A session counts only for a user this gate admits; with a first
+		// factor, only for the identity it names — when the check can see
+		// that identity (the portal's own first factor is not on an app's
+		// check).
+		prior, ok := g.priorIdentity(r)
+		if !ok {
+			prior = cl.Subject
+		}
+		if !g.accepts(cl, prior) {
 			cl = nil
 		}
 	}

@@ -114,19 +114,10 @@ func (g *Gate) logNoIdentity(r *http.Request) {
 		zap.String("identity", g.Identity), zap.String("path", r.URL.Path))
 }
 
-// accepts reports whether a session's user may pass this gate: with a
-// first factor, only while the session names the same user; with identity
-// "none", any user of the realm, unless the gate names its users, and then
-// only those (two gates on one store must not open each other's routes).
+// accepts reports whether a session's user may pass this gate (see
+// signin.Identity.Admits).
 func (g *Gate) accepts(cl *session.Claims, prior string) bool {
-	if g.Identity != IdentityNone {
-		return cl.Subject == prior
-	}
-	if len(g.users) > 0 {
-		_, ok := g.users[cl.Subject]
-		return ok
-	}
-	return true
+	return g.signin.Identity.Admits(cl.Subject, prior)
 }
 
 // session returns the verified claims of the request's session cookie, or nil.

@@ -113,7 +113,7 @@ var titles = map[string]string{
 // pending). The number is shown only when the first factor already proved
 // who the user is; after a login form it could tell who exists.
 func (g *Gate) verifyData(req *request, c *enrollment.Challenge, errMsg string) pageData {
-	d := pageData{Error: errMsg, Hidden: g.Identity == IdentityNone}
+	d := pageData{Error: errMsg, Hidden: g.signin.Identity.NamesThemselves()}
 	if c != nil {
 		d.Pending = true
 		d.Calling = c.Channel == providers.Voice
@@ -124,7 +124,7 @@ func (g *Gate) verifyData(req *request, c *enrollment.Challenge, errMsg string) 
 			d.ResendIn = int((wait + time.Second - 1) / time.Second)
 		}
 	} else if !d.Hidden {
-		if dev, err := g.deviceOf(req.r.Context(), req.realm, req.user); err == nil && dev != nil {
+		if dev, err := g.signin.DeviceOf(req.r.Context(), req.realm, req.user); err == nil && dev != nil {
 			d.Masked = phone.Mask(dev.Phone)
 			d.AskPhone = dev.Phone == ""
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/smsgate/caddy-smsgate/phone"
 	"github.com/smsgate/caddy-smsgate/providers"
 	"github.com/smsgate/caddy-smsgate/session"
+	"github.com/smsgate/caddy-smsgate/signin"
 	"github.com/smsgate/caddy-smsgate/store"
 )
 
@@ -103,17 +104,22 @@ func (g *Gate) Provision(ctx caddy.Context) error {
 		return err
 	}
 
-	g.users = make(map[string]User, len(g.Users))
-	g.phones = make(map[string]User, len(g.Users))
+	users := make(map[string]signin.User, len(g.Users))
+	phones := make(map[string]signin.User, len(g.Users))
+	named := make(map[string]bool, len(g.Users))
 	for i, u := range g.Users {
 		e164, err := phone.Parse(u.Phone, g.DefaultRegion)
 		if err != nil {
 			return fmt.Errorf("user %q: phone %q: %v", u.Name, u.Phone, err)
 		}
-		u.Phone = e164
-		g.Users[i] = u
-		g.users[u.Name] = u
-		g.phones[e164] = u
+		g.Users[i].Phone = e164
+		users[u.Name] = signin.User{Name: u.Name, Phone: e164}
+		phones[e164] = users[u.Name]
+		named[u.Name] = true
+	}
+	var identity signin.Identity = signin.FirstFactor{Open: g.Enrollment == EnrollmentOpen}
+	if g.Identity == IdentityNone {
+		identity = signin.LoginForm{Named: named}
 	}
 
 	var configured []byte
@@ -161,6 +167,13 @@ func (g *Gate) Provision(ctx caddy.Context) error {
 		ResendCooldown: time.Duration(g.ResendCooldown),
 		Now:            g.now,
 	}
+	site := g.SiteName
+	if site == "" {
+		site = g.host
+	}
+	g.signin = &signin.Service{Identity: identity, Users: users, Phones: phones, Codes: g.codes, Notices: g.chain,
+		Site: site, Host: g.host, Channels: g.Channels, CodeLength: g.CodeLength, DefaultRegion: g.DefaultRegion,
+		AllowRemoveLast: g.AllowRemoveLast, Audit: g.audit, Logger: g.logger, Now: g.now}
 	if g.app, err = appOf(ctx); err == nil {
 		g.app.register(g)
 	}

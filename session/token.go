@@ -33,28 +33,6 @@ type Claims struct {
 	facts *Facts // made by Manager.Check, for the placeholders
 }
 
-// FlowClaims carry a sign-in in progress between the gate's pages. They
-// live in a signed cookie so that the client cannot edit them.
-type FlowClaims struct {
-	jwt.RegisteredClaims
-	// ID names the sign-in, for its throttles in the store.
-	ID string `json:"id,omitempty"`
-	// CSRF is the token every POST form must echo.
-	CSRF string `json:"csrf"`
-	// RD is the checked target to return to after sign-in.
-	RD string `json:"rd,omitempty"`
-	// User is who is signing in when identity comes from the login form.
-	User string `json:"usr,omitempty"`
-	// Challenge is the ID of the code challenge that was sent, if any.
-	Challenge string `json:"ch,omitempty"`
-	// LimitKey is what cooldowns and per-user limits count for this
-	// sign-in (what was typed at the login page), when not User.
-	LimitKey string `json:"lk,omitempty"`
-	// Invited says User came from an admin's invite: they may enroll a
-	// phone even where enrollment is closed.
-	Invited bool `json:"inv,omitempty"`
-}
-
 // Keys signs and verifies tokens of one kind: HS256 with one secret, or
 // EdDSA with a current key and, by `kid`, the keys before it.
 type Keys struct {

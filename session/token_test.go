@@ -49,7 +49,7 @@ func TestVerifyRefuses(t *testing.T) {
 	noneTok, _ := jwt.NewWithClaims(jwt.SigningMethodNone, Claims{RegisteredClaims: k.NewClaims("a.example", "alice", time.Hour)}).SignedString(jwt.UnsafeAllowNoneSignatureType)
 	hs512, _ := jwt.NewWithClaims(jwt.SigningMethodHS512, Claims{RegisteredClaims: k.NewClaims("a.example", "alice", time.Hour)}).SignedString(Derive(secret, "session"))
 	otherKey, _ := NewKeys([]byte("another site's secret, 32 bytes!"), func() time.Time { return *now }).Sign(Claims{RegisteredClaims: k.NewClaims("a.example", "alice", time.Hour)})
-	flowTok, _ := flows.Sign(FlowClaims{RegisteredClaims: flows.NewClaims("a.example", "alice", time.Hour), CSRF: "x"})
+	flowTok, _ := flows.Sign(Claims{RegisteredClaims: flows.NewClaims("a.example", "alice", time.Hour)})
 	noExp := Claims{RegisteredClaims: k.NewClaims("a.example", "alice", time.Hour)}
 	noExp.ExpiresAt = nil
 	noExpTok, _ := k.Sign(noExp)

@@ -1,0 +1,126 @@
+package signin
+
+import (
+	"context"
+	"errors"
+
+	"go.uber.org/zap"
+
+	"github.com/smsgate/caddy-smsgate/enrollment"
+)
+
+// Result is a sign-in that succeeded.
+type Result struct {
+	User string
+	// AMR is how the user proved themselves (RFC 8176): "sms" or "tel"
+	// for a code, "recovery" for a recovery code.
+	AMR []string
+	// RecoveryCodes are new codes to show once (after a first enrollment).
+	RecoveryCodes []string
+}
+
+// Check takes what the user typed at the verify step: a recovery code
+// (always with a letter), or the code of the pending challenge c. A
+// recovery code is checked only for a named user, where a code could also
+// have been asked for.
+func (s *Service) Check(ctx context.Context, sc enrollment.Scope, f *Flow, user string, c *enrollment.Challenge, input string) (*Result, error) {
+	if code, ok := enrollment.NormalizeRecovery(input); ok && user != "" {
+		return s.useRecovery(ctx, sc, f, user, code)
+	}
+	if c == nil {
+		return nil, enrollment.ErrNoChallenge
+	}
+	code, ok := enrollment.NormalizeCode(input, s.CodeLength)
+	if !ok {
+		return nil, ErrCodeFormat
+	}
+	done, err := s.Codes.Check(ctx, sc, c.ID, code)
+	if err != nil {
+		var locked *enrollment.LockedError
+		if errors.As(err, &locked) && locked.Started {
+			s.audit("locked_out", user, c.Phone, zap.String("ip", sc.IP), zap.Duration("for", locked.Wait))
+		}
+		s.audit("verify_failed", user, c.Phone, zap.String("reason", Reason(err)), zap.String("ip", sc.IP))
+		return nil, err
+	}
+	res := &Result{User: done.User, AMR: []string{amrOf(done.Channel)}}
+	switch done.Purpose {
+	case enrollment.Enroll:
+		s.audit("enrolled", done.User, done.Phone, zap.String("device", done.DeviceID))
+		res.RecoveryCodes = s.firstRecoveryCodes(ctx, sc.Realm, done.User)
+	case enrollment.Add:
+		s.audit("device_added", done.User, done.Phone, zap.String("device", done.DeviceID))
+		s.Notify(ctx, sc.Realm, done.User, done.DeviceID, "a new phone ("+done.Masked+") was added to your account")
+	}
+	s.audit("verified", done.User, done.Phone)
+	return res, nil
+}
+
+// amrOf is RFC 8176's name of how a code came: "sms", or "tel" for a call.
+func amrOf(channel string) string {
+	if channel == "voice" {
+		return "tel"
+	}
+	return "sms"
+}
+
+// useRecovery signs the user in with a recovery code, burning it, and
+// tells their phones.
+func (s *Service) useRecovery(ctx context.Context, sc enrollment.Scope, f *Flow, user, code string) (*Result, error) {
+	if err := s.Codes.UseRecoveryCode(ctx, sc, f.ID, user, code); err != nil {
+		s.audit("verify_failed", user, "", zap.String("reason", Reason(err)), zap.String("ip", sc.IP))
+		return nil, err
+	}
+	s.audit("recovery_code_used", user, "", zap.String("ip", sc.IP))
+	s.Notify(ctx, sc.Realm, user, "", "a recovery code was used to sign in to your account")
+	return &Result{User: user, AMR: []string{"recovery"}}, nil
+}
+
+// firstRecoveryCodes makes a user's first set of recovery codes, to show
+// once right after their first enrollment.
+func (s *Service) firstRecoveryCodes(ctx context.Context, realm, user string) []string {
+	if left, err := s.Codes.RecoveryCodesLeft(ctx, realm, user); err != nil || left > 0 {
+		return nil
+	}
+	codes, err := s.Codes.NewRecoveryCodes(ctx, realm, user)
+	if err != nil {
+		s.Logger.Error("making recovery codes", zap.Error(err))
+		return nil
+	}
+	return codes
+}
+
+// Reason names what went wrong, for metrics and the audit log: a small,
+// fixed set of words.
+func Reason(err error) string {
+	var (
+		locked *enrollment.LockedError
+		limit  *enrollment.LimitError
+		send   *enrollment.SendError
+	)
+	switch {
+	case errors.As(err, new(*enrollment.WrongCodeError)):
+		return "wrong_code"
+	case errors.As(err, &locked):
+		return "locked"
+	case errors.As(err, &limit):
+		return "limit_" + limit.Limit
+	case errors.As(err, new(*enrollment.CooldownError)):
+		return "cooldown"
+	case errors.Is(err, enrollment.ErrRecoveryTries):
+		return "recovery_tries"
+	case errors.Is(err, enrollment.ErrTooMany):
+		return "too_many"
+	case errors.Is(err, enrollment.ErrExpired), errors.Is(err, enrollment.ErrNoChallenge):
+		return "expired"
+	case errors.Is(err, enrollment.ErrEnrolled):
+		return "already_enrolled"
+	case errors.Is(err, enrollment.ErrWrongRecovery):
+		return "wrong_recovery_code"
+	case errors.As(err, new(*enrollment.RefusedError)):
+		return "number_refused"
+	case errors.As(err, &send):
+		return "provider_failed"
+	}
+	return "error"
+}

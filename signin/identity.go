@@ -1,0 +1,74 @@
+package signin
+
+// Identity is where the gate learns who is signing in: a first factor in
+// front of it (basic_auth, an SSO's forward_auth), or a login form where
+// users name themselves. Everything that differs between the two lives in
+// its two implementations, not in branches across the sign-in.
+type Identity interface {
+	// user is who is signing in: the first factor's name (prior), or the
+	// name the flow took at the login form.
+	user(prior string, f *Flow) string
+	// first is the step for a user without a pending code, given whether
+	// they have a phone.
+	first(user string, hasPhone bool) Step
+	// Admits reports whether a session of sessionUser may pass where the
+	// first factor names prior.
+	Admits(sessionUser, prior string) bool
+	// NamesThemselves reports whether users name themselves: then pages
+	// never show whose number a code went to, and unknown names get
+	// decoys instead of answers.
+	NamesThemselves() bool
+	// names reports whether this gate signs in user (a login form that
+	// names its users admits only those).
+	names(user string) bool
+}
+
+// FirstFactor is an identity a first factor in front of the gate gives.
+type FirstFactor struct {
+	// Open lets a user with no phone enroll one (trust on first use).
+	Open bool
+}
+
+func (FirstFactor) user(prior string, _ *Flow) string { return prior }
+
+func (ff FirstFactor) first(_ string, hasPhone bool) Step {
+	switch {
+	case hasPhone:
+		return Verify
+	case ff.Open:
+		return Enroll
+	}
+	return Closed
+}
+
+// Admits a session only while it names the user the first factor names.
+func (FirstFactor) Admits(sessionUser, prior string) bool { return sessionUser == prior }
+
+// NamesThemselves implements Identity.
+func (FirstFactor) NamesThemselves() bool { return false }
+
+func (FirstFactor) names(string) bool { return true }
+
+// LoginForm is identity "none": users type their name or number.
+type LoginForm struct {
+	// Named, if any, are the only users this gate signs in and admits
+	// (so that two gates on one store do not open each other's routes).
+	Named map[string]bool
+}
+
+func (LoginForm) user(_ string, f *Flow) string { return f.User }
+
+func (LoginForm) first(user string, _ bool) Step {
+	if user == "" {
+		return Login
+	}
+	return Verify
+}
+
+// Admits any session of the realm, or only those of the named users.
+func (lf LoginForm) Admits(sessionUser, _ string) bool { return lf.names(sessionUser) }
+
+// NamesThemselves implements Identity.
+func (LoginForm) NamesThemselves() bool { return true }
+
+func (lf LoginForm) names(user string) bool { return len(lf.Named) == 0 || lf.Named[user] }

@@ -1,0 +1,75 @@
+package signin
+
+import (
+	"context"
+
+	"go.uber.org/zap"
+
+	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/phone"
+	"github.com/smsgate/caddy-smsgate/providers"
+)
+
+// A signed-in user's own phones and recovery codes (the devices page). The
+// HTTP layer checks the session and its step-up before calling these.
+
+// RenamePhone changes a phone's label.
+func (s *Service) RenamePhone(ctx context.Context, realm, user, id, name string) error {
+	return s.Codes.RenameDevice(ctx, realm, user, id, name)
+}
+
+// RemovePhone removes one of user's phones (the last one only where the
+// site allows it) and tells the others.
+func (s *Service) RemovePhone(ctx context.Context, realm, user, id string) error {
+	removed, err := s.Codes.RemoveDevice(ctx, realm, user, id, s.AllowRemoveLast)
+	if err != nil {
+		return err
+	}
+	s.audit("device_removed", user, removed.Phone, zap.String("device", removed.ID))
+	s.Notify(ctx, realm, user, "", "a phone ("+phone.Mask(removed.Phone)+") was removed from your account")
+	return nil
+}
+
+// RenewRecovery replaces user's recovery codes with a new set, to show once.
+func (s *Service) RenewRecovery(ctx context.Context, realm, user string) ([]string, error) {
+	codes, err := s.Codes.NewRecoveryCodes(ctx, realm, user)
+	if err != nil {
+		return nil, err
+	}
+	s.audit("recovery_codes_renewed", user, "")
+	return codes, nil
+}
+
+// Notify tells user's phones (all but except) about a change to their
+// account, so that an intruder's change does not go unseen. In verify-only
+// mode the numbers are not kept, and nobody can be told.
+func (s *Service) Notify(ctx context.Context, realm, user, except, what string) {
+	list, err := s.Codes.Devices(ctx, realm, user)
+	if err != nil {
+		s.Logger.Error("reading devices for a notice", zap.Error(err))
+		return
+	}
+	for _, d := range list {
+		if d.ID == except || d.Phone == "" {
+			continue
+		}
+		m := providers.Message{To: d.Phone, Channel: providers.SMS, Host: s.Host,
+			Body: s.Site + ": " + what + ". If this was not you, tell your administrator."}
+		if err := s.Notices.Send(ctx, m); err != nil {
+			s.Logger.Warn("notice not sent", zap.String("user", user), zap.String("to", phone.Mask(d.Phone)), zap.Error(err))
+			continue
+		}
+		s.audit("notice_sent", user, d.Phone, zap.String("notice", what))
+	}
+}
+
+// Devices lists user's phones, the default first.
+func (s *Service) Devices(ctx context.Context, realm, user string) ([]enrollment.Device, error) {
+	return s.Codes.Devices(ctx, realm, user)
+}
+
+// RecoveryLeft counts user's unused recovery codes.
+func (s *Service) RecoveryLeft(ctx context.Context, realm, user string) int {
+	n, _ := s.Codes.RecoveryCodesLeft(ctx, realm, user)
+	return n
+}

@@ -1,0 +1,166 @@
+package signin
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	"go.uber.org/zap"
+
+	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/phone"
+	"github.com/smsgate/caddy-smsgate/providers"
+)
+
+// Login takes a typed name or number (identity none) and sends its owner
+// a code. An unknown user gets a decoy challenge: the same records, the
+// same pages and answers, and no message. known is whom this browser
+// signed in as before ("" if nobody).
+func (s *Service) Login(ctx context.Context, sc enrollment.Scope, f *Flow, known, typed string) (*enrollment.Challenge, error) {
+	name := strings.TrimSpace(typed)
+	if name == "" || len(name) > 256 {
+		return nil, ErrName
+	}
+	user, e164 := s.Lookup(ctx, sc.Realm, name)
+	// Cooldowns and per-user limits count what was typed, for a known user
+	// and a decoy alike, so that neither tells a name from a number of it.
+	key := name
+	if num, err := phone.Parse(name, s.DefaultRegion); err == nil {
+		key = num
+	}
+	if user == "" {
+		user = phone.MaskDigits(name) // a number, even mistyped, never reaches the logs whole
+		if key != name {
+			user = "unknown " + phone.Mask(key)
+		}
+	}
+	sc.Known = known != "" && known == user
+	s.discard(ctx, sc.Realm, f)
+	f.LimitKey = "login " + key
+	c, err := s.Codes.Start(ctx, sc, enrollment.Challenge{User: user, Phone: e164, Purpose: enrollment.Verify,
+		Channel: s.Channels[0], LimitKey: f.LimitKey})
+	if err != nil {
+		return nil, err
+	}
+	if e164 != "" {
+		s.audit("code_sent", user, e164, zap.String("purpose", enrollment.Verify), zap.String("channel", c.Channel))
+	} else {
+		s.Logger.Info("login for an unknown user; no code sent")
+	}
+	f.User, f.Challenge = user, c.ID
+	return c, nil
+}
+
+// Enroll sends a code to the first phone user types (the Enroll step).
+func (s *Service) Enroll(ctx context.Context, sc enrollment.Scope, f *Flow, user, input string) (*enrollment.Challenge, error) {
+	e164, err := phone.Parse(input, s.DefaultRegion)
+	if err != nil {
+		return nil, &InputError{Err: err}
+	}
+	s.discard(ctx, sc.Realm, f)
+	c, err := s.Codes.Start(ctx, sc, enrollment.Challenge{User: user, Phone: e164, Purpose: enrollment.Enroll, Channel: s.Channels[0]})
+	if err != nil {
+		return nil, err
+	}
+	s.audit("code_sent", user, e164, zap.String("purpose", enrollment.Enroll), zap.String("channel", c.Channel))
+	f.Challenge = c.ID
+	return c, nil
+}
+
+// AddPhone sends a code to another phone of a signed-in user (the devices
+// page, after step-up); the phone is added when the code comes back.
+func (s *Service) AddPhone(ctx context.Context, sc enrollment.Scope, f *Flow, user, input, name string) (*enrollment.Challenge, error) {
+	e164, err := phone.Parse(input, s.DefaultRegion)
+	if err != nil {
+		return nil, &InputError{Err: err}
+	}
+	s.discard(ctx, sc.Realm, f)
+	c, err := s.Codes.Start(ctx, sc, enrollment.Challenge{User: user, Phone: e164, Purpose: enrollment.Add,
+		Channel: s.Channels[0], DeviceName: enrollment.CleanName(name)})
+	if err != nil {
+		return nil, err
+	}
+	s.audit("code_sent", user, e164, zap.String("purpose", enrollment.Add))
+	f.Challenge = c.ID
+	return c, nil
+}
+
+// Send sends user a code on channel: for the pending challenge c (the same
+// number and purpose: "call me instead"), else to the phone they chose
+// (deviceID) or their default one. After a login form, an unknown user
+// gets a decoy, as at the login. In verify-only mode the number is typed
+// again (typedPhone). A user with no phone is sent on (*StepError).
+func (s *Service) Send(ctx context.Context, sc enrollment.Scope, f *Flow, user, channel string, c *enrollment.Challenge, deviceID, typedPhone string) (*enrollment.Challenge, error) {
+	if channel == providers.Voice && !slices.Contains(s.Channels, providers.Voice) {
+		return nil, ErrNoCalls
+	}
+	e164, masked, purpose, devID := "", "", enrollment.Verify, ""
+	switch {
+	case c != nil && (c.Purpose != enrollment.Verify || deviceID == ""):
+		e164, masked, purpose, devID = c.Phone, c.Masked, c.Purpose, c.DeviceID
+	case s.Identity.NamesThemselves():
+		_, e164 = s.Lookup(ctx, sc.Realm, user)
+	default:
+		d, err := s.DeviceOf(ctx, sc.Realm, user)
+		if deviceID != "" && err == nil {
+			d, err = s.Codes.DeviceByID(ctx, sc.Realm, user, deviceID) // the user's choice
+		}
+		if err != nil {
+			return nil, err
+		}
+		if d == nil {
+			step, err := s.Next(ctx, sc.Realm, f, user)
+			if err != nil {
+				return nil, err
+			}
+			return nil, &StepError{Step: step}
+		}
+		e164, devID = d.Phone, d.ID
+		if e164 == "" {
+			// Verify-only: the user types the number again. A wrong one
+			// gets a decoy — the same answer, and no code — until a code
+			// is right, so the page cannot be used to test numbers.
+			typed, err := phone.Parse(typedPhone, s.DefaultRegion)
+			if err != nil {
+				return nil, &AskPhoneError{Err: err}
+			}
+			if s.Codes.Matches(d, typed) {
+				e164 = typed
+			}
+			masked = phone.Mask(typed)
+		}
+	}
+	name := ""
+	if c != nil {
+		name = c.DeviceName // a phone being added keeps its name through "call me instead"
+	}
+	nc, err := s.Codes.Start(ctx, sc, enrollment.Challenge{User: user, Phone: e164, Masked: masked, Purpose: purpose, Channel: channel,
+		DeviceID: devID, DeviceName: name, LimitKey: f.LimitKey})
+	if err != nil {
+		return nil, err
+	}
+	s.discard(ctx, sc.Realm, f) // only now: a failed send keeps the old code
+	if e164 != "" {
+		s.audit("code_sent", user, e164, zap.String("purpose", purpose), zap.String("channel", channel))
+	}
+	f.Challenge = nc.ID
+	return nc, nil
+}
+
+// Resend sends the pending challenge's code again, after its cooldown. An
+// expired challenge is never revived: a fresh code goes where a new one
+// would.
+func (s *Service) Resend(ctx context.Context, sc enrollment.Scope, f *Flow, user string, c *enrollment.Challenge) (*enrollment.Challenge, error) {
+	if c == nil || !s.Now().Before(c.Expires) {
+		return s.Send(ctx, sc, f, user, s.Channels[0], nil, "", "")
+	}
+	nc, err := s.Codes.Resend(ctx, sc, c.ID)
+	if err != nil {
+		return nil, err
+	}
+	if nc.Phone != "" {
+		s.audit("code_sent", user, nc.Phone, zap.String("purpose", nc.Purpose), zap.String("channel", nc.Channel), zap.Int("resend", nc.Resends))
+	}
+	f.Challenge = nc.ID
+	return nc, nil
+}

@@ -1,0 +1,175 @@
+// Package signin is the sign-in, without HTTP: who is signing in (Identity),
+// where they go next (Step), sending and checking codes, decoys for unknown
+// users, recovery codes, phones added and removed, notices to the other
+// phones, and invites. The HTTP layer (caddymodule) reads requests, calls
+// it, and renders what it answers.
+package signin
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/phone"
+	"github.com/smsgate/caddy-smsgate/providers"
+)
+
+// User is a provisioned user: a name and a phone from the config.
+type User struct {
+	Name  string
+	Phone string // E.164
+}
+
+// Flow is a sign-in in progress. The HTTP layer keeps it in a sealed
+// cookie: the client can neither read nor change it.
+type Flow struct {
+	// ID names the sign-in, for its throttles in the store.
+	ID string `json:"id,omitempty"`
+	// User is who is signing in, when they named themselves.
+	User string `json:"usr,omitempty"`
+	// Challenge is the ID of the code that was sent, if any.
+	Challenge string `json:"ch,omitempty"`
+	// LimitKey is what cooldowns and per-user limits count for this sign-in
+	// (what was typed at the login page), when not User.
+	LimitKey string `json:"lk,omitempty"`
+	// Invited says User came from an admin's invite: they may enroll a
+	// phone even where enrollment is closed.
+	Invited bool `json:"inv,omitempty"`
+}
+
+// Auditor hears the sign-in's audit events (numbers are masked by it).
+type Auditor func(event, user, e164 string, fields ...zap.Field)
+
+// Service runs sign-ins for one realm.
+type Service struct {
+	Identity Identity
+	// Users are the provisioned users, by name and by number.
+	Users, Phones map[string]User
+	// Codes sends and checks codes and keeps devices.
+	Codes *enrollment.Service
+	// Notices delivers notices to a user's phones (the provider chain).
+	Notices providers.Sender
+	// Site names the site in notices; Host is its configured host.
+	Site, Host string
+	// Channels are how codes may travel, the default first.
+	Channels []string
+	// CodeLength is the number of digits in a code.
+	CodeLength int
+	// DefaultRegion is the country of numbers typed without +.
+	DefaultRegion string
+	// AllowRemoveLast lets users remove their last phone.
+	AllowRemoveLast bool
+	Audit           Auditor
+	Logger          *zap.Logger
+	Now             func() time.Time
+}
+
+// Errors the sign-in answers with; their text is safe to show.
+var (
+	ErrName         = errors.New("enter your username or phone number")
+	ErrNoCalls      = errors.New("calls are not available here")
+	ErrOtherInvite  = errors.New("this invite is for another account")
+	ErrCodeFormat   = errors.New("enter the code from the message")
+	ErrNotEnrolling = errors.New("there is no phone to add here")
+)
+
+// AskPhoneError asks for the number again (verify-only mode keeps none).
+type AskPhoneError struct{ Err error }
+
+func (e *AskPhoneError) Error() string { return e.Err.Error() }
+func (e *AskPhoneError) Unwrap() error { return e.Err }
+
+// InputError is something typed that cannot be used (a malformed number).
+type InputError struct{ Err error }
+
+func (e *InputError) Error() string { return e.Err.Error() }
+func (e *InputError) Unwrap() error { return e.Err }
+
+// StepError sends the user to another step instead.
+type StepError struct{ Step Step }
+
+func (e *StepError) Error() string { return "go on to " + e.Step.String() }
+
+// User is who is signing in: prior is the first factor's name ("" without one).
+func (s *Service) User(prior string, f *Flow) string { return s.Identity.user(prior, f) }
+
+// Next is where user goes when no code is pending: verify when a phone is
+// known, enroll when it is not and they may, login when nobody is named,
+// or a dead end.
+func (s *Service) Next(ctx context.Context, realm string, f *Flow, user string) (Step, error) {
+	if f.Invited || !s.Identity.NamesThemselves() {
+		d, err := s.DeviceOf(ctx, realm, user)
+		if err != nil {
+			return 0, err
+		}
+		if f.Invited && d == nil {
+			return Enroll, nil
+		}
+		return s.Identity.first(user, d != nil), nil
+	}
+	return s.Identity.first(user, false), nil
+}
+
+// Lookup finds a user by name or by phone number: provisioned users first,
+// then devices in the store. It returns "" for a user it does not know, or
+// one this gate does not sign in.
+//
+// It reads the store the same way whoever is named, so that the work done
+// does not tell a known user from an unknown one.
+func (s *Service) Lookup(ctx context.Context, realm, name string) (user, e164 string) {
+	num, perr := phone.Parse(name, s.DefaultRegion)
+	d, derr := s.Codes.Device(ctx, realm, name)
+	owner, oerr := s.Codes.Owner(ctx, realm, num)
+	switch u, ok := s.Users[name]; {
+	case ok:
+		user, e164 = u.Name, u.Phone
+	case perr == nil && s.Phones[num].Name != "":
+		user, e164 = s.Phones[num].Name, num
+	case perr == nil && oerr == nil && owner != "":
+		user, e164 = owner, num // verify-only: the number typed is the number
+	case perr != nil && derr == nil && d != nil && d.Phone != "":
+		user, e164 = name, d.Phone
+	}
+	if user == "" || !s.Identity.names(user) {
+		return "", ""
+	}
+	return user, e164
+}
+
+// DeviceOf is the phone user signs in with: provisioned, else enrolled
+// (in verify-only mode, with only a hash of its number), else nil.
+func (s *Service) DeviceOf(ctx context.Context, realm, user string) (*enrollment.Device, error) {
+	if u, ok := s.Users[user]; ok {
+		return &enrollment.Device{Phone: u.Phone}, nil
+	}
+	return s.Codes.Device(ctx, realm, user)
+}
+
+// Pending is the flow's challenge, if there is one and it is user's.
+func (s *Service) Pending(ctx context.Context, realm string, f *Flow, user string) (*enrollment.Challenge, error) {
+	c, err := s.Codes.Challenge(ctx, realm, f.Challenge)
+	if errors.Is(err, enrollment.ErrNoChallenge) || (err == nil && c.User != user) {
+		return nil, nil // none, or another user's flow: not ours to finish
+	}
+	return c, err
+}
+
+// discard kills the flow's pending challenge: a new number or a new
+// sign-in means a new code, and the old one stops working.
+func (s *Service) discard(ctx context.Context, realm string, f *Flow) {
+	if f.Challenge != "" {
+		if err := s.Codes.Discard(ctx, realm, f.Challenge); err != nil {
+			s.Logger.Error("discarding challenge", zap.Error(err))
+		}
+		f.Challenge = ""
+	}
+}
+
+func (s *Service) audit(event, user, e164 string, fields ...zap.Field) {
+	if s.Audit != nil {
+		s.Audit(event, user, e164, fields...)
+	}
+}
