@@ -152,14 +152,14 @@ func (a *AdminAPI) serve(w http.ResponseWriter, r *http.Request) error {
 			return apiError(err, http.StatusNotFound)
 		}
 		if op == "export" {
-			records, err := g.codes.Export(r.Context(), q.Get("with_keys") == "1")
+			records, err := g.admin.Export(r.Context(), q.Get("with_keys") == "1")
 			if err != nil {
 				return apiError(err, http.StatusInternalServerError)
 			}
 			g.audit("admin_export", "", "", zap.Bool("with_keys", q.Get("with_keys") == "1"))
 			return writeAdmin(w, records)
 		}
-		users, err := g.codes.Users(r.Context(), g.Realm)
+		users, err := g.admin.Users(r.Context(), g.Realm)
 		if err != nil {
 			return apiError(err, http.StatusInternalServerError)
 		}
@@ -181,7 +181,7 @@ func (a *AdminAPI) serve(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return apiError(err, http.StatusNotFound)
 		}
-		if err := g.codes.Import(r.Context(), records); err != nil {
+		if err := g.admin.Import(r.Context(), records); err != nil {
 			return apiError(err, http.StatusBadRequest)
 		}
 		g.audit("admin_import", "", "", zap.Int("records", len(records)))
@@ -199,7 +199,7 @@ func (a *AdminAPI) serve(w http.ResponseWriter, r *http.Request) error {
 		return apiError(err, http.StatusNotFound)
 	}
 	req.Realm = g.Realm
-	out, err := adminOp(r.Context(), g.codes, g.PathPrefix, g.DefaultRegion, op, req)
+	out, err := adminOp(r.Context(), g.admin, g.PathPrefix, g.DefaultRegion, op, req)
 	if err != nil {
 		return apiError(err, http.StatusBadRequest)
 	}
@@ -209,20 +209,20 @@ func (a *AdminAPI) serve(w http.ResponseWriter, r *http.Request) error {
 
 // adminOp runs one admin operation on svc; the admin API and the CLI
 // (working on a stopped Caddy's store) share it.
-func adminOp(ctx context.Context, svc *enrollment.Service, prefix, region, op string, req adminRequest) (any, error) {
+func adminOp(ctx context.Context, svc *enrollment.Admin, prefix, region, op string, req adminRequest) (any, error) {
 	switch op {
 	case "users":
 		e164, err := phone.Parse(req.Phone, region)
 		if err != nil {
 			return nil, err
 		}
-		id, err := svc.AddDevice(ctx, req.Realm, req.User, e164, req.Name)
+		id, err := svc.Devices.Add(ctx, req.Realm, req.User, e164, req.Name)
 		return map[string]string{"id": id}, err
 	case "devices/remove":
-		_, err := svc.RemoveDevice(ctx, req.Realm, req.User, req.ID, true)
+		_, err := svc.Devices.Remove(ctx, req.Realm, req.User, req.ID, true)
 		return map[string]string{"removed": req.ID}, err
 	case "reset":
-		if err := svc.ResetUser(ctx, req.Realm, req.User); err != nil {
+		if err := svc.Devices.ResetUser(ctx, req.Realm, req.User); err != nil {
 			return nil, err
 		}
 		return map[string]string{"reset": req.User}, session.RevokeUser(ctx, svc.Store, req.Realm, req.User, svc.Now())

@@ -230,7 +230,7 @@ func direct(fl caddycmd.Flags, sub subcommand, req adminRequest, body []byte, wi
 		req.Realm = realm
 	}
 	ctx := context.Background()
-	svc := &enrollment.Service{Store: st, Now: time.Now}
+	_, _, svc := enrollment.New(&enrollment.Core{Store: st, Now: time.Now}, enrollment.Challenges{})
 	var out any
 	switch sub.name {
 	case "users":

@@ -243,7 +243,9 @@ type Gate struct {
 	csp       string
 	example   string // an example number for the phone field
 	verifier  providers.Verifier
-	codes     *enrollment.Service
+	// challenges sends and checks codes; admin is the admin's tools.
+	challenges *enrollment.Challenges
+	admin      *enrollment.Admin
 	sessions  *session.Manager
 	app       *App // the config's gates, for the admin API
 	ctx       caddy.Context

@@ -26,7 +26,7 @@ type deviceView struct {
 
 // deviceViews lists user's devices for a page, the default first.
 func (g *Gate) deviceViews(req *request, user string) []deviceView {
-	list, err := g.signin.Devices(req.r.Context(), req.realm, user)
+	list, err := g.signin.PhonesOf(req.r.Context(), req.realm, user)
 	if err != nil {
 		g.logger.Error("reading devices", zap.Error(err))
 		return nil

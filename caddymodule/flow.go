@@ -309,7 +309,7 @@ func (g *Gate) sendFailed(req *request, err error, page string) {
 
 // pendingChallenge is the flow's challenge, if it is this user's.
 func (g *Gate) pendingChallenge(req *request) *enrollment.Challenge {
-	c, _ := g.codes.Challenge(req.r.Context(), req.realm, req.flow.Challenge)
+	c, _ := g.challenges.Challenge(req.r.Context(), req.realm, req.flow.Challenge)
 	if c != nil && c.User != req.user {
 		return nil
 	}

@@ -151,27 +151,25 @@ func (g *Gate) Provision(ctx caddy.Context) error {
 	if g.sealer, err = session.NewSealer(session.Derive(secret, "flow seal")); err != nil {
 		return err
 	}
-	g.codes = &enrollment.Service{
-		Store:          g.store,
+	var devices *enrollment.Devices
+	g.challenges, devices, g.admin = enrollment.New(&enrollment.Core{Store: g.store, CodeKey: session.Derive(secret, "code"),
+		PhoneKey: phoneKey, Limits: limits, Now: g.now}, enrollment.Challenges{
 		Sender:         g.chain,
 		Verifier:       g.verifier,
 		Templates:      templates,
-		Limits:         limits,
 		Policy:         policy,
-		PhoneKey:       phoneKey,
 		Site:           g.SiteName,
-		CodeKey:        session.Derive(secret, "code"),
 		CodeLength:     g.CodeLength,
 		CodeTTL:        time.Duration(g.CodeTTL),
 		MaxAttempts:    g.MaxAttempts,
 		ResendCooldown: time.Duration(g.ResendCooldown),
-		Now:            g.now,
-	}
+	})
 	site := g.SiteName
 	if site == "" {
 		site = g.host
 	}
-	g.signin = &signin.Service{Identity: identity, Users: users, Phones: phones, Codes: g.codes, Notices: g.chain,
+	g.signin = &signin.Service{Identity: identity, Users: users, Phones: phones,
+		Challenges: g.challenges, Devices: devices, Invites: g.admin, Notices: g.chain,
 		Site: site, Host: g.host, Channels: g.Channels, CodeLength: g.CodeLength, DefaultRegion: g.DefaultRegion,
 		AllowRemoveLast: g.AllowRemoveLast, Audit: g.audit, Logger: g.logger, Now: g.now}
 	if g.app, err = appOf(ctx); err == nil {

@@ -23,7 +23,7 @@ type UserInfo struct {
 }
 
 // Users lists the users with devices in realm.
-func (s *Service) Users(ctx context.Context, realm string) ([]UserInfo, error) {
+func (s *Admin) Users(ctx context.Context, realm string) ([]UserInfo, error) {
 	prefix := store.Key("device", realm, "")
 	var users []UserInfo
 	err := s.Store.Scan(ctx, prefix, func(key string, _ []byte) error {
@@ -31,11 +31,11 @@ func (s *Service) Users(ctx context.Context, realm string) ([]UserInfo, error) {
 		if err != nil {
 			return nil
 		}
-		devices, err := s.Devices(ctx, realm, user)
+		devices, err := s.Devices.List(ctx, realm, user)
 		if err != nil {
 			return err
 		}
-		left, _ := s.RecoveryCodesLeft(ctx, realm, user)
+		left, _ := s.Devices.RecoveryCodesLeft(ctx, realm, user)
 		users = append(users, UserInfo{User: user, Devices: devices, RecoveryLeft: left})
 		return nil
 	})
@@ -52,7 +52,7 @@ func inviteKey(realm, token string) string {
 
 // NewInvite mints a single-use enrollment token for user, valid for ttl.
 // Only its hash is stored.
-func (s *Service) NewInvite(ctx context.Context, realm, user string, ttl time.Duration) (string, error) {
+func (s *Admin) NewInvite(ctx context.Context, realm, user string, ttl time.Duration) (string, error) {
 	token := RandomID() + RandomID()
 	raw, _ := json.Marshal(invite{User: user, Expires: s.Now().Add(ttl)})
 	return token, s.Store.Put(ctx, inviteKey(realm, token), raw, ttl)
@@ -64,7 +64,7 @@ type invite struct {
 	Expires time.Time `json:"expires"`
 }
 
-func (s *Service) liveInvite(raw []byte) (string, error) {
+func (s *Admin) liveInvite(raw []byte) (string, error) {
 	var v invite
 	if json.Unmarshal(raw, &v) != nil || v.User == "" || !s.Now().Before(v.Expires) {
 		return "", ErrInvite
@@ -73,7 +73,7 @@ func (s *Service) liveInvite(raw []byte) (string, error) {
 }
 
 // InviteUser returns whom a live invite is for, without consuming it.
-func (s *Service) InviteUser(ctx context.Context, realm, token string) (string, error) {
+func (s *Admin) InviteUser(ctx context.Context, realm, token string) (string, error) {
 	if token == "" || len(token) > 128 {
 		return "", ErrInvite
 	}
@@ -88,7 +88,7 @@ func (s *Service) InviteUser(ctx context.Context, realm, token string) (string, 
 }
 
 // TakeInvite consumes an invite and returns whom it is for.
-func (s *Service) TakeInvite(ctx context.Context, realm, token string) (string, error) {
+func (s *Admin) TakeInvite(ctx context.Context, realm, token string) (string, error) {
 	if token == "" || len(token) > 128 {
 		return "", ErrInvite
 	}
@@ -115,7 +115,7 @@ var lasting = []string{"device/", "recovery/", "owner/", "revoked-user/", "keys/
 // Export returns every lasting record (users, devices, recovery codes),
 // for a backup or a move between stores; with withKeys, the signing secret
 // and session keys too (whoever holds those can mint sessions).
-func (s *Service) Export(ctx context.Context, withKeys bool) ([]Record, error) {
+func (s *Admin) Export(ctx context.Context, withKeys bool) ([]Record, error) {
 	var out []Record
 	for _, prefix := range lasting {
 		if prefix == "keys/" && !withKeys {
@@ -138,7 +138,7 @@ func (s *Service) Export(ctx context.Context, withKeys bool) ([]Record, error) {
 }
 
 // Import writes records from Export. Unknown kinds of record are refused.
-func (s *Service) Import(ctx context.Context, records []Record) error {
+func (s *Admin) Import(ctx context.Context, records []Record) error {
 	for _, r := range records {
 		key, value := r.Key, []byte(r.Value)
 		if k, ok := strings.CutPrefix(key, "b64:"); ok {

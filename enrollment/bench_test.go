@@ -36,8 +36,8 @@ func BenchmarkChallenge(b *testing.B) {
 func benchChallenge(b *testing.B, st store.Store) {
 	out := &outbox{}
 	tpl, _ := ParseTemplates("", "")
-	s := &Service{Store: st, Sender: out, CodeKey: []byte("0123456789abcdef0123456789abcdef"), CodeLength: 6,
-		CodeTTL: 5 * time.Minute, MaxAttempts: 5, Limits: DefaultLimits, Templates: tpl, Now: time.Now}
+	s, _, _ := New(&Core{Store: st, CodeKey: []byte("0123456789abcdef0123456789abcdef"), Limits: DefaultLimits, Now: time.Now},
+		Challenges{Sender: out, CodeLength: 6, CodeTTL: 5 * time.Minute, MaxAttempts: 5, Templates: tpl})
 	s.Limits.User, s.Limits.Number, s.Limits.IP, s.Limits.Country, s.Limits.GlobalEnrolled = Rate{}, Rate{}, Rate{}, Rate{}, Rate{}
 	ctx := context.Background()
 	b.ReportAllocs()

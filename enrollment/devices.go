@@ -34,8 +34,8 @@ var ErrLastDevice = errors.New("this is your only phone: add another before remo
 // MaxDevices bounds the devices of one user.
 const MaxDevices = 10
 
-// Devices returns user's devices, the most recently used first.
-func (s *Service) Devices(ctx context.Context, realm, user string) ([]Device, error) {
+// List returns user's devices, the most recently used first.
+func (s *Devices) List(ctx context.Context, realm, user string) ([]Device, error) {
 	raw, err := s.Store.Get(ctx, deviceKey(realm, user))
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil
@@ -63,18 +63,18 @@ func (d Device) lastActive() time.Time {
 	return d.Enrolled
 }
 
-// Device returns user's default device (the last used), or nil.
-func (s *Service) Device(ctx context.Context, realm, user string) (*Device, error) {
-	list, err := s.Devices(ctx, realm, user)
+// Default returns user's default device (the last used), or nil.
+func (s *Devices) Default(ctx context.Context, realm, user string) (*Device, error) {
+	list, err := s.List(ctx, realm, user)
 	if err != nil || len(list) == 0 {
 		return nil, err
 	}
 	return &list[0], nil
 }
 
-// DeviceByID returns one of user's devices, or nil.
-func (s *Service) DeviceByID(ctx context.Context, realm, user, id string) (*Device, error) {
-	list, err := s.Devices(ctx, realm, user)
+// ByID returns one of user's devices, or nil.
+func (s *Devices) ByID(ctx context.Context, realm, user, id string) (*Device, error) {
+	list, err := s.List(ctx, realm, user)
 	if err != nil {
 		return nil, err
 	}
@@ -86,7 +86,7 @@ func (s *Service) DeviceByID(ctx context.Context, realm, user, id string) (*Devi
 	return nil, nil
 }
 
-func (s *Service) putDevices(ctx context.Context, realm, user string, list []Device) error {
+func (s *Devices) put(ctx context.Context, realm, user string, list []Device) error {
 	if len(list) == 0 {
 		return s.Store.Delete(ctx, deviceKey(realm, user))
 	}
@@ -97,13 +97,13 @@ func (s *Service) putDevices(ctx context.Context, realm, user string, list []Dev
 	return s.Store.Put(ctx, deviceKey(realm, user), raw, 0)
 }
 
-// AddDevice records e164 as one more of user's phones and returns its ID.
+// Add records e164 as one more of user's phones and returns its ID.
 // A number already enrolled for the user is renamed, not added twice.
-func (s *Service) AddDevice(ctx context.Context, realm, user, e164, name string) (string, error) {
+func (s *Devices) Add(ctx context.Context, realm, user, e164, name string) (string, error) {
 	if _, err := phone.Parse(e164, ""); err != nil {
 		return "", fmt.Errorf("device of %q: %v", user, err)
 	}
-	list, err := s.Devices(ctx, realm, user)
+	list, err := s.List(ctx, realm, user)
 	if err != nil {
 		return "", err
 	}
@@ -115,7 +115,7 @@ func (s *Service) AddDevice(ctx context.Context, realm, user, e164, name string)
 	for i := range list {
 		if s.Matches(&list[i], e164) {
 			list[i].Name, list[i].LastUsed = name, now
-			return list[i].ID, s.putDevices(ctx, realm, user, list)
+			return list[i].ID, s.put(ctx, realm, user, list)
 		}
 	}
 	if len(list) >= MaxDevices {
@@ -125,14 +125,14 @@ func (s *Service) AddDevice(ctx context.Context, realm, user, e164, name string)
 	if s.VerifyOnly() {
 		d.Phone, d.PhoneHMAC = "", s.PhoneHMAC(e164)
 	}
-	return d.ID, s.putDevices(ctx, realm, user, append(list, d))
+	return d.ID, s.put(ctx, realm, user, append(list, d))
 }
 
-// addFirstDevice records e164 as user's first phone, atomically: if the
+// addFirst records e164 as user's first phone, atomically: if the
 // user has a device already (another enrollment won), it returns
 // ErrEnrolled and changes nothing.
-func (s *Service) addFirstDevice(ctx context.Context, realm, user, e164 string) (string, error) {
-	if list, err := s.Devices(ctx, realm, user); err != nil || len(list) > 0 {
+func (s *Devices) addFirst(ctx context.Context, realm, user, e164 string) (string, error) {
+	if list, err := s.List(ctx, realm, user); err != nil || len(list) > 0 {
 		return "", cmpErr(err, ErrEnrolled)
 	}
 	if ok, err := s.claim(ctx, realm, user, e164); err != nil || !ok {
@@ -160,18 +160,18 @@ func (s *Service) addFirstDevice(ctx context.Context, realm, user, e164 string) 
 	return d.ID, nil
 }
 
-// SetDevice makes e164 user's only phone (admin provisioning, tests).
-func (s *Service) SetDevice(ctx context.Context, realm, user, e164 string) error {
-	if err := s.putDevices(ctx, realm, user, nil); err != nil {
+// Set makes e164 user's only phone (admin provisioning, tests).
+func (s *Devices) Set(ctx context.Context, realm, user, e164 string) error {
+	if err := s.put(ctx, realm, user, nil); err != nil {
 		return err
 	}
-	_, err := s.AddDevice(ctx, realm, user, e164, "Phone")
+	_, err := s.Add(ctx, realm, user, e164, "Phone")
 	return err
 }
 
-// RenameDevice changes a device's label.
-func (s *Service) RenameDevice(ctx context.Context, realm, user, id, name string) error {
-	return s.editDevices(ctx, realm, user, func(list []Device) ([]Device, error) {
+// Rename changes a device's label.
+func (s *Devices) Rename(ctx context.Context, realm, user, id, name string) error {
+	return s.edit(ctx, realm, user, func(list []Device) ([]Device, error) {
 		for i := range list {
 			if list[i].ID == id {
 				list[i].Name = CleanName(name)
@@ -182,11 +182,11 @@ func (s *Service) RenameDevice(ctx context.Context, realm, user, id, name string
 	})
 }
 
-// RemoveDevice removes a device; the last one only if allowLast. In
+// Remove removes a device; the last one only if allowLast. In
 // verify-only mode its number is released for other users.
-func (s *Service) RemoveDevice(ctx context.Context, realm, user, id string, allowLast bool) (*Device, error) {
+func (s *Devices) Remove(ctx context.Context, realm, user, id string, allowLast bool) (*Device, error) {
 	var removed *Device
-	err := s.editDevices(ctx, realm, user, func(list []Device) ([]Device, error) {
+	err := s.edit(ctx, realm, user, func(list []Device) ([]Device, error) {
 		i := slices.IndexFunc(list, func(d Device) bool { return d.ID == id })
 		if i < 0 {
 			return nil, errors.New("no such phone")
@@ -204,9 +204,9 @@ func (s *Service) RemoveDevice(ctx context.Context, realm, user, id string, allo
 	return removed, err
 }
 
-// RemoveAllDevices forgets every device of user (an admin reset).
-func (s *Service) RemoveAllDevices(ctx context.Context, realm, user string) error {
-	list, err := s.Devices(ctx, realm, user)
+// RemoveAll forgets every device of user (an admin reset).
+func (s *Devices) RemoveAll(ctx context.Context, realm, user string) error {
+	list, err := s.List(ctx, realm, user)
 	if err != nil {
 		return err
 	}
@@ -215,26 +215,26 @@ func (s *Service) RemoveAllDevices(ctx context.Context, realm, user string) erro
 			_ = s.Store.Delete(ctx, ownerKey(realm, d.PhoneHMAC))
 		}
 	}
-	return s.putDevices(ctx, realm, user, nil)
+	return s.put(ctx, realm, user, nil)
 }
 
-func (s *Service) editDevices(ctx context.Context, realm, user string, edit func([]Device) ([]Device, error)) error {
-	list, err := s.Devices(ctx, realm, user)
+func (s *Devices) edit(ctx context.Context, realm, user string, edit func([]Device) ([]Device, error)) error {
+	list, err := s.List(ctx, realm, user)
 	if err != nil {
 		return err
 	}
 	if list, err = edit(list); err != nil {
 		return err
 	}
-	return s.putDevices(ctx, realm, user, list)
+	return s.put(ctx, realm, user, list)
 }
 
-// touchDevice marks a device as just used, so it is the next default.
-func (s *Service) touchDevice(ctx context.Context, realm, user, id string) {
+// touch marks a device as just used, so it is the next default.
+func (s *Devices) touch(ctx context.Context, realm, user, id string) {
 	if id == "" {
 		return
 	}
-	_ = s.editDevices(ctx, realm, user, func(list []Device) ([]Device, error) {
+	_ = s.edit(ctx, realm, user, func(list []Device) ([]Device, error) {
 		for i := range list {
 			if list[i].ID == id {
 				list[i].LastUsed = s.Now().UTC()

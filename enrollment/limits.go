@@ -121,7 +121,7 @@ type spent struct{ key, id string }
 // first one that is full. Windows slide: no burst around the hour gets
 // twice the budget. It returns what it recorded in the per-user, number,
 // IP, country and voice windows (the global budget is never refunded).
-func (s *Service) allowSend(ctx context.Context, sc Scope, c *Challenge) ([]spent, error) {
+func (s *Challenges) allowSend(ctx context.Context, sc Scope, c *Challenge) ([]spent, error) {
 	type check struct {
 		name, key string
 		rate      Rate
@@ -183,7 +183,7 @@ func (s *Service) allowSend(ctx context.Context, sc Scope, c *Challenge) ([]spen
 
 // refund gives back sends that did not happen: the gateway failed, or a
 // later limit refused.
-func (s *Service) refund(ctx context.Context, list []spent) {
+func (s *Core) refund(ctx context.Context, list []spent) {
 	for _, sp := range list {
 		_ = s.Store.Unslide(ctx, sp.key, sp.id)
 	}
@@ -219,7 +219,7 @@ const failureMemory = 24 * time.Hour
 const AccountLockout = 15 * time.Minute
 
 // checkLock refuses a user locked out from this IP, or everywhere.
-func (s *Service) checkLock(ctx context.Context, sc Scope, user string) error {
+func (s *Core) checkLock(ctx context.Context, sc Scope, user string) error {
 	for _, key := range []string{lockUserKey(sc, user), lockKey(sc, user)} {
 		raw, err := s.Store.Get(ctx, key)
 		if errors.Is(err, store.ErrNotFound) {
@@ -242,7 +242,7 @@ func (s *Service) checkLock(ctx context.Context, sc Scope, user string) error {
 // It returns the lockout it started, if any.
 // Only wrong phone codes count account-wide: wrong recovery codes lock out
 // just the (user, IP) pair, as their guessing has throttles of its own.
-func (s *Service) recordFailure(ctx context.Context, sc Scope, user string, accountWide bool) (*LockedError, error) {
+func (s *Core) recordFailure(ctx context.Context, sc Scope, user string, accountWide bool) (*LockedError, error) {
 	pair, err := s.Store.Incr(ctx, failKey(sc, user), failureMemory)
 	if err != nil {
 		return nil, err
@@ -274,7 +274,7 @@ func (s *Service) recordFailure(ctx context.Context, sc Scope, user string, acco
 
 // clearFailures forgets wrong codes after a right one: the limits count
 // consecutive failures.
-func (s *Service) clearFailures(ctx context.Context, sc Scope, user string) {
+func (s *Core) clearFailures(ctx context.Context, sc Scope, user string) {
 	_ = s.Store.Delete(ctx, failKey(sc, user))
 	_ = s.Store.Delete(ctx, failUserKey(sc, user))
 }

@@ -13,7 +13,7 @@ import (
 	"github.com/smsgate/caddy-smsgate/store"
 )
 
-func limited(t *testing.T, l Limits) (*Service, *outbox, *clock) {
+func limited(t *testing.T, l Limits) (*Challenges, *outbox, *clock) {
 	s, out, clk := newService(t)
 	s.Limits = l
 	s.ResendCooldown = 0
@@ -247,7 +247,7 @@ func TestDecoyTakesTheSamePath(t *testing.T) {
 func TestRecoveryCodes(t *testing.T) {
 	s, _, _ := limited(t, Limits{LockAfter: 10, Lockout: time.Minute, MaxFailures: 100})
 	ctx := context.Background()
-	codes, err := s.NewRecoveryCodes(ctx, realm, alice)
+	codes, err := s.Devices.NewRecoveryCodes(ctx, realm, alice)
 	if err != nil || len(codes) != RecoveryCount {
 		t.Fatal(codes, err)
 	}
@@ -255,23 +255,23 @@ func TestRecoveryCodes(t *testing.T) {
 	if !ok {
 		t.Fatalf("NormalizeRecovery(%q) failed", codes[3])
 	}
-	if err := s.UseRecoveryCode(ctx, sc, "flow1", alice, code); err != nil {
+	if err := s.Devices.UseRecoveryCode(ctx, sc, "flow1", alice, code); err != nil {
 		t.Fatalf("first use: %v", err)
 	}
-	if err := s.UseRecoveryCode(ctx, sc, "flow1", alice, code); !errors.Is(err, ErrWrongRecovery) {
+	if err := s.Devices.UseRecoveryCode(ctx, sc, "flow1", alice, code); !errors.Is(err, ErrWrongRecovery) {
 		t.Fatalf("second use: %v", err)
 	}
-	if n, _ := s.RecoveryCodesLeft(ctx, realm, alice); n != RecoveryCount-1 {
+	if n, _ := s.Devices.RecoveryCodesLeft(ctx, realm, alice); n != RecoveryCount-1 {
 		t.Fatalf("%d left", n)
 	}
-	if err := s.UseRecoveryCode(ctx, sc, "flow2", "bob", codes[4]); !errors.Is(err, ErrWrongRecovery) {
+	if err := s.Devices.UseRecoveryCode(ctx, sc, "flow2", "bob", codes[4]); !errors.Is(err, ErrWrongRecovery) {
 		t.Fatalf("another user's code: %v", err)
 	}
-	fresh, _ := s.NewRecoveryCodes(ctx, realm, alice)
-	if err := s.UseRecoveryCode(ctx, sc, "flow1", alice, codes[5]); err == nil {
+	fresh, _ := s.Devices.NewRecoveryCodes(ctx, realm, alice)
+	if err := s.Devices.UseRecoveryCode(ctx, sc, "flow1", alice, codes[5]); err == nil {
 		t.Fatal("an old code works after renewal")
 	}
-	if err := s.UseRecoveryCode(ctx, sc, "flow1", alice, fresh[0]); err != nil {
+	if err := s.Devices.UseRecoveryCode(ctx, sc, "flow1", alice, fresh[0]); err != nil {
 		t.Fatalf("a new code: %v", err)
 	}
 }

@@ -44,7 +44,7 @@ func TestLateEnrollmentIsRefused(t *testing.T) {
 	if _, err := s.Check(ctx, sc, attacker.ID, attackerCode); !errors.Is(err, ErrEnrolled) {
 		t.Fatalf("late enrollment: %v, want ErrEnrolled", err)
 	}
-	if list, _ := s.Devices(ctx, realm, alice); len(list) != 1 || list[0].Phone != num {
+	if list, _ := s.Devices.List(ctx, realm, alice); len(list) != 1 || list[0].Phone != num {
 		t.Fatalf("devices after a late enrollment: %+v", list)
 	}
 }
@@ -137,13 +137,13 @@ func TestStrangersCannotSpendAKnownBrowsersBudget(t *testing.T) {
 func TestRecoveryGuessesDoNotLockTheAccount(t *testing.T) {
 	s, out, _ := limited(t, DefaultLimits)
 	ctx := context.Background()
-	if _, err := s.NewRecoveryCodes(ctx, realm, alice); err != nil {
+	if _, err := s.Devices.NewRecoveryCodes(ctx, realm, alice); err != nil {
 		t.Fatal(err)
 	}
 	refused := 0
 	for i := range 100 {
 		ip := Scope{Realm: realm, Host: host, IP: fmt.Sprintf("203.0.113.%d", i%10)}
-		err := s.UseRecoveryCode(ctx, ip, fmt.Sprint("flow", i/RecoveryTriesPerFlow), alice, "AAAAA-AAAAA")
+		err := s.Devices.UseRecoveryCode(ctx, ip, fmt.Sprint("flow", i/RecoveryTriesPerFlow), alice, "AAAAA-AAAAA")
 		var locked *LockedError
 		switch {
 		case errors.Is(err, ErrWrongRecovery):
@@ -157,13 +157,13 @@ func TestRecoveryGuessesDoNotLockTheAccount(t *testing.T) {
 		t.Fatalf("%d of 100 tries over 10 IPs locked out; want each IP's 10th", refused)
 	}
 	var limit *LimitError
-	if err := s.UseRecoveryCode(ctx, Scope{Realm: realm, Host: host, IP: "203.0.113.1"}, "flow-x", "bob", "AAAAA-AAAAB"); !errors.As(err, &limit) || limit.Limit != "recovery" {
+	if err := s.Devices.UseRecoveryCode(ctx, Scope{Realm: realm, Host: host, IP: "203.0.113.1"}, "flow-x", "bob", "AAAAA-AAAAB"); !errors.As(err, &limit) || limit.Limit != "recovery" {
 		t.Fatalf("the 11th try from one IP, for another user: %v, want the IP throttled", err)
 	}
 	for i := range RecoveryTriesPerFlow {
-		_ = s.UseRecoveryCode(ctx, Scope{Realm: realm, Host: host, IP: fmt.Sprintf("192.0.2.%d", 100+i)}, "one-flow", alice, "AAAAA-AAAAA")
+		_ = s.Devices.UseRecoveryCode(ctx, Scope{Realm: realm, Host: host, IP: fmt.Sprintf("192.0.2.%d", 100+i)}, "one-flow", alice, "AAAAA-AAAAA")
 	}
-	if err := s.UseRecoveryCode(ctx, Scope{Realm: realm, Host: host, IP: "192.0.2.200"}, "one-flow", alice, "AAAAA-AAAAA"); !errors.Is(err, ErrRecoveryTries) {
+	if err := s.Devices.UseRecoveryCode(ctx, Scope{Realm: realm, Host: host, IP: "192.0.2.200"}, "one-flow", alice, "AAAAA-AAAAA"); !errors.Is(err, ErrRecoveryTries) {
 		t.Fatalf("a sixth try in one sign-in: %v", err)
 	}
 	c, err := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify})
@@ -181,7 +181,7 @@ func TestRecoveryCodesAreNeverDigitsOnly(t *testing.T) {
 	}
 	s, _, _ := newService(t)
 	for range 200 {
-		codes, err := s.NewRecoveryCodes(context.Background(), realm, alice)
+		codes, err := s.Devices.NewRecoveryCodes(context.Background(), realm, alice)
 		if err != nil {
 			t.Fatal(err)
 		}

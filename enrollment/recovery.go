@@ -30,7 +30,7 @@ func recoveryKey(realm, user string) string { return store.Key("recovery", realm
 
 // NewRecoveryCodes makes a fresh set for user, replacing any earlier one,
 // and returns the codes to show once.
-func (s *Service) NewRecoveryCodes(ctx context.Context, realm, user string) ([]string, error) {
+func (s *Devices) NewRecoveryCodes(ctx context.Context, realm, user string) ([]string, error) {
 	codes := make([]string, RecoveryCount)
 	hashes := make([]string, RecoveryCount)
 	for i := range codes {
@@ -52,7 +52,7 @@ func (s *Service) NewRecoveryCodes(ctx context.Context, realm, user string) ([]s
 }
 
 // RecoveryCodesLeft counts user's unused recovery codes.
-func (s *Service) RecoveryCodesLeft(ctx context.Context, realm, user string) (int, error) {
+func (s *Devices) RecoveryCodesLeft(ctx context.Context, realm, user string) (int, error) {
 	hashes, err := s.recoveryHashes(ctx, realm, user)
 	return len(hashes), err
 }
@@ -87,7 +87,7 @@ var ErrRecoveryTries = errors.New("too many wrong recovery codes; start the sign
 // sign-in in progress, which may try RecoveryTriesPerFlow codes. Wrong ones
 // count toward the lockout of this user at this IP; of two uses of one
 // code, one succeeds.
-func (s *Service) UseRecoveryCode(ctx context.Context, sc Scope, flow, user, code string) error {
+func (s *Devices) UseRecoveryCode(ctx context.Context, sc Scope, flow, user, code string) error {
 	if err := s.checkLock(ctx, sc, user); err != nil {
 		return err
 	}
@@ -141,7 +141,7 @@ func (s *Service) UseRecoveryCode(ctx context.Context, sc Scope, flow, user, cod
 
 func isLetter(r rune) bool { return r >= 'A' && r <= 'Z' }
 
-func (s *Service) recoveryHashes(ctx context.Context, realm, user string) ([]string, error) {
+func (s *Devices) recoveryHashes(ctx context.Context, realm, user string) ([]string, error) {
 	raw, err := s.Store.Get(ctx, recoveryKey(realm, user))
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil
@@ -153,7 +153,7 @@ func (s *Service) recoveryHashes(ctx context.Context, realm, user string) ([]str
 	return hashes, err
 }
 
-func (s *Service) recoveryHash(user, code string) string {
+func (s *Devices) recoveryHash(user, code string) string {
 	m := hmac.New(sha256.New, s.CodeKey)
 	m.Write([]byte("recovery\x00" + user + "\x00" + code))
 	return hex.EncodeToString(m.Sum(nil))
@@ -162,8 +162,8 @@ func (s *Service) recoveryHash(user, code string) string {
 // ResetUser is the admin's way back for a lost phone: every device and
 // recovery code of user is removed. (The caller ends their sessions too.)
 // They enroll again through the site's normal rule.
-func (s *Service) ResetUser(ctx context.Context, realm, user string) error {
-	if err := s.RemoveAllDevices(ctx, realm, user); err != nil {
+func (s *Devices) ResetUser(ctx context.Context, realm, user string) error {
+	if err := s.RemoveAll(ctx, realm, user); err != nil {
 		return err
 	}
 	return s.Store.Delete(ctx, recoveryKey(realm, user))

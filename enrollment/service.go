@@ -23,13 +23,14 @@ const (
 	Add = "add"
 )
 
-// Service sends and checks codes and keeps devices. All its records live in
-// Store under the realm they belong to.
-type Service struct {
-	Store  store.Store
-	Sender providers.Sender
-	// CodeKey is the server secret that code hashes are made with.
-	CodeKey []byte
+// Challenges sends and checks codes: challenges, their messages, cooldowns
+// and send limits. A code that enrolls or adds a phone records it in
+// Devices. All its records live in Store under the realm they belong to.
+type Challenges struct {
+	*Core
+	// Devices keeps the phones a verified code enrolls or adds.
+	Devices *Devices
+	Sender  providers.Sender
 	// CodeLength is the number of digits in a code.
 	CodeLength int
 	// CodeTTL is how long a code stays valid.
@@ -43,19 +44,12 @@ type Service struct {
 	Templates *Templates
 	// Site names the site in messages; empty means the host.
 	Site string
-	// Limits bound sends and wrong codes.
-	Limits Limits
 	// Policy says which numbers may be sent a code.
 	Policy *phone.Policy
-	// PhoneKey, when set, turns on verify-only mode: devices keep only an
-	// HMAC of their number, and one number serves one user.
-	PhoneKey []byte
 	// Verifier, when set, makes and checks the codes itself (Twilio
 	// Verify): no code is generated or stored here, but every other rule
 	// (expiry, tries, cooldowns, single use) still holds.
 	Verifier providers.Verifier
-	// Now is the clock; tests replace it.
-	Now func() time.Time
 }
 
 // Scope is where a request comes from: the realm it is for, the host it
@@ -161,7 +155,7 @@ func deviceKey(realm, user string) string  { return store.Key("device", realm, u
 // same answers, but nothing is sent, so that an unknown user cannot be told
 // from a known one. A user is sent no new code to the same number before the
 // last one's resend time (CooldownError).
-func (s *Service) Start(ctx context.Context, sc Scope, c Challenge) (*Challenge, error) {
+func (s *Challenges) Start(ctx context.Context, sc Scope, c Challenge) (*Challenge, error) {
 	if c.Channel == "" {
 		c.Channel = providers.SMS
 	}
@@ -170,7 +164,7 @@ func (s *Service) Start(ctx context.Context, sc Scope, c Challenge) (*Challenge,
 
 // start checks, in order: the lockout, the number's policy, the cooldown
 // and the send limits — all before anything costs money.
-func (s *Service) start(ctx context.Context, sc Scope, c *Challenge, resends int) (*Challenge, error) {
+func (s *Challenges) start(ctx context.Context, sc Scope, c *Challenge, resends int) (*Challenge, error) {
 	now := s.Now()
 	if err := s.checkLock(ctx, sc, c.User); err != nil {
 		return nil, err
@@ -193,7 +187,7 @@ func (s *Service) start(ctx context.Context, sc Scope, c *Challenge, resends int
 		// and answers, and a code that never comes, so the second user
 		// learns nothing about the first.
 		if c.Purpose == Enroll || c.Purpose == Add {
-			taken, err := s.ownedByOther(ctx, sc.Realm, c.User, c.Phone)
+			taken, err := s.Devices.ownedByOther(ctx, sc.Realm, c.User, c.Phone)
 			if err != nil {
 				return nil, err
 			}
@@ -228,7 +222,7 @@ func (s *Service) start(ctx context.Context, sc Scope, c *Challenge, resends int
 }
 
 // deliver sends code for challenge c, or has the Verifier send its own.
-func (s *Service) deliver(ctx context.Context, host string, c *Challenge, code string) error {
+func (s *Challenges) deliver(ctx context.Context, host string, c *Challenge, code string) error {
 	m := providers.Message{To: c.Phone, Channel: c.Channel, Code: code, Host: host}
 	var err error
 	if s.Verifier != nil {
@@ -266,7 +260,7 @@ func (c *Challenge) limitKey() string {
 	return c.User
 }
 
-func (s *Service) checkCooldown(ctx context.Context, sc Scope, c *Challenge) error {
+func (s *Challenges) checkCooldown(ctx context.Context, sc Scope, c *Challenge) error {
 	raw, err := s.Store.Get(ctx, sc.accountKey("cooldown", c.limitKey()))
 	if errors.Is(err, store.ErrNotFound) {
 		return nil
@@ -286,7 +280,7 @@ func (s *Service) checkCooldown(ctx context.Context, sc Scope, c *Challenge) err
 	return nil
 }
 
-func (s *Service) startCooldown(ctx context.Context, sc Scope, c *Challenge) error {
+func (s *Challenges) startCooldown(ctx context.Context, sc Scope, c *Challenge) error {
 	raw, err := json.Marshal(cooldown{Phone: s.numberID(c.Phone), Channel: c.Channel, Until: c.ResendAt})
 	if err != nil {
 		return err
@@ -296,7 +290,7 @@ func (s *Service) startCooldown(ctx context.Context, sc Scope, c *Challenge) err
 
 // Resend replaces challenge id with a new one for the same user and phone,
 // once its cooldown has passed. The old code stops working.
-func (s *Service) Resend(ctx context.Context, sc Scope, id string) (*Challenge, error) {
+func (s *Challenges) Resend(ctx context.Context, sc Scope, id string) (*Challenge, error) {
 	c, err := s.Challenge(ctx, sc.Realm, id)
 	if err != nil {
 		return nil, err
@@ -316,7 +310,7 @@ func (s *Service) Resend(ctx context.Context, sc Scope, id string) (*Challenge, 
 }
 
 // Challenge loads challenge id, or returns ErrNoChallenge.
-func (s *Service) Challenge(ctx context.Context, realm, id string) (*Challenge, error) {
+func (s *Challenges) Challenge(ctx context.Context, realm, id string) (*Challenge, error) {
 	if id == "" {
 		return nil, ErrNoChallenge
 	}
@@ -335,7 +329,7 @@ func (s *Service) Challenge(ctx context.Context, realm, id string) (*Challenge, 
 	return &c, nil
 }
 
-func (s *Service) putChallenge(ctx context.Context, realm string, c *Challenge) error {
+func (s *Challenges) putChallenge(ctx context.Context, realm string, c *Challenge) error {
 	raw, err := json.Marshal(c)
 	if err != nil {
 		return err
@@ -351,7 +345,7 @@ func (s *Service) putChallenge(ctx context.Context, realm string, c *Challenge) 
 // challenge: of two concurrent submissions of it, one succeeds. After
 // MaxAttempts wrong codes the challenge is dead. An enrollment that succeeds
 // records the device.
-func (s *Service) Check(ctx context.Context, sc Scope, id, code string) (*Challenge, error) {
+func (s *Challenges) Check(ctx context.Context, sc Scope, id, code string) (*Challenge, error) {
 	realm := sc.Realm
 	c, err := s.Challenge(ctx, realm, id)
 	if err != nil {
@@ -406,24 +400,24 @@ func (s *Service) Check(ctx context.Context, sc Scope, id, code string) (*Challe
 		// A first enrollment completes only while the user still has no
 		// phone: a code started earlier (by someone who knew the password)
 		// must not add a silent second phone after the user enrolled theirs.
-		if c.DeviceID, err = s.addFirstDevice(ctx, realm, c.User, c.Phone); err != nil {
+		if c.DeviceID, err = s.Devices.addFirst(ctx, realm, c.User, c.Phone); err != nil {
 			return nil, err
 		}
 	case Add:
-		if ok, err := s.claim(ctx, realm, c.User, c.Phone); err != nil || !ok {
+		if ok, err := s.Devices.claim(ctx, realm, c.User, c.Phone); err != nil || !ok {
 			return nil, cmpErr(err, ErrNoChallenge) // another user bound it meanwhile
 		}
-		if c.DeviceID, err = s.AddDevice(ctx, realm, c.User, c.Phone, c.DeviceName); err != nil {
+		if c.DeviceID, err = s.Devices.Add(ctx, realm, c.User, c.Phone, c.DeviceName); err != nil {
 			return nil, err
 		}
 	default:
-		s.touchDevice(ctx, realm, c.User, c.DeviceID)
+		s.Devices.touch(ctx, realm, c.User, c.DeviceID)
 	}
 	return c, nil
 }
 
 // matches checks code against c, here or at the Verifier.
-func (s *Service) matches(ctx context.Context, c *Challenge, code string) (bool, error) {
+func (s *Challenges) matches(ctx context.Context, c *Challenge, code string) (bool, error) {
 	if s.Verifier == nil {
 		return codeMatches(s.CodeKey, c.ID, code, c.Hash), nil
 	}
@@ -443,6 +437,6 @@ func cmpErr(err, fallback error) error {
 }
 
 // Discard deletes challenge id, so that its code stops working.
-func (s *Service) Discard(ctx context.Context, realm, id string) error {
+func (s *Challenges) Discard(ctx context.Context, realm, id string) error {
 	return s.Store.Delete(ctx, challengeKey(realm, id))
 }

@@ -44,7 +44,7 @@ type clock struct{ t time.Time }
 func (c *clock) now() time.Time          { return c.t }
 func (c *clock) advance(d time.Duration) { c.t = c.t.Add(d) }
 
-func newService(t *testing.T) (*Service, *outbox, *clock) {
+func newService(t *testing.T) (*Challenges, *outbox, *clock) {
 	t.Helper()
 	st, closeDB, err := store.OpenBadger(t.TempDir())
 	if err != nil {
@@ -53,11 +53,11 @@ func newService(t *testing.T) (*Service, *outbox, *clock) {
 	t.Cleanup(func() { _ = closeDB() })
 	out := &outbox{}
 	clk := &clock{t: time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)}
-	return &Service{
-		Store: st, Sender: out, CodeKey: []byte("0123456789abcdef0123456789abcdef"),
-		CodeLength: 6, CodeTTL: 5 * time.Minute, MaxAttempts: 5, ResendCooldown: 30 * time.Second,
-		Templates: mustTemplates(t, "", ""), Now: clk.now,
-	}, out, clk
+	s, _, _ := New(&Core{Store: st, CodeKey: []byte("0123456789abcdef0123456789abcdef"), Now: clk.now}, Challenges{
+		Sender: out, CodeLength: 6, CodeTTL: 5 * time.Minute, MaxAttempts: 5, ResendCooldown: 30 * time.Second,
+		Templates: mustTemplates(t, "", ""),
+	})
+	return s, out, clk
 }
 
 const realm, host, alice, num = "example.com", "example.com", "alice", "+14155552671"
@@ -89,20 +89,20 @@ func TestEnrollAndVerify(t *testing.T) {
 	if regexp.MustCompile(m.Code).Match(raw) {
 		t.Fatalf("the stored challenge contains the code in clear: %s", raw)
 	}
-	if d, _ := s.Device(ctx, realm, alice); d != nil {
+	if d, _ := s.Devices.Default(ctx, realm, alice); d != nil {
 		t.Fatal("device recorded before the code was verified")
 	}
 	done, err := s.Check(ctx, sc, c.ID, m.Code)
 	if err != nil || done.User != alice || done.Phone != num {
 		t.Fatalf("Check = %+v, %v", done, err)
 	}
-	if d, err := s.Device(ctx, realm, alice); err != nil || d == nil || d.Phone != num {
+	if d, err := s.Devices.Default(ctx, realm, alice); err != nil || d == nil || d.Phone != num {
 		t.Fatalf("Device after enrollment = %+v, %v", d, err)
 	}
 	if _, err := s.Check(ctx, sc, c.ID, m.Code); !errors.Is(err, ErrNoChallenge) {
 		t.Fatalf("reusing a code: %v, want ErrNoChallenge", err)
 	}
-	if d, _ := s.Device(ctx, "other.example", alice); d != nil {
+	if d, _ := s.Devices.Default(ctx, "other.example", alice); d != nil {
 		t.Fatal("a device leaked into another realm")
 	}
 }
@@ -375,7 +375,7 @@ func TestVerifierMakesTheCodes(t *testing.T) {
 	if _, err := s.Check(ctx, sc, c.ID, "424242"); err != nil {
 		t.Fatalf("right code: %v", err)
 	}
-	if d, _ := s.Device(ctx, realm, alice); d == nil {
+	if d, _ := s.Devices.Default(ctx, realm, alice); d == nil {
 		t.Fatal("no device after a verified enrollment")
 	}
 	// The provider forgot the code (expired at Twilio): a clear answer.

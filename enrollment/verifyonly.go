@@ -2,10 +2,7 @@ package enrollment
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/hex"
 	"errors"
 
 	"github.com/smsgate/caddy-smsgate/store"
@@ -17,18 +14,8 @@ import (
 // 10^10 numbers per country — so the key must come from the config or the
 // environment, never from the store it protects.
 
-// PhoneHMAC is the keyed hash of e164 that verify-only mode keeps.
-func (s *Service) PhoneHMAC(e164 string) string {
-	m := hmac.New(sha256.New, s.PhoneKey)
-	m.Write([]byte(e164))
-	return hex.EncodeToString(m.Sum(nil))
-}
-
-// VerifyOnly reports whether devices keep only hashes of their numbers.
-func (s *Service) VerifyOnly() bool { return len(s.PhoneKey) > 0 }
-
 // Matches reports whether the device's number is e164, in constant time.
-func (s *Service) Matches(d *Device, e164 string) bool {
+func (s *Devices) Matches(d *Device, e164 string) bool {
 	if d.PhoneHMAC != "" {
 		return subtle.ConstantTimeCompare([]byte(d.PhoneHMAC), []byte(s.PhoneHMAC(e164))) == 1
 	}
@@ -39,7 +26,7 @@ func ownerKey(realm, hash string) string { return store.Key("owner", realm, hash
 
 // ownedByOther reports whether e164 is bound to a user other than user.
 // Only verify-only mode binds a number to one user.
-func (s *Service) ownedByOther(ctx context.Context, realm, user, e164 string) (bool, error) {
+func (s *Devices) ownedByOther(ctx context.Context, realm, user, e164 string) (bool, error) {
 	if !s.VerifyOnly() {
 		return false, nil
 	}
@@ -51,7 +38,7 @@ func (s *Service) ownedByOther(ctx context.Context, realm, user, e164 string) (b
 }
 
 // claim binds e164 to user; false if another user got there first.
-func (s *Service) claim(ctx context.Context, realm, user, e164 string) (bool, error) {
+func (s *Devices) claim(ctx context.Context, realm, user, e164 string) (bool, error) {
 	if !s.VerifyOnly() {
 		return true, nil
 	}
@@ -64,14 +51,14 @@ func (s *Service) claim(ctx context.Context, realm, user, e164 string) (bool, er
 }
 
 // releaseClaim unbinds a number hash from user, if user holds it.
-func (s *Service) releaseClaim(ctx context.Context, realm, user, hash string) {
+func (s *Devices) releaseClaim(ctx context.Context, realm, user, hash string) {
 	if owner, err := s.Store.Get(ctx, ownerKey(realm, hash)); err == nil && string(owner) == user {
 		_ = s.Store.Delete(ctx, ownerKey(realm, hash))
 	}
 }
 
 // Owner returns the user a number is bound to in verify-only mode, or "".
-func (s *Service) Owner(ctx context.Context, realm, e164 string) (string, error) {
+func (s *Devices) Owner(ctx context.Context, realm, e164 string) (string, error) {
 	if !s.VerifyOnly() {
 		return "", nil
 	}
@@ -81,15 +68,4 @@ func (s *Service) Owner(ctx context.Context, realm, e164 string) (string, error)
 		return "", nil
 	}
 	return string(owner), err
-}
-
-// numberID names a number in counters and cooldowns without spelling it
-// out: a keyed hash, so that those records hold no numbers in any mode.
-func (s *Service) numberID(e164 string) string {
-	if e164 == "" {
-		return ""
-	}
-	m := hmac.New(sha256.New, s.CodeKey)
-	m.Write([]byte("number\x00" + e164))
-	return hex.EncodeToString(m.Sum(nil)[:16])
 }

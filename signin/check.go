@@ -34,7 +34,7 @@ func (s *Service) Check(ctx context.Context, sc enrollment.Scope, f *Flow, user 
 	if !ok {
 		return nil, ErrCodeFormat
 	}
-	done, err := s.Codes.Check(ctx, sc, c.ID, code)
+	done, err := s.Challenges.Check(ctx, sc, c.ID, code)
 	if err != nil {
 		var locked *enrollment.LockedError
 		if errors.As(err, &locked) && locked.Started {
@@ -67,7 +67,7 @@ func amrOf(channel string) string {
 // useRecovery signs the user in with a recovery code, burning it, and
 // tells their phones.
 func (s *Service) useRecovery(ctx context.Context, sc enrollment.Scope, f *Flow, user, code string) (*Result, error) {
-	if err := s.Codes.UseRecoveryCode(ctx, sc, f.ID, user, code); err != nil {
+	if err := s.Devices.UseRecoveryCode(ctx, sc, f.ID, user, code); err != nil {
 		s.audit("verify_failed", user, "", zap.String("reason", Reason(err)), zap.String("ip", sc.IP))
 		return nil, err
 	}
@@ -79,10 +79,10 @@ func (s *Service) useRecovery(ctx context.Context, sc enrollment.Scope, f *Flow,
 // firstRecoveryCodes makes a user's first set of recovery codes, to show
 // once right after their first enrollment.
 func (s *Service) firstRecoveryCodes(ctx context.Context, realm, user string) []string {
-	if left, err := s.Codes.RecoveryCodesLeft(ctx, realm, user); err != nil || left > 0 {
+	if left, err := s.Devices.RecoveryCodesLeft(ctx, realm, user); err != nil || left > 0 {
 		return nil
 	}
-	codes, err := s.Codes.NewRecoveryCodes(ctx, realm, user)
+	codes, err := s.Devices.NewRecoveryCodes(ctx, realm, user)
 	if err != nil {
 		s.Logger.Error("making recovery codes", zap.Error(err))
 		return nil

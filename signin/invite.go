@@ -6,7 +6,7 @@ import "context"
 // scanner's GET must not burn it). With a first factor, the invite must be
 // for the user it names.
 func (s *Service) InviteFor(ctx context.Context, realm, token, prior string) (string, error) {
-	user, err := s.Codes.InviteUser(ctx, realm, token)
+	user, err := s.Invites.InviteUser(ctx, realm, token)
 	if err == nil && !s.Identity.NamesThemselves() && user != prior {
 		return "", ErrOtherInvite
 	}
@@ -20,7 +20,7 @@ func (s *Service) AcceptInvite(ctx context.Context, realm string, f *Flow, token
 	if err != nil {
 		return 0, err
 	}
-	if _, err := s.Codes.TakeInvite(ctx, realm, token); err != nil {
+	if _, err := s.Invites.TakeInvite(ctx, realm, token); err != nil {
 		return 0, err
 	}
 	s.audit("invite_used", user, "")

@@ -15,13 +15,13 @@ import (
 
 // RenamePhone changes a phone's label.
 func (s *Service) RenamePhone(ctx context.Context, realm, user, id, name string) error {
-	return s.Codes.RenameDevice(ctx, realm, user, id, name)
+	return s.Devices.Rename(ctx, realm, user, id, name)
 }
 
 // RemovePhone removes one of user's phones (the last one only where the
 // site allows it) and tells the others.
 func (s *Service) RemovePhone(ctx context.Context, realm, user, id string) error {
-	removed, err := s.Codes.RemoveDevice(ctx, realm, user, id, s.AllowRemoveLast)
+	removed, err := s.Devices.Remove(ctx, realm, user, id, s.AllowRemoveLast)
 	if err != nil {
 		return err
 	}
@@ -32,7 +32,7 @@ func (s *Service) RemovePhone(ctx context.Context, realm, user, id string) error
 
 // RenewRecovery replaces user's recovery codes with a new set, to show once.
 func (s *Service) RenewRecovery(ctx context.Context, realm, user string) ([]string, error) {
-	codes, err := s.Codes.NewRecoveryCodes(ctx, realm, user)
+	codes, err := s.Devices.NewRecoveryCodes(ctx, realm, user)
 	if err != nil {
 		return nil, err
 	}
@@ -44,7 +44,7 @@ func (s *Service) RenewRecovery(ctx context.Context, realm, user string) ([]stri
 // account, so that an intruder's change does not go unseen. In verify-only
 // mode the numbers are not kept, and nobody can be told.
 func (s *Service) Notify(ctx context.Context, realm, user, except, what string) {
-	list, err := s.Codes.Devices(ctx, realm, user)
+	list, err := s.Devices.List(ctx, realm, user)
 	if err != nil {
 		s.Logger.Error("reading devices for a notice", zap.Error(err))
 		return
@@ -63,13 +63,13 @@ func (s *Service) Notify(ctx context.Context, realm, user, except, what string) 
 	}
 }
 
-// Devices lists user's phones, the default first.
-func (s *Service) Devices(ctx context.Context, realm, user string) ([]enrollment.Device, error) {
-	return s.Codes.Devices(ctx, realm, user)
+// PhonesOf lists user's phones, the default first.
+func (s *Service) PhonesOf(ctx context.Context, realm, user string) ([]enrollment.Device, error) {
+	return s.Devices.List(ctx, realm, user)
 }
 
 // RecoveryLeft counts user's unused recovery codes.
 func (s *Service) RecoveryLeft(ctx context.Context, realm, user string) int {
-	n, _ := s.Codes.RecoveryCodesLeft(ctx, realm, user)
+	n, _ := s.Devices.RecoveryCodesLeft(ctx, realm, user)
 	return n
 }

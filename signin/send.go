@@ -37,7 +37,7 @@ func (s *Service) Login(ctx context.Context, sc enrollment.Scope, f *Flow, known
 	sc.Known = known != "" && known == user
 	s.discard(ctx, sc.Realm, f)
 	f.LimitKey = "login " + key
-	c, err := s.Codes.Start(ctx, sc, enrollment.Challenge{User: user, Phone: e164, Purpose: enrollment.Verify,
+	c, err := s.Challenges.Start(ctx, sc, enrollment.Challenge{User: user, Phone: e164, Purpose: enrollment.Verify,
 		Channel: s.Channels[0], LimitKey: f.LimitKey})
 	if err != nil {
 		return nil, err
@@ -58,7 +58,7 @@ func (s *Service) Enroll(ctx context.Context, sc enrollment.Scope, f *Flow, user
 		return nil, &InputError{Err: err}
 	}
 	s.discard(ctx, sc.Realm, f)
-	c, err := s.Codes.Start(ctx, sc, enrollment.Challenge{User: user, Phone: e164, Purpose: enrollment.Enroll, Channel: s.Channels[0]})
+	c, err := s.Challenges.Start(ctx, sc, enrollment.Challenge{User: user, Phone: e164, Purpose: enrollment.Enroll, Channel: s.Channels[0]})
 	if err != nil {
 		return nil, err
 	}
@@ -75,7 +75,7 @@ func (s *Service) AddPhone(ctx context.Context, sc enrollment.Scope, f *Flow, us
 		return nil, &InputError{Err: err}
 	}
 	s.discard(ctx, sc.Realm, f)
-	c, err := s.Codes.Start(ctx, sc, enrollment.Challenge{User: user, Phone: e164, Purpose: enrollment.Add,
+	c, err := s.Challenges.Start(ctx, sc, enrollment.Challenge{User: user, Phone: e164, Purpose: enrollment.Add,
 		Channel: s.Channels[0], DeviceName: enrollment.CleanName(name)})
 	if err != nil {
 		return nil, err
@@ -103,7 +103,7 @@ func (s *Service) Send(ctx context.Context, sc enrollment.Scope, f *Flow, user, 
 	default:
 		d, err := s.DeviceOf(ctx, sc.Realm, user)
 		if deviceID != "" && err == nil {
-			d, err = s.Codes.DeviceByID(ctx, sc.Realm, user, deviceID) // the user's choice
+			d, err = s.Devices.ByID(ctx, sc.Realm, user, deviceID) // the user's choice
 		}
 		if err != nil {
 			return nil, err
@@ -124,7 +124,7 @@ func (s *Service) Send(ctx context.Context, sc enrollment.Scope, f *Flow, user, 
 			if err != nil {
 				return nil, &AskPhoneError{Err: err}
 			}
-			if s.Codes.Matches(d, typed) {
+			if s.Devices.Matches(d, typed) {
 				e164 = typed
 			}
 			masked = phone.Mask(typed)
@@ -134,7 +134,7 @@ func (s *Service) Send(ctx context.Context, sc enrollment.Scope, f *Flow, user, 
 	if c != nil {
 		name = c.DeviceName // a phone being added keeps its name through "call me instead"
 	}
-	nc, err := s.Codes.Start(ctx, sc, enrollment.Challenge{User: user, Phone: e164, Masked: masked, Purpose: purpose, Channel: channel,
+	nc, err := s.Challenges.Start(ctx, sc, enrollment.Challenge{User: user, Phone: e164, Masked: masked, Purpose: purpose, Channel: channel,
 		DeviceID: devID, DeviceName: name, LimitKey: f.LimitKey})
 	if err != nil {
 		return nil, err
@@ -154,7 +154,7 @@ func (s *Service) Resend(ctx context.Context, sc enrollment.Scope, f *Flow, user
 	if c == nil || !s.Now().Before(c.Expires) {
 		return s.Send(ctx, sc, f, user, s.Channels[0], nil, "", "")
 	}
-	nc, err := s.Codes.Resend(ctx, sc, c.ID)
+	nc, err := s.Challenges.Resend(ctx, sc, c.ID)
 	if err != nil {
 		return nil, err
 	}

@@ -48,8 +48,11 @@ type Service struct {
 	Identity Identity
 	// Users are the provisioned users, by name and by number.
 	Users, Phones map[string]User
-	// Codes sends and checks codes and keeps devices.
-	Codes *enrollment.Service
+	// Challenges sends and checks codes, Devices keeps phones and
+	// recovery codes, Invites are the admin's enrollment links.
+	Challenges *enrollment.Challenges
+	Devices    *enrollment.Devices
+	Invites    *enrollment.Admin
 	// Notices delivers notices to a user's phones (the provider chain).
 	Notices providers.Sender
 	// Site names the site in notices; Host is its configured host.
@@ -121,8 +124,8 @@ func (s *Service) Next(ctx context.Context, realm string, f *Flow, user string) 
 // does not tell a known user from an unknown one.
 func (s *Service) Lookup(ctx context.Context, realm, name string) (user, e164 string) {
 	num, perr := phone.Parse(name, s.DefaultRegion)
-	d, derr := s.Codes.Device(ctx, realm, name)
-	owner, oerr := s.Codes.Owner(ctx, realm, num)
+	d, derr := s.Devices.Default(ctx, realm, name)
+	owner, oerr := s.Devices.Owner(ctx, realm, num)
 	switch u, ok := s.Users[name]; {
 	case ok:
 		user, e164 = u.Name, u.Phone
@@ -145,12 +148,12 @@ func (s *Service) DeviceOf(ctx context.Context, realm, user string) (*enrollment
 	if u, ok := s.Users[user]; ok {
 		return &enrollment.Device{Phone: u.Phone}, nil
 	}
-	return s.Codes.Device(ctx, realm, user)
+	return s.Devices.Default(ctx, realm, user)
 }
 
 // Pending is the flow's challenge, if there is one and it is user's.
 func (s *Service) Pending(ctx context.Context, realm string, f *Flow, user string) (*enrollment.Challenge, error) {
-	c, err := s.Codes.Challenge(ctx, realm, f.Challenge)
+	c, err := s.Challenges.Challenge(ctx, realm, f.Challenge)
 	if errors.Is(err, enrollment.ErrNoChallenge) || (err == nil && c.User != user) {
 		return nil, nil // none, or another user's flow: not ours to finish
 	}
@@ -161,7 +164,7 @@ func (s *Service) Pending(ctx context.Context, realm string, f *Flow, user strin
 // sign-in means a new code, and the old one stops working.
 func (s *Service) discard(ctx context.Context, realm string, f *Flow) {
 	if f.Challenge != "" {
-		if err := s.Codes.Discard(ctx, realm, f.Challenge); err != nil {
+		if err := s.Challenges.Discard(ctx, realm, f.Challenge); err != nil {
 			s.Logger.Error("discarding challenge", zap.Error(err))
 		}
 		f.Challenge = ""

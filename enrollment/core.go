@@ -1,0 +1,65 @@
+package enrollment
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"time"
+
+	"github.com/smsgate/caddy-smsgate/store"
+)
+
+// Core is what Challenges, Devices and Admin share: the store, the keys,
+// the limits (lockouts and windows count for codes and recovery codes
+// alike) and the clock.
+type Core struct {
+	Store store.Store
+	// CodeKey is the server secret that code hashes are made with.
+	CodeKey []byte
+	// PhoneKey, when set, turns on verify-only mode: devices keep only an
+	// HMAC of their number, and one number serves one user.
+	PhoneKey []byte
+	// Limits bound sends and wrong codes.
+	Limits Limits
+	// Now is the clock; tests replace it.
+	Now func() time.Time
+}
+
+// New wires the three jobs on one Core: sending and checking codes,
+// keeping devices, and the admin's tools.
+func New(core *Core, challenges Challenges) (*Challenges, *Devices, *Admin) {
+	devices := &Devices{Core: core}
+	challenges.Core, challenges.Devices = core, devices
+	return &challenges, devices, &Admin{Core: core, Devices: devices}
+}
+
+// Devices keeps users' phones (several named ones each), verify-only
+// mode's number bindings, and recovery codes.
+type Devices struct{ *Core }
+
+// Admin is the admin's tools: listing users, invites, export and import.
+type Admin struct {
+	*Core
+	Devices *Devices
+}
+
+// PhoneHMAC is the keyed hash of e164 that verify-only mode keeps.
+func (s *Core) PhoneHMAC(e164 string) string {
+	m := hmac.New(sha256.New, s.PhoneKey)
+	m.Write([]byte(e164))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// VerifyOnly reports whether devices keep only hashes of their numbers.
+func (s *Core) VerifyOnly() bool { return len(s.PhoneKey) > 0 }
+
+// numberID names a number in counters and cooldowns without spelling it
+// out: a keyed hash, so that those records hold no numbers in any mode.
+func (s *Core) numberID(e164 string) string {
+	if e164 == "" {
+		return ""
+	}
+	m := hmac.New(sha256.New, s.CodeKey)
+	m.Write([]byte("number\x00" + e164))
+	return hex.EncodeToString(m.Sum(nil)[:16])
+}
