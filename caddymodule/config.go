@@ -246,13 +246,13 @@ type Gate struct {
 	// challenges sends and checks codes; admin is the admin's tools.
 	challenges *enrollment.Challenges
 	admin      *enrollment.Admin
-	sessions  *session.Manager
-	app       *App // the config's gates, for the admin API
-	ctx       caddy.Context
-	events    *caddyevents.App // audit events as Caddy events
-	flows     *session.Keys
-	sealer    *session.Sealer // encrypts the flow cookie
-	known     *session.Keys   // known-browser cookies
+	sessions   *session.Manager
+	app        *App // the config's gates, for the admin API
+	ctx        caddy.Context
+	events     *caddyevents.App // audit events as Caddy events
+	flows      *session.Keys
+	sealer     *session.Sealer // encrypts the flow cookie
+	known      *session.Keys   // known-browser cookies
 	// host names the site in messages and the WebOTP line: public_origin's
 	// host, else the realm. Fixed at load, never taken from a request.
 	host   string

@@ -1,0 +1,315 @@
+package store
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+	"go.uber.org/zap"
+)
+
+// badgerDB is one open database, shared by every config that names its path.
+type badgerDB struct {
+	db   *badger.DB
+	stop chan struct{}
+	done chan struct{}
+}
+
+// OpenBadger opens a database outside Caddy (tests, command-line tools).
+// The caller must Close it.
+func OpenBadger(path string) (Store, func() error, error) {
+	db, err := openBadger(path, zap.NewNop())
+	if err != nil {
+		return nil, nil, err
+	}
+	return db, db.Destruct, nil
+}
+
+func openBadger(path string, logger *zap.Logger) (*badgerDB, error) {
+	if err := os.MkdirAll(path, 0o700); err != nil {
+		return nil, fmt.Errorf("badger store: %v", err)
+	}
+	// Small tables and logs: smsgate's records are tiny, and a gate in front
+	// of a home server should not cost hundreds of MiB of memory.
+	opts := badger.DefaultOptions(path).
+		WithLogger(badgerLogger{logger.Sugar()}).
+		WithNumVersionsToKeep(1).
+		WithMemTableSize(8 << 20).
+		WithValueLogFileSize(64 << 20).
+		WithBlockCacheSize(16 << 20).
+		WithIndexCacheSize(8 << 20).
+		WithNumCompactors(2)
+	db, err := badger.Open(opts)
+	if err != nil {
+		return nil, fmt.Errorf("opening badger store at %s: %v", path, err)
+	}
+	bdb := &badgerDB{db: db, stop: make(chan struct{}), done: make(chan struct{})}
+	go bdb.collectGarbage()
+	return bdb, nil
+}
+
+// collectGarbage reclaims value-log space left by expired and deleted records.
+func (b *badgerDB) collectGarbage() {
+	defer close(b.done)
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-b.stop:
+			return
+		case <-t.C:
+			for b.db.RunValueLogGC(0.5) == nil {
+			}
+		}
+	}
+}
+
+// closeTimeout bounds Close: Badger retries forever when it cannot flush
+// (its folder was removed underneath it), and that must not hang Caddy's
+// shutdown or a config reload. A variable, so that tests need not wait.
+var closeTimeout = 30 * time.Second
+
+// Destruct closes the database; the usage pool calls it after the last Cleanup.
+func (b *badgerDB) Destruct() error {
+	close(b.stop)
+	<-b.done
+	closed := make(chan error, 1)
+	go func() { closed <- b.db.Close() }()
+	select {
+	case err := <-closed:
+		return err
+	case <-time.After(closeTimeout):
+		return fmt.Errorf("badger store did not close within %s (was its folder removed?)", closeTimeout)
+	}
+}
+
+func (b *badgerDB) Get(_ context.Context, key string) ([]byte, error) {
+	var val []byte
+	err := b.db.View(func(txn *badger.Txn) error {
+		item, err := txn.Get([]byte(key))
+		if err != nil {
+			return err
+		}
+		val, err = item.ValueCopy(nil)
+		return err
+	})
+	return val, notFound(err)
+}
+
+func (b *badgerDB) Put(_ context.Context, key string, value []byte, ttl time.Duration) error {
+	return b.update(func(txn *badger.Txn) error {
+		return txn.SetEntry(entry(key, value, ttl))
+	})
+}
+
+func (b *badgerDB) PutIfAbsent(_ context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
+	var wrote bool
+	err := b.update(func(txn *badger.Txn) error {
+		wrote = false
+		_, err := txn.Get([]byte(key))
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, badger.ErrKeyNotFound) {
+			return err
+		}
+		wrote = true
+		return txn.SetEntry(entry(key, value, ttl))
+	})
+	return wrote, err
+}
+
+func (b *badgerDB) Take(_ context.Context, key string) ([]byte, error) {
+	var val []byte
+	err := b.update(func(txn *badger.Txn) error {
+		item, err := txn.Get([]byte(key))
+		if err != nil {
+			return err
+		}
+		if val, err = item.ValueCopy(nil); err != nil {
+			return err
+		}
+		return txn.Delete([]byte(key))
+	})
+	return val, notFound(err)
+}
+
+func (b *badgerDB) Delete(_ context.Context, key string) error {
+	return b.update(func(txn *badger.Txn) error { return txn.Delete([]byte(key)) })
+}
+
+func (b *badgerDB) Incr(_ context.Context, key string, ttl time.Duration) (int64, error) {
+	var n int64
+	err := b.update(func(txn *badger.Txn) error {
+		n = 1
+		e := entry(key, nil, ttl)
+		item, err := txn.Get([]byte(key))
+		switch {
+		case err == nil:
+			err = item.Value(func(v []byte) error {
+				if len(v) != 8 {
+					return fmt.Errorf("counter %q holds %d bytes, not 8", key, len(v))
+				}
+				n = int64(binary.BigEndian.Uint64(v)) + 1
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			e.ExpiresAt = item.ExpiresAt() // a window does not slide
+		case !errors.Is(err, badger.ErrKeyNotFound):
+			return err
+		}
+		e.Value = binary.BigEndian.AppendUint64(nil, uint64(n))
+		return txn.SetEntry(e)
+	})
+	return n, err
+}
+
+// window is a sliding window's record: event IDs and their times (Unix
+// nanoseconds), oldest first.
+type window struct {
+	IDs   []string `json:"i"`
+	Times []int64  `json:"t"`
+}
+
+func (b *badgerDB) Slide(_ context.Context, key, id string, limit int, span time.Duration, now time.Time) (bool, time.Duration, error) {
+	var ok bool
+	var wait time.Duration
+	err := b.update(func(txn *badger.Txn) error {
+		w, err := readWindow(txn, key)
+		if err != nil {
+			return err
+		}
+		w.drop(now.Add(-span).UnixNano())
+		if len(w.IDs) >= limit {
+			ok, wait = false, time.Duration(w.Times[len(w.Times)-limit]+int64(span)-now.UnixNano())
+			return nil
+		}
+		ok = true
+		w.IDs, w.Times = append(w.IDs, id), append(w.Times, now.UnixNano())
+		raw, _ := json.Marshal(w)
+		return txn.SetEntry(entry(key, raw, span))
+	})
+	return ok, wait, err
+}
+
+func (b *badgerDB) Unslide(_ context.Context, key, id string) error {
+	return b.update(func(txn *badger.Txn) error {
+		w, err := readWindow(txn, key)
+		if err != nil {
+			return err
+		}
+		for i := range w.IDs {
+			if w.IDs[i] == id {
+				w.IDs, w.Times = slices.Delete(w.IDs, i, i+1), slices.Delete(w.Times, i, i+1)
+				raw, _ := json.Marshal(w)
+				e := entry(key, raw, 0)
+				if item, err := txn.Get([]byte(key)); err == nil {
+					e.ExpiresAt = item.ExpiresAt()
+				}
+				return txn.SetEntry(e)
+			}
+		}
+		return nil
+	})
+}
+
+func readWindow(txn *badger.Txn, key string) (window, error) {
+	var w window
+	item, err := txn.Get([]byte(key))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return w, nil
+	}
+	if err != nil {
+		return w, err
+	}
+	err = item.Value(func(v []byte) error { return json.Unmarshal(v, &w) })
+	if err != nil || len(w.IDs) != len(w.Times) {
+		return window{}, fmt.Errorf("window %q is unreadable", key)
+	}
+	return w, nil
+}
+
+// drop forgets the events at or before since.
+func (w *window) drop(since int64) {
+	i := 0
+	for i < len(w.Times) && w.Times[i] <= since {
+		i++
+	}
+	w.IDs, w.Times = w.IDs[i:], w.Times[i:]
+}
+
+func (b *badgerDB) Counter(ctx context.Context, key string) (int64, error) {
+	v, err := b.Get(ctx, key)
+	if errors.Is(err, ErrNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	if len(v) != 8 {
+		return 0, fmt.Errorf("counter %q holds %d bytes, not 8", key, len(v))
+	}
+	return int64(binary.BigEndian.Uint64(v)), nil
+}
+
+func (b *badgerDB) Scan(_ context.Context, prefix string, fn func(string, []byte) error) error {
+	return b.db.View(func(txn *badger.Txn) error {
+		opts := badger.DefaultIteratorOptions
+		opts.Prefix = []byte(prefix)
+		it := txn.NewIterator(opts)
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			v, err := it.Item().ValueCopy(nil)
+			if err != nil {
+				return err
+			}
+			if err := fn(string(it.Item().Key()), v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// update runs fn in a read-write transaction, retrying when a concurrent
+// transaction touched the same key (Badger's optimistic concurrency).
+func (b *badgerDB) update(fn func(*badger.Txn) error) error {
+	for i := 0; ; i++ {
+		err := b.db.Update(fn)
+		if !errors.Is(err, badger.ErrConflict) || i == 100 {
+			return err
+		}
+	}
+}
+
+func entry(key string, value []byte, ttl time.Duration) *badger.Entry {
+	e := badger.NewEntry([]byte(key), value)
+	if ttl > 0 {
+		e = e.WithTTL(ttl)
+	}
+	return e
+}
+
+func notFound(err error) error {
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return ErrNotFound
+	}
+	return err
+}
+
+// badgerLogger sends Badger's own messages to Caddy's log, leaving out its
+// chatty informational lines.
+type badgerLogger struct{ l *zap.SugaredLogger }
+
+func (l badgerLogger) Errorf(f string, a ...any)   { l.l.Errorf(f, a...) }
+func (l badgerLogger) Warningf(f string, a ...any) { l.l.Warnf(f, a...) }
+func (l badgerLogger) Infof(string, ...any)        {}
+func (l badgerLogger) Debugf(string, ...any)       {}
