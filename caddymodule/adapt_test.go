@@ -95,7 +95,7 @@ func TestConfigErrors(t *testing.T) {
 		{"provider log\n\t\tidentity alice", "identity must be a placeholder"},
 		{"provider log\n\t\tcode_length 5", "code_length must be from 6 to 10"},
 		{"provider log\n\t\tcode_ttl 11m", "code_ttl must be from 30s to 10m"},
-		{"provider log\n\t\tuser alice 555-1234", "enter a phone number in international format"},
+		{"provider log\n\t\tuser alice 555-1234", "Enter a phone number in international format"},
 		{"provider log\n\t\tpath_prefix /auth", "path_prefix must begin and end with '/'"},
 	} {
 		cfg := "{\n\tadmin localhost:2999\n}\nhttp://localhost:9080 {\n\tsmsgate {\n\t\tstore badger " + filepath.Join(root, "config-errors") + "\n\t\t" + tc.options + "\n\t}\n}\n"

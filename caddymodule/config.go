@@ -19,6 +19,7 @@ import (
 	"github.com/smsgate/caddy-smsgate/session"
 	"github.com/smsgate/caddy-smsgate/signin"
 	"github.com/smsgate/caddy-smsgate/store"
+	"github.com/smsgate/caddy-smsgate/words"
 )
 
 func init() {
@@ -235,14 +236,14 @@ type Gate struct {
 	// Senders of codes, tried in order until one accepts.
 	ProvidersRaw []json.RawMessage `json:"providers,omitempty" caddy:"namespace=smsgate.providers inline_key=provider"`
 
-	store     store.Store
-	chain     providers.Chain
-	metrics   *metrics
-	pages     *template.Template
-	catalogue catalogue
-	csp       string
-	example   string // an example number for the phone field
-	verifier  providers.Verifier
+	store    store.Store
+	chain    providers.Chain
+	metrics  *metrics
+	pages    *template.Template
+	words    *words.Catalogue // what pages say, in each language
+	csp      string
+	example  string // an example number for the phone field
+	verifier providers.Verifier
 	// challenges sends and checks codes; admin is the admin's tools.
 	challenges *enrollment.Challenges
 	admin      *enrollment.Admin

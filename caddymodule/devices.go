@@ -75,13 +75,13 @@ func (g *Gate) devices(req *request) {
 	switch action {
 	case "rename":
 		if err := g.signin.RenamePhone(ctx, req.realm, user, req.form["device"], req.form["name"]); err != nil {
-			show(http.StatusBadRequest, sentence(err))
+			show(http.StatusBadRequest, g.say(req, err))
 			return
 		}
 		show(http.StatusOK, "")
 	case "remove":
 		if err := g.signin.RemovePhone(ctx, req.realm, user, req.form["device"]); err != nil {
-			show(http.StatusBadRequest, sentence(err))
+			show(http.StatusBadRequest, g.say(req, err))
 			return
 		}
 		show(http.StatusOK, "")
@@ -89,7 +89,7 @@ func (g *Gate) devices(req *request) {
 		_, err := g.signin.AddPhone(ctx, req.scope, &req.flow.Flow, user, req.form["phone"], req.form["name"])
 		switch {
 		case errors.As(err, new(*signin.InputError)):
-			show(http.StatusBadRequest, sentence(err))
+			show(http.StatusBadRequest, g.say(req, err))
 		case err != nil:
 			req.flow.RD = g.PathPrefix + "devices"
 			g.sendFailed(req, err, "verify")
@@ -110,6 +110,6 @@ func (g *Gate) devices(req *request) {
 		}
 		g.page(req, http.StatusOK, "recovery", pageData{Recovery: codes, Next: g.PathPrefix + "devices"})
 	default:
-		show(http.StatusBadRequest, "Unknown action.")
+		show(http.StatusBadRequest, g.sayID(req, "gate.unknown_action"))
 	}
 }

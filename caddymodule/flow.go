@@ -44,6 +44,8 @@ type request struct {
 	// flow is the sign-in in progress (a fresh one if the cookie was missing).
 	flow *flowClaims
 	json bool
+	// lang is the reader's language, a key of the gate's catalogue.
+	lang string
 	// known is whom this browser signed in as before, or "".
 	known string
 	// form holds the submitted fields of a POST.
@@ -70,7 +72,7 @@ func (g *Gate) serveGate(w http.ResponseWriter, r *http.Request) error {
 		g.serveAsset(w, r, name)
 		return nil
 	}
-	req := &request{w: w, r: r, realm: g.Realm, host: g.host, json: acceptsJSON(r)}
+	req := &request{w: w, r: r, realm: g.Realm, host: g.host, json: acceptsJSON(r), lang: g.words.Match(r.Header.Get("Accept-Language"))}
 	req.scope = enrollment.Scope{Realm: req.realm, Host: req.host, IP: clientIP(r)}
 	prior, ok := g.priorIdentity(r)
 	if !ok {
@@ -97,7 +99,7 @@ func (g *Gate) serveGate(w http.ResponseWriter, r *http.Request) error {
 	case "invite":
 		handle = g.invite
 	default:
-		g.fail(req, http.StatusNotFound, "not_found", "There is no such page.")
+		g.fail(req, http.StatusNotFound, "not_found", g.sayID(req, "gate.not_found"))
 		return nil
 	}
 
@@ -112,7 +114,7 @@ func (g *Gate) serveGate(w http.ResponseWriter, r *http.Request) error {
 		}
 	default:
 		w.Header().Set("Allow", "GET, POST")
-		g.fail(req, http.StatusMethodNotAllowed, "method_not_allowed", "Use GET or POST.")
+		g.fail(req, http.StatusMethodNotAllowed, "method_not_allowed", g.sayID(req, "gate.method"))
 		return nil
 	}
 	handle(req)
@@ -130,19 +132,19 @@ func (g *Gate) readForm(req *request) bool {
 	if ct == "application/json" {
 		req.json = true
 		if err := json.NewDecoder(r.Body).Decode(&req.form); err != nil {
-			g.fail(req, http.StatusBadRequest, "bad_request", "The request body must be a JSON object of strings, at most 16 KiB.")
+			g.fail(req, http.StatusBadRequest, "bad_request", g.sayID(req, "gate.bad_json"))
 			return false
 		}
 		// JSON has no csrf field: it needs this site's own Origin, exactly
 		// (not "null", and no Referer instead).
 		if !strings.EqualFold(r.Header.Get("Origin"), g.publicOrigin(r)) {
-			g.fail(req, http.StatusForbidden, "bad_origin", "This request did not come from this site.")
+			g.fail(req, http.StatusForbidden, "bad_origin", g.sayID(req, "gate.bad_origin"))
 			return false
 		}
 		return true
 	}
 	if err := r.ParseForm(); err != nil {
-		g.fail(req, http.StatusBadRequest, "bad_request", "The form could not be read.")
+		g.fail(req, http.StatusBadRequest, "bad_request", g.sayID(req, "gate.bad_form"))
 		return false
 	}
 	for k, v := range r.PostForm {
@@ -151,7 +153,7 @@ func (g *Gate) readForm(req *request) bool {
 	token := req.form["csrf"]
 	if req.flow.IssuedAt == nil || token == "" || subtle.ConstantTimeCompare([]byte(token), []byte(req.flow.CSRF)) != 1 || !g.sameOrigin(r) {
 		g.logger.Info("form refused: csrf token missing or wrong", zap.String("path", r.URL.Path))
-		g.fail(req, http.StatusForbidden, "bad_csrf", "This form has expired. Go back, reload the page and try again.")
+		g.fail(req, http.StatusForbidden, "bad_csrf", g.sayID(req, "gate.bad_csrf"))
 		return false
 	}
 	return true
@@ -196,7 +198,7 @@ func (g *Gate) publicOrigin(r *http.Request) string {
 func (g *Gate) goTo(req *request, step signin.Step) {
 	if step == signin.Closed {
 		g.audit("not_enrolled", req.user, "")
-		g.fail(req, http.StatusForbidden, "not_enrolled", "No phone is enrolled for your account. Ask your administrator to add one.")
+		g.fail(req, http.StatusForbidden, "not_enrolled", g.sayID(req, "gate.not_enrolled"))
 		return
 	}
 	g.saveFlow(req)
@@ -300,9 +302,9 @@ func (g *Gate) sendFailed(req *request, err error, page string) {
 	case errors.As(err, &send):
 		g.logger.Error("code_not_sent", zap.String("event", "code_not_sent"), zap.String("user", req.user), zap.Error(send.Err))
 	}
-	data := pageData{Error: sentence(err), Phone: trimInput(req.form["phone"])}
+	data := pageData{Error: g.say(req, err), Phone: trimInput(req.form["phone"])}
 	if page == "verify" {
-		data = g.verifyData(req, g.pendingChallenge(req), sentence(err))
+		data = g.verifyData(req, g.pendingChallenge(req), g.say(req, err))
 	}
 	g.page(req, o.status, page, data)
 }

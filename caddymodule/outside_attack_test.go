@@ -207,7 +207,7 @@ func TestLateEnrollmentAddsNoPhone(t *testing.T) {
 		t.Fatal("the late enrollment got a session")
 	}
 	st, body := admin(t, "GET", "/smsgate/users?realm=localhost", "")
-	if st != 200 || strings.Contains(body, "456") || strings.Count(body, `"id"`) != 1 {
+	if st != 200 || strings.Contains(body, "•456") || strings.Count(body, `"id"`) != 1 {
 		t.Fatalf("demo's phones after the late enrollment: %s", body)
 	}
 

@@ -13,14 +13,13 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"go.uber.org/zap"
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/phone"
 	"github.com/smsgate/caddy-smsgate/providers"
+	"github.com/smsgate/caddy-smsgate/words"
 )
 
 //go:embed templates/*.html
@@ -170,9 +169,9 @@ func (g *Gate) pageNoFlow(req *request, status int, step string, d pageData) {
 		writeJSON(req.w, status, out)
 		return
 	}
-	lang := g.catalogue.language(req.r.Header.Get("Accept-Language"))
+	lang := req.lang
 	v := view{pageData: d, Step: step, Title: titles[step], Prefix: g.PathPrefix, CSRF: req.flow.CSRF, CodeLength: g.CodeLength,
-		Calls: g.Channels[0] == providers.Voice, Lang: lang, T: g.catalogue.translator(lang),
+		Calls: g.Channels[0] == providers.Voice, Lang: lang, T: func(english string) string { return g.words.T(lang, english) },
 		SiteTitle: g.SiteName, Logo: g.Logo, Example: g.example, PhoneHint: "International format, starting with + and the country code."}
 	v.Call = !v.Calls && slices.Contains(g.Channels, providers.Voice)
 	var buf bytes.Buffer
@@ -201,7 +200,7 @@ func (g *Gate) fail(req *request, status int, code, msg string) {
 // unavailable answers when the store or a signature failed; the cause is
 // already in the log.
 func (g *Gate) unavailable(req *request) {
-	g.fail(req, http.StatusServiceUnavailable, "unavailable", "Sign-in is unavailable right now. Please try again in a minute.")
+	g.fail(req, http.StatusServiceUnavailable, "unavailable", g.sayID(req, "gate.unavailable"))
 }
 
 func errorCode(status int) string {
@@ -231,14 +230,18 @@ func acceptsJSON(r *http.Request) bool {
 }
 
 // sentence turns an error's text into a sentence for a page.
-func sentence(err error) string {
-	s := err.Error()
-	r, n := utf8.DecodeRuneInString(s)
-	s = string(unicode.ToUpper(r)) + s[n:]
-	if !strings.HasSuffix(s, ".") {
-		s += "."
+// say is err in the reader's language: its words, or, for an error that
+// has none (a fault, already in the log), that sign-in is unavailable.
+func (g *Gate) say(req *request, err error) string {
+	if t, ok := words.Of(err); ok {
+		return g.words.Render(req.lang, t)
 	}
-	return s
+	return g.sayID(req, "gate.unavailable")
+}
+
+// sayID is message id in the reader's language.
+func (g *Gate) sayID(req *request, id string) string {
+	return g.words.Render(req.lang, words.Text{ID: id})
 }
 
 // trimInput keeps a re-displayed input short.

@@ -18,6 +18,7 @@ import (
 	"github.com/smsgate/caddy-smsgate/session"
 	"github.com/smsgate/caddy-smsgate/signin"
 	"github.com/smsgate/caddy-smsgate/store"
+	"github.com/smsgate/caddy-smsgate/words"
 )
 
 // now is the clock of every Gate; tests replace it.
@@ -88,7 +89,7 @@ func (g *Gate) Provision(ctx caddy.Context) error {
 	if g.pages, err = loadPages(g.TemplatesDir); err != nil {
 		return err
 	}
-	if g.catalogue, err = loadCatalogue(g.MessagesDir); err != nil {
+	if g.words, err = words.Load(g.MessagesDir); err != nil {
 		return err
 	}
 	if g.Accent != "" && !strings.HasPrefix(g.Accent, "#") {

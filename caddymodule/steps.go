@@ -7,7 +7,6 @@ package caddymodule
 import (
 	"errors"
 	"net/http"
-	"strconv"
 	"time"
 
 	"go.uber.org/zap"
@@ -31,7 +30,7 @@ func (g *Gate) login(req *request) {
 	}
 	if _, err := g.signin.Login(req.r.Context(), req.scope, &req.flow.Flow, req.known, req.form["username"]); err != nil {
 		if errors.Is(err, signin.ErrName) {
-			g.page(req, http.StatusBadRequest, "login", pageData{Error: sentence(err)})
+			g.page(req, http.StatusBadRequest, "login", pageData{Error: g.say(req, err)})
 			return
 		}
 		g.sendFailed(req, err, "login")
@@ -67,7 +66,7 @@ func (g *Gate) enroll(req *request) {
 	if _, err := g.signin.Enroll(req.r.Context(), req.scope, &req.flow.Flow, req.user, input); err != nil {
 		if errors.As(err, new(*signin.InputError)) {
 			// A number that does not parse: say why, keep what was typed.
-			g.page(req, http.StatusBadRequest, "enroll", pageData{Error: sentence(err), Phone: trimInput(input)})
+			g.page(req, http.StatusBadRequest, "enroll", pageData{Error: g.say(req, err), Phone: trimInput(input)})
 			return
 		}
 		g.sendFailed(req, err, "enroll")
@@ -126,9 +125,9 @@ func (g *Gate) sent(req *request, c *enrollment.Challenge, err error) {
 	case errors.As(err, &step):
 		g.goTo(req, step.Step)
 	case errors.As(err, &ask):
-		g.page(req, http.StatusBadRequest, "verify", pageData{Error: sentence(err), AskPhone: true})
+		g.page(req, http.StatusBadRequest, "verify", pageData{Error: g.say(req, err), AskPhone: true})
 	case errors.Is(err, signin.ErrNoCalls):
-		g.page(req, http.StatusBadRequest, "verify", g.verifyData(req, c, sentence(err)))
+		g.page(req, http.StatusBadRequest, "verify", g.verifyData(req, c, g.say(req, err)))
 	default:
 		g.sendFailed(req, err, "verify")
 	}
@@ -139,8 +138,8 @@ func (g *Gate) sent(req *request, c *enrollment.Challenge, err error) {
 func (g *Gate) checkCode(req *request, c *enrollment.Challenge) {
 	res, err := g.signin.Check(req.r.Context(), req.scope, &req.flow.Flow, req.user, c, req.form["code"])
 	if err != nil {
-		if errors.Is(err, signin.ErrCodeFormat) {
-			g.page(req, http.StatusBadRequest, "verify", g.verifyData(req, c, "Enter the "+strconv.Itoa(g.CodeLength)+"-digit code from the message."))
+		if errors.As(err, new(*signin.CodeFormatError)) {
+			g.page(req, http.StatusBadRequest, "verify", g.verifyData(req, c, g.say(req, err)))
 			return
 		}
 		o := outcomeOf(err)
@@ -160,7 +159,7 @@ func (g *Gate) checkCode(req *request, c *enrollment.Challenge) {
 		if _, recovery := enrollment.NormalizeRecovery(req.form["code"]); !recovery && o.reason != "wrong_code" {
 			c = nil // the challenge is over: offer a new code
 		}
-		g.page(req, o.status, "verify", g.verifyData(req, c, sentence(err)))
+		g.page(req, o.status, "verify", g.verifyData(req, c, g.say(req, err)))
 		return
 	}
 	if res.AMR[0] == "recovery" {
@@ -241,7 +240,7 @@ func (g *Gate) invite(req *request) {
 	if req.r.Method == http.MethodGet {
 		token := req.r.URL.Query().Get("token")
 		if _, err := g.signin.InviteFor(ctx, req.realm, token, req.user); err != nil {
-			g.fail(req, http.StatusBadRequest, "bad_invite", sentence(err))
+			g.fail(req, http.StatusBadRequest, "bad_invite", g.say(req, err))
 			return
 		}
 		g.page(req, http.StatusOK, "invite", pageData{Token: token})
@@ -249,7 +248,7 @@ func (g *Gate) invite(req *request) {
 	}
 	step, err := g.signin.AcceptInvite(ctx, req.realm, &req.flow.Flow, req.form["token"], req.user)
 	if err != nil {
-		g.fail(req, http.StatusBadRequest, "bad_invite", sentence(err))
+		g.fail(req, http.StatusBadRequest, "bad_invite", g.say(req, err))
 		return
 	}
 	req.user = req.flow.User

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/smsgate/caddy-smsgate/store"
+	"github.com/smsgate/caddy-smsgate/words"
 )
 
 // The admin's operations: listing users, invites, export and import.
@@ -43,7 +44,7 @@ func (s *Admin) Users(ctx context.Context, realm string) ([]UserInfo, error) {
 }
 
 // ErrInvite answers an invite link that expired or was used.
-var ErrInvite = errors.New("this invite link has expired or was already used; ask for a new one")
+var ErrInvite = words.New("invite.dead")
 
 func inviteKey(realm, token string) string {
 	sum := sha256.Sum256([]byte(token))

@@ -10,6 +10,7 @@ import (
 
 	"github.com/smsgate/caddy-smsgate/providers"
 	"github.com/smsgate/caddy-smsgate/store"
+	"github.com/smsgate/caddy-smsgate/words"
 )
 
 // outbox records what would have been sent, and can be told to fail.
@@ -388,9 +389,9 @@ func TestVerifierMakesTheCodes(t *testing.T) {
 
 func TestUserErrorsReachTheUser(t *testing.T) {
 	s, out, _ := newService(t)
-	out.err = &providers.UserError{Msg: "this phone number is not valid; check it and try again", Err: errors.New("twilio: HTTP 400, error 21211")}
+	out.err = &providers.UserError{Text: words.Text{ID: "provider.invalid"}, Err: errors.New("twilio: HTTP 400, error 21211")}
 	_, err := s.Start(context.Background(), sc, Challenge{User: alice, Phone: num, Purpose: Enroll})
-	if err == nil || err.Error() != "this phone number is not valid; check it and try again" {
+	if t2, ok := words.Of(err); !ok || t2.ID != "provider.invalid" || err.Error() != "This phone number is not valid; check it and try again." {
 		t.Fatalf("err = %v", err)
 	}
 }

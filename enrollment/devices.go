@@ -11,6 +11,7 @@ import (
 
 	"github.com/smsgate/caddy-smsgate/phone"
 	"github.com/smsgate/caddy-smsgate/store"
+	"github.com/smsgate/caddy-smsgate/words"
 )
 
 // Device is a phone enrolled for a user. A user may hold several.
@@ -29,7 +30,10 @@ type Device struct {
 }
 
 // ErrLastDevice refuses to remove a user's only device.
-var ErrLastDevice = errors.New("this is your only phone: add another before removing it")
+var ErrLastDevice = words.New("device.last")
+
+// ErrNoDevice answers a device ID the user does not have.
+var ErrNoDevice = words.New("device.none")
 
 // MaxDevices bounds the devices of one user.
 const MaxDevices = 10
@@ -119,7 +123,7 @@ func (s *Devices) Add(ctx context.Context, realm, user, e164, name string) (stri
 		}
 	}
 	if len(list) >= MaxDevices {
-		return "", fmt.Errorf("at most %d phones per account", MaxDevices)
+		return "", words.Newf("device.max", "n", MaxDevices)
 	}
 	d := Device{ID: RandomID()[:8], Name: name, Phone: e164, Enrolled: now, LastUsed: now}
 	if s.VerifyOnly() {
@@ -178,7 +182,7 @@ func (s *Devices) Rename(ctx context.Context, realm, user, id, name string) erro
 				return list, nil
 			}
 		}
-		return nil, errors.New("no such phone")
+		return nil, ErrNoDevice
 	})
 }
 
@@ -189,7 +193,7 @@ func (s *Devices) Remove(ctx context.Context, realm, user, id string, allowLast 
 	err := s.edit(ctx, realm, user, func(list []Device) ([]Device, error) {
 		i := slices.IndexFunc(list, func(d Device) bool { return d.ID == id })
 		if i < 0 {
-			return nil, errors.New("no such phone")
+			return nil, ErrNoDevice
 		}
 		if len(list) == 1 && !allowLast {
 			return nil, ErrLastDevice

@@ -2,62 +2,81 @@ package enrollment
 
 import (
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/smsgate/caddy-smsgate/providers"
+	"github.com/smsgate/caddy-smsgate/words"
 )
 
-// Errors of Check and Resend. Their text is safe to show to the user.
+// The errors of the sign-in's codes. Each carries words for the user
+// (package words renders them in the reader's language); Error() is the
+// English text.
 var (
-	ErrNoChallenge = errors.New("this code is no longer valid; request a new one")
-	ErrExpired     = errors.New("this code has expired; request a new one")
-	ErrTooMany     = errors.New("too many wrong codes; request a new one")
+	ErrNoChallenge = words.New("code.no_challenge")
+	ErrExpired     = words.New("code.expired")
+	ErrTooMany     = words.New("code.too_many")
 	// ErrEnrolled ends an enrollment that another one beat: the account
 	// has a phone now, and adding another takes a signed-in step-up.
-	ErrEnrolled = errors.New("a phone is already enrolled for this account; sign in with it")
+	ErrEnrolled = words.New("code.enrolled")
 )
 
 // WrongCodeError says a code did not match and how many tries are left.
 type WrongCodeError struct{ Left int }
 
-func (e *WrongCodeError) Error() string {
-	return fmt.Sprintf("wrong code; %d %s left", e.Left, plural(e.Left, "try", "tries"))
+func (e *WrongCodeError) Words() words.Text {
+	return words.Text{ID: "code.wrong", Args: map[string]any{"n": e.Left}}
 }
+func (e *WrongCodeError) Error() string { return words.English.Render("en", e.Words()) }
 
 // CooldownError says "send again" came too early.
 type CooldownError struct{ Wait time.Duration }
 
-func (e *CooldownError) Error() string {
-	s := int(e.Wait.Round(time.Second) / time.Second)
-	if s < 1 {
-		s = 1
-	}
-	return fmt.Sprintf("please wait %d %s before requesting another code", s, plural(s, "second", "seconds"))
+func (e *CooldownError) Words() words.Text {
+	return words.Text{ID: "code.cooldown", Args: map[string]any{"wait": words.Wait(e.Wait)}}
+}
+func (e *CooldownError) Error() string { return words.English.Render("en", e.Words()) }
+
+// LimitError says a send was refused by a limit; Limit names which.
+type LimitError struct {
+	Limit string
+	Wait  time.Duration
 }
 
+func (e *LimitError) Words() words.Text {
+	return words.Text{ID: "limit." + e.Limit, Args: map[string]any{"wait": words.Wait(e.Wait)}}
+}
+func (e *LimitError) Error() string { return words.English.Render("en", e.Words()) }
+
+// LockedError says sign-in is locked after too many wrong codes. Started
+// is set on the wrong code that began the lockout.
+type LockedError struct {
+	Wait    time.Duration
+	Started bool
+}
+
+func (e *LockedError) Words() words.Text {
+	return words.Text{ID: "code.locked", Args: map[string]any{"wait": words.Wait(e.Wait)}}
+}
+func (e *LockedError) Error() string { return words.English.Render("en", e.Words()) }
+
 // RefusedError says the number may not be sent a code (the phone
-// policy); its text is safe to show to the user.
+// policy); its words say why.
 type RefusedError struct{ Err error }
 
 func (e *RefusedError) Error() string { return e.Err.Error() }
 func (e *RefusedError) Unwrap() error { return e.Err }
 
-// SendError wraps a delivery failure; the cause is for the admin's log only.
+// SendError wraps a delivery failure; the cause is for the admin's log
+// only: the user hears what the provider said of the number, or that the
+// code could not be sent.
 type SendError struct{ Err error }
 
-func (e *SendError) Error() string {
+func (e *SendError) Words() words.Text {
 	var ue *providers.UserError
 	if errors.As(e.Err, &ue) {
-		return ue.Msg // the number is at fault, and the provider said why
+		return ue.Words() // the number is at fault, and the provider said why
 	}
-	return "the code could not be sent; please try again in a moment"
+	return words.Text{ID: "code.not_sent"}
 }
+func (e *SendError) Error() string { return words.English.Render("en", e.Words()) }
 func (e *SendError) Unwrap() error { return e.Err }
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
-}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net"
 	"time"
 
@@ -51,52 +50,6 @@ var DefaultLimits = Limits{
 	LockAfter:      10,
 	Lockout:        time.Minute,
 	MaxFailures:    100,
-}
-
-// LimitError says a send was refused by a limit; Limit names which.
-type LimitError struct {
-	Limit string
-	Wait  time.Duration
-}
-
-var limitMessages = map[string]string{
-	"user":            "you have requested too many codes",
-	"number":          "too many codes were sent to this number",
-	"ip":              "too many codes were requested from your network",
-	"country":         "too many codes were sent to this country",
-	"voice":           "too many calls were requested",
-	"global_enrolled": "this site has sent too many codes",
-	"global_new":      "this site has sent too many codes to new numbers",
-	"recovery":        "too many recovery codes were tried from your network",
-}
-
-func (e *LimitError) Error() string {
-	return fmt.Sprintf("%s; try again in %s", limitMessages[e.Limit], humanWait(e.Wait))
-}
-
-// LockedError says sign-in is locked after too many wrong codes. Started
-// is set on the wrong code that began the lockout.
-type LockedError struct {
-	Wait    time.Duration
-	Started bool
-}
-
-func (e *LockedError) Error() string {
-	return "too many wrong codes; sign-in is locked for " + humanWait(e.Wait)
-}
-
-func humanWait(d time.Duration) string {
-	switch {
-	case d > time.Hour:
-		h := int((d + time.Hour - 1) / time.Hour)
-		return fmt.Sprintf("%d %s", h, plural(h, "hour", "hours"))
-	case d > time.Minute:
-		m := int((d + time.Minute - 1) / time.Minute)
-		return fmt.Sprintf("%d %s", m, plural(m, "minute", "minutes"))
-	default:
-		s := max(int((d+time.Second-1)/time.Second), 1)
-		return fmt.Sprintf("%d %s", s, plural(s, "second", "seconds"))
-	}
 }
 
 // IPKey is the part of a client IP that limits count: the address for

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/smsgate/caddy-smsgate/providers"
+	"github.com/smsgate/caddy-smsgate/words"
 )
 
 var codeIn = regexp.MustCompile(`#(\d+)$`)
@@ -85,7 +86,7 @@ func TestGatewayFaultsRefundTheBudget(t *testing.T) {
 	}
 	// A user error (the number is at fault) is not refunded.
 	s2, out2, _ := limited(t, Limits{User: Rate{1, time.Hour}, LockAfter: 10, Lockout: time.Minute, MaxFailures: 100})
-	out2.err = &providers.UserError{Msg: "not a mobile number"}
+	out2.err = &providers.UserError{Text: words.Text{ID: "provider.not_mobile"}}
 	_, _ = s2.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify})
 	out2.err = nil
 	if _, err := s2.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify}); !errors.As(err, &limit) || limit.Limit != "user" {

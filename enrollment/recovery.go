@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/smsgate/caddy-smsgate/store"
+	"github.com/smsgate/caddy-smsgate/words"
 )
 
 // Recovery codes: single-use codes, shown once, that stand in for a phone
@@ -22,7 +23,7 @@ import (
 const RecoveryCount = 10
 
 // ErrWrongRecovery answers a recovery code that is not (or no longer) valid.
-var ErrWrongRecovery = errors.New("this recovery code is not valid; each works only once")
+var ErrWrongRecovery = words.New("recovery.wrong")
 
 const recoveryAlphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789" // no 0/O or 1/I
 
@@ -81,7 +82,7 @@ const (
 )
 
 // ErrRecoveryTries answers a sign-in that tried too many recovery codes.
-var ErrRecoveryTries = errors.New("too many wrong recovery codes; start the sign-in again")
+var ErrRecoveryTries = words.New("recovery.tries")
 
 // UseRecoveryCode burns one of user's recovery codes. flow names the
 // sign-in in progress, which may try RecoveryTriesPerFlow codes. Wrong ones

@@ -4,12 +4,12 @@
 package phone
 
 import (
-	"errors"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/nyaruka/phonenumbers"
+	"github.com/smsgate/caddy-smsgate/words"
 )
 
 // MaxInput is the longest input accepted; E.164 numbers have at most 15
@@ -18,11 +18,15 @@ const MaxInput = 32
 
 // Errors that Parse returns; their text is safe to show to the user.
 var (
-	ErrMalformed = errors.New("enter a phone number in international format, for example +14155552671")
-	ErrInvalid   = errors.New("this is not a valid phone number")
-	ErrType      = errors.New("this kind of number cannot receive codes; use a mobile number")
-	ErrRegion    = errors.New("numbers from this country are not accepted here")
-	ErrPrefix    = errors.New("this number is not accepted here")
+	ErrMalformed = words.New("phone.malformed")
+	ErrInvalid   = words.New("phone.invalid")
+	ErrType      = words.New("phone.type")
+	ErrRegion    = words.New("phone.region")
+	ErrPrefix    = words.New("phone.prefix")
+	// ErrTypeVoice refuses to call a number that is not a phone line.
+	ErrTypeVoice = words.New("phone.type_voice")
+	// ErrNonGeographic refuses satellite and other non-geographic numbers.
+	ErrNonGeographic = words.New("phone.non_geographic")
 )
 
 // Parse normalises input to E.164. Without a leading "+", defaultRegion (an

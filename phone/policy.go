@@ -72,9 +72,6 @@ func (p *Policy) Validate() error {
 // country: satellite phones, global networks, international freephone.
 const NonGeographic = "001"
 
-// ErrNonGeographic refuses satellite and other non-geographic numbers.
-var ErrNonGeographic = fmt.Errorf("satellite and other non-geographic numbers cannot receive codes here")
-
 // Check reports why e164 may not be sent a code on channel, or nil.
 func (p *Policy) Check(e164, channel string) error {
 	num, err := phonenumbers.Parse(e164, "")
@@ -98,7 +95,7 @@ func (p *Policy) Check(e164, channel string) error {
 	}
 	if !p.typeAllowed(num, channel) {
 		if channel == "voice" {
-			return fmt.Errorf("this kind of number cannot be called with a code")
+			return ErrTypeVoice
 		}
 		return ErrType
 	}

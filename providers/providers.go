@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/smsgate/caddy-smsgate/phone"
+	"github.com/smsgate/caddy-smsgate/words"
 )
 
 // Channels a code can travel by.
@@ -68,11 +69,15 @@ func Supports(s Sender, channel string) bool {
 // invalid number, a number that opted out. Another provider would fail the
 // same way, so failover stops, and Msg is safe to show to the user.
 type UserError struct {
-	Msg string
-	Err error
+	// Text is what the user is told (a message of package words).
+	Text words.Text
+	Err  error
 }
 
-func (e *UserError) Error() string { return e.Msg }
+// Words implements words.Worded.
+func (e *UserError) Words() words.Text { return e.Text }
+
+func (e *UserError) Error() string { return words.English.Render("en", e.Text) }
 func (e *UserError) Unwrap() error { return e.Err }
 
 // Chain tries its senders in order until one accepts the message.

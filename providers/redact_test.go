@@ -15,6 +15,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/smsgate/caddy-smsgate/internal/fakes"
+	"github.com/smsgate/caddy-smsgate/words"
 )
 
 // Numbers in every format a gateway writes them, and codes, never reach
@@ -41,7 +42,7 @@ func TestRedactNumbersInAnyFormatAndCodes(t *testing.T) {
 		t.Errorf("unrelated digits changed: %q", got)
 	}
 	var ue *UserError
-	if !errors.As(Redact(&UserError{Msg: "x"}, "+14155552671"), &ue) {
+	if !errors.As(Redact(&UserError{Text: words.Text{ID: "provider.invalid"}}, "+14155552671"), &ue) {
 		t.Error("Redact lost the error's chain")
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 
 	"github.com/smsgate/caddy-smsgate/internal/cfutil"
+	"github.com/smsgate/caddy-smsgate/words"
 )
 
 func init() {
@@ -237,16 +238,16 @@ type twilioError struct {
 
 // What users are told when Twilio says the number is the problem.
 var twilioUserErrors = map[int]string{
-	21211: "this phone number is not valid; check it and try again",
-	21214: "this phone number cannot be reached; use another number",
-	21217: "this phone number is not valid; check it and try again",
-	21408: "codes cannot be sent to this country; use a number from another country",
-	21610: "this number has opted out of messages (replied STOP); text START to the sender, or use another number",
-	21612: "codes cannot be sent to this number; use another number",
-	21614: "this number cannot receive text messages; use a mobile number",
-	60200: "this phone number is not valid; check it and try again",
-	60205: "this number cannot receive text messages; use a mobile number",
-	60410: "codes cannot be sent to this number; use another number",
+	21211: "provider.invalid",
+	21214: "provider.unreachable",
+	21217: "provider.invalid",
+	21408: "provider.country",
+	21610: "provider.opted_out",
+	21612: "provider.refused",
+	21614: "provider.not_mobile",
+	60200: "provider.invalid",
+	60205: "provider.not_mobile",
+	60410: "provider.refused",
 }
 
 // failure turns an error answer into an error: a UserError when the number
@@ -260,7 +261,7 @@ func (t *Twilio) failure(res *response) error {
 	}
 	switch {
 	case twilioUserErrors[te.Code] != "":
-		return &UserError{Msg: twilioUserErrors[te.Code], Err: admin}
+		return &UserError{Text: words.Text{ID: twilioUserErrors[te.Code]}, Err: admin}
 	case res.status == http.StatusTooManyRequests || te.Code == 20429:
 		wait := retryAfter(res.header, time.Now(), time.Minute)
 		t.blockedUntil.Store(time.Now().Add(wait).UnixNano())

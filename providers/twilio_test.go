@@ -123,19 +123,19 @@ func TestTwilioErrors(t *testing.T) {
 	tw := newTwilio(t, f, nil)
 	ctx := context.Background()
 	for to, want := range map[string]string{
-		"+15005550001": "this phone number is not valid",
+		"+15005550001": "This phone number is not valid",
 		"+15005550004": "opted out",
 		"+15005550009": "cannot receive text messages",
 		"+15005550010": "cannot be sent to this country",
 	} {
 		err := tw.Send(ctx, Message{To: to, Channel: SMS, Body: "x"})
 		var ue *UserError
-		if !errors.As(err, &ue) || !strings.Contains(ue.Msg, want) {
+		if !errors.As(err, &ue) || !strings.Contains(ue.Error(), want) {
 			t.Errorf("%s: %v, want a user error saying %q", to, err, want)
 			continue
 		}
-		if strings.Contains(ue.Msg, "twilio") || strings.Contains(ue.Msg, to) {
-			t.Errorf("%s: the user's message %q carries Twilio's text", to, ue.Msg)
+		if msg := ue.Error(); strings.Contains(msg, "twilio") || strings.Contains(msg, to) || !strings.HasPrefix(ue.Words().ID, "provider.") {
+			t.Errorf("%s: the user's message %q (%s) carries Twilio's text", to, msg, ue.Words().ID)
 		}
 		if !strings.Contains(ue.Err.Error(), "HTTP 400, error 2") {
 			t.Errorf("%s: the admin's error %q lacks Twilio's status and code", to, ue.Err)

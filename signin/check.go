@@ -32,7 +32,7 @@ func (s *Service) Check(ctx context.Context, sc enrollment.Scope, f *Flow, user 
 	}
 	code, ok := enrollment.NormalizeCode(input, s.CodeLength)
 	if !ok {
-		return nil, ErrCodeFormat
+		return nil, &CodeFormatError{Length: s.CodeLength}
 	}
 	done, err := s.Challenges.Check(ctx, sc, c.ID, code)
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/phone"
 	"github.com/smsgate/caddy-smsgate/providers"
+	"github.com/smsgate/caddy-smsgate/words"
 )
 
 // User is a provisioned user: a name and a phone from the config.
@@ -72,12 +73,18 @@ type Service struct {
 
 // Errors the sign-in answers with; their text is safe to show.
 var (
-	ErrName         = errors.New("enter your username or phone number")
-	ErrNoCalls      = errors.New("calls are not available here")
-	ErrOtherInvite  = errors.New("this invite is for another account")
-	ErrCodeFormat   = errors.New("enter the code from the message")
-	ErrNotEnrolling = errors.New("there is no phone to add here")
+	ErrName        = words.New("signin.name")
+	ErrNoCalls     = words.New("signin.no_calls")
+	ErrOtherInvite = words.New("invite.other")
 )
+
+// CodeFormatError says what was typed is not a code of the right length.
+type CodeFormatError struct{ Length int }
+
+func (e *CodeFormatError) Words() words.Text {
+	return words.Text{ID: "code.format", Args: map[string]any{"n": e.Length}}
+}
+func (e *CodeFormatError) Error() string { return words.English.Render("en", e.Words()) }
 
 // AskPhoneError asks for the number again (verify-only mode keeps none).
 type AskPhoneError struct{ Err error }
