@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/smsgate/caddy-smsgate/caddymodule"
+	"github.com/smsgate/caddy-smsgate/internal/harness"
 )
 
 var deviceID = regexp.MustCompile(`name="device" value="([^"]+)"`)
@@ -17,7 +18,7 @@ var deviceID = regexp.MustCompile(`name="device" value="([^"]+)"`)
 func (s *site) notices() []string {
 	var out []string
 	for _, m := range s.logEntries("verification code") {
-		if body, _ := m["body"].(string); !codeInBody.MatchString(body) {
+		if body, _ := m["body"].(string); !harness.CodeLine.MatchString(body) {
 			out = append(out, body+" → "+m["to"].(string))
 		}
 	}

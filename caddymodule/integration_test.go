@@ -8,14 +8,11 @@ package caddymodule_test
 // their tests at once.
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"html"
 	"io"
-	"net"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -29,6 +26,7 @@ import (
 
 	_ "github.com/smsgate/caddy-smsgate"
 	"github.com/smsgate/caddy-smsgate/caddymodule"
+	"github.com/smsgate/caddy-smsgate/internal/harness"
 )
 
 // demoHash is bcrypt("demo"), cost 10, for basic_auth users in tests.
@@ -50,16 +48,6 @@ func withPorts(s string) string {
 	).Replace(s)
 }
 
-// freePort asks the kernel for a port nothing listens on.
-func freePort() int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		panic(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // assertLoadError loads cfg (with this binary's ports) and expects want.
 func assertLoadError(t *testing.T, cfg, want string) {
 	t.Helper()
@@ -79,7 +67,7 @@ type site struct {
 var root string
 
 func TestMain(m *testing.M) {
-	httpPort, httpsPort, adminPort = freePort(), freePort(), freePort()
+	httpPort, httpsPort, adminPort = harness.FreePort(), harness.FreePort(), harness.FreePort()
 	base = fmt.Sprintf("http://localhost:%d", httpPort)
 	caddytest.Default.AdminPort = adminPort
 	var err error
@@ -146,49 +134,24 @@ func basicSite(t *testing.T, options string) *site {
 // logEntries returns the JSON log entries whose message is msg.
 func (s *site) logEntries(msg string) []map[string]any {
 	s.t.Helper()
-	f, err := os.Open(s.logFile)
+	out, err := harness.Log(s.logFile).Entries(msg)
 	if err != nil {
 		s.t.Fatal(err)
-	}
-	defer f.Close()
-	var out []map[string]any
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		var e map[string]any
-		if json.Unmarshal(sc.Bytes(), &e) == nil && e["msg"] == msg {
-			out = append(out, e)
-		}
 	}
 	return out
 }
 
-var codeInBody = regexp.MustCompile(`#(\d+)$`)
-
-// sent returns how many codes the log provider has written.
+// sent returns how many messages (codes and notices) the log provider has written.
 func (s *site) sent() int { return len(s.logEntries("verification code")) }
 
-// lastCode returns the code of the last message and checks its shape.
+// lastCode returns the code of the last message, checking its number is masked.
 func (s *site) lastCode() string {
 	s.t.Helper()
-	msgs := s.logEntries("verification code")
-	for len(msgs) > 0 && !codeInBody.MatchString(fmt.Sprint(msgs[len(msgs)-1]["body"])) {
-		msgs = msgs[:len(msgs)-1] // a notice, not a code
+	code, err := harness.Log(s.logFile).LastCode()
+	if err != nil {
+		s.t.Fatal(err)
 	}
-	if len(msgs) == 0 {
-		s.t.Fatal("no code in the log")
-	}
-	m := msgs[len(msgs)-1]
-	body, _ := m["body"].(string)
-	to, _ := m["to"].(string)
-	if strings.Contains(to, "555") {
-		s.t.Fatalf("log field to = %q is not masked", to)
-	}
-	match := codeInBody.FindStringSubmatch(body)
-	if match == nil {
-		s.t.Fatalf("no origin-bound code line in body %q", body)
-	}
-	return match[1]
+	return code
 }
 
 // client is one browser: its own cookies, a basic-auth identity (or none),
@@ -204,13 +167,7 @@ type client struct {
 }
 
 func newClient(t *testing.T, user string) *client {
-	jar, _ := cookiejar.New(nil)
-	return &client{t: t, user: user, accept: "text/html,application/xhtml+xml", http: &http.Client{
-		Timeout:       10 * time.Second,
-		Transport:     caddytest.CreateTestingTransport(),
-		Jar:           jar,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}}
+	return &client{t: t, user: user, accept: "text/html,application/xhtml+xml", http: harness.Browser(caddytest.CreateTestingTransport())}
 }
 
 type response struct {
@@ -272,7 +229,7 @@ func (c *client) postJSON(path, origin string, v any) *response {
 	return c.do(req)
 }
 
-var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+var csrfField = harness.CSRF
 
 // csrf returns the csrf token of the form on page path.
 func (c *client) csrf(path string) string {

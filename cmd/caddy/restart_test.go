@@ -5,24 +5,20 @@ package main
 // and starting it again shows what survives a restart.
 
 import (
-	"bufio"
-	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	caddycmd "github.com/caddyserver/caddy/v2/cmd"
+	"github.com/smsgate/caddy-smsgate/internal/harness"
 )
 
 func TestMain(m *testing.M) {
@@ -45,14 +41,7 @@ type server struct {
 }
 
 // freePort asks the kernel for a port that nothing listens on.
-func freePort(t *testing.T) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
+func freePort(*testing.T) int { return harness.FreePort() }
 
 func startCaddy(t *testing.T, config, logFile, base string) *server {
 	t.Helper()
@@ -96,27 +85,11 @@ func (s *server) stop() {
 	}
 }
 
-var codeLine = regexp.MustCompile(`#(\d{6})$`)
-
 func (s *server) lastCode() string {
 	s.t.Helper()
-	f, err := os.Open(s.log)
+	code, err := harness.Log(s.log).LastCode()
 	if err != nil {
 		s.t.Fatal(err)
-	}
-	defer f.Close()
-	code := ""
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		var e struct{ Msg, Body string }
-		if json.Unmarshal(sc.Bytes(), &e) == nil && e.Msg == "verification code" {
-			if m := codeLine.FindStringSubmatch(e.Body); m != nil {
-				code = m[1]
-			}
-		}
-	}
-	if code == "" {
-		s.t.Fatal("no code in the log")
 	}
 	return code
 }
@@ -128,9 +101,7 @@ type browser struct {
 }
 
 func newBrowser(t *testing.T, base string) *browser {
-	jar, _ := cookiejar.New(nil)
-	return &browser{t: t, base: base, c: &http.Client{Jar: jar, Timeout: 10 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	return &browser{t: t, base: base, c: harness.Browser(nil)}
 }
 
 func (b *browser) do(method, path string, form url.Values) (int, string, string) {
@@ -170,7 +141,7 @@ func caddyfile(t *testing.T, dir, name, globals, site string) (string, string) {
 	return config, logFile
 }
 
-var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+var csrfField = harness.CSRF
 
 func (b *browser) cookieValue(site, name string) string {
 	u, _ := url.Parse(site + "/")

@@ -1,0 +1,91 @@
+// Package harness is what the integration tests of every package share: a
+// free port, a browser-like HTTP client (its own cookies, redirects left to
+// the test), the csrf token of a form, and the codes the log provider wrote
+// to Caddy's JSON log. It is imported by tests only.
+package harness
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// FreePort asks the kernel for a port that nothing listens on, so that
+// tests (and two copies of the repository) never collide on fixed ports.
+func FreePort() int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// Browser is an HTTP client as a browser is one: its own cookie jar, and
+// redirects returned to the test instead of followed.
+func Browser(transport http.RoundTripper) *http.Client {
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{Jar: jar, Timeout: 10 * time.Second, Transport: transport,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+// CSRF finds the csrf token of a gate page's form.
+var CSRF = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// Log is Caddy's JSON log file.
+type Log string
+
+// Entries are the log's entries whose message is msg.
+func (l Log) Entries(msg string) ([]map[string]any, error) {
+	f, err := os.Open(string(l))
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var out []map[string]any
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		var e map[string]any
+		if json.Unmarshal(sc.Bytes(), &e) == nil && e["msg"] == msg {
+			out = append(out, e)
+		}
+	}
+	return out, sc.Err()
+}
+
+// CodeLine is the WebOTP line that ends every code message (and no notice).
+var CodeLine = regexp.MustCompile(`#(\d+)$`)
+
+// Messages are the log provider's messages: codes and notices.
+func (l Log) Messages() ([]map[string]any, error) { return l.Entries("verification code") }
+
+// LastCode is the code of the last code message the log provider wrote
+// (notices have none). It also checks what a log must never show: the
+// number in the `to` field is masked.
+func (l Log) LastCode() (string, error) {
+	msgs, err := l.Messages()
+	if err != nil {
+		return "", err
+	}
+	for i := len(msgs) - 1; i >= 0; i-- {
+		body, _ := msgs[i]["body"].(string)
+		m := CodeLine.FindStringSubmatch(body)
+		if m == nil {
+			continue // a notice, not a code
+		}
+		if to, _ := msgs[i]["to"].(string); strings.Contains(to, "555") {
+			return "", fmt.Errorf("log field to = %q is not masked", to)
+		}
+		return m[1], nil
+	}
+	return "", errors.New("no code in the log")
+}
