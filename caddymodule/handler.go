@@ -67,13 +67,12 @@ var (
 func (g *Gate) admit(r *http.Request, cl *session.Claims) {
 	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
 	f := cl.Facts()
-	repl.Set("http.auth.user.id", f.User)
-	repl.Set("http.auth.user.auth_time", f.AuthTime)
-	repl.Set("http.auth.user.amr", f.AMR)
-	// The names of the first release, kept as aliases.
-	repl.Set("smsgate.user", f.User)
-	repl.Set("smsgate.auth_time", f.AuthTime)
-	repl.Set("smsgate.amr", f.AMR)
+	// The placeholders ({http.auth.user.*}, and the first release's
+	// {smsgate.*} names) come from the facts' provider: no lock, and no
+	// allocation (Caddy's request replacer has room for it). A first
+	// factor that set {http.auth.user.id} itself set the same user
+	// (accepts checked).
+	repl.Map(f.Lookup)
 	stripCookies(r, SessionCookie, FlowCookie, KnownCookie)
 	if g.AssertionHeader != "" {
 		if a, err := g.sessions.Assertion(cl); err == nil {

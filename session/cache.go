@@ -19,14 +19,15 @@ func NewCache(max int) *Cache {
 	return &Cache{entries: make(map[cacheKey]*Claims, max), max: max}
 }
 
-// cacheKey is a struct, not a joined string: a lookup allocates nothing.
-type cacheKey struct{ audience, token string }
+// cacheKey is the token itself: a cache belongs to one realm's Manager,
+// and a lookup hashes one string and allocates nothing.
+type cacheKey string
 
-// Get returns the claims of a token verified earlier for audience that has
-// not expired by now.
-func (c *Cache) Get(audience, token string, now time.Time) (*Claims, bool) {
+// Get returns the claims of a token verified earlier that has not expired
+// by now.
+func (c *Cache) Get(token string, now time.Time) (*Claims, bool) {
 	c.mu.RLock()
-	cl, ok := c.entries[cacheKey{audience, token}]
+	cl, ok := c.entries[cacheKey(token)]
 	c.mu.RUnlock()
 	if !ok || cl.ExpiresAt == nil || !now.Before(cl.ExpiresAt.Time) {
 		return nil, false
@@ -36,7 +37,7 @@ func (c *Cache) Get(audience, token string, now time.Time) (*Claims, bool) {
 
 // Add remembers verified claims. When the cache is full it drops an
 // arbitrary entry; a dropped token is simply verified again.
-func (c *Cache) Add(audience, token string, cl *Claims) {
+func (c *Cache) Add(token string, cl *Claims) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.entries) >= c.max {
@@ -45,13 +46,13 @@ func (c *Cache) Add(audience, token string, cl *Claims) {
 			break
 		}
 	}
-	c.entries[cacheKey{audience, token}] = cl
+	c.entries[cacheKey(token)] = cl
 }
 
 // Remove forgets one token (after logout).
-func (c *Cache) Remove(audience, token string) {
+func (c *Cache) Remove(token string) {
 	c.mu.Lock()
-	delete(c.entries, cacheKey{audience, token})
+	delete(c.entries, cacheKey(token))
 	c.mu.Unlock()
 }
 

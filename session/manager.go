@@ -130,7 +130,7 @@ func (m *Manager) Check(ctx context.Context, token string) *Claims {
 	}
 	now := m.now()
 	m.syncRevocations(ctx, now)
-	if cl, ok := m.cache.Get(m.realm, token, now); ok {
+	if cl, ok := m.cache.Get(token, now); ok {
 		return cl
 	}
 	cl := new(Claims)
@@ -151,7 +151,7 @@ func (m *Manager) Check(ctx context.Context, token string) *Claims {
 		return nil
 	}
 	cl.facts = newFacts(cl)
-	m.cache.Add(m.realm, token, cl)
+	m.cache.Add(token, cl)
 	return cl
 }
 
@@ -169,7 +169,7 @@ func (m *Manager) Revoke(ctx context.Context, token string, cl *Claims) error {
 	if err := m.store.Put(ctx, revokedKey(m.realm, cl.SID), []byte{1}, ttl); err != nil {
 		return err
 	}
-	m.cache.Remove(m.realm, token)
+	m.cache.Remove(token)
 	_, err := m.store.Incr(ctx, RevocationCounter, 0)
 	return err
 }
@@ -246,10 +246,27 @@ type Facts struct {
 	// User, AuthTime (Unix seconds) and AMR (space-separated), as values
 	// ready for a caddy.Replacer.
 	User, AuthTime, AMR any
+	// Lookup answers the placeholders of these facts ({http.auth.user.*}
+	// and the aliases {smsgate.user}, {smsgate.auth_time}, {smsgate.amr}),
+	// as a replacer's provider: added to a request's replacer, it costs no
+	// lock and no allocation.
+	Lookup func(key string) (any, bool)
 }
 
 func newFacts(cl *Claims) *Facts {
-	return &Facts{User: cl.Subject, AuthTime: strconv.FormatInt(cl.AuthTime, 10), AMR: strings.Join(cl.AMR, " ")}
+	f := &Facts{User: cl.Subject, AuthTime: strconv.FormatInt(cl.AuthTime, 10), AMR: strings.Join(cl.AMR, " ")}
+	f.Lookup = func(key string) (any, bool) {
+		switch key {
+		case "http.auth.user.id", "smsgate.user":
+			return f.User, true
+		case "http.auth.user.auth_time", "smsgate.auth_time":
+			return f.AuthTime, true
+		case "http.auth.user.amr", "smsgate.amr":
+			return f.AMR, true
+		}
+		return nil, false
+	}
+	return f
 }
 
 // Facts returns the placeholders' values of claims that Check returned.

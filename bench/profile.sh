@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# The gate's own share of Caddy's CPU on admitted requests: a CPU profile
+# of Caddy while wrk sends requests with a valid (cached) session to config
+# (b) of bench/Caddyfile (smsgate inline, then reverse_proxy). The gate's
+# own code is what runs under Gate.ServeHTTP, less the next handler (the
+# reverse proxy) it calls.
+#
+#   bench/profile.sh                  # 20 s of load, a 15 s profile
+#   DURATION=30s SECONDS=25 bench/profile.sh
+#
+# Needs wrk (apt-get install wrk). Targets 127.0.0.1 only; stops by itself.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DURATION=${DURATION:-20s}
+SECONDS_PROFILED=${SECONDS:-15}
+CONNS=${CONNS:-32}
+OUT=${OUT:-bench/results}
+command -v wrk >/dev/null || { echo "bench: wrk is not installed (apt-get install wrk)" >&2; exit 1; }
+
+work=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+
+go build -o "$work/caddy" ./cmd/caddy
+go build -o "$work/backend" ./bench/backend
+go build -o "$work/mint" ./bench/mint
+export BENCH_SECRET=$(head -c 24 /dev/urandom | base64)
+export BENCH_DATA=$work/data
+# The benchmark's config, with an admin endpoint for pprof.
+sed 's/^\tadmin off$/\tadmin 127.0.0.1:2020/' bench/Caddyfile >"$work/Caddyfile"
+
+taskset -c 1 "$work/backend" -addr 127.0.0.1:9100 & pids+=($!)
+taskset -c 0 "$work/caddy" run --config "$work/Caddyfile" >"$work/caddy.log" 2>&1 & pids+=($!)
+for port in 8002 9100 2020; do
+	for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
+done
+token=$("$work/mint" -secret "$BENCH_SECRET" -realm bench.localhost)
+cookie="Cookie: smsgate_session=$token"
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "$cookie" "http://127.0.0.1:8002/")
+[ "$code" = 200 ] || { echo "bench: :8002 answers $code with the session" >&2; cat "$work/caddy.log" >&2; exit 1; }
+
+taskset -c 1 wrk -t1 -c"$CONNS" -d"$DURATION" -H "$cookie" "http://127.0.0.1:8002/" >"$work/wrk.txt" &
+wrk=$!
+sleep 2 # past the start
+curl -s -o "$work/cpu.pprof" "http://127.0.0.1:2020/debug/pprof/profile?seconds=$SECONDS_PROFILED"
+wait "$wrk"
+mkdir -p "$OUT"
+cp "$work/cpu.pprof" "$OUT/admit-cpu.pprof"
+
+# Samples under the gate, and under the gate but not in the reverse proxy.
+total=$(go tool pprof -raw "$work/cpu.pprof" 2>/dev/null | python3 bench/share.py total)
+gate=$(go tool pprof -raw "$work/cpu.pprof" 2>/dev/null | python3 bench/share.py gate)
+own=$(go tool pprof -raw "$work/cpu.pprof" 2>/dev/null | python3 bench/share.py own)
+rps=$(awk '/^Requests\/sec/ {print $2}' "$work/wrk.txt")
+awk -v t="$total" -v g="$gate" -v o="$own" -v r="$rps" 'BEGIN {
+	printf "requests/s %s; CPU samples: %d; under Gate.ServeHTTP %.2f%%; the gate'"'"'s own code (less the next handler) %.2f%%\n", r, t, 100 * g / t, 100 * o / t
+}' | tee "$OUT/admit-share.txt"
