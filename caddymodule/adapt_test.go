@@ -65,6 +65,7 @@ func TestCaddyfileErrorsNameTheLine(t *testing.T) {
 		{"realm a.example\n\t\trealm b.example", "realm is given twice"},
 		{"limit user 5 1h\n\t\tlimit user 6 1h", "limit user is given twice"},
 		{"code_ttl 1m\n\t\tcode_ttl 2m", "code_ttl is given twice"},
+		{"allowed_regions voice US\n\t\tallowed_regions voice CA", "allowed_regions voice is given twice"},
 	} {
 		cfg := "localhost {\n\tsmsgate {\n\t\tprovider log\n\t\t" + tc.option + "\n\t}\n}\n"
 		_, _, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(cfg), map[string]any{"filename": "Caddyfile"})
@@ -97,6 +98,7 @@ func TestConfigErrors(t *testing.T) {
 		{"provider log\n\t\tcode_ttl 11m", "code_ttl must be from 30s to 10m"},
 		{"provider log\n\t\tuser alice 555-1234", "Enter a phone number in international format"},
 		{"provider log\n\t\tpath_prefix /auth", "path_prefix must begin and end with '/'"},
+		{"provider log {\n\t\t\tname a\n\t\t}\n\t\tprovider log {\n\t\t\tname a\n\t\t}", "two providers are named"},
 	} {
 		cfg := "{\n\tadmin localhost:2999\n}\nhttp://localhost:9080 {\n\tsmsgate {\n\t\tstore badger " + filepath.Join(root, "config-errors") + "\n\t\t" + tc.options + "\n\t}\n}\n"
 		assertLoadError(t, cfg, tc.want)

@@ -199,7 +199,7 @@ func (a *AdminAPI) serve(w http.ResponseWriter, r *http.Request) error {
 		return apiError(err, http.StatusNotFound)
 	}
 	req.Realm = g.Realm
-	out, err := adminOp(r.Context(), g.admin, g.PathPrefix, g.DefaultRegion, op, req)
+	out, err := adminOp(r.Context(), g.admin, g.linkOrigin()+g.PathPrefix, g.DefaultRegion, op, req)
 	if err != nil {
 		return apiError(err, http.StatusBadRequest)
 	}
@@ -238,9 +238,23 @@ func adminOp(ctx context.Context, svc *enrollment.Admin, prefix, region, op stri
 			ttl = d
 		}
 		token, err := svc.NewInvite(ctx, req.Realm, req.User, ttl)
-		return map[string]string{"path": prefix + "invite?token=" + token, "expires": time.Now().Add(ttl).UTC().Format(time.RFC3339)}, err
+		link := prefix + "invite?token=" + token
+		_, path, _ := strings.Cut(strings.TrimPrefix(strings.TrimPrefix(link, "https://"), "http://"), "/")
+		return map[string]string{"url": link, "path": "/" + path, "expires": time.Now().Add(ttl).UTC().Format(time.RFC3339)}, err
 	}
 	return nil, fmt.Errorf("unknown operation %q", op)
+}
+
+// linkOrigin is where the links the admin's tools print point: the
+// public origin, else the site's own address, else https and the realm.
+func (g *Gate) linkOrigin() string {
+	switch {
+	case g.PublicOrigin != "":
+		return g.PublicOrigin
+	case g.SiteOrigin != "":
+		return strings.TrimSuffix(g.SiteOrigin, "/")
+	}
+	return "https://" + g.Realm
 }
 
 // maskDevices hides numbers from listings: the admin sees what the user sees.

@@ -22,6 +22,9 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 	if err := g.UnmarshalCaddyfile(h.Dispenser); err != nil {
 		return nil, err
 	}
+	if origin, ok := siteOrigin(h); ok && g.SiteOrigin == "" {
+		g.SiteOrigin = origin
+	}
 	if g.Realm == "" {
 		name, ok := siteHost(h)
 		if !ok {
@@ -42,23 +45,52 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 // read (never written) by reflection, and anything unexpected means "no
 // single name", which fails closed with "set realm".
 func siteHost(h httpcaddyfile.Helper) (string, bool) {
-	if h.IsNamedRoute() {
+	addr, ok := siteAddress(h)
+	if !ok {
 		return "", false
+	}
+	return strings.ToLower(strings.TrimSuffix(addr.Host, ".")), true
+}
+
+// siteOrigin is the scheme, host and port of the site's one address, for
+// the links the admin's tools print (https unless the address says http).
+func siteOrigin(h httpcaddyfile.Helper) (string, bool) {
+	addr, ok := siteAddress(h)
+	if !ok {
+		return "", false
+	}
+	scheme := addr.Scheme
+	if scheme == "" {
+		scheme = "https"
+		if addr.Port == "80" {
+			scheme = "http"
+		}
+	}
+	origin := scheme + "://" + strings.ToLower(strings.TrimSuffix(addr.Host, "."))
+	if addr.Port != "" && !(scheme == "https" && addr.Port == "443") && !(scheme == "http" && addr.Port == "80") {
+		origin += ":" + addr.Port
+	}
+	return origin, true
+}
+
+// siteAddress is the site block's one address with a single host name.
+func siteAddress(h httpcaddyfile.Helper) (httpcaddyfile.Address, bool) {
+	if h.IsNamedRoute() {
+		return httpcaddyfile.Address{}, false
 	}
 	keys := reflect.ValueOf(h).FieldByName("parentBlock").FieldByName("Keys")
 	if !keys.IsValid() || keys.Kind() != reflect.Slice || keys.Len() != 1 {
-		return "", false
+		return httpcaddyfile.Address{}, false
 	}
 	text := keys.Index(0).FieldByName("Text")
 	if !text.IsValid() || text.Kind() != reflect.String {
-		return "", false
+		return httpcaddyfile.Address{}, false
 	}
 	addr, err := httpcaddyfile.ParseAddress(text.String())
-	host := strings.ToLower(strings.TrimSuffix(addr.Host, "."))
-	if err != nil || host == "" || strings.ContainsAny(host, "*{}") {
-		return "", false
+	if err != nil || addr.Host == "" || strings.ContainsAny(addr.Host, "*{}") {
+		return httpcaddyfile.Address{}, false
 	}
-	return host, true
+	return addr, true
 }
 
 // UnmarshalCaddyfile sets up the gate from Caddyfile tokens. Syntax:
@@ -96,7 +128,7 @@ func siteHost(h httpcaddyfile.Helper) (string, bool) {
 //	    lockout_after    <count>
 //	    lockout          <duration>
 //	    max_failures     <count, 1 to 100>
-//	    allowed_regions  <country codes...>
+//	    allowed_regions  [sms|voice] <country codes...>
 //	    allow_prefixes   <+prefix...>
 //	    deny_prefixes    <+prefix...>
 //	    number_types     sms|voice <types...>
@@ -104,6 +136,7 @@ func siteHost(h httpcaddyfile.Helper) (string, bool) {
 //	    message_template <template>
 //	    voice_template   <template>
 //	    site_name        <name>
+//	    site_origin      <scheme://host[:port]>
 //	    store            <module> [<args...>] [{ ... }]
 //	    provider         <module> [<args...>] [{ ... }]
 //	}
@@ -122,7 +155,7 @@ func (g *Gate) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		opt := d.Val()
 		key := opt
 		switch opt {
-		case "limit", "auth_header", "number_types":
+		case "limit", "auth_header", "number_types", "allowed_regions":
 			if d.NextArg() {
 				key = opt + " " + d.Val()
 				d.Prev()
@@ -225,7 +258,21 @@ func (g *Gate) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		case "max_failures":
 			err = intArg(d, &g.MaxFailures, 1, MaxMaxFailures)
 		case "allowed_regions":
-			err = listArg(d, &g.AllowedRegions)
+			args := d.RemainingArgs()
+			switch {
+			case len(args) == 0:
+				return d.ArgErr()
+			case args[0] == providers.SMS || args[0] == providers.Voice:
+				if len(args) < 2 {
+					return d.Errf("allowed_regions %s takes country codes: allowed_regions %s US CA", args[0], args[0])
+				}
+				if g.ChannelRegions == nil {
+					g.ChannelRegions = map[string][]string{}
+				}
+				g.ChannelRegions[args[0]] = args[1:]
+			default:
+				g.AllowedRegions = append(g.AllowedRegions, args...)
+			}
 		case "allow_prefixes":
 			err = listArg(d, &g.AllowPrefixes)
 		case "deny_prefixes":
@@ -247,6 +294,8 @@ func (g *Gate) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			err = stringArg(d, &g.VoiceTemplate)
 		case "site_name":
 			err = stringArg(d, &g.SiteName)
+		case "site_origin":
+			err = stringArg(d, &g.SiteOrigin)
 		case "store":
 			g.StoreRaw, err = unmarshalModule(d, "smsgate.stores.", "module")
 		case "provider":

@@ -11,8 +11,9 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 	"regexp"
+	"strconv"
+	"text/tabwriter"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -20,7 +21,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
-	"github.com/smsgate/caddy-smsgate/store"
 )
 
 // subcommand is one `caddy smsgate` command: its admin API operation and
@@ -78,6 +78,9 @@ An unknown or ambiguous realm is an error. Run 'caddy smsgate <command>
 				if sub.name == "export" {
 					c.Flags().Bool("with-keys", false, "include the signing secret and session keys: anyone with the file can then mint sessions")
 				}
+				if sub.name == "users" {
+					c.Flags().Bool("json", false, "print JSON instead of a table")
+				}
 				c.Flags().String("address", "localhost:2019", "Caddy's admin endpoint")
 				c.Flags().String("config", "", "with Caddy stopped: its config (Caddyfile or JSON), to find the realm's store")
 				c.Flags().String("adapter", "", "the config's adapter (default: caddyfile, unless it is .json)")
@@ -132,6 +135,18 @@ func adminCommand(sub subcommand) func(caddycmd.Flags) (int, error) {
 		} else if sub.name == "export" {
 			fmt.Fprintln(os.Stderr, "Note: without --with-keys, recovery codes work after an import only where the same signing key is in use (signing_key in the config, or the same store).")
 		}
+		if sub.name == "users" && !fl.Bool("json") {
+			if out, err = usersTable(out); err != nil {
+				return caddy.ExitCodeFailedStartup, err
+			}
+		}
+		if sub.name == "invite" {
+			var inv struct{ URL, Expires string }
+			if json.Unmarshal(out, &inv) == nil && inv.URL != "" {
+				fmt.Printf("%s\n(single use, until %s)\n", inv.URL, inv.Expires)
+				return caddy.ExitCodeSuccess, nil
+			}
+		}
 		if sub.name == "export" && fl.String("file") != "" {
 			file := fl.String("file")
 			if err := writePrivate(file, out); err != nil {
@@ -143,6 +158,39 @@ func adminCommand(sub subcommand) func(caddycmd.Flags) (int, error) {
 		os.Stdout.Write(out)
 		return caddy.ExitCodeSuccess, nil
 	}
+}
+
+// usersTable turns the users listing (JSON) into an aligned table: a row
+// per phone, numbers masked.
+func usersTable(raw []byte) ([]byte, error) {
+	var users []enrollment.UserInfo
+	if err := json.Unmarshal(raw, &users); err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "USER\tPHONE\tID\tNAME\tLAST USED\tRECOVERY CODES LEFT")
+	for _, u := range users {
+		for i, d := range u.Devices {
+			left := ""
+			if i == 0 {
+				left = strconv.Itoa(u.RecoveryLeft)
+			}
+			last := "never"
+			if !d.LastUsed.IsZero() {
+				last = d.LastUsed.Format("2006-01-02 15:04")
+			}
+			phone := d.Phone
+			if phone == "" {
+				phone = "(hash only)"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", u.User, phone, d.ID, d.Name, last, left)
+		}
+	}
+	if err := tw.Flush(); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
 }
 
 // writePrivate writes data to file readable by its owner only, also when
@@ -221,13 +269,13 @@ func viaAdminAPI(address string, sub subcommand, req adminRequest, body []byte, 
 // direct runs the command on a stopped Caddy's store: the one --store or
 // --config names, never a default.
 func direct(fl caddycmd.Flags, sub subcommand, req adminRequest, body []byte, withKeys bool) ([]byte, error) {
-	st, realm, closeStore, err := openStopped(fl.String("store"), fl.String("config"), fl.String("adapter"), req.Realm, sub.name == "import")
+	st, g, closeStore, err := openStopped(fl.String("store"), fl.String("config"), fl.String("adapter"), req.Realm, sub.name == "import")
 	if err != nil {
 		return nil, err
 	}
 	defer closeStore()
 	if req.Realm == "" {
-		req.Realm = realm
+		req.Realm = g.Realm
 	}
 	ctx := context.Background()
 	_, _, svc := enrollment.New(&enrollment.Core{Store: st, Now: time.Now}, enrollment.Challenges{})
@@ -268,123 +316,16 @@ func direct(fl caddycmd.Flags, sub subcommand, req adminRequest, body []byte, wi
 		if req.Realm == "" {
 			return nil, fmt.Errorf("%s needs --realm", sub.name)
 		}
-		if out, err = adminOp(ctx, svc, DefaultPathPrefix, "", sub.op, req); err != nil {
+		prefix := g.PathPrefix
+		if prefix == "" {
+			prefix = DefaultPathPrefix
+		}
+		if g.PublicOrigin != "" || g.SiteOrigin != "" {
+			prefix = g.linkOrigin() + prefix // from the config: the whole link
+		}
+		if out, err = adminOp(ctx, svc, prefix, "", sub.op, req); err != nil {
 			return nil, err
 		}
 	}
 	return json.MarshalIndent(out, "", "  ")
-}
-
-// openStopped opens the store a stopped Caddy's gate for realm uses: a
-// Badger folder given with --store (which must exist, except for an
-// import into a new one: a typo must not create an empty store where a
-// revocation then "succeeds"), or the store that the config's gate names.
-// It returns the realm it found.
-func openStopped(folder, config, adapter, realm string, create bool) (store.Store, string, func(), error) {
-	switch {
-	case folder != "" && config != "":
-		return nil, "", nil, errors.New("give --store or --config, not both")
-	case folder != "" && create:
-		st, closeDB, err := store.OpenBadger(folder)
-		if err != nil {
-			return nil, "", nil, err
-		}
-		return st, realm, func() { _ = closeDB() }, nil
-	case folder != "":
-		st, closeDB, err := openExistingBadger(folder)
-		if err != nil {
-			return nil, "", nil, err
-		}
-		return st, realm, func() { _ = closeDB() }, nil
-	case config == "":
-		return nil, "", nil, errors.New("Caddy is not running: give --config with its config (so that the realm's store is used, Badger or Redis), or --store with a Badger folder")
-	}
-	raw, _, _, err := caddycmd.LoadConfig(config, adapter)
-	if err != nil {
-		return nil, "", nil, err
-	}
-	g, err := configuredGate(raw, realm)
-	if err != nil {
-		return nil, "", nil, err
-	}
-	mod := struct {
-		Module string `json:"module"`
-		Path   string `json:"path"`
-	}{Module: "badger"}
-	if g.StoreRaw != nil {
-		if err := json.Unmarshal(g.StoreRaw, &mod); err != nil {
-			return nil, "", nil, fmt.Errorf("the store of realm %s: %v", g.Realm, err)
-		}
-	}
-	if mod.Module == "badger" {
-		path := mod.Path
-		if path == "" {
-			path = filepath.Join(caddy.AppDataDir(), "smsgate")
-		}
-		st, closeDB, err := openExistingBadger(caddy.NewReplacer().ReplaceKnown(path, ""))
-		if err != nil {
-			return nil, "", nil, err
-		}
-		return st, g.Realm, func() { _ = closeDB() }, nil
-	}
-	var fields map[string]json.RawMessage
-	_ = json.Unmarshal(g.StoreRaw, &fields)
-	delete(fields, "module") // the inline key names the module; the module's own config is the rest
-	raw, _ = json.Marshal(fields)
-	ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
-	loaded, err := ctx.LoadModuleByID("smsgate.stores."+mod.Module, raw)
-	if err != nil {
-		cancel()
-		return nil, "", nil, fmt.Errorf("opening the %s store of realm %s: %v", mod.Module, g.Realm, err)
-	}
-	st, ok := loaded.(store.Store)
-	if !ok {
-		cancel()
-		return nil, "", nil, fmt.Errorf("module %s is not a smsgate store", mod.Module)
-	}
-	return st, g.Realm, cancel, nil
-}
-
-// openExistingBadger opens a Badger store that is already there.
-func openExistingBadger(folder string) (store.Store, func() error, error) {
-	if _, err := os.Stat(filepath.Join(folder, "MANIFEST")); err != nil {
-		return nil, nil, fmt.Errorf("no smsgate store at %s (%v); is that the folder Caddy uses?", folder, err)
-	}
-	st, closeDB, err := store.OpenBadger(folder)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%v (is Caddy running with its admin endpoint elsewhere? use --address)", err)
-	}
-	return st, closeDB, nil
-}
-
-// configuredGate finds, in a Caddy JSON config, the smsgate handler that
-// serves realm, or the only realm when realm is empty.
-func configuredGate(config []byte, realm string) (*Gate, error) {
-	var tree any
-	if err := json.Unmarshal(config, &tree); err != nil {
-		return nil, err
-	}
-	var gates []*Gate
-	var walk func(any)
-	walk = func(v any) {
-		switch v := v.(type) {
-		case map[string]any:
-			if v["handler"] == "smsgate" {
-				raw, _ := json.Marshal(v)
-				g := new(Gate)
-				if json.Unmarshal(raw, g) == nil {
-					gates = append(gates, g)
-				}
-			}
-			for _, x := range v {
-				walk(x)
-			}
-		case []any:
-			for _, x := range v {
-				walk(x)
-			}
-		}
-	}
-	walk(tree)
-	return pickGate(gates, realm)
 }

@@ -193,6 +193,11 @@ type Gate struct {
 	// for speech. Default: "Your {{.Site}} verification code is: {{.Digits}}."
 	VoiceTemplate string `json:"voice_template,omitempty"`
 
+	// The site's own address (scheme://host[:port]), for the links the
+	// admin's tools print (invites). Default: the Caddyfile's site
+	// address, when it has one host name; public_origin wins over it.
+	SiteOrigin string `json:"site_origin,omitempty"`
+
 	// The site's name in messages. Default: the host of public_origin,
 	// else the realm.
 	SiteName string `json:"site_name,omitempty"`
@@ -213,7 +218,13 @@ type Gate struct {
 	MaxFailures int `json:"max_failures,omitempty"`
 
 	// Countries (ISO 3166 codes) whose numbers may enroll. Default: all.
+	// GB does not include Guernsey, Jersey and the Isle of Man (+44 too):
+	// add GG JE IM for them.
 	AllowedRegions []string `json:"allowed_regions,omitempty"`
+	// Per channel ("sms", "voice"), the countries that channel may reach,
+	// instead of AllowedRegions: e.g. texts to the EU, calls only to the
+	// US. Default: AllowedRegions for both.
+	ChannelRegions map[string][]string `json:"channel_regions,omitempty"`
 	// If set, only numbers starting with one of these (e.g. "+4479").
 	AllowPrefixes []string `json:"allow_prefixes,omitempty"`
 	// Numbers starting with one of these are refused.

@@ -238,7 +238,7 @@ func TestMetrics(t *testing.T) {
 	raw, _ := io.ReadAll(res.Body)
 	body := string(raw)
 	for _, want := range []string{
-		`caddy_smsgate_sends_total{channel="sms",provider="log",result="delivered"}`,
+		`caddy_smsgate_sends_total{channel="sms",provider="log.1",result="delivered"}`,
 		`caddy_smsgate_verifications_total{result="success"}`,
 	} {
 		if !strings.Contains(body, want) {

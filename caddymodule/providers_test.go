@@ -2,6 +2,7 @@ package caddymodule_test
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -185,10 +186,42 @@ func TestSignalFlowWithFailover(t *testing.T) {
 
 	failed := s.logEntries("provider_failed")
 	delivered := s.logEntries("delivered")
-	if len(failed) != 1 || failed[0]["provider"] != "twilio" || len(delivered) != 1 || delivered[0]["provider"] != "signal" {
+	// Unnamed providers are known by their module and place in the chain.
+	if len(failed) != 1 || failed[0]["provider"] != "twilio.1" || len(delivered) != 1 || delivered[0]["provider"] != "signal.2" {
 		t.Fatalf("log: failed %v, delivered %v", failed, delivered)
 	}
 	if e, _ := failed[0]["error"].(string); !strings.Contains(e, "error 20429") || strings.Contains(e, tw.AuthToken) {
 		t.Fatalf("the admin's log says %q", e)
+	}
+}
+
+// TestNamedProviders: two webhooks in a chain are told apart in the log and
+// the metrics by their names.
+func TestNamedProviders(t *testing.T) {
+	down, up := fakes.NewHook(t), fakes.NewHook(t)
+	down.Status = http.StatusBadGateway
+	s := providerSite(t, fmt.Sprintf(`provider webhook %s {
+			name gateway-a
+		}
+		provider webhook %s {
+			name gateway-b
+		}`, down.URL, up.URL))
+	c := newClient(t, "alice")
+	res, _ := enrollWith(t, c, "+14155552671")
+	expect(t, res, http.StatusSeeOther, "/.smsgate/verify")
+	failed, delivered := s.logEntries("provider_failed"), s.logEntries("delivered")
+	if len(failed) != 1 || failed[0]["provider"] != "gateway-a" || len(delivered) != 1 || delivered[0]["provider"] != "gateway-b" {
+		t.Fatalf("log: failed %v, delivered %v", failed, delivered)
+	}
+	res2, err := http.Get(withPorts("http://localhost:2999/metrics"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res2.Body.Close()
+	body, _ := io.ReadAll(res2.Body)
+	for _, want := range []string{`provider="gateway-a",result="failed"`, `provider="gateway-b",result="delivered"`} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("metrics lack %s", want)
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -73,7 +74,16 @@ func (g *Gate) Provision(ctx caddy.Context) error {
 		if !ok {
 			return fmt.Errorf("module %T is not a smsgate provider", m)
 		}
-		g.chain.Senders = append(g.chain.Senders, providers.Named{Name: m.(caddy.Module).CaddyModule().ID.Name(), Sender: s})
+		name := m.(caddy.Module).CaddyModule().ID.Name() + "." + strconv.Itoa(len(g.chain.Senders)+1)
+		if n, ok := m.(interface{ ProviderName() string }); ok && n.ProviderName() != "" {
+			name = n.ProviderName()
+		}
+		for _, other := range g.chain.Senders {
+			if other.Name == name {
+				return fmt.Errorf("two providers are named %q: give each its own name", name)
+			}
+		}
+		g.chain.Senders = append(g.chain.Senders, providers.Named{Name: name, Sender: s})
 		if v, ok := m.(providers.Verifier); ok && v.Verifies() {
 			g.verifier = v
 		}
@@ -100,7 +110,7 @@ func (g *Gate) Provision(ctx caddy.Context) error {
 	}
 	g.csp = g.contentSecurityPolicy()
 	g.example = phone.Example(append(g.AllowedRegions, g.DefaultRegion, "US")...)
-	policy := &phone.Policy{AllowedRegions: g.AllowedRegions, AllowPrefixes: g.AllowPrefixes, DenyPrefixes: g.DenyPrefixes, Types: g.NumberTypes}
+	policy := &phone.Policy{AllowedRegions: g.AllowedRegions, ChannelRegions: g.ChannelRegions, AllowPrefixes: g.AllowPrefixes, DenyPrefixes: g.DenyPrefixes, Types: g.NumberTypes}
 	if err := policy.Validate(); err != nil {
 		return err
 	}

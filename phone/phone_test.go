@@ -115,3 +115,23 @@ func TestSatelliteNumbersAreRefusedByDefault(t *testing.T) {
 		t.Errorf("a US number: %v", err)
 	}
 }
+
+// A country may get texts but not calls.
+func TestRegionsPerChannel(t *testing.T) {
+	p := &Policy{AllowedRegions: []string{"US", "GB"}, ChannelRegions: map[string][]string{"voice": {"US"}}}
+	if err := p.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Check("+447400123456", "sms"); err != nil {
+		t.Errorf("a GB mobile by SMS: %v", err)
+	}
+	if err := p.Check("+447400123456", "voice"); !errors.Is(err, ErrRegion) {
+		t.Errorf("a GB mobile by voice: %v, want ErrRegion", err)
+	}
+	if err := p.Check("+14155552671", "voice"); err != nil {
+		t.Errorf("a US number by voice: %v", err)
+	}
+	if err := (&Policy{ChannelRegions: map[string][]string{"fax": {"US"}}}).Validate(); err == nil {
+		t.Error("an unknown channel was accepted")
+	}
+}

@@ -14,6 +14,10 @@ import (
 type Policy struct {
 	// AllowedRegions are ISO 3166 codes ("US", "GB"); empty allows all.
 	AllowedRegions []string
+	// ChannelRegions, per channel ("sms", "voice"), replace AllowedRegions
+	// for that channel: calls cost more, so a country may get texts but
+	// not calls (Auth0 does the same).
+	ChannelRegions map[string][]string
 	// AllowPrefixes, if any, are the only E.164 prefixes accepted ("+4479").
 	AllowPrefixes []string
 	// DenyPrefixes are E.164 prefixes always refused.
@@ -43,9 +47,18 @@ var typeNames = map[string]phonenumbers.PhoneNumberType{
 
 // Validate checks the policy's names.
 func (p *Policy) Validate() error {
-	for _, r := range p.AllowedRegions {
-		if r != NonGeographic && !phonenumbers.GetSupportedRegions()[strings.ToUpper(r)] {
-			return fmt.Errorf("allowed_regions: %q is not a region code such as US or GB", r)
+	lists := [][]string{p.AllowedRegions}
+	for ch, regions := range p.ChannelRegions {
+		if ch != "sms" && ch != "voice" {
+			return fmt.Errorf("allowed_regions: unknown channel %q", ch)
+		}
+		lists = append(lists, regions)
+	}
+	for _, list := range lists {
+		for _, r := range list {
+			if r != NonGeographic && !phonenumbers.GetSupportedRegions()[strings.ToUpper(r)] {
+				return fmt.Errorf("allowed_regions: %q is not a region code such as US or GB", r)
+			}
 		}
 	}
 	for _, prefixes := range [][]string{p.AllowPrefixes, p.DenyPrefixes} {
@@ -79,14 +92,18 @@ func (p *Policy) Check(e164, channel string) error {
 		return ErrInvalid
 	}
 	region := phonenumbers.GetRegionCodeForNumber(num)
-	listed := slices.ContainsFunc(p.AllowedRegions, func(r string) bool { return strings.EqualFold(r, region) })
+	allowed := p.AllowedRegions
+	if r, ok := p.ChannelRegions[channel]; ok {
+		allowed = r
+	}
+	listed := slices.ContainsFunc(allowed, func(r string) bool { return strings.EqualFold(r, region) })
 	if region == NonGeographic && !listed {
 		// Satellite phones (Iridium +8816, Inmarsat +870) and global
 		// networks: among the dearest destinations, and a favourite of
 		// SMS pumping. Only an explicit allowed_regions 001 lets them in.
 		return ErrNonGeographic
 	}
-	if len(p.AllowedRegions) > 0 && !listed {
+	if len(allowed) > 0 && !listed {
 		return ErrRegion
 	}
 	hasPrefix := func(pre string) bool { return strings.HasPrefix(e164, pre) }

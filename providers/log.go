@@ -21,6 +21,8 @@ func init() {
 // Because anyone who can read the log can then sign in, it refuses to
 // send for a site that is not on localhost unless AllowPublic is set.
 type Log struct {
+	Naming
+
 	// Send codes to the log even for sites that are not localhost.
 	// Default: false. Only for testing a deployment; never in production.
 	AllowPublic bool `json:"allow_public,omitempty"`
@@ -60,6 +62,7 @@ func (l *Log) Send(_ context.Context, m Message) error {
 // UnmarshalCaddyfile sets up the provider from Caddyfile tokens. Syntax:
 //
 //	provider log {
+//	    name     <name>
 //	    allow_public
 //	}
 func (l *Log) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
@@ -69,6 +72,10 @@ func (l *Log) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	}
 	for d.NextBlock(0) {
 		switch d.Val() {
+		case "name":
+			if !d.AllArgs(&l.Name) {
+				return d.ArgErr()
+			}
 		case "allow_public":
 			if d.NextArg() {
 				return d.ArgErr()

@@ -95,6 +95,17 @@ func (c Chain) observe(provider, channel, result string) {
 	}
 }
 
+// Naming gives a provider the name that logs, audit events and metrics
+// know it by (`name` in its config); embedded by every provider.
+type Naming struct {
+	// Name of this provider, e.g. "gateway-a". Default: its module name and
+	// its place in the chain ("webhook.2").
+	Name string `json:"name,omitempty"`
+}
+
+// ProviderName is the configured name, or "".
+func (n Naming) ProviderName() string { return n.Name }
+
 // Named is a sender with the name it is known by in logs.
 type Named struct {
 	Name string

@@ -20,7 +20,11 @@ func init() {
 // Signal sends codes as Signal messages through signal-cli-rest-api's
 // `POST /v2/send`, directly or behind the Secured Signal API.
 type Signal struct {
-	// The API's base URL, e.g. http://signal-api:8080. Required.
+	Naming
+
+	// The API's base URL, e.g. http://signal-api:8080, or its send
+	// endpoint (http://signal-api:8080/v2/send) as the Secured Signal API's
+	// guide writes it. Required.
 	URL string `json:"url,omitempty"`
 	// The Signal number messages come from. Required.
 	Number string `json:"number,omitempty"`
@@ -47,7 +51,9 @@ func (s *Signal) Provision(caddy.Context) error {
 	if s.URL, err = secret("signal url", s.URL); err != nil {
 		return err
 	}
-	s.URL = strings.TrimSuffix(s.URL, "/")
+	// The Secured Signal API's guide writes the whole endpoint
+	// (…/v2/send): take it as the base it ends in.
+	s.URL = strings.TrimSuffix(strings.TrimSuffix(s.URL, "/"), "/v2/send")
 	if s.Number, err = secret("signal number", s.Number); err != nil {
 		return err
 	}
@@ -88,6 +94,7 @@ func (s *Signal) Send(ctx context.Context, m Message) error {
 // UnmarshalCaddyfile sets up the provider from Caddyfile tokens. Syntax:
 //
 //	provider signal [<url>] {
+//	    name     <name>
 //	    url     <url>
 //	    number  <sender number>
 //	    token   <bearer token>
@@ -101,6 +108,10 @@ func (s *Signal) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	}
 	for d.NextBlock(0) {
 		switch opt := d.Val(); opt {
+		case "name":
+			if !d.AllArgs(&s.Name) {
+				return d.ArgErr()
+			}
 		case "url", "number", "token":
 			if !d.AllArgs(map[string]*string{"url": &s.URL, "number": &s.Number, "token": &s.Token}[opt]) {
 				return d.ArgErr()

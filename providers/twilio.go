@@ -27,6 +27,8 @@ func init() {
 // VerifyService set it uses Twilio Verify instead: Twilio makes, sends and
 // checks the codes.
 type Twilio struct {
+	Naming
+
 	// The Account SID (AC…). Required.
 	AccountSID string `json:"account_sid,omitempty"`
 	// The account's auth token. Use `{env.TWILIO_AUTH_TOKEN}`.
@@ -298,6 +300,7 @@ func sayTwice(text string) (string, error) {
 // UnmarshalCaddyfile sets up the provider from Caddyfile tokens. Syntax:
 //
 //	provider twilio {
+//	    name     <name>
 //	    account_sid           <AC…>
 //	    auth_token            <token>
 //	    api_key               <SK…>
@@ -318,6 +321,10 @@ func (t *Twilio) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	for d.NextBlock(0) {
 		opt := d.Val()
 		switch opt {
+		case "name":
+			if !d.AllArgs(&t.Name) {
+				return d.ArgErr()
+			}
 		case "voice":
 			if d.NextArg() {
 				return d.ArgErr()

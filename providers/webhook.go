@@ -19,14 +19,19 @@ func init() {
 	caddy.RegisterModule(Webhook{})
 }
 
-// DefaultWebhookBody is authentik's generic provider payload.
-const DefaultWebhookBody = `{"From": "{{.From}}", "To": "{{.To}}", "Body": "{{.Body}}", "Message": "{{.Body}}"}`
+// DefaultWebhookBody is authentik's generic provider payload, exactly:
+// "Body" is the code itself (gateways written for authentik make their own
+// text around it), and "Message" the whole text smsgate would send. A
+// notice, which has no code, puts its text in both.
+const DefaultWebhookBody = `{"From": "{{.From}}", "To": "{{.To}}", "Body": "{{if .Code}}{{.Code}}{{else}}{{.Body}}{{end}}", "Message": "{{.Body}}"}`
 
 // Webhook POSTs each message as JSON to a URL: authentik's generic
 // provider, and, with a body template, any gateway or chat service that
 // takes JSON (ntfy, Telegram, Matrix hooks, an in-house SMS gateway). An
 // answer of 400 or more, a timeout or a connection error is a failure.
 type Webhook struct {
+	Naming
+
 	// Where to POST. Required.
 	URL string `json:"url,omitempty"`
 	// HTTP basic auth.
@@ -40,7 +45,8 @@ type Webhook struct {
 	From string `json:"from,omitempty"`
 	// A Go text/template of the JSON body. Fields: .From .To .ToDigits
 	// .Body .Code .Channel .Host, each already JSON-escaped, so write them
-	// inside quotes. Default: authentik's {"From","To","Body","Message"}.
+	// inside quotes. Default: authentik's {"From","To","Body"} with the
+	// code in Body, and the whole text in "Message".
 	Body string `json:"body,omitempty"`
 	// The channels this hook delivers on. Default: ["sms"].
 	ChannelList []string `json:"channels,omitempty"`
@@ -159,6 +165,7 @@ func (w *Webhook) Send(ctx context.Context, m Message) error {
 // UnmarshalCaddyfile sets up the provider from Caddyfile tokens. Syntax:
 //
 //	provider webhook <url> {
+//	    name     <name>
 //	    url      <url>
 //	    basic    <username> <password>
 //	    bearer   <token>
@@ -178,6 +185,10 @@ func (w *Webhook) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	}
 	for d.NextBlock(0) {
 		switch opt := d.Val(); opt {
+		case "name":
+			if !d.AllArgs(&w.Name) {
+				return d.ArgErr()
+			}
 		case "url", "from", "body", "bearer":
 			field := map[string]*string{"url": &w.URL, "from": &w.From, "body": &w.Body, "bearer": &w.Token}[opt]
 			if !d.AllArgs(field) {

@@ -35,7 +35,8 @@ func TestWebhookDefaultBodyIsAuthentiks(t *testing.T) {
 	if r.Method != "POST" || r.Path != "/sms" || r.ContentType != "application/json" || r.Header.Get("Authorization") != "Bearer hook-token" {
 		t.Fatalf("request %s %s %s %q", r.Method, r.Path, r.ContentType, r.Header.Get("Authorization"))
 	}
-	want := map[string]any{"From": "+15005550006", "To": "+14155552671", "Body": m.Body, "Message": m.Body}
+	// authentik's generic provider: the code itself in Body.
+	want := map[string]any{"From": "+15005550006", "To": "+14155552671", "Body": "123456", "Message": m.Body}
 	if len(r.JSON) != len(want) {
 		t.Fatalf("body %v", r.JSON)
 	}
@@ -43,6 +44,14 @@ func TestWebhookDefaultBodyIsAuthentiks(t *testing.T) {
 		if r.JSON[k] != v {
 			t.Fatalf("%s = %v, want %v", k, r.JSON[k], v)
 		}
+	}
+	// A notice has no code: its text is the Body.
+	notice := Message{To: "+14155552671", Channel: SMS, Body: "example.com: a phone was removed"}
+	if err := w.Send(context.Background(), notice); err != nil {
+		t.Fatal(err)
+	}
+	if r := f.Last(t); r.JSON["Body"] != notice.Body || r.JSON["Message"] != notice.Body {
+		t.Fatalf("a notice's body %v", r.JSON)
 	}
 }
 
@@ -116,6 +125,17 @@ func TestSignal(t *testing.T) {
 	rec, _ := r.JSON["recipients"].([]any)
 	if r.JSON["number"] != "+15005550006" || len(rec) != 1 || rec[0] != "+14155552671" || r.JSON["message"] != sms.Body || len(r.JSON) != 3 {
 		t.Fatalf("body %v", r.JSON)
+	}
+	// The guide's URL, the endpoint itself, posts to the same place.
+	guide := &Signal{URL: f.URL + "/v2/send", Number: "+15005550006", Token: f.Token}
+	if err := guide.Provision(caddy.Context{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := guide.Send(context.Background(), sms); err != nil {
+		t.Fatal(err)
+	}
+	if r := f.Last(t); r.Path != "/v2/send" {
+		t.Fatalf("a URL ending in /v2/send posted to %s", r.Path)
 	}
 	err := s.Send(context.Background(), Message{To: "+15005550001", Channel: SMS, Body: "x"})
 	if err == nil || !strings.Contains(err.Error(), "HTTP 400: Failed to send message: Unregistered user") {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -44,10 +45,16 @@ func TestAdminCLI(t *testing.T) {
 	}
 	cli("smsgate", "add", "--realm", "cli.localhost", "--user", "ivy", "--phone", "+14155552671", "--name", "Mobile")
 	cli("smsgate", "add", "--realm", "cli.localhost", "--user", "jon", "--phone", "+447400123456")
-	if out := cli("smsgate", "users", "--realm", "cli.localhost"); !strings.Contains(out, `"user":"ivy"`) || !strings.Contains(out, `"user":"jon"`) || strings.Contains(out, "5552671") {
-		t.Fatalf("users (running):\n%s", out)
+	if out := cli("smsgate", "users", "--realm", "cli.localhost", "--json"); !strings.Contains(out, `"user":"ivy"`) || !strings.Contains(out, `"user":"jon"`) || strings.Contains(out, "5552671") {
+		t.Fatalf("users --json (running):\n%s", out)
 	}
-	if out := cli("smsgate", "invite", "--realm", "cli.localhost", "--user", "kim", "--ttl", "1h"); !strings.Contains(out, "/.smsgate/invite?token=") {
+	// For people: an aligned table, a row per phone, numbers masked.
+	table := cli("smsgate", "users", "--realm", "cli.localhost")
+	if !strings.Contains(table, "USER") || !strings.Contains(table, "RECOVERY CODES LEFT") || !regexp.MustCompile(`(?m)^ivy\s+\+1•••••••671\s+\S+\s+Mobile`).MatchString(table) || strings.Contains(table, "5552671") {
+		t.Fatalf("users (table):\n%s", table)
+	}
+	// The whole link, on the site's own address.
+	if out := cli("smsgate", "invite", "--realm", "cli.localhost", "--user", "kim", "--ttl", "1h"); !strings.Contains(out, base+"/.smsgate/invite?token=") {
 		t.Fatalf("invite:\n%s", out)
 	}
 	cli("smsgate", "revoke", "--realm", "cli.localhost", "--user", "ivy")
@@ -77,12 +84,12 @@ func TestAdminCLI(t *testing.T) {
 	s.stop()
 
 	// Stopped: the same tools work on the store itself.
-	out, err := runCaddy("smsgate", "users", "--realm", "cli.localhost", "--address", adminAddr, "--store", storeDir)
+	out, err := runCaddy("smsgate", "users", "--json", "--realm", "cli.localhost", "--address", adminAddr, "--store", storeDir)
 	if err != nil || !strings.Contains(out, `"user": "jon"`) {
 		t.Fatalf("users (stopped): %v\n%s", err, out)
 	}
 	// ... or the config's store; and never a store nobody named.
-	if out, err := runCaddy("smsgate", "users", "--address", adminAddr, "--config", config); err != nil || !strings.Contains(out, `"user": "jon"`) {
+	if out, err := runCaddy("smsgate", "users", "--json", "--address", adminAddr, "--config", config); err != nil || !strings.Contains(out, `"user": "jon"`) {
 		t.Fatalf("users (stopped, --config): %v\n%s", err, out)
 	}
 	if out, err := runCaddy("smsgate", "revoke", "--realm", "cli.localhost", "--user", "jon", "--address", adminAddr); err == nil || !strings.Contains(out, "give --config") {
@@ -164,7 +171,7 @@ func TestAdminCLIOnAStoppedRedis(t *testing.T) {
 	if out, err := run("smsgate", "reset", "--realm", "localhost", "--user", "liv", "--config", config); err != nil || !strings.Contains(out, `"reset": "liv"`) {
 		t.Fatalf("reset through --config: %v\n%s", err, out)
 	}
-	if out, err := run("smsgate", "users", "--realm", "localhost", "--config", config); err != nil || strings.Contains(out, "liv") {
+	if out, err := run("smsgate", "users", "--json", "--realm", "localhost", "--config", config); err != nil || strings.Contains(out, "liv") {
 		t.Fatalf("users after the reset: %v\n%s", err, out)
 	}
 	if out, err := run("smsgate", "users", "--realm", "elsewhere", "--config", config); err == nil || !strings.Contains(out, `no smsgate handler serves realm elsewhere`) {
