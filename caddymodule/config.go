@@ -255,6 +255,9 @@ type Gate struct {
 	csp      string
 	example  string // an example number for the phone field
 	verifier providers.Verifier
+	// receipts is the provider whose gateway reports delivery, if any.
+	receipts     providers.Receipts
+	receiptsName string
 	// challenges sends and checks codes; admin is the admin's tools.
 	challenges *enrollment.Challenges
 	admin      *enrollment.Admin

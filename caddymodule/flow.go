@@ -63,6 +63,9 @@ func (g *Gate) serveGate(w http.ResponseWriter, r *http.Request) error {
 	case "auth":
 		g.authCheck(w, r) // forward auth: no pages, no flow
 		return nil
+	case "twilio/status":
+		g.twilioStatus(w, r) // the gateway's delivery receipts: signed, no flow
+		return nil
 	case "jwks.json":
 		w.Header().Set("Cache-Control", "public, max-age=300")
 		writeJSON(w, http.StatusOK, g.sessions.JWKS())
@@ -98,6 +101,8 @@ func (g *Gate) serveGate(w http.ResponseWriter, r *http.Request) error {
 		handle = g.devices
 	case "invite":
 		handle = g.invite
+	case "status":
+		handle = g.deliveryStatus
 	default:
 		g.fail(req, http.StatusNotFound, "not_found", g.sayID(req, "gate.not_found"))
 		return nil

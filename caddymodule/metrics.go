@@ -13,6 +13,7 @@ type metrics struct {
 	verifications *prometheus.CounterVec // result
 	lockouts      prometheus.Counter
 	limitHits     *prometheus.CounterVec // limit
+	deliveries    *prometheus.CounterVec // provider, country, result
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -30,6 +31,9 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			"Lockouts started after repeated wrong codes."))),
 		limitHits: register(reg, prometheus.NewCounterVec(opts("limit_hits_total",
 			"Sends refused by a limit, by limit."), []string{"limit"})),
+		deliveries: register(reg, prometheus.NewCounterVec(opts("deliveries_total",
+			"Delivery receipts, by provider, destination country (ISO code) and result (delivered, failed)."),
+			[]string{"provider", "country", "result"})),
 	}
 }
 

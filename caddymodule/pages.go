@@ -75,6 +75,9 @@ type pageData struct {
 	Next     string
 	// Token is an invite's, carried by its form.
 	Token string
+	// Delivery is what the gateway said of the pending code's message:
+	// "pending", "delivered", "failed", or "" when it says nothing.
+	Delivery string
 }
 
 // view is pageData plus what every page needs.
@@ -119,6 +122,7 @@ func (g *Gate) verifyData(req *request, c *enrollment.Challenge, errMsg string) 
 		if !d.Hidden {
 			d.Masked = c.Masked
 		}
+		d.Delivery = g.delivery(req, c)
 		if wait := c.ResendAt.Sub(g.now()); wait > 0 {
 			d.ResendIn = int((wait + time.Second - 1) / time.Second)
 		}
@@ -150,6 +154,9 @@ func (g *Gate) pageNoFlow(req *request, status int, step string, d pageData) {
 		}
 		if d.Masked != "" {
 			out["phone"] = d.Masked
+		}
+		if d.Delivery != "" {
+			out["delivery"] = d.Delivery
 		}
 		if len(d.Devices) > 0 {
 			out["devices"] = d.Devices
@@ -274,7 +281,7 @@ func (g *Gate) contentSecurityPolicy() string {
 	if g.PortalURL != "" {
 		forms += " " + g.PortalURL
 	}
-	return "default-src 'none'; script-src 'self'; style-src 'self'; img-src " + img +
+	return "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src " + img +
 		"; form-action " + forms + "; frame-ancestors 'none'; base-uri 'none'"
 }
 

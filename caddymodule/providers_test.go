@@ -1,6 +1,7 @@
 package caddymodule_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -14,9 +15,12 @@ import (
 )
 
 // providerSite is the quickstart with a provider block instead of `log`.
+// The gateway's delivery receipts and the JWKS are left out of the first
+// factor, as the README says to: a gateway has no password.
 func providerSite(t *testing.T, options string) *site {
 	return startSite(t, fmt.Sprintf(`http://localhost:9080 {
-	basic_auth {
+	@people not path /.smsgate/twilio/status /.smsgate/jwks.json
+	basic_auth @people {
 		alice %[1]s
 		bob %[1]s
 	}
@@ -220,6 +224,82 @@ func TestNamedProviders(t *testing.T) {
 	defer res2.Body.Close()
 	body, _ := io.ReadAll(res2.Body)
 	for _, want := range []string{`provider="gateway-a",result="failed"`, `provider="gateway-b",result="delivered"`} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+}
+
+// TestDeliveryReceipts: Twilio reports whether the text arrived. The gate
+// believes only signed receipts; the verify page says what happened and,
+// when the text did not arrive, offers the call.
+func TestDeliveryReceipts(t *testing.T) {
+	f := fakes.NewTwilio(t)
+	s := providerSite(t, fmt.Sprintf(`channels sms voice
+		number_types sms mobile fixed_line_or_mobile personal_number
+		provider twilio {
+			account_sid %s
+			auth_token %s
+			from +15005550006
+			voice
+			base_url %s
+		}`, f.AccountSID, f.AuthToken, f.URL))
+	c := newClient(t, "alice")
+	res, _ := enrollWith(t, c, "+14155552671")
+	expect(t, res, http.StatusSeeOther, "/.smsgate/verify")
+	if cb := f.Last(t).Form["StatusCallback"]; !strings.HasPrefix(cb, withPorts("http://localhost:9080/.smsgate/twilio/status?r=")) {
+		t.Fatalf("StatusCallback %q", cb)
+	}
+	status := func() map[string]any {
+		req, _ := http.NewRequest(http.MethodGet, base+"/.smsgate/status", nil)
+		req.Header.Set("Accept", "application/json")
+		var out map[string]any
+		_ = json.Unmarshal([]byte(c.do(req).body), &out)
+		return out
+	}
+	if st := status(); st["delivery"] != "pending" {
+		t.Fatalf("before any receipt: %v", st)
+	}
+	// A forged receipt is refused and logged, and changes nothing.
+	if r := f.Receipt(t, "undelivered", "30003", true); r.StatusCode != http.StatusForbidden {
+		t.Fatalf("a forged receipt: %d", r.StatusCode)
+	}
+	if len(s.logEntries("delivery receipt refused: its signature is wrong")) != 1 {
+		t.Fatal("the forged receipt is not in the log")
+	}
+	if st := status(); st["delivery"] != "pending" {
+		t.Fatalf("after a forged receipt: %v", st)
+	}
+	// "sent", then "undelivered" with 30003: the text did not arrive.
+	if r := f.Receipt(t, "sent", "", false); r.StatusCode != http.StatusNoContent {
+		t.Fatalf("a receipt: %d", r.StatusCode)
+	}
+	f.Receipt(t, "undelivered", "30003", false)
+	if st := status(); st["delivery"] != "failed" || st["offer_call"] != true {
+		t.Fatalf("after an undelivered receipt: %v", st)
+	}
+	page := c.get("/.smsgate/verify")
+	expectBody(t, page, "The text did not arrive.")
+	expectBody(t, page, `id="call" class="offered"`)
+	// A late "sent" does not undo the end.
+	f.Receipt(t, "sent", "", false)
+	if st := status(); st["delivery"] != "failed" {
+		t.Fatalf("a late receipt undid the end: %v", st)
+	}
+	// The call's own receipt: delivered.
+	tok := c.csrf("/.smsgate/verify")
+	expect(t, c.post("/.smsgate/verify", url.Values{"action": {"call"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+	f.Receipt(t, "completed", "", false)
+	if st := status(); st["delivery"] != "delivered" || st["offer_call"] != false {
+		t.Fatalf("after the call completed: %v", st)
+	}
+	res2, err := http.Get(withPorts("http://localhost:2999/metrics"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res2.Body.Close()
+	body, _ := io.ReadAll(res2.Body)
+	for _, want := range []string{`caddy_smsgate_deliveries_total{country="US",provider="twilio.1",result="failed"} 1`, `caddy_smsgate_deliveries_total{country="US",provider="twilio.1",result="delivered"} 1`} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("metrics lack %s", want)
 		}

@@ -84,6 +84,9 @@ func (g *Gate) Provision(ctx caddy.Context) error {
 			}
 		}
 		g.chain.Senders = append(g.chain.Senders, providers.Named{Name: name, Sender: s})
+		if rc, ok := m.(providers.Receipts); ok && g.receipts == nil {
+			g.receipts, g.receiptsName = rc, name
+		}
 		if v, ok := m.(providers.Verifier); ok && v.Verifies() {
 			g.verifier = v
 		}
@@ -175,6 +178,9 @@ func (g *Gate) Provision(ctx caddy.Context) error {
 		MaxAttempts:    g.MaxAttempts,
 		ResendCooldown: time.Duration(g.ResendCooldown),
 	})
+	if g.receipts != nil {
+		g.challenges.ReceiptURL = g.receiptURL
+	}
 	site := g.SiteName
 	if site == "" {
 		site = g.host

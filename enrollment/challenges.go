@@ -46,6 +46,9 @@ type Challenges struct {
 	Site string
 	// Policy says which numbers may be sent a code.
 	Policy *phone.Policy
+	// ReceiptURL, when set, is where the gateway reports delivery of a
+	// challenge's message (its receipt ID in the URL).
+	ReceiptURL func(receipt string) string
 	// Verifier, when set, makes and checks the codes itself (Twilio
 	// Verify): no code is generated or stored here, but every other rule
 	// (expiry, tries, cooldowns, single use) still holds.
@@ -85,6 +88,9 @@ type Challenge struct {
 	Expires  time.Time `json:"expires"`
 	// ResendAt is the earliest time "send again" is allowed.
 	ResendAt time.Time `json:"resend_at"`
+	// Receipt names the message's delivery receipt, if the gateway sends
+	// one.
+	Receipt string `json:"receipt,omitempty"`
 	Resends  int       `json:"resends,omitempty"`
 }
 
@@ -147,6 +153,9 @@ func (s *Challenges) start(ctx context.Context, sc Scope, c *Challenge, resends 
 	if s.Verifier == nil {
 		c.Hash = hashCode(s.CodeKey, c.ID, code)
 	}
+	if s.ReceiptURL != nil && s.Verifier == nil && c.Phone != "" {
+		c.Receipt = RandomID()
+	}
 	c.Expires = now.Add(s.CodeTTL)
 	c.Resends = resends
 	c.ResendAt = now.Add(s.ResendCooldown << min(resends, 10))
@@ -170,6 +179,9 @@ func (s *Challenges) start(ctx context.Context, sc Scope, c *Challenge, resends 
 // deliver sends code for challenge c, or has the Verifier send its own.
 func (s *Challenges) deliver(ctx context.Context, host string, c *Challenge, code string) error {
 	m := providers.Message{To: c.Phone, Channel: c.Channel, Code: code, Host: host}
+	if c.Receipt != "" {
+		m.StatusCallback = s.ReceiptURL(c.Receipt)
+	}
 	var err error
 	if s.Verifier != nil {
 		err = providers.Redact(s.Verifier.StartVerification(ctx, m), m.To, m.Code)

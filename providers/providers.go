@@ -37,6 +37,20 @@ type Message struct {
 	Code string
 	// Host is the site the code is for, without port.
 	Host string
+	// StatusCallback, if set, is where the gateway reports whether the
+	// message arrived (a delivery receipt), for gateways that can.
+	StatusCallback string
+}
+
+// Receipts is a provider whose gateway reports delivery (Twilio's status
+// callbacks), signed so that nobody else can.
+type Receipts interface {
+	// VerifyReceipt reports whether a callback to url with form was signed
+	// by the gateway (signature: its header).
+	VerifyReceipt(url string, form url.Values, signature string) bool
+	// Receipt reads a callback: "delivered", "failed" or "pending", and
+	// the gateway's error code, if any.
+	Receipt(form url.Values) (status, errorCode string)
 }
 
 // Sender delivers messages. Send returns once the gateway has accepted the

@@ -156,6 +156,9 @@ func (t *Twilio) Send(ctx context.Context, m Message) error {
 		}
 		form.Set("Body", m.Body)
 	}
+	if m.StatusCallback != "" && t.AuthToken != "" {
+		form.Set("StatusCallback", m.StatusCallback) // only the auth token can check its signature
+	}
 	res, err := postForm(ctx, t.client, t.BaseURL+"/2010-04-01/Accounts/"+url.PathEscape(t.AccountSID)+"/"+endpoint, form, t.auth())
 	if err != nil {
 		return err
@@ -357,6 +360,7 @@ func (t *Twilio) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 var (
 	_ Sender                = (*Twilio)(nil)
 	_ Verifier              = (*Twilio)(nil)
+	_ Receipts              = (*Twilio)(nil)
 	_ MultiChannel          = (*Twilio)(nil)
 	_ caddy.Provisioner     = (*Twilio)(nil)
 	_ caddy.Validator       = (*Twilio)(nil)

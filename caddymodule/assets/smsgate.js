@@ -25,6 +25,31 @@
     tick();
   });
 
+  // Delivery receipts: while the text is on its way, ask now and then
+  // whether it arrived; when it did not, say so and offer the call.
+  var delivery = document.getElementById("delivery");
+  if (delivery && delivery.getAttribute("data-status") && !delivery.textContent) {
+    var asked = 0;
+    var ask = function () {
+      if (asked++ > 40) return; // two minutes
+      fetch(delivery.getAttribute("data-status"), { headers: { Accept: "application/json" }, credentials: "same-origin" })
+        .then(function (res) { return res.json(); })
+        .then(function (s) {
+          if (s.delivery === "delivered") {
+            delivery.textContent = delivery.getAttribute("data-delivered");
+          } else if (s.delivery === "failed") {
+            delivery.textContent = delivery.getAttribute("data-failed");
+            var call = document.getElementById("call");
+            if (call) call.classList.add("offered");
+          } else {
+            setTimeout(ask, 3000);
+          }
+        })
+        .catch(function () { setTimeout(ask, 3000); });
+    };
+    setTimeout(ask, 2000);
+  }
+
   var input = document.querySelector("input[name=code]");
   if (!input) return;
   var length = parseInt(input.getAttribute("maxlength"), 10) || 6;

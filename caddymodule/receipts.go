@@ -1,0 +1,123 @@
+package caddymodule
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/phone"
+	"github.com/smsgate/caddy-smsgate/providers"
+	"github.com/smsgate/caddy-smsgate/store"
+)
+
+// Delivery receipts: a gateway that can (Twilio) is given a status
+// callback at /.smsgate/twilio/status?r=<receipt> with each message and
+// call; the gate checks its signature and keeps what it says, and the
+// verify page (polling /.smsgate/status) tells the user whether the text
+// arrived, offering a call when it did not.
+
+// receiptLifetime is how long a receipt is kept: as long as its code.
+const receiptLifetime = MaxCodeTTL + time.Minute
+
+// receipt is what a gateway said about a message.
+type receipt struct {
+	Status string `json:"status"` // delivered, failed, pending
+	Error  string `json:"error,omitempty"`
+}
+
+func receiptKey(realm, id string) string { return store.Key("receipt", realm, id) }
+
+// receiptURL is the status callback of receipt id.
+func (g *Gate) receiptURL(id string) string {
+	return g.linkOrigin() + g.PathPrefix + "twilio/status?r=" + id
+}
+
+// twilioStatus takes a status callback: only with the gateway's
+// signature (403 and a warning otherwise), for a receipt the gate issued.
+func (g *Gate) twilioStatus(w http.ResponseWriter, r *http.Request) {
+	if g.receipts == nil || r.Method != http.MethodPost {
+		http.Error(w, "404 Not Found", http.StatusNotFound)
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "400 Bad Request", http.StatusBadRequest)
+		return
+	}
+	// Signed over the URL the gateway was given: the configured origin,
+	// never the Host of this request.
+	url := g.linkOrigin() + r.URL.RequestURI()
+	if !g.receipts.VerifyReceipt(url, r.PostForm, r.Header.Get("X-Twilio-Signature")) {
+		g.logger.Warn("delivery receipt refused: its signature is wrong", zap.String("event", "receipt_forged"),
+			zap.String("ip", clientIP(r)), zap.String("provider", g.receiptsName))
+		http.Error(w, "403 Forbidden", http.StatusForbidden)
+		return
+	}
+	id := r.URL.Query().Get("r")
+	status, code := g.receipts.Receipt(r.PostForm)
+	if id == "" || len(id) > 64 {
+		http.Error(w, "400 Bad Request", http.StatusBadRequest)
+		return
+	}
+	raw, _ := json.Marshal(receipt{Status: status, Error: code})
+	// A receipt says "sent" before "delivered": never step back from an end.
+	if prev, err := g.store.Get(r.Context(), receiptKey(g.Realm, id)); err == nil {
+		var p receipt
+		if json.Unmarshal(prev, &p) == nil && p.Status != "pending" && status == "pending" {
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+	}
+	if err := g.store.Put(r.Context(), receiptKey(g.Realm, id), raw, receiptLifetime); err != nil {
+		g.logger.Error("keeping a delivery receipt", zap.Error(err))
+		http.Error(w, "503 Service Unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	if status != "pending" {
+		g.metrics.deliveries.WithLabelValues(g.receiptsName, phone.Region(r.PostForm.Get("To")), status).Inc()
+		g.audit("delivery_"+status, "", r.PostForm.Get("To"), zap.String("provider", g.receiptsName), zap.String("error_code", code))
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// delivery is what is known of challenge c's message: "delivered",
+// "failed", "pending", or "" when no receipt will come.
+func (g *Gate) delivery(req *request, c *enrollment.Challenge) string {
+	if c == nil || c.Receipt == "" {
+		return ""
+	}
+	raw, err := g.store.Get(req.r.Context(), receiptKey(req.realm, c.Receipt))
+	if errors.Is(err, store.ErrNotFound) {
+		return "pending"
+	}
+	var rc receipt
+	if err != nil || json.Unmarshal(raw, &rc) != nil {
+		return "pending"
+	}
+	return rc.Status
+}
+
+// deliveryStatus serves GET /.smsgate/status: the pending code's delivery,
+// for the verify page's script (and JSON clients).
+func (g *Gate) deliveryStatus(req *request) {
+	c := g.pendingChallenge(req)
+	d := g.delivery(req, c)
+	writeJSON(req.w, http.StatusOK, map[string]any{
+		"delivery":   d,
+		"offer_call": d == "failed" && c.Channel != providers.Voice && g.offersCalls(),
+	})
+}
+
+// offersCalls reports whether codes may come by phone call here.
+func (g *Gate) offersCalls() bool {
+	for _, ch := range g.Channels {
+		if ch == providers.Voice {
+			return true
+		}
+	}
+	return false
+}
