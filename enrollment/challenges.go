@@ -91,7 +91,7 @@ type Challenge struct {
 	// Receipt names the message's delivery receipt, if the gateway sends
 	// one.
 	Receipt string `json:"receipt,omitempty"`
-	Resends  int       `json:"resends,omitempty"`
+	Resends int    `json:"resends,omitempty"`
 }
 
 // storeGrace keeps an expired challenge a while longer, so that a late
