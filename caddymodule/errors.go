@@ -50,6 +50,10 @@ func outcomeOf(err error) outcome {
 		return outcome{http.StatusBadRequest, 0, "wrong_recovery_code", true}
 	case errors.As(err, new(*enrollment.RefusedError)):
 		return outcome{http.StatusBadRequest, 0, "number_refused", true}
+	case errors.As(err, new(*providers.SIMSwapError)):
+		return outcome{http.StatusForbidden, 0, "sim_swapped", true}
+	case errors.As(err, new(*providers.LookupError)):
+		return outcome{http.StatusServiceUnavailable, 0, "lookup_failed", true}
 	case errors.As(err, &send) && errors.As(send.Err, new(*providers.UserError)):
 		return outcome{http.StatusBadRequest, 0, "number_rejected", true} // the number is at fault: the user can fix it
 	case errors.As(err, &send):

@@ -305,3 +305,68 @@ func TestDeliveryReceipts(t *testing.T) {
 		}
 	}
 }
+
+// TestLookupBeforeSending: Twilio Lookup refuses landlines at enrollment
+// and recently swapped SIMs at sign-in (telling the user's other phones);
+// an outage fails closed at enrollment.
+func TestLookupBeforeSending(t *testing.T) {
+	f := fakes.NewTwilio(t)
+	s := providerSite(t, fmt.Sprintf(`number_types sms mobile fixed_line_or_mobile personal_number
+		provider twilio {
+			account_sid %s
+			auth_token %s
+			from +15005550006
+			base_url %s
+			lookup {
+				sim_swap_within 7d
+				each_send
+				cache 1ns
+				base_url %[3]s
+			}
+		}`, f.AccountSID, f.AuthToken, f.URL))
+	alice := newClient(t, "alice")
+	res, tok := enrollWith(t, alice, "+14155552671")
+	expect(t, res, http.StatusSeeOther, "/.smsgate/verify")
+	expectEnrolled(t, alice.post("/.smsgate/verify", url.Values{"code": {fakes.CodeIn(f.Last(t).Form["Body"])}, "csrf": {tok}}), "/")
+	if st, body := admin(t, "POST", "/smsgate/users", `{"realm":"localhost","user":"alice","phone":"+14155550199","name":"Work"}`); st != 200 {
+		t.Fatalf("adding a phone: %d %s", st, body)
+	}
+
+	// The work phone's SIM was swapped an hour ago: no code goes to it.
+	f.SIMSwapped["+14155550199"] = time.Now().Add(-time.Hour)
+	again := newClient(t, "alice")
+	tok = again.csrf("/.smsgate/verify")
+	sent := len(f.Requests())
+	res = again.post("/.smsgate/verify", url.Values{"action": {"send"}, "csrf": {tok}})
+	expect(t, res, http.StatusForbidden, "")
+	expectBody(t, res, "SIM card was changed recently")
+	var notices []string
+	for _, r := range f.Requests()[sent:] {
+		if strings.HasSuffix(r.Path, "/Messages.json") {
+			if r.Form["To"] == "+14155550199" {
+				t.Fatal("a message went to the swapped number")
+			}
+			notices = append(notices, r.Form["Body"])
+		}
+	}
+	if len(notices) != 1 || !strings.Contains(notices[0], "SIM card was changed recently") {
+		t.Fatalf("notices to the other phone: %q", notices)
+	}
+	if len(s.logEntries("sim_swap")) != 1 {
+		t.Fatal("no sim_swap audit event")
+	}
+
+	// A landline cannot enroll for texts.
+	f.LineType["+14155550001"] = "landline"
+	bob := newClient(t, "bob")
+	res, _ = enrollWith(t, bob, "+14155550001")
+	expect(t, res, http.StatusBadRequest, "")
+	expectBody(t, res, "This kind of number cannot receive codes")
+
+	// Lookup down: enrollment fails closed, with a clear message.
+	f.LookupStatus = http.StatusServiceUnavailable
+	caddymodule.Advance(time.Minute)
+	res, _ = enrollWith(t, bob, "+14155550002")
+	expect(t, res, http.StatusServiceUnavailable, "")
+	expectBody(t, res, "could not be checked")
+}

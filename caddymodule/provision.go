@@ -69,6 +69,7 @@ func (g *Gate) Provision(ctx caddy.Context) error {
 	g.chain = providers.Chain{Logger: g.logger, Observe: func(provider, channel, result string) {
 		g.metrics.sends.WithLabelValues(provider, channel, result).Inc()
 	}}
+	var checker providers.Checker
 	for _, m := range mods.([]any) {
 		s, ok := m.(providers.Sender)
 		if !ok {
@@ -86,6 +87,9 @@ func (g *Gate) Provision(ctx caddy.Context) error {
 		g.chain.Senders = append(g.chain.Senders, providers.Named{Name: name, Sender: s})
 		if rc, ok := m.(providers.Receipts); ok && g.receipts == nil {
 			g.receipts, g.receiptsName = rc, name
+		}
+		if ck, ok := m.(providers.Checker); ok && checker == nil {
+			checker = ck
 		}
 		if v, ok := m.(providers.Verifier); ok && v.Verifies() {
 			g.verifier = v
@@ -181,6 +185,7 @@ func (g *Gate) Provision(ctx caddy.Context) error {
 	if g.receipts != nil {
 		g.challenges.ReceiptURL = g.receiptURL
 	}
+	g.challenges.Checker = checker
 	site := g.SiteName
 	if site == "" {
 		site = g.host

@@ -46,6 +46,9 @@ type Challenges struct {
 	Site string
 	// Policy says which numbers may be sent a code.
 	Policy *phone.Policy
+	// Checker, when set, checks a number before a code is sent to it
+	// (Twilio Lookup: line type, SIM swap).
+	Checker providers.Checker
 	// ReceiptURL, when set, is where the gateway reports delivery of a
 	// challenge's message (its receipt ID in the URL).
 	ReceiptURL func(receipt string) string
@@ -153,6 +156,16 @@ func (s *Challenges) start(ctx context.Context, sc Scope, c *Challenge, resends 
 	if s.Verifier == nil {
 		c.Hash = hashCode(s.CodeKey, c.ID, code)
 	}
+	if s.Checker != nil && c.Phone != "" {
+		// After the limits: a lookup costs money too.
+		if err := s.Checker.CheckNumber(ctx, c.Phone, c.Channel, c.Purpose != Verify); err != nil {
+			s.refund(ctx, spent)
+			if errors.As(err, new(*providers.UserError)) {
+				return nil, &SendError{Err: err}
+			}
+			return nil, err
+		}
+	}
 	if s.ReceiptURL != nil && s.Verifier == nil && c.Phone != "" {
 		c.Receipt = RandomID()
 	}
@@ -199,51 +212,6 @@ func (s *Challenges) deliver(ctx context.Context, host string, c *Challenge, cod
 		return &SendError{Err: err}
 	}
 	return nil
-}
-
-// cooldown is when a user may next be sent a code at a number. It is kept
-// per user (a known browser's apart), not per sign-in, so that starting over (a new browser, a new
-// login) does not skip the wait for "send again".
-type cooldown struct {
-	Phone   string    `json:"phone"` // numberID: records never name a number
-	Channel string    `json:"channel"`
-	Until   time.Time `json:"until"`
-}
-
-// limitKey is who cooldowns and per-user limits count for.
-func (c *Challenge) limitKey() string {
-	if c.LimitKey != "" {
-		return c.LimitKey
-	}
-	return c.User
-}
-
-func (s *Challenges) checkCooldown(ctx context.Context, sc Scope, c *Challenge) error {
-	raw, err := s.Store.Get(ctx, sc.accountKey("cooldown", c.limitKey()))
-	if errors.Is(err, store.ErrNotFound) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	var cd cooldown
-	if err := json.Unmarshal(raw, &cd); err != nil {
-		return nil // unreadable: the record only ever delays
-	}
-	// Another number (a typo corrected while enrolling) or another channel
-	// ("call me instead") does not wait.
-	if wait := cd.Until.Sub(s.Now()); cd.Phone == s.numberID(c.Phone) && cd.Channel == c.Channel && wait > 0 {
-		return &CooldownError{Wait: wait}
-	}
-	return nil
-}
-
-func (s *Challenges) startCooldown(ctx context.Context, sc Scope, c *Challenge) error {
-	raw, err := json.Marshal(cooldown{Phone: s.numberID(c.Phone), Channel: c.Channel, Until: c.ResendAt})
-	if err != nil {
-		return err
-	}
-	return s.Store.Put(ctx, sc.accountKey("cooldown", c.limitKey()), raw, c.ResendAt.Sub(s.Now())+time.Second)
 }
 
 // Resend replaces challenge id with a new one for the same user and phone,

@@ -55,6 +55,32 @@ func post(ctx context.Context, client *http.Client, u, contentType string, body 
 	return &response{status: res.StatusCode, header: res.Header, body: b}, nil
 }
 
+// get fetches u with the given headers.
+func get(ctx context.Context, client *http.Client, u string, header http.Header) (*response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	req.Header.Set("User-Agent", "smsgate")
+	res, err := client.Do(req)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			ue.URL = RedactURL(ue.URL)
+		}
+		return nil, err
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(res.Body, maxResponse))
+	if err != nil {
+		return nil, fmt.Errorf("reading the answer: %v", err)
+	}
+	return &response{status: res.StatusCode, header: res.Header, body: b}, nil
+}
+
 // postForm sends form-encoded values.
 func postForm(ctx context.Context, client *http.Client, u string, form url.Values, header http.Header) (*response, error) {
 	return post(ctx, client, u, "application/x-www-form-urlencoded", []byte(form.Encode()), header)

@@ -49,6 +49,10 @@ type Twilio struct {
 	// A Verify service (VA…): Twilio makes and checks the codes.
 	VerifyService string `json:"verify_service,omitempty"`
 
+	// Check numbers with Lookup v2 (line type, SIM swap) before sending.
+	// Default: no lookup.
+	Lookup *TwilioLookup `json:"lookup,omitempty"`
+
 	// Where the APIs live; for tests and regional endpoints.
 	// Defaults: https://api.twilio.com and https://verify.twilio.com.
 	BaseURL       string `json:"base_url,omitempty"`
@@ -58,7 +62,9 @@ type Twilio struct {
 	Timeout caddy.Duration `json:"timeout,omitempty"`
 
 	user, pass string
-	client     *http.Client
+	// token is the resolved auth token, which signs status callbacks.
+	token  string
+	client *http.Client
 	// blockedUntil (Unix nanoseconds) honours a 429's Retry-After: until
 	// then, sends fail at once and the next provider takes over.
 	blockedUntil *atomic.Int64
@@ -86,6 +92,12 @@ func (t *Twilio) Provision(caddy.Context) error {
 	} else {
 		t.user = t.AccountSID
 		if t.pass, err = secret("auth_token", t.AuthToken); err != nil {
+			return err
+		}
+	}
+	t.token = optional(t.AuthToken)
+	if t.Lookup != nil {
+		if err := t.Lookup.provision(); err != nil {
 			return err
 		}
 	}
@@ -156,7 +168,7 @@ func (t *Twilio) Send(ctx context.Context, m Message) error {
 		}
 		form.Set("Body", m.Body)
 	}
-	if m.StatusCallback != "" && t.AuthToken != "" {
+	if m.StatusCallback != "" && t.token != "" {
 		form.Set("StatusCallback", m.StatusCallback) // only the auth token can check its signature
 	}
 	res, err := postForm(ctx, t.client, t.BaseURL+"/2010-04-01/Accounts/"+url.PathEscape(t.AccountSID)+"/"+endpoint, form, t.auth())
@@ -314,6 +326,7 @@ func sayTwice(text string) (string, error) {
 //	    verify_service        <VA…>
 //	    base_url              <url>
 //	    verify_base_url       <url>
+//	    lookup { … }          (see unmarshalLookup)
 //	    timeout               <duration>
 //	}
 func (t *Twilio) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
@@ -324,6 +337,12 @@ func (t *Twilio) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	for d.NextBlock(0) {
 		opt := d.Val()
 		switch opt {
+		case "lookup":
+			l, err := unmarshalLookup(d)
+			if err != nil {
+				return err
+			}
+			t.Lookup = l
 		case "name":
 			if !d.AllArgs(&t.Name) {
 				return d.ArgErr()

@@ -15,14 +15,14 @@ import (
 // an HMAC-SHA1, under the auth token, of the callback's URL followed by
 // each POST parameter's name and value, sorted by name.
 func (t *Twilio) VerifyReceipt(callbackURL string, form url.Values, signature string) bool {
-	if t.AuthToken == "" || signature == "" {
+	if t.token == "" || signature == "" {
 		return false
 	}
 	want, err := base64.StdEncoding.DecodeString(signature)
 	if err != nil {
 		return false
 	}
-	return hmac.Equal(want, TwilioSignature(t.AuthToken, callbackURL, form))
+	return hmac.Equal(want, TwilioSignature(t.token, callbackURL, form))
 }
 
 // TwilioSignature is what Twilio signs a request to callbackURL with.

@@ -7,6 +7,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/providers"
 )
 
 // Result is a sign-in that succeeded.
@@ -119,6 +120,10 @@ func Reason(err error) string {
 		return "wrong_recovery_code"
 	case errors.As(err, new(*enrollment.RefusedError)):
 		return "number_refused"
+	case errors.As(err, new(*providers.SIMSwapError)):
+		return "sim_swapped"
+	case errors.As(err, new(*providers.LookupError)):
+		return "lookup_failed"
 	case errors.As(err, &send):
 		return "provider_failed"
 	}

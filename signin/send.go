@@ -2,6 +2,7 @@ package signin
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 
@@ -37,7 +38,7 @@ func (s *Service) Login(ctx context.Context, sc enrollment.Scope, f *Flow, known
 	sc.Known = known != "" && known == user
 	s.discard(ctx, sc.Realm, f)
 	f.LimitKey = "login " + key
-	c, err := s.Challenges.Start(ctx, sc, enrollment.Challenge{User: user, Phone: e164, Purpose: enrollment.Verify,
+	c, err := s.start(ctx, sc, enrollment.Challenge{User: user, Phone: e164, Purpose: enrollment.Verify,
 		Channel: s.Channels[0], LimitKey: f.LimitKey})
 	if err != nil {
 		return nil, err
@@ -58,7 +59,7 @@ func (s *Service) Enroll(ctx context.Context, sc enrollment.Scope, f *Flow, user
 		return nil, &InputError{Err: err}
 	}
 	s.discard(ctx, sc.Realm, f)
-	c, err := s.Challenges.Start(ctx, sc, enrollment.Challenge{User: user, Phone: e164, Purpose: enrollment.Enroll, Channel: s.Channels[0]})
+	c, err := s.start(ctx, sc, enrollment.Challenge{User: user, Phone: e164, Purpose: enrollment.Enroll, Channel: s.Channels[0]})
 	if err != nil {
 		return nil, err
 	}
@@ -75,7 +76,7 @@ func (s *Service) AddPhone(ctx context.Context, sc enrollment.Scope, f *Flow, us
 		return nil, &InputError{Err: err}
 	}
 	s.discard(ctx, sc.Realm, f)
-	c, err := s.Challenges.Start(ctx, sc, enrollment.Challenge{User: user, Phone: e164, Purpose: enrollment.Add,
+	c, err := s.start(ctx, sc, enrollment.Challenge{User: user, Phone: e164, Purpose: enrollment.Add,
 		Channel: s.Channels[0], DeviceName: enrollment.CleanName(name)})
 	if err != nil {
 		return nil, err
@@ -134,7 +135,7 @@ func (s *Service) Send(ctx context.Context, sc enrollment.Scope, f *Flow, user, 
 	if c != nil {
 		name = c.DeviceName // a phone being added keeps its name through "call me instead"
 	}
-	nc, err := s.Challenges.Start(ctx, sc, enrollment.Challenge{User: user, Phone: e164, Masked: masked, Purpose: purpose, Channel: channel,
+	nc, err := s.start(ctx, sc, enrollment.Challenge{User: user, Phone: e164, Masked: masked, Purpose: purpose, Channel: channel,
 		DeviceID: devID, DeviceName: name, LimitKey: f.LimitKey})
 	if err != nil {
 		return nil, err
@@ -156,6 +157,7 @@ func (s *Service) Resend(ctx context.Context, sc enrollment.Scope, f *Flow, user
 	}
 	nc, err := s.Challenges.Resend(ctx, sc, c.ID)
 	if err != nil {
+		s.simSwapped(ctx, sc, c.User, c.Phone, c.DeviceID, err)
 		return nil, err
 	}
 	if nc.Phone != "" {
@@ -163,4 +165,23 @@ func (s *Service) Resend(ctx context.Context, sc enrollment.Scope, f *Flow, user
 	}
 	f.Challenge = nc.ID
 	return nc, nil
+}
+
+// start starts a challenge; when the number's SIM was swapped recently,
+// the send is refused and the user's other phones are told.
+func (s *Service) start(ctx context.Context, sc enrollment.Scope, c enrollment.Challenge) (*enrollment.Challenge, error) {
+	nc, err := s.Challenges.Start(ctx, sc, c)
+	if err != nil {
+		s.simSwapped(ctx, sc, c.User, c.Phone, c.DeviceID, err)
+	}
+	return nc, err
+}
+
+func (s *Service) simSwapped(ctx context.Context, sc enrollment.Scope, user, e164, deviceID string, err error) {
+	var swap *providers.SIMSwapError
+	if !errors.As(err, &swap) {
+		return
+	}
+	s.audit("sim_swap", user, e164, zap.Duration("within", swap.Within), zap.String("ip", sc.IP))
+	s.Notify(ctx, sc.Realm, user, deviceID, "no code was sent to "+phone.Mask(e164)+": its SIM card was changed recently")
 }

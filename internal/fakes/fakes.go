@@ -117,6 +117,13 @@ type Twilio struct {
 	// Delay holds every answer, to test timeouts.
 	Delay time.Duration
 
+	// Lookup v2: the line type of a number (default "mobile"), its last
+	// SIM swap (none: never), and LookupStatus, when set, answered to
+	// every lookup (an outage).
+	LineType     map[string]string
+	SIMSwapped   map[string]time.Time
+	LookupStatus int
+
 	mu     sync.Mutex
 	codes  map[string]string // Verify: pending code by number
 	nextID int
@@ -124,7 +131,8 @@ type Twilio struct {
 
 // NewTwilio starts a fake Twilio for one account.
 func NewTwilio(t testing.TB) *Twilio {
-	f := &Twilio{AccountSID: "AC00000000000000000000000000000001", AuthToken: "test-auth-token", codes: map[string]string{}}
+	f := &Twilio{AccountSID: "AC00000000000000000000000000000001", AuthToken: "test-auth-token", codes: map[string]string{},
+		LineType: map[string]string{}, SIMSwapped: map[string]time.Time{}}
 	f.Server.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { f.serve(t, w, r) }))
 	t.Cleanup(f.Close)
 	return f
@@ -145,6 +153,10 @@ func (f *Twilio) serve(t testing.TB, w http.ResponseWriter, r *http.Request) {
 		case <-r.Context().Done():
 			return
 		}
+	}
+	if req.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/v2/PhoneNumbers/") {
+		f.serveLookup(w, r, req)
+		return
 	}
 	if req.Method != http.MethodPost || !strings.HasPrefix(req.ContentType, "application/x-www-form-urlencoded") {
 		writeJSON(w, 405, map[string]any{"code": 20004, "message": "Method not allowed", "more_info": "https://www.twilio.com/docs/errors/20004", "status": 405})
