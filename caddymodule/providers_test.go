@@ -332,8 +332,9 @@ func TestLookupBeforeSending(t *testing.T) {
 		t.Fatalf("adding a phone: %d %s", st, body)
 	}
 
-	// The work phone's SIM was swapped an hour ago: no code goes to it.
-	f.SIMSwapped["+14155550199"] = time.Now().Add(-time.Hour)
+	// The default phone's SIM was swapped an hour ago: no code goes to it
+	// (the work phone, just added, is not the default).
+	f.SIMSwapped["+14155552671"] = time.Now().Add(-time.Hour)
 	again := newClient(t, "alice")
 	tok = again.csrf("/.smsgate/verify")
 	sent := len(f.Requests())
@@ -343,7 +344,7 @@ func TestLookupBeforeSending(t *testing.T) {
 	var notices []string
 	for _, r := range f.Requests()[sent:] {
 		if strings.HasSuffix(r.Path, "/Messages.json") {
-			if r.Form["To"] == "+14155550199" {
+			if r.Form["To"] == "+14155552671" {
 				t.Fatal("a message went to the swapped number")
 			}
 			notices = append(notices, r.Form["Body"])

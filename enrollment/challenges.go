@@ -299,7 +299,7 @@ func (s *Challenges) Check(ctx context.Context, sc Scope, id, code string) (*Cha
 		}
 	}
 	if !ok {
-		locked, err := s.recordFailure(ctx, sc, c.User, true)
+		locked, beforeLock, err := s.countFailure(ctx, sc, c.User, true)
 		if err != nil {
 			return nil, err
 		}
@@ -313,7 +313,9 @@ func (s *Challenges) Check(ctx context.Context, sc Scope, id, code string) (*Cha
 		case left == 0:
 			return nil, ErrTooMany
 		}
-		return nil, &WrongCodeError{Left: left}
+		// What will really happen: the challenge's tries, or the lockout
+		// that comes first.
+		return nil, &WrongCodeError{Left: min(left, beforeLock)}
 	}
 	if _, err := s.Store.Take(ctx, challengeKey(realm, id)); errors.Is(err, store.ErrNotFound) {
 		return nil, ErrNoChallenge // a concurrent submission used it first
@@ -321,6 +323,7 @@ func (s *Challenges) Check(ctx context.Context, sc Scope, id, code string) (*Cha
 		return nil, err
 	}
 	s.clearFailures(ctx, sc, c.User)
+	s.endCooldown(ctx, sc, c) // done: another browser need not wait
 	switch c.Purpose {
 	case Enroll:
 		// A first enrollment completes only while the user still has no

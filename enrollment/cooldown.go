@@ -53,3 +53,8 @@ func (s *Challenges) startCooldown(ctx context.Context, sc Scope, c *Challenge) 
 	}
 	return s.Store.Put(ctx, sc.accountKey("cooldown", c.limitKey()), raw, c.ResendAt.Sub(s.Now())+time.Second)
 }
+
+// endCooldown forgets c's cooldown: the code it guarded was verified.
+func (s *Challenges) endCooldown(ctx context.Context, sc Scope, c *Challenge) {
+	_ = s.Store.Delete(ctx, sc.accountKey("cooldown", c.limitKey()))
+}

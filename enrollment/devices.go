@@ -56,15 +56,33 @@ func (s *Devices) List(ctx context.Context, realm, user string) ([]Device, error
 		one.ID, one.Name = "1", "Phone"
 		list = []Device{one}
 	}
-	slices.SortStableFunc(list, func(a, b Device) int { return b.lastActive().Compare(a.lastActive()) })
+	// The default is the phone last used to sign in; one never used (just
+	// added) comes after: a new phone becomes the default only when the
+	// user signs in with it, or makes it the default.
+	slices.SortStableFunc(list, func(a, b Device) int {
+		if c := b.LastUsed.Compare(a.LastUsed); c != 0 {
+			return c
+		}
+		return b.Enrolled.Compare(a.Enrolled)
+	})
 	return list, nil
 }
 
-func (d Device) lastActive() time.Time {
-	if d.LastUsed.After(d.Enrolled) {
-		return d.LastUsed
-	}
-	return d.Enrolled
+// MakeDefault makes device id user's default phone.
+func (s *Devices) MakeDefault(ctx context.Context, realm, user, id string) error {
+	found := false
+	err := s.edit(ctx, realm, user, func(list []Device) ([]Device, error) {
+		for i := range list {
+			if list[i].ID == id {
+				list[i].LastUsed, found = s.Now().UTC(), true
+			}
+		}
+		if !found {
+			return nil, ErrNoDevice
+		}
+		return list, nil
+	})
+	return err
 }
 
 // Default returns user's default device (the last used), or nil.
@@ -118,14 +136,17 @@ func (s *Devices) Add(ctx context.Context, realm, user, e164, name string) (stri
 	now := s.Now().UTC()
 	for i := range list {
 		if s.Matches(&list[i], e164) {
-			list[i].Name, list[i].LastUsed = name, now
+			list[i].Name = name
 			return list[i].ID, s.put(ctx, realm, user, list)
 		}
 	}
 	if len(list) >= MaxDevices {
 		return "", words.Newf("device.max", "n", MaxDevices)
 	}
-	d := Device{ID: RandomID()[:8], Name: name, Phone: e164, Enrolled: now, LastUsed: now}
+	d := Device{ID: RandomID()[:8], Name: name, Phone: e164, Enrolled: now}
+	if len(list) == 0 {
+		d.LastUsed = now // the only phone is the default
+	}
 	if s.VerifyOnly() {
 		d.Phone, d.PhoneHMAC = "", s.PhoneHMAC(e164)
 	}

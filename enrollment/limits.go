@@ -196,15 +196,29 @@ func (s *Core) checkLock(ctx context.Context, sc Scope, user string) error {
 // Only wrong phone codes count account-wide: wrong recovery codes lock out
 // just the (user, IP) pair, as their guessing has throttles of its own.
 func (s *Core) recordFailure(ctx context.Context, sc Scope, user string, accountWide bool) (*LockedError, error) {
+	locked, _, err := s.countFailure(ctx, sc, user, accountWide)
+	return locked, err
+}
+
+// countFailure is recordFailure, also saying how many wrong codes are left
+// before a lockout starts (from this IP, or account-wide).
+func (s *Core) countFailure(ctx context.Context, sc Scope, user string, accountWide bool) (*LockedError, int, error) {
 	pair, err := s.Store.Incr(ctx, failKey(sc, user), failureMemory)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	var total int64
 	if accountWide {
 		if total, err = s.Store.Incr(ctx, failUserKey(sc, user), failureMemory); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
+	}
+	left := 1 << 30
+	if s.Limits.LockAfter > 0 {
+		left = s.Limits.LockAfter - int(pair%int64(s.Limits.LockAfter))
+	}
+	if accountWide && s.Limits.MaxFailures > 0 {
+		left = min(left, s.Limits.MaxFailures-int(total))
 	}
 	var key string
 	var d time.Duration
@@ -216,13 +230,22 @@ func (s *Core) recordFailure(ctx context.Context, sc Scope, user string, account
 		round := min(pair/int64(s.Limits.LockAfter)-1, 20)
 		key, d = lockKey(sc, user), min(s.Limits.Lockout<<round, failureMemory)
 	default:
-		return nil, nil
+		return nil, left, nil
 	}
 	raw, _ := json.Marshal(lock{Until: s.Now().Add(d)})
 	if err := s.Store.Put(ctx, key, raw, d+time.Second); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	return &LockedError{Wait: d, Started: true}, nil
+	return &LockedError{Wait: d, Started: true}, 0, nil
+}
+
+// LockedFor is how long user is locked out from this scope (0: not).
+func (s *Core) LockedFor(ctx context.Context, sc Scope, user string) time.Duration {
+	var locked *LockedError
+	if errors.As(s.checkLock(ctx, sc, user), &locked) {
+		return locked.Wait
+	}
+	return 0
 }
 
 // clearFailures forgets wrong codes after a right one: the limits count
