@@ -38,7 +38,7 @@ func (g *Gate) deviceViews(req *request, user string) []deviceView {
 			views[i].Masked = "number not kept"
 		}
 		if !d.LastUsed.IsZero() {
-			views[i].LastUsed = d.LastUsed.Format("2 Jan 2006")
+			views[i].LastUsed = d.LastUsed.Format(g.sayID(req, "date.format")) // 23 Nov 2026, 23.11.2026
 		}
 	}
 	return views
@@ -79,6 +79,12 @@ func (g *Gate) devices(req *request) {
 			return
 		}
 		show(http.StatusOK, "")
+	case "default":
+		if err := g.signin.MakeDefault(ctx, req.realm, user, req.form["device"]); err != nil {
+			show(http.StatusBadRequest, g.say(req, err))
+			return
+		}
+		show(http.StatusOK, "")
 	case "remove":
 		if err := g.signin.RemovePhone(ctx, req.realm, user, req.form["device"]); err != nil {
 			show(http.StatusBadRequest, g.say(req, err))
@@ -89,7 +95,9 @@ func (g *Gate) devices(req *request) {
 		_, err := g.signin.AddPhone(ctx, req.scope, &req.flow.Flow, user, req.form["phone"], req.form["name"])
 		switch {
 		case errors.As(err, new(*signin.InputError)):
-			show(http.StatusBadRequest, g.say(req, err))
+			// Next to its field, with what was typed kept.
+			g.page(req, http.StatusBadRequest, "devices", pageData{Devices: g.deviceViews(req, user), RecoveryLeft: g.signin.RecoveryLeft(ctx, req.realm, user),
+				PhoneError: g.say(req, err), Phone: trimInput(req.form["phone"]), DeviceName: req.form["name"]})
 		case err != nil:
 			req.flow.RD = g.PathPrefix + "devices"
 			g.sendFailed(req, err, "verify")

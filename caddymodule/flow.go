@@ -308,6 +308,10 @@ func (g *Gate) sendFailed(req *request, err error, page string) {
 		g.logger.Error("code_not_sent", zap.String("event", "code_not_sent"), zap.String("user", req.user), zap.Error(send.Err))
 	}
 	data := pageData{Error: g.say(req, err), Phone: trimInput(req.form["phone"])}
+	var cool *enrollment.CooldownError
+	if errors.As(err, &cool) {
+		data.ResendIn = int((cool.Wait + time.Second - 1) / time.Second) // the button counts down
+	}
 	if page == "verify" {
 		data = g.verifyData(req, g.pendingChallenge(req), g.say(req, err))
 	}

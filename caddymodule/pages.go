@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -75,6 +74,20 @@ type pageData struct {
 	Next     string
 	// Token is an invite's, carried by its form.
 	Token string
+	// LockedFor is how many seconds sign-in stays locked (0: not locked):
+	// the page then claims no code and offers no send.
+	LockedFor int
+	// Switch offers the other channel: "call" or "sms" ("" for none).
+	Switch string
+	// Recoverable offers "I don't have my phone" (a recovery code).
+	Recoverable bool
+	// RecoveryError says the last recovery code was refused.
+	RecoveryError bool
+	// Enrolling says the pending code is for a first phone: "change it".
+	Enrolling bool
+	// PhoneError is an error about the phone typed (shown by its field);
+	// DeviceName the name typed, kept.
+	PhoneError, DeviceName string
 	// Delivery is what the gateway said of the pending code's message:
 	// "pending", "delivered", "failed", or "" when it says nothing.
 	Delivery string
@@ -88,8 +101,8 @@ type view struct {
 	Prefix     string
 	CSRF       string
 	CodeLength int
-	// Call offers "call me instead", Calls says codes come by phone call.
-	Call, Calls bool
+	// Calls says codes come by phone call.
+	Calls bool
 	// Lang is the page's language; T translates a text into it.
 	Lang string
 	T    func(string) string
@@ -116,9 +129,24 @@ var titles = map[string]string{
 // who the user is; after a login form it could tell who exists.
 func (g *Gate) verifyData(req *request, c *enrollment.Challenge, errMsg string) pageData {
 	d := pageData{Error: errMsg, Hidden: g.signin.Identity.NamesThemselves()}
+	if wait := g.challenges.LockedFor(req.r.Context(), req.scope, req.user); wait > 0 && req.user != "" {
+		d.LockedFor = int((wait + time.Second - 1) / time.Second)
+	}
+	// A user who can ask for a code can use a recovery code instead.
+	d.Recoverable = req.user != "" && d.LockedFor == 0 && (c == nil || c.Purpose == enrollment.Verify)
+	channel := g.Channels[0]
+	if c != nil {
+		channel = c.Channel
+	}
+	if channel == providers.Voice {
+		d.Switch = "sms"
+	} else if g.offersCalls() {
+		d.Switch = "call"
+	}
 	if c != nil {
 		d.Pending = true
 		d.Calling = c.Channel == providers.Voice
+		d.Enrolling = c.Purpose == enrollment.Enroll
 		if !d.Hidden {
 			d.Masked = c.Masked
 		}
@@ -180,7 +208,6 @@ func (g *Gate) pageNoFlow(req *request, status int, step string, d pageData) {
 	v := view{pageData: d, Step: step, Title: titles[step], Prefix: g.PathPrefix, CSRF: req.flow.CSRF, CodeLength: g.CodeLength,
 		Calls: g.Channels[0] == providers.Voice, Lang: lang, T: func(english string) string { return g.words.T(lang, english) },
 		SiteTitle: g.SiteName, Logo: g.Logo, Example: g.example, PhoneHint: "International format, starting with + and the country code."}
-	v.Call = !v.Calls && slices.Contains(g.Channels, providers.Voice)
 	var buf bytes.Buffer
 	if err := g.pages.ExecuteTemplate(&buf, "page", v); err != nil {
 		g.logger.Error("rendering page", zap.String("step", step), zap.Error(err))
@@ -297,12 +324,9 @@ func (g *Gate) serveAsset(w http.ResponseWriter, r *http.Request, name string) {
 			fmt.Fprintf(w, ":root { --accent: %s; }\n", g.Accent)
 		}
 		return
-	case "smsgate.css", "smsgate.js":
+	case "smsgate.css", "smsgate.js", "favicon.svg":
 		raw, _ := assetFS.ReadFile("assets/" + name)
-		ct := "text/css; charset=utf-8"
-		if strings.HasSuffix(name, ".js") {
-			ct = "text/javascript; charset=utf-8"
-		}
+		ct := map[string]string{".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".svg": "image/svg+xml"}[filepath.Ext(name)]
 		w.Header().Set("Content-Type", ct)
 		_, _ = w.Write(raw)
 		return

@@ -100,11 +100,8 @@ func (g *Gate) verify(req *request) {
 	switch {
 	case req.r.Method == http.MethodGet:
 		g.page(req, http.StatusOK, "verify", g.verifyData(req, c, ""))
-	case action == "send", action == "call":
-		channel := g.Channels[0]
-		if action == "call" {
-			channel = providers.Voice
-		}
+	case action == "send", action == "call", action == "sms":
+		channel := map[string]string{"send": g.Channels[0], "call": providers.Voice, "sms": providers.SMS}[action]
 		_, err := g.signin.Send(ctx, req.scope, &req.flow.Flow, req.user, channel, c, req.form["device"], req.form["phone"])
 		g.sent(req, c, err)
 	case action == "resend":
@@ -126,7 +123,7 @@ func (g *Gate) sent(req *request, c *enrollment.Challenge, err error) {
 		g.goTo(req, step.Step)
 	case errors.As(err, &ask):
 		g.page(req, http.StatusBadRequest, "verify", pageData{Error: g.say(req, err), AskPhone: true})
-	case errors.Is(err, signin.ErrNoCalls):
+	case errors.Is(err, signin.ErrNoCalls), errors.Is(err, signin.ErrNoTexts):
 		g.page(req, http.StatusBadRequest, "verify", g.verifyData(req, c, g.say(req, err)))
 	default:
 		g.sendFailed(req, err, "verify")
@@ -156,10 +153,13 @@ func (g *Gate) checkCode(req *request, c *enrollment.Challenge) {
 			}
 		}
 		g.metrics.verifications.WithLabelValues(o.reason).Inc()
-		if _, recovery := enrollment.NormalizeRecovery(req.form["code"]); !recovery && o.reason != "wrong_code" {
+		_, recovery := enrollment.NormalizeRecovery(req.form["code"])
+		if !recovery && o.reason != "wrong_code" {
 			c = nil // the challenge is over: offer a new code
 		}
-		g.page(req, o.status, "verify", g.verifyData(req, c, g.say(req, err)))
+		d := g.verifyData(req, c, g.say(req, err))
+		d.RecoveryError = recovery
+		g.page(req, o.status, "verify", d)
 		return
 	}
 	if res.AMR[0] == "recovery" {

@@ -42,6 +42,9 @@ func (s *Service) Check(ctx context.Context, sc enrollment.Scope, f *Flow, user 
 			s.audit("locked_out", user, c.Phone, zap.String("ip", sc.IP), zap.Duration("for", locked.Wait))
 		}
 		s.audit("verify_failed", user, c.Phone, zap.String("reason", Reason(err)), zap.String("ip", sc.IP))
+		if errors.Is(err, enrollment.ErrTooMany) && c.Purpose == enrollment.Enroll {
+			f.Enrolling = c.Phone // "send me a code" goes to the same number
+		}
 		return nil, err
 	}
 	res := &Result{User: done.User, AMR: []string{amrOf(done.Channel)}}

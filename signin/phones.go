@@ -18,6 +18,11 @@ func (s *Service) RenamePhone(ctx context.Context, realm, user, id, name string)
 	return s.Devices.Rename(ctx, realm, user, id, name)
 }
 
+// MakeDefault makes one of user's phones the one codes go to first.
+func (s *Service) MakeDefault(ctx context.Context, realm, user, id string) error {
+	return s.Devices.MakeDefault(ctx, realm, user, id)
+}
+
 // RemovePhone removes one of user's phones (the last one only where the
 // site allows it) and tells the others.
 func (s *Service) RemovePhone(ctx context.Context, realm, user, id string) error {

@@ -64,7 +64,7 @@ func (s *Service) Enroll(ctx context.Context, sc enrollment.Scope, f *Flow, user
 		return nil, err
 	}
 	s.audit("code_sent", user, e164, zap.String("purpose", enrollment.Enroll), zap.String("channel", c.Channel))
-	f.Challenge = c.ID
+	f.Challenge, f.Enrolling = c.ID, ""
 	return c, nil
 }
 
@@ -92,8 +92,11 @@ func (s *Service) AddPhone(ctx context.Context, sc enrollment.Scope, f *Flow, us
 // gets a decoy, as at the login. In verify-only mode the number is typed
 // again (typedPhone). A user with no phone is sent on (*StepError).
 func (s *Service) Send(ctx context.Context, sc enrollment.Scope, f *Flow, user, channel string, c *enrollment.Challenge, deviceID, typedPhone string) (*enrollment.Challenge, error) {
-	if channel == providers.Voice && !slices.Contains(s.Channels, providers.Voice) {
-		return nil, ErrNoCalls
+	if !slices.Contains(s.Channels, channel) {
+		if channel == providers.Voice {
+			return nil, ErrNoCalls
+		}
+		return nil, ErrNoTexts
 	}
 	e164, masked, purpose, devID := "", "", enrollment.Verify, ""
 	switch {
@@ -113,6 +116,19 @@ func (s *Service) Send(ctx context.Context, sc enrollment.Scope, f *Flow, user, 
 			step, err := s.Next(ctx, sc.Realm, f, user)
 			if err != nil {
 				return nil, err
+			}
+			if step == Enroll && f.Enrolling != "" {
+				// The number being enrolled, again, after its code died
+				// of wrong tries: no need to type it once more. (An
+				// expired code is never renewed this way.)
+				nc, err := s.start(ctx, sc, enrollment.Challenge{User: user, Phone: f.Enrolling, Purpose: enrollment.Enroll, Channel: channel})
+				if err != nil {
+					return nil, err
+				}
+				s.discard(ctx, sc.Realm, f)
+				s.audit("code_sent", user, f.Enrolling, zap.String("purpose", enrollment.Enroll), zap.String("channel", channel))
+				f.Challenge, f.Enrolling = nc.ID, ""
+				return nc, nil
 			}
 			return nil, &StepError{Step: step}
 		}

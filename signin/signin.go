@@ -36,6 +36,9 @@ type Flow struct {
 	// LimitKey is what cooldowns and per-user limits count for this sign-in
 	// (what was typed at the login page), when not User.
 	LimitKey string `json:"lk,omitempty"`
+	// Enrolling is the number a first phone's code went to, so that a
+	// new code can go there without typing it again.
+	Enrolling string `json:"en,omitempty"`
 	// Invited says User came from an admin's invite: they may enroll a
 	// phone even where enrollment is closed.
 	Invited bool `json:"inv,omitempty"`
@@ -75,6 +78,7 @@ type Service struct {
 var (
 	ErrName        = words.New("signin.name")
 	ErrNoCalls     = words.New("signin.no_calls")
+	ErrNoTexts     = words.New("signin.no_texts")
 	ErrOtherInvite = words.New("invite.other")
 )
 

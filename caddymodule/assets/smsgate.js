@@ -50,6 +50,22 @@
     setTimeout(ask, 2000);
   }
 
+  // A lockout counts down, then the page comes back to life.
+  document.querySelectorAll("[data-locked-for]").forEach(function (span) {
+    var left = parseInt(span.getAttribute("data-locked-for"), 10);
+    var label = span.getAttribute("data-label");
+    var tick = function () {
+      if (left <= 0) {
+        window.location.reload();
+        return;
+      }
+      span.textContent = label + " " + left + " s.";
+      left--;
+      setTimeout(tick, 1000);
+    };
+    tick();
+  });
+
   var input = document.querySelector("input[name=code]");
   if (!input) return;
   var length = parseInt(input.getAttribute("maxlength"), 10) || 6;

@@ -1,0 +1,132 @@
+package caddymodule_test
+
+import (
+	"context"
+	"encoding/base64"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/smsgate/caddy-smsgate/caddymodule"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+)
+
+// signInAs gives Chromium alice's first factor.
+func (c *chrome) basicAuth(user string) {
+	auth := "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":demo"))
+	c.call(func(ctx context.Context, tg *chromedp.Target) error {
+		if _, err := cdp.Call(ctx, tg, network.Enable, network.EnableParams{}); err != nil {
+			return err
+		}
+		_, err := cdp.Call(ctx, tg, network.SetExtraHTTPHeaders, network.SetExtraHTTPHeadersParams{Headers: network.Headers{"Authorization": auth}})
+		return err
+	})
+}
+
+func (c *chrome) eval(js string) string {
+	c.t.Helper()
+	out, err := chromedp.Run(c.ctx, chromedp.Evaluate[string](js))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return out
+}
+
+// TestNobodyStrandedInARealBrowser: what users hit, tried in Chromium. A
+// user without their phone signs in with a recovery code typed into the
+// page; a locked page claims nothing and offers no send; the channel
+// switches both ways; a phone typed wrong on the devices page stays typed,
+// with focus and the error by the field.
+func TestNobodyStrandedInARealBrowser(t *testing.T) {
+	s := basicSite(t, "channels sms voice\n\t\tlockout_after 3")
+	// alice enrolls (over HTTP) and keeps her recovery codes.
+	alice := newClient(t, "alice")
+	tok := alice.csrf("/.smsgate/enroll")
+	expect(t, alice.post("/.smsgate/enroll", url.Values{"phone": {"+14155552671"}, "csrf": {tok}}), 303, "/.smsgate/verify")
+	codes := expectEnrolled(t, alice.post("/.smsgate/verify", url.Values{"code": {s.lastCode()}, "csrf": {tok}}), "/")
+
+	// A new browser, and no phone: "I don't have my phone", then a
+	// recovery code typed as people type it.
+	b := newChrome(t)
+	b.basicAuth("alice")
+	b.do(chromedp.Navigate(base+"/.smsgate/verify"), chromedp.WaitVisible(chromedp.CSS(`details.recovery summary`)))
+	if strings.Contains(b.text(`main`), "We sent a code") {
+		t.Fatal("the page claims a code was sent before any was")
+	}
+	b.do(chromedp.Click(chromedp.CSS(`details.recovery summary`)), chromedp.WaitVisible(chromedp.CSS(`#recovery-code`)),
+		chromedp.SendKeys(chromedp.CSS(`#recovery-code`), strings.ToLower(codes[0])), chromedp.Submit(chromedp.CSS(`#recovery-code`)))
+	b.waitText(`body`, "Hello, alice!")
+
+	// The channel, both ways: a call, then "text me instead".
+	c := newChrome(t)
+	c.basicAuth("alice")
+	c.do(chromedp.Navigate(base+"/.smsgate/verify"), chromedp.WaitVisible(chromedp.CSS(`#call button`)))
+	c.do(chromedp.Click(chromedp.CSS(`#call button`)))
+	c.waitText(`main`, "We are calling")
+	if got := c.text(`#call button`); got != "Text me instead" {
+		t.Fatalf("during a call the page offers %q", got)
+	}
+	c.do(chromedp.Click(chromedp.CSS(`#call button`)))
+	c.waitText(`main`, "We sent a code to")
+	if got := c.text(`#call button`); got != "Call me instead" {
+		t.Fatalf("during a text the page offers %q", got)
+	}
+
+	// Locked: three wrong codes; the page says so, counts down, and
+	// neither claims a code nor offers to send one.
+	wrong := "000000"
+	if s.lastCode() == wrong {
+		wrong = "111111"
+	}
+	for i := 0; i < 3; i++ {
+		c.do(chromedp.WaitVisible(chromedp.CSS(`#code`)), chromedp.SetValue(chromedp.CSS(`#code`), wrong), chromedp.Submit(chromedp.CSS(`#code`)))
+		if i < 2 {
+			c.waitText(`.error`, map[int]string{0: "2 tries left", 1: "1 try left"}[i])
+		}
+	}
+	c.waitText(`main`, "Sign-in is locked")
+	page := c.text(`main`)
+	if strings.Contains(page, "We sent") || strings.Contains(page, "Send again") || strings.Contains(page, "instead") {
+		t.Fatalf("the locked page says or offers: %q", page)
+	}
+	if c.eval(`String(!!document.querySelector("[data-locked-for]"))`) != "true" {
+		t.Fatal("no countdown on the locked page")
+	}
+
+	if c.eval(`String(!!document.querySelector("details.recovery"))`) != "false" {
+		t.Fatal("the locked page offers a recovery code, which would be refused")
+	}
+
+	// Adding a phone with a typo: the input stays, with focus and the
+	// error beside it.
+	caddymodule.Advance(61 * time.Second) // past the lockout
+	d := newChrome(t)
+	d.basicAuth("alice")
+	d.do(chromedp.Navigate(base+"/.smsgate/verify"), chromedp.WaitVisible(chromedp.CSS(`details.recovery summary`)),
+		chromedp.Click(chromedp.CSS(`details.recovery summary`)),
+		chromedp.SendKeys(chromedp.CSS(`#recovery-code`), codes[1]), chromedp.Submit(chromedp.CSS(`#recovery-code`)))
+	d.waitText(`body`, "Hello, alice!")
+	d.do(chromedp.Navigate(base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`#phone`)),
+		chromedp.SendKeys(chromedp.CSS(`#phone`), "+1 415 555 267x"), chromedp.Submit(chromedp.CSS(`#phone`)),
+		chromedp.WaitVisible(chromedp.CSS(`#phone-error`)))
+	if v := d.eval(`document.getElementById("phone").value`); v != "+1 415 555 267x" {
+		t.Fatalf("the typed number was lost: %q", v)
+	}
+	if id := d.eval(`document.activeElement.id`); id != "phone" {
+		t.Fatalf("focus is on %q, not the phone field", id)
+	}
+	if d.eval(`document.getElementById("phone").getAttribute("aria-describedby")`) != "phone-error" {
+		t.Fatal("the error is not tied to its field")
+	}
+	for _, br := range []*chrome{b, c, d} {
+		br.mu.Lock()
+		if len(br.problems) > 0 {
+			t.Errorf("the browser reported: %q", br.problems)
+		}
+		br.mu.Unlock()
+	}
+}
