@@ -181,7 +181,12 @@ Object.defineProperty(navigator, "credentials", {value: {get: function () { retu
 	})
 	b.do(chromedp.Navigate(base+"/.smsgate/verify"), chromedp.WaitVisible(chromedp.CSS(`ul.codes`)))
 	b.shoot("recovery-codes")
-	b.do(chromedp.Click(chromedp.CSS(`main a`)))
+	// "Continue" waits for "I have saved these codes".
+	b.do(chromedp.Click(chromedp.CSS(`#continue`)))
+	if !strings.Contains(b.text(`main`), "Your recovery codes") {
+		t.Fatal("continued without saying the codes were saved")
+	}
+	b.do(chromedp.Click(chromedp.CSS(`#saved`)), chromedp.Click(chromedp.CSS(`#continue`)))
 	b.waitText(`body`, "Hello, alice!")
 
 	// The devices page, then logout.

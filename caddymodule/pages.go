@@ -2,6 +2,7 @@ package caddymodule
 
 import (
 	"bytes"
+	"compress/gzip"
 	"embed"
 	"encoding/json"
 	"fmt"
@@ -108,6 +109,8 @@ type view struct {
 	T    func(string) string
 	// SiteTitle and Logo brand the page.
 	SiteTitle, Logo string
+	// Accent says brand.css has a colour to give.
+	Accent bool
 	// Example is an example number for the phone field, PhoneHint its hint.
 	Example, PhoneHint string
 }
@@ -207,7 +210,7 @@ func (g *Gate) pageNoFlow(req *request, status int, step string, d pageData) {
 	lang := req.lang
 	v := view{pageData: d, Step: step, Title: titles[step], Prefix: g.PathPrefix, CSRF: req.flow.CSRF, CodeLength: g.CodeLength,
 		Calls: g.Channels[0] == providers.Voice, Lang: lang, T: func(english string) string { return g.words.T(lang, english) },
-		SiteTitle: g.SiteName, Logo: g.Logo, Example: g.example, PhoneHint: "International format, starting with + and the country code."}
+		SiteTitle: g.SiteName, Logo: g.Logo, Accent: g.Accent != "", Example: g.example, PhoneHint: "International format, starting with + and the country code."}
 	var buf bytes.Buffer
 	if err := g.pages.ExecuteTemplate(&buf, "page", v); err != nil {
 		g.logger.Error("rendering page", zap.String("step", step), zap.Error(err))
@@ -312,6 +315,20 @@ func (g *Gate) contentSecurityPolicy() string {
 		"; form-action " + forms + "; frame-ancestors 'none'; base-uri 'none'"
 }
 
+// gzipped are the assets compressed once, at start.
+var gzipped = func() map[string][]byte {
+	out := map[string][]byte{}
+	for _, name := range []string{"smsgate.css", "smsgate.js", "favicon.svg"} {
+		raw, _ := assetFS.ReadFile("assets/" + name)
+		var b bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&b, gzip.BestCompression)
+		_, _ = zw.Write(raw)
+		_ = zw.Close()
+		out[name] = b.Bytes()
+	}
+	return out
+}()
+
 // serveAsset serves the pages' script and styles, and brand.css (the
 // configured accent colour), from the gate's own path.
 func (g *Gate) serveAsset(w http.ResponseWriter, r *http.Request, name string) {
@@ -328,6 +345,11 @@ func (g *Gate) serveAsset(w http.ResponseWriter, r *http.Request, name string) {
 		raw, _ := assetFS.ReadFile("assets/" + name)
 		ct := map[string]string{".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".svg": "image/svg+xml"}[filepath.Ext(name)]
 		w.Header().Set("Content-Type", ct)
+		w.Header().Set("Vary", "Accept-Encoding")
+		if strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
+			w.Header().Set("Content-Encoding", "gzip")
+			raw = gzipped[name]
+		}
 		_, _ = w.Write(raw)
 		return
 	}

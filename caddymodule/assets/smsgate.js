@@ -50,6 +50,41 @@
     setTimeout(ask, 2000);
   }
 
+  // Recovery codes: copy, download as a text file, print.
+  var actions = document.getElementById("code-actions");
+  if (actions) {
+    actions.hidden = false;
+    var codesText = function () {
+      return Array.prototype.map.call(document.querySelectorAll("#codes code"), function (c) { return c.textContent; }).join("\n") + "\n";
+    };
+    actions.addEventListener("click", function (event) {
+      var b = event.target.closest("button");
+      if (!b) return;
+      if (b.hasAttribute("data-copy") && navigator.clipboard) {
+        navigator.clipboard.writeText(codesText());
+      } else if (b.hasAttribute("data-download")) {
+        var a = document.createElement("a");
+        a.href = URL.createObjectURL(new Blob([codesText()], { type: "text/plain" }));
+        a.download = b.getAttribute("data-filename");
+        document.body.appendChild(a);
+        a.click();
+        a.remove();
+      } else if (b.hasAttribute("data-print")) {
+        window.print();
+      }
+    });
+  }
+
+  // "Continue" waits for "I have saved these codes" (without this script,
+  // the link simply works).
+  var saved = document.getElementById("saved"), next = document.getElementById("continue");
+  if (saved && next) {
+    var sync = function () { next.setAttribute("aria-disabled", String(!saved.checked)); };
+    sync();
+    saved.addEventListener("change", sync);
+    next.addEventListener("click", function (event) { if (!saved.checked) { event.preventDefault(); saved.focus(); } });
+  }
+
   // A lockout counts down, then the page comes back to life.
   document.querySelectorAll("[data-locked-for]").forEach(function (span) {
     var left = parseInt(span.getAttribute("data-locked-for"), 10);
