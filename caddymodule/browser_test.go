@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
@@ -120,18 +121,28 @@ func (c *chrome) shoot(name string) {
 	if os.Getenv("SMSGATE_SCREENSHOTS") != "" {
 		dir = "../docs/screenshots"
 	}
-	for _, size := range []struct {
-		suffix string
-		w, h   int64
-		opts   []chromedp.EmulateViewportOption
-	}{{"phone", 390, 844, []chromedp.EmulateViewportOption{chromedp.EmulateMobile}}, {"desktop", 1280, 800, nil}} {
-		c.do(chromedp.EmulateViewport(size.w, size.h, size.opts...))
-		png, err := chromedp.Run(c.ctx, chromedp.CaptureScreenshot())
-		if err != nil {
-			c.t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, name+"-"+size.suffix+".png"), png, 0o644); err != nil {
-			c.t.Fatal(err)
+	for _, scheme := range []string{"light", "dark"} {
+		c.call(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}}})
+			return err
+		})
+		for _, size := range []struct {
+			suffix string
+			w, h   int64
+			opts   []chromedp.EmulateViewportOption
+		}{{"phone", 390, 844, []chromedp.EmulateViewportOption{chromedp.EmulateMobile}}, {"desktop", 1280, 800, nil}} {
+			c.do(chromedp.EmulateViewport(size.w, size.h, size.opts...))
+			png, err := chromedp.Run(c.ctx, chromedp.CaptureScreenshot())
+			if err != nil {
+				c.t.Fatal(err)
+			}
+			suffix := size.suffix
+			if scheme == "dark" {
+				suffix += "-dark"
+			}
+			if err := os.WriteFile(filepath.Join(dir, name+"-"+suffix+".png"), png, 0o644); err != nil {
+				c.t.Fatal(err)
+			}
 		}
 	}
 }

@@ -86,6 +86,16 @@ func (g *Gate) devices(req *request) {
 		}
 		show(http.StatusOK, "")
 	case "remove":
+		if req.form["confirm"] != "1" && !req.json {
+			// First the page names the phone and asks.
+			views := g.deviceViews(req, user)
+			for i := range views {
+				if views[i].ID == req.form["device"] {
+					g.page(req, http.StatusOK, "devices", pageData{Devices: views, Confirm: &views[i], RecoveryLeft: g.signin.RecoveryLeft(ctx, req.realm, user)})
+					return
+				}
+			}
+		}
 		if err := g.signin.RemovePhone(ctx, req.realm, user, req.form["device"]); err != nil {
 			show(http.StatusBadRequest, g.say(req, err))
 			return

@@ -94,12 +94,19 @@ func TestDevicesAndRecoveryCodes(t *testing.T) {
 			workID = m[2]
 		}
 	}
-	expect(t, c.post("/.smsgate/devices", url.Values{"action": {"remove"}, "device": {workID}, "csrf": {ctok}}), http.StatusOK, "")
+	// First the page asks, naming the phone; nothing is removed yet.
+	ask := c.post("/.smsgate/devices", url.Values{"action": {"remove"}, "device": {workID}, "csrf": {ctok}})
+	expect(t, ask, http.StatusOK, "")
+	expectBody(t, ask, "Remove <strong>Work phone</strong> (&#43;44•••••••456)?")
+	if n := s.notices(); len(n) != 1 {
+		t.Fatalf("a phone was removed before the confirmation: %q", n)
+	}
+	expect(t, c.post("/.smsgate/devices", url.Values{"action": {"remove"}, "device": {workID}, "confirm": {"1"}, "csrf": {ctok}}), http.StatusOK, "")
 	if n := s.notices(); len(n) != 2 || !strings.Contains(n[1], "was removed") {
 		t.Fatalf("notices: %q", n)
 	}
 	lastID := deviceID.FindStringSubmatch(c.get("/.smsgate/devices").body)[1]
-	res := c.post("/.smsgate/devices", url.Values{"action": {"remove"}, "device": {lastID}, "csrf": {ctok}})
+	res := c.post("/.smsgate/devices", url.Values{"action": {"remove"}, "device": {lastID}, "confirm": {"1"}, "csrf": {ctok}})
 	expect(t, res, http.StatusBadRequest, "")
 	expectBody(t, res, "This is your only phone")
 

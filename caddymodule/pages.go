@@ -86,6 +86,8 @@ type pageData struct {
 	RecoveryError bool
 	// Enrolling says the pending code is for a first phone: "change it".
 	Enrolling bool
+	// Confirm is a phone the user asked to remove, to confirm.
+	Confirm *deviceView
 	// PhoneError is an error about the phone typed (shown by its field);
 	// DeviceName the name typed, kept.
 	PhoneError, DeviceName string
@@ -271,6 +273,15 @@ func acceptsJSON(r *http.Request) bool {
 // has none (a fault, already in the log), that sign-in is unavailable.
 func (g *Gate) say(req *request, err error) string {
 	if t, ok := words.Of(err); ok {
+		if _, set := t.Args["example"]; !set {
+			// The example number is the page's own: the same one the
+			// phone field shows.
+			args := map[string]any{"example": g.example}
+			for k, v := range t.Args {
+				args[k] = v
+			}
+			t.Args = args
+		}
 		return g.words.Render(req.lang, t)
 	}
 	return g.sayID(req, "gate.unavailable")

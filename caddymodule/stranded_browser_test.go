@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -16,13 +17,19 @@ import (
 )
 
 // signInAs gives Chromium alice's first factor.
-func (c *chrome) basicAuth(user string) {
-	auth := "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":demo"))
+func (c *chrome) basicAuth(user string) { c.headers(user, "") }
+
+// headers gives Chromium a first factor and, if lang is set, a language.
+func (c *chrome) headers(user, lang string) {
+	h := network.Headers{"Authorization": "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":demo"))}
+	if lang != "" {
+		h["Accept-Language"] = lang
+	}
 	c.call(func(ctx context.Context, tg *chromedp.Target) error {
 		if _, err := cdp.Call(ctx, tg, network.Enable, network.EnableParams{}); err != nil {
 			return err
 		}
-		_, err := cdp.Call(ctx, tg, network.SetExtraHTTPHeaders, network.SetExtraHTTPHeadersParams{Headers: network.Headers{"Authorization": auth}})
+		_, err := cdp.Call(ctx, tg, network.SetExtraHTTPHeaders, network.SetExtraHTTPHeadersParams{Headers: h})
 		return err
 	})
 }
@@ -57,8 +64,9 @@ func TestNobodyStrandedInARealBrowser(t *testing.T) {
 	if strings.Contains(b.text(`main`), "We sent a code") {
 		t.Fatal("the page claims a code was sent before any was")
 	}
-	b.do(chromedp.Click(chromedp.CSS(`details.recovery summary`)), chromedp.WaitVisible(chromedp.CSS(`#recovery-code`)),
-		chromedp.SendKeys(chromedp.CSS(`#recovery-code`), strings.ToLower(codes[0])), chromedp.Submit(chromedp.CSS(`#recovery-code`)))
+	b.do(chromedp.Click(chromedp.CSS(`details.recovery summary`)), chromedp.WaitVisible(chromedp.CSS(`#recovery-code`)))
+	b.shoot("verify-no-phone")
+	b.do(chromedp.SendKeys(chromedp.CSS(`#recovery-code`), strings.ToLower(codes[0])), chromedp.Submit(chromedp.CSS(`#recovery-code`)))
 	b.waitText(`body`, "Hello, alice!")
 
 	// The channel, both ways: a call, then "text me instead".
@@ -96,6 +104,7 @@ func TestNobodyStrandedInARealBrowser(t *testing.T) {
 	if c.eval(`String(!!document.querySelector("[data-locked-for]"))`) != "true" {
 		t.Fatal("no countdown on the locked page")
 	}
+	c.shoot("verify-locked")
 
 	if c.eval(`String(!!document.querySelector("details.recovery"))`) != "false" {
 		t.Fatal("the locked page offers a recovery code, which would be refused")
@@ -122,11 +131,60 @@ func TestNobodyStrandedInARealBrowser(t *testing.T) {
 	if d.eval(`document.getElementById("phone").getAttribute("aria-describedby")`) != "phone-error" {
 		t.Fatal("the error is not tied to its field")
 	}
-	for _, br := range []*chrome{b, c, d} {
+	d.shoot("devices-add-error")
+
+	// German, from the browser's language.
+	e := newChrome(t)
+	e.headers("bob", "de-DE,de;q=0.9")
+	e.do(chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS(`#phone`)))
+	if got := e.text(`h1`); got != "Telefon hinzufügen" {
+		t.Fatalf("the German enroll page says %q", got)
+	}
+	e.shoot("de-enroll")
+	e.do(chromedp.SendKeys(chromedp.CSS(`#phone`), "+49 151 23456789"), chromedp.Submit(chromedp.CSS(`#phone`)), chromedp.WaitVisible(chromedp.CSS(`#code`)))
+	e.shoot("de-verify")
+	// Wrong number? Change it — then, right after the sign-in, a second
+	// browser is not told to wait.
+	f := newChrome(t)
+	f.headers("bob", "")
+	f.do(chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS(`#phone`)),
+		chromedp.SendKeys(chromedp.CSS(`#phone`), "+1 415 555 0100"), chromedp.Submit(chromedp.CSS(`#phone`)),
+		chromedp.WaitVisible(chromedp.CSS(`#code`)))
+	f.do(chromedp.Click(chromedp.CSS(`a[href$="enroll?change=1"]`)), chromedp.WaitVisible(chromedp.CSS(`#phone`)),
+		chromedp.SendKeys(chromedp.CSS(`#phone`), "+1 415 555 0101"), chromedp.Submit(chromedp.CSS(`#phone`)),
+		chromedp.WaitVisible(chromedp.CSS(`#code`)))
+	if got := f.text(`main`); !strings.Contains(got, "•••101") {
+		t.Fatalf("after changing the number: %q", got)
+	}
+	f.do(chromedp.SendKeys(chromedp.CSS(`#code`), s.lastCode()), chromedp.Submit(chromedp.CSS(`#code`)), chromedp.WaitVisible(chromedp.CSS(`#saved`)))
+	g := newChrome(t)
+	g.headers("bob", "")
+	g.do(chromedp.Navigate(base+"/.smsgate/verify"), chromedp.WaitVisible(chromedp.CSS(`form button`)))
+	g.do(chromedp.Submit(chromedp.CSS(`input[name=action][value=send]`)))
+	g.waitText(`main`, "We sent a code to")
+	if strings.Contains(g.text(`main`), "Please wait") {
+		t.Fatal("a second browser right after a sign-in is told to wait")
+	}
+
+	for _, br := range []*chrome{b, c, d, e, f, g} {
 		br.mu.Lock()
 		if len(br.problems) > 0 {
 			t.Errorf("the browser reported: %q", br.problems)
 		}
 		br.mu.Unlock()
 	}
+}
+
+// TestOneExampleNumber: the example in a malformed number's message is the
+// one the phone field shows.
+func TestOneExampleNumber(t *testing.T) {
+	basicSite(t, "")
+	c := newClient(t, "alice")
+	tok := c.csrf("/.smsgate/enroll")
+	res := c.post("/.smsgate/enroll", url.Values{"phone": {"4155552671"}, "csrf": {tok}})
+	m := regexp.MustCompile(`placeholder="([^"]+)"`).FindStringSubmatch(res.body)
+	if m == nil {
+		t.Fatalf("no placeholder: %s", res.body)
+	}
+	expectBody(t, res, "for example "+m[1]+".")
 }
