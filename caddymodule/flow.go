@@ -76,7 +76,7 @@ func (g *Gate) serveGate(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	req := &request{w: w, r: r, realm: g.Realm, host: g.host, json: acceptsJSON(r), lang: g.words.Match(r.Header.Get("Accept-Language"))}
-	req.scope = enrollment.Scope{Realm: req.realm, Host: req.host, IP: clientIP(r)}
+	req.scope = enrollment.Scope{Realm: req.realm, Host: req.host, IP: clientIP(r), Lang: req.lang}
 	prior, ok := g.priorIdentity(r)
 	if !ok {
 		g.noIdentity(w, r)

@@ -186,6 +186,7 @@ func (g *Gate) Provision(ctx caddy.Context) error {
 		g.challenges.ReceiptURL = g.receiptURL
 	}
 	g.challenges.Checker = checker
+	g.challenges.Words = g.words // the built-in messages in the user's language
 	site := g.SiteName
 	if site == "" {
 		site = g.host

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/smsgate/caddy-smsgate/caddymodule"
+	"github.com/smsgate/caddy-smsgate/internal/harness"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
@@ -143,6 +144,11 @@ func TestNobodyStrandedInARealBrowser(t *testing.T) {
 	e.shoot("de-enroll")
 	e.do(chromedp.SendKeys(chromedp.CSS(`#phone`), "+49 151 23456789"), chromedp.Submit(chromedp.CSS(`#phone`)), chromedp.WaitVisible(chromedp.CSS(`#code`)))
 	e.shoot("de-verify")
+	// The text speaks German too, and keeps its WebOTP line.
+	msgs := s.logEntries("verification code")
+	if body, _ := msgs[len(msgs)-1]["body"].(string); !strings.HasPrefix(body, "Ihr Bestätigungscode für localhost lautet ") || !harness.CodeLine.MatchString(body) || !strings.Contains(body, "@localhost #") {
+		t.Fatalf("the German SMS: %q", body)
+	}
 	// Wrong number? Change it — then, right after the sign-in, a second
 	// browser is not told to wait.
 	f := newChrome(t)

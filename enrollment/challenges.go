@@ -10,6 +10,7 @@ import (
 	"github.com/smsgate/caddy-smsgate/phone"
 	"github.com/smsgate/caddy-smsgate/providers"
 	"github.com/smsgate/caddy-smsgate/store"
+	"github.com/smsgate/caddy-smsgate/words"
 )
 
 // Purposes of a challenge.
@@ -46,6 +47,8 @@ type Challenges struct {
 	Site string
 	// Policy says which numbers may be sent a code.
 	Policy *phone.Policy
+	// Words translates the built-in messages into the user's language.
+	Words *words.Catalogue
 	// Checker, when set, checks a number before a code is sent to it
 	// (Twilio Lookup: line type, SIM swap).
 	Checker providers.Checker
@@ -62,6 +65,8 @@ type Challenges struct {
 // came to (for messages), and the client's IP (for limits).
 type Scope struct {
 	Realm, Host, IP string
+	// Lang is the language of the page the request came from.
+	Lang string
 	// Known says the request comes from a browser that signed in as this
 	// user before (a signed cookie): it has send budgets and an account
 	// lockout of its own, so that strangers who name the user cannot
@@ -94,6 +99,9 @@ type Challenge struct {
 	// Receipt names the message's delivery receipt, if the gateway sends
 	// one.
 	Receipt string `json:"receipt,omitempty"`
+	// Lang is the language the message speaks: the one the user enrolled
+	// with, else the page's.
+	Lang    string `json:"lang,omitempty"`
 	Resends int    `json:"resends,omitempty"`
 }
 
@@ -169,6 +177,9 @@ func (s *Challenges) start(ctx context.Context, sc Scope, c *Challenge, resends 
 	if s.ReceiptURL != nil && s.Verifier == nil && c.Phone != "" {
 		c.Receipt = RandomID()
 	}
+	if c.Lang == "" {
+		c.Lang = sc.Lang
+	}
 	c.Expires = now.Add(s.CodeTTL)
 	c.Resends = resends
 	c.ResendAt = now.Add(s.ResendCooldown << min(resends, 10))
@@ -203,7 +214,7 @@ func (s *Challenges) deliver(ctx context.Context, host string, c *Challenge, cod
 		if site == "" {
 			site = host
 		}
-		if m.Body, err = s.Templates.Render(c.Channel, MessageData{Site: site, Host: host, User: c.User, Code: code}); err != nil {
+		if m.Body, err = s.Templates.RenderIn(s.Words, c.Lang, c.Channel, MessageData{Site: site, Host: host, User: c.User, Code: code}); err != nil {
 			return err
 		}
 		err = s.Sender.Send(ctx, m)
@@ -228,7 +239,7 @@ func (s *Challenges) Resend(ctx context.Context, sc Scope, id string) (*Challeng
 		return nil, &CooldownError{Wait: wait}
 	}
 	nc, err := s.start(ctx, sc, &Challenge{User: c.User, Phone: c.Phone, Masked: c.Masked, Purpose: c.Purpose, Channel: c.Channel,
-		DeviceID: c.DeviceID, DeviceName: c.DeviceName, LimitKey: c.LimitKey}, c.Resends+1)
+		DeviceID: c.DeviceID, DeviceName: c.DeviceName, LimitKey: c.LimitKey, Lang: c.Lang}, c.Resends+1)
 	if err != nil {
 		return nil, err // the old code still works
 	}
@@ -329,14 +340,14 @@ func (s *Challenges) Check(ctx context.Context, sc Scope, id, code string) (*Cha
 		// A first enrollment completes only while the user still has no
 		// phone: a code started earlier (by someone who knew the password)
 		// must not add a silent second phone after the user enrolled theirs.
-		if c.DeviceID, err = s.Devices.addFirst(ctx, realm, c.User, c.Phone); err != nil {
+		if c.DeviceID, err = s.Devices.addFirst(ctx, realm, c.User, c.Phone, c.Lang); err != nil {
 			return nil, err
 		}
 	case Add:
 		if ok, err := s.Devices.claim(ctx, realm, c.User, c.Phone); err != nil || !ok {
 			return nil, cmpErr(err, ErrNoChallenge) // another user bound it meanwhile
 		}
-		if c.DeviceID, err = s.Devices.Add(ctx, realm, c.User, c.Phone, c.DeviceName); err != nil {
+		if c.DeviceID, err = s.Devices.AddIn(ctx, realm, c.User, c.Phone, c.DeviceName, c.Lang); err != nil {
 			return nil, err
 		}
 	default:

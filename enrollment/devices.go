@@ -25,6 +25,8 @@ type Device struct {
 	// PhoneHMAC is the keyed hash of the number, in verify-only mode.
 	PhoneHMAC string    `json:"phone_hmac,omitempty"`
 	Enrolled  time.Time `json:"enrolled"`
+	// Lang is the language the user enrolled it in: its messages speak it.
+	Lang string `json:"lang,omitempty"`
 	// LastUsed is when a code sent to it was last verified.
 	LastUsed time.Time `json:"last_used,omitzero"`
 }
@@ -122,6 +124,11 @@ func (s *Devices) put(ctx context.Context, realm, user string, list []Device) er
 // Add records e164 as one more of user's phones and returns its ID.
 // A number already enrolled for the user is renamed, not added twice.
 func (s *Devices) Add(ctx context.Context, realm, user, e164, name string) (string, error) {
+	return s.AddIn(ctx, realm, user, e164, name, "")
+}
+
+// AddIn is Add, for a phone whose messages speak lang.
+func (s *Devices) AddIn(ctx context.Context, realm, user, e164, name, lang string) (string, error) {
 	if _, err := phone.Parse(e164, ""); err != nil {
 		return "", fmt.Errorf("device of %q: %v", user, err)
 	}
@@ -143,7 +150,7 @@ func (s *Devices) Add(ctx context.Context, realm, user, e164, name string) (stri
 	if len(list) >= MaxDevices {
 		return "", words.Newf("device.max", "n", MaxDevices)
 	}
-	d := Device{ID: RandomID()[:8], Name: name, Phone: e164, Enrolled: now}
+	d := Device{ID: RandomID()[:8], Name: name, Phone: e164, Enrolled: now, Lang: lang}
 	if len(list) == 0 {
 		d.LastUsed = now // the only phone is the default
 	}
@@ -156,7 +163,7 @@ func (s *Devices) Add(ctx context.Context, realm, user, e164, name string) (stri
 // addFirst records e164 as user's first phone, atomically: if the
 // user has a device already (another enrollment won), it returns
 // ErrEnrolled and changes nothing.
-func (s *Devices) addFirst(ctx context.Context, realm, user, e164 string) (string, error) {
+func (s *Devices) addFirst(ctx context.Context, realm, user, e164, lang string) (string, error) {
 	if list, err := s.List(ctx, realm, user); err != nil || len(list) > 0 {
 		return "", cmpErr(err, ErrEnrolled)
 	}
@@ -164,7 +171,7 @@ func (s *Devices) addFirst(ctx context.Context, realm, user, e164 string) (strin
 		return "", cmpErr(err, ErrNoChallenge) // another user bound the number meanwhile
 	}
 	now := s.Now().UTC()
-	d := Device{ID: RandomID()[:8], Name: "Phone 1", Phone: e164, Enrolled: now, LastUsed: now}
+	d := Device{ID: RandomID()[:8], Name: "Phone 1", Phone: e164, Enrolled: now, LastUsed: now, Lang: lang}
 	if s.VerifyOnly() {
 		d.Phone, d.PhoneHMAC = "", s.PhoneHMAC(e164)
 	}

@@ -7,6 +7,7 @@ import (
 	"text/template"
 
 	"github.com/smsgate/caddy-smsgate/providers"
+	"github.com/smsgate/caddy-smsgate/words"
 )
 
 // Default message templates. The SMS ends with the origin-bound line
@@ -38,6 +39,9 @@ func (d MessageData) Digits() string {
 // Templates compose the text of each channel.
 type Templates struct {
 	sms, voice *template.Template
+	// defaults: the built-in texts, which speak each language of words'
+	// catalogue; an admin's own template speaks its own.
+	smsDefault, voiceDefault bool
 }
 
 // ParseTemplates parses the SMS and voice templates (empty: the default)
@@ -49,7 +53,7 @@ func ParseTemplates(sms, voice string) (*Templates, error) {
 	if voice == "" {
 		voice = DefaultVoiceTemplate
 	}
-	t := &Templates{}
+	t := &Templates{smsDefault: sms == DefaultSMSTemplate, voiceDefault: voice == DefaultVoiceTemplate}
 	var err error
 	if t.sms, err = template.New("sms").Option("missingkey=error").Parse(sms); err != nil {
 		return nil, fmt.Errorf("message template: %v", err)
@@ -68,6 +72,25 @@ func ParseTemplates(sms, voice string) (*Templates, error) {
 		}
 	}
 	return t, nil
+}
+
+// RenderIn composes the message for channel in lang, from cat: the
+// built-in texts are translated (sms.code, voice.code; the WebOTP line
+// stays as it must be), an admin's own template is used as it is.
+func (t *Templates) RenderIn(cat *words.Catalogue, lang, channel string, d MessageData) (string, error) {
+	builtin := t.smsDefault
+	id := "sms.code"
+	if channel == providers.Voice {
+		builtin, id = t.voiceDefault, "voice.code"
+	}
+	if !builtin || cat == nil || lang == "" || lang == "en" {
+		return t.Render(channel, d)
+	}
+	text := cat.Render(lang, words.Text{ID: id, Args: map[string]any{"site": d.Site, "code": d.Code, "digits": d.Digits()}})
+	if channel == providers.SMS {
+		text += "\n\n@" + d.Host + " #" + d.Code
+	}
+	return text, nil
 }
 
 // Render composes the message for channel.

@@ -3,8 +3,11 @@ package enrollment
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/smsgate/caddy-smsgate/words"
 )
 
 // "N tries left" counts what will really happen: the lockout that comes
@@ -68,5 +71,42 @@ func TestNewPhoneIsNotTheDefault(t *testing.T) {
 	}
 	if d, _ := s.Devices.Default(ctx, realm, alice); d.ID != id {
 		t.Fatalf("the default after choosing the new phone: %s", d.Phone)
+	}
+}
+
+// The built-in text speaks the user's language, and the phone remembers
+// the language it was enrolled in.
+func TestMessagesSpeakTheEnrolledLanguage(t *testing.T) {
+	s, out, _ := newService(t)
+	s.Words = words.English
+	ctx := context.Background()
+	de := sc
+	de.Lang = "de"
+	c, err := s.Start(ctx, de, Challenge{User: alice, Phone: num, Purpose: Enroll})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := out.last(t).Body
+	if !strings.HasPrefix(body, "Ihr Bestätigungscode für example.com lautet ") || !strings.HasSuffix(body, "\n\n@example.com #"+codeOf(t, out)) {
+		t.Fatalf("German SMS: %q", body)
+	}
+	if _, err := s.Check(ctx, de, c.ID, codeOf(t, out)); err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := s.Devices.Default(ctx, realm, alice); d.Lang != "de" {
+		t.Fatalf("the device's language: %q", d.Lang)
+	}
+	// An admin's own template is theirs, in every language.
+	own, ownOut, _ := newService(t)
+	own.Words = words.English
+	var err2 error
+	if own.Templates, err2 = ParseTemplates("Code {{.Code}} for {{.Site}}", ""); err2 != nil {
+		t.Fatal(err2)
+	}
+	if _, err := own.Start(ctx, de, Challenge{User: alice, Phone: num, Purpose: Enroll}); err != nil {
+		t.Fatal(err)
+	}
+	if body := ownOut.last(t).Body; !strings.HasPrefix(body, "Code ") {
+		t.Fatalf("an admin's template was replaced: %q", body)
 	}
 }

@@ -38,8 +38,12 @@ func (s *Service) Login(ctx context.Context, sc enrollment.Scope, f *Flow, known
 	sc.Known = known != "" && known == user
 	s.discard(ctx, sc.Realm, f)
 	f.LimitKey = "login " + key
+	lang := ""
+	if d, err := s.DeviceOf(ctx, sc.Realm, user); err == nil && d != nil {
+		lang = d.Lang // the language it was enrolled in
+	}
 	c, err := s.start(ctx, sc, enrollment.Challenge{User: user, Phone: e164, Purpose: enrollment.Verify,
-		Channel: s.Channels[0], LimitKey: f.LimitKey})
+		Channel: s.Channels[0], LimitKey: f.LimitKey, Lang: lang})
 	if err != nil {
 		return nil, err
 	}
@@ -98,7 +102,7 @@ func (s *Service) Send(ctx context.Context, sc enrollment.Scope, f *Flow, user, 
 		}
 		return nil, ErrNoTexts
 	}
-	e164, masked, purpose, devID := "", "", enrollment.Verify, ""
+	e164, masked, purpose, devID, lang := "", "", enrollment.Verify, "", ""
 	switch {
 	case c != nil && (c.Purpose != enrollment.Verify || deviceID == ""):
 		e164, masked, purpose, devID = c.Phone, c.Masked, c.Purpose, c.DeviceID
@@ -132,7 +136,7 @@ func (s *Service) Send(ctx context.Context, sc enrollment.Scope, f *Flow, user, 
 			}
 			return nil, &StepError{Step: step}
 		}
-		e164, devID = d.Phone, d.ID
+		e164, devID, lang = d.Phone, d.ID, d.Lang // the language it was enrolled in
 		if e164 == "" {
 			// Verify-only: the user types the number again. A wrong one
 			// gets a decoy — the same answer, and no code — until a code
@@ -152,7 +156,7 @@ func (s *Service) Send(ctx context.Context, sc enrollment.Scope, f *Flow, user, 
 		name = c.DeviceName // a phone being added keeps its name through "call me instead"
 	}
 	nc, err := s.start(ctx, sc, enrollment.Challenge{User: user, Phone: e164, Masked: masked, Purpose: purpose, Channel: channel,
-		DeviceID: devID, DeviceName: name, LimitKey: f.LimitKey})
+		DeviceID: devID, DeviceName: name, LimitKey: f.LimitKey, Lang: lang})
 	if err != nil {
 		return nil, err
 	}
