@@ -102,7 +102,7 @@ func (g *Gate) devices(req *request) {
 		}
 		show(http.StatusOK, "")
 	case "add":
-		_, err := g.signin.AddPhone(ctx, req.scope, &req.flow.Flow, user, req.form["phone"], req.form["name"])
+		_, err := g.signin.AddPhone(ctx, req.scope, &req.flow.Flow, user, req.form["phone"], req.region, req.form["name"])
 		switch {
 		case errors.As(err, new(*signin.InputError)):
 			// Next to its field, with what was typed kept.

@@ -46,6 +46,9 @@ type request struct {
 	json bool
 	// lang is the reader's language, a key of the gate's catalogue.
 	lang string
+	// region is the country a number typed without + is from (the
+	// picker's), and example an example number of it.
+	region, example string
 	// known is whom this browser signed in as before, or "".
 	known string
 	// form holds the submitted fields of a POST.
@@ -121,6 +124,11 @@ func (g *Gate) serveGate(w http.ResponseWriter, r *http.Request) error {
 		w.Header().Set("Allow", "GET, POST")
 		g.fail(req, http.StatusMethodNotAllowed, "method_not_allowed", g.sayID(req, "gate.method"))
 		return nil
+	}
+	// The country picker's choice (or its preset), and its example number.
+	req.region = g.presetRegion(req.form["region"], r.Header.Get("Accept-Language"))
+	if req.example = phone.Example(req.region); req.example == "" {
+		req.example = g.example
 	}
 	handle(req)
 	return nil

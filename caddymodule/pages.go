@@ -115,6 +115,8 @@ type view struct {
 	Accent bool
 	// Example is an example number for the phone field, PhoneHint its hint.
 	Example, PhoneHint string
+	// Regions are the country picker's choices.
+	Regions []regionOption
 }
 
 var titles = map[string]string{
@@ -212,7 +214,11 @@ func (g *Gate) pageNoFlow(req *request, status int, step string, d pageData) {
 	lang := req.lang
 	v := view{pageData: d, Step: step, Title: titles[step], Prefix: g.PathPrefix, CSRF: req.flow.CSRF, CodeLength: g.CodeLength,
 		Calls: g.Channels[0] == providers.Voice, Lang: lang, T: func(english string) string { return g.words.T(lang, english) },
-		SiteTitle: g.SiteName, Logo: g.Logo, Accent: g.Accent != "", Example: g.example, PhoneHint: "International format, starting with + and the country code."}
+		SiteTitle: g.SiteName, Logo: g.Logo, Accent: g.Accent != "", Example: req.example,
+		PhoneHint: "Choose the country, then type the number as you know it; or start with + and the country code."}
+	if step == "enroll" || step == "devices" {
+		v.Regions = g.regions(lang, req.region)
+	}
 	var buf bytes.Buffer
 	if err := g.pages.ExecuteTemplate(&buf, "page", v); err != nil {
 		g.logger.Error("rendering page", zap.String("step", step), zap.Error(err))
@@ -276,7 +282,7 @@ func (g *Gate) say(req *request, err error) string {
 		if _, set := t.Args["example"]; !set {
 			// The example number is the page's own: the same one the
 			// phone field shows.
-			args := map[string]any{"example": g.example}
+			args := map[string]any{"example": req.example}
 			for k, v := range t.Args {
 				args[k] = v
 			}

@@ -63,7 +63,7 @@ func (g *Gate) enroll(req *request) {
 		return
 	}
 	input := req.form["phone"]
-	if _, err := g.signin.Enroll(req.r.Context(), req.scope, &req.flow.Flow, req.user, input); err != nil {
+	if _, err := g.signin.Enroll(req.r.Context(), req.scope, &req.flow.Flow, req.user, input, req.region); err != nil {
 		if errors.As(err, new(*signin.InputError)) {
 			// A number that does not parse: say why, keep what was typed.
 			g.page(req, http.StatusBadRequest, "enroll", pageData{Error: g.say(req, err), Phone: trimInput(input)})

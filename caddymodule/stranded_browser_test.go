@@ -3,6 +3,8 @@ package caddymodule_test
 import (
 	"context"
 	"encoding/base64"
+	"html"
+	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
@@ -187,10 +189,37 @@ func TestOneExampleNumber(t *testing.T) {
 	basicSite(t, "")
 	c := newClient(t, "alice")
 	tok := c.csrf("/.smsgate/enroll")
-	res := c.post("/.smsgate/enroll", url.Values{"phone": {"4155552671"}, "csrf": {tok}})
-	m := regexp.MustCompile(`placeholder="([^"]+)"`).FindStringSubmatch(res.body)
+	res := c.post("/.smsgate/enroll", url.Values{"phone": {"0740O 123456"}, "region": {"GB"}, "csrf": {tok}})
+	m := regexp.MustCompile(`id="phone"[^>]*placeholder="([^"]+)"`).FindStringSubmatch(res.body)
 	if m == nil {
 		t.Fatalf("no placeholder: %s", res.body)
 	}
 	expectBody(t, res, "for example "+m[1]+".")
+	if !strings.HasPrefix(html.UnescapeString(m[1]), "+44") {
+		t.Fatalf("the example %q is not from the chosen country", m[1])
+	}
+	expectBody(t, res, `<option value="GB" data-example=`)
+	if !regexp.MustCompile(`<option value="GB"[^>]* selected>`).MatchString(res.body) {
+		t.Fatal("the picker forgot the chosen country")
+	}
+}
+
+// TestNationalNumbersWithTheCountryPicker: a number typed as people know
+// it, with its country chosen, is that country's number.
+func TestNationalNumbersWithTheCountryPicker(t *testing.T) {
+	s := basicSite(t, "allowed_regions GB DE")
+	c := newClient(t, "alice")
+	req, _ := http.NewRequest(http.MethodGet, base+"/.smsgate/enroll", nil)
+	req.Header.Set("Accept-Language", "de-DE")
+	page := c.do(req)
+	// Only the allowed countries, preset from the browser's language.
+	if n := strings.Count(page.body, "<option "); n != 2 || !regexp.MustCompile(`<option value="DE"[^>]* selected>`).MatchString(page.body) {
+		t.Fatalf("the picker: %d options\n%s", n, page.body)
+	}
+	tok := csrfField.FindStringSubmatch(page.body)[1]
+	expect(t, c.post("/.smsgate/enroll", url.Values{"phone": {"07400 123456"}, "region": {"GB"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+	msgs := s.logEntries("verification code")
+	if to := msgs[len(msgs)-1]["to"]; to != "+44•••••••456" {
+		t.Fatalf("the code went to %v", to)
+	}
 }

@@ -94,12 +94,11 @@ func TestLookupOutageFollowsTheConfig(t *testing.T) {
 // TestLookupAgainstTheSpec: the request is what Twilio's published Lookup
 // v2 OpenAPI spec declares, and the spec's own example answers read right.
 func TestLookupAgainstTheSpec(t *testing.T) {
-	raw, err := os.ReadFile(filepath.Join("..", "..", "shared", "contracts", "twilio", "twilio_lookups_v2.json"))
+	// Twilio's published Lookup v2 OpenAPI spec, as shipped in
+	// shared/contracts/twilio (a copy, so that the test runs anywhere).
+	raw, err := os.ReadFile(filepath.Join("testdata", "twilio_lookups_v2.json"))
 	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("the Lookup v2 spec is missing: %v", err)
-		}
-		t.Skipf("no spec beside the repository: %v", err)
+		t.Fatal(err)
 	}
 	var spec struct {
 		Paths map[string]map[string]json.RawMessage

@@ -1,6 +1,7 @@
 package signin
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"slices"
@@ -57,8 +58,10 @@ func (s *Service) Login(ctx context.Context, sc enrollment.Scope, f *Flow, known
 }
 
 // Enroll sends a code to the first phone user types (the Enroll step).
-func (s *Service) Enroll(ctx context.Context, sc enrollment.Scope, f *Flow, user, input string) (*enrollment.Challenge, error) {
-	e164, err := phone.Parse(input, s.DefaultRegion)
+// region is the country a number typed without + is from (the page's
+// picker), else the default region.
+func (s *Service) Enroll(ctx context.Context, sc enrollment.Scope, f *Flow, user, input, region string) (*enrollment.Challenge, error) {
+	e164, err := phone.Parse(input, cmp.Or(region, s.DefaultRegion))
 	if err != nil {
 		return nil, &InputError{Err: err}
 	}
@@ -74,8 +77,8 @@ func (s *Service) Enroll(ctx context.Context, sc enrollment.Scope, f *Flow, user
 
 // AddPhone sends a code to another phone of a signed-in user (the devices
 // page, after step-up); the phone is added when the code comes back.
-func (s *Service) AddPhone(ctx context.Context, sc enrollment.Scope, f *Flow, user, input, name string) (*enrollment.Challenge, error) {
-	e164, err := phone.Parse(input, s.DefaultRegion)
+func (s *Service) AddPhone(ctx context.Context, sc enrollment.Scope, f *Flow, user, input, region, name string) (*enrollment.Challenge, error) {
+	e164, err := phone.Parse(input, cmp.Or(region, s.DefaultRegion))
 	if err != nil {
 		return nil, &InputError{Err: err}
 	}

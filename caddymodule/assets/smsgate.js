@@ -85,6 +85,15 @@
     next.addEventListener("click", function (event) { if (!saved.checked) { event.preventDefault(); saved.focus(); } });
   }
 
+  // The country picker: the example number follows the country.
+  var region = document.getElementById("region"), phoneField = document.getElementById("phone");
+  if (region && phoneField) {
+    region.addEventListener("change", function () {
+      var opt = region.options[region.selectedIndex];
+      if (opt && opt.getAttribute("data-example")) phoneField.placeholder = opt.getAttribute("data-example");
+    });
+  }
+
   // A lockout counts down, then the page comes back to life.
   document.querySelectorAll("[data-locked-for]").forEach(function (span) {
     var left = parseInt(span.getAttribute("data-locked-for"), 10);
