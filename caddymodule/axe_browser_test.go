@@ -53,7 +53,7 @@ func (c *chrome) axe(source string) []string {
 // a desktop's size, has no violation axe-core finds.
 func TestPagesPassAxe(t *testing.T) {
 	source := axeSource(t)
-	s := basicSite(t, "channels sms voice\n\t\tsite_name \"Example Wiki\"")
+	s := basicSite(t, "channels sms voice\n\t\tsite_name \"Example Wiki\"\n\t\tlockout_after 3")
 	alice := newClient(t, "alice")
 	tok := alice.csrf("/.smsgate/enroll")
 	alice.post("/.smsgate/enroll", url.Values{"phone": {"+14155552671"}, "csrf": {tok}})
@@ -87,10 +87,52 @@ func TestPagesPassAxe(t *testing.T) {
 	check("recovery codes")
 	b.do(chromedp.Navigate(base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)))
 	check("devices")
+	b.do(chromedp.Click(chromedp.CSS(`details.edit summary`)), chromedp.Click(chromedp.CSS(`button[value=remove]`)), chromedp.WaitVisible(chromedp.CSS(`form.confirm`)))
+	check("devices, confirming a removal")
 	b.do(chromedp.Navigate(base+"/.smsgate/logout"), chromedp.WaitVisible(chromedp.CSS(`button`)))
 	check("sign out")
 	b.do(chromedp.Click(chromedp.CSS(`button`)), chromedp.WaitVisible(chromedp.CSS(`main a[href="/"]`)))
 	check("signed out")
 	b.do(chromedp.Navigate(base+"/.smsgate/nowhere"), chromedp.WaitVisible(chromedp.CSS(`main`)))
 	check("no such page")
+
+	// A new browser of bob's: the verify page without a code, "no phone"
+	// open, then locked.
+	b2 := newChrome(t)
+	b2.basicAuth("bob")
+	b2.do(chromedp.Navigate(base+"/.smsgate/verify"), chromedp.WaitVisible(chromedp.CSS(`details.recovery summary`)),
+		chromedp.Click(chromedp.CSS(`details.recovery summary`)), chromedp.WaitVisible(chromedp.CSS(`#recovery-code`)))
+	b, b2 = b2, b
+	check("verify, no phone")
+	b.do(chromedp.Submit(chromedp.CSS(`input[name=action][value=send]`)), chromedp.WaitVisible(chromedp.CSS(`#code`)))
+	wrong := "000000"
+	if s.lastCode() == wrong {
+		wrong = "111111"
+	}
+	for range 3 {
+		b.do(chromedp.WaitVisible(chromedp.CSS(`#code`)), chromedp.SetValue(chromedp.CSS(`#code`), wrong), chromedp.Submit(chromedp.CSS(`#code`)),
+			chromedp.WaitVisible(chromedp.CSS(`.error:not(:empty)`)))
+	}
+	b.waitText(`main`, "Sign-in is locked")
+	check("verify, locked")
+
+	// The login and invite pages of a site where users name themselves.
+	startSite(t, `http://localhost:9080 {
+	smsgate {
+		identity none
+		user carol +14155552671
+		store badger {DIR}
+		provider log
+	}
+	respond "hi"
+}`)
+	_, body := admin(t, "POST", "/smsgate/invites", `{"realm":"localhost","user":"dave","ttl":"1h"}`)
+	var inv struct{ Path string }
+	_ = json.Unmarshal([]byte(body), &inv)
+	c := newChrome(t)
+	b = c
+	b.do(chromedp.Navigate(base+"/.smsgate/login"), chromedp.WaitVisible(chromedp.CSS(`#username`)))
+	check("login")
+	b.do(chromedp.Navigate(base+inv.Path), chromedp.WaitVisible(chromedp.CSS(`button`)))
+	check("invite")
 }
