@@ -435,15 +435,7 @@ func stripCSRF(body string) string { return csrfField.ReplaceAllString(body, "")
 // TestNoBombing: starting over does not skip the wait between codes, for a
 // signed-in user or for a stranger naming someone at the login page.
 func TestNoBombing(t *testing.T) {
-	s := startSite(t, `http://localhost:9080 {
-	smsgate {
-		identity none
-		user carol +14155552671
-		store badger {DIR}
-		provider log
-	}
-	respond "hi"
-}`)
+	s := carolSite(t, "")
 	for i := range 5 {
 		c := newClient(t, "")
 		tok := c.csrf("/.smsgate/login")

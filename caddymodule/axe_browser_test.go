@@ -117,15 +117,7 @@ func TestPagesPassAxe(t *testing.T) {
 	check("verify, locked")
 
 	// The login and invite pages of a site where users name themselves.
-	startSite(t, `http://localhost:9080 {
-	smsgate {
-		identity none
-		user carol +14155552671
-		store badger {DIR}
-		provider log
-	}
-	respond "hi"
-}`)
+	carolSite(t, "")
 	_, body := admin(t, "POST", "/smsgate/invites", `{"realm":"localhost","user":"dave","ttl":"1h"}`)
 	var inv struct{ Path string }
 	_ = json.Unmarshal([]byte(body), &inv)

@@ -3,10 +3,11 @@ package caddymodule
 import (
 	"errors"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
-	"github.com/smsgate/caddy-smsgate/providers"
+	"github.com/smsgate/caddy-smsgate/signin"
 )
 
 // outcome is what a sign-in error means for the answer: its HTTP status,
@@ -22,44 +23,46 @@ type outcome struct {
 }
 
 func outcomeOf(err error) outcome {
+	reason := signin.Reason(err) // the sign-in names what went wrong; here, only its status
 	var (
-		wrong  *enrollment.WrongCodeError
 		locked *enrollment.LockedError
 		limit  *enrollment.LimitError
 		cool   *enrollment.CooldownError
-		send   *enrollment.SendError
 	)
+	o := outcome{status: statusOf[reason], reason: reason, known: reason != "error"}
 	switch {
-	case errors.As(err, &wrong):
-		return outcome{http.StatusBadRequest, 0, "wrong_code", true}
 	case errors.As(err, &locked):
-		return outcome{http.StatusTooManyRequests, locked.Wait, "locked", true}
+		o.wait = locked.Wait
 	case errors.As(err, &limit):
-		return outcome{http.StatusTooManyRequests, limit.Wait, "limit_" + limit.Limit, true}
+		o.wait = limit.Wait
 	case errors.As(err, &cool):
-		return outcome{http.StatusTooManyRequests, cool.Wait, "cooldown", true}
-	case errors.Is(err, enrollment.ErrRecoveryTries):
-		return outcome{http.StatusTooManyRequests, 0, "recovery_tries", true}
-	case errors.Is(err, enrollment.ErrTooMany):
-		return outcome{http.StatusBadRequest, 0, "too_many", true}
-	case errors.Is(err, enrollment.ErrExpired), errors.Is(err, enrollment.ErrNoChallenge):
-		return outcome{http.StatusBadRequest, 0, "expired", true}
-	case errors.Is(err, enrollment.ErrEnrolled):
-		return outcome{http.StatusBadRequest, 0, "already_enrolled", true}
-	case errors.Is(err, enrollment.ErrWrongRecovery):
-		return outcome{http.StatusBadRequest, 0, "wrong_recovery_code", true}
-	case errors.As(err, new(*enrollment.RefusedError)):
-		return outcome{http.StatusBadRequest, 0, "number_refused", true}
-	case errors.As(err, new(*providers.SIMSwapError)):
-		return outcome{http.StatusForbidden, 0, "sim_swapped", true}
-	case errors.As(err, new(*providers.LookupError)):
-		return outcome{http.StatusServiceUnavailable, 0, "lookup_failed", true}
-	case errors.As(err, &send) && errors.As(send.Err, new(*providers.UserError)):
-		return outcome{http.StatusBadRequest, 0, "number_rejected", true} // the number is at fault: the user can fix it
-	case errors.As(err, &send):
-		return outcome{http.StatusServiceUnavailable, 0, "provider_failed", true}
+		o.wait = cool.Wait
 	}
-	return outcome{http.StatusServiceUnavailable, 0, "error", false}
+	switch {
+	case o.status != 0:
+	case strings.HasPrefix(reason, "limit_"): // one of the named rate limits
+		o.status = http.StatusTooManyRequests
+	default:
+		o.status = http.StatusServiceUnavailable
+	}
+	return o
+}
+
+// statusOf is each reason's HTTP status (any other: 503).
+var statusOf = map[string]int{
+	"wrong_code":          http.StatusBadRequest,
+	"too_many":            http.StatusBadRequest,
+	"expired":             http.StatusBadRequest,
+	"already_enrolled":    http.StatusBadRequest,
+	"wrong_recovery_code": http.StatusBadRequest,
+	"number_refused":      http.StatusBadRequest,
+	"number_rejected":     http.StatusBadRequest, // the user can fix the number
+	"locked":              http.StatusTooManyRequests,
+	"cooldown":            http.StatusTooManyRequests,
+	"recovery_tries":      http.StatusTooManyRequests,
+	"sim_swapped":         http.StatusForbidden,
+	"lookup_failed":       http.StatusServiceUnavailable,
+	"provider_failed":     http.StatusServiceUnavailable,
 }
 
 // setRetryAfter tells the client how long to wait, if it must.

@@ -46,15 +46,7 @@ func TestAuditEventsAreCaddyEvents(t *testing.T) {
 	recorded.Lock()
 	recorded.events = nil
 	recorded.Unlock()
-	s := startSiteWith(t, "events {\n\t\ton smsgate_verified smsgate_test_recorder\n\t\ton smsgate_code_sent smsgate_test_recorder\n\t}", `http://localhost:9080 {
-	smsgate {
-		identity none
-		user carol +14155552671
-		store badger {DIR}
-		provider log
-	}
-	respond "hi"
-}`)
+	s := carolSite(t, "events {\n\t\ton smsgate_verified smsgate_test_recorder\n\t\ton smsgate_code_sent smsgate_test_recorder\n\t}")
 	c := newClient(t, "")
 	tok := c.csrf("/.smsgate/login")
 	c.post("/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}})

@@ -131,6 +131,21 @@ func basicSite(t *testing.T, options string) *site {
 }`, demoHash, options))
 }
 
+// carolSite is a site where users name themselves (identity none) and
+// carol is provisioned, behind the given global options.
+func carolSite(t *testing.T, globals string) *site {
+	t.Helper()
+	return startSiteWith(t, globals, `http://localhost:9080 {
+	smsgate {
+		identity none
+		user carol +14155552671
+		store badger {DIR}
+		provider log
+	}
+	respond "hi"
+}`)
+}
+
 // logEntries returns the JSON log entries whose message is msg.
 func (s *site) logEntries(msg string) []map[string]any {
 	s.t.Helper()

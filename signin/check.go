@@ -127,6 +127,8 @@ func Reason(err error) string {
 		return "sim_swapped"
 	case errors.As(err, new(*providers.LookupError)):
 		return "lookup_failed"
+	case errors.As(err, &send) && errors.As(send.Err, new(*providers.UserError)):
+		return "number_rejected" // the number is at fault: the user can fix it
 	case errors.As(err, &send):
 		return "provider_failed"
 	}
