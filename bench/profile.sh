@@ -15,18 +15,7 @@ DURATION=${DURATION:-20s}
 SECONDS_PROFILED=${SECONDS:-15}
 CONNS=${CONNS:-32}
 OUT=${OUT:-bench/results}
-command -v wrk >/dev/null || { echo "bench: wrk is not installed (apt-get install wrk)" >&2; exit 1; }
-
-work=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
-
-go build -o "$work/caddy" ./cmd/caddy
-go build -o "$work/backend" ./bench/backend
-go build -o "$work/mint" ./bench/mint
-export BENCH_SECRET=$(head -c 24 /dev/urandom | base64)
-export BENCH_DATA=$work/data
+. bench/setup.sh
 # The benchmark's config, with an admin endpoint for pprof.
 sed 's/^\tadmin off$/\tadmin 127.0.0.1:2020/' bench/Caddyfile >"$work/Caddyfile"
 

@@ -17,18 +17,7 @@ ROUNDS=${ROUNDS:-5}
 DURATION=${DURATION:-5s}
 CONNS=${CONNS:-32}
 OUT=${OUT:-bench/results}
-command -v wrk >/dev/null || { echo "bench: wrk is not installed (apt-get install wrk)" >&2; exit 1; }
-
-work=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
-
-go build -o "$work/caddy" ./cmd/caddy
-go build -o "$work/backend" ./bench/backend
-go build -o "$work/mint" ./bench/mint
-export BENCH_SECRET=$(head -c 24 /dev/urandom | base64)
-export BENCH_DATA=$work/data
+. bench/setup.sh
 
 taskset -c 1 "$work/backend" -addr 127.0.0.1:9100 & pids+=($!)
 taskset -c 0 "$work/caddy" run --config bench/Caddyfile >"$work/caddy.log" 2>&1 & caddy=$!; pids+=($caddy)

@@ -1,0 +1,15 @@
+# Sourced by run.sh and profile.sh: checks for wrk, builds Caddy, the
+# backend and the token minter into a temporary folder ($work) that is
+# removed, with every process started into $pids, when the script exits.
+command -v wrk >/dev/null || { echo "bench: wrk is not installed (apt-get install wrk)" >&2; exit 1; }
+
+work=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+
+go build -o "$work/caddy" ./cmd/caddy
+go build -o "$work/backend" ./bench/backend
+go build -o "$work/mint" ./bench/mint
+export BENCH_SECRET=$(head -c 24 /dev/urandom | base64)
+export BENCH_DATA=$work/data
