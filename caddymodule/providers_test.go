@@ -39,10 +39,11 @@ func enrollWith(t *testing.T, c *client, num string) (*response, string) {
 	return c.post("/.smsgate/enroll", url.Values{"phone": {num}, "csrf": {tok}}), tok
 }
 
-func TestTwilioFlow(t *testing.T) {
-	f := fakes.NewTwilio(t)
-	providerSite(t, fmt.Sprintf(`channels sms voice
-		site_name "Example Wiki"
+// twilioVoiceSite is a site that texts and calls through the fake Twilio.
+func twilioVoiceSite(t *testing.T, f *fakes.Twilio, extra string) *site {
+	t.Helper()
+	return providerSite(t, fmt.Sprintf(`channels sms voice
+		%s
 		# Twilio's magic test numbers are +1 500 "personal numbers".
 		number_types sms mobile fixed_line_or_mobile personal_number
 		provider twilio {
@@ -51,7 +52,12 @@ func TestTwilioFlow(t *testing.T) {
 			from +15005550006
 			voice
 			base_url %s
-		}`, f.AccountSID, f.AuthToken, f.URL))
+		}`, extra, f.AccountSID, f.AuthToken, f.URL))
+}
+
+func TestTwilioFlow(t *testing.T) {
+	f := fakes.NewTwilio(t)
+	twilioVoiceSite(t, f, `site_name "Example Wiki"`)
 
 	c := newClient(t, "alice")
 	res, tok := enrollWith(t, c, "+14155552671")
@@ -235,15 +241,7 @@ func TestNamedProviders(t *testing.T) {
 // when the text did not arrive, offers the call.
 func TestDeliveryReceipts(t *testing.T) {
 	f := fakes.NewTwilio(t)
-	s := providerSite(t, fmt.Sprintf(`channels sms voice
-		number_types sms mobile fixed_line_or_mobile personal_number
-		provider twilio {
-			account_sid %s
-			auth_token %s
-			from +15005550006
-			voice
-			base_url %s
-		}`, f.AccountSID, f.AuthToken, f.URL))
+	s := twilioVoiceSite(t, f, "")
 	c := newClient(t, "alice")
 	res, _ := enrollWith(t, c, "+14155552671")
 	expect(t, res, http.StatusSeeOther, "/.smsgate/verify")
