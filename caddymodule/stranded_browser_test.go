@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/smsgate/caddy-smsgate/caddymodule"
+	"github.com/smsgate/caddy-smsgate/internal/fakes"
 	"github.com/smsgate/caddy-smsgate/internal/harness"
 
 	"github.com/chromedp/cdproto/cdp"
@@ -221,5 +222,42 @@ func TestNationalNumbersWithTheCountryPicker(t *testing.T) {
 	msgs := s.logEntries("verification code")
 	if to := msgs[len(msgs)-1]["to"]; to != "+44•••••••456" {
 		t.Fatalf("the code went to %v", to)
+	}
+}
+
+// TestDeliveryReceiptsInARealBrowser: the verify page asks, without a
+// reload, whether the text arrived; when a signed receipt says it did not,
+// the page says so and offers the call; when it arrived, it says that.
+func TestDeliveryReceiptsInARealBrowser(t *testing.T) {
+	f := fakes.NewTwilio(t)
+	twilioVoiceSite(t, f, "")
+	enroll := func(user, num string) *chrome {
+		b := newChrome(t)
+		b.basicAuth(user)
+		b.do(chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS(`#phone`)),
+			chromedp.SendKeys(chromedp.CSS(`#phone`), num), chromedp.Submit(chromedp.CSS(`#phone`)),
+			chromedp.WaitVisible(chromedp.CSS(`#code`)))
+		if got := b.text(`#delivery`); got != "" {
+			t.Fatalf("before any receipt the page says %q", got)
+		}
+		return b
+	}
+	callClass := `document.getElementById("call").className`
+
+	a := enroll("alice", "+1 415 555 2671")
+	if got := a.eval(callClass); got != "" {
+		t.Fatalf("the call is offered before the text failed: %q", got)
+	}
+	f.Receipt(t, "undelivered", "30003", false)
+	a.waitText(`#delivery`, "The text did not arrive.")
+	if got := a.eval(callClass); got != "offered" {
+		t.Fatalf("the call is not offered after the text failed: %q", got)
+	}
+
+	b := enroll("bob", "+1 415 555 2672")
+	f.Receipt(t, "delivered", "", false)
+	b.waitText(`#delivery`, "The text was delivered to the phone.")
+	if got := b.eval(callClass); got != "" {
+		t.Fatalf("the call is pushed although the text arrived: %q", got)
 	}
 }
