@@ -56,7 +56,7 @@ func inviteKey(realm, token string) string {
 func (s *Admin) NewInvite(ctx context.Context, realm, user string, ttl time.Duration) (string, error) {
 	token := RandomID() + RandomID()
 	raw, _ := json.Marshal(invite{User: user, Expires: s.Now().Add(ttl)})
-	return token, s.Store.Put(ctx, inviteKey(realm, token), raw, ttl)
+	return token, s.Store.Put(store.Lasting(ctx), inviteKey(realm, token), raw, ttl)
 }
 
 // invite is the record behind an invite link.
@@ -93,7 +93,7 @@ func (s *Admin) TakeInvite(ctx context.Context, realm, token string) (string, er
 	if token == "" || len(token) > 128 {
 		return "", ErrInvite
 	}
-	raw, err := s.Store.Take(ctx, inviteKey(realm, token))
+	raw, err := s.Store.Take(store.Lasting(ctx), inviteKey(realm, token)) // an invite works once
 	if errors.Is(err, store.ErrNotFound) {
 		return "", ErrInvite
 	}
@@ -140,7 +140,7 @@ func (s *Admin) Export(ctx context.Context, withKeys bool) ([]Record, error) {
 
 // Import writes records from Export. Unknown kinds of record are refused.
 func (s *Admin) Import(ctx context.Context, records []Record) error {
-	for _, r := range records {
+	for i, r := range records {
 		key, value := r.Key, []byte(r.Value)
 		if k, ok := strings.CutPrefix(key, "b64:"); ok {
 			var raw []byte
@@ -156,7 +156,11 @@ func (s *Admin) Import(ctx context.Context, records []Record) error {
 		if !known {
 			return errors.New("import: " + key + " is not a record smsgate exports")
 		}
-		if err := s.Store.Put(ctx, key, value, 0); err != nil {
+		put := ctx
+		if i == len(records)-1 {
+			put = store.Lasting(ctx) // one sync makes the whole import durable
+		}
+		if err := s.Store.Put(put, key, value, 0); err != nil {
 			return err
 		}
 	}

@@ -72,6 +72,7 @@ func (s *Devices) List(ctx context.Context, realm, user string) ([]Device, error
 
 // MakeDefault makes device id user's default phone.
 func (s *Devices) MakeDefault(ctx context.Context, realm, user, id string) error {
+	ctx = store.Lasting(ctx) // the user is told it is done
 	found := false
 	err := s.edit(ctx, realm, user, func(list []Device) ([]Device, error) {
 		for i := range list {
@@ -129,6 +130,7 @@ func (s *Devices) Add(ctx context.Context, realm, user, e164, name string) (stri
 
 // AddIn is Add, for a phone whose messages speak lang.
 func (s *Devices) AddIn(ctx context.Context, realm, user, e164, name, lang string) (string, error) {
+	ctx = store.Lasting(ctx) // the user is told it is done
 	if _, err := phone.Parse(e164, ""); err != nil {
 		return "", fmt.Errorf("device of %q: %v", user, err)
 	}
@@ -164,6 +166,7 @@ func (s *Devices) AddIn(ctx context.Context, realm, user, e164, name, lang strin
 // user has a device already (another enrollment won), it returns
 // ErrEnrolled and changes nothing.
 func (s *Devices) addFirst(ctx context.Context, realm, user, e164, lang string) (string, error) {
+	ctx = store.Lasting(ctx) // the user is told it is done
 	if list, err := s.List(ctx, realm, user); err != nil || len(list) > 0 {
 		return "", cmpErr(err, ErrEnrolled)
 	}
@@ -194,6 +197,7 @@ func (s *Devices) addFirst(ctx context.Context, realm, user, e164, lang string) 
 
 // Set makes e164 user's only phone (admin provisioning, tests).
 func (s *Devices) Set(ctx context.Context, realm, user, e164 string) error {
+	ctx = store.Lasting(ctx) // the user is told it is done
 	if err := s.put(ctx, realm, user, nil); err != nil {
 		return err
 	}
@@ -203,6 +207,7 @@ func (s *Devices) Set(ctx context.Context, realm, user, e164 string) error {
 
 // Rename changes a device's label.
 func (s *Devices) Rename(ctx context.Context, realm, user, id, name string) error {
+	ctx = store.Lasting(ctx) // the user is told it is done
 	return s.edit(ctx, realm, user, func(list []Device) ([]Device, error) {
 		for i := range list {
 			if list[i].ID == id {
@@ -217,6 +222,7 @@ func (s *Devices) Rename(ctx context.Context, realm, user, id, name string) erro
 // Remove removes a device; the last one only if allowLast. In
 // verify-only mode its number is released for other users.
 func (s *Devices) Remove(ctx context.Context, realm, user, id string, allowLast bool) (*Device, error) {
+	ctx = store.Lasting(ctx) // the user is told it is done
 	var removed *Device
 	err := s.edit(ctx, realm, user, func(list []Device) ([]Device, error) {
 		i := slices.IndexFunc(list, func(d Device) bool { return d.ID == id })
@@ -238,6 +244,7 @@ func (s *Devices) Remove(ctx context.Context, realm, user, id string, allowLast 
 
 // RemoveAll forgets every device of user (an admin reset).
 func (s *Devices) RemoveAll(ctx context.Context, realm, user string) error {
+	ctx = store.Lasting(ctx) // the user is told it is done
 	list, err := s.List(ctx, realm, user)
 	if err != nil {
 		return err

@@ -49,7 +49,7 @@ func (s *Devices) NewRecoveryCodes(ctx context.Context, realm, user string) ([]s
 		hashes[i] = s.recoveryHash(user, codes[i])
 	}
 	raw, _ := json.Marshal(hashes)
-	return codes, s.Store.Put(ctx, recoveryKey(realm, user), raw, 0)
+	return codes, s.Store.Put(store.Lasting(ctx), recoveryKey(realm, user), raw, 0)
 }
 
 // RecoveryCodesLeft counts user's unused recovery codes.
@@ -122,7 +122,7 @@ func (s *Devices) UseRecoveryCode(ctx context.Context, sc Scope, flow, user, cod
 	}
 	if raw != nil {
 		raw, _ = json.Marshal(hashes)
-		if err := s.Store.Put(ctx, recoveryKey(sc.Realm, user), raw, 0); err != nil {
+		if err := s.Store.Put(store.Lasting(ctx), recoveryKey(sc.Realm, user), raw, 0); err != nil { // a used code stays used
 			return err
 		}
 	}
@@ -167,5 +167,5 @@ func (s *Devices) ResetUser(ctx context.Context, realm, user string) error {
 	if err := s.RemoveAll(ctx, realm, user); err != nil {
 		return err
 	}
-	return s.Store.Delete(ctx, recoveryKey(realm, user))
+	return s.Store.Delete(store.Lasting(ctx), recoveryKey(realm, user))
 }

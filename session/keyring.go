@@ -83,7 +83,7 @@ func (k *keyring) create(ctx context.Context, n int) error {
 	seed := make([]byte, ed25519.SeedSize)
 	_, _ = rand.Read(seed)
 	raw, _ := json.Marshal(edKeyRecord{Seed: seed, Created: k.now().UTC()})
-	_, err := k.store.PutIfAbsent(ctx, edKeyName(n), raw, 0)
+	_, err := k.store.PutIfAbsent(store.Lasting(ctx), edKeyName(n), raw, 0)
 	return err
 }
 

@@ -74,7 +74,7 @@ func NewManager(ctx context.Context, c Config) (*Manager, error) {
 	if m.secret == nil {
 		fresh := make([]byte, 32)
 		_, _ = rand.Read(fresh)
-		if _, err := c.Store.PutIfAbsent(ctx, secretRecord, fresh, 0); err != nil {
+		if _, err := c.Store.PutIfAbsent(store.Lasting(ctx), secretRecord, fresh, 0); err != nil {
 			return nil, fmt.Errorf("storing the signing key: %v", err)
 		}
 		key, err := c.Store.Get(ctx, secretRecord)
@@ -166,7 +166,7 @@ func (m *Manager) Verify(token string) (*Claims, error) {
 // RevocationPoll, at every gate on the store.
 func (m *Manager) Revoke(ctx context.Context, token string, cl *Claims) error {
 	ttl := cl.ExpiresAt.Sub(m.now()) + Leeway
-	if err := m.store.Put(ctx, revokedKey(m.realm, cl.SID), []byte{1}, ttl); err != nil {
+	if err := m.store.Put(store.Lasting(ctx), revokedKey(m.realm, cl.SID), []byte{1}, ttl); err != nil {
 		return err
 	}
 	m.cache.Remove(token)
@@ -202,7 +202,7 @@ func userRevokedKey(realm, user string) string { return store.Key("revoked-user"
 // needs only the store, so the admin's tools use it with Caddy stopped.
 func RevokeUser(ctx context.Context, st store.Store, realm, user string, now time.Time) error {
 	raw, _ := json.Marshal(now.UTC())
-	if err := st.Put(ctx, userRevokedKey(realm, user), raw, 0); err != nil {
+	if err := st.Put(store.Lasting(ctx), userRevokedKey(realm, user), raw, 0); err != nil {
 		return err
 	}
 	_, err := st.Incr(ctx, RevocationCounter, 0)

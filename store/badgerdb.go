@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -19,6 +20,8 @@ type badgerDB struct {
 	db   *badger.DB
 	stop chan struct{}
 	done chan struct{}
+	// syncs counts the syncs of lasting writes (for the tests).
+	syncs atomic.Int64
 }
 
 // OpenBadger opens a database outside Caddy (tests, command-line tools).
@@ -102,13 +105,13 @@ func (b *badgerDB) Get(_ context.Context, key string) ([]byte, error) {
 	return val, notFound(err)
 }
 
-func (b *badgerDB) Put(_ context.Context, key string, value []byte, ttl time.Duration) error {
-	return b.update(func(txn *badger.Txn) error {
+func (b *badgerDB) Put(ctx context.Context, key string, value []byte, ttl time.Duration) error {
+	return b.synced(ctx, b.update(func(txn *badger.Txn) error {
 		return txn.SetEntry(entry(key, value, ttl))
-	})
+	}))
 }
 
-func (b *badgerDB) PutIfAbsent(_ context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
+func (b *badgerDB) PutIfAbsent(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
 	var wrote bool
 	err := b.update(func(txn *badger.Txn) error {
 		wrote = false
@@ -122,10 +125,13 @@ func (b *badgerDB) PutIfAbsent(_ context.Context, key string, value []byte, ttl 
 		wrote = true
 		return txn.SetEntry(entry(key, value, ttl))
 	})
+	if wrote {
+		err = b.synced(ctx, err)
+	}
 	return wrote, err
 }
 
-func (b *badgerDB) Take(_ context.Context, key string) ([]byte, error) {
+func (b *badgerDB) Take(ctx context.Context, key string) ([]byte, error) {
 	var val []byte
 	err := b.update(func(txn *badger.Txn) error {
 		item, err := txn.Get([]byte(key))
@@ -137,11 +143,11 @@ func (b *badgerDB) Take(_ context.Context, key string) ([]byte, error) {
 		}
 		return txn.Delete([]byte(key))
 	})
-	return val, notFound(err)
+	return val, notFound(b.synced(ctx, err))
 }
 
-func (b *badgerDB) Delete(_ context.Context, key string) error {
-	return b.update(func(txn *badger.Txn) error { return txn.Delete([]byte(key)) })
+func (b *badgerDB) Delete(ctx context.Context, key string) error {
+	return b.synced(ctx, b.update(func(txn *badger.Txn) error { return txn.Delete([]byte(key)) }))
 }
 
 func (b *badgerDB) Incr(_ context.Context, key string, ttl time.Duration) (int64, error) {
@@ -288,6 +294,20 @@ func (b *badgerDB) update(fn func(*badger.Txn) error) error {
 			return err
 		}
 	}
+}
+
+// synced makes a successful lasting write durable: Badger does not sync its
+// logs on commit (that would cost every counter and challenge an fsync), so
+// the writes a user is told about are synced here, before the answer.
+func (b *badgerDB) synced(ctx context.Context, err error) error {
+	if err != nil || !IsLasting(ctx) {
+		return err
+	}
+	b.syncs.Add(1)
+	if err := b.db.Sync(); err != nil {
+		return fmt.Errorf("badger store: syncing to disk: %v", err)
+	}
+	return nil
 }
 
 func entry(key string, value []byte, ttl time.Duration) *badger.Entry {

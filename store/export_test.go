@@ -9,3 +9,7 @@ func SetCloseTimeout(d time.Duration) time.Duration {
 	closeTimeout = d
 	return old
 }
+
+// Syncs tells how many lasting writes a Badger store opened by OpenBadger
+// has synced.
+func Syncs(st Store) int64 { return st.(*badgerDB).syncs.Load() }

@@ -73,3 +73,20 @@ func Key(parts ...string) string {
 	}
 	return string(b)
 }
+
+type lastingKey struct{}
+
+// Lasting marks the writes made with ctx as ones the user is told have
+// happened (an enrollment, a device change, a revocation, a reset): a
+// store that could lose its latest writes to a power cut makes these
+// durable before it returns. Short-lived records (challenges, counters)
+// are written without it: losing one costs a user a new code at worst.
+func Lasting(ctx context.Context) context.Context {
+	return context.WithValue(ctx, lastingKey{}, true)
+}
+
+// IsLasting reports whether ctx was marked by Lasting.
+func IsLasting(ctx context.Context) bool {
+	v, _ := ctx.Value(lastingKey{}).(bool)
+	return v
+}
