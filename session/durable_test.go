@@ -1,0 +1,47 @@
+package session
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/smsgate/caddy-smsgate/store"
+	"github.com/smsgate/caddy-smsgate/store/storetest"
+)
+
+// TestRevocationsAreLasting: the signing keys and every revocation are on
+// disk before the caller hears of them; checking a session writes nothing.
+func TestRevocationsAreLasting(t *testing.T) {
+	ctx := context.Background()
+	st, closeDB, err := store.OpenBadger(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeDB()
+	log := &storetest.LastingLog{Store: st}
+	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	m, err := NewManager(ctx, Config{Store: log, Realm: "example.com", Alg: "EdDSA", Lifetime: time.Hour, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := log.Writes(); got != "put keys, put keys" { // the secret, the first EdDSA key
+		t.Fatalf("the signing keys: lasting writes %q", got)
+	}
+	tok, _ := m.Issue("alice", []string{"sms"})
+	cl := m.Check(ctx, tok)
+	if got := log.Writes(); got != "" {
+		t.Fatalf("a session check made lasting writes: %q", got)
+	}
+	if err := m.Revoke(ctx, tok, cl); err != nil {
+		t.Fatal(err)
+	}
+	if got := log.Writes(); got != "put revoked" {
+		t.Fatalf("a logout: lasting writes %q", got)
+	}
+	if err := m.RevokeUser(ctx, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if got := log.Writes(); got != "put revoked-user" {
+		t.Fatalf("revoking a user: lasting writes %q", got)
+	}
+}
