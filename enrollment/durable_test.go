@@ -2,9 +2,12 @@ package enrollment
 
 import (
 	"context"
+	"errors"
+	"strconv"
 	"testing"
 	"time"
 
+	"github.com/smsgate/caddy-smsgate/store"
 	"github.com/smsgate/caddy-smsgate/store/storetest"
 )
 
@@ -53,4 +56,51 @@ func TestAcknowledgedWritesAreLasting(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// TestRecoveryCodeUseLosesNothing: of two uses of one code at once, one
+// succeeds; a use cut short (a crash while it holds the lock) loses no
+// code: the others wait a moment and the codes are all still there.
+func TestRecoveryCodeUseLosesNothing(t *testing.T) {
+	s, _, _ := newService(t)
+	ctx := context.Background()
+	codes, err := s.Devices.NewRecoveryCodes(ctx, realm, alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 8)
+	for i := 0; i < cap(errs); i++ {
+		go func() { errs <- s.Devices.UseRecoveryCode(ctx, sc, "flow"+strconv.Itoa(i), alice, codes[0]) }()
+	}
+	won := 0
+	for i := 0; i < cap(errs); i++ {
+		err := <-errs
+		var limit *LimitError
+		switch {
+		case err == nil:
+			won++
+		case errors.Is(err, ErrWrongRecovery), errors.As(err, &limit):
+		default:
+			t.Fatalf("a concurrent use: %v", err)
+		}
+	}
+	if left, _ := s.Devices.RecoveryCodesLeft(ctx, realm, alice); won != 1 || left != len(codes)-1 {
+		t.Fatalf("%d uses of one code succeeded, %d codes left of %d", won, left, len(codes))
+	}
+
+	// A use that crashed holding the lock.
+	if _, err := s.Store.PutIfAbsent(ctx, store.Key("recovery-lock", realm, alice), []byte{1}, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	var limit *LimitError
+	if err := s.Devices.UseRecoveryCode(ctx, sc, "later", alice, codes[1]); !errors.As(err, &limit) || limit.Wait <= 0 {
+		t.Fatalf("a use while another holds the lock: %v", err)
+	}
+	if left, _ := s.Devices.RecoveryCodesLeft(ctx, realm, alice); left != len(codes)-1 {
+		t.Fatalf("a cut-short use lost codes: %d left", left)
+	}
+	_ = s.Store.Delete(ctx, store.Key("recovery-lock", realm, alice))
+	if err := s.Devices.UseRecoveryCode(ctx, sc, "later", alice, codes[1]); err != nil {
+		t.Fatalf("after the lock: %v", err)
+	}
 }

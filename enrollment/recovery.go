@@ -84,6 +84,9 @@ const (
 // ErrRecoveryTries answers a sign-in that tried too many recovery codes.
 var ErrRecoveryTries = words.New("recovery.tries")
 
+// recoveryLockTTL bounds how long a crashed use holds up the next one.
+const recoveryLockTTL = 10 * time.Second
+
 // UseRecoveryCode burns one of user's recovery codes. flow names the
 // sign-in in progress, which may try RecoveryTriesPerFlow codes. Wrong ones
 // count toward the lockout of this user at this IP; of two uses of one
@@ -104,12 +107,17 @@ func (s *Devices) UseRecoveryCode(ctx context.Context, sc Scope, flow, user, cod
 	if !ok {
 		return &LimitError{Limit: "recovery", Wait: wait}
 	}
-	raw, err := s.Store.Take(ctx, recoveryKey(sc.Realm, user)) // held while we look
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
+	// One use at a time: a lock that expires by itself, not a Take of the
+	// codes, so that a crash in between loses none of them.
+	lock := store.Key("recovery-lock", sc.Realm, user)
+	if won, err := s.Store.PutIfAbsent(ctx, lock, []byte{1}, recoveryLockTTL); err != nil || !won {
+		return cmpErr(err, &LimitError{Limit: "recovery", Wait: time.Second})
+	}
+	defer func() { _ = s.Store.Delete(context.WithoutCancel(ctx), lock) }()
+	hashes, err := s.recoveryHashes(ctx, sc.Realm, user)
+	if err != nil {
 		return err
 	}
-	var hashes []string
-	_ = json.Unmarshal(raw, &hashes)
 	want := s.recoveryHash(user, code)
 	found := -1
 	for i, h := range hashes {
@@ -118,10 +126,7 @@ func (s *Devices) UseRecoveryCode(ctx context.Context, sc Scope, flow, user, cod
 		}
 	}
 	if found >= 0 {
-		hashes = append(hashes[:found], hashes[found+1:]...)
-	}
-	if raw != nil {
-		raw, _ = json.Marshal(hashes)
+		raw, _ := json.Marshal(append(hashes[:found], hashes[found+1:]...))
 		if err := s.Store.Put(store.Lasting(ctx), recoveryKey(sc.Realm, user), raw, 0); err != nil { // a used code stays used
 			return err
 		}
