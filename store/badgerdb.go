@@ -22,7 +22,14 @@ type badgerDB struct {
 	done chan struct{}
 	// syncs counts the syncs of lasting writes (for the tests).
 	syncs atomic.Int64
+	disk  *diskGuard
 }
+
+// The sizes of Badger's memory-mapped files (see DiskReserve).
+const (
+	memTableSize     = 8 << 20
+	valueLogFileSize = 64 << 20
+)
 
 // OpenBadger opens a database outside Caddy (tests, command-line tools).
 // The caller must Close it.
@@ -40,11 +47,15 @@ func openBadger(path string, logger *zap.Logger) (*badgerDB, error) {
 	}
 	// Small tables and logs: smsgate's records are tiny, and a gate in front
 	// of a home server should not cost hundreds of MiB of memory.
+	disk := &diskGuard{path: path, reserve: DiskReserve}
+	if err := disk.opening(); err != nil {
+		return nil, err
+	}
 	opts := badger.DefaultOptions(path).
 		WithLogger(badgerLogger{logger.Sugar()}).
 		WithNumVersionsToKeep(1).
-		WithMemTableSize(8 << 20).
-		WithValueLogFileSize(64 << 20).
+		WithMemTableSize(memTableSize).
+		WithValueLogFileSize(valueLogFileSize).
 		WithBlockCacheSize(16 << 20).
 		WithIndexCacheSize(8 << 20).
 		WithNumCompactors(2)
@@ -52,7 +63,7 @@ func openBadger(path string, logger *zap.Logger) (*badgerDB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening badger store at %s: %v", path, err)
 	}
-	bdb := &badgerDB{db: db, stop: make(chan struct{}), done: make(chan struct{})}
+	bdb := &badgerDB{db: db, stop: make(chan struct{}), done: make(chan struct{}), disk: disk}
 	go bdb.collectGarbage()
 	return bdb, nil
 }
@@ -288,6 +299,9 @@ func (b *badgerDB) Scan(_ context.Context, prefix string, fn func(string, []byte
 // update runs fn in a read-write transaction, retrying when a concurrent
 // transaction touched the same key (Badger's optimistic concurrency).
 func (b *badgerDB) update(fn func(*badger.Txn) error) error {
+	if b.disk.full() {
+		return ErrDiskFull
+	}
 	for i := 0; ; i++ {
 		err := b.db.Update(fn)
 		if !errors.Is(err, badger.ErrConflict) || i == 100 {

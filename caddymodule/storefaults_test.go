@@ -1,0 +1,60 @@
+package caddymodule_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/smsgate/caddy-smsgate/internal/harness"
+	"github.com/smsgate/caddy-smsgate/store"
+)
+
+// TestFullDiskThroughCaddy: the Badger folder's disk fills up while Caddy
+// runs. Signed-in users keep getting in; a sign-in gets a clear 503 (no
+// crash, no stack, the cause in the log); once space is freed, sign-ins
+// work again without a restart.
+func TestFullDiskThroughCaddy(t *testing.T) {
+	disk := harness.SmallDisk(t, store.DiskReserve+48<<20)
+	s := startSite(t, fmt.Sprintf(`http://localhost:9080 {
+	basic_auth {
+		alice %[1]s
+		bob %[1]s
+	}
+	smsgate {
+		store badger %[2]s
+		provider log
+	}
+	respond "Hello, {http.auth.user.id}!"
+}`, demoHash, filepath.Join(disk, "smsgate")))
+	// Let go of the store before the disk is unmounted.
+	t.Cleanup(func() { startSite(t, "http://localhost:9080 {\n\trespond ok\n}") })
+	alice := newClient(t, "alice")
+	tok := alice.csrf("/.smsgate/enroll")
+	expect(t, alice.post("/.smsgate/enroll", url.Values{"phone": {"+14155552671"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+	expectEnrolled(t, alice.post("/.smsgate/verify", url.Values{"code": {s.lastCode()}, "csrf": {tok}}), "/")
+
+	free := harness.Fill(t, disk)
+	for i := 0; i < 20; i++ {
+		res := alice.get("/")
+		expect(t, res, http.StatusOK, "")
+		expectBody(t, res, "Hello, alice!")
+	}
+	bob := newClient(t, "bob")
+	tok = bob.csrf("/.smsgate/enroll")
+	res := bob.post("/.smsgate/enroll", url.Values{"phone": {"+14155552672"}, "csrf": {tok}})
+	expect(t, res, http.StatusServiceUnavailable, "")
+	if strings.Contains(res.body, "goroutine") || strings.Contains(res.body, "disk") {
+		t.Fatalf("the 503 shows the cause or a stack:\n%s", res.body)
+	}
+	if len(s.logEntries("starting challenge")) == 0 || !strings.Contains(fmt.Sprint(s.logEntries("starting challenge")), "disk is nearly full") {
+		t.Fatal("the log does not say the disk is full")
+	}
+
+	free()
+	tok = bob.csrf("/.smsgate/enroll")
+	expect(t, bob.post("/.smsgate/enroll", url.Values{"phone": {"+14155552672"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+	expectEnrolled(t, bob.post("/.smsgate/verify", url.Values{"code": {s.lastCode()}, "csrf": {tok}}), "/")
+}
