@@ -18,6 +18,19 @@ import (
 // work again without a restart.
 func TestFullDiskThroughCaddy(t *testing.T) {
 	disk := harness.SmallDisk(t, store.DiskReserve+48<<20)
+	storeFault(t, disk, "disk is nearly full", func() func() { return harness.Fill(t, disk) })
+}
+
+// TestImmutableFolderThroughCaddy: the same when the Badger folder is made
+// immutable (chattr +i) while Caddy runs.
+func TestImmutableFolderThroughCaddy(t *testing.T) {
+	dir := t.TempDir()
+	storeFault(t, dir, "folder cannot be written", func() func() { return harness.Immutable(t, filepath.Join(dir, "smsgate")) })
+}
+
+// storeFault runs a site on a Badger store in dir, signs alice in, breaks
+// the store (the returned func repairs it), and checks what users see.
+func storeFault(t *testing.T, disk, logged string, breakStore func() (repair func())) {
 	s := startSite(t, fmt.Sprintf(`http://localhost:9080 {
 	basic_auth {
 		alice %[1]s
@@ -36,7 +49,7 @@ func TestFullDiskThroughCaddy(t *testing.T) {
 	expect(t, alice.post("/.smsgate/enroll", url.Values{"phone": {"+14155552671"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
 	expectEnrolled(t, alice.post("/.smsgate/verify", url.Values{"code": {s.lastCode()}, "csrf": {tok}}), "/")
 
-	free := harness.Fill(t, disk)
+	repair := breakStore()
 	for i := 0; i < 20; i++ {
 		res := alice.get("/")
 		expect(t, res, http.StatusOK, "")
@@ -46,14 +59,14 @@ func TestFullDiskThroughCaddy(t *testing.T) {
 	tok = bob.csrf("/.smsgate/enroll")
 	res := bob.post("/.smsgate/enroll", url.Values{"phone": {"+14155552672"}, "csrf": {tok}})
 	expect(t, res, http.StatusServiceUnavailable, "")
-	if strings.Contains(res.body, "goroutine") || strings.Contains(res.body, "disk") {
+	if strings.Contains(res.body, "goroutine") || strings.Contains(res.body, "badger") {
 		t.Fatalf("the 503 shows the cause or a stack:\n%s", res.body)
 	}
-	if len(s.logEntries("starting challenge")) == 0 || !strings.Contains(fmt.Sprint(s.logEntries("starting challenge")), "disk is nearly full") {
-		t.Fatal("the log does not say the disk is full")
+	if !strings.Contains(fmt.Sprint(s.logEntries("starting challenge")), logged) {
+		t.Fatalf("the log does not say %q", logged)
 	}
 
-	free()
+	repair()
 	tok = bob.csrf("/.smsgate/enroll")
 	expect(t, bob.post("/.smsgate/enroll", url.Values{"phone": {"+14155552672"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
 	expectEnrolled(t, bob.post("/.smsgate/verify", url.Values{"code": {s.lastCode()}, "csrf": {tok}}), "/")

@@ -299,8 +299,8 @@ func (b *badgerDB) Scan(_ context.Context, prefix string, fn func(string, []byte
 // update runs fn in a read-write transaction, retrying when a concurrent
 // transaction touched the same key (Badger's optimistic concurrency).
 func (b *badgerDB) update(fn func(*badger.Txn) error) error {
-	if b.disk.full() {
-		return ErrDiskFull
+	if err := b.disk.refuses(); err != nil {
+		return err
 	}
 	for i := 0; ; i++ {
 		err := b.db.Update(fn)

@@ -4,3 +4,6 @@ package store
 
 // freeSpace cannot tell on this system; nothing is refused.
 func freeSpace(string) (uint64, bool) { return 0, false }
+
+// writable cannot tell on this system; nothing is refused.
+func writable(string) bool { return true }

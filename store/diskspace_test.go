@@ -69,3 +69,33 @@ func TestFullDiskRefusesWritesInsteadOfCrashing(t *testing.T) {
 		}
 	}
 }
+
+// TestImmutableFolderRefusesWritesInsteadOfCrashing: the Badger folder is
+// made immutable (chattr +i) while it runs: writes are refused with
+// ErrUnwritable instead of a SIGBUS, reads go on, and writes resume when
+// the flag is lifted.
+func TestImmutableFolderRefusesWritesInsteadOfCrashing(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "db")
+	s, closeDB, err := store.OpenBadger(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := s.Put(ctx, "device/alice", []byte("a phone"), 0); err != nil {
+		t.Fatal(err)
+	}
+	lift := harness.Immutable(t, dir)
+	t.Cleanup(func() { lift(); _ = closeDB() })
+	for i := 0; i < 100; i++ {
+		if err := s.Put(ctx, fmt.Sprint("challenge/", i), []byte("c"), time.Minute); !errors.Is(err, store.ErrUnwritable) {
+			t.Fatalf("write %d to an immutable folder: %v", i, err)
+		}
+	}
+	if v, err := s.Get(ctx, "device/alice"); err != nil || string(v) != "a phone" {
+		t.Fatalf("a read from an immutable folder: %q, %v", v, err)
+	}
+	lift()
+	if err := s.Put(ctx, "device/bob", []byte("a phone"), 0); err != nil {
+		t.Fatalf("after the flag was lifted: %v", err)
+	}
+}

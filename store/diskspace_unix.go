@@ -14,3 +14,8 @@ func freeSpace(path string) (uint64, bool) {
 	}
 	return st.Bavail * uint64(st.Bsize), true
 }
+
+// writable reports whether this process may write in path: false for an
+// immutable folder (EPERM), a read-only file system (EROFS) or another
+// owner's folder (EACCES).
+func writable(path string) bool { return unix.Access(path, unix.W_OK) == nil }

@@ -50,3 +50,18 @@ func Fill(t testing.TB, disk string) (free func()) {
 		}
 	}
 }
+
+// Immutable sets the immutable flag on dir and everything in it (chattr
+// +i), as an admin or a failing disk might while the gate runs; the
+// returned func lifts it, and the test's end lifts it too. It skips the
+// test where the flag cannot be set (not root, or a file system without it).
+func Immutable(t testing.TB, dir string) (lift func()) {
+	t.Helper()
+	if out, err := exec.Command("chattr", "-R", "+i", dir).CombinedOutput(); err != nil {
+		_ = exec.Command("chattr", "-R", "-i", dir).Run()
+		t.Skipf("cannot make a folder immutable here (needs root and a file system with the flag): %v %s", err, strings.TrimSpace(string(out)))
+	}
+	lift = func() { _ = exec.Command("chattr", "-R", "-i", dir).Run() }
+	t.Cleanup(lift)
+	return lift
+}
