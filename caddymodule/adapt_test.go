@@ -100,7 +100,7 @@ func TestConfigErrors(t *testing.T) {
 		{"provider log\n\t\tpath_prefix /auth", "path_prefix must begin and end with '/'"},
 		{"provider log {\n\t\t\tname a\n\t\t}\n\t\tprovider log {\n\t\t\tname a\n\t\t}", "two providers are named"},
 	} {
-		cfg := "{\n\tadmin localhost:2999\n}\nhttp://localhost:9080 {\n\tsmsgate {\n\t\tstore badger " + filepath.Join(root, "config-errors") + "\n\t\t" + tc.options + "\n\t}\n}\n"
+		cfg := "{\n\tadmin localhost:{ADMIN_PORT}\n}\nhttp://localhost:{HTTP_PORT} {\n\tsmsgate {\n\t\tstore badger " + filepath.Join(root, "config-errors") + "\n\t\t" + tc.options + "\n\t}\n}\n"
 		assertLoadError(t, cfg, tc.want)
 	}
 }

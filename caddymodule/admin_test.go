@@ -15,7 +15,7 @@ import (
 // admin calls the admin API on caddytest's admin endpoint.
 func admin(t *testing.T, method, path, body string) (int, string) {
 	t.Helper()
-	req, _ := http.NewRequest(method, withPorts("http://localhost:2999")+path, strings.NewReader(body))
+	req, _ := http.NewRequest(method, withPorts("http://localhost:{ADMIN_PORT}")+path, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -27,7 +27,7 @@ func admin(t *testing.T, method, path, body string) (int, string) {
 }
 
 func TestInvitesAndAdminAPI(t *testing.T) {
-	s := startSite(t, `http://localhost:9080 {
+	s := startSite(t, `http://localhost:{HTTP_PORT} {
 	smsgate {
 		identity none
 		enrollment closed

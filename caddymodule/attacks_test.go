@@ -184,7 +184,7 @@ func TestNonBrowsersGet401(t *testing.T) {
 // TestHandleErrorsShapesRefusals: a refusal is Caddy's error, so the
 // site's handle_errors decides what an API client reads.
 func TestHandleErrorsShapesRefusals(t *testing.T) {
-	startSite(t, `http://localhost:9080 {
+	startSite(t, `http://localhost:{HTTP_PORT} {
 	basic_auth /api/* {
 		alice `+demoHash+`
 	}
@@ -264,7 +264,7 @@ func TestForgedSessionCookies(t *testing.T) {
 }
 
 func TestEmptyIdentityFailsClosed(t *testing.T) {
-	s := startSite(t, `http://localhost:9080 {
+	s := startSite(t, `http://localhost:{HTTP_PORT} {
 	smsgate {
 		store badger {DIR}
 		provider log
@@ -302,7 +302,7 @@ func TestClosedEnrollment(t *testing.T) {
 // looks at the site's configured name, never at the Host a client sends:
 // "Host: localhost" on a public site must not print codes to the log.
 func TestLogProviderRefusesPublicSites(t *testing.T) {
-	s := startSite(t, `http://:9080 {
+	s := startSite(t, `http://:{HTTP_PORT} {
 	basic_auth {
 		alice `+demoHash+`
 	}
@@ -315,13 +315,13 @@ func TestLogProviderRefusesPublicSites(t *testing.T) {
 }`)
 	c := newClient(t, "alice")
 	for _, host := range []string{"localhost", "public.example"} {
-		req, _ := http.NewRequest(http.MethodGet, "http://"+host+":9080/.smsgate/enroll", nil)
+		req, _ := http.NewRequest(http.MethodGet, withPorts("http://"+host+":{HTTP_PORT}/.smsgate/enroll"), nil)
 		res := c.do(req)
 		tok := csrfField.FindStringSubmatch(res.body)
 		if tok == nil {
 			t.Fatalf("%s: no form: %s", host, res.body)
 		}
-		req, _ = http.NewRequest(http.MethodPost, "http://"+host+":9080/.smsgate/enroll", strings.NewReader(url.Values{"phone": {"+14155552671"}, "csrf": {tok[1]}}.Encode()))
+		req, _ = http.NewRequest(http.MethodPost, withPorts("http://"+host+":{HTTP_PORT}/.smsgate/enroll"), strings.NewReader(url.Values{"phone": {"+14155552671"}, "csrf": {tok[1]}}.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		if host != "localhost" {
 			// The flow cookie is Secure off localhost, so the jar keeps it
@@ -386,7 +386,7 @@ func TestJSONClients(t *testing.T) {
 }
 
 func TestProvisionedLogin(t *testing.T) {
-	s := startSite(t, `http://localhost:9080 {
+	s := startSite(t, `http://localhost:{HTTP_PORT} {
 	smsgate {
 		identity none
 		user carol +14155552671

@@ -43,12 +43,12 @@ func TestExamplesRun(t *testing.T) {
 			cfg := globalBlock.ReplaceAllString(string(raw), "") // the tests bring their own globals
 			cfg = strings.ReplaceAll(cfg, "{$SMSGATE_DATA:./smsgate-data}", "{DIR}")
 			cfg = strings.ReplaceAll(cfg, "./smsgate-data", "{DIR}")
-			cfg = strings.ReplaceAll(cfg, "localhost:8080", "localhost:9080")
+			cfg = strings.ReplaceAll(cfg, "localhost:8080", "localhost:{HTTP_PORT}")
 			if strings.HasPrefix(filepath.Base(f), "redis") {
 				t.Setenv("REDIS_ADDR", redistest.Server(t))
 			}
 			if strings.HasPrefix(filepath.Base(f), "forward-auth") {
-				s := startSiteWith(t, trusted, strings.ReplaceAll(cfg, ":8080", ":9080"))
+				s := startSiteWith(t, trusted, strings.ReplaceAll(cfg, ":8080", ":{HTTP_PORT}"))
 				signInThroughPortal(t, s, "grafana.sso.localhost", "/d/home")
 				// A check that reaches the portal with a wrong Host is
 				// refused by the catch-all site, never a default 200.

@@ -12,13 +12,13 @@ import (
 
 // portalSites is one smsgate portal and two apps behind Caddy's
 // forward_auth, all on *.sso.localhost, sharing one sign-in.
-const portalSites = `http://auth.sso.localhost:9080 {
+const portalSites = `http://auth.sso.localhost:{HTTP_PORT} {
 	smsgate {
 		identity none
 		user carol +14155552671
 		realm sso.localhost
 		cookie_domain sso.localhost
-		portal_url http://auth.sso.localhost:9080
+		portal_url http://auth.sso.localhost:{HTTP_PORT}
 		redirect_hosts *.sso.localhost
 		store badger {DIR}
 		provider log
@@ -31,9 +31,9 @@ const portalSites = `http://auth.sso.localhost:9080 {
 		route {
 			# Never trust an identity header from the client.
 			request_header -Remote-User
-			forward_auth localhost:9080 {
+			forward_auth localhost:{HTTP_PORT} {
 				uri /.smsgate/auth{args[1]}
-				header_up Host auth.sso.localhost:9080
+				header_up Host auth.sso.localhost:{HTTP_PORT}
 				copy_headers Remote-User
 			}
 			# The session cookie is a bearer token: the app never sees it.
@@ -43,16 +43,16 @@ const portalSites = `http://auth.sso.localhost:9080 {
 	}
 }
 
-http://app1.sso.localhost:9080 {
+http://app1.sso.localhost:{HTTP_PORT} {
 	import protected * "" app1
 }
 
-http://app2.sso.localhost:9080 {
+http://app2.sso.localhost:{HTTP_PORT} {
 	import protected /admin/* ?max_age=15m app2-admin
 	import protected * "" app2
 }`
 
-func absolute(host, path string) string { return withPorts("http://" + host + ":9080" + path) }
+func absolute(host, path string) string { return withPorts("http://" + host + ":{HTTP_PORT}" + path) }
 
 func (c *client) getURL(u string) *response {
 	req, _ := http.NewRequest(http.MethodGet, u, nil)
@@ -197,7 +197,7 @@ func TestRevocationReachesOtherGates(t *testing.T) {
 		store badger {DIR}
 		provider log
 	}`
-	s := startSite(t, "http://a.sso.localhost:9080 {\n\t"+gate+"\n\trespond \"a {http.auth.user.id}\"\n}\nhttp://b.sso.localhost:9080 {\n\t"+gate+"\n\trespond \"b {http.auth.user.id}\"\n}")
+	s := startSite(t, "http://a.sso.localhost:{HTTP_PORT} {\n\t"+gate+"\n\trespond \"a {http.auth.user.id}\"\n}\nhttp://b.sso.localhost:{HTTP_PORT} {\n\t"+gate+"\n\trespond \"b {http.auth.user.id}\"\n}")
 	c := newClient(t, "")
 	a := func(p string) string { return absolute("a.sso.localhost", p) }
 	b := func(p string) string { return absolute("b.sso.localhost", p) }

@@ -67,7 +67,7 @@ func TestVerifyOnly(t *testing.T) {
 	}
 
 	// What is on disk: no number, in any record.
-	startSite(t, "http://localhost:9080 {\n\trespond ok\n}") // closes the store
+	startSite(t, "http://localhost:{HTTP_PORT} {\n\trespond ok\n}") // closes the store
 	db, err := badger.Open(badger.DefaultOptions(s.store).WithLogger(nil))
 	if err != nil {
 		t.Fatal(err)
@@ -92,7 +92,7 @@ func TestVerifyOnly(t *testing.T) {
 }
 
 func TestBruteForceLocksTheAccountFromThatIP(t *testing.T) {
-	s := startSiteWith(t, trusted, `http://localhost:9080 {
+	s := startSiteWith(t, trusted, `http://localhost:{HTTP_PORT} {
 	smsgate {
 		identity none
 		user carol +14155552671
@@ -143,7 +143,7 @@ func TestBruteForceLocksTheAccountFromThatIP(t *testing.T) {
 }
 
 func TestBombingOneNumberFromManyIPs(t *testing.T) {
-	s := startSiteWith(t, trusted, `http://localhost:9080 {
+	s := startSiteWith(t, trusted, `http://localhost:{HTTP_PORT} {
 	smsgate {
 		identity none
 		user carol +14155552671
@@ -171,7 +171,7 @@ func TestBombingOneNumberFromManyIPs(t *testing.T) {
 }
 
 func TestPumpingManyNumbers(t *testing.T) {
-	s := startSiteWith(t, trusted, fmt.Sprintf(`http://localhost:9080 {
+	s := startSiteWith(t, trusted, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
 	basic_auth {
 		alice %[1]s
 		bob %[1]s
@@ -230,7 +230,7 @@ func TestMetrics(t *testing.T) {
 	s := basicSite(t, "")
 	c := newClient(t, "alice")
 	enroll(t, s, c, "+14155552671")
-	res, err := http.Get(withPorts("http://localhost:2999/metrics"))
+	res, err := http.Get(withPorts("http://localhost:{ADMIN_PORT}/metrics"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -251,7 +251,7 @@ func TestMetrics(t *testing.T) {
 }
 
 func TestCrossSiteFormsAreRefused(t *testing.T) {
-	s := startSiteWith(t, trusted, fmt.Sprintf(`http://localhost:9080 {
+	s := startSiteWith(t, trusted, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
 	basic_auth {
 		alice %s
 	}
@@ -276,7 +276,7 @@ func TestCrossSiteFormsAreRefused(t *testing.T) {
 		{"Origin": "https://evil.example"},
 		{"Origin": "http://localhost:9081"},
 		{"Referer": "https://evil.example/page"},
-		{"Origin": "http://localhost:9080", "X-Forwarded-Proto": "https"}, // behind TLS, the public origin is https
+		{"Origin": "http://localhost:{HTTP_PORT}", "X-Forwarded-Proto": "https"}, // behind TLS, the public origin is https
 	} {
 		expect(t, post(h), http.StatusForbidden, "")
 	}
@@ -284,7 +284,7 @@ func TestCrossSiteFormsAreRefused(t *testing.T) {
 		t.Fatal("a cross-site form sent a code")
 	}
 	// The site itself, behind a TLS-terminating trusted proxy.
-	expect(t, post(map[string]string{"Origin": "https://localhost:9080", "X-Forwarded-Proto": "https"}), http.StatusSeeOther, "/.smsgate/verify")
+	expect(t, post(map[string]string{"Origin": "https://localhost:{HTTP_PORT}", "X-Forwarded-Proto": "https"}), http.StatusSeeOther, "/.smsgate/verify")
 }
 
 func TestUntrustedForwardedProtoIsIgnored(t *testing.T) {
@@ -293,7 +293,7 @@ func TestUntrustedForwardedProtoIsIgnored(t *testing.T) {
 	tok := c.csrf("/.smsgate/enroll")
 	req, _ := http.NewRequest(http.MethodPost, base+"/.smsgate/enroll", strings.NewReader(url.Values{"phone": {"+14155552671"}, "csrf": {tok}}.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Origin", "https://localhost:9080")
+	req.Header.Set("Origin", "https://localhost:{HTTP_PORT}")
 	req.Header.Set("X-Forwarded-Proto", "https")
 	expect(t, c.do(req), http.StatusForbidden, "")
 }

@@ -3,8 +3,8 @@ package caddymodule_test
 // Integration tests: the whole flow through a real Caddy, started in-process
 // by caddytest. caddytest holds one Caddy per test binary, so every such
 // test lives in this package and they run one after another. The ports are
-// free ones picked at start (configs and URLs say 9080 and 2999, and
-// withPorts puts the real ones in), so two copies of the repository can run
+// free ones picked at start (configs and URLs say {HTTP_PORT} and
+// {ADMIN_PORT}, and withPorts puts the real ones in), so two copies of the repository can run
 // their tests at once.
 
 import (
@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -39,12 +40,12 @@ var httpPort, httpsPort, adminPort int
 var base string
 
 // withPorts puts this binary's ports into a config or URL written with
-// the placeholders 9080 (http), 9443 (https) and 2999 (admin).
+// the placeholders {HTTP_PORT}, {HTTPS_PORT} and {ADMIN_PORT}.
 func withPorts(s string) string {
 	return strings.NewReplacer(
-		":9080", fmt.Sprintf(":%d", httpPort),
-		":9443", fmt.Sprintf(":%d", httpsPort),
-		":2999", fmt.Sprintf(":%d", adminPort),
+		"{HTTP_PORT}", strconv.Itoa(httpPort),
+		"{HTTPS_PORT}", strconv.Itoa(httpsPort),
+		"{ADMIN_PORT}", strconv.Itoa(adminPort),
 	).Replace(s)
 }
 
@@ -97,7 +98,7 @@ func startSiteWith(t *testing.T, globals, body string) *site {
 	logFile := filepath.Join(dir, "caddy.log")
 	cfg := fmt.Sprintf(`{
 	skip_install_trust
-	admin localhost:2999
+	admin localhost:{ADMIN_PORT}
 	http_port %d
 	https_port %d
 	grace_period 1ns
@@ -116,7 +117,7 @@ func startSiteWith(t *testing.T, globals, body string) *site {
 // (password demo), then smsgate with extra options, then a page that shows
 // who got in and which cookies reached it.
 func basicSite(t *testing.T, options string) *site {
-	return startSite(t, fmt.Sprintf(`http://localhost:9080 {
+	return startSite(t, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
 	basic_auth {
 		alice %[1]s
 		bob %[1]s
@@ -135,7 +136,7 @@ func basicSite(t *testing.T, options string) *site {
 // carol is provisioned, behind the given global options.
 func carolSite(t *testing.T, globals string) *site {
 	t.Helper()
-	return startSiteWith(t, globals, `http://localhost:9080 {
+	return startSiteWith(t, globals, `http://localhost:{HTTP_PORT} {
 	smsgate {
 		identity none
 		user carol +14155552671
@@ -258,7 +259,7 @@ func (c *client) csrf(path string) string {
 }
 
 func (c *client) cookie(name string) string {
-	for _, site := range []string{base, "http://auth.sso.localhost:9080", "http://a.sso.localhost:9080"} {
+	for _, site := range []string{base, "http://auth.sso.localhost:{HTTP_PORT}", "http://a.sso.localhost:{HTTP_PORT}"} {
 		if v := c.cookieOf(site+"/.smsgate/", name); v != "" {
 			return v
 		}

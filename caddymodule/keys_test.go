@@ -64,7 +64,7 @@ func signIn(t *testing.T, s *site, c *client) {
 }
 
 func TestEdDSASessionsJWKSAndRotation(t *testing.T) {
-	s := startSite(t, `http://localhost:9080 {
+	s := startSite(t, `http://localhost:{HTTP_PORT} {
 	smsgate {
 		identity none
 		user carol +14155552671

@@ -38,15 +38,15 @@ func (c *client) postHost(host, path string, form url.Values) *response {
 // request: it must say so at load, with the line, and never fall back to
 // the Host header.
 func TestRealmNeverComesFromTheHostHeader(t *testing.T) {
-	for _, addr := range []string{"http://:9080", "http://*.localhost:9080", "http://localhost:9080, http://127.0.0.1:9080"} {
-		cfg := "{\n\tadmin localhost:2999\n}\n" + addr + " {\n\tsmsgate {\n\t\tprovider log\n\t}\n}\n"
+	for _, addr := range []string{"http://:{HTTP_PORT}", "http://*.localhost:{HTTP_PORT}", "http://localhost:{HTTP_PORT}, http://127.0.0.1:{HTTP_PORT}"} {
+		cfg := "{\n\tadmin localhost:{ADMIN_PORT}\n}\n" + addr + " {\n\tsmsgate {\n\t\tprovider log\n\t}\n}\n"
 		assertLoadError(t, cfg, "set realm")
 		assertLoadError(t, cfg, "Caddyfile:5")
 	}
 
 	// With the realm set, every name the site answers is the same realm:
 	// demo's phone, once enrolled, is the one any Host must verify with.
-	s := startSite(t, `http://:9080 {
+	s := startSite(t, `http://:{HTTP_PORT} {
 	basic_auth {
 		demo `+demoHash+`
 	}
@@ -61,7 +61,7 @@ func TestRealmNeverComesFromTheHostHeader(t *testing.T) {
 	if body := s.logEntries("verification code")[0]["body"].(string); !strings.Contains(body, "@localhost #") {
 		t.Fatalf("the WebOTP line does not name the configured host: %q", body)
 	}
-	for _, host := range []string{"attacker.invalid", "127.0.0.1:9080", "LOCALHOST.:9080"} {
+	for _, host := range []string{"attacker.invalid", "127.0.0.1:{HTTP_PORT}", "LOCALHOST.:{HTTP_PORT}"} {
 		attacker := newClient(t, "demo") // has the password, not the phone
 		expect(t, attacker.getHost(host, "/.smsgate/login"), http.StatusSeeOther, "/.smsgate/verify")
 		res := attacker.getHost(host, "/.smsgate/enroll")
@@ -87,7 +87,7 @@ func TestRealmNeverComesFromTheHostHeader(t *testing.T) {
 // Two gates on one store with identity none: each admits only the users
 // it names, inline and at the forward-auth check.
 func TestGatesAdmitOnlyTheirUsers(t *testing.T) {
-	s := startSite(t, `http://localhost:9080 {
+	s := startSite(t, `http://localhost:{HTTP_PORT} {
 	handle /admin/* {
 		smsgate {
 			identity none
@@ -141,7 +141,7 @@ func TestGatesAdmitOnlyTheirUsers(t *testing.T) {
 // An identity assertion handed to the upstream is no session cookie, and
 // never outlives the session it came from.
 func TestAssertionIsNeverASession(t *testing.T) {
-	s := startSite(t, `http://localhost:9080 {
+	s := startSite(t, `http://localhost:{HTTP_PORT} {
 	smsgate {
 		identity none
 		user carol +14155552671
@@ -227,7 +227,7 @@ func TestLateEnrollmentAddsNoPhone(t *testing.T) {
 // wrong recovery codes from 10 IPs, or the user's whole send budget spent
 // from elsewhere, leave the user's own sign-in working.
 func TestStrangersCannotLockAUserOut(t *testing.T) {
-	s := startSiteWith(t, trusted, `http://localhost:9080 {
+	s := startSiteWith(t, trusted, `http://localhost:{HTTP_PORT} {
 	smsgate {
 		identity none
 		user alice +14155552671
@@ -292,7 +292,7 @@ func TestStrangersCannotLockAUserOut(t *testing.T) {
 // Nothing a client sees tells a known user from an unknown one: the flow
 // cookie is opaque, and the cooldowns answer alike.
 func TestLoginTellsNothingAboutWhoExists(t *testing.T) {
-	s := startSite(t, `http://localhost:9080 {
+	s := startSite(t, `http://localhost:{HTTP_PORT} {
 	smsgate {
 		identity none
 		user known-user +14155552671
@@ -340,7 +340,7 @@ func TestLoginTellsNothingAboutWhoExists(t *testing.T) {
 
 // The admin API acts on the store of the realm it was told, or refuses.
 func TestAdminAPINeverGuessesTheStore(t *testing.T) {
-	startSite(t, `http://a.localhost:9080 {
+	startSite(t, `http://a.localhost:{HTTP_PORT} {
 	smsgate {
 		identity none
 		store badger {DIR}/a
@@ -348,7 +348,7 @@ func TestAdminAPINeverGuessesTheStore(t *testing.T) {
 	}
 	respond "a"
 }
-http://b.localhost:9080 {
+http://b.localhost:{HTTP_PORT} {
 	smsgate {
 		identity none
 		store badger {DIR}/b
@@ -398,7 +398,7 @@ http://b.localhost:9080 {
 func TestGatewayOutageSpendsNoBudget(t *testing.T) {
 	hook := fakes.NewHook(t)
 	t.Setenv("SMSGATE_TEST_HOOK", hook.URL)
-	s := startSite(t, `http://localhost:9080 {
+	s := startSite(t, `http://localhost:{HTTP_PORT} {
 	basic_auth {
 		demo `+demoHash+`
 	}

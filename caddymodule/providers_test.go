@@ -18,7 +18,7 @@ import (
 // The gateway's delivery receipts and the JWKS are left out of the first
 // factor, as the README says to: a gateway has no password.
 func providerSite(t *testing.T, options string) *site {
-	return startSite(t, fmt.Sprintf(`http://localhost:9080 {
+	return startSite(t, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
 	@people not path /.smsgate/twilio/status /.smsgate/jwks.json
 	basic_auth @people {
 		alice %[1]s
@@ -223,7 +223,7 @@ func TestNamedProviders(t *testing.T) {
 	if len(failed) != 1 || failed[0]["provider"] != "gateway-a" || len(delivered) != 1 || delivered[0]["provider"] != "gateway-b" {
 		t.Fatalf("log: failed %v, delivered %v", failed, delivered)
 	}
-	res2, err := http.Get(withPorts("http://localhost:2999/metrics"))
+	res2, err := http.Get(withPorts("http://localhost:{ADMIN_PORT}/metrics"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -245,7 +245,7 @@ func TestDeliveryReceipts(t *testing.T) {
 	c := newClient(t, "alice")
 	res, _ := enrollWith(t, c, "+14155552671")
 	expect(t, res, http.StatusSeeOther, "/.smsgate/verify")
-	if cb := f.Last(t).Form["StatusCallback"]; !strings.HasPrefix(cb, withPorts("http://localhost:9080/.smsgate/twilio/status?r=")) {
+	if cb := f.Last(t).Form["StatusCallback"]; !strings.HasPrefix(cb, withPorts("http://localhost:{HTTP_PORT}/.smsgate/twilio/status?r=")) {
 		t.Fatalf("StatusCallback %q", cb)
 	}
 	status := func() map[string]any {
@@ -291,7 +291,7 @@ func TestDeliveryReceipts(t *testing.T) {
 	if st := status(); st["delivery"] != "delivered" || st["offer_call"] != false {
 		t.Fatalf("after the call completed: %v", st)
 	}
-	res2, err := http.Get(withPorts("http://localhost:2999/metrics"))
+	res2, err := http.Get(withPorts("http://localhost:{ADMIN_PORT}/metrics"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,7 +31,7 @@ func TestImmutableFolderThroughCaddy(t *testing.T) {
 // storeFault runs a site on a Badger store in dir, signs alice in, breaks
 // the store (the returned func repairs it), and checks what users see.
 func storeFault(t *testing.T, disk, logged string, breakStore func() (repair func())) {
-	s := startSite(t, fmt.Sprintf(`http://localhost:9080 {
+	s := startSite(t, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
 	basic_auth {
 		alice %[1]s
 		bob %[1]s
@@ -43,7 +43,7 @@ func storeFault(t *testing.T, disk, logged string, breakStore func() (repair fun
 	respond "Hello, {http.auth.user.id}!"
 }`, demoHash, filepath.Join(disk, "smsgate")))
 	// Let go of the store before the disk is unmounted.
-	t.Cleanup(func() { startSite(t, "http://localhost:9080 {\n\trespond ok\n}") })
+	t.Cleanup(func() { startSite(t, "http://localhost:{HTTP_PORT} {\n\trespond ok\n}") })
 	alice := newClient(t, "alice")
 	tok := alice.csrf("/.smsgate/enroll")
 	expect(t, alice.post("/.smsgate/enroll", url.Values{"phone": {"+14155552671"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
