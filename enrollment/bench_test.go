@@ -24,7 +24,7 @@ func BenchmarkChallenge(b *testing.B) {
 		benchChallenge(b, st)
 	})
 	b.Run("redis", func(b *testing.B) {
-		st, closeDB, err := store.OpenRedis(redistest.Server(b), "bench:")
+		st, closeDB, err := store.OpenRedis(&store.Redis{Addresses: []string{redistest.Server(b)}, KeyPrefix: "bench:"})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -21,11 +22,15 @@ func init() {
 // same devices, codes, limits, keys and revocations. Every operation is a
 // single atomic Redis command (or script), so limits hold across instances.
 type Redis struct {
-	// Addresses: one for a single server; several for a cluster; the
-	// Sentinels' when MasterName is set. Default: 127.0.0.1:6379.
+	// Addresses: one for a single server; a cluster's nodes (any of them
+	// will do, several in case one is down); the Sentinels' when
+	// MasterName is set. Default: 127.0.0.1:6379.
 	Addresses []string `json:"addresses,omitempty"`
 	// Sentinel: the name of the master to ask the Sentinels for.
 	MasterName string `json:"master_name,omitempty"`
+	// Cluster: talk to a Redis Cluster. Implied by several addresses
+	// without MasterName; needed when only one node is named.
+	Cluster bool `json:"cluster,omitempty"`
 	// Credentials (ACL user and password). Values may be `{env.X}`.
 	Username string `json:"username,omitempty"`
 	Password string `json:"password,omitempty"`
@@ -67,6 +72,11 @@ func (r *Redis) Provision(ctx caddy.Context) error {
 		Username:   repl.ReplaceAll(r.Username, ""),
 		Password:   repl.ReplaceAll(r.Password, ""),
 		DB:         r.DB,
+		// One seed address is a cluster only when said so; several are.
+		IsClusterMode: r.Cluster,
+	}
+	if r.DB != 0 && r.MasterName == "" && (r.Cluster || len(addrs) > 1) {
+		return fmt.Errorf("redis store: a cluster has only database 0, not db %d", r.DB)
 	}
 	if r.TLS {
 		opts.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
@@ -89,9 +99,9 @@ func (r *Redis) Cleanup() error {
 	return r.client.Close()
 }
 
-// OpenRedis connects outside Caddy (tests, command-line tools).
-func OpenRedis(addr, prefix string) (Store, func() error, error) {
-	r := &Redis{Addresses: []string{addr}, KeyPrefix: prefix}
+// OpenRedis connects outside Caddy (tests, command-line tools), to the
+// server, Sentinel setup or cluster that r describes.
+func OpenRedis(r *Redis) (Store, func() error, error) {
 	if err := r.Provision(caddy.Context{Context: context.Background()}); err != nil {
 		return nil, nil, err
 	}
@@ -191,13 +201,29 @@ func (r *Redis) Counter(ctx context.Context, key string) (int64, error) {
 	return strconv.ParseInt(v, 10, 64)
 }
 
-// Scan implements Store (SCAN MATCH, then GET of each key).
+// Scan implements Store (SCAN MATCH, then GET of each key). A cluster is
+// scanned master by master: SCAN sees one node's keys only.
 func (r *Redis) Scan(ctx context.Context, prefix string, fn func(string, []byte) error) error {
 	pattern := r.key(escapeGlob(prefix)) + "*"
-	iter := r.client.Scan(ctx, 0, pattern, 200).Iterator()
+	cluster, ok := r.client.(*redis.ClusterClient)
+	if !ok {
+		return r.scanNode(ctx, r.client, pattern, fn)
+	}
+	var one sync.Mutex // fn is called from one goroutine at a time
+	return cluster.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error {
+		return r.scanNode(ctx, node, pattern, func(k string, v []byte) error {
+			one.Lock()
+			defer one.Unlock()
+			return fn(k, v)
+		})
+	})
+}
+
+func (r *Redis) scanNode(ctx context.Context, c redis.Cmdable, pattern string, fn func(string, []byte) error) error {
+	iter := c.Scan(ctx, 0, pattern, 200).Iterator()
 	for iter.Next(ctx) {
 		k := iter.Val()
-		v, err := r.client.Get(ctx, k).Bytes()
+		v, err := c.Get(ctx, k).Bytes()
 		if errors.Is(err, redis.Nil) {
 			continue // expired meanwhile
 		}
@@ -229,6 +255,7 @@ func escapeGlob(s string) string {
 //	store redis [<address...>] {
 //	    address     <host:port...>
 //	    master_name <name>
+//	    cluster
 //	    username    <user>
 //	    password    <password>
 //	    db          <number>
@@ -260,11 +287,11 @@ func (r *Redis) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return d.Errf("db: %q is not a database number", v)
 			}
 			r.DB = n
-		case "tls":
+		case "tls", "cluster":
 			if d.NextArg() {
 				return d.ArgErr()
 			}
-			r.TLS = true
+			*map[string]*bool{"tls": &r.TLS, "cluster": &r.Cluster}[opt] = true
 		default:
 			return d.Errf("unrecognized redis store option '%s'", opt)
 		}

@@ -148,7 +148,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 
 	t.Run("Scan", func(t *testing.T) {
 		want := map[string]string{}
-		for i, name := range []string{"a", "b", "c*", "d?"} {
+		// Enough keys to land on every node of a cluster.
+		for i, name := range []string{"a", "b", "c*", "d?", "e", "f", "g", "h", "i[", "j]", "k\\", "l"} {
 			k := key(t, name)
 			want[k] = fmt.Sprint(i)
 			if err := s.Put(ctx, k, []byte(fmt.Sprint(i)), time.Hour); err != nil {

@@ -1,4 +1,6 @@
-// Package redistest starts a real redis-server for tests.
+// Package redistest starts real redis-server processes on loopback for
+// tests: a single server, a Sentinel setup (one master, one replica, three
+// sentinels) and a Cluster (three masters).
 package redistest
 
 import (
@@ -23,29 +25,65 @@ type Redis struct {
 	bin  string
 	dir  string
 	port int
+	args []string // beyond the common ones: a replica's, a sentinel's, a cluster node's
 	cmd  *exec.Cmd
 }
 
 // Start is Server, with a handle to stop and restart the server.
 func Start(t testing.TB) *Redis {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("redis-server is not installed; .ci/run installs it")
-		}
-		t.Skip("redis-server is not installed (apt-get install redis-server)")
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	r := &Redis{Addr: fmt.Sprintf("127.0.0.1:%d", port), t: t, bin: bin, dir: t.TempDir(), port: port}
+	r := newRedis(t, freePort(t, 0))
 	r.Restart()
+	return r
+}
+
+// newRedis makes a server on port without starting it; it is stopped
+// when the test ends.
+func newRedis(t testing.TB, port int, args ...string) *Redis {
+	t.Helper()
+	r := &Redis{Addr: fmt.Sprintf("127.0.0.1:%d", port), t: t, bin: need(t, "redis-server"), dir: t.TempDir(), port: port, args: args}
 	t.Cleanup(r.Stop)
 	return r
+}
+
+// need finds a program the tests need: a skip without it, a failure on CI.
+func need(t testing.TB, name string) string {
+	t.Helper()
+	bin, err := exec.LookPath(name)
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%s is not installed; .ci/run installs it", name)
+		}
+		t.Skipf("%s is not installed (apt-get install redis-server redis-tools)", name)
+	}
+	return bin
+}
+
+// freePort picks a free loopback port; with bus > 0, port+bus must be free
+// too (a cluster node talks to the others on its port + 10000).
+func freePort(t testing.TB, bus int) int {
+	t.Helper()
+	for range 50 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		if bus == 0 {
+			l.Close()
+			return port
+		}
+		if port+bus < 65536 {
+			if l2, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port+bus)); err == nil {
+				l2.Close()
+				l.Close()
+				return port
+			}
+		}
+		l.Close()
+	}
+	t.Fatal("no free port")
+	return 0
 }
 
 // Stop kills the server (its data is gone: it keeps none on disk).
@@ -61,8 +99,20 @@ func (r *Redis) Stop() {
 func (r *Redis) Restart() {
 	r.t.Helper()
 	r.Stop()
-	r.cmd = exec.Command(r.bin, "--bind", "127.0.0.1", "--port", fmt.Sprint(r.port), "--save", "", "--appendonly", "no",
-		"--dir", r.dir, "--logfile", filepath.Join(r.dir, "redis.log"))
+	args := []string{"--bind", "127.0.0.1", "--port", fmt.Sprint(r.port), "--save", "", "--appendonly", "no",
+		"--dir", r.dir, "--logfile", filepath.Join(r.dir, "redis.log")}
+	if len(r.args) > 0 && r.args[0] == "--sentinel" {
+		// A sentinel reads (and rewrites) its own config file.
+		conf := filepath.Join(r.dir, "sentinel.conf")
+		if err := os.WriteFile(conf, []byte(r.args[1]), 0o600); err != nil {
+			r.t.Fatal(err)
+		}
+		args = []string{conf, "--sentinel", "--bind", "127.0.0.1", "--port", fmt.Sprint(r.port),
+			"--dir", r.dir, "--logfile", filepath.Join(r.dir, "sentinel.log")}
+	} else {
+		args = append(args, r.args...)
+	}
+	r.cmd = exec.Command(r.bin, args...)
 	if err := r.cmd.Start(); err != nil {
 		r.t.Fatal(err)
 	}
@@ -72,7 +122,8 @@ func (r *Redis) Restart() {
 			return
 		}
 		if i == 100 {
-			r.t.Fatal("redis-server did not start")
+			log, _ := os.ReadFile(filepath.Join(r.dir, "redis.log"))
+			r.t.Fatalf("redis-server %v did not start:\n%s", args, log)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

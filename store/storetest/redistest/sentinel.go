@@ -1,0 +1,104 @@
+package redistest
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// MasterName is the name the sentinels know the master by.
+const MasterName = "smsgate"
+
+// Sentinel is a Sentinel setup on loopback: one master, one replica and
+// three sentinels (quorum 2), all redis-server processes. A sentinel calls
+// the master down after 1 s without an answer.
+type Sentinel struct {
+	// Sentinels are the sentinels' addresses: what a client is given.
+	Sentinels []string
+	nodes     map[string]*Redis // master and replica, by address
+	t         testing.TB
+}
+
+// StartSentinel starts the setup and waits until every sentinel knows the
+// replica and the other sentinels, so that a failover can be agreed on.
+func StartSentinel(t testing.TB) *Sentinel {
+	t.Helper()
+	master := newRedis(t, freePort(t, 0))
+	master.Restart()
+	replica := newRedis(t, freePort(t, 0), "--replicaof", "127.0.0.1", strconv.Itoa(master.port))
+	replica.Restart()
+	s := &Sentinel{nodes: map[string]*Redis{master.Addr: master, replica.Addr: replica}, t: t}
+	for range 3 {
+		conf := fmt.Sprintf("sentinel monitor %s 127.0.0.1 %d 2\n"+
+			"sentinel down-after-milliseconds %[1]s 1000\n"+
+			"sentinel failover-timeout %[1]s 10000\n"+
+			"sentinel parallel-syncs %[1]s 1\n", MasterName, master.port)
+		r := newRedis(t, freePort(t, 0), "--sentinel", conf)
+		r.Restart()
+		s.Sentinels = append(s.Sentinels, r.Addr)
+	}
+	s.waitFor(30*time.Second, "the sentinels to know each other and the replica", func(info map[string]string) bool {
+		return info["num-other-sentinels"] == "2" && info["num-slaves"] == "1" && info["flags"] == "master"
+	})
+	return s
+}
+
+// Master asks a sentinel for the current master's address.
+func (s *Sentinel) Master() string {
+	s.t.Helper()
+	for _, addr := range s.Sentinels {
+		c := redis.NewSentinelClient(&redis.Options{Addr: addr})
+		m, err := c.GetMasterAddrByName(context.Background(), MasterName).Result()
+		c.Close()
+		if err == nil && len(m) == 2 {
+			return net.JoinHostPort(m[0], m[1])
+		}
+	}
+	s.t.Fatal("no sentinel names a master")
+	return ""
+}
+
+// KillMaster kills the current master (SIGKILL: no goodbye to anyone) and
+// returns its address.
+func (s *Sentinel) KillMaster() string {
+	s.t.Helper()
+	addr := s.Master()
+	s.nodes[addr].Stop()
+	return addr
+}
+
+// WaitFailover waits until the sentinels name a master other than old.
+func (s *Sentinel) WaitFailover(old string, within time.Duration) {
+	s.t.Helper()
+	s.waitFor(within, "a new master", func(map[string]string) bool { return s.Master() != old })
+}
+
+// waitFor polls every sentinel's view of the master until ok holds for all.
+func (s *Sentinel) waitFor(within time.Duration, what string, ok func(map[string]string) bool) {
+	s.t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		all := true
+		for _, addr := range s.Sentinels {
+			c := redis.NewSentinelClient(&redis.Options{Addr: addr})
+			info, err := c.Master(context.Background(), MasterName).Result()
+			c.Close()
+			if err != nil || !ok(info) {
+				all = false
+				break
+			}
+		}
+		if all {
+			return
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("waited %s for %s", within, what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
