@@ -44,8 +44,14 @@ func TestExamplesRun(t *testing.T) {
 			cfg = strings.ReplaceAll(cfg, "{$SMSGATE_DATA:./smsgate-data}", "{DIR}")
 			cfg = strings.ReplaceAll(cfg, "./smsgate-data", "{DIR}")
 			cfg = strings.ReplaceAll(cfg, "localhost:8080", "localhost:{HTTP_PORT}")
-			if strings.HasPrefix(filepath.Base(f), "redis") {
+			switch filepath.Base(f) {
+			case "redis.Caddyfile":
 				t.Setenv("REDIS_ADDR", redistest.Server(t))
+			case "redis-sentinel.Caddyfile":
+				t.Setenv("REDIS_SENTINELS", strings.Join(redistest.StartSentinel(t).Sentinels, " "))
+				t.Setenv("REDIS_MASTER", redistest.MasterName)
+			case "redis-cluster.Caddyfile":
+				t.Setenv("REDIS_CLUSTER", strings.Join(redistest.StartCluster(t), " "))
 			}
 			if strings.HasPrefix(filepath.Base(f), "forward-auth") {
 				s := startSiteWith(t, trusted, strings.ReplaceAll(cfg, ":8080", ":{HTTP_PORT}"))

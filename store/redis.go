@@ -34,6 +34,9 @@ type Redis struct {
 	// Credentials (ACL user and password). Values may be `{env.X}`.
 	Username string `json:"username,omitempty"`
 	Password string `json:"password,omitempty"`
+	// The Sentinels' own credentials, if they ask for any. Values may be `{env.X}`.
+	SentinelUsername string `json:"sentinel_username,omitempty"`
+	SentinelPassword string `json:"sentinel_password,omitempty"`
 	// Database number (single server or Sentinel only). Default: 0.
 	DB int `json:"db,omitempty"`
 	// Connect with TLS.
@@ -67,13 +70,18 @@ func (r *Redis) Provision(ctx caddy.Context) error {
 		r.KeyPrefix = "smsgate:"
 	}
 	opts := &redis.UniversalOptions{
-		Addrs:      addrs,
-		MasterName: r.MasterName,
-		Username:   repl.ReplaceAll(r.Username, ""),
-		Password:   repl.ReplaceAll(r.Password, ""),
-		DB:         r.DB,
+		Addrs:            addrs,
+		MasterName:       r.MasterName,
+		Username:         repl.ReplaceAll(r.Username, ""),
+		Password:         repl.ReplaceAll(r.Password, ""),
+		SentinelUsername: repl.ReplaceAll(r.SentinelUsername, ""),
+		SentinelPassword: repl.ReplaceAll(r.SentinelPassword, ""),
+		DB:               r.DB,
 		// One seed address is a cluster only when said so; several are.
 		IsClusterMode: r.Cluster,
+	}
+	if r.Cluster && r.MasterName != "" {
+		return errors.New("redis store: cluster and master_name exclude each other: a cluster has no Sentinel")
 	}
 	if r.DB != 0 && r.MasterName == "" && (r.Cluster || len(addrs) > 1) {
 		return fmt.Errorf("redis store: a cluster has only database 0, not db %d", r.DB)
@@ -258,6 +266,8 @@ func escapeGlob(s string) string {
 //	    cluster
 //	    username    <user>
 //	    password    <password>
+//	    sentinel_username <user>
+//	    sentinel_password <password>
 //	    db          <number>
 //	    tls
 //	    key_prefix  <prefix>
@@ -273,8 +283,9 @@ func (r *Redis) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return d.ArgErr()
 			}
 			r.Addresses = append(r.Addresses, args...)
-		case "master_name", "username", "password", "key_prefix":
-			if !d.AllArgs(map[string]*string{"master_name": &r.MasterName, "username": &r.Username, "password": &r.Password, "key_prefix": &r.KeyPrefix}[opt]) {
+		case "master_name", "username", "password", "sentinel_username", "sentinel_password", "key_prefix":
+			if !d.AllArgs(map[string]*string{"master_name": &r.MasterName, "username": &r.Username, "password": &r.Password,
+				"sentinel_username": &r.SentinelUsername, "sentinel_password": &r.SentinelPassword, "key_prefix": &r.KeyPrefix}[opt]) {
 				return d.ArgErr()
 			}
 		case "db":

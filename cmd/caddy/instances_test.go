@@ -13,11 +13,20 @@ import (
 )
 
 // TestTwoInstancesShareRedis: two Caddy processes on one Redis behave as
-// one: a code sent through A is accepted by B, a session made on B is
-// valid on A, limits count across both, and a logout on B ends the
-// session on A within the 2 s bound.
+// one — on a single server, through Sentinel, and on a Cluster.
 func TestTwoInstancesShareRedis(t *testing.T) {
-	addr := redistest.Server(t)
+	t.Run("Single", func(t *testing.T) { twoInstances(t, "store redis "+redistest.Server(t)) })
+	t.Run("Sentinel", func(t *testing.T) {
+		s := redistest.StartSentinel(t)
+		twoInstances(t, fmt.Sprintf("store redis %s {\n\t\t\tmaster_name %s\n\t\t}", strings.Join(s.Sentinels, " "), redistest.MasterName))
+	})
+	t.Run("Cluster", func(t *testing.T) { twoInstances(t, "store redis "+strings.Join(redistest.StartCluster(t), " ")) })
+}
+
+// twoInstances: a code sent through A is accepted by B, a session made on
+// B is valid on A, limits count across both, and a logout on B ends the
+// session on A within the 2 s bound.
+func twoInstances(t *testing.T, store string) {
 	dir := t.TempDir()
 	type instance struct {
 		s    *server
@@ -33,12 +42,12 @@ func TestTwoInstancesShareRedis(t *testing.T) {
 		user erin +14155550101
 		realm multi.localhost
 		limit ip 2 1h
-		store redis %s
+		%s
 		provider log
 	}
 	respond "Hello, {http.auth.user.id}!"
 }
-`, port, addr))
+`, port, store))
 		return config, logFile
 	}
 	// Both start together: they must agree on one signing key.

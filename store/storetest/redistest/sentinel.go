@@ -102,3 +102,15 @@ func (s *Sentinel) waitFor(within time.Duration, what string, ok func(map[string
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// Replicated waits until the replica has every write the master took so
+// far (WAIT), so that a test killing the master knows what survives.
+func (s *Sentinel) Replicated() {
+	s.t.Helper()
+	c := redis.NewClient(&redis.Options{Addr: s.Master()})
+	defer c.Close()
+	n, err := c.Wait(context.Background(), 1, 5*time.Second).Result()
+	if err != nil || n < 1 {
+		s.t.Fatalf("the replica did not catch up: %d, %v", n, err)
+	}
+}
