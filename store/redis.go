@@ -116,21 +116,11 @@ func OpenRedis(r *Redis) (Store, func() error, error) {
 	return r, r.Cleanup, nil
 }
 
+// Client is the connection pool, for tests and tools that must see the
+// commands themselves (a hook that counts round trips).
+func (r *Redis) Client() redis.UniversalClient { return r.client }
+
 func (r *Redis) key(k string) string { return r.KeyPrefix + k }
-
-// Get implements Store.
-func (r *Redis) Get(ctx context.Context, key string) ([]byte, error) {
-	v, err := r.client.Get(ctx, r.key(key)).Bytes()
-	if errors.Is(err, redis.Nil) {
-		return nil, ErrNotFound
-	}
-	return v, err
-}
-
-// Put implements Store.
-func (r *Redis) Put(ctx context.Context, key string, value []byte, ttl time.Duration) error {
-	return r.client.Set(ctx, r.key(key), value, ttl).Err()
-}
 
 // PutIfAbsent implements Store (SET NX).
 func (r *Redis) PutIfAbsent(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
@@ -139,57 +129,6 @@ func (r *Redis) PutIfAbsent(ctx context.Context, key string, value []byte, ttl t
 		return false, nil
 	}
 	return err == nil, err
-}
-
-// Take implements Store (GETDEL).
-func (r *Redis) Take(ctx context.Context, key string) ([]byte, error) {
-	v, err := r.client.GetDel(ctx, r.key(key)).Bytes()
-	if errors.Is(err, redis.Nil) {
-		return nil, ErrNotFound
-	}
-	return v, err
-}
-
-// Delete implements Store.
-func (r *Redis) Delete(ctx context.Context, key string) error {
-	return r.client.Del(ctx, r.key(key)).Err()
-}
-
-// incr adds one and sets the expiry on a new counter, in one step.
-var incr = redis.NewScript(`
-local n = redis.call("INCR", KEYS[1])
-if n == 1 and tonumber(ARGV[1]) > 0 then redis.call("PEXPIRE", KEYS[1], ARGV[1]) end
-return n`)
-
-// Incr implements Store.
-func (r *Redis) Incr(ctx context.Context, key string, ttl time.Duration) (int64, error) {
-	return incr.Run(ctx, r.client, []string{r.key(key)}, ttl.Milliseconds()).Int64()
-}
-
-// slide is a sliding window as a sorted set (event ID scored by its time
-// in ms), trimmed, counted and added to in one atomic step. It returns
-// {1, 0} when recorded, {0, wait ms} when refused.
-var slide = redis.NewScript(`
-local now, span, limit = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-redis.call("ZREMRANGEBYSCORE", KEYS[1], "-inf", now - span)
-if redis.call("ZCARD", KEYS[1]) >= limit then
-	local oldest = redis.call("ZRANGE", KEYS[1], -limit, -limit, "WITHSCORES")
-	return {0, tonumber(oldest[2]) + span - now}
-end
-redis.call("ZADD", KEYS[1], now, ARGV[4])
-redis.call("PEXPIRE", KEYS[1], span)
-return {1, 0}`)
-
-// Slide implements Store.
-func (r *Redis) Slide(ctx context.Context, key, id string, limit int, window time.Duration, now time.Time) (bool, time.Duration, error) {
-	res, err := slide.Run(ctx, r.client, []string{r.key(key)}, now.UnixMilli(), window.Milliseconds(), limit, id).Int64Slice()
-	if err != nil {
-		return false, 0, err
-	}
-	if len(res) != 2 {
-		return false, 0, fmt.Errorf("redis store: unexpected answer %v to a sliding window", res)
-	}
-	return res[0] == 1, time.Duration(res[1]) * time.Millisecond, nil
 }
 
 // Unslide implements Store.

@@ -1,8 +1,12 @@
 package store_test
 
 import (
+	"context"
+	"fmt"
 	"testing"
+	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/smsgate/caddy-smsgate/store"
 	"github.com/smsgate/caddy-smsgate/store/storetest"
 	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
@@ -48,5 +52,49 @@ func TestRedisClusterConformance(t *testing.T) {
 func TestRedisRefusesABadAddress(t *testing.T) {
 	if _, _, err := store.OpenRedis(&store.Redis{Addresses: []string{"127.0.0.1:1"}}); err == nil {
 		t.Fatal("a store with no server behind it provisioned")
+	}
+}
+
+// TestRedisBatchReloadsScripts: a batch sends scripts by hash; a server
+// that forgot them (a restart, a failover, SCRIPT FLUSH) gets their text.
+func TestRedisBatchReloadsScripts(t *testing.T) {
+	for name, cfg := range map[string]store.Redis{
+		"single":  {Addresses: []string{redistest.Server(t)}},
+		"cluster": {Addresses: redistest.StartCluster(t)},
+	} {
+		t.Run(name, func(t *testing.T) {
+			s, closeFn, err := store.OpenRedis(&cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer closeFn()
+			ctx := context.Background()
+			for round := range 2 {
+				flush := s.(*store.Redis).Client().ScriptFlush(ctx).Err()
+				if c, ok := s.(*store.Redis).Client().(*redis.ClusterClient); ok {
+					flush = c.ForEachMaster(ctx, func(ctx context.Context, n *redis.Client) error { return n.ScriptFlush(ctx).Err() })
+				}
+				if flush != nil {
+					t.Fatal(flush)
+				}
+				var b store.Batch
+				var counts []*store.Op
+				for i := range 6 { // keys on every node
+					counts = append(counts, b.Incr(fmt.Sprintf("reload/%s/%d", name, i), time.Hour))
+				}
+				w := b.Slide("reload/"+name+"/w", fmt.Sprint(round), 5, time.Hour, time.Now())
+				if err := store.Do(ctx, s, &b); err != nil {
+					t.Fatalf("round %d: %v", round, err)
+				}
+				for _, c := range counts {
+					if c.N != int64(round+1) {
+						t.Fatalf("round %d: count %d", round, c.N)
+					}
+				}
+				if !w.OK {
+					t.Fatalf("round %d: slide refused", round)
+				}
+			}
+		})
 	}
 }

@@ -169,6 +169,45 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		}
 	})
 
+	t.Run("Batch", func(t *testing.T) {
+		k := func(name string) string { return key(t, name) }
+		if err := s.Put(ctx, k("old"), []byte("v"), time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Put(ctx, k("taken"), []byte("t"), time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		now := time.Unix(1_800_000_000, 0)
+		var b store.Batch
+		get, miss := b.Get(k("old")), b.Get(k("none"))
+		put := b.Put(k("new"), []byte("n"), time.Hour)
+		take, takeMiss, del := b.Take(k("taken")), b.Take(k("taken")), b.Delete(k("old"))
+		inc1, inc2 := b.Incr(k("n"), time.Hour), b.Incr(k("n"), time.Hour)
+		in, out := b.Slide(k("w"), "a", 1, time.Hour, now), b.Slide(k("w"), "b", 1, time.Hour, now.Add(time.Minute))
+		if err := store.Do(ctx, s, &b); err != nil {
+			t.Fatal(err)
+		}
+		// In order, each as its method would answer.
+		if string(get.Value) != "v" || get.Err != nil || !errors.Is(miss.Err, store.ErrNotFound) || put.Err != nil {
+			t.Fatalf("get %q %v, missing %v, put %v", get.Value, get.Err, miss.Err, put.Err)
+		}
+		if string(take.Value) != "t" || !errors.Is(takeMiss.Err, store.ErrNotFound) || del.Err != nil {
+			t.Fatalf("take %q %v, second take %v, delete %v", take.Value, take.Err, takeMiss.Err, del.Err)
+		}
+		if inc1.N != 1 || inc2.N != 2 || !in.OK || out.OK || out.Wait != 59*time.Minute {
+			t.Fatalf("incr %d %d, slides %v %v (wait %v)", inc1.N, inc2.N, in.OK, out.OK, out.Wait)
+		}
+		if got, err := s.Get(ctx, k("new")); string(got) != "n" || err != nil {
+			t.Fatalf("after the batch, new = %q, %v", got, err)
+		}
+		if _, err := s.Get(ctx, k("old")); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("after the batch, old: %v", err)
+		}
+		if err := store.Do(ctx, s, &store.Batch{}); err != nil {
+			t.Fatalf("an empty batch: %v", err)
+		}
+	})
+
 	t.Run("SlidingWindow", func(t *testing.T) {
 		k := key(t, "w")
 		start := time.Unix(1_800_000_000, 0) // the clock is the caller's

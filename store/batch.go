@@ -1,0 +1,119 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Batch is several operations sent together: on Redis one round trip (a
+// pipeline), on Badger one after another. Each operation is as atomic on
+// its key as its Store method; the batch as a whole is not a transaction.
+// Add operations, Do the batch, then read each operation's Result.
+type Batch struct{ ops []*Op }
+
+// Op is one operation of a batch, and, once the batch is done, its result.
+type Op struct {
+	kind   opKind
+	key    string
+	value  []byte
+	ttl    time.Duration
+	id     string
+	limit  int
+	window time.Duration
+	now    time.Time
+
+	// Value is what a Get or a Take read.
+	Value []byte
+	// N is an Incr's new count.
+	N int64
+	// OK and Wait are a Slide's answer.
+	OK   bool
+	Wait time.Duration
+	// Err is the operation's error: ErrNotFound for a Get or Take of a
+	// missing key.
+	Err error
+}
+
+type opKind uint8
+
+const (
+	opGet opKind = iota
+	opPut
+	opTake
+	opDelete
+	opIncr
+	opSlide
+)
+
+func (b *Batch) add(op *Op) *Op { b.ops = append(b.ops, op); return op }
+
+// Get adds a Store.Get.
+func (b *Batch) Get(key string) *Op { return b.add(&Op{kind: opGet, key: key}) }
+
+// Put adds a Store.Put.
+func (b *Batch) Put(key string, value []byte, ttl time.Duration) *Op {
+	return b.add(&Op{kind: opPut, key: key, value: value, ttl: ttl})
+}
+
+// Take adds a Store.Take.
+func (b *Batch) Take(key string) *Op { return b.add(&Op{kind: opTake, key: key}) }
+
+// Delete adds a Store.Delete.
+func (b *Batch) Delete(key string) *Op { return b.add(&Op{kind: opDelete, key: key}) }
+
+// Incr adds a Store.Incr.
+func (b *Batch) Incr(key string, ttl time.Duration) *Op {
+	return b.add(&Op{kind: opIncr, key: key, ttl: ttl})
+}
+
+// Slide adds a Store.Slide.
+func (b *Batch) Slide(key, id string, limit int, window time.Duration, now time.Time) *Op {
+	return b.add(&Op{kind: opSlide, key: key, id: id, limit: limit, window: window, now: now})
+}
+
+// Batcher is a store that sends a batch in one round trip.
+type Batcher interface {
+	DoBatch(ctx context.Context, ops []*Op)
+}
+
+// Do runs the batch on s: in one round trip if s is a Batcher, else one
+// operation after another. It returns the first error other than
+// ErrNotFound (a fault: the store could not answer); each operation's own
+// result is in its Op.
+func Do(ctx context.Context, s Store, b *Batch) error {
+	if len(b.ops) == 0 {
+		return nil
+	}
+	if bs, ok := s.(Batcher); ok {
+		bs.DoBatch(ctx, b.ops)
+	} else {
+		for _, op := range b.ops {
+			op.run(ctx, s)
+		}
+	}
+	for _, op := range b.ops {
+		if op.Err != nil && !errors.Is(op.Err, ErrNotFound) {
+			return op.Err
+		}
+	}
+	return nil
+}
+
+// run is op through s's own methods.
+func (op *Op) run(ctx context.Context, s Store) {
+	switch op.kind {
+	case opGet:
+		op.Value, op.Err = s.Get(ctx, op.key)
+	case opPut:
+		op.Err = s.Put(ctx, op.key, op.value, op.ttl)
+	case opTake:
+		op.Value, op.Err = s.Take(ctx, op.key)
+	case opDelete:
+		op.Err = s.Delete(ctx, op.key)
+	case opIncr:
+		op.N, op.Err = s.Incr(ctx, op.key, op.ttl)
+	case opSlide:
+		op.OK, op.Wait, op.Err = s.Slide(ctx, op.key, op.id, op.limit, op.window, op.now)
+	}
+}

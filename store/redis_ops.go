@@ -1,0 +1,150 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// The operations that a batch can hold, each as one Redis command: alone
+// (the Store methods) or several in a pipeline (DoBatch), mapped to
+// commands and their replies in one place.
+
+// incr adds one and sets the expiry on a new counter, in one step.
+var incr = redis.NewScript(`
+local n = redis.call("INCR", KEYS[1])
+if n == 1 and tonumber(ARGV[1]) > 0 then redis.call("PEXPIRE", KEYS[1], ARGV[1]) end
+return n`)
+
+// slide is a sliding window as a sorted set (event ID scored by its time
+// in ms), trimmed, counted and added to in one atomic step. It returns
+// {1, 0} when recorded, {0, wait ms} when refused.
+var slide = redis.NewScript(`
+local now, span, limit = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+redis.call("ZREMRANGEBYSCORE", KEYS[1], "-inf", now - span)
+if redis.call("ZCARD", KEYS[1]) >= limit then
+	local oldest = redis.call("ZRANGE", KEYS[1], -limit, -limit, "WITHSCORES")
+	return {0, tonumber(oldest[2]) + span - now}
+end
+redis.call("ZADD", KEYS[1], now, ARGV[4])
+redis.call("PEXPIRE", KEYS[1], span)
+return {1, 0}`)
+
+// send issues op on c: at once on the client, queued on a pipeline. A
+// script goes as EVALSHA (its hash, not its text); alone, Run falls back
+// to EVAL when the server does not know it yet.
+func (r *Redis) send(ctx context.Context, c redis.Cmdable, op *Op, alone bool) redis.Cmder {
+	key := r.key(op.key)
+	script := func(s *redis.Script, args ...any) redis.Cmder {
+		if alone {
+			return s.Run(ctx, c, []string{key}, args...)
+		}
+		return s.EvalSha(ctx, c, []string{key}, args...)
+	}
+	switch op.kind {
+	case opGet:
+		return c.Get(ctx, key)
+	case opPut:
+		return c.Set(ctx, key, op.value, op.ttl)
+	case opTake:
+		return c.GetDel(ctx, key)
+	case opDelete:
+		return c.Del(ctx, key)
+	case opIncr:
+		return script(incr, op.ttl.Milliseconds())
+	default:
+		return script(slide, op.now.UnixMilli(), op.window.Milliseconds(), op.limit, op.id)
+	}
+}
+
+// read puts cmd's reply into op.
+func (r *Redis) read(op *Op, cmd redis.Cmder) {
+	switch c := cmd.(type) {
+	case *redis.StringCmd: // Get, Take
+		op.Value, op.Err = c.Bytes()
+		if errors.Is(op.Err, redis.Nil) {
+			op.Value, op.Err = nil, ErrNotFound
+		}
+	case *redis.Cmd: // a script
+		if op.kind == opIncr {
+			op.N, op.Err = c.Int64()
+			return
+		}
+		res, err := c.Int64Slice()
+		switch {
+		case err != nil:
+			op.Err = err
+		case len(res) != 2:
+			op.Err = fmt.Errorf("redis store: unexpected answer %v to a sliding window", res)
+		default:
+			op.OK, op.Wait = res[0] == 1, time.Duration(res[1])*time.Millisecond
+		}
+	default: // Put, Delete
+		op.Err = cmd.Err()
+	}
+}
+
+// one runs op alone.
+func (r *Redis) one(ctx context.Context, op *Op) *Op {
+	r.read(op, r.send(ctx, r.client, op, true))
+	return op
+}
+
+// DoBatch implements Batcher: the operations go in one pipeline (on a
+// cluster, one per node, sent side by side). A script the server does not
+// know (a new server, a failover, a flushed cache) is sent again alone,
+// which loads it.
+func (r *Redis) DoBatch(ctx context.Context, ops []*Op) {
+	cmds := make([]redis.Cmder, len(ops))
+	_, _ = r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, op := range ops {
+			cmds[i] = r.send(ctx, p, op, false)
+		}
+		return nil
+	})
+	for i, op := range ops {
+		if err := cmds[i].Err(); err != nil && strings.HasPrefix(err.Error(), "NOSCRIPT") {
+			r.one(ctx, op)
+			continue
+		}
+		r.read(op, cmds[i])
+	}
+}
+
+// Get implements Store.
+func (r *Redis) Get(ctx context.Context, key string) ([]byte, error) {
+	op := r.one(ctx, &Op{kind: opGet, key: key})
+	return op.Value, op.Err
+}
+
+// Put implements Store.
+func (r *Redis) Put(ctx context.Context, key string, value []byte, ttl time.Duration) error {
+	return r.one(ctx, &Op{kind: opPut, key: key, value: value, ttl: ttl}).Err
+}
+
+// Take implements Store (GETDEL).
+func (r *Redis) Take(ctx context.Context, key string) ([]byte, error) {
+	op := r.one(ctx, &Op{kind: opTake, key: key})
+	return op.Value, op.Err
+}
+
+// Delete implements Store.
+func (r *Redis) Delete(ctx context.Context, key string) error {
+	return r.one(ctx, &Op{kind: opDelete, key: key}).Err
+}
+
+// Incr implements Store.
+func (r *Redis) Incr(ctx context.Context, key string, ttl time.Duration) (int64, error) {
+	op := r.one(ctx, &Op{kind: opIncr, key: key, ttl: ttl})
+	return op.N, op.Err
+}
+
+// Slide implements Store.
+func (r *Redis) Slide(ctx context.Context, key, id string, limit int, window time.Duration, now time.Time) (bool, time.Duration, error) {
+	op := r.one(ctx, &Op{kind: opSlide, key: key, id: id, limit: limit, window: window, now: now})
+	return op.OK, op.Wait, op.Err
+}
