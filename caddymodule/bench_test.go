@@ -3,12 +3,14 @@ package caddymodule
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,8 +18,11 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/internal/harness"
 	"github.com/smsgate/caddy-smsgate/providers"
 	"github.com/smsgate/caddy-smsgate/signin"
+	"github.com/smsgate/caddy-smsgate/store"
+	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
 )
 
 // benchGate is a provisioned gate on a Badger store in a temp folder.
@@ -127,10 +132,27 @@ func BenchmarkAdmit(b *testing.B) {
 	}
 }
 
-// capture is a provider that keeps the last code.
-type capture struct{ code string }
+// capture is a provider that keeps the last code sent to each number.
+type capture struct {
+	mu   sync.Mutex
+	byTo map[string]string
+}
 
-func (c *capture) Send(_ context.Context, m providers.Message) error { c.code = m.Code; return nil }
+func (c *capture) Send(_ context.Context, m providers.Message) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.byTo == nil {
+		c.byTo = map[string]string{}
+	}
+	c.byTo[m.To] = m.Code
+	return nil
+}
+
+func (c *capture) last(to string) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.byTo[to]
+}
 
 // BenchmarkSignIn is a whole sign-in through the handlers: POST login,
 // then POST verify with the code, on a Badger store.
@@ -168,9 +190,47 @@ func BenchmarkSignIn(b *testing.B) {
 		if res.Code != http.StatusSeeOther {
 			b.Fatalf("login: %d %s", res.Code, res.Body)
 		}
-		res = serve("POST", "http://localhost/.smsgate/verify", url.Values{"code": {sent.code}, "csrf": {csrf}}, res.Result().Cookies())
+		res = serve("POST", "http://localhost/.smsgate/verify", url.Values{"code": {sent.last("+14155552671")}, "csrf": {csrf}}, res.Result().Cookies())
 		if res.Code != http.StatusSeeOther {
 			b.Fatalf("verify: %d %s", res.Code, res.Body)
 		}
+	}
+}
+
+// BenchmarkSignInRedis is a whole sign-in (POST login, POST verify)
+// through the handlers on a real redis-server, every limit on (set high,
+// so that distinct users and IPs never meet them), straight to Redis and
+// through a proxy that adds 1 ms to each round trip, as a network does.
+// It reports the round trips each sign-in took.
+//
+//	go test ./caddymodule -run '^$' -bench SignInRedis -benchtime 2000x
+func BenchmarkSignInRedis(b *testing.B) {
+	addr := redistest.Server(b)
+	for _, bc := range []struct {
+		name  string
+		delay time.Duration
+	}{{"loopback", 0}, {"1ms", time.Millisecond}} {
+		b.Run(bc.name, func(b *testing.B) {
+			target := addr
+			if bc.delay > 0 {
+				target = harness.Delay(b, addr, bc.delay)
+			}
+			g, sent := redisGate(b, []string{target})
+			high := enrollment.Rate{Count: 1 << 30, Window: time.Hour}
+			g.challenges.Limits = enrollment.Limits{User: high, Number: high, IP: high, Country: high, Voice: high,
+				GlobalEnrolled: high, GlobalNew: high, LockAfter: 10, Lockout: time.Minute, MaxFailures: 100}
+			count := &roundTrips{}
+			g.store.(*store.Redis).Client().AddHook(count)
+			b.ResetTimer()
+			for i := 0; b.Loop(); i++ {
+				user := fmt.Sprintf("%s%d", bc.name, i)
+				g.signin.Users[user] = signin.User{Name: user, Phone: fmt.Sprintf("+1415%07d", 6000000+i%1000000)}
+				ip := fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255)
+				if login, verify := signInOnce(g, sent, user, ip); login != http.StatusSeeOther || verify != http.StatusSeeOther {
+					b.Fatalf("sign-in %d: %d %d", i, login, verify)
+				}
+			}
+			b.ReportMetric(float64(count.n.Load())/float64(b.N), "roundtrips/op")
+		})
 	}
 }

@@ -50,7 +50,7 @@ func benchChallenge(b *testing.B, st store.Store) {
 		code := out.sent[len(out.sent)-1].Code
 		out.sent = out.sent[:0]
 		out.mu.Unlock()
-		if _, err := s.Check(ctx, sc, c.ID, code); err != nil {
+		if _, err := s.Check(ctx, sc, c, code); err != nil {
 			b.Fatal(err)
 		}
 	}

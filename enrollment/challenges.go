@@ -126,10 +126,19 @@ func (s *Challenges) Start(ctx context.Context, sc Scope, c Challenge) (*Challen
 }
 
 // start checks, in order: the lockout, the number's policy, the cooldown
-// and the send limits — all before anything costs money.
+// and the send limits — all before anything costs money. Its store work is
+// two round trips: one reads the lockouts and the cooldown; the other
+// counts the send in every limit and writes the challenge and its
+// cooldown, all undone if a limit refuses.
 func (s *Challenges) start(ctx context.Context, sc Scope, c *Challenge, resends int) (*Challenge, error) {
 	now := s.Now()
-	if err := s.checkLock(ctx, sc, c.User); err != nil {
+	var reads store.Batch
+	locks := s.readLocks(&reads, sc, c.User)
+	before := reads.Get(s.cooldownKey(sc, c))
+	if err := store.Do(ctx, s.Store, &reads); err != nil {
+		return nil, err
+	}
+	if err := s.lockedBy(locks); err != nil {
 		return nil, err
 	}
 	if c.Phone != "" && s.Policy != nil {
@@ -137,11 +146,7 @@ func (s *Challenges) start(ctx context.Context, sc Scope, c *Challenge, resends 
 			return nil, &RefusedError{Err: err}
 		}
 	}
-	if err := s.checkCooldown(ctx, sc, c); err != nil {
-		return nil, err
-	}
-	spent, err := s.allowSend(ctx, sc, c)
-	if err != nil {
+	if err := s.cooledDown(before, c); err != nil {
 		return nil, err
 	}
 	if c.Phone != "" {
@@ -164,16 +169,6 @@ func (s *Challenges) start(ctx context.Context, sc Scope, c *Challenge, resends 
 	if s.Verifier == nil {
 		c.Hash = hashCode(s.CodeKey, c.ID, code)
 	}
-	if s.Checker != nil && c.Phone != "" {
-		// After the limits: a lookup costs money too.
-		if err := s.Checker.CheckNumber(ctx, c.Phone, c.Channel, c.Purpose != Verify); err != nil {
-			s.refund(ctx, spent)
-			if errors.As(err, new(*providers.UserError)) {
-				return nil, &SendError{Err: err}
-			}
-			return nil, err
-		}
-	}
 	if s.ReceiptURL != nil && s.Verifier == nil && c.Phone != "" {
 		c.Receipt = RandomID()
 	}
@@ -183,21 +178,55 @@ func (s *Challenges) start(ctx context.Context, sc Scope, c *Challenge, resends 
 	c.Expires = now.Add(s.CodeTTL)
 	c.Resends = resends
 	c.ResendAt = now.Add(s.ResendCooldown << min(resends, 10))
-	if err := s.putChallenge(ctx, sc.Realm, c); err != nil {
+
+	var writes store.Batch
+	sends := s.countSend(&writes, sc, c, now)
+	if err := s.writeChallenge(&writes, sc, c); err != nil {
 		return nil, err
 	}
-	if c.Phone != "" {
-		if err := s.deliver(ctx, sc.Host, c, code); err != nil {
-			_ = s.Store.Delete(ctx, challengeKey(sc.Realm, c.ID))
-			if !errors.As(err, new(*providers.UserError)) {
-				// The gateway failed, not the user: an outage must not
-				// spend their budget (the global budget still bounds cost).
-				s.refund(ctx, spent)
+	err := store.Do(ctx, s.Store, &writes)
+	if err == nil {
+		err = sends.refusal()
+	}
+	if err != nil {
+		s.undo(ctx, sc, c, before, sends.recorded(true))
+		return nil, err
+	}
+	if s.Checker != nil && c.Phone != "" {
+		// After the limits: a lookup costs money too.
+		if err := s.Checker.CheckNumber(ctx, c.Phone, c.Channel, c.Purpose != Verify); err != nil {
+			s.undo(ctx, sc, c, before, sends.recorded(false))
+			if errors.As(err, new(*providers.UserError)) {
+				return nil, &SendError{Err: err}
 			}
 			return nil, err
 		}
 	}
-	return c, s.startCooldown(ctx, sc, c)
+	if c.Phone != "" {
+		if err := s.deliver(ctx, sc.Host, c, code); err != nil {
+			// The gateway failed, not the user: an outage must not spend
+			// their budget (the global budget still bounds cost).
+			var refund []spent
+			if !errors.As(err, new(*providers.UserError)) {
+				refund = sends.recorded(false)
+			}
+			s.undo(ctx, sc, c, before, refund)
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// undo takes back a send that did not happen: the challenge, its cooldown
+// (the one before comes back) and the sends it counted, in one round trip.
+func (s *Challenges) undo(ctx context.Context, sc Scope, c *Challenge, before *store.Op, refund []spent) {
+	var b store.Batch
+	b.Delete(challengeKey(sc.Realm, c.ID))
+	s.restoreCooldown(&b, sc, c, before)
+	for _, sp := range refund {
+		b.Unslide(sp.key, sp.id)
+	}
+	_ = store.Do(ctx, s.Store, &b)
 }
 
 // deliver sends code for challenge c, or has the Verifier send its own.
@@ -258,6 +287,10 @@ func (s *Challenges) Challenge(ctx context.Context, realm, id string) (*Challeng
 	if err != nil {
 		return nil, err
 	}
+	return decodeChallenge(id, raw)
+}
+
+func decodeChallenge(id string, raw []byte) (*Challenge, error) {
 	var c Challenge
 	if err := json.Unmarshal(raw, &c); err != nil {
 		return nil, fmt.Errorf("challenge record %s: %v", id, err)
@@ -266,45 +299,57 @@ func (s *Challenges) Challenge(ctx context.Context, realm, id string) (*Challeng
 	return &c, nil
 }
 
-func (s *Challenges) putChallenge(ctx context.Context, realm string, c *Challenge) error {
-	raw, err := json.Marshal(c)
+// writeChallenge adds c and its cooldown to b.
+func (s *Challenges) writeChallenge(b *store.Batch, sc Scope, c *Challenge) error {
+	raw, ttl, err := s.challengeRecord(c)
 	if err != nil {
 		return err
 	}
+	b.Put(challengeKey(sc.Realm, c.ID), raw, ttl)
+	return s.startCooldown(b, sc, c)
+}
+
+func (s *Challenges) challengeRecord(c *Challenge) ([]byte, time.Duration, error) {
+	raw, err := json.Marshal(c)
 	ttl := s.CodeTTL + storeGrace
 	if s.VerifyOnly() {
 		ttl = s.CodeTTL // hold the number no longer than the code needs it
 	}
-	return s.Store.Put(ctx, challengeKey(realm, c.ID), raw, ttl)
+	return raw, ttl, err
 }
 
-// Check tests code against challenge id. A right code consumes the
-// challenge: of two concurrent submissions of it, one succeeds. After
-// MaxAttempts wrong codes the challenge is dead. An enrollment that succeeds
-// records the device.
-func (s *Challenges) Check(ctx context.Context, sc Scope, id, code string) (*Challenge, error) {
+// Check tests code against challenge c, as just read from the store (the
+// flow's Pending). A right code consumes the challenge: of two concurrent
+// submissions of it, one succeeds. After MaxAttempts wrong codes the
+// challenge is dead. An enrollment that succeeds records the device.
+//
+// Its store work is two round trips: one reads the lockouts and counts
+// the try (a try made while locked out counts against the code too: it was
+// a guess); the other consumes the challenge and forgets the user's wrong
+// codes and cooldown.
+func (s *Challenges) Check(ctx context.Context, sc Scope, c *Challenge, code string) (*Challenge, error) {
 	realm := sc.Realm
-	c, err := s.Challenge(ctx, realm, id)
-	if err != nil {
+	var reads store.Batch
+	locks := s.readLocks(&reads, sc, c.User)
+	tries := reads.Incr(attemptsKey(realm, c.ID), s.CodeTTL+storeGrace)
+	if err := store.Do(ctx, s.Store, &reads); err != nil {
 		return nil, err
 	}
-	if err := s.checkLock(ctx, sc, c.User); err != nil {
+	if err := s.lockedBy(locks); err != nil {
 		return nil, err
 	}
 	if !s.Now().Before(c.Expires) {
 		return nil, ErrExpired
 	}
-	n, err := s.Store.Incr(ctx, attemptsKey(realm, id), s.CodeTTL+storeGrace)
-	if err != nil {
-		return nil, err
-	}
+	n := tries.N
 	if n > int64(s.MaxAttempts) {
-		_ = s.Store.Delete(ctx, challengeKey(realm, id))
+		_ = s.Store.Delete(ctx, challengeKey(realm, c.ID))
 		return nil, ErrTooMany
 	}
 	// A decoy's code was never sent, so no code is right for it.
 	ok := false
 	if c.Phone != "" {
+		var err error
 		if ok, err = s.matches(ctx, c, code); err != nil {
 			return nil, err
 		}
@@ -316,7 +361,7 @@ func (s *Challenges) Check(ctx context.Context, sc Scope, id, code string) (*Cha
 		}
 		left := s.MaxAttempts - int(n)
 		if left == 0 {
-			_ = s.Store.Delete(ctx, challengeKey(realm, id))
+			_ = s.Store.Delete(ctx, challengeKey(realm, c.ID))
 		}
 		switch {
 		case locked != nil:
@@ -328,13 +373,20 @@ func (s *Challenges) Check(ctx context.Context, sc Scope, id, code string) (*Cha
 		// that comes first.
 		return nil, &WrongCodeError{Left: min(left, beforeLock)}
 	}
-	if _, err := s.Store.Take(ctx, challengeKey(realm, id)); errors.Is(err, store.ErrNotFound) {
-		return nil, ErrNoChallenge // a concurrent submission used it first
-	} else if err != nil {
+	var done store.Batch
+	take := done.Take(challengeKey(realm, c.ID))
+	s.forgetFailures(&done, sc, c.User)
+	done.Delete(s.cooldownKey(sc, c)) // done: another browser need not wait
+	if err := store.Do(ctx, s.Store, &done); err != nil {
 		return nil, err
 	}
-	s.clearFailures(ctx, sc, c.User)
-	s.endCooldown(ctx, sc, c) // done: another browser need not wait
+	if take.Err != nil {
+		return nil, ErrNoChallenge // a concurrent submission used it first
+	}
+	c, err := decodeChallenge(c.ID, take.Value)
+	if err != nil {
+		return nil, err
+	}
 	switch c.Purpose {
 	case Enroll:
 		// A first enrollment completes only while the user still has no

@@ -93,14 +93,14 @@ func TestEnrollAndVerify(t *testing.T) {
 	if d, _ := s.Devices.Default(ctx, realm, alice); d != nil {
 		t.Fatal("device recorded before the code was verified")
 	}
-	done, err := s.Check(ctx, sc, c.ID, m.Code)
+	done, err := s.Check(ctx, sc, c, m.Code)
 	if err != nil || done.User != alice || done.Phone != num {
 		t.Fatalf("Check = %+v, %v", done, err)
 	}
 	if d, err := s.Devices.Default(ctx, realm, alice); err != nil || d == nil || d.Phone != num {
 		t.Fatalf("Device after enrollment = %+v, %v", d, err)
 	}
-	if _, err := s.Check(ctx, sc, c.ID, m.Code); !errors.Is(err, ErrNoChallenge) {
+	if _, err := s.Check(ctx, sc, c, m.Code); !errors.Is(err, ErrNoChallenge) {
 		t.Fatalf("reusing a code: %v, want ErrNoChallenge", err)
 	}
 	if d, _ := s.Devices.Default(ctx, "other.example", alice); d != nil {
@@ -114,16 +114,16 @@ func TestWrongCodesKillTheChallenge(t *testing.T) {
 	c, _ := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify})
 	code := out.last(t).Code
 	for i := 1; i <= 4; i++ {
-		_, err := s.Check(ctx, sc, c.ID, wrongOf(code))
+		_, err := s.Check(ctx, sc, c, wrongOf(code))
 		var wrong *WrongCodeError
 		if !errors.As(err, &wrong) || wrong.Left != 5-i {
 			t.Fatalf("wrong code %d: %v, want %d left", i, err, 5-i)
 		}
 	}
-	if _, err := s.Check(ctx, sc, c.ID, wrongOf(code)); !errors.Is(err, ErrTooMany) {
+	if _, err := s.Check(ctx, sc, c, wrongOf(code)); !errors.Is(err, ErrTooMany) {
 		t.Fatalf("fifth wrong code: %v, want ErrTooMany", err)
 	}
-	if _, err := s.Check(ctx, sc, c.ID, code); err == nil {
+	if _, err := s.Check(ctx, sc, c, code); err == nil {
 		t.Fatal("the right code worked after five wrong ones")
 	}
 }
@@ -133,11 +133,11 @@ func TestExpiredCode(t *testing.T) {
 	ctx := context.Background()
 	c, _ := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify})
 	clk.advance(5*time.Minute - time.Second)
-	if _, err := s.Check(ctx, sc, c.ID, wrongOf(out.last(t).Code)); err == nil {
+	if _, err := s.Check(ctx, sc, c, wrongOf(out.last(t).Code)); err == nil {
 		t.Fatal("wrong code accepted")
 	}
 	clk.advance(time.Second)
-	if _, err := s.Check(ctx, sc, c.ID, out.last(t).Code); !errors.Is(err, ErrExpired) {
+	if _, err := s.Check(ctx, sc, c, out.last(t).Code); !errors.Is(err, ErrExpired) {
 		t.Fatalf("code after 5 minutes: %v, want ErrExpired", err)
 	}
 }
@@ -151,7 +151,7 @@ func TestCodeOfAnotherChallenge(t *testing.T) {
 	if codeA == out.last(t).Code {
 		t.Skip("both codes happen to be equal")
 	}
-	if _, err := s.Check(ctx, sc, b.ID, codeA); err == nil {
+	if _, err := s.Check(ctx, sc, b, codeA); err == nil {
 		t.Fatal("the code sent to one number verified another")
 	}
 }
@@ -170,13 +170,13 @@ func TestResendCooldownDoubles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Check(ctx, sc, c.ID, first); !errors.Is(err, ErrNoChallenge) {
+	if _, err := s.Check(ctx, sc, c, first); !errors.Is(err, ErrNoChallenge) {
 		t.Fatalf("old code after resend: %v, want ErrNoChallenge", err)
 	}
 	if _, err := s.Resend(ctx, sc, c2.ID); !errors.As(err, &cool) || cool.Wait != 60*time.Second {
 		t.Fatalf("second resend: %v, want a 60s cooldown", err)
 	}
-	if _, err := s.Check(ctx, sc, c2.ID, out.last(t).Code); err != nil {
+	if _, err := s.Check(ctx, sc, c2, out.last(t).Code); err != nil {
 		t.Fatalf("resent code: %v", err)
 	}
 }
@@ -191,7 +191,7 @@ func TestConcurrentSubmissionsSucceedOnce(t *testing.T) {
 	ok := 0
 	for range 4 {
 		wg.Go(func() {
-			if _, err := s.Check(ctx, sc, c.ID, code); err == nil {
+			if _, err := s.Check(ctx, sc, c, code); err == nil {
 				mu.Lock()
 				ok++
 				mu.Unlock()
@@ -216,7 +216,7 @@ func TestDecoyNeverVerifiesAndSendsNothing(t *testing.T) {
 	}
 	for i := range 5 {
 		code := []string{"000000", "123456", "999999", "111111", "424242"}[i]
-		if _, err := s.Check(ctx, sc, c.ID, code); err == nil {
+		if _, err := s.Check(ctx, sc, c, code); err == nil {
 			t.Fatalf("decoy accepted %s", code)
 		}
 	}
@@ -300,7 +300,7 @@ func TestFailedResendKeepsTheOldCode(t *testing.T) {
 	if _, err := s.Resend(ctx, sc, c.ID); err == nil {
 		t.Fatal("resend through a failing gateway succeeded")
 	}
-	if _, err := s.Check(ctx, sc, c.ID, code); err != nil {
+	if _, err := s.Check(ctx, sc, c, code); err != nil {
 		t.Fatalf("the first code after a failed resend: %v", err)
 	}
 }
@@ -370,10 +370,10 @@ func TestVerifierMakesTheCodes(t *testing.T) {
 		t.Fatal("with a verifier, smsgate sent or stored a code of its own")
 	}
 	var wrong *WrongCodeError
-	if _, err := s.Check(ctx, sc, c.ID, "111111"); !errors.As(err, &wrong) || wrong.Left != 4 {
+	if _, err := s.Check(ctx, sc, c, "111111"); !errors.As(err, &wrong) || wrong.Left != 4 {
 		t.Fatalf("wrong code: %v", err)
 	}
-	if _, err := s.Check(ctx, sc, c.ID, "424242"); err != nil {
+	if _, err := s.Check(ctx, sc, c, "424242"); err != nil {
 		t.Fatalf("right code: %v", err)
 	}
 	if d, _ := s.Devices.Default(ctx, realm, alice); d == nil {
@@ -382,7 +382,7 @@ func TestVerifierMakesTheCodes(t *testing.T) {
 	// The provider forgot the code (expired at Twilio): a clear answer.
 	c, _ = s.Start(ctx, sc, Challenge{User: "bob", Phone: num, Purpose: Verify})
 	delete(v.codes, num)
-	if _, err := s.Check(ctx, sc, c.ID, "424242"); !errors.Is(err, ErrExpired) {
+	if _, err := s.Check(ctx, sc, c, "424242"); !errors.Is(err, ErrExpired) {
 		t.Fatalf("after the provider forgot: %v, want ErrExpired", err)
 	}
 }

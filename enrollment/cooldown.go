@@ -1,9 +1,7 @@
 package enrollment
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
 	"time"
 
 	"github.com/smsgate/caddy-smsgate/store"
@@ -26,16 +24,17 @@ func (c *Challenge) limitKey() string {
 	return c.User
 }
 
-func (s *Challenges) checkCooldown(ctx context.Context, sc Scope, c *Challenge) error {
-	raw, err := s.Store.Get(ctx, sc.accountKey("cooldown", c.limitKey()))
-	if errors.Is(err, store.ErrNotFound) {
-		return nil
-	}
-	if err != nil {
-		return err
+func (s *Challenges) cooldownKey(sc Scope, c *Challenge) string {
+	return sc.accountKey("cooldown", c.limitKey())
+}
+
+// cooledDown refuses a send while the cooldown read into op holds for c.
+func (s *Challenges) cooledDown(op *store.Op, c *Challenge) error {
+	if op.Err != nil {
+		return nil // none
 	}
 	var cd cooldown
-	if err := json.Unmarshal(raw, &cd); err != nil {
+	if err := json.Unmarshal(op.Value, &cd); err != nil {
 		return nil // unreadable: the record only ever delays
 	}
 	// Another number (a typo corrected while enrolling) or another channel
@@ -46,15 +45,25 @@ func (s *Challenges) checkCooldown(ctx context.Context, sc Scope, c *Challenge) 
 	return nil
 }
 
-func (s *Challenges) startCooldown(ctx context.Context, sc Scope, c *Challenge) error {
+// startCooldown adds c's cooldown to b.
+func (s *Challenges) startCooldown(b *store.Batch, sc Scope, c *Challenge) error {
 	raw, err := json.Marshal(cooldown{Phone: s.numberID(c.Phone), Channel: c.Channel, Until: c.ResendAt})
 	if err != nil {
 		return err
 	}
-	return s.Store.Put(ctx, sc.accountKey("cooldown", c.limitKey()), raw, c.ResendAt.Sub(s.Now())+time.Second)
+	b.Put(s.cooldownKey(sc, c), raw, c.ResendAt.Sub(s.Now())+time.Second)
+	return nil
 }
 
-// endCooldown forgets c's cooldown: the code it guarded was verified.
-func (s *Challenges) endCooldown(ctx context.Context, sc Scope, c *Challenge) {
-	_ = s.Store.Delete(ctx, sc.accountKey("cooldown", c.limitKey()))
+// restoreCooldown adds to b putting back the cooldown that before read
+// (another number's, still running), or deleting c's.
+func (s *Challenges) restoreCooldown(b *store.Batch, sc Scope, c *Challenge, before *store.Op) {
+	var cd cooldown
+	if before.Err == nil && json.Unmarshal(before.Value, &cd) == nil {
+		if ttl := cd.Until.Sub(s.Now()); ttl > 0 {
+			b.Put(s.cooldownKey(sc, c), before.Value, ttl+time.Second)
+			return
+		}
+	}
+	b.Delete(s.cooldownKey(sc, c))
 }

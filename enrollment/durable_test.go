@@ -32,7 +32,7 @@ func TestAcknowledgedWritesAreLasting(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.Check(ctx, sc, c.ID, out.last(t).Code); err != nil {
+		if _, err := s.Check(ctx, sc, c, out.last(t).Code); err != nil {
 			t.Fatal(err)
 		}
 	}

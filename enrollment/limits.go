@@ -69,12 +69,19 @@ func IPKey(ip string) string {
 // be given back when the gateway, not the user, failed.
 type spent struct{ key, id string }
 
-// allowSend records one send in every limit that applies, in order from
-// the narrowest (the sender's own IP) to the widest, and refuses at the
-// first one that is full. Windows slide: no burst around the hour gets
-// twice the budget. It returns what it recorded in the per-user, number,
-// IP, country and voice windows (the global budget is never refunded).
-func (s *Challenges) allowSend(ctx context.Context, sc Scope, c *Challenge) ([]spent, error) {
+// sends is one send counted in every limit that applies (a batch's
+// slides), narrowest first: the sender's own IP, the user, the number,
+// the country, then the global budget. Windows slide: no burst around the
+// hour gets twice the budget.
+type sends struct {
+	names  []string
+	spent  []spent
+	slides []*store.Op
+	budget int // index of the global budget
+}
+
+// countSend adds one slide per limit that applies to b.
+func (s *Challenges) countSend(b *store.Batch, sc Scope, c *Challenge, now time.Time) *sends {
 	type check struct {
 		name, key string
 		rate      Rate
@@ -112,34 +119,42 @@ func (s *Challenges) allowSend(ctx context.Context, sc Scope, c *Challenge) ([]s
 		check{"number", number, s.Limits.Number},
 		check{"country", country, s.Limits.Country},
 		check{budget, all, rate})
-	now := s.Now()
-	var recorded []spent
+	r := &sends{budget: -1}
 	for _, ch := range checks {
 		if ch.rate.Count <= 0 || ch.rate.Window <= 0 {
 			continue
 		}
-		key, id := store.Key("limit", ch.name, ch.key), RandomID()
-		ok, wait, err := s.Store.Slide(ctx, key, id, ch.rate.Count, ch.rate.Window, now)
-		if err == nil && !ok {
-			err = &LimitError{Limit: ch.name, Wait: wait}
+		if ch.name == budget {
+			r.budget = len(r.slides)
 		}
-		if err != nil {
-			s.refund(ctx, recorded)
-			return nil, err
-		}
-		if ch.name != budget {
-			recorded = append(recorded, spent{key, id})
-		}
+		sp := spent{store.Key("limit", ch.name, ch.key), RandomID()}
+		r.names, r.spent = append(r.names, ch.name), append(r.spent, sp)
+		r.slides = append(r.slides, b.Slide(sp.key, sp.id, ch.rate.Count, ch.rate.Window, now))
 	}
-	return recorded, nil
+	return r
 }
 
-// refund gives back sends that did not happen: the gateway failed, or a
-// later limit refused.
-func (s *Core) refund(ctx context.Context, list []spent) {
-	for _, sp := range list {
-		_ = s.Store.Unslide(ctx, sp.key, sp.id)
+// refusal is the first limit, in order, that refused the send.
+func (r *sends) refusal() error {
+	for i, op := range r.slides {
+		if !op.OK {
+			return &LimitError{Limit: r.names[i], Wait: op.Wait}
+		}
 	}
+	return nil
+}
+
+// recorded is what the send took from the windows, to give back: with the
+// budget when no send happened at all, without it when the gateway was
+// tried (the budget bounds what outages can cost too).
+func (r *sends) recorded(budgetToo bool) []spent {
+	var list []spent
+	for i, op := range r.slides {
+		if op.Err == nil && op.OK && (budgetToo || i != r.budget) {
+			list = append(list, r.spent[i])
+		}
+	}
+	return list
 }
 
 // lock is a lockout record.
@@ -173,16 +188,24 @@ const AccountLockout = 15 * time.Minute
 
 // checkLock refuses a user locked out from this IP, or everywhere.
 func (s *Core) checkLock(ctx context.Context, sc Scope, user string) error {
-	for _, key := range []string{lockUserKey(sc, user), lockKey(sc, user)} {
-		raw, err := s.Store.Get(ctx, key)
-		if errors.Is(err, store.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return err
-		}
+	var b store.Batch
+	locks := s.readLocks(&b, sc, user)
+	if err := store.Do(ctx, s.Store, &b); err != nil {
+		return err
+	}
+	return s.lockedBy(locks)
+}
+
+// readLocks adds reading user's lockouts (everywhere, and from this IP) to b.
+func (s *Core) readLocks(b *store.Batch, sc Scope, user string) [2]*store.Op {
+	return [2]*store.Op{b.Get(lockUserKey(sc, user)), b.Get(lockKey(sc, user))}
+}
+
+// lockedBy refuses when a lockout that readLocks read still holds.
+func (s *Core) lockedBy(locks [2]*store.Op) error {
+	for _, op := range locks {
 		var l lock
-		if json.Unmarshal(raw, &l) == nil {
+		if op.Err == nil && json.Unmarshal(op.Value, &l) == nil {
 			if wait := l.Until.Sub(s.Now()); wait > 0 {
 				return &LockedError{Wait: wait}
 			}
@@ -203,16 +226,15 @@ func (s *Core) recordFailure(ctx context.Context, sc Scope, user string, account
 // countFailure is recordFailure, also saying how many wrong codes are left
 // before a lockout starts (from this IP, or account-wide).
 func (s *Core) countFailure(ctx context.Context, sc Scope, user string, accountWide bool) (*LockedError, int, error) {
-	pair, err := s.Store.Incr(ctx, failKey(sc, user), failureMemory)
-	if err != nil {
+	var b store.Batch
+	pairOp, totalOp := b.Incr(failKey(sc, user), failureMemory), &store.Op{}
+	if accountWide {
+		totalOp = b.Incr(failUserKey(sc, user), failureMemory)
+	}
+	if err := store.Do(ctx, s.Store, &b); err != nil {
 		return nil, 0, err
 	}
-	var total int64
-	if accountWide {
-		if total, err = s.Store.Incr(ctx, failUserKey(sc, user), failureMemory); err != nil {
-			return nil, 0, err
-		}
-	}
+	pair, total := pairOp.N, totalOp.N
 	left := 1 << 30
 	if s.Limits.LockAfter > 0 {
 		left = s.Limits.LockAfter - int(pair%int64(s.Limits.LockAfter))
@@ -251,6 +273,13 @@ func (s *Core) LockedFor(ctx context.Context, sc Scope, user string) time.Durati
 // clearFailures forgets wrong codes after a right one: the limits count
 // consecutive failures.
 func (s *Core) clearFailures(ctx context.Context, sc Scope, user string) {
-	_ = s.Store.Delete(ctx, failKey(sc, user))
-	_ = s.Store.Delete(ctx, failUserKey(sc, user))
+	var b store.Batch
+	s.forgetFailures(&b, sc, user)
+	_ = store.Do(ctx, s.Store, &b)
+}
+
+// forgetFailures adds clearFailures' deletes to b.
+func (s *Core) forgetFailures(b *store.Batch, sc Scope, user string) {
+	b.Delete(failKey(sc, user))
+	b.Delete(failUserKey(sc, user))
 }

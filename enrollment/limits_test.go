@@ -100,7 +100,7 @@ func TestLockoutGrowsAndIsPerUserAndIP(t *testing.T) {
 	c, _ := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify})
 	code := out.last(t).Code
 	fail := func(sc Scope) error {
-		_, err := s.Check(ctx, sc, c.ID, wrongOf(code))
+		_, err := s.Check(ctx, sc, c, wrongOf(code))
 		return err
 	}
 	for range 2 {
@@ -113,7 +113,7 @@ func TestLockoutGrowsAndIsPerUserAndIP(t *testing.T) {
 		t.Fatalf("third wrong code: %v, want a 1m lockout", err)
 	}
 	// Even the right code is refused while locked, from that IP…
-	if _, err := s.Check(ctx, sc, c.ID, code); !errors.As(err, &locked) || locked.Started {
+	if _, err := s.Check(ctx, sc, c, code); !errors.As(err, &locked) || locked.Started {
 		t.Fatalf("right code while locked: %v", err)
 	}
 	// …and no new code is sent.
@@ -129,7 +129,7 @@ func TestLockoutGrowsAndIsPerUserAndIP(t *testing.T) {
 	if err := fail(sc); !errors.As(err, &locked) || locked.Wait != 2*time.Minute {
 		t.Fatalf("second round: %v, want a doubled lockout", err)
 	}
-	if _, err := s.Check(ctx, other, c.ID, code); err != nil {
+	if _, err := s.Check(ctx, other, c, code); err != nil {
 		t.Fatalf("the user from another IP: %v", err)
 	}
 }
@@ -144,7 +144,7 @@ func TestAccountCapIsNISTs(t *testing.T) {
 		if err != nil {
 			t.Fatalf("start %d: %v", i, err)
 		}
-		_, err = s.Check(ctx, Scope{Realm: realm, Host: host, IP: ip}, c.ID, "000000")
+		_, err = s.Check(ctx, Scope{Realm: realm, Host: host, IP: ip}, c, "000000")
 		if i < 100 && errors.As(err, &locked) {
 			t.Fatalf("locked after %d failures", i)
 		}
@@ -172,9 +172,9 @@ func TestSuccessResetsTheCount(t *testing.T) {
 	for range 3 {
 		c, _ := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify})
 		code := out.last(t).Code
-		_, _ = s.Check(ctx, sc, c.ID, wrongOf(code))
-		_, _ = s.Check(ctx, sc, c.ID, wrongOf(code))
-		if _, err := s.Check(ctx, sc, c.ID, code); err != nil {
+		_, _ = s.Check(ctx, sc, c, wrongOf(code))
+		_, _ = s.Check(ctx, sc, c, wrongOf(code))
+		if _, err := s.Check(ctx, sc, c, code); err != nil {
 			t.Fatalf("two wrong then right: %v (failures are not consecutive)", err)
 		}
 	}
@@ -229,7 +229,7 @@ func TestDecoyTakesTheSamePath(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, _ = s.Check(ctx, sc, c.ID, "000000")
+			_, _ = s.Check(ctx, sc, c, "000000")
 			return rec.ops
 		}
 		known := path(alice, num)
@@ -273,5 +273,62 @@ func TestRecoveryCodes(t *testing.T) {
 	}
 	if err := s.Devices.UseRecoveryCode(ctx, sc, "flow1", alice, fresh[0]); err != nil {
 		t.Fatalf("a new code: %v", err)
+	}
+}
+
+// TestARefusedSendTakesNothing: the limits are counted side by side (one
+// round trip), so a send one limit refuses has been counted in the others
+// for a moment. It must leave nothing behind: no place in any window, not
+// the global budget's either, no challenge, and the cooldown that was there.
+func TestARefusedSendTakesNothing(t *testing.T) {
+	ctx := context.Background()
+	s, out, clk := limited(t, Limits{IP: Rate{1, time.Hour}, User: Rate{1, time.Hour}, GlobalEnrolled: Rate{2, time.Hour}})
+	s.ResendCooldown = time.Minute
+	at := func(ip string) Scope { return Scope{Realm: realm, Host: host, IP: ip} }
+	send := func(ip, user, number string) error {
+		_, err := s.Start(ctx, at(ip), Challenge{User: user, Phone: number, Purpose: Verify})
+		return err
+	}
+	refusedBy := func(err error, want string) {
+		t.Helper()
+		var limit *LimitError
+		if !errors.As(err, &limit) || limit.Limit != want {
+			t.Fatalf("err = %v, want the %s limit", err, want)
+		}
+	}
+	if err := send("192.0.2.1", "alice", "+14155552601"); err != nil {
+		t.Fatal(err)
+	}
+	// bob is refused by the IP limit: his own window and the budget keep
+	// their places, so he can send from elsewhere.
+	refusedBy(send("192.0.2.1", "bob", "+14155552602"), "ip")
+	if err := send("192.0.2.2", "bob", "+14155552602"); err != nil {
+		t.Fatalf("bob from another IP after a refusal: %v", err)
+	}
+	// The budget is spent (alice, bob): carol is refused by it, and the IP
+	// and user windows she was counted in are given back, so the next one
+	// from her IP is refused by the budget again, not by the IP limit.
+	refusedBy(send("192.0.2.3", "carol", "+14155552603"), "global_enrolled")
+	refusedBy(send("192.0.2.3", "dave", "+14155552604"), "global_enrolled")
+	out.mu.Lock()
+	n := len(out.sent)
+	out.mu.Unlock()
+	if n != 2 {
+		t.Fatalf("%d texts sent, want 2", n)
+	}
+	challenges := 0
+	_ = s.Store.Scan(ctx, "challenge/", func(string, []byte) error { challenges++; return nil })
+	if challenges != 2 {
+		t.Fatalf("%d challenges stored, want the 2 sent", challenges)
+	}
+	// A refused send to a new number keeps the cooldown of the last one.
+	clk.advance(2 * time.Hour)
+	if err := send("192.0.2.9", "erin", "+14155552605"); err != nil {
+		t.Fatal(err)
+	}
+	refusedBy(send("192.0.2.9", "erin", "+14155552606"), "ip")
+	var cool *CooldownError
+	if err := send("192.0.2.10", "erin", "+14155552605"); !errors.As(err, &cool) {
+		t.Fatalf("the first number's cooldown after a refused send to another: %v", err)
 	}
 }

@@ -39,10 +39,10 @@ func TestLateEnrollmentIsRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Check(ctx, sc, victim.ID, codeOf(t, out)); err != nil {
+	if _, err := s.Check(ctx, sc, victim, codeOf(t, out)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Check(ctx, sc, attacker.ID, attackerCode); !errors.Is(err, ErrEnrolled) {
+	if _, err := s.Check(ctx, sc, attacker, attackerCode); !errors.Is(err, ErrEnrolled) {
 		t.Fatalf("late enrollment: %v, want ErrEnrolled", err)
 	}
 	if list, _ := s.Devices.List(ctx, realm, alice); len(list) != 1 || list[0].Phone != num {
@@ -171,7 +171,7 @@ func TestRecoveryGuessesDoNotLockTheAccount(t *testing.T) {
 	if err != nil {
 		t.Fatalf("alice's own sign-in after the guessing: %v", err)
 	}
-	if _, err := s.Check(ctx, sc, c.ID, codeOf(t, out)); err != nil {
+	if _, err := s.Check(ctx, sc, c, codeOf(t, out)); err != nil {
 		t.Fatalf("alice's code after the guessing: %v", err)
 	}
 }

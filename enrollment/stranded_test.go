@@ -22,12 +22,12 @@ func TestTriesLeftCountsTheLockout(t *testing.T) {
 	wrong := wrongOf(codeOf(t, out))
 	var w *WrongCodeError
 	for want := 2; want >= 1; want-- {
-		if _, err := s.Check(ctx, sc, c.ID, wrong); !errors.As(err, &w) || w.Left != want {
+		if _, err := s.Check(ctx, sc, c, wrong); !errors.As(err, &w) || w.Left != want {
 			t.Fatalf("wrong code: %v, want %d tries left (the lockout after 3)", err, want)
 		}
 	}
 	var locked *LockedError
-	if _, err := s.Check(ctx, sc, c.ID, wrong); !errors.As(err, &locked) {
+	if _, err := s.Check(ctx, sc, c, wrong); !errors.As(err, &locked) {
 		t.Fatalf("the third wrong code: %v, want the lockout it announced", err)
 	}
 }
@@ -41,7 +41,7 @@ func TestVerifiedCodeEndsItsCooldown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Check(ctx, sc, c.ID, codeOf(t, out)); err != nil {
+	if _, err := s.Check(ctx, sc, c, codeOf(t, out)); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify}); err != nil {
@@ -90,7 +90,7 @@ func TestMessagesSpeakTheEnrolledLanguage(t *testing.T) {
 	if !strings.HasPrefix(body, "Ihr Bestätigungscode für example.com lautet ") || !strings.HasSuffix(body, "\n\n@example.com #"+codeOf(t, out)) {
 		t.Fatalf("German SMS: %q", body)
 	}
-	if _, err := s.Check(ctx, de, c.ID, codeOf(t, out)); err != nil {
+	if _, err := s.Check(ctx, de, c, codeOf(t, out)); err != nil {
 		t.Fatal(err)
 	}
 	if d, _ := s.Devices.Default(ctx, realm, alice); d.Lang != "de" {

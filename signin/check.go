@@ -35,7 +35,7 @@ func (s *Service) Check(ctx context.Context, sc enrollment.Scope, f *Flow, user 
 	if !ok {
 		return nil, &CodeFormatError{Length: s.CodeLength}
 	}
-	done, err := s.Challenges.Check(ctx, sc, c.ID, code)
+	done, err := s.Challenges.Check(ctx, sc, c, code)
 	if err != nil {
 		var locked *enrollment.LockedError
 		if errors.As(err, &locked) && locked.Started {

@@ -3,13 +3,15 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 )
 
-// Batch is several operations sent together: on Redis one round trip (a
-// pipeline), on Badger one after another. Each operation is as atomic on
-// its key as its Store method; the batch as a whole is not a transaction.
-// Add operations, Do the batch, then read each operation's Result.
+// Batch is several operations on distinct keys, sent together: on Redis
+// one round trip (a pipeline), on Badger one after another. Each operation
+// is as atomic on its key as its Store method; the batch as a whole is not
+// a transaction, and its operations run in no set order (so no key may be
+// named twice). Add operations, Do the batch, then read each Op.
 type Batch struct{ ops []*Op }
 
 // Op is one operation of a batch, and, once the batch is done, its result.
@@ -44,6 +46,7 @@ const (
 	opDelete
 	opIncr
 	opSlide
+	opUnslide
 )
 
 func (b *Batch) add(op *Op) *Op { b.ops = append(b.ops, op); return op }
@@ -72,6 +75,9 @@ func (b *Batch) Slide(key, id string, limit int, window time.Duration, now time.
 	return b.add(&Op{kind: opSlide, key: key, id: id, limit: limit, window: window, now: now})
 }
 
+// Unslide adds a Store.Unslide.
+func (b *Batch) Unslide(key, id string) *Op { return b.add(&Op{kind: opUnslide, key: key, id: id}) }
+
 // Batcher is a store that sends a batch in one round trip.
 type Batcher interface {
 	DoBatch(ctx context.Context, ops []*Op)
@@ -84,6 +90,13 @@ type Batcher interface {
 func Do(ctx context.Context, s Store, b *Batch) error {
 	if len(b.ops) == 0 {
 		return nil
+	}
+	for i, op := range b.ops {
+		for _, other := range b.ops[:i] {
+			if op.key == other.key {
+				return fmt.Errorf("store: a batch names %q twice", op.key)
+			}
+		}
 	}
 	if bs, ok := s.(Batcher); ok {
 		bs.DoBatch(ctx, b.ops)
@@ -115,5 +128,7 @@ func (op *Op) run(ctx context.Context, s Store) {
 		op.N, op.Err = s.Incr(ctx, op.key, op.ttl)
 	case opSlide:
 		op.OK, op.Wait, op.Err = s.Slide(ctx, op.key, op.id, op.limit, op.window, op.now)
+	case opUnslide:
+		op.Err = s.Unslide(ctx, op.key, op.id)
 	}
 }

@@ -96,6 +96,15 @@ func (r *Redis) Provision(ctx caddy.Context) error {
 		_ = r.client.Close()
 		return fmt.Errorf("redis store at %v: %v", addrs, err)
 	}
+	// Known to every node from the start, the scripts go by hash in a
+	// pipeline without a second trip (DoBatch still copes with a server
+	// that forgot them).
+	for _, s := range []*redis.Script{incr, slide} {
+		if err := s.Load(pingCtx, r.client).Err(); err != nil {
+			_ = r.client.Close()
+			return fmt.Errorf("redis store at %v: loading a script: %v", addrs, err)
+		}
+	}
 	return nil
 }
 
@@ -129,11 +138,6 @@ func (r *Redis) PutIfAbsent(ctx context.Context, key string, value []byte, ttl t
 		return false, nil
 	}
 	return err == nil, err
-}
-
-// Unslide implements Store.
-func (r *Redis) Unslide(ctx context.Context, key, id string) error {
-	return r.client.ZRem(ctx, r.key(key), id).Err()
 }
 
 // Counter implements Store.

@@ -56,6 +56,8 @@ func (r *Redis) send(ctx context.Context, c redis.Cmdable, op *Op, alone bool) r
 		return c.Del(ctx, key)
 	case opIncr:
 		return script(incr, op.ttl.Milliseconds())
+	case opUnslide:
+		return c.ZRem(ctx, key, op.id)
 	default:
 		return script(slide, op.now.UnixMilli(), op.window.Milliseconds(), op.limit, op.id)
 	}
@@ -83,7 +85,7 @@ func (r *Redis) read(op *Op, cmd redis.Cmder) {
 		default:
 			op.OK, op.Wait = res[0] == 1, time.Duration(res[1])*time.Millisecond
 		}
-	default: // Put, Delete
+	default: // Put, Delete, Unslide
 		op.Err = cmd.Err()
 	}
 }
@@ -147,4 +149,9 @@ func (r *Redis) Incr(ctx context.Context, key string, ttl time.Duration) (int64,
 func (r *Redis) Slide(ctx context.Context, key, id string, limit int, window time.Duration, now time.Time) (bool, time.Duration, error) {
 	op := r.one(ctx, &Op{kind: opSlide, key: key, id: id, limit: limit, window: window, now: now})
 	return op.OK, op.Wait, op.Err
+}
+
+// Unslide implements Store.
+func (r *Redis) Unslide(ctx context.Context, key, id string) error {
+	return r.one(ctx, &Op{kind: opUnslide, key: key, id: id}).Err
 }

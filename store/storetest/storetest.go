@@ -171,40 +171,62 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 
 	t.Run("Batch", func(t *testing.T) {
 		k := func(name string) string { return key(t, name) }
-		if err := s.Put(ctx, k("old"), []byte("v"), time.Hour); err != nil {
-			t.Fatal(err)
-		}
-		if err := s.Put(ctx, k("taken"), []byte("t"), time.Hour); err != nil {
-			t.Fatal(err)
-		}
 		now := time.Unix(1_800_000_000, 0)
+		for name, v := range map[string]string{"old": "v", "taken": "t", "gone": "g"} {
+			if err := s.Put(ctx, k(name), []byte(v), time.Hour); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for range 4 {
+			if _, err := s.Incr(ctx, k("n"), time.Hour); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if ok, _, err := s.Slide(ctx, k("full"), "a", 1, time.Hour, now); err != nil || !ok {
+			t.Fatal(ok, err)
+		}
+		if ok, _, err := s.Slide(ctx, k("refund"), "a", 1, time.Hour, now); err != nil || !ok {
+			t.Fatal(ok, err)
+		}
 		var b store.Batch
 		get, miss := b.Get(k("old")), b.Get(k("none"))
 		put := b.Put(k("new"), []byte("n"), time.Hour)
-		take, takeMiss, del := b.Take(k("taken")), b.Take(k("taken")), b.Delete(k("old"))
-		inc1, inc2 := b.Incr(k("n"), time.Hour), b.Incr(k("n"), time.Hour)
-		in, out := b.Slide(k("w"), "a", 1, time.Hour, now), b.Slide(k("w"), "b", 1, time.Hour, now.Add(time.Minute))
+		take, takeMiss, del := b.Take(k("taken")), b.Take(k("never")), b.Delete(k("gone"))
+		inc, fresh := b.Incr(k("n"), time.Hour), b.Incr(k("fresh"), time.Hour)
+		in, out := b.Slide(k("empty"), "a", 1, time.Hour, now), b.Slide(k("full"), "b", 1, time.Hour, now.Add(time.Minute))
+		refund := b.Unslide(k("refund"), "a")
 		if err := store.Do(ctx, s, &b); err != nil {
 			t.Fatal(err)
 		}
-		// In order, each as its method would answer.
+		// Each as its method would answer.
 		if string(get.Value) != "v" || get.Err != nil || !errors.Is(miss.Err, store.ErrNotFound) || put.Err != nil {
 			t.Fatalf("get %q %v, missing %v, put %v", get.Value, get.Err, miss.Err, put.Err)
 		}
-		if string(take.Value) != "t" || !errors.Is(takeMiss.Err, store.ErrNotFound) || del.Err != nil {
-			t.Fatalf("take %q %v, second take %v, delete %v", take.Value, take.Err, takeMiss.Err, del.Err)
+		if string(take.Value) != "t" || !errors.Is(takeMiss.Err, store.ErrNotFound) || del.Err != nil || refund.Err != nil {
+			t.Fatalf("take %q %v, take of a missing key %v, delete %v, unslide %v", take.Value, take.Err, takeMiss.Err, del.Err, refund.Err)
 		}
-		if inc1.N != 1 || inc2.N != 2 || !in.OK || out.OK || out.Wait != 59*time.Minute {
-			t.Fatalf("incr %d %d, slides %v %v (wait %v)", inc1.N, inc2.N, in.OK, out.OK, out.Wait)
+		if inc.N != 5 || fresh.N != 1 || !in.OK || out.OK || out.Wait != 59*time.Minute {
+			t.Fatalf("incr %d %d, slides %v %v (wait %v)", inc.N, fresh.N, in.OK, out.OK, out.Wait)
 		}
 		if got, err := s.Get(ctx, k("new")); string(got) != "n" || err != nil {
 			t.Fatalf("after the batch, new = %q, %v", got, err)
 		}
-		if _, err := s.Get(ctx, k("old")); !errors.Is(err, store.ErrNotFound) {
-			t.Fatalf("after the batch, old: %v", err)
+		for _, gone := range []string{"taken", "gone"} {
+			if _, err := s.Get(ctx, k(gone)); !errors.Is(err, store.ErrNotFound) {
+				t.Fatalf("after the batch, %s: %v", gone, err)
+			}
+		}
+		if ok, _, err := s.Slide(ctx, k("refund"), "b", 1, time.Hour, now.Add(time.Minute)); err != nil || !ok {
+			t.Fatalf("after a refund in a batch, the window is still full: %v %v", ok, err)
 		}
 		if err := store.Do(ctx, s, &store.Batch{}); err != nil {
 			t.Fatalf("an empty batch: %v", err)
+		}
+		var twice store.Batch
+		twice.Get(k("old"))
+		twice.Delete(k("old"))
+		if err := store.Do(ctx, s, &twice); err == nil {
+			t.Fatal("a batch naming one key twice ran")
 		}
 	})
 
