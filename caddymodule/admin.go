@@ -257,11 +257,12 @@ func (g *Gate) linkOrigin() string {
 	return "https://" + g.Realm
 }
 
-// maskDevices hides numbers from listings: the admin sees what the user sees.
+// maskDevices hides numbers and apps' (sealed) secrets from listings: the
+// admin sees what the user sees.
 func maskDevices(list []enrollment.Device) {
 	for i := range list {
 		list[i].Phone = phone.Mask(list[i].Phone)
-		list[i].PhoneHMAC = ""
+		list[i].PhoneHMAC, list[i].Secret = "", ""
 	}
 }
 

@@ -467,3 +467,35 @@ func TestNoBombing(t *testing.T) {
 		t.Fatalf("%d codes sent; want 2", s.sent())
 	}
 }
+
+// TestAttackAppCodeGuessing: guessing an authenticator app's codes runs
+// into the lockout texted codes have (10 wrong from one IP), and once
+// locked out even the right code is refused; a code seen over a shoulder
+// and replayed is refused too (TestAuthenticatorApp).
+func TestAttackAppCodeGuessing(t *testing.T) {
+	s := startSite(t, appSite)
+	secret := addApp(t, s, newClient(t, ""))
+	caddymodule.Advance(30 * time.Second)
+	c := newClient(t, "")
+	tok := c.csrf("/.smsgate/login")
+	expect(t, c.post("/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+	right := appCode(t, secret)
+	guess := "000000"
+	if guess == right {
+		guess = "000001"
+	}
+	// The wrong first code of the app's setup was one: nine more lock.
+	for i := 1; i <= 9; i++ {
+		res := c.post("/.smsgate/verify", url.Values{"action": {"app"}, "code": {guess}, "csrf": {tok}})
+		want := http.StatusBadRequest
+		if i == 9 {
+			want = http.StatusTooManyRequests
+		}
+		if res.StatusCode != want || c.cookie("smsgate_session") != "" {
+			t.Fatalf("guess %d: %d, want %d\n%s", i, res.StatusCode, want, res.body)
+		}
+	}
+	if res := c.post("/.smsgate/verify", url.Values{"action": {"app"}, "code": {right}, "csrf": {tok}}); res.StatusCode != http.StatusTooManyRequests || c.cookie("smsgate_session") != "" {
+		t.Fatalf("the right code while locked out: %d\n%s", res.StatusCode, res.body)
+	}
+}

@@ -38,10 +38,10 @@ var (
 )
 
 var subcommands = []subcommand{
-	{"users", "Lists users and their phones (numbers masked)", "users", []flag{realmFlag}},
+	{"users", "Lists users and their devices: phones (numbers masked) and authenticator apps", "users", []flag{realmFlag}},
 	{"add", "Provisions a phone for a user (needs a running Caddy: only the gate knows the phone policy)", "users",
 		[]flag{realmFlag, userFlag, {"phone", "the number in international format, e.g. +14155552671"}, {"name", "a label for the phone, e.g. Work"}}},
-	{"remove-device", "Removes one of a user's phones", "devices/remove", []flag{realmFlag, userFlag, {"id", "the device's ID, as `users` lists it"}}},
+	{"remove-device", "Removes one of a user's devices (a phone or an app)", "devices/remove", []flag{realmFlag, userFlag, {"id", "the device's ID, as `users` lists it"}}},
 	{"reset", "Lost phone: removes a user's phones and recovery codes and ends their sessions", "reset", []flag{realmFlag, userFlag}},
 	{"revoke", "Ends every session of a user", "revoke", []flag{realmFlag, userFlag}},
 	{"invite", "Mints a single-use enrollment link", "invites", []flag{realmFlag, userFlag, {"ttl", "how long the link works (default 168h)"}}},
@@ -161,7 +161,7 @@ func adminCommand(sub subcommand) func(caddycmd.Flags) (int, error) {
 }
 
 // usersTable turns the users listing (JSON) into an aligned table: a row
-// per phone, numbers masked.
+// per device (phone or authenticator app), numbers masked.
 func usersTable(raw []byte) ([]byte, error) {
 	var users []enrollment.UserInfo
 	if err := json.Unmarshal(raw, &users); err != nil {
@@ -169,7 +169,7 @@ func usersTable(raw []byte) ([]byte, error) {
 	}
 	var b bytes.Buffer
 	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "USER\tPHONE\tID\tNAME\tLAST USED\tRECOVERY CODES LEFT")
+	fmt.Fprintln(tw, "USER\tKIND\tPHONE\tID\tNAME\tLAST USED\tRECOVERY CODES LEFT")
 	for _, u := range users {
 		for i, d := range u.Devices {
 			left := ""
@@ -180,11 +180,14 @@ func usersTable(raw []byte) ([]byte, error) {
 			if !d.LastUsed.IsZero() {
 				last = d.LastUsed.Format("2006-01-02 15:04")
 			}
-			phone := d.Phone
-			if phone == "" {
+			kind, phone := "phone", d.Phone
+			switch {
+			case !d.IsPhone():
+				kind, phone = "app", "-"
+			case phone == "":
 				phone = "(hash only)"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", u.User, phone, d.ID, d.Name, last, left)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", u.User, kind, phone, d.ID, d.Name, last, left)
 		}
 	}
 	if err := tw.Flush(); err != nil {

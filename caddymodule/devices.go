@@ -1,7 +1,9 @@
 package caddymodule
 
 import (
+	"encoding/base64"
 	"errors"
+	"html/template"
 	"net/http"
 	"time"
 
@@ -18,8 +20,9 @@ const DefaultStepUp = 5 * time.Minute
 // deviceView is a device as pages show it.
 type deviceView struct {
 	ID       string `json:"id"`
+	Kind     string `json:"kind"` // "phone" or "app"
 	Name     string `json:"name"`
-	Masked   string `json:"phone"`
+	Masked   string `json:"phone,omitempty"`
 	LastUsed string `json:"last_used,omitempty"`
 	Default  bool   `json:"default"`
 }
@@ -32,16 +35,39 @@ func (g *Gate) deviceViews(req *request, user string) []deviceView {
 		return nil
 	}
 	views := make([]deviceView, len(list))
+	first := true // the default: the first phone
 	for i, d := range list {
-		views[i] = deviceView{ID: d.ID, Name: d.Name, Masked: phone.Mask(d.Phone), Default: i == 0}
-		if d.Phone == "" {
+		views[i] = deviceView{ID: d.ID, Kind: "phone", Name: d.Name, Masked: phone.Mask(d.Phone), Default: first && d.IsPhone()}
+		switch {
+		case !d.IsPhone():
+			views[i].Kind, views[i].Masked = "app", ""
+		case d.Phone == "":
 			views[i].Masked = "number not kept"
 		}
+		first = first && !d.IsPhone()
 		if !d.LastUsed.IsZero() {
 			views[i].LastUsed = d.LastUsed.Format(g.sayID(req, "date.format")) // 23 Nov 2026, 23.11.2026
 		}
 	}
 	return views
+}
+
+// phonesOnly keeps the phones of a device list.
+func phonesOnly(views []deviceView) []deviceView {
+	var out []deviceView
+	for _, v := range views {
+		if v.Kind == "phone" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// appSetupView is an authenticator app being added, as its page shows it.
+type appSetupView struct {
+	QR     template.URL `json:"-"`
+	Secret string       `json:"secret"`
+	URI    string       `json:"uri"`
 }
 
 // devices serves /.smsgate/devices: a signed-in user lists, renames, adds
@@ -115,6 +141,35 @@ func (g *Gate) devices(req *request) {
 			req.flow.RD = g.PathPrefix + "devices"
 			g.goTo(req, signin.Verify)
 		}
+	case "app":
+		// A new secret for the user's app: scanned, or typed, then proved
+		// with its first code.
+		setup, err := g.signin.StartApp(ctx, req.realm, user)
+		if err != nil {
+			g.logger.Error("starting an authenticator app", zap.Error(err))
+			g.unavailable(req)
+			return
+		}
+		view := &appSetupView{QR: template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(setup.QR)),
+			Secret: setup.Secret, URI: setup.URI}
+		if req.json {
+			writeJSON(req.w, http.StatusOK, map[string]any{"step": "app", "secret": view.Secret, "uri": view.URI})
+			return
+		}
+		g.page(req, http.StatusOK, "app", pageData{AppSetup: view})
+	case "app-confirm":
+		if err := g.signin.ConfirmApp(ctx, req.scope, user, req.form["code"], req.form["name"]); err != nil {
+			o := outcomeOf(err)
+			if !o.known {
+				g.logger.Error("adding an authenticator app", zap.Error(err))
+				g.unavailable(req)
+				return
+			}
+			o.setRetryAfter(req.w)
+			g.page(req, o.status, "app", pageData{Error: g.say(req, err), AppError: true})
+			return
+		}
+		show(http.StatusOK, "")
 	case "recovery":
 		codes, err := g.signin.RenewRecovery(ctx, req.realm, user)
 		if err != nil {

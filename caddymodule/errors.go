@@ -51,6 +51,7 @@ func outcomeOf(err error) outcome {
 // statusOf is each reason's HTTP status (any other: 503).
 var statusOf = map[string]int{
 	"wrong_code":          http.StatusBadRequest,
+	"code_used":           http.StatusBadRequest,
 	"too_many":            http.StatusBadRequest,
 	"expired":             http.StatusBadRequest,
 	"already_enrolled":    http.StatusBadRequest,

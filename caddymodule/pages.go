@@ -84,6 +84,12 @@ type pageData struct {
 	Recoverable bool
 	// RecoveryError says the last recovery code was refused.
 	RecoveryError bool
+	// App offers "Use my authenticator app"; AppError says its last code
+	// was refused. NoPhone says the user has no phone to text (an app only).
+	App, AppError, NoPhone bool
+	// AppSetup is an app being added: its QR code (a data: URI), secret
+	// and otpauth:// URI.
+	AppSetup *appSetupView
 	// Enrolling says the pending code is for a first phone: "change it".
 	Enrolling bool
 	// Confirm is a phone the user asked to remove, to confirm.
@@ -126,6 +132,7 @@ var titles = map[string]string{
 	"logout":     "Sign out",
 	"signed_out": "Signed out",
 	"devices":    "Your phones",
+	"app":        "Add an authenticator app",
 	"recovery":   "Your recovery codes",
 	"invite":     "You are invited",
 	"message":    "Sign-in",
@@ -162,14 +169,23 @@ func (g *Gate) verifyData(req *request, c *enrollment.Challenge, errMsg string) 
 			d.ResendIn = int((wait + time.Second - 1) / time.Second)
 		}
 	} else if !d.Hidden {
-		if dev, err := g.signin.DeviceOf(req.r.Context(), req.realm, req.user); err == nil && dev != nil {
+		dev, err := g.signin.DeviceOf(req.r.Context(), req.realm, req.user)
+		if err == nil && dev != nil {
 			d.Masked = phone.Mask(dev.Phone)
 			d.AskPhone = dev.Phone == ""
 		}
-		if views := g.deviceViews(req, req.user); len(views) > 1 && !d.AskPhone {
+		d.NoPhone = err == nil && dev == nil
+		if views := phonesOnly(g.deviceViews(req, req.user)); len(views) > 1 && !d.AskPhone {
 			d.Devices = views // several phones: the user picks one
 		}
 	}
+	if d.NoPhone {
+		d.Switch = ""
+	}
+	// With a login form, every name is offered the app (it tells nobody
+	// who has one); after a first factor, those who have one.
+	d.App = d.LockedFor == 0 && req.user != "" && (d.Hidden || g.signin.HasApp(req.r.Context(), req.realm, req.user)) &&
+		(c == nil || c.Purpose == enrollment.Verify)
 	return d
 }
 

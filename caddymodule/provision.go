@@ -169,9 +169,13 @@ func (g *Gate) Provision(ctx caddy.Context) error {
 	if g.sealer, err = session.NewSealer(session.Derive(secret, "flow seal")); err != nil {
 		return err
 	}
+	appSecrets, err := session.NewSealer(session.Derive(secret, "app secrets"))
+	if err != nil {
+		return err
+	}
 	var devices *enrollment.Devices
 	g.challenges, devices, g.admin = enrollment.New(&enrollment.Core{Store: g.store, CodeKey: session.Derive(secret, "code"),
-		PhoneKey: phoneKey, Limits: limits, Now: g.now}, enrollment.Challenges{
+		PhoneKey: phoneKey, Limits: limits, Secrets: appSecrets, Now: g.now}, enrollment.Challenges{
 		Sender:         g.chain,
 		Verifier:       g.verifier,
 		Templates:      templates,

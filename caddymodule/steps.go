@@ -107,6 +107,8 @@ func (g *Gate) verify(req *request) {
 	case action == "resend":
 		_, err := g.signin.Resend(ctx, req.scope, &req.flow.Flow, req.user, c)
 		g.sent(req, c, err)
+	case action == "app":
+		g.checkApp(req, c)
 	default:
 		g.checkCode(req, c)
 	}
@@ -134,9 +136,40 @@ func (g *Gate) sent(req *request, c *enrollment.Challenge, err error) {
 // right, starts a session.
 func (g *Gate) checkCode(req *request, c *enrollment.Challenge) {
 	res, err := g.signin.Check(req.r.Context(), req.scope, &req.flow.Flow, req.user, c, req.form["code"])
+	_, recovery := enrollment.NormalizeRecovery(req.form["code"])
+	g.checked(req, c, res, err, recovery)
+}
+
+// checkApp checks a code from the user's authenticator app. A pending
+// texted code stays good beside it.
+func (g *Gate) checkApp(req *request, c *enrollment.Challenge) {
+	res, err := g.signin.CheckApp(req.r.Context(), req.scope, req.user, req.form["code"])
+	d := pageData{}
+	if err != nil {
+		d = g.verifyData(req, c, g.say(req, err))
+		d.AppError = true
+	}
+	g.answerCheck(req, res, err, d)
+}
+
+// checked answers the check of a texted or recovery code.
+func (g *Gate) checked(req *request, c *enrollment.Challenge, res *signin.Result, err error, recovery bool) {
+	d := pageData{}
+	if err != nil {
+		if o := outcomeOf(err); !recovery && o.reason != "wrong_code" && !errors.As(err, new(*signin.CodeFormatError)) {
+			c = nil // the challenge is over: offer a new code
+		}
+		d = g.verifyData(req, c, g.say(req, err))
+		d.RecoveryError = recovery
+	}
+	g.answerCheck(req, res, err, d)
+}
+
+// answerCheck signs the user in, or shows page d with why not.
+func (g *Gate) answerCheck(req *request, res *signin.Result, err error, d pageData) {
 	if err != nil {
 		if errors.As(err, new(*signin.CodeFormatError)) {
-			g.page(req, http.StatusBadRequest, "verify", g.verifyData(req, c, g.say(req, err)))
+			g.page(req, http.StatusBadRequest, "verify", d)
 			return
 		}
 		o := outcomeOf(err)
@@ -153,18 +186,15 @@ func (g *Gate) checkCode(req *request, c *enrollment.Challenge) {
 			}
 		}
 		g.metrics.verifications.WithLabelValues(o.reason).Inc()
-		_, recovery := enrollment.NormalizeRecovery(req.form["code"])
-		if !recovery && o.reason != "wrong_code" {
-			c = nil // the challenge is over: offer a new code
-		}
-		d := g.verifyData(req, c, g.say(req, err))
-		d.RecoveryError = recovery
 		g.page(req, o.status, "verify", d)
 		return
 	}
-	if res.AMR[0] == "recovery" {
+	switch res.AMR[0] {
+	case "recovery":
 		g.metrics.verifications.WithLabelValues("recovery_code").Inc()
-	} else {
+	case "otp":
+		g.metrics.verifications.WithLabelValues("app").Inc()
+	default:
 		g.metrics.verifications.WithLabelValues("success").Inc()
 	}
 	g.signedIn(req, res)

@@ -21,8 +21,16 @@ type Core struct {
 	PhoneKey []byte
 	// Limits bound sends and wrong codes.
 	Limits Limits
+	// Secrets keeps authenticator apps' secrets encrypted in the store.
+	Secrets Sealer
 	// Now is the clock; tests replace it.
 	Now func() time.Time
+}
+
+// Sealer encrypts a secret for a context it is bound to (session.Sealer).
+type Sealer interface {
+	Seal(plain, context string) string
+	Open(sealed, context string) (string, error)
 }
 
 // New wires the three jobs on one Core: sending and checking codes,

@@ -14,10 +14,17 @@ import (
 	"github.com/smsgate/caddy-smsgate/words"
 )
 
-// Device is a phone enrolled for a user. A user may hold several.
+// Device is a phone or an authenticator app enrolled for a user. A user
+// may hold several.
 type Device struct {
 	// ID names the device in forms and logs; never the number.
 	ID string `json:"id,omitempty"`
+	// Kind is KindPhone (the zero value, as records were first written)
+	// or KindApp.
+	Kind string `json:"kind,omitempty"`
+	// Secret is an app's TOTP secret, sealed (Core.Secrets) for this
+	// realm, user and device: never in clear, in the store or an export.
+	Secret string `json:"secret,omitempty"`
 	// Name is the user's label for it ("work phone").
 	Name string `json:"name,omitempty"`
 	// Phone is the number in E.164 form; empty in verify-only mode.
@@ -30,6 +37,15 @@ type Device struct {
 	// LastUsed is when a code sent to it was last verified.
 	LastUsed time.Time `json:"last_used,omitzero"`
 }
+
+// Device kinds.
+const (
+	KindPhone = ""
+	KindApp   = "totp"
+)
+
+// IsPhone reports whether d gets codes by text or call.
+func (d *Device) IsPhone() bool { return d.Kind == KindPhone }
 
 // ErrLastDevice refuses to remove a user's only device.
 var ErrLastDevice = words.New("device.last")
@@ -88,23 +104,33 @@ func (s *Devices) MakeDefault(ctx context.Context, realm, user, id string) error
 	return err
 }
 
-// Default returns user's default device (the last used), or nil.
+// Default returns user's default phone (the last used), or nil.
 func (s *Devices) Default(ctx context.Context, realm, user string) (*Device, error) {
 	list, err := s.List(ctx, realm, user)
-	if err != nil || len(list) == 0 {
-		return nil, err
-	}
-	return &list[0], nil
+	return DefaultPhone(list), err
 }
 
-// ByID returns one of user's devices, or nil.
+// DefaultPhone is the first phone of a List, or nil.
+func DefaultPhone(list []Device) *Device {
+	for i := range list {
+		if list[i].IsPhone() {
+			return &list[i]
+		}
+	}
+	return nil
+}
+
+// HasApp reports whether a List holds an authenticator app.
+func HasApp(list []Device) bool { return countKind(list, KindApp) > 0 }
+
+// ByID returns one of user's phones, or nil.
 func (s *Devices) ByID(ctx context.Context, realm, user, id string) (*Device, error) {
 	list, err := s.List(ctx, realm, user)
 	if err != nil {
 		return nil, err
 	}
 	for i := range list {
-		if list[i].ID == id {
+		if list[i].ID == id && list[i].IsPhone() {
 			return &list[i], nil
 		}
 	}

@@ -117,6 +117,10 @@ func Reason(err error) string {
 		return "too_many"
 	case errors.Is(err, enrollment.ErrExpired), errors.Is(err, enrollment.ErrNoChallenge):
 		return "expired"
+	case errors.Is(err, enrollment.ErrCodeUsed):
+		return "code_used"
+	case errors.Is(err, enrollment.ErrNoAppSetup):
+		return "expired"
 	case errors.Is(err, enrollment.ErrEnrolled):
 		return "already_enrolled"
 	case errors.Is(err, enrollment.ErrWrongRecovery):

@@ -30,9 +30,21 @@ func (s *Service) RemovePhone(ctx context.Context, realm, user, id string) error
 	if err != nil {
 		return err
 	}
-	s.audit("device_removed", user, removed.Phone, zap.String("device", removed.ID))
-	s.Notify(ctx, realm, user, "", "a phone ("+phone.Mask(removed.Phone)+") was removed from your account")
+	s.audit("device_removed", user, removed.Phone, zap.String("device", removed.ID), zap.String("kind", kindName(removed)))
+	what := "a phone (" + phone.Mask(removed.Phone) + ")"
+	if !removed.IsPhone() {
+		what = "an authenticator app"
+	}
+	s.Notify(ctx, realm, user, "", what+" was removed from your account")
 	return nil
+}
+
+// kindName names a device's kind in the audit log.
+func kindName(d *enrollment.Device) string {
+	if d.IsPhone() {
+		return "phone"
+	}
+	return "app"
 }
 
 // RenewRecovery replaces user's recovery codes with a new set, to show once.

@@ -115,14 +115,14 @@ func (s *Service) User(prior string, f *Flow) string { return s.Identity.user(pr
 // or a dead end.
 func (s *Service) Next(ctx context.Context, realm string, f *Flow, user string) (Step, error) {
 	if f.Invited || !s.Identity.NamesThemselves() {
-		d, err := s.DeviceOf(ctx, realm, user)
+		has, err := s.HasDevice(ctx, realm, user)
 		if err != nil {
 			return 0, err
 		}
-		if f.Invited && d == nil {
+		if f.Invited && !has {
 			return Enroll, nil
 		}
-		return s.Identity.first(user, d != nil), nil
+		return s.Identity.first(user, has), nil
 	}
 	return s.Identity.first(user, false), nil
 }
@@ -135,7 +135,8 @@ func (s *Service) Next(ctx context.Context, realm string, f *Flow, user string) 
 // does not tell a known user from an unknown one.
 func (s *Service) Lookup(ctx context.Context, realm, name string) (user, e164 string) {
 	num, perr := phone.Parse(name, s.DefaultRegion)
-	d, derr := s.Devices.Default(ctx, realm, name)
+	list, derr := s.Devices.List(ctx, realm, name)
+	d := enrollment.DefaultPhone(list)
 	owner, oerr := s.Devices.Owner(ctx, realm, num)
 	switch u, ok := s.Users[name]; {
 	case ok:
@@ -146,11 +147,29 @@ func (s *Service) Lookup(ctx context.Context, realm, name string) (user, e164 st
 		user, e164 = owner, num // verify-only: the number typed is the number
 	case perr != nil && derr == nil && d != nil && d.Phone != "":
 		user, e164 = name, d.Phone
+	case perr != nil && derr == nil && enrollment.HasApp(list):
+		user = name // no phone to text: the app's code, at the verify step
 	}
 	if user == "" || !s.Identity.names(user) {
 		return "", ""
 	}
 	return user, e164
+}
+
+// HasDevice reports whether user has anything to sign in with here: a
+// provisioned phone, or an enrolled phone or app.
+func (s *Service) HasDevice(ctx context.Context, realm, user string) (bool, error) {
+	if _, ok := s.Users[user]; ok {
+		return true, nil
+	}
+	list, err := s.Devices.List(ctx, realm, user)
+	return len(list) > 0, err
+}
+
+// HasApp reports whether user has an authenticator app here.
+func (s *Service) HasApp(ctx context.Context, realm, user string) bool {
+	list, err := s.Devices.List(ctx, realm, user)
+	return err == nil && enrollment.HasApp(list)
 }
 
 // DeviceOf is the phone user signs in with: provisioned, else enrolled

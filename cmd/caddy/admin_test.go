@@ -50,7 +50,7 @@ func TestAdminCLI(t *testing.T) {
 	}
 	// For people: an aligned table, a row per phone, numbers masked.
 	table := cli("smsgate", "users", "--realm", "cli.localhost")
-	if !strings.Contains(table, "USER") || !strings.Contains(table, "RECOVERY CODES LEFT") || !regexp.MustCompile(`(?m)^ivy\s+\+1•••••••671\s+\S+\s+Mobile`).MatchString(table) || strings.Contains(table, "5552671") {
+	if !strings.Contains(table, "USER") || !strings.Contains(table, "RECOVERY CODES LEFT") || !regexp.MustCompile(`(?m)^ivy\s+phone\s+\+1•••••••671\s+\S+\s+Mobile`).MatchString(table) || strings.Contains(table, "5552671") {
 		t.Fatalf("users (table):\n%s", table)
 	}
 	// The whole link, on the site's own address.

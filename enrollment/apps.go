@@ -1,0 +1,219 @@
+package enrollment
+
+import (
+	"bytes"
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"image/png"
+	"strconv"
+	"time"
+
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/totp"
+
+	"github.com/smsgate/caddy-smsgate/store"
+	"github.com/smsgate/caddy-smsgate/words"
+)
+
+// Authenticator apps speak TOTP (RFC 6238) as every app does by default:
+// 30-second steps, six digits, HMAC-SHA1. A code is good for its step and
+// the one on either side (clocks drift), and once only.
+const (
+	appPeriod = 30 * time.Second
+	appSkew   = 1
+	// appSetupTTL is how long an app being added waits for its first code.
+	appSetupTTL = 10 * time.Minute
+)
+
+var appOpts = totp.ValidateOpts{Period: uint(appPeriod / time.Second), Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1}
+
+// Errors of authenticator apps.
+var (
+	// ErrNoAppSetup answers a code for an app that is not being added (or
+	// whose setup expired).
+	ErrNoAppSetup = words.New("app.no_setup")
+	// ErrCodeUsed refuses an app code that was used already.
+	ErrCodeUsed = words.New("app.code_used")
+	// ErrNoSecrets says the gate keeps no sealed secrets (misconfigured).
+	ErrNoSecrets = errors.New("enrollment: no sealer for authenticator secrets")
+)
+
+// AppSetup is what a user needs to add an app: the secret, as a QR code
+// (PNG), as an otpauth:// URI and as text to type.
+type AppSetup struct {
+	Secret string
+	URI    string
+	QR     []byte
+}
+
+// StartApp makes a new secret for one of user's apps. It waits in the
+// store, sealed, for a code that proves the app has it (ConfirmApp);
+// until then no device exists.
+func (s *Devices) StartApp(ctx context.Context, realm, user, issuer string) (*AppSetup, error) {
+	if s.Secrets == nil {
+		return nil, ErrNoSecrets
+	}
+	key, err := totp.Generate(totp.GenerateOpts{Issuer: issuer, AccountName: user, Period: appOpts.Period,
+		Digits: appOpts.Digits, Algorithm: appOpts.Algorithm})
+	if err != nil {
+		return nil, err
+	}
+	img, err := key.Image(240, 240)
+	if err != nil {
+		return nil, err
+	}
+	var qr bytes.Buffer
+	if err := png.Encode(&qr, img); err != nil {
+		return nil, err
+	}
+	sealed := s.Secrets.Seal(key.Secret(), appSetupKey(realm, user))
+	if err := s.Store.Put(ctx, appSetupKey(realm, user), []byte(sealed), appSetupTTL); err != nil {
+		return nil, err
+	}
+	return &AppSetup{Secret: key.Secret(), URI: key.URL(), QR: qr.Bytes()}, nil
+}
+
+// ConfirmApp adds the app StartApp began, once code shows it has the
+// secret, and returns its device ID. A wrong code counts as a wrong code
+// anywhere (the same lockouts).
+func (s *Devices) ConfirmApp(ctx context.Context, sc Scope, user, code, name string) (string, error) {
+	if err := s.checkLock(ctx, sc, user); err != nil {
+		return "", err
+	}
+	raw, err := s.Store.Get(ctx, appSetupKey(sc.Realm, user))
+	if errors.Is(err, store.ErrNotFound) {
+		return "", ErrNoAppSetup
+	}
+	if err != nil {
+		return "", err
+	}
+	secret, err := s.Secrets.Open(string(raw), appSetupKey(sc.Realm, user))
+	if err != nil {
+		return "", ErrNoAppSetup
+	}
+	id := RandomID()[:8]
+	step, ok := appStep(secret, code, s.Now())
+	if !ok {
+		return "", s.wrongAppCode(ctx, sc, user)
+	}
+	if err := s.useStep(ctx, sc.Realm, user, id, step); err != nil {
+		return "", err
+	}
+	name = CleanName(name)
+	now := s.Now().UTC()
+	ctx = store.Lasting(ctx) // the user is told it is done
+	err = s.edit(ctx, sc.Realm, user, func(list []Device) ([]Device, error) {
+		if len(list) >= MaxDevices {
+			return nil, words.Newf("device.max", "n", MaxDevices)
+		}
+		if name == "" {
+			name = fmt.Sprintf("Authenticator app %d", countKind(list, KindApp)+1)
+		}
+		return append(list, Device{ID: id, Kind: KindApp, Name: name, Enrolled: now,
+			Secret: s.Secrets.Seal(secret, appKey(sc.Realm, user, id))}), nil
+	})
+	if err != nil {
+		return "", err
+	}
+	_ = s.Store.Delete(ctx, appSetupKey(sc.Realm, user))
+	return id, nil
+}
+
+// CheckApp signs user in with a code from one of their apps and returns
+// that app. Lockouts and guess limits are those of texted codes: a wrong
+// code counts toward the same lockouts, a locked-out user is refused
+// before any code is looked at, and a code works once.
+func (s *Devices) CheckApp(ctx context.Context, sc Scope, user, code string) (*Device, error) {
+	var reads store.Batch
+	locks := s.readLocks(&reads, sc, user)
+	if err := store.Do(ctx, s.Store, &reads); err != nil {
+		return nil, err
+	}
+	if err := s.lockedBy(locks); err != nil {
+		return nil, err
+	}
+	list, err := s.List(ctx, sc.Realm, user)
+	if err != nil {
+		return nil, err
+	}
+	now := s.Now()
+	for i := range list {
+		d := &list[i]
+		if d.Kind != KindApp || s.Secrets == nil {
+			continue
+		}
+		secret, err := s.Secrets.Open(d.Secret, appKey(sc.Realm, user, d.ID))
+		if err != nil {
+			return nil, fmt.Errorf("authenticator app %s of %q: %v", d.ID, user, err)
+		}
+		if step, ok := appStep(secret, code, now); ok {
+			if err := s.useStep(ctx, sc.Realm, user, d.ID, step); err != nil {
+				if errors.Is(err, ErrCodeUsed) {
+					_, _ = s.recordFailure(ctx, sc, user, true) // a replay is a guess someone saw
+				}
+				return nil, err
+			}
+			s.clearFailures(ctx, sc, user)
+			s.touch(ctx, sc.Realm, user, d.ID)
+			return d, nil
+		}
+	}
+	return nil, s.wrongAppCode(ctx, sc, user)
+}
+
+// wrongAppCode counts a wrong app code and says what happens next.
+func (s *Devices) wrongAppCode(ctx context.Context, sc Scope, user string) error {
+	locked, left, err := s.countFailure(ctx, sc, user, true)
+	switch {
+	case err != nil:
+		return err
+	case locked != nil:
+		return locked
+	}
+	return &WrongCodeError{Left: left}
+}
+
+// useStep marks an app's step as used: of two uses of one code, even at
+// once on two instances, one wins (PutIfAbsent).
+func (s *Devices) useStep(ctx context.Context, realm, user, id string, step int64) error {
+	key := store.Key("app-used", realm, user, id, strconv.FormatInt(step, 10))
+	wrote, err := s.Store.PutIfAbsent(ctx, key, nil, (2*appSkew+2)*appPeriod)
+	if err != nil {
+		return err
+	}
+	if !wrote {
+		return ErrCodeUsed
+	}
+	return nil
+}
+
+// appStep finds the step, within the skew, whose code is code.
+func appStep(secret, code string, now time.Time) (int64, bool) {
+	code, ok := NormalizeCode(code, 6)
+	if !ok {
+		return 0, false
+	}
+	step := now.Unix() / int64(appPeriod/time.Second)
+	for d := int64(-appSkew); d <= appSkew; d++ {
+		want, err := totp.GenerateCodeCustom(secret, time.Unix((step+d)*int64(appPeriod/time.Second), 0), appOpts)
+		if err == nil && subtle.ConstantTimeCompare([]byte(want), []byte(code)) == 1 {
+			return step + d, true
+		}
+	}
+	return 0, false
+}
+
+func countKind(list []Device, kind string) int {
+	n := 0
+	for _, d := range list {
+		if d.Kind == kind {
+			n++
+		}
+	}
+	return n
+}
+
+func appSetupKey(realm, user string) string { return store.Key("app-setup", realm, user) }
+func appKey(realm, user, id string) string  { return store.Key("app", realm, user, id) }

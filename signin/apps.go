@@ -1,0 +1,53 @@
+package signin
+
+import (
+	"context"
+	"errors"
+
+	"go.uber.org/zap"
+
+	"github.com/smsgate/caddy-smsgate/enrollment"
+)
+
+// Authenticator apps: a device that makes its own codes (TOTP). Adding
+// one happens on the devices page, after step-up; signing in with one at
+// the verify step.
+
+// StartApp begins adding an app for user: the secret to scan or type.
+func (s *Service) StartApp(ctx context.Context, realm, user string) (*enrollment.AppSetup, error) {
+	return s.Devices.StartApp(ctx, realm, user, s.Site)
+}
+
+// ConfirmApp adds the app once its first code is right, and tells the
+// user's phones.
+func (s *Service) ConfirmApp(ctx context.Context, sc enrollment.Scope, user, code, name string) error {
+	id, err := s.Devices.ConfirmApp(ctx, sc, user, code, name)
+	if err != nil {
+		s.audit("verify_failed", user, "", zap.String("reason", Reason(err)), zap.String("ip", sc.IP), zap.String("kind", "app"))
+		return err
+	}
+	s.audit("device_added", user, "", zap.String("device", id), zap.String("kind", "app"))
+	s.Notify(ctx, sc.Realm, user, "", "an authenticator app was added to your account")
+	return nil
+}
+
+// CheckApp signs user in with a code from one of their apps.
+func (s *Service) CheckApp(ctx context.Context, sc enrollment.Scope, user, input string) (*Result, error) {
+	if _, ok := enrollment.NormalizeCode(input, 6); !ok {
+		return nil, &CodeFormatError{Length: 6}
+	}
+	if user == "" {
+		return nil, enrollment.ErrNoChallenge
+	}
+	d, err := s.Devices.CheckApp(ctx, sc, user, input)
+	if err != nil {
+		var locked *enrollment.LockedError
+		if errors.As(err, &locked) && locked.Started {
+			s.audit("locked_out", user, "", zap.String("ip", sc.IP), zap.Duration("for", locked.Wait))
+		}
+		s.audit("verify_failed", user, "", zap.String("reason", Reason(err)), zap.String("ip", sc.IP), zap.String("kind", "app"))
+		return nil, err
+	}
+	s.audit("verified", user, "", zap.String("device", d.ID), zap.String("kind", "app"))
+	return &Result{User: user, AMR: []string{"otp"}}, nil
+}
