@@ -225,6 +225,9 @@ func adminOp(ctx context.Context, svc *enrollment.Admin, prefix, region, op stri
 		if err := svc.Devices.ResetUser(ctx, req.Realm, req.User); err != nil {
 			return nil, err
 		}
+		if err := session.UntrustAll(ctx, svc.Store, req.Realm, req.User); err != nil {
+			return nil, err
+		}
 		return map[string]string{"reset": req.User}, session.RevokeUser(ctx, svc.Store, req.Realm, req.User, svc.Now())
 	case "revoke":
 		return map[string]string{"revoked": req.User}, session.RevokeUser(ctx, svc.Store, req.Realm, req.User, svc.Now())

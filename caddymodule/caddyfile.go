@@ -146,6 +146,8 @@ func (g *Gate) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			err = stringArg(d, &g.AssertionHeader)
 		case "step_up":
 			err = durationArg(d, &g.StepUp, time.Second, 0)
+		case "remember":
+			err = durationArg(d, &g.Remember, 24*time.Hour, 400*24*time.Hour)
 		case "logo":
 			err = stringArg(d, &g.Logo)
 		case "accent":

@@ -153,6 +153,11 @@ type Gate struct {
 	// codes at /.smsgate/devices. Default: 5m.
 	StepUp caddy.Duration `json:"step_up,omitempty"`
 
+	// Offer "Trust this browser" at the verify step: a trusted browser whose
+	// session expired skips the code (the first factor still applies) for
+	// this long. Never the per-route max_age. Default: off.
+	Remember caddy.Duration `json:"remember,omitempty"`
+
 	// Let users remove their last phone (they then enroll again by the
 	// site's rule). Default: false.
 	AllowRemoveLast bool `json:"allow_remove_last,omitempty"`

@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/smsgate/caddy-smsgate/phone"
+	"github.com/smsgate/caddy-smsgate/session"
 	"github.com/smsgate/caddy-smsgate/signin"
 )
 
@@ -85,14 +86,17 @@ func (g *Gate) devices(req *request) {
 	req.user, req.flow.User = user, user
 	ctx := req.r.Context()
 	show := func(status int, errMsg string) {
-		g.page(req, status, "devices", pageData{Error: errMsg, Devices: g.deviceViews(req, user), RecoveryLeft: g.signin.RecoveryLeft(ctx, req.realm, user)})
+		g.page(req, status, "devices", pageData{Error: errMsg, Devices: g.deviceViews(req, user), RecoveryLeft: g.signin.RecoveryLeft(ctx, req.realm, user),
+			Trusted: g.trustViews(req, user)})
 	}
 	action := req.form["action"]
 	if req.r.Method == http.MethodGet || action == "" {
 		show(http.StatusOK, "")
 		return
 	}
-	if action != "rename" && !g.fresh(cl, time.Duration(g.StepUp)) {
+	// Renaming, and ending trust or sessions, protect more than they risk:
+	// no fresh code for those.
+	if action != "rename" && action != "untrust" && action != "signout-all" && !g.fresh(cl, time.Duration(g.StepUp)) {
 		// Step-up: a fresh code first, then back here.
 		req.flow.RD, req.flow.Challenge = g.PathPrefix+"devices", ""
 		g.goTo(req, signin.Verify)
@@ -170,6 +174,31 @@ func (g *Gate) devices(req *request) {
 			return
 		}
 		show(http.StatusOK, "")
+	case "untrust":
+		if err := g.sessions.Untrust(ctx, user, req.form["trust"]); err != nil {
+			g.logger.Error("ending a trusted browser", zap.Error(err))
+			g.unavailable(req)
+			return
+		}
+		g.audit("browser_untrusted", user, "")
+		show(http.StatusOK, "")
+	case "signout-all":
+		// Every session and every trusted browser of the user ends, here
+		// and (within the revocation poll) at every instance.
+		err := g.sessions.RevokeUser(ctx, user)
+		if err == nil {
+			err = session.UntrustAll(ctx, g.store, req.realm, user)
+		}
+		if err != nil {
+			g.logger.Error("signing out everywhere", zap.Error(err))
+			g.unavailable(req)
+			return
+		}
+		g.audit("signed_out_everywhere", user, "")
+		g.setSessionCookie(req.w, req.r, "", -1)
+		setCookie(req.w, req.r, TrustCookie, "", g.PathPrefix, -1)
+		setCookie(req.w, req.r, FlowCookie, "", g.PathPrefix, -1)
+		g.pageNoFlow(req, http.StatusOK, "signed_out", pageData{})
 	case "recovery":
 		codes, err := g.signin.RenewRecovery(ctx, req.realm, user)
 		if err != nil {

@@ -91,7 +91,8 @@ func (g *Gate) serveGate(w http.ResponseWriter, r *http.Request) error {
 	req.scope.Known = req.known != "" && req.known == req.user
 
 	var handle func(*request)
-	switch strings.TrimPrefix(r.URL.Path, g.PathPrefix) {
+	step := strings.TrimPrefix(r.URL.Path, g.PathPrefix)
+	switch step {
 	case "login":
 		handle = g.login
 	case "enroll":
@@ -129,6 +130,9 @@ func (g *Gate) serveGate(w http.ResponseWriter, r *http.Request) error {
 	req.region = g.presetRegion(req.form["region"], r.Header.Get("Accept-Language"))
 	if req.example = phone.Example(req.region); req.example == "" {
 		req.example = g.example
+	}
+	if (step == "login" || step == "verify" || step == "enroll") && g.trustedSignIn(req) {
+		return nil // a trusted browser: no code
 	}
 	handle(req)
 	return nil

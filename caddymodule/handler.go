@@ -23,6 +23,8 @@ const (
 	FlowCookie    = "smsgate_flow"
 	// KnownCookie marks a browser that signed in before (see rememberBrowser).
 	KnownCookie = "smsgate_known"
+	// TrustCookie is a trusted browser's (see trusted.go).
+	TrustCookie = "smsgate_trust"
 )
 
 // ServeHTTP lets authenticated requests through to next, serves the gate's

@@ -87,6 +87,10 @@ type pageData struct {
 	// App offers "Use my authenticator app"; AppError says its last code
 	// was refused. NoPhone says the user has no phone to text (an app only).
 	App, AppError, NoPhone bool
+	// Remember offers "Trust this browser for N days" (0: not offered).
+	Remember int
+	// Trusted are the user's trusted browsers (the devices page).
+	Trusted []trustView
 	// AppSetup is an app being added: its QR code (a data: URI), secret
 	// and otpauth:// URI.
 	AppSetup *appSetupView
@@ -142,7 +146,7 @@ var titles = map[string]string{
 // pending). The number is shown only when the first factor already proved
 // who the user is; after a login form it could tell who exists.
 func (g *Gate) verifyData(req *request, c *enrollment.Challenge, errMsg string) pageData {
-	d := pageData{Error: errMsg, Hidden: g.signin.Identity.NamesThemselves()}
+	d := pageData{Error: errMsg, Hidden: g.signin.Identity.NamesThemselves(), Remember: int(time.Duration(g.Remember) / (24 * time.Hour))}
 	if wait := g.challenges.LockedFor(req.r.Context(), req.scope, req.user); wait > 0 && req.user != "" {
 		d.LockedFor = int((wait + time.Second - 1) / time.Second)
 	}
@@ -214,6 +218,7 @@ func (g *Gate) pageNoFlow(req *request, status int, step string, d pageData) {
 		}
 		if step == "devices" {
 			out["recovery_left"] = d.RecoveryLeft
+			out["trusted_browsers"] = d.Trusted
 		}
 		if d.Recovery != nil {
 			out["recovery_codes"] = d.Recovery

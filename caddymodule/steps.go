@@ -216,6 +216,7 @@ func (g *Gate) signedIn(req *request, res *signin.Result) {
 	}
 	setCookie(req.w, req.r, FlowCookie, "", g.PathPrefix, -1)
 	g.rememberBrowser(req, res.User)
+	g.trust(req, res.User, res.AMR)
 	switch {
 	case req.json:
 		out := map[string]any{"status": "verified", "redirect": rd}

@@ -114,8 +114,13 @@ func (m *Manager) Lifetime() time.Duration { return m.lifetime }
 
 // Issue signs a new session for user, authenticated now by amr.
 func (m *Manager) Issue(user string, amr []string) (string, error) {
-	cl := Claims{RegisteredClaims: m.keys.NewClaims(m.realm, user, m.lifetime), AMR: amr, SID: rand.Text()}
-	cl.AuthTime = cl.IssuedAt.Unix()
+	return m.IssueAuthenticated(user, amr, m.now().Unix())
+}
+
+// IssueAuthenticated signs a new session for user, authenticated by amr at
+// authTime (a trusted browser's: the code that earned the trust).
+func (m *Manager) IssueAuthenticated(user string, amr []string, authTime int64) (string, error) {
+	cl := Claims{RegisteredClaims: m.keys.NewClaims(m.realm, user, m.lifetime), AMR: amr, SID: rand.Text(), AuthTime: authTime}
 	return m.keys.Sign(cl)
 }
 

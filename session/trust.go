@@ -1,0 +1,142 @@
+package session
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"slices"
+	"time"
+
+	"github.com/smsgate/caddy-smsgate/store"
+)
+
+// Trusted browsers: a browser the user chose to trust skips the code when
+// its session has expired, until the trust ends (its lifetime, a revoke
+// on the devices page, a sign-out everywhere, an admin reset). The cookie
+// is a token of its own kind, bound to the realm and the user; the store
+// keeps a record of each trust, so that it can be listed and revoked.
+
+// TypeTrust is the JWT "typ" of a trusted-browser token.
+const TypeTrust = "smsgate-trust+jwt"
+
+// MaxTrusted bounds the trusted browsers of one user; a new one past it
+// ends the oldest.
+const MaxTrusted = 20
+
+// TrustedBrowser is one trust, as the devices page lists it.
+type TrustedBrowser struct {
+	ID      string    `json:"id"`
+	Browser string    `json:"browser"`
+	Created time.Time `json:"created"`
+	Expires time.Time `json:"expires"`
+	// AuthTime is when the code that earned the trust was entered, and AMR
+	// how: a session made from the trust is no fresher, and no stronger.
+	AuthTime int64    `json:"auth_time"`
+	AMR      []string `json:"amr,omitempty"`
+}
+
+// ErrNotTrusted refuses a trust token that is not (or no longer) good.
+var ErrNotTrusted = errors.New("session: browser not trusted")
+
+func trustedKey(realm, user string) string { return store.Key("trusted", realm, user) }
+
+func (m *Manager) trustKeys() *Keys {
+	return NewKeys(Derive(m.secret, "trusted browser"), m.now).WithType(TypeTrust)
+}
+
+// Trust makes a trust for user's browser (named by browser, e.g. "Firefox
+// on Linux") lasting lifetime, earned by the code entered at authTime, and
+// returns the cookie's token.
+func (m *Manager) Trust(ctx context.Context, user, browser string, amr []string, authTime int64, lifetime time.Duration) (string, error) {
+	now := m.now().UTC()
+	tb := TrustedBrowser{ID: rand.Text()[:16], Browser: browser, Created: now, Expires: now.Add(lifetime), AuthTime: authTime, AMR: amr}
+	list, err := m.TrustedBrowsers(ctx, user)
+	if err != nil {
+		return "", err
+	}
+	list = append(list, tb)
+	if len(list) > MaxTrusted {
+		list = list[len(list)-MaxTrusted:]
+	}
+	if err := m.putTrusted(store.Lasting(ctx), user, list); err != nil {
+		return "", err
+	}
+	return m.trustKeys().Sign(Claims{RegisteredClaims: m.trustKeys().NewClaims(m.realm, user, lifetime), SID: tb.ID, AuthTime: authTime})
+}
+
+// Trusted checks a trust token: its signature, realm and expiry, that its
+// record is still there, and that no sign-out everywhere or reset came
+// after it. It returns the trust.
+func (m *Manager) Trusted(ctx context.Context, token string) (string, *TrustedBrowser, error) {
+	var cl Claims
+	if token == "" || m.trustKeys().Verify(token, m.realm, &cl) != nil {
+		return "", nil, ErrNotTrusted
+	}
+	before, err := RevokedBefore(ctx, m.store, m.realm, cl.Subject)
+	if err != nil {
+		return "", nil, err
+	}
+	if !before.IsZero() && !cl.IssuedAt.After(before) {
+		return "", nil, ErrNotTrusted
+	}
+	list, err := m.TrustedBrowsers(ctx, cl.Subject)
+	if err != nil {
+		return "", nil, err
+	}
+	for i := range list {
+		if list[i].ID == cl.SID {
+			return cl.Subject, &list[i], nil
+		}
+	}
+	return "", nil, ErrNotTrusted
+}
+
+// TrustedBrowsers lists user's live trusts, the oldest first.
+func (m *Manager) TrustedBrowsers(ctx context.Context, user string) ([]TrustedBrowser, error) {
+	raw, err := m.store.Get(ctx, trustedKey(m.realm, user))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var list []TrustedBrowser
+	if err := json.Unmarshal(raw, &list); err != nil {
+		return nil, err
+	}
+	now := m.now()
+	return slices.DeleteFunc(list, func(tb TrustedBrowser) bool { return !now.Before(tb.Expires) }), nil
+}
+
+// Untrust ends one of user's trusts.
+func (m *Manager) Untrust(ctx context.Context, user, id string) error {
+	list, err := m.TrustedBrowsers(ctx, user)
+	if err != nil {
+		return err
+	}
+	return m.putTrusted(store.Lasting(ctx), user, slices.DeleteFunc(list, func(tb TrustedBrowser) bool { return tb.ID == id }))
+}
+
+// UntrustAll ends every trust of user in realm (a reset; also with Caddy
+// stopped, on the store alone).
+func UntrustAll(ctx context.Context, st store.Store, realm, user string) error {
+	return st.Delete(store.Lasting(ctx), trustedKey(realm, user))
+}
+
+func (m *Manager) putTrusted(ctx context.Context, user string, list []TrustedBrowser) error {
+	if len(list) == 0 {
+		return m.store.Delete(ctx, trustedKey(m.realm, user))
+	}
+	raw, err := json.Marshal(list)
+	if err != nil {
+		return err
+	}
+	last := list[0].Expires
+	for _, tb := range list {
+		if tb.Expires.After(last) {
+			last = tb.Expires
+		}
+	}
+	return m.store.Put(ctx, trustedKey(m.realm, user), raw, last.Sub(m.now())+time.Minute)
+}

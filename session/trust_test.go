@@ -1,0 +1,66 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+)
+
+// TestTrust: a trust token names its user and its record; it ends when its
+// record goes (Untrust, UntrustAll), when the user's sessions are all
+// revoked after it, and when it expires. No other token passes for one.
+func TestTrust(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	m, st := newManager(t, "HS256", &now)
+	token, err := m.Trust(ctx, "alice", "Firefox on Linux", []string{"otp"}, now.Unix()-60, 30*24*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	user, tb, err := m.Trusted(ctx, token)
+	if err != nil || user != "alice" || tb.Browser != "Firefox on Linux" || tb.AMR[0] != "otp" || tb.AuthTime != now.Unix()-60 {
+		t.Fatalf("Trusted = %q, %+v, %v", user, tb, err)
+	}
+	session, _ := m.Issue("alice", []string{"sms"})
+	if _, _, err := m.Trusted(ctx, session); !errors.Is(err, ErrNotTrusted) {
+		t.Fatalf("a session token as a trust: %v", err)
+	}
+	if cl := m.Check(ctx, token); cl != nil {
+		t.Fatal("a trust token as a session")
+	}
+
+	// Revoking every session of the user ends the trust too.
+	now = now.Add(time.Minute)
+	if err := m.RevokeUser(ctx, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := m.Trusted(ctx, token); !errors.Is(err, ErrNotTrusted) {
+		t.Fatalf("a trust older than a sign-out everywhere: %v", err)
+	}
+
+	now = now.Add(time.Minute)
+	second, _ := m.Trust(ctx, "alice", "Safari on iOS", []string{"sms"}, now.Unix(), time.Hour)
+	list, _ := m.TrustedBrowsers(ctx, "alice")
+	if len(list) != 2 {
+		t.Fatalf("%d trusts listed, want 2", len(list))
+	}
+	if err := m.Untrust(ctx, "alice", list[1].ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := m.Trusted(ctx, second); !errors.Is(err, ErrNotTrusted) {
+		t.Fatalf("an ended trust: %v", err)
+	}
+	third, _ := m.Trust(ctx, "alice", "Edge on Windows", []string{"sms"}, now.Unix(), time.Hour)
+	if err := UntrustAll(ctx, st, "example.com", "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := m.Trusted(ctx, third); !errors.Is(err, ErrNotTrusted) {
+		t.Fatalf("a trust after UntrustAll: %v", err)
+	}
+	fourth, _ := m.Trust(ctx, "alice", "Edge on Windows", []string{"sms"}, now.Unix(), time.Hour)
+	now = now.Add(2 * time.Hour)
+	if _, _, err := m.Trusted(ctx, fourth); !errors.Is(err, ErrNotTrusted) {
+		t.Fatalf("an expired trust: %v", err)
+	}
+}
