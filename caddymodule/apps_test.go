@@ -123,6 +123,11 @@ func TestAppOnly(t *testing.T) {
 	if !strings.Contains(page.body, "Use my authenticator app") || strings.Contains(page.body, "Send me a code") || strings.Contains(page.body, "Call me") {
 		t.Fatalf("the verify page of an app-only user:\n%s", page.body)
 	}
+	req, _ := http.NewRequest(http.MethodGet, base+"/.smsgate/verify", nil)
+	req.Header.Set("Accept", "application/json")
+	if res := fresh.do(req); !strings.Contains(res.body, `"choices":["otp","recovery"]`) {
+		t.Fatalf("the verify step's choices for JSON clients: %s", res.body)
+	}
 	tok = csrfField.FindStringSubmatch(page.body)[1]
 	expect(t, fresh.post("/.smsgate/verify", url.Values{"action": {"app"}, "code": {appCode(t, secret)}, "csrf": {tok}}), http.StatusSeeOther, "/")
 	if res := fresh.get("/"); res.StatusCode != http.StatusOK || !strings.HasPrefix(res.body, "Hello, demo!") {

@@ -106,6 +106,36 @@ type pageData struct {
 	Delivery string
 }
 
+// verifyChoices are the ways the verify page offers to go on, as JSON
+// clients see them: "sms" or "voice" (a code sent; "voice" also when the
+// page offers a call instead), "otp" (an authenticator app's code),
+// "recovery" (a recovery code).
+func verifyChoices(d pageData) []string {
+	choices := []string{}
+	if d.LockedFor > 0 {
+		return choices
+	}
+	if !d.NoPhone {
+		if d.Calling {
+			choices = append(choices, "voice")
+		} else {
+			choices = append(choices, "sms")
+		}
+		if d.Switch == "call" {
+			choices = append(choices, "voice")
+		} else if d.Switch == "sms" {
+			choices = append(choices, "sms")
+		}
+	}
+	if d.App {
+		choices = append(choices, "otp")
+	}
+	if d.Recoverable {
+		choices = append(choices, "recovery")
+	}
+	return choices
+}
+
 // view is pageData plus what every page needs.
 type view struct {
 	pageData
@@ -224,6 +254,7 @@ func (g *Gate) pageNoFlow(req *request, status int, step string, d pageData) {
 			out["recovery_codes"] = d.Recovery
 		}
 		if step == "verify" {
+			out["choices"] = verifyChoices(d)
 			out["code_pending"] = d.Pending
 			if d.ResendIn > 0 {
 				out["resend_in"] = d.ResendIn
