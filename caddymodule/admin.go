@@ -265,7 +265,7 @@ func (g *Gate) linkOrigin() string {
 func maskDevices(list []enrollment.Device) {
 	for i := range list {
 		list[i].Phone = phone.Mask(list[i].Phone)
-		list[i].PhoneHMAC, list[i].Secret = "", ""
+		list[i].PhoneHMAC, list[i].Secret, list[i].Credential = "", "", nil
 	}
 }
 

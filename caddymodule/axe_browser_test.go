@@ -92,6 +92,9 @@ func TestPagesPassAxe(t *testing.T) {
 	b.do(chromedp.Navigate(base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)),
 		chromedp.Click(chromedp.CSS(`form:has(input[name="action"][value="app"]) button`)), chromedp.WaitVisible(chromedp.CSS(`img.qr`)))
 	check("adding an authenticator app")
+	b.do(chromedp.Navigate(base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)),
+		chromedp.Click(chromedp.CSS(`form:has(input[name="action"][value="passkey"]) button`)), chromedp.WaitVisible(chromedp.CSS(`#passkey-create`)))
+	check("adding a passkey")
 	b.do(chromedp.Navigate(base+"/.smsgate/logout"), chromedp.WaitVisible(chromedp.CSS(`button`)))
 	check("sign out")
 	b.do(chromedp.Click(chromedp.CSS(`button`)), chromedp.WaitVisible(chromedp.CSS(`main a[href="/"]`)))

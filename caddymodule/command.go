@@ -38,10 +38,10 @@ var (
 )
 
 var subcommands = []subcommand{
-	{"users", "Lists users and their devices: phones (numbers masked) and authenticator apps", "users", []flag{realmFlag}},
+	{"users", "Lists users and their devices: phones (numbers masked), authenticator apps and passkeys", "users", []flag{realmFlag}},
 	{"add", "Provisions a phone for a user (needs a running Caddy: only the gate knows the phone policy)", "users",
 		[]flag{realmFlag, userFlag, {"phone", "the number in international format, e.g. +14155552671"}, {"name", "a label for the phone, e.g. Work"}}},
-	{"remove-device", "Removes one of a user's devices (a phone or an app)", "devices/remove", []flag{realmFlag, userFlag, {"id", "the device's ID, as `users` lists it"}}},
+	{"remove-device", "Removes one of a user's devices (a phone, an app or a passkey)", "devices/remove", []flag{realmFlag, userFlag, {"id", "the device's ID, as `users` lists it"}}},
 	{"reset", "Lost phone: removes a user's phones and recovery codes and ends their sessions", "reset", []flag{realmFlag, userFlag}},
 	{"revoke", "Ends every session of a user", "revoke", []flag{realmFlag, userFlag}},
 	{"invite", "Mints a single-use enrollment link", "invites", []flag{realmFlag, userFlag, {"ttl", "how long the link works (default 168h)"}}},
@@ -182,6 +182,8 @@ func usersTable(raw []byte) ([]byte, error) {
 			}
 			kind, phone := "phone", d.Phone
 			switch {
+			case d.Kind == enrollment.KindPasskey:
+				kind, phone = "passkey", "-"
 			case !d.IsPhone():
 				kind, phone = "app", "-"
 			case phone == "":

@@ -12,6 +12,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyevents"
+	"github.com/go-webauthn/webauthn/webauthn"
 	"go.uber.org/zap"
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
@@ -271,8 +272,9 @@ type Gate struct {
 	ctx        caddy.Context
 	events     *caddyevents.App // audit events as Caddy events
 	flows      *session.Keys
-	sealer     *session.Sealer // encrypts the flow cookie
-	known      *session.Keys   // known-browser cookies
+	sealer     *session.Sealer    // encrypts the flow cookie
+	webauthn   *webauthn.WebAuthn // passkeys (nil: no origin to bind them to)
+	known      *session.Keys      // known-browser cookies
 	// host names the site in messages and the WebOTP line: public_origin's
 	// host, else the realm. Fixed at load, never taken from a request.
 	host   string

@@ -9,6 +9,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/phone"
 	"github.com/smsgate/caddy-smsgate/session"
 	"github.com/smsgate/caddy-smsgate/signin"
@@ -21,7 +22,7 @@ const DefaultStepUp = 5 * time.Minute
 // deviceView is a device as pages show it.
 type deviceView struct {
 	ID       string `json:"id"`
-	Kind     string `json:"kind"` // "phone" or "app"
+	Kind     string `json:"kind"` // "phone", "app" or "passkey"
 	Name     string `json:"name"`
 	Masked   string `json:"phone,omitempty"`
 	LastUsed string `json:"last_used,omitempty"`
@@ -40,6 +41,8 @@ func (g *Gate) deviceViews(req *request, user string) []deviceView {
 	for i, d := range list {
 		views[i] = deviceView{ID: d.ID, Kind: "phone", Name: d.Name, Masked: phone.Mask(d.Phone), Default: first && d.IsPhone()}
 		switch {
+		case d.Kind == enrollment.KindPasskey:
+			views[i].Kind, views[i].Masked = "passkey", ""
 		case !d.IsPhone():
 			views[i].Kind, views[i].Masked = "app", ""
 		case d.Phone == "":
@@ -161,6 +164,13 @@ func (g *Gate) devices(req *request) {
 			return
 		}
 		g.page(req, http.StatusOK, "app", pageData{AppSetup: view})
+	case "passkey":
+		// Fresh (step-up passed): the page whose button runs the ceremony.
+		if g.webauthn == nil {
+			show(http.StatusBadRequest, g.sayID(req, "gate.unknown_action"))
+			return
+		}
+		g.page(req, http.StatusOK, "passkey", pageData{})
 	case "app-confirm":
 		if err := g.signin.ConfirmApp(ctx, req.scope, user, req.form["code"], req.form["name"]); err != nil {
 			o := outcomeOf(err)

@@ -52,6 +52,8 @@ func outcomeOf(err error) outcome {
 var statusOf = map[string]int{
 	"wrong_code":          http.StatusBadRequest,
 	"code_used":           http.StatusBadRequest,
+	"passkey_refused":     http.StatusBadRequest,
+	"no_passkey":          http.StatusBadRequest,
 	"too_many":            http.StatusBadRequest,
 	"expired":             http.StatusBadRequest,
 	"already_enrolled":    http.StatusBadRequest,

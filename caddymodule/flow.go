@@ -92,6 +92,10 @@ func (g *Gate) serveGate(w http.ResponseWriter, r *http.Request) error {
 
 	var handle func(*request)
 	step := strings.TrimPrefix(r.URL.Path, g.PathPrefix)
+	if strings.HasPrefix(step, "passkey/") {
+		g.passkey(req, step) // JSON of their own: the browser's WebAuthn answers
+		return nil
+	}
 	switch step {
 	case "login":
 		handle = g.login

@@ -87,6 +87,9 @@ type pageData struct {
 	// App offers "Use my authenticator app"; AppError says its last code
 	// was refused. NoPhone says the user has no phone to text (an app only).
 	App, AppError, NoPhone bool
+	// Passkey offers "Use a passkey" (verify) or "Sign in with a passkey"
+	// (login); Passkeys says the gate has them at all (devices).
+	Passkey, Passkeys bool
 	// Remember offers "Trust this browser for N days" (0: not offered).
 	Remember int
 	// Trusted are the user's trusted browsers (the devices page).
@@ -130,6 +133,9 @@ func verifyChoices(d pageData) []string {
 	if d.App {
 		choices = append(choices, "otp")
 	}
+	if d.Passkey {
+		choices = append(choices, "passkey")
+	}
 	if d.Recoverable {
 		choices = append(choices, "recovery")
 	}
@@ -167,6 +173,7 @@ var titles = map[string]string{
 	"signed_out": "Signed out",
 	"devices":    "Your phones",
 	"app":        "Add an authenticator app",
+	"passkey":    "Add a passkey",
 	"recovery":   "Your recovery codes",
 	"invite":     "You are invited",
 	"message":    "Sign-in",
@@ -220,12 +227,18 @@ func (g *Gate) verifyData(req *request, c *enrollment.Challenge, errMsg string) 
 	// who has one); after a first factor, those who have one.
 	d.App = d.LockedFor == 0 && req.user != "" && (d.Hidden || g.signin.HasApp(req.r.Context(), req.realm, req.user)) &&
 		(c == nil || c.Purpose == enrollment.Verify)
+	d.Passkey = g.webauthn != nil && d.LockedFor == 0 && req.user != "" && (d.Hidden || g.signin.HasPasskey(req.r.Context(), req.realm, req.user)) &&
+		(c == nil || c.Purpose == enrollment.Verify)
 	return d
 }
 
 // page renders a step's page (or its JSON) and keeps the flow cookie.
 func (g *Gate) page(req *request, status int, step string, d pageData) {
 	g.saveFlow(req)
+	d.Passkeys = g.webauthn != nil
+	if step == "login" {
+		d.Passkey = d.Passkeys // a discoverable passkey names its user
+	}
 	g.pageNoFlow(req, status, step, d)
 }
 

@@ -174,8 +174,11 @@ func (g *Gate) Provision(ctx caddy.Context) error {
 		return err
 	}
 	var devices *enrollment.Devices
+	if g.webauthn, err = g.newWebAuthn(); err != nil {
+		return err
+	}
 	g.challenges, devices, g.admin = enrollment.New(&enrollment.Core{Store: g.store, CodeKey: session.Derive(secret, "code"),
-		PhoneKey: phoneKey, Limits: limits, Secrets: appSecrets, Now: g.now}, enrollment.Challenges{
+		PhoneKey: phoneKey, Limits: limits, Secrets: appSecrets, WebAuthn: g.webauthn, Now: g.now}, enrollment.Challenges{
 		Sender:         g.chain,
 		Verifier:       g.verifier,
 		Templates:      templates,

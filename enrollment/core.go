@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"time"
 
+	"github.com/go-webauthn/webauthn/webauthn"
+
 	"github.com/smsgate/caddy-smsgate/store"
 )
 
@@ -23,6 +25,8 @@ type Core struct {
 	Limits Limits
 	// Secrets keeps authenticator apps' secrets encrypted in the store.
 	Secrets Sealer
+	// WebAuthn checks passkeys (nil: passkeys are off).
+	WebAuthn *webauthn.WebAuthn
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 }

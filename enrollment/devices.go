@@ -20,11 +20,14 @@ type Device struct {
 	// ID names the device in forms and logs; never the number.
 	ID string `json:"id,omitempty"`
 	// Kind is KindPhone (the zero value, as records were first written)
-	// or KindApp.
+	// KindApp or KindPasskey.
 	Kind string `json:"kind,omitempty"`
 	// Secret is an app's TOTP secret, sealed (Core.Secrets) for this
 	// realm, user and device: never in clear, in the store or an export.
 	Secret string `json:"secret,omitempty"`
+	// Credential is a passkey's public key, sign counter and flags (a
+	// go-webauthn Credential).
+	Credential json.RawMessage `json:"credential,omitempty"`
 	// Name is the user's label for it ("work phone").
 	Name string `json:"name,omitempty"`
 	// Phone is the number in E.164 form; empty in verify-only mode.

@@ -119,6 +119,10 @@ func Reason(err error) string {
 		return "expired"
 	case errors.Is(err, enrollment.ErrCodeUsed):
 		return "code_used"
+	case errors.Is(err, enrollment.ErrPasskey):
+		return "passkey_refused"
+	case errors.Is(err, enrollment.ErrNoPasskey):
+		return "no_passkey"
 	case errors.Is(err, enrollment.ErrNoAppSetup):
 		return "expired"
 	case errors.Is(err, enrollment.ErrEnrolled):

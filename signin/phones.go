@@ -31,20 +31,20 @@ func (s *Service) RemovePhone(ctx context.Context, realm, user, id string) error
 		return err
 	}
 	s.audit("device_removed", user, removed.Phone, zap.String("device", removed.ID), zap.String("kind", kindName(removed)))
-	what := "a phone (" + phone.Mask(removed.Phone) + ")"
-	if !removed.IsPhone() {
-		what = "an authenticator app"
-	}
+	what := map[string]string{"phone": "a phone (" + phone.Mask(removed.Phone) + ")", "app": "an authenticator app", "passkey": "a passkey"}[kindName(removed)]
 	s.Notify(ctx, realm, user, "", what+" was removed from your account")
 	return nil
 }
 
 // kindName names a device's kind in the audit log.
 func kindName(d *enrollment.Device) string {
-	if d.IsPhone() {
-		return "phone"
+	switch d.Kind {
+	case enrollment.KindApp:
+		return "app"
+	case enrollment.KindPasskey:
+		return "passkey"
 	}
-	return "app"
+	return "phone"
 }
 
 // RenewRecovery replaces user's recovery codes with a new set, to show once.

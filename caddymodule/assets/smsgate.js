@@ -133,6 +133,8 @@
   if ("OTPCredential" in window && navigator.credentials && navigator.credentials.get) {
     var abort = new AbortController();
     input.form.addEventListener("submit", function () { abort.abort(); });
+    // A browser runs one credential request at a time: a passkey goes first.
+    document.addEventListener("smsgate:passkey", function () { abort.abort(); });
     navigator.credentials.get({ otp: { transport: ["sms"] }, signal: abort.signal })
       .then(function (otp) {
         if (otp && otp.code) {
@@ -142,4 +144,74 @@
       })
       .catch(function () { /* no code, or the user typed it: nothing to do */ });
   }
+})();
+
+// Passkeys: a button with data-passkey="register" or "login" runs the
+// WebAuthn ceremony through the gate's JSON endpoints (data-begin, then
+// data-finish) and follows the answer's redirect; a refusal is shown in
+// the element named by data-status.
+(function () {
+  "use strict";
+  var buttons = document.querySelectorAll("button[data-passkey]");
+  if (!buttons.length) return;
+  if (!window.PublicKeyCredential || !navigator.credentials || !navigator.credentials.create) {
+    buttons.forEach(function (b) { b.hidden = true; });
+    return;
+  }
+  function bytes(s) {
+    s = s.replace(/-/g, "+").replace(/_/g, "/");
+    while (s.length % 4) s += "=";
+    return Uint8Array.from(atob(s), function (c) { return c.charCodeAt(0); });
+  }
+  function text(buf) {
+    var s = "";
+    new Uint8Array(buf).forEach(function (b) { s += String.fromCharCode(b); });
+    return btoa(s).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  }
+  function post(url, body) {
+    return fetch(url, {
+      method: "POST", credentials: "same-origin", body: JSON.stringify(body || {}),
+      headers: { "Content-Type": "application/json", "Accept": "application/json" }
+    }).then(function (r) {
+      return r.json().catch(function () { return {}; }).then(function (j) {
+        if (!r.ok) throw new Error(j.message || ("HTTP " + r.status));
+        return j;
+      });
+    });
+  }
+  buttons.forEach(function (button) {
+    button.addEventListener("click", function () {
+      var status = document.getElementById(button.dataset.status);
+      var register = button.dataset.passkey === "register";
+      if (status) status.textContent = "";
+      button.disabled = true;
+      document.dispatchEvent(new Event("smsgate:passkey"));
+      post(button.dataset.begin).then(function (begin) {
+        var pk = begin.publicKey;
+        pk.challenge = bytes(pk.challenge);
+        (pk.excludeCredentials || []).concat(pk.allowCredentials || []).forEach(function (c) { c.id = bytes(c.id); });
+        if (register) {
+          pk.user.id = bytes(pk.user.id);
+          return navigator.credentials.create({ publicKey: pk });
+        }
+        return navigator.credentials.get({ publicKey: pk });
+      }).then(function (cred) {
+        var r = cred.response, answer = { id: cred.id, rawId: text(cred.rawId), type: cred.type, response: { clientDataJSON: text(r.clientDataJSON) } };
+        if (register) {
+          answer.response.attestationObject = text(r.attestationObject);
+          answer.response.transports = r.getTransports ? r.getTransports() : [];
+        } else {
+          answer.response.authenticatorData = text(r.authenticatorData);
+          answer.response.signature = text(r.signature);
+          if (r.userHandle) answer.response.userHandle = text(r.userHandle);
+        }
+        return post(button.dataset.finish, answer);
+      }).then(function (done) {
+        location.assign(done.redirect || location.href);
+      }).catch(function (e) {
+        button.disabled = false;
+        if (status) status.textContent = e.message;
+      });
+    });
+  });
 })();

@@ -1,0 +1,271 @@
+package enrollment
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/go-webauthn/webauthn/protocol"
+	"github.com/go-webauthn/webauthn/webauthn"
+
+	"github.com/smsgate/caddy-smsgate/store"
+	"github.com/smsgate/caddy-smsgate/words"
+)
+
+// Passkeys (WebAuthn, go-webauthn): a device that signs a challenge. A
+// ceremony has two halves — the options for the browser, then its answer
+// — and what the first half must remember waits in the store under the
+// sign-in's flow, for five minutes, used once.
+
+// KindPasskey is a passkey's Device.Kind.
+const KindPasskey = "passkey"
+
+// Errors of passkeys.
+var (
+	// ErrPasskey refuses an answer that does not verify: another site's
+	// credential, a wrong origin, a replayed or malformed assertion.
+	ErrPasskey = words.New("passkey.refused")
+	// ErrNoPasskey says the user has no passkey here.
+	ErrNoPasskey = words.New("passkey.none")
+	// ErrPasskeysOff says the gate has no origin to bind passkeys to.
+	ErrPasskeysOff = errors.New("enrollment: passkeys need public_origin or site_origin")
+)
+
+const passkeyCeremonyTTL = 5 * time.Minute
+
+// passkeyUser is a user as go-webauthn sees them.
+type passkeyUser struct {
+	handle []byte
+	name   string
+	creds  []webauthn.Credential
+}
+
+func (u *passkeyUser) WebAuthnID() []byte                         { return u.handle }
+func (u *passkeyUser) WebAuthnName() string                       { return u.name }
+func (u *passkeyUser) WebAuthnDisplayName() string                { return u.name }
+func (u *passkeyUser) WebAuthnCredentials() []webauthn.Credential { return u.creds }
+
+// userHandle is user's opaque WebAuthn ID: an HMAC, so that it names
+// nobody to the authenticator or a reader of the store.
+func (s *Devices) userHandle(realm, user string) []byte {
+	m := hmac.New(sha256.New, s.CodeKey)
+	m.Write([]byte("passkey user\x00" + realm + "\x00" + user))
+	return m.Sum(nil)
+}
+
+func handleKey(realm string, handle []byte) string {
+	return store.Key("passkey-user", realm, hex.EncodeToString(handle))
+}
+
+func ceremonyKey(realm, flow string) string { return store.Key("passkey-ceremony", realm, flow) }
+
+// passkeyUserOf is user with their passkeys.
+func (s *Devices) passkeyUserOf(ctx context.Context, realm, user string) (*passkeyUser, []Device, error) {
+	list, err := s.List(ctx, realm, user)
+	if err != nil {
+		return nil, nil, err
+	}
+	u := &passkeyUser{handle: s.userHandle(realm, user), name: user}
+	for _, d := range list {
+		if d.Kind != KindPasskey {
+			continue
+		}
+		var c webauthn.Credential
+		if err := json.Unmarshal(d.Credential, &c); err != nil {
+			return nil, nil, fmt.Errorf("passkey %s of %q: %v", d.ID, user, err)
+		}
+		u.creds = append(u.creds, c)
+	}
+	return u, list, nil
+}
+
+func (s *Devices) remember(ctx context.Context, realm, flow string, session *webauthn.SessionData) error {
+	raw, err := json.Marshal(session)
+	if err != nil {
+		return err
+	}
+	return s.Store.Put(ctx, ceremonyKey(realm, flow), raw, passkeyCeremonyTTL)
+}
+
+func (s *Devices) recall(ctx context.Context, realm, flow string) (webauthn.SessionData, error) {
+	var session webauthn.SessionData
+	raw, err := s.Store.Take(ctx, ceremonyKey(realm, flow))
+	if errors.Is(err, store.ErrNotFound) {
+		return session, ErrPasskey // none begun, or used, or expired
+	}
+	if err != nil {
+		return session, err
+	}
+	return session, json.Unmarshal(raw, &session)
+}
+
+// BeginPasskey starts adding a passkey for user: the options for
+// navigator.credentials.create. The passkey is discoverable, so that with
+// a login form it can name the user too.
+func (s *Devices) BeginPasskey(ctx context.Context, realm, user, flow string) (*protocol.CredentialCreation, error) {
+	if s.WebAuthn == nil {
+		return nil, ErrPasskeysOff
+	}
+	u, _, err := s.passkeyUserOf(ctx, realm, user)
+	if err != nil {
+		return nil, err
+	}
+	var exclude []protocol.CredentialDescriptor
+	for _, c := range u.creds {
+		exclude = append(exclude, c.Descriptor())
+	}
+	creation, session, err := s.WebAuthn.BeginRegistration(u, webauthn.WithExclusions(exclude),
+		webauthn.WithResidentKeyRequirement(protocol.ResidentKeyRequirementRequired))
+	if err != nil {
+		return nil, err
+	}
+	return creation, s.remember(ctx, realm, flow, session)
+}
+
+// FinishPasskey checks the browser's answer to BeginPasskey and adds the
+// passkey, returning its device ID.
+func (s *Devices) FinishPasskey(ctx context.Context, realm, user, flow, name string, answer *http.Request) (string, error) {
+	session, err := s.recall(ctx, realm, flow)
+	if err != nil {
+		return "", err
+	}
+	u, _, err := s.passkeyUserOf(ctx, realm, user)
+	if err != nil {
+		return "", err
+	}
+	cred, err := s.WebAuthn.FinishRegistration(u, session, answer)
+	if err != nil {
+		return "", ErrPasskey
+	}
+	raw, err := json.Marshal(cred)
+	if err != nil {
+		return "", err
+	}
+	id, now := RandomID()[:8], s.Now().UTC()
+	ctx = store.Lasting(ctx) // the user is told it is done
+	err = s.edit(ctx, realm, user, func(list []Device) ([]Device, error) {
+		if len(list) >= MaxDevices {
+			return nil, words.Newf("device.max", "n", MaxDevices)
+		}
+		if name = CleanName(name); name == "" {
+			name = fmt.Sprintf("Passkey %d", countKind(list, KindPasskey)+1)
+		}
+		return append(list, Device{ID: id, Kind: KindPasskey, Name: name, Enrolled: now, Credential: raw}), nil
+	})
+	if err != nil {
+		return "", err
+	}
+	return id, s.Store.Put(ctx, handleKey(realm, u.handle), []byte(user), 0)
+}
+
+// BeginPasskeyLogin starts a sign-in with a passkey: user's own, or, when
+// user is "" (a login form), any passkey of this site, which names its user.
+func (s *Devices) BeginPasskeyLogin(ctx context.Context, realm, user, flow string) (*protocol.CredentialAssertion, error) {
+	if s.WebAuthn == nil {
+		return nil, ErrPasskeysOff
+	}
+	var assertion *protocol.CredentialAssertion
+	var session *webauthn.SessionData
+	var err error
+	if user == "" {
+		assertion, session, err = s.WebAuthn.BeginDiscoverableLogin()
+	} else {
+		u, _, uerr := s.passkeyUserOf(ctx, realm, user)
+		if uerr != nil {
+			return nil, uerr
+		}
+		if len(u.creds) == 0 {
+			return nil, ErrNoPasskey
+		}
+		assertion, session, err = s.WebAuthn.BeginLogin(u)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return assertion, s.remember(ctx, realm, flow, session)
+}
+
+// FinishPasskeyLogin checks the browser's answer to BeginPasskeyLogin and
+// returns who signed in, with which passkey. The passkey's sign counter
+// and flags are kept; a counter that went backwards (a cloned key) is
+// refused. A refused answer counts as a wrong code toward the lockouts.
+func (s *Devices) FinishPasskeyLogin(ctx context.Context, sc Scope, user, flow string, answer *http.Request) (string, *Device, error) {
+	if user != "" {
+		if err := s.checkLock(ctx, sc, user); err != nil {
+			return "", nil, err
+		}
+	}
+	session, err := s.recall(ctx, sc.Realm, flow)
+	if err != nil {
+		return "", nil, err
+	}
+	var cred *webauthn.Credential
+	if user == "" {
+		var found webauthn.User
+		found, cred, err = s.WebAuthn.FinishPasskeyLogin(func(_, handle []byte) (webauthn.User, error) {
+			owner, err := s.Store.Get(ctx, handleKey(sc.Realm, handle))
+			if err != nil {
+				return nil, ErrPasskey
+			}
+			u, _, err := s.passkeyUserOf(ctx, sc.Realm, string(owner))
+			return u, err
+		}, session, answer)
+		if found != nil {
+			user = found.WebAuthnName()
+		}
+	} else {
+		var u *passkeyUser
+		if u, _, err = s.passkeyUserOf(ctx, sc.Realm, user); err == nil {
+			cred, err = s.WebAuthn.FinishLogin(u, session, answer)
+		}
+	}
+	if err == nil && cred.Authenticator.CloneWarning {
+		err = ErrPasskey
+	}
+	if err != nil {
+		if user != "" {
+			if locked, ferr := s.recordFailure(ctx, sc, user, true); ferr != nil || locked != nil {
+				return "", nil, cmpErr(ferr, locked)
+			}
+		}
+		return "", nil, ErrPasskey
+	}
+	var used *Device
+	raw, _ := json.Marshal(cred)
+	err = s.edit(ctx, sc.Realm, user, func(list []Device) ([]Device, error) {
+		for i := range list {
+			var c webauthn.Credential
+			if list[i].Kind == KindPasskey && json.Unmarshal(list[i].Credential, &c) == nil && hmac.Equal(c.ID, cred.ID) {
+				list[i].Credential, list[i].LastUsed = raw, s.Now().UTC()
+				d := list[i]
+				used = &d
+			}
+		}
+		if used == nil {
+			return nil, ErrPasskey // removed meanwhile
+		}
+		return list, nil
+	})
+	if err != nil {
+		return "", nil, err
+	}
+	s.clearFailures(ctx, sc, user)
+	return user, used, nil
+}
+
+// PasskeyAMR is RFC 8176's name for how a passkey proved itself: "swk" for
+// one that may be synced between devices (a software key), "hwk" for one
+// bound to its authenticator.
+func PasskeyAMR(d *Device) string {
+	var c webauthn.Credential
+	if json.Unmarshal(d.Credential, &c) == nil && c.Flags.BackupEligible {
+		return "swk"
+	}
+	return "hwk"
+}

@@ -1,0 +1,67 @@
+package signin
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/go-webauthn/webauthn/protocol"
+	"go.uber.org/zap"
+
+	"github.com/smsgate/caddy-smsgate/enrollment"
+)
+
+// Passkeys: added on the devices page (after step-up), used at the verify
+// step, or — with a login form — to name and verify the user at once.
+
+// BeginPasskey starts adding a passkey for user, in flow.
+func (s *Service) BeginPasskey(ctx context.Context, realm, user string, f *Flow) (*protocol.CredentialCreation, error) {
+	return s.Devices.BeginPasskey(ctx, realm, user, f.ID)
+}
+
+// FinishPasskey adds the passkey the browser made, and tells the user's phones.
+func (s *Service) FinishPasskey(ctx context.Context, sc enrollment.Scope, user string, f *Flow, answer *http.Request) error {
+	id, err := s.Devices.FinishPasskey(ctx, sc.Realm, user, f.ID, "", answer)
+	if err != nil {
+		s.audit("verify_failed", user, "", zap.String("reason", Reason(err)), zap.String("ip", sc.IP), zap.String("kind", "passkey"))
+		return err
+	}
+	s.audit("device_added", user, "", zap.String("device", id), zap.String("kind", "passkey"))
+	s.Notify(ctx, sc.Realm, user, "", "a passkey was added to your account")
+	return nil
+}
+
+// BeginPasskeyLogin starts a sign-in with user's passkey, or with any
+// passkey of the site when nobody is named yet.
+func (s *Service) BeginPasskeyLogin(ctx context.Context, realm, user string, f *Flow) (*protocol.CredentialAssertion, error) {
+	return s.Devices.BeginPasskeyLogin(ctx, realm, user, f.ID)
+}
+
+// FinishPasskeyLogin signs in whoever the passkey proves: the named user,
+// or the user a discoverable passkey names (if this gate signs them in).
+func (s *Service) FinishPasskeyLogin(ctx context.Context, sc enrollment.Scope, user string, f *Flow, answer *http.Request) (*Result, error) {
+	who, d, err := s.Devices.FinishPasskeyLogin(ctx, sc, user, f.ID, answer)
+	if err == nil && !s.Identity.names(who) {
+		err = enrollment.ErrPasskey // a passkey of a user this gate does not sign in
+	}
+	if err != nil {
+		s.audit("verify_failed", user, "", zap.String("reason", Reason(err)), zap.String("ip", sc.IP), zap.String("kind", "passkey"))
+		return nil, err
+	}
+	s.audit("verified", who, "", zap.String("device", d.ID), zap.String("kind", "passkey"))
+	f.User = who
+	return &Result{User: who, AMR: []string{enrollment.PasskeyAMR(d)}}, nil
+}
+
+// HasPasskey reports whether user has a passkey here.
+func (s *Service) HasPasskey(ctx context.Context, realm, user string) bool {
+	list, err := s.Devices.List(ctx, realm, user)
+	if err != nil {
+		return false
+	}
+	for _, d := range list {
+		if d.Kind == enrollment.KindPasskey {
+			return true
+		}
+	}
+	return false
+}
