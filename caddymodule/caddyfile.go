@@ -2,6 +2,7 @@ package caddymodule
 
 import (
 	"encoding/json"
+	"slices"
 	"strconv"
 	"time"
 
@@ -146,6 +147,16 @@ func (g *Gate) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			err = stringArg(d, &g.AssertionHeader)
 		case "step_up":
 			err = durationArg(d, &g.StepUp, time.Second, 0)
+		case "factors", "require":
+			opt := d.Val()
+			list := map[string]*[]string{"factors": &g.Factors, "require": &g.Require}[opt]
+			if err = listArg(d, list); err == nil {
+				for _, k := range *list {
+					if !slices.Contains(kinds, k) {
+						return d.Errf("%s: unknown kind %q: use sms, voice, totp or webauthn", opt, k)
+					}
+				}
+			}
 		case "remember":
 			err = durationArg(d, &g.Remember, 24*time.Hour, 400*24*time.Hour)
 		case "logo":

@@ -154,6 +154,15 @@ type Gate struct {
 	// codes at /.smsgate/devices. Default: 5m.
 	StepUp caddy.Duration `json:"step_up,omitempty"`
 
+	// The kinds of device this gate takes: sms, voice, totp (authenticator
+	// apps), webauthn (passkeys). Default: every kind it can offer.
+	Factors []string `json:"factors,omitempty"`
+
+	// The kinds a session must have been earned with to pass this gate (a
+	// stronger kind for a route: require totp webauthn on /admin*). A
+	// trusted browser's session never counts. Default: any.
+	Require []string `json:"require,omitempty"`
+
 	// Offer "Trust this browser" at the verify step: a trusted browser whose
 	// session expired skips the code (the first factor still applies) for
 	// this long. Never the per-route max_age. Default: off.

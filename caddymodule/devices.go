@@ -88,10 +88,7 @@ func (g *Gate) devices(req *request) {
 	user := cl.Subject
 	req.user, req.flow.User = user, user
 	ctx := req.r.Context()
-	show := func(status int, errMsg string) {
-		g.page(req, status, "devices", pageData{Error: errMsg, Devices: g.deviceViews(req, user), RecoveryLeft: g.signin.RecoveryLeft(ctx, req.realm, user),
-			Trusted: g.trustViews(req, user)})
-	}
+	show := func(status int, errMsg string) { g.showDevices(req, user, status, errMsg) }
 	action := req.form["action"]
 	if req.r.Method == http.MethodGet || action == "" {
 		show(http.StatusOK, "")
@@ -148,22 +145,12 @@ func (g *Gate) devices(req *request) {
 			req.flow.RD = g.PathPrefix + "devices"
 			g.goTo(req, signin.Verify)
 		}
-	case "app":
-		// A new secret for the user's app: scanned, or typed, then proved
-		// with its first code.
-		setup, err := g.signin.StartApp(ctx, req.realm, user)
-		if err != nil {
-			g.logger.Error("starting an authenticator app", zap.Error(err))
-			g.unavailable(req)
+	case "app", "app-confirm":
+		if !g.takes("totp") {
+			show(http.StatusBadRequest, g.sayID(req, "gate.unknown_action"))
 			return
 		}
-		view := &appSetupView{QR: template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(setup.QR)),
-			Secret: setup.Secret, URI: setup.URI}
-		if req.json {
-			writeJSON(req.w, http.StatusOK, map[string]any{"step": "app", "secret": view.Secret, "uri": view.URI})
-			return
-		}
-		g.page(req, http.StatusOK, "app", pageData{AppSetup: view})
+		g.deviceApp(req, user, action)
 	case "passkey":
 		// Fresh (step-up passed): the page whose button runs the ceremony.
 		if g.webauthn == nil {
@@ -171,19 +158,6 @@ func (g *Gate) devices(req *request) {
 			return
 		}
 		g.page(req, http.StatusOK, "passkey", pageData{})
-	case "app-confirm":
-		if err := g.signin.ConfirmApp(ctx, req.scope, user, req.form["code"], req.form["name"]); err != nil {
-			o := outcomeOf(err)
-			if !o.known {
-				g.logger.Error("adding an authenticator app", zap.Error(err))
-				g.unavailable(req)
-				return
-			}
-			o.setRetryAfter(req.w)
-			g.page(req, o.status, "app", pageData{Error: g.say(req, err), AppError: true})
-			return
-		}
-		show(http.StatusOK, "")
 	case "untrust":
 		if err := g.sessions.Untrust(ctx, user, req.form["trust"]); err != nil {
 			g.logger.Error("ending a trusted browser", zap.Error(err))
@@ -223,5 +197,48 @@ func (g *Gate) devices(req *request) {
 		g.page(req, http.StatusOK, "recovery", pageData{Recovery: codes, Next: g.PathPrefix + "devices"})
 	default:
 		show(http.StatusBadRequest, g.sayID(req, "gate.unknown_action"))
+	}
+}
+
+// showDevices renders user's devices page.
+func (g *Gate) showDevices(req *request, user string, status int, errMsg string) {
+	g.page(req, status, "devices", pageData{Error: errMsg, Devices: g.deviceViews(req, user),
+		RecoveryLeft: g.signin.RecoveryLeft(req.r.Context(), req.realm, user), Trusted: g.trustViews(req, user)})
+}
+
+// deviceApp adds an authenticator app: its setup page, then its first code.
+func (g *Gate) deviceApp(req *request, user, action string) {
+	ctx := req.r.Context()
+	show := func(status int, errMsg string) { g.showDevices(req, user, status, errMsg) }
+	switch action {
+	case "app":
+		// A new secret for the user's app: scanned, or typed, then proved
+		// with its first code.
+		setup, err := g.signin.StartApp(ctx, req.realm, user)
+		if err != nil {
+			g.logger.Error("starting an authenticator app", zap.Error(err))
+			g.unavailable(req)
+			return
+		}
+		view := &appSetupView{QR: template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(setup.QR)),
+			Secret: setup.Secret, URI: setup.URI}
+		if req.json {
+			writeJSON(req.w, http.StatusOK, map[string]any{"step": "app", "secret": view.Secret, "uri": view.URI})
+			return
+		}
+		g.page(req, http.StatusOK, "app", pageData{AppSetup: view})
+	case "app-confirm":
+		if err := g.signin.ConfirmApp(ctx, req.scope, user, req.form["code"], req.form["name"]); err != nil {
+			o := outcomeOf(err)
+			if !o.known {
+				g.logger.Error("adding an authenticator app", zap.Error(err))
+				g.unavailable(req)
+				return
+			}
+			o.setRetryAfter(req.w)
+			g.page(req, o.status, "app", pageData{Error: g.say(req, err), AppError: true})
+			return
+		}
+		show(http.StatusOK, "")
 	}
 }

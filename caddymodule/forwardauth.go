@@ -44,7 +44,7 @@ func (g *Gate) authCheck(w http.ResponseWriter, r *http.Request) {
 			cl = nil
 		}
 	}
-	if cl != nil && g.fresh(cl, maxAge) {
+	if cl != nil && g.fresh(cl, maxAge) && g.strongEnough(cl) {
 		repl, _ := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
 		if repl == nil {
 			repl = caddy.NewReplacer()

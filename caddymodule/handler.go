@@ -41,7 +41,7 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 		g.logNoIdentity(r)
 		return caddyhttp.Error(http.StatusUnauthorized, errNoFirstFactor)
 	}
-	if cl := g.session(r); cl != nil && g.accepts(cl, user) && g.fresh(cl, time.Duration(g.MaxAge)) {
+	if cl := g.session(r); cl != nil && g.accepts(cl, user) && g.fresh(cl, time.Duration(g.MaxAge)) && g.strongEnough(cl) {
 		g.admit(r, cl)
 		return next.ServeHTTP(w, r)
 	}

@@ -88,8 +88,10 @@ type pageData struct {
 	// was refused. NoPhone says the user has no phone to text (an app only).
 	App, AppError, NoPhone bool
 	// Passkey offers "Use a passkey" (verify) or "Sign in with a passkey"
-	// (login); Passkeys says the gate has them at all (devices).
-	Passkey, Passkeys bool
+	// (login); Passkeys and Apps say the gate takes them at all (devices).
+	Passkey, Passkeys, Apps bool
+	// Requires says what this route asks for, when it asks for a kind.
+	Requires string
 	// Remember offers "Trust this browser for N days" (0: not offered).
 	Remember int
 	// Trusted are the user's trusted browsers (the devices page).
@@ -229,13 +231,23 @@ func (g *Gate) verifyData(req *request, c *enrollment.Challenge, errMsg string) 
 		(c == nil || c.Purpose == enrollment.Verify)
 	d.Passkey = g.webauthn != nil && d.LockedFor == 0 && req.user != "" && (d.Hidden || g.signin.HasPasskey(req.r.Context(), req.realm, req.user)) &&
 		(c == nil || c.Purpose == enrollment.Verify)
+	// What this gate takes here (factors, and require on its route).
+	if !g.offersTexts(req) {
+		d.NoPhone, d.Switch, d.Pending = true, "", false
+	}
+	d.App = d.App && g.offers(req, "totp")
+	d.Passkey = d.Passkey && g.offers(req, "webauthn")
+	d.Recoverable = d.Recoverable && g.offersRecovery(req)
+	if len(g.Require) > 0 && !g.offersRecovery(req) && errMsg == "" {
+		d.Requires = g.requiredWords(req)
+	}
 	return d
 }
 
 // page renders a step's page (or its JSON) and keeps the flow cookie.
 func (g *Gate) page(req *request, status int, step string, d pageData) {
 	g.saveFlow(req)
-	d.Passkeys = g.webauthn != nil
+	d.Passkeys, d.Apps = g.webauthn != nil, g.takes("totp")
 	if step == "login" {
 		d.Passkey = d.Passkeys // a discoverable passkey names its user
 	}

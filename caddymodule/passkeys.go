@@ -86,6 +86,21 @@ func (g *Gate) passkey(req *request, step string) {
 			return
 		}
 		writeJSON(req.w, http.StatusOK, map[string]string{"status": "added", "redirect": g.PathPrefix + "devices"})
+	case "passkey/login/begin", "passkey/login/finish":
+		if !g.offers(req, "webauthn") {
+			g.fail(req, http.StatusBadRequest, "not_taken", g.requiredWords(req))
+			return
+		}
+		g.passkeyLogin(req, step)
+	default:
+		g.fail(req, http.StatusNotFound, "not_found", g.sayID(req, "gate.not_found"))
+	}
+}
+
+// passkeyLogin serves a sign-in's two halves.
+func (g *Gate) passkeyLogin(req *request, step string) {
+	ctx, r := req.r.Context(), req.r
+	switch step {
 	case "passkey/login/begin":
 		assertion, err := g.signin.BeginPasskeyLogin(ctx, req.realm, g.passkeyUser(req), &req.flow.Flow)
 		if g.passkeyFailed(req, err) {

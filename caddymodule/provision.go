@@ -177,6 +177,9 @@ func (g *Gate) Provision(ctx caddy.Context) error {
 	if g.webauthn, err = g.newWebAuthn(); err != nil {
 		return err
 	}
+	if err := g.settleFactors(); err != nil {
+		return err
+	}
 	g.challenges, devices, g.admin = enrollment.New(&enrollment.Core{Store: g.store, CodeKey: session.Derive(secret, "code"),
 		PhoneKey: phoneKey, Limits: limits, Secrets: appSecrets, WebAuthn: g.webauthn, Now: g.now}, enrollment.Challenges{
 		Sender:         g.chain,

@@ -28,6 +28,16 @@ func (g *Gate) login(req *request) {
 		g.page(req, http.StatusOK, "login", pageData{})
 		return
 	}
+	if !g.offersTexts(req) {
+		// This gate takes no texted codes: name the user, send nothing.
+		if err := g.signin.Name(req.r.Context(), req.scope, &req.flow.Flow, req.form["username"]); err != nil {
+			g.page(req, http.StatusBadRequest, "login", pageData{Error: g.say(req, err)})
+			return
+		}
+		req.user = req.flow.User
+		g.goTo(req, signin.Verify)
+		return
+	}
 	if _, err := g.signin.Login(req.r.Context(), req.scope, &req.flow.Flow, req.known, req.form["username"]); err != nil {
 		if errors.Is(err, signin.ErrName) {
 			g.page(req, http.StatusBadRequest, "login", pageData{Error: g.say(req, err)})
@@ -97,9 +107,24 @@ func (g *Gate) verify(req *request) {
 			return
 		}
 	}
+	refused := false // a kind this gate does not take here
+	if req.r.Method == http.MethodPost {
+		_, recovery := enrollment.NormalizeRecovery(req.form["code"])
+		switch {
+		case action == "app":
+			refused = !g.offers(req, "totp")
+		case recovery && action == "":
+			refused = !g.offersRecovery(req)
+		default: // a texted code, or asking for one
+			refused = !g.offersTexts(req)
+		}
+	}
 	switch {
 	case req.r.Method == http.MethodGet:
 		g.page(req, http.StatusOK, "verify", g.verifyData(req, c, ""))
+	case refused:
+		// Not a kind this gate takes here: a clear no, and what it does take.
+		g.page(req, http.StatusBadRequest, "verify", g.verifyData(req, nil, g.requiredWords(req)))
 	case action == "send", action == "call", action == "sms":
 		channel := map[string]string{"send": g.Channels[0], "call": providers.Voice, "sms": providers.SMS}[action]
 		_, err := g.signin.Send(ctx, req.scope, &req.flow.Flow, req.user, channel, c, req.form["device"], req.form["phone"])

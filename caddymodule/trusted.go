@@ -38,7 +38,7 @@ func (g *Gate) trustedSignIn(req *request) bool {
 	case !g.signin.Identity.Admits(user, req.user):
 		return false // another first factor: that user signs in as usual
 	}
-	session, err := g.sessions.IssueAuthenticated(user, tb.AMR, tb.AuthTime)
+	session, err := g.sessions.IssueTrusted(user, tb)
 	if err != nil {
 		g.logger.Error("signing session", zap.Error(err))
 		return false

@@ -114,13 +114,16 @@ func (m *Manager) Lifetime() time.Duration { return m.lifetime }
 
 // Issue signs a new session for user, authenticated now by amr.
 func (m *Manager) Issue(user string, amr []string) (string, error) {
-	return m.IssueAuthenticated(user, amr, m.now().Unix())
+	cl := Claims{RegisteredClaims: m.keys.NewClaims(m.realm, user, m.lifetime), AMR: amr, SID: rand.Text()}
+	cl.AuthTime = cl.IssuedAt.Unix()
+	return m.keys.Sign(cl)
 }
 
-// IssueAuthenticated signs a new session for user, authenticated by amr at
-// authTime (a trusted browser's: the code that earned the trust).
-func (m *Manager) IssueAuthenticated(user string, amr []string, authTime int64) (string, error) {
-	cl := Claims{RegisteredClaims: m.keys.NewClaims(m.realm, user, m.lifetime), AMR: amr, SID: rand.Text(), AuthTime: authTime}
+// IssueTrusted signs a trusted browser's new session: as old and as strong
+// as the code that earned the trust, and marked, so that a route requiring
+// a kind of device asks for one now.
+func (m *Manager) IssueTrusted(user string, tb *TrustedBrowser) (string, error) {
+	cl := Claims{RegisteredClaims: m.keys.NewClaims(m.realm, user, m.lifetime), AMR: tb.AMR, SID: rand.Text(), AuthTime: tb.AuthTime, Trusted: true}
 	return m.keys.Sign(cl)
 }
 

@@ -29,6 +29,9 @@ type Claims struct {
 	AMR []string `json:"amr,omitempty"`
 	// SID identifies the session, for revocation.
 	SID string `json:"sid"`
+	// Trusted says a trusted browser got the session without a code (its
+	// AuthTime and AMR are the code's that earned the trust).
+	Trusted bool `json:"trusted,omitempty"`
 
 	facts *Facts // made by Manager.Check, for the placeholders
 }

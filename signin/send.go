@@ -19,6 +19,19 @@ import (
 // same pages and answers, and no message. known is whom this browser
 // signed in as before ("" if nobody).
 func (s *Service) Login(ctx context.Context, sc enrollment.Scope, f *Flow, known, typed string) (*enrollment.Challenge, error) {
+	return s.login(ctx, sc, f, known, typed, true)
+}
+
+// Name takes a typed name or number as Login does, but sends nothing: the
+// gate takes no texted codes here (a route that requires an app or a
+// passkey). The flow names the user (or the decoy), so that the verify
+// step looks the same for everyone.
+func (s *Service) Name(ctx context.Context, sc enrollment.Scope, f *Flow, typed string) error {
+	_, err := s.login(ctx, sc, f, "", typed, false)
+	return err
+}
+
+func (s *Service) login(ctx context.Context, sc enrollment.Scope, f *Flow, known, typed string, send bool) (*enrollment.Challenge, error) {
 	name := strings.TrimSpace(typed)
 	if name == "" || len(name) > 256 {
 		return nil, ErrName
@@ -39,6 +52,10 @@ func (s *Service) Login(ctx context.Context, sc enrollment.Scope, f *Flow, known
 	sc.Known = known != "" && known == user
 	s.discard(ctx, sc.Realm, f)
 	f.LimitKey = "login " + key
+	if !send {
+		f.User, f.Challenge = user, ""
+		return nil, nil
+	}
 	lang := ""
 	if d, err := s.DeviceOf(ctx, sc.Realm, user); err == nil && d != nil {
 		lang = d.Lang // the language it was enrolled in
