@@ -87,6 +87,8 @@ type pageData struct {
 	// App offers "Use my authenticator app"; AppError says its last code
 	// was refused. NoPhone says the user has no phone to text (an app only).
 	App, AppError, NoPhone bool
+	// AppFirst opens the app's form: it is the device last used.
+	AppFirst bool
 	// Passkey offers "Use a passkey" (verify) or "Sign in with a passkey"
 	// (login); Passkeys and Apps say the gate takes them at all (devices).
 	Passkey, Passkeys, Apps bool
@@ -236,6 +238,12 @@ func (g *Gate) verifyData(req *request, c *enrollment.Challenge, errMsg string) 
 		d.NoPhone, d.Switch, d.Pending = true, "", false
 	}
 	d.App = d.App && g.offers(req, "totp")
+	// The default device first: an app the user last signed in with opens.
+	if d.App && !d.Hidden && c == nil {
+		if list, err := g.signin.PhonesOf(req.r.Context(), req.realm, req.user); err == nil && len(list) > 0 && list[0].Kind == enrollment.KindApp {
+			d.AppFirst = true
+		}
+	}
 	d.Passkey = d.Passkey && g.offers(req, "webauthn")
 	d.Recoverable = d.Recoverable && g.offersRecovery(req)
 	if len(g.Require) > 0 && !g.offersRecovery(req) && errMsg == "" {
