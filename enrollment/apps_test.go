@@ -2,6 +2,7 @@ package enrollment
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -150,5 +151,38 @@ func TestAppGuessesShareTheLockout(t *testing.T) {
 	}
 	if _, err := s.Check(ctx, sc, c, texted); !errors.As(err, &locked) {
 		t.Fatalf("the right texted code while locked out: %v", err)
+	}
+}
+
+// TestAppExportImport: an export carries an app with its secret sealed
+// (never in clear), and after an import into another store — on a gate
+// with the same signing secret — the app still signs in.
+func TestAppExportImport(t *testing.T) {
+	ctx := context.Background()
+	s, _, clk := appService(t)
+	setup, _ := s.Devices.StartApp(ctx, realm, alice, "Example")
+	first, _ := totp.GenerateCodeCustom(setup.Secret, clk.now(), appOpts)
+	if _, err := s.Devices.ConfirmApp(ctx, sc, alice, first, "Aegis"); err != nil {
+		t.Fatal(err)
+	}
+	admin := &Admin{Core: s.Core, Devices: s.Devices}
+	records, err := admin.Export(ctx, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := json.Marshal(records)
+	if strings.Contains(string(raw), setup.Secret) || !strings.Contains(string(raw), `"kind":"totp"`) {
+		t.Fatalf("the export shows the secret, or no app: %s", raw)
+	}
+
+	moved, _, _ := appService(t) // a new store, the same signing secret
+	moved.Now = clk.now
+	if err := (&Admin{Core: moved.Core, Devices: moved.Devices}).Import(ctx, records); err != nil {
+		t.Fatal(err)
+	}
+	clk.advance(appPeriod)
+	code, _ := totp.GenerateCodeCustom(setup.Secret, clk.now(), appOpts)
+	if d, err := moved.Devices.CheckApp(ctx, sc, alice, code); err != nil || d.Name != "Aegis" {
+		t.Fatalf("the app after an import: %+v, %v", d, err)
 	}
 }
