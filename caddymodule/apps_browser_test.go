@@ -15,14 +15,7 @@ import (
 // then signs in with the app's code in a fresh browser.
 func TestAppInARealBrowser(t *testing.T) {
 	s := basicSite(t, `site_name "Example Wiki"`)
-	b := newChrome(t)
-	b.basicAuth("alice")
-	b.do(chromedp.Navigate(base+"/wiki/start"), chromedp.WaitVisible(chromedp.CSS(`#phone`)),
-		chromedp.SendKeys(chromedp.CSS(`#phone`), "+1 415 555 2671"), chromedp.Submit(chromedp.CSS(`#phone`)),
-		chromedp.WaitVisible(chromedp.CSS(`#code`)))
-	b.do(chromedp.SendKeys(chromedp.CSS(`#code`), s.lastCode()), chromedp.Submit(chromedp.CSS(`#code`)),
-		chromedp.WaitVisible(chromedp.CSS(`#saved`)), chromedp.Click(chromedp.CSS(`#saved`)), chromedp.Click(chromedp.CSS(`#continue`)))
-	b.waitText(`body`, "Hello, alice!")
+	b := enrolledChrome(t, s)
 
 	b.do(chromedp.Navigate(base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)),
 		chromedp.Click(chromedp.CSS(`form:has(input[name="action"][value="app"]) button`)), chromedp.WaitVisible(chromedp.CSS(`img.qr`)))
@@ -54,4 +47,19 @@ func TestAppInARealBrowser(t *testing.T) {
 			t.Fatalf("the browser reported: %q", problems)
 		}
 	}
+}
+
+// enrolledChrome is Chromium with alice's first factor, after she enrolled
+// her phone (the code, the recovery codes) and reached the app.
+func enrolledChrome(t *testing.T, s *site) *chrome {
+	t.Helper()
+	b := newChrome(t)
+	b.basicAuth("alice")
+	b.do(chromedp.Navigate(base+"/wiki/start"), chromedp.WaitVisible(chromedp.CSS(`#phone`)),
+		chromedp.SendKeys(chromedp.CSS(`#phone`), "+1 415 555 2671"), chromedp.Submit(chromedp.CSS(`#phone`)),
+		chromedp.WaitVisible(chromedp.CSS(`#code`)))
+	b.do(chromedp.SendKeys(chromedp.CSS(`#code`), s.lastCode()), chromedp.Submit(chromedp.CSS(`#code`)),
+		chromedp.WaitVisible(chromedp.CSS(`#saved`)), chromedp.Click(chromedp.CSS(`#saved`)), chromedp.Click(chromedp.CSS(`#continue`)))
+	b.waitText(`body`, "Hello, alice!")
+	return b
 }

@@ -80,14 +80,7 @@ func addPasskey(t *testing.T, b *chrome) []*webauthn.Credential {
 // devices page, then signs in with it at the verify step of a fresh browser.
 func TestPasskeyInARealBrowser(t *testing.T) {
 	s := basicSite(t, `site_name "Example Wiki"`)
-	b := newChrome(t)
-	b.basicAuth("alice")
-	b.do(chromedp.Navigate(base+"/wiki/start"), chromedp.WaitVisible(chromedp.CSS(`#phone`)),
-		chromedp.SendKeys(chromedp.CSS(`#phone`), "+1 415 555 2671"), chromedp.Submit(chromedp.CSS(`#phone`)),
-		chromedp.WaitVisible(chromedp.CSS(`#code`)))
-	b.do(chromedp.SendKeys(chromedp.CSS(`#code`), s.lastCode()), chromedp.Submit(chromedp.CSS(`#code`)),
-		chromedp.WaitVisible(chromedp.CSS(`#saved`)), chromedp.Click(chromedp.CSS(`#saved`)), chromedp.Click(chromedp.CSS(`#continue`)))
-	b.waitText(`body`, "Hello, alice!")
+	b := enrolledChrome(t, s)
 	creds := addPasskey(t, b)
 
 	fresh := newChrome(t)
