@@ -134,3 +134,31 @@ func TestAppOnly(t *testing.T) {
 		t.Fatalf("app: %d %q", res.StatusCode, res.body)
 	}
 }
+
+// TestAppFirstWhenUsedLast: the verify page opens the app's form when the
+// app is the device the user signed in with last, not while a phone is.
+func TestAppFirstWhenUsedLast(t *testing.T) {
+	s := basicSite(t, "")
+	c := newClient(t, "demo")
+	res, tok := enrollWith(t, c, "+14155552671")
+	expect(t, res, http.StatusSeeOther, "/.smsgate/verify")
+	expectEnrolled(t, c.post("/.smsgate/verify", url.Values{"code": {s.lastCode()}, "csrf": {tok}}), "/")
+	tok = c.csrf("/.smsgate/devices")
+	secret := appSecret.FindStringSubmatch(c.post("/.smsgate/devices", url.Values{"action": {"app"}, "csrf": {tok}}).body)[1]
+	c.post("/.smsgate/devices", url.Values{"action": {"app-confirm"}, "code": {appCode(t, secret)}, "csrf": {tok}})
+
+	before := newClient(t, "demo")
+	before.get("/.smsgate/login")
+	if page := before.get("/.smsgate/verify"); !strings.Contains(page.body, `<details class="app">`) || !strings.Contains(page.body, "Send me a code") {
+		t.Fatalf("with the phone last used, the app's form should start closed:\n%s", page.body)
+	}
+	caddymodule.Advance(30 * time.Second)
+	tok = csrfField.FindStringSubmatch(before.get("/.smsgate/verify").body)[1]
+	expect(t, before.post("/.smsgate/verify", url.Values{"action": {"app"}, "code": {appCode(t, secret)}, "csrf": {tok}}), http.StatusSeeOther, "/")
+
+	after := newClient(t, "demo")
+	after.get("/.smsgate/login")
+	if page := after.get("/.smsgate/verify"); !strings.Contains(page.body, `<details class="app" open>`) {
+		t.Fatalf("with the app last used, its form should be open:\n%s", page.body)
+	}
+}
