@@ -36,6 +36,11 @@ func (g *Gate) deviceViews(req *request, user string) []deviceView {
 		g.logger.Error("reading devices", zap.Error(err))
 		return nil
 	}
+	return g.viewsOf(req, list)
+}
+
+// viewsOf is a device list as pages show it.
+func (g *Gate) viewsOf(req *request, list []enrollment.Device) []deviceView {
 	views := make([]deviceView, len(list))
 	first := true // the default: the first phone
 	for i, d := range list {

@@ -191,8 +191,10 @@ func (g *Gate) verifyData(req *request, c *enrollment.Challenge, errMsg string) 
 	if wait := g.challenges.LockedFor(req.r.Context(), req.scope, req.user); wait > 0 && req.user != "" {
 		d.LockedFor = int((wait + time.Second - 1) / time.Second)
 	}
-	// A user who can ask for a code can use a recovery code instead.
-	d.Recoverable = req.user != "" && d.LockedFor == 0 && (c == nil || c.Purpose == enrollment.Verify)
+	// A user who can ask for a code can use a recovery code instead, or
+	// another kind of device.
+	verifying := req.user != "" && d.LockedFor == 0 && (c == nil || c.Purpose == enrollment.Verify)
+	d.Recoverable = verifying
 	channel := g.Channels[0]
 	if c != nil {
 		channel = c.Channel
@@ -213,37 +215,42 @@ func (g *Gate) verifyData(req *request, c *enrollment.Challenge, errMsg string) 
 		if wait := c.ResendAt.Sub(g.now()); wait > 0 {
 			d.ResendIn = int((wait + time.Second - 1) / time.Second)
 		}
-	} else if !d.Hidden {
-		dev, err := g.signin.DeviceOf(req.r.Context(), req.realm, req.user)
-		if err == nil && dev != nil {
-			d.Masked = phone.Mask(dev.Phone)
-			d.AskPhone = dev.Phone == ""
+	}
+	// After a first factor, the user's devices decide what is offered (one
+	// read); with a login form, every name is offered every kind, which
+	// tells nobody who has what.
+	var list []enrollment.Device
+	if !d.Hidden && req.user != "" {
+		var dev *enrollment.Device
+		var err error
+		list, dev, err = g.signin.DevicesOf(req.r.Context(), req.realm, req.user)
+		if err != nil {
+			g.logger.Error("reading devices", zap.Error(err))
 		}
-		d.NoPhone = err == nil && dev == nil
-		if views := phonesOnly(g.deviceViews(req, req.user)); len(views) > 1 && !d.AskPhone {
-			d.Devices = views // several phones: the user picks one
+		if c == nil && err == nil {
+			if dev != nil {
+				d.Masked = phone.Mask(dev.Phone)
+				d.AskPhone = dev.Phone == ""
+			}
+			d.NoPhone = dev == nil
+			if views := phonesOnly(g.viewsOf(req, list)); len(views) > 1 && !d.AskPhone {
+				d.Devices = views // several phones: the user picks one
+			}
+			// The default device first: an app the user last signed in with opens.
+			d.AppFirst = len(list) > 0 && list[0].Kind == enrollment.KindApp
 		}
 	}
 	if d.NoPhone {
 		d.Switch = ""
 	}
-	// With a login form, every name is offered the app (it tells nobody
-	// who has one); after a first factor, those who have one.
-	d.App = d.LockedFor == 0 && req.user != "" && (d.Hidden || g.signin.HasApp(req.r.Context(), req.realm, req.user)) &&
-		(c == nil || c.Purpose == enrollment.Verify)
-	d.Passkey = g.webauthn != nil && d.LockedFor == 0 && req.user != "" && (d.Hidden || g.signin.HasPasskey(req.r.Context(), req.realm, req.user)) &&
-		(c == nil || c.Purpose == enrollment.Verify)
+	d.App = verifying && (d.Hidden || enrollment.HasKind(list, enrollment.KindApp))
+	d.Passkey = verifying && g.webauthn != nil && (d.Hidden || enrollment.HasKind(list, enrollment.KindPasskey))
 	// What this gate takes here (factors, and require on its route).
 	if !g.offersTexts(req) {
 		d.NoPhone, d.Switch, d.Pending = true, "", false
 	}
 	d.App = d.App && g.offers(req, "totp")
-	// The default device first: an app the user last signed in with opens.
-	if d.App && !d.Hidden && c == nil {
-		if list, err := g.signin.PhonesOf(req.r.Context(), req.realm, req.user); err == nil && len(list) > 0 && list[0].Kind == enrollment.KindApp {
-			d.AppFirst = true
-		}
-	}
+	d.AppFirst = d.AppFirst && d.App
 	d.Passkey = d.Passkey && g.offers(req, "webauthn")
 	d.Recoverable = d.Recoverable && g.offersRecovery(req)
 	if len(g.Require) > 0 && !g.offersRecovery(req) && errMsg == "" {

@@ -123,8 +123,8 @@ func DefaultPhone(list []Device) *Device {
 	return nil
 }
 
-// HasApp reports whether a List holds an authenticator app.
-func HasApp(list []Device) bool { return countKind(list, KindApp) > 0 }
+// HasKind reports whether a List holds a device of kind.
+func HasKind(list []Device, kind string) bool { return countKind(list, kind) > 0 }
 
 // ByID returns one of user's phones, or nil.
 func (s *Devices) ByID(ctx context.Context, realm, user, id string) (*Device, error) {

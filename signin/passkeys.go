@@ -51,17 +51,3 @@ func (s *Service) FinishPasskeyLogin(ctx context.Context, sc enrollment.Scope, u
 	f.User = who
 	return &Result{User: who, AMR: []string{enrollment.PasskeyAMR(d)}}, nil
 }
-
-// HasPasskey reports whether user has a passkey here.
-func (s *Service) HasPasskey(ctx context.Context, realm, user string) bool {
-	list, err := s.Devices.List(ctx, realm, user)
-	if err != nil {
-		return false
-	}
-	for _, d := range list {
-		if d.Kind == enrollment.KindPasskey {
-			return true
-		}
-	}
-	return false
-}

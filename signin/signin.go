@@ -147,7 +147,7 @@ func (s *Service) Lookup(ctx context.Context, realm, name string) (user, e164 st
 		user, e164 = owner, num // verify-only: the number typed is the number
 	case perr != nil && derr == nil && d != nil && d.Phone != "":
 		user, e164 = name, d.Phone
-	case perr != nil && derr == nil && enrollment.HasApp(list):
+	case perr != nil && derr == nil && enrollment.HasKind(list, enrollment.KindApp):
 		user = name // no phone to text: the app's code, at the verify step
 	}
 	if user == "" || !s.Identity.names(user) {
@@ -166,10 +166,14 @@ func (s *Service) HasDevice(ctx context.Context, realm, user string) (bool, erro
 	return len(list) > 0, err
 }
 
-// HasApp reports whether user has an authenticator app here.
-func (s *Service) HasApp(ctx context.Context, realm, user string) bool {
+// DevicesOf is user's enrolled devices (the default first) and the phone
+// they sign in with (as DeviceOf), from one read of the store.
+func (s *Service) DevicesOf(ctx context.Context, realm, user string) ([]enrollment.Device, *enrollment.Device, error) {
 	list, err := s.Devices.List(ctx, realm, user)
-	return err == nil && enrollment.HasApp(list)
+	if u, ok := s.Users[user]; ok {
+		return list, &enrollment.Device{Phone: u.Phone}, err
+	}
+	return list, enrollment.DefaultPhone(list), err
 }
 
 // DeviceOf is the phone user signs in with: provisioned, else enrolled
