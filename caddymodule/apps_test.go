@@ -97,17 +97,8 @@ func TestAuthenticatorApp(t *testing.T) {
 // is a device too, so the phone is not the last) is asked for the app's
 // code, with no text offered, and gets in with it.
 func TestAppOnly(t *testing.T) {
-	s := basicSite(t, "")
-	c := newClient(t, "demo")
-	res, tok := enrollWith(t, c, "+14155552671")
-	expect(t, res, http.StatusSeeOther, "/.smsgate/verify")
-	expectEnrolled(t, c.post("/.smsgate/verify", url.Values{"code": {s.lastCode()}, "csrf": {tok}}), "/")
-	tok = c.csrf("/.smsgate/devices")
-	res = c.post("/.smsgate/devices", url.Values{"action": {"app"}, "csrf": {tok}})
-	secret := appSecret.FindStringSubmatch(res.body)[1]
-	if res := c.post("/.smsgate/devices", url.Values{"action": {"app-confirm"}, "code": {appCode(t, secret)}, "csrf": {tok}}); !strings.Contains(res.body, "Authenticator app 1") {
-		t.Fatalf("confirming: %d\n%s", res.StatusCode, res.body)
-	}
+	c, secret := demoWithApp(t)
+	tok := c.csrf("/.smsgate/devices")
 	phoneID := regexp.MustCompile(`name="device" value="([A-Z0-9]+)">\s*<label for="name-[A-Z0-9]+">Name</label><input type="text" id="name-[A-Z0-9]+" name="name" value="Phone 1"`).FindStringSubmatch(c.get("/.smsgate/devices").body)
 	if phoneID == nil {
 		t.Fatal("no phone on the devices page")
@@ -138,14 +129,7 @@ func TestAppOnly(t *testing.T) {
 // TestAppFirstWhenUsedLast: the verify page opens the app's form when the
 // app is the device the user signed in with last, not while a phone is.
 func TestAppFirstWhenUsedLast(t *testing.T) {
-	s := basicSite(t, "")
-	c := newClient(t, "demo")
-	res, tok := enrollWith(t, c, "+14155552671")
-	expect(t, res, http.StatusSeeOther, "/.smsgate/verify")
-	expectEnrolled(t, c.post("/.smsgate/verify", url.Values{"code": {s.lastCode()}, "csrf": {tok}}), "/")
-	tok = c.csrf("/.smsgate/devices")
-	secret := appSecret.FindStringSubmatch(c.post("/.smsgate/devices", url.Values{"action": {"app"}, "csrf": {tok}}).body)[1]
-	c.post("/.smsgate/devices", url.Values{"action": {"app-confirm"}, "code": {appCode(t, secret)}, "csrf": {tok}})
+	_, secret := demoWithApp(t)
 
 	before := newClient(t, "demo")
 	before.get("/.smsgate/login")
@@ -153,7 +137,7 @@ func TestAppFirstWhenUsedLast(t *testing.T) {
 		t.Fatalf("with the phone last used, the app's form should start closed:\n%s", page.body)
 	}
 	caddymodule.Advance(30 * time.Second)
-	tok = csrfField.FindStringSubmatch(before.get("/.smsgate/verify").body)[1]
+	tok := csrfField.FindStringSubmatch(before.get("/.smsgate/verify").body)[1]
 	expect(t, before.post("/.smsgate/verify", url.Values{"action": {"app"}, "code": {appCode(t, secret)}, "csrf": {tok}}), http.StatusSeeOther, "/")
 
 	after := newClient(t, "demo")
@@ -161,4 +145,21 @@ func TestAppFirstWhenUsedLast(t *testing.T) {
 	if page := after.get("/.smsgate/verify"); !strings.Contains(page.body, `<details class="app" open>`) {
 		t.Fatalf("with the app last used, its form should be open:\n%s", page.body)
 	}
+}
+
+// demoWithApp starts the quickstart site, where demo enrolls a phone and
+// then adds an authenticator app; it returns demo's browser and the app's secret.
+func demoWithApp(t *testing.T) (*client, string) {
+	t.Helper()
+	s := basicSite(t, "")
+	c := newClient(t, "demo")
+	res, tok := enrollWith(t, c, "+14155552671")
+	expect(t, res, http.StatusSeeOther, "/.smsgate/verify")
+	expectEnrolled(t, c.post("/.smsgate/verify", url.Values{"code": {s.lastCode()}, "csrf": {tok}}), "/")
+	tok = c.csrf("/.smsgate/devices")
+	secret := appSecret.FindStringSubmatch(c.post("/.smsgate/devices", url.Values{"action": {"app"}, "csrf": {tok}}).body)[1]
+	if res := c.post("/.smsgate/devices", url.Values{"action": {"app-confirm"}, "code": {appCode(t, secret)}, "csrf": {tok}}); !strings.Contains(res.body, "Authenticator app 1") {
+		t.Fatalf("confirming the app: %d\n%s", res.StatusCode, res.body)
+	}
+	return c, secret
 }

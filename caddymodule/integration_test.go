@@ -68,9 +68,12 @@ type site struct {
 var root string
 
 func TestMain(m *testing.M) {
-	httpPort, httpsPort, adminPort = harness.FreePort(), harness.FreePort(), harness.FreePort()
+	httpPort, httpsPort = harness.FreePort(), harness.FreePort()
 	base = fmt.Sprintf("http://localhost:%d", httpPort)
-	caddytest.Default.AdminPort = adminPort
+	// caddytest reaches Caddy's admin API here: a free port, never its
+	// default 2999, so that two copies of the tests can run at once.
+	caddytest.Default.AdminPort = harness.FreePort()
+	adminPort = caddytest.Default.AdminPort
 	var err error
 	if root, err = os.MkdirTemp("", "smsgate-test-"); err != nil {
 		panic(err)
