@@ -205,33 +205,48 @@ func (s *Devices) FinishPasskeyLogin(ctx context.Context, sc Scope, user, flow s
 	if err != nil {
 		return "", nil, err
 	}
+	// A store that cannot answer is a fault (a 503), not a refused passkey.
 	var cred *webauthn.Credential
-	if user == "" {
+	var refused, fault error
+	named := user != ""
+	if named {
+		u, _, err := s.passkeyUserOf(ctx, sc.Realm, user)
+		if err != nil {
+			return "", nil, err
+		}
+		cred, refused = s.WebAuthn.FinishLogin(u, session, answer)
+	} else {
 		var found webauthn.User
-		found, cred, err = s.WebAuthn.FinishPasskeyLogin(func(_, handle []byte) (webauthn.User, error) {
+		found, cred, refused = s.WebAuthn.FinishPasskeyLogin(func(_, handle []byte) (webauthn.User, error) {
 			owner, err := s.Store.Get(ctx, handleKey(sc.Realm, handle))
-			if err != nil {
-				return nil, ErrPasskey
+			if err == nil {
+				var u *passkeyUser
+				u, _, err = s.passkeyUserOf(ctx, sc.Realm, string(owner))
+				if err == nil {
+					return u, nil
+				}
 			}
-			u, _, err := s.passkeyUserOf(ctx, sc.Realm, string(owner))
-			return u, err
+			if !errors.Is(err, store.ErrNotFound) {
+				fault = err
+			}
+			return nil, ErrPasskey
 		}, session, answer)
+		if fault != nil {
+			return "", nil, fault
+		}
 		if found != nil {
 			user = found.WebAuthnName()
 		}
-	} else {
-		var u *passkeyUser
-		if u, _, err = s.passkeyUserOf(ctx, sc.Realm, user); err == nil {
-			cred, err = s.WebAuthn.FinishLogin(u, session, answer)
-		}
 	}
-	if err == nil && cred.Authenticator.CloneWarning {
-		err = ErrPasskey
+	if refused == nil && cred.Authenticator.CloneWarning {
+		refused = ErrPasskey
 	}
-	if err != nil {
+	if refused != nil {
+		// A wrong answer counts toward the lockouts; account-wide only for
+		// a named user (a discoverable answer's user is only claimed).
 		if user != "" {
-			if locked, ferr := s.recordFailure(ctx, sc, user, true); ferr != nil || locked != nil {
-				return "", nil, cmpErr(ferr, locked)
+			if locked, err := s.recordFailure(ctx, sc, user, named); err != nil || locked != nil {
+				return "", nil, cmpErr(err, locked)
 			}
 		}
 		return "", nil, ErrPasskey
