@@ -25,8 +25,11 @@ type Redis struct {
 	bin  string
 	dir  string
 	port int
-	args []string // beyond the common ones: a replica's, a sentinel's, a cluster node's
-	cmd  *exec.Cmd
+	args []string // beyond the common ones: a replica's, a cluster node's
+	// sentinel, if set, makes it a sentinel with this config (which a
+	// sentinel reads and rewrites, so it is a file of its own).
+	sentinel string
+	cmd      *exec.Cmd
 }
 
 // Start is Server, with a handle to stop and restart the server.
@@ -101,10 +104,9 @@ func (r *Redis) Restart() {
 	r.Stop()
 	args := []string{"--bind", "127.0.0.1", "--port", fmt.Sprint(r.port), "--save", "", "--appendonly", "no",
 		"--dir", r.dir, "--logfile", filepath.Join(r.dir, "redis.log")}
-	if len(r.args) > 0 && r.args[0] == "--sentinel" {
-		// A sentinel reads (and rewrites) its own config file.
+	if r.sentinel != "" {
 		conf := filepath.Join(r.dir, "sentinel.conf")
-		if err := os.WriteFile(conf, []byte(r.args[1]), 0o600); err != nil {
+		if err := os.WriteFile(conf, []byte(r.sentinel), 0o600); err != nil {
 			r.t.Fatal(err)
 		}
 		args = []string{conf, "--sentinel", "--bind", "127.0.0.1", "--port", fmt.Sprint(r.port),

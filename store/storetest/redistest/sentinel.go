@@ -38,7 +38,8 @@ func StartSentinel(t testing.TB) *Sentinel {
 			"sentinel down-after-milliseconds %[1]s 1000\n"+
 			"sentinel failover-timeout %[1]s 10000\n"+
 			"sentinel parallel-syncs %[1]s 1\n", MasterName, master.port)
-		r := newRedis(t, freePort(t, 0), "--sentinel", conf)
+		r := newRedis(t, freePort(t, 0))
+		r.sentinel = conf
 		r.Restart()
 		s.Sentinels = append(s.Sentinels, r.Addr)
 	}
