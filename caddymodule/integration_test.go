@@ -49,9 +49,12 @@ func withPorts(s string) string {
 	).Replace(s)
 }
 
-// assertLoadError loads cfg (with this binary's ports) and expects want.
+// assertLoadError loads cfg (with this binary's ports, and {DIR} a fresh
+// folder: a config that loads further than expected must not write into
+// the source tree) and expects want.
 func assertLoadError(t *testing.T, cfg, want string) {
 	t.Helper()
+	cfg = strings.ReplaceAll(cfg, "{DIR}", filepath.Join(t.TempDir(), "store"))
 	caddytest.AssertLoadError(t, withPorts(cfg), "caddyfile", want)
 }
 
