@@ -120,6 +120,11 @@ func (b *Badger) Incr(ctx context.Context, key string, ttl time.Duration) (int64
 	return b.db.Incr(ctx, key, ttl)
 }
 
+// Update implements Store.
+func (b *Badger) Update(ctx context.Context, key string, change func([]byte, bool) ([]byte, time.Duration, error)) error {
+	return b.db.Update(ctx, key, change)
+}
+
 // Slide implements Store.
 func (b *Badger) Slide(ctx context.Context, key, id string, limit int, window time.Duration, now time.Time) (bool, time.Duration, error) {
 	return b.db.Slide(ctx, key, id, limit, window, now)

@@ -2,9 +2,12 @@ package store_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -113,6 +116,13 @@ func TestLastingWritesAreSynced(t *testing.T) {
 	step("an invite taken", 1, func() error { _, err := s.Take(lasting, "device"); return err })
 	step("a consumed code", 0, func() error { _, err := s.Take(ctx, "challenge"); return err })
 	step("a removal", 1, func() error { return s.Delete(lasting, "first") })
+	set := func(v []byte, err error) func([]byte, bool) ([]byte, time.Duration, error) {
+		return func([]byte, bool) ([]byte, time.Duration, error) { return v, 0, err }
+	}
+	step("an update", 1, func() error { return s.Update(lasting, "list", set([]byte("l"), nil)) })
+	step("an update that changed nothing", 0, func() error { return s.Update(lasting, "list", set(nil, store.ErrUnchanged)) })
+	step("an update of a short-lived record", 0, func() error { return s.Update(ctx, "list", set([]byte("m"), nil)) })
+	step("an update that deletes", 1, func() error { return s.Update(lasting, "list", set(nil, nil)) })
 	if store.IsLasting(ctx) || !store.IsLasting(lasting) {
 		t.Fatal("IsLasting does not tell the contexts apart")
 	}
@@ -140,4 +150,162 @@ func BenchmarkBadgerPut(b *testing.B) {
 			}
 		})
 	}
+}
+
+// TestBadgerWindowsSurviveRestart: a window is in memory, and on disk one
+// key per send; a restart, or a window forgotten by the sweep, reads it
+// back exactly.
+func TestBadgerWindowsSurviveRestart(t *testing.T) {
+	dir, ctx := t.TempDir(), context.Background()
+	now := time.Now()
+	s, closeDB, err := store.OpenBadger(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, id := range []string{"a", "b", "c"} {
+		if ok, _, err := s.Slide(ctx, "limit/ip/x", id, 3, time.Hour, now.Add(time.Duration(i)*time.Minute)); err != nil || !ok {
+			t.Fatal(ok, err)
+		}
+	}
+	if err := s.Unslide(ctx, "limit/ip/x", "b"); err != nil {
+		t.Fatal(err)
+	}
+	if err := closeDB(); err != nil {
+		t.Fatal(err)
+	}
+	s, closeDB, err = store.OpenBadger(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeDB()
+	slide := func(id string, at time.Duration) (bool, time.Duration) {
+		t.Helper()
+		ok, wait, err := s.Slide(ctx, "limit/ip/x", id, 3, time.Hour, now.Add(at))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok, wait
+	}
+	if ok, _ := slide("d", 5*time.Minute); !ok {
+		t.Fatal("after a restart, a refunded send still counts")
+	}
+	if ok, wait := slide("e", 10*time.Minute); ok || wait != 50*time.Minute {
+		t.Fatalf("after a restart: ok=%v wait=%v; want refused for 50m (a's time)", ok, wait)
+	}
+	// Forgotten by the sweep (as if its keys had expired), then used again.
+	if n := store.SweepWindows(s, now); n != 1 {
+		t.Fatalf("a live window was swept: %d open", n)
+	}
+	if n := store.SweepWindows(s, now.Add(2*time.Hour)); n != 0 {
+		t.Fatalf("an expired window was kept: %d open", n)
+	}
+	if ok, wait := slide("e", 10*time.Minute); ok || wait != 50*time.Minute {
+		t.Fatalf("after a sweep: ok=%v wait=%v; want refused for 50m", ok, wait)
+	}
+}
+
+// TestBadgerReadsOldWindows: the previous release kept a window as one
+// JSON record at the window's key; its sends still count, it is moved to
+// one key per send, and a move cut short counts no send twice.
+func TestBadgerReadsOldWindows(t *testing.T) {
+	dir, ctx := t.TempDir(), context.Background()
+	now := time.Now()
+	s, closeDB, err := store.OpenBadger(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := func(m int) time.Time { return now.Add(time.Duration(m) * time.Minute) }
+	// What the previous release's Slide wrote: the record, with the window's TTL.
+	old := fmt.Sprintf(`{"i":["a","b","c"],"t":[%d,%d,%d]}`, at(0).UnixNano(), at(1).UnixNano(), at(2).UnixNano())
+	if err := s.Put(ctx, "limit/country/US", []byte(old), time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	// ...and a move cut short: one send already moved.
+	if err := s.Put(ctx, store.EventKey("limit/country/US", at(1), "b"), nil, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if err := closeDB(); err != nil {
+		t.Fatal(err)
+	}
+	s, closeDB, err = store.OpenBadger(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, _, err := s.Slide(ctx, "limit/country/US", "d", 4, time.Hour, at(3)); err != nil || !ok {
+		t.Fatalf("the fourth send of four: %v %v", ok, err)
+	}
+	if ok, wait, err := s.Slide(ctx, "limit/country/US", "e", 4, time.Hour, at(4)); err != nil || ok || wait != 56*time.Minute {
+		t.Fatalf("a fifth send: ok=%v wait=%v err=%v; want refused for 56m (the old record's first send)", ok, wait, err)
+	}
+	if _, err := s.Get(ctx, "limit/country/US"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("the old record is still there: %v", err)
+	}
+	if err := s.Unslide(ctx, "limit/country/US", "a"); err != nil {
+		t.Fatal(err)
+	}
+	if err := closeDB(); err != nil {
+		t.Fatal(err)
+	}
+	s, closeDB, err = store.OpenBadger(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeDB()
+	if ok, _, _ := s.Slide(ctx, "limit/country/US", "e", 4, time.Hour, at(4)); !ok {
+		t.Fatal("an old send given back still counts after a restart")
+	}
+	if ok, wait, _ := s.Slide(ctx, "limit/country/US", "f", 4, time.Hour, at(5)); ok || wait != 56*time.Minute {
+		t.Fatalf("after the move and a restart: ok=%v wait=%v; want refused for 56m (b)", ok, wait)
+	}
+}
+
+// BenchmarkBadgerSlide: one send into a window that holds a steady number
+// of sends (each send moves the clock on by the window over that number,
+// so one leaves as one comes), alone and from every core on one window.
+// A send's cost must not grow with what the window holds, and concurrent
+// sends must not fail.
+//
+//	go test ./store -run '^$' -bench BadgerSlide -benchtime 2000x
+func BenchmarkBadgerSlide(b *testing.B) {
+	ctx := context.Background()
+	for _, held := range []int{10, 1000, 10000} {
+		b.Run(fmt.Sprint("holding=", held), func(b *testing.B) {
+			s, closeDB, err := store.OpenBadger(b.TempDir())
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer closeDB()
+			now, step := time.Now(), time.Hour/time.Duration(held)
+			for i := range held {
+				if _, _, err := s.Slide(ctx, "w", fmt.Sprint("fill", i), 1<<30, time.Hour, now); err != nil {
+					b.Fatal(err)
+				}
+				now = now.Add(step)
+			}
+			for i := 0; b.Loop(); i++ {
+				if _, _, err := s.Slide(ctx, "w", strconv.Itoa(i), 1<<30, time.Hour, now); err != nil {
+					b.Fatal(err)
+				}
+				now = now.Add(step)
+			}
+		})
+	}
+	b.Run("parallel", func(b *testing.B) {
+		s, closeDB, err := store.OpenBadger(b.TempDir())
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer closeDB()
+		var n, failed atomic.Int64
+		b.SetParallelism(8)
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				i := n.Add(1)
+				if _, _, err := s.Slide(ctx, "w", strconv.FormatInt(i, 10), 1<<30, time.Hour, time.Now()); err != nil {
+					failed.Add(1)
+				}
+			}
+		})
+		b.ReportMetric(float64(failed.Load())/float64(b.N), "failed/op")
+	})
 }

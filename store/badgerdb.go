@@ -3,11 +3,9 @@ package store
 import (
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
-	"slices"
 	"sync/atomic"
 	"time"
 
@@ -23,6 +21,8 @@ type badgerDB struct {
 	// syncs counts the syncs of lasting writes (for the tests).
 	syncs atomic.Int64
 	disk  *diskGuard
+	// windows are the sliding windows, kept in memory (badgerwindows.go).
+	windows *windows
 }
 
 // The sizes of Badger's memory-mapped files (see DiskReserve).
@@ -64,6 +64,7 @@ func openBadger(path string, logger *zap.Logger) (*badgerDB, error) {
 		return nil, fmt.Errorf("opening badger store at %s: %v", path, err)
 	}
 	bdb := &badgerDB{db: db, stop: make(chan struct{}), done: make(chan struct{}), disk: disk}
+	bdb.windows = &windows{db: bdb, open: map[string]*window{}}
 	go bdb.collectGarbage()
 	return bdb, nil
 }
@@ -78,6 +79,7 @@ func (b *badgerDB) collectGarbage() {
 		case <-b.stop:
 			return
 		case <-t.C:
+			b.windows.sweep(time.Now())
 			for b.db.RunValueLogGC(0.5) == nil {
 			}
 		}
@@ -117,14 +119,14 @@ func (b *badgerDB) Get(_ context.Context, key string) ([]byte, error) {
 }
 
 func (b *badgerDB) Put(ctx context.Context, key string, value []byte, ttl time.Duration) error {
-	return b.synced(ctx, b.update(func(txn *badger.Txn) error {
+	return b.synced(ctx, b.update(ctx, func(txn *badger.Txn) error {
 		return txn.SetEntry(entry(key, value, ttl))
 	}))
 }
 
 func (b *badgerDB) PutIfAbsent(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
 	var wrote bool
-	err := b.update(func(txn *badger.Txn) error {
+	err := b.update(ctx, func(txn *badger.Txn) error {
 		wrote = false
 		_, err := txn.Get([]byte(key))
 		if err == nil {
@@ -144,7 +146,7 @@ func (b *badgerDB) PutIfAbsent(ctx context.Context, key string, value []byte, tt
 
 func (b *badgerDB) Take(ctx context.Context, key string) ([]byte, error) {
 	var val []byte
-	err := b.update(func(txn *badger.Txn) error {
+	err := b.update(ctx, func(txn *badger.Txn) error {
 		item, err := txn.Get([]byte(key))
 		if err != nil {
 			return err
@@ -158,12 +160,12 @@ func (b *badgerDB) Take(ctx context.Context, key string) ([]byte, error) {
 }
 
 func (b *badgerDB) Delete(ctx context.Context, key string) error {
-	return b.synced(ctx, b.update(func(txn *badger.Txn) error { return txn.Delete([]byte(key)) }))
+	return b.synced(ctx, b.update(ctx, func(txn *badger.Txn) error { return txn.Delete([]byte(key)) }))
 }
 
-func (b *badgerDB) Incr(_ context.Context, key string, ttl time.Duration) (int64, error) {
+func (b *badgerDB) Incr(ctx context.Context, key string, ttl time.Duration) (int64, error) {
 	var n int64
-	err := b.update(func(txn *badger.Txn) error {
+	err := b.update(ctx, func(txn *badger.Txn) error {
 		n = 1
 		e := entry(key, nil, ttl)
 		item, err := txn.Get([]byte(key))
@@ -189,78 +191,48 @@ func (b *badgerDB) Incr(_ context.Context, key string, ttl time.Duration) (int64
 	return n, err
 }
 
-// window is a sliding window's record: event IDs and their times (Unix
-// nanoseconds), oldest first.
-type window struct {
-	IDs   []string `json:"i"`
-	Times []int64  `json:"t"`
-}
-
-func (b *badgerDB) Slide(_ context.Context, key, id string, limit int, span time.Duration, now time.Time) (bool, time.Duration, error) {
-	var ok bool
-	var wait time.Duration
-	err := b.update(func(txn *badger.Txn) error {
-		w, err := readWindow(txn, key)
-		if err != nil {
-			return err
-		}
-		w.drop(now.Add(-span).UnixNano())
-		if len(w.IDs) >= limit {
-			ok, wait = false, time.Duration(w.Times[len(w.Times)-limit]+int64(span)-now.UnixNano())
-			return nil
-		}
-		ok = true
-		w.IDs, w.Times = append(w.IDs, id), append(w.Times, now.UnixNano())
-		raw, _ := json.Marshal(w)
-		return txn.SetEntry(entry(key, raw, span))
-	})
-	return ok, wait, err
-}
-
-func (b *badgerDB) Unslide(_ context.Context, key, id string) error {
-	return b.update(func(txn *badger.Txn) error {
-		w, err := readWindow(txn, key)
-		if err != nil {
-			return err
-		}
-		for i := range w.IDs {
-			if w.IDs[i] == id {
-				w.IDs, w.Times = slices.Delete(w.IDs, i, i+1), slices.Delete(w.Times, i, i+1)
-				raw, _ := json.Marshal(w)
-				e := entry(key, raw, 0)
-				if item, err := txn.Get([]byte(key)); err == nil {
-					e.ExpiresAt = item.ExpiresAt()
-				}
-				return txn.SetEntry(e)
+func (b *badgerDB) Update(ctx context.Context, key string, change func([]byte, bool) ([]byte, time.Duration, error)) error {
+	var wrote bool
+	err := b.update(ctx, func(txn *badger.Txn) error {
+		wrote = false
+		var old []byte
+		item, err := txn.Get([]byte(key))
+		found := err == nil
+		switch {
+		case found:
+			if old, err = item.ValueCopy(nil); err != nil {
+				return err
 			}
+		case !errors.Is(err, badger.ErrKeyNotFound):
+			return err
 		}
-		return nil
+		value, ttl, err := change(old, found)
+		switch {
+		case errors.Is(err, ErrUnchanged):
+			return nil
+		case err != nil:
+			return err
+		case value == nil && !found:
+			return nil
+		case value == nil:
+			wrote = true
+			return txn.Delete([]byte(key))
+		}
+		wrote = true
+		return txn.SetEntry(entry(key, value, ttl))
 	})
+	if wrote {
+		err = b.synced(ctx, err)
+	}
+	return err
 }
 
-func readWindow(txn *badger.Txn, key string) (window, error) {
-	var w window
-	item, err := txn.Get([]byte(key))
-	if errors.Is(err, badger.ErrKeyNotFound) {
-		return w, nil
-	}
-	if err != nil {
-		return w, err
-	}
-	err = item.Value(func(v []byte) error { return json.Unmarshal(v, &w) })
-	if err != nil || len(w.IDs) != len(w.Times) {
-		return window{}, fmt.Errorf("window %q is unreadable", key)
-	}
-	return w, nil
+func (b *badgerDB) Slide(ctx context.Context, key, id string, limit int, span time.Duration, now time.Time) (bool, time.Duration, error) {
+	return b.windows.slide(ctx, key, id, limit, span, now)
 }
 
-// drop forgets the events at or before since.
-func (w *window) drop(since int64) {
-	i := 0
-	for i < len(w.Times) && w.Times[i] <= since {
-		i++
-	}
-	w.IDs, w.Times = w.IDs[i:], w.Times[i:]
+func (b *badgerDB) Unslide(ctx context.Context, key, id string) error {
+	return b.windows.unslide(ctx, key, id)
 }
 
 func (b *badgerDB) Counter(ctx context.Context, key string) (int64, error) {
@@ -296,18 +268,21 @@ func (b *badgerDB) Scan(_ context.Context, prefix string, fn func(string, []byte
 	})
 }
 
-// update runs fn in a read-write transaction, retrying when a concurrent
-// transaction touched the same key (Badger's optimistic concurrency).
-func (b *badgerDB) update(fn func(*badger.Txn) error) error {
+// update runs fn in a read-write transaction, again (after a jittered
+// wait) when a concurrent transaction changed a key fn read: Badger's
+// concurrency is optimistic, and a conflict is a reason to retry, never an
+// answer to the user.
+func (b *badgerDB) update(ctx context.Context, fn func(*badger.Txn) error) error {
 	if err := b.disk.refuses(); err != nil {
 		return err
 	}
-	for i := 0; ; i++ {
+	return retry(ctx, func() (bool, error) {
 		err := b.db.Update(fn)
-		if !errors.Is(err, badger.ErrConflict) || i == 100 {
-			return err
+		if errors.Is(err, badger.ErrConflict) {
+			return false, nil
 		}
-	}
+		return true, err
+	})
 }
 
 // synced makes a successful lasting write durable: Badger does not sync its

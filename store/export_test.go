@@ -13,3 +13,18 @@ func SetCloseTimeout(d time.Duration) time.Duration {
 // Syncs tells how many lasting writes a Badger store opened by OpenBadger
 // has synced.
 func Syncs(st Store) int64 { return st.(*badgerDB).syncs.Load() }
+
+// SweepWindows sweeps a Badger store's windows as if it were now, and
+// returns how many stay open.
+func SweepWindows(st Store, now time.Time) int {
+	ws := st.(*badgerDB).windows
+	ws.sweep(now)
+	ws.mu.Lock()
+	defer ws.mu.Unlock()
+	return len(ws.open)
+}
+
+// EventKey is where a Badger store keeps one send of a window.
+func EventKey(key string, at time.Time, id string) string {
+	return string(eventKey(key, at.UnixNano(), id))
+}

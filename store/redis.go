@@ -99,7 +99,7 @@ func (r *Redis) Provision(ctx caddy.Context) error {
 	// Known to every node from the start, the scripts go by hash in a
 	// pipeline without a second trip (DoBatch still copes with a server
 	// that forgot them).
-	for _, s := range []*redis.Script{incr, slide} {
+	for _, s := range []*redis.Script{incr, slide, swap} {
 		if err := s.Load(pingCtx, r.client).Err(); err != nil {
 			_ = r.client.Close()
 			return fmt.Errorf("redis store at %v: loading a script: %v", addrs, err)

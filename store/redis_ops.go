@@ -34,6 +34,27 @@ redis.call("ZADD", KEYS[1], now, ARGV[4])
 redis.call("PEXPIRE", KEYS[1], span)
 return {1, 0}`)
 
+// swap writes a record only if it still holds what was read (ARGV[1]
+// says whether there was one, ARGV[2] is its value): a compare-and-set on
+// one key, so it works on a cluster as on one server. ARGV[3] is the ttl
+// in ms (0: none), ARGV[4] the new value; with ARGV[5] set, the record is
+// deleted instead. It returns 1 when it wrote, 0 when the record changed.
+var swap = redis.NewScript(`
+local cur = redis.call("GET", KEYS[1])
+if ARGV[1] == "1" then
+	if cur ~= ARGV[2] then return 0 end
+elseif cur then
+	return 0
+end
+if ARGV[5] == "1" then
+	redis.call("DEL", KEYS[1])
+elseif tonumber(ARGV[3]) > 0 then
+	redis.call("SET", KEYS[1], ARGV[4], "PX", ARGV[3])
+else
+	redis.call("SET", KEYS[1], ARGV[4])
+end
+return 1`)
+
 // send issues op on c: at once on the client, queued on a pipeline. A
 // script goes as EVALSHA (its hash, not its text); alone, Run falls back
 // to EVAL when the server does not know it yet.
@@ -154,4 +175,39 @@ func (r *Redis) Slide(ctx context.Context, key, id string, limit int, window tim
 // Unslide implements Store.
 func (r *Redis) Unslide(ctx context.Context, key, id string) error {
 	return r.one(ctx, &Op{kind: opUnslide, key: key, id: id}).Err
+}
+
+// Update implements Store: a GET, then the change written by swap if the
+// record is still what was read, else again — two round trips, as many
+// as the GET and SET it replaces.
+func (r *Redis) Update(ctx context.Context, key string, change func([]byte, bool) ([]byte, time.Duration, error)) error {
+	k := r.key(key)
+	return retry(ctx, func() (bool, error) {
+		old, err := r.client.Get(ctx, k).Bytes()
+		found := err == nil
+		if err != nil && !errors.Is(err, redis.Nil) {
+			return false, err
+		}
+		value, ttl, err := change(old, found)
+		switch {
+		case errors.Is(err, ErrUnchanged):
+			return true, nil
+		case err != nil:
+			return false, err
+		case value == nil && !found:
+			return true, nil
+		}
+		flag := func(b bool) string {
+			if b {
+				return "1"
+			}
+			return "0"
+		}
+		ms := ttl.Milliseconds()
+		if ttl > 0 && ms == 0 {
+			ms = 1 // SET PX counts in milliseconds
+		}
+		wrote, err := swap.Run(ctx, r.client, []string{k}, flag(found), old, ms, value, flag(value == nil)).Int()
+		return wrote == 1, err
+	})
 }

@@ -33,6 +33,16 @@ type Store interface {
 	// counter starts at 1 and expires after ttl; later increments keep
 	// the original expiry, so a counter is a fixed window.
 	Incr(ctx context.Context, key string, ttl time.Duration) (int64, error)
+	// Update changes the record at key in one atomic step: it calls
+	// change with the record's value (nil and false when there is none)
+	// and writes what change returns: a value and its ttl, or nil to
+	// delete the record. If another writer changed the record in between,
+	// it reads it again and calls change again, so change must only
+	// compute (it may run several times). ErrUnchanged from change leaves
+	// the record as it is and Update returns nil; another error is
+	// returned, and nothing is written. Of concurrent updates of one
+	// record, each sees the one before: none is lost.
+	Update(ctx context.Context, key string, change func(old []byte, found bool) (value []byte, ttl time.Duration, err error)) error
 	// Slide records event id at now in the sliding window at key, if fewer
 	// than limit events were recorded there in the window before now. When
 	// it refuses, wait is how long until the oldest event leaves the

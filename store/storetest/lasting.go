@@ -58,3 +58,25 @@ func (l *LastingLog) Delete(ctx context.Context, k string) error {
 	l.note(ctx, "delete", k)
 	return l.Store.Delete(ctx, k)
 }
+
+// Update implements store.Store: a write it makes is noted as a put or a
+// delete, as change decided on its last call.
+func (l *LastingLog) Update(ctx context.Context, k string, change func([]byte, bool) ([]byte, time.Duration, error)) error {
+	var op string
+	err := l.Store.Update(ctx, k, func(old []byte, found bool) ([]byte, time.Duration, error) {
+		v, ttl, err := change(old, found)
+		switch {
+		case err != nil || v == nil && !found:
+			op = ""
+		case v == nil:
+			op = "delete"
+		default:
+			op = "put"
+		}
+		return v, ttl, err
+	})
+	if err == nil && op != "" {
+		l.note(ctx, op, k)
+	}
+	return err
+}

@@ -146,6 +146,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		}
 	})
 
+	runUpdate(t, s, key)
+
 	t.Run("Scan", func(t *testing.T) {
 		want := map[string]string{}
 		// Enough keys to land on every node of a cluster.
@@ -298,8 +300,11 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		if testing.Short() {
 			t.Skip("waits for a real expiry")
 		}
-		rec, ctr := key(t, "rec"), key(t, "ctr")
+		rec, ctr, upd := key(t, "rec"), key(t, "ctr"), key(t, "upd")
 		if err := s.Put(ctx, rec, []byte("v"), time.Second); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Update(ctx, upd, func([]byte, bool) ([]byte, time.Duration, error) { return []byte("v"), time.Second, nil }); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := s.Incr(ctx, ctr, time.Second); err != nil {
@@ -313,7 +318,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		for {
 			_, err := s.Get(ctx, rec)
 			n, _ := s.Get(ctx, ctr)
-			if errors.Is(err, store.ErrNotFound) && n == nil {
+			_, errUpd := s.Get(ctx, upd)
+			if errors.Is(err, store.ErrNotFound) && n == nil && errors.Is(errUpd, store.ErrNotFound) {
 				break
 			}
 			if time.Now().After(deadline) {
