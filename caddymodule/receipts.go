@@ -64,15 +64,16 @@ func (g *Gate) twilioStatus(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	raw, _ := json.Marshal(receipt{Status: status, Error: code})
-	// A receipt says "sent" before "delivered": never step back from an end.
-	if prev, err := g.store.Get(r.Context(), receiptKey(g.Realm, id)); err == nil {
+	// A receipt says "sent" before "delivered": never step back from an
+	// end, even when the two arrive at once.
+	err := g.store.Update(r.Context(), receiptKey(g.Realm, id), func(prev []byte, found bool) ([]byte, time.Duration, error) {
 		var p receipt
-		if json.Unmarshal(prev, &p) == nil && p.Status != "pending" && status == "pending" {
-			w.WriteHeader(http.StatusNoContent)
-			return
+		if found && json.Unmarshal(prev, &p) == nil && p.Status != "pending" && status == "pending" {
+			return nil, 0, store.ErrUnchanged
 		}
-	}
-	if err := g.store.Put(r.Context(), receiptKey(g.Realm, id), raw, receiptLifetime); err != nil {
+		return raw, receiptLifetime, nil
+	})
+	if err != nil {
 		g.logger.Error("keeping a delivery receipt", zap.Error(err))
 		http.Error(w, "503 Service Unavailable", http.StatusServiceUnavailable)
 		return

@@ -1,6 +1,7 @@
 package enrollment
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -68,6 +69,11 @@ func (s *Devices) List(ctx context.Context, realm, user string) ([]Device, error
 	if err != nil {
 		return nil, err
 	}
+	return decodeDevices(user, raw)
+}
+
+// decodeDevices reads a device record, the most recently used first.
+func decodeDevices(user string, raw []byte) ([]Device, error) {
 	var list []Device
 	if err := json.Unmarshal(raw, &list); err != nil {
 		var one Device // the record of a single device, as first written
@@ -92,19 +98,14 @@ func (s *Devices) List(ctx context.Context, realm, user string) ([]Device, error
 // MakeDefault makes device id user's default phone.
 func (s *Devices) MakeDefault(ctx context.Context, realm, user, id string) error {
 	ctx = store.Lasting(ctx) // the user is told it is done
-	found := false
-	err := s.edit(ctx, realm, user, func(list []Device) ([]Device, error) {
-		for i := range list {
-			if list[i].ID == id {
-				list[i].LastUsed, found = s.Now().UTC(), true
-			}
-		}
-		if !found {
+	return s.edit(ctx, realm, user, func(list []Device) ([]Device, error) {
+		i := slices.IndexFunc(list, func(d Device) bool { return d.ID == id })
+		if i < 0 {
 			return nil, ErrNoDevice
 		}
+		list[i].LastUsed = s.Now().UTC()
 		return list, nil
 	})
-	return err
 }
 
 // Default returns user's default phone (the last used), or nil.
@@ -140,17 +141,6 @@ func (s *Devices) ByID(ctx context.Context, realm, user, id string) (*Device, er
 	return nil, nil
 }
 
-func (s *Devices) put(ctx context.Context, realm, user string, list []Device) error {
-	if len(list) == 0 {
-		return s.Store.Delete(ctx, deviceKey(realm, user))
-	}
-	raw, err := json.Marshal(list)
-	if err != nil {
-		return err
-	}
-	return s.Store.Put(ctx, deviceKey(realm, user), raw, 0)
-}
-
 // Add records e164 as one more of user's phones and returns its ID.
 // A number already enrolled for the user is renamed, not added twice.
 func (s *Devices) Add(ctx context.Context, realm, user, e164, name string) (string, error) {
@@ -163,32 +153,36 @@ func (s *Devices) AddIn(ctx context.Context, realm, user, e164, name, lang strin
 	if _, err := phone.Parse(e164, ""); err != nil {
 		return "", fmt.Errorf("device of %q: %v", user, err)
 	}
-	list, err := s.List(ctx, realm, user)
-	if err != nil {
-		return "", err
-	}
 	name = CleanName(name)
-	if name == "" {
-		name = fmt.Sprintf("Phone %d", len(list)+1)
-	}
-	now := s.Now().UTC()
-	for i := range list {
-		if s.Matches(&list[i], e164) {
-			list[i].Name = name
-			return list[i].ID, s.put(ctx, realm, user, list)
+	var id string
+	err := s.edit(ctx, realm, user, func(list []Device) ([]Device, error) {
+		for i := range list {
+			if s.Matches(&list[i], e164) {
+				list[i].Name, id = cmp.Or(name, list[i].Name), list[i].ID
+				return list, nil
+			}
 		}
-	}
-	if len(list) >= MaxDevices {
-		return "", words.Newf("device.max", "n", MaxDevices)
-	}
-	d := Device{ID: RandomID()[:8], Name: name, Phone: e164, Enrolled: now, Lang: lang}
-	if len(list) == 0 {
-		d.LastUsed = now // the only phone is the default
-	}
+		if len(list) >= MaxDevices {
+			return nil, words.Newf("device.max", "n", MaxDevices)
+		}
+		d := s.newPhone(e164, cmp.Or(name, fmt.Sprintf("Phone %d", len(list)+1)), lang)
+		if len(list) > 0 {
+			d.LastUsed = time.Time{} // the only phone is the default; another waits its turn
+		}
+		id = d.ID
+		return append(list, d), nil
+	})
+	return id, err
+}
+
+// newPhone is a new phone device, as its first use made it the default.
+func (s *Devices) newPhone(e164, name, lang string) Device {
+	now := s.Now().UTC()
+	d := Device{ID: RandomID()[:8], Name: name, Phone: e164, Enrolled: now, LastUsed: now, Lang: lang}
 	if s.VerifyOnly() {
 		d.Phone, d.PhoneHMAC = "", s.PhoneHMAC(e164)
 	}
-	return d.ID, s.put(ctx, realm, user, append(list, d))
+	return d
 }
 
 // addFirst records e164 as user's first phone, atomically: if the
@@ -202,11 +196,7 @@ func (s *Devices) addFirst(ctx context.Context, realm, user, e164, lang string) 
 	if ok, err := s.claim(ctx, realm, user, e164); err != nil || !ok {
 		return "", cmpErr(err, ErrNoChallenge) // another user bound the number meanwhile
 	}
-	now := s.Now().UTC()
-	d := Device{ID: RandomID()[:8], Name: "Phone 1", Phone: e164, Enrolled: now, LastUsed: now, Lang: lang}
-	if s.VerifyOnly() {
-		d.Phone, d.PhoneHMAC = "", s.PhoneHMAC(e164)
-	}
+	d := s.newPhone(e164, "Phone 1", lang)
 	raw, err := json.Marshal([]Device{d})
 	if err != nil {
 		return "", err
@@ -227,11 +217,12 @@ func (s *Devices) addFirst(ctx context.Context, realm, user, e164, lang string) 
 // Set makes e164 user's only phone (admin provisioning, tests).
 func (s *Devices) Set(ctx context.Context, realm, user, e164 string) error {
 	ctx = store.Lasting(ctx) // the user is told it is done
-	if err := s.put(ctx, realm, user, nil); err != nil {
-		return err
+	if _, err := phone.Parse(e164, ""); err != nil {
+		return fmt.Errorf("device of %q: %v", user, err)
 	}
-	_, err := s.Add(ctx, realm, user, e164, "Phone")
-	return err
+	return s.edit(ctx, realm, user, func([]Device) ([]Device, error) {
+		return []Device{s.newPhone(e164, "Phone", "")}, nil
+	})
 }
 
 // Rename changes a device's label.
@@ -265,49 +256,69 @@ func (s *Devices) Remove(ctx context.Context, realm, user, id string, allowLast 
 		removed = &d
 		return slices.Delete(list, i, i+1), nil
 	})
-	if err == nil && removed.PhoneHMAC != "" {
-		_ = s.Store.Delete(ctx, ownerKey(realm, removed.PhoneHMAC))
+	if err != nil {
+		return nil, err
 	}
-	return removed, err
+	if removed.PhoneHMAC != "" {
+		s.releaseClaim(ctx, realm, user, removed.PhoneHMAC)
+	}
+	return removed, nil
 }
 
 // RemoveAll forgets every device of user (an admin reset).
 func (s *Devices) RemoveAll(ctx context.Context, realm, user string) error {
 	ctx = store.Lasting(ctx) // the user is told it is done
-	list, err := s.List(ctx, realm, user)
+	var removed []Device
+	err := s.edit(ctx, realm, user, func(list []Device) ([]Device, error) {
+		removed = list
+		return nil, nil
+	})
 	if err != nil {
 		return err
 	}
-	for _, d := range list {
+	for _, d := range removed {
 		if d.PhoneHMAC != "" {
-			_ = s.Store.Delete(ctx, ownerKey(realm, d.PhoneHMAC))
+			s.releaseClaim(ctx, realm, user, d.PhoneHMAC)
 		}
 	}
-	return s.put(ctx, realm, user, nil)
+	return nil
 }
 
+// edit changes user's device list in one atomic step (Store.Update): of
+// two changes at once, each sees the other's, so a removed device never
+// comes back and no change is lost. edit may be called more than once,
+// and must only compute; it returns the new list (empty: the record goes)
+// or store.ErrUnchanged.
 func (s *Devices) edit(ctx context.Context, realm, user string, edit func([]Device) ([]Device, error)) error {
-	list, err := s.List(ctx, realm, user)
-	if err != nil {
-		return err
-	}
-	if list, err = edit(list); err != nil {
-		return err
-	}
-	return s.put(ctx, realm, user, list)
+	return s.Store.Update(ctx, deviceKey(realm, user), func(raw []byte, found bool) ([]byte, time.Duration, error) {
+		var list []Device
+		if found {
+			var err error
+			if list, err = decodeDevices(user, raw); err != nil {
+				return nil, 0, err
+			}
+		}
+		list, err := edit(list)
+		if err != nil || len(list) == 0 {
+			return nil, 0, err
+		}
+		raw, err = json.Marshal(list)
+		return raw, 0, err
+	})
 }
 
-// touch marks a device as just used, so it is the next default.
+// touch marks a device as just used, so it is the next default. A device
+// removed meanwhile stays removed.
 func (s *Devices) touch(ctx context.Context, realm, user, id string) {
 	if id == "" {
 		return
 	}
 	_ = s.edit(ctx, realm, user, func(list []Device) ([]Device, error) {
-		for i := range list {
-			if list[i].ID == id {
-				list[i].LastUsed = s.Now().UTC()
-			}
+		i := slices.IndexFunc(list, func(d Device) bool { return d.ID == id })
+		if i < 0 {
+			return nil, store.ErrUnchanged
 		}
+		list[i].LastUsed = s.Now().UTC()
 		return list, nil
 	})
 }

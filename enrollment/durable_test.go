@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/smsgate/caddy-smsgate/store"
 	"github.com/smsgate/caddy-smsgate/store/storetest"
 )
 
@@ -58,9 +57,9 @@ func TestAcknowledgedWritesAreLasting(t *testing.T) {
 	})
 }
 
-// TestRecoveryCodeUseLosesNothing: of two uses of one code at once, one
-// succeeds; a use cut short (a crash while it holds the lock) loses no
-// code: the others wait a moment and the codes are all still there.
+// TestRecoveryCodeUseLosesNothing: of eight uses of one code at once, one
+// succeeds; of eight different codes used at once, all succeed and all
+// are burnt (each use sees the others': none is lost, none waits).
 func TestRecoveryCodeUseLosesNothing(t *testing.T) {
 	s, _, _ := newService(t)
 	ctx := context.Background()
@@ -68,39 +67,34 @@ func TestRecoveryCodeUseLosesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	errs := make(chan error, 8)
-	for i := 0; i < cap(errs); i++ {
-		go func() { errs <- s.Devices.UseRecoveryCode(ctx, sc, "flow"+strconv.Itoa(i), alice, codes[0]) }()
-	}
-	won := 0
-	for i := 0; i < cap(errs); i++ {
-		err := <-errs
-		var limit *LimitError
-		switch {
-		case err == nil:
-			won++
-		case errors.Is(err, ErrWrongRecovery), errors.As(err, &limit):
-		default:
-			t.Fatalf("a concurrent use: %v", err)
+	ips := 0
+	use := func(code func(i int) string) (won int) {
+		errs := make(chan error, 8)
+		for i := 0; i < cap(errs); i++ {
+			ips++
+			from := Scope{Realm: realm, Host: host, IP: "192.0.2." + strconv.Itoa(ips)} // within each IP's tries
+			go func() { errs <- s.Devices.UseRecoveryCode(ctx, from, "flow"+strconv.Itoa(i), alice, code(i)) }()
 		}
+		for i := 0; i < cap(errs); i++ {
+			switch err := <-errs; {
+			case err == nil:
+				won++
+			case !errors.Is(err, ErrWrongRecovery):
+				t.Fatalf("a concurrent use: %v", err)
+			}
+		}
+		return won
 	}
-	if left, _ := s.Devices.RecoveryCodesLeft(ctx, realm, alice); won != 1 || left != len(codes)-1 {
-		t.Fatalf("%d uses of one code succeeded, %d codes left of %d", won, left, len(codes))
-	}
-
-	// A use that crashed holding the lock.
-	if _, err := s.Store.PutIfAbsent(ctx, store.Key("recovery-lock", realm, alice), []byte{1}, time.Minute); err != nil {
-		t.Fatal(err)
-	}
-	var limit *LimitError
-	if err := s.Devices.UseRecoveryCode(ctx, sc, "later", alice, codes[1]); !errors.As(err, &limit) || limit.Wait <= 0 {
-		t.Fatalf("a use while another holds the lock: %v", err)
+	if won := use(func(int) string { return codes[0] }); won != 1 {
+		t.Fatalf("%d uses of one code succeeded", won)
 	}
 	if left, _ := s.Devices.RecoveryCodesLeft(ctx, realm, alice); left != len(codes)-1 {
-		t.Fatalf("a cut-short use lost codes: %d left", left)
+		t.Fatalf("after one code used, %d codes left of %d", left, len(codes))
 	}
-	_ = s.Store.Delete(ctx, store.Key("recovery-lock", realm, alice))
-	if err := s.Devices.UseRecoveryCode(ctx, sc, "later", alice, codes[1]); err != nil {
-		t.Fatalf("after the lock: %v", err)
+	if won := use(func(i int) string { return codes[1+i] }); won != 8 {
+		t.Fatalf("%d of 8 different codes used at once succeeded", won)
+	}
+	if left, _ := s.Devices.RecoveryCodesLeft(ctx, realm, alice); left != len(codes)-9 {
+		t.Fatalf("after 9 codes used, %d codes left of %d", left, len(codes))
 	}
 }

@@ -241,6 +241,16 @@ func (s *Devices) FinishPasskeyLogin(ctx context.Context, sc Scope, user, flow s
 	if refused == nil && cred.Authenticator.CloneWarning {
 		refused = ErrPasskey
 	}
+	var used *Device
+	if refused == nil {
+		used, err = s.keepSignCount(ctx, sc.Realm, user, cred)
+		switch {
+		case errors.Is(err, errCloned):
+			refused = ErrPasskey
+		case err != nil:
+			return "", nil, err
+		}
+	}
 	if refused != nil {
 		// A wrong answer counts toward the lockouts; account-wide only for
 		// a named user (a discoverable answer's user is only claimed).
@@ -251,27 +261,48 @@ func (s *Devices) FinishPasskeyLogin(ctx context.Context, sc Scope, user, flow s
 		}
 		return "", nil, ErrPasskey
 	}
+	s.clearFailures(ctx, sc, user)
+	return user, used, nil
+}
+
+// errCloned refuses an assertion whose sign counter did not move past the
+// one kept: a cloned key, or a replay.
+var errCloned = errors.New("enrollment: a passkey's sign counter did not move on")
+
+// keepSignCount keeps the sign counter and flags of a verified assertion,
+// and returns the passkey. The counter is checked again against the one
+// kept, in the same atomic step as the write (Store.Update): two
+// assertions verified at once against the same old counter cannot both
+// pass (a clone check skipped), and a counter never goes back.
+func (s *Devices) keepSignCount(ctx context.Context, realm, user string, cred *webauthn.Credential) (*Device, error) {
+	raw, err := json.Marshal(cred)
+	if err != nil {
+		return nil, err
+	}
 	var used *Device
-	raw, _ := json.Marshal(cred)
-	err = s.edit(ctx, sc.Realm, user, func(list []Device) ([]Device, error) {
+	err = s.edit(ctx, realm, user, func(list []Device) ([]Device, error) {
+		used = nil
 		for i := range list {
 			var c webauthn.Credential
-			if list[i].Kind == KindPasskey && json.Unmarshal(list[i].Credential, &c) == nil && hmac.Equal(c.ID, cred.ID) {
-				list[i].Credential, list[i].LastUsed = raw, s.Now().UTC()
-				d := list[i]
-				used = &d
+			if list[i].Kind != KindPasskey || json.Unmarshal(list[i].Credential, &c) != nil || !hmac.Equal(c.ID, cred.ID) {
+				continue
 			}
+			// WebAuthn §7.2, step 21: a counter that did not grow (and is
+			// not an authenticator's constant 0) is a clone's.
+			kept, now := c.Authenticator.SignCount, cred.Authenticator.SignCount
+			if (kept != 0 || now != 0) && now <= kept {
+				return nil, errCloned
+			}
+			list[i].Credential, list[i].LastUsed = raw, s.Now().UTC()
+			d := list[i]
+			used = &d
 		}
 		if used == nil {
 			return nil, ErrPasskey // removed meanwhile
 		}
 		return list, nil
 	})
-	if err != nil {
-		return "", nil, err
-	}
-	s.clearFailures(ctx, sc, user)
-	return user, used, nil
+	return used, err
 }
 
 // PasskeyAMR is RFC 8176's name for how a passkey proved itself: "swk" for

@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -84,9 +85,6 @@ const (
 // ErrRecoveryTries answers a sign-in that tried too many recovery codes.
 var ErrRecoveryTries = words.New("recovery.tries")
 
-// recoveryLockTTL bounds how long a crashed use holds up the next one.
-const recoveryLockTTL = 10 * time.Second
-
 // UseRecoveryCode burns one of user's recovery codes. flow names the
 // sign-in in progress, which may try RecoveryTriesPerFlow codes. Wrong ones
 // count toward the lockout of this user at this IP; of two uses of one
@@ -107,31 +105,30 @@ func (s *Devices) UseRecoveryCode(ctx context.Context, sc Scope, flow, user, cod
 	if !ok {
 		return &LimitError{Limit: "recovery", Wait: wait}
 	}
-	// One use at a time: a lock that expires by itself, not a Take of the
-	// codes, so that a crash in between loses none of them.
-	lock := store.Key("recovery-lock", sc.Realm, user)
-	if won, err := s.Store.PutIfAbsent(ctx, lock, []byte{1}, recoveryLockTTL); err != nil || !won {
-		return cmpErr(err, &LimitError{Limit: "recovery", Wait: time.Second})
-	}
-	defer func() { _ = s.Store.Delete(context.WithoutCancel(ctx), lock) }()
-	hashes, err := s.recoveryHashes(ctx, sc.Realm, user)
-	if err != nil {
-		return err
-	}
+	// The code is found and burnt in one atomic step (Store.Update): of
+	// two uses of one code one succeeds, and two codes used at once are
+	// both burnt.
 	want := s.recoveryHash(user, code)
-	found := -1
-	for i, h := range hashes {
-		if subtle.ConstantTimeCompare([]byte(h), []byte(want)) == 1 {
-			found = i
+	err = s.Store.Update(store.Lasting(ctx), recoveryKey(sc.Realm, user), func(raw []byte, found bool) ([]byte, time.Duration, error) { // a used code stays used
+		var hashes []string
+		if found {
+			if err := json.Unmarshal(raw, &hashes); err != nil {
+				return nil, 0, err
+			}
 		}
-	}
-	if found >= 0 {
-		raw, _ := json.Marshal(append(hashes[:found], hashes[found+1:]...))
-		if err := s.Store.Put(store.Lasting(ctx), recoveryKey(sc.Realm, user), raw, 0); err != nil { // a used code stays used
-			return err
+		at := -1
+		for i, h := range hashes {
+			if subtle.ConstantTimeCompare([]byte(h), []byte(want)) == 1 {
+				at = i
+			}
 		}
-	}
-	if found < 0 {
+		if at < 0 {
+			return nil, 0, ErrWrongRecovery
+		}
+		raw, err := json.Marshal(slices.Delete(hashes, at, at+1))
+		return raw, 0, err
+	})
+	if errors.Is(err, ErrWrongRecovery) {
 		if _, err := s.Store.Incr(ctx, flowKey, RecoveryWindow); err != nil {
 			return err
 		}
@@ -139,6 +136,9 @@ func (s *Devices) UseRecoveryCode(ctx context.Context, sc Scope, flow, user, cod
 			return cmpErr(err, locked)
 		}
 		return ErrWrongRecovery
+	}
+	if err != nil {
+		return err
 	}
 	_ = s.Store.Unslide(ctx, ipKey, try) // a right code is no guess
 	s.clearFailures(ctx, sc, user)

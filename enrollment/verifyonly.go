@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"errors"
+	"time"
 
 	"github.com/smsgate/caddy-smsgate/store"
 )
@@ -50,11 +51,15 @@ func (s *Devices) claim(ctx context.Context, realm, user, e164 string) (bool, er
 	return err == nil && string(owner) == user, err
 }
 
-// releaseClaim unbinds a number hash from user, if user holds it.
+// releaseClaim unbinds a number hash from user, if user holds it: in one
+// step, so that another user's claim made meanwhile is never released.
 func (s *Devices) releaseClaim(ctx context.Context, realm, user, hash string) {
-	if owner, err := s.Store.Get(ctx, ownerKey(realm, hash)); err == nil && string(owner) == user {
-		_ = s.Store.Delete(ctx, ownerKey(realm, hash))
-	}
+	_ = s.Store.Update(ctx, ownerKey(realm, hash), func(owner []byte, found bool) ([]byte, time.Duration, error) {
+		if !found || string(owner) != user {
+			return nil, 0, store.ErrUnchanged
+		}
+		return nil, 0, nil
+	})
 }
 
 // Owner returns the user a number is bound to in verify-only mode, or "".

@@ -208,12 +208,21 @@ func userRevokedKey(realm, user string) string { return store.Key("revoked-user"
 
 // RevokeUser ends every session of user in realm issued until now. It
 // needs only the store, so the admin's tools use it with Caddy stopped.
+// A revocation never moves back: one made by an instance whose clock is
+// behind must not bring back the sessions a later one ended.
 func RevokeUser(ctx context.Context, st store.Store, realm, user string, now time.Time) error {
-	raw, _ := json.Marshal(now.UTC())
-	if err := st.Put(store.Lasting(ctx), userRevokedKey(realm, user), raw, 0); err != nil {
+	err := st.Update(store.Lasting(ctx), userRevokedKey(realm, user), func(old []byte, found bool) ([]byte, time.Duration, error) {
+		var before time.Time
+		if found && json.Unmarshal(old, &before) == nil && !now.After(before) {
+			return nil, 0, store.ErrUnchanged
+		}
+		raw, err := json.Marshal(now.UTC())
+		return raw, 0, err
+	})
+	if err != nil {
 		return err
 	}
-	_, err := st.Incr(ctx, RevocationCounter, 0)
+	_, err = st.Incr(ctx, RevocationCounter, 0)
 	return err
 }
 

@@ -51,15 +51,11 @@ func (m *Manager) trustKeys() *Keys {
 func (m *Manager) Trust(ctx context.Context, user, browser string, amr []string, authTime int64, lifetime time.Duration) (string, error) {
 	now := m.now().UTC()
 	tb := TrustedBrowser{ID: rand.Text()[:16], Browser: browser, Created: now, Expires: now.Add(lifetime), AuthTime: authTime, AMR: amr}
-	list, err := m.TrustedBrowsers(ctx, user)
+	err := m.editTrusted(store.Lasting(ctx), user, func(list []TrustedBrowser) []TrustedBrowser {
+		list = append(list, tb)
+		return list[max(0, len(list)-MaxTrusted):]
+	})
 	if err != nil {
-		return "", err
-	}
-	list = append(list, tb)
-	if len(list) > MaxTrusted {
-		list = list[len(list)-MaxTrusted:]
-	}
-	if err := m.putTrusted(store.Lasting(ctx), user, list); err != nil {
 		return "", err
 	}
 	return m.trustKeys().Sign(Claims{RegisteredClaims: m.trustKeys().NewClaims(m.realm, user, lifetime), SID: tb.ID, AuthTime: authTime})
@@ -101,6 +97,11 @@ func (m *Manager) TrustedBrowsers(ctx context.Context, user string) ([]TrustedBr
 	if err != nil {
 		return nil, err
 	}
+	return m.liveTrusts(raw)
+}
+
+// liveTrusts reads a trust record, leaving out the expired.
+func (m *Manager) liveTrusts(raw []byte) ([]TrustedBrowser, error) {
 	var list []TrustedBrowser
 	if err := json.Unmarshal(raw, &list); err != nil {
 		return nil, err
@@ -111,11 +112,9 @@ func (m *Manager) TrustedBrowsers(ctx context.Context, user string) ([]TrustedBr
 
 // Untrust ends one of user's trusts.
 func (m *Manager) Untrust(ctx context.Context, user, id string) error {
-	list, err := m.TrustedBrowsers(ctx, user)
-	if err != nil {
-		return err
-	}
-	return m.putTrusted(store.Lasting(ctx), user, slices.DeleteFunc(list, func(tb TrustedBrowser) bool { return tb.ID == id }))
+	return m.editTrusted(store.Lasting(ctx), user, func(list []TrustedBrowser) []TrustedBrowser {
+		return slices.DeleteFunc(list, func(tb TrustedBrowser) bool { return tb.ID == id })
+	})
 }
 
 // UntrustAll ends every trust of user in realm (a reset; also with Caddy
@@ -124,19 +123,29 @@ func UntrustAll(ctx context.Context, st store.Store, realm, user string) error {
 	return st.Delete(store.Lasting(ctx), trustedKey(realm, user))
 }
 
-func (m *Manager) putTrusted(ctx context.Context, user string, list []TrustedBrowser) error {
-	if len(list) == 0 {
-		return m.store.Delete(ctx, trustedKey(m.realm, user))
-	}
-	raw, err := json.Marshal(list)
-	if err != nil {
-		return err
-	}
-	last := list[0].Expires
-	for _, tb := range list {
-		if tb.Expires.After(last) {
-			last = tb.Expires
+// editTrusted changes user's trusts in one atomic step (Store.Update): a
+// trust made while another ends, or while the user signs out everywhere,
+// neither brings an ended trust back nor is lost. The record lives as
+// long as its longest trust.
+func (m *Manager) editTrusted(ctx context.Context, user string, edit func([]TrustedBrowser) []TrustedBrowser) error {
+	return m.store.Update(ctx, trustedKey(m.realm, user), func(raw []byte, found bool) ([]byte, time.Duration, error) {
+		var list []TrustedBrowser
+		if found {
+			var err error
+			if list, err = m.liveTrusts(raw); err != nil {
+				return nil, 0, err
+			}
 		}
-	}
-	return m.store.Put(ctx, trustedKey(m.realm, user), raw, last.Sub(m.now())+time.Minute)
+		if list = edit(list); len(list) == 0 {
+			return nil, 0, nil
+		}
+		raw, err := json.Marshal(list)
+		last := list[0].Expires
+		for _, tb := range list {
+			if tb.Expires.After(last) {
+				last = tb.Expires
+			}
+		}
+		return raw, last.Sub(m.now()) + time.Minute, err
+	})
 }

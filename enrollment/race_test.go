@@ -1,0 +1,335 @@
+package enrollment
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-webauthn/webauthn/webauthn"
+
+	"github.com/smsgate/caddy-smsgate/internal/fakes"
+	"github.com/smsgate/caddy-smsgate/store"
+	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
+)
+
+// Two changes to one user at once must both keep their effect: these
+// tests race them, raceRuns times each, on Badger and on a real Redis,
+// and count what was lost. -race finds data races in memory; only a
+// count like this finds lost updates in a store.
+const raceRuns = 1000
+
+// raceStore opens a store of a kind for a race test: a Badger of its own
+// (its syncs wait for no other test's), or a database on a shared Redis.
+func raceStore(t *testing.T, kind string, redis *string) store.Store {
+	if kind == "badger" {
+		st, closeDB, err := store.OpenBadger(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = closeDB() })
+		return st
+	}
+	st, closeRedis, err := store.OpenRedis(&store.Redis{Addresses: []string{*redis}, KeyPrefix: t.Name() + ":"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = closeRedis() })
+	return st
+}
+
+// raceKinds are the stores every race runs on; redis is started once.
+func raceKinds(t *testing.T) ([]string, *string) {
+	addr := redistest.Server(t)
+	return []string{"badger", "redis"}, &addr
+}
+
+// race runs a and b at once, as closely together as goroutines allow.
+func race(a, b func()) { raceAfter(0, a, b) }
+
+// raceAfter runs a and b at once, a started delay after b (a busy wait:
+// sleeps are too coarse), so that a sweep of delays lands a anywhere in b.
+func raceAfter(delay time.Duration, a, b func()) {
+	var ready, done sync.WaitGroup
+	start := make(chan struct{})
+	for i, f := range []func(){a, b} {
+		ready.Add(1)
+		done.Add(1)
+		go func() {
+			defer done.Done()
+			ready.Done()
+			<-start
+			if i == 0 {
+				for began := time.Now(); time.Since(began) < delay; {
+				}
+			}
+			f()
+		}()
+	}
+	ready.Wait()
+	close(start)
+	done.Wait()
+}
+
+// raceService is a service on st with no send limits (every run sends).
+func raceService(t *testing.T, st store.Store) (*Challenges, *outbox, *clock) {
+	s, out, clk := limited(t, Limits{})
+	s.Store = st
+	return s, out, clk
+}
+
+// putDevices writes user's device list as the store keeps it.
+func putDevices(t *testing.T, s *Devices, user string, list ...Device) {
+	t.Helper()
+	raw, _ := json.Marshal(list)
+	if err := s.Store.Put(context.Background(), deviceKey(realm, user), raw, 0); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// byID finds a device in a list.
+func byID(list []Device, id string) *Device {
+	for i := range list {
+		if list[i].ID == id {
+			return &list[i]
+		}
+	}
+	return nil
+}
+
+// deviceRace is two changes to one user's devices, raced.
+type deviceRace struct {
+	name string
+	// devices is the user's list before the race.
+	devices []Device
+	// a and b are the changes; a starts up to b's duration after b, a
+	// tenth more each run, so that it lands anywhere in b.
+	a, b func(s *Challenges, user string) error
+	// lost says what the list after the race lost, if anything.
+	lost func(list []Device) string
+}
+
+// TestRacesKeepEveryChange: a phone removed while the user signs in with
+// another never comes back, and the sign-in's "last used" is kept; two
+// removals both hold; a rename and a change of default both hold; two
+// phones added at once are both there. Each race runs 1,000 times on
+// Badger and on a real Redis.
+func TestRacesKeepEveryChange(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC) // newService's clock
+	earlier := now.Add(-time.Hour)
+	phoneA := Device{ID: "a", Name: "A", Phone: num, Enrolled: earlier, LastUsed: earlier.Add(-time.Hour)}
+	phoneB := Device{ID: "b", Name: "B", Phone: "+14155550100", Enrolled: earlier, LastUsed: earlier}
+	phoneC := Device{ID: "c", Name: "C", Phone: "+14155550101", Enrolled: earlier}
+	remove := func(id string) func(*Challenges, string) error {
+		return func(s *Challenges, user string) error {
+			_, err := s.Devices.Remove(ctx, realm, user, id, false)
+			return err
+		}
+	}
+	add := func(e164 string) func(*Challenges, string) error {
+		return func(s *Challenges, user string) error {
+			_, err := s.Devices.Add(ctx, realm, user, e164, "")
+			return err
+		}
+	}
+	races := []deviceRace{{
+		name: "RemovalVsSignIn", devices: []Device{phoneA, phoneB},
+		a: remove("a"),
+		b: func(s *Challenges, user string) error {
+			// A whole sign-in with phone B: the code sent, then typed.
+			out := s.Sender.(*outbox)
+			c, err := s.Start(ctx, sc, Challenge{User: user, Phone: phoneB.Phone, Purpose: Verify, DeviceID: "b"})
+			if err != nil {
+				return err
+			}
+			_, err = s.Check(ctx, sc, c, out.sent[len(out.sent)-1].Code)
+			return err
+		},
+		lost: func(list []Device) string {
+			switch b := byID(list, "b"); {
+			case byID(list, "a") != nil:
+				return "the removed phone came back"
+			case b == nil || !b.LastUsed.Equal(now):
+				return "the sign-in's last use was lost"
+			}
+			return ""
+		},
+	}, {
+		name: "TwoRemovals", devices: []Device{phoneA, phoneB, phoneC},
+		a: remove("a"), b: remove("b"),
+		lost: func(list []Device) string {
+			if len(list) != 1 || list[0].ID != "c" {
+				return "a removed phone came back"
+			}
+			return ""
+		},
+	}, {
+		name: "RenameVsDefault", devices: []Device{phoneA, phoneB},
+		a: func(s *Challenges, user string) error { return s.Devices.Rename(ctx, realm, user, "a", "renamed") },
+		b: func(s *Challenges, user string) error { return s.Devices.MakeDefault(ctx, realm, user, "b") },
+		lost: func(list []Device) string {
+			switch {
+			case byID(list, "a").Name != "renamed":
+				return "the rename was lost"
+			case list[0].ID != "b":
+				return "the change of default was lost"
+			}
+			return ""
+		},
+	}, {
+		name: "TwoAdds", devices: []Device{phoneA},
+		a: add(phoneB.Phone), b: add(phoneC.Phone),
+		lost: func(list []Device) string {
+			if len(list) != 3 {
+				return "an added phone was lost"
+			}
+			return ""
+		},
+	}}
+	kinds, redis := raceKinds(t)
+	for _, r := range races {
+		for _, kind := range kinds {
+			t.Run(r.name+"/"+kind, func(t *testing.T) {
+				t.Parallel()
+				s, _, _ := raceService(t, raceStore(t, kind, redis))
+				lost := map[string]int{}
+				var took time.Duration // how long the last b took
+				for i := range raceRuns {
+					user := fmt.Sprint(r.name, i)
+					putDevices(t, s.Devices, user, r.devices...)
+					var errA, errB error
+					raceAfter(took*time.Duration(i%10)/10, func() { errA = r.a(s, user) }, func() {
+						began := time.Now()
+						errB = r.b(s, user)
+						took = time.Since(began)
+					})
+					if errA != nil || errB != nil {
+						t.Fatalf("run %d: %v, %v", i, errA, errB)
+					}
+					list, err := s.Devices.List(ctx, realm, user)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if what := r.lost(list); what != "" {
+						lost[what]++
+					}
+				}
+				if len(lost) > 0 {
+					t.Errorf("in %d runs: %v", raceRuns, lost)
+				}
+			})
+		}
+	}
+}
+
+// TestRacingPasskeyAssertions: two assertions of one passkey at once,
+// 1,000 times on Badger and on a real Redis. A sign counter never goes
+// back (the one kept is the highest accepted), and two assertions with
+// the same counter (a cloned key) are never both accepted: the clone
+// check is not skipped by racing it. One of the two always passes.
+func TestRacingPasskeyAssertions(t *testing.T) {
+	ctx := context.Background()
+	kinds, redis := raceKinds(t)
+	for _, kind := range kinds {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			s, _, _ := raceService(t, raceStore(t, kind, redis))
+			var err error
+			s.WebAuthn, err = webauthn.New(&webauthn.Config{RPID: "example.com", RPDisplayName: "Example", RPOrigins: []string{"https://example.com"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			key := fakes.NewAuthenticator("example.com", "https://example.com")
+			begin, err := s.Devices.BeginPasskey(ctx, realm, alice, "register")
+			if err != nil {
+				t.Fatal(err)
+			}
+			created, err := key.Create(mustJSON(t, begin))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.Devices.FinishPasskey(ctx, realm, alice, "register", "key", httptest.NewRequest("POST", "/", bytes.NewReader(created))); err != nil {
+				t.Fatal(err)
+			}
+			// assert begins a sign-in as flow and answers it with counter n.
+			assert := func(flow string, n uint32) []byte {
+				opts, err := s.Devices.BeginPasskeyLogin(ctx, realm, alice, flow)
+				if err != nil {
+					t.Fatal(err)
+				}
+				key.Counter = n - 1
+				raw, err := key.Get(mustJSON(t, opts))
+				if err != nil {
+					t.Fatal(err)
+				}
+				return raw
+			}
+			finish := func(flow string, raw []byte) bool {
+				_, _, err := s.Devices.FinishPasskeyLogin(ctx, sc, alice, flow, httptest.NewRequest("POST", "/", bytes.NewReader(raw)))
+				if err != nil && !errors.Is(err, ErrPasskey) {
+					t.Errorf("a sign-in with a passkey: %v", err)
+				}
+				return err == nil
+			}
+			stored := func() uint32 {
+				list, err := s.Devices.List(ctx, realm, alice)
+				if err != nil || len(list) != 1 {
+					t.Fatalf("devices %v, %v", list, err)
+				}
+				var c webauthn.Credential
+				if err := json.Unmarshal(list[0].Credential, &c); err != nil {
+					t.Fatal(err)
+				}
+				return c.Authenticator.SignCount
+			}
+			wentBack, clones, none := 0, 0, 0
+			n := uint32(0)
+			for i := range raceRuns {
+				// Even runs: counters n+1 and n+2 (the higher one is what
+				// stays). Odd runs: n+1 twice (a clone: one at most passes).
+				second := n + 2
+				if i%2 == 1 {
+					second = n + 1
+				}
+				a, b := assert(fmt.Sprint("a", i), n+1), assert(fmt.Sprint("b", i), second)
+				var okA, okB bool
+				race(func() { okA = finish(fmt.Sprint("a", i), a) }, func() { okB = finish(fmt.Sprint("b", i), b) })
+				want := n
+				if okA {
+					want = n + 1
+				}
+				if okB {
+					want = max(want, second)
+				}
+				switch got := stored(); {
+				case got < want:
+					wentBack++
+				case okA && okB && second == n+1:
+					clones++
+				case !okA && !okB:
+					none++
+				}
+				n = second
+			}
+			if wentBack > 0 || clones > 0 || none > 0 {
+				t.Errorf("in %d runs: the counter went back %d times; both of two equal counters accepted %d times; neither accepted %d times",
+					raceRuns, wentBack, clones, none)
+			}
+		})
+	}
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	raw, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}

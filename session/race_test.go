@@ -1,0 +1,121 @@
+package session
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/smsgate/caddy-smsgate/store"
+	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
+)
+
+// TestRacingTrusts: a browser trusted while the user signs out everywhere
+// never brings back a trust that the sign-out ended, and of a trust made
+// while another is ended, both changes hold — 1,000 runs on Badger and on
+// a real Redis.
+func TestRacingTrusts(t *testing.T) {
+	ctx := context.Background()
+	badger, closeDB, err := store.OpenBadger(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = closeDB() })
+	redis, closeRedis, err := store.OpenRedis(&store.Redis{Addresses: []string{redistest.Server(t)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = closeRedis() })
+	for name, st := range map[string]store.Store{"badger": badger, "redis": redis} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+			m, err := NewManager(ctx, Config{Store: st, Realm: "example.com", Secret: []byte("a secret of thirty-two bytes, no less"),
+				Alg: "HS256", Lifetime: time.Hour, Now: func() time.Time { return now }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			lost := map[string]int{}
+			for i := range 1000 {
+				user := fmt.Sprint("user", i)
+				if _, err := m.Trust(ctx, user, "old", nil, now.Unix(), time.Hour); err != nil {
+					t.Fatal(err)
+				}
+				// A trust against a sign-out everywhere (as the devices
+				// page does it: sessions revoked, then every trust ended).
+				var errA, errB error
+				both(func() {
+					if errA = m.RevokeUser(ctx, user); errA == nil {
+						errA = UntrustAll(ctx, st, "example.com", user)
+					}
+				}, func() { _, errB = m.Trust(ctx, user, "new", nil, now.Unix(), time.Hour) })
+				if errA != nil || errB != nil {
+					t.Fatalf("run %d: sign-out %v, trust %v", i, errA, errB)
+				}
+				list, err := m.TrustedBrowsers(ctx, user)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, tb := range list {
+					if tb.Browser == "old" {
+						lost["a trust ended by a sign-out everywhere came back"]++
+					}
+				}
+				// A trust made while another is ended.
+				if err := UntrustAll(ctx, st, "example.com", user); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := m.Trust(ctx, user, "old", nil, now.Unix(), time.Hour); err != nil {
+					t.Fatal(err)
+				}
+				list, _ = m.TrustedBrowsers(ctx, user)
+				both(func() { errA = m.Untrust(ctx, user, list[0].ID) },
+					func() { _, errB = m.Trust(ctx, user, "new", nil, now.Unix(), time.Hour) })
+				if errA != nil || errB != nil {
+					t.Fatalf("run %d: untrust %v, trust %v", i, errA, errB)
+				}
+				list, _ = m.TrustedBrowsers(ctx, user)
+				if len(list) != 1 || list[0].Browser != "new" {
+					lost["a trust or its ending lost to the other"]++
+				}
+			}
+			if len(lost) > 0 {
+				t.Errorf("in 1000 runs of each race: %v", lost)
+			}
+		})
+	}
+}
+
+// both runs a and b at once.
+func both(a, b func()) {
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for _, f := range []func(){a, b} {
+		wg.Go(func() { <-start; f() })
+	}
+	close(start)
+	wg.Wait()
+}
+
+// TestRevocationNeverMovesBack: a sign-out everywhere from an instance
+// whose clock is behind does not bring back the sessions a later one (by
+// another instance's clock) ended.
+func TestRevocationNeverMovesBack(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	m, st := newManager(t, "HS256", &now)
+	token, _ := m.Issue("alice", []string{"sms"})
+	if err := RevokeUser(ctx, st, "example.com", "alice", now.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if err := RevokeUser(ctx, st, "example.com", "alice", now.Add(-time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if before, err := RevokedBefore(ctx, st, "example.com", "alice"); err != nil || !before.Equal(now.Add(time.Minute)) {
+		t.Fatalf("revoked before %v, %v; want the later revocation", before, err)
+	}
+	if m.Check(ctx, token) != nil {
+		t.Fatal("a session ended by the later revocation is back")
+	}
+}
