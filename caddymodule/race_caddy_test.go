@@ -1,0 +1,168 @@
+package caddymodule_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/smsgate/caddy-smsgate/caddymodule"
+	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
+)
+
+// cheapHash is bcrypt("demo") at the least cost, 4: basic_auth checks it
+// on every request, and these tests make thousands.
+const cheapHash = "$2a$04$j.2SxMA9CR5EI5RF5EuUIueFFDYAH0vWo0fm52m4BiYpU54KwlKrm"
+
+// TestRemovedDeviceStaysRemoved: through a real Caddy, an admin removes
+// phones of a user (the admin API) while the user signs in with another,
+// in several browsers at once. A sign-in records its phone's last use in
+// the same record as the phones; every removal must hold, and every last
+// use too, whichever lands first, on Badger and on Redis. (Before the
+// records were updated atomically, removed phones came back in most runs.)
+func TestRemovedDeviceStaysRemoved(t *testing.T) {
+	const runs, perRun = 25, 4 // runs; phones removed and sign-ins in each
+	for _, kind := range []string{"badger", "redis"} {
+		t.Run(kind, func(t *testing.T) {
+			storeLine := "store badger {DIR}"
+			if kind == "redis" {
+				storeLine = "store redis " + redistest.Server(t)
+			}
+			// The users sign in with basic_auth, then a code to their
+			// default phone.
+			var users strings.Builder
+			for i := range runs {
+				fmt.Fprintf(&users, "\t\trace%d %s\n", i, cheapHash)
+			}
+			s := startSite(t, `http://localhost:{HTTP_PORT} {
+	basic_auth {
+`+users.String()+`	}
+	smsgate {
+		realm localhost
+		enrollment closed
+		`+storeLine+`
+		provider log
+		limit user off
+		limit number off
+		limit ip off
+		limit country off
+		limit global_enrolled off
+		resend_cooldown 1ns
+	}
+	respond "Hello, {http.auth.user.id}!"
+}`)
+			adminOK := func(method, path, body string) string {
+				t.Helper()
+				st, out := admin(t, method, path, body)
+				if st != http.StatusOK {
+					t.Fatalf("%s %s: %d %s", method, path, st, out)
+				}
+				return out
+			}
+			back, lost := 0, 0
+			var took time.Duration // how long the last run's code checks took, at most
+			for i := range runs {
+				user := fmt.Sprint("race", i)
+				// Phone B is the default (the first); the others are the
+				// ones the admin removes.
+				adminOK("POST", "/smsgate/users", fmt.Sprintf(`{"realm":"localhost","user":%q,"phone":"+14155550100"}`, user))
+				removals := map[string]*http.Request{}
+				for j := range perRun {
+					var added struct{ ID string }
+					_ = json.Unmarshal([]byte(adminOK("POST", "/smsgate/users", fmt.Sprintf(`{"realm":"localhost","user":%q,"phone":"+1415555%04d"}`, user, 2671+j))), &added)
+					req, _ := http.NewRequest("POST", withPorts("http://localhost:{ADMIN_PORT}/smsgate/devices/remove"),
+						strings.NewReader(fmt.Sprintf(`{"realm":"localhost","user":%q,"id":%q}`, user, added.ID)))
+					req.Header.Set("Content-Type", "application/json")
+					removals[added.ID] = req
+				}
+
+				// Browsers signing in as the user with phone B, each with
+				// its code, typed all at once while the admin removes the
+				// other phones.
+				var verifies []func() (*http.Response, error)
+				for range perRun {
+					c := newClient(t, user)
+					expect(t, c.get("/.smsgate/login?rd=%2F"), http.StatusSeeOther, "/.smsgate/verify")
+					tok := c.csrf("/.smsgate/verify")
+					expect(t, c.post("/.smsgate/verify", url.Values{"action": {"send"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+					req, _ := http.NewRequest(http.MethodPost, withPorts(base+"/.smsgate/verify"), strings.NewReader(url.Values{"code": {s.lastCode()}, "csrf": {tok}}.Encode()))
+					req.SetBasicAuth(user, "demo")
+					req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+					req.Header.Set("Accept", "text/html")
+					verifies = append(verifies, func() (*http.Response, error) { return c.http.Do(req) })
+				}
+
+				// The removals land anywhere in the code checks, as the runs go by.
+				var wg sync.WaitGroup
+				var mu sync.Mutex
+				var failed []string
+				done := func(what string, want int, res *http.Response, err error) {
+					mu.Lock()
+					defer mu.Unlock()
+					switch {
+					case err != nil:
+						failed = append(failed, what+": "+err.Error())
+					case res.StatusCode != want:
+						failed = append(failed, what+": "+res.Status)
+					}
+					if err == nil {
+						res.Body.Close()
+					}
+				}
+				start, delay, before := make(chan struct{}), took*time.Duration(i%20)/20, caddymodule.Now()
+				took = 0
+				for _, req := range removals {
+					wg.Go(func() {
+						<-start
+						for began := time.Now(); time.Since(began) < delay; {
+						}
+						res, err := http.DefaultClient.Do(req)
+						done("removal", http.StatusOK, res, err)
+					})
+				}
+				for _, verify := range verifies {
+					wg.Go(func() {
+						<-start
+						began := time.Now()
+						res, err := verify()
+						mu.Lock()
+						took = max(took, time.Since(began))
+						mu.Unlock()
+						done("sign-in", http.StatusSeeOther, res, err)
+					})
+				}
+				close(start)
+				wg.Wait()
+				if len(failed) > 0 {
+					t.Fatalf("run %d: %v", i, failed)
+				}
+				var users []struct {
+					User    string
+					Devices []struct {
+						ID       string
+						LastUsed time.Time `json:"last_used"`
+					}
+				}
+				_ = json.Unmarshal([]byte(adminOK("GET", "/smsgate/users?realm=localhost", "")), &users)
+				for _, u := range users {
+					for _, d := range u.Devices {
+						switch {
+						case u.User != user:
+						case removals[d.ID] != nil:
+							back++
+						case d.LastUsed.Before(before):
+							lost++ // the sign-ins' last use of phone B
+						}
+					}
+				}
+			}
+			if back > 0 || lost > 0 {
+				t.Fatalf("in %d runs, a phone the admin removed was back %d times after the user's sign-in; the sign-in's last use was lost %d times", runs, back, lost)
+			}
+		})
+	}
+}
