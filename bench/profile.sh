@@ -7,6 +7,7 @@
 #
 #   bench/profile.sh                  # 20 s of load, a 15 s profile
 #   DURATION=30s SECONDS=25 bench/profile.sh
+#   DURATION=4s SECONDS=1 CADDY=/tmp/caddy bench/profile.sh   # a smoke run
 #
 # Needs wrk (apt-get install wrk). Targets 127.0.0.1 only; stops by itself.
 set -euo pipefail
@@ -17,22 +18,22 @@ CONNS=${CONNS:-32}
 OUT=${OUT:-bench/results}
 . bench/setup.sh
 # The benchmark's config, with an admin endpoint for pprof.
-sed 's/^\tadmin off$/\tadmin 127.0.0.1:2020/' bench/Caddyfile >"$work/Caddyfile"
+sed "s/^\tadmin off$/\tadmin 127.0.0.1:$BENCH_PORT_ADMIN/" bench/Caddyfile >"$work/Caddyfile"
 
-taskset -c 1 "$work/backend" -addr 127.0.0.1:9100 & pids+=($!)
+taskset -c 1 "$work/backend" -addr "127.0.0.1:$BENCH_PORT_BACKEND" & pids+=($!)
 taskset -c 0 "$work/caddy" run --config "$work/Caddyfile" >"$work/caddy.log" 2>&1 & pids+=($!)
-for port in 8002 9100 2020; do
+for port in $BENCH_PORT_B $BENCH_PORT_BACKEND $BENCH_PORT_ADMIN; do
 	for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
 done
 token=$("$work/mint" -secret "$BENCH_SECRET" -realm bench.localhost)
 cookie="Cookie: smsgate_session=$token"
-code=$(curl -s -o /dev/null -w '%{http_code}' -H "$cookie" "http://127.0.0.1:8002/")
-[ "$code" = 200 ] || { echo "bench: :8002 answers $code with the session" >&2; cat "$work/caddy.log" >&2; exit 1; }
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "$cookie" "http://127.0.0.1:$BENCH_PORT_B/")
+[ "$code" = 200 ] || { echo "bench: :$BENCH_PORT_B answers $code with the session" >&2; cat "$work/caddy.log" >&2; exit 1; }
 
-taskset -c 1 wrk -t1 -c"$CONNS" -d"$DURATION" -H "$cookie" "http://127.0.0.1:8002/" >"$work/wrk.txt" &
+taskset -c 1 wrk -t1 -c"$CONNS" -d"$DURATION" -H "$cookie" "http://127.0.0.1:$BENCH_PORT_B/" >"$work/wrk.txt" &
 wrk=$!
 sleep 2 # past the start
-curl -s -o "$work/cpu.pprof" "http://127.0.0.1:2020/debug/pprof/profile?seconds=$SECONDS_PROFILED"
+curl -s -o "$work/cpu.pprof" "http://127.0.0.1:$BENCH_PORT_ADMIN/debug/pprof/profile?seconds=$SECONDS_PROFILED"
 wait "$wrk"
 mkdir -p "$OUT"
 cp "$work/cpu.pprof" "$OUT/admit-cpu.pprof"

@@ -9,6 +9,7 @@
 #
 #   bench/run.sh                      # 5 rounds of 5 s per configuration
 #   ROUNDS=9 DURATION=10s bench/run.sh
+#   ROUNDS=1 DURATION=1s CADDY=/tmp/caddy bench/run.sh   # a smoke run
 #
 # Needs wrk (apt-get install wrk). Targets 127.0.0.1 only; stops by itself.
 set -euo pipefail
@@ -19,14 +20,14 @@ CONNS=${CONNS:-32}
 OUT=${OUT:-bench/results}
 . bench/setup.sh
 
-taskset -c 1 "$work/backend" -addr 127.0.0.1:9100 & pids+=($!)
+taskset -c 1 "$work/backend" -addr "127.0.0.1:$BENCH_PORT_BACKEND" & pids+=($!)
 taskset -c 0 "$work/caddy" run --config bench/Caddyfile >"$work/caddy.log" 2>&1 & caddy=$!; pids+=($caddy)
-for port in 8001 8002 8003 8004 9100; do
+for port in $BENCH_PORT_A $BENCH_PORT_B $BENCH_PORT_C $BENCH_PORT_D $BENCH_PORT_BACKEND; do
 	for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
 done
 token=$("$work/mint" -secret "$BENCH_SECRET" -realm bench.localhost)
 cookie="Cookie: smsgate_session=$token"
-for port in 8002 8003; do
+for port in $BENCH_PORT_B $BENCH_PORT_C; do
 	code=$(curl -s -o /dev/null -w '%{http_code}' -H "$cookie" "http://127.0.0.1:$port/")
 	[ "$code" = 200 ] || { echo "bench: :$port answers $code with the session; see $work/caddy.log" >&2; cat "$work/caddy.log" >&2; exit 1; }
 done
@@ -37,7 +38,7 @@ mkdir -p "$OUT"
 results="$OUT/runs.tsv"
 printf 'round\tconfig\trps\tp50_us\tp99_us\trequests\tcpu_s\n' >"$results"
 configs=(a b c d)
-declare -A port=([a]=8001 [b]=8002 [c]=8003 [d]=8004)
+declare -A port=([a]=$BENCH_PORT_A [b]=$BENCH_PORT_B [c]=$BENCH_PORT_C [d]=$BENCH_PORT_D)
 to_us() { awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) print n; else if (v ~ /ms$/) print n * 1000; else if (v ~ /s$/) print n * 1000000; else print n }'; }
 for round in $(seq "$ROUNDS"); do
 	for i in 0 1 2 3; do

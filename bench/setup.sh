@@ -8,8 +8,12 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 
-go build -o "$work/caddy" ./cmd/caddy
+if [ -n "${CADDY:-}" ]; then cp "$CADDY" "$work/caddy"; else go build -o "$work/caddy" ./cmd/caddy; fi
 go build -o "$work/backend" ./bench/backend
 go build -o "$work/mint" ./bench/mint
 export BENCH_SECRET=$(head -c 24 /dev/urandom | base64)
 export BENCH_DATA=$work/data
+# Free loopback ports for the Caddyfile's sites, the backend and the admin
+# endpoint, so that two runs (or a test's) never collide.
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+for name in A B C D PORTAL CHECK BACKEND ADMIN; do export "BENCH_PORT_$name=$(free_port)"; done

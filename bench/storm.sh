@@ -9,12 +9,17 @@
 #
 #   bench/storm.sh                 # phases of 10 s (1,000/s: 5 s)
 #   PHASE=20s bench/storm.sh
+#   RATES="5" PHASE=1s SESSIONS=50 CADDY=/tmp/caddy bench/storm.sh   # a smoke run
 #
+# The sites are named localhost (a passkey's RP ID cannot be an IP) and
+# reached on 127.0.0.1. CADDY names a Caddy binary to use instead of
+# building one.
 # Needs wrk and redis-server (apt-get install wrk redis-server). Everything
 # listens on 127.0.0.1, on free ports; it stops by itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PHASE=${PHASE:-10s}
+RATES=${RATES:-10 100 1000}
 SESSIONS=${SESSIONS:-100000}
 OUT=${OUT:-bench/results}
 for tool in wrk redis-server redis-cli; do
@@ -25,7 +30,7 @@ work=$(mktemp -d)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
-go build -o "$work/caddy" ./cmd/caddy
+if [ -n "${CADDY:-}" ]; then cp "$CADDY" "$work/caddy"; else go build -o "$work/caddy" ./cmd/caddy; fi
 go build -o "$work/storm" ./bench/storm
 port() { "$work/storm" port; }
 rport=$(port)
@@ -36,14 +41,18 @@ export STORM_SECRET=$(head -c 24 /dev/urandom | base64)
 
 # Every sign-in is a different user with a different number: u0…u<n-1>.
 seconds=${PHASE%s}
-rated=$((10 * seconds + 100 * seconds + 1000 * seconds / 2))
+# A phase at 1,000 a second or more lasts half as long.
+phase_of() { if [ "$1" -ge 1000 ]; then echo $(((seconds + 1) / 2))s; else echo "${seconds}s"; fi; }
+rated=0
+for rate in $RATES; do d=$(phase_of "$rate"); rated=$((rated + rate * ${d%s})); done
 budget=$((rated + 20 + 300)) # the storms, the IP burst's 20, and 300 left for the budget run
 users=$((SESSIONS > rated + 1500 ? SESSIONS : rated + 1500))
 awk -v n="$users" 'BEGIN { for (i = 0; i < n; i++) printf "user u%d +1415%07d\n", i, 2000000 + i }' >"$work/users"
-declare -A base log cpid admin
+declare -A base addr log cpid admin
 for name in a b; do
 	p=$(port)
-	base[$name]="http://127.0.0.1:$p"
+	base[$name]="http://localhost:$p"
+	addr[$name]="127.0.0.1:$p"
 	admin[$name]="127.0.0.1:$(port)"
 	log[$name]="$work/$name.log"
 	touch "${log[$name]}"
@@ -59,7 +68,8 @@ for name in a b; do
 		format json
 	}
 }
-http://127.0.0.1:$p {
+http://localhost:$p {
+	bind 127.0.0.1
 	smsgate {
 		identity none
 		realm storm.localhost
@@ -81,12 +91,14 @@ CADDY
 	cpid[$name]=$!
 	pids+=(${cpid[$name]})
 done
+# get NAME PATH [curl options]: a GET to instance NAME, on 127.0.0.1.
+get() { curl -s --resolve "localhost:${addr[$1]#127.0.0.1:}:127.0.0.1" "${@:3}" "${base[$1]}$2"; }
 for name in a b; do
-	for _ in $(seq 300); do curl -s -o /dev/null "${base[$name]}/.smsgate/login" && break; sleep 0.1; done
+	for _ in $(seq 300); do get "$name" /.smsgate/login -o /dev/null && break; sleep 0.1; done
 done
 cookie="Cookie: smsgate_session=$("$work/storm" mint -secret "$STORM_SECRET" -realm storm.localhost)"
 for name in a b; do
-	code=$(curl -s -o /dev/null -w '%{http_code}' -H "$cookie" "${base[$name]}/")
+	code=$(get "$name" / -o /dev/null -w '%{http_code}' -H "$cookie")
 	[ "$code" = 200 ] || { echo "storm: ${base[$name]} answers $code with a session" >&2; cat "$work/$name.stderr" >&2; exit 1; }
 done
 
@@ -102,7 +114,7 @@ redis_mem() { redis-cli -p "$rport" info memory | awk -F: '/^used_memory:/ {prin
 flow() {
 	wrk_pids=()
 	for name in a b; do
-		wrk -t1 -c16 -d"$1" -H "$cookie" "${base[$name]}/" >"$work/wrk.$name" 2>&1 &
+		wrk -t1 -c16 -d"$1" -H "$cookie" -H "Host: ${base[$name]#http://}" "http://${addr[$name]}/" >"$work/wrk.$name" 2>&1 &
 		wrk_pids+=($!)
 	done
 }
@@ -130,9 +142,8 @@ read -r quiet1 redis_quiet <<<"$(quiet_run)"
 redis_before_storms=$(redis_mem)
 
 from=0
-for rate in 10 100 1000; do
-	d=$PHASE
-	[ "$rate" = 1000 ] && d=$((seconds / 2))s
+for rate in $RATES; do
+	d=$(phase_of "$rate")
 	r0=$(cpu "$redis")
 	flow "$d"
 	json=$("$work/storm" signins -a "${base[a]}" -b "${base[b]}" -logs "$logs" -rate "$rate" -for "$d" -from "$from")

@@ -5,6 +5,7 @@
 //
 //	go build -o /tmp/caddy ./cmd/caddy
 //	go run ./bench/scale -caddy /tmp/caddy -n 1000000 -dir /tmp/smsgate-scale
+//	go run ./bench/scale -caddy /tmp/caddy -n 1000 -logins 5 -dir /tmp/s   # a smoke run
 //
 // Targets 127.0.0.1 only; stops by itself.
 package main
@@ -17,6 +18,7 @@ import (
 	"fmt"
 	"log"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"os"
@@ -42,6 +44,7 @@ func main() {
 	n := flag.Int("n", 1_000_000, "devices to enroll")
 	dir := flag.String("dir", filepath.Join(os.TempDir(), "smsgate-scale"), "where the store and logs go")
 	logins := flag.Int("logins", 200, "sign-ins to time")
+	port := flag.Int("port", 0, "Caddy's port (default: a free one)")
 	flag.Parse()
 	if *caddyBin == "" {
 		log.Fatal("scale: -caddy is required")
@@ -57,7 +60,9 @@ func main() {
 	size := dirSize(storeDir)
 	fmt.Printf("store on disk: %.1f MiB\n", float64(size)/(1<<20))
 
-	port := 18080
+	if *port == 0 {
+		*port = freePort()
+	}
 	logFile := filepath.Join(*dir, "caddy.log")
 	_ = os.Remove(logFile)
 	config := filepath.Join(*dir, "Caddyfile")
@@ -83,11 +88,11 @@ http://localhost:%d {
 	}
 	respond "hi {http.auth.user.id}"
 }
-`, logFile, port, realm, storeDir), 0o600)
+`, logFile, *port, realm, storeDir), 0o600)
 	if err != nil {
 		log.Fatal(err)
 	}
-	base := fmt.Sprintf("http://localhost:%d", port)
+	base := fmt.Sprintf("http://localhost:%d", *port)
 	cmd := exec.Command(*caddyBin, "run", "--config", config)
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
@@ -119,6 +124,16 @@ http://localhost:%d {
 	fmt.Printf("login (lookup + challenge + send) over %d users: p50 %s, p99 %s\n", *logins, pct(loginT, 50), pct(loginT, 99))
 	fmt.Printf("verify (check + session) over %d users: p50 %s, p99 %s\n", *logins, pct(verifyT, 50), pct(verifyT, 99))
 	fmt.Printf("RSS after %d sign-ins: %.1f MiB\n", *logins, rss(cmd.Process.Pid))
+}
+
+// freePort is a free loopback port.
+func freePort() int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
 }
 
 // fill writes n devices the way the gate stores them.

@@ -1,0 +1,92 @@
+// Package bench holds the benchmark scripts (run.sh, profile.sh, storm.sh,
+// burst.sh) and their programs (scale, storm, mint, backend). CI does not
+// run them at length, so this test runs each one briefly: a script that no
+// longer starts (a config the gate now refuses, a flag that moved) fails
+// here, not on the day someone needs its figures.
+package bench
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// need finds a program the scripts use: a skip without it, a failure on
+// CI (.ci/run installs them).
+func need(t *testing.T, name string) {
+	t.Helper()
+	if _, err := exec.LookPath(name); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%s is not installed; .ci/run installs it", name)
+		}
+		t.Skipf("%s is not installed", name)
+	}
+}
+
+// TestScriptsStart runs every benchmark for a second or two, with a Caddy
+// built once, and checks that each reports what it measures. Their
+// figures mean nothing at this length; only that they run.
+func TestScriptsStart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds Caddy and runs each benchmark")
+	}
+	for _, tool := range []string{"wrk", "redis-server", "redis-cli", "python3", "taskset", "curl"} {
+		need(t, tool)
+	}
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	caddy := filepath.Join(t.TempDir(), "caddy")
+	build := exec.Command("go", "build", "-o", caddy, "./cmd/caddy")
+	build.Dir = root
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building Caddy: %v\n%s", err, out)
+	}
+	for _, c := range []struct {
+		name string
+		args []string
+		env  []string
+		want []string
+	}{
+		{"run", []string{"bench/run.sh"}, []string{"ROUNDS=1", "DURATION=1s"}, []string{"| b/a |"}},
+		{"profile", []string{"bench/profile.sh"}, []string{"DURATION=4s", "SECONDS=1"}, []string{"the gate's own code"}},
+		{"storm", []string{"bench/storm.sh"}, []string{"RATES=5", "PHASE=1s", "SESSIONS=50"},
+			[]string{"(limit ip 20 1h): 20 codes sent, 80 refused by the IP limit — exact", "codes in both logs — exact"}},
+		{"burst", []string{"bench/burst.sh"}, []string{"RATE=5", "PHASE=2s", "ROUNDS=1"},
+			[]string{"default limits: failed sign-ins 0", "high limits: failed sign-ins 0"}},
+		{"scale", []string{"go", "run", "./bench/scale", "-caddy", caddy, "-n", "1000", "-logins", "5", "-dir", "{TMP}"}, nil,
+			[]string{"verify (check + session) over 5 users"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			tmp := t.TempDir()
+			for i := range c.args {
+				c.args[i] = strings.ReplaceAll(c.args[i], "{TMP}", tmp)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, c.args[0], c.args[1:]...)
+			cmd.Dir = root
+			cmd.Env = append(append(os.Environ(), "CADDY="+caddy, "OUT="+tmp, "TMPDIR="+tmp), c.env...)
+			// Its own process group, so that a run cut short leaves no
+			// Caddy, Redis or wrk behind.
+			cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+			cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("%s: %v\n%s", strings.Join(c.args, " "), err, out)
+			}
+			for _, want := range c.want {
+				if !strings.Contains(string(out), want) {
+					t.Errorf("%s: no %q in its report:\n%s", c.name, want, out)
+				}
+			}
+		})
+	}
+}
