@@ -17,6 +17,13 @@ def cpu(run, k):
     return per[0]["cpu_ms_per_attempt"] if per and per[0]["answered"] else float("nan")
 
 
+def cpu3(run, ks):
+    """Caddy's CPU per answered attempt over the seconds ks, together."""
+    per = [s for s in run.get("per_second", []) if s["s"] in ks]
+    answered = sum(s["answered"] for s in per)
+    return sum(s["cpu_ms"] for s in per) / answered if answered else float("nan")
+
+
 def ratio(a, b):
     return a / b if b else float("nan")
 
@@ -60,5 +67,9 @@ for limits in sorted({k[0] for k in rows}):
     failed = sum(sum(x["failed"].values()) for x in b + r)
     speed = ratio(med([x["signed_in_per_s"] for x in b]), med([x["signed_in_per_s"] for x in r]))
     growth = med([ratio(cpu(x, seconds - 1), cpu(x, 0)) for x in b])
+    first3, last3 = range(0, 3), range(seconds - 3, seconds)
+    growth3 = med([ratio(cpu3(x, last3), cpu3(x, first3)) for x in b])
+    each = ", ".join(f"{ratio(cpu(x, seconds - 1), cpu(x, 0)):.2f}" for x in b)
     print(f"  {limits} limits: failed sign-ins {failed} (goal 0); Badger/Redis sign-ins per second {speed:.2f} (goal >= 0.9); "
-          f"Badger CPU per attempt, last second / first {growth:.2f} (goal <= 1.1)")
+          f"Badger CPU per attempt, last second / first {growth:.2f} (goal <= 1.1; each round {each}), "
+          f"last 3 s / first 3 s {growth3:.2f}")

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"slices"
 	"strconv"
 	"sync"
@@ -49,9 +50,17 @@ type window struct {
 	expires uint64
 }
 
+// event is one send: its time and a hash of its ID (16 bytes in memory
+// whatever the ID; a refund names the ID, which gives its key on disk).
 type event struct {
 	at int64 // Unix ns, the caller's clock
-	id string
+	id uint64
+}
+
+func idHash(id string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(id))
+	return h.Sum64()
 }
 
 // eventKey is where one send of window key is kept on disk. The window's
@@ -82,7 +91,7 @@ func (ws *windows) slide(ctx context.Context, key, id string, limit int, span ti
 	if err := ws.db.update(ctx, func(txn *badger.Txn) error { return txn.SetEntry(e) }); err != nil {
 		return false, 0, err
 	}
-	w.add(event{t, id})
+	w.add(event{t, idHash(id)})
 	w.expires = max(w.expires, e.ExpiresAt)
 	return true, 0, nil
 }
@@ -93,8 +102,9 @@ func (ws *windows) unslide(ctx context.Context, key, id string) error {
 		return err
 	}
 	defer w.mu.Unlock()
+	h := idHash(id)
 	for i := len(w.events) - 1; i >= w.head; i-- { // a refund is of a recent send
-		if w.events[i].id == id {
+		if w.events[i].id == h {
 			k := eventKey(key, w.events[i].at, id)
 			if err := ws.db.update(ctx, func(txn *badger.Txn) error { return txn.Delete(k) }); err != nil {
 				return err
@@ -169,7 +179,7 @@ func (ws *windows) load(key string, w *window) error {
 			if err != nil || len(rest) < 17 || rest[16] != '/' {
 				continue // not a send's key
 			}
-			w.events = append(w.events, event{int64(at), rest[17:]})
+			w.events = append(w.events, event{int64(at), idHash(rest[17:])})
 			w.expires = max(w.expires, it.Item().ExpiresAt())
 			seen[rest[17:]] = true
 		}
@@ -218,7 +228,7 @@ func (ws *windows) migrate(key string, w *window, seen map[string]bool) error {
 		if seen[id] {
 			continue
 		}
-		w.events = append(w.events, event{old.Times[i], id})
+		w.events = append(w.events, event{old.Times[i], idHash(id)})
 		e := badger.NewEntry(eventKey(key, old.Times[i], id), nil)
 		e.ExpiresAt = expires
 		if err := batch.SetEntry(e); err != nil {
