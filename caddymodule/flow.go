@@ -239,6 +239,19 @@ type flowClaims struct {
 	CSRF string `json:"csrf"`
 	RD   string `json:"rd,omitempty"`
 	signin.Flow
+	// Pad makes the user's name and it one length (userWidth), so that
+	// the cookie's length does not tell a known name from a decoy's.
+	Pad string `json:"pad"`
+}
+
+// userWidth is the room the flow keeps for a user's name (as JSON): more
+// than any decoy's name and any name typed at a login form (256 bytes).
+const userWidth = 320
+
+// pad fills Pad so that the user's name and it take userWidth bytes.
+func (fl *flowClaims) pad() {
+	name, _ := json.Marshal(fl.Flow.User)
+	fl.Pad = strings.Repeat(".", max(0, userWidth-len(name)))
 }
 
 // readFlow returns the sign-in in progress, or a fresh one.
@@ -258,10 +271,12 @@ func (g *Gate) readFlow(r *http.Request, realm string) *flowClaims {
 
 // saveFlow signs the flow and seals it into its cookie, limited to the
 // gate's pages. Sealed, because it names the user being signed in (and a
-// decoy's name would tell that the user does not exist).
+// decoy's name would tell that the user does not exist), and padded, so
+// that its length does not tell either.
 func (g *Gate) saveFlow(req *request) {
 	fl := req.flow
 	fl.RegisteredClaims = g.flows.NewClaims(req.realm, "", flowLifetime)
+	fl.pad()
 	token, err := g.flows.Sign(fl)
 	if err != nil {
 		g.logger.Error("signing flow cookie", zap.Error(err))

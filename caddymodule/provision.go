@@ -181,7 +181,7 @@ func (g *Gate) Provision(ctx caddy.Context) error {
 		return err
 	}
 	g.challenges, devices, g.admin = enrollment.New(&enrollment.Core{Store: g.store, CodeKey: session.Derive(secret, "code"),
-		PhoneKey: phoneKey, Limits: limits, Secrets: appSecrets, WebAuthn: g.webauthn, Now: g.now}, enrollment.Challenges{
+		PhoneKey: phoneKey, Limits: limits, Secrets: appSecrets, WebAuthn: g.webauthn, VerifyUser: g.Identity == IdentityNone, Now: g.now}, enrollment.Challenges{
 		Sender:         g.chain,
 		Verifier:       g.verifier,
 		Templates:      templates,
@@ -220,14 +220,19 @@ var limitNames = map[string]func(*enrollment.Limits) *enrollment.Rate{
 	"voice":           func(l *enrollment.Limits) *enrollment.Rate { return &l.Voice },
 	"global_enrolled": func(l *enrollment.Limits) *enrollment.Rate { return &l.GlobalEnrolled },
 	"global_new":      func(l *enrollment.Limits) *enrollment.Rate { return &l.GlobalNew },
+	"guesses":         func(l *enrollment.Limits) *enrollment.Rate { return &l.Guesses },
 }
 
-const limitList = "user, number, ip, country, voice, global_enrolled or global_new"
+const limitList = "user, number, ip, country, voice, global_enrolled, global_new or guesses"
 
 // validPrefix reports whether p can be the gate's path prefix.
 func validPrefix(p string) bool {
 	return strings.HasPrefix(p, "/") && strings.HasSuffix(p, "/") && len(p) >= 3
 }
+
+// maxGuessOdds is the most that 30 days of guessing one account's codes may
+// win (see enrollment.Limits.GuessOdds).
+const maxGuessOdds = 0.01
 
 // limits merges the configured limits into the defaults.
 func (g *Gate) limits() (enrollment.Limits, error) {
@@ -257,6 +262,12 @@ func (g *Gate) limits() (enrollment.Limits, error) {
 	}
 	if l.LockAfter < 1 || l.Lockout <= 0 {
 		return l, errors.New("lockout_after and lockout must be positive")
+	}
+	// The window of checked guesses is what bounds guessing from many IPs:
+	// an app's code (6 digits, 3 accepted) at most 1% in 30 days.
+	if n, odds := l.GuessOdds(30, 6, 3); odds > maxGuessOdds {
+		return l, fmt.Errorf("limit guesses %d %v allows %d guesses in 30 days, a %.1f%% chance of guessing an authenticator app's code; at most 1%% (100 a day) is allowed",
+			l.Guesses.Count, l.Guesses.Window, min(n, 1<<30), odds*100)
 	}
 	return l, nil
 }

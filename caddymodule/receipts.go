@@ -85,9 +85,11 @@ func (g *Gate) twilioStatus(w http.ResponseWriter, r *http.Request) {
 }
 
 // delivery is what is known of challenge c's message: "delivered",
-// "failed", "pending", or "" when no receipt will come.
+// "failed", "pending", or "" when no receipt will come — or when the
+// sign-in came from a login form, where whether a text arrived would tell
+// a real name (its phone) from a decoy.
 func (g *Gate) delivery(req *request, c *enrollment.Challenge) string {
-	if c == nil || c.Receipt == "" {
+	if c == nil || c.Receipt == "" || (g.signin.Identity.NamesThemselves() && c.Purpose == enrollment.Verify) {
 		return ""
 	}
 	raw, err := g.store.Get(req.r.Context(), receiptKey(req.realm, c.Receipt))
