@@ -230,6 +230,11 @@ func adminOp(ctx context.Context, svc *enrollment.Admin, prefix, region, op stri
 		}
 		return map[string]string{"reset": req.User}, session.RevokeUser(ctx, svc.Store, req.Realm, req.User, svc.Now())
 	case "revoke":
+		// Every session and every trust: the trusts would not work any
+		// more, and the devices page must not list them as if they did.
+		if err := session.UntrustAll(ctx, svc.Store, req.Realm, req.User); err != nil {
+			return nil, err
+		}
 		return map[string]string{"revoked": req.User}, session.RevokeUser(ctx, svc.Store, req.Realm, req.User, svc.Now())
 	case "invites":
 		ttl := 7 * 24 * time.Hour

@@ -43,7 +43,7 @@ var subcommands = []subcommand{
 		[]flag{realmFlag, userFlag, {"phone", "the number in international format, e.g. +14155552671"}, {"name", "a label for the phone, e.g. Work"}}},
 	{"remove-device", "Removes one of a user's devices (a phone, an app or a passkey)", "devices/remove", []flag{realmFlag, userFlag, {"id", "the device's ID, as `users` lists it"}}},
 	{"reset", "Lost phone: removes a user's phones and recovery codes and ends their sessions", "reset", []flag{realmFlag, userFlag}},
-	{"revoke", "Ends every session of a user", "revoke", []flag{realmFlag, userFlag}},
+	{"revoke", "Ends every session and trusted browser of a user", "revoke", []flag{realmFlag, userFlag}},
 	{"invite", "Mints a single-use enrollment link", "invites", []flag{realmFlag, userFlag, {"ttl", "how long the link works (default 168h)"}}},
 	{"export", "Writes users, devices and recovery codes as JSON (file mode 0600)", "export",
 		[]flag{realmFlag, {"file", "where to write (default: standard output)"}}},
