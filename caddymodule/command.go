@@ -321,6 +321,11 @@ func direct(fl caddycmd.Flags, sub subcommand, req adminRequest, body []byte, wi
 		if req.Realm == "" {
 			return nil, fmt.Errorf("%s needs --realm", sub.name)
 		}
+		if sub.op == "invites" {
+			if err := g.enrolls(); err != nil {
+				return nil, err
+			}
+		}
 		prefix := g.PathPrefix
 		if prefix == "" {
 			prefix = DefaultPathPrefix
