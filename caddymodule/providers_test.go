@@ -291,6 +291,12 @@ func TestDeliveryReceipts(t *testing.T) {
 	if st := status(); st["delivery"] != "delivered" || st["offer_call"] != false {
 		t.Fatalf("after the call completed: %v", st)
 	}
+	// A validly signed "no-answer" replayed after it changes nothing: a
+	// status only moves forward.
+	f.Receipt(t, "no-answer", "", false)
+	if st := status(); st["delivery"] != "delivered" {
+		t.Fatalf("a replayed receipt took the end back: %v", st)
+	}
 	res2, err := http.Get(withPorts("http://localhost:{ADMIN_PORT}/metrics"))
 	if err != nil {
 		t.Fatal(err)
@@ -368,4 +374,44 @@ func TestLookupBeforeSending(t *testing.T) {
 	res, _ = enrollWith(t, bob, "+14155550002")
 	expect(t, res, http.StatusServiceUnavailable, "")
 	expectBody(t, res, "could not be checked")
+}
+
+// TestReceiptsTellStrangersNothing: after a login form, whether a text
+// arrived would tell a name that has a phone from a decoy; the verify page
+// and /status say nothing of it there.
+func TestReceiptsTellStrangersNothing(t *testing.T) {
+	f := fakes.NewTwilio(t)
+	startSite(t, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
+	@people not path /.smsgate/twilio/status
+	smsgate @people {
+		identity none
+		user carol +15005550006
+		number_types sms mobile fixed_line_or_mobile personal_number
+		store badger {DIR}
+		provider twilio {
+			account_sid %s
+			auth_token %s
+			from +15005550006
+			base_url %s
+		}
+	}
+	respond "hi"
+}`, f.AccountSID, f.AuthToken, f.URL))
+	status := func(c *client) string {
+		req, _ := http.NewRequest(http.MethodGet, base+"/.smsgate/status", nil)
+		req.Header.Set("Accept", "application/json")
+		return c.do(req).body
+	}
+	known, stranger := newClient(t, ""), newClient(t, "")
+	for c, name := range map[*client]string{known: "carol", stranger: "nobody"} {
+		tok := c.csrf("/.smsgate/login")
+		expect(t, c.post("/.smsgate/login", url.Values{"username": {name}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+	}
+	f.Receipt(t, "delivered", "", false)
+	if a, b := status(known), status(stranger); a != b {
+		t.Fatalf("/status after a delivered text: carol %s, nobody %s", a, b)
+	}
+	if strings.Contains(known.get("/.smsgate/verify").body, `id="delivery"`) {
+		t.Fatal("the verify page after a login form tells of the text's delivery")
+	}
 }
