@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"text/tabwriter"
@@ -198,22 +199,28 @@ func usersTable(raw []byte) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// writePrivate writes data to file readable by its owner only, also when
-// the file existed with a wider mode.
+// writePrivate writes data to file, readable by its owner only, as a new
+// file: written beside it under a name of its own (O_EXCL, 0600) and
+// renamed over it, so that a symlink or another owner's file at that name
+// is replaced, never written through, and a reader never sees half of it.
 func writePrivate(file string, data []byte) error {
-	f, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	f, err := os.CreateTemp(filepath.Dir(file), "."+filepath.Base(file)+".*") // 0600, O_EXCL
 	if err != nil {
 		return err
 	}
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return err
-	}
+	defer os.Remove(f.Name()) // nothing left there once renamed
 	if _, err := f.Write(data); err != nil {
 		f.Close()
 		return err
 	}
-	return f.Close()
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), file)
 }
 
 var apiMessage = regexp.MustCompile(`HTTP (\d+): \{"error":("(?:[^"\\]|\\.)*")`)
