@@ -376,6 +376,39 @@ func TestLookupBeforeSending(t *testing.T) {
 	expectBody(t, res, "could not be checked")
 }
 
+// TestLookupWithoutSIMData: a carrier that gives no SIM-swap data (Lookup
+// answers 200 with "sim_swap": null) is no outage: by default the code is
+// sent and the admin's log says the SIM could not be checked; with
+// on_no_sim_data closed, the user hears why no code comes.
+func TestLookupWithoutSIMData(t *testing.T) {
+	f := fakes.NewTwilio(t)
+	f.NoSIMData["+14155552671"] = true
+	site := func(option string) *site {
+		return providerSite(t, fmt.Sprintf(`number_types sms mobile fixed_line_or_mobile personal_number
+		provider twilio {
+			account_sid %s
+			auth_token %s
+			from +15005550006
+			base_url %s
+			lookup {
+				sim_swap_within 7d
+				%s
+				base_url %[3]s
+			}
+		}`, f.AccountSID, f.AuthToken, f.URL, option))
+	}
+	s := site("")
+	res, _ := enrollWith(t, newClient(t, "alice"), "+14155552671")
+	expect(t, res, http.StatusSeeOther, "/.smsgate/verify")
+	if e := s.logEntries("no SIM-swap data for this number; the code is sent (on_no_sim_data open)"); len(e) != 1 || e[0]["to"] != "+1•••••••671" {
+		t.Fatalf("the admin's log: %v", e)
+	}
+	site("on_no_sim_data closed")
+	res, _ = enrollWith(t, newClient(t, "alice"), "+14155552671")
+	expect(t, res, http.StatusBadRequest, "")
+	expectBody(t, res, "does not tell whether its SIM card was changed recently")
+}
+
 // TestReceiptsTellStrangersNothing: after a login form, whether a text
 // arrived would tell a name that has a phone from a decoy; the verify page
 // and /status say nothing of it there.
