@@ -311,7 +311,9 @@ func (g *Gate) rememberBrowser(req *request, user string) {
 		g.logger.Error("signing the known-browser cookie", zap.Error(err))
 		return
 	}
-	setCookie(req.w, req.r, KnownCookie, token, g.PathPrefix, int(knownLifetime/time.Second))
+	// For the whole site: every gate of the realm on it (a route that
+	// requires an app has its own pages) knows the browser.
+	setCookie(req.w, req.r, KnownCookie, token, "/", int(knownLifetime/time.Second))
 }
 
 // sendFailed answers a code that was not sent: too early or over a limit

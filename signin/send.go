@@ -198,7 +198,7 @@ func (s *Service) Resend(ctx context.Context, sc enrollment.Scope, f *Flow, user
 	if c == nil || !s.Now().Before(c.Expires) {
 		return s.Send(ctx, sc, f, user, s.Channels[0], nil, "", "")
 	}
-	sc.Blind = s.blind(c.Purpose)
+	sc.Blind = s.blind(sc, c.Purpose)
 	nc, err := s.Challenges.Resend(ctx, sc, c.ID)
 	s.notSent(ctx, sc, c.User, c.Phone, c.DeviceID, nc, err)
 	if err != nil {
@@ -216,7 +216,7 @@ func (s *Service) Resend(ctx context.Context, sc enrollment.Scope, f *Flow, user
 // form, a code that could not be sent is answered as a decoy's would be
 // (see enrollment.Scope.Blind), and only the admin's log says why.
 func (s *Service) start(ctx context.Context, sc enrollment.Scope, c enrollment.Challenge) (*enrollment.Challenge, error) {
-	sc.Blind = s.blind(c.Purpose)
+	sc.Blind = s.blind(sc, c.Purpose)
 	nc, err := s.Challenges.Start(ctx, sc, c)
 	s.notSent(ctx, sc, c.User, c.Phone, c.DeviceID, nc, err)
 	return nc, err
@@ -233,9 +233,10 @@ func (s *Service) notSent(ctx context.Context, sc enrollment.Scope, user, e164, 
 }
 
 // blind reports whether a send for purpose must not tell the client that
-// it failed: a sign-in after a login form, where unknown names get decoys.
-func (s *Service) blind(purpose string) bool {
-	return s.Identity.NamesThemselves() && purpose == enrollment.Verify
+// it failed: a sign-in after a login form, where unknown names get decoys
+// — but not to the user's own known browser, which learns nothing new.
+func (s *Service) blind(sc enrollment.Scope, purpose string) bool {
+	return s.Identity.NamesThemselves() && purpose == enrollment.Verify && !sc.Known
 }
 
 // undelivered logs, for the admin, a code that a login form's answer
