@@ -83,3 +83,11 @@ func (e *SendError) Words() words.Text {
 }
 func (e *SendError) Error() string { return words.English.Render("en", e.Words()) }
 func (e *SendError) Unwrap() error { return e.Err }
+
+// cmpErr returns err, or fallback when err is nil.
+func cmpErr(err, fallback error) error {
+	if err != nil {
+		return err
+	}
+	return fallback
+}
