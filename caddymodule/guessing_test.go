@@ -225,3 +225,27 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// TestGuessLimitsThatAllowTooMuchDoNotLoad: a window of guesses that would
+// give 30 days of guessing more than a 1% chance, or none at all, is
+// refused with the figure.
+func TestGuessLimitsThatAllowTooMuchDoNotLoad(t *testing.T) {
+	for limit, want := range map[string]string{
+		"limit guesses 200 1d": "allows 6000 guesses in 30 days, a 1.8% chance",
+		"limit guesses 10 1h":  "allows 7200 guesses in 30 days",
+		"limit guesses off":    "at most 1% (100 a day) is allowed",
+	} {
+		assertLoadError(t, `{
+	admin localhost:{ADMIN_PORT}
+}
+http://localhost:{HTTP_PORT} {
+	smsgate {
+		identity none
+		user carol +14155552671
+		`+limit+`
+		store badger {DIR}
+		provider log
+	}
+}`, want)
+	}
+}

@@ -230,10 +230,6 @@ func validPrefix(p string) bool {
 	return strings.HasPrefix(p, "/") && strings.HasSuffix(p, "/") && len(p) >= 3
 }
 
-// maxGuessOdds is the most that 30 days of guessing one account's codes may
-// win (see enrollment.Limits.GuessOdds).
-const maxGuessOdds = 0.01
-
 // limits merges the configured limits into the defaults.
 func (g *Gate) limits() (enrollment.Limits, error) {
 	l := enrollment.DefaultLimits
@@ -263,13 +259,7 @@ func (g *Gate) limits() (enrollment.Limits, error) {
 	if l.LockAfter < 1 || l.Lockout <= 0 {
 		return l, errors.New("lockout_after and lockout must be positive")
 	}
-	// The window of checked guesses is what bounds guessing from many IPs:
-	// an app's code (6 digits, 3 accepted) at most 1% in 30 days.
-	if n, odds := l.GuessOdds(30, 6, 3); odds > maxGuessOdds {
-		return l, fmt.Errorf("limit guesses %d %v allows %d guesses in 30 days, a %.1f%% chance of guessing an authenticator app's code; at most 1%% (100 a day) is allowed",
-			l.Guesses.Count, l.Guesses.Window, min(n, 1<<30), odds*100)
-	}
-	return l, nil
+	return l, l.CheckGuesses()
 }
 
 func (g *Gate) setDefaults() {

@@ -3,6 +3,7 @@ package enrollment
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"time"
 
@@ -84,6 +85,21 @@ func (s *Core) FirstNotice(ctx context.Context, realm, user string) bool {
 	}
 	first, _, err := s.Store.Slide(ctx, store.Key("lock-notice", realm, user), RandomID(), 1, w, s.Now())
 	return err == nil && first
+}
+
+// MaxGuessOdds is the most that 30 days of non-stop guessing may win of
+// any one account: 1%.
+const MaxGuessOdds = 0.01
+
+// CheckGuesses refuses a window of guesses that allows more than
+// MaxGuessOdds for an app's code (6 digits, 3 accepted: the easiest code
+// to guess; a texted one has at least as many digits, and one accepted).
+func (l Limits) CheckGuesses() error {
+	if n, odds := l.GuessOdds(30, 6, 3); odds > MaxGuessOdds {
+		return fmt.Errorf("limit guesses %d %v allows %d guesses in 30 days, a %.1f%% chance of guessing an authenticator app's code; at most 1%% (100 a day) is allowed",
+			l.Guesses.Count, l.Guesses.Window, min(n, 1<<30), odds*100)
+	}
+	return nil
 }
 
 // GuessOdds is what the window allows in days of non-stop guessing from
