@@ -223,11 +223,13 @@ func (s *Service) start(ctx context.Context, sc enrollment.Scope, c enrollment.C
 }
 
 // notSent logs why a code was not sent where the answer does not say it
-// (a Blind send), and tells the user's other phones of a swapped SIM.
+// (a Blind send), and tells the user's other phones of a swapped SIM —
+// after a Blind answer, not in its time, which must tell nothing.
 func (s *Service) notSent(ctx context.Context, sc enrollment.Scope, user, e164, deviceID string, c *enrollment.Challenge, err error) {
 	if err == nil && c.Undelivered != nil {
-		err = c.Undelivered
-		s.undelivered(user, e164, err)
+		s.undelivered(user, e164, c.Undelivered)
+		go s.simSwapped(context.WithoutCancel(ctx), sc, user, e164, deviceID, c.Undelivered)
+		return
 	}
 	s.simSwapped(ctx, sc, user, e164, deviceID, err)
 }
