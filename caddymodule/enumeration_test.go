@@ -142,3 +142,22 @@ func TestNamingAtARequireGateCounts(t *testing.T) {
 		t.Fatal("no Retry-After")
 	}
 }
+
+// TestLongReturnTargetsKeepTheFlow: a return target so long that the
+// flow cookie would pass browsers' 4096 bytes (and be dropped, and the
+// sign-in with it) is given up instead: the cookie fits, the sign-in works
+// and lands on "/".
+func TestLongReturnTargetsKeepTheFlow(t *testing.T) {
+	s := carolSite(t, "")
+	c := newClient(t, "")
+	page := c.get("/.smsgate/login?rd=" + url.QueryEscape("/report?q="+strings.Repeat("x", 2000)))
+	tok := csrfField.FindStringSubmatch(page.body)[1]
+	res := c.post("/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}})
+	expect(t, res, http.StatusSeeOther, "/.smsgate/verify")
+	for _, h := range res.Header.Values("Set-Cookie") {
+		if len(h) > 4096 {
+			t.Fatalf("a Set-Cookie of %d bytes: browsers drop it", len(h))
+		}
+	}
+	expect(t, c.post("/.smsgate/verify", url.Values{"code": {s.lastCode()}, "csrf": {tok}}), http.StatusSeeOther, "/")
+}

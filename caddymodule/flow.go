@@ -277,13 +277,28 @@ func (g *Gate) saveFlow(req *request) {
 	fl := req.flow
 	fl.RegisteredClaims = g.flows.NewClaims(req.realm, "", flowLifetime)
 	fl.pad()
-	token, err := g.flows.Sign(fl)
-	if err != nil {
-		g.logger.Error("signing flow cookie", zap.Error(err))
+	for {
+		token, err := g.flows.Sign(fl)
+		if err != nil {
+			g.logger.Error("signing flow cookie", zap.Error(err))
+			return
+		}
+		sealed := g.sealer.Seal(token, req.realm)
+		if len(sealed) > maxFlowCookie && fl.RD != "" {
+			// Browsers drop a cookie past 4 KiB, and the sign-in with it:
+			// better to land on "/" afterwards. (Known names and decoys
+			// have flows of one length: they are cut alike.)
+			fl.RD = ""
+			continue
+		}
+		setCookie(req.w, req.r, FlowCookie, sealed, g.PathPrefix, int(flowLifetime/time.Second))
 		return
 	}
-	setCookie(req.w, req.r, FlowCookie, g.sealer.Seal(token, req.realm), g.PathPrefix, int(flowLifetime/time.Second))
 }
+
+// maxFlowCookie is the most the flow cookie's value may hold, leaving
+// room for its name and attributes within browsers' 4096 bytes.
+const maxFlowCookie = 3900
 
 // knownLifetime is how long a browser stays known after a sign-in.
 const knownLifetime = 400 * 24 * time.Hour
