@@ -74,16 +74,16 @@ func (s *Core) giveBackNow(ctx context.Context, g *guess) {
 	_ = store.Do(ctx, s.Store, &b)
 }
 
-// FirstNotice reports whether user's phones are to be told, now, that
-// their account is locked: once per window of guesses (a day), however
+// FirstNotice reports whether user's phones are to be told that their
+// account was locked at at: once per window of guesses (a day), however
 // often strangers set a lock off, so that the notices cost little and say
 // something.
-func (s *Core) FirstNotice(ctx context.Context, realm, user string) bool {
+func (s *Core) FirstNotice(ctx context.Context, realm, user string, at time.Time) bool {
 	w := s.Limits.Guesses.Window
 	if w <= 0 {
 		w = failureMemory
 	}
-	first, _, err := s.Store.Slide(ctx, store.Key("lock-notice", realm, user), RandomID(), 1, w, s.Now())
+	first, _, err := s.Store.Slide(ctx, store.Key("lock-notice", realm, user), RandomID(), 1, w, at)
 	return err == nil && first
 }
 

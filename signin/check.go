@@ -91,9 +91,9 @@ func (s *Service) lockStarted(ctx context.Context, sc enrollment.Scope, user, e1
 	if !locked.Account {
 		return
 	}
-	bg := context.WithoutCancel(ctx)
+	bg, at := context.WithoutCancel(ctx), s.Devices.Now()
 	go func() {
-		if s.Devices.FirstNotice(bg, sc.Realm, user) {
+		if s.Devices.FirstNotice(bg, sc.Realm, user, at) {
 			s.Notify(bg, sc.Realm, user, "", "someone is trying codes for your account, so sign-in from new browsers is paused")
 		}
 	}()
