@@ -181,7 +181,7 @@ func (g *Gate) Provision(ctx caddy.Context) error {
 		return err
 	}
 	g.challenges, devices, g.admin = enrollment.New(&enrollment.Core{Store: g.store, CodeKey: session.Derive(secret, "code"),
-		PhoneKey: phoneKey, Limits: limits, Secrets: appSecrets, WebAuthn: g.webauthn, Now: g.now}, enrollment.Challenges{
+		PhoneKey: phoneKey, Limits: limits, Secrets: appSecrets, WebAuthn: g.webauthn, VerifyUser: g.Identity == IdentityNone, Now: g.now}, enrollment.Challenges{
 		Sender:         g.chain,
 		Verifier:       g.verifier,
 		Templates:      templates,
@@ -220,9 +220,10 @@ var limitNames = map[string]func(*enrollment.Limits) *enrollment.Rate{
 	"voice":           func(l *enrollment.Limits) *enrollment.Rate { return &l.Voice },
 	"global_enrolled": func(l *enrollment.Limits) *enrollment.Rate { return &l.GlobalEnrolled },
 	"global_new":      func(l *enrollment.Limits) *enrollment.Rate { return &l.GlobalNew },
+	"guesses":         func(l *enrollment.Limits) *enrollment.Rate { return &l.Guesses },
 }
 
-const limitList = "user, number, ip, country, voice, global_enrolled or global_new"
+const limitList = "user, number, ip, country, voice, global_enrolled, global_new or guesses"
 
 // validPrefix reports whether p can be the gate's path prefix.
 func validPrefix(p string) bool {
@@ -258,7 +259,7 @@ func (g *Gate) limits() (enrollment.Limits, error) {
 	if l.LockAfter < 1 || l.Lockout <= 0 {
 		return l, errors.New("lockout_after and lockout must be positive")
 	}
-	return l, nil
+	return l, l.CheckGuesses()
 }
 
 func (g *Gate) setDefaults() {

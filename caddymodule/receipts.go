@@ -29,6 +29,10 @@ type receipt struct {
 	Error  string `json:"error,omitempty"`
 }
 
+// A receipt's status only moves forward: "pending" (nothing kept) until a
+// final one, "delivered" or "failed", which is written once, so that no
+// later callback — a replay of a signed one, or retries out of order —
+// can take it back.
 func receiptKey(realm, id string) string { return store.Key("receipt", realm, id) }
 
 // receiptURL is the status callback of receipt id.
@@ -63,12 +67,18 @@ func (g *Gate) twilioStatus(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "400 Bad Request", http.StatusBadRequest)
 		return
 	}
+	if status == "pending" {
+		w.WriteHeader(http.StatusNoContent) // what no receipt says already
+		return
+	}
 	raw, _ := json.Marshal(receipt{Status: status, Error: code})
-	// A receipt says "sent" before "delivered": never step back from an
-	// end, even when the two arrive at once.
+	// The first end is kept; a "pending" record an earlier release kept
+	// is replaced by it. In one atomic step: of two ends at once, one is
+	// kept and counted.
+	first := false
 	err := g.store.Update(r.Context(), receiptKey(g.Realm, id), func(prev []byte, found bool) ([]byte, time.Duration, error) {
 		var p receipt
-		if found && json.Unmarshal(prev, &p) == nil && p.Status != "pending" && status == "pending" {
+		if first = !found || json.Unmarshal(prev, &p) == nil && p.Status == "pending"; !first {
 			return nil, 0, store.ErrUnchanged
 		}
 		return raw, receiptLifetime, nil
@@ -78,7 +88,7 @@ func (g *Gate) twilioStatus(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "503 Service Unavailable", http.StatusServiceUnavailable)
 		return
 	}
-	if status != "pending" {
+	if first {
 		g.metrics.deliveries.WithLabelValues(g.receiptsName, phone.Region(r.PostForm.Get("To")), status).Inc()
 		g.audit("delivery_"+status, "", r.PostForm.Get("To"), zap.String("provider", g.receiptsName), zap.String("error_code", code))
 	}
@@ -86,9 +96,11 @@ func (g *Gate) twilioStatus(w http.ResponseWriter, r *http.Request) {
 }
 
 // delivery is what is known of challenge c's message: "delivered",
-// "failed", "pending", or "" when no receipt will come.
+// "failed", "pending", or "" when no receipt will come — or when the
+// sign-in came from a login form, where whether a text arrived would tell
+// a real name (its phone) from a decoy.
 func (g *Gate) delivery(req *request, c *enrollment.Challenge) string {
-	if c == nil || c.Receipt == "" {
+	if c == nil || c.Receipt == "" || (g.signin.Identity.NamesThemselves() && c.Purpose == enrollment.Verify) {
 		return ""
 	}
 	raw, err := g.store.Get(req.r.Context(), receiptKey(req.realm, c.Receipt))

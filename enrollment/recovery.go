@@ -97,19 +97,35 @@ func (s *Devices) UseRecoveryCode(ctx context.Context, sc Scope, flow, user, cod
 	if n, err := s.Store.Counter(ctx, flowKey); err != nil || n >= RecoveryTriesPerFlow {
 		return cmpErr(err, ErrRecoveryTries)
 	}
+	// A try takes a slot from this IP's recovery tries and from the
+	// account's window of checked guesses, both given back if it is right.
 	ipKey, try := store.Key("limit", "recovery", IPKey(sc.IP)), RandomID()
-	ok, wait, err := s.Store.Slide(ctx, ipKey, try, RecoveryTriesPerIP, RecoveryWindow, s.Now())
-	if err != nil {
+	var b store.Batch
+	ipTry := b.Slide(ipKey, try, RecoveryTriesPerIP, RecoveryWindow, s.Now())
+	guess := s.takeGuess(&b, sc, user)
+	if err := store.Do(ctx, s.Store, &b); err != nil {
 		return err
 	}
-	if !ok {
-		return &LimitError{Limit: "recovery", Wait: wait}
+	unchecked := func(err error) error {
+		var back store.Batch
+		if ipTry.OK {
+			back.Unslide(ipKey, try)
+		}
+		guess.giveBack(&back)
+		_ = store.Do(context.WithoutCancel(ctx), s.Store, &back)
+		return err
+	}
+	if !ipTry.OK {
+		return unchecked(&LimitError{Limit: "recovery", Wait: ipTry.Wait})
+	}
+	if err := s.guessRefused(ctx, sc, user, guess); err != nil {
+		return unchecked(err)
 	}
 	// The code is found and burnt in one atomic step (Store.Update): of
 	// two uses of one code one succeeds, and two codes used at once are
-	// both burnt.
+	// both burnt (no lock to wait for, none for a crash to leave).
 	want := s.recoveryHash(user, code)
-	err = s.Store.Update(store.Lasting(ctx), recoveryKey(sc.Realm, user), func(raw []byte, found bool) ([]byte, time.Duration, error) { // a used code stays used
+	err := s.Store.Update(store.Lasting(ctx), recoveryKey(sc.Realm, user), func(raw []byte, found bool) ([]byte, time.Duration, error) { // a used code stays used
 		var hashes []string
 		if found {
 			if err := json.Unmarshal(raw, &hashes); err != nil {
@@ -138,9 +154,9 @@ func (s *Devices) UseRecoveryCode(ctx context.Context, sc Scope, flow, user, cod
 		return ErrWrongRecovery
 	}
 	if err != nil {
-		return err
+		return unchecked(err)
 	}
-	_ = s.Store.Unslide(ctx, ipKey, try) // a right code is no guess
+	unchecked(nil) // a right code is no guess
 	s.clearFailures(ctx, sc, user)
 	return nil
 }
