@@ -114,7 +114,7 @@ mkdir -p "$OUT"
 cp "$runs" "$OUT/burst-runs.jsonl"
 {
 	echo "sign-in bursts, $(date -u +%Y-%m-%d), $(nproc) cores, commit $(git rev-parse --short HEAD)"
-	echo "$RATE sign-ins a second for $PHASE on one Caddy; $ROUNDS round(s), each on an empty store"
+	echo "$RATE sign-ins a second for $PHASE on one Caddy (${CADDY:-built from this tree}); $ROUNDS round(s), each on an empty store"
 	echo
 	python3 bench/burst.py "$runs" "$seconds"
 } | tee "$OUT/burst.txt"
