@@ -233,7 +233,10 @@ type Gate struct {
 	// global_enrolled, global_new — each at most `count` sends per
 	// `window`; a count of 0 turns one off. Defaults: user 10/h, number
 	// 10/h, ip 20/h, country 200/h, voice 1/h (per user), global_enrolled
-	// 1000/h, global_new 100/h.
+	// 1000/h, global_new 100/h. And what strangers may make the gate keep
+	// (a login form's names, passkey sign-ins begun): stranger_ip 60/h
+	// (per IP, IPv6 per /64), stranger_net 600/h (per IPv6 /48),
+	// strangers 5000/h (in total: the bound on the store).
 	Limits map[string]Limit `json:"limits,omitempty"`
 
 	// Wrong codes from one user and IP before a lockout. Default: 10.
@@ -296,6 +299,7 @@ type Gate struct {
 	// challenges sends and checks codes; admin is the admin's tools.
 	challenges *enrollment.Challenges
 	admin      *enrollment.Admin
+	strangers  *enrollment.Strangers // what strangers may make the gate keep
 	sessions   *session.Manager
 	app        *App // the config's gates, for the admin API
 	ctx        caddy.Context

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -448,4 +449,73 @@ func TestSmallHoles(t *testing.T) {
 	req.Header.Set("Origin", "null")
 	req.Header.Set("Referer", base+"/.smsgate/enroll")
 	expect(t, j.do(req), http.StatusForbidden, "")
+}
+
+// What strangers can make the gate keep is bounded per IP, per IPv6 /48
+// and in total, for decoy logins and passkey sign-ins alike; a browser
+// that signed in before is no stranger. On main, logins were bounded only
+// by the send limits' 20 an hour per /64 (65,536 /64s to a /48), and
+// passkey sign-ins not at all.
+func TestStrangersAreBounded(t *testing.T) {
+	s := startSiteWith(t, trusted, `http://localhost:{HTTP_PORT} {
+	smsgate {
+		identity none
+		user carol +14155552671
+		site_origin http://localhost:{HTTP_PORT}
+		limit stranger_ip 3 1h
+		limit stranger_net 5 1h
+		limit strangers 12 1h
+		store badger {DIR}
+		provider log
+	}
+	respond "hi"
+}`)
+	n := 0
+	login := func(c *client, name string) *response {
+		if name == "nobody" { // a name of its own: no cooldown of another's
+			n++
+			name += strconv.Itoa(n)
+		}
+		return c.post("/.smsgate/login", url.Values{"username": {name}, "csrf": {c.csrf("/.smsgate/login")}})
+	}
+	from := func(ip string) *client { return newClient(t, "").from(ip) }
+	passkey := func(ip string) *response {
+		c := from(ip)
+		c.csrf("/.smsgate/login")
+		return c.postJSON("/.smsgate/passkey/login/begin", base, map[string]string{})
+	}
+	// Carol signs in: her browser is known from then on.
+	carol := from("198.51.100.9")
+	expect(t, login(carol, "carol"), http.StatusSeeOther, "/.smsgate/verify")
+	expect(t, carol.post("/.smsgate/verify", url.Values{"code": {s.lastCode()}, "csrf": {carol.csrf("/.smsgate/verify")}}), http.StatusSeeOther, "/")
+	// Per IP: three, whatever they are.
+	expect(t, login(from("198.51.100.1"), "nobody-1"), http.StatusSeeOther, "/.smsgate/verify")
+	expect(t, passkey("198.51.100.1"), http.StatusOK, "")
+	expect(t, login(from("198.51.100.1"), "carol"), http.StatusSeeOther, "/.smsgate/verify")
+	res := login(from("198.51.100.1"), "nobody-2")
+	expect(t, res, http.StatusTooManyRequests, "")
+	expectBody(t, res, "Too many sign-ins were started from your network")
+	expect(t, passkey("198.51.100.1"), http.StatusTooManyRequests, "")
+	// Per /48: five, from its /64s.
+	for i := range 2 {
+		expect(t, passkey(fmt.Sprintf("2001:db8:1:%x::1", i)), http.StatusOK, "")
+		expect(t, login(from(fmt.Sprintf("2001:db8:1:%x::2", i)), "nobody"), http.StatusSeeOther, "/.smsgate/verify")
+	}
+	expect(t, login(from("2001:db8:1:ff::1"), "nobody"), http.StatusSeeOther, "/.smsgate/verify")
+	expect(t, login(from("2001:db8:1:fe::1"), "nobody"), http.StatusTooManyRequests, "")
+	// In total: twelve, from anywhere.
+	for _, ip := range []string{"198.51.100.2", "198.51.100.3", "198.51.100.4"} {
+		expect(t, login(from(ip), "nobody"), http.StatusSeeOther, "/.smsgate/verify")
+	}
+	res = login(from("198.51.100.5"), "nobody")
+	expect(t, res, http.StatusTooManyRequests, "")
+	expectBody(t, res, "Too many sign-ins were started on this site")
+	expect(t, passkey("198.51.100.6"), http.StatusTooManyRequests, "")
+	// Carol's own browser still signs her in.
+	caddymodule.Advance(time.Minute) // past her code's cooldown
+	sent := s.sent()
+	expect(t, login(carol, "carol"), http.StatusSeeOther, "/.smsgate/verify")
+	if s.sent() != sent+1 {
+		t.Fatal("carol's known browser was refused with the strangers")
+	}
 }

@@ -106,6 +106,9 @@ func (g *Gate) passkeyLogin(req *request, step string) {
 	ctx, r := req.r.Context(), req.r
 	switch step {
 	case "passkey/login/begin":
+		if !g.admitStranger(req, "", true, func(err error) { g.passkeyFailed(req, err) }) {
+			return
+		}
 		assertion, err := g.signin.BeginPasskeyLogin(ctx, req.realm, g.passkeyUser(req), &req.flow.Flow)
 		if g.passkeyFailed(req, err) {
 			return

@@ -7,6 +7,7 @@ package caddymodule
 import (
 	"errors"
 	"net/http"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -36,6 +37,9 @@ func (g *Gate) login(req *request) {
 		}
 		req.user = req.flow.User
 		g.goTo(req, signin.Verify)
+		return
+	}
+	if !g.admitStranger(req, strings.TrimSpace(req.form["username"]), false, func(err error) { g.sendFailed(req, err, "login") }) {
 		return
 	}
 	if _, err := g.signin.Login(req.r.Context(), req.scope, &req.flow.Flow, req.known, req.form["username"]); err != nil {
@@ -125,6 +129,9 @@ func (g *Gate) verify(req *request) {
 	case refused:
 		// Not a kind this gate takes here: a clear no, and what it does take.
 		g.page(req, http.StatusBadRequest, "verify", g.verifyData(req, nil, g.requiredWords(req)))
+	case (action == "send" || action == "call" || action == "sms" || action == "resend") &&
+		!g.admitStranger(req, req.user, false, func(err error) { g.sent(req, c, err) }):
+		// refused: answered
 	case action == "send", action == "call", action == "sms":
 		channel := map[string]string{"send": g.Channels[0], "call": providers.Voice, "sms": providers.SMS}[action]
 		_, err := g.signin.Send(ctx, req.scope, &req.flow.Flow, req.user, channel, c, req.form["device"], req.form["phone"])

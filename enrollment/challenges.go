@@ -72,6 +72,9 @@ type Scope struct {
 	// lockout of its own, so that strangers who name the user cannot
 	// keep the user's own browser out.
 	Known bool
+	// Stranger says a challenge is started for someone the gate does not
+	// know yet (a login form's name): it counts in Strangers' total.
+	Stranger bool
 }
 
 // Challenge is one code that was sent (or, for a decoy, pretended to be).
@@ -135,7 +138,14 @@ func (s *Challenges) start(ctx context.Context, sc Scope, c *Challenge, resends 
 	var reads store.Batch
 	locks := s.readLocks(&reads, sc, c.User)
 	before := reads.Get(s.cooldownKey(sc, c))
+	var stranger *store.Op
+	if sc.Stranger {
+		stranger = s.Strangers.Count(&reads, sc.Realm)
+	}
 	if err := store.Do(ctx, s.Store, &reads); err != nil {
+		return nil, err
+	}
+	if err := s.Strangers.Refusal(stranger); err != nil {
 		return nil, err
 	}
 	if err := s.lockedBy(locks); err != nil {

@@ -27,6 +27,8 @@ type Core struct {
 	Secrets Sealer
 	// WebAuthn checks passkeys (nil: passkeys are off).
 	WebAuthn *webauthn.WebAuthn
+	// Strangers bounds what strangers' challenges keep (nil: unbounded).
+	Strangers *Strangers
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 }
