@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"mime"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
@@ -23,6 +25,14 @@ import (
 
 // maxBody bounds what a gate form or JSON body may hold.
 const maxBody = 16 << 10
+
+// bodyTime bounds how long the gate waits for a POST's body: a browser
+// sends a form at once when it is submitted, so a body that trickles in
+// (a slow-body attack holding connections) is cut off. Nanoseconds; tests
+// shorten it.
+var bodyTime atomic.Int64
+
+func init() { bodyTime.Store(int64(10 * time.Second)) }
 
 // flowLifetime bounds a sign-in in progress: long enough to wait for a code
 // and resend it, short enough that a stolen flow cookie soon dies.
@@ -61,6 +71,11 @@ func (g *Gate) serveGate(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Referrer-Policy", "same-origin") // no-referrer would make browsers send "Origin: null" on our own POSTs
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("X-Frame-Options", "DENY")
+	if r.Method == http.MethodPost {
+		// Caddy's idle timeout lets a body trickle a byte a minute; this
+		// caps the whole read (ResponseController reaches Caddy's reader).
+		_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(time.Duration(bodyTime.Load())))
+	}
 
 	switch strings.TrimPrefix(r.URL.Path, g.PathPrefix) {
 	case "auth":
@@ -153,7 +168,7 @@ func (g *Gate) readForm(req *request) bool {
 	if ct == "application/json" {
 		req.json = true
 		if err := json.NewDecoder(r.Body).Decode(&req.form); err != nil {
-			g.fail(req, http.StatusBadRequest, "bad_request", g.sayID(req, "gate.bad_json"))
+			g.badBody(req, err, "gate.bad_json")
 			return false
 		}
 		// JSON has no csrf field: it needs this site's own Origin, exactly
@@ -165,7 +180,7 @@ func (g *Gate) readForm(req *request) bool {
 		return true
 	}
 	if err := r.ParseForm(); err != nil {
-		g.fail(req, http.StatusBadRequest, "bad_request", g.sayID(req, "gate.bad_form"))
+		g.badBody(req, err, "gate.bad_form")
 		return false
 	}
 	for k, v := range r.PostForm {
@@ -178,6 +193,18 @@ func (g *Gate) readForm(req *request) bool {
 		return false
 	}
 	return true
+}
+
+// badBody answers a body that could not be read: too slow (408, and the
+// connection closes), or malformed (400).
+func (g *Gate) badBody(req *request, err error, id string) {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		req.w.Header().Set("Connection", "close")
+		g.fail(req, http.StatusRequestTimeout, "slow_body", g.sayID(req, "gate.slow_body"))
+		return
+	}
+	g.fail(req, http.StatusBadRequest, "bad_request", g.sayID(req, id))
 }
 
 // sameOrigin checks a POST's Origin header, or else its Referer, against

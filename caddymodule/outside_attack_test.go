@@ -4,9 +4,11 @@ package caddymodule_test
 // attacker ran it. Every test here failed before its fix.
 
 import (
+	"bufio"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -517,5 +519,45 @@ func TestStrangersAreBounded(t *testing.T) {
 	expect(t, login(carol, "carol"), http.StatusSeeOther, "/.smsgate/verify")
 	if s.sent() != sent+1 {
 		t.Fatal("carol's known browser was refused with the strangers")
+	}
+}
+
+// A form that trickles in is cut off: the gate waits for a POST's body no
+// longer than a browser takes to send one (10 s; shortened here). On main
+// a byte every few seconds held the connection as long as the client
+// liked.
+func TestSlowBodiesAreCutOff(t *testing.T) {
+	carolSite(t, "")
+	defer caddymodule.ShortenBodyTime(time.Second)()
+	conn, err := net.Dial("tcp", withPorts("127.0.0.1:{HTTP_PORT}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /.smsgate/login HTTP/1.1\r\nHost: %s\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\n", withPorts("localhost:{HTTP_PORT}"))
+	answered := make(chan string, 1)
+	go func() {
+		line, _ := bufio.NewReader(conn).ReadString('\n')
+		answered <- line
+	}()
+	start := time.Now()
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case line := <-answered:
+			if !strings.HasPrefix(line, "HTTP/1.1 408") {
+				t.Fatalf("a slow body got %q", line)
+			}
+			if took := time.Since(start); took > 4*time.Second {
+				t.Fatalf("answered after %s", took)
+			}
+			return
+		case <-tick.C:
+			if time.Since(start) > 6*time.Second {
+				t.Fatal("the gate still waits for a body sent a byte every 200 ms")
+			}
+			_, _ = conn.Write([]byte("u"))
+		}
 	}
 }
