@@ -18,6 +18,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/internal/textsafe"
 	"github.com/smsgate/caddy-smsgate/phone"
 	"github.com/smsgate/caddy-smsgate/session"
 	"github.com/smsgate/caddy-smsgate/signin"
@@ -346,9 +347,9 @@ func (g *Gate) sendFailed(req *request, err error, page string) {
 	case o.reason == "number_refused":
 		g.audit("number_refused", req.user, "", zap.String("reason", err.Error()))
 	case errors.As(err, &send) && o.status == http.StatusBadRequest:
-		g.logger.Info("code_not_sent", zap.String("event", "code_not_sent"), zap.String("user", req.user), zap.Error(send.Err))
+		g.logger.Info("code_not_sent", zap.String("event", "code_not_sent"), userField(req.user), zap.Error(send.Err))
 	case errors.As(err, &send):
-		g.logger.Error("code_not_sent", zap.String("event", "code_not_sent"), zap.String("user", req.user), zap.Error(send.Err))
+		g.logger.Error("code_not_sent", zap.String("event", "code_not_sent"), userField(req.user), zap.Error(send.Err))
 	}
 	data := pageData{Error: g.say(req, err), Phone: trimInput(req.form["phone"])}
 	var cool *enrollment.CooldownError
@@ -370,11 +371,15 @@ func (g *Gate) pendingChallenge(req *request) *enrollment.Challenge {
 	return c
 }
 
+// userField is a user's name for the log, shown, not obeyed: its direction
+// and control characters escaped (textsafe.Escape).
+func userField(user string) zap.Field { return zap.String("user", textsafe.Escape(user)) }
+
 // audit writes one audit event to the log, numbers always masked, and
 // emits it as a Caddy event (smsgate_<event>) for the events app's
 // subscribers.
 func (g *Gate) audit(event, user, e164 string, fields ...zap.Field) {
-	fs := append([]zap.Field{zap.String("event", event), zap.String("user", user)}, fields...)
+	fs := append([]zap.Field{zap.String("event", event), userField(user)}, fields...)
 	if e164 != "" {
 		fs = append(fs, zap.String("phone", phone.Mask(e164)))
 	}

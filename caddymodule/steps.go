@@ -58,7 +58,7 @@ func (g *Gate) login(req *request) {
 func (g *Gate) next(req *request) {
 	step, err := g.signin.Next(req.r.Context(), req.realm, &req.flow.Flow, req.user)
 	if err != nil {
-		g.logger.Error("reading device", zap.String("user", req.user), zap.Error(err))
+		g.logger.Error("reading device", userField(req.user), zap.Error(err))
 		g.unavailable(req)
 		return
 	}
