@@ -344,3 +344,14 @@ func TestABadConfigOpensNoStore(t *testing.T) {
 		}
 	}
 }
+
+// cookie_domain hands the session cookie to every host under the domain:
+// a host that is not the operator's receives it and can replay it. The
+// load says so (on main it said nothing).
+func TestCookieDomainIsToldAtLoad(t *testing.T) {
+	s := startSite(t, portalSites)
+	warned := s.logEntries("cookie_domain hands the session cookie to every host under it: any of them that is not yours, or that logs request headers, can replay it as the user. Use it only for a domain whose every host you run")
+	if len(warned) == 0 || warned[0]["cookie_domain"] != "sso.localhost" || warned[0]["level"] != "warn" {
+		t.Fatalf("no warning about cookie_domain at load: %v", warned)
+	}
+}
