@@ -35,7 +35,7 @@ const (
 // name must not put a link or a number to call into a text the site sends.
 const (
 	UserRunes  = 32
-	UserDigits = 3
+	UserDigits = 4
 )
 
 // MessageData is what a message template sees.
