@@ -1,6 +1,7 @@
 package caddymodule
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -91,10 +92,10 @@ func (g *Gate) check() error {
 	if err := g.settleFactors(); err != nil {
 		return optionErrf("factors", "%v", err)
 	}
-	if _, err := g.templates(words.English); err != nil && g.MessagesDir == "" {
-		return err
-	}
-	return nil
+	// The built-in languages here; an admin's own (messages_dir) once
+	// Provision has read them.
+	_, err = g.templates(words.English)
+	return err
 }
 
 // checkIdentity refuses an identity a client could choose, and enrollment
@@ -280,21 +281,10 @@ func providerName(m caddy.Module, i int) string {
 // own: only parsed then).
 func (g *Gate) templates(cat *words.Catalogue) (*enrollment.Templates, error) {
 	t, err := enrollment.ParseTemplates(g.MessageTemplate, g.VoiceTemplate)
+	if err == nil && !g.verifies {
+		err = t.Fit(cat, cmp.Or(g.SiteName, g.host), g.host, g.CodeLength)
+	}
 	if err != nil {
-		key := "message_template"
-		if strings.HasPrefix(err.Error(), "voice_template") {
-			key = "voice_template"
-		}
-		return nil, &optionError{key, err}
-	}
-	if g.verifies {
-		return t, nil
-	}
-	site := g.SiteName
-	if site == "" {
-		site = g.host
-	}
-	if err := t.Fit(cat, site, g.host, g.CodeLength); err != nil {
 		key := "message_template"
 		if strings.HasPrefix(err.Error(), "voice_template") {
 			key = "voice_template"
