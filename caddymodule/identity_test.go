@@ -10,11 +10,16 @@ import (
 )
 
 // authService plays an SSO's verify endpoint: the token alice-token is
-// alice, anything else is refused.
+// alice (in Remote-User; alice-token-renamed: in X-Auth-User), anything
+// else is refused.
 func authService(t *testing.T) string {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("X-Token") == "alice-token" {
+		switch r.Header.Get("X-Token") {
+		case "alice-token":
 			w.Header().Set("Remote-User", "alice")
+			return
+		case "alice-token-renamed": // an SSO that names its own header
+			w.Header().Set("X-Auth-User", "alice")
 			return
 		}
 		w.WriteHeader(http.StatusUnauthorized)
@@ -78,6 +83,28 @@ func TestAHeaderIdentityIsBelievedOnlyFromForwardAuth(t *testing.T) {
 	alice := newClient(t, "")
 	sso := map[string]string{"X-Token": "alice-token", "Remote-User": "mallory"}
 	expect(t, alice.getWith("/", sso), http.StatusFound, "/.smsgate/login?rd=%2F")
+}
+
+// A forward_auth that renames the header (copy_headers X-Auth-User>
+// Remote-User) is followed: the adapter notes the answer's header, and
+// the gate believes Remote-User where it holds what that header said.
+func TestARenamedForwardAuthHeaderIsFollowed(t *testing.T) {
+	startSite(t, `http://localhost:{HTTP_PORT} {
+	forward_auth `+authService(t)+` {
+		uri /verify
+		copy_headers X-Auth-User>Remote-User
+	}
+	smsgate {
+		identity {http.request.header.Remote-User}
+		store badger {DIR}
+		provider log
+	}
+	respond "Hello, {http.auth.user.id}!"
+}`)
+	c := newClient(t, "")
+	expect(t, c.getWith("/", map[string]string{"X-Token": "alice-token-renamed", "Remote-User": "mallory"}), http.StatusFound, "/.smsgate/login?rd=%2F")
+	expect(t, c.getWith("/.smsgate/login", map[string]string{"X-Token": "alice-token-renamed"}), http.StatusSeeOther, "/.smsgate/enroll")
+	expect(t, c.getWith("/", map[string]string{"Remote-User": "alice"}), http.StatusUnauthorized, "")
 }
 
 // Behind a proxy in trusted_proxies, the proxy's header is believed; from
