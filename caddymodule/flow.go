@@ -5,11 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"mime"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
@@ -18,7 +16,6 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
-	"github.com/smsgate/caddy-smsgate/internal/textsafe"
 	"github.com/smsgate/caddy-smsgate/phone"
 	"github.com/smsgate/caddy-smsgate/session"
 	"github.com/smsgate/caddy-smsgate/signin"
@@ -26,14 +23,6 @@ import (
 
 // maxBody bounds what a gate form or JSON body may hold.
 const maxBody = 16 << 10
-
-// bodyTime bounds how long the gate waits for a POST's body: a browser
-// sends a form at once when it is submitted, so a body that trickles in
-// (a slow-body attack holding connections) is cut off. Nanoseconds; tests
-// shorten it.
-var bodyTime atomic.Int64
-
-func init() { bodyTime.Store(int64(10 * time.Second)) }
 
 // flowLifetime bounds a sign-in in progress: long enough to wait for a code
 // and resend it, short enough that a stolen flow cookie soon dies.
@@ -73,9 +62,7 @@ func (g *Gate) serveGate(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("X-Frame-Options", "DENY")
 	if r.Method == http.MethodPost {
-		// Caddy's idle timeout lets a body trickle a byte a minute; this
-		// caps the whole read (ResponseController reaches Caddy's reader).
-		_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(time.Duration(bodyTime.Load())))
+		limitBodyTime(w)
 	}
 
 	switch strings.TrimPrefix(r.URL.Path, g.PathPrefix) {
@@ -194,18 +181,6 @@ func (g *Gate) readForm(req *request) bool {
 		return false
 	}
 	return true
-}
-
-// badBody answers a body that could not be read: too slow (408, and the
-// connection closes), or malformed (400).
-func (g *Gate) badBody(req *request, err error, id string) {
-	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() {
-		req.w.Header().Set("Connection", "close")
-		g.fail(req, http.StatusRequestTimeout, "slow_body", g.sayID(req, "gate.slow_body"))
-		return
-	}
-	g.fail(req, http.StatusBadRequest, "bad_request", g.sayID(req, id))
 }
 
 // sameOrigin checks a POST's Origin header, or else its Referer, against
@@ -370,10 +345,6 @@ func (g *Gate) pendingChallenge(req *request) *enrollment.Challenge {
 	}
 	return c
 }
-
-// userField is a user's name for the log, shown, not obeyed: its direction
-// and control characters escaped (textsafe.Escape).
-func userField(user string) zap.Field { return zap.String("user", textsafe.Escape(user)) }
 
 // audit writes one audit event to the log, numbers always masked, and
 // emits it as a Caddy event (smsgate_<event>) for the events app's

@@ -19,8 +19,9 @@ import (
 // the store, whatever the number of addresses: at most Total.Count
 // admissions per window, in one counter per window in the store (shared by
 // every instance). The per-address counts are kept in memory, so that an
-// address that is refused writes nothing to the store; each instance keeps
-// its own, and forgets the oldest when it holds maxTallies.
+// address that is refused writes nothing to the store; each instance (and
+// each config, after a reload) keeps its own, and forgets some when it
+// holds maxTallies.
 type Strangers struct {
 	IP, Net, Total Rate
 	Store          store.Store
