@@ -106,7 +106,7 @@ func (g *Gate) passkeyLogin(req *request, step string) {
 	ctx, r := req.r.Context(), req.r
 	switch step {
 	case "passkey/login/begin":
-		if !g.admitStranger(req, "", true, func(err error) { g.passkeyFailed(req, err) }) {
+		if !g.admitStranger(req, g.passkeyUser(req), true, func(err error) { g.passkeyFailed(req, err) }) {
 			return
 		}
 		assertion, err := g.signin.BeginPasskeyLogin(ctx, req.realm, g.passkeyUser(req), &req.flow.Flow)

@@ -5,11 +5,12 @@ package caddymodule
 // challenge or a decoy), a passkey sign-in begun — against what strangers
 // may make it keep (enrollment.Strangers), and answers a refusal itself.
 // A browser that signed in as name before (its known-browser cookie) is no
-// stranger; with a first factor nobody is. A challenge counts in the
-// total with its own first store work (Scope.Stranger); anything else
-// (whole) counts here.
+// stranger. A challenge counts in the total with its own first store work
+// (Scope.Stranger), and only behind a login form (a first factor's users
+// have send limits of their own); anything else (whole: a passkey
+// ceremony) counts here, behind any identity.
 func (g *Gate) admitStranger(req *request, name string, whole bool, refused func(error)) bool {
-	if !g.signin.Identity.NamesThemselves() || (req.known != "" && req.known == name) {
+	if (req.known != "" && req.known == name) || (!whole && !g.signin.Identity.NamesThemselves()) {
 		return true
 	}
 	var err error
