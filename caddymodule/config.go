@@ -233,18 +233,21 @@ type Gate struct {
 	// global_enrolled, global_new — each at most `count` sends per
 	// `window`; a count of 0 turns one off. Defaults: user 10/h, number
 	// 10/h, ip 20/h, country 200/h, voice 1/h (per user), global_enrolled
-	// 1000/h, global_new 100/h. And what strangers may make the gate keep
-	// (a login form's names, passkey sign-ins begun): stranger_ip 60/h
-	// (per IP, IPv6 per /64), stranger_net 600/h (per IPv6 /48),
-	// strangers 5000/h (in total: the bound on the store).
+	// 1000/h, global_new 100/h. And guesses: codes checked per account
+	// from browsers that are not the owner's, default 100 a day, which
+	// may not allow more than a 1% chance of guessing a code in 30 days.
+	// And what strangers may make the gate keep (a login form's names,
+	// passkey sign-ins begun): stranger_ip 60/h (per IP, IPv6 per /64),
+	// stranger_net 600/h (per IPv6 /48), strangers 5000/h (in total: the
+	// bound on the store).
 	Limits map[string]Limit `json:"limits,omitempty"`
 
 	// Wrong codes from one user and IP before a lockout. Default: 10.
 	LockoutAfter int `json:"lockout_after,omitempty"`
 	// The first lockout; each further one doubles, up to a day. Default: 1m.
 	Lockout caddy.Duration `json:"lockout,omitempty"`
-	// Consecutive wrong codes, from any IP, that lock an account for a
-	// day. Default and maximum: 100 (NIST SP 800-63B).
+	// Consecutive wrong codes, from any IP, that lock an account for 15
+	// minutes. Default and maximum: 100 (NIST SP 800-63B).
 	MaxFailures int `json:"max_failures,omitempty"`
 
 	// Countries (ISO 3166 codes) whose numbers may enroll. Default: all.

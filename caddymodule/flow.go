@@ -242,6 +242,19 @@ type flowClaims struct {
 	CSRF string `json:"csrf"`
 	RD   string `json:"rd,omitempty"`
 	signin.Flow
+	// Pad makes the user's name and it one length (userWidth), so that
+	// the cookie's length does not tell a known name from a decoy's.
+	Pad string `json:"pad"`
+}
+
+// userWidth is the room the flow keeps for a user's name (as JSON): more
+// than any decoy's name and any name typed at a login form (256 bytes).
+const userWidth = 320
+
+// pad fills Pad so that the user's name and it take userWidth bytes.
+func (fl *flowClaims) pad() {
+	name, _ := json.Marshal(fl.Flow.User)
+	fl.Pad = strings.Repeat(".", max(0, userWidth-len(name)))
 }
 
 // readFlow returns the sign-in in progress, or a fresh one.
@@ -261,17 +274,34 @@ func (g *Gate) readFlow(r *http.Request, realm string) *flowClaims {
 
 // saveFlow signs the flow and seals it into its cookie, limited to the
 // gate's pages. Sealed, because it names the user being signed in (and a
-// decoy's name would tell that the user does not exist).
+// decoy's name would tell that the user does not exist), and padded, so
+// that its length does not tell either.
 func (g *Gate) saveFlow(req *request) {
 	fl := req.flow
 	fl.RegisteredClaims = g.flows.NewClaims(req.realm, "", flowLifetime)
-	token, err := g.flows.Sign(fl)
-	if err != nil {
-		g.logger.Error("signing flow cookie", zap.Error(err))
+	fl.pad()
+	for {
+		token, err := g.flows.Sign(fl)
+		if err != nil {
+			g.logger.Error("signing flow cookie", zap.Error(err))
+			return
+		}
+		sealed := g.sealer.Seal(token, req.realm)
+		if len(sealed) > maxFlowCookie && fl.RD != "" {
+			// Browsers drop a cookie past 4 KiB, and the sign-in with it:
+			// better to land on "/" afterwards. (Known names and decoys
+			// have flows of one length: they are cut alike.)
+			fl.RD = ""
+			continue
+		}
+		setCookie(req.w, req.r, FlowCookie, sealed, g.PathPrefix, int(flowLifetime/time.Second))
 		return
 	}
-	setCookie(req.w, req.r, FlowCookie, g.sealer.Seal(token, req.realm), g.PathPrefix, int(flowLifetime/time.Second))
 }
+
+// maxFlowCookie is the most the flow cookie's value may hold, leaving
+// room for its name and attributes within browsers' 4096 bytes.
+const maxFlowCookie = 3900
 
 // knownLifetime is how long a browser stays known after a sign-in.
 const knownLifetime = 400 * 24 * time.Hour
@@ -299,7 +329,9 @@ func (g *Gate) rememberBrowser(req *request, user string) {
 		g.logger.Error("signing the known-browser cookie", zap.Error(err))
 		return
 	}
-	setCookie(req.w, req.r, KnownCookie, token, g.PathPrefix, int(knownLifetime/time.Second))
+	// For the whole site: every gate of the realm on it (a route that
+	// requires an app has its own pages) knows the browser.
+	setCookie(req.w, req.r, KnownCookie, token, "/", int(knownLifetime/time.Second))
 }
 
 // sendFailed answers a code that was not sent: too early or over a limit

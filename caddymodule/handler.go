@@ -63,8 +63,9 @@ var (
 	errNoFirstFactor   = errors.New("sign in first")
 )
 
-// admit hands the verified identity to the next handlers and takes the
-// session cookie off the request: upstreams must never see the bearer token.
+// admit hands the verified identity to the next handlers and takes
+// smsgate's cookies off the request: upstreams must never see the bearer
+// tokens (the session, and a trusted browser's, which signs it in again).
 // With a cached session it allocates nothing: the values were made when
 // the token was first verified.
 func (g *Gate) admit(r *http.Request, cl *session.Claims) {
@@ -76,7 +77,7 @@ func (g *Gate) admit(r *http.Request, cl *session.Claims) {
 	// factor that set {http.auth.user.id} itself set the same user
 	// (accepts checked).
 	repl.Map(f.Lookup)
-	stripCookies(r, SessionCookie, FlowCookie, KnownCookie)
+	stripCookies(r, SessionCookie, FlowCookie, KnownCookie, TrustCookie)
 	if g.AssertionHeader != "" {
 		if a, err := g.sessions.Assertion(cl); err == nil {
 			r.Header.Set(g.AssertionHeader, a)

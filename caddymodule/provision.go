@@ -116,7 +116,8 @@ func (g *Gate) Provision(ctx caddy.Context) error {
 	var devices *enrollment.Devices
 	g.strangers = &enrollment.Strangers{IP: limits.StrangerIP, Net: limits.StrangerNet, Total: limits.Strangers, Store: g.store, Now: g.now}
 	g.challenges, devices, g.admin = enrollment.New(&enrollment.Core{Store: g.store, CodeKey: session.Derive(secret, "code"),
-		PhoneKey: phoneKey, Limits: limits, Secrets: appSecrets, WebAuthn: g.webauthn, Strangers: g.strangers, Now: g.now}, enrollment.Challenges{
+		PhoneKey: phoneKey, Limits: limits, Secrets: appSecrets, WebAuthn: g.webauthn, VerifyUser: g.Identity == IdentityNone,
+		Strangers: g.strangers, Now: g.now}, enrollment.Challenges{
 		Sender:         g.chain,
 		Verifier:       g.verifier,
 		Templates:      templates,
@@ -184,12 +185,13 @@ var limitNames = map[string]func(*enrollment.Limits) *enrollment.Rate{
 	"voice":           func(l *enrollment.Limits) *enrollment.Rate { return &l.Voice },
 	"global_enrolled": func(l *enrollment.Limits) *enrollment.Rate { return &l.GlobalEnrolled },
 	"global_new":      func(l *enrollment.Limits) *enrollment.Rate { return &l.GlobalNew },
+	"guesses":         func(l *enrollment.Limits) *enrollment.Rate { return &l.Guesses },
 	"stranger_ip":     func(l *enrollment.Limits) *enrollment.Rate { return &l.StrangerIP },
 	"stranger_net":    func(l *enrollment.Limits) *enrollment.Rate { return &l.StrangerNet },
 	"strangers":       func(l *enrollment.Limits) *enrollment.Rate { return &l.Strangers },
 }
 
-const limitList = "user, number, ip, country, voice, global_enrolled, global_new, stranger_ip, stranger_net or strangers"
+const limitList = "user, number, ip, country, voice, global_enrolled, global_new, guesses, stranger_ip, stranger_net or strangers"
 
 // validPrefix reports whether p can be the gate's path prefix.
 func validPrefix(p string) bool {
@@ -224,6 +226,9 @@ func (g *Gate) limits() (enrollment.Limits, error) {
 	}
 	if l.LockAfter < 1 || l.Lockout <= 0 {
 		return l, optionErrf("lockout", "lockout_after and lockout must be positive")
+	}
+	if err := l.CheckGuesses(); err != nil {
+		return l, &optionError{"limit guesses", err}
 	}
 	return l, nil
 }

@@ -32,7 +32,11 @@ func (g *Gate) login(req *request) {
 	if !g.offersTexts(req) {
 		// This gate takes no texted codes: name the user, send nothing.
 		if err := g.signin.Name(req.r.Context(), req.scope, &req.flow.Flow, req.form["username"]); err != nil {
-			g.page(req, http.StatusBadRequest, "login", pageData{Error: g.say(req, err)})
+			if errors.Is(err, signin.ErrName) {
+				g.page(req, http.StatusBadRequest, "login", pageData{Error: g.say(req, err)})
+				return
+			}
+			g.sendFailed(req, err, "login") // the IP's limit
 			return
 		}
 		req.user = req.flow.User

@@ -48,7 +48,7 @@ func (s *Strangers) Admit(ctx context.Context, realm, ip string) error {
 		return err
 	}
 	var b store.Batch
-	op := s.Count(&b, realm)
+	op := s.Count(&b, Scope{Realm: realm, Stranger: true})
 	if err := store.Do(ctx, s.Store, &b); err != nil {
 		return err
 	}
@@ -69,15 +69,16 @@ func (s *Strangers) AdmitAddress(realm, ip string) error {
 	return nil
 }
 
-// Count adds counting one admission in realm's total to b (nil when the
-// total is off); Refusal reads it once b is done. The windows are aligned
-// to the clock, one counter key each, which expires with its window.
-func (s *Strangers) Count(b *store.Batch, realm string) *store.Op {
-	if s == nil || s.Total.Count <= 0 || s.Total.Window <= 0 {
+// Count adds counting a stranger's request (sc.Stranger) in its realm's
+// total to b, or nothing (nil); Refusal reads it once b is done. The
+// windows are aligned to the clock, one counter key each, which expires
+// with its window.
+func (s *Strangers) Count(b *store.Batch, sc Scope) *store.Op {
+	if s == nil || !sc.Stranger || s.Total.Count <= 0 || s.Total.Window <= 0 {
 		return nil
 	}
 	slot := s.Now().UnixNano() / int64(s.Total.Window)
-	return b.Incr(store.Key("strangers", realm, strconv.FormatInt(slot, 10)), s.Total.Window)
+	return b.Incr(store.Key("strangers", sc.Realm, strconv.FormatInt(slot, 10)), s.Total.Window)
 }
 
 // Refusal is the total's answer to the count op: nil, or a *LimitError

@@ -2,6 +2,7 @@ package signin
 
 import (
 	"context"
+	"slices"
 
 	"go.uber.org/zap"
 
@@ -59,16 +60,20 @@ func (s *Service) RenewRecovery(ctx context.Context, realm, user string) ([]stri
 }
 
 // Notify tells user's phones (all but except) about a change to their
-// account, so that an intruder's change does not go unseen. In verify-only
-// mode the numbers are not kept, and nobody can be told.
+// account, so that an intruder's change does not go unseen: the enrolled
+// ones and a provisioned one. In verify-only mode the enrolled numbers are
+// not kept, and cannot be told.
 func (s *Service) Notify(ctx context.Context, realm, user, except, what string) {
 	list, err := s.Devices.List(ctx, realm, user)
 	if err != nil {
 		s.Logger.Error("reading devices for a notice", zap.Error(err))
 		return
 	}
+	if u, ok := s.Users[user]; ok && !slices.ContainsFunc(list, func(d enrollment.Device) bool { return d.Phone == u.Phone }) {
+		list = append(list, enrollment.Device{Phone: u.Phone})
+	}
 	for _, d := range list {
-		if d.ID == except || d.Phone == "" {
+		if (except != "" && d.ID == except) || d.Phone == "" {
 			continue
 		}
 		m := providers.Message{To: d.Phone, Channel: providers.SMS, Host: s.Host,
