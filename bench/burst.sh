@@ -44,7 +44,10 @@ for _ in $(seq 100); do redis-cli -p "$rport" ping >/dev/null 2>&1 && break; sle
 
 seconds=${PHASE%s}
 users=$((RATE * seconds))
-awk -v n="$users" 'BEGIN { for (i = 0; i < n; i++) printf "user u%d +1415%07d\n", i, 2000000 + i }' >"$work/users"
+# Users are u and their number in letters (ua, ub, … uba): a message says
+# a name's letters only.
+awk -v n="$users" 'function name(i, s) { s = ""; do { s = sprintf("%c", 97 + i % 26) s; i = int(i / 26) } while (i > 0); return "u" s }
+	BEGIN { for (i = 0; i < n; i++) printf "user %s +1415%07d\n", name(i), 2000000 + i }' >"$work/users"
 export BURST_SECRET=$(head -c 24 /dev/urandom | base64)
 
 # burst STORE LIMITS: one run on an empty store, its JSON line on stdout.

@@ -39,7 +39,7 @@ redis=$!
 pids+=($redis)
 export STORM_SECRET=$(head -c 24 /dev/urandom | base64)
 
-# Every sign-in is a different user with a different number: u0…u<n-1>.
+# Every sign-in is a different user with a different number.
 seconds=${PHASE%s}
 # A phase at 1,000 a second or more lasts half as long.
 phase_of() { if [ "$1" -ge 1000 ]; then echo $(((seconds + 1) / 2))s; else echo "${seconds}s"; fi; }
@@ -47,7 +47,10 @@ rated=0
 for rate in $RATES; do d=$(phase_of "$rate"); rated=$((rated + rate * ${d%s})); done
 budget=$((rated + 20 + 300)) # the storms, the IP burst's 20, and 300 left for the budget run
 users=$((SESSIONS > rated + 1500 ? SESSIONS : rated + 1500))
-awk -v n="$users" 'BEGIN { for (i = 0; i < n; i++) printf "user u%d +1415%07d\n", i, 2000000 + i }' >"$work/users"
+# Users are u and their number in letters (ua, ub, … uba): a message says
+# a name's letters only.
+awk -v n="$users" 'function name(i, s) { s = ""; do { s = sprintf("%c", 97 + i % 26) s; i = int(i / 26) } while (i > 0); return "u" s }
+	BEGIN { for (i = 0; i < n; i++) printf "user %s +1415%07d\n", name(i), 2000000 + i }' >"$work/users"
 declare -A base addr log cpid admin
 for name in a b; do
 	p=$(port)
@@ -82,6 +85,10 @@ http://localhost:$p {
 		limit number 10 1h
 		limit country 1000000 1h
 		limit global_enrolled $budget 1h
+		# The storm's sign-ins come from few addresses: strangers' caps off.
+		limit stranger_ip off
+		limit stranger_net off
+		limit strangers off
 		import $work/users
 	}
 	respond "ok {http.auth.user.id}"

@@ -15,6 +15,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/internal/textsafe"
 	"github.com/smsgate/caddy-smsgate/phone"
 	"github.com/smsgate/caddy-smsgate/session"
 )
@@ -206,6 +207,11 @@ func (a *AdminAPI) serve(w http.ResponseWriter, r *http.Request) error {
 	if req.User == "" {
 		return apiError(errors.New("user is required"), http.StatusBadRequest)
 	}
+	if (op == "users" || op == "invites") && (!textsafe.Clean(req.User) || len(req.User) > MaxIdentity) {
+		// Nobody could sign in as it (see priorIdentity), and it would
+		// rearrange every list it is shown in.
+		return apiError(fmt.Errorf("user: a name is at most %d bytes, without control or direction characters", MaxIdentity), http.StatusBadRequest)
+	}
 	g, err := a.gateFor(req.Realm)
 	if err != nil {
 		return apiError(err, http.StatusNotFound)
@@ -291,9 +297,16 @@ func maskDevices(list []enrollment.Device) {
 	}
 }
 
+// writeAdmin answers v as JSON; names' direction and control characters go
+// as \u escapes (the same strings to a JSON reader, harmless in a terminal).
 func writeAdmin(w http.ResponseWriter, v any) error {
 	w.Header().Set("Content-Type", "application/json")
-	return json.NewEncoder(w).Encode(v)
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(textsafe.EscapeJSON(raw), '\n'))
+	return err
 }
 
 // Interface guard

@@ -22,6 +22,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/internal/textsafe"
 )
 
 // subcommand is one `caddy smsgate` command: its admin API operation and
@@ -190,7 +191,9 @@ func usersTable(raw []byte) ([]byte, error) {
 			case phone == "":
 				phone = "(hash only)"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", u.User, kind, phone, d.ID, d.Name, last, left)
+			// Names as they are shown, not obeyed: no direction override
+			// rearranges the row.
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", textsafe.Escape(u.User), kind, phone, d.ID, textsafe.Escape(d.Name), last, left)
 		}
 	}
 	if err := tw.Flush(); err != nil {
@@ -310,7 +313,8 @@ func direct(fl caddycmd.Flags, sub subcommand, req adminRequest, body []byte, wi
 		if err != nil {
 			return nil, err
 		}
-		return json.Marshal(records) // the same bytes as through the admin API
+		raw, err := json.Marshal(records)
+		return textsafe.EscapeJSON(raw), err // the same bytes as through the admin API
 	case "import":
 		var records []enrollment.Record
 		if err := json.Unmarshal(body, &records); err != nil {
@@ -344,5 +348,6 @@ func direct(fl caddycmd.Flags, sub subcommand, req adminRequest, body []byte, wi
 			return nil, err
 		}
 	}
-	return json.MarshalIndent(out, "", "  ")
+	raw, err := json.MarshalIndent(out, "", "  ")
+	return textsafe.EscapeJSON(raw), err
 }

@@ -61,6 +61,9 @@ func (g *Gate) serveGate(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Referrer-Policy", "same-origin") // no-referrer would make browsers send "Origin: null" on our own POSTs
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("X-Frame-Options", "DENY")
+	if r.Method == http.MethodPost {
+		limitBodyTime(w)
+	}
 
 	switch strings.TrimPrefix(r.URL.Path, g.PathPrefix) {
 	case "auth":
@@ -153,7 +156,7 @@ func (g *Gate) readForm(req *request) bool {
 	if ct == "application/json" {
 		req.json = true
 		if err := json.NewDecoder(r.Body).Decode(&req.form); err != nil {
-			g.fail(req, http.StatusBadRequest, "bad_request", g.sayID(req, "gate.bad_json"))
+			g.badBody(req, err, "gate.bad_json")
 			return false
 		}
 		// JSON has no csrf field: it needs this site's own Origin, exactly
@@ -165,7 +168,7 @@ func (g *Gate) readForm(req *request) bool {
 		return true
 	}
 	if err := r.ParseForm(); err != nil {
-		g.fail(req, http.StatusBadRequest, "bad_request", g.sayID(req, "gate.bad_form"))
+		g.badBody(req, err, "gate.bad_form")
 		return false
 	}
 	for k, v := range r.PostForm {
@@ -351,9 +354,9 @@ func (g *Gate) sendFailed(req *request, err error, page string) {
 	case o.reason == "number_refused":
 		g.audit("number_refused", req.user, "", zap.String("reason", err.Error()))
 	case errors.As(err, &send) && o.status == http.StatusBadRequest:
-		g.logger.Info("code_not_sent", zap.String("event", "code_not_sent"), zap.String("user", req.user), zap.Error(send.Err))
+		g.logger.Info("code_not_sent", zap.String("event", "code_not_sent"), userField(req.user), zap.Error(send.Err))
 	case errors.As(err, &send):
-		g.logger.Error("code_not_sent", zap.String("event", "code_not_sent"), zap.String("user", req.user), zap.Error(send.Err))
+		g.logger.Error("code_not_sent", zap.String("event", "code_not_sent"), userField(req.user), zap.Error(send.Err))
 	}
 	data := pageData{Error: g.say(req, err), Phone: trimInput(req.form["phone"])}
 	var cool *enrollment.CooldownError
@@ -379,7 +382,7 @@ func (g *Gate) pendingChallenge(req *request) *enrollment.Challenge {
 // emits it as a Caddy event (smsgate_<event>) for the events app's
 // subscribers.
 func (g *Gate) audit(event, user, e164 string, fields ...zap.Field) {
-	fs := append([]zap.Field{zap.String("event", event), zap.String("user", user)}, fields...)
+	fs := append([]zap.Field{zap.String("event", event), userField(user)}, fields...)
 	if e164 != "" {
 		fs = append(fs, zap.String("phone", phone.Mask(e164)))
 	}

@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/smsgate/caddy-smsgate/internal/localhost"
+	"github.com/smsgate/caddy-smsgate/internal/textsafe"
 	"github.com/smsgate/caddy-smsgate/session"
 )
 
@@ -87,18 +88,6 @@ func (g *Gate) admit(r *http.Request, cl *session.Claims) {
 	}
 }
 
-// priorIdentity returns who the first factor says the user is. With
-// identity "none" there is no first factor, and ok is always true; otherwise
-// an empty identity is not ok: the gate fails closed.
-func (g *Gate) priorIdentity(r *http.Request) (user string, ok bool) {
-	if g.Identity == IdentityNone {
-		return "", true
-	}
-	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
-	user = strings.TrimSpace(repl.ReplaceAll(g.Identity, ""))
-	return user, user != ""
-}
-
 // noIdentity refuses a request that arrived without the first factor the
 // config promised: a misordered handler or a matcher gap, never a reason to
 // let it in or to start enrollment for nobody.
@@ -112,6 +101,17 @@ func (g *Gate) noIdentity(w http.ResponseWriter, r *http.Request) {
 }
 
 func (g *Gate) logNoIdentity(r *http.Request) {
+	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
+	if !g.headersTrusted(r, repl) {
+		g.logger.Warn("identity header refused: no forward_auth in this route set it, and the request did not come from a trusted proxy",
+			zap.String("identity", g.Identity), zap.String("path", r.URL.Path), zap.String("ip", clientIP(r)))
+		return
+	}
+	if user := strings.TrimSpace(repl.ReplaceAll(g.Identity, "")); user != "" {
+		g.logger.Warn("identity refused: longer than the gate takes, or with control or direction characters",
+			zap.String("user", textsafe.Escape(user[:min(len(user), 64)])), zap.Int("bytes", len(user)))
+		return
+	}
 	g.logger.Warn("request without a first-factor identity refused; is basic_auth or forward_auth in front of smsgate for this path?",
 		zap.String("identity", g.Identity), zap.String("path", r.URL.Path))
 }

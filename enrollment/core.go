@@ -31,6 +31,8 @@ type Core struct {
 	// where a passkey is the only factor (a login form), having the device
 	// is not enough.
 	VerifyUser bool
+	// Strangers bounds what strangers' challenges keep (nil: unbounded).
+	Strangers *Strangers
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math"
 	"net"
 	"time"
 
@@ -29,6 +30,11 @@ type Limits struct {
 	// stop enrolled users from signing in.
 	User, Number, IP, Country, Voice, GlobalEnrolled, GlobalNew Rate
 
+	// What strangers (a login form's names, passkey sign-ins begun) may
+	// make the gate keep: per client IP, per IPv6 /48, and in total
+	// (see Strangers).
+	StrangerIP, StrangerNet, Strangers Rate
+
 	// LockAfter wrong codes from one (user, IP) lock that pair out for
 	// Lockout, doubling with each further round, up to a day.
 	LockAfter int
@@ -52,6 +58,9 @@ var DefaultLimits = Limits{
 	Voice:          Rate{1, time.Hour}, // calls cost more: Auth0 allows one an hour
 	GlobalEnrolled: Rate{1000, time.Hour},
 	GlobalNew:      Rate{100, time.Hour},
+	StrangerIP:     Rate{60, time.Hour},
+	StrangerNet:    Rate{600, time.Hour},
+	Strangers:      Rate{5000, time.Hour},
 	LockAfter:      10,
 	Lockout:        time.Minute,
 	MaxFailures:    100,
@@ -110,13 +119,15 @@ func (s *Challenges) countSend(b *store.Batch, sc Scope, c *Challenge, now time.
 		budget, rate = "global_new", s.Limits.GlobalNew
 	}
 	number, country, all := s.numberID(c.Phone), phone.Region(c.Phone), "all"
-	if c.Phone == "" {
+	decoy := c.Phone == ""
+	if decoy {
 		// A decoy does the same store work, on the number it pretends to
 		// reach (the one typed, or one made from the name), so that its
-		// answers match a real send's; its country and budget are
-		// throwaway windows, as a decoy costs nothing.
+		// answers match a real send's; its country and budget cost
+		// nothing, so they slide through windows that keep nothing
+		// (decoyWindow) on keys of their own.
 		number = "decoy/" + s.numberID("name "+c.limitKey())
-		country, all = "decoy/"+RandomID(), "decoy/"+RandomID()
+		country, all = "decoy/country", "decoy/budget"
 	}
 	if sc.Known {
 		number += "/known"
@@ -135,10 +146,19 @@ func (s *Challenges) countSend(b *store.Batch, sc Scope, c *Challenge, now time.
 		}
 		sp := spent{store.Key("limit", ch.name, ch.key), RandomID()}
 		r.names, r.spent = append(r.names, ch.name), append(r.spent, sp)
-		r.slides = append(r.slides, b.Slide(sp.key, sp.id, ch.rate.Count, ch.rate.Window, now))
+		count, window := ch.rate.Count, ch.rate.Window
+		if decoy && (ch.name == "country" || ch.name == budget) {
+			count, window = math.MaxInt32, decoyWindow
+		}
+		r.slides = append(r.slides, b.Slide(sp.key, sp.id, count, window, now))
 	}
 	return r
 }
+
+// decoyWindow is the span of a decoy's country and budget windows: a
+// decoy's send is forgotten at once, so strangers' decoys keep nothing
+// there (the windows a real send would count stay the same in shape).
+const decoyWindow = time.Millisecond
 
 // CountNaming counts a name typed at a login form that sends nothing (a
 // gate that takes no texted codes) toward the client IP's send limit, so

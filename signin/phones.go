@@ -7,6 +7,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/internal/textsafe"
 	"github.com/smsgate/caddy-smsgate/phone"
 	"github.com/smsgate/caddy-smsgate/providers"
 )
@@ -78,7 +79,7 @@ func (s *Service) Notify(ctx context.Context, realm, user, except, what string) 
 		m := providers.Message{To: d.Phone, Channel: providers.SMS, Host: s.Host,
 			Body: s.Site + ": " + what + ". If this was not you, tell your administrator."}
 		if err := s.Notices.Send(ctx, m); err != nil {
-			s.Logger.Warn("notice not sent", zap.String("user", user), zap.String("to", phone.Mask(d.Phone)), zap.Error(err))
+			s.Logger.Warn("notice not sent", zap.String("user", textsafe.Escape(user)), zap.String("to", phone.Mask(d.Phone)), zap.Error(err))
 			continue
 		}
 		s.audit("notice_sent", user, d.Phone, zap.String("notice", what))

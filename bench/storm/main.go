@@ -40,7 +40,7 @@ func main() {
 	logs := fs.String("logs", "", "the two instances' JSON logs, comma-separated")
 	rate := fs.Int("rate", 10, "sign-ins started per second")
 	dur := fs.Duration("for", 10*time.Second, "how long to start sign-ins")
-	from := fs.Int("from", 0, "the first user's number (users are u<from>, u<from+1>, …)")
+	from := fs.Int("from", 0, "the first user's number (users are userName(from), userName(from+1), …)")
 	ip := fs.String("ip", "", "one client IP for every sign-in (default: one each)")
 	burst := fs.Int("burst", 0, "start this many sign-ins at once instead of a rate")
 	secret := fs.String("secret", "", "the gate's signing_key")
@@ -57,7 +57,7 @@ func main() {
 		fmt.Println(l.Addr().(*net.TCPAddr).Port)
 		l.Close()
 	case "mint":
-		fmt.Println(mint(*secret, *realm, "u0"))
+		fmt.Println(mint(*secret, *realm, userName(0)))
 	case "signins":
 		codes := follow(strings.Split(*logs, ","))
 		r := run(codes, *a, *b, *rate, *dur, *from, *ip, *burst, *pid)
@@ -89,7 +89,7 @@ func hold(a, b, secret, realm string, n int) map[string]any {
 	tokens := make(chan string, 256)
 	go func() {
 		for i := range n {
-			tokens <- mint(secret, realm, fmt.Sprint("u", i))
+			tokens <- mint(secret, realm, userName(i))
 		}
 		close(tokens)
 	}()

@@ -73,7 +73,7 @@ func run(codes *codeBook, a, b string, rate int, dur time.Duration, from int, ip
 			time.Sleep(time.Until(start.Add(time.Duration(i) * time.Second / time.Duration(rate))))
 		}
 		wg.Go(func() {
-			user := fmt.Sprint("u", from+i)
+			user := userName(from + i)
 			addr := ip
 			if addr == "" {
 				addr = fmt.Sprintf("10.%d.%d.%d", (from+i)>>16&255, (from+i)>>8&255, (from+i)&255)
@@ -130,6 +130,19 @@ func quantiles(v []float64) (p50, p99 float64) {
 	}
 	sort.Float64s(v)
 	return v[len(v)*50/100], v[min(len(v)*99/100, len(v)-1)]
+}
+
+// userName is the i-th user's name: u and i in letters (ua, ub, … uba),
+// as storm.sh and burst.sh write them, since a message says a name's
+// letters only (a name must not put a number into a text).
+func userName(i int) string {
+	name := []byte{}
+	for {
+		name = append([]byte{byte('a' + i%26)}, name...)
+		if i /= 26; i == 0 {
+			return "u" + string(name)
+		}
+	}
 }
 
 // attempt is one sign-in's story.
