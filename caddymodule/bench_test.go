@@ -160,9 +160,47 @@ func (c *capture) last(to string) string {
 //	go test ./caddymodule -run '^$' -bench SignIn -benchmem
 func BenchmarkSignIn(b *testing.B) {
 	g := benchGate(b, "HS256")
+	signIn := benchSignIn(b, g, enrollment.Limits{LockAfter: 10, Lockout: time.Minute, MaxFailures: 100, Guesses: enrollment.DefaultLimits.Guesses})
+	b.ReportAllocs()
+	for b.Loop() {
+		signIn()
+	}
+}
+
+// BenchmarkSignInFillingWindows is BenchmarkSignIn with every send limit
+// on and out of reach, so that each sign-in adds a send to five windows
+// (user, number, IP, country, budget) that fill as the run goes: after
+// 10,000 sign-ins each holds 10,000. It reports a sign-in's time over the
+// last tenth of the run divided by its time over the first tenth: a
+// send's cost must not grow with what its windows hold.
+//
+//	go test ./caddymodule -run '^$' -bench SignInFillingWindows -benchtime 10000x
+func BenchmarkSignInFillingWindows(b *testing.B) {
+	g := benchGate(b, "HS256")
+	high := enrollment.Rate{Count: 1 << 30, Window: time.Hour}
+	signIn := benchSignIn(b, g, enrollment.Limits{User: high, Number: high, IP: high, Country: high, GlobalEnrolled: high, GlobalNew: high,
+		LockAfter: 10, Lockout: time.Minute, MaxFailures: 100, Guesses: enrollment.DefaultLimits.Guesses})
+	tenth := max(b.N/10, 1)
+	var first, last time.Duration
+	for i := range b.N {
+		began := time.Now()
+		signIn()
+		switch took := time.Since(began); {
+		case i < tenth:
+			first += took
+		case i >= b.N-tenth:
+			last += took
+		}
+	}
+	b.ReportMetric(float64(last)/float64(first), "last/first")
+}
+
+// benchSignIn returns a sign-in of carol (provisioned) on g under limits,
+// from one browser: POST login, then POST verify with the code.
+func benchSignIn(b *testing.B, g *Gate, limits enrollment.Limits) func() {
 	g.signin.Users = map[string]signin.User{"carol": {Name: "carol", Phone: "+14155552671"}}
 	sent := &capture{}
-	g.challenges.Sender, g.challenges.ResendCooldown, g.challenges.Limits = sent, 0, enrollment.Limits{LockAfter: 10, Lockout: time.Minute, MaxFailures: 100, Guesses: enrollment.DefaultLimits.Guesses}
+	g.challenges.Sender, g.challenges.ResendCooldown, g.challenges.Limits = sent, 0, limits
 	*g.strangers = enrollment.Strangers{Store: g.store, Now: g.now} // no limits: one client signs in again and again
 	serve := func(method, target string, form url.Values, cookies []*http.Cookie) *httptest.ResponseRecorder {
 		var body io.Reader
@@ -185,8 +223,7 @@ func BenchmarkSignIn(b *testing.B) {
 	page := serve("GET", "http://localhost/.smsgate/login", nil, nil)
 	flow := page.Result().Cookies()
 	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(page.Body.String())[1]
-	b.ReportAllocs()
-	for b.Loop() {
+	return func() {
 		res := serve("POST", "http://localhost/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {csrf}}, flow)
 		if res.Code != http.StatusSeeOther {
 			b.Fatalf("login: %d %s", res.Code, res.Body)
