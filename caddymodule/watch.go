@@ -79,7 +79,7 @@ func (g *Gate) openWatch(ctx context.Context) (time.Duration, error) {
 	g.watch = &storeWatch{epoch: w}
 	g.noticed(ch)
 	if w.Frozen() != nil {
-		return 3 * StoreWatch, nil
+		return 2 * StoreWatch, nil
 	}
 	return 0, nil
 }

@@ -66,6 +66,11 @@ func announce(ctx context.Context, st store.Store, rv revocation) error {
 	return st.Put(ctx, revocationKey(n), raw, RevocationLogTTL)
 }
 
+// pollWait is the longest a request waits for the poll it started: a store
+// that hangs (paused, not refusing) must not hold the request, which goes
+// on with what the cache knows.
+const pollWait = 100 * time.Millisecond
+
 // syncRevocations applies the revocation news of the whole store since
 // the last look; one call in RevocationPoll does the reading.
 func (m *Manager) syncRevocations(ctx context.Context, now time.Time) {
@@ -76,7 +81,22 @@ func (m *Manager) syncRevocations(ctx context.Context, now time.Time) {
 	if !m.pollMu.TryLock() {
 		return // the previous poll is still waiting for the store
 	}
-	defer m.pollMu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		defer m.pollMu.Unlock()
+		defer close(done)
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		m.poll(ctx)
+	}()
+	select {
+	case <-done:
+	case <-time.After(pollWait):
+	}
+}
+
+// poll reads the revocation log since the last entry read.
+func (m *Manager) poll(ctx context.Context) {
 	n, err := m.store.Counter(ctx, RevocationCounter)
 	if err != nil {
 		m.storeFault("reading the revocation counter", err)
