@@ -3,7 +3,8 @@
 # several instances — an HTTPS Caddy in front (tls internal, round robin),
 # two smsgate instances, one redis-server with appendonly yes — while 50
 # users sign in, browse (~200 requests a second), change phones and sign
-# out, with Redis paused once for 5 s half-way. Every minute: each
+# out, with Redis stopped for 5 s half-way (then started again from its
+# append-only file; PAUSE=1: hung instead). Every minute: each
 # instance's memory (RSS) and goroutines, Redis's keys and memory, errors,
 # and latencies. Prints the table and writes it to bench/results/soak.txt
 # (and soak.json).
@@ -21,6 +22,7 @@ RATE=${RATE:-200}
 USERS=${USERS:-50}
 BLIP=${BLIP:-5s}
 EVERY=${EVERY:-1m}
+PAUSE=${PAUSE:-}
 OUT=${OUT:-bench/results}
 command -v redis-server >/dev/null || { echo "soak: redis-server is not installed (apt-get install redis-server)" >&2; exit 1; }
 work=$(mktemp -d)
@@ -30,5 +32,5 @@ go build -o "$work/soak" ./bench/soak
 mkdir -p "$OUT"
 {
 	echo "soak, $(date -u +%Y-%m-%d), $(nproc) cores, commit $(git rev-parse --short HEAD), $(redis-server --version | awk '{print $3}')"
-	"$work/soak" -caddy "$work/caddy" -for "$DURATION" -every "$EVERY" -rate "$RATE" -users "$USERS" -blip "$BLIP" -json "$OUT/soak.json"
+	"$work/soak" -caddy "$work/caddy" -for "$DURATION" -every "$EVERY" -rate "$RATE" -users "$USERS" -blip "$BLIP" ${PAUSE:+-pause} -json "$OUT/soak.json"
 } | tee "$OUT/soak.txt"

@@ -117,7 +117,19 @@ func (m *Manager) Lifetime() time.Duration { return m.lifetime }
 func (m *Manager) Issue(user string, amr []string) (string, error) {
 	cl := Claims{RegisteredClaims: m.keys.NewClaims(m.realm, user, m.lifetime), AMR: amr, SID: rand.Text()}
 	cl.AuthTime = cl.IssuedAt.Unix()
-	return m.keys.Sign(cl)
+	return m.issue(&cl)
+}
+
+// issue signs cl and caches it: this gate has checked the session it made
+// (so that it keeps working here if the store goes away right after).
+func (m *Manager) issue(cl *Claims) (string, error) {
+	tok, err := m.keys.Sign(cl)
+	if err != nil {
+		return "", err
+	}
+	cl.facts = newFacts(cl)
+	m.cache.Add(tok, cl)
+	return tok, nil
 }
 
 // IssueTrusted signs a trusted browser's new session: as old and as strong
@@ -125,7 +137,7 @@ func (m *Manager) Issue(user string, amr []string) (string, error) {
 // a kind of device asks for one now.
 func (m *Manager) IssueTrusted(user string, tb *TrustedBrowser) (string, error) {
 	cl := Claims{RegisteredClaims: m.keys.NewClaims(m.realm, user, m.lifetime), AMR: tb.AMR, SID: rand.Text(), AuthTime: tb.AuthTime, Trusted: true}
-	return m.keys.Sign(cl)
+	return m.issue(&cl)
 }
 
 // Check returns the verified claims of a session token, or nil. A verified

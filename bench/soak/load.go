@@ -25,16 +25,21 @@ type stats struct {
 	browse   []time.Duration
 	signins  []time.Duration
 	errors   map[string]int // kind and status
-	blipping atomic.Bool
-	blip     blipStats
+	// cooldowns counts sign-ins told to wait (429) for the code sent
+	// moments before by an attempt that failed.
+	cooldowns int
+	blipping  atomic.Bool
+	blip      blipStats
 }
 
 // blipStats is what the users met while Redis was paused.
 type blipStats struct {
-	Browsed   int `json:"browsed_while_signed_in"`
-	Bounced   int `json:"sent_to_sign_in"`
-	Refused   int `json:"sign_in_steps_refused"`
-	OtherErrs int `json:"other_errors"`
+	Browsed   int             `json:"browsed_while_signed_in"`
+	Bounced   int             `json:"sent_to_sign_in"`
+	Users     int             `json:"users_sent_to_sign_in"`
+	bounced   map[string]bool // who
+	Refused   int             `json:"sign_in_steps_refused"`
+	OtherErrs int             `json:"other_errors"`
 }
 
 func newStats() *stats { return &stats{errors: map[string]int{}} }
@@ -52,6 +57,12 @@ func (s *stats) fail(kind string, status int, err error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if status == http.StatusTooManyRequests {
+		// A code was sent moments ago and not typed (an earlier attempt
+		// failed): the cooldown is the gate working, the user waits.
+		s.cooldowns++
+		return
+	}
 	if s.blipping.Load() {
 		if status == http.StatusServiceUnavailable {
 			s.blip.Refused++
@@ -71,7 +82,7 @@ func (s *stats) signedIn(d time.Duration) {
 
 // browsed counts a page of the app: 200 is right for a signed-in user,
 // 302 (to sign in) for one who is not.
-func (s *stats) browsed(d time.Duration, status int, err error, in bool) {
+func (s *stats) browsed(who string, d time.Duration, status int, err error, in bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.requests++
@@ -80,6 +91,11 @@ func (s *stats) browsed(d time.Duration, status int, err error, in bool) {
 		s.blip.Browsed++
 		if status == http.StatusFound {
 			s.blip.Bounced++
+			if s.blip.bounced == nil {
+				s.blip.bounced = map[string]bool{}
+			}
+			s.blip.bounced[who] = true
+			s.blip.Users = len(s.blip.bounced)
 		}
 	}
 	switch {
@@ -119,9 +135,10 @@ type row struct {
 }
 
 type result struct {
-	Rows  []row      `json:"rows"`
-	Blip  *blipStats `json:"blip,omitempty"`
-	Total int        `json:"errors_outside_blip"`
+	Rows      []row      `json:"rows"`
+	Cooldowns int        `json:"cooldowns"`
+	Blip      *blipStats `json:"blip,omitempty"`
+	Total     int        `json:"errors_outside_outage"`
 }
 
 // load runs the users for c.duration, printing a row every c.every.
@@ -172,15 +189,14 @@ func load(c config, t *topology) (*result, error) {
 		select {
 		case <-blipDone:
 			blipDone = nil
-			if err := t.pauseRedis(); err != nil {
+			at := time.Since(start).Round(time.Second)
+			st.blipping.Store(true)
+			if err := blip(c, t); err != nil {
 				return nil, err
 			}
-			st.blipping.Store(true)
-			time.Sleep(c.blip)
-			_ = t.resumeRedis()
 			time.Sleep(2 * time.Second) // requests already waiting on Redis finish
 			st.blipping.Store(false)
-			fmt.Fprintf(c.out, "Redis paused %s at %s\n", c.blip, time.Since(start).Round(time.Second)-c.blip-2*time.Second)
+			fmt.Fprintf(c.out, "Redis %s for %s at %s\n", map[bool]string{true: "paused", false: "stopped"}[c.pause], c.blip, at)
 			continue
 		case <-tick.C:
 		}
@@ -201,11 +217,29 @@ func load(c config, t *topology) (*result, error) {
 	if c.blip > 0 {
 		b := st.blip
 		res.Blip = &b
-		fmt.Fprintf(c.out, "while Redis was paused (%s and 2 s after): %d sign-in steps refused with 503, %d other errors; "+
-			"%d of %d pages asked for by signed-in users sent them to sign in\n", c.blip, b.Refused, b.OtherErrs, b.Bounced, b.Browsed)
+		fmt.Fprintf(c.out, "while Redis was away (%s and 2 s after): %d sign-in steps refused with 503, %d other errors; "+
+			"%d of %d pages asked for by signed-in users sent them to sign in (%d users)\n", c.blip, b.Refused, b.OtherErrs, b.Bounced, b.Browsed, b.Users)
 	}
-	fmt.Fprintf(c.out, "errors outside the pause: %d\n", res.Total)
+	res.Cooldowns = st.cooldowns
+	fmt.Fprintf(c.out, "errors outside the outage: %d; sign-ins told to wait for the cooldown of a code not typed: %d\n", res.Total, res.Cooldowns)
 	return res, nil
+}
+
+// blip takes Redis away for c.blip: paused (hung), or stopped and started
+// again (it reloads its append-only file).
+func blip(c config, t *topology) error {
+	if c.pause {
+		if err := t.pauseRedis(); err != nil {
+			return err
+		}
+		time.Sleep(c.blip)
+		return t.resumeRedis()
+	}
+	if err := t.stopRedis(); err != nil {
+		return err
+	}
+	time.Sleep(c.blip)
+	return t.startRedis()
 }
 
 // live is one user's life: sign in, browse, now and then change phones,
@@ -213,7 +247,7 @@ func load(c config, t *topology) (*result, error) {
 func (u *user) live(deadline time.Time, tokens chan struct{}) {
 	for time.Now().Before(deadline) {
 		if !u.in && !u.signIn() {
-			time.Sleep(time.Second)
+			time.Sleep(5 * time.Second) // then try again, as people do
 			continue
 		}
 		for n := 20 + rand.IntN(40); n > 0 && u.in && time.Now().Before(deadline); n-- {

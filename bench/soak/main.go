@@ -3,9 +3,10 @@
 // behind it (round robin), one redis-server with appendonly yes — while
 // users sign in, browse, change phones and sign out at a steady rate. Every
 // interval it prints each instance's memory and goroutines, Redis's keys
-// and memory, the errors and the latencies. With -blip, Redis is paused
-// once (SIGSTOP) for that long, and it counts the sign-ins refused and the
-// signed-in users sent back to sign in.
+// and memory, the errors and the latencies. With -blip, Redis goes away
+// once for that long (stopped and started again from its append-only file,
+// or with -pause hung), and it counts the sign-in steps refused and the
+// pages of signed-in users that sent them back to sign in.
 //
 //	go build -o /tmp/caddy ./cmd/caddy
 //	go run ./bench/soak -caddy /tmp/caddy -for 5m -rate 200 -users 50 -blip 5s
@@ -32,7 +33,8 @@ type config struct {
 	every    time.Duration // how often a row is printed
 	rate     int           // browsing requests a second, over all users
 	users    int
-	blip     time.Duration // how long Redis is paused (0: never)
+	blip     time.Duration // how long Redis is away (0: never)
+	pause    bool          // paused (SIGSTOP) instead of stopped and started again
 	blipAt   time.Duration // when (default: the middle of the run)
 	out      io.Writer     // the table
 }
@@ -45,8 +47,9 @@ func main() {
 	flag.DurationVar(&c.every, "every", time.Minute, "how often to print a row of figures")
 	flag.IntVar(&c.rate, "rate", 200, "browsing requests a second, over all users (sign-ins, phone changes and logouts come on top)")
 	flag.IntVar(&c.users, "users", 50, "users, each signing in, browsing, changing phones and signing out in turn")
-	flag.DurationVar(&c.blip, "blip", 0, "pause Redis once for this long (e.g. 5s)")
-	flag.DurationVar(&c.blipAt, "blip-at", 0, "when to pause Redis (default: half-way)")
+	flag.DurationVar(&c.blip, "blip", 0, "take Redis away once for this long (e.g. 5s): stopped, then started again from its append-only file")
+	flag.BoolVar(&c.pause, "pause", false, "with -blip, pause Redis (SIGSTOP: a hung server) instead of stopping it")
+	flag.DurationVar(&c.blipAt, "blip-at", 0, "when to take Redis away (default: half-way)")
 	jsonOut := flag.String("json", "", "also write the rows and the summary as JSON to this file")
 	flag.Parse()
 	if c.caddy == "" {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -19,6 +20,7 @@ import (
 type topology struct {
 	work      string
 	redis     *exec.Cmd
+	redisArgs []string
 	redisAddr string
 	instances [2]*instance
 	frontCmd  *exec.Cmd
@@ -55,13 +57,10 @@ func startTopology(c config) (*topology, error) {
 	}()
 	rport := freePort()
 	t.redisAddr = fmt.Sprintf("127.0.0.1:%d", rport)
-	t.redis = exec.Command(c.redis, "--bind", "127.0.0.1", "--port", fmt.Sprint(rport), "--appendonly", "yes", "--save", "",
-		"--dir", work, "--logfile", filepath.Join(work, "redis.log"))
-	if err := t.start(t.redis); err != nil {
-		return nil, fmt.Errorf("redis-server: %v", err)
-	}
-	if err := waitTCP(t.redisAddr); err != nil {
-		return nil, fmt.Errorf("redis-server did not start: %v", err)
+	t.redisArgs = []string{c.redis, "--bind", "127.0.0.1", "--port", fmt.Sprint(rport), "--appendonly", "yes", "--save", "",
+		"--dir", work, "--logfile", filepath.Join(work, "redis.log")}
+	if err := t.startRedis(); err != nil {
+		return nil, err
 	}
 	frontPort := freePort()
 	t.front = fmt.Sprintf("https://localhost:%d", frontPort)
@@ -148,8 +147,32 @@ func (t *topology) start(cmd *exec.Cmd) error {
 	return nil
 }
 
-// pauseRedis stops Redis without closing its connections; resumeRedis
-// lets it go on.
+// startRedis starts (or starts again) the redis-server; it reloads its
+// append-only file.
+func (t *topology) startRedis() error {
+	t.redis = exec.Command(t.redisArgs[0], t.redisArgs[1:]...)
+	if err := t.start(t.redis); err != nil {
+		return fmt.Errorf("redis-server: %v", err)
+	}
+	if err := waitTCP(t.redisAddr); err != nil {
+		return fmt.Errorf("redis-server did not start: %v", err)
+	}
+	return nil
+}
+
+// stopRedis shuts Redis down (SIGTERM: it syncs its append-only file and
+// exits, as a service restart does).
+func (t *topology) stopRedis() error {
+	if err := t.redis.Process.Signal(syscall.SIGTERM); err != nil {
+		return err
+	}
+	_ = t.redis.Wait()
+	t.procs = slices.DeleteFunc(t.procs, func(c *exec.Cmd) bool { return c == t.redis })
+	return nil
+}
+
+// pauseRedis stops Redis without closing its connections (SIGSTOP): a hung
+// server; resumeRedis lets it go on.
 func (t *topology) pauseRedis() error  { return t.redis.Process.Signal(syscall.SIGSTOP) }
 func (t *topology) resumeRedis() error { return t.redis.Process.Signal(syscall.SIGCONT) }
 

@@ -135,7 +135,7 @@ func (u *user) typeCode(code chan string, csrf, kind string) bool {
 func (u *user) browse() {
 	start := time.Now()
 	st, _, _, err := u.do("GET", fmt.Sprintf("/app/%d", rand.IntN(1000)), nil, "text/html")
-	u.stats.browsed(time.Since(start), st, err, u.in)
+	u.stats.browsed(u.name, time.Since(start), st, err, u.in)
 	if st == http.StatusFound {
 		u.in = false // sent to sign in
 	}
