@@ -64,6 +64,7 @@ type Manager struct {
 	polled, seen, pending atomic.Int64
 	pollMu                sync.Mutex
 	faulty                atomic.Bool // the last poll could not reach the store
+	covered               coverage    // what the log said since the gate began reading it
 
 	assertMu    sync.Mutex
 	assertCache map[string]assertionEntry
@@ -100,6 +101,7 @@ func NewManager(ctx context.Context, c Config) (*Manager, error) {
 	if n, err := c.Store.Counter(ctx, RevocationCounter); err == nil {
 		m.seen.Store(n)
 	}
+	m.covered.reset(m.now())
 	return m, nil
 }
 
@@ -166,6 +168,12 @@ func (m *Manager) Check(ctx context.Context, token string) *Claims {
 	var b store.Batch
 	one, all := b.Get(revokedKey(m.realm, cl.SID)), b.Get(userRevokedKey(m.realm, cl.Subject))
 	if err := store.Do(ctx, m.store, &b); err != nil {
+		if m.covered.admits(cl) {
+			// The log has told this gate of every revocation of it: as good
+			// as a cached session (not cached: asked again once it answers).
+			cl.facts = newFacts(cl)
+			return cl
+		}
 		m.logger.Error("checking session revocation; refusing the session", zap.Error(err))
 		return nil
 	}
@@ -195,11 +203,13 @@ func (m *Manager) Revoke(ctx context.Context, token string, cl *Claims) error {
 		return err
 	}
 	m.cache.Remove(token)
+	m.covered.add(m.now(), revocation{Realm: m.realm, SID: cl.SID}, m.lifetime)
 	return announce(ctx, m.store, revocation{Realm: m.realm, SID: cl.SID})
 }
 
 // RevokeUser ends every session of user issued until now.
 func (m *Manager) RevokeUser(ctx context.Context, user string) error {
+	m.covered.add(m.now(), revocation{Realm: m.realm, User: user}, m.lifetime)
 	return RevokeUser(ctx, m.store, m.realm, user, m.now())
 }
 

@@ -83,8 +83,8 @@ func (m *Manager) syncRevocations(ctx context.Context, now time.Time) {
 	}
 	done := make(chan struct{})
 	go func() {
+		defer close(done) // after the unlock: a caller that saw it may poll again
 		defer m.pollMu.Unlock()
-		defer close(done)
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
 		m.poll(ctx)
@@ -129,6 +129,7 @@ func (m *Manager) poll(ctx context.Context) {
 		if op.Err == nil && json.Unmarshal(op.Value, &rv) == nil && (rv.SID != "" || rv.User != "") {
 			if rv.Realm == m.realm {
 				sids[rv.SID], users[rv.User] = true, true
+				m.covered.add(m.now(), rv, m.lifetime)
 			}
 			continue
 		}
@@ -148,15 +149,20 @@ func (m *Manager) poll(ctx context.Context) {
 	m.seen.Store(upTo)
 }
 
-// forgetAll empties the cache and takes n as the last revocation seen.
+// forgetAll empties the cache and takes n as the last revocation seen;
+// the log's coverage begins again.
 func (m *Manager) forgetAll(n int64) {
 	m.cache.Flush()
+	m.covered.reset(m.now())
 	m.seen.Store(n)
 }
 
 // StoreChanged empties the cache: the store is not the one its sessions
 // were checked against (a wipe), so each is checked again.
-func (m *Manager) StoreChanged() { m.cache.Flush() }
+func (m *Manager) StoreChanged() {
+	m.cache.Flush()
+	m.covered.reset(m.now())
+}
 
 // storeFault logs that the store could not answer a poll, once while it
 // keeps failing (a poll a second would flood the log during an outage).
