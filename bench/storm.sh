@@ -39,7 +39,10 @@ seconds=${PHASE%s}
 rated=$((10 * seconds + 100 * seconds + 1000 * seconds / 2))
 budget=$((rated + 20 + 300)) # the storms, the IP burst's 20, and 300 left for the budget run
 users=$((SESSIONS > rated + 1500 ? SESSIONS : rated + 1500))
-awk -v n="$users" 'BEGIN { for (i = 0; i < n; i++) printf "user u%d +1415%07d\n", i, 2000000 + i }' >"$work/users"
+# Users are u and their number in letters (ua, ub, … uba): a message says
+# a name's letters only.
+awk -v n="$users" 'function name(i, s) { s = ""; do { s = sprintf("%c", 97 + i % 26) s; i = int(i / 26) } while (i > 0); return "u" s }
+	BEGIN { for (i = 0; i < n; i++) printf "user %s +1415%07d\n", name(i), 2000000 + i }' >"$work/users"
 declare -A base log cpid admin
 for name in a b; do
 	p=$(port)
@@ -72,6 +75,10 @@ http://127.0.0.1:$p {
 		limit number 10 1h
 		limit country 1000000 1h
 		limit global_enrolled $budget 1h
+		# The storm's sign-ins come from few addresses: strangers' caps off.
+		limit stranger_ip off
+		limit stranger_net off
+		limit strangers off
 		import $work/users
 	}
 	respond "ok {http.auth.user.id}"

@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/internal/textsafe"
 	"github.com/smsgate/caddy-smsgate/phone"
 	"github.com/smsgate/caddy-smsgate/session"
 	"github.com/smsgate/caddy-smsgate/words"
@@ -26,7 +27,9 @@ func init() {
 // pickGate chooses among gates the one serving realm, or the only realm
 // when realm is empty. An unknown realm, several realms with none named,
 // or one realm on gates with different stores is an error: an admin's
-// change must never land in another site's store.
+// change must never land in another site's store. Of a realm's gates, one
+// that enrolls phones (no require) is preferred: the links the tools print
+// (invites) must lead somewhere a new user can enroll.
 func pickGate(gates []*Gate, realm string) (*Gate, error) {
 	var realms []string
 	for _, g := range gates {
@@ -54,11 +57,21 @@ func pickGate(gates []*Gate, realm string) (*Gate, error) {
 		if found != nil && found.storeIdentity() != g.storeIdentity() {
 			return nil, &adminError{http.StatusConflict, fmt.Errorf("realm %s is served by gates with different stores: the admin tools cannot tell which one you mean", realm)}
 		}
-		if found == nil {
+		if found == nil || (len(found.Require) > 0 && len(g.Require) == 0) {
 			found = g
 		}
 	}
 	return found, nil
+}
+
+// enrolls refuses an invite for a gate where a phone cannot be enrolled:
+// a route that requires another kind (an app, a passkey) sends no texts.
+func (g *Gate) enrolls() error {
+	if len(g.Require) > 0 {
+		return fmt.Errorf("realm %s is served here only by gates with require %s, where no phone can be enrolled: add a gate without require for invites to lead to",
+			g.Realm, strings.Join(g.Require, " "))
+	}
+	return nil
 }
 
 // adminError is an admin request's failure with its HTTP status.
@@ -236,6 +249,11 @@ func (a *AdminAPI) answer(w http.ResponseWriter, r *http.Request) (any, error) {
 	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
 		return nil, decodeError(err)
 	}
+	if (op == "users" || op == "invites") && (!textsafe.Clean(req.User) || len(req.User) > MaxIdentity) {
+		// Nobody could sign in as it (see priorIdentity), and it would
+		// rearrange every list it is shown in.
+		return nil, badRequest(fmt.Sprintf("user: a name is at most %d bytes, without control or direction characters", MaxIdentity))
+	}
 	g, err := a.gateFor(req.Realm)
 	if err != nil {
 		return nil, err
@@ -255,6 +273,11 @@ func (a *AdminAPI) answer(w http.ResponseWriter, r *http.Request) (any, error) {
 		return nil, badRequest("user is required")
 	}
 	req.Realm = g.Realm
+	if op == "invites" {
+		if err := g.enrolls(); err != nil {
+			return nil, &adminError{http.StatusConflict, err}
+		}
+	}
 	out, err := adminOp(ctx, g.admin, g.linkOrigin()+g.PathPrefix, g.DefaultRegion, op, req)
 	if err != nil {
 		return nil, err
@@ -289,6 +312,11 @@ func adminOp(ctx context.Context, svc *enrollment.Admin, prefix, region, op stri
 		}
 		return map[string]string{"reset": req.User}, session.RevokeUser(ctx, svc.Store, req.Realm, req.User, svc.Now())
 	case "revoke":
+		// Every session and every trust: the trusts would not work any
+		// more, and the devices page must not list them as if they did.
+		if err := session.UntrustAll(ctx, svc.Store, req.Realm, req.User); err != nil {
+			return nil, err
+		}
 		return map[string]string{"revoked": req.User}, session.RevokeUser(ctx, svc.Store, req.Realm, req.User, svc.Now())
 	case "invites":
 		ttl := 7 * 24 * time.Hour
@@ -328,9 +356,16 @@ func maskDevices(list []enrollment.Device) {
 	}
 }
 
+// writeAdmin answers v as JSON; names' direction and control characters go
+// as \u escapes (the same strings to a JSON reader, harmless in a terminal).
 func writeAdmin(w http.ResponseWriter, v any) error {
 	w.Header().Set("Content-Type", "application/json")
-	return json.NewEncoder(w).Encode(v)
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(textsafe.EscapeJSON(raw), '\n'))
+	return err
 }
 
 // Interface guard

@@ -68,12 +68,14 @@ import (
 // and so is a value out of its range: both name the line.
 func (g *Gate) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // directive name
+	g.lines = map[string]caddyfile.Token{"": d.Token()}
 	if d.NextArg() {
 		return d.ArgErr()
 	}
 	seen := map[string]bool{}
 	for d.NextBlock(0) {
 		opt := d.Val()
+		tok := d.Token()
 		key := opt
 		switch opt {
 		case "limit", "auth_header", "number_types", "allowed_regions":
@@ -86,6 +88,7 @@ func (g *Gate) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			return d.Errf("%s is given twice", key)
 		}
 		seen[key] = true
+		g.lines[key] = tok
 		var err error
 		switch opt {
 		case "realm":
@@ -102,6 +105,7 @@ func (g *Gate) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return d.Errf("user takes a name and a phone number: user <name> <phone>")
 			}
 			g.Users = append(g.Users, u)
+			g.lines["user "+u.Name] = tok
 		case "session_lifetime":
 			err = durationArg(d, &g.SessionLifetime, time.Second, 0)
 		case "signing_key":
@@ -235,6 +239,7 @@ func (g *Gate) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			var raw json.RawMessage
 			if raw, err = unmarshalModule(d, "smsgate.providers.", "provider"); err == nil {
 				g.ProvidersRaw = append(g.ProvidersRaw, raw)
+				g.lines["provider "+strconv.Itoa(len(g.ProvidersRaw))] = tok
 			}
 		default:
 			return d.Errf("unrecognized subdirective '%s'", opt)

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"text/tabwriter"
@@ -21,6 +22,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/internal/textsafe"
 )
 
 // subcommand is one `caddy smsgate` command: its admin API operation and
@@ -43,7 +45,7 @@ var subcommands = []subcommand{
 		[]flag{realmFlag, userFlag, {"phone", "the number in international format, e.g. +14155552671"}, {"name", "a label for the phone, e.g. Work"}}},
 	{"remove-device", "Removes one of a user's devices (a phone, an app or a passkey)", "devices/remove", []flag{realmFlag, userFlag, {"id", "the device's ID, as `users` lists it"}}},
 	{"reset", "Lost phone: removes a user's phones and recovery codes and ends their sessions", "reset", []flag{realmFlag, userFlag}},
-	{"revoke", "Ends every session of a user", "revoke", []flag{realmFlag, userFlag}},
+	{"revoke", "Ends every session and trusted browser of a user", "revoke", []flag{realmFlag, userFlag}},
 	{"invite", "Mints a single-use enrollment link", "invites", []flag{realmFlag, userFlag, {"ttl", "how long the link works (default 168h)"}}},
 	{"export", "Writes users, devices and recovery codes as JSON (file mode 0600)", "export",
 		[]flag{realmFlag, {"file", "where to write (default: standard output)"}}},
@@ -196,7 +198,9 @@ func usersTable(raw []byte) ([]byte, error) {
 			case phone == "":
 				phone = "(hash only)"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", u.User, kind, phone, d.ID, d.Name, last, left)
+			// Names as they are shown, not obeyed: no direction override
+			// rearranges the row.
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", textsafe.Escape(u.User), kind, phone, d.ID, textsafe.Escape(d.Name), last, left)
 		}
 	}
 	if err := tw.Flush(); err != nil {
@@ -205,22 +209,28 @@ func usersTable(raw []byte) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// writePrivate writes data to file readable by its owner only, also when
-// the file existed with a wider mode.
+// writePrivate writes data to file, readable by its owner only, as a new
+// file: written beside it under a name of its own (O_EXCL, 0600) and
+// renamed over it, so that a symlink or another owner's file at that name
+// is replaced, never written through, and a reader never sees half of it.
 func writePrivate(file string, data []byte) error {
-	f, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	f, err := os.CreateTemp(filepath.Dir(file), "."+filepath.Base(file)+".*") // 0600, O_EXCL
 	if err != nil {
 		return err
 	}
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return err
-	}
+	defer os.Remove(f.Name()) // nothing left there once renamed
 	if _, err := f.Write(data); err != nil {
 		f.Close()
 		return err
 	}
-	return f.Close()
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), file)
 }
 
 var apiMessage = regexp.MustCompile(`HTTP (\d+): \{"error":("(?:[^"\\]|\\.)*")`)
@@ -310,7 +320,8 @@ func direct(fl caddycmd.Flags, sub subcommand, req adminRequest, body []byte, wi
 		if err != nil {
 			return nil, err
 		}
-		return json.Marshal(records) // the same bytes as through the admin API
+		raw, err := json.Marshal(records)
+		return textsafe.EscapeJSON(raw), err // the same bytes as through the admin API
 	case "import":
 		var records []enrollment.Record
 		if err := json.Unmarshal(body, &records); err != nil {
@@ -344,6 +355,11 @@ func direct(fl caddycmd.Flags, sub subcommand, req adminRequest, body []byte, wi
 		if req.Realm == "" {
 			return nil, fmt.Errorf("%s needs --realm", sub.name)
 		}
+		if sub.op == "invites" {
+			if err := g.enrolls(); err != nil {
+				return nil, err
+			}
+		}
 		prefix := g.PathPrefix
 		if prefix == "" {
 			prefix = DefaultPathPrefix
@@ -355,5 +371,6 @@ func direct(fl caddycmd.Flags, sub subcommand, req adminRequest, body []byte, wi
 			return nil, err
 		}
 	}
-	return json.MarshalIndent(out, "", "  ")
+	raw, err := json.MarshalIndent(out, "", "  ")
+	return textsafe.EscapeJSON(raw), err
 }

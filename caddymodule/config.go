@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyevents"
 	"github.com/go-webauthn/webauthn/webauthn"
@@ -25,7 +26,7 @@ import (
 
 func init() {
 	caddy.RegisterModule(Gate{})
-	httpcaddyfile.RegisterHandlerDirective("smsgate", parseCaddyfile)
+	httpcaddyfile.RegisterDirective("smsgate", parseDirective)
 	// After basic_auth and forward_auth, so that a first factor (or an SSO's
 	// forward_auth copying in Remote-User) has run when the gate asks who
 	// the user is.
@@ -75,8 +76,19 @@ type Gate struct {
 	// factor, such as `{http.request.header.Remote-User}` copied in by an
 	// SSO's forward_auth, or "none" to let users name themselves on the
 	// login page (provisioned users only). Default: `{http.auth.user.id}`
-	// (set by basic_auth). An empty identity is refused, never let through.
+	// (set by basic_auth). An empty identity is refused, never let through,
+	// and so is one longer than 256 bytes or with control or direction
+	// characters. A request header is believed only where a forward_auth
+	// earlier in the route copied it from its auth answer, or from the
+	// server's trusted_proxies; a client's own copy names nobody. A
+	// placeholder the client sets outright (a cookie, the query) is refused.
 	Identity string `json:"identity,omitempty"`
+
+	// The auth answer's headers a forward_auth copies the identity header
+	// from, when it renames them (copy_headers X-Auth-User>Remote-User:
+	// X-Auth-User). The Caddyfile fills it from the site's forward_auth.
+	// Default: the identity header's own name.
+	IdentityFrom []string `json:"identity_from,omitempty"`
 
 	// "open": a user with a first factor and no phone enrolls one on first
 	// visit (trust on first use). "closed": only provisioned users get in.
@@ -221,15 +233,21 @@ type Gate struct {
 	// global_enrolled, global_new — each at most `count` sends per
 	// `window`; a count of 0 turns one off. Defaults: user 10/h, number
 	// 10/h, ip 20/h, country 200/h, voice 1/h (per user), global_enrolled
-	// 1000/h, global_new 100/h.
+	// 1000/h, global_new 100/h. And guesses: codes checked per account
+	// from browsers that are not the owner's, default 100 a day, which
+	// may not allow more than a 1% chance of guessing a code in 30 days.
+	// And what strangers may make the gate keep (a login form's names,
+	// passkey sign-ins begun): stranger_ip 60/h (per IP, IPv6 per /64),
+	// stranger_net 600/h (per IPv6 /48), strangers 5000/h (in total: the
+	// bound on the store).
 	Limits map[string]Limit `json:"limits,omitempty"`
 
 	// Wrong codes from one user and IP before a lockout. Default: 10.
 	LockoutAfter int `json:"lockout_after,omitempty"`
 	// The first lockout; each further one doubles, up to a day. Default: 1m.
 	Lockout caddy.Duration `json:"lockout,omitempty"`
-	// Consecutive wrong codes, from any IP, that lock an account for a
-	// day. Default and maximum: 100 (NIST SP 800-63B).
+	// Consecutive wrong codes, from any IP, that lock an account for 15
+	// minutes. Default and maximum: 100 (NIST SP 800-63B).
 	MaxFailures int `json:"max_failures,omitempty"`
 
 	// Countries (ISO 3166 codes) whose numbers may enroll. Default: all.
@@ -262,6 +280,14 @@ type Gate struct {
 	// Senders of codes, tried in order until one accepts.
 	ProvidersRaw []json.RawMessage `json:"providers,omitempty" caddy:"namespace=smsgate.providers inline_key=provider"`
 
+	// lines are where each option was written in a Caddyfile, so that a
+	// mistake found later names its line (see check.go).
+	lines map[string]caddyfile.Token
+	// trusted are the request headers the identity reads (see identity.go).
+	trusted []trustedHeader
+	// verifies says a provider makes and checks its own codes (Verify).
+	verifies bool
+
 	store    store.Store
 	chain    providers.Chain
 	metrics  *metrics
@@ -276,6 +302,7 @@ type Gate struct {
 	// challenges sends and checks codes; admin is the admin's tools.
 	challenges *enrollment.Challenges
 	admin      *enrollment.Admin
+	strangers  *enrollment.Strangers // what strangers may make the gate keep
 	sessions   *session.Manager
 	app        *App // the config's gates, for the admin API
 	ctx        caddy.Context

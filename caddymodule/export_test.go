@@ -32,3 +32,10 @@ func StartOfHour() {
 
 // Now is the gates' clock (with Advance's skew), for codes made in tests.
 func Now() time.Time { return now() }
+
+// ShortenBodyTime makes the gate wait at most d for a POST's body, until
+// the returned func restores it.
+func ShortenBodyTime(d time.Duration) (restore func()) {
+	was := bodyTime.Swap(int64(d))
+	return func() { bodyTime.Store(was) }
+}

@@ -1,6 +1,7 @@
 package caddymodule_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -127,5 +128,40 @@ func TestFactorsConfig(t *testing.T) {
 		provider log
 	}
 }`, want)
+	}
+}
+
+// TestInvitesLeadToAGateThatEnrolls: on a site whose first gate requires
+// an app (it takes no texts, so no phone can be enrolled there), an invite
+// leads to the gate that enrolls phones, and the invited user enrolls
+// through it; a realm served only by require gates gets no invite, but an
+// error that says why.
+func TestInvitesLeadToAGateThatEnrolls(t *testing.T) {
+	s := startSite(t, requireSite)
+	st, body := admin(t, "POST", "/smsgate/invites", `{"realm":"localhost","user":"frank","ttl":"1h"}`)
+	var inv struct{ Path string }
+	if err := json.Unmarshal([]byte(body), &inv); st != http.StatusOK || err != nil || !strings.HasPrefix(inv.Path, "/.smsgate/invite?token=") {
+		t.Fatalf("invite: %d %s", st, body)
+	}
+	c := newClient(t, "")
+	tok := csrfField.FindStringSubmatch(c.get(inv.Path).body)[1]
+	token := strings.TrimPrefix(inv.Path, "/.smsgate/invite?token=")
+	expect(t, c.post("/.smsgate/invite", url.Values{"token": {token}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/enroll")
+	expect(t, c.post("/.smsgate/enroll", url.Values{"phone": {"+14155552680"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+	expectEnrolled(t, c.post("/.smsgate/verify", url.Values{"code": {s.lastCode()}, "csrf": {tok}}), "/")
+
+	startSite(t, `http://localhost:{HTTP_PORT} {
+	smsgate {
+		identity none
+		user carol +14155552671
+		require totp
+		store badger {DIR}
+		provider log
+	}
+	respond "admin"
+}`)
+	st, body = admin(t, "POST", "/smsgate/invites", `{"realm":"localhost","user":"frank"}`)
+	if st != http.StatusConflict || !strings.Contains(body, "no phone can be enrolled") {
+		t.Fatalf("an invite for a realm served only by a require gate: %d %s", st, body)
 	}
 }

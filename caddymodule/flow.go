@@ -61,6 +61,9 @@ func (g *Gate) serveGate(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Referrer-Policy", "same-origin") // no-referrer would make browsers send "Origin: null" on our own POSTs
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("X-Frame-Options", "DENY")
+	if r.Method == http.MethodPost {
+		limitBodyTime(w)
+	}
 
 	switch strings.TrimPrefix(r.URL.Path, g.PathPrefix) {
 	case "auth":
@@ -153,7 +156,7 @@ func (g *Gate) readForm(req *request) bool {
 	if ct == "application/json" {
 		req.json = true
 		if err := json.NewDecoder(r.Body).Decode(&req.form); err != nil {
-			g.fail(req, http.StatusBadRequest, "bad_request", g.sayID(req, "gate.bad_json"))
+			g.badBody(req, err, "gate.bad_json")
 			return false
 		}
 		// JSON has no csrf field: it needs this site's own Origin, exactly
@@ -165,7 +168,7 @@ func (g *Gate) readForm(req *request) bool {
 		return true
 	}
 	if err := r.ParseForm(); err != nil {
-		g.fail(req, http.StatusBadRequest, "bad_request", g.sayID(req, "gate.bad_form"))
+		g.badBody(req, err, "gate.bad_form")
 		return false
 	}
 	for k, v := range r.PostForm {
@@ -239,6 +242,19 @@ type flowClaims struct {
 	CSRF string `json:"csrf"`
 	RD   string `json:"rd,omitempty"`
 	signin.Flow
+	// Pad makes the user's name and it one length (userWidth), so that
+	// the cookie's length does not tell a known name from a decoy's.
+	Pad string `json:"pad"`
+}
+
+// userWidth is the room the flow keeps for a user's name (as JSON): more
+// than any decoy's name and any name typed at a login form (256 bytes).
+const userWidth = 320
+
+// pad fills Pad so that the user's name and it take userWidth bytes.
+func (fl *flowClaims) pad() {
+	name, _ := json.Marshal(fl.Flow.User)
+	fl.Pad = strings.Repeat(".", max(0, userWidth-len(name)))
 }
 
 // readFlow returns the sign-in in progress, or a fresh one.
@@ -258,17 +274,34 @@ func (g *Gate) readFlow(r *http.Request, realm string) *flowClaims {
 
 // saveFlow signs the flow and seals it into its cookie, limited to the
 // gate's pages. Sealed, because it names the user being signed in (and a
-// decoy's name would tell that the user does not exist).
+// decoy's name would tell that the user does not exist), and padded, so
+// that its length does not tell either.
 func (g *Gate) saveFlow(req *request) {
 	fl := req.flow
 	fl.RegisteredClaims = g.flows.NewClaims(req.realm, "", flowLifetime)
-	token, err := g.flows.Sign(fl)
-	if err != nil {
-		g.logger.Error("signing flow cookie", zap.Error(err))
+	fl.pad()
+	for {
+		token, err := g.flows.Sign(fl)
+		if err != nil {
+			g.logger.Error("signing flow cookie", zap.Error(err))
+			return
+		}
+		sealed := g.sealer.Seal(token, req.realm)
+		if len(sealed) > maxFlowCookie && fl.RD != "" {
+			// Browsers drop a cookie past 4 KiB, and the sign-in with it:
+			// better to land on "/" afterwards. (Known names and decoys
+			// have flows of one length: they are cut alike.)
+			fl.RD = ""
+			continue
+		}
+		setCookie(req.w, req.r, FlowCookie, sealed, g.PathPrefix, int(flowLifetime/time.Second))
 		return
 	}
-	setCookie(req.w, req.r, FlowCookie, g.sealer.Seal(token, req.realm), g.PathPrefix, int(flowLifetime/time.Second))
 }
+
+// maxFlowCookie is the most the flow cookie's value may hold, leaving
+// room for its name and attributes within browsers' 4096 bytes.
+const maxFlowCookie = 3900
 
 // knownLifetime is how long a browser stays known after a sign-in.
 const knownLifetime = 400 * 24 * time.Hour
@@ -296,7 +329,9 @@ func (g *Gate) rememberBrowser(req *request, user string) {
 		g.logger.Error("signing the known-browser cookie", zap.Error(err))
 		return
 	}
-	setCookie(req.w, req.r, KnownCookie, token, g.PathPrefix, int(knownLifetime/time.Second))
+	// For the whole site: every gate of the realm on it (a route that
+	// requires an app has its own pages) knows the browser.
+	setCookie(req.w, req.r, KnownCookie, token, "/", int(knownLifetime/time.Second))
 }
 
 // sendFailed answers a code that was not sent: too early or over a limit
@@ -319,9 +354,9 @@ func (g *Gate) sendFailed(req *request, err error, page string) {
 	case o.reason == "number_refused":
 		g.audit("number_refused", req.user, "", zap.String("reason", err.Error()))
 	case errors.As(err, &send) && o.status == http.StatusBadRequest:
-		g.logger.Info("code_not_sent", zap.String("event", "code_not_sent"), zap.String("user", req.user), zap.Error(send.Err))
+		g.logger.Info("code_not_sent", zap.String("event", "code_not_sent"), userField(req.user), zap.Error(send.Err))
 	case errors.As(err, &send):
-		g.logger.Error("code_not_sent", zap.String("event", "code_not_sent"), zap.String("user", req.user), zap.Error(send.Err))
+		g.logger.Error("code_not_sent", zap.String("event", "code_not_sent"), userField(req.user), zap.Error(send.Err))
 	}
 	data := pageData{Error: g.say(req, err), Phone: trimInput(req.form["phone"])}
 	var cool *enrollment.CooldownError
@@ -347,7 +382,7 @@ func (g *Gate) pendingChallenge(req *request) *enrollment.Challenge {
 // emits it as a Caddy event (smsgate_<event>) for the events app's
 // subscribers.
 func (g *Gate) audit(event, user, e164 string, fields ...zap.Field) {
-	fs := append([]zap.Field{zap.String("event", event), zap.String("user", user)}, fields...)
+	fs := append([]zap.Field{zap.String("event", event), userField(user)}, fields...)
 	if e164 != "" {
 		fs = append(fs, zap.String("phone", phone.Mask(e164)))
 	}

@@ -13,7 +13,8 @@ import (
 
 // authCheck serves GET /.smsgate/auth, the forward-auth check for other
 // proxies (Caddy forward_auth, Traefik forwardAuth, nginx auth_request).
-// A valid session answers 200 with identity headers for the upstream; none
+// A valid session answers 200 with identity headers for the upstream (and
+// the request's other cookies, in Cookie, for Traefik to copy); none
 // answers a redirect to the portal's login (or 401 with ?mode=status, for
 // nginx, which redirects itself with error_page). ?max_age=15m asks for a
 // code entered within that time (step-up).
@@ -52,6 +53,13 @@ func (g *Gate) authCheck(w http.ResponseWriter, r *http.Request) {
 		g.admit(r.WithContext(context.WithValue(r.Context(), caddy.ReplacerCtxKey, repl)), cl)
 		for name, value := range g.authHeaders() {
 			w.Header().Set(name, repl.ReplaceAll(value, ""))
+		}
+		// The request's cookies without smsgate's (admit took them off):
+		// a proxy that copies Cookie from this answer (Traefik's
+		// authResponseHeaders) hands the app no bearer token, and one that
+		// got its 2xx from anything but the gate hands it no cookies at all.
+		if cookies := r.Header.Values("Cookie"); len(cookies) > 0 {
+			w.Header().Set("Cookie", strings.Join(cookies, "; "))
 		}
 		if g.AssertionHeader != "" {
 			w.Header().Set(g.AssertionHeader, repl.ReplaceAll("{smsgate.assertion}", ""))

@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/smsgate/caddy-smsgate/internal/localhost"
+	"github.com/smsgate/caddy-smsgate/internal/textsafe"
 	"github.com/smsgate/caddy-smsgate/session"
 )
 
@@ -62,8 +63,9 @@ var (
 	errNoFirstFactor   = errors.New("sign in first")
 )
 
-// admit hands the verified identity to the next handlers and takes the
-// session cookie off the request: upstreams must never see the bearer token.
+// admit hands the verified identity to the next handlers and takes
+// smsgate's cookies off the request: upstreams must never see the bearer
+// tokens (the session, and a trusted browser's, which signs it in again).
 // With a cached session it allocates nothing: the values were made when
 // the token was first verified.
 func (g *Gate) admit(r *http.Request, cl *session.Claims) {
@@ -75,7 +77,7 @@ func (g *Gate) admit(r *http.Request, cl *session.Claims) {
 	// factor that set {http.auth.user.id} itself set the same user
 	// (accepts checked).
 	repl.Map(f.Lookup)
-	stripCookies(r, SessionCookie, FlowCookie, KnownCookie)
+	stripCookies(r, SessionCookie, FlowCookie, KnownCookie, TrustCookie)
 	if g.AssertionHeader != "" {
 		if a, err := g.sessions.Assertion(cl); err == nil {
 			r.Header.Set(g.AssertionHeader, a)
@@ -84,18 +86,6 @@ func (g *Gate) admit(r *http.Request, cl *session.Claims) {
 			g.logger.Error("signing the identity assertion", zap.Error(err))
 		}
 	}
-}
-
-// priorIdentity returns who the first factor says the user is. With
-// identity "none" there is no first factor, and ok is always true; otherwise
-// an empty identity is not ok: the gate fails closed.
-func (g *Gate) priorIdentity(r *http.Request) (user string, ok bool) {
-	if g.Identity == IdentityNone {
-		return "", true
-	}
-	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
-	user = strings.TrimSpace(repl.ReplaceAll(g.Identity, ""))
-	return user, user != ""
 }
 
 // noIdentity refuses a request that arrived without the first factor the
@@ -111,6 +101,17 @@ func (g *Gate) noIdentity(w http.ResponseWriter, r *http.Request) {
 }
 
 func (g *Gate) logNoIdentity(r *http.Request) {
+	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
+	if !g.headersTrusted(r, repl) {
+		g.logger.Warn("identity header refused: no forward_auth in this route set it, and the request did not come from a trusted proxy",
+			zap.String("identity", g.Identity), zap.String("path", r.URL.Path), zap.String("ip", clientIP(r)))
+		return
+	}
+	if user := strings.TrimSpace(repl.ReplaceAll(g.Identity, "")); user != "" {
+		g.logger.Warn("identity refused: longer than the gate takes, or with control or direction characters",
+			zap.String("user", textsafe.Escape(user[:min(len(user), 64)])), zap.Int("bytes", len(user)))
+		return
+	}
 	g.logger.Warn("request without a first-factor identity refused; is basic_auth or forward_auth in front of smsgate for this path?",
 		zap.String("identity", g.Identity), zap.String("path", r.URL.Path))
 }

@@ -4,12 +4,15 @@ package caddymodule_test
 // attacker ran it. Every test here failed before its fix.
 
 import (
+	"bufio"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -448,4 +451,127 @@ func TestSmallHoles(t *testing.T) {
 	req.Header.Set("Origin", "null")
 	req.Header.Set("Referer", base+"/.smsgate/enroll")
 	expect(t, j.do(req), http.StatusForbidden, "")
+}
+
+// What strangers can make the gate keep is bounded per IP, per IPv6 /48
+// and in total, for decoy logins and passkey sign-ins alike; a browser
+// that signed in before is no stranger. On main, logins were bounded only
+// by the send limits' 20 an hour per /64 (65,536 /64s to a /48), and
+// passkey sign-ins not at all.
+func TestStrangersAreBounded(t *testing.T) {
+	s := startSiteWith(t, trusted, `http://localhost:{HTTP_PORT} {
+	smsgate {
+		identity none
+		user carol +14155552671
+		site_origin http://localhost:{HTTP_PORT}
+		limit stranger_ip 3 1h
+		limit stranger_net 5 1h
+		limit strangers 12 1h
+		store badger {DIR}
+		provider log
+	}
+	respond "hi"
+}`)
+	n := 0
+	login := func(c *client, name string) *response {
+		if name == "nobody" { // a name of its own: no cooldown of another's
+			n++
+			name += strconv.Itoa(n)
+		}
+		return c.post("/.smsgate/login", url.Values{"username": {name}, "csrf": {c.csrf("/.smsgate/login")}})
+	}
+	from := func(ip string) *client { return newClient(t, "").from(ip) }
+	passkey := func(ip string) *response {
+		c := from(ip)
+		c.csrf("/.smsgate/login")
+		return c.postJSON("/.smsgate/passkey/login/begin", base, map[string]string{})
+	}
+	// Carol signs in: her browser is known from then on.
+	carol := from("198.51.100.9")
+	expect(t, login(carol, "carol"), http.StatusSeeOther, "/.smsgate/verify")
+	expect(t, carol.post("/.smsgate/verify", url.Values{"code": {s.lastCode()}, "csrf": {carol.csrf("/.smsgate/verify")}}), http.StatusSeeOther, "/")
+	// Per IP: three, whatever they are.
+	expect(t, login(from("198.51.100.1"), "nobody-1"), http.StatusSeeOther, "/.smsgate/verify")
+	expect(t, passkey("198.51.100.1"), http.StatusOK, "")
+	expect(t, login(from("198.51.100.1"), "carol"), http.StatusSeeOther, "/.smsgate/verify")
+	res := login(from("198.51.100.1"), "nobody-2")
+	expect(t, res, http.StatusTooManyRequests, "")
+	expectBody(t, res, "Too many sign-ins were started from your network")
+	expect(t, passkey("198.51.100.1"), http.StatusTooManyRequests, "")
+	// Per /48: five, from its /64s.
+	for i := range 2 {
+		expect(t, passkey(fmt.Sprintf("2001:db8:1:%x::1", i)), http.StatusOK, "")
+		expect(t, login(from(fmt.Sprintf("2001:db8:1:%x::2", i)), "nobody"), http.StatusSeeOther, "/.smsgate/verify")
+	}
+	expect(t, login(from("2001:db8:1:ff::1"), "nobody"), http.StatusSeeOther, "/.smsgate/verify")
+	expect(t, login(from("2001:db8:1:fe::1"), "nobody"), http.StatusTooManyRequests, "")
+	// In total: twelve, from anywhere.
+	for _, ip := range []string{"198.51.100.2", "198.51.100.3", "198.51.100.4"} {
+		expect(t, login(from(ip), "nobody"), http.StatusSeeOther, "/.smsgate/verify")
+	}
+	res = login(from("198.51.100.5"), "nobody")
+	expect(t, res, http.StatusTooManyRequests, "")
+	expectBody(t, res, "Too many sign-ins were started on this site")
+	expect(t, passkey("198.51.100.6"), http.StatusTooManyRequests, "")
+	// Carol's own browser still signs her in.
+	caddymodule.Advance(time.Minute) // past her code's cooldown
+	sent := s.sent()
+	expect(t, login(carol, "carol"), http.StatusSeeOther, "/.smsgate/verify")
+	if s.sent() != sent+1 {
+		t.Fatal("carol's known browser was refused with the strangers")
+	}
+}
+
+// A form that trickles in is cut off: the gate waits for a POST's body no
+// longer than a browser takes to send one (10 s; shortened here). On main
+// a byte every few seconds held the connection as long as the client
+// liked.
+func TestSlowBodiesAreCutOff(t *testing.T) {
+	carolSite(t, "")
+	defer caddymodule.ShortenBodyTime(time.Second)()
+	conn, err := net.Dial("tcp", withPorts("127.0.0.1:{HTTP_PORT}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /.smsgate/login HTTP/1.1\r\nHost: %s\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\n", withPorts("localhost:{HTTP_PORT}"))
+	answered := make(chan string, 1)
+	go func() {
+		line, _ := bufio.NewReader(conn).ReadString('\n')
+		answered <- line
+	}()
+	start := time.Now()
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case line := <-answered:
+			if !strings.HasPrefix(line, "HTTP/1.1 408") {
+				t.Fatalf("a slow body got %q", line)
+			}
+			if took := time.Since(start); took > 4*time.Second {
+				t.Fatalf("answered after %s", took)
+			}
+			return
+		case <-tick.C:
+			if time.Since(start) > 6*time.Second {
+				t.Fatal("the gate still waits for a body sent a byte every 200 ms")
+			}
+			_, _ = conn.Write([]byte("u"))
+		}
+	}
+}
+
+// Passkey sign-ins begun behind a first factor are capped too: each keeps
+// a ceremony (on main, 10,000 from one IP took 4.2 s and nothing refused).
+func TestPasskeySignInsAreCapped(t *testing.T) {
+	basicSite(t, "site_origin http://localhost:{HTTP_PORT}\n\t\tlimit stranger_ip 2 1h")
+	alice := newClient(t, "alice")
+	alice.csrf("/.smsgate/enroll") // a flow
+	for i := range 3 {
+		res := alice.postJSON("/.smsgate/passkey/login/begin", base, map[string]string{})
+		if i < 2 && res.StatusCode == http.StatusTooManyRequests || i == 2 && res.StatusCode != http.StatusTooManyRequests {
+			t.Fatalf("passkey sign-in %d: %d %s", i+1, res.StatusCode, res.body)
+		}
+	}
 }

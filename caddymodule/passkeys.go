@@ -2,6 +2,7 @@ package caddymodule
 
 import (
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -34,6 +35,9 @@ func (g *Gate) newWebAuthn() (*webauthn.WebAuthn, error) {
 	rpID := u.Hostname()
 	if g.CookieDomain != "" {
 		rpID = strings.TrimPrefix(g.CookieDomain, ".")
+	}
+	if net.ParseIP(rpID) != nil {
+		return nil, nil // WebAuthn binds passkeys to a domain: a site on an address has none
 	}
 	site := g.SiteName
 	if site == "" {
@@ -102,6 +106,9 @@ func (g *Gate) passkeyLogin(req *request, step string) {
 	ctx, r := req.r.Context(), req.r
 	switch step {
 	case "passkey/login/begin":
+		if !g.admitStranger(req, g.passkeyUser(req), true, func(err error) { g.passkeyFailed(req, err) }) {
+			return
+		}
 		assertion, err := g.signin.BeginPasskeyLogin(ctx, req.realm, g.passkeyUser(req), &req.flow.Flow)
 		if g.passkeyFailed(req, err) {
 			return

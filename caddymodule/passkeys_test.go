@@ -3,9 +3,12 @@ package caddymodule_test
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/smsgate/caddy-smsgate/caddymodule"
 	"github.com/smsgate/caddy-smsgate/internal/fakes"
 )
 
@@ -110,5 +113,72 @@ func TestPasskeyAttacks(t *testing.T) {
 	// The good one still works: nothing above changed the passkey.
 	if c, res := attempt(sign(auth)); res.StatusCode != http.StatusOK || c.cookie("smsgate_session") == "" {
 		t.Fatalf("the good passkey after the attacks: %d %s", res.StatusCode, res.body)
+	}
+}
+
+// TestPasskeyRulesOfWebAuthn: a credential ID registers once (another
+// user's is refused, WebAuthn §7.1 step 22), and where a passkey is the
+// only factor (a login form) it must verify its user: an answer with UV=0
+// is refused, and the options ask for verification.
+func TestPasskeyRulesOfWebAuthn(t *testing.T) {
+	s := startSite(t, `http://localhost:{HTTP_PORT} {
+	smsgate {
+		identity none
+		user carol +14155552671
+		user dave +14155552672
+		store badger {DIR}
+		provider log
+	}
+	respond "Hello, {http.auth.user.id} ({http.auth.user.amr})"
+}`)
+	origin := withPorts(base)
+	carolKey := fakes.NewAuthenticator("localhost", origin)
+	registerPasskey(t, s, newClient(t, ""), carolKey)
+
+	// dave, signed in, offers a credential with carol's ID as his own.
+	caddymodule.Advance(time.Minute)
+	dave := newClient(t, "")
+	tok := dave.csrf("/.smsgate/login")
+	expect(t, dave.post("/.smsgate/login", url.Values{"username": {"dave"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+	expect(t, dave.post("/.smsgate/verify", url.Values{"code": {s.lastCode()}, "csrf": {tok}}), http.StatusSeeOther, "/")
+	dave.get("/.smsgate/devices")
+	begin := passkeyCall(dave, "register/begin", origin, nil)
+	if !strings.Contains(begin.body, `"userVerification":"required"`) {
+		t.Fatalf("registration options on a login form do not require user verification: %s", begin.body)
+	}
+	copycat := fakes.NewAuthenticator("localhost", origin)
+	copycat.CopyID(carolKey)
+	answer, err := copycat.Create([]byte(begin.body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := passkeyCall(dave, "register/finish", origin, answer); res.StatusCode != http.StatusBadRequest {
+		t.Fatalf("registering another user's credential ID: %d %s", res.StatusCode, res.body)
+	}
+	if page := dave.get("/.smsgate/devices"); strings.Contains(page.body, "Passkey 1") {
+		t.Fatal("dave's devices list the copied passkey")
+	}
+
+	// At the login page, a passkey is the only factor: UV=0 is refused.
+	login := func(a *fakes.Authenticator) (*client, *response) {
+		c := newClient(t, "")
+		c.get("/.smsgate/login")
+		begin := passkeyCall(c, "login/begin", origin, nil)
+		if !strings.Contains(begin.body, `"userVerification":"required"`) {
+			t.Fatalf("login options on a login form do not require user verification: %s", begin.body)
+		}
+		answer, err := a.Get([]byte(begin.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c, passkeyCall(c, "login/finish", origin, answer)
+	}
+	absent := *carolKey
+	absent.NoUserVerification = true
+	if c, res := login(&absent); res.StatusCode != http.StatusBadRequest || c.cookie("smsgate_session") != "" {
+		t.Fatalf("a passkey answer without user verification: %d %s", res.StatusCode, res.body)
+	}
+	if c, res := login(carolKey); res.StatusCode != http.StatusOK || c.cookie("smsgate_session") == "" {
+		t.Fatalf("carol's passkey, verified: %d %s", res.StatusCode, res.body)
 	}
 }

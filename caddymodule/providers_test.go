@@ -291,6 +291,12 @@ func TestDeliveryReceipts(t *testing.T) {
 	if st := status(); st["delivery"] != "delivered" || st["offer_call"] != false {
 		t.Fatalf("after the call completed: %v", st)
 	}
+	// A validly signed "no-answer" replayed after it changes nothing: a
+	// status only moves forward.
+	f.Receipt(t, "no-answer", "", false)
+	if st := status(); st["delivery"] != "delivered" {
+		t.Fatalf("a replayed receipt took the end back: %v", st)
+	}
 	res2, err := http.Get(withPorts("http://localhost:{ADMIN_PORT}/metrics"))
 	if err != nil {
 		t.Fatal(err)
@@ -368,4 +374,77 @@ func TestLookupBeforeSending(t *testing.T) {
 	res, _ = enrollWith(t, bob, "+14155550002")
 	expect(t, res, http.StatusServiceUnavailable, "")
 	expectBody(t, res, "could not be checked")
+}
+
+// TestLookupWithoutSIMData: a carrier that gives no SIM-swap data (Lookup
+// answers 200 with "sim_swap": null) is no outage: by default the code is
+// sent and the admin's log says the SIM could not be checked; with
+// on_no_sim_data closed, the user hears why no code comes.
+func TestLookupWithoutSIMData(t *testing.T) {
+	f := fakes.NewTwilio(t)
+	f.NoSIMData["+14155552671"] = true
+	site := func(option string) *site {
+		return providerSite(t, fmt.Sprintf(`number_types sms mobile fixed_line_or_mobile personal_number
+		provider twilio {
+			account_sid %s
+			auth_token %s
+			from +15005550006
+			base_url %s
+			lookup {
+				sim_swap_within 7d
+				%s
+				base_url %[3]s
+			}
+		}`, f.AccountSID, f.AuthToken, f.URL, option))
+	}
+	s := site("")
+	res, _ := enrollWith(t, newClient(t, "alice"), "+14155552671")
+	expect(t, res, http.StatusSeeOther, "/.smsgate/verify")
+	if e := s.logEntries("no SIM-swap data for this number; the code is sent (on_no_sim_data open)"); len(e) != 1 || e[0]["to"] != "+1•••••••671" {
+		t.Fatalf("the admin's log: %v", e)
+	}
+	site("on_no_sim_data closed")
+	res, _ = enrollWith(t, newClient(t, "alice"), "+14155552671")
+	expect(t, res, http.StatusBadRequest, "")
+	expectBody(t, res, "does not tell whether its SIM card was changed recently")
+}
+
+// TestReceiptsTellStrangersNothing: after a login form, whether a text
+// arrived would tell a name that has a phone from a decoy; the verify page
+// and /status say nothing of it there.
+func TestReceiptsTellStrangersNothing(t *testing.T) {
+	f := fakes.NewTwilio(t)
+	startSite(t, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
+	@people not path /.smsgate/twilio/status
+	smsgate @people {
+		identity none
+		user carol +15005550006
+		number_types sms mobile fixed_line_or_mobile personal_number
+		store badger {DIR}
+		provider twilio {
+			account_sid %s
+			auth_token %s
+			from +15005550006
+			base_url %s
+		}
+	}
+	respond "hi"
+}`, f.AccountSID, f.AuthToken, f.URL))
+	status := func(c *client) string {
+		req, _ := http.NewRequest(http.MethodGet, base+"/.smsgate/status", nil)
+		req.Header.Set("Accept", "application/json")
+		return c.do(req).body
+	}
+	known, stranger := newClient(t, ""), newClient(t, "")
+	for c, name := range map[*client]string{known: "carol", stranger: "nobody"} {
+		tok := c.csrf("/.smsgate/login")
+		expect(t, c.post("/.smsgate/login", url.Values{"username": {name}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+	}
+	f.Receipt(t, "delivered", "", false)
+	if a, b := status(known), status(stranger); a != b {
+		t.Fatalf("/status after a delivered text: carol %s, nobody %s", a, b)
+	}
+	if strings.Contains(known.get("/.smsgate/verify").body, `id="delivery"`) {
+		t.Fatal("the verify page after a login form tells of the text's delivery")
+	}
 }

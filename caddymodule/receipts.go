@@ -29,6 +29,10 @@ type receipt struct {
 	Error  string `json:"error,omitempty"`
 }
 
+// A receipt's status only moves forward: "pending" (nothing kept) until a
+// final one, "delivered" or "failed", which is written once, so that no
+// later callback — a replay of a signed one, or retries out of order —
+// can take it back.
 func receiptKey(realm, id string) string { return store.Key("receipt", realm, id) }
 
 // receiptURL is the status callback of receipt id.
@@ -63,31 +67,41 @@ func (g *Gate) twilioStatus(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "400 Bad Request", http.StatusBadRequest)
 		return
 	}
-	raw, _ := json.Marshal(receipt{Status: status, Error: code})
-	// A receipt says "sent" before "delivered": never step back from an end.
-	if prev, err := g.store.Get(r.Context(), receiptKey(g.Realm, id)); err == nil {
-		var p receipt
-		if json.Unmarshal(prev, &p) == nil && p.Status != "pending" && status == "pending" {
-			w.WriteHeader(http.StatusNoContent)
-			return
-		}
+	if status == "pending" {
+		w.WriteHeader(http.StatusNoContent) // what no receipt says already
+		return
 	}
-	if err := g.store.Put(r.Context(), receiptKey(g.Realm, id), raw, receiptLifetime); err != nil {
+	raw, _ := json.Marshal(receipt{Status: status, Error: code})
+	first, err := g.store.PutIfAbsent(r.Context(), receiptKey(g.Realm, id), raw, receiptLifetime)
+	if err == nil && !first && g.pendingRecord(r, id) {
+		// An earlier release kept "pending" records: the end replaces one.
+		err, first = g.store.Put(r.Context(), receiptKey(g.Realm, id), raw, receiptLifetime), true
+	}
+	if err != nil {
 		g.logger.Error("keeping a delivery receipt", zap.Error(err))
 		http.Error(w, "503 Service Unavailable", http.StatusServiceUnavailable)
 		return
 	}
-	if status != "pending" {
+	if first {
 		g.metrics.deliveries.WithLabelValues(g.receiptsName, phone.Region(r.PostForm.Get("To")), status).Inc()
 		g.audit("delivery_"+status, "", r.PostForm.Get("To"), zap.String("provider", g.receiptsName), zap.String("error_code", code))
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
 
+// pendingRecord reports whether receipt id's record says "pending".
+func (g *Gate) pendingRecord(r *http.Request, id string) bool {
+	raw, err := g.store.Get(r.Context(), receiptKey(g.Realm, id))
+	var rc receipt
+	return err == nil && json.Unmarshal(raw, &rc) == nil && rc.Status == "pending"
+}
+
 // delivery is what is known of challenge c's message: "delivered",
-// "failed", "pending", or "" when no receipt will come.
+// "failed", "pending", or "" when no receipt will come — or when the
+// sign-in came from a login form, where whether a text arrived would tell
+// a real name (its phone) from a decoy.
 func (g *Gate) delivery(req *request, c *enrollment.Challenge) string {
-	if c == nil || c.Receipt == "" {
+	if c == nil || c.Receipt == "" || (g.signin.Identity.NamesThemselves() && c.Purpose == enrollment.Verify) {
 		return ""
 	}
 	raw, err := g.store.Get(req.r.Context(), receiptKey(req.realm, c.Receipt))

@@ -7,6 +7,7 @@ package caddymodule
 import (
 	"errors"
 	"net/http"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -32,11 +33,18 @@ func (g *Gate) login(req *request) {
 	if !g.offersTexts(req) {
 		// This gate takes no texted codes: name the user, send nothing.
 		if err := g.signin.Name(req.r.Context(), req.scope, &req.flow.Flow, req.form["username"]); err != nil {
-			g.page(req, http.StatusBadRequest, "login", pageData{Error: g.say(req, err)})
+			if errors.Is(err, signin.ErrName) {
+				g.page(req, http.StatusBadRequest, "login", pageData{Error: g.say(req, err)})
+				return
+			}
+			g.sendFailed(req, err, "login") // the IP's limit
 			return
 		}
 		req.user = req.flow.User
 		g.goTo(req, signin.Verify)
+		return
+	}
+	if !g.admitStranger(req, strings.TrimSpace(req.form["username"]), false, func(err error) { g.sendFailed(req, err, "login") }) {
 		return
 	}
 	if _, err := g.signin.Login(req.r.Context(), req.scope, &req.flow.Flow, req.known, req.form["username"]); err != nil {
@@ -55,7 +63,7 @@ func (g *Gate) login(req *request) {
 func (g *Gate) next(req *request) {
 	step, err := g.signin.Next(req.r.Context(), req.realm, &req.flow.Flow, req.user)
 	if err != nil {
-		g.logger.Error("reading device", zap.String("user", req.user), zap.Error(err))
+		g.logger.Error("reading device", userField(req.user), zap.Error(err))
 		g.unavailable(req)
 		return
 	}
@@ -129,6 +137,9 @@ func (g *Gate) verify(req *request) {
 	case refused:
 		// Not a kind this gate takes here: a clear no, and what it does take.
 		g.page(req, http.StatusBadRequest, "verify", g.verifyData(req, nil, g.requiredWords(req)))
+	case (action == "send" || action == "call" || action == "sms" || action == "resend") &&
+		!g.admitStranger(req, req.user, false, func(err error) { g.sent(req, c, err) }):
+		// refused: answered
 	case action == "send", action == "call", action == "sms":
 		channel := map[string]string{"send": g.Channels[0], "call": providers.Voice, "sms": providers.SMS}[action]
 		_, err := g.signin.Send(ctx, req.scope, &req.flow.Flow, req.user, channel, c, req.form["device"], req.form["phone"])

@@ -120,3 +120,33 @@ func TestTrustedBrowser(t *testing.T) {
 		t.Fatalf("a trust lived through a sign-out everywhere: %d %s", res.StatusCode, res.Header.Get("Location"))
 	}
 }
+
+// TestTrustCookieAndAdminRevoke: the trust cookie is a bearer token like
+// the session: a client that sends it on an app's path does not hand it to
+// the app. An admin's revoke ends trusts, and the devices page stops
+// listing them.
+func TestTrustCookieAndAdminRevoke(t *testing.T) {
+	s := startSite(t, strings.Replace(trustSite, `respond "Hello, {http.auth.user.id} ({http.auth.user.amr})"`,
+		`respond "Hello, {http.auth.user.id} cookies=[{http.request.header.Cookie}]"`, 1))
+	c := newClient(t, "")
+	signInTrusting(t, s, c, true)
+	trust := c.cookie("smsgate_trust")
+	c.setCookie("smsgate_trust", trust) // on every path, not only the gate's
+	c.setCookie("app_pref", "dark")
+	res := c.get("/")
+	if res.StatusCode != http.StatusOK || strings.Contains(res.body, "smsgate_") || !strings.Contains(res.body, "app_pref=dark") {
+		t.Fatalf("the app saw: %d %q", res.StatusCode, res.body)
+	}
+	if page := c.get("/.smsgate/devices"); !strings.Contains(page.body, "Trusted browsers") {
+		t.Fatalf("the devices page lists no trust:\n%s", page.body)
+	}
+	if st, body := admin(t, "POST", "/smsgate/revoke", `{"realm":"localhost","user":"carol"}`); st != http.StatusOK {
+		t.Fatalf("revoke: %d %s", st, body)
+	}
+	caddymodule.Advance(3 * time.Second) // every gate sees a revocation within 2 s
+	expect(t, c.get("/"), http.StatusFound, "/.smsgate/login?rd=%2F")
+	signInTrusting(t, s, c, false)
+	if page := c.get("/.smsgate/devices"); strings.Contains(page.body, "Trusted browsers") {
+		t.Fatalf("after the admin's revoke, the devices page still lists a trust:\n%s", page.body)
+	}
+}

@@ -79,18 +79,23 @@ func (s *Devices) StartApp(ctx context.Context, realm, user, issuer string) (*Ap
 // secret, and returns its device ID. A wrong code counts as a wrong code
 // anywhere (the same lockouts).
 func (s *Devices) ConfirmApp(ctx context.Context, sc Scope, user, code, name string) (string, error) {
-	if err := s.checkLock(ctx, sc, user); err != nil {
+	var reads store.Batch
+	locks := s.readLocks(&reads, sc, user)
+	guess := s.takeGuess(&reads, sc, user)
+	setup := reads.Get(appSetupKey(sc.Realm, user))
+	if err := store.Do(ctx, s.Store, &reads); err != nil {
 		return "", err
 	}
-	raw, err := s.Store.Get(ctx, appSetupKey(sc.Realm, user))
-	if errors.Is(err, store.ErrNotFound) {
-		return "", ErrNoAppSetup
-	}
-	if err != nil {
+	if err := s.lockedBy(locks); err != nil {
+		s.giveBackNow(ctx, guess)
 		return "", err
 	}
-	secret, err := s.Secrets.Open(string(raw), appSetupKey(sc.Realm, user))
-	if err != nil {
+	if err := s.guessRefused(ctx, sc, user, guess); err != nil {
+		return "", err
+	}
+	secret, err := s.Secrets.Open(string(setup.Value), appSetupKey(sc.Realm, user))
+	if setup.Err != nil || err != nil {
+		s.giveBackNow(ctx, guess)
 		return "", ErrNoAppSetup
 	}
 	id := RandomID()[:8]
@@ -98,6 +103,7 @@ func (s *Devices) ConfirmApp(ctx context.Context, sc Scope, user, code, name str
 	if !ok {
 		return "", s.wrongAppCode(ctx, sc, user)
 	}
+	s.giveBackNow(ctx, guess) // a right code is no guess
 	if err := s.useStep(ctx, sc.Realm, user, id, step); err != nil {
 		return "", err
 	}
@@ -125,27 +131,39 @@ func (s *Devices) ConfirmApp(ctx context.Context, sc Scope, user, code, name str
 // that app. Lockouts and guess limits are those of texted codes: a wrong
 // code counts toward the same lockouts, a locked-out user is refused
 // before any code is looked at, and a code works once.
+//
+// Each try takes a slot in the account's window of checked guesses (a
+// right code gives it back): that bounds guessing from many IPs.
 func (s *Devices) CheckApp(ctx context.Context, sc Scope, user, code string) (*Device, error) {
 	var reads store.Batch
 	locks := s.readLocks(&reads, sc, user)
+	guess := s.takeGuess(&reads, sc, user)
 	if err := store.Do(ctx, s.Store, &reads); err != nil {
 		return nil, err
 	}
 	if err := s.lockedBy(locks); err != nil {
+		s.giveBackNow(ctx, guess)
+		return nil, err
+	}
+	if err := s.guessRefused(ctx, sc, user, guess); err != nil {
 		return nil, err
 	}
 	list, err := s.List(ctx, sc.Realm, user)
 	if err != nil {
+		s.giveBackNow(ctx, guess)
 		return nil, err
 	}
 	now := s.Now()
+	apps := 0
 	for i := range list {
 		d := &list[i]
 		if d.Kind != KindApp || s.Secrets == nil {
 			continue
 		}
+		apps++
 		secret, err := s.Secrets.Open(d.Secret, appKey(sc.Realm, user, d.ID))
 		if err != nil {
+			s.giveBackNow(ctx, guess)
 			return nil, fmt.Errorf("authenticator app %s of %q: %v", d.ID, user, err)
 		}
 		if step, ok := appStep(secret, code, now); ok {
@@ -155,13 +173,22 @@ func (s *Devices) CheckApp(ctx context.Context, sc Scope, user, code string) (*D
 				}
 				return nil, err
 			}
-			s.clearFailures(ctx, sc, user)
+			var done store.Batch
+			s.forgetFailures(&done, sc, user)
+			guess.giveBack(&done) // a right code is no guess
+			_ = store.Do(ctx, s.Store, &done)
 			s.touch(ctx, sc.Realm, user, d.ID)
 			return d, nil
 		}
 	}
+	if apps == 0 {
+		appStep(decoySecret, code, now) // the same work for a name without an app
+	}
 	return nil, s.wrongAppCode(ctx, sc, user)
 }
+
+// decoySecret stands in for the app of a user who has none.
+const decoySecret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
 // wrongAppCode counts a wrong app code and says what happens next.
 func (s *Devices) wrongAppCode(ctx context.Context, sc Scope, user string) error {

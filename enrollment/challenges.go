@@ -61,19 +61,6 @@ type Challenges struct {
 	Verifier providers.Verifier
 }
 
-// Scope is where a request comes from: the realm it is for, the host it
-// came to (for messages), and the client's IP (for limits).
-type Scope struct {
-	Realm, Host, IP string
-	// Lang is the language of the page the request came from.
-	Lang string
-	// Known says the request comes from a browser that signed in as this
-	// user before (a signed cookie): it has send budgets and an account
-	// lockout of its own, so that strangers who name the user cannot
-	// keep the user's own browser out.
-	Known bool
-}
-
 // Challenge is one code that was sent (or, for a decoy, pretended to be).
 type Challenge struct {
 	ID    string `json:"-"`
@@ -103,6 +90,8 @@ type Challenge struct {
 	// with, else the page's.
 	Lang    string `json:"lang,omitempty"`
 	Resends int    `json:"resends,omitempty"`
+	// Undelivered is why a Blind send did not go out (never stored).
+	Undelivered error `json:"-"`
 }
 
 // storeGrace keeps an expired challenge a while longer, so that a late
@@ -135,7 +124,11 @@ func (s *Challenges) start(ctx context.Context, sc Scope, c *Challenge, resends 
 	var reads store.Batch
 	locks := s.readLocks(&reads, sc, c.User)
 	before := reads.Get(s.cooldownKey(sc, c))
+	stranger := s.Strangers.Count(&reads, sc)
 	if err := store.Do(ctx, s.Store, &reads); err != nil {
+		return nil, err
+	}
+	if err := s.Strangers.Refusal(stranger); err != nil {
 		return nil, err
 	}
 	if err := s.lockedBy(locks); err != nil {
@@ -143,7 +136,10 @@ func (s *Challenges) start(ctx context.Context, sc Scope, c *Challenge, resends 
 	}
 	if c.Phone != "" && s.Policy != nil {
 		if err := s.Policy.Check(c.Phone, c.Channel); err != nil {
-			return nil, &RefusedError{Err: err}
+			if !sc.Blind {
+				return nil, &RefusedError{Err: err}
+			}
+			c.Phone, c.Undelivered = "", &RefusedError{Err: err} // a decoy, then
 		}
 	}
 	if err := s.cooledDown(before, c); err != nil {
@@ -195,6 +191,9 @@ func (s *Challenges) start(ctx context.Context, sc Scope, c *Challenge, resends 
 	if s.Checker != nil && c.Phone != "" {
 		// After the limits: a lookup costs money too.
 		if err := s.Checker.CheckNumber(ctx, c.Phone, c.Channel, c.Purpose != Verify); err != nil {
+			if sc.Blind {
+				return blind(c, err)
+			}
 			s.undo(ctx, sc, c, before, sends.recorded(false))
 			if errors.As(err, new(*providers.UserError)) {
 				return nil, &SendError{Err: err}
@@ -204,6 +203,9 @@ func (s *Challenges) start(ctx context.Context, sc Scope, c *Challenge, resends 
 	}
 	if c.Phone != "" {
 		if err := s.deliver(ctx, sc.Host, c, code); err != nil {
+			if sc.Blind {
+				return blind(c, err)
+			}
 			// The gateway failed, not the user: an outage must not spend
 			// their budget (the global budget still bounds cost).
 			var refund []spent
@@ -215,64 +217,6 @@ func (s *Challenges) start(ctx context.Context, sc Scope, c *Challenge, resends 
 		}
 	}
 	return c, nil
-}
-
-// undo takes back a send that did not happen: the challenge, its cooldown
-// (the one before comes back) and the sends it counted, in one round trip.
-func (s *Challenges) undo(ctx context.Context, sc Scope, c *Challenge, before *store.Op, refund []spent) {
-	var b store.Batch
-	b.Delete(challengeKey(sc.Realm, c.ID))
-	s.restoreCooldown(&b, sc, c, before)
-	for _, sp := range refund {
-		b.Unslide(sp.key, sp.id)
-	}
-	_ = store.Do(ctx, s.Store, &b)
-}
-
-// deliver sends code for challenge c, or has the Verifier send its own.
-func (s *Challenges) deliver(ctx context.Context, host string, c *Challenge, code string) error {
-	m := providers.Message{To: c.Phone, Channel: c.Channel, Code: code, Host: host}
-	if c.Receipt != "" {
-		m.StatusCallback = s.ReceiptURL(c.Receipt)
-	}
-	var err error
-	if s.Verifier != nil {
-		err = providers.Redact(s.Verifier.StartVerification(ctx, m), m.To, m.Code)
-	} else {
-		site := s.Site
-		if site == "" {
-			site = host
-		}
-		if m.Body, err = s.Templates.RenderIn(s.Words, c.Lang, c.Channel, MessageData{Site: site, Host: host, User: c.User, Code: code}); err != nil {
-			return err
-		}
-		err = s.Sender.Send(ctx, m)
-	}
-	if err != nil {
-		return &SendError{Err: err}
-	}
-	return nil
-}
-
-// Resend replaces challenge id with a new one for the same user and phone,
-// once its cooldown has passed. The old code stops working.
-func (s *Challenges) Resend(ctx context.Context, sc Scope, id string) (*Challenge, error) {
-	c, err := s.Challenge(ctx, sc.Realm, id)
-	if err != nil {
-		return nil, err
-	}
-	if !s.Now().Before(c.Expires) {
-		return nil, ErrExpired // an expired challenge is over: never revived
-	}
-	if wait := c.ResendAt.Sub(s.Now()); wait > 0 {
-		return nil, &CooldownError{Wait: wait}
-	}
-	nc, err := s.start(ctx, sc, &Challenge{User: c.User, Phone: c.Phone, Masked: c.Masked, Purpose: c.Purpose, Channel: c.Channel,
-		DeviceID: c.DeviceID, DeviceName: c.DeviceName, LimitKey: c.LimitKey, Lang: c.Lang}, c.Resends+1)
-	if err != nil {
-		return nil, err // the old code still works
-	}
-	return nc, s.Discard(ctx, sc.Realm, id)
 }
 
 // Challenge loads challenge id, or returns ErrNoChallenge.
@@ -323,36 +267,48 @@ func (s *Challenges) challengeRecord(c *Challenge) ([]byte, time.Duration, error
 // submissions of it, one succeeds. After MaxAttempts wrong codes the
 // challenge is dead. An enrollment that succeeds records the device.
 //
-// Its store work is two round trips: one reads the lockouts and counts
-// the try (a try made while locked out counts against the code too: it was
-// a guess); the other consumes the challenge and forgets the user's wrong
-// codes and cooldown.
+// Its store work is two round trips: one reads the lockouts, counts the
+// try (a try made while locked out counts against the code too: it was a
+// guess) and takes a slot in the account's window of checked guesses; the
+// other consumes the challenge, forgets the user's wrong codes and
+// cooldown, and gives the slot back.
 func (s *Challenges) Check(ctx context.Context, sc Scope, c *Challenge, code string) (*Challenge, error) {
 	realm := sc.Realm
 	var reads store.Batch
 	locks := s.readLocks(&reads, sc, c.User)
 	tries := reads.Incr(attemptsKey(realm, c.ID), s.CodeTTL+storeGrace)
+	guess := s.takeGuess(&reads, sc, c.User)
 	if err := store.Do(ctx, s.Store, &reads); err != nil {
 		return nil, err
 	}
+	unchecked := func(err error) (*Challenge, error) {
+		s.giveBackNow(ctx, guess)
+		return nil, err
+	}
 	if err := s.lockedBy(locks); err != nil {
+		return unchecked(err)
+	}
+	if err := s.guessRefused(ctx, sc, c.User, guess); err != nil {
 		return nil, err
 	}
 	if !s.Now().Before(c.Expires) {
-		return nil, ErrExpired
+		return unchecked(ErrExpired)
 	}
 	n := tries.N
 	if n > int64(s.MaxAttempts) {
 		_ = s.Store.Delete(ctx, challengeKey(realm, c.ID))
-		return nil, ErrTooMany
+		return unchecked(ErrTooMany)
 	}
-	// A decoy's code was never sent, so no code is right for it.
+	// A decoy's code was never sent, so no code is right for it (its hash
+	// is compared all the same, for the same work).
 	ok := false
 	if c.Phone != "" {
 		var err error
 		if ok, err = s.matches(ctx, c, code); err != nil {
-			return nil, err
+			return unchecked(err)
 		}
+	} else if s.Verifier == nil {
+		_ = codeMatches(s.CodeKey, c.ID, code, c.Hash)
 	}
 	if !ok {
 		locked, beforeLock, err := s.countFailure(ctx, sc, c.User, true)
@@ -377,6 +333,7 @@ func (s *Challenges) Check(ctx context.Context, sc Scope, c *Challenge, code str
 	take := done.Take(challengeKey(realm, c.ID))
 	s.forgetFailures(&done, sc, c.User)
 	done.Delete(s.cooldownKey(sc, c)) // done: another browser need not wait
+	guess.giveBack(&done)             // a right code is no guess
 	if err := store.Do(ctx, s.Store, &done); err != nil {
 		return nil, err
 	}
@@ -418,14 +375,6 @@ func (s *Challenges) matches(ctx context.Context, c *Challenge, code string) (bo
 		return false, ErrExpired
 	}
 	return ok, providers.Redact(err, c.Phone, code)
-}
-
-// cmpErr returns err, or fallback when err is nil.
-func cmpErr(err, fallback error) error {
-	if err != nil {
-		return err
-	}
-	return fallback
 }
 
 // Discard deletes challenge id, so that its code stops working.

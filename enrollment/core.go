@@ -28,6 +28,12 @@ type Core struct {
 	Secrets Sealer
 	// WebAuthn checks passkeys (nil: passkeys are off).
 	WebAuthn *webauthn.WebAuthn
+	// VerifyUser makes passkeys verify their user (a PIN, a fingerprint):
+	// where a passkey is the only factor (a login form), having the device
+	// is not enough.
+	VerifyUser bool
+	// Strangers bounds what strangers' challenges keep (nil: unbounded).
+	Strangers *Strangers
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/smsgate/caddy-smsgate/internal/textsafe"
 	"github.com/smsgate/caddy-smsgate/phone"
 	"github.com/smsgate/caddy-smsgate/store"
 	"github.com/smsgate/caddy-smsgate/words"
@@ -314,7 +315,9 @@ func (s *Devices) touch(ctx context.Context, realm, user, id string) {
 
 // CleanName makes a device label safe and short.
 func CleanName(name string) string {
-	name = strings.Join(strings.FieldsFunc(name, func(r rune) bool { return r < ' ' || r == 0x7f || r == ' ' }), " ")
+	// No control, direction or zero-width characters: a name is shown in
+	// pages, tables and logs, and must not rearrange them.
+	name = strings.Join(strings.Fields(textsafe.Strip(name)), " ")
 	if r := []rune(name); len(r) > 40 {
 		name = string(r[:40])
 	}

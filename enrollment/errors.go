@@ -48,10 +48,13 @@ func (e *LimitError) Words() words.Text {
 func (e *LimitError) Error() string { return words.English.Render("en", e.Words()) }
 
 // LockedError says sign-in is locked after too many wrong codes. Started
-// is set on the wrong code that began the lockout.
+// is set on the attempt that began the lockout; Account says it locks the
+// account for everyone like this browser (strangers, or the owner's known
+// browsers), not only this IP.
 type LockedError struct {
 	Wait    time.Duration
 	Started bool
+	Account bool
 }
 
 func (e *LockedError) Words() words.Text {
@@ -80,3 +83,11 @@ func (e *SendError) Words() words.Text {
 }
 func (e *SendError) Error() string { return words.English.Render("en", e.Words()) }
 func (e *SendError) Unwrap() error { return e.Err }
+
+// cmpErr returns err, or fallback when err is nil.
+func cmpErr(err, fallback error) error {
+	if err != nil {
+		return err
+	}
+	return fallback
+}

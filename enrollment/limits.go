@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math"
 	"net"
 	"time"
 
@@ -29,13 +30,23 @@ type Limits struct {
 	// stop enrolled users from signing in.
 	User, Number, IP, Country, Voice, GlobalEnrolled, GlobalNew Rate
 
+	// What strangers (a login form's names, passkey sign-ins begun) may
+	// make the gate keep: per client IP, per IPv6 /48, and in total
+	// (see Strangers).
+	StrangerIP, StrangerNet, Strangers Rate
+
 	// LockAfter wrong codes from one (user, IP) lock that pair out for
 	// Lockout, doubling with each further round, up to a day.
 	LockAfter int
 	Lockout   time.Duration
-	// MaxFailures consecutive wrong codes lock the account for a day,
-	// whatever the IPs (NIST SP 800-63B: at most 100).
+	// MaxFailures consecutive wrong codes lock the account for
+	// AccountLockout, whatever the IPs (NIST SP 800-63B: at most 100).
 	MaxFailures int
+	// Guesses is how many codes may be checked for one account in a
+	// sliding window, from browsers that are not the owner's (the owner's
+	// known browsers have a window of their own): what bounds guessing
+	// from unlimited IPs, whatever the lock lengths (see guesses.go).
+	Guesses Rate
 }
 
 // DefaultLimits are the limits when none are configured.
@@ -47,9 +58,13 @@ var DefaultLimits = Limits{
 	Voice:          Rate{1, time.Hour}, // calls cost more: Auth0 allows one an hour
 	GlobalEnrolled: Rate{1000, time.Hour},
 	GlobalNew:      Rate{100, time.Hour},
+	StrangerIP:     Rate{60, time.Hour},
+	StrangerNet:    Rate{600, time.Hour},
+	Strangers:      Rate{5000, time.Hour},
 	LockAfter:      10,
 	Lockout:        time.Minute,
 	MaxFailures:    100,
+	Guesses:        Rate{100, 24 * time.Hour},
 }
 
 // IPKey is the part of a client IP that limits count: the address for
@@ -104,13 +119,15 @@ func (s *Challenges) countSend(b *store.Batch, sc Scope, c *Challenge, now time.
 		budget, rate = "global_new", s.Limits.GlobalNew
 	}
 	number, country, all := s.numberID(c.Phone), phone.Region(c.Phone), "all"
-	if c.Phone == "" {
+	decoy := c.Phone == ""
+	if decoy {
 		// A decoy does the same store work, on the number it pretends to
 		// reach (the one typed, or one made from the name), so that its
-		// answers match a real send's; its country and budget are
-		// throwaway windows, as a decoy costs nothing.
+		// answers match a real send's; its country and budget cost
+		// nothing, so they slide through windows that keep nothing
+		// (decoyWindow) on keys of their own.
 		number = "decoy/" + s.numberID("name "+c.limitKey())
-		country, all = "decoy/"+RandomID(), "decoy/"+RandomID()
+		country, all = "decoy/country", "decoy/budget"
 	}
 	if sc.Known {
 		number += "/known"
@@ -129,9 +146,33 @@ func (s *Challenges) countSend(b *store.Batch, sc Scope, c *Challenge, now time.
 		}
 		sp := spent{store.Key("limit", ch.name, ch.key), RandomID()}
 		r.names, r.spent = append(r.names, ch.name), append(r.spent, sp)
-		r.slides = append(r.slides, b.Slide(sp.key, sp.id, ch.rate.Count, ch.rate.Window, now))
+		count, window := ch.rate.Count, ch.rate.Window
+		if decoy && (ch.name == "country" || ch.name == budget) {
+			count, window = math.MaxInt32, decoyWindow
+		}
+		r.slides = append(r.slides, b.Slide(sp.key, sp.id, count, window, now))
 	}
 	return r
+}
+
+// decoyWindow is the span of a decoy's country and budget windows: a
+// decoy's send is forgotten at once, so strangers' decoys keep nothing
+// there (the windows a real send would count stay the same in shape).
+const decoyWindow = time.Millisecond
+
+// CountNaming counts a name typed at a login form that sends nothing (a
+// gate that takes no texted codes) toward the client IP's send limit, so
+// that probing names there costs what it costs at a form that sends.
+func (s *Core) CountNaming(ctx context.Context, sc Scope) error {
+	r := s.Limits.IP
+	if r.Count <= 0 || r.Window <= 0 {
+		return nil
+	}
+	ok, wait, err := s.Store.Slide(ctx, store.Key("limit", "ip", IPKey(sc.IP)), RandomID(), r.Count, r.Window, s.Now())
+	if err == nil && !ok {
+		err = &LimitError{Limit: "ip", Wait: wait}
+	}
+	return err
 }
 
 // refusal is the first limit, in order, that refused the send.
@@ -182,8 +223,8 @@ const failureMemory = 24 * time.Hour
 // AccountLockout is how long MaxFailures consecutive wrong codes lock an
 // account everywhere. It is short because anyone who can name a user can
 // cause it (with identity "none", or behind a shared first factor):
-// guessing is bounded by the send limits (at most User.Count codes an
-// hour, MaxAttempts tries each), not by keeping the owner out.
+// guessing is bounded by the window of checked guesses (Limits.Guesses),
+// not by keeping the owner out.
 const AccountLockout = 15 * time.Minute
 
 // checkLock refuses a user locked out from this IP, or everywhere.
@@ -244,9 +285,10 @@ func (s *Core) countFailure(ctx context.Context, sc Scope, user string, accountW
 	}
 	var key string
 	var d time.Duration
+	account := false
 	switch {
 	case accountWide && s.Limits.MaxFailures > 0 && total >= int64(s.Limits.MaxFailures):
-		key, d = lockUserKey(sc, user), AccountLockout
+		key, d, account = lockUserKey(sc, user), AccountLockout, true
 		_ = s.Store.Delete(ctx, failUserKey(sc, user)) // a new count after the lock
 	case s.Limits.LockAfter > 0 && pair%int64(s.Limits.LockAfter) == 0:
 		round := min(pair/int64(s.Limits.LockAfter)-1, 20)
@@ -258,7 +300,7 @@ func (s *Core) countFailure(ctx context.Context, sc Scope, user string, accountW
 	if err := s.Store.Put(ctx, key, raw, d+time.Second); err != nil {
 		return nil, 0, err
 	}
-	return &LockedError{Wait: d, Started: true}, 0, nil
+	return &LockedError{Wait: d, Started: true, Account: account}, 0, nil
 }
 
 // LockedFor is how long user is locked out from this scope (0: not).

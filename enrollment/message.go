@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"strings"
 	"text/template"
+	"unicode/utf16"
 
+	"github.com/smsgate/caddy-smsgate/internal/textsafe"
 	"github.com/smsgate/caddy-smsgate/providers"
 	"github.com/smsgate/caddy-smsgate/words"
 )
@@ -19,17 +21,38 @@ const (
 	DefaultVoiceTemplate = "Your {{.Site}} verification code is: {{.Digits}}."
 )
 
+// What a message may cost: a text at most MaxSegments SMS segments (each
+// billed), a call's text at most MaxVoiceRunes characters (a call is
+// billed by the minute). A template is checked against them at load with
+// the longest values it can be given; a message over them is not sent.
+const (
+	MaxSegments   = 3
+	MaxVoiceRunes = 300
+)
+
+// A user's name in a message is at most UserRunes characters, and holds at
+// most UserDigits digits (textsafe.Words): users choose their names, and a
+// name must not put a link or a number to call into a text the site sends.
+const (
+	UserRunes  = 32
+	UserDigits = 4
+)
+
 // MessageData is what a message template sees.
 type MessageData struct {
 	// Site is the site's name (by default its host).
 	Site string
 	// Host is the host the code is for, without port.
 	Host string
-	// User is who signs in.
+	// User is who signs in, as safe words (UserWords): letters and
+	// marks, a few digits at most, no punctuation, at most UserRunes long.
 	User string
 	// Code is the code.
 	Code string
 }
+
+// UserWords is user as a message may say it (see MessageData.User).
+func UserWords(user string) string { return textsafe.Words(user, UserRunes, UserDigits) }
 
 // Digits is the code spaced out for speech: "1, 2, 3, 4, 5, 6".
 func (d MessageData) Digits() string {
@@ -56,10 +79,10 @@ func ParseTemplates(sms, voice string) (*Templates, error) {
 	t := &Templates{smsDefault: sms == DefaultSMSTemplate, voiceDefault: voice == DefaultVoiceTemplate}
 	var err error
 	if t.sms, err = template.New("sms").Option("missingkey=error").Parse(sms); err != nil {
-		return nil, fmt.Errorf("message template: %v", err)
+		return nil, fmt.Errorf("message_template: %v", err)
 	}
 	if t.voice, err = template.New("voice").Option("missingkey=error").Parse(voice); err != nil {
-		return nil, fmt.Errorf("voice template: %v", err)
+		return nil, fmt.Errorf("voice_template: %v", err)
 	}
 	sample := MessageData{Site: "example.com", Host: "example.com", User: "alice", Code: "123456"}
 	for _, ch := range []string{providers.SMS, providers.Voice} {
@@ -68,16 +91,75 @@ func ParseTemplates(sms, voice string) (*Templates, error) {
 			return nil, err
 		}
 		if !strings.Contains(text, sample.Code) && !strings.Contains(text, sample.Digits()) {
-			return nil, fmt.Errorf("the %s template never says the code ({{.Code}} or {{.Digits}})", ch)
+			return nil, fmt.Errorf("%s never says the code ({{.Code}} or {{.Digits}})", optionOf(ch))
 		}
 	}
 	return t, nil
 }
 
+// optionOf is the config option of a channel's template.
+func optionOf(channel string) string {
+	if channel == providers.Voice {
+		return "voice_template"
+	}
+	return "message_template"
+}
+
+// Fit checks that every message fits its caps for this site, in every
+// language of cat, with the longest values a template can be given: a
+// code of codeLength digits and a user name of UserRunes characters that
+// each take two UTF-16 units.
+func (t *Templates) Fit(cat *words.Catalogue, site, host string, codeLength int) error {
+	longest := MessageData{Site: site, Host: host, User: strings.Repeat("\U00020000", UserRunes) + "…", Code: strings.Repeat("8", codeLength)}
+	langs := []string{"en"}
+	if cat != nil {
+		langs = cat.Langs()
+	}
+	for _, ch := range []string{providers.SMS, providers.Voice} {
+		for _, lang := range langs {
+			text, err := t.render(cat, lang, ch, longest)
+			if err != nil {
+				return err
+			}
+			if err := fits(ch, text); err != nil {
+				return fmt.Errorf("%s (%s): %v: shorten it, or the site_name", optionOf(ch), lang, err)
+			}
+		}
+	}
+	return nil
+}
+
+// fits checks text against its channel's cap.
+func fits(channel, text string) error {
+	if channel == providers.Voice {
+		if n := len([]rune(text)); n > MaxVoiceRunes {
+			return fmt.Errorf("a call would say %d characters, more than %d", n, MaxVoiceRunes)
+		}
+		return nil
+	}
+	if n := Segments(text); n > MaxSegments {
+		return fmt.Errorf("a text would take %d SMS segments, more than %d", n, MaxSegments)
+	}
+	return nil
+}
+
 // RenderIn composes the message for channel in lang, from cat: the
 // built-in texts are translated (sms.code, voice.code; the WebOTP line
-// stays as it must be), an admin's own template is used as it is.
+// stays as it must be), an admin's own template is used as it is. The
+// user's name goes in as UserWords; a message over its cap is an error.
 func (t *Templates) RenderIn(cat *words.Catalogue, lang, channel string, d MessageData) (string, error) {
+	d.User = UserWords(d.User)
+	text, err := t.render(cat, lang, channel, d)
+	if err != nil {
+		return "", err
+	}
+	if err := fits(channel, text); err != nil {
+		return "", fmt.Errorf("%s: %v", optionOf(channel), err)
+	}
+	return text, nil
+}
+
+func (t *Templates) render(cat *words.Catalogue, lang, channel string, d MessageData) (string, error) {
 	builtin := t.smsDefault
 	id := "sms.code"
 	if channel == providers.Voice {
@@ -93,7 +175,7 @@ func (t *Templates) RenderIn(cat *words.Catalogue, lang, channel string, d Messa
 	return text, nil
 }
 
-// Render composes the message for channel.
+// Render composes the message for channel from d as it is.
 func (t *Templates) Render(channel string, d MessageData) (string, error) {
 	tpl := t.sms
 	if channel == providers.Voice {
@@ -101,7 +183,43 @@ func (t *Templates) Render(channel string, d MessageData) (string, error) {
 	}
 	var b bytes.Buffer
 	if err := tpl.Execute(&b, d); err != nil {
-		return "", fmt.Errorf("%s template: %v", tpl.Name(), err)
+		return "", fmt.Errorf("%s: %v", optionOf(channel), err)
 	}
 	return b.String(), nil
 }
+
+// Segments is how many SMS segments text is billed as: up to 160
+// characters of the GSM 7-bit alphabet in one (153 each when split; an
+// extension character counts twice), else up to 70 UTF-16 units in one
+// (67 each when split).
+func Segments(text string) int {
+	septets, gsm := 0, true
+	for _, r := range text {
+		switch {
+		case strings.ContainsRune(gsmBasic, r):
+			septets++
+		case strings.ContainsRune(gsmExtension, r):
+			septets += 2
+		default:
+			gsm = false
+		}
+	}
+	if gsm {
+		return split(septets, 160, 153)
+	}
+	return split(len(utf16.Encode([]rune(text))), 70, 67)
+}
+
+func split(n, single, part int) int {
+	if n <= single {
+		return 1
+	}
+	return (n + part - 1) / part
+}
+
+// The GSM 03.38 alphabet: the basic set, and the extension table's
+// characters (sent as an escape and a character).
+const (
+	gsmBasic     = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+	gsmExtension = "\f^{}\\[~]|€"
+)

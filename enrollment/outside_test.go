@@ -133,9 +133,11 @@ func TestStrangersCannotSpendAKnownBrowsersBudget(t *testing.T) {
 	}
 }
 
-// Wrong recovery codes are throttled per sign-in and per IP, and never
-// lock the account: 100 of them from 10 IPs leave the user's sign-in alone.
-func TestRecoveryGuessesDoNotLockTheAccount(t *testing.T) {
+// Wrong recovery codes are throttled per sign-in and per IP, and count
+// among the account's checked guesses: 100 of them from 10 IPs fill its
+// window, after which no stranger's code is checked, while the user's
+// known browser signs in as before.
+func TestRecoveryGuessesAreBounded(t *testing.T) {
 	s, out, _ := limited(t, DefaultLimits)
 	ctx := context.Background()
 	if _, err := s.Devices.NewRecoveryCodes(ctx, realm, alice); err != nil {
@@ -148,7 +150,7 @@ func TestRecoveryGuessesDoNotLockTheAccount(t *testing.T) {
 		var locked *LockedError
 		switch {
 		case errors.Is(err, ErrWrongRecovery):
-		case errors.As(err, &locked) && i >= 90: // the 10th from one IP locks that IP out
+		case errors.As(err, &locked) && i >= 90 && !locked.Account: // the 10th from one IP locks that IP out
 			refused++
 		default:
 			t.Fatalf("try %d: %v", i, err)
@@ -157,21 +159,27 @@ func TestRecoveryGuessesDoNotLockTheAccount(t *testing.T) {
 	if refused != 10 {
 		t.Fatalf("%d of 100 tries over 10 IPs locked out; want each IP's 10th", refused)
 	}
+	var locked *LockedError
+	err := s.Devices.UseRecoveryCode(ctx, Scope{Realm: realm, Host: host, IP: "198.51.100.77"}, "flow-y", alice, "AAAAA-AAAAA")
+	if !errors.As(err, &locked) || !locked.Account || !locked.Started {
+		t.Fatalf("a 101st try from a new IP: %v, want the account's window full", err)
+	}
 	var limit *LimitError
 	if err := s.Devices.UseRecoveryCode(ctx, Scope{Realm: realm, Host: host, IP: "203.0.113.1"}, "flow-x", "bob", "AAAAA-AAAAB"); !errors.As(err, &limit) || limit.Limit != "recovery" {
 		t.Fatalf("the 11th try from one IP, for another user: %v, want the IP throttled", err)
 	}
 	for i := range RecoveryTriesPerFlow {
-		_ = s.Devices.UseRecoveryCode(ctx, Scope{Realm: realm, Host: host, IP: fmt.Sprintf("192.0.2.%d", 100+i)}, "one-flow", alice, "AAAAA-AAAAA")
+		_ = s.Devices.UseRecoveryCode(ctx, Scope{Realm: realm, Host: host, IP: fmt.Sprintf("192.0.2.%d", 100+i)}, "one-flow", "bob", "AAAAA-AAAAA")
 	}
-	if err := s.Devices.UseRecoveryCode(ctx, Scope{Realm: realm, Host: host, IP: "192.0.2.200"}, "one-flow", alice, "AAAAA-AAAAA"); !errors.Is(err, ErrRecoveryTries) {
+	if err := s.Devices.UseRecoveryCode(ctx, Scope{Realm: realm, Host: host, IP: "192.0.2.200"}, "one-flow", "bob", "AAAAA-AAAAA"); !errors.Is(err, ErrRecoveryTries) {
 		t.Fatalf("a sixth try in one sign-in: %v", err)
 	}
-	c, err := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify})
+	known := Scope{Realm: realm, Host: host, IP: "192.0.2.1", Known: true}
+	c, err := s.Start(ctx, known, Challenge{User: alice, Phone: num, Purpose: Verify})
 	if err != nil {
-		t.Fatalf("alice's own sign-in after the guessing: %v", err)
+		t.Fatalf("alice's known browser after the guessing: %v", err)
 	}
-	if _, err := s.Check(ctx, sc, c, codeOf(t, out)); err != nil {
+	if _, err := s.Check(ctx, known, c, codeOf(t, out)); err != nil {
 		t.Fatalf("alice's code after the guessing: %v", err)
 	}
 }

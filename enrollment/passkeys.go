@@ -120,8 +120,15 @@ func (s *Devices) BeginPasskey(ctx context.Context, realm, user, flow string) (*
 	for _, c := range u.creds {
 		exclude = append(exclude, c.Descriptor())
 	}
-	creation, session, err := s.WebAuthn.BeginRegistration(u, webauthn.WithExclusions(exclude),
-		webauthn.WithResidentKeyRequirement(protocol.ResidentKeyRequirementRequired))
+	opts := []webauthn.RegistrationOption{webauthn.WithExclusions(exclude),
+		webauthn.WithResidentKeyRequirement(protocol.ResidentKeyRequirementRequired)}
+	if s.VerifyUser {
+		// A passkey that cannot verify its user could never sign in here.
+		opts = append(opts, webauthn.WithAuthenticatorSelection(protocol.AuthenticatorSelection{
+			ResidentKey: protocol.ResidentKeyRequirementRequired, RequireResidentKey: protocol.ResidentKeyRequired(),
+			UserVerification: protocol.VerificationRequired}))
+	}
+	creation, session, err := s.WebAuthn.BeginRegistration(u, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -142,6 +149,9 @@ func (s *Devices) FinishPasskey(ctx context.Context, realm, user, flow, name str
 	cred, err := s.WebAuthn.FinishRegistration(u, session, answer)
 	if err != nil {
 		return "", ErrPasskey
+	}
+	if err := s.claimCredential(ctx, realm, user, cred.ID, u.creds); err != nil {
+		return "", err
 	}
 	raw, err := json.Marshal(cred)
 	if err != nil {
@@ -173,8 +183,12 @@ func (s *Devices) BeginPasskeyLogin(ctx context.Context, realm, user, flow strin
 	var assertion *protocol.CredentialAssertion
 	var session *webauthn.SessionData
 	var err error
+	var opts []webauthn.LoginOption
+	if s.VerifyUser {
+		opts = append(opts, webauthn.WithUserVerification(protocol.VerificationRequired))
+	}
 	if user == "" {
-		assertion, session, err = s.WebAuthn.BeginDiscoverableLogin()
+		assertion, session, err = s.WebAuthn.BeginDiscoverableLogin(opts...)
 	} else {
 		u, _, uerr := s.passkeyUserOf(ctx, realm, user)
 		if uerr != nil {
@@ -183,7 +197,7 @@ func (s *Devices) BeginPasskeyLogin(ctx context.Context, realm, user, flow strin
 		if len(u.creds) == 0 {
 			return nil, ErrNoPasskey
 		}
-		assertion, session, err = s.WebAuthn.BeginLogin(u)
+		assertion, session, err = s.WebAuthn.BeginLogin(u, opts...)
 	}
 	if err != nil {
 		return nil, err
@@ -271,7 +285,44 @@ func (s *Devices) FinishPasskeyLogin(ctx context.Context, sc Scope, user, flow s
 		return "", nil, err
 	}
 	s.clearFailures(ctx, sc, user)
+	// A passkey from before credentials were recorded is recorded now.
+	_, _ = s.Store.PutIfAbsent(store.Lasting(ctx), credKey(sc.Realm, cred.ID), []byte(user), 0)
 	return user, used, nil
+}
+
+func credKey(realm string, id []byte) string {
+	return store.Key("passkey-credential", realm, hex.EncodeToString(id))
+}
+
+// claimCredential records that credential id is user's. A credential ID
+// is registered once (WebAuthn §7.1, step 22): one another user holds, or
+// this one (mine, the user's others), is refused. A record whose user no
+// longer has that passkey (removed, reset) is taken over.
+func (s *Devices) claimCredential(ctx context.Context, realm, user string, id []byte, mine []webauthn.Credential) error {
+	for _, c := range mine {
+		if hmac.Equal(c.ID, id) {
+			return ErrPasskey
+		}
+	}
+	key := credKey(realm, id)
+	won, err := s.Store.PutIfAbsent(store.Lasting(ctx), key, []byte(user), 0)
+	if err != nil || won {
+		return err
+	}
+	owner, err := s.Store.Get(ctx, key)
+	if err != nil {
+		return err
+	}
+	theirs, _, err := s.passkeyUserOf(ctx, realm, string(owner))
+	if err != nil {
+		return err
+	}
+	for _, c := range theirs.creds {
+		if hmac.Equal(c.ID, id) {
+			return ErrPasskey
+		}
+	}
+	return s.Store.Put(store.Lasting(ctx), key, []byte(user), 0)
 }
 
 // PasskeyAMR is RFC 8176's name for how a passkey proved itself: "swk" for

@@ -99,24 +99,40 @@ func (s *Devices) UseRecoveryCode(ctx context.Context, sc Scope, flow, user, cod
 	if n, err := s.Store.Counter(ctx, flowKey); err != nil || n >= RecoveryTriesPerFlow {
 		return cmpErr(err, ErrRecoveryTries)
 	}
+	// A try takes a slot from this IP's recovery tries and from the
+	// account's window of checked guesses, both given back if it is right.
 	ipKey, try := store.Key("limit", "recovery", IPKey(sc.IP)), RandomID()
-	ok, wait, err := s.Store.Slide(ctx, ipKey, try, RecoveryTriesPerIP, RecoveryWindow, s.Now())
-	if err != nil {
+	var b store.Batch
+	ipTry := b.Slide(ipKey, try, RecoveryTriesPerIP, RecoveryWindow, s.Now())
+	guess := s.takeGuess(&b, sc, user)
+	if err := store.Do(ctx, s.Store, &b); err != nil {
 		return err
 	}
-	if !ok {
-		return &LimitError{Limit: "recovery", Wait: wait}
+	unchecked := func(err error) error {
+		var back store.Batch
+		if ipTry.OK {
+			back.Unslide(ipKey, try)
+		}
+		guess.giveBack(&back)
+		_ = store.Do(context.WithoutCancel(ctx), s.Store, &back)
+		return err
+	}
+	if !ipTry.OK {
+		return unchecked(&LimitError{Limit: "recovery", Wait: ipTry.Wait})
+	}
+	if err := s.guessRefused(ctx, sc, user, guess); err != nil {
+		return unchecked(err)
 	}
 	// One use at a time: a lock that expires by itself, not a Take of the
 	// codes, so that a crash in between loses none of them.
 	lock := store.Key("recovery-lock", sc.Realm, user)
 	if won, err := s.Store.PutIfAbsent(ctx, lock, []byte{1}, recoveryLockTTL); err != nil || !won {
-		return cmpErr(err, &LimitError{Limit: "recovery", Wait: time.Second})
+		return unchecked(cmpErr(err, &LimitError{Limit: "recovery", Wait: time.Second}))
 	}
 	defer func() { _ = s.Store.Delete(context.WithoutCancel(ctx), lock) }()
 	hashes, err := s.recoveryHashes(ctx, sc.Realm, user)
 	if err != nil {
-		return err
+		return unchecked(err)
 	}
 	want := s.recoveryHash(user, code)
 	found := -1
@@ -140,7 +156,7 @@ func (s *Devices) UseRecoveryCode(ctx context.Context, sc Scope, flow, user, cod
 		}
 		return ErrWrongRecovery
 	}
-	_ = s.Store.Unslide(ctx, ipKey, try) // a right code is no guess
+	unchecked(nil) // a right code is no guess
 	s.clearFailures(ctx, sc, user)
 	return nil
 }

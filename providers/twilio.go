@@ -79,7 +79,7 @@ func (Twilio) CaddyModule() caddy.ModuleInfo {
 }
 
 // Provision resolves placeholders in the credentials.
-func (t *Twilio) Provision(caddy.Context) error {
+func (t *Twilio) Provision(ctx caddy.Context) error {
 	var err error
 	if t.AccountSID, err = secret("account_sid", t.AccountSID); err != nil {
 		return err
@@ -97,7 +97,7 @@ func (t *Twilio) Provision(caddy.Context) error {
 	}
 	t.token = optional(t.AuthToken)
 	if t.Lookup != nil {
-		if err := t.Lookup.provision(); err != nil {
+		if err := t.Lookup.provision(ctx.Logger()); err != nil {
 			return err
 		}
 	}

@@ -16,8 +16,10 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"go.uber.org/zap"
 
 	"github.com/smsgate/caddy-smsgate/internal/cfutil"
+	"github.com/smsgate/caddy-smsgate/phone"
 	"github.com/smsgate/caddy-smsgate/words"
 )
 
@@ -44,11 +46,18 @@ type TwilioLookup struct {
 	// checked), open at sign-in (an outage must not lock users out).
 	OnErrorEnroll string `json:"on_error_enroll,omitempty"`
 	OnErrorSignIn string `json:"on_error_sign_in,omitempty"`
+	// When Lookup answers but has no SIM-swap data for the number (its
+	// carrier gives none: "sim_swap": null, as in the spec's own
+	// examples): "open" sends (and logs sim_swap_unknown for the admin),
+	// "closed" refuses, telling the user why. Default: open — refusing
+	// would shut out every number of such a carrier for good.
+	OnNoSIMData string `json:"on_no_sim_data,omitempty"`
 	// Where Lookup lives. Default: https://lookups.twilio.com.
 	BaseURL string `json:"base_url,omitempty"`
 
-	mu    sync.Mutex
-	cache map[[32]byte]lookupAnswer
+	mu     sync.Mutex
+	cache  map[[32]byte]lookupAnswer
+	logger *zap.Logger
 }
 
 var defaultRefused = map[string][]string{
@@ -62,7 +71,9 @@ type lookupAnswer struct {
 	swapped  *time.Time // when the SIM was last swapped, if known
 	inPeriod *bool      // or Twilio's own "swapped within its period"
 	period   time.Duration
-	until    time.Time
+	// noSIMData says Lookup had no SIM-swap data for the number.
+	noSIMData bool
+	until     time.Time
 }
 
 // SIMSwapError refuses a send to a number whose SIM was swapped recently:
@@ -114,6 +125,11 @@ func (t *Twilio) CheckNumber(ctx context.Context, e164, channel string, enrollin
 	}
 	if within := time.Duration(l.SIMSwapWithin); within > 0 {
 		switch {
+		case a.noSIMData && l.OnNoSIMData == "closed":
+			return &UserError{Text: words.Text{ID: "provider.sim_unknown"}, Err: errors.New("twilio lookup: no SIM-swap data for this number")}
+		case a.noSIMData:
+			l.logger.Info("no SIM-swap data for this number; the code is sent (on_no_sim_data open)",
+				zap.String("event", "sim_swap_unknown"), zap.String("to", phone.Mask(e164)))
 		case a.swapped != nil && time.Since(*a.swapped) < within:
 			return &SIMSwapError{Within: within}
 		case a.swapped == nil && a.inPeriod != nil && *a.inPeriod && a.period <= within:
@@ -167,11 +183,14 @@ func (t *Twilio) lookup(ctx context.Context, e164 string) (lookupAnswer, error) 
 		a.lineType = body.LineType.Type
 	}
 	if l.SIMSwapWithin > 0 {
+		// No data (null, or the carrier's error) is an answer, not an
+		// outage: asking again will not bring any.
 		if body.SIMSwap == nil || body.SIMSwap.Last == nil || body.SIMSwap.ErrorCode != nil {
-			return a, errors.New("twilio lookup: no SIM-swap answer for this number")
+			a.noSIMData = true
+		} else {
+			a.swapped, a.inPeriod = body.SIMSwap.Last.Date, body.SIMSwap.Last.InPeriod
+			a.period = isoHours(body.SIMSwap.Last.Period)
 		}
-		a.swapped, a.inPeriod = body.SIMSwap.Last.Date, body.SIMSwap.Last.InPeriod
-		a.period = isoHours(body.SIMSwap.Last.Period)
 	}
 	l.mu.Lock()
 	if len(l.cache) >= 10000 {
@@ -196,14 +215,17 @@ func isoHours(p string) time.Duration {
 }
 
 // provision sets the Lookup's defaults and checks its settings.
-func (l *TwilioLookup) provision() error {
+func (l *TwilioLookup) provision(logger *zap.Logger) error {
+	if l.logger = logger; logger == nil {
+		l.logger = zap.NewNop()
+	}
 	if l.BaseURL == "" {
 		l.BaseURL = "https://lookups.twilio.com"
 	}
 	if l.CacheFor == 0 {
 		l.CacheFor = caddy.Duration(24 * time.Hour)
 	}
-	for name, v := range map[string]string{"on_error_enroll": l.OnErrorEnroll, "on_error_sign_in": l.OnErrorSignIn} {
+	for name, v := range map[string]string{"on_error_enroll": l.OnErrorEnroll, "on_error_sign_in": l.OnErrorSignIn, "on_no_sim_data": l.OnNoSIMData} {
 		if v != "" && v != "open" && v != "closed" {
 			return fmt.Errorf("lookup %s must be open or closed, not %q", name, v)
 		}
@@ -226,6 +248,7 @@ func (l *TwilioLookup) provision() error {
 //	    cache            <duration>
 //	    on_error_enroll  open|closed
 //	    on_error_sign_in open|closed
+//	    on_no_sim_data   open|closed
 //	    base_url         <url>
 //	}
 func unmarshalLookup(d *caddyfile.Dispenser) (*TwilioLookup, error) {
@@ -254,12 +277,13 @@ func unmarshalLookup(d *caddyfile.Dispenser) (*TwilioLookup, error) {
 				return nil, d.ArgErr()
 			}
 			l.EachSend = true
-		case "on_error_enroll", "on_error_sign_in", "base_url":
+		case "on_error_enroll", "on_error_sign_in", "on_no_sim_data", "base_url":
 			var v string
 			if !d.AllArgs(&v) {
 				return nil, d.ArgErr()
 			}
-			*map[string]*string{"on_error_enroll": &l.OnErrorEnroll, "on_error_sign_in": &l.OnErrorSignIn, "base_url": &l.BaseURL}[opt] = v
+			*map[string]*string{"on_error_enroll": &l.OnErrorEnroll, "on_error_sign_in": &l.OnErrorSignIn,
+				"on_no_sim_data": &l.OnNoSIMData, "base_url": &l.BaseURL}[opt] = v
 		default:
 			return nil, d.Errf("unrecognized lookup option '%s'", opt)
 		}

@@ -181,4 +181,13 @@ func TestLookupAgainstTheSpec(t *testing.T) {
 	if err := check("fetchSimSwap", &TwilioLookup{SIMSwapWithin: within}, SMS); err != nil {
 		t.Errorf("the spec's example swapped in 2020: %v", err)
 	}
+	// The spec's basic example: "sim_swap": null, what carriers without
+	// SIM-swap data answer. No outage: sent by default, refused (with its
+	// own words) when the config says so.
+	if err := check("fetch", &TwilioLookup{SIMSwapWithin: within}, SMS); err != nil {
+		t.Errorf("the spec's example without SIM-swap data: %v, want the code sent", err)
+	}
+	if err := check("fetch", &TwilioLookup{SIMSwapWithin: within, OnNoSIMData: "closed"}, SMS); !errors.As(err, &ue) || ue.Words().ID != "provider.sim_unknown" {
+		t.Errorf("the spec's example without SIM-swap data, on_no_sim_data closed: %v", err)
+	}
 }

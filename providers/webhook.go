@@ -19,7 +19,9 @@ func init() {
 	caddy.RegisterModule(Webhook{})
 }
 
-// DefaultWebhookBody is authentik's generic provider payload, exactly:
+// DefaultWebhookBody is authentik's generic provider payload, exactly as
+// authentik sends it (send_generic in stages/authenticator_sms/models.py:
+// From, To, Body, Message; its documentation lists only the first three):
 // "Body" is the code itself (gateways written for authentik make their own
 // text around it), and "Message" the whole text smsgate would send. A
 // notice, which has no code, puts its text in both.
@@ -45,8 +47,8 @@ type Webhook struct {
 	From string `json:"from,omitempty"`
 	// A Go text/template of the JSON body. Fields: .From .To .ToDigits
 	// .Body .Code .Channel .Host, each already JSON-escaped, so write them
-	// inside quotes. Default: authentik's {"From","To","Body"} with the
-	// code in Body, and the whole text in "Message".
+	// inside quotes. Default: authentik's {"From","To","Body","Message"}
+	// with the code in Body and the whole text in Message.
 	Body string `json:"body,omitempty"`
 	// The channels this hook delivers on. Default: ["sms"].
 	ChannelList []string `json:"channels,omitempty"`

@@ -2,7 +2,6 @@ package signin
 
 import (
 	"context"
-	"errors"
 
 	"go.uber.org/zap"
 
@@ -23,6 +22,7 @@ func (s *Service) StartApp(ctx context.Context, realm, user string) (*enrollment
 func (s *Service) ConfirmApp(ctx context.Context, sc enrollment.Scope, user, code, name string) error {
 	id, err := s.Devices.ConfirmApp(ctx, sc, user, code, name)
 	if err != nil {
+		s.lockStarted(ctx, sc, user, "", err)
 		s.audit("verify_failed", user, "", zap.String("reason", Reason(err)), zap.String("ip", sc.IP), zap.String("kind", "app"))
 		return err
 	}
@@ -41,10 +41,7 @@ func (s *Service) CheckApp(ctx context.Context, sc enrollment.Scope, user, input
 	}
 	d, err := s.Devices.CheckApp(ctx, sc, user, input)
 	if err != nil {
-		var locked *enrollment.LockedError
-		if errors.As(err, &locked) && locked.Started {
-			s.audit("locked_out", user, "", zap.String("ip", sc.IP), zap.Duration("for", locked.Wait))
-		}
+		s.lockStarted(ctx, sc, user, "", err)
 		s.audit("verify_failed", user, "", zap.String("reason", Reason(err)), zap.String("ip", sc.IP), zap.String("kind", "app"))
 		return nil, err
 	}

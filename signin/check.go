@@ -37,10 +37,7 @@ func (s *Service) Check(ctx context.Context, sc enrollment.Scope, f *Flow, user 
 	}
 	done, err := s.Challenges.Check(ctx, sc, c, code)
 	if err != nil {
-		var locked *enrollment.LockedError
-		if errors.As(err, &locked) && locked.Started {
-			s.audit("locked_out", user, c.Phone, zap.String("ip", sc.IP), zap.Duration("for", locked.Wait))
-		}
+		s.lockStarted(ctx, sc, user, c.Phone, err)
 		s.audit("verify_failed", user, c.Phone, zap.String("reason", Reason(err)), zap.String("ip", sc.IP))
 		if errors.Is(err, enrollment.ErrTooMany) && c.Purpose == enrollment.Enroll {
 			f.Enrolling = c.Phone // "send me a code" goes to the same number
@@ -72,12 +69,34 @@ func amrOf(channel string) string {
 // tells their phones.
 func (s *Service) useRecovery(ctx context.Context, sc enrollment.Scope, f *Flow, user, code string) (*Result, error) {
 	if err := s.Devices.UseRecoveryCode(ctx, sc, f.ID, user, code); err != nil {
+		s.lockStarted(ctx, sc, user, "", err)
 		s.audit("verify_failed", user, "", zap.String("reason", Reason(err)), zap.String("ip", sc.IP))
 		return nil, err
 	}
 	s.audit("recovery_code_used", user, "", zap.String("ip", sc.IP))
 	s.Notify(ctx, sc.Realm, user, "", "a recovery code was used to sign in to your account")
 	return &Result{User: user, AMR: []string{"recovery"}}, nil
+}
+
+// lockStarted audits a lockout that err began. When it locks the account
+// (not only this IP), the user's phones are told, once a day at most, and
+// not in the answer's time: whether a notice went out must not tell a
+// known name from an unknown one.
+func (s *Service) lockStarted(ctx context.Context, sc enrollment.Scope, user, e164 string, err error) {
+	var locked *enrollment.LockedError
+	if !errors.As(err, &locked) || !locked.Started {
+		return
+	}
+	s.audit("locked_out", user, e164, zap.String("ip", sc.IP), zap.Duration("for", locked.Wait), zap.Bool("account", locked.Account))
+	if !locked.Account {
+		return
+	}
+	bg, at := context.WithoutCancel(ctx), s.Devices.Now()
+	go func() {
+		if s.Devices.FirstNotice(bg, sc.Realm, user, at) {
+			s.Notify(bg, sc.Realm, user, "", "someone is trying codes for your account, so sign-in from new browsers is paused")
+		}
+	}()
 }
 
 // firstRecoveryCodes makes a user's first set of recovery codes, to show

@@ -44,6 +44,7 @@ func (s *Service) FinishPasskeyLogin(ctx context.Context, sc enrollment.Scope, u
 		err = enrollment.ErrPasskey // a passkey of a user this gate does not sign in
 	}
 	if err != nil {
+		s.lockStarted(ctx, sc, user, "", err)
 		s.audit("verify_failed", user, "", zap.String("reason", Reason(err)), zap.String("ip", sc.IP), zap.String("kind", "passkey"))
 		return nil, err
 	}

@@ -2,10 +2,12 @@ package signin
 
 import (
 	"context"
+	"slices"
 
 	"go.uber.org/zap"
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/internal/textsafe"
 	"github.com/smsgate/caddy-smsgate/phone"
 	"github.com/smsgate/caddy-smsgate/providers"
 )
@@ -58,22 +60,26 @@ func (s *Service) RenewRecovery(ctx context.Context, realm, user string) ([]stri
 }
 
 // Notify tells user's phones (all but except) about a change to their
-// account, so that an intruder's change does not go unseen. In verify-only
-// mode the numbers are not kept, and nobody can be told.
+// account, so that an intruder's change does not go unseen: the enrolled
+// ones and a provisioned one. In verify-only mode the enrolled numbers are
+// not kept, and cannot be told.
 func (s *Service) Notify(ctx context.Context, realm, user, except, what string) {
 	list, err := s.Devices.List(ctx, realm, user)
 	if err != nil {
 		s.Logger.Error("reading devices for a notice", zap.Error(err))
 		return
 	}
+	if u, ok := s.Users[user]; ok && !slices.ContainsFunc(list, func(d enrollment.Device) bool { return d.Phone == u.Phone }) {
+		list = append(list, enrollment.Device{Phone: u.Phone})
+	}
 	for _, d := range list {
-		if d.ID == except || d.Phone == "" {
+		if (except != "" && d.ID == except) || d.Phone == "" {
 			continue
 		}
 		m := providers.Message{To: d.Phone, Channel: providers.SMS, Host: s.Host,
 			Body: s.Site + ": " + what + ". If this was not you, tell your administrator."}
 		if err := s.Notices.Send(ctx, m); err != nil {
-			s.Logger.Warn("notice not sent", zap.String("user", user), zap.String("to", phone.Mask(d.Phone)), zap.Error(err))
+			s.Logger.Warn("notice not sent", zap.String("user", textsafe.Escape(user)), zap.String("to", phone.Mask(d.Phone)), zap.Error(err))
 			continue
 		}
 		s.audit("notice_sent", user, d.Phone, zap.String("notice", what))

@@ -27,6 +27,9 @@ func (s *Service) Login(ctx context.Context, sc enrollment.Scope, f *Flow, known
 // passkey). The flow names the user (or the decoy), so that the verify
 // step looks the same for everyone.
 func (s *Service) Name(ctx context.Context, sc enrollment.Scope, f *Flow, typed string) error {
+	if err := s.Challenges.CountNaming(ctx, sc); err != nil {
+		return err
+	}
 	_, err := s.login(ctx, sc, f, "", typed, false)
 	return err
 }
@@ -65,9 +68,9 @@ func (s *Service) login(ctx context.Context, sc enrollment.Scope, f *Flow, known
 	if err != nil {
 		return nil, err
 	}
-	if e164 != "" {
+	if e164 != "" && c.Undelivered == nil {
 		s.audit("code_sent", user, e164, zap.String("purpose", enrollment.Verify), zap.String("channel", c.Channel))
-	} else {
+	} else if e164 == "" {
 		s.Logger.Info("login for an unknown user; no code sent")
 	}
 	f.User, f.Challenge = user, c.ID
@@ -181,7 +184,7 @@ func (s *Service) Send(ctx context.Context, sc enrollment.Scope, f *Flow, user, 
 		return nil, err
 	}
 	s.discard(ctx, sc.Realm, f) // only now: a failed send keeps the old code
-	if e164 != "" {
+	if e164 != "" && nc.Undelivered == nil {
 		s.audit("code_sent", user, e164, zap.String("purpose", purpose), zap.String("channel", channel))
 	}
 	f.Challenge = nc.ID
@@ -195,12 +198,13 @@ func (s *Service) Resend(ctx context.Context, sc enrollment.Scope, f *Flow, user
 	if c == nil || !s.Now().Before(c.Expires) {
 		return s.Send(ctx, sc, f, user, s.Channels[0], nil, "", "")
 	}
+	sc.Blind = s.blind(sc, c.Purpose)
 	nc, err := s.Challenges.Resend(ctx, sc, c.ID)
+	s.notSent(ctx, sc, c.User, c.Phone, c.DeviceID, nc, err)
 	if err != nil {
-		s.simSwapped(ctx, sc, c.User, c.Phone, c.DeviceID, err)
 		return nil, err
 	}
-	if nc.Phone != "" {
+	if nc.Phone != "" && nc.Undelivered == nil {
 		s.audit("code_sent", user, nc.Phone, zap.String("purpose", nc.Purpose), zap.String("channel", nc.Channel), zap.Int("resend", nc.Resends))
 	}
 	f.Challenge = nc.ID
@@ -208,13 +212,44 @@ func (s *Service) Resend(ctx context.Context, sc enrollment.Scope, f *Flow, user
 }
 
 // start starts a challenge; when the number's SIM was swapped recently,
-// the send is refused and the user's other phones are told.
+// the send is refused and the user's other phones are told. After a login
+// form, a code that could not be sent is answered as a decoy's would be
+// (see enrollment.Scope.Blind), and only the admin's log says why.
 func (s *Service) start(ctx context.Context, sc enrollment.Scope, c enrollment.Challenge) (*enrollment.Challenge, error) {
+	sc.Blind = s.blind(sc, c.Purpose)
 	nc, err := s.Challenges.Start(ctx, sc, c)
-	if err != nil {
-		s.simSwapped(ctx, sc, c.User, c.Phone, c.DeviceID, err)
-	}
+	s.notSent(ctx, sc, c.User, c.Phone, c.DeviceID, nc, err)
 	return nc, err
+}
+
+// notSent logs why a code was not sent where the answer does not say it
+// (a Blind send), and tells the user's other phones of a swapped SIM —
+// after a Blind answer, not in its time, which must tell nothing.
+func (s *Service) notSent(ctx context.Context, sc enrollment.Scope, user, e164, deviceID string, c *enrollment.Challenge, err error) {
+	if err == nil && c.Undelivered != nil {
+		s.undelivered(user, e164, c.Undelivered)
+		go s.simSwapped(context.WithoutCancel(ctx), sc, user, e164, deviceID, c.Undelivered)
+		return
+	}
+	s.simSwapped(ctx, sc, user, e164, deviceID, err)
+}
+
+// blind reports whether a send for purpose must not tell the client that
+// it failed: a sign-in after a login form, where unknown names get decoys
+// — but not to the user's own known browser, which learns nothing new.
+func (s *Service) blind(sc enrollment.Scope, purpose string) bool {
+	return s.Identity.NamesThemselves() && purpose == enrollment.Verify && !sc.Known
+}
+
+// undelivered logs, for the admin, a code that a login form's answer
+// says was sent, and why it was not.
+func (s *Service) undelivered(user, e164 string, err error) {
+	if errors.As(err, new(*enrollment.RefusedError)) {
+		s.audit("number_refused", user, e164, zap.String("reason", err.Error()))
+		return
+	}
+	s.Logger.Error("code_not_sent", zap.String("event", "code_not_sent"), zap.String("user", user),
+		zap.String("reason", Reason(err)), zap.Error(err))
 }
 
 func (s *Service) simSwapped(ctx context.Context, sc enrollment.Scope, user, e164, deviceID string, err error) {

@@ -117,6 +117,18 @@ func (c *Catalogue) Match(acceptLanguage string) string {
 	return base.String()
 }
 
+// Langs are the catalogue's languages, English first.
+func (c *Catalogue) Langs() []string {
+	var langs []string
+	for lang := range c.texts {
+		if lang != "en" {
+			langs = append(langs, lang)
+		}
+	}
+	slices.Sort(langs)
+	return append([]string{"en"}, langs...)
+}
+
 // T translates one of the pages' own English texts into lang.
 func (c *Catalogue) T(lang, english string) string {
 	if t, ok := c.texts[lang][english]; ok {

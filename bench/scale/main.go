@@ -78,6 +78,9 @@ http://localhost:%d {
 		limit number off
 		limit country off
 		limit global_enrolled off
+		limit stranger_ip off
+		limit stranger_net off
+		limit strangers off
 		store badger %s
 		provider log
 	}

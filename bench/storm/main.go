@@ -42,7 +42,7 @@ func main() {
 	logs := fs.String("logs", "", "the two instances' JSON logs, comma-separated")
 	rate := fs.Int("rate", 10, "sign-ins started per second")
 	dur := fs.Duration("for", 10*time.Second, "how long to start sign-ins")
-	from := fs.Int("from", 0, "the first user's number (users are u<from>, u<from+1>, …)")
+	from := fs.Int("from", 0, "the first user's number (users are userName(from), userName(from+1), …)")
 	ip := fs.String("ip", "", "one client IP for every sign-in (default: one each)")
 	burst := fs.Int("burst", 0, "start this many sign-ins at once instead of a rate")
 	secret := fs.String("secret", "", "the gate's signing_key")
@@ -58,7 +58,7 @@ func main() {
 		fmt.Println(l.Addr().(*net.TCPAddr).Port)
 		l.Close()
 	case "mint":
-		fmt.Println(mint(*secret, *realm, "u0"))
+		fmt.Println(mint(*secret, *realm, userName(0)))
 	case "signins":
 		codes := follow(strings.Split(*logs, ","))
 		r := run(codes, *a, *b, *rate, *dur, *from, *ip, *burst)
@@ -127,7 +127,7 @@ func run(codes *codeBook, a, b string, rate int, dur time.Duration, from int, ip
 			time.Sleep(time.Until(start.Add(time.Duration(i) * time.Second / time.Duration(rate))))
 		}
 		wg.Go(func() {
-			user := fmt.Sprint("u", from+i)
+			user := userName(from + i)
 			addr := ip
 			if addr == "" {
 				addr = fmt.Sprintf("10.%d.%d.%d", (from+i)>>16&255, (from+i)>>8&255, (from+i)&255)
@@ -282,6 +282,19 @@ func refusal(page string) string {
 	return "other"
 }
 
+// userName is the i-th user's name: u and i in letters (ua, ub, … uba),
+// as storm.sh writes them, since a message says a name's letters only
+// (a name must not put a number into a text).
+func userName(i int) string {
+	name := []byte{}
+	for {
+		name = append([]byte{byte('a' + i%26)}, name...)
+		if i /= 26; i == 0 {
+			return "u" + string(name)
+		}
+	}
+}
+
 // codeBook follows the logs for the log provider's lines ("storm <user>
 // <code>", the benchmark's message_template) and hands each code to the
 // sign-in waiting for it.
@@ -357,7 +370,7 @@ func hold(a, b, secret, realm string, n int) map[string]any {
 	tokens := make(chan string, 256)
 	go func() {
 		for i := range n {
-			tokens <- mint(secret, realm, fmt.Sprint("u", i))
+			tokens <- mint(secret, realm, userName(i))
 		}
 		close(tokens)
 	}()

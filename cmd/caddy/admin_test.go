@@ -81,6 +81,26 @@ func TestAdminCLI(t *testing.T) {
 	if out := cli("smsgate", "export", "--file", backup, "--with-keys"); !strings.Contains(out, "WARNING") {
 		t.Fatalf("export --with-keys gave no warning:\n%s", out)
 	}
+	// A symlink at the name (planted by another user, say) is replaced by
+	// a file of the export's own, never written through, keys or not.
+	victim := filepath.Join(dir, "victim.conf")
+	if err := os.WriteFile(victim, []byte("someone else's"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "link.json")
+	if err := os.Symlink(victim, link); err != nil {
+		t.Fatal(err)
+	}
+	cli("smsgate", "export", "--file", link, "--with-keys")
+	if raw, _ := os.ReadFile(victim); string(raw) != "someone else's" {
+		t.Fatalf("the export wrote through a symlink into %s: %.60q", victim, raw)
+	}
+	if fi, err := os.Lstat(link); err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm() != 0o600 || len(records(t, link)) == 0 {
+		t.Fatalf("the export at the symlink's name: %v %v", fi.Mode(), err)
+	}
+	if leftovers, _ := filepath.Glob(filepath.Join(dir, ".*.json.*")); len(leftovers) != 0 {
+		t.Fatalf("temporary files left behind: %v", leftovers)
+	}
 	s.stop()
 
 	// Stopped: the same tools work on the store itself.

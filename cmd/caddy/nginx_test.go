@@ -80,6 +80,34 @@ func TestNginxAuthRequest(t *testing.T) {
 	if st != http.StatusOK || !strings.HasPrefix(body, "app user=carol cookie=[") || strings.Contains(body, "smsgate_session") {
 		t.Fatalf("with a session: %d %q", st, body)
 	}
+	// The app's own cookies pass, without a stray separator, wherever the
+	// session cookie stood among them.
+	session := ""
+	for _, c := range b.c.Jar.Cookies(&url.URL{Scheme: "http", Host: "app.sso.localhost"}) {
+		if c.Name == "smsgate_session" {
+			session = c.Value
+		}
+	}
+	for header, want := range map[string]string{
+		"smsgate_session=" + session + "; other=keep":          "other=keep",
+		"a=1; smsgate_session=" + session + "; b=2":            "a=1; b=2",
+		"a=1; smsgate_session=" + session:                      "a=1",
+		"smsgate_session=" + session + ";other=keep;  x=y":     "other=keep;  x=y",
+		"xsmsgate_session=1; smsgate_session=" + session:       "xsmsgate_session=1",
+		"smsgate_session=" + session + "; smsgate_session_x=2": "smsgate_session_x=2",
+	} {
+		req, _ := http.NewRequest("GET", appURL+"/", nil)
+		req.Header.Set("Cookie", header)
+		res, err := (&http.Client{Transport: b.c.Transport}).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if string(got) != "app user=carol cookie=["+want+"]" {
+			t.Errorf("Cookie: %.40s…: the app got %q, want cookie=[%s]", header, got, want)
+		}
+	}
 
 	// A client's own Remote-User is not what reaches the app.
 	anon := newBrowser(t, "")
@@ -142,6 +170,48 @@ http://auth.sso.localhost:%[1]d {
 		if res.StatusCode != http.StatusUnauthorized || strings.Contains(string(body), "app user") {
 			t.Fatalf("GET %s through nginx, the check misdirected: %d %q; want 401 and no app", path, res.StatusCode, body)
 		}
+	}
+}
+
+// TestNginxWrongHostMeetsACatchAll: the portal's Caddy answers unknown
+// hosts with a catch-all 401 (as forward-auth.Caddyfile does). A check sent
+// with the wrong Host gets that 401, which carries no login address: nginx
+// must answer 401 too, never a redirect to an empty Location (a loop).
+func TestNginxWrongHostMeetsACatchAll(t *testing.T) {
+	nginx := nginxPath(t)
+	dir := t.TempDir()
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "app user=%s", r.Header.Get("Remote-User"))
+	}))
+	defer app.Close()
+	portalPort, nginxPort := freePort(t), freePort(t)
+	config, logFile := caddyfile(t, dir, "caddy", "admin off", fmt.Sprintf(`http://auth.sso.localhost:%[1]d {
+	smsgate {
+		identity none
+		user carol +14155552671
+		store badger %[2]s
+		provider log
+	}
+	respond "portal"
+}
+http://:%[1]d {
+	respond /health 200
+	respond "401 Unauthorized: no such site" 401
+}
+`, portalPort, filepath.Join(dir, "store")))
+	startCaddy(t, config, logFile, fmt.Sprintf("http://127.0.0.1:%d", portalPort))
+	startNginx(t, dir, nginx, nginxPort, portalPort, app.URL)
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	req, _ := http.NewRequest("GET", fmt.Sprintf("http://127.0.0.1:%d/reports", nginxPort), nil)
+	req.Header.Set("Accept", "text/html")
+	res, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusUnauthorized || res.Header.Get("Location") != "" || strings.Contains(string(body), "app user") {
+		t.Fatalf("a browser through nginx, the check hitting the catch-all: %d Location %q %q; want 401", res.StatusCode, res.Header.Get("Location"), body)
 	}
 }
 

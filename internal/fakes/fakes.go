@@ -120,8 +120,11 @@ type Twilio struct {
 	// Lookup v2: the line type of a number (default "mobile"), its last
 	// SIM swap (none: never), and LookupStatus, when set, answered to
 	// every lookup (an outage).
-	LineType     map[string]string
-	SIMSwapped   map[string]time.Time
+	LineType   map[string]string
+	SIMSwapped map[string]time.Time
+	// NoSIMData are numbers whose carrier gives no SIM-swap data
+	// ("sim_swap": null).
+	NoSIMData    map[string]bool
 	LookupStatus int
 
 	mu     sync.Mutex
@@ -132,7 +135,7 @@ type Twilio struct {
 // NewTwilio starts a fake Twilio for one account.
 func NewTwilio(t testing.TB) *Twilio {
 	f := &Twilio{AccountSID: "AC00000000000000000000000000000001", AuthToken: "test-auth-token", codes: map[string]string{},
-		LineType: map[string]string{}, SIMSwapped: map[string]time.Time{}}
+		LineType: map[string]string{}, SIMSwapped: map[string]time.Time{}, NoSIMData: map[string]bool{}}
 	f.Server.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { f.serve(t, w, r) }))
 	t.Cleanup(f.Close)
 	return f

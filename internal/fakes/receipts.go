@@ -117,7 +117,7 @@ func (f *Twilio) serveLookup(w http.ResponseWriter, r *http.Request, req Request
 		}
 		body["line_type_intelligence"] = map[string]any{"error_code": nil, "mobile_country_code": "310", "mobile_network_code": "260", "carrier_name": "T-Mobile USA, Inc.", "type": lt}
 	}
-	if fields["sim_swap"] {
+	if fields["sim_swap"] && !f.NoSIMData[number] {
 		last := map[string]any{"last_sim_swap_date": nil, "swapped_period": "PT24H", "swapped_in_period": false}
 		if at, ok := f.SIMSwapped[number]; ok {
 			last = map[string]any{"last_sim_swap_date": at.UTC().Format(time.RFC3339), "swapped_period": "PT24H", "swapped_in_period": time.Since(at) < 24*time.Hour}

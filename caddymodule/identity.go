@@ -1,0 +1,121 @@
+package caddymodule
+
+import (
+	"net/http"
+	"regexp"
+	"strings"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"go.uber.org/zap"
+
+	"github.com/smsgate/caddy-smsgate/internal/textsafe"
+)
+
+// Where the gate's identity comes from, and when it is believed. A
+// placeholder a first factor sets ({http.auth.user.id}) is believed as it
+// is. A request header ({http.request.header.Remote-User}) is anyone's to
+// send, so it is believed only where a trusted hop set it:
+//
+//   - a forward_auth earlier in the route copied it from its auth answer:
+//     Caddy's copy_headers deletes the client's copy and sets the header
+//     from the answer, and the answer's headers stay in the request's
+//     placeholders ({http.reverse_proxy.header.*}), so the gate sees that
+//     the header holds what the auth service said;
+//   - or the request came from one of the server's trusted_proxies, which
+//     set or strip it.
+//
+// Anywhere else (a proxy in front that is not trusted, a forward_auth
+// skipped by a matcher) the client's copy names nobody: the request is
+// refused as one without a first factor.
+
+// trustedHeader is a header the identity is read from, and the auth
+// answer's headers a forward_auth may have copied it from.
+type trustedHeader struct {
+	name string   // canonical, as in {http.request.header.*}
+	from []string // canonical names of {http.reverse_proxy.header.*}
+}
+
+var identityPlaceholder = regexp.MustCompile(`\{([^{}]+)\}`)
+
+// trustedHeaders lists the request headers identity reads. A header may
+// have been copied from any of from (copy_headers X-Auth-User>Remote-User)
+// or from its own name.
+func trustedHeaders(identity string, from []string) []trustedHeader {
+	var out []trustedHeader
+	for _, m := range identityPlaceholder.FindAllStringSubmatch(identity, -1) {
+		name, ok := strings.CutPrefix(m[1], "http.request.header.")
+		if !ok {
+			continue
+		}
+		h := trustedHeader{name: http.CanonicalHeaderKey(name), from: []string{http.CanonicalHeaderKey(name)}}
+		for _, f := range from {
+			h.from = append(h.from, http.CanonicalHeaderKey(f))
+		}
+		out = append(out, h)
+	}
+	return out
+}
+
+// clientChosen is the first placeholder of identity whose value the
+// client chooses outright (its cookies, query, path, host), or "".
+// Headers are judged per request; TLS client certificates are the TLS
+// handshake's.
+func clientChosen(identity string) string {
+	for _, m := range identityPlaceholder.FindAllStringSubmatch(identity, -1) {
+		p := m[1]
+		if strings.HasPrefix(p, "http.request.") && !strings.HasPrefix(p, "http.request.header.") && !strings.HasPrefix(p, "http.request.tls.") {
+			return p
+		}
+	}
+	return ""
+}
+
+// headersTrusted reports whether every header the identity reads was set
+// by a hop the gate trusts (see above).
+func (g *Gate) headersTrusted(r *http.Request, repl *caddy.Replacer) bool {
+	if len(g.trusted) == 0 {
+		return true
+	}
+	if trusted, _ := caddyhttp.GetVar(r.Context(), caddyhttp.TrustedProxyVarKey).(bool); trusted {
+		return true
+	}
+	for _, h := range g.trusted {
+		sent, _ := repl.GetString("http.request.header." + h.name)
+		if sent == "" {
+			continue // nothing to believe: an empty identity is refused anyway
+		}
+		copied := false
+		for _, from := range h.from {
+			answer, _ := repl.GetString("http.reverse_proxy.header." + from)
+			copied = copied || answer == sent
+		}
+		if !copied {
+			return false
+		}
+	}
+	return true
+}
+
+// priorIdentity returns who the first factor says the user is. With
+// identity "none" there is no first factor, and ok is always true; otherwise
+// an empty identity is not ok, nor one from a header no trusted hop set,
+// nor one too long or with hidden characters: the gate fails closed.
+func (g *Gate) priorIdentity(r *http.Request) (user string, ok bool) {
+	if g.Identity == IdentityNone {
+		return "", true
+	}
+	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
+	if !g.headersTrusted(r, repl) {
+		return "", false // logNoIdentity says why
+	}
+	user = strings.TrimSpace(repl.ReplaceAll(g.Identity, ""))
+	if len(user) > MaxIdentity || !textsafe.Clean(user) {
+		return "", false
+	}
+	return user, user != ""
+}
+
+// userField is a user's name for the log, shown, not obeyed: its direction
+// and control characters escaped (textsafe.Escape).
+func userField(user string) zap.Field { return zap.String("user", textsafe.Escape(user)) }

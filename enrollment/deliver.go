@@ -1,0 +1,77 @@
+package enrollment
+
+import (
+	"context"
+
+	"github.com/smsgate/caddy-smsgate/providers"
+	"github.com/smsgate/caddy-smsgate/store"
+)
+
+// What happens to a code once its challenge is made: it is delivered (or
+// its failure answered blind, or the send taken back), and resent.
+
+// blind answers a Blind send that failed as a decoy's is answered: its
+// records and the limits it counted stay (a decoy's are not given back
+// either), and no code went out.
+func blind(c *Challenge, err error) (*Challenge, error) {
+	c.Undelivered = err
+	return c, nil
+}
+
+// undo takes back a send that did not happen: the challenge, its cooldown
+// (the one before comes back) and the sends it counted, in one round trip.
+func (s *Challenges) undo(ctx context.Context, sc Scope, c *Challenge, before *store.Op, refund []spent) {
+	var b store.Batch
+	b.Delete(challengeKey(sc.Realm, c.ID))
+	s.restoreCooldown(&b, sc, c, before)
+	for _, sp := range refund {
+		b.Unslide(sp.key, sp.id)
+	}
+	_ = store.Do(ctx, s.Store, &b)
+}
+
+// deliver sends code for challenge c, or has the Verifier send its own.
+func (s *Challenges) deliver(ctx context.Context, host string, c *Challenge, code string) error {
+	m := providers.Message{To: c.Phone, Channel: c.Channel, Code: code, Host: host}
+	if c.Receipt != "" {
+		m.StatusCallback = s.ReceiptURL(c.Receipt)
+	}
+	var err error
+	if s.Verifier != nil {
+		err = providers.Redact(s.Verifier.StartVerification(ctx, m), m.To, m.Code)
+	} else {
+		site := s.Site
+		if site == "" {
+			site = host
+		}
+		if m.Body, err = s.Templates.RenderIn(s.Words, c.Lang, c.Channel, MessageData{Site: site, Host: host, User: c.User, Code: code}); err != nil {
+			return err
+		}
+		err = s.Sender.Send(ctx, m)
+	}
+	if err != nil {
+		return &SendError{Err: err}
+	}
+	return nil
+}
+
+// Resend replaces challenge id with a new one for the same user and phone,
+// once its cooldown has passed. The old code stops working.
+func (s *Challenges) Resend(ctx context.Context, sc Scope, id string) (*Challenge, error) {
+	c, err := s.Challenge(ctx, sc.Realm, id)
+	if err != nil {
+		return nil, err
+	}
+	if !s.Now().Before(c.Expires) {
+		return nil, ErrExpired // an expired challenge is over: never revived
+	}
+	if wait := c.ResendAt.Sub(s.Now()); wait > 0 {
+		return nil, &CooldownError{Wait: wait}
+	}
+	nc, err := s.start(ctx, sc, &Challenge{User: c.User, Phone: c.Phone, Masked: c.Masked, Purpose: c.Purpose, Channel: c.Channel,
+		DeviceID: c.DeviceID, DeviceName: c.DeviceName, LimitKey: c.LimitKey, Lang: c.Lang}, c.Resends+1)
+	if err != nil {
+		return nil, err // the old code still works
+	}
+	return nc, s.Discard(ctx, sc.Realm, id)
+}

@@ -1,0 +1,120 @@
+package enrollment
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/smsgate/caddy-smsgate/store"
+)
+
+// Checked guesses. A guess is checked when a code is compared with the
+// right one: a texted code, an app's code, a recovery code. Lockouts end,
+// and IPs are many, so neither bounds guessing: the window does. Every
+// checked guess for an account takes a slot in its sliding window
+// (Limits.Guesses, 100 a day); a right code gives its slot back; once the
+// window is full, no code is checked (and none sent) until its oldest
+// guess leaves it. The owner's known browsers have a window of their own
+// (Scope.Known), so strangers who fill the account's do not keep them out.
+
+// guess is one checked guess's slot, taken in a batch.
+type guess struct {
+	key, id string
+	op      *store.Op
+}
+
+func guessKey(sc Scope, user string) string { return sc.accountKey("guesses", user) }
+
+// takeGuess adds taking a slot for one checked guess to b; nil when the
+// window is off (never in a config: Validate refuses it).
+func (s *Core) takeGuess(b *store.Batch, sc Scope, user string) *guess {
+	r := s.Limits.Guesses
+	if r.Count <= 0 || r.Window <= 0 {
+		return nil
+	}
+	g := &guess{key: guessKey(sc, user), id: RandomID()}
+	g.op = b.Slide(g.key, g.id, r.Count, r.Window, s.Now())
+	return g
+}
+
+// guessRefused is nil when the slot was taken, else a LockedError until
+// the window's oldest guess leaves it. The first refusal starts an account
+// lock (the same record as MaxFailures'), which also stops codes being
+// sent to the account meanwhile.
+func (s *Core) guessRefused(ctx context.Context, sc Scope, user string, g *guess) error {
+	if g == nil || g.op.OK {
+		return nil
+	}
+	now := s.Now()
+	raw, _ := json.Marshal(lock{Until: now.Add(g.op.Wait)})
+	var b store.Batch
+	// Of refusals at once, one starts the lock (a window of one).
+	start := b.Slide(sc.accountKey("lock-start", user), RandomID(), 1, g.op.Wait, now)
+	b.Put(lockUserKey(sc, user), raw, g.op.Wait+time.Second)
+	if err := store.Do(ctx, s.Store, &b); err != nil {
+		return err
+	}
+	return &LockedError{Wait: g.op.Wait, Started: start.OK, Account: true}
+}
+
+// giveBack adds returning the slot to b: the guess was right, or was never
+// checked after all.
+func (g *guess) giveBack(b *store.Batch) {
+	if g != nil && g.op.OK && g.op.Err == nil {
+		b.Unslide(g.key, g.id)
+	}
+}
+
+// giveBackNow returns the slot at once.
+func (s *Core) giveBackNow(ctx context.Context, g *guess) {
+	var b store.Batch
+	g.giveBack(&b)
+	_ = store.Do(ctx, s.Store, &b)
+}
+
+// FirstNotice reports whether user's phones are to be told that their
+// account was locked at at: once per window of guesses (a day), however
+// often strangers set a lock off, so that the notices cost little and say
+// something.
+func (s *Core) FirstNotice(ctx context.Context, realm, user string, at time.Time) bool {
+	w := s.Limits.Guesses.Window
+	if w <= 0 {
+		w = failureMemory
+	}
+	first, _, err := s.Store.Slide(ctx, store.Key("lock-notice", realm, user), RandomID(), 1, w, at)
+	return err == nil && first
+}
+
+// MaxGuessOdds is the most that 30 days of non-stop guessing may win of
+// any one account: 1%.
+const MaxGuessOdds = 0.01
+
+// CheckGuesses refuses a window of guesses that allows more than
+// MaxGuessOdds for an app's code (6 digits, 3 accepted: the easiest code
+// to guess; a texted one has at least as many digits, and one accepted).
+func (l Limits) CheckGuesses() error {
+	if n, odds := l.GuessOdds(30, 6, 3); odds > MaxGuessOdds {
+		return fmt.Errorf("limit guesses %d %v allows %d guesses in 30 days, a %.1f%% chance of guessing an authenticator app's code; at most 1%% (100 a day) is allowed",
+			l.Guesses.Count, l.Guesses.Window, min(n, 1<<30), odds*100)
+	}
+	return nil
+}
+
+// GuessOdds is what the window allows in days of non-stop guessing from
+// any number of IPs: at most Count checked guesses in each Window, so n
+// in all, each of which hits one of the accepted codes out of 10^digits
+// (an app's code is accepted for its 30-second step and the one on either
+// side: 3). odds is the chance that one of them is right.
+func (l Limits) GuessOdds(days, digits, accepted int) (n int, odds float64) {
+	r := l.Guesses
+	if r.Count <= 0 || r.Window <= 0 {
+		return math.MaxInt, 1
+	}
+	span := time.Duration(days) * 24 * time.Hour
+	windows := int((span + r.Window - 1) / r.Window)
+	n = windows * r.Count
+	p := float64(accepted) / math.Pow(10, float64(digits))
+	return n, -math.Expm1(float64(n) * math.Log1p(-p))
+}

@@ -1,0 +1,24 @@
+package enrollment
+
+// Scope is where a request comes from: the realm it is for, the host it
+// came to (for messages), and the client's IP (for limits).
+type Scope struct {
+	Realm, Host, IP string
+	// Lang is the language of the page the request came from.
+	Lang string
+	// Known says the request comes from a browser that signed in as this
+	// user before (a signed cookie): it has send budgets and an account
+	// lockout of its own, so that strangers who name the user cannot
+	// keep the user's own browser out.
+	Known bool
+	// Blind says the client must not learn whether a code really went
+	// out (a login form, where an unknown name gets a decoy, which cannot
+	// fail): a send that fails for a reason only a real number can have —
+	// the number policy, the line-type or SIM check, the gateway — is
+	// answered as a decoy's is, with the same records, limits and answer;
+	// why is in Challenge.Undelivered, for the admin's log.
+	Blind bool
+	// Stranger says a challenge is started for someone the gate does not
+	// know yet (a login form's name): it counts in Strangers' total.
+	Stranger bool
+}
