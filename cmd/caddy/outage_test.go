@@ -82,8 +82,9 @@ func signInPair(b *browser, first, second *server, user string) (int, string) {
 // back, sign-ins work again. Each logout reached A within the documented
 // bound (session.RevocationPoll plus a round trip).
 func TestRedisBlipKeepsSignedInUsers(t *testing.T) {
-	t.Run("Stopped", func(t *testing.T) { blip(t, false) })
-	t.Run("Paused", func(t *testing.T) { blip(t, true) })
+	t.Parallel()
+	t.Run("Stopped", func(t *testing.T) { t.Parallel(); blip(t, false) })
+	t.Run("Paused", func(t *testing.T) { t.Parallel(); blip(t, true) })
 }
 
 func blip(t *testing.T, pause bool) {

@@ -23,6 +23,7 @@ import (
 // keeps nothing on disk. The admin accepts with Caddy stopped (the CLI on
 // the config's store); then enrollment goes on.
 func TestWipeIsRememberedAcrossRestarts(t *testing.T) {
+	t.Parallel()
 	r := redistest.Start(t)
 	dir := t.TempDir()
 	port := freePort(t)
@@ -115,6 +116,7 @@ func runCaddyIn(dir string, args ...string) (string, error) {
 // the store watch: a session or a code from any instance is good on every
 // other (before, half the requests bounced until every instance restarted).
 func TestLostSecretInstancesAgree(t *testing.T) {
+	t.Parallel()
 	r := redistest.Start(t)
 	dir := t.TempDir()
 	p := startPair(t, dir, users(4)+"store redis "+r.Addr)
