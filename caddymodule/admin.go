@@ -1,7 +1,6 @@
 package caddymodule
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -18,6 +17,7 @@ import (
 	"github.com/smsgate/caddy-smsgate/internal/textsafe"
 	"github.com/smsgate/caddy-smsgate/phone"
 	"github.com/smsgate/caddy-smsgate/session"
+	"github.com/smsgate/caddy-smsgate/words"
 )
 
 func init() {
@@ -54,7 +54,7 @@ func pickGate(gates []*Gate, realm string) (*Gate, error) {
 		if g.Realm != realm {
 			continue
 		}
-		if found != nil && !bytes.Equal(found.StoreRaw, g.StoreRaw) {
+		if found != nil && found.storeIdentity() != g.storeIdentity() {
 			return nil, &adminError{http.StatusConflict, fmt.Errorf("realm %s is served by gates with different stores: the admin tools cannot tell which one you mean", realm)}
 		}
 		if found == nil || (len(found.Require) > 0 && len(g.Require) == 0) {
@@ -84,13 +84,41 @@ func (e *adminError) Error() string { return e.err.Error() }
 
 var errNoGate = &adminError{http.StatusNotFound, errors.New("no smsgate handler is configured")}
 
-// apiError turns an error into Caddy's admin API error.
-func apiError(err error, status int) error {
-	var ae *adminError
-	if errors.As(err, &ae) {
-		status = ae.status
+// badRequest is the admin's own mistake, with its words.
+func badRequest(msg string) error { return &adminError{http.StatusBadRequest, errors.New(msg)} }
+
+// errStoreDown is what the admin is told when the store cannot answer: the
+// cause (an address, a driver's message) goes to Caddy's log only.
+const errStoreDown = "the store did not answer (the cause is in Caddy's log); try again once it is back"
+
+// apiError turns an error into Caddy's admin API error: the admin's own
+// mistakes (an unknown realm or device, a bad number, a malformed body)
+// with their status and words; anything else is the store failing — 503
+// and a short message, never the driver's text.
+func apiError(err error) error {
+	var (
+		ae  *adminError
+		ie  *enrollment.ImportError
+		big *http.MaxBytesError
+	)
+	switch {
+	case errors.As(err, &ae):
+		return caddy.APIError{HTTPStatus: ae.status, Err: err}
+	case errors.As(err, &big):
+		return caddy.APIError{HTTPStatus: http.StatusRequestEntityTooLarge, Err: err}
+	case errors.As(err, &ie), errors.As(err, new(words.Worded)):
+		return caddy.APIError{HTTPStatus: http.StatusBadRequest, Err: err}
 	}
-	return caddy.APIError{HTTPStatus: status, Err: err}
+	return caddy.APIError{HTTPStatus: http.StatusServiceUnavailable, Err: err, Message: errStoreDown}
+}
+
+// decodeError is a request body that is not the JSON asked for.
+func decodeError(err error) error {
+	var big *http.MaxBytesError
+	if errors.As(err, &big) {
+		return err
+	}
+	return &adminError{http.StatusBadRequest, fmt.Errorf("the request body is not valid JSON: %v", err)}
 }
 
 // AdminAPI serves smsgate's admin operations on Caddy's admin endpoint
@@ -104,7 +132,11 @@ func apiError(err error, status int) error {
 //	POST /smsgate/revoke   {realm,user}       end sessions
 //	POST /smsgate/invites  {realm,user,ttl}   a single-use enrollment link
 //	GET  /smsgate/export?realm=R[&with_keys=1]  lasting records as JSON (keys only if asked)
-//	POST /smsgate/import?realm=R              records from an export
+//	POST /smsgate/import?realm=R              records from an export (accepts a frozen store)
+//	POST /smsgate/store/accept {realm,new_secret}  a wiped store's new state, so that enrollment goes on
+//
+// The admin's mistakes are 4xx with what to fix; a store that cannot
+// answer is 503, its cause in Caddy's log only.
 //
 // The realm may be left out only while Caddy serves one; an unknown or
 // ambiguous realm is an error, never another site's store.
@@ -150,84 +182,111 @@ type adminRequest struct {
 	Name  string `json:"name,omitempty"`
 	ID    string `json:"id,omitempty"`
 	TTL   string `json:"ttl,omitempty"`
+	// NewSecret, with store/accept: make a new signing secret, so that
+	// every session from before ends (a wipe lost their revocations).
+	NewSecret bool `json:"new_secret,omitempty"`
 }
 
 func (a *AdminAPI) serve(w http.ResponseWriter, r *http.Request) error {
+	out, err := a.answer(w, r)
+	if err != nil {
+		return apiError(err)
+	}
+	return writeAdmin(w, out)
+}
+
+// answer runs one admin request.
+func (a *AdminAPI) answer(w http.ResponseWriter, r *http.Request) (any, error) {
 	op := strings.TrimPrefix(r.URL.Path, "/smsgate/")
 	q := r.URL.Query()
+	ctx := r.Context()
 	if op == "export" || op == "users" && r.Method == http.MethodGet {
 		realm := q.Get("realm")
 		if op == "users" && realm == "" {
-			return apiError(errors.New("realm is required"), http.StatusBadRequest)
+			return nil, badRequest("realm is required")
 		}
 		g, err := a.gateFor(realm)
 		if err != nil {
-			return apiError(err, http.StatusNotFound)
+			return nil, err
 		}
 		if op == "export" {
-			records, err := g.admin.Export(r.Context(), q.Get("with_keys") == "1")
-			if err != nil {
-				return apiError(err, http.StatusInternalServerError)
+			records, err := g.admin.Export(ctx, q.Get("with_keys") == "1")
+			if err == nil {
+				g.audit("admin_export", "", "", zap.Bool("with_keys", q.Get("with_keys") == "1"))
 			}
-			g.audit("admin_export", "", "", zap.Bool("with_keys", q.Get("with_keys") == "1"))
-			return writeAdmin(w, records)
+			return records, err
 		}
-		users, err := g.admin.Users(r.Context(), g.Realm)
-		if err != nil {
-			return apiError(err, http.StatusInternalServerError)
-		}
+		users, err := g.admin.Users(ctx, g.Realm)
 		for i := range users {
 			maskDevices(users[i].Devices)
 		}
-		return writeAdmin(w, users)
+		return users, err
 	}
 	if r.Method != http.MethodPost {
-		return apiError(errors.New("use POST"), http.StatusMethodNotAllowed)
+		return nil, &adminError{http.StatusMethodNotAllowed, errors.New("use POST")}
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<20)
 	if op == "import" {
 		var records []enrollment.Record
 		if err := json.NewDecoder(r.Body).Decode(&records); err != nil {
-			return apiError(err, http.StatusBadRequest)
+			return nil, decodeError(err)
 		}
 		g, err := a.gateFor(q.Get("realm"))
 		if err != nil {
-			return apiError(err, http.StatusNotFound)
+			return nil, err
 		}
-		if err := g.admin.Import(r.Context(), records); err != nil {
-			return apiError(err, http.StatusBadRequest)
+		if err := g.admin.Import(ctx, records); err != nil {
+			return nil, err
 		}
-		g.audit("admin_import", "", "", zap.Int("records", len(records)))
-		return writeAdmin(w, map[string]int{"imported": len(records)})
+		accepted, err := afterImport(ctx, g.watch.epoch)
+		if err != nil {
+			return nil, err
+		}
+		g.audit("admin_import", "", "", zap.Int("records", len(records)), zap.Bool("store_accepted", accepted))
+		return map[string]any{"imported": len(records), "store_accepted": accepted}, nil
 	}
 	var req adminRequest
 	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-		return apiError(err, http.StatusBadRequest)
-	}
-	if req.User == "" {
-		return apiError(errors.New("user is required"), http.StatusBadRequest)
+		return nil, decodeError(err)
 	}
 	if (op == "users" || op == "invites") && (!textsafe.Clean(req.User) || len(req.User) > MaxIdentity) {
 		// Nobody could sign in as it (see priorIdentity), and it would
 		// rearrange every list it is shown in.
-		return apiError(fmt.Errorf("user: a name is at most %d bytes, without control or direction characters", MaxIdentity), http.StatusBadRequest)
+		return nil, badRequest(fmt.Sprintf("user: a name is at most %d bytes, without control or direction characters", MaxIdentity))
 	}
 	g, err := a.gateFor(req.Realm)
 	if err != nil {
-		return apiError(err, http.StatusNotFound)
+		return nil, err
+	}
+	if op == "store/accept" {
+		out, err := acceptStore(ctx, g.watch.epoch, g.store, req.NewSecret, g.SigningKey != "")
+		if err != nil {
+			return nil, err
+		}
+		g.alarm(zap.InfoLevel, "store_accepted", "an admin accepted the store's new state: enrollment goes on", zap.String("how", "accept-store"))
+		if _, err := g.sessions.Reconcile(ctx); err != nil { // a new secret: signed with at once here
+			return nil, err
+		}
+		return out, nil
+	}
+	if req.User == "" {
+		return nil, badRequest("user is required")
 	}
 	req.Realm = g.Realm
 	if op == "invites" {
 		if err := g.enrolls(); err != nil {
-			return apiError(err, http.StatusConflict)
+			return nil, &adminError{http.StatusConflict, err}
 		}
 	}
-	out, err := adminOp(r.Context(), g.admin, g.linkOrigin()+g.PathPrefix, g.DefaultRegion, op, req)
+	out, err := adminOp(ctx, g.admin, g.linkOrigin()+g.PathPrefix, g.DefaultRegion, op, req)
 	if err != nil {
-		return apiError(err, http.StatusBadRequest)
+		return nil, err
+	}
+	if op == "users" {
+		g.sawUsers(ctx)
 	}
 	g.audit("admin_"+strings.ReplaceAll(op, "/", "_"), req.User, "")
-	return writeAdmin(w, out)
+	return out, nil
 }
 
 // adminOp runs one admin operation on svc; the admin API and the CLI
@@ -264,7 +323,7 @@ func adminOp(ctx context.Context, svc *enrollment.Admin, prefix, region, op stri
 		if req.TTL != "" {
 			d, err := caddy.ParseDuration(req.TTL)
 			if err != nil || d <= 0 {
-				return nil, fmt.Errorf("ttl: %q is not a duration", req.TTL)
+				return nil, badRequest(fmt.Sprintf("ttl: %q is not a duration", req.TTL))
 			}
 			ttl = d
 		}
@@ -273,7 +332,7 @@ func adminOp(ctx context.Context, svc *enrollment.Admin, prefix, region, op stri
 		_, path, _ := strings.Cut(strings.TrimPrefix(strings.TrimPrefix(link, "https://"), "http://"), "/")
 		return map[string]string{"url": link, "path": "/" + path, "expires": time.Now().Add(ttl).UTC().Format(time.RFC3339)}, err
 	}
-	return nil, fmt.Errorf("unknown operation %q", op)
+	return nil, &adminError{http.StatusNotFound, fmt.Errorf("unknown operation %q", op)}
 }
 
 // linkOrigin is where the links the admin's tools print point: the

@@ -93,3 +93,30 @@ func TestInvitesAndAdminAPI(t *testing.T) {
 		t.Fatalf("missing user: %d", st)
 	}
 }
+
+// TestAdminAPIRefusesARealmOnTwoStores: one realm served by gates on two
+// stores is refused, never one of them at random. (Caddy drops a module's
+// raw config once it is loaded, so the gates keep their store's identity.)
+func TestAdminAPIRefusesARealmOnTwoStores(t *testing.T) {
+	startSite(t, `http://a.localhost:{HTTP_PORT} {
+	smsgate {
+		identity none
+		realm shared.localhost
+		store badger {DIR}/a
+		provider log
+	}
+	respond "a"
+}
+http://b.localhost:{HTTP_PORT} {
+	smsgate {
+		identity none
+		realm shared.localhost
+		store badger {DIR}/b
+		provider log
+	}
+	respond "b"
+}`)
+	if st, body := admin(t, "GET", "/smsgate/users?realm=shared.localhost", ""); st != http.StatusConflict || !strings.Contains(body, "different stores") {
+		t.Fatalf("a realm on two stores: %d %s", st, body)
+	}
+}

@@ -49,13 +49,16 @@ var subcommands = []subcommand{
 	{"invite", "Mints a single-use enrollment link", "invites", []flag{realmFlag, userFlag, {"ttl", "how long the link works (default 168h)"}}},
 	{"export", "Writes users, devices and recovery codes as JSON (file mode 0600)", "export",
 		[]flag{realmFlag, {"file", "where to write (default: standard output)"}}},
-	{"import", "Reads data written by export into the realm's store", "import", []flag{realmFlag, {"file", "the export to read"}}},
+	{"import", "Reads data written by export into the realm's store (a restore: it also accepts a store frozen after a wipe)", "import",
+		[]flag{realmFlag, {"file", "the export to read"}}},
+	{"accept-store", "After the store lost its data (and froze new enrollments): accepts its new state, so that enrollment goes on", "store/accept",
+		[]flag{realmFlag}},
 }
 
 func init() {
 	caddycmd.RegisterCommand(caddycmd.Command{
 		Name:  "smsgate",
-		Usage: "<users|add|remove-device|reset|revoke|invite|export|import> [flags]",
+		Usage: "<users|add|remove-device|reset|revoke|invite|export|import|accept-store> [flags]",
 		Short: "Manages smsgate's users, devices, invites and data",
 		Long: `
 The admin's tools. While Caddy runs, they go through its admin endpoint
@@ -82,6 +85,9 @@ An unknown or ambiguous realm is an error. Run 'caddy smsgate <command>
 				}
 				if sub.name == "users" {
 					c.Flags().Bool("json", false, "print JSON instead of a table")
+				}
+				if sub.name == "accept-store" {
+					c.Flags().Bool("new-secret", false, "also make a new signing secret, ending every session from before the wipe (whose logouts it lost)")
 				}
 				c.Flags().String("address", "localhost:2019", "Caddy's admin endpoint")
 				c.Flags().String("config", "", "with Caddy stopped: its config (Caddyfile or JSON), to find the realm's store")
@@ -120,6 +126,7 @@ func adminCommand(sub subcommand) func(caddycmd.Flags) (int, error) {
 				return caddy.ExitCodeFailedStartup, err
 			}
 		}
+		req.NewSecret = sub.name == "accept-store" && fl.Bool("new-secret")
 		withKeys := sub.name == "export" && fl.Bool("with-keys")
 		var out []byte
 		var err error
@@ -323,7 +330,23 @@ func direct(fl caddycmd.Flags, sub subcommand, req adminRequest, body []byte, wi
 		if err := svc.Import(ctx, records); err != nil {
 			return nil, err
 		}
-		out = map[string]int{"imported": len(records)}
+		w, err := openEpoch(ctx, st, g)
+		if err != nil {
+			return nil, err
+		}
+		accepted, err := afterImport(ctx, w)
+		if err != nil {
+			return nil, err
+		}
+		out = map[string]any{"imported": len(records), "store_accepted": accepted}
+	case "accept-store":
+		w, err := openEpoch(ctx, st, g)
+		if err != nil {
+			return nil, err
+		}
+		if out, err = acceptStore(ctx, w, st, req.NewSecret, g.SigningKey != ""); err != nil {
+			return nil, err
+		}
 	case "add":
 		// Only the running gate knows the site's verify-only key and
 		// number policy, which a new phone must go through.

@@ -311,6 +311,8 @@ type Gate struct {
 	sealer     *session.Sealer    // encrypts the flow cookie
 	webauthn   *webauthn.WebAuthn // passkeys (nil: no origin to bind them to)
 	known      *session.Keys      // known-browser cookies
+	watch      *storeWatch        // is the store still the one the gate knew?
+	storeID    string             // the store's config, canonical (see storeIdentity)
 	// host names the site in messages and the WebOTP line: public_origin's
 	// host, else the realm. Fixed at load, never taken from a request.
 	host   string

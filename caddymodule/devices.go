@@ -13,6 +13,7 @@ import (
 	"github.com/smsgate/caddy-smsgate/phone"
 	"github.com/smsgate/caddy-smsgate/session"
 	"github.com/smsgate/caddy-smsgate/signin"
+	"github.com/smsgate/caddy-smsgate/words"
 )
 
 // DefaultStepUp is how recent a code must be to change devices or
@@ -110,13 +111,13 @@ func (g *Gate) devices(req *request) {
 	switch action {
 	case "rename":
 		if err := g.signin.RenamePhone(ctx, req.realm, user, req.form["device"], req.form["name"]); err != nil {
-			show(http.StatusBadRequest, g.say(req, err))
+			g.actionFailed(req, err, show)
 			return
 		}
 		show(http.StatusOK, "")
 	case "default":
 		if err := g.signin.MakeDefault(ctx, req.realm, user, req.form["device"]); err != nil {
-			show(http.StatusBadRequest, g.say(req, err))
+			g.actionFailed(req, err, show)
 			return
 		}
 		show(http.StatusOK, "")
@@ -132,7 +133,7 @@ func (g *Gate) devices(req *request) {
 			}
 		}
 		if err := g.signin.RemovePhone(ctx, req.realm, user, req.form["device"]); err != nil {
-			show(http.StatusBadRequest, g.say(req, err))
+			g.actionFailed(req, err, show)
 			return
 		}
 		show(http.StatusOK, "")
@@ -205,10 +206,29 @@ func (g *Gate) devices(req *request) {
 	}
 }
 
-// showDevices renders user's devices page.
+// showDevices renders user's devices page: a 503 when the store cannot
+// list them (an empty list would be untrue).
 func (g *Gate) showDevices(req *request, user string, status int, errMsg string) {
-	g.page(req, status, "devices", pageData{Error: errMsg, Devices: g.deviceViews(req, user),
+	list, err := g.signin.PhonesOf(req.r.Context(), req.realm, user)
+	if err != nil {
+		g.logger.Error("reading devices", zap.Error(err))
+		g.unavailable(req)
+		return
+	}
+	g.page(req, status, "devices", pageData{Error: errMsg, Devices: g.viewsOf(req, list),
 		RecoveryLeft: g.signin.RecoveryLeft(req.r.Context(), req.realm, user), Trusted: g.trustViews(req, user)})
+}
+
+// actionFailed answers a devices action that did not happen: the user's
+// mistake (a device that is not there, the last phone) with its words,
+// the store's failure with 503.
+func (g *Gate) actionFailed(req *request, err error, show func(int, string)) {
+	if _, ok := words.Of(err); ok {
+		show(http.StatusBadRequest, g.say(req, err))
+		return
+	}
+	g.logger.Error("changing a device", zap.Error(err))
+	g.unavailable(req)
 }
 
 // deviceApp adds an authenticator app: its setup page, then its first code.

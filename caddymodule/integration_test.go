@@ -81,6 +81,11 @@ func TestMain(m *testing.M) {
 	if root, err = os.MkdirTemp("", "smsgate-test-"); err != nil {
 		panic(err)
 	}
+	// Caddy's data directory (where gates remember their stores) is the
+	// tests' own, never the user's.
+	if err := os.Setenv("XDG_DATA_HOME", filepath.Join(root, "data")); err != nil {
+		panic(err)
+	}
 	code := m.Run()
 	_ = caddy.Stop()
 	_ = os.RemoveAll(root)

@@ -11,6 +11,7 @@ import (
 	caddycmd "github.com/caddyserver/caddy/v2/cmd"
 
 	"github.com/caddyserver/caddy/v2"
+	"github.com/smsgate/caddy-smsgate/continuity"
 	"github.com/smsgate/caddy-smsgate/store"
 )
 
@@ -30,13 +31,13 @@ func openStopped(folder, config, adapter, realm string, create bool) (store.Stor
 		if err != nil {
 			return nil, nil, nil, err
 		}
-		return st, &Gate{Realm: realm}, func() { _ = closeDB() }, nil
+		return st, badgerGate(realm, folder), func() { _ = closeDB() }, nil
 	case folder != "":
 		st, closeDB, err := openExistingBadger(folder)
 		if err != nil {
 			return nil, nil, nil, err
 		}
-		return st, &Gate{Realm: realm}, func() { _ = closeDB() }, nil
+		return st, badgerGate(realm, folder), func() { _ = closeDB() }, nil
 	case config == "":
 		return nil, nil, nil, errors.New("Caddy is not running: give --config with its config (so that the realm's store is used, Badger or Redis), or --store with a Badger folder")
 	}
@@ -128,4 +129,19 @@ func configuredGate(config []byte, realm string) (*Gate, error) {
 	}
 	walk(tree)
 	return pickGate(gates, realm)
+}
+
+// badgerGate is what the CLI knows of a gate whose Badger folder it was
+// given: the realm, and the store as a config would name it.
+func badgerGate(realm, folder string) *Gate {
+	raw, _ := json.Marshal(map[string]string{"module": "badger", "path": folder})
+	return &Gate{Realm: realm, StoreRaw: raw}
+}
+
+// openEpoch is the CLI's view of a stopped Caddy's store epoch, with the
+// memory its gates keep in Caddy's data directory.
+func openEpoch(ctx context.Context, st store.Store, g *Gate) (*continuity.Watch, error) {
+	w, _, err := continuity.Open(ctx, st, continuity.Options{Identity: g.storeIdentity(), Dir: continuityDir(),
+		Probe: func(ctx context.Context) (bool, error) { return anyUser(ctx, st) }})
+	return w, err
 }

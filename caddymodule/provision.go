@@ -86,6 +86,7 @@ func (g *Gate) Provision(ctx caddy.Context) error {
 	if g.StoreRaw == nil {
 		g.StoreRaw = json.RawMessage(`{"module":"badger"}`)
 	}
+	g.storeID = storeIdentity(g.StoreRaw) // LoadModule forgets the raw config
 	mod, err := ctx.LoadModule(g, "StoreRaw")
 	if err != nil {
 		return fmt.Errorf("loading store: %v", err)
@@ -95,8 +96,12 @@ func (g *Gate) Provision(ctx caddy.Context) error {
 		return fmt.Errorf("module %T is not a smsgate store", mod)
 	}
 	g.store = st
-	g.sessions, err = session.NewManager(ctx, session.Config{Store: g.store, Realm: g.Realm, Secret: configured, Alg: g.SigningAlg,
-		Lifetime: time.Duration(g.SessionLifetime), Rotation: time.Duration(g.KeyRotation), Now: g.now, Logger: g.logger})
+	await, err := g.openWatch(ctx)
+	if err != nil {
+		return err
+	}
+	g.sessions, err = session.NewManager(ctx, session.Config{Store: g.store, Realm: g.Realm, Secret: configured, AwaitSecret: await,
+		Alg: g.SigningAlg, Lifetime: time.Duration(g.SessionLifetime), Rotation: time.Duration(g.KeyRotation), Now: g.now, Logger: g.logger})
 	if err != nil {
 		return err
 	}
@@ -104,12 +109,7 @@ func (g *Gate) Provision(ctx caddy.Context) error {
 	if phoneKey != nil && string(phoneKey) == string(secret) {
 		return errors.New("verify_only needs its own key, not the signing key")
 	}
-	g.flows = session.NewKeys(session.Derive(secret, "flow"), g.now)
-	g.known = session.NewKeys(session.Derive(secret, "known browser"), g.now).WithType("smsgate-known+jwt")
-	if g.sealer, err = session.NewSealer(session.Derive(secret, "flow seal")); err != nil {
-		return err
-	}
-	appSecrets, err := session.NewSealer(session.Derive(secret, "app secrets"))
+	appSecrets, err := g.deriveKeys(secret)
 	if err != nil {
 		return err
 	}
@@ -144,6 +144,7 @@ func (g *Gate) Provision(ctx caddy.Context) error {
 	if g.app, err = appOf(ctx); err == nil {
 		g.app.register(g)
 	}
+	g.startWatch()
 	return nil
 }
 
@@ -280,10 +281,13 @@ func (g *Gate) setDefaults() {
 	}
 }
 
-// Cleanup takes the gate off the smsgate app's list.
+// Cleanup takes the gate off the smsgate app's list and stops its watch.
 func (g *Gate) Cleanup() error {
 	if g.app != nil {
 		g.app.unregister(g)
+	}
+	if g.watch != nil && g.watch.stop != nil {
+		g.watch.stop()
 	}
 	return nil
 }

@@ -117,7 +117,12 @@ func (g *Gate) delivery(req *request, c *enrollment.Challenge) string {
 // deliveryStatus serves GET /.smsgate/status: the pending code's delivery,
 // for the verify page's script (and JSON clients).
 func (g *Gate) deliveryStatus(req *request) {
-	c := g.pendingChallenge(req)
+	c, err := g.signin.Pending(req.r.Context(), req.realm, &req.flow.Flow, req.user)
+	if err != nil {
+		g.logger.Error("reading challenge", zap.Error(err))
+		g.unavailable(req)
+		return
+	}
 	d := g.delivery(req, c)
 	writeJSON(req.w, http.StatusOK, map[string]any{
 		"delivery":   d,

@@ -15,6 +15,7 @@ import (
 	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/providers"
 	"github.com/smsgate/caddy-smsgate/signin"
+	"github.com/smsgate/caddy-smsgate/words"
 )
 
 // login identifies the user (identity "none"), or, with a first factor,
@@ -74,6 +75,9 @@ func (g *Gate) enroll(req *request) {
 	step, err := g.signin.Next(req.r.Context(), req.realm, &req.flow.Flow, req.user)
 	if err != nil || step != signin.Enroll {
 		g.next(req)
+		return
+	}
+	if g.enrollPaused(req) {
 		return
 	}
 	if req.r.Method == http.MethodGet {
@@ -171,7 +175,14 @@ func (g *Gate) sent(req *request, c *enrollment.Challenge, err error) {
 // checkCode checks a submitted code (or recovery code) and, when it is
 // right, starts a session.
 func (g *Gate) checkCode(req *request, c *enrollment.Challenge) {
+	firstPhone := c != nil && c.Purpose == enrollment.Enroll
+	if firstPhone && g.enrollPaused(req) {
+		return
+	}
 	res, err := g.signin.Check(req.r.Context(), req.scope, &req.flow.Flow, req.user, c, req.form["code"])
+	if err == nil && firstPhone {
+		g.sawUsers(req.r.Context())
+	}
 	_, recovery := enrollment.NormalizeRecovery(req.form["code"])
 	g.checked(req, c, res, err, recovery)
 }
@@ -307,7 +318,7 @@ func (g *Gate) invite(req *request) {
 	if req.r.Method == http.MethodGet {
 		token := req.r.URL.Query().Get("token")
 		if _, err := g.signin.InviteFor(ctx, req.realm, token, req.user); err != nil {
-			g.fail(req, http.StatusBadRequest, "bad_invite", g.say(req, err))
+			g.inviteFailed(req, err)
 			return
 		}
 		g.page(req, http.StatusOK, "invite", pageData{Token: token})
@@ -315,9 +326,20 @@ func (g *Gate) invite(req *request) {
 	}
 	step, err := g.signin.AcceptInvite(ctx, req.realm, &req.flow.Flow, req.form["token"], req.user)
 	if err != nil {
-		g.fail(req, http.StatusBadRequest, "bad_invite", g.say(req, err))
+		g.inviteFailed(req, err)
 		return
 	}
 	req.user = req.flow.User
 	g.goTo(req, step)
+}
+
+// inviteFailed answers an invite that cannot be used: a dead or foreign
+// link with its words, a store that cannot answer with 503.
+func (g *Gate) inviteFailed(req *request, err error) {
+	if _, ok := words.Of(err); !ok {
+		g.logger.Error("reading an invite", zap.Error(err))
+		g.unavailable(req)
+		return
+	}
+	g.fail(req, http.StatusBadRequest, "bad_invite", g.say(req, err))
 }

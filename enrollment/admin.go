@@ -138,14 +138,19 @@ func (s *Admin) Export(ctx context.Context, withKeys bool) ([]Record, error) {
 	return out, nil
 }
 
+// ImportError refuses a record that Export does not write.
+type ImportError struct{ Key string }
+
+func (e *ImportError) Error() string { return "import: " + e.Key + " is not a record smsgate exports" }
+
 // Import writes records from Export. Unknown kinds of record are refused.
 func (s *Admin) Import(ctx context.Context, records []Record) error {
 	for i, r := range records {
 		key, value := r.Key, []byte(r.Value)
 		if k, ok := strings.CutPrefix(key, "b64:"); ok {
 			var raw []byte
-			if err := json.Unmarshal(value, &raw); err != nil {
-				return err
+			if json.Unmarshal(value, &raw) != nil {
+				return &ImportError{Key: r.Key}
 			}
 			key, value = k, raw
 		}
@@ -154,7 +159,7 @@ func (s *Admin) Import(ctx context.Context, records []Record) error {
 			known = known || strings.HasPrefix(key, p)
 		}
 		if !known {
-			return errors.New("import: " + key + " is not a record smsgate exports")
+			return &ImportError{Key: key}
 		}
 		put := ctx
 		if i == len(records)-1 {

@@ -163,7 +163,7 @@ func (s *Challenges) start(ctx context.Context, sc Scope, c *Challenge, resends 
 	code := newCode(s.CodeLength)
 	c.ID = RandomID()
 	if s.Verifier == nil {
-		c.Hash = hashCode(s.CodeKey, c.ID, code)
+		c.Hash = hashCode(s.codeKey(), c.ID, code)
 	}
 	if s.ReceiptURL != nil && s.Verifier == nil && c.Phone != "" {
 		c.Receipt = RandomID()
@@ -368,7 +368,7 @@ func (s *Challenges) Check(ctx context.Context, sc Scope, c *Challenge, code str
 // matches checks code against c, here or at the Verifier.
 func (s *Challenges) matches(ctx context.Context, c *Challenge, code string) (bool, error) {
 	if s.Verifier == nil {
-		return codeMatches(s.CodeKey, c.ID, code, c.Hash), nil
+		return codeMatches(s.codeKey(), c.ID, code, c.Hash), nil
 	}
 	ok, err := s.Verifier.CheckVerification(ctx, c.Phone, code)
 	if errors.Is(err, providers.ErrNoVerification) {

@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-webauthn/webauthn/webauthn"
@@ -35,7 +36,22 @@ type Core struct {
 	Strangers *Strangers
 	// Now is the clock; tests replace it.
 	Now func() time.Time
+
+	rekeyed atomic.Pointer[[]byte] // CodeKey, replaced (Rekey)
 }
+
+// codeKey is the key code hashes are made with: CodeKey, unless Rekey
+// replaced it.
+func (s *Core) codeKey() []byte {
+	if k := s.rekeyed.Load(); k != nil {
+		return *k
+	}
+	return s.CodeKey
+}
+
+// Rekey makes code hashes use key from now on: the gate adopted the
+// store's new signing secret.
+func (s *Core) Rekey(key []byte) { s.rekeyed.Store(&key) }
 
 // Sealer encrypts a secret for a context it is bound to (session.Sealer).
 type Sealer interface {
@@ -77,7 +93,7 @@ func (s *Core) numberID(e164 string) string {
 	if e164 == "" {
 		return ""
 	}
-	m := hmac.New(sha256.New, s.CodeKey)
+	m := hmac.New(sha256.New, s.codeKey())
 	m.Write([]byte("number\x00" + e164))
 	return hex.EncodeToString(m.Sum(nil)[:16])
 }

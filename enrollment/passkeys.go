@@ -54,7 +54,7 @@ func (u *passkeyUser) WebAuthnCredentials() []webauthn.Credential { return u.cre
 // userHandle is user's opaque WebAuthn ID: an HMAC, so that it names
 // nobody to the authenticator or a reader of the store.
 func (s *Devices) userHandle(realm, user string) []byte {
-	m := hmac.New(sha256.New, s.CodeKey)
+	m := hmac.New(sha256.New, s.codeKey())
 	m.Write([]byte("passkey user\x00" + realm + "\x00" + user))
 	return m.Sum(nil)
 }

@@ -176,7 +176,7 @@ func (s *Devices) recoveryHashes(ctx context.Context, realm, user string) ([]str
 }
 
 func (s *Devices) recoveryHash(user, code string) string {
-	m := hmac.New(sha256.New, s.CodeKey)
+	m := hmac.New(sha256.New, s.codeKey())
 	m.Write([]byte("recovery\x00" + user + "\x00" + code))
 	return hex.EncodeToString(m.Sum(nil))
 }

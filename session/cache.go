@@ -56,8 +56,20 @@ func (c *Cache) Remove(token string) {
 	c.mu.Unlock()
 }
 
-// Flush forgets every token: after a revocation elsewhere, each is checked
-// against the store again on its next use.
+// Forget forgets the tokens whose claims match (the sessions a
+// revocation elsewhere named).
+func (c *Cache) Forget(match func(*Claims) bool) {
+	c.mu.Lock()
+	for k, cl := range c.entries {
+		if match(cl) {
+			delete(c.entries, k)
+		}
+	}
+	c.mu.Unlock()
+}
+
+// Flush forgets every token: each is checked against the store again on
+// its next use (after news the gate could not read, or a wiped store).
 func (c *Cache) Flush() {
 	c.mu.Lock()
 	clear(c.entries)

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -176,4 +177,34 @@ func (k *keyring) jwks() JWKS {
 		}
 	}
 	return set
+}
+
+// reconcile makes the keys the store's: when it holds none (it was wiped),
+// this gate's are put back; then the store's are loaded. It reports whether
+// a key this gate held is gone (not merely joined by a newer one).
+func (k *keyring) reconcile(ctx context.Context) (bool, error) {
+	k.mu.RLock()
+	mine := slices.Clone(k.keys)
+	k.mu.RUnlock()
+	if _, err := k.store.Get(ctx, edKeyName(mine[0].n)); errors.Is(err, store.ErrNotFound) {
+		for _, key := range mine {
+			raw, _ := json.Marshal(edKeyRecord{Seed: key.priv.Seed(), Created: key.created})
+			if _, err := k.store.PutIfAbsent(store.Lasting(ctx), edKeyName(key.n), raw, 0); err != nil {
+				return false, err
+			}
+		}
+	} else if err != nil {
+		return false, err
+	}
+	if err := k.load(ctx); err != nil {
+		return false, err
+	}
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	for _, key := range mine {
+		if !slices.ContainsFunc(k.keys, func(e edKey) bool { return e.kid == key.kid }) {
+			return true, nil
+		}
+	}
+	return false, nil
 }

@@ -27,6 +27,10 @@ type Config struct {
 	// Secret is the configured signing secret; nil: one generated once and
 	// kept in the store (PutIfAbsent: instances sharing a store agree).
 	Secret []byte
+	// AwaitSecret, when the store has no secret, is how long to wait for
+	// a running instance to put its own back before making a new one (the
+	// store was wiped under instances that still hold it).
+	AwaitSecret time.Duration
 	// Alg is "HS256" (the secret signs) or "EdDSA" (keys in the store,
 	// public ones in the JWKS).
 	Alg string
@@ -47,21 +51,24 @@ type Manager struct {
 	now      func() time.Time
 	logger   *zap.Logger
 
-	secret     []byte
+	secret     atomic.Pointer[[]byte]
+	configured bool // the secret is the config's, not the store's
+	onSecret   []func(secret []byte)
 	keys       *Keys    // sessions
 	assertions *Keys    // identity assertions for upstreams (EdDSA only)
 	ring       *keyring // EdDSA only
 	cache      *Cache
 
-	// polled is when the revocation counter was last read, seen its value.
-	polled, seen atomic.Int64
+	// polled is when the revocation counter was last read, seen the last
+	// entry of the revocation log read, pending one found missing once.
+	polled, seen, pending atomic.Int64
+	pollMu                sync.Mutex
+	faulty                atomic.Bool // the last poll could not reach the store
+	covered               coverage    // what the log said since the gate began reading it
 
 	assertMu    sync.Mutex
 	assertCache map[string]assertionEntry
 }
-
-// secretRecord is where a generated signing secret is kept.
-const secretRecord = "keys/secret"
 
 // NewManager sets up a realm's sessions, reading or creating its keys.
 func NewManager(ctx context.Context, c Config) (*Manager, error) {
@@ -70,22 +77,17 @@ func NewManager(ctx context.Context, c Config) (*Manager, error) {
 	if m.logger == nil {
 		m.logger = zap.NewNop()
 	}
-	m.secret = c.Secret
-	if m.secret == nil {
-		fresh := make([]byte, 32)
-		_, _ = rand.Read(fresh)
-		if _, err := c.Store.PutIfAbsent(store.Lasting(ctx), secretRecord, fresh, 0); err != nil {
-			return nil, fmt.Errorf("storing the signing key: %v", err)
+	secret, err := c.Secret, error(nil)
+	m.configured = secret != nil
+	if !m.configured {
+		if secret, err = storedSecret(ctx, c.Store, c.AwaitSecret); err != nil {
+			return nil, err
 		}
-		key, err := c.Store.Get(ctx, secretRecord)
-		if err != nil {
-			return nil, fmt.Errorf("reading the signing key: %v", err)
-		}
-		m.secret = key
 	}
+	m.secret.Store(&secret)
 	switch c.Alg {
 	case "HS256", "":
-		m.keys = NewKeys(Derive(m.secret, "session"), m.now)
+		m.keys = NewKeys(Derive(secret, "session"), m.now)
 	case "EdDSA":
 		m.ring = &keyring{store: c.Store, rotation: c.Rotation, lifetime: c.Lifetime, now: m.now}
 		if err := m.ring.load(ctx); err != nil {
@@ -99,11 +101,12 @@ func NewManager(ctx context.Context, c Config) (*Manager, error) {
 	if n, err := c.Store.Counter(ctx, RevocationCounter); err == nil {
 		m.seen.Store(n)
 	}
+	m.covered.reset(m.now())
 	return m, nil
 }
 
 // Secret is the server secret other keys are derived from (with Derive).
-func (m *Manager) Secret() []byte { return m.secret }
+func (m *Manager) Secret() []byte { return *m.secret.Load() }
 
 // Asymmetric reports whether sessions are signed with public keys (EdDSA),
 // so that upstreams can verify them and assertions can be made.
@@ -116,7 +119,19 @@ func (m *Manager) Lifetime() time.Duration { return m.lifetime }
 func (m *Manager) Issue(user string, amr []string) (string, error) {
 	cl := Claims{RegisteredClaims: m.keys.NewClaims(m.realm, user, m.lifetime), AMR: amr, SID: rand.Text()}
 	cl.AuthTime = cl.IssuedAt.Unix()
-	return m.keys.Sign(cl)
+	return m.issue(&cl)
+}
+
+// issue signs cl and caches it: this gate has checked the session it made
+// (so that it keeps working here if the store goes away right after).
+func (m *Manager) issue(cl *Claims) (string, error) {
+	tok, err := m.keys.Sign(cl)
+	if err != nil {
+		return "", err
+	}
+	cl.facts = newFacts(cl)
+	m.cache.Add(tok, cl)
+	return tok, nil
 }
 
 // IssueTrusted signs a trusted browser's new session: as old and as strong
@@ -124,14 +139,14 @@ func (m *Manager) Issue(user string, amr []string) (string, error) {
 // a kind of device asks for one now.
 func (m *Manager) IssueTrusted(user string, tb *TrustedBrowser) (string, error) {
 	cl := Claims{RegisteredClaims: m.keys.NewClaims(m.realm, user, m.lifetime), AMR: tb.AMR, SID: rand.Text(), AuthTime: tb.AuthTime, Trusted: true}
-	return m.keys.Sign(cl)
+	return m.issue(&cl)
 }
 
 // Check returns the verified claims of a session token, or nil. A verified
 // token is cached, so that a repeat visit costs a map lookup (and no
 // allocation); a revoked one is never cached. At most every RevocationPoll
-// one call reads the store's revocation counter, and empties the cache when
-// it moved: a revocation anywhere reaches every gate within that bound.
+// one call reads the revocation log and forgets the sessions it names: a
+// revocation anywhere reaches every gate within that bound.
 func (m *Manager) Check(ctx context.Context, token string) *Claims {
 	if token == "" {
 		return nil
@@ -148,14 +163,24 @@ func (m *Manager) Check(ctx context.Context, token string) *Claims {
 		}
 		return nil
 	}
-	if _, err := m.store.Get(ctx, revokedKey(m.realm, cl.SID)); !errors.Is(err, store.ErrNotFound) {
-		if err != nil {
-			m.logger.Error("checking session revocation; refusing the session", zap.Error(err))
+	// Revoked alone (a logout), or with all the user's sessions (an admin
+	// reset, a sign-out everywhere): both read in one round trip.
+	var b store.Batch
+	one, all := b.Get(revokedKey(m.realm, cl.SID)), b.Get(userRevokedKey(m.realm, cl.Subject))
+	if err := store.Do(ctx, m.store, &b); err != nil {
+		if m.covered.admits(cl) {
+			// The log has told this gate of every revocation of it: as good
+			// as a cached session (not cached: asked again once it answers).
+			cl.facts = newFacts(cl)
+			return cl
 		}
+		m.logger.Error("checking session revocation; refusing the session", zap.Error(err))
 		return nil
 	}
-	// An admin reset ends every session the user held.
-	if before, err := RevokedBefore(ctx, m.store, m.realm, cl.Subject); err != nil || (!before.IsZero() && !cl.IssuedAt.After(before)) {
+	if one.Err == nil {
+		return nil
+	}
+	if before, err := revokedBefore(all); err != nil || (!before.IsZero() && !cl.IssuedAt.After(before)) {
 		return nil
 	}
 	cl.facts = newFacts(cl)
@@ -178,12 +203,13 @@ func (m *Manager) Revoke(ctx context.Context, token string, cl *Claims) error {
 		return err
 	}
 	m.cache.Remove(token)
-	_, err := m.store.Incr(ctx, RevocationCounter, 0)
-	return err
+	m.covered.add(m.now(), revocation{Realm: m.realm, SID: cl.SID}, m.lifetime)
+	return announce(ctx, m.store, revocation{Realm: m.realm, SID: cl.SID})
 }
 
 // RevokeUser ends every session of user issued until now.
 func (m *Manager) RevokeUser(ctx context.Context, user string) error {
+	m.covered.add(m.now(), revocation{Realm: m.realm, User: user}, m.lifetime)
 	return RevokeUser(ctx, m.store, m.realm, user, m.now())
 }
 
@@ -193,15 +219,6 @@ func (m *Manager) FlushCache() { m.cache.Flush() }
 // JWKS is the set of public keys that verify sessions and assertions
 // (empty with HS256).
 func (m *Manager) JWKS() JWKS { return m.ring.jwks() }
-
-// RevocationPoll bounds how long a logout takes to reach every instance
-// (and every gate on a shared store): each reads the revocation counter at
-// most this often, never per request.
-const RevocationPoll = 2 * time.Second
-
-// RevocationCounter is the store counter every gate watches: it moves
-// whenever a session is revoked, so that caches are checked again.
-const RevocationCounter = "revocations"
 
 func revokedKey(realm, sid string) string      { return store.Key("revoked", realm, sid) }
 func userRevokedKey(realm, user string) string { return store.Key("revoked-user", realm, user) }
@@ -222,38 +239,27 @@ func RevokeUser(ctx context.Context, st store.Store, realm, user string, now tim
 	if err != nil {
 		return err
 	}
-	_, err = st.Incr(ctx, RevocationCounter, 0)
-	return err
+	return announce(ctx, st, revocation{Realm: realm, User: user})
 }
 
 // RevokedBefore is when user's sessions were last all revoked (zero if never).
 func RevokedBefore(ctx context.Context, st store.Store, realm, user string) (time.Time, error) {
-	raw, err := st.Get(ctx, userRevokedKey(realm, user))
-	if errors.Is(err, store.ErrNotFound) {
+	op := &store.Op{}
+	op.Value, op.Err = st.Get(ctx, userRevokedKey(realm, user))
+	return revokedBefore(op)
+}
+
+// revokedBefore reads a user's revocation record from op, a Get.
+func revokedBefore(op *store.Op) (time.Time, error) {
+	if errors.Is(op.Err, store.ErrNotFound) {
 		return time.Time{}, nil
 	}
 	var t time.Time
+	err := op.Err
 	if err == nil {
-		err = json.Unmarshal(raw, &t)
+		err = json.Unmarshal(op.Value, &t)
 	}
 	return t, err
-}
-
-// syncRevocations empties the cache when a session was revoked anywhere
-// since the last look; one call in RevocationPoll does the reading.
-func (m *Manager) syncRevocations(ctx context.Context, now time.Time) {
-	last := m.polled.Load()
-	if now.UnixNano()-last < int64(RevocationPoll) || !m.polled.CompareAndSwap(last, now.UnixNano()) {
-		return
-	}
-	n, err := m.store.Counter(ctx, RevocationCounter)
-	if err != nil {
-		m.logger.Error("reading the revocation counter", zap.Error(err))
-		return
-	}
-	if m.seen.Swap(n) != n {
-		m.cache.Flush()
-	}
 }
 
 // Facts are a verified session's claims as placeholders want them, made

@@ -6,31 +6,41 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
+	"sync/atomic"
 )
 
 // Sealer encrypts tokens whose content the client must not read (the flow
 // cookie names the user being signed in, and whether they exist): AES-256-GCM
 // with a random nonce, bound to a context (the realm) as associated data.
-type Sealer struct{ aead cipher.AEAD }
+type Sealer struct{ aead atomic.Pointer[cipher.AEAD] }
 
 // NewSealer returns a sealer for a 32-byte key (use Derive).
 func NewSealer(key []byte) (*Sealer, error) {
+	s := new(Sealer)
+	return s, s.Rekey(key)
+}
+
+// Rekey makes the sealer use key from now on (the gate adopted the
+// store's new secret): what the old key sealed no longer opens.
+func (s *Sealer) Rekey(key []byte) error {
 	block, err := aes.NewCipher(key)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	aead, err := cipher.NewGCM(block)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return &Sealer{aead: aead}, nil
+	s.aead.Store(&aead)
+	return nil
 }
 
 // Seal encrypts plain for context into a cookie-safe string.
 func (s *Sealer) Seal(plain, context string) string {
-	nonce := make([]byte, s.aead.NonceSize(), s.aead.NonceSize()+len(plain)+s.aead.Overhead())
+	aead := *s.aead.Load()
+	nonce := make([]byte, aead.NonceSize(), aead.NonceSize()+len(plain)+aead.Overhead())
 	_, _ = rand.Read(nonce)
-	return base64.RawURLEncoding.EncodeToString(s.aead.Seal(nonce, nonce, []byte(plain), []byte(context)))
+	return base64.RawURLEncoding.EncodeToString(aead.Seal(nonce, nonce, []byte(plain), []byte(context)))
 }
 
 // ErrSealed refuses a sealed value that was not sealed here for context.
@@ -38,12 +48,13 @@ var ErrSealed = errors.New("sealed value is invalid")
 
 // Open decrypts what Seal made for the same context.
 func (s *Sealer) Open(sealed, context string) (string, error) {
+	aead := *s.aead.Load()
 	raw, err := base64.RawURLEncoding.DecodeString(sealed)
-	if err != nil || len(raw) < s.aead.NonceSize() {
+	if err != nil || len(raw) < aead.NonceSize() {
 		return "", ErrSealed
 	}
-	n := s.aead.NonceSize()
-	plain, err := s.aead.Open(nil, raw[:n], raw[n:], []byte(context))
+	n := aead.NonceSize()
+	plain, err := aead.Open(nil, raw[:n], raw[n:], []byte(context))
 	if err != nil {
 		return "", ErrSealed
 	}

@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -49,6 +50,9 @@ type Keys struct {
 	// different kinds signed with the same key (a session and an identity
 	// assertion) are never taken for each other.
 	typ string
+	// hs is the HS256 key (nil with EdDSA), shared with every copy that
+	// WithType makes, so that Rekey changes them all.
+	hs *atomic.Pointer[[]byte]
 }
 
 // Token types (the JWT header's `typ`).
@@ -81,12 +85,23 @@ func Derive(secret []byte, purpose string) []byte {
 
 // NewKeys returns HS256 keys for tokens of one kind; now is the clock.
 func NewKeys(key []byte, now func() time.Time) *Keys {
+	hs := new(atomic.Pointer[[]byte])
+	hs.Store(&key)
 	return &Keys{
 		method: jwt.SigningMethodHS256,
-		sign:   func() (any, string, error) { return key, "", nil },
-		verify: func(string) (any, error) { return key, nil },
+		sign:   func() (any, string, error) { return *hs.Load(), "", nil },
+		verify: func(string) (any, error) { return *hs.Load(), nil },
 		now:    now,
 		typ:    TypeSession,
+		hs:     hs,
+	}
+}
+
+// Rekey makes HS256 keys (and every copy WithType made) sign and verify
+// with key from now on: the gate adopted the store's new secret.
+func (k *Keys) Rekey(key []byte) {
+	if k.hs != nil {
+		k.hs.Store(&key)
 	}
 }
 

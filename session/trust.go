@@ -42,7 +42,7 @@ var ErrNotTrusted = errors.New("session: browser not trusted")
 func trustedKey(realm, user string) string { return store.Key("trusted", realm, user) }
 
 func (m *Manager) trustKeys() *Keys {
-	return NewKeys(Derive(m.secret, "trusted browser"), m.now).WithType(TypeTrust)
+	return NewKeys(Derive(m.Secret(), "trusted browser"), m.now).WithType(TypeTrust)
 }
 
 // Trust makes a trust for user's browser (named by browser, e.g. "Firefox

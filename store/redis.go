@@ -12,6 +12,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/redis/go-redis/v9"
+	"go.uber.org/zap"
 )
 
 func init() {
@@ -56,7 +57,9 @@ func (Redis) CaddyModule() caddy.ModuleInfo {
 }
 
 // Provision connects (lazily: go-redis dials on first use) and pings, so
-// that a wrong address fails the config load, not the first sign-in.
+// that a wrong address fails the config load, not the first sign-in; a
+// server that would lose data (it evicts keys, or keeps nothing on disk)
+// is a warning in the log.
 func (r *Redis) Provision(ctx caddy.Context) error {
 	repl := caddy.NewReplacer()
 	if len(r.Addresses) == 0 {
@@ -104,6 +107,9 @@ func (r *Redis) Provision(ctx caddy.Context) error {
 			_ = r.client.Close()
 			return fmt.Errorf("redis store at %v: loading a script: %v", addrs, err)
 		}
+	}
+	for _, w := range r.durability(pingCtx) {
+		ctx.Logger().Warn(w, zap.Strings("addresses", addrs))
 	}
 	return nil
 }

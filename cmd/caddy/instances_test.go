@@ -161,8 +161,8 @@ func TestRedisDownMidRun(t *testing.T) {
 		t.Fatal("a session without a code")
 	}
 	// carol's session was checked while Redis was up: it stays good. (One
-	// this instance has not seen yet is refused: its revocation cannot be
-	// looked up.)
+	// older than this instance's reading of the revocation log, and not
+	// seen by it, is refused: its revocation cannot be looked up.)
 	for i := 0; i < 3; i++ {
 		if st, _, body := carol.do("GET", base+"/", nil); st != http.StatusOK || body != "Hello, carol!" {
 			t.Fatalf("carol with Redis down: %d %q", st, body)

@@ -27,7 +27,16 @@ func TestMain(m *testing.M) {
 		caddycmd.Main()
 		return
 	}
-	os.Exit(m.Run())
+	// Caddy's data directory, for every process these tests start: never
+	// the user's (startCaddy gives each config its own).
+	data, err := os.MkdirTemp("", "smsgate-cmd-data-")
+	if err != nil {
+		panic(err)
+	}
+	_ = os.Setenv("XDG_DATA_HOME", data)
+	code := m.Run()
+	_ = os.RemoveAll(data)
+	os.Exit(code)
 }
 
 const demoHash = "$2a$10$eAjqWKWtJzWGcoO86qpOTe3dpZRbaxiYEpCAQw/3wFkkdxgx/z4cK"
@@ -46,7 +55,10 @@ func freePort(*testing.T) int { return harness.FreePort() }
 func startCaddy(t *testing.T, config, logFile, base string) *server {
 	t.Helper()
 	cmd := exec.Command(os.Args[0])
-	cmd.Env = append(os.Environ(), "SMSGATE_TEST_CADDY=1", "SMSGATE_TEST_CADDY_ARGS=run --config "+config)
+	// Caddy's data directory (where gates remember their stores) is the
+	// test's, and the same across restarts of this config.
+	cmd.Env = append(os.Environ(), "XDG_DATA_HOME="+filepath.Join(filepath.Dir(config), "data"),
+		"SMSGATE_TEST_CADDY=1", "SMSGATE_TEST_CADDY_ARGS=run --config "+config)
 	out, _ := os.Create(logFile + ".stderr")
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {

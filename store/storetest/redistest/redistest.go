@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -33,11 +34,40 @@ type Redis struct {
 }
 
 // Start is Server, with a handle to stop and restart the server.
-func Start(t testing.TB) *Redis {
+func Start(t testing.TB) *Redis { return StartWith(t) }
+
+// StartWith is Start with more redis-server options, which win over the
+// defaults: "--appendonly", "yes" keeps the data across a Restart;
+// "--maxmemory-policy", "allkeys-lru" lets it evict.
+func StartWith(t testing.TB, args ...string) *Redis {
 	t.Helper()
-	r := newRedis(t, freePort(t, 0))
+	r := newRedis(t, freePort(t, 0), args...)
 	r.Restart()
 	return r
+}
+
+// Persistent starts a server that keeps its data across a Restart: every
+// write in its append-only file before it is acknowledged.
+func Persistent(t testing.TB) *Redis {
+	t.Helper()
+	return StartWith(t, "--appendonly", "yes", "--appendfsync", "always")
+}
+
+// Pause stops the server without closing its connections (SIGSTOP): a hung
+// server, not a refused connection. Resume lets it go on.
+func (r *Redis) Pause() { r.signal(syscall.SIGSTOP) }
+
+// Resume lets a paused server go on.
+func (r *Redis) Resume() { r.signal(syscall.SIGCONT) }
+
+func (r *Redis) signal(sig syscall.Signal) {
+	r.t.Helper()
+	if r.cmd == nil {
+		r.t.Fatal("redistest: the server is not running")
+	}
+	if err := r.cmd.Process.Signal(sig); err != nil {
+		r.t.Fatal(err)
+	}
 }
 
 // newRedis makes a server on port without starting it; it is stopped
@@ -89,16 +119,19 @@ func freePort(t testing.TB, bus int) int {
 	return 0
 }
 
-// Stop kills the server (its data is gone: it keeps none on disk).
+// Stop kills the server (its data is gone, unless it was started with
+// persistence).
 func (r *Redis) Stop() {
 	if r.cmd != nil {
+		_ = r.cmd.Process.Signal(syscall.SIGCONT) // a paused server cannot die
 		_ = r.cmd.Process.Kill()
 		_ = r.cmd.Wait()
 		r.cmd = nil
 	}
 }
 
-// Restart starts the server again on the same port, empty.
+// Restart starts the server again on the same port: empty, unless it
+// keeps an append-only file (Persistent).
 func (r *Redis) Restart() {
 	r.t.Helper()
 	r.Stop()

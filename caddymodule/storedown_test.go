@@ -1,0 +1,114 @@
+package caddymodule_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
+)
+
+// rawFault is what a store's failure looks like in raw form: none of it may
+// reach a user or an admin (the log has it).
+var rawFault = regexp.MustCompile(`(?i)dial tcp|connection refused|redis|goroutine|badger|i/o timeout|EOF`)
+
+// TestStoreDownEveryPath: with Redis down, every page, every action and
+// every admin endpoint answers 503 (or what needs no store: a session this
+// gate already checked, a redirect to sign in) — never a client error, a
+// 500, or the driver's text.
+func TestStoreDownEveryPath(t *testing.T) {
+	r := redistest.Start(t)
+	s := startSite(t, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
+	basic_auth {
+		alice %[1]s
+		bob %[1]s
+	}
+	smsgate {
+		store redis %[2]s
+		site_origin http://localhost:{HTTP_PORT}
+		channels sms voice
+		remember 30d
+		provider log
+	}
+	respond "Hello, {http.auth.user.id}!"
+}`, demoHash, r.Addr))
+	alice := newClient(t, "alice")
+	tok := alice.csrf("/.smsgate/enroll")
+	expect(t, alice.post("/.smsgate/enroll", url.Values{"phone": {"+14155552671"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+	expectEnrolled(t, alice.post("/.smsgate/verify", url.Values{"code": {s.lastCode()}, "csrf": {tok}, "remember": {"1"}}), "/")
+	expectBody(t, alice.get("/"), "Hello, alice!")
+	aliceTok := alice.csrf("/.smsgate/devices")
+	bob := newClient(t, "bob")
+	bobTok := bob.csrf("/.smsgate/enroll")
+	_, invite := admin(t, "POST", "/smsgate/invites", `{"user":"bob"}`)
+	var inv struct{ Path string }
+	_ = json.Unmarshal([]byte(invite), &inv)
+	r.Stop()
+
+	check := func(who string, res *response, allowed ...int) {
+		t.Helper()
+		ok := false
+		for _, st := range allowed {
+			ok = ok || res.StatusCode == st
+		}
+		if !ok || rawFault.MatchString(res.body) {
+			t.Errorf("%s: %d, want one of %v, no raw fault:\n%.300s", who, res.StatusCode, allowed, res.body)
+		}
+	}
+	// A session this gate checked keeps working; the rest is 503.
+	check("alice's app page", alice.get("/"), 200)
+	check("bob's app page", bob.get("/"), 302)
+	for _, path := range []string{"/.smsgate/login", "/.smsgate/enroll", "/.smsgate/verify", "/.smsgate/devices"} {
+		check("bob GET "+path, bob.get(path), 503, 303)
+		check("alice GET "+path, alice.get(path), 503, 303)
+	}
+	check("GET invite", bob.get(inv.Path), 503)
+	for _, tc := range []struct {
+		path string
+		form url.Values
+	}{
+		{"/.smsgate/enroll", url.Values{"phone": {"+14155552672"}}},
+		{"/.smsgate/verify", url.Values{"action": {"send"}}},
+		{"/.smsgate/verify", url.Values{"action": {"call"}}},
+		{"/.smsgate/verify", url.Values{"action": {"app"}, "code": {"123456"}}},
+		{"/.smsgate/verify", url.Values{"code": {"ABCDE-FGH23"}}},
+		{"/.smsgate/login", nil},
+	} {
+		form := url.Values{"csrf": {bobTok}}
+		for k, v := range tc.form {
+			form[k] = v
+		}
+		check("bob POST "+tc.path+" "+form.Encode(), bob.post(tc.path, form), 503, 303)
+	}
+	for _, action := range []string{"rename", "default", "remove", "add", "app", "app-confirm", "untrust", "recovery", "signout-all"} {
+		form := url.Values{"csrf": {aliceTok}, "action": {action}, "device": {"x"}, "confirm": {"1"}, "name": {"n"}, "phone": {"+14155552673"}, "code": {"123456"}, "trust": {"x"}}
+		check("alice devices "+action, alice.post("/.smsgate/devices", form), 503, 303)
+	}
+	for _, step := range []string{"register/begin", "register/finish", "login/begin", "login/finish"} {
+		check("alice passkey "+step, alice.postJSON("/.smsgate/passkey/"+step, base, map[string]string{}), 503, 401)
+	}
+	check("invite POST", bob.post("/.smsgate/invite", url.Values{"csrf": {bobTok}, "token": {strings.TrimPrefix(inv.Path, "/.smsgate/invite?token=")}}), 503)
+	check("alice logout", alice.post("/.smsgate/logout", url.Values{"csrf": {aliceTok}}), 503)
+
+	// The admin API: every endpoint is 503 with a short message.
+	for _, tc := range []struct{ method, path, body string }{
+		{"GET", "/smsgate/users?realm=localhost", ""},
+		{"POST", "/smsgate/users", `{"user":"dan","phone":"+14155552674"}`},
+		{"POST", "/smsgate/devices/remove", `{"user":"alice","id":"x"}`},
+		{"POST", "/smsgate/reset", `{"user":"alice"}`},
+		{"POST", "/smsgate/revoke", `{"user":"alice"}`},
+		{"POST", "/smsgate/invites", `{"user":"erin"}`},
+		{"GET", "/smsgate/export", ""},
+		{"POST", "/smsgate/import", `[{"key":"device/localhost/zed","value":[]}]`},
+		{"POST", "/smsgate/store/accept", `{}`},
+	} {
+		st, body := admin(t, tc.method, tc.path, tc.body)
+		if st != http.StatusServiceUnavailable || rawFault.MatchString(body) || !strings.Contains(body, "the store did not answer") {
+			t.Errorf("admin %s %s with the store down: %d %s", tc.method, tc.path, st, body)
+		}
+	}
+}

@@ -1,0 +1,141 @@
+package caddymodule_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
+)
+
+// TestWipedStoreFreezesEnrollment: Redis restarts without persistence and
+// loses alice's phone. Whoever knows her basic_auth password must not
+// enroll a phone of their own for her: the gate noticed the store forgot,
+// says so loudly (an error in the log, the smsgate_store_frozen event) and
+// pauses new enrollments — at once, before its watch looks — until the
+// admin accepts the new state. Then enrollment goes on.
+func TestWipedStoreFreezesEnrollment(t *testing.T) {
+	resetEvents()
+	r := redistest.Start(t)
+	s := startSiteWith(t, "events {\n\t\ton smsgate_store_frozen smsgate_test_recorder\n\t\ton smsgate_store_accepted smsgate_test_recorder\n\t}",
+		fmt.Sprintf(`http://localhost:{HTTP_PORT} {
+	basic_auth {
+		alice %[1]s
+		bob %[1]s
+	}
+	smsgate {
+		store redis %[2]s
+		provider log
+	}
+	respond "Hello, {http.auth.user.id}!"
+}`, demoHash, r.Addr))
+	alice := newClient(t, "alice")
+	tok := alice.csrf("/.smsgate/enroll")
+	expect(t, alice.post("/.smsgate/enroll", url.Values{"phone": {"+14155552671"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+	expectEnrolled(t, alice.post("/.smsgate/verify", url.Values{"code": {s.lastCode()}, "csrf": {tok}}), "/")
+
+	r.Restart() // no append-only file: every device and the secret are gone
+	mallory := newClient(t, "alice")
+	var res *response
+	for start := time.Now(); ; time.Sleep(100 * time.Millisecond) {
+		tok = mallory.csrf("/.smsgate/enroll")
+		if res = mallory.post("/.smsgate/enroll", url.Values{"phone": {"+14155550199"}, "csrf": {tok}}); !strings.Contains(res.body, "unavailable") || time.Since(start) > 10*time.Second {
+			break // past the client's reconnection
+		}
+	}
+	expect(t, res, http.StatusServiceUnavailable, "")
+	expectBody(t, res, "New enrollments are paused")
+	if s.sent() != 1 {
+		t.Fatalf("a code was sent to a new phone for alice after the wipe: %d messages", s.sent())
+	}
+	frozen := s.logEntries("the store lost its data: new users cannot enroll until an admin accepts the new state (caddy smsgate accept-store) or imports an export")
+	if len(frozen) == 0 || frozen[0]["level"] != "error" || frozen[0]["reason"] != "the store came back without its data" {
+		t.Fatalf("the log does not say it loudly: %v", frozen)
+	}
+	if e := recordedEvent("smsgate_store_frozen"); e == nil || e["reason"] != "the store came back without its data" {
+		t.Fatalf("no smsgate_store_frozen event: %v", e)
+	}
+	// Bob is new, but the gate cannot tell: he waits too.
+	bob := newClient(t, "bob")
+	expect(t, bob.get("/.smsgate/enroll"), http.StatusServiceUnavailable, "")
+
+	// The admin accepts the new state: enrollment goes on (once).
+	if st, body := admin(t, "POST", "/smsgate/store/accept", `{}`); st != 200 || !strings.Contains(body, `"was":"the store came back without its data"`) {
+		t.Fatalf("accept-store: %d %s", st, body)
+	}
+	if st, body := admin(t, "POST", "/smsgate/store/accept", `{}`); st != http.StatusConflict || !strings.Contains(body, "not frozen") {
+		t.Fatalf("accepting twice: %d %s", st, body)
+	}
+	if e := recordedEvent("smsgate_store_accepted"); e == nil {
+		t.Fatal("no smsgate_store_accepted event")
+	}
+	tok = bob.csrf("/.smsgate/enroll")
+	expect(t, bob.post("/.smsgate/enroll", url.Values{"phone": {"+14155552672"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+	expectEnrolled(t, bob.post("/.smsgate/verify", url.Values{"code": {s.lastCode()}, "csrf": {tok}}), "/")
+}
+
+// TestRestoreAcceptsAWipedStore: after a wipe, importing the export made
+// before it brings the users back and lifts the freeze (a restore is the
+// admin's word); alice signs in with her own phone, nobody enrolls another.
+func TestRestoreAcceptsAWipedStore(t *testing.T) {
+	r := redistest.Start(t)
+	s := startSite(t, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
+	basic_auth {
+		alice %[1]s
+	}
+	smsgate {
+		store redis %[2]s
+		provider log
+	}
+	respond "Hello, {http.auth.user.id}!"
+}`, demoHash, r.Addr))
+	alice := newClient(t, "alice")
+	tok := alice.csrf("/.smsgate/enroll")
+	expect(t, alice.post("/.smsgate/enroll", url.Values{"phone": {"+14155552671"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+	expectEnrolled(t, alice.post("/.smsgate/verify", url.Values{"code": {s.lastCode()}, "csrf": {tok}}), "/")
+	_, backup := admin(t, "GET", "/smsgate/export?with_keys=1", "")
+
+	r.Restart()
+	for start := time.Now(); ; time.Sleep(100 * time.Millisecond) {
+		st, body := admin(t, "POST", "/smsgate/import", backup)
+		if st == 200 {
+			if !strings.Contains(body, `"store_accepted":true`) {
+				t.Fatalf("the import into the wiped store: %s", body)
+			}
+			break
+		}
+		if time.Since(start) > 10*time.Second {
+			t.Fatalf("import after the wipe: %d %s", st, body)
+		}
+	}
+	// Alice's phone is back: her sign-in is a code to it, not an enrollment.
+	again := newClient(t, "alice")
+	expect(t, again.get("/.smsgate/login"), http.StatusSeeOther, "/.smsgate/verify")
+	tok = again.csrf("/.smsgate/verify")
+	expect(t, again.post("/.smsgate/verify", url.Values{"action": {"send"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+	if to := s.logEntries("verification code"); to[len(to)-1]["to"] != "+1•••••••671" {
+		t.Fatalf("the code went to %v", to[len(to)-1]["to"])
+	}
+	expect(t, again.post("/.smsgate/verify", url.Values{"code": {s.lastCode()}, "csrf": {tok}}), http.StatusSeeOther, "/")
+}
+
+func resetEvents() {
+	recorded.Lock()
+	recorded.events = nil
+	recorded.Unlock()
+}
+
+// recordedEvent is the data of the last event named name, or nil.
+func recordedEvent(name string) map[string]any {
+	recorded.Lock()
+	defer recorded.Unlock()
+	for i := len(recorded.events) - 1; i >= 0; i-- {
+		if recorded.events[i].Name() == name {
+			return recorded.events[i].Data
+		}
+	}
+	return nil
+}

@@ -1,0 +1,176 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/smsgate/caddy-smsgate/session"
+	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
+)
+
+// gatePair is two Caddy processes, each an smsgate site on one store.
+type gatePair struct{ a, b *server }
+
+// startPair starts two instances of a site whose smsgate block has the
+// given options (and identity none, realm pair.localhost, provider log),
+// together: they must agree on one signing key. dir keeps their configs,
+// logs and data directories (a test that restarts one reuses it).
+func startPair(t *testing.T, dir, options string) gatePair {
+	t.Helper()
+	var p gatePair
+	var wg sync.WaitGroup
+	for _, in := range []struct {
+		name string
+		into **server
+	}{{"a", &p.a}, {"b", &p.b}} {
+		port := freePort(t)
+		config, logFile := caddyfile(t, dir, in.name, "admin off", pairSite(port, options))
+		base := fmt.Sprintf("http://localhost:%d", port)
+		wg.Go(func() { *in.into = startCaddy(t, config, logFile, base) })
+	}
+	wg.Wait()
+	return p
+}
+
+func pairSite(port int, options string) string {
+	return fmt.Sprintf(`http://localhost:%d {
+	respond /health 200
+	smsgate {
+		identity none
+		realm pair.localhost
+		provider log
+		%s
+	}
+	respond "Hello, {http.auth.user.id}!"
+}
+`, port, options)
+}
+
+// users lists n provisioned users u0…u<n-1>, for a smsgate block.
+func users(n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, "user u%d +1415555%04d\n\t\t", i, 2000+i)
+	}
+	return b.String()
+}
+
+// signInPair signs user in: the code asked for on first, typed on second.
+// It returns the status of the last step (303 when signed in).
+func signInPair(b *browser, first, second *server, user string) (int, string) {
+	st, _, page := b.do("GET", first.base+"/.smsgate/login", nil)
+	m := csrfField.FindStringSubmatch(page)
+	if m == nil {
+		return st, page
+	}
+	if st, _, body := b.do("POST", first.base+"/.smsgate/login", url.Values{"username": {user}, "csrf": {m[1]}}); st != http.StatusSeeOther {
+		return st, body
+	}
+	st, _, body := b.do("POST", second.base+"/.smsgate/verify", url.Values{"code": {first.lastCode()}, "csrf": {m[1]}})
+	return st, body
+}
+
+// TestRedisBlipKeepsSignedInUsers: while people sign out on instance B,
+// Redis goes away — stopped (and restarted from its append-only file), or
+// paused. Every user instance A had already checked keeps getting in,
+// without waiting on the store; a sign-in is a clear 503; once Redis is
+// back, sign-ins work again. Each logout reached A within the documented
+// bound (session.RevocationPoll plus a round trip).
+func TestRedisBlipKeepsSignedInUsers(t *testing.T) {
+	t.Parallel()
+	t.Run("Stopped", func(t *testing.T) { t.Parallel(); blip(t, false) })
+	t.Run("Paused", func(t *testing.T) { t.Parallel(); blip(t, true) })
+}
+
+func blip(t *testing.T, pause bool) {
+	r := redistest.Persistent(t)
+	p := startPair(t, t.TempDir(), users(9)+"store redis "+r.Addr)
+	var signedIn []*browser
+	for i := range 8 {
+		b := newBrowser(t, "")
+		if st, body := signInPair(b, p.a, p.b, fmt.Sprint("u", i)); st != http.StatusSeeOther {
+			t.Fatalf("u%d's sign-in: %d\n%s", i, st, body)
+		}
+		if st, _, _ := b.do("GET", p.a.base+"/", nil); st != http.StatusOK {
+			t.Fatalf("u%d on A: %d", i, st)
+		}
+		signedIn = append(signedIn, b)
+	}
+	// Two sign out on B (a realistic rate: the soak saw one every 2 s);
+	// each logout reaches A within the bound.
+	for _, out := range signedIn[:2] {
+		_, _, page := out.do("GET", p.b.base+"/.smsgate/logout", nil)
+		csrf := csrfField.FindStringSubmatch(page)[1]
+		stolen := out.cookieValue(p.a.base, "smsgate_session")
+		if st, _, _ := out.do("POST", p.b.base+"/.smsgate/logout", url.Values{"csrf": {csrf}}); st != http.StatusOK {
+			t.Fatalf("logout on B: %d", st)
+		}
+		thief := newBrowser(t, "")
+		thief.setCookie(p.a.base, "smsgate_session", stolen)
+		start := time.Now()
+		for {
+			st, _, _ := thief.do("GET", p.a.base+"/", nil)
+			if st == http.StatusFound {
+				break
+			}
+			if time.Since(start) > session.RevocationPoll+time.Second {
+				t.Fatalf("A still accepts a session %s after a logout on B", time.Since(start).Round(time.Millisecond))
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		t.Logf("the logout on B reached A after %s", time.Since(start).Round(time.Millisecond))
+	}
+	stayed := signedIn[2:]
+
+	if pause {
+		r.Pause()
+	} else {
+		r.Stop()
+	}
+	// Through several polls of the revocation log, which now fail.
+	for end := time.Now().Add(3 * session.RevocationPoll); time.Now().Before(end); {
+		for i, b := range stayed {
+			start := time.Now()
+			if st, _, body := b.do("GET", p.a.base+"/", nil); st != http.StatusOK || !strings.HasPrefix(body, "Hello, u") {
+				t.Fatalf("u%d, checked by A before, with Redis down: %d %q", i+2, st, body)
+			}
+			if d := time.Since(start); d > 2*time.Second {
+				t.Fatalf("u%d's request waited %s for the store", i+2, d)
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if !pause {
+		newcomer := newBrowser(t, "")
+		st, body := signInPair(newcomer, p.a, p.a, "u8")
+		if st != http.StatusServiceUnavailable || strings.Contains(body, "redis") || strings.Contains(body, "dial tcp") {
+			t.Fatalf("a sign-in with Redis down: %d\n%s", st, body)
+		}
+	}
+
+	if pause {
+		r.Resume()
+	} else {
+		r.Restart()
+	}
+	start := time.Now()
+	for {
+		if st, _ := signInPair(newBrowser(t, ""), p.a, p.b, "u8"); st == http.StatusSeeOther {
+			break
+		}
+		if time.Since(start) > 15*time.Second {
+			t.Fatal("sign-ins did not come back 15 s after Redis did")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	for i, b := range stayed {
+		if st, _, _ := b.do("GET", p.b.base+"/", nil); st != http.StatusOK {
+			t.Fatalf("u%d on B after Redis came back: %d", i+2, st)
+		}
+	}
+}

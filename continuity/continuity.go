@@ -1,0 +1,262 @@
+// Package continuity notices when a store forgets. A store that comes back
+// empty (a Redis restarted without persistence, a lost volume) must not
+// re-open enrollment: whoever acts first with a first factor's password
+// would enroll their own phone for an account whose owner's phone was
+// lost with the store.
+//
+// The store holds an epoch record: an ID made when the store was new, and
+// whether it has held users. Each gate remembers the epoch it last saw —
+// in memory, and in a small file in Caddy's data directory, so that neither
+// a wipe of the store nor a restart of Caddy erases it. When the store's
+// record is gone, or is another epoch that no admin accepted, while the
+// gate remembers users, the store is frozen: the record says so (so that
+// every instance, even one that remembers nothing, sees it), and no new
+// user enrolls until an admin accepts the new state (Accept) or restores
+// an export.
+//
+// The limits: a gate that remembers nothing of a store (a new instance, or
+// one whose data directory was lost too) cannot tell a wiped store from a
+// new one, unless a gate that remembers has marked it frozen first.
+package continuity
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/smsgate/caddy-smsgate/store"
+)
+
+// Key is the store key of the epoch record.
+const Key = "epoch"
+
+// Record is the store's epoch record.
+type Record struct {
+	// ID names this state of the store: made when the store was new, or
+	// when an admin accepted a new state.
+	ID      string    `json:"id"`
+	Created time.Time `json:"created"`
+	// Users says the store has held users (devices) in this epoch.
+	Users bool `json:"users,omitempty"`
+	// Accepted says how an admin made this epoch ("accept-store",
+	// "import"): every gate takes it, whatever it remembered.
+	Accepted string `json:"accepted,omitempty"`
+	// Frozen, when set, says the store lost its data under gates that had
+	// seen users: no new user enrolls until an admin accepts.
+	Frozen *Freeze `json:"frozen,omitempty"`
+}
+
+// Freeze is when and why a store was frozen.
+type Freeze struct {
+	Since  time.Time `json:"since"`
+	Reason string    `json:"reason"`
+}
+
+// What a gate notices.
+const (
+	Wiped    = "the store came back without its data"
+	Replaced = "the store holds another epoch that no admin accepted"
+)
+
+// Change is what a Check noticed.
+type Change struct {
+	// Frozen is set when this check froze the store or first saw it frozen.
+	Frozen *Freeze
+	// Renewed says the epoch changed (the store is not the one the gate's
+	// caches were filled from); Accepted, that an admin made the new one.
+	Renewed  bool
+	Accepted string
+}
+
+// Watch is one gate's view of its store's epoch.
+type Watch struct {
+	st     store.Store
+	marker *marker
+	// Probe reports whether the store holds any user (at most one scan,
+	// when a new epoch record is made).
+	probe func(context.Context) (bool, error)
+	now   func() time.Time
+
+	mu  sync.Mutex
+	rec *Record // the store's record, as last read
+}
+
+// Options is what Open needs besides the store.
+type Options struct {
+	// Identity names the store (its config), so that each store has its
+	// own memory; Dir is the folder of the memory files ("": memory only).
+	Identity, Dir string
+	// Probe reports whether the store holds any user.
+	Probe func(context.Context) (bool, error)
+	Now   func() time.Time
+}
+
+// Open reads what the gate remembers of the store and checks the store.
+func Open(ctx context.Context, st store.Store, o Options) (*Watch, Change, error) {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Probe == nil {
+		o.Probe = func(context.Context) (bool, error) { return false, nil }
+	}
+	w := &Watch{st: st, marker: openMarker(o.Dir, o.Identity), probe: o.Probe, now: o.Now}
+	ch, err := w.Check(ctx)
+	return w, ch, err
+}
+
+// MarkerError is the memory file's last failure to be written, if any (the
+// gate still remembers in memory, but a restart would forget).
+func (w *Watch) MarkerError() error { return w.marker.lastErr() }
+
+// Frozen is the store's freeze as last seen, or nil.
+func (w *Watch) Frozen() *Freeze {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.rec == nil {
+		return nil
+	}
+	return w.rec.Frozen
+}
+
+// Check reads the store's epoch record and compares it with what the gate
+// remembers: a new store gets a record; a record gone or replaced where the
+// gate has seen users freezes the store.
+func (w *Watch) Check(ctx context.Context) (Change, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	rec, err := w.read(ctx)
+	if err != nil {
+		return Change{}, err
+	}
+	mem := w.marker.get()
+	var ch Change
+	switch {
+	case rec == nil && !mem.Users:
+		// A new store, or one that held no users when it was lost: nothing
+		// to protect. Every gate that finds it so agrees on one record.
+		if rec, err = w.create(ctx); err != nil {
+			return Change{}, err
+		}
+		ch.Renewed = mem.ID != "" && mem.ID != rec.ID
+	case rec == nil:
+		frozen := &Record{ID: mem.ID, Created: w.now().UTC(), Users: true, Frozen: &Freeze{Since: w.now().UTC(), Reason: Wiped}}
+		if rec, err = w.putIfAbsent(ctx, frozen); err != nil {
+			return Change{}, err
+		}
+		ch.Renewed = true
+	case rec.Frozen != nil || mem.ID == "" || rec.ID == mem.ID:
+		ch.Renewed = mem.ID != "" && rec.ID != mem.ID
+	case rec.Accepted != "" || !mem.Users:
+		ch.Renewed, ch.Accepted = true, rec.Accepted
+	default:
+		// Another epoch, made by a gate that remembered nothing, where this
+		// one had seen users: the store was replaced under it.
+		rec.Users, rec.Frozen = true, &Freeze{Since: w.now().UTC(), Reason: Replaced}
+		if err := w.put(ctx, rec); err != nil {
+			return Change{}, err
+		}
+		ch.Renewed = true
+	}
+	if rec.Frozen != nil && (w.rec == nil || w.rec.Frozen == nil || ch.Renewed) {
+		ch.Frozen = rec.Frozen
+	}
+	w.rec = rec
+	w.marker.set(memory{ID: rec.ID, Users: mem.Users && rec.ID == mem.ID || rec.Users})
+	return ch, nil
+}
+
+// SawUsers records that the store holds users now (a first enrollment, an
+// admin's provisioning or import): from now on, losing them freezes it.
+func (w *Watch) SawUsers(ctx context.Context) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.rec == nil || w.rec.Users {
+		return nil
+	}
+	rec := *w.rec
+	rec.Users = true
+	if err := w.put(ctx, &rec); err != nil {
+		return err
+	}
+	w.rec = &rec
+	w.marker.set(memory{ID: rec.ID, Users: true})
+	return nil
+}
+
+// ErrNotFrozen refuses to accept a store that is not frozen.
+var ErrNotFrozen = errors.New("the store is not frozen: there is nothing to accept")
+
+// Accept is an admin's word that the store's state is the one to go on
+// with (after a wipe, or a restore): a new epoch that every gate takes.
+// Unless force is set, it is refused when the store is not frozen. It
+// returns the record it replaced (nil if none).
+func (w *Watch) Accept(ctx context.Context, how string, force bool) (*Record, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	old, err := w.read(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !force && (old == nil || old.Frozen == nil) {
+		if old != nil || !w.marker.get().Users {
+			return old, ErrNotFrozen
+		}
+	}
+	rec := &Record{ID: newID(), Created: w.now().UTC(), Users: true, Accepted: how}
+	if err := w.put(ctx, rec); err != nil {
+		return nil, err
+	}
+	w.rec = rec
+	w.marker.set(memory{ID: rec.ID, Users: true})
+	return old, nil
+}
+
+// create makes a new store's record: PutIfAbsent, so that gates starting
+// together agree on one.
+func (w *Watch) create(ctx context.Context) (*Record, error) {
+	users, err := w.probe(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("looking for users in the store: %v", err)
+	}
+	return w.putIfAbsent(ctx, &Record{ID: newID(), Created: w.now().UTC(), Users: users})
+}
+
+func (w *Watch) read(ctx context.Context) (*Record, error) {
+	raw, err := w.st.Get(ctx, Key)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	rec := new(Record)
+	if err := json.Unmarshal(raw, rec); err != nil || rec.ID == "" {
+		return nil, fmt.Errorf("the store's epoch record is unreadable")
+	}
+	return rec, nil
+}
+
+// putIfAbsent writes rec unless a record is there, and returns the one
+// that is.
+func (w *Watch) putIfAbsent(ctx context.Context, rec *Record) (*Record, error) {
+	raw, _ := json.Marshal(rec)
+	if _, err := w.st.PutIfAbsent(store.Lasting(ctx), Key, raw, 0); err != nil {
+		return nil, err
+	}
+	got, err := w.read(ctx)
+	if err == nil && got == nil {
+		err = errors.New("the store's epoch record vanished as it was written")
+	}
+	return got, err
+}
+
+func (w *Watch) put(ctx context.Context, rec *Record) error {
+	raw, _ := json.Marshal(rec)
+	return w.st.Put(store.Lasting(ctx), Key, raw, 0)
+}
+
+func newID() string { return rand.Text()[:16] }

@@ -1,0 +1,186 @@
+package continuity
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/smsgate/caddy-smsgate/store"
+	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
+)
+
+var ctx = context.Background()
+
+// gate opens a watch for a gate whose memory lives in dir; identity names
+// the store (each test its own, as two stores are).
+func gate(t *testing.T, st store.Store, dir, identity string, users bool) (*Watch, Change) {
+	t.Helper()
+	w, ch, err := Open(ctx, st, Options{Identity: identity, Dir: dir,
+		Probe: func(context.Context) (bool, error) { return users, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w, ch
+}
+
+func badger(t *testing.T) store.Store {
+	t.Helper()
+	st, closeDB, err := store.OpenBadger(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = closeDB() })
+	return st
+}
+
+func wipe(t *testing.T, st store.Store) {
+	t.Helper()
+	var keys []string
+	_ = st.Scan(ctx, "", func(k string, _ []byte) error { keys = append(keys, k); return nil })
+	for _, k := range keys {
+		if err := st.Delete(ctx, k); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// forget drops what this process remembers of identity, as a restart does.
+func forget(identity string) { memories.Delete(openMarker("", identity).key) }
+
+// TestWipeFreezes: a store that held users comes back empty. The gate that
+// saw them freezes it — also after its own restart, from its file — and a
+// gate that remembers nothing sees the freeze in the store.
+func TestWipeFreezes(t *testing.T) {
+	st, dir, id := badger(t), t.TempDir(), t.Name()
+	a, ch := gate(t, st, dir, id, true)
+	if ch.Frozen != nil || a.Frozen() != nil {
+		t.Fatal("a store with users, first seen, is frozen")
+	}
+	wipe(t, st)
+	forget(id) // Caddy restarted too: only the file remembers
+	a, ch = gate(t, st, dir, id, false)
+	if ch.Frozen == nil || ch.Frozen.Reason != Wiped || !ch.Renewed {
+		t.Fatalf("after a wipe and a restart: %+v", ch)
+	}
+	// Noticed once, then it stays frozen without news.
+	if ch, err := a.Check(ctx); err != nil || ch.Frozen != nil || a.Frozen() == nil {
+		t.Fatalf("checked again: %+v %v, frozen %v", ch, err, a.Frozen())
+	}
+	stranger, ch := gate(t, st, t.TempDir(), id+" elsewhere", false)
+	if ch.Frozen == nil || stranger.Frozen() == nil {
+		t.Fatal("a gate that remembers nothing does not see the freeze")
+	}
+
+	// An admin accepts: every gate goes on, with a new epoch.
+	if _, err := stranger.Accept(ctx, "accept-store", false); err != nil {
+		t.Fatal(err)
+	}
+	if ch, err := a.Check(ctx); err != nil || a.Frozen() != nil || ch.Accepted != "accept-store" || !ch.Renewed {
+		t.Fatalf("after the admin accepted: %+v %v, frozen %v", ch, err, a.Frozen())
+	}
+	if _, err := a.Accept(ctx, "accept-store", false); !errors.Is(err, ErrNotFrozen) {
+		t.Fatalf("accepting a store that is not frozen: %v", err)
+	}
+	// The accepted epoch held users: a second wipe freezes it again.
+	wipe(t, st)
+	if ch, err := a.Check(ctx); err != nil || ch.Frozen == nil {
+		t.Fatalf("a second wipe: %+v %v", ch, err)
+	}
+}
+
+// TestReplacedStoreFreezes: after a wipe, a new instance (no memory) makes
+// a new epoch before the gate that saw users looks; that gate freezes it,
+// and the new instance sees the freeze at its next check.
+func TestReplacedStoreFreezes(t *testing.T) {
+	st, id := badger(t), t.Name()
+	a, _ := gate(t, st, t.TempDir(), id, true)
+	wipe(t, st)
+	c, ch := gate(t, st, t.TempDir(), id+" new instance", false)
+	if ch.Frozen != nil {
+		t.Fatal("a new instance cannot know the store was wiped")
+	}
+	if ch, err := a.Check(ctx); err != nil || ch.Frozen == nil || ch.Frozen.Reason != Replaced {
+		t.Fatalf("the gate that saw users: %+v %v", ch, err)
+	}
+	if ch, err := c.Check(ctx); err != nil || ch.Frozen == nil {
+		t.Fatalf("the new instance: %+v %v", ch, err)
+	}
+}
+
+// TestNoUsersNoFreeze: a store that never held users may be lost without
+// a freeze; once a user enrolls (SawUsers), it may not.
+func TestNoUsersNoFreeze(t *testing.T) {
+	st, dir, id := badger(t), t.TempDir(), t.Name()
+	a, _ := gate(t, st, dir, id, false)
+	wipe(t, st)
+	ch, err := a.Check(ctx)
+	if err != nil || ch.Frozen != nil || !ch.Renewed {
+		t.Fatalf("an empty store lost: %+v %v", ch, err)
+	}
+	if err := a.SawUsers(ctx); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := gate(t, st, t.TempDir(), id+" other", false)
+	wipe(t, st)
+	if ch, err := a.Check(ctx); err != nil || ch.Frozen == nil {
+		t.Fatalf("lost after a user enrolled: %+v %v", ch, err)
+	}
+	if ch, err := b.Check(ctx); err != nil || ch.Frozen == nil {
+		t.Fatalf("another gate: %+v %v", ch, err)
+	}
+}
+
+// TestMarkerFile: the memory is a file of its own in the data directory,
+// written atomically, and a folder that cannot be written is reported, not
+// fatal.
+func TestMarkerFile(t *testing.T) {
+	st, dir, id := badger(t), t.TempDir(), t.Name()
+	w, _ := gate(t, st, dir, id, true)
+	files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
+	if len(files) != 1 || w.MarkerError() != nil {
+		t.Fatalf("memory files %v, error %v", files, w.MarkerError())
+	}
+	blocked := filepath.Join(t.TempDir(), "file")
+	_ = os.WriteFile(blocked, nil, 0o600)
+	w, _ = gate(t, st, filepath.Join(blocked, "dir"), id+" blocked", true)
+	if w.MarkerError() == nil {
+		t.Fatal("an unwritable memory folder is not reported")
+	}
+}
+
+// TestRedisRestarts: a real redis-server restarted without persistence is
+// a wipe (frozen); one with an append-only file comes back whole.
+func TestRedisRestarts(t *testing.T) {
+	t.Parallel()
+	for _, persistent := range []bool{false, true} {
+		r := redistest.Start(t)
+		if persistent {
+			r = redistest.Persistent(t)
+		}
+		st, closeStore, err := store.OpenRedis(&store.Redis{Addresses: []string{r.Addr}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := t.Name() + r.Addr
+		w, _ := gate(t, st, t.TempDir(), id, true)
+		r.Restart()
+		deadline := time.Now().Add(10 * time.Second)
+		var ch Change
+		for {
+			if ch, err = w.Check(ctx); err == nil || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(100 * time.Millisecond) // the client reconnects
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if frozen := ch.Frozen != nil; frozen == persistent {
+			t.Errorf("persistent %v: frozen after a restart = %v", persistent, frozen)
+		}
+		_ = closeStore()
+	}
+}

@@ -1,0 +1,173 @@
+package session
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strconv"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/smsgate/caddy-smsgate/store"
+)
+
+// Revocation news. Every revocation — a logout, or all of a user's
+// sessions ended — is numbered by the store counter RevocationCounter and
+// written for RevocationLogTTL as an entry of the revocation log: which
+// realm, and which session or user. Every gate reads the counter at most
+// every RevocationPoll and, when it moved, the entries since the last one
+// it read (one batch), and forgets only the sessions they name. The rest
+// of its cache stays: sessions it has checked keep working while the
+// store cannot answer, however many people sign out elsewhere.
+//
+// An entry the gate cannot read empties its whole cache, as every
+// revocation did before the log: one gone (the store was wiped, or the
+// gate was away longer than the log keeps entries), one that is still
+// missing at the next poll (its writer stopped between its two writes),
+// or more than maxCatchUp at once.
+
+// RevocationPoll bounds how long a revocation takes to reach every
+// instance (and every gate on a shared store): each reads the revocation
+// counter at most this often, never per request, and news reaches it at
+// the first request after that (plus a round trip to the store).
+const RevocationPoll = time.Second
+
+// RevocationCounter is the store counter every gate watches: it numbers
+// the revocation log's entries. (Gates of releases before the log watch it
+// too, and empty their caches when it moves.)
+const RevocationCounter = "revocations"
+
+// RevocationLogTTL is how long an entry of the revocation log is kept: a
+// gate that could not read the store for longer empties its cache.
+const RevocationLogTTL = 10 * time.Minute
+
+// maxCatchUp is the most entries a gate reads in one poll; further behind,
+// it empties its cache instead.
+const maxCatchUp = 1000
+
+// revocation is an entry of the revocation log: a session (SID) or all of
+// a user's sessions (User) in Realm.
+type revocation struct {
+	Realm string `json:"r"`
+	SID   string `json:"s,omitempty"`
+	User  string `json:"u,omitempty"`
+}
+
+func revocationKey(n int64) string { return store.Key("revocation", strconv.FormatInt(n, 10)) }
+
+// announce numbers rv and writes it to the log.
+func announce(ctx context.Context, st store.Store, rv revocation) error {
+	n, err := st.Incr(ctx, RevocationCounter, 0)
+	if err != nil {
+		return err
+	}
+	raw, _ := json.Marshal(rv)
+	return st.Put(ctx, revocationKey(n), raw, RevocationLogTTL)
+}
+
+// pollWait is the longest a request waits for the poll it started: a store
+// that hangs (paused, not refusing) must not hold the request, which goes
+// on with what the cache knows.
+const pollWait = 100 * time.Millisecond
+
+// syncRevocations applies the revocation news of the whole store since
+// the last look; one call in RevocationPoll does the reading.
+func (m *Manager) syncRevocations(ctx context.Context, now time.Time) {
+	last := m.polled.Load()
+	if now.UnixNano()-last < int64(RevocationPoll) || !m.polled.CompareAndSwap(last, now.UnixNano()) {
+		return
+	}
+	if !m.pollMu.TryLock() {
+		return // the previous poll is still waiting for the store
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done) // after the unlock: a caller that saw it may poll again
+		defer m.pollMu.Unlock()
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		m.poll(ctx)
+	}()
+	select {
+	case <-done:
+	case <-time.After(pollWait):
+	}
+}
+
+// poll reads the revocation log since the last entry read.
+func (m *Manager) poll(ctx context.Context) {
+	n, err := m.store.Counter(ctx, RevocationCounter)
+	if err != nil {
+		m.storeFault("reading the revocation counter", err)
+		return
+	}
+	if m.faulty.Swap(false) {
+		m.logger.Info("the store answers again: revocations are read again")
+	}
+	seen := m.seen.Load()
+	switch {
+	case n == seen:
+		return
+	case n < seen || n-seen > maxCatchUp:
+		m.forgetAll(n) // a wiped store, or too far behind to catch up
+		return
+	}
+	var b store.Batch
+	ops := make([]*store.Op, 0, n-seen)
+	for i := seen + 1; i <= n; i++ {
+		ops = append(ops, b.Get(revocationKey(i)))
+	}
+	if err := store.Do(ctx, m.store, &b); err != nil {
+		m.storeFault("reading the revocation log", err)
+		return // read again at the next poll
+	}
+	sids, users := map[string]bool{}, map[string]bool{}
+	upTo := n
+	for i, op := range ops {
+		var rv revocation
+		if op.Err == nil && json.Unmarshal(op.Value, &rv) == nil && (rv.SID != "" || rv.User != "") {
+			if rv.Realm == m.realm {
+				sids[rv.SID], users[rv.User] = true, true
+				m.covered.add(m.now(), rv, m.lifetime)
+			}
+			continue
+		}
+		missing := seen + 1 + int64(i)
+		if errors.Is(op.Err, store.ErrNotFound) && m.pending.Swap(missing) != missing {
+			upTo = missing - 1 // perhaps still being written: look again at the next poll
+			break
+		}
+		m.forgetAll(n)
+		return
+	}
+	delete(sids, "")
+	delete(users, "")
+	if len(sids)+len(users) > 0 {
+		m.cache.Forget(func(cl *Claims) bool { return sids[cl.SID] || users[cl.Subject] })
+	}
+	m.seen.Store(upTo)
+}
+
+// forgetAll empties the cache and takes n as the last revocation seen;
+// the log's coverage begins again.
+func (m *Manager) forgetAll(n int64) {
+	m.cache.Flush()
+	m.covered.reset(m.now())
+	m.seen.Store(n)
+}
+
+// StoreChanged empties the cache: the store is not the one its sessions
+// were checked against (a wipe), so each is checked again.
+func (m *Manager) StoreChanged() {
+	m.cache.Flush()
+	m.covered.reset(m.now())
+}
+
+// storeFault logs that the store could not answer a poll, once while it
+// keeps failing (a poll a second would flood the log during an outage).
+func (m *Manager) storeFault(what string, err error) {
+	if !m.faulty.Swap(true) {
+		m.logger.Error(what+"; sessions already checked here keep working until the store answers", zap.Error(err))
+	}
+}

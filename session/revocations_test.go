@@ -1,0 +1,214 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/smsgate/caddy-smsgate/store"
+)
+
+// flaky is a store that can be made to fail every operation, as a store
+// that went away does.
+type flaky struct {
+	store.Store
+	down atomic.Bool
+}
+
+var errDown = errors.New("dial tcp 127.0.0.1:6379: connect: connection refused")
+
+func (f *flaky) Get(ctx context.Context, key string) ([]byte, error) {
+	if f.down.Load() {
+		return nil, errDown
+	}
+	return f.Store.Get(ctx, key)
+}
+
+func (f *flaky) Counter(ctx context.Context, key string) (int64, error) {
+	if f.down.Load() {
+		return 0, errDown
+	}
+	return f.Store.Counter(ctx, key)
+}
+
+// twoGates are two gates of one realm on one store, on a clock the test moves.
+func twoGates(t *testing.T, now *time.Time) (a, b *Manager, st *flaky) {
+	t.Helper()
+	base, closeDB, err := store.OpenBadger(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = closeDB() })
+	st = &flaky{Store: base}
+	open := func() *Manager {
+		m, err := NewManager(context.Background(), Config{Store: st, Realm: "example.com", Lifetime: time.Hour, Now: func() time.Time { return *now }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	return open(), open(), st
+}
+
+// signedIn issues n sessions at a and has b check each (so b caches them).
+func signedIn(t *testing.T, a, b *Manager, n int) []string {
+	t.Helper()
+	var toks []string
+	for i := range n {
+		tok, err := a.Issue(fmt.Sprint("user", i), []string{"sms"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b.Check(context.Background(), tok) == nil {
+			t.Fatalf("session %d refused", i)
+		}
+		toks = append(toks, tok)
+	}
+	return toks
+}
+
+// TestLogoutsElsewhereKeepOtherSessions: logouts at one gate remove only
+// those sessions from another gate's cache, so that when the store then
+// goes away, every other session that gate checked keeps working. (Before
+// the revocation log, any logout emptied every cache: with the store down,
+// almost every signed-in user was refused.)
+func TestLogoutsElsewhereKeepOtherSessions(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	a, b, st := twoGates(t, &now)
+	toks := signedIn(t, a, b, 20)
+	for _, i := range []int{3, 7} {
+		if err := a.Revoke(ctx, toks[i], a.Check(ctx, toks[i])); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := a.RevokeUser(ctx, "user11"); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(RevocationPoll)
+	b.Check(ctx, toks[0]) // the poll reads the news
+	st.down.Store(true)
+	for i, tok := range toks {
+		revoked := i == 3 || i == 7 || i == 11
+		if got := b.Check(ctx, tok) != nil; got == revoked {
+			t.Errorf("with the store down, session %d (revoked %v) accepted = %v", i, revoked, got)
+		}
+	}
+	// The outage is logged once, not at every poll.
+	now = now.Add(RevocationPoll)
+	b.Check(ctx, toks[0])
+	if !b.faulty.Load() {
+		t.Fatal("a failed poll is not noted")
+	}
+}
+
+// TestRevocationLogGaps: an entry the gate cannot read empties its cache —
+// one never written (its writer stopped between its two writes) once it is
+// still missing at the next poll; a counter that went back (a wiped store);
+// news of another realm changes nothing.
+func TestRevocationLogGaps(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	a, b, st := twoGates(t, &now)
+	toks := signedIn(t, a, b, 3)
+	cached := func() int { b.cache.mu.RLock(); defer b.cache.mu.RUnlock(); return len(b.cache.entries) }
+	poll := func() {
+		now = now.Add(RevocationPoll)
+		b.Check(ctx, toks[0])
+	}
+
+	// Another realm's logout: nothing forgotten.
+	if err := announce(ctx, st, revocation{Realm: "other.example", SID: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	poll()
+	if cached() != 3 {
+		t.Fatalf("another realm's news: %d cached, want 3", cached())
+	}
+
+	// A counted revocation whose entry is not there yet: looked for again,
+	// then, still missing, taken as lost.
+	if _, err := st.Incr(ctx, RevocationCounter, 0); err != nil {
+		t.Fatal(err)
+	}
+	poll()
+	if cached() != 3 {
+		t.Fatalf("an entry not written yet: %d cached, want 3 (wait for it)", cached())
+	}
+	poll()
+	if cached() != 1 { // emptied; toks[0] checked again by the poll's own request
+		t.Fatalf("an entry still missing: %d cached, want the cache emptied", cached())
+	}
+
+	// An entry written late is applied, not lost.
+	signedIn(t, a, b, 3) // user0, user1, user2 again: 4 cached
+	n, _ := st.Incr(ctx, RevocationCounter, 0)
+	poll()
+	_ = announceAt(ctx, st, n, revocation{Realm: "example.com", User: "user1"})
+	poll()
+	if cached() != 3 {
+		t.Fatalf("an entry written late: %d cached, want user1's session gone", cached())
+	}
+
+	// The store was wiped: its counter went back.
+	if err := st.Delete(ctx, RevocationCounter); err != nil {
+		t.Fatal(err)
+	}
+	if err := announce(ctx, st, revocation{Realm: "example.com", SID: "y"}); err != nil {
+		t.Fatal(err)
+	}
+	poll()
+	if cached() != 1 {
+		t.Fatalf("a wiped log: %d cached, want the cache emptied", cached())
+	}
+}
+
+// announceAt writes entry n of the log (as a slow writer would).
+func announceAt(ctx context.Context, st store.Store, n int64, rv revocation) error {
+	raw := fmt.Sprintf(`{"r":%q,"u":%q}`, rv.Realm, rv.User)
+	return st.Put(ctx, revocationKey(n), []byte(raw), RevocationLogTTL)
+}
+
+// TestUnseenSessionsDuringAnOutage: with the store down, a gate admits a
+// session it never checked when the revocation log has told it everything
+// about it — issued (by another gate) after this one began reading the log
+// without a gap, and revoked nowhere in it. One issued before, one revoked,
+// or one of a user signed out everywhere, is refused.
+func TestUnseenSessionsDuringAnOutage(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	a, b, st := twoGates(t, &now)
+	before, _ := a.Issue("early", []string{"sms"}) // before b could know every revocation of it
+	now = now.Add(Leeway + 2*time.Second)
+	fresh, _ := a.Issue("fresh", []string{"sms"})
+	loggedOut, _ := a.Issue("gone", []string{"sms"})
+	everywhere, _ := a.Issue("all", []string{"sms"})
+	if err := a.Revoke(ctx, loggedOut, a.Check(ctx, loggedOut)); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.RevokeUser(ctx, "all"); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(RevocationPoll)
+	b.Check(ctx, "") // no token: no poll
+	b.syncRevocations(ctx, now)
+	st.down.Store(true)
+	for tok, want := range map[string]bool{fresh: true, before: false, loggedOut: false, everywhere: false} {
+		if cl := b.Check(ctx, tok); (cl != nil) != want {
+			t.Errorf("store down, never seen here: %v admitted = %v, want %v", cl, cl != nil, want)
+		}
+	}
+	if cl := b.Check(ctx, fresh); cl == nil || cl.Facts().User != "fresh" {
+		t.Fatal("the admitted session has no facts")
+	}
+	// A gap in the log (the store wiped): what came before is not covered.
+	st.down.Store(false)
+	b.StoreChanged()
+	st.down.Store(true)
+	if b.Check(ctx, fresh) != nil {
+		t.Fatal("after a gap, a session from before it is admitted without the store")
+	}
+}

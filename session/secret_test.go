@@ -1,0 +1,131 @@
+package session
+
+import (
+	"bytes"
+	"context"
+	"testing"
+	"time"
+
+	"github.com/smsgate/caddy-smsgate/store"
+)
+
+// TestReconcileSecret: when the store loses the secret, a gate puts its own
+// back; when another gate wrote a new one, the gate adopts it — its
+// sessions, trusts and derived keys follow, and what the old secret signed
+// is refused. A configured secret is left alone.
+func TestReconcileSecret(t *testing.T) {
+	ctx := context.Background()
+	for _, alg := range []string{"HS256", "EdDSA"} {
+		t.Run(alg, func(t *testing.T) {
+			now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+			m, st := newManager(t, alg, &now)
+			var told [][]byte
+			m.OnNewSecret(func(s []byte) { told = append(told, s) })
+			old := m.Secret()
+			tok, _ := m.Issue("alice", []string{"sms"})
+			if m.Check(ctx, tok) == nil {
+				t.Fatal("a new session is refused")
+			}
+			if ch, err := m.Reconcile(ctx); err != nil || ch != SecretKept {
+				t.Fatalf("nothing changed: %v, %v", ch, err)
+			}
+
+			// Wiped: the gate puts its secret (and keys) back; sessions go on.
+			wipe(t, st)
+			if ch, err := m.Reconcile(ctx); err != nil || ch != SecretRestored {
+				t.Fatalf("after a wipe: %v, %v; want restored", ch, err)
+			}
+			if got, _ := st.Get(ctx, secretRecord); !bytes.Equal(got, old) {
+				t.Fatal("the store's secret is not the gate's")
+			}
+			other, err := NewManager(ctx, Config{Store: st, Realm: "example.com", Alg: alg, Lifetime: time.Hour, Now: func() time.Time { return now }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.Check(ctx, tok) == nil || other.Check(ctx, tok) == nil {
+				t.Fatal("a session from before the wipe is refused, with the secret put back")
+			}
+
+			// Another gate made a new secret (and keys) meanwhile: adopted.
+			wipe(t, st)
+			fresh, err := NewManager(ctx, Config{Store: st, Realm: "example.com", Alg: alg, Lifetime: time.Hour, Now: func() time.Time { return now }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ch, err := m.Reconcile(ctx); err != nil || ch != SecretAdopted {
+				t.Fatalf("a new secret in the store: %v, %v; want adopted", ch, err)
+			}
+			if !bytes.Equal(m.Secret(), fresh.Secret()) || len(told) != 1 || !bytes.Equal(told[0], fresh.Secret()) {
+				t.Fatal("the gate did not take the store's secret, or did not tell")
+			}
+			if m.Check(ctx, tok) != nil {
+				t.Fatal("a session signed with the old keys still passes")
+			}
+			newTok, _ := fresh.Issue("bob", nil)
+			if m.Check(ctx, newTok) == nil {
+				t.Fatal("the new gate's session is refused by the one that adopted its secret")
+			}
+			mine, _ := m.Issue("carol", nil)
+			if fresh.Check(ctx, mine) == nil {
+				t.Fatal("the adopting gate's new session is refused by the new gate")
+			}
+		})
+	}
+}
+
+// wipe empties the store, as a Redis restarted without persistence is.
+func wipe(t *testing.T, st store.Store) {
+	t.Helper()
+	var keys []string
+	_ = st.Scan(context.Background(), "", func(k string, _ []byte) error { keys = append(keys, k); return nil })
+	for _, k := range keys {
+		if err := st.Delete(context.Background(), k); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestConfiguredSecretIsLeftAlone: a secret from the config is not the
+// store's to change.
+func TestConfiguredSecretIsLeftAlone(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	st, closeDB, err := store.OpenBadger(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeDB()
+	secret := []byte("0123456789abcdef0123456789abcdef")
+	m, err := NewManager(ctx, Config{Store: st, Realm: "example.com", Secret: secret, Lifetime: time.Hour, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = st.Put(ctx, secretRecord, bytes.Repeat([]byte{7}, 32), 0)
+	if ch, err := m.Reconcile(ctx); err != nil || ch != SecretKept || !bytes.Equal(m.Secret(), secret) {
+		t.Fatalf("a configured secret: %v, %v", ch, err)
+	}
+}
+
+// TestStartAwaitsARestoredSecret: a gate starting on a store that lost its
+// secret waits for a running instance to put its own back, instead of
+// making a second one that would split the instances.
+func TestStartAwaitsARestoredSecret(t *testing.T) {
+	ctx := context.Background()
+	st, closeDB, err := store.OpenBadger(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeDB()
+	running := bytes.Repeat([]byte{9}, 32)
+	go func() {
+		time.Sleep(300 * time.Millisecond)
+		_, _ = st.PutIfAbsent(ctx, secretRecord, running, 0)
+	}()
+	m, err := NewManager(ctx, Config{Store: st, Realm: "example.com", AwaitSecret: 5 * time.Second, Lifetime: time.Hour, Now: time.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(m.Secret(), running) {
+		t.Fatal("the starting gate made its own secret instead of waiting for the running one's")
+	}
+}
