@@ -17,7 +17,9 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/figures"
 	"github.com/smsgate/caddy-smsgate/providers"
+	"github.com/smsgate/caddy-smsgate/pumping"
 	"github.com/smsgate/caddy-smsgate/session"
 	"github.com/smsgate/caddy-smsgate/signin"
 	"github.com/smsgate/caddy-smsgate/store"
@@ -273,6 +275,16 @@ type Gate struct {
 	// key must not live in the store it protects. Default: off.
 	VerifyOnlyKey string `json:"verify_only_key,omitempty"`
 
+	// What texts and calls cost, for the admin's figures: a currency, and
+	// a price per country (or * for the rest) and channel. Default: no
+	// prices (the figures count texts, and show no cost for them).
+	Costs *figures.Costs `json:"costs,omitempty"`
+
+	// The pumping guard: new sends to a country or number prefix whose
+	// codes are used too seldom pause there for a while. Default: on,
+	// with the settings pumping.Defaults names; `off` turns it off.
+	PumpingGuard *pumping.Config `json:"pumping_guard,omitempty"`
+
 	// Where devices, challenges and keys are kept. Default: Badger in
 	// Caddy's data directory.
 	StoreRaw json.RawMessage `json:"store,omitempty" caddy:"namespace=smsgate.stores inline_key=module"`
@@ -315,10 +327,11 @@ type Gate struct {
 	storeID    string             // the store's config, canonical (see storeIdentity)
 	// host names the site in messages and the WebOTP line: public_origin's
 	// host, else the realm. Fixed at load, never taken from a request.
-	host   string
-	signin *signin.Service // the sign-in itself
-	logger *zap.Logger
-	now    func() time.Time
+	host     string
+	signin   *signin.Service // the sign-in itself
+	counting counting        // the admin's figures and the pumping guard
+	logger   *zap.Logger
+	now      func() time.Time
 }
 
 // Limit is at most Count events per Window.

@@ -14,6 +14,9 @@ type metrics struct {
 	lockouts      prometheus.Counter
 	limitHits     *prometheus.CounterVec // limit
 	deliveries    *prometheus.CounterVec // provider, country, result
+	signIns       *prometheus.CounterVec // method
+	codes         *prometheus.CounterVec // country, event
+	pauses        *prometheus.CounterVec // kind
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -34,6 +37,14 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		deliveries: register(reg, prometheus.NewCounterVec(opts("deliveries_total",
 			"Delivery receipts, by provider, destination country (ISO code) and result (delivered, failed)."),
 			[]string{"provider", "country", "result"})),
+		signIns: register(reg, prometheus.NewCounterVec(opts("sign_ins_total",
+			"Sessions issued, by how the user proved themselves (sms, tel, otp, swk, hwk, recovery, trusted)."),
+			[]string{"method"})),
+		codes: register(reg, prometheus.NewCounterVec(opts("codes_total",
+			"Codes by destination country (ISO code) and event: sent, used (typed in), paused (refused by the pumping guard)."),
+			[]string{"country", "event"})),
+		pauses: register(reg, prometheus.NewCounterVec(opts("pumping_pauses_total",
+			"Pauses the pumping guard began, by kind of place (country, prefix)."), []string{"kind"})),
 	}
 }
 

@@ -133,6 +133,7 @@ func (g *Gate) Provision(ctx caddy.Context) error {
 	}
 	g.challenges.Checker = checker
 	g.challenges.Words = g.words // the built-in messages in the user's language
+	g.startCounting()
 	site := g.SiteName
 	if site == "" {
 		site = g.host
@@ -156,8 +157,9 @@ func (g *Gate) loadProviders(ctx caddy.Context) (providers.Checker, error) {
 		return nil, fmt.Errorf("loading providers: %v", err)
 	}
 	g.metrics = newMetrics(ctx.GetMetricsRegistry())
-	g.chain = providers.Chain{Logger: g.logger, Observe: func(provider, channel, result string) {
+	g.chain = providers.Chain{Logger: g.logger, Observe: func(provider, channel, country, result string) {
 		g.metrics.sends.WithLabelValues(provider, channel, result).Inc()
+		g.providerResult(provider, channel, country, result)
 	}}
 	var checker providers.Checker
 	for i, m := range mods.([]any) {
@@ -171,7 +173,7 @@ func (g *Gate) loadProviders(ctx caddy.Context) (providers.Checker, error) {
 			checker = ck
 		}
 		if v, ok := m.(providers.Verifier); ok && v.Verifies() {
-			g.verifier = v
+			g.verifier = g.chain.Verifying(v, name)
 		}
 	}
 	return checker, nil
@@ -289,6 +291,7 @@ func (g *Gate) Cleanup() error {
 	if g.watch != nil && g.watch.stop != nil {
 		g.watch.stop()
 	}
+	g.stopCounting()
 	return nil
 }
 

@@ -90,6 +90,7 @@ func (g *Gate) twilioStatus(w http.ResponseWriter, r *http.Request) {
 	}
 	if first {
 		g.metrics.deliveries.WithLabelValues(g.receiptsName, phone.Region(r.PostForm.Get("To")), status).Inc()
+		g.receiptCounted(g.receiptsName, phone.Region(r.PostForm.Get("To")), status)
 		g.audit("delivery_"+status, "", r.PostForm.Get("To"), zap.String("provider", g.receiptsName), zap.String("error_code", code))
 	}
 	w.WriteHeader(http.StatusNoContent)

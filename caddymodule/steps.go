@@ -257,6 +257,7 @@ func (g *Gate) signedIn(req *request, res *signin.Result) {
 		return
 	}
 	g.setSessionCookie(req.w, req.r, token, int(g.sessions.Lifetime()/time.Second))
+	g.metrics.signIns.WithLabelValues(res.AMR[0]).Inc()
 	rd := req.flow.RD
 	if rd == "" {
 		rd = "/"

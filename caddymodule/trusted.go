@@ -46,6 +46,7 @@ func (g *Gate) trustedSignIn(req *request) bool {
 	g.setSessionCookie(req.w, req.r, session, int(g.sessions.Lifetime()/time.Second))
 	setCookie(req.w, req.r, FlowCookie, "", g.PathPrefix, -1)
 	g.audit("signed_in_trusted", user, "", zap.String("browser", tb.ID))
+	g.metrics.signIns.WithLabelValues("trusted").Inc()
 	rd := req.flow.RD
 	if rd == "" {
 		rd = "/"

@@ -116,8 +116,14 @@ func (c *Config) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		switch opt {
 		case "window":
 			c.Window, err = cfutil.DurationArg(d)
+			if err == nil && time.Duration(c.Window) < time.Minute {
+				err = d.Errf("pumping_guard: window must be at least 1m, not %s", time.Duration(c.Window))
+			}
 		case "pause":
 			c.Pause, err = cfutil.DurationArg(d)
+			if p := time.Duration(c.Pause); err == nil && (p < time.Minute || p > MaxPause) {
+				err = d.Errf("pumping_guard: pause must be from 1m to %s, not %s", MaxPause, p)
+			}
 		case "prefix_digits":
 			c.PrefixDigits, err = count(d, 1, 6)
 		case "prefix_min_sends":
@@ -137,11 +143,7 @@ func (c *Config) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			return err
 		}
 	}
-	_, err := c.Settings()
-	if err != nil {
-		return d.Err(err.Error())
-	}
-	return nil
+	return nil // each option was checked on its line
 }
 
 // count reads a whole number from lo to hi (0: no maximum); a trailing %
