@@ -168,11 +168,7 @@ func (g *Gate) figures(ctx context.Context, days int) (*figuresAnswer, error) {
 }
 
 func (g *Gate) pumpingState(ctx context.Context) (*pumpingAnswer, error) {
-	guard := g.counting.guard
-	if guard == nil { // off: past pauses are still shown
-		guard = &pumping.Guard{Store: g.store, Now: g.now}
-	}
-	pauses, err := guard.Pauses(ctx, g.Realm)
+	pauses, err := g.PumpingGuard.Offline(g.store, g.now).Pauses(ctx, g.Realm)
 	return &pumpingAnswer{On: g.counting.guard != nil, Pauses: pauses}, err
 }
 
@@ -182,8 +178,7 @@ func (g *Gate) resumePumping(ctx context.Context, place string) (any, error) {
 	if place == "" {
 		return nil, badRequest("place is required: a country code (GB) or a prefix (+44740), as the pauses list it")
 	}
-	guard := &pumping.Guard{Store: g.store, Now: g.now}
-	p, err := guard.Resume(ctx, g.Realm, place)
+	p, err := g.PumpingGuard.Offline(g.store, g.now).Resume(ctx, g.Realm, place)
 	if errors.Is(err, pumping.ErrNotPaused) {
 		return nil, &adminError{http.StatusNotFound, errors.New(place + " is not paused")}
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -23,11 +24,11 @@ func offlineCounting(ctx context.Context, st store.Store, g *Gate, name string, 
 	if req.Realm == "" {
 		return nil, fmt.Errorf("%s needs --realm", name)
 	}
-	guard := &pumping.Guard{Store: st, Now: time.Now}
+	guard := g.PumpingGuard.Offline(st, time.Now)
 	on := g.PumpingGuard == nil || !g.PumpingGuard.Off
 	switch name {
 	case "pumping-resume":
-		p, err := guard.Resume(ctx, req.Realm, req.Place)
+		p, err := guard.Resume(ctx, req.Realm, strings.ToUpper(req.Place))
 		if errors.Is(err, pumping.ErrNotPaused) {
 			return nil, fmt.Errorf("%s is not paused", req.Place)
 		}

@@ -10,6 +10,7 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 
 	"github.com/smsgate/caddy-smsgate/internal/cfutil"
+	"github.com/smsgate/caddy-smsgate/store"
 )
 
 // Config is the guard's configuration (`pumping_guard` in a Caddyfile).
@@ -162,4 +163,15 @@ func count(d *caddyfile.Dispenser, lo, hi int) (int, error) {
 		return 0, d.Errf("pumping_guard: %s must be a whole number of at least %d, not %q", opt, lo, v)
 	}
 	return n, nil
+}
+
+// Offline is a guard on st with c's settings (or the defaults, if they
+// cannot be read), on or off, for the admin's tools: listing and resuming
+// pauses, which must find the counters where the running guard keeps them.
+func (c *Config) Offline(st store.Store, now func() time.Time) *Guard {
+	s, err := c.Settings()
+	if err != nil {
+		s = Defaults
+	}
+	return &Guard{Settings: s, Store: st, Now: now}
 }

@@ -14,6 +14,7 @@
 package pumping
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -129,7 +130,7 @@ func (g *Guard) places(e164 string) [2]place {
 // slot is the fixed window now falls in, and how much of the one before
 // still counts in the sliding window ending now.
 func (g *Guard) slot(now time.Time) (slot int64, weight float64) {
-	w := int64(g.Window)
+	w := int64(cmp.Or(g.Window, Defaults.Window)) // a guard made only to list or resume
 	slot = now.UnixNano() / w
 	return slot, 1 - float64(now.UnixNano()-slot*w)/float64(w)
 }
