@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
@@ -68,6 +69,18 @@ func TestFiguresAndGuardSharedOnRedis(t *testing.T) {
 	if through != 19 {
 		t.Fatalf("%d sends went through to the range, want 19", through)
 	}
+	// Prometheus hears it too, without a user or a number in any label.
+	for metric, want := range map[string]float64{
+		`caddy_smsgate_sign_ins_total{method="sms"}`:                                     2,
+		`caddy_smsgate_codes_total{country="US",event="used"}`:                           1,
+		`caddy_smsgate_codes_total{country="GB",event="paused"}`:                         41,
+		`caddy_smsgate_pumping_pauses_total{kind="prefix"}`:                              1,
+		`caddy_smsgate_sends_total{channel="sms",provider="gateway",result="delivered"}`: 21,
+	} {
+		if got := gathered(t, gates...)[metric]; got != want {
+			t.Errorf("%s = %g, want %g", metric, got, want)
+		}
+	}
 	p, err := gates[1].pumpingState(ctx)
 	if err != nil || len(p.Pauses) != 1 || p.Pauses[0].Place != "+44740" {
 		t.Fatalf("the second instance's pauses: %+v, %v", p, err)
@@ -81,4 +94,27 @@ func TestFiguresAndGuardSharedOnRedis(t *testing.T) {
 	if _, err := gates[0].challenges.Start(ctx, sc, enrollment.Challenge{User: "late", Phone: "+447400199999", Purpose: enrollment.Enroll}); err != nil {
 		t.Fatalf("after the resume, on the first: %v", err)
 	}
+}
+
+// gathered sums the gates' metrics, by name and labels as Prometheus
+// writes them.
+func gathered(t *testing.T, gates ...*Gate) map[string]float64 {
+	t.Helper()
+	out := map[string]float64{}
+	for _, g := range gates {
+		families, err := g.ctx.GetMetricsRegistry().Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range families {
+			for _, m := range f.GetMetric() {
+				var labels []string
+				for _, l := range m.GetLabel() {
+					labels = append(labels, fmt.Sprintf("%s=%q", l.GetName(), l.GetValue()))
+				}
+				out[f.GetName()+"{"+strings.Join(labels, ",")+"}"] += m.GetCounter().GetValue()
+			}
+		}
+	}
+	return out
 }
