@@ -254,7 +254,7 @@ func TestRacingPasskeyAssertions(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := s.Devices.FinishPasskey(ctx, realm, alice, "register", "key", httptest.NewRequest("POST", "/", bytes.NewReader(created))); err != nil {
+			if _, err := s.Devices.FinishPasskey(ctx, realm, alice, "register", "en", httptest.NewRequest("POST", "/", bytes.NewReader(created))); err != nil {
 				t.Fatal(err)
 			}
 			// assert begins a sign-in as flow and answers it with counter n.
