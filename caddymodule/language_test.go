@@ -3,6 +3,8 @@ package caddymodule_test
 import (
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -64,4 +66,41 @@ func TestTheUsersLanguage(t *testing.T) {
 		!strings.HasPrefix(notices[2], "localhost: Eine Authenticator-App wurde Ihrem Konto hinzugefügt.") {
 		t.Fatalf("notices: %q", notices)
 	}
+}
+
+// TestAnAdminsCatalogueInPolish: an admin's messages_dir adds Polish, whose
+// plurals have three forms for whole numbers; a page in Polish says "4
+// tries left" in the form for 2–4 (few), not the form for 1. A Polish
+// catalogue with English's two forms does not load, and says what it lacks.
+func TestAnAdminsCatalogueInPolish(t *testing.T) {
+	dir := t.TempDir()
+	write := func(text string) {
+		if err := os.WriteFile(filepath.Join(dir, "pl.json"), []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(`{"code.wrong.one": "Zły kod; została {n} próba.", "code.wrong.few": "Zły kod; zostały {n} próby.", "code.wrong.many": "Zły kod; zostało {n} prób."}`)
+	s := basicSite(t, "messages_dir "+dir)
+	c := newClient(t, "alice")
+	c.header = http.Header{"Accept-Language": {"pl-PL,pl;q=0.9"}}
+	res, tok := enrollWith(t, c, "+14155552671")
+	expect(t, res, http.StatusSeeOther, "/.smsgate/verify")
+	wrong := "000000"
+	if s.lastCode() == wrong {
+		wrong = "111111"
+	}
+	res = c.post("/.smsgate/verify", url.Values{"code": {wrong}, "csrf": {tok}})
+	expect(t, res, http.StatusBadRequest, "")
+	expectBody(t, res, "Zły kod; zostały 4 próby.")
+
+	write(`{"code.wrong.one": "Zły kod; została {n} próba.", "code.wrong.other": "Zły kod; zostało {n} prób."}`)
+	assertLoadError(t, `http://localhost:{HTTP_PORT} {
+	smsgate {
+		identity none
+		user carol +14155552671
+		store badger {DIR}
+		provider log
+		messages_dir `+dir+`
+	}
+}`, `form (pl needs few, many, one)`)
 }

@@ -46,7 +46,7 @@ func (g *Gate) Provision(ctx caddy.Context) error {
 		return err
 	}
 	if g.words, err = words.Load(g.MessagesDir); err != nil {
-		return err
+		return &optionError{"messages_dir", err}
 	}
 	templates, err := g.templates(g.words)
 	if err != nil {
