@@ -52,22 +52,18 @@ func FormsOf(tag language.Tag) []string {
 		return v.([]string)
 	}
 	var forms []string
-	for _, n := range append(numbers(0, 1200), 1_000_000, 2_000_000) {
+	add := func(n int) {
 		if f := formOf(tag, n); !slices.Contains(forms, f) {
 			forms = append(forms, f)
 		}
 	}
+	for n := range 1200 {
+		add(n)
+	}
+	add(1_000_000)
 	slices.Sort(forms)
 	countForms.Store(tag, forms)
 	return forms
-}
-
-func numbers(from, to int) []int {
-	var ns []int
-	for n := from; n < to; n++ {
-		ns = append(ns, n)
-	}
-	return ns
 }
 
 // countIDs are the ids of texts with a count: those English says in
