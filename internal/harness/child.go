@@ -14,14 +14,13 @@ import (
 // processes pays each time. Its race reports still go to its stderr
 // (RaceIn finds them).
 func ChildEnv(env ...string) []string {
-	out := append(os.Environ(), env...)
-	for i, kv := range out {
-		if v, ok := strings.CutPrefix(kv, "GORACE="); ok {
-			out[i] = "GORACE=" + strings.TrimSpace(v+" atexit_sleep_ms=0")
-			return out
-		}
-	}
-	return append(out, "GORACE=atexit_sleep_ms=0")
+	return append(append(os.Environ(), env...), RaceEnv())
+}
+
+// RaceEnv is ChildEnv's GORACE entry alone: this process's GORACE (if any)
+// and atexit_sleep_ms=0.
+func RaceEnv() string {
+	return "GORACE=" + strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0")
 }
 
 // RaceIn reports whether a race-enabled child's output holds a race
