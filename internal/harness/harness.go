@@ -19,8 +19,6 @@ import (
 	"time"
 )
 
-
-
 // Browser is an HTTP client as a browser is one: its own cookie jar, and
 // redirects returned to the test instead of followed.
 func Browser(transport http.RoundTripper) *http.Client {
