@@ -29,10 +29,11 @@ func startPair(t *testing.T, dir, options string) gatePair {
 		name string
 		into **server
 	}{{"a", &p.a}, {"b", &p.b}} {
-		port := freePort(t)
+		sock := listen(t)
+		port := sock.Port
 		config, logFile := caddyfile(t, dir, in.name, "admin off", pairSite(port, options))
 		base := fmt.Sprintf("http://localhost:%d", port)
-		wg.Go(func() { *in.into = startCaddy(t, config, logFile, base) })
+		wg.Go(func() { *in.into = startCaddy(t, sock, config, logFile, base) })
 	}
 	wg.Wait()
 	return p
