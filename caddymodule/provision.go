@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/internal/clock"
 	"github.com/smsgate/caddy-smsgate/phone"
 	"github.com/smsgate/caddy-smsgate/providers"
 	"github.com/smsgate/caddy-smsgate/session"
@@ -22,7 +23,10 @@ import (
 	"github.com/smsgate/caddy-smsgate/words"
 )
 
-// now is the clock of every Gate; tests replace it.
+// now is the clock of a Gate whose Provision context carries none (see
+// clock.From; Caddy's own contexts never do); tests of the in-process
+// Caddy replace it. A test that provisions its own gate gives it a clock
+// of its own with clock.With.
 var now = time.Now
 
 // Provision sets defaults and checks the config before it opens anything
@@ -33,7 +37,7 @@ func (g *Gate) Provision(ctx caddy.Context) error {
 	if ev, err := loadApp(ctx, "events"); err == nil {
 		g.events = ev.(*caddyevents.App)
 	}
-	g.now = func() time.Time { return now() }
+	g.now = clock.From(ctx, func() time.Time { return now() })
 	g.setDefaults()
 	if err := g.check(); err != nil {
 		return err
@@ -46,7 +50,7 @@ func (g *Gate) Provision(ctx caddy.Context) error {
 		return err
 	}
 	if g.words, err = words.Load(g.MessagesDir); err != nil {
-		return err
+		return &optionError{"messages_dir", err}
 	}
 	templates, err := g.templates(g.words)
 	if err != nil {

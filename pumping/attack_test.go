@@ -44,7 +44,11 @@ func ssoUser(user, ip string) *http.Client {
 	return harness.Browser(headerTransport{base: sharedTransport(), user: user, ip: ip})
 }
 
-var sharedTransport = sync.OnceValue(func() http.RoundTripper { return caddytest.CreateTestingTransport() })
+var sharedTransport = sync.OnceValue(func() http.RoundTripper {
+	tr := caddytest.CreateTestingTransport()
+	tr.MaxIdleConnsPerHost = 8 // one per worker: kept, not dialled again
+	return tr
+})
 
 // post sends values as JSON with this site's Origin (as a script would:
 // no form to load first) and returns the answer's status and body.
@@ -280,7 +284,7 @@ type caddySite struct{ log, admin string }
 func startCaddy(t *testing.T, body string) *caddySite {
 	dir := t.TempDir()
 	t.Setenv("XDG_DATA_HOME", filepath.Join(dir, "data"))
-	httpPort, adminPort := harness.FreePort(), harness.FreePort()
+	httpPort, adminPort := harness.Port(t), harness.Port(t)
 	caddytest.Default.AdminPort = adminPort
 	base = fmt.Sprintf("http://localhost:%d", httpPort)
 	logFile := filepath.Join(dir, "caddy.log")

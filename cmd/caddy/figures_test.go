@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/smsgate/caddy-smsgate/internal/harness"
 	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
 )
 
@@ -31,7 +32,8 @@ func TestFiguresCLIOnTwoInstances(t *testing.T) {
 		name string
 		into *instance
 	}{{"a", &a}, {"b", &b}} {
-		port, adminPort := freePort(t), freePort(t)
+		sock, adminPort := listen(t), harness.Port(t)
+		port := sock.Port
 		admin := fmt.Sprintf("localhost:%d", adminPort)
 		config, logFile := caddyfile(t, dir, in.name, "admin "+admin, fmt.Sprintf(`http://localhost:%d {
 	respond /health 200
@@ -51,7 +53,7 @@ func TestFiguresCLIOnTwoInstances(t *testing.T) {
 }
 `, port, redisAddr))
 		base := fmt.Sprintf("http://localhost:%d", port)
-		wg.Go(func() { *in.into = instance{s: startCaddy(t, config, logFile, base), admin: admin, cfg: config} })
+		wg.Go(func() { *in.into = instance{s: startCaddy(t, sock, config, logFile, base), admin: admin, cfg: config} })
 	}
 	wg.Wait()
 	for _, u := range []struct {
@@ -64,7 +66,7 @@ func TestFiguresCLIOnTwoInstances(t *testing.T) {
 	}
 	cli := func(args ...string) string {
 		t.Helper()
-		out, err := runCaddy(args...)
+		out, err := runCaddy(t, nil, args...)
 		if err != nil {
 			t.Fatalf("caddy %s: %v\n%s", strings.Join(args, " "), err, out)
 		}
@@ -83,10 +85,10 @@ func TestFiguresCLIOnTwoInstances(t *testing.T) {
 	if out := cli("smsgate", "pumping", "--address", a.admin); !strings.Contains(out, `"on":true,"pauses":[]`) {
 		t.Fatalf("pumping:\n%s", out)
 	}
-	if out, err := runCaddy("smsgate", "pumping-resume", "--place", "+44740", "--address", a.admin); err == nil || !strings.Contains(out, "+44740 is not paused") {
+	if out, err := runCaddy(t, nil, "smsgate", "pumping-resume", "--place", "+44740", "--address", a.admin); err == nil || !strings.Contains(out, "+44740 is not paused") {
 		t.Fatalf("resuming a place that is not paused: %v\n%s", err, out)
 	}
-	if out, err := runCaddy("smsgate", "figures", "--days", "31", "--address", a.admin); err == nil || !strings.Contains(out, "days: a whole number from 1 to 30") {
+	if out, err := runCaddy(t, nil, "smsgate", "figures", "--days", "31", "--address", a.admin); err == nil || !strings.Contains(out, "days: a whole number from 1 to 30") {
 		t.Fatalf("--days 31: %v\n%s", err, out)
 	}
 	a.s.stop()
