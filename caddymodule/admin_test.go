@@ -9,13 +9,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/smsgate/caddy-smsgate/caddymodule"
+	"github.com/smsgate/caddy-smsgate/internal/sitetest"
 )
 
 // admin calls the admin API on caddytest's admin endpoint.
 func admin(t *testing.T, method, path, body string) (int, string) {
 	t.Helper()
-	req, _ := http.NewRequest(method, withPorts("http://localhost:{ADMIN_PORT}")+path, strings.NewReader(body))
+	req, _ := http.NewRequest(method, sitetest.WithPorts("http://localhost:{ADMIN_PORT}")+path, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -27,7 +27,7 @@ func admin(t *testing.T, method, path, body string) (int, string) {
 }
 
 func TestInvitesAndAdminAPI(t *testing.T) {
-	s := startSite(t, `http://localhost:{HTTP_PORT} {
+	s := sitetest.Start(t, `http://localhost:{HTTP_PORT} {
 	smsgate {
 		identity none
 		enrollment closed
@@ -45,28 +45,28 @@ func TestInvitesAndAdminAPI(t *testing.T) {
 	_ = json.Unmarshal([]byte(body), &inv)
 
 	// A link scanner's GET does not burn it.
-	scanner := newClient(t, "")
-	expectBody(t, scanner.get(inv.Path), "Add my phone")
-	c := newClient(t, "")
-	page := c.get(inv.Path)
-	tok := csrfField.FindStringSubmatch(page.body)[1]
+	scanner := sitetest.NewClient(t, "")
+	sitetest.ExpectBody(t, scanner.Get(inv.Path), "Add my phone")
+	c := sitetest.NewClient(t, "")
+	page := c.Get(inv.Path)
+	tok := sitetest.CSRFField.FindStringSubmatch(page.Text)[1]
 	token := strings.TrimPrefix(inv.Path, "/.smsgate/invite?token=")
-	expect(t, c.post("/.smsgate/invite", url.Values{"token": {token}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/enroll")
-	expect(t, c.post("/.smsgate/enroll", url.Values{"phone": {"+14155552671"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
-	expectEnrolled(t, c.post("/.smsgate/verify", url.Values{"code": {s.lastCode()}, "csrf": {tok}}), "/")
-	expectBody(t, c.get("/"), "Hello, frank!")
+	sitetest.Expect(t, c.Post("/.smsgate/invite", url.Values{"token": {token}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/enroll")
+	sitetest.Expect(t, c.Post("/.smsgate/enroll", url.Values{"phone": {"+14155552671"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+	sitetest.ExpectEnrolled(t, c.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}}), "/")
+	sitetest.ExpectBody(t, c.Get("/"), "Hello, frank!")
 
 	// Used once: the link is dead.
-	again := newClient(t, "")
-	res := again.get(inv.Path)
-	expect(t, res, http.StatusBadRequest, "")
-	expectBody(t, res, "expired or was already used")
+	again := sitetest.NewClient(t, "")
+	res := again.Get(inv.Path)
+	sitetest.Expect(t, res, http.StatusBadRequest, "")
+	sitetest.ExpectBody(t, res, "expired or was already used")
 
 	// An expired link is refused too.
 	_, body = admin(t, "POST", "/smsgate/invites", `{"realm":"localhost","user":"gina","ttl":"10m"}`)
 	_ = json.Unmarshal([]byte(body), &inv)
-	caddymodule.Advance(11 * time.Minute)
-	expect(t, newClient(t, "").get(inv.Path), http.StatusBadRequest, "")
+	sitetest.Advance(11 * time.Minute)
+	sitetest.Expect(t, sitetest.NewClient(t, "").Get(inv.Path), http.StatusBadRequest, "")
 
 	// The admin lists users (numbers masked), provisions and revokes.
 	st, body = admin(t, "GET", "/smsgate/users?realm=localhost", "")
@@ -76,14 +76,14 @@ func TestInvitesAndAdminAPI(t *testing.T) {
 	if st, body = admin(t, "POST", "/smsgate/users", `{"realm":"localhost","user":"hank","phone":"+447400123456","name":"Mobile"}`); st != 200 {
 		t.Fatalf("add: %d %s", st, body)
 	}
-	h := newClient(t, "")
-	htok := h.csrf("/.smsgate/login")
-	expect(t, h.post("/.smsgate/login", url.Values{"username": {"hank"}, "csrf": {htok}}), http.StatusSeeOther, "/.smsgate/verify")
+	h := sitetest.NewClient(t, "")
+	htok := h.CSRF("/.smsgate/login")
+	sitetest.Expect(t, h.Post("/.smsgate/login", url.Values{"username": {"hank"}, "csrf": {htok}}), http.StatusSeeOther, "/.smsgate/verify")
 	if st, body = admin(t, "POST", "/smsgate/revoke", `{"realm":"localhost","user":"frank"}`); st != 200 {
 		t.Fatalf("revoke: %d %s", st, body)
 	}
-	caddymodule.Advance(3 * time.Second) // the revocation bound
-	expect(t, c.get("/"), http.StatusFound, "/.smsgate/login?rd=%2F")
+	sitetest.Advance(3 * time.Second) // the revocation bound
+	sitetest.Expect(t, c.Get("/"), http.StatusFound, "/.smsgate/login?rd=%2F")
 
 	// Bad requests get clear errors.
 	if st, body = admin(t, "POST", "/smsgate/users", `{"realm":"localhost","user":"x","phone":"123"}`); st != 400 || !strings.Contains(body, "international format") {
@@ -98,7 +98,7 @@ func TestInvitesAndAdminAPI(t *testing.T) {
 // stores is refused, never one of them at random. (Caddy drops a module's
 // raw config once it is loaded, so the gates keep their store's identity.)
 func TestAdminAPIRefusesARealmOnTwoStores(t *testing.T) {
-	startSite(t, `http://a.localhost:{HTTP_PORT} {
+	sitetest.Start(t, `http://a.localhost:{HTTP_PORT} {
 	smsgate {
 		identity none
 		realm shared.localhost

@@ -6,18 +6,17 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-
-	"github.com/smsgate/caddy-smsgate/caddymodule"
+	"github.com/smsgate/caddy-smsgate/internal/sitetest"
 )
 
 // TestAppInARealBrowser: in Chromium, alice enrolls her phone, adds an
 // authenticator app on the devices page (the QR code shows under the CSP),
 // then signs in with the app's code in a fresh browser.
 func TestAppInARealBrowser(t *testing.T) {
-	s := basicSite(t, `site_name "Example Wiki"`)
+	s := sitetest.Basic(t, `site_name "Example Wiki"`)
 	b := enrolledChrome(t, s)
 
-	b.do(chromedp.Navigate(base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)),
+	b.do(chromedp.Navigate(sitetest.Base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)),
 		chromedp.Click(chromedp.CSS(`form:has(input[name="action"][value="app"]) button`)), chromedp.WaitVisible(chromedp.CSS(`img.qr`)))
 	if loaded := b.eval(`String(document.querySelector("img.qr").naturalWidth)`); loaded != "240" {
 		t.Fatalf("the QR code did not load (naturalWidth %s): the CSP must allow it", loaded)
@@ -30,11 +29,11 @@ func TestAppInARealBrowser(t *testing.T) {
 		t.Fatalf("the devices page after adding the app: %q", text)
 	}
 	b.shoot("devices-with-app")
-	caddymodule.Advance(30 * time.Second) // the confirming code is used
+	sitetest.Advance(30 * time.Second) // the confirming code is used
 
 	fresh := newChrome(t)
 	fresh.basicAuth("alice")
-	fresh.do(chromedp.Navigate(base+"/wiki/start"), chromedp.WaitVisible(chromedp.CSS(`details.app summary`)),
+	fresh.do(chromedp.Navigate(sitetest.Base+"/wiki/start"), chromedp.WaitVisible(chromedp.CSS(`details.app summary`)),
 		chromedp.Click(chromedp.CSS(`details.app summary`)), chromedp.WaitVisible(chromedp.CSS(`#app-code`)))
 	fresh.shoot("verify-app")
 	fresh.do(chromedp.SendKeys(chromedp.CSS(`#app-code`), appCode(t, secret)), chromedp.Submit(chromedp.CSS(`#app-code`)))
@@ -51,14 +50,14 @@ func TestAppInARealBrowser(t *testing.T) {
 
 // enrolledChrome is Chromium with alice's first factor, after she enrolled
 // her phone (the code, the recovery codes) and reached the app.
-func enrolledChrome(t *testing.T, s *site) *chrome {
+func enrolledChrome(t *testing.T, s *sitetest.Site) *chrome {
 	t.Helper()
 	b := newChrome(t)
 	b.basicAuth("alice")
-	b.do(chromedp.Navigate(base+"/wiki/start"), chromedp.WaitVisible(chromedp.CSS(`#phone`)),
+	b.do(chromedp.Navigate(sitetest.Base+"/wiki/start"), chromedp.WaitVisible(chromedp.CSS(`#phone`)),
 		chromedp.SendKeys(chromedp.CSS(`#phone`), "+1 415 555 2671"), chromedp.Submit(chromedp.CSS(`#phone`)),
 		chromedp.WaitVisible(chromedp.CSS(`#code`)))
-	b.do(chromedp.SendKeys(chromedp.CSS(`#code`), s.lastCode()), chromedp.Submit(chromedp.CSS(`#code`)),
+	b.do(chromedp.SendKeys(chromedp.CSS(`#code`), s.LastCode()), chromedp.Submit(chromedp.CSS(`#code`)),
 		chromedp.WaitVisible(chromedp.CSS(`#saved`)), chromedp.Click(chromedp.CSS(`#saved`)), chromedp.Click(chromedp.CSS(`#continue`)))
 	b.waitText(`body`, "Hello, alice!")
 	return b

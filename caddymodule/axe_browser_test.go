@@ -11,6 +11,7 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
+	"github.com/smsgate/caddy-smsgate/internal/sitetest"
 )
 
 // axeSource is axe-core's script, from npm (.ci/run installs it and sets
@@ -53,11 +54,11 @@ func (c *chrome) axe(source string) []string {
 // a desktop's size, has no violation axe-core finds.
 func TestPagesPassAxe(t *testing.T) {
 	source := axeSource(t)
-	s := basicSite(t, "channels sms voice\n\t\tsite_name \"Example Wiki\"\n\t\tlockout_after 3")
-	alice := newClient(t, "alice")
-	tok := alice.csrf("/.smsgate/enroll")
-	alice.post("/.smsgate/enroll", url.Values{"phone": {"+14155552671"}, "csrf": {tok}})
-	alice.post("/.smsgate/verify", url.Values{"code": {s.lastCode()}, "csrf": {tok}})
+	s := sitetest.Basic(t, "channels sms voice\n\t\tsite_name \"Example Wiki\"\n\t\tlockout_after 3")
+	alice := sitetest.NewClient(t, "alice")
+	tok := alice.CSRF("/.smsgate/enroll")
+	alice.Post("/.smsgate/enroll", url.Values{"phone": {"+14155552671"}, "csrf": {tok}})
+	alice.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}})
 
 	b := newChrome(t)
 	b.basicAuth("bob")
@@ -76,43 +77,43 @@ func TestPagesPassAxe(t *testing.T) {
 			}
 		}
 	}
-	b.do(chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS(`#phone`)))
+	b.do(chromedp.Navigate(sitetest.Base+"/"), chromedp.WaitVisible(chromedp.CSS(`#phone`)))
 	check("enroll")
 	b.do(chromedp.SendKeys(chromedp.CSS(`#phone`), "+1 415 555 0100"), chromedp.Submit(chromedp.CSS(`#phone`)), chromedp.WaitVisible(chromedp.CSS(`#code`)))
 	check("verify")
 	b.do(chromedp.SendKeys(chromedp.CSS(`#code`), "000000"), chromedp.Submit(chromedp.CSS(`#code`)), chromedp.WaitVisible(chromedp.CSS(`.error:not(:empty)`)))
 	check("verify with an error")
-	code := s.lastCode()
+	code := s.LastCode()
 	b.do(chromedp.SetValue(chromedp.CSS(`#code`), code), chromedp.Submit(chromedp.CSS(`#code`)), chromedp.WaitVisible(chromedp.CSS(`ul.codes`)))
 	check("recovery codes")
-	b.do(chromedp.Navigate(base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)))
+	b.do(chromedp.Navigate(sitetest.Base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)))
 	check("devices")
 	b.do(chromedp.Click(chromedp.CSS(`details.edit summary`)), chromedp.Click(chromedp.CSS(`button[value=remove]`)), chromedp.WaitVisible(chromedp.CSS(`form.confirm`)))
 	check("devices, confirming a removal")
-	b.do(chromedp.Navigate(base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)),
+	b.do(chromedp.Navigate(sitetest.Base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)),
 		chromedp.Click(chromedp.CSS(`form:has(input[name="action"][value="app"]) button`)), chromedp.WaitVisible(chromedp.CSS(`img.qr`)))
 	check("adding an authenticator app")
-	b.do(chromedp.Navigate(base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)),
+	b.do(chromedp.Navigate(sitetest.Base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)),
 		chromedp.Click(chromedp.CSS(`form:has(input[name="action"][value="passkey"]) button`)), chromedp.WaitVisible(chromedp.CSS(`#passkey-create`)))
 	check("adding a passkey")
-	b.do(chromedp.Navigate(base+"/.smsgate/logout"), chromedp.WaitVisible(chromedp.CSS(`button`)))
+	b.do(chromedp.Navigate(sitetest.Base+"/.smsgate/logout"), chromedp.WaitVisible(chromedp.CSS(`button`)))
 	check("sign out")
 	b.do(chromedp.Click(chromedp.CSS(`button`)), chromedp.WaitVisible(chromedp.CSS(`main a[href="/"]`)))
 	check("signed out")
-	b.do(chromedp.Navigate(base+"/.smsgate/nowhere"), chromedp.WaitVisible(chromedp.CSS(`main`)))
+	b.do(chromedp.Navigate(sitetest.Base+"/.smsgate/nowhere"), chromedp.WaitVisible(chromedp.CSS(`main`)))
 	check("no such page")
 
 	// A new browser of bob's: the verify page without a code, "no phone"
 	// open, then locked.
 	b2 := newChrome(t)
 	b2.basicAuth("bob")
-	b2.do(chromedp.Navigate(base+"/.smsgate/verify"), chromedp.WaitVisible(chromedp.CSS(`details.recovery summary`)),
+	b2.do(chromedp.Navigate(sitetest.Base+"/.smsgate/verify"), chromedp.WaitVisible(chromedp.CSS(`details.recovery summary`)),
 		chromedp.Click(chromedp.CSS(`details.recovery summary`)), chromedp.WaitVisible(chromedp.CSS(`#recovery-code`)))
 	b, b2 = b2, b
 	check("verify, no phone")
 	b.do(chromedp.Submit(chromedp.CSS(`input[name=action][value=send]`)), chromedp.WaitVisible(chromedp.CSS(`#code`)))
 	wrong := "000000"
-	if s.lastCode() == wrong {
+	if s.LastCode() == wrong {
 		wrong = "111111"
 	}
 	for range 3 {
@@ -123,14 +124,14 @@ func TestPagesPassAxe(t *testing.T) {
 	check("verify, locked")
 
 	// The login and invite pages of a site where users name themselves.
-	carolSite(t, "")
+	sitetest.Carol(t, "")
 	_, body := admin(t, "POST", "/smsgate/invites", `{"realm":"localhost","user":"dave","ttl":"1h"}`)
 	var inv struct{ Path string }
 	_ = json.Unmarshal([]byte(body), &inv)
 	c := newChrome(t)
 	b = c
-	b.do(chromedp.Navigate(base+"/.smsgate/login"), chromedp.WaitVisible(chromedp.CSS(`#username`)))
+	b.do(chromedp.Navigate(sitetest.Base+"/.smsgate/login"), chromedp.WaitVisible(chromedp.CSS(`#username`)))
 	check("login")
-	b.do(chromedp.Navigate(base+inv.Path), chromedp.WaitVisible(chromedp.CSS(`button`)))
+	b.do(chromedp.Navigate(sitetest.Base+inv.Path), chromedp.WaitVisible(chromedp.CSS(`button`)))
 	check("invite")
 }

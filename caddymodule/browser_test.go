@@ -19,6 +19,7 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+	"github.com/smsgate/caddy-smsgate/internal/sitetest"
 )
 
 // chrome is a headless Chromium (Debian's package) for one test, with the
@@ -148,7 +149,7 @@ func (c *chrome) shoot(name string) {
 }
 
 func TestInARealBrowser(t *testing.T) {
-	s := basicSite(t, `site_name "Example Wiki"`)
+	s := sitetest.Basic(t, `site_name "Example Wiki"`)
 	b := newChrome(t)
 	auth := "Basic " + base64.StdEncoding.EncodeToString([]byte("alice:demo"))
 	b.call(func(ctx context.Context, tg *chromedp.Target) error {
@@ -160,7 +161,7 @@ func TestInARealBrowser(t *testing.T) {
 	})
 
 	// Enroll: the app sends the browser to the gate.
-	b.do(chromedp.Navigate(base+"/wiki/start"), chromedp.WaitVisible(chromedp.CSS(`#phone`)))
+	b.do(chromedp.Navigate(sitetest.Base+"/wiki/start"), chromedp.WaitVisible(chromedp.CSS(`#phone`)))
 	b.shoot("enroll")
 	b.do(chromedp.SendKeys(chromedp.CSS(`#phone`), "+1 415 555 2671"), chromedp.Submit(chromedp.CSS(`#phone`)),
 		chromedp.WaitVisible(chromedp.CSS(`#code`)))
@@ -170,7 +171,7 @@ func TestInARealBrowser(t *testing.T) {
 	b.shoot("verify")
 
 	// A wrong code: the message, announced, and the form again.
-	code := s.lastCode()
+	code := s.LastCode()
 	wrong := "000000"
 	if code == wrong {
 		wrong = "111111"
@@ -190,7 +191,7 @@ Object.defineProperty(navigator, "credentials", {value: {get: function () { retu
 		_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: stub})
 		return err
 	})
-	b.do(chromedp.Navigate(base+"/.smsgate/verify"), chromedp.WaitVisible(chromedp.CSS(`ul.codes`)))
+	b.do(chromedp.Navigate(sitetest.Base+"/.smsgate/verify"), chromedp.WaitVisible(chromedp.CSS(`ul.codes`)))
 	b.shoot("recovery-codes")
 	// "Continue" waits for "I have saved these codes".
 	b.do(chromedp.Click(chromedp.CSS(`#continue`)))
@@ -201,9 +202,9 @@ Object.defineProperty(navigator, "credentials", {value: {get: function () { retu
 	b.waitText(`body`, "Hello, alice!")
 
 	// The devices page, then logout.
-	b.do(chromedp.Navigate(base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)))
+	b.do(chromedp.Navigate(sitetest.Base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)))
 	b.shoot("devices")
-	b.do(chromedp.Navigate(base+"/.smsgate/logout"), chromedp.WaitVisible(chromedp.CSS(`button`)),
+	b.do(chromedp.Navigate(sitetest.Base+"/.smsgate/logout"), chromedp.WaitVisible(chromedp.CSS(`button`)),
 		chromedp.Click(chromedp.CSS(`button`)), chromedp.WaitVisible(chromedp.CSS(`main a[href="/"]`)))
 	if text := b.text(`main`); !strings.Contains(text, "You are signed out.") {
 		t.Fatalf("after logout: %q", text)

@@ -16,8 +16,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/smsgate/caddy-smsgate/caddymodule"
 	"github.com/smsgate/caddy-smsgate/internal/fakes"
+	"github.com/smsgate/caddy-smsgate/internal/sitetest"
 )
 
 const twoGates = `http://localhost:{HTTP_PORT} {
@@ -47,7 +47,7 @@ var csrfValue = regexp.MustCompile(`(name="csrf" value=")([^"]*)(")`)
 
 // fingerprint is everything a client sees of an answer, with random values
 // (tokens, cookies) replaced by their lengths.
-func fingerprint(res *response) string {
+func fingerprint(res *sitetest.Response) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d\n", res.StatusCode)
 	names := make([]string, 0, len(res.Header))
@@ -67,7 +67,7 @@ func fingerprint(res *response) string {
 			fmt.Fprintf(&b, "%s: %s\n", k, v)
 		}
 	}
-	b.WriteString(csrfValue.ReplaceAllStringFunc(res.body, func(m string) string {
+	b.WriteString(csrfValue.ReplaceAllStringFunc(res.Text, func(m string) string {
 		p := csrfValue.FindStringSubmatch(m)
 		return fmt.Sprintf("%s<%d bytes>%s", p[1], len(p[2]), p[3])
 	}))
@@ -77,18 +77,18 @@ func fingerprint(res *response) string {
 // probe signs in as far as a stranger can with typed at the gate under
 // prefix, from its own IP, and returns what it saw at each step.
 func probe(t *testing.T, prefix, typed, ip string) []string {
-	c := newClient(t, "").from(ip)
+	c := sitetest.NewClient(t, "").From(ip)
 	var seen []string
-	see := func(res *response) { seen = append(seen, fingerprint(res)) }
-	page := c.get(prefix + "login?rd=%2Fadmin%2Fx")
+	see := func(res *sitetest.Response) { seen = append(seen, fingerprint(res)) }
+	page := c.Get(prefix + "login?rd=%2Fadmin%2Fx")
 	see(page)
-	tok := csrfField.FindStringSubmatch(page.body)[1]
-	see(c.post(prefix+"login", url.Values{"username": {typed}, "csrf": {tok}}))
-	see(c.get(prefix + "verify"))
-	see(c.post(prefix+"verify", url.Values{"code": {"000000"}, "csrf": {tok}}))
-	see(c.post(prefix+"verify", url.Values{"action": {"app"}, "code": {"000000"}, "csrf": {tok}}))
-	see(c.post(prefix+"verify", url.Values{"action": {"resend"}, "csrf": {tok}}))
-	see(c.get(prefix + "status"))
+	tok := sitetest.CSRFField.FindStringSubmatch(page.Text)[1]
+	see(c.Post(prefix+"login", url.Values{"username": {typed}, "csrf": {tok}}))
+	see(c.Get(prefix + "verify"))
+	see(c.Post(prefix+"verify", url.Values{"code": {"000000"}, "csrf": {tok}}))
+	see(c.Post(prefix+"verify", url.Values{"action": {"app"}, "code": {"000000"}, "csrf": {tok}}))
+	see(c.Post(prefix+"verify", url.Values{"action": {"resend"}, "csrf": {tok}}))
+	see(c.Get(prefix + "status"))
 	return seen
 }
 
@@ -98,7 +98,7 @@ func probe(t *testing.T, prefix, typed, ip string) []string {
 func TestNothingTellsAKnownName(t *testing.T) {
 	hook := fakes.NewHook(t)
 	t.Setenv("SMSGATE_TEST_HOOK", hook.URL)
-	startSiteWith(t, trusted, twoGates)
+	sitetest.StartWith(t, trusted, twoGates)
 	ip := 0
 	for _, outage := range []bool{false, true} {
 		if outage {
@@ -106,7 +106,7 @@ func TestNothingTellsAKnownName(t *testing.T) {
 		}
 		for _, prefix := range []string{"/.smsgate/", "/admin/.smsgate/"} {
 			for _, pair := range [][2]string{{"carol", "zelda"}, {"+14155552671", "+14155552673"}} {
-				caddymodule.Advance(2 * time.Minute) // past the cooldowns of the last round
+				sitetest.Advance(2 * time.Minute) // past the cooldowns of the last round
 				ip++
 				known := probe(t, prefix, pair[0], fmt.Sprintf("198.51.100.%d", ip))
 				ip++
@@ -130,14 +130,14 @@ func TestNothingTellsAKnownName(t *testing.T) {
 func TestNamingAtARequireGateCounts(t *testing.T) {
 	hook := fakes.NewHook(t)
 	t.Setenv("SMSGATE_TEST_HOOK", hook.URL)
-	startSiteWith(t, trusted, twoGates)
-	c := newClient(t, "").from("203.0.113.9")
-	tok := c.csrf("/admin/.smsgate/login")
+	sitetest.StartWith(t, trusted, twoGates)
+	c := sitetest.NewClient(t, "").From("203.0.113.9")
+	tok := c.CSRF("/admin/.smsgate/login")
 	for i := range 20 {
-		expect(t, c.post("/admin/.smsgate/login", url.Values{"username": {fmt.Sprint("user", i)}, "csrf": {tok}}), http.StatusSeeOther, "/admin/.smsgate/verify")
+		sitetest.Expect(t, c.Post("/admin/.smsgate/login", url.Values{"username": {fmt.Sprint("user", i)}, "csrf": {tok}}), http.StatusSeeOther, "/admin/.smsgate/verify")
 	}
-	res := c.post("/admin/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}})
-	expect(t, res, http.StatusTooManyRequests, "")
+	res := c.Post("/admin/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}})
+	sitetest.Expect(t, res, http.StatusTooManyRequests, "")
 	if res.Header.Get("Retry-After") == "" {
 		t.Fatal("no Retry-After")
 	}
@@ -148,16 +148,16 @@ func TestNamingAtARequireGateCounts(t *testing.T) {
 // sign-in with it) is given up instead: the cookie fits, the sign-in works
 // and lands on "/".
 func TestLongReturnTargetsKeepTheFlow(t *testing.T) {
-	s := carolSite(t, "")
-	c := newClient(t, "")
-	page := c.get("/.smsgate/login?rd=" + url.QueryEscape("/report?q="+strings.Repeat("x", 2000)))
-	tok := csrfField.FindStringSubmatch(page.body)[1]
-	res := c.post("/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}})
-	expect(t, res, http.StatusSeeOther, "/.smsgate/verify")
+	s := sitetest.Carol(t, "")
+	c := sitetest.NewClient(t, "")
+	page := c.Get("/.smsgate/login?rd=" + url.QueryEscape("/report?q="+strings.Repeat("x", 2000)))
+	tok := sitetest.CSRFField.FindStringSubmatch(page.Text)[1]
+	res := c.Post("/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}})
+	sitetest.Expect(t, res, http.StatusSeeOther, "/.smsgate/verify")
 	for _, h := range res.Header.Values("Set-Cookie") {
 		if len(h) > 4096 {
 			t.Fatalf("a Set-Cookie of %d bytes: browsers drop it", len(h))
 		}
 	}
-	expect(t, c.post("/.smsgate/verify", url.Values{"code": {s.lastCode()}, "csrf": {tok}}), http.StatusSeeOther, "/")
+	sitetest.Expect(t, c.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}}), http.StatusSeeOther, "/")
 }

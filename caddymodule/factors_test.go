@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/smsgate/caddy-smsgate/caddymodule"
+	"github.com/smsgate/caddy-smsgate/internal/sitetest"
 )
 
 // requireSite guards /admin* with a gate that requires an authenticator
@@ -46,22 +46,22 @@ const requireSite = `http://localhost:{HTTP_PORT} {
 // none); the app's code lets carol in; a trusted browser's session never
 // passes it.
 func TestRequireAStrongerKind(t *testing.T) {
-	s := startSite(t, requireSite)
-	c := newClient(t, "")
-	signIn(t, s, c)
-	if res := c.get("/admin/x"); res.StatusCode != http.StatusFound || !strings.HasPrefix(res.Header.Get("Location"), "/admin/.smsgate/login") {
+	s := sitetest.Start(t, requireSite)
+	c := sitetest.NewClient(t, "")
+	sitetest.SignIn(t, s, c)
+	if res := c.Get("/admin/x"); res.StatusCode != http.StatusFound || !strings.HasPrefix(res.Header.Get("Location"), "/admin/.smsgate/login") {
 		t.Fatalf("a texted session on the app-only route: %d %s", res.StatusCode, res.Header.Get("Location"))
 	}
-	texts := s.sent
+	texts := s.Sent
 	sent := texts()
-	tok := csrfField.FindStringSubmatch(c.get("/admin/.smsgate/login?rd=/admin/x").body)[1]
-	expect(t, c.post("/admin/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}}), http.StatusSeeOther, "/admin/.smsgate/verify")
-	page := c.get("/admin/.smsgate/verify")
-	if !strings.Contains(page.body, "asks for a sign-in with an authenticator app") || strings.Contains(page.body, "Send me a code") ||
-		strings.Contains(page.body, "I don&#39;t have my phone") || !strings.Contains(page.body, "Use my authenticator app") {
-		t.Fatalf("the verify page of the app-only route:\n%s", page.body)
+	tok := sitetest.CSRFField.FindStringSubmatch(c.Get("/admin/.smsgate/login?rd=/admin/x").Text)[1]
+	sitetest.Expect(t, c.Post("/admin/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}}), http.StatusSeeOther, "/admin/.smsgate/verify")
+	page := c.Get("/admin/.smsgate/verify")
+	if !strings.Contains(page.Text, "asks for a sign-in with an authenticator app") || strings.Contains(page.Text, "Send me a code") ||
+		strings.Contains(page.Text, "I don&#39;t have my phone") || !strings.Contains(page.Text, "Use my authenticator app") {
+		t.Fatalf("the verify page of the app-only route:\n%s", page.Text)
 	}
-	if res := c.post("/admin/.smsgate/verify", url.Values{"action": {"send"}, "csrf": {tok}}); res.StatusCode != http.StatusBadRequest {
+	if res := c.Post("/admin/.smsgate/verify", url.Values{"action": {"send"}, "csrf": {tok}}); res.StatusCode != http.StatusBadRequest {
 		t.Fatalf("asking the app-only route for a text: %d", res.StatusCode)
 	}
 	if n := texts(); n != sent {
@@ -69,31 +69,31 @@ func TestRequireAStrongerKind(t *testing.T) {
 	}
 
 	// carol adds an app (on the main devices page), then uses it here.
-	tok2 := c.csrf("/.smsgate/devices")
-	res := c.post("/.smsgate/devices", url.Values{"action": {"app"}, "csrf": {tok2}})
-	secret := appSecret.FindStringSubmatch(res.body)[1]
-	c.post("/.smsgate/devices", url.Values{"action": {"app-confirm"}, "code": {appCode(t, secret)}, "csrf": {tok2}})
-	caddymodule.Advance(30 * time.Second)
-	tok = csrfField.FindStringSubmatch(c.get("/admin/.smsgate/login?rd=/admin/x").body)[1]
-	c.post("/admin/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}})
-	expect(t, c.post("/admin/.smsgate/verify", url.Values{"action": {"app"}, "code": {appCode(t, secret)}, "remember": {"1"}, "csrf": {tok}}), http.StatusSeeOther, "/admin/x")
-	if res := c.get("/admin/x"); res.StatusCode != http.StatusOK || res.body != "admin carol (otp)" {
-		t.Fatalf("the app's session on the app-only route: %d %q", res.StatusCode, res.body)
+	tok2 := c.CSRF("/.smsgate/devices")
+	res := c.Post("/.smsgate/devices", url.Values{"action": {"app"}, "csrf": {tok2}})
+	secret := appSecret.FindStringSubmatch(res.Text)[1]
+	c.Post("/.smsgate/devices", url.Values{"action": {"app-confirm"}, "code": {appCode(t, secret)}, "csrf": {tok2}})
+	sitetest.Advance(30 * time.Second)
+	tok = sitetest.CSRFField.FindStringSubmatch(c.Get("/admin/.smsgate/login?rd=/admin/x").Text)[1]
+	c.Post("/admin/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}})
+	sitetest.Expect(t, c.Post("/admin/.smsgate/verify", url.Values{"action": {"app"}, "code": {appCode(t, secret)}, "remember": {"1"}, "csrf": {tok}}), http.StatusSeeOther, "/admin/x")
+	if res := c.Get("/admin/x"); res.StatusCode != http.StatusOK || res.Text != "admin carol (otp)" {
+		t.Fatalf("the app's session on the app-only route: %d %q", res.StatusCode, res.Text)
 	}
 
 	// The browser is trusted (by the app's code). Once the session is
 	// over, the trust brings one back, which the route still turns away.
-	caddymodule.Advance(2 * time.Hour)
-	expect(t, c.get("/admin/.smsgate/login?rd=/admin/x"), http.StatusSeeOther, "/admin/x")
-	if res := c.get("/admin/x"); res.StatusCode == http.StatusOK {
-		t.Fatalf("a trusted browser's session passed a route that requires an app: %q", res.body)
+	sitetest.Advance(2 * time.Hour)
+	sitetest.Expect(t, c.Get("/admin/.smsgate/login?rd=/admin/x"), http.StatusSeeOther, "/admin/x")
+	if res := c.Get("/admin/x"); res.StatusCode == http.StatusOK {
+		t.Fatalf("a trusted browser's session passed a route that requires an app: %q", res.Text)
 	}
 }
 
 // TestFactorsConfig: factors leaves kinds out (no apps offered when totp
 // is not named), and a policy that cannot work fails to load.
 func TestFactorsConfig(t *testing.T) {
-	s := startSite(t, `http://localhost:{HTTP_PORT} {
+	s := sitetest.Start(t, `http://localhost:{HTTP_PORT} {
 	smsgate {
 		identity none
 		user carol +14155552671
@@ -103,14 +103,14 @@ func TestFactorsConfig(t *testing.T) {
 	}
 	respond "Hello, {http.auth.user.id}"
 }`)
-	c := newClient(t, "")
-	signIn(t, s, c)
-	page := c.get("/.smsgate/devices")
-	if strings.Contains(page.body, "authenticator app") || strings.Contains(page.body, "passkey") {
-		t.Fatalf("a gate with factors sms offers more:\n%s", page.body)
+	c := sitetest.NewClient(t, "")
+	sitetest.SignIn(t, s, c)
+	page := c.Get("/.smsgate/devices")
+	if strings.Contains(page.Text, "authenticator app") || strings.Contains(page.Text, "passkey") {
+		t.Fatalf("a gate with factors sms offers more:\n%s", page.Text)
 	}
-	tok := csrfField.FindStringSubmatch(page.body)[1]
-	if res := c.post("/.smsgate/devices", url.Values{"action": {"app"}, "csrf": {tok}}); res.StatusCode != http.StatusBadRequest {
+	tok := sitetest.CSRFField.FindStringSubmatch(page.Text)[1]
+	if res := c.Post("/.smsgate/devices", url.Values{"action": {"app"}, "csrf": {tok}}); res.StatusCode != http.StatusBadRequest {
 		t.Fatalf("adding an app where factors leave it out: %d", res.StatusCode)
 	}
 	for cfg, want := range map[string]string{
@@ -119,7 +119,7 @@ func TestFactorsConfig(t *testing.T) {
 		"factors sms\n\t\trequire totp": "require totp: this gate does not take totp",
 		"factors sms fax":               "use sms, voice, totp or webauthn, at Caddyfile:5",
 	} {
-		assertLoadError(t, `http://localhost:{HTTP_PORT} {
+		sitetest.AssertLoadError(t, `http://localhost:{HTTP_PORT} {
 	smsgate {
 		identity none
 		user carol +14155552671
@@ -137,20 +137,20 @@ func TestFactorsConfig(t *testing.T) {
 // through it; a realm served only by require gates gets no invite, but an
 // error that says why.
 func TestInvitesLeadToAGateThatEnrolls(t *testing.T) {
-	s := startSite(t, requireSite)
+	s := sitetest.Start(t, requireSite)
 	st, body := admin(t, "POST", "/smsgate/invites", `{"realm":"localhost","user":"frank","ttl":"1h"}`)
 	var inv struct{ Path string }
 	if err := json.Unmarshal([]byte(body), &inv); st != http.StatusOK || err != nil || !strings.HasPrefix(inv.Path, "/.smsgate/invite?token=") {
 		t.Fatalf("invite: %d %s", st, body)
 	}
-	c := newClient(t, "")
-	tok := csrfField.FindStringSubmatch(c.get(inv.Path).body)[1]
+	c := sitetest.NewClient(t, "")
+	tok := sitetest.CSRFField.FindStringSubmatch(c.Get(inv.Path).Text)[1]
 	token := strings.TrimPrefix(inv.Path, "/.smsgate/invite?token=")
-	expect(t, c.post("/.smsgate/invite", url.Values{"token": {token}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/enroll")
-	expect(t, c.post("/.smsgate/enroll", url.Values{"phone": {"+14155552680"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
-	expectEnrolled(t, c.post("/.smsgate/verify", url.Values{"code": {s.lastCode()}, "csrf": {tok}}), "/")
+	sitetest.Expect(t, c.Post("/.smsgate/invite", url.Values{"token": {token}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/enroll")
+	sitetest.Expect(t, c.Post("/.smsgate/enroll", url.Values{"phone": {"+14155552680"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+	sitetest.ExpectEnrolled(t, c.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}}), "/")
 
-	startSite(t, `http://localhost:{HTTP_PORT} {
+	sitetest.Start(t, `http://localhost:{HTTP_PORT} {
 	smsgate {
 		identity none
 		user carol +14155552671

@@ -12,13 +12,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/smsgate/caddy-smsgate/caddymodule"
 	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/internal/sitetest"
 )
 
 // guessSite is requireSite with the given lockout and guess limits.
-func guessSite(t *testing.T, limits string) *site {
-	return startSiteWith(t, trusted, strings.ReplaceAll(`http://localhost:{HTTP_PORT} {
+func guessSite(t *testing.T, limits string) *sitetest.Site {
+	return sitetest.StartWith(t, trusted, strings.ReplaceAll(`http://localhost:{HTTP_PORT} {
 	handle /admin* {
 		smsgate {
 			identity none
@@ -48,31 +48,31 @@ func guessSite(t *testing.T, limits string) *site {
 // new client IP for every guess.
 type guesser struct {
 	t   *testing.T
-	c   *client
+	c   *sitetest.Client
 	tok string
 	ips int
 }
 
 func newGuesser(t *testing.T) *guesser {
-	g := &guesser{t: t, c: newClient(t, "")}
+	g := &guesser{t: t, c: sitetest.NewClient(t, "")}
 	g.login()
 	return g
 }
 
 func (g *guesser) login() {
 	g.t.Helper()
-	g.c.forwardedFor = "192.0.2.200"
-	g.tok = g.c.csrf("/admin/.smsgate/login")
-	expect(g.t, g.c.post("/admin/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {g.tok}}), http.StatusSeeOther, "/admin/.smsgate/verify")
+	g.c.ForwardedFor = "192.0.2.200"
+	g.tok = g.c.CSRF("/admin/.smsgate/login")
+	sitetest.Expect(g.t, g.c.Post("/admin/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {g.tok}}), http.StatusSeeOther, "/admin/.smsgate/verify")
 }
 
 // guess posts code from a fresh IP and says whether it was checked (a
 // "wrong code"), refused (429), or let in.
-func (g *guesser) guess(code string) *response {
+func (g *guesser) guess(code string) *sitetest.Response {
 	g.t.Helper()
 	g.ips++
-	g.c.forwardedFor = fmt.Sprintf("10.%d.%d.%d", g.ips>>16&255, g.ips>>8&255, g.ips&255)
-	res := g.c.post("/admin/.smsgate/verify", url.Values{"action": {"app"}, "code": {code}, "csrf": {g.tok}})
+	g.c.ForwardedFor = fmt.Sprintf("10.%d.%d.%d", g.ips>>16&255, g.ips>>8&255, g.ips&255)
+	res := g.c.Post("/admin/.smsgate/verify", url.Values{"action": {"app"}, "code": {code}, "csrf": {g.tok}})
 	if res.StatusCode == http.StatusSeeOther && strings.Contains(res.Header.Get("Location"), "login") {
 		g.login() // the flow ended: name carol again
 		return g.guess(code)
@@ -83,14 +83,14 @@ func (g *guesser) guess(code string) *response {
 // carolWithApp gives carol an app, signs her in with it once at the
 // app-only gate (so that browser is known there), and returns the browser
 // and the app's secret.
-func carolWithApp(t *testing.T, s *site) (*client, string) {
+func carolWithApp(t *testing.T, s *sitetest.Site) (*sitetest.Client, string) {
 	t.Helper()
-	carol := newClient(t, "").from("198.51.100.7")
+	carol := sitetest.NewClient(t, "").From("198.51.100.7")
 	secret := addApp(t, s, carol)
-	caddymodule.Advance(30 * time.Second)
-	tok := carol.csrf("/admin/.smsgate/login")
-	carol.post("/admin/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}})
-	expect(t, carol.post("/admin/.smsgate/verify", url.Values{"action": {"app"}, "code": {appCode(t, secret)}, "csrf": {tok}}), http.StatusSeeOther, "/")
+	sitetest.Advance(30 * time.Second)
+	tok := carol.CSRF("/admin/.smsgate/login")
+	carol.Post("/admin/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}})
+	sitetest.Expect(t, carol.Post("/admin/.smsgate/verify", url.Values{"action": {"app"}, "code": {appCode(t, secret)}, "csrf": {tok}}), http.StatusSeeOther, "/")
 	return carol, secret
 }
 
@@ -103,29 +103,29 @@ func TestAppCodeGuessingIsBounded(t *testing.T) {
 	const perDay, days = 20, 3
 	s := guessSite(t, fmt.Sprintf("max_failures 100\n\t\t\tlimit guesses %d 1d", perDay))
 	carol, secret := carolWithApp(t, s)
-	caddymodule.Advance(time.Minute)
+	sitetest.Advance(time.Minute)
 
 	a := newGuesser(t)
 	checked := make([]int, days)
 	for step := range days * 24 * 4 { // every 15 minutes, guess until refused
 		for {
 			res := a.guess(wrongCode(appCode(t, secret)))
-			if res.StatusCode == http.StatusBadRequest && strings.Contains(res.body, "Wrong code") {
+			if res.StatusCode == http.StatusBadRequest && strings.Contains(res.Text, "Wrong code") {
 				checked[step/96]++
 				continue
 			}
 			if res.StatusCode != http.StatusTooManyRequests {
-				t.Fatalf("guess %d: %d\n%s", a.ips, res.StatusCode, res.body)
+				t.Fatalf("guess %d: %d\n%s", a.ips, res.StatusCode, res.Text)
 			}
 			break
 		}
-		caddymodule.Advance(15 * time.Minute)
+		sitetest.Advance(15 * time.Minute)
 		if step%24 == 0 {
 			// carol's known browser signs in whenever she likes.
-			tok := carol.csrf("/admin/.smsgate/login")
-			carol.post("/admin/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}})
-			if res := carol.post("/admin/.smsgate/verify", url.Values{"action": {"app"}, "code": {appCode(t, secret)}, "csrf": {tok}}); res.StatusCode != http.StatusSeeOther {
-				t.Fatalf("carol's own browser during the attack (step %d): %d\n%s", step, res.StatusCode, res.body)
+			tok := carol.CSRF("/admin/.smsgate/login")
+			carol.Post("/admin/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}})
+			if res := carol.Post("/admin/.smsgate/verify", url.Values{"action": {"app"}, "code": {appCode(t, secret)}, "csrf": {tok}}); res.StatusCode != http.StatusSeeOther {
+				t.Fatalf("carol's own browser during the attack (step %d): %d\n%s", step, res.StatusCode, res.Text)
 			}
 		}
 	}
@@ -146,9 +146,9 @@ func TestAppCodeGuessingIsBounded(t *testing.T) {
 
 	// The phones were told, once a day, and the log says so; no code was
 	// texted by the app-only gate.
-	waitFor(t, func() bool { return countIn(s.notices(), "someone is trying codes") == days })
+	waitFor(t, func() bool { return countIn(s.Notices(), "someone is trying codes") == days })
 	locks := 0
-	for _, e := range s.logEntries("locked_out") {
+	for _, e := range s.LogEntries("locked_out") {
 		if e["account"] == true && e["user"] == "carol" {
 			locks++
 		}
@@ -156,8 +156,8 @@ func TestAppCodeGuessingIsBounded(t *testing.T) {
 	if locks != days {
 		t.Fatalf("%d account locks in the log over %d days", locks, days)
 	}
-	if s.sent() != 1+len(s.notices()) {
-		t.Fatalf("%d messages: the attack had codes texted", s.sent())
+	if s.Sent() != 1+len(s.Notices()) {
+		t.Fatalf("%d messages: the attack had codes texted", s.Sent())
 	}
 }
 
@@ -167,14 +167,14 @@ func TestAppCodeGuessingIsBounded(t *testing.T) {
 func TestConsecutiveWrongCodesLock(t *testing.T) {
 	s := guessSite(t, "max_failures 10\n\t\t\tlimit guesses 20 1d")
 	_, secret := carolWithApp(t, s)
-	caddymodule.Advance(time.Minute)
+	sitetest.Advance(time.Minute)
 	a := newGuesser(t)
 	run := func() int {
 		wrong := 0
 		for {
 			res := a.guess(wrongCode(appCode(t, secret)))
 			if res.StatusCode != http.StatusBadRequest {
-				expect(t, res, http.StatusTooManyRequests, "")
+				sitetest.Expect(t, res, http.StatusTooManyRequests, "")
 				return wrong
 			}
 			wrong++
@@ -187,12 +187,12 @@ func TestConsecutiveWrongCodesLock(t *testing.T) {
 	if res := a.guess(appCode(t, secret)); res.StatusCode != http.StatusTooManyRequests {
 		t.Fatalf("the right code while locked: %d", res.StatusCode)
 	}
-	caddymodule.Advance(16 * time.Minute)
+	sitetest.Advance(16 * time.Minute)
 	if n := run(); n != 9 {
 		t.Fatalf("after the lock: %d wrong codes before the next; want 9", n)
 	}
 	// Twenty checked today: the window is full, whatever the lock's length.
-	caddymodule.Advance(16 * time.Minute)
+	sitetest.Advance(16 * time.Minute)
 	if n := run(); n != 0 {
 		t.Fatalf("%d more guesses checked with the day's window full", n)
 	}
@@ -235,7 +235,7 @@ func TestGuessLimitsThatAllowTooMuchDoNotLoad(t *testing.T) {
 		"limit guesses 10 1h":  "allows 7200 guesses in 30 days",
 		"limit guesses off":    "at most 1% (100 a day) is allowed",
 	} {
-		assertLoadError(t, `{
+		sitetest.AssertLoadError(t, `{
 	admin localhost:{ADMIN_PORT}
 }
 http://localhost:{HTTP_PORT} {

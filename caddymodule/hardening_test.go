@@ -10,8 +10,7 @@ import (
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
-
-	"github.com/smsgate/caddy-smsgate/caddymodule"
+	"github.com/smsgate/caddy-smsgate/internal/sitetest"
 )
 
 // trusted makes Caddy take the client IP from X-Forwarded-For sent by
@@ -22,53 +21,53 @@ const trusted = `servers {
 
 func TestVerifyOnly(t *testing.T) {
 	t.Setenv("SMSGATE_TEST_PHONE_KEY", "a phone-hashing key of 32 bytes or more")
-	s := basicSite(t, "verify_only {env.SMSGATE_TEST_PHONE_KEY}")
-	alice := newClient(t, "alice")
-	enroll(t, s, alice, "+14155552671")
+	s := sitetest.Basic(t, "verify_only {env.SMSGATE_TEST_PHONE_KEY}")
+	alice := sitetest.NewClient(t, "alice")
+	sitetest.Enroll(t, s, alice, "+14155552671")
 
 	// A new session asks for the number again.
-	caddymodule.Advance(time.Minute)
-	c := newClient(t, "alice")
-	tok := c.csrf("/.smsgate/verify")
-	page := c.get("/.smsgate/verify")
-	expectBody(t, page, `name="phone"`)
-	if strings.Contains(page.body, "•671") {
+	sitetest.Advance(time.Minute)
+	c := sitetest.NewClient(t, "alice")
+	tok := c.CSRF("/.smsgate/verify")
+	page := c.Get("/.smsgate/verify")
+	sitetest.ExpectBody(t, page, `name="phone"`)
+	if strings.Contains(page.Text, "•671") {
 		t.Fatal("the page shows a number it should not know")
 	}
 	// A wrong number gets the same answer, and nothing is sent.
-	sent := s.sent()
-	expect(t, c.post("/.smsgate/verify", url.Values{"action": {"send"}, "phone": {"+14155550100"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
-	expectBody(t, c.get("/.smsgate/verify"), "We sent a code to &#43;1•••••••100")
-	if s.sent() != sent {
+	sent := s.Sent()
+	sitetest.Expect(t, c.Post("/.smsgate/verify", url.Values{"action": {"send"}, "phone": {"+14155550100"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+	sitetest.ExpectBody(t, c.Get("/.smsgate/verify"), "We sent a code to &#43;1•••••••100")
+	if s.Sent() != sent {
 		t.Fatal("a code went to a number that is not the user's")
 	}
 	for _, code := range []string{"000000", "123456"} {
-		expectBody(t, c.post("/.smsgate/verify", url.Values{"code": {code}, "csrf": {tok}}), "Wrong code")
+		sitetest.ExpectBody(t, c.Post("/.smsgate/verify", url.Values{"code": {code}, "csrf": {tok}}), "Wrong code")
 	}
 	// The right number gets a code.
-	caddymodule.Advance(time.Minute)
-	c = newClient(t, "alice")
-	tok = c.csrf("/.smsgate/verify")
-	expect(t, c.post("/.smsgate/verify", url.Values{"action": {"send"}, "phone": {"+1 415 555 2671"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
-	expect(t, c.post("/.smsgate/verify", url.Values{"code": {s.lastCode()}, "csrf": {tok}}), http.StatusSeeOther, "/")
+	sitetest.Advance(time.Minute)
+	c = sitetest.NewClient(t, "alice")
+	tok = c.CSRF("/.smsgate/verify")
+	sitetest.Expect(t, c.Post("/.smsgate/verify", url.Values{"action": {"send"}, "phone": {"+1 415 555 2671"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+	sitetest.Expect(t, c.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}}), http.StatusSeeOther, "/")
 
 	// Bob cannot bind Alice's number, and is not told why.
-	bob := newClient(t, "bob")
-	sent = s.sent()
+	bob := sitetest.NewClient(t, "bob")
+	sent = s.Sent()
 	res, tok := enrollWith(t, bob, "+14155552671")
-	expect(t, res, http.StatusSeeOther, "/.smsgate/verify")
-	expectBody(t, bob.get("/.smsgate/verify"), "We sent a code to &#43;1•••••••671")
-	if s.sent() != sent {
+	sitetest.Expect(t, res, http.StatusSeeOther, "/.smsgate/verify")
+	sitetest.ExpectBody(t, bob.Get("/.smsgate/verify"), "We sent a code to &#43;1•••••••671")
+	if s.Sent() != sent {
 		t.Fatal("a code went to a number bound to another user")
 	}
 	for range 3 {
-		res = bob.post("/.smsgate/verify", url.Values{"code": {"424242"}, "csrf": {tok}})
-		expectBody(t, res, "Wrong code")
+		res = bob.Post("/.smsgate/verify", url.Values{"code": {"424242"}, "csrf": {tok}})
+		sitetest.ExpectBody(t, res, "Wrong code")
 	}
 
 	// What is on disk: no number, in any record.
-	startSite(t, "http://localhost:{HTTP_PORT} {\n\trespond ok\n}") // closes the store
-	db, err := badger.Open(badger.DefaultOptions(s.store).WithLogger(nil))
+	sitetest.Start(t, "http://localhost:{HTTP_PORT} {\n\trespond ok\n}") // closes the store
+	db, err := badger.Open(badger.DefaultOptions(s.Store).WithLogger(nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +91,7 @@ func TestVerifyOnly(t *testing.T) {
 }
 
 func TestBruteForceLocksTheAccountFromThatIP(t *testing.T) {
-	s := startSiteWith(t, trusted, `http://localhost:{HTTP_PORT} {
+	s := sitetest.StartWith(t, trusted, `http://localhost:{HTTP_PORT} {
 	smsgate {
 		identity none
 		user carol +14155552671
@@ -103,47 +102,47 @@ func TestBruteForceLocksTheAccountFromThatIP(t *testing.T) {
 	}
 	respond "Hello, {http.auth.user.id}!"
 }`)
-	attacker := newClient(t, "").from("203.0.113.66")
-	tok := attacker.csrf("/.smsgate/login")
+	attacker := sitetest.NewClient(t, "").From("203.0.113.66")
+	tok := attacker.CSRF("/.smsgate/login")
 	wrong := 0
-	var res *response
+	var res *sitetest.Response
 	for wrong < 10 {
-		caddymodule.Advance(time.Minute) // past the resend cooldown
-		expect(t, attacker.post("/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
-		code := s.lastCode()
+		sitetest.Advance(time.Minute) // past the resend cooldown
+		sitetest.Expect(t, attacker.Post("/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+		code := s.LastCode()
 		for range 5 {
 			guess := "000000"
 			if code == guess {
 				guess = "000001"
 			}
-			res = attacker.post("/.smsgate/verify", url.Values{"code": {guess}, "csrf": {tok}})
+			res = attacker.Post("/.smsgate/verify", url.Values{"code": {guess}, "csrf": {tok}})
 			if wrong++; wrong == 10 {
 				break
 			}
 		}
 	}
-	expect(t, res, http.StatusTooManyRequests, "")
-	expectBody(t, res, "sign-in is locked for 5 minutes")
+	sitetest.Expect(t, res, http.StatusTooManyRequests, "")
+	sitetest.ExpectBody(t, res, "sign-in is locked for 5 minutes")
 	// Locked: even the right code, and no new codes, from that IP.
-	sent := s.sent()
-	res = attacker.post("/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}})
-	expect(t, res, http.StatusTooManyRequests, "")
-	if s.sent() != sent {
+	sent := s.Sent()
+	res = attacker.Post("/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}})
+	sitetest.Expect(t, res, http.StatusTooManyRequests, "")
+	if s.Sent() != sent {
 		t.Fatal("a locked-out client got a code sent")
 	}
-	if len(s.logEntries("locked_out")) != 1 {
+	if len(s.LogEntries("locked_out")) != 1 {
 		t.Fatal("no locked_out event")
 	}
 	// Carol, elsewhere, still signs in.
-	caddymodule.Advance(time.Minute) // past the cooldown of the attacker's last code
-	carol := newClient(t, "").from("198.51.100.20")
-	tok = carol.csrf("/.smsgate/login")
-	expect(t, carol.post("/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
-	expect(t, carol.post("/.smsgate/verify", url.Values{"code": {s.lastCode()}, "csrf": {tok}}), http.StatusSeeOther, "/")
+	sitetest.Advance(time.Minute) // past the cooldown of the attacker's last code
+	carol := sitetest.NewClient(t, "").From("198.51.100.20")
+	tok = carol.CSRF("/.smsgate/login")
+	sitetest.Expect(t, carol.Post("/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+	sitetest.Expect(t, carol.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}}), http.StatusSeeOther, "/")
 }
 
 func TestBombingOneNumberFromManyIPs(t *testing.T) {
-	s := startSiteWith(t, trusted, `http://localhost:{HTTP_PORT} {
+	s := sitetest.StartWith(t, trusted, `http://localhost:{HTTP_PORT} {
 	smsgate {
 		identity none
 		user carol +14155552671
@@ -154,24 +153,24 @@ func TestBombingOneNumberFromManyIPs(t *testing.T) {
 	}
 	respond "hi"
 }`)
-	caddymodule.StartOfHour()
+	sitetest.StartOfHour()
 	for i := range 20 {
-		caddymodule.Advance(31 * time.Second) // past the resend cooldown
-		c := newClient(t, "").from(fmt.Sprintf("198.51.100.%d", i+1))
-		tok := c.csrf("/.smsgate/login")
-		c.post("/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}})
+		sitetest.Advance(31 * time.Second) // past the resend cooldown
+		c := sitetest.NewClient(t, "").From(fmt.Sprintf("198.51.100.%d", i+1))
+		tok := c.CSRF("/.smsgate/login")
+		c.Post("/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}})
 	}
-	if s.sent() != 4 {
-		t.Fatalf("20 clients got %d codes sent to one number; the limit is 4", s.sent())
+	if s.Sent() != 4 {
+		t.Fatalf("20 clients got %d codes sent to one number; the limit is 4", s.Sent())
 	}
-	hits := s.logEntries("limit_hit")
+	hits := s.LogEntries("limit_hit")
 	if len(hits) != 16 || hits[0]["limit"] != "number" {
 		t.Fatalf("%d limit_hit events (first: %v); want 16 for the number limit", len(hits), hits[0])
 	}
 }
 
 func TestPumpingManyNumbers(t *testing.T) {
-	s := startSiteWith(t, trusted, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
+	s := sitetest.StartWith(t, trusted, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
 	basic_auth {
 		alice %[1]s
 		bob %[1]s
@@ -184,53 +183,53 @@ func TestPumpingManyNumbers(t *testing.T) {
 		provider log
 	}
 	respond "hi"
-}`, demoHash))
-	caddymodule.StartOfHour()
+}`, sitetest.DemoHash))
+	sitetest.StartOfHour()
 	pump := func(user, ip string, n, first int) {
-		c := newClient(t, user).from(ip)
+		c := sitetest.NewClient(t, user).From(ip)
 		for i := range n {
-			tok := c.csrf("/.smsgate/enroll")
-			c.post("/.smsgate/enroll", url.Values{"phone": {fmt.Sprintf("+1415555%04d", first+i)}, "csrf": {tok}})
+			tok := c.CSRF("/.smsgate/enroll")
+			c.Post("/.smsgate/enroll", url.Values{"phone": {fmt.Sprintf("+1415555%04d", first+i)}, "csrf": {tok}})
 		}
 	}
 	// One IP: its own limit holds.
 	pump("alice", "203.0.113.1", 10, 1000)
-	if s.sent() != 3 {
-		t.Fatalf("one IP pumped %d numbers; the limit is 3", s.sent())
+	if s.Sent() != 3 {
+		t.Fatalf("one IP pumped %d numbers; the limit is 3", s.Sent())
 	}
 	// Many IPs: the global budget for new numbers holds.
 	for i := range 6 {
 		pump("bob", fmt.Sprintf("203.0.113.%d", 10+i), 3, 2000+10*i)
 	}
-	if s.sent() != 5 {
-		t.Fatalf("many IPs pumped %d numbers; the new-number budget is 5", s.sent())
+	if s.Sent() != 5 {
+		t.Fatalf("many IPs pumped %d numbers; the new-number budget is 5", s.Sent())
 	}
 }
 
 func TestPhonePolicyThroughTheGate(t *testing.T) {
-	s := basicSite(t, "allowed_regions GB\n\t\tdeny_prefixes +44740")
-	c := newClient(t, "alice")
+	s := sitetest.Basic(t, "allowed_regions GB\n\t\tdeny_prefixes +44740")
+	c := sitetest.NewClient(t, "alice")
 	for num, msg := range map[string]string{
 		"+14155552671":  "Numbers from this country are not accepted here.",
 		"+447400123456": "This number is not accepted here.",
 		"+448712345678": "cannot receive codes",
 	} {
 		res, _ := enrollWith(t, c, num)
-		expect(t, res, http.StatusBadRequest, "")
-		expectBody(t, res, msg)
+		sitetest.Expect(t, res, http.StatusBadRequest, "")
+		sitetest.ExpectBody(t, res, msg)
 	}
-	if s.sent() != 0 {
+	if s.Sent() != 0 {
 		t.Fatal("a refused number was sent a code")
 	}
 	res, _ := enrollWith(t, c, "+447812345678")
-	expect(t, res, http.StatusSeeOther, "/.smsgate/verify")
+	sitetest.Expect(t, res, http.StatusSeeOther, "/.smsgate/verify")
 }
 
 func TestMetrics(t *testing.T) {
-	s := basicSite(t, "")
-	c := newClient(t, "alice")
-	enroll(t, s, c, "+14155552671")
-	res, err := http.Get(withPorts("http://localhost:{ADMIN_PORT}/metrics"))
+	s := sitetest.Basic(t, "")
+	c := sitetest.NewClient(t, "alice")
+	sitetest.Enroll(t, s, c, "+14155552671")
+	res, err := http.Get(sitetest.WithPorts("http://localhost:{ADMIN_PORT}/metrics"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -251,7 +250,7 @@ func TestMetrics(t *testing.T) {
 }
 
 func TestCrossSiteFormsAreRefused(t *testing.T) {
-	s := startSiteWith(t, trusted, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
+	s := sitetest.StartWith(t, trusted, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
 	basic_auth {
 		alice %s
 	}
@@ -260,16 +259,16 @@ func TestCrossSiteFormsAreRefused(t *testing.T) {
 		provider log
 	}
 	respond "hi"
-}`, demoHash))
-	c := newClient(t, "alice")
-	tok := c.csrf("/.smsgate/enroll")
-	post := func(header map[string]string) *response {
-		req, _ := http.NewRequest(http.MethodPost, base+"/.smsgate/enroll", strings.NewReader(url.Values{"phone": {"+14155552671"}, "csrf": {tok}}.Encode()))
+}`, sitetest.DemoHash))
+	c := sitetest.NewClient(t, "alice")
+	tok := c.CSRF("/.smsgate/enroll")
+	post := func(header map[string]string) *sitetest.Response {
+		req, _ := http.NewRequest(http.MethodPost, sitetest.Base+"/.smsgate/enroll", strings.NewReader(url.Values{"phone": {"+14155552671"}, "csrf": {tok}}.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		for k, v := range header {
 			req.Header.Set(k, v)
 		}
-		return c.do(req)
+		return c.Do(req)
 	}
 	// A valid token is not enough from another origin.
 	for _, h := range []map[string]string{
@@ -278,22 +277,22 @@ func TestCrossSiteFormsAreRefused(t *testing.T) {
 		{"Referer": "https://evil.example/page"},
 		{"Origin": "http://localhost:{HTTP_PORT}", "X-Forwarded-Proto": "https"}, // behind TLS, the public origin is https
 	} {
-		expect(t, post(h), http.StatusForbidden, "")
+		sitetest.Expect(t, post(h), http.StatusForbidden, "")
 	}
-	if s.sent() != 0 {
+	if s.Sent() != 0 {
 		t.Fatal("a cross-site form sent a code")
 	}
 	// The site itself, behind a TLS-terminating trusted proxy.
-	expect(t, post(map[string]string{"Origin": "https://localhost:{HTTP_PORT}", "X-Forwarded-Proto": "https"}), http.StatusSeeOther, "/.smsgate/verify")
+	sitetest.Expect(t, post(map[string]string{"Origin": "https://localhost:{HTTP_PORT}", "X-Forwarded-Proto": "https"}), http.StatusSeeOther, "/.smsgate/verify")
 }
 
 func TestUntrustedForwardedProtoIsIgnored(t *testing.T) {
-	basicSite(t, "") // no trusted_proxies: X-Forwarded-Proto means nothing
-	c := newClient(t, "alice")
-	tok := c.csrf("/.smsgate/enroll")
-	req, _ := http.NewRequest(http.MethodPost, base+"/.smsgate/enroll", strings.NewReader(url.Values{"phone": {"+14155552671"}, "csrf": {tok}}.Encode()))
+	sitetest.Basic(t, "") // no trusted_proxies: X-Forwarded-Proto means nothing
+	c := sitetest.NewClient(t, "alice")
+	tok := c.CSRF("/.smsgate/enroll")
+	req, _ := http.NewRequest(http.MethodPost, sitetest.Base+"/.smsgate/enroll", strings.NewReader(url.Values{"phone": {"+14155552671"}, "csrf": {tok}}.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Origin", "https://localhost:{HTTP_PORT}")
 	req.Header.Set("X-Forwarded-Proto", "https")
-	expect(t, c.do(req), http.StatusForbidden, "")
+	sitetest.Expect(t, c.Do(req), http.StatusForbidden, "")
 }

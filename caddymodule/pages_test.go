@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/smsgate/caddy-smsgate/internal/sitetest"
 )
 
 func TestLanguagesAndBranding(t *testing.T) {
@@ -19,34 +21,34 @@ func TestLanguagesAndBranding(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(tpl, "mine.html"), []byte(`{{define "signed_out"}}<p>Bye from Example Wiki.</p>{{end}}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	s := basicSite(t, "site_name \"Example Wiki\"\n\t\taccent 0a7d32\n\t\tlogo /logo.svg\n\t\tallowed_regions GB\n\t\tmessages_dir "+dir+"\n\t\ttemplates_dir "+tpl)
-	c := newClient(t, "alice")
-	get := func(path, lang string) *response {
-		req, _ := http.NewRequest(http.MethodGet, base+path, nil)
+	s := sitetest.Basic(t, "site_name \"Example Wiki\"\n\t\taccent 0a7d32\n\t\tlogo /logo.svg\n\t\tallowed_regions GB\n\t\tmessages_dir "+dir+"\n\t\ttemplates_dir "+tpl)
+	c := sitetest.NewClient(t, "alice")
+	get := func(path, lang string) *sitetest.Response {
+		req, _ := http.NewRequest(http.MethodGet, sitetest.Base+path, nil)
 		req.Header.Set("Accept-Language", lang)
-		return c.do(req)
+		return c.Do(req)
 	}
 	page := get("/.smsgate/enroll", "de-DE,de;q=0.9,en;q=0.5")
 	for _, want := range []string{`<html lang="de">`, "Telefon hinzufügen", "Code senden", "Example Wiki", `src="/logo.svg"`, "&#43;44 7400 123456"} {
-		expectBody(t, page, want)
+		sitetest.ExpectBody(t, page, want)
 	}
 	if page.Header.Get("Content-Language") != "de" {
 		t.Fatalf("Content-Language %q", page.Header.Get("Content-Language"))
 	}
-	expectBody(t, get("/.smsgate/enroll", "fr;q=0.8, de;q=0.2"), "Ajoutez votre téléphone") // an admin's catalogue
-	expectBody(t, get("/.smsgate/enroll", "ja"), "Add your phone")                          // no Japanese: English
+	sitetest.ExpectBody(t, get("/.smsgate/enroll", "fr;q=0.8, de;q=0.2"), "Ajoutez votre téléphone") // an admin's catalogue
+	sitetest.ExpectBody(t, get("/.smsgate/enroll", "ja"), "Add your phone")                          // no Japanese: English
 
 	// Messages with numbers are translated too.
-	tok := csrfField.FindStringSubmatch(page.body)[1]
-	c.post("/.smsgate/enroll", url.Values{"phone": {"+447400123456"}, "csrf": {tok}})
-	req, _ := http.NewRequest(http.MethodPost, base+"/.smsgate/verify", strings.NewReader(url.Values{"code": {"000000"}, "csrf": {tok}}.Encode()))
+	tok := sitetest.CSRFField.FindStringSubmatch(page.Text)[1]
+	c.Post("/.smsgate/enroll", url.Values{"phone": {"+447400123456"}, "csrf": {tok}})
+	req, _ := http.NewRequest(http.MethodPost, sitetest.Base+"/.smsgate/verify", strings.NewReader(url.Values{"code": {"000000"}, "csrf": {tok}}.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept-Language", "de")
-	res := c.do(req)
-	if s.lastCode() == "000000" {
+	res := c.Do(req)
+	if s.LastCode() == "000000" {
 		t.Skip("the code happens to be 000000")
 	}
-	expectBody(t, res, "Falscher Code; noch 4 Versuche.")
+	sitetest.ExpectBody(t, res, "Falscher Code; noch 4 Versuche.")
 
 	// The CSP allows no inline script or style; the assets are served.
 	csp := page.Header.Get("Content-Security-Policy")
@@ -55,19 +57,19 @@ func TestLanguagesAndBranding(t *testing.T) {
 			t.Fatalf("CSP %q lacks %q", csp, want)
 		}
 	}
-	if strings.Contains(csp, "unsafe-inline") || strings.Contains(page.body, "<style") || strings.Contains(page.body, "style=") || strings.Contains(page.body, "<script>") {
+	if strings.Contains(csp, "unsafe-inline") || strings.Contains(page.Text, "<style") || strings.Contains(page.Text, "style=") || strings.Contains(page.Text, "<script>") {
 		t.Fatal("inline style or script")
 	}
-	brand := c.get("/.smsgate/assets/brand.css")
-	expectBody(t, brand, "--accent: #0a7d32")
-	js := c.get("/.smsgate/assets/smsgate.js")
+	brand := c.Get("/.smsgate/assets/brand.css")
+	sitetest.ExpectBody(t, brand, "--accent: #0a7d32")
+	js := c.Get("/.smsgate/assets/smsgate.js")
 	if js.StatusCode != 200 || !strings.HasPrefix(js.Header.Get("Content-Type"), "text/javascript") {
 		t.Fatalf("script: %d %s", js.StatusCode, js.Header.Get("Content-Type"))
 	}
-	expect(t, c.get("/.smsgate/assets/../../etc/passwd"), http.StatusNotFound, "")
-	expect(t, c.get("/.smsgate/assets/other.js"), http.StatusNotFound, "")
+	sitetest.Expect(t, c.Get("/.smsgate/assets/../../etc/passwd"), http.StatusNotFound, "")
+	sitetest.Expect(t, c.Get("/.smsgate/assets/other.js"), http.StatusNotFound, "")
 
-	out := c.get("/.smsgate/logout")
-	otok := csrfField.FindStringSubmatch(out.body)[1]
-	expectBody(t, c.post("/.smsgate/logout", url.Values{"csrf": {otok}}), "Bye from Example Wiki.")
+	out := c.Get("/.smsgate/logout")
+	otok := sitetest.CSRFField.FindStringSubmatch(out.Text)[1]
+	sitetest.ExpectBody(t, c.Post("/.smsgate/logout", url.Values{"csrf": {otok}}), "Bye from Example Wiki.")
 }

@@ -10,15 +10,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/smsgate/caddy-smsgate/caddymodule"
 	"github.com/smsgate/caddy-smsgate/internal/fakes"
+	"github.com/smsgate/caddy-smsgate/internal/sitetest"
 )
 
 // providerSite is the quickstart with a provider block instead of `log`.
 // The gateway's delivery receipts and the JWKS are left out of the first
 // factor, as the README says to: a gateway has no password.
-func providerSite(t *testing.T, options string) *site {
-	return startSite(t, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
+func providerSite(t *testing.T, options string) *sitetest.Site {
+	return sitetest.Start(t, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
 	@people not path /.smsgate/twilio/status /.smsgate/jwks.json
 	basic_auth @people {
 		alice %[1]s
@@ -29,18 +29,18 @@ func providerSite(t *testing.T, options string) *site {
 		%[2]s
 	}
 	respond "Hello, {http.auth.user.id}!"
-}`, demoHash, options))
+}`, sitetest.DemoHash, options))
 }
 
 // enrollWith enrolls num for user and returns the verify page's csrf token.
-func enrollWith(t *testing.T, c *client, num string) (*response, string) {
+func enrollWith(t *testing.T, c *sitetest.Client, num string) (*sitetest.Response, string) {
 	t.Helper()
-	tok := c.csrf("/.smsgate/enroll")
-	return c.post("/.smsgate/enroll", url.Values{"phone": {num}, "csrf": {tok}}), tok
+	tok := c.CSRF("/.smsgate/enroll")
+	return c.Post("/.smsgate/enroll", url.Values{"phone": {num}, "csrf": {tok}}), tok
 }
 
 // twilioVoiceSite is a site that texts and calls through the fake Twilio.
-func twilioVoiceSite(t *testing.T, f *fakes.Twilio, extra string) *site {
+func twilioVoiceSite(t *testing.T, f *fakes.Twilio, extra string) *sitetest.Site {
 	t.Helper()
 	return providerSite(t, fmt.Sprintf(`channels sms voice
 		%s
@@ -59,9 +59,9 @@ func TestTwilioFlow(t *testing.T) {
 	f := fakes.NewTwilio(t)
 	twilioVoiceSite(t, f, `site_name "Example Wiki"`)
 
-	c := newClient(t, "alice")
+	c := sitetest.NewClient(t, "alice")
 	res, tok := enrollWith(t, c, "+14155552671")
-	expect(t, res, http.StatusSeeOther, "/.smsgate/verify")
+	sitetest.Expect(t, res, http.StatusSeeOther, "/.smsgate/verify")
 	sent := f.Last(t)
 	if !strings.HasSuffix(sent.Path, "/Messages.json") || sent.Form["To"] != "+14155552671" {
 		t.Fatalf("Twilio got %s %v", sent.Path, sent.Form)
@@ -71,40 +71,40 @@ func TestTwilioFlow(t *testing.T) {
 	}
 
 	// Call me instead: a call that reads a new code; the SMS code dies.
-	page := c.get("/.smsgate/verify")
-	expectBody(t, page, "Call me instead")
+	page := c.Get("/.smsgate/verify")
+	sitetest.ExpectBody(t, page, "Call me instead")
 	smsCode := fakes.CodeIn(sent.Form["Body"])
-	expect(t, c.post("/.smsgate/verify", url.Values{"action": {"call"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+	sitetest.Expect(t, c.Post("/.smsgate/verify", url.Values{"action": {"call"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
 	call := f.Last(t)
 	if !strings.HasSuffix(call.Path, "/Calls.json") || call.Form["From"] != "+15005550006" {
 		t.Fatalf("Twilio got %s %v", call.Path, call.Form)
 	}
-	expectBody(t, c.get("/.smsgate/verify"), "We are calling &#43;1•••••••671.")
+	sitetest.ExpectBody(t, c.Get("/.smsgate/verify"), "We are calling &#43;1•••••••671.")
 	callCode := fakes.CodeIn(call.Form["Twiml"])
 	if callCode == smsCode {
 		t.Skip("the two codes happen to be equal")
 	}
-	expect(t, c.post("/.smsgate/verify", url.Values{"code": {smsCode}, "csrf": {tok}}), http.StatusBadRequest, "")
-	expectEnrolled(t, c.post("/.smsgate/verify", url.Values{"code": {callCode}, "csrf": {tok}}), "/")
-	expectBody(t, c.get("/"), "Hello, alice!")
+	sitetest.Expect(t, c.Post("/.smsgate/verify", url.Values{"code": {smsCode}, "csrf": {tok}}), http.StatusBadRequest, "")
+	sitetest.ExpectEnrolled(t, c.Post("/.smsgate/verify", url.Values{"code": {callCode}, "csrf": {tok}}), "/")
+	sitetest.ExpectBody(t, c.Get("/"), "Hello, alice!")
 
 	// The number's fault: a clear message, nothing else tried, the form kept.
-	b := newClient(t, "bob")
+	b := sitetest.NewClient(t, "bob")
 	res, _ = enrollWith(t, b, "+15005550004")
-	expect(t, res, http.StatusBadRequest, "")
-	expectBody(t, res, "opted out of messages")
-	expectBody(t, res, `value="&#43;15005550004"`)
-	if strings.Contains(res.body, "unsubscribed recipient") || strings.Contains(res.body, "21610") {
+	sitetest.Expect(t, res, http.StatusBadRequest, "")
+	sitetest.ExpectBody(t, res, "opted out of messages")
+	sitetest.ExpectBody(t, res, `value="&#43;15005550004"`)
+	if strings.Contains(res.Text, "unsubscribed recipient") || strings.Contains(res.Text, "21610") {
 		t.Fatal("Twilio's own text reached the user")
 	}
 
 	// Twilio's fault: a short safe message; the admin's log has the details.
 	f.Status = http.StatusInternalServerError
-	caddymodule.Advance(time.Minute)
+	sitetest.Advance(time.Minute)
 	res, _ = enrollWith(t, b, "+14155550100")
-	expect(t, res, http.StatusServiceUnavailable, "")
-	expectBody(t, res, "The code could not be sent; please try again in a moment.")
-	if strings.Contains(res.body, "20500") || strings.Contains(res.body, "internal server error") {
+	sitetest.Expect(t, res, http.StatusServiceUnavailable, "")
+	sitetest.ExpectBody(t, res, "The code could not be sent; please try again in a moment.")
+	if strings.Contains(res.Text, "20500") || strings.Contains(res.Text, "internal server error") {
 		t.Fatal("Twilio's error reached the user")
 	}
 }
@@ -118,28 +118,28 @@ func TestTwilioVerifyFlow(t *testing.T) {
 			base_url %s
 			verify_base_url %s
 		}`, f.AccountSID, f.AuthToken, f.URL, f.URL))
-	c := newClient(t, "alice")
+	c := sitetest.NewClient(t, "alice")
 	res, tok := enrollWith(t, c, "+14155552671")
-	expect(t, res, http.StatusSeeOther, "/.smsgate/verify")
+	sitetest.Expect(t, res, http.StatusSeeOther, "/.smsgate/verify")
 	code := f.VerifyCode("+14155552671")
 	if code == "" {
 		t.Fatal("no verification started at Twilio")
 	}
-	res = c.post("/.smsgate/verify", url.Values{"code": {"000000"}, "csrf": {tok}})
-	expectBody(t, res, "4 tries left")
-	expectEnrolled(t, c.post("/.smsgate/verify", url.Values{"code": {code}, "csrf": {tok}}), "/")
-	expectBody(t, c.get("/"), "Hello, alice!")
-	if s.sent() != 0 {
+	res = c.Post("/.smsgate/verify", url.Values{"code": {"000000"}, "csrf": {tok}})
+	sitetest.ExpectBody(t, res, "4 tries left")
+	sitetest.ExpectEnrolled(t, c.Post("/.smsgate/verify", url.Values{"code": {code}, "csrf": {tok}}), "/")
+	sitetest.ExpectBody(t, c.Get("/"), "Hello, alice!")
+	if s.Sent() != 0 {
 		t.Fatal("a code of smsgate's own went out")
 	}
 
 	// Twilio forgot the code (expired there): a clear answer.
-	b := newClient(t, "bob")
+	b := sitetest.NewClient(t, "bob")
 	_, tok = enrollWith(t, b, "+14155550100")
 	f.Expire()
-	res = b.post("/.smsgate/verify", url.Values{"code": {"123456"}, "csrf": {tok}})
-	expect(t, res, http.StatusBadRequest, "")
-	expectBody(t, res, "This code has expired")
+	res = b.Post("/.smsgate/verify", url.Values{"code": {"123456"}, "csrf": {tok}})
+	sitetest.Expect(t, res, http.StatusBadRequest, "")
+	sitetest.ExpectBody(t, res, "This code has expired")
 }
 
 func TestWebhookFlow(t *testing.T) {
@@ -150,22 +150,22 @@ func TestWebhookFlow(t *testing.T) {
 			{"chat_id": "-100123", "text": "{{.Body}}", "to": "{{.To}}"}
 			JSON
 		}`, hook.URL))
-	c := newClient(t, "alice")
+	c := sitetest.NewClient(t, "alice")
 	res, tok := enrollWith(t, c, "+14155552671")
-	expect(t, res, http.StatusSeeOther, "/.smsgate/verify")
+	sitetest.Expect(t, res, http.StatusSeeOther, "/.smsgate/verify")
 	r := hook.Last(t)
 	if r.Header.Get("Authorization") != "Bearer hook-token" || r.JSON["chat_id"] != "-100123" || r.JSON["to"] != "+14155552671" {
 		t.Fatalf("hook got %v %v", r.Header, r.JSON)
 	}
 	text, _ := r.JSON["text"].(string)
-	expectEnrolled(t, c.post("/.smsgate/verify", url.Values{"code": {fakes.CodeIn(text)}, "csrf": {tok}}), "/")
-	expectBody(t, c.get("/"), "Hello, alice!")
+	sitetest.ExpectEnrolled(t, c.Post("/.smsgate/verify", url.Values{"code": {fakes.CodeIn(text)}, "csrf": {tok}}), "/")
+	sitetest.ExpectBody(t, c.Get("/"), "Hello, alice!")
 
 	hook.Status = http.StatusBadGateway
-	b := newClient(t, "bob")
+	b := sitetest.NewClient(t, "bob")
 	res, _ = enrollWith(t, b, "+14155550100")
-	expect(t, res, http.StatusServiceUnavailable, "")
-	if strings.Contains(res.body, "internal-gateway-detail") {
+	sitetest.Expect(t, res, http.StatusServiceUnavailable, "")
+	if strings.Contains(res.Text, "internal-gateway-detail") {
 		t.Fatal("the webhook's answer reached the user")
 	}
 }
@@ -184,18 +184,18 @@ func TestSignalFlowWithFailover(t *testing.T) {
 			number +15005550006
 			token %s
 		}`, tw.AccountSID, tw.AuthToken, tw.URL, sig.URL, sig.Token))
-	c := newClient(t, "alice")
+	c := sitetest.NewClient(t, "alice")
 	res, tok := enrollWith(t, c, "+14155552671")
-	expect(t, res, http.StatusSeeOther, "/.smsgate/verify")
+	sitetest.Expect(t, res, http.StatusSeeOther, "/.smsgate/verify")
 	if len(tw.Requests()) != 1 || len(sig.Requests()) != 1 {
 		t.Fatalf("twilio %d, signal %d requests; want one each", len(tw.Requests()), len(sig.Requests()))
 	}
 	msg, _ := sig.Last(t).JSON["message"].(string)
-	expectEnrolled(t, c.post("/.smsgate/verify", url.Values{"code": {fakes.CodeIn(msg)}, "csrf": {tok}}), "/")
-	expectBody(t, c.get("/"), "Hello, alice!")
+	sitetest.ExpectEnrolled(t, c.Post("/.smsgate/verify", url.Values{"code": {fakes.CodeIn(msg)}, "csrf": {tok}}), "/")
+	sitetest.ExpectBody(t, c.Get("/"), "Hello, alice!")
 
-	failed := s.logEntries("provider_failed")
-	delivered := s.logEntries("delivered")
+	failed := s.LogEntries("provider_failed")
+	delivered := s.LogEntries("delivered")
 	// Unnamed providers are known by their module and place in the chain.
 	if len(failed) != 1 || failed[0]["provider"] != "twilio.1" || len(delivered) != 1 || delivered[0]["provider"] != "signal.2" {
 		t.Fatalf("log: failed %v, delivered %v", failed, delivered)
@@ -216,14 +216,14 @@ func TestNamedProviders(t *testing.T) {
 		provider webhook %s {
 			name gateway-b
 		}`, down.URL, up.URL))
-	c := newClient(t, "alice")
+	c := sitetest.NewClient(t, "alice")
 	res, _ := enrollWith(t, c, "+14155552671")
-	expect(t, res, http.StatusSeeOther, "/.smsgate/verify")
-	failed, delivered := s.logEntries("provider_failed"), s.logEntries("delivered")
+	sitetest.Expect(t, res, http.StatusSeeOther, "/.smsgate/verify")
+	failed, delivered := s.LogEntries("provider_failed"), s.LogEntries("delivered")
 	if len(failed) != 1 || failed[0]["provider"] != "gateway-a" || len(delivered) != 1 || delivered[0]["provider"] != "gateway-b" {
 		t.Fatalf("log: failed %v, delivered %v", failed, delivered)
 	}
-	res2, err := http.Get(withPorts("http://localhost:{ADMIN_PORT}/metrics"))
+	res2, err := http.Get(sitetest.WithPorts("http://localhost:{ADMIN_PORT}/metrics"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -242,17 +242,17 @@ func TestNamedProviders(t *testing.T) {
 func TestDeliveryReceipts(t *testing.T) {
 	f := fakes.NewTwilio(t)
 	s := twilioVoiceSite(t, f, "")
-	c := newClient(t, "alice")
+	c := sitetest.NewClient(t, "alice")
 	res, _ := enrollWith(t, c, "+14155552671")
-	expect(t, res, http.StatusSeeOther, "/.smsgate/verify")
-	if cb := f.Last(t).Form["StatusCallback"]; !strings.HasPrefix(cb, withPorts("http://localhost:{HTTP_PORT}/.smsgate/twilio/status?r=")) {
+	sitetest.Expect(t, res, http.StatusSeeOther, "/.smsgate/verify")
+	if cb := f.Last(t).Form["StatusCallback"]; !strings.HasPrefix(cb, sitetest.WithPorts("http://localhost:{HTTP_PORT}/.smsgate/twilio/status?r=")) {
 		t.Fatalf("StatusCallback %q", cb)
 	}
 	status := func() map[string]any {
-		req, _ := http.NewRequest(http.MethodGet, base+"/.smsgate/status", nil)
+		req, _ := http.NewRequest(http.MethodGet, sitetest.Base+"/.smsgate/status", nil)
 		req.Header.Set("Accept", "application/json")
 		var out map[string]any
-		_ = json.Unmarshal([]byte(c.do(req).body), &out)
+		_ = json.Unmarshal([]byte(c.Do(req).Text), &out)
 		return out
 	}
 	if st := status(); st["delivery"] != "pending" {
@@ -262,7 +262,7 @@ func TestDeliveryReceipts(t *testing.T) {
 	if r := f.Receipt(t, "undelivered", "30003", true); r.StatusCode != http.StatusForbidden {
 		t.Fatalf("a forged receipt: %d", r.StatusCode)
 	}
-	if len(s.logEntries("delivery receipt refused: its signature is wrong")) != 1 {
+	if len(s.LogEntries("delivery receipt refused: its signature is wrong")) != 1 {
 		t.Fatal("the forged receipt is not in the log")
 	}
 	if st := status(); st["delivery"] != "pending" {
@@ -276,17 +276,17 @@ func TestDeliveryReceipts(t *testing.T) {
 	if st := status(); st["delivery"] != "failed" || st["offer_call"] != true {
 		t.Fatalf("after an undelivered receipt: %v", st)
 	}
-	page := c.get("/.smsgate/verify")
-	expectBody(t, page, "The text did not arrive.")
-	expectBody(t, page, `id="call" class="offered"`)
+	page := c.Get("/.smsgate/verify")
+	sitetest.ExpectBody(t, page, "The text did not arrive.")
+	sitetest.ExpectBody(t, page, `id="call" class="offered"`)
 	// A late "sent" does not undo the end.
 	f.Receipt(t, "sent", "", false)
 	if st := status(); st["delivery"] != "failed" {
 		t.Fatalf("a late receipt undid the end: %v", st)
 	}
 	// The call's own receipt: delivered.
-	tok := c.csrf("/.smsgate/verify")
-	expect(t, c.post("/.smsgate/verify", url.Values{"action": {"call"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+	tok := c.CSRF("/.smsgate/verify")
+	sitetest.Expect(t, c.Post("/.smsgate/verify", url.Values{"action": {"call"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
 	f.Receipt(t, "completed", "", false)
 	if st := status(); st["delivery"] != "delivered" || st["offer_call"] != false {
 		t.Fatalf("after the call completed: %v", st)
@@ -297,7 +297,7 @@ func TestDeliveryReceipts(t *testing.T) {
 	if st := status(); st["delivery"] != "delivered" {
 		t.Fatalf("a replayed receipt took the end back: %v", st)
 	}
-	res2, err := http.Get(withPorts("http://localhost:{ADMIN_PORT}/metrics"))
+	res2, err := http.Get(sitetest.WithPorts("http://localhost:{ADMIN_PORT}/metrics"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -328,10 +328,10 @@ func TestLookupBeforeSending(t *testing.T) {
 				base_url %[3]s
 			}
 		}`, f.AccountSID, f.AuthToken, f.URL))
-	alice := newClient(t, "alice")
+	alice := sitetest.NewClient(t, "alice")
 	res, tok := enrollWith(t, alice, "+14155552671")
-	expect(t, res, http.StatusSeeOther, "/.smsgate/verify")
-	expectEnrolled(t, alice.post("/.smsgate/verify", url.Values{"code": {fakes.CodeIn(f.Last(t).Form["Body"])}, "csrf": {tok}}), "/")
+	sitetest.Expect(t, res, http.StatusSeeOther, "/.smsgate/verify")
+	sitetest.ExpectEnrolled(t, alice.Post("/.smsgate/verify", url.Values{"code": {fakes.CodeIn(f.Last(t).Form["Body"])}, "csrf": {tok}}), "/")
 	if st, body := admin(t, "POST", "/smsgate/users", `{"realm":"localhost","user":"alice","phone":"+14155550199","name":"Work"}`); st != 200 {
 		t.Fatalf("adding a phone: %d %s", st, body)
 	}
@@ -339,12 +339,12 @@ func TestLookupBeforeSending(t *testing.T) {
 	// The default phone's SIM was swapped an hour ago: no code goes to it
 	// (the work phone, just added, is not the default).
 	f.SIMSwapped["+14155552671"] = time.Now().Add(-time.Hour)
-	again := newClient(t, "alice")
-	tok = again.csrf("/.smsgate/verify")
+	again := sitetest.NewClient(t, "alice")
+	tok = again.CSRF("/.smsgate/verify")
 	sent := len(f.Requests())
-	res = again.post("/.smsgate/verify", url.Values{"action": {"send"}, "csrf": {tok}})
-	expect(t, res, http.StatusForbidden, "")
-	expectBody(t, res, "SIM card was changed recently")
+	res = again.Post("/.smsgate/verify", url.Values{"action": {"send"}, "csrf": {tok}})
+	sitetest.Expect(t, res, http.StatusForbidden, "")
+	sitetest.ExpectBody(t, res, "SIM card was changed recently")
 	var notices []string
 	for _, r := range f.Requests()[sent:] {
 		if strings.HasSuffix(r.Path, "/Messages.json") {
@@ -357,23 +357,23 @@ func TestLookupBeforeSending(t *testing.T) {
 	if len(notices) != 1 || !strings.Contains(notices[0], "SIM card was changed recently") {
 		t.Fatalf("notices to the other phone: %q", notices)
 	}
-	if len(s.logEntries("sim_swap")) != 1 {
+	if len(s.LogEntries("sim_swap")) != 1 {
 		t.Fatal("no sim_swap audit event")
 	}
 
 	// A landline cannot enroll for texts.
 	f.LineType["+14155550001"] = "landline"
-	bob := newClient(t, "bob")
+	bob := sitetest.NewClient(t, "bob")
 	res, _ = enrollWith(t, bob, "+14155550001")
-	expect(t, res, http.StatusBadRequest, "")
-	expectBody(t, res, "This kind of number cannot receive codes")
+	sitetest.Expect(t, res, http.StatusBadRequest, "")
+	sitetest.ExpectBody(t, res, "This kind of number cannot receive codes")
 
 	// Lookup down: enrollment fails closed, with a clear message.
 	f.LookupStatus = http.StatusServiceUnavailable
-	caddymodule.Advance(time.Minute)
+	sitetest.Advance(time.Minute)
 	res, _ = enrollWith(t, bob, "+14155550002")
-	expect(t, res, http.StatusServiceUnavailable, "")
-	expectBody(t, res, "could not be checked")
+	sitetest.Expect(t, res, http.StatusServiceUnavailable, "")
+	sitetest.ExpectBody(t, res, "could not be checked")
 }
 
 // TestLookupWithoutSIMData: a carrier that gives no SIM-swap data (Lookup
@@ -383,7 +383,7 @@ func TestLookupBeforeSending(t *testing.T) {
 func TestLookupWithoutSIMData(t *testing.T) {
 	f := fakes.NewTwilio(t)
 	f.NoSIMData["+14155552671"] = true
-	site := func(option string) *site {
+	site := func(option string) *sitetest.Site {
 		return providerSite(t, fmt.Sprintf(`number_types sms mobile fixed_line_or_mobile personal_number
 		provider twilio {
 			account_sid %s
@@ -398,15 +398,15 @@ func TestLookupWithoutSIMData(t *testing.T) {
 		}`, f.AccountSID, f.AuthToken, f.URL, option))
 	}
 	s := site("")
-	res, _ := enrollWith(t, newClient(t, "alice"), "+14155552671")
-	expect(t, res, http.StatusSeeOther, "/.smsgate/verify")
-	if e := s.logEntries("no SIM-swap data for this number; the code is sent (on_no_sim_data open)"); len(e) != 1 || e[0]["to"] != "+1•••••••671" {
+	res, _ := enrollWith(t, sitetest.NewClient(t, "alice"), "+14155552671")
+	sitetest.Expect(t, res, http.StatusSeeOther, "/.smsgate/verify")
+	if e := s.LogEntries("no SIM-swap data for this number; the code is sent (on_no_sim_data open)"); len(e) != 1 || e[0]["to"] != "+1•••••••671" {
 		t.Fatalf("the admin's log: %v", e)
 	}
 	site("on_no_sim_data closed")
-	res, _ = enrollWith(t, newClient(t, "alice"), "+14155552671")
-	expect(t, res, http.StatusBadRequest, "")
-	expectBody(t, res, "does not tell whether its SIM card was changed recently")
+	res, _ = enrollWith(t, sitetest.NewClient(t, "alice"), "+14155552671")
+	sitetest.Expect(t, res, http.StatusBadRequest, "")
+	sitetest.ExpectBody(t, res, "does not tell whether its SIM card was changed recently")
 }
 
 // TestReceiptsTellStrangersNothing: after a login form, whether a text
@@ -414,7 +414,7 @@ func TestLookupWithoutSIMData(t *testing.T) {
 // and /status say nothing of it there.
 func TestReceiptsTellStrangersNothing(t *testing.T) {
 	f := fakes.NewTwilio(t)
-	startSite(t, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
+	sitetest.Start(t, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
 	@people not path /.smsgate/twilio/status
 	smsgate @people {
 		identity none
@@ -430,21 +430,21 @@ func TestReceiptsTellStrangersNothing(t *testing.T) {
 	}
 	respond "hi"
 }`, f.AccountSID, f.AuthToken, f.URL))
-	status := func(c *client) string {
-		req, _ := http.NewRequest(http.MethodGet, base+"/.smsgate/status", nil)
+	status := func(c *sitetest.Client) string {
+		req, _ := http.NewRequest(http.MethodGet, sitetest.Base+"/.smsgate/status", nil)
 		req.Header.Set("Accept", "application/json")
-		return c.do(req).body
+		return c.Do(req).Text
 	}
-	known, stranger := newClient(t, ""), newClient(t, "")
-	for c, name := range map[*client]string{known: "carol", stranger: "nobody"} {
-		tok := c.csrf("/.smsgate/login")
-		expect(t, c.post("/.smsgate/login", url.Values{"username": {name}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+	known, stranger := sitetest.NewClient(t, ""), sitetest.NewClient(t, "")
+	for c, name := range map[*sitetest.Client]string{known: "carol", stranger: "nobody"} {
+		tok := c.CSRF("/.smsgate/login")
+		sitetest.Expect(t, c.Post("/.smsgate/login", url.Values{"username": {name}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
 	}
 	f.Receipt(t, "delivered", "", false)
 	if a, b := status(known), status(stranger); a != b {
 		t.Fatalf("/status after a delivered text: carol %s, nobody %s", a, b)
 	}
-	if strings.Contains(known.get("/.smsgate/verify").body, `id="delivery"`) {
+	if strings.Contains(known.Get("/.smsgate/verify").Text, `id="delivery"`) {
 		t.Fatal("the verify page after a login form tells of the text's delivery")
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/internal/clock"
 	"github.com/smsgate/caddy-smsgate/phone"
 	"github.com/smsgate/caddy-smsgate/providers"
 	"github.com/smsgate/caddy-smsgate/session"
@@ -21,9 +22,6 @@ import (
 	"github.com/smsgate/caddy-smsgate/store"
 	"github.com/smsgate/caddy-smsgate/words"
 )
-
-// now is the clock of every Gate; tests replace it.
-var now = time.Now
 
 // Provision sets defaults and checks the config before it opens anything
 // (check.go), then loads the providers, and only then opens the store and
@@ -33,7 +31,7 @@ func (g *Gate) Provision(ctx caddy.Context) error {
 	if ev, err := loadApp(ctx, "events"); err == nil {
 		g.events = ev.(*caddyevents.App)
 	}
-	g.now = func() time.Time { return now() }
+	g.now = func() time.Time { return clock.Now() }
 	g.setDefaults()
 	if err := g.check(); err != nil {
 		return err

@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/smsgate/caddy-smsgate/caddymodule"
 	"github.com/smsgate/caddy-smsgate/internal/fakes"
 	"github.com/smsgate/caddy-smsgate/internal/harness"
+	"github.com/smsgate/caddy-smsgate/internal/sitetest"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
@@ -53,18 +53,18 @@ func (c *chrome) eval(js string) string {
 // switches both ways; a phone typed wrong on the devices page stays typed,
 // with focus and the error by the field.
 func TestNobodyStrandedInARealBrowser(t *testing.T) {
-	s := basicSite(t, "channels sms voice\n\t\tlockout_after 3")
+	s := sitetest.Basic(t, "channels sms voice\n\t\tlockout_after 3")
 	// alice enrolls (over HTTP) and keeps her recovery codes.
-	alice := newClient(t, "alice")
-	tok := alice.csrf("/.smsgate/enroll")
-	expect(t, alice.post("/.smsgate/enroll", url.Values{"phone": {"+14155552671"}, "csrf": {tok}}), 303, "/.smsgate/verify")
-	codes := expectEnrolled(t, alice.post("/.smsgate/verify", url.Values{"code": {s.lastCode()}, "csrf": {tok}}), "/")
+	alice := sitetest.NewClient(t, "alice")
+	tok := alice.CSRF("/.smsgate/enroll")
+	sitetest.Expect(t, alice.Post("/.smsgate/enroll", url.Values{"phone": {"+14155552671"}, "csrf": {tok}}), 303, "/.smsgate/verify")
+	codes := sitetest.ExpectEnrolled(t, alice.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}}), "/")
 
 	// A new browser, and no phone: "I don't have my phone", then a
 	// recovery code typed as people type it.
 	b := newChrome(t)
 	b.basicAuth("alice")
-	b.do(chromedp.Navigate(base+"/.smsgate/verify"), chromedp.WaitVisible(chromedp.CSS(`details.recovery summary`)))
+	b.do(chromedp.Navigate(sitetest.Base+"/.smsgate/verify"), chromedp.WaitVisible(chromedp.CSS(`details.recovery summary`)))
 	if strings.Contains(b.text(`main`), "We sent a code") {
 		t.Fatal("the page claims a code was sent before any was")
 	}
@@ -76,7 +76,7 @@ func TestNobodyStrandedInARealBrowser(t *testing.T) {
 	// The channel, both ways: a call, then "text me instead".
 	c := newChrome(t)
 	c.basicAuth("alice")
-	c.do(chromedp.Navigate(base+"/.smsgate/verify"), chromedp.WaitVisible(chromedp.CSS(`#call button`)))
+	c.do(chromedp.Navigate(sitetest.Base+"/.smsgate/verify"), chromedp.WaitVisible(chromedp.CSS(`#call button`)))
 	c.do(chromedp.Click(chromedp.CSS(`#call button`)))
 	c.waitText(`main`, "We are calling")
 	if got := c.text(`#call button`); got != "Text me instead" {
@@ -91,7 +91,7 @@ func TestNobodyStrandedInARealBrowser(t *testing.T) {
 	// Locked: three wrong codes; the page says so, counts down, and
 	// neither claims a code nor offers to send one.
 	wrong := "000000"
-	if s.lastCode() == wrong {
+	if s.LastCode() == wrong {
 		wrong = "111111"
 	}
 	for i := 0; i < 3; i++ {
@@ -116,14 +116,14 @@ func TestNobodyStrandedInARealBrowser(t *testing.T) {
 
 	// Adding a phone with a typo: the input stays, with focus and the
 	// error beside it.
-	caddymodule.Advance(61 * time.Second) // past the lockout
+	sitetest.Advance(61 * time.Second) // past the lockout
 	d := newChrome(t)
 	d.basicAuth("alice")
-	d.do(chromedp.Navigate(base+"/.smsgate/verify"), chromedp.WaitVisible(chromedp.CSS(`details.recovery summary`)),
+	d.do(chromedp.Navigate(sitetest.Base+"/.smsgate/verify"), chromedp.WaitVisible(chromedp.CSS(`details.recovery summary`)),
 		chromedp.Click(chromedp.CSS(`details.recovery summary`)),
 		chromedp.SendKeys(chromedp.CSS(`#recovery-code`), codes[1]), chromedp.Submit(chromedp.CSS(`#recovery-code`)))
 	d.waitText(`body`, "Hello, alice!")
-	d.do(chromedp.Navigate(base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`#phone`)),
+	d.do(chromedp.Navigate(sitetest.Base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`#phone`)),
 		chromedp.SendKeys(chromedp.CSS(`#phone`), "+1 415 555 267x"), chromedp.Submit(chromedp.CSS(`#phone`)),
 		chromedp.WaitVisible(chromedp.CSS(`#phone-error`)))
 	if v := d.eval(`document.getElementById("phone").value`); v != "+1 415 555 267x" {
@@ -140,7 +140,7 @@ func TestNobodyStrandedInARealBrowser(t *testing.T) {
 	// German, from the browser's language.
 	e := newChrome(t)
 	e.headers("bob", "de-DE,de;q=0.9")
-	e.do(chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS(`#phone`)))
+	e.do(chromedp.Navigate(sitetest.Base+"/"), chromedp.WaitVisible(chromedp.CSS(`#phone`)))
 	if got := e.text(`h1`); got != "Telefon hinzufügen" {
 		t.Fatalf("the German enroll page says %q", got)
 	}
@@ -148,7 +148,7 @@ func TestNobodyStrandedInARealBrowser(t *testing.T) {
 	e.do(chromedp.SendKeys(chromedp.CSS(`#phone`), "+49 151 23456789"), chromedp.Submit(chromedp.CSS(`#phone`)), chromedp.WaitVisible(chromedp.CSS(`#code`)))
 	e.shoot("de-verify")
 	// The text speaks German too, and keeps its WebOTP line.
-	msgs := s.logEntries("verification code")
+	msgs := s.LogEntries("verification code")
 	if body, _ := msgs[len(msgs)-1]["body"].(string); !strings.HasPrefix(body, "Ihr Bestätigungscode für localhost lautet ") || !harness.CodeLine.MatchString(body) || !strings.Contains(body, "@localhost #") {
 		t.Fatalf("the German SMS: %q", body)
 	}
@@ -156,7 +156,7 @@ func TestNobodyStrandedInARealBrowser(t *testing.T) {
 	// browser is not told to wait.
 	f := newChrome(t)
 	f.headers("bob", "")
-	f.do(chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS(`#phone`)),
+	f.do(chromedp.Navigate(sitetest.Base+"/"), chromedp.WaitVisible(chromedp.CSS(`#phone`)),
 		chromedp.SendKeys(chromedp.CSS(`#phone`), "+1 415 555 0100"), chromedp.Submit(chromedp.CSS(`#phone`)),
 		chromedp.WaitVisible(chromedp.CSS(`#code`)))
 	f.do(chromedp.Click(chromedp.CSS(`a[href$="enroll?change=1"]`)), chromedp.WaitVisible(chromedp.CSS(`#phone`)),
@@ -165,10 +165,10 @@ func TestNobodyStrandedInARealBrowser(t *testing.T) {
 	if got := f.text(`main`); !strings.Contains(got, "•••101") {
 		t.Fatalf("after changing the number: %q", got)
 	}
-	f.do(chromedp.SendKeys(chromedp.CSS(`#code`), s.lastCode()), chromedp.Submit(chromedp.CSS(`#code`)), chromedp.WaitVisible(chromedp.CSS(`#saved`)))
+	f.do(chromedp.SendKeys(chromedp.CSS(`#code`), s.LastCode()), chromedp.Submit(chromedp.CSS(`#code`)), chromedp.WaitVisible(chromedp.CSS(`#saved`)))
 	g := newChrome(t)
 	g.headers("bob", "")
-	g.do(chromedp.Navigate(base+"/.smsgate/verify"), chromedp.WaitVisible(chromedp.CSS(`form button`)))
+	g.do(chromedp.Navigate(sitetest.Base+"/.smsgate/verify"), chromedp.WaitVisible(chromedp.CSS(`form button`)))
 	g.do(chromedp.Submit(chromedp.CSS(`input[name=action][value=send]`)))
 	g.waitText(`main`, "We sent a code to")
 	if strings.Contains(g.text(`main`), "Please wait") {
@@ -187,20 +187,20 @@ func TestNobodyStrandedInARealBrowser(t *testing.T) {
 // TestOneExampleNumber: the example in a malformed number's message is the
 // one the phone field shows.
 func TestOneExampleNumber(t *testing.T) {
-	basicSite(t, "")
-	c := newClient(t, "alice")
-	tok := c.csrf("/.smsgate/enroll")
-	res := c.post("/.smsgate/enroll", url.Values{"phone": {"0740O 123456"}, "region": {"GB"}, "csrf": {tok}})
-	m := regexp.MustCompile(`id="phone"[^>]*placeholder="([^"]+)"`).FindStringSubmatch(res.body)
+	sitetest.Basic(t, "")
+	c := sitetest.NewClient(t, "alice")
+	tok := c.CSRF("/.smsgate/enroll")
+	res := c.Post("/.smsgate/enroll", url.Values{"phone": {"0740O 123456"}, "region": {"GB"}, "csrf": {tok}})
+	m := regexp.MustCompile(`id="phone"[^>]*placeholder="([^"]+)"`).FindStringSubmatch(res.Text)
 	if m == nil {
-		t.Fatalf("no placeholder: %s", res.body)
+		t.Fatalf("no placeholder: %s", res.Text)
 	}
-	expectBody(t, res, "for example "+m[1]+".")
+	sitetest.ExpectBody(t, res, "for example "+m[1]+".")
 	if !strings.HasPrefix(html.UnescapeString(m[1]), "+44") {
 		t.Fatalf("the example %q is not from the chosen country", m[1])
 	}
-	expectBody(t, res, `<option value="GB" data-example=`)
-	if !regexp.MustCompile(`<option value="GB"[^>]* selected>`).MatchString(res.body) {
+	sitetest.ExpectBody(t, res, `<option value="GB" data-example=`)
+	if !regexp.MustCompile(`<option value="GB"[^>]* selected>`).MatchString(res.Text) {
 		t.Fatal("the picker forgot the chosen country")
 	}
 }
@@ -208,18 +208,18 @@ func TestOneExampleNumber(t *testing.T) {
 // TestNationalNumbersWithTheCountryPicker: a number typed as people know
 // it, with its country chosen, is that country's number.
 func TestNationalNumbersWithTheCountryPicker(t *testing.T) {
-	s := basicSite(t, "allowed_regions GB DE")
-	c := newClient(t, "alice")
-	req, _ := http.NewRequest(http.MethodGet, base+"/.smsgate/enroll", nil)
+	s := sitetest.Basic(t, "allowed_regions GB DE")
+	c := sitetest.NewClient(t, "alice")
+	req, _ := http.NewRequest(http.MethodGet, sitetest.Base+"/.smsgate/enroll", nil)
 	req.Header.Set("Accept-Language", "de-DE")
-	page := c.do(req)
+	page := c.Do(req)
 	// Only the allowed countries, preset from the browser's language.
-	if n := strings.Count(page.body, "<option "); n != 2 || !regexp.MustCompile(`<option value="DE"[^>]* selected>`).MatchString(page.body) {
-		t.Fatalf("the picker: %d options\n%s", n, page.body)
+	if n := strings.Count(page.Text, "<option "); n != 2 || !regexp.MustCompile(`<option value="DE"[^>]* selected>`).MatchString(page.Text) {
+		t.Fatalf("the picker: %d options\n%s", n, page.Text)
 	}
-	tok := csrfField.FindStringSubmatch(page.body)[1]
-	expect(t, c.post("/.smsgate/enroll", url.Values{"phone": {"07400 123456"}, "region": {"GB"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
-	msgs := s.logEntries("verification code")
+	tok := sitetest.CSRFField.FindStringSubmatch(page.Text)[1]
+	sitetest.Expect(t, c.Post("/.smsgate/enroll", url.Values{"phone": {"07400 123456"}, "region": {"GB"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+	msgs := s.LogEntries("verification code")
 	if to := msgs[len(msgs)-1]["to"]; to != "+44•••••••456" {
 		t.Fatalf("the code went to %v", to)
 	}
@@ -234,7 +234,7 @@ func TestDeliveryReceiptsInARealBrowser(t *testing.T) {
 	enroll := func(user, num string) *chrome {
 		b := newChrome(t)
 		b.basicAuth(user)
-		b.do(chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS(`#phone`)),
+		b.do(chromedp.Navigate(sitetest.Base+"/"), chromedp.WaitVisible(chromedp.CSS(`#phone`)),
 			chromedp.SendKeys(chromedp.CSS(`#phone`), num), chromedp.Submit(chromedp.CSS(`#phone`)),
 			chromedp.WaitVisible(chromedp.CSS(`#code`)))
 		if got := b.text(`#delivery`); got != "" {

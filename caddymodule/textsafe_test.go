@@ -7,6 +7,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/smsgate/caddy-smsgate/internal/sitetest"
 )
 
 // hidden are the characters that rearrange or hide text around them.
@@ -27,7 +29,7 @@ func rawHidden(s string) string {
 // admin's JSON, exports and the log, refused as an identity. On main they
 // went everywhere as they were.
 func TestDirectionCharactersAreShownNotObeyed(t *testing.T) {
-	s := startSiteWith(t, trusted, `http://localhost:{HTTP_PORT} {
+	s := sitetest.StartWith(t, trusted, `http://localhost:{HTTP_PORT} {
 	smsgate {
 		identity {http.request.header.Remote-User}
 		store badger {DIR}
@@ -37,20 +39,20 @@ func TestDirectionCharactersAreShownNotObeyed(t *testing.T) {
 }`)
 	// An identity with a direction override signs nobody in, and the log
 	// shows it escaped.
-	c := newClient(t, "")
-	expect(t, c.getWith("/.smsgate/login", map[string]string{"Remote-User": "ali\u202Ecod.exe"}), http.StatusUnauthorized, "")
+	c := sitetest.NewClient(t, "")
+	sitetest.Expect(t, c.GetWith("/.smsgate/login", map[string]string{"Remote-User": "ali\u202Ecod.exe"}), http.StatusUnauthorized, "")
 
 	// A device name typed with them is stored without them.
-	alice := newClient(t, "")
+	alice := sitetest.NewClient(t, "")
 	as := map[string]string{"Remote-User": "alice"}
-	expect(t, alice.getWith("/.smsgate/login", as), http.StatusSeeOther, "/.smsgate/enroll")
-	tok := csrfField.FindStringSubmatch(alice.getWith("/.smsgate/enroll", as).body)[1]
-	expect(t, alice.postWith("/.smsgate/enroll", url.Values{"phone": {"+14155552671"}, "csrf": {tok}}, as), http.StatusSeeOther, "/.smsgate/verify")
-	expect(t, alice.postWith("/.smsgate/verify", url.Values{"code": {s.lastCode()}, "csrf": {tok}}, as), http.StatusOK, "")
-	tok = csrfField.FindStringSubmatch(alice.getWith("/.smsgate/devices", as).body)[1]
+	sitetest.Expect(t, alice.GetWith("/.smsgate/login", as), http.StatusSeeOther, "/.smsgate/enroll")
+	tok := sitetest.CSRFField.FindStringSubmatch(alice.GetWith("/.smsgate/enroll", as).Text)[1]
+	sitetest.Expect(t, alice.PostWith("/.smsgate/enroll", url.Values{"phone": {"+14155552671"}, "csrf": {tok}}, as), http.StatusSeeOther, "/.smsgate/verify")
+	sitetest.Expect(t, alice.PostWith("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}}, as), http.StatusOK, "")
+	tok = sitetest.CSRFField.FindStringSubmatch(alice.GetWith("/.smsgate/devices", as).Text)[1]
 	add := url.Values{"action": {"add"}, "phone": {"+447400123456"}, "name": {"Work\u202Eenohp\u2028x"}, "csrf": {tok}}
-	expect(t, alice.postWith("/.smsgate/devices", add, as), http.StatusSeeOther, "/.smsgate/verify")
-	expect(t, alice.postWith("/.smsgate/verify", url.Values{"code": {s.lastCode()}, "csrf": {tok}}, as), http.StatusSeeOther, "/.smsgate/devices")
+	sitetest.Expect(t, alice.PostWith("/.smsgate/devices", add, as), http.StatusSeeOther, "/.smsgate/verify")
+	sitetest.Expect(t, alice.PostWith("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}}, as), http.StatusSeeOther, "/.smsgate/devices")
 
 	// An admin cannot make a user nobody could sign in as.
 	if st, body := admin(t, "POST", "/smsgate/users", `{"realm":"localhost","user":"bob\u202E","phone":"+447400123457"}`); st != http.StatusBadRequest {
@@ -84,7 +86,7 @@ func TestDirectionCharactersAreShownNotObeyed(t *testing.T) {
 	if st, body := admin(t, "POST", "/smsgate/import?realm=localhost", export); st != http.StatusOK {
 		t.Fatalf("re-import: %d %s", st, body)
 	}
-	raw, _ := os.ReadFile(s.logFile)
+	raw, _ := os.ReadFile(s.LogFile)
 	if h := rawHidden(string(raw)); h != "" {
 		t.Errorf("the log holds %U as it is", []rune(h)[0])
 	}

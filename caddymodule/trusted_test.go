@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/smsgate/caddy-smsgate/caddymodule"
+	"github.com/smsgate/caddy-smsgate/internal/sitetest"
 )
 
 // trustSite has a gate that offers trust for 30 days, with sessions of an
@@ -40,19 +40,19 @@ const trustSite = `http://localhost:{HTTP_PORT} {
 }`
 
 // signInTrusting signs c in as carol by text, trusting the browser if trust.
-func signInTrusting(t *testing.T, s *site, c *client, trust bool) {
+func signInTrusting(t *testing.T, s *sitetest.Site, c *sitetest.Client, trust bool) {
 	t.Helper()
-	caddymodule.Advance(time.Minute) // past the last send's cooldown
-	tok := c.csrf("/.smsgate/login")
-	expect(t, c.post("/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
-	if page := c.get("/.smsgate/verify"); !strings.Contains(page.body, "Trust this browser for 30 days") {
-		t.Fatalf("the verify page offers no trust:\n%s", page.body)
+	sitetest.Advance(time.Minute) // past the last send's cooldown
+	tok := c.CSRF("/.smsgate/login")
+	sitetest.Expect(t, c.Post("/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+	if page := c.Get("/.smsgate/verify"); !strings.Contains(page.Text, "Trust this browser for 30 days") {
+		t.Fatalf("the verify page offers no trust:\n%s", page.Text)
 	}
-	form := url.Values{"code": {s.lastCode()}, "csrf": {tok}}
+	form := url.Values{"code": {s.LastCode()}, "csrf": {tok}}
 	if trust {
 		form.Set("remember", "1")
 	}
-	expect(t, c.post("/.smsgate/verify", form), http.StatusSeeOther, "/")
+	sitetest.Expect(t, c.Post("/.smsgate/verify", form), http.StatusSeeOther, "/")
 }
 
 // TestTrustedBrowser: a trusted browser whose session expired gets a new
@@ -60,63 +60,63 @@ func signInTrusting(t *testing.T, s *site, c *client, trust bool) {
 // a max_age route still asks for a code); a browser not trusted does not;
 // the devices page lists and ends trusts; signing out everywhere ends them all.
 func TestTrustedBrowser(t *testing.T) {
-	s := startSite(t, trustSite)
-	trusted, plain := newClient(t, ""), newClient(t, "")
+	s := sitetest.Start(t, trustSite)
+	trusted, plain := sitetest.NewClient(t, ""), sitetest.NewClient(t, "")
 	signInTrusting(t, s, trusted, true)
 	signInTrusting(t, s, plain, false)
-	if trusted.cookie("smsgate_trust") == "" || plain.cookie("smsgate_trust") != "" {
+	if trusted.Cookie("smsgate_trust") == "" || plain.Cookie("smsgate_trust") != "" {
 		t.Fatal("the trust cookie went to the wrong browser")
 	}
 
-	if res := trusted.get("/admin"); res.StatusCode != http.StatusOK || res.body != "admin carol" {
-		t.Fatalf("a fresh session on the max_age route: %d %q", res.StatusCode, res.body)
+	if res := trusted.Get("/admin"); res.StatusCode != http.StatusOK || res.Text != "admin carol" {
+		t.Fatalf("a fresh session on the max_age route: %d %q", res.StatusCode, res.Text)
 	}
-	caddymodule.Advance(2 * time.Hour) // both sessions are over
-	expect(t, trusted.get("/.smsgate/login?rd=/"), http.StatusSeeOther, "/")
-	if res := trusted.get("/"); res.StatusCode != http.StatusOK || res.body != "Hello, carol (sms)" {
-		t.Fatalf("a trusted browser after its session expired: %d %q", res.StatusCode, res.body)
+	sitetest.Advance(2 * time.Hour) // both sessions are over
+	sitetest.Expect(t, trusted.Get("/.smsgate/login?rd=/"), http.StatusSeeOther, "/")
+	if res := trusted.Get("/"); res.StatusCode != http.StatusOK || res.Text != "Hello, carol (sms)" {
+		t.Fatalf("a trusted browser after its session expired: %d %q", res.StatusCode, res.Text)
 	}
-	if res := plain.get("/.smsgate/login?rd=/"); res.StatusCode != http.StatusOK || !strings.Contains(res.body, `name="username"`) {
-		t.Fatalf("a browser not trusted: %d\n%s", res.StatusCode, res.body)
+	if res := plain.Get("/.smsgate/login?rd=/"); res.StatusCode != http.StatusOK || !strings.Contains(res.Text, `name="username"`) {
+		t.Fatalf("a browser not trusted: %d\n%s", res.StatusCode, res.Text)
 	}
 	// The stricter route wants a code entered within 15 minutes: the trust
 	// (earned two hours ago) does not give one.
-	if res := trusted.get("/admin"); res.StatusCode == http.StatusOK {
-		t.Fatalf("a trusted browser passed max_age: %q", res.body)
+	if res := trusted.Get("/admin"); res.StatusCode == http.StatusOK {
+		t.Fatalf("a trusted browser passed max_age: %q", res.Text)
 	}
-	if res := trusted.get("/.smsgate/login?rd=/admin"); res.StatusCode != http.StatusOK || !strings.Contains(res.body, `name="username"`) {
+	if res := trusted.Get("/.smsgate/login?rd=/admin"); res.StatusCode != http.StatusOK || !strings.Contains(res.Text, `name="username"`) {
 		t.Fatalf("the login for a max_age route, from a trusted browser: %d %s", res.StatusCode, res.Header.Get("Location"))
 	}
 
 	// Listed on the devices page, and ended there.
-	other := newClient(t, "")
+	other := sitetest.NewClient(t, "")
 	signInTrusting(t, s, other, true)
-	devices := other.get("/.smsgate/devices")
-	ids := regexp.MustCompile(`name="trust" value="([A-Z0-9]+)"`).FindAllStringSubmatch(devices.body, -1)
-	if len(ids) != 2 || !strings.Contains(devices.body, "Trusted browsers") {
-		t.Fatalf("the devices page lists %d trusted browsers, want 2:\n%s", len(ids), devices.body)
+	devices := other.Get("/.smsgate/devices")
+	ids := regexp.MustCompile(`name="trust" value="([A-Z0-9]+)"`).FindAllStringSubmatch(devices.Text, -1)
+	if len(ids) != 2 || !strings.Contains(devices.Text, "Trusted browsers") {
+		t.Fatalf("the devices page lists %d trusted browsers, want 2:\n%s", len(ids), devices.Text)
 	}
-	tok := csrfField.FindStringSubmatch(devices.body)[1]
-	if res := other.post("/.smsgate/devices", url.Values{"action": {"untrust"}, "trust": {ids[1][1]}, "csrf": {tok}}); res.StatusCode != http.StatusOK ||
-		len(regexp.MustCompile(`name="trust" value=`).FindAllString(res.body, -1)) != 1 {
-		t.Fatalf("ending a trust: %d\n%s", res.StatusCode, res.body)
+	tok := sitetest.CSRFField.FindStringSubmatch(devices.Text)[1]
+	if res := other.Post("/.smsgate/devices", url.Values{"action": {"untrust"}, "trust": {ids[1][1]}, "csrf": {tok}}); res.StatusCode != http.StatusOK ||
+		len(regexp.MustCompile(`name="trust" value=`).FindAllString(res.Text, -1)) != 1 {
+		t.Fatalf("ending a trust: %d\n%s", res.StatusCode, res.Text)
 	}
-	caddymodule.Advance(2 * time.Hour)
-	if res := other.get("/.smsgate/login?rd=/"); res.StatusCode != http.StatusOK {
+	sitetest.Advance(2 * time.Hour)
+	if res := other.Get("/.smsgate/login?rd=/"); res.StatusCode != http.StatusOK {
 		t.Fatalf("an ended trust still signs in: %d %s", res.StatusCode, res.Header.Get("Location"))
 	}
 
 	// Signing out everywhere ends every session and every trust.
 	signInTrusting(t, s, other, false)
-	tok = other.csrf("/.smsgate/devices")
-	if res := other.post("/.smsgate/devices", url.Values{"action": {"signout-all"}, "csrf": {tok}}); res.StatusCode != http.StatusOK {
+	tok = other.CSRF("/.smsgate/devices")
+	if res := other.Post("/.smsgate/devices", url.Values{"action": {"signout-all"}, "csrf": {tok}}); res.StatusCode != http.StatusOK {
 		t.Fatalf("signing out everywhere: %d", res.StatusCode)
 	}
-	caddymodule.Advance(3 * time.Second) // past the revocation poll
-	if res := trusted.get("/"); res.StatusCode == http.StatusOK {
+	sitetest.Advance(3 * time.Second) // past the revocation poll
+	if res := trusted.Get("/"); res.StatusCode == http.StatusOK {
 		t.Fatal("a session lived through a sign-out everywhere")
 	}
-	if res := trusted.get("/.smsgate/login?rd=/"); res.StatusCode != http.StatusOK || trusted.cookie("smsgate_trust") != "" {
+	if res := trusted.Get("/.smsgate/login?rd=/"); res.StatusCode != http.StatusOK || trusted.Cookie("smsgate_trust") != "" {
 		t.Fatalf("a trust lived through a sign-out everywhere: %d %s", res.StatusCode, res.Header.Get("Location"))
 	}
 }
@@ -126,27 +126,27 @@ func TestTrustedBrowser(t *testing.T) {
 // the app. An admin's revoke ends trusts, and the devices page stops
 // listing them.
 func TestTrustCookieAndAdminRevoke(t *testing.T) {
-	s := startSite(t, strings.Replace(trustSite, `respond "Hello, {http.auth.user.id} ({http.auth.user.amr})"`,
+	s := sitetest.Start(t, strings.Replace(trustSite, `respond "Hello, {http.auth.user.id} ({http.auth.user.amr})"`,
 		`respond "Hello, {http.auth.user.id} cookies=[{http.request.header.Cookie}]"`, 1))
-	c := newClient(t, "")
+	c := sitetest.NewClient(t, "")
 	signInTrusting(t, s, c, true)
-	trust := c.cookie("smsgate_trust")
-	c.setCookie("smsgate_trust", trust) // on every path, not only the gate's
-	c.setCookie("app_pref", "dark")
-	res := c.get("/")
-	if res.StatusCode != http.StatusOK || strings.Contains(res.body, "smsgate_") || !strings.Contains(res.body, "app_pref=dark") {
-		t.Fatalf("the app saw: %d %q", res.StatusCode, res.body)
+	trust := c.Cookie("smsgate_trust")
+	c.SetCookie("smsgate_trust", trust) // on every path, not only the gate's
+	c.SetCookie("app_pref", "dark")
+	res := c.Get("/")
+	if res.StatusCode != http.StatusOK || strings.Contains(res.Text, "smsgate_") || !strings.Contains(res.Text, "app_pref=dark") {
+		t.Fatalf("the app saw: %d %q", res.StatusCode, res.Text)
 	}
-	if page := c.get("/.smsgate/devices"); !strings.Contains(page.body, "Trusted browsers") {
-		t.Fatalf("the devices page lists no trust:\n%s", page.body)
+	if page := c.Get("/.smsgate/devices"); !strings.Contains(page.Text, "Trusted browsers") {
+		t.Fatalf("the devices page lists no trust:\n%s", page.Text)
 	}
 	if st, body := admin(t, "POST", "/smsgate/revoke", `{"realm":"localhost","user":"carol"}`); st != http.StatusOK {
 		t.Fatalf("revoke: %d %s", st, body)
 	}
-	caddymodule.Advance(3 * time.Second) // every gate sees a revocation within 2 s
-	expect(t, c.get("/"), http.StatusFound, "/.smsgate/login?rd=%2F")
+	sitetest.Advance(3 * time.Second) // every gate sees a revocation within 2 s
+	sitetest.Expect(t, c.Get("/"), http.StatusFound, "/.smsgate/login?rd=%2F")
 	signInTrusting(t, s, c, false)
-	if page := c.get("/.smsgate/devices"); strings.Contains(page.body, "Trusted browsers") {
-		t.Fatalf("after the admin's revoke, the devices page still lists a trust:\n%s", page.body)
+	if page := c.Get("/.smsgate/devices"); strings.Contains(page.Text, "Trusted browsers") {
+		t.Fatalf("after the admin's revoke, the devices page still lists a trust:\n%s", page.Text)
 	}
 }
