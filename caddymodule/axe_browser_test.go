@@ -125,7 +125,7 @@ func TestPagesPassAxe(t *testing.T) {
 
 	// The login and invite pages of a site where users name themselves.
 	sitetest.Carol(t, "")
-	_, body := admin(t, "POST", "/smsgate/invites", `{"realm":"localhost","user":"dave","ttl":"1h"}`)
+	_, body := sitetest.Admin(t, "POST", "/smsgate/invites", `{"realm":"localhost","user":"dave","ttl":"1h"}`)
 	var inv struct{ Path string }
 	_ = json.Unmarshal([]byte(body), &inv)
 	c := newChrome(t)

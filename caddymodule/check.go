@@ -18,6 +18,7 @@ import (
 	"github.com/smsgate/caddy-smsgate/internal/textsafe"
 	"github.com/smsgate/caddy-smsgate/phone"
 	"github.com/smsgate/caddy-smsgate/providers"
+	"github.com/smsgate/caddy-smsgate/signin"
 	"github.com/smsgate/caddy-smsgate/words"
 )
 
@@ -295,7 +296,7 @@ func (g *Gate) templates(cat *words.Catalogue) (*enrollment.Templates, error) {
 }
 
 // MaxIdentity is the longest identity, in bytes, the gate signs in.
-const MaxIdentity = 256
+const MaxIdentity = signin.MaxIdentity
 
 // secrets resolves the configured secrets (often `{env.X}`), which must
 // be at least 32 bytes each, and different.

@@ -16,6 +16,7 @@ import (
 	"github.com/go-webauthn/webauthn/webauthn"
 	"go.uber.org/zap"
 
+	"github.com/smsgate/caddy-smsgate/admin"
 	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/providers"
 	"github.com/smsgate/caddy-smsgate/session"
@@ -304,7 +305,9 @@ type Gate struct {
 	admin      *enrollment.Admin
 	strangers  *enrollment.Strangers // what strangers may make the gate keep
 	sessions   *session.Manager
-	app        *App // the config's gates, for the admin API
+	app        *admin.App  // the config's gates, for the admin API
+	site       *admin.Site // this gate, as the admin's tools see it
+	linkOrigin string      // where links to the gate point (see admin.Config.LinkOrigin)
 	ctx        caddy.Context
 	events     *caddyevents.App // audit events as Caddy events
 	flows      *session.Keys

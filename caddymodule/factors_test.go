@@ -138,7 +138,7 @@ func TestFactorsConfig(t *testing.T) {
 // error that says why.
 func TestInvitesLeadToAGateThatEnrolls(t *testing.T) {
 	s := sitetest.Start(t, requireSite)
-	st, body := admin(t, "POST", "/smsgate/invites", `{"realm":"localhost","user":"frank","ttl":"1h"}`)
+	st, body := sitetest.Admin(t, "POST", "/smsgate/invites", `{"realm":"localhost","user":"frank","ttl":"1h"}`)
 	var inv struct{ Path string }
 	if err := json.Unmarshal([]byte(body), &inv); st != http.StatusOK || err != nil || !strings.HasPrefix(inv.Path, "/.smsgate/invite?token=") {
 		t.Fatalf("invite: %d %s", st, body)
@@ -160,7 +160,7 @@ func TestInvitesLeadToAGateThatEnrolls(t *testing.T) {
 	}
 	respond "admin"
 }`)
-	st, body = admin(t, "POST", "/smsgate/invites", `{"realm":"localhost","user":"frank"}`)
+	st, body = sitetest.Admin(t, "POST", "/smsgate/invites", `{"realm":"localhost","user":"frank"}`)
 	if st != http.StatusConflict || !strings.Contains(body, "no phone can be enrolled") {
 		t.Fatalf("an invite for a realm served only by a require gate: %d %s", st, body)
 	}

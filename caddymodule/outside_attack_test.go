@@ -196,7 +196,7 @@ func TestLateEnrollmentAddsNoPhone(t *testing.T) {
 	if attacker.Cookie("smsgate_session") != "" {
 		t.Fatal("the late enrollment got a session")
 	}
-	st, body := admin(t, "GET", "/smsgate/users?realm=localhost", "")
+	st, body := sitetest.Admin(t, "GET", "/smsgate/users?realm=localhost", "")
 	if st != 200 || strings.Contains(body, "•456") || strings.Count(body, `"id"`) != 1 {
 		t.Fatalf("demo's phones after the late enrollment: %s", body)
 	}
@@ -356,15 +356,15 @@ http://b.localhost:{HTTP_PORT} {
 		{"GET", "/smsgate/export", "", 400, "several realms"},
 		{"POST", "/smsgate/import", `[]`, 400, "several realms"},
 	} {
-		if st, body := admin(t, tc.method, tc.path, tc.body); st != tc.status || !strings.Contains(body, tc.want) {
+		if st, body := sitetest.Admin(t, tc.method, tc.path, tc.body); st != tc.status || !strings.Contains(body, tc.want) {
 			t.Errorf("%s %s %s: %d %s; want %d %q", tc.method, tc.path, tc.body, st, body, tc.status, tc.want)
 		}
 	}
-	if st, body := admin(t, "POST", "/smsgate/users", `{"realm":"b.localhost","user":"bea","phone":"+14155552671"}`); st != 200 {
+	if st, body := sitetest.Admin(t, "POST", "/smsgate/users", `{"realm":"b.localhost","user":"bea","phone":"+14155552671"}`); st != 200 {
 		t.Fatalf("add to b: %d %s", st, body)
 	}
-	_, exportA := admin(t, "GET", "/smsgate/export?realm=a.localhost", "")
-	_, exportB := admin(t, "GET", "/smsgate/export?realm=b.localhost", "")
+	_, exportA := sitetest.Admin(t, "GET", "/smsgate/export?realm=a.localhost", "")
+	_, exportB := sitetest.Admin(t, "GET", "/smsgate/export?realm=b.localhost", "")
 	if strings.Contains(exportA, "bea") || !strings.Contains(exportB, "bea") {
 		t.Fatalf("b's user landed in the wrong store:\na: %s\nb: %s", exportA, exportB)
 	}
@@ -375,10 +375,10 @@ http://b.localhost:{HTTP_PORT} {
 			t.Fatalf("an export without with_keys holds %v", r["key"])
 		}
 	}
-	if st, body := admin(t, "POST", "/smsgate/import?realm=a.localhost", exportB); st != 200 {
+	if st, body := sitetest.Admin(t, "POST", "/smsgate/import?realm=a.localhost", exportB); st != 200 {
 		t.Fatalf("import into a: %d %s", st, body)
 	}
-	if _, exportA = admin(t, "GET", "/smsgate/export?realm=a.localhost", ""); !strings.Contains(exportA, "bea") {
+	if _, exportA = sitetest.Admin(t, "GET", "/smsgate/export?realm=a.localhost", ""); !strings.Contains(exportA, "bea") {
 		t.Fatalf("the import did not reach a's store: %s", exportA)
 	}
 }

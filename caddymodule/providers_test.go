@@ -332,7 +332,7 @@ func TestLookupBeforeSending(t *testing.T) {
 	res, tok := enrollWith(t, alice, "+14155552671")
 	sitetest.Expect(t, res, http.StatusSeeOther, "/.smsgate/verify")
 	sitetest.ExpectEnrolled(t, alice.Post("/.smsgate/verify", url.Values{"code": {fakes.CodeIn(f.Last(t).Form["Body"])}, "csrf": {tok}}), "/")
-	if st, body := admin(t, "POST", "/smsgate/users", `{"realm":"localhost","user":"alice","phone":"+14155550199","name":"Work"}`); st != 200 {
+	if st, body := sitetest.Admin(t, "POST", "/smsgate/users", `{"realm":"localhost","user":"alice","phone":"+14155550199","name":"Work"}`); st != 200 {
 		t.Fatalf("adding a phone: %d %s", st, body)
 	}
 

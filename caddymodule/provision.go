@@ -13,6 +13,8 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
 
+	"github.com/smsgate/caddy-smsgate/admin"
+	"github.com/smsgate/caddy-smsgate/continuity"
 	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/internal/clock"
 	"github.com/smsgate/caddy-smsgate/phone"
@@ -84,7 +86,9 @@ func (g *Gate) Provision(ctx caddy.Context) error {
 	if g.StoreRaw == nil {
 		g.StoreRaw = json.RawMessage(`{"module":"badger"}`)
 	}
-	g.storeID = storeIdentity(g.StoreRaw) // LoadModule forgets the raw config
+	g.storeID = continuity.Identity(g.StoreRaw) // LoadModule forgets the raw config
+	siteConfig := g.adminConfig()
+	g.linkOrigin = siteConfig.LinkOrigin()
 	mod, err := ctx.LoadModule(g, "StoreRaw")
 	if err != nil {
 		return fmt.Errorf("loading store: %v", err)
@@ -139,8 +143,11 @@ func (g *Gate) Provision(ctx caddy.Context) error {
 		Challenges: g.challenges, Devices: devices, Invites: g.admin, Notices: g.chain,
 		Site: site, Host: g.host, Channels: g.Channels, CodeLength: g.CodeLength, DefaultRegion: g.DefaultRegion,
 		AllowRemoveLast: g.AllowRemoveLast, Audit: g.audit, Logger: g.logger, Now: g.now}
-	if g.app, err = appOf(ctx); err == nil {
-		g.app.register(g)
+	g.site = &admin.Site{Config: siteConfig, Admin: g.admin, Store: g.store, Epoch: g.watch.epoch, Sessions: g.sessions,
+		Logger: g.logger, Audit: g.audit, Alarm: g.alarm}
+	if app, err := loadApp(ctx, "smsgate"); err == nil {
+		g.app = app.(*admin.App)
+		g.app.Register(g.site)
 	}
 	g.startWatch()
 	return nil
@@ -282,7 +289,7 @@ func (g *Gate) setDefaults() {
 // Cleanup takes the gate off the smsgate app's list and stops its watch.
 func (g *Gate) Cleanup() error {
 	if g.app != nil {
-		g.app.unregister(g)
+		g.app.Unregister(g.site)
 	}
 	if g.watch != nil && g.watch.stop != nil {
 		g.watch.stop()
@@ -303,6 +310,23 @@ func secretValue(name, value string) ([]byte, error) {
 		return nil, fmt.Errorf("%s is %d bytes; it must be at least 32", name, len(key))
 	}
 	return []byte(key), nil
+}
+
+// adminConfig is what the admin's tools read of the gate's config.
+func (g *Gate) adminConfig() admin.Config {
+	return admin.Config{Realm: g.Realm, StoreConfig: g.StoreRaw, Require: g.Require, PathPrefix: g.PathPrefix,
+		PublicOrigin: g.PublicOrigin, SiteOrigin: g.SiteOrigin, SigningKey: g.SigningKey, DefaultRegion: g.DefaultRegion}
+}
+
+// loadApp is the config's app name, loaded on first use. A Context made
+// outside a running config (caddy.NewContext in benchmarks) has none.
+func loadApp(ctx caddy.Context, name string) (app any, err error) {
+	defer func() {
+		if recover() != nil {
+			app, err = nil, errors.New("no running config")
+		}
+	}()
+	return ctx.App(name)
 }
 
 // Validate has nothing left to check: Provision checked the config before

@@ -57,7 +57,7 @@ func TestRemovedDeviceStaysRemoved(t *testing.T) {
 }`)
 			adminOK := func(method, path, body string) string {
 				t.Helper()
-				st, out := admin(t, method, path, body)
+				st, out := sitetest.Admin(t, method, path, body)
 				if st != http.StatusOK {
 					t.Fatalf("%s %s: %d %s", method, path, st, out)
 				}

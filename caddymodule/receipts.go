@@ -37,7 +37,7 @@ func receiptKey(realm, id string) string { return store.Key("receipt", realm, id
 
 // receiptURL is the status callback of receipt id.
 func (g *Gate) receiptURL(id string) string {
-	return g.linkOrigin() + g.PathPrefix + "twilio/status?r=" + id
+	return g.linkOrigin + g.PathPrefix + "twilio/status?r=" + id
 }
 
 // twilioStatus takes a status callback: only with the gateway's
@@ -54,7 +54,7 @@ func (g *Gate) twilioStatus(w http.ResponseWriter, r *http.Request) {
 	}
 	// Signed over the URL the gateway was given: the configured origin,
 	// never the Host of this request.
-	url := g.linkOrigin() + r.URL.RequestURI()
+	url := g.linkOrigin + r.URL.RequestURI()
 	if !g.receipts.VerifyReceipt(url, r.PostForm, r.Header.Get("X-Twilio-Signature")) {
 		g.logger.Warn("delivery receipt refused: its signature is wrong", zap.String("event", "receipt_forged"),
 			zap.String("ip", clientIP(r)), zap.String("provider", g.receiptsName))

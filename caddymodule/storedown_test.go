@@ -45,7 +45,7 @@ func TestStoreDownEveryPath(t *testing.T) {
 	aliceTok := alice.CSRF("/.smsgate/devices")
 	bob := sitetest.NewClient(t, "bob")
 	bobTok := bob.CSRF("/.smsgate/enroll")
-	_, invite := admin(t, "POST", "/smsgate/invites", `{"user":"bob"}`)
+	_, invite := sitetest.Admin(t, "POST", "/smsgate/invites", `{"user":"bob"}`)
 	var inv struct{ Path string }
 	_ = json.Unmarshal([]byte(invite), &inv)
 	r.Stop()
@@ -107,7 +107,7 @@ func TestStoreDownEveryPath(t *testing.T) {
 		{"POST", "/smsgate/import", `[{"key":"device/localhost/zed","value":[]}]`},
 		{"POST", "/smsgate/store/accept", `{}`},
 	} {
-		st, body := admin(t, tc.method, tc.path, tc.body)
+		st, body := sitetest.Admin(t, tc.method, tc.path, tc.body)
 		if st != http.StatusServiceUnavailable || rawFault.MatchString(body) || !strings.Contains(body, "the store did not answer") {
 			t.Errorf("admin %s %s with the store down: %d %s", tc.method, tc.path, st, body)
 		}

@@ -55,16 +55,16 @@ func TestDirectionCharactersAreShownNotObeyed(t *testing.T) {
 	sitetest.Expect(t, alice.PostWith("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}}, as), http.StatusSeeOther, "/.smsgate/devices")
 
 	// An admin cannot make a user nobody could sign in as.
-	if st, body := admin(t, "POST", "/smsgate/users", `{"realm":"localhost","user":"bob\u202E","phone":"+447400123457"}`); st != http.StatusBadRequest {
+	if st, body := sitetest.Admin(t, "POST", "/smsgate/users", `{"realm":"localhost","user":"bob\u202E","phone":"+447400123457"}`); st != http.StatusBadRequest {
 		t.Fatalf("adding user bob\\u202E: %d %s", st, body)
 	}
 	// A store from before may hold such names: an import puts one there.
 	bad := `[{"key":"device/localhost/eve\u202Ecod.exe","value":[{"id":"1","name":"Phone\u2028two","phone":"+447400123458"}]}]`
-	if st, body := admin(t, "POST", "/smsgate/import?realm=localhost", bad); st != http.StatusOK {
+	if st, body := sitetest.Admin(t, "POST", "/smsgate/import?realm=localhost", bad); st != http.StatusOK {
 		t.Fatalf("import: %d %s", st, body)
 	}
-	_, users := admin(t, "GET", "/smsgate/users?realm=localhost", "")
-	_, export := admin(t, "GET", "/smsgate/export?realm=localhost", "")
+	_, users := sitetest.Admin(t, "GET", "/smsgate/users?realm=localhost", "")
+	_, export := sitetest.Admin(t, "GET", "/smsgate/export?realm=localhost", "")
 	for what, body := range map[string]string{"users": users, "export": export} {
 		if h := rawHidden(body); h != "" {
 			t.Errorf("the admin's %s holds %U as it is: %s", what, []rune(h)[0], body)
@@ -83,7 +83,7 @@ func TestDirectionCharactersAreShownNotObeyed(t *testing.T) {
 		t.Fatalf("users JSON: %v %s", err, users)
 	}
 	// The export goes back in as it came out.
-	if st, body := admin(t, "POST", "/smsgate/import?realm=localhost", export); st != http.StatusOK {
+	if st, body := sitetest.Admin(t, "POST", "/smsgate/import?realm=localhost", export); st != http.StatusOK {
 		t.Fatalf("re-import: %d %s", st, body)
 	}
 	raw, _ := os.ReadFile(s.LogFile)

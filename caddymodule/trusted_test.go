@@ -140,7 +140,7 @@ func TestTrustCookieAndAdminRevoke(t *testing.T) {
 	if page := c.Get("/.smsgate/devices"); !strings.Contains(page.Text, "Trusted browsers") {
 		t.Fatalf("the devices page lists no trust:\n%s", page.Text)
 	}
-	if st, body := admin(t, "POST", "/smsgate/revoke", `{"realm":"localhost","user":"carol"}`); st != http.StatusOK {
+	if st, body := sitetest.Admin(t, "POST", "/smsgate/revoke", `{"realm":"localhost","user":"carol"}`); st != http.StatusOK {
 		t.Fatalf("revoke: %d %s", st, body)
 	}
 	sitetest.Advance(3 * time.Second) // every gate sees a revocation within 2 s

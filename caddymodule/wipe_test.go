@@ -64,10 +64,10 @@ func TestWipedStoreFreezesEnrollment(t *testing.T) {
 	sitetest.Expect(t, bob.Get("/.smsgate/enroll"), http.StatusServiceUnavailable, "")
 
 	// The admin accepts the new state: enrollment goes on (once).
-	if st, body := admin(t, "POST", "/smsgate/store/accept", `{}`); st != 200 || !strings.Contains(body, `"was":"the store came back without its data"`) {
+	if st, body := sitetest.Admin(t, "POST", "/smsgate/store/accept", `{}`); st != 200 || !strings.Contains(body, `"was":"the store came back without its data"`) {
 		t.Fatalf("accept-store: %d %s", st, body)
 	}
-	if st, body := admin(t, "POST", "/smsgate/store/accept", `{}`); st != http.StatusConflict || !strings.Contains(body, "not frozen") {
+	if st, body := sitetest.Admin(t, "POST", "/smsgate/store/accept", `{}`); st != http.StatusConflict || !strings.Contains(body, "not frozen") {
 		t.Fatalf("accepting twice: %d %s", st, body)
 	}
 	if e := recordedEvent("smsgate_store_accepted"); e == nil {
@@ -97,11 +97,11 @@ func TestRestoreAcceptsAWipedStore(t *testing.T) {
 	tok := alice.CSRF("/.smsgate/enroll")
 	sitetest.Expect(t, alice.Post("/.smsgate/enroll", url.Values{"phone": {"+14155552671"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
 	sitetest.ExpectEnrolled(t, alice.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}}), "/")
-	_, backup := admin(t, "GET", "/smsgate/export?with_keys=1", "")
+	_, backup := sitetest.Admin(t, "GET", "/smsgate/export?with_keys=1", "")
 
 	r.Restart()
 	for start := time.Now(); ; time.Sleep(100 * time.Millisecond) {
-		st, body := admin(t, "POST", "/smsgate/import", backup)
+		st, body := sitetest.Admin(t, "POST", "/smsgate/import", backup)
 		if st == 200 {
 			if !strings.Contains(body, `"store_accepted":true`) {
 				t.Fatalf("the import into the wiped store: %s", body)

@@ -12,6 +12,8 @@ package sitetest
 
 import (
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -209,4 +211,19 @@ func (s *Site) Notices() []string {
 		}
 	}
 	return out
+}
+
+// Admin calls the admin API on this binary's Caddy's admin endpoint, and
+// returns its status and body.
+func Admin(t *testing.T, method, path, body string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(method, WithPorts("http://localhost:{ADMIN_PORT}")+path, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
 }

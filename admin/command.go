@@ -1,4 +1,4 @@
-package caddymodule
+package admin
 
 import (
 	"bytes"
@@ -360,12 +360,9 @@ func direct(fl caddycmd.Flags, sub subcommand, req adminRequest, body []byte, wi
 				return nil, err
 			}
 		}
-		prefix := g.PathPrefix
-		if prefix == "" {
-			prefix = DefaultPathPrefix
-		}
+		prefix := g.prefix()
 		if g.PublicOrigin != "" || g.SiteOrigin != "" {
-			prefix = g.linkOrigin() + prefix // from the config: the whole link
+			prefix = g.LinkOrigin() + prefix // from the config: the whole link
 		}
 		if out, err = adminOp(ctx, svc, prefix, "", sub.op, req); err != nil {
 			return nil, err

@@ -1,4 +1,4 @@
-package caddymodule
+package admin
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/smsgate/caddy-smsgate/continuity"
+	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/store"
 )
 
@@ -22,7 +23,7 @@ import (
 // import into a new one: a typo must not create an empty store where a
 // revocation then "succeeds"), or the store that the config's gate names.
 // It returns the realm it found.
-func openStopped(folder, config, adapter, realm string, create bool) (store.Store, *Gate, func(), error) {
+func openStopped(folder, config, adapter, realm string, create bool) (store.Store, *Site, func(), error) {
 	switch {
 	case folder != "" && config != "":
 		return nil, nil, nil, errors.New("give --store or --config, not both")
@@ -31,13 +32,13 @@ func openStopped(folder, config, adapter, realm string, create bool) (store.Stor
 		if err != nil {
 			return nil, nil, nil, err
 		}
-		return st, badgerGate(realm, folder), func() { _ = closeDB() }, nil
+		return st, badgerSite(realm, folder), func() { _ = closeDB() }, nil
 	case folder != "":
 		st, closeDB, err := openExistingBadger(folder)
 		if err != nil {
 			return nil, nil, nil, err
 		}
-		return st, badgerGate(realm, folder), func() { _ = closeDB() }, nil
+		return st, badgerSite(realm, folder), func() { _ = closeDB() }, nil
 	case config == "":
 		return nil, nil, nil, errors.New("Caddy is not running: give --config with its config (so that the realm's store is used, Badger or Redis), or --store with a Badger folder")
 	}
@@ -45,7 +46,7 @@ func openStopped(folder, config, adapter, realm string, create bool) (store.Stor
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	g, err := configuredGate(raw, realm)
+	g, err := configuredSite(raw, realm)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -53,8 +54,8 @@ func openStopped(folder, config, adapter, realm string, create bool) (store.Stor
 		Module string `json:"module"`
 		Path   string `json:"path"`
 	}{Module: "badger"}
-	if g.StoreRaw != nil {
-		if err := json.Unmarshal(g.StoreRaw, &mod); err != nil {
+	if g.StoreConfig != nil {
+		if err := json.Unmarshal(g.StoreConfig, &mod); err != nil {
 			return nil, nil, nil, fmt.Errorf("the store of realm %s: %v", g.Realm, err)
 		}
 	}
@@ -70,7 +71,7 @@ func openStopped(folder, config, adapter, realm string, create bool) (store.Stor
 		return st, g, func() { _ = closeDB() }, nil
 	}
 	var fields map[string]json.RawMessage
-	_ = json.Unmarshal(g.StoreRaw, &fields)
+	_ = json.Unmarshal(g.StoreConfig, &fields)
 	delete(fields, "module") // the inline key names the module; the module's own config is the rest
 	raw, _ = json.Marshal(fields)
 	ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
@@ -99,23 +100,23 @@ func openExistingBadger(folder string) (store.Store, func() error, error) {
 	return st, closeDB, nil
 }
 
-// configuredGate finds, in a Caddy JSON config, the smsgate handler that
+// configuredSite finds, in a Caddy JSON config, the smsgate handler that
 // serves realm, or the only realm when realm is empty.
-func configuredGate(config []byte, realm string) (*Gate, error) {
+func configuredSite(config []byte, realm string) (*Site, error) {
 	var tree any
 	if err := json.Unmarshal(config, &tree); err != nil {
 		return nil, err
 	}
-	var gates []*Gate
+	var sites []*Site
 	var walk func(any)
 	walk = func(v any) {
 		switch v := v.(type) {
 		case map[string]any:
 			if v["handler"] == "smsgate" {
 				raw, _ := json.Marshal(v)
-				g := new(Gate)
-				if json.Unmarshal(raw, g) == nil {
-					gates = append(gates, g)
+				s := new(Site)
+				if json.Unmarshal(raw, &s.Config) == nil {
+					sites = append(sites, s)
 				}
 			}
 			for _, x := range v {
@@ -128,20 +129,20 @@ func configuredGate(config []byte, realm string) (*Gate, error) {
 		}
 	}
 	walk(tree)
-	return pickGate(gates, realm)
+	return pick(sites, realm)
 }
 
-// badgerGate is what the CLI knows of a gate whose Badger folder it was
+// badgerSite is what the CLI knows of a gate whose Badger folder it was
 // given: the realm, and the store as a config would name it.
-func badgerGate(realm, folder string) *Gate {
+func badgerSite(realm, folder string) *Site {
 	raw, _ := json.Marshal(map[string]string{"module": "badger", "path": folder})
-	return &Gate{Realm: realm, StoreRaw: raw}
+	return &Site{Config: Config{Realm: realm, StoreConfig: raw}}
 }
 
 // openEpoch is the CLI's view of a stopped Caddy's store epoch, with the
 // memory its gates keep in Caddy's data directory.
-func openEpoch(ctx context.Context, st store.Store, g *Gate) (*continuity.Watch, error) {
-	w, _, err := continuity.Open(ctx, st, continuity.Options{Identity: g.storeIdentity(), Dir: continuityDir(),
-		Probe: func(ctx context.Context) (bool, error) { return anyUser(ctx, st) }})
+func openEpoch(ctx context.Context, st store.Store, g *Site) (*continuity.Watch, error) {
+	w, _, err := continuity.Open(ctx, st, continuity.Options{Identity: g.StoreID(), Dir: continuity.Dir(),
+		Probe: func(ctx context.Context) (bool, error) { return enrollment.AnyUsers(ctx, st) }})
 	return w, err
 }

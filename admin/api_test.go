@@ -1,8 +1,7 @@
-package caddymodule_test
+package admin_test
 
 import (
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -11,20 +10,6 @@ import (
 
 	"github.com/smsgate/caddy-smsgate/internal/sitetest"
 )
-
-// admin calls the admin API on caddytest's admin endpoint.
-func admin(t *testing.T, method, path, body string) (int, string) {
-	t.Helper()
-	req, _ := http.NewRequest(method, sitetest.WithPorts("http://localhost:{ADMIN_PORT}")+path, strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return res.StatusCode, string(b)
-}
 
 func TestInvitesAndAdminAPI(t *testing.T) {
 	s := sitetest.Start(t, `http://localhost:{HTTP_PORT} {
@@ -37,7 +22,7 @@ func TestInvitesAndAdminAPI(t *testing.T) {
 	}
 	respond "Hello, {http.auth.user.id}!"
 }`)
-	st, body := admin(t, "POST", "/smsgate/invites", `{"realm":"localhost","user":"frank","ttl":"1h"}`)
+	st, body := sitetest.Admin(t, "POST", "/smsgate/invites", `{"realm":"localhost","user":"frank","ttl":"1h"}`)
 	if st != 200 {
 		t.Fatalf("invite: %d %s", st, body)
 	}
@@ -63,33 +48,33 @@ func TestInvitesAndAdminAPI(t *testing.T) {
 	sitetest.ExpectBody(t, res, "expired or was already used")
 
 	// An expired link is refused too.
-	_, body = admin(t, "POST", "/smsgate/invites", `{"realm":"localhost","user":"gina","ttl":"10m"}`)
+	_, body = sitetest.Admin(t, "POST", "/smsgate/invites", `{"realm":"localhost","user":"gina","ttl":"10m"}`)
 	_ = json.Unmarshal([]byte(body), &inv)
 	sitetest.Advance(11 * time.Minute)
 	sitetest.Expect(t, sitetest.NewClient(t, "").Get(inv.Path), http.StatusBadRequest, "")
 
 	// The admin lists users (numbers masked), provisions and revokes.
-	st, body = admin(t, "GET", "/smsgate/users?realm=localhost", "")
+	st, body = sitetest.Admin(t, "GET", "/smsgate/users?realm=localhost", "")
 	if st != 200 || !strings.Contains(body, `"user":"frank"`) || !strings.Contains(body, "+1•••••••671") || strings.Contains(body, "5552671") {
 		t.Fatalf("users: %d %s", st, body)
 	}
-	if st, body = admin(t, "POST", "/smsgate/users", `{"realm":"localhost","user":"hank","phone":"+447400123456","name":"Mobile"}`); st != 200 {
+	if st, body = sitetest.Admin(t, "POST", "/smsgate/users", `{"realm":"localhost","user":"hank","phone":"+447400123456","name":"Mobile"}`); st != 200 {
 		t.Fatalf("add: %d %s", st, body)
 	}
 	h := sitetest.NewClient(t, "")
 	htok := h.CSRF("/.smsgate/login")
 	sitetest.Expect(t, h.Post("/.smsgate/login", url.Values{"username": {"hank"}, "csrf": {htok}}), http.StatusSeeOther, "/.smsgate/verify")
-	if st, body = admin(t, "POST", "/smsgate/revoke", `{"realm":"localhost","user":"frank"}`); st != 200 {
+	if st, body = sitetest.Admin(t, "POST", "/smsgate/revoke", `{"realm":"localhost","user":"frank"}`); st != 200 {
 		t.Fatalf("revoke: %d %s", st, body)
 	}
 	sitetest.Advance(3 * time.Second) // the revocation bound
 	sitetest.Expect(t, c.Get("/"), http.StatusFound, "/.smsgate/login?rd=%2F")
 
 	// Bad requests get clear errors.
-	if st, body = admin(t, "POST", "/smsgate/users", `{"realm":"localhost","user":"x","phone":"123"}`); st != 400 || !strings.Contains(body, "international format") {
+	if st, body = sitetest.Admin(t, "POST", "/smsgate/users", `{"realm":"localhost","user":"x","phone":"123"}`); st != 400 || !strings.Contains(body, "international format") {
 		t.Fatalf("bad phone: %d %s", st, body)
 	}
-	if st, _ = admin(t, "POST", "/smsgate/reset", `{"realm":"localhost"}`); st != 400 {
+	if st, _ = sitetest.Admin(t, "POST", "/smsgate/reset", `{"realm":"localhost"}`); st != 400 {
 		t.Fatalf("missing user: %d", st)
 	}
 }
@@ -116,7 +101,7 @@ http://b.localhost:{HTTP_PORT} {
 	}
 	respond "b"
 }`)
-	if st, body := admin(t, "GET", "/smsgate/users?realm=shared.localhost", ""); st != http.StatusConflict || !strings.Contains(body, "different stores") {
+	if st, body := sitetest.Admin(t, "GET", "/smsgate/users?realm=shared.localhost", ""); st != http.StatusConflict || !strings.Contains(body, "different stores") {
 		t.Fatalf("a realm on two stores: %d %s", st, body)
 	}
 }
