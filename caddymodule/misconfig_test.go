@@ -221,49 +221,6 @@ http://localhost:` + other + ` {
 	sitetest.Start(t, two("realm localhost", "realm localhost"))
 }
 
-// Warnings for what may be meant, each with its line.
-func TestFootGunsThatMayBeMeantAreWarnedAbout(t *testing.T) {
-	for _, tc := range []struct{ name, site, want string }{
-		{"a path_prefix without a dot segment", `http://localhost:8080 {
-	basic_auth {
-		alice ` + sitetest.DemoHash + `
-	}
-	smsgate {
-		path_prefix /auth/
-		provider log
-	}
-}`, "Caddyfile:6: smsgate: path_prefix /auth/: every path under it is the gate's"},
-		{"no first factor before the gate", `http://localhost:8080 {
-	smsgate {
-		provider log
-	}
-}`, "Caddyfile:2: smsgate: identity {http.auth.user.id}: no basic_auth runs before smsgate"},
-		{"a forward_auth that skips some requests", `http://localhost:8080 {
-	@private not path /public/*
-	forward_auth @private 127.0.0.1:9 {
-		uri /verify
-		copy_headers Remote-User
-	}
-	smsgate {
-		identity {header.Remote-User}
-		provider log
-	}
-}`, "Caddyfile:3: smsgate: forward_auth @private does not run for every request; where it does not, Remote-User names nobody"},
-	} {
-		warnings, err := adaptFile(t, tc.site)
-		if err != nil {
-			t.Fatalf("%s: %v", tc.name, err)
-		}
-		var got []string
-		for _, w := range warnings {
-			got = append(got, filepath.Base(w.File)+":"+strconv.Itoa(w.Line)+": "+w.Directive+": "+w.Message)
-		}
-		if !strings.Contains(strings.Join(got, "\n"), tc.want) {
-			t.Errorf("%s: warnings %q, want %q", tc.name, got, tc.want)
-		}
-	}
-}
-
 // adaptFile adapts a Caddyfile read from a file, as `caddy run --config`
 // and `caddy validate` do.
 func adaptFile(t *testing.T, body string) ([]caddyconfig.Warning, error) {

@@ -1,4 +1,4 @@
-package caddymodule
+package siteblock
 
 import (
 	"context"
@@ -15,18 +15,16 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 )
 
-// Where a gate sits in its Caddyfile site block: which directives run
-// before it and after it on its way, and which matchers a request passes
-// to reach it. Caddy's Helper hands a directive only its own tokens; the
-// site block's are read (never written) from it by reflection, as in
-// site.go, and anything unexpected means "nothing known", so the checks
-// that use this never refuse on a guess.
+// Where a gate sits in its site block: which directives run before it and
+// after it on its way, and which matchers a request passes to reach it.
+// Anything unexpected means "nothing known", so the checks that use this
+// never refuse on a guess.
 
 // directive is one directive of the site block; the routing ones (route,
 // handle, handle_path) hold the directives of their block.
 type directive struct {
 	name string
-	seg  caddyfile.Segment
+	seg  []token
 	// args are its arguments on its own line, its matcher first; lost
 	// says Caddy deleted its matcher as it parsed it, and the file it came
 	// from could not be read again: the matcher is not known.
@@ -36,46 +34,70 @@ type directive struct {
 }
 
 // first is the directive's name token (its file and line).
-func (d *directive) first() caddyfile.Token { return d.seg[0] }
+func (d *directive) first() token { return d.seg[0] }
 
 // routing are the directives whose block holds directives.
 var routing = []string{"route", "handle", "handle_path"}
 
+// args are the texts of the tokens on seg's first line after its first,
+// up to the brace that opens its block (as Caddy's RemainingArgs reads).
+func args(seg []token) []string {
+	var out []string
+	for i := 1; i < len(seg) && sameLine(seg[i-1], seg[i]) && !seg[i].brace("{"); i++ {
+		out = append(out, seg[i].text)
+	}
+	return out
+}
+
+// inner are the statements of seg's block ({ … } on its first line), each
+// with its own block, or none.
+func inner(seg []token) [][]token {
+	open := len(args(seg)) + 1
+	if open >= len(seg) || !seg[open].brace("{") || !sameLine(seg[open-1], seg[open]) {
+		return nil
+	}
+	var out [][]token
+	depth := 0
+	for i := open + 1; i < len(seg); i++ {
+		t := seg[i]
+		switch {
+		case t.brace("}") && depth == 0:
+			return out
+		case t.brace("}"):
+			depth--
+		case t.brace("{"):
+			depth++
+		}
+		if depth == 0 && !t.brace("}") && (len(out) == 0 || !sameLine(seg[i-1], t)) {
+			out = append(out, nil) // a statement begins on a line of its own
+		}
+		if len(out) > 0 {
+			out[len(out)-1] = append(out[len(out)-1], t)
+		}
+	}
+	return out
+}
+
 // directivesOf reads segments into directives. Caddy deletes a directive's
 // matcher token from the site block's tokens once it has parsed the
-// directive (Dispenser.Delete shifts the rest left, so the last token
-// shows twice); such a directive's arguments are read again from its
-// file, or marked lost.
-func directivesOf(segs []caddyfile.Segment, files *sourceFiles) []*directive {
+// directive (the rest shifts left, so the last token shows twice); such a
+// directive's arguments are read again from its file, or marked lost.
+func directivesOf(segs [][]token, files *sourceFiles) []*directive {
 	var out []*directive
 	for _, seg := range segs {
 		if len(seg) == 0 {
 			continue
 		}
-		d := &directive{name: seg.Directive(), seg: seg}
-		disp := caddyfile.NewDispenser(seg)
-		disp.Next()
-		d.args = disp.RemainingArgs()
-		if n := len(seg); n > 2 && sameToken(seg[n-1], seg[n-2]) {
+		d := &directive{name: seg[0].text, seg: seg, args: args(seg)}
+		if n := len(seg); n > 2 && seg[n-1] == seg[n-2] {
 			d.args, d.lost = files.args(d.first())
 		}
 		if slices.Contains(routing, d.name) {
-			disp := caddyfile.NewDispenser(seg)
-			disp.Next()
-			disp.RemainingArgs()
-			var inner []caddyfile.Segment
-			for nesting := disp.Nesting(); disp.NextBlock(nesting); {
-				inner = append(inner, disp.NextSegment())
-			}
-			d.inner = directivesOf(inner, files)
+			d.inner = directivesOf(inner(seg), files)
 		}
 		out = append(out, d)
 	}
 	return out
-}
-
-func sameToken(a, b caddyfile.Token) bool {
-	return a.File == b.File && a.Line == b.Line && a.Text == b.Text
 }
 
 // sourceFiles are Caddyfiles read again, by name, for the arguments Caddy
@@ -85,24 +107,24 @@ type sourceFiles map[string][]caddyfile.Token
 
 // args are the arguments of the directive at tok as its file has them,
 // or lost.
-func (f *sourceFiles) args(tok caddyfile.Token) ([]string, bool) {
+func (f *sourceFiles) args(tok token) ([]string, bool) {
 	if *f == nil {
 		*f = sourceFiles{}
 	}
-	toks, ok := (*f)[tok.File]
+	toks, ok := (*f)[tok.file]
 	if !ok {
-		if raw, err := os.ReadFile(tok.File); err == nil {
-			toks, _ = caddyfile.Tokenize(raw, tok.File)
+		if raw, err := os.ReadFile(tok.file); err == nil {
+			toks, _ = caddyfile.Tokenize(raw, tok.file)
 		}
-		(*f)[tok.File] = toks
+		(*f)[tok.file] = toks
 	}
 	for i, t := range toks {
-		if t.Line != tok.Line || t.Text != tok.Text {
+		if t.Line != tok.line || t.Text != tok.text {
 			continue
 		}
 		var args []string
 		for _, a := range toks[i+1:] {
-			if a.Line != tok.Line || a.Text == "{" {
+			if a.Line != tok.line || a.Text == "{" {
 				break
 			}
 			args = append(args, a.Text)
@@ -122,26 +144,22 @@ type placement struct {
 	all []*directive
 }
 
-// placementOf finds the gate whose directive token is at tok in h's site
-// block, or reports false.
-func placementOf(h httpcaddyfile.Helper, tok caddyfile.Token) (*placement, bool) {
-	if h.IsNamedRoute() {
+// place finds the gate whose directive token is at (file, line) in the
+// site block, or reports false.
+func (b *Block) place(file string, line int) (*placement, bool) {
+	if b.segments == nil {
 		return nil, false
 	}
-	block, ok := helperField(&h, "parentBlock").(caddyfile.ServerBlock)
-	if !ok {
-		return nil, false
-	}
-	files, _ := h.State["smsgate.files"].(*sourceFiles)
+	files, _ := b.h.State["smsgate.files"].(*sourceFiles)
 	if files == nil {
 		files = new(sourceFiles)
-		if h.State != nil {
-			h.State["smsgate.files"] = files
+		if b.h.State != nil {
+			b.h.State["smsgate.files"] = files
 		}
 	}
-	order := directiveOrder(h)
+	order := directiveOrder(b.h)
 	p := &placement{}
-	top := directivesOf(block.Segments, files)
+	top := directivesOf(b.segments, files)
 	var walk func(list []*directive)
 	walk = func(list []*directive) {
 		for _, d := range list {
@@ -153,7 +171,7 @@ func placementOf(h httpcaddyfile.Helper, tok caddyfile.Token) (*placement, bool)
 	var find func(block string, list []*directive) bool
 	find = func(block string, list []*directive) bool {
 		for i, d := range list {
-			here := d.name == "smsgate" && d.first().File == tok.File && d.first().Line == tok.Line
+			here := d.name == "smsgate" && d.first().file == file && d.first().line == line
 			if !here && !find(d.name, d.inner) {
 				continue
 			}
@@ -216,7 +234,7 @@ var standardOrder = []string{
 
 // matcherOf is the matcher set a routing directive's first argument names:
 // a path (/api/*), a named matcher (@name), or none.
-func matcherOf(h httpcaddyfile.Helper, d *directive) (caddy.ModuleMap, bool) {
+func (b *Block) matcherOf(d *directive) (caddy.ModuleMap, bool) {
 	args := d.args
 	if d.lost || len(args) == 0 || args[0] == "*" {
 		return nil, false
@@ -226,16 +244,10 @@ func matcherOf(h httpcaddyfile.Helper, d *directive) (caddy.ModuleMap, bool) {
 		return caddy.ModuleMap{"path": raw}, true
 	}
 	if strings.HasPrefix(args[0], "@") {
-		return namedMatcher(h, args[0])
+		set, ok := b.matchers[args[0]]
+		return set, ok
 	}
 	return nil, false
-}
-
-// namedMatcher is the definition of name (@app) in the scope of h.
-func namedMatcher(h httpcaddyfile.Helper, name string) (caddy.ModuleMap, bool) {
-	defs, _ := helperField(&h, "matcherDefs").(map[string]caddy.ModuleMap)
-	set, ok := defs[name]
-	return set, ok
 }
 
 // tri is what a matcher says of a path when only its path matchers can be
@@ -302,7 +314,8 @@ func pathsOf(set caddy.ModuleMap) []string {
 }
 
 // trustedProxies reports whether the Caddyfile lists trusted_proxies for
-// any server (`servers { trusted_proxies … }`).
+// any server (`servers { trusted_proxies … }`): the servers option is
+// public, its type is not.
 func trustedProxies(h httpcaddyfile.Helper) bool {
 	v := reflect.ValueOf(h.Option("servers"))
 	if v.Kind() != reflect.Slice {
