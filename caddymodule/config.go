@@ -6,7 +6,6 @@ package caddymodule
 
 import (
 	"encoding/json"
-	"html/template"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/smsgate/caddy-smsgate/admin"
 	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/pages"
 	"github.com/smsgate/caddy-smsgate/providers"
 	"github.com/smsgate/caddy-smsgate/session"
 	"github.com/smsgate/caddy-smsgate/signin"
@@ -37,12 +37,13 @@ func init() {
 // Defaults of the Gate's settings.
 const (
 	DefaultIdentity        = "{http.auth.user.id}"
-	DefaultPathPrefix      = "/.smsgate/"
+	DefaultPathPrefix      = pages.DefaultPrefix
 	DefaultSessionLifetime = 12 * time.Hour
 	DefaultCodeLength      = 6
 	DefaultCodeTTL         = 5 * time.Minute
 	DefaultMaxAttempts     = 5
 	DefaultResendCooldown  = 30 * time.Second
+	DefaultStepUp          = 5 * time.Minute
 
 	// The ranges settings must stay in.
 	MinCodeLength, MaxCodeLength = 6, 10
@@ -292,10 +293,8 @@ type Gate struct {
 	store    store.Store
 	chain    providers.Chain
 	metrics  *metrics
-	pages    *template.Template
+	pages    *pages.Pages
 	words    *words.Catalogue // what pages say, in each language
-	csp      string
-	example  string // an example number for the phone field
 	verifier providers.Verifier
 	// receipts is the provider whose gateway reports delivery, if any.
 	receipts     providers.Receipts

@@ -54,7 +54,7 @@ func TestExamplesRun(t *testing.T) {
 				t.Setenv("REDIS_CLUSTER", strings.Join(redistest.StartCluster(t), " "))
 			}
 			if strings.HasPrefix(filepath.Base(f), "forward-auth") {
-				s := sitetest.StartWith(t, trusted, strings.ReplaceAll(cfg, ":8080", ":{HTTP_PORT}"))
+				s := sitetest.StartWith(t, sitetest.TrustedProxies, strings.ReplaceAll(cfg, ":8080", ":{HTTP_PORT}"))
 				signInThroughPortal(t, s, "grafana.sso.localhost", "/d/home")
 				// A check that reaches the portal with a wrong Host is
 				// refused by the catch-all site, never a default 200.
@@ -70,7 +70,7 @@ func TestExamplesRun(t *testing.T) {
 
 			sitetest.Advance(time.Minute)
 			c := sitetest.NewClient(t, "demo")
-			res, tok := enrollWith(t, c, "+14155552671")
+			res, tok := sitetest.EnrollWith(t, c, "+14155552671")
 			sitetest.Expect(t, res, http.StatusSeeOther, "/.smsgate/verify")
 			code := ""
 			switch name := filepath.Base(f); {

@@ -3,10 +3,8 @@ package caddymodule
 import (
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/smsgate/caddy-smsgate/session"
-	"github.com/smsgate/caddy-smsgate/words"
 )
 
 // Which kinds of device a gate takes (factors) and which a session must
@@ -48,14 +46,11 @@ func (g *Gate) settleFactors() error {
 			return fmt.Errorf("require %s: this gate does not take %s (factors %v)", k, k, g.Factors)
 		}
 	}
-	if !g.takes("webauthn") {
+	if !slices.Contains(g.Factors, "webauthn") {
 		g.webauthn = nil
 	}
 	return nil
 }
-
-// takes reports whether the gate accepts kind at all.
-func (g *Gate) takes(kind string) bool { return slices.Contains(g.Factors, kind) }
 
 // strongEnough reports whether a session was earned with a kind this gate
 // requires; a trusted browser's session never is (it proved no device now).
@@ -72,33 +67,4 @@ func (g *Gate) strongEnough(cl *session.Claims) bool {
 		}
 	}
 	return false
-}
-
-// offers reports whether the verify step may offer kind now: a kind the
-// gate takes, and, unless this is the devices page's step-up (which only
-// asks for a fresh code), one it requires.
-func (g *Gate) offers(req *request, kind string) bool {
-	if !g.takes(kind) {
-		return false
-	}
-	return len(g.Require) == 0 || req.flow.RD == g.PathPrefix+"devices" || slices.Contains(g.Require, kind)
-}
-
-// offersTexts reports whether a texted or called code may be used now.
-func (g *Gate) offersTexts(req *request) bool { return g.offers(req, "sms") || g.offers(req, "voice") }
-
-// offersRecovery reports whether a recovery code may be used now: it
-// proves no device, so not where a kind is required (but at the devices
-// page's step-up, yes).
-func (g *Gate) offersRecovery(req *request) bool {
-	return len(g.Require) == 0 || req.flow.RD == g.PathPrefix+"devices"
-}
-
-// requiredWords says, in the reader's language, what this gate asks for.
-func (g *Gate) requiredWords(req *request) string {
-	var names []string
-	for _, k := range g.Require {
-		names = append(names, g.sayID(req, "kind."+k))
-	}
-	return g.say(req, words.Newf("factor.required", "kinds", strings.Join(names, ", ")))
 }

@@ -57,7 +57,7 @@ func absolute(host, path string) string {
 }
 
 func TestForwardAuthPortal(t *testing.T) {
-	s := sitetest.StartWith(t, trusted, portalSites)
+	s := sitetest.StartWith(t, sitetest.TrustedProxies, portalSites)
 	portal := func(p string) string { return absolute("auth.sso.localhost", "/.smsgate/"+p) }
 	c := sitetest.NewClient(t, "")
 
@@ -136,7 +136,7 @@ func TestForwardAuthPortal(t *testing.T) {
 // TestTraefikForwardAuthHeaders sends exactly what Traefik's forwardAuth
 // middleware sends (Traefik is not installable here).
 func TestTraefikForwardAuthHeaders(t *testing.T) {
-	s := sitetest.StartWith(t, trusted, portalSites)
+	s := sitetest.StartWith(t, sitetest.TrustedProxies, portalSites)
 	check := func(c *sitetest.Client, cookieless bool) *sitetest.Response {
 		req, _ := http.NewRequest(http.MethodGet, absolute("auth.sso.localhost", "/.smsgate/auth"), nil)
 		req.Header.Set("X-Forwarded-Method", "GET")

@@ -17,6 +17,7 @@ import (
 	"github.com/smsgate/caddy-smsgate/continuity"
 	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/internal/clock"
+	"github.com/smsgate/caddy-smsgate/pages"
 	"github.com/smsgate/caddy-smsgate/phone"
 	"github.com/smsgate/caddy-smsgate/providers"
 	"github.com/smsgate/caddy-smsgate/session"
@@ -42,7 +43,8 @@ func (g *Gate) Provision(ctx caddy.Context) error {
 	if err != nil {
 		return err
 	}
-	if g.pages, err = loadPages(g.TemplatesDir); err != nil {
+	htmlPages, err := pages.LoadTemplates(g.TemplatesDir)
+	if err != nil {
 		return err
 	}
 	if g.words, err = words.Load(g.MessagesDir); err != nil {
@@ -53,8 +55,6 @@ func (g *Gate) Provision(ctx caddy.Context) error {
 		return err
 	}
 	limits, _ := g.limits() // checked
-	g.csp = g.contentSecurityPolicy()
-	g.example = phone.Example(append(g.AllowedRegions, g.DefaultRegion, "US")...)
 	policy := &phone.Policy{AllowedRegions: g.AllowedRegions, ChannelRegions: g.ChannelRegions, AllowPrefixes: g.AllowPrefixes, DenyPrefixes: g.DenyPrefixes, Types: g.NumberTypes}
 	if err := policy.Validate(); err != nil {
 		return err
@@ -130,9 +130,6 @@ func (g *Gate) Provision(ctx caddy.Context) error {
 		MaxAttempts:    g.MaxAttempts,
 		ResendCooldown: time.Duration(g.ResendCooldown),
 	})
-	if g.receipts != nil {
-		g.challenges.ReceiptURL = g.receiptURL
-	}
 	g.challenges.Checker = checker
 	g.challenges.Words = g.words // the built-in messages in the user's language
 	site := g.SiteName
@@ -140,9 +137,21 @@ func (g *Gate) Provision(ctx caddy.Context) error {
 		site = g.host
 	}
 	g.signin = &signin.Service{Identity: identity, Users: users, Phones: phones,
-		Challenges: g.challenges, Devices: devices, Invites: g.admin, Notices: g.chain,
+		Challenges: g.challenges, Devices: devices, Invites: g.admin, Strangers: g.strangers, Notices: g.chain,
 		Site: site, Host: g.host, Channels: g.Channels, CodeLength: g.CodeLength, DefaultRegion: g.DefaultRegion,
 		AllowRemoveLast: g.AllowRemoveLast, Audit: g.audit, Logger: g.logger, Now: g.now}
+	g.pages = pages.New(pages.Config{Realm: g.Realm, Host: g.host, LinkOrigin: g.linkOrigin, PathPrefix: g.PathPrefix,
+		Channels: g.Channels, CodeLength: g.CodeLength, Factors: g.Factors, Require: g.Require,
+		Remember: time.Duration(g.Remember), StepUp: time.Duration(g.StepUp), RedirectHosts: g.RedirectHosts,
+		PublicOrigin: g.PublicOrigin, PortalURL: g.PortalURL, CookieDomain: g.CookieDomain,
+		SiteName: g.SiteName, Logo: g.Logo, Accent: g.Accent, AllowedRegions: g.AllowedRegions, DefaultRegion: g.DefaultRegion,
+		Templates: htmlPages, Passkeys: g.webauthn != nil,
+		SignIn: g.signin, Sessions: g.sessions, Store: g.store, Flows: g.flows, Known: g.known, Sealer: g.sealer,
+		Words: g.words, Receipts: g.receipts, ReceiptsName: g.receiptsName, Epoch: g.watch.epoch, Noticed: g.noticed,
+		Metrics: g.metrics.pages, Audit: g.audit, Identify: g.identify, Logger: g.logger, Now: g.now})
+	if g.receipts != nil {
+		g.challenges.ReceiptURL = g.pages.ReceiptURL
+	}
 	g.site = &admin.Site{Config: siteConfig, Admin: g.admin, Store: g.store, Epoch: g.watch.epoch, Sessions: g.sessions,
 		Logger: g.logger, Audit: g.audit, Alarm: g.alarm}
 	if app, err := loadApp(ctx, "smsgate"); err == nil {

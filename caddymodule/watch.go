@@ -9,12 +9,10 @@ package caddymodule
 import (
 	"context"
 	"errors"
-	"net/http"
 	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
-	"go.uber.org/zap/zapcore"
 
 	"github.com/smsgate/caddy-smsgate/continuity"
 	"github.com/smsgate/caddy-smsgate/enrollment"
@@ -151,51 +149,5 @@ func (g *Gate) secretNoticed(sc session.SecretChange) {
 	case session.SecretAdopted:
 		g.alarm(zap.ErrorLevel, "secret_adopted", "the store's signing secret changed (another instance made a new one): this instance signs with it now; "+
 			"sessions and codes made with the old one end. Set signing_key from the environment on every instance to avoid this")
-	}
-}
-
-// alarm logs msg at level with an event field, and emits the event.
-func (g *Gate) alarm(level zapcore.Level, event, msg string, fields ...zap.Field) {
-	fs := append([]zap.Field{zap.String("event", event), zap.String("realm", g.Realm)}, fields...)
-	if ce := g.logger.Check(level, msg); ce != nil {
-		ce.Write(fs...)
-	}
-	if g.events != nil {
-		enc := zapcore.NewMapObjectEncoder()
-		for _, f := range fs {
-			f.AddTo(enc)
-		}
-		g.events.Emit(g.ctx, "smsgate_"+event, enc.Fields)
-	}
-}
-
-// enrollPaused answers, and reports true, when a new user may not enroll
-// now: the store lost its data and no admin accepted it yet. It asks the
-// store at once, so that an enrollment right after a wipe is not let
-// through before the watch looks. An admin's invite may go on.
-func (g *Gate) enrollPaused(req *request) bool {
-	if req.flow.Invited {
-		return false
-	}
-	if req.r.Method != http.MethodGet {
-		ch, err := g.watch.epoch.Check(req.r.Context())
-		if err != nil {
-			g.logger.Error("checking the store's epoch before an enrollment", zap.Error(err))
-			g.unavailable(req)
-			return true
-		}
-		g.noticed(ch)
-	}
-	if g.watch.epoch.Frozen() == nil {
-		return false
-	}
-	g.fail(req, http.StatusServiceUnavailable, "enrollment_paused", g.sayID(req, "enroll.paused"))
-	return true
-}
-
-// sawUsers notes that the store holds users now: losing them freezes it.
-func (g *Gate) sawUsers(ctx context.Context) {
-	if err := g.watch.epoch.SawUsers(ctx); err != nil {
-		g.logger.Error("noting that the store holds users", zap.Error(err))
 	}
 }

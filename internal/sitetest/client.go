@@ -226,6 +226,14 @@ func Enroll(t *testing.T, s *Site, c *Client, num string) {
 	ExpectEnrolled(t, c.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {token}}), "/")
 }
 
+// EnrollWith posts num to the enroll page, and returns the answer and the
+// form's csrf token.
+func EnrollWith(t *testing.T, c *Client, num string) (*Response, string) {
+	t.Helper()
+	tok := c.CSRF("/.smsgate/enroll")
+	return c.Post("/.smsgate/enroll", url.Values{"phone": {num}, "csrf": {tok}}), tok
+}
+
 // SignIn signs carol in through a login form (Carol's site, or any with
 // carol provisioned and identity none).
 func SignIn(t *testing.T, s *Site, c *Client) {

@@ -33,6 +33,13 @@ import (
 // DemoHash is bcrypt("demo"), cost 10, for basic_auth users in tests.
 const DemoHash = "$2a$10$eAjqWKWtJzWGcoO86qpOTe3dpZRbaxiYEpCAQw/3wFkkdxgx/z4cK"
 
+// TrustedProxies is a global option that trusts the tests' own proxy
+// (127.0.0.1: the test clients) to say whom it forwards
+// (X-Forwarded-For, X-Forwarded-Proto).
+const TrustedProxies = `servers {
+		trusted_proxies static 127.0.0.1/32
+	}`
+
 // The ports of this test binary's Caddy: free ones, picked in Main.
 var HTTPPort, HTTPSPort, AdminPort int
 
