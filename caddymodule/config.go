@@ -192,7 +192,7 @@ type Gate struct {
 	Accent string `json:"accent,omitempty"`
 
 	// A folder of *.html files that redefine the built-in templates
-	// (caddymodule/templates/page.html: "page", "login", "enroll",
+	// (pages/templates/page.html: "page", "login", "enroll",
 	// "verify", …), for full control of the pages. Default: built-in.
 	TemplatesDir string `json:"templates_dir,omitempty"`
 

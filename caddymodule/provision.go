@@ -34,7 +34,7 @@ func (g *Gate) Provision(ctx caddy.Context) error {
 	if ev, err := loadApp(ctx, "events"); err == nil {
 		g.events = ev.(*caddyevents.App)
 	}
-	g.now = func() time.Time { return clock.Now() }
+	g.now = clock.From(ctx, func() time.Time { return clock.Default() })
 	g.setDefaults()
 	if err := g.check(); err != nil {
 		return err
@@ -48,7 +48,7 @@ func (g *Gate) Provision(ctx caddy.Context) error {
 		return err
 	}
 	if g.words, err = words.Load(g.MessagesDir); err != nil {
-		return err
+		return &optionError{"messages_dir", err}
 	}
 	templates, err := g.templates(g.words)
 	if err != nil {

@@ -14,7 +14,10 @@ import (
 // shorten it.
 var bodyTime atomic.Int64
 
-func init() { bodyTime.Store(int64(10 * time.Second)) }
+// BodyTime is how long the gate waits for a POST's body, outside tests.
+const BodyTime = 10 * time.Second
+
+func init() { bodyTime.Store(int64(BodyTime)) }
 
 // limitBodyTime caps the whole read of the request's body at bodyTime.
 // Caddy's idle timeout lets a body trickle in a byte a minute; a deadline

@@ -47,7 +47,7 @@ func (p *Pages) viewsOf(req *request, list []enrollment.Device) []deviceView {
 		case !d.IsPhone():
 			views[i].Kind, views[i].Masked = "app", ""
 		case d.Phone == "":
-			views[i].Masked = "number not kept"
+			views[i].Masked = p.Words.T(req.lang, "number not kept")
 		}
 		first = first && !d.IsPhone()
 		if !d.LastUsed.IsZero() {

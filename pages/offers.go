@@ -2,7 +2,6 @@ package pages
 
 import (
 	"slices"
-	"strings"
 
 	"github.com/smsgate/caddy-smsgate/words"
 )
@@ -36,5 +35,5 @@ func (p *Pages) requiredWords(req *request) string {
 	for _, k := range p.Require {
 		names = append(names, p.sayID(req, "kind."+k))
 	}
-	return p.say(req, words.Newf("factor.required", "kinds", strings.Join(names, ", ")))
+	return p.say(req, words.Newf("factor.required", "kinds", p.Words.Or(req.lang, names)))
 }

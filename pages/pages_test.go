@@ -48,7 +48,7 @@ func TestLanguagesAndBranding(t *testing.T) {
 	if s.LastCode() == "000000" {
 		t.Skip("the code happens to be 000000")
 	}
-	sitetest.ExpectBody(t, res, "Falscher Code; noch 4 Versuche.")
+	sitetest.ExpectBody(t, res, "Falscher Code. Sie haben noch 4 Versuche.")
 
 	// The CSP allows no inline script or style; the assets are served.
 	csp := page.Header.Get("Content-Security-Policy")

@@ -32,7 +32,7 @@ func (p *Pages) passkey(req *request, step string) {
 		p.fail(req, http.StatusNotFound, "not_found", p.sayID(req, "gate.not_found"))
 		return
 	}
-	r.Body = http.MaxBytesReader(req.w, r.Body, maxBody)
+	r.Body = http.MaxBytesReader(req.w, r.Body, MaxBody)
 	ctx := r.Context()
 	switch step {
 	case "passkey/register/begin", "passkey/register/finish":

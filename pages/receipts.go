@@ -46,7 +46,7 @@ func (p *Pages) twilioStatus(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "404 Not Found", http.StatusNotFound)
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+	r.Body = http.MaxBytesReader(w, r.Body, MaxBody)
 	if err := r.ParseForm(); err != nil {
 		http.Error(w, "400 Bad Request", http.StatusBadRequest)
 		return

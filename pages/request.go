@@ -17,8 +17,8 @@ import (
 // One request to a gate page: what the gate knows of it, its form, and
 // the checks that it came from the gate's own page.
 
-// maxBody bounds what a gate form or JSON body may hold.
-const maxBody = 16 << 10
+// MaxBody bounds what a gate form or JSON body may hold, in bytes.
+const MaxBody = 16 << 10
 
 // request is one call to a gate endpoint, with what the gate knows of it.
 type request struct {
@@ -52,7 +52,7 @@ type request struct {
 // Origin header naming this site. It answers the request itself when not.
 func (p *Pages) readForm(req *request) bool {
 	r := req.r
-	r.Body = http.MaxBytesReader(req.w, r.Body, maxBody)
+	r.Body = http.MaxBytesReader(req.w, r.Body, MaxBody)
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	req.form = make(map[string]string)
 	if ct == "application/json" {

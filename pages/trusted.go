@@ -60,7 +60,7 @@ func (p *Pages) trust(req *request, user string, amr []string) {
 	if p.Remember == 0 || req.form["remember"] != "1" || len(amr) == 0 || amr[0] == "recovery" {
 		return
 	}
-	token, err := p.Sessions.Trust(req.r.Context(), user, browserName(req.r.UserAgent()), amr, p.Now().Unix(), time.Duration(p.Remember))
+	token, err := p.Sessions.Trust(req.r.Context(), user, p.browserName(req.lang, req.r.UserAgent()), amr, p.Now().Unix(), time.Duration(p.Remember))
 	if err != nil {
 		p.Logger.Error("trusting a browser", zap.Error(err))
 		return
@@ -88,20 +88,24 @@ func (p *Pages) trustViews(req *request, user string) []trustView {
 	return views
 }
 
-// browserName names a browser by its User-Agent, for the devices page.
-func browserName(ua string) string {
+// browserName names a browser by its User-Agent, for the devices page, in
+// lang (the page's where it was trusted): "Firefox on Linux".
+func (p *Pages) browserName(lang, ua string) string {
 	find := func(pairs [][2]string, none string) string {
-		for _, p := range pairs {
-			if strings.Contains(ua, p[0]) {
-				return p[1]
+		for _, pair := range pairs {
+			if strings.Contains(ua, pair[0]) {
+				return pair[1]
 			}
 		}
 		return none
 	}
-	browser := find([][2]string{{"Firefox/", "Firefox"}, {"Edg/", "Edge"}, {"OPR/", "Opera"}, {"Chrome/", "Chrome"}, {"Safari/", "Safari"}}, "A browser")
+	browser := find([][2]string{{"Firefox/", "Firefox"}, {"Edg/", "Edge"}, {"OPR/", "Opera"}, {"Chrome/", "Chrome"}, {"Safari/", "Safari"}}, "")
 	system := find([][2]string{{"Android", "Android"}, {"iPhone", "iOS"}, {"iPad", "iPadOS"}, {"Windows", "Windows"}, {"Mac OS X", "macOS"}, {"Linux", "Linux"}}, "")
+	if browser == "" {
+		browser = p.Words.T(lang, "name.some_browser")
+	}
 	if system == "" {
 		return browser
 	}
-	return browser + " on " + system
+	return p.Words.T(lang, "name.browser", "browser", browser, "system", system)
 }

@@ -1,10 +1,52 @@
-// Package clock is the time every gate reads: time.Now, unless a test
-// binary moved it forward, so that a cooldown or a step-up can be waited
-// out without sleeping. Provision hands it to everything it builds.
+// Package clock carries a clock to what a Caddy context provisions, and is
+// the clock tests give it. A gate takes its time from From(ctx): a test
+// that provisions its own gate (caddy.NewContext on a context made by
+// With) gives it a clock of its own, so tests that move time run in
+// parallel instead of sharing one package-level clock. Gates that Caddy
+// provisions itself (its contexts carry no clock) read Default.
 package clock
 
-import "time"
+import (
+	"context"
+	"sync/atomic"
+	"time"
+)
 
-// Now is the gates' clock. Only a test binary replaces it, in its
-// TestMain, before any gate runs (see internal/sitetest).
-var Now = time.Now
+type key struct{}
+
+// Default is the clock of a gate whose Provision context carries none: the
+// real time, unless a test binary that runs Caddy in process moved it
+// (internal/sitetest sets it once, before any gate runs).
+var Default = time.Now
+
+// With returns ctx carrying now as the clock of whatever is provisioned
+// with it.
+func With(ctx context.Context, now func() time.Time) context.Context {
+	return context.WithValue(ctx, key{}, now)
+}
+
+// From is the clock ctx carries, or otherwise (Caddy's own contexts carry
+// none) fallback.
+func From(ctx context.Context, fallback func() time.Time) func() time.Time {
+	if now, ok := ctx.Value(key{}).(func() time.Time); ok && now != nil {
+		return now
+	}
+	return fallback
+}
+
+// Test is a clock for a test: the real time, moved forward by Advance.
+// Its zero value is the real time; it is safe for concurrent use.
+type Test struct{ skew atomic.Int64 }
+
+// Now is the real time plus every Advance so far.
+func (c *Test) Now() time.Time { return time.Now().Add(time.Duration(c.skew.Load())) }
+
+// Advance moves the clock forward by d, as waiting d would.
+func (c *Test) Advance(d time.Duration) { c.skew.Add(int64(d)) }
+
+// StartOfHour moves the clock to just past the next full hour, so that a
+// test of an hourly limit stays within one window.
+func (c *Test) StartOfHour() {
+	t := c.Now()
+	c.Advance(t.Truncate(time.Hour).Add(time.Hour + time.Second).Sub(t))
+}

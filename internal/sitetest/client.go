@@ -27,6 +27,9 @@ type Client struct {
 	Accept string
 	// ForwardedFor, if set, is sent as X-Forwarded-For.
 	ForwardedFor string
+	// Header is sent with every request that does not set its own
+	// (Accept-Language, User-Agent).
+	Header http.Header
 }
 
 // NewClient is a browser signing in through basic_auth as user (none: "").
@@ -58,6 +61,11 @@ func (c *Client) Do(req *http.Request) *Response {
 	}
 	if c.ForwardedFor != "" {
 		req.Header.Set("X-Forwarded-For", c.ForwardedFor)
+	}
+	for k, v := range c.Header {
+		if req.Header.Get(k) == "" {
+			req.Header[k] = v
+		}
 	}
 	res, err := c.HTTP.Do(req)
 	if err != nil {

@@ -18,7 +18,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -51,14 +50,14 @@ var Base string
 // and a database whose folder is gone cannot flush on close.
 var root string
 
-// skew moves the gates' clock forward.
-var skew atomic.Int64
+// gates is the clock of every gate this binary's Caddy provisions.
+var gates clock.Test
 
 // Main runs a test binary's tests (call it from TestMain): free ports,
 // Caddy's data directory under a temporary folder (never the user's), the
 // gates' clock made movable, and Caddy stopped at the end.
 func Main(m *testing.M) {
-	clock.Now = func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
+	clock.Default = gates.Now
 	HTTPPort, HTTPSPort = harness.FreePort(), harness.FreePort()
 	Base = fmt.Sprintf("http://localhost:%d", HTTPPort)
 	// caddytest reaches Caddy's admin API here: a free port, never its
@@ -81,17 +80,14 @@ func Main(m *testing.M) {
 }
 
 // Advance moves the gates' clock forward by d.
-func Advance(d time.Duration) { skew.Add(int64(d)) }
+func Advance(d time.Duration) { gates.Advance(d) }
 
 // StartOfHour moves the gates' clock to just past the next full hour, so
 // that a test of an hourly limit stays within one window.
-func StartOfHour() {
-	t := clock.Now()
-	Advance(t.Truncate(time.Hour).Add(time.Hour + time.Second).Sub(t))
-}
+func StartOfHour() { gates.StartOfHour() }
 
 // Now is the gates' clock (with Advance's skew), for codes made in tests.
-func Now() time.Time { return clock.Now() }
+func Now() time.Time { return gates.Now() }
 
 // WithPorts puts this binary's ports into a config or URL written with
 // the placeholders {HTTP_PORT}, {HTTPS_PORT} and {ADMIN_PORT}.
