@@ -85,7 +85,13 @@ func (a *AdminAPI) answer(w http.ResponseWriter, r *http.Request) (any, error) {
 	op := strings.TrimPrefix(r.URL.Path, "/smsgate/")
 	q := r.URL.Query()
 	ctx := r.Context()
-	if op == "export" || op == "users" && r.Method == http.MethodGet {
+	if op == "export" && r.Method != http.MethodGet {
+		// A read: a POST or DELETE that exported would let a cross-site
+		// form (or a mistaken script) take the records.
+		w.Header().Set("Allow", http.MethodGet)
+		return nil, &adminError{http.StatusMethodNotAllowed, errors.New("use GET")}
+	}
+	if (op == "export" || op == "users") && r.Method == http.MethodGet {
 		realm := q.Get("realm")
 		if op == "users" && realm == "" {
 			return nil, badRequest("realm is required")

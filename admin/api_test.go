@@ -53,6 +53,23 @@ func TestInvitesAndAdminAPI(t *testing.T) {
 	sitetest.Advance(11 * time.Minute)
 	sitetest.Expect(t, sitetest.NewClient(t, "").Get(inv.Path), http.StatusBadRequest, "")
 
+	// The expiry an invite states is the gate's clock's, as the link's
+	// own expiry is (before, the wall clock's: 11 minutes early here).
+	_, body = sitetest.Admin(t, "POST", "/smsgate/invites", `{"realm":"localhost","user":"hana","ttl":"10m"}`)
+	var stated struct{ Expires time.Time }
+	if err := json.Unmarshal([]byte(body), &stated); err != nil {
+		t.Fatal(err)
+	}
+	if d := stated.Expires.Sub(sitetest.Now().Add(10 * time.Minute)); d < -5*time.Second || d > 5*time.Second {
+		t.Fatalf("the invite says it expires at %v, %v from the gate's clock's now + 10m", stated.Expires, d)
+	}
+
+	// An export is a read: only GET exports (a POST could come from a
+	// cross-site form).
+	if st, body := sitetest.Admin(t, "POST", "/smsgate/export?realm=localhost", ""); st != http.StatusMethodNotAllowed || strings.Contains(body, "frank") {
+		t.Fatalf("POST export: %d %s", st, body)
+	}
+
 	// The admin lists users (numbers masked), provisions and revokes.
 	st, body = sitetest.Admin(t, "GET", "/smsgate/users?realm=localhost", "")
 	if st != 200 || !strings.Contains(body, `"user":"frank"`) || !strings.Contains(body, "+1•••••••671") || strings.Contains(body, "5552671") {

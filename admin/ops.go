@@ -126,7 +126,7 @@ func adminOp(ctx context.Context, svc *enrollment.Admin, prefix, region, op stri
 		token, err := svc.NewInvite(ctx, req.Realm, req.User, ttl)
 		link := prefix + "invite?token=" + token
 		_, path, _ := strings.Cut(strings.TrimPrefix(strings.TrimPrefix(link, "https://"), "http://"), "/")
-		return map[string]string{"url": link, "path": "/" + path, "expires": time.Now().Add(ttl).UTC().Format(time.RFC3339)}, err
+		return map[string]string{"url": link, "path": "/" + path, "expires": svc.Now().Add(ttl).UTC().Format(time.RFC3339)}, err
 	}
 	return nil, &adminError{http.StatusNotFound, fmt.Errorf("unknown operation %q", op)}
 }

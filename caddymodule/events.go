@@ -1,9 +1,10 @@
 package caddymodule
 
 import (
-	"github.com/smsgate/caddy-smsgate/phone"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
+
+	"github.com/smsgate/caddy-smsgate/phone"
 )
 
 // Audit events and alarms: log lines through Caddy's logger, and Caddy
@@ -18,13 +19,7 @@ func (g *Gate) audit(event, user, e164 string, fields ...zap.Field) {
 		fs = append(fs, zap.String("phone", phone.Mask(e164)))
 	}
 	g.logger.Info(event, fs...)
-	if g.events != nil {
-		enc := zapcore.NewMapObjectEncoder()
-		for _, f := range fs {
-			f.AddTo(enc)
-		}
-		g.events.Emit(g.ctx, "smsgate_"+event, enc.Fields)
-	}
+	g.emit(event, fs)
 }
 
 // alarm logs msg at level with an event field, and emits the event.
@@ -33,11 +28,20 @@ func (g *Gate) alarm(level zapcore.Level, event, msg string, fields ...zap.Field
 	if ce := g.logger.Check(level, msg); ce != nil {
 		ce.Write(fs...)
 	}
-	if g.events != nil {
-		enc := zapcore.NewMapObjectEncoder()
-		for _, f := range fs {
-			f.AddTo(enc)
-		}
-		g.events.Emit(g.ctx, "smsgate_"+event, enc.Fields)
+	g.emit(event, fs)
+}
+
+// emit sends the event smsgate_<event> with fs as its data, built only if
+// the events app has a subscriber for it (ShouldEmit): most configs have
+// none, and an audit event is on every sign-in.
+func (g *Gate) emit(event string, fs []zap.Field) {
+	name := "smsgate_" + event
+	if g.events == nil || !g.events.ShouldEmit(name) {
+		return
 	}
+	enc := zapcore.NewMapObjectEncoder()
+	for _, f := range fs {
+		f.AddTo(enc)
+	}
+	g.events.Emit(g.ctx, name, enc.Fields)
 }
