@@ -72,7 +72,7 @@ import (
 // the line. README.md's block is this one (TestREADMEOptionsAreTheParsers).
 func (g *Gate) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // directive name
-	g.lines = map[string]caddyfile.Token{"": d.Token()}
+	g.gate = &gate{lines: map[string]caddyfile.Token{"": d.Token()}}
 	if d.NextArg() {
 		return d.ArgErr()
 	}
