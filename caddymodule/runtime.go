@@ -60,6 +60,7 @@ type gate struct {
 	// host, else the realm. Fixed at load, never taken from a request.
 	host   string
 	signin *signin.Service // the sign-in itself
+	policy *signin.Policy  // the kinds it takes and requires
 	logger *zap.Logger
 	now    func() time.Time
 }

@@ -95,9 +95,7 @@ func (p *Pages) devices(req *request) {
 		show(http.StatusOK, "")
 		return
 	}
-	// Renaming, and ending trust or sessions, protect more than they risk:
-	// no fresh code for those.
-	if action != "rename" && action != "untrust" && action != "signout-all" && !p.fresh(cl, time.Duration(p.StepUp)) {
+	if signin.NeedsStepUp(action) && !p.fresh(cl, time.Duration(p.StepUp)) {
 		// Step-up: a fresh code first, then back here.
 		req.flow.RD, req.flow.Challenge = p.PathPrefix+"devices", ""
 		p.goTo(req, signin.Verify)
@@ -147,7 +145,7 @@ func (p *Pages) devices(req *request) {
 			p.goTo(req, signin.Verify)
 		}
 	case "app", "app-confirm":
-		if !p.takes("totp") {
+		if !p.Policy.Takes(signin.TOTP) {
 			show(http.StatusBadRequest, p.sayID(req, "gate.unknown_action"))
 			return
 		}

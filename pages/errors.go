@@ -49,7 +49,8 @@ func outcomeOf(err error) outcome {
 	return o
 }
 
-// statusOf is each reason's HTTP status (any other: 503).
+// statusOf is each reason's HTTP status: every one of signin.Reasons
+// (TestEveryReasonHasAStatus); "limit_*" 429, a fault ("error") 503.
 var statusOf = map[string]int{
 	"wrong_code":          http.StatusBadRequest,
 	"code_used":           http.StatusBadRequest,

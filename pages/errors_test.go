@@ -4,11 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/providers"
+	"github.com/smsgate/caddy-smsgate/signin"
 )
 
 // Every typed error of the sign-in gets its own status and reason; anything
@@ -36,6 +38,21 @@ func TestOutcomeOf(t *testing.T) {
 		o := outcomeOf(c.err)
 		if o.status != c.status || o.reason != c.reason || o.wait != c.wait || o.known != (c.reason != "error") {
 			t.Errorf("%v: got %+v, want %d %s %v", c.err, o, c.status, c.reason, c.wait)
+		}
+	}
+}
+
+// Every reason the sign-in names has its status here: a reason added to
+// signin without one fails this test, not a user (it would answer 503).
+func TestEveryReasonHasAStatus(t *testing.T) {
+	for _, r := range signin.Reasons() {
+		if _, ok := statusOf[r]; !ok {
+			t.Errorf("signin's reason %q has no status in statusOf", r)
+		}
+	}
+	for r := range statusOf {
+		if !slices.Contains(signin.Reasons(), r) {
+			t.Errorf("statusOf maps %q, which signin never names", r)
 		}
 	}
 }

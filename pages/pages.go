@@ -37,9 +37,8 @@ type Config struct {
 	PathPrefix              string
 	Channels                []string
 	CodeLength              int
-	// Factors are the kinds of device the gate takes, Require those a
-	// session must show here.
-	Factors, Require []string
+	// Policy is the kinds of device the gate takes and requires.
+	Policy *signin.Policy
 	// Remember is how long a trusted browser skips the code (0: no
 	// trust offered); StepUp how recent a code must be to change devices.
 	Remember, StepUp        time.Duration

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/smsgate/caddy-smsgate/signin"
 	"go.uber.org/zap"
 )
 
@@ -56,7 +57,7 @@ func (p *Pages) passkey(req *request, step string) {
 		}
 		WriteJSON(req.w, http.StatusOK, map[string]string{"status": "added", "redirect": p.PathPrefix + "devices"})
 	case "passkey/login/begin", "passkey/login/finish":
-		if !p.offers(req, "webauthn") {
+		if !p.offers(req, signin.WebAuthn) {
 			p.fail(req, http.StatusBadRequest, "not_taken", p.requiredWords(req))
 			return
 		}

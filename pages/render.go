@@ -12,6 +12,7 @@ import (
 
 	"github.com/smsgate/caddy-smsgate/phone"
 	"github.com/smsgate/caddy-smsgate/providers"
+	"github.com/smsgate/caddy-smsgate/signin"
 	"github.com/smsgate/caddy-smsgate/words"
 	"go.uber.org/zap"
 )
@@ -94,7 +95,7 @@ var titles = map[string]string{
 // page renders a step's page (or its JSON) and keeps the flow cookie.
 func (p *Pages) page(req *request, status int, step string, d pageData) {
 	p.saveFlow(req)
-	d.Passkeys, d.Apps = p.Passkeys, p.takes("totp")
+	d.Passkeys, d.Apps = p.Passkeys, p.Policy.Takes(signin.TOTP)
 	if step == "login" {
 		d.Passkey = d.Passkeys // a discoverable passkey names its user
 	}

@@ -123,7 +123,7 @@ func (p *Pages) verify(req *request) {
 		_, recovery := enrollment.NormalizeRecovery(req.form["code"])
 		switch {
 		case action == "app":
-			refused = !p.offers(req, "totp")
+			refused = !p.offers(req, signin.TOTP)
 		case recovery && action == "":
 			refused = !p.offersRecovery(req)
 		default: // a texted code, or asking for one

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/smsgate/caddy-smsgate/session"
+	"github.com/smsgate/caddy-smsgate/signin"
 	"go.uber.org/zap"
 )
 
@@ -57,7 +58,7 @@ func (p *Pages) trustedSignIn(req *request) bool {
 // trust makes this browser trusted for the user just signed in, if they
 // asked (a recovery code earns no trust: it is for a lost phone).
 func (p *Pages) trust(req *request, user string, amr []string) {
-	if p.Remember == 0 || req.form["remember"] != "1" || len(amr) == 0 || amr[0] == "recovery" {
+	if p.Remember == 0 || req.form["remember"] != "1" || !signin.EarnsTrust(amr) {
 		return
 	}
 	token, err := p.Sessions.Trust(req.r.Context(), user, p.browserName(req.lang, req.r.UserAgent()), amr, p.Now().Unix(), time.Duration(p.Remember))

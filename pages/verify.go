@@ -6,6 +6,7 @@ import (
 	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/phone"
 	"github.com/smsgate/caddy-smsgate/providers"
+	"github.com/smsgate/caddy-smsgate/signin"
 	"go.uber.org/zap"
 )
 
@@ -172,11 +173,11 @@ func (p *Pages) verifyData(req *request, c *enrollment.Challenge, errMsg string)
 	if !p.offersTexts(req) {
 		d.NoPhone, d.Switch, d.Pending = true, "", false
 	}
-	d.App = d.App && p.offers(req, "totp")
+	d.App = d.App && p.offers(req, signin.TOTP)
 	d.AppFirst = d.AppFirst && d.App
-	d.Passkey = d.Passkey && p.offers(req, "webauthn")
+	d.Passkey = d.Passkey && p.offers(req, signin.WebAuthn)
 	d.Recoverable = d.Recoverable && p.offersRecovery(req)
-	if len(p.Require) > 0 && !p.offersRecovery(req) && errMsg == "" {
+	if len(p.Policy.Require) > 0 && !p.offersRecovery(req) && errMsg == "" {
 		d.Requires = p.requiredWords(req)
 	}
 	return d
