@@ -42,7 +42,7 @@ func TestFiguresAndGuardSharedOnRedis(t *testing.T) {
 	if err := gates[1].counting.tally.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
-	f, err := gates[0].figures(ctx, 30)
+	f, err := gates[0].site.Figures(ctx, 30)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,14 +81,14 @@ func TestFiguresAndGuardSharedOnRedis(t *testing.T) {
 			t.Errorf("%s = %g, want %g", metric, got, want)
 		}
 	}
-	p, err := gates[1].pumpingState(ctx)
+	p, err := gates[1].site.Pumping(ctx)
 	if err != nil || len(p.Pauses) != 1 || p.Pauses[0].Place != "+44740" {
 		t.Fatalf("the second instance's pauses: %+v, %v", p, err)
 	}
-	if _, err := gates[1].resumePumping(ctx, "+44740"); err != nil {
+	if _, err := gates[1].site.ResumePumping(ctx, "+44740"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := gates[1].resumePumping(ctx, "+44740"); err == nil {
+	if _, err := gates[1].site.ResumePumping(ctx, "+44740"); err == nil {
 		t.Fatal("resuming a place twice: no error")
 	}
 	if _, err := gates[0].challenges.Start(ctx, sc, enrollment.Challenge{User: "late", Phone: "+447400199999", Purpose: enrollment.Enroll}); err != nil {

@@ -4,19 +4,16 @@ import (
 	"errors"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/smsgate/caddy-smsgate/pages"
 )
 
 // metrics are the gate's Prometheus counters, on Caddy's registry. Labels
 // are small fixed sets: never a user, a number or an IP.
 type metrics struct {
-	sends         *prometheus.CounterVec // provider, channel, result
-	verifications *prometheus.CounterVec // result
-	lockouts      prometheus.Counter
-	limitHits     *prometheus.CounterVec // limit
-	deliveries    *prometheus.CounterVec // provider, country, result
-	signIns       *prometheus.CounterVec // method
-	codes         *prometheus.CounterVec // country, event
-	pauses        *prometheus.CounterVec // kind
+	sends  *prometheus.CounterVec // provider, channel, result
+	codes  *prometheus.CounterVec // country, event
+	pauses *prometheus.CounterVec // kind
+	pages  pages.Metrics          // what the pages count
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -27,19 +24,19 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		sends: register(reg, prometheus.NewCounterVec(opts("sends_total",
 			"Codes handed to providers, by provider, channel and result (delivered, failed, refused)."),
 			[]string{"provider", "channel", "result"})),
-		verifications: register(reg, prometheus.NewCounterVec(opts("verifications_total",
+		pages: pages.Metrics{Verifications: register(reg, prometheus.NewCounterVec(opts("verifications_total",
 			"Codes checked, by result (success, wrong_code, expired, too_many, locked)."),
 			[]string{"result"})),
-		lockouts: register(reg, prometheus.NewCounter(opts("lockouts_total",
-			"Lockouts started after repeated wrong codes."))),
-		limitHits: register(reg, prometheus.NewCounterVec(opts("limit_hits_total",
-			"Sends refused by a limit, by limit."), []string{"limit"})),
-		deliveries: register(reg, prometheus.NewCounterVec(opts("deliveries_total",
-			"Delivery receipts, by provider, destination country (ISO code) and result (delivered, failed)."),
-			[]string{"provider", "country", "result"})),
-		signIns: register(reg, prometheus.NewCounterVec(opts("sign_ins_total",
-			"Sessions issued, by how the user proved themselves (sms, tel, otp, swk, hwk, recovery, trusted)."),
-			[]string{"method"})),
+			Lockouts: register(reg, prometheus.NewCounter(opts("lockouts_total",
+				"Lockouts started after repeated wrong codes."))),
+			LimitHits: register(reg, prometheus.NewCounterVec(opts("limit_hits_total",
+				"Sends refused by a limit, by limit."), []string{"limit"})),
+			Deliveries: register(reg, prometheus.NewCounterVec(opts("deliveries_total",
+				"Delivery receipts, by provider, destination country (ISO code) and result (delivered, failed)."),
+				[]string{"provider", "country", "result"})),
+			SignIns: register(reg, prometheus.NewCounterVec(opts("sign_ins_total",
+				"Sessions issued, by how the user proved themselves (sms, tel, otp, swk, hwk, recovery, trusted)."),
+				[]string{"method"}))},
 		codes: register(reg, prometheus.NewCounterVec(opts("codes_total",
 			"Codes by destination country (ISO code) and event: sent, used (typed in), paused (refused by the pumping guard)."),
 			[]string{"country", "event"})),

@@ -37,7 +37,7 @@ func (s *Service) Name(ctx context.Context, sc enrollment.Scope, f *Flow, typed 
 
 func (s *Service) login(ctx context.Context, sc enrollment.Scope, f *Flow, known, typed string, send bool) (*enrollment.Challenge, error) {
 	name := strings.TrimSpace(typed)
-	if name == "" || len(name) > 256 {
+	if name == "" || len(name) > MaxIdentity {
 		return nil, ErrName
 	}
 	user, e164 := s.Lookup(ctx, sc.Realm, name)
