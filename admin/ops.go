@@ -68,8 +68,8 @@ func decodeError(err error) error {
 	return &adminError{http.StatusBadRequest, fmt.Errorf("the request body is not valid JSON: %v", err)}
 }
 
-// adminRequest is the body of the admin's POSTs.
-type adminRequest struct {
+// Request is the body of the admin's POSTs.
+type Request struct {
 	Realm string `json:"realm"`
 	User  string `json:"user"`
 	Phone string `json:"phone,omitempty"`
@@ -91,7 +91,7 @@ const defaultInviteTTL = 7 * 24 * time.Hour
 // adminOp runs one admin operation on svc; the admin API and the CLI
 // (working on a stopped Caddy's store) share it. prefix is where the
 // gate's pages are, with the site's origin when it is known.
-func adminOp(ctx context.Context, svc *enrollment.Admin, prefix, region, op string, req adminRequest) (any, error) {
+func adminOp(ctx context.Context, svc *enrollment.Admin, prefix, region, op string, req Request) (any, error) {
 	switch op {
 	case "users":
 		e164, err := phone.Parse(req.Phone, region)

@@ -220,7 +220,7 @@ func (g *Gate) buildPages(s *settled) {
 // register shows the gate to the admin's tools (the smsgate app).
 func (g *Gate) register(ctx caddy.Context, s *settled) {
 	g.site = &admin.Site{Config: s.admin, Admin: g.admin, Store: g.store, Epoch: g.watch.epoch, Sessions: g.sessions,
-		Logger: g.logger, Audit: g.audit, Alarm: g.alarm, Tally: g.counting.tally, Now: g.now}
+		Logger: g.logger, Audit: g.audit, Alarm: g.alarm, Tally: g.counting.tally, Now: g.now, Recent: g.counting.recent}
 	if app, err := loadApp(ctx, "smsgate"); err == nil {
 		g.app = app.(*admin.App)
 		g.app.Register(g.site)
