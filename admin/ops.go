@@ -31,6 +31,16 @@ func (e *adminError) Error() string { return e.err.Error() }
 
 var errNoGate = &adminError{http.StatusNotFound, errors.New("no smsgate handler is configured")}
 
+// Mistake says whether err is the admin's own mistake (an unknown device,
+// a bad duration), with its status and words; anything else is the store's.
+func Mistake(err error) (status int, msg string, ok bool) {
+	var ae *adminError
+	if errors.As(err, &ae) {
+		return ae.status, ae.Error(), true
+	}
+	return 0, "", false
+}
+
 // badRequest is the admin's own mistake, with its words.
 func badRequest(msg string) error { return &adminError{http.StatusBadRequest, errors.New(msg)} }
 

@@ -18,9 +18,9 @@ import (
 // counting is the gate's figures and guard, once provisioned.
 type counting struct {
 	tally  *figures.Tally
-	recent *recent.Ring // the console's recent audit events
-	guard *pumping.Guard // nil: off
-	stop  func()
+	recent *recent.Ring   // the console's recent audit events
+	guard  *pumping.Guard // nil: off
+	stop   func()
 }
 
 // flushEvery is how often a gate adds its counts to the store's figures.
