@@ -149,3 +149,18 @@ func TestNoConsoleByDefault(t *testing.T) {
 	sitetest.Enroll(t, s, alice, "+14155550101")
 	sitetest.Expect(t, alice.Get("/.smsgate/admin/"), http.StatusNotFound, "")
 }
+
+// TestConsoleWantsTheApp: an admin with an authenticator app reaches the
+// console only with a sign-in by the app: a fresh texted code is not
+// enough.
+func TestConsoleWantsTheApp(t *testing.T) {
+	s := sitetest.Start(t, strings.Replace(appSite, "provider log", "provider log\n\t\tadmins carol", 1))
+	c := sitetest.NewClient(t, "")
+	secret := addApp(t, s, c)
+	sitetest.Advance(30 * time.Second) // the confirming code is used
+	// Signed in by text a moment ago: the app first.
+	sitetest.Expect(t, c.Get("/.smsgate/admin/"), http.StatusSeeOther, "/.smsgate/verify")
+	tok := c.CSRF("/.smsgate/verify")
+	sitetest.Expect(t, c.Post("/.smsgate/verify", url.Values{"action": {"app"}, "code": {appCode(t, secret)}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/admin/")
+	sitetest.Expect(t, c.Get("/.smsgate/admin/"), http.StatusOK, "")
+}
