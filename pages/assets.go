@@ -87,7 +87,9 @@ func (p *Pages) serveAsset(w http.ResponseWriter, r *http.Request, name string) 
 // consoleCSS styles the console: wider, its tables, and the charts
 // (package chart's stylesheet).
 var consoleCSS = chart.CSS + `/* The console. */
-main.console { max-width: 72rem; }
+main.console { width: min(72rem, 100% - 1rem); padding: 1.5rem 1rem; }
+input[type=search] { width: 100%; font-size: 1rem; padding: .55rem .6rem; border: 1px solid var(--muted); border-radius: 8px; background: transparent; color: var(--fg); }
+form[role=search] button { width: auto; margin: .5rem 0 0; }
 .console-nav { display: flex; flex-wrap: wrap; gap: .25rem 1.25rem; margin-bottom: 1rem; }
 .console-nav a[aria-current=page] { font-weight: 700; text-decoration-thickness: 3px; }
 .scroll { overflow-x: auto; margin: .5rem 0 1rem; }
