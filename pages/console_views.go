@@ -142,7 +142,7 @@ func (p *Pages) consoleCosts(req *request, c *consoleView) int {
 	}
 	if v.PerDay, err = chart.Columns(chart.Chart{ID: "per-day", Title: t(words.N("Texts and calls per day")),
 		Summary: t(words.N("Texts and calls sent each day of the last 30 days, by country; the table below holds every value.")),
-		Labels: labels, Series: series, LabelHeader: t(words.N("Day")), TotalHeader: t(words.N("Total")), Disclose: t(words.N("Show the numbers"))}); err != nil {
+		Labels:  labels, Series: series, LabelHeader: t(words.N("Day")), TotalHeader: t(words.N("Total")), Disclose: t(words.N("Show the numbers"))}); err != nil {
 		p.Logger.Error("drawing a chart", zap.Error(err))
 	}
 	var names []string
@@ -163,7 +163,7 @@ func (p *Pages) consoleCosts(req *request, c *consoleView) int {
 	if len(names) > 0 {
 		if v.PerCountry, err = chart.Bars(chart.Chart{ID: "per-country", Title: t(words.N("Codes sent and used, by country")),
 			Summary: t(words.N("Codes sent and codes typed in over the last 30 days, by country; the table below holds every value.")),
-			Labels: names, Series: []chart.Series{used, unused}, LabelHeader: t(words.N("Country")), TotalHeader: t(words.N("Codes sent"))}); err != nil {
+			Labels:  names, Series: []chart.Series{used, unused}, LabelHeader: t(words.N("Country")), TotalHeader: t(words.N("Codes sent"))}); err != nil {
 			p.Logger.Error("drawing a chart", zap.Error(err))
 		}
 	}

@@ -42,12 +42,12 @@ type Config struct {
 	Policy *signin.Policy
 	// Remember is how long a trusted browser skips the code (0: no
 	// trust offered); StepUp how recent a code must be to change devices.
-	Remember, StepUp        time.Duration
-	RedirectHosts           []string
+	Remember, StepUp time.Duration
+	RedirectHosts    []string
 	// Admins may open the console (console.go); Site is the gate as the
 	// admin's tools see it, whose operations the console runs.
-	Admins []string
-	Site   *admin.Site
+	Admins                  []string
+	Site                    *admin.Site
 	PublicOrigin, PortalURL string
 	CookieDomain            string
 	SiteName, Logo, Accent  string
