@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"sync/atomic"
 	"time"
+
+	"github.com/smsgate/caddy-smsgate/internal/clock"
 )
 
 // skew moves every Gate's clock forward, for tests that must wait out a
@@ -11,7 +13,7 @@ import (
 var skew atomic.Int64
 
 func init() {
-	now = func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
+	now = func() time.Time { return clock.Now().Add(time.Duration(skew.Load())) }
 }
 
 // Advance moves the gates' clock forward by d.

@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/internal/clock"
 	"github.com/smsgate/caddy-smsgate/phone"
 	"github.com/smsgate/caddy-smsgate/providers"
 	"github.com/smsgate/caddy-smsgate/session"
@@ -22,8 +23,9 @@ import (
 	"github.com/smsgate/caddy-smsgate/words"
 )
 
-// now is the clock of every Gate; tests replace it.
-var now = time.Now
+// now is the clock of every Gate (clock.Now: time.Now at about half the
+// cost, read on every admitted request); tests replace it.
+var now = clock.Now
 
 // Provision sets defaults and checks the config before it opens anything
 // (check.go), then loads the providers, and only then opens the store and
