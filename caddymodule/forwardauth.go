@@ -86,7 +86,8 @@ func (g *Gate) authAnswer(w http.ResponseWriter, r *http.Request, cl *session.Cl
 		h.Set("Cookie", strings.Join(cookies, "; "))
 	}
 	if g.AssertionHeader != "" {
-		h.Set(g.AssertionHeader, r.Header.Get(g.AssertionHeader)) // admit's
+		a, _ := repl.GetString("smsgate.assertion") // admit's, never the client's
+		h.Set(g.AssertionHeader, a)
 	}
 	w.WriteHeader(http.StatusOK)
 }
