@@ -30,8 +30,9 @@ work=$(mktemp -d)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
-if [ -n "${CADDY:-}" ]; then cp "$CADDY" "$work/caddy"; else go build -o "$work/caddy" ./cmd/caddy; fi
-go build -o "$work/storm" ./bench/storm
+. bench/build.sh
+caddy_into "$work"
+build ./bench/storm "$work"
 # Caddy on core 0, the rest on core 1 (taskset execs: $! is the process itself).
 core0=() core1=()
 if [ "$(nproc)" -ge 2 ] && [ "${PIN:-0}" = 1 ]; then core0=(taskset -c 0) core1=(taskset -c 1); fi

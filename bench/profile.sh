@@ -5,9 +5,9 @@
 # own code is what runs under Gate.ServeHTTP, less the next handler (the
 # reverse proxy) it calls.
 #
-#   bench/profile.sh                  # 20 s of load, a 15 s profile
+#   bench/profile.sh                  # 20 s of load, a 15 s profile from 2 s in
 #   DURATION=30s SECONDS=25 bench/profile.sh
-#   DURATION=4s SECONDS=1 CADDY=/tmp/caddy bench/profile.sh   # a smoke run
+#   DURATION=3s WARMUP=1 SECONDS=1 CADDY=/tmp/caddy bench/profile.sh   # a smoke run
 #
 # Needs wrk (apt-get install wrk). Targets 127.0.0.1 only; stops by itself.
 set -euo pipefail
@@ -32,7 +32,7 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -H "$cookie" "http://127.0.0.1:$BE
 
 taskset -c 1 wrk -t1 -c"$CONNS" -d"$DURATION" -H "$cookie" "http://127.0.0.1:$BENCH_PORT_B/" >"$work/wrk.txt" &
 wrk=$!
-sleep 2 # past the start
+sleep "${WARMUP:-2}" # past the start
 curl -s -o "$work/cpu.pprof" "http://127.0.0.1:$BENCH_PORT_ADMIN/debug/pprof/profile?seconds=$SECONDS_PROFILED"
 wait "$wrk"
 mkdir -p "$OUT"

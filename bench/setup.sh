@@ -1,5 +1,5 @@
-# Sourced by run.sh and profile.sh: checks for wrk, builds Caddy, the
-# backend and the token minter into a temporary folder ($work) that is
+# Sourced by run.sh and profile.sh: checks for wrk, builds (build.sh) Caddy,
+# the backend and the token minter into a temporary folder ($work) that is
 # removed, with every process started into $pids, when the script exits.
 command -v wrk >/dev/null || { echo "bench: wrk is not installed (apt-get install wrk)" >&2; exit 1; }
 
@@ -8,9 +8,10 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 
-if [ -n "${CADDY:-}" ]; then cp "$CADDY" "$work/caddy"; else go build -o "$work/caddy" ./cmd/caddy; fi
-go build -o "$work/backend" ./bench/backend
-go build -o "$work/mint" ./bench/mint
+. bench/build.sh
+caddy_into "$work"
+build ./bench/backend "$work"
+build ./bench/mint "$work"
 export BENCH_SECRET=$(head -c 24 /dev/urandom | base64)
 export BENCH_DATA=$work/data
 # Free loopback ports for the Caddyfile's sites, the backend and the admin

@@ -27,8 +27,9 @@ OUT=${OUT:-bench/results}
 command -v redis-server >/dev/null || { echo "soak: redis-server is not installed (apt-get install redis-server)" >&2; exit 1; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-go build -o "$work/caddy" ./cmd/caddy
-go build -o "$work/soak" ./bench/soak
+. bench/build.sh
+build ./cmd/caddy "$work"
+build ./bench/soak "$work"
 mkdir -p "$OUT"
 {
 	echo "soak, $(date -u +%Y-%m-%d), $(nproc) cores, commit $(git rev-parse --short HEAD), $(redis-server --version | awk '{print $3}')"

@@ -30,8 +30,9 @@ work=$(mktemp -d)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
-if [ -n "${CADDY:-}" ]; then cp "$CADDY" "$work/caddy"; else go build -o "$work/caddy" ./cmd/caddy; fi
-go build -o "$work/storm" ./bench/storm
+. bench/build.sh
+caddy_into "$work"
+build ./bench/storm "$work"
 port() { "$work/storm" port; }
 rport=$(port)
 redis-server --bind 127.0.0.1 --port "$rport" --save "" --appendonly no --dir "$work" --logfile "$work/redis.log" &

@@ -14,7 +14,10 @@ import (
 // shorten it.
 var bodyTime atomic.Int64
 
-func init() { bodyTime.Store(int64(10 * time.Second)) }
+// defaultBodyTime is bodyTime outside tests.
+const defaultBodyTime = 10 * time.Second
+
+func init() { bodyTime.Store(int64(defaultBodyTime)) }
 
 // limitBodyTime caps the whole read of the request's body at bodyTime.
 // Caddy's idle timeout lets a body trickle in a byte a minute; a deadline

@@ -148,7 +148,7 @@ func (c *chrome) shoot(name string) {
 }
 
 func TestInARealBrowser(t *testing.T) {
-	s := basicSite(t, `site_name "Example Wiki"`)
+	s := basicSite(t, "site_name \"Example Wiki\"\n\t\tremember 30d")
 	b := newChrome(t)
 	auth := "Basic " + base64.StdEncoding.EncodeToString([]byte("alice:demo"))
 	b.call(func(ctx context.Context, tg *chromedp.Target) error {
@@ -183,9 +183,12 @@ func TestInARealBrowser(t *testing.T) {
 	b.shoot("verify-wrong-code")
 
 	// WebOTP, stubbed (headless Chromium gets no SMS): the page's script
-	// fills the code in and submits it; the recovery codes follow.
+	// fills the code in and submits it; the recovery codes follow. The
+	// user ticks "Trust this browser" first (the code arrives once the page
+	// has loaded).
 	stub := fmt.Sprintf(`window.OTPCredential = function () {};
-Object.defineProperty(navigator, "credentials", {value: {get: function () { return Promise.resolve({code: %q}); }}});`, code)
+document.addEventListener("DOMContentLoaded", function () { var r = document.querySelector("input[name=remember]"); if (r) r.checked = true; });
+Object.defineProperty(navigator, "credentials", {value: {get: function () { return new Promise(function (ok) { setTimeout(function () { ok({code: %q}); }, 200); }); }}});`, code)
 	b.call(func(ctx context.Context, tg *chromedp.Target) error {
 		_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: stub})
 		return err
@@ -200,8 +203,12 @@ Object.defineProperty(navigator, "credentials", {value: {get: function () { retu
 	b.do(chromedp.Click(chromedp.CSS(`#saved`)), chromedp.Click(chromedp.CSS(`#continue`)))
 	b.waitText(`body`, "Hello, alice!")
 
-	// The devices page, then logout.
+	// The devices page (the phone, the other kinds to add, this trusted
+	// browser, the recovery codes), then logout.
 	b.do(chromedp.Navigate(base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)))
+	if text := b.text(`main`); !strings.Contains(text, "Phone 1") || !strings.Contains(text, "Chrome on Linux") || !strings.Contains(text, "10 unused") {
+		t.Fatalf("devices page: %q", text)
+	}
 	b.shoot("devices")
 	b.do(chromedp.Navigate(base+"/.smsgate/logout"), chromedp.WaitVisible(chromedp.CSS(`button`)),
 		chromedp.Click(chromedp.CSS(`button`)), chromedp.WaitVisible(chromedp.CSS(`main a[href="/"]`)))

@@ -38,6 +38,9 @@ import (
 //	    key_rotation     <duration>
 //	    assertion_header <name>
 //	    step_up          <duration>
+//	    factors          sms|voice|totp|webauthn...
+//	    require          sms|voice|totp|webauthn...
+//	    remember         <duration, 1d to 400d>
 //	    logo             <url>
 //	    accent           <#rrggbb>
 //	    templates_dir    <folder>
@@ -63,9 +66,10 @@ import (
 //	}
 //
 // `user`, `provider`, `limit` (one per name), `auth_header` (one per
-// header) and `number_types` (one per channel) may be given several times;
-// providers are tried in order. Any other option given twice is an error,
-// and so is a value out of its range: both name the line.
+// header), `number_types` and `allowed_regions` (one per channel) may be
+// given several times; providers are tried in order. Any other option
+// given twice is an error, and so is a value out of its range: both name
+// the line. README.md's block is this one (TestREADMEOptionsAreTheParsers).
 func (g *Gate) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // directive name
 	g.lines = map[string]caddyfile.Token{"": d.Token()}

@@ -52,7 +52,7 @@ func (g *Gate) viewsOf(req *request, list []enrollment.Device) []deviceView {
 		case !d.IsPhone():
 			views[i].Kind, views[i].Masked = "app", ""
 		case d.Phone == "":
-			views[i].Masked = "number not kept"
+			views[i].Masked = g.words.T(req.lang, "number not kept")
 		}
 		first = first && !d.IsPhone()
 		if !d.LastUsed.IsZero() {

@@ -3,7 +3,6 @@ package caddymodule
 import (
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/smsgate/caddy-smsgate/session"
 	"github.com/smsgate/caddy-smsgate/words"
@@ -100,5 +99,5 @@ func (g *Gate) requiredWords(req *request) string {
 	for _, k := range g.Require {
 		names = append(names, g.sayID(req, "kind."+k))
 	}
-	return g.say(req, words.Newf("factor.required", "kinds", strings.Join(names, ", ")))
+	return g.say(req, words.Newf("factor.required", "kinds", g.words.Or(req.lang, names)))
 }

@@ -191,6 +191,9 @@ type client struct {
 	accept string
 	// forwardedFor, if set, is sent as X-Forwarded-For.
 	forwardedFor string
+	// header is sent with every request that does not set its own
+	// (Accept-Language, User-Agent).
+	header http.Header
 }
 
 func newClient(t *testing.T, user string) *client {
@@ -218,6 +221,11 @@ func (c *client) do(req *http.Request) *response {
 	}
 	if c.forwardedFor != "" {
 		req.Header.Set("X-Forwarded-For", c.forwardedFor)
+	}
+	for k, v := range c.header {
+		if req.Header.Get(k) == "" {
+			req.Header[k] = v
+		}
 	}
 	res, err := c.http.Do(req)
 	if err != nil {

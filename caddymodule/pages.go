@@ -156,9 +156,10 @@ type view struct {
 	CodeLength int
 	// Calls says codes come by phone call.
 	Calls bool
-	// Lang is the page's language; T translates a text into it.
+	// Lang is the page's language; T says a text in it (an English text
+	// or an id, and its arguments as name, value pairs: words.Catalogue.T).
 	Lang string
-	T    func(string) string
+	T    func(string, ...any) string
 	// SiteTitle and Logo brand the page.
 	SiteTitle, Logo string
 	// Accent says brand.css has a colour to give.
@@ -170,17 +171,17 @@ type view struct {
 }
 
 var titles = map[string]string{
-	"login":      "Sign in",
-	"enroll":     "Add your phone",
-	"verify":     "Enter your code",
-	"logout":     "Sign out",
-	"signed_out": "Signed out",
-	"devices":    "Your phones",
-	"app":        "Add an authenticator app",
-	"passkey":    "Add a passkey",
-	"recovery":   "Your recovery codes",
-	"invite":     "You are invited",
-	"message":    "Sign-in",
+	"login":      words.N("Sign in"),
+	"enroll":     words.N("Add your phone"),
+	"verify":     words.N("Enter your code"),
+	"logout":     words.N("Sign out"),
+	"signed_out": words.N("Signed out"),
+	"devices":    words.N("Your devices"),
+	"app":        words.N("Add an authenticator app"),
+	"passkey":    words.N("Add a passkey"),
+	"recovery":   words.N("Your recovery codes"),
+	"invite":     words.N("You are invited"),
+	"message":    words.N("Sign-in"),
 }
 
 // verifyData describes the verify page for challenge c (nil when no code is
@@ -305,9 +306,9 @@ func (g *Gate) pageNoFlow(req *request, status int, step string, d pageData) {
 	}
 	lang := req.lang
 	v := view{pageData: d, Step: step, Title: titles[step], Prefix: g.PathPrefix, CSRF: req.flow.CSRF, CodeLength: g.CodeLength,
-		Calls: g.Channels[0] == providers.Voice, Lang: lang, T: func(english string) string { return g.words.T(lang, english) },
+		Calls: g.Channels[0] == providers.Voice, Lang: lang, T: func(key string, args ...any) string { return g.words.T(lang, key, args...) },
 		SiteTitle: g.SiteName, Logo: g.Logo, Accent: g.Accent != "", Example: req.example,
-		PhoneHint: "Choose the country, then type the number as you know it; or start with + and the country code."}
+		PhoneHint: words.N("Choose the country, then type the number as you know it; or start with + and the country code.")}
 	if step == "enroll" || step == "devices" {
 		v.Regions = g.regions(lang, req.region)
 	}

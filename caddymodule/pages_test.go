@@ -46,7 +46,7 @@ func TestLanguagesAndBranding(t *testing.T) {
 	if s.lastCode() == "000000" {
 		t.Skip("the code happens to be 000000")
 	}
-	expectBody(t, res, "Falscher Code; noch 4 Versuche.")
+	expectBody(t, res, "Falscher Code. Sie haben noch 4 Versuche.")
 
 	// The CSP allows no inline script or style; the assets are served.
 	csp := page.Header.Get("Content-Security-Policy")

@@ -23,8 +23,11 @@ import (
 	"github.com/smsgate/caddy-smsgate/words"
 )
 
-// now is the clock of every Gate (clock.Now: time.Now at about half the
-// cost, read on every admitted request); tests replace it.
+// now is the clock of a Gate whose Provision context carries none (see
+// clock.From; Caddy's own contexts never do); tests of the in-process
+// Caddy replace it. A test that provisions its own gate gives it a clock
+// of its own with clock.With. clock.Now is time.Now at about half the
+// cost: every admitted request reads it.
 var now = clock.Now
 
 // Provision sets defaults and checks the config before it opens anything
@@ -35,7 +38,7 @@ func (g *Gate) Provision(ctx caddy.Context) error {
 	if ev, err := loadApp(ctx, "events"); err == nil {
 		g.events = ev.(*caddyevents.App)
 	}
-	g.now = func() time.Time { return now() }
+	g.now = clock.From(ctx, func() time.Time { return now() })
 	g.setDefaults()
 	if err := g.check(); err != nil {
 		return err
@@ -48,7 +51,7 @@ func (g *Gate) Provision(ctx caddy.Context) error {
 		return err
 	}
 	if g.words, err = words.Load(g.MessagesDir); err != nil {
-		return err
+		return &optionError{"messages_dir", err}
 	}
 	templates, err := g.templates(g.words)
 	if err != nil {

@@ -60,7 +60,7 @@ func (g *Gate) trust(req *request, user string, amr []string) {
 	if g.Remember == 0 || req.form["remember"] != "1" || len(amr) == 0 || amr[0] == "recovery" {
 		return
 	}
-	token, err := g.sessions.Trust(req.r.Context(), user, browserName(req.r.UserAgent()), amr, g.now().Unix(), time.Duration(g.Remember))
+	token, err := g.sessions.Trust(req.r.Context(), user, g.browserName(req.lang, req.r.UserAgent()), amr, g.now().Unix(), time.Duration(g.Remember))
 	if err != nil {
 		g.logger.Error("trusting a browser", zap.Error(err))
 		return
@@ -88,8 +88,9 @@ func (g *Gate) trustViews(req *request, user string) []trustView {
 	return views
 }
 
-// browserName names a browser by its User-Agent, for the devices page.
-func browserName(ua string) string {
+// browserName names a browser by its User-Agent, for the devices page, in
+// lang (the page's where it was trusted): "Firefox on Linux".
+func (g *Gate) browserName(lang, ua string) string {
 	find := func(pairs [][2]string, none string) string {
 		for _, p := range pairs {
 			if strings.Contains(ua, p[0]) {
@@ -98,10 +99,13 @@ func browserName(ua string) string {
 		}
 		return none
 	}
-	browser := find([][2]string{{"Firefox/", "Firefox"}, {"Edg/", "Edge"}, {"OPR/", "Opera"}, {"Chrome/", "Chrome"}, {"Safari/", "Safari"}}, "A browser")
+	browser := find([][2]string{{"Firefox/", "Firefox"}, {"Edg/", "Edge"}, {"OPR/", "Opera"}, {"Chrome/", "Chrome"}, {"Safari/", "Safari"}}, "")
 	system := find([][2]string{{"Android", "Android"}, {"iPhone", "iOS"}, {"iPad", "iPadOS"}, {"Windows", "Windows"}, {"Mac OS X", "macOS"}, {"Linux", "Linux"}}, "")
+	if browser == "" {
+		browser = g.words.T(lang, "name.some_browser")
+	}
 	if system == "" {
 		return browser
 	}
-	return browser + " on " + system
+	return g.words.T(lang, "name.browser", "browser", browser, "system", system)
 }

@@ -115,9 +115,9 @@ func (s *Devices) ConfirmApp(ctx context.Context, sc Scope, user, code, name str
 			return nil, words.Newf("device.max", "n", MaxDevices)
 		}
 		if name == "" {
-			name = fmt.Sprintf("Authenticator app %d", countKind(list, KindApp)+1)
+			name = s.defaultName("name.app", sc.Lang, countKind(list, KindApp)+1)
 		}
-		return append(list, Device{ID: id, Kind: KindApp, Name: name, Enrolled: now,
+		return append(list, Device{ID: id, Kind: KindApp, Name: name, Enrolled: now, Lang: sc.Lang,
 			Secret: s.Secrets.Seal(secret, appKey(sc.Realm, user, id))}), nil
 	})
 	if err != nil {

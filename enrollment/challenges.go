@@ -10,7 +10,6 @@ import (
 	"github.com/smsgate/caddy-smsgate/phone"
 	"github.com/smsgate/caddy-smsgate/providers"
 	"github.com/smsgate/caddy-smsgate/store"
-	"github.com/smsgate/caddy-smsgate/words"
 )
 
 // Purposes of a challenge.
@@ -47,8 +46,6 @@ type Challenges struct {
 	Site string
 	// Policy says which numbers may be sent a code.
 	Policy *phone.Policy
-	// Words translates the built-in messages into the user's language.
-	Words *words.Catalogue
 	// Checker, when set, checks a number before a code is sent to it
 	// (Twilio Lookup: line type, SIM swap).
 	Checker providers.Checker

@@ -10,6 +10,7 @@ import (
 	"github.com/go-webauthn/webauthn/webauthn"
 
 	"github.com/smsgate/caddy-smsgate/store"
+	"github.com/smsgate/caddy-smsgate/words"
 )
 
 // Core is what Challenges, Devices and Admin share: the store, the keys,
@@ -34,6 +35,9 @@ type Core struct {
 	VerifyUser bool
 	// Strangers bounds what strangers' challenges keep (nil: unbounded).
 	Strangers *Strangers
+	// Words says the built-in messages and default names in the user's
+	// language (nil: the built-in catalogues).
+	Words *words.Catalogue
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 
@@ -47,6 +51,21 @@ func (s *Core) codeKey() []byte {
 		return *k
 	}
 	return s.CodeKey
+}
+
+// Say says t in lang, from Words.
+func (s *Core) Say(lang string, t words.Text) string {
+	if s.Words == nil {
+		return words.English.Render(lang, t)
+	}
+	return s.Words.Render(lang, t)
+}
+
+// defaultName names a device its user did not name ("Phone 2",
+// "Telefon 2"): id is its kind's name.* text, in the language of the page
+// that added it.
+func (s *Core) defaultName(id, lang string, n int) string {
+	return s.Say(lang, words.Say(id, "n", n))
 }
 
 // Rekey makes code hashes use key from now on: the gate adopted the

@@ -166,7 +166,7 @@ func (s *Devices) AddIn(ctx context.Context, realm, user, e164, name, lang strin
 		if len(list) >= MaxDevices {
 			return nil, words.Newf("device.max", "n", MaxDevices)
 		}
-		d := s.newPhone(e164, cmp.Or(name, fmt.Sprintf("Phone %d", len(list)+1)), lang)
+		d := s.newPhone(e164, cmp.Or(name, s.defaultName("name.phone", lang, countKind(list, KindPhone)+1)), lang)
 		if len(list) > 0 {
 			d.LastUsed = time.Time{} // the only phone is the default; another waits its turn
 		}
@@ -197,7 +197,7 @@ func (s *Devices) addFirst(ctx context.Context, realm, user, e164, lang string) 
 	if ok, err := s.claim(ctx, realm, user, e164); err != nil || !ok {
 		return "", cmpErr(err, ErrNoChallenge) // another user bound the number meanwhile
 	}
-	d := s.newPhone(e164, "Phone 1", lang)
+	d := s.newPhone(e164, s.defaultName("name.phone", lang, 1), lang)
 	raw, err := json.Marshal([]Device{d})
 	if err != nil {
 		return "", err

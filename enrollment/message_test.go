@@ -3,6 +3,7 @@ package enrollment
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/smsgate/caddy-smsgate/providers"
 	"github.com/smsgate/caddy-smsgate/words"
@@ -82,5 +83,24 @@ func TestTemplatesMustFit(t *testing.T) {
 	}
 	if _, err := long.RenderIn(nil, "", providers.SMS, MessageData{Code: "123456"}); err == nil {
 		t.Fatal("a message over its cap was rendered")
+	}
+}
+
+// The notices texted to a user's phones cost no more than a code's text
+// may: in every built-in language, for a site with a long name and a
+// masked number (its dots are not in the GSM alphabet, so a text is UCS-2),
+// each fits MaxSegments.
+func TestNoticesFitTheirSegments(t *testing.T) {
+	for _, lang := range words.English.Langs() {
+		for _, id := range []string{"notice.phone_added", "notice.app_added", "notice.passkey_added", "notice.phone_removed",
+			"notice.app_removed", "notice.passkey_removed", "notice.recovery_used", "notice.locked", "notice.sim_swapped"} {
+			text := words.English.Render(lang, words.Say(id, "site", "intranet.wiki.example.com", "phone", "+44•••••••456", "wait", words.Wait(15*time.Minute)))
+			if strings.Contains(text, "{") || text == id {
+				t.Errorf("%s %s: %q", lang, id, text)
+			}
+			if n := Segments(text); n > MaxSegments {
+				t.Errorf("%s %s takes %d segments: %q", lang, id, n, text)
+			}
+		}
 	}
 }

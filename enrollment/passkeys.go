@@ -136,8 +136,9 @@ func (s *Devices) BeginPasskey(ctx context.Context, realm, user, flow string) (*
 }
 
 // FinishPasskey checks the browser's answer to BeginPasskey and adds the
-// passkey, returning its device ID.
-func (s *Devices) FinishPasskey(ctx context.Context, realm, user, flow, name string, answer *http.Request) (string, error) {
+// passkey, named in lang (the page's language: "Passkey 2"), returning
+// its device ID.
+func (s *Devices) FinishPasskey(ctx context.Context, realm, user, flow, lang string, answer *http.Request) (string, error) {
 	session, err := s.recall(ctx, realm, flow)
 	if err != nil {
 		return "", err
@@ -163,10 +164,8 @@ func (s *Devices) FinishPasskey(ctx context.Context, realm, user, flow, name str
 		if len(list) >= MaxDevices {
 			return nil, words.Newf("device.max", "n", MaxDevices)
 		}
-		if name = CleanName(name); name == "" {
-			name = fmt.Sprintf("Passkey %d", countKind(list, KindPasskey)+1)
-		}
-		return append(list, Device{ID: id, Kind: KindPasskey, Name: name, Enrolled: now, Credential: raw}), nil
+		name := s.defaultName("name.passkey", lang, countKind(list, KindPasskey)+1)
+		return append(list, Device{ID: id, Kind: KindPasskey, Name: name, Enrolled: now, Lang: lang, Credential: raw}), nil
 	})
 	if err != nil {
 		return "", err

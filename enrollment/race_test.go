@@ -49,11 +49,18 @@ func raceKinds(t *testing.T) ([]string, *string) {
 	return []string{"badger", "redis"}, &addr
 }
 
+// spin is how much of raceAfter's delay is a busy wait: more than a
+// sleep oversleeps on a busy machine.
+const spin = 300 * time.Microsecond
+
 // race runs a and b at once, as closely together as goroutines allow.
 func race(a, b func()) { raceAfter(0, a, b) }
 
-// raceAfter runs a and b at once, a started delay after b (a busy wait:
-// sleeps are too coarse), so that a sweep of delays lands a anywhere in b.
+// raceAfter runs a and b at once, a started delay after b, so that a sweep
+// of delays lands a anywhere in b. A sleep alone is too coarse, a busy wait
+// alone burns a CPU for the whole delay (half the package's CPU time, which
+// the other tests' b then lacked): it sleeps until spin before the time,
+// then busy-waits to it.
 func raceAfter(delay time.Duration, a, b func()) {
 	var ready, done sync.WaitGroup
 	start := make(chan struct{})
@@ -65,7 +72,11 @@ func raceAfter(delay time.Duration, a, b func()) {
 			ready.Done()
 			<-start
 			if i == 0 {
-				for began := time.Now(); time.Since(began) < delay; {
+				at := time.Now().Add(delay)
+				if d := delay - spin; d > 0 {
+					time.Sleep(d)
+				}
+				for time.Now().Before(at) {
 				}
 			}
 			f()
@@ -120,6 +131,7 @@ type deviceRace struct {
 // phones added at once are both there. Each race runs 1,000 times on
 // Badger and on a real Redis.
 func TestRacesKeepEveryChange(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC) // newService's clock
 	earlier := now.Add(-time.Hour)
@@ -234,6 +246,7 @@ func TestRacesKeepEveryChange(t *testing.T) {
 // the same counter (a cloned key) are never both accepted: the clone
 // check is not skipped by racing it. One of the two always passes.
 func TestRacingPasskeyAssertions(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	kinds, redis := raceKinds(t)
 	for _, kind := range kinds {
@@ -254,7 +267,7 @@ func TestRacingPasskeyAssertions(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := s.Devices.FinishPasskey(ctx, realm, alice, "register", "key", httptest.NewRequest("POST", "/", bytes.NewReader(created))); err != nil {
+			if _, err := s.Devices.FinishPasskey(ctx, realm, alice, "register", "en", httptest.NewRequest("POST", "/", bytes.NewReader(created))); err != nil {
 				t.Fatal(err)
 			}
 			// assert begins a sign-in as flow and answers it with counter n.

@@ -16,6 +16,7 @@ import (
 // while another is ended, both changes hold — 1,000 runs on Badger and on
 // a real Redis.
 func TestRacingTrusts(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	badger, closeDB, err := store.OpenBadger(t.TempDir())
 	if err != nil {

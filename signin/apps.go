@@ -6,6 +6,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/words"
 )
 
 // Authenticator apps: a device that makes its own codes (TOTP). Adding
@@ -27,7 +28,7 @@ func (s *Service) ConfirmApp(ctx context.Context, sc enrollment.Scope, user, cod
 		return err
 	}
 	s.audit("device_added", user, "", zap.String("device", id), zap.String("kind", "app"))
-	s.Notify(ctx, sc.Realm, user, "", "an authenticator app was added to your account")
+	s.Notify(ctx, sc.Realm, user, "", words.Say("notice.app_added"))
 	return nil
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/providers"
+	"github.com/smsgate/caddy-smsgate/words"
 )
 
 // Result is a sign-in that succeeded.
@@ -51,7 +52,7 @@ func (s *Service) Check(ctx context.Context, sc enrollment.Scope, f *Flow, user 
 		res.RecoveryCodes = s.firstRecoveryCodes(ctx, sc.Realm, done.User)
 	case enrollment.Add:
 		s.audit("device_added", done.User, done.Phone, zap.String("device", done.DeviceID))
-		s.Notify(ctx, sc.Realm, done.User, done.DeviceID, "a new phone ("+done.Masked+") was added to your account")
+		s.Notify(ctx, sc.Realm, done.User, done.DeviceID, words.Say("notice.phone_added", "phone", done.Masked))
 	}
 	s.audit("verified", done.User, done.Phone)
 	return res, nil
@@ -74,7 +75,7 @@ func (s *Service) useRecovery(ctx context.Context, sc enrollment.Scope, f *Flow,
 		return nil, err
 	}
 	s.audit("recovery_code_used", user, "", zap.String("ip", sc.IP))
-	s.Notify(ctx, sc.Realm, user, "", "a recovery code was used to sign in to your account")
+	s.Notify(ctx, sc.Realm, user, "", words.Say("notice.recovery_used"))
 	return &Result{User: user, AMR: []string{"recovery"}}, nil
 }
 
@@ -94,7 +95,7 @@ func (s *Service) lockStarted(ctx context.Context, sc enrollment.Scope, user, e1
 	bg, at := context.WithoutCancel(ctx), s.Devices.Now()
 	go func() {
 		if s.Devices.FirstNotice(bg, sc.Realm, user, at) {
-			s.Notify(bg, sc.Realm, user, "", "someone is trying codes for your account, so sign-in from new browsers is paused")
+			s.Notify(bg, sc.Realm, user, "", words.Say("notice.locked", "wait", words.Wait(locked.Wait)))
 		}
 	}()
 }

@@ -8,6 +8,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/words"
 )
 
 // Passkeys: added on the devices page (after step-up), used at the verify
@@ -20,13 +21,13 @@ func (s *Service) BeginPasskey(ctx context.Context, realm, user string, f *Flow)
 
 // FinishPasskey adds the passkey the browser made, and tells the user's phones.
 func (s *Service) FinishPasskey(ctx context.Context, sc enrollment.Scope, user string, f *Flow, answer *http.Request) error {
-	id, err := s.Devices.FinishPasskey(ctx, sc.Realm, user, f.ID, "", answer)
+	id, err := s.Devices.FinishPasskey(ctx, sc.Realm, user, f.ID, sc.Lang, answer)
 	if err != nil {
 		s.audit("verify_failed", user, "", zap.String("reason", Reason(err)), zap.String("ip", sc.IP), zap.String("kind", "passkey"))
 		return err
 	}
 	s.audit("device_added", user, "", zap.String("device", id), zap.String("kind", "passkey"))
-	s.Notify(ctx, sc.Realm, user, "", "a passkey was added to your account")
+	s.Notify(ctx, sc.Realm, user, "", words.Say("notice.passkey_added"))
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package signin
 
 import (
+	"cmp"
 	"context"
 	"slices"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/smsgate/caddy-smsgate/internal/textsafe"
 	"github.com/smsgate/caddy-smsgate/phone"
 	"github.com/smsgate/caddy-smsgate/providers"
+	"github.com/smsgate/caddy-smsgate/words"
 )
 
 // A signed-in user's own phones and recovery codes (the devices page). The
@@ -33,8 +35,7 @@ func (s *Service) RemovePhone(ctx context.Context, realm, user, id string) error
 		return err
 	}
 	s.audit("device_removed", user, removed.Phone, zap.String("device", removed.ID), zap.String("kind", kindName(removed)))
-	what := map[string]string{"phone": "a phone (" + phone.Mask(removed.Phone) + ")", "app": "an authenticator app", "passkey": "a passkey"}[kindName(removed)]
-	s.Notify(ctx, realm, user, "", what+" was removed from your account")
+	s.Notify(ctx, realm, user, "", words.Say("notice."+kindName(removed)+"_removed", "phone", phone.Mask(removed.Phone)))
 	return nil
 }
 
@@ -62,8 +63,10 @@ func (s *Service) RenewRecovery(ctx context.Context, realm, user string) ([]stri
 // Notify tells user's phones (all but except) about a change to their
 // account, so that an intruder's change does not go unseen: the enrolled
 // ones and a provisioned one. In verify-only mode the enrolled numbers are
-// not kept, and cannot be told.
-func (s *Service) Notify(ctx context.Context, realm, user, except, what string) {
+// not kept, and cannot be told. notice is a notice.* text; it is given the
+// site's name as {site}, and each phone reads it in its own language (the
+// one it was enrolled in, else the user's).
+func (s *Service) Notify(ctx context.Context, realm, user, except string, notice words.Text) {
 	list, err := s.Devices.List(ctx, realm, user)
 	if err != nil {
 		s.Logger.Error("reading devices for a notice", zap.Error(err))
@@ -72,18 +75,34 @@ func (s *Service) Notify(ctx context.Context, realm, user, except, what string) 
 	if u, ok := s.Users[user]; ok && !slices.ContainsFunc(list, func(d enrollment.Device) bool { return d.Phone == u.Phone }) {
 		list = append(list, enrollment.Device{Phone: u.Phone})
 	}
+	args := map[string]any{"site": s.Site}
+	for k, v := range notice.Args {
+		args[k] = v
+	}
+	notice.Args = args
 	for _, d := range list {
 		if (except != "" && d.ID == except) || d.Phone == "" {
 			continue
 		}
 		m := providers.Message{To: d.Phone, Channel: providers.SMS, Host: s.Host,
-			Body: s.Site + ": " + what + ". If this was not you, tell your administrator."}
+			Body: s.Devices.Say(cmp.Or(d.Lang, langOf(list)), notice)}
 		if err := s.Notices.Send(ctx, m); err != nil {
 			s.Logger.Warn("notice not sent", zap.String("user", textsafe.Escape(user)), zap.String("to", phone.Mask(d.Phone)), zap.Error(err))
 			continue
 		}
-		s.audit("notice_sent", user, d.Phone, zap.String("notice", what))
+		s.audit("notice_sent", user, d.Phone, zap.String("notice", notice.ID))
 	}
+}
+
+// langOf is the user's language as their devices tell it: the one the
+// most recently used device was added in (English when none says).
+func langOf(list []enrollment.Device) string {
+	for _, d := range list { // the most recently used first
+		if d.Lang != "" {
+			return d.Lang
+		}
+	}
+	return "en"
 }
 
 // PhonesOf lists user's phones, the default first.

@@ -12,6 +12,7 @@ import (
 	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/phone"
 	"github.com/smsgate/caddy-smsgate/providers"
+	"github.com/smsgate/caddy-smsgate/words"
 )
 
 // Login takes a typed name or number (identity none) and sends its owner
@@ -258,5 +259,5 @@ func (s *Service) simSwapped(ctx context.Context, sc enrollment.Scope, user, e16
 		return
 	}
 	s.audit("sim_swap", user, e164, zap.Duration("within", swap.Within), zap.String("ip", sc.IP))
-	s.Notify(ctx, sc.Realm, user, deviceID, "no code was sent to "+phone.Mask(e164)+": its SIM card was changed recently")
+	s.Notify(ctx, sc.Realm, user, deviceID, words.Say("notice.sim_swapped", "phone", phone.Mask(e164)))
 }

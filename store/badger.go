@@ -73,7 +73,9 @@ func (b *Badger) Cleanup() error {
 
 // UnmarshalCaddyfile sets up the store from Caddyfile tokens. Syntax:
 //
-//	store badger [<path>]
+//	store badger [<path>] [{
+//	    path <path>
+//	}]
 func (b *Badger) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // module name
 	if d.NextArg() {

@@ -16,6 +16,7 @@ import (
 )
 
 func TestBadgerConformance(t *testing.T) {
+	t.Parallel()
 	storetest.Run(t, func(t *testing.T) store.Store {
 		s, closeDB, err := store.OpenBadger(t.TempDir())
 		if err != nil {
@@ -27,6 +28,7 @@ func TestBadgerConformance(t *testing.T) {
 }
 
 func TestBadgerSurvivesReopen(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	ctx := context.Background()
 	s, closeDB, err := store.OpenBadger(dir)
@@ -57,6 +59,7 @@ func TestBadgerSurvivesReopen(t *testing.T) {
 }
 
 func TestKeyEscapesSeparators(t *testing.T) {
+	t.Parallel()
 	if a, b := store.Key("realm", "a/b"), store.Key("realm", "a", "b"); a == b {
 		t.Fatalf("Key(realm, a/b) = Key(realm, a, b) = %q", a)
 	}
@@ -68,7 +71,7 @@ func TestKeyEscapesSeparators(t *testing.T) {
 // TestCloseDoesNotHangWithoutItsFolder: Badger retries a flush forever if
 // its folder is gone; closing must still return.
 func TestCloseDoesNotHangWithoutItsFolder(t *testing.T) {
-	defer store.SetCloseTimeout(store.SetCloseTimeout(time.Second))
+	defer store.SetCloseTimeout(store.SetCloseTimeout(200 * time.Millisecond)) // not parallel: every close waits this long
 	dir := t.TempDir()
 	s, closeDB, err := store.OpenBadger(filepath.Join(dir, "db"))
 	if err != nil {
@@ -92,6 +95,7 @@ func TestCloseDoesNotHangWithoutItsFolder(t *testing.T) {
 // TestLastingWritesAreSynced: what a user is told happened is on disk
 // before the answer; short-lived records are not worth an fsync.
 func TestLastingWritesAreSynced(t *testing.T) {
+	t.Parallel()
 	s, closeDB, err := store.OpenBadger(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -156,6 +160,7 @@ func BenchmarkBadgerPut(b *testing.B) {
 // key per send; a restart, or a window forgotten by the sweep, reads it
 // back exactly.
 func TestBadgerWindowsSurviveRestart(t *testing.T) {
+	t.Parallel()
 	dir, ctx := t.TempDir(), context.Background()
 	now := time.Now()
 	s, closeDB, err := store.OpenBadger(dir)
@@ -208,6 +213,7 @@ func TestBadgerWindowsSurviveRestart(t *testing.T) {
 // JSON record at the window's key; its sends still count, it is moved to
 // one key per send, and a move cut short counts no send twice.
 func TestBadgerReadsOldWindows(t *testing.T) {
+	t.Parallel()
 	dir, ctx := t.TempDir(), context.Background()
 	now := time.Now()
 	s, closeDB, err := store.OpenBadger(dir)

@@ -19,6 +19,7 @@ import (
 // writes again once space is freed; a store cannot be opened on a disk
 // that is already too full.
 func TestFullDiskRefusesWritesInsteadOfCrashing(t *testing.T) {
+	t.Parallel()
 	disk := harness.SmallDisk(t, store.DiskReserve+48<<20)
 	s, closeDB, err := store.OpenBadger(filepath.Join(disk, "db"))
 	if err != nil {
@@ -75,6 +76,7 @@ func TestFullDiskRefusesWritesInsteadOfCrashing(t *testing.T) {
 // ErrUnwritable instead of a SIGBUS, reads go on, and writes resume when
 // the flag is lifted.
 func TestImmutableFolderRefusesWritesInsteadOfCrashing(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "db")
 	s, closeDB, err := store.OpenBadger(dir)
 	if err != nil {

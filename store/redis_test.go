@@ -27,12 +27,14 @@ func openRedis(cfg store.Redis) func(t *testing.T) store.Store {
 }
 
 func TestRedisConformance(t *testing.T) {
+	t.Parallel()
 	storetest.Run(t, openRedis(store.Redis{Addresses: []string{redistest.Server(t)}}))
 }
 
 // TestRedisSentinelConformance: the same suite through Sentinel (the
 // client asks the sentinels for the master).
 func TestRedisSentinelConformance(t *testing.T) {
+	t.Parallel()
 	s := redistest.StartSentinel(t)
 	storetest.Run(t, openRedis(store.Redis{Addresses: s.Sentinels, MasterName: redistest.MasterName}))
 }
@@ -40,16 +42,20 @@ func TestRedisSentinelConformance(t *testing.T) {
 // TestRedisClusterConformance: the same suite on a three-master cluster,
 // given all nodes or just one of them (with cluster).
 func TestRedisClusterConformance(t *testing.T) {
+	t.Parallel()
 	nodes := redistest.StartCluster(t)
 	t.Run("AllNodes", func(t *testing.T) {
+		t.Parallel()
 		storetest.Run(t, openRedis(store.Redis{Addresses: nodes}))
 	})
 	t.Run("OneSeed", func(t *testing.T) {
+		t.Parallel()
 		storetest.Run(t, openRedis(store.Redis{Addresses: nodes[:1], Cluster: true}))
 	})
 }
 
 func TestRedisRefusesABadAddress(t *testing.T) {
+	t.Parallel()
 	if _, _, err := store.OpenRedis(&store.Redis{Addresses: []string{"127.0.0.1:1"}}); err == nil {
 		t.Fatal("a store with no server behind it provisioned")
 	}
@@ -58,6 +64,7 @@ func TestRedisRefusesABadAddress(t *testing.T) {
 // TestRedisBatchReloadsScripts: a batch sends scripts by hash; a server
 // that forgot them (a restart, a failover, SCRIPT FLUSH) gets their text.
 func TestRedisBatchReloadsScripts(t *testing.T) {
+	t.Parallel()
 	for name, cfg := range map[string]store.Redis{
 		"single":  {Addresses: []string{redistest.Server(t)}},
 		"cluster": {Addresses: redistest.StartCluster(t)},

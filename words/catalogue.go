@@ -17,12 +17,15 @@ import (
 
 // A Catalogue maps each language to its texts: message ids (code.wrong)
 // and, for the pages' own words, the English text itself ("Send code").
-// A text may hold {name} for an argument; a message with a count has
-// forms id.one and id.other, chosen by the argument n.
+// A text may hold {name} for an argument. A text with a count (the
+// argument n) has a form for each of its language's plural categories,
+// as CLDR defines them (plural.go): code.wrong.one and code.wrong.other in
+// English, code.wrong.one, .few and .many in Polish.
 type Catalogue struct {
 	texts   map[string]map[string]string // language → id or English → text
 	tags    []language.Tag               // English first
 	matcher language.Matcher
+	plurals map[string]language.Tag // language → the tag its plural rules are looked up by
 }
 
 //go:embed catalogue/*.json
@@ -81,6 +84,13 @@ func Load(dir string) (*Catalogue, error) {
 		c.tags = append(c.tags, tag)
 	}
 	c.matcher = language.NewMatcher(c.tags)
+	c.plurals = map[string]language.Tag{}
+	for i, lang := range append([]string{"en"}, langs...) {
+		c.plurals[lang] = c.tags[i]
+	}
+	if err := c.check(); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 
@@ -129,24 +139,33 @@ func (c *Catalogue) Langs() []string {
 	return append([]string{"en"}, langs...)
 }
 
-// T translates one of the pages' own English texts into lang.
-func (c *Catalogue) T(lang, english string) string {
-	if t, ok := c.texts[lang][english]; ok {
-		return t
-	}
-	return english
+// T says one of the pages' own texts in lang: an English text ("Send
+// code", "Remove {name}?") or an id, with its arguments as name, value
+// pairs, as Newf takes them. A text lang lacks is said in English.
+func (c *Catalogue) T(lang, key string, args ...any) string {
+	return c.Render(lang, Text{ID: key, Args: pairs(args)})
 }
+
+// N marks an English text as a page's own words where it is written (a
+// page title kept in a table), to be said with T where it is shown. It
+// changes nothing: it tells readers, and the test that every page word
+// has its translations, that s is words for people.
+func N(s string) string { return s }
 
 var placeholder = regexp.MustCompile(`\{(\w+)\}`)
 
-// Render says t in lang (falling back to English, then to the id).
+// Render says t in lang, falling back to English, then to the id itself
+// (a page's own English text is its id).
 func (c *Catalogue) Render(lang string, t Text) string {
 	tpl, ok := c.lookup(lang, t)
 	if !ok {
 		if tpl, ok = c.lookup("en", t); !ok {
-			return t.ID
+			tpl = t.ID
 		}
 		lang = "en"
+	}
+	if !strings.Contains(tpl, "{") {
+		return tpl
 	}
 	return placeholder.ReplaceAllStringFunc(tpl, func(p string) string {
 		v, ok := t.Args[p[1:len(p)-1]]
@@ -157,21 +176,37 @@ func (c *Catalogue) Render(lang string, t Text) string {
 	})
 }
 
-// lookup finds t's template in lang: the plural form for its count, if
-// the catalogue has one, else the plain id.
+// lookup finds t's template in lang: with a count, the form of its
+// plural category in lang (else the "other" form), else the plain id.
 func (c *Catalogue) lookup(lang string, t Text) (string, bool) {
 	texts := c.texts[lang]
 	if n, ok := t.Args["n"].(int); ok {
-		form := ".other"
-		if n == 1 {
-			form = ".one"
+		if tpl, ok := texts[t.ID+"."+c.Form(lang, n)]; ok {
+			return tpl, true
 		}
-		if tpl, ok := texts[t.ID+form]; ok {
+		if tpl, ok := texts[t.ID+".other"]; ok {
 			return tpl, true
 		}
 	}
 	tpl, ok := texts[t.ID]
 	return tpl, ok
+}
+
+// Or joins items as a choice in lang: "a text message, an app or a
+// passkey" (list.or and list.comma say how).
+func (c *Catalogue) Or(lang string, items []string) string {
+	if len(items) == 0 {
+		return ""
+	}
+	list := items[0]
+	for i, item := range items[1:] {
+		id := "list.comma"
+		if i == len(items)-2 {
+			id = "list.or"
+		}
+		list = c.Render(lang, Text{ID: id, Args: map[string]any{"a": list, "b": item}})
+	}
+	return list
 }
 
 // value says an argument: a Wait in the language's units, a Text

@@ -31,12 +31,23 @@ func New(id string) *Error { return &Error{text: Text{ID: id}} }
 // Newf returns an error with message id and arguments, as name, value
 // pairs: Newf("code.wrong", "n", 3).
 func Newf(id string, args ...any) *Error {
-	t := Text{ID: id, Args: map[string]any{}}
+	return &Error{text: Text{ID: id, Args: pairs(args)}}
+}
+
+// Say is id with arguments as name, value pairs, not yet in a language.
+func Say(id string, args ...any) Text { return Text{ID: id, Args: pairs(args)} }
+
+// pairs reads name, value pairs into arguments (nil for none).
+func pairs(args []any) map[string]any {
+	if len(args) < 2 {
+		return nil
+	}
+	m := make(map[string]any, len(args)/2)
 	for i := 0; i+1 < len(args); i += 2 {
 		name, _ := args[i].(string)
-		t.Args[name] = args[i+1]
+		m[name] = args[i+1]
 	}
-	return &Error{text: t}
+	return m
 }
 
 func (e *Error) Error() string { return English.Render("en", e.text) }

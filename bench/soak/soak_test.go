@@ -12,6 +12,7 @@ import (
 	_ "github.com/caddyserver/caddy/v2/modules/standard"
 
 	_ "github.com/smsgate/caddy-smsgate"
+	"github.com/smsgate/caddy-smsgate/internal/harness"
 )
 
 // TestMain makes this test binary Caddy when SOAK_TEST_CADDY is set: the
@@ -39,7 +40,7 @@ func TestSoakRuns(t *testing.T) {
 		t.Skip("redis-server is not installed")
 	}
 	var out bytes.Buffer
-	res, err := run(config{caddy: os.Args[0], caddyEnv: []string{"SOAK_TEST_CADDY=1"}, redis: redisServer,
+	res, err := run(config{caddy: os.Args[0], caddyEnv: []string{"SOAK_TEST_CADDY=1", harness.RaceEnv()}, redis: redisServer,
 		duration: 12 * time.Second, every: 4 * time.Second, rate: 40, users: 8, blip: 2 * time.Second, blipAt: 5 * time.Second, out: &out})
 	t.Log("\n" + out.String())
 	if err != nil {

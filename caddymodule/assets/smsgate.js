@@ -103,7 +103,7 @@
         window.location.reload();
         return;
       }
-      span.textContent = label + " " + left + " s.";
+      span.textContent = label.replace("{n}", left);
       left--;
       setTimeout(tick, 1000);
     };

@@ -4,13 +4,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
 	"testing"
 
+	"github.com/smsgate/caddy-smsgate/internal/harness"
 	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
 )
 
@@ -18,8 +18,10 @@ import (
 // admin endpoint) and a stopped one (on the store), and moves the data to
 // another store with export and import, losing nothing.
 func TestAdminCLI(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
-	port, adminPort := freePort(t), freePort(t)
+	sock, adminPort := listen(t), harness.Port(t)
+	port := sock.Port
 	base := fmt.Sprintf("http://localhost:%d", port)
 	adminAddr := fmt.Sprintf("localhost:%d", adminPort)
 	storeDir := filepath.Join(dir, "store")
@@ -34,10 +36,10 @@ func TestAdminCLI(t *testing.T) {
 	respond "hi"
 }
 `, port, storeDir))
-	s := startCaddy(t, config, logFile, base)
+	s := startCaddy(t, sock, config, logFile, base)
 	cli := func(args ...string) string {
 		t.Helper()
-		out, err := runCaddy(append(args, "--address", adminAddr, "--store", storeDir)...)
+		out, err := runCaddy(t, nil, append(args, "--address", adminAddr, "--store", storeDir)...)
 		if err != nil {
 			t.Fatalf("caddy %s: %v\n%s", strings.Join(args, " "), err, out)
 		}
@@ -59,7 +61,7 @@ func TestAdminCLI(t *testing.T) {
 	}
 	cli("smsgate", "revoke", "--realm", "cli.localhost", "--user", "ivy")
 	// A realm this Caddy does not serve is an error, never another site.
-	if out, err := runCaddy("smsgate", "reset", "--realm", "b.example", "--user", "ivy", "--address", adminAddr); err == nil || !strings.Contains(out, `no smsgate handler serves realm b.example`) {
+	if out, err := runCaddy(t, nil, "smsgate", "reset", "--realm", "b.example", "--user", "ivy", "--address", adminAddr); err == nil || !strings.Contains(out, `no smsgate handler serves realm b.example`) {
 		t.Fatalf("reset of an unknown realm: %v\n%s", err, out)
 	}
 	// An export holds no keys unless asked; asked, it warns; an existing
@@ -104,18 +106,18 @@ func TestAdminCLI(t *testing.T) {
 	s.stop()
 
 	// Stopped: the same tools work on the store itself.
-	out, err := runCaddy("smsgate", "users", "--json", "--realm", "cli.localhost", "--address", adminAddr, "--store", storeDir)
+	out, err := runCaddy(t, nil, "smsgate", "users", "--json", "--realm", "cli.localhost", "--address", adminAddr, "--store", storeDir)
 	if err != nil || !strings.Contains(out, `"user": "jon"`) {
 		t.Fatalf("users (stopped): %v\n%s", err, out)
 	}
 	// ... or the config's store; and never a store nobody named.
-	if out, err := runCaddy("smsgate", "users", "--json", "--address", adminAddr, "--config", config); err != nil || !strings.Contains(out, `"user": "jon"`) {
+	if out, err := runCaddy(t, nil, "smsgate", "users", "--json", "--address", adminAddr, "--config", config); err != nil || !strings.Contains(out, `"user": "jon"`) {
 		t.Fatalf("users (stopped, --config): %v\n%s", err, out)
 	}
-	if out, err := runCaddy("smsgate", "revoke", "--realm", "cli.localhost", "--user", "jon", "--address", adminAddr); err == nil || !strings.Contains(out, "give --config") {
+	if out, err := runCaddy(t, nil, "smsgate", "revoke", "--realm", "cli.localhost", "--user", "jon", "--address", adminAddr); err == nil || !strings.Contains(out, "give --config") {
 		t.Fatalf("revoke with Caddy stopped and no store named: %v\n%s", err, out)
 	}
-	if out, err := runCaddy("smsgate", "revoke", "--realm", "cli.localhost", "--user", "jon", "--address", adminAddr, "--store", filepath.Join(dir, "typo")); err == nil || !strings.Contains(out, "no smsgate store at") {
+	if out, err := runCaddy(t, nil, "smsgate", "revoke", "--realm", "cli.localhost", "--user", "jon", "--address", adminAddr, "--store", filepath.Join(dir, "typo")); err == nil || !strings.Contains(out, "no smsgate store at") {
 		t.Fatalf("revoke on a store folder that does not exist: %v\n%s", err, out)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "typo")); !os.IsNotExist(err) {
@@ -123,11 +125,11 @@ func TestAdminCLI(t *testing.T) {
 	}
 	// Export → import into a new store → export again: record for record.
 	other := filepath.Join(dir, "other")
-	if out, err := runCaddy("smsgate", "import", "--file", backup, "--address", adminAddr, "--store", other); err != nil {
+	if out, err := runCaddy(t, nil, "smsgate", "import", "--file", backup, "--address", adminAddr, "--store", other); err != nil {
 		t.Fatalf("import: %v\n%s", err, out)
 	}
 	again := filepath.Join(dir, "again.json")
-	if out, err := runCaddy("smsgate", "export", "--with-keys", "--file", again, "--address", adminAddr, "--store", other); err != nil {
+	if out, err := runCaddy(t, nil, "smsgate", "export", "--with-keys", "--file", again, "--address", adminAddr, "--store", other); err != nil {
 		t.Fatalf("export again: %v\n%s", err, out)
 	}
 	if a, b := records(t, backup), records(t, again); strings.Join(a, "\n") != strings.Join(b, "\n") || len(a) < 4 || !strings.Contains(strings.Join(a, "\n"), "keys/secret") {
@@ -159,9 +161,11 @@ func records(t *testing.T, file string) []string {
 // configured, the CLI works on that Redis (through --config), not on an
 // empty Badger folder it made up.
 func TestAdminCLIOnAStoppedRedis(t *testing.T) {
+	t.Parallel()
 	redisAddr := redistest.Server(t)
 	dir := t.TempDir()
-	port, adminPort := freePort(t), freePort(t)
+	sock, adminPort := listen(t), harness.Port(t)
+	port := sock.Port
 	adminAddr := fmt.Sprintf("localhost:%d", adminPort)
 	config, logFile := caddyfile(t, dir, "caddy", "admin "+adminAddr, fmt.Sprintf(`http://localhost:%d {
 	respond /health 200
@@ -173,17 +177,14 @@ func TestAdminCLIOnAStoppedRedis(t *testing.T) {
 	respond "hi"
 }
 `, port, redisAddr))
-	s := startCaddy(t, config, logFile, fmt.Sprintf("http://localhost:%d", port))
-	if out, err := runCaddy("smsgate", "add", "--realm", "localhost", "--user", "liv", "--phone", "+14155552671", "--address", adminAddr); err != nil {
+	s := startCaddy(t, sock, config, logFile, fmt.Sprintf("http://localhost:%d", port))
+	if out, err := runCaddy(t, nil, "smsgate", "add", "--realm", "localhost", "--user", "liv", "--phone", "+14155552671", "--address", adminAddr); err != nil {
 		t.Fatalf("add: %v\n%s", err, out)
 	}
 	s.stop()
 	home := t.TempDir() // Caddy's data directory, where a made-up Badger store would land
 	run := func(args ...string) (string, error) {
-		cmd := exec.Command(os.Args[0])
-		cmd.Env = append(os.Environ(), "HOME="+home, "XDG_DATA_HOME="+home, "SMSGATE_TEST_CADDY=1", "SMSGATE_TEST_CADDY_ARGS="+strings.Join(append(args, "--address", adminAddr), " "))
-		out, err := cmd.CombinedOutput()
-		return string(out), err
+		return runCaddy(t, []string{"HOME=" + home, "XDG_DATA_HOME=" + home}, append(args, "--address", adminAddr)...)
 	}
 	if out, err := run("smsgate", "reset", "--realm", "localhost", "--user", "liv"); err == nil {
 		t.Fatalf("reset with no store named reported success:\n%s", out)

@@ -21,9 +21,9 @@ import (
 // and once the sentinels have promoted the replica the same code works —
 // no Caddy restart. The time from the kill to that sign-in is logged.
 func TestSentinelFailover(t *testing.T) {
+	t.Parallel()
 	sentinel := redistest.StartSentinel(t)
-	t.Setenv("REDIS_SENTINELS", strings.Join(sentinel.Sentinels, " "))
-	t.Setenv("REDIS_MASTER", redistest.MasterName)
+	env := []string{"REDIS_SENTINELS=" + strings.Join(sentinel.Sentinels, " "), "REDIS_MASTER=" + redistest.MasterName}
 	example, err := os.ReadFile("../../caddyfile-examples/redis-sentinel.Caddyfile")
 	if err != nil {
 		t.Fatal(err)
@@ -32,10 +32,11 @@ func TestSentinelFailover(t *testing.T) {
 	var a, b *server
 	var wg sync.WaitGroup
 	for name, into := range map[string]**server{"a": &a, "b": &b} {
-		port := freePort(t)
+		sock := listen(t)
+		port := sock.Port
 		base := fmt.Sprintf("http://localhost:%d", port)
-		config, logFile := caddyfile(t, dir, name, "admin off", strings.ReplaceAll(string(example), "localhost:8080", fmt.Sprintf("localhost:%d", port)))
-		wg.Go(func() { *into = startCaddy(t, config, logFile, base) })
+		config, logFile := caddyfile(t, dir, name, "admin off", strings.NewReplacer("localhost:8080", fmt.Sprintf("localhost:%d", port), exampleHash, demoHash).Replace(string(example)))
+		wg.Go(func() { *into = startCaddy(t, sock, config, logFile, base, env...) })
 	}
 	wg.Wait()
 

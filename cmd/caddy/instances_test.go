@@ -15,12 +15,17 @@ import (
 // TestTwoInstancesShareRedis: two Caddy processes on one Redis behave as
 // one — on a single server, through Sentinel, and on a Cluster.
 func TestTwoInstancesShareRedis(t *testing.T) {
-	t.Run("Single", func(t *testing.T) { twoInstances(t, "store redis "+redistest.Server(t)) })
+	t.Parallel()
+	t.Run("Single", func(t *testing.T) { t.Parallel(); twoInstances(t, "store redis "+redistest.Server(t)) })
 	t.Run("Sentinel", func(t *testing.T) {
+		t.Parallel()
 		s := redistest.StartSentinel(t)
 		twoInstances(t, fmt.Sprintf("store redis %s {\n\t\t\tmaster_name %s\n\t\t}", strings.Join(s.Sentinels, " "), redistest.MasterName))
 	})
-	t.Run("Cluster", func(t *testing.T) { twoInstances(t, "store redis "+strings.Join(redistest.StartCluster(t), " ")) })
+	t.Run("Cluster", func(t *testing.T) {
+		t.Parallel()
+		twoInstances(t, "store redis "+strings.Join(redistest.StartCluster(t), " "))
+	})
 }
 
 // twoInstances: a code sent through A is accepted by B, a session made on
@@ -57,10 +62,11 @@ func twoInstances(t *testing.T, store string) {
 		name string
 		into *instance
 	}{{"a", &a}, {"b", &b}} {
-		port := freePort(t)
+		sock := listen(t)
+		port := sock.Port
 		config, logFile := configFor(in.name, port)
 		base := fmt.Sprintf("http://localhost:%d", port)
-		wg.Go(func() { *in.into = instance{s: startCaddy(t, config, logFile, base), base: base} })
+		wg.Go(func() { *in.into = instance{s: startCaddy(t, sock, config, logFile, base), base: base} })
 	}
 	wg.Wait()
 
@@ -118,8 +124,10 @@ func twoInstances(t *testing.T, store string) {
 // already signed in here keeps getting in; when Redis is back, sign-ins work
 // again without restarting Caddy.
 func TestRedisDownMidRun(t *testing.T) {
+	t.Parallel()
 	r := redistest.Start(t)
-	port := freePort(t)
+	sock := listen(t)
+	port := sock.Port
 	base := fmt.Sprintf("http://localhost:%d", port)
 	config, logFile := caddyfile(t, t.TempDir(), "down", "admin off", fmt.Sprintf(`http://localhost:%d {
 	smsgate {
@@ -133,7 +141,7 @@ func TestRedisDownMidRun(t *testing.T) {
 	respond "Hello, {http.auth.user.id}!"
 }
 `, port, r.Addr))
-	s := startCaddy(t, config, logFile, base)
+	s := startCaddy(t, sock, config, logFile, base)
 	signIn := func(b *browser, user string) (int, string) {
 		_, _, page := b.do("GET", base+"/.smsgate/login", nil)
 		csrf := csrfField.FindStringSubmatch(page)[1]

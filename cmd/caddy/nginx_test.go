@@ -15,12 +15,15 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/smsgate/caddy-smsgate/internal/harness"
 )
 
 // TestNginxAuthRequest puts a real nginx, configured as in
 // caddyfile-examples/nginx-auth-request.conf, in front of an app, asking a
 // real smsgate portal with auth_request.
 func TestNginxAuthRequest(t *testing.T) {
+	t.Parallel()
 	nginx := nginxPath(t)
 	dir := t.TempDir()
 
@@ -31,7 +34,8 @@ func TestNginxAuthRequest(t *testing.T) {
 	defer app.Close()
 
 	// The portal.
-	portalPort, nginxPort := freePort(t), freePort(t)
+	sock, nginxPort := listen(t), harness.Port(t)
+	portalPort := sock.Port
 	portal := fmt.Sprintf("http://auth.sso.localhost:%d", portalPort)
 	config, logFile := caddyfile(t, dir, "caddy", "admin off\n\tservers {\n\t\ttrusted_proxies static 127.0.0.1/32\n\t}", fmt.Sprintf(`http://:%d {
 	respond /health 200
@@ -48,7 +52,7 @@ func TestNginxAuthRequest(t *testing.T) {
 	respond "portal"
 }
 `, portalPort, portal, filepath.Join(dir, "store")))
-	s := startCaddy(t, config, logFile, fmt.Sprintf("http://127.0.0.1:%d", portalPort))
+	s := startCaddy(t, sock, config, logFile, fmt.Sprintf("http://127.0.0.1:%d", portalPort))
 
 	// nginx, with the example's server block pointed at these ports.
 	startNginx(t, dir, nginx, nginxPort, portalPort, app.URL)
@@ -129,13 +133,15 @@ func TestNginxAuthRequest(t *testing.T) {
 // answers it with an empty 200 (it has no site for that host). nginx must
 // not take that for a yes: only a 2xx with the gate's Remote-User is one.
 func TestNginxFailsClosedOnAWrongHost(t *testing.T) {
+	t.Parallel()
 	nginx := nginxPath(t)
 	dir := t.TempDir()
 	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "app user=%s", r.Header.Get("Remote-User"))
 	}))
 	defer app.Close()
-	portalPort, nginxPort := freePort(t), freePort(t)
+	sock, nginxPort := listen(t), harness.Port(t)
+	portalPort := sock.Port
 	config, logFile := caddyfile(t, dir, "caddy", "admin off", fmt.Sprintf(`http://127.0.0.1:%[1]d {
 	respond /health 200
 }
@@ -149,7 +155,7 @@ http://auth.sso.localhost:%[1]d {
 	respond "portal"
 }
 `, portalPort, filepath.Join(dir, "store")))
-	startCaddy(t, config, logFile, fmt.Sprintf("http://127.0.0.1:%d", portalPort))
+	startCaddy(t, sock, config, logFile, fmt.Sprintf("http://127.0.0.1:%d", portalPort))
 	// The check itself, as nginx sends it: Caddy's answer is an empty 200.
 	res, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/.smsgate/auth?mode=status", portalPort))
 	if err != nil {
@@ -178,13 +184,15 @@ http://auth.sso.localhost:%[1]d {
 // with the wrong Host gets that 401, which carries no login address: nginx
 // must answer 401 too, never a redirect to an empty Location (a loop).
 func TestNginxWrongHostMeetsACatchAll(t *testing.T) {
+	t.Parallel()
 	nginx := nginxPath(t)
 	dir := t.TempDir()
 	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "app user=%s", r.Header.Get("Remote-User"))
 	}))
 	defer app.Close()
-	portalPort, nginxPort := freePort(t), freePort(t)
+	sock, nginxPort := listen(t), harness.Port(t)
+	portalPort := sock.Port
 	config, logFile := caddyfile(t, dir, "caddy", "admin off", fmt.Sprintf(`http://auth.sso.localhost:%[1]d {
 	smsgate {
 		identity none
@@ -199,7 +207,7 @@ http://:%[1]d {
 	respond "401 Unauthorized: no such site" 401
 }
 `, portalPort, filepath.Join(dir, "store")))
-	startCaddy(t, config, logFile, fmt.Sprintf("http://127.0.0.1:%d", portalPort))
+	startCaddy(t, sock, config, logFile, fmt.Sprintf("http://127.0.0.1:%d", portalPort))
 	startNginx(t, dir, nginx, nginxPort, portalPort, app.URL)
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	req, _ := http.NewRequest("GET", fmt.Sprintf("http://127.0.0.1:%d/reports", nginxPort), nil)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -28,10 +29,11 @@ func startPair(t *testing.T, dir, options string) gatePair {
 		name string
 		into **server
 	}{{"a", &p.a}, {"b", &p.b}} {
-		port := freePort(t)
+		sock := listen(t)
+		port := sock.Port
 		config, logFile := caddyfile(t, dir, in.name, "admin off", pairSite(port, options))
 		base := fmt.Sprintf("http://localhost:%d", port)
-		wg.Go(func() { *in.into = startCaddy(t, config, logFile, base) })
+		wg.Go(func() { *in.into = startCaddy(t, sock, config, logFile, base) })
 	}
 	wg.Wait()
 	return p
@@ -73,6 +75,24 @@ func signInPair(b *browser, first, second *server, user string) (int, string) {
 	}
 	st, _, body := b.do("POST", second.base+"/.smsgate/verify", url.Values{"code": {first.lastCode()}, "csrf": {m[1]}})
 	return st, body
+}
+
+// logoutReach is how soon a logout on one instance must reach another:
+// its next read of the revocation log, plus a second for the round trips
+// and the test's own polling. README.md says so (TestREADMESaysHowFarALogoutReaches).
+const logoutReach = session.RevocationPoll + time.Second
+
+// TestREADMESaysHowFarALogoutReaches: the README's figure is the bound
+// TestRedisBlipKeepsSignedInUsers holds a logout to.
+func TestREADMESaysHowFarALogoutReaches(t *testing.T) {
+	raw, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("(`TestRedisBlipKeepsSignedInUsers` checks that it is under %d s)", logoutReach/time.Second)
+	if !strings.Contains(strings.Join(strings.Fields(string(raw)), " "), want) {
+		t.Fatalf("README.md does not say %q", want)
+	}
 }
 
 // TestRedisBlipKeepsSignedInUsers: while people sign out on instance B,
@@ -118,7 +138,7 @@ func blip(t *testing.T, pause bool) {
 			if st == http.StatusFound {
 				break
 			}
-			if time.Since(start) > session.RevocationPoll+time.Second {
+			if time.Since(start) > logoutReach {
 				t.Fatalf("A still accepts a session %s after a logout on B", time.Since(start).Round(time.Millisecond))
 			}
 			time.Sleep(20 * time.Millisecond)

@@ -190,12 +190,14 @@ func traefik(t *testing.T, dyn traefikDynamic, appHost string, app http.Handler,
 // anything but the gate fails closed or hands the app no identity and no
 // cookies.
 func TestTraefikExample(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	raw, err := os.ReadFile("../../caddyfile-examples/traefik-dynamic.yml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	portalPort, traefikPort := freePort(t), freePort(t)
+	sock, frontSock := listen(t), listen(t)
+	portalPort, traefikPort := sock.Port, frontSock.Port
 	portal := fmt.Sprintf("http://auth.sso.localhost:%d", portalPort)
 	appHost := fmt.Sprintf("grafana.sso.localhost:%d", traefikPort)
 	load := func(address string) traefikDynamic {
@@ -225,7 +227,7 @@ http://:%[1]d {
 	respond "401 Unauthorized: no such site" 401
 }
 `, portalPort, portal, filepath.Join(dir, "store")))
-	s := startCaddy(t, config, logFile, fmt.Sprintf("http://127.0.0.1:%d", portalPort))
+	s := startCaddy(t, sock, config, logFile, fmt.Sprintf("http://127.0.0.1:%d", portalPort))
 
 	// What reached the app, request by request.
 	seen := make(chan http.Header, 10)
@@ -242,7 +244,7 @@ http://:%[1]d {
 	}
 	var front http.Handler
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { front.ServeHTTP(w, r) })}
-	ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", traefikPort))
+	ln, err := net.FileListener(frontSock.File())
 	if err != nil {
 		t.Fatal(err)
 	}

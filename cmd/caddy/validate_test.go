@@ -12,6 +12,7 @@ import (
 // is opened (on main the store's folder was made first). An enclosing
 // block's matcher is checked too: read from the file.
 func TestValidateRefusesWithTheLineAndOpensNothing(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	for i, tc := range []struct{ site, want string }{
 		{`	basic_auth {
@@ -44,8 +45,7 @@ func TestValidateRefusesWithTheLineAndOpensNothing(t *testing.T) {
 		if err := os.WriteFile(file, []byte(cfg), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		os.Unsetenv("SMSGATE_VALIDATE_UNSET")
-		out, err := runCaddy("validate", "--config", file)
+		out, err := runCaddy(t, []string{"SMSGATE_VALIDATE_UNSET="}, "validate", "--config", file)
 		if err == nil || !strings.Contains(out, tc.want) || (i > 0 && !strings.Contains(out, "Caddyfile:")) {
 			t.Errorf("%d: caddy validate: %v, want %q in:\n%s", i, err, tc.want, out)
 		}

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -26,7 +25,8 @@ func TestWipeIsRememberedAcrossRestarts(t *testing.T) {
 	t.Parallel()
 	r := redistest.Start(t)
 	dir := t.TempDir()
-	port := freePort(t)
+	sock := listen(t)
+	port := sock.Port
 	base := fmt.Sprintf("http://localhost:%d", port)
 	site := fmt.Sprintf(`http://localhost:%%d {
 	respond /health 200
@@ -42,7 +42,7 @@ func TestWipeIsRememberedAcrossRestarts(t *testing.T) {
 }
 `, demoHash, r.Addr)
 	config, logFile := caddyfile(t, dir, "caddy", "admin off", fmt.Sprintf(site, port))
-	s := startCaddy(t, config, logFile, base)
+	s := startCaddy(t, sock, config, logFile, base)
 	if !logSays(t, logFile, "keeps nothing on disk") {
 		t.Fatal("no warning at start that this Redis keeps nothing on disk")
 	}
@@ -58,7 +58,7 @@ func TestWipeIsRememberedAcrossRestarts(t *testing.T) {
 	s.stop()
 	r.Restart() // the store forgets
 
-	s = startCaddy(t, config, logFile, base)
+	s = startCaddy(t, sock, config, logFile, base)
 	paused := func(base string) bool {
 		t.Helper()
 		st, _, body := newBrowser(t, base).do("GET", "/.smsgate/enroll", nil)
@@ -71,10 +71,11 @@ func TestWipeIsRememberedAcrossRestarts(t *testing.T) {
 		t.Fatal("the log does not say the store lost its data")
 	}
 	// A new instance (its own, empty data directory) sees the freeze.
-	other := freePort(t)
+	otherSock := listen(t)
+	other := otherSock.Port
 	otherBase := fmt.Sprintf("http://localhost:%d", other)
 	otherConfig, otherLog := caddyfile(t, t.TempDir(), "new", "admin off", fmt.Sprintf(site, other))
-	n := startCaddy(t, otherConfig, otherLog, otherBase)
+	n := startCaddy(t, otherSock, otherConfig, otherLog, otherBase)
 	if !paused(otherBase) {
 		t.Fatal("a new instance opens enrollment on a frozen store")
 	}
@@ -82,10 +83,10 @@ func TestWipeIsRememberedAcrossRestarts(t *testing.T) {
 
 	// With Caddy stopped, the admin accepts through the config's store.
 	s.stop()
-	if out, err := runCaddyIn(dir, "smsgate", "accept-store", "--config", config); err != nil || !strings.Contains(out, `"accepted": true`) {
+	if out, err := runCaddy(t, []string{"XDG_DATA_HOME=" + filepath.Join(dir, "data")}, "smsgate", "accept-store", "--config", config); err != nil || !strings.Contains(out, `"accepted": true`) {
 		t.Fatalf("accept-store on the stopped Caddy's store: %v\n%s", err, out)
 	}
-	startCaddy(t, config, logFile, base)
+	startCaddy(t, sock, config, logFile, base)
 	if paused(base) {
 		t.Fatal("enrollment is still paused after the admin accepted")
 	}
@@ -99,15 +100,6 @@ func logSays(t *testing.T, logFile, text string) bool {
 		t.Fatal(err)
 	}
 	return strings.Contains(string(raw), text)
-}
-
-// runCaddyIn runs `caddy args...` with the data directory startCaddy gave
-// the configs in dir.
-func runCaddyIn(dir string, args ...string) (string, error) {
-	cmd := exec.Command(os.Args[0])
-	cmd.Env = append(os.Environ(), "XDG_DATA_HOME="+filepath.Join(dir, "data"), "SMSGATE_TEST_CADDY=1", "SMSGATE_TEST_CADDY_ARGS="+strings.Join(args, " "))
-	out, err := cmd.CombinedOutput()
-	return string(out), err
 }
 
 // TestLostSecretInstancesAgree: Redis restarts empty under two instances
@@ -127,9 +119,10 @@ func TestLostSecretInstancesAgree(t *testing.T) {
 
 	r.Restart()
 	// A new instance joins at once (it remembers nothing of the store).
-	port := freePort(t)
+	sock := listen(t)
+	port := sock.Port
 	config, logFile := caddyfile(t, t.TempDir(), "c", "admin off", pairSite(port, users(4)+"store redis "+r.Addr))
-	c := startCaddy(t, config, logFile, fmt.Sprintf("http://localhost:%d", port))
+	c := startCaddy(t, sock, config, logFile, fmt.Sprintf("http://localhost:%d", port))
 
 	agree := func(from, to *server, user string) bool {
 		b := newBrowser(t, "")

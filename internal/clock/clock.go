@@ -1,9 +1,14 @@
-// Package clock reads the wall clock at about half time.Now's cost, for
-// the request path: every admitted request compares its session's expiry
-// with the time.
+// Package clock is a gate's time. Now reads the wall clock at about half
+// time.Now's cost, for the request path (every admitted request compares
+// its session's expiry with the time). With and From carry a clock to
+// what a Caddy context provisions: a test that provisions its own gate
+// (caddy.NewContext on a context made by With) gives it a clock of its
+// own, so tests that move time run in parallel instead of sharing one
+// package-level clock.
 package clock
 
 import (
+	"context"
 	"sync/atomic"
 	"time"
 )
@@ -34,4 +39,38 @@ func Now() time.Time {
 	t := time.Now()
 	base.Store(&t)
 	return t
+}
+
+type key struct{}
+
+// With returns ctx carrying now as the clock of whatever is provisioned
+// with it.
+func With(ctx context.Context, now func() time.Time) context.Context {
+	return context.WithValue(ctx, key{}, now)
+}
+
+// From is the clock ctx carries, or otherwise (Caddy's own contexts carry
+// none) fallback: Now in production.
+func From(ctx context.Context, fallback func() time.Time) func() time.Time {
+	if now, ok := ctx.Value(key{}).(func() time.Time); ok && now != nil {
+		return now
+	}
+	return fallback
+}
+
+// Test is a clock for a test: the real time, moved forward by Advance.
+// Its zero value is the real time; it is safe for concurrent use.
+type Test struct{ skew atomic.Int64 }
+
+// Now is the real time plus every Advance so far.
+func (c *Test) Now() time.Time { return time.Now().Add(time.Duration(c.skew.Load())) }
+
+// Advance moves the clock forward by d, as waiting d would.
+func (c *Test) Advance(d time.Duration) { c.skew.Add(int64(d)) }
+
+// StartOfHour moves the clock to just past the next full hour, so that a
+// test of an hourly limit stays within one window.
+func (c *Test) StartOfHour() {
+	t := c.Now()
+	c.Advance(t.Truncate(time.Hour).Add(time.Hour + time.Second).Sub(t))
 }

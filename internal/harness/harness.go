@@ -1,7 +1,9 @@
-// Package harness is what the integration tests of every package share: a
-// free port, a browser-like HTTP client (its own cookies, redirects left to
-// the test), the csrf token of a form, and the codes the log provider wrote
-// to Caddy's JSON log. It is imported by tests only.
+// Package harness is what the integration tests of every package share:
+// ports and listening sockets that no other test can take (ports.go), the
+// environment of a child test binary (child.go), a browser-like HTTP
+// client (its own cookies, redirects left to the test), the csrf token of
+// a form, and the codes the log provider wrote to Caddy's JSON log. It is
+// imported by tests only.
 package harness
 
 import (
@@ -9,7 +11,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"os"
@@ -17,17 +18,6 @@ import (
 	"strings"
 	"time"
 )
-
-// FreePort asks the kernel for a port that nothing listens on, so that
-// tests (and two copies of the repository) never collide on fixed ports.
-func FreePort() int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		panic(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
 
 // Browser is an HTTP client as a browser is one: its own cookie jar, and
 // redirects returned to the test instead of followed.

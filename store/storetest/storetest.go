@@ -297,6 +297,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	})
 
 	t.Run("Expiry", func(t *testing.T) {
+		t.Parallel() // it waits a second for real expiries; the others need not
 		if testing.Short() {
 			t.Skip("waits for a real expiry")
 		}

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/smsgate/caddy-smsgate/internal/harness"
 )
 
 // Server starts a redis-server on loopback for one test and returns its
@@ -92,31 +94,15 @@ func need(t testing.TB, name string) string {
 	return bin
 }
 
-// freePort picks a free loopback port; with bus > 0, port+bus must be free
-// too (a cluster node talks to the others on its port + 10000).
+// freePort reserves a loopback port for a server of this test; with bus >
+// 0, port+bus too (a cluster node talks to the others on its port +
+// 10000).
 func freePort(t testing.TB, bus int) int {
 	t.Helper()
-	for range 50 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := l.Addr().(*net.TCPAddr).Port
-		if bus == 0 {
-			l.Close()
-			return port
-		}
-		if port+bus < 65536 {
-			if l2, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port+bus)); err == nil {
-				l2.Close()
-				l.Close()
-				return port
-			}
-		}
-		l.Close()
+	if bus > 0 {
+		return harness.Port(t, bus)
 	}
-	t.Fatal("no free port")
-	return 0
+	return harness.Port(t)
 }
 
 // Stop kills the server (its data is gone, unless it was started with

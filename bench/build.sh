@@ -1,0 +1,8 @@
+# Sourced by the scripts: `build PKG DIR` puts the program of package PKG
+# (./cmd/caddy, ./bench/storm…) in DIR, named for the package. It is `go
+# run` with cp as its runner rather than `go build`: go run keeps the
+# linked program in Go's build cache, so the next run (or the next test)
+# copies it instead of linking Caddy again. `caddy_into DIR` is the Caddy
+# in $CADDY if set, else one built from this tree.
+build() { go run -exec "cp -t '$2'" "$1"; }
+caddy_into() { if [ -n "${CADDY:-}" ]; then cp "$CADDY" "$1/caddy"; else build ./cmd/caddy "$1"; fi; }

@@ -1,0 +1,321 @@
+package caddymodule
+
+import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+
+	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/session"
+	"github.com/smsgate/caddy-smsgate/store"
+)
+
+// The README's Caddyfile syntax is the parser's, both ways, so that they
+// cannot drift: every option the parser knows is in the README's block
+// (and in UnmarshalCaddyfile's godoc, the same block), every option there
+// parses, and each has a row in the README's table.
+func TestREADMEOptionsAreTheParsers(t *testing.T) {
+	readme := readDoc(t, "README.md")
+	block := syntaxBlock(t, readme, "smsgate [<matcher>] {")
+	godoc := gateGodoc(t)
+	if !slices.Equal(block, godoc) {
+		t.Errorf("README.md's option block and UnmarshalCaddyfile's godoc differ:\nREADME: %q\ngodoc:  %q", block, godoc)
+	}
+	var inREADME []string
+	for _, line := range block {
+		inREADME = append(inREADME, strings.Fields(line)[0])
+	}
+	known := parserOptions(t)
+	for _, opt := range known {
+		if !slices.Contains(inREADME, opt) {
+			t.Errorf("the parser knows %q, which README.md's block does not list", opt)
+		}
+	}
+	for _, opt := range inREADME {
+		if !slices.Contains(known, opt) {
+			t.Errorf("README.md's block lists %q, which the parser has no case for", opt)
+		}
+		// Given no arguments, a known option says what it wants; an
+		// unknown one is "unrecognized".
+		err := new(Gate).UnmarshalCaddyfile(caddyfile.NewTestDispenser("smsgate {\n" + opt + "\n}"))
+		if err != nil && strings.Contains(err.Error(), "unrecognized") {
+			t.Errorf("README.md's %q does not parse: %v", opt, err)
+		}
+		if !regexp.MustCompile("(?m)^\\| [^|]*`" + regexp.QuoteMeta(opt) + "[ `]").MatchString(readme) {
+			t.Errorf("README.md's table has no row for %q", opt)
+		}
+	}
+}
+
+// The figures the README's table gives as defaults are the code's.
+func TestREADMEDefaultsAreTheCodes(t *testing.T) {
+	readme := readDoc(t, "README.md")
+	row := func(opt string) string {
+		m := regexp.MustCompile("(?m)^\\| `" + regexp.QuoteMeta(opt) + "[^|]*\\| ([^|]*) \\|").FindStringSubmatch(readme)
+		if m == nil {
+			t.Fatalf("README.md has no row for %s", opt)
+		}
+		return m[1]
+	}
+	g := new(Gate)
+	g.setDefaults()
+	for opt, want := range map[string]string{
+		"identity":         "`" + g.Identity + "`",
+		"session_lifetime": "`" + caddyDuration(g.SessionLifetime) + "`",
+		"code_length":      "`" + strconv.Itoa(g.CodeLength) + "`",
+		"code_ttl":         "`" + caddyDuration(g.CodeTTL) + "`",
+		"max_attempts":     "`" + strconv.Itoa(g.MaxAttempts) + "`",
+		"resend_cooldown":  "`" + caddyDuration(g.ResendCooldown) + "`",
+		"path_prefix":      "`" + g.PathPrefix + "`",
+		"step_up":          "`" + caddyDuration(g.StepUp) + "`",
+		"lockout_after":    "`" + strconv.Itoa(enrollment.DefaultLimits.LockAfter) + "` / `" + caddyDuration(caddy.Duration(enrollment.DefaultLimits.Lockout)) + "`",
+		"max_failures":     "`" + strconv.Itoa(enrollment.DefaultLimits.MaxFailures) + "`",
+	} {
+		if got := row(opt); got != want {
+			t.Errorf("README.md: %s defaults to %s, the code to %s", opt, got, want)
+		}
+	}
+	// The limits: `user 10 1h`, … every one, each as the code has it.
+	defaults := row("limit <name> <count> <window>")
+	named := regexp.MustCompile("`(\\w+) (\\d+) (\\w+)`").FindAllStringSubmatch(defaults, -1)
+	if len(named) != len(limitNames) {
+		t.Errorf("README.md gives %d limits' defaults, the code has %d", len(named), len(limitNames))
+	}
+	for _, m := range named {
+		place, ok := limitNames[m[1]]
+		if !ok {
+			t.Errorf("README.md gives a default for limit %q, which the code does not have", m[1])
+			continue
+		}
+		l := enrollment.DefaultLimits
+		r := place(&l)
+		if got := m[2] + " " + m[3]; got != strconv.Itoa(r.Count)+" "+caddyDuration(caddy.Duration(r.Window)) {
+			t.Errorf("README.md: limit %s defaults to %s, the code to %d %s", m[1], got, r.Count, r.Window)
+		}
+	}
+	for name := range limitNames {
+		if !strings.Contains(limitList, name) {
+			t.Errorf("the error for an unknown limit does not name %q", name)
+		}
+	}
+	// The account lock, in the README's words, the config's godoc and
+	// SECURITY.md.
+	lock := strconv.Itoa(int(enrollment.AccountLockout/time.Minute)) + " minutes"
+	for _, doc := range []struct{ name, text, around string }{
+		{"README.md", readme, "consecutive wrong codes from anywhere that lock an account for "},
+		{"config.go", strings.ReplaceAll(readDoc(t, "caddymodule/config.go"), "//", ""), "from any IP, that lock an account for "},
+		{"SECURITY.md", readDoc(t, "SECURITY.md"), "lock the account for **"},
+		{"SECURITY.md", readDoc(t, "SECURITY.md"), "consecutive per account → locked "},
+	} {
+		if !strings.Contains(strings.Join(strings.Fields(doc.text), " "), doc.around+lock) {
+			t.Errorf("%s does not say %q%s", doc.name, doc.around, lock)
+		}
+	}
+}
+
+// caddyDuration writes d as the README does: 12h, 5m, 30s, 1d.
+func caddyDuration(d caddy.Duration) string {
+	v := time.Duration(d)
+	switch {
+	case v%(24*time.Hour) == 0:
+		return strconv.Itoa(int(v/(24*time.Hour))) + "d"
+	case v%time.Hour == 0:
+		return strconv.Itoa(int(v/time.Hour)) + "h"
+	case v%time.Minute == 0:
+		return strconv.Itoa(int(v/time.Minute)) + "m"
+	}
+	return strconv.Itoa(int(v/time.Second)) + "s"
+}
+
+// syntaxBlock is the option lines of the code block that opens with head.
+func syntaxBlock(t *testing.T, text, head string) []string {
+	t.Helper()
+	i := strings.Index(text, head+"\n")
+	if i < 0 {
+		t.Fatalf("no block opening with %q", head)
+	}
+	var lines []string
+	for _, line := range strings.Split(text[i+len(head)+1:], "\n") {
+		line = strings.TrimSpace(line)
+		if line == "}" {
+			return lines
+		}
+		lines = append(lines, strings.Join(strings.Fields(line), " "))
+	}
+	t.Fatalf("the block opening with %q does not end", head)
+	return nil
+}
+
+// gateGodoc is the option block of Gate.UnmarshalCaddyfile's doc comment,
+// and parserOptions the options its switch has a case for.
+func gateGodoc(t *testing.T) []string {
+	t.Helper()
+	doc := unmarshaler(t).Doc.Text()
+	return syntaxBlock(t, strings.ReplaceAll(doc, "\t", ""), "smsgate [<matcher>] {")
+}
+
+func parserOptions(t *testing.T) []string {
+	t.Helper()
+	var opts []string
+	ast.Inspect(unmarshaler(t).Body, func(n ast.Node) bool {
+		sw, ok := n.(*ast.SwitchStmt)
+		if !ok {
+			return true
+		}
+		if id, ok := sw.Tag.(*ast.Ident); !ok || id.Name != "opt" {
+			return true
+		}
+		for _, stmt := range sw.Body.List {
+			for _, e := range stmt.(*ast.CaseClause).List {
+				if lit, ok := e.(*ast.BasicLit); ok {
+					v, _ := strconv.Unquote(lit.Value)
+					if !slices.Contains(opts, v) {
+						opts = append(opts, v)
+					}
+				}
+			}
+		}
+		return true
+	})
+	if len(opts) < 40 {
+		t.Fatalf("found %d options in the parser: %q", len(opts), opts)
+	}
+	return opts
+}
+
+// unmarshaler finds func (g *Gate) UnmarshalCaddyfile in this package.
+func unmarshaler(t *testing.T) *ast.FuncDecl {
+	t.Helper()
+	files, _ := filepath.Glob("*.go")
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), name, nil, parser.ParseComments)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range f.Decls {
+			if fn, ok := d.(*ast.FuncDecl); ok && fn.Name.Name == "UnmarshalCaddyfile" && fn.Recv != nil {
+				if star, ok := fn.Recv.List[0].Type.(*ast.StarExpr); ok && star.X.(*ast.Ident).Name == "Gate" {
+					return fn
+				}
+			}
+		}
+	}
+	t.Fatal("no (*Gate).UnmarshalCaddyfile in this package")
+	return nil
+}
+
+// readDoc reads a file of the repository by its path from the root.
+func readDoc(t *testing.T, path string) string {
+	t.Helper()
+	dir, _ := os.Getwd()
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		if dir == filepath.Dir(dir) {
+			t.Fatal("no go.mod above the test")
+		}
+		dir = filepath.Dir(dir)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// Every option the README's Caddyfile examples give, in the gate's block
+// and in its providers', stores' and lookup's blocks, is one their parsers
+// know (an example that documents an option that does not exist fails).
+func TestREADMEExamplesUseRealOptions(t *testing.T) {
+	fence := regexp.MustCompile("(?s)```caddyfile\n(.*?)```")
+	checked := 0
+	for _, block := range fence.FindAllStringSubmatch(readDoc(t, "README.md"), -1) {
+		var stack [][]string // the headers of the blocks the line is in
+		heredoc := ""        // the end of a heredoc the line is in
+		for _, line := range strings.Split(block[1], "\n") {
+			if heredoc != "" {
+				if strings.TrimSpace(line) == heredoc {
+					heredoc = ""
+				}
+				continue
+			}
+			if m := regexp.MustCompile(`<<(\w+)$`).FindStringSubmatch(strings.TrimSpace(line)); m != nil {
+				heredoc = m[1]
+			}
+			if i := strings.Index(line, "#"); i >= 0 && (i == 0 || line[i-1] == ' ' || line[i-1] == '\t') {
+				line = line[:i]
+			}
+			f := strings.Fields(line)
+			switch {
+			case len(f) == 0 || f[0] == "…" || strings.HasPrefix(f[0], "@"):
+				continue
+			case f[0] == "}":
+				stack = stack[:max(len(stack)-1, 0)]
+				continue
+			case len(stack) > 0 && f[len(f)-1] != "{" || len(stack) > 0 && f[0] == "lookup":
+				probe := ""
+				top := stack[len(stack)-1]
+				switch {
+				case top[0] == "smsgate":
+					probe = "smsgate {\n" + f[0] + "\n}"
+				case (top[0] == "provider" || top[0] == "store") && len(top) > 1:
+					probe = "smsgate {\n" + top[0] + " " + top[1] + " {\n" + f[0] + "\n}\n}"
+				case top[0] == "lookup" && len(stack) > 1 && strings.Join(stack[len(stack)-2][:2], " ") == "provider twilio":
+					probe = "smsgate {\nprovider twilio {\nlookup {\n" + f[0] + "\n}\n}\n}"
+				}
+				if probe != "" {
+					checked++
+					err := new(Gate).UnmarshalCaddyfile(caddyfile.NewTestDispenser(probe))
+					if err != nil && strings.Contains(err.Error(), "unrecognized") {
+						t.Errorf("README.md's example gives %q in %q, which does not parse: %v", f[0], strings.Join(top, " "), err)
+					}
+				}
+			}
+			if f[len(f)-1] == "{" {
+				stack = append(stack, f[:len(f)-1])
+			}
+		}
+	}
+	if checked < 30 {
+		t.Fatalf("only %d options checked: the README's examples were not read", checked)
+	}
+}
+
+// The figures the README and SECURITY.md give for how the code behaves
+// are the code's: how fast a logout and a wiped store are noticed, how
+// long the revocation log keeps, what the disk keeps free, how big a form
+// and how slow its body may be.
+func TestDocumentedFiguresAreTheCodes(t *testing.T) {
+	readme := strings.Join(strings.Fields(readDoc(t, "README.md")), " ")
+	security := strings.Join(strings.Fields(readDoc(t, "SECURITY.md")), " ")
+	seconds := func(d time.Duration) string { return strconv.Itoa(int(d/time.Second)) + " s" }
+	for _, f := range []struct{ doc, text, want string }{
+		{"README.md", readme, "kept " + strconv.Itoa(int(session.RevocationLogTTL/time.Minute)) + " minutes. Every instance reads the log at most once a " + map[time.Duration]string{time.Second: "second"}[session.RevocationPoll] + " (`RevocationPoll`)"},
+		{"README.md", readme, "each checks the store's secret every " + seconds(StoreWatch)},
+		{"README.md", readme, "It notices within " + seconds(StoreWatch) + " (each instance checks the epoch"},
+		{"README.md", readme, strconv.Itoa(store.DiskReserve>>20) + " MiB free (`store.DiskReserve`)"},
+		{"README.md", readme, "the gate waits at most " + seconds(defaultBodyTime) + " for a form's body"},
+		{"SECURITY.md", security, "bodies capped at " + strconv.Itoa(maxBody>>10) + " KiB"},
+		{"SECURITY.md", security, "the gate waits at most " + seconds(defaultBodyTime) + " for a POST's body"},
+		{"README.md", readme, "A user may hold up to " + map[int]string{10: "ten"}[enrollment.MaxDevices] + " named"},
+	} {
+		if !strings.Contains(f.text, f.want) {
+			t.Errorf("%s does not say %q", f.doc, f.want)
+		}
+	}
+}

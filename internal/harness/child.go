@@ -1,0 +1,43 @@
+package harness
+
+import (
+	"flag"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// ChildEnv is this process's environment plus env, for a child that is a
+// test binary built with -race (a Caddy the test starts as a process): its
+// GORACE gains atexit_sleep_ms=0. A race-enabled program otherwise sleeps
+// a second as it exits, which a test that starts and stops many such
+// processes pays each time. Its race reports still go to its stderr
+// (RaceIn finds them).
+func ChildEnv(env ...string) []string {
+	return append(append(os.Environ(), env...), RaceEnv())
+}
+
+// RaceEnv is ChildEnv's GORACE entry alone: this process's GORACE (if any)
+// and atexit_sleep_ms=0.
+func RaceEnv() string {
+	return "GORACE=" + strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0")
+}
+
+// RaceIn reports whether a race-enabled child's output holds a race
+// report: a child's races fail the test that started it, as the test's
+// own do.
+func RaceIn(output []byte) bool { return strings.Contains(string(output), "WARNING: DATA RACE") }
+
+// Parallel sets -test.parallel to n unless the command line set it, from
+// a TestMain (before m.Run). It is for a package whose tests mostly wait —
+// on processes they start, on a store's expiry — rather than compute: by
+// default only GOMAXPROCS of its parallel tests run at once, and on a
+// 2-core machine the CPUs would sit idle.
+func Parallel(n int) {
+	flag.Parse()
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "test.parallel" })
+	if !set {
+		_ = flag.Set("test.parallel", strconv.Itoa(n))
+	}
+}

@@ -1,0 +1,19 @@
+package harness
+
+import (
+	"fmt"
+	"net"
+)
+
+// lock reserves port across processes: it binds an abstract unix socket
+// named for the port, which no other process can bind while this one
+// holds it, and which the kernel drops when the process ends, however it
+// ends (no file left behind, no stale lock). Abstract sockets belong to
+// the network namespace, as the ports do.
+func lock(port int) (release func(), ok bool) {
+	l, err := net.Listen("unix", fmt.Sprintf("@smsgate-test-port-%d", port))
+	if err != nil {
+		return nil, false
+	}
+	return func() { l.Close() }, true
+}
