@@ -3,9 +3,11 @@
 # the same check of a valid session (GET /.smsgate/auth, GET /oauth2/auth)
 # as Caddy's forward_auth sends it, with its X-Forwarded-* headers and a
 # browser's, straight to each server. Rounds are interleaved (the order
-# swaps each round); each server is pinned to core 0, wrk to core 1. The
+# rotates each round); each server is pinned to core 0, wrk to core 1. The
 # CPU per check comes from /proc/<pid>/stat. Prints a table and the ratio
-# smsgate/oauth2-proxy per round (median and spread).
+# smsgate/oauth2-proxy per round (median and spread). A third row, Caddy
+# answering `respond 200` to the same request (the portal's Caddy, another
+# site), is the floor: what Caddy's HTTP server costs before any check.
 #
 #   bench/forwardauth.sh                 # 5 rounds of 5 s each
 #   ROUNDS=9 DURATION=10s bench/forwardauth.sh
@@ -59,10 +61,12 @@ headers=(-H 'X-Forwarded-Method: GET' -H 'X-Forwarded-Proto: https' -H 'X-Forwar
 	-H 'User-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0'
 	-H 'Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8'
 	-H 'Accept-Language: en-GB,en;q=0.5' -H 'Accept-Encoding: gzip, deflate, br, zstd')
-declare -A url=([smsgate]="http://127.0.0.1:$BENCH_PORT_PORTAL/.smsgate/auth" [oauth2-proxy]="http://127.0.0.1:$o2p_port/oauth2/auth")
-declare -A cookie=([smsgate]="theme=dark; $gate_cookie" [oauth2-proxy]="theme=dark; $o2p_cookie")
-declare -A pid=([smsgate]=$caddy [oauth2-proxy]=$o2p)
-for s in smsgate oauth2-proxy; do
+declare -A url=([smsgate]="http://127.0.0.1:$BENCH_PORT_PORTAL/.smsgate/auth" [oauth2-proxy]="http://127.0.0.1:$o2p_port/oauth2/auth"
+	[caddy-200]="http://127.0.0.1:$BENCH_PORT_CHECK/")
+declare -A cookie=([smsgate]="theme=dark; $gate_cookie" [oauth2-proxy]="theme=dark; $o2p_cookie" [caddy-200]="theme=dark; $gate_cookie")
+declare -A pid=([smsgate]=$caddy [oauth2-proxy]=$o2p [caddy-200]=$caddy)
+servers=(smsgate oauth2-proxy caddy-200)
+for s in "${servers[@]}"; do
 	code=$(curl -s -o /dev/null -w '%{http_code}' "${headers[@]}" -H "Cookie: ${cookie[$s]}" "${url[$s]}")
 	[[ $code == 2* ]] || { echo "bench: $s answers the check with $code" >&2; exit 1; }
 done
@@ -72,10 +76,9 @@ ticks=$(getconf CLK_TCK)
 mkdir -p "$OUT"
 results="$OUT/forwardauth.tsv"
 printf 'round\tserver\trps\trequests\tcpu_s\n' >"$results"
-servers=(smsgate oauth2-proxy)
 for round in $(seq "$ROUNDS"); do
-	for i in 0 1; do
-		s=${servers[$(((i + round) % 2))]}
+	for i in 0 1 2; do
+		s=${servers[$(((i + round) % 3))]}
 		before=$(cpu "${pid[$s]}")
 		report=$(taskset -c 1 wrk -t1 -c"$CONNS" -d"$DURATION" "${headers[@]}" -H "Cookie: ${cookie[$s]}" "${url[$s]}")
 		after=$(cpu "${pid[$s]}")
@@ -93,7 +96,7 @@ import csv, statistics, sys
 rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
 us = lambda r: float(r["cpu_s"]) / float(r["requests"]) * 1e6
 print("| server | checks/s (median) | spread | CPU per check (median) | spread |\n|---|---|---|---|---|")
-for s in ("smsgate", "oauth2-proxy"):
+for s in ("smsgate", "oauth2-proxy", "caddy-200"):
     rs = [r for r in rows if r["server"] == s]
     rps, cpu = [float(r["rps"]) for r in rs], [us(r) for r in rs]
     print(f"| {s} | {statistics.median(rps):,.0f} | {min(rps):,.0f}–{max(rps):,.0f} | "
