@@ -62,8 +62,9 @@ var gates clock.Test
 
 // Main runs a test binary's tests (call it from TestMain): free ports,
 // Caddy's data directory under a temporary folder (never the user's), the
-// gates' clock made movable, and Caddy stopped at the end.
-func Main(m *testing.M) {
+// gates' clock made movable, and Caddy stopped at the end, after the
+// package's own ends (after).
+func Main(m *testing.M, after ...func()) {
 	clock.Default = gates.Now
 	HTTPPort, HTTPSPort = harness.FreePort(), harness.FreePort()
 	Base = fmt.Sprintf("http://localhost:%d", HTTPPort)
@@ -81,6 +82,9 @@ func Main(m *testing.M) {
 		panic(err)
 	}
 	code := m.Run()
+	for _, f := range after {
+		f()
+	}
 	_ = caddy.Stop()
 	_ = os.RemoveAll(root)
 	os.Exit(code)
