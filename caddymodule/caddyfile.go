@@ -9,6 +9,7 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 
+	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/internal/cfutil"
 	"github.com/smsgate/caddy-smsgate/providers"
 	"github.com/smsgate/caddy-smsgate/signin"
@@ -261,8 +262,8 @@ func (g *Gate) parseLimit(d *caddyfile.Dispenser) error {
 	if !d.Args(&name, &count) {
 		return d.Errf("limit takes a name, a count and a window: limit number 10 1h (or: limit number off)")
 	}
-	if _, ok := limitNames[name]; !ok {
-		return d.Errf("unknown limit %q: use %s", name, limitList)
+	if new(enrollment.Limits).Named(name) == nil {
+		return d.Errf("unknown limit %q: use %s", name, enrollment.LimitList())
 	}
 	lim := Limit{}
 	if count != "off" {

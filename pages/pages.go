@@ -13,7 +13,7 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/prometheus/client_golang/prometheus"
+	"github.com/smsgate/caddy-smsgate/audit"
 	"github.com/smsgate/caddy-smsgate/continuity"
 	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/phone"
@@ -68,23 +68,13 @@ type Config struct {
 	// Noticed hears what a check of it found.
 	Epoch   *continuity.Watch
 	Noticed func(continuity.Change)
-	Metrics Metrics
+	Metrics *audit.Metrics
 	Audit   signin.Auditor
 	// Identify is who the first factor says the visitor is; not ok when
 	// nobody believable is (the gate has logged why).
 	Identify func(r *http.Request) (user string, ok bool)
 	Logger   *zap.Logger
 	Now      func() time.Time
-}
-
-// Metrics are the counters the pages move, on Caddy's registry (the
-// module registers them). Labels are small fixed sets: never a user, a
-// number or an IP.
-type Metrics struct {
-	Verifications *prometheus.CounterVec // result
-	Lockouts      prometheus.Counter
-	LimitHits     *prometheus.CounterVec // limit
-	Deliveries    *prometheus.CounterVec // provider, country, result
 }
 
 // Pages serves a gate's pages.

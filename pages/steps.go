@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/smsgate/caddy-smsgate/audit"
 	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/providers"
 	"github.com/smsgate/caddy-smsgate/signin"
@@ -62,7 +63,7 @@ func (p *Pages) login(req *request) {
 func (p *Pages) next(req *request) {
 	step, err := p.SignIn.Next(req.r.Context(), req.realm, &req.flow.Flow, req.user)
 	if err != nil {
-		p.Logger.Error("reading device", userField(req.user), zap.Error(err))
+		p.Logger.Error("reading device", audit.User(req.user), zap.Error(err))
 		p.unavailable(req)
 		return
 	}
@@ -363,9 +364,9 @@ func (p *Pages) sendFailed(req *request, err error, page string) {
 	case o.reason == "number_refused":
 		p.Audit("number_refused", req.user, "", zap.String("reason", err.Error()))
 	case errors.As(err, &send) && o.status == http.StatusBadRequest:
-		p.Logger.Info("code_not_sent", zap.String("event", "code_not_sent"), userField(req.user), zap.Error(send.Err))
+		p.Logger.Info("code_not_sent", zap.String("event", "code_not_sent"), audit.User(req.user), zap.Error(send.Err))
 	case errors.As(err, &send):
-		p.Logger.Error("code_not_sent", zap.String("event", "code_not_sent"), userField(req.user), zap.Error(send.Err))
+		p.Logger.Error("code_not_sent", zap.String("event", "code_not_sent"), audit.User(req.user), zap.Error(send.Err))
 	}
 	data := pageData{Error: p.say(req, err), Phone: trimInput(req.form["phone"])}
 	var cool *enrollment.CooldownError
