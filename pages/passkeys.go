@@ -109,14 +109,14 @@ func (p *Pages) passkeyFailed(req *request, err error) bool {
 	if err == nil {
 		return false
 	}
-	o := outcomeOf(err)
-	if !o.known {
+	o := refuse(err)
+	if !o.known() {
 		p.Logger.Error("a passkey ceremony", zap.Error(err))
 		p.unavailable(req)
 		return true
 	}
 	o.setRetryAfter(req.w)
-	p.Metrics.Verifications.WithLabelValues(o.reason).Inc()
-	p.fail(req, o.status, o.reason, p.say(req, err))
+	p.Metrics.Verifications.WithLabelValues(o.Reason).Inc()
+	p.fail(req, o.status, o.Reason, p.say(req, err))
 	return true
 }
