@@ -250,7 +250,7 @@ func (g *Gate) loadProviders(ctx caddy.Context) (providers.Checker, error) {
 	var checker providers.Checker
 	for i, m := range mods.([]any) {
 		s := m.(providers.Sender) // checked
-		name := providerName(m.(caddy.Module), i)
+		name := providers.Name(m.(caddy.Module), i)
 		g.chain.Senders = append(g.chain.Senders, providers.Named{Name: name, Sender: s})
 		if rc, ok := m.(providers.Receipts); ok && g.receipts == nil {
 			g.receipts, g.receiptsName = rc, name

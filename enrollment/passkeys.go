@@ -1,6 +1,7 @@
 package enrollment
 
 import (
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -8,6 +9,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/go-webauthn/webauthn/protocol"
@@ -37,6 +41,30 @@ var (
 )
 
 const passkeyCeremonyTTL = 5 * time.Minute
+
+// NewWebAuthn binds passkeys to the site's origin; the RP ID is
+// cookieDomain, else the origin's host; site names it to the user (else
+// the RP ID). No origin, or one on an IP address (WebAuthn binds passkeys
+// to a domain): no passkeys (nil).
+func NewWebAuthn(origin, cookieDomain, site string) (*webauthn.WebAuthn, error) {
+	if origin == "" {
+		return nil, nil
+	}
+	u, err := url.Parse(origin)
+	if err != nil || u.Hostname() == "" {
+		return nil, fmt.Errorf("passkeys: %q is not an origin", origin)
+	}
+	rpID := u.Hostname()
+	if cookieDomain != "" {
+		rpID = strings.TrimPrefix(cookieDomain, ".")
+	}
+	if net.ParseIP(rpID) != nil {
+		return nil, nil
+	}
+	return webauthn.New(&webauthn.Config{RPID: rpID, RPDisplayName: cmp.Or(site, rpID), RPOrigins: []string{origin},
+		Timeouts: webauthn.TimeoutsConfig{Login: webauthn.TimeoutConfig{Enforce: true, Timeout: 2 * time.Minute},
+			Registration: webauthn.TimeoutConfig{Enforce: true, Timeout: 2 * time.Minute}}})
+}
 
 // passkeyUser is a user as go-webauthn sees them.
 type passkeyUser struct {
