@@ -2,6 +2,7 @@ package caddymodule
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -9,7 +10,6 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
-	"github.com/smsgate/caddy-smsgate/pages"
 )
 
 // authCheck serves GET /.smsgate/auth, the forward-auth check for other
@@ -18,16 +18,16 @@ import (
 // the request's other cookies, in Cookie, for Traefik to copy); none
 // answers a redirect to the portal's login (or 401 with ?mode=status, for
 // nginx, which redirects itself with error_page). ?max_age=15m asks for a
-// code entered within that time (step-up).
-func (g *Gate) authCheck(w http.ResponseWriter, r *http.Request) {
+// code entered within that time (step-up). Its refusals (401, and 400 for
+// a bad max_age) are Caddy's errors: the site's handle_errors shapes them.
+func (g *Gate) authCheck(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Cache-Control", "no-store")
 	q := r.URL.Query()
 	maxAge := time.Duration(g.MaxAge)
 	if v := q.Get("max_age"); v != "" {
 		d, err := caddy.ParseDuration(v)
 		if err != nil || d <= 0 {
-			http.Error(w, "400 Bad Request: max_age must be a duration such as 15m", http.StatusBadRequest)
-			return
+			return caddyhttp.Error(http.StatusBadRequest, errMaxAge)
 		}
 		maxAge = d
 	}
@@ -66,18 +66,20 @@ func (g *Gate) authCheck(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set(g.AssertionHeader, repl.ReplaceAll("{smsgate.assertion}", ""))
 		}
 		w.WriteHeader(http.StatusOK)
-		return
+		return nil
 	}
 	status := q.Get("mode") == "status" || method != http.MethodGet || !strings.Contains(r.Header.Get("Accept"), "text/html")
 	if status {
 		// nginx cannot URL-encode: it reads the login URL from this header
 		// (auth_request_set) to redirect with error_page.
 		w.Header().Set("X-Smsgate-Login", g.loginURL(original))
-		pages.WriteJSON(w, http.StatusUnauthorized, map[string]string{"error": "unauthenticated", "login": g.loginURL(original)})
-		return
+		return caddyhttp.Error(http.StatusUnauthorized, errUnauthenticated)
 	}
 	http.Redirect(w, r, g.loginURL(original), http.StatusFound)
+	return nil
 }
+
+var errMaxAge = errors.New("max_age must be a duration such as 15m")
 
 // authHeaders are the headers a successful check answers with.
 func (g *Gate) authHeaders() map[string]string {

@@ -25,8 +25,7 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 	}
 	if strings.HasPrefix(r.URL.Path, g.PathPrefix) {
 		if r.URL.Path[len(g.PathPrefix):] == "auth" {
-			g.authCheck(w, r) // forward auth: no pages, no flow
-			return nil
+			return g.authCheck(w, r) // forward auth: no pages, no flow
 		}
 		return g.pages.ServeHTTP(w, r)
 	}

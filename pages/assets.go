@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
+
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 )
 
 //go:embed assets/*
@@ -52,7 +54,7 @@ var gzipped = func() map[string][]byte {
 
 // serveAsset serves the pages' script and styles, and brand.css (the
 // configured accent colour), from the gate's own path.
-func (p *Pages) serveAsset(w http.ResponseWriter, r *http.Request, name string) {
+func (p *Pages) serveAsset(w http.ResponseWriter, r *http.Request, name string) error {
 	w.Header().Set("Cache-Control", "public, max-age=3600")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	switch name {
@@ -61,7 +63,7 @@ func (p *Pages) serveAsset(w http.ResponseWriter, r *http.Request, name string) 
 		if p.Accent != "" {
 			fmt.Fprintf(w, ":root { --accent: %s; }\n", p.Accent)
 		}
-		return
+		return nil
 	case "smsgate.css", "smsgate.js", "favicon.svg":
 		raw, _ := assetFS.ReadFile("assets/" + name)
 		ct := map[string]string{".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".svg": "image/svg+xml"}[filepath.Ext(name)]
@@ -72,7 +74,8 @@ func (p *Pages) serveAsset(w http.ResponseWriter, r *http.Request, name string) 
 			raw = gzipped[name]
 		}
 		_, _ = w.Write(raw)
-		return
+		return nil
 	}
-	http.NotFound(w, r)
+	w.Header().Del("Cache-Control") // the site's error page is not ours to cache
+	return caddyhttp.Error(http.StatusNotFound, errNotFound)
 }

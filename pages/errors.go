@@ -1,6 +1,7 @@
 package pages
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 	"time"
@@ -43,3 +44,15 @@ func (r refusal) setRetryAfter(w http.ResponseWriter) {
 func retryAfter(d time.Duration) string {
 	return strconv.Itoa(int((d + time.Second - 1) / time.Second))
 }
+
+// Refusals on the gate's own paths where no page is rendered for a person
+// (an unknown page or asset, a method, a request without the first factor,
+// a delivery receipt refused) are Caddy's errors, so that the site's
+// handle_errors shapes them as it shapes its others ({err.status_code},
+// {err.message}: these words, nothing of the request).
+var (
+	errNotFound      = errors.New("no such page")
+	errMethod        = errors.New("method not allowed")
+	errNoFirstFactor = errors.New("sign in first")
+	errUnavailable   = errors.New("the gate cannot answer now")
+)

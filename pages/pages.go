@@ -13,6 +13,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"github.com/smsgate/caddy-smsgate/audit"
 	"github.com/smsgate/caddy-smsgate/continuity"
 	"github.com/smsgate/caddy-smsgate/enrollment"
@@ -105,23 +106,23 @@ func (p *Pages) ServeHTTP(w http.ResponseWriter, r *http.Request) error {
 
 	switch strings.TrimPrefix(r.URL.Path, p.PathPrefix) {
 	case "twilio/status":
-		p.twilioStatus(w, r) // the gateway's delivery receipts: signed, no flow
-		return nil
+		return p.twilioStatus(w, r) // the gateway's delivery receipts: signed, no flow
 	case "jwks.json":
 		w.Header().Set("Cache-Control", "public, max-age=300")
 		WriteJSON(w, http.StatusOK, p.Sessions.JWKS())
 		return nil
 	}
 	if name, ok := strings.CutPrefix(r.URL.Path, p.PathPrefix+"assets/"); ok {
-		p.serveAsset(w, r, name)
-		return nil
+		return p.serveAsset(w, r, name)
 	}
 	req := &request{w: w, r: r, realm: p.Realm, host: p.Host, json: acceptsJSON(r), lang: p.Words.Match(r.Header.Get("Accept-Language"))}
 	req.scope = enrollment.Scope{Realm: req.realm, Host: req.host, IP: ClientIP(r), Lang: req.lang}
 	prior, ok := p.Identify(r)
 	if !ok {
-		p.noIdentity(w, r)
-		return nil
+		// The first factor the config promised is missing: a misordered
+		// handler or a matcher gap, never a reason to let the request in
+		// or to start enrollment for nobody.
+		return caddyhttp.Error(http.StatusUnauthorized, errNoFirstFactor)
 	}
 	req.flow = p.readFlow(r, req.realm)
 	req.user = p.SignIn.User(prior, &req.flow.Flow)
@@ -150,8 +151,7 @@ func (p *Pages) ServeHTTP(w http.ResponseWriter, r *http.Request) error {
 	case "status":
 		handle = p.deliveryStatus
 	default:
-		p.fail(req, http.StatusNotFound, "not_found", p.sayID(req, "gate.not_found"))
-		return nil
+		return caddyhttp.Error(http.StatusNotFound, errNotFound)
 	}
 
 	switch r.Method {
@@ -165,8 +165,7 @@ func (p *Pages) ServeHTTP(w http.ResponseWriter, r *http.Request) error {
 		}
 	default:
 		w.Header().Set("Allow", "GET, POST")
-		p.fail(req, http.StatusMethodNotAllowed, "method_not_allowed", p.sayID(req, "gate.method"))
-		return nil
+		return caddyhttp.Error(http.StatusMethodNotAllowed, errMethod)
 	}
 	// The country picker's choice (or its preset), and its example number.
 	req.region = p.presetRegion(req.form["region"], r.Header.Get("Accept-Language"))
@@ -178,15 +177,4 @@ func (p *Pages) ServeHTTP(w http.ResponseWriter, r *http.Request) error {
 	}
 	handle(req)
 	return nil
-}
-
-// noIdentity refuses a request that arrived without the first factor the
-// config promised: a misordered handler or a matcher gap, never a reason to
-// let it in or to start enrollment for nobody.
-func (p *Pages) noIdentity(w http.ResponseWriter, r *http.Request) {
-	if acceptsJSON(r) {
-		WriteJSON(w, http.StatusUnauthorized, map[string]string{"error": "unauthenticated", "message": "sign in first"})
-		return
-	}
-	http.Error(w, "401 Unauthorized: sign in first", http.StatusUnauthorized)
 }
