@@ -4,8 +4,10 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"github.com/smsgate/caddy-smsgate/signin"
 )
 
@@ -46,13 +48,24 @@ func retryAfter(d time.Duration) string {
 }
 
 // Refusals on the gate's own paths where no page is rendered for a person
-// (an unknown page or asset, a method, a request without the first factor,
-// a delivery receipt refused) are Caddy's errors, so that the site's
-// handle_errors shapes them as it shapes its others ({err.status_code},
-// {err.message}: these words, nothing of the request).
+// (an asset, a request without the first factor, a delivery receipt
+// refused; an unknown page or a method for anything but a browser) are
+// Caddy's errors, so that the site's handle_errors shapes them as it
+// shapes its others ({err.status_code}, {err.message}: these words,
+// nothing of the request).
 var (
 	errNotFound      = errors.New("no such page")
 	errMethod        = errors.New("method not allowed")
 	errNoFirstFactor = errors.New("sign in first")
 	errUnavailable   = errors.New("the gate cannot answer now")
 )
+
+// refuse answers a request the pages do not serve: a browser gets the
+// gate's page, in its reader's language; anything else Caddy's error.
+func (p *Pages) refuse(req *request, status int, err error, id string) error {
+	if req.json || !strings.Contains(req.r.Header.Get("Accept"), "text/html") {
+		return caddyhttp.Error(status, err)
+	}
+	p.fail(req, status, "", p.sayID(req, id))
+	return nil
+}

@@ -9,11 +9,12 @@ import (
 )
 
 // TestHandleErrorsSeesTheGatesOwnRefusals: where the gate renders no page
-// for a person — the forward-auth check, an unknown page or asset, a
-// method, a request without the first factor, a delivery receipt it does
-// not take — its refusal is Caddy's error, so the site's handle_errors
-// shapes it as it shapes the site's others (a page with a form and the
-// user's error stays the gate's page).
+// for a person — the forward-auth check, an asset, a request without the
+// first factor, a delivery receipt it does not take, an unknown page or a
+// method asked by anything but a browser — its refusal is Caddy's error,
+// so the site's handle_errors shapes it as it shapes the site's others. A
+// browser's unknown page, and a form with the user's error, stay the
+// gate's pages.
 func TestHandleErrorsSeesTheGatesOwnRefusals(t *testing.T) {
 	sitetest.Start(t, `http://localhost:{HTTP_PORT} {
 	basic_auth /app/* {
@@ -53,13 +54,18 @@ func TestHandleErrorsSeesTheGatesOwnRefusals(t *testing.T) {
 		t.Error("the forward-auth 401 lost X-Smsgate-Login")
 	}
 	handled(api.Get("/.smsgate/auth?max_age=soon"), http.StatusBadRequest, "400: max_age must be a duration")
-	// Pages and assets that do not exist, for a browser and for JSON.
-	handled(alice.Get("/.smsgate/nothing"), http.StatusNotFound, "404: no such page")
+	// Pages and assets that do not exist; a browser's page is the gate's.
 	handled(api.Get("/.smsgate/nothing"), http.StatusNotFound, "404: no such page")
 	handled(alice.Get("/.smsgate/assets/other.js"), http.StatusNotFound, "404: no such page")
+	res = alice.Get("/.smsgate/nothing")
+	sitetest.Expect(t, res, http.StatusNotFound, "")
+	if res.Header.Get("X-Handled") != "" {
+		t.Errorf("a browser's unknown page went to handle_errors:\n%s", res.Text)
+	}
+	sitetest.ExpectBody(t, res, "There is no such page.")
 	// A method the pages do not take.
 	req, _ := http.NewRequest(http.MethodPut, sitetest.Base+"/.smsgate/login", nil)
-	res = alice.Do(req)
+	res = api.Do(req)
 	handled(res, http.StatusMethodNotAllowed, "405: method not allowed")
 	if res.Header.Get("Allow") != "GET, POST" {
 		t.Errorf("405 without Allow: %q", res.Header.Get("Allow"))

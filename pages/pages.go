@@ -151,7 +151,7 @@ func (p *Pages) ServeHTTP(w http.ResponseWriter, r *http.Request) error {
 	case "status":
 		handle = p.deliveryStatus
 	default:
-		return caddyhttp.Error(http.StatusNotFound, errNotFound)
+		return p.refuse(req, http.StatusNotFound, errNotFound, "gate.not_found")
 	}
 
 	switch r.Method {
@@ -165,7 +165,7 @@ func (p *Pages) ServeHTTP(w http.ResponseWriter, r *http.Request) error {
 		}
 	default:
 		w.Header().Set("Allow", "GET, POST")
-		return caddyhttp.Error(http.StatusMethodNotAllowed, errMethod)
+		return p.refuse(req, http.StatusMethodNotAllowed, errMethod, "gate.method")
 	}
 	// The country picker's choice (or its preset), and its example number.
 	req.region = p.presetRegion(req.form["region"], r.Header.Get("Accept-Language"))
