@@ -14,6 +14,9 @@ type Metrics struct {
 	Lockouts      prometheus.Counter
 	LimitHits     *prometheus.CounterVec // limit
 	Deliveries    *prometheus.CounterVec // provider, country, result
+	SignIns       *prometheus.CounterVec // method
+	Codes         *prometheus.CounterVec // country, event
+	Pauses        *prometheus.CounterVec // kind
 }
 
 // NewMetrics registers the counters on reg, or takes those already there:
@@ -36,6 +39,14 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Deliveries: register(reg, prometheus.NewCounterVec(opts("deliveries_total",
 			"Delivery receipts, by provider, destination country (ISO code) and result (delivered, failed)."),
 			[]string{"provider", "country", "result"})),
+		SignIns: register(reg, prometheus.NewCounterVec(opts("sign_ins_total",
+			"Sessions issued, by how the user proved themselves (sms, tel, otp, swk, hwk, recovery, trusted)."),
+			[]string{"method"})),
+		Codes: register(reg, prometheus.NewCounterVec(opts("codes_total",
+			"Codes by destination country (ISO code) and event: sent, used (typed in), paused (refused by the pumping guard)."),
+			[]string{"country", "event"})),
+		Pauses: register(reg, prometheus.NewCounterVec(opts("pumping_pauses_total",
+			"Pauses the pumping guard began, by kind of place (country, prefix)."), []string{"kind"})),
 	}
 }
 

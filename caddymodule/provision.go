@@ -195,6 +195,7 @@ func (g *Gate) buildEnrollment(s *settled) (*enrollment.Devices, error) {
 	g.challenges.Checker = s.checker
 	keys.OnRekey(g.admin.Rekey)
 	g.challenges.Words = g.words // the built-in messages in the user's language
+	g.startCounting()
 	return devices, nil
 }
 
@@ -219,7 +220,7 @@ func (g *Gate) buildPages(s *settled) {
 		SiteName: g.SiteName, Logo: g.Logo, Accent: g.Accent, AllowedRegions: g.AllowedRegions, DefaultRegion: g.DefaultRegion,
 		Templates: s.pages, Passkeys: g.webauthn != nil,
 		SignIn: g.signin, Sessions: g.sessions, Store: g.store, Flows: g.keys.Flows, Known: g.keys.Known, Sealer: g.keys.Seal,
-		Words: g.words, Receipts: g.receipts, ReceiptsName: g.receiptsName, Epoch: g.watch.Epoch(), Noticed: g.watch.Noticed,
+		Words: g.words, Receipts: g.receipts, ReceiptsName: g.receiptsName, Receipt: g.receiptCounted, Epoch: g.watch.Epoch(), Noticed: g.watch.Noticed,
 		Metrics: g.metrics, Audit: g.log.Audit, Identify: g.identify, Logger: g.logger, Now: g.now})
 	if g.receipts != nil {
 		g.challenges.ReceiptURL = g.pages.ReceiptURL
@@ -229,7 +230,7 @@ func (g *Gate) buildPages(s *settled) {
 // register shows the gate to the admin's tools (the smsgate app).
 func (g *Gate) register(ctx caddy.Context, s *settled) {
 	g.site = &admin.Site{Config: s.admin, Admin: g.admin, Store: g.store, Epoch: g.watch.Epoch(), Sessions: g.sessions,
-		Logger: g.logger, Audit: g.log.Audit, Alarm: g.log.Alarm}
+		Logger: g.logger, Audit: g.log.Audit, Alarm: g.log.Alarm, Tally: g.counting.tally, Now: g.now}
 	if app, err := loadApp(ctx, "smsgate"); err == nil {
 		g.app = app.(*admin.App)
 		g.app.Register(g.site)
@@ -244,8 +245,9 @@ func (g *Gate) loadProviders(ctx caddy.Context) (providers.Checker, error) {
 		return nil, fmt.Errorf("loading providers: %v", err)
 	}
 	g.metrics = audit.NewMetrics(ctx.GetMetricsRegistry())
-	g.chain = providers.Chain{Logger: g.logger, Observe: func(provider, channel, result string) {
+	g.chain = providers.Chain{Logger: g.logger, Observe: func(provider, channel, country, result string) {
 		g.metrics.Sends.WithLabelValues(provider, channel, result).Inc()
+		g.providerResult(provider, channel, country, result)
 	}}
 	var checker providers.Checker
 	for i, m := range mods.([]any) {
@@ -259,7 +261,7 @@ func (g *Gate) loadProviders(ctx caddy.Context) (providers.Checker, error) {
 			checker = ck
 		}
 		if v, ok := m.(providers.Verifier); ok && v.Verifies() {
-			g.verifier = v
+			g.verifier = g.chain.Verifying(v, name)
 		}
 	}
 	return checker, nil
@@ -271,6 +273,7 @@ func (g *Gate) Cleanup() error {
 		g.app.Unregister(g.site)
 	}
 	g.watch.Stop()
+	g.stopCounting()
 	return nil
 }
 
@@ -292,7 +295,8 @@ func secretValue(name, value string) ([]byte, error) {
 // adminConfig is what the admin's tools read of the gate's config.
 func (g *Gate) adminConfig() admin.Config {
 	return admin.Config{Realm: g.Realm, StoreConfig: g.StoreRaw, Require: g.Require, PathPrefix: g.PathPrefix,
-		PublicOrigin: g.PublicOrigin, SiteOrigin: g.SiteOrigin, SigningKey: g.SigningKey, DefaultRegion: g.DefaultRegion}
+		PublicOrigin: g.PublicOrigin, SiteOrigin: g.SiteOrigin, SigningKey: g.SigningKey, DefaultRegion: g.DefaultRegion,
+		Costs: g.Costs, PumpingGuard: g.PumpingGuard}
 }
 
 // loadApp is the config's app name, loaded on first use. A Context made

@@ -65,6 +65,8 @@ type Config struct {
 	// Receipts is the provider whose gateway reports delivery, if any.
 	Receipts     providers.Receipts
 	ReceiptsName string
+	// Receipt hears a delivery receipt's end (the admin's figures).
+	Receipt func(provider, country, status string)
 	// Epoch says whether the store is still the one the gate knew;
 	// Noticed hears what a check of it found.
 	Epoch   *continuity.Watch
