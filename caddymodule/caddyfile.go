@@ -6,9 +6,9 @@ import (
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
-	"github.com/caddyserver/caddy/v2/caddyconfig"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 
+	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/figures"
 	"github.com/smsgate/caddy-smsgate/internal/cfutil"
 	"github.com/smsgate/caddy-smsgate/providers"
@@ -101,11 +101,11 @@ func (g *Gate) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		var err error
 		switch opt {
 		case "realm":
-			err = stringArg(d, &g.Realm)
+			err = cfutil.String(d, &g.Realm)
 		case "identity":
-			err = stringArg(d, &g.Identity)
+			err = cfutil.String(d, &g.Identity)
 		case "enrollment":
-			if err = stringArg(d, &g.Enrollment); err == nil && g.Enrollment != EnrollmentOpen && g.Enrollment != EnrollmentClosed {
+			if err = cfutil.String(d, &g.Enrollment); err == nil && g.Enrollment != EnrollmentOpen && g.Enrollment != EnrollmentClosed {
 				err = d.Errf("enrollment must be %s or %s, not %q", EnrollmentOpen, EnrollmentClosed, g.Enrollment)
 			}
 		case "user":
@@ -116,31 +116,31 @@ func (g *Gate) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			g.Users = append(g.Users, u)
 			g.lines["user "+u.Name] = tok
 		case "session_lifetime":
-			err = durationArg(d, &g.SessionLifetime, time.Second, 0)
+			err = cfutil.DurationIn(d, &g.SessionLifetime, time.Second, 0)
 		case "signing_key":
-			err = stringArg(d, &g.SigningKey)
+			err = cfutil.String(d, &g.SigningKey)
 		case "code_length":
-			err = intArg(d, &g.CodeLength, MinCodeLength, MaxCodeLength)
+			err = cfutil.IntIn(d, &g.CodeLength, MinCodeLength, MaxCodeLength)
 		case "code_ttl":
-			err = durationArg(d, &g.CodeTTL, MinCodeTTL, MaxCodeTTL)
+			err = cfutil.DurationIn(d, &g.CodeTTL, MinCodeTTL, MaxCodeTTL)
 		case "max_attempts":
-			err = intArg(d, &g.MaxAttempts, 1, MaxMaxAttempts)
+			err = cfutil.IntIn(d, &g.MaxAttempts, 1, MaxMaxAttempts)
 		case "resend_cooldown":
-			err = durationArg(d, &g.ResendCooldown, 0, 0)
+			err = cfutil.DurationIn(d, &g.ResendCooldown, 0, 0)
 		case "redirect_hosts":
-			err = listArg(d, &g.RedirectHosts)
+			err = cfutil.List(d, &g.RedirectHosts)
 		case "path_prefix":
-			if err = stringArg(d, &g.PathPrefix); err == nil && !validPrefix(g.PathPrefix) {
+			if err = cfutil.String(d, &g.PathPrefix); err == nil && !validPrefix(g.PathPrefix) {
 				err = d.Errf("path_prefix must begin and end with '/', like %s", DefaultPathPrefix)
 			}
 		case "public_origin":
-			err = stringArg(d, &g.PublicOrigin)
+			err = cfutil.String(d, &g.PublicOrigin)
 		case "cookie_domain":
-			err = stringArg(d, &g.CookieDomain)
+			err = cfutil.String(d, &g.CookieDomain)
 		case "portal_url":
-			err = stringArg(d, &g.PortalURL)
+			err = cfutil.String(d, &g.PortalURL)
 		case "max_age":
-			err = durationArg(d, &g.MaxAge, time.Second, 0)
+			err = cfutil.DurationIn(d, &g.MaxAge, time.Second, 0)
 		case "auth_header":
 			var name, value string
 			if !d.AllArgs(&name, &value) {
@@ -151,21 +151,21 @@ func (g *Gate) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			}
 			g.AuthHeaders[name] = value
 		case "signing_alg":
-			if err = stringArg(d, &g.SigningAlg); err == nil && g.SigningAlg != "HS256" && g.SigningAlg != "EdDSA" {
+			if err = cfutil.String(d, &g.SigningAlg); err == nil && g.SigningAlg != "HS256" && g.SigningAlg != "EdDSA" {
 				err = d.Errf("signing_alg must be HS256 or EdDSA, not %q", g.SigningAlg)
 			}
 		case "key_rotation":
-			err = durationArg(d, &g.KeyRotation, time.Minute, 0)
+			err = cfutil.DurationIn(d, &g.KeyRotation, time.Minute, 0)
 		case "assertion_header":
-			err = stringArg(d, &g.AssertionHeader)
+			err = cfutil.String(d, &g.AssertionHeader)
 		case "step_up":
-			err = durationArg(d, &g.StepUp, time.Second, 0)
+			err = cfutil.DurationIn(d, &g.StepUp, time.Second, 0)
 		case "admins":
-			err = listArg(d, &g.Admins)
+			err = cfutil.List(d, &g.Admins)
 		case "factors", "require":
 			opt := d.Val()
 			list := map[string]*[]string{"factors": &g.Factors, "require": &g.Require}[opt]
-			if err = listArg(d, list); err == nil {
+			if err = cfutil.List(d, list); err == nil {
 				for _, k := range *list {
 					if !signin.IsKind(k) {
 						return d.Errf("%s: unknown kind %q: use %s", opt, k, signin.KindNames)
@@ -173,24 +173,24 @@ func (g *Gate) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				}
 			}
 		case "remember":
-			err = durationArg(d, &g.Remember, 24*time.Hour, 400*24*time.Hour)
+			err = cfutil.DurationIn(d, &g.Remember, 24*time.Hour, 400*24*time.Hour)
 		case "logo":
-			err = stringArg(d, &g.Logo)
+			err = cfutil.String(d, &g.Logo)
 		case "accent":
-			err = stringArg(d, &g.Accent)
+			err = cfutil.String(d, &g.Accent)
 		case "templates_dir":
-			err = stringArg(d, &g.TemplatesDir)
+			err = cfutil.String(d, &g.TemplatesDir)
 		case "messages_dir":
-			err = stringArg(d, &g.MessagesDir)
+			err = cfutil.String(d, &g.MessagesDir)
 		case "allow_remove_last":
 			if d.NextArg() {
 				return d.ArgErr()
 			}
 			g.AllowRemoveLast = true
 		case "default_region":
-			err = stringArg(d, &g.DefaultRegion)
+			err = cfutil.String(d, &g.DefaultRegion)
 		case "channels":
-			if err = listArg(d, &g.Channels); err == nil {
+			if err = cfutil.List(d, &g.Channels); err == nil {
 				for _, ch := range g.Channels {
 					if ch != providers.SMS && ch != providers.Voice {
 						return d.Errf("unknown channel %q: use sms or voice", ch)
@@ -200,11 +200,11 @@ func (g *Gate) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		case "limit":
 			err = g.parseLimit(d)
 		case "lockout_after":
-			err = intArg(d, &g.LockoutAfter, 1, 0)
+			err = cfutil.IntIn(d, &g.LockoutAfter, 1, 0)
 		case "lockout":
-			err = durationArg(d, &g.Lockout, time.Second, 0)
+			err = cfutil.DurationIn(d, &g.Lockout, time.Second, 0)
 		case "max_failures":
-			err = intArg(d, &g.MaxFailures, 1, MaxMaxFailures)
+			err = cfutil.IntIn(d, &g.MaxFailures, 1, MaxMaxFailures)
 		case "allowed_regions":
 			args := d.RemainingArgs()
 			switch {
@@ -222,9 +222,9 @@ func (g *Gate) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				g.AllowedRegions = append(g.AllowedRegions, args...)
 			}
 		case "allow_prefixes":
-			err = listArg(d, &g.AllowPrefixes)
+			err = cfutil.List(d, &g.AllowPrefixes)
 		case "deny_prefixes":
-			err = listArg(d, &g.DenyPrefixes)
+			err = cfutil.List(d, &g.DenyPrefixes)
 		case "number_types":
 			args := d.RemainingArgs()
 			if len(args) < 2 {
@@ -235,15 +235,15 @@ func (g *Gate) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			}
 			g.NumberTypes[args[0]] = args[1:]
 		case "verify_only":
-			err = stringArg(d, &g.VerifyOnlyKey)
+			err = cfutil.String(d, &g.VerifyOnlyKey)
 		case "message_template":
-			err = stringArg(d, &g.MessageTemplate)
+			err = cfutil.String(d, &g.MessageTemplate)
 		case "voice_template":
-			err = stringArg(d, &g.VoiceTemplate)
+			err = cfutil.String(d, &g.VoiceTemplate)
 		case "site_name":
-			err = stringArg(d, &g.SiteName)
+			err = cfutil.String(d, &g.SiteName)
 		case "site_origin":
-			err = stringArg(d, &g.SiteOrigin)
+			err = cfutil.String(d, &g.SiteOrigin)
 		case "costs":
 			g.Costs = new(figures.Costs)
 			err = g.Costs.UnmarshalCaddyfile(d)
@@ -251,10 +251,10 @@ func (g *Gate) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			g.PumpingGuard = new(pumping.Config)
 			err = g.PumpingGuard.UnmarshalCaddyfile(d)
 		case "store":
-			g.StoreRaw, err = unmarshalModule(d, "smsgate.stores.", "module")
+			g.StoreRaw, err = cfutil.Module(d, "smsgate.stores.", "module")
 		case "provider":
 			var raw json.RawMessage
-			if raw, err = unmarshalModule(d, "smsgate.providers.", "provider"); err == nil {
+			if raw, err = cfutil.Module(d, "smsgate.providers.", "provider"); err == nil {
 				g.ProvidersRaw = append(g.ProvidersRaw, raw)
 				g.lines["provider "+strconv.Itoa(len(g.ProvidersRaw))] = tok
 			}
@@ -274,8 +274,8 @@ func (g *Gate) parseLimit(d *caddyfile.Dispenser) error {
 	if !d.Args(&name, &count) {
 		return d.Errf("limit takes a name, a count and a window: limit number 10 1h (or: limit number off)")
 	}
-	if _, ok := limitNames[name]; !ok {
-		return d.Errf("unknown limit %q: use %s", name, limitList)
+	if new(enrollment.Limits).Named(name) == nil {
+		return d.Errf("unknown limit %q: use %s", name, enrollment.LimitList())
 	}
 	lim := Limit{}
 	if count != "off" {
@@ -296,76 +296,6 @@ func (g *Gate) parseLimit(d *caddyfile.Dispenser) error {
 	}
 	g.Limits[name] = lim
 	return nil
-}
-
-// stringArg reads the one argument of the current option.
-func stringArg(d *caddyfile.Dispenser, to *string) error {
-	if !d.AllArgs(to) {
-		return d.ArgErr()
-	}
-	return nil
-}
-
-// listArg reads one or more arguments, added to what is there.
-func listArg(d *caddyfile.Dispenser, to *[]string) error {
-	args := d.RemainingArgs()
-	if len(args) == 0 {
-		return d.ArgErr()
-	}
-	*to = append(*to, args...)
-	return nil
-}
-
-// intArg reads a whole number from min to max (0: no maximum).
-func intArg(d *caddyfile.Dispenser, to *int, min, max int) error {
-	opt := d.Val()
-	var v string
-	if !d.AllArgs(&v) {
-		return d.ArgErr()
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n <= 0 {
-		return d.Errf("%s: %q is not a positive whole number", opt, v)
-	}
-	if n < min || (max > 0 && n > max) {
-		if max > 0 {
-			return d.Errf("%s must be from %d to %d, not %d", opt, min, max, n)
-		}
-		return d.Errf("%s must be at least %d, not %d", opt, min, n)
-	}
-	*to = n
-	return nil
-}
-
-// durationArg reads a duration from min to max (0: no maximum).
-func durationArg(d *caddyfile.Dispenser, to *caddy.Duration, min, max time.Duration) error {
-	opt := d.Val()
-	dur, err := cfutil.DurationArg(d)
-	if err != nil {
-		return err
-	}
-	if v := time.Duration(dur); v < min || (max > 0 && v > max) {
-		if max > 0 {
-			return d.Errf("%s must be from %s to %s, not %s", opt, min, max, v)
-		}
-		return d.Errf("%s must be at least %s, not %s", opt, min, v)
-	}
-	*to = dur
-	return nil
-}
-
-// unmarshalModule parses `<option> <module> ...` into the module's JSON,
-// with its name under key, the way Caddy's own directives nest modules.
-func unmarshalModule(d *caddyfile.Dispenser, namespace, key string) (json.RawMessage, error) {
-	if !d.NextArg() {
-		return nil, d.ArgErr()
-	}
-	name := d.Val()
-	mod, err := caddyfile.UnmarshalModule(d, namespace+name)
-	if err != nil {
-		return nil, err
-	}
-	return caddyconfig.JSONModuleObject(mod, key, name, nil), nil
 }
 
 // Interface guard

@@ -2,10 +2,8 @@ package caddymodule
 
 import (
 	"cmp"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"strconv"
 	"strings"
@@ -233,7 +231,7 @@ func (g *Gate) checkProviders() error {
 	names := map[string]bool{}
 	for i, m := range mods {
 		key := "provider " + strconv.Itoa(i+1)
-		name := providerName(m, i)
+		name := providers.Name(m, i)
 		if names[name] {
 			return optionErrf(key, "two providers are named %q: give each its own name", name)
 		}
@@ -269,36 +267,13 @@ func (g *Gate) checkProviders() error {
 func (g *Gate) providerModules() ([]caddy.Module, error) {
 	var mods []caddy.Module
 	for i, raw := range g.ProvidersRaw {
-		key := "provider " + strconv.Itoa(i+1)
-		var head struct {
-			Provider string `json:"provider"`
-		}
-		if err := json.Unmarshal(raw, &head); err != nil {
-			return nil, optionErrf(key, "provider: %v", err)
-		}
-		info, err := caddy.GetModule("smsgate.providers." + head.Provider)
+		m, err := providers.Decode(raw)
 		if err != nil {
-			return nil, optionErrf(key, "provider %q: %v", head.Provider, err)
-		}
-		m := info.New()
-		if err := json.Unmarshal(raw, m); err != nil {
-			return nil, optionErrf(key, "provider %s: %v", head.Provider, err)
-		}
-		if _, ok := m.(providers.Sender); !ok {
-			return nil, optionErrf(key, "module %T is not a smsgate provider", m)
+			return nil, &optionError{"provider " + strconv.Itoa(i+1), err}
 		}
 		mods = append(mods, m)
 	}
 	return mods, nil
-}
-
-// providerName is the i-th provider's name: its own, or its module's and
-// place in the chain (webhook.2).
-func providerName(m caddy.Module, i int) string {
-	if n, ok := m.(interface{ ProviderName() string }); ok && n.ProviderName() != "" {
-		return n.ProviderName()
-	}
-	return m.CaddyModule().ID.Name() + "." + strconv.Itoa(i+1)
 }
 
 // templates parses the message templates and checks that every message
@@ -319,35 +294,10 @@ func (g *Gate) templates(cat *words.Catalogue) (*enrollment.Templates, error) {
 	return t, nil
 }
 
-// newWebAuthn binds passkeys to the site's origin: public_origin, else the
-// site's address; the RP ID is cookie_domain or that origin's host. No
-// origin (a JSON config without one): no passkeys.
+// newWebAuthn binds passkeys to public_origin, else the site's address
+// (none: a JSON config without one has no passkeys).
 func (g *Gate) newWebAuthn() (*webauthn.WebAuthn, error) {
-	origin := g.PublicOrigin
-	if origin == "" {
-		origin = strings.TrimSuffix(g.SiteOrigin, "/")
-	}
-	if origin == "" {
-		return nil, nil
-	}
-	u, err := url.Parse(origin)
-	if err != nil || u.Hostname() == "" {
-		return nil, fmt.Errorf("passkeys: %q is not an origin", origin)
-	}
-	rpID := u.Hostname()
-	if g.CookieDomain != "" {
-		rpID = strings.TrimPrefix(g.CookieDomain, ".")
-	}
-	if net.ParseIP(rpID) != nil {
-		return nil, nil // WebAuthn binds passkeys to a domain: a site on an address has none
-	}
-	site := g.SiteName
-	if site == "" {
-		site = rpID
-	}
-	return webauthn.New(&webauthn.Config{RPID: rpID, RPDisplayName: site, RPOrigins: []string{origin},
-		Timeouts: webauthn.TimeoutsConfig{Login: webauthn.TimeoutConfig{Enforce: true, Timeout: 2 * time.Minute},
-			Registration: webauthn.TimeoutConfig{Enforce: true, Timeout: 2 * time.Minute}}})
+	return enrollment.NewWebAuthn(cmp.Or(g.PublicOrigin, strings.TrimSuffix(g.SiteOrigin, "/")), g.CookieDomain, g.SiteName)
 }
 
 // MaxIdentity is the longest identity, in bytes, the gate signs in.

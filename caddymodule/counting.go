@@ -48,6 +48,7 @@ func (g *Gate) startCounting() {
 	stopRecent := g.counting.recent.Run(flushEvery, func(err error) {
 		g.logger.Warn("adding to the recent events in the store (kept for the next try)", zap.Error(err))
 	})
+	g.log.Recent, g.log.Now = g.counting.recent, g.now
 	g.counting.stop = func() { stopTally(); stopRecent() }
 	if g.PumpingGuard == nil || !g.PumpingGuard.Off {
 		settings, _ := g.PumpingGuard.Settings() // checked
@@ -76,7 +77,7 @@ func (g *Gate) codeEvent(event, e164, channel string) {
 	country := phone.Region(e164)
 	kind := map[string]string{"sent": figures.CodesSent, "used": figures.CodesUsed, "paused": figures.Paused}[event]
 	g.counting.tally.Add(figures.Row{Kind: kind, Country: country, Channel: channel}, 1)
-	g.metrics.codes.WithLabelValues(country, event).Inc()
+	g.metrics.Codes.WithLabelValues(country, event).Inc()
 }
 
 // receiptCounted counts a delivery receipt's end.
@@ -91,8 +92,8 @@ func (g *Gate) receiptCounted(provider, country, status string) {
 // pumpingPaused tells the admin of a pause: a warning in the log, a Caddy
 // event (smsgate_pumping_paused), a metric; the admin API lists it.
 func (g *Gate) pumpingPaused(realm string, p pumping.Pause) {
-	g.metrics.pauses.WithLabelValues(p.Kind).Inc()
-	g.alarm(zap.WarnLevel, "pumping_paused", "codes to "+p.Place+" are used too seldom: new sends there are paused (SMS pumping?)",
+	g.metrics.Pauses.WithLabelValues(p.Kind).Inc()
+	g.log.Alarm(zap.WarnLevel, "pumping_paused", "codes to "+p.Place+" are used too seldom: new sends there are paused (SMS pumping?)",
 		zap.String("place", p.Place), zap.String("kind", p.Kind), zap.Int64("sent", p.Sent), zap.Int64("used", p.Used),
 		zap.Time("until", p.Until), zap.Int("trips", p.Trips))
 }

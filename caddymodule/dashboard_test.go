@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/smsgate/caddy-smsgate/audit"
 )
 
 // registered records what the gate registers on a registry.
@@ -39,12 +40,12 @@ var promKeywords = []string{"by", "without", "on", "ignoring", "group_left", "gr
 
 // TestDashboardNamesExportedMetrics: every query of the Grafana dashboard
 // (docs/grafana/smsgate.json) names only metrics the gate registers on
-// Caddy's registry — read from what newMetrics registers, not from a list
+// Caddy's registry — read from what audit.NewMetrics registers, not from a list
 // kept by hand — with labels those metrics have; and every metric the gate
 // exports has a panel.
 func TestDashboardNamesExportedMetrics(t *testing.T) {
 	reg := &registered{Registerer: prometheus.NewRegistry()}
-	newMetrics(reg)
+	audit.NewMetrics(reg)
 	exported := map[string][]string{} // name → its labels
 	for _, c := range reg.collectors {
 		ch := make(chan *prometheus.Desc, 4)

@@ -11,23 +11,6 @@ import (
 
 // The settings' defaults and the send limits, merged into enrollment's.
 
-// limitNames are the send limits, each with its place in enrollment.Limits.
-var limitNames = map[string]func(*enrollment.Limits) *enrollment.Rate{
-	"user":            func(l *enrollment.Limits) *enrollment.Rate { return &l.User },
-	"number":          func(l *enrollment.Limits) *enrollment.Rate { return &l.Number },
-	"ip":              func(l *enrollment.Limits) *enrollment.Rate { return &l.IP },
-	"country":         func(l *enrollment.Limits) *enrollment.Rate { return &l.Country },
-	"voice":           func(l *enrollment.Limits) *enrollment.Rate { return &l.Voice },
-	"global_enrolled": func(l *enrollment.Limits) *enrollment.Rate { return &l.GlobalEnrolled },
-	"global_new":      func(l *enrollment.Limits) *enrollment.Rate { return &l.GlobalNew },
-	"guesses":         func(l *enrollment.Limits) *enrollment.Rate { return &l.Guesses },
-	"stranger_ip":     func(l *enrollment.Limits) *enrollment.Rate { return &l.StrangerIP },
-	"stranger_net":    func(l *enrollment.Limits) *enrollment.Rate { return &l.StrangerNet },
-	"strangers":       func(l *enrollment.Limits) *enrollment.Rate { return &l.Strangers },
-}
-
-const limitList = "user, number, ip, country, voice, global_enrolled, global_new, guesses, stranger_ip, stranger_net or strangers"
-
 // validPrefix reports whether p can be the gate's path prefix.
 func validPrefix(p string) bool {
 	return strings.HasPrefix(p, "/") && strings.HasSuffix(p, "/") && len(p) >= 3
@@ -37,11 +20,10 @@ func validPrefix(p string) bool {
 func (g *Gate) limits() (enrollment.Limits, error) {
 	l := enrollment.DefaultLimits
 	for name, lim := range g.Limits {
-		place, ok := limitNames[name]
-		if !ok {
-			return l, optionErrf("limit "+name, "unknown limit %q: use %s", name, limitList)
+		r := l.Named(name)
+		if r == nil {
+			return l, optionErrf("limit "+name, "unknown limit %q: use %s", name, enrollment.LimitList())
 		}
-		r := place(&l)
 		if lim.Count < 0 || (lim.Count > 0 && lim.Window <= 0) {
 			return l, optionErrf("limit "+name, "limit %s: a count needs a positive window", name)
 		}

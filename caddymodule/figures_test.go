@@ -102,7 +102,7 @@ func gathered(t *testing.T, gates ...*Gate) map[string]float64 {
 	t.Helper()
 	out := map[string]float64{}
 	for _, g := range gates {
-		families, err := g.ctx.GetMetricsRegistry().Gather()
+		families, err := g.log.Ctx.GetMetricsRegistry().Gather()
 		if err != nil {
 			t.Fatal(err)
 		}

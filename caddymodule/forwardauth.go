@@ -2,6 +2,7 @@ package caddymodule
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -9,7 +10,6 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
-	"github.com/smsgate/caddy-smsgate/pages"
 	"github.com/smsgate/caddy-smsgate/session"
 )
 
@@ -19,8 +19,9 @@ import (
 // the request's other cookies, in Cookie, for Traefik to copy); none
 // answers a redirect to the portal's login (or 401 with ?mode=status, for
 // nginx, which redirects itself with error_page). ?max_age=15m asks for a
-// code entered within that time (step-up).
-func (g *Gate) authCheck(w http.ResponseWriter, r *http.Request) {
+// code entered within that time (step-up). Its refusals (401, and 400 for
+// a bad max_age) are Caddy's errors: the site's handle_errors shapes them.
+func (g *Gate) authCheck(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Cache-Control", "no-store")
 	var q url.Values
 	if r.URL.RawQuery != "" { // Caddy's forward_auth sends none
@@ -30,8 +31,7 @@ func (g *Gate) authCheck(w http.ResponseWriter, r *http.Request) {
 	if v := q.Get("max_age"); v != "" {
 		d, err := caddy.ParseDuration(v)
 		if err != nil || d <= 0 {
-			http.Error(w, "400 Bad Request: max_age must be a duration such as 15m", http.StatusBadRequest)
-			return
+			return caddyhttp.Error(http.StatusBadRequest, errMaxAge)
 		}
 		maxAge = d
 	}
@@ -51,7 +51,7 @@ func (g *Gate) authCheck(w http.ResponseWriter, r *http.Request) {
 	}
 	if cl != nil && g.fresh(cl, maxAge) && g.strongEnough(cl) {
 		g.authAnswer(w, r, cl)
-		return
+		return nil
 	}
 	original, method := g.originalRequest(r)
 	login := g.loginURL(original)
@@ -59,11 +59,13 @@ func (g *Gate) authCheck(w http.ResponseWriter, r *http.Request) {
 		// nginx cannot URL-encode: it reads the login URL from this header
 		// (auth_request_set) to redirect with error_page.
 		w.Header().Set("X-Smsgate-Login", login)
-		pages.WriteJSON(w, http.StatusUnauthorized, map[string]string{"error": "unauthenticated", "login": login})
-		return
+		return caddyhttp.Error(http.StatusUnauthorized, errUnauthenticated)
 	}
 	http.Redirect(w, r, login, http.StatusFound)
+	return nil
 }
+
+var errMaxAge = errors.New("max_age must be a duration such as 15m")
 
 // authAnswer is a successful check's 200: the identity headers for the
 // upstream, and the request's other cookies.

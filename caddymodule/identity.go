@@ -7,7 +7,6 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
-	"go.uber.org/zap"
 
 	"github.com/smsgate/caddy-smsgate/internal/textsafe"
 )
@@ -115,7 +114,3 @@ func (g *Gate) priorIdentity(r *http.Request) (user string, ok bool) {
 	}
 	return user, user != ""
 }
-
-// userField is a user's name for the log, shown, not obeyed: its direction
-// and control characters escaped (textsafe.Escape).
-func userField(user string) zap.Field { return zap.String("user", textsafe.Escape(user)) }

@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/smsgate/caddy-smsgate/admin"
+	"github.com/smsgate/caddy-smsgate/audit"
 	"github.com/smsgate/caddy-smsgate/continuity"
 	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/internal/clock"
@@ -22,6 +23,7 @@ import (
 	"github.com/smsgate/caddy-smsgate/session"
 	"github.com/smsgate/caddy-smsgate/signin"
 	"github.com/smsgate/caddy-smsgate/store"
+	"github.com/smsgate/caddy-smsgate/storewatch"
 	"github.com/smsgate/caddy-smsgate/words"
 )
 
@@ -34,14 +36,15 @@ func (g *Gate) Provision(ctx caddy.Context) error {
 	if g.gate == nil {
 		g.gate = new(gate) // from JSON: no Caddyfile lines
 	}
-	g.ctx, g.logger = ctx, ctx.Logger()
-	if ev, err := loadApp(ctx, "events"); err == nil {
-		g.events = ev.(*caddyevents.App)
-	}
+	g.logger = ctx.Logger()
 	g.now = clock.From(ctx, func() time.Time { return clock.Default() })
 	s, err := g.settle(ctx)
 	if err != nil {
 		return err
+	}
+	g.log = &audit.Log{Logger: g.logger, Realm: g.Realm, Ctx: ctx}
+	if ev, err := loadApp(ctx, "events"); err == nil {
+		g.log.Events = ev.(*caddyevents.App)
 	}
 	// The config is good: only now the store.
 	if err := g.openStore(ctx, s); err != nil {
@@ -55,7 +58,13 @@ func (g *Gate) Provision(ctx caddy.Context) error {
 	g.buildSite(s)
 	g.buildPages(s)
 	g.register(ctx)
-	g.startWatch()
+	// Every key derived from the secret follows when the gate adopts the store's.
+	g.sessions.OnNewSecret(func(secret []byte) {
+		if err := g.keys.Rekey(secret); err != nil {
+			g.logger.Error("deriving keys from the store's new secret", zap.Error(err))
+		}
+	})
+	g.watch.Start(g.sessions)
 	return nil
 }
 
@@ -146,8 +155,8 @@ func (g *Gate) openStore(ctx caddy.Context, s *settled) error {
 		return fmt.Errorf("module %T is not a smsgate store", mod)
 	}
 	g.store = st
-	await, err := g.openWatch(ctx)
-	if err != nil {
+	var await time.Duration
+	if g.watch, await, err = storewatch.Open(ctx, g.store, g.storeID, g.log, g.now); err != nil {
 		return err
 	}
 	g.sessions, err = session.NewManager(ctx, session.Config{Store: g.store, Realm: g.Realm, Secret: s.signingKey, AwaitSecret: await,
@@ -164,15 +173,15 @@ func (g *Gate) openStore(ctx caddy.Context, s *settled) error {
 // buildEnrollment sets up codes, devices, invites and the strangers'
 // bounds on the store.
 func (g *Gate) buildEnrollment(s *settled) (*enrollment.Devices, error) {
-	secret := g.sessions.Secret()
-	appSecrets, err := g.deriveKeys(secret)
+	keys, err := session.NewDerived(g.sessions.Secret(), g.now)
 	if err != nil {
 		return nil, err
 	}
+	g.keys = keys
 	var devices *enrollment.Devices
 	g.strangers = &enrollment.Strangers{IP: s.limits.StrangerIP, Net: s.limits.StrangerNet, Total: s.limits.Strangers, Store: g.store, Now: g.now}
-	g.challenges, devices, g.admin = enrollment.New(&enrollment.Core{Store: g.store, CodeKey: session.Derive(secret, "code"),
-		PhoneKey: s.phoneKey, Limits: s.limits, Secrets: appSecrets, WebAuthn: g.webauthn, VerifyUser: g.Identity == IdentityNone,
+	g.challenges, devices, g.admin = enrollment.New(&enrollment.Core{Store: g.store, CodeKey: keys.Code,
+		PhoneKey: s.phoneKey, Limits: s.limits, Secrets: keys.Apps, WebAuthn: g.webauthn, VerifyUser: g.Identity == IdentityNone,
 		Strangers: g.strangers, Now: g.now}, enrollment.Challenges{
 		Sender:         g.chain,
 		Verifier:       g.verifier,
@@ -185,6 +194,7 @@ func (g *Gate) buildEnrollment(s *settled) (*enrollment.Devices, error) {
 		ResendCooldown: time.Duration(g.ResendCooldown),
 	})
 	g.challenges.Checker = s.checker
+	keys.OnRekey(g.admin.Rekey)
 	g.challenges.Words = g.words // the built-in messages in the user's language
 	g.startCounting()
 	return devices, nil
@@ -199,7 +209,7 @@ func (g *Gate) buildSignIn(s *settled, devices *enrollment.Devices) {
 	g.signin = &signin.Service{Identity: s.identity, Users: s.users, Phones: s.phones,
 		Challenges: g.challenges, Devices: devices, Invites: g.admin, Strangers: g.strangers, Notices: g.chain,
 		Site: site, Host: g.host, Channels: g.Channels, CodeLength: g.CodeLength, DefaultRegion: g.DefaultRegion,
-		AllowRemoveLast: g.AllowRemoveLast, Audit: g.audit, Logger: g.logger, Now: g.now}
+		AllowRemoveLast: g.AllowRemoveLast, Audit: g.log.Audit, Logger: g.logger, Now: g.now}
 }
 
 // buildPages sets up the pages under the path prefix.
@@ -210,9 +220,9 @@ func (g *Gate) buildPages(s *settled) {
 		PublicOrigin: g.PublicOrigin, PortalURL: g.PortalURL, CookieDomain: g.CookieDomain,
 		SiteName: g.SiteName, Logo: g.Logo, Accent: g.Accent, AllowedRegions: g.AllowedRegions, DefaultRegion: g.DefaultRegion,
 		Templates: s.pages, Passkeys: g.webauthn != nil,
-		SignIn: g.signin, Sessions: g.sessions, Store: g.store, Flows: g.flows, Known: g.known, Sealer: g.sealer,
-		Words: g.words, Receipts: g.receipts, ReceiptsName: g.receiptsName, Receipt: g.receiptCounted, Epoch: g.watch.epoch, Noticed: g.noticed,
-		Metrics: g.metrics.pages, Audit: g.audit, Identify: g.identify, Logger: g.logger, Now: g.now})
+		SignIn: g.signin, Sessions: g.sessions, Store: g.store, Flows: g.keys.Flows, Known: g.keys.Known, Sealer: g.keys.Seal,
+		Words: g.words, Receipts: g.receipts, ReceiptsName: g.receiptsName, Receipt: g.receiptCounted, Epoch: g.watch.Epoch(), Noticed: g.watch.Noticed,
+		Metrics: g.metrics, Audit: g.log.Audit, Identify: g.identify, Logger: g.logger, Now: g.now})
 	if g.receipts != nil {
 		g.challenges.ReceiptURL = g.pages.ReceiptURL
 	}
@@ -220,8 +230,8 @@ func (g *Gate) buildPages(s *settled) {
 
 // buildSite sets up the gate as the admin's tools (and its console) see it.
 func (g *Gate) buildSite(s *settled) {
-	g.site = &admin.Site{Config: s.admin, Admin: g.admin, Store: g.store, Epoch: g.watch.epoch, Sessions: g.sessions,
-		Logger: g.logger, Audit: g.audit, Alarm: g.alarm, Tally: g.counting.tally, Now: g.now, Recent: g.counting.recent}
+	g.site = &admin.Site{Config: s.admin, Admin: g.admin, Store: g.store, Epoch: g.watch.Epoch(), Sessions: g.sessions,
+		Logger: g.logger, Audit: g.log.Audit, Alarm: g.log.Alarm, Tally: g.counting.tally, Now: g.now, Recent: g.counting.recent}
 }
 
 // register shows the gate to the admin's tools (the smsgate app).
@@ -239,15 +249,15 @@ func (g *Gate) loadProviders(ctx caddy.Context) (providers.Checker, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loading providers: %v", err)
 	}
-	g.metrics = newMetrics(ctx.GetMetricsRegistry())
+	g.metrics = audit.NewMetrics(ctx.GetMetricsRegistry())
 	g.chain = providers.Chain{Logger: g.logger, Observe: func(provider, channel, country, result string) {
-		g.metrics.sends.WithLabelValues(provider, channel, result).Inc()
+		g.metrics.Sends.WithLabelValues(provider, channel, result).Inc()
 		g.providerResult(provider, channel, country, result)
 	}}
 	var checker providers.Checker
 	for i, m := range mods.([]any) {
 		s := m.(providers.Sender) // checked
-		name := providerName(m.(caddy.Module), i)
+		name := providers.Name(m.(caddy.Module), i)
 		g.chain.Senders = append(g.chain.Senders, providers.Named{Name: name, Sender: s})
 		if rc, ok := m.(providers.Receipts); ok && g.receipts == nil {
 			g.receipts, g.receiptsName = rc, name
@@ -267,9 +277,7 @@ func (g *Gate) Cleanup() error {
 	if g.app != nil {
 		g.app.Unregister(g.site)
 	}
-	if g.watch != nil && g.watch.stop != nil {
-		g.watch.stop()
-	}
+	g.watch.Stop()
 	g.stopCounting()
 	return nil
 }

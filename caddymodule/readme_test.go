@@ -20,6 +20,7 @@ import (
 	"github.com/smsgate/caddy-smsgate/pages"
 	"github.com/smsgate/caddy-smsgate/session"
 	"github.com/smsgate/caddy-smsgate/store"
+	"github.com/smsgate/caddy-smsgate/storewatch"
 )
 
 // The README's Caddyfile syntax is the parser's, both ways, so that they
@@ -90,23 +91,25 @@ func TestREADMEDefaultsAreTheCodes(t *testing.T) {
 	// The limits: `user 10 1h`, … every one, each as the code has it.
 	defaults := row("limit <name> <count> <window>")
 	named := regexp.MustCompile("`(\\w+) (\\d+) (\\w+)`").FindAllStringSubmatch(defaults, -1)
-	if len(named) != len(limitNames) {
-		t.Errorf("README.md gives %d limits' defaults, the code has %d", len(named), len(limitNames))
+	if len(named) != len(enrollment.LimitNames) {
+		t.Errorf("README.md gives %d limits' defaults, the code has %d", len(named), len(enrollment.LimitNames))
 	}
 	for _, m := range named {
-		place, ok := limitNames[m[1]]
-		if !ok {
+		l := enrollment.DefaultLimits
+		r := l.Named(m[1])
+		if r == nil {
 			t.Errorf("README.md gives a default for limit %q, which the code does not have", m[1])
 			continue
 		}
-		l := enrollment.DefaultLimits
-		r := place(&l)
 		if got := m[2] + " " + m[3]; got != strconv.Itoa(r.Count)+" "+caddyDuration(caddy.Duration(r.Window)) {
 			t.Errorf("README.md: limit %s defaults to %s, the code to %d %s", m[1], got, r.Count, r.Window)
 		}
 	}
-	for name := range limitNames {
-		if !strings.Contains(limitList, name) {
+	for _, name := range enrollment.LimitNames {
+		if new(enrollment.Limits).Named(name) == nil {
+			t.Errorf("limit %q has no place in enrollment.Limits", name)
+		}
+		if !strings.Contains(enrollment.LimitList(), name) {
 			t.Errorf("the error for an unknown limit does not name %q", name)
 		}
 	}
@@ -307,8 +310,8 @@ func TestDocumentedFiguresAreTheCodes(t *testing.T) {
 	seconds := func(d time.Duration) string { return strconv.Itoa(int(d/time.Second)) + " s" }
 	for _, f := range []struct{ doc, text, want string }{
 		{"README.md", readme, "kept " + strconv.Itoa(int(session.RevocationLogTTL/time.Minute)) + " minutes. Every instance reads the log at most once a " + map[time.Duration]string{time.Second: "second"}[session.RevocationPoll] + " (`RevocationPoll`)"},
-		{"README.md", readme, "each checks the store's secret every " + seconds(StoreWatch)},
-		{"README.md", readme, "It notices within " + seconds(StoreWatch) + " (each instance checks the epoch"},
+		{"README.md", readme, "each checks the store's secret every " + seconds(storewatch.StoreWatch)},
+		{"README.md", readme, "It notices within " + seconds(storewatch.StoreWatch) + " (each instance checks the epoch"},
 		{"README.md", readme, strconv.Itoa(store.DiskReserve>>20) + " MiB free (`store.DiskReserve`)"},
 		{"README.md", readme, "the gate waits at most " + seconds(pages.BodyTime) + " for a form's body"},
 		{"SECURITY.md", security, "bodies capped at " + strconv.Itoa(pages.MaxBody>>10) + " KiB"},

@@ -3,19 +3,19 @@ package caddymodule
 import (
 	"time"
 
-	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
-	"github.com/caddyserver/caddy/v2/modules/caddyevents"
 	"github.com/go-webauthn/webauthn/webauthn"
 	"go.uber.org/zap"
 
 	"github.com/smsgate/caddy-smsgate/admin"
+	"github.com/smsgate/caddy-smsgate/audit"
 	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/pages"
 	"github.com/smsgate/caddy-smsgate/providers"
 	"github.com/smsgate/caddy-smsgate/session"
 	"github.com/smsgate/caddy-smsgate/signin"
 	"github.com/smsgate/caddy-smsgate/store"
+	"github.com/smsgate/caddy-smsgate/storewatch"
 	"github.com/smsgate/caddy-smsgate/words"
 )
 
@@ -33,7 +33,8 @@ type gate struct {
 
 	store    store.Store
 	chain    providers.Chain
-	metrics  *metrics
+	metrics  *audit.Metrics
+	log      *audit.Log // audit events and alarms
 	pages    *pages.Pages
 	words    *words.Catalogue // what pages say, in each language
 	verifier providers.Verifier
@@ -45,16 +46,12 @@ type gate struct {
 	admin      *enrollment.Admin
 	strangers  *enrollment.Strangers // what strangers may make the gate keep
 	sessions   *session.Manager
-	app        *admin.App  // the config's gates, for the admin API
-	site       *admin.Site // this gate, as the admin's tools see it
-	linkOrigin string      // where links to the gate point (see admin.Config.LinkOrigin)
-	ctx        caddy.Context
-	events     *caddyevents.App // audit events as Caddy events
-	flows      *session.Keys
-	sealer     *session.Sealer    // encrypts the flow cookie
+	app        *admin.App         // the config's gates, for the admin API
+	site       *admin.Site        // this gate, as the admin's tools see it
+	linkOrigin string             // where links to the gate point (see admin.Config.LinkOrigin)
+	keys       *session.Derived   // flows, known browsers, the flow seal, apps' secrets, code hashes
 	webauthn   *webauthn.WebAuthn // passkeys (nil: no origin to bind them to)
-	known      *session.Keys      // known-browser cookies
-	watch      *storeWatch        // is the store still the one the gate knew?
+	watch      *storewatch.Watch  // is the store still the one the gate knew?
 	storeID    string             // the store's config, canonical (see storeIdentity)
 	// host names the site in messages and the WebOTP line: public_origin's
 	// host, else the realm. Fixed at load, never taken from a request.

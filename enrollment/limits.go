@@ -6,6 +6,7 @@ import (
 	"errors"
 	"math"
 	"net"
+	"strings"
 	"time"
 
 	"github.com/smsgate/caddy-smsgate/phone"
@@ -65,6 +66,23 @@ var DefaultLimits = Limits{
 	Lockout:        time.Minute,
 	MaxFailures:    100,
 	Guesses:        Rate{100, 24 * time.Hour},
+}
+
+// LimitNames are the limits a config sets by name (limit <name> …).
+var LimitNames = []string{"user", "number", "ip", "country", "voice", "global_enrolled", "global_new", "guesses",
+	"stranger_ip", "stranger_net", "strangers"}
+
+// Named is the limit a config calls name, or nil if there is none.
+func (l *Limits) Named(name string) *Rate {
+	place := map[string]*Rate{"user": &l.User, "number": &l.Number, "ip": &l.IP, "country": &l.Country, "voice": &l.Voice,
+		"global_enrolled": &l.GlobalEnrolled, "global_new": &l.GlobalNew, "guesses": &l.Guesses,
+		"stranger_ip": &l.StrangerIP, "stranger_net": &l.StrangerNet, "strangers": &l.Strangers}
+	return place[name]
+}
+
+// LimitList names every limit, for an error that says which exist.
+func LimitList() string {
+	return strings.Join(LimitNames[:len(LimitNames)-1], ", ") + " or " + LimitNames[len(LimitNames)-1]
 }
 
 // IPKey is the part of a client IP that limits count: the address for

@@ -1,6 +1,7 @@
 package enrollment
 
 import (
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -8,7 +9,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
+	"net"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/go-webauthn/webauthn/protocol"
@@ -38,6 +41,30 @@ var (
 )
 
 const passkeyCeremonyTTL = 5 * time.Minute
+
+// NewWebAuthn binds passkeys to the site's origin; the RP ID is
+// cookieDomain, else the origin's host; site names it to the user (else
+// the RP ID). No origin, or one on an IP address (WebAuthn binds passkeys
+// to a domain): no passkeys (nil).
+func NewWebAuthn(origin, cookieDomain, site string) (*webauthn.WebAuthn, error) {
+	if origin == "" {
+		return nil, nil
+	}
+	u, err := url.Parse(origin)
+	if err != nil || u.Hostname() == "" {
+		return nil, fmt.Errorf("passkeys: %q is not an origin", origin)
+	}
+	rpID := u.Hostname()
+	if cookieDomain != "" {
+		rpID = strings.TrimPrefix(cookieDomain, ".")
+	}
+	if net.ParseIP(rpID) != nil {
+		return nil, nil
+	}
+	return webauthn.New(&webauthn.Config{RPID: rpID, RPDisplayName: cmp.Or(site, rpID), RPOrigins: []string{origin},
+		Timeouts: webauthn.TimeoutsConfig{Login: webauthn.TimeoutConfig{Enforce: true, Timeout: 2 * time.Minute},
+			Registration: webauthn.TimeoutConfig{Enforce: true, Timeout: 2 * time.Minute}}})
+}
 
 // passkeyUser is a user as go-webauthn sees them.
 type passkeyUser struct {
@@ -135,10 +162,10 @@ func (s *Devices) BeginPasskey(ctx context.Context, realm, user, flow string) (*
 	return creation, s.remember(ctx, realm, flow, session)
 }
 
-// FinishPasskey checks the browser's answer to BeginPasskey and adds the
-// passkey, named in lang (the page's language: "Passkey 2"), returning
-// its device ID.
-func (s *Devices) FinishPasskey(ctx context.Context, realm, user, flow, lang string, answer *http.Request) (string, error) {
+// FinishPasskey checks the browser's answer to BeginPasskey (parsed; nil
+// for one that did not parse) and adds the passkey, named in lang (the
+// page's language: "Passkey 2"), returning its device ID.
+func (s *Devices) FinishPasskey(ctx context.Context, realm, user, flow, lang string, answer *protocol.ParsedCredentialCreationData) (string, error) {
 	session, err := s.recall(ctx, realm, flow)
 	if err != nil {
 		return "", err
@@ -147,7 +174,10 @@ func (s *Devices) FinishPasskey(ctx context.Context, realm, user, flow, lang str
 	if err != nil {
 		return "", err
 	}
-	cred, err := s.WebAuthn.FinishRegistration(u, session, answer)
+	if answer == nil {
+		return "", ErrPasskey // the ceremony is spent all the same
+	}
+	cred, err := s.WebAuthn.CreateCredential(u, session, answer)
 	if err != nil {
 		return "", ErrPasskey
 	}
@@ -204,11 +234,12 @@ func (s *Devices) BeginPasskeyLogin(ctx context.Context, realm, user, flow strin
 	return assertion, s.remember(ctx, realm, flow, session)
 }
 
-// FinishPasskeyLogin checks the browser's answer to BeginPasskeyLogin and
-// returns who signed in, with which passkey. The passkey's sign counter
-// and flags are kept; a counter that went backwards (a cloned key) is
-// refused. A refused answer counts as a wrong code toward the lockouts.
-func (s *Devices) FinishPasskeyLogin(ctx context.Context, sc Scope, user, flow string, answer *http.Request) (string, *Device, error) {
+// FinishPasskeyLogin checks the browser's answer to BeginPasskeyLogin
+// (parsed; nil for one that did not parse) and returns who signed in, with
+// which passkey. The passkey's sign counter and flags are kept; a counter
+// that went backwards (a cloned key) is refused. A refused answer, a
+// malformed one too, counts as a wrong code toward the lockouts.
+func (s *Devices) FinishPasskeyLogin(ctx context.Context, sc Scope, user, flow string, answer *protocol.ParsedCredentialAssertionData) (string, *Device, error) {
 	if user != "" {
 		if err := s.checkLock(ctx, sc, user); err != nil {
 			return "", nil, err
@@ -222,15 +253,18 @@ func (s *Devices) FinishPasskeyLogin(ctx context.Context, sc Scope, user, flow s
 	var cred *webauthn.Credential
 	var refused, fault error
 	named := user != ""
-	if named {
+	switch {
+	case answer == nil:
+		refused = ErrPasskey
+	case named:
 		u, _, err := s.passkeyUserOf(ctx, sc.Realm, user)
 		if err != nil {
 			return "", nil, err
 		}
-		cred, refused = s.WebAuthn.FinishLogin(u, session, answer)
-	} else {
+		cred, refused = s.WebAuthn.ValidateLogin(u, session, answer)
+	default:
 		var found webauthn.User
-		found, cred, refused = s.WebAuthn.FinishPasskeyLogin(func(_, handle []byte) (webauthn.User, error) {
+		found, cred, refused = s.WebAuthn.ValidatePasskeyLogin(func(_, handle []byte) (webauthn.User, error) {
 			owner, err := s.Store.Get(ctx, handleKey(sc.Realm, handle))
 			if err == nil {
 				var u *passkeyUser

@@ -1,16 +1,15 @@
 package enrollment
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/go-webauthn/webauthn/protocol"
 	"github.com/go-webauthn/webauthn/webauthn"
 
 	"github.com/smsgate/caddy-smsgate/internal/fakes"
@@ -267,7 +266,11 @@ func TestRacingPasskeyAssertions(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := s.Devices.FinishPasskey(ctx, realm, alice, "register", "en", httptest.NewRequest("POST", "/", bytes.NewReader(created))); err != nil {
+			answer, err := protocol.ParseCredentialCreationResponseBytes(created)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.Devices.FinishPasskey(ctx, realm, alice, "register", "en", answer); err != nil {
 				t.Fatal(err)
 			}
 			// assert begins a sign-in as flow and answers it with counter n.
@@ -284,7 +287,11 @@ func TestRacingPasskeyAssertions(t *testing.T) {
 				return raw
 			}
 			finish := func(flow string, raw []byte) bool {
-				_, _, err := s.Devices.FinishPasskeyLogin(ctx, sc, alice, flow, httptest.NewRequest("POST", "/", bytes.NewReader(raw)))
+				answer, err := protocol.ParseCredentialRequestResponseBytes(raw)
+				if err != nil {
+					t.Fatal(err)
+				}
+				_, _, err = s.Devices.FinishPasskeyLogin(ctx, sc, alice, flow, answer)
 				if err != nil && !errors.Is(err, ErrPasskey) {
 					t.Errorf("a sign-in with a passkey: %v", err)
 				}

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"github.com/smsgate/caddy-smsgate/chart"
 )
 
@@ -55,20 +56,20 @@ var gzipped = func() map[string][]byte {
 
 // serveAsset serves the pages' script and styles, and brand.css (the
 // configured accent colour), from the gate's own path.
-func (p *Pages) serveAsset(w http.ResponseWriter, r *http.Request, name string) {
+func (p *Pages) serveAsset(w http.ResponseWriter, r *http.Request, name string) error {
 	w.Header().Set("Cache-Control", "public, max-age=3600")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	switch name {
 	case "admin.css":
 		w.Header().Set("Content-Type", "text/css; charset=utf-8")
 		_, _ = io.WriteString(w, consoleCSS)
-		return
+		return nil
 	case "brand.css":
 		w.Header().Set("Content-Type", "text/css; charset=utf-8")
 		if p.Accent != "" {
 			fmt.Fprintf(w, ":root { --accent: %s; }\n", p.Accent)
 		}
-		return
+		return nil
 	case "smsgate.css", "smsgate.js", "favicon.svg":
 		raw, _ := assetFS.ReadFile("assets/" + name)
 		ct := map[string]string{".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".svg": "image/svg+xml"}[filepath.Ext(name)]
@@ -79,9 +80,10 @@ func (p *Pages) serveAsset(w http.ResponseWriter, r *http.Request, name string) 
 			raw = gzipped[name]
 		}
 		_, _ = w.Write(raw)
-		return
+		return nil
 	}
-	http.NotFound(w, r)
+	w.Header().Del("Cache-Control") // the site's error page is not ours to cache
+	return caddyhttp.Error(http.StatusNotFound, errNotFound)
 }
 
 // consoleCSS styles the console: wider, its tables, and the charts

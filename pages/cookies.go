@@ -8,9 +8,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"github.com/smsgate/caddy-smsgate/internal/localhost"
-	"github.com/smsgate/caddy-smsgate/internal/textsafe"
 	"github.com/smsgate/caddy-smsgate/session"
-	"go.uber.org/zap"
 )
 
 // The gate's cookies. The module takes all of them off a request before it
@@ -86,7 +84,3 @@ func ClientIP(r *http.Request) string {
 func (p *Pages) fresh(cl *session.Claims, maxAge time.Duration) bool {
 	return maxAge <= 0 || p.Now().Sub(time.Unix(cl.AuthTime, 0)) <= maxAge
 }
-
-// userField is a user's name for the log, shown, not obeyed: its direction
-// and control characters escaped (textsafe.Escape).
-func userField(user string) zap.Field { return zap.String("user", textsafe.Escape(user)) }

@@ -247,8 +247,8 @@ func (p *Pages) deviceApp(req *request, user, action string) {
 		p.page(req, http.StatusOK, "app", pageData{AppSetup: view})
 	case "app-confirm":
 		if err := p.SignIn.ConfirmApp(ctx, req.scope, user, req.form["code"], req.form["name"]); err != nil {
-			o := outcomeOf(err)
-			if !o.known {
+			o := refuse(err)
+			if !o.known() {
 				p.Logger.Error("adding an authenticator app", zap.Error(err))
 				p.unavailable(req)
 				return

@@ -7,76 +7,65 @@ import (
 	"strings"
 	"time"
 
-	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"github.com/smsgate/caddy-smsgate/signin"
 )
 
-// outcome is what a sign-in error means for the answer: its HTTP status,
-// how long to wait (Retry-After), and a short reason for metrics and the
-// audit log. Every typed error of the sign-in is mapped here, and only here.
-type outcome struct {
+// statusOf is each class of the sign-in's refusals' HTTP status: the one
+// place a sign-in error gets a status (TestEveryReasonHasAStatus).
+var statusOf = map[signin.Class]int{
+	signin.Mistake:     http.StatusBadRequest,
+	signin.Wait:        http.StatusTooManyRequests,
+	signin.Barred:      http.StatusForbidden,
+	signin.Unavailable: http.StatusServiceUnavailable,
+	signin.Fault:       http.StatusServiceUnavailable,
+}
+
+// refusal is a sign-in error read once (signin.Refuse), with its status.
+type refusal struct {
+	*signin.Refusal
 	status int
-	wait   time.Duration
-	reason string
-	// known says the error is one of the sign-in's own (its text is safe
-	// for the user); otherwise it is a fault to log and answer with 503.
-	known bool
 }
 
-func outcomeOf(err error) outcome {
-	reason := signin.Reason(err) // the sign-in names what went wrong; here, only its status
-	var (
-		locked *enrollment.LockedError
-		limit  *enrollment.LimitError
-		cool   *enrollment.CooldownError
-	)
-	o := outcome{status: statusOf[reason], reason: reason, known: reason != "error"}
-	switch {
-	case errors.As(err, &locked):
-		o.wait = locked.Wait
-	case errors.As(err, &limit):
-		o.wait = limit.Wait
-	case errors.As(err, &cool):
-		o.wait = cool.Wait
-	}
-	switch {
-	case o.status != 0:
-	case strings.HasPrefix(reason, "limit_"): // one of the named rate limits
-		o.status = http.StatusTooManyRequests
-	default:
-		o.status = http.StatusServiceUnavailable
-	}
-	return o
+func refuse(err error) refusal {
+	r := signin.Refuse(err)
+	return refusal{Refusal: r, status: statusOf[r.Class]}
 }
 
-// statusOf is each reason's HTTP status: every one of signin.Reasons
-// (TestEveryReasonHasAStatus); "limit_*" 429, a fault ("error") 503.
-var statusOf = map[string]int{
-	"wrong_code":          http.StatusBadRequest,
-	"code_used":           http.StatusBadRequest,
-	"passkey_refused":     http.StatusBadRequest,
-	"no_passkey":          http.StatusBadRequest,
-	"too_many":            http.StatusBadRequest,
-	"expired":             http.StatusBadRequest,
-	"already_enrolled":    http.StatusBadRequest,
-	"wrong_recovery_code": http.StatusBadRequest,
-	"number_refused":      http.StatusBadRequest,
-	"number_rejected":     http.StatusBadRequest, // the user can fix the number
-	"locked":              http.StatusTooManyRequests,
-	"cooldown":            http.StatusTooManyRequests,
-	"recovery_tries":      http.StatusTooManyRequests,
-	"sim_swapped":         http.StatusForbidden,
-	"lookup_failed":       http.StatusServiceUnavailable,
-	"provider_failed":     http.StatusServiceUnavailable,
-}
+// known says the error is one of the sign-in's own (its words are safe for
+// the user); otherwise it is a fault to log and answer with 503.
+func (r refusal) known() bool { return r.Class != signin.Fault }
 
 // setRetryAfter tells the client how long to wait, if it must.
-func (o outcome) setRetryAfter(w http.ResponseWriter) {
-	if o.wait > 0 {
-		w.Header().Set("Retry-After", retryAfter(o.wait))
+func (r refusal) setRetryAfter(w http.ResponseWriter) {
+	if r.Wait > 0 {
+		w.Header().Set("Retry-After", retryAfter(r.Wait))
 	}
 }
 
 func retryAfter(d time.Duration) string {
 	return strconv.Itoa(int((d + time.Second - 1) / time.Second))
+}
+
+// Refusals on the gate's own paths where no page is rendered for a person
+// (an asset, a request without the first factor, a delivery receipt
+// refused; an unknown page or a method for anything but a browser) are
+// Caddy's errors, so that the site's handle_errors shapes them as it
+// shapes its others ({err.status_code}, {err.message}: these words,
+// nothing of the request).
+var (
+	errNotFound      = errors.New("no such page")
+	errMethod        = errors.New("method not allowed")
+	errNoFirstFactor = errors.New("sign in first")
+	errUnavailable   = errors.New("the gate cannot answer now")
+)
+
+// refuse answers a request the pages do not serve: a browser gets the
+// gate's page, in its reader's language; anything else Caddy's error.
+func (p *Pages) refuse(req *request, status int, err error, id string) error {
+	if req.json || !strings.Contains(req.r.Header.Get("Accept"), "text/html") {
+		return caddyhttp.Error(status, err)
+	}
+	p.fail(req, status, "", p.sayID(req, id))
+	return nil
 }

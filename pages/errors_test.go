@@ -15,7 +15,7 @@ import (
 
 // Every typed error of the sign-in gets its own status and reason; anything
 // else is a fault (503, not shown to the user).
-func TestOutcomeOf(t *testing.T) {
+func TestRefuse(t *testing.T) {
 	for _, c := range []struct {
 		err    error
 		status int
@@ -35,24 +35,34 @@ func TestOutcomeOf(t *testing.T) {
 		{&providers.SIMSwapError{}, http.StatusForbidden, "sim_swapped", 0},
 		{errors.New("badger: closed"), http.StatusServiceUnavailable, "error", 0},
 	} {
-		o := outcomeOf(c.err)
-		if o.status != c.status || o.reason != c.reason || o.wait != c.wait || o.known != (c.reason != "error") {
-			t.Errorf("%v: got %+v, want %d %s %v", c.err, o, c.status, c.reason, c.wait)
+		o := refuse(c.err)
+		if o.status != c.status || o.Reason != c.reason || o.Wait != c.wait || o.known() != (c.reason != "error") {
+			t.Errorf("%v: got %d %s %v, want %d %s %v", c.err, o.status, o.Reason, o.Wait, c.status, c.reason, c.wait)
 		}
 	}
 }
 
-// Every reason the sign-in names has its status here: a reason added to
-// signin without one fails this test, not a user (it would answer 503).
+// Every class of refusal has its status here, and every reason the sign-in
+// names has a class that has one: a reason added to signin without a class,
+// or a class without a status, fails this test, not a user.
 func TestEveryReasonHasAStatus(t *testing.T) {
-	for _, r := range signin.Reasons() {
-		if _, ok := statusOf[r]; !ok {
-			t.Errorf("signin's reason %q has no status in statusOf", r)
+	for _, c := range signin.Classes() {
+		if statusOf[c] == 0 {
+			t.Errorf("class %d has no status in statusOf", c)
 		}
 	}
-	for r := range statusOf {
-		if !slices.Contains(signin.Reasons(), r) {
-			t.Errorf("statusOf maps %q, which signin never names", r)
+	for c := range statusOf {
+		if !slices.Contains(signin.Classes(), c) {
+			t.Errorf("statusOf maps class %d, which signin does not have", c)
+		}
+	}
+	reasons := signin.Reasons()
+	if len(reasons) < 15 {
+		t.Fatalf("signin names %d reasons: the table was not read", len(reasons))
+	}
+	for name, c := range reasons {
+		if c == signin.Fault || statusOf[c] == 0 {
+			t.Errorf("signin's reason %q has class %d: no status of its own", name, c)
 		}
 	}
 }

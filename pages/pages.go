@@ -13,8 +13,9 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/prometheus/client_golang/prometheus"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"github.com/smsgate/caddy-smsgate/admin"
+	"github.com/smsgate/caddy-smsgate/audit"
 	"github.com/smsgate/caddy-smsgate/continuity"
 	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/phone"
@@ -75,24 +76,13 @@ type Config struct {
 	// Noticed hears what a check of it found.
 	Epoch   *continuity.Watch
 	Noticed func(continuity.Change)
-	Metrics Metrics
+	Metrics *audit.Metrics
 	Audit   signin.Auditor
 	// Identify is who the first factor says the visitor is; not ok when
 	// nobody believable is (the gate has logged why).
 	Identify func(r *http.Request) (user string, ok bool)
 	Logger   *zap.Logger
 	Now      func() time.Time
-}
-
-// Metrics are the counters the pages move, on Caddy's registry (the
-// module registers them). Labels are small fixed sets: never a user, a
-// number or an IP.
-type Metrics struct {
-	Verifications *prometheus.CounterVec // result
-	Lockouts      prometheus.Counter
-	LimitHits     *prometheus.CounterVec // limit
-	Deliveries    *prometheus.CounterVec // provider, country, result
-	SignIns       *prometheus.CounterVec // method
 }
 
 // Pages serves a gate's pages.
@@ -123,23 +113,23 @@ func (p *Pages) ServeHTTP(w http.ResponseWriter, r *http.Request) error {
 
 	switch strings.TrimPrefix(r.URL.Path, p.PathPrefix) {
 	case "twilio/status":
-		p.twilioStatus(w, r) // the gateway's delivery receipts: signed, no flow
-		return nil
+		return p.twilioStatus(w, r) // the gateway's delivery receipts: signed, no flow
 	case "jwks.json":
 		w.Header().Set("Cache-Control", "public, max-age=300")
 		WriteJSON(w, http.StatusOK, p.Sessions.JWKS())
 		return nil
 	}
 	if name, ok := strings.CutPrefix(r.URL.Path, p.PathPrefix+"assets/"); ok {
-		p.serveAsset(w, r, name)
-		return nil
+		return p.serveAsset(w, r, name)
 	}
 	req := &request{w: w, r: r, realm: p.Realm, host: p.Host, json: acceptsJSON(r), lang: p.Words.Match(r.Header.Get("Accept-Language"))}
 	req.scope = enrollment.Scope{Realm: req.realm, Host: req.host, IP: ClientIP(r), Lang: req.lang}
 	prior, ok := p.Identify(r)
 	if !ok {
-		p.noIdentity(w, r)
-		return nil
+		// The first factor the config promised is missing: a misordered
+		// handler or a matcher gap, never a reason to let the request in
+		// or to start enrollment for nobody.
+		return caddyhttp.Error(http.StatusUnauthorized, errNoFirstFactor)
 	}
 	req.flow = p.readFlow(r, req.realm)
 	req.user = p.SignIn.User(prior, &req.flow.Flow)
@@ -169,13 +159,11 @@ func (p *Pages) ServeHTTP(w http.ResponseWriter, r *http.Request) error {
 		handle = p.deliveryStatus
 	case "admin/", "admin/user", "admin/events", "admin/costs":
 		if len(p.Admins) == 0 {
-			p.fail(req, http.StatusNotFound, "not_found", p.sayID(req, "gate.not_found"))
-			return nil
+			return p.refuse(req, http.StatusNotFound, errNotFound, "gate.not_found")
 		}
 		handle = p.console
 	default:
-		p.fail(req, http.StatusNotFound, "not_found", p.sayID(req, "gate.not_found"))
-		return nil
+		return p.refuse(req, http.StatusNotFound, errNotFound, "gate.not_found")
 	}
 
 	switch r.Method {
@@ -189,8 +177,7 @@ func (p *Pages) ServeHTTP(w http.ResponseWriter, r *http.Request) error {
 		}
 	default:
 		w.Header().Set("Allow", "GET, POST")
-		p.fail(req, http.StatusMethodNotAllowed, "method_not_allowed", p.sayID(req, "gate.method"))
-		return nil
+		return p.refuse(req, http.StatusMethodNotAllowed, errMethod, "gate.method")
 	}
 	// The country picker's choice (or its preset), and its example number.
 	req.region = p.presetRegion(req.form["region"], r.Header.Get("Accept-Language"))
@@ -202,15 +189,4 @@ func (p *Pages) ServeHTTP(w http.ResponseWriter, r *http.Request) error {
 	}
 	handle(req)
 	return nil
-}
-
-// noIdentity refuses a request that arrived without the first factor the
-// config promised: a misordered handler or a matcher gap, never a reason to
-// let it in or to start enrollment for nobody.
-func (p *Pages) noIdentity(w http.ResponseWriter, r *http.Request) {
-	if acceptsJSON(r) {
-		WriteJSON(w, http.StatusUnauthorized, map[string]string{"error": "unauthenticated", "message": "sign in first"})
-		return
-	}
-	http.Error(w, "401 Unauthorized: sign in first", http.StatusUnauthorized)
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-webauthn/webauthn/protocol"
 	"github.com/smsgate/caddy-smsgate/signin"
 	"go.uber.org/zap"
 )
@@ -52,7 +53,7 @@ func (p *Pages) passkey(req *request, step string) {
 			WriteJSON(req.w, http.StatusOK, creation)
 			return
 		}
-		if p.passkeyFailed(req, p.SignIn.FinishPasskey(ctx, req.scope, cl.Subject, &req.flow.Flow, r)) {
+		if p.passkeyFailed(req, p.SignIn.FinishPasskey(ctx, req.scope, cl.Subject, &req.flow.Flow, created(r))) {
 			return
 		}
 		WriteJSON(req.w, http.StatusOK, map[string]string{"status": "added", "redirect": p.PathPrefix + "devices"})
@@ -82,7 +83,7 @@ func (p *Pages) passkeyLogin(req *request, step string) {
 		p.saveFlow(req)
 		WriteJSON(req.w, http.StatusOK, assertion)
 	case "passkey/login/finish":
-		res, err := p.SignIn.FinishPasskeyLogin(ctx, req.scope, p.passkeyUser(req), &req.flow.Flow, r)
+		res, err := p.SignIn.FinishPasskeyLogin(ctx, req.scope, p.passkeyUser(req), &req.flow.Flow, asserted(r))
 		if p.passkeyFailed(req, err) {
 			return
 		}
@@ -91,6 +92,25 @@ func (p *Pages) passkeyLogin(req *request, step string) {
 	default:
 		p.fail(req, http.StatusNotFound, "not_found", p.sayID(req, "gate.not_found"))
 	}
+}
+
+// created and asserted read the browser's answer to a ceremony here, at
+// the HTTP edge: the sign-in gets it parsed, or nil when it does not parse
+// (refused as a wrong answer is, the ceremony spent).
+func created(r *http.Request) *protocol.ParsedCredentialCreationData {
+	answer, err := protocol.ParseCredentialCreationResponseBody(r.Body)
+	if err != nil {
+		return nil
+	}
+	return answer
+}
+
+func asserted(r *http.Request) *protocol.ParsedCredentialAssertionData {
+	answer, err := protocol.ParseCredentialRequestResponseBody(r.Body)
+	if err != nil {
+		return nil
+	}
+	return answer
 }
 
 // passkeyUser is whose passkey a sign-in asks for: the first factor's
@@ -109,14 +129,14 @@ func (p *Pages) passkeyFailed(req *request, err error) bool {
 	if err == nil {
 		return false
 	}
-	o := outcomeOf(err)
-	if !o.known {
+	o := refuse(err)
+	if !o.known() {
 		p.Logger.Error("a passkey ceremony", zap.Error(err))
 		p.unavailable(req)
 		return true
 	}
 	o.setRetryAfter(req.w)
-	p.Metrics.Verifications.WithLabelValues(o.reason).Inc()
-	p.fail(req, o.status, o.reason, p.say(req, err))
+	p.Metrics.Verifications.WithLabelValues(o.Reason).Inc()
+	p.fail(req, o.status, o.Reason, p.say(req, err))
 	return true
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/phone"
 	"github.com/smsgate/caddy-smsgate/providers"
@@ -41,15 +42,13 @@ func (p *Pages) ReceiptURL(id string) string {
 
 // twilioStatus takes a status callback: only with the gateway's
 // signature (403 and a warning otherwise), for a receipt the gate issued.
-func (p *Pages) twilioStatus(w http.ResponseWriter, r *http.Request) {
+func (p *Pages) twilioStatus(w http.ResponseWriter, r *http.Request) error {
 	if p.Receipts == nil || r.Method != http.MethodPost {
-		http.Error(w, "404 Not Found", http.StatusNotFound)
-		return
+		return caddyhttp.Error(http.StatusNotFound, errNotFound)
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, MaxBody)
 	if err := r.ParseForm(); err != nil {
-		http.Error(w, "400 Bad Request", http.StatusBadRequest)
-		return
+		return caddyhttp.Error(http.StatusBadRequest, errors.New("not a form"))
 	}
 	// Signed over the URL the gateway was given: the configured origin,
 	// never the Host of this request.
@@ -57,18 +56,16 @@ func (p *Pages) twilioStatus(w http.ResponseWriter, r *http.Request) {
 	if !p.Receipts.VerifyReceipt(url, r.PostForm, r.Header.Get("X-Twilio-Signature")) {
 		p.Logger.Warn("delivery receipt refused: its signature is wrong", zap.String("event", "receipt_forged"),
 			zap.String("ip", ClientIP(r)), zap.String("provider", p.ReceiptsName))
-		http.Error(w, "403 Forbidden", http.StatusForbidden)
-		return
+		return caddyhttp.Error(http.StatusForbidden, errors.New("the receipt's signature is wrong"))
 	}
 	id := r.URL.Query().Get("r")
 	status, code := p.Receipts.Receipt(r.PostForm)
 	if id == "" || len(id) > 64 {
-		http.Error(w, "400 Bad Request", http.StatusBadRequest)
-		return
+		return caddyhttp.Error(http.StatusBadRequest, errors.New("no receipt named"))
 	}
 	if status == "pending" {
 		w.WriteHeader(http.StatusNoContent) // what no receipt says already
-		return
+		return nil
 	}
 	raw, _ := json.Marshal(receipt{Status: status, Error: code})
 	// The first end is kept; a "pending" record an earlier release kept
@@ -84,8 +81,7 @@ func (p *Pages) twilioStatus(w http.ResponseWriter, r *http.Request) {
 	})
 	if err != nil {
 		p.Logger.Error("keeping a delivery receipt", zap.Error(err))
-		http.Error(w, "503 Service Unavailable", http.StatusServiceUnavailable)
-		return
+		return caddyhttp.Error(http.StatusServiceUnavailable, errUnavailable)
 	}
 	if first {
 		p.Metrics.Deliveries.WithLabelValues(p.ReceiptsName, phone.Region(r.PostForm.Get("To")), status).Inc()
@@ -95,6 +91,7 @@ func (p *Pages) twilioStatus(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
 // delivery is what is known of challenge c's message: "delivered",

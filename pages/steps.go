@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/smsgate/caddy-smsgate/audit"
 	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/providers"
 	"github.com/smsgate/caddy-smsgate/signin"
@@ -62,7 +63,7 @@ func (p *Pages) login(req *request) {
 func (p *Pages) next(req *request) {
 	step, err := p.SignIn.Next(req.r.Context(), req.realm, &req.flow.Flow, req.user)
 	if err != nil {
-		p.Logger.Error("reading device", userField(req.user), zap.Error(err))
+		p.Logger.Error("reading device", audit.User(req.user), zap.Error(err))
 		p.unavailable(req)
 		return
 	}
@@ -202,7 +203,7 @@ func (p *Pages) checkApp(req *request, c *enrollment.Challenge) {
 func (p *Pages) checked(req *request, c *enrollment.Challenge, res *signin.Result, err error, recovery bool) {
 	d := pageData{}
 	if err != nil {
-		if o := outcomeOf(err); !recovery && o.reason != "wrong_code" && !errors.As(err, new(*signin.CodeFormatError)) {
+		if o := refuse(err); !recovery && o.Reason != "wrong_code" && !errors.As(err, new(*signin.CodeFormatError)) {
 			c = nil // the challenge is over: offer a new code
 		}
 		d = p.verifyData(req, c, p.say(req, err))
@@ -218,20 +219,17 @@ func (p *Pages) answerCheck(req *request, res *signin.Result, err error, d pageD
 			p.page(req, http.StatusBadRequest, "verify", d)
 			return
 		}
-		o := outcomeOf(err)
-		if !o.known {
+		o := refuse(err)
+		if !o.known() {
 			p.Logger.Error("checking a code", zap.Error(err))
 			p.unavailable(req)
 			return
 		}
 		o.setRetryAfter(req.w)
-		if o.reason == "locked" {
-			var locked *enrollment.LockedError
-			if errors.As(err, &locked) && locked.Started {
-				p.Metrics.Lockouts.Inc()
-			}
+		if o.LockStarted {
+			p.Metrics.Lockouts.Inc()
 		}
-		p.Metrics.Verifications.WithLabelValues(o.reason).Inc()
+		p.Metrics.Verifications.WithLabelValues(o.Reason).Inc()
 		p.page(req, o.status, "verify", d)
 		return
 	}
@@ -348,30 +346,27 @@ func (p *Pages) inviteFailed(req *request, err error) {
 // (429), the number refused (400), or the provider failed (503: a short
 // safe message for the user, the provider's full error for the admin's log).
 func (p *Pages) sendFailed(req *request, err error, page string) {
-	o := outcomeOf(err)
-	if !o.known {
+	o := refuse(err)
+	if !o.known() {
 		p.Logger.Error("starting challenge", zap.Error(err))
 		p.unavailable(req)
 		return
 	}
 	o.setRetryAfter(req.w)
-	var limit *enrollment.LimitError
-	var send *enrollment.SendError
 	switch {
-	case errors.As(err, &limit):
-		p.Audit("limit_hit", req.user, "", zap.String("limit", limit.Limit), zap.String("ip", req.scope.IP))
-		p.Metrics.LimitHits.WithLabelValues(limit.Limit).Inc()
-	case o.reason == "number_refused":
+	case o.Limit != "":
+		p.Audit("limit_hit", req.user, "", zap.String("limit", o.Limit), zap.String("ip", req.scope.IP))
+		p.Metrics.LimitHits.WithLabelValues(o.Limit).Inc()
+	case o.Reason == "number_refused":
 		p.Audit("number_refused", req.user, "", zap.String("reason", err.Error()))
-	case errors.As(err, &send) && o.status == http.StatusBadRequest:
-		p.Logger.Info("code_not_sent", zap.String("event", "code_not_sent"), userField(req.user), zap.Error(send.Err))
-	case errors.As(err, &send):
-		p.Logger.Error("code_not_sent", zap.String("event", "code_not_sent"), userField(req.user), zap.Error(send.Err))
+	case o.Cause != nil && o.Class == signin.Mistake: // the number, as the provider said
+		p.Logger.Info("code_not_sent", zap.String("event", "code_not_sent"), audit.User(req.user), zap.Error(o.Cause))
+	case o.Cause != nil:
+		p.Logger.Error("code_not_sent", zap.String("event", "code_not_sent"), audit.User(req.user), zap.Error(o.Cause))
 	}
 	data := pageData{Error: p.say(req, err), Phone: trimInput(req.form["phone"])}
-	var cool *enrollment.CooldownError
-	if errors.As(err, &cool) {
-		data.ResendIn = int((cool.Wait + time.Second - 1) / time.Second) // the button counts down
+	if o.Reason == "cooldown" {
+		data.ResendIn = int((o.Wait + time.Second - 1) / time.Second) // the button counts down
 	}
 	if page == "verify" {
 		data = p.verifyData(req, p.pendingChallenge(req), p.say(req, err))

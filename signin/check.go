@@ -3,12 +3,10 @@ package signin
 import (
 	"context"
 	"errors"
-	"slices"
 
 	"go.uber.org/zap"
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
-	"github.com/smsgate/caddy-smsgate/providers"
 	"github.com/smsgate/caddy-smsgate/words"
 )
 
@@ -113,67 +111,4 @@ func (s *Service) firstRecoveryCodes(ctx context.Context, realm, user string) []
 		return nil
 	}
 	return codes
-}
-
-// Reason names what went wrong, for metrics, the audit log and the pages'
-// statuses: one of Reasons, "limit_" and the name of a send limit, or
-// "error" for a fault (the store, a bug).
-func Reason(err error) string {
-	var limit *enrollment.LimitError
-	if errors.As(err, &limit) {
-		return "limit_" + limit.Limit
-	}
-	for _, r := range reasons {
-		if r.is(err) {
-			return r.name
-		}
-	}
-	return "error"
-}
-
-// Reasons are the names Reason gives the sign-in's own errors (besides
-// the send limits'): each must have a status in the pages (a test holds
-// them to it).
-func Reasons() []string {
-	names := make([]string, 0, len(reasons))
-	for _, r := range reasons {
-		if !slices.Contains(names, r.name) {
-			names = append(names, r.name)
-		}
-	}
-	return names
-}
-
-// reasons are the sign-in's errors by name, the first that matches wins.
-var reasons = []struct {
-	name string
-	is   func(error) bool
-}{
-	{"wrong_code", as[*enrollment.WrongCodeError]},
-	{"locked", as[*enrollment.LockedError]},
-	{"cooldown", as[*enrollment.CooldownError]},
-	{"recovery_tries", is(enrollment.ErrRecoveryTries)},
-	{"too_many", is(enrollment.ErrTooMany)},
-	{"expired", is(enrollment.ErrExpired)},
-	{"expired", is(enrollment.ErrNoChallenge)},
-	{"code_used", is(enrollment.ErrCodeUsed)},
-	{"passkey_refused", is(enrollment.ErrPasskey)},
-	{"no_passkey", is(enrollment.ErrNoPasskey)},
-	{"expired", is(enrollment.ErrNoAppSetup)},
-	{"already_enrolled", is(enrollment.ErrEnrolled)},
-	{"wrong_recovery_code", is(enrollment.ErrWrongRecovery)},
-	{"number_refused", as[*enrollment.RefusedError]},
-	{"sim_swapped", as[*providers.SIMSwapError]},
-	{"lookup_failed", as[*providers.LookupError]},
-	{"number_rejected", func(err error) bool { // the number is at fault: the user can fix it
-		var send *enrollment.SendError
-		return errors.As(err, &send) && errors.As(send.Err, new(*providers.UserError))
-	}},
-	{"provider_failed", as[*enrollment.SendError]},
-}
-
-func as[T error](err error) bool { return errors.As(err, new(T)) }
-
-func is(target error) func(error) bool {
-	return func(err error) bool { return errors.Is(err, target) }
 }

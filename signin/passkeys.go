@@ -2,7 +2,6 @@ package signin
 
 import (
 	"context"
-	"net/http"
 
 	"github.com/go-webauthn/webauthn/protocol"
 	"go.uber.org/zap"
@@ -20,7 +19,7 @@ func (s *Service) BeginPasskey(ctx context.Context, realm, user string, f *Flow)
 }
 
 // FinishPasskey adds the passkey the browser made, and tells the user's phones.
-func (s *Service) FinishPasskey(ctx context.Context, sc enrollment.Scope, user string, f *Flow, answer *http.Request) error {
+func (s *Service) FinishPasskey(ctx context.Context, sc enrollment.Scope, user string, f *Flow, answer *protocol.ParsedCredentialCreationData) error {
 	id, err := s.Devices.FinishPasskey(ctx, sc.Realm, user, f.ID, sc.Lang, answer)
 	if err != nil {
 		s.audit("verify_failed", user, "", zap.String("reason", Reason(err)), zap.String("ip", sc.IP), zap.String("kind", "passkey"))
@@ -39,7 +38,7 @@ func (s *Service) BeginPasskeyLogin(ctx context.Context, realm, user string, f *
 
 // FinishPasskeyLogin signs in whoever the passkey proves: the named user,
 // or the user a discoverable passkey names (if this gate signs them in).
-func (s *Service) FinishPasskeyLogin(ctx context.Context, sc enrollment.Scope, user string, f *Flow, answer *http.Request) (*Result, error) {
+func (s *Service) FinishPasskeyLogin(ctx context.Context, sc enrollment.Scope, user string, f *Flow, answer *protocol.ParsedCredentialAssertionData) (*Result, error) {
 	who, d, err := s.Devices.FinishPasskeyLogin(ctx, sc, user, f.ID, answer)
 	if err == nil && !s.Identity.names(who) {
 		err = enrollment.ErrPasskey // a passkey of a user this gate does not sign in

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/smsgate/caddy-smsgate/caddymodule"
 	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
+	"github.com/smsgate/caddy-smsgate/storewatch"
 )
 
 // TestWipeIsRememberedAcrossRestarts: Redis loses alice's phone while
@@ -139,10 +139,10 @@ func TestLostSecretInstancesAgree(t *testing.T) {
 	}
 	start := time.Now()
 	for n := 1; !agree(c, p.a, fmt.Sprint("u", n)); n++ {
-		if n == 3 || time.Since(start) > 3*caddymodule.StoreWatch+2*time.Second {
+		if n == 3 || time.Since(start) > 3*storewatch.StoreWatch+2*time.Second {
 			t.Fatalf("the instances still disagree %s after the wipe", time.Since(start).Round(time.Millisecond))
 		}
-		time.Sleep(caddymodule.StoreWatch / 2)
+		time.Sleep(storewatch.StoreWatch / 2)
 	}
 	t.Logf("the instances agree on the secret %s after the wipe", time.Since(start).Round(time.Millisecond))
 }

@@ -3,7 +3,12 @@
 package cfutil
 
 import (
+	"encoding/json"
+	"strconv"
+	"time"
+
 	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 )
 
@@ -19,4 +24,74 @@ func DurationArg(d *caddyfile.Dispenser) (caddy.Duration, error) {
 		return 0, d.Errf("%s: bad duration %q: %v", opt, v, err)
 	}
 	return caddy.Duration(dur), nil
+}
+
+// String reads the one argument of the current option.
+func String(d *caddyfile.Dispenser, to *string) error {
+	if !d.AllArgs(to) {
+		return d.ArgErr()
+	}
+	return nil
+}
+
+// List reads one or more arguments, added to what is there.
+func List(d *caddyfile.Dispenser, to *[]string) error {
+	args := d.RemainingArgs()
+	if len(args) == 0 {
+		return d.ArgErr()
+	}
+	*to = append(*to, args...)
+	return nil
+}
+
+// IntIn reads a whole number from min to max (0: no maximum).
+func IntIn(d *caddyfile.Dispenser, to *int, min, max int) error {
+	opt := d.Val()
+	var v string
+	if !d.AllArgs(&v) {
+		return d.ArgErr()
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		return d.Errf("%s: %q is not a positive whole number", opt, v)
+	}
+	if n < min || (max > 0 && n > max) {
+		if max > 0 {
+			return d.Errf("%s must be from %d to %d, not %d", opt, min, max, n)
+		}
+		return d.Errf("%s must be at least %d, not %d", opt, min, n)
+	}
+	*to = n
+	return nil
+}
+
+// DurationIn reads a duration from min to max (0: no maximum).
+func DurationIn(d *caddyfile.Dispenser, to *caddy.Duration, min, max time.Duration) error {
+	opt := d.Val()
+	dur, err := DurationArg(d)
+	if err != nil {
+		return err
+	}
+	if v := time.Duration(dur); v < min || (max > 0 && v > max) {
+		if max > 0 {
+			return d.Errf("%s must be from %s to %s, not %s", opt, min, max, v)
+		}
+		return d.Errf("%s must be at least %s, not %s", opt, min, v)
+	}
+	*to = dur
+	return nil
+}
+
+// Module parses `<option> <module> ...` into the module's JSON,
+// with its name under key, the way Caddy's own directives nest modules.
+func Module(d *caddyfile.Dispenser, namespace, key string) (json.RawMessage, error) {
+	if !d.NextArg() {
+		return nil, d.ArgErr()
+	}
+	name := d.Val()
+	mod, err := caddyfile.UnmarshalModule(d, namespace+name)
+	if err != nil {
+		return nil, err
+	}
+	return caddyconfig.JSONModuleObject(mod, key, name, nil), nil
 }

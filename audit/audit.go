@@ -1,0 +1,100 @@
+// Package audit is what a gate tells its admins: audit events and alarms,
+// as log lines through Caddy's logger (numbers masked, names escaped) and
+// as Caddy events (smsgate_<event>) for the events app's subscribers; and
+// its Prometheus counters, on Caddy's registry.
+package audit
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyevents"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/smsgate/caddy-smsgate/internal/textsafe"
+	"github.com/smsgate/caddy-smsgate/phone"
+	"github.com/smsgate/caddy-smsgate/recent"
+)
+
+// Log writes a gate's audit events and alarms.
+type Log struct {
+	Logger *zap.Logger
+	Realm  string
+	// Events is the config's events app (nil: none); Ctx, the context its
+	// events are emitted in.
+	Events *caddyevents.App
+	Ctx    caddy.Context
+	// Recent keeps the events for the admin's console (nil: no console
+	// yet), at the time Now tells.
+	Recent *recent.Ring
+	Now    func() time.Time
+}
+
+// Audit writes one audit event to the log, numbers always masked, and
+// emits it.
+func (l *Log) Audit(event, user, e164 string, fields ...zap.Field) {
+	fs := append([]zap.Field{zap.String("event", event), User(user)}, fields...)
+	if e164 != "" {
+		fs = append(fs, zap.String("phone", phone.Mask(e164)))
+	}
+	l.Logger.Info(event, fs...)
+	l.emit(event, fs)
+	if l.Recent != nil {
+		l.Recent.Add(recentEvent(l.Now(), event, user, e164, fields))
+	}
+}
+
+// recentEvent is an audit event as the console keeps it: what its log
+// line says (the number masked), its other fields as key=value.
+func recentEvent(at time.Time, event, user, e164 string, fields []zap.Field) recent.Event {
+	e := recent.Event{Time: at.UTC(), Kind: event, User: user}
+	if e164 != "" {
+		e.Phone = phone.Mask(e164)
+	}
+	var detail []string
+	for _, f := range fields {
+		switch {
+		case f.Key == "by" && f.Type == zapcore.StringType:
+			e.By = f.String
+		case f.Type == zapcore.StringType:
+			detail = append(detail, f.Key+"="+f.String)
+		case f.Type == zapcore.Int64Type || f.Type == zapcore.Int32Type:
+			detail = append(detail, f.Key+"="+strconv.FormatInt(f.Integer, 10))
+		case f.Type == zapcore.BoolType:
+			detail = append(detail, f.Key+"="+strconv.FormatBool(f.Integer == 1))
+		}
+	}
+	e.Detail = strings.Join(detail, " ")
+	return e
+}
+
+// Alarm logs msg at level with an event field, and emits the event.
+func (l *Log) Alarm(level zapcore.Level, event, msg string, fields ...zap.Field) {
+	fs := append([]zap.Field{zap.String("event", event), zap.String("realm", l.Realm)}, fields...)
+	if ce := l.Logger.Check(level, msg); ce != nil {
+		ce.Write(fs...)
+	}
+	l.emit(event, fs)
+}
+
+// emit sends the event smsgate_<event> with fs as its data, built only if
+// the events app has a subscriber for it (ShouldEmit): most configs have
+// none, and an audit event is on every sign-in.
+func (l *Log) emit(event string, fs []zap.Field) {
+	name := "smsgate_" + event
+	if l.Events == nil || !l.Events.ShouldEmit(name) {
+		return
+	}
+	enc := zapcore.NewMapObjectEncoder()
+	for _, f := range fs {
+		f.AddTo(enc)
+	}
+	l.Events.Emit(l.Ctx, name, enc.Fields)
+}
+
+// User is a user's name for the log, shown, not obeyed: its direction and
+// control characters escaped (textsafe.Escape).
+func User(user string) zap.Field { return zap.String("user", textsafe.Escape(user)) }

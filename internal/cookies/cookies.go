@@ -1,0 +1,151 @@
+// Package cookies reads and cuts a request's Cookie lines on the gate's
+// hot path: the session's value found, and the gate's cookies taken off
+// before the upstream sees them, as net/http and common parsers read the
+// lines, without allocating in the usual case.
+package cookies
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+)
+
+// Value is the value of the first cookie named name in h's Cookie lines, as
+// net/http reads it (the name and the part trimmed of ASCII space, one
+// pair of quotes taken off the value), without http.Request.Cookie's
+// allocations and without splitting the header: it runs on every
+// request. A value net/http would refuse (a byte it does not allow) is
+// returned as it is: a session token that is not one fails its check.
+func Value(h http.Header, name string) string {
+	for _, line := range h["Cookie"] {
+		for at := 0; ; {
+			i := strings.Index(line[at:], name)
+			if i < 0 {
+				break
+			}
+			i += at
+			at = i + len(name)
+			if !partStart(line, i) {
+				continue // inside another cookie's name or value
+			}
+			rest := trimSpaceLeft(line[at:])
+			if rest == "" || rest[0] == ';' {
+				return "" // the name alone: net/http's empty value
+			}
+			if rest[0] != '=' {
+				continue // a longer name
+			}
+			v := rest[1:]
+			if end := strings.IndexByte(v, ';'); end >= 0 {
+				v = v[:end]
+			}
+			v = trimSpaceRight(v)
+			if len(v) > 1 && v[0] == '"' && v[len(v)-1] == '"' {
+				v = v[1 : len(v)-1]
+			}
+			return v
+		}
+	}
+	return ""
+}
+
+// partStart reports whether line[i] begins a cookie: only ASCII space
+// between it and the line's start or the previous ';'.
+func partStart(line string, i int) bool {
+	for i > 0 && isSpace(line[i-1]) {
+		i--
+	}
+	return i == 0 || line[i-1] == ';'
+}
+
+// isSpace is ASCII space as net/http trims it around cookies
+// (textproto.TrimString).
+func isSpace(b byte) bool { return b == ' ' || b == '\t' || b == '\n' || b == '\r' }
+
+func trimSpaceLeft(s string) string {
+	for len(s) > 0 && isSpace(s[0]) {
+		s = s[1:]
+	}
+	return s
+}
+
+func trimSpaceRight(s string) string {
+	for len(s) > 0 && isSpace(s[len(s)-1]) {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+// Strip removes the named cookies from h's Cookie lines,
+// keeping all others as they were: every part whose name, trimmed as
+// net/http and most parsers trim it, is one of names. It runs on every
+// admitted request, so the usual case (smsgate's cookies before or after
+// the others) takes a substring of the header, writes it where the line
+// was, and allocates nothing.
+func Strip(h http.Header, names ...string) {
+	lines := h["Cookie"]
+	kept := lines[:0] // rewritten in place
+	for _, line := range lines {
+		if line = stripLine(line, names); line != "" {
+			kept = append(kept, line)
+		}
+	}
+	switch {
+	case len(kept) == len(lines):
+		// The header's own slice holds the new lines.
+	case len(kept) == 0:
+		delete(h, "Cookie")
+	default:
+		h["Cookie"] = kept
+	}
+}
+
+// stripLine is one Cookie header line without the named cookies (and
+// without empty parts).
+func stripLine(line string, names []string) string {
+	type span struct{ from, to int }
+	var keep [8]span // enough for most lines without allocating
+	spans := keep[:0]
+	gap := false // a dropped part between kept ones
+	dropped := false
+	for pos := 0; pos <= len(line); {
+		end := strings.IndexByte(line[pos:], ';')
+		if end < 0 {
+			end = len(line)
+		} else {
+			end += pos
+		}
+		from, to := pos, end
+		for from < to && isSpace(line[from]) {
+			from++
+		}
+		for to > from && isSpace(line[to-1]) {
+			to--
+		}
+		name := line[from:to]
+		if eq := strings.IndexByte(name, '='); eq >= 0 {
+			name = trimSpaceRight(name[:eq])
+		}
+		if from == to || slices.Contains(names, name) {
+			dropped = true
+		} else {
+			gap = gap || (dropped && len(spans) > 0)
+			spans = append(spans, span{from, to})
+		}
+		pos = end + 1
+	}
+	switch {
+	case len(spans) == 0:
+		return ""
+	case !gap:
+		return line[spans[0].from:spans[len(spans)-1].to]
+	}
+	var b strings.Builder
+	for i, sp := range spans {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(line[sp.from:sp.to])
+	}
+	return b.String()
+}

@@ -1,0 +1,134 @@
+package signin
+
+import (
+	"errors"
+	"time"
+
+	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/providers"
+)
+
+// A Refusal is an error of the sign-in, read once: its name (for metrics
+// and the audit log), its Class (what it means for the answer: the pages
+// give each class its HTTP status, in one table), how long to wait, and
+// the error itself, whose words the user reads. Refuse makes one from any
+// error; one the sign-in does not know is a Fault.
+type Refusal struct {
+	Reason string // one of Reasons, "limit_" and a send limit's name, or "error"
+	Class  Class
+	Wait   time.Duration // how long until trying again helps (Retry-After)
+	// Limit names the send limit that refused (reason "limit_<Limit>").
+	Limit string
+	// LockStarted says this error began a lockout.
+	LockStarted bool
+	// Cause is a gateway's own error behind a code not sent: for the
+	// admin's log only.
+	Cause error
+	Err   error
+}
+
+func (r *Refusal) Error() string { return r.Err.Error() }
+func (r *Refusal) Unwrap() error { return r.Err }
+
+// Class is what a refusal means for the one refused.
+type Class int
+
+const (
+	unclassified Class = iota // a row of refusals without a class: a test refuses it
+	// Fault is not the sign-in's own error (the store, a bug): logged,
+	// and the user only told to try again later.
+	Fault
+	// Mistake is the user's to fix or retry: a wrong code, an expired one,
+	// a number the policy or the provider refuses.
+	Mistake
+	// Wait is "not now": a lockout, a cooldown, a send limit.
+	Wait
+	// Barred is refused whatever the user does now (a SIM just swapped).
+	Barred
+	// Unavailable is a gateway that failed (the provider, its lookup):
+	// the user is told; nothing of theirs is wrong.
+	Unavailable
+)
+
+// Classes are every class a refusal can have.
+func Classes() []Class { return []Class{Fault, Mistake, Wait, Barred, Unavailable} }
+
+// Refuse reads err: the first row of refusals that matches names it; a
+// send limit is "limit_" and its name; anything else is a Fault.
+func Refuse(err error) *Refusal {
+	r := &Refusal{Reason: "error", Class: Fault, Err: err}
+	var (
+		limit  *enrollment.LimitError
+		locked *enrollment.LockedError
+		cool   *enrollment.CooldownError
+		send   *enrollment.SendError
+	)
+	if errors.As(err, &send) {
+		r.Cause = send.Err
+	}
+	switch {
+	case errors.As(err, &limit):
+		r.Reason, r.Class, r.Limit, r.Wait = "limit_"+limit.Limit, Wait, limit.Limit, limit.Wait
+		return r
+	case errors.As(err, &locked):
+		r.Wait, r.LockStarted = locked.Wait, locked.Started
+	case errors.As(err, &cool):
+		r.Wait = cool.Wait
+	}
+	for _, row := range refusals {
+		if row.is(err) {
+			r.Reason, r.Class = row.name, row.class
+			break
+		}
+	}
+	return r
+}
+
+// Reason names what went wrong, for metrics and the audit log.
+func Reason(err error) string { return Refuse(err).Reason }
+
+// Reasons are the sign-in's own errors (besides the send limits'), each
+// with its class.
+func Reasons() map[string]Class {
+	out := make(map[string]Class, len(refusals))
+	for _, r := range refusals {
+		out[r.name] = r.class
+	}
+	return out
+}
+
+// refusals are the sign-in's errors by name and class, the first that
+// matches wins.
+var refusals = []struct {
+	name  string
+	class Class
+	is    func(error) bool
+}{
+	{"wrong_code", Mistake, as[*enrollment.WrongCodeError]},
+	{"locked", Wait, as[*enrollment.LockedError]},
+	{"cooldown", Wait, as[*enrollment.CooldownError]},
+	{"recovery_tries", Wait, is(enrollment.ErrRecoveryTries)},
+	{"too_many", Mistake, is(enrollment.ErrTooMany)},
+	{"expired", Mistake, is(enrollment.ErrExpired)},
+	{"expired", Mistake, is(enrollment.ErrNoChallenge)},
+	{"code_used", Mistake, is(enrollment.ErrCodeUsed)},
+	{"passkey_refused", Mistake, is(enrollment.ErrPasskey)},
+	{"no_passkey", Mistake, is(enrollment.ErrNoPasskey)},
+	{"expired", Mistake, is(enrollment.ErrNoAppSetup)},
+	{"already_enrolled", Mistake, is(enrollment.ErrEnrolled)},
+	{"wrong_recovery_code", Mistake, is(enrollment.ErrWrongRecovery)},
+	{"number_refused", Mistake, as[*enrollment.RefusedError]},
+	{"sim_swapped", Barred, as[*providers.SIMSwapError]},
+	{"lookup_failed", Unavailable, as[*providers.LookupError]},
+	{"number_rejected", Mistake, func(err error) bool { // the number is at fault: the user can fix it
+		var send *enrollment.SendError
+		return errors.As(err, &send) && errors.As(send.Err, new(*providers.UserError))
+	}},
+	{"provider_failed", Unavailable, as[*enrollment.SendError]},
+}
+
+func as[T error](err error) bool { return errors.As(err, new(T)) }
+
+func is(target error) func(error) bool {
+	return func(err error) bool { return errors.Is(err, target) }
+}

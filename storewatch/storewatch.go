@@ -1,0 +1,137 @@
+// Package storewatch is a running gate's look at its store, every
+// StoreWatch: whether the store is still the one the gate knew (package
+// continuity: a wiped store freezes new enrollments) and which signing
+// secret it holds (session.Manager.Reconcile: put back when lost, adopted
+// when another instance made a new one). What it finds, it logs and emits
+// as alarms.
+package storewatch
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/smsgate/caddy-smsgate/audit"
+	"github.com/smsgate/caddy-smsgate/continuity"
+	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/session"
+	"github.com/smsgate/caddy-smsgate/store"
+)
+
+// StoreWatch is how often a running gate checks its store's epoch and
+// secret: a wipe or a secret made elsewhere is noticed within it (a wipe
+// at once, by an enrollment).
+const StoreWatch = 2 * time.Second
+
+// Watch is a gate's watch of its store.
+type Watch struct {
+	epoch    *continuity.Watch
+	sessions *session.Manager
+	log      *audit.Log
+	stop     func()
+	faulty   atomic.Bool // the last check could not reach the store
+}
+
+// Open reads what the gate remembers of st (identity: its config, see
+// continuity.Identity) and checks it. It returns how long the sessions
+// should wait for a running instance to put back a secret the store lost
+// (only when the store was found wiped).
+func Open(ctx context.Context, st store.Store, identity string, log *audit.Log, now func() time.Time) (*Watch, time.Duration, error) {
+	e, ch, err := continuity.Open(ctx, st, continuity.Options{Identity: identity, Dir: continuity.Dir(),
+		Probe: func(ctx context.Context) (bool, error) { return enrollment.AnyUsers(ctx, st) }, Now: now})
+	if err != nil {
+		return nil, 0, errors.New("checking the store's epoch: " + err.Error())
+	}
+	if err := e.MarkerError(); err != nil {
+		log.Logger.Warn("cannot remember the store in Caddy's data directory: after a restart, a wiped store would not be noticed", zap.Error(err))
+	}
+	w := &Watch{epoch: e, log: log}
+	w.Noticed(ch)
+	if e.Frozen() != nil {
+		return w, 2 * StoreWatch, nil
+	}
+	return w, 0, nil
+}
+
+// Epoch is the store's epoch as the gate knows it.
+func (w *Watch) Epoch() *continuity.Watch { return w.epoch }
+
+// Start runs the watch until Stop, reconciling sessions' secret.
+func (w *Watch) Start(sessions *session.Manager) {
+	w.sessions = sessions
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	w.stop = func() { cancel(); <-done }
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(StoreWatch)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+				w.check(ctx)
+			}
+		}
+	}()
+}
+
+// Stop ends a started watch.
+func (w *Watch) Stop() {
+	if w != nil && w.stop != nil {
+		w.stop()
+	}
+}
+
+// check is one look at the store: its epoch, then its secret.
+func (w *Watch) check(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	ch, err := w.epoch.Check(ctx)
+	if err == nil {
+		w.Noticed(ch)
+		var sc session.SecretChange
+		if sc, err = w.sessions.Reconcile(ctx); err == nil {
+			w.secretNoticed(sc)
+		}
+	}
+	switch {
+	case err != nil && !w.faulty.Swap(true):
+		w.log.Logger.Warn("checking the store's epoch and secret", zap.Error(err))
+	case err == nil && w.faulty.Swap(false):
+		w.log.Logger.Info("the store answers the watch again")
+	}
+}
+
+// Noticed logs what a check of the epoch found (the watch's own, or an
+// enrollment's), loudly when the store was frozen, and makes the
+// sessions' cache follow a new epoch.
+func (w *Watch) Noticed(ch continuity.Change) {
+	if ch.Renewed && w.sessions != nil {
+		w.sessions.StoreChanged()
+	}
+	switch {
+	case ch.Frozen != nil:
+		w.log.Alarm(zap.ErrorLevel, "store_frozen", "the store lost its data: new users cannot enroll until an admin accepts the new state "+
+			"(caddy smsgate accept-store) or imports an export", zap.String("reason", ch.Frozen.Reason), zap.Time("since", ch.Frozen.Since))
+	case ch.Accepted != "":
+		w.log.Alarm(zap.InfoLevel, "store_accepted", "an admin accepted the store's new state: enrollment goes on", zap.String("how", ch.Accepted))
+	case ch.Renewed:
+		w.log.Alarm(zap.WarnLevel, "store_renewed", "the store was emptied, but had held no users: starting afresh")
+	}
+}
+
+// secretNoticed logs what Reconcile did.
+func (w *Watch) secretNoticed(sc session.SecretChange) {
+	switch sc {
+	case session.SecretRestored:
+		w.log.Alarm(zap.WarnLevel, "secret_restored", "the store had lost the signing secret: this instance put its own back, so that instances still agree")
+	case session.SecretAdopted:
+		w.log.Alarm(zap.ErrorLevel, "secret_adopted", "the store's signing secret changed (another instance made a new one): this instance signs with it now; "+
+			"sessions and codes made with the old one end. Set signing_key from the environment on every instance to avoid this")
+	}
+}
