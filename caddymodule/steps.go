@@ -32,7 +32,7 @@ func (g *Gate) login(req *request) {
 	}
 	if !g.offersTexts(req) {
 		// This gate takes no texted codes: name the user, send nothing.
-		if err := g.signin.Name(req.r.Context(), req.scope, &req.flow.Flow, req.form["username"]); err != nil {
+		if err := g.signin.Name(req.r.Context(), req.scope, &req.flow.Flow, req.form["username"], req.region); err != nil {
 			if errors.Is(err, signin.ErrName) {
 				g.page(req, http.StatusBadRequest, "login", pageData{Error: g.say(req, err)})
 				return
@@ -47,7 +47,7 @@ func (g *Gate) login(req *request) {
 	if !g.admitStranger(req, strings.TrimSpace(req.form["username"]), false, func(err error) { g.sendFailed(req, err, "login") }) {
 		return
 	}
-	if _, err := g.signin.Login(req.r.Context(), req.scope, &req.flow.Flow, req.known, req.form["username"]); err != nil {
+	if _, err := g.signin.Login(req.r.Context(), req.scope, &req.flow.Flow, req.known, req.form["username"], req.region); err != nil {
 		if errors.Is(err, signin.ErrName) {
 			g.page(req, http.StatusBadRequest, "login", pageData{Error: g.say(req, err)})
 			return
@@ -142,6 +142,7 @@ func (g *Gate) verify(req *request) {
 		// refused: answered
 	case action == "send", action == "call", action == "sms":
 		channel := map[string]string{"send": g.Channels[0], "call": providers.Voice, "sms": providers.SMS}[action]
+		req.scope.Undelivered = g.delivery(req, c) == "failed"
 		_, err := g.signin.Send(ctx, req.scope, &req.flow.Flow, req.user, channel, c, req.form["device"], req.form["phone"])
 		g.sent(req, c, err)
 	case action == "resend":
