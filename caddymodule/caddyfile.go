@@ -26,7 +26,7 @@ import (
 //	    code_length      <digits, 6 to 10>
 //	    code_ttl         <duration, 30s to 10m>
 //	    max_attempts     <count, 1 to 10>
-//	    resend_cooldown  <duration>
+//	    resend_cooldown  <duration, 1s to 1h>
 //	    redirect_hosts   <host...>
 //	    path_prefix      <path>
 //	    public_origin    <scheme://host>
@@ -40,7 +40,7 @@ import (
 //	    step_up          <duration>
 //	    factors          sms|voice|totp|webauthn...
 //	    require          sms|voice|totp|webauthn...
-//	    remember         <duration, 1d to 400d>
+//	    remember         <duration, 1d to 400d>|off
 //	    logo             <url>
 //	    accent           <#rrggbb>
 //	    templates_dir    <folder>
@@ -121,7 +121,7 @@ func (g *Gate) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		case "max_attempts":
 			err = intArg(d, &g.MaxAttempts, 1, MaxMaxAttempts)
 		case "resend_cooldown":
-			err = durationArg(d, &g.ResendCooldown, 0, 0)
+			err = durationArg(d, &g.ResendCooldown, MinResendCooldown, MaxResendCooldown)
 		case "redirect_hosts":
 			err = listArg(d, &g.RedirectHosts)
 		case "path_prefix":
@@ -166,7 +166,17 @@ func (g *Gate) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				}
 			}
 		case "remember":
-			err = durationArg(d, &g.Remember, 24*time.Hour, 400*24*time.Hour)
+			if d.NextArg() {
+				if d.Val() == "off" {
+					if d.NextArg() {
+						return d.ArgErr()
+					}
+					g.RememberOff = true
+					break
+				}
+				d.Prev()
+			}
+			err = durationArg(d, &g.Remember, MinRemember, MaxRemember)
 		case "logo":
 			err = stringArg(d, &g.Logo)
 		case "accent":
@@ -331,11 +341,8 @@ func durationArg(d *caddyfile.Dispenser, to *caddy.Duration, min, max time.Durat
 	if err != nil {
 		return err
 	}
-	if v := time.Duration(dur); v < min || (max > 0 && v > max) {
-		if max > 0 {
-			return d.Errf("%s must be from %s to %s, not %s", opt, min, max, v)
-		}
-		return d.Errf("%s must be at least %s, not %s", opt, min, v)
+	if outOfRange(dur, min, max) {
+		return d.Err(rangeError(opt, dur, min, max))
 	}
 	*to = dur
 	return nil

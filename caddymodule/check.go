@@ -133,8 +133,12 @@ func (g *Gate) checkRanges() error {
 		return optionErrf("max_attempts", "max_attempts must be from 1 to %d, not %d", MaxMaxAttempts, g.MaxAttempts)
 	case g.SessionLifetime <= 0:
 		return optionErrf("session_lifetime", "session_lifetime must be positive")
-	case g.ResendCooldown < 0:
-		return optionErrf("resend_cooldown", "resend_cooldown must not be negative")
+	case outOfRange(g.ResendCooldown, MinResendCooldown, MaxResendCooldown):
+		return optionErrf("resend_cooldown", "%s", rangeError("resend_cooldown", g.ResendCooldown, MinResendCooldown, MaxResendCooldown))
+	case g.RememberOff && g.Remember != 0:
+		return optionErrf("remember", "remember is both off and %s: choose one", time.Duration(g.Remember))
+	case g.Remember != 0 && outOfRange(g.Remember, MinRemember, MaxRemember):
+		return optionErrf("remember", "%s", rangeError("remember", g.Remember, MinRemember, MaxRemember))
 	case !validPrefix(g.PathPrefix):
 		return optionErrf("path_prefix", "path_prefix must begin and end with '/', like %s", DefaultPathPrefix)
 	}
@@ -142,6 +146,20 @@ func (g *Gate) checkRanges() error {
 		return optionErrf("signing_key", "signing_key is %d bytes; it must be at least 32", len(g.SigningKey))
 	}
 	return nil
+}
+
+// outOfRange reports whether d is outside [min, max] (no max: 0).
+func outOfRange(d caddy.Duration, min, max time.Duration) bool {
+	return time.Duration(d) < min || (max > 0 && time.Duration(d) > max)
+}
+
+// rangeError says that option's d is out of range, in the same words
+// for a Caddyfile (with its line) and for JSON.
+func rangeError(option string, d caddy.Duration, min, max time.Duration) string {
+	if max > 0 {
+		return fmt.Sprintf("%s must be from %s to %s, not %s", option, min, max, time.Duration(d))
+	}
+	return fmt.Sprintf("%s must be at least %s, not %s", option, min, time.Duration(d))
 }
 
 // checkUsers checks the provisioned users: named once each, with numbers

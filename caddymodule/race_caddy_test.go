@@ -51,7 +51,7 @@ func TestRemovedDeviceStaysRemoved(t *testing.T) {
 		limit ip off
 		limit country off
 		limit global_enrolled off
-		resend_cooldown 1ns
+		resend_cooldown 1s
 	}
 	respond "Hello, {http.auth.user.id}!"
 }`)
@@ -88,6 +88,7 @@ func TestRemovedDeviceStaysRemoved(t *testing.T) {
 					c := newClient(t, user)
 					expect(t, c.get("/.smsgate/login?rd=%2F"), http.StatusSeeOther, "/.smsgate/verify")
 					tok := c.csrf("/.smsgate/verify")
+					caddymodule.Advance(time.Second) // past the user's cooldown (its least)
 					expect(t, c.post("/.smsgate/verify", url.Values{"action": {"send"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
 					req, _ := http.NewRequest(http.MethodPost, withPorts(base+"/.smsgate/verify"), strings.NewReader(url.Values{"code": {s.lastCode()}, "csrf": {tok}}.Encode()))
 					req.SetBasicAuth(user, "demo")
