@@ -309,7 +309,7 @@ func (g *Gate) pageNoFlow(req *request, status int, step string, d pageData) {
 		Calls: g.Channels[0] == providers.Voice, Lang: lang, T: func(key string, args ...any) string { return g.words.T(lang, key, args...) },
 		SiteTitle: g.SiteName, Logo: g.Logo, Accent: g.Accent != "", Example: req.example,
 		PhoneHint: words.N("Choose the country, then type the number as you know it; or start with + and the country code.")}
-	if step == "enroll" || step == "devices" {
+	if step == "enroll" || step == "devices" || step == "login" {
 		v.Regions = g.regions(lang, req.region)
 	}
 	var buf bytes.Buffer

@@ -84,7 +84,7 @@ func TestStrangersCannotFillTheStore(t *testing.T) {
 			refused := func(e error) { err = e }
 			if !passkeys {
 				if g.admitStranger(req, "", false, refused) {
-					_, err = g.signin.Login(ctx, req.scope, &req.flow.Flow, "", "stranger-"+strconv.Itoa(sent))
+					_, err = g.signin.Login(ctx, req.scope, &req.flow.Flow, "", "stranger-"+strconv.Itoa(sent), "")
 				}
 			} else if g.admitStranger(req, "", true, refused) {
 				_, err = g.signin.BeginPasskeyLogin(ctx, req.realm, "", &req.flow.Flow)
