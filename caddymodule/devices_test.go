@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/smsgate/caddy-smsgate/caddymodule"
-	"github.com/smsgate/caddy-smsgate/internal/harness"
 )
 
 var deviceID = regexp.MustCompile(`name="device" value="([^"]+)"`)
@@ -17,10 +16,8 @@ var deviceID = regexp.MustCompile(`name="device" value="([^"]+)"`)
 // notices returns the bodies of the notices (messages without a code).
 func (s *site) notices() []string {
 	var out []string
-	for _, m := range s.logEntries("verification code") {
-		if body, _ := m["body"].(string); !harness.CodeLine.MatchString(body) {
-			out = append(out, body+" → "+m["to"].(string))
-		}
+	for _, m := range s.logEntries("notice") {
+		out = append(out, m["body"].(string)+" → "+m["to"].(string))
 	}
 	return out
 }

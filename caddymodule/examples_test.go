@@ -43,7 +43,7 @@ func TestExamplesRun(t *testing.T) {
 			cfg := globalBlock.ReplaceAllString(string(raw), "") // the tests bring their own globals
 			cfg = strings.ReplaceAll(cfg, "{$SMSGATE_DATA:./smsgate-data}", "{DIR}")
 			cfg = strings.ReplaceAll(cfg, "./smsgate-data", "{DIR}")
-			cfg = strings.ReplaceAll(cfg, "localhost:8080", "localhost:{HTTP_PORT}")
+			cfg = strings.NewReplacer("localhost:8080", "localhost:{HTTP_PORT}", "127.0.0.1:8080", "127.0.0.1:{HTTP_PORT}", "[::1]:8080", "[::1]:{HTTP_PORT}").Replace(cfg)
 			switch filepath.Base(f) {
 			case "redis.Caddyfile":
 				t.Setenv("REDIS_ADDR", redistest.Server(t))
@@ -91,8 +91,12 @@ func TestExamplesRun(t *testing.T) {
 				code = fakes.CodeIn(text)
 			}
 			expectEnrolled(t, c.post("/.smsgate/verify", url.Values{"code": {code}, "csrf": {tok}}), "/")
-			if res := c.get("/"); res.StatusCode != http.StatusOK || !strings.Contains(res.body, "demo") {
+			res = c.get("/")
+			if res.StatusCode != http.StatusOK || !strings.Contains(res.body, "demo") {
 				t.Fatalf("app: %d %s", res.StatusCode, res.body)
+			}
+			if strings.HasPrefix(filepath.Base(f), "quickstart") {
+				quickstartExtras(t, c, res)
 			}
 		})
 	}
