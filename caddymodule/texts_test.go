@@ -146,3 +146,29 @@ func quickstartExtras(t *testing.T, c *client, demo *response) {
 		}
 	}
 }
+
+// TestTrustOfferedByDefault: with no remember line, the verify step offers
+// "Trust this browser for 30 days", unticked; `remember off` offers
+// nothing, and a browser that asks anyway is not trusted. (require and
+// max_age routes ignoring a trust, now the default's, are
+// TestRequireAStrongerKind and TestTrustedBrowser.)
+func TestTrustOfferedByDefault(t *testing.T) {
+	for _, c := range []struct {
+		options string
+		offered bool
+	}{{"", true}, {"remember off", false}} {
+		s := basicSite(t, c.options)
+		b := newClient(t, "demo")
+		res, tok := enrollWith(t, b, "+14155552671")
+		expect(t, res, http.StatusSeeOther, "/.smsgate/verify")
+		page := b.get("/.smsgate/verify")
+		box := `<input type="checkbox" name="remember" value="1"> Trust this browser for 30 days`
+		if strings.Contains(page.body, box) != c.offered || strings.Contains(page.body, `name="remember" value="1" checked`) {
+			t.Fatalf("%q: trust offered %v (unticked), want %v:\n%s", c.options, !c.offered, c.offered, page.body)
+		}
+		expectEnrolled(t, b.post("/.smsgate/verify", url.Values{"code": {s.lastCode()}, "remember": {"1"}, "csrf": {tok}}), "/")
+		if got := b.cookie("smsgate_trust") != ""; got != c.offered {
+			t.Fatalf("%q: a trust cookie %v, want %v", c.options, got, c.offered)
+		}
+	}
+}
