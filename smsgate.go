@@ -4,6 +4,7 @@
 package smsgate
 
 import (
+	_ "github.com/smsgate/caddy-smsgate/admin"
 	_ "github.com/smsgate/caddy-smsgate/caddymodule"
 	_ "github.com/smsgate/caddy-smsgate/providers"
 	_ "github.com/smsgate/caddy-smsgate/store"

@@ -8,6 +8,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2/caddyconfig"
 	"github.com/caddyserver/caddy/v2/caddytest"
+	"github.com/smsgate/caddy-smsgate/internal/sitetest"
 )
 
 // TestCaddyfileAdapt compares each testdata/adapt/*.caddyfiletest, a
@@ -100,7 +101,7 @@ func TestConfigErrors(t *testing.T) {
 		{"provider log\n\t\tpath_prefix /auth", "path_prefix must begin and end with '/'"},
 		{"provider log {\n\t\t\tname a\n\t\t}\n\t\tprovider log {\n\t\t\tname a\n\t\t}", "two providers are named"},
 	} {
-		cfg := "{\n\tadmin localhost:{ADMIN_PORT}\n}\nhttp://localhost:{HTTP_PORT} {\n\tsmsgate {\n\t\tstore badger " + filepath.Join(root, "config-errors") + "\n\t\t" + tc.options + "\n\t}\n}\n"
-		assertLoadError(t, cfg, tc.want)
+		cfg := "{\n\tadmin localhost:{ADMIN_PORT}\n}\nhttp://localhost:{HTTP_PORT} {\n\tsmsgate {\n\t\tstore badger {DIR}\n\t\t" + tc.options + "\n\t}\n}\n"
+		sitetest.AssertLoadError(t, cfg, tc.want)
 	}
 }

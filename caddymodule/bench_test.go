@@ -19,6 +19,7 @@ import (
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/internal/harness"
+	"github.com/smsgate/caddy-smsgate/pages"
 	"github.com/smsgate/caddy-smsgate/providers"
 	"github.com/smsgate/caddy-smsgate/signin"
 	"github.com/smsgate/caddy-smsgate/store"
@@ -45,7 +46,7 @@ func sessionRequest(b *testing.B, g *Gate) *http.Request {
 		b.Fatal(err)
 	}
 	r, _ := http.NewRequest(http.MethodGet, "http://localhost/app", nil)
-	r.AddCookie(&http.Cookie{Name: SessionCookie, Value: tok})
+	r.AddCookie(&http.Cookie{Name: pages.SessionCookie, Value: tok})
 	return r
 }
 

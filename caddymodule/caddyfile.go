@@ -2,7 +2,6 @@ package caddymodule
 
 import (
 	"encoding/json"
-	"slices"
 	"strconv"
 	"time"
 
@@ -12,6 +11,7 @@ import (
 
 	"github.com/smsgate/caddy-smsgate/internal/cfutil"
 	"github.com/smsgate/caddy-smsgate/providers"
+	"github.com/smsgate/caddy-smsgate/signin"
 )
 
 // UnmarshalCaddyfile sets up the gate from Caddyfile tokens. Syntax:
@@ -72,7 +72,7 @@ import (
 // the line. README.md's block is this one (TestREADMEOptionsAreTheParsers).
 func (g *Gate) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // directive name
-	g.lines = map[string]caddyfile.Token{"": d.Token()}
+	g.gate = &gate{lines: map[string]caddyfile.Token{"": d.Token()}}
 	if d.NextArg() {
 		return d.ArgErr()
 	}
@@ -160,8 +160,8 @@ func (g *Gate) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			list := map[string]*[]string{"factors": &g.Factors, "require": &g.Require}[opt]
 			if err = listArg(d, list); err == nil {
 				for _, k := range *list {
-					if !slices.Contains(kinds, k) {
-						return d.Errf("%s: unknown kind %q: use sms, voice, totp or webauthn", opt, k)
+					if !signin.IsKind(k) {
+						return d.Errf("%s: unknown kind %q: use %s", opt, k, signin.KindNames)
 					}
 				}
 			}

@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
+	"github.com/go-webauthn/webauthn/webauthn"
 	"golang.org/x/net/publicsuffix"
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
@@ -18,6 +20,7 @@ import (
 	"github.com/smsgate/caddy-smsgate/internal/textsafe"
 	"github.com/smsgate/caddy-smsgate/phone"
 	"github.com/smsgate/caddy-smsgate/providers"
+	"github.com/smsgate/caddy-smsgate/signin"
 	"github.com/smsgate/caddy-smsgate/words"
 )
 
@@ -312,8 +315,39 @@ func (g *Gate) templates(cat *words.Catalogue) (*enrollment.Templates, error) {
 	return t, nil
 }
 
+// newWebAuthn binds passkeys to the site's origin: public_origin, else the
+// site's address; the RP ID is cookie_domain or that origin's host. No
+// origin (a JSON config without one): no passkeys.
+func (g *Gate) newWebAuthn() (*webauthn.WebAuthn, error) {
+	origin := g.PublicOrigin
+	if origin == "" {
+		origin = strings.TrimSuffix(g.SiteOrigin, "/")
+	}
+	if origin == "" {
+		return nil, nil
+	}
+	u, err := url.Parse(origin)
+	if err != nil || u.Hostname() == "" {
+		return nil, fmt.Errorf("passkeys: %q is not an origin", origin)
+	}
+	rpID := u.Hostname()
+	if g.CookieDomain != "" {
+		rpID = strings.TrimPrefix(g.CookieDomain, ".")
+	}
+	if net.ParseIP(rpID) != nil {
+		return nil, nil // WebAuthn binds passkeys to a domain: a site on an address has none
+	}
+	site := g.SiteName
+	if site == "" {
+		site = rpID
+	}
+	return webauthn.New(&webauthn.Config{RPID: rpID, RPDisplayName: site, RPOrigins: []string{origin},
+		Timeouts: webauthn.TimeoutsConfig{Login: webauthn.TimeoutConfig{Enforce: true, Timeout: 2 * time.Minute},
+			Registration: webauthn.TimeoutConfig{Enforce: true, Timeout: 2 * time.Minute}}})
+}
+
 // MaxIdentity is the longest identity, in bytes, the gate signs in.
-const MaxIdentity = 256
+const MaxIdentity = signin.MaxIdentity
 
 // secrets resolves the configured secrets (often `{env.X}`), which must
 // be at least 32 bytes each, and different.

@@ -1,27 +1,18 @@
 // Package caddymodule is smsgate's Caddy glue: the `smsgate` HTTP handler,
-// its Caddyfile syntax, and the gate's pages. The logic of codes and devices
-// lives in package enrollment, storage in package store, tokens in package
-// session; this package wires them to requests.
+// its Caddyfile syntax, Provision and the forward-auth answer. The pages
+// are package pages, the decisions package signin, codes and devices
+// package enrollment, storage package store, tokens package session; this
+// package wires them to Caddy.
 package caddymodule
 
 import (
 	"encoding/json"
-	"html/template"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
-	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
-	"github.com/caddyserver/caddy/v2/modules/caddyevents"
-	"github.com/go-webauthn/webauthn/webauthn"
-	"go.uber.org/zap"
 
-	"github.com/smsgate/caddy-smsgate/enrollment"
-	"github.com/smsgate/caddy-smsgate/providers"
-	"github.com/smsgate/caddy-smsgate/session"
-	"github.com/smsgate/caddy-smsgate/signin"
-	"github.com/smsgate/caddy-smsgate/store"
-	"github.com/smsgate/caddy-smsgate/words"
+	"github.com/smsgate/caddy-smsgate/pages"
 )
 
 func init() {
@@ -36,12 +27,13 @@ func init() {
 // Defaults of the Gate's settings.
 const (
 	DefaultIdentity        = "{http.auth.user.id}"
-	DefaultPathPrefix      = "/.smsgate/"
+	DefaultPathPrefix      = pages.DefaultPrefix
 	DefaultSessionLifetime = 12 * time.Hour
 	DefaultCodeLength      = 6
 	DefaultCodeTTL         = 5 * time.Minute
 	DefaultMaxAttempts     = 5
 	DefaultResendCooldown  = 30 * time.Second
+	DefaultStepUp          = 5 * time.Minute
 	DefaultRemember        = 30 * 24 * time.Hour
 
 	// The ranges settings must stay in.
@@ -200,7 +192,7 @@ type Gate struct {
 	Accent string `json:"accent,omitempty"`
 
 	// A folder of *.html files that redefine the built-in templates
-	// (caddymodule/templates/page.html: "page", "login", "enroll",
+	// (pages/templates/page.html: "page", "login", "enroll",
 	// "verify", …), for full control of the pages. Default: built-in.
 	TemplatesDir string `json:"templates_dir,omitempty"`
 
@@ -290,45 +282,9 @@ type Gate struct {
 	// Senders of codes, tried in order until one accepts.
 	ProvidersRaw []json.RawMessage `json:"providers,omitempty" caddy:"namespace=smsgate.providers inline_key=provider"`
 
-	// lines are where each option was written in a Caddyfile, so that a
-	// mistake found later names its line (see check.go).
-	lines map[string]caddyfile.Token
-	// trusted are the request headers the identity reads (see identity.go).
-	trusted []trustedHeader
-	// verifies says a provider makes and checks its own codes (Verify).
-	verifies bool
-
-	store    store.Store
-	chain    providers.Chain
-	metrics  *metrics
-	pages    *template.Template
-	words    *words.Catalogue // what pages say, in each language
-	csp      string
-	example  string // an example number for the phone field
-	verifier providers.Verifier
-	// receipts is the provider whose gateway reports delivery, if any.
-	receipts     providers.Receipts
-	receiptsName string
-	// challenges sends and checks codes; admin is the admin's tools.
-	challenges *enrollment.Challenges
-	admin      *enrollment.Admin
-	strangers  *enrollment.Strangers // what strangers may make the gate keep
-	sessions   *session.Manager
-	app        *App // the config's gates, for the admin API
-	ctx        caddy.Context
-	events     *caddyevents.App // audit events as Caddy events
-	flows      *session.Keys
-	sealer     *session.Sealer    // encrypts the flow cookie
-	webauthn   *webauthn.WebAuthn // passkeys (nil: no origin to bind them to)
-	known      *session.Keys      // known-browser cookies
-	watch      *storeWatch        // is the store still the one the gate knew?
-	storeID    string             // the store's config, canonical (see storeIdentity)
-	// host names the site in messages and the WebOTP line: public_origin's
-	// host, else the realm. Fixed at load, never taken from a request.
-	host   string
-	signin *signin.Service // the sign-in itself
-	logger *zap.Logger
-	now    func() time.Time
+	// The running gate, which Provision builds from the fields above (and
+	// UnmarshalCaddyfile starts, with where each option was written).
+	*gate
 }
 
 // Limit is at most Count events per Window.

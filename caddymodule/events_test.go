@@ -9,6 +9,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyevents"
+	"github.com/smsgate/caddy-smsgate/internal/sitetest"
 )
 
 func init() { caddy.RegisterModule(eventRecorder{}) }
@@ -46,11 +47,11 @@ func TestAuditEventsAreCaddyEvents(t *testing.T) {
 	recorded.Lock()
 	recorded.events = nil
 	recorded.Unlock()
-	s := carolSite(t, "events {\n\t\ton smsgate_verified smsgate_test_recorder\n\t\ton smsgate_code_sent smsgate_test_recorder\n\t}")
-	c := newClient(t, "")
-	tok := c.csrf("/.smsgate/login")
-	c.post("/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}})
-	c.post("/.smsgate/verify", url.Values{"code": {s.lastCode()}, "csrf": {tok}})
+	s := sitetest.Carol(t, "events {\n\t\ton smsgate_verified smsgate_test_recorder\n\t\ton smsgate_code_sent smsgate_test_recorder\n\t}")
+	c := sitetest.NewClient(t, "")
+	tok := c.CSRF("/.smsgate/login")
+	c.Post("/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}})
+	c.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}})
 	recorded.Lock()
 	defer recorded.Unlock()
 	names := map[string]caddy.Event{}

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/smsgate/caddy-smsgate/caddymodule"
 	"github.com/smsgate/caddy-smsgate/internal/fakes"
+	"github.com/smsgate/caddy-smsgate/internal/sitetest"
 	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
 )
 
@@ -54,28 +54,28 @@ func TestExamplesRun(t *testing.T) {
 				t.Setenv("REDIS_CLUSTER", strings.Join(redistest.StartCluster(t), " "))
 			}
 			if strings.HasPrefix(filepath.Base(f), "forward-auth") {
-				s := startSiteWith(t, trusted, strings.ReplaceAll(cfg, ":8080", ":{HTTP_PORT}"))
+				s := sitetest.StartWith(t, sitetest.TrustedProxies, strings.ReplaceAll(cfg, ":8080", ":{HTTP_PORT}"))
 				signInThroughPortal(t, s, "grafana.sso.localhost", "/d/home")
 				// A check that reaches the portal with a wrong Host is
 				// refused by the catch-all site, never a default 200.
 				for _, host := range []string{"127.0.0.1", "unknown.example"} {
-					res := newClient(t, "").getURL(absolute(host, "/.smsgate/auth?mode=status"))
+					res := sitetest.NewClient(t, "").GetURL(absolute(host, "/.smsgate/auth?mode=status"))
 					if res.StatusCode != http.StatusUnauthorized {
 						t.Fatalf("forward-auth check with Host %s: %d, want 401", host, res.StatusCode)
 					}
 				}
 				return
 			}
-			s := startSite(t, cfg)
+			s := sitetest.Start(t, cfg)
 
-			caddymodule.Advance(time.Minute)
-			c := newClient(t, "demo")
-			res, tok := enrollWith(t, c, "+14155552671")
-			expect(t, res, http.StatusSeeOther, "/.smsgate/verify")
+			sitetest.Advance(time.Minute)
+			c := sitetest.NewClient(t, "demo")
+			res, tok := sitetest.EnrollWith(t, c, "+14155552671")
+			sitetest.Expect(t, res, http.StatusSeeOther, "/.smsgate/verify")
 			code := ""
 			switch name := filepath.Base(f); {
 			case strings.HasPrefix(name, "quickstart"), strings.HasPrefix(name, "redis"):
-				code = s.lastCode()
+				code = s.LastCode()
 			case strings.HasPrefix(name, "twilio-verify"):
 				code = tw.VerifyCode("+14155552671")
 			case strings.HasPrefix(name, "twilio"):
@@ -90,10 +90,10 @@ func TestExamplesRun(t *testing.T) {
 				}
 				code = fakes.CodeIn(text)
 			}
-			expectEnrolled(t, c.post("/.smsgate/verify", url.Values{"code": {code}, "csrf": {tok}}), "/")
-			res = c.get("/")
-			if res.StatusCode != http.StatusOK || !strings.Contains(res.body, "demo") {
-				t.Fatalf("app: %d %s", res.StatusCode, res.body)
+			sitetest.ExpectEnrolled(t, c.Post("/.smsgate/verify", url.Values{"code": {code}, "csrf": {tok}}), "/")
+			res = c.Get("/")
+			if res.StatusCode != http.StatusOK || !strings.Contains(res.Text, "demo") {
+				t.Fatalf("app: %d %s", res.StatusCode, res.Text)
 			}
 			if strings.HasPrefix(filepath.Base(f), "quickstart") {
 				quickstartExtras(t, c, res)
@@ -107,21 +107,21 @@ var globalBlock = regexp.MustCompile(`(?ms)^\{\n.*?^\}\n`)
 
 // signInThroughPortal visits an app behind the portal, signs in as carol
 // there, and checks that the app greets her.
-func signInThroughPortal(t *testing.T, s *site, host, path string) {
+func signInThroughPortal(t *testing.T, s *sitetest.Site, host, path string) {
 	t.Helper()
-	caddymodule.Advance(time.Minute)
-	c := newClient(t, "")
-	res := c.getURL(absolute(host, path))
+	sitetest.Advance(time.Minute)
+	c := sitetest.NewClient(t, "")
+	res := c.GetURL(absolute(host, path))
 	if res.StatusCode != http.StatusFound {
-		t.Fatalf("app without a session: %d %s", res.StatusCode, res.body)
+		t.Fatalf("app without a session: %d %s", res.StatusCode, res.Text)
 	}
 	login := res.Header.Get("Location")
-	page := c.getURL(login)
-	tok := csrfField.FindStringSubmatch(page.body)[1]
+	page := c.GetURL(login)
+	tok := sitetest.CSRFField.FindStringSubmatch(page.Text)[1]
 	portal := strings.Split(login, "/.smsgate/")[0]
-	c.postURL(portal+"/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}})
-	expect(t, c.postURL(portal+"/.smsgate/verify", url.Values{"code": {s.lastCode()}, "csrf": {tok}}), http.StatusSeeOther, absolute(host, path))
-	if res = c.getURL(absolute(host, path)); res.StatusCode != http.StatusOK || !strings.Contains(res.body, "carol") || strings.Contains(res.body, "smsgate_session") {
-		t.Fatalf("app with a session: %d %q", res.StatusCode, res.body)
+	c.PostURL(portal+"/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}})
+	sitetest.Expect(t, c.PostURL(portal+"/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}}), http.StatusSeeOther, absolute(host, path))
+	if res = c.GetURL(absolute(host, path)); res.StatusCode != http.StatusOK || !strings.Contains(res.Text, "carol") || strings.Contains(res.Text, "smsgate_session") {
+		t.Fatalf("app with a session: %d %q", res.StatusCode, res.Text)
 	}
 }

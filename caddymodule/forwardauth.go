@@ -9,6 +9,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"github.com/smsgate/caddy-smsgate/pages"
 )
 
 // authCheck serves GET /.smsgate/auth, the forward-auth check for other
@@ -72,7 +73,7 @@ func (g *Gate) authCheck(w http.ResponseWriter, r *http.Request) {
 		// nginx cannot URL-encode: it reads the login URL from this header
 		// (auth_request_set) to redirect with error_page.
 		w.Header().Set("X-Smsgate-Login", g.loginURL(original))
-		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "unauthenticated", "login": g.loginURL(original)})
+		pages.WriteJSON(w, http.StatusUnauthorized, map[string]string{"error": "unauthenticated", "login": g.loginURL(original)})
 		return
 	}
 	http.Redirect(w, r, g.loginURL(original), http.StatusFound)

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/smsgate/caddy-smsgate/caddymodule"
+	"github.com/smsgate/caddy-smsgate/internal/sitetest"
 )
 
 // portalSites is one smsgate portal and two apps behind Caddy's
@@ -52,101 +52,92 @@ http://app2.sso.localhost:{HTTP_PORT} {
 	import protected * "" app2
 }`
 
-func absolute(host, path string) string { return withPorts("http://" + host + ":{HTTP_PORT}" + path) }
-
-func (c *client) getURL(u string) *response {
-	req, _ := http.NewRequest(http.MethodGet, u, nil)
-	return c.do(req)
-}
-
-func (c *client) postURL(u string, form url.Values) *response {
-	req, _ := http.NewRequest(http.MethodPost, u, strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	return c.do(req)
+func absolute(host, path string) string {
+	return sitetest.WithPorts("http://" + host + ":{HTTP_PORT}" + path)
 }
 
 func TestForwardAuthPortal(t *testing.T) {
-	s := startSiteWith(t, trusted, portalSites)
+	s := sitetest.StartWith(t, sitetest.TrustedProxies, portalSites)
 	portal := func(p string) string { return absolute("auth.sso.localhost", "/.smsgate/"+p) }
-	c := newClient(t, "")
+	c := sitetest.NewClient(t, "")
 
 	// No session: the app sends the browser to the portal, keeping the target.
-	res := c.getURL(absolute("app1.sso.localhost", "/dash?x=1"))
+	res := c.GetURL(absolute("app1.sso.localhost", "/dash?x=1"))
 	want := portal("login?rd=" + url.QueryEscape(absolute("app1.sso.localhost", "/dash?x=1")))
-	expect(t, res, http.StatusFound, want)
+	sitetest.Expect(t, res, http.StatusFound, want)
 	// An API client gets 401.
-	c.accept = "application/json"
-	expect(t, c.getURL(absolute("app1.sso.localhost", "/api")), http.StatusUnauthorized, "")
-	c.accept = "text/html"
+	c.Accept = "application/json"
+	sitetest.Expect(t, c.GetURL(absolute("app1.sso.localhost", "/api")), http.StatusUnauthorized, "")
+	c.Accept = "text/html"
 
 	// Sign in at the portal, and land back on the app.
-	page := c.getURL(res.Header.Get("Location"))
-	tok := csrfField.FindStringSubmatch(page.body)[1]
-	expect(t, c.postURL(portal("login"), url.Values{"username": {"carol"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
-	res = c.postURL(portal("verify"), url.Values{"code": {s.lastCode()}, "csrf": {tok}})
-	expect(t, res, http.StatusSeeOther, absolute("app1.sso.localhost", "/dash?x=1"))
+	page := c.GetURL(res.Header.Get("Location"))
+	tok := sitetest.CSRFField.FindStringSubmatch(page.Text)[1]
+	sitetest.Expect(t, c.PostURL(portal("login"), url.Values{"username": {"carol"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+	res = c.PostURL(portal("verify"), url.Values{"code": {s.LastCode()}, "csrf": {tok}})
+	sitetest.Expect(t, res, http.StatusSeeOther, absolute("app1.sso.localhost", "/dash?x=1"))
 
 	// One sign-in for both apps; the apps see Remote-User, never the cookie.
-	c.setCookieFor(absolute("app1.sso.localhost", "/"), "app_pref", "dark")
+	c.SetCookieFor(absolute("app1.sso.localhost", "/"), "app_pref", "dark")
 	for _, app := range []string{"app1", "app2"} {
-		res = c.getURL(absolute(app+".sso.localhost", "/dash"))
-		expect(t, res, http.StatusOK, "")
-		if !strings.HasPrefix(res.body, app+" user=carol cookie=[") || strings.Contains(res.body, "smsgate_session") {
-			t.Fatalf("%s answered %q", app, res.body)
+		res = c.GetURL(absolute(app+".sso.localhost", "/dash"))
+		sitetest.Expect(t, res, http.StatusOK, "")
+		if !strings.HasPrefix(res.Text, app+" user=carol cookie=[") || strings.Contains(res.Text, "smsgate_session") {
+			t.Fatalf("%s answered %q", app, res.Text)
 		}
 	}
-	if !strings.Contains(c.getURL(absolute("app1.sso.localhost", "/")).body, "app_pref=dark") {
+	if !strings.Contains(c.GetURL(absolute("app1.sso.localhost", "/")).Text, "app_pref=dark") {
 		t.Fatal("the app's own cookie was lost")
 	}
 
 	// A client's own Remote-User header is not believed.
-	m := newClient(t, "")
+	m := sitetest.NewClient(t, "")
 	req, _ := http.NewRequest(http.MethodGet, absolute("app1.sso.localhost", "/"), nil)
 	req.Header.Set("Remote-User", "carol")
-	expect(t, m.do(req), http.StatusFound, portal("login?rd="+url.QueryEscape(absolute("app1.sso.localhost", "/"))))
+	sitetest.Expect(t, m.Do(req), http.StatusFound, portal("login?rd="+url.QueryEscape(absolute("app1.sso.localhost", "/"))))
 
 	// Step-up: /admin on app2 wants a code from the last 15 minutes.
-	caddymodule.Advance(16 * time.Minute)
-	expect(t, c.getURL(absolute("app2.sso.localhost", "/other")), http.StatusOK, "")
-	res = c.getURL(absolute("app2.sso.localhost", "/admin/users"))
-	expect(t, res, http.StatusFound, portal("login?rd="+url.QueryEscape(absolute("app2.sso.localhost", "/admin/users"))))
-	page = c.getURL(res.Header.Get("Location"))
-	tok = csrfField.FindStringSubmatch(page.body)[1]
-	c.postURL(portal("login"), url.Values{"username": {"carol"}, "csrf": {tok}})
-	expect(t, c.postURL(portal("verify"), url.Values{"code": {s.lastCode()}, "csrf": {tok}}), http.StatusSeeOther, absolute("app2.sso.localhost", "/admin/users"))
-	if res = c.getURL(absolute("app2.sso.localhost", "/admin/users")); !strings.HasPrefix(res.body, "app2-admin user=carol") {
-		t.Fatalf("after step-up: %d %q", res.StatusCode, res.body)
+	sitetest.Advance(16 * time.Minute)
+	sitetest.Expect(t, c.GetURL(absolute("app2.sso.localhost", "/other")), http.StatusOK, "")
+	res = c.GetURL(absolute("app2.sso.localhost", "/admin/users"))
+	sitetest.Expect(t, res, http.StatusFound, portal("login?rd="+url.QueryEscape(absolute("app2.sso.localhost", "/admin/users"))))
+	page = c.GetURL(res.Header.Get("Location"))
+	tok = sitetest.CSRFField.FindStringSubmatch(page.Text)[1]
+	c.PostURL(portal("login"), url.Values{"username": {"carol"}, "csrf": {tok}})
+	sitetest.Expect(t, c.PostURL(portal("verify"), url.Values{"code": {s.LastCode()}, "csrf": {tok}}), http.StatusSeeOther, absolute("app2.sso.localhost", "/admin/users"))
+	if res = c.GetURL(absolute("app2.sso.localhost", "/admin/users")); !strings.HasPrefix(res.Text, "app2-admin user=carol") {
+		t.Fatalf("after step-up: %d %q", res.StatusCode, res.Text)
 	}
 
 	// Logout at the portal ends the session on every app, and goes back.
-	stolen := c.cookie("smsgate_session")
-	page = c.getURL(portal("logout?rd=" + url.QueryEscape(absolute("app1.sso.localhost", "/bye"))))
-	tok = csrfField.FindStringSubmatch(page.body)[1]
-	expect(t, c.postURL(portal("logout"), url.Values{"csrf": {tok}}), http.StatusSeeOther, absolute("app1.sso.localhost", "/bye"))
+	stolen := c.Cookie("smsgate_session")
+	page = c.GetURL(portal("logout?rd=" + url.QueryEscape(absolute("app1.sso.localhost", "/bye"))))
+	tok = sitetest.CSRFField.FindStringSubmatch(page.Text)[1]
+	sitetest.Expect(t, c.PostURL(portal("logout"), url.Values{"csrf": {tok}}), http.StatusSeeOther, absolute("app1.sso.localhost", "/bye"))
 	for _, app := range []string{"app1", "app2"} {
-		if res = c.getURL(absolute(app+".sso.localhost", "/")); res.StatusCode != http.StatusFound {
+		if res = c.GetURL(absolute(app+".sso.localhost", "/")); res.StatusCode != http.StatusFound {
 			t.Fatalf("%s after logout: %d", app, res.StatusCode)
 		}
 	}
-	thief := newClient(t, "")
-	thief.setCookieFor(absolute("app2.sso.localhost", "/"), "smsgate_session", stolen)
-	if res = thief.getURL(absolute("app2.sso.localhost", "/")); res.StatusCode != http.StatusFound {
+	thief := sitetest.NewClient(t, "")
+	thief.SetCookieFor(absolute("app2.sso.localhost", "/"), "smsgate_session", stolen)
+	if res = thief.GetURL(absolute("app2.sso.localhost", "/")); res.StatusCode != http.StatusFound {
 		t.Fatalf("a copy of the revoked cookie: %d", res.StatusCode)
 	}
 
 	// A foreign return target is dropped.
-	page = c.getURL(portal("login?rd=" + url.QueryEscape("http://evil.example/")))
-	tok = csrfField.FindStringSubmatch(page.body)[1]
-	caddymodule.Advance(time.Minute)
-	c.postURL(portal("login"), url.Values{"username": {"carol"}, "csrf": {tok}})
-	expect(t, c.postURL(portal("verify"), url.Values{"code": {s.lastCode()}, "csrf": {tok}}), http.StatusSeeOther, "/")
+	page = c.GetURL(portal("login?rd=" + url.QueryEscape("http://evil.example/")))
+	tok = sitetest.CSRFField.FindStringSubmatch(page.Text)[1]
+	sitetest.Advance(time.Minute)
+	c.PostURL(portal("login"), url.Values{"username": {"carol"}, "csrf": {tok}})
+	sitetest.Expect(t, c.PostURL(portal("verify"), url.Values{"code": {s.LastCode()}, "csrf": {tok}}), http.StatusSeeOther, "/")
 }
 
 // TestTraefikForwardAuthHeaders sends exactly what Traefik's forwardAuth
 // middleware sends (Traefik is not installable here).
 func TestTraefikForwardAuthHeaders(t *testing.T) {
-	s := startSiteWith(t, trusted, portalSites)
-	check := func(c *client, cookieless bool) *response {
+	s := sitetest.StartWith(t, sitetest.TrustedProxies, portalSites)
+	check := func(c *sitetest.Client, cookieless bool) *sitetest.Response {
 		req, _ := http.NewRequest(http.MethodGet, absolute("auth.sso.localhost", "/.smsgate/auth"), nil)
 		req.Header.Set("X-Forwarded-Method", "GET")
 		req.Header.Set("X-Forwarded-Proto", "https")
@@ -155,17 +146,17 @@ func TestTraefikForwardAuthHeaders(t *testing.T) {
 		req.Header.Set("X-Forwarded-For", "198.51.100.9")
 		req.Header.Set("X-Forwarded-Port", "443")
 		req.Header.Set("X-Real-Ip", "198.51.100.9")
-		return c.do(req)
+		return c.Do(req)
 	}
-	c := newClient(t, "")
-	expect(t, check(c, true), http.StatusFound, absolute("auth.sso.localhost", "/.smsgate/login?rd="+url.QueryEscape("https://wiki.sso.localhost/page?id=7")))
+	c := sitetest.NewClient(t, "")
+	sitetest.Expect(t, check(c, true), http.StatusFound, absolute("auth.sso.localhost", "/.smsgate/login?rd="+url.QueryEscape("https://wiki.sso.localhost/page?id=7")))
 	// Signed in: 200 and the identity header for the upstream.
-	page := c.getURL(absolute("auth.sso.localhost", "/.smsgate/login"))
-	tok := csrfField.FindStringSubmatch(page.body)[1]
-	c.postURL(absolute("auth.sso.localhost", "/.smsgate/login"), url.Values{"username": {"carol"}, "csrf": {tok}})
-	c.postURL(absolute("auth.sso.localhost", "/.smsgate/verify"), url.Values{"code": {s.lastCode()}, "csrf": {tok}})
+	page := c.GetURL(absolute("auth.sso.localhost", "/.smsgate/login"))
+	tok := sitetest.CSRFField.FindStringSubmatch(page.Text)[1]
+	c.PostURL(absolute("auth.sso.localhost", "/.smsgate/login"), url.Values{"username": {"carol"}, "csrf": {tok}})
+	c.PostURL(absolute("auth.sso.localhost", "/.smsgate/verify"), url.Values{"code": {s.LastCode()}, "csrf": {tok}})
 	res := check(c, false)
-	expect(t, res, http.StatusOK, "")
+	sitetest.Expect(t, res, http.StatusOK, "")
 	if res.Header.Get("Remote-User") != "carol" {
 		t.Fatalf("Remote-User = %q", res.Header.Get("Remote-User"))
 	}
@@ -174,15 +165,15 @@ func TestTraefikForwardAuthHeaders(t *testing.T) {
 // TestForwardedHeadersFromStrangersAreIgnored: without trusted_proxies,
 // X-Forwarded-* say nothing, so no redirect target can be planted.
 func TestForwardedHeadersFromStrangersAreIgnored(t *testing.T) {
-	startSite(t, portalSites)
-	c := newClient(t, "")
+	sitetest.Start(t, portalSites)
+	c := sitetest.NewClient(t, "")
 	req, _ := http.NewRequest(http.MethodGet, absolute("auth.sso.localhost", "/.smsgate/auth"), nil)
 	req.Header.Set("X-Forwarded-Host", "evil.example")
 	req.Header.Set("X-Forwarded-Uri", "/phish")
 	req.Header.Set("X-Original-URL", "https://evil.example/phish")
-	expect(t, c.do(req), http.StatusFound, absolute("auth.sso.localhost", "/.smsgate/login"))
+	sitetest.Expect(t, c.Do(req), http.StatusFound, absolute("auth.sso.localhost", "/.smsgate/login"))
 	req, _ = http.NewRequest(http.MethodGet, absolute("auth.sso.localhost", "/.smsgate/auth?mode=status"), nil)
-	expect(t, c.do(req), http.StatusUnauthorized, "")
+	sitetest.Expect(t, c.Do(req), http.StatusUnauthorized, "")
 }
 
 // TestRevocationReachesOtherGates: two gates on one store (two instances,
@@ -197,24 +188,24 @@ func TestRevocationReachesOtherGates(t *testing.T) {
 		store badger {DIR}
 		provider log
 	}`
-	s := startSite(t, "http://a.sso.localhost:{HTTP_PORT} {\n\t"+gate+"\n\trespond \"a {http.auth.user.id}\"\n}\nhttp://b.sso.localhost:{HTTP_PORT} {\n\t"+gate+"\n\trespond \"b {http.auth.user.id}\"\n}")
-	c := newClient(t, "")
+	s := sitetest.Start(t, "http://a.sso.localhost:{HTTP_PORT} {\n\t"+gate+"\n\trespond \"a {http.auth.user.id}\"\n}\nhttp://b.sso.localhost:{HTTP_PORT} {\n\t"+gate+"\n\trespond \"b {http.auth.user.id}\"\n}")
+	c := sitetest.NewClient(t, "")
 	a := func(p string) string { return absolute("a.sso.localhost", p) }
 	b := func(p string) string { return absolute("b.sso.localhost", p) }
-	page := c.getURL(a("/.smsgate/login"))
-	tok := csrfField.FindStringSubmatch(page.body)[1]
-	c.postURL(a("/.smsgate/login"), url.Values{"username": {"carol"}, "csrf": {tok}})
-	c.postURL(a("/.smsgate/verify"), url.Values{"code": {s.lastCode()}, "csrf": {tok}})
-	expectBody(t, c.getURL(b("/")), "b carol") // SSO, and now cached by b
+	page := c.GetURL(a("/.smsgate/login"))
+	tok := sitetest.CSRFField.FindStringSubmatch(page.Text)[1]
+	c.PostURL(a("/.smsgate/login"), url.Values{"username": {"carol"}, "csrf": {tok}})
+	c.PostURL(a("/.smsgate/verify"), url.Values{"code": {s.LastCode()}, "csrf": {tok}})
+	sitetest.ExpectBody(t, c.GetURL(b("/")), "b carol") // SSO, and now cached by b
 
-	page = c.getURL(a("/.smsgate/logout"))
-	tok = csrfField.FindStringSubmatch(page.body)[1]
-	stolen := c.cookie("smsgate_session")
-	c.postURL(a("/.smsgate/logout"), url.Values{"csrf": {tok}})
-	thief := newClient(t, "")
-	thief.setCookieFor(b("/"), "smsgate_session", stolen)
-	caddymodule.Advance(3 * time.Second) // the bound is 2s
-	if res := thief.getURL(b("/")); res.StatusCode != http.StatusFound {
-		t.Fatalf("gate b still accepts a session revoked at gate a: %d %s", res.StatusCode, res.body)
+	page = c.GetURL(a("/.smsgate/logout"))
+	tok = sitetest.CSRFField.FindStringSubmatch(page.Text)[1]
+	stolen := c.Cookie("smsgate_session")
+	c.PostURL(a("/.smsgate/logout"), url.Values{"csrf": {tok}})
+	thief := sitetest.NewClient(t, "")
+	thief.SetCookieFor(b("/"), "smsgate_session", stolen)
+	sitetest.Advance(3 * time.Second) // the bound is 2s
+	if res := thief.GetURL(b("/")); res.StatusCode != http.StatusFound {
+		t.Fatalf("gate b still accepts a session revoked at gate a: %d %s", res.StatusCode, res.Text)
 	}
 }

@@ -2,7 +2,6 @@ package caddymodule
 
 import (
 	"errors"
-	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -13,19 +12,9 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
 
-	"github.com/smsgate/caddy-smsgate/internal/localhost"
 	"github.com/smsgate/caddy-smsgate/internal/textsafe"
+	"github.com/smsgate/caddy-smsgate/pages"
 	"github.com/smsgate/caddy-smsgate/session"
-)
-
-// Cookie names.
-const (
-	SessionCookie = "smsgate_session"
-	FlowCookie    = "smsgate_flow"
-	// KnownCookie marks a browser that signed in before (see rememberBrowser).
-	KnownCookie = "smsgate_known"
-	// TrustCookie is a trusted browser's (see trusted.go).
-	TrustCookie = "smsgate_trust"
 )
 
 // ServeHTTP lets authenticated requests through to next, serves the gate's
@@ -35,7 +24,11 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 		r.Header.Del(g.AssertionHeader) // only ever the gate's own
 	}
 	if strings.HasPrefix(r.URL.Path, g.PathPrefix) {
-		return g.serveGate(w, r)
+		if r.URL.Path[len(g.PathPrefix):] == "auth" {
+			g.authCheck(w, r) // forward auth: no pages, no flow
+			return nil
+		}
+		return g.pages.ServeHTTP(w, r)
 	}
 	user, ok := g.priorIdentity(r)
 	if !ok {
@@ -77,7 +70,7 @@ func (g *Gate) admit(r *http.Request, cl *session.Claims) {
 	// factor that set {http.auth.user.id} itself set the same user
 	// (accepts checked).
 	repl.Map(f.Lookup)
-	stripCookies(r, SessionCookie, FlowCookie, KnownCookie, TrustCookie)
+	stripCookies(r, pages.SessionCookie, pages.FlowCookie, pages.KnownCookie, pages.TrustCookie)
 	if g.AssertionHeader != "" {
 		if a, err := g.sessions.Assertion(cl); err == nil {
 			r.Header.Set(g.AssertionHeader, a)
@@ -88,23 +81,21 @@ func (g *Gate) admit(r *http.Request, cl *session.Claims) {
 	}
 }
 
-// noIdentity refuses a request that arrived without the first factor the
-// config promised: a misordered handler or a matcher gap, never a reason to
-// let it in or to start enrollment for nobody.
-func (g *Gate) noIdentity(w http.ResponseWriter, r *http.Request) {
-	g.logNoIdentity(r)
-	if acceptsJSON(r) {
-		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "unauthenticated", "message": "sign in first"})
-		return
+// identify is who the first factor says the user is (see priorIdentity),
+// logging why when nobody believable is.
+func (g *Gate) identify(r *http.Request) (string, bool) {
+	user, ok := g.priorIdentity(r)
+	if !ok {
+		g.logNoIdentity(r)
 	}
-	http.Error(w, "401 Unauthorized: sign in first", http.StatusUnauthorized)
+	return user, ok
 }
 
 func (g *Gate) logNoIdentity(r *http.Request) {
 	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
 	if !g.headersTrusted(r, repl) {
 		g.logger.Warn("identity header refused: no forward_auth in this route set it, and the request did not come from a trusted proxy",
-			zap.String("identity", g.Identity), zap.String("path", r.URL.Path), zap.String("ip", clientIP(r)))
+			zap.String("identity", g.Identity), zap.String("path", r.URL.Path), zap.String("ip", pages.ClientIP(r)))
 		return
 	}
 	if user := strings.TrimSpace(repl.ReplaceAll(g.Identity, "")); user != "" {
@@ -124,7 +115,7 @@ func (g *Gate) accepts(cl *session.Claims, prior string) bool {
 
 // session returns the verified claims of the request's session cookie, or nil.
 func (g *Gate) session(r *http.Request) *session.Claims {
-	return g.sessions.Check(r.Context(), cookieValue(r, SessionCookie))
+	return g.sessions.Check(r.Context(), cookieValue(r, pages.SessionCookie))
 }
 
 // cookieValue finds a cookie in the request's Cookie headers without the
@@ -141,28 +132,6 @@ func cookieValue(r *http.Request, name string) string {
 		}
 	}
 	return ""
-}
-
-// clientIP is the client's address as Caddy determined it: the peer, or
-// what trusted proxies (the server's `trusted_proxies`) said — never a raw
-// X-Forwarded-For.
-func clientIP(r *http.Request) string {
-	ip, _ := caddyhttp.GetVar(r.Context(), caddyhttp.ClientIPVarKey).(string)
-	if ip == "" {
-		ip, _, _ = net.SplitHostPort(r.RemoteAddr)
-	}
-	return ip
-}
-
-// requestHost is the request's host, lower case, without port: only for
-// what the client's own answer looks like (a Secure cookie or not), never
-// for realms, messages or decisions about other users.
-func requestHost(r *http.Request) string {
-	host := r.Host
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		host = h
-	}
-	return strings.ToLower(strings.Trim(host, "[]"))
 }
 
 // wantsRedirect tells a browser's page load from everything else: API
@@ -242,32 +211,6 @@ func stripLine(line string, names []string) string {
 		b.WriteString(line[sp.from:sp.to])
 	}
 	return b.String()
-}
-
-// setCookie writes an HttpOnly, SameSite=Lax cookie, Secure except on
-// plain-http localhost (where browsers would refuse it).
-func setCookie(w http.ResponseWriter, r *http.Request, name, value, path string, maxAge int) {
-	http.SetCookie(w, cookie(r, name, value, path, maxAge))
-}
-
-func cookie(r *http.Request, name, value, path string, maxAge int) *http.Cookie {
-	return &http.Cookie{
-		Name:     name,
-		Value:    value,
-		Path:     path,
-		MaxAge:   maxAge,
-		HttpOnly: true,
-		Secure:   r.TLS != nil || !localhost.Is(requestHost(r)),
-		SameSite: http.SameSiteLaxMode,
-	}
-}
-
-// setSessionCookie writes the session cookie, for the whole parent domain
-// when cookie_domain is set (one sign-in for every app under it).
-func (g *Gate) setSessionCookie(w http.ResponseWriter, r *http.Request, value string, maxAge int) {
-	c := cookie(r, SessionCookie, value, "/", maxAge)
-	c.Domain = g.CookieDomain
-	http.SetCookie(w, c)
 }
 
 // fresh reports whether the code behind a session was entered within

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/smsgate/caddy-smsgate/internal/sitetest"
 )
 
 // authService plays an SSO's verify endpoint: the token alice-token is
@@ -28,30 +30,12 @@ func authService(t *testing.T) string {
 	return strings.TrimPrefix(srv.URL, "http://")
 }
 
-// getWith sends a GET with extra headers.
-func (c *client) getWith(path string, headers map[string]string) *response {
-	req, _ := http.NewRequest(http.MethodGet, base+path, nil)
-	for k, v := range headers {
-		req.Header.Set(k, v)
-	}
-	return c.do(req)
-}
-
-func (c *client) postWith(path string, form url.Values, headers map[string]string) *response {
-	req, _ := http.NewRequest(http.MethodPost, base+path, strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	for k, v := range headers {
-		req.Header.Set(k, v)
-	}
-	return c.do(req)
-}
-
 // A header identity is believed only where a forward_auth in the route
 // set it: a client that sends its own Remote-User where the forward_auth
 // is skipped by a matcher names nobody. On main it was alice: it enrolled
 // its own phone for her.
 func TestAHeaderIdentityIsBelievedOnlyFromForwardAuth(t *testing.T) {
-	s := startSite(t, `http://localhost:{HTTP_PORT} {
+	s := sitetest.Start(t, `http://localhost:{HTTP_PORT} {
 	@sso not path /.smsgate/* /public/*
 	forward_auth @sso `+authService(t)+` {
 		uri /verify
@@ -65,31 +49,31 @@ func TestAHeaderIdentityIsBelievedOnlyFromForwardAuth(t *testing.T) {
 	respond "Hello, {http.auth.user.id}!"
 }`)
 	forged := map[string]string{"Remote-User": "alice"}
-	mallory := newClient(t, "")
+	mallory := sitetest.NewClient(t, "")
 	for _, path := range []string{"/public/page", "/.smsgate/login", "/.smsgate/enroll"} {
-		expect(t, mallory.getWith(path, forged), http.StatusUnauthorized, "")
+		sitetest.Expect(t, mallory.GetWith(path, forged), http.StatusUnauthorized, "")
 	}
-	res := mallory.postWith("/.smsgate/enroll", url.Values{"phone": {"+14155550100"}}, forged)
-	expect(t, res, http.StatusUnauthorized, "")
-	if s.sent() != 0 {
+	res := mallory.PostWith("/.smsgate/enroll", url.Values{"phone": {"+14155550100"}}, forged)
+	sitetest.Expect(t, res, http.StatusUnauthorized, "")
+	if s.Sent() != 0 {
 		t.Fatal("a forged Remote-User got a code sent")
 	}
-	if len(s.logEntries("identity header refused: no forward_auth in this route set it, and the request did not come from a trusted proxy")) == 0 {
+	if len(s.LogEntries("identity header refused: no forward_auth in this route set it, and the request did not come from a trusted proxy")) == 0 {
 		t.Error("the refusal was not logged")
 	}
 
 	// Where the forward_auth ran, what it copied is believed (and a
 	// client's copy was replaced by it).
-	alice := newClient(t, "")
+	alice := sitetest.NewClient(t, "")
 	sso := map[string]string{"X-Token": "alice-token", "Remote-User": "mallory"}
-	expect(t, alice.getWith("/", sso), http.StatusFound, "/.smsgate/login?rd=%2F")
+	sitetest.Expect(t, alice.GetWith("/", sso), http.StatusFound, "/.smsgate/login?rd=%2F")
 }
 
 // A forward_auth that renames the header (copy_headers X-Auth-User>
 // Remote-User) is followed: the adapter notes the answer's header, and
 // the gate believes Remote-User where it holds what that header said.
 func TestARenamedForwardAuthHeaderIsFollowed(t *testing.T) {
-	startSite(t, `http://localhost:{HTTP_PORT} {
+	sitetest.Start(t, `http://localhost:{HTTP_PORT} {
 	forward_auth `+authService(t)+` {
 		uri /verify
 		copy_headers X-Auth-User>Remote-User
@@ -101,10 +85,10 @@ func TestARenamedForwardAuthHeaderIsFollowed(t *testing.T) {
 	}
 	respond "Hello, {http.auth.user.id}!"
 }`)
-	c := newClient(t, "")
-	expect(t, c.getWith("/", map[string]string{"X-Token": "alice-token-renamed", "Remote-User": "mallory"}), http.StatusFound, "/.smsgate/login?rd=%2F")
-	expect(t, c.getWith("/.smsgate/login", map[string]string{"X-Token": "alice-token-renamed"}), http.StatusSeeOther, "/.smsgate/enroll")
-	expect(t, c.getWith("/", map[string]string{"Remote-User": "alice"}), http.StatusUnauthorized, "")
+	c := sitetest.NewClient(t, "")
+	sitetest.Expect(t, c.GetWith("/", map[string]string{"X-Token": "alice-token-renamed", "Remote-User": "mallory"}), http.StatusFound, "/.smsgate/login?rd=%2F")
+	sitetest.Expect(t, c.GetWith("/.smsgate/login", map[string]string{"X-Token": "alice-token-renamed"}), http.StatusSeeOther, "/.smsgate/enroll")
+	sitetest.Expect(t, c.GetWith("/", map[string]string{"Remote-User": "alice"}), http.StatusUnauthorized, "")
 }
 
 // Behind a proxy in trusted_proxies, the proxy's header is believed; from
@@ -118,20 +102,20 @@ func TestAHeaderIdentityIsBelievedOnlyFromTrustedProxies(t *testing.T) {
 	}
 	respond "Hello, {http.auth.user.id}!"
 }`
-	startSiteWith(t, "servers {\n\t\ttrusted_proxies static 10.0.0.0/8\n\t}", site)
-	c := newClient(t, "")
-	expect(t, c.getWith("/", map[string]string{"Remote-User": "alice"}), http.StatusUnauthorized, "")
-	expect(t, c.getWith("/.smsgate/login", map[string]string{"Remote-User": "alice"}), http.StatusUnauthorized, "")
+	sitetest.StartWith(t, "servers {\n\t\ttrusted_proxies static 10.0.0.0/8\n\t}", site)
+	c := sitetest.NewClient(t, "")
+	sitetest.Expect(t, c.GetWith("/", map[string]string{"Remote-User": "alice"}), http.StatusUnauthorized, "")
+	sitetest.Expect(t, c.GetWith("/.smsgate/login", map[string]string{"Remote-User": "alice"}), http.StatusUnauthorized, "")
 
-	startSiteWith(t, "servers {\n\t\ttrusted_proxies static 127.0.0.1/32 ::1/128\n\t}", site)
-	expect(t, c.getWith("/", map[string]string{"Remote-User": "alice"}), http.StatusFound, "/.smsgate/login?rd=%2F")
-	expect(t, c.getWith("/.smsgate/login", map[string]string{"Remote-User": "alice"}), http.StatusSeeOther, "/.smsgate/enroll")
+	sitetest.StartWith(t, "servers {\n\t\ttrusted_proxies static 127.0.0.1/32 ::1/128\n\t}", site)
+	sitetest.Expect(t, c.GetWith("/", map[string]string{"Remote-User": "alice"}), http.StatusFound, "/.smsgate/login?rd=%2F")
+	sitetest.Expect(t, c.GetWith("/.smsgate/login", map[string]string{"Remote-User": "alice"}), http.StatusSeeOther, "/.smsgate/enroll")
 }
 
 // An identity too long for a text, or with direction characters, signs
 // nobody in (on main, a 4,000-character name made a 27-segment SMS).
 func TestOddIdentitiesAreRefused(t *testing.T) {
-	startSiteWith(t, "servers {\n\t\ttrusted_proxies static 127.0.0.1/32 ::1/128\n\t}", `http://localhost:{HTTP_PORT} {
+	sitetest.StartWith(t, "servers {\n\t\ttrusted_proxies static 127.0.0.1/32 ::1/128\n\t}", `http://localhost:{HTTP_PORT} {
 	smsgate {
 		identity {http.request.header.Remote-User}
 		store badger {DIR}
@@ -139,9 +123,9 @@ func TestOddIdentitiesAreRefused(t *testing.T) {
 	}
 	respond "Hello, {http.auth.user.id}!"
 }`)
-	c := newClient(t, "")
+	c := sitetest.NewClient(t, "")
 	for _, user := range []string{strings.Repeat("a", 4000), "ali\u202Ece"} {
-		expect(t, c.getWith("/.smsgate/login", map[string]string{"Remote-User": user}), http.StatusUnauthorized, "")
+		sitetest.Expect(t, c.GetWith("/.smsgate/login", map[string]string{"Remote-User": user}), http.StatusUnauthorized, "")
 	}
 }
 
@@ -149,7 +133,7 @@ func TestOddIdentitiesAreRefused(t *testing.T) {
 // only as words — no link, no number to call, no direction override —
 // and a text stays short (on main the name was copied in as it was).
 func TestANameCannotWriteTheText(t *testing.T) {
-	s := startSiteWith(t, "servers {\n\t\ttrusted_proxies static 127.0.0.1/32 ::1/128\n\t}", `http://localhost:{HTTP_PORT} {
+	s := sitetest.StartWith(t, "servers {\n\t\ttrusted_proxies static 127.0.0.1/32 ::1/128\n\t}", `http://localhost:{HTTP_PORT} {
 	smsgate {
 		identity {http.request.header.Remote-User}
 		message_template "Hi {{.User}}, your {{.Site}} code is {{.Code}}."
@@ -165,12 +149,12 @@ func TestANameCannotWriteTheText(t *testing.T) {
 		"Call 1 900 555 0000",
 		strings.Repeat("x", 250),
 	} {
-		c := newClient(t, "")
+		c := sitetest.NewClient(t, "")
 		as := map[string]string{"Remote-User": name}
-		expect(t, c.getWith("/.smsgate/login", as), http.StatusSeeOther, "/.smsgate/enroll")
-		tok := csrfField.FindStringSubmatch(c.getWith("/.smsgate/enroll", as).body)[1]
-		expect(t, c.postWith("/.smsgate/enroll", url.Values{"phone": {"+1415555267" + strconv.Itoa(i)}, "csrf": {tok}}, as), http.StatusSeeOther, "/.smsgate/verify")
-		msgs := s.logEntries("verification code")
+		sitetest.Expect(t, c.GetWith("/.smsgate/login", as), http.StatusSeeOther, "/.smsgate/enroll")
+		tok := sitetest.CSRFField.FindStringSubmatch(c.GetWith("/.smsgate/enroll", as).Text)[1]
+		sitetest.Expect(t, c.PostWith("/.smsgate/enroll", url.Values{"phone": {"+1415555267" + strconv.Itoa(i)}, "csrf": {tok}}, as), http.StatusSeeOther, "/.smsgate/verify")
+		msgs := s.LogEntries("verification code")
 		body := msgs[len(msgs)-1]["body"].(string)
 		for _, bad := range []string{"http", "evil.example", "900", "555 0000", "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"} {
 			if strings.Contains(body, bad) {

@@ -6,26 +6,24 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
-
-	"github.com/smsgate/caddy-smsgate/caddymodule"
+	"github.com/smsgate/caddy-smsgate/internal/sitetest"
 )
 
 type jwks struct {
 	Keys []struct{ Kty, Crv, X, Kid, Alg string } `json:"keys"`
 }
 
-func fetchJWKS(t *testing.T, c *client) map[string]ed25519.PublicKey {
+func fetchJWKS(t *testing.T, c *sitetest.Client) map[string]ed25519.PublicKey {
 	t.Helper()
-	res := c.get("/.smsgate/jwks.json")
+	res := c.Get("/.smsgate/jwks.json")
 	var set jwks
-	if err := json.Unmarshal([]byte(res.body), &set); err != nil {
-		t.Fatalf("jwks: %v: %s", err, res.body)
+	if err := json.Unmarshal([]byte(res.Text), &set); err != nil {
+		t.Fatalf("jwks: %v: %s", err, res.Text)
 	}
 	keys := map[string]ed25519.PublicKey{}
 	for _, k := range set.Keys {
@@ -56,15 +54,8 @@ func verifyAs(keys map[string]ed25519.PublicKey, tok, aud string) (jwt.MapClaims
 	return claims, err
 }
 
-func signIn(t *testing.T, s *site, c *client) {
-	t.Helper()
-	tok := c.csrf("/.smsgate/login")
-	expect(t, c.post("/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
-	expect(t, c.post("/.smsgate/verify", url.Values{"code": {s.lastCode()}, "csrf": {tok}}), http.StatusSeeOther, "/")
-}
-
 func TestEdDSASessionsJWKSAndRotation(t *testing.T) {
-	s := startSite(t, `http://localhost:{HTTP_PORT} {
+	s := sitetest.Start(t, `http://localhost:{HTTP_PORT} {
 	smsgate {
 		identity none
 		user carol +14155552671
@@ -77,20 +68,20 @@ func TestEdDSASessionsJWKSAndRotation(t *testing.T) {
 	}
 	respond "assertion={http.request.header.X-Smsgate-Assertion}"
 }`)
-	first := newClient(t, "")
-	signIn(t, s, first)
+	first := sitetest.NewClient(t, "")
+	sitetest.SignIn(t, s, first)
 	keys := fetchJWKS(t, first)
 	if len(keys) != 1 {
 		t.Fatalf("%d keys in the JWKS, want 1", len(keys))
 	}
 	// An upstream can verify the session cookie and the assertion itself.
-	if cl, err := verifyWith(keys, first.cookie("smsgate_session")); err != nil || cl["sub"] != "carol" {
+	if cl, err := verifyWith(keys, first.Cookie("smsgate_session")); err != nil || cl["sub"] != "carol" {
 		t.Fatalf("the session token does not verify with the JWKS: %v %v", cl, err)
 	}
-	req, _ := http.NewRequest(http.MethodGet, base+"/", nil)
+	req, _ := http.NewRequest(http.MethodGet, sitetest.Base+"/", nil)
 	req.Header.Set("X-Smsgate-Assertion", "forged")
-	res := first.do(req)
-	assertion := strings.TrimPrefix(res.body, "assertion=")
+	res := first.Do(req)
+	assertion := strings.TrimPrefix(res.Text, "assertion=")
 	cl, err := verifyAs(keys, assertion, "assertion:localhost")
 	if err != nil || cl["sub"] != "carol" {
 		t.Fatalf("assertion %q: %v %v", assertion, cl, err)
@@ -102,15 +93,15 @@ func TestEdDSASessionsJWKSAndRotation(t *testing.T) {
 	}
 
 	// An hour on, a new sign-in gets the next key; the first still works.
-	caddymodule.Advance(61 * time.Minute)
-	second := newClient(t, "")
-	signIn(t, s, second)
+	sitetest.Advance(61 * time.Minute)
+	second := sitetest.NewClient(t, "")
+	sitetest.SignIn(t, s, second)
 	keys = fetchJWKS(t, second)
 	if len(keys) != 2 {
 		t.Fatalf("%d keys after a rotation, want 2", len(keys))
 	}
-	for _, c := range []*client{first, second} {
-		expect(t, c.get("/"), http.StatusOK, "")
+	for _, c := range []*sitetest.Client{first, second} {
+		sitetest.Expect(t, c.Get("/"), http.StatusOK, "")
 	}
 	kid := func(tok string) string {
 		h, _ := base64.RawURLEncoding.DecodeString(strings.Split(tok, ".")[0])
@@ -118,7 +109,7 @@ func TestEdDSASessionsJWKSAndRotation(t *testing.T) {
 		_ = json.Unmarshal(h, &head)
 		return head.Kid
 	}
-	if k1, k2 := kid(first.cookie("smsgate_session")), kid(second.cookie("smsgate_session")); k1 == k2 || !strings.HasPrefix(k1, "ed1-") || !strings.HasPrefix(k2, "ed2-") {
+	if k1, k2 := kid(first.Cookie("smsgate_session")), kid(second.Cookie("smsgate_session")); k1 == k2 || !strings.HasPrefix(k1, "ed1-") || !strings.HasPrefix(k2, "ed2-") {
 		t.Fatalf("kids %q and %q", k1, k2)
 	}
 
@@ -129,12 +120,12 @@ func TestEdDSASessionsJWKSAndRotation(t *testing.T) {
 	}
 	forged, _ := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"iss": "smsgate", "sub": "carol", "aud": []string{"localhost"},
 		"exp": time.Now().Add(24 * time.Hour).Unix(), "iat": time.Now().Unix()}).SignedString([]byte(pub))
-	thief := newClient(t, "")
-	thief.setCookie("smsgate_session", forged)
-	expect(t, thief.get("/"), http.StatusFound, "/.smsgate/login?rd=%2F")
+	thief := sitetest.NewClient(t, "")
+	thief.SetCookie("smsgate_session", forged)
+	sitetest.Expect(t, thief.Get("/"), http.StatusFound, "/.smsgate/login?rd=%2F")
 
 	// Once every session the first key signed has expired, it is retired.
-	caddymodule.Advance(2*time.Hour + time.Minute)
+	sitetest.Advance(2*time.Hour + time.Minute)
 	if keys = fetchJWKS(t, second); len(keys) != 1 {
 		t.Fatalf("%d keys after the first one's sessions expired, want 1", len(keys))
 	}

@@ -4,16 +4,14 @@ import (
 	"errors"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/smsgate/caddy-smsgate/pages"
 )
 
 // metrics are the gate's Prometheus counters, on Caddy's registry. Labels
 // are small fixed sets: never a user, a number or an IP.
 type metrics struct {
-	sends         *prometheus.CounterVec // provider, channel, result
-	verifications *prometheus.CounterVec // result
-	lockouts      prometheus.Counter
-	limitHits     *prometheus.CounterVec // limit
-	deliveries    *prometheus.CounterVec // provider, country, result
+	sends *prometheus.CounterVec // provider, channel, result
+	pages pages.Metrics          // what the pages count
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -24,16 +22,16 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		sends: register(reg, prometheus.NewCounterVec(opts("sends_total",
 			"Codes handed to providers, by provider, channel and result (delivered, failed, refused)."),
 			[]string{"provider", "channel", "result"})),
-		verifications: register(reg, prometheus.NewCounterVec(opts("verifications_total",
+		pages: pages.Metrics{Verifications: register(reg, prometheus.NewCounterVec(opts("verifications_total",
 			"Codes checked, by result (success, wrong_code, expired, too_many, locked)."),
 			[]string{"result"})),
-		lockouts: register(reg, prometheus.NewCounter(opts("lockouts_total",
-			"Lockouts started after repeated wrong codes."))),
-		limitHits: register(reg, prometheus.NewCounterVec(opts("limit_hits_total",
-			"Sends refused by a limit, by limit."), []string{"limit"})),
-		deliveries: register(reg, prometheus.NewCounterVec(opts("deliveries_total",
-			"Delivery receipts, by provider, destination country (ISO code) and result (delivered, failed)."),
-			[]string{"provider", "country", "result"})),
+			Lockouts: register(reg, prometheus.NewCounter(opts("lockouts_total",
+				"Lockouts started after repeated wrong codes."))),
+			LimitHits: register(reg, prometheus.NewCounterVec(opts("limit_hits_total",
+				"Sends refused by a limit, by limit."), []string{"limit"})),
+			Deliveries: register(reg, prometheus.NewCounterVec(opts("deliveries_total",
+				"Delivery receipts, by provider, destination country (ISO code) and result (delivered, failed)."),
+				[]string{"provider", "country", "result"}))},
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig"
 
 	"github.com/smsgate/caddy-smsgate/internal/harness"
+	"github.com/smsgate/caddy-smsgate/internal/sitetest"
 )
 
 // loadRefused expects cfg (a site block, behind this binary's admin) to be
@@ -24,8 +25,8 @@ func loadRefused(t *testing.T, site, want, line string) {
 	if rest, ok := strings.CutPrefix(site, "{\n"); ok { // global options of its own
 		cfg = "{\n\tadmin localhost:{ADMIN_PORT}\n" + rest
 	}
-	assertLoadError(t, cfg, withPorts(want))
-	assertLoadError(t, cfg, line)
+	sitetest.AssertLoadError(t, cfg, sitetest.WithPorts(want))
+	sitetest.AssertLoadError(t, cfg, line)
 }
 
 func TestMisplacementsAreRefusedWithTheLine(t *testing.T) {
@@ -37,7 +38,7 @@ func TestMisplacementsAreRefusedWithTheLine(t *testing.T) {
 			provider log
 		}
 		basic_auth {
-			alice ` + demoHash + `
+			alice ` + sitetest.DemoHash + `
 		}
 	}
 }`, "smsgate runs before basic_auth (Caddyfile:10)", "Caddyfile:6"},
@@ -46,7 +47,7 @@ func TestMisplacementsAreRefusedWithTheLine(t *testing.T) {
 }
 http://localhost:{HTTP_PORT} {
 	basic_auth {
-		alice ` + demoHash + `
+		alice ` + sitetest.DemoHash + `
 	}
 	smsgate {
 		store badger {DIR}
@@ -55,7 +56,7 @@ http://localhost:{HTTP_PORT} {
 }`, "smsgate runs before basic_auth (Caddyfile:6)", "Caddyfile:9"},
 		{"a matcher that leaves the gate's pages to the app", `http://localhost:{HTTP_PORT} {
 	basic_auth {
-		alice ` + demoHash + `
+		alice ` + sitetest.DemoHash + `
 	}
 	smsgate /app/* {
 		store badger {DIR}
@@ -66,7 +67,7 @@ http://localhost:{HTTP_PORT} {
 		{"a named matcher that leaves the gate's pages to the app", `http://localhost:{HTTP_PORT} {
 	@app path /app/*
 	basic_auth @app {
-		alice ` + demoHash + `
+		alice ` + sitetest.DemoHash + `
 	}
 	smsgate @app {
 		store badger {DIR}
@@ -77,7 +78,7 @@ http://localhost:{HTTP_PORT} {
 		{"handle_path", `http://localhost:{HTTP_PORT} {
 	handle_path /app/* {
 		basic_auth {
-			alice ` + demoHash + `
+			alice ` + sitetest.DemoHash + `
 		}
 		smsgate {
 			store badger {DIR}
@@ -88,7 +89,7 @@ http://localhost:{HTTP_PORT} {
 }`, "smsgate is inside handle_path", "Caddyfile:5"},
 		{"path_prefix /api/ over the app's /api/*", `http://localhost:{HTTP_PORT} {
 	basic_auth {
-		alice ` + demoHash + `
+		alice ` + sitetest.DemoHash + `
 	}
 	smsgate {
 		path_prefix /api/
@@ -102,7 +103,7 @@ http://localhost:{HTTP_PORT} {
 }`, "path_prefix /api/ takes every path under it, but handle /api/* (Caddyfile:13) routes paths there to the app", "Caddyfile:9"},
 		{"the log provider on a public site", `http://:{HTTP_PORT} {
 	basic_auth {
-		alice ` + demoHash + `
+		alice ` + sitetest.DemoHash + `
 	}
 	smsgate {
 		realm app.example.com
@@ -144,7 +145,7 @@ http://localhost:{HTTP_PORT} {
 }`, "forward_auth (Caddyfile:11) sets Remote-User after smsgate has read it", "Caddyfile:7"},
 		{"a cookie_domain the site is not under", `http://app.localhost:{HTTP_PORT} {
 	basic_auth {
-		alice ` + demoHash + `
+		alice ` + sitetest.DemoHash + `
 	}
 	smsgate {
 		cookie_domain other.localhost
@@ -154,7 +155,7 @@ http://localhost:{HTTP_PORT} {
 }`, "cookie_domain other.localhost does not cover this site (app.localhost)", "Caddyfile:9"},
 		{"a cookie_domain that is a public suffix", `http://app.localhost:{HTTP_PORT} {
 	basic_auth {
-		alice ` + demoHash + `
+		alice ` + sitetest.DemoHash + `
 	}
 	smsgate {
 		realm app.co.uk
@@ -168,7 +169,7 @@ http://localhost:{HTTP_PORT} {
 }`, "cookie_domain co.uk is a public suffix", "Caddyfile:10"},
 		{"a message template that costs many segments", `http://localhost:{HTTP_PORT} {
 	basic_auth {
-		alice ` + demoHash + `
+		alice ` + sitetest.DemoHash + `
 	}
 	smsgate {
 		store badger {DIR}
@@ -178,7 +179,7 @@ http://localhost:{HTTP_PORT} {
 }`, "a text would take 4 SMS segments, more than 3", "Caddyfile:11"},
 		{"a short literal signing key", `http://localhost:{HTTP_PORT} {
 	basic_auth {
-		alice ` + demoHash + `
+		alice ` + sitetest.DemoHash + `
 	}
 	smsgate {
 		store badger {DIR}
@@ -217,50 +218,7 @@ http://localhost:` + other + ` {
 	loadRefused(t, two("", ""), "realm localhost is also the realm of the gate of site http://localhost:{HTTP_PORT}", "Caddyfile:13")
 	loadRefused(t, two("realm localhost", ""), "write `realm localhost` in both", "Caddyfile:13")
 	// Written in both: the operator's choice, and it loads.
-	startSite(t, two("realm localhost", "realm localhost"))
-}
-
-// Warnings for what may be meant, each with its line.
-func TestFootGunsThatMayBeMeantAreWarnedAbout(t *testing.T) {
-	for _, tc := range []struct{ name, site, want string }{
-		{"a path_prefix without a dot segment", `http://localhost:8080 {
-	basic_auth {
-		alice ` + demoHash + `
-	}
-	smsgate {
-		path_prefix /auth/
-		provider log
-	}
-}`, "Caddyfile:6: smsgate: path_prefix /auth/: every path under it is the gate's"},
-		{"no first factor before the gate", `http://localhost:8080 {
-	smsgate {
-		provider log
-	}
-}`, "Caddyfile:2: smsgate: identity {http.auth.user.id}: no basic_auth runs before smsgate"},
-		{"a forward_auth that skips some requests", `http://localhost:8080 {
-	@private not path /public/*
-	forward_auth @private 127.0.0.1:9 {
-		uri /verify
-		copy_headers Remote-User
-	}
-	smsgate {
-		identity {header.Remote-User}
-		provider log
-	}
-}`, "Caddyfile:3: smsgate: forward_auth @private does not run for every request; where it does not, Remote-User names nobody"},
-	} {
-		warnings, err := adaptFile(t, tc.site)
-		if err != nil {
-			t.Fatalf("%s: %v", tc.name, err)
-		}
-		var got []string
-		for _, w := range warnings {
-			got = append(got, filepath.Base(w.File)+":"+strconv.Itoa(w.Line)+": "+w.Directive+": "+w.Message)
-		}
-		if !strings.Contains(strings.Join(got, "\n"), tc.want) {
-			t.Errorf("%s: warnings %q, want %q", tc.name, got, tc.want)
-		}
-	}
+	sitetest.Start(t, two("realm localhost", "realm localhost"))
 }
 
 // adaptFile adapts a Caddyfile read from a file, as `caddy run --config`
@@ -282,7 +240,7 @@ func TestEnclosingBlocksMustLetTheGatesPagesThrough(t *testing.T) {
 		{`http://localhost:8080 {
 	handle /app/* {
 		basic_auth {
-			alice ` + demoHash + `
+			alice ` + sitetest.DemoHash + `
 		}
 		smsgate {
 			provider log
@@ -294,7 +252,7 @@ func TestEnclosingBlocksMustLetTheGatesPagesThrough(t *testing.T) {
 	@app path /app/*
 	route @app {
 		basic_auth {
-			alice ` + demoHash + `
+			alice ` + sitetest.DemoHash + `
 		}
 		smsgate {
 			provider log
@@ -312,7 +270,7 @@ func TestEnclosingBlocksMustLetTheGatesPagesThrough(t *testing.T) {
 	if _, err := adaptFile(t, `http://localhost:8080 {
 	handle /admin* {
 		basic_auth {
-			alice `+demoHash+`
+			alice `+sitetest.DemoHash+`
 		}
 		smsgate {
 			path_prefix /admin/.smsgate/
@@ -336,9 +294,9 @@ func TestABadConfigOpensNoStore(t *testing.T) {
 		"verify_only {env.SMSGATE_TEST_UNSET}",
 	} {
 		dir := filepath.Join(t.TempDir(), "store")
-		cfg := "{\n\tadmin localhost:{ADMIN_PORT}\n}\nhttp://localhost:{HTTP_PORT} {\n\tbasic_auth {\n\t\talice " + demoHash +
+		cfg := "{\n\tadmin localhost:{ADMIN_PORT}\n}\nhttp://localhost:{HTTP_PORT} {\n\tbasic_auth {\n\t\talice " + sitetest.DemoHash +
 			"\n\t}\n\tsmsgate {\n\t\tstore badger " + dir + "\n\t\tprovider log\n\t\t" + opts + "\n\t}\n}\n"
-		assertLoadError(t, cfg, "")
+		sitetest.AssertLoadError(t, cfg, "")
 		if _, err := os.Stat(dir); !os.IsNotExist(err) {
 			t.Errorf("%d (%s): a refused config created %s (%v)", i, opts, dir, err)
 		}
@@ -349,8 +307,8 @@ func TestABadConfigOpensNoStore(t *testing.T) {
 // a host that is not the operator's receives it and can replay it. The
 // load says so (on main it said nothing).
 func TestCookieDomainIsToldAtLoad(t *testing.T) {
-	s := startSite(t, portalSites)
-	warned := s.logEntries("cookie_domain hands the session cookie to every host under it: any of them that is not yours, or that logs request headers, can replay it as the user. Use it only for a domain whose every host you run")
+	s := sitetest.Start(t, portalSites)
+	warned := s.LogEntries("cookie_domain hands the session cookie to every host under it: any of them that is not yours, or that logs request headers, can replay it as the user. Use it only for a domain whose every host you run")
 	if len(warned) == 0 || warned[0]["cookie_domain"] != "sso.localhost" || warned[0]["level"] != "warn" {
 		t.Fatalf("no warning about cookie_domain at load: %v", warned)
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"strings"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -13,8 +12,11 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
 
+	"github.com/smsgate/caddy-smsgate/admin"
+	"github.com/smsgate/caddy-smsgate/continuity"
 	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/internal/clock"
+	"github.com/smsgate/caddy-smsgate/pages"
 	"github.com/smsgate/caddy-smsgate/phone"
 	"github.com/smsgate/caddy-smsgate/providers"
 	"github.com/smsgate/caddy-smsgate/session"
@@ -23,74 +25,117 @@ import (
 	"github.com/smsgate/caddy-smsgate/words"
 )
 
-// now is the clock of a Gate whose Provision context carries none (see
-// clock.From; Caddy's own contexts never do); tests of the in-process
-// Caddy replace it. A test that provisions its own gate gives it a clock
-// of its own with clock.With.
-var now = time.Now
-
-// Provision sets defaults and checks the config before it opens anything
-// (check.go), then loads the providers, and only then opens the store and
-// the keys: a config that cannot run creates no database folder.
+// Provision builds the running gate from its configuration, in steps: it
+// settles and checks the config before it opens anything (check.go), loads
+// the providers, and only then opens the store and the keys (a config that
+// cannot run creates no database folder); the sign-in, the pages and the
+// admin's view of the gate are built on them.
 func (g *Gate) Provision(ctx caddy.Context) error {
+	if g.gate == nil {
+		g.gate = new(gate) // from JSON: no Caddyfile lines
+	}
 	g.ctx, g.logger = ctx, ctx.Logger()
 	if ev, err := loadApp(ctx, "events"); err == nil {
 		g.events = ev.(*caddyevents.App)
 	}
-	g.now = clock.From(ctx, func() time.Time { return now() })
+	g.now = clock.From(ctx, func() time.Time { return clock.Default() })
+	s, err := g.settle(ctx)
+	if err != nil {
+		return err
+	}
+	// The config is good: only now the store.
+	if err := g.openStore(ctx, s); err != nil {
+		return err
+	}
+	devices, err := g.buildEnrollment(s)
+	if err != nil {
+		return err
+	}
+	g.buildSignIn(s, devices)
+	g.buildPages(s)
+	g.register(ctx, s)
+	g.startWatch()
+	return nil
+}
+
+// settled is what the checked config gives the later steps.
+type settled struct {
+	signingKey, phoneKey []byte
+	pages                *pages.Templates
+	messages             *enrollment.Templates
+	limits               enrollment.Limits
+	policy               *phone.Policy
+	users, phones        map[string]signin.User
+	identity             signin.Identity
+	checker              providers.Checker
+	admin                admin.Config
+}
+
+// settle sets the defaults, checks the config, and loads what it names
+// (templates, messages, providers), touching no store.
+func (g *Gate) settle(ctx caddy.Context) (*settled, error) {
 	g.setDefaults()
 	if err := g.check(); err != nil {
-		return err
+		return nil, err
 	}
-	configured, phoneKey, err := g.secrets()
-	if err != nil {
-		return err
+	s := new(settled)
+	var err error
+	if s.signingKey, s.phoneKey, err = g.secrets(); err != nil {
+		return nil, err
 	}
-	if g.pages, err = loadPages(g.TemplatesDir); err != nil {
-		return err
+	if s.pages, err = pages.LoadTemplates(g.TemplatesDir); err != nil {
+		return nil, err
 	}
 	if g.words, err = words.Load(g.MessagesDir); err != nil {
-		return &optionError{"messages_dir", err}
+		return nil, &optionError{"messages_dir", err}
 	}
-	templates, err := g.templates(g.words)
-	if err != nil {
-		return err
+	if s.messages, err = g.templates(g.words); err != nil {
+		return nil, err
 	}
-	limits, _ := g.limits() // checked
-	g.csp = g.contentSecurityPolicy()
-	g.example = phone.Example(append(g.AllowedRegions, g.DefaultRegion, "US")...)
-	policy := &phone.Policy{AllowedRegions: g.AllowedRegions, ChannelRegions: g.ChannelRegions, AllowPrefixes: g.AllowPrefixes, DenyPrefixes: g.DenyPrefixes, Types: g.NumberTypes}
-	if err := policy.Validate(); err != nil {
-		return err
+	s.limits, _ = g.limits() // checked
+	s.policy = &phone.Policy{AllowedRegions: g.AllowedRegions, ChannelRegions: g.ChannelRegions, AllowPrefixes: g.AllowPrefixes, DenyPrefixes: g.DenyPrefixes, Types: g.NumberTypes}
+	if err := s.policy.Validate(); err != nil {
+		return nil, err
 	}
-	users := make(map[string]signin.User, len(g.Users))
-	phones := make(map[string]signin.User, len(g.Users))
-	named := make(map[string]bool, len(g.Users))
-	for i, u := range g.Users {
-		e164, _ := phone.Parse(u.Phone, g.DefaultRegion) // checked
-		g.Users[i].Phone = e164
-		users[u.Name] = signin.User{Name: u.Name, Phone: e164}
-		phones[e164] = users[u.Name]
-		named[u.Name] = true
-	}
-	var identity signin.Identity = signin.FirstFactor{Open: g.Enrollment == EnrollmentOpen}
-	if g.Identity == IdentityNone {
-		identity = signin.LoginForm{Named: named}
-	}
+	g.settleUsers(s)
 	if g.CookieDomain != "" {
 		g.logger.Warn("cookie_domain hands the session cookie to every host under it: any of them that is not yours, or that logs request headers, can replay it as the user. Use it only for a domain whose every host you run",
 			zap.String("realm", g.Realm), zap.String("cookie_domain", g.CookieDomain))
 	}
-	checker, err := g.loadProviders(ctx)
-	if err != nil {
-		return err
+	if s.checker, err = g.loadProviders(ctx); err != nil {
+		return nil, err
 	}
-
-	// The config is good: only now the store.
 	if g.StoreRaw == nil {
 		g.StoreRaw = json.RawMessage(`{"module":"badger"}`)
 	}
-	g.storeID = storeIdentity(g.StoreRaw) // LoadModule forgets the raw config
+	g.storeID = continuity.Identity(g.StoreRaw) // LoadModule forgets the raw config
+	s.admin = g.adminConfig()
+	g.linkOrigin = s.admin.LinkOrigin()
+	return s, nil
+}
+
+// settleUsers reads the provisioned users (numbers in E.164) and whom the
+// gate asks for the user's name.
+func (g *Gate) settleUsers(s *settled) {
+	s.users = make(map[string]signin.User, len(g.Users))
+	s.phones = make(map[string]signin.User, len(g.Users))
+	named := make(map[string]bool, len(g.Users))
+	for i, u := range g.Users {
+		e164, _ := phone.Parse(u.Phone, g.DefaultRegion) // checked
+		g.Users[i].Phone = e164
+		s.users[u.Name] = signin.User{Name: u.Name, Phone: e164}
+		s.phones[e164] = s.users[u.Name]
+		named[u.Name] = true
+	}
+	s.identity = signin.FirstFactor{Open: g.Enrollment == EnrollmentOpen}
+	if g.Identity == IdentityNone {
+		s.identity = signin.LoginForm{Named: named}
+	}
+}
+
+// openStore opens the store, checks it is the one the gate knew, and sets
+// up the sessions and the keys derived from their secret.
+func (g *Gate) openStore(ctx caddy.Context, s *settled) error {
 	mod, err := ctx.LoadModule(g, "StoreRaw")
 	if err != nil {
 		return fmt.Errorf("loading store: %v", err)
@@ -104,52 +149,81 @@ func (g *Gate) Provision(ctx caddy.Context) error {
 	if err != nil {
 		return err
 	}
-	g.sessions, err = session.NewManager(ctx, session.Config{Store: g.store, Realm: g.Realm, Secret: configured, AwaitSecret: await,
+	g.sessions, err = session.NewManager(ctx, session.Config{Store: g.store, Realm: g.Realm, Secret: s.signingKey, AwaitSecret: await,
 		Alg: g.SigningAlg, Lifetime: time.Duration(g.SessionLifetime), Rotation: time.Duration(g.KeyRotation), Now: g.now, Logger: g.logger})
 	if err != nil {
 		return err
 	}
-	secret := g.sessions.Secret()
-	if phoneKey != nil && string(phoneKey) == string(secret) {
+	if s.phoneKey != nil && string(s.phoneKey) == string(g.sessions.Secret()) {
 		return errors.New("verify_only needs its own key, not the signing key")
 	}
+	return nil
+}
+
+// buildEnrollment sets up codes, devices, invites and the strangers'
+// bounds on the store.
+func (g *Gate) buildEnrollment(s *settled) (*enrollment.Devices, error) {
+	secret := g.sessions.Secret()
 	appSecrets, err := g.deriveKeys(secret)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var devices *enrollment.Devices
-	g.strangers = &enrollment.Strangers{IP: limits.StrangerIP, Net: limits.StrangerNet, Total: limits.Strangers, Store: g.store, Now: g.now}
+	g.strangers = &enrollment.Strangers{IP: s.limits.StrangerIP, Net: s.limits.StrangerNet, Total: s.limits.Strangers, Store: g.store, Now: g.now}
 	g.challenges, devices, g.admin = enrollment.New(&enrollment.Core{Store: g.store, CodeKey: session.Derive(secret, "code"),
-		PhoneKey: phoneKey, Limits: limits, Secrets: appSecrets, WebAuthn: g.webauthn, VerifyUser: g.Identity == IdentityNone,
+		PhoneKey: s.phoneKey, Limits: s.limits, Secrets: appSecrets, WebAuthn: g.webauthn, VerifyUser: g.Identity == IdentityNone,
 		Strangers: g.strangers, Now: g.now}, enrollment.Challenges{
 		Sender:         g.chain,
 		Verifier:       g.verifier,
-		Templates:      templates,
-		Policy:         policy,
+		Templates:      s.messages,
+		Policy:         s.policy,
 		Site:           g.SiteName,
 		CodeLength:     g.CodeLength,
 		CodeTTL:        time.Duration(g.CodeTTL),
 		MaxAttempts:    g.MaxAttempts,
 		ResendCooldown: time.Duration(g.ResendCooldown),
 	})
-	if g.receipts != nil {
-		g.challenges.ReceiptURL = g.receiptURL
-	}
-	g.challenges.Checker = checker
+	g.challenges.Checker = s.checker
 	g.challenges.Words = g.words // the built-in messages in the user's language
+	return devices, nil
+}
+
+// buildSignIn sets up the sign-in's decisions.
+func (g *Gate) buildSignIn(s *settled, devices *enrollment.Devices) {
 	site := g.SiteName
 	if site == "" {
 		site = g.host
 	}
-	g.signin = &signin.Service{Identity: identity, Users: users, Phones: phones,
-		Challenges: g.challenges, Devices: devices, Invites: g.admin, Notices: g.chain,
+	g.signin = &signin.Service{Identity: s.identity, Users: s.users, Phones: s.phones,
+		Challenges: g.challenges, Devices: devices, Invites: g.admin, Strangers: g.strangers, Notices: g.chain,
 		Site: site, Host: g.host, Channels: g.Channels, CodeLength: g.CodeLength, DefaultRegion: g.DefaultRegion,
 		AllowRemoveLast: g.AllowRemoveLast, Audit: g.audit, Logger: g.logger, Now: g.now}
-	if g.app, err = appOf(ctx); err == nil {
-		g.app.register(g)
+}
+
+// buildPages sets up the pages under the path prefix.
+func (g *Gate) buildPages(s *settled) {
+	g.pages = pages.New(pages.Config{Realm: g.Realm, Host: g.host, LinkOrigin: g.linkOrigin, PathPrefix: g.PathPrefix,
+		Channels: g.Channels, CodeLength: g.CodeLength, Policy: g.policy,
+		Remember: time.Duration(g.Remember), StepUp: time.Duration(g.StepUp), RedirectHosts: g.RedirectHosts,
+		PublicOrigin: g.PublicOrigin, PortalURL: g.PortalURL, CookieDomain: g.CookieDomain,
+		SiteName: g.SiteName, Logo: g.Logo, Accent: g.Accent, AllowedRegions: g.AllowedRegions, DefaultRegion: g.DefaultRegion,
+		Templates: s.pages, Passkeys: g.webauthn != nil,
+		SignIn: g.signin, Sessions: g.sessions, Store: g.store, Flows: g.flows, Known: g.known, Sealer: g.sealer,
+		Words: g.words, Receipts: g.receipts, ReceiptsName: g.receiptsName, Epoch: g.watch.epoch, Noticed: g.noticed,
+		Metrics: g.metrics.pages, Audit: g.audit, Identify: g.identify, Logger: g.logger, Now: g.now})
+	if g.receipts != nil {
+		g.challenges.ReceiptURL = g.pages.ReceiptURL
 	}
-	g.startWatch()
-	return nil
+}
+
+// register shows the gate to the admin's tools (the smsgate app).
+func (g *Gate) register(ctx caddy.Context, s *settled) {
+	g.site = &admin.Site{Config: s.admin, Admin: g.admin, Store: g.store, Epoch: g.watch.epoch, Sessions: g.sessions,
+		Logger: g.logger, Audit: g.audit, Alarm: g.alarm}
+	if app, err := loadApp(ctx, "smsgate"); err == nil {
+		g.app = app.(*admin.App)
+		g.app.Register(g.site)
+	}
 }
 
 // loadProviders provisions the providers into the failover chain, and
@@ -181,117 +255,10 @@ func (g *Gate) loadProviders(ctx caddy.Context) (providers.Checker, error) {
 	return checker, nil
 }
 
-// limitNames are the send limits, each with its place in enrollment.Limits.
-var limitNames = map[string]func(*enrollment.Limits) *enrollment.Rate{
-	"user":            func(l *enrollment.Limits) *enrollment.Rate { return &l.User },
-	"number":          func(l *enrollment.Limits) *enrollment.Rate { return &l.Number },
-	"ip":              func(l *enrollment.Limits) *enrollment.Rate { return &l.IP },
-	"country":         func(l *enrollment.Limits) *enrollment.Rate { return &l.Country },
-	"voice":           func(l *enrollment.Limits) *enrollment.Rate { return &l.Voice },
-	"global_enrolled": func(l *enrollment.Limits) *enrollment.Rate { return &l.GlobalEnrolled },
-	"global_new":      func(l *enrollment.Limits) *enrollment.Rate { return &l.GlobalNew },
-	"guesses":         func(l *enrollment.Limits) *enrollment.Rate { return &l.Guesses },
-	"stranger_ip":     func(l *enrollment.Limits) *enrollment.Rate { return &l.StrangerIP },
-	"stranger_net":    func(l *enrollment.Limits) *enrollment.Rate { return &l.StrangerNet },
-	"strangers":       func(l *enrollment.Limits) *enrollment.Rate { return &l.Strangers },
-}
-
-const limitList = "user, number, ip, country, voice, global_enrolled, global_new, guesses, stranger_ip, stranger_net or strangers"
-
-// validPrefix reports whether p can be the gate's path prefix.
-func validPrefix(p string) bool {
-	return strings.HasPrefix(p, "/") && strings.HasSuffix(p, "/") && len(p) >= 3
-}
-
-// limits merges the configured limits into the defaults.
-func (g *Gate) limits() (enrollment.Limits, error) {
-	l := enrollment.DefaultLimits
-	for name, lim := range g.Limits {
-		place, ok := limitNames[name]
-		if !ok {
-			return l, optionErrf("limit "+name, "unknown limit %q: use %s", name, limitList)
-		}
-		r := place(&l)
-		if lim.Count < 0 || (lim.Count > 0 && lim.Window <= 0) {
-			return l, optionErrf("limit "+name, "limit %s: a count needs a positive window", name)
-		}
-		*r = enrollment.Rate{Count: lim.Count, Window: time.Duration(lim.Window)}
-	}
-	if g.LockoutAfter != 0 {
-		l.LockAfter = g.LockoutAfter
-	}
-	if g.Lockout != 0 {
-		l.Lockout = time.Duration(g.Lockout)
-	}
-	if g.MaxFailures != 0 {
-		l.MaxFailures = g.MaxFailures
-	}
-	if l.MaxFailures < 1 || l.MaxFailures > 100 {
-		return l, optionErrf("max_failures", "max_failures must be from 1 to 100 (NIST SP 800-63B), not %d", l.MaxFailures)
-	}
-	if l.LockAfter < 1 || l.Lockout <= 0 {
-		return l, optionErrf("lockout", "lockout_after and lockout must be positive")
-	}
-	if err := l.CheckGuesses(); err != nil {
-		return l, &optionError{"limit guesses", err}
-	}
-	return l, nil
-}
-
-func (g *Gate) setDefaults() {
-	if g.Identity == "" {
-		g.Identity = DefaultIdentity
-	}
-	if g.Enrollment == "" {
-		g.Enrollment = EnrollmentOpen
-		if g.Identity == IdentityNone {
-			g.Enrollment = EnrollmentClosed
-		}
-	}
-	if g.PathPrefix == "" {
-		g.PathPrefix = DefaultPathPrefix
-	}
-	if g.SessionLifetime == 0 {
-		g.SessionLifetime = caddy.Duration(DefaultSessionLifetime)
-	}
-	if g.CodeLength == 0 {
-		g.CodeLength = DefaultCodeLength
-	}
-	if g.CodeTTL == 0 {
-		g.CodeTTL = caddy.Duration(DefaultCodeTTL)
-	}
-	if g.MaxAttempts == 0 {
-		g.MaxAttempts = DefaultMaxAttempts
-	}
-	if g.StepUp == 0 {
-		g.StepUp = caddy.Duration(DefaultStepUp)
-	}
-	if g.SigningAlg == "" {
-		g.SigningAlg = "HS256"
-	}
-	if len(g.Channels) == 0 {
-		g.Channels = []string{providers.SMS}
-	}
-	if g.ResendCooldown == 0 {
-		g.ResendCooldown = caddy.Duration(DefaultResendCooldown)
-	}
-	if g.Remember == 0 && !g.RememberOff {
-		g.Remember = caddy.Duration(DefaultRemember)
-	}
-	g.Realm = strings.ToLower(g.Realm)
-	g.PublicOrigin = strings.TrimSuffix(g.PublicOrigin, "/")
-	g.PortalURL = strings.TrimSuffix(g.PortalURL, "/")
-	g.CookieDomain = strings.TrimPrefix(strings.ToLower(g.CookieDomain), ".")
-	g.DefaultRegion = strings.ToUpper(g.DefaultRegion)
-	if g.Accent != "" && !strings.HasPrefix(g.Accent, "#") {
-		g.Accent = "#" + g.Accent // in a Caddyfile, # starts a comment: accept 2563eb too
-	}
-}
-
 // Cleanup takes the gate off the smsgate app's list and stops its watch.
 func (g *Gate) Cleanup() error {
 	if g.app != nil {
-		g.app.unregister(g)
+		g.app.Unregister(g.site)
 	}
 	if g.watch != nil && g.watch.stop != nil {
 		g.watch.stop()
@@ -312,6 +279,23 @@ func secretValue(name, value string) ([]byte, error) {
 		return nil, fmt.Errorf("%s is %d bytes; it must be at least 32", name, len(key))
 	}
 	return []byte(key), nil
+}
+
+// adminConfig is what the admin's tools read of the gate's config.
+func (g *Gate) adminConfig() admin.Config {
+	return admin.Config{Realm: g.Realm, StoreConfig: g.StoreRaw, Require: g.Require, PathPrefix: g.PathPrefix,
+		PublicOrigin: g.PublicOrigin, SiteOrigin: g.SiteOrigin, SigningKey: g.SigningKey, DefaultRegion: g.DefaultRegion}
+}
+
+// loadApp is the config's app name, loaded on first use. A Context made
+// outside a running config (caddy.NewContext in benchmarks) has none.
+func loadApp(ctx caddy.Context, name string) (app any, err error) {
+	defer func() {
+		if recover() != nil {
+			app, err = nil, errors.New("no running config")
+		}
+	}()
+	return ctx.App(name)
 }
 
 // Validate has nothing left to check: Provision checked the config before

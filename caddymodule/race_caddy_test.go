@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/smsgate/caddy-smsgate/caddymodule"
+	"github.com/smsgate/caddy-smsgate/internal/sitetest"
 	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
 )
 
@@ -38,7 +38,7 @@ func TestRemovedDeviceStaysRemoved(t *testing.T) {
 			for i := range runs {
 				fmt.Fprintf(&users, "\t\trace%d %s\n", i, cheapHash)
 			}
-			s := startSite(t, `http://localhost:{HTTP_PORT} {
+			s := sitetest.Start(t, `http://localhost:{HTTP_PORT} {
 	basic_auth {
 `+users.String()+`	}
 	smsgate {
@@ -57,7 +57,7 @@ func TestRemovedDeviceStaysRemoved(t *testing.T) {
 }`)
 			adminOK := func(method, path, body string) string {
 				t.Helper()
-				st, out := admin(t, method, path, body)
+				st, out := sitetest.Admin(t, method, path, body)
 				if st != http.StatusOK {
 					t.Fatalf("%s %s: %d %s", method, path, st, out)
 				}
@@ -74,7 +74,7 @@ func TestRemovedDeviceStaysRemoved(t *testing.T) {
 				for j := range perRun {
 					var added struct{ ID string }
 					_ = json.Unmarshal([]byte(adminOK("POST", "/smsgate/users", fmt.Sprintf(`{"realm":"localhost","user":%q,"phone":"+1415555%04d"}`, user, 2671+j))), &added)
-					req, _ := http.NewRequest("POST", withPorts("http://localhost:{ADMIN_PORT}/smsgate/devices/remove"),
+					req, _ := http.NewRequest("POST", sitetest.WithPorts("http://localhost:{ADMIN_PORT}/smsgate/devices/remove"),
 						strings.NewReader(fmt.Sprintf(`{"realm":"localhost","user":%q,"id":%q}`, user, added.ID)))
 					req.Header.Set("Content-Type", "application/json")
 					removals[added.ID] = req
@@ -85,16 +85,16 @@ func TestRemovedDeviceStaysRemoved(t *testing.T) {
 				// other phones.
 				var verifies []func() (*http.Response, error)
 				for range perRun {
-					c := newClient(t, user)
-					expect(t, c.get("/.smsgate/login?rd=%2F"), http.StatusSeeOther, "/.smsgate/verify")
-					tok := c.csrf("/.smsgate/verify")
-					caddymodule.Advance(time.Second) // past the user's cooldown (its least)
-					expect(t, c.post("/.smsgate/verify", url.Values{"action": {"send"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
-					req, _ := http.NewRequest(http.MethodPost, withPorts(base+"/.smsgate/verify"), strings.NewReader(url.Values{"code": {s.lastCode()}, "csrf": {tok}}.Encode()))
+					c := sitetest.NewClient(t, user)
+					sitetest.Expect(t, c.Get("/.smsgate/login?rd=%2F"), http.StatusSeeOther, "/.smsgate/verify")
+					tok := c.CSRF("/.smsgate/verify")
+					sitetest.Advance(time.Second) // past the user's cooldown (its least)
+					sitetest.Expect(t, c.Post("/.smsgate/verify", url.Values{"action": {"send"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+					req, _ := http.NewRequest(http.MethodPost, sitetest.WithPorts(sitetest.Base+"/.smsgate/verify"), strings.NewReader(url.Values{"code": {s.LastCode()}, "csrf": {tok}}.Encode()))
 					req.SetBasicAuth(user, "demo")
 					req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 					req.Header.Set("Accept", "text/html")
-					verifies = append(verifies, func() (*http.Response, error) { return c.http.Do(req) })
+					verifies = append(verifies, func() (*http.Response, error) { return c.HTTP.Do(req) })
 				}
 
 				// The removals land anywhere in the code checks, as the runs go by.
@@ -114,7 +114,7 @@ func TestRemovedDeviceStaysRemoved(t *testing.T) {
 						res.Body.Close()
 					}
 				}
-				start, delay, before := make(chan struct{}), took*time.Duration(i%20)/20, caddymodule.Now()
+				start, delay, before := make(chan struct{}), took*time.Duration(i%20)/20, sitetest.Now()
 				took = 0
 				for _, req := range removals {
 					wg.Go(func() {

@@ -17,6 +17,7 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/pages"
 	"github.com/smsgate/caddy-smsgate/session"
 	"github.com/smsgate/caddy-smsgate/store"
 )
@@ -310,9 +311,9 @@ func TestDocumentedFiguresAreTheCodes(t *testing.T) {
 		{"README.md", readme, "each checks the store's secret every " + seconds(StoreWatch)},
 		{"README.md", readme, "It notices within " + seconds(StoreWatch) + " (each instance checks the epoch"},
 		{"README.md", readme, strconv.Itoa(store.DiskReserve>>20) + " MiB free (`store.DiskReserve`)"},
-		{"README.md", readme, "the gate waits at most " + seconds(defaultBodyTime) + " for a form's body"},
-		{"SECURITY.md", security, "bodies capped at " + strconv.Itoa(maxBody>>10) + " KiB"},
-		{"SECURITY.md", security, "the gate waits at most " + seconds(defaultBodyTime) + " for a POST's body"},
+		{"README.md", readme, "the gate waits at most " + seconds(pages.BodyTime) + " for a form's body"},
+		{"SECURITY.md", security, "bodies capped at " + strconv.Itoa(pages.MaxBody>>10) + " KiB"},
+		{"SECURITY.md", security, "the gate waits at most " + seconds(pages.BodyTime) + " for a POST's body"},
 		{"README.md", readme, "A user may hold up to " + map[int]string{10: "ten"}[enrollment.MaxDevices] + " named"},
 	} {
 		if !strings.Contains(f.text, f.want) {

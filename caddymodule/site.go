@@ -1,22 +1,19 @@
 package caddymodule
 
 import (
+	"cmp"
 	"errors"
-	"fmt"
-	"reflect"
 	"strings"
-	"unsafe"
 
-	"github.com/caddyserver/caddy/v2"
-	"github.com/caddyserver/caddy/v2/caddyconfig"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
-	"go.uber.org/zap"
+
+	"github.com/smsgate/caddy-smsgate/siteblock"
 )
 
-// What a gate learns from the Caddyfile site block it is in — its realm,
-// its own address, where it sits (placement.go, sitecheck.go) — and the
-// config mistakes it can name the line of.
+// The directive: a gate learns from the Caddyfile site block it is in its
+// realm and its own address, and the mistakes only the site shows are
+// checked there (package siteblock), each named by its line.
 
 // parseDirective parses `smsgate [<matcher>] { … }` as Caddy's
 // RegisterHandlerDirective would, keeping the matcher for the checks of
@@ -33,21 +30,49 @@ func parseDirective(h httpcaddyfile.Helper) ([]httpcaddyfile.ConfigValue, error)
 	if err := g.UnmarshalCaddyfile(h.Dispenser); err != nil {
 		return nil, err
 	}
-	if origin, ok := siteOrigin(h); ok && g.SiteOrigin == "" {
+	site := siteblock.Of(h)
+	if origin, ok := site.Origin(); ok && g.SiteOrigin == "" {
 		g.SiteOrigin = origin
 	}
-	explicit := g.Realm != ""
-	if !explicit {
-		name, ok := siteHost(h)
+	written := g.Realm != ""
+	if !written {
+		name, ok := site.Host()
 		if !ok {
 			return nil, g.errAt("", errors.New("smsgate: this site does not have exactly one host name, so the realm cannot come from it: set realm (e.g. realm example.com); a realm is never taken from a request's Host header"))
 		}
 		g.Realm = name
 	}
-	if err := g.checkSite(h, matcher, explicit); err != nil {
+	sg := g.siteGate(written)
+	if err := site.CheckRealm(sg); err != nil {
+		return nil, err
+	}
+	place := site.Place(sg)
+	if err := place.CheckIdentity(sg); err != nil {
+		return nil, err
+	}
+	g.IdentityFrom = sg.IdentityFrom
+	if err := g.checkConfig(); err != nil {
+		return nil, err
+	}
+	if err := place.CheckReach(sg, matcher); err != nil {
+		return nil, err
+	}
+	if err := place.CheckPrefix(sg); err != nil {
 		return nil, err
 	}
 	return h.NewRoute(matcher, g), nil
+}
+
+// siteGate is what the site's checks read of the gate's config.
+func (g *Gate) siteGate(realmWritten bool) *siteblock.Gate {
+	identity := cmp.Or(g.Identity, DefaultIdentity)
+	var headers []string
+	for _, th := range trustedHeaders(identity, nil) {
+		headers = append(headers, th.name)
+	}
+	return &siteblock.Gate{Token: g.lines[""], Realm: g.Realm, RealmWritten: realmWritten,
+		Identity: identity, Headers: headers, IdentityFrom: g.IdentityFrom,
+		Prefix: cmp.Or(g.PathPrefix, DefaultPathPrefix), DefaultPrefix: DefaultPathPrefix, Line: g.lineOf}
 }
 
 // checkConfig runs check (check.go) on a copy of the gate with its
@@ -86,89 +111,5 @@ func (g *Gate) lineOf(key string) caddyfile.Token {
 
 // errAt is err at the line of option key.
 func (g *Gate) errAt(key string, err error) error {
-	return errAtToken(g.lineOf(key), err)
-}
-
-func errAtToken(tok caddyfile.Token, err error) error {
-	d := caddyfile.NewDispenser([]caddyfile.Token{tok})
-	d.Next()
-	return d.WrapErr(err)
-}
-
-// warn adds a warning to the Caddyfile adapter's, at tok: `caddy adapt`
-// prints it, `caddy run` logs it with its file and line, the admin API's
-// /load answers with it.
-func warn(h httpcaddyfile.Helper, tok caddyfile.Token, format string, args ...any) {
-	msg := fmt.Sprintf(format, args...)
-	if list, ok := helperField(&h, "warnings").(*[]caddyconfig.Warning); ok && list != nil {
-		*list = append(*list, caddyconfig.Warning{File: tok.File, Line: tok.Line, Directive: "smsgate", Message: msg})
-		return
-	}
-	caddy.Log().Warn(msg, zap.String("file", tok.File), zap.Int("line", tok.Line))
-}
-
-// helperField is a field of Caddy's Helper that it does not export: the
-// site block (parentBlock), the named matchers in scope (matcherDefs),
-// the adapter's warnings. nil when it is not there (another Caddy), which
-// the callers take as "nothing known".
-func helperField(h *httpcaddyfile.Helper, name string) any {
-	f := reflect.ValueOf(h).Elem().FieldByName(name)
-	if !f.IsValid() {
-		return nil
-	}
-	return reflect.NewAt(f.Type(), unsafe.Pointer(f.UnsafeAddr())).Elem().Interface()
-}
-
-// siteHost is the one host name of the site block the directive is in, if
-// it has exactly one (`example.com`, `http://localhost:8080`); none for
-// `:80`, `http://`, `*.example.com`, placeholders or several addresses.
-func siteHost(h httpcaddyfile.Helper) (string, bool) {
-	addr, ok := siteAddress(h)
-	if !ok {
-		return "", false
-	}
-	return strings.ToLower(strings.TrimSuffix(addr.Host, ".")), true
-}
-
-// siteOrigin is the scheme, host and port of the site's one address, for
-// the links the admin's tools print (https unless the address says http).
-func siteOrigin(h httpcaddyfile.Helper) (string, bool) {
-	addr, ok := siteAddress(h)
-	if !ok {
-		return "", false
-	}
-	scheme := addr.Scheme
-	if scheme == "" {
-		scheme = "https"
-		if addr.Port == "80" {
-			scheme = "http"
-		}
-	}
-	origin := scheme + "://" + strings.ToLower(strings.TrimSuffix(addr.Host, "."))
-	if addr.Port != "" && !(scheme == "https" && addr.Port == "443") && !(scheme == "http" && addr.Port == "80") {
-		origin += ":" + addr.Port
-	}
-	return origin, true
-}
-
-// siteKeys are the site block's addresses as written.
-func siteKeys(h httpcaddyfile.Helper) []string {
-	block, ok := helperField(&h, "parentBlock").(caddyfile.ServerBlock)
-	if !ok || h.IsNamedRoute() {
-		return nil
-	}
-	return block.GetKeysText()
-}
-
-// siteAddress is the site block's one address with a single host name.
-func siteAddress(h httpcaddyfile.Helper) (httpcaddyfile.Address, bool) {
-	keys := siteKeys(h)
-	if len(keys) != 1 {
-		return httpcaddyfile.Address{}, false
-	}
-	addr, err := httpcaddyfile.ParseAddress(keys[0])
-	if err != nil || addr.Host == "" || strings.ContainsAny(addr.Host, "*{}") {
-		return httpcaddyfile.Address{}, false
-	}
-	return addr, true
+	return siteblock.ErrAt(g.lineOf(key), err)
 }

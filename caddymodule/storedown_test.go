@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/smsgate/caddy-smsgate/internal/sitetest"
 	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
 )
 
@@ -22,7 +23,7 @@ var rawFault = regexp.MustCompile(`(?i)dial tcp|connection refused|redis|gorouti
 // 500, or the driver's text.
 func TestStoreDownEveryPath(t *testing.T) {
 	r := redistest.Start(t)
-	s := startSite(t, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
+	s := sitetest.Start(t, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
 	basic_auth {
 		alice %[1]s
 		bob %[1]s
@@ -35,38 +36,38 @@ func TestStoreDownEveryPath(t *testing.T) {
 		provider log
 	}
 	respond "Hello, {http.auth.user.id}!"
-}`, demoHash, r.Addr))
-	alice := newClient(t, "alice")
-	tok := alice.csrf("/.smsgate/enroll")
-	expect(t, alice.post("/.smsgate/enroll", url.Values{"phone": {"+14155552671"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
-	expectEnrolled(t, alice.post("/.smsgate/verify", url.Values{"code": {s.lastCode()}, "csrf": {tok}, "remember": {"1"}}), "/")
-	expectBody(t, alice.get("/"), "Hello, alice!")
-	aliceTok := alice.csrf("/.smsgate/devices")
-	bob := newClient(t, "bob")
-	bobTok := bob.csrf("/.smsgate/enroll")
-	_, invite := admin(t, "POST", "/smsgate/invites", `{"user":"bob"}`)
+}`, sitetest.DemoHash, r.Addr))
+	alice := sitetest.NewClient(t, "alice")
+	tok := alice.CSRF("/.smsgate/enroll")
+	sitetest.Expect(t, alice.Post("/.smsgate/enroll", url.Values{"phone": {"+14155552671"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+	sitetest.ExpectEnrolled(t, alice.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}, "remember": {"1"}}), "/")
+	sitetest.ExpectBody(t, alice.Get("/"), "Hello, alice!")
+	aliceTok := alice.CSRF("/.smsgate/devices")
+	bob := sitetest.NewClient(t, "bob")
+	bobTok := bob.CSRF("/.smsgate/enroll")
+	_, invite := sitetest.Admin(t, "POST", "/smsgate/invites", `{"user":"bob"}`)
 	var inv struct{ Path string }
 	_ = json.Unmarshal([]byte(invite), &inv)
 	r.Stop()
 
-	check := func(who string, res *response, allowed ...int) {
+	check := func(who string, res *sitetest.Response, allowed ...int) {
 		t.Helper()
 		ok := false
 		for _, st := range allowed {
 			ok = ok || res.StatusCode == st
 		}
-		if !ok || rawFault.MatchString(res.body) {
-			t.Errorf("%s: %d, want one of %v, no raw fault:\n%.300s", who, res.StatusCode, allowed, res.body)
+		if !ok || rawFault.MatchString(res.Text) {
+			t.Errorf("%s: %d, want one of %v, no raw fault:\n%.300s", who, res.StatusCode, allowed, res.Text)
 		}
 	}
 	// A session this gate checked keeps working; the rest is 503.
-	check("alice's app page", alice.get("/"), 200)
-	check("bob's app page", bob.get("/"), 302)
+	check("alice's app page", alice.Get("/"), 200)
+	check("bob's app page", bob.Get("/"), 302)
 	for _, path := range []string{"/.smsgate/login", "/.smsgate/enroll", "/.smsgate/verify", "/.smsgate/devices"} {
-		check("bob GET "+path, bob.get(path), 503, 303)
-		check("alice GET "+path, alice.get(path), 503, 303)
+		check("bob GET "+path, bob.Get(path), 503, 303)
+		check("alice GET "+path, alice.Get(path), 503, 303)
 	}
-	check("GET invite", bob.get(inv.Path), 503)
+	check("GET invite", bob.Get(inv.Path), 503)
 	for _, tc := range []struct {
 		path string
 		form url.Values
@@ -82,17 +83,17 @@ func TestStoreDownEveryPath(t *testing.T) {
 		for k, v := range tc.form {
 			form[k] = v
 		}
-		check("bob POST "+tc.path+" "+form.Encode(), bob.post(tc.path, form), 503, 303)
+		check("bob POST "+tc.path+" "+form.Encode(), bob.Post(tc.path, form), 503, 303)
 	}
 	for _, action := range []string{"rename", "default", "remove", "add", "app", "app-confirm", "untrust", "recovery", "signout-all"} {
 		form := url.Values{"csrf": {aliceTok}, "action": {action}, "device": {"x"}, "confirm": {"1"}, "name": {"n"}, "phone": {"+14155552673"}, "code": {"123456"}, "trust": {"x"}}
-		check("alice devices "+action, alice.post("/.smsgate/devices", form), 503, 303)
+		check("alice devices "+action, alice.Post("/.smsgate/devices", form), 503, 303)
 	}
 	for _, step := range []string{"register/begin", "register/finish", "login/begin", "login/finish"} {
-		check("alice passkey "+step, alice.postJSON("/.smsgate/passkey/"+step, base, map[string]string{}), 503, 401)
+		check("alice passkey "+step, alice.PostJSON("/.smsgate/passkey/"+step, sitetest.Base, map[string]string{}), 503, 401)
 	}
-	check("invite POST", bob.post("/.smsgate/invite", url.Values{"csrf": {bobTok}, "token": {strings.TrimPrefix(inv.Path, "/.smsgate/invite?token=")}}), 503)
-	check("alice logout", alice.post("/.smsgate/logout", url.Values{"csrf": {aliceTok}}), 503)
+	check("invite POST", bob.Post("/.smsgate/invite", url.Values{"csrf": {bobTok}, "token": {strings.TrimPrefix(inv.Path, "/.smsgate/invite?token=")}}), 503)
+	check("alice logout", alice.Post("/.smsgate/logout", url.Values{"csrf": {aliceTok}}), 503)
 
 	// The admin API: every endpoint is 503 with a short message.
 	for _, tc := range []struct{ method, path, body string }{
@@ -106,7 +107,7 @@ func TestStoreDownEveryPath(t *testing.T) {
 		{"POST", "/smsgate/import", `[{"key":"device/localhost/zed","value":[]}]`},
 		{"POST", "/smsgate/store/accept", `{}`},
 	} {
-		st, body := admin(t, tc.method, tc.path, tc.body)
+		st, body := sitetest.Admin(t, tc.method, tc.path, tc.body)
 		if st != http.StatusServiceUnavailable || rawFault.MatchString(body) || !strings.Contains(body, "the store did not answer") {
 			t.Errorf("admin %s %s with the store down: %d %s", tc.method, tc.path, st, body)
 		}

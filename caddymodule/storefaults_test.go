@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/smsgate/caddy-smsgate/internal/harness"
+	"github.com/smsgate/caddy-smsgate/internal/sitetest"
 	"github.com/smsgate/caddy-smsgate/store"
 )
 
@@ -31,7 +32,7 @@ func TestImmutableFolderThroughCaddy(t *testing.T) {
 // storeFault runs a site on a Badger store in dir, signs alice in, breaks
 // the store (the returned func repairs it), and checks what users see.
 func storeFault(t *testing.T, disk, logged string, breakStore func() (repair func())) {
-	s := startSite(t, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
+	s := sitetest.Start(t, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
 	basic_auth {
 		alice %[1]s
 		bob %[1]s
@@ -41,33 +42,33 @@ func storeFault(t *testing.T, disk, logged string, breakStore func() (repair fun
 		provider log
 	}
 	respond "Hello, {http.auth.user.id}!"
-}`, demoHash, filepath.Join(disk, "smsgate")))
+}`, sitetest.DemoHash, filepath.Join(disk, "smsgate")))
 	// Let go of the store before the disk is unmounted.
-	t.Cleanup(func() { startSite(t, "http://localhost:{HTTP_PORT} {\n\trespond ok\n}") })
-	alice := newClient(t, "alice")
-	tok := alice.csrf("/.smsgate/enroll")
-	expect(t, alice.post("/.smsgate/enroll", url.Values{"phone": {"+14155552671"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
-	expectEnrolled(t, alice.post("/.smsgate/verify", url.Values{"code": {s.lastCode()}, "csrf": {tok}}), "/")
+	t.Cleanup(func() { sitetest.Start(t, "http://localhost:{HTTP_PORT} {\n\trespond ok\n}") })
+	alice := sitetest.NewClient(t, "alice")
+	tok := alice.CSRF("/.smsgate/enroll")
+	sitetest.Expect(t, alice.Post("/.smsgate/enroll", url.Values{"phone": {"+14155552671"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+	sitetest.ExpectEnrolled(t, alice.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}}), "/")
 
 	repair := breakStore()
 	for i := 0; i < 20; i++ {
-		res := alice.get("/")
-		expect(t, res, http.StatusOK, "")
-		expectBody(t, res, "Hello, alice!")
+		res := alice.Get("/")
+		sitetest.Expect(t, res, http.StatusOK, "")
+		sitetest.ExpectBody(t, res, "Hello, alice!")
 	}
-	bob := newClient(t, "bob")
-	tok = bob.csrf("/.smsgate/enroll")
-	res := bob.post("/.smsgate/enroll", url.Values{"phone": {"+14155552672"}, "csrf": {tok}})
-	expect(t, res, http.StatusServiceUnavailable, "")
-	if strings.Contains(res.body, "goroutine") || strings.Contains(res.body, "badger") {
-		t.Fatalf("the 503 shows the cause or a stack:\n%s", res.body)
+	bob := sitetest.NewClient(t, "bob")
+	tok = bob.CSRF("/.smsgate/enroll")
+	res := bob.Post("/.smsgate/enroll", url.Values{"phone": {"+14155552672"}, "csrf": {tok}})
+	sitetest.Expect(t, res, http.StatusServiceUnavailable, "")
+	if strings.Contains(res.Text, "goroutine") || strings.Contains(res.Text, "badger") {
+		t.Fatalf("the 503 shows the cause or a stack:\n%s", res.Text)
 	}
-	if !strings.Contains(fmt.Sprint(s.logEntries("starting challenge")), logged) {
+	if !strings.Contains(fmt.Sprint(s.LogEntries("starting challenge")), logged) {
 		t.Fatalf("the log does not say %q", logged)
 	}
 
 	repair()
-	tok = bob.csrf("/.smsgate/enroll")
-	expect(t, bob.post("/.smsgate/enroll", url.Values{"phone": {"+14155552672"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
-	expectEnrolled(t, bob.post("/.smsgate/verify", url.Values{"code": {s.lastCode()}, "csrf": {tok}}), "/")
+	tok = bob.CSRF("/.smsgate/enroll")
+	sitetest.Expect(t, bob.Post("/.smsgate/enroll", url.Values{"phone": {"+14155552672"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+	sitetest.ExpectEnrolled(t, bob.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}}), "/")
 }

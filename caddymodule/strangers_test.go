@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -18,6 +16,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/signin"
 	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
 )
 
@@ -69,25 +68,22 @@ func TestStrangersCannotFillTheStore(t *testing.T) {
 	defer rc.Close()
 	before := usedMemory(t, rc)
 
-	// Each request goes through the gate's own admission and the sign-in
-	// it guards, as the login and passkey handlers call them: the HTTP
-	// around them keeps nothing in the store, and costs the test most of
-	// its time (TestStrangersAreBounded goes through a real Caddy).
+	// Each request goes through the sign-in's admission of strangers and
+	// the sign-in it guards, as the login and passkey pages call them: the
+	// HTTP around them keeps nothing in the store, and costs the test most
+	// of its time (TestStrangersAreBounded goes through a real Caddy).
 	sent, admitted := 0, 0
 	flood := func(until time.Time, passkeys bool) {
 		for ; tick().Before(until); clock.Add(int64(time.Millisecond)) {
 			ip := fmt.Sprintf("2001:db8:%x:%x::1", rand.IntN(1<<16), rand.IntN(1<<16))
-			r := httptest.NewRequest(http.MethodPost, "http://localhost/.smsgate/login", nil)
-			req := &request{r: r, realm: g.Realm, scope: enrollment.Scope{Realm: g.Realm, Host: g.host, IP: ip}, flow: &flowClaims{}}
-			req.flow.Flow.ID = enrollment.RandomID()
-			var err error
-			refused := func(e error) { err = e }
-			if !passkeys {
-				if g.admitStranger(req, "", false, refused) {
-					_, err = g.signin.Login(ctx, req.scope, &req.flow.Flow, "", "stranger-"+strconv.Itoa(sent), "")
-				}
-			} else if g.admitStranger(req, "", true, refused) {
-				_, err = g.signin.BeginPasskeyLogin(ctx, req.realm, "", &req.flow.Flow)
+			sc := enrollment.Scope{Realm: g.Realm, Host: g.host, IP: ip}
+			flow := &signin.Flow{ID: enrollment.RandomID()}
+			err := g.signin.AdmitStranger(ctx, &sc, "", "", passkeys)
+			switch {
+			case err == nil && !passkeys:
+				_, err = g.signin.Login(ctx, sc, flow, "", "stranger-"+strconv.Itoa(sent), "")
+			case err == nil:
+				_, err = g.signin.BeginPasskeyLogin(ctx, sc.Realm, "", flow)
 			}
 			sent++
 			var limit *enrollment.LimitError

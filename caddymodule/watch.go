@@ -8,20 +8,15 @@ package caddymodule
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"net/http"
-	"path/filepath"
 	"sync/atomic"
 	"time"
 
-	"github.com/caddyserver/caddy/v2"
 	"go.uber.org/zap"
-	"go.uber.org/zap/zapcore"
 
 	"github.com/smsgate/caddy-smsgate/continuity"
+	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/session"
-	"github.com/smsgate/caddy-smsgate/store"
 )
 
 // StoreWatch is how often a running gate checks its store's epoch and
@@ -36,40 +31,12 @@ type storeWatch struct {
 	faulty atomic.Bool // the last check could not reach the store
 }
 
-// continuityDir is where gates remember the stores they have seen: in
-// Caddy's data directory, beside (never inside) the Badger store's folder.
-func continuityDir() string { return filepath.Join(caddy.AppDataDir(), "smsgate-continuity") }
-
-// storeIdentity names a store by its config (canonical JSON), so that the
-// gate's memory of it survives restarts and is found by the CLI.
-func storeIdentity(raw json.RawMessage) string {
-	var v any
-	if json.Unmarshal(raw, &v) != nil {
-		return string(raw)
-	}
-	out, _ := json.Marshal(v)
-	return string(out)
-}
-
-// storeIdentity names the gate's store: kept when it was provisioned
-// (Caddy drops the raw config once the module is loaded), else from the
-// config (the CLI's gates, read from a stopped Caddy's config).
-func (g *Gate) storeIdentity() string {
-	if g.storeID != "" {
-		return g.storeID
-	}
-	if g.StoreRaw == nil {
-		return storeIdentity(json.RawMessage(`{"module":"badger"}`))
-	}
-	return storeIdentity(g.StoreRaw)
-}
-
 // openWatch reads what the gate remembers of its store and checks it. It
 // returns how long to wait for a running instance to put back a secret the
 // store lost (only when the store was found wiped).
 func (g *Gate) openWatch(ctx context.Context) (time.Duration, error) {
 	w, ch, err := continuity.Open(ctx, g.store, continuity.Options{Identity: g.storeID,
-		Dir: continuityDir(), Probe: func(ctx context.Context) (bool, error) { return anyUser(ctx, g.store) }, Now: g.now})
+		Dir: continuity.Dir(), Probe: func(ctx context.Context) (bool, error) { return enrollment.AnyUsers(ctx, g.store) }, Now: g.now})
 	if err != nil {
 		return 0, errors.New("checking the store's epoch: " + err.Error())
 	}
@@ -82,17 +49,6 @@ func (g *Gate) openWatch(ctx context.Context) (time.Duration, error) {
 		return 2 * StoreWatch, nil
 	}
 	return 0, nil
-}
-
-var errFound = errors.New("found")
-
-// anyUser reports whether the store holds a device of any realm.
-func anyUser(ctx context.Context, st store.Store) (bool, error) {
-	err := st.Scan(ctx, "device/", func(string, []byte) error { return errFound })
-	if errors.Is(err, errFound) {
-		return true, nil
-	}
-	return false, err
 }
 
 // startWatch runs the watch until Cleanup, and makes every key derived
@@ -194,88 +150,4 @@ func (g *Gate) secretNoticed(sc session.SecretChange) {
 		g.alarm(zap.ErrorLevel, "secret_adopted", "the store's signing secret changed (another instance made a new one): this instance signs with it now; "+
 			"sessions and codes made with the old one end. Set signing_key from the environment on every instance to avoid this")
 	}
-}
-
-// alarm logs msg at level with an event field, and emits the event.
-func (g *Gate) alarm(level zapcore.Level, event, msg string, fields ...zap.Field) {
-	fs := append([]zap.Field{zap.String("event", event), zap.String("realm", g.Realm)}, fields...)
-	if ce := g.logger.Check(level, msg); ce != nil {
-		ce.Write(fs...)
-	}
-	if g.events != nil {
-		enc := zapcore.NewMapObjectEncoder()
-		for _, f := range fs {
-			f.AddTo(enc)
-		}
-		g.events.Emit(g.ctx, "smsgate_"+event, enc.Fields)
-	}
-}
-
-// enrollPaused answers, and reports true, when a new user may not enroll
-// now: the store lost its data and no admin accepted it yet. It asks the
-// store at once, so that an enrollment right after a wipe is not let
-// through before the watch looks. An admin's invite may go on.
-func (g *Gate) enrollPaused(req *request) bool {
-	if req.flow.Invited {
-		return false
-	}
-	if req.r.Method != http.MethodGet {
-		ch, err := g.watch.epoch.Check(req.r.Context())
-		if err != nil {
-			g.logger.Error("checking the store's epoch before an enrollment", zap.Error(err))
-			g.unavailable(req)
-			return true
-		}
-		g.noticed(ch)
-	}
-	if g.watch.epoch.Frozen() == nil {
-		return false
-	}
-	g.fail(req, http.StatusServiceUnavailable, "enrollment_paused", g.sayID(req, "enroll.paused"))
-	return true
-}
-
-// sawUsers notes that the store holds users now: losing them freezes it.
-func (g *Gate) sawUsers(ctx context.Context) {
-	if err := g.watch.epoch.SawUsers(ctx); err != nil {
-		g.logger.Error("noting that the store holds users", zap.Error(err))
-	}
-}
-
-// acceptStore is an admin's word that a frozen store's state is the one to
-// go on with (the admin API and the CLI on a stopped Caddy share it). With
-// newSecret, the store gets a new signing secret, so that every session
-// from before the wipe ends everywhere (the wipe lost their revocations).
-func acceptStore(ctx context.Context, w *continuity.Watch, st store.Store, newSecret, configured bool) (map[string]any, error) {
-	if newSecret && configured {
-		return nil, badRequest("this site's signing secret is its signing_key: change it in the config instead of --new-secret")
-	}
-	old, err := w.Accept(ctx, "accept-store", false)
-	if errors.Is(err, continuity.ErrNotFrozen) {
-		return nil, &adminError{http.StatusConflict, err}
-	}
-	if err != nil {
-		return nil, err
-	}
-	out := map[string]any{"accepted": true, "new_secret": newSecret}
-	if old != nil && old.Frozen != nil {
-		out["was"] = old.Frozen.Reason
-		out["since"] = old.Frozen.Since
-	}
-	if newSecret {
-		if err := session.NewSecret(ctx, st); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
-}
-
-// afterImport accepts a frozen store after an admin's import (a restore
-// from an export), or notes that the store holds users now.
-func afterImport(ctx context.Context, w *continuity.Watch) (accepted bool, err error) {
-	_, err = w.Accept(ctx, "import", false)
-	if errors.Is(err, continuity.ErrNotFrozen) {
-		return false, w.SawUsers(ctx)
-	}
-	return err == nil, err
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/smsgate/caddy-smsgate/internal/sitetest"
 	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
 )
 
@@ -20,7 +21,7 @@ import (
 func TestWipedStoreFreezesEnrollment(t *testing.T) {
 	resetEvents()
 	r := redistest.Start(t)
-	s := startSiteWith(t, "events {\n\t\ton smsgate_store_frozen smsgate_test_recorder\n\t\ton smsgate_store_accepted smsgate_test_recorder\n\t}",
+	s := sitetest.StartWith(t, "events {\n\t\ton smsgate_store_frozen smsgate_test_recorder\n\t\ton smsgate_store_accepted smsgate_test_recorder\n\t}",
 		fmt.Sprintf(`http://localhost:{HTTP_PORT} {
 	basic_auth {
 		alice %[1]s
@@ -31,27 +32,27 @@ func TestWipedStoreFreezesEnrollment(t *testing.T) {
 		provider log
 	}
 	respond "Hello, {http.auth.user.id}!"
-}`, demoHash, r.Addr))
-	alice := newClient(t, "alice")
-	tok := alice.csrf("/.smsgate/enroll")
-	expect(t, alice.post("/.smsgate/enroll", url.Values{"phone": {"+14155552671"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
-	expectEnrolled(t, alice.post("/.smsgate/verify", url.Values{"code": {s.lastCode()}, "csrf": {tok}}), "/")
+}`, sitetest.DemoHash, r.Addr))
+	alice := sitetest.NewClient(t, "alice")
+	tok := alice.CSRF("/.smsgate/enroll")
+	sitetest.Expect(t, alice.Post("/.smsgate/enroll", url.Values{"phone": {"+14155552671"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+	sitetest.ExpectEnrolled(t, alice.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}}), "/")
 
 	r.Restart() // no append-only file: every device and the secret are gone
-	mallory := newClient(t, "alice")
-	var res *response
+	mallory := sitetest.NewClient(t, "alice")
+	var res *sitetest.Response
 	for start := time.Now(); ; time.Sleep(100 * time.Millisecond) {
-		tok = mallory.csrf("/.smsgate/enroll")
-		if res = mallory.post("/.smsgate/enroll", url.Values{"phone": {"+14155550199"}, "csrf": {tok}}); !strings.Contains(res.body, "unavailable") || time.Since(start) > 10*time.Second {
+		tok = mallory.CSRF("/.smsgate/enroll")
+		if res = mallory.Post("/.smsgate/enroll", url.Values{"phone": {"+14155550199"}, "csrf": {tok}}); !strings.Contains(res.Text, "unavailable") || time.Since(start) > 10*time.Second {
 			break // past the client's reconnection
 		}
 	}
-	expect(t, res, http.StatusServiceUnavailable, "")
-	expectBody(t, res, "New enrollments are paused")
-	if s.sent() != 1 {
-		t.Fatalf("a code was sent to a new phone for alice after the wipe: %d messages", s.sent())
+	sitetest.Expect(t, res, http.StatusServiceUnavailable, "")
+	sitetest.ExpectBody(t, res, "New enrollments are paused")
+	if s.Sent() != 1 {
+		t.Fatalf("a code was sent to a new phone for alice after the wipe: %d messages", s.Sent())
 	}
-	frozen := s.logEntries("the store lost its data: new users cannot enroll until an admin accepts the new state (caddy smsgate accept-store) or imports an export")
+	frozen := s.LogEntries("the store lost its data: new users cannot enroll until an admin accepts the new state (caddy smsgate accept-store) or imports an export")
 	if len(frozen) == 0 || frozen[0]["level"] != "error" || frozen[0]["reason"] != "the store came back without its data" {
 		t.Fatalf("the log does not say it loudly: %v", frozen)
 	}
@@ -59,22 +60,22 @@ func TestWipedStoreFreezesEnrollment(t *testing.T) {
 		t.Fatalf("no smsgate_store_frozen event: %v", e)
 	}
 	// Bob is new, but the gate cannot tell: he waits too.
-	bob := newClient(t, "bob")
-	expect(t, bob.get("/.smsgate/enroll"), http.StatusServiceUnavailable, "")
+	bob := sitetest.NewClient(t, "bob")
+	sitetest.Expect(t, bob.Get("/.smsgate/enroll"), http.StatusServiceUnavailable, "")
 
 	// The admin accepts the new state: enrollment goes on (once).
-	if st, body := admin(t, "POST", "/smsgate/store/accept", `{}`); st != 200 || !strings.Contains(body, `"was":"the store came back without its data"`) {
+	if st, body := sitetest.Admin(t, "POST", "/smsgate/store/accept", `{}`); st != 200 || !strings.Contains(body, `"was":"the store came back without its data"`) {
 		t.Fatalf("accept-store: %d %s", st, body)
 	}
-	if st, body := admin(t, "POST", "/smsgate/store/accept", `{}`); st != http.StatusConflict || !strings.Contains(body, "not frozen") {
+	if st, body := sitetest.Admin(t, "POST", "/smsgate/store/accept", `{}`); st != http.StatusConflict || !strings.Contains(body, "not frozen") {
 		t.Fatalf("accepting twice: %d %s", st, body)
 	}
 	if e := recordedEvent("smsgate_store_accepted"); e == nil {
 		t.Fatal("no smsgate_store_accepted event")
 	}
-	tok = bob.csrf("/.smsgate/enroll")
-	expect(t, bob.post("/.smsgate/enroll", url.Values{"phone": {"+14155552672"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
-	expectEnrolled(t, bob.post("/.smsgate/verify", url.Values{"code": {s.lastCode()}, "csrf": {tok}}), "/")
+	tok = bob.CSRF("/.smsgate/enroll")
+	sitetest.Expect(t, bob.Post("/.smsgate/enroll", url.Values{"phone": {"+14155552672"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+	sitetest.ExpectEnrolled(t, bob.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}}), "/")
 }
 
 // TestRestoreAcceptsAWipedStore: after a wipe, importing the export made
@@ -82,7 +83,7 @@ func TestWipedStoreFreezesEnrollment(t *testing.T) {
 // admin's word); alice signs in with her own phone, nobody enrolls another.
 func TestRestoreAcceptsAWipedStore(t *testing.T) {
 	r := redistest.Start(t)
-	s := startSite(t, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
+	s := sitetest.Start(t, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
 	basic_auth {
 		alice %[1]s
 	}
@@ -91,16 +92,16 @@ func TestRestoreAcceptsAWipedStore(t *testing.T) {
 		provider log
 	}
 	respond "Hello, {http.auth.user.id}!"
-}`, demoHash, r.Addr))
-	alice := newClient(t, "alice")
-	tok := alice.csrf("/.smsgate/enroll")
-	expect(t, alice.post("/.smsgate/enroll", url.Values{"phone": {"+14155552671"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
-	expectEnrolled(t, alice.post("/.smsgate/verify", url.Values{"code": {s.lastCode()}, "csrf": {tok}}), "/")
-	_, backup := admin(t, "GET", "/smsgate/export?with_keys=1", "")
+}`, sitetest.DemoHash, r.Addr))
+	alice := sitetest.NewClient(t, "alice")
+	tok := alice.CSRF("/.smsgate/enroll")
+	sitetest.Expect(t, alice.Post("/.smsgate/enroll", url.Values{"phone": {"+14155552671"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+	sitetest.ExpectEnrolled(t, alice.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}}), "/")
+	_, backup := sitetest.Admin(t, "GET", "/smsgate/export?with_keys=1", "")
 
 	r.Restart()
 	for start := time.Now(); ; time.Sleep(100 * time.Millisecond) {
-		st, body := admin(t, "POST", "/smsgate/import", backup)
+		st, body := sitetest.Admin(t, "POST", "/smsgate/import", backup)
 		if st == 200 {
 			if !strings.Contains(body, `"store_accepted":true`) {
 				t.Fatalf("the import into the wiped store: %s", body)
@@ -112,14 +113,14 @@ func TestRestoreAcceptsAWipedStore(t *testing.T) {
 		}
 	}
 	// Alice's phone is back: her sign-in is a code to it, not an enrollment.
-	again := newClient(t, "alice")
-	expect(t, again.get("/.smsgate/login"), http.StatusSeeOther, "/.smsgate/verify")
-	tok = again.csrf("/.smsgate/verify")
-	expect(t, again.post("/.smsgate/verify", url.Values{"action": {"send"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
-	if to := s.logEntries("verification code"); to[len(to)-1]["to"] != "+1•••••••671" {
+	again := sitetest.NewClient(t, "alice")
+	sitetest.Expect(t, again.Get("/.smsgate/login"), http.StatusSeeOther, "/.smsgate/verify")
+	tok = again.CSRF("/.smsgate/verify")
+	sitetest.Expect(t, again.Post("/.smsgate/verify", url.Values{"action": {"send"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+	if to := s.LogEntries("verification code"); to[len(to)-1]["to"] != "+1•••••••671" {
 		t.Fatalf("the code went to %v", to[len(to)-1]["to"])
 	}
-	expect(t, again.post("/.smsgate/verify", url.Values{"code": {s.lastCode()}, "csrf": {tok}}), http.StatusSeeOther, "/")
+	sitetest.Expect(t, again.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}}), http.StatusSeeOther, "/")
 }
 
 func resetEvents() {

@@ -43,6 +43,18 @@ func (s *Admin) Users(ctx context.Context, realm string) ([]UserInfo, error) {
 	return users, err
 }
 
+// AnyUsers reports whether st holds a device of any realm: whether losing
+// the store would lose users.
+func AnyUsers(ctx context.Context, st store.Store) (bool, error) {
+	err := st.Scan(ctx, "device/", func(string, []byte) error { return errFound })
+	if errors.Is(err, errFound) {
+		return true, nil
+	}
+	return false, err
+}
+
+var errFound = errors.New("found")
+
 // ErrInvite answers an invite link that expired or was used.
 var ErrInvite = words.New("invite.dead")
 

@@ -10,6 +10,14 @@ import (
 	"fmt"
 	"math/big"
 	"strings"
+	"time"
+)
+
+// The bounds of a code: its digits, and how long it may live (a code sent
+// out of band is short and short-lived: NIST SP 800-63B).
+const (
+	MinCodeLength, MaxCodeLength = 6, 10
+	MinCodeTTL, MaxCodeTTL       = 30 * time.Second, 10 * time.Minute
 )
 
 // newCode returns a uniformly random code of n digits from crypto/rand.

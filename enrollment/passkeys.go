@@ -352,13 +352,9 @@ func (s *Devices) claimCredential(ctx context.Context, realm, user string, id []
 	})
 }
 
-// PasskeyAMR is RFC 8176's name for how a passkey proved itself: "swk" for
-// one that may be synced between devices (a software key), "hwk" for one
-// bound to its authenticator.
-func PasskeyAMR(d *Device) string {
+// PasskeySynced reports whether a passkey may be synced between devices
+// (backup eligible), rather than bound to its authenticator.
+func PasskeySynced(d *Device) bool {
 	var c webauthn.Credential
-	if json.Unmarshal(d.Credential, &c) == nil && c.Flags.BackupEligible {
-		return "swk"
-	}
-	return "hwk"
+	return json.Unmarshal(d.Credential, &c) == nil && c.Flags.BackupEligible
 }

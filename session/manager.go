@@ -70,10 +70,16 @@ type Manager struct {
 	assertCache map[string]assertionEntry
 }
 
+// CachedSessions is how many checked sessions, and as many assertions, a
+// gate keeps in memory: enough for every user active in a few minutes on
+// a large site, at about 1 KiB each; past it, the least recent (sessions)
+// or all (assertions, remade on the next request) are dropped.
+const CachedSessions = 10000
+
 // NewManager sets up a realm's sessions, reading or creating its keys.
 func NewManager(ctx context.Context, c Config) (*Manager, error) {
 	m := &Manager{store: c.Store, realm: c.Realm, lifetime: c.Lifetime, now: c.Now, logger: c.Logger,
-		cache: NewCache(10000), assertCache: map[string]assertionEntry{}}
+		cache: NewCache(CachedSessions), assertCache: map[string]assertionEntry{}}
 	if m.logger == nil {
 		m.logger = zap.NewNop()
 	}
@@ -340,7 +346,7 @@ func (m *Manager) Assertion(cl *Claims) (string, error) {
 		reuse = until
 	}
 	m.assertMu.Lock()
-	if len(m.assertCache) >= 10000 {
+	if len(m.assertCache) >= CachedSessions {
 		clear(m.assertCache)
 	}
 	m.assertCache[cl.SID] = assertionEntry{token: tok, until: reuse}

@@ -47,5 +47,5 @@ func (s *Service) CheckApp(ctx context.Context, sc enrollment.Scope, user, input
 		return nil, err
 	}
 	s.audit("verified", user, "", zap.String("device", d.ID), zap.String("kind", "app"))
-	return &Result{User: user, AMR: []string{"otp"}}, nil
+	return &Result{User: user, AMR: []string{AMROTP}}, nil
 }

@@ -3,6 +3,7 @@ package signin
 import (
 	"context"
 	"errors"
+	"slices"
 
 	"go.uber.org/zap"
 
@@ -61,9 +62,9 @@ func (s *Service) Check(ctx context.Context, sc enrollment.Scope, f *Flow, user 
 // amrOf is RFC 8176's name of how a code came: "sms", or "tel" for a call.
 func amrOf(channel string) string {
 	if channel == "voice" {
-		return "tel"
+		return AMRTel
 	}
-	return "sms"
+	return AMRSMS
 }
 
 // useRecovery signs the user in with a recovery code, burning it, and
@@ -76,7 +77,7 @@ func (s *Service) useRecovery(ctx context.Context, sc enrollment.Scope, f *Flow,
 	}
 	s.audit("recovery_code_used", user, "", zap.String("ip", sc.IP))
 	s.Notify(ctx, sc.Realm, user, "", words.Say("notice.recovery_used"))
-	return &Result{User: user, AMR: []string{"recovery"}}, nil
+	return &Result{User: user, AMR: []string{AMRRecovery}}, nil
 }
 
 // lockStarted audits a lockout that err began. When it locks the account
@@ -114,51 +115,65 @@ func (s *Service) firstRecoveryCodes(ctx context.Context, realm, user string) []
 	return codes
 }
 
-// Reason names what went wrong, for metrics and the audit log: a small,
-// fixed set of words.
+// Reason names what went wrong, for metrics, the audit log and the pages'
+// statuses: one of Reasons, "limit_" and the name of a send limit, or
+// "error" for a fault (the store, a bug).
 func Reason(err error) string {
-	var (
-		locked *enrollment.LockedError
-		limit  *enrollment.LimitError
-		send   *enrollment.SendError
-	)
-	switch {
-	case errors.As(err, new(*enrollment.WrongCodeError)):
-		return "wrong_code"
-	case errors.As(err, &locked):
-		return "locked"
-	case errors.As(err, &limit):
+	var limit *enrollment.LimitError
+	if errors.As(err, &limit) {
 		return "limit_" + limit.Limit
-	case errors.As(err, new(*enrollment.CooldownError)):
-		return "cooldown"
-	case errors.Is(err, enrollment.ErrRecoveryTries):
-		return "recovery_tries"
-	case errors.Is(err, enrollment.ErrTooMany):
-		return "too_many"
-	case errors.Is(err, enrollment.ErrExpired), errors.Is(err, enrollment.ErrNoChallenge):
-		return "expired"
-	case errors.Is(err, enrollment.ErrCodeUsed):
-		return "code_used"
-	case errors.Is(err, enrollment.ErrPasskey):
-		return "passkey_refused"
-	case errors.Is(err, enrollment.ErrNoPasskey):
-		return "no_passkey"
-	case errors.Is(err, enrollment.ErrNoAppSetup):
-		return "expired"
-	case errors.Is(err, enrollment.ErrEnrolled):
-		return "already_enrolled"
-	case errors.Is(err, enrollment.ErrWrongRecovery):
-		return "wrong_recovery_code"
-	case errors.As(err, new(*enrollment.RefusedError)):
-		return "number_refused"
-	case errors.As(err, new(*providers.SIMSwapError)):
-		return "sim_swapped"
-	case errors.As(err, new(*providers.LookupError)):
-		return "lookup_failed"
-	case errors.As(err, &send) && errors.As(send.Err, new(*providers.UserError)):
-		return "number_rejected" // the number is at fault: the user can fix it
-	case errors.As(err, &send):
-		return "provider_failed"
+	}
+	for _, r := range reasons {
+		if r.is(err) {
+			return r.name
+		}
 	}
 	return "error"
+}
+
+// Reasons are the names Reason gives the sign-in's own errors (besides
+// the send limits'): each must have a status in the pages (a test holds
+// them to it).
+func Reasons() []string {
+	names := make([]string, 0, len(reasons))
+	for _, r := range reasons {
+		if !slices.Contains(names, r.name) {
+			names = append(names, r.name)
+		}
+	}
+	return names
+}
+
+// reasons are the sign-in's errors by name, the first that matches wins.
+var reasons = []struct {
+	name string
+	is   func(error) bool
+}{
+	{"wrong_code", as[*enrollment.WrongCodeError]},
+	{"locked", as[*enrollment.LockedError]},
+	{"cooldown", as[*enrollment.CooldownError]},
+	{"recovery_tries", is(enrollment.ErrRecoveryTries)},
+	{"too_many", is(enrollment.ErrTooMany)},
+	{"expired", is(enrollment.ErrExpired)},
+	{"expired", is(enrollment.ErrNoChallenge)},
+	{"code_used", is(enrollment.ErrCodeUsed)},
+	{"passkey_refused", is(enrollment.ErrPasskey)},
+	{"no_passkey", is(enrollment.ErrNoPasskey)},
+	{"expired", is(enrollment.ErrNoAppSetup)},
+	{"already_enrolled", is(enrollment.ErrEnrolled)},
+	{"wrong_recovery_code", is(enrollment.ErrWrongRecovery)},
+	{"number_refused", as[*enrollment.RefusedError]},
+	{"sim_swapped", as[*providers.SIMSwapError]},
+	{"lookup_failed", as[*providers.LookupError]},
+	{"number_rejected", func(err error) bool { // the number is at fault: the user can fix it
+		var send *enrollment.SendError
+		return errors.As(err, &send) && errors.As(send.Err, new(*providers.UserError))
+	}},
+	{"provider_failed", as[*enrollment.SendError]},
+}
+
+func as[T error](err error) bool { return errors.As(err, new(T)) }
+
+func is(target error) func(error) bool {
+	return func(err error) bool { return errors.Is(err, target) }
 }

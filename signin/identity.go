@@ -1,5 +1,9 @@
 package signin
 
+// MaxIdentity is the longest name, in bytes, the gate signs in: what a
+// first factor names, or what is typed at a login form.
+const MaxIdentity = 256
+
 // Identity is where the gate learns who is signing in: a first factor in
 // front of it (basic_auth, an SSO's forward_auth), or a login form where
 // users name themselves. Everything that differs between the two lives in

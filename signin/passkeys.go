@@ -51,5 +51,9 @@ func (s *Service) FinishPasskeyLogin(ctx context.Context, sc enrollment.Scope, u
 	}
 	s.audit("verified", who, "", zap.String("device", d.ID), zap.String("kind", "passkey"))
 	f.User = who
-	return &Result{User: who, AMR: []string{enrollment.PasskeyAMR(d)}}, nil
+	amr := AMRHardware
+	if enrollment.PasskeySynced(d) {
+		amr = AMRSoftware
+	}
+	return &Result{User: who, AMR: []string{amr}}, nil
 }

@@ -39,7 +39,7 @@ func (s *Service) Name(ctx context.Context, sc enrollment.Scope, f *Flow, typed,
 
 func (s *Service) login(ctx context.Context, sc enrollment.Scope, f *Flow, known, typed, region string, send bool) (*enrollment.Challenge, error) {
 	name := strings.TrimSpace(typed)
-	if name == "" || len(name) > 256 {
+	if name == "" || len(name) > MaxIdentity {
 		return nil, ErrName
 	}
 	region = cmp.Or(region, s.DefaultRegion)

@@ -57,6 +57,8 @@ type Service struct {
 	Challenges *enrollment.Challenges
 	Devices    *enrollment.Devices
 	Invites    *enrollment.Admin
+	// Strangers bounds what people the gate does not know may make it keep.
+	Strangers *enrollment.Strangers
 	// Notices delivers notices to a user's phones (the provider chain).
 	Notices providers.Sender
 	// Site names the site in notices; Host is its configured host.

@@ -2,7 +2,8 @@
 // the clock tests give it. A gate takes its time from From(ctx): a test
 // that provisions its own gate (caddy.NewContext on a context made by
 // With) gives it a clock of its own, so tests that move time run in
-// parallel instead of sharing one package-level clock.
+// parallel instead of sharing one package-level clock. Gates that Caddy
+// provisions itself (its contexts carry no clock) read Default.
 package clock
 
 import (
@@ -12,6 +13,11 @@ import (
 )
 
 type key struct{}
+
+// Default is the clock of a gate whose Provision context carries none: the
+// real time, unless a test binary that runs Caddy in process moved it
+// (internal/sitetest sets it once, before any gate runs).
+var Default = time.Now
 
 // With returns ctx carrying now as the clock of whatever is provisioned
 // with it.

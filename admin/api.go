@@ -1,0 +1,199 @@
+package admin
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/caddyserver/caddy/v2"
+	"go.uber.org/zap"
+
+	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/internal/textsafe"
+	"github.com/smsgate/caddy-smsgate/signin"
+)
+
+func init() {
+	caddy.RegisterModule(new(AdminAPI))
+}
+
+// AdminAPI serves smsgate's admin operations on Caddy's admin endpoint
+// (so it has the same listener, origin checks and trust as Caddy's own
+// admin API): the `caddy smsgate` commands use it while Caddy runs.
+//
+//	GET  /smsgate/users?realm=R               users and their devices
+//	POST /smsgate/users    {realm,user,phone,name}   provision a phone
+//	POST /smsgate/devices/remove {realm,user,id}
+//	POST /smsgate/reset    {realm,user}       remove devices and recovery codes, end sessions
+//	POST /smsgate/revoke   {realm,user}       end sessions
+//	POST /smsgate/invites  {realm,user,ttl}   a single-use enrollment link
+//	GET  /smsgate/export?realm=R[&with_keys=1]  lasting records as JSON (keys only if asked)
+//	POST /smsgate/import?realm=R              records from an export (accepts a frozen store)
+//	POST /smsgate/store/accept {realm,new_secret}  a wiped store's new state, so that enrollment goes on
+//
+// The admin's mistakes are 4xx with what to fix; a store that cannot
+// answer is 503, its cause in Caddy's log only.
+//
+// The realm may be left out only while Caddy serves one; an unknown or
+// ambiguous realm is an error, never another site's store.
+type AdminAPI struct {
+	ctx caddy.Context
+}
+
+// Provision keeps the config's context: the smsgate app it holds is
+// looked up per request, as the gates load it after the admin endpoint.
+func (a *AdminAPI) Provision(ctx caddy.Context) error {
+	a.ctx = ctx
+	return nil
+}
+
+// siteFor finds the running gate that serves realm (or the only realm,
+// when realm is empty): its store is what the admin's request works on.
+func (a *AdminAPI) siteFor(realm string) (*Site, error) {
+	v, err := a.ctx.AppIfConfigured("smsgate")
+	if err != nil {
+		return nil, errNoGate
+	}
+	return v.(*App).Site(realm)
+}
+
+// CaddyModule returns the Caddy module information.
+func (AdminAPI) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "admin.api.smsgate",
+		New: func() caddy.Module { return new(AdminAPI) },
+	}
+}
+
+// Routes implements caddy.AdminRouter.
+func (a *AdminAPI) Routes() []caddy.AdminRoute {
+	return []caddy.AdminRoute{{Pattern: "/smsgate/", Handler: caddy.AdminHandlerFunc(a.serve)}}
+}
+
+func (a *AdminAPI) serve(w http.ResponseWriter, r *http.Request) error {
+	out, err := a.answer(w, r)
+	if err != nil {
+		return apiError(err)
+	}
+	return writeAdmin(w, out)
+}
+
+// answer runs one admin request.
+func (a *AdminAPI) answer(w http.ResponseWriter, r *http.Request) (any, error) {
+	op := strings.TrimPrefix(r.URL.Path, "/smsgate/")
+	q := r.URL.Query()
+	ctx := r.Context()
+	if op == "export" && r.Method != http.MethodGet {
+		// A read: a POST or DELETE that exported would let a cross-site
+		// form (or a mistaken script) take the records.
+		w.Header().Set("Allow", http.MethodGet)
+		return nil, &adminError{http.StatusMethodNotAllowed, errors.New("use GET")}
+	}
+	if (op == "export" || op == "users") && r.Method == http.MethodGet {
+		realm := q.Get("realm")
+		if op == "users" && realm == "" {
+			return nil, badRequest("realm is required")
+		}
+		g, err := a.siteFor(realm)
+		if err != nil {
+			return nil, err
+		}
+		if op == "export" {
+			records, err := g.Admin.Export(ctx, q.Get("with_keys") == "1")
+			if err == nil {
+				g.Audit("admin_export", "", "", zap.Bool("with_keys", q.Get("with_keys") == "1"))
+			}
+			return records, err
+		}
+		users, err := g.Admin.Users(ctx, g.Realm)
+		for i := range users {
+			maskDevices(users[i].Devices)
+		}
+		return users, err
+	}
+	if r.Method != http.MethodPost {
+		return nil, &adminError{http.StatusMethodNotAllowed, errors.New("use POST")}
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<20)
+	if op == "import" {
+		var records []enrollment.Record
+		if err := json.NewDecoder(r.Body).Decode(&records); err != nil {
+			return nil, decodeError(err)
+		}
+		g, err := a.siteFor(q.Get("realm"))
+		if err != nil {
+			return nil, err
+		}
+		if err := g.Admin.Import(ctx, records); err != nil {
+			return nil, err
+		}
+		accepted, err := afterImport(ctx, g.Epoch)
+		if err != nil {
+			return nil, err
+		}
+		g.Audit("admin_import", "", "", zap.Int("records", len(records)), zap.Bool("store_accepted", accepted))
+		return map[string]any{"imported": len(records), "store_accepted": accepted}, nil
+	}
+	var req adminRequest
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		return nil, decodeError(err)
+	}
+	if (op == "users" || op == "invites") && (!textsafe.Clean(req.User) || len(req.User) > signin.MaxIdentity) {
+		// Nobody could sign in as it (see priorIdentity), and it would
+		// rearrange every list it is shown in.
+		return nil, badRequest(fmt.Sprintf("user: a name is at most %d bytes, without control or direction characters", signin.MaxIdentity))
+	}
+	g, err := a.siteFor(req.Realm)
+	if err != nil {
+		return nil, err
+	}
+	if op == "store/accept" {
+		out, err := acceptStore(ctx, g.Epoch, g.Store, req.NewSecret, g.SigningKey != "")
+		if err != nil {
+			return nil, err
+		}
+		g.Alarm(zap.InfoLevel, "store_accepted", "an admin accepted the store's new state: enrollment goes on", zap.String("how", "accept-store"))
+		if _, err := g.Sessions.Reconcile(ctx); err != nil { // a new secret: signed with at once here
+			return nil, err
+		}
+		return out, nil
+	}
+	if req.User == "" {
+		return nil, badRequest("user is required")
+	}
+	req.Realm = g.Realm
+	if op == "invites" {
+		if err := g.enrolls(); err != nil {
+			return nil, &adminError{http.StatusConflict, err}
+		}
+	}
+	out, err := adminOp(ctx, g.Admin, g.LinkOrigin()+g.prefix(), g.DefaultRegion, op, req)
+	if err != nil {
+		return nil, err
+	}
+	if op == "users" {
+		g.sawUsers(ctx)
+	}
+	g.Audit("admin_"+strings.ReplaceAll(op, "/", "_"), req.User, "")
+	return out, nil
+}
+
+// writeAdmin answers v as JSON; names' direction and control characters go
+// as \u escapes (the same strings to a JSON reader, harmless in a terminal).
+func writeAdmin(w http.ResponseWriter, v any) error {
+	w.Header().Set("Content-Type", "application/json")
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(textsafe.EscapeJSON(raw), '\n'))
+	return err
+}
+
+// Interface guard
+var (
+	_ caddy.AdminRouter = (*AdminAPI)(nil)
+	_ caddy.Provisioner = (*AdminAPI)(nil)
+)

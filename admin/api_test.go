@@ -1,0 +1,124 @@
+package admin_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/smsgate/caddy-smsgate/internal/sitetest"
+)
+
+func TestInvitesAndAdminAPI(t *testing.T) {
+	s := sitetest.Start(t, `http://localhost:{HTTP_PORT} {
+	smsgate {
+		identity none
+		enrollment closed
+		realm localhost
+		store badger {DIR}
+		provider log
+	}
+	respond "Hello, {http.auth.user.id}!"
+}`)
+	st, body := sitetest.Admin(t, "POST", "/smsgate/invites", `{"realm":"localhost","user":"frank","ttl":"1h"}`)
+	if st != 200 {
+		t.Fatalf("invite: %d %s", st, body)
+	}
+	var inv struct{ Path string }
+	_ = json.Unmarshal([]byte(body), &inv)
+
+	// A link scanner's GET does not burn it.
+	scanner := sitetest.NewClient(t, "")
+	sitetest.ExpectBody(t, scanner.Get(inv.Path), "Add my phone")
+	c := sitetest.NewClient(t, "")
+	page := c.Get(inv.Path)
+	tok := sitetest.CSRFField.FindStringSubmatch(page.Text)[1]
+	token := strings.TrimPrefix(inv.Path, "/.smsgate/invite?token=")
+	sitetest.Expect(t, c.Post("/.smsgate/invite", url.Values{"token": {token}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/enroll")
+	sitetest.Expect(t, c.Post("/.smsgate/enroll", url.Values{"phone": {"+14155552671"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+	sitetest.ExpectEnrolled(t, c.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}}), "/")
+	sitetest.ExpectBody(t, c.Get("/"), "Hello, frank!")
+
+	// Used once: the link is dead.
+	again := sitetest.NewClient(t, "")
+	res := again.Get(inv.Path)
+	sitetest.Expect(t, res, http.StatusBadRequest, "")
+	sitetest.ExpectBody(t, res, "expired or was already used")
+
+	// An expired link is refused too.
+	_, body = sitetest.Admin(t, "POST", "/smsgate/invites", `{"realm":"localhost","user":"gina","ttl":"10m"}`)
+	_ = json.Unmarshal([]byte(body), &inv)
+	sitetest.Advance(11 * time.Minute)
+	sitetest.Expect(t, sitetest.NewClient(t, "").Get(inv.Path), http.StatusBadRequest, "")
+
+	// The expiry an invite states is the gate's clock's, as the link's
+	// own expiry is (before, the wall clock's: 11 minutes early here).
+	_, body = sitetest.Admin(t, "POST", "/smsgate/invites", `{"realm":"localhost","user":"hana","ttl":"10m"}`)
+	var stated struct{ Expires time.Time }
+	if err := json.Unmarshal([]byte(body), &stated); err != nil {
+		t.Fatal(err)
+	}
+	if d := stated.Expires.Sub(sitetest.Now().Add(10 * time.Minute)); d < -5*time.Second || d > 5*time.Second {
+		t.Fatalf("the invite says it expires at %v, %v from the gate's clock's now + 10m", stated.Expires, d)
+	}
+
+	// An export is a read: only GET exports (a POST could come from a
+	// cross-site form).
+	if st, body := sitetest.Admin(t, "POST", "/smsgate/export?realm=localhost", ""); st != http.StatusMethodNotAllowed || strings.Contains(body, "frank") {
+		t.Fatalf("POST export: %d %s", st, body)
+	}
+
+	// The admin lists users (numbers masked), provisions and revokes.
+	st, body = sitetest.Admin(t, "GET", "/smsgate/users?realm=localhost", "")
+	if st != 200 || !strings.Contains(body, `"user":"frank"`) || !strings.Contains(body, "+1•••••••671") || strings.Contains(body, "5552671") {
+		t.Fatalf("users: %d %s", st, body)
+	}
+	if st, body = sitetest.Admin(t, "POST", "/smsgate/users", `{"realm":"localhost","user":"hank","phone":"+447400123456","name":"Mobile"}`); st != 200 {
+		t.Fatalf("add: %d %s", st, body)
+	}
+	h := sitetest.NewClient(t, "")
+	htok := h.CSRF("/.smsgate/login")
+	sitetest.Expect(t, h.Post("/.smsgate/login", url.Values{"username": {"hank"}, "csrf": {htok}}), http.StatusSeeOther, "/.smsgate/verify")
+	if st, body = sitetest.Admin(t, "POST", "/smsgate/revoke", `{"realm":"localhost","user":"frank"}`); st != 200 {
+		t.Fatalf("revoke: %d %s", st, body)
+	}
+	sitetest.Advance(3 * time.Second) // the revocation bound
+	sitetest.Expect(t, c.Get("/"), http.StatusFound, "/.smsgate/login?rd=%2F")
+
+	// Bad requests get clear errors.
+	if st, body = sitetest.Admin(t, "POST", "/smsgate/users", `{"realm":"localhost","user":"x","phone":"123"}`); st != 400 || !strings.Contains(body, "international format") {
+		t.Fatalf("bad phone: %d %s", st, body)
+	}
+	if st, _ = sitetest.Admin(t, "POST", "/smsgate/reset", `{"realm":"localhost"}`); st != 400 {
+		t.Fatalf("missing user: %d", st)
+	}
+}
+
+// TestAdminAPIRefusesARealmOnTwoStores: one realm served by gates on two
+// stores is refused, never one of them at random. (Caddy drops a module's
+// raw config once it is loaded, so the gates keep their store's identity.)
+func TestAdminAPIRefusesARealmOnTwoStores(t *testing.T) {
+	sitetest.Start(t, `http://a.localhost:{HTTP_PORT} {
+	smsgate {
+		identity none
+		realm shared.localhost
+		store badger {DIR}/a
+		provider log
+	}
+	respond "a"
+}
+http://b.localhost:{HTTP_PORT} {
+	smsgate {
+		identity none
+		realm shared.localhost
+		store badger {DIR}/b
+		provider log
+	}
+	respond "b"
+}`)
+	if st, body := sitetest.Admin(t, "GET", "/smsgate/users?realm=shared.localhost", ""); st != http.StatusConflict || !strings.Contains(body, "different stores") {
+		t.Fatalf("a realm on two stores: %d %s", st, body)
+	}
+}

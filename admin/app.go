@@ -1,0 +1,67 @@
+// Package admin is smsgate's administration: the `smsgate` Caddy app (the
+// running gates, by realm), the admin API on Caddy's admin endpoint
+// (admin.api.smsgate), the `caddy smsgate …` commands, and the same
+// commands on the store of a stopped Caddy. It changes users through
+// package enrollment and sessions through package session; it never sees
+// a request to the gate.
+package admin
+
+import (
+	"slices"
+	"sync"
+
+	"github.com/caddyserver/caddy/v2"
+)
+
+func init() {
+	caddy.RegisterModule(new(App))
+}
+
+// App is the `smsgate` Caddy app: the gates of the running config, by
+// realm, so that the admin API finds the store of the realm it is asked
+// about (as caddypki's admin API finds its CAs). It needs no configuration:
+// each gate loads it with ctx.App and registers itself.
+type App struct {
+	mu    sync.RWMutex
+	sites []*Site
+}
+
+// CaddyModule returns the Caddy module information.
+func (*App) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{ID: "smsgate", New: func() caddy.Module { return new(App) }}
+}
+
+// Start implements caddy.App: the gates run inside the http app.
+func (*App) Start() error { return nil }
+
+// Stop implements caddy.App.
+func (*App) Stop() error { return nil }
+
+// Register adds a provisioned gate.
+func (a *App) Register(s *Site) {
+	a.mu.Lock()
+	a.sites = append(a.sites, s)
+	a.mu.Unlock()
+}
+
+// Unregister takes a gate off the list when it is cleaned up.
+func (a *App) Unregister(s *Site) {
+	a.mu.Lock()
+	a.sites = slices.DeleteFunc(a.sites, func(x *Site) bool { return x == s })
+	a.mu.Unlock()
+}
+
+// Site is the gate serving realm, or the only realm when realm is empty;
+// an unknown or ambiguous realm is an error (see pick).
+func (a *App) Site(realm string) (*Site, error) {
+	if a == nil {
+		return nil, errNoGate
+	}
+	a.mu.RLock()
+	sites := slices.Clone(a.sites)
+	a.mu.RUnlock()
+	return pick(sites, realm)
+}
+
+// Interface guard
+var _ caddy.App = (*App)(nil)

@@ -1,0 +1,373 @@
+package admin
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"text/tabwriter"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	caddycmd "github.com/caddyserver/caddy/v2/cmd"
+	"github.com/spf13/cobra"
+
+	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/internal/textsafe"
+)
+
+// subcommand is one `caddy smsgate` command: its admin API operation and
+// the flags it takes (besides the ones every subcommand has).
+type subcommand struct {
+	name, short, op string
+	flags           []flag
+}
+
+type flag struct{ name, usage string }
+
+var (
+	realmFlag = flag{"realm", "the site's realm (its host name unless the config sets realm); required when Caddy serves several"}
+	userFlag  = flag{"user", "the user's name, as the first factor or the login page names them"}
+)
+
+var subcommands = []subcommand{
+	{"users", "Lists users and their devices: phones (numbers masked), authenticator apps and passkeys", "users", []flag{realmFlag}},
+	{"add", "Provisions a phone for a user (needs a running Caddy: only the gate knows the phone policy)", "users",
+		[]flag{realmFlag, userFlag, {"phone", "the number in international format, e.g. +14155552671"}, {"name", "a label for the phone, e.g. Work"}}},
+	{"remove-device", "Removes one of a user's devices (a phone, an app or a passkey)", "devices/remove", []flag{realmFlag, userFlag, {"id", "the device's ID, as `users` lists it"}}},
+	{"reset", "Lost phone: removes a user's phones and recovery codes and ends their sessions", "reset", []flag{realmFlag, userFlag}},
+	{"revoke", "Ends every session and trusted browser of a user", "revoke", []flag{realmFlag, userFlag}},
+	{"invite", "Mints a single-use enrollment link", "invites", []flag{realmFlag, userFlag, {"ttl", "how long the link works (default 168h)"}}},
+	{"export", "Writes users, devices and recovery codes as JSON (file mode 0600)", "export",
+		[]flag{realmFlag, {"file", "where to write (default: standard output)"}}},
+	{"import", "Reads data written by export into the realm's store (a restore: it also accepts a store frozen after a wipe)", "import",
+		[]flag{realmFlag, {"file", "the export to read"}}},
+	{"accept-store", "After the store lost its data (and froze new enrollments): accepts its new state, so that enrollment goes on", "store/accept",
+		[]flag{realmFlag}},
+}
+
+func init() {
+	caddycmd.RegisterCommand(caddycmd.Command{
+		Name:  "smsgate",
+		Usage: "<users|add|remove-device|reset|revoke|invite|export|import|accept-store> [flags]",
+		Short: "Manages smsgate's users, devices, invites and data",
+		Long: `
+The admin's tools. While Caddy runs, they go through its admin endpoint
+(the admin.api.smsgate module: the same listener, origin checks and trust
+as Caddy's own admin API; --address, default localhost:2019).
+
+When Caddy is stopped, they work on the store itself, and only on the one
+you name: --config with Caddy's config (the store of the gate serving
+--realm, Badger or Redis), or --store with a Badger folder that exists.
+Nothing is ever created or guessed: an admin must never be told a lost
+phone was revoked when it was not.
+
+An unknown or ambiguous realm is an error. Run 'caddy smsgate <command>
+--help' for each command's flags.
+`,
+		CobraFunc: func(cmd *cobra.Command) {
+			for _, sub := range subcommands {
+				c := &cobra.Command{Use: sub.name, Short: sub.short, RunE: caddycmd.WrapCommandFuncForCobra(adminCommand(sub))}
+				for _, f := range sub.flags {
+					c.Flags().String(f.name, "", f.usage)
+				}
+				if sub.name == "export" {
+					c.Flags().Bool("with-keys", false, "include the signing secret and session keys: anyone with the file can then mint sessions")
+				}
+				if sub.name == "users" {
+					c.Flags().Bool("json", false, "print JSON instead of a table")
+				}
+				if sub.name == "accept-store" {
+					c.Flags().Bool("new-secret", false, "also make a new signing secret, ending every session from before the wipe (whose logouts it lost)")
+				}
+				c.Flags().String("address", "localhost:2019", "Caddy's admin endpoint")
+				c.Flags().String("config", "", "with Caddy stopped: its config (Caddyfile or JSON), to find the realm's store")
+				c.Flags().String("adapter", "", "the config's adapter (default: caddyfile, unless it is .json)")
+				c.Flags().String("store", "", "with Caddy stopped: a Badger store's folder (it must exist)")
+				cmd.AddCommand(c)
+			}
+		},
+	})
+}
+
+func adminCommand(sub subcommand) func(caddycmd.Flags) (int, error) {
+	return func(fl caddycmd.Flags) (int, error) {
+		req := adminRequest{Realm: fl.String("realm")}
+		for _, f := range sub.flags {
+			switch f.name {
+			case "user":
+				req.User = fl.String("user")
+				if req.User == "" {
+					return caddy.ExitCodeFailedStartup, fmt.Errorf("%s needs --user", sub.name)
+				}
+			case "phone":
+				req.Phone = fl.String("phone")
+			case "name":
+				req.Name = fl.String("name")
+			case "id":
+				req.ID = fl.String("id")
+			case "ttl":
+				req.TTL = fl.String("ttl")
+			}
+		}
+		var body []byte
+		if sub.name == "import" {
+			var err error
+			if body, err = os.ReadFile(fl.String("file")); err != nil {
+				return caddy.ExitCodeFailedStartup, err
+			}
+		}
+		req.NewSecret = sub.name == "accept-store" && fl.Bool("new-secret")
+		withKeys := sub.name == "export" && fl.Bool("with-keys")
+		var out []byte
+		var err error
+		if address := fl.String("address"); reachable(address) {
+			out, err = viaAdminAPI(address, sub, req, body, withKeys)
+		} else {
+			fmt.Fprintf(os.Stderr, "Caddy's admin endpoint %s does not answer: working on the store directly\n", address)
+			out, err = direct(fl, sub, req, body, withKeys)
+		}
+		if err != nil {
+			return caddy.ExitCodeFailedStartup, err
+		}
+		if withKeys {
+			fmt.Fprintln(os.Stderr, "WARNING: this export holds the signing secret and session keys: anyone with it can sign in as anyone. Keep it like a password.")
+		} else if sub.name == "export" {
+			fmt.Fprintln(os.Stderr, "Note: without --with-keys, recovery codes work after an import only where the same signing key is in use (signing_key in the config, or the same store).")
+		}
+		if sub.name == "users" && !fl.Bool("json") {
+			if out, err = usersTable(out); err != nil {
+				return caddy.ExitCodeFailedStartup, err
+			}
+		}
+		if sub.name == "invite" {
+			var inv struct{ URL, Expires string }
+			if json.Unmarshal(out, &inv) == nil && inv.URL != "" {
+				fmt.Printf("%s\n(single use, until %s)\n", inv.URL, inv.Expires)
+				return caddy.ExitCodeSuccess, nil
+			}
+		}
+		if sub.name == "export" && fl.String("file") != "" {
+			file := fl.String("file")
+			if err := writePrivate(file, out); err != nil {
+				return caddy.ExitCodeFailedStartup, err
+			}
+			fmt.Printf("exported to %s\n", file)
+			return caddy.ExitCodeSuccess, nil
+		}
+		os.Stdout.Write(out)
+		return caddy.ExitCodeSuccess, nil
+	}
+}
+
+// usersTable turns the users listing (JSON) into an aligned table: a row
+// per device (phone or authenticator app), numbers masked.
+func usersTable(raw []byte) ([]byte, error) {
+	var users []enrollment.UserInfo
+	if err := json.Unmarshal(raw, &users); err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "USER\tKIND\tPHONE\tID\tNAME\tLAST USED\tRECOVERY CODES LEFT")
+	for _, u := range users {
+		for i, d := range u.Devices {
+			left := ""
+			if i == 0 {
+				left = strconv.Itoa(u.RecoveryLeft)
+			}
+			last := "never"
+			if !d.LastUsed.IsZero() {
+				last = d.LastUsed.Format("2006-01-02 15:04")
+			}
+			kind, phone := "phone", d.Phone
+			switch {
+			case d.Kind == enrollment.KindPasskey:
+				kind, phone = "passkey", "-"
+			case !d.IsPhone():
+				kind, phone = "app", "-"
+			case phone == "":
+				phone = "(hash only)"
+			}
+			// Names as they are shown, not obeyed: no direction override
+			// rearranges the row.
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", textsafe.Escape(u.User), kind, phone, d.ID, textsafe.Escape(d.Name), last, left)
+		}
+	}
+	if err := tw.Flush(); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// writePrivate writes data to file, readable by its owner only, as a new
+// file: written beside it under a name of its own (O_EXCL, 0600) and
+// renamed over it, so that a symlink or another owner's file at that name
+// is replaced, never written through, and a reader never sees half of it.
+func writePrivate(file string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(file), "."+filepath.Base(file)+".*") // 0600, O_EXCL
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name()) // nothing left there once renamed
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), file)
+}
+
+var apiMessage = regexp.MustCompile(`HTTP (\d+): \{"error":("(?:[^"\\]|\\.)*")`)
+
+// reachable reports whether something listens at Caddy's admin address.
+func reachable(address string) bool {
+	addr, err := caddy.ParseNetworkAddress(address)
+	if err != nil {
+		return false
+	}
+	conn, err := net.DialTimeout(addr.Network, addr.JoinHostPort(0), 2*time.Second)
+	if err != nil {
+		return false
+	}
+	conn.Close()
+	return true
+}
+
+// viaAdminAPI runs the command on the running Caddy.
+func viaAdminAPI(address string, sub subcommand, req adminRequest, body []byte, withKeys bool) ([]byte, error) {
+	method, uri := http.MethodPost, "/smsgate/"+sub.op
+	q := url.Values{}
+	if req.Realm != "" {
+		q.Set("realm", req.Realm)
+	}
+	switch sub.name {
+	case "users", "export":
+		method = http.MethodGet
+		if withKeys {
+			q.Set("with_keys", "1")
+		}
+	case "import":
+	default:
+		body, _ = json.Marshal(req)
+	}
+	if len(q) > 0 && (method == http.MethodGet || sub.name == "import") {
+		uri += "?" + q.Encode()
+	}
+	var reader io.Reader
+	if body != nil {
+		reader = bytes.NewReader(body)
+	}
+	res, err := caddycmd.AdminAPIRequest(address, method, uri, nil, reader)
+	if err != nil {
+		// Caddy's error carries the admin API's JSON: say just its message.
+		if m := apiMessage.FindStringSubmatch(err.Error()); m != nil {
+			var msg string
+			if json.Unmarshal([]byte(m[2]), &msg) == nil {
+				return nil, fmt.Errorf("caddy's admin endpoint answered %s: %s", m[1], msg)
+			}
+		}
+		return nil, err
+	}
+	defer res.Body.Close()
+	return io.ReadAll(res.Body)
+}
+
+// direct runs the command on a stopped Caddy's store: the one --store or
+// --config names, never a default.
+func direct(fl caddycmd.Flags, sub subcommand, req adminRequest, body []byte, withKeys bool) ([]byte, error) {
+	st, g, closeStore, err := openStopped(fl.String("store"), fl.String("config"), fl.String("adapter"), req.Realm, sub.name == "import")
+	if err != nil {
+		return nil, err
+	}
+	defer closeStore()
+	if req.Realm == "" {
+		req.Realm = g.Realm
+	}
+	ctx := context.Background()
+	_, _, svc := enrollment.New(&enrollment.Core{Store: st, Now: time.Now}, enrollment.Challenges{})
+	var out any
+	switch sub.name {
+	case "users":
+		if req.Realm == "" {
+			return nil, errors.New("users needs --realm")
+		}
+		users, err := svc.Users(ctx, req.Realm)
+		if err != nil {
+			return nil, err
+		}
+		for i := range users {
+			maskDevices(users[i].Devices)
+		}
+		out = users
+	case "export":
+		records, err := svc.Export(ctx, withKeys)
+		if err != nil {
+			return nil, err
+		}
+		raw, err := json.Marshal(records)
+		return textsafe.EscapeJSON(raw), err // the same bytes as through the admin API
+	case "import":
+		var records []enrollment.Record
+		if err := json.Unmarshal(body, &records); err != nil {
+			return nil, err
+		}
+		if err := svc.Import(ctx, records); err != nil {
+			return nil, err
+		}
+		w, err := openEpoch(ctx, st, g)
+		if err != nil {
+			return nil, err
+		}
+		accepted, err := afterImport(ctx, w)
+		if err != nil {
+			return nil, err
+		}
+		out = map[string]any{"imported": len(records), "store_accepted": accepted}
+	case "accept-store":
+		w, err := openEpoch(ctx, st, g)
+		if err != nil {
+			return nil, err
+		}
+		if out, err = acceptStore(ctx, w, st, req.NewSecret, g.SigningKey != ""); err != nil {
+			return nil, err
+		}
+	case "add":
+		// Only the running gate knows the site's verify-only key and
+		// number policy, which a new phone must go through.
+		return nil, errors.New("add works through the running Caddy (start it, or use an invite)")
+	default:
+		if req.Realm == "" {
+			return nil, fmt.Errorf("%s needs --realm", sub.name)
+		}
+		if sub.op == "invites" {
+			if err := g.enrolls(); err != nil {
+				return nil, err
+			}
+		}
+		prefix := g.prefix()
+		if g.PublicOrigin != "" || g.SiteOrigin != "" {
+			prefix = g.LinkOrigin() + prefix // from the config: the whole link
+		}
+		if out, err = adminOp(ctx, svc, prefix, "", sub.op, req); err != nil {
+			return nil, err
+		}
+	}
+	raw, err := json.MarshalIndent(out, "", "  ")
+	return textsafe.EscapeJSON(raw), err
+}

@@ -1,0 +1,148 @@
+package admin
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	caddycmd "github.com/caddyserver/caddy/v2/cmd"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/smsgate/caddy-smsgate/continuity"
+	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/store"
+)
+
+// The admin's tools on a stopped Caddy: the store its config names.
+
+// openStopped opens the store a stopped Caddy's gate for realm uses: a
+// Badger folder given with --store (which must exist, except for an
+// import into a new one: a typo must not create an empty store where a
+// revocation then "succeeds"), or the store that the config's gate names.
+// It returns the realm it found.
+func openStopped(folder, config, adapter, realm string, create bool) (store.Store, *Site, func(), error) {
+	switch {
+	case folder != "" && config != "":
+		return nil, nil, nil, errors.New("give --store or --config, not both")
+	case folder != "" && create:
+		st, closeDB, err := store.OpenBadger(folder)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		return st, badgerSite(realm, folder), func() { _ = closeDB() }, nil
+	case folder != "":
+		st, closeDB, err := openExistingBadger(folder)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		return st, badgerSite(realm, folder), func() { _ = closeDB() }, nil
+	case config == "":
+		return nil, nil, nil, errors.New("Caddy is not running: give --config with its config (so that the realm's store is used, Badger or Redis), or --store with a Badger folder")
+	}
+	raw, _, _, err := caddycmd.LoadConfig(config, adapter)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	g, err := configuredSite(raw, realm)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	mod := struct {
+		Module string `json:"module"`
+		Path   string `json:"path"`
+	}{Module: "badger"}
+	if g.StoreConfig != nil {
+		if err := json.Unmarshal(g.StoreConfig, &mod); err != nil {
+			return nil, nil, nil, fmt.Errorf("the store of realm %s: %v", g.Realm, err)
+		}
+	}
+	if mod.Module == "badger" {
+		path := mod.Path
+		if path == "" {
+			path = filepath.Join(caddy.AppDataDir(), "smsgate")
+		}
+		st, closeDB, err := openExistingBadger(caddy.NewReplacer().ReplaceKnown(path, ""))
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		return st, g, func() { _ = closeDB() }, nil
+	}
+	var fields map[string]json.RawMessage
+	_ = json.Unmarshal(g.StoreConfig, &fields)
+	delete(fields, "module") // the inline key names the module; the module's own config is the rest
+	raw, _ = json.Marshal(fields)
+	ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
+	loaded, err := ctx.LoadModuleByID("smsgate.stores."+mod.Module, raw)
+	if err != nil {
+		cancel()
+		return nil, nil, nil, fmt.Errorf("opening the %s store of realm %s: %v", mod.Module, g.Realm, err)
+	}
+	st, ok := loaded.(store.Store)
+	if !ok {
+		cancel()
+		return nil, nil, nil, fmt.Errorf("module %s is not a smsgate store", mod.Module)
+	}
+	return st, g, cancel, nil
+}
+
+// openExistingBadger opens a Badger store that is already there.
+func openExistingBadger(folder string) (store.Store, func() error, error) {
+	if _, err := os.Stat(filepath.Join(folder, "MANIFEST")); err != nil {
+		return nil, nil, fmt.Errorf("no smsgate store at %s (%v); is that the folder Caddy uses?", folder, err)
+	}
+	st, closeDB, err := store.OpenBadger(folder)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%v (is Caddy running with its admin endpoint elsewhere? use --address)", err)
+	}
+	return st, closeDB, nil
+}
+
+// configuredSite finds, in a Caddy JSON config, the smsgate handler that
+// serves realm, or the only realm when realm is empty.
+func configuredSite(config []byte, realm string) (*Site, error) {
+	var tree any
+	if err := json.Unmarshal(config, &tree); err != nil {
+		return nil, err
+	}
+	var sites []*Site
+	var walk func(any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			if v["handler"] == "smsgate" {
+				raw, _ := json.Marshal(v)
+				s := new(Site)
+				if json.Unmarshal(raw, &s.Config) == nil {
+					sites = append(sites, s)
+				}
+			}
+			for _, x := range v {
+				walk(x)
+			}
+		case []any:
+			for _, x := range v {
+				walk(x)
+			}
+		}
+	}
+	walk(tree)
+	return pick(sites, realm)
+}
+
+// badgerSite is what the CLI knows of a gate whose Badger folder it was
+// given: the realm, and the store as a config would name it.
+func badgerSite(realm, folder string) *Site {
+	raw, _ := json.Marshal(map[string]string{"module": "badger", "path": folder})
+	return &Site{Config: Config{Realm: realm, StoreConfig: raw}}
+}
+
+// openEpoch is the CLI's view of a stopped Caddy's store epoch, with the
+// memory its gates keep in Caddy's data directory.
+func openEpoch(ctx context.Context, st store.Store, g *Site) (*continuity.Watch, error) {
+	w, _, err := continuity.Open(ctx, st, continuity.Options{Identity: g.StoreID(), Dir: continuity.Dir(),
+		Probe: func(ctx context.Context) (bool, error) { return enrollment.AnyUsers(ctx, st) }})
+	return w, err
+}

@@ -1,0 +1,179 @@
+package admin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+
+	"github.com/smsgate/caddy-smsgate/continuity"
+	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/phone"
+	"github.com/smsgate/caddy-smsgate/session"
+	"github.com/smsgate/caddy-smsgate/store"
+	"github.com/smsgate/caddy-smsgate/words"
+)
+
+// The admin's operations, shared by the admin API and the CLI on a
+// stopped Caddy's store, and how their failures are told.
+
+// adminError is an admin request's failure with its HTTP status.
+type adminError struct {
+	status int
+	err    error
+}
+
+func (e *adminError) Error() string { return e.err.Error() }
+
+var errNoGate = &adminError{http.StatusNotFound, errors.New("no smsgate handler is configured")}
+
+// badRequest is the admin's own mistake, with its words.
+func badRequest(msg string) error { return &adminError{http.StatusBadRequest, errors.New(msg)} }
+
+// errStoreDown is what the admin is told when the store cannot answer: the
+// cause (an address, a driver's message) goes to Caddy's log only.
+const errStoreDown = "the store did not answer (the cause is in Caddy's log); try again once it is back"
+
+// apiError turns an error into Caddy's admin API error: the admin's own
+// mistakes (an unknown realm or device, a bad number, a malformed body)
+// with their status and words; anything else is the store failing — 503
+// and a short message, never the driver's text.
+func apiError(err error) error {
+	var (
+		ae  *adminError
+		ie  *enrollment.ImportError
+		big *http.MaxBytesError
+	)
+	switch {
+	case errors.As(err, &ae):
+		return caddy.APIError{HTTPStatus: ae.status, Err: err}
+	case errors.As(err, &big):
+		return caddy.APIError{HTTPStatus: http.StatusRequestEntityTooLarge, Err: err}
+	case errors.As(err, &ie), errors.As(err, new(words.Worded)):
+		return caddy.APIError{HTTPStatus: http.StatusBadRequest, Err: err}
+	}
+	return caddy.APIError{HTTPStatus: http.StatusServiceUnavailable, Err: err, Message: errStoreDown}
+}
+
+// decodeError is a request body that is not the JSON asked for.
+func decodeError(err error) error {
+	var big *http.MaxBytesError
+	if errors.As(err, &big) {
+		return err
+	}
+	return &adminError{http.StatusBadRequest, fmt.Errorf("the request body is not valid JSON: %v", err)}
+}
+
+// adminRequest is the body of the admin's POSTs.
+type adminRequest struct {
+	Realm string `json:"realm"`
+	User  string `json:"user"`
+	Phone string `json:"phone,omitempty"`
+	Name  string `json:"name,omitempty"`
+	ID    string `json:"id,omitempty"`
+	TTL   string `json:"ttl,omitempty"`
+	// NewSecret, with store/accept: make a new signing secret, so that
+	// every session from before ends (a wipe lost their revocations).
+	NewSecret bool `json:"new_secret,omitempty"`
+}
+
+// defaultInviteTTL is how long an invite works unless the admin says.
+const defaultInviteTTL = 7 * 24 * time.Hour
+
+// adminOp runs one admin operation on svc; the admin API and the CLI
+// (working on a stopped Caddy's store) share it. prefix is where the
+// gate's pages are, with the site's origin when it is known.
+func adminOp(ctx context.Context, svc *enrollment.Admin, prefix, region, op string, req adminRequest) (any, error) {
+	switch op {
+	case "users":
+		e164, err := phone.Parse(req.Phone, region)
+		if err != nil {
+			return nil, err
+		}
+		id, err := svc.Devices.Add(ctx, req.Realm, req.User, e164, req.Name)
+		return map[string]string{"id": id}, err
+	case "devices/remove":
+		_, err := svc.Devices.Remove(ctx, req.Realm, req.User, req.ID, true)
+		return map[string]string{"removed": req.ID}, err
+	case "reset":
+		if err := svc.Devices.ResetUser(ctx, req.Realm, req.User); err != nil {
+			return nil, err
+		}
+		if err := session.UntrustAll(ctx, svc.Store, req.Realm, req.User); err != nil {
+			return nil, err
+		}
+		return map[string]string{"reset": req.User}, session.RevokeUser(ctx, svc.Store, req.Realm, req.User, svc.Now())
+	case "revoke":
+		// Every session and every trust: the trusts would not work any
+		// more, and the devices page must not list them as if they did.
+		if err := session.UntrustAll(ctx, svc.Store, req.Realm, req.User); err != nil {
+			return nil, err
+		}
+		return map[string]string{"revoked": req.User}, session.RevokeUser(ctx, svc.Store, req.Realm, req.User, svc.Now())
+	case "invites":
+		ttl := defaultInviteTTL
+		if req.TTL != "" {
+			d, err := caddy.ParseDuration(req.TTL)
+			if err != nil || d <= 0 {
+				return nil, badRequest(fmt.Sprintf("ttl: %q is not a duration", req.TTL))
+			}
+			ttl = d
+		}
+		token, err := svc.NewInvite(ctx, req.Realm, req.User, ttl)
+		link := prefix + "invite?token=" + token
+		_, path, _ := strings.Cut(strings.TrimPrefix(strings.TrimPrefix(link, "https://"), "http://"), "/")
+		return map[string]string{"url": link, "path": "/" + path, "expires": svc.Now().Add(ttl).UTC().Format(time.RFC3339)}, err
+	}
+	return nil, &adminError{http.StatusNotFound, fmt.Errorf("unknown operation %q", op)}
+}
+
+// maskDevices hides numbers and apps' (sealed) secrets from listings: the
+// admin sees what the user sees.
+func maskDevices(list []enrollment.Device) {
+	for i := range list {
+		list[i].Phone = phone.Mask(list[i].Phone)
+		list[i].PhoneHMAC, list[i].Secret, list[i].Credential = "", "", nil
+	}
+}
+
+// acceptStore is an admin's word that a frozen store's state is the one to
+// go on with (the admin API and the CLI on a stopped Caddy share it). With
+// newSecret, the store gets a new signing secret, so that every session
+// from before the wipe ends everywhere (the wipe lost their revocations).
+func acceptStore(ctx context.Context, w *continuity.Watch, st store.Store, newSecret, configured bool) (map[string]any, error) {
+	if newSecret && configured {
+		return nil, badRequest("this site's signing secret is its signing_key: change it in the config instead of --new-secret")
+	}
+	old, err := w.Accept(ctx, "accept-store", false)
+	if errors.Is(err, continuity.ErrNotFrozen) {
+		return nil, &adminError{http.StatusConflict, err}
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]any{"accepted": true, "new_secret": newSecret}
+	if old != nil && old.Frozen != nil {
+		out["was"] = old.Frozen.Reason
+		out["since"] = old.Frozen.Since
+	}
+	if newSecret {
+		if err := session.NewSecret(ctx, st); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// afterImport accepts a frozen store after an admin's import (a restore
+// from an export), or notes that the store holds users now.
+func afterImport(ctx context.Context, w *continuity.Watch) (accepted bool, err error) {
+	_, err = w.Accept(ctx, "import", false)
+	if errors.Is(err, continuity.ErrNotFrozen) {
+		return false, w.SawUsers(ctx)
+	}
+	return err == nil, err
+}

@@ -1,0 +1,132 @@
+package admin
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/smsgate/caddy-smsgate/continuity"
+	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/session"
+	"github.com/smsgate/caddy-smsgate/store"
+)
+
+// Config is what the admin's tools read of a gate's config: the smsgate
+// handler's JSON fields of the same names (caddymodule.Gate documents
+// them). The CLI reads them from a stopped Caddy's config; a running gate
+// hands them over when it registers.
+type Config struct {
+	Realm         string          `json:"realm,omitempty"`
+	StoreConfig   json.RawMessage `json:"store,omitempty"`
+	Require       []string        `json:"require,omitempty"`
+	PathPrefix    string          `json:"path_prefix,omitempty"`
+	PublicOrigin  string          `json:"public_origin,omitempty"`
+	SiteOrigin    string          `json:"site_origin,omitempty"`
+	SigningKey    string          `json:"signing_key,omitempty"`
+	DefaultRegion string          `json:"default_region,omitempty"`
+}
+
+// StoreID names the gate's store by its config (see continuity.Identity).
+func (c *Config) StoreID() string { return continuity.Identity(c.StoreConfig) }
+
+// LinkOrigin is where the links the admin's tools print point: the public
+// origin, else the site's own address, else https and the realm.
+func (c *Config) LinkOrigin() string {
+	switch {
+	case c.PublicOrigin != "":
+		return strings.TrimSuffix(c.PublicOrigin, "/")
+	case c.SiteOrigin != "":
+		return strings.TrimSuffix(c.SiteOrigin, "/")
+	}
+	return "https://" + c.Realm
+}
+
+// defaultPrefix is where a gate's pages are unless path_prefix moves them.
+const defaultPrefix = "/.smsgate/"
+
+// prefix is where the gate's pages are.
+func (c *Config) prefix() string {
+	if c.PathPrefix == "" {
+		return defaultPrefix
+	}
+	return c.PathPrefix
+}
+
+// enrolls refuses an invite for a gate where a phone cannot be enrolled:
+// a route that requires another kind (an app, a passkey) sends no texts.
+func (c *Config) enrolls() error {
+	if len(c.Require) > 0 {
+		return fmt.Errorf("realm %s is served here only by gates with require %s, where no phone can be enrolled: add a gate without require for invites to lead to",
+			c.Realm, strings.Join(c.Require, " "))
+	}
+	return nil
+}
+
+// Site is a gate as the admin's tools see it: its config and, while it
+// runs, what Provision built that the admin's changes go through. The CLI
+// on a stopped Caddy has the config only.
+type Site struct {
+	Config
+	Admin    *enrollment.Admin
+	Store    store.Store
+	Epoch    *continuity.Watch // is the store still the one the gate knew?
+	Sessions *session.Manager
+	Logger   *zap.Logger
+	// Audit logs an admin's change and emits it as a Caddy event.
+	Audit func(event, user, e164 string, fields ...zap.Field)
+	// Alarm logs a change of the store's state at level, and emits it.
+	Alarm func(level zapcore.Level, event, msg string, fields ...zap.Field)
+}
+
+// sawUsers notes that the store holds users now: losing them freezes it.
+func (s *Site) sawUsers(ctx context.Context) {
+	if err := s.Epoch.SawUsers(ctx); err != nil {
+		s.Logger.Error("noting that the store holds users", zap.Error(err))
+	}
+}
+
+// pick chooses among sites the one serving realm, or the only realm when
+// realm is empty. An unknown realm, several realms with none named, or one
+// realm on gates with different stores is an error: an admin's change
+// must never land in another site's store. Of a realm's gates, one that
+// enrolls phones (no require) is preferred: the links the tools print
+// (invites) must lead somewhere a new user can enroll.
+func pick(sites []*Site, realm string) (*Site, error) {
+	var realms []string
+	for _, s := range sites {
+		if !slices.Contains(realms, s.Realm) {
+			realms = append(realms, s.Realm)
+		}
+	}
+	slices.Sort(realms)
+	realm = strings.ToLower(realm)
+	switch {
+	case len(sites) == 0:
+		return nil, errNoGate
+	case realm == "" && len(realms) > 1:
+		return nil, &adminError{http.StatusBadRequest, fmt.Errorf("several realms are served (%s): name one with realm", strings.Join(realms, ", "))}
+	case realm == "":
+		realm = realms[0]
+	case !slices.Contains(realms, realm):
+		return nil, &adminError{http.StatusNotFound, fmt.Errorf("no smsgate handler serves realm %s (realms: %s)", realm, strings.Join(realms, ", "))}
+	}
+	var found *Site
+	for _, s := range sites {
+		if s.Realm != realm {
+			continue
+		}
+		if found != nil && found.StoreID() != s.StoreID() {
+			return nil, &adminError{http.StatusConflict, fmt.Errorf("realm %s is served by gates with different stores: the admin tools cannot tell which one you mean", realm)}
+		}
+		if found == nil || (len(found.Require) > 0 && len(s.Require) == 0) {
+			found = s
+		}
+	}
+	return found, nil
+}

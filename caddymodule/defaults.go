@@ -1,0 +1,119 @@
+package caddymodule
+
+import (
+	"strings"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/providers"
+)
+
+// The settings' defaults and the send limits, merged into enrollment's.
+
+// limitNames are the send limits, each with its place in enrollment.Limits.
+var limitNames = map[string]func(*enrollment.Limits) *enrollment.Rate{
+	"user":            func(l *enrollment.Limits) *enrollment.Rate { return &l.User },
+	"number":          func(l *enrollment.Limits) *enrollment.Rate { return &l.Number },
+	"ip":              func(l *enrollment.Limits) *enrollment.Rate { return &l.IP },
+	"country":         func(l *enrollment.Limits) *enrollment.Rate { return &l.Country },
+	"voice":           func(l *enrollment.Limits) *enrollment.Rate { return &l.Voice },
+	"global_enrolled": func(l *enrollment.Limits) *enrollment.Rate { return &l.GlobalEnrolled },
+	"global_new":      func(l *enrollment.Limits) *enrollment.Rate { return &l.GlobalNew },
+	"guesses":         func(l *enrollment.Limits) *enrollment.Rate { return &l.Guesses },
+	"stranger_ip":     func(l *enrollment.Limits) *enrollment.Rate { return &l.StrangerIP },
+	"stranger_net":    func(l *enrollment.Limits) *enrollment.Rate { return &l.StrangerNet },
+	"strangers":       func(l *enrollment.Limits) *enrollment.Rate { return &l.Strangers },
+}
+
+const limitList = "user, number, ip, country, voice, global_enrolled, global_new, guesses, stranger_ip, stranger_net or strangers"
+
+// validPrefix reports whether p can be the gate's path prefix.
+func validPrefix(p string) bool {
+	return strings.HasPrefix(p, "/") && strings.HasSuffix(p, "/") && len(p) >= 3
+}
+
+// limits merges the configured limits into the defaults.
+func (g *Gate) limits() (enrollment.Limits, error) {
+	l := enrollment.DefaultLimits
+	for name, lim := range g.Limits {
+		place, ok := limitNames[name]
+		if !ok {
+			return l, optionErrf("limit "+name, "unknown limit %q: use %s", name, limitList)
+		}
+		r := place(&l)
+		if lim.Count < 0 || (lim.Count > 0 && lim.Window <= 0) {
+			return l, optionErrf("limit "+name, "limit %s: a count needs a positive window", name)
+		}
+		*r = enrollment.Rate{Count: lim.Count, Window: time.Duration(lim.Window)}
+	}
+	if g.LockoutAfter != 0 {
+		l.LockAfter = g.LockoutAfter
+	}
+	if g.Lockout != 0 {
+		l.Lockout = time.Duration(g.Lockout)
+	}
+	if g.MaxFailures != 0 {
+		l.MaxFailures = g.MaxFailures
+	}
+	if l.MaxFailures < 1 || l.MaxFailures > 100 {
+		return l, optionErrf("max_failures", "max_failures must be from 1 to 100 (NIST SP 800-63B), not %d", l.MaxFailures)
+	}
+	if l.LockAfter < 1 || l.Lockout <= 0 {
+		return l, optionErrf("lockout", "lockout_after and lockout must be positive")
+	}
+	if err := l.CheckGuesses(); err != nil {
+		return l, &optionError{"limit guesses", err}
+	}
+	return l, nil
+}
+
+func (g *Gate) setDefaults() {
+	if g.Identity == "" {
+		g.Identity = DefaultIdentity
+	}
+	if g.Enrollment == "" {
+		g.Enrollment = EnrollmentOpen
+		if g.Identity == IdentityNone {
+			g.Enrollment = EnrollmentClosed
+		}
+	}
+	if g.PathPrefix == "" {
+		g.PathPrefix = DefaultPathPrefix
+	}
+	if g.SessionLifetime == 0 {
+		g.SessionLifetime = caddy.Duration(DefaultSessionLifetime)
+	}
+	if g.CodeLength == 0 {
+		g.CodeLength = DefaultCodeLength
+	}
+	if g.CodeTTL == 0 {
+		g.CodeTTL = caddy.Duration(DefaultCodeTTL)
+	}
+	if g.MaxAttempts == 0 {
+		g.MaxAttempts = DefaultMaxAttempts
+	}
+	if g.StepUp == 0 {
+		g.StepUp = caddy.Duration(DefaultStepUp)
+	}
+	if g.SigningAlg == "" {
+		g.SigningAlg = "HS256"
+	}
+	if len(g.Channels) == 0 {
+		g.Channels = []string{providers.SMS}
+	}
+	if g.ResendCooldown == 0 {
+		g.ResendCooldown = caddy.Duration(DefaultResendCooldown)
+	}
+	if g.Remember == 0 && !g.RememberOff {
+		g.Remember = caddy.Duration(DefaultRemember)
+	}
+	g.Realm = strings.ToLower(g.Realm)
+	g.PublicOrigin = strings.TrimSuffix(g.PublicOrigin, "/")
+	g.PortalURL = strings.TrimSuffix(g.PortalURL, "/")
+	g.CookieDomain = strings.TrimPrefix(strings.ToLower(g.CookieDomain), ".")
+	g.DefaultRegion = strings.ToUpper(g.DefaultRegion)
+	if g.Accent != "" && !strings.HasPrefix(g.Accent, "#") {
+		g.Accent = "#" + g.Accent // in a Caddyfile, # starts a comment: accept 2563eb too
+	}
+}

@@ -1,0 +1,66 @@
+package caddymodule
+
+import (
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"github.com/caddyserver/caddy/v2/modules/caddyevents"
+	"github.com/go-webauthn/webauthn/webauthn"
+	"go.uber.org/zap"
+
+	"github.com/smsgate/caddy-smsgate/admin"
+	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/pages"
+	"github.com/smsgate/caddy-smsgate/providers"
+	"github.com/smsgate/caddy-smsgate/session"
+	"github.com/smsgate/caddy-smsgate/signin"
+	"github.com/smsgate/caddy-smsgate/store"
+	"github.com/smsgate/caddy-smsgate/words"
+)
+
+// gate is a Gate at work: what Provision builds from the configuration
+// (provision.go, step by step) and ServeHTTP uses. Gate holds it by an
+// embedded pointer, so that Gate itself declares only its JSON fields.
+type gate struct {
+	// lines are where each option was written in a Caddyfile, so that a
+	// mistake found later names its line (see check.go).
+	lines map[string]caddyfile.Token
+	// trusted are the request headers the identity reads (see identity.go).
+	trusted []trustedHeader
+	// verifies says a provider makes and checks its own codes (Verify).
+	verifies bool
+
+	store    store.Store
+	chain    providers.Chain
+	metrics  *metrics
+	pages    *pages.Pages
+	words    *words.Catalogue // what pages say, in each language
+	verifier providers.Verifier
+	// receipts is the provider whose gateway reports delivery, if any.
+	receipts     providers.Receipts
+	receiptsName string
+	// challenges sends and checks codes; admin is the admin's tools.
+	challenges *enrollment.Challenges
+	admin      *enrollment.Admin
+	strangers  *enrollment.Strangers // what strangers may make the gate keep
+	sessions   *session.Manager
+	app        *admin.App  // the config's gates, for the admin API
+	site       *admin.Site // this gate, as the admin's tools see it
+	linkOrigin string      // where links to the gate point (see admin.Config.LinkOrigin)
+	ctx        caddy.Context
+	events     *caddyevents.App // audit events as Caddy events
+	flows      *session.Keys
+	sealer     *session.Sealer    // encrypts the flow cookie
+	webauthn   *webauthn.WebAuthn // passkeys (nil: no origin to bind them to)
+	known      *session.Keys      // known-browser cookies
+	watch      *storeWatch        // is the store still the one the gate knew?
+	storeID    string             // the store's config, canonical (see storeIdentity)
+	// host names the site in messages and the WebOTP line: public_origin's
+	// host, else the realm. Fixed at load, never taken from a request.
+	host   string
+	signin *signin.Service // the sign-in itself
+	policy *signin.Policy  // the kinds it takes and requires
+	logger *zap.Logger
+	now    func() time.Time
+}

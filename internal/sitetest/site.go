@@ -1,0 +1,231 @@
+// Package sitetest runs smsgate through a real Caddy, started in-process by
+// caddytest, for the tests of the packages that make the gate (the module,
+// its pages, its administration): a site from a Caddyfile, browsers with
+// their own cookies, the codes the log provider wrote, and the gates'
+// clock moved forward without sleeping. caddytest holds one Caddy per
+// test binary, so the tests of one package run one after another, and
+// packages run side by side. The ports are free ones picked at start
+// (configs and URLs say {HTTP_PORT}, {HTTPS_PORT} and {ADMIN_PORT}, and
+// WithPorts puts the real ones in), so two copies of the repository can
+// run their tests at once. It is imported by tests only.
+package sitetest
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddytest"
+
+	_ "github.com/smsgate/caddy-smsgate" // the gate and its modules
+	"github.com/smsgate/caddy-smsgate/internal/clock"
+	"github.com/smsgate/caddy-smsgate/internal/harness"
+)
+
+// DemoHash is bcrypt("demo"), cost 10, for basic_auth users in tests.
+const DemoHash = "$2a$10$eAjqWKWtJzWGcoO86qpOTe3dpZRbaxiYEpCAQw/3wFkkdxgx/z4cK"
+
+// TrustedProxies is a global option that trusts the tests' own proxy
+// (127.0.0.1: the test clients) to say whom it forwards
+// (X-Forwarded-For, X-Forwarded-Proto).
+const TrustedProxies = `servers {
+		trusted_proxies static 127.0.0.1/32
+	}`
+
+// The ports of this test binary's Caddy: free ones, picked in Main.
+var HTTPPort, HTTPSPort, AdminPort int
+
+// Base is the test site's origin.
+var Base string
+
+// root holds every test's store and log. It outlives the tests: Caddy
+// closes a config's Badger database only when the next config is loaded,
+// and a database whose folder is gone cannot flush on close.
+var root string
+
+// gates is the clock of every gate this binary's Caddy provisions.
+var gates clock.Test
+
+// Main runs a test binary's tests (call it from TestMain): free ports,
+// Caddy's data directory under a temporary folder (never the user's), the
+// gates' clock made movable, and Caddy stopped at the end.
+func Main(m *testing.M) {
+	clock.Default = gates.Now
+	HTTPPort, HTTPSPort = harness.FreePort(), harness.FreePort()
+	Base = fmt.Sprintf("http://localhost:%d", HTTPPort)
+	// caddytest reaches Caddy's admin API here: a free port, never its
+	// default 2999, so that two copies of the tests can run at once.
+	caddytest.Default.AdminPort = harness.FreePort()
+	AdminPort = caddytest.Default.AdminPort
+	var err error
+	if root, err = os.MkdirTemp("", "smsgate-test-"); err != nil {
+		panic(err)
+	}
+	// Caddy's data directory (where gates remember their stores) is the
+	// tests' own, never the user's.
+	if err := os.Setenv("XDG_DATA_HOME", filepath.Join(root, "data")); err != nil {
+		panic(err)
+	}
+	code := m.Run()
+	_ = caddy.Stop()
+	_ = os.RemoveAll(root)
+	os.Exit(code)
+}
+
+// Advance moves the gates' clock forward by d.
+func Advance(d time.Duration) { gates.Advance(d) }
+
+// StartOfHour moves the gates' clock to just past the next full hour, so
+// that a test of an hourly limit stays within one window.
+func StartOfHour() { gates.StartOfHour() }
+
+// Now is the gates' clock (with Advance's skew), for codes made in tests.
+func Now() time.Time { return gates.Now() }
+
+// WithPorts puts this binary's ports into a config or URL written with
+// the placeholders {HTTP_PORT}, {HTTPS_PORT} and {ADMIN_PORT}.
+func WithPorts(s string) string {
+	return strings.NewReplacer(
+		"{HTTP_PORT}", strconv.Itoa(HTTPPort),
+		"{HTTPS_PORT}", strconv.Itoa(HTTPSPort),
+		"{ADMIN_PORT}", strconv.Itoa(AdminPort),
+	).Replace(s)
+}
+
+// AssertLoadError loads cfg (with this binary's ports, and {DIR} a fresh
+// folder: a config that loads further than expected must not write into
+// the source tree) and expects want.
+func AssertLoadError(t *testing.T, cfg, want string) {
+	t.Helper()
+	cfg = strings.ReplaceAll(cfg, "{DIR}", filepath.Join(t.TempDir(), "store"))
+	caddytest.AssertLoadError(t, WithPorts(cfg), "caddyfile", want)
+}
+
+// Site is a Caddy running one smsgate config, with its log file and the
+// folder its Badger store ({DIR}) is in.
+type Site struct {
+	t       *testing.T
+	LogFile string
+	Store   string
+}
+
+// Start loads a config whose site block is body (with {DIR} replaced by
+// a fresh store folder) behind the standard test globals.
+func Start(t *testing.T, body string) *Site {
+	t.Helper()
+	return StartWith(t, "", body)
+}
+
+// StartWith is Start with more global options.
+func StartWith(t *testing.T, globals, body string) *Site {
+	t.Helper()
+	dir, err := os.MkdirTemp(root, "site-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	logFile := filepath.Join(dir, "caddy.log")
+	cfg := fmt.Sprintf(`{
+	skip_install_trust
+	admin localhost:{ADMIN_PORT}
+	http_port %d
+	https_port %d
+	grace_period 1ns
+	log {
+		output file %s
+		format json
+	}
+	%s
+}
+%s`, HTTPPort, HTTPSPort, logFile, globals, strings.ReplaceAll(body, "{DIR}", filepath.Join(dir, "store")))
+	caddytest.NewTester(t).InitServer(WithPorts(cfg), "caddyfile")
+	return &Site{t: t, LogFile: logFile, Store: filepath.Join(dir, "store")}
+}
+
+// Basic is the quickstart: basic_auth users alice, bob and demo (password
+// demo), then smsgate with extra options, then a page that shows who got
+// in and which cookies reached it.
+func Basic(t *testing.T, options string) *Site {
+	return Start(t, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
+	basic_auth {
+		alice %[1]s
+		bob %[1]s
+		demo %[1]s
+	}
+	smsgate {
+		store badger {DIR}
+		provider log
+		%[2]s
+	}
+	respond "Hello, {http.auth.user.id}! cookies=[{http.request.header.Cookie}]"
+}`, DemoHash, options))
+}
+
+// Carol is a site where users name themselves (identity none) and carol
+// is provisioned, behind the given global options.
+func Carol(t *testing.T, globals string) *Site {
+	t.Helper()
+	return StartWith(t, globals, `http://localhost:{HTTP_PORT} {
+	smsgate {
+		identity none
+		user carol +14155552671
+		store badger {DIR}
+		provider log
+	}
+	respond "hi"
+}`)
+}
+
+// LogEntries returns the JSON log entries whose message is one of msgs.
+func (s *Site) LogEntries(msgs ...string) []map[string]any {
+	s.t.Helper()
+	out, err := harness.Log(s.LogFile).Entries(msgs...)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return out
+}
+
+// Sent returns how many messages (codes and notices) the log provider has written.
+func (s *Site) Sent() int { return len(s.LogEntries("verification code", "notice")) }
+
+// LastCode returns the code of the last message, checking its number is masked.
+func (s *Site) LastCode() string {
+	s.t.Helper()
+	code, err := harness.Log(s.LogFile).LastCode()
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return code
+}
+
+// Notices returns the bodies of the notices (the log provider's "notice":
+// messages without a code), with their masked numbers.
+func (s *Site) Notices() []string {
+	var out []string
+	for _, m := range s.LogEntries("notice") {
+		out = append(out, m["body"].(string)+" → "+m["to"].(string))
+	}
+	return out
+}
+
+// Admin calls the admin API on this binary's Caddy's admin endpoint, and
+// returns its status and body.
+func Admin(t *testing.T, method, path, body string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(method, WithPorts("http://localhost:{ADMIN_PORT}")+path, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
+}

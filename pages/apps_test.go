@@ -1,0 +1,164 @@
+package pages_test
+
+import (
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/totp"
+	"github.com/smsgate/caddy-smsgate/internal/sitetest"
+)
+
+var appSecret = regexp.MustCompile(`<code class="secret">([A-Z2-7]+)</code>`)
+
+// appCode is what an authenticator app with secret shows now (on the
+// gates' clock).
+func appCode(t *testing.T, secret string) string {
+	t.Helper()
+	code, err := totp.GenerateCodeCustom(secret, sitetest.Now(), totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return code
+}
+
+// addApp signs c in as carol by text, adds an authenticator app on the
+// devices page and returns its secret.
+func addApp(t *testing.T, s *sitetest.Site, c *sitetest.Client) string {
+	t.Helper()
+	sitetest.SignIn(t, s, c)
+	tok := c.CSRF("/.smsgate/devices")
+	res := c.Post("/.smsgate/devices", url.Values{"action": {"app"}, "csrf": {tok}})
+	m := appSecret.FindStringSubmatch(res.Text)
+	if res.StatusCode != http.StatusOK || m == nil || !strings.Contains(res.Text, `src="data:image/png;base64,`) || !strings.Contains(res.Text, "otpauth://totp/") {
+		t.Fatalf("adding an app: %d\n%s", res.StatusCode, res.Text)
+	}
+	// A wrong first code adds nothing.
+	if res := c.Post("/.smsgate/devices", url.Values{"action": {"app-confirm"}, "code": {"000000"}, "csrf": {tok}}); res.StatusCode != http.StatusBadRequest || !strings.Contains(res.Text, "Wrong code") {
+		t.Fatalf("a wrong first code: %d\n%s", res.StatusCode, res.Text)
+	}
+	res = c.Post("/.smsgate/devices", url.Values{"action": {"app-confirm"}, "code": {appCode(t, m[1])}, "name": {"Aegis"}, "csrf": {tok}})
+	if res.StatusCode != http.StatusOK || !strings.Contains(res.Text, "Aegis") || !strings.Contains(res.Text, "authenticator app") {
+		t.Fatalf("confirming the app: %d\n%s", res.StatusCode, res.Text)
+	}
+	return m[1]
+}
+
+const appSite = `http://localhost:{HTTP_PORT} {
+	smsgate {
+		identity none
+		user carol +14155552671
+		store badger {DIR}
+		provider log
+	}
+	respond "Hello, {http.auth.user.id} ({http.auth.user.amr})"
+}`
+
+// TestAuthenticatorApp: through a real Caddy, carol adds an app on her
+// devices page (after a texted code), then signs in with it in a fresh
+// browser; the session says "otp". The code is good once.
+func TestAuthenticatorApp(t *testing.T) {
+	s := sitetest.Start(t, appSite)
+	secret := addApp(t, s, sitetest.NewClient(t, ""))
+	sitetest.Advance(30 * time.Second) // the confirming code is used
+
+	c := sitetest.NewClient(t, "")
+	tok := c.CSRF("/.smsgate/login")
+	sitetest.Expect(t, c.Post("/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+	page := c.Get("/.smsgate/verify")
+	if !strings.Contains(page.Text, "Use my authenticator app") {
+		t.Fatalf("the verify page offers no app:\n%s", page.Text)
+	}
+	code := appCode(t, secret)
+	sitetest.Expect(t, c.Post("/.smsgate/verify", url.Values{"action": {"app"}, "code": {code}, "csrf": {tok}}), http.StatusSeeOther, "/")
+	if res := c.Get("/"); res.StatusCode != http.StatusOK || res.Text != "Hello, carol (otp)" {
+		t.Fatalf("app after an app code: %d %q", res.StatusCode, res.Text)
+	}
+
+	// The same code, typed again elsewhere, is refused. (This browser
+	// names carol by her number: cooldowns count what was typed.)
+	d := sitetest.NewClient(t, "")
+	tok = d.CSRF("/.smsgate/login")
+	sitetest.Expect(t, d.Post("/.smsgate/login", url.Values{"username": {"+14155552671"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+	res := d.Post("/.smsgate/verify", url.Values{"action": {"app"}, "code": {code}, "csrf": {tok}})
+	if res.StatusCode != http.StatusBadRequest || !strings.Contains(res.Text, "used already") || d.Cookie("smsgate_session") != "" {
+		t.Fatalf("a replayed app code: %d %s\n%s", res.StatusCode, res.Header.Get("Location"), res.Text)
+	}
+	// The texted code of that sign-in still works beside it.
+	sitetest.Expect(t, d.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}}), http.StatusSeeOther, "/")
+}
+
+// TestAppOnly: a user who keeps only an app (the phone removed: the app
+// is a device too, so the phone is not the last) is asked for the app's
+// code, with no text offered, and gets in with it.
+func TestAppOnly(t *testing.T) {
+	c, secret := demoWithApp(t)
+	tok := c.CSRF("/.smsgate/devices")
+	phoneID := regexp.MustCompile(`name="device" value="([A-Z0-9]+)">\s*<label for="name-[A-Z0-9]+">Name</label><input type="text" id="name-[A-Z0-9]+" name="name" value="Phone 1"`).FindStringSubmatch(c.Get("/.smsgate/devices").Text)
+	if phoneID == nil {
+		t.Fatal("no phone on the devices page")
+	}
+	if res := c.Post("/.smsgate/devices", url.Values{"action": {"remove"}, "device": {phoneID[1]}, "confirm": {"1"}, "csrf": {tok}}); res.StatusCode != http.StatusOK || strings.Contains(res.Text, "Phone 1") {
+		t.Fatalf("removing the phone beside an app: %d\n%s", res.StatusCode, res.Text)
+	}
+	sitetest.Advance(30 * time.Second)
+
+	fresh := sitetest.NewClient(t, "demo")
+	sitetest.Expect(t, fresh.Get("/.smsgate/login"), http.StatusSeeOther, "/.smsgate/verify")
+	page := fresh.Get("/.smsgate/verify")
+	if !strings.Contains(page.Text, "Use my authenticator app") || strings.Contains(page.Text, "Send me a code") || strings.Contains(page.Text, "Call me") {
+		t.Fatalf("the verify page of an app-only user:\n%s", page.Text)
+	}
+	req, _ := http.NewRequest(http.MethodGet, sitetest.Base+"/.smsgate/verify", nil)
+	req.Header.Set("Accept", "application/json")
+	if res := fresh.Do(req); !strings.Contains(res.Text, `"choices":["otp","recovery"]`) {
+		t.Fatalf("the verify step's choices for JSON clients: %s", res.Text)
+	}
+	tok = sitetest.CSRFField.FindStringSubmatch(page.Text)[1]
+	sitetest.Expect(t, fresh.Post("/.smsgate/verify", url.Values{"action": {"app"}, "code": {appCode(t, secret)}, "csrf": {tok}}), http.StatusSeeOther, "/")
+	if res := fresh.Get("/"); res.StatusCode != http.StatusOK || !strings.HasPrefix(res.Text, "Hello, demo!") {
+		t.Fatalf("app: %d %q", res.StatusCode, res.Text)
+	}
+}
+
+// TestAppFirstWhenUsedLast: the verify page opens the app's form when the
+// app is the device the user signed in with last, not while a phone is.
+func TestAppFirstWhenUsedLast(t *testing.T) {
+	_, secret := demoWithApp(t)
+
+	before := sitetest.NewClient(t, "demo")
+	before.Get("/.smsgate/login")
+	if page := before.Get("/.smsgate/verify"); !strings.Contains(page.Text, `<details class="app">`) || !strings.Contains(page.Text, "Send me a code") {
+		t.Fatalf("with the phone last used, the app's form should start closed:\n%s", page.Text)
+	}
+	sitetest.Advance(30 * time.Second)
+	tok := sitetest.CSRFField.FindStringSubmatch(before.Get("/.smsgate/verify").Text)[1]
+	sitetest.Expect(t, before.Post("/.smsgate/verify", url.Values{"action": {"app"}, "code": {appCode(t, secret)}, "csrf": {tok}}), http.StatusSeeOther, "/")
+
+	after := sitetest.NewClient(t, "demo")
+	after.Get("/.smsgate/login")
+	if page := after.Get("/.smsgate/verify"); !strings.Contains(page.Text, `<details class="app" open>`) {
+		t.Fatalf("with the app last used, its form should be open:\n%s", page.Text)
+	}
+}
+
+// demoWithApp starts the quickstart site, where demo enrolls a phone and
+// then adds an authenticator app; it returns demo's browser and the app's secret.
+func demoWithApp(t *testing.T) (*sitetest.Client, string) {
+	t.Helper()
+	s := sitetest.Basic(t, "")
+	c := sitetest.NewClient(t, "demo")
+	res, tok := sitetest.EnrollWith(t, c, "+14155552671")
+	sitetest.Expect(t, res, http.StatusSeeOther, "/.smsgate/verify")
+	sitetest.ExpectEnrolled(t, c.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}}), "/")
+	tok = c.CSRF("/.smsgate/devices")
+	secret := appSecret.FindStringSubmatch(c.Post("/.smsgate/devices", url.Values{"action": {"app"}, "csrf": {tok}}).Text)[1]
+	if res := c.Post("/.smsgate/devices", url.Values{"action": {"app-confirm"}, "code": {appCode(t, secret)}, "csrf": {tok}}); !strings.Contains(res.Text, "Authenticator app 1") {
+		t.Fatalf("confirming the app: %d\n%s", res.StatusCode, res.Text)
+	}
+	return c, secret
+}

@@ -1,0 +1,137 @@
+package pages_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+	"github.com/smsgate/caddy-smsgate/internal/sitetest"
+)
+
+// axeSource is axe-core's script, from npm (.ci/run installs it and sets
+// SMSGATE_AXE; locally: npm install axe-core, then point SMSGATE_AXE at
+// node_modules/axe-core/axe.min.js).
+func axeSource(t *testing.T) string {
+	path := os.Getenv("SMSGATE_AXE")
+	if path == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("SMSGATE_AXE is not set; .ci/run installs axe-core")
+		}
+		t.Skip("SMSGATE_AXE is not set (npm install axe-core)")
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(raw)
+}
+
+// axe runs axe-core on the page shown and returns its violations.
+func (c *chrome) axe(source string) []string {
+	c.t.Helper()
+	out, err := chromedp.Run(c.ctx, chromedp.Evaluate[string](source+`;
+(async () => {
+	const r = await axe.run(document, {resultTypes: ["violations"]});
+	return JSON.stringify(r.violations.map(v => v.id + ": " + v.help + " (" + v.nodes.map(n => n.target.join(" ")).join(", ") + ")"));
+})()`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	var violations []string
+	if err := json.Unmarshal([]byte(out), &violations); err != nil {
+		c.t.Fatal(err)
+	}
+	return violations
+}
+
+// TestPagesPassAxe: every page, in light and dark mode, at a phone's and
+// a desktop's size, has no violation axe-core finds.
+func TestPagesPassAxe(t *testing.T) {
+	source := axeSource(t)
+	s := sitetest.Basic(t, "channels sms voice\n\t\tsite_name \"Example Wiki\"\n\t\tlockout_after 3")
+	alice := sitetest.NewClient(t, "alice")
+	tok := alice.CSRF("/.smsgate/enroll")
+	alice.Post("/.smsgate/enroll", url.Values{"phone": {"+14155552671"}, "csrf": {tok}})
+	alice.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}})
+
+	b := newChrome(t)
+	b.basicAuth("bob")
+	check := func(name string) {
+		t.Helper()
+		for _, scheme := range []string{"light", "dark"} {
+			for _, size := range []struct{ w, h int64 }{{390, 844}, {1280, 800}} {
+				b.do(chromedp.EmulateViewport(size.w, size.h))
+				b.call(func(ctx context.Context, tg *chromedp.Target) error {
+					_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}}})
+					return err
+				})
+				if v := b.axe(source); len(v) > 0 {
+					t.Errorf("%s page, %s, %dx%d: %s", name, scheme, size.w, size.h, strings.Join(v, "; "))
+				}
+			}
+		}
+	}
+	b.do(chromedp.Navigate(sitetest.Base+"/"), chromedp.WaitVisible(chromedp.CSS(`#phone`)))
+	check("enroll")
+	b.do(chromedp.SendKeys(chromedp.CSS(`#phone`), "+1 415 555 0100"), chromedp.Submit(chromedp.CSS(`#phone`)), chromedp.WaitVisible(chromedp.CSS(`#code`)))
+	check("verify")
+	b.do(chromedp.SendKeys(chromedp.CSS(`#code`), "000000"), chromedp.Submit(chromedp.CSS(`#code`)), chromedp.WaitVisible(chromedp.CSS(`.error:not(:empty)`)))
+	check("verify with an error")
+	code := s.LastCode()
+	b.do(chromedp.SetValue(chromedp.CSS(`#code`), code), chromedp.Submit(chromedp.CSS(`#code`)), chromedp.WaitVisible(chromedp.CSS(`ul.codes`)))
+	check("recovery codes")
+	b.do(chromedp.Navigate(sitetest.Base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)))
+	check("devices")
+	b.do(chromedp.Click(chromedp.CSS(`details.edit summary`)), chromedp.Click(chromedp.CSS(`button[value=remove]`)), chromedp.WaitVisible(chromedp.CSS(`form.confirm`)))
+	check("devices, confirming a removal")
+	b.do(chromedp.Navigate(sitetest.Base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)),
+		chromedp.Click(chromedp.CSS(`form:has(input[name="action"][value="app"]) button`)), chromedp.WaitVisible(chromedp.CSS(`img.qr`)))
+	check("adding an authenticator app")
+	b.do(chromedp.Navigate(sitetest.Base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)),
+		chromedp.Click(chromedp.CSS(`form:has(input[name="action"][value="passkey"]) button`)), chromedp.WaitVisible(chromedp.CSS(`#passkey-create`)))
+	check("adding a passkey")
+	b.do(chromedp.Navigate(sitetest.Base+"/.smsgate/logout"), chromedp.WaitVisible(chromedp.CSS(`button`)))
+	check("sign out")
+	b.do(chromedp.Click(chromedp.CSS(`button`)), chromedp.WaitVisible(chromedp.CSS(`main a[href="/"]`)))
+	check("signed out")
+	b.do(chromedp.Navigate(sitetest.Base+"/.smsgate/nowhere"), chromedp.WaitVisible(chromedp.CSS(`main`)))
+	check("no such page")
+
+	// A new browser of bob's: the verify page without a code, "no phone"
+	// open, then locked.
+	b2 := newChrome(t)
+	b2.basicAuth("bob")
+	b2.do(chromedp.Navigate(sitetest.Base+"/.smsgate/verify"), chromedp.WaitVisible(chromedp.CSS(`details.recovery summary`)),
+		chromedp.Click(chromedp.CSS(`details.recovery summary`)), chromedp.WaitVisible(chromedp.CSS(`#recovery-code`)))
+	b, b2 = b2, b
+	check("verify, no phone")
+	b.do(chromedp.Submit(chromedp.CSS(`input[name=action][value=send]`)), chromedp.WaitVisible(chromedp.CSS(`#code`)))
+	wrong := "000000"
+	if s.LastCode() == wrong {
+		wrong = "111111"
+	}
+	for range 3 {
+		b.do(chromedp.WaitVisible(chromedp.CSS(`#code`)), chromedp.SetValue(chromedp.CSS(`#code`), wrong), chromedp.Submit(chromedp.CSS(`#code`)),
+			chromedp.WaitVisible(chromedp.CSS(`.error:not(:empty)`)))
+	}
+	b.waitText(`main`, "Sign-in is locked")
+	check("verify, locked")
+
+	// The login and invite pages of a site where users name themselves.
+	sitetest.Carol(t, "")
+	_, body := sitetest.Admin(t, "POST", "/smsgate/invites", `{"realm":"localhost","user":"dave","ttl":"1h"}`)
+	var inv struct{ Path string }
+	_ = json.Unmarshal([]byte(body), &inv)
+	c := newChrome(t)
+	b = c
+	b.do(chromedp.Navigate(sitetest.Base+"/.smsgate/login"), chromedp.WaitVisible(chromedp.CSS(`#username`)))
+	check("login")
+	b.do(chromedp.Navigate(sitetest.Base+inv.Path), chromedp.WaitVisible(chromedp.CSS(`button`)))
+	check("invite")
+}

@@ -1,0 +1,224 @@
+package pages_test
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+	"github.com/smsgate/caddy-smsgate/internal/sitetest"
+)
+
+// chrome is a headless Chromium (Debian's package) for one test, with the
+// problems it reported: CSP violations and script errors.
+type chrome struct {
+	t        *testing.T
+	ctx      context.Context
+	mu       sync.Mutex
+	problems []string
+}
+
+// newChrome starts Chromium. Without it the test skips, unless CI is set:
+// .ci/run installs it.
+func newChrome(t *testing.T) *chrome {
+	t.Helper()
+	path, err := exec.LookPath("chromium")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("chromium is not installed; .ci/run installs it")
+		}
+		t.Skip("chromium is not installed (apt-get install chromium)")
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()))
+	ctx, cancel := chromedp.NewContext(actx)
+	ctx, cancelTimeout := context.WithTimeout(ctx, time.Minute)
+	t.Cleanup(func() { cancelTimeout(); cancel(); cancelAlloc() })
+	c := &chrome{t: t, ctx: ctx}
+	err = chromedp.Listen(ctx, func(ev any) {
+		var text string
+		switch e := ev.(type) {
+		case *log.EventEntryAdded:
+			text = e.Entry.Text
+		case *runtime.EventExceptionThrown:
+			text = e.ExceptionDetails.Text
+		}
+		if strings.Contains(text, "Content Security Policy") || strings.Contains(text, "Uncaught") {
+			c.mu.Lock()
+			c.problems = append(c.problems, text)
+			c.mu.Unlock()
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.call(func(ctx context.Context, t *chromedp.Target) error {
+		if _, err := cdp.Call(ctx, t, log.Enable, cdp.Empty{}); err != nil {
+			return err
+		}
+		_, err := cdp.Call(ctx, t, runtime.Enable, cdp.Empty{})
+		return err
+	})
+	return c
+}
+
+func (c *chrome) do(steps ...chromedp.Action[chromedp.Void]) {
+	c.t.Helper()
+	if err := chromedp.Do(c.ctx, steps...); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+func (c *chrome) call(f func(ctx context.Context, t *chromedp.Target) error) {
+	c.t.Helper()
+	c.do(chromedp.Func(f))
+}
+
+func (c *chrome) text(sel string) string {
+	c.t.Helper()
+	s, err := chromedp.Run(c.ctx, chromedp.Text(chromedp.CSS(sel)))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return s
+}
+
+// waitText waits until the element's text contains want, through the
+// navigation that a click starts (nodes vanish meanwhile: not an error).
+func (c *chrome) waitText(sel, want string) {
+	c.t.Helper()
+	var last string
+	for start := time.Now(); time.Since(start) < 10*time.Second; time.Sleep(50 * time.Millisecond) {
+		if s, err := chromedp.Run(c.ctx, chromedp.Text(chromedp.CSS(sel))); err == nil {
+			if last = s; strings.Contains(s, want) {
+				return
+			}
+		}
+	}
+	c.t.Fatalf("%s never said %q; last: %q", sel, want, last)
+}
+
+// shoot saves screenshots of the page at phone and desktop sizes: in
+// docs/screenshots when SMSGATE_SCREENSHOTS is set, else in a temp folder.
+func (c *chrome) shoot(name string) {
+	c.t.Helper()
+	dir := c.t.TempDir()
+	if os.Getenv("SMSGATE_SCREENSHOTS") != "" {
+		dir = "../docs/screenshots"
+	}
+	for _, scheme := range []string{"light", "dark"} {
+		c.call(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}}})
+			return err
+		})
+		for _, size := range []struct {
+			suffix string
+			w, h   int64
+			opts   []chromedp.EmulateViewportOption
+		}{{"phone", 390, 844, []chromedp.EmulateViewportOption{chromedp.EmulateMobile}}, {"desktop", 1280, 800, nil}} {
+			c.do(chromedp.EmulateViewport(size.w, size.h, size.opts...))
+			png, err := chromedp.Run(c.ctx, chromedp.CaptureScreenshot())
+			if err != nil {
+				c.t.Fatal(err)
+			}
+			suffix := size.suffix
+			if scheme == "dark" {
+				suffix += "-dark"
+			}
+			if err := os.WriteFile(filepath.Join(dir, name+"-"+suffix+".png"), png, 0o644); err != nil {
+				c.t.Fatal(err)
+			}
+		}
+	}
+}
+
+func TestInARealBrowser(t *testing.T) {
+	s := sitetest.Basic(t, "site_name \"Example Wiki\"\n\t\tremember 30d")
+	b := newChrome(t)
+	auth := "Basic " + base64.StdEncoding.EncodeToString([]byte("alice:demo"))
+	b.call(func(ctx context.Context, tg *chromedp.Target) error {
+		if _, err := cdp.Call(ctx, tg, network.Enable, network.EnableParams{}); err != nil {
+			return err
+		}
+		_, err := cdp.Call(ctx, tg, network.SetExtraHTTPHeaders, network.SetExtraHTTPHeadersParams{Headers: network.Headers{"Authorization": auth}})
+		return err
+	})
+
+	// Enroll: the app sends the browser to the gate.
+	b.do(chromedp.Navigate(sitetest.Base+"/wiki/start"), chromedp.WaitVisible(chromedp.CSS(`#phone`)))
+	b.shoot("enroll")
+	b.do(chromedp.SendKeys(chromedp.CSS(`#phone`), "+1 415 555 2671"), chromedp.Submit(chromedp.CSS(`#phone`)),
+		chromedp.WaitVisible(chromedp.CSS(`#code`)))
+	if text := b.text(`main`); !strings.Contains(text, "We sent a code to +1•••••••671") {
+		t.Fatalf("verify page: %q", text)
+	}
+	b.shoot("verify")
+
+	// A wrong code: the message, announced, and the form again.
+	code := s.LastCode()
+	wrong := "000000"
+	if code == wrong {
+		wrong = "111111"
+	}
+	b.do(chromedp.SendKeys(chromedp.CSS(`#code`), wrong), chromedp.Submit(chromedp.CSS(`#code`)),
+		chromedp.WaitVisible(chromedp.CSS(`.error:not(:empty)`)))
+	if text := b.text(`.error`); text != "Wrong code; 4 tries left." {
+		t.Fatalf("error shown: %q", text)
+	}
+	b.shoot("verify-wrong-code")
+
+	// WebOTP, stubbed (headless Chromium gets no SMS): the page's script
+	// fills the code in and submits it; the recovery codes follow. The
+	// user ticks "Trust this browser" first (the code arrives once the page
+	// has loaded).
+	stub := fmt.Sprintf(`window.OTPCredential = function () {};
+document.addEventListener("DOMContentLoaded", function () { var r = document.querySelector("input[name=remember]"); if (r) r.checked = true; });
+Object.defineProperty(navigator, "credentials", {value: {get: function () { return new Promise(function (ok) { setTimeout(function () { ok({code: %q}); }, 200); }); }}});`, code)
+	b.call(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: stub})
+		return err
+	})
+	b.do(chromedp.Navigate(sitetest.Base+"/.smsgate/verify"), chromedp.WaitVisible(chromedp.CSS(`ul.codes`)))
+	b.shoot("recovery-codes")
+	// "Continue" waits for "I have saved these codes".
+	b.do(chromedp.Click(chromedp.CSS(`#continue`)))
+	if !strings.Contains(b.text(`main`), "Your recovery codes") {
+		t.Fatal("continued without saying the codes were saved")
+	}
+	b.do(chromedp.Click(chromedp.CSS(`#saved`)), chromedp.Click(chromedp.CSS(`#continue`)))
+	b.waitText(`body`, "Hello, alice!")
+
+	// The devices page (the phone, the other kinds to add, this trusted
+	// browser, the recovery codes), then logout.
+	b.do(chromedp.Navigate(sitetest.Base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)))
+	if text := b.text(`main`); !strings.Contains(text, "Phone 1") || !strings.Contains(text, "Chrome on Linux") || !strings.Contains(text, "10 unused") {
+		t.Fatalf("devices page: %q", text)
+	}
+	b.shoot("devices")
+	b.do(chromedp.Navigate(sitetest.Base+"/.smsgate/logout"), chromedp.WaitVisible(chromedp.CSS(`button`)),
+		chromedp.Click(chromedp.CSS(`button`)), chromedp.WaitVisible(chromedp.CSS(`main a[href="/"]`)))
+	if text := b.text(`main`); !strings.Contains(text, "You are signed out.") {
+		t.Fatalf("after logout: %q", text)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.problems) > 0 {
+		t.Fatalf("the browser reported: %q", b.problems)
+	}
+}

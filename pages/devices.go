@@ -1,0 +1,262 @@
+package pages
+
+import (
+	"encoding/base64"
+	"errors"
+	"html/template"
+	"net/http"
+	"time"
+
+	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/phone"
+	"github.com/smsgate/caddy-smsgate/session"
+	"github.com/smsgate/caddy-smsgate/signin"
+	"github.com/smsgate/caddy-smsgate/words"
+	"go.uber.org/zap"
+)
+
+// deviceView is a device as pages show it.
+type deviceView struct {
+	ID       string `json:"id"`
+	Kind     string `json:"kind"` // "phone", "app" or "passkey"
+	Name     string `json:"name"`
+	Masked   string `json:"phone,omitempty"`
+	LastUsed string `json:"last_used,omitempty"`
+	Default  bool   `json:"default"`
+}
+
+// deviceViews lists user's devices for a page, the default first.
+func (p *Pages) deviceViews(req *request, user string) []deviceView {
+	list, err := p.SignIn.PhonesOf(req.r.Context(), req.realm, user)
+	if err != nil {
+		p.Logger.Error("reading devices", zap.Error(err))
+		return nil
+	}
+	return p.viewsOf(req, list)
+}
+
+// viewsOf is a device list as pages show it.
+func (p *Pages) viewsOf(req *request, list []enrollment.Device) []deviceView {
+	views := make([]deviceView, len(list))
+	first := true // the default: the first phone
+	for i, d := range list {
+		views[i] = deviceView{ID: d.ID, Kind: "phone", Name: d.Name, Masked: phone.Mask(d.Phone), Default: first && d.IsPhone()}
+		switch {
+		case d.Kind == enrollment.KindPasskey:
+			views[i].Kind, views[i].Masked = "passkey", ""
+		case !d.IsPhone():
+			views[i].Kind, views[i].Masked = "app", ""
+		case d.Phone == "":
+			views[i].Masked = p.Words.T(req.lang, "number not kept")
+		}
+		first = first && !d.IsPhone()
+		if !d.LastUsed.IsZero() {
+			views[i].LastUsed = d.LastUsed.Format(p.sayID(req, "date.format")) // 23 Nov 2026, 23.11.2026
+		}
+	}
+	return views
+}
+
+// phonesOnly keeps the phones of a device list.
+func phonesOnly(views []deviceView) []deviceView {
+	var out []deviceView
+	for _, v := range views {
+		if v.Kind == "phone" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// appSetupView is an authenticator app being added, as its page shows it.
+type appSetupView struct {
+	QR     template.URL `json:"-"`
+	Secret string       `json:"secret"`
+	URI    string       `json:"uri"`
+}
+
+// devices serves /.smsgate/devices: a signed-in user lists, renames, adds
+// and removes their phones and renews their recovery codes. Adding,
+// removing and renewing need a code entered within step_up; adding needs a
+// code to the new number too, and the other phones are told.
+func (p *Pages) devices(req *request) {
+	cl := p.session(req.r)
+	if cl == nil || !p.SignIn.Identity.Admits(cl.Subject, req.user) {
+		req.flow.RD = p.PathPrefix + "devices"
+		p.goTo(req, signin.Login)
+		return
+	}
+	user := cl.Subject
+	req.user, req.flow.User = user, user
+	ctx := req.r.Context()
+	show := func(status int, errMsg string) { p.showDevices(req, user, status, errMsg) }
+	action := req.form["action"]
+	if req.r.Method == http.MethodGet || action == "" {
+		show(http.StatusOK, "")
+		return
+	}
+	if signin.NeedsStepUp(action) && !p.fresh(cl, time.Duration(p.StepUp)) {
+		// Step-up: a fresh code first, then back here.
+		req.flow.RD, req.flow.Challenge = p.PathPrefix+"devices", ""
+		p.goTo(req, signin.Verify)
+		return
+	}
+	switch action {
+	case "rename":
+		if err := p.SignIn.RenamePhone(ctx, req.realm, user, req.form["device"], req.form["name"]); err != nil {
+			p.actionFailed(req, err, show)
+			return
+		}
+		show(http.StatusOK, "")
+	case "default":
+		if err := p.SignIn.MakeDefault(ctx, req.realm, user, req.form["device"]); err != nil {
+			p.actionFailed(req, err, show)
+			return
+		}
+		show(http.StatusOK, "")
+	case "remove":
+		if req.form["confirm"] != "1" && !req.json {
+			// First the page names the phone and asks.
+			views := p.deviceViews(req, user)
+			for i := range views {
+				if views[i].ID == req.form["device"] {
+					p.page(req, http.StatusOK, "devices", pageData{Devices: views, Confirm: &views[i], RecoveryLeft: p.SignIn.RecoveryLeft(ctx, req.realm, user)})
+					return
+				}
+			}
+		}
+		if err := p.SignIn.RemovePhone(ctx, req.realm, user, req.form["device"]); err != nil {
+			p.actionFailed(req, err, show)
+			return
+		}
+		show(http.StatusOK, "")
+	case "add":
+		_, err := p.SignIn.AddPhone(ctx, req.scope, &req.flow.Flow, user, req.form["phone"], req.region, req.form["name"])
+		switch {
+		case errors.As(err, new(*signin.InputError)):
+			// Next to its field, with what was typed kept.
+			p.page(req, http.StatusBadRequest, "devices", pageData{Devices: p.deviceViews(req, user), RecoveryLeft: p.SignIn.RecoveryLeft(ctx, req.realm, user),
+				PhoneError: p.say(req, err), Phone: trimInput(req.form["phone"]), DeviceName: req.form["name"]})
+		case err != nil:
+			req.flow.RD = p.PathPrefix + "devices"
+			p.sendFailed(req, err, "verify")
+		default:
+			req.flow.RD = p.PathPrefix + "devices"
+			p.goTo(req, signin.Verify)
+		}
+	case "app", "app-confirm":
+		if !p.Policy.Takes(signin.TOTP) {
+			show(http.StatusBadRequest, p.sayID(req, "gate.unknown_action"))
+			return
+		}
+		p.deviceApp(req, user, action)
+	case "passkey":
+		// Fresh (step-up passed): the page whose button runs the ceremony.
+		if !p.Passkeys {
+			show(http.StatusBadRequest, p.sayID(req, "gate.unknown_action"))
+			return
+		}
+		p.page(req, http.StatusOK, "passkey", pageData{})
+	case "untrust":
+		if err := p.Sessions.Untrust(ctx, user, req.form["trust"]); err != nil {
+			p.Logger.Error("ending a trusted browser", zap.Error(err))
+			p.unavailable(req)
+			return
+		}
+		p.Audit("browser_untrusted", user, "")
+		show(http.StatusOK, "")
+	case "signout-all":
+		// Every session and every trusted browser of the user ends, here
+		// and (within the revocation poll) at every instance.
+		err := p.Sessions.RevokeUser(ctx, user)
+		if err == nil {
+			err = session.UntrustAll(ctx, p.Store, req.realm, user)
+		}
+		if err != nil {
+			p.Logger.Error("signing out everywhere", zap.Error(err))
+			p.unavailable(req)
+			return
+		}
+		p.Audit("signed_out_everywhere", user, "")
+		p.setSessionCookie(req.w, req.r, "", -1)
+		setCookie(req.w, req.r, TrustCookie, "", p.PathPrefix, -1)
+		setCookie(req.w, req.r, FlowCookie, "", p.PathPrefix, -1)
+		p.pageNoFlow(req, http.StatusOK, "signed_out", pageData{})
+	case "recovery":
+		codes, err := p.SignIn.RenewRecovery(ctx, req.realm, user)
+		if err != nil {
+			p.Logger.Error("making recovery codes", zap.Error(err))
+			p.unavailable(req)
+			return
+		}
+		if req.json {
+			WriteJSON(req.w, http.StatusOK, map[string]any{"recovery_codes": codes})
+			return
+		}
+		p.page(req, http.StatusOK, "recovery", pageData{Recovery: codes, Next: p.PathPrefix + "devices"})
+	default:
+		show(http.StatusBadRequest, p.sayID(req, "gate.unknown_action"))
+	}
+}
+
+// showDevices renders user's devices page: a 503 when the store cannot
+// list them (an empty list would be untrue).
+func (p *Pages) showDevices(req *request, user string, status int, errMsg string) {
+	list, err := p.SignIn.PhonesOf(req.r.Context(), req.realm, user)
+	if err != nil {
+		p.Logger.Error("reading devices", zap.Error(err))
+		p.unavailable(req)
+		return
+	}
+	p.page(req, status, "devices", pageData{Error: errMsg, Devices: p.viewsOf(req, list),
+		RecoveryLeft: p.SignIn.RecoveryLeft(req.r.Context(), req.realm, user), Trusted: p.trustViews(req, user)})
+}
+
+// actionFailed answers a devices action that did not happen: the user's
+// mistake (a device that is not there, the last phone) with its words,
+// the store's failure with 503.
+func (p *Pages) actionFailed(req *request, err error, show func(int, string)) {
+	if _, ok := words.Of(err); ok {
+		show(http.StatusBadRequest, p.say(req, err))
+		return
+	}
+	p.Logger.Error("changing a device", zap.Error(err))
+	p.unavailable(req)
+}
+
+// deviceApp adds an authenticator app: its setup page, then its first code.
+func (p *Pages) deviceApp(req *request, user, action string) {
+	ctx := req.r.Context()
+	show := func(status int, errMsg string) { p.showDevices(req, user, status, errMsg) }
+	switch action {
+	case "app":
+		// A new secret for the user's app: scanned, or typed, then proved
+		// with its first code.
+		setup, err := p.SignIn.StartApp(ctx, req.realm, user)
+		if err != nil {
+			p.Logger.Error("starting an authenticator app", zap.Error(err))
+			p.unavailable(req)
+			return
+		}
+		view := &appSetupView{QR: template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(setup.QR)),
+			Secret: setup.Secret, URI: setup.URI}
+		if req.json {
+			WriteJSON(req.w, http.StatusOK, map[string]any{"step": "app", "secret": view.Secret, "uri": view.URI})
+			return
+		}
+		p.page(req, http.StatusOK, "app", pageData{AppSetup: view})
+	case "app-confirm":
+		if err := p.SignIn.ConfirmApp(ctx, req.scope, user, req.form["code"], req.form["name"]); err != nil {
+			o := outcomeOf(err)
+			if !o.known {
+				p.Logger.Error("adding an authenticator app", zap.Error(err))
+				p.unavailable(req)
+				return
+			}
+			o.setRetryAfter(req.w)
+			p.page(req, o.status, "app", pageData{Error: p.say(req, err), AppError: true})
+			return
+		}
+		show(http.StatusOK, "")
+	}
+}

@@ -1,0 +1,118 @@
+package pages
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/session"
+	"github.com/smsgate/caddy-smsgate/signin"
+	"go.uber.org/zap"
+)
+
+// flowLifetime bounds a sign-in in progress: long enough to wait for a code
+// and resend it, short enough that a stolen flow cookie soon dies.
+const flowLifetime = 20 * time.Minute
+
+// flowClaims are the flow cookie's content: the sign-in in progress, with
+// what the pages need (the csrf token every form echoes, the checked
+// target to return to).
+type flowClaims struct {
+	jwt.RegisteredClaims
+	CSRF string `json:"csrf"`
+	RD   string `json:"rd,omitempty"`
+	signin.Flow
+	// Pad makes the user's name and it one length (userWidth), so that
+	// the cookie's length does not tell a known name from a decoy's.
+	Pad string `json:"pad"`
+}
+
+// userWidth is the room the flow keeps for a user's name (as JSON): more
+// than any decoy's name and any name typed at a login form (256 bytes).
+const userWidth = 320
+
+// pad fills Pad so that the user's name and it take userWidth bytes.
+func (fl *flowClaims) pad() {
+	name, _ := json.Marshal(fl.Flow.User)
+	fl.Pad = strings.Repeat(".", max(0, userWidth-len(name)))
+}
+
+// readFlow returns the sign-in in progress, or a fresh one.
+func (p *Pages) readFlow(r *http.Request, realm string) *flowClaims {
+	if c, err := r.Cookie(FlowCookie); err == nil {
+		fl := new(flowClaims)
+		token, err := p.Sealer.Open(c.Value, realm)
+		if err == nil && p.Flows.Verify(token, realm, fl) == nil {
+			if fl.Flow.ID == "" {
+				fl.Flow.ID = enrollment.RandomID()
+			}
+			return fl
+		}
+	}
+	return &flowClaims{CSRF: enrollment.RandomID(), Flow: signin.Flow{ID: enrollment.RandomID()}}
+}
+
+// saveFlow signs the flow and seals it into its cookie, limited to the
+// gate's pages. Sealed, because it names the user being signed in (and a
+// decoy's name would tell that the user does not exist), and padded, so
+// that its length does not tell either.
+func (p *Pages) saveFlow(req *request) {
+	fl := req.flow
+	fl.RegisteredClaims = p.Flows.NewClaims(req.realm, "", flowLifetime)
+	fl.pad()
+	for {
+		token, err := p.Flows.Sign(fl)
+		if err != nil {
+			p.Logger.Error("signing flow cookie", zap.Error(err))
+			return
+		}
+		sealed := p.Sealer.Seal(token, req.realm)
+		if len(sealed) > maxFlowCookie && fl.RD != "" {
+			// Browsers drop a cookie past 4 KiB, and the sign-in with it:
+			// better to land on "/" afterwards. (Known names and decoys
+			// have flows of one length: they are cut alike.)
+			fl.RD = ""
+			continue
+		}
+		setCookie(req.w, req.r, FlowCookie, sealed, p.PathPrefix, int(flowLifetime/time.Second))
+		return
+	}
+}
+
+// maxFlowCookie is the most the flow cookie's value may hold, leaving
+// room for its name and attributes within browsers' 4096 bytes.
+const maxFlowCookie = 3900
+
+// knownLifetime is how long a browser stays known after a sign-in.
+const knownLifetime = 400 * 24 * time.Hour
+
+// knownUser is whom this browser signed in as before (its known-browser
+// cookie), or "".
+func (p *Pages) knownUser(r *http.Request) string {
+	c, err := r.Cookie(KnownCookie)
+	if err != nil {
+		return ""
+	}
+	var cl session.Claims
+	if p.Known.Verify(c.Value, p.Realm, &cl) != nil {
+		return ""
+	}
+	return cl.Subject
+}
+
+// rememberBrowser marks this browser as user's: strangers who name the
+// user then cannot spend its send budgets or lock it out (OWASP's device
+// cookies). It lets nobody in by itself.
+func (p *Pages) rememberBrowser(req *request, user string) {
+	token, err := p.Known.Sign(session.Claims{RegisteredClaims: p.Known.NewClaims(req.realm, user, knownLifetime)})
+	if err != nil {
+		p.Logger.Error("signing the known-browser cookie", zap.Error(err))
+		return
+	}
+	// For the whole site: every gate of the realm on it (a route that
+	// requires an app has its own pages) knows the browser.
+	setCookie(req.w, req.r, KnownCookie, token, "/", int(knownLifetime/time.Second))
+}

@@ -1,0 +1,32 @@
+package pages
+
+import (
+	"github.com/smsgate/caddy-smsgate/signin"
+	"github.com/smsgate/caddy-smsgate/words"
+)
+
+// stepUp reports whether this verify step is the devices page's step-up,
+// which only asks for a fresh code.
+func (p *Pages) stepUp(req *request) bool { return req.flow.RD == p.PathPrefix+"devices" }
+
+// offers reports whether the verify step may offer kind now.
+func (p *Pages) offers(req *request, kind signin.Kind) bool {
+	return p.Policy.Offers(kind, p.stepUp(req))
+}
+
+// offersTexts reports whether a texted or called code may be used now.
+func (p *Pages) offersTexts(req *request) bool {
+	return p.offers(req, signin.SMS) || p.offers(req, signin.Voice)
+}
+
+// offersRecovery reports whether a recovery code may be used now.
+func (p *Pages) offersRecovery(req *request) bool { return p.Policy.OffersRecovery(p.stepUp(req)) }
+
+// requiredWords says, in the reader's language, what this gate asks for.
+func (p *Pages) requiredWords(req *request) string {
+	var names []string
+	for _, k := range p.Policy.Require {
+		names = append(names, p.sayID(req, "kind."+k))
+	}
+	return p.say(req, words.Newf("factor.required", "kinds", p.Words.Or(req.lang, names)))
+}

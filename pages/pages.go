@@ -1,0 +1,202 @@
+// Package pages is the gate's pages: everything under its path prefix but
+// the forward-auth answer — routing, forms and their CSRF tokens, the
+// sealed flow cookie, the steps of a sign-in, the devices page, passkeys'
+// ceremonies, trusted browsers, delivery receipts, the country picker,
+// templates and assets, and which answer each sign-in error gets. It asks
+// package signin to decide; it reads requests and renders what it answers.
+package pages
+
+import (
+	"net/http"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/smsgate/caddy-smsgate/continuity"
+	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/phone"
+	"github.com/smsgate/caddy-smsgate/providers"
+	"github.com/smsgate/caddy-smsgate/session"
+	"github.com/smsgate/caddy-smsgate/signin"
+	"github.com/smsgate/caddy-smsgate/store"
+	"github.com/smsgate/caddy-smsgate/words"
+)
+
+// DefaultPrefix is where the pages are unless path_prefix moves them.
+const DefaultPrefix = "/.smsgate/"
+
+// Config is what the pages are built from: the gate's settings (the
+// smsgate handler's options of the same names say what each means) and
+// the services Provision made.
+type Config struct {
+	// Realm namespaces users; Host names the site in messages (never a
+	// request's Host header); LinkOrigin is where links to the gate point.
+	Realm, Host, LinkOrigin string
+	PathPrefix              string
+	Channels                []string
+	CodeLength              int
+	// Policy is the kinds of device the gate takes and requires.
+	Policy *signin.Policy
+	// Remember is how long a trusted browser skips the code (0: no
+	// trust offered); StepUp how recent a code must be to change devices.
+	Remember, StepUp        time.Duration
+	RedirectHosts           []string
+	PublicOrigin, PortalURL string
+	CookieDomain            string
+	SiteName, Logo, Accent  string
+	AllowedRegions          []string
+	DefaultRegion           string
+	// Templates are the pages' (see LoadTemplates).
+	Templates *Templates
+	// Passkeys says the gate takes passkeys (it has an origin to bind them to).
+	Passkeys bool
+
+	SignIn   *signin.Service
+	Sessions *session.Manager
+	Store    store.Store
+	// Flows sign the flow cookie, Sealer seals it; Known signs the
+	// known-browser cookie.
+	Flows, Known *session.Keys
+	Sealer       *session.Sealer
+	Words        *words.Catalogue
+	// Receipts is the provider whose gateway reports delivery, if any.
+	Receipts     providers.Receipts
+	ReceiptsName string
+	// Epoch says whether the store is still the one the gate knew;
+	// Noticed hears what a check of it found.
+	Epoch   *continuity.Watch
+	Noticed func(continuity.Change)
+	Metrics Metrics
+	Audit   signin.Auditor
+	// Identify is who the first factor says the visitor is; not ok when
+	// nobody believable is (the gate has logged why).
+	Identify func(r *http.Request) (user string, ok bool)
+	Logger   *zap.Logger
+	Now      func() time.Time
+}
+
+// Metrics are the counters the pages move, on Caddy's registry (the
+// module registers them). Labels are small fixed sets: never a user, a
+// number or an IP.
+type Metrics struct {
+	Verifications *prometheus.CounterVec // result
+	Lockouts      prometheus.Counter
+	LimitHits     *prometheus.CounterVec // limit
+	Deliveries    *prometheus.CounterVec // provider, country, result
+}
+
+// Pages serves a gate's pages.
+type Pages struct {
+	Config
+	csp     string
+	example string // an example number for the phone field
+}
+
+// New builds the pages of a gate.
+func New(c Config) *Pages {
+	p := &Pages{Config: c}
+	p.csp = p.contentSecurityPolicy()
+	p.example = phone.Example(append(c.AllowedRegions, c.DefaultRegion, "US")...)
+	return p
+}
+
+// ServeHTTP serves the pages under PathPrefix (the forward-auth answer,
+// <prefix>auth, is the module's).
+func (p *Pages) ServeHTTP(w http.ResponseWriter, r *http.Request) error {
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Referrer-Policy", "same-origin") // no-referrer would make browsers send "Origin: null" on our own POSTs
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("X-Frame-Options", "DENY")
+	if r.Method == http.MethodPost {
+		limitBodyTime(w)
+	}
+
+	switch strings.TrimPrefix(r.URL.Path, p.PathPrefix) {
+	case "twilio/status":
+		p.twilioStatus(w, r) // the gateway's delivery receipts: signed, no flow
+		return nil
+	case "jwks.json":
+		w.Header().Set("Cache-Control", "public, max-age=300")
+		WriteJSON(w, http.StatusOK, p.Sessions.JWKS())
+		return nil
+	}
+	if name, ok := strings.CutPrefix(r.URL.Path, p.PathPrefix+"assets/"); ok {
+		p.serveAsset(w, r, name)
+		return nil
+	}
+	req := &request{w: w, r: r, realm: p.Realm, host: p.Host, json: acceptsJSON(r), lang: p.Words.Match(r.Header.Get("Accept-Language"))}
+	req.scope = enrollment.Scope{Realm: req.realm, Host: req.host, IP: ClientIP(r), Lang: req.lang}
+	prior, ok := p.Identify(r)
+	if !ok {
+		p.noIdentity(w, r)
+		return nil
+	}
+	req.flow = p.readFlow(r, req.realm)
+	req.user = p.SignIn.User(prior, &req.flow.Flow)
+	req.known = p.knownUser(r)
+	req.scope.Known = req.known != "" && req.known == req.user
+
+	var handle func(*request)
+	step := strings.TrimPrefix(r.URL.Path, p.PathPrefix)
+	if strings.HasPrefix(step, "passkey/") {
+		p.passkey(req, step) // JSON of their own: the browser's WebAuthn answers
+		return nil
+	}
+	switch step {
+	case "login":
+		handle = p.login
+	case "enroll":
+		handle = p.enroll
+	case "verify":
+		handle = p.verify
+	case "logout":
+		handle = p.logout
+	case "devices":
+		handle = p.devices
+	case "invite":
+		handle = p.invite
+	case "status":
+		handle = p.deliveryStatus
+	default:
+		p.fail(req, http.StatusNotFound, "not_found", p.sayID(req, "gate.not_found"))
+		return nil
+	}
+
+	switch r.Method {
+	case http.MethodGet:
+		if rd := r.URL.Query().Get("rd"); rd != "" {
+			req.flow.RD = safeRedirect(rd, p.RedirectHosts)
+		}
+	case http.MethodPost:
+		if !p.readForm(req) {
+			return nil
+		}
+	default:
+		w.Header().Set("Allow", "GET, POST")
+		p.fail(req, http.StatusMethodNotAllowed, "method_not_allowed", p.sayID(req, "gate.method"))
+		return nil
+	}
+	// The country picker's choice (or its preset), and its example number.
+	req.region = p.presetRegion(req.form["region"], r.Header.Get("Accept-Language"))
+	if req.example = phone.Example(req.region); req.example == "" {
+		req.example = p.example
+	}
+	if (step == "login" || step == "verify" || step == "enroll") && p.trustedSignIn(req) {
+		return nil // a trusted browser: no code
+	}
+	handle(req)
+	return nil
+}
+
+// noIdentity refuses a request that arrived without the first factor the
+// config promised: a misordered handler or a matcher gap, never a reason to
+// let it in or to start enrollment for nobody.
+func (p *Pages) noIdentity(w http.ResponseWriter, r *http.Request) {
+	if acceptsJSON(r) {
+		WriteJSON(w, http.StatusUnauthorized, map[string]string{"error": "unauthenticated", "message": "sign in first"})
+		return
+	}
+	http.Error(w, "401 Unauthorized: sign in first", http.StatusUnauthorized)
+}

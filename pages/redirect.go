@@ -1,0 +1,56 @@
+package pages
+
+import (
+	"net/url"
+	"strings"
+
+	"github.com/smsgate/caddy-smsgate/internal/localhost"
+)
+
+// maxRedirect bounds the length of a return target.
+const maxRedirect = 2048
+
+// safeRedirect returns rd if it is safe to send a browser to after sign-in:
+// a path on this site, or an https URL on one of hosts (exact names or
+// `*.example.com`; plain http only for *.localhost development hosts). Anything else — `//evil.example`, `/\evil.example`,
+// `https:evil.example`, `javascript:`, control characters — gives "".
+func safeRedirect(rd string, hosts []string) string {
+	if rd == "" || len(rd) > maxRedirect {
+		return ""
+	}
+	for i := 0; i < len(rd); i++ {
+		if c := rd[i]; c < 0x21 || c == 0x7f || c == '\\' {
+			return ""
+		}
+	}
+	u, err := url.Parse(rd)
+	if err != nil || u.User != nil || u.Opaque != "" {
+		return ""
+	}
+	if strings.HasPrefix(rd, "/") {
+		if strings.HasPrefix(rd, "//") || u.Scheme != "" || u.Host != "" {
+			return ""
+		}
+		return rd
+	}
+	secure := u.Scheme == "https" || (u.Scheme == "http" && localhost.Is(u.Hostname()))
+	if !secure || u.Host == "" || !hostAllowed(u.Hostname(), hosts) {
+		return ""
+	}
+	return rd
+}
+
+// hostAllowed matches host against exact names and `*.` suffix patterns.
+func hostAllowed(host string, hosts []string) bool {
+	host = strings.ToLower(host)
+	for _, h := range hosts {
+		h = strings.ToLower(h)
+		if host == h {
+			return true
+		}
+		if suffix, ok := strings.CutPrefix(h, "*"); ok && strings.HasPrefix(suffix, ".") && strings.HasSuffix(host, suffix) && len(host) > len(suffix) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,389 @@
+package pages
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/providers"
+	"github.com/smsgate/caddy-smsgate/signin"
+	"github.com/smsgate/caddy-smsgate/words"
+	"go.uber.org/zap"
+)
+
+// The gate's steps — login, enroll, verify, logout, invite — each a page
+// (GET) and an action (POST). The sign-in itself is package signin; these
+// read the form, call it, and render what it answers.
+
+// login identifies the user (identity "none"), or, with a first factor,
+// sends them on to the right step.
+func (p *Pages) login(req *request) {
+	if !p.SignIn.Identity.NamesThemselves() {
+		p.next(req)
+		return
+	}
+	if req.r.Method == http.MethodGet {
+		req.flow.User, req.flow.Challenge, req.flow.LimitKey = "", "", ""
+		p.page(req, http.StatusOK, "login", pageData{})
+		return
+	}
+	if !p.offersTexts(req) {
+		// This gate takes no texted codes: name the user, send nothing.
+		if err := p.SignIn.Name(req.r.Context(), req.scope, &req.flow.Flow, req.form["username"], req.region); err != nil {
+			if errors.Is(err, signin.ErrName) {
+				p.page(req, http.StatusBadRequest, "login", pageData{Error: p.say(req, err)})
+				return
+			}
+			p.sendFailed(req, err, "login") // the IP's limit
+			return
+		}
+		req.user = req.flow.User
+		p.goTo(req, signin.Verify)
+		return
+	}
+	if !p.admitStranger(req, strings.TrimSpace(req.form["username"]), false, func(err error) { p.sendFailed(req, err, "login") }) {
+		return
+	}
+	if _, err := p.SignIn.Login(req.r.Context(), req.scope, &req.flow.Flow, req.known, req.form["username"], req.region); err != nil {
+		if errors.Is(err, signin.ErrName) {
+			p.page(req, http.StatusBadRequest, "login", pageData{Error: p.say(req, err)})
+			return
+		}
+		p.sendFailed(req, err, "login")
+		return
+	}
+	req.user = req.flow.User
+	p.goTo(req, signin.Verify)
+}
+
+// next sends the user to the step the sign-in says is next.
+func (p *Pages) next(req *request) {
+	step, err := p.SignIn.Next(req.r.Context(), req.realm, &req.flow.Flow, req.user)
+	if err != nil {
+		p.Logger.Error("reading device", userField(req.user), zap.Error(err))
+		p.unavailable(req)
+		return
+	}
+	p.goTo(req, step)
+}
+
+// enroll takes a first phone number and sends it a code.
+func (p *Pages) enroll(req *request) {
+	step, err := p.SignIn.Next(req.r.Context(), req.realm, &req.flow.Flow, req.user)
+	if err != nil || step != signin.Enroll {
+		p.next(req)
+		return
+	}
+	if p.enrollPaused(req) {
+		return
+	}
+	if req.r.Method == http.MethodGet {
+		p.page(req, http.StatusOK, "enroll", pageData{})
+		return
+	}
+	input := req.form["phone"]
+	if _, err := p.SignIn.Enroll(req.r.Context(), req.scope, &req.flow.Flow, req.user, input, req.region); err != nil {
+		if errors.As(err, new(*signin.InputError)) {
+			// A number that does not parse: say why, keep what was typed.
+			p.page(req, http.StatusBadRequest, "enroll", pageData{Error: p.say(req, err), Phone: trimInput(input)})
+			return
+		}
+		p.sendFailed(req, err, "enroll")
+		return
+	}
+	p.goTo(req, signin.Verify)
+}
+
+// verify shows the code form, sends or resends a code (POST action "send",
+// "call" or "resend"), and checks a code (field "code").
+func (p *Pages) verify(req *request) {
+	if req.user == "" && p.SignIn.Identity.NamesThemselves() {
+		p.goTo(req, signin.Login)
+		return
+	}
+	ctx := req.r.Context()
+	c, err := p.SignIn.Pending(ctx, req.realm, &req.flow.Flow, req.user)
+	if err != nil {
+		p.Logger.Error("reading challenge", zap.Error(err))
+		p.unavailable(req)
+		return
+	}
+	action := req.form["action"]
+	if c == nil && !p.SignIn.Identity.NamesThemselves() && (req.r.Method == http.MethodGet || action != "") {
+		// No code pending: only a user with a phone may ask for one here.
+		if step, err := p.SignIn.Next(ctx, req.realm, &req.flow.Flow, req.user); err != nil || step != signin.Verify {
+			p.next(req)
+			return
+		}
+	}
+	refused := false // a kind this gate does not take here
+	if req.r.Method == http.MethodPost {
+		_, recovery := enrollment.NormalizeRecovery(req.form["code"])
+		switch {
+		case action == "app":
+			refused = !p.offers(req, signin.TOTP)
+		case recovery && action == "":
+			refused = !p.offersRecovery(req)
+		default: // a texted code, or asking for one
+			refused = !p.offersTexts(req)
+		}
+	}
+	switch {
+	case req.r.Method == http.MethodGet:
+		p.page(req, http.StatusOK, "verify", p.verifyData(req, c, ""))
+	case refused:
+		// Not a kind this gate takes here: a clear no, and what it does take.
+		p.page(req, http.StatusBadRequest, "verify", p.verifyData(req, nil, p.requiredWords(req)))
+	case (action == "send" || action == "call" || action == "sms" || action == "resend") &&
+		!p.admitStranger(req, req.user, false, func(err error) { p.sent(req, c, err) }):
+		// refused: answered
+	case action == "send", action == "call", action == "sms":
+		channel := map[string]string{"send": p.Channels[0], "call": providers.Voice, "sms": providers.SMS}[action]
+		req.scope.Undelivered = p.delivery(req, c) == "failed"
+		_, err := p.SignIn.Send(ctx, req.scope, &req.flow.Flow, req.user, channel, c, req.form["device"], req.form["phone"])
+		p.sent(req, c, err)
+	case action == "resend":
+		_, err := p.SignIn.Resend(ctx, req.scope, &req.flow.Flow, req.user, c)
+		p.sent(req, c, err)
+	case action == "app":
+		p.checkApp(req, c)
+	default:
+		p.checkCode(req, c)
+	}
+}
+
+// sent answers a request to send a code: on to the verify page, or why not.
+func (p *Pages) sent(req *request, c *enrollment.Challenge, err error) {
+	var step *signin.StepError
+	var ask *signin.AskPhoneError
+	switch {
+	case err == nil:
+		p.goTo(req, signin.Verify)
+	case errors.As(err, &step):
+		p.goTo(req, step.Step)
+	case errors.As(err, &ask):
+		p.page(req, http.StatusBadRequest, "verify", pageData{Error: p.say(req, err), AskPhone: true})
+	case errors.Is(err, signin.ErrNoCalls), errors.Is(err, signin.ErrNoTexts):
+		p.page(req, http.StatusBadRequest, "verify", p.verifyData(req, c, p.say(req, err)))
+	default:
+		p.sendFailed(req, err, "verify")
+	}
+}
+
+// checkCode checks a submitted code (or recovery code) and, when it is
+// right, starts a session.
+func (p *Pages) checkCode(req *request, c *enrollment.Challenge) {
+	firstPhone := c != nil && c.Purpose == enrollment.Enroll
+	if firstPhone && p.enrollPaused(req) {
+		return
+	}
+	res, err := p.SignIn.Check(req.r.Context(), req.scope, &req.flow.Flow, req.user, c, req.form["code"])
+	if err == nil && firstPhone {
+		p.sawUsers(req.r.Context())
+	}
+	_, recovery := enrollment.NormalizeRecovery(req.form["code"])
+	p.checked(req, c, res, err, recovery)
+}
+
+// checkApp checks a code from the user's authenticator app. A pending
+// texted code stays good beside it.
+func (p *Pages) checkApp(req *request, c *enrollment.Challenge) {
+	res, err := p.SignIn.CheckApp(req.r.Context(), req.scope, req.user, req.form["code"])
+	d := pageData{}
+	if err != nil {
+		d = p.verifyData(req, c, p.say(req, err))
+		d.AppError = true
+	}
+	p.answerCheck(req, res, err, d)
+}
+
+// checked answers the check of a texted or recovery code.
+func (p *Pages) checked(req *request, c *enrollment.Challenge, res *signin.Result, err error, recovery bool) {
+	d := pageData{}
+	if err != nil {
+		if o := outcomeOf(err); !recovery && o.reason != "wrong_code" && !errors.As(err, new(*signin.CodeFormatError)) {
+			c = nil // the challenge is over: offer a new code
+		}
+		d = p.verifyData(req, c, p.say(req, err))
+		d.RecoveryError = recovery
+	}
+	p.answerCheck(req, res, err, d)
+}
+
+// answerCheck signs the user in, or shows page d with why not.
+func (p *Pages) answerCheck(req *request, res *signin.Result, err error, d pageData) {
+	if err != nil {
+		if errors.As(err, new(*signin.CodeFormatError)) {
+			p.page(req, http.StatusBadRequest, "verify", d)
+			return
+		}
+		o := outcomeOf(err)
+		if !o.known {
+			p.Logger.Error("checking a code", zap.Error(err))
+			p.unavailable(req)
+			return
+		}
+		o.setRetryAfter(req.w)
+		if o.reason == "locked" {
+			var locked *enrollment.LockedError
+			if errors.As(err, &locked) && locked.Started {
+				p.Metrics.Lockouts.Inc()
+			}
+		}
+		p.Metrics.Verifications.WithLabelValues(o.reason).Inc()
+		p.page(req, o.status, "verify", d)
+		return
+	}
+	switch res.AMR[0] {
+	case "recovery":
+		p.Metrics.Verifications.WithLabelValues("recovery_code").Inc()
+	case "otp":
+		p.Metrics.Verifications.WithLabelValues("app").Inc()
+	default:
+		p.Metrics.Verifications.WithLabelValues("success").Inc()
+	}
+	p.signedIn(req, res)
+}
+
+// signedIn starts the session and sends the user on. A first enrollment
+// shows the new recovery codes first, once.
+func (p *Pages) signedIn(req *request, res *signin.Result) {
+	token, err := p.Sessions.Issue(res.User, res.AMR)
+	if err != nil {
+		p.Logger.Error("signing session", zap.Error(err))
+		p.unavailable(req)
+		return
+	}
+	p.setSessionCookie(req.w, req.r, token, int(p.Sessions.Lifetime()/time.Second))
+	rd := req.flow.RD
+	if rd == "" {
+		rd = "/"
+	}
+	setCookie(req.w, req.r, FlowCookie, "", p.PathPrefix, -1)
+	p.rememberBrowser(req, res.User)
+	p.trust(req, res.User, res.AMR)
+	switch {
+	case req.json:
+		out := map[string]any{"status": "verified", "redirect": rd}
+		if res.RecoveryCodes != nil {
+			out["recovery_codes"] = res.RecoveryCodes
+		}
+		WriteJSON(req.w, http.StatusOK, out)
+	case res.RecoveryCodes != nil:
+		p.pageNoFlow(req, http.StatusOK, "recovery", pageData{Recovery: res.RecoveryCodes, Next: rd})
+	default:
+		http.Redirect(req.w, req.r, rd, http.StatusSeeOther)
+	}
+}
+
+// logout ends the session here and in the store, so that a copy of the
+// cookie stops working too. A GET shows a confirmation form: a link or an
+// image must not be able to sign anyone out.
+func (p *Pages) logout(req *request) {
+	if req.r.Method == http.MethodGet {
+		p.page(req, http.StatusOK, "logout", pageData{})
+		return
+	}
+	if c, err := req.r.Cookie(SessionCookie); err == nil {
+		if cl, err := p.Sessions.Verify(c.Value); err == nil {
+			if err := p.Sessions.Revoke(req.r.Context(), c.Value, cl); err != nil {
+				p.Logger.Error("revoking session", zap.Error(err))
+				p.unavailable(req)
+				return
+			}
+			p.Audit("signed_out", cl.Subject, "")
+		}
+	}
+	p.setSessionCookie(req.w, req.r, "", -1)
+	setCookie(req.w, req.r, FlowCookie, "", p.PathPrefix, -1)
+	rd := req.flow.RD
+	if req.json {
+		WriteJSON(req.w, http.StatusOK, map[string]string{"status": "signed_out", "redirect": rd})
+		return
+	}
+	if rd != "" {
+		http.Redirect(req.w, req.r, rd, http.StatusSeeOther)
+		return
+	}
+	p.pageNoFlow(req, http.StatusOK, "signed_out", pageData{})
+}
+
+// invite serves the link an admin minted for a new user: a GET shows a
+// button (link scanners that fetch the page do not burn the invite); the
+// POST consumes it and starts the enrollment of that user.
+func (p *Pages) invite(req *request) {
+	ctx := req.r.Context()
+	if req.r.Method == http.MethodGet {
+		token := req.r.URL.Query().Get("token")
+		if _, err := p.SignIn.InviteFor(ctx, req.realm, token, req.user); err != nil {
+			p.inviteFailed(req, err)
+			return
+		}
+		p.page(req, http.StatusOK, "invite", pageData{Token: token})
+		return
+	}
+	step, err := p.SignIn.AcceptInvite(ctx, req.realm, &req.flow.Flow, req.form["token"], req.user)
+	if err != nil {
+		p.inviteFailed(req, err)
+		return
+	}
+	req.user = req.flow.User
+	p.goTo(req, step)
+}
+
+// inviteFailed answers an invite that cannot be used: a dead or foreign
+// link with its words, a store that cannot answer with 503.
+func (p *Pages) inviteFailed(req *request, err error) {
+	if _, ok := words.Of(err); !ok {
+		p.Logger.Error("reading an invite", zap.Error(err))
+		p.unavailable(req)
+		return
+	}
+	p.fail(req, http.StatusBadRequest, "bad_invite", p.say(req, err))
+}
+
+// sendFailed answers a code that was not sent: too early or over a limit
+// (429), the number refused (400), or the provider failed (503: a short
+// safe message for the user, the provider's full error for the admin's log).
+func (p *Pages) sendFailed(req *request, err error, page string) {
+	o := outcomeOf(err)
+	if !o.known {
+		p.Logger.Error("starting challenge", zap.Error(err))
+		p.unavailable(req)
+		return
+	}
+	o.setRetryAfter(req.w)
+	var limit *enrollment.LimitError
+	var send *enrollment.SendError
+	switch {
+	case errors.As(err, &limit):
+		p.Audit("limit_hit", req.user, "", zap.String("limit", limit.Limit), zap.String("ip", req.scope.IP))
+		p.Metrics.LimitHits.WithLabelValues(limit.Limit).Inc()
+	case o.reason == "number_refused":
+		p.Audit("number_refused", req.user, "", zap.String("reason", err.Error()))
+	case errors.As(err, &send) && o.status == http.StatusBadRequest:
+		p.Logger.Info("code_not_sent", zap.String("event", "code_not_sent"), userField(req.user), zap.Error(send.Err))
+	case errors.As(err, &send):
+		p.Logger.Error("code_not_sent", zap.String("event", "code_not_sent"), userField(req.user), zap.Error(send.Err))
+	}
+	data := pageData{Error: p.say(req, err), Phone: trimInput(req.form["phone"])}
+	var cool *enrollment.CooldownError
+	if errors.As(err, &cool) {
+		data.ResendIn = int((cool.Wait + time.Second - 1) / time.Second) // the button counts down
+	}
+	if page == "verify" {
+		data = p.verifyData(req, p.pendingChallenge(req), p.say(req, err))
+	}
+	p.page(req, o.status, page, data)
+}
+
+// pendingChallenge is the flow's challenge, if it is this user's.
+func (p *Pages) pendingChallenge(req *request) *enrollment.Challenge {
+	c, _ := p.SignIn.Challenges.Challenge(req.r.Context(), req.realm, req.flow.Challenge)
+	if c != nil && c.User != req.user {
+		return nil
+	}
+	return c
+}

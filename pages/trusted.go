@@ -1,0 +1,112 @@
+package pages
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/smsgate/caddy-smsgate/session"
+	"github.com/smsgate/caddy-smsgate/signin"
+	"go.uber.org/zap"
+)
+
+// Trusted browsers (the remember option): at the verify step the user may
+// trust this browser; when its session has expired, it gets a new one
+// without a code — for the same user, through the same first factor, and
+// no fresher than the code that earned the trust, so max_age and step-up
+// still ask for a code.
+
+// trustedSignIn signs a trusted browser in again and sends it on. It
+// reports whether it answered.
+func (p *Pages) trustedSignIn(req *request) bool {
+	if p.Remember == 0 || req.r.Method != http.MethodGet || p.session(req.r) != nil {
+		return false
+	}
+	c, err := req.r.Cookie(TrustCookie)
+	if err != nil || c.Value == "" {
+		return false
+	}
+	token := c.Value
+	user, tb, err := p.Sessions.Trusted(req.r.Context(), token)
+	switch {
+	case errors.Is(err, session.ErrNotTrusted):
+		setCookie(req.w, req.r, TrustCookie, "", p.PathPrefix, -1) // ended: forget it
+		return false
+	case err != nil:
+		p.Logger.Error("checking a trusted browser", zap.Error(err))
+		return false // the code, then
+	case !p.SignIn.Identity.Admits(user, req.user):
+		return false // another first factor: that user signs in as usual
+	}
+	session, err := p.Sessions.IssueTrusted(user, tb)
+	if err != nil {
+		p.Logger.Error("signing session", zap.Error(err))
+		return false
+	}
+	p.setSessionCookie(req.w, req.r, session, int(p.Sessions.Lifetime()/time.Second))
+	setCookie(req.w, req.r, FlowCookie, "", p.PathPrefix, -1)
+	p.Audit("signed_in_trusted", user, "", zap.String("browser", tb.ID))
+	rd := req.flow.RD
+	if rd == "" {
+		rd = "/"
+	}
+	http.Redirect(req.w, req.r, rd, http.StatusSeeOther)
+	return true
+}
+
+// trust makes this browser trusted for the user just signed in, if they
+// asked (a recovery code earns no trust: it is for a lost phone).
+func (p *Pages) trust(req *request, user string, amr []string) {
+	if p.Remember == 0 || req.form["remember"] != "1" || !signin.EarnsTrust(amr) {
+		return
+	}
+	token, err := p.Sessions.Trust(req.r.Context(), user, p.browserName(req.lang, req.r.UserAgent()), amr, p.Now().Unix(), time.Duration(p.Remember))
+	if err != nil {
+		p.Logger.Error("trusting a browser", zap.Error(err))
+		return
+	}
+	setCookie(req.w, req.r, TrustCookie, token, p.PathPrefix, int(time.Duration(p.Remember)/time.Second))
+}
+
+// trustView is a trusted browser as the devices page lists it.
+type trustView struct {
+	ID      string `json:"id"`
+	Browser string `json:"browser"`
+	Since   string `json:"since"`
+}
+
+func (p *Pages) trustViews(req *request, user string) []trustView {
+	list, err := p.Sessions.TrustedBrowsers(req.r.Context(), user)
+	if err != nil {
+		p.Logger.Error("reading trusted browsers", zap.Error(err))
+		return nil
+	}
+	views := make([]trustView, len(list))
+	for i, tb := range list {
+		views[i] = trustView{ID: tb.ID, Browser: tb.Browser, Since: tb.Created.Format(p.sayID(req, "date.format"))}
+	}
+	return views
+}
+
+// browserName names a browser by its User-Agent, for the devices page, in
+// lang (the page's where it was trusted): "Firefox on Linux".
+func (p *Pages) browserName(lang, ua string) string {
+	find := func(pairs [][2]string, none string) string {
+		for _, pair := range pairs {
+			if strings.Contains(ua, pair[0]) {
+				return pair[1]
+			}
+		}
+		return none
+	}
+	browser := find([][2]string{{"Firefox/", "Firefox"}, {"Edg/", "Edge"}, {"OPR/", "Opera"}, {"Chrome/", "Chrome"}, {"Safari/", "Safari"}}, "")
+	system := find([][2]string{{"Android", "Android"}, {"iPhone", "iOS"}, {"iPad", "iPadOS"}, {"Windows", "Windows"}, {"Mac OS X", "macOS"}, {"Linux", "Linux"}}, "")
+	if browser == "" {
+		browser = p.Words.T(lang, "name.some_browser")
+	}
+	if system == "" {
+		return browser
+	}
+	return p.Words.T(lang, "name.browser", "browser", browser, "system", system)
+}

@@ -1,0 +1,184 @@
+package pages
+
+import (
+	"time"
+
+	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/phone"
+	"github.com/smsgate/caddy-smsgate/providers"
+	"github.com/smsgate/caddy-smsgate/signin"
+	"go.uber.org/zap"
+)
+
+// pageData is what a page shows.
+type pageData struct {
+	Error string
+	// Phone is what the user typed, to fill the form again.
+	Phone string
+	// Masked is the phone a pending code went to, when it may be shown.
+	Masked string
+	// Pending says a code was sent and can be typed in.
+	Pending bool
+	// Hidden says a code may have been sent to an account we do not name.
+	Hidden bool
+	// ResendIn is how many seconds remain before "send again".
+	ResendIn int
+	// Calling says the pending code comes by phone call.
+	Calling bool
+	// AskPhone asks for the number before a code is sent (verify-only).
+	AskPhone bool
+	// Devices are the user's phones, to choose from or manage.
+	Devices []deviceView
+	// RecoveryLeft counts unused recovery codes.
+	RecoveryLeft int
+	// Recovery are new recovery codes, shown once; Next is where to go on.
+	Recovery []string
+	Next     string
+	// Token is an invite's, carried by its form.
+	Token string
+	// LockedFor is how many seconds sign-in stays locked (0: not locked):
+	// the page then claims no code and offers no send.
+	LockedFor int
+	// Switch offers the other channel: "call" or "sms" ("" for none).
+	Switch string
+	// Recoverable offers "I don't have my phone" (a recovery code).
+	Recoverable bool
+	// RecoveryError says the last recovery code was refused.
+	RecoveryError bool
+	// App offers "Use my authenticator app"; AppError says its last code
+	// was refused. NoPhone says the user has no phone to text (an app only).
+	App, AppError, NoPhone bool
+	// AppFirst opens the app's form: it is the device last used.
+	AppFirst bool
+	// Passkey offers "Use a passkey" (verify) or "Sign in with a passkey"
+	// (login); Passkeys and Apps say the gate takes them at all (devices).
+	Passkey, Passkeys, Apps bool
+	// Requires says what this route asks for, when it asks for a kind.
+	Requires string
+	// Remember offers "Trust this browser for N days" (0: not offered).
+	Remember int
+	// Trusted are the user's trusted browsers (the devices page).
+	Trusted []trustView
+	// AppSetup is an app being added: its QR code (a data: URI), secret
+	// and otpauth:// URI.
+	AppSetup *appSetupView
+	// Enrolling says the pending code is for a first phone: "change it".
+	Enrolling bool
+	// Confirm is a phone the user asked to remove, to confirm.
+	Confirm *deviceView
+	// PhoneError is an error about the phone typed (shown by its field);
+	// DeviceName the name typed, kept.
+	PhoneError, DeviceName string
+	// Delivery is what the gateway said of the pending code's message:
+	// "pending", "delivered", "failed", or "" when it says nothing.
+	Delivery string
+}
+
+// verifyChoices are the ways the verify page offers to go on, as JSON
+// clients see them: "sms" or "voice" (a code sent; "voice" also when the
+// page offers a call instead), "otp" (an authenticator app's code),
+// "recovery" (a recovery code).
+func verifyChoices(d pageData) []string {
+	choices := []string{}
+	if d.LockedFor > 0 {
+		return choices
+	}
+	if !d.NoPhone {
+		if d.Calling {
+			choices = append(choices, "voice")
+		} else {
+			choices = append(choices, "sms")
+		}
+		if d.Switch == "call" {
+			choices = append(choices, "voice")
+		} else if d.Switch == "sms" {
+			choices = append(choices, "sms")
+		}
+	}
+	if d.App {
+		choices = append(choices, "otp")
+	}
+	if d.Passkey {
+		choices = append(choices, "passkey")
+	}
+	if d.Recoverable {
+		choices = append(choices, "recovery")
+	}
+	return choices
+}
+
+// verifyData describes the verify page for challenge c (nil when no code is
+// pending). The number is shown only when the first factor already proved
+// who the user is; after a login form it could tell who exists.
+func (p *Pages) verifyData(req *request, c *enrollment.Challenge, errMsg string) pageData {
+	d := pageData{Error: errMsg, Hidden: p.SignIn.Identity.NamesThemselves(), Remember: int(time.Duration(p.Remember) / (24 * time.Hour))}
+	if wait := p.SignIn.Challenges.LockedFor(req.r.Context(), req.scope, req.user); wait > 0 && req.user != "" {
+		d.LockedFor = int((wait + time.Second - 1) / time.Second)
+	}
+	// A user who can ask for a code can use a recovery code instead, or
+	// another kind of device.
+	verifying := req.user != "" && d.LockedFor == 0 && (c == nil || c.Purpose == enrollment.Verify)
+	d.Recoverable = verifying
+	channel := p.Channels[0]
+	if c != nil {
+		channel = c.Channel
+	}
+	if channel == providers.Voice {
+		d.Switch = "sms"
+	} else if p.offersCalls() {
+		d.Switch = "call"
+	}
+	if c != nil {
+		d.Pending = true
+		d.Calling = c.Channel == providers.Voice
+		d.Enrolling = c.Purpose == enrollment.Enroll
+		if !d.Hidden {
+			d.Masked = c.Masked
+		}
+		d.Delivery = p.delivery(req, c)
+		if wait := c.ResendAt.Sub(p.Now()); wait > 0 {
+			d.ResendIn = int((wait + time.Second - 1) / time.Second)
+		}
+	}
+	// After a first factor, the user's devices decide what is offered (one
+	// read); with a login form, every name is offered every kind, which
+	// tells nobody who has what.
+	var list []enrollment.Device
+	if !d.Hidden && req.user != "" {
+		var dev *enrollment.Device
+		var err error
+		list, dev, err = p.SignIn.DevicesOf(req.r.Context(), req.realm, req.user)
+		if err != nil {
+			p.Logger.Error("reading devices", zap.Error(err))
+		}
+		if c == nil && err == nil {
+			if dev != nil {
+				d.Masked = phone.Mask(dev.Phone)
+				d.AskPhone = dev.Phone == ""
+			}
+			d.NoPhone = dev == nil
+			if views := phonesOnly(p.viewsOf(req, list)); len(views) > 1 && !d.AskPhone {
+				d.Devices = views // several phones: the user picks one
+			}
+			// The default device first: an app the user last signed in with opens.
+			d.AppFirst = len(list) > 0 && list[0].Kind == enrollment.KindApp
+		}
+	}
+	if d.NoPhone {
+		d.Switch = ""
+	}
+	d.App = verifying && (d.Hidden || enrollment.HasKind(list, enrollment.KindApp))
+	d.Passkey = verifying && p.Passkeys && (d.Hidden || enrollment.HasKind(list, enrollment.KindPasskey))
+	// What this gate takes here (factors, and require on its route).
+	if !p.offersTexts(req) {
+		d.NoPhone, d.Switch, d.Pending = true, "", false
+	}
+	d.App = d.App && p.offers(req, signin.TOTP)
+	d.AppFirst = d.AppFirst && d.App
+	d.Passkey = d.Passkey && p.offers(req, signin.WebAuthn)
+	d.Recoverable = d.Recoverable && p.offersRecovery(req)
+	if len(p.Policy.Require) > 0 && !p.offersRecovery(req) && errMsg == "" {
+		d.Requires = p.requiredWords(req)
+	}
+	return d
+}

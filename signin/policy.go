@@ -1,0 +1,130 @@
+package signin
+
+import (
+	"fmt"
+	"slices"
+)
+
+// The sign-in's policy, named in one place: the kinds of device a gate
+// takes (factors), which a route requires (require), what a trusted
+// browser may skip, which devices-page actions need no step-up, and the
+// kinds of sign-in a session records (RFC 8176 amr values).
+
+// Kind is a kind of device, named as in the Caddyfile.
+type Kind string
+
+// The kinds of device.
+const (
+	SMS      Kind = "sms"
+	Voice    Kind = "voice"
+	TOTP     Kind = "totp"     // authenticator apps
+	WebAuthn Kind = "webauthn" // passkeys
+)
+
+// Kinds are every kind of device, in the order pages offer them.
+var Kinds = []Kind{SMS, Voice, TOTP, WebAuthn}
+
+// KindNames is Kinds for a message: "sms, voice, totp or webauthn".
+const KindNames = "sms, voice, totp or webauthn"
+
+// IsKind reports whether name is a kind of device.
+func IsKind(name string) bool { return slices.Contains(Kinds, Kind(name)) }
+
+// The kinds of sign-in a session records (its amr, RFC 8176).
+const (
+	AMRSMS      = "sms"      // a texted code
+	AMRTel      = "tel"      // a code read out in a call
+	AMROTP      = "otp"      // an authenticator app's code
+	AMRSoftware = "swk"      // a passkey that may be synced between devices
+	AMRHardware = "hwk"      // a passkey bound to its device
+	AMRRecovery = "recovery" // a recovery code: proves no device
+	AMRTrusted  = "trusted"  // a trusted browser: proved no device now
+)
+
+// kindOfAMR is the kind of device each amr value proves.
+var kindOfAMR = map[string]Kind{AMRSMS: SMS, AMRTel: Voice, AMROTP: TOTP, AMRSoftware: WebAuthn, AMRHardware: WebAuthn}
+
+// Policy is what a gate takes and what its route requires.
+type Policy struct {
+	// Factors are the kinds the gate takes; Require those a session must
+	// have been earned with to pass (none: any).
+	Factors, Require []string
+}
+
+// Settle checks factors and require against can, the kinds the gate can
+// offer, and fills in the default: all of them. A user's first device is
+// a phone, so sms or voice must be among them.
+func (p *Policy) Settle(can []Kind) error {
+	if len(p.Factors) == 0 {
+		for _, k := range can {
+			p.Factors = append(p.Factors, string(k))
+		}
+	}
+	for _, k := range p.Factors {
+		if !IsKind(k) {
+			return fmt.Errorf("factors: unknown kind %q: use %s", k, KindNames)
+		}
+		if !slices.Contains(can, Kind(k)) {
+			return fmt.Errorf("factors %s: %s", k, cannot[Kind(k)])
+		}
+	}
+	if !p.Takes(SMS) && !p.Takes(Voice) {
+		return fmt.Errorf("factors: name sms or voice too: a user's first device is a phone")
+	}
+	for _, k := range p.Require {
+		if !p.Takes(Kind(k)) {
+			return fmt.Errorf("require %s: this gate does not take %s (factors %v)", k, k, p.Factors)
+		}
+	}
+	return nil
+}
+
+// cannot says why a gate cannot offer a kind.
+var cannot = map[Kind]string{
+	SMS:      "the channels do not include sms",
+	Voice:    "the channels do not include voice",
+	TOTP:     "authenticator apps are not offered",
+	WebAuthn: "passkeys need the site's origin (public_origin or site_origin)",
+}
+
+// Takes reports whether the gate takes kind at all.
+func (p *Policy) Takes(kind Kind) bool { return slices.Contains(p.Factors, string(kind)) }
+
+// Satisfied reports whether a session earned with amr passes the route: a
+// kind it requires, if it requires any. A trusted browser's session never
+// does (it proved no device now).
+func (p *Policy) Satisfied(amr []string, trusted bool) bool {
+	if len(p.Require) == 0 {
+		return true
+	}
+	if trusted {
+		return false
+	}
+	for _, a := range amr {
+		if k, ok := kindOfAMR[a]; ok && slices.Contains(p.Require, string(k)) {
+			return true
+		}
+	}
+	return false
+}
+
+// Offers reports whether the verify step may offer kind: a kind the gate
+// takes, and, unless this is a step-up (which only asks for a fresh
+// code), one it requires.
+func (p *Policy) Offers(kind Kind, stepUp bool) bool {
+	return p.Takes(kind) && (len(p.Require) == 0 || stepUp || slices.Contains(p.Require, string(kind)))
+}
+
+// OffersRecovery reports whether a recovery code may be used: it proves no
+// device, so not where a kind is required (but at a step-up, yes).
+func (p *Policy) OffersRecovery(stepUp bool) bool { return len(p.Require) == 0 || stepUp }
+
+// EarnsTrust reports whether a sign-in with amr may make its browser
+// trusted: not one with a recovery code (it is for a lost phone).
+func EarnsTrust(amr []string) bool { return len(amr) > 0 && amr[0] != AMRRecovery }
+
+// NeedsStepUp reports whether a devices-page action needs a fresh code:
+// renaming, and ending trust or sessions, protect more than they risk.
+func NeedsStepUp(action string) bool { return !stepUpExempt[action] }
+
+var stepUpExempt = map[string]bool{"rename": true, "untrust": true, "signout-all": true}

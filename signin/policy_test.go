@@ -1,0 +1,53 @@
+package signin
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestPolicy(t *testing.T) {
+	t.Parallel()
+	p := &Policy{Require: []string{"totp", "webauthn"}}
+	if err := p.Settle([]Kind{SMS, TOTP, WebAuthn}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(p.Factors, " ") != "sms totp webauthn" {
+		t.Fatalf("default factors %v", p.Factors)
+	}
+	for _, tc := range []struct {
+		amr     []string
+		trusted bool
+		want    bool
+	}{
+		{[]string{AMRSMS}, false, false},
+		{[]string{AMRTel}, false, false},
+		{[]string{AMRRecovery}, false, false},
+		{[]string{AMROTP}, false, true},
+		{[]string{AMRSoftware}, false, true},
+		{[]string{AMRHardware}, false, true},
+		{[]string{AMROTP}, true, false}, // a trusted browser proved no device now
+	} {
+		if got := p.Satisfied(tc.amr, tc.trusted); got != tc.want {
+			t.Errorf("require totp webauthn, amr %v trusted %v: %v, want %v", tc.amr, tc.trusted, got, tc.want)
+		}
+	}
+	if p.Offers(SMS, false) || !p.Offers(SMS, true) || p.OffersRecovery(false) || !p.OffersRecovery(true) {
+		t.Error("a required route offers texts or recovery codes, or a step-up does not")
+	}
+	if EarnsTrust([]string{AMRRecovery}) || !EarnsTrust([]string{AMRSMS}) || NeedsStepUp("rename") || !NeedsStepUp("remove") {
+		t.Error("trust or step-up rules")
+	}
+	for _, bad := range []struct {
+		p    Policy
+		want string
+	}{
+		{Policy{Factors: []string{"email"}}, `unknown kind "email"`},
+		{Policy{Factors: []string{"voice"}}, "the channels do not include voice"},
+		{Policy{Factors: []string{"totp"}}, "name sms or voice too"},
+		{Policy{Factors: []string{"sms"}, Require: []string{"totp"}}, "this gate does not take totp"},
+	} {
+		if err := bad.p.Settle([]Kind{SMS, TOTP}); err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("%+v: %v, want %q", bad.p, err, bad.want)
+		}
+	}
+}

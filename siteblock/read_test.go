@@ -1,0 +1,93 @@
+package siteblock
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/caddyserver/caddy/v2/caddyconfig"
+	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
+	_ "github.com/caddyserver/caddy/v2/modules/standard"
+)
+
+// probed is what the test's own smsgate directive (this package's tests
+// do not load the real one) saw of its site.
+var probed []*Block
+
+func init() {
+	httpcaddyfile.RegisterDirective("smsgate", func(h httpcaddyfile.Helper) ([]httpcaddyfile.ConfigValue, error) {
+		h.Next()
+		probed = append(probed, Of(h))
+		return nil, nil
+	})
+}
+
+// What Caddy does not export of a site block is read here: this Caddy's
+// Helper must still hold it where read.go looks, or the checks would go
+// silent after an upgrade.
+func TestReadsTheSiteBlock(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "Caddyfile")
+	body := `(gate) {
+	basic_auth {
+		alice x
+	}
+	smsgate
+}
+http://example.com:8080 {
+	@app path /app/*
+	handle @app {
+		import gate
+		respond "app"
+	}
+	respond "home"
+}
+`
+	if err := os.WriteFile(file, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	probed = nil
+	if _, _, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(body), map[string]any{"filename": file}); err != nil {
+		t.Fatal(err)
+	}
+	if len(probed) != 1 {
+		t.Fatalf("the directive ran %d times", len(probed))
+	}
+	b := probed[0]
+	if host, ok := b.Host(); !ok || host != "example.com" {
+		t.Errorf("host %q %v", host, ok)
+	}
+	if origin, ok := b.Origin(); !ok || origin != "http://example.com:8080" {
+		t.Errorf("origin %q %v", origin, ok)
+	}
+	if set, ok := b.matchers["@app"]; !ok || string(set["path"]) != `["/app/*"]` {
+		t.Errorf("named matchers %v", b.matchers)
+	}
+	var names []string
+	for _, seg := range b.segments {
+		names = append(names, seg[0].text)
+	}
+	if !slices.Equal(names, []string{"@app", "handle", "respond"}) {
+		t.Fatalf("segments %q", names)
+	}
+	// The snippet's tokens came through an import: its lines are its own,
+	// never continuations of the site's.
+	p, ok := b.place(file, 5)
+	if !ok {
+		t.Fatal("the gate was not found in its site")
+	}
+	if len(p.path) != 1 || p.path[0].name != "handle" || p.path[0].args[0] != "@app" {
+		t.Errorf("path %v", p.path)
+	}
+	var before, after []string
+	for _, d := range p.before {
+		before = append(before, d.name)
+	}
+	for _, d := range p.after {
+		after = append(after, d.name)
+	}
+	// The matcher's definition is a segment too, of no consequence.
+	if !slices.Equal(before, []string{"basic_auth", "@app"}) || !slices.Equal(after, []string{"respond", "respond"}) {
+		t.Errorf("before %q, after %q", before, after)
+	}
+}
