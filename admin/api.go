@@ -32,6 +32,9 @@ func init() {
 //	GET  /smsgate/export?realm=R[&with_keys=1]  lasting records as JSON (keys only if asked)
 //	POST /smsgate/import?realm=R              records from an export (accepts a frozen store)
 //	POST /smsgate/store/accept {realm,new_secret}  a wiped store's new state, so that enrollment goes on
+//	GET  /smsgate/figures?realm=R[&days=N]    texts, calls, receipts, codes and costs by day, country and provider
+//	GET  /smsgate/pumping?realm=R             the pumping guard's pauses
+//	POST /smsgate/pumping/resume {realm,place}  ends a pause now
 //
 // The admin's mistakes are 4xx with what to fix; a store that cannot
 // answer is 503, its cause in Caddy's log only.
@@ -85,6 +88,9 @@ func (a *AdminAPI) answer(w http.ResponseWriter, r *http.Request) (any, error) {
 	op := strings.TrimPrefix(r.URL.Path, "/smsgate/")
 	q := r.URL.Query()
 	ctx := r.Context()
+	if op == "figures" || op == "pumping" || op == "pumping/resume" {
+		return a.countingOp(w, r, op) // figures.go
+	}
 	if op == "export" && r.Method != http.MethodGet {
 		// A read: a POST or DELETE that exported would let a cross-site
 		// form (or a mistaken script) take the records.

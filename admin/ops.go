@@ -79,6 +79,10 @@ type adminRequest struct {
 	// NewSecret, with store/accept: make a new signing secret, so that
 	// every session from before ends (a wipe lost their revocations).
 	NewSecret bool `json:"new_secret,omitempty"`
+	// Place is a paused country or prefix (pumping/resume); Days, the
+	// figures' span (sent as a query).
+	Place string `json:"place,omitempty"`
+	Days  string `json:"-"`
 }
 
 // defaultInviteTTL is how long an invite works unless the admin says.

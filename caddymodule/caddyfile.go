@@ -9,8 +9,10 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 
+	"github.com/smsgate/caddy-smsgate/figures"
 	"github.com/smsgate/caddy-smsgate/internal/cfutil"
 	"github.com/smsgate/caddy-smsgate/providers"
+	"github.com/smsgate/caddy-smsgate/pumping"
 	"github.com/smsgate/caddy-smsgate/signin"
 )
 
@@ -61,6 +63,8 @@ import (
 //	    voice_template   <template>
 //	    site_name        <name>
 //	    site_origin      <scheme://host[:port]>
+//	    costs            { currency <code>; price <country|*> <sms|voice> <price> }
+//	    pumping_guard    off | { window, prefix_digits, prefix_min_sends, country_min_sends, min_conversion, pause, grace }
 //	    store            <module> [<args...>] [{ ... }]
 //	    provider         <module> [<args...>] [{ ... }]
 //	}
@@ -247,6 +251,12 @@ func (g *Gate) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			err = stringArg(d, &g.SiteName)
 		case "site_origin":
 			err = stringArg(d, &g.SiteOrigin)
+		case "costs":
+			g.Costs = new(figures.Costs)
+			err = g.Costs.UnmarshalCaddyfile(d)
+		case "pumping_guard":
+			g.PumpingGuard = new(pumping.Config)
+			err = g.PumpingGuard.UnmarshalCaddyfile(d)
 		case "store":
 			g.StoreRaw, err = unmarshalModule(d, "smsgate.stores.", "module")
 		case "provider":

@@ -88,6 +88,9 @@ func (g *Gate) check() error {
 	if err := g.checkProviders(); err != nil {
 		return err
 	}
+	if err := g.checkCounting(); err != nil {
+		return err
+	}
 	var err error
 	if g.webauthn, err = g.newWebAuthn(); err != nil {
 		return optionErrf("public_origin", "%v", err)

@@ -12,7 +12,9 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 
+	"github.com/smsgate/caddy-smsgate/figures"
 	"github.com/smsgate/caddy-smsgate/pages"
+	"github.com/smsgate/caddy-smsgate/pumping"
 )
 
 func init() {
@@ -274,6 +276,16 @@ type Gate struct {
 	// their number again to sign in, and one number serves one user. The
 	// key must not live in the store it protects. Default: off.
 	VerifyOnlyKey string `json:"verify_only_key,omitempty"`
+
+	// What texts and calls cost, for the admin's figures: a currency, and
+	// a price per country (or * for the rest) and channel. Default: no
+	// prices (the figures count texts, and show no cost for them).
+	Costs *figures.Costs `json:"costs,omitempty"`
+
+	// The pumping guard: new sends to a country or number prefix whose
+	// codes are used too seldom pause there for a while. Default: on,
+	// with the settings pumping.Defaults names; `off` turns it off.
+	PumpingGuard *pumping.Config `json:"pumping_guard,omitempty"`
 
 	// Where devices, challenges and keys are kept. Default: Badger in
 	// Caddy's data directory.

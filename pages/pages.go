@@ -64,6 +64,8 @@ type Config struct {
 	// Receipts is the provider whose gateway reports delivery, if any.
 	Receipts     providers.Receipts
 	ReceiptsName string
+	// Receipt hears a delivery receipt's end (the admin's figures).
+	Receipt func(provider, country, status string)
 	// Epoch says whether the store is still the one the gate knew;
 	// Noticed hears what a check of it found.
 	Epoch   *continuity.Watch
@@ -85,6 +87,7 @@ type Metrics struct {
 	Lockouts      prometheus.Counter
 	LimitHits     *prometheus.CounterVec // limit
 	Deliveries    *prometheus.CounterVec // provider, country, result
+	SignIns       *prometheus.CounterVec // method
 }
 
 // Pages serves a gate's pages.
