@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -113,11 +114,7 @@ func (a *AdminAPI) answer(w http.ResponseWriter, r *http.Request) (any, error) {
 			}
 			return records, err
 		}
-		users, err := g.Admin.Users(ctx, g.Realm)
-		for i := range users {
-			maskDevices(users[i].Devices)
-		}
-		return users, err
+		return g.Users(ctx)
 	}
 	if r.Method != http.MethodPost {
 		return nil, &adminError{http.StatusMethodNotAllowed, errors.New("use POST")}
@@ -142,14 +139,9 @@ func (a *AdminAPI) answer(w http.ResponseWriter, r *http.Request) (any, error) {
 		g.Audit("admin_import", "", "", zap.Int("records", len(records)), zap.Bool("store_accepted", accepted))
 		return map[string]any{"imported": len(records), "store_accepted": accepted}, nil
 	}
-	var req adminRequest
+	var req Request
 	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
 		return nil, decodeError(err)
-	}
-	if (op == "users" || op == "invites") && (!textsafe.Clean(req.User) || len(req.User) > signin.MaxIdentity) {
-		// Nobody could sign in as it (see priorIdentity), and it would
-		// rearrange every list it is shown in.
-		return nil, badRequest(fmt.Sprintf("user: a name is at most %d bytes, without control or direction characters", signin.MaxIdentity))
 	}
 	g, err := a.siteFor(req.Realm)
 	if err != nil {
@@ -166,24 +158,54 @@ func (a *AdminAPI) answer(w http.ResponseWriter, r *http.Request) (any, error) {
 		}
 		return out, nil
 	}
+	return g.Change(ctx, op, req, "")
+}
+
+// Change runs one of the admin's changes to a user (users: add a phone;
+// devices/remove, reset, revoke, invites) on the running gate, and audits
+// it with by, the admin who did it (empty: the admin API, whose caller
+// Caddy's admin endpoint vouched for). The admin API and the console
+// (package pages) share it.
+func (s *Site) Change(ctx context.Context, op string, req Request, by string) (any, error) {
+	if (op == "users" || op == "invites") && (!textsafe.Clean(req.User) || len(req.User) > signin.MaxIdentity) {
+		// Nobody could sign in as it (see priorIdentity), and it would
+		// rearrange every list it is shown in.
+		return nil, badRequest(fmt.Sprintf("user: a name is at most %d bytes, without control or direction characters", signin.MaxIdentity))
+	}
 	if req.User == "" {
 		return nil, badRequest("user is required")
 	}
-	req.Realm = g.Realm
+	req.Realm = s.Realm
 	if op == "invites" {
-		if err := g.enrolls(); err != nil {
+		if err := s.enrolls(); err != nil {
 			return nil, &adminError{http.StatusConflict, err}
 		}
 	}
-	out, err := adminOp(ctx, g.Admin, g.LinkOrigin()+g.prefix(), g.DefaultRegion, op, req)
+	out, err := adminOp(ctx, s.Admin, s.LinkOrigin()+s.prefix(), s.DefaultRegion, op, req)
 	if err != nil {
 		return nil, err
 	}
 	if op == "users" {
-		g.sawUsers(ctx)
+		s.sawUsers(ctx)
 	}
-	g.Audit("admin_"+strings.ReplaceAll(op, "/", "_"), req.User, "")
+	var fields []zap.Field
+	if by != "" {
+		fields = append(fields, zap.String("by", by))
+	}
+	if req.ID != "" {
+		fields = append(fields, zap.String("device", req.ID))
+	}
+	s.Audit("admin_"+strings.ReplaceAll(op, "/", "_"), req.User, "", fields...)
 	return out, nil
+}
+
+// Users lists the realm's users and their devices, numbers masked.
+func (s *Site) Users(ctx context.Context) ([]enrollment.UserInfo, error) {
+	users, err := s.Admin.Users(ctx, s.Realm)
+	for i := range users {
+		maskDevices(users[i].Devices)
+	}
+	return users, err
 }
 
 // writeAdmin answers v as JSON; names' direction and control characters go

@@ -105,7 +105,7 @@ An unknown or ambiguous realm is an error. Run 'caddy smsgate <command>
 
 func adminCommand(sub subcommand) func(caddycmd.Flags) (int, error) {
 	return func(fl caddycmd.Flags) (int, error) {
-		req := adminRequest{Realm: fl.String("realm")}
+		req := Request{Realm: fl.String("realm")}
 		for _, f := range sub.flags {
 			switch f.name {
 			case "user":
@@ -265,7 +265,7 @@ func reachable(address string) bool {
 }
 
 // viaAdminAPI runs the command on the running Caddy.
-func viaAdminAPI(address string, sub subcommand, req adminRequest, body []byte, withKeys bool) ([]byte, error) {
+func viaAdminAPI(address string, sub subcommand, req Request, body []byte, withKeys bool) ([]byte, error) {
 	method, uri := http.MethodPost, "/smsgate/"+sub.op
 	q := url.Values{}
 	if req.Realm != "" {
@@ -308,7 +308,7 @@ func viaAdminAPI(address string, sub subcommand, req adminRequest, body []byte, 
 
 // direct runs the command on a stopped Caddy's store: the one --store or
 // --config names, never a default.
-func direct(fl caddycmd.Flags, sub subcommand, req adminRequest, body []byte, withKeys bool) ([]byte, error) {
+func direct(fl caddycmd.Flags, sub subcommand, req Request, body []byte, withKeys bool) ([]byte, error) {
 	st, g, closeStore, err := openStopped(fl.String("store"), fl.String("config"), fl.String("adapter"), req.Realm, sub.name == "import")
 	if err != nil {
 		return nil, err

@@ -142,7 +142,7 @@ func (a *AdminAPI) countingOp(w http.ResponseWriter, r *http.Request, op string)
 
 // offlineCounting runs figures, pumping or pumping-resume on st, the
 // store of a stopped Caddy's gate s.
-func offlineCounting(ctx context.Context, st *Site, name string, req adminRequest) (any, error) {
+func offlineCounting(ctx context.Context, st *Site, name string, req Request) (any, error) {
 	if req.Realm == "" {
 		return nil, errors.New(name + " needs --realm")
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/figures"
 	"github.com/smsgate/caddy-smsgate/pumping"
+	"github.com/smsgate/caddy-smsgate/recent"
 	"github.com/smsgate/caddy-smsgate/session"
 	"github.com/smsgate/caddy-smsgate/store"
 )
@@ -91,6 +92,8 @@ type Site struct {
 	// clock (the machine's when nil).
 	Tally *figures.Tally
 	Now   func() time.Time
+	// Recent is the realm's recent audit events (nil on a stopped Caddy).
+	Recent *recent.Ring
 }
 
 // sawUsers notes that the store holds users now: losing them freezes it.

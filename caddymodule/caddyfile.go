@@ -40,6 +40,7 @@ import (
 //	    key_rotation     <duration>
 //	    assertion_header <name>
 //	    step_up          <duration>
+//	    admins           <user...>
 //	    factors          sms|voice|totp|webauthn...
 //	    require          sms|voice|totp|webauthn...
 //	    remember         <duration, 1d to 400d>|off
@@ -159,6 +160,8 @@ func (g *Gate) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			err = stringArg(d, &g.AssertionHeader)
 		case "step_up":
 			err = durationArg(d, &g.StepUp, time.Second, 0)
+		case "admins":
+			err = listArg(d, &g.Admins)
 		case "factors", "require":
 			opt := d.Val()
 			list := map[string]*[]string{"factors": &g.Factors, "require": &g.Require}[opt]

@@ -165,6 +165,11 @@ type Gate struct {
 	// codes at /.smsgate/devices. Default: 5m.
 	StepUp caddy.Duration `json:"step_up,omitempty"`
 
+	// The users who may open the admin's console (<path_prefix>admin/):
+	// signed in within the last 5 minutes, and with their authenticator
+	// app or passkey when they have one. Default: none (no console).
+	Admins []string `json:"admins,omitempty"`
+
 	// The kinds of device this gate takes: sms, voice, totp (authenticator
 	// apps), webauthn (passkeys). Default: every kind it can offer.
 	Factors []string `json:"factors,omitempty"`

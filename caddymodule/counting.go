@@ -8,6 +8,7 @@ import (
 	"github.com/smsgate/caddy-smsgate/figures"
 	"github.com/smsgate/caddy-smsgate/phone"
 	"github.com/smsgate/caddy-smsgate/pumping"
+	"github.com/smsgate/caddy-smsgate/recent"
 )
 
 // The admin's figures and the pumping guard, wired to the gate: what the
@@ -16,9 +17,10 @@ import (
 
 // counting is the gate's figures and guard, once provisioned.
 type counting struct {
-	tally *figures.Tally
-	guard *pumping.Guard // nil: off
-	stop  func()
+	tally  *figures.Tally
+	recent *recent.Ring   // the console's recent audit events
+	guard  *pumping.Guard // nil: off
+	stop   func()
 }
 
 // flushEvery is how often a gate adds its counts to the store's figures.
@@ -39,9 +41,14 @@ func (g *Gate) checkCounting() error {
 // to the sends and checks of codes.
 func (g *Gate) startCounting() {
 	g.counting.tally = &figures.Tally{Store: g.store, Realm: g.Realm, Now: g.now}
-	g.counting.stop = g.counting.tally.Run(flushEvery, func(err error) {
+	stopTally := g.counting.tally.Run(flushEvery, func(err error) {
 		g.logger.Warn("adding to the figures in the store (kept for the next try)", zap.Error(err))
 	})
+	g.counting.recent = &recent.Ring{Store: g.store, Realm: g.Realm}
+	stopRecent := g.counting.recent.Run(flushEvery, func(err error) {
+		g.logger.Warn("adding to the recent events in the store (kept for the next try)", zap.Error(err))
+	})
+	g.counting.stop = func() { stopTally(); stopRecent() }
 	if g.PumpingGuard == nil || !g.PumpingGuard.Off {
 		settings, _ := g.PumpingGuard.Settings() // checked
 		g.counting.guard = &pumping.Guard{Settings: settings, Store: g.store, Now: g.now, Paused: g.pumpingPaused}

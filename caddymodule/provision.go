@@ -52,8 +52,9 @@ func (g *Gate) Provision(ctx caddy.Context) error {
 		return err
 	}
 	g.buildSignIn(s, devices)
+	g.buildSite(s)
 	g.buildPages(s)
-	g.register(ctx, s)
+	g.register(ctx)
 	g.startWatch()
 	return nil
 }
@@ -205,7 +206,7 @@ func (g *Gate) buildSignIn(s *settled, devices *enrollment.Devices) {
 func (g *Gate) buildPages(s *settled) {
 	g.pages = pages.New(pages.Config{Realm: g.Realm, Host: g.host, LinkOrigin: g.linkOrigin, PathPrefix: g.PathPrefix,
 		Channels: g.Channels, CodeLength: g.CodeLength, Policy: g.policy,
-		Remember: time.Duration(g.Remember), StepUp: time.Duration(g.StepUp), RedirectHosts: g.RedirectHosts,
+		Remember: time.Duration(g.Remember), StepUp: time.Duration(g.StepUp), RedirectHosts: g.RedirectHosts, Admins: g.Admins, Site: g.site,
 		PublicOrigin: g.PublicOrigin, PortalURL: g.PortalURL, CookieDomain: g.CookieDomain,
 		SiteName: g.SiteName, Logo: g.Logo, Accent: g.Accent, AllowedRegions: g.AllowedRegions, DefaultRegion: g.DefaultRegion,
 		Templates: s.pages, Passkeys: g.webauthn != nil,
@@ -217,10 +218,14 @@ func (g *Gate) buildPages(s *settled) {
 	}
 }
 
-// register shows the gate to the admin's tools (the smsgate app).
-func (g *Gate) register(ctx caddy.Context, s *settled) {
+// buildSite sets up the gate as the admin's tools (and its console) see it.
+func (g *Gate) buildSite(s *settled) {
 	g.site = &admin.Site{Config: s.admin, Admin: g.admin, Store: g.store, Epoch: g.watch.epoch, Sessions: g.sessions,
-		Logger: g.logger, Audit: g.audit, Alarm: g.alarm, Tally: g.counting.tally, Now: g.now}
+		Logger: g.logger, Audit: g.audit, Alarm: g.alarm, Tally: g.counting.tally, Now: g.now, Recent: g.counting.recent}
+}
+
+// register shows the gate to the admin's tools (the smsgate app).
+func (g *Gate) register(ctx caddy.Context) {
 	if app, err := loadApp(ctx, "smsgate"); err == nil {
 		g.app = app.(*admin.App)
 		g.app.Register(g.site)

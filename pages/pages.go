@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/smsgate/caddy-smsgate/admin"
 	"github.com/smsgate/caddy-smsgate/continuity"
 	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/phone"
@@ -41,8 +42,12 @@ type Config struct {
 	Policy *signin.Policy
 	// Remember is how long a trusted browser skips the code (0: no
 	// trust offered); StepUp how recent a code must be to change devices.
-	Remember, StepUp        time.Duration
-	RedirectHosts           []string
+	Remember, StepUp time.Duration
+	RedirectHosts    []string
+	// Admins may open the console (console.go); Site is the gate as the
+	// admin's tools see it, whose operations the console runs.
+	Admins                  []string
+	Site                    *admin.Site
 	PublicOrigin, PortalURL string
 	CookieDomain            string
 	SiteName, Logo, Accent  string
@@ -162,6 +167,12 @@ func (p *Pages) ServeHTTP(w http.ResponseWriter, r *http.Request) error {
 		handle = p.invite
 	case "status":
 		handle = p.deliveryStatus
+	case "admin/", "admin/user", "admin/events", "admin/costs":
+		if len(p.Admins) == 0 {
+			p.fail(req, http.StatusNotFound, "not_found", p.sayID(req, "gate.not_found"))
+			return nil
+		}
+		handle = p.console
 	default:
 		p.fail(req, http.StatusNotFound, "not_found", p.sayID(req, "gate.not_found"))
 		return nil
