@@ -28,7 +28,7 @@ import (
 //	    code_length      <digits, 6 to 10>
 //	    code_ttl         <duration, 30s to 10m>
 //	    max_attempts     <count, 1 to 10>
-//	    resend_cooldown  <duration>
+//	    resend_cooldown  <duration, 1s to 1h>
 //	    redirect_hosts   <host...>
 //	    path_prefix      <path>
 //	    public_origin    <scheme://host>
@@ -43,7 +43,7 @@ import (
 //	    admins           <user...>
 //	    factors          sms|voice|totp|webauthn...
 //	    require          sms|voice|totp|webauthn...
-//	    remember         <duration, 1d to 400d>
+//	    remember         <duration, 1d to 400d>|off
 //	    logo             <url>
 //	    accent           <#rrggbb>
 //	    templates_dir    <folder>
@@ -126,7 +126,7 @@ func (g *Gate) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		case "max_attempts":
 			err = cfutil.IntIn(d, &g.MaxAttempts, 1, MaxMaxAttempts)
 		case "resend_cooldown":
-			err = cfutil.DurationIn(d, &g.ResendCooldown, 0, 0)
+			err = cfutil.DurationIn(d, &g.ResendCooldown, MinResendCooldown, MaxResendCooldown)
 		case "redirect_hosts":
 			err = cfutil.List(d, &g.RedirectHosts)
 		case "path_prefix":
@@ -173,7 +173,17 @@ func (g *Gate) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				}
 			}
 		case "remember":
-			err = cfutil.DurationIn(d, &g.Remember, 24*time.Hour, 400*24*time.Hour)
+			if d.NextArg() {
+				if d.Val() == "off" {
+					if d.NextArg() {
+						return d.ArgErr()
+					}
+					g.RememberOff = true
+					break
+				}
+				d.Prev()
+			}
+			err = cfutil.DurationIn(d, &g.Remember, MinRemember, MaxRemember)
 		case "logo":
 			err = cfutil.String(d, &g.Logo)
 		case "accent":

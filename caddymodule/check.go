@@ -14,6 +14,7 @@ import (
 	"golang.org/x/net/publicsuffix"
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/internal/cfutil"
 	"github.com/smsgate/caddy-smsgate/internal/localhost"
 	"github.com/smsgate/caddy-smsgate/internal/textsafe"
 	"github.com/smsgate/caddy-smsgate/phone"
@@ -140,8 +141,12 @@ func (g *Gate) checkRanges() error {
 		return optionErrf("max_attempts", "max_attempts must be from 1 to %d, not %d", MaxMaxAttempts, g.MaxAttempts)
 	case g.SessionLifetime <= 0:
 		return optionErrf("session_lifetime", "session_lifetime must be positive")
-	case g.ResendCooldown < 0:
-		return optionErrf("resend_cooldown", "resend_cooldown must not be negative")
+	case cfutil.OutOfRange(g.ResendCooldown, MinResendCooldown, MaxResendCooldown):
+		return optionErrf("resend_cooldown", "%s", cfutil.RangeError("resend_cooldown", g.ResendCooldown, MinResendCooldown, MaxResendCooldown))
+	case g.RememberOff && g.Remember != 0:
+		return optionErrf("remember", "remember is both off and %s: choose one", time.Duration(g.Remember))
+	case g.Remember != 0 && cfutil.OutOfRange(g.Remember, MinRemember, MaxRemember):
+		return optionErrf("remember", "%s", cfutil.RangeError("remember", g.Remember, MinRemember, MaxRemember))
 	case !validPrefix(g.PathPrefix):
 		return optionErrf("path_prefix", "path_prefix must begin and end with '/', like %s", DefaultPathPrefix)
 	}

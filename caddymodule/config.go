@@ -36,12 +36,16 @@ const (
 	DefaultMaxAttempts     = 5
 	DefaultResendCooldown  = 30 * time.Second
 	DefaultStepUp          = 5 * time.Minute
+	DefaultRemember        = 30 * 24 * time.Hour
 
 	// The ranges settings must stay in.
 	MinCodeLength, MaxCodeLength = 6, 10
 	MinCodeTTL, MaxCodeTTL       = 30 * time.Second, 10 * time.Minute
 	MaxMaxAttempts               = 10
 	MaxMaxFailures               = 100 // NIST SP 800-63B
+	// A cooldown of 0 would pay for every impatient click.
+	MinResendCooldown, MaxResendCooldown = time.Second, time.Hour
+	MinRemember, MaxRemember             = 24 * time.Hour, 400 * 24 * time.Hour
 
 	// IdentityNone makes users identify themselves on the login page.
 	IdentityNone = "none"
@@ -110,8 +114,9 @@ type Gate struct {
 	// Wrong codes that kill a challenge. Default: 5.
 	MaxAttempts int `json:"max_attempts,omitempty"`
 
-	// Wait before "send again" may send a new code; it doubles with each
-	// resend. Default: 30s.
+	// Wait before "send again", or a switch between text and call, may
+	// send a new code; it doubles with each resend. From 1s to 1h (0 in
+	// JSON is the default). Default: 30s.
 	ResendCooldown caddy.Duration `json:"resend_cooldown,omitempty"`
 
 	// Hosts, besides this site, that a sign-in may return to (`rd`): exact
@@ -174,10 +179,15 @@ type Gate struct {
 	// trusted browser's session never counts. Default: any.
 	Require []string `json:"require,omitempty"`
 
-	// Offer "Trust this browser" at the verify step: a trusted browser whose
-	// session expired skips the code (the first factor still applies) for
-	// this long. Never the per-route max_age. Default: off.
+	// Offer "Trust this browser" (unticked) at the verify step: a trusted
+	// browser whose session expired skips the code (the first factor still
+	// applies) for this long, from 1d to 400d. Never the per-route max_age
+	// nor require. Default: 30d.
 	Remember caddy.Duration `json:"remember,omitempty"`
+
+	// Offer no "Trust this browser": every sign-in after a session ends
+	// needs a code (Caddyfile: `remember off`). Default: false.
+	RememberOff bool `json:"remember_off,omitempty"`
 
 	// Let users remove their last phone (they then enroll again by the
 	// site's rule). Default: false.

@@ -87,6 +87,9 @@ func (g *Gate) setDefaults() {
 	if g.ResendCooldown == 0 {
 		g.ResendCooldown = caddy.Duration(DefaultResendCooldown)
 	}
+	if g.Remember == 0 && !g.RememberOff {
+		g.Remember = caddy.Duration(DefaultRemember)
+	}
 	g.Realm = strings.ToLower(g.Realm)
 	g.PublicOrigin = strings.TrimSuffix(g.PublicOrigin, "/")
 	g.PortalURL = strings.TrimSuffix(g.PortalURL, "/")

@@ -50,7 +50,7 @@ func TestExamplesRun(t *testing.T) {
 			cfg := globalBlock.ReplaceAllString(string(raw), "") // the tests bring their own globals
 			cfg = strings.ReplaceAll(cfg, "{$SMSGATE_DATA:./smsgate-data}", "{DIR}")
 			cfg = strings.ReplaceAll(cfg, "./smsgate-data", "{DIR}")
-			cfg = strings.ReplaceAll(cfg, "localhost:8080", "localhost:{HTTP_PORT}")
+			cfg = strings.NewReplacer("localhost:8080", "localhost:{HTTP_PORT}", "127.0.0.1:8080", "127.0.0.1:{HTTP_PORT}", "[::1]:8080", "[::1]:{HTTP_PORT}").Replace(cfg)
 			cfg = strings.ReplaceAll(cfg, sitetest.ExampleHash, sitetest.DemoHash)
 			switch filepath.Base(f) {
 			case "redis.Caddyfile":
@@ -99,8 +99,12 @@ func TestExamplesRun(t *testing.T) {
 				code = fakes.CodeIn(text)
 			}
 			sitetest.ExpectEnrolled(t, c.Post("/.smsgate/verify", url.Values{"code": {code}, "csrf": {tok}}), "/")
-			if res := c.Get("/"); res.StatusCode != http.StatusOK || !strings.Contains(res.Text, "demo") {
+			res = c.Get("/")
+			if res.StatusCode != http.StatusOK || !strings.Contains(res.Text, "demo") {
 				t.Fatalf("app: %d %s", res.StatusCode, res.Text)
+			}
+			if strings.HasPrefix(filepath.Base(f), "quickstart") {
+				quickstartExtras(t, c, res)
 			}
 		})
 	}

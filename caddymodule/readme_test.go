@@ -79,6 +79,7 @@ func TestREADMEDefaultsAreTheCodes(t *testing.T) {
 		"code_ttl":         "`" + caddyDuration(g.CodeTTL) + "`",
 		"max_attempts":     "`" + strconv.Itoa(g.MaxAttempts) + "`",
 		"resend_cooldown":  "`" + caddyDuration(g.ResendCooldown) + "`",
+		"remember":         "`" + caddyDuration(g.Remember) + "`",
 		"path_prefix":      "`" + g.PathPrefix + "`",
 		"step_up":          "`" + caddyDuration(g.StepUp) + "`",
 		"lockout_after":    "`" + strconv.Itoa(enrollment.DefaultLimits.LockAfter) + "` / `" + caddyDuration(caddy.Duration(enrollment.DefaultLimits.Lockout)) + "`",

@@ -81,7 +81,7 @@ func TestStrangersCannotFillTheStore(t *testing.T) {
 			err := g.signin.AdmitStranger(ctx, &sc, "", "", passkeys)
 			switch {
 			case err == nil && !passkeys:
-				_, err = g.signin.Login(ctx, sc, flow, "", "stranger-"+strconv.Itoa(sent))
+				_, err = g.signin.Login(ctx, sc, flow, "", "stranger-"+strconv.Itoa(sent), "")
 			case err == nil:
 				_, err = g.signin.BeginPasskeyLogin(ctx, sc.Realm, "", flow)
 			}

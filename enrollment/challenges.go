@@ -148,7 +148,7 @@ func (s *Challenges) start(ctx context.Context, sc Scope, c *Challenge, resends 
 			c.Phone, c.Undelivered = "", &RefusedError{Err: err} // a decoy, then
 		}
 	}
-	if err := s.cooledDown(before, c); err != nil {
+	if err := s.cooledDown(before, sc, c); err != nil {
 		return nil, err
 	}
 	if err := s.paused(sc, c, watch.Refusal()); err != nil {

@@ -29,7 +29,7 @@ func (s *Challenges) cooldownKey(sc Scope, c *Challenge) string {
 }
 
 // cooledDown refuses a send while the cooldown read into op holds for c.
-func (s *Challenges) cooledDown(op *store.Op, c *Challenge) error {
+func (s *Challenges) cooledDown(op *store.Op, sc Scope, c *Challenge) error {
 	if op.Err != nil {
 		return nil // none
 	}
@@ -37,9 +37,16 @@ func (s *Challenges) cooledDown(op *store.Op, c *Challenge) error {
 	if err := json.Unmarshal(op.Value, &cd); err != nil {
 		return nil // unreadable: the record only ever delays
 	}
-	// Another number (a typo corrected while enrolling) or another channel
-	// ("call me instead") does not wait.
-	if wait := cd.Until.Sub(s.Now()); cd.Phone == s.numberID(c.Phone) && cd.Channel == c.Channel && wait > 0 {
+	// Another number (a typo corrected while enrolling) does not wait;
+	// another channel ("call me instead") does, as a resend would: a text
+	// is given the time to arrive before a call (or a text again) is paid
+	// for.
+	// The gateway's word that the text did not arrive ends the wait for
+	// another channel.
+	if sc.Undelivered && cd.Channel != c.Channel {
+		return nil
+	}
+	if wait := cd.Until.Sub(s.Now()); cd.Phone == s.numberID(c.Phone) && wait > 0 {
 		return &CooldownError{Wait: wait}
 	}
 	return nil

@@ -21,4 +21,8 @@ type Scope struct {
 	// Stranger says a challenge is started for someone the gate does not
 	// know yet (a login form's name): it counts in Strangers' total.
 	Stranger bool
+	// Undelivered says the gateway reported that the pending code's
+	// message did not arrive (a delivery receipt): a code on another
+	// channel need not wait for the cooldown.
+	Undelivered bool
 }

@@ -20,7 +20,6 @@ const requireSite = `http://localhost:{HTTP_PORT} {
 			user carol +14155552671
 			path_prefix /admin/.smsgate/
 			require totp
-			remember 30d
 			session_lifetime 1h
 			store badger {DIR}
 			provider log
@@ -31,7 +30,6 @@ const requireSite = `http://localhost:{HTTP_PORT} {
 		smsgate {
 			identity none
 			user carol +14155552671
-			remember 30d
 			session_lifetime 1h
 			store badger {DIR}
 			provider log

@@ -142,7 +142,7 @@ func (p *Pages) pageNoFlow(req *request, status int, step string, d pageData) {
 		Calls: p.Channels[0] == providers.Voice, Lang: lang, T: func(key string, args ...any) string { return p.Words.T(lang, key, args...) },
 		SiteTitle: p.SiteName, Logo: p.Logo, Accent: p.Accent != "", Example: req.example,
 		PhoneHint: words.N("Choose the country, then type the number as you know it; or start with + and the country code.")}
-	if step == "enroll" || step == "devices" {
+	if step == "enroll" || step == "devices" || step == "login" {
 		v.Regions = p.regions(lang, req.region)
 	}
 	var buf bytes.Buffer

@@ -32,7 +32,7 @@ func (p *Pages) login(req *request) {
 	}
 	if !p.offersTexts(req) {
 		// This gate takes no texted codes: name the user, send nothing.
-		if err := p.SignIn.Name(req.r.Context(), req.scope, &req.flow.Flow, req.form["username"]); err != nil {
+		if err := p.SignIn.Name(req.r.Context(), req.scope, &req.flow.Flow, req.form["username"], req.region); err != nil {
 			if errors.Is(err, signin.ErrName) {
 				p.page(req, http.StatusBadRequest, "login", pageData{Error: p.say(req, err)})
 				return
@@ -47,7 +47,7 @@ func (p *Pages) login(req *request) {
 	if !p.admitStranger(req, strings.TrimSpace(req.form["username"]), false, func(err error) { p.sendFailed(req, err, "login") }) {
 		return
 	}
-	if _, err := p.SignIn.Login(req.r.Context(), req.scope, &req.flow.Flow, req.known, req.form["username"]); err != nil {
+	if _, err := p.SignIn.Login(req.r.Context(), req.scope, &req.flow.Flow, req.known, req.form["username"], req.region); err != nil {
 		if errors.Is(err, signin.ErrName) {
 			p.page(req, http.StatusBadRequest, "login", pageData{Error: p.say(req, err)})
 			return
@@ -142,6 +142,7 @@ func (p *Pages) verify(req *request) {
 		// refused: answered
 	case action == "send", action == "call", action == "sms":
 		channel := map[string]string{"send": p.Channels[0], "call": providers.Voice, "sms": providers.SMS}[action]
+		req.scope.Undelivered = p.delivery(req, c) == "failed"
 		_, err := p.SignIn.Send(ctx, req.scope, &req.flow.Flow, req.user, channel, c, req.form["device"], req.form["phone"])
 		p.sent(req, c, err)
 	case action == "resend":

@@ -11,14 +11,13 @@ import (
 	"github.com/smsgate/caddy-smsgate/internal/sitetest"
 )
 
-// trustSite has a gate that offers trust for 30 days, with sessions of an
+// trustSite has a gate that offers trust for 30 days (the default), with sessions of an
 // hour, and a stricter one on /admin (max_age 15m) on the same store.
 const trustSite = `http://localhost:{HTTP_PORT} {
 	handle /admin* {
 		smsgate {
 			identity none
 			user carol +14155552671
-			remember 30d
 			session_lifetime 1h
 			max_age 15m
 			store badger {DIR}
@@ -30,7 +29,6 @@ const trustSite = `http://localhost:{HTTP_PORT} {
 		smsgate {
 			identity none
 			user carol +14155552671
-			remember 30d
 			session_lifetime 1h
 			store badger {DIR}
 			provider log

@@ -17,7 +17,8 @@ func init() {
 }
 
 // Log is the development provider: it writes each message, code included, to
-// Caddy's log (fields `to`, masked, and `body`) instead of sending it.
+// Caddy's log (fields `to`, masked, and `body`) instead of sending it: a
+// code under the message "verification code", a notice under "notice".
 // Because anyone who can read the log can then sign in, it refuses to
 // send for a site that is not on localhost unless AllowPublic is set.
 type Log struct {
@@ -55,7 +56,11 @@ func (l *Log) Send(_ context.Context, m Message) error {
 	if !l.AllowPublic && !localhost.Is(m.Host) {
 		return fmt.Errorf("the log provider sends only for localhost sites, not %q (set allow_public to override, for testing only)", m.Host)
 	}
-	l.logger.Info("verification code", zap.String("to", phone.Mask(m.To)), zap.String("channel", m.Channel), zap.String("body", m.Body))
+	msg := "verification code"
+	if m.Code == "" {
+		msg = "notice" // to a user's phones (a phone added, a lockout…): no code in it
+	}
+	l.logger.Info(msg, zap.String("to", phone.Mask(m.To)), zap.String("channel", m.Channel), zap.String("body", m.Body))
 	return nil
 }
 

@@ -18,33 +18,36 @@ import (
 // Login takes a typed name or number (identity none) and sends its owner
 // a code. An unknown user gets a decoy challenge: the same records, the
 // same pages and answers, and no message. known is whom this browser
-// signed in as before ("" if nobody).
-func (s *Service) Login(ctx context.Context, sc enrollment.Scope, f *Flow, known, typed string) (*enrollment.Challenge, error) {
-	return s.login(ctx, sc, f, known, typed, true)
+// signed in as before ("" if nobody). region is the country a number
+// typed without + is from (the page's picker), else the default region,
+// as at the enrollment: (415) 555-2671 is the number it reads there.
+func (s *Service) Login(ctx context.Context, sc enrollment.Scope, f *Flow, known, typed, region string) (*enrollment.Challenge, error) {
+	return s.login(ctx, sc, f, known, typed, region, true)
 }
 
 // Name takes a typed name or number as Login does, but sends nothing: the
 // gate takes no texted codes here (a route that requires an app or a
 // passkey). The flow names the user (or the decoy), so that the verify
 // step looks the same for everyone.
-func (s *Service) Name(ctx context.Context, sc enrollment.Scope, f *Flow, typed string) error {
+func (s *Service) Name(ctx context.Context, sc enrollment.Scope, f *Flow, typed, region string) error {
 	if err := s.Challenges.CountNaming(ctx, sc); err != nil {
 		return err
 	}
-	_, err := s.login(ctx, sc, f, "", typed, false)
+	_, err := s.login(ctx, sc, f, "", typed, region, false)
 	return err
 }
 
-func (s *Service) login(ctx context.Context, sc enrollment.Scope, f *Flow, known, typed string, send bool) (*enrollment.Challenge, error) {
+func (s *Service) login(ctx context.Context, sc enrollment.Scope, f *Flow, known, typed, region string, send bool) (*enrollment.Challenge, error) {
 	name := strings.TrimSpace(typed)
 	if name == "" || len(name) > MaxIdentity {
 		return nil, ErrName
 	}
-	user, e164 := s.Lookup(ctx, sc.Realm, name)
+	region = cmp.Or(region, s.DefaultRegion)
+	user, e164 := s.lookup(ctx, sc.Realm, name, region)
 	// Cooldowns and per-user limits count what was typed, for a known user
 	// and a decoy alike, so that neither tells a name from a number of it.
 	key := name
-	if num, err := phone.Parse(name, s.DefaultRegion); err == nil {
+	if num, err := phone.Parse(name, region); err == nil {
 		key = num
 	}
 	if user == "" {

@@ -136,7 +136,12 @@ func (s *Service) Next(ctx context.Context, realm string, f *Flow, user string) 
 // It reads the store the same way whoever is named, so that the work done
 // does not tell a known user from an unknown one.
 func (s *Service) Lookup(ctx context.Context, realm, name string) (user, e164 string) {
-	num, perr := phone.Parse(name, s.DefaultRegion)
+	return s.lookup(ctx, realm, name, s.DefaultRegion)
+}
+
+// lookup is Lookup with a number typed without + read as region's.
+func (s *Service) lookup(ctx context.Context, realm, name, region string) (user, e164 string) {
+	num, perr := phone.Parse(name, region)
 	list, derr := s.Devices.List(ctx, realm, name)
 	d := enrollment.DefaultPhone(list)
 	owner, oerr := s.Devices.Owner(ctx, realm, num)

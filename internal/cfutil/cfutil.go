@@ -4,6 +4,7 @@ package cfutil
 
 import (
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"time"
 
@@ -72,14 +73,25 @@ func DurationIn(d *caddyfile.Dispenser, to *caddy.Duration, min, max time.Durati
 	if err != nil {
 		return err
 	}
-	if v := time.Duration(dur); v < min || (max > 0 && v > max) {
-		if max > 0 {
-			return d.Errf("%s must be from %s to %s, not %s", opt, min, max, v)
-		}
-		return d.Errf("%s must be at least %s, not %s", opt, min, v)
+	if OutOfRange(dur, min, max) {
+		return d.Err(RangeError(opt, dur, min, max))
 	}
 	*to = dur
 	return nil
+}
+
+// OutOfRange tells whether d is outside min to max (0: no maximum).
+func OutOfRange(d caddy.Duration, min, max time.Duration) bool {
+	return time.Duration(d) < min || (max > 0 && time.Duration(d) > max)
+}
+
+// RangeError says that option's d is out of range, in the same words for
+// a Caddyfile (with its line) and for JSON (checked at Provision).
+func RangeError(option string, d caddy.Duration, min, max time.Duration) string {
+	if max > 0 {
+		return fmt.Sprintf("%s must be from %s to %s, not %s", option, min, max, time.Duration(d))
+	}
+	return fmt.Sprintf("%s must be at least %s, not %s", option, min, time.Duration(d))
 }
 
 // Module parses `<option> <module> ...` into the module's JSON,

@@ -15,6 +15,7 @@ import (
 	"net/http/cookiejar"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 )
@@ -33,8 +34,8 @@ var CSRF = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 // Log is Caddy's JSON log file.
 type Log string
 
-// Entries are the log's entries whose message is msg.
-func (l Log) Entries(msg string) ([]map[string]any, error) {
+// Entries are the log's entries whose message is one of msgs.
+func (l Log) Entries(msgs ...string) ([]map[string]any, error) {
 	f, err := os.Open(string(l))
 	if err != nil {
 		return nil, err
@@ -45,7 +46,7 @@ func (l Log) Entries(msg string) ([]map[string]any, error) {
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
 		var e map[string]any
-		if json.Unmarshal(sc.Bytes(), &e) == nil && e["msg"] == msg {
+		if json.Unmarshal(sc.Bytes(), &e) == nil && slices.Contains(msgs, fmt.Sprint(e["msg"])) {
 			out = append(out, e)
 		}
 	}
@@ -55,8 +56,8 @@ func (l Log) Entries(msg string) ([]map[string]any, error) {
 // CodeLine is the WebOTP line that ends every code message (and no notice).
 var CodeLine = regexp.MustCompile(`#(\d+)$`)
 
-// Messages are the log provider's messages: codes and notices.
-func (l Log) Messages() ([]map[string]any, error) { return l.Entries("verification code") }
+// Messages are the log provider's messages: codes and notices, in order.
+func (l Log) Messages() ([]map[string]any, error) { return l.Entries("verification code", "notice") }
 
 // LastCode is the code of the last code message the log provider wrote
 // (notices have none). It also checks what a log must never show: the
