@@ -1,6 +1,7 @@
 package caddymodule
 
 import (
+	"sync"
 	"time"
 
 	"go.uber.org/zap"
@@ -49,7 +50,12 @@ func (g *Gate) startCounting() {
 		g.logger.Warn("adding to the recent events in the store (kept for the next try)", zap.Error(err))
 	})
 	g.log.Recent, g.log.Now = g.counting.recent, g.now
-	g.counting.stop = func() { stopTally(); stopRecent() }
+	g.counting.stop = func() { // each flushes once more, bounded; at once
+		var wg sync.WaitGroup
+		wg.Go(stopTally)
+		wg.Go(stopRecent)
+		wg.Wait()
+	}
 	if g.PumpingGuard == nil || !g.PumpingGuard.Off {
 		settings, _ := g.PumpingGuard.Settings() // checked
 		g.counting.guard = &pumping.Guard{Settings: settings, Store: g.store, Now: g.now, Paused: g.pumpingPaused}

@@ -169,7 +169,7 @@ func (t *Tally) Run(every time.Duration, failed func(error)) (stop func()) {
 		for {
 			select {
 			case <-done:
-				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second) // a reload waits for it
 				defer cancel()
 				if err := t.Flush(ctx); err != nil && failed != nil {
 					failed(err)

@@ -118,9 +118,13 @@ func (r *Ring) Run(every time.Duration, failed func(error)) (stop func()) {
 		for {
 			select {
 			case <-t.C:
-				if err := r.Flush(context.Background()); err != nil {
+				// Bounded: a store that hangs must not hold up the stop
+				// (a config reload waits for it).
+				ctx, cancel := context.WithTimeout(context.Background(), every)
+				if err := r.Flush(ctx); err != nil {
 					failed(err)
 				}
+				cancel()
 			case <-done:
 				return
 			}
