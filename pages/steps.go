@@ -113,7 +113,9 @@ func (p *Pages) verify(req *request) {
 	action := req.form["action"]
 	if c == nil && !p.SignIn.Identity.NamesThemselves() && (req.r.Method == http.MethodGet || action != "") {
 		// No code pending: only a user with a phone may ask for one here.
-		if step, err := p.SignIn.Next(ctx, req.realm, &req.flow.Flow, req.user); err != nil || step != signin.Verify {
+		// (Or a first phone whose code died: a new one may go to it.)
+		if step, err := p.SignIn.Next(ctx, req.realm, &req.flow.Flow, req.user); err != nil ||
+			(step != signin.Verify && !(step == signin.Enroll && req.flow.Enrolling != "")) {
 			p.next(req)
 			return
 		}

@@ -62,8 +62,9 @@ type pageData struct {
 	// AppSetup is an app being added: its QR code (a data: URI), secret
 	// and otpauth:// URI.
 	AppSetup *appSetupView
-	// Enrolling says the pending code is for a first phone: "change it".
-	Enrolling bool
+	// Enrolling says the code is for a first phone: "change it". Renew
+	// offers a new code to it after the last one died of wrong tries.
+	Enrolling, Renew bool
 	// Confirm is a phone the user asked to remove, to confirm.
 	Confirm *deviceView
 	// PhoneError is an error about the phone typed (shown by its field);
@@ -136,9 +137,7 @@ func (p *Pages) verifyData(req *request, c *enrollment.Challenge, errMsg string)
 			d.Masked = c.Masked
 		}
 		d.Delivery = p.delivery(req, c)
-		if wait := c.ResendAt.Sub(p.Now()); wait > 0 {
-			d.ResendIn = int((wait + time.Second - 1) / time.Second)
-		}
+		d.ResendIn = seconds(c.ResendAt.Sub(p.Now()))
 	}
 	// After a first factor, the user's devices decide what is offered (one
 	// read); with a login form, every name is offered every kind, which
@@ -151,7 +150,14 @@ func (p *Pages) verifyData(req *request, c *enrollment.Challenge, errMsg string)
 		if err != nil {
 			p.Logger.Error("reading devices", zap.Error(err))
 		}
-		if c == nil && err == nil {
+		if c == nil && err == nil && dev == nil && req.flow.Enrolling != "" {
+			// A first phone's code died of wrong tries: a new one to the
+			// same number, or another number.
+			d.Renew, d.Enrolling, d.Masked = true, true, phone.Mask(req.flow.Enrolling)
+			d.Recoverable = false
+			d.ResendIn = seconds(p.SignIn.Challenges.CooldownLeft(req.r.Context(), req.scope,
+				enrollment.Challenge{User: req.user, Phone: req.flow.Enrolling, Channel: p.Channels[0]}))
+		} else if c == nil && err == nil {
 			if dev != nil {
 				d.Masked = phone.Mask(dev.Phone)
 				d.AskPhone = dev.Phone == ""
@@ -176,9 +182,29 @@ func (p *Pages) verifyData(req *request, c *enrollment.Challenge, errMsg string)
 	d.App = d.App && p.offers(req, signin.TOTP)
 	d.AppFirst = d.AppFirst && d.App
 	d.Passkey = d.Passkey && p.offers(req, signin.WebAuthn)
-	d.Recoverable = d.Recoverable && p.offersRecovery(req)
+	d.Recoverable = d.Recoverable && p.offersRecovery(req) && p.hasRecovery(req, list)
 	if len(p.Policy.Require) > 0 && !p.offersRecovery(req) && errMsg == "" {
 		d.Requires = p.requiredWords(req)
 	}
 	return d
+}
+
+// hasRecovery reports whether the user may hold recovery codes, so that
+// "I don't have my phone" is never offered to someone who has none. After a
+// login form, every name is answered alike (nobody learns who exists): a
+// gate that provisions users in its config offers it to none, as those
+// users never get any (a stored user may still type one as their code).
+func (p *Pages) hasRecovery(req *request, list []enrollment.Device) bool {
+	if p.SignIn.Identity.NamesThemselves() {
+		return len(p.SignIn.Users) == 0
+	}
+	return len(list) > 0 && p.SignIn.RecoveryLeft(req.r.Context(), req.realm, req.user) > 0
+}
+
+// seconds is a wait as whole seconds, rounded up (0 for none).
+func seconds(wait time.Duration) int {
+	if wait <= 0 {
+		return 0
+	}
+	return int((wait + time.Second - 1) / time.Second)
 }

@@ -1,0 +1,69 @@
+package pages_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/smsgate/caddy-smsgate/internal/sitetest"
+)
+
+// TestNewUserNotStrandedAfterWrongCodes: five wrong codes while adding a
+// first phone end that code; the page then offers a new code to the same
+// number and "Wrong number?", never a recovery code the user cannot have
+// yet, and the new code finishes the enrollment.
+func TestNewUserNotStrandedAfterWrongCodes(t *testing.T) {
+	s := sitetest.Basic(t, "")
+	b := newChrome(t)
+	b.basicAuth("bob")
+	b.do(chromedp.Navigate(sitetest.Base+"/"), chromedp.WaitVisible(chromedp.CSS(`#phone`)),
+		chromedp.SendKeys(chromedp.CSS(`#phone`), "+1 415 555 0100"), chromedp.Submit(chromedp.CSS(`#phone`)),
+		chromedp.WaitVisible(chromedp.CSS(`#code`)))
+	wrong := wrongCode(s.LastCode())
+	for i := 0; i < 5; i++ {
+		b.do(chromedp.WaitVisible(chromedp.CSS(`#code`)), chromedp.SetValue(chromedp.CSS(`#code`), wrong), chromedp.Submit(chromedp.CSS(`#code`)))
+		if i < 4 {
+			b.waitText(`.error`, "tr") // "4 tries left" … "1 try left"
+		}
+	}
+	b.waitText(`.error`, "Too many wrong codes")
+	page := b.text(`main`)
+	if !strings.Contains(page, "Send a new code") {
+		t.Fatalf("no way to a new code: %q", page)
+	}
+	if b.eval(`String(!!document.querySelector('a[href$="enroll?change=1"]'))`) != "true" {
+		t.Fatalf("no \"Wrong number?\": %q", page)
+	}
+	if strings.Contains(page, "I don't have my phone") || b.eval(`String(!!document.querySelector("details.recovery"))`) != "false" {
+		t.Fatalf("a new user is offered a recovery code: %q", page)
+	}
+	// The resend cooldown holds: the button counts it down.
+	if b.eval(`String(document.querySelector("input[name=action][value=send] ~ button").disabled)`) != "true" {
+		t.Fatal("the new code is offered before the cooldown allows it")
+	}
+	b.shoot("verify-new-code")
+	sitetest.Advance(31 * time.Second)
+	b.do(chromedp.Navigate(sitetest.Base+"/.smsgate/verify"), chromedp.WaitVisible(chromedp.CSS(`input[name=action][value=send] ~ button:enabled`)))
+	sent := s.Sent()
+	b.do(chromedp.Click(chromedp.CSS(`input[name=action][value=send] ~ button`)))
+	b.waitText(`main`, "We sent a code to +1•••••••100")
+	if s.Sent() != sent+1 {
+		t.Fatalf("%d codes sent, want 1", s.Sent()-sent)
+	}
+	b.do(chromedp.SendKeys(chromedp.CSS(`#code`), s.LastCode()), chromedp.Submit(chromedp.CSS(`#code`)), chromedp.WaitVisible(chromedp.CSS(`ul.codes`)))
+}
+
+// TestNoRecoveryOfferWithoutRecoveryCodes: users who have no recovery
+// codes — a provisioned user of a login form, a user who used them all —
+// are not offered "I don't have my phone".
+func TestNoRecoveryOfferWithoutRecoveryCodes(t *testing.T) {
+	sitetest.Carol(t, "")
+	b := newChrome(t)
+	b.do(chromedp.Navigate(sitetest.Base+"/.smsgate/login"), chromedp.WaitVisible(chromedp.CSS(`#username`)),
+		chromedp.SendKeys(chromedp.CSS(`#username`), "carol"), chromedp.Submit(chromedp.CSS(`#username`)),
+		chromedp.WaitVisible(chromedp.CSS(`#code`)))
+	if page := b.text(`main`); strings.Contains(page, "I don't have my phone") {
+		t.Fatalf("a provisioned user, who never gets recovery codes, is offered one: %q", page)
+	}
+}
