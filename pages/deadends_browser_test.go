@@ -67,3 +67,53 @@ func TestNoRecoveryOfferWithoutRecoveryCodes(t *testing.T) {
 		t.Fatalf("a provisioned user, who never gets recovery codes, is offered one: %q", page)
 	}
 }
+
+// enrolled is a Chromium in which user has just added a first phone and
+// saved the recovery codes, on the app's page.
+func enrolled(t *testing.T, s *sitetest.Site, user, num string) *chrome {
+	t.Helper()
+	b := newChrome(t)
+	b.basicAuth(user)
+	b.do(chromedp.Navigate(sitetest.Base+"/"), chromedp.WaitVisible(chromedp.CSS(`#phone`)),
+		chromedp.SendKeys(chromedp.CSS(`#phone`), num), chromedp.Submit(chromedp.CSS(`#phone`)),
+		chromedp.WaitVisible(chromedp.CSS(`#code`)))
+	b.do(chromedp.SendKeys(chromedp.CSS(`#code`), s.LastCode()), chromedp.Submit(chromedp.CSS(`#code`)), chromedp.WaitVisible(chromedp.CSS(`#saved`)),
+		chromedp.Click(chromedp.CSS(`#saved`)), chromedp.Click(chromedp.CSS(`#continue`)))
+	b.waitText(`body`, "Hello, "+user+"!")
+	return b
+}
+
+// TestStepUpKeepsTheChange: a phone added when the last code is old asks
+// for a new code, says why, and then adds the phone that was typed, with
+// its name — the user does not come back to an empty form.
+func TestStepUpKeepsTheChange(t *testing.T) {
+	s := sitetest.Basic(t, "")
+	b := enrolled(t, s, "alice", "+1 415 555 2671")
+	sitetest.Advance(6 * time.Minute) // past step_up (5 min)
+	b.do(chromedp.Navigate(sitetest.Base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`#phone`)),
+		chromedp.SendKeys(chromedp.CSS(`#phone`), "+1 415 555 0199"), chromedp.SendKeys(chromedp.CSS(`#name`), "Work phone"),
+		chromedp.Submit(chromedp.CSS(`#phone`)))
+	b.waitText(`main`, "Changing your devices needs a new code first")
+	b.shoot("verify-step-up")
+	b.do(chromedp.Submit(chromedp.CSS(`input[name=action][value=send]`)))
+	b.waitText(`main`, "We sent a code to +1•••••••671")
+	b.do(chromedp.SendKeys(chromedp.CSS(`#code`), s.LastCode()), chromedp.Submit(chromedp.CSS(`#code`)))
+	// On to the new phone's own code, without typing it again.
+	b.waitText(`main`, "We sent a code to +1•••••••199")
+	b.do(chromedp.SendKeys(chromedp.CSS(`#code`), s.LastCode()), chromedp.Submit(chromedp.CSS(`#code`)))
+	b.waitText(`ul.devices`, "Work phone")
+	if got := b.text(`ul.devices`); !strings.Contains(got, "+1•••••••199") {
+		t.Fatalf("the devices page after the step-up: %q", got)
+	}
+
+	// A removal asked for after the step-up ran out: the step-up, then
+	// the confirmation of that very phone.
+	sitetest.Advance(6 * time.Minute)
+	b.do(chromedp.Navigate(sitetest.Base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)),
+		chromedp.Click(chromedp.CSS(`li:nth-child(2) details.edit summary`)), chromedp.Click(chromedp.CSS(`li:nth-child(2) button[value=remove]`)))
+	b.waitText(`main`, "Changing your devices needs a new code first")
+	b.do(chromedp.Submit(chromedp.CSS(`input[name=action][value=send]`)))
+	b.waitText(`main`, "We sent a code to")
+	b.do(chromedp.SendKeys(chromedp.CSS(`#code`), s.LastCode()), chromedp.Submit(chromedp.CSS(`#code`)))
+	b.waitText(`form.confirm`, "Remove Work phone")
+}

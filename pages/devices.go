@@ -90,13 +90,16 @@ func (p *Pages) devices(req *request) {
 	req.user, req.flow.User = user, user
 	ctx := req.r.Context()
 	show := func(status int, errMsg string) { p.showDevices(req, user, status, errMsg) }
+	// A change asked for before a step-up is finished once it is passed.
+	resumed := req.r.Method == http.MethodGet && p.resumeChange(req, cl)
 	action := req.form["action"]
-	if req.r.Method == http.MethodGet || action == "" {
+	if (req.r.Method == http.MethodGet && !resumed) || action == "" {
 		show(http.StatusOK, "")
 		return
 	}
 	if signin.NeedsStepUp(action) && !p.fresh(cl, time.Duration(p.StepUp)) {
-		// Step-up: a fresh code first, then back here.
+		// Step-up: a fresh code first, then back here to finish the change.
+		p.keepChange(req, user)
 		req.flow.RD, req.flow.Challenge = p.PathPrefix+"devices", ""
 		p.goTo(req, signin.Verify)
 		return

@@ -262,7 +262,13 @@ func (p *Pages) signedIn(req *request, res *signin.Result) {
 	if rd == "" {
 		rd = "/"
 	}
-	setCookie(req.w, req.r, FlowCookie, "", p.PathPrefix, -1)
+	if pc := req.flow.Pending; pc != nil && pc.User == res.User && !req.json {
+		// A step-up: the devices page finishes the change it kept.
+		req.flow = &flowClaims{CSRF: enrollment.RandomID(), Flow: signin.Flow{ID: enrollment.RandomID()}, Pending: pc}
+		p.saveFlow(req)
+	} else {
+		setCookie(req.w, req.r, FlowCookie, "", p.PathPrefix, -1)
+	}
 	p.rememberBrowser(req, res.User)
 	p.trust(req, res.User, res.AMR)
 	switch {

@@ -70,6 +70,8 @@ type pageData struct {
 	// PhoneError is an error about the phone typed (shown by its field);
 	// DeviceName the name typed, kept.
 	PhoneError, DeviceName string
+	// StepUp says a devices-page change waits for this code.
+	StepUp bool
 	// Delivery is what the gateway said of the pending code's message:
 	// "pending", "delivered", "failed", or "" when it says nothing.
 	Delivery string
@@ -183,6 +185,7 @@ func (p *Pages) verifyData(req *request, c *enrollment.Challenge, errMsg string)
 	d.AppFirst = d.AppFirst && d.App
 	d.Passkey = d.Passkey && p.offers(req, signin.WebAuthn)
 	d.Recoverable = d.Recoverable && p.offersRecovery(req) && p.hasRecovery(req, list)
+	d.StepUp = req.flow.Pending != nil && p.stepUp(req)
 	if len(p.Policy.Require) > 0 && !p.offersRecovery(req) && errMsg == "" {
 		d.Requires = p.requiredWords(req)
 	}
