@@ -117,3 +117,40 @@ func TestStepUpKeepsTheChange(t *testing.T) {
 	b.do(chromedp.SendKeys(chromedp.CSS(`#code`), s.LastCode()), chromedp.Submit(chromedp.CSS(`#code`)))
 	b.waitText(`form.confirm`, "Remove Work phone")
 }
+
+// TestRecoveryCodesSurviveAReload: phones reload tabs. The new recovery
+// codes stay on their page, the same ones, until the user says they are
+// saved; then they are gone from the browser, and the page goes on.
+func TestRecoveryCodesSurviveAReload(t *testing.T) {
+	s := sitetest.Basic(t, "")
+	b := newChrome(t)
+	b.basicAuth("bob")
+	b.do(chromedp.Navigate(sitetest.Base+"/wiki/start"), chromedp.WaitVisible(chromedp.CSS(`#phone`)),
+		chromedp.SendKeys(chromedp.CSS(`#phone`), "+1 415 555 0100"), chromedp.Submit(chromedp.CSS(`#phone`)),
+		chromedp.WaitVisible(chromedp.CSS(`#code`)))
+	b.do(chromedp.SendKeys(chromedp.CSS(`#code`), s.LastCode()), chromedp.Submit(chromedp.CSS(`#code`)), chromedp.WaitVisible(chromedp.CSS(`ul.codes`)))
+	first := b.text(`ul.codes`)
+	b.do(chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(`ul.codes`)))
+	if got := b.text(`ul.codes`); got != first || len(strings.Fields(got)) != 10 {
+		t.Fatalf("after a reload the page shows %q, not %q", got, first)
+	}
+	if strings.Contains(b.text(`main`), "expired") {
+		t.Fatalf("after a reload: %q", b.text(`main`))
+	}
+	// The codes travel sealed: the cookie does not hold them in clear.
+	for _, c := range strings.Fields(first) {
+		if strings.Contains(b.eval(`document.cookie`), c) {
+			t.Fatal("a recovery code in clear in a cookie")
+		}
+	}
+	b.do(chromedp.Click(chromedp.CSS(`#saved`)), chromedp.Click(chromedp.CSS(`#continue`)))
+	b.waitText(`body`, "Hello, bob!")
+	if !strings.HasSuffix(b.eval(`location.pathname`), "/wiki/start") {
+		t.Fatalf("went on to %s", b.eval(`location.href`))
+	}
+	// Saved: the page has nothing more to show.
+	b.do(chromedp.Navigate(sitetest.Base+"/.smsgate/recovery"), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)))
+	if strings.Contains(b.text(`main`), strings.Fields(first)[0]) {
+		t.Fatal("the codes are shown again after they were saved")
+	}
+}

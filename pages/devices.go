@@ -196,7 +196,7 @@ func (p *Pages) devices(req *request) {
 			WriteJSON(req.w, http.StatusOK, map[string]any{"recovery_codes": codes})
 			return
 		}
-		p.page(req, http.StatusOK, "recovery", pageData{Recovery: codes, Next: p.PathPrefix + "devices"})
+		p.showCodes(req, user, codes, p.PathPrefix+"devices")
 	default:
 		show(http.StatusBadRequest, p.sayID(req, "gate.unknown_action"))
 	}

@@ -114,6 +114,8 @@ func TestDevicesAndRecoveryCodes(t *testing.T) {
 
 	// New codes (the recovery sign-in is fresh) make the old ones stop working.
 	res = r1.Post("/.smsgate/devices", url.Values{"action": {"recovery"}, "csrf": {r1.CSRF("/.smsgate/devices")}})
+	sitetest.Expect(t, res, http.StatusSeeOther, "/.smsgate/recovery")
+	res = r1.Get("/.smsgate/recovery")
 	sitetest.Expect(t, res, http.StatusOK, "")
 	fresh := sitetest.RecoveryCode.FindAllStringSubmatch(res.Text, -1)
 	if len(fresh) != 10 {

@@ -279,7 +279,7 @@ func (p *Pages) signedIn(req *request, res *signin.Result) {
 		}
 		WriteJSON(req.w, http.StatusOK, out)
 	case res.RecoveryCodes != nil:
-		p.pageNoFlow(req, http.StatusOK, "recovery", pageData{Recovery: res.RecoveryCodes, Next: rd})
+		p.showCodes(req, res.User, res.RecoveryCodes, rd)
 	default:
 		http.Redirect(req.w, req.r, rd, http.StatusSeeOther)
 	}
