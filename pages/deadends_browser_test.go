@@ -154,3 +154,45 @@ func TestRecoveryCodesSurviveAReload(t *testing.T) {
 		t.Fatal("the codes are shown again after they were saved")
 	}
 }
+
+// TestButtonsPromiseOnlyWhatTheServerDoes: "Send me a code" counts the
+// cooldown down on the button (and says when without JavaScript) instead
+// of being refused; "Call me instead" is gone once the hour's call is spent.
+func TestButtonsPromiseOnlyWhatTheServerDoes(t *testing.T) {
+	s := sitetest.Basic(t, "channels sms voice")
+	sitetest.Enroll(t, s, sitetest.NewClient(t, "alice"), "+14155552671")
+
+	c := newChrome(t)
+	c.basicAuth("alice")
+	c.do(chromedp.Navigate(sitetest.Base+"/.smsgate/verify"), chromedp.WaitVisible(chromedp.CSS(`#call button`)))
+	c.do(chromedp.Click(chromedp.CSS(`#call button`)))
+	c.waitText(`main`, "We are calling")
+	c.do(chromedp.Click(chromedp.CSS(`#call button`)))
+	c.waitText(`main`, "We sent a code to")
+	if strings.Contains(c.text(`main`), "Call me instead") {
+		t.Fatal("\"Call me instead\" is offered after the hour's call")
+	}
+
+	// Another browser, within the text's cooldown: the button waits.
+	d := newChrome(t)
+	d.basicAuth("alice")
+	d.do(chromedp.Navigate(sitetest.Base+"/.smsgate/verify"), chromedp.WaitVisible(chromedp.CSS(`input[name=action][value=send] ~ button`)))
+	send := `document.querySelector("input[name=action][value=send] ~ button")`
+	if d.eval(`String(`+send+`.disabled)`) != "true" || !strings.Contains(d.eval(send+`.textContent`), " s)") {
+		t.Fatalf("during the cooldown the button says %q and can be clicked", d.eval(send+`.textContent`))
+	}
+	if got := d.eval(`Array.from(document.querySelectorAll("noscript")).map(n => n.textContent).join(" ")`); !strings.Contains(got, "You can ask for a new code in") {
+		t.Fatalf("without JavaScript the page does not say when: %q", got)
+	}
+	if strings.Contains(d.text(`main`), "Call me instead") {
+		t.Fatal("another browser is offered the call that is spent")
+	}
+	d.shoot("verify-cooldown")
+	sitetest.Advance(31 * time.Second)
+	d.do(chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(`input[name=action][value=send] ~ button:enabled`)))
+	d.do(chromedp.Click(chromedp.CSS(`input[name=action][value=send] ~ button`)))
+	d.waitText(`main`, "We sent a code to")
+	// An hour on, the call is offered again.
+	sitetest.Advance(time.Hour)
+	d.do(chromedp.Navigate(sitetest.Base+"/.smsgate/verify"), chromedp.WaitVisible(chromedp.CSS(`#call button`)))
+}

@@ -163,6 +163,11 @@ func (p *Pages) verifyData(req *request, c *enrollment.Challenge, errMsg string)
 			if dev != nil {
 				d.Masked = phone.Mask(dev.Phone)
 				d.AskPhone = dev.Phone == ""
+				if !d.AskPhone {
+					// "Send me a code" counts down what the cooldown still holds.
+					d.ResendIn = seconds(p.SignIn.Challenges.CooldownLeft(req.r.Context(), req.scope, enrollment.Challenge{
+						User: req.user, LimitKey: req.flow.LimitKey, Phone: dev.Phone, Channel: p.Channels[0]}))
+				}
 			}
 			d.NoPhone = dev == nil
 			if views := phonesOnly(p.viewsOf(req, list)); len(views) > 1 && !d.AskPhone {
@@ -172,8 +177,8 @@ func (p *Pages) verifyData(req *request, c *enrollment.Challenge, errMsg string)
 			d.AppFirst = len(list) > 0 && list[0].Kind == enrollment.KindApp
 		}
 	}
-	if d.NoPhone {
-		d.Switch = ""
+	if d.NoPhone || (d.Switch == "call" && d.LockedFor == 0 && req.user != "" && !p.SignIn.CanCall(req.r.Context(), req.scope, &req.flow.Flow, req.user)) {
+		d.Switch = "" // no phone, or the hour's calls are spent
 	}
 	d.App = verifying && (d.Hidden || enrollment.HasKind(list, enrollment.KindApp))
 	d.Passkey = verifying && p.Passkeys && (d.Hidden || enrollment.HasKind(list, enrollment.KindPasskey))
