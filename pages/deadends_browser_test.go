@@ -102,6 +102,9 @@ func TestStepUpKeepsTheChange(t *testing.T) {
 	b.waitText(`main`, "We sent a code to +1•••••••199")
 	b.do(chromedp.SendKeys(chromedp.CSS(`#code`), s.LastCode()), chromedp.Submit(chromedp.CSS(`#code`)))
 	b.waitText(`ul.devices`, "Work phone")
+	if got := b.text(`#notice`); got != "The phone was added." {
+		t.Fatalf("after adding a phone the page says %q", got)
+	}
 	if got := b.text(`ul.devices`); !strings.Contains(got, "+1•••••••199") {
 		t.Fatalf("the devices page after the step-up: %q", got)
 	}
@@ -195,4 +198,60 @@ func TestButtonsPromiseOnlyWhatTheServerDoes(t *testing.T) {
 	// An hour on, the call is offered again.
 	sitetest.Advance(time.Hour)
 	d.do(chromedp.Navigate(sitetest.Base+"/.smsgate/verify"), chromedp.WaitVisible(chromedp.CSS(`#call button`)))
+}
+
+// TestDevicesPageSaysWhatItDid: each action is followed by what was done;
+// "Make new codes" and "Sign out everywhere" ask first (a page of their
+// own, so without JavaScript too); a new passkey takes the name typed;
+// the trusted browsers mark this one.
+func TestDevicesPageSaysWhatItDid(t *testing.T) {
+	s := sitetest.Basic(t, "remember 30d")
+	b := newChrome(t)
+	b.basicAuth("alice")
+	b.do(chromedp.Navigate(sitetest.Base+"/"), chromedp.WaitVisible(chromedp.CSS(`#phone`)),
+		chromedp.SendKeys(chromedp.CSS(`#phone`), "+1 415 555 2671"), chromedp.Submit(chromedp.CSS(`#phone`)),
+		chromedp.WaitVisible(chromedp.CSS(`#code`)), chromedp.Click(chromedp.CSS(`input[name=remember]`)))
+	b.do(chromedp.SendKeys(chromedp.CSS(`#code`), s.LastCode()), chromedp.Submit(chromedp.CSS(`#code`)),
+		chromedp.WaitVisible(chromedp.CSS(`#saved`)), chromedp.Click(chromedp.CSS(`#saved`)), chromedp.Click(chromedp.CSS(`#continue`)))
+	b.waitText(`body`, "Hello, alice!")
+
+	b.do(chromedp.Navigate(sitetest.Base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)))
+	if got := b.text(`main`); !strings.Contains(got, "This browser") {
+		t.Fatalf("the trusted browsers do not mark this one: %q", got)
+	}
+	// Rename: said.
+	b.do(chromedp.Click(chromedp.CSS(`details.edit summary`)), chromedp.SetValue(chromedp.CSS(`details.edit input[name=name]`), "Old phone"),
+		chromedp.Click(chromedp.CSS(`details.edit button[value=rename]`)))
+	b.waitText(`#notice`, "The name was changed.")
+	b.shoot("devices-notice")
+
+	// New codes: asked first; nothing changes until confirmed.
+	b.do(chromedp.Click(chromedp.CSS(`form:has(input[name="action"][value="recovery"]) button`)), chromedp.WaitVisible(chromedp.CSS(`#confirm`)))
+	if got := b.text(`#confirm`); !strings.Contains(got, "Make new recovery codes?") || !strings.Contains(b.text(`main`), "10 unused") {
+		t.Fatalf("before new codes the page says %q", got)
+	}
+	b.shoot("devices-confirm-codes")
+	b.do(chromedp.Click(chromedp.CSS(`#confirm button`)), chromedp.WaitVisible(chromedp.CSS(`ul.codes`)))
+
+	// A passkey, named as typed.
+	b.authenticator()
+	b.do(chromedp.Navigate(sitetest.Base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)),
+		chromedp.Click(chromedp.CSS(`form:has(input[name="action"][value="passkey"]) button`)), chromedp.WaitVisible(chromedp.CSS(`#passkey-name`)),
+		chromedp.SendKeys(chromedp.CSS(`#passkey-name`), "Laptop key"), chromedp.Click(chromedp.CSS(`#passkey-create`)))
+	b.waitText(`ul.devices`, "Laptop key")
+	if got := b.text(`#notice`); got != "The passkey was added." {
+		t.Fatalf("after adding a passkey: %q", got)
+	}
+
+	// Sign out everywhere: asked first, then done.
+	b.do(chromedp.Click(chromedp.CSS(`form:has(input[name="action"][value="signout-all"]) button`)), chromedp.WaitVisible(chromedp.CSS(`#confirm`)))
+	if got := b.text(`#confirm`); !strings.Contains(got, "Sign out everywhere?") {
+		t.Fatalf("before signing out everywhere: %q", got)
+	}
+	b.do(chromedp.Navigate(sitetest.Base+"/"))
+	b.waitText(`body`, "Hello, alice!") // not signed out by asking
+	b.do(chromedp.Navigate(sitetest.Base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)),
+		chromedp.Click(chromedp.CSS(`form:has(input[name="action"][value="signout-all"]) button`)), chromedp.WaitVisible(chromedp.CSS(`#confirm`)),
+		chromedp.Click(chromedp.CSS(`#confirm button`)))
+	b.waitText(`main`, "You are signed out.")
 }

@@ -90,6 +90,7 @@ func (p *Pages) devices(req *request) {
 	req.user, req.flow.User = user, user
 	ctx := req.r.Context()
 	show := func(status int, errMsg string) { p.showDevices(req, user, status, errMsg) }
+	done := func(notice string) { req.flow.Notice = notice; show(http.StatusOK, "") }
 	// A change asked for before a step-up is finished once it is passed.
 	resumed := req.r.Method == http.MethodGet && p.resumeChange(req, cl)
 	action := req.form["action"]
@@ -110,13 +111,13 @@ func (p *Pages) devices(req *request) {
 			p.actionFailed(req, err, show)
 			return
 		}
-		show(http.StatusOK, "")
+		done("devices.renamed")
 	case "default":
 		if err := p.SignIn.MakeDefault(ctx, req.realm, user, req.form["device"]); err != nil {
 			p.actionFailed(req, err, show)
 			return
 		}
-		show(http.StatusOK, "")
+		done("devices.made_default")
 	case "remove":
 		if req.form["confirm"] != "1" && !req.json {
 			// First the page names the phone and asks.
@@ -132,7 +133,7 @@ func (p *Pages) devices(req *request) {
 			p.actionFailed(req, err, show)
 			return
 		}
-		show(http.StatusOK, "")
+		done("devices.removed")
 	case "add":
 		_, err := p.SignIn.AddPhone(ctx, req.scope, &req.flow.Flow, user, req.form["phone"], req.region, req.form["name"])
 		switch {
@@ -167,7 +168,25 @@ func (p *Pages) devices(req *request) {
 			return
 		}
 		p.Audit("browser_untrusted", user, "")
-		show(http.StatusOK, "")
+		done("devices.untrusted")
+	case "signout-all", "recovery":
+		if req.form["confirm"] != "1" && !req.json {
+			// Both undo more than one click should: the page asks first.
+			p.page(req, http.StatusOK, "devices", pageData{Ask: action, Devices: p.deviceViews(req, user),
+				RecoveryLeft: p.SignIn.RecoveryLeft(ctx, req.realm, user), Trusted: p.trustViews(req, user)})
+			return
+		}
+		p.sweeping(req, user, action)
+	default:
+		show(http.StatusBadRequest, p.sayID(req, "gate.unknown_action"))
+	}
+}
+
+// sweeping carries out a confirmed "sign out everywhere" or "make new
+// recovery codes".
+func (p *Pages) sweeping(req *request, user, action string) {
+	ctx := req.r.Context()
+	switch action {
 	case "signout-all":
 		// Every session and every trusted browser of the user ends, here
 		// and (within the revocation poll) at every instance.
@@ -197,8 +216,6 @@ func (p *Pages) devices(req *request) {
 			return
 		}
 		p.showCodes(req, user, codes, p.PathPrefix+"devices")
-	default:
-		show(http.StatusBadRequest, p.sayID(req, "gate.unknown_action"))
 	}
 }
 
@@ -211,7 +228,12 @@ func (p *Pages) showDevices(req *request, user string, status int, errMsg string
 		p.unavailable(req)
 		return
 	}
-	p.page(req, status, "devices", pageData{Error: errMsg, Devices: p.viewsOf(req, list),
+	notice := ""
+	if req.flow.Notice != "" && errMsg == "" {
+		notice = p.sayID(req, req.flow.Notice)
+	}
+	req.flow.Notice = "" // said once
+	p.page(req, status, "devices", pageData{Error: errMsg, Notice: notice, Devices: p.viewsOf(req, list),
 		RecoveryLeft: p.SignIn.RecoveryLeft(req.r.Context(), req.realm, user), Trusted: p.trustViews(req, user)})
 }
 
@@ -260,6 +282,7 @@ func (p *Pages) deviceApp(req *request, user, action string) {
 			p.page(req, o.status, "app", pageData{Error: p.say(req, err), AppError: true})
 			return
 		}
+		req.flow.Notice = "devices.app_added"
 		show(http.StatusOK, "")
 	}
 }

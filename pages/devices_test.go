@@ -113,7 +113,7 @@ func TestDevicesAndRecoveryCodes(t *testing.T) {
 	sitetest.ExpectBody(t, res, "each works only once")
 
 	// New codes (the recovery sign-in is fresh) make the old ones stop working.
-	res = r1.Post("/.smsgate/devices", url.Values{"action": {"recovery"}, "csrf": {r1.CSRF("/.smsgate/devices")}})
+	res = r1.Post("/.smsgate/devices", url.Values{"action": {"recovery"}, "confirm": {"1"}, "csrf": {r1.CSRF("/.smsgate/devices")}})
 	sitetest.Expect(t, res, http.StatusSeeOther, "/.smsgate/recovery")
 	res = r1.Get("/.smsgate/recovery")
 	sitetest.Expect(t, res, http.StatusOK, "")

@@ -27,6 +27,8 @@ type flowClaims struct {
 	signin.Flow
 	// Pending is a devices-page change waiting for its step-up.
 	Pending *pendingChange `json:"pc,omitempty"`
+	// Notice is what the next devices page says was done (a message id).
+	Notice string `json:"nt,omitempty"`
 	// Codes are new recovery codes, until the user saved them.
 	Codes *newCodes `json:"rc,omitempty"`
 	// Pad makes the user's name and it one length (userWidth), so that

@@ -184,6 +184,9 @@ func (p *Pages) checkCode(req *request, c *enrollment.Challenge) {
 	if err == nil && firstPhone {
 		p.sawUsers(req.r.Context())
 	}
+	if err == nil && c != nil && c.Purpose == enrollment.Add {
+		req.flow.Notice = "devices.added" // the devices page says so
+	}
 	_, recovery := enrollment.NormalizeRecovery(req.form["code"])
 	p.checked(req, c, res, err, recovery)
 }
@@ -262,9 +265,10 @@ func (p *Pages) signedIn(req *request, res *signin.Result) {
 	if rd == "" {
 		rd = "/"
 	}
-	if pc := req.flow.Pending; pc != nil && pc.User == res.User && !req.json {
-		// A step-up: the devices page finishes the change it kept.
-		req.flow = &flowClaims{CSRF: enrollment.RandomID(), Flow: signin.Flow{ID: enrollment.RandomID()}, Pending: pc}
+	if pc, notice := req.flow.Pending, req.flow.Notice; ((pc != nil && pc.User == res.User) || notice != "") && !req.json {
+		// The devices page finishes the change a step-up kept, or says
+		// what was done.
+		req.flow = &flowClaims{CSRF: enrollment.RandomID(), Flow: signin.Flow{ID: enrollment.RandomID()}, Pending: pc, Notice: notice}
 		p.saveFlow(req)
 	} else {
 		setCookie(req.w, req.r, FlowCookie, "", p.PathPrefix, -1)

@@ -70,6 +70,9 @@ type pageData struct {
 	// PhoneError is an error about the phone typed (shown by its field);
 	// DeviceName the name typed, kept.
 	PhoneError, DeviceName string
+	// Notice says what was just done (the devices page); Ask is a devices
+	// action ("recovery", "signout-all") to confirm first.
+	Notice, Ask string
 	// StepUp says a devices-page change waits for this code.
 	StepUp bool
 	// Delivery is what the gateway said of the pending code's message:

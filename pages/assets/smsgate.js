@@ -205,7 +205,9 @@
           answer.response.signature = text(r.signature);
           if (r.userHandle) answer.response.userHandle = text(r.userHandle);
         }
-        return post(button.dataset.finish, answer);
+        var finish = button.dataset.finish, name = button.dataset.name && document.getElementById(button.dataset.name);
+        if (name && name.value.trim()) finish += "?name=" + encodeURIComponent(name.value.trim());
+        return post(finish, answer);
       }).then(function (done) {
         location.assign(done.redirect || location.href);
       }).catch(function (e) {
