@@ -248,7 +248,7 @@ func TestDevicesPageSaysWhatItDid(t *testing.T) {
 	if got := b.text(`#confirm`); !strings.Contains(got, "Sign out everywhere?") {
 		t.Fatalf("before signing out everywhere: %q", got)
 	}
-	b.do(chromedp.Navigate(sitetest.Base+"/"))
+	b.do(chromedp.Navigate(sitetest.Base + "/"))
 	b.waitText(`body`, "Hello, alice!") // not signed out by asking
 	b.do(chromedp.Navigate(sitetest.Base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)),
 		chromedp.Click(chromedp.CSS(`form:has(input[name="action"][value="signout-all"]) button`)), chromedp.WaitVisible(chromedp.CSS(`#confirm`)),
