@@ -255,3 +255,46 @@ func TestDevicesPageSaysWhatItDid(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`#confirm button`)))
 	b.waitText(`main`, "You are signed out.")
 }
+
+// TestWordsFitThePage: no "Enter your code" above a page with no code
+// field; the number inside the sentence ("We'll text a code to +1…"); the
+// lock page says it once and offers a way on — in English and German.
+func TestWordsFitThePage(t *testing.T) {
+	s := sitetest.Basic(t, "lockout_after 3")
+	sitetest.Enroll(t, s, sitetest.NewClient(t, "alice"), "+14155552671")
+	for _, tc := range []struct{ lang, ask, sentence, code, locked, again string }{
+		{"en", "Confirm it's you", "We'll text a code to +1•••••••671.", "Enter your code", "locked", "Try again"},
+		{"de", "Bestätigen Sie, dass Sie es sind", "Wir senden einen Code per SMS an +1•••••••671.", "Code eingeben", "gesperrt", "Erneut versuchen"},
+	} {
+		b := newChrome(t)
+		b.headers("alice", tc.lang)
+		b.do(chromedp.Navigate(sitetest.Base+"/.smsgate/verify"), chromedp.WaitVisible(chromedp.CSS(`input[name=action][value=send] ~ button`)))
+		if got := b.text(`h1`); got != tc.ask {
+			t.Errorf("%s: a page with no code field is headed %q", tc.lang, got)
+		}
+		if got := b.text(`main`); !strings.Contains(got, tc.sentence) {
+			t.Errorf("%s: the page does not say %q: %q", tc.lang, tc.sentence, got)
+		}
+		b.do(chromedp.Click(chromedp.CSS(`input[name=action][value=send] ~ button`)), chromedp.WaitVisible(chromedp.CSS(`#code`)))
+		if got := b.text(`h1`); got != tc.code {
+			t.Errorf("%s: the code page is headed %q", tc.lang, got)
+		}
+		wrong := wrongCode(s.LastCode())
+		for i := 0; i < 3; i++ {
+			b.do(chromedp.WaitVisible(chromedp.CSS(`#code`)), chromedp.SetValue(chromedp.CSS(`#code`), wrong), chromedp.Submit(chromedp.CSS(`#code`)))
+			if i < 2 {
+				b.waitText(`.error`, map[int]string{0: "2", 1: "1"}[i])
+			}
+		}
+		b.do(chromedp.WaitVisible(chromedp.CSS(`#retry`)))
+		if got := strings.ToLower(b.text(`main`)); strings.Count(got, tc.locked) != 1 {
+			t.Errorf("%s: the lock page says it %d times: %q", tc.lang, strings.Count(got, tc.locked), got)
+		}
+		if got := b.text(`#retry`); got != tc.again {
+			t.Errorf("%s: the way on says %q", tc.lang, got)
+		}
+		b.shoot("verify-locked-" + tc.lang)
+		sitetest.Advance(2 * time.Minute) // past the lockout, for the next language
+		s.LastCode()
+	}
+}
