@@ -133,6 +133,67 @@ func BenchmarkAdmit(b *testing.B) {
 	}
 }
 
+// BenchmarkForwardAuth is the portal's answer to a forward-auth check of
+// a valid, cached session, as Caddy's forward_auth asks it (from a
+// trusted proxy, with X-Forwarded-* and the browser's headers): the whole
+// ServeHTTP, up to the 200 with Remote-User. Requests and response
+// writers are made in batches with the timer stopped, as in
+// BenchmarkAdmit.
+//
+//	go test ./caddymodule -run '^$' -bench ForwardAuth -benchmem
+func BenchmarkForwardAuth(b *testing.B) {
+	g := benchGate(b, "HS256")
+	cookie := "theme=dark; " + sessionRequest(b, g).Header.Get("Cookie")
+	next := caddyhttp.HandlerFunc(func(http.ResponseWriter, *http.Request) error { return nil })
+	batch := make([]*http.Request, 4096)
+	writers := make([]*benchWriter, len(batch))
+	fill := func() {
+		for i := range batch {
+			repl := caddy.NewReplacer()
+			repl.Map(func(string) (any, bool) { return nil, false }) // Caddy's HTTP placeholders
+			ctx := context.WithValue(context.Background(), caddy.ReplacerCtxKey, repl)
+			ctx = context.WithValue(ctx, caddyhttp.VarsCtxKey, map[string]any{caddyhttp.ClientIPVarKey: "127.0.0.1", caddyhttp.TrustedProxyVarKey: true})
+			r, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://auth.localhost/.smsgate/auth", nil)
+			for k, v := range map[string]string{"X-Forwarded-Method": "GET", "X-Forwarded-Proto": "https", "X-Forwarded-Host": "app.localhost",
+				"X-Forwarded-Uri": "/dashboard/42?tab=activity", "X-Forwarded-For": "127.0.0.1", "User-Agent": "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
+				"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", "Accept-Language": "en-GB,en;q=0.5", "Cookie": cookie} {
+				r.Header.Set(k, v)
+			}
+			batch[i], writers[i] = r, &benchWriter{h: http.Header{}}
+		}
+	}
+	fill()
+	b.ReportAllocs()
+	b.ResetTimer()
+	n := 0
+	for b.Loop() {
+		if n == len(batch) {
+			b.StopTimer()
+			fill()
+			n = 0
+			b.StartTimer()
+		}
+		w := writers[n]
+		if err := g.ServeHTTP(w, batch[n], next); err != nil {
+			b.Fatal(err)
+		}
+		n++
+		if w.code != http.StatusOK || w.h.Get("Remote-User") != "carol" || w.h.Get("Cookie") != "theme=dark" {
+			b.Fatalf("the check answered %d %v", w.code, w.h)
+		}
+	}
+}
+
+// benchWriter is a ResponseWriter that keeps the headers and the status.
+type benchWriter struct {
+	h    http.Header
+	code int
+}
+
+func (w *benchWriter) Header() http.Header         { return w.h }
+func (w *benchWriter) Write(p []byte) (int, error) { return len(p), nil }
+func (w *benchWriter) WriteHeader(code int)        { w.code = code }
+
 // capture is a provider that keeps the last code sent to each number.
 type capture struct {
 	mu   sync.Mutex

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp/caddyauth"
+
 	"github.com/smsgate/caddy-smsgate/internal/fakes"
 	"github.com/smsgate/caddy-smsgate/internal/sitetest"
 	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
@@ -30,6 +32,11 @@ func TestExamplesRun(t *testing.T) {
 	} {
 		t.Setenv(k, v)
 	}
+	// The examples' basic_auth users have password demo; the sites below
+	// get a cheaper hash of it (see sitetest.DemoHash).
+	if ok, err := (caddyauth.BcryptHash{}).Compare([]byte(sitetest.ExampleHash), []byte("demo")); !ok || err != nil {
+		t.Fatalf("the examples' hash is not demo's: %v", err)
+	}
 	files, _ := filepath.Glob("../caddyfile-examples/*.Caddyfile")
 	if len(files) < 5 {
 		t.Fatalf("only %d examples", len(files))
@@ -44,6 +51,7 @@ func TestExamplesRun(t *testing.T) {
 			cfg = strings.ReplaceAll(cfg, "{$SMSGATE_DATA:./smsgate-data}", "{DIR}")
 			cfg = strings.ReplaceAll(cfg, "./smsgate-data", "{DIR}")
 			cfg = strings.ReplaceAll(cfg, "localhost:8080", "localhost:{HTTP_PORT}")
+			cfg = strings.ReplaceAll(cfg, sitetest.ExampleHash, sitetest.DemoHash)
 			switch filepath.Base(f) {
 			case "redis.Caddyfile":
 				t.Setenv("REDIS_ADDR", redistest.Server(t))

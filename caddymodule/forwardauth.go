@@ -10,6 +10,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"github.com/smsgate/caddy-smsgate/pages"
+	"github.com/smsgate/caddy-smsgate/session"
 )
 
 // authCheck serves GET /.smsgate/auth, the forward-auth check for other
@@ -21,7 +22,10 @@ import (
 // code entered within that time (step-up).
 func (g *Gate) authCheck(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
-	q := r.URL.Query()
+	var q url.Values
+	if r.URL.RawQuery != "" { // Caddy's forward_auth sends none
+		q = r.URL.Query()
+	}
 	maxAge := time.Duration(g.MaxAge)
 	if v := q.Get("max_age"); v != "" {
 		d, err := caddy.ParseDuration(v)
@@ -31,7 +35,6 @@ func (g *Gate) authCheck(w http.ResponseWriter, r *http.Request) {
 		}
 		maxAge = d
 	}
-	original, method := g.originalRequest(r)
 	cl := g.session(r)
 	if cl != nil {
 		// A session counts only for a user this gate admits; with a first
@@ -47,36 +50,61 @@ func (g *Gate) authCheck(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if cl != nil && g.fresh(cl, maxAge) && g.strongEnough(cl) {
-		repl, _ := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
-		if repl == nil {
-			repl = caddy.NewReplacer()
-		}
-		g.admit(r.WithContext(context.WithValue(r.Context(), caddy.ReplacerCtxKey, repl)), cl)
-		for name, value := range g.authHeaders() {
-			w.Header().Set(name, repl.ReplaceAll(value, ""))
-		}
-		// The request's cookies without smsgate's (admit took them off):
-		// a proxy that copies Cookie from this answer (Traefik's
-		// authResponseHeaders) hands the app no bearer token, and one that
-		// got its 2xx from anything but the gate hands it no cookies at all.
-		if cookies := r.Header.Values("Cookie"); len(cookies) > 0 {
-			w.Header().Set("Cookie", strings.Join(cookies, "; "))
-		}
-		if g.AssertionHeader != "" {
-			w.Header().Set(g.AssertionHeader, repl.ReplaceAll("{smsgate.assertion}", ""))
-		}
-		w.WriteHeader(http.StatusOK)
+		g.authAnswer(w, r, cl)
 		return
 	}
-	status := q.Get("mode") == "status" || method != http.MethodGet || !strings.Contains(r.Header.Get("Accept"), "text/html")
-	if status {
+	original, method := g.originalRequest(r)
+	login := g.loginURL(original)
+	if q.Get("mode") == "status" || method != http.MethodGet || !strings.Contains(r.Header.Get("Accept"), "text/html") {
 		// nginx cannot URL-encode: it reads the login URL from this header
 		// (auth_request_set) to redirect with error_page.
-		w.Header().Set("X-Smsgate-Login", g.loginURL(original))
-		pages.WriteJSON(w, http.StatusUnauthorized, map[string]string{"error": "unauthenticated", "login": g.loginURL(original)})
+		w.Header().Set("X-Smsgate-Login", login)
+		pages.WriteJSON(w, http.StatusUnauthorized, map[string]string{"error": "unauthenticated", "login": login})
 		return
 	}
-	http.Redirect(w, r, g.loginURL(original), http.StatusFound)
+	http.Redirect(w, r, login, http.StatusFound)
+}
+
+// authAnswer is a successful check's 200: the identity headers for the
+// upstream, and the request's other cookies.
+func (g *Gate) authAnswer(w http.ResponseWriter, r *http.Request, cl *session.Claims) {
+	repl, _ := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
+	if repl == nil { // outside Caddy's server
+		repl = caddy.NewReplacer()
+		r = r.WithContext(context.WithValue(r.Context(), caddy.ReplacerCtxKey, repl))
+	}
+	g.admit(r, cl)
+	h := w.Header()
+	for name, value := range g.authHeaders() {
+		h.Set(name, identityValue(repl, cl.Facts(), value))
+	}
+	// The request's cookies without smsgate's (admit took them off):
+	// a proxy that copies Cookie from this answer (Traefik's
+	// authResponseHeaders) hands the app no bearer token, and one that
+	// got its 2xx from anything but the gate hands it no cookies at all.
+	if cookies := r.Header["Cookie"]; len(cookies) > 0 {
+		h.Set("Cookie", strings.Join(cookies, "; "))
+	}
+	if g.AssertionHeader != "" {
+		a, _ := repl.GetString("smsgate.assertion") // admit's, never the client's
+		h.Set(g.AssertionHeader, a)
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+// identityValue is an auth header's value with its placeholders replaced.
+// The usual value, one placeholder of the session's own ({smsgate.user}),
+// is read from the session's facts: no other provider of Caddy's replacer
+// knows a smsgate.* name, and this skips the replacer's parse.
+func identityValue(repl *caddy.Replacer, f *session.Facts, value string) string {
+	if len(value) > 2 && value[0] == '{' && value[len(value)-1] == '}' {
+		if name := value[1 : len(value)-1]; strings.HasPrefix(name, "smsgate.") && !strings.ContainsAny(name, "{}") {
+			if v, ok := f.Lookup(name); ok {
+				return caddy.ToString(v)
+			}
+		}
+	}
+	return repl.ReplaceAll(value, "")
 }
 
 // authHeaders are the headers a successful check answers with.
@@ -99,27 +127,39 @@ func (g *Gate) loginURL(original string) string {
 // originalRequest is the URL and method the proxy is asking about, from
 // the headers it sets — believed only from the server's trusted_proxies.
 // Caddy and Traefik send X-Forwarded-Method/Proto/Host/Uri; nginx is
-// configured to send X-Original-URL and X-Original-Method.
+// configured to send X-Original-URL and X-Original-Method. Only a refused
+// check needs it (for the login's return address).
 func (g *Gate) originalRequest(r *http.Request) (string, string) {
 	if trusted, _ := caddyhttp.GetVar(r.Context(), caddyhttp.TrustedProxyVarKey).(bool); !trusted {
 		return "", r.Method
 	}
-	if u := r.Header.Get("X-Original-URL"); u != "" {
+	// The names as net/http stores them (canonical), read without
+	// Header.Get's canonicalising: "X-Original-URL" would be copied.
+	if u := header(r, "X-Original-Url"); u != "" {
 		return u, headerOr(r, "X-Original-Method", http.MethodGet)
 	}
-	host, uri := r.Header.Get("X-Forwarded-Host"), r.Header.Get("X-Forwarded-Uri")
+	host, uri := header(r, "X-Forwarded-Host"), header(r, "X-Forwarded-Uri")
 	if host == "" {
 		return "", headerOr(r, "X-Forwarded-Method", r.Method)
 	}
 	proto := headerOr(r, "X-Forwarded-Proto", "https")
-	if uri == "" || uri[0] != '/' {
-		uri = "/" + uri
+	slash := "/"
+	if uri != "" && uri[0] == '/' {
+		slash = ""
 	}
-	return proto + "://" + host + uri, headerOr(r, "X-Forwarded-Method", http.MethodGet)
+	return proto + "://" + host + slash + uri, headerOr(r, "X-Forwarded-Method", http.MethodGet)
 }
 
-func headerOr(r *http.Request, name, def string) string {
-	if v := r.Header.Get(name); v != "" {
+// header is the first value of a header given by its canonical name.
+func header(r *http.Request, canonical string) string {
+	if v := r.Header[canonical]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+func headerOr(r *http.Request, canonical, def string) string {
+	if v := header(r, canonical); v != "" {
 		return v
 	}
 	return def

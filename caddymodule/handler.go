@@ -17,6 +17,10 @@ import (
 	"github.com/smsgate/caddy-smsgate/session"
 )
 
+// gateCookies are the cookies no upstream sees: the bearer tokens (the
+// session, a trusted browser's) and the gate's own state.
+var gateCookies = []string{pages.SessionCookie, pages.FlowCookie, pages.KnownCookie, pages.TrustCookie}
+
 // ServeHTTP lets authenticated requests through to next, serves the gate's
 // own pages, and turns everyone else away.
 func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
@@ -70,7 +74,7 @@ func (g *Gate) admit(r *http.Request, cl *session.Claims) {
 	// factor that set {http.auth.user.id} itself set the same user
 	// (accepts checked).
 	repl.Map(f.Lookup)
-	stripCookies(r, pages.SessionCookie, pages.FlowCookie, pages.KnownCookie, pages.TrustCookie)
+	stripCookies(r, gateCookies...)
 	if g.AssertionHeader != "" {
 		if a, err := g.sessions.Assertion(cl); err == nil {
 			r.Header.Set(g.AssertionHeader, a)
@@ -118,20 +122,70 @@ func (g *Gate) session(r *http.Request) *session.Claims {
 	return g.sessions.Check(r.Context(), cookieValue(r, pages.SessionCookie))
 }
 
-// cookieValue finds a cookie in the request's Cookie headers without the
-// allocations of http.Request.Cookie: it runs on every request.
+// cookieValue is the value of the request's first cookie named name, as
+// net/http reads it (the name and the part trimmed of ASCII space, one
+// pair of quotes taken off the value), without http.Request.Cookie's
+// allocations and without splitting the header: it runs on every
+// request. A value net/http would refuse (a byte it does not allow) is
+// returned as it is: a session token that is not one fails its check.
 func cookieValue(r *http.Request, name string) string {
 	for _, line := range r.Header["Cookie"] {
-		for line != "" {
-			var part string
-			part, line, _ = strings.Cut(line, ";")
-			part = strings.TrimSpace(part)
-			if k, v, ok := strings.Cut(part, "="); ok && k == name {
-				return strings.Trim(v, `"`)
+		for at := 0; ; {
+			i := strings.Index(line[at:], name)
+			if i < 0 {
+				break
 			}
+			i += at
+			at = i + len(name)
+			if !partStart(line, i) {
+				continue // inside another cookie's name or value
+			}
+			rest := trimSpaceLeft(line[at:])
+			if rest == "" || rest[0] == ';' {
+				return "" // the name alone: net/http's empty value
+			}
+			if rest[0] != '=' {
+				continue // a longer name
+			}
+			v := rest[1:]
+			if end := strings.IndexByte(v, ';'); end >= 0 {
+				v = v[:end]
+			}
+			v = trimSpaceRight(v)
+			if len(v) > 1 && v[0] == '"' && v[len(v)-1] == '"' {
+				v = v[1 : len(v)-1]
+			}
+			return v
 		}
 	}
 	return ""
+}
+
+// partStart reports whether line[i] begins a cookie: only ASCII space
+// between it and the line's start or the previous ';'.
+func partStart(line string, i int) bool {
+	for i > 0 && isSpace(line[i-1]) {
+		i--
+	}
+	return i == 0 || line[i-1] == ';'
+}
+
+// isSpace is ASCII space as net/http trims it around cookies
+// (textproto.TrimString).
+func isSpace(b byte) bool { return b == ' ' || b == '\t' || b == '\n' || b == '\r' }
+
+func trimSpaceLeft(s string) string {
+	for len(s) > 0 && isSpace(s[0]) {
+		s = s[1:]
+	}
+	return s
+}
+
+func trimSpaceRight(s string) string {
+	for len(s) > 0 && isSpace(s[len(s)-1]) {
+		s = s[:len(s)-1]
+	}
+	return s
 }
 
 // wantsRedirect tells a browser's page load from everything else: API
@@ -145,25 +199,27 @@ func wantsRedirect(r *http.Request) bool {
 }
 
 // stripCookies removes the named cookies from the request's Cookie headers,
-// keeping all others as they were. It runs on every admitted request, so
-// the usual case (smsgate's cookies before or after the others) takes a
-// substring of the header and allocates nothing.
+// keeping all others as they were: every part whose name, trimmed as
+// net/http and most parsers trim it, is one of names. It runs on every
+// admitted request, so the usual case (smsgate's cookies before or after
+// the others) takes a substring of the header, writes it where the line
+// was, and allocates nothing.
 func stripCookies(r *http.Request, names ...string) {
 	lines := r.Header["Cookie"]
-	if len(lines) == 0 {
-		return
-	}
-	kept := lines[:0]
+	kept := lines[:0] // rewritten in place
 	for _, line := range lines {
 		if line = stripLine(line, names); line != "" {
 			kept = append(kept, line)
 		}
 	}
-	if len(kept) == 0 {
+	switch {
+	case len(kept) == len(lines):
+		// The header's own slice holds the new lines.
+	case len(kept) == 0:
 		delete(r.Header, "Cookie")
-		return
+	default:
+		r.Header["Cookie"] = kept
 	}
-	r.Header["Cookie"] = kept
 }
 
 // stripLine is one Cookie header line without the named cookies (and
@@ -182,13 +238,16 @@ func stripLine(line string, names []string) string {
 			end += pos
 		}
 		from, to := pos, end
-		for from < to && (line[from] == ' ' || line[from] == '\t') {
+		for from < to && isSpace(line[from]) {
 			from++
 		}
-		for to > from && (line[to-1] == ' ' || line[to-1] == '\t') {
+		for to > from && isSpace(line[to-1]) {
 			to--
 		}
-		name, _, _ := strings.Cut(line[from:to], "=")
+		name := line[from:to]
+		if eq := strings.IndexByte(name, '='); eq >= 0 {
+			name = trimSpaceRight(name[:eq])
+		}
 		if from == to || slices.Contains(names, name) {
 			dropped = true
 		} else {

@@ -32,11 +32,16 @@ func axeSource(t *testing.T) string {
 	return string(raw)
 }
 
-// axe runs axe-core on the page shown and returns its violations.
+// axe runs axe-core on the page shown and returns its violations. The
+// script (half a megabyte) is sent once per page, not once per check.
 func (c *chrome) axe(source string) []string {
 	c.t.Helper()
-	out, err := chromedp.Run(c.ctx, chromedp.Evaluate[string](source+`;
-(async () => {
+	if c.eval(`typeof axe`) == "undefined" {
+		if _, err := chromedp.Run(c.ctx, chromedp.Evaluate[string](source+`;"loaded"`)); err != nil {
+			c.t.Fatal(err)
+		}
+	}
+	out, err := chromedp.Run(c.ctx, chromedp.Evaluate[string](`(async () => {
 	const r = await axe.run(document, {resultTypes: ["violations"]});
 	return JSON.stringify(r.violations.map(v => v.id + ": " + v.help + " (" + v.nodes.map(n => n.target.join(" ")).join(", ") + ")"));
 })()`, chromedp.EvalAwaitPromise))

@@ -22,7 +22,8 @@ import (
 	"github.com/smsgate/caddy-smsgate/internal/sitetest"
 )
 
-// chrome is a headless Chromium (Debian's package) for one test, with the
+// chrome is a browser of its own (its own cookies, storage and tab, in a
+// browser context of the package's one Chromium) for one test, with the
 // problems it reported: CSP violations and script errors.
 type chrome struct {
 	t        *testing.T
@@ -31,25 +32,66 @@ type chrome struct {
 	problems []string
 }
 
-// newChrome starts Chromium. Without it the test skips, unless CI is set:
-// .ci/run installs it.
+// chromium is the package's one headless Chromium (Debian's package):
+// started by the first test that needs it, stopped by TestMain. Starting
+// one per browser cost seconds each.
+var chromium struct {
+	once sync.Once
+	ctx  context.Context // the browser's
+	stop func()
+	err  error
+}
+
+// startChromium starts the package's Chromium, once.
+func startChromium() (context.Context, error) {
+	chromium.once.Do(func() {
+		dir, err := os.MkdirTemp("", "smsgate-chromium-")
+		if err != nil {
+			chromium.err = err
+			return
+		}
+		actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+			chromedp.ExecPath(chromiumPath), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+			chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
+			chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
+			chromedp.UserDataDir(dir))
+		ctx, cancel := chromedp.NewContext(actx)
+		chromium.ctx = ctx
+		chromium.stop = func() { cancel(); cancelAlloc(); _ = os.RemoveAll(dir) }
+		chromium.err = chromedp.Do(ctx) // the browser starts
+	})
+	return chromium.ctx, chromium.err
+}
+
+// stopChromium stops the package's Chromium, if a test started it.
+func stopChromium() {
+	if chromium.stop != nil {
+		chromium.stop()
+	}
+}
+
+// chromiumPath is where Chromium is ("" when it is not installed).
+var chromiumPath, _ = exec.LookPath("chromium")
+
+// newChrome opens a new browser. Without Chromium the test skips, unless
+// CI is set: .ci/run installs it.
 func newChrome(t *testing.T) *chrome {
 	t.Helper()
-	path, err := exec.LookPath("chromium")
-	if err != nil {
+	if chromiumPath == "" {
 		if os.Getenv("CI") != "" {
 			t.Fatal("chromium is not installed; .ci/run installs it")
 		}
 		t.Skip("chromium is not installed (apt-get install chromium)")
 	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()))
-	ctx, cancel := chromedp.NewContext(actx)
+	browser, err := startChromium()
+	if err != nil {
+		t.Fatal("starting chromium: ", err)
+	}
+	// A browser context of its own: nothing shared with the other
+	// browsers, and gone when the test ends.
+	ctx, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
 	ctx, cancelTimeout := context.WithTimeout(ctx, time.Minute)
-	t.Cleanup(func() { cancelTimeout(); cancel(); cancelAlloc() })
+	t.Cleanup(func() { cancelTimeout(); cancel() })
 	c := &chrome{t: t, ctx: ctx}
 	err = chromedp.Listen(ctx, func(ev any) {
 		var text string

@@ -6,5 +6,6 @@ import (
 	"github.com/smsgate/caddy-smsgate/internal/sitetest"
 )
 
-// TestMain runs the tests through this binary's own Caddy (see sitetest).
-func TestMain(m *testing.M) { sitetest.Main(m) }
+// TestMain runs the tests through this binary's own Caddy (see sitetest),
+// and stops the browser tests' Chromium at the end.
+func TestMain(m *testing.M) { sitetest.Main(m, stopChromium) }

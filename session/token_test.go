@@ -115,23 +115,66 @@ func TestCache(t *testing.T) {
 	c := NewCache(2)
 	t0 := time.Now()
 	cl := &Claims{RegisteredClaims: jwt.RegisteredClaims{ExpiresAt: jwt.NewNumericDate(t0.Add(time.Minute))}}
-	c.Add("tok", cl)
-	if got, ok := c.Get("tok", t0); !ok || got != cl {
+	tok := func(s string) string { return "header.claims." + strings.Repeat("s", 43-len(s)) + s }
+	c.Add(tok("1"), cl)
+	if got, ok := c.Get(tok("1"), t0); !ok || got != cl {
 		t.Fatal("miss right after Add")
 	}
-	if _, ok := c.Get("other", t0); ok {
+	if _, ok := c.Get(tok("other"), t0); ok {
 		t.Fatal("a token never added was served")
 	}
-	if _, ok := c.Get("tok", t0.Add(time.Minute)); ok {
+	if _, ok := c.Get(tok("1"), t0.Add(time.Minute)); ok {
 		t.Fatal("an expired token was served from the cache")
 	}
-	c.Add("t2", cl)
-	c.Add("t3", cl)
+	c.Add(tok("2"), cl)
+	c.Add(tok("3"), cl)
 	if len(c.entries) != 2 {
 		t.Fatalf("cache holds %d entries, bound is 2", len(c.entries))
 	}
-	c.Remove("t3")
-	if _, ok := c.Get("t3", t0); ok {
+	c.Remove(tok("3"))
+	if _, ok := c.Get(tok("3"), t0); ok {
 		t.Fatal("removed token still served")
+	}
+	if c.Add("short", cl); len(c.entries) != 1 {
+		t.Fatal("a token shorter than a key was cached")
+	}
+}
+
+// TestCacheServesOnlyTheSameToken: the cache finds an entry by the end of
+// a token's signature, and serves it only to the whole token it was made
+// for. Tokens that end alike but differ anywhere else are misses, and
+// neither they nor their removal disturb the entry.
+func TestCacheServesOnlyTheSameToken(t *testing.T) {
+	k, _, _ := setup()
+	good := sessionToken(t, k, "a.example", time.Hour)
+	parts := strings.Split(good, ".")
+	flip := func(s string, i int) string {
+		b := []byte(s)
+		b[i] ^= 1
+		return string(b)
+	}
+	c := NewCache(10)
+	cl := &Claims{RegisteredClaims: jwt.RegisteredClaims{ExpiresAt: jwt.NewNumericDate(time.Now().Add(time.Minute))}}
+	c.Add(good, cl)
+	b64 := base64.RawURLEncoding.EncodeToString
+	for name, forged := range map[string]string{
+		"other claims":               parts[0] + "." + b64([]byte(`{"sub":"admin","aud":["a.example"],"exp":9999999999}`)) + "." + parts[2],
+		"a claim's byte":             parts[0] + "." + flip(parts[1], len(parts[1])/2) + "." + parts[2],
+		"the header's byte":          flip(parts[0], 3) + "." + parts[1] + "." + parts[2],
+		"the signature's first byte": parts[0] + "." + parts[1] + "." + flip(parts[2], 0),
+		"a byte before":              "x" + good,
+		"the end alone":              good[len(good)-16:],
+		"one byte shorter":           good[1:],
+	} {
+		if _, ok := c.Get(forged, time.Now()); ok {
+			t.Errorf("%s: served from the cache", name)
+		}
+		if err := k.Verify(forged, "a.example", new(Claims)); err == nil {
+			t.Errorf("%s: verifies", name)
+		}
+		c.Remove(forged)
+		if got, ok := c.Get(good, time.Now()); !ok || got != cl {
+			t.Fatalf("%s: the genuine token's entry is gone", name)
+		}
 	}
 }

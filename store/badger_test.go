@@ -7,7 +7,9 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -314,4 +316,36 @@ func BenchmarkBadgerSlide(b *testing.B) {
 		})
 		b.ReportMetric(float64(failed.Load())/float64(b.N), "failed/op")
 	})
+}
+
+// TestBadgerWaitsOutAForkedLock: a folder lock held a moment past the
+// holder's close — what a child forked in that moment does until it execs —
+// delays an open instead of failing it; a lock held for good still fails.
+func TestBadgerWaitsOutAForkedLock(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	hold := func() *os.File {
+		f, err := os.Open(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	f := hold()
+	time.AfterFunc(300*time.Millisecond, func() { f.Close() })
+	_, closeDB, err := store.OpenBadger(dir)
+	if err != nil {
+		t.Fatalf("a lock released after 300 ms: %v", err)
+	}
+	if err := closeDB(); err != nil {
+		t.Fatal(err)
+	}
+	f = hold()
+	defer f.Close()
+	if _, _, err := store.OpenBadger(dir); err == nil || !strings.Contains(err.Error(), "Another process") {
+		t.Fatalf("a lock held for good: %v, want Badger's error", err)
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -60,6 +61,14 @@ func openBadger(path string, logger *zap.Logger) (*badgerDB, error) {
 		WithIndexCacheSize(8 << 20).
 		WithNumCompactors(2)
 	db, err := badger.Open(opts)
+	// The folder's lock is an flock on an open folder: a process that forks
+	// while this one held it (any exec: a redis-server, a provider's
+	// helper) holds a copy until it execs, a moment after our own close.
+	// Only a lock held that long is another process's database.
+	for wait := time.Now().Add(lockWait); folderLocked(err) && time.Now().Before(wait); {
+		time.Sleep(20 * time.Millisecond)
+		db, err = badger.Open(opts)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("opening badger store at %s: %v", path, err)
 	}
@@ -90,6 +99,16 @@ func (b *badgerDB) collectGarbage() {
 // (its folder was removed underneath it), and that must not hang Caddy's
 // shutdown or a config reload. A variable, so that tests need not wait.
 var closeTimeout = 30 * time.Second
+
+// folderLocked tells Badger's refusal of a folder another open holds (its
+// error wraps no error value to test, only the words).
+func folderLocked(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "Cannot acquire directory lock")
+}
+
+// lockWait is how long an open waits for a folder lock held by a forked
+// child (see openBadger) before it is another process's database.
+var lockWait = 2 * time.Second
 
 // Destruct closes the database; the usage pool calls it after the last Cleanup.
 func (b *badgerDB) Destruct() error {
