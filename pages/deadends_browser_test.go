@@ -1,6 +1,7 @@
 package pages_test
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -296,5 +297,48 @@ func TestWordsFitThePage(t *testing.T) {
 		b.shoot("verify-locked-" + tc.lang)
 		sitetest.Advance(2 * time.Minute) // past the lockout, for the next language
 		s.LastCode()
+	}
+}
+
+// TestAuthenticatorSetupOnAPhone: the app's key can be set up from the
+// same phone — a tappable otpauth:// link, the key in groups of four with
+// a Copy button that says "Copied" every time — and the downloaded
+// recovery codes say whose they are, for which site, made when.
+func TestAuthenticatorSetupOnAPhone(t *testing.T) {
+	s := sitetest.Basic(t, "site_name \"Example Wiki\"")
+	b := enrolled(t, s, "alice", "+1 415 555 2671")
+	b.do(chromedp.Navigate(sitetest.Base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)),
+		chromedp.Click(chromedp.CSS(`form:has(input[name="action"][value="app"]) button`)), chromedp.WaitVisible(chromedp.CSS(`#otpauth`)))
+	if href := b.eval(`document.getElementById("otpauth").getAttribute("href")`); !strings.HasPrefix(href, "otpauth://totp/") {
+		t.Fatalf("the app's link: %q", href)
+	}
+	if key := b.text(`#secret`); !regexp.MustCompile(`^([A-Z2-7]{4} )+[A-Z2-7]{1,4}$`).MatchString(key) {
+		t.Fatalf("the key is not in groups of four: %q", key)
+	}
+	b.eval(`navigator.clipboard.writeText = function (t) { window.copied = (window.copied || []).concat([t]); return Promise.resolve(); }; ""`)
+	copyButton := `button[data-copy-text]`
+	for i := 0; i < 2; i++ {
+		b.do(chromedp.Click(chromedp.CSS(copyButton)))
+		b.waitText(copyButton, "Copied")
+		b.waitText(copyButton, "Copy") // and back, ready for the next copy
+	}
+	if got := b.eval(`window.copied.join("|")`); got != strings.ReplaceAll(b.text(`#secret`), " ", "")+"|"+strings.ReplaceAll(b.text(`#secret`), " ", "") {
+		t.Fatalf("copied: %q", got)
+	}
+	b.shoot("app-add-on-phone")
+
+	// New recovery codes, downloaded.
+	b.do(chromedp.Navigate(sitetest.Base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)),
+		chromedp.Click(chromedp.CSS(`form:has(input[name="action"][value="recovery"]) button`)), chromedp.WaitVisible(chromedp.CSS(`#confirm`)),
+		chromedp.Click(chromedp.CSS(`#confirm button`)), chromedp.WaitVisible(chromedp.CSS(`ul.codes`)))
+	b.eval(`var made = URL.createObjectURL; URL.createObjectURL = function (blob) { window.file = blob; return made.call(URL, blob); }; ""`)
+	b.do(chromedp.Click(chromedp.CSS(`button[data-download]`)))
+	file, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`window.file.text()`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatal(err)
+	}
+	date := sitetest.Now().Format("2 Jan 2006")
+	if !strings.HasPrefix(file, "Recovery codes of alice for Example Wiki, made "+date+".") || !strings.Contains(file, strings.Fields(b.text(`ul.codes`))[0]) {
+		t.Fatalf("the downloaded file: %q", file)
 	}
 }

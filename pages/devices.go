@@ -5,6 +5,7 @@ import (
 	"errors"
 	"html/template"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
@@ -73,6 +74,10 @@ type appSetupView struct {
 	QR     template.URL `json:"-"`
 	Secret string       `json:"secret"`
 	URI    string       `json:"uri"`
+	// Link is URI as a link a phone's app opens; Grouped the secret in
+	// groups of four, to type.
+	Link    template.URL `json:"-"`
+	Grouped string       `json:"-"`
 }
 
 // devices serves /.smsgate/devices: a signed-in user lists, renames, adds
@@ -264,7 +269,7 @@ func (p *Pages) deviceApp(req *request, user, action string) {
 			return
 		}
 		view := &appSetupView{QR: template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(setup.QR)),
-			Secret: setup.Secret, URI: setup.URI}
+			Secret: setup.Secret, URI: setup.URI, Link: template.URL(setup.URI), Grouped: groupsOfFour(setup.Secret)}
 		if req.json {
 			WriteJSON(req.w, http.StatusOK, map[string]any{"step": "app", "secret": view.Secret, "uri": view.URI})
 			return
@@ -285,4 +290,16 @@ func (p *Pages) deviceApp(req *request, user, action string) {
 		req.flow.Notice = "devices.app_added"
 		show(http.StatusOK, "")
 	}
+}
+
+// groupsOfFour writes a key as people type it: ABCD EFGH IJKL.
+func groupsOfFour(key string) string {
+	var b strings.Builder
+	for i, r := range key {
+		if i > 0 && i%4 == 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/signin"
+	"github.com/smsgate/caddy-smsgate/words"
 )
 
 // New recovery codes are shown at /.smsgate/recovery until the user says
@@ -41,7 +42,12 @@ func (p *Pages) recovery(req *request) {
 		return
 	}
 	if req.r.Method == http.MethodGet {
-		p.page(req, http.StatusOK, "recovery", pageData{Recovery: nc.Codes, Next: nc.Next})
+		site := p.SiteName
+		if site == "" {
+			site = req.host
+		}
+		p.page(req, http.StatusOK, "recovery", pageData{Recovery: nc.Codes, Next: nc.Next,
+			CodesFor: p.Words.Render(req.lang, words.Text{ID: "recovery.file", Args: map[string]any{"user": nc.User, "site": site, "date": p.Now().Format(p.sayID(req, "date.format"))}})})
 		return
 	}
 	setCookie(req.w, req.r, FlowCookie, "", p.PathPrefix, -1)

@@ -34,6 +34,8 @@ type pageData struct {
 	// Recovery are new recovery codes, shown once; Next is where to go on.
 	Recovery []string
 	Next     string
+	// CodesFor heads the codes' downloaded file: whose, which site, when.
+	CodesFor string
 	// Token is an invite's, carried by its form.
 	Token string
 	// LockedFor is how many seconds sign-in stays locked (0: not locked):
