@@ -227,9 +227,10 @@ func TestDevicesPageSaysWhatItDid(t *testing.T) {
 	b.shoot("devices-notice")
 
 	// New codes: asked first; nothing changes until confirmed.
-	b.do(chromedp.Click(chromedp.CSS(`form:has(input[name="action"][value="recovery"]) button`)), chromedp.WaitVisible(chromedp.CSS(`#confirm`)))
-	if got := b.text(`#confirm`); !strings.Contains(got, "Make new recovery codes?") || !strings.Contains(b.text(`main`), "10 unused") {
-		t.Fatalf("before new codes the page says %q", got)
+	b.do(chromedp.Click(chromedp.CSS(`form:has(input[name="action"][value="recovery"]) button`)))
+	b.waitText(`#confirm`, "Make new recovery codes?")
+	if !strings.Contains(b.text(`main`), "10 unused") {
+		t.Fatalf("before new codes the page says %q", b.text(`main`))
 	}
 	b.shoot("devices-confirm-codes")
 	b.do(chromedp.Click(chromedp.CSS(`#confirm button`)), chromedp.WaitVisible(chromedp.CSS(`ul.codes`)))
@@ -245,10 +246,8 @@ func TestDevicesPageSaysWhatItDid(t *testing.T) {
 	}
 
 	// Sign out everywhere: asked first, then done.
-	b.do(chromedp.Click(chromedp.CSS(`form:has(input[name="action"][value="signout-all"]) button`)), chromedp.WaitVisible(chromedp.CSS(`#confirm`)))
-	if got := b.text(`#confirm`); !strings.Contains(got, "Sign out everywhere?") {
-		t.Fatalf("before signing out everywhere: %q", got)
-	}
+	b.do(chromedp.Click(chromedp.CSS(`form:has(input[name="action"][value="signout-all"]) button`)))
+	b.waitText(`#confirm`, "Sign out everywhere?")
 	b.do(chromedp.Navigate(sitetest.Base + "/"))
 	b.waitText(`body`, "Hello, alice!") // not signed out by asking
 	b.do(chromedp.Navigate(sitetest.Base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)),
@@ -264,8 +263,8 @@ func TestWordsFitThePage(t *testing.T) {
 	s := sitetest.Basic(t, "lockout_after 3")
 	sitetest.Enroll(t, s, sitetest.NewClient(t, "alice"), "+14155552671")
 	for _, tc := range []struct{ lang, ask, sentence, code, locked, again string }{
-		{"en", "Confirm it's you", "We'll text a code to +1•••••••671.", "Enter your code", "locked", "Try again"},
-		{"de", "Bestätigen Sie, dass Sie es sind", "Wir senden einen Code per SMS an +1•••••••671.", "Code eingeben", "gesperrt", "Erneut versuchen"},
+		{"en", "Confirm it's you", "We'll text a code to +1•••••••671.", "Enter your code", "too many wrong codes", "Try again"},
+		{"de", "Bestätigen Sie, dass Sie es sind", "Wir senden einen Code per SMS an +1•••••••671.", "Code eingeben", "zu viele falsche codes", "Erneut versuchen"},
 	} {
 		b := newChrome(t)
 		b.headers("alice", tc.lang)
