@@ -293,7 +293,9 @@ func TestWordsFitThePage(t *testing.T) {
 		if got := b.text(`#retry`); got != tc.again {
 			t.Errorf("%s: the way on says %q", tc.lang, got)
 		}
-		b.shoot("verify-locked-" + tc.lang)
+		if tc.lang == "de" {
+			b.shoot("de-verify-locked")
+		}
 		sitetest.Advance(2 * time.Minute) // past the lockout, for the next language
 		s.LastCode()
 	}
