@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -32,6 +33,9 @@ func init() {
 //	GET  /smsgate/export?realm=R[&with_keys=1]  lasting records as JSON (keys only if asked)
 //	POST /smsgate/import?realm=R              records from an export (accepts a frozen store)
 //	POST /smsgate/store/accept {realm,new_secret}  a wiped store's new state, so that enrollment goes on
+//	GET  /smsgate/figures?realm=R[&days=N]    texts, calls, receipts, codes and costs by day, country and provider
+//	GET  /smsgate/pumping?realm=R             the pumping guard's pauses
+//	POST /smsgate/pumping/resume {realm,place}  ends a pause now
 //
 // The admin's mistakes are 4xx with what to fix; a store that cannot
 // answer is 503, its cause in Caddy's log only.
@@ -85,6 +89,9 @@ func (a *AdminAPI) answer(w http.ResponseWriter, r *http.Request) (any, error) {
 	op := strings.TrimPrefix(r.URL.Path, "/smsgate/")
 	q := r.URL.Query()
 	ctx := r.Context()
+	if op == "figures" || op == "pumping" || op == "pumping/resume" {
+		return a.countingOp(w, r, op) // figures.go
+	}
 	if op == "export" && r.Method != http.MethodGet {
 		// A read: a POST or DELETE that exported would let a cross-site
 		// form (or a mistaken script) take the records.
@@ -107,11 +114,7 @@ func (a *AdminAPI) answer(w http.ResponseWriter, r *http.Request) (any, error) {
 			}
 			return records, err
 		}
-		users, err := g.Admin.Users(ctx, g.Realm)
-		for i := range users {
-			maskDevices(users[i].Devices)
-		}
-		return users, err
+		return g.Users(ctx)
 	}
 	if r.Method != http.MethodPost {
 		return nil, &adminError{http.StatusMethodNotAllowed, errors.New("use POST")}
@@ -136,14 +139,9 @@ func (a *AdminAPI) answer(w http.ResponseWriter, r *http.Request) (any, error) {
 		g.Audit("admin_import", "", "", zap.Int("records", len(records)), zap.Bool("store_accepted", accepted))
 		return map[string]any{"imported": len(records), "store_accepted": accepted}, nil
 	}
-	var req adminRequest
+	var req Request
 	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
 		return nil, decodeError(err)
-	}
-	if (op == "users" || op == "invites") && (!textsafe.Clean(req.User) || len(req.User) > signin.MaxIdentity) {
-		// Nobody could sign in as it (see priorIdentity), and it would
-		// rearrange every list it is shown in.
-		return nil, badRequest(fmt.Sprintf("user: a name is at most %d bytes, without control or direction characters", signin.MaxIdentity))
 	}
 	g, err := a.siteFor(req.Realm)
 	if err != nil {
@@ -160,24 +158,54 @@ func (a *AdminAPI) answer(w http.ResponseWriter, r *http.Request) (any, error) {
 		}
 		return out, nil
 	}
+	return g.Change(ctx, op, req, "")
+}
+
+// Change runs one of the admin's changes to a user (users: add a phone;
+// devices/remove, reset, revoke, invites) on the running gate, and audits
+// it with by, the admin who did it (empty: the admin API, whose caller
+// Caddy's admin endpoint vouched for). The admin API and the console
+// (package pages) share it.
+func (s *Site) Change(ctx context.Context, op string, req Request, by string) (any, error) {
+	if (op == "users" || op == "invites") && (!textsafe.Clean(req.User) || len(req.User) > signin.MaxIdentity) {
+		// Nobody could sign in as it (see priorIdentity), and it would
+		// rearrange every list it is shown in.
+		return nil, badRequest(fmt.Sprintf("user: a name is at most %d bytes, without control or direction characters", signin.MaxIdentity))
+	}
 	if req.User == "" {
 		return nil, badRequest("user is required")
 	}
-	req.Realm = g.Realm
+	req.Realm = s.Realm
 	if op == "invites" {
-		if err := g.enrolls(); err != nil {
+		if err := s.enrolls(); err != nil {
 			return nil, &adminError{http.StatusConflict, err}
 		}
 	}
-	out, err := adminOp(ctx, g.Admin, g.LinkOrigin()+g.prefix(), g.DefaultRegion, op, req)
+	out, err := adminOp(ctx, s.Admin, s.LinkOrigin()+s.prefix(), s.DefaultRegion, op, req)
 	if err != nil {
 		return nil, err
 	}
 	if op == "users" {
-		g.sawUsers(ctx)
+		s.sawUsers(ctx)
 	}
-	g.Audit("admin_"+strings.ReplaceAll(op, "/", "_"), req.User, "")
+	var fields []zap.Field
+	if by != "" {
+		fields = append(fields, zap.String("by", by))
+	}
+	if req.ID != "" {
+		fields = append(fields, zap.String("device", req.ID))
+	}
+	s.Audit("admin_"+strings.ReplaceAll(op, "/", "_"), req.User, "", fields...)
 	return out, nil
+}
+
+// Users lists the realm's users and their devices, numbers masked.
+func (s *Site) Users(ctx context.Context) ([]enrollment.UserInfo, error) {
+	users, err := s.Admin.Users(ctx, s.Realm)
+	for i := range users {
+		maskDevices(users[i].Devices)
+	}
+	return users, err
 }
 
 // writeAdmin answers v as JSON; names' direction and control characters go

@@ -53,13 +53,17 @@ var subcommands = []subcommand{
 		[]flag{realmFlag, {"file", "the export to read"}}},
 	{"accept-store", "After the store lost its data (and froze new enrollments): accepts its new state, so that enrollment goes on", "store/accept",
 		[]flag{realmFlag}},
+	{"figures", "Shows texts and calls sent, receipts, codes sent and used, and their estimated cost, by country and provider", "figures",
+		[]flag{realmFlag, {"days", "how many days, up to today (default and most 30)"}}},
+	{"pumping", "Lists the pumping guard's pauses: countries and number prefixes whose new sends are paused", "pumping", []flag{realmFlag}},
+	{"pumping-resume", "Ends a pumping pause now", "pumping/resume", []flag{realmFlag, {"place", "the paused country (GB) or prefix (+44740), as pumping lists it"}}},
 }
 
 func init() {
 	caddycmd.RegisterCommand(caddycmd.Command{
 		Name:  "smsgate",
-		Usage: "<users|add|remove-device|reset|revoke|invite|export|import|accept-store> [flags]",
-		Short: "Manages smsgate's users, devices, invites and data",
+		Usage: "<users|add|remove-device|reset|revoke|invite|export|import|accept-store|figures|pumping|pumping-resume> [flags]",
+		Short: "Manages smsgate's users, devices, invites and data; shows its figures",
 		Long: `
 The admin's tools. While Caddy runs, they go through its admin endpoint
 (the admin.api.smsgate module: the same listener, origin checks and trust
@@ -83,7 +87,7 @@ An unknown or ambiguous realm is an error. Run 'caddy smsgate <command>
 				if sub.name == "export" {
 					c.Flags().Bool("with-keys", false, "include the signing secret and session keys: anyone with the file can then mint sessions")
 				}
-				if sub.name == "users" {
+				if sub.name == "users" || sub.name == "figures" {
 					c.Flags().Bool("json", false, "print JSON instead of a table")
 				}
 				if sub.name == "accept-store" {
@@ -101,7 +105,7 @@ An unknown or ambiguous realm is an error. Run 'caddy smsgate <command>
 
 func adminCommand(sub subcommand) func(caddycmd.Flags) (int, error) {
 	return func(fl caddycmd.Flags) (int, error) {
-		req := adminRequest{Realm: fl.String("realm")}
+		req := Request{Realm: fl.String("realm")}
 		for _, f := range sub.flags {
 			switch f.name {
 			case "user":
@@ -117,6 +121,12 @@ func adminCommand(sub subcommand) func(caddycmd.Flags) (int, error) {
 				req.ID = fl.String("id")
 			case "ttl":
 				req.TTL = fl.String("ttl")
+			case "days":
+				req.Days = fl.String("days")
+			case "place":
+				if req.Place = fl.String("place"); req.Place == "" {
+					return caddy.ExitCodeFailedStartup, fmt.Errorf("%s needs --place", sub.name)
+				}
 			}
 		}
 		var body []byte
@@ -146,6 +156,11 @@ func adminCommand(sub subcommand) func(caddycmd.Flags) (int, error) {
 		}
 		if sub.name == "users" && !fl.Bool("json") {
 			if out, err = usersTable(out); err != nil {
+				return caddy.ExitCodeFailedStartup, err
+			}
+		}
+		if sub.name == "figures" && !fl.Bool("json") {
+			if out, err = figuresTable(out); err != nil {
 				return caddy.ExitCodeFailedStartup, err
 			}
 		}
@@ -250,17 +265,20 @@ func reachable(address string) bool {
 }
 
 // viaAdminAPI runs the command on the running Caddy.
-func viaAdminAPI(address string, sub subcommand, req adminRequest, body []byte, withKeys bool) ([]byte, error) {
+func viaAdminAPI(address string, sub subcommand, req Request, body []byte, withKeys bool) ([]byte, error) {
 	method, uri := http.MethodPost, "/smsgate/"+sub.op
 	q := url.Values{}
 	if req.Realm != "" {
 		q.Set("realm", req.Realm)
 	}
 	switch sub.name {
-	case "users", "export":
+	case "users", "export", "figures", "pumping":
 		method = http.MethodGet
 		if withKeys {
 			q.Set("with_keys", "1")
+		}
+		if req.Days != "" {
+			q.Set("days", req.Days)
 		}
 	case "import":
 	default:
@@ -290,7 +308,7 @@ func viaAdminAPI(address string, sub subcommand, req adminRequest, body []byte, 
 
 // direct runs the command on a stopped Caddy's store: the one --store or
 // --config names, never a default.
-func direct(fl caddycmd.Flags, sub subcommand, req adminRequest, body []byte, withKeys bool) ([]byte, error) {
+func direct(fl caddycmd.Flags, sub subcommand, req Request, body []byte, withKeys bool) ([]byte, error) {
 	st, g, closeStore, err := openStopped(fl.String("store"), fl.String("config"), fl.String("adapter"), req.Realm, sub.name == "import")
 	if err != nil {
 		return nil, err
@@ -345,6 +363,11 @@ func direct(fl caddycmd.Flags, sub subcommand, req adminRequest, body []byte, wi
 			return nil, err
 		}
 		if out, err = acceptStore(ctx, w, st, req.NewSecret, g.SigningKey != ""); err != nil {
+			return nil, err
+		}
+	case "figures", "pumping", "pumping-resume":
+		g.Store = st
+		if out, err = offlineCounting(ctx, g, sub.name, req); err != nil {
 			return nil, err
 		}
 	case "add":

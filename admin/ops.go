@@ -31,6 +31,16 @@ func (e *adminError) Error() string { return e.err.Error() }
 
 var errNoGate = &adminError{http.StatusNotFound, errors.New("no smsgate handler is configured")}
 
+// Mistake says whether err is the admin's own mistake (an unknown device,
+// a bad duration), with its status and words; anything else is the store's.
+func Mistake(err error) (status int, msg string, ok bool) {
+	var ae *adminError
+	if errors.As(err, &ae) {
+		return ae.status, ae.Error(), true
+	}
+	return 0, "", false
+}
+
 // badRequest is the admin's own mistake, with its words.
 func badRequest(msg string) error { return &adminError{http.StatusBadRequest, errors.New(msg)} }
 
@@ -68,8 +78,8 @@ func decodeError(err error) error {
 	return &adminError{http.StatusBadRequest, fmt.Errorf("the request body is not valid JSON: %v", err)}
 }
 
-// adminRequest is the body of the admin's POSTs.
-type adminRequest struct {
+// Request is the body of the admin's POSTs.
+type Request struct {
 	Realm string `json:"realm"`
 	User  string `json:"user"`
 	Phone string `json:"phone,omitempty"`
@@ -79,6 +89,10 @@ type adminRequest struct {
 	// NewSecret, with store/accept: make a new signing secret, so that
 	// every session from before ends (a wipe lost their revocations).
 	NewSecret bool `json:"new_secret,omitempty"`
+	// Place is a paused country or prefix (pumping/resume); Days, the
+	// figures' span (sent as a query).
+	Place string `json:"place,omitempty"`
+	Days  string `json:"-"`
 }
 
 // defaultInviteTTL is how long an invite works unless the admin says.
@@ -87,7 +101,7 @@ const defaultInviteTTL = 7 * 24 * time.Hour
 // adminOp runs one admin operation on svc; the admin API and the CLI
 // (working on a stopped Caddy's store) share it. prefix is where the
 // gate's pages are, with the site's origin when it is known.
-func adminOp(ctx context.Context, svc *enrollment.Admin, prefix, region, op string, req adminRequest) (any, error) {
+func adminOp(ctx context.Context, svc *enrollment.Admin, prefix, region, op string, req Request) (any, error) {
 	switch op {
 	case "users":
 		e164, err := phone.Parse(req.Phone, region)

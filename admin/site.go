@@ -7,12 +7,16 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
 	"github.com/smsgate/caddy-smsgate/continuity"
 	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/figures"
+	"github.com/smsgate/caddy-smsgate/pumping"
+	"github.com/smsgate/caddy-smsgate/recent"
 	"github.com/smsgate/caddy-smsgate/session"
 	"github.com/smsgate/caddy-smsgate/store"
 )
@@ -30,6 +34,8 @@ type Config struct {
 	SiteOrigin    string          `json:"site_origin,omitempty"`
 	SigningKey    string          `json:"signing_key,omitempty"`
 	DefaultRegion string          `json:"default_region,omitempty"`
+	Costs         *figures.Costs  `json:"costs,omitempty"`
+	PumpingGuard  *pumping.Config `json:"pumping_guard,omitempty"`
 }
 
 // StoreID names the gate's store by its config (see continuity.Identity).
@@ -82,6 +88,12 @@ type Site struct {
 	Audit func(event, user, e164 string, fields ...zap.Field)
 	// Alarm logs a change of the store's state at level, and emits it.
 	Alarm func(level zapcore.Level, event, msg string, fields ...zap.Field)
+	// Tally is the running gate's figures not yet in the store; Now its
+	// clock (the machine's when nil).
+	Tally *figures.Tally
+	Now   func() time.Time
+	// Recent is the realm's recent audit events (nil on a stopped Caddy).
+	Recent *recent.Ring
 }
 
 // sawUsers notes that the store holds users now: losing them freezes it.

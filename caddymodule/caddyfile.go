@@ -9,8 +9,10 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 
+	"github.com/smsgate/caddy-smsgate/figures"
 	"github.com/smsgate/caddy-smsgate/internal/cfutil"
 	"github.com/smsgate/caddy-smsgate/providers"
+	"github.com/smsgate/caddy-smsgate/pumping"
 	"github.com/smsgate/caddy-smsgate/signin"
 )
 
@@ -38,6 +40,7 @@ import (
 //	    key_rotation     <duration>
 //	    assertion_header <name>
 //	    step_up          <duration>
+//	    admins           <user...>
 //	    factors          sms|voice|totp|webauthn...
 //	    require          sms|voice|totp|webauthn...
 //	    remember         <duration, 1d to 400d>
@@ -61,6 +64,8 @@ import (
 //	    voice_template   <template>
 //	    site_name        <name>
 //	    site_origin      <scheme://host[:port]>
+//	    costs            { currency <code>; price <country|*> <sms|voice> <price> }
+//	    pumping_guard    off | { window, prefix_digits, prefix_min_sends, country_min_sends, min_conversion, pause, grace }
 //	    store            <module> [<args...>] [{ ... }]
 //	    provider         <module> [<args...>] [{ ... }]
 //	}
@@ -155,6 +160,8 @@ func (g *Gate) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			err = stringArg(d, &g.AssertionHeader)
 		case "step_up":
 			err = durationArg(d, &g.StepUp, time.Second, 0)
+		case "admins":
+			err = listArg(d, &g.Admins)
 		case "factors", "require":
 			opt := d.Val()
 			list := map[string]*[]string{"factors": &g.Factors, "require": &g.Require}[opt]
@@ -237,6 +244,12 @@ func (g *Gate) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			err = stringArg(d, &g.SiteName)
 		case "site_origin":
 			err = stringArg(d, &g.SiteOrigin)
+		case "costs":
+			g.Costs = new(figures.Costs)
+			err = g.Costs.UnmarshalCaddyfile(d)
+		case "pumping_guard":
+			g.PumpingGuard = new(pumping.Config)
+			err = g.PumpingGuard.UnmarshalCaddyfile(d)
 		case "store":
 			g.StoreRaw, err = unmarshalModule(d, "smsgate.stores.", "module")
 		case "provider":

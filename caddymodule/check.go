@@ -88,6 +88,12 @@ func (g *Gate) check() error {
 	if err := g.checkProviders(); err != nil {
 		return err
 	}
+	if err := g.checkCounting(); err != nil {
+		return err
+	}
+	if err := g.checkAdmins(); err != nil {
+		return err
+	}
 	var err error
 	if g.webauthn, err = g.newWebAuthn(); err != nil {
 		return optionErrf("public_origin", "%v", err)
@@ -165,6 +171,22 @@ func (g *Gate) checkUsers() error {
 		if _, err := phone.Parse(u.Phone, g.DefaultRegion); err != nil {
 			return optionErrf(key, "user %q: phone %q: %v", u.Name, u.Phone, err)
 		}
+	}
+	return nil
+}
+
+// checkAdmins checks the console's admins: names a first factor could
+// give, each once.
+func (g *Gate) checkAdmins() error {
+	seen := make(map[string]bool)
+	for _, name := range g.Admins {
+		switch {
+		case name == "" || !textsafe.Clean(name) || len(name) > MaxIdentity:
+			return optionErrf("admins", "%q: a name must be at most %d bytes, without control or direction characters", textsafe.Escape(name), MaxIdentity)
+		case seen[name]:
+			return optionErrf("admins", "%q is named twice", name)
+		}
+		seen[name] = true
 	}
 	return nil
 }

@@ -12,7 +12,9 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 
+	"github.com/smsgate/caddy-smsgate/figures"
 	"github.com/smsgate/caddy-smsgate/pages"
+	"github.com/smsgate/caddy-smsgate/pumping"
 )
 
 func init() {
@@ -158,6 +160,11 @@ type Gate struct {
 	// codes at /.smsgate/devices. Default: 5m.
 	StepUp caddy.Duration `json:"step_up,omitempty"`
 
+	// The users who may open the admin's console (<path_prefix>admin/):
+	// signed in within the last 5 minutes, and with their authenticator
+	// app or passkey when they have one. Default: none (no console).
+	Admins []string `json:"admins,omitempty"`
+
 	// The kinds of device this gate takes: sms, voice, totp (authenticator
 	// apps), webauthn (passkeys). Default: every kind it can offer.
 	Factors []string `json:"factors,omitempty"`
@@ -264,6 +271,16 @@ type Gate struct {
 	// their number again to sign in, and one number serves one user. The
 	// key must not live in the store it protects. Default: off.
 	VerifyOnlyKey string `json:"verify_only_key,omitempty"`
+
+	// What texts and calls cost, for the admin's figures: a currency, and
+	// a price per country (or * for the rest) and channel. Default: no
+	// prices (the figures count texts, and show no cost for them).
+	Costs *figures.Costs `json:"costs,omitempty"`
+
+	// The pumping guard: new sends to a country or number prefix whose
+	// codes are used too seldom pause there for a while. Default: on,
+	// with the settings pumping.Defaults names; `off` turns it off.
+	PumpingGuard *pumping.Config `json:"pumping_guard,omitempty"`
 
 	// Where devices, challenges and keys are kept. Default: Badger in
 	// Caddy's data directory.

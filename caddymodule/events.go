@@ -1,10 +1,15 @@
 package caddymodule
 
 import (
+	"strconv"
+	"strings"
+	"time"
+
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
 	"github.com/smsgate/caddy-smsgate/phone"
+	"github.com/smsgate/caddy-smsgate/recent"
 )
 
 // Audit events and alarms: log lines through Caddy's logger, and Caddy
@@ -20,6 +25,33 @@ func (g *Gate) audit(event, user, e164 string, fields ...zap.Field) {
 	}
 	g.logger.Info(event, fs...)
 	g.emit(event, fs)
+	if g.counting.recent != nil {
+		g.counting.recent.Add(recentEvent(g.now(), event, user, e164, fields))
+	}
+}
+
+// recentEvent is an audit event as the console keeps it: what its log
+// line says (the number masked), its other fields as key=value.
+func recentEvent(at time.Time, event, user, e164 string, fields []zap.Field) recent.Event {
+	e := recent.Event{Time: at.UTC(), Kind: event, User: user}
+	if e164 != "" {
+		e.Phone = phone.Mask(e164)
+	}
+	var detail []string
+	for _, f := range fields {
+		switch {
+		case f.Key == "by" && f.Type == zapcore.StringType:
+			e.By = f.String
+		case f.Type == zapcore.StringType:
+			detail = append(detail, f.Key+"="+f.String)
+		case f.Type == zapcore.Int64Type || f.Type == zapcore.Int32Type:
+			detail = append(detail, f.Key+"="+strconv.FormatInt(f.Integer, 10))
+		case f.Type == zapcore.BoolType:
+			detail = append(detail, f.Key+"="+strconv.FormatBool(f.Integer == 1))
+		}
+	}
+	e.Detail = strings.Join(detail, " ")
+	return e
 }
 
 // alarm logs msg at level with an event field, and emits the event.

@@ -10,8 +10,10 @@ import (
 // metrics are the gate's Prometheus counters, on Caddy's registry. Labels
 // are small fixed sets: never a user, a number or an IP.
 type metrics struct {
-	sends *prometheus.CounterVec // provider, channel, result
-	pages pages.Metrics          // what the pages count
+	sends  *prometheus.CounterVec // provider, channel, result
+	codes  *prometheus.CounterVec // country, event
+	pauses *prometheus.CounterVec // kind
+	pages  pages.Metrics          // what the pages count
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -31,7 +33,15 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 				"Sends refused by a limit, by limit."), []string{"limit"})),
 			Deliveries: register(reg, prometheus.NewCounterVec(opts("deliveries_total",
 				"Delivery receipts, by provider, destination country (ISO code) and result (delivered, failed)."),
-				[]string{"provider", "country", "result"}))},
+				[]string{"provider", "country", "result"})),
+			SignIns: register(reg, prometheus.NewCounterVec(opts("sign_ins_total",
+				"Sessions issued, by how the user proved themselves (sms, tel, otp, swk, hwk, recovery, trusted)."),
+				[]string{"method"}))},
+		codes: register(reg, prometheus.NewCounterVec(opts("codes_total",
+			"Codes by destination country (ISO code) and event: sent, used (typed in), paused (refused by the pumping guard)."),
+			[]string{"country", "event"})),
+		pauses: register(reg, prometheus.NewCounterVec(opts("pumping_pauses_total",
+			"Pauses the pumping guard began, by kind of place (country, prefix)."), []string{"kind"})),
 	}
 }
 

@@ -52,8 +52,9 @@ func (g *Gate) Provision(ctx caddy.Context) error {
 		return err
 	}
 	g.buildSignIn(s, devices)
+	g.buildSite(s)
 	g.buildPages(s)
-	g.register(ctx, s)
+	g.register(ctx)
 	g.startWatch()
 	return nil
 }
@@ -185,6 +186,7 @@ func (g *Gate) buildEnrollment(s *settled) (*enrollment.Devices, error) {
 	})
 	g.challenges.Checker = s.checker
 	g.challenges.Words = g.words // the built-in messages in the user's language
+	g.startCounting()
 	return devices, nil
 }
 
@@ -204,22 +206,26 @@ func (g *Gate) buildSignIn(s *settled, devices *enrollment.Devices) {
 func (g *Gate) buildPages(s *settled) {
 	g.pages = pages.New(pages.Config{Realm: g.Realm, Host: g.host, LinkOrigin: g.linkOrigin, PathPrefix: g.PathPrefix,
 		Channels: g.Channels, CodeLength: g.CodeLength, Policy: g.policy,
-		Remember: time.Duration(g.Remember), StepUp: time.Duration(g.StepUp), RedirectHosts: g.RedirectHosts,
+		Remember: time.Duration(g.Remember), StepUp: time.Duration(g.StepUp), RedirectHosts: g.RedirectHosts, Admins: g.Admins, Site: g.site,
 		PublicOrigin: g.PublicOrigin, PortalURL: g.PortalURL, CookieDomain: g.CookieDomain,
 		SiteName: g.SiteName, Logo: g.Logo, Accent: g.Accent, AllowedRegions: g.AllowedRegions, DefaultRegion: g.DefaultRegion,
 		Templates: s.pages, Passkeys: g.webauthn != nil,
 		SignIn: g.signin, Sessions: g.sessions, Store: g.store, Flows: g.flows, Known: g.known, Sealer: g.sealer,
-		Words: g.words, Receipts: g.receipts, ReceiptsName: g.receiptsName, Epoch: g.watch.epoch, Noticed: g.noticed,
+		Words: g.words, Receipts: g.receipts, ReceiptsName: g.receiptsName, Receipt: g.receiptCounted, Epoch: g.watch.epoch, Noticed: g.noticed,
 		Metrics: g.metrics.pages, Audit: g.audit, Identify: g.identify, Logger: g.logger, Now: g.now})
 	if g.receipts != nil {
 		g.challenges.ReceiptURL = g.pages.ReceiptURL
 	}
 }
 
-// register shows the gate to the admin's tools (the smsgate app).
-func (g *Gate) register(ctx caddy.Context, s *settled) {
+// buildSite sets up the gate as the admin's tools (and its console) see it.
+func (g *Gate) buildSite(s *settled) {
 	g.site = &admin.Site{Config: s.admin, Admin: g.admin, Store: g.store, Epoch: g.watch.epoch, Sessions: g.sessions,
-		Logger: g.logger, Audit: g.audit, Alarm: g.alarm}
+		Logger: g.logger, Audit: g.audit, Alarm: g.alarm, Tally: g.counting.tally, Now: g.now, Recent: g.counting.recent}
+}
+
+// register shows the gate to the admin's tools (the smsgate app).
+func (g *Gate) register(ctx caddy.Context) {
 	if app, err := loadApp(ctx, "smsgate"); err == nil {
 		g.app = app.(*admin.App)
 		g.app.Register(g.site)
@@ -234,8 +240,9 @@ func (g *Gate) loadProviders(ctx caddy.Context) (providers.Checker, error) {
 		return nil, fmt.Errorf("loading providers: %v", err)
 	}
 	g.metrics = newMetrics(ctx.GetMetricsRegistry())
-	g.chain = providers.Chain{Logger: g.logger, Observe: func(provider, channel, result string) {
+	g.chain = providers.Chain{Logger: g.logger, Observe: func(provider, channel, country, result string) {
 		g.metrics.sends.WithLabelValues(provider, channel, result).Inc()
+		g.providerResult(provider, channel, country, result)
 	}}
 	var checker providers.Checker
 	for i, m := range mods.([]any) {
@@ -249,7 +256,7 @@ func (g *Gate) loadProviders(ctx caddy.Context) (providers.Checker, error) {
 			checker = ck
 		}
 		if v, ok := m.(providers.Verifier); ok && v.Verifies() {
-			g.verifier = v
+			g.verifier = g.chain.Verifying(v, name)
 		}
 	}
 	return checker, nil
@@ -263,6 +270,7 @@ func (g *Gate) Cleanup() error {
 	if g.watch != nil && g.watch.stop != nil {
 		g.watch.stop()
 	}
+	g.stopCounting()
 	return nil
 }
 
@@ -284,7 +292,8 @@ func secretValue(name, value string) ([]byte, error) {
 // adminConfig is what the admin's tools read of the gate's config.
 func (g *Gate) adminConfig() admin.Config {
 	return admin.Config{Realm: g.Realm, StoreConfig: g.StoreRaw, Require: g.Require, PathPrefix: g.PathPrefix,
-		PublicOrigin: g.PublicOrigin, SiteOrigin: g.SiteOrigin, SigningKey: g.SigningKey, DefaultRegion: g.DefaultRegion}
+		PublicOrigin: g.PublicOrigin, SiteOrigin: g.SiteOrigin, SigningKey: g.SigningKey, DefaultRegion: g.DefaultRegion,
+		Costs: g.Costs, PumpingGuard: g.PumpingGuard}
 }
 
 // loadApp is the config's app name, loaded on first use. A Context made

@@ -61,6 +61,8 @@ type gate struct {
 	host   string
 	signin *signin.Service // the sign-in itself
 	policy *signin.Policy  // the kinds it takes and requires
-	logger *zap.Logger
-	now    func() time.Time
+	// counting is the admin's figures and the pumping guard (counting.go).
+	counting counting
+	logger   *zap.Logger
+	now      func() time.Time
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/smsgate/caddy-smsgate/phone"
 	"github.com/smsgate/caddy-smsgate/providers"
+	"github.com/smsgate/caddy-smsgate/pumping"
 	"github.com/smsgate/caddy-smsgate/store"
 )
 
@@ -56,6 +57,13 @@ type Challenges struct {
 	// Verify): no code is generated or stored here, but every other rule
 	// (expiry, tries, cooldowns, single use) still holds.
 	Verifier providers.Verifier
+	// Guard, when set, pauses sends to places whose codes are not used
+	// (SMS pumping); its counters ride in the batches below.
+	Guard *pumping.Guard
+	// Observe, when set, hears each code sent, used, or refused by the
+	// guard (CodeSent, CodeUsed, CodePaused): the admin's figures. It must
+	// not block.
+	Observe func(event, e164, channel string)
 }
 
 // Challenge is one code that was sent (or, for a decoy, pretended to be).
@@ -122,6 +130,7 @@ func (s *Challenges) start(ctx context.Context, sc Scope, c *Challenge, resends 
 	locks := s.readLocks(&reads, sc, c.User)
 	before := reads.Get(s.cooldownKey(sc, c))
 	stranger := s.Strangers.Count(&reads, sc)
+	watch := s.Guard.Watch(&reads, sc.Realm, c.Phone, s.numberID(c.Phone), c.Purpose == Verify)
 	if err := store.Do(ctx, s.Store, &reads); err != nil {
 		return nil, err
 	}
@@ -140,6 +149,9 @@ func (s *Challenges) start(ctx context.Context, sc Scope, c *Challenge, resends 
 		}
 	}
 	if err := s.cooledDown(before, c); err != nil {
+		return nil, err
+	}
+	if err := s.paused(sc, c, watch.Refusal()); err != nil {
 		return nil, err
 	}
 	if c.Phone != "" {
@@ -174,12 +186,18 @@ func (s *Challenges) start(ctx context.Context, sc Scope, c *Challenge, resends 
 
 	var writes store.Batch
 	sends := s.countSend(&writes, sc, c, now)
+	watch.Count(&writes, c.Phone == "")
 	if err := s.writeChallenge(&writes, sc, c); err != nil {
 		return nil, err
 	}
 	err := store.Do(ctx, s.Store, &writes)
 	if err == nil {
 		err = sends.refusal()
+	}
+	if err == nil {
+		if err = s.judged(ctx, c, watch); err != nil && sc.Blind {
+			return blind(c, err)
+		}
 	}
 	if err != nil {
 		s.undo(ctx, sc, c, before, sends.recorded(true))
@@ -212,6 +230,7 @@ func (s *Challenges) start(ctx context.Context, sc Scope, c *Challenge, resends 
 			s.undo(ctx, sc, c, before, refund)
 			return nil, err
 		}
+		s.observe(CodeSent, c.Phone, c.Channel)
 	}
 	return c, nil
 }
@@ -331,12 +350,14 @@ func (s *Challenges) Check(ctx context.Context, sc Scope, c *Challenge, code str
 	s.forgetFailures(&done, sc, c.User)
 	done.Delete(s.cooldownKey(sc, c)) // done: another browser need not wait
 	guess.giveBack(&done)             // a right code is no guess
+	s.Guard.Used(&done, realm, c.Phone, s.numberID(c.Phone))
 	if err := store.Do(ctx, s.Store, &done); err != nil {
 		return nil, err
 	}
 	if take.Err != nil {
 		return nil, ErrNoChallenge // a concurrent submission used it first
 	}
+	s.observe(CodeUsed, c.Phone, c.Channel)
 	c, err := decodeChallenge(c.ID, take.Value)
 	if err != nil {
 		return nil, err
@@ -360,18 +381,6 @@ func (s *Challenges) Check(ctx context.Context, sc Scope, c *Challenge, code str
 		s.Devices.touch(ctx, realm, c.User, c.DeviceID)
 	}
 	return c, nil
-}
-
-// matches checks code against c, here or at the Verifier.
-func (s *Challenges) matches(ctx context.Context, c *Challenge, code string) (bool, error) {
-	if s.Verifier == nil {
-		return codeMatches(s.codeKey(), c.ID, code, c.Hash), nil
-	}
-	ok, err := s.Verifier.CheckVerification(ctx, c.Phone, code)
-	if errors.Is(err, providers.ErrNoVerification) {
-		return false, ErrExpired
-	}
-	return ok, providers.Redact(err, c.Phone, code)
 }
 
 // Discard deletes challenge id, so that its code stops working.

@@ -2,6 +2,7 @@ package enrollment
 
 import (
 	"context"
+	"errors"
 
 	"github.com/smsgate/caddy-smsgate/providers"
 	"github.com/smsgate/caddy-smsgate/store"
@@ -53,6 +54,18 @@ func (s *Challenges) deliver(ctx context.Context, host string, c *Challenge, cod
 		return &SendError{Err: err}
 	}
 	return nil
+}
+
+// matches checks code against c, here or at the Verifier.
+func (s *Challenges) matches(ctx context.Context, c *Challenge, code string) (bool, error) {
+	if s.Verifier == nil {
+		return codeMatches(s.codeKey(), c.ID, code, c.Hash), nil
+	}
+	ok, err := s.Verifier.CheckVerification(ctx, c.Phone, code)
+	if errors.Is(err, providers.ErrNoVerification) {
+		return false, ErrExpired
+	}
+	return ok, providers.Redact(err, c.Phone, code)
 }
 
 // Resend replaces challenge id with a new one for the same user and phone,

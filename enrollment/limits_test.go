@@ -10,6 +10,7 @@ import (
 
 	"github.com/smsgate/caddy-smsgate/phone"
 	"github.com/smsgate/caddy-smsgate/providers"
+	"github.com/smsgate/caddy-smsgate/pumping"
 	"github.com/smsgate/caddy-smsgate/store"
 )
 
@@ -211,9 +212,14 @@ func (r *recorder) Delete(ctx context.Context, k string) error {
 	r.ops = append(r.ops, "delete")
 	return r.Store.Delete(ctx, k)
 }
+func (r *recorder) Counter(ctx context.Context, k string) (int64, error) {
+	r.ops = append(r.ops, "counter")
+	return r.Store.Counter(ctx, k)
+}
 
 // TestDecoyTakesTheSamePath: for an unknown user the service does the same
-// store work as for a known one — the path, not the clock, is compared.
+// store work as for a known one — the path, not the clock, is compared —
+// the pumping guard's counters included.
 func TestDecoyTakesTheSamePath(t *testing.T) {
 	for _, verifyOnly := range []bool{false, true} {
 		s, out, clk := limited(t, DefaultLimits)
@@ -222,6 +228,7 @@ func TestDecoyTakesTheSamePath(t *testing.T) {
 		}
 		rec := &recorder{Store: s.Store}
 		s.Store = rec
+		s.Guard = &pumping.Guard{Settings: pumping.Defaults, Store: rec, Now: clk.now}
 		ctx := context.Background()
 		path := func(user, e164 string) []string {
 			rec.ops = nil

@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/smsgate/caddy-smsgate/admin"
 	"github.com/smsgate/caddy-smsgate/continuity"
 	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/phone"
@@ -41,8 +42,12 @@ type Config struct {
 	Policy *signin.Policy
 	// Remember is how long a trusted browser skips the code (0: no
 	// trust offered); StepUp how recent a code must be to change devices.
-	Remember, StepUp        time.Duration
-	RedirectHosts           []string
+	Remember, StepUp time.Duration
+	RedirectHosts    []string
+	// Admins may open the console (console.go); Site is the gate as the
+	// admin's tools see it, whose operations the console runs.
+	Admins                  []string
+	Site                    *admin.Site
 	PublicOrigin, PortalURL string
 	CookieDomain            string
 	SiteName, Logo, Accent  string
@@ -64,6 +69,8 @@ type Config struct {
 	// Receipts is the provider whose gateway reports delivery, if any.
 	Receipts     providers.Receipts
 	ReceiptsName string
+	// Receipt hears a delivery receipt's end (the admin's figures).
+	Receipt func(provider, country, status string)
 	// Epoch says whether the store is still the one the gate knew;
 	// Noticed hears what a check of it found.
 	Epoch   *continuity.Watch
@@ -85,6 +92,7 @@ type Metrics struct {
 	Lockouts      prometheus.Counter
 	LimitHits     *prometheus.CounterVec // limit
 	Deliveries    *prometheus.CounterVec // provider, country, result
+	SignIns       *prometheus.CounterVec // method
 }
 
 // Pages serves a gate's pages.
@@ -161,6 +169,12 @@ func (p *Pages) ServeHTTP(w http.ResponseWriter, r *http.Request) error {
 		handle = p.recovery
 	case "status":
 		handle = p.deliveryStatus
+	case "admin/", "admin/user", "admin/events", "admin/costs":
+		if len(p.Admins) == 0 {
+			p.fail(req, http.StatusNotFound, "not_found", p.sayID(req, "gate.not_found"))
+			return nil
+		}
+		handle = p.console
 	default:
 		p.fail(req, http.StatusNotFound, "not_found", p.sayID(req, "gate.not_found"))
 		return nil

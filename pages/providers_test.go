@@ -303,6 +303,24 @@ func TestDeliveryReceipts(t *testing.T) {
 			t.Errorf("metrics lack %s", want)
 		}
 	}
+	// The admin's figures count them too: a text and a call, each with its end.
+	res3, err := http.Get(sitetest.WithPorts("http://localhost:{ADMIN_PORT}/smsgate/figures?days=1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res3.Body.Close()
+	var figures struct {
+		Providers []struct {
+			Provider                                      string
+			Texts, Calls, Delivered, Undelivered, Unknown int64
+		}
+	}
+	if err := json.NewDecoder(res3.Body).Decode(&figures); err != nil || len(figures.Providers) != 1 {
+		t.Fatalf("figures: %+v, %v", figures, err)
+	}
+	if p := figures.Providers[0]; p.Provider != "twilio.1" || p.Texts != 1 || p.Calls != 1 || p.Delivered != 1 || p.Undelivered != 1 || p.Unknown != 0 {
+		t.Fatalf("twilio's figures: %+v", p)
+	}
 }
 
 // TestLookupBeforeSending: Twilio Lookup refuses landlines at enrollment

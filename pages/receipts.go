@@ -90,6 +90,9 @@ func (p *Pages) twilioStatus(w http.ResponseWriter, r *http.Request) {
 	if first {
 		p.Metrics.Deliveries.WithLabelValues(p.ReceiptsName, phone.Region(r.PostForm.Get("To")), status).Inc()
 		p.Audit("delivery_"+status, "", r.PostForm.Get("To"), zap.String("provider", p.ReceiptsName), zap.String("error_code", code))
+		if p.Receipt != nil {
+			p.Receipt(p.ReceiptsName, phone.Region(r.PostForm.Get("To")), status)
+		}
 	}
 	w.WriteHeader(http.StatusNoContent)
 }

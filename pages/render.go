@@ -90,6 +90,7 @@ var titles = map[string]string{
 	"recovery":   words.N("Your recovery codes"),
 	"invite":     words.N("You are invited"),
 	"message":    words.N("Sign-in"),
+	"console":    words.N("Console"),
 }
 
 // pageTitle is a page's heading: the verify page asks for a code only

@@ -80,6 +80,8 @@ type pageData struct {
 	// Delivery is what the gateway said of the pending code's message:
 	// "pending", "delivered", "failed", or "" when it says nothing.
 	Delivery string
+	// Console is what the admin's console shows (console.go).
+	Console *consoleView
 }
 
 // verifyChoices are the ways the verify page offers to go on, as JSON

@@ -135,3 +135,22 @@ func TestRegionsPerChannel(t *testing.T) {
 		t.Error("an unknown channel was accepted")
 	}
 }
+
+func TestPlace(t *testing.T) {
+	for _, c := range []struct {
+		e164           string
+		digits         int
+		region, prefix string
+	}{
+		{"+447400123456", 3, "GB", "+44740"},
+		{"+14155552671", 3, "US", "+1415"},
+		{"+4915123456789", 3, "DE", "+49151"},
+		{"+14155552671", 0, "US", "+1"},
+		{"+14155552671", 20, "US", "+14155"}, // six digits stay hidden: three more than a mask hides
+		{"not a number", 3, "ZZ", ""},
+	} {
+		if region, prefix := Place(c.e164, c.digits); region != c.region || prefix != c.prefix {
+			t.Errorf("Place(%q, %d) = %s %s, want %s %s", c.e164, c.digits, region, prefix, c.region, c.prefix)
+		}
+	}
+}

@@ -99,13 +99,14 @@ type Chain struct {
 	Senders []Named
 	Logger  *zap.Logger
 	// Observe, if set, hears each provider's result: "delivered",
-	// "failed" or "refused" (the number's fault).
-	Observe func(provider, channel, result string)
+	// "failed" or "refused" (the number's fault), with the channel and the
+	// destination's country (ISO 3166; never the number).
+	Observe func(provider, channel, country, result string)
 }
 
-func (c Chain) observe(provider, channel, result string) {
+func (c Chain) observe(provider string, m Message, result string) {
 	if c.Observe != nil {
-		c.Observe(provider, channel, result)
+		c.Observe(provider, m.Channel, phone.Region(m.To), result)
 	}
 }
 
@@ -143,17 +144,17 @@ func (c Chain) Send(ctx context.Context, m Message) error {
 		tried++
 		err := Redact(s.Send(ctx, m), m.To, m.Code)
 		if err == nil {
-			c.observe(s.Name, m.Channel, "delivered")
+			c.observe(s.Name, m, "delivered")
 			logger.Info("delivered", zap.String("provider", s.Name), zap.String("channel", m.Channel))
 			return nil
 		}
 		var ue *UserError
 		if errors.As(err, &ue) {
-			c.observe(s.Name, m.Channel, "refused")
+			c.observe(s.Name, m, "refused")
 			logger.Info("provider refused the number", zap.String("provider", s.Name), zap.Error(Redact(ue.Err, m.To, m.Code)))
 			return err
 		}
-		c.observe(s.Name, m.Channel, "failed")
+		c.observe(s.Name, m, "failed")
 		logger.Warn("provider_failed", zap.String("provider", s.Name), zap.String("channel", m.Channel), zap.Error(err))
 		errs = append(errs, fmt.Errorf("%s: %w", s.Name, err))
 		if ctx.Err() != nil {
@@ -176,6 +177,34 @@ type Verifier interface {
 	// CheckVerification reports whether code is right for to.
 	// ErrNoVerification means the provider has no pending code for to.
 	CheckVerification(ctx context.Context, to, code string) (bool, error)
+}
+
+// Verifying is v with its sends heard by c's Observe under name, as the
+// chain's own are (a Verifier sends its codes itself, not through the chain).
+func (c Chain) Verifying(v Verifier, name string) Verifier {
+	if v == nil || c.Observe == nil {
+		return v
+	}
+	return observedVerifier{Verifier: v, chain: c, name: name}
+}
+
+type observedVerifier struct {
+	Verifier
+	chain Chain
+	name  string
+}
+
+func (o observedVerifier) StartVerification(ctx context.Context, m Message) error {
+	err := o.Verifier.StartVerification(ctx, m)
+	result := "delivered"
+	switch {
+	case errors.As(err, new(*UserError)):
+		result = "refused"
+	case err != nil:
+		result = "failed"
+	}
+	o.chain.observe(o.name, m, result)
+	return err
 }
 
 // ErrNoVerification is returned by CheckVerification when the provider has

@@ -70,3 +70,38 @@ func TestChainTriesInOrder(t *testing.T) {
 		t.Fatal("an empty chain sent")
 	}
 }
+
+type fakeVerifier struct{ err error }
+
+func (f fakeVerifier) Verifies() bool                                   { return true }
+func (f fakeVerifier) StartVerification(context.Context, Message) error { return f.err }
+func (f fakeVerifier) CheckVerification(context.Context, string, string) (bool, error) {
+	return true, nil
+}
+
+// TestChainObservesCountries: what the chain tells its observer names the
+// provider, the channel, the country and the result — never the number —
+// for its own sends and for a Verifier's.
+func TestChainObservesCountries(t *testing.T) {
+	var heard []string
+	down, up := &fake{err: errors.New("HTTP 500")}, &fake{}
+	c := Chain{Senders: []Named{{"down", down}, {"up", up}}, Observe: func(provider, channel, country, result string) {
+		heard = append(heard, strings.Join([]string{provider, channel, country, result}, " "))
+	}}
+	if err := c.Send(context.Background(), Message{To: "+447400123456", Channel: SMS}); err != nil {
+		t.Fatal(err)
+	}
+	v := c.Verifying(fakeVerifier{}, "verify")
+	if err := v.StartVerification(context.Background(), Message{To: "+4915123000001", Channel: Voice}); err != nil {
+		t.Fatal(err)
+	}
+	bad := c.Verifying(fakeVerifier{err: &UserError{Err: errors.New("landline")}}, "verify")
+	_ = bad.StartVerification(context.Background(), Message{To: "+14155552671", Channel: SMS})
+	want := "down sms GB failed|up sms GB delivered|verify voice DE delivered|verify sms US refused"
+	if got := strings.Join(heard, "|"); got != want {
+		t.Fatalf("heard %s\nwant  %s", got, want)
+	}
+	if (Chain{}).Verifying(fakeVerifier{}, "v") != (fakeVerifier{}) {
+		t.Fatal("a chain that observes nothing wrapped the verifier")
+	}
+}

@@ -27,7 +27,7 @@ type Op struct {
 
 	// Value is what a Get or a Take read.
 	Value []byte
-	// N is an Incr's new count.
+	// N is an Incr's new count, or a Counter's count (0 if missing).
 	N int64
 	// OK and Wait are a Slide's answer.
 	OK   bool
@@ -47,6 +47,7 @@ const (
 	opIncr
 	opSlide
 	opUnslide
+	opCounter
 )
 
 func (b *Batch) add(op *Op) *Op { b.ops = append(b.ops, op); return op }
@@ -77,6 +78,9 @@ func (b *Batch) Slide(key, id string, limit int, window time.Duration, now time.
 
 // Unslide adds a Store.Unslide.
 func (b *Batch) Unslide(key, id string) *Op { return b.add(&Op{kind: opUnslide, key: key, id: id}) }
+
+// Counter adds a Store.Counter: a counter read without changing it.
+func (b *Batch) Counter(key string) *Op { return b.add(&Op{kind: opCounter, key: key}) }
 
 // Batcher is a store that sends a batch in one round trip.
 type Batcher interface {
@@ -130,5 +134,7 @@ func (op *Op) run(ctx context.Context, s Store) {
 		op.OK, op.Wait, op.Err = s.Slide(ctx, op.key, op.id, op.limit, op.window, op.now)
 	case opUnslide:
 		op.Err = s.Unslide(ctx, op.key, op.id)
+	case opCounter:
+		op.N, op.Err = s.Counter(ctx, op.key)
 	}
 }

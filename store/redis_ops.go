@@ -67,7 +67,7 @@ func (r *Redis) send(ctx context.Context, c redis.Cmdable, op *Op, alone bool) r
 		return s.EvalSha(ctx, c, []string{key}, args...)
 	}
 	switch op.kind {
-	case opGet:
+	case opGet, opCounter:
 		return c.Get(ctx, key)
 	case opPut:
 		return c.Set(ctx, key, op.value, op.ttl)
@@ -87,7 +87,14 @@ func (r *Redis) send(ctx context.Context, c redis.Cmdable, op *Op, alone bool) r
 // read puts cmd's reply into op.
 func (r *Redis) read(op *Op, cmd redis.Cmder) {
 	switch c := cmd.(type) {
-	case *redis.StringCmd: // Get, Take
+	case *redis.StringCmd: // Get, Take, Counter
+		if op.kind == opCounter {
+			op.N, op.Err = c.Int64()
+			if errors.Is(op.Err, redis.Nil) {
+				op.N, op.Err = 0, nil
+			}
+			return
+		}
 		op.Value, op.Err = c.Bytes()
 		if errors.Is(op.Err, redis.Nil) {
 			op.Value, op.Err = nil, ErrNotFound

@@ -46,6 +46,7 @@ func twoInstances(t *testing.T, store string) {
 		user dave +14155550100
 		user erin +14155550101
 		realm multi.localhost
+		admins carol
 		limit ip 2 1h
 		%s
 		provider log
@@ -96,6 +97,24 @@ func twoInstances(t *testing.T, store string) {
 		t.Fatalf("third send from one IP across two instances: %d, want 429", st)
 	}
 
+	// The console on A (carol is its admin, signed in a moment ago on B)
+	// shows what happened on B: each instance adds its events to the one
+	// ring in Redis every 5 s.
+	start := time.Now()
+	for {
+		st, _, body := c.do("GET", a.base+"/.smsgate/admin/events?user=dave", nil)
+		if st == http.StatusOK && strings.Contains(body, "<td>dave</td>") {
+			break
+		}
+		if time.Since(start) > 10*time.Second {
+			t.Fatalf("A's console never showed dave's sign-in on B: %d\n%s", st, body)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if st, _, body := c.do("GET", b.base+"/.smsgate/admin/costs", nil); st != http.StatusOK || !strings.Contains(body, "<svg") || !strings.Contains(body, `<th scope="row">US</th>`) {
+		t.Fatalf("B's console costs: %d\n%s", st, body)
+	}
+
 	// A logout on B ends the session on A, within the bound.
 	_, _, page = c.do("GET", b.base+"/.smsgate/logout", nil)
 	csrf = csrfField.FindStringSubmatch(page)[1]
@@ -105,7 +124,7 @@ func twoInstances(t *testing.T, store string) {
 	}
 	thief := newBrowser(t, "")
 	thief.setCookie(a.base, "smsgate_session", stolen)
-	start := time.Now()
+	start = time.Now()
 	for {
 		st, _, _ := thief.do("GET", a.base+"/", nil)
 		if st == http.StatusFound {

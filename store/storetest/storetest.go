@@ -183,6 +183,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 			if _, err := s.Incr(ctx, k("n"), time.Hour); err != nil {
 				t.Fatal(err)
 			}
+			if _, err := s.Incr(ctx, k("counted"), time.Hour); err != nil {
+				t.Fatal(err)
+			}
 		}
 		if ok, _, err := s.Slide(ctx, k("full"), "a", 1, time.Hour, now); err != nil || !ok {
 			t.Fatal(ok, err)
@@ -195,6 +198,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		put := b.Put(k("new"), []byte("n"), time.Hour)
 		take, takeMiss, del := b.Take(k("taken")), b.Take(k("never")), b.Delete(k("gone"))
 		inc, fresh := b.Incr(k("n"), time.Hour), b.Incr(k("fresh"), time.Hour)
+		count, noCount := b.Counter(k("counted")), b.Counter(k("uncounted"))
 		in, out := b.Slide(k("empty"), "a", 1, time.Hour, now), b.Slide(k("full"), "b", 1, time.Hour, now.Add(time.Minute))
 		refund := b.Unslide(k("refund"), "a")
 		if err := store.Do(ctx, s, &b); err != nil {
@@ -209,6 +213,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		}
 		if inc.N != 5 || fresh.N != 1 || !in.OK || out.OK || out.Wait != 59*time.Minute {
 			t.Fatalf("incr %d %d, slides %v %v (wait %v)", inc.N, fresh.N, in.OK, out.OK, out.Wait)
+		}
+		if count.N != 4 || count.Err != nil || noCount.N != 0 || noCount.Err != nil {
+			t.Fatalf("counter %d %v, a missing counter %d %v", count.N, count.Err, noCount.N, noCount.Err)
 		}
 		if got, err := s.Get(ctx, k("new")); string(got) != "n" || err != nil {
 			t.Fatalf("after the batch, new = %q, %v", got, err)

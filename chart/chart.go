@@ -1,0 +1,187 @@
+// Package chart draws the console's figures as SVG on the server. Nothing
+// in its markup needs a script, and nothing in it is refused by a
+// Content-Security-Policy without 'unsafe-inline' (no style attributes, no
+// <style>, no event handlers): colours come from the page, as currentColor
+// (the text's colour, in either theme) at graded opacities, and as classes
+// (series-0, series-1, …) that the page's stylesheet may colour (CSS here
+// is such a stylesheet). Each chart is a <figure> whose <svg> is an image
+// with a name and a description, followed by a <table> of the same
+// numbers, for screen readers and for anyone who wants the figures.
+//
+// Every word a chart shows is given by its caller (package words holds
+// them): this package writes numbers and markup only.
+package chart
+
+import (
+	"fmt"
+	"html"
+	"html/template"
+	"math"
+	"strconv"
+	"strings"
+)
+
+// Series is one named set of values, one per label.
+type Series struct {
+	Name   string
+	Values []float64
+}
+
+// Chart is what both kinds of chart are drawn from.
+type Chart struct {
+	// ID is unique in the page: the ids the markup refers to begin with it.
+	ID string
+	// Title names the chart (its caption, the image's name, the table's
+	// caption); Summary says in a sentence what it shows and that the
+	// table holds every value (the image's description).
+	Title, Summary string
+	// Labels name the columns (Columns: days) or the bars (Bars: countries).
+	Labels []string
+	// Series are stacked in each column or bar, in order; at most
+	// MaxSeries (fold the rest into an "other" series).
+	Series []Series
+	// LabelHeader heads the table's first column ("Day"); TotalHeader, if
+	// set, adds a column of each label's total.
+	LabelHeader, TotalHeader string
+	// Format writes a value (default: the shortest decimal).
+	Format func(float64) string
+	// Disclose, if set, puts the table in a <details> whose summary it is
+	// ("Show the numbers"): shown on request, not beside the chart.
+	Disclose string
+}
+
+// MaxSeries is the most series a chart tells apart.
+const MaxSeries = 6
+
+// opacities grade the series of currentColor, so that they differ without
+// a stylesheet; adjacent ones differ by at least a third.
+var opacities = [MaxSeries]string{"1", "0.62", "0.36", "0.82", "0.5", "0.22"}
+
+// width is the viewBox's width; the image scales to its container.
+const width = 640
+
+func (c *Chart) format(v float64) string {
+	if c.Format != nil {
+		return c.Format(v)
+	}
+	return strconv.FormatFloat(v, 'f', -1, 64)
+}
+
+// value is series s's value at label i (0 where it has none).
+func (s Series) value(i int) float64 {
+	if i < len(s.Values) && !math.IsNaN(s.Values[i]) && s.Values[i] > 0 {
+		return s.Values[i]
+	}
+	return 0
+}
+
+// total is the stack at label i.
+func (c *Chart) total(i int) float64 {
+	t := 0.0
+	for _, s := range c.Series {
+		t += s.value(i)
+	}
+	return t
+}
+
+// check refuses what cannot be drawn honestly.
+func (c *Chart) check() error {
+	switch {
+	case c.ID == "" || strings.ContainsAny(c.ID, " \"'<>&"):
+		return fmt.Errorf("chart: the id %q cannot name elements", c.ID)
+	case len(c.Series) == 0 || len(c.Series) > MaxSeries:
+		return fmt.Errorf("chart %s: %d series; 1 to %d can be told apart", c.ID, len(c.Series), MaxSeries)
+	}
+	return nil
+}
+
+// niceMax is the scale's top: the max rounded up to 1, 2 or 5 × 10ⁿ.
+func niceMax(v float64) float64 {
+	if v <= 0 {
+		return 1
+	}
+	p := math.Pow(10, math.Floor(math.Log10(v)))
+	for _, m := range []float64{1, 2, 5, 10} {
+		if v <= m*p {
+			return m * p
+		}
+	}
+	return 10 * p
+}
+
+// writer builds markup, every text escaped.
+type writer struct{ strings.Builder }
+
+func (w *writer) f(format string, args ...any) { fmt.Fprintf(&w.Builder, format, args...) }
+
+// esc escapes text for an element or an attribute.
+func esc(s string) string { return html.EscapeString(s) }
+
+// num writes a coordinate: at most one decimal.
+func num(v float64) string { return strconv.FormatFloat(math.Round(v*10)/10, 'f', -1, 64) }
+
+// open begins the figure and the image: the caption, and the svg named by
+// it and described by the summary.
+func (c *Chart) open(w *writer, height float64) {
+	w.f(`<figure class="chart" id="%s">`+"\n", c.ID)
+	w.f(`<figcaption id="%s-title">%s</figcaption>`+"\n", c.ID, esc(c.Title))
+	w.f(`<svg xmlns="http://www.w3.org/2000/svg" class="chart-image" viewBox="0 0 %d %s" role="img" aria-labelledby="%[3]s-title" aria-describedby="%[3]s-desc" focusable="false">`+"\n",
+		width, num(height), c.ID)
+	w.f(`<desc id="%s-desc">%s</desc>`+"\n", c.ID, esc(c.Summary))
+}
+
+// legend draws a swatch and a name per series, on one line at y.
+func (c *Chart) legend(w *writer, x, y float64) {
+	w.f(`<g class="legend" font-size="12" fill="currentColor">` + "\n")
+	for i, s := range c.Series {
+		w.f(`<rect class="series-%d" x="%s" y="%s" width="10" height="10" fill-opacity="%s"/>`, i, num(x), num(y-9), opacities[i])
+		name := short(s.Name, 16)
+		w.f(`<text x="%s" y="%s">%s</text>`+"\n", num(x+14), num(y), esc(name))
+		x += 14 + 7.2*float64(len([]rune(name))) + 16
+	}
+	w.f("</g>\n")
+}
+
+// table writes the numbers behind the chart and closes the figure.
+func (c *Chart) table(w *writer) {
+	if c.Disclose != "" {
+		w.f("<details class=\"chart-data\"><summary>%s</summary>\n", esc(c.Disclose))
+	}
+	w.f(`<table class="chart-data" aria-labelledby="%s-title">`+"\n<thead><tr>", c.ID)
+	w.f(`<th scope="col">%s</th>`, esc(c.LabelHeader))
+	for _, s := range c.Series {
+		w.f(`<th scope="col">%s</th>`, esc(s.Name))
+	}
+	if c.TotalHeader != "" {
+		w.f(`<th scope="col">%s</th>`, esc(c.TotalHeader))
+	}
+	w.f("</tr></thead>\n<tbody>\n")
+	for i, l := range c.Labels {
+		w.f(`<tr><th scope="row">%s</th>`, esc(l))
+		for _, s := range c.Series {
+			w.f(`<td>%s</td>`, esc(c.format(s.value(i))))
+		}
+		if c.TotalHeader != "" {
+			w.f(`<td>%s</td>`, esc(c.format(c.total(i))))
+		}
+		w.f("</tr>\n")
+	}
+	w.f("</tbody>\n</table>\n")
+	if c.Disclose != "" {
+		w.f("</details>\n")
+	}
+	w.f("</figure>\n")
+}
+
+// short is s cut to n characters with an ellipsis: what the image has
+// room for (the table and the tooltips keep the whole name).
+func short(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
+// safe is markup this package built, every text in it escaped.
+func safe(w *writer) template.HTML { return template.HTML(w.String()) } //nolint:gosec // escaped above

@@ -1,0 +1,64 @@
+package chart
+
+import "html/template"
+
+// Columns draws c as stacked columns, one per label, in order (days, left
+// to right): for a count over time. Only the first, middle and last labels
+// are written under the columns; every one is in the table, and in the
+// tooltip of each part of a column.
+func Columns(c Chart) (template.HTML, error) {
+	if err := c.check(); err != nil {
+		return "", err
+	}
+	const height, top, bottom, left, right = 240.0, 28.0, 216.0, 52.0, 632.0
+	top0 := 0.0
+	for i := range c.Labels {
+		top0 = max(top0, c.total(i))
+	}
+	scale := niceMax(top0)
+	y := func(v float64) float64 { return bottom - v/scale*(bottom-top) }
+	var w writer
+	c.open(&w, height)
+	c.legend(&w, left, 14)
+	w.f(`<g class="axis" font-size="11" fill="currentColor" text-anchor="end">` + "\n")
+	for _, v := range []float64{0, scale / 2, scale} {
+		w.f(`<line x1="%s" x2="%s" y1="%s" y2="%[3]s" stroke="currentColor" stroke-opacity="0.25"/>`, num(left), num(right), num(y(v)))
+		w.f(`<text x="%s" y="%s">%s</text>`+"\n", num(left-6), num(y(v)+4), esc(c.format(v)))
+	}
+	n := len(c.Labels)
+	slot := (right - left) / float64(max(n, 1))
+	for _, i := range ends(n) {
+		w.f(`<text x="%s" y="%s" text-anchor="middle">%s</text>`+"\n", num(left+slot*(float64(i)+0.5)), num(bottom+16), esc(c.Labels[i]))
+	}
+	w.f("</g>\n")
+	base := make([]float64, n)
+	for si, s := range c.Series {
+		w.f(`<g class="series series-%d" fill="currentColor" fill-opacity="%s">`+"\n", si, opacities[si])
+		for i, l := range c.Labels {
+			v := s.value(i)
+			if v == 0 {
+				continue
+			}
+			y1, y0 := y(base[i]), y(base[i]+v)
+			base[i] += v
+			w.f(`<rect x="%s" y="%s" width="%s" height="%s"><title>%s, %s: %s</title></rect>`+"\n",
+				num(left+slot*float64(i)+slot*0.15), num(y0), num(slot*0.7), num(y1-y0), esc(l), esc(s.Name), esc(c.format(v)))
+		}
+		w.f("</g>\n")
+	}
+	w.f("</svg>\n")
+	c.table(&w)
+	return safe(&w), nil
+}
+
+// ends are the labels written under the columns: the first, the middle
+// and the last, each once.
+func ends(n int) []int {
+	var out []int
+	for _, i := range []int{0, n / 2, n - 1} {
+		if i >= 0 && i < n && (len(out) == 0 || out[len(out)-1] != i) {
+			out = append(out, i)
+		}
+	}
+	return out
+}

@@ -1,0 +1,259 @@
+package pages
+
+import (
+	"context"
+	"html/template"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/smsgate/caddy-smsgate/admin"
+	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/internal/textsafe"
+	"github.com/smsgate/caddy-smsgate/session"
+	"github.com/smsgate/caddy-smsgate/signin"
+	"github.com/smsgate/caddy-smsgate/words"
+)
+
+// The admin's console, under <path_prefix>admin/: people (users, their
+// devices and trusted browsers; remove a device, reset, revoke, invite),
+// what happened (the recent audit events) and what it costs (the
+// figures). Only the users `admins` names reach it, with a sign-in of the
+// last consoleMaxAge, and with their app or passkey where they have one.
+// Its changes go through admin.Site.Change, the admin API's own code, and
+// each is audited with who did it.
+
+// consoleMaxAge is how recent an admin's sign-in must be for the console
+// (OpenID's max_age): an unattended browser is no way in for long.
+const consoleMaxAge = 5 * time.Minute
+
+// consoleSections are the console's pages, by path under admin/.
+var consoleSections = map[string]string{"admin/": "people", "admin/user": "user", "admin/events": "events", "admin/costs": "costs"}
+
+// strongAMR are the sign-in methods an admin with an app or a passkey
+// must have used: a text alone is not enough where they have more.
+var strongAMR = []string{signin.AMROTP, signin.AMRSoftware, signin.AMRHardware}
+
+// console serves the console's pages.
+func (p *Pages) console(req *request) {
+	step := strings.TrimPrefix(req.r.URL.Path, p.PathPrefix)
+	cl := p.session(req.r)
+	if cl == nil || !p.SignIn.Identity.Admits(cl.Subject, req.user) {
+		req.flow.RD = p.PathPrefix + step
+		p.goTo(req, signin.Login)
+		return
+	}
+	admin := cl.Subject
+	req.user, req.flow.User = admin, admin
+	if !slices.Contains(p.Admins, admin) {
+		p.Audit("console_refused", admin, "", zap.String("reason", "not_admin"))
+		p.fail(req, http.StatusForbidden, "forbidden", p.sayID(req, "console.forbidden"))
+		return
+	}
+	if cl.Trusted || !p.fresh(cl, consoleMaxAge) || !p.strongEnough(req.r.Context(), admin, cl) {
+		// Prove it again, now (with the app or passkey where there is one),
+		// then back here. A POST's change is not carried over: the admin
+		// makes it again on the fresh page.
+		req.flow.RD, req.flow.Challenge = p.PathPrefix+step, ""
+		p.goTo(req, signin.Verify)
+		return
+	}
+	if req.r.Method == http.MethodPost && (req.json || req.r.Header.Get("Origin") == "" && req.r.Header.Get("Referer") == "") {
+		// Forms from the console's own page only: a browser sends Origin
+		// with every form POST; a request with neither is not a browser's.
+		p.fail(req, http.StatusForbidden, "bad_origin", p.sayID(req, "gate.bad_origin"))
+		return
+	}
+	c := &consoleView{Section: consoleSections[step], Admin: admin}
+	status := http.StatusOK
+	switch c.Section {
+	case "people":
+		status = p.consolePeople(req, c)
+	case "user":
+		status = p.consoleUser(req, c, admin)
+	case "events":
+		status = p.consoleEvents(req, c)
+	case "costs":
+		status = p.consoleCosts(req, c)
+	}
+	p.page(req, status, "console", pageData{Console: c, Error: c.Error})
+}
+
+// strongEnough says cl's sign-in used an app or a passkey, or the admin
+// has neither.
+func (p *Pages) strongEnough(ctx context.Context, user string, cl *session.Claims) bool {
+	for _, m := range cl.AMR {
+		if slices.Contains(strongAMR, m) {
+			return true
+		}
+	}
+	devices, err := p.SignIn.PhonesOf(ctx, p.Realm, user)
+	if err != nil {
+		p.Logger.Error("reading an admin's devices", zap.Error(err))
+		return false // fail closed
+	}
+	for _, d := range devices {
+		if d.Kind == enrollment.KindApp || d.Kind == enrollment.KindPasskey {
+			return false
+		}
+	}
+	return true
+}
+
+// consoleView is what the console's pages show.
+type consoleView struct {
+	Section, Admin string
+	Error          string
+	// People: the users (filtered by Query); User: one of them.
+	Query  string
+	People []personView
+	User   *personView
+	Trusts []trustView
+	Invite *inviteView
+	Done   string
+	// Events: the recent audit events, filtered.
+	Events     []eventView
+	EventUser  string
+	EventKind  string
+	EventKinds []eventKind
+	// Costs: the figures, drawn.
+	Costs *costsView
+}
+
+// personView is a user as the console lists them.
+type personView struct {
+	User         string
+	Devices      []consoleDevice
+	RecoveryLeft int
+}
+
+// consoleDevice is a device as the console shows it.
+type consoleDevice struct {
+	ID, Kind, KindID, Masked, Name, Added, LastUsed string
+}
+
+// kindIDs name the kinds of device.
+var kindIDs = map[string]string{"phone": "kind.phone", "app": "kind.app", "passkey": "kind.passkey"}
+
+// doneIDs say what a console change did.
+var doneIDs = map[string]string{"remove": "console.done.remove", "reset": "console.done.reset", "revoke": "console.done.revoke"}
+
+// people lists the realm's users, numbers masked, those whose name or
+// device's name holds query first.
+func (p *Pages) people(req *request, query string) ([]personView, error) {
+	users, err := p.Site.Users(req.r.Context())
+	if err != nil {
+		return nil, err
+	}
+	query = strings.ToLower(strings.TrimSpace(query))
+	format := p.sayID(req, "date.format")
+	var out []personView
+	for _, u := range users {
+		v := personView{User: textsafe.Escape(u.User), RecoveryLeft: u.RecoveryLeft}
+		match := query == "" || strings.Contains(strings.ToLower(u.User), query)
+		for _, d := range u.Devices {
+			cd := consoleDevice{ID: d.ID, Kind: "phone", Masked: d.Phone, Name: textsafe.Escape(d.Name), LastUsed: p.Words.T(req.lang, "never")}
+			switch {
+			case d.Kind == enrollment.KindPasskey:
+				cd.Kind, cd.Masked = "passkey", ""
+			case !d.IsPhone():
+				cd.Kind, cd.Masked = "app", ""
+			case d.Phone == "":
+				cd.Masked = p.Words.T(req.lang, "number not kept")
+			}
+			if !d.Enrolled.IsZero() {
+				cd.Added = d.Enrolled.Format(format)
+			}
+			if !d.LastUsed.IsZero() {
+				cd.LastUsed = d.LastUsed.Format(format)
+			}
+			match = match || strings.Contains(strings.ToLower(d.Name), query) || strings.Contains(d.Phone, query)
+			cd.KindID = kindIDs[cd.Kind]
+			v.Devices = append(v.Devices, cd)
+		}
+		if match {
+			out = append(out, v)
+		}
+	}
+	return out, nil
+}
+
+// consolePeople is admin/: the users, searchable.
+func (p *Pages) consolePeople(req *request, c *consoleView) int {
+	c.Query = req.r.URL.Query().Get("q")
+	var err error
+	if c.People, err = p.people(req, c.Query); err != nil {
+		p.Logger.Error("listing users for the console", zap.Error(err))
+		c.Error = p.sayID(req, "gate.unavailable")
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusOK
+}
+
+// inviteView is an invite the console made: its link and a QR code of it.
+type inviteView struct {
+	URL     string
+	QR      template.URL
+	Expires string
+}
+
+// consoleUser is admin/user?name=…: one user, and the admin's changes to
+// them (POST: remove, reset, revoke, invite).
+func (p *Pages) consoleUser(req *request, c *consoleView, by string) int {
+	name := req.r.URL.Query().Get("name")
+	ctx := req.r.Context()
+	status := http.StatusOK
+	if req.r.Method == http.MethodPost {
+		op := map[string]string{"remove": "devices/remove", "reset": "reset", "revoke": "revoke", "invite": "invites"}[req.form["action"]]
+		if op == "" {
+			c.Error = p.sayID(req, "gate.unknown_action")
+			return http.StatusBadRequest
+		}
+		out, err := p.Site.Change(ctx, op, admin.Request{User: name, ID: req.form["device"]}, by)
+		switch {
+		case err != nil:
+			c.Error, status = p.consoleError(req, err)
+		case op == "invites":
+			c.Invite = p.inviteOf(req, out)
+		default:
+			c.Done = doneIDs[req.form["action"]]
+		}
+	}
+	people, err := p.people(req, "")
+	if err != nil {
+		p.Logger.Error("listing users for the console", zap.Error(err))
+		c.Error = p.sayID(req, "gate.unavailable")
+		return http.StatusServiceUnavailable
+	}
+	for i := range people {
+		if people[i].User == textsafe.Escape(name) {
+			c.User = &people[i]
+		}
+	}
+	if c.User == nil {
+		// No devices (or never enrolled): still a user an admin may invite.
+		c.User = &personView{User: textsafe.Escape(name)}
+		if name == "" {
+			c.Error = p.sayID(req, "console.no_user")
+			return http.StatusNotFound
+		}
+	}
+	c.Trusts = p.trustViews(req, name)
+	return status
+}
+
+// consoleError is an admin change's failure in the reader's words: the
+// admin's mistake (an unknown device) as such, else the store's.
+func (p *Pages) consoleError(req *request, err error) (string, int) {
+	if _, ok := words.Of(err); ok {
+		return p.say(req, err), http.StatusBadRequest
+	}
+	if status, msg, ok := admin.Mistake(err); ok {
+		return msg, status
+	}
+	p.Logger.Error("a console change", zap.Error(err))
+	return p.sayID(req, "gate.unavailable"), http.StatusServiceUnavailable
+}

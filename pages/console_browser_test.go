@@ -1,0 +1,65 @@
+package pages_test
+
+import (
+	"context"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+
+	"github.com/smsgate/caddy-smsgate/internal/sitetest"
+)
+
+// axeEverywhere runs axe-core on the page shown, light and dark, at a
+// phone's and a desktop's size.
+func (c *chrome) axeEverywhere(t *testing.T, source, name string) {
+	t.Helper()
+	for _, scheme := range []string{"light", "dark"} {
+		for _, size := range []struct{ w, h int64 }{{390, 844}, {1280, 800}} {
+			c.do(chromedp.EmulateViewport(size.w, size.h))
+			c.call(func(ctx context.Context, tg *chromedp.Target) error {
+				_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}}})
+				return err
+			})
+			if v := c.axe(source); len(v) > 0 {
+				t.Errorf("%s, %s, %dx%d: %s", name, scheme, size.w, size.h, strings.Join(v, "; "))
+			}
+		}
+	}
+}
+
+// TestConsoleInABrowser: each page of the console in Chromium (its CSP
+// enforced), with no violation axe-core finds, light and dark, phone and
+// desktop; and the screenshots the README shows.
+func TestConsoleInABrowser(t *testing.T) {
+	source := axeSource(t)
+	s := sitetest.Basic(t, "admins alice\n\t\tsite_name \"Example Wiki\"")
+	for i, user := range []string{"bob", "demo"} {
+		c := sitetest.NewClient(t, user)
+		tok := c.CSRF("/.smsgate/enroll")
+		c.Post("/.smsgate/enroll", url.Values{"phone": {[]string{"+4915123000002", "+442079460003"}[i]}, "csrf": {tok}})
+		c.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}})
+	}
+	b := newChrome(t)
+	b.basicAuth("alice")
+	b.do(chromedp.Navigate(sitetest.Base+"/.smsgate/admin/"), chromedp.WaitVisible(chromedp.CSS(`#phone`)),
+		chromedp.SendKeys(chromedp.CSS(`#phone`), "+1 415 555 0100"), chromedp.Submit(chromedp.CSS(`#phone`)), chromedp.WaitVisible(chromedp.CSS(`#code`)))
+	b.do(chromedp.SetValue(chromedp.CSS(`#code`), s.LastCode()), chromedp.Submit(chromedp.CSS(`#code`)), chromedp.WaitVisible(chromedp.CSS(`ul.codes`)))
+
+	b.do(chromedp.Navigate(sitetest.Base+"/.smsgate/admin/"), chromedp.WaitVisible(chromedp.CSS(`table.console`)))
+	b.axeEverywhere(t, source, "people")
+	b.shoot("console-people")
+	b.do(chromedp.Navigate(sitetest.Base+"/.smsgate/admin/user?name=bob"), chromedp.WaitVisible(chromedp.CSS(`form.actions`)),
+		chromedp.Click(chromedp.CSS(`button[value=invite]`)), chromedp.WaitVisible(chromedp.CSS(`img.qr`)))
+	b.axeEverywhere(t, source, "a user, with an invite")
+	b.shoot("console-user")
+	b.do(chromedp.Navigate(sitetest.Base+"/.smsgate/admin/events"), chromedp.WaitVisible(chromedp.CSS(`table.console`)))
+	b.axeEverywhere(t, source, "what happened")
+	b.shoot("console-events")
+	b.do(chromedp.Navigate(sitetest.Base+"/.smsgate/admin/costs"), chromedp.WaitVisible(chromedp.CSS(`svg`)))
+	b.axeEverywhere(t, source, "what it costs")
+	b.shoot("console-costs")
+}

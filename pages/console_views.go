@@ -1,0 +1,177 @@
+package pages
+
+import (
+	"bytes"
+	"encoding/base64"
+	"fmt"
+	"html/template"
+	"image/png"
+	"net/http"
+	"slices"
+
+	"github.com/boombuler/barcode"
+	"github.com/boombuler/barcode/qr"
+	"go.uber.org/zap"
+
+	"github.com/smsgate/caddy-smsgate/chart"
+	"github.com/smsgate/caddy-smsgate/internal/textsafe"
+	"github.com/smsgate/caddy-smsgate/recent"
+	"github.com/smsgate/caddy-smsgate/words"
+)
+
+// The console's other pages: an invite's link and QR code, what happened,
+// and what it costs.
+
+// inviteOf is the invite admin.Site.Change made, with a QR code of its link.
+func (p *Pages) inviteOf(req *request, out any) *inviteView {
+	inv, _ := out.(map[string]string)
+	v := &inviteView{URL: inv["url"], Expires: inv["expires"]}
+	code, err := qr.Encode(v.URL, qr.M, qr.Auto)
+	if err == nil {
+		code, err = barcode.Scale(code, 240, 240)
+	}
+	var b bytes.Buffer
+	if err == nil {
+		err = png.Encode(&b, code)
+	}
+	if err != nil {
+		p.Logger.Error("drawing an invite's QR code", zap.Error(err))
+		return v // the link alone
+	}
+	v.QR = template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(b.Bytes()))
+	return v
+}
+
+// eventView is an audit event as the console lists it.
+type eventView struct {
+	Time, Kind, User, Phone, By, Detail string
+}
+
+// eventKinds are the console's filters: an event's kind begins with one.
+var eventKinds = []eventKind{{"signed_in", "event.signed_in"}, {"code_", "event.code_"}, {"locked_out", "event.locked_out"},
+	{"limit", "event.limit"}, {"number_", "event.number_"}, {"sim_swap", "event.sim_swap"}, {"delivery_", "event.delivery_"},
+	{"pumping", "event.pumping"}, {"admin_", "event.admin_"}, {"console_", "event.console_"}}
+
+// eventKind is a filter: events whose kind begins with Prefix, named by ID.
+type eventKind struct{ Prefix, ID string }
+
+// consoleEvents is admin/events: the realm's recent audit events, newest
+// first, filtered by user and kind.
+func (p *Pages) consoleEvents(req *request, c *consoleView) int {
+	q := req.r.URL.Query()
+	c.EventUser, c.EventKind, c.EventKinds = q.Get("user"), q.Get("kind"), eventKinds
+	if !slices.ContainsFunc(eventKinds, func(k eventKind) bool { return k.Prefix == c.EventKind }) {
+		c.EventKind = ""
+	}
+	if p.Site.Recent == nil {
+		return http.StatusOK
+	}
+	list, err := p.Site.Recent.Read(req.r.Context(), recent.Filter{User: c.EventUser, Kind: c.EventKind}, 200)
+	if err != nil {
+		p.Logger.Error("reading recent events", zap.Error(err))
+		c.Error = p.sayID(req, "gate.unavailable")
+		return http.StatusServiceUnavailable
+	}
+	format := p.sayID(req, "date.format") + " 15:04:05"
+	for _, e := range list {
+		c.Events = append(c.Events, eventView{Time: e.Time.In(p.Now().Location()).Format(format), Kind: e.Kind,
+			User: textsafe.Escape(e.User), Phone: e.Phone, By: textsafe.Escape(e.By), Detail: textsafe.Escape(e.Detail)})
+	}
+	return http.StatusOK
+}
+
+// costsView is admin/costs: the charts (each with its table) and the
+// totals.
+type costsView struct {
+	From, To, Currency string
+	Texts, Calls       int64
+	Cost               string
+	Unpriced           int64
+	PerDay, PerCountry template.HTML
+	Countries          []countryCosts
+	Paused             []string
+}
+
+// countryCosts is a country's line in the costs table.
+type countryCosts struct {
+	Country                                   string
+	Texts, Calls, Delivered, Undelivered      int64
+	Unknown, CodesSent, CodesUsed, PausedSend int64
+	Conversion, Cost                          string
+}
+
+// consoleCosts is admin/costs: texts and calls per day for 30 days by
+// country, by country and provider, receipts, conversion, cost.
+func (p *Pages) consoleCosts(req *request, c *consoleView) int {
+	f, err := p.Site.Figures(req.r.Context(), 30)
+	if err != nil {
+		p.Logger.Error("reading the figures for the console", zap.Error(err))
+		c.Error = p.sayID(req, "gate.unavailable")
+		return http.StatusServiceUnavailable
+	}
+	t := func(s string, args ...any) string { return p.Words.T(req.lang, s, args...) }
+	v := &costsView{From: f.From, To: f.To, Currency: f.Currency, Texts: f.Total.Texts, Calls: f.Total.Calls, Cost: f.Total.Cost, Unpriced: f.Total.Unpriced}
+	// Per day, stacked by country (the five with most texts, the rest as one).
+	var top []string
+	for i, cn := range f.Countries {
+		if i < chart.MaxSeries-1 {
+			top = append(top, cn.Country)
+		}
+	}
+	series := make([]chart.Series, len(top), len(top)+1)
+	for i, cn := range top {
+		series[i] = chart.Series{Name: cn}
+	}
+	other := chart.Series{Name: t(words.N("Other"))}
+	var labels []string
+	for _, d := range f.Days {
+		labels = append(labels, d.Day)
+		rest := float64(d.Texts + d.Calls)
+		for i, cn := range top {
+			n := float64(d.ByCountry[cn])
+			series[i].Values = append(series[i].Values, n)
+			rest -= n
+		}
+		other.Values = append(other.Values, max(rest, 0))
+	}
+	if len(f.Countries) > len(top) {
+		series = append(series, other)
+	}
+	if len(series) == 0 {
+		series = []chart.Series{{Name: t(words.N("Texts and calls")), Values: make([]float64, len(labels))}}
+	}
+	if v.PerDay, err = chart.Columns(chart.Chart{ID: "per-day", Title: t(words.N("Texts and calls per day")),
+		Summary: t(words.N("Texts and calls sent each day of the last 30 days, by country; the table below holds every value.")),
+		Labels:  labels, Series: series, LabelHeader: t(words.N("Day")), TotalHeader: t(words.N("Total")), Disclose: t(words.N("Show the numbers"))}); err != nil {
+		p.Logger.Error("drawing a chart", zap.Error(err))
+	}
+	var names []string
+	// Stacked: the codes used, and on them those never used (the bar is
+	// every code sent).
+	used, unused := chart.Series{Name: t(words.N("Codes used"))}, chart.Series{Name: t(words.N("Codes not used"))}
+	for _, cn := range f.Countries {
+		names = append(names, cn.Country)
+		used.Values = append(used.Values, float64(cn.CodesUsed))
+		unused.Values = append(unused.Values, float64(max(cn.CodesSent-cn.CodesUsed, 0)))
+		row := countryCosts{Country: cn.Country, Texts: cn.Texts, Calls: cn.Calls, Delivered: cn.Delivered, Undelivered: cn.Undelivered,
+			Unknown: cn.Unknown, CodesSent: cn.CodesSent, CodesUsed: cn.CodesUsed, PausedSend: cn.Paused, Conversion: "–", Cost: cn.Cost}
+		if cn.Conversion != nil {
+			row.Conversion = fmt.Sprintf("%.0f %%", *cn.Conversion*100)
+		}
+		v.Countries = append(v.Countries, row)
+	}
+	if len(names) > 0 {
+		if v.PerCountry, err = chart.Bars(chart.Chart{ID: "per-country", Title: t(words.N("Codes sent and used, by country")),
+			Summary: t(words.N("Codes sent and codes typed in over the last 30 days, by country; the table below holds every value.")),
+			Labels:  names, Series: []chart.Series{used, unused}, LabelHeader: t(words.N("Country")), TotalHeader: t(words.N("Codes sent"))}); err != nil {
+			p.Logger.Error("drawing a chart", zap.Error(err))
+		}
+	}
+	for _, pa := range f.Pumping.Pauses {
+		if pa.Active(p.Now()) {
+			v.Paused = append(v.Paused, pa.Place)
+		}
+	}
+	c.Costs = v
+	return http.StatusOK
+}

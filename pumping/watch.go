@@ -1,0 +1,249 @@
+package pumping
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"math"
+	"time"
+
+	"github.com/smsgate/caddy-smsgate/store"
+)
+
+// Watch is one send as the guard sees it: what the send's first batch
+// read (the places' pauses and counters, the number's unused codes), then
+// what its second batch counted.
+type Watch struct {
+	g        *Guard
+	realm    string
+	now      time.Time
+	slot     int64
+	weight   float64
+	places   [2]place
+	enrolled bool
+	numberID string
+	unused   *store.Op
+	decoy    bool
+}
+
+// place is a country or a prefix, with the send's operations on it.
+type place struct {
+	name, kind                      string
+	pause, prevSent, prevUsed, used *store.Op
+	sent                            *store.Op
+}
+
+// Watch adds, to a send's first batch, what the guard must read to judge
+// it: for e164's country and prefix their pause, the codes sent and used
+// in the window, and the codes the number (numberID, its keyed hash) left
+// unused. enrolled says the number is the user's already (a sign-in, not
+// a new phone). An empty e164 is a decoy, which does the same store work
+// on keys that keep nothing. A nil guard watches nothing (nil).
+func (g *Guard) Watch(b *store.Batch, realm, e164, numberID string, enrolled bool) *Watch {
+	if g == nil {
+		return nil
+	}
+	w := &Watch{g: g, realm: realm, now: g.Now(), enrolled: enrolled, numberID: numberID, decoy: e164 == ""}
+	w.slot, w.weight = g.slot(w.now)
+	if w.decoy {
+		w.places = [2]place{{name: "decoy/country", kind: Country}, {name: "decoy/prefix", kind: Prefix}}
+		w.numberID = "decoy"
+	} else {
+		w.places = g.places(e164)
+	}
+	for i := range w.places {
+		p := &w.places[i]
+		if p.name == "" {
+			continue
+		}
+		p.pause = b.Get(pauseKey(realm, p.name))
+		p.prevSent = b.Counter(sentKey(realm, p.name, w.slot-1))
+		p.prevUsed = b.Counter(usedKey(realm, p.name, w.slot-1))
+		p.used = b.Counter(usedKey(realm, p.name, w.slot))
+	}
+	w.unused = b.Counter(unusedKey(realm, w.numberID))
+	return w
+}
+
+// Refusal is the pause that refuses this send, if any: a place of the
+// number's is paused, and the number is not one of the place's own users
+// whose codes are used (enrolled, with fewer than Grace left unused).
+func (w *Watch) Refusal() *Refusal {
+	if w == nil || w.decoy {
+		return nil
+	}
+	for _, p := range w.places {
+		if p.pause == nil {
+			continue
+		}
+		if ps := decode(p.pause.Value); ps.Active(w.now) && !w.exempt() {
+			return &Refusal{Place: p.name, Wait: ps.Until.Sub(w.now)}
+		}
+	}
+	return nil
+}
+
+// exempt reports whether the number keeps getting codes in a paused place.
+func (w *Watch) exempt() bool {
+	return w.enrolled && w.unused.N < int64(w.g.Grace)
+}
+
+// Count adds, to the send's second batch, the code counted as sent in its
+// country and prefix and as unused by its number. decoy says the send
+// turned out to be a decoy after all (a number refused or taken): then it
+// counts on the decoy's keys.
+func (w *Watch) Count(b *store.Batch, decoy bool) {
+	if w == nil {
+		return
+	}
+	if decoy && !w.decoy {
+		w.decoy = true
+		w.places = [2]place{{name: "decoy/country", kind: Country}, {name: "decoy/prefix", kind: Prefix}}
+		w.numberID = "decoy"
+	}
+	ttl := w.g.counterTTL()
+	if w.decoy {
+		ttl = decoyTTL
+	}
+	for i := range w.places {
+		p := &w.places[i]
+		if p.name != "" {
+			p.sent = b.Incr(sentKey(w.realm, p.name, w.slot), ttl)
+		}
+	}
+	if w.decoy {
+		b.Incr(unusedKey(w.realm, w.numberID), decoyTTL)
+		return
+	}
+	b.Incr(unusedKey(w.realm, w.numberID), unusedMemory)
+}
+
+// Judge runs once the send's second batch is done: if the codes of the
+// number's country or prefix are now used too seldom, it pauses that
+// place (one more round trip, on this send only) and tells Paused. It
+// returns the refusal of this send, if its place is paused now.
+func (w *Watch) Judge(ctx context.Context) (*Refusal, error) {
+	if w == nil || w.decoy {
+		return nil, nil
+	}
+	var refusal *Refusal
+	for i := range w.places {
+		p := &w.places[i]
+		if p.sent == nil || p.sent.Err != nil || decode(p.pause.Value).Active(w.now) {
+			continue
+		}
+		sent := float64(p.prevSent.N)*w.weight + float64(p.sent.N)
+		used := float64(p.prevUsed.N)*w.weight + float64(p.used.N)
+		min := w.g.PrefixMinSends
+		if p.kind == Country {
+			min = w.g.CountryMinSends
+		}
+		if sent < float64(min) || used >= w.g.MinConversion*sent {
+			continue
+		}
+		ps, err := w.g.pause(ctx, w.realm, p.name, p.kind, int64(math.Round(sent)), int64(math.Round(used)), w.now)
+		if err != nil {
+			return nil, err
+		}
+		if refusal == nil && !w.exempt() {
+			refusal = &Refusal{Place: p.name, Wait: ps.Until.Sub(w.now)}
+		}
+	}
+	return refusal, nil
+}
+
+// pause starts place's pause, unless another send started one already;
+// either way it returns the pause in force.
+func (g *Guard) pause(ctx context.Context, realm, place, kind string, sent, used int64, now time.Time) (Pause, error) {
+	var started Pause
+	began := false
+	err := g.Store.Update(ctx, pauseKey(realm, place), func(old []byte, _ bool) ([]byte, time.Duration, error) {
+		prev := decode(old)
+		if prev.Active(now) {
+			started, began = *prev, false
+			return nil, 0, store.ErrUnchanged
+		}
+		trips := 1
+		if prev != nil && prev.ResumedBy == "" { // the record outlives its pause by a day
+			trips = prev.Trips + 1
+		}
+		d := min(g.Pause<<min(trips-1, 10), MaxPause)
+		started = Pause{Place: place, Kind: kind, Since: now, Until: now.Add(d), Sent: sent, Used: used, Trips: trips}
+		began = true
+		raw, err := json.Marshal(started)
+		return raw, d + MaxPause, err
+	})
+	if err != nil || !began {
+		return started, err
+	}
+	// The codes that paused it are judged: once it ends, the place starts
+	// afresh (else the first send after would pause it again).
+	if err := g.forget(ctx, realm, place, now); err != nil {
+		return started, err
+	}
+	if err := g.list(ctx, realm, place, started.Until); err != nil {
+		return started, err
+	}
+	if g.Paused != nil {
+		g.Paused(realm, started)
+	}
+	return started, nil
+}
+
+// list keeps place in realm's list of pauses, and drops from it those
+// whose record has expired (a day after their end).
+func (g *Guard) list(ctx context.Context, realm, place string, until time.Time) error {
+	now := g.Now()
+	return g.Store.Update(ctx, indexKey(realm), func(old []byte, _ bool) ([]byte, time.Duration, error) {
+		places := map[string]time.Time{}
+		if old != nil {
+			_ = json.Unmarshal(old, &places) // an unreadable list starts again
+		}
+		for p, end := range places {
+			if now.Sub(end) > MaxPause {
+				delete(places, p)
+			}
+		}
+		places[place] = until
+		raw, err := json.Marshal(places)
+		return raw, 2 * MaxPause, err
+	})
+}
+
+// ErrNotPaused is Resume's answer for a place that is not paused.
+var ErrNotPaused = errors.New("that place is not paused")
+
+// Resume ends place's pause now, on an admin's word: a later pause
+// starts at the first length again.
+func (g *Guard) Resume(ctx context.Context, realm, place string) (Pause, error) {
+	now := g.Now()
+	var ended Pause
+	err := g.Store.Update(ctx, pauseKey(realm, place), func(old []byte, _ bool) ([]byte, time.Duration, error) {
+		p := decode(old)
+		if !p.Active(now) {
+			return nil, 0, ErrNotPaused
+		}
+		p.Until, p.ResumedBy = now, "admin"
+		ended = *p
+		raw, err := json.Marshal(p)
+		return raw, MaxPause, err
+	})
+	if err != nil {
+		return ended, err
+	}
+	if err := g.forget(ctx, realm, place, now); err != nil {
+		return ended, err
+	}
+	return ended, g.list(ctx, realm, place, now)
+}
+
+// forget deletes place's counters of the sliding window at now.
+func (g *Guard) forget(ctx context.Context, realm, place string, now time.Time) error {
+	slot, _ := g.slot(now)
+	var b store.Batch
+	for _, s := range []int64{slot - 1, slot} {
+		b.Delete(sentKey(realm, place, s))
+		b.Delete(usedKey(realm, place, s))
+	}
+	return store.Do(ctx, g.Store, &b)
+}
