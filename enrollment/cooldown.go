@@ -1,7 +1,9 @@
 package enrollment
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"time"
 
 	"github.com/smsgate/caddy-smsgate/store"
@@ -73,4 +75,16 @@ func (s *Challenges) restoreCooldown(b *store.Batch, sc Scope, c *Challenge, bef
 		}
 	}
 	b.Delete(s.cooldownKey(sc, c))
+}
+
+// CooldownLeft is how long before a code like c (its user or limit key,
+// number and channel) may be sent: 0 when it may be now. Pages count it
+// down on the button rather than offer a send the server would refuse.
+func (s *Challenges) CooldownLeft(ctx context.Context, sc Scope, c Challenge) time.Duration {
+	raw, err := s.Store.Get(ctx, s.cooldownKey(sc, &c))
+	var cd *CooldownError
+	if errors.As(s.cooledDown(&store.Op{Value: raw, Err: err}, sc, &c), &cd) {
+		return cd.Wait
+	}
+	return 0
 }

@@ -13,12 +13,13 @@ import (
 	"github.com/smsgate/caddy-smsgate/internal/sitetest"
 )
 
-var appSecret = regexp.MustCompile(`<code class="secret">([A-Z2-7]+)</code>`)
+var appSecret = regexp.MustCompile(`<code class="secret" id="secret">([A-Z2-7 ]+)</code>`)
 
 // appCode is what an authenticator app with secret shows now (on the
 // gates' clock).
 func appCode(t *testing.T, secret string) string {
 	t.Helper()
+	secret = strings.ReplaceAll(secret, " ", "") // shown in groups of four
 	code, err := totp.GenerateCodeCustom(secret, sitetest.Now(), totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
 	if err != nil {
 		t.Fatal(err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"html/template"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
@@ -73,6 +74,10 @@ type appSetupView struct {
 	QR     template.URL `json:"-"`
 	Secret string       `json:"secret"`
 	URI    string       `json:"uri"`
+	// Link is URI as a link a phone's app opens; Grouped the secret in
+	// groups of four, to type.
+	Link    template.URL `json:"-"`
+	Grouped string       `json:"-"`
 }
 
 // devices serves /.smsgate/devices: a signed-in user lists, renames, adds
@@ -90,13 +95,17 @@ func (p *Pages) devices(req *request) {
 	req.user, req.flow.User = user, user
 	ctx := req.r.Context()
 	show := func(status int, errMsg string) { p.showDevices(req, user, status, errMsg) }
+	done := func(notice string) { req.flow.Notice = notice; show(http.StatusOK, "") }
+	// A change asked for before a step-up is finished once it is passed.
+	resumed := req.r.Method == http.MethodGet && p.resumeChange(req, cl)
 	action := req.form["action"]
-	if req.r.Method == http.MethodGet || action == "" {
+	if (req.r.Method == http.MethodGet && !resumed) || action == "" {
 		show(http.StatusOK, "")
 		return
 	}
 	if signin.NeedsStepUp(action) && !p.fresh(cl, time.Duration(p.StepUp)) {
-		// Step-up: a fresh code first, then back here.
+		// Step-up: a fresh code first, then back here to finish the change.
+		p.keepChange(req, user)
 		req.flow.RD, req.flow.Challenge = p.PathPrefix+"devices", ""
 		p.goTo(req, signin.Verify)
 		return
@@ -107,13 +116,13 @@ func (p *Pages) devices(req *request) {
 			p.actionFailed(req, err, show)
 			return
 		}
-		show(http.StatusOK, "")
+		done("devices.renamed")
 	case "default":
 		if err := p.SignIn.MakeDefault(ctx, req.realm, user, req.form["device"]); err != nil {
 			p.actionFailed(req, err, show)
 			return
 		}
-		show(http.StatusOK, "")
+		done("devices.made_default")
 	case "remove":
 		if req.form["confirm"] != "1" && !req.json {
 			// First the page names the phone and asks.
@@ -129,7 +138,7 @@ func (p *Pages) devices(req *request) {
 			p.actionFailed(req, err, show)
 			return
 		}
-		show(http.StatusOK, "")
+		done("devices.removed")
 	case "add":
 		_, err := p.SignIn.AddPhone(ctx, req.scope, &req.flow.Flow, user, req.form["phone"], req.region, req.form["name"])
 		switch {
@@ -164,7 +173,25 @@ func (p *Pages) devices(req *request) {
 			return
 		}
 		p.Audit("browser_untrusted", user, "")
-		show(http.StatusOK, "")
+		done("devices.untrusted")
+	case "signout-all", "recovery":
+		if req.form["confirm"] != "1" && !req.json {
+			// Both undo more than one click should: the page asks first.
+			p.page(req, http.StatusOK, "devices", pageData{Ask: action, Devices: p.deviceViews(req, user),
+				RecoveryLeft: p.SignIn.RecoveryLeft(ctx, req.realm, user), Trusted: p.trustViews(req, user)})
+			return
+		}
+		p.sweeping(req, user, action)
+	default:
+		show(http.StatusBadRequest, p.sayID(req, "gate.unknown_action"))
+	}
+}
+
+// sweeping carries out a confirmed "sign out everywhere" or "make new
+// recovery codes".
+func (p *Pages) sweeping(req *request, user, action string) {
+	ctx := req.r.Context()
+	switch action {
 	case "signout-all":
 		// Every session and every trusted browser of the user ends, here
 		// and (within the revocation poll) at every instance.
@@ -193,9 +220,7 @@ func (p *Pages) devices(req *request) {
 			WriteJSON(req.w, http.StatusOK, map[string]any{"recovery_codes": codes})
 			return
 		}
-		p.page(req, http.StatusOK, "recovery", pageData{Recovery: codes, Next: p.PathPrefix + "devices"})
-	default:
-		show(http.StatusBadRequest, p.sayID(req, "gate.unknown_action"))
+		p.showCodes(req, user, codes, p.PathPrefix+"devices")
 	}
 }
 
@@ -208,7 +233,12 @@ func (p *Pages) showDevices(req *request, user string, status int, errMsg string
 		p.unavailable(req)
 		return
 	}
-	p.page(req, status, "devices", pageData{Error: errMsg, Devices: p.viewsOf(req, list),
+	notice := ""
+	if req.flow.Notice != "" && errMsg == "" {
+		notice = p.sayID(req, req.flow.Notice)
+	}
+	req.flow.Notice = "" // said once
+	p.page(req, status, "devices", pageData{Error: errMsg, Notice: notice, Devices: p.viewsOf(req, list),
 		RecoveryLeft: p.SignIn.RecoveryLeft(req.r.Context(), req.realm, user), Trusted: p.trustViews(req, user)})
 }
 
@@ -239,7 +269,7 @@ func (p *Pages) deviceApp(req *request, user, action string) {
 			return
 		}
 		view := &appSetupView{QR: template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(setup.QR)),
-			Secret: setup.Secret, URI: setup.URI}
+			Secret: setup.Secret, URI: setup.URI, Link: template.URL(setup.URI), Grouped: groupsOfFour(setup.Secret)}
 		if req.json {
 			WriteJSON(req.w, http.StatusOK, map[string]any{"step": "app", "secret": view.Secret, "uri": view.URI})
 			return
@@ -257,6 +287,19 @@ func (p *Pages) deviceApp(req *request, user, action string) {
 			p.page(req, o.status, "app", pageData{Error: p.say(req, err), AppError: true})
 			return
 		}
+		req.flow.Notice = "devices.app_added"
 		show(http.StatusOK, "")
 	}
+}
+
+// groupsOfFour writes a key as people type it: ABCD EFGH IJKL.
+func groupsOfFour(key string) string {
+	var b strings.Builder
+	for i, r := range key {
+		if i > 0 && i%4 == 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }

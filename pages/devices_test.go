@@ -37,13 +37,13 @@ func TestDevicesAndRecoveryCodes(t *testing.T) {
 	tok = sitetest.CSRFField.FindStringSubmatch(page.Text)[1]
 	add := url.Values{"action": {"add"}, "phone": {"+447400123456"}, "name": {"Work phone"}, "csrf": {tok}}
 	stepUp(t, s, alice, tok, alice.Post("/.smsgate/devices", add))
-	// Fresh now: a code goes to the new number, and once it is verified the
-	// first phone hears about it.
+	// Fresh now, the page finishes the add it kept: a code goes to the new
+	// number, and once it is verified the first phone hears about it.
 	sitetest.Advance(time.Minute)
-	tok = alice.CSRF("/.smsgate/devices")
-	add.Set("csrf", tok)
-	sitetest.Expect(t, alice.Post("/.smsgate/devices", add), http.StatusSeeOther, "/.smsgate/verify")
-	sitetest.ExpectBody(t, alice.Get("/.smsgate/verify"), "44•••••••456")
+	sitetest.Expect(t, alice.Get("/.smsgate/devices"), http.StatusSeeOther, "/.smsgate/verify")
+	page = alice.Get("/.smsgate/verify")
+	sitetest.ExpectBody(t, page, "44•••••••456")
+	tok = sitetest.CSRFField.FindStringSubmatch(page.Text)[1]
 	sitetest.Expect(t, alice.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/devices")
 	page = alice.Get("/.smsgate/devices")
 	sitetest.ExpectBody(t, page, "Work phone")
@@ -113,7 +113,9 @@ func TestDevicesAndRecoveryCodes(t *testing.T) {
 	sitetest.ExpectBody(t, res, "each works only once")
 
 	// New codes (the recovery sign-in is fresh) make the old ones stop working.
-	res = r1.Post("/.smsgate/devices", url.Values{"action": {"recovery"}, "csrf": {r1.CSRF("/.smsgate/devices")}})
+	res = r1.Post("/.smsgate/devices", url.Values{"action": {"recovery"}, "confirm": {"1"}, "csrf": {r1.CSRF("/.smsgate/devices")}})
+	sitetest.Expect(t, res, http.StatusSeeOther, "/.smsgate/recovery")
+	res = r1.Get("/.smsgate/recovery")
 	sitetest.Expect(t, res, http.StatusOK, "")
 	fresh := sitetest.RecoveryCode.FindAllStringSubmatch(res.Text, -1)
 	if len(fresh) != 10 {

@@ -25,6 +25,12 @@ type flowClaims struct {
 	CSRF string `json:"csrf"`
 	RD   string `json:"rd,omitempty"`
 	signin.Flow
+	// Pending is a devices-page change waiting for its step-up.
+	Pending *pendingChange `json:"pc,omitempty"`
+	// Notice is what the next devices page says was done (a message id).
+	Notice string `json:"nt,omitempty"`
+	// Codes are new recovery codes, until the user saved them.
+	Codes *newCodes `json:"rc,omitempty"`
 	// Pad makes the user's name and it one length (userWidth), so that
 	// the cookie's length does not tell a known name from a decoy's.
 	Pad string `json:"pad"`

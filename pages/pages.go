@@ -155,6 +155,8 @@ func (p *Pages) ServeHTTP(w http.ResponseWriter, r *http.Request) error {
 		handle = p.devices
 	case "invite":
 		handle = p.invite
+	case "recovery":
+		handle = p.recovery
 	case "status":
 		handle = p.deliveryStatus
 	case "admin/", "admin/user", "admin/events", "admin/costs":

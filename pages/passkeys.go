@@ -53,9 +53,11 @@ func (p *Pages) passkey(req *request, step string) {
 			WriteJSON(req.w, http.StatusOK, creation)
 			return
 		}
-		if p.passkeyFailed(req, p.SignIn.FinishPasskey(ctx, req.scope, cl.Subject, &req.flow.Flow, created(r))) {
+		if p.passkeyFailed(req, p.SignIn.FinishPasskey(ctx, req.scope, cl.Subject, &req.flow.Flow, created(r), r.URL.Query().Get("name"))) {
 			return
 		}
+		req.flow.Notice = "devices.passkey_added"
+		p.saveFlow(req)
 		WriteJSON(req.w, http.StatusOK, map[string]string{"status": "added", "redirect": p.PathPrefix + "devices"})
 	case "passkey/login/begin", "passkey/login/finish":
 		if !p.offers(req, signin.WebAuthn) {

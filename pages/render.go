@@ -93,6 +93,20 @@ var titles = map[string]string{
 	"console":    words.N("Console"),
 }
 
+// pageTitle is a page's heading: the verify page asks for a code only
+// when it has a field for one.
+func pageTitle(step string, d pageData) string {
+	if step == "verify" {
+		switch {
+		case d.LockedFor > 0:
+			return words.N("Sign-in locked")
+		case !d.Pending && !(d.NoPhone && d.App):
+			return words.N("Confirm it's you")
+		}
+	}
+	return titles[step]
+}
+
 // page renders a step's page (or its JSON) and keeps the flow cookie.
 func (p *Pages) page(req *request, status int, step string, d pageData) {
 	p.saveFlow(req)
@@ -138,7 +152,7 @@ func (p *Pages) pageNoFlow(req *request, status int, step string, d pageData) {
 		return
 	}
 	lang := req.lang
-	v := view{pageData: d, Step: step, Title: titles[step], Prefix: p.PathPrefix, CSRF: req.flow.CSRF, CodeLength: p.CodeLength,
+	v := view{pageData: d, Step: step, Title: pageTitle(step, d), Prefix: p.PathPrefix, CSRF: req.flow.CSRF, CodeLength: p.CodeLength,
 		Calls: p.Channels[0] == providers.Voice, Lang: lang, T: func(key string, args ...any) string { return p.Words.T(lang, key, args...) },
 		SiteTitle: p.SiteName, Logo: p.Logo, Accent: p.Accent != "", Example: req.example,
 		PhoneHint: words.N("Choose the country, then type the number as you know it; or start with + and the country code.")}

@@ -114,7 +114,9 @@ func (p *Pages) verify(req *request) {
 	action := req.form["action"]
 	if c == nil && !p.SignIn.Identity.NamesThemselves() && (req.r.Method == http.MethodGet || action != "") {
 		// No code pending: only a user with a phone may ask for one here.
-		if step, err := p.SignIn.Next(ctx, req.realm, &req.flow.Flow, req.user); err != nil || step != signin.Verify {
+		// (Or a first phone whose code died: a new one may go to it.)
+		if step, err := p.SignIn.Next(ctx, req.realm, &req.flow.Flow, req.user); err != nil ||
+			(step != signin.Verify && !(step == signin.Enroll && req.flow.Enrolling != "")) {
 			p.next(req)
 			return
 		}
@@ -183,6 +185,9 @@ func (p *Pages) checkCode(req *request, c *enrollment.Challenge) {
 	res, err := p.SignIn.Check(req.r.Context(), req.scope, &req.flow.Flow, req.user, c, req.form["code"])
 	if err == nil && firstPhone {
 		p.sawUsers(req.r.Context())
+	}
+	if err == nil && c != nil && c.Purpose == enrollment.Add {
+		req.flow.Notice = "devices.added" // the devices page says so
 	}
 	_, recovery := enrollment.NormalizeRecovery(req.form["code"])
 	p.checked(req, c, res, err, recovery)
@@ -260,7 +265,14 @@ func (p *Pages) signedIn(req *request, res *signin.Result) {
 	if rd == "" {
 		rd = "/"
 	}
-	setCookie(req.w, req.r, FlowCookie, "", p.PathPrefix, -1)
+	if pc, notice := req.flow.Pending, req.flow.Notice; ((pc != nil && pc.User == res.User) || notice != "") && !req.json {
+		// The devices page finishes the change a step-up kept, or says
+		// what was done.
+		req.flow = &flowClaims{CSRF: enrollment.RandomID(), Flow: signin.Flow{ID: enrollment.RandomID()}, Pending: pc, Notice: notice}
+		p.saveFlow(req)
+	} else {
+		setCookie(req.w, req.r, FlowCookie, "", p.PathPrefix, -1)
+	}
 	p.rememberBrowser(req, res.User)
 	p.trust(req, res.User, res.AMR)
 	switch {
@@ -271,7 +283,7 @@ func (p *Pages) signedIn(req *request, res *signin.Result) {
 		}
 		WriteJSON(req.w, http.StatusOK, out)
 	case res.RecoveryCodes != nil:
-		p.pageNoFlow(req, http.StatusOK, "recovery", pageData{Recovery: res.RecoveryCodes, Next: rd})
+		p.showCodes(req, res.User, res.RecoveryCodes, rd)
 	default:
 		http.Redirect(req.w, req.r, rd, http.StatusSeeOther)
 	}

@@ -48,7 +48,7 @@ func TestDirectionCharactersAreShownNotObeyed(t *testing.T) {
 	sitetest.Expect(t, alice.GetWith("/.smsgate/login", as), http.StatusSeeOther, "/.smsgate/enroll")
 	tok := sitetest.CSRFField.FindStringSubmatch(alice.GetWith("/.smsgate/enroll", as).Text)[1]
 	sitetest.Expect(t, alice.PostWith("/.smsgate/enroll", url.Values{"phone": {"+14155552671"}, "csrf": {tok}}, as), http.StatusSeeOther, "/.smsgate/verify")
-	sitetest.Expect(t, alice.PostWith("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}}, as), http.StatusOK, "")
+	sitetest.Expect(t, alice.PostWith("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}}, as), http.StatusSeeOther, "/.smsgate/recovery")
 	tok = sitetest.CSRFField.FindStringSubmatch(alice.GetWith("/.smsgate/devices", as).Text)[1]
 	add := url.Values{"action": {"add"}, "phone": {"+447400123456"}, "name": {"Work\u202Eenohp\u2028x"}, "csrf": {tok}}
 	sitetest.Expect(t, alice.PostWith("/.smsgate/devices", add, as), http.StatusSeeOther, "/.smsgate/verify")

@@ -75,6 +75,8 @@ type trustView struct {
 	ID      string `json:"id"`
 	Browser string `json:"browser"`
 	Since   string `json:"since"`
+	// This is the browser asking.
+	This bool `json:"this_browser,omitempty"`
 }
 
 func (p *Pages) trustViews(req *request, user string) []trustView {
@@ -83,9 +85,15 @@ func (p *Pages) trustViews(req *request, user string) []trustView {
 		p.Logger.Error("reading trusted browsers", zap.Error(err))
 		return nil
 	}
+	this := ""
+	if c, err := req.r.Cookie(TrustCookie); err == nil {
+		if who, tb, err := p.Sessions.Trusted(req.r.Context(), c.Value); err == nil && who == user {
+			this = tb.ID
+		}
+	}
 	views := make([]trustView, len(list))
 	for i, tb := range list {
-		views[i] = trustView{ID: tb.ID, Browser: tb.Browser, Since: tb.Created.Format(p.sayID(req, "date.format"))}
+		views[i] = trustView{ID: tb.ID, Browser: tb.Browser, Since: tb.Created.Format(p.sayID(req, "date.format")), This: tb.ID == this}
 	}
 	return views
 }

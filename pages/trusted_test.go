@@ -107,7 +107,7 @@ func TestTrustedBrowser(t *testing.T) {
 	// Signing out everywhere ends every session and every trust.
 	signInTrusting(t, s, other, false)
 	tok = other.CSRF("/.smsgate/devices")
-	if res := other.Post("/.smsgate/devices", url.Values{"action": {"signout-all"}, "csrf": {tok}}); res.StatusCode != http.StatusOK {
+	if res := other.Post("/.smsgate/devices", url.Values{"action": {"signout-all"}, "confirm": {"1"}, "csrf": {tok}}); res.StatusCode != http.StatusOK {
 		t.Fatalf("signing out everywhere: %d", res.StatusCode)
 	}
 	sitetest.Advance(3 * time.Second) // past the revocation poll

@@ -34,6 +34,8 @@ type pageData struct {
 	// Recovery are new recovery codes, shown once; Next is where to go on.
 	Recovery []string
 	Next     string
+	// CodesFor heads the codes' downloaded file: whose, which site, when.
+	CodesFor string
 	// Token is an invite's, carried by its form.
 	Token string
 	// LockedFor is how many seconds sign-in stays locked (0: not locked):
@@ -62,13 +64,19 @@ type pageData struct {
 	// AppSetup is an app being added: its QR code (a data: URI), secret
 	// and otpauth:// URI.
 	AppSetup *appSetupView
-	// Enrolling says the pending code is for a first phone: "change it".
-	Enrolling bool
+	// Enrolling says the code is for a first phone: "change it". Renew
+	// offers a new code to it after the last one died of wrong tries.
+	Enrolling, Renew bool
 	// Confirm is a phone the user asked to remove, to confirm.
 	Confirm *deviceView
 	// PhoneError is an error about the phone typed (shown by its field);
 	// DeviceName the name typed, kept.
 	PhoneError, DeviceName string
+	// Notice says what was just done (the devices page); Ask is a devices
+	// action ("recovery", "signout-all") to confirm first.
+	Notice, Ask string
+	// StepUp says a devices-page change waits for this code.
+	StepUp bool
 	// Delivery is what the gateway said of the pending code's message:
 	// "pending", "delivered", "failed", or "" when it says nothing.
 	Delivery string
@@ -138,9 +146,7 @@ func (p *Pages) verifyData(req *request, c *enrollment.Challenge, errMsg string)
 			d.Masked = c.Masked
 		}
 		d.Delivery = p.delivery(req, c)
-		if wait := c.ResendAt.Sub(p.Now()); wait > 0 {
-			d.ResendIn = int((wait + time.Second - 1) / time.Second)
-		}
+		d.ResendIn = seconds(c.ResendAt.Sub(p.Now()))
 	}
 	// After a first factor, the user's devices decide what is offered (one
 	// read); with a login form, every name is offered every kind, which
@@ -153,10 +159,22 @@ func (p *Pages) verifyData(req *request, c *enrollment.Challenge, errMsg string)
 		if err != nil {
 			p.Logger.Error("reading devices", zap.Error(err))
 		}
-		if c == nil && err == nil {
+		if c == nil && err == nil && dev == nil && req.flow.Enrolling != "" {
+			// A first phone's code died of wrong tries: a new one to the
+			// same number, or another number.
+			d.Renew, d.Enrolling, d.Masked = true, true, phone.Mask(req.flow.Enrolling)
+			d.Recoverable = false
+			d.ResendIn = seconds(p.SignIn.Challenges.CooldownLeft(req.r.Context(), req.scope,
+				enrollment.Challenge{User: req.user, Phone: req.flow.Enrolling, Channel: p.Channels[0]}))
+		} else if c == nil && err == nil {
 			if dev != nil {
 				d.Masked = phone.Mask(dev.Phone)
 				d.AskPhone = dev.Phone == ""
+				if !d.AskPhone {
+					// "Send me a code" counts down what the cooldown still holds.
+					d.ResendIn = seconds(p.SignIn.Challenges.CooldownLeft(req.r.Context(), req.scope, enrollment.Challenge{
+						User: req.user, LimitKey: req.flow.LimitKey, Phone: dev.Phone, Channel: p.Channels[0]}))
+				}
 			}
 			d.NoPhone = dev == nil
 			if views := phonesOnly(p.viewsOf(req, list)); len(views) > 1 && !d.AskPhone {
@@ -166,8 +184,8 @@ func (p *Pages) verifyData(req *request, c *enrollment.Challenge, errMsg string)
 			d.AppFirst = len(list) > 0 && list[0].Kind == enrollment.KindApp
 		}
 	}
-	if d.NoPhone {
-		d.Switch = ""
+	if d.NoPhone || (d.Switch == "call" && d.LockedFor == 0 && req.user != "" && !p.SignIn.CanCall(req.r.Context(), req.scope, &req.flow.Flow, req.user)) {
+		d.Switch = "" // no phone, or the hour's calls are spent
 	}
 	d.App = verifying && (d.Hidden || enrollment.HasKind(list, enrollment.KindApp))
 	d.Passkey = verifying && p.Passkeys && (d.Hidden || enrollment.HasKind(list, enrollment.KindPasskey))
@@ -178,9 +196,30 @@ func (p *Pages) verifyData(req *request, c *enrollment.Challenge, errMsg string)
 	d.App = d.App && p.offers(req, signin.TOTP)
 	d.AppFirst = d.AppFirst && d.App
 	d.Passkey = d.Passkey && p.offers(req, signin.WebAuthn)
-	d.Recoverable = d.Recoverable && p.offersRecovery(req)
+	d.Recoverable = d.Recoverable && p.offersRecovery(req) && p.hasRecovery(req, list)
+	d.StepUp = req.flow.Pending != nil && p.stepUp(req)
 	if len(p.Policy.Require) > 0 && !p.offersRecovery(req) && errMsg == "" {
 		d.Requires = p.requiredWords(req)
 	}
 	return d
+}
+
+// hasRecovery reports whether the user may hold recovery codes, so that
+// "I don't have my phone" is never offered to someone who has none. After a
+// login form, every name is answered alike (nobody learns who exists): a
+// gate that provisions users in its config offers it to none, as those
+// users never get any (a stored user may still type one as their code).
+func (p *Pages) hasRecovery(req *request, list []enrollment.Device) bool {
+	if p.SignIn.Identity.NamesThemselves() {
+		return len(p.SignIn.Users) == 0
+	}
+	return len(list) > 0 && p.SignIn.RecoveryLeft(req.r.Context(), req.realm, req.user) > 0
+}
+
+// seconds is a wait as whole seconds, rounded up (0 for none).
+func seconds(wait time.Duration) int {
+	if wait <= 0 {
+		return 0
+	}
+	return int((wait + time.Second - 1) / time.Second)
 }

@@ -18,12 +18,18 @@ func (s *Service) BeginPasskey(ctx context.Context, realm, user string, f *Flow)
 	return s.Devices.BeginPasskey(ctx, realm, user, f.ID)
 }
 
-// FinishPasskey adds the passkey the browser made, and tells the user's phones.
-func (s *Service) FinishPasskey(ctx context.Context, sc enrollment.Scope, user string, f *Flow, answer *protocol.ParsedCredentialCreationData) error {
+// FinishPasskey adds the passkey the browser made, named name (if not
+// "", else "Passkey 1"…), and tells the user's phones.
+func (s *Service) FinishPasskey(ctx context.Context, sc enrollment.Scope, user string, f *Flow, answer *protocol.ParsedCredentialCreationData, name string) error {
 	id, err := s.Devices.FinishPasskey(ctx, sc.Realm, user, f.ID, sc.Lang, answer)
 	if err != nil {
 		s.audit("verify_failed", user, "", zap.String("reason", Reason(err)), zap.String("ip", sc.IP), zap.String("kind", "passkey"))
 		return err
+	}
+	if name != "" {
+		if err := s.Devices.Rename(ctx, sc.Realm, user, id, name); err != nil {
+			s.Logger.Warn("naming a passkey", zap.Error(err)) // added all the same, as "Passkey N"
+		}
 	}
 	s.audit("device_added", user, "", zap.String("device", id), zap.String("kind", "passkey"))
 	s.Notify(ctx, sc.Realm, user, "", words.Say("notice.passkey_added"))

@@ -205,6 +205,7 @@ func (s *Service) Resend(ctx context.Context, sc enrollment.Scope, f *Flow, user
 	sc.Blind = s.blind(sc, c.Purpose)
 	nc, err := s.Challenges.Resend(ctx, sc, c.ID)
 	s.notSent(ctx, sc, c.User, c.Phone, c.DeviceID, nc, err)
+	s.Challenges.NoteCall(ctx, sc, c, err)
 	if err != nil {
 		return nil, err
 	}
@@ -223,6 +224,7 @@ func (s *Service) start(ctx context.Context, sc enrollment.Scope, c enrollment.C
 	sc.Blind = s.blind(sc, c.Purpose)
 	nc, err := s.Challenges.Start(ctx, sc, c)
 	s.notSent(ctx, sc, c.User, c.Phone, c.DeviceID, nc, err)
+	s.Challenges.NoteCall(ctx, sc, &c, err)
 	return nc, err
 }
 
@@ -263,4 +265,10 @@ func (s *Service) simSwapped(ctx context.Context, sc enrollment.Scope, user, e16
 	}
 	s.audit("sim_swap", user, e164, zap.Duration("within", swap.Within), zap.String("ip", sc.IP))
 	s.Notify(ctx, sc.Realm, user, deviceID, words.Say("notice.sim_swapped", "phone", phone.Mask(e164)))
+}
+
+// CanCall reports whether a call may go to user now ("call me instead"
+// is offered only then): the hourly call limit is not spent.
+func (s *Service) CanCall(ctx context.Context, sc enrollment.Scope, f *Flow, user string) bool {
+	return s.Challenges.CallWait(ctx, sc, cmp.Or(f.LimitKey, user)) == 0
 }

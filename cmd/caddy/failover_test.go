@@ -49,7 +49,7 @@ func TestSentinelFailover(t *testing.T) {
 		t.Fatalf("enroll on A: %d", st)
 	}
 	owner.base = b.base
-	if st, _, body := owner.do("POST", "/.smsgate/verify", url.Values{"code": {a.lastCode()}, "csrf": {csrf}}); st != http.StatusOK || !strings.Contains(body, "recovery codes") {
+	if st, loc, body := owner.do("POST", "/.smsgate/verify", url.Values{"code": {a.lastCode()}, "csrf": {csrf}}); st != http.StatusSeeOther || loc != "/.smsgate/recovery" {
 		t.Fatalf("A's code on B: %d\n%s", st, body)
 	}
 	admitted := func(when string) {

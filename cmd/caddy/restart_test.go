@@ -47,8 +47,11 @@ func TestRestarts(t *testing.T) {
 	code := s.lastCode()
 	s = s.restart()
 	// A first enrollment shows the recovery codes, then goes on.
-	if st, _, body := b.do("POST", "/.smsgate/verify", url.Values{"code": {code}, "csrf": {csrf}}); st != 200 || !strings.Contains(body, "recovery codes") {
-		t.Fatalf("verify after restart: %d\n%s", st, body)
+	if st, loc, body := b.do("POST", "/.smsgate/verify", url.Values{"code": {code}, "csrf": {csrf}}); st != http.StatusSeeOther || loc != "/.smsgate/recovery" {
+		t.Fatalf("verify after restart: %d %s\n%s", st, loc, body)
+	}
+	if st, _, body := b.do("GET", "/.smsgate/recovery", nil); st != 200 || !strings.Contains(body, "recovery codes") {
+		t.Fatalf("the recovery codes after restart: %d\n%s", st, body)
 	}
 	if st, _, body := b.do("GET", "/", nil); st != 200 || body != "Hello, demo!" {
 		t.Fatalf("app: %d %q", st, body)

@@ -52,7 +52,7 @@ func TestWipeIsRememberedAcrossRestarts(t *testing.T) {
 	if st, _, _ := b.do("POST", "/.smsgate/enroll", url.Values{"phone": {"+14155552671"}, "csrf": {csrf}}); st != http.StatusSeeOther {
 		t.Fatalf("enroll: %d", st)
 	}
-	if st, _, _ := b.do("POST", "/.smsgate/verify", url.Values{"code": {s.lastCode()}, "csrf": {csrf}}); st != http.StatusOK {
+	if st, _, _ := b.do("POST", "/.smsgate/verify", url.Values{"code": {s.lastCode()}, "csrf": {csrf}}); st != http.StatusSeeOther {
 		t.Fatalf("verify: %d", st)
 	}
 	s.stop()

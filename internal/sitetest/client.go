@@ -3,7 +3,6 @@ package sitetest
 import (
 	"context"
 	"encoding/json"
-	"html"
 	"io"
 	"net"
 	"net/http"
@@ -41,6 +40,8 @@ func NewClient(t *testing.T, user string) *Client {
 type Response struct {
 	*http.Response
 	Text string
+	// client is the browser that got it.
+	client *Client
 }
 
 // Do sends req as the browser does: its identity, its Accept header, and
@@ -73,7 +74,7 @@ func (c *Client) Do(req *http.Request) *Response {
 	}
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
-	return &Response{res, string(b)}
+	return &Response{res, string(b), c}
 }
 
 // Get fetches path on the test site.
@@ -255,18 +256,24 @@ func SignIn(t *testing.T, s *Site, c *Client) {
 var RecoveryCode = regexp.MustCompile(`<code>([A-Z2-9]{5}-[A-Z2-9]{5})</code>`)
 
 // ExpectEnrolled checks the answer to a first enrollment's code: the
-// session, and the recovery codes shown once, with a link on to rd.
+// session, and the recovery codes on their page until they are saved,
+// then on to rd.
 func ExpectEnrolled(t *testing.T, res *Response, rd string) []string {
 	t.Helper()
-	Expect(t, res, http.StatusOK, "")
-	ExpectBody(t, res, `href="`+html.EscapeString(rd)+`"`)
+	Expect(t, res, http.StatusSeeOther, "/.smsgate/recovery")
+	page := res.client.Get("/.smsgate/recovery")
 	var codes []string
-	for _, m := range RecoveryCode.FindAllStringSubmatch(res.Text, -1) {
+	for _, m := range RecoveryCode.FindAllStringSubmatch(page.Text, -1) {
 		codes = append(codes, m[1])
 	}
 	if len(codes) != 10 {
-		t.Fatalf("%d recovery codes on the page, want 10:\n%s", len(codes), res.Text)
+		t.Fatalf("%d recovery codes on the page, want 10:\n%s", len(codes), page.Text)
 	}
+	tok := CSRFField.FindStringSubmatch(page.Text)
+	if tok == nil {
+		t.Fatalf("no form to say the codes are saved:\n%s", page.Text)
+	}
+	Expect(t, res.client.Post("/.smsgate/recovery", url.Values{"saved": {"1"}, "csrf": {tok[1]}}), http.StatusSeeOther, rd)
 	found := false
 	for _, c := range res.Cookies() {
 		found = found || (c.Name == "smsgate_session" && c.Value != "")

@@ -50,6 +50,22 @@
     setTimeout(ask, 2000);
   }
 
+  // Copy, and say "Copied" on the button every time (then its label again).
+  var copy = function (button, text) {
+    if (!navigator.clipboard) return;
+    navigator.clipboard.writeText(text).then(function () {
+      var label = button.getAttribute("data-label") || button.textContent;
+      button.setAttribute("data-label", label);
+      button.textContent = button.getAttribute("data-copied") || label;
+      clearTimeout(button.copiedTimer);
+      button.copiedTimer = setTimeout(function () { button.textContent = label; }, 2000);
+    });
+  };
+  document.querySelectorAll("[data-copy-text]").forEach(function (b) {
+    b.hidden = !navigator.clipboard;
+    b.addEventListener("click", function () { copy(b, b.getAttribute("data-copy-text")); });
+  });
+
   // Recovery codes: copy, download as a text file, print.
   var actions = document.getElementById("code-actions");
   if (actions) {
@@ -60,11 +76,13 @@
     actions.addEventListener("click", function (event) {
       var b = event.target.closest("button");
       if (!b) return;
-      if (b.hasAttribute("data-copy") && navigator.clipboard) {
-        navigator.clipboard.writeText(codesText());
+      if (b.hasAttribute("data-copy")) {
+        copy(b, codesText());
       } else if (b.hasAttribute("data-download")) {
+        // The file says whose codes they are, for which site, made when.
+        var header = b.getAttribute("data-header");
         var a = document.createElement("a");
-        a.href = URL.createObjectURL(new Blob([codesText()], { type: "text/plain" }));
+        a.href = URL.createObjectURL(new Blob([(header ? header + "\n\n" : "") + codesText()], { type: "text/plain" }));
         a.download = b.getAttribute("data-filename");
         document.body.appendChild(a);
         a.click();
@@ -205,7 +223,9 @@
           answer.response.signature = text(r.signature);
           if (r.userHandle) answer.response.userHandle = text(r.userHandle);
         }
-        return post(button.dataset.finish, answer);
+        var finish = button.dataset.finish, name = button.dataset.name && document.getElementById(button.dataset.name);
+        if (name && name.value.trim()) finish += "?name=" + encodeURIComponent(name.value.trim());
+        return post(finish, answer);
       }).then(function (done) {
         location.assign(done.redirect || location.href);
       }).catch(function (e) {

@@ -1,0 +1,55 @@
+package pages
+
+import (
+	"net/http"
+
+	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/signin"
+	"github.com/smsgate/caddy-smsgate/words"
+)
+
+// New recovery codes are shown at /.smsgate/recovery until the user says
+// they saved them: a phone that reloads the tab shows the same codes
+// again. Until then they wait sealed (AES-GCM) in the flow cookie of this
+// browser, never in clear and never in the store (which keeps only their
+// HMACs).
+
+// newCodes are recovery codes waiting for "I have saved these".
+type newCodes struct {
+	User  string   `json:"u"`
+	Codes []string `json:"c"`
+	Next  string   `json:"n"`
+}
+
+// showCodes keeps user's new codes in a fresh flow and sends the browser
+// to the page that shows them, then on to next.
+func (p *Pages) showCodes(req *request, user string, codes []string, next string) {
+	req.flow = &flowClaims{CSRF: enrollment.RandomID(), Flow: signin.Flow{ID: enrollment.RandomID()},
+		Codes: &newCodes{User: user, Codes: codes, Next: next}}
+	p.saveFlow(req)
+	http.Redirect(req.w, req.r, p.PathPrefix+"recovery", http.StatusSeeOther)
+}
+
+// recovery shows the codes kept for the signed-in user (GET), or forgets
+// them once the user says they are saved (POST) and goes on.
+func (p *Pages) recovery(req *request) {
+	nc := req.flow.Codes
+	cl := p.session(req.r)
+	if nc == nil || cl == nil || cl.Subject != nc.User {
+		// Nothing to show (saved already, or the flow ran out): new codes
+		// can be made on the devices page.
+		http.Redirect(req.w, req.r, p.PathPrefix+"devices", http.StatusSeeOther)
+		return
+	}
+	if req.r.Method == http.MethodGet {
+		site := p.SiteName
+		if site == "" {
+			site = req.host
+		}
+		p.page(req, http.StatusOK, "recovery", pageData{Recovery: nc.Codes, Next: nc.Next,
+			CodesFor: p.Words.Render(req.lang, words.Text{ID: "recovery.file", Args: map[string]any{"user": nc.User, "site": site, "date": p.Now().Format(p.sayID(req, "date.format"))}})})
+		return
+	}
+	setCookie(req.w, req.r, FlowCookie, "", p.PathPrefix, -1)
+	http.Redirect(req.w, req.r, nc.Next, http.StatusSeeOther)
+}
