@@ -59,7 +59,7 @@ type gate struct {
 	signin *signin.Service // the sign-in itself
 	policy *signin.Policy  // the kinds it takes and requires
 	// counting is the admin's figures and the pumping guard (counting.go).
-	counting counting
+	counting *admin.Counting
 	logger   *zap.Logger
 	now      func() time.Time
 }
