@@ -4,6 +4,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/smsgate/caddy-smsgate/admin"
+	"github.com/smsgate/caddy-smsgate/internal/cfutil"
 	"github.com/smsgate/caddy-smsgate/phone"
 	"github.com/smsgate/caddy-smsgate/pumping"
 )
@@ -14,10 +15,10 @@ import (
 // checkCounting checks the prices and the guard's settings.
 func (g *Gate) checkCounting() error {
 	if err := g.Costs.Check(); err != nil {
-		return optionErrf("costs", "%v", err)
+		return cfutil.OptionErrf("costs", "%v", err)
 	}
 	if _, err := g.PumpingGuard.Settings(); err != nil {
-		return optionErrf("pumping_guard", "%v", err)
+		return cfutil.OptionErrf("pumping_guard", "%v", err)
 	}
 	return nil
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/smsgate/caddy-smsgate/audit"
 	"github.com/smsgate/caddy-smsgate/continuity"
 	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/internal/cfutil"
 	"github.com/smsgate/caddy-smsgate/internal/clock"
 	"github.com/smsgate/caddy-smsgate/pages"
 	"github.com/smsgate/caddy-smsgate/phone"
@@ -97,7 +98,7 @@ func (g *Gate) settle(ctx caddy.Context) (*settled, error) {
 		return nil, err
 	}
 	if g.words, err = words.Load(g.MessagesDir); err != nil {
-		return nil, &optionError{"messages_dir", err}
+		return nil, &cfutil.OptionError{Key: "messages_dir", Err: err}
 	}
 	if s.messages, err = g.templates(g.words); err != nil {
 		return nil, err

@@ -8,6 +8,7 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 
+	"github.com/smsgate/caddy-smsgate/internal/cfutil"
 	"github.com/smsgate/caddy-smsgate/siteblock"
 )
 
@@ -82,9 +83,9 @@ func (g *Gate) checkConfig() error {
 	c := *g
 	c.setDefaults()
 	if err := c.check(); err != nil {
-		var oe *optionError
+		var oe *cfutil.OptionError
 		if errors.As(err, &oe) {
-			return g.errAt(oe.key, err)
+			return g.errAt(oe.Key, err)
 		}
 		return g.errAt("", err)
 	}
