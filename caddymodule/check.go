@@ -19,6 +19,7 @@ import (
 	"github.com/smsgate/caddy-smsgate/phone"
 	"github.com/smsgate/caddy-smsgate/providers"
 	"github.com/smsgate/caddy-smsgate/signin"
+	"github.com/smsgate/caddy-smsgate/siteblock"
 	"github.com/smsgate/caddy-smsgate/words"
 )
 
@@ -107,10 +108,10 @@ func (g *Gate) checkIdentity() error {
 	if !strings.Contains(g.Identity, "{") {
 		return cfutil.OptionErrf("identity", "identity must be a placeholder such as %s, or none; %q would name every visitor the same", DefaultIdentity, g.Identity)
 	}
-	if p := clientChosen(g.Identity); p != "" {
+	if p := siteblock.ClientChosen(g.Identity); p != "" {
 		return cfutil.OptionErrf("identity", "identity %s: {%s} is whatever the client sends, so anyone could be anyone: use a first factor's placeholder such as %s, a header a forward_auth sets, or none", g.Identity, p, DefaultIdentity)
 	}
-	g.trusted = trustedHeaders(g.Identity, g.IdentityFrom)
+	g.trusted = siteblock.TrustedHeaders(g.Identity, g.IdentityFrom)
 	return nil
 }
 

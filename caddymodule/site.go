@@ -68,8 +68,8 @@ func parseDirective(h httpcaddyfile.Helper) ([]httpcaddyfile.ConfigValue, error)
 func (g *Gate) siteGate(realmWritten bool) *siteblock.Gate {
 	identity := cmp.Or(g.Identity, DefaultIdentity)
 	var headers []string
-	for _, th := range trustedHeaders(identity, nil) {
-		headers = append(headers, th.name)
+	for _, th := range siteblock.TrustedHeaders(identity, nil) {
+		headers = append(headers, th.Name)
 	}
 	return &siteblock.Gate{Token: g.lines[""], Realm: g.Realm, RealmWritten: realmWritten,
 		Identity: identity, Headers: headers, IdentityFrom: g.IdentityFrom,
