@@ -4,11 +4,9 @@ import (
 	"cmp"
 	"errors"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
-	"github.com/caddyserver/caddy/v2"
 	"github.com/go-webauthn/webauthn/webauthn"
 	"golang.org/x/net/publicsuffix"
 
@@ -206,64 +204,11 @@ func (g *Gate) checkCookieDomain() error {
 	return nil
 }
 
-// checkProviders checks what the providers' config says, without
-// provisioning them: one at least, each with its own name, a provider for
-// every channel, a Verify provider alone, and no log provider for a site
-// that is not localhost (every send would fail, and count).
-func (g *Gate) checkProviders() error {
-	mods, err := g.providerModules()
-	if err != nil {
-		return err
-	}
-	if len(mods) == 0 {
-		return cfutil.OptionErrf("", "no provider: add one, e.g. `provider log` for local development")
-	}
-	names := map[string]bool{}
-	for i, m := range mods {
-		key := "provider " + strconv.Itoa(i+1)
-		name := providers.Name(m, i)
-		if names[name] {
-			return cfutil.OptionErrf(key, "two providers are named %q: give each its own name", name)
-		}
-		names[name] = true
-		if v, ok := m.(providers.Verifier); ok && v.Verifies() {
-			if len(mods) > 1 {
-				return cfutil.OptionErrf(key, "a Verify provider makes and checks its own codes, so it cannot fail over to other providers: configure it alone")
-			}
-			g.verifies = true
-		}
-		if l, ok := m.(*providers.Log); ok && !l.AllowPublic && !localhost.Is(g.host) {
-			return cfutil.OptionErrf(key, "provider log writes codes to Caddy's log, so it sends only for localhost sites, and this site is %s: every send would fail. Use a real provider (or `provider log { allow_public }` to test a deployment)", g.host)
-		}
-	}
-	for _, ch := range g.Channels {
-		if ch != providers.SMS && ch != providers.Voice {
-			return cfutil.OptionErrf("channels", "unknown channel %q: use sms or voice", ch)
-		}
-		supported := false
-		for _, m := range mods {
-			s, ok := m.(providers.Sender)
-			supported = supported || (ok && providers.Supports(s, ch))
-		}
-		if !supported {
-			return cfutil.OptionErrf("channels", "channel %s: no provider delivers on it (for Twilio, add `voice`)", ch)
-		}
-	}
-	return nil
-}
-
-// providerModules decodes the providers' config into their modules,
-// unprovisioned: only for what the config says.
-func (g *Gate) providerModules() ([]caddy.Module, error) {
-	var mods []caddy.Module
-	for i, raw := range g.ProvidersRaw {
-		m, err := providers.Decode(raw)
-		if err != nil {
-			return nil, &cfutil.OptionError{Key: "provider " + strconv.Itoa(i+1), Err: err}
-		}
-		mods = append(mods, m)
-	}
-	return mods, nil
+// checkProviders checks the providers' config, unprovisioned
+// (providers.CheckConfig).
+func (g *Gate) checkProviders() (err error) {
+	g.verifies, err = providers.CheckConfig(g.ProvidersRaw, g.Channels, g.host)
+	return err
 }
 
 // templates parses the message templates and checks that every message
