@@ -3,13 +3,10 @@ package caddymodule
 import (
 	"cmp"
 	"errors"
-	"fmt"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
-	"github.com/caddyserver/caddy/v2"
 	"github.com/go-webauthn/webauthn/webauthn"
 	"golang.org/x/net/publicsuffix"
 
@@ -20,6 +17,7 @@ import (
 	"github.com/smsgate/caddy-smsgate/phone"
 	"github.com/smsgate/caddy-smsgate/providers"
 	"github.com/smsgate/caddy-smsgate/signin"
+	"github.com/smsgate/caddy-smsgate/siteblock"
 	"github.com/smsgate/caddy-smsgate/words"
 )
 
@@ -28,34 +26,19 @@ import (
 // creates no database folder, and a Caddyfile runs it when it is adapted,
 // so that each mistake names its line.
 
-// optionError is a mistake in one option; key names it the way
-// UnmarshalCaddyfile recorded its line ("code_length", "user alice",
-// "provider 2").
-type optionError struct {
-	key string
-	err error
-}
-
-func (e *optionError) Error() string { return e.err.Error() }
-func (e *optionError) Unwrap() error { return e.err }
-
-func optionErrf(key, format string, args ...any) error {
-	return &optionError{key, fmt.Errorf(format, args...)}
-}
-
 // check validates the config, its defaults set. It opens nothing, reads no
 // file and resolves no environment variable, so that it can also run when
 // a Caddyfile is adapted; what it works out (the host, the passkeys'
 // origin, the factors) is kept.
 func (g *Gate) check() error {
 	if g.Realm == "" {
-		return optionErrf("realm", "realm is not set: set realm (in a Caddyfile, a site with a single host name sets it for you)")
+		return cfutil.OptionErrf("realm", "realm is not set: set realm (in a Caddyfile, a site with a single host name sets it for you)")
 	}
 	g.host = g.Realm
 	if g.PublicOrigin != "" {
 		u, err := url.Parse(g.PublicOrigin)
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Hostname() == "" || (u.Path != "" && u.Path != "/") {
-			return optionErrf("public_origin", "public_origin must be a scheme and host such as https://app.example.com, not %q", g.PublicOrigin)
+			return cfutil.OptionErrf("public_origin", "public_origin must be a scheme and host such as https://app.example.com, not %q", g.PublicOrigin)
 		}
 		g.host = strings.ToLower(u.Hostname())
 	}
@@ -72,14 +55,14 @@ func (g *Gate) check() error {
 		return err
 	}
 	if g.Accent != "" && !accentColour.MatchString(g.Accent) {
-		return optionErrf("accent", "accent must be a colour like #2563eb, not %q", g.Accent)
+		return cfutil.OptionErrf("accent", "accent must be a colour like #2563eb, not %q", g.Accent)
 	}
 	policy := &phone.Policy{AllowedRegions: g.AllowedRegions, ChannelRegions: g.ChannelRegions, AllowPrefixes: g.AllowPrefixes, DenyPrefixes: g.DenyPrefixes, Types: g.NumberTypes}
 	if err := policy.Validate(); err != nil {
-		return optionErrf("allowed_regions", "%v", err)
+		return cfutil.OptionErrf("allowed_regions", "%v", err)
 	}
 	if g.AssertionHeader != "" && g.SigningAlg != "EdDSA" {
-		return optionErrf("assertion_header", "assertion_header needs signing_alg EdDSA, so that upstreams can verify it with public keys")
+		return cfutil.OptionErrf("assertion_header", "assertion_header needs signing_alg EdDSA, so that upstreams can verify it with public keys")
 	}
 	if err := g.checkCookieDomain(); err != nil {
 		return err
@@ -95,10 +78,10 @@ func (g *Gate) check() error {
 	}
 	var err error
 	if g.webauthn, err = g.newWebAuthn(); err != nil {
-		return optionErrf("public_origin", "%v", err)
+		return cfutil.OptionErrf("public_origin", "%v", err)
 	}
 	if err := g.settleFactors(); err != nil {
-		return optionErrf("factors", "%v", err)
+		return cfutil.OptionErrf("factors", "%v", err)
 	}
 	// The built-in languages here; an admin's own (messages_dir) once
 	// Provision has read them.
@@ -112,21 +95,21 @@ func (g *Gate) checkIdentity() error {
 	switch g.Enrollment {
 	case EnrollmentOpen, EnrollmentClosed:
 	default:
-		return optionErrf("enrollment", "enrollment must be %q or %q, not %q", EnrollmentOpen, EnrollmentClosed, g.Enrollment)
+		return cfutil.OptionErrf("enrollment", "enrollment must be %q or %q, not %q", EnrollmentOpen, EnrollmentClosed, g.Enrollment)
 	}
 	if g.Identity == IdentityNone {
 		if g.Enrollment == EnrollmentOpen {
-			return optionErrf("enrollment", "enrollment open needs a first factor: with identity none, anyone could enroll as anyone")
+			return cfutil.OptionErrf("enrollment", "enrollment open needs a first factor: with identity none, anyone could enroll as anyone")
 		}
 		return nil
 	}
 	if !strings.Contains(g.Identity, "{") {
-		return optionErrf("identity", "identity must be a placeholder such as %s, or none; %q would name every visitor the same", DefaultIdentity, g.Identity)
+		return cfutil.OptionErrf("identity", "identity must be a placeholder such as %s, or none; %q would name every visitor the same", DefaultIdentity, g.Identity)
 	}
-	if p := clientChosen(g.Identity); p != "" {
-		return optionErrf("identity", "identity %s: {%s} is whatever the client sends, so anyone could be anyone: use a first factor's placeholder such as %s, a header a forward_auth sets, or none", g.Identity, p, DefaultIdentity)
+	if p := siteblock.ClientChosen(g.Identity); p != "" {
+		return cfutil.OptionErrf("identity", "identity %s: {%s} is whatever the client sends, so anyone could be anyone: use a first factor's placeholder such as %s, a header a forward_auth sets, or none", g.Identity, p, DefaultIdentity)
 	}
-	g.trusted = trustedHeaders(g.Identity, g.IdentityFrom)
+	g.trusted = siteblock.TrustedHeaders(g.Identity, g.IdentityFrom)
 	return nil
 }
 
@@ -134,24 +117,24 @@ func (g *Gate) checkIdentity() error {
 func (g *Gate) checkRanges() error {
 	switch {
 	case g.CodeLength < MinCodeLength || g.CodeLength > MaxCodeLength:
-		return optionErrf("code_length", "code_length must be from %d to %d, not %d", MinCodeLength, MaxCodeLength, g.CodeLength)
+		return cfutil.OptionErrf("code_length", "code_length must be from %d to %d, not %d", MinCodeLength, MaxCodeLength, g.CodeLength)
 	case time.Duration(g.CodeTTL) < MinCodeTTL || time.Duration(g.CodeTTL) > MaxCodeTTL:
-		return optionErrf("code_ttl", "code_ttl must be from %s to %s, not %s", MinCodeTTL, MaxCodeTTL, time.Duration(g.CodeTTL))
+		return cfutil.OptionErrf("code_ttl", "code_ttl must be from %s to %s, not %s", MinCodeTTL, MaxCodeTTL, time.Duration(g.CodeTTL))
 	case g.MaxAttempts < 1 || g.MaxAttempts > MaxMaxAttempts:
-		return optionErrf("max_attempts", "max_attempts must be from 1 to %d, not %d", MaxMaxAttempts, g.MaxAttempts)
+		return cfutil.OptionErrf("max_attempts", "max_attempts must be from 1 to %d, not %d", MaxMaxAttempts, g.MaxAttempts)
 	case g.SessionLifetime <= 0:
-		return optionErrf("session_lifetime", "session_lifetime must be positive")
+		return cfutil.OptionErrf("session_lifetime", "session_lifetime must be positive")
 	case cfutil.OutOfRange(g.ResendCooldown, MinResendCooldown, MaxResendCooldown):
-		return optionErrf("resend_cooldown", "%s", cfutil.RangeError("resend_cooldown", g.ResendCooldown, MinResendCooldown, MaxResendCooldown))
+		return cfutil.OptionErrf("resend_cooldown", "%s", cfutil.RangeError("resend_cooldown", g.ResendCooldown, MinResendCooldown, MaxResendCooldown))
 	case g.RememberOff && g.Remember != 0:
-		return optionErrf("remember", "remember is both off and %s: choose one", time.Duration(g.Remember))
+		return cfutil.OptionErrf("remember", "remember is both off and %s: choose one", time.Duration(g.Remember))
 	case g.Remember != 0 && cfutil.OutOfRange(g.Remember, MinRemember, MaxRemember):
-		return optionErrf("remember", "%s", cfutil.RangeError("remember", g.Remember, MinRemember, MaxRemember))
+		return cfutil.OptionErrf("remember", "%s", cfutil.RangeError("remember", g.Remember, MinRemember, MaxRemember))
 	case !validPrefix(g.PathPrefix):
-		return optionErrf("path_prefix", "path_prefix must begin and end with '/', like %s", DefaultPathPrefix)
+		return cfutil.OptionErrf("path_prefix", "path_prefix must begin and end with '/', like %s", DefaultPathPrefix)
 	}
 	if g.SigningKey != "" && !strings.Contains(g.SigningKey, "{") && len(g.SigningKey) < 32 {
-		return optionErrf("signing_key", "signing_key is %d bytes; it must be at least 32", len(g.SigningKey))
+		return cfutil.OptionErrf("signing_key", "signing_key is %d bytes; it must be at least 32", len(g.SigningKey))
 	}
 	return nil
 }
@@ -164,15 +147,15 @@ func (g *Gate) checkUsers() error {
 		key := "user " + u.Name
 		switch {
 		case u.Name == "":
-			return optionErrf(key, "a provisioned user has no name")
+			return cfutil.OptionErrf(key, "a provisioned user has no name")
 		case seen[u.Name]:
-			return optionErrf(key, "user %q is provisioned twice", u.Name)
+			return cfutil.OptionErrf(key, "user %q is provisioned twice", u.Name)
 		case !textsafe.Clean(u.Name) || len(u.Name) > MaxIdentity:
-			return optionErrf(key, "user %q: a name must be at most %d bytes, without control or direction characters", textsafe.Escape(u.Name), MaxIdentity)
+			return cfutil.OptionErrf(key, "user %q: a name must be at most %d bytes, without control or direction characters", textsafe.Escape(u.Name), MaxIdentity)
 		}
 		seen[u.Name] = true
 		if _, err := phone.Parse(u.Phone, g.DefaultRegion); err != nil {
-			return optionErrf(key, "user %q: phone %q: %v", u.Name, u.Phone, err)
+			return cfutil.OptionErrf(key, "user %q: phone %q: %v", u.Name, u.Phone, err)
 		}
 	}
 	return nil
@@ -185,9 +168,9 @@ func (g *Gate) checkAdmins() error {
 	for _, name := range g.Admins {
 		switch {
 		case name == "" || !textsafe.Clean(name) || len(name) > MaxIdentity:
-			return optionErrf("admins", "%q: a name must be at most %d bytes, without control or direction characters", textsafe.Escape(name), MaxIdentity)
+			return cfutil.OptionErrf("admins", "%q: a name must be at most %d bytes, without control or direction characters", textsafe.Escape(name), MaxIdentity)
 		case seen[name]:
-			return optionErrf("admins", "%q is named twice", name)
+			return cfutil.OptionErrf("admins", "%q is named twice", name)
 		}
 		seen[name] = true
 	}
@@ -203,10 +186,10 @@ func (g *Gate) checkCookieDomain() error {
 		return nil
 	}
 	if strings.ContainsAny(d, ":/ ") {
-		return optionErrf("cookie_domain", "cookie_domain must be a domain such as example.com, not %q", d)
+		return cfutil.OptionErrf("cookie_domain", "cookie_domain must be a domain such as example.com, not %q", d)
 	}
 	if ps, _ := publicsuffix.PublicSuffix(d); ps == d && !localhost.Is(d) {
-		return optionErrf("cookie_domain", "cookie_domain %s is a public suffix: browsers refuse a cookie for all of it; name your own domain", d)
+		return cfutil.OptionErrf("cookie_domain", "cookie_domain %s is a public suffix: browsers refuse a cookie for all of it; name your own domain", d)
 	}
 	for _, origin := range []string{g.PublicOrigin, g.SiteOrigin} {
 		u, err := url.Parse(origin)
@@ -214,71 +197,18 @@ func (g *Gate) checkCookieDomain() error {
 			continue
 		}
 		if host := strings.ToLower(u.Hostname()); host != d && !strings.HasSuffix(host, "."+d) {
-			return optionErrf("cookie_domain", "cookie_domain %s does not cover this site (%s): browsers would drop the session cookie, and no one could sign in", d, host)
+			return cfutil.OptionErrf("cookie_domain", "cookie_domain %s does not cover this site (%s): browsers would drop the session cookie, and no one could sign in", d, host)
 		}
 		break
 	}
 	return nil
 }
 
-// checkProviders checks what the providers' config says, without
-// provisioning them: one at least, each with its own name, a provider for
-// every channel, a Verify provider alone, and no log provider for a site
-// that is not localhost (every send would fail, and count).
-func (g *Gate) checkProviders() error {
-	mods, err := g.providerModules()
-	if err != nil {
-		return err
-	}
-	if len(mods) == 0 {
-		return optionErrf("", "no provider: add one, e.g. `provider log` for local development")
-	}
-	names := map[string]bool{}
-	for i, m := range mods {
-		key := "provider " + strconv.Itoa(i+1)
-		name := providers.Name(m, i)
-		if names[name] {
-			return optionErrf(key, "two providers are named %q: give each its own name", name)
-		}
-		names[name] = true
-		if v, ok := m.(providers.Verifier); ok && v.Verifies() {
-			if len(mods) > 1 {
-				return optionErrf(key, "a Verify provider makes and checks its own codes, so it cannot fail over to other providers: configure it alone")
-			}
-			g.verifies = true
-		}
-		if l, ok := m.(*providers.Log); ok && !l.AllowPublic && !localhost.Is(g.host) {
-			return optionErrf(key, "provider log writes codes to Caddy's log, so it sends only for localhost sites, and this site is %s: every send would fail. Use a real provider (or `provider log { allow_public }` to test a deployment)", g.host)
-		}
-	}
-	for _, ch := range g.Channels {
-		if ch != providers.SMS && ch != providers.Voice {
-			return optionErrf("channels", "unknown channel %q: use sms or voice", ch)
-		}
-		supported := false
-		for _, m := range mods {
-			s, ok := m.(providers.Sender)
-			supported = supported || (ok && providers.Supports(s, ch))
-		}
-		if !supported {
-			return optionErrf("channels", "channel %s: no provider delivers on it (for Twilio, add `voice`)", ch)
-		}
-	}
-	return nil
-}
-
-// providerModules decodes the providers' config into their modules,
-// unprovisioned: only for what the config says.
-func (g *Gate) providerModules() ([]caddy.Module, error) {
-	var mods []caddy.Module
-	for i, raw := range g.ProvidersRaw {
-		m, err := providers.Decode(raw)
-		if err != nil {
-			return nil, &optionError{"provider " + strconv.Itoa(i+1), err}
-		}
-		mods = append(mods, m)
-	}
-	return mods, nil
+// checkProviders checks the providers' config, unprovisioned
+// (providers.CheckConfig).
+func (g *Gate) checkProviders() (err error) {
+	g.verifies, err = providers.CheckConfig(g.ProvidersRaw, g.Channels, g.host)
+	return err
 }
 
 // templates parses the message templates and checks that every message
@@ -294,7 +224,7 @@ func (g *Gate) templates(cat *words.Catalogue) (*enrollment.Templates, error) {
 		if strings.HasPrefix(err.Error(), "voice_template") {
 			key = "voice_template"
 		}
-		return nil, &optionError{key, err}
+		return nil, &cfutil.OptionError{Key: key, Err: err}
 	}
 	return t, nil
 }

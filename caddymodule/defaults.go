@@ -16,38 +16,13 @@ func validPrefix(p string) bool {
 	return strings.HasPrefix(p, "/") && strings.HasSuffix(p, "/") && len(p) >= 3
 }
 
-// limits merges the configured limits into the defaults.
+// limits merges the configured limits into enrollment's defaults.
 func (g *Gate) limits() (enrollment.Limits, error) {
-	l := enrollment.DefaultLimits
+	rates := make(map[string]enrollment.Rate, len(g.Limits))
 	for name, lim := range g.Limits {
-		r := l.Named(name)
-		if r == nil {
-			return l, optionErrf("limit "+name, "unknown limit %q: use %s", name, enrollment.LimitList())
-		}
-		if lim.Count < 0 || (lim.Count > 0 && lim.Window <= 0) {
-			return l, optionErrf("limit "+name, "limit %s: a count needs a positive window", name)
-		}
-		*r = enrollment.Rate{Count: lim.Count, Window: time.Duration(lim.Window)}
+		rates[name] = enrollment.Rate{Count: lim.Count, Window: time.Duration(lim.Window)}
 	}
-	if g.LockoutAfter != 0 {
-		l.LockAfter = g.LockoutAfter
-	}
-	if g.Lockout != 0 {
-		l.Lockout = time.Duration(g.Lockout)
-	}
-	if g.MaxFailures != 0 {
-		l.MaxFailures = g.MaxFailures
-	}
-	if l.MaxFailures < 1 || l.MaxFailures > 100 {
-		return l, optionErrf("max_failures", "max_failures must be from 1 to 100 (NIST SP 800-63B), not %d", l.MaxFailures)
-	}
-	if l.LockAfter < 1 || l.Lockout <= 0 {
-		return l, optionErrf("lockout", "lockout_after and lockout must be positive")
-	}
-	if err := l.CheckGuesses(); err != nil {
-		return l, &optionError{"limit guesses", err}
-	}
-	return l, nil
+	return enrollment.Configured(rates, g.LockoutAfter, time.Duration(g.Lockout), g.MaxFailures)
 }
 
 func (g *Gate) setDefaults() {

@@ -38,8 +38,8 @@ func TestFiguresAndGuardSharedOnRedis(t *testing.T) {
 	if login, verify := signInOnce(gates[1], sent[1], "dave", "192.0.2.2"); login != http.StatusSeeOther || verify != http.StatusSeeOther {
 		t.Fatalf("dave on the second: %d %d", login, verify)
 	}
-	// The second instance's counts reach the store within flushEvery.
-	if err := gates[1].counting.tally.Flush(ctx); err != nil {
+	// The second instance's counts reach the store within admin.FlushEvery.
+	if err := gates[1].counting.Tally.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
 	f, err := gates[0].site.Figures(ctx, 30)

@@ -2,7 +2,6 @@ package caddymodule
 
 import (
 	"net/http"
-	"regexp"
 	"strings"
 
 	"github.com/caddyserver/caddy/v2"
@@ -26,49 +25,9 @@ import (
 //
 // Anywhere else (a proxy in front that is not trusted, a forward_auth
 // skipped by a matcher) the client's copy names nobody: the request is
-// refused as one without a first factor.
-
-// trustedHeader is a header the identity is read from, and the auth
-// answer's headers a forward_auth may have copied it from.
-type trustedHeader struct {
-	name string   // canonical, as in {http.request.header.*}
-	from []string // canonical names of {http.reverse_proxy.header.*}
-}
-
-var identityPlaceholder = regexp.MustCompile(`\{([^{}]+)\}`)
-
-// trustedHeaders lists the request headers identity reads. A header may
-// have been copied from any of from (copy_headers X-Auth-User>Remote-User)
-// or from its own name.
-func trustedHeaders(identity string, from []string) []trustedHeader {
-	var out []trustedHeader
-	for _, m := range identityPlaceholder.FindAllStringSubmatch(identity, -1) {
-		name, ok := strings.CutPrefix(m[1], "http.request.header.")
-		if !ok {
-			continue
-		}
-		h := trustedHeader{name: http.CanonicalHeaderKey(name), from: []string{http.CanonicalHeaderKey(name)}}
-		for _, f := range from {
-			h.from = append(h.from, http.CanonicalHeaderKey(f))
-		}
-		out = append(out, h)
-	}
-	return out
-}
-
-// clientChosen is the first placeholder of identity whose value the
-// client chooses outright (its cookies, query, path, host), or "".
-// Headers are judged per request; TLS client certificates are the TLS
-// handshake's.
-func clientChosen(identity string) string {
-	for _, m := range identityPlaceholder.FindAllStringSubmatch(identity, -1) {
-		p := m[1]
-		if strings.HasPrefix(p, "http.request.") && !strings.HasPrefix(p, "http.request.header.") && !strings.HasPrefix(p, "http.request.tls.") {
-			return p
-		}
-	}
-	return ""
-}
+// refused as one without a first factor. Which headers the identity reads,
+// and which placeholders nobody may trust, the config tells
+// (siteblock/identity.go).
 
 // headersTrusted reports whether every header the identity reads was set
 // by a hop the gate trusts (see above).
@@ -80,12 +39,12 @@ func (g *Gate) headersTrusted(r *http.Request, repl *caddy.Replacer) bool {
 		return true
 	}
 	for _, h := range g.trusted {
-		sent, _ := repl.GetString("http.request.header." + h.name)
+		sent, _ := repl.GetString("http.request.header." + h.Name)
 		if sent == "" {
 			continue // nothing to believe: an empty identity is refused anyway
 		}
 		copied := false
-		for _, from := range h.from {
+		for _, from := range h.From {
 			answer, _ := repl.GetString("http.reverse_proxy.header." + from)
 			copied = copied || answer == sent
 		}

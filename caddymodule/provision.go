@@ -16,6 +16,7 @@ import (
 	"github.com/smsgate/caddy-smsgate/audit"
 	"github.com/smsgate/caddy-smsgate/continuity"
 	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/internal/cfutil"
 	"github.com/smsgate/caddy-smsgate/internal/clock"
 	"github.com/smsgate/caddy-smsgate/pages"
 	"github.com/smsgate/caddy-smsgate/phone"
@@ -97,7 +98,7 @@ func (g *Gate) settle(ctx caddy.Context) (*settled, error) {
 		return nil, err
 	}
 	if g.words, err = words.Load(g.MessagesDir); err != nil {
-		return nil, &optionError{"messages_dir", err}
+		return nil, &cfutil.OptionError{Key: "messages_dir", Err: err}
 	}
 	if s.messages, err = g.templates(g.words); err != nil {
 		return nil, err
@@ -221,7 +222,7 @@ func (g *Gate) buildPages(s *settled) {
 		SiteName: g.SiteName, Logo: g.Logo, Accent: g.Accent, AllowedRegions: g.AllowedRegions, DefaultRegion: g.DefaultRegion,
 		Templates: s.pages, Passkeys: g.webauthn != nil,
 		SignIn: g.signin, Sessions: g.sessions, Store: g.store, Flows: g.keys.Flows, Known: g.keys.Known, Sealer: g.keys.Seal,
-		Words: g.words, Receipts: g.receipts, ReceiptsName: g.receiptsName, Receipt: g.receiptCounted, Epoch: g.watch.Epoch(), Noticed: g.watch.Noticed,
+		Words: g.words, Receipts: g.receipts, ReceiptsName: g.receiptsName, Receipt: g.counting.Receipt, Epoch: g.watch.Epoch(), Noticed: g.watch.Noticed,
 		Metrics: g.metrics, Audit: g.log.Audit, Identify: g.identify, Logger: g.logger, Now: g.now})
 	if g.receipts != nil {
 		g.challenges.ReceiptURL = g.pages.ReceiptURL
@@ -231,7 +232,7 @@ func (g *Gate) buildPages(s *settled) {
 // buildSite sets up the gate as the admin's tools (and its console) see it.
 func (g *Gate) buildSite(s *settled) {
 	g.site = &admin.Site{Config: s.admin, Admin: g.admin, Store: g.store, Epoch: g.watch.Epoch(), Sessions: g.sessions,
-		Logger: g.logger, Audit: g.log.Audit, Alarm: g.log.Alarm, Tally: g.counting.tally, Now: g.now, Recent: g.counting.recent}
+		Logger: g.logger, Audit: g.log.Audit, Alarm: g.log.Alarm, Tally: g.counting.Tally, Now: g.now, Recent: g.counting.Recent}
 }
 
 // register shows the gate to the admin's tools (the smsgate app).
@@ -252,7 +253,7 @@ func (g *Gate) loadProviders(ctx caddy.Context) (providers.Checker, error) {
 	g.metrics = audit.NewMetrics(ctx.GetMetricsRegistry())
 	g.chain = providers.Chain{Logger: g.logger, Observe: func(provider, channel, country, result string) {
 		g.metrics.Sends.WithLabelValues(provider, channel, result).Inc()
-		g.providerResult(provider, channel, country, result)
+		g.counting.Sent(provider, channel, country, result)
 	}}
 	var checker providers.Checker
 	for i, m := range mods.([]any) {
@@ -278,7 +279,7 @@ func (g *Gate) Cleanup() error {
 		g.app.Unregister(g.site)
 	}
 	g.watch.Stop()
-	g.stopCounting()
+	g.counting.Stop()
 	return nil
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/smsgate/caddy-smsgate/providers"
 	"github.com/smsgate/caddy-smsgate/session"
 	"github.com/smsgate/caddy-smsgate/signin"
+	"github.com/smsgate/caddy-smsgate/siteblock"
 	"github.com/smsgate/caddy-smsgate/store"
 	"github.com/smsgate/caddy-smsgate/storewatch"
 	"github.com/smsgate/caddy-smsgate/words"
@@ -26,8 +27,9 @@ type gate struct {
 	// lines are where each option was written in a Caddyfile, so that a
 	// mistake found later names its line (see check.go).
 	lines map[string]caddyfile.Token
-	// trusted are the request headers the identity reads (see identity.go).
-	trusted []trustedHeader
+	// trusted are the request headers the identity reads (siteblock),
+	// believed per request (identity.go).
+	trusted []siteblock.TrustedHeader
 	// verifies says a provider makes and checks its own codes (Verify).
 	verifies bool
 
@@ -59,7 +61,7 @@ type gate struct {
 	signin *signin.Service // the sign-in itself
 	policy *signin.Policy  // the kinds it takes and requires
 	// counting is the admin's figures and the pumping guard (counting.go).
-	counting counting
+	counting *admin.Counting
 	logger   *zap.Logger
 	now      func() time.Time
 }

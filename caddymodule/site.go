@@ -8,6 +8,7 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 
+	"github.com/smsgate/caddy-smsgate/internal/cfutil"
 	"github.com/smsgate/caddy-smsgate/siteblock"
 )
 
@@ -67,8 +68,8 @@ func parseDirective(h httpcaddyfile.Helper) ([]httpcaddyfile.ConfigValue, error)
 func (g *Gate) siteGate(realmWritten bool) *siteblock.Gate {
 	identity := cmp.Or(g.Identity, DefaultIdentity)
 	var headers []string
-	for _, th := range trustedHeaders(identity, nil) {
-		headers = append(headers, th.name)
+	for _, th := range siteblock.TrustedHeaders(identity, nil) {
+		headers = append(headers, th.Name)
 	}
 	return &siteblock.Gate{Token: g.lines[""], Realm: g.Realm, RealmWritten: realmWritten,
 		Identity: identity, Headers: headers, IdentityFrom: g.IdentityFrom,
@@ -82,9 +83,9 @@ func (g *Gate) checkConfig() error {
 	c := *g
 	c.setDefaults()
 	if err := c.check(); err != nil {
-		var oe *optionError
+		var oe *cfutil.OptionError
 		if errors.As(err, &oe) {
-			return g.errAt(oe.key, err)
+			return g.errAt(oe.Key, err)
 		}
 		return g.errAt("", err)
 	}

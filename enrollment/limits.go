@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/smsgate/caddy-smsgate/internal/cfutil"
 	"github.com/smsgate/caddy-smsgate/phone"
 	"github.com/smsgate/caddy-smsgate/providers"
 	"github.com/smsgate/caddy-smsgate/store"
@@ -83,6 +84,42 @@ func (l *Limits) Named(name string) *Rate {
 // LimitList names every limit, for an error that says which exist.
 func LimitList() string {
 	return strings.Join(LimitNames[:len(LimitNames)-1], ", ") + " or " + LimitNames[len(LimitNames)-1]
+}
+
+// Configured is DefaultLimits with a config's own: rates by name (Named),
+// and the lockout's settings where not 0. A mistake names its option
+// (cfutil.OptionError: "limit <name>", "max_failures", "lockout").
+func Configured(rates map[string]Rate, lockAfter int, lockout time.Duration, maxFailures int) (Limits, error) {
+	l := DefaultLimits
+	for name, rate := range rates {
+		r := l.Named(name)
+		if r == nil {
+			return l, cfutil.OptionErrf("limit "+name, "unknown limit %q: use %s", name, LimitList())
+		}
+		if rate.Count < 0 || (rate.Count > 0 && rate.Window <= 0) {
+			return l, cfutil.OptionErrf("limit "+name, "limit %s: a count needs a positive window", name)
+		}
+		*r = rate
+	}
+	if lockAfter != 0 {
+		l.LockAfter = lockAfter
+	}
+	if lockout != 0 {
+		l.Lockout = lockout
+	}
+	if maxFailures != 0 {
+		l.MaxFailures = maxFailures
+	}
+	if l.MaxFailures < 1 || l.MaxFailures > 100 {
+		return l, cfutil.OptionErrf("max_failures", "max_failures must be from 1 to 100 (NIST SP 800-63B), not %d", l.MaxFailures)
+	}
+	if l.LockAfter < 1 || l.Lockout <= 0 {
+		return l, cfutil.OptionErrf("lockout", "lockout_after and lockout must be positive")
+	}
+	if err := l.CheckGuesses(); err != nil {
+		return l, &cfutil.OptionError{Key: "limit guesses", Err: err}
+	}
+	return l, nil
 }
 
 // IPKey is the part of a client IP that limits count: the address for

@@ -6,6 +6,8 @@ import (
 	"strconv"
 
 	"github.com/caddyserver/caddy/v2"
+	"github.com/smsgate/caddy-smsgate/internal/cfutil"
+	"github.com/smsgate/caddy-smsgate/internal/localhost"
 )
 
 // Decode reads one provider's config into its module, unprovisioned:
@@ -38,4 +40,56 @@ func Name(m caddy.Module, i int) string {
 		return n.ProviderName()
 	}
 	return m.CaddyModule().ID.Name() + "." + strconv.Itoa(i+1)
+}
+
+// CheckConfig checks what a gate's providers' config says, without
+// provisioning them: one at least, each with its own name, a provider for
+// every channel, a Verify provider alone, and no log provider for a site
+// that is not localhost (every send would fail, and count). verifies says
+// the provider makes and checks its own codes. A mistake names its option
+// (cfutil.OptionError: "provider 2", "channels").
+func CheckConfig(raws []json.RawMessage, channels []string, host string) (verifies bool, err error) {
+	var mods []caddy.Module
+	for i, raw := range raws {
+		m, err := Decode(raw)
+		if err != nil {
+			return false, &cfutil.OptionError{Key: "provider " + strconv.Itoa(i+1), Err: err}
+		}
+		mods = append(mods, m)
+	}
+	if len(mods) == 0 {
+		return false, cfutil.OptionErrf("", "no provider: add one, e.g. `provider log` for local development")
+	}
+	names := map[string]bool{}
+	for i, m := range mods {
+		key := "provider " + strconv.Itoa(i+1)
+		name := Name(m, i)
+		if names[name] {
+			return false, cfutil.OptionErrf(key, "two providers are named %q: give each its own name", name)
+		}
+		names[name] = true
+		if v, ok := m.(Verifier); ok && v.Verifies() {
+			if len(mods) > 1 {
+				return false, cfutil.OptionErrf(key, "a Verify provider makes and checks its own codes, so it cannot fail over to other providers: configure it alone")
+			}
+			verifies = true
+		}
+		if l, ok := m.(*Log); ok && !l.AllowPublic && !localhost.Is(host) {
+			return false, cfutil.OptionErrf(key, "provider log writes codes to Caddy's log, so it sends only for localhost sites, and this site is %s: every send would fail. Use a real provider (or `provider log { allow_public }` to test a deployment)", host)
+		}
+	}
+	for _, ch := range channels {
+		if ch != SMS && ch != Voice {
+			return false, cfutil.OptionErrf("channels", "unknown channel %q: use sms or voice", ch)
+		}
+		supported := false
+		for _, m := range mods {
+			s, ok := m.(Sender)
+			supported = supported || (ok && Supports(s, ch))
+		}
+		if !supported {
+			return false, cfutil.OptionErrf("channels", "channel %s: no provider delivers on it (for Twilio, add `voice`)", ch)
+		}
+	}
+	return verifies, nil
 }

@@ -107,3 +107,19 @@ func Module(d *caddyfile.Dispenser, namespace, key string) (json.RawMessage, err
 	}
 	return caddyconfig.JSONModuleObject(mod, key, name, nil), nil
 }
+
+// OptionError is a mistake in one option of a config; Key names it the way
+// the gate's UnmarshalCaddyfile recorded its line ("code_length", "user
+// alice", "provider 2", "limit sends"), so that the Caddyfile names it.
+type OptionError struct {
+	Key string
+	Err error
+}
+
+func (e *OptionError) Error() string { return e.Err.Error() }
+func (e *OptionError) Unwrap() error { return e.Err }
+
+// OptionErrf is a mistake in option key.
+func OptionErrf(key, format string, args ...any) error {
+	return &OptionError{key, fmt.Errorf(format, args...)}
+}

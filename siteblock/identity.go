@@ -1,0 +1,54 @@
+package siteblock
+
+import (
+	"net/http"
+	"regexp"
+	"strings"
+)
+
+// What a gate's identity reads, judged from the config alone: the request
+// headers it trusts only where a trusted hop set them (the gate checks
+// each request; CheckIdentity, the site's forward_auth), and a placeholder
+// whose value the client chooses outright, which is never trusted.
+
+// TrustedHeader is a header the identity is read from, and the auth
+// answer's headers a forward_auth may have copied it from.
+type TrustedHeader struct {
+	Name string   // canonical, as in {http.request.header.*}
+	From []string // canonical names of {http.reverse_proxy.header.*}
+}
+
+var identityPlaceholder = regexp.MustCompile(`\{([^{}]+)\}`)
+
+// TrustedHeaders lists the request headers identity reads. A header may
+// have been copied from any of from (copy_headers X-Auth-User>Remote-User)
+// or from its own name.
+func TrustedHeaders(identity string, from []string) []TrustedHeader {
+	var out []TrustedHeader
+	for _, m := range identityPlaceholder.FindAllStringSubmatch(identity, -1) {
+		name, ok := strings.CutPrefix(m[1], "http.request.header.")
+		if !ok {
+			continue
+		}
+		h := TrustedHeader{Name: http.CanonicalHeaderKey(name), From: []string{http.CanonicalHeaderKey(name)}}
+		for _, f := range from {
+			h.From = append(h.From, http.CanonicalHeaderKey(f))
+		}
+		out = append(out, h)
+	}
+	return out
+}
+
+// ClientChosen is the first placeholder of identity whose value the
+// client chooses outright (its cookies, query, path, host), or "".
+// Headers are judged per request; TLS client certificates are the TLS
+// handshake's.
+func ClientChosen(identity string) string {
+	for _, m := range identityPlaceholder.FindAllStringSubmatch(identity, -1) {
+		p := m[1]
+		if strings.HasPrefix(p, "http.request.") && !strings.HasPrefix(p, "http.request.header.") && !strings.HasPrefix(p, "http.request.tls.") {
+			return p
+		}
+	}
+	return ""
+}
