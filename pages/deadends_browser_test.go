@@ -171,6 +171,9 @@ func TestButtonsPromiseOnlyWhatTheServerDoes(t *testing.T) {
 	c.do(chromedp.Navigate(sitetest.Base+"/.smsgate/verify"), chromedp.WaitVisible(chromedp.CSS(`#call button`)))
 	c.do(chromedp.Click(chromedp.CSS(`#call button`)))
 	c.waitText(`main`, "We are calling")
+	// A switch waits as a resend does (TestSwitchWaitsLikeResend).
+	sitetest.Advance(31 * time.Second)
+	c.do(chromedp.Navigate(sitetest.Base+"/.smsgate/verify"), chromedp.WaitVisible(chromedp.CSS(`#call button:enabled`)))
 	c.do(chromedp.Click(chromedp.CSS(`#call button`)))
 	c.waitText(`main`, "We sent a code to")
 	if strings.Contains(c.text(`main`), "Call me instead") {

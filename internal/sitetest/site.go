@@ -72,6 +72,11 @@ func Main(m *testing.M, after ...func()) {
 	// default 2999, so that two copies of the tests can run at once.
 	caddytest.Default.AdminPort = harness.FreePort()
 	AdminPort = caddytest.Default.AdminPort
+	// A load stops the config before (its gates' last flushes, bounded
+	// at 2 s, to a store a test may have stopped) and opens the next one's
+	// store: under -race on a busy 2-core machine that passes caddytest's
+	// 5 s, and the test failed for the machine's sake, not the gate's.
+	caddytest.Default.LoadRequestTimeout = 30 * time.Second
 	var err error
 	if root, err = os.MkdirTemp("", "smsgate-test-"); err != nil {
 		panic(err)
