@@ -126,15 +126,17 @@ func TestAppOnly(t *testing.T) {
 	}
 }
 
-// TestAppFirstWhenUsedLast: the verify page opens the app's form when the
-// app is the device the user signed in with last, not while a phone is.
+// TestAppFirstWhenUsedLast: the verify page opens the app's form, the
+// strongest way, ahead of texts (behind "Try another way") even while a
+// phone is the device used last, and still when the app is.
 func TestAppFirstWhenUsedLast(t *testing.T) {
 	_, secret := demoWithApp(t)
 
 	before := sitetest.NewClient(t, "demo")
 	before.Get("/.smsgate/login")
-	if page := before.Get("/.smsgate/verify"); !strings.Contains(page.Text, `<details class="app">`) || !strings.Contains(page.Text, "Send me a code") {
-		t.Fatalf("with the phone last used, the app's form should start closed:\n%s", page.Text)
+	if page := before.Get("/.smsgate/verify"); !strings.Contains(page.Text, `<details class="app" open>`) || !strings.Contains(page.Text, `<details class="another" id="another">`) ||
+		strings.Index(page.Text, `<details class="another"`) > strings.Index(page.Text, "Send me a code") {
+		t.Fatalf("with the phone last used, the app's form should come first, texts behind \"Try another way\":\n%s", page.Text)
 	}
 	sitetest.Advance(30 * time.Second)
 	tok := sitetest.CSRFField.FindStringSubmatch(before.Get("/.smsgate/verify").Text)[1]

@@ -56,7 +56,8 @@ func (c *chrome) axe(source string) []string {
 }
 
 // TestPagesPassAxe: every page, in light and dark mode, at a phone's and
-// a desktop's size, has no violation axe-core finds.
+// a desktop's size, in English and (the pages a user meets most) German,
+// has no violation axe-core finds.
 func TestPagesPassAxe(t *testing.T) {
 	source := axeSource(t)
 	s := sitetest.Basic(t, "channels sms voice\n\t\tsite_name \"Example Wiki\"\n\t\tlockout_after 3")
@@ -135,6 +136,33 @@ func TestPagesPassAxe(t *testing.T) {
 	b.waitText(`main`, "Sign-in locked")
 	check("verify, locked")
 
+	// In German, demo's pages: enrolling, a code, the recovery codes, the
+	// devices page, adding an app; then, in a new browser, the verify page
+	// with the app first and texts behind "Try another way".
+	ger := newChrome(t)
+	ger.headers("demo", "de")
+	b = ger
+	b.do(chromedp.Navigate(sitetest.Base+"/"), chromedp.WaitVisible(chromedp.CSS(`#phone`)))
+	check("enroll (de)")
+	b.do(chromedp.SendKeys(chromedp.CSS(`#phone`), "+1 415 555 0142"), chromedp.Submit(chromedp.CSS(`#phone`)), chromedp.WaitVisible(chromedp.CSS(`#code`)))
+	check("verify (de)")
+	b.do(chromedp.SendKeys(chromedp.CSS(`#code`), s.LastCode()), chromedp.Submit(chromedp.CSS(`#code`)), chromedp.WaitVisible(chromedp.CSS(`ul.codes`)))
+	check("recovery codes (de)")
+	b.do(chromedp.Click(chromedp.CSS(`#saved`)), chromedp.Click(chromedp.CSS(`#continue`)))
+	b.waitText(`body`, "Hello, demo!")
+	b.do(chromedp.Navigate(sitetest.Base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)))
+	check("devices (de)")
+	b.do(chromedp.Click(chromedp.CSS(`form:has(input[name="action"][value="app"]) button`)), chromedp.WaitVisible(chromedp.CSS(`img.qr`)))
+	check("adding an authenticator app (de)")
+	secret := strings.TrimSpace(b.text(`code.secret`))
+	b.do(chromedp.SendKeys(chromedp.CSS(`#code`), appCode(t, secret)), chromedp.Submit(chromedp.CSS(`#code`)), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)))
+	ger2 := newChrome(t)
+	ger2.headers("demo", "de")
+	b = ger2
+	b.do(chromedp.Navigate(sitetest.Base+"/.smsgate/verify"), chromedp.WaitVisible(chromedp.CSS(`#app-code`)),
+		chromedp.Click(chromedp.CSS(`details.another summary`)), chromedp.WaitVisible(chromedp.CSS(`input[name=action][value=send] ~ button`)))
+	check("verify, app first (de)")
+
 	// The login and invite pages of a site where users name themselves.
 	sitetest.Carol(t, "")
 	_, body := sitetest.Admin(t, "POST", "/smsgate/invites", `{"realm":"localhost","user":"dave","ttl":"1h"}`)
@@ -144,6 +172,14 @@ func TestPagesPassAxe(t *testing.T) {
 	b = c
 	b.do(chromedp.Navigate(sitetest.Base+"/.smsgate/login"), chromedp.WaitVisible(chromedp.CSS(`#username`)))
 	check("login")
+	b.do(chromedp.SendKeys(chromedp.CSS(`#username`), "carol"), chromedp.Submit(chromedp.CSS(`#username`)), chromedp.WaitVisible(chromedp.CSS(`#code`)))
+	check("verify after a login form")
+	de := newChrome(t)
+	de.headers("", "de")
+	de.do(chromedp.Navigate(sitetest.Base+"/.smsgate/login"), chromedp.WaitVisible(chromedp.CSS(`#username`)))
+	b = de
+	check("login (de)")
+	b = c
 	b.do(chromedp.Navigate(sitetest.Base+inv.Path), chromedp.WaitVisible(chromedp.CSS(`button`)))
 	check("invite")
 }

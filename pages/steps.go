@@ -297,8 +297,10 @@ func (p *Pages) logout(req *request) {
 		p.page(req, http.StatusOK, "logout", pageData{})
 		return
 	}
+	signedIn := false
 	if c, err := req.r.Cookie(SessionCookie); err == nil {
 		if cl, err := p.Sessions.Verify(c.Value); err == nil {
+			signedIn = true
 			if err := p.Sessions.Revoke(req.r.Context(), c.Value, cl); err != nil {
 				p.Logger.Error("revoking session", zap.Error(err))
 				p.unavailable(req)
@@ -310,6 +312,11 @@ func (p *Pages) logout(req *request) {
 	p.setSessionCookie(req.w, req.r, "", -1)
 	setCookie(req.w, req.r, FlowCookie, "", p.PathPrefix, -1)
 	rd := req.flow.RD
+	if !signedIn {
+		// "Not you?": a sign-in cancelled before it ended does not go on
+		// to where it was heading (the gate would only ask again).
+		rd = ""
+	}
 	if req.json {
 		WriteJSON(req.w, http.StatusOK, map[string]string{"status": "signed_out", "redirect": rd})
 		return

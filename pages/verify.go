@@ -52,6 +52,12 @@ type pageData struct {
 	App, AppError, NoPhone bool
 	// AppFirst opens the app's form: it is the device last used.
 	AppFirst bool
+	// Strong puts the user's passkey or app first, texts behind "Try
+	// another way": only once the first factor named the user (a login
+	// form's page is the same for every name).
+	Strong bool
+	// Who is the user the first factor named, shown with "Not you?".
+	Who string
 	// Passkey offers "Use a passkey" (verify) or "Sign in with a passkey"
 	// (login); Passkeys and Apps say the gate takes them at all (devices).
 	Passkey, Passkeys, Apps bool
@@ -198,6 +204,10 @@ func (p *Pages) verifyData(req *request, c *enrollment.Challenge, errMsg string)
 	d.Passkey = d.Passkey && p.offers(req, signin.WebAuthn)
 	d.Recoverable = d.Recoverable && p.offersRecovery(req) && p.hasRecovery(req, list)
 	d.StepUp = req.flow.Pending != nil && p.stepUp(req)
+	d.Strong = !d.Hidden && c == nil && d.LockedFor == 0 && !d.NoPhone && !d.Renew && (d.App || d.Passkey)
+	if !d.Hidden {
+		d.Who = req.user
+	}
 	if len(p.Policy.Require) > 0 && !p.offersRecovery(req) && errMsg == "" {
 		d.Requires = p.requiredWords(req)
 	}
