@@ -183,8 +183,10 @@ func blip(t *testing.T, pause bool) {
 		if st, _ := signInPair(newBrowser(t, ""), p.a, p.b, "u8"); st == http.StatusSeeOther {
 			break
 		}
-		if time.Since(start) > 15*time.Second {
-			t.Fatal("sign-ins did not come back 15 s after Redis did")
+		// Generous: go-redis backs off its dials while Redis is down, and
+		// on a busy 2-core machine the first sign-in after is slow too.
+		if time.Since(start) > 30*time.Second {
+			t.Fatal("sign-ins did not come back 30 s after Redis did")
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
