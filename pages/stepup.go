@@ -2,6 +2,7 @@ package pages
 
 import (
 	"time"
+	"unicode/utf8"
 
 	"github.com/smsgate/caddy-smsgate/session"
 )
@@ -48,9 +49,14 @@ func (p *Pages) resumeChange(req *request, cl *session.Claims) bool {
 }
 
 // trimField keeps a kept field short: the flow cookie has room for little.
+// It cuts between characters, never inside one (a name in any script).
 func trimField(s string) string {
-	if len(s) > 64 {
-		return s[:64]
+	if len(s) <= 64 {
+		return s
+	}
+	s = s[:64]
+	for len(s) > 0 && !utf8.ValidString(s) {
+		s = s[:len(s)-1]
 	}
 	return s
 }
