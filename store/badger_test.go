@@ -336,8 +336,8 @@ func TestBadgerWaitsOutAForkedLock(t *testing.T) {
 		}
 		return f
 	}
-	f := hold()
-	time.AfterFunc(300*time.Millisecond, func() { f.Close() })
+	first := hold()
+	time.AfterFunc(300*time.Millisecond, func() { first.Close() })
 	_, closeDB, err := store.OpenBadger(dir)
 	if err != nil {
 		t.Fatalf("a lock released after 300 ms: %v", err)
@@ -345,7 +345,7 @@ func TestBadgerWaitsOutAForkedLock(t *testing.T) {
 	if err := closeDB(); err != nil {
 		t.Fatal(err)
 	}
-	f = hold()
+	f := hold()
 	defer f.Close()
 	if _, _, err := store.OpenBadger(dir); err == nil || !strings.Contains(err.Error(), "Another process") {
 		t.Fatalf("a lock held for good: %v, want Badger's error", err)
