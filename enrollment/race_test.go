@@ -14,14 +14,19 @@ import (
 
 	"github.com/smsgate/caddy-smsgate/internal/fakes"
 	"github.com/smsgate/caddy-smsgate/store"
+	"github.com/smsgate/caddy-smsgate/store/storetest"
 	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
 )
 
 // Two changes to one user at once must both keep their effect: these
-// tests race them, raceRuns times each, on Badger and on a real Redis,
-// and count what was lost. -race finds data races in memory; only a
-// count like this finds lost updates in a store.
-const raceRuns = 1000
+// tests race them on Badger and on a real Redis and count what was lost.
+// -race finds data races in memory; only a count like this finds lost
+// updates in a store. Each race runs two ways: every interleaving of the
+// two changes' store reads, forced (storetest.Interleaver: a lost update
+// shows on every run, not once in a hundred), and raceRuns times as
+// closely together as goroutines allow (for -race, and for what no
+// interleaving of the reads foresaw).
+const raceRuns = 50
 
 // raceStore opens a store of a kind for a race test: a Badger of its own
 // (its syncs wait for no other test's), or a database on a shared Redis.
@@ -117,9 +122,8 @@ type deviceRace struct {
 	name string
 	// devices is the user's list before the race.
 	devices []Device
-	// a and b are the changes; a starts up to b's duration after b, a
-	// tenth more each run, so that it lands anywhere in b.
-	a, b func(s *Challenges, user string) error
+	// a and b are the changes, each with the context to use.
+	a, b func(ctx context.Context, s *Challenges, user string) error
 	// lost says what the list after the race lost, if anything.
 	lost func(list []Device) string
 }
@@ -127,24 +131,23 @@ type deviceRace struct {
 // TestRacesKeepEveryChange: a phone removed while the user signs in with
 // another never comes back, and the sign-in's "last used" is kept; two
 // removals both hold; a rename and a change of default both hold; two
-// phones added at once are both there. Each race runs 1,000 times on
-// Badger and on a real Redis.
+// phones added at once are both there. Each race runs on Badger and on a
+// real Redis, in every interleaving and raceRuns times at once.
 func TestRacesKeepEveryChange(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
 	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC) // newService's clock
 	earlier := now.Add(-time.Hour)
 	phoneA := Device{ID: "a", Name: "A", Phone: num, Enrolled: earlier, LastUsed: earlier.Add(-time.Hour)}
 	phoneB := Device{ID: "b", Name: "B", Phone: "+14155550100", Enrolled: earlier, LastUsed: earlier}
 	phoneC := Device{ID: "c", Name: "C", Phone: "+14155550101", Enrolled: earlier}
-	remove := func(id string) func(*Challenges, string) error {
-		return func(s *Challenges, user string) error {
+	remove := func(id string) func(context.Context, *Challenges, string) error {
+		return func(ctx context.Context, s *Challenges, user string) error {
 			_, err := s.Devices.Remove(ctx, realm, user, id, false)
 			return err
 		}
 	}
-	add := func(e164 string) func(*Challenges, string) error {
-		return func(s *Challenges, user string) error {
+	add := func(e164 string) func(context.Context, *Challenges, string) error {
+		return func(ctx context.Context, s *Challenges, user string) error {
 			_, err := s.Devices.Add(ctx, realm, user, e164, "")
 			return err
 		}
@@ -152,14 +155,17 @@ func TestRacesKeepEveryChange(t *testing.T) {
 	races := []deviceRace{{
 		name: "RemovalVsSignIn", devices: []Device{phoneA, phoneB},
 		a: remove("a"),
-		b: func(s *Challenges, user string) error {
+		b: func(ctx context.Context, s *Challenges, user string) error {
 			// A whole sign-in with phone B: the code sent, then typed.
 			out := s.Sender.(*outbox)
 			c, err := s.Start(ctx, sc, Challenge{User: user, Phone: phoneB.Phone, Purpose: Verify, DeviceID: "b"})
 			if err != nil {
 				return err
 			}
-			_, err = s.Check(ctx, sc, c, out.sent[len(out.sent)-1].Code)
+			out.mu.Lock()
+			code := out.sent[len(out.sent)-1].Code
+			out.mu.Unlock()
+			_, err = s.Check(ctx, sc, c, code)
 			return err
 		},
 		lost: func(list []Device) string {
@@ -182,8 +188,12 @@ func TestRacesKeepEveryChange(t *testing.T) {
 		},
 	}, {
 		name: "RenameVsDefault", devices: []Device{phoneA, phoneB},
-		a: func(s *Challenges, user string) error { return s.Devices.Rename(ctx, realm, user, "a", "renamed") },
-		b: func(s *Challenges, user string) error { return s.Devices.MakeDefault(ctx, realm, user, "b") },
+		a: func(ctx context.Context, s *Challenges, user string) error {
+			return s.Devices.Rename(ctx, realm, user, "a", "renamed")
+		},
+		b: func(ctx context.Context, s *Challenges, user string) error {
+			return s.Devices.MakeDefault(ctx, realm, user, "b")
+		},
 		lost: func(list []Device) string {
 			switch {
 			case byID(list, "a").Name != "renamed":
@@ -208,22 +218,15 @@ func TestRacesKeepEveryChange(t *testing.T) {
 		for _, kind := range kinds {
 			t.Run(r.name+"/"+kind, func(t *testing.T) {
 				t.Parallel()
-				s, _, _ := raceService(t, raceStore(t, kind, redis))
+				il := &storetest.Interleaver{Store: raceStore(t, kind, redis)}
+				s, _, _ := raceService(t, il)
 				lost := map[string]int{}
-				var took time.Duration // how long the last b took
-				for i := range raceRuns {
-					user := fmt.Sprint(r.name, i)
-					putDevices(t, s.Devices, user, r.devices...)
-					var errA, errB error
-					raceAfter(took*time.Duration(i%10)/10, func() { errA = r.a(s, user) }, func() {
-						began := time.Now()
-						errB = r.b(s, user)
-						took = time.Since(began)
-					})
+				check := func(run, user string, errA, errB error) {
+					t.Helper()
 					if errA != nil || errB != nil {
-						t.Fatalf("run %d: %v, %v", i, errA, errB)
+						t.Fatalf("%s: %v, %v", run, errA, errB)
 					}
-					list, err := s.Devices.List(ctx, realm, user)
+					list, err := s.Devices.List(context.Background(), realm, user)
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -231,16 +234,48 @@ func TestRacesKeepEveryChange(t *testing.T) {
 						lost[what]++
 					}
 				}
+				// Every interleaving: one change held after each of its
+				// reads of the list in turn while the other runs whole.
+				runs := 0
+				interleavings := il.Interleave(t, func() storetest.Pair {
+					runs++
+					user := fmt.Sprint(r.name, "-held-", runs)
+					putDevices(t, s.Devices, user, r.devices...)
+					var errA, errB error
+					return storetest.Pair{Key: deviceKey(realm, user),
+						A:     func(ctx context.Context) { errA = r.a(ctx, s, user) },
+						B:     func(ctx context.Context) { errB = r.b(ctx, s, user) },
+						Check: func() { check(fmt.Sprint("interleaving ", runs), user, errA, errB) }}
+				})
+				if interleavings < 2 {
+					t.Fatalf("%d interleavings: the changes do not both read the list", interleavings)
+				}
+				// At once, a started up to b's duration after b, a tenth
+				// more each run, so that it lands anywhere in b.
+				var took time.Duration // how long the last b took
+				for i := range raceRuns {
+					ctx := context.Background()
+					user := fmt.Sprint(r.name, i)
+					putDevices(t, s.Devices, user, r.devices...)
+					var errA, errB error
+					raceAfter(took*time.Duration(i%10)/10, func() { errA = r.a(ctx, s, user) }, func() {
+						began := time.Now()
+						errB = r.b(ctx, s, user)
+						took = time.Since(began)
+					})
+					check(fmt.Sprint("run ", i), user, errA, errB)
+				}
 				if len(lost) > 0 {
-					t.Errorf("in %d runs: %v", raceRuns, lost)
+					t.Errorf("in %d interleavings and %d runs at once: %v", interleavings, raceRuns, lost)
 				}
 			})
 		}
 	}
 }
 
-// TestRacingPasskeyAssertions: two assertions of one passkey at once,
-// 1,000 times on Badger and on a real Redis. A sign counter never goes
+// TestRacingPasskeyAssertions: two assertions of one passkey at once, on
+// Badger and on a real Redis, in every interleaving and raceRuns times at
+// once. A sign counter never goes
 // back (the one kept is the highest accepted), and two assertions with
 // the same counter (a cloned key) are never both accepted: the clone
 // check is not skipped by racing it. One of the two always passes.
@@ -251,7 +286,8 @@ func TestRacingPasskeyAssertions(t *testing.T) {
 	for _, kind := range kinds {
 		t.Run(kind, func(t *testing.T) {
 			t.Parallel()
-			s, _, _ := raceService(t, raceStore(t, kind, redis))
+			il := &storetest.Interleaver{Store: raceStore(t, kind, redis)}
+			s, _, _ := raceService(t, il)
 			var err error
 			s.WebAuthn, err = webauthn.New(&webauthn.Config{RPID: "example.com", RPDisplayName: "Example", RPOrigins: []string{"https://example.com"}})
 			if err != nil {
@@ -286,7 +322,7 @@ func TestRacingPasskeyAssertions(t *testing.T) {
 				}
 				return raw
 			}
-			finish := func(flow string, raw []byte) bool {
+			finish := func(ctx context.Context, flow string, raw []byte) bool {
 				answer, err := protocol.ParseCredentialRequestResponseBytes(raw)
 				if err != nil {
 					t.Fatal(err)
@@ -309,37 +345,60 @@ func TestRacingPasskeyAssertions(t *testing.T) {
 				return c.Authenticator.SignCount
 			}
 			wentBack, clones, none := 0, 0, 0
-			n := uint32(0)
-			for i := range raceRuns {
-				// Even runs: counters n+1 and n+2 (the higher one is what
-				// stays). Odd runs: n+1 twice (a clone: one at most passes).
+			n, flows := uint32(0), 0
+			// next readies two assertions to race: counters n+1 and n+2
+			// (the higher one is what stays), or a clone's n+1 twice (one
+			// at most passes).
+			next := func(clone bool) storetest.Pair {
 				second := n + 2
-				if i%2 == 1 {
+				if clone {
 					second = n + 1
 				}
-				a, b := assert(fmt.Sprint("a", i), n+1), assert(fmt.Sprint("b", i), second)
+				flowA, flowB := fmt.Sprint("a", flows), fmt.Sprint("b", flows)
+				flows++
+				a, b := assert(flowA, n+1), assert(flowB, second)
 				var okA, okB bool
-				race(func() { okA = finish(fmt.Sprint("a", i), a) }, func() { okB = finish(fmt.Sprint("b", i), b) })
-				want := n
-				if okA {
-					want = n + 1
-				}
-				if okB {
-					want = max(want, second)
-				}
-				switch got := stored(); {
-				case got < want:
-					wentBack++
-				case okA && okB && second == n+1:
-					clones++
-				case !okA && !okB:
-					none++
-				}
-				n = second
+				return storetest.Pair{Key: deviceKey(realm, alice),
+					A: func(ctx context.Context) { okA = finish(ctx, flowA, a) },
+					B: func(ctx context.Context) { okB = finish(ctx, flowB, b) },
+					Check: func() {
+						want := n
+						if okA {
+							want = n + 1
+						}
+						if okB {
+							want = max(want, second)
+						}
+						switch got := stored(); {
+						case got < want:
+							wentBack++
+						case okA && okB && clone:
+							clones++
+						case !okA && !okB:
+							none++
+						}
+						n = second
+					}}
+			}
+			// Every interleaving: one held after each of its reads of the
+			// device list in turn while the other runs whole; one counter
+			// ahead, then a clone.
+			interleavings := 0
+			for _, clone := range []bool{false, true} {
+				interleavings += il.Interleave(t, func() storetest.Pair { return next(clone) })
+			}
+			if interleavings < 4 {
+				t.Fatalf("%d interleavings: the assertions do not both read the device list", interleavings)
+			}
+			// At once: even runs one counter ahead, odd runs a clone.
+			for i := range raceRuns {
+				p := next(i%2 == 1)
+				race(func() { p.A(ctx) }, func() { p.B(ctx) })
+				p.Check()
 			}
 			if wentBack > 0 || clones > 0 || none > 0 {
-				t.Errorf("in %d runs: the counter went back %d times; both of two equal counters accepted %d times; neither accepted %d times",
-					raceRuns, wentBack, clones, none)
+				t.Errorf("in %d interleavings and %d runs at once: the counter went back %d times; both of two equal counters accepted %d times; neither accepted %d times",
+					interleavings, raceRuns, wentBack, clones, none)
 			}
 		})
 	}

@@ -8,16 +8,17 @@ import (
 	"time"
 
 	"github.com/smsgate/caddy-smsgate/store"
+	"github.com/smsgate/caddy-smsgate/store/storetest"
 	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
 )
 
 // TestRacingTrusts: a browser trusted while the user signs out everywhere
 // never brings back a trust that the sign-out ended, and of a trust made
-// while another is ended, both changes hold — 1,000 runs on Badger and on
-// a real Redis.
+// while another is ended, both changes hold — on Badger and on a real
+// Redis, in every interleaving of their reads of the user's trusts
+// (storetest.Interleaver) and 50 times at once.
 func TestRacingTrusts(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
 	badger, closeDB, err := store.OpenBadger(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -31,58 +32,88 @@ func TestRacingTrusts(t *testing.T) {
 	for name, st := range map[string]store.Store{"badger": badger, "redis": redis} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
+			ctx := context.Background()
+			il := &storetest.Interleaver{Store: st}
 			now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
-			m, err := NewManager(ctx, Config{Store: st, Realm: "example.com", Secret: []byte("a secret of thirty-two bytes, no less"),
+			m, err := NewManager(ctx, Config{Store: il, Realm: "example.com", Secret: []byte("a secret of thirty-two bytes, no less"),
 				Alg: "HS256", Lifetime: time.Hour, Now: func() time.Time { return now }})
 			if err != nil {
 				t.Fatal(err)
 			}
 			lost := map[string]int{}
-			for i := range 1000 {
-				user := fmt.Sprint("user", i)
-				if _, err := m.Trust(ctx, user, "old", nil, now.Unix(), time.Hour); err != nil {
+			users := 0
+			trust := func(ctx context.Context, user, browser string) error {
+				_, err := m.Trust(ctx, user, browser, nil, now.Unix(), time.Hour)
+				return err
+			}
+			// A trust against a sign-out everywhere (as the devices page
+			// does it: sessions revoked, then every trust ended).
+			signOutVsTrust := func() storetest.Pair {
+				users++
+				user := fmt.Sprint("user", users)
+				if err := trust(ctx, user, "old"); err != nil {
 					t.Fatal(err)
 				}
-				// A trust against a sign-out everywhere (as the devices
-				// page does it: sessions revoked, then every trust ended).
 				var errA, errB error
-				both(func() {
-					if errA = m.RevokeUser(ctx, user); errA == nil {
-						errA = UntrustAll(ctx, st, "example.com", user)
-					}
-				}, func() { _, errB = m.Trust(ctx, user, "new", nil, now.Unix(), time.Hour) })
-				if errA != nil || errB != nil {
-					t.Fatalf("run %d: sign-out %v, trust %v", i, errA, errB)
-				}
-				list, err := m.TrustedBrowsers(ctx, user)
-				if err != nil {
+				return storetest.Pair{Key: trustedKey("example.com", user),
+					A: func(ctx context.Context) {
+						if errA = m.RevokeUser(ctx, user); errA == nil {
+							errA = UntrustAll(ctx, il, "example.com", user)
+						}
+					},
+					B: func(ctx context.Context) { errB = trust(ctx, user, "new") },
+					Check: func() {
+						if errA != nil || errB != nil {
+							t.Fatalf("%s: sign-out %v, trust %v", user, errA, errB)
+						}
+						list, err := m.TrustedBrowsers(ctx, user)
+						if err != nil {
+							t.Fatal(err)
+						}
+						for _, tb := range list {
+							if tb.Browser == "old" {
+								lost["a trust ended by a sign-out everywhere came back"]++
+							}
+						}
+					}}
+			}
+			// A trust made while another is ended.
+			untrustVsTrust := func() storetest.Pair {
+				users++
+				user := fmt.Sprint("user", users)
+				if err := trust(ctx, user, "old"); err != nil {
 					t.Fatal(err)
 				}
-				for _, tb := range list {
-					if tb.Browser == "old" {
-						lost["a trust ended by a sign-out everywhere came back"]++
-					}
-				}
-				// A trust made while another is ended.
-				if err := UntrustAll(ctx, st, "example.com", user); err != nil {
-					t.Fatal(err)
-				}
-				if _, err := m.Trust(ctx, user, "old", nil, now.Unix(), time.Hour); err != nil {
-					t.Fatal(err)
-				}
-				list, _ = m.TrustedBrowsers(ctx, user)
-				both(func() { errA = m.Untrust(ctx, user, list[0].ID) },
-					func() { _, errB = m.Trust(ctx, user, "new", nil, now.Unix(), time.Hour) })
-				if errA != nil || errB != nil {
-					t.Fatalf("run %d: untrust %v, trust %v", i, errA, errB)
-				}
-				list, _ = m.TrustedBrowsers(ctx, user)
-				if len(list) != 1 || list[0].Browser != "new" {
-					lost["a trust or its ending lost to the other"]++
+				list, _ := m.TrustedBrowsers(ctx, user)
+				var errA, errB error
+				return storetest.Pair{Key: trustedKey("example.com", user),
+					A: func(ctx context.Context) { errA = m.Untrust(ctx, user, list[0].ID) },
+					B: func(ctx context.Context) { errB = trust(ctx, user, "new") },
+					Check: func() {
+						if errA != nil || errB != nil {
+							t.Fatalf("%s: untrust %v, trust %v", user, errA, errB)
+						}
+						list, _ := m.TrustedBrowsers(ctx, user)
+						if len(list) != 1 || list[0].Browser != "new" {
+							lost["a trust or its ending lost to the other"]++
+						}
+					}}
+			}
+			// The sign-out reads no trust: only the trust is held there.
+			signOuts, untrusts := il.Interleave(t, signOutVsTrust), il.Interleave(t, untrustVsTrust)
+			if signOuts < 1 || untrusts < 2 {
+				t.Fatalf("%d and %d interleavings: the changes do not read the trusts", signOuts, untrusts)
+			}
+			interleavings := signOuts + untrusts
+			for range 50 {
+				for _, next := range []func() storetest.Pair{signOutVsTrust, untrustVsTrust} {
+					p := next()
+					both(func() { p.A(ctx) }, func() { p.B(ctx) })
+					p.Check()
 				}
 			}
 			if len(lost) > 0 {
-				t.Errorf("in 1000 runs of each race: %v", lost)
+				t.Errorf("in %d interleavings and 50 runs at once of each race: %v", interleavings, lost)
 			}
 		})
 	}
