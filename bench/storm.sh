@@ -4,12 +4,13 @@
 # provider's line, typed on the other) at 10, 100 and 1,000 a second,
 # while wrk keeps an admitted session's requests flowing on both. Then a
 # burst from one IP and a run past the global budget show that the limits
-# hold exactly, and 100,000 sessions are held to measure their memory.
+# hold exactly (the budget run finds LEFT codes left, 300, and asks for
+# 200 more), and 100,000 sessions are held to measure their memory.
 # Prints a report and writes it to bench/results/storm.txt.
 #
 #   bench/storm.sh                 # phases of 10 s (1,000/s: 5 s)
 #   PHASE=20s bench/storm.sh
-#   RATES="5" PHASE=1s SESSIONS=50 CADDY=/tmp/caddy bench/storm.sh   # a smoke run
+#   RATES="5" PHASE=1s SESSIONS=50 LEFT=20 CADDY=/tmp/caddy bench/storm.sh   # a smoke run
 #
 # The sites are named localhost (a passkey's RP ID cannot be an IP) and
 # reached on 127.0.0.1. CADDY names a Caddy binary to use instead of
@@ -21,6 +22,7 @@ cd "$(dirname "$0")/.."
 PHASE=${PHASE:-10s}
 RATES=${RATES:-10 100 1000}
 SESSIONS=${SESSIONS:-100000}
+LEFT=${LEFT:-300}
 OUT=${OUT:-bench/results}
 for tool in wrk redis-server redis-cli; do
 	command -v "$tool" >/dev/null || { echo "storm: $tool is not installed (apt-get install wrk redis-server)" >&2; exit 1; }
@@ -46,8 +48,8 @@ seconds=${PHASE%s}
 phase_of() { if [ "$1" -ge 1000 ]; then echo $(((seconds + 1) / 2))s; else echo "${seconds}s"; fi; }
 rated=0
 for rate in $RATES; do d=$(phase_of "$rate"); rated=$((rated + rate * ${d%s})); done
-budget=$((rated + 20 + 300)) # the storms, the IP burst's 20, and 300 left for the budget run
-users=$((SESSIONS > rated + 1500 ? SESSIONS : rated + 1500))
+budget=$((rated + 20 + LEFT)) # the storms, the IP burst's 20, and LEFT for the budget run
+users=$((SESSIONS > rated + LEFT + 1200 ? SESSIONS : rated + LEFT + 1200))
 # Users are u and their number in letters (ua, ub, … uba): a message says
 # a name's letters only.
 awk -v n="$users" 'function name(i, s) { s = ""; do { s = sprintf("%c", 97 + i % 26) s; i = int(i / 26) } while (i > 0); return "u" s }
