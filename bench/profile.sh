@@ -7,7 +7,7 @@
 #
 #   bench/profile.sh                  # 20 s of load, a 15 s profile from 2 s in
 #   DURATION=30s SECONDS=25 bench/profile.sh
-#   DURATION=3s WARMUP=1 SECONDS=1 CADDY=/tmp/caddy bench/profile.sh   # a smoke run
+#   DURATION=2s WARMUP=0.5 SECONDS=1 CADDY=/tmp/caddy bench/profile.sh   # a smoke run
 #
 # Needs wrk (apt-get install wrk). Targets 127.0.0.1 only; stops by itself.
 set -euo pipefail

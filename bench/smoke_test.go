@@ -67,8 +67,8 @@ func TestScriptsStart(t *testing.T) {
 		want []string
 	}{
 		{"run", []string{"bench/run.sh"}, []string{"ROUNDS=1", "DURATION=1s"}, []string{"| b/a |"}},
-		{"profile", []string{"bench/profile.sh"}, []string{"DURATION=3s", "WARMUP=1", "SECONDS=1"}, []string{"the gate's own code"}},
-		{"storm", []string{"bench/storm.sh"}, []string{"RATES=5", "PHASE=1s", "SESSIONS=50"},
+		{"profile", []string{"bench/profile.sh"}, []string{"DURATION=2s", "WARMUP=0.5", "SECONDS=1"}, []string{"the gate's own code"}},
+		{"storm", []string{"bench/storm.sh"}, []string{"RATES=5", "PHASE=1s", "SESSIONS=50", "LEFT=20"},
 			[]string{"(limit ip 20 1h): 20 codes sent, 80 refused by the IP limit — exact", "codes in both logs — exact"}},
 		{"burst", []string{"bench/burst.sh"}, []string{"RATE=5", "PHASE=2s", "ROUNDS=1"},
 			[]string{"default limits: failed sign-ins 0", "high limits: failed sign-ins 0"}},

@@ -41,7 +41,7 @@ func TestSoakRuns(t *testing.T) {
 	}
 	var out bytes.Buffer
 	res, err := run(config{caddy: os.Args[0], caddyEnv: []string{"SOAK_TEST_CADDY=1", harness.RaceEnv()}, redis: redisServer,
-		duration: 12 * time.Second, every: 4 * time.Second, rate: 40, users: 8, blip: 2 * time.Second, blipAt: 5 * time.Second, out: &out})
+		duration: 7 * time.Second, every: 2 * time.Second, rate: 20, users: 8, blip: time.Second, blipAt: 2 * time.Second, out: &out})
 	t.Log("\n" + out.String())
 	if err != nil {
 		t.Fatal(err)
@@ -59,7 +59,7 @@ func TestSoakRuns(t *testing.T) {
 	if res.Blip == nil || res.Blip.Browsed == 0 || res.Blip.Bounced != 0 {
 		t.Fatalf("during the outage: %+v", res.Blip)
 	}
-	if !strings.Contains(out.String(), "Redis stopped for 2s") {
+	if !strings.Contains(out.String(), "Redis stopped for 1s") {
 		t.Fatal("the outage is not reported")
 	}
 }
