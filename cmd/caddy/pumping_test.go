@@ -1,4 +1,4 @@
-package pumping_test
+package main
 
 import (
 	"bytes"
@@ -8,17 +8,12 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/caddyserver/caddy/v2"
-	"github.com/caddyserver/caddy/v2/caddytest"
-
-	_ "github.com/smsgate/caddy-smsgate"
 	"github.com/smsgate/caddy-smsgate/internal/harness"
 	"github.com/smsgate/caddy-smsgate/phone"
 )
@@ -45,14 +40,15 @@ func ssoUser(user, ip string) *http.Client {
 }
 
 var sharedTransport = sync.OnceValue(func() http.RoundTripper {
-	tr := caddytest.CreateTestingTransport()
+	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = 8 // one per worker: kept, not dialled again
 	return tr
 })
 
-// post sends values as JSON with this site's Origin (as a script would:
-// no form to load first) and returns the answer's status and body.
-func post(c *http.Client, path string, values map[string]string) (int, string, error) {
+// post sends values as JSON to the site at base with its Origin (as a
+// script would: no form to load first) and returns the answer's status
+// and body.
+func post(c *http.Client, base, path string, values map[string]string) (int, string, error) {
 	body, _ := json.Marshal(values)
 	req, _ := http.NewRequest(http.MethodPost, base+path, bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
@@ -113,12 +109,12 @@ func (l *logCodes) of(num string) (string, error) {
 	return "", fmt.Errorf("no code for %s in the log", phone.Mask(num))
 }
 
-// TestPumpingIsStoppedByConversion is the attack the pumping guard is
-// for, through a real Caddy with the log provider: enrollments of numbers
-// in one range (+44740…), each from a new account of an SSO that lets
-// anyone sign up, ten per address, none ever verified, mixed with a
-// sign-in of the site's users elsewhere (DE, US, FR) after every ten,
-// eight at a time. Every limit is at its default. At most 50 texts may
+// TestPumpingIsStoppedByConversion is the attack the pumping guard
+// (pumping/) is for, through a real Caddy with the log provider:
+// enrollments of numbers in one range (+44740…), each from a new account
+// of an SSO that lets anyone sign up, ten per address, none ever
+// verified, mixed with a sign-in of the site's users elsewhere (DE, US,
+// FR) after every ten, eight at a time. Every limit is at its default. At most 50 texts may
 // reach the range, every sign-in must succeed, and no global budget may be
 // what stopped the attack: the guard is.
 //
@@ -127,24 +123,32 @@ func (l *logCodes) of(num string) (string, error) {
 // still three times what global_new (100 an hour) lets through: with the
 // guard off, 100 texts reach the range and global_new stops the rest.
 func TestPumpingIsStoppedByConversion(t *testing.T) {
+	t.Parallel()
 	bots := 300
 	if os.Getenv("SMSGATE_FULL") != "" {
 		bots = 2000
 	}
 	signIns := bots / 10
-	var users strings.Builder
+	var provisioned strings.Builder
 	for i := range signIns {
 		name, num := legitUser(i)
-		fmt.Fprintf(&users, "\t\tuser %s %s\n", name, num)
+		fmt.Fprintf(&provisioned, "\t\tuser %s %s\n", name, num)
 	}
-	s := startCaddy(t, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
+	dir := t.TempDir()
+	sock, adminPort := listen(t), harness.Port(t)
+	base := fmt.Sprintf("http://localhost:%d", sock.Port)
+	admin := fmt.Sprintf("http://localhost:%d", adminPort)
+	config, logFile := caddyfile(t, dir, "caddy", fmt.Sprintf("admin localhost:%d\n\tservers {\n\t\ttrusted_proxies static 127.0.0.1/32\n\t}", adminPort),
+		fmt.Sprintf(`%s {
+	respond /health 200
 	smsgate {
 		identity {http.request.header.Remote-User}
-		store badger {DIR}
+		store badger %s
 		provider log
 %s	}
 	respond "hi {http.auth.user.id}"
-}`, users.String()))
+}`, base, filepath.Join(dir, "store"), provisioned.String()))
+	startCaddy(t, sock, config, logFile, base)
 
 	var attackSent, attackPaused, signedIn atomic.Int64
 	var mu sync.Mutex
@@ -156,7 +160,7 @@ func TestPumpingIsStoppedByConversion(t *testing.T) {
 	}
 	attack := func(i int) {
 		c := ssoUser(fmt.Sprint("bot", i), fmt.Sprintf("203.0.%d.%d", 113+i/2550, 1+i/10%255))
-		status, body, err := post(c, "/.smsgate/enroll", map[string]string{"phone": fmt.Sprintf("+4474001%05d", i)})
+		status, body, err := post(c, base, "/.smsgate/enroll", map[string]string{"phone": fmt.Sprintf("+4474001%05d", i)})
 		switch {
 		case err != nil:
 			fail("bot %d: %v", i, err)
@@ -168,11 +172,11 @@ func TestPumpingIsStoppedByConversion(t *testing.T) {
 			fail("bot %d: %d %s", i, status, body)
 		}
 	}
-	codes := &logCodes{file: s.log}
+	codes := &logCodes{file: logFile}
 	signIn := func(i int) {
 		name, num := legitUser(i)
 		c := ssoUser(name, fmt.Sprintf("198.51.100.%d", i+1))
-		status, body, err := post(c, "/.smsgate/verify", map[string]string{"action": "send"})
+		status, body, err := post(c, base, "/.smsgate/verify", map[string]string{"action": "send"})
 		if err != nil || status != http.StatusOK {
 			fail("%s: send: %d %s %v", name, status, body, err)
 			return
@@ -182,7 +186,7 @@ func TestPumpingIsStoppedByConversion(t *testing.T) {
 			fail("%s: %v", name, err)
 			return
 		}
-		status, body, err = post(c, "/.smsgate/verify", map[string]string{"code": code})
+		status, body, err = post(c, base, "/.smsgate/verify", map[string]string{"code": code})
 		if err != nil || status != http.StatusOK || !strings.Contains(body, `"verified"`) {
 			fail("%s: code: %d %s %v", name, status, body, err)
 			return
@@ -214,16 +218,24 @@ func TestPumpingIsStoppedByConversion(t *testing.T) {
 	}
 
 	texts := 0
-	for _, m := range s.entries(t, "verification code") {
+	entries := func(msg string) []map[string]any {
+		t.Helper()
+		out, err := harness.Log(logFile).Entries(msg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	for _, m := range entries("verification code") {
 		if to, _ := m["to"].(string); strings.HasPrefix(to, "+44") {
 			texts++
 		}
 	}
 	limits := map[string]int{}
-	for _, e := range s.entries(t, "limit_hit") {
+	for _, e := range entries("limit_hit") {
 		limits[e["limit"].(string)]++
 	}
-	pauses := s.entries(t, "codes to +44740 are used too seldom: new sends there are paused (SMS pumping?)")
+	pauses := entries("codes to +44740 are used too seldom: new sends there are paused (SMS pumping?)")
 	t.Logf("in %s: %d texts reached the range (%d enrollments answered as sent), %d refused, %d of %d sign-ins; limits hit: %v; pauses: %d",
 		took.Round(time.Millisecond), texts, attackSent.Load(), attackPaused.Load(), signedIn.Load(), signIns, limits, len(pauses))
 	if texts > 50 || int64(texts) != attackSent.Load() {
@@ -240,7 +252,7 @@ func TestPumpingIsStoppedByConversion(t *testing.T) {
 	}
 
 	// The admin API shows it: the pause, and the range's texts and refusals.
-	res, err := http.Get(s.admin + "/smsgate/figures")
+	res, err := http.Get(admin + "/smsgate/figures")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -279,51 +291,4 @@ func legitUser(i int) (string, string) {
 		return fmt.Sprint("us", i), fmt.Sprintf("+1415555%04d", i)
 	}
 	return fmt.Sprint("fr", i), fmt.Sprintf("+3361234%04d", i)
-}
-
-// base is the test site's origin, once startCaddy has picked its port.
-var base string
-
-// caddySite is the Caddy this test binary runs (one per process: caddytest
-// holds it), with its JSON log and its admin endpoint.
-type caddySite struct{ log, admin string }
-
-// startCaddy runs a config whose site block is body ({HTTP_PORT} and
-// {DIR}, a fresh store folder, filled in) on free ports, logging to a
-// file; Caddy stops before its folders are removed.
-func startCaddy(t *testing.T, body string) *caddySite {
-	dir := t.TempDir()
-	t.Setenv("XDG_DATA_HOME", filepath.Join(dir, "data"))
-	httpPort, adminPort := harness.Port(t), harness.Port(t)
-	caddytest.Default.AdminPort = adminPort
-	base = fmt.Sprintf("http://localhost:%d", httpPort)
-	logFile := filepath.Join(dir, "caddy.log")
-	body = strings.NewReplacer("{HTTP_PORT}", strconv.Itoa(httpPort), "{DIR}", filepath.Join(dir, "store")).Replace(body)
-	cfg := fmt.Sprintf(`{
-	skip_install_trust
-	admin localhost:%d
-	http_port %d
-	grace_period 1ns
-	servers {
-		trusted_proxies static 127.0.0.1/32
-	}
-	log {
-		output file %s
-		format json
-	}
-}
-%s`, adminPort, httpPort, logFile, body)
-	caddytest.NewTester(t).InitServer(cfg, "caddyfile")
-	t.Cleanup(func() { _ = caddy.Stop() }) // before the folders go
-	return &caddySite{log: logFile, admin: fmt.Sprintf("http://localhost:%d", adminPort)}
-}
-
-// entries are the log's entries whose message is msg.
-func (s *caddySite) entries(t *testing.T, msg string) []map[string]any {
-	t.Helper()
-	out, err := harness.Log(s.log).Entries(msg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
 }
