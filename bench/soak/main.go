@@ -27,7 +27,6 @@ import (
 // config is one soak run.
 type config struct {
 	caddy    string        // the Caddy binary (with smsgate)
-	caddyEnv []string      // more environment for it (tests)
 	redis    string        // the redis-server binary
 	duration time.Duration // how long the load runs
 	every    time.Duration // how often a row is printed

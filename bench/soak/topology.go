@@ -129,7 +129,7 @@ func (t *topology) caddy(c config, name, globals, logFile, site string, env ...s
 		return nil, err
 	}
 	cmd := exec.Command(c.caddy, "run", "--config", config)
-	cmd.Env = append(append(os.Environ(), c.caddyEnv...), append(env,
+	cmd.Env = append(os.Environ(), append(env,
 		"XDG_DATA_HOME="+filepath.Join(t.work, "data-"+name), "XDG_CONFIG_HOME="+filepath.Join(t.work, "config-"+name))...)
 	out, err := os.Create(logFile + ".stderr")
 	if err != nil {
