@@ -9,8 +9,8 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig"
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	// basic_auth, the one directive the sites here use beyond Caddy's
-	// core: the standard modules would add a third to the time this test
-	// binary takes to link, forty times what its test takes to run.
+	// core: the standard modules would make this test binary a quarter
+	// slower to link, for tests that take a tenth of a second.
 	_ "github.com/caddyserver/caddy/v2/modules/caddyhttp/caddyauth"
 )
 
