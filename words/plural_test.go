@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -165,4 +166,18 @@ func write(t *testing.T, dir, name, text string) {
 func ExampleCatalogue_Form() {
 	fmt.Println(English.Form("pl", 3), English.Form("pl", 5), English.Form("ru", 21))
 	// Output: few many one
+}
+
+// TestPlaceholdersAreTheExpressions: the scan the catalogues are checked
+// with finds what the placeholder expression Render uses finds.
+func TestPlaceholdersAreTheExpressions(t *testing.T) {
+	for _, text := range []string{"", "none", "{n}", "x {n} y {name}", "{{n}}", "{{a}", "{a}{b}", "{ a}", "{a-b}", "{}", "{é}", "{a_1}", "trailing {", "{n", "n}", "{{}}"} {
+		var want []string
+		for _, m := range placeholder.FindAllStringSubmatch(text, -1) {
+			want = append(want, m[1])
+		}
+		if got := placeholders(text); !slices.Equal(got, want) {
+			t.Errorf("%q: %q, the expression finds %q", text, got, want)
+		}
+	}
 }
