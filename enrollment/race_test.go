@@ -275,10 +275,10 @@ func TestRacesKeepEveryChange(t *testing.T) {
 
 // TestRacingPasskeyAssertions: two assertions of one passkey at once, on
 // Badger and on a real Redis, in every interleaving and raceRuns times at
-// once. A sign counter never goes
-// back (the one kept is the highest accepted), and two assertions with
-// the same counter (a cloned key) are never both accepted: the clone
-// check is not skipped by racing it. One of the two always passes.
+// once. A sign counter never goes back (the one kept is the highest
+// accepted), and two assertions with the same counter (a cloned key) are
+// never both accepted: the clone check is not skipped by racing it. One
+// of the two always passes.
 func TestRacingPasskeyAssertions(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
