@@ -297,13 +297,14 @@ func (s *Core) readLocks(b *store.Batch, sc Scope, user string) [2]*store.Op {
 	return [2]*store.Op{b.Get(lockUserKey(sc, user)), b.Get(lockKey(sc, user))}
 }
 
-// lockedBy refuses when a lockout that readLocks read still holds.
+// lockedBy refuses when a lockout that readLocks read still holds: the
+// account's (the first), or this IP's.
 func (s *Core) lockedBy(locks [2]*store.Op) error {
-	for _, op := range locks {
+	for i, op := range locks {
 		var l lock
 		if op.Err == nil && json.Unmarshal(op.Value, &l) == nil {
 			if wait := l.Until.Sub(s.Now()); wait > 0 {
-				return &LockedError{Wait: wait}
+				return &LockedError{Wait: wait, Account: i == 0}
 			}
 		}
 	}
