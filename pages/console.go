@@ -67,7 +67,7 @@ func (p *Pages) console(req *request) {
 		p.fail(req, http.StatusForbidden, "bad_origin", p.sayID(req, "gate.bad_origin"))
 		return
 	}
-	c := &consoleView{Section: consoleSections[step], Admin: admin}
+	c := &consoleView{Section: consoleSections[step], Admin: admin, this: cl.SID}
 	status := http.StatusOK
 	switch c.Section {
 	case "people":
@@ -112,8 +112,12 @@ type consoleView struct {
 	People []personView
 	User   *personView
 	Trusts []trustView
-	Invite *inviteView
-	Done   string
+	// Sessions: the user's, listed (SessionsError: they could not be).
+	Sessions      []sessionView
+	SessionsError string
+	this          string // the admin's own session
+	Invite        *inviteView
+	Done          string
 	// Events: the recent audit events, filtered.
 	Events     []eventView
 	EventUser  string
@@ -139,7 +143,7 @@ type consoleDevice struct {
 var kindIDs = map[string]string{"phone": "kind.phone", "app": "kind.app", "passkey": "kind.passkey"}
 
 // doneIDs say what a console change did.
-var doneIDs = map[string]string{"remove": "console.done.remove", "reset": "console.done.reset", "revoke": "console.done.revoke"}
+var doneIDs = map[string]string{"remove": "console.done.remove", "reset": "console.done.reset", "revoke": "console.done.revoke", "end": "console.done.end"}
 
 // people lists the realm's users, numbers masked, those whose name or
 // device's name holds query first.
@@ -201,18 +205,22 @@ type inviteView struct {
 }
 
 // consoleUser is admin/user?name=…: one user, and the admin's changes to
-// them (POST: remove, reset, revoke, invite).
+// them (POST: remove, reset, revoke, end a session, invite).
 func (p *Pages) consoleUser(req *request, c *consoleView, by string) int {
 	name := req.r.URL.Query().Get("name")
 	ctx := req.r.Context()
 	status := http.StatusOK
 	if req.r.Method == http.MethodPost {
-		op := map[string]string{"remove": "devices/remove", "reset": "reset", "revoke": "revoke", "invite": "invites"}[req.form["action"]]
+		op := map[string]string{"remove": "devices/remove", "reset": "reset", "revoke": "revoke", "end": "sessions/end", "invite": "invites"}[req.form["action"]]
 		if op == "" {
 			c.Error = p.sayID(req, "gate.unknown_action")
 			return http.StatusBadRequest
 		}
-		out, err := p.Site.Change(ctx, op, admin.Request{User: name, ID: req.form["device"]}, by)
+		id := req.form["device"]
+		if op == "sessions/end" {
+			id = req.form["session"]
+		}
+		out, err := p.Site.Change(ctx, op, admin.Request{User: name, ID: id}, by)
 		switch {
 		case err != nil:
 			c.Error, status = p.consoleError(req, err)
@@ -242,6 +250,7 @@ func (p *Pages) consoleUser(req *request, c *consoleView, by string) int {
 		}
 	}
 	c.Trusts = p.trustViews(req, name)
+	p.consoleSessions(req, c, name, c.this)
 	return status
 }
 
