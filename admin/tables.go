@@ -76,9 +76,15 @@ func sessionsTable(raw []byte) ([]byte, error) {
 		if s.Trusted {
 			how += " (trusted browser)"
 		}
-		browser := strings.TrimSpace(s.Where.Browser + " " + s.Where.System)
+		browser, host := strings.TrimSpace(s.Where.Browser+" "+s.Where.System), s.Where.Host
+		if browser == "" {
+			browser = "-"
+		}
+		if host == "" {
+			host = "-"
+		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", s.SID, s.Issued.Local().Format("2006-01-02 15:04"), s.Expires.Local().Format("2006-01-02 15:04"),
-			textsafe.Escape(how), textsafe.Escape(s.Where.Host), textsafe.Escape(browser))
+			textsafe.Escape(how), textsafe.Escape(host), textsafe.Escape(browser))
 	}
 	if err := tw.Flush(); err != nil {
 		return nil, err
