@@ -40,9 +40,14 @@ var strongAMR = []string{signin.AMROTP, signin.AMRSoftware, signin.AMRHardware}
 // console serves the console's pages.
 func (p *Pages) console(req *request) {
 	step := strings.TrimPrefix(req.r.URL.Path, p.PathPrefix)
+	// Back here after a sign-in, to the same user or search.
+	back := p.PathPrefix + step
+	if q := req.r.URL.RawQuery; q != "" {
+		back += "?" + q
+	}
 	cl := p.session(req.r)
 	if cl == nil || !p.SignIn.Identity.Admits(cl.Subject, req.user) {
-		req.flow.RD = p.PathPrefix + step
+		req.flow.RD = back
 		p.goTo(req, signin.Login)
 		return
 	}
@@ -57,7 +62,7 @@ func (p *Pages) console(req *request) {
 		// Prove it again, now (with the app or passkey where there is one),
 		// then back here. A POST's change is not carried over: the admin
 		// makes it again on the fresh page.
-		req.flow.RD, req.flow.Challenge = p.PathPrefix+step, ""
+		req.flow.RD, req.flow.Challenge = back, ""
 		p.goTo(req, signin.Verify)
 		return
 	}

@@ -184,3 +184,23 @@ func TestConsoleSessionsFromAnOlderRelease(t *testing.T) {
 	sitetest.Advance(2 * time.Second)
 	sitetest.Expect(t, carol.Get("/"), http.StatusFound, "/.smsgate/login?rd=%2F")
 }
+
+// TestConsoleKeepsItsPlaceAcrossSignIn: an admin who opens a user's page
+// without a session (a link, a bookmark) is back on that user's page once
+// signed in, not on a page that asks "Name a user." (the query was lost).
+func TestConsoleKeepsItsPlaceAcrossSignIn(t *testing.T) {
+	s := sitetest.Start(t, sessionsSite)
+	c := sitetest.NewClient(t, "")
+	sitetest.Expect(t, c.Get("/.smsgate/admin/user?name=carol"), http.StatusSeeOther, "/.smsgate/login")
+	sitetest.Advance(time.Minute)
+	tok := c.CSRF("/.smsgate/login")
+	sitetest.Expect(t, c.Post("/.smsgate/login", url.Values{"username": {"alice"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+	sitetest.Expect(t, c.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/admin/user?name=carol")
+	sitetest.ExpectBody(t, c.Get("/.smsgate/admin/user?name=carol"), "<h2>carol</h2>")
+	// Stale five minutes on: a new code first, then back to the search.
+	sitetest.Advance(6 * time.Minute)
+	sitetest.Expect(t, c.Get("/.smsgate/admin/?q=car"), http.StatusSeeOther, "/.smsgate/verify")
+	tok = c.CSRF("/.smsgate/verify")
+	sitetest.Expect(t, c.Post("/.smsgate/verify", url.Values{"action": {"send"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+	sitetest.Expect(t, c.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/admin/?q=car")
+}
