@@ -33,6 +33,12 @@ const consoleMaxAge = 5 * time.Minute
 // consoleSections are the console's pages, by path under admin/.
 var consoleSections = map[string]string{"admin/": "people", "admin/user": "user", "admin/events": "events", "admin/costs": "costs"}
 
+// Why the console sends its admin to the verify step, as the page says it.
+const (
+	consoleWhyStrong = "console.why_strong" // a text, where the admin has an app or a passkey
+	consoleWhyFresh  = "console.why_fresh"  // a sign-in older than consoleMaxAge, or a trusted browser's
+)
+
 // strongAMR are the sign-in methods an admin with an app or a passkey
 // must have used: a text alone is not enough where they have more.
 var strongAMR = []string{signin.AMROTP, signin.AMRSoftware, signin.AMRHardware}
@@ -58,11 +64,18 @@ func (p *Pages) console(req *request) {
 		p.fail(req, http.StatusForbidden, "forbidden", p.sayID(req, "console.forbidden"))
 		return
 	}
-	if cl.Trusted || !p.fresh(cl, consoleMaxAge) || !p.strongEnough(req.r.Context(), admin, cl) {
+	why := ""
+	switch {
+	case !p.strongEnough(req.r.Context(), admin, cl):
+		why = consoleWhyStrong
+	case cl.Trusted || !p.fresh(cl, consoleMaxAge):
+		why = consoleWhyFresh
+	}
+	if why != "" {
 		// Prove it again, now (with the app or passkey where there is one),
-		// then back here. A POST's change is not carried over: the admin
-		// makes it again on the fresh page.
-		req.flow.RD, req.flow.Challenge = back, ""
+		// then back here; the verify page says why. A POST's change is not
+		// carried over: the admin makes it again on the fresh page.
+		req.flow.RD, req.flow.Challenge, req.flow.Why = back, "", why
 		p.goTo(req, signin.Verify)
 		return
 	}
