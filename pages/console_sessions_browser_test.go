@@ -14,7 +14,7 @@ import (
 // TestConsoleSessionsInABrowser: a user's sessions on the console, in
 // Chromium (its CSP enforced), with no violation axe-core finds, light and
 // dark, phone and desktop; the admin ends one with its button, and that
-// browser is signed out.
+// browser is signed out. And the README's screenshot of them.
 func TestConsoleSessionsInABrowser(t *testing.T) {
 	source := axeSource(t)
 	s := sitetest.Start(t, sessionsSite)
@@ -30,6 +30,8 @@ func TestConsoleSessionsInABrowser(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(`#username`), "alice"), chromedp.Submit(chromedp.CSS(`#username`)), chromedp.WaitVisible(chromedp.CSS(`#code`)))
 	b.do(chromedp.SetValue(chromedp.CSS(`#code`), s.LastCode()), chromedp.Submit(chromedp.CSS(`#code`)), chromedp.WaitVisible(chromedp.CSS(`table.sessions`)))
 	b.axeEverywhere(t, source, "a user's sessions")
+	b.do(chromedp.Navigate(sitetest.Base+"/.smsgate/admin/user?name=carol#sessions"), chromedp.WaitVisible(chromedp.CSS(`table.sessions`)))
+	b.shoot("console-sessions")
 	if rows := b.text(`table.sessions tbody`); !strings.Contains(rows, "Firefox on Linux") || !strings.Contains(rows, "Safari on iOS") {
 		t.Fatalf("the sessions listed: %q", rows)
 	}

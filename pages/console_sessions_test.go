@@ -79,7 +79,7 @@ func TestConsoleSessions(t *testing.T) {
 	path := "/.smsgate/admin/user?name=carol"
 	page := admin.Get(path)
 	sitetest.Expect(t, page, http.StatusOK, "")
-	for _, want := range []string{"<h3>Sessions</h3>", "Firefox on Linux, at localhost:{HTTP_PORT}", "Safari on iOS, at localhost:{HTTP_PORT}", "<td>Text message", ">End this session</button>"} {
+	for _, want := range []string{`<h3 id="sessions">Sessions</h3>`, "Firefox on Linux, at localhost:{HTTP_PORT}", "Safari on iOS, at localhost:{HTTP_PORT}", "<td>Text message", ">End this session</button>"} {
 		sitetest.ExpectBody(t, page, want)
 	}
 	if n := strings.Count(page.Text, `name="action" value="end"`); n != 2 {
