@@ -204,3 +204,42 @@ func TestConsoleKeepsItsPlaceAcrossSignIn(t *testing.T) {
 	sitetest.Expect(t, c.Post("/.smsgate/verify", url.Values{"action": {"send"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
 	sitetest.Expect(t, c.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/admin/?q=car")
 }
+
+// TestConsoleEndRacesASignIn: through a real Caddy (run with -race), an
+// admin ends one of carol's sessions while carol signs in on another
+// browser, five times: each time the ended one is gone and signed out,
+// the new one listed and signed in.
+func TestConsoleEndRacesASignIn(t *testing.T) {
+	s := sitetest.Start(t, sessionsSite)
+	admin, old := sitetest.NewClient(t, ""), sitetest.NewClient(t, "")
+	signInAs(t, s, admin, "alice")
+	signInAs(t, s, old, "carol")
+	path := "/.smsgate/admin/user?name=carol"
+	for round := range 5 {
+		page := admin.Get(path)
+		oldSID := regexpSession.FindStringSubmatch(page.Text)[1] // the newest: old's
+		tok := sitetest.CSRFField.FindStringSubmatch(page.Text)[1]
+		fresh := sitetest.NewClient(t, "") // no cooldown to wait: the last code was used
+		ftok := fresh.CSRF("/.smsgate/login")
+		sitetest.Expect(t, fresh.Post("/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {ftok}}), http.StatusSeeOther, "/.smsgate/verify")
+		code := s.LastCode()
+		var ended, signed *sitetest.Response
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			ended = consolePost(admin, path, url.Values{"action": {"end"}, "session": {oldSID}, "csrf": {tok}}, sitetest.Base)
+		}()
+		signed = fresh.Post("/.smsgate/verify", url.Values{"code": {code}, "csrf": {ftok}})
+		<-done
+		sitetest.Expect(t, ended, http.StatusOK, "")
+		sitetest.Expect(t, signed, http.StatusSeeOther, "/")
+		page = admin.Get(path)
+		if n := strings.Count(page.Text, `name="action" value="end"`); n != 1 || strings.Contains(page.Text, oldSID) {
+			t.Fatalf("round %d: %d sessions listed (want the new one only), the ended one listed: %v", round, n, strings.Contains(page.Text, oldSID))
+		}
+		sitetest.Advance(2 * time.Second)
+		sitetest.Expect(t, old.Get("/"), http.StatusFound, "/.smsgate/login?rd=%2F")
+		sitetest.Expect(t, fresh.Get("/"), http.StatusOK, "")
+		old = fresh
+	}
+}
