@@ -156,7 +156,7 @@ func TestConsoleSessionsOnTwoInstances(t *testing.T) {
 	a.s.stop()
 	b.s.stop()
 	table = cli("smsgate", "sessions", "--address", a.admin, "--config", a.cfg)
-	rows := regexp.MustCompile(`(?m)^([A-Z2-7]{26})\s.*` + regexp.QuoteMeta(a.host) + `\s+-$`).FindAllStringSubmatch(table, -1)
+	rows := regexp.MustCompile(`(?m)^([A-Z2-7]{26})\s.*`+regexp.QuoteMeta(a.host)+`\s+-$`).FindAllStringSubmatch(table, -1)
 	if len(rows) != 1 {
 		t.Fatalf("sessions (stopped), want one row:\n%s", table)
 	}
