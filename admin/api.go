@@ -13,6 +13,7 @@ import (
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/internal/textsafe"
+	"github.com/smsgate/caddy-smsgate/session"
 	"github.com/smsgate/caddy-smsgate/signin"
 )
 
@@ -29,6 +30,8 @@ func init() {
 //	POST /smsgate/devices/remove {realm,user,id}
 //	POST /smsgate/reset    {realm,user}       remove devices and recovery codes, end sessions
 //	POST /smsgate/revoke   {realm,user}       end sessions
+//	GET  /smsgate/sessions?realm=R&user=U     a user's sessions (since sessions were listed), newest first
+//	POST /smsgate/sessions/end {realm,user,id}  end one of them
 //	POST /smsgate/invites  {realm,user,ttl}   a single-use enrollment link
 //	GET  /smsgate/export?realm=R[&with_keys=1]  lasting records as JSON (keys only if asked)
 //	POST /smsgate/import?realm=R              records from an export (accepts a frozen store)
@@ -98,7 +101,7 @@ func (a *AdminAPI) answer(w http.ResponseWriter, r *http.Request) (any, error) {
 		w.Header().Set("Allow", http.MethodGet)
 		return nil, &adminError{http.StatusMethodNotAllowed, errors.New("use GET")}
 	}
-	if (op == "export" || op == "users") && r.Method == http.MethodGet {
+	if (op == "export" || op == "users" || op == "sessions") && r.Method == http.MethodGet {
 		realm := q.Get("realm")
 		if op == "users" && realm == "" {
 			return nil, badRequest("realm is required")
@@ -106,6 +109,9 @@ func (a *AdminAPI) answer(w http.ResponseWriter, r *http.Request) (any, error) {
 		g, err := a.siteFor(realm)
 		if err != nil {
 			return nil, err
+		}
+		if op == "sessions" {
+			return g.UserSessions(ctx, q.Get("user"))
 		}
 		if op == "export" {
 			records, err := g.Admin.Export(ctx, q.Get("with_keys") == "1")
@@ -192,7 +198,10 @@ func (s *Site) Change(ctx context.Context, op string, req Request, by string) (a
 	if by != "" {
 		fields = append(fields, zap.String("by", by))
 	}
-	if req.ID != "" {
+	switch {
+	case op == "sessions/end":
+		fields = append(fields, zap.String("session", ShortSID(req.ID)))
+	case req.ID != "":
 		fields = append(fields, zap.String("device", req.ID))
 	}
 	s.Audit("admin_"+strings.ReplaceAll(op, "/", "_"), req.User, "", fields...)
@@ -207,6 +216,23 @@ func (s *Site) Users(ctx context.Context) ([]enrollment.UserInfo, error) {
 	}
 	return users, err
 }
+
+// UserSessions lists user's sessions, newest first: those signed since
+// sessions were listed (see session.Sessions) that nothing has ended.
+func (s *Site) UserSessions(ctx context.Context, user string) ([]session.Info, error) {
+	if user == "" {
+		return nil, badRequest("user is required")
+	}
+	list, err := session.Sessions(ctx, s.Store, s.Realm, user, s.now())
+	if list == nil && err == nil {
+		list = []session.Info{} // [] in JSON, not null
+	}
+	return list, err
+}
+
+// ShortSID is the part of a session's ID that logs and the console show:
+// enough to tell one from another.
+func ShortSID(sid string) string { return sid[:min(len(sid), 8)] }
 
 // writeAdmin answers v as JSON; names' direction and control characters go
 // as \u escapes (the same strings to a JSON reader, harmless in a terminal).

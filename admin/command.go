@@ -13,8 +13,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"strconv"
-	"text/tabwriter"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -46,6 +44,8 @@ var subcommands = []subcommand{
 	{"remove-device", "Removes one of a user's devices (a phone, an app or a passkey)", "devices/remove", []flag{realmFlag, userFlag, {"id", "the device's ID, as `users` lists it"}}},
 	{"reset", "Lost phone: removes a user's phones and recovery codes and ends their sessions", "reset", []flag{realmFlag, userFlag}},
 	{"revoke", "Ends every session and trusted browser of a user", "revoke", []flag{realmFlag, userFlag}},
+	{"sessions", "Lists a user's sessions: when, how and where each was signed in (those from before sessions were listed are not; revoke ends them)", "sessions", []flag{realmFlag, userFlag}},
+	{"end-session", "Ends one of a user's sessions", "sessions/end", []flag{realmFlag, userFlag, {"id", "the session's ID, as `sessions` lists it"}}},
 	{"invite", "Mints a single-use enrollment link", "invites", []flag{realmFlag, userFlag, {"ttl", "how long the link works (default 168h)"}}},
 	{"export", "Writes users, devices and recovery codes as JSON (file mode 0600)", "export",
 		[]flag{realmFlag, {"file", "where to write (default: standard output)"}}},
@@ -62,7 +62,7 @@ var subcommands = []subcommand{
 func init() {
 	caddycmd.RegisterCommand(caddycmd.Command{
 		Name:  "smsgate",
-		Usage: "<users|add|remove-device|reset|revoke|invite|export|import|accept-store|figures|pumping|pumping-resume> [flags]",
+		Usage: "<users|add|remove-device|reset|revoke|sessions|end-session|invite|export|import|accept-store|figures|pumping|pumping-resume> [flags]",
 		Short: "Manages smsgate's users, devices, invites and data; shows its figures",
 		Long: `
 The admin's tools. While Caddy runs, they go through its admin endpoint
@@ -87,7 +87,7 @@ An unknown or ambiguous realm is an error. Run 'caddy smsgate <command>
 				if sub.name == "export" {
 					c.Flags().Bool("with-keys", false, "include the signing secret and session keys: anyone with the file can then mint sessions")
 				}
-				if sub.name == "users" || sub.name == "figures" {
+				if tables[sub.name] != nil {
 					c.Flags().Bool("json", false, "print JSON instead of a table")
 				}
 				if sub.name == "accept-store" {
@@ -118,7 +118,9 @@ func adminCommand(sub subcommand) func(caddycmd.Flags) (int, error) {
 			case "name":
 				req.Name = fl.String("name")
 			case "id":
-				req.ID = fl.String("id")
+				if req.ID = fl.String("id"); req.ID == "" {
+					return caddy.ExitCodeFailedStartup, fmt.Errorf("%s needs --id", sub.name)
+				}
 			case "ttl":
 				req.TTL = fl.String("ttl")
 			case "days":
@@ -154,13 +156,8 @@ func adminCommand(sub subcommand) func(caddycmd.Flags) (int, error) {
 		} else if sub.name == "export" {
 			fmt.Fprintln(os.Stderr, "Note: without --with-keys, recovery codes work after an import only where the same signing key is in use (signing_key in the config, or the same store).")
 		}
-		if sub.name == "users" && !fl.Bool("json") {
-			if out, err = usersTable(out); err != nil {
-				return caddy.ExitCodeFailedStartup, err
-			}
-		}
-		if sub.name == "figures" && !fl.Bool("json") {
-			if out, err = figuresTable(out); err != nil {
+		if table := tables[sub.name]; table != nil && !fl.Bool("json") {
+			if out, err = table(out); err != nil {
 				return caddy.ExitCodeFailedStartup, err
 			}
 		}
@@ -182,46 +179,6 @@ func adminCommand(sub subcommand) func(caddycmd.Flags) (int, error) {
 		os.Stdout.Write(out)
 		return caddy.ExitCodeSuccess, nil
 	}
-}
-
-// usersTable turns the users listing (JSON) into an aligned table: a row
-// per device (phone or authenticator app), numbers masked.
-func usersTable(raw []byte) ([]byte, error) {
-	var users []enrollment.UserInfo
-	if err := json.Unmarshal(raw, &users); err != nil {
-		return nil, err
-	}
-	var b bytes.Buffer
-	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "USER\tKIND\tPHONE\tID\tNAME\tLAST USED\tRECOVERY CODES LEFT")
-	for _, u := range users {
-		for i, d := range u.Devices {
-			left := ""
-			if i == 0 {
-				left = strconv.Itoa(u.RecoveryLeft)
-			}
-			last := "never"
-			if !d.LastUsed.IsZero() {
-				last = d.LastUsed.Format("2006-01-02 15:04")
-			}
-			kind, phone := "phone", d.Phone
-			switch {
-			case d.Kind == enrollment.KindPasskey:
-				kind, phone = "passkey", "-"
-			case !d.IsPhone():
-				kind, phone = "app", "-"
-			case phone == "":
-				phone = "(hash only)"
-			}
-			// Names as they are shown, not obeyed: no direction override
-			// rearranges the row.
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", textsafe.Escape(u.User), kind, phone, d.ID, textsafe.Escape(d.Name), last, left)
-		}
-	}
-	if err := tw.Flush(); err != nil {
-		return nil, err
-	}
-	return b.Bytes(), nil
 }
 
 // writePrivate writes data to file, readable by its owner only, as a new
@@ -272,8 +229,11 @@ func viaAdminAPI(address string, sub subcommand, req Request, body []byte, withK
 		q.Set("realm", req.Realm)
 	}
 	switch sub.name {
-	case "users", "export", "figures", "pumping":
+	case "users", "export", "figures", "pumping", "sessions":
 		method = http.MethodGet
+		if req.User != "" {
+			q.Set("user", req.User)
+		}
 		if withKeys {
 			q.Set("with_keys", "1")
 		}
@@ -363,6 +323,14 @@ func direct(fl caddycmd.Flags, sub subcommand, req Request, body []byte, withKey
 			return nil, err
 		}
 		if out, err = acceptStore(ctx, w, st, req.NewSecret, g.SigningKey != ""); err != nil {
+			return nil, err
+		}
+	case "sessions":
+		if req.Realm == "" {
+			return nil, errors.New("sessions needs --realm")
+		}
+		g.Store, g.Realm = st, req.Realm
+		if out, err = g.UserSessions(ctx, req.User); err != nil {
 			return nil, err
 		}
 	case "figures", "pumping", "pumping-resume":

@@ -12,6 +12,7 @@ import (
 
 	"github.com/smsgate/caddy-smsgate/continuity"
 	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/internal/textsafe"
 	"github.com/smsgate/caddy-smsgate/phone"
 	"github.com/smsgate/caddy-smsgate/session"
 	"github.com/smsgate/caddy-smsgate/store"
@@ -28,6 +29,9 @@ type adminError struct {
 }
 
 func (e *adminError) Error() string { return e.err.Error() }
+
+// Unwrap lets the console say a worded mistake in the reader's language.
+func (e *adminError) Unwrap() error { return e.err }
 
 var errNoGate = &adminError{http.StatusNotFound, errors.New("no smsgate handler is configured")}
 
@@ -128,6 +132,12 @@ func adminOp(ctx context.Context, svc *enrollment.Admin, prefix, region, op stri
 			return nil, err
 		}
 		return map[string]string{"revoked": req.User}, session.RevokeUser(ctx, svc.Store, req.Realm, req.User, svc.Now())
+	case "sessions/end":
+		_, err := session.End(ctx, svc.Store, req.Realm, req.User, req.ID, svc.Now())
+		if errors.Is(err, session.ErrNoSession) {
+			return nil, &adminError{http.StatusNotFound, words.Newf("console.no_session", "user", textsafe.Escape(req.User))}
+		}
+		return map[string]string{"ended": req.ID}, err
 	case "invites":
 		ttl := defaultInviteTTL
 		if req.TTL != "" {

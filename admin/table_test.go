@@ -17,3 +17,19 @@ func TestUsersTableShowsHiddenCharacters(t *testing.T) {
 		t.Fatalf("table:\n%s", table)
 	}
 }
+
+// `caddy smsgate sessions` shows a host's hidden characters as escapes
+// too, and says when none are listed.
+func TestSessionsTable(t *testing.T) {
+	out, err := sessionsTable([]byte(`[{"sid":"ABC","issued":"2026-12-01T10:00:00Z","expires":"2026-12-01T22:00:00Z","amr":["otp"],"trusted":true,"where":{"host":"evil\u202ecom","browser":"Firefox","system":"Linux"}}]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	table := string(out)
+	if strings.ContainsRune(table, '\u202E') || !strings.Contains(table, `evil\u202Ecom`) || !strings.Contains(table, "otp (trusted browser)") || !strings.Contains(table, "Firefox Linux") {
+		t.Fatalf("table:\n%s", table)
+	}
+	if out, _ := sessionsTable([]byte(`[]`)); !strings.Contains(string(out), "No sessions listed") {
+		t.Fatalf("none: %s", out)
+	}
+}

@@ -21,6 +21,7 @@ import (
 	"github.com/smsgate/caddy-smsgate/internal/harness"
 	"github.com/smsgate/caddy-smsgate/pages"
 	"github.com/smsgate/caddy-smsgate/providers"
+	"github.com/smsgate/caddy-smsgate/session"
 	"github.com/smsgate/caddy-smsgate/signin"
 	"github.com/smsgate/caddy-smsgate/store"
 	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
@@ -41,7 +42,7 @@ func benchGate(b *testing.B, alg string) *Gate {
 }
 
 func sessionRequest(b *testing.B, g *Gate) *http.Request {
-	tok, err := g.sessions.Issue("carol", []string{"sms"})
+	tok, err := g.sessions.Issue(context.Background(), "carol", []string{"sms"}, session.Where{})
 	if err != nil {
 		b.Fatal(err)
 	}

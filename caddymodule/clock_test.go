@@ -8,6 +8,8 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 
+	"github.com/smsgate/caddy-smsgate/session"
+
 	"github.com/smsgate/caddy-smsgate/internal/clock"
 )
 
@@ -31,7 +33,7 @@ func TestEachGateItsOwnClock(t *testing.T) {
 	}
 	var moved, still clock.Test
 	a, b := gate(&moved), gate(&still)
-	token, err := a.sessions.Issue("alice", []string{"sms"})
+	token, err := a.sessions.Issue(context.Background(), "alice", []string{"sms"}, session.Where{})
 	if err != nil {
 		t.Fatal(err)
 	}

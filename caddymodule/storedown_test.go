@@ -102,6 +102,8 @@ func TestStoreDownEveryPath(t *testing.T) {
 		{"POST", "/smsgate/devices/remove", `{"user":"alice","id":"x"}`},
 		{"POST", "/smsgate/reset", `{"user":"alice"}`},
 		{"POST", "/smsgate/revoke", `{"user":"alice"}`},
+		{"GET", "/smsgate/sessions?user=alice", ""},
+		{"POST", "/smsgate/sessions/end", `{"user":"alice","id":"x"}`},
 		{"POST", "/smsgate/invites", `{"user":"erin"}`},
 		{"GET", "/smsgate/export", ""},
 		{"POST", "/smsgate/import", `[{"key":"device/localhost/zed","value":[]}]`},

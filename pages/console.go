@@ -33,6 +33,12 @@ const consoleMaxAge = 5 * time.Minute
 // consoleSections are the console's pages, by path under admin/.
 var consoleSections = map[string]string{"admin/": "people", "admin/user": "user", "admin/events": "events", "admin/costs": "costs"}
 
+// Why the console sends its admin to the verify step, as the page says it.
+const (
+	consoleWhyStrong = "console.why_strong" // a text, where the admin has an app or a passkey
+	consoleWhyFresh  = "console.why_fresh"  // a sign-in older than consoleMaxAge, or a trusted browser's
+)
+
 // strongAMR are the sign-in methods an admin with an app or a passkey
 // must have used: a text alone is not enough where they have more.
 var strongAMR = []string{signin.AMROTP, signin.AMRSoftware, signin.AMRHardware}
@@ -40,9 +46,14 @@ var strongAMR = []string{signin.AMROTP, signin.AMRSoftware, signin.AMRHardware}
 // console serves the console's pages.
 func (p *Pages) console(req *request) {
 	step := strings.TrimPrefix(req.r.URL.Path, p.PathPrefix)
+	// Back here after a sign-in, to the same user or search.
+	back := p.PathPrefix + step
+	if q := req.r.URL.RawQuery; q != "" {
+		back += "?" + q
+	}
 	cl := p.session(req.r)
 	if cl == nil || !p.SignIn.Identity.Admits(cl.Subject, req.user) {
-		req.flow.RD = p.PathPrefix + step
+		req.flow.RD = back
 		p.goTo(req, signin.Login)
 		return
 	}
@@ -53,11 +64,18 @@ func (p *Pages) console(req *request) {
 		p.fail(req, http.StatusForbidden, "forbidden", p.sayID(req, "console.forbidden"))
 		return
 	}
-	if cl.Trusted || !p.fresh(cl, consoleMaxAge) || !p.strongEnough(req.r.Context(), admin, cl) {
+	why := ""
+	switch {
+	case !p.strongEnough(req.r.Context(), admin, cl):
+		why = consoleWhyStrong
+	case cl.Trusted || !p.fresh(cl, consoleMaxAge):
+		why = consoleWhyFresh
+	}
+	if why != "" {
 		// Prove it again, now (with the app or passkey where there is one),
-		// then back here. A POST's change is not carried over: the admin
-		// makes it again on the fresh page.
-		req.flow.RD, req.flow.Challenge = p.PathPrefix+step, ""
+		// then back here; the verify page says why. A POST's change is not
+		// carried over: the admin makes it again on the fresh page.
+		req.flow.RD, req.flow.Challenge, req.flow.Why = back, "", why
 		p.goTo(req, signin.Verify)
 		return
 	}
@@ -67,7 +85,7 @@ func (p *Pages) console(req *request) {
 		p.fail(req, http.StatusForbidden, "bad_origin", p.sayID(req, "gate.bad_origin"))
 		return
 	}
-	c := &consoleView{Section: consoleSections[step], Admin: admin}
+	c := &consoleView{Section: consoleSections[step], Admin: admin, this: cl.SID}
 	status := http.StatusOK
 	switch c.Section {
 	case "people":
@@ -112,8 +130,12 @@ type consoleView struct {
 	People []personView
 	User   *personView
 	Trusts []trustView
-	Invite *inviteView
-	Done   string
+	// Sessions: the user's, listed (SessionsError: they could not be).
+	Sessions      []sessionView
+	SessionsError string
+	this          string // the admin's own session
+	Invite        *inviteView
+	Done          string
 	// Events: the recent audit events, filtered.
 	Events     []eventView
 	EventUser  string
@@ -139,7 +161,7 @@ type consoleDevice struct {
 var kindIDs = map[string]string{"phone": "kind.phone", "app": "kind.app", "passkey": "kind.passkey"}
 
 // doneIDs say what a console change did.
-var doneIDs = map[string]string{"remove": "console.done.remove", "reset": "console.done.reset", "revoke": "console.done.revoke"}
+var doneIDs = map[string]string{"remove": "console.done.remove", "reset": "console.done.reset", "revoke": "console.done.revoke", "end": "console.done.end"}
 
 // people lists the realm's users, numbers masked, those whose name or
 // device's name holds query first.
@@ -201,18 +223,22 @@ type inviteView struct {
 }
 
 // consoleUser is admin/user?name=…: one user, and the admin's changes to
-// them (POST: remove, reset, revoke, invite).
+// them (POST: remove, reset, revoke, end a session, invite).
 func (p *Pages) consoleUser(req *request, c *consoleView, by string) int {
 	name := req.r.URL.Query().Get("name")
 	ctx := req.r.Context()
 	status := http.StatusOK
 	if req.r.Method == http.MethodPost {
-		op := map[string]string{"remove": "devices/remove", "reset": "reset", "revoke": "revoke", "invite": "invites"}[req.form["action"]]
+		op := map[string]string{"remove": "devices/remove", "reset": "reset", "revoke": "revoke", "end": "sessions/end", "invite": "invites"}[req.form["action"]]
 		if op == "" {
 			c.Error = p.sayID(req, "gate.unknown_action")
 			return http.StatusBadRequest
 		}
-		out, err := p.Site.Change(ctx, op, admin.Request{User: name, ID: req.form["device"]}, by)
+		id := req.form["device"]
+		if op == "sessions/end" {
+			id = req.form["session"]
+		}
+		out, err := p.Site.Change(ctx, op, admin.Request{User: name, ID: id}, by)
 		switch {
 		case err != nil:
 			c.Error, status = p.consoleError(req, err)
@@ -242,6 +268,7 @@ func (p *Pages) consoleUser(req *request, c *consoleView, by string) int {
 		}
 	}
 	c.Trusts = p.trustViews(req, name)
+	p.consoleSessions(req, c, name, c.this)
 	return status
 }
 

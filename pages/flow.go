@@ -29,6 +29,9 @@ type flowClaims struct {
 	Pending *pendingChange `json:"pc,omitempty"`
 	// Notice is what the next devices page says was done (a message id).
 	Notice string `json:"nt,omitempty"`
+	// Why is why the console sent its admin to the verify step (a
+	// message id: consoleWhyStrong or consoleWhyFresh).
+	Why string `json:"why,omitempty"`
 	// Codes are new recovery codes, until the user saved them.
 	Codes *newCodes `json:"rc,omitempty"`
 	// Pad makes the user's name and it one length (userWidth), so that

@@ -39,7 +39,7 @@ func (p *Pages) trustedSignIn(req *request) bool {
 	case !p.SignIn.Identity.Admits(user, req.user):
 		return false // another first factor: that user signs in as usual
 	}
-	session, err := p.Sessions.IssueTrusted(user, tb)
+	session, err := p.Sessions.IssueTrusted(req.r.Context(), user, tb, where(req))
 	if err != nil {
 		p.Logger.Error("signing session", zap.Error(err))
 		return false
@@ -101,16 +101,12 @@ func (p *Pages) trustViews(req *request, user string) []trustView {
 // browserName names a browser by its User-Agent, for the devices page, in
 // lang (the page's where it was trusted): "Firefox on Linux".
 func (p *Pages) browserName(lang, ua string) string {
-	find := func(pairs [][2]string, none string) string {
-		for _, pair := range pairs {
-			if strings.Contains(ua, pair[0]) {
-				return pair[1]
-			}
-		}
-		return none
-	}
-	browser := find([][2]string{{"Firefox/", "Firefox"}, {"Edg/", "Edge"}, {"OPR/", "Opera"}, {"Chrome/", "Chrome"}, {"Safari/", "Safari"}}, "")
-	system := find([][2]string{{"Android", "Android"}, {"iPhone", "iOS"}, {"iPad", "iPadOS"}, {"Windows", "Windows"}, {"Mac OS X", "macOS"}, {"Linux", "Linux"}}, "")
+	browser, system := browserOf(ua)
+	return p.nameBrowser(lang, browser, system)
+}
+
+// nameBrowser says a browser's kind and system in lang ("" for unknown).
+func (p *Pages) nameBrowser(lang, browser, system string) string {
 	if browser == "" {
 		browser = p.Words.T(lang, "name.some_browser")
 	}
@@ -118,4 +114,26 @@ func (p *Pages) browserName(lang, ua string) string {
 		return browser
 	}
 	return p.Words.T(lang, "name.browser", "browser", browser, "system", system)
+}
+
+// browserOf finds a browser's kind and system in its User-Agent, by name
+// ("Firefox", "Linux"; "" for unknown): never more of it.
+func browserOf(ua string) (browser, system string) {
+	find := func(pairs [][2]string) string {
+		for _, pair := range pairs {
+			if strings.Contains(ua, pair[0]) {
+				return pair[1]
+			}
+		}
+		return ""
+	}
+	return find([][2]string{{"Firefox/", "Firefox"}, {"Edg/", "Edge"}, {"OPR/", "Opera"}, {"Chrome/", "Chrome"}, {"Safari/", "Safari"}}),
+		find([][2]string{{"Android", "Android"}, {"iPhone", "iOS"}, {"iPad", "iPadOS"}, {"Windows", "Windows"}, {"Mac OS X", "macOS"}, {"Linux", "Linux"}})
+}
+
+// where describes, for the admin's list of sessions, where req signs in:
+// the site's host and the browser, by name.
+func where(req *request) session.Where {
+	browser, system := browserOf(req.r.UserAgent())
+	return session.Where{Host: req.r.Host, Browser: browser, System: system}
 }

@@ -1,6 +1,7 @@
 package pages
 
 import (
+	"strings"
 	"time"
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
@@ -58,6 +59,8 @@ type pageData struct {
 	Strong bool
 	// Who is the user the first factor named, shown with "Not you?".
 	Who string
+	// Why says why the console asks for this sign-in (words).
+	Why string
 	// Passkey offers "Use a passkey" (verify) or "Sign in with a passkey"
 	// (login); Passkeys and Apps say the gate takes them at all (devices).
 	Passkey, Passkeys, Apps bool
@@ -156,9 +159,12 @@ func (p *Pages) verifyData(req *request, c *enrollment.Challenge, errMsg string)
 	}
 	// After a first factor, the user's devices decide what is offered (one
 	// read); with a login form, every name is offered every kind, which
-	// tells nobody who has what.
+	// tells nobody who has what — except to an admin the console sent for
+	// her app or passkey: she is signed in, the page is her own.
+	why := p.consoleWhy(req)
+	own := !d.Hidden || why == consoleWhyStrong
 	var list []enrollment.Device
-	if !d.Hidden && req.user != "" {
+	if own && req.user != "" {
 		var dev *enrollment.Device
 		var err error
 		list, dev, err = p.SignIn.DevicesOf(req.r.Context(), req.realm, req.user)
@@ -193,8 +199,8 @@ func (p *Pages) verifyData(req *request, c *enrollment.Challenge, errMsg string)
 	if d.NoPhone || (d.Switch == "call" && d.LockedFor == 0 && req.user != "" && !p.SignIn.CanCall(req.r.Context(), req.scope, &req.flow.Flow, req.user)) {
 		d.Switch = "" // no phone, or the hour's calls are spent
 	}
-	d.App = verifying && (d.Hidden || enrollment.HasKind(list, enrollment.KindApp))
-	d.Passkey = verifying && p.Passkeys && (d.Hidden || enrollment.HasKind(list, enrollment.KindPasskey))
+	d.App = verifying && (!own || enrollment.HasKind(list, enrollment.KindApp))
+	d.Passkey = verifying && p.Passkeys && (!own || enrollment.HasKind(list, enrollment.KindPasskey))
 	// What this gate takes here (factors, and require on its route).
 	if !p.offersTexts(req) {
 		d.NoPhone, d.Switch, d.Pending = true, "", false
@@ -204,7 +210,10 @@ func (p *Pages) verifyData(req *request, c *enrollment.Challenge, errMsg string)
 	d.Passkey = d.Passkey && p.offers(req, signin.WebAuthn)
 	d.Recoverable = d.Recoverable && p.offersRecovery(req) && p.hasRecovery(req, list)
 	d.StepUp = req.flow.Pending != nil && p.stepUp(req)
-	d.Strong = !d.Hidden && c == nil && d.LockedFor == 0 && !d.NoPhone && !d.Renew && (d.App || d.Passkey)
+	d.Strong = own && c == nil && d.LockedFor == 0 && !d.NoPhone && !d.Renew && (d.App || d.Passkey)
+	if why != "" {
+		d.Why = p.sayID(req, why)
+	}
 	if !d.Hidden {
 		d.Who = req.user
 	}
@@ -212,6 +221,15 @@ func (p *Pages) verifyData(req *request, c *enrollment.Challenge, errMsg string)
 		d.Requires = p.requiredWords(req)
 	}
 	return d
+}
+
+// consoleWhy is why the console sent this sign-in here ("" when it did
+// not: the flow is heading elsewhere now).
+func (p *Pages) consoleWhy(req *request) string {
+	if !strings.HasPrefix(req.flow.RD, p.PathPrefix+"admin/") {
+		return ""
+	}
+	return req.flow.Why
 }
 
 // hasRecovery reports whether the user may hold recovery codes, so that

@@ -27,7 +27,7 @@ func TestRevocationsAreLasting(t *testing.T) {
 	if got := log.Writes(); got != "put keys, put keys" { // the secret, the first EdDSA key
 		t.Fatalf("the signing keys: lasting writes %q", got)
 	}
-	tok, _ := m.Issue("alice", []string{"sms"})
+	tok, _ := m.Issue(ctx, "alice", []string{"sms"}, Where{})
 	cl := m.Check(ctx, tok)
 	if got := log.Writes(); got != "" {
 		t.Fatalf("a session check made lasting writes: %q", got)

@@ -121,31 +121,37 @@ func (m *Manager) Asymmetric() bool { return m.ring != nil }
 // Lifetime is how long a new session lasts.
 func (m *Manager) Lifetime() time.Duration { return m.lifetime }
 
-// Issue signs a new session for user, authenticated now by amr.
-func (m *Manager) Issue(user string, amr []string) (string, error) {
+// Issue signs a new session for user, authenticated now by amr, made
+// where (for the admin's listing of the user's sessions).
+func (m *Manager) Issue(ctx context.Context, user string, amr []string, where Where) (string, error) {
 	cl := Claims{RegisteredClaims: m.keys.NewClaims(m.realm, user, m.lifetime), AMR: amr, SID: rand.Text()}
 	cl.AuthTime = cl.IssuedAt.Unix()
-	return m.issue(&cl)
+	return m.issue(ctx, &cl, where)
 }
 
 // issue signs cl and caches it: this gate has checked the session it made
-// (so that it keeps working here if the store goes away right after).
-func (m *Manager) issue(cl *Claims) (string, error) {
+// (so that it keeps working here if the store goes away right after). It
+// notes the session in the user's index; a failure there is logged and
+// the sign-in stands (the index only lists sessions: see index.go).
+func (m *Manager) issue(ctx context.Context, cl *Claims, where Where) (string, error) {
 	tok, err := m.keys.Sign(cl)
 	if err != nil {
 		return "", err
 	}
 	cl.facts = newFacts(cl)
 	m.cache.Add(tok, cl)
+	if err := m.note(ctx, cl, where); err != nil {
+		m.logger.Warn("noting a new session in the user's list of sessions; the sign-in stands, unlisted", zap.Error(err))
+	}
 	return tok, nil
 }
 
 // IssueTrusted signs a trusted browser's new session: as old and as strong
 // as the code that earned the trust, and marked, so that a route requiring
 // a kind of device asks for one now.
-func (m *Manager) IssueTrusted(user string, tb *TrustedBrowser) (string, error) {
+func (m *Manager) IssueTrusted(ctx context.Context, user string, tb *TrustedBrowser, where Where) (string, error) {
 	cl := Claims{RegisteredClaims: m.keys.NewClaims(m.realm, user, m.lifetime), AMR: tb.AMR, SID: rand.Text(), AuthTime: tb.AuthTime, Trusted: true}
-	return m.issue(&cl)
+	return m.issue(ctx, &cl, where)
 }
 
 // Check returns the verified claims of a session token, or nil. A verified
@@ -210,7 +216,11 @@ func (m *Manager) Revoke(ctx context.Context, token string, cl *Claims) error {
 	}
 	m.cache.Remove(token)
 	m.covered.add(m.now(), revocation{Realm: m.realm, SID: cl.SID}, m.lifetime)
-	return announce(ctx, m.store, revocation{Realm: m.realm, SID: cl.SID})
+	if err := announce(ctx, m.store, revocation{Realm: m.realm, SID: cl.SID}); err != nil {
+		return err
+	}
+	dropSessions(ctx, m.store, m.realm, cl.Subject, m.now(), func(s Info) bool { return s.SID == cl.SID })
+	return nil
 }
 
 // RevokeUser ends every session of user issued until now.
@@ -245,7 +255,12 @@ func RevokeUser(ctx context.Context, st store.Store, realm, user string, now tim
 	if err != nil {
 		return err
 	}
-	return announce(ctx, st, revocation{Realm: realm, User: user})
+	if err := announce(ctx, st, revocation{Realm: realm, User: user}); err != nil {
+		return err
+	}
+	// Those it ended leave the index (a session signed meanwhile stays).
+	dropSessions(ctx, st, realm, user, now, func(s Info) bool { return !s.Issued.After(now) })
+	return nil
 }
 
 // RevokedBefore is when user's sessions were last all revoked (zero if never).

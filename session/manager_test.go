@@ -28,7 +28,7 @@ func TestManagerIssueCheckRevoke(t *testing.T) {
 	for _, alg := range []string{"HS256", "EdDSA"} {
 		now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 		m, st := newManager(t, alg, &now)
-		tok, err := m.Issue("alice", []string{"sms"})
+		tok, err := m.Issue(ctx, "alice", []string{"sms"}, Where{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -58,7 +58,7 @@ func TestManagerIssueCheckRevoke(t *testing.T) {
 			t.Fatalf("%s: a revoked session is accepted by the other gate after the poll", alg)
 		}
 		// RevokeUser ends all of a user's sessions, even cached ones.
-		tok2, _ := m.Issue("alice", []string{"sms"})
+		tok2, _ := m.Issue(ctx, "alice", []string{"sms"}, Where{})
 		if m.Check(ctx, tok2) == nil {
 			t.Fatal("a new session is refused")
 		}
@@ -72,7 +72,7 @@ func TestManagerIssueCheckRevoke(t *testing.T) {
 		}
 		// A session of another realm is never accepted.
 		foreign, _ := NewManager(ctx, Config{Store: st, Realm: "other.example", Alg: alg, Lifetime: time.Hour, Now: func() time.Time { return now }})
-		tok3, _ := foreign.Issue("alice", nil)
+		tok3, _ := foreign.Issue(ctx, "alice", nil, Where{})
 		if m.Check(ctx, tok3) != nil {
 			t.Fatalf("%s: another realm's session is accepted", alg)
 		}
@@ -83,7 +83,7 @@ func TestAssertionsAreNotSessions(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	m, _ := newManager(t, "EdDSA", &now)
-	tok, _ := m.Issue("alice", []string{"sms"})
+	tok, _ := m.Issue(ctx, "alice", []string{"sms"}, Where{})
 	a, err := m.Assertion(m.Check(ctx, tok))
 	if err != nil {
 		t.Fatal(err)
@@ -92,7 +92,7 @@ func TestAssertionsAreNotSessions(t *testing.T) {
 		t.Fatal("an assertion passed as a session")
 	}
 	hs, _ := newManager(t, "HS256", &now)
-	tok, _ = hs.Issue("alice", nil)
+	tok, _ = hs.Issue(ctx, "alice", nil, Where{})
 	if _, err := hs.Assertion(hs.Check(ctx, tok)); err == nil {
 		t.Fatal("HS256 made an assertion")
 	}

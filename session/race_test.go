@@ -137,7 +137,7 @@ func TestRevocationNeverMovesBack(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	m, st := newManager(t, "HS256", &now)
-	token, _ := m.Issue("alice", []string{"sms"})
+	token, _ := m.Issue(ctx, "alice", []string{"sms"}, Where{})
 	if err := RevokeUser(ctx, st, "example.com", "alice", now.Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}

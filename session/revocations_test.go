@@ -58,7 +58,7 @@ func signedIn(t *testing.T, a, b *Manager, n int) []string {
 	t.Helper()
 	var toks []string
 	for i := range n {
-		tok, err := a.Issue(fmt.Sprint("user", i), []string{"sms"})
+		tok, err := a.Issue(context.Background(), fmt.Sprint("user", i), []string{"sms"}, Where{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -181,11 +181,11 @@ func TestUnseenSessionsDuringAnOutage(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	a, b, st := twoGates(t, &now)
-	before, _ := a.Issue("early", []string{"sms"}) // before b could know every revocation of it
+	before, _ := a.Issue(ctx, "early", []string{"sms"}, Where{}) // before b could know every revocation of it
 	now = now.Add(Leeway + 2*time.Second)
-	fresh, _ := a.Issue("fresh", []string{"sms"})
-	loggedOut, _ := a.Issue("gone", []string{"sms"})
-	everywhere, _ := a.Issue("all", []string{"sms"})
+	fresh, _ := a.Issue(ctx, "fresh", []string{"sms"}, Where{})
+	loggedOut, _ := a.Issue(ctx, "gone", []string{"sms"}, Where{})
+	everywhere, _ := a.Issue(ctx, "all", []string{"sms"}, Where{})
 	if err := a.Revoke(ctx, loggedOut, a.Check(ctx, loggedOut)); err != nil {
 		t.Fatal(err)
 	}

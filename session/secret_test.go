@@ -22,7 +22,7 @@ func TestReconcileSecret(t *testing.T) {
 			var told [][]byte
 			m.OnNewSecret(func(s []byte) { told = append(told, s) })
 			old := m.Secret()
-			tok, _ := m.Issue("alice", []string{"sms"})
+			tok, _ := m.Issue(ctx, "alice", []string{"sms"}, Where{})
 			if m.Check(ctx, tok) == nil {
 				t.Fatal("a new session is refused")
 			}
@@ -61,11 +61,11 @@ func TestReconcileSecret(t *testing.T) {
 			if m.Check(ctx, tok) != nil {
 				t.Fatal("a session signed with the old keys still passes")
 			}
-			newTok, _ := fresh.Issue("bob", nil)
+			newTok, _ := fresh.Issue(ctx, "bob", nil, Where{})
 			if m.Check(ctx, newTok) == nil {
 				t.Fatal("the new gate's session is refused by the one that adopted its secret")
 			}
-			mine, _ := m.Issue("carol", nil)
+			mine, _ := m.Issue(ctx, "carol", nil, Where{})
 			if fresh.Check(ctx, mine) == nil {
 				t.Fatal("the adopting gate's new session is refused by the new gate")
 			}

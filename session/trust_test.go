@@ -22,7 +22,7 @@ func TestTrust(t *testing.T) {
 	if err != nil || user != "alice" || tb.Browser != "Firefox on Linux" || tb.AMR[0] != "otp" || tb.AuthTime != now.Unix()-60 {
 		t.Fatalf("Trusted = %q, %+v, %v", user, tb, err)
 	}
-	session, _ := m.Issue("alice", []string{"sms"})
+	session, _ := m.Issue(ctx, "alice", []string{"sms"}, Where{})
 	if _, _, err := m.Trusted(ctx, session); !errors.Is(err, ErrNotTrusted) {
 		t.Fatalf("a session token as a trust: %v", err)
 	}

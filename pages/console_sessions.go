@@ -1,0 +1,65 @@
+package pages
+
+import (
+	"strings"
+
+	"go.uber.org/zap"
+
+	"github.com/smsgate/caddy-smsgate/admin"
+	"github.com/smsgate/caddy-smsgate/internal/textsafe"
+)
+
+// The console's list of a user's sessions (admin/user): when, how and
+// where each was signed in, and a button to end one. The index lists the
+// sessions signed since this release (see session.Sessions); older ones
+// are not listed, and "Sign out everywhere" ends them too.
+
+// sessionView is a session as the console lists it.
+type sessionView struct {
+	SID, Short, Signed, Expires, How, Where string
+	Trusted                                 bool
+	// This is the admin's own session, in this browser.
+	This bool
+}
+
+// amrIDs name the ways a session was earned.
+var amrIDs = map[string]string{"sms": "amr.sms", "tel": "amr.tel", "otp": "amr.otp", "swk": "amr.swk", "hwk": "amr.hwk", "recovery": "amr.recovery"}
+
+// sessionViews lists user's sessions, newest first, in the reader's words
+// and the gate's time zone; this is the SID of the admin's own session.
+func (p *Pages) sessionViews(req *request, user, this string) ([]sessionView, error) {
+	list, err := p.Site.UserSessions(req.r.Context(), user)
+	if err != nil {
+		return nil, err
+	}
+	format := p.sayID(req, "date.format") + " 15:04"
+	loc := p.Now().Location()
+	views := make([]sessionView, len(list))
+	for i, s := range list {
+		var how []string
+		for _, m := range s.AMR {
+			if id, ok := amrIDs[m]; ok {
+				how = append(how, p.sayID(req, id))
+			} else {
+				how = append(how, textsafe.Escape(m))
+			}
+		}
+		where := p.nameBrowser(req.lang, s.Where.Browser, s.Where.System)
+		if s.Where.Host != "" {
+			where = p.Words.T(req.lang, "{browser}, at {host}", "browser", where, "host", textsafe.Escape(s.Where.Host))
+		}
+		views[i] = sessionView{SID: s.SID, Short: admin.ShortSID(s.SID), Signed: s.Issued.In(loc).Format(format), Expires: s.Expires.In(loc).Format(format),
+			How: strings.Join(how, " + "), Where: where, Trusted: s.Trusted, This: s.SID == this}
+	}
+	return views, nil
+}
+
+// consoleSessions fills in the user page's sessions; a store that cannot
+// answer leaves the list out and says so, the rest of the page stands.
+func (p *Pages) consoleSessions(req *request, c *consoleView, user, this string) {
+	var err error
+	if c.Sessions, err = p.sessionViews(req, user, this); err != nil {
+		p.Logger.Error("listing a user's sessions for the console", zap.Error(err))
+		c.SessionsError = p.sayID(req, "gate.unavailable")
+	}
+}

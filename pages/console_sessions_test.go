@@ -1,0 +1,245 @@
+package pages_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/smsgate/caddy-smsgate/internal/sitetest"
+	"github.com/smsgate/caddy-smsgate/session"
+	"github.com/smsgate/caddy-smsgate/store"
+)
+
+// sessionsSite has users who name themselves on the login form: alice (an
+// admin) and carol; its signing key is fixed, so that a test can sign a
+// session as an older release did, without listing it.
+const sessionsSite = `http://localhost:{HTTP_PORT} {
+	smsgate {
+		identity none
+		user alice +14155550101
+		user carol +14155552671
+		admins alice
+		signing_key "a signing key of at least thirty-two bytes, for tests"
+		store badger {DIR}
+		provider log
+	}
+	respond "Hello, {http.auth.user.id}!"
+}`
+
+// Browsers' User-Agents: the console names them.
+const (
+	firefoxOnLinux = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
+	safariOnIPhone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"
+)
+
+// signInAs signs c in as user on the login form, by text.
+func signInAs(t *testing.T, s *sitetest.Site, c *sitetest.Client, user string) {
+	t.Helper()
+	sitetest.Advance(time.Minute) // past the last send's cooldown
+	tok := c.CSRF("/.smsgate/login")
+	sitetest.Expect(t, c.Post("/.smsgate/login", url.Values{"username": {user}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+	sitetest.Expect(t, c.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}}), http.StatusSeeOther, "/")
+}
+
+// sessionRow finds, on a console's user page, the row of the session
+// whose text holds what, and returns its session ID.
+func sessionRow(t *testing.T, page, what string) string {
+	t.Helper()
+	for _, row := range strings.Split(page, "<tr>") {
+		if m := regexpSession.FindStringSubmatch(row); m != nil && strings.Contains(row, what) {
+			return m[1]
+		}
+	}
+	t.Fatalf("no session row with %q:\n%s", what, page)
+	return ""
+}
+
+var regexpSession = regexp.MustCompile(`name="session" value="([^"]+)"`)
+
+// TestConsoleSessions, through a real Caddy: carol signs in from two
+// browsers; her page on the console lists both (when, how, where), newest
+// first; alice ends one, which is signed out within the revocation poll
+// while the other is not; the admin API lists and ends the other the
+// same way; each end is audited with who did it; an unknown session is a
+// clear 404, and a cross-origin form is refused.
+func TestConsoleSessions(t *testing.T) {
+	s := sitetest.Start(t, sessionsSite)
+	laptop, phone, admin := sitetest.NewClient(t, ""), sitetest.NewClient(t, ""), sitetest.NewClient(t, "")
+	laptop.Header = http.Header{"User-Agent": {firefoxOnLinux}}
+	phone.Header = http.Header{"User-Agent": {safariOnIPhone}}
+	signInAs(t, s, laptop, "carol")
+	signInAs(t, s, phone, "carol")
+	signInAs(t, s, admin, "alice")
+
+	path := "/.smsgate/admin/user?name=carol"
+	page := admin.Get(path)
+	sitetest.Expect(t, page, http.StatusOK, "")
+	for _, want := range []string{`<h3 id="sessions">Sessions</h3>`, "Firefox on Linux, at localhost:{HTTP_PORT}", "Safari on iOS, at localhost:{HTTP_PORT}", "<td>Text message", ">End this session</button>"} {
+		sitetest.ExpectBody(t, page, want)
+	}
+	if n := strings.Count(page.Text, `name="action" value="end"`); n != 2 {
+		t.Fatalf("%d sessions listed, want 2:\n%s", n, page.Text)
+	}
+	if strings.Index(page.Text, "Safari on iOS") > strings.Index(page.Text, "Firefox on Linux") {
+		t.Fatal("the older session is listed first")
+	}
+	laptopSID, phoneSID := sessionRow(t, page.Text, "Firefox"), sessionRow(t, page.Text, "Safari")
+	tok := sitetest.CSRFField.FindStringSubmatch(page.Text)[1]
+
+	// A cross-origin form ends nothing.
+	end := url.Values{"action": {"end"}, "session": {laptopSID}, "csrf": {tok}}
+	sitetest.Expect(t, consolePost(admin, path, end, "http://evil.localhost"), http.StatusForbidden, "")
+	// Alice ends the laptop's session: the laptop is out, the phone in.
+	res := consolePost(admin, path, end, sitetest.Base)
+	sitetest.Expect(t, res, http.StatusOK, "")
+	sitetest.ExpectBody(t, res, "The session has ended")
+	if strings.Contains(res.Text, "Firefox on Linux") || !strings.Contains(res.Text, "Safari on iOS") {
+		t.Fatalf("after ending the laptop's session:\n%s", res.Text)
+	}
+	sitetest.Advance(2 * time.Second) // the revocation log is read every second
+	sitetest.Expect(t, laptop.Get("/"), http.StatusFound, "/.smsgate/login?rd=%2F")
+	if r := phone.Get("/"); r.StatusCode != http.StatusOK || r.Text != "Hello, carol!" {
+		t.Fatalf("the phone after the laptop's end: %d %q", r.StatusCode, r.Text)
+	}
+	// Again, or one never listed: a clear answer, nothing ended.
+	res = consolePost(admin, path, end, sitetest.Base)
+	sitetest.Expect(t, res, http.StatusBadRequest, "")
+	sitetest.ExpectBody(t, res, "There is no such session of carol")
+
+	// The admin API: the same list, the same end.
+	st, body := sitetest.Admin(t, http.MethodGet, "/smsgate/sessions?realm=localhost&user=carol", "")
+	var listed []session.Info
+	if err := json.Unmarshal([]byte(body), &listed); st != http.StatusOK || err != nil || len(listed) != 1 || listed[0].SID != phoneSID ||
+		listed[0].Where.Browser != "Safari" || listed[0].Where.System != "iOS" || listed[0].AMR[0] != "sms" || strings.Contains(body, "Mozilla") {
+		t.Fatalf("GET /smsgate/sessions: %d %s", st, body)
+	}
+	if st, body := sitetest.Admin(t, http.MethodGet, "/smsgate/sessions?realm=localhost", ""); st != http.StatusBadRequest || !strings.Contains(body, "user is required") {
+		t.Fatalf("sessions of nobody: %d %s", st, body)
+	}
+	if st, body := sitetest.Admin(t, http.MethodPost, "/smsgate/sessions/end", `{"realm":"localhost","user":"carol","id":"`+phoneSID+`"}`); st != http.StatusOK || !strings.Contains(body, phoneSID) {
+		t.Fatalf("POST /smsgate/sessions/end: %d %s", st, body)
+	}
+	if st, body := sitetest.Admin(t, http.MethodPost, "/smsgate/sessions/end", `{"realm":"localhost","user":"alice","id":"`+phoneSID+`"}`); st != http.StatusNotFound || !strings.Contains(body, "no such session of alice") {
+		t.Fatalf("ending carol's session as alice's: %d %s", st, body)
+	}
+	sitetest.Advance(2 * time.Second)
+	sitetest.Expect(t, phone.Get("/"), http.StatusFound, "/.smsgate/login?rd=%2F")
+	if st, body := sitetest.Admin(t, http.MethodGet, "/smsgate/sessions?user=carol", ""); st != http.StatusOK || strings.TrimSpace(body) != "[]" {
+		t.Fatalf("after both ends: %d %s", st, body)
+	}
+	sitetest.ExpectBody(t, admin.Get(path), "None listed.")
+
+	// Who did it, in what happened.
+	res = admin.Get("/.smsgate/admin/events?kind=admin_")
+	if n := strings.Count(res.Text, "<td>admin_sessions_end</td>"); n != 2 || !strings.Contains(res.Text, "<td>alice</td>") {
+		t.Fatalf("%d ends in the events, want 2 (one by alice):\n%s", n, res.Text)
+	}
+}
+
+// TestConsoleSessionsFromAnOlderRelease: a session signed before sessions
+// were listed (by an older release: signed with the site's key, and in no
+// index) is not listed — the page and the API say so and still work — and
+// "Sign out everywhere" ends it.
+func TestConsoleSessionsFromAnOlderRelease(t *testing.T) {
+	s := sitetest.Start(t, sessionsSite)
+	admin := sitetest.NewClient(t, "")
+	signInAs(t, s, admin, "alice")
+	// The older release's session: the same key and realm, written to a
+	// store of its own (this release notes it there, not in the site's).
+	elsewhere, closeDB, err := store.OpenBadger(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeDB()
+	old, err := session.NewManager(context.Background(), session.Config{Store: elsewhere, Realm: "localhost",
+		Secret: []byte("a signing key of at least thirty-two bytes, for tests"), Alg: "HS256", Lifetime: 12 * time.Hour, Now: sitetest.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := old.Issue(context.Background(), "carol", []string{"sms"}, session.Where{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	carol := sitetest.NewClient(t, "")
+	carol.SetCookie("smsgate_session", tok)
+	if r := carol.Get("/"); r.StatusCode != http.StatusOK || r.Text != "Hello, carol!" {
+		t.Fatalf("the older release's session: %d %q", r.StatusCode, r.Text)
+	}
+
+	path := "/.smsgate/admin/user?name=carol"
+	page := admin.Get(path)
+	sitetest.Expect(t, page, http.StatusOK, "")
+	sitetest.ExpectBody(t, page, "None listed.")
+	sitetest.ExpectBody(t, page, "Sessions signed in before this version of the gate are not listed")
+	if st, body := sitetest.Admin(t, http.MethodGet, "/smsgate/sessions?user=carol", ""); st != http.StatusOK || strings.TrimSpace(body) != "[]" {
+		t.Fatalf("the API: %d %s", st, body)
+	}
+	tok2 := sitetest.CSRFField.FindStringSubmatch(page.Text)[1]
+	sitetest.Expect(t, consolePost(admin, path, url.Values{"action": {"revoke"}, "csrf": {tok2}}, sitetest.Base), http.StatusOK, "")
+	sitetest.Advance(2 * time.Second)
+	sitetest.Expect(t, carol.Get("/"), http.StatusFound, "/.smsgate/login?rd=%2F")
+}
+
+// TestConsoleKeepsItsPlaceAcrossSignIn: an admin who opens a user's page
+// without a session (a link, a bookmark) is back on that user's page once
+// signed in, not on a page that asks "Name a user." (the query was lost).
+func TestConsoleKeepsItsPlaceAcrossSignIn(t *testing.T) {
+	s := sitetest.Start(t, sessionsSite)
+	c := sitetest.NewClient(t, "")
+	sitetest.Expect(t, c.Get("/.smsgate/admin/user?name=carol"), http.StatusSeeOther, "/.smsgate/login")
+	sitetest.Advance(time.Minute)
+	tok := c.CSRF("/.smsgate/login")
+	sitetest.Expect(t, c.Post("/.smsgate/login", url.Values{"username": {"alice"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+	sitetest.Expect(t, c.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/admin/user?name=carol")
+	sitetest.ExpectBody(t, c.Get("/.smsgate/admin/user?name=carol"), "<h2>carol</h2>")
+	// Stale five minutes on: a new code first, then back to the search.
+	sitetest.Advance(6 * time.Minute)
+	sitetest.Expect(t, c.Get("/.smsgate/admin/?q=car"), http.StatusSeeOther, "/.smsgate/verify")
+	tok = c.CSRF("/.smsgate/verify")
+	sitetest.Expect(t, c.Post("/.smsgate/verify", url.Values{"action": {"send"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+	sitetest.Expect(t, c.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/admin/?q=car")
+}
+
+// TestConsoleEndRacesASignIn: through a real Caddy (run with -race), an
+// admin ends one of carol's sessions while carol signs in on another
+// browser, five times: each time the ended one is gone and signed out,
+// the new one listed and signed in.
+func TestConsoleEndRacesASignIn(t *testing.T) {
+	s := sitetest.Start(t, sessionsSite)
+	admin, old := sitetest.NewClient(t, ""), sitetest.NewClient(t, "")
+	signInAs(t, s, admin, "alice")
+	signInAs(t, s, old, "carol")
+	path := "/.smsgate/admin/user?name=carol"
+	for round := range 5 {
+		page := admin.Get(path)
+		oldSID := regexpSession.FindStringSubmatch(page.Text)[1] // the newest: old's
+		tok := sitetest.CSRFField.FindStringSubmatch(page.Text)[1]
+		fresh := sitetest.NewClient(t, "") // no cooldown to wait: the last code was used
+		ftok := fresh.CSRF("/.smsgate/login")
+		sitetest.Expect(t, fresh.Post("/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {ftok}}), http.StatusSeeOther, "/.smsgate/verify")
+		code := s.LastCode()
+		var ended, signed *sitetest.Response
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			ended = consolePost(admin, path, url.Values{"action": {"end"}, "session": {oldSID}, "csrf": {tok}}, sitetest.Base)
+		}()
+		signed = fresh.Post("/.smsgate/verify", url.Values{"code": {code}, "csrf": {ftok}})
+		<-done
+		sitetest.Expect(t, ended, http.StatusOK, "")
+		sitetest.Expect(t, signed, http.StatusSeeOther, "/")
+		page = admin.Get(path)
+		if n := strings.Count(page.Text, `name="action" value="end"`); n != 1 || strings.Contains(page.Text, oldSID) {
+			t.Fatalf("round %d: %d sessions listed (want the new one only), the ended one listed: %v", round, n, strings.Contains(page.Text, oldSID))
+		}
+		sitetest.Advance(2 * time.Second)
+		sitetest.Expect(t, old.Get("/"), http.StatusFound, "/.smsgate/login?rd=%2F")
+		sitetest.Expect(t, fresh.Get("/"), http.StatusOK, "")
+		old = fresh
+	}
+}

@@ -1,0 +1,206 @@
+package session
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"slices"
+	"time"
+
+	"github.com/smsgate/caddy-smsgate/store"
+)
+
+// The session index: for each user, the sessions signed for them, so that
+// an admin can see them and end one (the console, the admin API, the CLI).
+// A token holds all that checking it needs: the index is written when a
+// session is signed, and read by the admin's tools only, never by Check.
+//
+// It is a hint, not the truth: the truth is the revocation records. A
+// listing leaves out what they ended (so a drop that failed shows nothing
+// wrong), and a session the index lacks — signed by an older release, or
+// while the store failed, or pushed out by newer ones — works as before
+// and is still ended by RevokeUser.
+
+// MaxListed bounds one user's index: it keeps the newest sessions. An
+// older one past it is not ended, only no longer listed (RevokeUser ends
+// it with the rest).
+const MaxListed = 20
+
+// ErrNoSession is an end asked for a session the user's index does not
+// list (ended already, expired, never theirs, or signed by an older
+// release: RevokeUser ends those).
+var ErrNoSession = errors.New("session: no such session of this user")
+
+// Where says, for an admin, where a session was signed: the site's host
+// and the browser's kind and system, by name ("Firefox", "Linux"). Never
+// an address, never the whole User-Agent.
+type Where struct {
+	Host    string `json:"host,omitempty"`
+	Browser string `json:"browser,omitempty"`
+	System  string `json:"system,omitempty"`
+}
+
+// maxWhere bounds each of Where's names (a Host header is the client's).
+const maxWhere = 64
+
+func (w Where) bounded() Where {
+	cut := func(s string) string {
+		if len(s) <= maxWhere {
+			return s
+		}
+		for i := maxWhere; i > 0; i-- { // between characters, never inside one
+			if s[i]&0xC0 != 0x80 {
+				return s[:i]
+			}
+		}
+		return ""
+	}
+	return Where{Host: cut(w.Host), Browser: cut(w.Browser), System: cut(w.System)}
+}
+
+// Info is a session as the index lists it.
+type Info struct {
+	SID     string    `json:"sid"`
+	Issued  time.Time `json:"issued"`
+	Expires time.Time `json:"expires"`
+	// AMR is how the user proved it (["sms"], ["otp"], …); Trusted, that a
+	// trusted browser got it without a code (its AMR is the trust's).
+	AMR     []string `json:"amr,omitempty"`
+	Trusted bool     `json:"trusted,omitempty"`
+	Where   Where    `json:"where"`
+}
+
+func sessionsKey(realm, user string) string { return store.Key("sessions", realm, user) }
+
+// note adds the session cl to its user's index. The sign-in does not wait
+// on it to stand: the caller logs a failure and goes on. It is not a
+// lasting write (a power cut may lose the newest entry: unlisted, the
+// session is still ended by RevokeUser), so a sign-in pays no sync for it.
+func (m *Manager) note(ctx context.Context, cl *Claims, where Where) error {
+	info := Info{SID: cl.SID, Issued: cl.IssuedAt.UTC(), Expires: cl.ExpiresAt.UTC(), AMR: cl.AMR, Trusted: cl.Trusted, Where: where.bounded()}
+	return editIndex(ctx, m.store, m.realm, cl.Subject, m.now(), func(list []Info) []Info {
+		list = append(list, info)
+		return list[max(0, len(list)-MaxListed):]
+	})
+}
+
+// Sessions lists user's sessions in realm that the index knows and nothing
+// has ended, the newest first. It reads only the store, so the admin's
+// tools use it with Caddy stopped too.
+func Sessions(ctx context.Context, st store.Store, realm, user string, now time.Time) ([]Info, error) {
+	var b store.Batch
+	index, all := b.Get(sessionsKey(realm, user)), b.Get(userRevokedKey(realm, user))
+	if err := store.Do(ctx, st, &b); err != nil {
+		return nil, err
+	}
+	if errors.Is(index.Err, store.ErrNotFound) {
+		return nil, nil // none, or none since an older release
+	}
+	if index.Err != nil {
+		return nil, index.Err
+	}
+	list, err := liveSessions(index.Value, now)
+	if err != nil {
+		return nil, err
+	}
+	before, err := revokedBefore(all)
+	if err != nil {
+		return nil, err
+	}
+	list = slices.DeleteFunc(list, func(s Info) bool { return !before.IsZero() && !s.Issued.After(before) })
+	if len(list) == 0 {
+		return nil, nil
+	}
+	// Each one's own revocation (a logout, an admin's end), in one round trip.
+	var rb store.Batch
+	ops := make([]*store.Op, len(list))
+	for i, s := range list {
+		ops[i] = rb.Get(revokedKey(realm, s.SID))
+	}
+	if err := store.Do(ctx, st, &rb); err != nil {
+		return nil, err
+	}
+	out := make([]Info, 0, len(list))
+	for i, s := range list {
+		switch {
+		case errors.Is(ops[i].Err, store.ErrNotFound):
+			out = append(out, s)
+		case ops[i].Err != nil:
+			return nil, ops[i].Err
+		}
+	}
+	slices.Reverse(out)
+	return out, nil
+}
+
+// End ends one of user's sessions in realm, by its SID as Sessions lists
+// it: here and, within RevocationPoll, at every gate on the store. It
+// reads only the store (the admin's tools use it with Caddy stopped) and
+// returns the session it ended, or ErrNoSession.
+func End(ctx context.Context, st store.Store, realm, user, sid string, now time.Time) (*Info, error) {
+	list, err := Sessions(ctx, st, realm, user, now)
+	if err != nil {
+		return nil, err
+	}
+	i := slices.IndexFunc(list, func(s Info) bool { return s.SID == sid })
+	if sid == "" || i < 0 {
+		return nil, ErrNoSession
+	}
+	ended := list[i]
+	if err := st.Put(store.Lasting(ctx), revokedKey(realm, sid), []byte{1}, ended.Expires.Sub(now)+Leeway); err != nil {
+		return nil, err
+	}
+	if err := announce(ctx, st, revocation{Realm: realm, SID: sid}); err != nil {
+		return nil, err
+	}
+	dropSessions(ctx, st, realm, user, now, func(s Info) bool { return s.SID == sid })
+	return &ended, nil
+}
+
+// dropSessions takes sessions that have ended out of user's index. It is
+// tidying only: a listing leaves them out anyway (it reads the revocation
+// records), so a failure here changes nothing anyone is told, and the
+// revocation it follows stands; the entries go when they expire.
+func dropSessions(ctx context.Context, st store.Store, realm, user string, now time.Time, ended func(Info) bool) {
+	_ = editIndex(ctx, st, realm, user, now, func(list []Info) []Info { return slices.DeleteFunc(list, ended) })
+}
+
+// liveSessions reads an index, leaving out the expired, the oldest first.
+func liveSessions(raw []byte, now time.Time) ([]Info, error) {
+	var list []Info
+	if err := json.Unmarshal(raw, &list); err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(list, func(s Info) bool { return !now.Before(s.Expires) }), nil
+}
+
+// editIndex changes user's index in one atomic step (Store.Update): a
+// session signed while an admin ends another, or while the user signs out
+// everywhere, is neither lost nor brings an ended one back. The record
+// lives as long as its longest session; the expired are dropped on every
+// change.
+func editIndex(ctx context.Context, st store.Store, realm, user string, now time.Time, edit func([]Info) []Info) error {
+	return st.Update(ctx, sessionsKey(realm, user), func(raw []byte, found bool) ([]byte, time.Duration, error) {
+		var list []Info
+		if found {
+			var err error
+			if list, err = liveSessions(raw, now); err != nil {
+				list = nil // unreadable: start again rather than refuse every sign-in
+			}
+		}
+		if list = edit(list); len(list) == 0 {
+			if !found {
+				return nil, 0, store.ErrUnchanged
+			}
+			return nil, 0, nil
+		}
+		last := list[0].Expires
+		for _, s := range list {
+			if s.Expires.After(last) {
+				last = s.Expires
+			}
+		}
+		raw, err := json.Marshal(list)
+		return raw, last.Sub(now) + Leeway, err
+	})
+}
