@@ -130,6 +130,8 @@ type Site struct {
 	t       *testing.T
 	LogFile string
 	Store   string
+	// Base is the site's origin.
+	Base string
 }
 
 // Start loads a config whose site block is body (with {DIR} replaced by
@@ -161,7 +163,7 @@ func StartWith(t *testing.T, globals, body string) *Site {
 }
 %s`, HTTPPort, HTTPSPort, logFile, globals, strings.ReplaceAll(body, "{DIR}", filepath.Join(dir, "store")))
 	caddytest.NewTester(t).InitServer(WithPorts(cfg), "caddyfile")
-	return &Site{t: t, LogFile: logFile, Store: filepath.Join(dir, "store")}
+	return &Site{t: t, LogFile: logFile, Store: filepath.Join(dir, "store"), Base: Base}
 }
 
 // Basic is the quickstart: basic_auth users alice, bob and demo (password
