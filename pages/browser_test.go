@@ -54,7 +54,7 @@ func startChromium() (context.Context, error) {
 			chromedp.ExecPath(chromiumPath), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
 			chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
 			chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-			chromedp.UserDataDir(dir))
+			chromedp.UserDataDir(dir), xflags())
 		ctx, cancel := chromedp.NewContext(actx)
 		chromium.ctx = ctx
 		chromium.stop = func() { cancel(); cancelAlloc(); _ = os.RemoveAll(dir) }
@@ -220,6 +220,7 @@ func (c *chrome) shoot(name string) {
 }
 
 func TestInARealBrowser(t *testing.T) {
+	sitetest.Parallel(t)
 	s := sitetest.Basic(t, "site_name \"Example Wiki\"\n\t\tremember 30d")
 	b := newChrome(t)
 	auth := "Basic " + base64.StdEncoding.EncodeToString([]byte("alice:demo"))
@@ -232,7 +233,7 @@ func TestInARealBrowser(t *testing.T) {
 	})
 
 	// Enroll: the app sends the browser to the gate.
-	b.do(chromedp.Navigate(sitetest.Base+"/wiki/start"), chromedp.WaitVisible(chromedp.CSS(`#phone`)))
+	b.do(chromedp.Navigate(s.Base+"/wiki/start"), chromedp.WaitVisible(chromedp.CSS(`#phone`)))
 	b.shoot("enroll")
 	b.do(chromedp.SendKeys(chromedp.CSS(`#phone`), "+1 415 555 2671"), chromedp.Submit(chromedp.CSS(`#phone`)),
 		chromedp.WaitVisible(chromedp.CSS(`#code`)))
@@ -265,7 +266,7 @@ Object.defineProperty(navigator, "credentials", {value: {get: function () { retu
 		_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: stub})
 		return err
 	})
-	b.do(chromedp.Navigate(sitetest.Base+"/.smsgate/verify"), chromedp.WaitVisible(chromedp.CSS(`ul.codes`)))
+	b.do(chromedp.Navigate(s.Base+"/.smsgate/verify"), chromedp.WaitVisible(chromedp.CSS(`ul.codes`)))
 	b.shoot("recovery-codes")
 	// "Continue" waits for "I have saved these codes".
 	b.do(chromedp.Click(chromedp.CSS(`#continue`)))
@@ -277,12 +278,12 @@ Object.defineProperty(navigator, "credentials", {value: {get: function () { retu
 
 	// The devices page (the phone, the other kinds to add, this trusted
 	// browser, the recovery codes), then logout.
-	b.do(chromedp.Navigate(sitetest.Base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)))
+	b.do(chromedp.Navigate(s.Base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)))
 	if text := b.text(`main`); !strings.Contains(text, "Phone 1") || !strings.Contains(text, "Chrome on Linux") || !strings.Contains(text, "10 unused") {
 		t.Fatalf("devices page: %q", text)
 	}
 	b.shoot("devices")
-	b.do(chromedp.Navigate(sitetest.Base+"/.smsgate/logout"), chromedp.WaitVisible(chromedp.CSS(`button`)),
+	b.do(chromedp.Navigate(s.Base+"/.smsgate/logout"), chromedp.WaitVisible(chromedp.CSS(`button`)),
 		chromedp.Click(chromedp.CSS(`button`)), chromedp.WaitVisible(chromedp.CSS(`main a[href="/"]`)))
 	if text := b.text(`main`); !strings.Contains(text, "You are signed out.") {
 		t.Fatalf("after logout: %q", text)
@@ -291,5 +292,18 @@ Object.defineProperty(navigator, "credentials", {value: {get: function () { retu
 	defer b.mu.Unlock()
 	if len(b.problems) > 0 {
 		t.Fatalf("the browser reported: %q", b.problems)
+	}
+}
+
+func xflags() chromedp.ExecAllocatorOption {
+	return func(a *chromedp.ExecAllocator) {
+		for _, f := range strings.Fields(os.Getenv("XFLAGS")) {
+			k, v, ok := strings.Cut(f, "=")
+			if ok {
+				chromedp.Flag(k, v)(a)
+			} else {
+				chromedp.Flag(k, true)(a)
+			}
+		}
 	}
 }
