@@ -148,16 +148,17 @@ func WithPorts(s string) string { return local().withPorts(s) }
 
 // AssertLoadError loads cfg into t's Caddy (with its ports, and {DIR} a
 // fresh folder: a config that loads further than expected must not write
-// into the source tree) and expects want.
+// into the source tree) and expects want (with its ports too).
 func AssertLoadError(t *testing.T, cfg, want string) {
 	t.Helper()
 	cfg = strings.ReplaceAll(cfg, "{DIR}", filepath.Join(t.TempDir(), "store"))
 	b := bindingOf(t)
 	if b == nil {
-		caddytest.AssertLoadError(t, WithPorts(cfg), "caddyfile", want)
+		caddytest.AssertLoadError(t, WithPorts(cfg), "caddyfile", WithPorts(want))
 		return
 	}
 	p := b.process(t)
+	want = p.withPorts(want)
 	err := p.load(p.withPorts(cfg))
 	if err == nil {
 		t.Errorf("the config loaded; want the error %q", want)
