@@ -2,6 +2,7 @@ package sitetest
 
 import (
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,8 +22,14 @@ import (
 // another; its clients (NewClient(t, …)), Admin(t, …) and
 // AssertLoadError(t, …) find its Caddy by t, as do those of its subtests
 // that are not parallel themselves.
+//
+// With SMSGATE_SITETEST_SERIAL set, it does nothing: every test uses the
+// in-process Caddy, one after another (to compare, or to debug).
 func Parallel(t *testing.T) {
 	t.Helper()
+	if os.Getenv(serialEnv) != "" {
+		return
+	}
 	t.Parallel()
 	stopLocal()
 	b := &binding{}
@@ -53,6 +60,9 @@ func stopLocal() {
 		}
 	}
 }
+
+// serialEnv turns Parallel off.
+const serialEnv = "SMSGATE_SITETEST_SERIAL"
 
 // A binding is a parallel test's Caddy, started by its first site.
 type binding struct {

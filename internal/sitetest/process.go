@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -33,9 +34,19 @@ const childEnv = "SMSGATE_SITETEST_CADDY"
 // reply starts the child's answers on its stdout.
 const reply = "sitetest: ok"
 
+// profileEnv names a folder where each child writes its CPU profile (the
+// parent's -test.cpuprofile sees only the tests' side).
+const profileEnv = "SMSGATE_SITETEST_CPUPROFILE"
+
 // serve is Main in a child: Caddy with only its admin endpoint, the gates'
 // clock movable, until stdin closes.
 func serve(adminPort string) int {
+	if dir := os.Getenv(profileEnv); dir != "" {
+		f, err := os.Create(filepath.Join(dir, fmt.Sprintf("caddy-%d.prof", os.Getpid())))
+		if err == nil && pprof.StartCPUProfile(f) == nil {
+			defer pprof.StopCPUProfile()
+		}
+	}
 	clock.Default = gates.Now
 	if err := caddy.Load(idleConfig(adminPort), true); err != nil {
 		fmt.Fprintln(os.Stderr, "sitetest: starting caddy:", err)
