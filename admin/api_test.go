@@ -12,6 +12,7 @@ import (
 )
 
 func TestInvitesAndAdminAPI(t *testing.T) {
+	sitetest.Parallel(t)
 	s := sitetest.Start(t, `http://localhost:{HTTP_PORT} {
 	smsgate {
 		identity none
@@ -50,7 +51,7 @@ func TestInvitesAndAdminAPI(t *testing.T) {
 	// An expired link is refused too.
 	_, body = sitetest.Admin(t, "POST", "/smsgate/invites", `{"realm":"localhost","user":"gina","ttl":"10m"}`)
 	_ = json.Unmarshal([]byte(body), &inv)
-	sitetest.Advance(11 * time.Minute)
+	s.Advance(11 * time.Minute)
 	sitetest.Expect(t, sitetest.NewClient(t, "").Get(inv.Path), http.StatusBadRequest, "")
 
 	// The expiry an invite states is the gate's clock's, as the link's
@@ -60,7 +61,7 @@ func TestInvitesAndAdminAPI(t *testing.T) {
 	if err := json.Unmarshal([]byte(body), &stated); err != nil {
 		t.Fatal(err)
 	}
-	if d := stated.Expires.Sub(sitetest.Now().Add(10 * time.Minute)); d < -5*time.Second || d > 5*time.Second {
+	if d := stated.Expires.Sub(s.Now().Add(10 * time.Minute)); d < -5*time.Second || d > 5*time.Second {
 		t.Fatalf("the invite says it expires at %v, %v from the gate's clock's now + 10m", stated.Expires, d)
 	}
 
@@ -84,7 +85,7 @@ func TestInvitesAndAdminAPI(t *testing.T) {
 	if st, body = sitetest.Admin(t, "POST", "/smsgate/revoke", `{"realm":"localhost","user":"frank"}`); st != 200 {
 		t.Fatalf("revoke: %d %s", st, body)
 	}
-	sitetest.Advance(3 * time.Second) // the revocation bound
+	s.Advance(3 * time.Second) // the revocation bound
 	sitetest.Expect(t, c.Get("/"), http.StatusFound, "/.smsgate/login?rd=%2F")
 
 	// Bad requests get clear errors.
@@ -100,6 +101,7 @@ func TestInvitesAndAdminAPI(t *testing.T) {
 // stores is refused, never one of them at random. (Caddy drops a module's
 // raw config once it is loaded, so the gates keep their store's identity.)
 func TestAdminAPIRefusesARealmOnTwoStores(t *testing.T) {
+	sitetest.Parallel(t)
 	sitetest.Start(t, `http://a.localhost:{HTTP_PORT} {
 	smsgate {
 		identity none

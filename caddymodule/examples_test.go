@@ -19,19 +19,9 @@ import (
 
 // TestExamplesRun loads every Caddyfile in caddyfile-examples/ into a real
 // Caddy, its gateways played by fakes through the environment variables the
-// example names, and signs in through it.
+// example names (put in as Caddy would: each example has a Caddy process of
+// its own), and signs in through it.
 func TestExamplesRun(t *testing.T) {
-	tw := fakes.NewTwilio(t)
-	hook := fakes.NewHook(t)
-	sig := fakes.NewSignal(t)
-	for k, v := range map[string]string{
-		"TWILIO_ACCOUNT_SID": tw.AccountSID, "TWILIO_AUTH_TOKEN": tw.AuthToken, "TWILIO_FROM": "+15005550006",
-		"TWILIO_BASE_URL": tw.URL, "TWILIO_VERIFY_BASE_URL": tw.URL, "TWILIO_VERIFY_SERVICE": "VA00000000000000000000000000000001",
-		"SIGNAL_API_URL": sig.URL, "SIGNAL_FROM": "+15005550006", "SIGNAL_API_TOKEN": sig.Token,
-		"SMS_GATEWAY_URL": hook.URL, "SMS_GATEWAY_TOKEN": "t", "NTFY_URL": hook.URL, "NTFY_TOKEN": "tk_x",
-	} {
-		t.Setenv(k, v)
-	}
 	// The examples' basic_auth users have password demo; the sites below
 	// get a cheaper hash of it (see sitetest.DemoHash).
 	if ok, err := (caddyauth.BcryptHash{}).Compare([]byte(sitetest.ExampleHash), []byte("demo")); !ok || err != nil {
@@ -43,6 +33,14 @@ func TestExamplesRun(t *testing.T) {
 	}
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
+			sitetest.Parallel(t)
+			tw, hook, sig := fakes.NewTwilio(t), fakes.NewHook(t), fakes.NewSignal(t)
+			env := map[string]string{
+				"TWILIO_ACCOUNT_SID": tw.AccountSID, "TWILIO_AUTH_TOKEN": tw.AuthToken, "TWILIO_FROM": "+15005550006",
+				"TWILIO_BASE_URL": tw.URL, "TWILIO_VERIFY_BASE_URL": tw.URL, "TWILIO_VERIFY_SERVICE": "VA00000000000000000000000000000001",
+				"SIGNAL_API_URL": sig.URL, "SIGNAL_FROM": "+15005550006", "SIGNAL_API_TOKEN": sig.Token,
+				"SMS_GATEWAY_URL": hook.URL, "SMS_GATEWAY_TOKEN": "t", "NTFY_URL": hook.URL, "NTFY_TOKEN": "tk_x",
+			}
 			raw, err := os.ReadFile(f)
 			if err != nil {
 				t.Fatal(err)
@@ -54,20 +52,21 @@ func TestExamplesRun(t *testing.T) {
 			cfg = strings.ReplaceAll(cfg, sitetest.ExampleHash, sitetest.DemoHash)
 			switch filepath.Base(f) {
 			case "redis.Caddyfile":
-				t.Setenv("REDIS_ADDR", redistest.Server(t))
+				env["REDIS_ADDR"] = redistest.Server(t)
 			case "redis-sentinel.Caddyfile":
-				t.Setenv("REDIS_SENTINELS", strings.Join(redistest.StartSentinel(t).Sentinels, " "))
-				t.Setenv("REDIS_MASTER", redistest.MasterName)
+				env["REDIS_SENTINELS"] = strings.Join(redistest.StartSentinel(t).Sentinels, " ")
+				env["REDIS_MASTER"] = redistest.MasterName
 			case "redis-cluster.Caddyfile":
-				t.Setenv("REDIS_CLUSTER", strings.Join(redistest.StartCluster(t), " "))
+				env["REDIS_CLUSTER"] = strings.Join(redistest.StartCluster(t), " ")
 			}
+			cfg = withEnv(cfg, env)
 			if strings.HasPrefix(filepath.Base(f), "forward-auth") {
 				s := sitetest.StartWith(t, sitetest.TrustedProxies, strings.ReplaceAll(cfg, ":8080", ":{HTTP_PORT}"))
 				signInThroughPortal(t, s, "grafana.sso.localhost", "/d/home")
 				// A check that reaches the portal with a wrong Host is
 				// refused by the catch-all site, never a default 200.
 				for _, host := range []string{"127.0.0.1", "unknown.example"} {
-					res := sitetest.NewClient(t, "").GetURL(absolute(host, "/.smsgate/auth?mode=status"))
+					res := sitetest.NewClient(t, "").GetURL(absolute(s, host, "/.smsgate/auth?mode=status"))
 					if res.StatusCode != http.StatusUnauthorized {
 						t.Fatalf("forward-auth check with Host %s: %d, want 401", host, res.StatusCode)
 					}
@@ -76,7 +75,7 @@ func TestExamplesRun(t *testing.T) {
 			}
 			s := sitetest.Start(t, cfg)
 
-			sitetest.Advance(time.Minute)
+			s.Advance(time.Minute)
 			c := sitetest.NewClient(t, "demo")
 			res, tok := sitetest.EnrollWith(t, c, "+14155552671")
 			sitetest.Expect(t, res, http.StatusSeeOther, "/.smsgate/verify")
@@ -110,6 +109,16 @@ func TestExamplesRun(t *testing.T) {
 	}
 }
 
+// withEnv puts env's values where a Caddyfile reads them from the
+// environment: {$NAME}, {$NAME:default} (when the Caddyfile is read) and
+// {env.NAME} (when the config is loaded).
+func withEnv(cfg string, env map[string]string) string {
+	for k, v := range env {
+		cfg = regexp.MustCompile(`\{(\$`+k+`(:[^}]*)?|env\.`+k+`)\}`).ReplaceAllLiteralString(cfg, v)
+	}
+	return cfg
+}
+
 // globalBlock is a Caddyfile's global options block.
 var globalBlock = regexp.MustCompile(`(?ms)^\{\n.*?^\}\n`)
 
@@ -117,9 +126,9 @@ var globalBlock = regexp.MustCompile(`(?ms)^\{\n.*?^\}\n`)
 // there, and checks that the app greets her.
 func signInThroughPortal(t *testing.T, s *sitetest.Site, host, path string) {
 	t.Helper()
-	sitetest.Advance(time.Minute)
+	s.Advance(time.Minute)
 	c := sitetest.NewClient(t, "")
-	res := c.GetURL(absolute(host, path))
+	res := c.GetURL(absolute(s, host, path))
 	if res.StatusCode != http.StatusFound {
 		t.Fatalf("app without a session: %d %s", res.StatusCode, res.Text)
 	}
@@ -128,8 +137,8 @@ func signInThroughPortal(t *testing.T, s *sitetest.Site, host, path string) {
 	tok := sitetest.CSRFField.FindStringSubmatch(page.Text)[1]
 	portal := strings.Split(login, "/.smsgate/")[0]
 	c.PostURL(portal+"/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}})
-	sitetest.Expect(t, c.PostURL(portal+"/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}}), http.StatusSeeOther, absolute(host, path))
-	if res = c.GetURL(absolute(host, path)); res.StatusCode != http.StatusOK || !strings.Contains(res.Text, "carol") || strings.Contains(res.Text, "smsgate_session") {
+	sitetest.Expect(t, c.PostURL(portal+"/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}}), http.StatusSeeOther, absolute(s, host, path))
+	if res = c.GetURL(absolute(s, host, path)); res.StatusCode != http.StatusOK || !strings.Contains(res.Text, "carol") || strings.Contains(res.Text, "smsgate_session") {
 		t.Fatalf("app with a session: %d %q", res.StatusCode, res.Text)
 	}
 }

@@ -19,6 +19,7 @@ import (
 // them up; a pause that one's guard starts refuses the other's sends, and
 // an admin's resume on the other ends it for both.
 func TestFiguresAndGuardSharedOnRedis(t *testing.T) {
+	t.Parallel()
 	addr := redistest.Server(t)
 	ctx := context.Background()
 	gates := make([]*Gate, 2)

@@ -52,22 +52,23 @@ http://app2.sso.localhost:{HTTP_PORT} {
 	import protected * "" app2
 }`
 
-func absolute(host, path string) string {
-	return sitetest.WithPorts("http://" + host + ":{HTTP_PORT}" + path)
+func absolute(s *sitetest.Site, host, path string) string {
+	return s.WithPorts("http://" + host + ":{HTTP_PORT}" + path)
 }
 
 func TestForwardAuthPortal(t *testing.T) {
+	sitetest.Parallel(t)
 	s := sitetest.StartWith(t, sitetest.TrustedProxies, portalSites)
-	portal := func(p string) string { return absolute("auth.sso.localhost", "/.smsgate/"+p) }
+	portal := func(p string) string { return absolute(s, "auth.sso.localhost", "/.smsgate/"+p) }
 	c := sitetest.NewClient(t, "")
 
 	// No session: the app sends the browser to the portal, keeping the target.
-	res := c.GetURL(absolute("app1.sso.localhost", "/dash?x=1"))
-	want := portal("login?rd=" + url.QueryEscape(absolute("app1.sso.localhost", "/dash?x=1")))
+	res := c.GetURL(absolute(s, "app1.sso.localhost", "/dash?x=1"))
+	want := portal("login?rd=" + url.QueryEscape(absolute(s, "app1.sso.localhost", "/dash?x=1")))
 	sitetest.Expect(t, res, http.StatusFound, want)
 	// An API client gets 401.
 	c.Accept = "application/json"
-	sitetest.Expect(t, c.GetURL(absolute("app1.sso.localhost", "/api")), http.StatusUnauthorized, "")
+	sitetest.Expect(t, c.GetURL(absolute(s, "app1.sso.localhost", "/api")), http.StatusUnauthorized, "")
 	c.Accept = "text/html"
 
 	// Sign in at the portal, and land back on the app.
@@ -75,60 +76,60 @@ func TestForwardAuthPortal(t *testing.T) {
 	tok := sitetest.CSRFField.FindStringSubmatch(page.Text)[1]
 	sitetest.Expect(t, c.PostURL(portal("login"), url.Values{"username": {"carol"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
 	res = c.PostURL(portal("verify"), url.Values{"code": {s.LastCode()}, "csrf": {tok}})
-	sitetest.Expect(t, res, http.StatusSeeOther, absolute("app1.sso.localhost", "/dash?x=1"))
+	sitetest.Expect(t, res, http.StatusSeeOther, absolute(s, "app1.sso.localhost", "/dash?x=1"))
 
 	// One sign-in for both apps; the apps see Remote-User, never the cookie.
-	c.SetCookieFor(absolute("app1.sso.localhost", "/"), "app_pref", "dark")
+	c.SetCookieFor(absolute(s, "app1.sso.localhost", "/"), "app_pref", "dark")
 	for _, app := range []string{"app1", "app2"} {
-		res = c.GetURL(absolute(app+".sso.localhost", "/dash"))
+		res = c.GetURL(absolute(s, app+".sso.localhost", "/dash"))
 		sitetest.Expect(t, res, http.StatusOK, "")
 		if !strings.HasPrefix(res.Text, app+" user=carol cookie=[") || strings.Contains(res.Text, "smsgate_session") {
 			t.Fatalf("%s answered %q", app, res.Text)
 		}
 	}
-	if !strings.Contains(c.GetURL(absolute("app1.sso.localhost", "/")).Text, "app_pref=dark") {
+	if !strings.Contains(c.GetURL(absolute(s, "app1.sso.localhost", "/")).Text, "app_pref=dark") {
 		t.Fatal("the app's own cookie was lost")
 	}
 
 	// A client's own Remote-User header is not believed.
 	m := sitetest.NewClient(t, "")
-	req, _ := http.NewRequest(http.MethodGet, absolute("app1.sso.localhost", "/"), nil)
+	req, _ := http.NewRequest(http.MethodGet, absolute(s, "app1.sso.localhost", "/"), nil)
 	req.Header.Set("Remote-User", "carol")
-	sitetest.Expect(t, m.Do(req), http.StatusFound, portal("login?rd="+url.QueryEscape(absolute("app1.sso.localhost", "/"))))
+	sitetest.Expect(t, m.Do(req), http.StatusFound, portal("login?rd="+url.QueryEscape(absolute(s, "app1.sso.localhost", "/"))))
 
 	// Step-up: /admin on app2 wants a code from the last 15 minutes.
-	sitetest.Advance(16 * time.Minute)
-	sitetest.Expect(t, c.GetURL(absolute("app2.sso.localhost", "/other")), http.StatusOK, "")
-	res = c.GetURL(absolute("app2.sso.localhost", "/admin/users"))
-	sitetest.Expect(t, res, http.StatusFound, portal("login?rd="+url.QueryEscape(absolute("app2.sso.localhost", "/admin/users"))))
+	s.Advance(16 * time.Minute)
+	sitetest.Expect(t, c.GetURL(absolute(s, "app2.sso.localhost", "/other")), http.StatusOK, "")
+	res = c.GetURL(absolute(s, "app2.sso.localhost", "/admin/users"))
+	sitetest.Expect(t, res, http.StatusFound, portal("login?rd="+url.QueryEscape(absolute(s, "app2.sso.localhost", "/admin/users"))))
 	page = c.GetURL(res.Header.Get("Location"))
 	tok = sitetest.CSRFField.FindStringSubmatch(page.Text)[1]
 	c.PostURL(portal("login"), url.Values{"username": {"carol"}, "csrf": {tok}})
-	sitetest.Expect(t, c.PostURL(portal("verify"), url.Values{"code": {s.LastCode()}, "csrf": {tok}}), http.StatusSeeOther, absolute("app2.sso.localhost", "/admin/users"))
-	if res = c.GetURL(absolute("app2.sso.localhost", "/admin/users")); !strings.HasPrefix(res.Text, "app2-admin user=carol") {
+	sitetest.Expect(t, c.PostURL(portal("verify"), url.Values{"code": {s.LastCode()}, "csrf": {tok}}), http.StatusSeeOther, absolute(s, "app2.sso.localhost", "/admin/users"))
+	if res = c.GetURL(absolute(s, "app2.sso.localhost", "/admin/users")); !strings.HasPrefix(res.Text, "app2-admin user=carol") {
 		t.Fatalf("after step-up: %d %q", res.StatusCode, res.Text)
 	}
 
 	// Logout at the portal ends the session on every app, and goes back.
 	stolen := c.Cookie("smsgate_session")
-	page = c.GetURL(portal("logout?rd=" + url.QueryEscape(absolute("app1.sso.localhost", "/bye"))))
+	page = c.GetURL(portal("logout?rd=" + url.QueryEscape(absolute(s, "app1.sso.localhost", "/bye"))))
 	tok = sitetest.CSRFField.FindStringSubmatch(page.Text)[1]
-	sitetest.Expect(t, c.PostURL(portal("logout"), url.Values{"csrf": {tok}}), http.StatusSeeOther, absolute("app1.sso.localhost", "/bye"))
+	sitetest.Expect(t, c.PostURL(portal("logout"), url.Values{"csrf": {tok}}), http.StatusSeeOther, absolute(s, "app1.sso.localhost", "/bye"))
 	for _, app := range []string{"app1", "app2"} {
-		if res = c.GetURL(absolute(app+".sso.localhost", "/")); res.StatusCode != http.StatusFound {
+		if res = c.GetURL(absolute(s, app+".sso.localhost", "/")); res.StatusCode != http.StatusFound {
 			t.Fatalf("%s after logout: %d", app, res.StatusCode)
 		}
 	}
 	thief := sitetest.NewClient(t, "")
-	thief.SetCookieFor(absolute("app2.sso.localhost", "/"), "smsgate_session", stolen)
-	if res = thief.GetURL(absolute("app2.sso.localhost", "/")); res.StatusCode != http.StatusFound {
+	thief.SetCookieFor(absolute(s, "app2.sso.localhost", "/"), "smsgate_session", stolen)
+	if res = thief.GetURL(absolute(s, "app2.sso.localhost", "/")); res.StatusCode != http.StatusFound {
 		t.Fatalf("a copy of the revoked cookie: %d", res.StatusCode)
 	}
 
 	// A foreign return target is dropped.
 	page = c.GetURL(portal("login?rd=" + url.QueryEscape("http://evil.example/")))
 	tok = sitetest.CSRFField.FindStringSubmatch(page.Text)[1]
-	sitetest.Advance(time.Minute)
+	s.Advance(time.Minute)
 	c.PostURL(portal("login"), url.Values{"username": {"carol"}, "csrf": {tok}})
 	sitetest.Expect(t, c.PostURL(portal("verify"), url.Values{"code": {s.LastCode()}, "csrf": {tok}}), http.StatusSeeOther, "/")
 }
@@ -136,9 +137,10 @@ func TestForwardAuthPortal(t *testing.T) {
 // TestTraefikForwardAuthHeaders sends exactly what Traefik's forwardAuth
 // middleware sends (Traefik is not installable here).
 func TestTraefikForwardAuthHeaders(t *testing.T) {
+	sitetest.Parallel(t)
 	s := sitetest.StartWith(t, sitetest.TrustedProxies, portalSites)
 	check := func(c *sitetest.Client, cookieless bool) *sitetest.Response {
-		req, _ := http.NewRequest(http.MethodGet, absolute("auth.sso.localhost", "/.smsgate/auth"), nil)
+		req, _ := http.NewRequest(http.MethodGet, absolute(s, "auth.sso.localhost", "/.smsgate/auth"), nil)
 		req.Header.Set("X-Forwarded-Method", "GET")
 		req.Header.Set("X-Forwarded-Proto", "https")
 		req.Header.Set("X-Forwarded-Host", "wiki.sso.localhost")
@@ -149,12 +151,12 @@ func TestTraefikForwardAuthHeaders(t *testing.T) {
 		return c.Do(req)
 	}
 	c := sitetest.NewClient(t, "")
-	sitetest.Expect(t, check(c, true), http.StatusFound, absolute("auth.sso.localhost", "/.smsgate/login?rd="+url.QueryEscape("https://wiki.sso.localhost/page?id=7")))
+	sitetest.Expect(t, check(c, true), http.StatusFound, absolute(s, "auth.sso.localhost", "/.smsgate/login?rd="+url.QueryEscape("https://wiki.sso.localhost/page?id=7")))
 	// Signed in: 200 and the identity header for the upstream.
-	page := c.GetURL(absolute("auth.sso.localhost", "/.smsgate/login"))
+	page := c.GetURL(absolute(s, "auth.sso.localhost", "/.smsgate/login"))
 	tok := sitetest.CSRFField.FindStringSubmatch(page.Text)[1]
-	c.PostURL(absolute("auth.sso.localhost", "/.smsgate/login"), url.Values{"username": {"carol"}, "csrf": {tok}})
-	c.PostURL(absolute("auth.sso.localhost", "/.smsgate/verify"), url.Values{"code": {s.LastCode()}, "csrf": {tok}})
+	c.PostURL(absolute(s, "auth.sso.localhost", "/.smsgate/login"), url.Values{"username": {"carol"}, "csrf": {tok}})
+	c.PostURL(absolute(s, "auth.sso.localhost", "/.smsgate/verify"), url.Values{"code": {s.LastCode()}, "csrf": {tok}})
 	res := check(c, false)
 	sitetest.Expect(t, res, http.StatusOK, "")
 	if res.Header.Get("Remote-User") != "carol" {
@@ -165,14 +167,15 @@ func TestTraefikForwardAuthHeaders(t *testing.T) {
 // TestForwardedHeadersFromStrangersAreIgnored: without trusted_proxies,
 // X-Forwarded-* say nothing, so no redirect target can be planted.
 func TestForwardedHeadersFromStrangersAreIgnored(t *testing.T) {
-	sitetest.Start(t, portalSites)
+	sitetest.Parallel(t)
+	s := sitetest.Start(t, portalSites)
 	c := sitetest.NewClient(t, "")
-	req, _ := http.NewRequest(http.MethodGet, absolute("auth.sso.localhost", "/.smsgate/auth"), nil)
+	req, _ := http.NewRequest(http.MethodGet, absolute(s, "auth.sso.localhost", "/.smsgate/auth"), nil)
 	req.Header.Set("X-Forwarded-Host", "evil.example")
 	req.Header.Set("X-Forwarded-Uri", "/phish")
 	req.Header.Set("X-Original-URL", "https://evil.example/phish")
-	sitetest.Expect(t, c.Do(req), http.StatusFound, absolute("auth.sso.localhost", "/.smsgate/login"))
-	req, _ = http.NewRequest(http.MethodGet, absolute("auth.sso.localhost", "/.smsgate/auth?mode=status"), nil)
+	sitetest.Expect(t, c.Do(req), http.StatusFound, absolute(s, "auth.sso.localhost", "/.smsgate/login"))
+	req, _ = http.NewRequest(http.MethodGet, absolute(s, "auth.sso.localhost", "/.smsgate/auth?mode=status"), nil)
 	sitetest.Expect(t, c.Do(req), http.StatusUnauthorized, "")
 }
 
@@ -180,6 +183,7 @@ func TestForwardedHeadersFromStrangersAreIgnored(t *testing.T) {
 // in effect). A logout on one is honoured by the other within the bound,
 // though the other had the token cached.
 func TestRevocationReachesOtherGates(t *testing.T) {
+	sitetest.Parallel(t)
 	gate := `smsgate {
 		identity none
 		user carol +14155552671
@@ -190,8 +194,8 @@ func TestRevocationReachesOtherGates(t *testing.T) {
 	}`
 	s := sitetest.Start(t, "http://a.sso.localhost:{HTTP_PORT} {\n\t"+gate+"\n\trespond \"a {http.auth.user.id}\"\n}\nhttp://b.sso.localhost:{HTTP_PORT} {\n\t"+gate+"\n\trespond \"b {http.auth.user.id}\"\n}")
 	c := sitetest.NewClient(t, "")
-	a := func(p string) string { return absolute("a.sso.localhost", p) }
-	b := func(p string) string { return absolute("b.sso.localhost", p) }
+	a := func(p string) string { return absolute(s, "a.sso.localhost", p) }
+	b := func(p string) string { return absolute(s, "b.sso.localhost", p) }
 	page := c.GetURL(a("/.smsgate/login"))
 	tok := sitetest.CSRFField.FindStringSubmatch(page.Text)[1]
 	c.PostURL(a("/.smsgate/login"), url.Values{"username": {"carol"}, "csrf": {tok}})
@@ -204,7 +208,7 @@ func TestRevocationReachesOtherGates(t *testing.T) {
 	c.PostURL(a("/.smsgate/logout"), url.Values{"csrf": {tok}})
 	thief := sitetest.NewClient(t, "")
 	thief.SetCookieFor(b("/"), "smsgate_session", stolen)
-	sitetest.Advance(3 * time.Second) // the bound is 2s
+	s.Advance(3 * time.Second) // the bound is 2s
 	if res := thief.GetURL(b("/")); res.StatusCode != http.StatusFound {
 		t.Fatalf("gate b still accepts a session revoked at gate a: %d %s", res.StatusCode, res.Text)
 	}

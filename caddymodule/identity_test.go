@@ -35,6 +35,7 @@ func authService(t *testing.T) string {
 // is skipped by a matcher names nobody. On main it was alice: it enrolled
 // its own phone for her.
 func TestAHeaderIdentityIsBelievedOnlyFromForwardAuth(t *testing.T) {
+	sitetest.Parallel(t)
 	s := sitetest.Start(t, `http://localhost:{HTTP_PORT} {
 	@sso not path /.smsgate/* /public/*
 	forward_auth @sso `+authService(t)+` {
@@ -73,6 +74,7 @@ func TestAHeaderIdentityIsBelievedOnlyFromForwardAuth(t *testing.T) {
 // Remote-User) is followed: the adapter notes the answer's header, and
 // the gate believes Remote-User where it holds what that header said.
 func TestARenamedForwardAuthHeaderIsFollowed(t *testing.T) {
+	sitetest.Parallel(t)
 	sitetest.Start(t, `http://localhost:{HTTP_PORT} {
 	forward_auth `+authService(t)+` {
 		uri /verify
@@ -94,6 +96,7 @@ func TestARenamedForwardAuthHeaderIsFollowed(t *testing.T) {
 // Behind a proxy in trusted_proxies, the proxy's header is believed; from
 // anyone else, the client's copy names nobody.
 func TestAHeaderIdentityIsBelievedOnlyFromTrustedProxies(t *testing.T) {
+	sitetest.Parallel(t)
 	const site = `http://localhost:{HTTP_PORT} {
 	smsgate {
 		identity {http.request.header.Remote-User}
@@ -115,6 +118,7 @@ func TestAHeaderIdentityIsBelievedOnlyFromTrustedProxies(t *testing.T) {
 // An identity too long for a text, or with direction characters, signs
 // nobody in (on main, a 4,000-character name made a 27-segment SMS).
 func TestOddIdentitiesAreRefused(t *testing.T) {
+	sitetest.Parallel(t)
 	sitetest.StartWith(t, "servers {\n\t\ttrusted_proxies static 127.0.0.1/32 ::1/128\n\t}", `http://localhost:{HTTP_PORT} {
 	smsgate {
 		identity {http.request.header.Remote-User}
@@ -133,6 +137,7 @@ func TestOddIdentitiesAreRefused(t *testing.T) {
 // only as words — no link, no number to call, no direction override —
 // and a text stays short (on main the name was copied in as it was).
 func TestANameCannotWriteTheText(t *testing.T) {
+	sitetest.Parallel(t)
 	s := sitetest.StartWith(t, "servers {\n\t\ttrusted_proxies static 127.0.0.1/32 ::1/128\n\t}", `http://localhost:{HTTP_PORT} {
 	smsgate {
 		identity {http.request.header.Remote-User}

@@ -14,6 +14,7 @@ import (
 )
 
 func TestFlowEndToEnd(t *testing.T) {
+	sitetest.Parallel(t)
 	s := sitetest.Basic(t, "")
 	c := sitetest.NewClient(t, "demo")
 
@@ -73,7 +74,7 @@ func TestFlowEndToEnd(t *testing.T) {
 	if s.Sent() != 1 {
 		t.Fatal("visiting the verify page sent a code")
 	}
-	sitetest.Advance(time.Minute) // past the cooldown of the enrollment code
+	s.Advance(time.Minute) // past the cooldown of the enrollment code
 	sitetest.Expect(t, c2.Post("/.smsgate/verify", url.Values{"action": {"send"}, "csrf": {token2}}), http.StatusSeeOther, "/.smsgate/verify")
 	sitetest.Expect(t, c2.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {token2}}), http.StatusSeeOther, "/")
 	sitetest.Expect(t, c2.Get("/"), http.StatusOK, "")

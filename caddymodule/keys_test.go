@@ -55,6 +55,7 @@ func verifyAs(keys map[string]ed25519.PublicKey, tok, aud string) (jwt.MapClaims
 }
 
 func TestEdDSASessionsJWKSAndRotation(t *testing.T) {
+	sitetest.Parallel(t)
 	s := sitetest.Start(t, `http://localhost:{HTTP_PORT} {
 	smsgate {
 		identity none
@@ -78,7 +79,7 @@ func TestEdDSASessionsJWKSAndRotation(t *testing.T) {
 	if cl, err := verifyWith(keys, first.Cookie("smsgate_session")); err != nil || cl["sub"] != "carol" {
 		t.Fatalf("the session token does not verify with the JWKS: %v %v", cl, err)
 	}
-	req, _ := http.NewRequest(http.MethodGet, sitetest.Base+"/", nil)
+	req, _ := http.NewRequest(http.MethodGet, s.Base+"/", nil)
 	req.Header.Set("X-Smsgate-Assertion", "forged")
 	res := first.Do(req)
 	assertion := strings.TrimPrefix(res.Text, "assertion=")
@@ -93,7 +94,7 @@ func TestEdDSASessionsJWKSAndRotation(t *testing.T) {
 	}
 
 	// An hour on, a new sign-in gets the next key; the first still works.
-	sitetest.Advance(61 * time.Minute)
+	s.Advance(61 * time.Minute)
 	second := sitetest.NewClient(t, "")
 	sitetest.SignIn(t, s, second)
 	keys = fetchJWKS(t, second)
@@ -125,7 +126,7 @@ func TestEdDSASessionsJWKSAndRotation(t *testing.T) {
 	sitetest.Expect(t, thief.Get("/"), http.StatusFound, "/.smsgate/login?rd=%2F")
 
 	// Once every session the first key signed has expired, it is retired.
-	sitetest.Advance(2*time.Hour + time.Minute)
+	s.Advance(2*time.Hour + time.Minute)
 	if keys = fetchJWKS(t, second); len(keys) != 1 {
 		t.Fatalf("%d keys after the first one's sessions expired, want 1", len(keys))
 	}

@@ -25,11 +25,12 @@ func loadRefused(t *testing.T, site, want, line string) {
 	if rest, ok := strings.CutPrefix(site, "{\n"); ok { // global options of its own
 		cfg = "{\n\tadmin localhost:{ADMIN_PORT}\n" + rest
 	}
-	sitetest.AssertLoadError(t, cfg, sitetest.WithPorts(want))
+	sitetest.AssertLoadError(t, cfg, want)
 	sitetest.AssertLoadError(t, cfg, line)
 }
 
 func TestMisplacementsAreRefusedWithTheLine(t *testing.T) {
+	sitetest.Parallel(t)
 	for _, tc := range []struct{ name, site, want, line string }{
 		{"the gate before basic_auth in a route", `http://localhost:{HTTP_PORT} {
 	route {
@@ -196,6 +197,7 @@ http://localhost:{HTTP_PORT} {
 // their gates would take each other's sessions: refused unless the same
 // realm is written in both.
 func TestTwoPortsOfOneHostShareNoSessionsByAccident(t *testing.T) {
+	sitetest.Parallel(t)
 	other := strconv.Itoa(harness.FreePort())
 	two := func(realmA, realmB string) string {
 		return `http://localhost:{HTTP_PORT} {
@@ -236,6 +238,7 @@ func adaptFile(t *testing.T, body string) ([]caddyconfig.Warning, error) {
 // Caddy deletes a block's matcher from the site's tokens as it parses the
 // block; read from its file, an enclosing handle's matcher is checked too.
 func TestEnclosingBlocksMustLetTheGatesPagesThrough(t *testing.T) {
+	sitetest.Parallel(t)
 	for _, tc := range []struct{ site, want string }{
 		{`http://localhost:8080 {
 	handle /app/* {
@@ -286,6 +289,7 @@ func TestEnclosingBlocksMustLetTheGatesPagesThrough(t *testing.T) {
 // caddy validate (or a load) of a config that cannot run creates no
 // database folder: the config is checked before the store is opened.
 func TestABadConfigOpensNoStore(t *testing.T) {
+	sitetest.Parallel(t)
 	os.Unsetenv("SMSGATE_TEST_UNSET")
 	for i, opts := range []string{
 		"signing_key {env.SMSGATE_TEST_UNSET}",
@@ -307,6 +311,7 @@ func TestABadConfigOpensNoStore(t *testing.T) {
 // a host that is not the operator's receives it and can replay it. The
 // load says so (on main it said nothing).
 func TestCookieDomainIsToldAtLoad(t *testing.T) {
+	sitetest.Parallel(t)
 	s := sitetest.Start(t, portalSites)
 	warned := s.LogEntries("cookie_domain hands the session cookie to every host under it: any of them that is not yours, or that logs request headers, can replay it as the user. Use it only for a domain whose every host you run")
 	if len(warned) == 0 || warned[0]["cookie_domain"] != "sso.localhost" || warned[0]["level"] != "warn" {

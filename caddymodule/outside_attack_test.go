@@ -23,6 +23,7 @@ import (
 // request: it must say so at load, with the line, and never fall back to
 // the Host header.
 func TestRealmNeverComesFromTheHostHeader(t *testing.T) {
+	sitetest.Parallel(t)
 	for _, addr := range []string{"http://:{HTTP_PORT}", "http://*.localhost:{HTTP_PORT}", "http://localhost:{HTTP_PORT}, http://127.0.0.1:{HTTP_PORT}"} {
 		cfg := "{\n\tadmin localhost:{ADMIN_PORT}\n}\n" + addr + " {\n\tsmsgate {\n\t\tprovider log\n\t}\n}\n"
 		sitetest.AssertLoadError(t, cfg, "set realm")
@@ -72,6 +73,7 @@ func TestRealmNeverComesFromTheHostHeader(t *testing.T) {
 // Two gates on one store with identity none: each admits only the users
 // it names, inline and at the forward-auth check.
 func TestGatesAdmitOnlyTheirUsers(t *testing.T) {
+	sitetest.Parallel(t)
 	s := sitetest.Start(t, `http://localhost:{HTTP_PORT} {
 	handle /admin/* {
 		smsgate {
@@ -113,11 +115,11 @@ func TestGatesAdmitOnlyTheirUsers(t *testing.T) {
 	if res := root.Get("/"); res.StatusCode != http.StatusFound {
 		t.Fatalf("root's session opens bob's gate: %d %s", res.StatusCode, res.Text)
 	}
-	req, _ := http.NewRequest(http.MethodGet, sitetest.Base+"/.smsgate/auth?mode=status", nil)
+	req, _ := http.NewRequest(http.MethodGet, s.Base+"/.smsgate/auth?mode=status", nil)
 	if res := root.Do(req); res.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("root's session at bob's forward-auth check: %d", res.StatusCode)
 	}
-	req, _ = http.NewRequest(http.MethodGet, sitetest.Base+"/.smsgate/auth?mode=status", nil)
+	req, _ = http.NewRequest(http.MethodGet, s.Base+"/.smsgate/auth?mode=status", nil)
 	if res := bob.Do(req); res.StatusCode != http.StatusOK || res.Header.Get("Remote-User") != "bob" {
 		t.Fatalf("bob at his own gate's check: %d %v", res.StatusCode, res.Header)
 	}
@@ -126,6 +128,7 @@ func TestGatesAdmitOnlyTheirUsers(t *testing.T) {
 // An identity assertion handed to the upstream is no session cookie, and
 // never outlives the session it came from.
 func TestAssertionIsNeverASession(t *testing.T) {
+	sitetest.Parallel(t)
 	s := sitetest.Start(t, `http://localhost:{HTTP_PORT} {
 	smsgate {
 		identity none
@@ -153,12 +156,12 @@ func TestAssertionIsNeverASession(t *testing.T) {
 	if res := thief.Get("/"); res.StatusCode != http.StatusFound {
 		t.Fatalf("an assertion passed as a session: %d %s", res.StatusCode, res.Text)
 	}
-	req, _ := http.NewRequest(http.MethodGet, sitetest.Base+"/.smsgate/auth?mode=status", nil)
+	req, _ := http.NewRequest(http.MethodGet, s.Base+"/.smsgate/auth?mode=status", nil)
 	if res := thief.Do(req); res.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("an assertion passed the forward-auth check: %d", res.StatusCode)
 	}
 	// Near the session's end, the assertion ends with it.
-	sitetest.Advance(70 * time.Second)
+	s.Advance(70 * time.Second)
 	late := strings.TrimPrefix(c.Get("/").Text, "assertion=")
 	var sessionClaims, assertionClaims jwt.RegisteredClaims
 	if _, _, err := jwt.NewParser().ParseUnverified(c.Cookie("smsgate_session"), &sessionClaims); err != nil {
@@ -177,6 +180,7 @@ func TestAssertionIsNeverASession(t *testing.T) {
 
 // The admin API acts on the store of the realm it was told, or refuses.
 func TestAdminAPINeverGuessesTheStore(t *testing.T) {
+	sitetest.Parallel(t)
 	sitetest.Start(t, `http://a.localhost:{HTTP_PORT} {
 	smsgate {
 		identity none

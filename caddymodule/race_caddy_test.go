@@ -21,9 +21,11 @@ import (
 // use too, whichever lands first, on Badger and on Redis. (Before the
 // records were updated atomically, removed phones came back in most runs.)
 func TestRemovedDeviceStaysRemoved(t *testing.T) {
+	sitetest.Parallel(t)
 	const runs, perRun = 25, 4 // runs; phones removed and sign-ins in each
 	for _, kind := range []string{"badger", "redis"} {
 		t.Run(kind, func(t *testing.T) {
+			sitetest.Parallel(t) // a Caddy of its own
 			storeLine := "store badger {DIR}"
 			if kind == "redis" {
 				storeLine = "store redis " + redistest.Server(t)
@@ -70,7 +72,7 @@ func TestRemovedDeviceStaysRemoved(t *testing.T) {
 				for j := range perRun {
 					var added struct{ ID string }
 					_ = json.Unmarshal([]byte(adminOK("POST", "/smsgate/users", fmt.Sprintf(`{"realm":"localhost","user":%q,"phone":"+1415555%04d"}`, user, 2671+j))), &added)
-					req, _ := http.NewRequest("POST", sitetest.WithPorts("http://localhost:{ADMIN_PORT}/smsgate/devices/remove"),
+					req, _ := http.NewRequest("POST", s.WithPorts("http://localhost:{ADMIN_PORT}/smsgate/devices/remove"),
 						strings.NewReader(fmt.Sprintf(`{"realm":"localhost","user":%q,"id":%q}`, user, added.ID)))
 					req.Header.Set("Content-Type", "application/json")
 					removals[added.ID] = req
@@ -84,9 +86,9 @@ func TestRemovedDeviceStaysRemoved(t *testing.T) {
 					c := sitetest.NewClient(t, user)
 					sitetest.Expect(t, c.Get("/.smsgate/login?rd=%2F"), http.StatusSeeOther, "/.smsgate/verify")
 					tok := c.CSRF("/.smsgate/verify")
-					sitetest.Advance(time.Second) // past the user's cooldown (its least)
+					s.Advance(time.Second) // past the user's cooldown (its least)
 					sitetest.Expect(t, c.Post("/.smsgate/verify", url.Values{"action": {"send"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
-					req, _ := http.NewRequest(http.MethodPost, sitetest.WithPorts(sitetest.Base+"/.smsgate/verify"), strings.NewReader(url.Values{"code": {s.LastCode()}, "csrf": {tok}}.Encode()))
+					req, _ := http.NewRequest(http.MethodPost, s.WithPorts(s.Base+"/.smsgate/verify"), strings.NewReader(url.Values{"code": {s.LastCode()}, "csrf": {tok}}.Encode()))
 					req.SetBasicAuth(user, "demo")
 					req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 					req.Header.Set("Accept", "text/html")
@@ -110,7 +112,7 @@ func TestRemovedDeviceStaysRemoved(t *testing.T) {
 						res.Body.Close()
 					}
 				}
-				start, delay, before := make(chan struct{}), took*time.Duration(i%20)/20, sitetest.Now()
+				start, delay, before := make(chan struct{}), took*time.Duration(i%20)/20, s.Now()
 				took = 0
 				for _, req := range removals {
 					wg.Go(func() {

@@ -14,6 +14,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/smsgate/caddy-smsgate/internal/clock"
 	"github.com/smsgate/caddy-smsgate/internal/harness"
 	"github.com/smsgate/caddy-smsgate/signin"
 	"github.com/smsgate/caddy-smsgate/store"
@@ -35,7 +36,8 @@ func (c *roundTrips) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.P
 // redisGate is a provisioned gate on a Redis store, with every limit on
 // (the defaults) and a sender that keeps the last code.
 func redisGate(tb testing.TB, addrs []string) (*Gate, *capture) {
-	ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
+	// A clock of its own: the test runs beside others.
+	ctx, cancel := caddy.NewContext(caddy.Context{Context: clock.With(context.Background(), new(clock.Test).Now)})
 	tb.Cleanup(cancel)
 	st, _ := json.Marshal(map[string]any{"module": "redis", "addresses": addrs})
 	g := &Gate{Realm: "localhost", Identity: IdentityNone, SigningAlg: "HS256", StoreRaw: st,
@@ -91,11 +93,13 @@ func signInOnce(g *Gate, sent *capture, user, ip string) (login, verify int) {
 // (for the admin: an atomic update, GET and compare-and-set) adds two. On
 // one server and on a cluster.
 func TestSignInRoundTrips(t *testing.T) {
+	t.Parallel()
 	for name, addrs := range map[string]func(testing.TB) []string{
 		"single":  func(tb testing.TB) []string { return []string{redistest.Server(tb)} },
 		"cluster": redistest.StartCluster,
 	} {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			g, sent := redisGate(t, addrs(t))
 			g.signin.Users["carol"] = signin.User{Name: "carol", Phone: "+14155552671"}
 			g.signin.Users["dave"] = signin.User{Name: "dave", Phone: "+14155550100"}

@@ -22,6 +22,7 @@ var rawFault = regexp.MustCompile(`(?i)dial tcp|connection refused|redis|gorouti
 // gate already checked, a redirect to sign in) — never a client error, a
 // 500, or the driver's text.
 func TestStoreDownEveryPath(t *testing.T) {
+	sitetest.Parallel(t)
 	r := redistest.Start(t)
 	s := sitetest.Start(t, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
 	basic_auth {
@@ -90,7 +91,7 @@ func TestStoreDownEveryPath(t *testing.T) {
 		check("alice devices "+action, alice.Post("/.smsgate/devices", form), 503, 303)
 	}
 	for _, step := range []string{"register/begin", "register/finish", "login/begin", "login/finish"} {
-		check("alice passkey "+step, alice.PostJSON("/.smsgate/passkey/"+step, sitetest.Base, map[string]string{}), 503, 401)
+		check("alice passkey "+step, alice.PostJSON("/.smsgate/passkey/"+step, s.Base, map[string]string{}), 503, 401)
 	}
 	check("invite POST", bob.Post("/.smsgate/invite", url.Values{"csrf": {bobTok}, "token": {strings.TrimPrefix(inv.Path, "/.smsgate/invite?token=")}}), 503)
 	check("alice logout", alice.Post("/.smsgate/logout", url.Values{"csrf": {aliceTok}}), 503)

@@ -18,6 +18,7 @@ import (
 // crash, no stack, the cause in the log); once space is freed, sign-ins
 // work again without a restart.
 func TestFullDiskThroughCaddy(t *testing.T) {
+	sitetest.Parallel(t)
 	disk := harness.SmallDisk(t, store.DiskReserve+48<<20)
 	storeFault(t, disk, "disk is nearly full", func() func() { return harness.Fill(t, disk) })
 }
@@ -25,6 +26,7 @@ func TestFullDiskThroughCaddy(t *testing.T) {
 // TestImmutableFolderThroughCaddy: the same when the Badger folder is made
 // immutable (chattr +i) while Caddy runs.
 func TestImmutableFolderThroughCaddy(t *testing.T) {
+	sitetest.Parallel(t)
 	dir := t.TempDir()
 	storeFault(t, dir, "folder cannot be written", func() func() { return harness.Immutable(t, filepath.Join(dir, "smsgate")) })
 }

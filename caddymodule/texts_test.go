@@ -60,12 +60,12 @@ func quickstartExtras(t *testing.T, c *sitetest.Client, demo *sitetest.Response)
 	}
 	for _, host := range []string{"127.0.0.1", "[::1]"} {
 		plain := harness.Browser(http.DefaultTransport) // caddytest's dialer knows only localhost
-		res, err := plain.Get(sitetest.WithPorts("http://" + host + ":{HTTP_PORT}/some/page?x=1"))
+		res, err := plain.Get(c.WithPorts("http://" + host + ":{HTTP_PORT}/some/page?x=1"))
 		if err != nil {
 			t.Fatal(err)
 		}
 		res.Body.Close()
-		if want := sitetest.WithPorts("http://localhost:{HTTP_PORT}/some/page?x=1"); res.StatusCode != http.StatusFound || res.Header.Get("Location") != want {
+		if want := c.WithPorts("http://localhost:{HTTP_PORT}/some/page?x=1"); res.StatusCode != http.StatusFound || res.Header.Get("Location") != want {
 			t.Fatalf("http://%s: %d to %q, want 302 to %s", host, res.StatusCode, res.Header.Get("Location"), want)
 		}
 	}

@@ -18,6 +18,8 @@ import (
 // says so loudly (an error in the log, the smsgate_store_frozen event) and
 // pauses new enrollments — at once, before its watch looks — until the
 // admin accepts the new state. Then enrollment goes on.
+//
+// It runs with the in-process Caddy, whose events the recorder keeps.
 func TestWipedStoreFreezesEnrollment(t *testing.T) {
 	resetEvents()
 	r := redistest.Start(t)
@@ -87,6 +89,7 @@ func TestWipedStoreFreezesEnrollment(t *testing.T) {
 // before it brings the users back and lifts the freeze (a restore is the
 // admin's word); alice signs in with her own phone, nobody enrolls another.
 func TestRestoreAcceptsAWipedStore(t *testing.T) {
+	sitetest.Parallel(t)
 	r := redistest.Start(t)
 	s := sitetest.Start(t, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
 	basic_auth {

@@ -13,10 +13,11 @@ import (
 // authenticator app on the devices page (the QR code shows under the CSP),
 // then signs in with the app's code in a fresh browser.
 func TestAppInARealBrowser(t *testing.T) {
+	sitetest.Parallel(t)
 	s := sitetest.Basic(t, `site_name "Example Wiki"`)
 	b := enrolledChrome(t, s)
 
-	b.do(chromedp.Navigate(sitetest.Base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)),
+	b.do(chromedp.Navigate(s.Base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)),
 		chromedp.Click(chromedp.CSS(`form:has(input[name="action"][value="app"]) button`)), chromedp.WaitVisible(chromedp.CSS(`img.qr`)))
 	if loaded := b.eval(`String(document.querySelector("img.qr").naturalWidth)`); loaded != "240" {
 		t.Fatalf("the QR code did not load (naturalWidth %s): the CSP must allow it", loaded)
@@ -29,11 +30,11 @@ func TestAppInARealBrowser(t *testing.T) {
 		t.Fatalf("the devices page after adding the app: %q", text)
 	}
 	b.shoot("devices-with-app")
-	sitetest.Advance(30 * time.Second) // the confirming code is used
+	s.Advance(30 * time.Second) // the confirming code is used
 
 	fresh := newChrome(t)
 	fresh.basicAuth("alice")
-	fresh.do(chromedp.Navigate(sitetest.Base+"/wiki/start"), chromedp.WaitVisible(chromedp.CSS(`#app-code`))) // the app first
+	fresh.do(chromedp.Navigate(s.Base+"/wiki/start"), chromedp.WaitVisible(chromedp.CSS(`#app-code`))) // the app first
 	fresh.shoot("verify-app")
 	fresh.do(chromedp.SendKeys(chromedp.CSS(`#app-code`), appCode(t, secret)), chromedp.Submit(chromedp.CSS(`#app-code`)))
 	fresh.waitText(`body`, "Hello, alice!")
@@ -53,7 +54,7 @@ func enrolledChrome(t *testing.T, s *sitetest.Site) *chrome {
 	t.Helper()
 	b := newChrome(t)
 	b.basicAuth("alice")
-	b.do(chromedp.Navigate(sitetest.Base+"/wiki/start"), chromedp.WaitVisible(chromedp.CSS(`#phone`)),
+	b.do(chromedp.Navigate(s.Base+"/wiki/start"), chromedp.WaitVisible(chromedp.CSS(`#phone`)),
 		chromedp.SendKeys(chromedp.CSS(`#phone`), "+1 415 555 2671"), chromedp.Submit(chromedp.CSS(`#phone`)),
 		chromedp.WaitVisible(chromedp.CSS(`#code`)))
 	b.do(chromedp.SendKeys(chromedp.CSS(`#code`), s.LastCode()), chromedp.Submit(chromedp.CSS(`#code`)),

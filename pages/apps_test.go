@@ -20,7 +20,7 @@ var appSecret = regexp.MustCompile(`<code class="secret" id="secret">([A-Z2-7 ]+
 func appCode(t *testing.T, secret string) string {
 	t.Helper()
 	secret = strings.ReplaceAll(secret, " ", "") // shown in groups of four
-	code, err := totp.GenerateCodeCustom(secret, sitetest.Now(), totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+	code, err := totp.GenerateCodeCustom(secret, sitetest.NowOf(t), totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,9 +63,10 @@ const appSite = `http://localhost:{HTTP_PORT} {
 // devices page (after a texted code), then signs in with it in a fresh
 // browser; the session says "otp". The code is good once.
 func TestAuthenticatorApp(t *testing.T) {
+	sitetest.Parallel(t)
 	s := sitetest.Start(t, appSite)
 	secret := addApp(t, s, sitetest.NewClient(t, ""))
-	sitetest.Advance(30 * time.Second) // the confirming code is used
+	s.Advance(30 * time.Second) // the confirming code is used
 
 	c := sitetest.NewClient(t, "")
 	tok := c.CSRF("/.smsgate/login")
@@ -97,7 +98,8 @@ func TestAuthenticatorApp(t *testing.T) {
 // is a device too, so the phone is not the last) is asked for the app's
 // code, with no text offered, and gets in with it.
 func TestAppOnly(t *testing.T) {
-	c, secret := demoWithApp(t)
+	sitetest.Parallel(t)
+	s, c, secret := demoWithApp(t)
 	tok := c.CSRF("/.smsgate/devices")
 	phoneID := regexp.MustCompile(`name="device" value="([A-Z0-9]+)">\s*<label for="name-[A-Z0-9]+">Name</label><input type="text" id="name-[A-Z0-9]+" name="name" value="Phone 1"`).FindStringSubmatch(c.Get("/.smsgate/devices").Text)
 	if phoneID == nil {
@@ -106,7 +108,7 @@ func TestAppOnly(t *testing.T) {
 	if res := c.Post("/.smsgate/devices", url.Values{"action": {"remove"}, "device": {phoneID[1]}, "confirm": {"1"}, "csrf": {tok}}); res.StatusCode != http.StatusOK || strings.Contains(res.Text, "Phone 1") {
 		t.Fatalf("removing the phone beside an app: %d\n%s", res.StatusCode, res.Text)
 	}
-	sitetest.Advance(30 * time.Second)
+	s.Advance(30 * time.Second)
 
 	fresh := sitetest.NewClient(t, "demo")
 	sitetest.Expect(t, fresh.Get("/.smsgate/login"), http.StatusSeeOther, "/.smsgate/verify")
@@ -114,7 +116,7 @@ func TestAppOnly(t *testing.T) {
 	if !strings.Contains(page.Text, "Use my authenticator app") || strings.Contains(page.Text, "Send me a code") || strings.Contains(page.Text, "Call me") {
 		t.Fatalf("the verify page of an app-only user:\n%s", page.Text)
 	}
-	req, _ := http.NewRequest(http.MethodGet, sitetest.Base+"/.smsgate/verify", nil)
+	req, _ := http.NewRequest(http.MethodGet, s.Base+"/.smsgate/verify", nil)
 	req.Header.Set("Accept", "application/json")
 	if res := fresh.Do(req); !strings.Contains(res.Text, `"choices":["otp","recovery"]`) {
 		t.Fatalf("the verify step's choices for JSON clients: %s", res.Text)
@@ -130,7 +132,8 @@ func TestAppOnly(t *testing.T) {
 // strongest way, ahead of texts (behind "Try another way") even while a
 // phone is the device used last, and still when the app is.
 func TestAppFirstWhenUsedLast(t *testing.T) {
-	_, secret := demoWithApp(t)
+	sitetest.Parallel(t)
+	s, _, secret := demoWithApp(t)
 
 	before := sitetest.NewClient(t, "demo")
 	before.Get("/.smsgate/login")
@@ -138,7 +141,7 @@ func TestAppFirstWhenUsedLast(t *testing.T) {
 		strings.Index(page.Text, `<details class="another"`) > strings.Index(page.Text, "Send me a code") {
 		t.Fatalf("with the phone last used, the app's form should come first, texts behind \"Try another way\":\n%s", page.Text)
 	}
-	sitetest.Advance(30 * time.Second)
+	s.Advance(30 * time.Second)
 	tok := sitetest.CSRFField.FindStringSubmatch(before.Get("/.smsgate/verify").Text)[1]
 	sitetest.Expect(t, before.Post("/.smsgate/verify", url.Values{"action": {"app"}, "code": {appCode(t, secret)}, "csrf": {tok}}), http.StatusSeeOther, "/")
 
@@ -151,7 +154,7 @@ func TestAppFirstWhenUsedLast(t *testing.T) {
 
 // demoWithApp starts the quickstart site, where demo enrolls a phone and
 // then adds an authenticator app; it returns demo's browser and the app's secret.
-func demoWithApp(t *testing.T) (*sitetest.Client, string) {
+func demoWithApp(t *testing.T) (*sitetest.Site, *sitetest.Client, string) {
 	t.Helper()
 	s := sitetest.Basic(t, "")
 	c := sitetest.NewClient(t, "demo")
@@ -163,5 +166,5 @@ func demoWithApp(t *testing.T) (*sitetest.Client, string) {
 	if res := c.Post("/.smsgate/devices", url.Values{"action": {"app-confirm"}, "code": {appCode(t, secret)}, "csrf": {tok}}); !strings.Contains(res.Text, "Authenticator app 1") {
 		t.Fatalf("confirming the app: %d\n%s", res.StatusCode, res.Text)
 	}
-	return c, secret
+	return s, c, secret
 }

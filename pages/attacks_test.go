@@ -14,6 +14,7 @@ import (
 
 // TestBadInput: each bad input gets a clear answer and loses nothing.
 func TestBadInput(t *testing.T) {
+	sitetest.Parallel(t)
 	s := sitetest.Basic(t, "")
 	c := sitetest.NewClient(t, "alice")
 	sitetest.Expect(t, c.Get("/.smsgate/login"), http.StatusSeeOther, "/.smsgate/enroll")
@@ -77,12 +78,12 @@ func TestBadInput(t *testing.T) {
 	})
 
 	t.Run("code for another number", func(t *testing.T) {
-		sitetest.Advance(time.Minute) // past the cooldown of the last code to this number
+		s.Advance(time.Minute) // past the cooldown of the last code to this number
 		sitetest.Expect(t, c.Post("/.smsgate/enroll", url.Values{"phone": {"+14155552671"}, "csrf": {token}}), http.StatusSeeOther, "/.smsgate/verify")
 		first := s.LastCode()
 		sitetest.Expect(t, c.Post("/.smsgate/enroll", url.Values{"phone": {"+447911123456"}, "csrf": {token}}), http.StatusSeeOther, "/.smsgate/verify")
 		for first == s.LastCode() { // one time in a million: a new code, past the cooldown
-			sitetest.Advance(time.Minute)
+			s.Advance(time.Minute)
 			sitetest.Expect(t, c.Post("/.smsgate/enroll", url.Values{"phone": {"+447911123456"}, "csrf": {token}}), http.StatusSeeOther, "/.smsgate/verify")
 		}
 		res := c.Post("/.smsgate/verify", url.Values{"code": {first}, "csrf": {token}})
@@ -112,12 +113,12 @@ func TestBadInput(t *testing.T) {
 	})
 
 	t.Run("expired code", func(t *testing.T) {
-		sitetest.Advance(time.Minute)
+		s.Advance(time.Minute)
 		other := sitetest.NewClient(t, "bob")
 		tok := other.CSRF("/.smsgate/enroll")
 		sitetest.Expect(t, other.Post("/.smsgate/enroll", url.Values{"phone": {"+33612345678"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
 		code := s.LastCode()
-		sitetest.Advance(5*time.Minute + time.Second)
+		s.Advance(5*time.Minute + time.Second)
 		res := other.Post("/.smsgate/verify", url.Values{"code": {code}, "csrf": {tok}})
 		sitetest.Expect(t, res, http.StatusBadRequest, "")
 		sitetest.ExpectBody(t, res, "This code has expired")
@@ -125,6 +126,7 @@ func TestBadInput(t *testing.T) {
 }
 
 func TestOffSiteRedirectsAreRefused(t *testing.T) {
+	sitetest.Parallel(t)
 	s := sitetest.Basic(t, "redirect_hosts app.example.com")
 	sitetest.Enroll(t, s, sitetest.NewClient(t, "alice"), "+14155552671")
 	for rd, want := range map[string]string{
@@ -137,7 +139,7 @@ func TestOffSiteRedirectsAreRefused(t *testing.T) {
 		"https://app.example.com/x": "https://app.example.com/x",
 		"/dashboard?tab=2":          "/dashboard?tab=2",
 	} {
-		sitetest.Advance(time.Minute)
+		s.Advance(time.Minute)
 		c := sitetest.NewClient(t, "alice")
 		sitetest.Expect(t, c.Get("/.smsgate/login?rd="+url.QueryEscape(rd)), http.StatusSeeOther, "/.smsgate/verify")
 		tok := c.CSRF("/.smsgate/verify")
@@ -147,6 +149,7 @@ func TestOffSiteRedirectsAreRefused(t *testing.T) {
 }
 
 func TestNonBrowsersGet401(t *testing.T) {
+	sitetest.Parallel(t)
 	s := sitetest.Basic(t, "")
 	c := sitetest.NewClient(t, "alice")
 
@@ -162,10 +165,10 @@ func TestNonBrowsersGet401(t *testing.T) {
 
 	c.Accept = "text/html"
 	for _, method := range []string{http.MethodHead, http.MethodOptions, http.MethodPost} {
-		req, _ := http.NewRequest(method, sitetest.Base+"/", nil)
+		req, _ := http.NewRequest(method, s.Base+"/", nil)
 		sitetest.Expect(t, c.Do(req), http.StatusUnauthorized, "")
 	}
-	req, _ := http.NewRequest(http.MethodGet, sitetest.Base+"/socket", nil)
+	req, _ := http.NewRequest(http.MethodGet, s.Base+"/socket", nil)
 	req.Header.Set("Connection", "Upgrade")
 	req.Header.Set("Upgrade", "websocket")
 	sitetest.Expect(t, c.Do(req), http.StatusUnauthorized, "")
@@ -173,7 +176,7 @@ func TestNonBrowsersGet401(t *testing.T) {
 	// Nor can a GET or a HEAD to the gate send a code.
 	for _, p := range []string{"/.smsgate/enroll?phone=%2B14155552671", "/.smsgate/verify?action=send"} {
 		c.Get(p)
-		req, _ := http.NewRequest(http.MethodHead, sitetest.Base+p, nil)
+		req, _ := http.NewRequest(http.MethodHead, s.Base+p, nil)
 		c.Do(req)
 	}
 	if s.Sent() != 0 {
@@ -184,6 +187,7 @@ func TestNonBrowsersGet401(t *testing.T) {
 // TestHandleErrorsShapesRefusals: a refusal is Caddy's error, so the
 // site's handle_errors decides what an API client reads.
 func TestHandleErrorsShapesRefusals(t *testing.T) {
+	sitetest.Parallel(t)
 	sitetest.Start(t, `http://localhost:{HTTP_PORT} {
 	basic_auth /api/* {
 		alice `+sitetest.DemoHash+`
@@ -212,6 +216,7 @@ func TestHandleErrorsShapesRefusals(t *testing.T) {
 }
 
 func TestForgedSessionCookies(t *testing.T) {
+	sitetest.Parallel(t)
 	s := sitetest.Basic(t, "")
 	c := sitetest.NewClient(t, "alice")
 	sitetest.Enroll(t, s, c, "+14155552671")
@@ -261,9 +266,9 @@ func TestForgedSessionCookies(t *testing.T) {
 	late := sitetest.NewClient(t, "alice")
 	late.SetCookie("smsgate_session", good)
 	sitetest.Expect(t, late.Get("/"), http.StatusOK, "")
-	sitetest.Advance(12*time.Hour + time.Minute)
+	s.Advance(12*time.Hour + time.Minute)
 	sitetest.Expect(t, late.Get("/"), http.StatusFound, "/.smsgate/login?rd=%2F")
-	sitetest.Advance(-(12*time.Hour + time.Minute))
+	s.Advance(-(12*time.Hour + time.Minute))
 
 	// Alice's cookie does not make Bob's basic auth into a session.
 	bob := sitetest.NewClient(t, "bob")
@@ -276,6 +281,7 @@ func TestForgedSessionCookies(t *testing.T) {
 }
 
 func TestEmptyIdentityFailsClosed(t *testing.T) {
+	sitetest.Parallel(t)
 	s := sitetest.Start(t, `http://localhost:{HTTP_PORT} {
 	smsgate {
 		store badger {DIR}
@@ -296,6 +302,7 @@ func TestEmptyIdentityFailsClosed(t *testing.T) {
 }
 
 func TestClosedEnrollment(t *testing.T) {
+	sitetest.Parallel(t)
 	s := sitetest.Basic(t, "enrollment closed\n\t\tuser alice +14155552671")
 	bob := sitetest.NewClient(t, "bob")
 	res := bob.Get("/.smsgate/login")
@@ -317,6 +324,7 @@ func TestClosedEnrollment(t *testing.T) {
 // failures used up the hour's global_new budget), with the provider's
 // line; allow_public lets a test deployment load.
 func TestLogProviderRefusesPublicSites(t *testing.T) {
+	sitetest.Parallel(t)
 	cfg := `{
 	admin localhost:{ADMIN_PORT}
 }
@@ -343,7 +351,7 @@ http://:{HTTP_PORT} {
 	respond "hi"
 }`)
 	c := sitetest.NewClient(t, "alice")
-	req, _ := http.NewRequest(http.MethodGet, sitetest.WithPorts("http://public.example:{HTTP_PORT}/.smsgate/login"), nil)
+	req, _ := http.NewRequest(http.MethodGet, s.WithPorts("http://public.example:{HTTP_PORT}/.smsgate/login"), nil)
 	sitetest.Expect(t, c.Do(req), http.StatusSeeOther, "/.smsgate/enroll")
 	if len(s.LogEntries("the log provider may write sign-in codes for public sites to the log; use it only for testing")) == 0 {
 		t.Fatal("allow_public loaded without its warning")
@@ -351,6 +359,7 @@ http://:{HTTP_PORT} {
 }
 
 func TestJSONClients(t *testing.T) {
+	sitetest.Parallel(t)
 	s := sitetest.Basic(t, "")
 	c := sitetest.NewClient(t, "alice")
 	c.Accept = "application/json"
@@ -364,33 +373,34 @@ func TestJSONClients(t *testing.T) {
 		t.Fatal("a cross-origin JSON request sent a code")
 	}
 
-	res = c.PostJSON("/.smsgate/enroll", sitetest.Base, map[string]string{"phone": "+14155552671"})
+	res = c.PostJSON("/.smsgate/enroll", s.Base, map[string]string{"phone": "+14155552671"})
 	sitetest.Expect(t, res, http.StatusOK, "")
 	sitetest.ExpectBody(t, res, `"next":"/.smsgate/verify"`)
 	res = c.Get("/.smsgate/verify")
 	sitetest.ExpectBody(t, res, `"code_pending":true`)
 	sitetest.ExpectBody(t, res, `"phone":"+1•••••••671"`)
 
-	res = c.PostJSON("/.smsgate/verify", sitetest.Base, map[string]string{"code": "00000"})
+	res = c.PostJSON("/.smsgate/verify", s.Base, map[string]string{"code": "00000"})
 	sitetest.Expect(t, res, http.StatusBadRequest, "")
 	sitetest.ExpectBody(t, res, `"error":"invalid"`)
 
-	res = c.PostJSON("/.smsgate/verify", sitetest.Base, map[string]string{"code": s.LastCode()})
+	res = c.PostJSON("/.smsgate/verify", s.Base, map[string]string{"code": s.LastCode()})
 	sitetest.Expect(t, res, http.StatusOK, "")
 	sitetest.ExpectBody(t, res, `"status":"verified"`)
 	sitetest.Expect(t, c.Get("/"), http.StatusOK, "")
 
-	req, _ := http.NewRequest(http.MethodPost, sitetest.Base+"/.smsgate/verify", strings.NewReader(`{"code": [1,2,3]}`))
+	req, _ := http.NewRequest(http.MethodPost, s.Base+"/.smsgate/verify", strings.NewReader(`{"code": [1,2,3]}`))
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Origin", sitetest.Base)
+	req.Header.Set("Origin", s.Base)
 	sitetest.Expect(t, c.Do(req), http.StatusBadRequest, "")
-	req, _ = http.NewRequest(http.MethodPost, sitetest.Base+"/.smsgate/verify", strings.NewReader(`{"code":"`+strings.Repeat("1", 64<<10)+`"}`))
+	req, _ = http.NewRequest(http.MethodPost, s.Base+"/.smsgate/verify", strings.NewReader(`{"code":"`+strings.Repeat("1", 64<<10)+`"}`))
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Origin", sitetest.Base)
+	req.Header.Set("Origin", s.Base)
 	sitetest.Expect(t, c.Do(req), http.StatusBadRequest, "")
 }
 
 func TestProvisionedLogin(t *testing.T) {
+	sitetest.Parallel(t)
 	s := sitetest.Start(t, `http://localhost:{HTTP_PORT} {
 	smsgate {
 		identity none
@@ -440,6 +450,7 @@ func stripCSRF(body string) string { return sitetest.CSRFField.ReplaceAllString(
 // TestNoBombing: starting over does not skip the wait between codes, for a
 // signed-in user or for a stranger naming someone at the login page.
 func TestNoBombing(t *testing.T) {
+	sitetest.Parallel(t)
 	s := sitetest.Carol(t, "")
 	for i := range 5 {
 		c := sitetest.NewClient(t, "")
@@ -460,7 +471,7 @@ func TestNoBombing(t *testing.T) {
 	if s.Sent() != 1 {
 		t.Fatalf("%d codes sent to one number by five logins within the cooldown; want 1", s.Sent())
 	}
-	sitetest.Advance(31 * time.Second)
+	s.Advance(31 * time.Second)
 	c := sitetest.NewClient(t, "")
 	tok := c.CSRF("/.smsgate/login")
 	sitetest.Expect(t, c.Post("/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
@@ -478,9 +489,10 @@ func TestNoBombing(t *testing.T) {
 // locked out even the right code is refused; a code seen over a shoulder
 // and replayed is refused too (TestAuthenticatorApp).
 func TestAttackAppCodeGuessing(t *testing.T) {
+	sitetest.Parallel(t)
 	s := sitetest.Start(t, appSite)
 	secret := addApp(t, s, sitetest.NewClient(t, ""))
-	sitetest.Advance(30 * time.Second)
+	s.Advance(30 * time.Second)
 	c := sitetest.NewClient(t, "")
 	tok := c.CSRF("/.smsgate/login")
 	sitetest.Expect(t, c.Post("/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")

@@ -59,6 +59,7 @@ func (c *chrome) axe(source string) []string {
 // a desktop's size, in English and (the pages a user meets most) German,
 // has no violation axe-core finds.
 func TestPagesPassAxe(t *testing.T) {
+	sitetest.Parallel(t)
 	source := axeSource(t)
 	s := sitetest.Basic(t, "channels sms voice\n\t\tsite_name \"Example Wiki\"\n\t\tlockout_after 3")
 	alice := sitetest.NewClient(t, "alice")
@@ -83,7 +84,7 @@ func TestPagesPassAxe(t *testing.T) {
 			}
 		}
 	}
-	b.do(chromedp.Navigate(sitetest.Base+"/"), chromedp.WaitVisible(chromedp.CSS(`#phone`)))
+	b.do(chromedp.Navigate(s.Base+"/"), chromedp.WaitVisible(chromedp.CSS(`#phone`)))
 	check("enroll")
 	b.do(chromedp.SendKeys(chromedp.CSS(`#phone`), "+1 415 555 0100"), chromedp.Submit(chromedp.CSS(`#phone`)), chromedp.WaitVisible(chromedp.CSS(`#code`)))
 	check("verify")
@@ -92,33 +93,33 @@ func TestPagesPassAxe(t *testing.T) {
 	code := s.LastCode()
 	b.do(chromedp.SetValue(chromedp.CSS(`#code`), code), chromedp.Submit(chromedp.CSS(`#code`)), chromedp.WaitVisible(chromedp.CSS(`ul.codes`)))
 	check("recovery codes")
-	b.do(chromedp.Navigate(sitetest.Base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)))
+	b.do(chromedp.Navigate(s.Base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)))
 	check("devices")
 	b.do(chromedp.Click(chromedp.CSS(`details.edit summary`)), chromedp.Click(chromedp.CSS(`button[value=rename]`)), chromedp.WaitVisible(chromedp.CSS(`#notice`)))
 	check("devices, after a change")
 	b.do(chromedp.Click(chromedp.CSS(`details.edit summary`)), chromedp.Click(chromedp.CSS(`button[value=remove]`)), chromedp.WaitVisible(chromedp.CSS(`form.confirm`)))
 	check("devices, confirming a removal")
-	b.do(chromedp.Navigate(sitetest.Base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)),
+	b.do(chromedp.Navigate(s.Base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)),
 		chromedp.Click(chromedp.CSS(`form:has(input[name="action"][value="signout-all"]) button`)), chromedp.WaitVisible(chromedp.CSS(`#confirm`)))
 	check("devices, confirming sign out everywhere")
-	b.do(chromedp.Navigate(sitetest.Base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)),
+	b.do(chromedp.Navigate(s.Base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)),
 		chromedp.Click(chromedp.CSS(`form:has(input[name="action"][value="app"]) button`)), chromedp.WaitVisible(chromedp.CSS(`img.qr`)))
 	check("adding an authenticator app")
-	b.do(chromedp.Navigate(sitetest.Base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)),
+	b.do(chromedp.Navigate(s.Base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)),
 		chromedp.Click(chromedp.CSS(`form:has(input[name="action"][value="passkey"]) button`)), chromedp.WaitVisible(chromedp.CSS(`#passkey-create`)))
 	check("adding a passkey")
-	b.do(chromedp.Navigate(sitetest.Base+"/.smsgate/logout"), chromedp.WaitVisible(chromedp.CSS(`button`)))
+	b.do(chromedp.Navigate(s.Base+"/.smsgate/logout"), chromedp.WaitVisible(chromedp.CSS(`button`)))
 	check("sign out")
 	b.do(chromedp.Click(chromedp.CSS(`button`)), chromedp.WaitVisible(chromedp.CSS(`main a[href="/"]`)))
 	check("signed out")
-	b.do(chromedp.Navigate(sitetest.Base+"/.smsgate/nowhere"), chromedp.WaitVisible(chromedp.CSS(`main`)))
+	b.do(chromedp.Navigate(s.Base+"/.smsgate/nowhere"), chromedp.WaitVisible(chromedp.CSS(`main`)))
 	check("no such page")
 
 	// A new browser of bob's: the verify page without a code, "no phone"
 	// open, then locked.
 	b2 := newChrome(t)
 	b2.basicAuth("bob")
-	b2.do(chromedp.Navigate(sitetest.Base+"/.smsgate/verify"), chromedp.WaitVisible(chromedp.CSS(`details.recovery summary`)),
+	b2.do(chromedp.Navigate(s.Base+"/.smsgate/verify"), chromedp.WaitVisible(chromedp.CSS(`details.recovery summary`)),
 		chromedp.Click(chromedp.CSS(`details.recovery summary`)), chromedp.WaitVisible(chromedp.CSS(`#recovery-code`)))
 	b, b2 = b2, b
 	check("verify, no phone")
@@ -142,7 +143,7 @@ func TestPagesPassAxe(t *testing.T) {
 	ger := newChrome(t)
 	ger.headers("demo", "de")
 	b = ger
-	b.do(chromedp.Navigate(sitetest.Base+"/"), chromedp.WaitVisible(chromedp.CSS(`#phone`)))
+	b.do(chromedp.Navigate(s.Base+"/"), chromedp.WaitVisible(chromedp.CSS(`#phone`)))
 	check("enroll (de)")
 	b.do(chromedp.SendKeys(chromedp.CSS(`#phone`), "+1 415 555 0142"), chromedp.Submit(chromedp.CSS(`#phone`)), chromedp.WaitVisible(chromedp.CSS(`#code`)))
 	check("verify (de)")
@@ -150,7 +151,7 @@ func TestPagesPassAxe(t *testing.T) {
 	check("recovery codes (de)")
 	b.do(chromedp.Click(chromedp.CSS(`#saved`)), chromedp.Click(chromedp.CSS(`#continue`)))
 	b.waitText(`body`, "Hello, demo!")
-	b.do(chromedp.Navigate(sitetest.Base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)))
+	b.do(chromedp.Navigate(s.Base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)))
 	check("devices (de)")
 	b.do(chromedp.Click(chromedp.CSS(`form:has(input[name="action"][value="app"]) button`)), chromedp.WaitVisible(chromedp.CSS(`img.qr`)))
 	check("adding an authenticator app (de)")
@@ -159,7 +160,7 @@ func TestPagesPassAxe(t *testing.T) {
 	ger2 := newChrome(t)
 	ger2.headers("demo", "de")
 	b = ger2
-	b.do(chromedp.Navigate(sitetest.Base+"/.smsgate/verify"), chromedp.WaitVisible(chromedp.CSS(`#app-code`)),
+	b.do(chromedp.Navigate(s.Base+"/.smsgate/verify"), chromedp.WaitVisible(chromedp.CSS(`#app-code`)),
 		chromedp.Click(chromedp.CSS(`details.another summary`)), chromedp.WaitVisible(chromedp.CSS(`input[name=action][value=send] ~ button`)))
 	check("verify, app first (de)")
 
@@ -170,16 +171,16 @@ func TestPagesPassAxe(t *testing.T) {
 	_ = json.Unmarshal([]byte(body), &inv)
 	c := newChrome(t)
 	b = c
-	b.do(chromedp.Navigate(sitetest.Base+"/.smsgate/login"), chromedp.WaitVisible(chromedp.CSS(`#username`)))
+	b.do(chromedp.Navigate(s.Base+"/.smsgate/login"), chromedp.WaitVisible(chromedp.CSS(`#username`)))
 	check("login")
 	b.do(chromedp.SendKeys(chromedp.CSS(`#username`), "carol"), chromedp.Submit(chromedp.CSS(`#username`)), chromedp.WaitVisible(chromedp.CSS(`#code`)))
 	check("verify after a login form")
 	de := newChrome(t)
 	de.headers("", "de")
-	de.do(chromedp.Navigate(sitetest.Base+"/.smsgate/login"), chromedp.WaitVisible(chromedp.CSS(`#username`)))
+	de.do(chromedp.Navigate(s.Base+"/.smsgate/login"), chromedp.WaitVisible(chromedp.CSS(`#username`)))
 	b = de
 	check("login (de)")
 	b = c
-	b.do(chromedp.Navigate(sitetest.Base+inv.Path), chromedp.WaitVisible(chromedp.CSS(`button`)))
+	b.do(chromedp.Navigate(s.Base+inv.Path), chromedp.WaitVisible(chromedp.CSS(`button`)))
 	check("invite")
 }

@@ -35,6 +35,7 @@ func (c *chrome) axeEverywhere(t *testing.T, source, name string) {
 // enforced), with no violation axe-core finds, light and dark, phone and
 // desktop; and the screenshots the README shows.
 func TestConsoleInABrowser(t *testing.T) {
+	sitetest.Parallel(t)
 	source := axeSource(t)
 	s := sitetest.Basic(t, "admins alice\n\t\tsite_name \"Example Wiki\"")
 	for i, user := range []string{"bob", "demo"} {
@@ -45,21 +46,21 @@ func TestConsoleInABrowser(t *testing.T) {
 	}
 	b := newChrome(t)
 	b.basicAuth("alice")
-	b.do(chromedp.Navigate(sitetest.Base+"/.smsgate/admin/"), chromedp.WaitVisible(chromedp.CSS(`#phone`)),
+	b.do(chromedp.Navigate(s.Base+"/.smsgate/admin/"), chromedp.WaitVisible(chromedp.CSS(`#phone`)),
 		chromedp.SendKeys(chromedp.CSS(`#phone`), "+1 415 555 0100"), chromedp.Submit(chromedp.CSS(`#phone`)), chromedp.WaitVisible(chromedp.CSS(`#code`)))
 	b.do(chromedp.SetValue(chromedp.CSS(`#code`), s.LastCode()), chromedp.Submit(chromedp.CSS(`#code`)), chromedp.WaitVisible(chromedp.CSS(`ul.codes`)))
 
-	b.do(chromedp.Navigate(sitetest.Base+"/.smsgate/admin/"), chromedp.WaitVisible(chromedp.CSS(`table.console`)))
+	b.do(chromedp.Navigate(s.Base+"/.smsgate/admin/"), chromedp.WaitVisible(chromedp.CSS(`table.console`)))
 	b.axeEverywhere(t, source, "people")
 	b.shoot("console-people")
-	b.do(chromedp.Navigate(sitetest.Base+"/.smsgate/admin/user?name=bob"), chromedp.WaitVisible(chromedp.CSS(`form.actions`)),
+	b.do(chromedp.Navigate(s.Base+"/.smsgate/admin/user?name=bob"), chromedp.WaitVisible(chromedp.CSS(`form.actions`)),
 		chromedp.Click(chromedp.CSS(`button[value=invite]`)), chromedp.WaitVisible(chromedp.CSS(`img.qr`)))
 	b.axeEverywhere(t, source, "a user, with an invite")
 	b.shoot("console-user")
-	b.do(chromedp.Navigate(sitetest.Base+"/.smsgate/admin/events"), chromedp.WaitVisible(chromedp.CSS(`table.console`)))
+	b.do(chromedp.Navigate(s.Base+"/.smsgate/admin/events"), chromedp.WaitVisible(chromedp.CSS(`table.console`)))
 	b.axeEverywhere(t, source, "what happened")
 	b.shoot("console-events")
-	b.do(chromedp.Navigate(sitetest.Base+"/.smsgate/admin/costs"), chromedp.WaitVisible(chromedp.CSS(`svg`)))
+	b.do(chromedp.Navigate(s.Base+"/.smsgate/admin/costs"), chromedp.WaitVisible(chromedp.CSS(`svg`)))
 	b.axeEverywhere(t, source, "what it costs")
 	b.shoot("console-costs")
 }

@@ -31,6 +31,7 @@ func consolePost(c *sitetest.Client, path string, form url.Values, origin string
 // nothing; alice's changes go through and are in the recent events with
 // her name.
 func TestConsoleAsAStranger(t *testing.T) {
+	sitetest.Parallel(t)
 	s := sitetest.Basic(t, "admins alice")
 	alice, bob := sitetest.NewClient(t, "alice"), sitetest.NewClient(t, "bob")
 	sitetest.Enroll(t, s, alice, "+14155550101")
@@ -83,24 +84,24 @@ func TestConsoleAsAStranger(t *testing.T) {
 	// A cross-origin form, a form with no Origin, a wrong token, JSON: refused.
 	sitetest.Expect(t, consolePost(alice, path, url.Values{"action": {"revoke"}, "csrf": {tok}}, "http://evil.localhost"), http.StatusForbidden, "")
 	sitetest.Expect(t, consolePost(alice, path, url.Values{"action": {"revoke"}, "csrf": {tok}}, ""), http.StatusForbidden, "")
-	sitetest.Expect(t, consolePost(alice, path, url.Values{"action": {"revoke"}, "csrf": {"x" + tok}}, sitetest.Base), http.StatusForbidden, "")
-	sitetest.Expect(t, alice.PostJSON(path, sitetest.Base, map[string]string{"action": "revoke"}), http.StatusForbidden, "")
+	sitetest.Expect(t, consolePost(alice, path, url.Values{"action": {"revoke"}, "csrf": {"x" + tok}}, s.Base), http.StatusForbidden, "")
+	sitetest.Expect(t, alice.PostJSON(path, s.Base, map[string]string{"action": "revoke"}), http.StatusForbidden, "")
 	sitetest.Expect(t, bob.Get("/"), http.StatusOK, "") // none of them signed bob out
 
 	// Bob's console POST, with his own token from a page he may see.
 	btok := bob.CSRF("/.smsgate/devices")
-	sitetest.Expect(t, consolePost(bob, "/.smsgate/admin/user?name=alice", url.Values{"action": {"revoke"}, "csrf": {btok}}, sitetest.Base), http.StatusForbidden, "")
+	sitetest.Expect(t, consolePost(bob, "/.smsgate/admin/user?name=alice", url.Values{"action": {"revoke"}, "csrf": {btok}}, s.Base), http.StatusForbidden, "")
 	sitetest.Expect(t, alice.Get("/"), http.StatusOK, "")
 
 	// Alice's own: an invite (link and QR code), then bob signed out.
-	res = consolePost(alice, path, url.Values{"action": {"invite"}, "csrf": {tok}}, sitetest.Base)
+	res = consolePost(alice, path, url.Values{"action": {"invite"}, "csrf": {tok}}, s.Base)
 	sitetest.Expect(t, res, http.StatusOK, "")
 	sitetest.ExpectBody(t, res, "/.smsgate/invite?token=")
 	sitetest.ExpectBody(t, res, `src="data:image/png;base64,`)
-	res = consolePost(alice, path, url.Values{"action": {"revoke"}, "csrf": {tok}}, sitetest.Base)
+	res = consolePost(alice, path, url.Values{"action": {"revoke"}, "csrf": {tok}}, s.Base)
 	sitetest.Expect(t, res, http.StatusOK, "")
 	sitetest.ExpectBody(t, res, "Every session and trusted browser of the user has ended.")
-	sitetest.Advance(2 * time.Second) // the revocation log is read every second
+	s.Advance(2 * time.Second) // the revocation log is read every second
 	if r := bob.Get("/"); r.StatusCode == http.StatusOK {
 		t.Fatalf("bob still signed in after the console's revoke: %d", r.StatusCode)
 	}
@@ -109,7 +110,7 @@ func TestConsoleAsAStranger(t *testing.T) {
 	if m == nil {
 		t.Fatal("no device to remove on bob's page")
 	}
-	res = consolePost(alice, path, url.Values{"action": {"remove"}, "device": {m[1]}, "csrf": {tok}}, sitetest.Base)
+	res = consolePost(alice, path, url.Values{"action": {"remove"}, "device": {m[1]}, "csrf": {tok}}, s.Base)
 	sitetest.Expect(t, res, http.StatusOK, "")
 	sitetest.ExpectBody(t, res, "The device is removed.")
 	if _, body := sitetest.Admin(t, http.MethodGet, "/smsgate/users?realm=localhost", ""); strings.Contains(body, `"user":"bob"`) {
@@ -136,14 +137,15 @@ func TestConsoleAsAStranger(t *testing.T) {
 	}
 
 	// Six minutes later the session is stale: a code again first.
-	sitetest.Advance(6 * time.Minute)
+	s.Advance(6 * time.Minute)
 	sitetest.Expect(t, alice.Get("/.smsgate/admin/"), http.StatusSeeOther, "/.smsgate/verify")
-	sitetest.Expect(t, consolePost(alice, path, url.Values{"action": {"invite"}, "csrf": {tok}}, sitetest.Base), http.StatusSeeOther, "/.smsgate/verify")
+	sitetest.Expect(t, consolePost(alice, path, url.Values{"action": {"invite"}, "csrf": {tok}}, s.Base), http.StatusSeeOther, "/.smsgate/verify")
 	sitetest.Expect(t, alice.Get("/"), http.StatusOK, "") // the site itself still lets her in
 }
 
 // TestNoConsoleByDefault: without admins, there is no console.
 func TestNoConsoleByDefault(t *testing.T) {
+	sitetest.Parallel(t)
 	s := sitetest.Basic(t, "")
 	alice := sitetest.NewClient(t, "alice")
 	sitetest.Enroll(t, s, alice, "+14155550101")
@@ -154,10 +156,11 @@ func TestNoConsoleByDefault(t *testing.T) {
 // console only with a sign-in by the app: a fresh texted code is not
 // enough.
 func TestConsoleWantsTheApp(t *testing.T) {
+	sitetest.Parallel(t)
 	s := sitetest.Start(t, strings.Replace(appSite, "provider log", "provider log\n\t\tadmins carol", 1))
 	c := sitetest.NewClient(t, "")
 	secret := addApp(t, s, c)
-	sitetest.Advance(30 * time.Second) // the confirming code is used
+	s.Advance(30 * time.Second) // the confirming code is used
 	// Signed in by text a moment ago: the app first.
 	sitetest.Expect(t, c.Get("/.smsgate/admin/"), http.StatusSeeOther, "/.smsgate/verify")
 	tok := c.CSRF("/.smsgate/verify")

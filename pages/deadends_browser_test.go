@@ -15,10 +15,11 @@ import (
 // number and "Wrong number?", never a recovery code the user cannot have
 // yet, and the new code finishes the enrollment.
 func TestNewUserNotStrandedAfterWrongCodes(t *testing.T) {
+	sitetest.Parallel(t)
 	s := sitetest.Basic(t, "")
 	b := newChrome(t)
 	b.basicAuth("bob")
-	b.do(chromedp.Navigate(sitetest.Base+"/"), chromedp.WaitVisible(chromedp.CSS(`#phone`)),
+	b.do(chromedp.Navigate(s.Base+"/"), chromedp.WaitVisible(chromedp.CSS(`#phone`)),
 		chromedp.SendKeys(chromedp.CSS(`#phone`), "+1 415 555 0100"), chromedp.Submit(chromedp.CSS(`#phone`)),
 		chromedp.WaitVisible(chromedp.CSS(`#code`)))
 	wrong := wrongCode(s.LastCode())
@@ -44,8 +45,8 @@ func TestNewUserNotStrandedAfterWrongCodes(t *testing.T) {
 		t.Fatal("the new code is offered before the cooldown allows it")
 	}
 	b.shoot("verify-new-code")
-	sitetest.Advance(31 * time.Second)
-	b.do(chromedp.Navigate(sitetest.Base+"/.smsgate/verify"), chromedp.WaitVisible(chromedp.CSS(`input[name=action][value=send] ~ button:enabled`)))
+	s.Advance(31 * time.Second)
+	b.do(chromedp.Navigate(s.Base+"/.smsgate/verify"), chromedp.WaitVisible(chromedp.CSS(`input[name=action][value=send] ~ button:enabled`)))
 	sent := s.Sent()
 	b.do(chromedp.Click(chromedp.CSS(`input[name=action][value=send] ~ button`)))
 	b.waitText(`main`, "We sent a code to +1•••••••100")
@@ -59,9 +60,10 @@ func TestNewUserNotStrandedAfterWrongCodes(t *testing.T) {
 // codes — a provisioned user of a login form, a user who used them all —
 // are not offered "I don't have my phone".
 func TestNoRecoveryOfferWithoutRecoveryCodes(t *testing.T) {
-	sitetest.Carol(t, "")
+	sitetest.Parallel(t)
+	s := sitetest.Carol(t, "")
 	b := newChrome(t)
-	b.do(chromedp.Navigate(sitetest.Base+"/.smsgate/login"), chromedp.WaitVisible(chromedp.CSS(`#username`)),
+	b.do(chromedp.Navigate(s.Base+"/.smsgate/login"), chromedp.WaitVisible(chromedp.CSS(`#username`)),
 		chromedp.SendKeys(chromedp.CSS(`#username`), "carol"), chromedp.Submit(chromedp.CSS(`#username`)),
 		chromedp.WaitVisible(chromedp.CSS(`#code`)))
 	if page := b.text(`main`); strings.Contains(page, "I don't have my phone") {
@@ -75,7 +77,7 @@ func enrolled(t *testing.T, s *sitetest.Site, user, num string) *chrome {
 	t.Helper()
 	b := newChrome(t)
 	b.basicAuth(user)
-	b.do(chromedp.Navigate(sitetest.Base+"/"), chromedp.WaitVisible(chromedp.CSS(`#phone`)),
+	b.do(chromedp.Navigate(s.Base+"/"), chromedp.WaitVisible(chromedp.CSS(`#phone`)),
 		chromedp.SendKeys(chromedp.CSS(`#phone`), num), chromedp.Submit(chromedp.CSS(`#phone`)),
 		chromedp.WaitVisible(chromedp.CSS(`#code`)))
 	b.do(chromedp.SendKeys(chromedp.CSS(`#code`), s.LastCode()), chromedp.Submit(chromedp.CSS(`#code`)), chromedp.WaitVisible(chromedp.CSS(`#saved`)),
@@ -88,10 +90,11 @@ func enrolled(t *testing.T, s *sitetest.Site, user, num string) *chrome {
 // for a new code, says why, and then adds the phone that was typed, with
 // its name — the user does not come back to an empty form.
 func TestStepUpKeepsTheChange(t *testing.T) {
+	sitetest.Parallel(t)
 	s := sitetest.Basic(t, "")
 	b := enrolled(t, s, "alice", "+1 415 555 2671")
-	sitetest.Advance(6 * time.Minute) // past step_up (5 min)
-	b.do(chromedp.Navigate(sitetest.Base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`#phone`)),
+	s.Advance(6 * time.Minute) // past step_up (5 min)
+	b.do(chromedp.Navigate(s.Base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`#phone`)),
 		chromedp.SendKeys(chromedp.CSS(`#phone`), "+1 415 555 0199"), chromedp.SendKeys(chromedp.CSS(`#name`), "Work phone"),
 		chromedp.Submit(chromedp.CSS(`#phone`)))
 	b.waitText(`main`, "Changing your devices needs a new code first")
@@ -112,8 +115,8 @@ func TestStepUpKeepsTheChange(t *testing.T) {
 
 	// A removal asked for after the step-up ran out: the step-up, then
 	// the confirmation of that very phone.
-	sitetest.Advance(6 * time.Minute)
-	b.do(chromedp.Navigate(sitetest.Base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)),
+	s.Advance(6 * time.Minute)
+	b.do(chromedp.Navigate(s.Base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)),
 		chromedp.Click(chromedp.CSS(`li:nth-child(2) details.edit summary`)), chromedp.Click(chromedp.CSS(`li:nth-child(2) button[value=remove]`)))
 	b.waitText(`main`, "Changing your devices needs a new code first")
 	b.do(chromedp.Submit(chromedp.CSS(`input[name=action][value=send]`)))
@@ -126,10 +129,11 @@ func TestStepUpKeepsTheChange(t *testing.T) {
 // codes stay on their page, the same ones, until the user says they are
 // saved; then they are gone from the browser, and the page goes on.
 func TestRecoveryCodesSurviveAReload(t *testing.T) {
+	sitetest.Parallel(t)
 	s := sitetest.Basic(t, "")
 	b := newChrome(t)
 	b.basicAuth("bob")
-	b.do(chromedp.Navigate(sitetest.Base+"/wiki/start"), chromedp.WaitVisible(chromedp.CSS(`#phone`)),
+	b.do(chromedp.Navigate(s.Base+"/wiki/start"), chromedp.WaitVisible(chromedp.CSS(`#phone`)),
 		chromedp.SendKeys(chromedp.CSS(`#phone`), "+1 415 555 0100"), chromedp.Submit(chromedp.CSS(`#phone`)),
 		chromedp.WaitVisible(chromedp.CSS(`#code`)))
 	b.do(chromedp.SendKeys(chromedp.CSS(`#code`), s.LastCode()), chromedp.Submit(chromedp.CSS(`#code`)), chromedp.WaitVisible(chromedp.CSS(`ul.codes`)))
@@ -153,7 +157,7 @@ func TestRecoveryCodesSurviveAReload(t *testing.T) {
 		t.Fatalf("went on to %s", b.eval(`location.href`))
 	}
 	// Saved: the page has nothing more to show.
-	b.do(chromedp.Navigate(sitetest.Base+"/.smsgate/recovery"), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)))
+	b.do(chromedp.Navigate(s.Base+"/.smsgate/recovery"), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)))
 	if strings.Contains(b.text(`main`), strings.Fields(first)[0]) {
 		t.Fatal("the codes are shown again after they were saved")
 	}
@@ -163,17 +167,18 @@ func TestRecoveryCodesSurviveAReload(t *testing.T) {
 // cooldown down on the button (and says when without JavaScript) instead
 // of being refused; "Call me instead" is gone once the hour's call is spent.
 func TestButtonsPromiseOnlyWhatTheServerDoes(t *testing.T) {
+	sitetest.Parallel(t)
 	s := sitetest.Basic(t, "channels sms voice")
 	sitetest.Enroll(t, s, sitetest.NewClient(t, "alice"), "+14155552671")
 
 	c := newChrome(t)
 	c.basicAuth("alice")
-	c.do(chromedp.Navigate(sitetest.Base+"/.smsgate/verify"), chromedp.WaitVisible(chromedp.CSS(`#call button`)))
+	c.do(chromedp.Navigate(s.Base+"/.smsgate/verify"), chromedp.WaitVisible(chromedp.CSS(`#call button`)))
 	c.do(chromedp.Click(chromedp.CSS(`#call button`)))
 	c.waitText(`main`, "We are calling")
 	// A switch waits as a resend does (TestSwitchWaitsLikeResend).
-	sitetest.Advance(31 * time.Second)
-	c.do(chromedp.Navigate(sitetest.Base+"/.smsgate/verify"), chromedp.WaitVisible(chromedp.CSS(`#call button:enabled`)))
+	s.Advance(31 * time.Second)
+	c.do(chromedp.Navigate(s.Base+"/.smsgate/verify"), chromedp.WaitVisible(chromedp.CSS(`#call button:enabled`)))
 	c.do(chromedp.Click(chromedp.CSS(`#call button`)))
 	c.waitText(`main`, "We sent a code to")
 	if strings.Contains(c.text(`main`), "Call me instead") {
@@ -183,7 +188,7 @@ func TestButtonsPromiseOnlyWhatTheServerDoes(t *testing.T) {
 	// Another browser, within the text's cooldown: the button waits.
 	d := newChrome(t)
 	d.basicAuth("alice")
-	d.do(chromedp.Navigate(sitetest.Base+"/.smsgate/verify"), chromedp.WaitVisible(chromedp.CSS(`input[name=action][value=send] ~ button`)))
+	d.do(chromedp.Navigate(s.Base+"/.smsgate/verify"), chromedp.WaitVisible(chromedp.CSS(`input[name=action][value=send] ~ button`)))
 	send := `document.querySelector("input[name=action][value=send] ~ button")`
 	if d.eval(`String(`+send+`.disabled)`) != "true" || !strings.Contains(d.eval(send+`.textContent`), " s)") {
 		t.Fatalf("during the cooldown the button says %q and can be clicked", d.eval(send+`.textContent`))
@@ -195,13 +200,13 @@ func TestButtonsPromiseOnlyWhatTheServerDoes(t *testing.T) {
 		t.Fatal("another browser is offered the call that is spent")
 	}
 	d.shoot("verify-cooldown")
-	sitetest.Advance(31 * time.Second)
+	s.Advance(31 * time.Second)
 	d.do(chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(`input[name=action][value=send] ~ button:enabled`)))
 	d.do(chromedp.Click(chromedp.CSS(`input[name=action][value=send] ~ button`)))
 	d.waitText(`main`, "We sent a code to")
 	// An hour on, the call is offered again.
-	sitetest.Advance(time.Hour)
-	d.do(chromedp.Navigate(sitetest.Base+"/.smsgate/verify"), chromedp.WaitVisible(chromedp.CSS(`#call button`)))
+	s.Advance(time.Hour)
+	d.do(chromedp.Navigate(s.Base+"/.smsgate/verify"), chromedp.WaitVisible(chromedp.CSS(`#call button`)))
 }
 
 // TestDevicesPageSaysWhatItDid: each action is followed by what was done;
@@ -209,17 +214,18 @@ func TestButtonsPromiseOnlyWhatTheServerDoes(t *testing.T) {
 // own, so without JavaScript too); a new passkey takes the name typed;
 // the trusted browsers mark this one.
 func TestDevicesPageSaysWhatItDid(t *testing.T) {
+	sitetest.Parallel(t)
 	s := sitetest.Basic(t, "remember 30d")
 	b := newChrome(t)
 	b.basicAuth("alice")
-	b.do(chromedp.Navigate(sitetest.Base+"/"), chromedp.WaitVisible(chromedp.CSS(`#phone`)),
+	b.do(chromedp.Navigate(s.Base+"/"), chromedp.WaitVisible(chromedp.CSS(`#phone`)),
 		chromedp.SendKeys(chromedp.CSS(`#phone`), "+1 415 555 2671"), chromedp.Submit(chromedp.CSS(`#phone`)),
 		chromedp.WaitVisible(chromedp.CSS(`#code`)), chromedp.Click(chromedp.CSS(`input[name=remember]`)))
 	b.do(chromedp.SendKeys(chromedp.CSS(`#code`), s.LastCode()), chromedp.Submit(chromedp.CSS(`#code`)),
 		chromedp.WaitVisible(chromedp.CSS(`#saved`)), chromedp.Click(chromedp.CSS(`#saved`)), chromedp.Click(chromedp.CSS(`#continue`)))
 	b.waitText(`body`, "Hello, alice!")
 
-	b.do(chromedp.Navigate(sitetest.Base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)))
+	b.do(chromedp.Navigate(s.Base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)))
 	if got := b.text(`main`); !strings.Contains(got, "This browser") {
 		t.Fatalf("the trusted browsers do not mark this one: %q", got)
 	}
@@ -240,7 +246,7 @@ func TestDevicesPageSaysWhatItDid(t *testing.T) {
 
 	// A passkey, named as typed.
 	b.authenticator()
-	b.do(chromedp.Navigate(sitetest.Base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)),
+	b.do(chromedp.Navigate(s.Base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)),
 		chromedp.Click(chromedp.CSS(`form:has(input[name="action"][value="passkey"]) button`)), chromedp.WaitVisible(chromedp.CSS(`#passkey-name`)),
 		chromedp.SendKeys(chromedp.CSS(`#passkey-name`), "Laptop key"), chromedp.Click(chromedp.CSS(`#passkey-create`)))
 	b.waitText(`ul.devices`, "Laptop key")
@@ -251,9 +257,9 @@ func TestDevicesPageSaysWhatItDid(t *testing.T) {
 	// Sign out everywhere: asked first, then done.
 	b.do(chromedp.Click(chromedp.CSS(`form:has(input[name="action"][value="signout-all"]) button`)))
 	b.waitText(`#confirm`, "Sign out everywhere?")
-	b.do(chromedp.Navigate(sitetest.Base + "/"))
+	b.do(chromedp.Navigate(s.Base + "/"))
 	b.waitText(`body`, "Hello, alice!") // not signed out by asking
-	b.do(chromedp.Navigate(sitetest.Base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)),
+	b.do(chromedp.Navigate(s.Base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)),
 		chromedp.Click(chromedp.CSS(`form:has(input[name="action"][value="signout-all"]) button`)), chromedp.WaitVisible(chromedp.CSS(`#confirm`)),
 		chromedp.Click(chromedp.CSS(`#confirm button`)))
 	b.waitText(`main`, "You are signed out.")
@@ -263,6 +269,7 @@ func TestDevicesPageSaysWhatItDid(t *testing.T) {
 // field; the number inside the sentence ("We'll text a code to +1…"); the
 // lock page says it once and offers a way on — in English and German.
 func TestWordsFitThePage(t *testing.T) {
+	sitetest.Parallel(t)
 	s := sitetest.Basic(t, "lockout_after 3")
 	sitetest.Enroll(t, s, sitetest.NewClient(t, "alice"), "+14155552671")
 	for _, tc := range []struct{ lang, ask, sentence, code, locked, again string }{
@@ -271,7 +278,7 @@ func TestWordsFitThePage(t *testing.T) {
 	} {
 		b := newChrome(t)
 		b.headers("alice", tc.lang)
-		b.do(chromedp.Navigate(sitetest.Base+"/.smsgate/verify"), chromedp.WaitVisible(chromedp.CSS(`input[name=action][value=send] ~ button`)))
+		b.do(chromedp.Navigate(s.Base+"/.smsgate/verify"), chromedp.WaitVisible(chromedp.CSS(`input[name=action][value=send] ~ button`)))
 		if got := b.text(`h1`); got != tc.ask {
 			t.Errorf("%s: a page with no code field is headed %q", tc.lang, got)
 		}
@@ -299,7 +306,7 @@ func TestWordsFitThePage(t *testing.T) {
 		if tc.lang == "de" {
 			b.shoot("de-verify-locked")
 		}
-		sitetest.Advance(2 * time.Minute) // past the lockout, for the next language
+		s.Advance(2 * time.Minute) // past the lockout, for the next language
 		s.LastCode()
 	}
 }
@@ -309,9 +316,10 @@ func TestWordsFitThePage(t *testing.T) {
 // a Copy button that says "Copied" every time — and the downloaded
 // recovery codes say whose they are, for which site, made when.
 func TestAuthenticatorSetupOnAPhone(t *testing.T) {
+	sitetest.Parallel(t)
 	s := sitetest.Basic(t, "site_name \"Example Wiki\"")
 	b := enrolled(t, s, "alice", "+1 415 555 2671")
-	b.do(chromedp.Navigate(sitetest.Base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)),
+	b.do(chromedp.Navigate(s.Base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)),
 		chromedp.Click(chromedp.CSS(`form:has(input[name="action"][value="app"]) button`)), chromedp.WaitVisible(chromedp.CSS(`#otpauth`)))
 	if href := b.eval(`document.getElementById("otpauth").getAttribute("href")`); !strings.HasPrefix(href, "otpauth://totp/") {
 		t.Fatalf("the app's link: %q", href)
@@ -332,7 +340,7 @@ func TestAuthenticatorSetupOnAPhone(t *testing.T) {
 	b.shoot("app-add-on-phone")
 
 	// New recovery codes, downloaded.
-	b.do(chromedp.Navigate(sitetest.Base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)),
+	b.do(chromedp.Navigate(s.Base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)),
 		chromedp.Click(chromedp.CSS(`form:has(input[name="action"][value="recovery"]) button`)), chromedp.WaitVisible(chromedp.CSS(`#confirm`)),
 		chromedp.Click(chromedp.CSS(`#confirm button`)), chromedp.WaitVisible(chromedp.CSS(`ul.codes`)))
 	b.eval(`var made = URL.createObjectURL; URL.createObjectURL = function (blob) { window.file = blob; return made.call(URL, blob); }; ""`)
@@ -341,7 +349,7 @@ func TestAuthenticatorSetupOnAPhone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	date := sitetest.Now().Format("2 Jan 2006")
+	date := s.Now().Format("2 Jan 2006")
 	if !strings.HasPrefix(file, "Recovery codes of alice for Example Wiki, made "+date+".") || !strings.Contains(file, strings.Fields(b.text(`ul.codes`))[0]) {
 		t.Fatalf("the downloaded file: %q", file)
 	}

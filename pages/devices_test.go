@@ -22,6 +22,7 @@ func stepUp(t *testing.T, s *sitetest.Site, c *sitetest.Client, tok string, res 
 }
 
 func TestDevicesAndRecoveryCodes(t *testing.T) {
+	sitetest.Parallel(t)
 	s := sitetest.Basic(t, "")
 	alice := sitetest.NewClient(t, "alice")
 	sitetest.Expect(t, alice.Get("/.smsgate/login"), http.StatusSeeOther, "/.smsgate/enroll")
@@ -30,7 +31,7 @@ func TestDevicesAndRecoveryCodes(t *testing.T) {
 	recovery := sitetest.ExpectEnrolled(t, alice.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}}), "/")
 
 	// Adding a phone needs a fresh code: ten minutes on, it asks for one.
-	sitetest.Advance(10 * time.Minute)
+	s.Advance(10 * time.Minute)
 	page := alice.Get("/.smsgate/devices")
 	sitetest.ExpectBody(t, page, "1•••••••671")
 	sitetest.ExpectBody(t, page, "10 unused")
@@ -39,7 +40,7 @@ func TestDevicesAndRecoveryCodes(t *testing.T) {
 	stepUp(t, s, alice, tok, alice.Post("/.smsgate/devices", add))
 	// Fresh now, the page finishes the add it kept: a code goes to the new
 	// number, and once it is verified the first phone hears about it.
-	sitetest.Advance(time.Minute)
+	s.Advance(time.Minute)
 	sitetest.Expect(t, alice.Get("/.smsgate/devices"), http.StatusSeeOther, "/.smsgate/verify")
 	page = alice.Get("/.smsgate/verify")
 	sitetest.ExpectBody(t, page, "44•••••••456")
@@ -52,7 +53,7 @@ func TestDevicesAndRecoveryCodes(t *testing.T) {
 	}
 
 	// A new session: the user picks which phone gets the code.
-	sitetest.Advance(time.Minute)
+	s.Advance(time.Minute)
 	c := sitetest.NewClient(t, "alice")
 	verify := c.Get("/.smsgate/verify")
 	ids := deviceID.FindAllStringSubmatch(verify.Text, -1)
@@ -61,7 +62,7 @@ func TestDevicesAndRecoveryCodes(t *testing.T) {
 	}
 	ctok := sitetest.CSRFField.FindStringSubmatch(verify.Text)[1]
 	for _, id := range ids {
-		sitetest.Advance(time.Minute)
+		s.Advance(time.Minute)
 		sitetest.Expect(t, c.Post("/.smsgate/verify", url.Values{"action": {"send"}, "device": {id[1]}, "csrf": {ctok}}), http.StatusSeeOther, "/.smsgate/verify")
 	}
 	last := s.LogEntries("verification code")
@@ -135,7 +136,7 @@ func TestDevicesAndRecoveryCodes(t *testing.T) {
 	r3.Accept = "text/html"
 
 	// Stale sessions cannot change anything: step-up again.
-	sitetest.Advance(10 * time.Minute)
+	s.Advance(10 * time.Minute)
 	dtok := r3.CSRF("/.smsgate/devices")
 	sitetest.Expect(t, r3.Post("/.smsgate/devices", url.Values{"action": {"recovery"}, "csrf": {dtok}}), http.StatusSeeOther, "/.smsgate/verify")
 }

@@ -148,6 +148,7 @@ func TestNamingAtARequireGateCounts(t *testing.T) {
 // sign-in with it) is given up instead: the cookie fits, the sign-in works
 // and lands on "/".
 func TestLongReturnTargetsKeepTheFlow(t *testing.T) {
+	sitetest.Parallel(t)
 	s := sitetest.Carol(t, "")
 	c := sitetest.NewClient(t, "")
 	page := c.Get("/.smsgate/login?rd=" + url.QueryEscape("/report?q="+strings.Repeat("x", 2000)))

@@ -44,6 +44,7 @@ const requireSite = `http://localhost:{HTTP_PORT} {
 // none); the app's code lets carol in; a trusted browser's session never
 // passes it.
 func TestRequireAStrongerKind(t *testing.T) {
+	sitetest.Parallel(t)
 	s := sitetest.Start(t, requireSite)
 	c := sitetest.NewClient(t, "")
 	sitetest.SignIn(t, s, c)
@@ -71,7 +72,7 @@ func TestRequireAStrongerKind(t *testing.T) {
 	res := c.Post("/.smsgate/devices", url.Values{"action": {"app"}, "csrf": {tok2}})
 	secret := appSecret.FindStringSubmatch(res.Text)[1]
 	c.Post("/.smsgate/devices", url.Values{"action": {"app-confirm"}, "code": {appCode(t, secret)}, "csrf": {tok2}})
-	sitetest.Advance(30 * time.Second)
+	s.Advance(30 * time.Second)
 	tok = sitetest.CSRFField.FindStringSubmatch(c.Get("/admin/.smsgate/login?rd=/admin/x").Text)[1]
 	c.Post("/admin/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}})
 	sitetest.Expect(t, c.Post("/admin/.smsgate/verify", url.Values{"action": {"app"}, "code": {appCode(t, secret)}, "remember": {"1"}, "csrf": {tok}}), http.StatusSeeOther, "/admin/x")
@@ -81,7 +82,7 @@ func TestRequireAStrongerKind(t *testing.T) {
 
 	// The browser is trusted (by the app's code). Once the session is
 	// over, the trust brings one back, which the route still turns away.
-	sitetest.Advance(2 * time.Hour)
+	s.Advance(2 * time.Hour)
 	sitetest.Expect(t, c.Get("/admin/.smsgate/login?rd=/admin/x"), http.StatusSeeOther, "/admin/x")
 	if res := c.Get("/admin/x"); res.StatusCode == http.StatusOK {
 		t.Fatalf("a trusted browser's session passed a route that requires an app: %q", res.Text)
@@ -91,6 +92,7 @@ func TestRequireAStrongerKind(t *testing.T) {
 // TestFactorsConfig: factors leaves kinds out (no apps offered when totp
 // is not named), and a policy that cannot work fails to load.
 func TestFactorsConfig(t *testing.T) {
+	sitetest.Parallel(t)
 	s := sitetest.Start(t, `http://localhost:{HTTP_PORT} {
 	smsgate {
 		identity none
@@ -135,6 +137,7 @@ func TestFactorsConfig(t *testing.T) {
 // through it; a realm served only by require gates gets no invite, but an
 // error that says why.
 func TestInvitesLeadToAGateThatEnrolls(t *testing.T) {
+	sitetest.Parallel(t)
 	s := sitetest.Start(t, requireSite)
 	st, body := sitetest.Admin(t, "POST", "/smsgate/invites", `{"realm":"localhost","user":"frank","ttl":"1h"}`)
 	var inv struct{ Path string }

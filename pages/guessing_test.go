@@ -87,7 +87,7 @@ func carolWithApp(t *testing.T, s *sitetest.Site) (*sitetest.Client, string) {
 	t.Helper()
 	carol := sitetest.NewClient(t, "").From("198.51.100.7")
 	secret := addApp(t, s, carol)
-	sitetest.Advance(30 * time.Second)
+	s.Advance(30 * time.Second)
 	tok := carol.CSRF("/admin/.smsgate/login")
 	carol.Post("/admin/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}})
 	sitetest.Expect(t, carol.Post("/admin/.smsgate/verify", url.Values{"action": {"app"}, "code": {appCode(t, secret)}, "csrf": {tok}}), http.StatusSeeOther, "/")
@@ -100,10 +100,11 @@ func carolWithApp(t *testing.T, s *sitetest.Site) (*sitetest.Client, string) {
 // configured limits); carol's phones are told once a day while it goes on,
 // the admin's log says so, and carol's own browser signs in throughout.
 func TestAppCodeGuessingIsBounded(t *testing.T) {
+	sitetest.Parallel(t)
 	const perDay, days = 20, 3
 	s := guessSite(t, fmt.Sprintf("max_failures 100\n\t\t\tlimit guesses %d 1d", perDay))
 	carol, secret := carolWithApp(t, s)
-	sitetest.Advance(time.Minute)
+	s.Advance(time.Minute)
 
 	a := newGuesser(t)
 	checked := make([]int, days)
@@ -119,7 +120,7 @@ func TestAppCodeGuessingIsBounded(t *testing.T) {
 			}
 			break
 		}
-		sitetest.Advance(15 * time.Minute)
+		s.Advance(15 * time.Minute)
 		if step%24 == 0 {
 			// carol's known browser signs in whenever she likes.
 			tok := carol.CSRF("/admin/.smsgate/login")
@@ -165,9 +166,10 @@ func TestAppCodeGuessingIsBounded(t *testing.T) {
 // codes in a row before the account locks (NIST SP 800-63B), and the lock
 // holds against the right code.
 func TestConsecutiveWrongCodesLock(t *testing.T) {
+	sitetest.Parallel(t)
 	s := guessSite(t, "max_failures 10\n\t\t\tlimit guesses 20 1d")
 	_, secret := carolWithApp(t, s)
-	sitetest.Advance(time.Minute)
+	s.Advance(time.Minute)
 	a := newGuesser(t)
 	run := func() int {
 		wrong := 0
@@ -187,12 +189,12 @@ func TestConsecutiveWrongCodesLock(t *testing.T) {
 	if res := a.guess(appCode(t, secret)); res.StatusCode != http.StatusTooManyRequests {
 		t.Fatalf("the right code while locked: %d", res.StatusCode)
 	}
-	sitetest.Advance(16 * time.Minute)
+	s.Advance(16 * time.Minute)
 	if n := run(); n != 9 {
 		t.Fatalf("after the lock: %d wrong codes before the next; want 9", n)
 	}
 	// Twenty checked today: the window is full, whatever the lock's length.
-	sitetest.Advance(16 * time.Minute)
+	s.Advance(16 * time.Minute)
 	if n := run(); n != 0 {
 		t.Fatalf("%d more guesses checked with the day's window full", n)
 	}
@@ -230,6 +232,7 @@ func waitFor(t *testing.T, cond func() bool) {
 // give 30 days of guessing more than a 1% chance, or none at all, is
 // refused with the figure.
 func TestGuessLimitsThatAllowTooMuchDoNotLoad(t *testing.T) {
+	sitetest.Parallel(t)
 	for limit, want := range map[string]string{
 		"limit guesses 200 1d": "allows 6000 guesses in 30 days, a 1.8% chance",
 		"limit guesses 10 1h":  "allows 7200 guesses in 30 days",

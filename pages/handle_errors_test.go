@@ -16,7 +16,8 @@ import (
 // browser's unknown page, and a form with the user's error, stay the
 // gate's pages.
 func TestHandleErrorsSeesTheGatesOwnRefusals(t *testing.T) {
-	sitetest.Start(t, `http://localhost:{HTTP_PORT} {
+	sitetest.Parallel(t)
+	s := sitetest.Start(t, `http://localhost:{HTTP_PORT} {
 	basic_auth /app/* {
 		alice `+sitetest.DemoHash+`
 	}
@@ -64,7 +65,7 @@ func TestHandleErrorsSeesTheGatesOwnRefusals(t *testing.T) {
 	}
 	sitetest.ExpectBody(t, res, "There is no such page.")
 	// A method the pages do not take.
-	req, _ := http.NewRequest(http.MethodPut, sitetest.Base+"/.smsgate/login", nil)
+	req, _ := http.NewRequest(http.MethodPut, s.Base+"/.smsgate/login", nil)
 	res = api.Do(req)
 	handled(res, http.StatusMethodNotAllowed, "405: method not allowed")
 	if res.Header.Get("Allow") != "GET, POST" {

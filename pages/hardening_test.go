@@ -88,6 +88,7 @@ func TestVerifyOnly(t *testing.T) {
 }
 
 func TestBruteForceLocksTheAccountFromThatIP(t *testing.T) {
+	sitetest.Parallel(t)
 	s := sitetest.StartWith(t, sitetest.TrustedProxies, `http://localhost:{HTTP_PORT} {
 	smsgate {
 		identity none
@@ -104,7 +105,7 @@ func TestBruteForceLocksTheAccountFromThatIP(t *testing.T) {
 	wrong := 0
 	var res *sitetest.Response
 	for wrong < 10 {
-		sitetest.Advance(time.Minute) // past the resend cooldown
+		s.Advance(time.Minute) // past the resend cooldown
 		sitetest.Expect(t, attacker.Post("/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
 		code := s.LastCode()
 		for range 5 {
@@ -131,7 +132,7 @@ func TestBruteForceLocksTheAccountFromThatIP(t *testing.T) {
 		t.Fatal("no locked_out event")
 	}
 	// Carol, elsewhere, still signs in.
-	sitetest.Advance(time.Minute) // past the cooldown of the attacker's last code
+	s.Advance(time.Minute) // past the cooldown of the attacker's last code
 	carol := sitetest.NewClient(t, "").From("198.51.100.20")
 	tok = carol.CSRF("/.smsgate/login")
 	sitetest.Expect(t, carol.Post("/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
@@ -139,6 +140,7 @@ func TestBruteForceLocksTheAccountFromThatIP(t *testing.T) {
 }
 
 func TestBombingOneNumberFromManyIPs(t *testing.T) {
+	sitetest.Parallel(t)
 	s := sitetest.StartWith(t, sitetest.TrustedProxies, `http://localhost:{HTTP_PORT} {
 	smsgate {
 		identity none
@@ -150,9 +152,9 @@ func TestBombingOneNumberFromManyIPs(t *testing.T) {
 	}
 	respond "hi"
 }`)
-	sitetest.StartOfHour()
+	s.StartOfHour()
 	for i := range 20 {
-		sitetest.Advance(31 * time.Second) // past the resend cooldown
+		s.Advance(31 * time.Second) // past the resend cooldown
 		c := sitetest.NewClient(t, "").From(fmt.Sprintf("198.51.100.%d", i+1))
 		tok := c.CSRF("/.smsgate/login")
 		c.Post("/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}})
@@ -167,6 +169,7 @@ func TestBombingOneNumberFromManyIPs(t *testing.T) {
 }
 
 func TestPumpingManyNumbers(t *testing.T) {
+	sitetest.Parallel(t)
 	s := sitetest.StartWith(t, sitetest.TrustedProxies, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
 	basic_auth {
 		alice %[1]s
@@ -181,7 +184,7 @@ func TestPumpingManyNumbers(t *testing.T) {
 	}
 	respond "hi"
 }`, sitetest.DemoHash))
-	sitetest.StartOfHour()
+	s.StartOfHour()
 	pump := func(user, ip string, n, first int) {
 		c := sitetest.NewClient(t, user).From(ip)
 		for i := range n {
@@ -204,6 +207,7 @@ func TestPumpingManyNumbers(t *testing.T) {
 }
 
 func TestPhonePolicyThroughTheGate(t *testing.T) {
+	sitetest.Parallel(t)
 	s := sitetest.Basic(t, "allowed_regions GB\n\t\tdeny_prefixes +44740")
 	c := sitetest.NewClient(t, "alice")
 	for num, msg := range map[string]string{
@@ -223,10 +227,11 @@ func TestPhonePolicyThroughTheGate(t *testing.T) {
 }
 
 func TestMetrics(t *testing.T) {
+	sitetest.Parallel(t)
 	s := sitetest.Basic(t, "")
 	c := sitetest.NewClient(t, "alice")
 	sitetest.Enroll(t, s, c, "+14155552671")
-	res, err := http.Get(sitetest.WithPorts("http://localhost:{ADMIN_PORT}/metrics"))
+	res, err := http.Get(s.WithPorts("http://localhost:{ADMIN_PORT}/metrics"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -247,6 +252,7 @@ func TestMetrics(t *testing.T) {
 }
 
 func TestCrossSiteFormsAreRefused(t *testing.T) {
+	sitetest.Parallel(t)
 	s := sitetest.StartWith(t, sitetest.TrustedProxies, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
 	basic_auth {
 		alice %s
@@ -260,7 +266,7 @@ func TestCrossSiteFormsAreRefused(t *testing.T) {
 	c := sitetest.NewClient(t, "alice")
 	tok := c.CSRF("/.smsgate/enroll")
 	post := func(header map[string]string) *sitetest.Response {
-		req, _ := http.NewRequest(http.MethodPost, sitetest.Base+"/.smsgate/enroll", strings.NewReader(url.Values{"phone": {"+14155552671"}, "csrf": {tok}}.Encode()))
+		req, _ := http.NewRequest(http.MethodPost, s.Base+"/.smsgate/enroll", strings.NewReader(url.Values{"phone": {"+14155552671"}, "csrf": {tok}}.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		for k, v := range header {
 			req.Header.Set(k, v)
@@ -284,10 +290,11 @@ func TestCrossSiteFormsAreRefused(t *testing.T) {
 }
 
 func TestUntrustedForwardedProtoIsIgnored(t *testing.T) {
-	sitetest.Basic(t, "") // no trusted_proxies: X-Forwarded-Proto means nothing
+	sitetest.Parallel(t)
+	s := sitetest.Basic(t, "") // no trusted_proxies: X-Forwarded-Proto means nothing
 	c := sitetest.NewClient(t, "alice")
 	tok := c.CSRF("/.smsgate/enroll")
-	req, _ := http.NewRequest(http.MethodPost, sitetest.Base+"/.smsgate/enroll", strings.NewReader(url.Values{"phone": {"+14155552671"}, "csrf": {tok}}.Encode()))
+	req, _ := http.NewRequest(http.MethodPost, s.Base+"/.smsgate/enroll", strings.NewReader(url.Values{"phone": {"+14155552671"}, "csrf": {tok}}.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Origin", "https://localhost:{HTTP_PORT}")
 	req.Header.Set("X-Forwarded-Proto", "https")

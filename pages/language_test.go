@@ -18,6 +18,7 @@ import (
 // language of the page they add it on (a phone, an app, a trusted
 // browser). Before, every notice and default name was English.
 func TestTheUsersLanguage(t *testing.T) {
+	sitetest.Parallel(t)
 	s := sitetest.Basic(t, "remember 30d")
 	c := sitetest.NewClient(t, "alice")
 	german := http.Header{"Accept-Language": {"de-DE,de;q=0.9,en;q=0.5"}, "User-Agent": {"Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"}}
@@ -27,7 +28,7 @@ func TestTheUsersLanguage(t *testing.T) {
 	sitetest.ExpectEnrolled(t, c.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "remember": {"1"}, "csrf": {tok}}), "/")
 
 	// A second phone, added without a name on a German page.
-	sitetest.Advance(time.Minute)
+	s.Advance(time.Minute)
 	tok = c.CSRF("/.smsgate/devices")
 	sitetest.Expect(t, c.Post("/.smsgate/devices", url.Values{"action": {"add"}, "phone": {"+447400123456"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
 	sitetest.Expect(t, c.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/devices")
@@ -73,6 +74,7 @@ func TestTheUsersLanguage(t *testing.T) {
 // tries left" in the form for 2–4 (few), not the form for 1. A Polish
 // catalogue with English's two forms does not load, and says what it lacks.
 func TestAnAdminsCatalogueInPolish(t *testing.T) {
+	sitetest.Parallel(t)
 	dir := t.TempDir()
 	write := func(text string) {
 		if err := os.WriteFile(filepath.Join(dir, "pl.json"), []byte(text), 0o600); err != nil {

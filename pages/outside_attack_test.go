@@ -25,6 +25,7 @@ import (
 // The attacker, with the password, starts enrolling phone A; the victim
 // enrolls B; the attacker's code for A must not add a second phone.
 func TestLateEnrollmentAddsNoPhone(t *testing.T) {
+	sitetest.Parallel(t)
 	s := sitetest.Basic(t, "")
 	attacker := sitetest.NewClient(t, "demo")
 	atok := attacker.CSRF("/.smsgate/enroll")
@@ -47,7 +48,7 @@ func TestLateEnrollmentAddsNoPhone(t *testing.T) {
 	other := sitetest.NewClient(t, "alice")
 	otok := other.CSRF("/.smsgate/enroll")
 	sitetest.Expect(t, other.Post("/.smsgate/enroll", url.Values{"phone": {"+447911123457"}, "csrf": {otok}}), http.StatusSeeOther, "/.smsgate/verify")
-	sitetest.Advance(6 * time.Minute)
+	s.Advance(6 * time.Minute)
 	before := s.Sent()
 	other.Post("/.smsgate/verify", url.Values{"action": {"resend"}, "csrf": {otok}})
 	if s.Sent() != before {
@@ -59,6 +60,7 @@ func TestLateEnrollmentAddsNoPhone(t *testing.T) {
 // wrong recovery codes from 10 IPs, or the user's whole send budget spent
 // from elsewhere, leave the user's own sign-in working.
 func TestStrangersCannotLockAUserOut(t *testing.T) {
+	sitetest.Parallel(t)
 	s := sitetest.StartWith(t, sitetest.TrustedProxies, `http://localhost:{HTTP_PORT} {
 	smsgate {
 		identity none
@@ -81,7 +83,7 @@ func TestStrangersCannotLockAUserOut(t *testing.T) {
 
 	tried, throttled := 0, 0
 	for i := 0; tried+throttled < 100; i++ {
-		sitetest.Advance(31 * time.Second) // past the login cooldown
+		s.Advance(31 * time.Second) // past the login cooldown
 		m := sitetest.NewClient(t, "").From(fmt.Sprintf("203.0.113.%d", i%10))
 		mtok, res := login(m)
 		if res.StatusCode != http.StatusSeeOther {
@@ -103,7 +105,7 @@ func TestStrangersCannotLockAUserOut(t *testing.T) {
 		t.Fatalf("%d recovery codes checked for one name in an hour", tried)
 	}
 	// Alice, from her own browser, still gets a code and gets in.
-	sitetest.Advance(31 * time.Second)
+	s.Advance(31 * time.Second)
 	tok, res = login(alice)
 	sitetest.Expect(t, res, http.StatusSeeOther, "/.smsgate/verify")
 	res = alice.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}})
@@ -111,7 +113,7 @@ func TestStrangersCannotLockAUserOut(t *testing.T) {
 	sitetest.ExpectBody(t, alice.Get("/"), "Hello, alice!")
 
 	// And a new browser of hers waits at most 15 minutes.
-	sitetest.Advance(16 * time.Minute)
+	s.Advance(16 * time.Minute)
 	fresh := sitetest.NewClient(t, "").From("192.0.2.8")
 	if tok, res = login(fresh); res.StatusCode == http.StatusSeeOther {
 		res = fresh.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}})
@@ -124,6 +126,7 @@ func TestStrangersCannotLockAUserOut(t *testing.T) {
 // Nothing a client sees tells a known user from an unknown one: the flow
 // cookie is opaque, and the cooldowns answer alike.
 func TestLoginTellsNothingAboutWhoExists(t *testing.T) {
+	sitetest.Parallel(t)
 	s := sitetest.Start(t, `http://localhost:{HTTP_PORT} {
 	smsgate {
 		identity none
@@ -156,7 +159,7 @@ func TestLoginTellsNothingAboutWhoExists(t *testing.T) {
 		return out
 	}
 	known := statuses("known-user", "+14155552671")
-	sitetest.Advance(time.Minute)
+	s.Advance(time.Minute)
 	unknown := statuses("nobody-here", "+14155552672")
 	if fmt.Sprint(known) != fmt.Sprint(unknown) {
 		t.Fatalf("a known user's logins answer %v, an unknown one's %v", known, unknown)
@@ -201,6 +204,7 @@ func TestGatewayOutageSpendsNoBudget(t *testing.T) {
 // Small holes: satellite numbers, 10-digit codes taken for recovery codes,
 // JSON with Origin: null.
 func TestSmallHoles(t *testing.T) {
+	sitetest.Parallel(t)
 	s := sitetest.Basic(t, "code_length 10")
 	c := sitetest.NewClient(t, "demo")
 	tok := c.CSRF("/.smsgate/enroll")
@@ -219,11 +223,11 @@ func TestSmallHoles(t *testing.T) {
 	sitetest.ExpectEnrolled(t, c.Post("/.smsgate/verify", url.Values{"code": {code}, "csrf": {tok}}), "/")
 
 	j := sitetest.NewClient(t, "alice")
-	req, _ := http.NewRequest(http.MethodPost, sitetest.Base+"/.smsgate/enroll", strings.NewReader(`{"phone":"+14155552671"}`))
+	req, _ := http.NewRequest(http.MethodPost, s.Base+"/.smsgate/enroll", strings.NewReader(`{"phone":"+14155552671"}`))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("Origin", "null")
-	req.Header.Set("Referer", sitetest.Base+"/.smsgate/enroll")
+	req.Header.Set("Referer", s.Base+"/.smsgate/enroll")
 	sitetest.Expect(t, j.Do(req), http.StatusForbidden, "")
 }
 
@@ -233,6 +237,7 @@ func TestSmallHoles(t *testing.T) {
 // by the send limits' 20 an hour per /64 (65,536 /64s to a /48), and
 // passkey sign-ins not at all.
 func TestStrangersAreBounded(t *testing.T) {
+	sitetest.Parallel(t)
 	s := sitetest.StartWith(t, sitetest.TrustedProxies, `http://localhost:{HTTP_PORT} {
 	smsgate {
 		identity none
@@ -258,7 +263,7 @@ func TestStrangersAreBounded(t *testing.T) {
 	passkey := func(ip string) *sitetest.Response {
 		c := from(ip)
 		c.CSRF("/.smsgate/login")
-		return c.PostJSON("/.smsgate/passkey/login/begin", sitetest.Base, map[string]string{})
+		return c.PostJSON("/.smsgate/passkey/login/begin", s.Base, map[string]string{})
 	}
 	// Carol signs in: her browser is known from then on.
 	carol := from("198.51.100.9")
@@ -288,7 +293,7 @@ func TestStrangersAreBounded(t *testing.T) {
 	sitetest.ExpectBody(t, res, "Too many sign-ins were started on this site")
 	sitetest.Expect(t, passkey("198.51.100.6"), http.StatusTooManyRequests, "")
 	// Carol's own browser still signs her in.
-	sitetest.Advance(time.Minute) // past her code's cooldown
+	s.Advance(time.Minute) // past her code's cooldown
 	sent := s.Sent()
 	sitetest.Expect(t, login(carol, "carol"), http.StatusSeeOther, "/.smsgate/verify")
 	if s.Sent() != sent+1 {
@@ -339,11 +344,12 @@ func TestSlowBodiesAreCutOff(t *testing.T) {
 // Passkey sign-ins begun behind a first factor are capped too: each keeps
 // a ceremony (on main, 10,000 from one IP took 4.2 s and nothing refused).
 func TestPasskeySignInsAreCapped(t *testing.T) {
-	sitetest.Basic(t, "site_origin http://localhost:{HTTP_PORT}\n\t\tlimit stranger_ip 2 1h")
+	sitetest.Parallel(t)
+	s := sitetest.Basic(t, "site_origin http://localhost:{HTTP_PORT}\n\t\tlimit stranger_ip 2 1h")
 	alice := sitetest.NewClient(t, "alice")
 	alice.CSRF("/.smsgate/enroll") // a flow
 	for i := range 3 {
-		res := alice.PostJSON("/.smsgate/passkey/login/begin", sitetest.Base, map[string]string{})
+		res := alice.PostJSON("/.smsgate/passkey/login/begin", s.Base, map[string]string{})
 		if i < 2 && res.StatusCode == http.StatusTooManyRequests || i == 2 && res.StatusCode != http.StatusTooManyRequests {
 			t.Fatalf("passkey sign-in %d: %d %s", i+1, res.StatusCode, res.Text)
 		}

@@ -17,6 +17,7 @@ import (
 )
 
 func TestOwnAttackTwoUsersTwoGates(t *testing.T) {
+	sitetest.Parallel(t)
 	s := sitetest.Start(t, strings.ReplaceAll(`http://localhost:{HTTP_PORT} {
 	handle /admin* {
 		smsgate {
@@ -48,7 +49,7 @@ func TestOwnAttackTwoUsersTwoGates(t *testing.T) {
 	// known from then on, to both gates). dave signs in as himself.
 	carol := sitetest.NewClient(t, "").OnLoopback(2)
 	secret := addApp(t, s, carol)
-	sitetest.Advance(time.Minute)
+	s.Advance(time.Minute)
 	dave := sitetest.NewClient(t, "").OnLoopback(3)
 	tok := dave.CSRF("/.smsgate/login")
 	dave.Post("/.smsgate/login", url.Values{"username": {"dave"}, "csrf": {tok}})
@@ -104,7 +105,7 @@ func TestOwnAttackTwoUsersTwoGates(t *testing.T) {
 
 	// 3. carol's own browser, known since her sign-in at the other gate,
 	// signs in at the app-only gate with her app, from a new address.
-	sitetest.Advance(30 * time.Second)
+	s.Advance(30 * time.Second)
 	carol.OnLoopback(201)
 	tok = carol.CSRF("/admin/.smsgate/login")
 	carol.Post("/admin/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}})

@@ -12,6 +12,7 @@ import (
 )
 
 func TestLanguagesAndBranding(t *testing.T) {
+	sitetest.Parallel(t)
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "fr.json"), []byte(`{"Send code": "Envoyer le code", "Add your phone": "Ajoutez votre téléphone"}`), 0o600); err != nil {
 		t.Fatal(err)
@@ -24,7 +25,7 @@ func TestLanguagesAndBranding(t *testing.T) {
 	s := sitetest.Basic(t, "site_name \"Example Wiki\"\n\t\taccent 0a7d32\n\t\tlogo /logo.svg\n\t\tallowed_regions GB\n\t\tmessages_dir "+dir+"\n\t\ttemplates_dir "+tpl)
 	c := sitetest.NewClient(t, "alice")
 	get := func(path, lang string) *sitetest.Response {
-		req, _ := http.NewRequest(http.MethodGet, sitetest.Base+path, nil)
+		req, _ := http.NewRequest(http.MethodGet, s.Base+path, nil)
 		req.Header.Set("Accept-Language", lang)
 		return c.Do(req)
 	}
@@ -45,7 +46,7 @@ func TestLanguagesAndBranding(t *testing.T) {
 	if s.LastCode() == wrong {
 		wrong = "111111"
 	}
-	req, _ := http.NewRequest(http.MethodPost, sitetest.Base+"/.smsgate/verify", strings.NewReader(url.Values{"code": {wrong}, "csrf": {tok}}.Encode()))
+	req, _ := http.NewRequest(http.MethodPost, s.Base+"/.smsgate/verify", strings.NewReader(url.Values{"code": {wrong}, "csrf": {tok}}.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept-Language", "de")
 	res := c.Do(req)

@@ -58,10 +58,10 @@ func (c *chrome) credentials(id webauthn.AuthenticatorID) []*webauthn.Credential
 
 // addPasskey has the signed-in browser b add a passkey on the devices
 // page, and returns the authenticator's credentials.
-func addPasskey(t *testing.T, b *chrome) []*webauthn.Credential {
+func addPasskey(t *testing.T, s *sitetest.Site, b *chrome) []*webauthn.Credential {
 	t.Helper()
 	id := b.authenticator()
-	b.do(chromedp.Navigate(sitetest.Base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)),
+	b.do(chromedp.Navigate(s.Base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)),
 		chromedp.Click(chromedp.CSS(`form:has(input[name="action"][value="passkey"]) button`)), chromedp.WaitVisible(chromedp.CSS(`#passkey-create`)))
 	b.shoot("passkey-add")
 	b.do(chromedp.Click(chromedp.CSS(`#passkey-create`)))
@@ -80,14 +80,15 @@ func addPasskey(t *testing.T, b *chrome) []*webauthn.Credential {
 // alice (behind basic_auth) enrolls her phone, adds a passkey on the
 // devices page, then signs in with it at the verify step of a fresh browser.
 func TestPasskeyInARealBrowser(t *testing.T) {
+	sitetest.Parallel(t)
 	s := sitetest.Basic(t, `site_name "Example Wiki"`)
 	b := enrolledChrome(t, s)
-	creds := addPasskey(t, b)
+	creds := addPasskey(t, s, b)
 
 	fresh := newChrome(t)
 	fresh.basicAuth("alice")
 	fresh.authenticator(creds...)
-	fresh.do(chromedp.Navigate(sitetest.Base+"/wiki/start"), chromedp.WaitVisible(chromedp.CSS(`#passkey-use`)))
+	fresh.do(chromedp.Navigate(s.Base+"/wiki/start"), chromedp.WaitVisible(chromedp.CSS(`#passkey-use`)))
 	fresh.shoot("verify-passkey")
 	fresh.do(chromedp.Click(chromedp.CSS(`#passkey-use`)))
 	fresh.waitText(`body`, "Hello, alice!")
@@ -97,18 +98,19 @@ func TestPasskeyInARealBrowser(t *testing.T) {
 // TestDiscoverablePasskey: with identity none, the login page's "Sign in
 // with a passkey" names and verifies the user at once.
 func TestDiscoverablePasskey(t *testing.T) {
+	sitetest.Parallel(t)
 	s := sitetest.Start(t, appSite)
 	b := newChrome(t)
-	b.do(chromedp.Navigate(sitetest.Base+"/.smsgate/login"), chromedp.WaitVisible(chromedp.CSS(`#username`)),
+	b.do(chromedp.Navigate(s.Base+"/.smsgate/login"), chromedp.WaitVisible(chromedp.CSS(`#username`)),
 		chromedp.SendKeys(chromedp.CSS(`#username`), "carol"), chromedp.Submit(chromedp.CSS(`#username`)),
 		chromedp.WaitVisible(chromedp.CSS(`#code`)))
 	b.do(chromedp.SendKeys(chromedp.CSS(`#code`), s.LastCode()), chromedp.Submit(chromedp.CSS(`#code`)))
 	b.waitText(`body`, "Hello, carol")
-	creds := addPasskey(t, b)
+	creds := addPasskey(t, s, b)
 
 	fresh := newChrome(t)
 	fresh.authenticator(creds...)
-	fresh.do(chromedp.Navigate(sitetest.Base+"/.smsgate/login?rd="+url.QueryEscape("/")), chromedp.WaitVisible(chromedp.CSS(`#passkey-use`)))
+	fresh.do(chromedp.Navigate(s.Base+"/.smsgate/login?rd="+url.QueryEscape("/")), chromedp.WaitVisible(chromedp.CSS(`#passkey-use`)))
 	fresh.shoot("login-passkey")
 	fresh.do(chromedp.Click(chromedp.CSS(`#passkey-use`)))
 	fresh.waitText(`body`, "Hello, carol (hwk)") // bound to its authenticator: not backup-eligible

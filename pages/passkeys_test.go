@@ -25,7 +25,7 @@ func registerPasskey(t *testing.T, s *sitetest.Site, c *sitetest.Client, auth *f
 	t.Helper()
 	sitetest.SignIn(t, s, c)
 	c.Get("/.smsgate/devices") // the page the ceremony runs on: its flow
-	origin := sitetest.WithPorts(sitetest.Base)
+	origin := s.Base
 	begin := passkeyCall(c, "register/begin", origin, nil)
 	if begin.StatusCode != http.StatusOK {
 		t.Fatalf("register/begin: %d %s", begin.StatusCode, begin.Text)
@@ -45,8 +45,9 @@ func registerPasskey(t *testing.T, s *sitetest.Site, c *sitetest.Client, auth *f
 // origin, another site's RP ID, a malformed answer, a replay, a cloned key
 // (its counter gone back), and a ceremony nobody began.
 func TestPasskeyAttacks(t *testing.T) {
+	sitetest.Parallel(t)
 	s := sitetest.Start(t, appSite)
-	origin := sitetest.WithPorts(sitetest.Base)
+	origin := s.WithPorts(s.Base)
 	auth := fakes.NewAuthenticator("localhost", origin)
 	registerPasskey(t, s, sitetest.NewClient(t, ""), auth)
 
@@ -121,6 +122,7 @@ func TestPasskeyAttacks(t *testing.T) {
 // only factor (a login form) it must verify its user: an answer with UV=0
 // is refused, and the options ask for verification.
 func TestPasskeyRulesOfWebAuthn(t *testing.T) {
+	sitetest.Parallel(t)
 	s := sitetest.Start(t, `http://localhost:{HTTP_PORT} {
 	smsgate {
 		identity none
@@ -131,12 +133,12 @@ func TestPasskeyRulesOfWebAuthn(t *testing.T) {
 	}
 	respond "Hello, {http.auth.user.id} ({http.auth.user.amr})"
 }`)
-	origin := sitetest.WithPorts(sitetest.Base)
+	origin := s.WithPorts(s.Base)
 	carolKey := fakes.NewAuthenticator("localhost", origin)
 	registerPasskey(t, s, sitetest.NewClient(t, ""), carolKey)
 
 	// dave, signed in, offers a credential with carol's ID as his own.
-	sitetest.Advance(time.Minute)
+	s.Advance(time.Minute)
 	dave := sitetest.NewClient(t, "")
 	tok := dave.CSRF("/.smsgate/login")
 	sitetest.Expect(t, dave.Post("/.smsgate/login", url.Values{"username": {"dave"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")

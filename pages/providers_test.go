@@ -49,8 +49,9 @@ func twilioVoiceSite(t *testing.T, f *fakes.Twilio, extra string) *sitetest.Site
 }
 
 func TestTwilioFlow(t *testing.T) {
+	sitetest.Parallel(t)
 	f := fakes.NewTwilio(t)
-	twilioVoiceSite(t, f, `site_name "Example Wiki"`)
+	s := twilioVoiceSite(t, f, `site_name "Example Wiki"`)
 
 	c := sitetest.NewClient(t, "alice")
 	res, tok := sitetest.EnrollWith(t, c, "+14155552671")
@@ -67,7 +68,7 @@ func TestTwilioFlow(t *testing.T) {
 	page := c.Get("/.smsgate/verify")
 	sitetest.ExpectBody(t, page, "Call me instead")
 	smsCode := fakes.CodeIn(sent.Form["Body"])
-	sitetest.Advance(31 * time.Second) // a switch waits as a resend does
+	s.Advance(31 * time.Second) // a switch waits as a resend does
 	sitetest.Expect(t, c.Post("/.smsgate/verify", url.Values{"action": {"call"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
 	call := f.Last(t)
 	if !strings.HasSuffix(call.Path, "/Calls.json") || call.Form["From"] != "+15005550006" {
@@ -76,7 +77,7 @@ func TestTwilioFlow(t *testing.T) {
 	sitetest.ExpectBody(t, c.Get("/.smsgate/verify"), "We are calling &#43;1•••••••671.")
 	callCode := fakes.CodeIn(call.Form["Twiml"])
 	for callCode == smsCode { // one time in a million: another call, past the cooldown
-		sitetest.Advance(time.Minute)
+		s.Advance(time.Minute)
 		sitetest.Expect(t, c.Post("/.smsgate/verify", url.Values{"action": {"call"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
 		callCode = fakes.CodeIn(f.Last(t).Form["Twiml"])
 	}
@@ -96,7 +97,7 @@ func TestTwilioFlow(t *testing.T) {
 
 	// Twilio's fault: a short safe message; the admin's log has the details.
 	f.Status = http.StatusInternalServerError
-	sitetest.Advance(time.Minute)
+	s.Advance(time.Minute)
 	res, _ = sitetest.EnrollWith(t, b, "+14155550100")
 	sitetest.Expect(t, res, http.StatusServiceUnavailable, "")
 	sitetest.ExpectBody(t, res, "The code could not be sent; please try again in a moment.")
@@ -106,6 +107,7 @@ func TestTwilioFlow(t *testing.T) {
 }
 
 func TestTwilioVerifyFlow(t *testing.T) {
+	sitetest.Parallel(t)
 	f := fakes.NewTwilio(t)
 	s := providerSite(t, fmt.Sprintf(`provider twilio {
 			account_sid %s
@@ -139,6 +141,7 @@ func TestTwilioVerifyFlow(t *testing.T) {
 }
 
 func TestWebhookFlow(t *testing.T) {
+	sitetest.Parallel(t)
 	hook := fakes.NewHook(t)
 	providerSite(t, fmt.Sprintf(`provider webhook %s/send {
 			bearer hook-token
@@ -167,6 +170,7 @@ func TestWebhookFlow(t *testing.T) {
 }
 
 func TestSignalFlowWithFailover(t *testing.T) {
+	sitetest.Parallel(t)
 	sig := fakes.NewSignal(t)
 	tw := fakes.NewTwilio(t)
 	tw.Status = http.StatusTooManyRequests
@@ -204,6 +208,7 @@ func TestSignalFlowWithFailover(t *testing.T) {
 // TestNamedProviders: two webhooks in a chain are told apart in the log and
 // the metrics by their names.
 func TestNamedProviders(t *testing.T) {
+	sitetest.Parallel(t)
 	down, up := fakes.NewHook(t), fakes.NewHook(t)
 	down.Status = http.StatusBadGateway
 	s := providerSite(t, fmt.Sprintf(`provider webhook %s {
@@ -219,7 +224,7 @@ func TestNamedProviders(t *testing.T) {
 	if len(failed) != 1 || failed[0]["provider"] != "gateway-a" || len(delivered) != 1 || delivered[0]["provider"] != "gateway-b" {
 		t.Fatalf("log: failed %v, delivered %v", failed, delivered)
 	}
-	res2, err := http.Get(sitetest.WithPorts("http://localhost:{ADMIN_PORT}/metrics"))
+	res2, err := http.Get(s.WithPorts("http://localhost:{ADMIN_PORT}/metrics"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,16 +241,17 @@ func TestNamedProviders(t *testing.T) {
 // believes only signed receipts; the verify page says what happened and,
 // when the text did not arrive, offers the call.
 func TestDeliveryReceipts(t *testing.T) {
+	sitetest.Parallel(t)
 	f := fakes.NewTwilio(t)
 	s := twilioVoiceSite(t, f, "")
 	c := sitetest.NewClient(t, "alice")
 	res, _ := sitetest.EnrollWith(t, c, "+14155552671")
 	sitetest.Expect(t, res, http.StatusSeeOther, "/.smsgate/verify")
-	if cb := f.Last(t).Form["StatusCallback"]; !strings.HasPrefix(cb, sitetest.WithPorts("http://localhost:{HTTP_PORT}/.smsgate/twilio/status?r=")) {
+	if cb := f.Last(t).Form["StatusCallback"]; !strings.HasPrefix(cb, s.WithPorts("http://localhost:{HTTP_PORT}/.smsgate/twilio/status?r=")) {
 		t.Fatalf("StatusCallback %q", cb)
 	}
 	status := func() map[string]any {
-		req, _ := http.NewRequest(http.MethodGet, sitetest.Base+"/.smsgate/status", nil)
+		req, _ := http.NewRequest(http.MethodGet, s.Base+"/.smsgate/status", nil)
 		req.Header.Set("Accept", "application/json")
 		var out map[string]any
 		_ = json.Unmarshal([]byte(c.Do(req).Text), &out)
@@ -293,7 +299,7 @@ func TestDeliveryReceipts(t *testing.T) {
 	if st := status(); st["delivery"] != "delivered" {
 		t.Fatalf("a replayed receipt took the end back: %v", st)
 	}
-	res2, err := http.Get(sitetest.WithPorts("http://localhost:{ADMIN_PORT}/metrics"))
+	res2, err := http.Get(s.WithPorts("http://localhost:{ADMIN_PORT}/metrics"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -305,7 +311,7 @@ func TestDeliveryReceipts(t *testing.T) {
 		}
 	}
 	// The admin's figures count them too: a text and a call, each with its end.
-	res3, err := http.Get(sitetest.WithPorts("http://localhost:{ADMIN_PORT}/smsgate/figures?days=1"))
+	res3, err := http.Get(s.WithPorts("http://localhost:{ADMIN_PORT}/smsgate/figures?days=1"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -328,6 +334,7 @@ func TestDeliveryReceipts(t *testing.T) {
 // and recently swapped SIMs at sign-in (telling the user's other phones);
 // an outage fails closed at enrollment.
 func TestLookupBeforeSending(t *testing.T) {
+	sitetest.Parallel(t)
 	f := fakes.NewTwilio(t)
 	s := providerSite(t, fmt.Sprintf(`number_types sms mobile fixed_line_or_mobile personal_number
 		provider twilio {
@@ -384,7 +391,7 @@ func TestLookupBeforeSending(t *testing.T) {
 
 	// Lookup down: enrollment fails closed, with a clear message.
 	f.LookupStatus = http.StatusServiceUnavailable
-	sitetest.Advance(time.Minute)
+	s.Advance(time.Minute)
 	res, _ = sitetest.EnrollWith(t, bob, "+14155550002")
 	sitetest.Expect(t, res, http.StatusServiceUnavailable, "")
 	sitetest.ExpectBody(t, res, "could not be checked")
@@ -395,6 +402,7 @@ func TestLookupBeforeSending(t *testing.T) {
 // sent and the admin's log says the SIM could not be checked; with
 // on_no_sim_data closed, the user hears why no code comes.
 func TestLookupWithoutSIMData(t *testing.T) {
+	sitetest.Parallel(t)
 	f := fakes.NewTwilio(t)
 	f.NoSIMData["+14155552671"] = true
 	site := func(option string) *sitetest.Site {
@@ -427,8 +435,9 @@ func TestLookupWithoutSIMData(t *testing.T) {
 // arrived would tell a name that has a phone from a decoy; the verify page
 // and /status say nothing of it there.
 func TestReceiptsTellStrangersNothing(t *testing.T) {
+	sitetest.Parallel(t)
 	f := fakes.NewTwilio(t)
-	sitetest.Start(t, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
+	s := sitetest.Start(t, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
 	@people not path /.smsgate/twilio/status
 	smsgate @people {
 		identity none
@@ -445,7 +454,7 @@ func TestReceiptsTellStrangersNothing(t *testing.T) {
 	respond "hi"
 }`, f.AccountSID, f.AuthToken, f.URL))
 	status := func(c *sitetest.Client) string {
-		req, _ := http.NewRequest(http.MethodGet, sitetest.Base+"/.smsgate/status", nil)
+		req, _ := http.NewRequest(http.MethodGet, s.Base+"/.smsgate/status", nil)
 		req.Header.Set("Accept", "application/json")
 		return c.Do(req).Text
 	}

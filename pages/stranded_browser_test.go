@@ -53,6 +53,7 @@ func (c *chrome) eval(js string) string {
 // switches both ways; a phone typed wrong on the devices page stays typed,
 // with focus and the error by the field.
 func TestNobodyStrandedInARealBrowser(t *testing.T) {
+	sitetest.Parallel(t)
 	s := sitetest.Basic(t, "channels sms voice\n\t\tlockout_after 3")
 	// alice enrolls (over HTTP) and keeps her recovery codes.
 	alice := sitetest.NewClient(t, "alice")
@@ -64,7 +65,7 @@ func TestNobodyStrandedInARealBrowser(t *testing.T) {
 	// recovery code typed as people type it.
 	b := newChrome(t)
 	b.basicAuth("alice")
-	b.do(chromedp.Navigate(sitetest.Base+"/.smsgate/verify"), chromedp.WaitVisible(chromedp.CSS(`details.recovery summary`)))
+	b.do(chromedp.Navigate(s.Base+"/.smsgate/verify"), chromedp.WaitVisible(chromedp.CSS(`details.recovery summary`)))
 	if strings.Contains(b.text(`main`), "We sent a code") {
 		t.Fatal("the page claims a code was sent before any was")
 	}
@@ -76,15 +77,15 @@ func TestNobodyStrandedInARealBrowser(t *testing.T) {
 	// The channel, both ways: a call, then "text me instead".
 	c := newChrome(t)
 	c.basicAuth("alice")
-	c.do(chromedp.Navigate(sitetest.Base+"/.smsgate/verify"), chromedp.WaitVisible(chromedp.CSS(`#call button`)))
+	c.do(chromedp.Navigate(s.Base+"/.smsgate/verify"), chromedp.WaitVisible(chromedp.CSS(`#call button`)))
 	c.do(chromedp.Click(chromedp.CSS(`#call button`)))
 	c.waitText(`main`, "We are calling")
 	// A switch waits as a resend does: the button counts down.
 	if got := c.text(`#call button`); !strings.HasPrefix(got, "Text me instead (") {
 		t.Fatalf("during a call the page offers %q, want a countdown", got)
 	}
-	sitetest.Advance(31 * time.Second)
-	c.do(chromedp.Navigate(sitetest.Base+"/.smsgate/verify"), chromedp.WaitVisible(chromedp.CSS(`#call button`)))
+	s.Advance(31 * time.Second)
+	c.do(chromedp.Navigate(s.Base+"/.smsgate/verify"), chromedp.WaitVisible(chromedp.CSS(`#call button`)))
 	if got := c.text(`#call button`); got != "Text me instead" {
 		t.Fatalf("after the cooldown the page offers %q", got)
 	}
@@ -122,14 +123,14 @@ func TestNobodyStrandedInARealBrowser(t *testing.T) {
 
 	// Adding a phone with a typo: the input stays, with focus and the
 	// error beside it.
-	sitetest.Advance(61 * time.Second) // past the lockout
+	s.Advance(61 * time.Second) // past the lockout
 	d := newChrome(t)
 	d.basicAuth("alice")
-	d.do(chromedp.Navigate(sitetest.Base+"/.smsgate/verify"), chromedp.WaitVisible(chromedp.CSS(`details.recovery summary`)),
+	d.do(chromedp.Navigate(s.Base+"/.smsgate/verify"), chromedp.WaitVisible(chromedp.CSS(`details.recovery summary`)),
 		chromedp.Click(chromedp.CSS(`details.recovery summary`)),
 		chromedp.SendKeys(chromedp.CSS(`#recovery-code`), codes[1]), chromedp.Submit(chromedp.CSS(`#recovery-code`)))
 	d.waitText(`body`, "Hello, alice!")
-	d.do(chromedp.Navigate(sitetest.Base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`#phone`)),
+	d.do(chromedp.Navigate(s.Base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`#phone`)),
 		chromedp.SendKeys(chromedp.CSS(`#phone`), "+1 415 555 267x"), chromedp.Submit(chromedp.CSS(`#phone`)),
 		chromedp.WaitVisible(chromedp.CSS(`#phone-error`)))
 	if v := d.eval(`document.getElementById("phone").value`); v != "+1 415 555 267x" {
@@ -146,7 +147,7 @@ func TestNobodyStrandedInARealBrowser(t *testing.T) {
 	// German, from the browser's language.
 	e := newChrome(t)
 	e.headers("bob", "de-DE,de;q=0.9")
-	e.do(chromedp.Navigate(sitetest.Base+"/"), chromedp.WaitVisible(chromedp.CSS(`#phone`)))
+	e.do(chromedp.Navigate(s.Base+"/"), chromedp.WaitVisible(chromedp.CSS(`#phone`)))
 	if got := e.text(`h1`); got != "Telefon hinzufügen" {
 		t.Fatalf("the German enroll page says %q", got)
 	}
@@ -162,7 +163,7 @@ func TestNobodyStrandedInARealBrowser(t *testing.T) {
 	// browser is not told to wait.
 	f := newChrome(t)
 	f.headers("bob", "")
-	f.do(chromedp.Navigate(sitetest.Base+"/"), chromedp.WaitVisible(chromedp.CSS(`#phone`)),
+	f.do(chromedp.Navigate(s.Base+"/"), chromedp.WaitVisible(chromedp.CSS(`#phone`)),
 		chromedp.SendKeys(chromedp.CSS(`#phone`), "+1 415 555 0100"), chromedp.Submit(chromedp.CSS(`#phone`)),
 		chromedp.WaitVisible(chromedp.CSS(`#code`)))
 	f.do(chromedp.Click(chromedp.CSS(`a[href$="enroll?change=1"]`)), chromedp.WaitVisible(chromedp.CSS(`#phone`)),
@@ -174,7 +175,7 @@ func TestNobodyStrandedInARealBrowser(t *testing.T) {
 	f.do(chromedp.SendKeys(chromedp.CSS(`#code`), s.LastCode()), chromedp.Submit(chromedp.CSS(`#code`)), chromedp.WaitVisible(chromedp.CSS(`#saved`)))
 	g := newChrome(t)
 	g.headers("bob", "")
-	g.do(chromedp.Navigate(sitetest.Base+"/.smsgate/verify"), chromedp.WaitVisible(chromedp.CSS(`form button`)))
+	g.do(chromedp.Navigate(s.Base+"/.smsgate/verify"), chromedp.WaitVisible(chromedp.CSS(`form button`)))
 	g.do(chromedp.Submit(chromedp.CSS(`input[name=action][value=send]`)))
 	g.waitText(`main`, "We sent a code to")
 	if strings.Contains(g.text(`main`), "Please wait") {
@@ -193,6 +194,7 @@ func TestNobodyStrandedInARealBrowser(t *testing.T) {
 // TestOneExampleNumber: the example in a malformed number's message is the
 // one the phone field shows.
 func TestOneExampleNumber(t *testing.T) {
+	sitetest.Parallel(t)
 	sitetest.Basic(t, "")
 	c := sitetest.NewClient(t, "alice")
 	tok := c.CSRF("/.smsgate/enroll")
@@ -214,9 +216,10 @@ func TestOneExampleNumber(t *testing.T) {
 // TestNationalNumbersWithTheCountryPicker: a number typed as people know
 // it, with its country chosen, is that country's number.
 func TestNationalNumbersWithTheCountryPicker(t *testing.T) {
+	sitetest.Parallel(t)
 	s := sitetest.Basic(t, "allowed_regions GB DE")
 	c := sitetest.NewClient(t, "alice")
-	req, _ := http.NewRequest(http.MethodGet, sitetest.Base+"/.smsgate/enroll", nil)
+	req, _ := http.NewRequest(http.MethodGet, s.Base+"/.smsgate/enroll", nil)
 	req.Header.Set("Accept-Language", "de-DE")
 	page := c.Do(req)
 	// Only the allowed countries, preset from the browser's language.
@@ -235,12 +238,13 @@ func TestNationalNumbersWithTheCountryPicker(t *testing.T) {
 // reload, whether the text arrived; when a signed receipt says it did not,
 // the page says so and offers the call; when it arrived, it says that.
 func TestDeliveryReceiptsInARealBrowser(t *testing.T) {
+	sitetest.Parallel(t)
 	f := fakes.NewTwilio(t)
-	twilioVoiceSite(t, f, "")
+	s := twilioVoiceSite(t, f, "")
 	enroll := func(user, num string) *chrome {
 		b := newChrome(t)
 		b.basicAuth(user)
-		b.do(chromedp.Navigate(sitetest.Base+"/"), chromedp.WaitVisible(chromedp.CSS(`#phone`)),
+		b.do(chromedp.Navigate(s.Base+"/"), chromedp.WaitVisible(chromedp.CSS(`#phone`)),
 			chromedp.SendKeys(chromedp.CSS(`#phone`), num), chromedp.Submit(chromedp.CSS(`#phone`)),
 			chromedp.WaitVisible(chromedp.CSS(`#code`)))
 		if got := b.text(`#delivery`); got != "" {

@@ -16,6 +16,7 @@ import (
 // out within seconds. The refusal says how long; the switch button counts
 // down; once the cooldown is over the call goes out.
 func TestSwitchWaitsLikeResend(t *testing.T) {
+	sitetest.Parallel(t)
 	s := sitetest.Basic(t, "channels sms voice")
 	c := sitetest.NewClient(t, "demo")
 	res, tok := sitetest.EnrollWith(t, c, "+14155552671")
@@ -27,7 +28,7 @@ func TestSwitchWaitsLikeResend(t *testing.T) {
 	if !strings.Contains(page.Text, `class="link countdown" data-resend-in="30" data-label="Call me instead"`) {
 		t.Fatalf("the switch button does not count down the cooldown:\n%s", page.Text)
 	}
-	sitetest.Advance(3 * time.Second)
+	s.Advance(3 * time.Second)
 	res = c.Post("/.smsgate/verify", url.Values{"action": {"call"}, "csrf": {tok}})
 	if res.StatusCode != http.StatusTooManyRequests || res.Header.Get("Retry-After") != "27" {
 		t.Fatalf("a call 3 s after the text: %d, Retry-After %q, want 429 and 27", res.StatusCode, res.Header.Get("Retry-After"))
@@ -38,7 +39,7 @@ func TestSwitchWaitsLikeResend(t *testing.T) {
 		t.Fatalf("%d messages after a call refused, want 1", n)
 	}
 	// The text's code still works meanwhile; here the user waits instead.
-	sitetest.Advance(28 * time.Second)
+	s.Advance(28 * time.Second)
 	sitetest.Expect(t, c.Post("/.smsgate/verify", url.Values{"action": {"call"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
 	if n := s.Sent(); n != 2 {
 		t.Fatalf("%d messages after the cooldown's call, want 2", n)
@@ -59,6 +60,7 @@ func TestSwitchWaitsLikeResend(t *testing.T) {
 // browser's language). Before, it was taken for a name nobody has: the
 // page said a code was sent, and none was.
 func TestLoginReadsNationalNumbers(t *testing.T) {
+	sitetest.Parallel(t)
 	s := sitetest.Carol(t, "")
 	c := sitetest.NewClient(t, "")
 	c.Header = http.Header{"Accept-Language": {"en-US"}}
@@ -74,7 +76,7 @@ func TestLoginReadsNationalNumbers(t *testing.T) {
 	sitetest.Expect(t, c.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}}), http.StatusSeeOther, "/")
 
 	// Another country's reading of the same digits is not carol's number.
-	sitetest.Advance(time.Minute)
+	s.Advance(time.Minute)
 	d := sitetest.NewClient(t, "")
 	tok = d.CSRF("/.smsgate/login")
 	sitetest.Expect(t, d.Post("/.smsgate/login", url.Values{"username": {"(415) 555-2671"}, "region": {"GB"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
@@ -89,6 +91,7 @@ func TestLoginReadsNationalNumbers(t *testing.T) {
 // max_age routes ignoring a trust, now the default's, are
 // TestRequireAStrongerKind and TestTrustedBrowser.)
 func TestTrustOfferedByDefault(t *testing.T) {
+	sitetest.Parallel(t)
 	for _, c := range []struct {
 		options string
 		offered bool

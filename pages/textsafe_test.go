@@ -29,6 +29,7 @@ func rawHidden(s string) string {
 // admin's JSON, exports and the log, refused as an identity. On main they
 // went everywhere as they were.
 func TestDirectionCharactersAreShownNotObeyed(t *testing.T) {
+	sitetest.Parallel(t)
 	s := sitetest.StartWith(t, sitetest.TrustedProxies, `http://localhost:{HTTP_PORT} {
 	smsgate {
 		identity {http.request.header.Remote-User}

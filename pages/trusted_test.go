@@ -40,7 +40,7 @@ const trustSite = `http://localhost:{HTTP_PORT} {
 // signInTrusting signs c in as carol by text, trusting the browser if trust.
 func signInTrusting(t *testing.T, s *sitetest.Site, c *sitetest.Client, trust bool) {
 	t.Helper()
-	sitetest.Advance(time.Minute) // past the last send's cooldown
+	s.Advance(time.Minute) // past the last send's cooldown
 	tok := c.CSRF("/.smsgate/login")
 	sitetest.Expect(t, c.Post("/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
 	if page := c.Get("/.smsgate/verify"); !strings.Contains(page.Text, "Trust this browser for 30 days") {
@@ -58,6 +58,7 @@ func signInTrusting(t *testing.T, s *sitetest.Site, c *sitetest.Client, trust bo
 // a max_age route still asks for a code); a browser not trusted does not;
 // the devices page lists and ends trusts; signing out everywhere ends them all.
 func TestTrustedBrowser(t *testing.T) {
+	sitetest.Parallel(t)
 	s := sitetest.Start(t, trustSite)
 	trusted, plain := sitetest.NewClient(t, ""), sitetest.NewClient(t, "")
 	signInTrusting(t, s, trusted, true)
@@ -69,7 +70,7 @@ func TestTrustedBrowser(t *testing.T) {
 	if res := trusted.Get("/admin"); res.StatusCode != http.StatusOK || res.Text != "admin carol" {
 		t.Fatalf("a fresh session on the max_age route: %d %q", res.StatusCode, res.Text)
 	}
-	sitetest.Advance(2 * time.Hour) // both sessions are over
+	s.Advance(2 * time.Hour) // both sessions are over
 	sitetest.Expect(t, trusted.Get("/.smsgate/login?rd=/"), http.StatusSeeOther, "/")
 	if res := trusted.Get("/"); res.StatusCode != http.StatusOK || res.Text != "Hello, carol (sms)" {
 		t.Fatalf("a trusted browser after its session expired: %d %q", res.StatusCode, res.Text)
@@ -99,7 +100,7 @@ func TestTrustedBrowser(t *testing.T) {
 		len(regexp.MustCompile(`name="trust" value=`).FindAllString(res.Text, -1)) != 1 {
 		t.Fatalf("ending a trust: %d\n%s", res.StatusCode, res.Text)
 	}
-	sitetest.Advance(2 * time.Hour)
+	s.Advance(2 * time.Hour)
 	if res := other.Get("/.smsgate/login?rd=/"); res.StatusCode != http.StatusOK {
 		t.Fatalf("an ended trust still signs in: %d %s", res.StatusCode, res.Header.Get("Location"))
 	}
@@ -110,7 +111,7 @@ func TestTrustedBrowser(t *testing.T) {
 	if res := other.Post("/.smsgate/devices", url.Values{"action": {"signout-all"}, "confirm": {"1"}, "csrf": {tok}}); res.StatusCode != http.StatusOK {
 		t.Fatalf("signing out everywhere: %d", res.StatusCode)
 	}
-	sitetest.Advance(3 * time.Second) // past the revocation poll
+	s.Advance(3 * time.Second) // past the revocation poll
 	if res := trusted.Get("/"); res.StatusCode == http.StatusOK {
 		t.Fatal("a session lived through a sign-out everywhere")
 	}
@@ -124,6 +125,7 @@ func TestTrustedBrowser(t *testing.T) {
 // the app. An admin's revoke ends trusts, and the devices page stops
 // listing them.
 func TestTrustCookieAndAdminRevoke(t *testing.T) {
+	sitetest.Parallel(t)
 	s := sitetest.Start(t, strings.Replace(trustSite, `respond "Hello, {http.auth.user.id} ({http.auth.user.amr})"`,
 		`respond "Hello, {http.auth.user.id} cookies=[{http.request.header.Cookie}]"`, 1))
 	c := sitetest.NewClient(t, "")
@@ -141,7 +143,7 @@ func TestTrustCookieAndAdminRevoke(t *testing.T) {
 	if st, body := sitetest.Admin(t, "POST", "/smsgate/revoke", `{"realm":"localhost","user":"carol"}`); st != http.StatusOK {
 		t.Fatalf("revoke: %d %s", st, body)
 	}
-	sitetest.Advance(3 * time.Second) // every gate sees a revocation within 2 s
+	s.Advance(3 * time.Second) // every gate sees a revocation within 2 s
 	sitetest.Expect(t, c.Get("/"), http.StatusFound, "/.smsgate/login?rd=%2F")
 	signInTrusting(t, s, c, false)
 	if page := c.Get("/.smsgate/devices"); strings.Contains(page.Text, "Trusted browsers") {

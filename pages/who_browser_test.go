@@ -14,19 +14,20 @@ import (
 // page names her with "Not you?" (which can only cancel the gate's sign-in:
 // her name comes from the site's own login, and the page says so).
 func TestStrongestWayFirst(t *testing.T) {
+	sitetest.Parallel(t)
 	s := sitetest.Basic(t, "")
 	b := enrolledChrome(t, s)
-	b.do(chromedp.Navigate(sitetest.Base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)),
+	b.do(chromedp.Navigate(s.Base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)),
 		chromedp.Click(chromedp.CSS(`form:has(input[name="action"][value="app"]) button`)), chromedp.WaitVisible(chromedp.CSS(`img.qr`)))
 	secret := strings.TrimSpace(b.text(`code.secret`))
 	b.do(chromedp.SendKeys(chromedp.CSS(`#code`), appCode(t, secret)), chromedp.Submit(chromedp.CSS(`#code`)),
 		chromedp.WaitVisible(chromedp.CSS(`ul.devices`)))
-	sitetest.Advance(30 * time.Second) // the confirming code is used
+	s.Advance(30 * time.Second) // the confirming code is used
 
 	fresh := newChrome(t)
 	fresh.basicAuth("alice")
 	sent := s.Sent()
-	fresh.do(chromedp.Navigate(sitetest.Base+"/wiki/start"), chromedp.WaitVisible(chromedp.CSS(`#app-code`)))
+	fresh.do(chromedp.Navigate(s.Base+"/wiki/start"), chromedp.WaitVisible(chromedp.CSS(`#app-code`)))
 	fresh.shoot("verify-app-first")
 	if who := fresh.text(`#who`); !strings.Contains(who, "Signing in as alice.") || !strings.Contains(who, "Not you?") || !strings.Contains(who, "sign out there too") {
 		t.Fatalf("the page does not say who is signing in: %q", who)
@@ -54,7 +55,7 @@ func TestStrongestWayFirst(t *testing.T) {
 	// "Not you?" cancels the gate's sign-in in this browser.
 	other := newChrome(t)
 	other.basicAuth("alice")
-	other.do(chromedp.Navigate(sitetest.Base+"/wiki/start"), chromedp.WaitVisible(chromedp.CSS(`#who a`)),
+	other.do(chromedp.Navigate(s.Base+"/wiki/start"), chromedp.WaitVisible(chromedp.CSS(`#who a`)),
 		chromedp.Click(chromedp.CSS(`#who a`)), chromedp.WaitVisible(chromedp.CSS(`main button`)))
 	other.do(chromedp.Click(chromedp.CSS(`main button`)))
 	other.waitText(`main`, "You are signed out.")
@@ -64,9 +65,10 @@ func TestStrongestWayFirst(t *testing.T) {
 // back to the form; the page does not echo the name or tell what it has
 // (the order is the same for every name).
 func TestNotYouOnALoginForm(t *testing.T) {
-	sitetest.Carol(t, "")
+	sitetest.Parallel(t)
+	s := sitetest.Carol(t, "")
 	b := newChrome(t)
-	b.do(chromedp.Navigate(sitetest.Base+"/.smsgate/login"), chromedp.WaitVisible(chromedp.CSS(`#username`)),
+	b.do(chromedp.Navigate(s.Base+"/.smsgate/login"), chromedp.WaitVisible(chromedp.CSS(`#username`)),
 		chromedp.SendKeys(chromedp.CSS(`#username`), "carol"), chromedp.Submit(chromedp.CSS(`#username`)),
 		chromedp.WaitVisible(chromedp.CSS(`#code`)))
 	if who := b.text(`#who`); who != "Not you? Sign in with another name" {

@@ -2,6 +2,7 @@ package sitetest
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"io"
 	"net"
@@ -10,8 +11,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-
-	"github.com/caddyserver/caddy/v2/caddytest"
+	"time"
 
 	"github.com/smsgate/caddy-smsgate/internal/harness"
 )
@@ -31,10 +31,38 @@ type Client struct {
 	Header http.Header
 }
 
-// NewClient is a browser signing in through basic_auth as user (none: "").
+// NewClient is a browser signing in through basic_auth as user (none: ""),
+// to t's Caddy.
 func NewClient(t *testing.T, user string) *Client {
-	return &Client{t: t, User: user, Accept: "text/html,application/xhtml+xml", HTTP: harness.Browser(caddytest.CreateTestingTransport())}
+	return &Client{t: t, User: user, Accept: "text/html,application/xhtml+xml", HTTP: harness.Browser(loopback())}
 }
+
+// loopback is a transport that reaches every host name on 127.0.0.1 (a
+// test's sites are named localhost, auth.sso.localhost…).
+func loopback() *http.Transport {
+	d := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 5 * time.Second}
+	return &http.Transport{
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			_, port, _ := net.SplitHostPort(addr)
+			return d.DialContext(ctx, network, "127.0.0.1:"+port)
+		},
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          100,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   5 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		TLSClientConfig:       &tls.Config{InsecureSkipVerify: true}, // the sites' certificates are Caddy's own
+	}
+}
+
+// ports are those of the client's test's Caddy.
+func (c *Client) ports() ports { return portsOf(c.t) }
+
+// Base is the origin of the client's test's site.
+func (c *Client) Base() string { return c.ports().base() }
+
+// WithPorts puts the client's test's Caddy's ports into s.
+func (c *Client) WithPorts(s string) string { return c.ports().withPorts(s) }
 
 // Response is an answer with its body read.
 type Response struct {
@@ -45,16 +73,17 @@ type Response struct {
 }
 
 // Do sends req as the browser does: its identity, its Accept header, and
-// this binary's ports in the URL, Host, Origin and Referer.
+// its Caddy's ports in the URL, Host, Origin and Referer.
 func (c *Client) Do(req *http.Request) *Response {
 	c.t.Helper()
 	if c.User != "" {
 		req.SetBasicAuth(c.User, "demo")
 	}
-	req.URL.Host, req.Host = WithPorts(req.URL.Host), WithPorts(req.Host)
+	at := c.ports()
+	req.URL.Host, req.Host = at.withPorts(req.URL.Host), at.withPorts(req.Host)
 	for _, h := range []string{"Origin", "Referer"} {
 		if v := req.Header.Get(h); v != "" {
-			req.Header.Set(h, WithPorts(v))
+			req.Header.Set(h, at.withPorts(v))
 		}
 	}
 	if req.Header.Get("Accept") == "" {
@@ -78,7 +107,7 @@ func (c *Client) Do(req *http.Request) *Response {
 }
 
 // Get fetches path on the test site.
-func (c *Client) Get(path string) *Response { return c.GetURL(Base + path) }
+func (c *Client) Get(path string) *Response { return c.GetURL(c.Base() + path) }
 
 // GetURL fetches an absolute URL.
 func (c *Client) GetURL(u string) *Response {
@@ -88,7 +117,7 @@ func (c *Client) GetURL(u string) *Response {
 
 // GetWith sends a GET with extra headers.
 func (c *Client) GetWith(path string, headers map[string]string) *Response {
-	req, _ := http.NewRequest(http.MethodGet, Base+path, nil)
+	req, _ := http.NewRequest(http.MethodGet, c.Base()+path, nil)
 	for k, v := range headers {
 		req.Header.Set(k, v)
 	}
@@ -97,7 +126,7 @@ func (c *Client) GetWith(path string, headers map[string]string) *Response {
 
 // GetHost sends a GET whose Host header is host.
 func (c *Client) GetHost(host, path string) *Response {
-	req, _ := http.NewRequest(http.MethodGet, Base+path, nil)
+	req, _ := http.NewRequest(http.MethodGet, c.Base()+path, nil)
 	req.Host = host
 	return c.Do(req)
 }
@@ -133,7 +162,7 @@ func (c *Client) PostURL(u string, form url.Values) *Response {
 
 // PostWith submits form with extra headers.
 func (c *Client) PostWith(path string, form url.Values, headers map[string]string) *Response {
-	req, _ := http.NewRequest(http.MethodPost, Base+path, strings.NewReader(form.Encode()))
+	req, _ := http.NewRequest(http.MethodPost, c.Base()+path, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	for k, v := range headers {
 		req.Header.Set(k, v)
@@ -143,7 +172,7 @@ func (c *Client) PostWith(path string, form url.Values, headers map[string]strin
 
 // PostHost submits form with host as the Host header.
 func (c *Client) PostHost(host, path string, form url.Values) *Response {
-	req, _ := http.NewRequest(http.MethodPost, Base+path, strings.NewReader(form.Encode()))
+	req, _ := http.NewRequest(http.MethodPost, c.Base()+path, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Host = host
 	return c.Do(req)
@@ -152,7 +181,7 @@ func (c *Client) PostHost(host, path string, form url.Values) *Response {
 // PostJSON posts v as JSON, asking for JSON, from origin ("" for none).
 func (c *Client) PostJSON(path, origin string, v any) *Response {
 	b, _ := json.Marshal(v)
-	req, _ := http.NewRequest(http.MethodPost, Base+path, strings.NewReader(string(b)))
+	req, _ := http.NewRequest(http.MethodPost, c.Base()+path, strings.NewReader(string(b)))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
 	if origin != "" {
@@ -178,7 +207,7 @@ func (c *Client) CSRF(path string) string {
 // Cookie is the browser's cookie name for the gate's pages, on the test
 // site or the forward-auth tests' portal and app.
 func (c *Client) Cookie(name string) string {
-	for _, site := range []string{Base, "http://auth.sso.localhost:{HTTP_PORT}", "http://a.sso.localhost:{HTTP_PORT}"} {
+	for _, site := range []string{c.Base(), "http://auth.sso.localhost:{HTTP_PORT}", "http://a.sso.localhost:{HTTP_PORT}"} {
 		if v := c.CookieOf(site+"/.smsgate/", name); v != "" {
 			return v
 		}
@@ -188,7 +217,7 @@ func (c *Client) Cookie(name string) string {
 
 // CookieOf is the browser's cookie name for the URL site.
 func (c *Client) CookieOf(site, name string) string {
-	u, _ := url.Parse(WithPorts(site))
+	u, _ := url.Parse(c.WithPorts(site))
 	for _, ck := range c.HTTP.Jar.Cookies(u) {
 		if ck.Name == name {
 			return ck.Value
@@ -198,11 +227,11 @@ func (c *Client) CookieOf(site, name string) string {
 }
 
 // SetCookie sets a cookie for the whole test site.
-func (c *Client) SetCookie(name, value string) { c.SetCookieFor(Base+"/", name, value) }
+func (c *Client) SetCookie(name, value string) { c.SetCookieFor(c.Base()+"/", name, value) }
 
 // SetCookieFor sets a cookie for the URL site.
 func (c *Client) SetCookieFor(site, name, value string) {
-	u, _ := url.Parse(WithPorts(site))
+	u, _ := url.Parse(c.WithPorts(site))
 	c.HTTP.Jar.SetCookies(u, []*http.Cookie{{Name: name, Value: value, Path: "/"}})
 }
 
@@ -212,7 +241,7 @@ func Expect(t *testing.T, res *Response, status int, location string) {
 	if res.StatusCode != status {
 		t.Fatalf("%s %s: status %d, want %d\n%s", res.Request.Method, res.Request.URL, res.StatusCode, status, res.Text)
 	}
-	if loc, location := res.Header.Get("Location"), WithPorts(location); loc != location {
+	if loc, location := res.Header.Get("Location"), res.client.WithPorts(location); loc != location {
 		t.Fatalf("%s %s: Location %q, want %q", res.Request.Method, res.Request.URL, loc, location)
 	}
 }
@@ -220,7 +249,7 @@ func Expect(t *testing.T, res *Response, status int, location string) {
 // ExpectBody checks that an answer's body holds substr.
 func ExpectBody(t *testing.T, res *Response, substr string) {
 	t.Helper()
-	if substr = WithPorts(substr); !strings.Contains(res.Text, substr) {
+	if substr = res.client.WithPorts(substr); !strings.Contains(res.Text, substr) {
 		t.Fatalf("%s %s: body does not contain %q:\n%s", res.Request.Method, res.Request.URL, substr, res.Text)
 	}
 }

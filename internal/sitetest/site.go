@@ -1,13 +1,15 @@
-// Package sitetest runs smsgate through a real Caddy, started in-process by
-// caddytest, for the tests of the packages that make the gate (the module,
-// its pages, its administration): a site from a Caddyfile, browsers with
-// their own cookies, the codes the log provider wrote, and the gates'
-// clock moved forward without sleeping. caddytest holds one Caddy per
-// test binary, so the tests of one package run one after another, and
-// packages run side by side. The ports are free ones picked at start
-// (configs and URLs say {HTTP_PORT}, {HTTPS_PORT} and {ADMIN_PORT}, and
-// WithPorts puts the real ones in), so two copies of the repository can
-// run their tests at once. It is imported by tests only.
+// Package sitetest runs smsgate through a real Caddy for the tests of the
+// packages that make the gate (the module, its pages, its
+// administration): a site from a Caddyfile, browsers with their own
+// cookies, the codes the log provider wrote, and the gates' clock moved
+// forward without sleeping. A test that calls Parallel runs beside the
+// others with a Caddy process of its own (this test binary run again as
+// Caddy: the race detector watches the server there too); the others
+// share the binary's one in-process Caddy (caddytest), one after another.
+// The ports are free ones picked at start (configs and URLs say
+// {HTTP_PORT}, {HTTPS_PORT} and {ADMIN_PORT}, and WithPorts puts the real
+// ones in), so two copies of the repository can run their tests at once.
+// It is imported by tests only.
 package sitetest
 
 import (
@@ -16,7 +18,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -57,14 +58,23 @@ var Base string
 // and a database whose folder is gone cannot flush on close.
 var root string
 
+// self is this test binary.
+var self string
+
 // gates is the clock of every gate this binary's Caddy provisions.
 var gates clock.Test
 
 // Main runs a test binary's tests (call it from TestMain): free ports,
-// Caddy's data directory under a temporary folder (never the user's), the
-// gates' clock made movable, and Caddy stopped at the end, after the
-// package's own ends (after).
+// Caddy's data and config directories under a temporary folder (never the
+// user's), the gates' clock made movable, up to four parallel tests at
+// once (they mostly wait, on Caddy and browsers), and every Caddy stopped
+// at the end, after the package's own ends (after). In a child that a
+// parallel test started, it is Caddy instead.
 func Main(m *testing.M, after ...func()) {
+	if admin := os.Getenv(childEnv); admin != "" {
+		os.Exit(serve(admin))
+	}
+	harness.Parallel(4)
 	clock.Default = gates.Now
 	HTTPPort, HTTPSPort = harness.FreePort(), harness.FreePort()
 	Base = fmt.Sprintf("http://localhost:%d", HTTPPort)
@@ -72,6 +82,9 @@ func Main(m *testing.M, after ...func()) {
 	// default 2999, so that two copies of the tests can run at once.
 	caddytest.Default.AdminPort = harness.FreePort()
 	AdminPort = caddytest.Default.AdminPort
+	// A config that names no admin endpoint keeps this one, not Caddy's
+	// default localhost:2019 (which another program may hold).
+	caddy.DefaultAdminListen = fmt.Sprintf("localhost:%d", AdminPort)
 	// A load stops the config before (its gates' last flushes, bounded
 	// at 2 s, to a store a test may have stopped) and opens the next one's
 	// store: under -race on a busy 2-core machine that passes caddytest's
@@ -81,9 +94,18 @@ func Main(m *testing.M, after ...func()) {
 	if root, err = os.MkdirTemp("", "smsgate-test-"); err != nil {
 		panic(err)
 	}
-	// Caddy's data directory (where gates remember their stores) is the
-	// tests' own, never the user's.
-	if err := os.Setenv("XDG_DATA_HOME", filepath.Join(root, "data")); err != nil {
+	// Caddy's data directory (where gates remember their stores) and
+	// config directory (its autosave.json) are the tests' own, never the
+	// user's.
+	for k, dir := range map[string]string{"XDG_DATA_HOME": "data", "XDG_CONFIG_HOME": "config"} {
+		if err := os.Setenv(k, filepath.Join(root, dir)); err != nil {
+			panic(err)
+		}
+	}
+	caddy.ConfigAutosavePath = filepath.Join(root, "config", "caddy", "autosave.json") // set before Main ran
+	// The binary, for the parallel tests' Caddy processes: caddytest
+	// rewrites os.Args when it starts the in-process Caddy.
+	if self, err = os.Executable(); err != nil {
 		panic(err)
 	}
 	code := m.Run()
@@ -91,37 +113,58 @@ func Main(m *testing.M, after ...func()) {
 		f()
 	}
 	_ = caddy.Stop()
+	if stopProcesses() && code == 0 {
+		code = 1
+	}
 	_ = os.RemoveAll(root)
 	os.Exit(code)
 }
 
-// Advance moves the gates' clock forward by d.
-func Advance(d time.Duration) { gates.Advance(d) }
-
-// StartOfHour moves the gates' clock to just past the next full hour, so
-// that a test of an hourly limit stays within one window.
-func StartOfHour() { gates.StartOfHour() }
-
-// Now is the gates' clock (with Advance's skew), for codes made in tests.
-func Now() time.Time { return gates.Now() }
-
-// WithPorts puts this binary's ports into a config or URL written with
-// the placeholders {HTTP_PORT}, {HTTPS_PORT} and {ADMIN_PORT}.
-func WithPorts(s string) string {
-	return strings.NewReplacer(
-		"{HTTP_PORT}", strconv.Itoa(HTTPPort),
-		"{HTTPS_PORT}", strconv.Itoa(HTTPSPort),
-		"{ADMIN_PORT}", strconv.Itoa(AdminPort),
-	).Replace(s)
+// Advance moves the in-process gates' clock forward by d (a parallel
+// test's: its Site's Advance).
+func Advance(d time.Duration) {
+	inParallel("Advance")
+	gates.Advance(d)
 }
 
-// AssertLoadError loads cfg (with this binary's ports, and {DIR} a fresh
-// folder: a config that loads further than expected must not write into
-// the source tree) and expects want.
+// StartOfHour moves the in-process gates' clock to just past the next
+// full hour, so that a test of an hourly limit stays within one window.
+func StartOfHour() {
+	inParallel("StartOfHour")
+	gates.StartOfHour()
+}
+
+// Now is the in-process gates' clock (with Advance's skew), for codes
+// made in tests.
+func Now() time.Time {
+	inParallel("Now")
+	return gates.Now()
+}
+
+// WithPorts puts the in-process Caddy's ports into a config or URL
+// written with the placeholders {HTTP_PORT}, {HTTPS_PORT} and
+// {ADMIN_PORT} (a parallel test's: its Site's WithPorts).
+func WithPorts(s string) string { return local().withPorts(s) }
+
+// AssertLoadError loads cfg into t's Caddy (with its ports, and {DIR} a
+// fresh folder: a config that loads further than expected must not write
+// into the source tree) and expects want (with its ports too).
 func AssertLoadError(t *testing.T, cfg, want string) {
 	t.Helper()
 	cfg = strings.ReplaceAll(cfg, "{DIR}", filepath.Join(t.TempDir(), "store"))
-	caddytest.AssertLoadError(t, WithPorts(cfg), "caddyfile", want)
+	b := bindingOf(t)
+	if b == nil {
+		caddytest.AssertLoadError(t, WithPorts(cfg), "caddyfile", WithPorts(want))
+		return
+	}
+	p := b.process(t)
+	want = p.withPorts(want)
+	err := p.load(p.withPorts(cfg))
+	if err == nil {
+		t.Errorf("the config loaded; want the error %q", want)
+	} else if !strings.Contains(err.Error(), want) {
+		t.Errorf("expected error %q but got %q", want, err)
+	}
 }
 
 // Site is a Caddy running one smsgate config, with its log file and the
@@ -130,6 +173,47 @@ type Site struct {
 	t       *testing.T
 	LogFile string
 	Store   string
+	// Base is the site's origin.
+	Base string
+	// p is its Caddy process (nil: the in-process Caddy).
+	p *process
+	ports
+}
+
+// WithPorts puts the site's Caddy's ports into s.
+func (s *Site) WithPorts(str string) string { return s.withPorts(str) }
+
+// Advance moves the site's gates' clock forward by d.
+func (s *Site) Advance(d time.Duration) {
+	s.t.Helper()
+	if s.p == nil {
+		Advance(d)
+		return
+	}
+	s.p.advance(s.t, d)
+}
+
+// StartOfHour moves the site's gates' clock to just past the next full
+// hour, so that a test of an hourly limit stays within one window.
+func (s *Site) StartOfHour() {
+	s.t.Helper()
+	now := s.Now()
+	s.Advance(now.Truncate(time.Hour).Add(time.Hour + time.Second).Sub(now))
+}
+
+// Now is the site's gates' clock (with Advance's skew).
+func (s *Site) Now() time.Time {
+	if s.p == nil {
+		return Now()
+	}
+	return s.p.now()
+}
+
+// Admin calls the admin API of the site's Caddy, and returns its status
+// and body.
+func (s *Site) Admin(method, path, body string) (int, string) {
+	s.t.Helper()
+	return admin(s.t, s.ports, method, path, body)
 }
 
 // Start loads a config whose site block is body (with {DIR} replaced by
@@ -142,16 +226,22 @@ func Start(t *testing.T, body string) *Site {
 // StartWith is Start with more global options.
 func StartWith(t *testing.T, globals, body string) *Site {
 	t.Helper()
+	var p *process
+	at := local()
+	if b := bindingOf(t); b != nil {
+		p = b.process(t)
+		at = p.ports
+	}
 	dir, err := os.MkdirTemp(root, "site-")
 	if err != nil {
 		t.Fatal(err)
 	}
 	logFile := filepath.Join(dir, "caddy.log")
-	cfg := fmt.Sprintf(`{
+	cfg := at.withPorts(fmt.Sprintf(`{
 	skip_install_trust
 	admin localhost:{ADMIN_PORT}
-	http_port %d
-	https_port %d
+	http_port {HTTP_PORT}
+	https_port {HTTPS_PORT}
 	grace_period 1ns
 	log {
 		output file %s
@@ -159,9 +249,14 @@ func StartWith(t *testing.T, globals, body string) *Site {
 	}
 	%s
 }
-%s`, HTTPPort, HTTPSPort, logFile, globals, strings.ReplaceAll(body, "{DIR}", filepath.Join(dir, "store")))
-	caddytest.NewTester(t).InitServer(WithPorts(cfg), "caddyfile")
-	return &Site{t: t, LogFile: logFile, Store: filepath.Join(dir, "store")}
+%s`, logFile, globals, strings.ReplaceAll(body, "{DIR}", filepath.Join(dir, "store"))))
+	if p == nil {
+		localLive.Store(true)
+		caddytest.NewTester(t).InitServer(cfg, "caddyfile")
+	} else if err := p.load(cfg); err != nil {
+		t.Fatalf("loading the config: %v\n%s", err, cfg)
+	}
+	return &Site{t: t, LogFile: logFile, Store: filepath.Join(dir, "store"), Base: at.base(), p: p, ports: at}
 }
 
 // Basic is the quickstart: basic_auth users alice, bob and demo (password
@@ -231,11 +326,15 @@ func (s *Site) Notices() []string {
 	return out
 }
 
-// Admin calls the admin API on this binary's Caddy's admin endpoint, and
-// returns its status and body.
+// Admin calls the admin API of t's Caddy, and returns its status and body.
 func Admin(t *testing.T, method, path, body string) (int, string) {
 	t.Helper()
-	req, _ := http.NewRequest(method, WithPorts("http://localhost:{ADMIN_PORT}")+path, strings.NewReader(body))
+	return admin(t, portsOf(t), method, path, body)
+}
+
+func admin(t *testing.T, at ports, method, path, body string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(method, at.withPorts("http://localhost:{ADMIN_PORT}")+path, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {

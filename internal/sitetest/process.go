@@ -1,0 +1,277 @@
+package sitetest
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+
+	"github.com/smsgate/caddy-smsgate/internal/clock"
+	"github.com/smsgate/caddy-smsgate/internal/harness"
+)
+
+// A parallel test's Caddy is a process: this test binary run again, which
+// Main turns into Caddy when childEnv names its admin port. Its clock is
+// moved through its stdin (a line "advance NANOSECONDS", answered by
+// "sitetest: ok" on its stdout), and it stops when its stdin closes: when
+// the test binary ends, however it ends. Its stderr (Caddy's own log
+// before a config takes it over, and the race detector's reports) is a
+// file beside its data directory.
+const childEnv = "SMSGATE_SITETEST_CADDY"
+
+// reply starts the child's answers on its stdout.
+const reply = "sitetest: ok"
+
+// profileEnv names a folder where each child writes its CPU profile (the
+// parent's -test.cpuprofile sees only the tests' side).
+const profileEnv = "SMSGATE_SITETEST_CPUPROFILE"
+
+// serve is Main in a child: Caddy with only its admin endpoint, the gates'
+// clock movable, until stdin closes.
+func serve(adminPort string) int {
+	if dir := os.Getenv(profileEnv); dir != "" {
+		f, err := os.Create(filepath.Join(dir, fmt.Sprintf("caddy-%d.prof", os.Getpid())))
+		if err == nil && pprof.StartCPUProfile(f) == nil {
+			defer pprof.StopCPUProfile()
+		}
+	}
+	clock.Default = gates.Now
+	if err := caddy.Load(idleConfig(adminPort), true); err != nil {
+		fmt.Fprintln(os.Stderr, "sitetest: starting caddy:", err)
+		return 2
+	}
+	fmt.Println(reply)
+	in := bufio.NewScanner(os.Stdin)
+	for in.Scan() {
+		if ns, ok := strings.CutPrefix(in.Text(), "advance "); ok {
+			d, err := strconv.ParseInt(ns, 10, 64)
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "sitetest: bad line:", in.Text())
+				return 2
+			}
+			gates.Advance(time.Duration(d))
+		}
+		fmt.Println(reply)
+	}
+	_ = caddy.Stop()
+	return 0
+}
+
+// idleConfig is a child's config between tests: its admin endpoint, no
+// sites (loading it stops the last test's, and closes their stores).
+func idleConfig(adminPort string) []byte {
+	return []byte(`{"admin": {"listen": "localhost:` + adminPort + `", "config": {"persist": false}}}`)
+}
+
+// process is a child Caddy.
+type process struct {
+	ports
+	dir    string // its data directory and stderr are in it
+	cmd    *exec.Cmd
+	stdin  io.WriteCloser
+	stdout *bufio.Scanner
+	exited chan struct{}
+	mu     sync.Mutex   // one clock command at a time
+	skew   atomic.Int64 // how far Advance moved its clock
+	mark   int64        // its stderr's size when its current test took it
+}
+
+// processes are the children this binary started, and those no test holds.
+var processes struct {
+	sync.Mutex
+	all, idle []*process
+}
+
+// takeProcess gives t a child Caddy of its own: one an earlier test
+// finished with, or a new one.
+func takeProcess(t *testing.T) *process {
+	t.Helper()
+	processes.Lock()
+	var p *process
+	if n := len(processes.idle); n > 0 {
+		p, processes.idle = processes.idle[n-1], processes.idle[:n-1]
+	}
+	processes.Unlock()
+	if p == nil {
+		var err error
+		if p, err = startProcess(); err != nil {
+			t.Fatal(err)
+		}
+		processes.Lock()
+		processes.all = append(processes.all, p)
+		processes.Unlock()
+	}
+	if fi, err := os.Stat(p.stderr()); err == nil {
+		p.mark = fi.Size()
+	}
+	return p
+}
+
+// startProcess starts a child Caddy on free ports, and returns once its
+// admin endpoint answers.
+func startProcess() (*process, error) {
+	dir, err := os.MkdirTemp(root, "caddy-")
+	if err != nil {
+		return nil, err
+	}
+	p := &process{ports: ports{http: harness.FreePort(), https: harness.FreePort(), admin: harness.FreePort()}, dir: dir, exited: make(chan struct{})}
+	p.cmd = exec.Command(self)
+	// A config that names no admin endpoint (one a test expects to be
+	// refused) keeps the child's: CADDY_ADMIN is Caddy's default.
+	p.cmd.Env = harness.ChildEnv(childEnv+"="+strconv.Itoa(p.admin), "CADDY_ADMIN="+fmt.Sprintf("localhost:%d", p.admin),
+		"XDG_DATA_HOME="+filepath.Join(dir, "data"), "XDG_CONFIG_HOME="+filepath.Join(dir, "config"))
+	stderr, err := os.Create(p.stderr())
+	if err != nil {
+		return nil, err
+	}
+	defer stderr.Close()
+	p.cmd.Stderr = stderr
+	if p.stdin, err = p.cmd.StdinPipe(); err != nil {
+		return nil, err
+	}
+	out, err := p.cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	p.stdout = bufio.NewScanner(out)
+	if err := p.cmd.Start(); err != nil {
+		return nil, err
+	}
+	go func() { _ = p.cmd.Wait(); close(p.exited) }()
+	if err := p.await(); err != nil {
+		p.stop()
+		return nil, fmt.Errorf("caddy did not start: %v\n%s", err, p.output(0))
+	}
+	return p, nil
+}
+
+func (p *process) stderr() string { return filepath.Join(p.dir, "stderr") }
+
+// output is what the child wrote to its stderr from byte from on.
+func (p *process) output(from int64) string {
+	b, _ := os.ReadFile(p.stderr())
+	if from > int64(len(b)) {
+		from = 0
+	}
+	return string(b[from:])
+}
+
+// await reads the child's stdout up to its next reply.
+func (p *process) await() error {
+	for p.stdout.Scan() {
+		if p.stdout.Text() == reply {
+			return nil
+		}
+	}
+	if err := p.stdout.Err(); err != nil {
+		return err
+	}
+	return fmt.Errorf("caddy ended: %v", p.cmd.ProcessState)
+}
+
+// advance moves the child's clock by d.
+func (p *process) advance(t *testing.T, d time.Duration) {
+	t.Helper()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.skew.Add(int64(d))
+	if _, err := fmt.Fprintf(p.stdin, "advance %d\n", int64(d)); err != nil {
+		t.Fatalf("moving caddy's clock: %v\n%s", err, p.output(p.mark))
+	}
+	if err := p.await(); err != nil {
+		t.Fatalf("moving caddy's clock: %v\n%s", err, p.output(p.mark))
+	}
+}
+
+// now is the child's clock.
+func (p *process) now() time.Time { return time.Now().Add(time.Duration(p.skew.Load())) }
+
+// load gives the child the Caddyfile cfg, and returns Caddy's error.
+func (p *process) load(cfg string) error {
+	return p.post("text/caddyfile", []byte(cfg))
+}
+
+func (p *process) post(contentType string, cfg []byte) error {
+	req, err := http.NewRequest(http.MethodPost, fmt.Sprintf("http://localhost:%d/load", p.admin), strings.NewReader(string(cfg)))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", contentType)
+	// Loading stops the config before (its gates' last flushes, bounded at
+	// 2 s) and opens the next one's stores: on a busy 2-core machine,
+	// under -race, that can take many seconds.
+	res, err := (&http.Client{Timeout: time.Minute}).Do(req)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	if res.StatusCode != http.StatusOK {
+		return fmt.Errorf("%d %s", res.StatusCode, body)
+	}
+	return nil
+}
+
+// release ends t's use of the child: its sites stopped, its clock back to
+// the real time, and a race it reported meanwhile failed t. A child that
+// answers is used again.
+func (p *process) release(t *testing.T) {
+	err := p.post("application/json", idleConfig(strconv.Itoa(p.admin)))
+	if err == nil {
+		if d := p.skew.Load(); d != 0 {
+			p.advance(t, -time.Duration(d))
+		}
+	}
+	out := p.output(p.mark)
+	p.mark += int64(len(out))
+	if harness.RaceIn([]byte(out)) {
+		t.Errorf("caddy reported a data race:\n%s", out)
+	}
+	if err != nil {
+		t.Errorf("stopping the test's sites: %v\n%s", err, out)
+		p.stop()
+		return
+	}
+	processes.Lock()
+	processes.idle = append(processes.idle, p)
+	processes.Unlock()
+}
+
+// stop ends the child: its stdin closed, then, if it lingers, killed.
+func (p *process) stop() {
+	_ = p.stdin.Close()
+	select {
+	case <-p.exited:
+	case <-time.After(15 * time.Second):
+		_ = p.cmd.Process.Kill()
+		<-p.exited
+	}
+}
+
+// stopProcesses stops every child, and reports a race any reported after
+// its last test (a non-zero exit for the test binary).
+func stopProcesses() (raced bool) {
+	processes.Lock()
+	defer processes.Unlock()
+	for _, p := range processes.all {
+		p.stop()
+		if out := p.output(p.mark); harness.RaceIn([]byte(out)) {
+			fmt.Fprintf(os.Stderr, "sitetest: a caddy process reported a data race:\n%s", out)
+			raced = true
+		}
+	}
+	processes.all, processes.idle = nil, nil
+	return raced
+}
