@@ -44,7 +44,7 @@ func TestScriptsStart(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds Caddy and runs each benchmark")
 	}
-	for _, tool := range []string{"wrk", "redis-server", "redis-cli", "python3", "taskset", "curl"} {
+	for _, tool := range []string{"wrk", "redis-server", "redis-cli", "python3", "taskset", "curl", "nginx"} {
 		need(t, tool)
 	}
 	root, err := filepath.Abs("..")
@@ -66,7 +66,7 @@ func TestScriptsStart(t *testing.T) {
 		env  []string
 		want []string
 	}{
-		{"run", []string{"bench/run.sh"}, []string{"ROUNDS=1", "DURATION=1s"}, []string{"| b/a |"}},
+		{"run", []string{"bench/run.sh"}, []string{"ROUNDS=1", "DURATION=1s"}, []string{"| b/a |", "| e/c |"}},
 		{"profile", []string{"bench/profile.sh"}, []string{"DURATION=3s", "WARMUP=1", "SECONDS=1"}, []string{"the gate's own code"}},
 		{"storm", []string{"bench/storm.sh"}, []string{"RATES=5", "PHASE=1s", "SESSIONS=50"},
 			[]string{"(limit ip 20 1h): 20 codes sent, 80 refused by the IP limit — exact", "codes in both logs — exact"}},
