@@ -7,7 +7,9 @@
 # CPU per check comes from /proc/<pid>/stat. Prints a table and the ratio
 # smsgate/oauth2-proxy per round (median and spread). A third row, Caddy
 # answering `respond 200` to the same request (the portal's Caddy, another
-# site), is the floor: what Caddy's HTTP server costs before any check.
+# site), is the floor: what Caddy's HTTP server costs before any check. A
+# fourth, Go's own net/http answering 200 (bench/backend, the server
+# oauth2-proxy is built on), is the floor under that.
 #
 #   bench/forwardauth.sh                 # 5 rounds of 5 s each
 #   ROUNDS=9 DURATION=10s bench/forwardauth.sh
@@ -44,7 +46,8 @@ taskset -c 0 "$work/oauth2-proxy" --http-address="127.0.0.1:$o2p_port" --upstrea
 	--cookie-secret="$(head -c 32 /dev/urandom | base64 | tr '+/' '-_')" --cookie-secure=false \
 	--htpasswd-file="$work/htpasswd" --reverse-proxy --set-xauthrequest \
 	--request-logging=false --auth-logging=false >"$work/o2p.log" 2>&1 & o2p=$!; pids+=($o2p)
-for port in $BENCH_PORT_PORTAL $o2p_port; do
+taskset -c 0 "$work/backend" -addr "127.0.0.1:$BENCH_PORT_BACKEND" & bare=$!; pids+=($bare)
+for port in $BENCH_PORT_PORTAL $o2p_port $BENCH_PORT_BACKEND; do
 	for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
 done
 
@@ -62,10 +65,10 @@ headers=(-H 'X-Forwarded-Method: GET' -H 'X-Forwarded-Proto: https' -H 'X-Forwar
 	-H 'Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8'
 	-H 'Accept-Language: en-GB,en;q=0.5' -H 'Accept-Encoding: gzip, deflate, br, zstd')
 declare -A url=([smsgate]="http://127.0.0.1:$BENCH_PORT_PORTAL/.smsgate/auth" [oauth2-proxy]="http://127.0.0.1:$o2p_port/oauth2/auth"
-	[caddy-200]="http://127.0.0.1:$BENCH_PORT_CHECK/")
-declare -A cookie=([smsgate]="theme=dark; $gate_cookie" [oauth2-proxy]="theme=dark; $o2p_cookie" [caddy-200]="theme=dark; $gate_cookie")
-declare -A pid=([smsgate]=$caddy [oauth2-proxy]=$o2p [caddy-200]=$caddy)
-servers=(smsgate oauth2-proxy caddy-200)
+	[caddy-200]="http://127.0.0.1:$BENCH_PORT_CHECK/" [net/http-200]="http://127.0.0.1:$BENCH_PORT_BACKEND/")
+declare -A cookie=([smsgate]="theme=dark; $gate_cookie" [oauth2-proxy]="theme=dark; $o2p_cookie" [caddy-200]="theme=dark; $gate_cookie" [net/http-200]="theme=dark; $gate_cookie")
+declare -A pid=([smsgate]=$caddy [oauth2-proxy]=$o2p [caddy-200]=$caddy [net/http-200]=$bare)
+servers=(smsgate oauth2-proxy caddy-200 net/http-200)
 for s in "${servers[@]}"; do
 	code=$(curl -s -o /dev/null -w '%{http_code}' "${headers[@]}" -H "Cookie: ${cookie[$s]}" "${url[$s]}")
 	[[ $code == 2* ]] || { echo "bench: $s answers the check with $code" >&2; exit 1; }
@@ -77,8 +80,8 @@ mkdir -p "$OUT"
 results="$OUT/forwardauth.tsv"
 printf 'round\tserver\trps\trequests\tcpu_s\n' >"$results"
 for round in $(seq "$ROUNDS"); do
-	for i in 0 1 2; do
-		s=${servers[$(((i + round) % 3))]}
+	for i in "${!servers[@]}"; do
+		s=${servers[$(((i + round) % ${#servers[@]}))]}
 		before=$(cpu "${pid[$s]}")
 		report=$(taskset -c 1 wrk -t1 -c"$CONNS" -d"$DURATION" "${headers[@]}" -H "Cookie: ${cookie[$s]}" "${url[$s]}")
 		after=$(cpu "${pid[$s]}")
@@ -96,7 +99,7 @@ import csv, statistics, sys
 rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
 us = lambda r: float(r["cpu_s"]) / float(r["requests"]) * 1e6
 print("| server | checks/s (median) | spread | CPU per check (median) | spread |\n|---|---|---|---|---|")
-for s in ("smsgate", "oauth2-proxy", "caddy-200"):
+for s in ("smsgate", "oauth2-proxy", "caddy-200", "net/http-200"):
     rs = [r for r in rows if r["server"] == s]
     rps, cpu = [float(r["rps"]) for r in rs], [us(r) for r in rs]
     print(f"| {s} | {statistics.median(rps):,.0f} | {min(rps):,.0f}–{max(rps):,.0f} | "
@@ -106,4 +109,8 @@ by = {(r["round"], r["server"]): us(r) for r in rows}
 ratios = [by[(n, "smsgate")] / by[(n, "oauth2-proxy")] for n in rounds]
 print(f"\nCPU per check, smsgate/oauth2-proxy (per round): median {statistics.median(ratios):.2f}, "
       f"spread {min(ratios):.2f}–{max(ratios):.2f}")
+for s in ("caddy-200", "net/http-200"):
+    ratios = [by[(n, s)] / by[(n, "oauth2-proxy")] for n in rounds]
+    print(f"CPU per check, {s}/oauth2-proxy (per round): median {statistics.median(ratios):.2f}, "
+          f"spread {min(ratios):.2f}–{max(ratios):.2f}")
 EOF

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Summarises bench/run.sh's runs.tsv: medians per configuration, the
-ratios b/a, b/c, b/d per round (median and spread), and an SVG chart."""
+ratios b/a, b/c, b/d (and e/c, e/b with nginx) per round (median and spread), and an SVG chart."""
 import csv, statistics, sys, pathlib
 
 NAMES = {
@@ -8,13 +8,15 @@ NAMES = {
     "b": "smsgate inline + reverse_proxy",
     "c": "forward_auth to smsgate portal",
     "d": "forward_auth to a trivial 200",
+    "e": "nginx auth_request to smsgate portal",
 }
 
 def main(path, out):
     rows = list(csv.DictReader(open(path), delimiter="\t"))
-    by = {c: [r for r in rows if r["config"] == c] for c in "abcd"}
+    configs = [c for c in NAMES if any(r["config"] == c for r in rows)]
+    by = {c: [r for r in rows if r["config"] == c] for c in configs}
     med = lambda xs: statistics.median(xs)
-    lines = ["| config | req/s (median) | spread | p50 | p99 | Caddy CPU per request |", "|---|---|---|---|---|---|"]
+    lines = ["| config | req/s (median) | spread | p50 | p99 | server CPU per request |", "|---|---|---|---|---|---|"]
     rps = {}
     for c, rs in by.items():
         r = [float(x["rps"]) for x in rs]
@@ -25,7 +27,8 @@ def main(path, out):
     lines += ["", "| ratio (per round) | median | spread |", "|---|---|---|"]
     rounds = sorted({r["round"] for r in rows}, key=int)
     per_round = {r: {x["config"]: float(x["rps"]) for x in rows if x["round"] == r} for r in rounds}
-    for num, den in (("b", "a"), ("b", "c"), ("b", "d")):
+    pairs = [("b", "a"), ("b", "c"), ("b", "d")] + ([("e", "c"), ("e", "b")] if "e" in by else [])
+    for num, den in pairs:
         ratios = [per_round[r][num] / per_round[r][den] for r in rounds]
         lines.append(f"| {num}/{den} | {med(ratios):.2f} | {min(ratios):.2f}–{max(ratios):.2f} |")
     table = "\n".join(lines)
@@ -33,11 +36,11 @@ def main(path, out):
     outdir = pathlib.Path(out)
     (outdir / "summary.md").write_text(table + "\n")
     # The chart: median throughput with the min–max spread.
-    w, h, left, bar = 640, 260, 250, 40
+    w, h, left, bar = 640, 46 + len(configs) * 54, 250, 40
     top = max(max(v) for v in rps.values())
     svg = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="13">',
            f'<text x="10" y="20" font-weight="bold">Throughput, requests/s (median of {len(rounds)} interleaved rounds; whiskers: min–max)</text>']
-    for i, c in enumerate("abcd"):
+    for i, c in enumerate(configs):
         y = 40 + i * (bar + 14)
         scale = (w - left - 70) / top
         m = med(rps[c])

@@ -2,10 +2,14 @@
 # Side-by-side throughput of four ways to serve one backend (see
 # bench/Caddyfile): (a) reverse_proxy alone, (b) smsgate inline with a
 # session, (c) forward_auth to an smsgate portal, (d) forward_auth to a
-# trivial 200. Configurations are interleaved (the order rotates each
+# trivial 200, and (e) nginx in front with auth_request to the same portal
+# (caddyfile-examples/nginx-auth-request.conf as it is; nginx is pinned to
+# core 0 beside Caddy, and the CPU of both is counted). Configurations are
+# interleaved (the order rotates each
 # round) and repeated, because these machines are noisy; Caddy is pinned to
 # core 0, wrk and the backend to core 1. Prints a table, the ratios b/a,
-# b/c, b/d as medians with their spread, and writes a chart.
+# b/c, b/d, e/c as medians with their spread, and writes a chart. Without
+# nginx (or with NGINX=off) (e) is left out.
 #
 #   bench/run.sh                      # 5 rounds of 5 s per configuration
 #   ROUNDS=9 DURATION=10s bench/run.sh
@@ -22,27 +26,63 @@ OUT=${OUT:-bench/results}
 
 taskset -c 1 "$work/backend" -addr "127.0.0.1:$BENCH_PORT_BACKEND" & pids+=($!)
 taskset -c 0 "$work/caddy" run --config bench/Caddyfile >"$work/caddy.log" 2>&1 & caddy=$!; pids+=($caddy)
-for port in $BENCH_PORT_A $BENCH_PORT_B $BENCH_PORT_C $BENCH_PORT_D $BENCH_PORT_BACKEND; do
+configs=(a b c d)
+nginx=${NGINX:-$(command -v nginx || PATH=$PATH:/usr/sbin:/sbin command -v nginx || true)}
+[ "$nginx" = off ] && nginx=
+if [ -n "$nginx" ]; then
+	# The example's server block, pointed at the portal and the backend.
+	export BENCH_PORT_E=$(free_port)
+	mkdir -p "$work/nginx"
+	block=$(sed -e "s|listen 443 ssl;|listen 127.0.0.1:$BENCH_PORT_E;|" -e "s|server_name app3.example.com;|server_name _;|" \
+		-e "s|http://127.0.0.1:3000|http://127.0.0.1:$BENCH_PORT_BACKEND|" \
+		-e "s|https://auth.example.com/|http://127.0.0.1:$BENCH_PORT_PORTAL/|" caddyfile-examples/nginx-auth-request.conf)
+	cat >"$work/nginx/nginx.conf" <<CONF
+daemon off;
+master_process on;
+worker_processes 1;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/error.log;
+events { worker_connections 4096; }
+http {
+	access_log off;
+	client_body_temp_path $work/nginx/body;
+	proxy_temp_path $work/nginx/proxy;
+	fastcgi_temp_path $work/nginx/fastcgi;
+	uwsgi_temp_path $work/nginx/uwsgi;
+	scgi_temp_path $work/nginx/scgi;
+$block
+}
+CONF
+	taskset -c 0 "$nginx" -c "$work/nginx/nginx.conf" -e "$work/nginx/error.log" >"$work/nginx/out.log" 2>&1 & nginx_pid=$!; pids+=($nginx_pid)
+	configs+=(e)
+fi
+for port in $BENCH_PORT_A $BENCH_PORT_B $BENCH_PORT_C $BENCH_PORT_D $BENCH_PORT_BACKEND ${BENCH_PORT_E:-}; do
 	for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
 done
 token=$("$work/mint" -secret "$BENCH_SECRET" -realm bench.localhost)
 cookie="Cookie: smsgate_session=$token"
-for port in $BENCH_PORT_B $BENCH_PORT_C; do
+for port in $BENCH_PORT_B $BENCH_PORT_C ${BENCH_PORT_E:-}; do
 	code=$(curl -s -o /dev/null -w '%{http_code}' -H "$cookie" "http://127.0.0.1:$port/")
 	[ "$code" = 200 ] || { echo "bench: :$port answers $code with the session; see $work/caddy.log" >&2; cat "$work/caddy.log" >&2; exit 1; }
 done
 
-cpu() { awk '{print $14 + $15}' "/proc/$caddy/stat"; }
+# Caddy's CPU; with (e), nginx's master and worker too (they serve only (e)).
+cpu() {
+	local p ticks_all=0
+	for p in $caddy ${nginx_pid:-} $( [ -n "${nginx_pid:-}" ] && pgrep -P "$nginx_pid" ); do
+		ticks_all=$((ticks_all + $(awk '{print $14 + $15}' "/proc/$p/stat")))
+	done
+	echo "$ticks_all"
+}
 ticks=$(getconf CLK_TCK)
 mkdir -p "$OUT"
 results="$OUT/runs.tsv"
 printf 'round\tconfig\trps\tp50_us\tp99_us\trequests\tcpu_s\n' >"$results"
-configs=(a b c d)
-declare -A port=([a]=$BENCH_PORT_A [b]=$BENCH_PORT_B [c]=$BENCH_PORT_C [d]=$BENCH_PORT_D)
+declare -A port=([a]=$BENCH_PORT_A [b]=$BENCH_PORT_B [c]=$BENCH_PORT_C [d]=$BENCH_PORT_D [e]=${BENCH_PORT_E:-})
 to_us() { awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) print n; else if (v ~ /ms$/) print n * 1000; else if (v ~ /s$/) print n * 1000000; else print n }'; }
 for round in $(seq "$ROUNDS"); do
-	for i in 0 1 2 3; do
-		cfg=${configs[$(((i + round) % 4))]}
+	for i in "${!configs[@]}"; do
+		cfg=${configs[$(((i + round) % ${#configs[@]}))]}
 		before=$(cpu)
 		report=$(taskset -c 1 wrk -t1 -c"$CONNS" -d"$DURATION" --latency -H "$cookie" "http://127.0.0.1:${port[$cfg]}/")
 		after=$(cpu)

@@ -48,7 +48,7 @@ func TestScriptsStart(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds Caddy and runs each benchmark")
 	}
-	for _, tool := range []string{"wrk", "redis-server", "redis-cli", "python3", "taskset", "curl"} {
+	for _, tool := range []string{"wrk", "redis-server", "redis-cli", "python3", "taskset", "curl", "nginx"} {
 		need(t, tool)
 	}
 	root, err := filepath.Abs("..")
@@ -72,7 +72,7 @@ func TestScriptsStart(t *testing.T) {
 		want []string
 		wrk  bool // loads Caddy with wrk: SMSGATE_FULL=1 only
 	}{
-		{"run", []string{"bench/run.sh"}, []string{"ROUNDS=1", "DURATION=1s"}, []string{"| b/a |"}, true},
+		{"run", []string{"bench/run.sh"}, []string{"ROUNDS=1", "DURATION=1s"}, []string{"| b/a |", "| e/c |"}, true},
 		{"profile", []string{"bench/profile.sh"}, []string{"DURATION=2s", "WARMUP=0.5", "SECONDS=1"}, []string{"the gate's own code"}, true},
 		{"storm", []string{"bench/storm.sh"}, []string{"RATES=5", "PHASE=1s", "SESSIONS=50", "LEFT=20"},
 			[]string{"(limit ip 20 1h): 20 codes sent, 80 refused by the IP limit — exact", "codes in both logs — exact"}, true},
