@@ -102,14 +102,14 @@ func TestConsoleBehindForwardAuth(t *testing.T) {
 // own works, and the user it signs out is signed out of the apps.
 func TestConsoleAtThePortal(t *testing.T) {
 	s := sitetest.StartWith(t, sitetest.TrustedProxies, strings.Replace(portalSites, "user carol +14155552671", "user carol +14155552671\n\t\tuser dave +14155550100\n\t\tadmins carol", 1))
-	portal := func(p string) string { return absolute("auth.sso.localhost", "/.smsgate/"+p) }
+	portal := func(p string) string { return absolute(s, "auth.sso.localhost", "/.smsgate/"+p) }
 	signIn := func(user string) *sitetest.Client {
 		c := sitetest.NewClient(t, "")
-		res := c.GetURL(absolute("app1.sso.localhost", "/"))
+		res := c.GetURL(absolute(s, "app1.sso.localhost", "/"))
 		page := c.GetURL(res.Header.Get("Location"))
 		tok := sitetest.CSRFField.FindStringSubmatch(page.Text)[1]
 		sitetest.Expect(t, c.PostURL(portal("login"), url.Values{"username": {user}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
-		sitetest.Expect(t, c.PostURL(portal("verify"), url.Values{"code": {s.LastCode()}, "csrf": {tok}}), http.StatusSeeOther, absolute("app1.sso.localhost", "/"))
+		sitetest.Expect(t, c.PostURL(portal("verify"), url.Values{"code": {s.LastCode()}, "csrf": {tok}}), http.StatusSeeOther, absolute(s, "app1.sso.localhost", "/"))
 		return c
 	}
 	carol, dave := signIn("carol"), signIn("dave")
@@ -119,14 +119,14 @@ func TestConsoleAtThePortal(t *testing.T) {
 	sitetest.Expect(t, page, http.StatusOK, "")
 	sitetest.ExpectBody(t, page, "at auth.sso.localhost:{HTTP_PORT}")
 	form := url.Values{"action": {"revoke"}, "csrf": {sitetest.CSRFField.FindStringSubmatch(page.Text)[1]}}
-	sitetest.Expect(t, consoleForm(carol, portal("admin/user?name=dave"), form, absolute("app1.sso.localhost", "")), http.StatusForbidden, "")
-	sitetest.Expect(t, dave.GetURL(absolute("app2.sso.localhost", "/")), http.StatusOK, "")
-	res := consoleForm(carol, portal("admin/user?name=dave"), form, absolute("auth.sso.localhost", ""))
+	sitetest.Expect(t, consoleForm(carol, portal("admin/user?name=dave"), form, absolute(s, "app1.sso.localhost", "")), http.StatusForbidden, "")
+	sitetest.Expect(t, dave.GetURL(absolute(s, "app2.sso.localhost", "/")), http.StatusOK, "")
+	res := consoleForm(carol, portal("admin/user?name=dave"), form, absolute(s, "auth.sso.localhost", ""))
 	sitetest.Expect(t, res, http.StatusOK, "")
 	sitetest.ExpectBody(t, res, "Every session and trusted browser of the user has ended.")
 	sitetest.Advance(2 * time.Second)
 	for _, app := range []string{"app1", "app2"} {
-		sitetest.Expect(t, dave.GetURL(absolute(app+".sso.localhost", "/")), http.StatusFound, portal("login?rd="+url.QueryEscape(absolute(app+".sso.localhost", "/"))))
+		sitetest.Expect(t, dave.GetURL(absolute(s, app+".sso.localhost", "/")), http.StatusFound, portal("login?rd="+url.QueryEscape(absolute(s, app+".sso.localhost", "/"))))
 	}
-	sitetest.Expect(t, carol.GetURL(absolute("app2.sso.localhost", "/")), http.StatusOK, "")
+	sitetest.Expect(t, carol.GetURL(absolute(s, "app2.sso.localhost", "/")), http.StatusOK, "")
 }
