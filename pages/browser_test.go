@@ -30,6 +30,11 @@ type chrome struct {
 	ctx      context.Context
 	mu       sync.Mutex
 	problems []string
+	// view is the colour scheme and width last emulated (axeViews).
+	view struct {
+		scheme string
+		w      int64
+	}
 }
 
 // chromium is the package's one headless Chromium (Debian's package):

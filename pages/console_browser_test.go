@@ -1,13 +1,10 @@
 package pages_test
 
 import (
-	"context"
 	"net/url"
 	"strings"
 	"testing"
 
-	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"github.com/smsgate/caddy-smsgate/internal/sitetest"
@@ -17,18 +14,9 @@ import (
 // phone's and a desktop's size.
 func (c *chrome) axeEverywhere(t *testing.T, source, name string) {
 	t.Helper()
-	for _, scheme := range []string{"light", "dark"} {
-		for _, size := range []struct{ w, h int64 }{{390, 844}, {1280, 800}} {
-			c.do(chromedp.EmulateViewport(size.w, size.h))
-			c.call(func(ctx context.Context, tg *chromedp.Target) error {
-				_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}}})
-				return err
-			})
-			if v := c.axe(source); len(v) > 0 {
-				t.Errorf("%s, %s, %dx%d: %s", name, scheme, size.w, size.h, strings.Join(v, "; "))
-			}
-		}
-	}
+	c.axeViews(source, func(scheme string, w, h int64, v []string) {
+		t.Errorf("%s, %s, %dx%d: %s", name, scheme, w, h, strings.Join(v, "; "))
+	})
 }
 
 // TestConsoleInABrowser: each page of the console in Chromium (its CSP
