@@ -32,6 +32,7 @@ func TestAppInARealBrowser(t *testing.T) {
 	b.shoot("devices-with-app")
 	s.Advance(30 * time.Second) // the confirming code is used
 
+	b.done()
 	fresh := newChrome(t)
 	fresh.basicAuth("alice")
 	fresh.do(chromedp.Navigate(s.Base+"/wiki/start"), chromedp.WaitVisible(chromedp.CSS(`#app-code`))) // the app first

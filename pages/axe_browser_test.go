@@ -142,12 +142,13 @@ func TestPagesPassAxe(t *testing.T) {
 	check("no such page")
 
 	// A new browser of bob's: the verify page without a code, "no phone"
-	// open, then locked.
-	b2 := newChrome(t)
-	b2.basicAuth("bob")
-	b2.do(chromedp.Navigate(s.Base+"/.smsgate/verify"), chromedp.WaitVisible(chromedp.CSS(`details.recovery summary`)),
+	// open, then locked. (Each browser is done before the next opens: the
+	// next uses its tab again.)
+	b.done()
+	b = newChrome(t)
+	b.basicAuth("bob")
+	b.do(chromedp.Navigate(s.Base+"/.smsgate/verify"), chromedp.WaitVisible(chromedp.CSS(`details.recovery summary`)),
 		chromedp.Click(chromedp.CSS(`details.recovery summary`)), chromedp.WaitVisible(chromedp.CSS(`#recovery-code`)))
-	b, b2 = b2, b
 	check("verify, no phone")
 	b.do(chromedp.Submit(chromedp.CSS(`input[name=action][value=send]`)), chromedp.WaitVisible(chromedp.CSS(`#code`)))
 	wrong := "000000"
@@ -166,9 +167,9 @@ func TestPagesPassAxe(t *testing.T) {
 	// In German, demo's pages: enrolling, a code, the recovery codes, the
 	// devices page, adding an app; then, in a new browser, the verify page
 	// with the app first and texts behind "Try another way".
-	ger := newChrome(t)
-	ger.headers("demo", "de")
-	b = ger
+	b.done()
+	b = newChrome(t)
+	b.headers("demo", "de")
 	b.do(chromedp.Navigate(s.Base+"/"), chromedp.WaitVisible(chromedp.CSS(`#phone`)))
 	check("enroll (de)")
 	b.do(chromedp.SendKeys(chromedp.CSS(`#phone`), "+1 415 555 0142"), chromedp.Submit(chromedp.CSS(`#phone`)), chromedp.WaitVisible(chromedp.CSS(`#code`)))
@@ -183,9 +184,9 @@ func TestPagesPassAxe(t *testing.T) {
 	check("adding an authenticator app (de)")
 	secret := strings.TrimSpace(b.text(`code.secret`))
 	b.do(chromedp.SendKeys(chromedp.CSS(`#code`), appCode(t, secret)), chromedp.Submit(chromedp.CSS(`#code`)), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)))
-	ger2 := newChrome(t)
-	ger2.headers("demo", "de")
-	b = ger2
+	b.done()
+	b = newChrome(t)
+	b.headers("demo", "de")
 	b.do(chromedp.Navigate(s.Base+"/.smsgate/verify"), chromedp.WaitVisible(chromedp.CSS(`#app-code`)),
 		chromedp.Click(chromedp.CSS(`details.another summary`)), chromedp.WaitVisible(chromedp.CSS(`input[name=action][value=send] ~ button`)))
 	check("verify, app first (de)")
@@ -195,18 +196,17 @@ func TestPagesPassAxe(t *testing.T) {
 	_, body := sitetest.Admin(t, "POST", "/smsgate/invites", `{"realm":"localhost","user":"dave","ttl":"1h"}`)
 	var inv struct{ Path string }
 	_ = json.Unmarshal([]byte(body), &inv)
-	c := newChrome(t)
-	b = c
+	b.done()
+	b = newChrome(t)
+	b.headers("", "de")
+	b.do(chromedp.Navigate(s.Base+"/.smsgate/login"), chromedp.WaitVisible(chromedp.CSS(`#username`)))
+	check("login (de)")
+	b.done()
+	b = newChrome(t)
 	b.do(chromedp.Navigate(s.Base+"/.smsgate/login"), chromedp.WaitVisible(chromedp.CSS(`#username`)))
 	check("login")
 	b.do(chromedp.SendKeys(chromedp.CSS(`#username`), "carol"), chromedp.Submit(chromedp.CSS(`#username`)), chromedp.WaitVisible(chromedp.CSS(`#code`)))
 	check("verify after a login form")
-	de := newChrome(t)
-	de.headers("", "de")
-	de.do(chromedp.Navigate(s.Base+"/.smsgate/login"), chromedp.WaitVisible(chromedp.CSS(`#username`)))
-	b = de
-	check("login (de)")
-	b = c
 	b.do(chromedp.Navigate(s.Base+inv.Path), chromedp.WaitVisible(chromedp.CSS(`button`)))
 	check("invite")
 }

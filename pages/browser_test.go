@@ -35,7 +35,15 @@ type chrome struct {
 		scheme string
 		w      int64
 	}
+	release func() // see done
 }
+
+// done hands the browser back, emptied, for the next newChrome, before the
+// test ends: a test that is through with one browser and opens another
+// then uses the same tab again, where a new one would cost Chromium a
+// browser context (about a second of CPU). The browser must not be used
+// after.
+func (c *chrome) done() { c.release() }
 
 // chromium is the package's one headless Chromium (Debian's package):
 // started by the first test that needs it, stopped by TestMain. Starting
@@ -117,7 +125,7 @@ func newChrome(t *testing.T) *chrome {
 	}
 	ctx, cancelTimeout := context.WithTimeout(tab, time.Minute)
 	c := &chrome{t: t, ctx: ctx}
-	t.Cleanup(func() {
+	c.release = sync.OnceFunc(func() {
 		cancelTimeout()
 		id, err := forget(tab)
 		cancel()
@@ -130,6 +138,7 @@ func newChrome(t *testing.T) *chrome {
 		tabs.idle = append(tabs.idle, id)
 		tabs.Unlock()
 	})
+	t.Cleanup(c.release)
 	err = chromedp.Listen(ctx, func(ev any) {
 		var text string
 		switch e := ev.(type) {

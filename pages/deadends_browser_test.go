@@ -186,6 +186,7 @@ func TestButtonsPromiseOnlyWhatTheServerDoes(t *testing.T) {
 	}
 
 	// Another browser, within the text's cooldown: the button waits.
+	c.done()
 	d := newChrome(t)
 	d.basicAuth("alice")
 	d.do(chromedp.Navigate(s.Base+"/.smsgate/verify"), chromedp.WaitVisible(chromedp.CSS(`input[name=action][value=send] ~ button`)))
@@ -308,6 +309,7 @@ func TestWordsFitThePage(t *testing.T) {
 		}
 		s.Advance(2 * time.Minute) // past the lockout, for the next language
 		s.LastCode()
+		b.done()
 	}
 }
 

@@ -85,6 +85,7 @@ func TestPasskeyInARealBrowser(t *testing.T) {
 	b := enrolledChrome(t, s)
 	creds := addPasskey(t, s, b)
 
+	b.done()
 	fresh := newChrome(t)
 	fresh.basicAuth("alice")
 	fresh.authenticator(creds...)
@@ -108,6 +109,7 @@ func TestDiscoverablePasskey(t *testing.T) {
 	b.waitText(`body`, "Hello, carol")
 	creds := addPasskey(t, s, b)
 
+	b.done()
 	fresh := newChrome(t)
 	fresh.authenticator(creds...)
 	fresh.do(chromedp.Navigate(s.Base+"/.smsgate/login?rd="+url.QueryEscape("/")), chromedp.WaitVisible(chromedp.CSS(`#passkey-use`)))

@@ -75,6 +75,7 @@ func TestNobodyStrandedInARealBrowser(t *testing.T) {
 	b.waitText(`body`, "Hello, alice!")
 
 	// The channel, both ways: a call, then "text me instead".
+	b.done()
 	c := newChrome(t)
 	c.basicAuth("alice")
 	c.do(chromedp.Navigate(s.Base+"/.smsgate/verify"), chromedp.WaitVisible(chromedp.CSS(`#call button`)))
@@ -124,6 +125,7 @@ func TestNobodyStrandedInARealBrowser(t *testing.T) {
 	// Adding a phone with a typo: the input stays, with focus and the
 	// error beside it.
 	s.Advance(61 * time.Second) // past the lockout
+	c.done()
 	d := newChrome(t)
 	d.basicAuth("alice")
 	d.do(chromedp.Navigate(s.Base+"/.smsgate/verify"), chromedp.WaitVisible(chromedp.CSS(`details.recovery summary`)),
@@ -145,6 +147,7 @@ func TestNobodyStrandedInARealBrowser(t *testing.T) {
 	d.shoot("devices-add-error")
 
 	// German, from the browser's language.
+	d.done()
 	e := newChrome(t)
 	e.headers("bob", "de-DE,de;q=0.9")
 	e.do(chromedp.Navigate(s.Base+"/"), chromedp.WaitVisible(chromedp.CSS(`#phone`)))
@@ -161,6 +164,7 @@ func TestNobodyStrandedInARealBrowser(t *testing.T) {
 	}
 	// Wrong number? Change it — then, right after the sign-in, a second
 	// browser is not told to wait.
+	e.done()
 	f := newChrome(t)
 	f.headers("bob", "")
 	f.do(chromedp.Navigate(s.Base+"/"), chromedp.WaitVisible(chromedp.CSS(`#phone`)),
@@ -173,6 +177,7 @@ func TestNobodyStrandedInARealBrowser(t *testing.T) {
 		t.Fatalf("after changing the number: %q", got)
 	}
 	f.do(chromedp.SendKeys(chromedp.CSS(`#code`), s.LastCode()), chromedp.Submit(chromedp.CSS(`#code`)), chromedp.WaitVisible(chromedp.CSS(`#saved`)))
+	f.done()
 	g := newChrome(t)
 	g.headers("bob", "")
 	g.do(chromedp.Navigate(s.Base+"/.smsgate/verify"), chromedp.WaitVisible(chromedp.CSS(`form button`)))
@@ -264,6 +269,7 @@ func TestDeliveryReceiptsInARealBrowser(t *testing.T) {
 		t.Fatalf("the call is not offered after the text failed: %q", got)
 	}
 
+	a.done()
 	b := enroll("bob", "+1 415 555 2672")
 	f.Receipt(t, "delivered", "", false)
 	b.waitText(`#delivery`, "The text was delivered to the phone.")

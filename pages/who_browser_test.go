@@ -24,6 +24,7 @@ func TestStrongestWayFirst(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`ul.devices`)))
 	s.Advance(30 * time.Second) // the confirming code is used
 
+	b.done()
 	fresh := newChrome(t)
 	fresh.basicAuth("alice")
 	sent := s.Sent()
@@ -53,6 +54,7 @@ func TestStrongestWayFirst(t *testing.T) {
 	}
 
 	// "Not you?" cancels the gate's sign-in in this browser.
+	fresh.done()
 	other := newChrome(t)
 	other.basicAuth("alice")
 	other.do(chromedp.Navigate(s.Base+"/wiki/start"), chromedp.WaitVisible(chromedp.CSS(`#who a`)),
