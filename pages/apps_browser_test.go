@@ -6,16 +6,13 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/smsgate/caddy-smsgate/internal/sitetest"
 )
 
 // TestAppInARealBrowser: in Chromium, alice enrolls her phone, adds an
 // authenticator app on the devices page (the QR code shows under the CSP),
 // then signs in with the app's code in a fresh browser.
 func TestAppInARealBrowser(t *testing.T) {
-	sitetest.Parallel(t)
-	s := sitetest.Basic(t, `site_name "Example Wiki"`)
-	b := enrolledChrome(t, s)
+	s, b := aliceEnrolled(t, `site_name "Example Wiki"`)
 
 	b.do(chromedp.Navigate(s.Base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)),
 		chromedp.Click(chromedp.CSS(`form:has(input[name="action"][value="app"]) button`)), chromedp.WaitVisible(chromedp.CSS(`img.qr`)))
@@ -47,19 +44,4 @@ func TestAppInARealBrowser(t *testing.T) {
 			t.Fatalf("the browser reported: %q", problems)
 		}
 	}
-}
-
-// enrolledChrome is Chromium with alice's first factor, after she enrolled
-// her phone (the code, the recovery codes) and reached the app.
-func enrolledChrome(t *testing.T, s *sitetest.Site) *chrome {
-	t.Helper()
-	b := newChrome(t)
-	b.basicAuth("alice")
-	b.do(chromedp.Navigate(s.Base+"/wiki/start"), chromedp.WaitVisible(chromedp.CSS(`#phone`)),
-		chromedp.SendKeys(chromedp.CSS(`#phone`), "+1 415 555 2671"), chromedp.Submit(chromedp.CSS(`#phone`)),
-		chromedp.WaitVisible(chromedp.CSS(`#code`)))
-	b.do(chromedp.SendKeys(chromedp.CSS(`#code`), s.LastCode()), chromedp.Submit(chromedp.CSS(`#code`)),
-		chromedp.WaitVisible(chromedp.CSS(`#saved`)), chromedp.Click(chromedp.CSS(`#saved`)), chromedp.Click(chromedp.CSS(`#continue`)))
-	b.waitText(`body`, "Hello, alice!")
-	return b
 }

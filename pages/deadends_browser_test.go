@@ -60,39 +60,51 @@ func TestNewUserNotStrandedAfterWrongCodes(t *testing.T) {
 // codes — a provisioned user of a login form, a user who used them all —
 // are not offered "I don't have my phone".
 func TestNoRecoveryOfferWithoutRecoveryCodes(t *testing.T) {
+	_, b := carolAtTheCode(t)
+	if page := b.text(`main`); strings.Contains(page, "I don't have my phone") {
+		t.Fatalf("a provisioned user, who never gets recovery codes, is offered one: %q", page)
+	}
+}
+
+// aliceEnrolled starts the parallel test's site behind basic_auth
+// (sitetest.Basic with options) and a Chromium in which alice has just
+// added her first phone, +1 415 555 2671, and saved her recovery codes,
+// back on the app's page she asked for. Call it first in the test.
+func aliceEnrolled(t *testing.T, options string) (*sitetest.Site, *chrome) {
+	t.Helper()
+	sitetest.Parallel(t)
+	s := sitetest.Basic(t, options)
+	b := newChrome(t)
+	b.basicAuth("alice")
+	b.do(chromedp.Navigate(s.Base+"/wiki/start"), chromedp.WaitVisible(chromedp.CSS(`#phone`)),
+		chromedp.SendKeys(chromedp.CSS(`#phone`), "+1 415 555 2671"), chromedp.Submit(chromedp.CSS(`#phone`)),
+		chromedp.WaitVisible(chromedp.CSS(`#code`)))
+	b.do(chromedp.SendKeys(chromedp.CSS(`#code`), s.LastCode()), chromedp.Submit(chromedp.CSS(`#code`)), chromedp.WaitVisible(chromedp.CSS(`#saved`)),
+		chromedp.Click(chromedp.CSS(`#saved`)), chromedp.Click(chromedp.CSS(`#continue`)))
+	b.waitText(`body`, "Hello, alice!")
+	return s, b
+}
+
+// carolAtTheCode starts the parallel test's site with a login form, where
+// carol is provisioned (sitetest.Carol), and a Chromium in which she has
+// given her name and is asked for the code just sent. Call it first in
+// the test.
+func carolAtTheCode(t *testing.T) (*sitetest.Site, *chrome) {
+	t.Helper()
 	sitetest.Parallel(t)
 	s := sitetest.Carol(t, "")
 	b := newChrome(t)
 	b.do(chromedp.Navigate(s.Base+"/.smsgate/login"), chromedp.WaitVisible(chromedp.CSS(`#username`)),
 		chromedp.SendKeys(chromedp.CSS(`#username`), "carol"), chromedp.Submit(chromedp.CSS(`#username`)),
 		chromedp.WaitVisible(chromedp.CSS(`#code`)))
-	if page := b.text(`main`); strings.Contains(page, "I don't have my phone") {
-		t.Fatalf("a provisioned user, who never gets recovery codes, is offered one: %q", page)
-	}
-}
-
-// enrolled is a Chromium in which user has just added a first phone and
-// saved the recovery codes, on the app's page.
-func enrolled(t *testing.T, s *sitetest.Site, user, num string) *chrome {
-	t.Helper()
-	b := newChrome(t)
-	b.basicAuth(user)
-	b.do(chromedp.Navigate(s.Base+"/"), chromedp.WaitVisible(chromedp.CSS(`#phone`)),
-		chromedp.SendKeys(chromedp.CSS(`#phone`), num), chromedp.Submit(chromedp.CSS(`#phone`)),
-		chromedp.WaitVisible(chromedp.CSS(`#code`)))
-	b.do(chromedp.SendKeys(chromedp.CSS(`#code`), s.LastCode()), chromedp.Submit(chromedp.CSS(`#code`)), chromedp.WaitVisible(chromedp.CSS(`#saved`)),
-		chromedp.Click(chromedp.CSS(`#saved`)), chromedp.Click(chromedp.CSS(`#continue`)))
-	b.waitText(`body`, "Hello, "+user+"!")
-	return b
+	return s, b
 }
 
 // TestStepUpKeepsTheChange: a phone added when the last code is old asks
 // for a new code, says why, and then adds the phone that was typed, with
 // its name — the user does not come back to an empty form.
 func TestStepUpKeepsTheChange(t *testing.T) {
-	sitetest.Parallel(t)
-	s := sitetest.Basic(t, "")
-	b := enrolled(t, s, "alice", "+1 415 555 2671")
+	s, b := aliceEnrolled(t, "")
 	s.Advance(6 * time.Minute) // past step_up (5 min)
 	b.do(chromedp.Navigate(s.Base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`#phone`)),
 		chromedp.SendKeys(chromedp.CSS(`#phone`), "+1 415 555 0199"), chromedp.SendKeys(chromedp.CSS(`#name`), "Work phone"),
@@ -318,9 +330,7 @@ func TestWordsFitThePage(t *testing.T) {
 // a Copy button that says "Copied" every time — and the downloaded
 // recovery codes say whose they are, for which site, made when.
 func TestAuthenticatorSetupOnAPhone(t *testing.T) {
-	sitetest.Parallel(t)
-	s := sitetest.Basic(t, "site_name \"Example Wiki\"")
-	b := enrolled(t, s, "alice", "+1 415 555 2671")
+	s, b := aliceEnrolled(t, "site_name \"Example Wiki\"")
 	b.do(chromedp.Navigate(s.Base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)),
 		chromedp.Click(chromedp.CSS(`form:has(input[name="action"][value="app"]) button`)), chromedp.WaitVisible(chromedp.CSS(`#otpauth`)))
 	if href := b.eval(`document.getElementById("otpauth").getAttribute("href")`); !strings.HasPrefix(href, "otpauth://totp/") {

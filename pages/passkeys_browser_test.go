@@ -80,9 +80,7 @@ func addPasskey(t *testing.T, s *sitetest.Site, b *chrome) []*webauthn.Credentia
 // alice (behind basic_auth) enrolls her phone, adds a passkey on the
 // devices page, then signs in with it at the verify step of a fresh browser.
 func TestPasskeyInARealBrowser(t *testing.T) {
-	sitetest.Parallel(t)
-	s := sitetest.Basic(t, `site_name "Example Wiki"`)
-	b := enrolledChrome(t, s)
+	s, b := aliceEnrolled(t, `site_name "Example Wiki"`)
 	creds := addPasskey(t, s, b)
 
 	b.done()

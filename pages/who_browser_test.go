@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/smsgate/caddy-smsgate/internal/sitetest"
 )
 
 // TestStrongestWayFirst: alice, who has an authenticator app, meets its
@@ -14,9 +13,7 @@ import (
 // page names her with "Not you?" (which can only cancel the gate's sign-in:
 // her name comes from the site's own login, and the page says so).
 func TestStrongestWayFirst(t *testing.T) {
-	sitetest.Parallel(t)
-	s := sitetest.Basic(t, "")
-	b := enrolledChrome(t, s)
+	s, b := aliceEnrolled(t, "")
 	b.do(chromedp.Navigate(s.Base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)),
 		chromedp.Click(chromedp.CSS(`form:has(input[name="action"][value="app"]) button`)), chromedp.WaitVisible(chromedp.CSS(`img.qr`)))
 	secret := strings.TrimSpace(b.text(`code.secret`))
@@ -67,12 +64,7 @@ func TestStrongestWayFirst(t *testing.T) {
 // back to the form; the page does not echo the name or tell what it has
 // (the order is the same for every name).
 func TestNotYouOnALoginForm(t *testing.T) {
-	sitetest.Parallel(t)
-	s := sitetest.Carol(t, "")
-	b := newChrome(t)
-	b.do(chromedp.Navigate(s.Base+"/.smsgate/login"), chromedp.WaitVisible(chromedp.CSS(`#username`)),
-		chromedp.SendKeys(chromedp.CSS(`#username`), "carol"), chromedp.Submit(chromedp.CSS(`#username`)),
-		chromedp.WaitVisible(chromedp.CSS(`#code`)))
+	_, b := carolAtTheCode(t)
 	if who := b.text(`#who`); who != "Not you? Sign in with another name" {
 		t.Fatalf("\"Not you?\" on a login form's gate: %q", who)
 	}
