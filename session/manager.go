@@ -108,6 +108,7 @@ func NewManager(ctx context.Context, c Config) (*Manager, error) {
 		m.seen.Store(n)
 	}
 	m.covered.reset(m.now())
+	listenHere(m)
 	return m, nil
 }
 

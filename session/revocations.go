@@ -4,8 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"reflect"
+	"slices"
 	"strconv"
+	"sync"
 	"time"
+	"weak"
 
 	"go.uber.org/zap"
 
@@ -56,14 +60,66 @@ type revocation struct {
 
 func revocationKey(n int64) string { return store.Key("revocation", strconv.FormatInt(n, 10)) }
 
-// announce numbers rv and writes it to the log.
+// announce numbers rv and writes it to the log, and applies it at once
+// to the gates of this process (see here). Its callers have written the
+// revocation record itself before: a session forgotten here is checked
+// against the store on its next use, and refused.
 func announce(ctx context.Context, st store.Store, rv revocation) error {
+	applyHere(st, rv)
 	n, err := st.Incr(ctx, RevocationCounter, 0)
 	if err != nil {
 		return err
 	}
 	raw, _ := json.Marshal(rv)
 	return st.Put(ctx, revocationKey(n), raw, RevocationLogTTL)
+}
+
+// here is every Manager of this process. A revocation made in this
+// process (an admin ending a session on the console, a reset through the
+// admin API, a logout at one of several gates) reaches their caches at
+// once instead of at the next poll: the poll waits at most pollWait for
+// the store, so on a loaded machine the request after an admin's "end"
+// could otherwise still be served from the cache. Other processes still
+// learn it from the log within RevocationPoll. Weak pointers: a config
+// Caddy replaced leaves no Manager held here.
+var here struct {
+	mu       sync.Mutex
+	managers []weak.Pointer[Manager]
+}
+
+// listenHere adds m to here.
+func listenHere(m *Manager) {
+	here.mu.Lock()
+	defer here.mu.Unlock()
+	here.managers = slices.DeleteFunc(here.managers, func(p weak.Pointer[Manager]) bool { return p.Value() == nil })
+	here.managers = append(here.managers, weak.Make(m))
+}
+
+// applyHere forgets what rv, written to st, names in the caches of this
+// process's gates of its realm on st, as their next poll would.
+// Forgetting is always safe: a forgotten session is only checked against
+// the store again.
+func applyHere(st store.Store, rv revocation) {
+	here.mu.Lock()
+	var ms []*Manager
+	for _, p := range here.managers {
+		if m := p.Value(); m != nil && m.realm == rv.Realm && sameStore(m.store, st) {
+			ms = append(ms, m)
+		}
+	}
+	here.mu.Unlock()
+	for _, m := range ms {
+		m.covered.add(m.now(), rv, m.lifetime)
+		m.cache.Forget(func(cl *Claims) bool {
+			return (rv.SID != "" && cl.SID == rv.SID) || (rv.User != "" && cl.Subject == rv.User)
+		})
+	}
+}
+
+// sameStore reports whether a and b are one store (the same value: a
+// store of a type that cannot be compared is never the same).
+func sameStore(a, b store.Store) bool {
+	return a != nil && reflect.TypeOf(a) == reflect.TypeOf(b) && reflect.TypeOf(a).Comparable() && a == b
 }
 
 // pollWait is the longest a request waits for the poll it started: a store

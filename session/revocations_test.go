@@ -212,3 +212,49 @@ func TestUnseenSessionsDuringAnOutage(t *testing.T) {
 		t.Fatal("after a gap, a session from before it is admitted without the store")
 	}
 }
+
+// TestRevocationsHereApplyAtOnce: a session ended, or a user's sessions
+// revoked, by the admin's code in this process (session.End and
+// RevokeUser, which know only the store) is refused by every gate of the
+// process at its next check, with no poll between: before, a gate went on
+// serving it from its cache until its next poll reached the store, which
+// on a loaded machine could be after the admin's page said "ended".
+func TestRevocationsHereApplyAtOnce(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	a, b, st := twoGates(t, &now)
+	toks := signedIn(t, a, b, 3)
+	b.Check(ctx, toks[0]) // b has polled: no poll is due for RevocationPoll
+	cl := b.Check(ctx, toks[1])
+	if _, err := End(ctx, st, "example.com", cl.Subject, cl.SID, now); err != nil {
+		t.Fatal(err)
+	}
+	if err := RevokeUser(ctx, st, "example.com", "user2", now); err != nil {
+		t.Fatal(err)
+	}
+	for i, gate := range []*Manager{a, b} {
+		if gate.Check(ctx, toks[1]) != nil || gate.Check(ctx, toks[2]) != nil {
+			t.Errorf("gate %d still admits a session the admin ended or revoked, before its next poll", i)
+		}
+		if gate.Check(ctx, toks[0]) == nil {
+			t.Errorf("gate %d refuses a session nobody ended", i)
+		}
+	}
+	// Another realm's gates forget nothing.
+	other, err := NewManager(ctx, Config{Store: st, Realm: "other.example", Lifetime: time.Hour, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := other.Issue(ctx, "user0", []string{"sms"}, Where{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other.Check(ctx, tok)
+	if err := RevokeUser(ctx, st, "example.com", "user0", now); err != nil {
+		t.Fatal(err)
+	}
+	st.down.Store(true) // only the cache can answer now
+	if other.Check(ctx, tok) == nil {
+		t.Error("a revocation in one realm emptied another realm's cache")
+	}
+}
