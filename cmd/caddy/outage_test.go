@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/smsgate/caddy-smsgate/internal/harness"
 	"github.com/smsgate/caddy-smsgate/session"
 	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
 )
@@ -19,24 +20,43 @@ type gatePair struct{ a, b *server }
 
 // startPair starts two instances of a site whose smsgate block has the
 // given options (and identity none, realm pair.localhost, provider log),
-// together: they must agree on one signing key. dir keeps their configs,
-// logs and data directories (a test that restarts one reuses it).
+// admin off. dir keeps their configs, logs and data directories (a test
+// that restarts one reuses it).
 func startPair(t *testing.T, dir, options string) gatePair {
 	t.Helper()
-	var p gatePair
+	a, b := startTwo(t, dir, false, func(port int) string { return pairSite(port, options) })
+	return gatePair{a.s, b.s}
+}
+
+// instance is one of the two Caddys that startTwo starts.
+type instance struct {
+	s    *server
+	host string // localhost:port, where the console says a session was made
+	// admin is its admin endpoint (host:port, the CLI's --address), ""
+	// when it has none; cfg its Caddyfile (the CLI's --config).
+	admin, cfg string
+}
+
+// startTwo starts two Caddys, a and b, each serving site(port), together:
+// they must agree on one signing key. dir keeps their Caddyfiles and logs.
+// With admin, each has an admin endpoint of its own.
+func startTwo(t *testing.T, dir string, admin bool, site func(port int) string) (a, b instance) {
+	t.Helper()
 	var wg sync.WaitGroup
-	for _, in := range []struct {
-		name string
-		into **server
-	}{{"a", &p.a}, {"b", &p.b}} {
+	for name, in := range map[string]*instance{"a": &a, "b": &b} {
 		sock := listen(t)
-		port := sock.Port
-		config, logFile := caddyfile(t, dir, in.name, "admin off", pairSite(port, options))
-		base := fmt.Sprintf("http://localhost:%d", port)
-		wg.Go(func() { *in.into = startCaddy(t, sock, config, logFile, base) })
+		in.host = fmt.Sprintf("localhost:%d", sock.Port)
+		globals := "admin off"
+		if admin {
+			in.admin = fmt.Sprintf("localhost:%d", harness.Port(t))
+			globals = "admin " + in.admin
+		}
+		config, logFile := caddyfile(t, dir, name, globals, site(sock.Port))
+		in.cfg = config
+		wg.Go(func() { in.s = startCaddy(t, sock, config, logFile, "http://"+in.host) })
 	}
 	wg.Wait()
-	return p
+	return a, b
 }
 
 func pairSite(port int, options string) string {
