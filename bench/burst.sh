@@ -36,9 +36,9 @@ build ./bench/storm "$work"
 # Caddy on core 0, the rest on core 1 (taskset execs: $! is the process itself).
 core0=() core1=()
 if [ "$(nproc)" -ge 2 ] && [ "${PIN:-0}" = 1 ]; then core0=(taskset -c 0) core1=(taskset -c 1); fi
-port() { "$work/storm" port; }
+. bench/ports.sh
 
-rport=$(port)
+free_port rport
 "${core1[@]}" redis-server --bind 127.0.0.1 --port "$rport" --save "" --appendonly no --dir "$work" --logfile "$work/redis.log" &
 pids+=($!)
 for _ in $(seq 100); do redis-cli -p "$rport" ping >/dev/null 2>&1 && break; sleep 0.1; done
@@ -54,7 +54,7 @@ export BURST_SECRET=$(head -c 24 /dev/urandom | base64)
 # burst STORE LIMITS: one run on an empty store, its JSON line on stdout.
 burst() {
 	local store=$1 limits=$2 p dir log caddy extra=""
-	p=$(port)
+	free_port p
 	dir=$(mktemp -d "$work/run.XXXX")
 	log="$dir/caddy.log"
 	touch "$log"

@@ -37,7 +37,7 @@ else
 	echo "building oauth2-proxy $O2P_VERSION (about a minute)…"
 	(cd "$work" && GOBIN="$work" go install "github.com/oauth2-proxy/oauth2-proxy/v7@$O2P_VERSION")
 fi
-o2p_port=$(free_port)
+free_port o2p_port
 
 taskset -c 0 "$work/caddy" run --config bench/Caddyfile >"$work/caddy.log" 2>&1 & caddy=$!; pids+=($caddy)
 echo "bench:$("$work/caddy" hash-password --plaintext bench-password)" >"$work/htpasswd"
@@ -46,10 +46,10 @@ taskset -c 0 "$work/oauth2-proxy" --http-address="127.0.0.1:$o2p_port" --upstrea
 	--cookie-secret="$(head -c 32 /dev/urandom | base64 | tr '+/' '-_')" --cookie-secure=false \
 	--htpasswd-file="$work/htpasswd" --reverse-proxy --set-xauthrequest \
 	--request-logging=false --auth-logging=false >"$work/o2p.log" 2>&1 & o2p=$!; pids+=($o2p)
-taskset -c 0 "$work/backend" -addr "127.0.0.1:$BENCH_PORT_BACKEND" & bare=$!; pids+=($bare)
-for port in $BENCH_PORT_PORTAL $o2p_port $BENCH_PORT_BACKEND; do
-	for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
-done
+taskset -c 0 "$work/backend" -addr "127.0.0.1:$BENCH_PORT_BACKEND" >"$work/backend.log" 2>&1 & bare=$!; pids+=($bare)
+wait_port "$BENCH_PORT_PORTAL" Caddy "$work/caddy.log" "$caddy"
+wait_port "$o2p_port" oauth2-proxy "$work/o2p.log" "$o2p"
+wait_port "$BENCH_PORT_BACKEND" backend "$work/backend.log" "$bare"
 
 # The sessions: the gate's minted as in run.sh; oauth2-proxy's from its
 # sign-in form.
@@ -70,7 +70,7 @@ declare -A cookie=([smsgate]="theme=dark; $gate_cookie" [oauth2-proxy]="theme=da
 declare -A pid=([smsgate]=$caddy [oauth2-proxy]=$o2p [caddy-200]=$caddy [net/http-200]=$bare)
 servers=(smsgate oauth2-proxy caddy-200 net/http-200)
 for s in "${servers[@]}"; do
-	code=$(curl -s -o /dev/null -w '%{http_code}' "${headers[@]}" -H "Cookie: ${cookie[$s]}" "${url[$s]}")
+	code=$(curl -s -o /dev/null -w '%{http_code}' "${headers[@]}" -H "Cookie: ${cookie[$s]}" "${url[$s]}" || true)
 	[[ $code == 2* ]] || { echo "bench: $s answers the check with $code" >&2; exit 1; }
 done
 
@@ -83,7 +83,7 @@ for round in $(seq "$ROUNDS"); do
 	for i in "${!servers[@]}"; do
 		s=${servers[$(((i + round) % ${#servers[@]}))]}
 		before=$(cpu "${pid[$s]}")
-		report=$(taskset -c 1 wrk -t1 -c"$CONNS" -d"$DURATION" "${headers[@]}" -H "Cookie: ${cookie[$s]}" "${url[$s]}")
+		report=$(taskset -c 1 wrk -t1 -c"$CONNS" -d"$DURATION" "${headers[@]}" -H "Cookie: ${cookie[$s]}" "${url[$s]}" || true)
 		after=$(cpu "${pid[$s]}")
 		non2xx=$(awk '/Non-2xx/ {print $4}' <<<"$report")
 		[ -z "$non2xx" ] || { echo "bench: $s had $non2xx answers that were not 2xx" >&2; exit 1; }

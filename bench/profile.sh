@@ -20,14 +20,13 @@ OUT=${OUT:-bench/results}
 # The benchmark's config, with an admin endpoint for pprof.
 sed "s/^\tadmin off$/\tadmin 127.0.0.1:$BENCH_PORT_ADMIN/" bench/Caddyfile >"$work/Caddyfile"
 
-taskset -c 1 "$work/backend" -addr "127.0.0.1:$BENCH_PORT_BACKEND" & pids+=($!)
-taskset -c 0 "$work/caddy" run --config "$work/Caddyfile" >"$work/caddy.log" 2>&1 & pids+=($!)
-for port in $BENCH_PORT_B $BENCH_PORT_BACKEND $BENCH_PORT_ADMIN; do
-	for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
-done
+taskset -c 1 "$work/backend" -addr "127.0.0.1:$BENCH_PORT_BACKEND" >"$work/backend.log" 2>&1 & backend=$!; pids+=($backend)
+taskset -c 0 "$work/caddy" run --config "$work/Caddyfile" >"$work/caddy.log" 2>&1 & caddy=$!; pids+=($caddy)
+wait_port "$BENCH_PORT_BACKEND" backend "$work/backend.log" "$backend"
+for port in $BENCH_PORT_B $BENCH_PORT_ADMIN; do wait_port "$port" Caddy "$work/caddy.log" "$caddy"; done
 token=$("$work/mint" -secret "$BENCH_SECRET" -realm bench.localhost)
 cookie="Cookie: smsgate_session=$token"
-code=$(curl -s -o /dev/null -w '%{http_code}' -H "$cookie" "http://127.0.0.1:$BENCH_PORT_B/")
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "$cookie" "http://127.0.0.1:$BENCH_PORT_B/" || true)
 [ "$code" = 200 ] || { echo "bench: :$BENCH_PORT_B answers $code with the session" >&2; cat "$work/caddy.log" >&2; exit 1; }
 
 taskset -c 1 wrk -t1 -c"$CONNS" -d"$DURATION" -H "$cookie" "http://127.0.0.1:$BENCH_PORT_B/" >"$work/wrk.txt" &

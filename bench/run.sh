@@ -24,14 +24,15 @@ CONNS=${CONNS:-32}
 OUT=${OUT:-bench/results}
 . bench/setup.sh
 
-taskset -c 1 "$work/backend" -addr "127.0.0.1:$BENCH_PORT_BACKEND" & pids+=($!)
+taskset -c 1 "$work/backend" -addr "127.0.0.1:$BENCH_PORT_BACKEND" >"$work/backend.log" 2>&1 & backend=$!; pids+=($backend)
 taskset -c 0 "$work/caddy" run --config bench/Caddyfile >"$work/caddy.log" 2>&1 & caddy=$!; pids+=($caddy)
 configs=(a b c d)
 nginx=${NGINX:-$(command -v nginx || PATH=$PATH:/usr/sbin:/sbin command -v nginx || true)}
 [ "$nginx" = off ] && nginx=
 if [ -n "$nginx" ]; then
 	# The example's server block, pointed at the portal and the backend.
-	export BENCH_PORT_E=$(free_port)
+	free_port BENCH_PORT_E
+	export BENCH_PORT_E
 	mkdir -p "$work/nginx"
 	block=$(sed -e "s|listen 443 ssl;|listen 127.0.0.1:$BENCH_PORT_E;|" -e "s|server_name app3.example.com;|server_name _;|" \
 		-e "s|http://127.0.0.1:3000|http://127.0.0.1:$BENCH_PORT_BACKEND|" \
@@ -56,13 +57,15 @@ CONF
 	taskset -c 0 "$nginx" -c "$work/nginx/nginx.conf" -e "$work/nginx/error.log" >"$work/nginx/out.log" 2>&1 & nginx_pid=$!; pids+=($nginx_pid)
 	configs+=(e)
 fi
-for port in $BENCH_PORT_A $BENCH_PORT_B $BENCH_PORT_C $BENCH_PORT_D $BENCH_PORT_BACKEND ${BENCH_PORT_E:-}; do
-	for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
+wait_port "$BENCH_PORT_BACKEND" backend "$work/backend.log" "$backend"
+for port in $BENCH_PORT_A $BENCH_PORT_B $BENCH_PORT_C $BENCH_PORT_D $BENCH_PORT_PORTAL; do
+	wait_port "$port" Caddy "$work/caddy.log" "$caddy"
 done
+[ -z "${nginx_pid:-}" ] || wait_port "$BENCH_PORT_E" nginx "$work/nginx/out.log $work/nginx/error.log" "$nginx_pid"
 token=$("$work/mint" -secret "$BENCH_SECRET" -realm bench.localhost)
 cookie="Cookie: smsgate_session=$token"
 for port in $BENCH_PORT_B $BENCH_PORT_C ${BENCH_PORT_E:-}; do
-	code=$(curl -s -o /dev/null -w '%{http_code}' -H "$cookie" "http://127.0.0.1:$port/")
+	code=$(curl -s -o /dev/null -w '%{http_code}' -H "$cookie" "http://127.0.0.1:$port/" || true)
 	[ "$code" = 200 ] || { echo "bench: :$port answers $code with the session; see $work/caddy.log" >&2; cat "$work/caddy.log" >&2; exit 1; }
 done
 

@@ -35,8 +35,8 @@ trap cleanup EXIT
 . bench/build.sh
 caddy_into "$work"
 build ./bench/storm "$work"
-port() { "$work/storm" port; }
-rport=$(port)
+. bench/ports.sh
+free_port rport
 redis-server --bind 127.0.0.1 --port "$rport" --save "" --appendonly no --dir "$work" --logfile "$work/redis.log" &
 redis=$!
 pids+=($redis)
@@ -56,10 +56,11 @@ awk -v n="$users" 'function name(i, s) { s = ""; do { s = sprintf("%c", 97 + i %
 	BEGIN { for (i = 0; i < n; i++) printf "user %s +1415%07d\n", name(i), 2000000 + i }' >"$work/users"
 declare -A base addr log cpid admin
 for name in a b; do
-	p=$(port)
+	free_port p
 	base[$name]="http://localhost:$p"
 	addr[$name]="127.0.0.1:$p"
-	admin[$name]="127.0.0.1:$(port)"
+	free_port ap
+	admin[$name]="127.0.0.1:$ap"
 	log[$name]="$work/$name.log"
 	touch "${log[$name]}"
 	cat >"$work/$name.Caddyfile" <<CADDY

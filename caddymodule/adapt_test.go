@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/caddyserver/caddy/v2/caddyconfig"
-	"github.com/caddyserver/caddy/v2/caddytest"
 	"github.com/smsgate/caddy-smsgate/internal/sitetest"
 )
 
@@ -35,7 +34,7 @@ func TestCaddyfileAdapt(t *testing.T) {
 				}
 				return
 			}
-			caddytest.AssertAdapt(t, caddyfile+"\n", "caddyfile", strings.TrimSpace(want))
+			sitetest.AssertAdapt(t, caddyfile+"\n", want)
 		})
 	}
 }

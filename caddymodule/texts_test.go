@@ -4,8 +4,6 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/caddyserver/caddy/v2/caddytest"
-
 	"github.com/smsgate/caddy-smsgate/internal/harness"
 	"github.com/smsgate/caddy-smsgate/internal/sitetest"
 )
@@ -43,7 +41,7 @@ func TestOneRangeEverywhere(t *testing.T) {
 			}
 			cfg := sitetest.WithPorts(`{"admin": {"listen": "localhost:{ADMIN_PORT}"}, "apps": {"http": {"http_port": {HTTP_PORT}, "servers": {"s": {"listen": [":{HTTP_PORT}"], "routes": [{"handle": [
 	{"handler": "smsgate", "realm": "localhost", "identity": "none", "store": {"module": "badger", "path": "` + t.TempDir() + `"}, "providers": [{"provider": "log"}], ` + c.json + `}]}]}}}}}`)
-			caddytest.AssertLoadError(t, cfg, "json", want)
+			sitetest.AssertJSONLoadError(t, cfg, want)
 		})
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"github.com/smsgate/caddy-smsgate/chart"
@@ -40,8 +41,10 @@ func (p *Pages) contentSecurityPolicy() string {
 		"; form-action " + forms + "; frame-ancestors 'none'; base-uri 'none'"
 }
 
-// gzipped are the assets compressed once, at start.
-var gzipped = func() map[string][]byte {
+// gzipped are the assets compressed, once, when the first is asked for:
+// a Caddy that never serves the pages (a CLI command, a forward-auth
+// portal's API clients) does not pay for it at start.
+var gzipped = sync.OnceValue(func() map[string][]byte {
 	out := map[string][]byte{}
 	for _, name := range []string{"smsgate.css", "smsgate.js", "favicon.svg"} {
 		raw, _ := assetFS.ReadFile("assets/" + name)
@@ -52,7 +55,7 @@ var gzipped = func() map[string][]byte {
 		out[name] = b.Bytes()
 	}
 	return out
-}()
+})
 
 // serveAsset serves the pages' script and styles, and brand.css (the
 // configured accent colour), from the gate's own path.
@@ -77,7 +80,7 @@ func (p *Pages) serveAsset(w http.ResponseWriter, r *http.Request, name string) 
 		w.Header().Set("Vary", "Accept-Encoding")
 		if strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
 			w.Header().Set("Content-Encoding", "gzip")
-			raw = gzipped[name]
+			raw = gzipped()[name]
 		}
 		_, _ = w.Write(raw)
 		return nil

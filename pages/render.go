@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/smsgate/caddy-smsgate/phone"
 	"github.com/smsgate/caddy-smsgate/providers"
@@ -20,8 +21,12 @@ import (
 //go:embed templates/*.html
 var templateFS embed.FS
 
-// defaultPages are the built-in templates; templates_dir overrides them.
-var defaultPages = template.Must(template.ParseFS(templateFS, "templates/*.html"))
+// defaultPages are the built-in templates, parsed when a gate first loads
+// them (not at start: a Caddy without a gate, or a CLI command, never
+// does); templates_dir overrides them.
+var defaultPages = sync.OnceValue(func() *template.Template {
+	return template.Must(template.ParseFS(templateFS, "templates/*.html"))
+})
 
 // Templates are the pages' HTML templates, loaded.
 type Templates struct{ t *template.Template }
@@ -40,7 +45,7 @@ func LoadTemplates(dir string) (*Templates, error) {
 
 func parseTemplates(dir string) (*template.Template, error) {
 	if dir == "" {
-		return defaultPages, nil
+		return defaultPages(), nil
 	}
 	// A fresh parse: an html/template that has run cannot be cloned.
 	t, err := template.ParseFS(templateFS, "templates/*.html")

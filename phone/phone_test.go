@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/nyaruka/phonenumbers"
 )
 
 func TestParse(t *testing.T) {
@@ -151,6 +153,34 @@ func TestPlace(t *testing.T) {
 	} {
 		if region, prefix := Place(c.e164, c.digits); region != c.region || prefix != c.prefix {
 			t.Errorf("Place(%q, %d) = %s %s, want %s %s", c.e164, c.digits, region, prefix, c.region, c.prefix)
+		}
+	}
+}
+
+// TestExample: the example numbers, kept after the first ask, are those
+// phonenumbers makes, for every region and every time; a region without
+// one (a stranger's made-up code) is not kept.
+func TestExample(t *testing.T) {
+	for round := range 2 {
+		for r := range phonenumbers.GetSupportedRegions() {
+			want := ""
+			if num := phonenumbers.GetExampleNumberForType(r, phonenumbers.MOBILE); num != nil {
+				want = phonenumbers.Format(num, phonenumbers.INTERNATIONAL)
+			}
+			if got := Example(strings.ToLower(r)); got != want {
+				t.Fatalf("round %d: Example(%s) = %q, want %q", round, r, got, want)
+			}
+		}
+	}
+	if got, want := Example("", "XX", "gb", "US"), Example("GB"); got != want || got == "" {
+		t.Errorf("the first region with an example: %q, want %q", got, want)
+	}
+	for _, r := range []string{"XX", "ZZ", "NOT-A-REGION"} {
+		if Example(r) != "" {
+			t.Errorf("Example(%s) is not empty", r)
+		}
+		if _, kept := examples.Load(r); kept {
+			t.Errorf("Example(%s) was kept", r)
 		}
 	}
 }

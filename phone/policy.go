@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/nyaruka/phonenumbers"
 )
@@ -144,9 +145,28 @@ func Region(e164 string) string {
 // the first of regions that has one ("" when none does).
 func Example(regions ...string) string {
 	for _, r := range regions {
-		if num := phonenumbers.GetExampleNumberForType(strings.ToUpper(r), phonenumbers.MOBILE); num != nil {
-			return phonenumbers.Format(num, phonenumbers.INTERNATIONAL)
+		if ex := example(strings.ToUpper(r)); ex != "" {
+			return ex
 		}
 	}
 	return ""
+}
+
+// examples are the example numbers made so far, by region: the pages ask
+// for one on every request and for every country of the picker, and under
+// the race detector making one is most of a page's own CPU. Only regions
+// that have one are kept, so a stranger's made-up region adds nothing.
+var examples sync.Map // region → example
+
+func example(region string) string {
+	if ex, ok := examples.Load(region); ok {
+		return ex.(string)
+	}
+	num := phonenumbers.GetExampleNumberForType(region, phonenumbers.MOBILE)
+	if num == nil {
+		return ""
+	}
+	ex := phonenumbers.Format(num, phonenumbers.INTERNATIONAL)
+	examples.Store(region, ex)
+	return ex
 }

@@ -35,7 +35,7 @@ var builtin embed.FS
 var English = mustLoad()
 
 func mustLoad() *Catalogue {
-	c, err := Load("")
+	c, err := load("")
 	if err != nil {
 		panic(err)
 	}
@@ -43,8 +43,17 @@ func mustLoad() *Catalogue {
 }
 
 // Load reads the built-in catalogues and then dir's <lang>.json files (if
-// dir is set), which add languages or override texts.
+// dir is set), which add languages or override texts. Without dir it is
+// English, read once at start (a catalogue never changes once loaded):
+// every gate's Provision asks for it.
 func Load(dir string) (*Catalogue, error) {
+	if dir == "" {
+		return English, nil
+	}
+	return load(dir)
+}
+
+func load(dir string) (*Catalogue, error) {
 	c := &Catalogue{texts: map[string]map[string]string{}}
 	files, _ := builtin.ReadDir("catalogue")
 	for _, f := range files {

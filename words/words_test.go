@@ -81,6 +81,14 @@ func TestAnAdminsCatalogueOnTop(t *testing.T) {
 	if _, err := Load(dir); err == nil {
 		t.Error("a catalogue named for no language loaded")
 	}
+	// The built-in catalogue alone is read once and shared; an admin's
+	// folder never changes it.
+	if builtin, err := Load(""); err != nil || builtin != English {
+		t.Errorf("Load(\"\") = %p, %v; want English, read once (%p)", builtin, err, English)
+	}
+	if c == English || English.Render("nl", Text{ID: "gate.not_found"}) == "Deze pagina bestaat niet." {
+		t.Error("an admin's catalogue changed the built-in one")
+	}
 }
 
 func TestErrors(t *testing.T) {

@@ -18,7 +18,6 @@ import (
 	"fmt"
 	"log"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"os"
@@ -34,6 +33,7 @@ import (
 	"github.com/dgraph-io/badger/v4"
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/internal/harness"
 	"github.com/smsgate/caddy-smsgate/store"
 )
 
@@ -61,7 +61,7 @@ func main() {
 	fmt.Printf("store on disk: %.1f MiB\n", float64(size)/(1<<20))
 
 	if *port == 0 {
-		*port = freePort()
+		*port = harness.FreePort()
 	}
 	logFile := filepath.Join(*dir, "caddy.log")
 	_ = os.Remove(logFile)
@@ -127,16 +127,6 @@ http://localhost:%d {
 	fmt.Printf("login (lookup + challenge + send) over %d users: p50 %s, p99 %s\n", *logins, pct(loginT, 50), pct(loginT, 99))
 	fmt.Printf("verify (check + session) over %d users: p50 %s, p99 %s\n", *logins, pct(verifyT, 50), pct(verifyT, 99))
 	fmt.Printf("RSS after %d sign-ins: %.1f MiB\n", *logins, rss(cmd.Process.Pid))
-}
-
-// freePort is a free loopback port.
-func freePort() int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 // fill writes n devices the way the gate stores them.

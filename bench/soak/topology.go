@@ -13,6 +13,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/smsgate/caddy-smsgate/internal/harness"
 )
 
 // topology is the processes of a run: one redis-server, two smsgate
@@ -34,15 +36,6 @@ type instance struct {
 	cmd                    *exec.Cmd
 }
 
-func freePort() int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		panic(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 func startTopology(c config) (*topology, error) {
 	work, err := os.MkdirTemp("", "smsgate-soak-")
 	if err != nil {
@@ -55,20 +48,20 @@ func startTopology(c config) (*topology, error) {
 			t.stop()
 		}
 	}()
-	rport := freePort()
+	rport := harness.FreePort()
 	t.redisAddr = fmt.Sprintf("127.0.0.1:%d", rport)
 	t.redisArgs = []string{c.redis, "--bind", "127.0.0.1", "--port", fmt.Sprint(rport), "--appendonly", "yes", "--save", "",
 		"--dir", work, "--logfile", filepath.Join(work, "redis.log")}
 	if err := t.startRedis(); err != nil {
 		return nil, err
 	}
-	frontPort := freePort()
+	frontPort := harness.FreePort()
 	t.front = fmt.Sprintf("https://localhost:%d", frontPort)
 	secret := rand.Text() + rand.Text()
 	var upstreams []string
 	for i, name := range []string{"a", "b"} {
-		in := &instance{name: name, admin: fmt.Sprintf("127.0.0.1:%d", freePort()), log: filepath.Join(work, name+".log")}
-		port := freePort()
+		in := &instance{name: name, admin: fmt.Sprintf("127.0.0.1:%d", harness.FreePort()), log: filepath.Join(work, name+".log")}
+		port := harness.FreePort()
 		in.base = fmt.Sprintf("http://127.0.0.1:%d", port)
 		upstreams = append(upstreams, fmt.Sprintf("127.0.0.1:%d", port))
 		site := fmt.Sprintf(`http://:%d {
@@ -104,7 +97,7 @@ func startTopology(c config) (*topology, error) {
 	}
 }
 `, frontPort, strings.Join(upstreams, " "))
-	globals := fmt.Sprintf("admin 127.0.0.1:%d\n\tskip_install_trust\n\tauto_https disable_redirects\n\thttp_port %d\n\thttps_port %d", freePort(), freePort(), frontPort)
+	globals := fmt.Sprintf("admin 127.0.0.1:%d\n\tskip_install_trust\n\tauto_https disable_redirects\n\thttp_port %d\n\thttps_port %d", harness.FreePort(), harness.FreePort(), frontPort)
 	if t.frontCmd, err = t.caddy(c, "front", globals, filepath.Join(work, "front.log"), frontSite); err != nil {
 		return nil, err
 	}

@@ -7,7 +7,6 @@
 // line of results per run. The sites are named localhost (a passkey's RP
 // ID cannot be an IP), and reached on 127.0.0.1.
 //
-//	storm port                      a free loopback port
 //	storm mint -secret S -realm R   a session cookie value, as the gate signs one
 //	storm signins -a URL -b URL -logs A,B -rate N -for D -from I [-ip IP] [-pid P]
 //	storm sessions -a URL -b URL -secret S -realm R -n N
@@ -19,7 +18,6 @@ import (
 	"fmt"
 	"io"
 	"log"
-	"net"
 	"net/http"
 	"os"
 	"strings"
@@ -32,7 +30,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		log.Fatal("storm: port | mint | signins | sessions")
+		log.Fatal("storm: mint | signins | sessions")
 	}
 	fs := flag.NewFlagSet(os.Args[1], flag.ExitOnError)
 	a := fs.String("a", "", "instance A's base URL")
@@ -49,13 +47,6 @@ func main() {
 	pid := fs.Int("pid", 0, "a Caddy process whose CPU time to count, second by second")
 	_ = fs.Parse(os.Args[2:])
 	switch os.Args[1] {
-	case "port":
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			log.Fatal(err)
-		}
-		fmt.Println(l.Addr().(*net.TCPAddr).Port)
-		l.Close()
 	case "mint":
 		fmt.Println(mint(*secret, *realm, userName(0)))
 	case "signins":

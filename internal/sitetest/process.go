@@ -198,13 +198,10 @@ func (p *process) advance(t *testing.T, d time.Duration) {
 // now is the child's clock.
 func (p *process) now() time.Time { return time.Now().Add(time.Duration(p.skew.Load())) }
 
-// load gives the child the Caddyfile cfg, and returns Caddy's error.
-func (p *process) load(cfg string) error {
-	return p.post("text/caddyfile", []byte(cfg))
-}
-
-func (p *process) post(contentType string, cfg []byte) error {
-	req, err := http.NewRequest(http.MethodPost, fmt.Sprintf("http://localhost:%d/load", p.admin), strings.NewReader(string(cfg)))
+// post loads cfg into the Caddy whose admin endpoint is at port admin,
+// and returns Caddy's error.
+func post(admin int, contentType, cfg string) error {
+	req, err := http.NewRequest(http.MethodPost, fmt.Sprintf("http://localhost:%d/load", admin), strings.NewReader(cfg))
 	if err != nil {
 		return err
 	}
@@ -228,7 +225,7 @@ func (p *process) post(contentType string, cfg []byte) error {
 // the real time, and a race it reported meanwhile failed t. A child that
 // answers is used again.
 func (p *process) release(t *testing.T) {
-	err := p.post("application/json", idleConfig(strconv.Itoa(p.admin)))
+	err := post(p.admin, "application/json", string(idleConfig(strconv.Itoa(p.admin))))
 	if err == nil {
 		if d := p.skew.Load(); d != 0 {
 			p.advance(t, -time.Duration(d))

@@ -5,7 +5,7 @@
 // forward without sleeping. A test that calls Parallel runs beside the
 // others with a Caddy process of its own (this test binary run again as
 // Caddy: the race detector watches the server there too); the others
-// share the binary's one in-process Caddy (caddytest), one after another.
+// share the binary's one in-process Caddy, one after another.
 // The ports are free ones picked at start (configs and URLs say
 // {HTTP_PORT}, {HTTPS_PORT} and {ADMIN_PORT}, and WithPorts puts the real
 // ones in), so two copies of the repository can run their tests at once.
@@ -13,17 +13,22 @@
 package sitetest
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
-	"github.com/caddyserver/caddy/v2/caddytest"
+	"github.com/caddyserver/caddy/v2/caddyconfig"
 
 	_ "github.com/smsgate/caddy-smsgate" // the gate and its modules
 	"github.com/smsgate/caddy-smsgate/internal/clock"
@@ -78,18 +83,12 @@ func Main(m *testing.M, after ...func()) {
 	clock.Default = gates.Now
 	HTTPPort, HTTPSPort = harness.FreePort(), harness.FreePort()
 	Base = fmt.Sprintf("http://localhost:%d", HTTPPort)
-	// caddytest reaches Caddy's admin API here: a free port, never its
-	// default 2999, so that two copies of the tests can run at once.
-	caddytest.Default.AdminPort = harness.FreePort()
-	AdminPort = caddytest.Default.AdminPort
+	// The in-process Caddy's admin API: a free port, so that two copies
+	// of the tests can run at once.
+	AdminPort = harness.FreePort()
 	// A config that names no admin endpoint keeps this one, not Caddy's
 	// default localhost:2019 (which another program may hold).
 	caddy.DefaultAdminListen = fmt.Sprintf("localhost:%d", AdminPort)
-	// A load stops the config before (its gates' last flushes, bounded
-	// at 2 s, to a store a test may have stopped) and opens the next one's
-	// store: under -race on a busy 2-core machine that passes caddytest's
-	// 5 s, and the test failed for the machine's sake, not the gate's.
-	caddytest.Default.LoadRequestTimeout = 30 * time.Second
 	var err error
 	if root, err = os.MkdirTemp("", "smsgate-test-"); err != nil {
 		panic(err)
@@ -103,8 +102,7 @@ func Main(m *testing.M, after ...func()) {
 		}
 	}
 	caddy.ConfigAutosavePath = filepath.Join(root, "config", "caddy", "autosave.json") // set before Main ran
-	// The binary, for the parallel tests' Caddy processes: caddytest
-	// rewrites os.Args when it starts the in-process Caddy.
+	// The binary, for the parallel tests' Caddy processes.
 	if self, err = os.Executable(); err != nil {
 		panic(err)
 	}
@@ -146,20 +144,32 @@ func Now() time.Time {
 // {ADMIN_PORT} (a parallel test's: its Site's WithPorts).
 func WithPorts(s string) string { return local().withPorts(s) }
 
-// AssertLoadError loads cfg into t's Caddy (with its ports, and {DIR} a
-// fresh folder: a config that loads further than expected must not write
-// into the source tree) and expects want (with its ports too).
+// AssertLoadError loads the Caddyfile cfg into t's Caddy (with its ports,
+// and {DIR} a fresh folder: a config that loads further than expected
+// must not write into the source tree) and expects want (with its ports
+// too).
 func AssertLoadError(t *testing.T, cfg, want string) {
 	t.Helper()
+	assertLoadError(t, "text/caddyfile", cfg, want)
+}
+
+// AssertJSONLoadError is AssertLoadError for a JSON config.
+func AssertJSONLoadError(t *testing.T, cfg, want string) {
+	t.Helper()
+	assertLoadError(t, "application/json", cfg, want)
+}
+
+func assertLoadError(t *testing.T, contentType, cfg, want string) {
+	t.Helper()
 	cfg = strings.ReplaceAll(cfg, "{DIR}", filepath.Join(t.TempDir(), "store"))
-	b := bindingOf(t)
-	if b == nil {
-		caddytest.AssertLoadError(t, WithPorts(cfg), "caddyfile", WithPorts(want))
-		return
+	at := local()
+	if b := bindingOf(t); b != nil {
+		at = b.process(t).ports
+	} else if err := startLocal(); err != nil {
+		t.Fatal(err)
 	}
-	p := b.process(t)
-	want = p.withPorts(want)
-	err := p.load(p.withPorts(cfg))
+	want = at.withPorts(want)
+	err := post(at.admin, contentType, at.withPorts(cfg))
 	if err == nil {
 		t.Errorf("the config loaded; want the error %q", want)
 	} else if !strings.Contains(err.Error(), want) {
@@ -251,9 +261,12 @@ func StartWith(t *testing.T, globals, body string) *Site {
 }
 %s`, logFile, globals, strings.ReplaceAll(body, "{DIR}", filepath.Join(dir, "store"))))
 	if p == nil {
+		if err := startLocal(); err != nil {
+			t.Fatal(err)
+		}
 		localLive.Store(true)
-		caddytest.NewTester(t).InitServer(cfg, "caddyfile")
-	} else if err := p.load(cfg); err != nil {
+	}
+	if err := post(at.admin, "text/caddyfile", cfg); err != nil {
 		t.Fatalf("loading the config: %v\n%s", err, cfg)
 	}
 	return &Site{t: t, LogFile: logFile, Store: filepath.Join(dir, "store"), Base: at.base(), p: p, ports: at}
@@ -343,4 +356,41 @@ func admin(t *testing.T, at ports, method, path, body string) (int, string) {
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
 	return res.StatusCode, string(b)
+}
+
+// startLocal starts the in-process Caddy, with only its admin endpoint,
+// the first time a test needs it.
+var startLocal = sync.OnceValue(func() error {
+	return caddy.Load(idleConfig(strconv.Itoa(AdminPort)), true)
+})
+
+// AssertAdapt adapts the Caddyfile cfg and expects the JSON want
+// (indented with tabs), warnings or not.
+func AssertAdapt(t *testing.T, cfg, want string) {
+	t.Helper()
+	got, warnings, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(cfg), nil)
+	if err != nil {
+		t.Fatalf("adapting: %v", err)
+	}
+	for _, w := range warnings {
+		t.Logf("warning: Caddyfile:%d: %s: %s", w.Line, w.Directive, w.Message)
+	}
+	var indented bytes.Buffer
+	if err := json.Indent(&indented, got, "", "\t"); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := strings.Split(indented.String(), "\n"), strings.Split(strings.TrimSpace(want), "\n"); !slices.Equal(got, want) {
+		for i := range max(len(got), len(want)) {
+			g, w := "", ""
+			if i < len(got) {
+				g = got[i]
+			}
+			if i < len(want) {
+				w = want[i]
+			}
+			if g != w {
+				t.Fatalf("the adapted JSON differs from line %d:\n got: %s\nwant: %s\n\nall of it:\n%s", i+1, g, w, indented.String())
+			}
+		}
+	}
 }
