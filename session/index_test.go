@@ -254,77 +254,53 @@ func TestStoreWithoutIndex(t *testing.T) {
 // listed, the ended one never.
 func TestRacingIndex(t *testing.T) {
 	t.Parallel()
-	for name, st := range bothStores(t) {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			ctx := context.Background()
-			il := &storetest.Interleaver{Store: st}
-			now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
-			m, err := NewManager(ctx, Config{Store: il, Realm: "example.com", Secret: []byte("a secret of thirty-two bytes, no less"),
-				Alg: "HS256", Lifetime: time.Hour, Now: func() time.Time { return now }})
-			if err != nil {
-				t.Fatal(err)
-			}
-			lost := map[string]int{}
-			users := 0
-			// A sign-in while an admin ends the user's other session.
-			endVsSignIn := func() storetest.Pair {
-				users++
-				user := fmt.Sprint("user", users)
-				m.Issue(ctx, user, []string{"sms"}, Where{Browser: "old"})
-				list, _ := Sessions(ctx, il, "example.com", user, now)
-				var errA, errB error
-				return storetest.Pair{Key: sessionsKey("example.com", user),
-					A: func(ctx context.Context) { _, errA = End(ctx, il, "example.com", user, list[0].SID, now) },
-					B: func(ctx context.Context) { _, errB = m.Issue(ctx, user, []string{"sms"}, Where{Browser: "new"}) },
-					Check: func() {
-						if errA != nil || errB != nil {
-							t.Fatalf("%s: end %v, sign-in %v", user, errA, errB)
-						}
-						if list, _ := Sessions(ctx, il, "example.com", user, now); len(list) != 1 || list[0].Where.Browser != "new" {
-							lost["a sign-in or an end lost to the other"]++
-						}
-					}}
-			}
-			// Against a sign-out everywhere: the new session, signed after
-			// it (a later second), stays listed.
-			signOutVsSignIn := func() storetest.Pair {
-				users++
-				user := fmt.Sprint("user", users)
-				m.Issue(ctx, user, []string{"sms"}, Where{Browser: "old"})
-				later := now.Add(time.Second)
-				var errA, errB error
-				return storetest.Pair{Key: sessionsKey("example.com", user),
-					A: func(ctx context.Context) { errA = RevokeUser(ctx, il, "example.com", user, now) },
-					B: func(ctx context.Context) {
-						errB = editIndex(ctx, il, "example.com", user, later, func(l []Info) []Info {
-							return append(l, Info{SID: "after", Issued: later, Expires: later.Add(time.Hour)})
-						})
-					},
-					Check: func() {
-						if errA != nil || errB != nil {
-							t.Fatalf("%s: sign-out %v, sign-in %v", user, errA, errB)
-						}
-						raw, _ := st.Get(ctx, sessionsKey("example.com", user))
-						if l, _ := liveSessions(raw, now); len(l) != 1 || l[0].SID != "after" {
-							lost["a sign-in lost to a sign-out everywhere, or an ended session kept"]++
-						}
-					}}
-			}
-			ends, signOuts := il.Interleave(t, endVsSignIn), il.Interleave(t, signOutVsSignIn)
-			if ends < 2 || signOuts < 2 {
-				t.Fatalf("%d and %d interleavings: the changes do not both read the index", ends, signOuts)
-			}
-			for range 50 {
-				for _, next := range []func() storetest.Pair{endVsSignIn, signOutVsSignIn} {
-					p := next()
-					both(func() { p.A(ctx) }, func() { p.B(ctx) })
-					p.Check()
-				}
-			}
-			if len(lost) > 0 {
-				t.Errorf("in %d interleavings and 50 runs at once of each race: %v", ends+signOuts, lost)
-			}
-		})
-	}
+	raceOnBothStores(t, func(t *testing.T, m *Manager, il *storetest.Interleaver, now time.Time, lost map[string]int) []race {
+		ctx := context.Background()
+		users := 0
+		// A sign-in while an admin ends the user's other session.
+		endVsSignIn := func() storetest.Pair {
+			users++
+			user := fmt.Sprint("user", users)
+			m.Issue(ctx, user, []string{"sms"}, Where{Browser: "old"})
+			list, _ := Sessions(ctx, il, "example.com", user, now)
+			var errA, errB error
+			return storetest.Pair{Key: sessionsKey("example.com", user),
+				A: func(ctx context.Context) { _, errA = End(ctx, il, "example.com", user, list[0].SID, now) },
+				B: func(ctx context.Context) { _, errB = m.Issue(ctx, user, []string{"sms"}, Where{Browser: "new"}) },
+				Check: func() {
+					if errA != nil || errB != nil {
+						t.Fatalf("%s: end %v, sign-in %v", user, errA, errB)
+					}
+					if list, _ := Sessions(ctx, il, "example.com", user, now); len(list) != 1 || list[0].Where.Browser != "new" {
+						lost["a sign-in or an end lost to the other"]++
+					}
+				}}
+		}
+		// Against a sign-out everywhere: the new session, signed after
+		// it (a later second), stays listed.
+		signOutVsSignIn := func() storetest.Pair {
+			users++
+			user := fmt.Sprint("user", users)
+			m.Issue(ctx, user, []string{"sms"}, Where{Browser: "old"})
+			later := now.Add(time.Second)
+			var errA, errB error
+			return storetest.Pair{Key: sessionsKey("example.com", user),
+				A: func(ctx context.Context) { errA = RevokeUser(ctx, il, "example.com", user, now) },
+				B: func(ctx context.Context) {
+					errB = editIndex(ctx, il, "example.com", user, later, func(l []Info) []Info {
+						return append(l, Info{SID: "after", Issued: later, Expires: later.Add(time.Hour)})
+					})
+				},
+				Check: func() {
+					if errA != nil || errB != nil {
+						t.Fatalf("%s: sign-out %v, sign-in %v", user, errA, errB)
+					}
+					raw, _ := il.Store.Get(ctx, sessionsKey("example.com", user))
+					if l, _ := liveSessions(raw, now); len(l) != 1 || l[0].SID != "after" {
+						lost["a sign-in lost to a sign-out everywhere, or an ended session kept"]++
+					}
+				}}
+		}
+		return []race{{endVsSignIn, 2}, {signOutVsSignIn, 2}}
+	})
 }

@@ -7,9 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/smsgate/caddy-smsgate/store"
 	"github.com/smsgate/caddy-smsgate/store/storetest"
-	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
 )
 
 // TestRacingTrusts: a browser trusted while the user signs out everywhere
@@ -19,103 +17,122 @@ import (
 // (storetest.Interleaver) and 50 times at once.
 func TestRacingTrusts(t *testing.T) {
 	t.Parallel()
-	badger, closeDB, err := store.OpenBadger(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = closeDB() })
-	redis, closeRedis, err := store.OpenRedis(&store.Redis{Addresses: []string{redistest.Server(t)}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = closeRedis() })
-	for name, st := range map[string]store.Store{"badger": badger, "redis": redis} {
+	raceOnBothStores(t, func(t *testing.T, m *Manager, il *storetest.Interleaver, now time.Time, lost map[string]int) []race {
+		ctx := context.Background()
+		users := 0
+		trust := func(ctx context.Context, user, browser string) error {
+			_, err := m.Trust(ctx, user, browser, nil, now.Unix(), time.Hour)
+			return err
+		}
+		// A trust against a sign-out everywhere (as the devices page
+		// does it: sessions revoked, then every trust ended).
+		signOutVsTrust := func() storetest.Pair {
+			users++
+			user := fmt.Sprint("user", users)
+			if err := trust(ctx, user, "old"); err != nil {
+				t.Fatal(err)
+			}
+			var errA, errB error
+			return storetest.Pair{Key: trustedKey("example.com", user),
+				A: func(ctx context.Context) {
+					if errA = m.RevokeUser(ctx, user); errA == nil {
+						errA = UntrustAll(ctx, il, "example.com", user)
+					}
+				},
+				B: func(ctx context.Context) { errB = trust(ctx, user, "new") },
+				Check: func() {
+					if errA != nil || errB != nil {
+						t.Fatalf("%s: sign-out %v, trust %v", user, errA, errB)
+					}
+					list, err := m.TrustedBrowsers(ctx, user)
+					if err != nil {
+						t.Fatal(err)
+					}
+					for _, tb := range list {
+						if tb.Browser == "old" {
+							lost["a trust ended by a sign-out everywhere came back"]++
+						}
+					}
+				}}
+		}
+		// A trust made while another is ended.
+		untrustVsTrust := func() storetest.Pair {
+			users++
+			user := fmt.Sprint("user", users)
+			if err := trust(ctx, user, "old"); err != nil {
+				t.Fatal(err)
+			}
+			list, _ := m.TrustedBrowsers(ctx, user)
+			var errA, errB error
+			return storetest.Pair{Key: trustedKey("example.com", user),
+				A: func(ctx context.Context) { errA = m.Untrust(ctx, user, list[0].ID) },
+				B: func(ctx context.Context) { errB = trust(ctx, user, "new") },
+				Check: func() {
+					if errA != nil || errB != nil {
+						t.Fatalf("%s: untrust %v, trust %v", user, errA, errB)
+					}
+					list, _ := m.TrustedBrowsers(ctx, user)
+					if len(list) != 1 || list[0].Browser != "new" {
+						lost["a trust or its ending lost to the other"]++
+					}
+				}}
+		}
+		// The sign-out reads no trust: only the trust is held there.
+		return []race{{signOutVsTrust, 1}, {untrustVsTrust, 2}}
+	})
+}
+
+// raceOnBothStores runs, on Badger and on a real Redis, the races that
+// races makes (runRaces) for a manager on the store seen through an
+// Interleaver, at a time it keeps; its pairs' checks count in lost what a
+// race lost.
+func raceOnBothStores(t *testing.T, races func(t *testing.T, m *Manager, il *storetest.Interleaver, now time.Time, lost map[string]int) []race) {
+	for name, st := range bothStores(t) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			ctx := context.Background()
 			il := &storetest.Interleaver{Store: st}
 			now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
-			m, err := NewManager(ctx, Config{Store: il, Realm: "example.com", Secret: []byte("a secret of thirty-two bytes, no less"),
+			m, err := NewManager(context.Background(), Config{Store: il, Realm: "example.com", Secret: []byte("a secret of thirty-two bytes, no less"),
 				Alg: "HS256", Lifetime: time.Hour, Now: func() time.Time { return now }})
 			if err != nil {
 				t.Fatal(err)
 			}
 			lost := map[string]int{}
-			users := 0
-			trust := func(ctx context.Context, user, browser string) error {
-				_, err := m.Trust(ctx, user, browser, nil, now.Unix(), time.Hour)
-				return err
-			}
-			// A trust against a sign-out everywhere (as the devices page
-			// does it: sessions revoked, then every trust ended).
-			signOutVsTrust := func() storetest.Pair {
-				users++
-				user := fmt.Sprint("user", users)
-				if err := trust(ctx, user, "old"); err != nil {
-					t.Fatal(err)
-				}
-				var errA, errB error
-				return storetest.Pair{Key: trustedKey("example.com", user),
-					A: func(ctx context.Context) {
-						if errA = m.RevokeUser(ctx, user); errA == nil {
-							errA = UntrustAll(ctx, il, "example.com", user)
-						}
-					},
-					B: func(ctx context.Context) { errB = trust(ctx, user, "new") },
-					Check: func() {
-						if errA != nil || errB != nil {
-							t.Fatalf("%s: sign-out %v, trust %v", user, errA, errB)
-						}
-						list, err := m.TrustedBrowsers(ctx, user)
-						if err != nil {
-							t.Fatal(err)
-						}
-						for _, tb := range list {
-							if tb.Browser == "old" {
-								lost["a trust ended by a sign-out everywhere came back"]++
-							}
-						}
-					}}
-			}
-			// A trust made while another is ended.
-			untrustVsTrust := func() storetest.Pair {
-				users++
-				user := fmt.Sprint("user", users)
-				if err := trust(ctx, user, "old"); err != nil {
-					t.Fatal(err)
-				}
-				list, _ := m.TrustedBrowsers(ctx, user)
-				var errA, errB error
-				return storetest.Pair{Key: trustedKey("example.com", user),
-					A: func(ctx context.Context) { errA = m.Untrust(ctx, user, list[0].ID) },
-					B: func(ctx context.Context) { errB = trust(ctx, user, "new") },
-					Check: func() {
-						if errA != nil || errB != nil {
-							t.Fatalf("%s: untrust %v, trust %v", user, errA, errB)
-						}
-						list, _ := m.TrustedBrowsers(ctx, user)
-						if len(list) != 1 || list[0].Browser != "new" {
-							lost["a trust or its ending lost to the other"]++
-						}
-					}}
-			}
-			// The sign-out reads no trust: only the trust is held there.
-			signOuts, untrusts := il.Interleave(t, signOutVsTrust), il.Interleave(t, untrustVsTrust)
-			if signOuts < 1 || untrusts < 2 {
-				t.Fatalf("%d and %d interleavings: the changes do not read the trusts", signOuts, untrusts)
-			}
-			interleavings := signOuts + untrusts
-			for range 50 {
-				for _, next := range []func() storetest.Pair{signOutVsTrust, untrustVsTrust} {
-					p := next()
-					both(func() { p.A(ctx) }, func() { p.B(ctx) })
-					p.Check()
-				}
-			}
-			if len(lost) > 0 {
-				t.Errorf("in %d interleavings and 50 runs at once of each race: %v", interleavings, lost)
-			}
+			runRaces(t, il, lost, races(t, m, il, now, lost)...)
 		})
+	}
+}
+
+// race is one race of two changes to a record: its next pair, and how
+// many interleavings it has at the least (fewer: the changes do not both
+// read the record, and the interleaving proves nothing).
+type race struct {
+	next  func() storetest.Pair
+	least int
+}
+
+// runRaces plays each race in every interleaving of its reads, then 50
+// times at once each; what the checks counted in lost fails the test.
+func runRaces(t *testing.T, il *storetest.Interleaver, lost map[string]int, races ...race) {
+	t.Helper()
+	ctx := context.Background()
+	interleavings := 0
+	for i, r := range races {
+		n := il.Interleave(t, r.next)
+		if n < r.least {
+			t.Fatalf("race %d: %d interleavings, want at least %d: the changes do not read the record", i+1, n, r.least)
+		}
+		interleavings += n
+	}
+	for range 50 {
+		for _, r := range races {
+			p := r.next()
+			both(func() { p.A(ctx) }, func() { p.B(ctx) })
+			p.Check()
+		}
+	}
+	if len(lost) > 0 {
+		t.Errorf("in %d interleavings and 50 runs at once of each race: %v", interleavings, lost)
 	}
 }
 

@@ -5,10 +5,8 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 
-	"github.com/smsgate/caddy-smsgate/internal/harness"
 	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
 )
 
@@ -21,21 +19,8 @@ import (
 func TestFiguresCLIOnTwoInstances(t *testing.T) {
 	t.Parallel()
 	redisAddr := redistest.Server(t)
-	dir := t.TempDir()
-	type instance struct {
-		s          *server
-		admin, cfg string
-	}
-	var a, b instance
-	var wg sync.WaitGroup
-	for _, in := range []struct {
-		name string
-		into *instance
-	}{{"a", &a}, {"b", &b}} {
-		sock, adminPort := listen(t), harness.Port(t)
-		port := sock.Port
-		admin := fmt.Sprintf("localhost:%d", adminPort)
-		config, logFile := caddyfile(t, dir, in.name, "admin "+admin, fmt.Sprintf(`http://localhost:%d {
+	a, b := startTwo(t, t.TempDir(), true, func(port int) string {
+		return fmt.Sprintf(`http://localhost:%d {
 	respond /health 200
 	smsgate {
 		identity none
@@ -51,11 +36,8 @@ func TestFiguresCLIOnTwoInstances(t *testing.T) {
 	}
 	respond "hi"
 }
-`, port, redisAddr))
-		base := fmt.Sprintf("http://localhost:%d", port)
-		wg.Go(func() { *in.into = instance{s: startCaddy(t, sock, config, logFile, base), admin: admin, cfg: config} })
-	}
-	wg.Wait()
+`, port, redisAddr)
+	})
 	for _, u := range []struct {
 		user        string
 		first, then *server

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -32,13 +31,8 @@ func TestTwoInstancesShareRedis(t *testing.T) {
 // B is valid on A, limits count across both, and a logout on B ends the
 // session on A within the 2 s bound.
 func twoInstances(t *testing.T, store string) {
-	dir := t.TempDir()
-	type instance struct {
-		s    *server
-		base string
-	}
-	configFor := func(name string, port int) (string, string) {
-		config, logFile := caddyfile(t, dir, name, "admin off", fmt.Sprintf(`http://localhost:%d {
+	a, b := startTwo(t, t.TempDir(), false, func(port int) string {
+		return fmt.Sprintf(`http://localhost:%d {
 	respond /health 200
 	smsgate {
 		identity none
@@ -53,47 +47,32 @@ func twoInstances(t *testing.T, store string) {
 	}
 	respond "Hello, {http.auth.user.id}!"
 }
-`, port, store))
-		return config, logFile
-	}
-	// Both start together: they must agree on one signing key.
-	var a, b instance
-	var wg sync.WaitGroup
-	for _, in := range []struct {
-		name string
-		into *instance
-	}{{"a", &a}, {"b", &b}} {
-		sock := listen(t)
-		port := sock.Port
-		config, logFile := configFor(in.name, port)
-		base := fmt.Sprintf("http://localhost:%d", port)
-		wg.Go(func() { *in.into = instance{s: startCaddy(t, sock, config, logFile, base), base: base} })
-	}
-	wg.Wait()
+`, port, store)
+	})
 
 	// A code sent through A is accepted by B (cookies ignore the port).
 	c := newBrowser(t, "")
-	_, _, page := c.do("GET", a.base+"/.smsgate/login", nil)
+	_, _, page := c.do("GET", a.s.base+"/.smsgate/login", nil)
 	csrf := csrfField.FindStringSubmatch(page)[1]
-	if st, _, _ := c.do("POST", a.base+"/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {csrf}}); st != http.StatusSeeOther {
+	if st, _, _ := c.do("POST", a.s.base+"/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {csrf}}); st != http.StatusSeeOther {
 		t.Fatalf("login on A: %d", st)
 	}
-	if st, loc, body := c.do("POST", b.base+"/.smsgate/verify", url.Values{"code": {a.s.lastCode()}, "csrf": {csrf}}); st != http.StatusSeeOther || loc != "/" {
+	if st, loc, body := c.do("POST", b.s.base+"/.smsgate/verify", url.Values{"code": {a.s.lastCode()}, "csrf": {csrf}}); st != http.StatusSeeOther || loc != "/" {
 		t.Fatalf("the code from A, on B: %d %s\n%s", st, loc, body)
 	}
 	// The session made on B is valid on A.
-	if st, _, body := c.do("GET", a.base+"/", nil); st != 200 || body != "Hello, carol!" {
+	if st, _, body := c.do("GET", a.s.base+"/", nil); st != 200 || body != "Hello, carol!" {
 		t.Fatalf("B's session on A: %d %q", st, body)
 	}
 
 	// Limits count across both: two sends from this IP, the third refused.
 	d := newBrowser(t, "")
-	_, _, page = d.do("GET", b.base+"/.smsgate/login", nil)
+	_, _, page = d.do("GET", b.s.base+"/.smsgate/login", nil)
 	dcsrf := csrfField.FindStringSubmatch(page)[1]
-	if st, _, _ := d.do("POST", b.base+"/.smsgate/login", url.Values{"username": {"dave"}, "csrf": {dcsrf}}); st != http.StatusSeeOther {
+	if st, _, _ := d.do("POST", b.s.base+"/.smsgate/login", url.Values{"username": {"dave"}, "csrf": {dcsrf}}); st != http.StatusSeeOther {
 		t.Fatalf("second send: %d", st)
 	}
-	if st, _, _ := d.do("POST", a.base+"/.smsgate/login", url.Values{"username": {"erin"}, "csrf": {dcsrf}}); st != http.StatusTooManyRequests {
+	if st, _, _ := d.do("POST", a.s.base+"/.smsgate/login", url.Values{"username": {"erin"}, "csrf": {dcsrf}}); st != http.StatusTooManyRequests {
 		t.Fatalf("third send from one IP across two instances: %d, want 429", st)
 	}
 
@@ -102,7 +81,7 @@ func twoInstances(t *testing.T, store string) {
 	// ring in Redis every 5 s.
 	start := time.Now()
 	for {
-		st, _, body := c.do("GET", a.base+"/.smsgate/admin/events?user=dave", nil)
+		st, _, body := c.do("GET", a.s.base+"/.smsgate/admin/events?user=dave", nil)
 		if st == http.StatusOK && strings.Contains(body, "<td>dave</td>") {
 			break
 		}
@@ -111,22 +90,22 @@ func twoInstances(t *testing.T, store string) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	if st, _, body := c.do("GET", b.base+"/.smsgate/admin/costs", nil); st != http.StatusOK || !strings.Contains(body, "<svg") || !strings.Contains(body, `<th scope="row">US</th>`) {
+	if st, _, body := c.do("GET", b.s.base+"/.smsgate/admin/costs", nil); st != http.StatusOK || !strings.Contains(body, "<svg") || !strings.Contains(body, `<th scope="row">US</th>`) {
 		t.Fatalf("B's console costs: %d\n%s", st, body)
 	}
 
 	// A logout on B ends the session on A, within the bound.
-	_, _, page = c.do("GET", b.base+"/.smsgate/logout", nil)
+	_, _, page = c.do("GET", b.s.base+"/.smsgate/logout", nil)
 	csrf = csrfField.FindStringSubmatch(page)[1]
-	stolen := c.cookieValue(a.base, "smsgate_session")
-	if st, _, _ := c.do("POST", b.base+"/.smsgate/logout", url.Values{"csrf": {csrf}}); st != http.StatusOK {
+	stolen := c.cookieValue(a.s.base, "smsgate_session")
+	if st, _, _ := c.do("POST", b.s.base+"/.smsgate/logout", url.Values{"csrf": {csrf}}); st != http.StatusOK {
 		t.Fatalf("logout on B: %d", st)
 	}
 	thief := newBrowser(t, "")
-	thief.setCookie(a.base, "smsgate_session", stolen)
+	thief.setCookie(a.s.base, "smsgate_session", stolen)
 	start = time.Now()
 	for {
-		st, _, _ := thief.do("GET", a.base+"/", nil)
+		st, _, _ := thief.do("GET", a.s.base+"/", nil)
 		if st == http.StatusFound {
 			break
 		}

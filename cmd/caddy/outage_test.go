@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/smsgate/caddy-smsgate/internal/harness"
 	"github.com/smsgate/caddy-smsgate/session"
 	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
 )
@@ -19,24 +20,43 @@ type gatePair struct{ a, b *server }
 
 // startPair starts two instances of a site whose smsgate block has the
 // given options (and identity none, realm pair.localhost, provider log),
-// together: they must agree on one signing key. dir keeps their configs,
-// logs and data directories (a test that restarts one reuses it).
+// admin off. dir keeps their configs, logs and data directories (a test
+// that restarts one reuses it).
 func startPair(t *testing.T, dir, options string) gatePair {
 	t.Helper()
-	var p gatePair
+	a, b := startTwo(t, dir, false, func(port int) string { return pairSite(port, options) })
+	return gatePair{a.s, b.s}
+}
+
+// instance is one of the two Caddys that startTwo starts.
+type instance struct {
+	s    *server
+	host string // localhost:port, where the console says a session was made
+	// admin is its admin endpoint (host:port, the CLI's --address), ""
+	// when it has none; cfg its Caddyfile (the CLI's --config).
+	admin, cfg string
+}
+
+// startTwo starts two Caddys, a and b, each serving site(port), together:
+// they must agree on one signing key. dir keeps their Caddyfiles and logs.
+// With admin, each has an admin endpoint of its own.
+func startTwo(t *testing.T, dir string, admin bool, site func(port int) string) (a, b instance) {
+	t.Helper()
 	var wg sync.WaitGroup
-	for _, in := range []struct {
-		name string
-		into **server
-	}{{"a", &p.a}, {"b", &p.b}} {
+	for name, in := range map[string]*instance{"a": &a, "b": &b} {
 		sock := listen(t)
-		port := sock.Port
-		config, logFile := caddyfile(t, dir, in.name, "admin off", pairSite(port, options))
-		base := fmt.Sprintf("http://localhost:%d", port)
-		wg.Go(func() { *in.into = startCaddy(t, sock, config, logFile, base) })
+		in.host = fmt.Sprintf("localhost:%d", sock.Port)
+		globals := "admin off"
+		if admin {
+			in.admin = fmt.Sprintf("localhost:%d", harness.Port(t))
+			globals = "admin " + in.admin
+		}
+		config, logFile := caddyfile(t, dir, name, globals, site(sock.Port))
+		in.cfg = config
+		wg.Go(func() { in.s = startCaddy(t, sock, config, logFile, "http://"+in.host) })
 	}
 	wg.Wait()
-	return p
+	return a, b
 }
 
 func pairSite(port int, options string) string {
@@ -178,21 +198,49 @@ func blip(t *testing.T, pause bool) {
 	} else {
 		r.Restart()
 	}
+	// Sign-ins come back, each instance in its own time: a stopped server
+	// that go-redis gave up dialing it probes once a second, and until then
+	// it answers with the last dial's error. The user retries the step that
+	// failed, as on the pages: asks A for a code until A sends one, then
+	// types it on B until B takes it. (Starting again from the login form
+	// would meet the resend cooldown, 30 s, whenever A had sent the code
+	// while B was not back yet: sign-ins did not come back within 30 s.)
 	start := time.Now()
-	for {
-		if st, _ := signInPair(newBrowser(t, ""), p.a, p.b, "u8"); st == http.StatusSeeOther {
-			break
-		}
-		// Generous: go-redis backs off its dials while Redis is down, and
-		// on a busy 2-core machine the first sign-in after is slow too.
-		if time.Since(start) > 30*time.Second {
-			t.Fatal("sign-ins did not come back 30 s after Redis did")
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	newcomer := newBrowser(t, "")
+	_, _, page := newcomer.do("GET", p.a.base+"/.smsgate/login", nil)
+	csrf := csrfField.FindStringSubmatch(page)[1]
+	untilBack(t, start, "A sends a code", func() (int, string) {
+		st, _, body := newcomer.do("POST", p.a.base+"/.smsgate/login", url.Values{"username": {"u8"}, "csrf": {csrf}})
+		return st, body
+	})
+	code := p.a.lastCode()
+	untilBack(t, start, "B takes the code", func() (int, string) {
+		st, _, body := newcomer.do("POST", p.b.base+"/.smsgate/verify", url.Values{"code": {code}, "csrf": {csrf}})
+		return st, body
+	})
+	t.Logf("sign-ins came back %s after Redis did", time.Since(start).Round(time.Millisecond))
 	for i, b := range stayed {
 		if st, _, _ := b.do("GET", p.b.base+"/", nil); st != http.StatusOK {
 			t.Fatalf("u%d on B after Redis came back: %d", i+2, st)
 		}
+	}
+}
+
+// untilBack repeats step while it answers 503 (the store is not back for
+// that instance yet), until it answers 303; anything else, or 30 s after
+// start, fails the test.
+func untilBack(t *testing.T, start time.Time, what string, step func() (int, string)) {
+	t.Helper()
+	for {
+		st, body := step()
+		switch {
+		case st == http.StatusSeeOther:
+			return
+		case st != http.StatusServiceUnavailable:
+			t.Fatalf("once Redis was back, %s: %d\n%s", what, st, body)
+		case time.Since(start) > 30*time.Second: // a busy 2-core machine is slow too
+			t.Fatalf("sign-ins did not come back 30 s after Redis did: %s: %d", what, st)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }

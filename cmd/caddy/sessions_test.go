@@ -7,11 +7,9 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/smsgate/caddy-smsgate/internal/harness"
 	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
 )
 
@@ -60,22 +58,8 @@ var sessionField = regexp.MustCompile(`name="session" value="([^"]+)"`)
 func TestConsoleSessionsOnTwoInstances(t *testing.T) {
 	t.Parallel()
 	redisAddr := redistest.Server(t)
-	dir := t.TempDir()
-	type instance struct {
-		s          *server
-		admin, cfg string
-		host       string
-	}
-	var a, b instance
-	var wg sync.WaitGroup
-	for _, in := range []struct {
-		name string
-		into *instance
-	}{{"a", &a}, {"b", &b}} {
-		sock, adminPort := listen(t), harness.Port(t)
-		port := sock.Port
-		admin := fmt.Sprintf("localhost:%d", adminPort)
-		config, logFile := caddyfile(t, dir, in.name, "admin "+admin, fmt.Sprintf(`http://localhost:%d {
+	a, b := startTwo(t, t.TempDir(), true, func(port int) string {
+		return fmt.Sprintf(`http://localhost:%d {
 	respond /health 200
 	smsgate {
 		identity none
@@ -88,13 +72,8 @@ func TestConsoleSessionsOnTwoInstances(t *testing.T) {
 	}
 	respond "Hello, {http.auth.user.id}!"
 }
-`, port, redisAddr))
-		base := fmt.Sprintf("http://localhost:%d", port)
-		wg.Go(func() {
-			*in.into = instance{s: startCaddy(t, sock, config, logFile, base), admin: admin, cfg: config, host: fmt.Sprintf("localhost:%d", port)}
-		})
-	}
-	wg.Wait()
+`, port, redisAddr)
+	})
 	onA, onB, admin := newBrowser(t, ""), newBrowser(t, ""), newBrowser(t, "")
 	for _, in := range []struct {
 		b    *browser
