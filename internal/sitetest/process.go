@@ -198,6 +198,16 @@ func (p *process) advance(t *testing.T, d time.Duration) {
 // now is the child's clock.
 func (p *process) now() time.Time { return time.Now().Add(time.Duration(p.skew.Load())) }
 
+// adminClient talks to the admin API of the tests' Caddy, a new
+// connection for every request. Caddy replaces its admin server at every
+// config load and shuts the old one down, closing its idle connections: a
+// request sent on a kept-alive one as it closes gets EOF, and a POST is
+// not retried (CI failed so: `Post ".../load": EOF`). Loading stops the
+// config before (its gates' last flushes, bounded at 2 s) and opens the
+// next one's stores: on a busy 2-core machine, under -race, that can take
+// many seconds.
+var adminClient = &http.Client{Timeout: time.Minute, Transport: &http.Transport{DisableKeepAlives: true}}
+
 // post loads cfg into the Caddy whose admin endpoint is at port admin,
 // and returns Caddy's error.
 func post(admin int, contentType, cfg string) error {
@@ -206,10 +216,7 @@ func post(admin int, contentType, cfg string) error {
 		return err
 	}
 	req.Header.Set("Content-Type", contentType)
-	// Loading stops the config before (its gates' last flushes, bounded at
-	// 2 s) and opens the next one's stores: on a busy 2-core machine,
-	// under -race, that can take many seconds.
-	res, err := (&http.Client{Timeout: time.Minute}).Do(req)
+	res, err := adminClient.Do(req)
 	if err != nil {
 		return err
 	}

@@ -349,7 +349,7 @@ func admin(t *testing.T, at ports, method, path, body string) (int, string) {
 	t.Helper()
 	req, _ := http.NewRequest(method, at.withPorts("http://localhost:{ADMIN_PORT}")+path, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
-	res, err := http.DefaultClient.Do(req)
+	res, err := adminClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
