@@ -188,9 +188,16 @@ func (p *Pages) fail(req *request, status int, code, msg string) {
 }
 
 // unavailable answers when the store or a signature failed; the cause is
-// already in the log.
+// already in the log. At the code step the page offers the code's form
+// again: the code already sent works once the store answers, where
+// starting again would ask for a new one and meet the resend cooldown.
 func (p *Pages) unavailable(req *request) {
-	p.fail(req, http.StatusServiceUnavailable, "unavailable", p.sayID(req, "gate.unavailable"))
+	msg := p.sayID(req, "gate.unavailable")
+	if req.json || req.r.URL.Path != p.PathPrefix+"verify" {
+		p.fail(req, http.StatusServiceUnavailable, "unavailable", msg)
+		return
+	}
+	p.pageNoFlow(req, http.StatusServiceUnavailable, "message", pageData{Error: msg, Retry: true})
 }
 
 func errorCode(status int) string {

@@ -89,6 +89,8 @@ type pageData struct {
 	// Delivery is what the gateway said of the pending code's message:
 	// "pending", "delivered", "failed", or "" when it says nothing.
 	Delivery string
+	// Retry offers the code step again (a store that failed there).
+	Retry bool
 	// Console is what the admin's console shows (console.go).
 	Console *consoleView
 }

@@ -129,7 +129,7 @@ func TestRedisBlipKeepsSignedInUsers(t *testing.T) {
 
 func blip(t *testing.T, pause bool) {
 	r := redistest.Persistent(t)
-	p := startPair(t, t.TempDir(), users(9)+"store redis "+r.Addr)
+	p := startPair(t, t.TempDir(), users(10)+"store redis "+r.Addr)
 	var signedIn []*browser
 	for i := range 8 {
 		b := newBrowser(t, "")
@@ -166,6 +166,14 @@ func blip(t *testing.T, pause bool) {
 		t.Logf("the logout on B reached A after %s", time.Since(start).Round(time.Millisecond))
 	}
 	stayed := signedIn[2:]
+	// u9 has a code and has not typed it yet.
+	waiting := newBrowser(t, "")
+	_, _, page := waiting.do("GET", p.a.base+"/.smsgate/login", nil)
+	waitingCSRF := csrfField.FindStringSubmatch(page)[1]
+	if st, _, body := waiting.do("POST", p.a.base+"/.smsgate/login", url.Values{"username": {"u9"}, "csrf": {waitingCSRF}}); st != http.StatusSeeOther {
+		t.Fatalf("u9's code: %d\n%s", st, body)
+	}
+	waitingCode := p.a.lastCode()
 
 	if pause {
 		r.Pause()
@@ -191,6 +199,13 @@ func blip(t *testing.T, pause bool) {
 		if st != http.StatusServiceUnavailable || strings.Contains(body, "redis") || strings.Contains(body, "dial tcp") {
 			t.Fatalf("a sign-in with Redis down: %d\n%s", st, body)
 		}
+		// The code step's 503 offers that step again, where the code
+		// already sent still works, beside "Start again" (which would ask
+		// for a new code, refused for 30 s by the resend cooldown).
+		st, _, body = waiting.do("POST", p.a.base+"/.smsgate/verify", url.Values{"code": {waitingCode}, "csrf": {waitingCSRF}})
+		if st != http.StatusServiceUnavailable || !strings.Contains(body, `<a href="/.smsgate/verify" id="retry">`) {
+			t.Fatalf("typing a code with Redis down: %d, no way back to the code's form\n%s", st, body)
+		}
 	}
 
 	if pause {
@@ -207,7 +222,7 @@ func blip(t *testing.T, pause bool) {
 	// while B was not back yet: sign-ins did not come back within 30 s.)
 	start := time.Now()
 	newcomer := newBrowser(t, "")
-	_, _, page := newcomer.do("GET", p.a.base+"/.smsgate/login", nil)
+	_, _, page = newcomer.do("GET", p.a.base+"/.smsgate/login", nil)
 	csrf := csrfField.FindStringSubmatch(page)[1]
 	untilBack(t, start, "A sends a code", func() (int, string) {
 		st, _, body := newcomer.do("POST", p.a.base+"/.smsgate/login", url.Values{"username": {"u8"}, "csrf": {csrf}})
@@ -219,6 +234,16 @@ func blip(t *testing.T, pause bool) {
 		return st, body
 	})
 	t.Logf("sign-ins came back %s after Redis did", time.Since(start).Round(time.Millisecond))
+	untilBack(t, start, "u9's code, sent before Redis went", func() (int, string) {
+		// "Try again" leads here: the code's form.
+		if st, _, body := waiting.do("GET", p.a.base+"/.smsgate/verify", nil); st == http.StatusServiceUnavailable {
+			return st, body
+		} else if st != http.StatusOK || !strings.Contains(body, `name="code"`) {
+			t.Fatalf("the code's form once Redis was back: %d\n%s", st, body)
+		}
+		st, _, body := waiting.do("POST", p.a.base+"/.smsgate/verify", url.Values{"code": {waitingCode}, "csrf": {waitingCSRF}})
+		return st, body
+	})
 	for i, b := range stayed {
 		if st, _, _ := b.do("GET", p.b.base+"/", nil); st != http.StatusOK {
 			t.Fatalf("u%d on B after Redis came back: %d", i+2, st)
