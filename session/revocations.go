@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"reflect"
 	"slices"
 	"strconv"
 	"sync"
@@ -103,7 +102,7 @@ func applyHere(st store.Store, rv revocation) {
 	here.mu.Lock()
 	var ms []*Manager
 	for _, p := range here.managers {
-		if m := p.Value(); m != nil && m.realm == rv.Realm && sameStore(m.store, st) {
+		if m := p.Value(); m != nil && m.realm == rv.Realm && store.Same(m.store, st) {
 			ms = append(ms, m)
 		}
 	}
@@ -114,12 +113,6 @@ func applyHere(st store.Store, rv revocation) {
 			return (rv.SID != "" && cl.SID == rv.SID) || (rv.User != "" && cl.Subject == rv.User)
 		})
 	}
-}
-
-// sameStore reports whether a and b are one store (the same value: a
-// store of a type that cannot be compared is never the same).
-func sameStore(a, b store.Store) bool {
-	return a != nil && reflect.TypeOf(a) == reflect.TypeOf(b) && reflect.TypeOf(a).Comparable() && a == b
 }
 
 // pollWait is the longest a request waits for the poll it started: a store

@@ -147,6 +147,15 @@ func (b *Badger) Scan(ctx context.Context, prefix string, fn func(string, []byte
 	return b.db.Scan(ctx, prefix, fn)
 }
 
+// sharedIdentity is the open database: the same for every gate on the
+// folder, in this config and the next (see Same).
+func (b *Badger) sharedIdentity() any {
+	if b.db == nil {
+		return nil
+	}
+	return b.db
+}
+
 // Interface guards
 var (
 	_ Store                 = (*Badger)(nil)

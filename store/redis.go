@@ -46,6 +46,9 @@ type Redis struct {
 	KeyPrefix string `json:"key_prefix,omitempty"`
 
 	client redis.UniversalClient
+	// identity names the data this store reaches (see Same): its
+	// addresses, Sentinel master, database and key prefix.
+	identity string
 }
 
 // CaddyModule returns the Caddy module information.
@@ -93,6 +96,7 @@ func (r *Redis) Provision(ctx caddy.Context) error {
 		opts.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
 	}
 	r.client = redis.NewUniversalClient(opts)
+	r.identity = fmt.Sprintf("%q %q %t %d %q", addrs, r.MasterName, r.Cluster, r.DB, r.KeyPrefix)
 	pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if err := r.client.Ping(pingCtx).Err(); err != nil {
@@ -112,6 +116,15 @@ func (r *Redis) Provision(ctx caddy.Context) error {
 		ctx.Logger().Warn(w, zap.Strings("addresses", addrs))
 	}
 	return nil
+}
+
+// sharedIdentity names the server, database and key prefix: gates on one
+// Redis each hold a *Redis of their own (see Same).
+func (r *Redis) sharedIdentity() any {
+	if r.identity == "" {
+		return nil
+	}
+	return r.identity
 }
 
 // Cleanup closes the connections.

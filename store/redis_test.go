@@ -105,3 +105,29 @@ func TestRedisBatchReloadsScripts(t *testing.T) {
 		})
 	}
 }
+
+// TestRedisSameServerIsOneStore: two gates on one Redis load a *Redis
+// each; they are one store (a revocation made through one reaches the
+// other's cache at once), and another key prefix or database is not.
+func TestRedisSameServerIsOneStore(t *testing.T) {
+	t.Parallel()
+	addr := redistest.Server(t)
+	open := func(r store.Redis) store.Store {
+		s, closeFn, err := store.OpenRedis(&r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = closeFn() })
+		return s
+	}
+	a := open(store.Redis{Addresses: []string{addr}})
+	if b := open(store.Redis{Addresses: []string{addr}, KeyPrefix: "smsgate:"}); a == b || !store.Same(a, b) {
+		t.Error("two modules on one server, database and prefix are not one store")
+	}
+	if b := open(store.Redis{Addresses: []string{addr}, KeyPrefix: "other:"}); store.Same(a, b) {
+		t.Error("another key prefix is the same store")
+	}
+	if b := open(store.Redis{Addresses: []string{addr}, DB: 1}); store.Same(a, b) {
+		t.Error("another database is the same store")
+	}
+}

@@ -7,6 +7,7 @@ package store
 import (
 	"context"
 	"errors"
+	"reflect"
 	"time"
 )
 
@@ -99,4 +100,30 @@ func Lasting(ctx context.Context) context.Context {
 func IsLasting(ctx context.Context) bool {
 	v, _ := ctx.Value(lastingKey{}).(bool)
 	return v
+}
+
+// Same reports whether a and b are one store: the same value, or two
+// values over one database. Each gate loads a store module of its own, so
+// the gates of one config on one Badger folder hold a *Badger each over
+// the folder's one open database, and gates on one Redis (server,
+// database and key prefix) a *Redis each. A value of a type that cannot
+// be compared is the same as nothing (never a panic).
+func Same(a, b Store) bool {
+	ia, ib := identity(a), identity(b)
+	return ia != nil && ia == ib
+}
+
+// shared is a store that names what it stores in, for Same.
+type shared interface{ sharedIdentity() any }
+
+// identity is what Same compares: the database a store module stands
+// for, or the store itself; nil for none, or one that cannot be compared.
+func identity(s Store) any {
+	if sh, ok := s.(shared); ok {
+		return sh.sharedIdentity()
+	}
+	if s == nil || !reflect.ValueOf(s).Comparable() {
+		return nil
+	}
+	return s
 }
