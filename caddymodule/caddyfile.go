@@ -131,7 +131,7 @@ func (g *Gate) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			err = cfutil.List(d, &g.RedirectHosts)
 		case "path_prefix":
 			if err = cfutil.String(d, &g.PathPrefix); err == nil && !validPrefix(g.PathPrefix) {
-				err = d.Errf("path_prefix must begin and end with '/', like %s", DefaultPathPrefix)
+				err = d.Errf("%s", prefixRule)
 			}
 		case "public_origin":
 			err = cfutil.String(d, &g.PublicOrigin)

@@ -131,7 +131,7 @@ func (g *Gate) checkRanges() error {
 	case g.Remember != 0 && cfutil.OutOfRange(g.Remember, MinRemember, MaxRemember):
 		return cfutil.OptionErrf("remember", "%s", cfutil.RangeError("remember", g.Remember, MinRemember, MaxRemember))
 	case !validPrefix(g.PathPrefix):
-		return cfutil.OptionErrf("path_prefix", "path_prefix must begin and end with '/', like %s", DefaultPathPrefix)
+		return cfutil.OptionErrf("path_prefix", "%s", prefixRule)
 	}
 	if g.SigningKey != "" && !strings.Contains(g.SigningKey, "{") && len(g.SigningKey) < 32 {
 		return cfutil.OptionErrf("signing_key", "signing_key is %d bytes; it must be at least 32", len(g.SigningKey))
