@@ -209,10 +209,21 @@ func (m *Manager) Verify(token string) (*Claims, error) {
 }
 
 // Revoke ends a session for its remaining life, here and, within
-// RevocationPoll, at every gate on the store.
+// RevocationPoll, at every gate on the store. A session already revoked
+// and announced is left as it is: logout verifies only the signature, so
+// an old cookie can be shown again and again, and each time cost a
+// revocation log entry (past maxCatchUp in a poll, every instance empties
+// its cache) and a search of this process's caches. The record says
+// announced only once the log has the entry: a logout that failed between
+// the two writes announces on its next try.
 func (m *Manager) Revoke(ctx context.Context, token string, cl *Claims) error {
+	key := revokedKey(m.realm, cl.SID)
+	if v, err := m.store.Get(ctx, key); err == nil && string(v) == revokedAnnounced {
+		m.cache.Remove(token)
+		return nil
+	}
 	ttl := cl.ExpiresAt.Sub(m.now()) + Leeway
-	if err := m.store.Put(store.Lasting(ctx), revokedKey(m.realm, cl.SID), []byte{1}, ttl); err != nil {
+	if err := m.store.Put(store.Lasting(ctx), key, []byte{1}, ttl); err != nil {
 		return err
 	}
 	m.cache.Remove(token)
@@ -220,9 +231,18 @@ func (m *Manager) Revoke(ctx context.Context, token string, cl *Claims) error {
 	if err := announce(ctx, m.store, revocation{Realm: m.realm, SID: cl.SID}); err != nil {
 		return err
 	}
+	// Not lasting: lost, a replay announces once more.
+	if err := m.store.Put(ctx, key, []byte(revokedAnnounced), ttl); err != nil {
+		m.logger.Warn("marking a revocation announced; a replayed logout announces it again", zap.Error(err))
+	}
 	dropSessions(ctx, m.store, m.realm, cl.Subject, m.now(), func(s Info) bool { return s.SID == cl.SID })
 	return nil
 }
+
+// revokedAnnounced is the value of a session's revocation record once the
+// revocation log has its entry (any value revokes: Check reads only that
+// the record exists).
+const revokedAnnounced = "announced"
 
 // RevokeUser ends every session of user issued until now.
 func (m *Manager) RevokeUser(ctx context.Context, user string) error {

@@ -258,3 +258,56 @@ func TestRevocationsHereApplyAtOnce(t *testing.T) {
 		t.Error("a revocation in one realm emptied another realm's cache")
 	}
 }
+
+// TestReplayedLogoutAnnouncesOnce: logout verifies only a cookie's
+// signature, so an old cookie, already signed out, can be shown to it
+// again and again. Each time wrote another revocation log entry (and, in
+// this process, searched every gate's cache): a thousand in a second and
+// every instance empties its cache at its next poll, and forgets what the
+// log covered. Now the second and later logouts of one session write
+// nothing; one that was interrupted before its announcement (the record
+// without the mark) announces on its next try.
+func TestReplayedLogoutAnnouncesOnce(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	a, b, st := twoGates(t, &now)
+	toks := signedIn(t, a, b, 2)
+	counter := func() int64 {
+		n, err := st.Counter(ctx, RevocationCounter)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	before := counter()
+	for range 20 {
+		cl, err := a.Verify(toks[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := a.Revoke(ctx, toks[0], cl); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := counter() - before; n != 1 {
+		t.Errorf("20 logouts of one session wrote %d revocation log entries, want 1", n)
+	}
+	if a.Check(ctx, toks[0]) != nil || b.Check(ctx, toks[0]) != nil {
+		t.Error("the session signed out is admitted")
+	}
+	// Written, not announced (a store fault between the two, or a release
+	// before the mark): the next logout announces.
+	cl, _ := a.Verify(toks[1])
+	if err := st.Put(ctx, revokedKey("example.com", cl.SID), []byte{1}, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	before = counter()
+	for range 2 {
+		if err := a.Revoke(ctx, toks[1], cl); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := counter() - before; n != 1 {
+		t.Errorf("a revocation never announced: %d entries after two logouts, want 1", n)
+	}
+}
