@@ -179,11 +179,11 @@ func TestForwardedHeadersFromStrangersAreIgnored(t *testing.T) {
 	sitetest.Expect(t, c.Do(req), http.StatusUnauthorized, "")
 }
 
-// TestRevocationReachesOtherGates: two gates on one store (two instances,
-// in effect). A logout on one is honoured by the other within the bound,
-// though the other had the token cached.
-func TestRevocationReachesOtherGates(t *testing.T) {
-	sitetest.Parallel(t)
+// twoGatesOnOneStore starts two gates of one realm (sso.localhost) on one
+// Badger store, at a.sso.localhost and b.sso.localhost, each answering
+// with its letter and the user; a and b make their absolute URLs.
+func twoGatesOnOneStore(t *testing.T) (s *sitetest.Site, a, b func(path string) string) {
+	t.Helper()
 	gate := `smsgate {
 		identity none
 		user carol +14155552671
@@ -192,10 +192,19 @@ func TestRevocationReachesOtherGates(t *testing.T) {
 		store badger {DIR}
 		provider log
 	}`
-	s := sitetest.Start(t, "http://a.sso.localhost:{HTTP_PORT} {\n\t"+gate+"\n\trespond \"a {http.auth.user.id}\"\n}\nhttp://b.sso.localhost:{HTTP_PORT} {\n\t"+gate+"\n\trespond \"b {http.auth.user.id}\"\n}")
+	s = sitetest.Start(t, "http://a.sso.localhost:{HTTP_PORT} {\n\t"+gate+"\n\trespond \"a {http.auth.user.id}\"\n}\nhttp://b.sso.localhost:{HTTP_PORT} {\n\t"+gate+"\n\trespond \"b {http.auth.user.id}\"\n}")
+	a = func(p string) string { return absolute(s, "a.sso.localhost", p) }
+	b = func(p string) string { return absolute(s, "b.sso.localhost", p) }
+	return s, a, b
+}
+
+// TestRevocationReachesOtherGates: two gates on one store (two instances,
+// in effect). A logout on one is honoured by the other within the bound,
+// though the other had the token cached.
+func TestRevocationReachesOtherGates(t *testing.T) {
+	sitetest.Parallel(t)
+	s, a, b := twoGatesOnOneStore(t)
 	c := sitetest.NewClient(t, "")
-	a := func(p string) string { return absolute(s, "a.sso.localhost", p) }
-	b := func(p string) string { return absolute(s, "b.sso.localhost", p) }
 	page := c.GetURL(a("/.smsgate/login"))
 	tok := sitetest.CSRFField.FindStringSubmatch(page.Text)[1]
 	c.PostURL(a("/.smsgate/login"), url.Values{"username": {"carol"}, "csrf": {tok}})

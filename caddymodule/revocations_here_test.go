@@ -20,17 +20,7 @@ import (
 // the poll is every second).
 func TestRevocationAtOnceAtEveryGateOfTheStore(t *testing.T) {
 	sitetest.Parallel(t)
-	gate := `smsgate {
-		identity none
-		user carol +14155552671
-		realm sso.localhost
-		cookie_domain sso.localhost
-		store badger {DIR}
-		provider log
-	}`
-	s := sitetest.Start(t, "http://a.sso.localhost:{HTTP_PORT} {\n\t"+gate+"\n\trespond \"a {http.auth.user.id}\"\n}\nhttp://b.sso.localhost:{HTTP_PORT} {\n\t"+gate+"\n\trespond \"b {http.auth.user.id}\"\n}")
-	a := func(p string) string { return absolute(s, "a.sso.localhost", p) }
-	b := func(p string) string { return absolute(s, "b.sso.localhost", p) }
+	s, a, b := twoGatesOnOneStore(t)
 	signIn := func() *sitetest.Client {
 		c := sitetest.NewClient(t, "")
 		page := c.GetURL(a("/.smsgate/login"))
