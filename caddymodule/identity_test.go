@@ -161,8 +161,11 @@ func TestANameCannotWriteTheText(t *testing.T) {
 		sitetest.Expect(t, c.PostWith("/.smsgate/enroll", url.Values{"phone": {"+1415555267" + strconv.Itoa(i)}, "csrf": {tok}}, as), http.StatusSeeOther, "/.smsgate/verify")
 		msgs := s.LogEntries("verification code")
 		body := msgs[len(msgs)-1]["body"].(string)
+		// What the name wrote: the text before the code, a random number
+		// that may hold "900" itself (CI drew 030900).
+		named, _, _ := strings.Cut(body, " code is ")
 		for _, bad := range []string{"http", "evil.example", "900", "555 0000", "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"} {
-			if strings.Contains(body, bad) {
+			if strings.Contains(named, bad) {
 				t.Errorf("the text for %.30q says %q: %q", name, bad, body)
 			}
 		}
