@@ -57,6 +57,11 @@ type revocation struct {
 	User  string `json:"u,omitempty"`
 }
 
+// names reports whether rv ends the session cl (its realm aside).
+func (rv revocation) names(cl *Claims) bool {
+	return (rv.SID != "" && cl.SID == rv.SID) || (rv.User != "" && cl.Subject == rv.User)
+}
+
 func revocationKey(n int64) string { return store.Key("revocation", strconv.FormatInt(n, 10)) }
 
 // announce numbers rv and writes it to the log, and applies it at once
@@ -109,9 +114,7 @@ func applyHere(st store.Store, rv revocation) {
 	here.mu.Unlock()
 	for _, m := range ms {
 		m.covered.add(m.now(), rv, m.lifetime)
-		m.cache.Forget(func(cl *Claims) bool {
-			return (rv.SID != "" && cl.SID == rv.SID) || (rv.User != "" && cl.Subject == rv.User)
-		})
+		m.cache.Forget(rv.names)
 	}
 }
 
