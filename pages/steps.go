@@ -300,12 +300,15 @@ func (p *Pages) logout(req *request) {
 	if c, err := req.r.Cookie(SessionCookie); err == nil {
 		if cl, err := p.Sessions.Verify(c.Value); err == nil {
 			signedIn = true
-			if err := p.Sessions.Revoke(req.r.Context(), c.Value, cl); err != nil {
+			ended, err := p.Sessions.Revoke(req.r.Context(), c.Value, cl)
+			if err != nil {
 				p.Logger.Error("revoking session", zap.Error(err))
 				p.unavailable(req)
 				return
 			}
-			p.Audit("signed_out", cl.Subject, "")
+			if ended {
+				p.Audit("signed_out", cl.Subject, "")
+			}
 		}
 	}
 	p.setSessionCookie(req.w, req.r, "", -1)
