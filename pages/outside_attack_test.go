@@ -176,19 +176,18 @@ func TestLoginTellsNothingAboutWhoExists(t *testing.T) {
 // A provider outage does not spend the user's budget: after a dozen failed
 // sends, the user still gets a code once the gateway is back.
 func TestGatewayOutageSpendsNoBudget(t *testing.T) {
+	sitetest.Parallel(t)
 	hook := fakes.NewHook(t)
-	t.Setenv("SMSGATE_TEST_HOOK", hook.URL)
-	s := sitetest.Start(t, `http://localhost:{HTTP_PORT} {
+	sitetest.Start(t, `http://localhost:{HTTP_PORT} {
 	basic_auth {
 		demo `+sitetest.DemoHash+`
 	}
 	smsgate {
 		store badger {DIR}
-		provider webhook {env.SMSGATE_TEST_HOOK}
+		provider webhook `+hook.URL+`
 	}
 	respond "Hello, {http.auth.user.id}!"
 }`)
-	_ = s
 	c := sitetest.NewClient(t, "demo")
 	tok := c.CSRF("/.smsgate/enroll")
 	hook.Status = http.StatusInternalServerError
