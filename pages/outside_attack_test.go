@@ -19,7 +19,6 @@ import (
 
 	"github.com/smsgate/caddy-smsgate/internal/fakes"
 	"github.com/smsgate/caddy-smsgate/internal/sitetest"
-	"github.com/smsgate/caddy-smsgate/pages"
 )
 
 // The attacker, with the password, starts enrolling phone A; the victim
@@ -305,14 +304,15 @@ func TestStrangersAreBounded(t *testing.T) {
 // a byte every few seconds held the connection as long as the client
 // liked.
 func TestSlowBodiesAreCutOff(t *testing.T) {
-	sitetest.Carol(t, "")
-	defer pages.ShortenBodyTime(time.Second)()
-	conn, err := net.Dial("tcp", sitetest.WithPorts("127.0.0.1:{HTTP_PORT}"))
+	sitetest.Parallel(t)
+	s := sitetest.Carol(t, "")
+	s.Set("body-time", "1s")
+	conn, err := net.Dial("tcp", s.WithPorts("127.0.0.1:{HTTP_PORT}"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	fmt.Fprintf(conn, "POST /.smsgate/login HTTP/1.1\r\nHost: %s\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\n", sitetest.WithPorts("localhost:{HTTP_PORT}"))
+	fmt.Fprintf(conn, "POST /.smsgate/login HTTP/1.1\r\nHost: %s\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\n", s.WithPorts("localhost:{HTTP_PORT}"))
 	answered := make(chan string, 1)
 	go func() {
 		line, _ := bufio.NewReader(conn).ReadString('\n')
