@@ -92,8 +92,8 @@ func (c *chrome) axeViews(source string, report func(scheme string, w, h int64, 
 
 // TestPagesPassAxe: every page, in light and dark mode, at a phone's and
 // a desktop's size, in English and (the pages a user meets most) German,
-// has no violation axe-core finds. Its three parts have sites of their
-// own, and run beside each other.
+// has no violation axe-core finds. Its parts have sites of their own, and
+// run beside each other.
 func TestPagesPassAxe(t *testing.T) {
 	t.Parallel()
 	source := axeSource(t)
@@ -143,12 +143,19 @@ func TestPagesPassAxe(t *testing.T) {
 		check("signed out")
 		b.do(chromedp.Navigate(s.Base+"/.smsgate/nowhere"), chromedp.WaitVisible(chromedp.CSS(`main`)))
 		check("no such page")
+	})
 
-		// A new browser of bob's: the verify page without a code, "no phone"
-		// open, then locked. (Each browser is done before the next opens: the
-		// next uses its tab again.)
-		b.done()
-		b = newChrome(t)
+	// A new browser of bob's, who has a phone: the verify page without a
+	// code, "no phone" open, then locked.
+	t.Run("en, locked", func(t *testing.T) {
+		sitetest.Parallel(t)
+		s := sitetest.Basic(t, options)
+		sitetest.Enroll(t, s, sitetest.NewClient(t, "bob"), "+14155550100")
+		b := newChrome(t)
+		check := func(name string) {
+			t.Helper()
+			b.axeEverywhere(t, source, name+" page")
+		}
 		b.basicAuth("bob")
 		b.do(chromedp.Navigate(s.Base+"/.smsgate/verify"), chromedp.WaitVisible(chromedp.CSS(`details.recovery summary`)),
 			chromedp.Click(chromedp.CSS(`details.recovery summary`)), chromedp.WaitVisible(chromedp.CSS(`#recovery-code`)))
