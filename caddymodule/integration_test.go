@@ -89,10 +89,20 @@ func TestFlowEndToEnd(t *testing.T) {
 	c3 := sitetest.NewClient(t, "demo")
 	c3.SetCookie("smsgate_session", stolen)
 	sitetest.Expect(t, c3.Get("/"), http.StatusFound, "/.smsgate/login?rd=%2F")
+	// A logout replayed with the saved cookie ends nothing more: the audit
+	// tells of one sign-out.
+	for range 2 {
+		tok := sitetest.CSRFField.FindStringSubmatch(c3.Get("/.smsgate/logout").Text)[1]
+		c3.SetCookie("smsgate_session", stolen) // each logout's answer deletes it
+		sitetest.Expect(t, c3.Post("/.smsgate/logout", url.Values{"csrf": {tok}}), http.StatusOK, "")
+	}
 
 	// The first browser's session is another session, and still valid.
 	sitetest.Expect(t, c.Get("/"), http.StatusOK, "")
 
+	if n := len(s.LogEntries("signed_out")); n != 1 {
+		t.Errorf("%d signed_out events for one logout and two replays, want 1", n)
+	}
 	// Audit events were logged with masked numbers only.
 	for _, ev := range []string{"code_sent", "enrolled", "verified", "signed_out"} {
 		if len(s.LogEntries(ev)) == 0 {

@@ -1,6 +1,7 @@
 package caddymodule
 
 import (
+	"context"
 	"time"
 
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
@@ -33,13 +34,15 @@ type gate struct {
 	// verifies says a provider makes and checks its own codes (Verify).
 	verifies bool
 
-	store    store.Store
-	chain    providers.Chain
-	metrics  *audit.Metrics
-	log      *audit.Log // audit events and alarms
-	pages    *pages.Pages
-	words    *words.Catalogue // what pages say, in each language
-	verifier providers.Verifier
+	store store.Store
+	// closeStore ends the store's context (its Cleanup), after the gate's.
+	closeStore context.CancelFunc
+	chain      providers.Chain
+	metrics    *audit.Metrics
+	log        *audit.Log // audit events and alarms
+	pages      *pages.Pages
+	words      *words.Catalogue // what pages say, in each language
+	verifier   providers.Verifier
 	// receipts is the provider whose gateway reports delivery, if any.
 	receipts     providers.Receipts
 	receiptsName string

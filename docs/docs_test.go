@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode"
@@ -325,4 +326,50 @@ func TestScreenshotsAreTheBrowserTests(t *testing.T) {
 	for file := range have {
 		t.Errorf("docs/screenshots/%s is taken by no test: an old page", file)
 	}
+}
+
+// The sizes docs/ARCHITECTURE.md promises hold: no non-test Go file
+// over its line limit, and the Caddy module's package under its own.
+func TestRoomsStaySmall(t *testing.T) {
+	root := moduleRoot(t)
+	raw, err := os.ReadFile(filepath.Join(root, "docs/ARCHITECTURE.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("no non-test Go file is over ([\\d,]+)\\s+lines, and `caddymodule` is at most ([\\d,]+) non-test lines").FindStringSubmatch(string(raw))
+	if m == nil {
+		t.Fatal("docs/ARCHITECTURE.md no longer states the rooms' sizes")
+	}
+	fileLimit, moduleLimit := number(t, m[1]), number(t, m[2])
+	moduleLines := 0
+	_ = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return err
+		}
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, path)
+		lines := strings.Count(string(raw), "\n")
+		if lines > fileLimit {
+			t.Errorf("%s has %d lines, over %d", rel, lines, fileLimit)
+		}
+		if filepath.Dir(rel) == "caddymodule" {
+			moduleLines += lines
+		}
+		return nil
+	})
+	if moduleLines > moduleLimit {
+		t.Errorf("caddymodule has %d non-test lines, over %d", moduleLines, moduleLimit)
+	}
+}
+
+func number(t *testing.T, s string) int {
+	t.Helper()
+	n, err := strconv.Atoi(strings.ReplaceAll(s, ",", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

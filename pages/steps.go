@@ -10,11 +10,10 @@ import (
 	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/providers"
 	"github.com/smsgate/caddy-smsgate/signin"
-	"github.com/smsgate/caddy-smsgate/words"
 	"go.uber.org/zap"
 )
 
-// The gate's steps — login, enroll, verify, logout, invite — each a page
+// The gate's steps — login, enroll, verify, logout, invite (invite.go) — each a page
 // (GET) and an action (POST). The sign-in itself is package signin; these
 // read the form, call it, and render what it answers.
 
@@ -301,12 +300,15 @@ func (p *Pages) logout(req *request) {
 	if c, err := req.r.Cookie(SessionCookie); err == nil {
 		if cl, err := p.Sessions.Verify(c.Value); err == nil {
 			signedIn = true
-			if err := p.Sessions.Revoke(req.r.Context(), c.Value, cl); err != nil {
+			ended, err := p.Sessions.Revoke(req.r.Context(), c.Value, cl)
+			if err != nil {
 				p.Logger.Error("revoking session", zap.Error(err))
 				p.unavailable(req)
 				return
 			}
-			p.Audit("signed_out", cl.Subject, "")
+			if ended {
+				p.Audit("signed_out", cl.Subject, "")
+			}
 		}
 	}
 	p.setSessionCookie(req.w, req.r, "", -1)
@@ -326,40 +328,6 @@ func (p *Pages) logout(req *request) {
 		return
 	}
 	p.pageNoFlow(req, http.StatusOK, "signed_out", pageData{})
-}
-
-// invite serves the link an admin minted for a new user: a GET shows a
-// button (link scanners that fetch the page do not burn the invite); the
-// POST consumes it and starts the enrollment of that user.
-func (p *Pages) invite(req *request) {
-	ctx := req.r.Context()
-	if req.r.Method == http.MethodGet {
-		token := req.r.URL.Query().Get("token")
-		if _, err := p.SignIn.InviteFor(ctx, req.realm, token, req.user); err != nil {
-			p.inviteFailed(req, err)
-			return
-		}
-		p.page(req, http.StatusOK, "invite", pageData{Token: token})
-		return
-	}
-	step, err := p.SignIn.AcceptInvite(ctx, req.realm, &req.flow.Flow, req.form["token"], req.user)
-	if err != nil {
-		p.inviteFailed(req, err)
-		return
-	}
-	req.user = req.flow.User
-	p.goTo(req, step)
-}
-
-// inviteFailed answers an invite that cannot be used: a dead or foreign
-// link with its words, a store that cannot answer with 503.
-func (p *Pages) inviteFailed(req *request, err error) {
-	if _, ok := words.Of(err); !ok {
-		p.Logger.Error("reading an invite", zap.Error(err))
-		p.unavailable(req)
-		return
-	}
-	p.fail(req, http.StatusBadRequest, "bad_invite", p.say(req, err))
 }
 
 // sendFailed answers a code that was not sent: too early or over a limit

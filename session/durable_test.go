@@ -32,7 +32,7 @@ func TestRevocationsAreLasting(t *testing.T) {
 	if got := log.Writes(); got != "" {
 		t.Fatalf("a session check made lasting writes: %q", got)
 	}
-	if err := m.Revoke(ctx, tok, cl); err != nil {
+	if _, err := m.Revoke(ctx, tok, cl); err != nil {
 		t.Fatal(err)
 	}
 	if got := log.Writes(); got != "put revoked" {

@@ -133,7 +133,7 @@ func TestSessionIndex(t *testing.T) {
 
 			// A logout takes its own out.
 			cl, _ := a.Verify(laptop)
-			if err := a.Revoke(ctx, laptop, cl); err != nil {
+			if _, err := a.Revoke(ctx, laptop, cl); err != nil {
 				t.Fatal(err)
 			}
 			if list, _ = Sessions(ctx, st, "example.com", "alice", now); len(list) != 0 {

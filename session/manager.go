@@ -215,28 +215,32 @@ func (m *Manager) Verify(token string) (*Claims, error) {
 // revocation log entry (past maxCatchUp in a poll, every instance empties
 // its cache) and a search of this process's caches. The record says
 // announced only once the log has the entry: a logout that failed between
-// the two writes announces on its next try.
-func (m *Manager) Revoke(ctx context.Context, token string, cl *Claims) error {
+// the two writes announces on its next try. ended is false when the
+// session's revocation was on record before (a replayed logout): the
+// audit tells of a sign-out once.
+func (m *Manager) Revoke(ctx context.Context, token string, cl *Claims) (ended bool, err error) {
 	key := revokedKey(m.realm, cl.SID)
-	if v, err := m.store.Get(ctx, key); err == nil && string(v) == revokedAnnounced {
+	v, err := m.store.Get(ctx, key)
+	if err == nil && string(v) == revokedAnnounced {
 		m.cache.Remove(token)
-		return nil
+		return false, nil
 	}
+	ended = err != nil // not on record (a store fault: the Put below answers)
 	ttl := cl.ExpiresAt.Sub(m.now()) + Leeway
 	if err := m.store.Put(store.Lasting(ctx), key, []byte{1}, ttl); err != nil {
-		return err
+		return false, err
 	}
 	m.cache.Remove(token)
 	m.covered.add(m.now(), revocation{Realm: m.realm, SID: cl.SID}, m.lifetime)
 	if err := announce(ctx, m.store, revocation{Realm: m.realm, SID: cl.SID}); err != nil {
-		return err
+		return false, err
 	}
 	// Not lasting: lost, a replay announces once more.
 	if err := m.store.Put(ctx, key, []byte(revokedAnnounced), ttl); err != nil {
 		m.logger.Warn("marking a revocation announced; a replayed logout announces it again", zap.Error(err))
 	}
 	dropSessions(ctx, m.store, m.realm, cl.Subject, m.now(), func(s Info) bool { return s.SID == cl.SID })
-	return nil
+	return ended, nil
 }
 
 // revokedAnnounced is the value of a session's revocation record once the

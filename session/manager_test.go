@@ -47,7 +47,7 @@ func TestManagerIssueCheckRevoke(t *testing.T) {
 		if other.Check(ctx, tok) == nil {
 			t.Fatalf("%s: a second manager on the store refuses the session", alg)
 		}
-		if err := m.Revoke(ctx, tok, cl); err != nil {
+		if _, err := m.Revoke(ctx, tok, cl); err != nil {
 			t.Fatal(err)
 		}
 		if m.Check(ctx, tok) != nil {

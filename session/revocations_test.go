@@ -81,7 +81,7 @@ func TestLogoutsElsewhereKeepOtherSessions(t *testing.T) {
 	a, b, st := twoGates(t, &now)
 	toks := signedIn(t, a, b, 20)
 	for _, i := range []int{3, 7} {
-		if err := a.Revoke(ctx, toks[i], a.Check(ctx, toks[i])); err != nil {
+		if _, err := a.Revoke(ctx, toks[i], a.Check(ctx, toks[i])); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -186,7 +186,7 @@ func TestUnseenSessionsDuringAnOutage(t *testing.T) {
 	fresh, _ := a.Issue(ctx, "fresh", []string{"sms"}, Where{})
 	loggedOut, _ := a.Issue(ctx, "gone", []string{"sms"}, Where{})
 	everywhere, _ := a.Issue(ctx, "all", []string{"sms"}, Where{})
-	if err := a.Revoke(ctx, loggedOut, a.Check(ctx, loggedOut)); err != nil {
+	if _, err := a.Revoke(ctx, loggedOut, a.Check(ctx, loggedOut)); err != nil {
 		t.Fatal(err)
 	}
 	if err := a.RevokeUser(ctx, "all"); err != nil {
@@ -280,17 +280,25 @@ func TestReplayedLogoutAnnouncesOnce(t *testing.T) {
 		return n
 	}
 	before := counter()
+	ends := 0
 	for range 20 {
 		cl, err := a.Verify(toks[0])
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := a.Revoke(ctx, toks[0], cl); err != nil {
+		ended, err := a.Revoke(ctx, toks[0], cl)
+		if err != nil {
 			t.Fatal(err)
+		}
+		if ended {
+			ends++
 		}
 	}
 	if n := counter() - before; n != 1 {
 		t.Errorf("20 logouts of one session wrote %d revocation log entries, want 1", n)
+	}
+	if ends != 1 {
+		t.Errorf("20 logouts of one session ended it %d times, want 1 (the audit's signed_out)", ends)
 	}
 	if a.Check(ctx, toks[0]) != nil || b.Check(ctx, toks[0]) != nil {
 		t.Error("the session signed out is admitted")
@@ -303,8 +311,8 @@ func TestReplayedLogoutAnnouncesOnce(t *testing.T) {
 	}
 	before = counter()
 	for range 2 {
-		if err := a.Revoke(ctx, toks[1], cl); err != nil {
-			t.Fatal(err)
+		if ended, err := a.Revoke(ctx, toks[1], cl); err != nil || ended {
+			t.Fatalf("a session on record as revoked: ended %v, %v", ended, err)
 		}
 	}
 	if n := counter() - before; n != 1 {
