@@ -12,6 +12,7 @@ import (
 // (made once, when the first is asked for), and it unpacks to the asset;
 // one that does not gets the asset as it is.
 func TestAssetsGzipped(t *testing.T) {
+	t.Parallel()
 	p := &Pages{}
 	for _, name := range []string{"smsgate.css", "smsgate.js", "favicon.svg"} {
 		raw, err := assetFS.ReadFile("assets/" + name)

@@ -92,121 +92,145 @@ func (c *chrome) axeViews(source string, report func(scheme string, w, h int64, 
 
 // TestPagesPassAxe: every page, in light and dark mode, at a phone's and
 // a desktop's size, in English and (the pages a user meets most) German,
-// has no violation axe-core finds.
+// has no violation axe-core finds. Its parts have sites of their own, and
+// run beside each other.
 func TestPagesPassAxe(t *testing.T) {
-	sitetest.Parallel(t)
+	t.Parallel()
 	source := axeSource(t)
-	s := sitetest.Basic(t, "channels sms voice\n\t\tsite_name \"Example Wiki\"\n\t\tlockout_after 3")
-	alice := sitetest.NewClient(t, "alice")
-	tok := alice.CSRF("/.smsgate/enroll")
-	alice.Post("/.smsgate/enroll", url.Values{"phone": {"+14155552671"}, "csrf": {tok}})
-	alice.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}})
+	const options = "channels sms voice\n\t\tsite_name \"Example Wiki\"\n\t\tlockout_after 3"
 
-	b := newChrome(t)
-	b.basicAuth("bob")
-	check := func(name string) {
-		t.Helper()
-		b.axeViews(source, func(scheme string, w, h int64, v []string) {
-			t.Errorf("%s page, %s, %dx%d: %s", name, scheme, w, h, strings.Join(v, "; "))
-		})
-	}
-	b.do(chromedp.Navigate(s.Base+"/"), chromedp.WaitVisible(chromedp.CSS(`#phone`)))
-	check("enroll")
-	b.do(chromedp.SendKeys(chromedp.CSS(`#phone`), "+1 415 555 0100"), chromedp.Submit(chromedp.CSS(`#phone`)), chromedp.WaitVisible(chromedp.CSS(`#code`)))
-	check("verify")
-	b.do(chromedp.SendKeys(chromedp.CSS(`#code`), "000000"), chromedp.Submit(chromedp.CSS(`#code`)), chromedp.WaitVisible(chromedp.CSS(`.error:not(:empty)`)))
-	check("verify with an error")
-	code := s.LastCode()
-	b.do(chromedp.SetValue(chromedp.CSS(`#code`), code), chromedp.Submit(chromedp.CSS(`#code`)), chromedp.WaitVisible(chromedp.CSS(`ul.codes`)))
-	check("recovery codes")
-	b.do(chromedp.Navigate(s.Base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)))
-	check("devices")
-	b.do(chromedp.Click(chromedp.CSS(`details.edit summary`)), chromedp.Click(chromedp.CSS(`button[value=rename]`)), chromedp.WaitVisible(chromedp.CSS(`#notice`)))
-	check("devices, after a change")
-	b.do(chromedp.Click(chromedp.CSS(`details.edit summary`)), chromedp.Click(chromedp.CSS(`button[value=remove]`)), chromedp.WaitVisible(chromedp.CSS(`form.confirm`)))
-	check("devices, confirming a removal")
-	b.do(chromedp.Navigate(s.Base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)),
-		chromedp.Click(chromedp.CSS(`form:has(input[name="action"][value="signout-all"]) button`)), chromedp.WaitVisible(chromedp.CSS(`#confirm`)))
-	check("devices, confirming sign out everywhere")
-	b.do(chromedp.Navigate(s.Base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)),
-		chromedp.Click(chromedp.CSS(`form:has(input[name="action"][value="app"]) button`)), chromedp.WaitVisible(chromedp.CSS(`img.qr`)))
-	check("adding an authenticator app")
-	b.do(chromedp.Navigate(s.Base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)),
-		chromedp.Click(chromedp.CSS(`form:has(input[name="action"][value="passkey"]) button`)), chromedp.WaitVisible(chromedp.CSS(`#passkey-create`)))
-	check("adding a passkey")
-	b.do(chromedp.Navigate(s.Base+"/.smsgate/logout"), chromedp.WaitVisible(chromedp.CSS(`button`)))
-	check("sign out")
-	b.do(chromedp.Click(chromedp.CSS(`button`)), chromedp.WaitVisible(chromedp.CSS(`main a[href="/"]`)))
-	check("signed out")
-	b.do(chromedp.Navigate(s.Base+"/.smsgate/nowhere"), chromedp.WaitVisible(chromedp.CSS(`main`)))
-	check("no such page")
+	t.Run("en", func(t *testing.T) {
+		sitetest.Parallel(t)
+		s := sitetest.Basic(t, options)
+		alice := sitetest.NewClient(t, "alice")
+		tok := alice.CSRF("/.smsgate/enroll")
+		alice.Post("/.smsgate/enroll", url.Values{"phone": {"+14155552671"}, "csrf": {tok}})
+		alice.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}})
 
-	// A new browser of bob's: the verify page without a code, "no phone"
-	// open, then locked. (Each browser is done before the next opens: the
-	// next uses its tab again.)
-	b.done()
-	b = newChrome(t)
-	b.basicAuth("bob")
-	b.do(chromedp.Navigate(s.Base+"/.smsgate/verify"), chromedp.WaitVisible(chromedp.CSS(`details.recovery summary`)),
-		chromedp.Click(chromedp.CSS(`details.recovery summary`)), chromedp.WaitVisible(chromedp.CSS(`#recovery-code`)))
-	check("verify, no phone")
-	b.do(chromedp.Submit(chromedp.CSS(`input[name=action][value=send]`)), chromedp.WaitVisible(chromedp.CSS(`#code`)))
-	wrong := "000000"
-	if s.LastCode() == wrong {
-		wrong = "111111"
-	}
-	for i := range 3 {
-		b.do(chromedp.WaitVisible(chromedp.CSS(`#code`)), chromedp.SetValue(chromedp.CSS(`#code`), wrong), chromedp.Submit(chromedp.CSS(`#code`)))
-		if i < 2 {
-			b.do(chromedp.WaitVisible(chromedp.CSS(`.error:not(:empty)`)))
+		b := newChrome(t)
+		b.basicAuth("bob")
+		check := func(name string) {
+			t.Helper()
+			b.axeEverywhere(t, source, name+" page")
 		}
-	}
-	b.waitText(`main`, "Sign-in locked")
-	check("verify, locked")
+		b.do(chromedp.Navigate(s.Base+"/"), chromedp.WaitVisible(chromedp.CSS(`#phone`)))
+		check("enroll")
+		b.do(chromedp.SendKeys(chromedp.CSS(`#phone`), "+1 415 555 0100"), chromedp.Submit(chromedp.CSS(`#phone`)), chromedp.WaitVisible(chromedp.CSS(`#code`)))
+		check("verify")
+		b.do(chromedp.SendKeys(chromedp.CSS(`#code`), "000000"), chromedp.Submit(chromedp.CSS(`#code`)), chromedp.WaitVisible(chromedp.CSS(`.error:not(:empty)`)))
+		check("verify with an error")
+		code := s.LastCode()
+		b.do(chromedp.SetValue(chromedp.CSS(`#code`), code), chromedp.Submit(chromedp.CSS(`#code`)), chromedp.WaitVisible(chromedp.CSS(`ul.codes`)))
+		check("recovery codes")
+		b.do(chromedp.Navigate(s.Base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)))
+		check("devices")
+		b.do(chromedp.Click(chromedp.CSS(`details.edit summary`)), chromedp.Click(chromedp.CSS(`button[value=rename]`)), chromedp.WaitVisible(chromedp.CSS(`#notice`)))
+		check("devices, after a change")
+		b.do(chromedp.Click(chromedp.CSS(`details.edit summary`)), chromedp.Click(chromedp.CSS(`button[value=remove]`)), chromedp.WaitVisible(chromedp.CSS(`form.confirm`)))
+		check("devices, confirming a removal")
+		b.do(chromedp.Navigate(s.Base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)),
+			chromedp.Click(chromedp.CSS(`form:has(input[name="action"][value="signout-all"]) button`)), chromedp.WaitVisible(chromedp.CSS(`#confirm`)))
+		check("devices, confirming sign out everywhere")
+		b.do(chromedp.Navigate(s.Base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)),
+			chromedp.Click(chromedp.CSS(`form:has(input[name="action"][value="app"]) button`)), chromedp.WaitVisible(chromedp.CSS(`img.qr`)))
+		check("adding an authenticator app")
+		b.do(chromedp.Navigate(s.Base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)),
+			chromedp.Click(chromedp.CSS(`form:has(input[name="action"][value="passkey"]) button`)), chromedp.WaitVisible(chromedp.CSS(`#passkey-create`)))
+		check("adding a passkey")
+		b.do(chromedp.Navigate(s.Base+"/.smsgate/logout"), chromedp.WaitVisible(chromedp.CSS(`button`)))
+		check("sign out")
+		b.do(chromedp.Click(chromedp.CSS(`button`)), chromedp.WaitVisible(chromedp.CSS(`main a[href="/"]`)))
+		check("signed out")
+		b.do(chromedp.Navigate(s.Base+"/.smsgate/nowhere"), chromedp.WaitVisible(chromedp.CSS(`main`)))
+		check("no such page")
+	})
+
+	// A new browser of bob's, who has a phone: the verify page without a
+	// code, "no phone" open, then locked.
+	t.Run("en, locked", func(t *testing.T) {
+		sitetest.Parallel(t)
+		s := sitetest.Basic(t, options)
+		sitetest.Enroll(t, s, sitetest.NewClient(t, "bob"), "+14155550100")
+		b := newChrome(t)
+		check := func(name string) {
+			t.Helper()
+			b.axeEverywhere(t, source, name+" page")
+		}
+		b.basicAuth("bob")
+		b.do(chromedp.Navigate(s.Base+"/.smsgate/verify"), chromedp.WaitVisible(chromedp.CSS(`details.recovery summary`)),
+			chromedp.Click(chromedp.CSS(`details.recovery summary`)), chromedp.WaitVisible(chromedp.CSS(`#recovery-code`)))
+		check("verify, no phone")
+		b.do(chromedp.Submit(chromedp.CSS(`input[name=action][value=send]`)), chromedp.WaitVisible(chromedp.CSS(`#code`)))
+		wrong := "000000"
+		if s.LastCode() == wrong {
+			wrong = "111111"
+		}
+		for i := range 3 {
+			b.do(chromedp.WaitVisible(chromedp.CSS(`#code`)), chromedp.SetValue(chromedp.CSS(`#code`), wrong), chromedp.Submit(chromedp.CSS(`#code`)))
+			if i < 2 {
+				b.do(chromedp.WaitVisible(chromedp.CSS(`.error:not(:empty)`)))
+			}
+		}
+		b.waitText(`main`, "Sign-in locked")
+		check("verify, locked")
+	})
 
 	// In German, demo's pages: enrolling, a code, the recovery codes, the
 	// devices page, adding an app; then, in a new browser, the verify page
 	// with the app first and texts behind "Try another way".
-	b.done()
-	b = newChrome(t)
-	b.headers("demo", "de")
-	b.do(chromedp.Navigate(s.Base+"/"), chromedp.WaitVisible(chromedp.CSS(`#phone`)))
-	check("enroll (de)")
-	b.do(chromedp.SendKeys(chromedp.CSS(`#phone`), "+1 415 555 0142"), chromedp.Submit(chromedp.CSS(`#phone`)), chromedp.WaitVisible(chromedp.CSS(`#code`)))
-	check("verify (de)")
-	b.do(chromedp.SendKeys(chromedp.CSS(`#code`), s.LastCode()), chromedp.Submit(chromedp.CSS(`#code`)), chromedp.WaitVisible(chromedp.CSS(`ul.codes`)))
-	check("recovery codes (de)")
-	b.do(chromedp.Click(chromedp.CSS(`#saved`)), chromedp.Click(chromedp.CSS(`#continue`)))
-	b.waitText(`body`, "Hello, demo!")
-	b.do(chromedp.Navigate(s.Base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)))
-	check("devices (de)")
-	b.do(chromedp.Click(chromedp.CSS(`form:has(input[name="action"][value="app"]) button`)), chromedp.WaitVisible(chromedp.CSS(`img.qr`)))
-	check("adding an authenticator app (de)")
-	secret := strings.TrimSpace(b.text(`code.secret`))
-	b.do(chromedp.SendKeys(chromedp.CSS(`#code`), appCode(t, secret)), chromedp.Submit(chromedp.CSS(`#code`)), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)))
-	b.done()
-	b = newChrome(t)
-	b.headers("demo", "de")
-	b.do(chromedp.Navigate(s.Base+"/.smsgate/verify"), chromedp.WaitVisible(chromedp.CSS(`#app-code`)),
-		chromedp.Click(chromedp.CSS(`details.another summary`)), chromedp.WaitVisible(chromedp.CSS(`input[name=action][value=send] ~ button`)))
-	check("verify, app first (de)")
+	t.Run("de", func(t *testing.T) {
+		sitetest.Parallel(t)
+		s := sitetest.Basic(t, options)
+		b := newChrome(t)
+		check := func(name string) {
+			t.Helper()
+			b.axeEverywhere(t, source, name+" page")
+		}
+		b.headers("demo", "de")
+		b.do(chromedp.Navigate(s.Base+"/"), chromedp.WaitVisible(chromedp.CSS(`#phone`)))
+		check("enroll (de)")
+		b.do(chromedp.SendKeys(chromedp.CSS(`#phone`), "+1 415 555 0142"), chromedp.Submit(chromedp.CSS(`#phone`)), chromedp.WaitVisible(chromedp.CSS(`#code`)))
+		check("verify (de)")
+		b.do(chromedp.SendKeys(chromedp.CSS(`#code`), s.LastCode()), chromedp.Submit(chromedp.CSS(`#code`)), chromedp.WaitVisible(chromedp.CSS(`ul.codes`)))
+		check("recovery codes (de)")
+		b.do(chromedp.Click(chromedp.CSS(`#saved`)), chromedp.Click(chromedp.CSS(`#continue`)))
+		b.waitText(`body`, "Hello, demo!")
+		b.do(chromedp.Navigate(s.Base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)))
+		check("devices (de)")
+		b.do(chromedp.Click(chromedp.CSS(`form:has(input[name="action"][value="app"]) button`)), chromedp.WaitVisible(chromedp.CSS(`img.qr`)))
+		check("adding an authenticator app (de)")
+		secret := strings.TrimSpace(b.text(`code.secret`))
+		b.do(chromedp.SendKeys(chromedp.CSS(`#code`), appCode(t, secret)), chromedp.Submit(chromedp.CSS(`#code`)), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)))
+		b.done()
+		b = newChrome(t)
+		b.headers("demo", "de")
+		b.do(chromedp.Navigate(s.Base+"/.smsgate/verify"), chromedp.WaitVisible(chromedp.CSS(`#app-code`)),
+			chromedp.Click(chromedp.CSS(`details.another summary`)), chromedp.WaitVisible(chromedp.CSS(`input[name=action][value=send] ~ button`)))
+		check("verify, app first (de)")
+	})
 
 	// The login and invite pages of a site where users name themselves.
-	sitetest.Carol(t, "")
-	_, body := sitetest.Admin(t, "POST", "/smsgate/invites", `{"realm":"localhost","user":"dave","ttl":"1h"}`)
-	var inv struct{ Path string }
-	_ = json.Unmarshal([]byte(body), &inv)
-	b.done()
-	b = newChrome(t)
-	b.headers("", "de")
-	b.do(chromedp.Navigate(s.Base+"/.smsgate/login"), chromedp.WaitVisible(chromedp.CSS(`#username`)))
-	check("login (de)")
-	b.done()
-	b = newChrome(t)
-	b.do(chromedp.Navigate(s.Base+"/.smsgate/login"), chromedp.WaitVisible(chromedp.CSS(`#username`)))
-	check("login")
-	b.do(chromedp.SendKeys(chromedp.CSS(`#username`), "carol"), chromedp.Submit(chromedp.CSS(`#username`)), chromedp.WaitVisible(chromedp.CSS(`#code`)))
-	check("verify after a login form")
-	b.do(chromedp.Navigate(s.Base+inv.Path), chromedp.WaitVisible(chromedp.CSS(`button`)))
-	check("invite")
+	t.Run("login form", func(t *testing.T) {
+		sitetest.Parallel(t)
+		s := sitetest.Carol(t, "")
+		_, body := sitetest.Admin(t, "POST", "/smsgate/invites", `{"realm":"localhost","user":"dave","ttl":"1h"}`)
+		var inv struct{ Path string }
+		_ = json.Unmarshal([]byte(body), &inv)
+		b := newChrome(t)
+		check := func(name string) {
+			t.Helper()
+			b.axeEverywhere(t, source, name+" page")
+		}
+		b.headers("", "de")
+		b.do(chromedp.Navigate(s.Base+"/.smsgate/login"), chromedp.WaitVisible(chromedp.CSS(`#username`)))
+		check("login (de)")
+		b.done()
+		b = newChrome(t)
+		b.do(chromedp.Navigate(s.Base+"/.smsgate/login"), chromedp.WaitVisible(chromedp.CSS(`#username`)))
+		check("login")
+		b.do(chromedp.SendKeys(chromedp.CSS(`#username`), "carol"), chromedp.Submit(chromedp.CSS(`#username`)), chromedp.WaitVisible(chromedp.CSS(`#code`)))
+		check("verify after a login form")
+		b.do(chromedp.Navigate(s.Base+inv.Path), chromedp.WaitVisible(chromedp.CSS(`button`)))
+		check("invite")
+	})
 }

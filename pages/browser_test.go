@@ -215,6 +215,36 @@ func (c *chrome) waitText(sel, want string) {
 	c.t.Fatalf("%s never said %q; last: %q", sel, want, last)
 }
 
+// waitEval waits until the script js evaluates to want, and fails the
+// test with its last value if it does not within 10 s.
+func (c *chrome) waitEval(js, want string) {
+	c.t.Helper()
+	var last string
+	for start := time.Now(); time.Since(start) < 10*time.Second; time.Sleep(50 * time.Millisecond) {
+		if s, err := chromedp.Run(c.ctx, chromedp.Evaluate[string](js)); err == nil {
+			if last = s; s == want {
+				return
+			}
+		}
+	}
+	c.t.Fatalf("%s never came to %q; last: %q", js, want, last)
+}
+
+// hurry makes the pages the browser opens from now on run their timers
+// (setTimeout) ten times as fast, in the same order: for a test of what a
+// page does after a pause (a label put back, a receipt asked for again),
+// not of how long the pause is, which then need not wait it out.
+func (c *chrome) hurry() {
+	c.t.Helper()
+	c.call(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: `(function () {
+	var set = window.setTimeout;
+	window.setTimeout = function (f, ms) { return set.apply(window, [f, (ms || 0) / 10].concat(Array.prototype.slice.call(arguments, 2))); };
+})();`})
+		return err
+	})
+}
+
 // shoot saves screenshots of the page at phone and desktop sizes, light
 // and dark, in docs/screenshots, when SMSGATE_SCREENSHOTS is set. They
 // check nothing, so a run that does not ask for them takes none (each

@@ -86,6 +86,7 @@ func (e *englishLeft) in(page string) []string {
 // (people, a user with devices, a trusted browser, sessions and an
 // invite, what happened, what it costs, a change's message).
 func TestConsoleInGerman(t *testing.T) {
+	sitetest.Parallel(t)
 	english := newEnglishLeft(t)
 	if len(english.texts) < 100 {
 		t.Fatalf("only %d English texts read from the catalogues", len(english.texts))
@@ -95,7 +96,7 @@ func TestConsoleInGerman(t *testing.T) {
 	// Carol trusts her browser, from a German page: the console lists it
 	// (by the name it got then, as a device keeps its name) and her session.
 	carol.Header = http.Header{"User-Agent": {firefoxOnLinux}, "Accept-Language": {"de"}}
-	sitetest.Advance(time.Minute)
+	s.Advance(time.Minute)
 	tok := carol.CSRF("/.smsgate/login")
 	sitetest.Expect(t, carol.Post("/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
 	sitetest.Expect(t, carol.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "remember": {"1"}, "csrf": {tok}}), http.StatusSeeOther, "/")
@@ -119,11 +120,11 @@ func TestConsoleInGerman(t *testing.T) {
 	sitetest.ExpectBody(t, page, "Diese Sitzung beenden")
 	sitetest.ExpectBody(t, page, "Firefox unter Linux, auf localhost:{HTTP_PORT}")
 	tok = sitetest.CSRFField.FindStringSubmatch(page.Text)[1]
-	check("a user, with an invite", consolePost(admin, path, url.Values{"action": {"invite"}, "csrf": {tok}}, sitetest.Base))
-	res := consolePost(admin, path, url.Values{"action": {"end"}, "session": {sessionRow(t, page.Text, "Firefox")}, "csrf": {tok}}, sitetest.Base)
+	check("a user, with an invite", consolePost(admin, path, url.Values{"action": {"invite"}, "csrf": {tok}}, s.Base))
+	res := consolePost(admin, path, url.Values{"action": {"end"}, "session": {sessionRow(t, page.Text, "Firefox")}, "csrf": {tok}}, s.Base)
 	check("a user, a session ended", res)
 	sitetest.ExpectBody(t, res, "Die Sitzung ist beendet")
-	res = consolePost(admin, path, url.Values{"action": {"end"}, "session": {"GONE"}, "csrf": {tok}}, sitetest.Base)
+	res = consolePost(admin, path, url.Values{"action": {"end"}, "session": {"GONE"}, "csrf": {tok}}, s.Base)
 	sitetest.ExpectBody(t, res, "carol hat keine solche Sitzung")
 	check("someone with no devices", admin.Get("/.smsgate/admin/user?name=nobody"))
 	check("what happened", admin.Get("/.smsgate/admin/events"))

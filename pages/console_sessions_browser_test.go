@@ -16,6 +16,7 @@ import (
 // dark, phone and desktop; the admin ends one with its button, and that
 // browser is signed out. And the README's screenshot of them.
 func TestConsoleSessionsInABrowser(t *testing.T) {
+	sitetest.Parallel(t)
 	source := axeSource(t)
 	s := sitetest.Start(t, sessionsSite)
 	laptop, phone := sitetest.NewClient(t, ""), sitetest.NewClient(t, "")
@@ -25,12 +26,12 @@ func TestConsoleSessionsInABrowser(t *testing.T) {
 	signInAs(t, s, phone, "carol")
 
 	b := newChrome(t)
-	sitetest.Advance(time.Minute) // past carol's last send's cooldown (alice has her own)
-	b.do(chromedp.Navigate(sitetest.Base+"/.smsgate/admin/user?name=carol"), chromedp.WaitVisible(chromedp.CSS(`#username`)),
+	s.Advance(time.Minute) // past carol's last send's cooldown (alice has her own)
+	b.do(chromedp.Navigate(s.Base+"/.smsgate/admin/user?name=carol"), chromedp.WaitVisible(chromedp.CSS(`#username`)),
 		chromedp.SendKeys(chromedp.CSS(`#username`), "alice"), chromedp.Submit(chromedp.CSS(`#username`)), chromedp.WaitVisible(chromedp.CSS(`#code`)))
 	b.do(chromedp.SetValue(chromedp.CSS(`#code`), s.LastCode()), chromedp.Submit(chromedp.CSS(`#code`)), chromedp.WaitVisible(chromedp.CSS(`table.sessions`)))
 	b.axeEverywhere(t, source, "a user's sessions")
-	b.do(chromedp.Navigate(sitetest.Base+"/.smsgate/admin/user?name=carol#sessions"), chromedp.WaitVisible(chromedp.CSS(`table.sessions`)))
+	b.do(chromedp.Navigate(s.Base+"/.smsgate/admin/user?name=carol#sessions"), chromedp.WaitVisible(chromedp.CSS(`table.sessions`)))
 	b.shoot("console-sessions")
 	if rows := b.text(`table.sessions tbody`); !strings.Contains(rows, "Firefox on Linux") || !strings.Contains(rows, "Safari on iOS") {
 		t.Fatalf("the sessions listed: %q", rows)
@@ -42,7 +43,7 @@ func TestConsoleSessionsInABrowser(t *testing.T) {
 	if rows := b.text(`table.sessions tbody`); strings.Contains(rows, "Safari on iOS") || !strings.Contains(rows, "Firefox on Linux") {
 		t.Fatalf("after ending the phone's session: %q", rows)
 	}
-	sitetest.Advance(2 * time.Second) // the revocation log is read every second
+	s.Advance(2 * time.Second) // the revocation log is read every second
 	sitetest.Expect(t, phone.Get("/"), http.StatusFound, "/.smsgate/login?rd=%2F")
 	sitetest.Expect(t, laptop.Get("/"), http.StatusOK, "")
 	if len(b.problems) > 0 {

@@ -40,7 +40,7 @@ const (
 // signInAs signs c in as user on the login form, by text.
 func signInAs(t *testing.T, s *sitetest.Site, c *sitetest.Client, user string) {
 	t.Helper()
-	sitetest.Advance(time.Minute) // past the last send's cooldown
+	s.Advance(time.Minute) // past the last send's cooldown
 	tok := c.CSRF("/.smsgate/login")
 	sitetest.Expect(t, c.Post("/.smsgate/login", url.Values{"username": {user}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
 	sitetest.Expect(t, c.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}}), http.StatusSeeOther, "/")
@@ -68,6 +68,7 @@ var regexpSession = regexp.MustCompile(`name="session" value="([^"]+)"`)
 // same way; each end is audited with who did it; an unknown session is a
 // clear 404, and a cross-origin form is refused.
 func TestConsoleSessions(t *testing.T) {
+	sitetest.Parallel(t)
 	s := sitetest.Start(t, sessionsSite)
 	laptop, phone, admin := sitetest.NewClient(t, ""), sitetest.NewClient(t, ""), sitetest.NewClient(t, "")
 	laptop.Header = http.Header{"User-Agent": {firefoxOnLinux}}
@@ -95,7 +96,7 @@ func TestConsoleSessions(t *testing.T) {
 	end := url.Values{"action": {"end"}, "session": {laptopSID}, "csrf": {tok}}
 	sitetest.Expect(t, consolePost(admin, path, end, "http://evil.localhost"), http.StatusForbidden, "")
 	// Alice ends the laptop's session: the laptop is out, the phone in.
-	res := consolePost(admin, path, end, sitetest.Base)
+	res := consolePost(admin, path, end, s.Base)
 	sitetest.Expect(t, res, http.StatusOK, "")
 	sitetest.ExpectBody(t, res, "The session has ended")
 	if strings.Contains(res.Text, "Firefox on Linux") || !strings.Contains(res.Text, "Safari on iOS") {
@@ -107,7 +108,7 @@ func TestConsoleSessions(t *testing.T) {
 		t.Fatalf("the phone after the laptop's end: %d %q", r.StatusCode, r.Text)
 	}
 	// Again, or one never listed: a clear answer, nothing ended.
-	res = consolePost(admin, path, end, sitetest.Base)
+	res = consolePost(admin, path, end, s.Base)
 	sitetest.Expect(t, res, http.StatusBadRequest, "")
 	sitetest.ExpectBody(t, res, "There is no such session of carol")
 
@@ -145,6 +146,7 @@ func TestConsoleSessions(t *testing.T) {
 // index) is not listed — the page and the API say so and still work — and
 // "Sign out everywhere" ends it.
 func TestConsoleSessionsFromAnOlderRelease(t *testing.T) {
+	sitetest.Parallel(t)
 	s := sitetest.Start(t, sessionsSite)
 	admin := sitetest.NewClient(t, "")
 	signInAs(t, s, admin, "alice")
@@ -156,7 +158,7 @@ func TestConsoleSessionsFromAnOlderRelease(t *testing.T) {
 	}
 	defer closeDB()
 	old, err := session.NewManager(context.Background(), session.Config{Store: elsewhere, Realm: "localhost",
-		Secret: []byte("a signing key of at least thirty-two bytes, for tests"), Alg: "HS256", Lifetime: 12 * time.Hour, Now: sitetest.Now})
+		Secret: []byte("a signing key of at least thirty-two bytes, for tests"), Alg: "HS256", Lifetime: 12 * time.Hour, Now: s.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,7 +181,7 @@ func TestConsoleSessionsFromAnOlderRelease(t *testing.T) {
 		t.Fatalf("the API: %d %s", st, body)
 	}
 	tok2 := sitetest.CSRFField.FindStringSubmatch(page.Text)[1]
-	sitetest.Expect(t, consolePost(admin, path, url.Values{"action": {"revoke"}, "csrf": {tok2}}, sitetest.Base), http.StatusOK, "")
+	sitetest.Expect(t, consolePost(admin, path, url.Values{"action": {"revoke"}, "csrf": {tok2}}, s.Base), http.StatusOK, "")
 	sitetest.Expect(t, carol.Get("/"), http.StatusFound, "/.smsgate/login?rd=%2F")
 }
 
@@ -187,16 +189,17 @@ func TestConsoleSessionsFromAnOlderRelease(t *testing.T) {
 // without a session (a link, a bookmark) is back on that user's page once
 // signed in, not on a page that asks "Name a user." (the query was lost).
 func TestConsoleKeepsItsPlaceAcrossSignIn(t *testing.T) {
+	sitetest.Parallel(t)
 	s := sitetest.Start(t, sessionsSite)
 	c := sitetest.NewClient(t, "")
 	sitetest.Expect(t, c.Get("/.smsgate/admin/user?name=carol"), http.StatusSeeOther, "/.smsgate/login")
-	sitetest.Advance(time.Minute)
+	s.Advance(time.Minute)
 	tok := c.CSRF("/.smsgate/login")
 	sitetest.Expect(t, c.Post("/.smsgate/login", url.Values{"username": {"alice"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
 	sitetest.Expect(t, c.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/admin/user?name=carol")
 	sitetest.ExpectBody(t, c.Get("/.smsgate/admin/user?name=carol"), "<h2>carol</h2>")
 	// Stale five minutes on: a new code first, then back to the search.
-	sitetest.Advance(6 * time.Minute)
+	s.Advance(6 * time.Minute)
 	sitetest.Expect(t, c.Get("/.smsgate/admin/?q=car"), http.StatusSeeOther, "/.smsgate/verify")
 	tok = c.CSRF("/.smsgate/verify")
 	sitetest.Expect(t, c.Post("/.smsgate/verify", url.Values{"action": {"send"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
@@ -208,6 +211,7 @@ func TestConsoleKeepsItsPlaceAcrossSignIn(t *testing.T) {
 // browser, five times: each time the ended one is gone and signed out,
 // the new one listed and signed in.
 func TestConsoleEndRacesASignIn(t *testing.T) {
+	sitetest.Parallel(t)
 	s := sitetest.Start(t, sessionsSite)
 	admin, old := sitetest.NewClient(t, ""), sitetest.NewClient(t, "")
 	signInAs(t, s, admin, "alice")
@@ -225,7 +229,7 @@ func TestConsoleEndRacesASignIn(t *testing.T) {
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
-			ended = consolePost(admin, path, url.Values{"action": {"end"}, "session": {oldSID}, "csrf": {tok}}, sitetest.Base)
+			ended = consolePost(admin, path, url.Values{"action": {"end"}, "session": {oldSID}, "csrf": {tok}}, s.Base)
 		}()
 		signed = fresh.Post("/.smsgate/verify", url.Values{"code": {code}, "csrf": {ftok}})
 		<-done

@@ -16,10 +16,11 @@ import (
 // way"); an admin whose sign-in is stale is told that instead. A sign-in
 // that is not the console's says neither.
 func TestConsoleSaysWhyItAsksAgain(t *testing.T) {
+	sitetest.Parallel(t)
 	s := sitetest.Start(t, strings.Replace(appSite, "provider log", "provider log\n\t\tadmins carol", 1))
 	c := sitetest.NewClient(t, "")
 	secret := addApp(t, s, c)
-	sitetest.Advance(30 * time.Second) // the confirming code is used
+	s.Advance(30 * time.Second) // the confirming code is used
 
 	sitetest.Expect(t, c.Get("/.smsgate/admin/"), http.StatusSeeOther, "/.smsgate/verify")
 	page := c.Get("/.smsgate/verify")
@@ -37,7 +38,7 @@ func TestConsoleSaysWhyItAsksAgain(t *testing.T) {
 	tok := sitetest.CSRFField.FindStringSubmatch(page.Text)[1]
 	sitetest.Expect(t, c.Post("/.smsgate/verify", url.Values{"action": {"app"}, "code": {appCode(t, secret)}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/admin/")
 	sitetest.Expect(t, c.Get("/.smsgate/admin/"), http.StatusOK, "")
-	sitetest.Advance(6 * time.Minute)
+	s.Advance(6 * time.Minute)
 	sitetest.Expect(t, c.Get("/.smsgate/admin/"), http.StatusSeeOther, "/.smsgate/verify")
 	page = c.Get("/.smsgate/verify")
 	sitetest.ExpectBody(t, page, "The console needs a sign-in from the last few minutes")

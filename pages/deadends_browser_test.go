@@ -331,6 +331,7 @@ func TestWordsFitThePage(t *testing.T) {
 // recovery codes say whose they are, for which site, made when.
 func TestAuthenticatorSetupOnAPhone(t *testing.T) {
 	s, b := aliceEnrolled(t, "site_name \"Example Wiki\"")
+	b.hurry() // the button says "Copied" for 2 s
 	b.do(chromedp.Navigate(s.Base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)),
 		chromedp.Click(chromedp.CSS(`form:has(input[name="action"][value="app"]) button`)), chromedp.WaitVisible(chromedp.CSS(`#otpauth`)))
 	if href := b.eval(`document.getElementById("otpauth").getAttribute("href")`); !strings.HasPrefix(href, "otpauth://totp/") {
@@ -341,10 +342,14 @@ func TestAuthenticatorSetupOnAPhone(t *testing.T) {
 	}
 	b.eval(`navigator.clipboard.writeText = function (t) { window.copied = (window.copied || []).concat([t]); return Promise.resolve(); }; ""`)
 	copyButton := `button[data-copy-text]`
-	for i := 0; i < 2; i++ {
+	// Every label the button shows, as it shows it (a hurried "Copied" may
+	// come and go between two looks).
+	b.eval(`var button = document.querySelector("button[data-copy-text]"); window.labels = [];
+new MutationObserver(function () { labels.push(button.textContent.trim()); }).observe(button, {childList: true, characterData: true, subtree: true}); ""`)
+	for i := 1; i <= 2; i++ {
 		b.do(chromedp.Click(chromedp.CSS(copyButton)))
-		b.waitText(copyButton, "Copied")
-		b.waitText(copyButton, "Copy") // and back, ready for the next copy
+		// "Copied", and back, ready for the next copy.
+		b.waitEval(`labels.join("|")`, strings.TrimSuffix(strings.Repeat("Copied|Copy|", i), "|"))
 	}
 	if got := b.eval(`window.copied.join("|")`); got != strings.ReplaceAll(b.text(`#secret`), " ", "")+"|"+strings.ReplaceAll(b.text(`#secret`), " ", "") {
 		t.Fatalf("copied: %q", got)

@@ -28,7 +28,7 @@ const twoGates = `http://localhost:{HTTP_PORT} {
 			path_prefix /admin/.smsgate/
 			require totp
 			store badger {DIR}
-			provider webhook {env.SMSGATE_TEST_HOOK}
+			provider webhook {HOOK}
 		}
 		respond "admin {http.auth.user.id}"
 	}
@@ -37,7 +37,7 @@ const twoGates = `http://localhost:{HTTP_PORT} {
 			identity none
 			user carol +14155552671
 			store badger {DIR}
-			provider webhook {env.SMSGATE_TEST_HOOK}
+			provider webhook {HOOK}
 		}
 		respond "Hello, {http.auth.user.id}"
 	}
@@ -96,9 +96,9 @@ func probe(t *testing.T, prefix, typed, ip string) []string {
 // for carol (by name and by number) and for nobody (a name and a number
 // of the same lengths), at both gates, with the gateway up and down.
 func TestNothingTellsAKnownName(t *testing.T) {
+	sitetest.Parallel(t)
 	hook := fakes.NewHook(t)
-	t.Setenv("SMSGATE_TEST_HOOK", hook.URL)
-	sitetest.StartWith(t, sitetest.TrustedProxies, twoGates)
+	s := sitetest.StartWith(t, sitetest.TrustedProxies, strings.ReplaceAll(twoGates, "{HOOK}", hook.URL))
 	ip := 0
 	for _, outage := range []bool{false, true} {
 		if outage {
@@ -106,7 +106,7 @@ func TestNothingTellsAKnownName(t *testing.T) {
 		}
 		for _, prefix := range []string{"/.smsgate/", "/admin/.smsgate/"} {
 			for _, pair := range [][2]string{{"carol", "zelda"}, {"+14155552671", "+14155552673"}} {
-				sitetest.Advance(2 * time.Minute) // past the cooldowns of the last round
+				s.Advance(2 * time.Minute) // past the cooldowns of the last round
 				ip++
 				known := probe(t, prefix, pair[0], fmt.Sprintf("198.51.100.%d", ip))
 				ip++
@@ -128,9 +128,9 @@ func TestNothingTellsAKnownName(t *testing.T) {
 // texts counts toward the client IP's limit (20 an hour), as it does at a
 // gate that texts.
 func TestNamingAtARequireGateCounts(t *testing.T) {
+	sitetest.Parallel(t)
 	hook := fakes.NewHook(t)
-	t.Setenv("SMSGATE_TEST_HOOK", hook.URL)
-	sitetest.StartWith(t, sitetest.TrustedProxies, twoGates)
+	sitetest.StartWith(t, sitetest.TrustedProxies, strings.ReplaceAll(twoGates, "{HOOK}", hook.URL))
 	c := sitetest.NewClient(t, "").From("203.0.113.9")
 	tok := c.CSRF("/admin/.smsgate/login")
 	for i := range 20 {

@@ -16,6 +16,7 @@ import (
 // Every typed error of the sign-in gets its own status and reason; anything
 // else is a fault (503, not shown to the user).
 func TestRefuse(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		err    error
 		status int
@@ -46,6 +47,7 @@ func TestRefuse(t *testing.T) {
 // names has a class that has one: a reason added to signin without a class,
 // or a class without a status, fails this test, not a user.
 func TestEveryReasonHasAStatus(t *testing.T) {
+	t.Parallel()
 	for _, c := range signin.Classes() {
 		if statusOf[c] == 0 {
 			t.Errorf("class %d has no status in statusOf", c)

@@ -17,13 +17,13 @@ import (
 // the tests (from 127.0.0.1), so one test can be many clients.
 
 func TestVerifyOnly(t *testing.T) {
-	t.Setenv("SMSGATE_TEST_PHONE_KEY", "a phone-hashing key of 32 bytes or more")
-	s := sitetest.Basic(t, "verify_only {env.SMSGATE_TEST_PHONE_KEY}")
+	sitetest.Parallel(t)
+	s := sitetest.Basic(t, `verify_only "a phone-hashing key of 32 bytes or more"`)
 	alice := sitetest.NewClient(t, "alice")
 	sitetest.Enroll(t, s, alice, "+14155552671")
 
 	// A new session asks for the number again.
-	sitetest.Advance(time.Minute)
+	s.Advance(time.Minute)
 	c := sitetest.NewClient(t, "alice")
 	tok := c.CSRF("/.smsgate/verify")
 	page := c.Get("/.smsgate/verify")
@@ -42,7 +42,7 @@ func TestVerifyOnly(t *testing.T) {
 		sitetest.ExpectBody(t, c.Post("/.smsgate/verify", url.Values{"code": {code}, "csrf": {tok}}), "Wrong code")
 	}
 	// The right number gets a code.
-	sitetest.Advance(time.Minute)
+	s.Advance(time.Minute)
 	c = sitetest.NewClient(t, "alice")
 	tok = c.CSRF("/.smsgate/verify")
 	sitetest.Expect(t, c.Post("/.smsgate/verify", url.Values{"action": {"send"}, "phone": {"+1 415 555 2671"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")

@@ -123,6 +123,7 @@ var trustBox = regexp.MustCompile(`name="remember" value="1"`)
 // Then, with SMSGATE_FULL=1, once more with `remember off`, where every
 // sign-in takes a code, to show what the mix itself costs per code.
 func TestMonthOfTexts(t *testing.T) {
+	sitetest.Parallel(t)
 	tallies, figures := playMonth(t, "")
 	t.Log(figures)
 	phones := tallies["phone"]
@@ -186,7 +187,7 @@ func playMonth(t *testing.T, options string) (map[string]*monthTally, string) {
 	respond "Hello, {http.auth.user.id}!"
 }`)
 	tail := &logTail{path: s.LogFile}
-	origin := sitetest.WithPorts(sitetest.Base)
+	origin := s.Base
 	// Setup, not counted: each user's phone (the admin's), and the app or
 	// passkey added after a first sign-in on a browser of its own.
 	for i, u := range people {
@@ -209,7 +210,7 @@ func playMonth(t *testing.T, options string) (map[string]*monthTally, string) {
 			if res := c.Post("/.smsgate/devices", url.Values{"action": {"app-confirm"}, "code": {appCode(t, u.secret)}, "csrf": {tok}}); res.StatusCode != http.StatusOK {
 				t.Fatalf("adding %s's app: %d %s", u.name, res.StatusCode, res.Text)
 			}
-			sitetest.Advance(30 * time.Second) // the setup's app code is spent
+			s.Advance(30 * time.Second) // the setup's app code is spent
 			continue
 		}
 		u.key = fakes.NewAuthenticator("localhost", origin)
@@ -246,14 +247,14 @@ func playMonth(t *testing.T, options string) (map[string]*monthTally, string) {
 		}
 	}
 	sort.SliceStable(visits, func(i, j int) bool { return visits[i].at < visits[j].at })
-	start := sitetest.Now().Truncate(24 * time.Hour).Add(24 * time.Hour)
+	start := s.Now().Truncate(24 * time.Hour).Add(24 * time.Hour)
 	tallies := map[string]*monthTally{"phone": {users: 40}, "app": {users: 4}, "passkey": {users: 2}}
 	for _, v := range visits {
-		if d := start.Add(v.at).Sub(sitetest.Now()); d > 0 {
-			sitetest.Advance(d)
+		if d := start.Add(v.at).Sub(s.Now()); d > 0 {
+			s.Advance(d)
 		}
 		tally, before := tallies[v.user.kind], tail.read
-		visitOnce(t, tail, v.user, v.user.browsers[v.browser], origin, rng, tally)
+		visitOnce(t, s, tail, v.user, v.user.browsers[v.browser], origin, rng, tally)
 		tail.messages(t)
 		tally.messages += tail.read - before
 	}
@@ -276,9 +277,9 @@ func ratio(a, b int) float64 {
 	return float64(a) / float64(b)
 }
 
-// visitOnce is one visit of u on browser c: in with a session, else a
+// visitOnce is one visit of u on browser c to s: in with a session, else a
 // sign-in as u does it.
-func visitOnce(t *testing.T, tail *logTail, u *monthUser, c *sitetest.Client, origin string, rng *rand.Rand, m *monthTally) {
+func visitOnce(t *testing.T, s *sitetest.Site, tail *logTail, u *monthUser, c *sitetest.Client, origin string, rng *rand.Rand, m *monthTally) {
 	t.Helper()
 	if res := c.Get("/"); res.StatusCode == http.StatusOK {
 		return // still signed in
@@ -311,7 +312,7 @@ func visitOnce(t *testing.T, tail *logTail, u *monthUser, c *sitetest.Client, or
 		if !in(c.Post("/.smsgate/verify", form("action", "app", "code", appCode(t, u.secret)))) {
 			t.Fatalf("%s: the app's code did not sign in", u.name)
 		}
-		sitetest.Advance(30 * time.Second) // a code from the app is used once
+		s.Advance(30 * time.Second) // a code from the app is used once
 		m.other++
 		return
 	case "passkey":
@@ -344,17 +345,17 @@ func visitOnce(t *testing.T, tail *logTail, u *monthUser, c *sitetest.Client, or
 	case "typo":
 		c.Post("/.smsgate/verify", form("code", wrongCode(code)))
 	case "resend":
-		sitetest.Advance(31 * time.Second)
+		s.Advance(31 * time.Second)
 		code = send("resend")
 	case "early":
-		sitetest.Advance(5 * time.Second)
+		s.Advance(5 * time.Second)
 		if again := send("resend"); again != "" {
 			code = again
 		}
 	case "call":
 		// A few seconds after the text, a call; if the page refuses it
 		// for now, the text has arrived meanwhile.
-		sitetest.Advance(3 * time.Second)
+		s.Advance(3 * time.Second)
 		if call := send("call"); call != "" {
 			code = call
 		}

@@ -19,7 +19,6 @@ import (
 
 	"github.com/smsgate/caddy-smsgate/internal/fakes"
 	"github.com/smsgate/caddy-smsgate/internal/sitetest"
-	"github.com/smsgate/caddy-smsgate/pages"
 )
 
 // The attacker, with the password, starts enrolling phone A; the victim
@@ -176,19 +175,18 @@ func TestLoginTellsNothingAboutWhoExists(t *testing.T) {
 // A provider outage does not spend the user's budget: after a dozen failed
 // sends, the user still gets a code once the gateway is back.
 func TestGatewayOutageSpendsNoBudget(t *testing.T) {
+	sitetest.Parallel(t)
 	hook := fakes.NewHook(t)
-	t.Setenv("SMSGATE_TEST_HOOK", hook.URL)
-	s := sitetest.Start(t, `http://localhost:{HTTP_PORT} {
+	sitetest.Start(t, `http://localhost:{HTTP_PORT} {
 	basic_auth {
 		demo `+sitetest.DemoHash+`
 	}
 	smsgate {
 		store badger {DIR}
-		provider webhook {env.SMSGATE_TEST_HOOK}
+		provider webhook `+hook.URL+`
 	}
 	respond "Hello, {http.auth.user.id}!"
 }`)
-	_ = s
 	c := sitetest.NewClient(t, "demo")
 	tok := c.CSRF("/.smsgate/enroll")
 	hook.Status = http.StatusInternalServerError
@@ -306,14 +304,15 @@ func TestStrangersAreBounded(t *testing.T) {
 // a byte every few seconds held the connection as long as the client
 // liked.
 func TestSlowBodiesAreCutOff(t *testing.T) {
-	sitetest.Carol(t, "")
-	defer pages.ShortenBodyTime(time.Second)()
-	conn, err := net.Dial("tcp", sitetest.WithPorts("127.0.0.1:{HTTP_PORT}"))
+	sitetest.Parallel(t)
+	s := sitetest.Carol(t, "")
+	s.Set("body-time", "1s")
+	conn, err := net.Dial("tcp", s.WithPorts("127.0.0.1:{HTTP_PORT}"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	fmt.Fprintf(conn, "POST /.smsgate/login HTTP/1.1\r\nHost: %s\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\n", sitetest.WithPorts("localhost:{HTTP_PORT}"))
+	fmt.Fprintf(conn, "POST /.smsgate/login HTTP/1.1\r\nHost: %s\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\n", s.WithPorts("localhost:{HTTP_PORT}"))
 	answered := make(chan string, 1)
 	go func() {
 		line, _ := bufio.NewReader(conn).ReadString('\n')

@@ -3,6 +3,7 @@ package pages
 import "testing"
 
 func TestSafeRedirect(t *testing.T) {
+	t.Parallel()
 	hosts := []string{"app.example.com", "*.corp.example"}
 	for rd, want := range map[string]string{
 		"/":                                       "/",

@@ -9,6 +9,7 @@ import (
 // TestTrimFieldCutsBetweenCharacters: a long name kept across a step-up
 // stays valid text, whatever its script.
 func TestTrimFieldCutsBetweenCharacters(t *testing.T) {
+	t.Parallel()
 	for _, s := range []string{strings.Repeat("ü", 40), "ab" + strings.Repeat("語", 30), "x" + strings.Repeat("ü", 40), strings.Repeat("x", 80)} {
 		got := trimField(s)
 		if !utf8.ValidString(got) || len(got) > 64 || !strings.HasPrefix(s, got) || len(got) < 61 {

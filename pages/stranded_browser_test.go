@@ -249,6 +249,7 @@ func TestDeliveryReceiptsInARealBrowser(t *testing.T) {
 	enroll := func(user, num string) *chrome {
 		b := newChrome(t)
 		b.basicAuth(user)
+		b.hurry() // the page asks for the receipt after 2 s, then every 3 s
 		b.do(chromedp.Navigate(s.Base+"/"), chromedp.WaitVisible(chromedp.CSS(`#phone`)),
 			chromedp.SendKeys(chromedp.CSS(`#phone`), num), chromedp.Submit(chromedp.CSS(`#phone`)),
 			chromedp.WaitVisible(chromedp.CSS(`#code`)))

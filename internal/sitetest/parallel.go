@@ -17,7 +17,7 @@ import (
 // with a Caddy of its own: a process, this test binary run again as Caddy,
 // with its own ports, data directory and clock (see process.go). Call it
 // first in the test. Its sites' methods (Base, WithPorts, Advance,
-// StartOfHour, Now, Admin) then stand for the package-level ones, which
+// StartOfHour, Now, Admin, Set) then stand for the package-level ones, which
 // belong to the in-process Caddy that the other tests share one after
 // another; its clients (NewClient(t, …)), Admin(t, …) and
 // AssertLoadError(t, …) find its Caddy by t, as do those of its subtests

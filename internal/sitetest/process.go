@@ -2,6 +2,7 @@ package sitetest
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -25,14 +26,19 @@ import (
 // A parallel test's Caddy is a process: this test binary run again, which
 // Main turns into Caddy when childEnv names its admin port. Its clock is
 // moved through its stdin (a line "advance NANOSECONDS", answered by
-// "sitetest: ok" on its stdout), and it stops when its stdin closes: when
+// "sitetest: ok" on its stdout), as are its knobs ("set NAME VALUE", and
+// "reset" between tests; see knob.go), and it stops when its stdin closes: when
 // the test binary ends, however it ends. Its stderr (Caddy's own log
 // before a config takes it over, and the race detector's reports) is a
 // file beside its data directory.
 const childEnv = "SMSGATE_SITETEST_CADDY"
 
-// reply starts the child's answers on its stdout.
-const reply = "sitetest: ok"
+// reply is the child's answer on its stdout to a command done, refused
+// the answer to one it could not do, followed by why.
+const (
+	reply   = "sitetest: ok"
+	refused = "sitetest: refused: "
+)
 
 // profileEnv names a folder where each child writes its CPU profile (the
 // parent's -test.cpuprofile sees only the tests' side).
@@ -55,13 +61,21 @@ func serve(adminPort string) int {
 	fmt.Println(reply)
 	in := bufio.NewScanner(os.Stdin)
 	for in.Scan() {
-		if ns, ok := strings.CutPrefix(in.Text(), "advance "); ok {
+		line := in.Text()
+		if ns, ok := strings.CutPrefix(line, "advance "); ok {
 			d, err := strconv.ParseInt(ns, 10, 64)
 			if err != nil {
-				fmt.Fprintln(os.Stderr, "sitetest: bad line:", in.Text())
+				fmt.Fprintln(os.Stderr, "sitetest: bad line:", line)
 				return 2
 			}
 			gates.Advance(time.Duration(d))
+		} else if knob, ok := strings.CutPrefix(line, "set "); ok {
+			if why := setKnob(knob); why != "" {
+				fmt.Println(refused + why)
+				continue
+			}
+		} else if line == "reset" {
+			resetKnobs()
 		}
 		fmt.Println(reply)
 	}
@@ -83,8 +97,9 @@ type process struct {
 	stdin  io.WriteCloser
 	stdout *bufio.Scanner
 	exited chan struct{}
-	mu     sync.Mutex   // one clock command at a time
+	mu     sync.Mutex   // one command at a time
 	skew   atomic.Int64 // how far Advance moved its clock
+	knobs  bool         // its test turned a knob (under mu)
 	mark   int64        // its stderr's size when its current test took it
 }
 
@@ -174,6 +189,9 @@ func (p *process) await() error {
 		if p.stdout.Text() == reply {
 			return nil
 		}
+		if why, ok := strings.CutPrefix(p.stdout.Text(), refused); ok {
+			return errors.New(why)
+		}
 	}
 	if err := p.stdout.Err(); err != nil {
 		return err
@@ -187,12 +205,17 @@ func (p *process) advance(t *testing.T, d time.Duration) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.skew.Add(int64(d))
-	if _, err := fmt.Fprintf(p.stdin, "advance %d\n", int64(d)); err != nil {
+	if err := p.command(fmt.Sprintf("advance %d", int64(d))); err != nil {
 		t.Fatalf("moving caddy's clock: %v\n%s", err, p.output(p.mark))
 	}
-	if err := p.await(); err != nil {
-		t.Fatalf("moving caddy's clock: %v\n%s", err, p.output(p.mark))
+}
+
+// command sends the child a line and waits for its answer (under mu).
+func (p *process) command(line string) error {
+	if _, err := fmt.Fprintln(p.stdin, line); err != nil {
+		return err
 	}
+	return p.await()
 }
 
 // now is the child's clock.
@@ -229,7 +252,8 @@ func post(admin int, contentType, cfg string) error {
 }
 
 // release ends t's use of the child: its sites stopped, its clock back to
-// the real time, and a race it reported meanwhile failed t. A child that
+// the real time, its knobs as they were, and a race it reported meanwhile
+// failed t. A child that
 // answers is used again.
 func (p *process) release(t *testing.T) {
 	err := post(p.admin, "application/json", string(idleConfig(strconv.Itoa(p.admin))))
@@ -237,6 +261,7 @@ func (p *process) release(t *testing.T) {
 		if d := p.skew.Load(); d != 0 {
 			p.advance(t, -time.Duration(d))
 		}
+		err = p.reset()
 	}
 	out := p.output(p.mark)
 	p.mark += int64(len(out))
@@ -244,7 +269,7 @@ func (p *process) release(t *testing.T) {
 		t.Errorf("caddy reported a data race:\n%s", out)
 	}
 	if err != nil {
-		t.Errorf("stopping the test's sites: %v\n%s", err, out)
+		t.Errorf("giving the test's caddy back (its sites stopped, its clock and knobs reset): %v\n%s", err, out)
 		p.stop()
 		return
 	}
