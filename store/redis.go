@@ -85,6 +85,11 @@ func (r *Redis) Provision(ctx caddy.Context) error {
 		DB:               r.DB,
 		// One seed address is a cluster only when said so; several are.
 		IsClusterMode: r.Cluster,
+		// One connection attempt per try: go-redis's default of five, 100 ms
+		// apart, for each of its four tries kept a user 1.7 s per store call
+		// (a page makes several) before the 503 while Redis refused
+		// connections. The tries themselves still ride out a failover.
+		DialerRetries: 1,
 	}
 	if r.Cluster && r.MasterName != "" {
 		return errors.New("redis store: cluster and master_name exclude each other: a cluster has no Sentinel")

@@ -3,6 +3,8 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"net"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -59,6 +61,45 @@ func TestRedisRefusesABadAddress(t *testing.T) {
 	if _, _, err := store.OpenRedis(&store.Redis{Addresses: []string{"127.0.0.1:1"}}); err == nil {
 		t.Fatal("a store with no server behind it provisioned")
 	}
+}
+
+// TestRedisDownFailsSoon: against a Redis that refuses connections, a
+// store call gives up after the client's few tries, one connection attempt
+// each (go-redis's default dials five times a try, 100 ms apart: 1.7 s a
+// call, which a page making several calls multiplied before its 503).
+func TestRedisDownFailsSoon(t *testing.T) {
+	t.Parallel()
+	r := redistest.Start(t)
+	s, closeFn, err := store.OpenRedis(&store.Redis{Addresses: []string{r.Addr}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = closeFn() })
+	dials := &dialCount{}
+	s.(*store.Redis).Client().AddHook(dials)
+	r.Stop()
+	for range 3 {
+		if _, err := s.Get(context.Background(), "k"); err == nil {
+			t.Fatal("a stopped Redis answered")
+		}
+	}
+	if n := dials.n.Load(); n == 0 || n > 12 {
+		t.Fatalf("3 calls dialled %d times, want 1 to 12 (one attempt for each of the client's 4 tries)", n)
+	}
+}
+
+// dialCount counts the client's connection attempts.
+type dialCount struct{ n atomic.Int64 }
+
+func (d *dialCount) DialHook(next redis.DialHook) redis.DialHook {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		d.n.Add(1)
+		return next(ctx, network, addr)
+	}
+}
+func (d *dialCount) ProcessHook(next redis.ProcessHook) redis.ProcessHook { return next }
+func (d *dialCount) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
 }
 
 // TestRedisBatchReloadsScripts: a batch sends scripts by hash; a server
