@@ -24,6 +24,15 @@ var gateCookies = []string{pages.SessionCookie, pages.FlowCookie, pages.KnownCoo
 // ServeHTTP lets authenticated requests through to next, serves the gate's
 // own pages, and turns everyone else away.
 func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	// The gate's store outlives its Cleanup until this request's own work
+	// is done (internal/drain); not the upstream's, which may take hours.
+	g.inFlight.Hold()
+	passed := false
+	defer func() {
+		if !passed {
+			g.inFlight.Release()
+		}
+	}()
 	if g.AssertionHeader != "" {
 		r.Header.Del(g.AssertionHeader) // only ever the gate's own
 	}
@@ -40,6 +49,8 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 	}
 	if cl := g.session(r); cl != nil && g.accepts(cl, user) && g.fresh(cl, time.Duration(g.MaxAge)) && g.strongEnough(cl) {
 		g.admit(r, cl)
+		passed = true
+		g.inFlight.Release()
 		return next.ServeHTTP(w, r)
 	}
 	if wantsRedirect(r) {

@@ -279,17 +279,21 @@ func (g *Gate) loadProviders(ctx caddy.Context) (providers.Checker, error) {
 	return checker, nil
 }
 
-// Cleanup takes the gate off the smsgate app's list, stops its watch,
-// writes its last counts, and only then lets go of its store.
+// Cleanup takes the gate off the smsgate app's list and stops its watch;
+// once its last request in flight has ended (Caddy cleans up a config
+// without waiting for them), it writes its last counts, and only then lets
+// go of its store (TestReloadDuringASend).
 func (g *Gate) Cleanup() error {
 	if g.app != nil {
 		g.app.Unregister(g.site)
 	}
 	g.watch.Stop()
-	g.counting.Stop()
-	if g.closeStore != nil {
-		g.closeStore()
-	}
+	g.inFlight.Close(func() {
+		g.counting.Stop()
+		if g.closeStore != nil {
+			g.closeStore()
+		}
+	})
 	return nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/smsgate/caddy-smsgate/admin"
 	"github.com/smsgate/caddy-smsgate/audit"
 	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/internal/drain"
 	"github.com/smsgate/caddy-smsgate/pages"
 	"github.com/smsgate/caddy-smsgate/providers"
 	"github.com/smsgate/caddy-smsgate/session"
@@ -35,8 +36,10 @@ type gate struct {
 	verifies bool
 
 	store store.Store
-	// closeStore ends the store's context (its Cleanup), after the gate's.
+	// closeStore ends the store's context (its Cleanup), after the gate's
+	// and its last request's (inFlight).
 	closeStore context.CancelFunc
+	inFlight   drain.Drain
 	chain      providers.Chain
 	metrics    *audit.Metrics
 	log        *audit.Log // audit events and alarms

@@ -304,3 +304,12 @@ func stopProcesses() (raced bool) {
 	processes.all, processes.idle = nil, nil
 	return raced
 }
+
+// PID is the process id of the site's Caddy (this process for the
+// in-process Caddy), for a test that looks at its open files.
+func (s *Site) PID() int {
+	if s.p == nil {
+		return os.Getpid()
+	}
+	return s.p.cmd.Process.Pid
+}

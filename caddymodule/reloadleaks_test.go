@@ -1,0 +1,169 @@
+package caddymodule_test
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/smsgate/caddy-smsgate/internal/sitetest"
+	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
+)
+
+// goroutines is how many goroutines the site's Caddy runs, read from its
+// admin endpoint's profile.
+func goroutines(t *testing.T, s *sitetest.Site) (int, string) {
+	t.Helper()
+	res, err := http.Get(s.WithPorts("http://localhost:{ADMIN_PORT}/debug/pprof/goroutine?debug=1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	// Each Start logs to a file of its own, and Caddy keeps a writer
+	// (timberjack, one goroutine) for every log file a config opened: not
+	// the gate's.
+	n := 0
+	for _, g := range strings.Split(string(b), "\n\n")[1:] {
+		if strings.TrimSpace(g) == "" {
+			continue
+		}
+		first, _, _ := strings.Cut(g, " @")
+		k, err := strconv.Atoi(first)
+		if err != nil {
+			t.Fatalf("reading the goroutine profile: %q", g)
+		}
+		if !strings.Contains(g, "timberjack") {
+			n += k
+		}
+	}
+	return n, string(b)
+}
+
+// openFiles is how many files the site's Caddy holds open.
+func openFiles(t *testing.T, s *sitetest.Site) int {
+	t.Helper()
+	fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", s.PID()))
+	if err != nil {
+		t.Skip("no /proc here:", err)
+	}
+	n := 0
+	for _, fd := range fds {
+		if to, _ := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", s.PID(), fd.Name())); !strings.HasSuffix(to, "caddy.log") {
+			n++
+		}
+	}
+	return n
+}
+
+// TestReloadsLeakNothing: twenty reloads of a site with a gate (each a
+// changed config, a new user signed in, every earlier session checked)
+// leave Caddy with as many goroutines and open files after the twentieth
+// as after the fifth, on Badger and on Redis: no watch, ticker, revocation
+// poll, Redis client or Badger handle of a replaced gate lingers. (The
+// test's own log file per config is Caddy's, and left out.)
+func TestReloadsLeakNothing(t *testing.T) {
+	for _, st := range []string{"badger", "redis"} {
+		t.Run(st, func(t *testing.T) {
+			sitetest.Parallel(t)
+			storeLine := "store badger {DIR}"
+			if st == "redis" {
+				storeLine = "store redis " + redistest.Server(t)
+			}
+			var users strings.Builder
+			for i := 1; i <= 20; i++ {
+				fmt.Fprintf(&users, "\t\tuser%d %s\n", i, sitetest.DemoHash)
+			}
+			var s *sitetest.Site
+			var clients []*sitetest.Client
+			var g5, f5 int
+			var p5 string
+			for i := 1; i <= 20; i++ {
+				if i == 2 && st == "badger" {
+					storeLine = "store badger " + s.Store // the first one's, each time
+				}
+				s = sitetest.Start(t, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
+	basic_auth {
+%s	}
+	smsgate {
+		%s
+		provider log
+		site_name "Wiki %d"
+	}
+	respond ok
+}`, users.String(), storeLine, i))
+				c := sitetest.NewClient(t, fmt.Sprint("user", i))
+				sitetest.Enroll(t, s, c, fmt.Sprintf("+1415555%04d", 2670+i))
+				clients = append(clients, c)
+				for j, c := range clients {
+					if res := c.Get("/"); res.StatusCode != http.StatusOK {
+						t.Errorf("reload %d: user%d's session: %d %s", i, j+1, res.StatusCode, res.Header.Get("Location"))
+					}
+					c.HTTP.CloseIdleConnections() // not the gate's goroutines
+				}
+				if i == 5 || i == 20 {
+					time.Sleep(500 * time.Millisecond) // the old config's last flushes
+					g, p := goroutines(t, s)
+					f := openFiles(t, s)
+					t.Logf("after reload %d: %d goroutines, %d open files", i, g, f)
+					if i == 5 {
+						g5, f5, p5 = g, f, p
+					} else if g > g5+5 || f > f5+5 {
+						t.Errorf("after 15 more reloads: %d → %d goroutines, %d → %d open files\nafter 5:\n%s\nafter 20:\n%s", g5, g, f5, f, p5, p)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestReloadRemovesOneOfTwoGates: two gates on one Badger database, and a
+// reload that keeps only one. The database the gates shared stays open
+// under the one left: its sessions pass, a sign-in there is written, and
+// a logout there is refused at once when its cookie is shown again.
+func TestReloadRemovesOneOfTwoGates(t *testing.T) {
+	sitetest.Parallel(t)
+	s, a, b := twoGatesOnOneStore(t)
+	c := sitetest.NewClient(t, "")
+	page := c.GetURL(a("/.smsgate/login"))
+	tok := sitetest.CSRFField.FindStringSubmatch(page.Text)[1]
+	c.PostURL(a("/.smsgate/login"), url.Values{"username": {"carol"}, "csrf": {tok}})
+	c.PostURL(a("/.smsgate/verify"), url.Values{"code": {s.LastCode()}, "csrf": {tok}})
+	sitetest.ExpectBody(t, c.GetURL(b("/")), "b carol")
+
+	s2 := sitetest.Start(t, `http://b.sso.localhost:{HTTP_PORT} {
+	smsgate {
+		identity none
+		user carol +14155552671
+		realm sso.localhost
+		cookie_domain sso.localhost
+		store badger `+s.Store+`
+		provider log
+	}
+	respond "b {http.auth.user.id}"
+}`)
+	sitetest.ExpectBody(t, c.GetURL(b("/")), "b carol")
+	// A new sign-in at b, written to the database a shared.
+	d := sitetest.NewClient(t, "")
+	page = d.GetURL(b("/.smsgate/login"))
+	tok = sitetest.CSRFField.FindStringSubmatch(page.Text)[1]
+	sitetest.Expect(t, d.PostURL(b("/.smsgate/login"), url.Values{"username": {"carol"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+	sitetest.Expect(t, d.PostURL(b("/.smsgate/verify"), url.Values{"code": {s2.LastCode()}, "csrf": {tok}}), http.StatusSeeOther, "/")
+	sitetest.ExpectBody(t, d.GetURL(b("/")), "b carol")
+	// The first session's logout, at b, is refused at once when replayed.
+	page = c.GetURL(b("/.smsgate/logout"))
+	tok = sitetest.CSRFField.FindStringSubmatch(page.Text)[1]
+	stolen := c.Cookie("smsgate_session")
+	sitetest.Expect(t, c.PostURL(b("/.smsgate/logout"), url.Values{"csrf": {tok}}), http.StatusOK, "")
+	thief := sitetest.NewClient(t, "")
+	thief.SetCookieFor(b("/"), "smsgate_session", stolen)
+	if res := thief.GetURL(b("/")); res.StatusCode != http.StatusFound {
+		t.Fatalf("after a reload removed gate a, gate b still accepts a session it ended: %d %s", res.StatusCode, res.Text)
+	}
+	sitetest.ExpectBody(t, d.GetURL(b("/")), "b carol")
+}
