@@ -24,44 +24,47 @@ var gateCookies = []string{pages.SessionCookie, pages.FlowCookie, pages.KnownCoo
 // ServeHTTP lets authenticated requests through to next, serves the gate's
 // own pages, and turns everyone else away.
 func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
-	// The gate's store outlives its Cleanup until this request's own work
-	// is done (internal/drain); not the upstream's, which may take hours.
+	if admitted, err := g.serve(w, r); !admitted {
+		return err
+	}
+	return next.ServeHTTP(w, r)
+}
+
+// serve is the gate's own part of a request: it answers it, or admits it
+// for the next handler. The gate's store outlives its Cleanup until every
+// request's own part has ended (internal/drain: Caddy cleans a config up
+// without waiting for its requests), not the upstream's, which may take
+// hours.
+func (g *Gate) serve(w http.ResponseWriter, r *http.Request) (admitted bool, err error) {
 	g.inFlight.Hold()
-	passed := false
-	defer func() {
-		if !passed {
-			g.inFlight.Release()
-		}
-	}()
+	defer g.inFlight.Release()
 	if g.AssertionHeader != "" {
 		r.Header.Del(g.AssertionHeader) // only ever the gate's own
 	}
 	if strings.HasPrefix(r.URL.Path, g.PathPrefix) {
 		if r.URL.Path[len(g.PathPrefix):] == "auth" {
-			return g.authCheck(w, r) // forward auth: no pages, no flow
+			return false, g.authCheck(w, r) // forward auth: no pages, no flow
 		}
-		return g.pages.ServeHTTP(w, r)
+		return false, g.pages.ServeHTTP(w, r)
 	}
 	user, ok := g.priorIdentity(r)
 	if !ok {
 		g.logNoIdentity(r)
-		return caddyhttp.Error(http.StatusUnauthorized, errNoFirstFactor)
+		return false, caddyhttp.Error(http.StatusUnauthorized, errNoFirstFactor)
 	}
 	if cl := g.session(r); cl != nil && g.accepts(cl, user) && g.fresh(cl, time.Duration(g.MaxAge)) && g.strongEnough(cl) {
 		g.admit(r, cl)
-		passed = true
-		g.inFlight.Release()
-		return next.ServeHTTP(w, r)
+		return true, nil
 	}
 	if wantsRedirect(r) {
 		http.Redirect(w, r, g.PathPrefix+"login?rd="+url.QueryEscape(r.URL.RequestURI()), http.StatusFound)
-		return nil
+		return false, nil
 	}
 	// As Caddy's own authentication does: an error the site's
 	// handle_errors can shape ({err.status_code}, {err.message}); the
 	// login page's address travels in a header.
 	w.Header().Set("X-Smsgate-Login", g.PathPrefix+"login")
-	return caddyhttp.Error(http.StatusUnauthorized, errUnauthenticated)
+	return false, caddyhttp.Error(http.StatusUnauthorized, errUnauthenticated)
 }
 
 // Why a protected request was refused (for handle_errors' {err.message}).
