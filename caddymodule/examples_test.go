@@ -22,6 +22,7 @@ import (
 // example names (put in as Caddy would: each example has a Caddy process of
 // its own), and signs in through it.
 func TestExamplesRun(t *testing.T) {
+	sitetest.Parallel(t) // the parts too: serial with SMSGATE_SITETEST_SERIAL
 	// The examples' basic_auth users have password demo; the sites below
 	// get a cheaper hash of it (see sitetest.DemoHash).
 	if ok, err := (caddyauth.BcryptHash{}).Compare([]byte(sitetest.ExampleHash), []byte("demo")); !ok || err != nil {

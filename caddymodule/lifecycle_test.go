@@ -29,6 +29,7 @@ import (
 // a client of its own: closed under the request, it failed the enrollment
 // after its text had gone (a 500), and the send was never counted.
 func TestReloadDuringASend(t *testing.T) {
+	sitetest.Parallel(t) // the parts too: serial with SMSGATE_SITETEST_SERIAL
 	for _, st := range []string{"badger", "redis"} {
 		t.Run(st, func(t *testing.T) {
 			sitetest.Parallel(t)
@@ -113,6 +114,7 @@ func TestReloadDuringASend(t *testing.T) {
 // (never a 5xx), every session the gate issued still passes on the last
 // config, and every logout it acknowledged still holds.
 func TestSignInsDuringReloads(t *testing.T) {
+	sitetest.Parallel(t) // the parts too: serial with SMSGATE_SITETEST_SERIAL
 	for _, st := range []string{"badger", "redis"} {
 		t.Run(st, func(t *testing.T) {
 			sitetest.Parallel(t)

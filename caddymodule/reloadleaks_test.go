@@ -68,6 +68,7 @@ func openFiles(t *testing.T, s *sitetest.Site) int {
 // poll, Redis client or Badger handle of a replaced gate lingers. (The
 // test's own log file per config is Caddy's, and left out.)
 func TestReloadsLeakNothing(t *testing.T) {
+	sitetest.Parallel(t) // the parts too: serial with SMSGATE_SITETEST_SERIAL
 	for _, st := range []string{"badger", "redis"} {
 		t.Run(st, func(t *testing.T) {
 			sitetest.Parallel(t)

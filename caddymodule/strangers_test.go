@@ -54,6 +54,7 @@ func usedMemory(t *testing.T, rc *redis.Client) int64 {
 // many refusals and passkey sign-ins: a tenth of the requests, and the
 // same bound per admission (64 MiB for two windows of 5,000).
 func TestStrangersCannotFillTheStore(t *testing.T) {
+	t.Parallel()
 	r := redistest.Start(t)
 	ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
 	defer cancel()
