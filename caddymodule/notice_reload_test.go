@@ -70,12 +70,7 @@ func TestANoticeAfterTheAnswerOutlivesAReload(t *testing.T) {
 	// The old gate's last counts land once the notice is sent.
 	var texts int64
 	for range 50 {
-		status, raw := s.Admin(http.MethodGet, "/smsgate/figures?days=1", "")
-		var figures struct{ Total struct{ Texts int64 } }
-		if err := json.Unmarshal([]byte(raw), &figures); status != http.StatusOK || err != nil {
-			t.Fatalf("figures: %d %v %s", status, err, raw)
-		}
-		if texts = figures.Total.Texts; texts == 2 {
+		if texts = totals(t, s).Texts; texts == 2 {
 			return
 		}
 		time.Sleep(100 * time.Millisecond)
