@@ -161,12 +161,7 @@ func (m *Manager) IssueTrusted(ctx context.Context, user string, tb *TrustedBrow
 // one call reads the revocation log and forgets the sessions it names: a
 // revocation anywhere reaches every gate within that bound.
 func (m *Manager) Check(ctx context.Context, token string) *Claims {
-	if token == "" {
-		return nil
-	}
-	now := m.now()
-	m.syncRevocations(ctx, now)
-	if cl, ok := m.cache.Get(token, now); ok {
+	if cl := m.Cached(ctx, token); cl != nil || token == "" {
 		return cl
 	}
 	cl := new(Claims)
@@ -198,6 +193,19 @@ func (m *Manager) Check(ctx context.Context, token string) *Claims {
 	}
 	cl.facts = newFacts(cl)
 	m.cache.Add(token, cl)
+	return cl
+}
+
+// Cached is Check for a token this gate verified earlier and still holds
+// (a repeat visit), and nil for any other: it writes nothing to the store
+// (the revocation poll it may start only reads).
+func (m *Manager) Cached(ctx context.Context, token string) *Claims {
+	if token == "" {
+		return nil
+	}
+	now := m.now()
+	m.syncRevocations(ctx, now)
+	cl, _ := m.cache.Get(token, now)
 	return cl
 }
 
