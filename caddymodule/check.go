@@ -242,12 +242,12 @@ const MaxIdentity = signin.MaxIdentity
 // be at least 32 bytes each, and different.
 func (g *Gate) secrets() (signing, phoneKey []byte, err error) {
 	if g.SigningKey != "" {
-		if signing, err = secretValue("signing_key", g.SigningKey); err != nil {
+		if signing, err = cfutil.Secret("signing_key", g.SigningKey); err != nil {
 			return nil, nil, err
 		}
 	}
 	if g.VerifyOnlyKey != "" {
-		if phoneKey, err = secretValue("verify_only key", g.VerifyOnlyKey); err != nil {
+		if phoneKey, err = cfutil.Secret("verify_only key", g.VerifyOnlyKey); err != nil {
 			return nil, nil, err
 		}
 		if string(phoneKey) == string(signing) {

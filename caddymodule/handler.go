@@ -47,9 +47,7 @@ func (g *Gate) serve(w http.ResponseWriter, r *http.Request) (admitted bool, err
 }
 
 // repeatVisit is the session of a request for the site that this gate
-// admitted before and still holds — most requests. It needs no store, so
-// it holds no drain: an atomic write after the request's own (the drain's
-// release) cost a sixth of the gate's time on an admitted request.
+// checked before and still holds (most requests): no store, so no drain.
 func (g *Gate) repeatVisit(r *http.Request) *session.Claims {
 	if strings.HasPrefix(r.URL.Path, g.PathPrefix) {
 		return nil
@@ -64,10 +62,8 @@ func (g *Gate) repeatVisit(r *http.Request) *session.Claims {
 	return nil
 }
 
-// answer answers the request, or returns the session that admits it. The
-// gate's store outlives its Cleanup until every answer has ended
-// (internal/drain: Caddy cleans a config up without waiting for its
-// requests); admitting needs no store, and the upstream may take hours.
+// answer answers the request, or returns the session that admits it,
+// holding the drain: the store outlives Cleanup until every answer ended.
 func (g *Gate) answer(w http.ResponseWriter, r *http.Request) (*session.Claims, error) {
 	g.inFlight.Hold()
 	defer g.inFlight.Release()
@@ -85,7 +81,7 @@ func (g *Gate) answer(w http.ResponseWriter, r *http.Request) (*session.Claims, 
 	if cl := g.session(r); cl != nil && g.passes(cl, user) {
 		return cl, nil
 	}
-	if wantsRedirect(r) {
+	if pages.PageLoad(r) {
 		http.Redirect(w, r, g.PathPrefix+"login?rd="+url.QueryEscape(r.URL.RequestURI()), http.StatusFound)
 		return nil, nil
 	}
@@ -168,16 +164,6 @@ func (g *Gate) accepts(cl *session.Claims, prior string) bool {
 // session returns the verified claims of the request's session cookie, or nil.
 func (g *Gate) session(r *http.Request) *session.Claims {
 	return g.sessions.Check(r.Context(), cookies.Value(r.Header, pages.SessionCookie))
-}
-
-// wantsRedirect tells a browser's page load from everything else: API
-// clients, HEAD, OPTIONS (CORS preflight) and WebSocket upgrades get 401,
-// never a redirect.
-func wantsRedirect(r *http.Request) bool {
-	if r.Method != http.MethodGet || r.Header.Get("Upgrade") != "" {
-		return false
-	}
-	return strings.Contains(r.Header.Get("Accept"), "text/html")
 }
 
 // fresh reports whether the code behind a session was entered within

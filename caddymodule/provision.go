@@ -299,19 +299,6 @@ func (g *Gate) Cleanup() error {
 
 var accentColour = regexp.MustCompile(`^#[0-9a-fA-F]{3}([0-9a-fA-F]{3})?$`)
 
-// secretValue resolves a configured secret (often `{env.X}`), which must
-// be at least 32 bytes.
-func secretValue(name, value string) ([]byte, error) {
-	key := caddy.NewReplacer().ReplaceAll(value, "")
-	if key == "" {
-		return nil, fmt.Errorf("%s is empty: is its environment variable set?", name)
-	}
-	if len(key) < 32 {
-		return nil, fmt.Errorf("%s is %d bytes; it must be at least 32", name, len(key))
-	}
-	return []byte(key), nil
-}
-
 // adminConfig is what the admin's tools read of the gate's config.
 func (g *Gate) adminConfig() admin.Config {
 	return admin.Config{Realm: g.Realm, StoreConfig: g.StoreRaw, Require: g.Require, PathPrefix: g.PathPrefix,

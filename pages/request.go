@@ -146,3 +146,13 @@ func (p *Pages) admitStranger(req *request, name string, whole bool, refused fun
 	}
 	return true
 }
+
+// PageLoad tells a browser's page load from everything else: API clients,
+// HEAD, OPTIONS (CORS preflight) and WebSocket upgrades get 401 from a
+// gate, never a redirect to sign in.
+func PageLoad(r *http.Request) bool {
+	if r.Method != http.MethodGet || r.Header.Get("Upgrade") != "" {
+		return false
+	}
+	return strings.Contains(r.Header.Get("Accept"), "text/html")
+}

@@ -123,3 +123,16 @@ func (e *OptionError) Unwrap() error { return e.Err }
 func OptionErrf(key, format string, args ...any) error {
 	return &OptionError{key, fmt.Errorf(format, args...)}
 }
+
+// Secret resolves a configured secret (often `{env.X}`), which must be at
+// least 32 bytes; name is the option's, for the error.
+func Secret(name, value string) ([]byte, error) {
+	key := caddy.NewReplacer().ReplaceAll(value, "")
+	if key == "" {
+		return nil, fmt.Errorf("%s is empty: is its environment variable set?", name)
+	}
+	if len(key) < 32 {
+		return nil, fmt.Errorf("%s is %d bytes; it must be at least 32", name, len(key))
+	}
+	return []byte(key), nil
+}
