@@ -92,11 +92,11 @@ func (s *Service) lockStarted(ctx context.Context, sc enrollment.Scope, user, e1
 		return
 	}
 	bg, at := context.WithoutCancel(ctx), s.Devices.Now()
-	go func() {
+	s.later(func() {
 		if s.Devices.FirstNotice(bg, sc.Realm, user, at) {
 			s.Notify(bg, sc.Realm, user, "", words.Say("notice.locked", "wait", words.Wait(locked.Wait)))
 		}
-	}()
+	})
 }
 
 // firstRecoveryCodes makes a user's first set of recovery codes, to show

@@ -234,7 +234,8 @@ func (s *Service) start(ctx context.Context, sc enrollment.Scope, c enrollment.C
 func (s *Service) notSent(ctx context.Context, sc enrollment.Scope, user, e164, deviceID string, c *enrollment.Challenge, err error) {
 	if err == nil && c.Undelivered != nil {
 		s.undelivered(user, e164, c.Undelivered)
-		go s.simSwapped(context.WithoutCancel(ctx), sc, user, e164, deviceID, c.Undelivered)
+		bg := context.WithoutCancel(ctx)
+		s.later(func() { s.simSwapped(bg, sc, user, e164, deviceID, c.Undelivered) })
 		return
 	}
 	s.simSwapped(ctx, sc, user, e164, deviceID, err)

@@ -74,6 +74,19 @@ type Service struct {
 	Audit           Auditor
 	Logger          *zap.Logger
 	Now             func() time.Time
+	// Later runs work that goes on after the answer (notices not sent in
+	// its time): the gate's holds its store and counts open until the work
+	// ends, as for a request in flight. Nil: a goroutine.
+	Later func(func())
+}
+
+// later runs f after the answer, through Later.
+func (s *Service) later(f func()) {
+	if s.Later != nil {
+		s.Later(f)
+		return
+	}
+	go f()
 }
 
 // Errors the sign-in answers with; their text is safe to show.
