@@ -67,12 +67,10 @@ func (g *Gate) serve(w http.ResponseWriter, r *http.Request) (admitted bool, err
 	return false, caddyhttp.Error(http.StatusUnauthorized, errUnauthenticated)
 }
 
-// later runs what a request's sign-in does after its answer (a notice to
-// the user's phones) as a use in flight of its own: a reload while it runs
-// must not close the store under it nor count its sends after the gate's
-// last counts (TestReloadDuringANotice).
+// later runs a sign-in's work after its answer (a notice) as a use in
+// flight of its own, held from within the request's (TestReloadDuringANotice).
 func (g *Gate) later(f func()) {
-	g.inFlight.Hold() // within the request's own hold: never after the final
+	g.inFlight.Hold()
 	go func() {
 		defer g.inFlight.Release()
 		f()
