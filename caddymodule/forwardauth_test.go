@@ -198,21 +198,29 @@ func twoGatesOnOneStore(t *testing.T) (s *sitetest.Site, a, b func(path string) 
 	return s, a, b
 }
 
+// carolSignedIn signs carol in at gate a of twoGatesOnOneStore; gate b
+// admits her too (one cookie for the domain), and has her session cached.
+func carolSignedIn(t *testing.T, s *sitetest.Site, a, b func(path string) string) *sitetest.Client {
+	t.Helper()
+	c := sitetest.NewClient(t, "")
+	page := c.GetURL(a("/.smsgate/login"))
+	tok := sitetest.CSRFField.FindStringSubmatch(page.Text)[1]
+	c.PostURL(a("/.smsgate/login"), url.Values{"username": {"carol"}, "csrf": {tok}})
+	c.PostURL(a("/.smsgate/verify"), url.Values{"code": {s.LastCode()}, "csrf": {tok}})
+	sitetest.ExpectBody(t, c.GetURL(a("/")), "a carol")
+	sitetest.ExpectBody(t, c.GetURL(b("/")), "b carol")
+	return c
+}
+
 // TestRevocationReachesOtherGates: two gates on one store (two instances,
 // in effect). A logout on one is honoured by the other within the bound,
 // though the other had the token cached.
 func TestRevocationReachesOtherGates(t *testing.T) {
 	sitetest.Parallel(t)
 	s, a, b := twoGatesOnOneStore(t)
-	c := sitetest.NewClient(t, "")
-	page := c.GetURL(a("/.smsgate/login"))
+	c := carolSignedIn(t, s, a, b)
+	page := c.GetURL(a("/.smsgate/logout"))
 	tok := sitetest.CSRFField.FindStringSubmatch(page.Text)[1]
-	c.PostURL(a("/.smsgate/login"), url.Values{"username": {"carol"}, "csrf": {tok}})
-	c.PostURL(a("/.smsgate/verify"), url.Values{"code": {s.LastCode()}, "csrf": {tok}})
-	sitetest.ExpectBody(t, c.GetURL(b("/")), "b carol") // SSO, and now cached by b
-
-	page = c.GetURL(a("/.smsgate/logout"))
-	tok = sitetest.CSRFField.FindStringSubmatch(page.Text)[1]
 	stolen := c.Cookie("smsgate_session")
 	c.PostURL(a("/.smsgate/logout"), url.Values{"csrf": {tok}})
 	thief := sitetest.NewClient(t, "")

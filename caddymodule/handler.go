@@ -67,16 +67,6 @@ func (g *Gate) serve(w http.ResponseWriter, r *http.Request) (admitted bool, err
 	return false, caddyhttp.Error(http.StatusUnauthorized, errUnauthenticated)
 }
 
-// later runs a sign-in's work after its answer (a notice) as a use in
-// flight of its own, held from within the request's (TestReloadDuringANotice).
-func (g *Gate) later(f func()) {
-	g.inFlight.Hold()
-	go func() {
-		defer g.inFlight.Release()
-		f()
-	}()
-}
-
 // Why a protected request was refused (for handle_errors' {err.message}).
 var (
 	errUnauthenticated = errors.New("sign in with a code sent to your phone")

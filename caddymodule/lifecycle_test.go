@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/smsgate/caddy-smsgate/internal/sitetest"
-	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
 )
 
 // TestReloadDuringASend: Caddy stops a config's servers without waiting
@@ -30,25 +29,19 @@ import (
 // after its text had gone (a 500), and the send was never counted.
 func TestReloadDuringASend(t *testing.T) {
 	sitetest.Parallel(t) // the parts too: serial with SMSGATE_SITETEST_SERIAL
-	for _, st := range []string{"badger", "redis"} {
-		t.Run(st, func(t *testing.T) {
-			sitetest.Parallel(t)
-			storeLine := "store badger {DIR}"
-			if st == "redis" {
-				storeLine = "store redis " + redistest.Server(t)
-			}
-			arrived, release := make(chan string, 1), make(chan struct{})
-			hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				var m struct{ Body string }
-				_ = json.NewDecoder(r.Body).Decode(&m)
-				arrived <- m.Body
-				<-release
-				w.Header().Set("Content-Type", "application/json")
-				_, _ = io.WriteString(w, `{"ok": true}`)
-			}))
-			t.Cleanup(hook.Close)
-			site := func(store string, i int) *sitetest.Site {
-				return sitetest.Start(t, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
+	onEachStore(t, func(t *testing.T, storeLine string, keep func(*sitetest.Site) string) {
+		arrived, release := make(chan string, 1), make(chan struct{})
+		hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			var m struct{ Body string }
+			_ = json.NewDecoder(r.Body).Decode(&m)
+			arrived <- m.Body
+			<-release
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = io.WriteString(w, `{"ok": true}`)
+		}))
+		t.Cleanup(hook.Close)
+		site := func(store string, i int) *sitetest.Site {
+			return sitetest.Start(t, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
 	basic_auth {
 		alice %s
 	}
@@ -61,52 +54,40 @@ func TestReloadDuringASend(t *testing.T) {
 	}
 	respond ok
 }`, sitetest.DemoHash, store, hook.URL, i))
+		}
+		s := site(storeLine, 1)
+		storeLine = keep(s)
+		c := sitetest.NewClient(t, "alice")
+		tok := c.CSRF("/.smsgate/enroll")
+		answered := make(chan *http.Response, 1)
+		go func() {
+			// Not c.Post: it may not fail the test from here.
+			req, _ := http.NewRequest(http.MethodPost, s.Base+"/.smsgate/enroll", strings.NewReader(url.Values{"phone": {"+14155552671"}, "csrf": {tok}}.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.SetBasicAuth("alice", "demo")
+			res, err := c.HTTP.Do(req)
+			if err != nil {
+				t.Error(err)
 			}
-			s := site(storeLine, 1)
-			if st == "badger" {
-				storeLine = "store badger " + s.Store
-			}
-			c := sitetest.NewClient(t, "alice")
-			tok := c.CSRF("/.smsgate/enroll")
-			answered := make(chan *http.Response, 1)
-			go func() {
-				// Not c.Post: it may not fail the test from here.
-				req, _ := http.NewRequest(http.MethodPost, s.Base+"/.smsgate/enroll", strings.NewReader(url.Values{"phone": {"+14155552671"}, "csrf": {tok}}.Encode()))
-				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-				req.SetBasicAuth("alice", "demo")
-				res, err := c.HTTP.Do(req)
-				if err != nil {
-					t.Error(err)
-				}
-				answered <- res
-			}()
-			code := regexp.MustCompile(`\b\d{6}\b`).FindString(<-arrived)
-			s = site(storeLine, 2) // the reload, while the first gate sends
-			close(release)
-			res := <-answered
-			if res == nil {
-				return
-			}
-			body, _ := io.ReadAll(res.Body)
-			res.Body.Close()
-			if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/.smsgate/verify" {
-				t.Fatalf("the enrollment in flight during the reload: %d %s\n%s", res.StatusCode, res.Header.Get("Location"), body)
-			}
-			sitetest.ExpectEnrolled(t, c.Post("/.smsgate/verify", url.Values{"code": {code}, "csrf": {tok}}), "/")
-			status, raw := s.Admin(http.MethodGet, "/smsgate/figures?days=1", "")
-			var figures struct {
-				Total struct {
-					CodesSent int64 `json:"codes_sent"`
-				}
-			}
-			if err := json.Unmarshal([]byte(raw), &figures); status != http.StatusOK || err != nil {
-				t.Fatalf("figures: %d %v %s", status, err, raw)
-			}
-			if figures.Total.CodesSent != 1 {
-				t.Fatalf("%d codes sent counted, want 1: the send in flight during the reload was not counted", figures.Total.CodesSent)
-			}
-		})
-	}
+			answered <- res
+		}()
+		code := regexp.MustCompile(`\b\d{6}\b`).FindString(<-arrived)
+		s = site(storeLine, 2) // the reload, while the first gate sends
+		close(release)
+		res := <-answered
+		if res == nil {
+			return
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/.smsgate/verify" {
+			t.Fatalf("the enrollment in flight during the reload: %d %s\n%s", res.StatusCode, res.Header.Get("Location"), body)
+		}
+		sitetest.ExpectEnrolled(t, c.Post("/.smsgate/verify", url.Values{"code": {code}, "csrf": {tok}}), "/")
+		if n := totals(t, s).CodesSent; n != 1 {
+			t.Fatalf("%d codes sent counted, want 1: the send in flight during the reload was not counted", n)
+		}
+	})
 }
 
 // TestSignInsDuringReloads: a burst of sign-ins and logouts while the
@@ -115,33 +96,27 @@ func TestReloadDuringASend(t *testing.T) {
 // config, and every logout it acknowledged still holds.
 func TestSignInsDuringReloads(t *testing.T) {
 	sitetest.Parallel(t) // the parts too: serial with SMSGATE_SITETEST_SERIAL
-	for _, st := range []string{"badger", "redis"} {
-		t.Run(st, func(t *testing.T) {
-			sitetest.Parallel(t)
-			storeLine := "store badger {DIR}"
-			if st == "redis" {
-				storeLine = "store redis " + redistest.Server(t)
-			}
-			const workers, each = 6, 5
-			var mu sync.Mutex
-			codes := map[string]string{} // the last code sent to each number
-			hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				var m struct{ To, Body string }
-				_ = json.NewDecoder(r.Body).Decode(&m)
-				mu.Lock()
-				codes[m.To] = m.Body // the code (the default body's Body)
-				mu.Unlock()
-				w.Header().Set("Content-Type", "application/json")
-				_, _ = io.WriteString(w, `{"ok": true}`)
-			}))
-			t.Cleanup(hook.Close)
-			var users strings.Builder
-			for i := range workers * each {
-				fmt.Fprintf(&users, "\t\tuser u%d +1415555%04d\n", i, 2600+i)
-			}
-			var logs []string
-			site := func(i int) *sitetest.Site {
-				s := sitetest.StartWith(t, sitetest.TrustedProxies, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
+	onEachStore(t, func(t *testing.T, storeLine string, keep func(*sitetest.Site) string) {
+		const workers, each = 6, 5
+		var mu sync.Mutex
+		codes := map[string]string{} // the last code sent to each number
+		hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			var m struct{ To, Body string }
+			_ = json.NewDecoder(r.Body).Decode(&m)
+			mu.Lock()
+			codes[m.To] = m.Body // the code (the default body's Body)
+			mu.Unlock()
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = io.WriteString(w, `{"ok": true}`)
+		}))
+		t.Cleanup(hook.Close)
+		var users strings.Builder
+		for i := range workers * each {
+			fmt.Fprintf(&users, "\t\tuser u%d +1415555%04d\n", i, 2600+i)
+		}
+		var logs []string
+		site := func(i int) *sitetest.Site {
+			s := sitetest.StartWith(t, sitetest.TrustedProxies, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
 	smsgate {
 		identity none
 %s		%s
@@ -150,72 +125,69 @@ func TestSignInsDuringReloads(t *testing.T) {
 	}
 	respond "hi {http.auth.user.id}"
 }`, users.String(), storeLine, hook.URL, i))
-				logs = append(logs, s.LogFile)
-				return s
-			}
-			s := site(0)
-			if st == "badger" {
-				storeLine = "store badger " + s.Store
-			}
-			base := s.Base // the same for every config
-			type outcome struct {
-				cookie string
-				out    bool // logged out
-			}
-			var results []outcome
-			var wg sync.WaitGroup
-			for w := range workers {
-				wg.Go(func() {
-					for k := range each {
-						n := w*each + k
-						o, err := signInAndOut(base, fmt.Sprintf("u%d", n), fmt.Sprintf("10.0.%d.%d", w, k), n%2 == 1, func() string {
-							mu.Lock()
-							defer mu.Unlock()
-							return codes[fmt.Sprintf("+1415555%04d", 2600+n)]
-						})
-						var dropped *url.Error
-						if errors.As(err, &dropped) {
-							// A connection Caddy dropped as it swapped its
-							// servers (grace_period 1ns): nothing acknowledged.
-							t.Logf("u%d: %v", n, err)
-						} else if err != nil {
-							t.Errorf("u%d: %v", n, err)
-						}
-						if o != "" {
-							mu.Lock()
-							results = append(results, outcome{o, n%2 == 1})
-							mu.Unlock()
-						}
+			logs = append(logs, s.LogFile)
+			return s
+		}
+		s := site(0)
+		storeLine = keep(s)
+		base := s.Base // the same for every config
+		type outcome struct {
+			cookie string
+			out    bool // logged out
+		}
+		var results []outcome
+		var wg sync.WaitGroup
+		for w := range workers {
+			wg.Go(func() {
+				for k := range each {
+					n := w*each + k
+					o, err := signInAndOut(base, fmt.Sprintf("u%d", n), fmt.Sprintf("10.0.%d.%d", w, k), n%2 == 1, func() string {
+						mu.Lock()
+						defer mu.Unlock()
+						return codes[fmt.Sprintf("+1415555%04d", 2600+n)]
+					})
+					var dropped *url.Error
+					if errors.As(err, &dropped) {
+						// A connection Caddy dropped as it swapped its
+						// servers (grace_period 1ns): nothing acknowledged.
+						t.Logf("u%d: %v", n, err)
+					} else if err != nil {
+						t.Errorf("u%d: %v", n, err)
 					}
-				})
-			}
-			for i := 1; i <= 6; i++ {
-				time.Sleep(100 * time.Millisecond)
-				s = site(i)
-			}
-			wg.Wait()
-			t.Logf("%d sign-ins acknowledged", len(results))
-			for _, f := range logs {
-				b, _ := os.ReadFile(f)
-				for _, line := range strings.Split(string(b), "\n") {
-					if strings.Contains(line, "panic") || strings.Contains(line, `"status":5`) || strings.Contains(line, `"level":"error"`) && !strings.Contains(line, "server graceful shutdown") {
-						t.Errorf("%s", line[:min(len(line), 600)])
+					if o != "" {
+						mu.Lock()
+						results = append(results, outcome{o, n%2 == 1})
+						mu.Unlock()
 					}
 				}
-			}
-			for _, o := range results {
-				c := sitetest.NewClient(t, "")
-				c.SetCookie("smsgate_session", o.cookie)
-				res := c.Get("/")
-				if o.out && res.StatusCode != http.StatusFound {
-					t.Errorf("a logout acknowledged during the reloads did not last: %d %s", res.StatusCode, res.Text)
+			})
+		}
+		for i := 1; i <= 6; i++ {
+			time.Sleep(100 * time.Millisecond)
+			s = site(i)
+		}
+		wg.Wait()
+		t.Logf("%d sign-ins acknowledged", len(results))
+		for _, f := range logs {
+			b, _ := os.ReadFile(f)
+			for _, line := range strings.Split(string(b), "\n") {
+				if strings.Contains(line, "panic") || strings.Contains(line, `"status":5`) || strings.Contains(line, `"level":"error"`) && !strings.Contains(line, "server graceful shutdown") {
+					t.Errorf("%s", line[:min(len(line), 600)])
 				}
-				if !o.out && res.StatusCode != http.StatusOK {
-					t.Errorf("a session issued during the reloads does not pass: %d %s", res.StatusCode, res.Text)
-				}
 			}
-		})
-	}
+		}
+		for _, o := range results {
+			c := sitetest.NewClient(t, "")
+			c.SetCookie("smsgate_session", o.cookie)
+			res := c.Get("/")
+			if o.out && res.StatusCode != http.StatusFound {
+				t.Errorf("a logout acknowledged during the reloads did not last: %d %s", res.StatusCode, res.Text)
+			}
+			if !o.out && res.StatusCode != http.StatusOK {
+				t.Errorf("a session issued during the reloads does not pass: %d %s", res.StatusCode, res.Text)
+			}
+		}
+	})
 }
 
 // signInAndOut signs user in through the login form (from ip), and out

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/smsgate/caddy-smsgate/internal/sitetest"
-	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
 )
 
 // goroutines is how many goroutines the site's Caddy runs, read from its
@@ -69,26 +68,20 @@ func openFiles(t *testing.T, s *sitetest.Site) int {
 // test's own log file per config is Caddy's, and left out.)
 func TestReloadsLeakNothing(t *testing.T) {
 	sitetest.Parallel(t) // the parts too: serial with SMSGATE_SITETEST_SERIAL
-	for _, st := range []string{"badger", "redis"} {
-		t.Run(st, func(t *testing.T) {
-			sitetest.Parallel(t)
-			storeLine := "store badger {DIR}"
-			if st == "redis" {
-				storeLine = "store redis " + redistest.Server(t)
+	onEachStore(t, func(t *testing.T, storeLine string, keep func(*sitetest.Site) string) {
+		var users strings.Builder
+		for i := 1; i <= 20; i++ {
+			fmt.Fprintf(&users, "\t\tuser%d %s\n", i, sitetest.DemoHash)
+		}
+		var s *sitetest.Site
+		var clients []*sitetest.Client
+		var g5, f5 int
+		var p5 string
+		for i := 1; i <= 20; i++ {
+			if i == 2 {
+				storeLine = keep(s) // the first one's, each time
 			}
-			var users strings.Builder
-			for i := 1; i <= 20; i++ {
-				fmt.Fprintf(&users, "\t\tuser%d %s\n", i, sitetest.DemoHash)
-			}
-			var s *sitetest.Site
-			var clients []*sitetest.Client
-			var g5, f5 int
-			var p5 string
-			for i := 1; i <= 20; i++ {
-				if i == 2 && st == "badger" {
-					storeLine = "store badger " + s.Store // the first one's, each time
-				}
-				s = sitetest.Start(t, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
+			s = sitetest.Start(t, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
 	basic_auth {
 %s	}
 	smsgate {
@@ -98,29 +91,28 @@ func TestReloadsLeakNothing(t *testing.T) {
 	}
 	respond ok
 }`, users.String(), storeLine, i))
-				c := sitetest.NewClient(t, fmt.Sprint("user", i))
-				sitetest.Enroll(t, s, c, fmt.Sprintf("+1415555%04d", 2670+i))
-				clients = append(clients, c)
-				for j, c := range clients {
-					if res := c.Get("/"); res.StatusCode != http.StatusOK {
-						t.Errorf("reload %d: user%d's session: %d %s", i, j+1, res.StatusCode, res.Header.Get("Location"))
-					}
-					c.HTTP.CloseIdleConnections() // not the gate's goroutines
+			c := sitetest.NewClient(t, fmt.Sprint("user", i))
+			sitetest.Enroll(t, s, c, fmt.Sprintf("+1415555%04d", 2670+i))
+			clients = append(clients, c)
+			for j, c := range clients {
+				if res := c.Get("/"); res.StatusCode != http.StatusOK {
+					t.Errorf("reload %d: user%d's session: %d %s", i, j+1, res.StatusCode, res.Header.Get("Location"))
 				}
-				if i == 5 || i == 20 {
-					time.Sleep(500 * time.Millisecond) // the old config's last flushes
-					g, p := goroutines(t, s)
-					f := openFiles(t, s)
-					t.Logf("after reload %d: %d goroutines, %d open files", i, g, f)
-					if i == 5 {
-						g5, f5, p5 = g, f, p
-					} else if g > g5+5 || f > f5+5 {
-						t.Errorf("after 15 more reloads: %d → %d goroutines, %d → %d open files\nafter 5:\n%s\nafter 20:\n%s", g5, g, f5, f, p5, p)
-					}
+				c.HTTP.CloseIdleConnections() // not the gate's goroutines
+			}
+			if i == 5 || i == 20 {
+				time.Sleep(500 * time.Millisecond) // the old config's last flushes
+				g, p := goroutines(t, s)
+				f := openFiles(t, s)
+				t.Logf("after reload %d: %d goroutines, %d open files", i, g, f)
+				if i == 5 {
+					g5, f5, p5 = g, f, p
+				} else if g > g5+5 || f > f5+5 {
+					t.Errorf("after 15 more reloads: %d → %d goroutines, %d → %d open files\nafter 5:\n%s\nafter 20:\n%s", g5, g, f5, f, p5, p)
 				}
 			}
-		})
-	}
+		}
+	})
 }
 
 // TestReloadRemovesOneOfTwoGates: two gates on one Badger database, and a
@@ -130,12 +122,7 @@ func TestReloadsLeakNothing(t *testing.T) {
 func TestReloadRemovesOneOfTwoGates(t *testing.T) {
 	sitetest.Parallel(t)
 	s, a, b := twoGatesOnOneStore(t)
-	c := sitetest.NewClient(t, "")
-	page := c.GetURL(a("/.smsgate/login"))
-	tok := sitetest.CSRFField.FindStringSubmatch(page.Text)[1]
-	c.PostURL(a("/.smsgate/login"), url.Values{"username": {"carol"}, "csrf": {tok}})
-	c.PostURL(a("/.smsgate/verify"), url.Values{"code": {s.LastCode()}, "csrf": {tok}})
-	sitetest.ExpectBody(t, c.GetURL(b("/")), "b carol")
+	c := carolSignedIn(t, s, a, b)
 
 	s2 := sitetest.Start(t, `http://b.sso.localhost:{HTTP_PORT} {
 	smsgate {
@@ -151,8 +138,8 @@ func TestReloadRemovesOneOfTwoGates(t *testing.T) {
 	sitetest.ExpectBody(t, c.GetURL(b("/")), "b carol")
 	// A new sign-in at b, written to the database a shared.
 	d := sitetest.NewClient(t, "")
-	page = d.GetURL(b("/.smsgate/login"))
-	tok = sitetest.CSRFField.FindStringSubmatch(page.Text)[1]
+	page := d.GetURL(b("/.smsgate/login"))
+	tok := sitetest.CSRFField.FindStringSubmatch(page.Text)[1]
 	sitetest.Expect(t, d.PostURL(b("/.smsgate/login"), url.Values{"username": {"carol"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
 	sitetest.Expect(t, d.PostURL(b("/.smsgate/verify"), url.Values{"code": {s2.LastCode()}, "csrf": {tok}}), http.StatusSeeOther, "/")
 	sitetest.ExpectBody(t, d.GetURL(b("/")), "b carol")

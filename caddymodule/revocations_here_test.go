@@ -21,16 +21,6 @@ import (
 func TestRevocationAtOnceAtEveryGateOfTheStore(t *testing.T) {
 	sitetest.Parallel(t)
 	s, a, b := twoGatesOnOneStore(t)
-	signIn := func() *sitetest.Client {
-		c := sitetest.NewClient(t, "")
-		page := c.GetURL(a("/.smsgate/login"))
-		tok := sitetest.CSRFField.FindStringSubmatch(page.Text)[1]
-		c.PostURL(a("/.smsgate/login"), url.Values{"username": {"carol"}, "csrf": {tok}})
-		c.PostURL(a("/.smsgate/verify"), url.Values{"code": {s.LastCode()}, "csrf": {tok}})
-		sitetest.ExpectBody(t, c.GetURL(a("/")), "a carol")
-		sitetest.ExpectBody(t, c.GetURL(b("/")), "b carol") // now cached by b too
-		return c
-	}
 	out := func(c *sitetest.Client, what string) {
 		t.Helper()
 		for _, at := range []string{a("/"), b("/")} {
@@ -41,7 +31,7 @@ func TestRevocationAtOnceAtEveryGateOfTheStore(t *testing.T) {
 	}
 
 	// A logout at a.
-	c := signIn()
+	c := carolSignedIn(t, s, a, b)
 	page := c.GetURL(a("/.smsgate/logout"))
 	tok := sitetest.CSRFField.FindStringSubmatch(page.Text)[1]
 	stolen := c.Cookie("smsgate_session")
@@ -53,7 +43,7 @@ func TestRevocationAtOnceAtEveryGateOfTheStore(t *testing.T) {
 
 	// The admin API ends the session, and revokes all of carol's.
 	for _, call := range []string{"/smsgate/sessions/end", "/smsgate/revoke"} {
-		c = signIn()
+		c = carolSignedIn(t, s, a, b)
 		st, body := s.Admin(http.MethodGet, "/smsgate/sessions?realm=sso.localhost&user=carol", "")
 		var listed []struct {
 			SID string `json:"sid"`

@@ -74,19 +74,19 @@ type Service struct {
 	Audit           Auditor
 	Logger          *zap.Logger
 	Now             func() time.Time
-	// Later runs work that goes on after the answer (notices not sent in
-	// its time): the gate's holds its store and counts open until the work
-	// ends, as for a request in flight. Nil: a goroutine.
-	Later func(func())
+	// Later runs work that outlives its request (a notice sent after the
+	// answer), so that its owner waits for it before closing the store;
+	// nil: a goroutine of its own.
+	Later func(work func())
 }
 
-// later runs f after the answer, through Later.
-func (s *Service) later(f func()) {
+// later runs work after the request, through Later.
+func (s *Service) later(work func()) {
 	if s.Later != nil {
-		s.Later(f)
+		s.Later(work)
 		return
 	}
-	go f()
+	go work()
 }
 
 // Errors the sign-in answers with; their text is safe to show.

@@ -34,6 +34,16 @@ func (d *Drain) Release() {
 	}
 }
 
+// Go runs f in a goroutine of its own, as a use: work a request leaves
+// behind (a notice sent after the answer) keeps what it needs too.
+func (d *Drain) Go(f func()) {
+	d.Hold()
+	go func() {
+		defer d.Release()
+		f()
+	}()
+}
+
 // Close says the owner is done: final runs now if no use is in flight,
 // else when the last one ends. Call it once.
 func (d *Drain) Close(final func()) {

@@ -56,6 +56,29 @@ func TestConcurrentUses(t *testing.T) {
 	}
 }
 
+// Work handed to Go is a use: Close's final waits for it.
+func TestGoIsAUse(t *testing.T) {
+	var d Drain
+	started, finish := make(chan struct{}), make(chan struct{})
+	var workDone, finalRan atomic.Bool
+	final := make(chan struct{})
+	d.Go(func() {
+		close(started)
+		<-finish
+		workDone.Store(true)
+	})
+	<-started
+	d.Close(func() {
+		finalRan.Store(workDone.Load())
+		close(final)
+	})
+	close(finish)
+	<-final
+	if !finalRan.Load() {
+		t.Fatal("final ran before the work handed to Go had ended")
+	}
+}
+
 func BenchmarkHoldRelease(b *testing.B) {
 	var d Drain
 	b.ReportAllocs()
