@@ -14,8 +14,8 @@ type Cache struct {
 	max     int
 }
 
-// cacheKey is the last 8 bytes of a token's signature (48 random bits
-// in base64url), read as a number: a lookup in a map keyed by integers
+// cacheKey is the last 8 bytes of a token's signature (44 to 46 random
+// bits in base64url: the last character carries 2 or 4), read as a number: a lookup in a map keyed by integers
 // hashes one word, not the whole ~300-byte token. It only finds the
 // entry; Get serves the entry only to the very token it was made for
 // (see cacheEntry).

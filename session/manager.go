@@ -216,46 +216,6 @@ func (m *Manager) Verify(token string) (*Claims, error) {
 	return cl, m.keys.Verify(token, m.realm, cl)
 }
 
-// Revoke ends a session for its remaining life, here and, within
-// RevocationPoll, at every gate on the store. A session already revoked
-// and announced is left as it is: logout verifies only the signature, so
-// an old cookie can be shown again and again, and each time cost a
-// revocation log entry (past maxCatchUp in a poll, every instance empties
-// its cache) and a search of this process's caches. The record says
-// announced only once the log has the entry: a logout that failed between
-// the two writes announces on its next try. ended is false when the
-// session's revocation was on record before (a replayed logout): the
-// audit tells of a sign-out once.
-func (m *Manager) Revoke(ctx context.Context, token string, cl *Claims) (ended bool, err error) {
-	key := revokedKey(m.realm, cl.SID)
-	v, err := m.store.Get(ctx, key)
-	if err == nil && string(v) == revokedAnnounced {
-		m.cache.Remove(token)
-		return false, nil
-	}
-	ended = err != nil // not on record (a store fault: the Put below answers)
-	ttl := cl.ExpiresAt.Sub(m.now()) + Leeway
-	if err := m.store.Put(store.Lasting(ctx), key, []byte{1}, ttl); err != nil {
-		return false, err
-	}
-	m.cache.Remove(token)
-	m.covered.add(m.now(), revocation{Realm: m.realm, SID: cl.SID}, m.lifetime)
-	if err := announce(ctx, m.store, revocation{Realm: m.realm, SID: cl.SID}); err != nil {
-		return false, err
-	}
-	// Not lasting: lost, a replay announces once more.
-	if err := m.store.Put(ctx, key, []byte(revokedAnnounced), ttl); err != nil {
-		m.logger.Warn("marking a revocation announced; a replayed logout announces it again", zap.Error(err))
-	}
-	dropSessions(ctx, m.store, m.realm, cl.Subject, m.now(), func(s Info) bool { return s.SID == cl.SID })
-	return ended, nil
-}
-
-// revokedAnnounced is the value of a session's revocation record once the
-// revocation log has its entry (any value revokes: Check reads only that
-// the record exists).
-const revokedAnnounced = "announced"
-
 // RevokeUser ends every session of user issued until now.
 func (m *Manager) RevokeUser(ctx context.Context, user string) error {
 	m.covered.add(m.now(), revocation{Realm: m.realm, User: user}, m.lifetime)

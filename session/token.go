@@ -147,6 +147,10 @@ func (k *Keys) Verify(token, audience string, claims jwt.Claims) error {
 		jwt.WithIssuedAt(),
 		jwt.WithLeeway(Leeway),
 		jwt.WithTimeFunc(k.now),
+		// One spelling per token: a lax decoder takes a signature whose last
+		// character's padding bits are set (4 spellings of an HS256 token, 16
+		// of an EdDSA one), each a cache entry of its own.
+		jwt.WithStrictDecoding(),
 	)
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalid, err)

@@ -1,0 +1,59 @@
+package caddymodule_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/smsgate/caddy-smsgate/internal/sitetest"
+)
+
+// TestFailedLoadLeavesNoStoreOpen: a config that fails after a gate of it
+// opened its store (a later gate's templates are missing) is cleaned up
+// by Caddy; the gate's store, loaded in a context of the gate's own, must
+// be closed with it: no file of its folder stays open in Caddy, and a
+// config loaded next on the same folder works.
+func TestFailedLoadLeavesNoStoreOpen(t *testing.T) {
+	sitetest.Parallel(t)
+	s := sitetest.Basic(t, "")
+	folder := filepath.Join(t.TempDir(), "store")
+	sitetest.AssertLoadError(t, fmt.Sprintf(`{
+	admin localhost:{ADMIN_PORT}
+	http_port {HTTP_PORT}
+}
+http://localhost:{HTTP_PORT} {
+	basic_auth {
+		alice %[1]s
+	}
+	smsgate {
+		store badger %[2]s
+		provider log
+	}
+	respond ok
+}
+http://127.0.0.1:{HTTP_PORT} {
+	basic_auth {
+		alice %[1]s
+	}
+	smsgate {
+		store badger %[2]s-other
+		provider log
+		templates_dir %[2]s-missing
+	}
+	respond ok
+}`, sitetest.DemoHash, folder), "templates")
+	if _, err := os.Stat(filepath.Join(folder, "MANIFEST")); err != nil {
+		t.Fatalf("the first gate never opened its store (the test tests nothing): %v", err)
+	}
+	fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", s.PID()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, fd := range fds {
+		if to, _ := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", s.PID(), fd.Name())); strings.HasPrefix(to, folder) {
+			t.Errorf("Caddy holds %s open after the config failed", to)
+		}
+	}
+}

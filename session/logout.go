@@ -1,0 +1,70 @@
+package session
+
+import (
+	"context"
+	"errors"
+
+	"go.uber.org/zap"
+
+	"github.com/smsgate/caddy-smsgate/store"
+)
+
+// Revoke ends a session for its remaining life, here and, within
+// RevocationPoll, at every gate on the store. A session already revoked
+// and announced is left as it is: logout verifies only the signature, so
+// an old cookie can be shown again and again, and each time cost a
+// revocation log entry (past maxCatchUp in a poll, every instance empties
+// its cache) and a search of this process's caches. The record says
+// announced only once the log has the entry: a logout that failed between
+// the two writes announces on its next try. ended says whether this
+// logout ended the session (the audit's signed_out, once): false for a
+// replay, for a session the admin ended or all the user's sessions ended
+// before (a sign-out everywhere), true again for a logout's next try
+// after a fault between its writes (it told nobody).
+func (m *Manager) Revoke(ctx context.Context, token string, cl *Claims) (ended bool, err error) {
+	key := revokedKey(m.realm, cl.SID)
+	var b store.Batch
+	one, all := b.Get(key), b.Get(userRevokedKey(m.realm, cl.Subject))
+	fault := store.Do(ctx, m.store, &b)
+	before, _ := revokedBefore(all)
+	switch {
+	case fault != nil:
+		ended = true // not known: the Put below answers
+	case one.Err == nil && string(one.Value) == revokedAnnounced,
+		errors.Is(one.Err, store.ErrNotFound) && !before.IsZero() && !cl.IssuedAt.After(before):
+		m.cache.Remove(token) // a replay, or a session already ended with the user's others
+		return false, nil
+	case one.Err == nil:
+		ended = string(one.Value) == revokedByLogout // its last try failed after writing
+	default:
+		ended = true
+	}
+	mark := []byte{1} // ended before: by the admin (End), or by a logout of an earlier release
+	if ended {
+		mark = []byte(revokedByLogout)
+	}
+	ttl := cl.ExpiresAt.Sub(m.now()) + Leeway
+	if err := m.store.Put(store.Lasting(ctx), key, mark, ttl); err != nil {
+		return false, err
+	}
+	m.cache.Remove(token)
+	m.covered.add(m.now(), revocation{Realm: m.realm, SID: cl.SID}, m.lifetime)
+	if err := announce(ctx, m.store, revocation{Realm: m.realm, SID: cl.SID}); err != nil {
+		return false, err
+	}
+	// Not lasting: lost, a replay announces once more (and is told ended).
+	if err := m.store.Put(ctx, key, []byte(revokedAnnounced), ttl); err != nil {
+		m.logger.Warn("marking a revocation announced; a replayed logout announces it again", zap.Error(err))
+	}
+	dropSessions(ctx, m.store, m.realm, cl.Subject, m.now(), func(s Info) bool { return s.SID == cl.SID })
+	return ended, nil
+}
+
+// The values of a session's revocation record (any value revokes: Check
+// reads only that the record exists): revokedByLogout while a logout has
+// not yet announced it (a next try after a fault still tells of the
+// sign-out), revokedAnnounced once the revocation log has its entry.
+const (
+	revokedByLogout  = "logout"
+	revokedAnnounced = "announced"
+)
