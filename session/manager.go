@@ -164,6 +164,12 @@ func (m *Manager) Check(ctx context.Context, token string) *Claims {
 	if cl := m.Cached(ctx, token); cl != nil || token == "" {
 		return cl
 	}
+	return m.Uncached(ctx, token)
+}
+
+// Uncached is Check for a token not in the cache: its signature, then the
+// store's revocation records (so a gate holds its store while it runs).
+func (m *Manager) Uncached(ctx context.Context, token string) *Claims {
 	cl := new(Claims)
 	if err := m.keys.Verify(token, m.realm, cl); err != nil {
 		if ce := m.logger.Check(zapcore.DebugLevel, "session cookie refused"); ce != nil {
