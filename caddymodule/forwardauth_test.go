@@ -198,6 +198,17 @@ func twoGatesOnOneStore(t *testing.T) (s *sitetest.Site, a, b func(path string) 
 	return s, a, b
 }
 
+// loggedOut signs c out at the gate at, and returns the session cookie it
+// had (a thief's copy).
+func loggedOut(t *testing.T, c *sitetest.Client, at func(path string) string) (stolen string) {
+	t.Helper()
+	page := c.GetURL(at("/.smsgate/logout"))
+	tok := sitetest.CSRFField.FindStringSubmatch(page.Text)[1]
+	stolen = c.Cookie("smsgate_session")
+	sitetest.Expect(t, c.PostURL(at("/.smsgate/logout"), url.Values{"csrf": {tok}}), http.StatusOK, "")
+	return stolen
+}
+
 // carolSignedIn signs carol in at gate a of twoGatesOnOneStore; gate b
 // admits her too (one cookie for the domain), and has her session cached.
 func carolSignedIn(t *testing.T, s *sitetest.Site, a, b func(path string) string) *sitetest.Client {
@@ -218,11 +229,7 @@ func carolSignedIn(t *testing.T, s *sitetest.Site, a, b func(path string) string
 func TestRevocationReachesOtherGates(t *testing.T) {
 	sitetest.Parallel(t)
 	s, a, b := twoGatesOnOneStore(t)
-	c := carolSignedIn(t, s, a, b)
-	page := c.GetURL(a("/.smsgate/logout"))
-	tok := sitetest.CSRFField.FindStringSubmatch(page.Text)[1]
-	stolen := c.Cookie("smsgate_session")
-	c.PostURL(a("/.smsgate/logout"), url.Values{"csrf": {tok}})
+	stolen := loggedOut(t, carolSignedIn(t, s, a, b), a)
 	thief := sitetest.NewClient(t, "")
 	thief.SetCookieFor(b("/"), "smsgate_session", stolen)
 	s.Advance(3 * time.Second) // the bound is 2s

@@ -144,10 +144,7 @@ func TestReloadRemovesOneOfTwoGates(t *testing.T) {
 	sitetest.Expect(t, d.PostURL(b("/.smsgate/verify"), url.Values{"code": {s2.LastCode()}, "csrf": {tok}}), http.StatusSeeOther, "/")
 	sitetest.ExpectBody(t, d.GetURL(b("/")), "b carol")
 	// The first session's logout, at b, is refused at once when replayed.
-	page = c.GetURL(b("/.smsgate/logout"))
-	tok = sitetest.CSRFField.FindStringSubmatch(page.Text)[1]
-	stolen := c.Cookie("smsgate_session")
-	sitetest.Expect(t, c.PostURL(b("/.smsgate/logout"), url.Values{"csrf": {tok}}), http.StatusOK, "")
+	stolen := loggedOut(t, c, b)
 	thief := sitetest.NewClient(t, "")
 	thief.SetCookieFor(b("/"), "smsgate_session", stolen)
 	if res := thief.GetURL(b("/")); res.StatusCode != http.StatusFound {

@@ -3,7 +3,6 @@ package caddymodule_test
 import (
 	"encoding/json"
 	"net/http"
-	"net/url"
 	"testing"
 
 	"github.com/smsgate/caddy-smsgate/internal/sitetest"
@@ -31,11 +30,7 @@ func TestRevocationAtOnceAtEveryGateOfTheStore(t *testing.T) {
 	}
 
 	// A logout at a.
-	c := carolSignedIn(t, s, a, b)
-	page := c.GetURL(a("/.smsgate/logout"))
-	tok := sitetest.CSRFField.FindStringSubmatch(page.Text)[1]
-	stolen := c.Cookie("smsgate_session")
-	c.PostURL(a("/.smsgate/logout"), url.Values{"csrf": {tok}})
+	stolen := loggedOut(t, carolSignedIn(t, s, a, b), a)
 	thief := sitetest.NewClient(t, "")
 	thief.SetCookieFor(a("/"), "smsgate_session", stolen)
 	thief.SetCookieFor(b("/"), "smsgate_session", stolen)
@@ -43,7 +38,7 @@ func TestRevocationAtOnceAtEveryGateOfTheStore(t *testing.T) {
 
 	// The admin API ends the session, and revokes all of carol's.
 	for _, call := range []string{"/smsgate/sessions/end", "/smsgate/revoke"} {
-		c = carolSignedIn(t, s, a, b)
+		c := carolSignedIn(t, s, a, b)
 		st, body := s.Admin(http.MethodGet, "/smsgate/sessions?realm=sso.localhost&user=carol", "")
 		var listed []struct {
 			SID string `json:"sid"`
