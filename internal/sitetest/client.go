@@ -4,14 +4,12 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
-	"errors"
 	"io"
 	"net"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -100,11 +98,8 @@ func (c *Client) Do(req *http.Request) *Response {
 		}
 	}
 	res, err := c.HTTP.Do(req)
-	if err != nil && req.Method == http.MethodGet && (errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF)) {
-		// Right after a reload, the old config's server may still accept a
-		// connection, then drop it (the tests' grace_period is 1ns): a GET
-		// is asked again, once.
-		res, err = c.HTTP.Do(req)
+	if req.Method == http.MethodGet && swapped(err) {
+		res, err = c.HTTP.Do(req) // asked again, once (see swapped)
 	}
 	if err != nil {
 		c.t.Fatal(err)
