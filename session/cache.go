@@ -1,42 +1,71 @@
 package session
 
 import (
+	"cmp"
+	"math/bits"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
-// Cache remembers verified session tokens, so a repeat visit costs a map
+// Cache remembers verified session tokens, so a repeat visit costs a
 // lookup instead of a signature check and a JSON parse. It is bounded; an
 // entry is only served until its token expires.
+//
+// A repeat visit reads it on every admitted request, so reading takes no
+// lock: the entries sit in a fixed table of slots, each a key and a
+// pointer to an immutable entry, read with atomic loads (plain loads on
+// amd64 and arm64). A map behind a sync.RWMutex cost two atomic adds and
+// the map's own indirections, most of the lookup's time. Writers (a
+// token verified, a logout, revocation news) take a mutex among
+// themselves.
 type Cache struct {
-	mu      sync.RWMutex
-	entries map[cacheKey]cacheEntry
-	max     int
+	slots []slot // buckets of bucketSlots, one 64-byte line each
+	shift uint   // 64 less the bits of the bucket's number
+	mu    sync.Mutex
+	n     int // entries held (under mu)
+	max   int
+}
+
+// bucketSlots is how many slots a token's key may take: the slots of one
+// cache line, searched in turn. A full bucket drops the entry that expires
+// first; a dropped token is simply verified again.
+const bucketSlots = 4
+
+// slot holds an entry and the key it was filed under. A reader may see
+// the key of one entry beside another entry while a writer replaces it:
+// harmless, as an entry is served only to the very token it holds.
+type slot struct {
+	key   atomic.Uint64
+	entry atomic.Pointer[cacheEntry]
 }
 
 // cacheKey is the last 8 bytes of a token's signature (44 to 46 random
-// bits in base64url: the last character carries 2 or 4), read as a number: a lookup in a map keyed by integers
-// hashes one word, not the whole ~300-byte token. It only finds the
-// entry; Get serves the entry only to the very token it was made for
-// (see cacheEntry).
+// bits in base64url: the last character carries 2 or 4), read as a
+// number: finding the bucket hashes one word, not the whole ~300-byte
+// token. It only finds the entry; Get serves the entry only to the very
+// token it was made for (see cacheEntry).
 type cacheKey uint64
 
-// cacheEntry is a verified token and its claims. A hit needs the whole
-// token equal to the one verified, so a different or tampered token
-// never gets another's claims: one that ends like a cached token but
-// differs anywhere (its header, its claims, the rest of its signature) is
-// a miss and is verified, and fails. Comparing is cheaper than hashing
-// (memequal reads the bytes once, in wide words), so the key is short and
-// the comparison whole.
+// cacheEntry is a verified token and its claims, never changed once
+// stored. A hit needs the whole token equal to the one verified, so a
+// different or tampered token never gets another's claims: one that ends
+// like a cached token but differs anywhere (its header, its claims, the
+// rest of its signature) is a miss and is verified, and fails. Comparing
+// is cheaper than hashing (memequal reads the bytes once, in wide words),
+// so the key is short and the comparison whole.
 type cacheEntry struct {
 	token   string
 	claims  *Claims
 	expires int64 // Unix nanoseconds: no pointer to chase on a hit
 }
 
-// NewCache returns a cache holding at most max tokens.
+// NewCache returns a cache holding at most max tokens. Its table has at
+// least twice as many slots, so that a bucket seldom fills before the
+// cache does.
 func NewCache(max int) *Cache {
-	return &Cache{entries: make(map[cacheKey]cacheEntry, max), max: max}
+	buckets := 1 << bits.Len(uint(max*2/bucketSlots)) // a power of two > max/2 buckets
+	return &Cache{slots: make([]slot, buckets*bucketSlots), shift: uint(64 - bits.Len(uint(buckets-1))), max: max}
 }
 
 // keyOf is a token's cache key; ok is false for a token too short to be
@@ -51,6 +80,16 @@ func keyOf(token string) (k cacheKey, ok bool) {
 	return k, true
 }
 
+// bucket is the slots key k may take. The key's bits are mixed first
+// (Fibonacci hashing): its low bits are base64url's, few and uneven.
+func (c *Cache) bucket(k cacheKey) []slot {
+	b := 0
+	if c.shift < 64 {
+		b = int(uint64(k) * 0x9E3779B97F4A7C15 >> c.shift)
+	}
+	return c.slots[b*bucketSlots : (b+1)*bucketSlots : (b+1)*bucketSlots]
+}
+
 // Get returns the claims of a token verified earlier that has not expired
 // by now.
 func (c *Cache) Get(token string, now time.Time) (*Claims, bool) {
@@ -58,33 +97,71 @@ func (c *Cache) Get(token string, now time.Time) (*Claims, bool) {
 	if !ok {
 		return nil, false
 	}
-	c.mu.RLock()
-	e, ok := c.entries[k]
-	c.mu.RUnlock()
-	if !ok || e.token != token || now.UnixNano() >= e.expires {
-		return nil, false
+	b := c.bucket(k)
+	for i := range b {
+		s := &b[i]
+		if s.key.Load() != uint64(k) {
+			continue
+		}
+		if e := s.entry.Load(); e != nil && e.token == token && now.UnixNano() < e.expires {
+			return e.claims, true
+		}
 	}
-	return e.claims, true
+	return nil, false
 }
 
-// Add remembers verified claims. When the cache is full it drops an
-// arbitrary entry; a dropped token is simply verified again. A token that
-// ends like another replaces it (the other is verified again on its next
-// use).
+// Add remembers verified claims. A token that ends like another replaces
+// it (the other is verified again on its next use). When its bucket or
+// the cache is full it drops an entry, the bucket's that expires first
+// where it can; a dropped token is simply verified again.
 func (c *Cache) Add(token string, cl *Claims) {
 	k, ok := keyOf(token)
 	if !ok || cl.ExpiresAt == nil {
 		return
 	}
+	e := &cacheEntry{token: token, claims: cl, expires: cl.ExpiresAt.UnixNano()}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, found := c.entries[k]; !found && len(c.entries) >= c.max {
-		for k := range c.entries {
-			delete(c.entries, k)
-			break
+	var free, first *slot // an empty slot; the full one that expires first
+	b := c.bucket(k)
+	for i := range b {
+		s := &b[i]
+		switch old := s.entry.Load(); {
+		case old == nil:
+			free = cmp.Or(free, s)
+		case s.key.Load() == uint64(k):
+			s.entry.Store(e)
+			return
+		case first == nil || old.expires < first.entry.Load().expires:
+			first = s
 		}
 	}
-	c.entries[k] = cacheEntry{token: token, claims: cl, expires: cl.ExpiresAt.UnixNano()}
+	switch {
+	case free == nil:
+		c.clear(first) // the bucket is full
+		free = first
+	case c.n >= c.max && first != nil:
+		c.clear(first)
+	case c.n >= c.max:
+		for i := range c.slots {
+			if c.slots[i].entry.Load() != nil {
+				c.clear(&c.slots[i])
+				break
+			}
+		}
+	}
+	// The entry before its key: a reader that sees the key sees the
+	// entry, or the slot's previous one, which its token does not match.
+	free.entry.Store(e)
+	free.key.Store(uint64(k))
+	c.n++
+}
+
+// clear empties a slot that holds an entry (under mu).
+func (c *Cache) clear(s *slot) {
+	s.entry.Store(nil)
+	s.key.Store(0)
+	c.n--
 }
 
 // Remove forgets one token (after logout).
@@ -94,28 +171,36 @@ func (c *Cache) Remove(token string) {
 		return
 	}
 	c.mu.Lock()
-	if e, found := c.entries[k]; found && e.token == token {
-		delete(c.entries, k)
+	defer c.mu.Unlock()
+	b := c.bucket(k)
+	for i := range b {
+		if e := b[i].entry.Load(); e != nil && e.token == token {
+			c.clear(&b[i])
+		}
 	}
-	c.mu.Unlock()
 }
 
 // Forget forgets the tokens whose claims match (the sessions a
 // revocation elsewhere named).
 func (c *Cache) Forget(match func(*Claims) bool) {
 	c.mu.Lock()
-	for k, e := range c.entries {
-		if match(e.claims) {
-			delete(c.entries, k)
+	defer c.mu.Unlock()
+	for i := range c.slots {
+		if e := c.slots[i].entry.Load(); e != nil && match(e.claims) {
+			c.clear(&c.slots[i])
 		}
 	}
-	c.mu.Unlock()
 }
 
 // Flush forgets every token: each is checked against the store again on
 // its next use (after news the gate could not read, or a wiped store).
 func (c *Cache) Flush() {
+	c.Forget(func(*Claims) bool { return true })
+}
+
+// Len is how many tokens the cache holds.
+func (c *Cache) Len() int {
 	c.mu.Lock()
-	clear(c.entries)
-	c.mu.Unlock()
+	defer c.mu.Unlock()
+	return c.n
 }

@@ -114,7 +114,7 @@ func TestRevocationLogGaps(t *testing.T) {
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	a, b, st := twoGates(t, &now)
 	toks := signedIn(t, a, b, 3)
-	cached := func() int { b.cache.mu.RLock(); defer b.cache.mu.RUnlock(); return len(b.cache.entries) }
+	cached := func() int { return b.cache.Len() }
 	poll := func() {
 		now = now.Add(RevocationPoll)
 		b.Check(ctx, toks[0])

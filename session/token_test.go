@@ -128,14 +128,14 @@ func TestCache(t *testing.T) {
 	}
 	c.Add(tok("2"), cl)
 	c.Add(tok("3"), cl)
-	if len(c.entries) != 2 {
-		t.Fatalf("cache holds %d entries, bound is 2", len(c.entries))
+	if c.Len() != 2 {
+		t.Fatalf("cache holds %d entries, bound is 2", c.Len())
 	}
 	c.Remove(tok("3"))
 	if _, ok := c.Get(tok("3"), t0); ok {
 		t.Fatal("removed token still served")
 	}
-	if c.Add("short", cl); len(c.entries) != 1 {
+	if c.Add("short", cl); c.Len() != 1 {
 		t.Fatal("a token shorter than a key was cached")
 	}
 }
