@@ -10,6 +10,8 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/smsgate/caddy-smsgate/internal/cookies"
 	"github.com/smsgate/caddy-smsgate/session"
 )
 
@@ -75,7 +77,7 @@ func (g *Gate) authAnswer(w http.ResponseWriter, r *http.Request, cl *session.Cl
 		repl = caddy.NewReplacer()
 		r = r.WithContext(context.WithValue(r.Context(), caddy.ReplacerCtxKey, repl))
 	}
-	g.admit(r, cl)
+	g.admit(r, cl, cookies.Found{})
 	h := w.Header()
 	for name, value := range g.authHeaders() {
 		h.Set(name, identityValue(repl, cl.Facts(), value))

@@ -53,13 +53,14 @@ func (g *Gate) serve(w http.ResponseWriter, r *http.Request) (admitted bool, err
 		g.logNoIdentity(r)
 		return false, caddyhttp.Error(http.StatusUnauthorized, errNoFirstFactor)
 	}
-	token := cookies.Value(r.Header, pages.SessionCookie)
+	found := cookies.Find(r.Header, pages.SessionCookie)
+	token := found.Value
 	cl := g.sessions.Cached(r.Context(), token)
 	if cl == nil && token != "" {
 		cl = g.uncached(r, token)
 	}
 	if cl != nil && g.passes(cl, user) {
-		g.admit(r, cl)
+		g.admit(r, cl, found)
 		return true, nil
 	}
 	if pages.PageLoad(r) {
@@ -90,8 +91,9 @@ var (
 // smsgate's cookies off the request: upstreams must never see the bearer
 // tokens (the session, and a trusted browser's, which signs it in again).
 // With a cached session it allocates nothing: the values were made when
-// the token was first verified.
-func (g *Gate) admit(r *http.Request, cl *session.Claims) {
+// the token was first verified. found is where serve found the session's
+// cookie: the header is not looked up or read through again.
+func (g *Gate) admit(r *http.Request, cl *session.Claims, found cookies.Found) {
 	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
 	f := cl.Facts()
 	// The placeholders ({http.auth.user.*}, and the first release's
@@ -100,7 +102,7 @@ func (g *Gate) admit(r *http.Request, cl *session.Claims) {
 	// factor that set {http.auth.user.id} itself set the same user
 	// (accepts checked).
 	repl.Map(f.Lookup)
-	cookies.Strip(r.Header, gateCookies...)
+	found.Strip(r.Header, gateCookies...)
 	if g.AssertionHeader != "" {
 		if a, err := g.sessions.Assertion(cl); err == nil {
 			r.Header.Set(g.AssertionHeader, a)

@@ -16,8 +16,22 @@ import (
 // allocations and without splitting the header: it runs on every
 // request. A value net/http would refuse (a byte it does not allow) is
 // returned as it is: a session token that is not one fails its check.
-func Value(h http.Header, name string) string {
-	for _, line := range h["Cookie"] {
+func Value(h http.Header, name string) string { return Find(h, name).Value }
+
+// Found is a cookie Find found, and where: Strip then needs neither to
+// look the header up again nor to read the found part (a session token,
+// most of the line) a second time. Its zero value found nothing.
+type Found struct {
+	Value    string
+	lines    []string // h["Cookie"] as Find saw it
+	line     int      // 1 + the index of the line of the part name=value; 0: none
+	from, to int      // the part: from its line's start or the ';' before it, to the ';' after it or the line's end
+}
+
+// Find is Value, and where the cookie's part is, for Strip.
+func Find(h http.Header, name string) Found {
+	lines := h["Cookie"]
+	for n, line := range lines {
 		for at := 0; ; {
 			i := strings.Index(line[at:], name)
 			if i < 0 {
@@ -25,37 +39,44 @@ func Value(h http.Header, name string) string {
 			}
 			i += at
 			at = i + len(name)
-			if !partStart(line, i) {
+			from, ok := partStart(line, i)
+			if !ok {
 				continue // inside another cookie's name or value
 			}
 			rest := trimSpaceLeft(line[at:])
 			if rest == "" || rest[0] == ';' {
-				return "" // the name alone: net/http's empty value
+				return Found{lines: lines} // the name alone: net/http's empty value
 			}
 			if rest[0] != '=' {
 				continue // a longer name
 			}
 			v := rest[1:]
+			to := len(line)
 			if end := strings.IndexByte(v, ';'); end >= 0 {
+				to -= len(v) - end
 				v = v[:end]
 			}
 			v = trimSpaceRight(v)
 			if len(v) > 1 && v[0] == '"' && v[len(v)-1] == '"' {
 				v = v[1 : len(v)-1]
 			}
-			return v
+			return Found{Value: v, lines: lines, line: n + 1, from: from, to: to}
 		}
 	}
-	return ""
+	return Found{lines: lines}
 }
 
 // partStart reports whether line[i] begins a cookie: only ASCII space
-// between it and the line's start or the previous ';'.
-func partStart(line string, i int) bool {
+// between it and the line's start or the previous ';'; from is where its
+// part begins (past that ';').
+func partStart(line string, i int) (from int, ok bool) {
 	for i > 0 && isSpace(line[i-1]) {
 		i--
 	}
-	return i == 0 || line[i-1] == ';'
+	if i > 0 && line[i-1] != ';' {
+		return 0, false
+	}
+	return i, true
 }
 
 // isSpace is ASCII space as net/http trims it around cookies
@@ -83,10 +104,24 @@ func trimSpaceRight(s string) string {
 // the others) takes a substring of the header, writes it where the line
 // was, and allocates nothing.
 func Strip(h http.Header, names ...string) {
-	lines := h["Cookie"]
+	Found{}.Strip(h, names...)
+}
+
+// Strip is Strip for h unchanged since Find found f (whose name must be
+// one of names): the header is not looked up again, and f's part is
+// dropped unread.
+func (f Found) Strip(h http.Header, names ...string) {
+	lines := f.lines
+	if f.line == 0 {
+		lines = h["Cookie"]
+	}
 	kept := lines[:0] // rewritten in place
-	for _, line := range lines {
-		if line = stripLine(line, names); line != "" {
+	for n, line := range lines {
+		skip := span{-1, -1}
+		if n == f.line-1 {
+			skip = span{f.from, f.to}
+		}
+		if line = stripLine(line, names, skip); line != "" {
 			kept = append(kept, line)
 		}
 	}
@@ -100,15 +135,23 @@ func Strip(h http.Header, names ...string) {
 	}
 }
 
+// span is a part of a line, from its first byte to the ';' after it (or
+// the line's end).
+type span struct{ from, to int }
+
 // stripLine is one Cookie header line without the named cookies (and
-// without empty parts).
-func stripLine(line string, names []string) string {
-	type span struct{ from, to int }
+// without empty parts); skip is a part known to be one of them.
+func stripLine(line string, names []string, skip span) string {
 	var keep [8]span // enough for most lines without allocating
 	spans := keep[:0]
 	gap := false // a dropped part between kept ones
 	dropped := false
 	for pos := 0; pos <= len(line); {
+		if pos == skip.from {
+			dropped = true
+			pos = skip.to + 1
+			continue
+		}
 		end := strings.IndexByte(line[pos:], ';')
 		if end < 0 {
 			end = len(line)
