@@ -132,14 +132,16 @@ func benchAdmit(b *testing.B, g *Gate, cookie, left string) {
 	defer runtime.UnlockOSThread()
 	var cpu time.Duration
 	start, cpuOK := threadCPU()
+	// Inside the timer's: StopTimer and StartTimer read the memory
+	// statistics, a stop of the world.
 	pause := func() {
-		b.StopTimer()
 		now, _ := threadCPU()
 		cpu += now - start
+		b.StopTimer()
 	}
 	resume := func() {
-		start, _ = threadCPU()
 		b.StartTimer()
+		start, _ = threadCPU()
 	}
 	pause()
 	fill()
