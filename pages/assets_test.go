@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"compress/gzip"
 	"io"
+	"io/fs"
 	"net/http/httptest"
+	"regexp"
+	"strings"
 	"testing"
 )
 
@@ -48,6 +51,56 @@ func TestAssetsGzipped(t *testing.T) {
 			}
 			if len(body) >= len(raw) {
 				t.Errorf("%s: gzipped %d bytes, the asset %d", name, len(body), len(raw))
+			}
+		}
+	}
+}
+
+// TestDarkChangesOnlyColours: the dark colour scheme changes the
+// stylesheet's colour variables and nothing else, and no page or script
+// asks for the scheme in a way of its own: the browser tests check the
+// dark views with axe-core's rules about colour only (views), which holds
+// only while dark and light differ in colours alone.
+func TestDarkChangesOnlyColours(t *testing.T) {
+	t.Parallel()
+	css, err := assetFS.ReadFile("assets/smsgate.css")
+	if err != nil {
+		t.Fatal(err)
+	}
+	block := regexp.MustCompile(`@media[^{]*prefers-color-scheme[^{]*\{\s*:root\s*\{([^{}]*)\}\s*\}`)
+	variable := regexp.MustCompile(`^\s*--[a-z-]+\s*:\s*#[0-9a-fA-F]{3,8}\s*$`)
+	found := block.FindAllSubmatch(css, -1)
+	if len(found) == 0 {
+		t.Fatal("smsgate.css has no dark scheme (a block that sets :root's variables)")
+	}
+	for _, m := range found {
+		for _, decl := range strings.Split(strings.TrimSpace(string(m[1])), ";") {
+			if strings.TrimSpace(decl) != "" && !variable.MatchString(decl) {
+				t.Errorf("the dark scheme sets %q: more than a colour variable", strings.TrimSpace(decl))
+			}
+		}
+	}
+	if n := bytes.Count(css, []byte("prefers-color-scheme")); n != len(found) {
+		t.Errorf("smsgate.css names prefers-color-scheme %d times, in %d blocks that set colour variables only", n, len(found))
+	}
+	for _, files := range []struct {
+		fsys fs.FS
+		dir  string
+	}{{assetFS, "assets"}, {templateFS, "templates"}} {
+		entries, err := fs.ReadDir(files.fsys, files.dir)
+		if err != nil || len(entries) == 0 {
+			t.Fatalf("%s: %d files, %v", files.dir, len(entries), err)
+		}
+		for _, e := range entries {
+			if e.Name() == "smsgate.css" {
+				continue
+			}
+			b, err := fs.ReadFile(files.fsys, files.dir+"/"+e.Name())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if bytes.Contains(b, []byte("prefers-color-scheme")) || bytes.Contains(b, []byte("matchMedia")) {
+				t.Errorf("%s/%s asks for the colour scheme: the dark views would differ in more than colours", files.dir, e.Name())
 			}
 		}
 	}
