@@ -43,7 +43,7 @@ func (g *Gate) authCheck(w http.ResponseWriter, r *http.Request) error {
 		// factor, only for the identity it names — when the check can see
 		// that identity (the portal's own first factor is not on an app's
 		// check).
-		prior, ok := g.priorIdentity(r)
+		prior, ok := g.priorIdentity(r, replacer(r))
 		if !ok {
 			prior = cl.Subject
 		}
@@ -72,12 +72,12 @@ var errMaxAge = errors.New("max_age must be a duration such as 15m")
 // authAnswer is a successful check's 200: the identity headers for the
 // upstream, and the request's other cookies.
 func (g *Gate) authAnswer(w http.ResponseWriter, r *http.Request, cl *session.Claims) {
-	repl, _ := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
+	repl := replacer(r)
 	if repl == nil { // outside Caddy's server
 		repl = caddy.NewReplacer()
 		r = r.WithContext(context.WithValue(r.Context(), caddy.ReplacerCtxKey, repl))
 	}
-	g.admit(r, cl, cookies.Found{})
+	g.admit(r, repl, cl, cookies.Found{})
 	h := w.Header()
 	for name, value := range g.authHeaders() {
 		h.Set(name, identityValue(repl, cl.Facts(), value))

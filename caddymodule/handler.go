@@ -48,7 +48,8 @@ func (g *Gate) serve(w http.ResponseWriter, r *http.Request) (admitted bool, err
 		}
 		return false, g.pages.ServeHTTP(w, r)
 	}
-	user, ok := g.priorIdentity(r)
+	repl := replacer(r)
+	user, ok := g.priorIdentity(r, repl)
 	if !ok {
 		g.logNoIdentity(r)
 		return false, caddyhttp.Error(http.StatusUnauthorized, errNoFirstFactor)
@@ -60,7 +61,7 @@ func (g *Gate) serve(w http.ResponseWriter, r *http.Request) (admitted bool, err
 		cl = g.uncached(r, token)
 	}
 	if cl != nil && g.passes(cl, user) {
-		g.admit(r, cl, found)
+		g.admit(r, repl, cl, found)
 		return true, nil
 	}
 	if pages.PageLoad(r) {
@@ -92,9 +93,9 @@ var (
 // tokens (the session, and a trusted browser's, which signs it in again).
 // With a cached session it allocates nothing: the values were made when
 // the token was first verified. found is where serve found the session's
-// cookie: the header is not looked up or read through again.
-func (g *Gate) admit(r *http.Request, cl *session.Claims, found cookies.Found) {
-	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
+// cookie: the header is not looked up or read through again; repl, the
+// request's placeholders.
+func (g *Gate) admit(r *http.Request, repl *caddy.Replacer, cl *session.Claims, found cookies.Found) {
 	f := cl.Facts()
 	// The placeholders ({http.auth.user.*}, and the first release's
 	// {smsgate.*} names) come from the facts' provider: no lock, and no
@@ -116,7 +117,7 @@ func (g *Gate) admit(r *http.Request, cl *session.Claims, found cookies.Found) {
 // identify is who the first factor says the user is (see priorIdentity),
 // logging why when nobody believable is.
 func (g *Gate) identify(r *http.Request) (string, bool) {
-	user, ok := g.priorIdentity(r)
+	user, ok := g.priorIdentity(r, replacer(r))
 	if !ok {
 		g.logNoIdentity(r)
 	}
@@ -124,7 +125,7 @@ func (g *Gate) identify(r *http.Request) (string, bool) {
 }
 
 func (g *Gate) logNoIdentity(r *http.Request) {
-	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
+	repl := replacer(r)
 	if !g.headersTrusted(r, repl) {
 		g.logger.Warn("identity header refused: no forward_auth in this route set it, and the request did not come from a trusted proxy",
 			zap.String("identity", g.Identity), zap.String("path", r.URL.Path), zap.String("ip", pages.ClientIP(r)))

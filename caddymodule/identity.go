@@ -55,15 +55,23 @@ func (g *Gate) headersTrusted(r *http.Request, repl *caddy.Replacer) bool {
 	return true
 }
 
+// replacer is the request's placeholders, which Caddy's server puts in its
+// context (nil outside it). Finding them walks the context's chain, so an
+// admitted request does it once, for the identity and the admission both.
+func replacer(r *http.Request) *caddy.Replacer {
+	repl, _ := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
+	return repl
+}
+
 // priorIdentity returns who the first factor says the user is. With
 // identity "none" there is no first factor, and ok is always true; otherwise
 // an empty identity is not ok, nor one from a header no trusted hop set,
 // nor one too long or with hidden characters: the gate fails closed.
-func (g *Gate) priorIdentity(r *http.Request) (user string, ok bool) {
+// repl is the request's (see replacer).
+func (g *Gate) priorIdentity(r *http.Request, repl *caddy.Replacer) (user string, ok bool) {
 	if g.Identity == IdentityNone {
 		return "", true
 	}
-	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
 	if !g.headersTrusted(r, repl) {
 		return "", false // logNoIdentity says why
 	}
