@@ -292,7 +292,7 @@ func moduleRoot(t *testing.T) string {
 
 // Every screenshot in docs/screenshots is one the browser tests take (at
 // each size and scheme), and every one they take is there: regenerate
-// them with SMSGATE_SCREENSHOTS=1 go test ./caddymodule -run Browser.
+// them with SMSGATE_SCREENSHOTS=1 go test ./browser.
 func TestScreenshotsAreTheBrowserTests(t *testing.T) {
 	root := moduleRoot(t)
 	shot := regexp.MustCompile(`\.shoot\("([\w-]+)"\)`)

@@ -8,24 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pquerna/otp"
-	"github.com/pquerna/otp/totp"
 	"github.com/smsgate/caddy-smsgate/internal/sitetest"
 )
 
 var appSecret = regexp.MustCompile(`<code class="secret" id="secret">([A-Z2-7 ]+)</code>`)
-
-// appCode is what an authenticator app with secret shows now (on the
-// gates' clock).
-func appCode(t *testing.T, secret string) string {
-	t.Helper()
-	secret = strings.ReplaceAll(secret, " ", "") // shown in groups of four
-	code, err := totp.GenerateCodeCustom(secret, sitetest.NowOf(t), totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return code
-}
 
 // addApp signs c in as carol by text, adds an authenticator app on the
 // devices page and returns its secret.
@@ -42,29 +28,19 @@ func addApp(t *testing.T, s *sitetest.Site, c *sitetest.Client) string {
 	if res := c.Post("/.smsgate/devices", url.Values{"action": {"app-confirm"}, "code": {"000000"}, "csrf": {tok}}); res.StatusCode != http.StatusBadRequest || !strings.Contains(res.Text, "Wrong code") {
 		t.Fatalf("a wrong first code: %d\n%s", res.StatusCode, res.Text)
 	}
-	res = c.Post("/.smsgate/devices", url.Values{"action": {"app-confirm"}, "code": {appCode(t, m[1])}, "name": {"Aegis"}, "csrf": {tok}})
+	res = c.Post("/.smsgate/devices", url.Values{"action": {"app-confirm"}, "code": {sitetest.AppCode(t, m[1])}, "name": {"Aegis"}, "csrf": {tok}})
 	if res.StatusCode != http.StatusOK || !strings.Contains(res.Text, "Aegis") || !strings.Contains(res.Text, "authenticator app") {
 		t.Fatalf("confirming the app: %d\n%s", res.StatusCode, res.Text)
 	}
 	return m[1]
 }
 
-const appSite = `http://localhost:{HTTP_PORT} {
-	smsgate {
-		identity none
-		user carol +14155552671
-		store badger {DIR}
-		provider log
-	}
-	respond "Hello, {http.auth.user.id} ({http.auth.user.amr})"
-}`
-
 // TestAuthenticatorApp: through a real Caddy, carol adds an app on her
 // devices page (after a texted code), then signs in with it in a fresh
 // browser; the session says "otp". The code is good once.
 func TestAuthenticatorApp(t *testing.T) {
 	sitetest.Parallel(t)
-	s := sitetest.Start(t, appSite)
+	s := sitetest.Start(t, sitetest.AppSite)
 	secret := addApp(t, s, sitetest.NewClient(t, ""))
 	s.Advance(30 * time.Second) // the confirming code is used
 
@@ -75,7 +51,7 @@ func TestAuthenticatorApp(t *testing.T) {
 	if !strings.Contains(page.Text, "Use my authenticator app") {
 		t.Fatalf("the verify page offers no app:\n%s", page.Text)
 	}
-	code := appCode(t, secret)
+	code := sitetest.AppCode(t, secret)
 	sitetest.Expect(t, c.Post("/.smsgate/verify", url.Values{"action": {"app"}, "code": {code}, "csrf": {tok}}), http.StatusSeeOther, "/")
 	if res := c.Get("/"); res.StatusCode != http.StatusOK || res.Text != "Hello, carol (otp)" {
 		t.Fatalf("app after an app code: %d %q", res.StatusCode, res.Text)
@@ -122,7 +98,7 @@ func TestAppOnly(t *testing.T) {
 		t.Fatalf("the verify step's choices for JSON clients: %s", res.Text)
 	}
 	tok = sitetest.CSRFField.FindStringSubmatch(page.Text)[1]
-	sitetest.Expect(t, fresh.Post("/.smsgate/verify", url.Values{"action": {"app"}, "code": {appCode(t, secret)}, "csrf": {tok}}), http.StatusSeeOther, "/")
+	sitetest.Expect(t, fresh.Post("/.smsgate/verify", url.Values{"action": {"app"}, "code": {sitetest.AppCode(t, secret)}, "csrf": {tok}}), http.StatusSeeOther, "/")
 	if res := fresh.Get("/"); res.StatusCode != http.StatusOK || !strings.HasPrefix(res.Text, "Hello, demo!") {
 		t.Fatalf("app: %d %q", res.StatusCode, res.Text)
 	}
@@ -143,7 +119,7 @@ func TestAppFirstWhenUsedLast(t *testing.T) {
 	}
 	s.Advance(30 * time.Second)
 	tok := sitetest.CSRFField.FindStringSubmatch(before.Get("/.smsgate/verify").Text)[1]
-	sitetest.Expect(t, before.Post("/.smsgate/verify", url.Values{"action": {"app"}, "code": {appCode(t, secret)}, "csrf": {tok}}), http.StatusSeeOther, "/")
+	sitetest.Expect(t, before.Post("/.smsgate/verify", url.Values{"action": {"app"}, "code": {sitetest.AppCode(t, secret)}, "csrf": {tok}}), http.StatusSeeOther, "/")
 
 	after := sitetest.NewClient(t, "demo")
 	after.Get("/.smsgate/login")
@@ -163,7 +139,7 @@ func demoWithApp(t *testing.T) (*sitetest.Site, *sitetest.Client, string) {
 	sitetest.ExpectEnrolled(t, c.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}}), "/")
 	tok = c.CSRF("/.smsgate/devices")
 	secret := appSecret.FindStringSubmatch(c.Post("/.smsgate/devices", url.Values{"action": {"app"}, "csrf": {tok}}).Text)[1]
-	if res := c.Post("/.smsgate/devices", url.Values{"action": {"app-confirm"}, "code": {appCode(t, secret)}, "csrf": {tok}}); !strings.Contains(res.Text, "Authenticator app 1") {
+	if res := c.Post("/.smsgate/devices", url.Values{"action": {"app-confirm"}, "code": {sitetest.AppCode(t, secret)}, "csrf": {tok}}); !strings.Contains(res.Text, "Authenticator app 1") {
 		t.Fatalf("confirming the app: %d\n%s", res.StatusCode, res.Text)
 	}
 	return s, c, secret

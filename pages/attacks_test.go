@@ -54,10 +54,7 @@ func TestBadInput(t *testing.T) {
 	t.Run("wrong codes", func(t *testing.T) {
 		sitetest.Expect(t, c.Post("/.smsgate/enroll", url.Values{"phone": {"+14155552671"}, "csrf": {token}}), http.StatusSeeOther, "/.smsgate/verify")
 		code := s.LastCode()
-		wrong := "000000"
-		if code == wrong {
-			wrong = "111111"
-		}
+		wrong := sitetest.WrongCode(code)
 		res := c.Post("/.smsgate/verify", url.Values{"code": {"12ab56"}, "csrf": {token}})
 		sitetest.Expect(t, res, http.StatusBadRequest, "")
 		sitetest.ExpectBody(t, res, "Enter the 6-digit code")
@@ -490,13 +487,13 @@ func TestNoBombing(t *testing.T) {
 // and replayed is refused too (TestAuthenticatorApp).
 func TestAttackAppCodeGuessing(t *testing.T) {
 	sitetest.Parallel(t)
-	s := sitetest.Start(t, appSite)
+	s := sitetest.Start(t, sitetest.AppSite)
 	secret := addApp(t, s, sitetest.NewClient(t, ""))
 	s.Advance(30 * time.Second)
 	c := sitetest.NewClient(t, "")
 	tok := c.CSRF("/.smsgate/login")
 	sitetest.Expect(t, c.Post("/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
-	right := appCode(t, secret)
+	right := sitetest.AppCode(t, secret)
 	guess := "000000"
 	if guess == right {
 		guess = "000001"

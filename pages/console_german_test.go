@@ -91,17 +91,17 @@ func TestConsoleInGerman(t *testing.T) {
 	if len(english.texts) < 100 {
 		t.Fatalf("only %d English texts read from the catalogues", len(english.texts))
 	}
-	s := sitetest.Start(t, sessionsSite)
+	s := sitetest.Start(t, sitetest.NamedUsersSite)
 	carol, admin := sitetest.NewClient(t, ""), sitetest.NewClient(t, "")
 	// Carol trusts her browser, from a German page: the console lists it
 	// (by the name it got then, as a device keeps its name) and her session.
-	carol.Header = http.Header{"User-Agent": {firefoxOnLinux}, "Accept-Language": {"de"}}
+	carol.Header = http.Header{"User-Agent": {sitetest.FirefoxOnLinux}, "Accept-Language": {"de"}}
 	s.Advance(time.Minute)
 	tok := carol.CSRF("/.smsgate/login")
 	sitetest.Expect(t, carol.Post("/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
 	sitetest.Expect(t, carol.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "remember": {"1"}, "csrf": {tok}}), http.StatusSeeOther, "/")
 	admin.Header = http.Header{"Accept-Language": {"de-DE,de;q=0.9,en;q=0.5"}}
-	signInAs(t, s, admin, "alice")
+	sitetest.SignInAs(t, s, admin, "alice")
 
 	check := func(name string, res *sitetest.Response) {
 		t.Helper()

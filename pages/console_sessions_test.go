@@ -15,37 +15,6 @@ import (
 	"github.com/smsgate/caddy-smsgate/store"
 )
 
-// sessionsSite has users who name themselves on the login form: alice (an
-// admin) and carol; its signing key is fixed, so that a test can sign a
-// session as an older release did, without listing it.
-const sessionsSite = `http://localhost:{HTTP_PORT} {
-	smsgate {
-		identity none
-		user alice +14155550101
-		user carol +14155552671
-		admins alice
-		signing_key "a signing key of at least thirty-two bytes, for tests"
-		store badger {DIR}
-		provider log
-	}
-	respond "Hello, {http.auth.user.id}!"
-}`
-
-// Browsers' User-Agents: the console names them.
-const (
-	firefoxOnLinux = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
-	safariOnIPhone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"
-)
-
-// signInAs signs c in as user on the login form, by text.
-func signInAs(t *testing.T, s *sitetest.Site, c *sitetest.Client, user string) {
-	t.Helper()
-	s.Advance(time.Minute) // past the last send's cooldown
-	tok := c.CSRF("/.smsgate/login")
-	sitetest.Expect(t, c.Post("/.smsgate/login", url.Values{"username": {user}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
-	sitetest.Expect(t, c.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}}), http.StatusSeeOther, "/")
-}
-
 // sessionRow finds, on a console's user page, the row of the session
 // whose text holds what, and returns its session ID.
 func sessionRow(t *testing.T, page, what string) string {
@@ -69,13 +38,13 @@ var regexpSession = regexp.MustCompile(`name="session" value="([^"]+)"`)
 // clear 404, and a cross-origin form is refused.
 func TestConsoleSessions(t *testing.T) {
 	sitetest.Parallel(t)
-	s := sitetest.Start(t, sessionsSite)
+	s := sitetest.Start(t, sitetest.NamedUsersSite)
 	laptop, phone, admin := sitetest.NewClient(t, ""), sitetest.NewClient(t, ""), sitetest.NewClient(t, "")
-	laptop.Header = http.Header{"User-Agent": {firefoxOnLinux}}
-	phone.Header = http.Header{"User-Agent": {safariOnIPhone}}
-	signInAs(t, s, laptop, "carol")
-	signInAs(t, s, phone, "carol")
-	signInAs(t, s, admin, "alice")
+	laptop.Header = http.Header{"User-Agent": {sitetest.FirefoxOnLinux}}
+	phone.Header = http.Header{"User-Agent": {sitetest.SafariOnIPhone}}
+	sitetest.SignInAs(t, s, laptop, "carol")
+	sitetest.SignInAs(t, s, phone, "carol")
+	sitetest.SignInAs(t, s, admin, "alice")
 
 	path := "/.smsgate/admin/user?name=carol"
 	page := admin.Get(path)
@@ -147,9 +116,9 @@ func TestConsoleSessions(t *testing.T) {
 // "Sign out everywhere" ends it.
 func TestConsoleSessionsFromAnOlderRelease(t *testing.T) {
 	sitetest.Parallel(t)
-	s := sitetest.Start(t, sessionsSite)
+	s := sitetest.Start(t, sitetest.NamedUsersSite)
 	admin := sitetest.NewClient(t, "")
-	signInAs(t, s, admin, "alice")
+	sitetest.SignInAs(t, s, admin, "alice")
 	// The older release's session: the same key and realm, written to a
 	// store of its own (this release notes it there, not in the site's).
 	elsewhere, closeDB, err := store.OpenBadger(t.TempDir())
@@ -190,7 +159,7 @@ func TestConsoleSessionsFromAnOlderRelease(t *testing.T) {
 // signed in, not on a page that asks "Name a user." (the query was lost).
 func TestConsoleKeepsItsPlaceAcrossSignIn(t *testing.T) {
 	sitetest.Parallel(t)
-	s := sitetest.Start(t, sessionsSite)
+	s := sitetest.Start(t, sitetest.NamedUsersSite)
 	c := sitetest.NewClient(t, "")
 	sitetest.Expect(t, c.Get("/.smsgate/admin/user?name=carol"), http.StatusSeeOther, "/.smsgate/login")
 	s.Advance(time.Minute)
@@ -212,10 +181,10 @@ func TestConsoleKeepsItsPlaceAcrossSignIn(t *testing.T) {
 // the new one listed and signed in.
 func TestConsoleEndRacesASignIn(t *testing.T) {
 	sitetest.Parallel(t)
-	s := sitetest.Start(t, sessionsSite)
+	s := sitetest.Start(t, sitetest.NamedUsersSite)
 	admin, old := sitetest.NewClient(t, ""), sitetest.NewClient(t, "")
-	signInAs(t, s, admin, "alice")
-	signInAs(t, s, old, "carol")
+	sitetest.SignInAs(t, s, admin, "alice")
+	sitetest.SignInAs(t, s, old, "carol")
 	path := "/.smsgate/admin/user?name=carol"
 	for round := range 5 {
 		page := admin.Get(path)

@@ -157,13 +157,13 @@ func TestNoConsoleByDefault(t *testing.T) {
 // enough.
 func TestConsoleWantsTheApp(t *testing.T) {
 	sitetest.Parallel(t)
-	s := sitetest.Start(t, strings.Replace(appSite, "provider log", "provider log\n\t\tadmins carol", 1))
+	s := sitetest.Start(t, strings.Replace(sitetest.AppSite, "provider log", "provider log\n\t\tadmins carol", 1))
 	c := sitetest.NewClient(t, "")
 	secret := addApp(t, s, c)
 	s.Advance(30 * time.Second) // the confirming code is used
 	// Signed in by text a moment ago: the app first.
 	sitetest.Expect(t, c.Get("/.smsgate/admin/"), http.StatusSeeOther, "/.smsgate/verify")
 	tok := c.CSRF("/.smsgate/verify")
-	sitetest.Expect(t, c.Post("/.smsgate/verify", url.Values{"action": {"app"}, "code": {appCode(t, secret)}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/admin/")
+	sitetest.Expect(t, c.Post("/.smsgate/verify", url.Values{"action": {"app"}, "code": {sitetest.AppCode(t, secret)}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/admin/")
 	sitetest.Expect(t, c.Get("/.smsgate/admin/"), http.StatusOK, "")
 }

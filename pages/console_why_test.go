@@ -17,7 +17,7 @@ import (
 // that is not the console's says neither.
 func TestConsoleSaysWhyItAsksAgain(t *testing.T) {
 	sitetest.Parallel(t)
-	s := sitetest.Start(t, strings.Replace(appSite, "provider log", "provider log\n\t\tadmins carol", 1))
+	s := sitetest.Start(t, strings.Replace(sitetest.AppSite, "provider log", "provider log\n\t\tadmins carol", 1))
 	c := sitetest.NewClient(t, "")
 	secret := addApp(t, s, c)
 	s.Advance(30 * time.Second) // the confirming code is used
@@ -36,7 +36,7 @@ func TestConsoleSaysWhyItAsksAgain(t *testing.T) {
 
 	// With the app: the console; six minutes later, stale: told so.
 	tok := sitetest.CSRFField.FindStringSubmatch(page.Text)[1]
-	sitetest.Expect(t, c.Post("/.smsgate/verify", url.Values{"action": {"app"}, "code": {appCode(t, secret)}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/admin/")
+	sitetest.Expect(t, c.Post("/.smsgate/verify", url.Values{"action": {"app"}, "code": {sitetest.AppCode(t, secret)}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/admin/")
 	sitetest.Expect(t, c.Get("/.smsgate/admin/"), http.StatusOK, "")
 	s.Advance(6 * time.Minute)
 	sitetest.Expect(t, c.Get("/.smsgate/admin/"), http.StatusSeeOther, "/.smsgate/verify")

@@ -71,11 +71,11 @@ func TestRequireAStrongerKind(t *testing.T) {
 	tok2 := c.CSRF("/.smsgate/devices")
 	res := c.Post("/.smsgate/devices", url.Values{"action": {"app"}, "csrf": {tok2}})
 	secret := appSecret.FindStringSubmatch(res.Text)[1]
-	c.Post("/.smsgate/devices", url.Values{"action": {"app-confirm"}, "code": {appCode(t, secret)}, "csrf": {tok2}})
+	c.Post("/.smsgate/devices", url.Values{"action": {"app-confirm"}, "code": {sitetest.AppCode(t, secret)}, "csrf": {tok2}})
 	s.Advance(30 * time.Second)
 	tok = sitetest.CSRFField.FindStringSubmatch(c.Get("/admin/.smsgate/login?rd=/admin/x").Text)[1]
 	c.Post("/admin/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}})
-	sitetest.Expect(t, c.Post("/admin/.smsgate/verify", url.Values{"action": {"app"}, "code": {appCode(t, secret)}, "remember": {"1"}, "csrf": {tok}}), http.StatusSeeOther, "/admin/x")
+	sitetest.Expect(t, c.Post("/admin/.smsgate/verify", url.Values{"action": {"app"}, "code": {sitetest.AppCode(t, secret)}, "remember": {"1"}, "csrf": {tok}}), http.StatusSeeOther, "/admin/x")
 	if res := c.Get("/admin/x"); res.StatusCode != http.StatusOK || res.Text != "admin carol (otp)" {
 		t.Fatalf("the app's session on the app-only route: %d %q", res.StatusCode, res.Text)
 	}

@@ -90,7 +90,7 @@ func carolWithApp(t *testing.T, s *sitetest.Site) (*sitetest.Client, string) {
 	s.Advance(30 * time.Second)
 	tok := carol.CSRF("/admin/.smsgate/login")
 	carol.Post("/admin/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}})
-	sitetest.Expect(t, carol.Post("/admin/.smsgate/verify", url.Values{"action": {"app"}, "code": {appCode(t, secret)}, "csrf": {tok}}), http.StatusSeeOther, "/")
+	sitetest.Expect(t, carol.Post("/admin/.smsgate/verify", url.Values{"action": {"app"}, "code": {sitetest.AppCode(t, secret)}, "csrf": {tok}}), http.StatusSeeOther, "/")
 	return carol, secret
 }
 
@@ -110,7 +110,7 @@ func TestAppCodeGuessingIsBounded(t *testing.T) {
 	checked := make([]int, days)
 	for step := range days * 24 * 4 { // every 15 minutes, guess until refused
 		for {
-			res := a.guess(wrongCode(appCode(t, secret)))
+			res := a.guess(sitetest.WrongCode(sitetest.AppCode(t, secret)))
 			if res.StatusCode == http.StatusBadRequest && strings.Contains(res.Text, "Wrong code") {
 				checked[step/96]++
 				continue
@@ -125,7 +125,7 @@ func TestAppCodeGuessingIsBounded(t *testing.T) {
 			// carol's known browser signs in whenever she likes.
 			tok := carol.CSRF("/admin/.smsgate/login")
 			carol.Post("/admin/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}})
-			if res := carol.Post("/admin/.smsgate/verify", url.Values{"action": {"app"}, "code": {appCode(t, secret)}, "csrf": {tok}}); res.StatusCode != http.StatusSeeOther {
+			if res := carol.Post("/admin/.smsgate/verify", url.Values{"action": {"app"}, "code": {sitetest.AppCode(t, secret)}, "csrf": {tok}}); res.StatusCode != http.StatusSeeOther {
 				t.Fatalf("carol's own browser during the attack (step %d): %d\n%s", step, res.StatusCode, res.Text)
 			}
 		}
@@ -174,7 +174,7 @@ func TestConsecutiveWrongCodesLock(t *testing.T) {
 	run := func() int {
 		wrong := 0
 		for {
-			res := a.guess(wrongCode(appCode(t, secret)))
+			res := a.guess(sitetest.WrongCode(sitetest.AppCode(t, secret)))
 			if res.StatusCode != http.StatusBadRequest {
 				sitetest.Expect(t, res, http.StatusTooManyRequests, "")
 				return wrong
@@ -186,7 +186,7 @@ func TestConsecutiveWrongCodesLock(t *testing.T) {
 	if n := run(); n != 9 {
 		t.Fatalf("%d wrong codes answered before the lock; want 9 (the 10th locks)", n)
 	}
-	if res := a.guess(appCode(t, secret)); res.StatusCode != http.StatusTooManyRequests {
+	if res := a.guess(sitetest.AppCode(t, secret)); res.StatusCode != http.StatusTooManyRequests {
 		t.Fatalf("the right code while locked: %d", res.StatusCode)
 	}
 	s.Advance(16 * time.Minute)
@@ -198,13 +198,6 @@ func TestConsecutiveWrongCodesLock(t *testing.T) {
 	if n := run(); n != 0 {
 		t.Fatalf("%d more guesses checked with the day's window full", n)
 	}
-}
-
-func wrongCode(right string) string {
-	if right == "000000" {
-		return "000001"
-	}
-	return "000000"
 }
 
 func countIn(list []string, substr string) int {

@@ -59,7 +59,7 @@ func TestTheUsersLanguage(t *testing.T) {
 	c.Header = http.Header{"Accept-Language": {"en"}}
 	sitetest.Expect(t, c.Post("/.smsgate/devices", url.Values{"action": {"remove"}, "device": {id}, "confirm": {"1"}, "csrf": {tok}}), http.StatusOK, "")
 	secret := appSecret.FindStringSubmatch(c.Post("/.smsgate/devices", url.Values{"action": {"app"}, "csrf": {tok}}).Text)[1]
-	res = c.Post("/.smsgate/devices", url.Values{"action": {"app-confirm"}, "code": {appCode(t, secret)}, "csrf": {tok}})
+	res = c.Post("/.smsgate/devices", url.Values{"action": {"app-confirm"}, "code": {sitetest.AppCode(t, secret)}, "csrf": {tok}})
 	sitetest.ExpectBody(t, res, "<strong>Authenticator app 1</strong>")
 	sitetest.ExpectBody(t, res, "<h1>Your devices</h1>")
 	notices = s.Notices()
@@ -87,10 +87,7 @@ func TestAnAdminsCatalogueInPolish(t *testing.T) {
 	c.Header = http.Header{"Accept-Language": {"pl-PL,pl;q=0.9"}}
 	res, tok := sitetest.EnrollWith(t, c, "+14155552671")
 	sitetest.Expect(t, res, http.StatusSeeOther, "/.smsgate/verify")
-	wrong := "000000"
-	if s.LastCode() == wrong {
-		wrong = "111111"
-	}
+	wrong := sitetest.WrongCode(s.LastCode())
 	res = c.Post("/.smsgate/verify", url.Values{"code": {wrong}, "csrf": {tok}})
 	sitetest.Expect(t, res, http.StatusBadRequest, "")
 	sitetest.ExpectBody(t, res, "Zły kod; zostały 4 próby.")

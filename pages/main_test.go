@@ -8,9 +8,9 @@ import (
 	"github.com/smsgate/caddy-smsgate/pages"
 )
 
-// TestMain runs the tests through this binary's own Caddy (see sitetest),
-// and stops the browser tests' Chromium at the end.
-func TestMain(m *testing.M) { sitetest.Main(m, stopChromium) }
+// TestMain runs the tests through this binary's own Caddy (see sitetest).
+// The pages in a real browser are tested in ../browser.
+func TestMain(m *testing.M) { sitetest.Main(m) }
 
 // The knobs a test turns in its site's Caddy (Site.Set), wherever that
 // Caddy runs.

@@ -208,7 +208,7 @@ func playMonth(t *testing.T, options string) (map[string]*monthTally, string) {
 		if u.kind == "app" {
 			m := appSecret.FindStringSubmatch(c.Post("/.smsgate/devices", url.Values{"action": {"app"}, "csrf": {tok}}).Text)
 			u.secret = m[1]
-			if res := c.Post("/.smsgate/devices", url.Values{"action": {"app-confirm"}, "code": {appCode(t, u.secret)}, "csrf": {tok}}); res.StatusCode != http.StatusOK {
+			if res := c.Post("/.smsgate/devices", url.Values{"action": {"app-confirm"}, "code": {sitetest.AppCode(t, u.secret)}, "csrf": {tok}}); res.StatusCode != http.StatusOK {
 				t.Fatalf("adding %s's app: %d %s", u.name, res.StatusCode, res.Text)
 			}
 			s.Advance(30 * time.Second) // the setup's app code is spent
@@ -326,7 +326,7 @@ func visitOnce(t *testing.T, s *sitetest.Site, tail *logTail, u *monthUser, c *s
 	}
 	switch u.kind {
 	case "app":
-		if !in(c.Post("/.smsgate/verify", form("action", "app", "code", appCode(t, u.secret)))) {
+		if !in(c.Post("/.smsgate/verify", form("action", "app", "code", sitetest.AppCode(t, u.secret)))) {
 			t.Fatalf("%s: the app's code did not sign in", u.name)
 		}
 		s.Advance(30 * time.Second) // a code from the app is used once
@@ -360,7 +360,7 @@ func visitOnce(t *testing.T, s *sitetest.Site, tail *logTail, u *monthUser, c *s
 	}
 	switch what {
 	case "typo":
-		c.Post("/.smsgate/verify", form("code", wrongCode(code)))
+		c.Post("/.smsgate/verify", form("code", sitetest.WrongCode(code)))
 	case "resend":
 		s.Advance(31 * time.Second)
 		code = send("resend")

@@ -63,7 +63,7 @@ func TestOwnAttackTwoUsersTwoGates(t *testing.T) {
 	wrong := 0
 	for i := range 20 {
 		spoof.ForwardedFor = fmt.Sprintf("198.51.100.%d", i)
-		res := spoof.Post("/admin/.smsgate/verify", url.Values{"action": {"app"}, "code": {wrongCode(appCode(t, secret))}, "csrf": {tok}})
+		res := spoof.Post("/admin/.smsgate/verify", url.Values{"action": {"app"}, "code": {sitetest.WrongCode(sitetest.AppCode(t, secret))}, "csrf": {tok}})
 		if res.StatusCode != http.StatusBadRequest {
 			break
 		}
@@ -82,7 +82,7 @@ func TestOwnAttackTwoUsersTwoGates(t *testing.T) {
 	checked, refused := 0, 0
 	for n := 10; n < 60; n++ {
 		dave.OnLoopback(n)
-		res := dave.Post("/admin/.smsgate/verify", url.Values{"action": {"app"}, "code": {wrongCode(appCode(t, secret))}, "csrf": {tok}})
+		res := dave.Post("/admin/.smsgate/verify", url.Values{"action": {"app"}, "code": {sitetest.WrongCode(sitetest.AppCode(t, secret))}, "csrf": {tok}})
 		switch res.StatusCode {
 		case http.StatusBadRequest:
 			checked++
@@ -99,7 +99,7 @@ func TestOwnAttackTwoUsersTwoGates(t *testing.T) {
 	stranger := sitetest.NewClient(t, "").OnLoopback(200)
 	tok = stranger.CSRF("/admin/.smsgate/login")
 	stranger.Post("/admin/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}})
-	if res := stranger.Post("/admin/.smsgate/verify", url.Values{"action": {"app"}, "code": {appCode(t, secret)}, "csrf": {tok}}); res.StatusCode != http.StatusTooManyRequests || stranger.Cookie("smsgate_session") != "" {
+	if res := stranger.Post("/admin/.smsgate/verify", url.Values{"action": {"app"}, "code": {sitetest.AppCode(t, secret)}, "csrf": {tok}}); res.StatusCode != http.StatusTooManyRequests || stranger.Cookie("smsgate_session") != "" {
 		t.Fatalf("the right code from a stranger with the window full: %d", res.StatusCode)
 	}
 
@@ -109,7 +109,7 @@ func TestOwnAttackTwoUsersTwoGates(t *testing.T) {
 	carol.OnLoopback(201)
 	tok = carol.CSRF("/admin/.smsgate/login")
 	carol.Post("/admin/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}})
-	if res := carol.Post("/admin/.smsgate/verify", url.Values{"action": {"app"}, "code": {appCode(t, secret)}, "csrf": {tok}}); res.StatusCode != http.StatusSeeOther {
+	if res := carol.Post("/admin/.smsgate/verify", url.Values{"action": {"app"}, "code": {sitetest.AppCode(t, secret)}, "csrf": {tok}}); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("carol's known browser during the attack: %d\n%s", res.StatusCode, res.Text)
 	}
 	sitetest.ExpectBody(t, carol.Get("/admin/x"), "admin carol (otp)")

@@ -42,10 +42,7 @@ func TestLanguagesAndBranding(t *testing.T) {
 	// Messages with numbers are translated too.
 	tok := sitetest.CSRFField.FindStringSubmatch(page.Text)[1]
 	c.Post("/.smsgate/enroll", url.Values{"phone": {"+447400123456"}, "csrf": {tok}})
-	wrong := "000000"
-	if s.LastCode() == wrong {
-		wrong = "111111"
-	}
+	wrong := sitetest.WrongCode(s.LastCode())
 	req, _ := http.NewRequest(http.MethodPost, s.Base+"/.smsgate/verify", strings.NewReader(url.Values{"code": {wrong}, "csrf": {tok}}.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept-Language", "de")

@@ -46,7 +46,7 @@ func registerPasskey(t *testing.T, s *sitetest.Site, c *sitetest.Client, auth *f
 // (its counter gone back), and a ceremony nobody began.
 func TestPasskeyAttacks(t *testing.T) {
 	sitetest.Parallel(t)
-	s := sitetest.Start(t, appSite)
+	s := sitetest.Start(t, sitetest.AppSite)
 	origin := s.WithPorts(s.Base)
 	auth := fakes.NewAuthenticator("localhost", origin)
 	registerPasskey(t, s, sitetest.NewClient(t, ""), auth)

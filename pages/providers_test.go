@@ -14,44 +14,10 @@ import (
 	"github.com/smsgate/caddy-smsgate/internal/sitetest"
 )
 
-// providerSite is the quickstart with a provider block instead of `log`.
-// The gateway's delivery receipts and the JWKS are left out of the first
-// factor, as the README says to: a gateway has no password.
-func providerSite(t *testing.T, options string) *sitetest.Site {
-	return sitetest.Start(t, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
-	@people not path /.smsgate/twilio/status /.smsgate/jwks.json
-	basic_auth @people {
-		alice %[1]s
-		bob %[1]s
-	}
-	smsgate {
-		store badger {DIR}
-		%[2]s
-	}
-	respond "Hello, {http.auth.user.id}!"
-}`, sitetest.DemoHash, options))
-}
-
-// twilioVoiceSite is a site that texts and calls through the fake Twilio.
-func twilioVoiceSite(t *testing.T, f *fakes.Twilio, extra string) *sitetest.Site {
-	t.Helper()
-	return providerSite(t, fmt.Sprintf(`channels sms voice
-		%s
-		# Twilio's magic test numbers are +1 500 "personal numbers".
-		number_types sms mobile fixed_line_or_mobile personal_number
-		provider twilio {
-			account_sid %s
-			auth_token %s
-			from +15005550006
-			voice
-			base_url %s
-		}`, extra, f.AccountSID, f.AuthToken, f.URL))
-}
-
 func TestTwilioFlow(t *testing.T) {
 	sitetest.Parallel(t)
 	f := fakes.NewTwilio(t)
-	s := twilioVoiceSite(t, f, `site_name "Example Wiki"`)
+	s := sitetest.TwilioVoiceSite(t, f, `site_name "Example Wiki"`)
 
 	c := sitetest.NewClient(t, "alice")
 	res, tok := sitetest.EnrollWith(t, c, "+14155552671")
@@ -109,7 +75,7 @@ func TestTwilioFlow(t *testing.T) {
 func TestTwilioVerifyFlow(t *testing.T) {
 	sitetest.Parallel(t)
 	f := fakes.NewTwilio(t)
-	s := providerSite(t, fmt.Sprintf(`provider twilio {
+	s := sitetest.ProviderSite(t, fmt.Sprintf(`provider twilio {
 			account_sid %s
 			auth_token %s
 			verify_service VA00000000000000000000000000000001
@@ -143,7 +109,7 @@ func TestTwilioVerifyFlow(t *testing.T) {
 func TestWebhookFlow(t *testing.T) {
 	sitetest.Parallel(t)
 	hook := fakes.NewHook(t)
-	providerSite(t, fmt.Sprintf(`provider webhook %s/send {
+	sitetest.ProviderSite(t, fmt.Sprintf(`provider webhook %s/send {
 			bearer hook-token
 			body <<JSON
 			{"chat_id": "-100123", "text": "{{.Body}}", "to": "{{.To}}"}
@@ -174,7 +140,7 @@ func TestSignalFlowWithFailover(t *testing.T) {
 	sig := fakes.NewSignal(t)
 	tw := fakes.NewTwilio(t)
 	tw.Status = http.StatusTooManyRequests
-	s := providerSite(t, fmt.Sprintf(`provider twilio {
+	s := sitetest.ProviderSite(t, fmt.Sprintf(`provider twilio {
 			account_sid %s
 			auth_token %s
 			from +15005550006
@@ -211,7 +177,7 @@ func TestNamedProviders(t *testing.T) {
 	sitetest.Parallel(t)
 	down, up := fakes.NewHook(t), fakes.NewHook(t)
 	down.Status = http.StatusBadGateway
-	s := providerSite(t, fmt.Sprintf(`provider webhook %s {
+	s := sitetest.ProviderSite(t, fmt.Sprintf(`provider webhook %s {
 			name gateway-a
 		}
 		provider webhook %s {
@@ -243,7 +209,7 @@ func TestNamedProviders(t *testing.T) {
 func TestDeliveryReceipts(t *testing.T) {
 	sitetest.Parallel(t)
 	f := fakes.NewTwilio(t)
-	s := twilioVoiceSite(t, f, "")
+	s := sitetest.TwilioVoiceSite(t, f, "")
 	c := sitetest.NewClient(t, "alice")
 	res, _ := sitetest.EnrollWith(t, c, "+14155552671")
 	sitetest.Expect(t, res, http.StatusSeeOther, "/.smsgate/verify")
@@ -336,7 +302,7 @@ func TestDeliveryReceipts(t *testing.T) {
 func TestLookupBeforeSending(t *testing.T) {
 	sitetest.Parallel(t)
 	f := fakes.NewTwilio(t)
-	s := providerSite(t, fmt.Sprintf(`number_types sms mobile fixed_line_or_mobile personal_number
+	s := sitetest.ProviderSite(t, fmt.Sprintf(`number_types sms mobile fixed_line_or_mobile personal_number
 		provider twilio {
 			account_sid %s
 			auth_token %s
@@ -406,7 +372,7 @@ func TestLookupWithoutSIMData(t *testing.T) {
 	f := fakes.NewTwilio(t)
 	f.NoSIMData["+14155552671"] = true
 	site := func(option string) *sitetest.Site {
-		return providerSite(t, fmt.Sprintf(`number_types sms mobile fixed_line_or_mobile personal_number
+		return sitetest.ProviderSite(t, fmt.Sprintf(`number_types sms mobile fixed_line_or_mobile personal_number
 		provider twilio {
 			account_sid %s
 			auth_token %s

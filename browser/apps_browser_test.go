@@ -1,4 +1,4 @@
-package pages_test
+package browser_test
 
 import (
 	"strings"
@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/smsgate/caddy-smsgate/internal/sitetest"
 )
 
 // TestAppInARealBrowser: in Chromium, alice enrolls her phone, adds an
@@ -21,7 +23,7 @@ func TestAppInARealBrowser(t *testing.T) {
 	}
 	b.shoot("app-add")
 	secret := strings.TrimSpace(b.text(`code.secret`))
-	b.do(chromedp.SendKeys(chromedp.CSS(`#code`), appCode(t, secret)), chromedp.Submit(chromedp.CSS(`#code`)),
+	b.do(chromedp.SendKeys(chromedp.CSS(`#code`), sitetest.AppCode(t, secret)), chromedp.Submit(chromedp.CSS(`#code`)),
 		chromedp.WaitVisible(chromedp.CSS(`ul.devices`)))
 	if text := b.text(`ul.devices`); !strings.Contains(text, "Authenticator app 1") || !strings.Contains(text, "authenticator app") {
 		t.Fatalf("the devices page after adding the app: %q", text)
@@ -34,7 +36,7 @@ func TestAppInARealBrowser(t *testing.T) {
 	fresh.basicAuth("alice")
 	fresh.do(chromedp.Navigate(s.Base+"/wiki/start"), chromedp.WaitVisible(chromedp.CSS(`#app-code`))) // the app first
 	fresh.shoot("verify-app")
-	fresh.do(chromedp.SendKeys(chromedp.CSS(`#app-code`), appCode(t, secret)), chromedp.Submit(chromedp.CSS(`#app-code`)))
+	fresh.do(chromedp.SendKeys(chromedp.CSS(`#app-code`), sitetest.AppCode(t, secret)), chromedp.Submit(chromedp.CSS(`#app-code`)))
 	fresh.waitText(`body`, "Hello, alice!")
 	for _, c := range []*chrome{b, fresh} {
 		c.mu.Lock()

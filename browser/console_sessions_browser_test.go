@@ -1,4 +1,4 @@
-package pages_test
+package browser_test
 
 import (
 	"net/http"
@@ -18,12 +18,12 @@ import (
 func TestConsoleSessionsInABrowser(t *testing.T) {
 	sitetest.Parallel(t)
 	source := axeSource(t)
-	s := sitetest.Start(t, sessionsSite)
+	s := sitetest.Start(t, sitetest.NamedUsersSite)
 	laptop, phone := sitetest.NewClient(t, ""), sitetest.NewClient(t, "")
-	laptop.Header = http.Header{"User-Agent": {firefoxOnLinux}}
-	phone.Header = http.Header{"User-Agent": {safariOnIPhone}}
-	signInAs(t, s, laptop, "carol")
-	signInAs(t, s, phone, "carol")
+	laptop.Header = http.Header{"User-Agent": {sitetest.FirefoxOnLinux}}
+	phone.Header = http.Header{"User-Agent": {sitetest.SafariOnIPhone}}
+	sitetest.SignInAs(t, s, laptop, "carol")
+	sitetest.SignInAs(t, s, phone, "carol")
 
 	b := newChrome(t)
 	s.Advance(time.Minute) // past carol's last send's cooldown (alice has her own)

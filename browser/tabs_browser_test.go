@@ -1,4 +1,4 @@
-package pages_test
+package browser_test
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package pages_test
+package browser_test
 
 import (
 	"regexp"
@@ -22,7 +22,7 @@ func TestNewUserNotStrandedAfterWrongCodes(t *testing.T) {
 	b.do(chromedp.Navigate(s.Base+"/"), chromedp.WaitVisible(chromedp.CSS(`#phone`)),
 		chromedp.SendKeys(chromedp.CSS(`#phone`), "+1 415 555 0100"), chromedp.Submit(chromedp.CSS(`#phone`)),
 		chromedp.WaitVisible(chromedp.CSS(`#code`)))
-	wrong := wrongCode(s.LastCode())
+	wrong := sitetest.WrongCode(s.LastCode())
 	for i := 0; i < 5; i++ {
 		b.do(chromedp.WaitVisible(chromedp.CSS(`#code`)), chromedp.SetValue(chromedp.CSS(`#code`), wrong), chromedp.Submit(chromedp.CSS(`#code`)))
 		if i < 4 {
@@ -302,7 +302,7 @@ func TestWordsFitThePage(t *testing.T) {
 		if got := b.text(`h1`); got != tc.code {
 			t.Errorf("%s: the code page is headed %q", tc.lang, got)
 		}
-		wrong := wrongCode(s.LastCode())
+		wrong := sitetest.WrongCode(s.LastCode())
 		for i := 0; i < 3; i++ {
 			b.do(chromedp.WaitVisible(chromedp.CSS(`#code`)), chromedp.SetValue(chromedp.CSS(`#code`), wrong), chromedp.Submit(chromedp.CSS(`#code`)))
 			if i < 2 {

@@ -1,4 +1,4 @@
-package pages_test
+package browser_test
 
 import (
 	"context"
@@ -306,10 +306,7 @@ func TestInARealBrowser(t *testing.T) {
 
 	// A wrong code: the message, announced, and the form again.
 	code := s.LastCode()
-	wrong := "000000"
-	if code == wrong {
-		wrong = "111111"
-	}
+	wrong := sitetest.WrongCode(code)
 	b.do(chromedp.SendKeys(chromedp.CSS(`#code`), wrong), chromedp.Submit(chromedp.CSS(`#code`)),
 		chromedp.WaitVisible(chromedp.CSS(`.error:not(:empty)`)))
 	if text := b.text(`.error`); text != "Wrong code; 4 tries left." {

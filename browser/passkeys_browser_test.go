@@ -1,4 +1,4 @@
-package pages_test
+package browser_test
 
 import (
 	"context"
@@ -98,7 +98,7 @@ func TestPasskeyInARealBrowser(t *testing.T) {
 // with a passkey" names and verifies the user at once.
 func TestDiscoverablePasskey(t *testing.T) {
 	sitetest.Parallel(t)
-	s := sitetest.Start(t, appSite)
+	s := sitetest.Start(t, sitetest.AppSite)
 	b := newChrome(t)
 	b.do(chromedp.Navigate(s.Base+"/.smsgate/login"), chromedp.WaitVisible(chromedp.CSS(`#username`)),
 		chromedp.SendKeys(chromedp.CSS(`#username`), "carol"), chromedp.Submit(chromedp.CSS(`#username`)),

@@ -1,4 +1,4 @@
-package pages_test
+package browser_test
 
 import (
 	"strings"
@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/smsgate/caddy-smsgate/internal/sitetest"
 )
 
 // TestStrongestWayFirst: alice, who has an authenticator app, meets its
@@ -17,7 +19,7 @@ func TestStrongestWayFirst(t *testing.T) {
 	b.do(chromedp.Navigate(s.Base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)),
 		chromedp.Click(chromedp.CSS(`form:has(input[name="action"][value="app"]) button`)), chromedp.WaitVisible(chromedp.CSS(`img.qr`)))
 	secret := strings.TrimSpace(b.text(`code.secret`))
-	b.do(chromedp.SendKeys(chromedp.CSS(`#code`), appCode(t, secret)), chromedp.Submit(chromedp.CSS(`#code`)),
+	b.do(chromedp.SendKeys(chromedp.CSS(`#code`), sitetest.AppCode(t, secret)), chromedp.Submit(chromedp.CSS(`#code`)),
 		chromedp.WaitVisible(chromedp.CSS(`ul.devices`)))
 	s.Advance(30 * time.Second) // the confirming code is used
 
@@ -44,7 +46,7 @@ func TestStrongestWayFirst(t *testing.T) {
 	}
 	// The other way is one click away.
 	fresh.do(chromedp.Click(chromedp.CSS(`details.another summary`)), chromedp.WaitVisible(chromedp.CSS(`input[name=action][value=send] ~ button`)))
-	fresh.do(chromedp.SendKeys(chromedp.CSS(`#app-code`), appCode(t, secret)), chromedp.Submit(chromedp.CSS(`#app-code`)))
+	fresh.do(chromedp.SendKeys(chromedp.CSS(`#app-code`), sitetest.AppCode(t, secret)), chromedp.Submit(chromedp.CSS(`#app-code`)))
 	fresh.waitText(`body`, "Hello, alice!")
 	if s.Sent() != sent {
 		t.Fatalf("%d texts to a user who used her app", s.Sent()-sent)

@@ -1,4 +1,4 @@
-package pages_test
+package browser_test
 
 import (
 	"context"
@@ -98,10 +98,7 @@ func TestNobodyStrandedInARealBrowser(t *testing.T) {
 
 	// Locked: three wrong codes; the page says so, counts down, and
 	// neither claims a code nor offers to send one.
-	wrong := "000000"
-	if s.LastCode() == wrong {
-		wrong = "111111"
-	}
+	wrong := sitetest.WrongCode(s.LastCode())
 	for i := 0; i < 3; i++ {
 		c.do(chromedp.WaitVisible(chromedp.CSS(`#code`)), chromedp.SetValue(chromedp.CSS(`#code`), wrong), chromedp.Submit(chromedp.CSS(`#code`)))
 		if i < 2 {
@@ -245,7 +242,7 @@ func TestNationalNumbersWithTheCountryPicker(t *testing.T) {
 func TestDeliveryReceiptsInARealBrowser(t *testing.T) {
 	sitetest.Parallel(t)
 	f := fakes.NewTwilio(t)
-	s := twilioVoiceSite(t, f, "")
+	s := sitetest.TwilioVoiceSite(t, f, "")
 	enroll := func(user, num string) *chrome {
 		b := newChrome(t)
 		b.basicAuth(user)

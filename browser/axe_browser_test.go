@@ -1,0 +1,264 @@
+package browser_test
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+	"github.com/smsgate/caddy-smsgate/internal/sitetest"
+)
+
+// axeSource is axe-core's script, from npm (.ci/run installs it and sets
+// SMSGATE_AXE; locally: npm install axe-core, then point SMSGATE_AXE at
+// node_modules/axe-core/axe.min.js).
+func axeSource(t *testing.T) string {
+	path := os.Getenv("SMSGATE_AXE")
+	if path == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("SMSGATE_AXE is not set; .ci/run installs axe-core")
+		}
+		t.Skip("SMSGATE_AXE is not set (npm install axe-core)")
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(raw)
+}
+
+// axe runs axe-core on the page shown and returns its violations: of all
+// its rules, or with colours only of those about colour (see views). The
+// script (half a megabyte) is sent once per browser: Chromium keeps it and
+// runs it in each page the browser opens next, compiled once.
+func (c *chrome) axe(source string, colours bool) []string {
+	c.t.Helper()
+	if c.eval(`typeof axe`) == "undefined" {
+		c.call(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: source})
+			return err
+		})
+		if _, err := chromedp.Run(c.ctx, chromedp.Evaluate[string](source+`;"loaded"`)); err != nil {
+			c.t.Fatal(err)
+		}
+	}
+	// With colours, the rules a run of them all runs (those not off by
+	// default) that are tagged "cat.color": color-contrast and
+	// link-in-text-block, not the AAA color-contrast-enhanced.
+	out, err := chromedp.Run(c.ctx, chromedp.Evaluate[string](`(async () => {
+	const only = `+strconv.FormatBool(colours)+` ? axe._audit.rules.filter(r => r.enabled !== false && r.tags.includes("cat.color")).map(r => r.id) : null;
+	if (only && only.length == 0) return JSON.stringify(["axe-core has no rules about colour: the dark views check nothing"]);
+	const r = await axe.run(document, only ? {resultTypes: ["violations"], runOnly: {type: "rule", values: only}} : {resultTypes: ["violations"]});
+	return JSON.stringify(r.violations.map(v => v.id + ": " + v.help + " (" + v.nodes.map(n => n.target.join(" ")).join(", ") + ")"));
+})()`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	var violations []string
+	if err := json.Unmarshal([]byte(out), &violations); err != nil {
+		c.t.Fatal(err)
+	}
+	return violations
+}
+
+// views are the ways each page is checked: light and dark, at a phone's
+// and a desktop's size; each differs from the one before in one thing (a
+// change costs Chromium a new layout). The dark views run only axe's
+// rules about colour: the dark scheme changes the stylesheet's colour
+// variables and nothing else (TestDarkChangesOnlyColours), so every other
+// rule finds there what it found in the light view of the same size, and
+// a full run cost Chromium about twice as much CPU.
+var views = []struct {
+	scheme  string
+	w, h    int64
+	colours bool // only the rules about colour
+}{{"light", 390, 844, false}, {"light", 1280, 800, false}, {"dark", 1280, 800, true}, {"dark", 390, 844, true}}
+
+// axeViews runs axe-core on the page shown in each of the views, and
+// reports each one's violations (none: not called).
+func (c *chrome) axeViews(source string, report func(scheme string, w, h int64, violations []string)) {
+	c.t.Helper()
+	for _, v := range views {
+		if v.w != c.view.w {
+			c.do(chromedp.EmulateViewport(v.w, v.h))
+		}
+		if v.scheme != c.view.scheme {
+			c.call(func(ctx context.Context, tg *chromedp.Target) error {
+				_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: v.scheme}}})
+				return err
+			})
+		}
+		c.view.scheme, c.view.w = v.scheme, v.w
+		if found := c.axe(source, v.colours); len(found) > 0 {
+			report(v.scheme, v.w, v.h, found)
+		}
+	}
+}
+
+// The TestPagesPassAxe… tests: every page, in light and dark mode, at a
+// phone's and a desktop's size, in English and (the pages a user meets
+// most) German, has no violation axe-core finds. Each has a site of its
+// own, and they run beside each other and the other tests.
+
+// axeOptions are the gate's options of the sites they check.
+const axeOptions = "channels sms voice\n\t\tsite_name \"Example Wiki\"\n\t\tlockout_after 3"
+
+// TestPagesPassAxe: bob's first visit: enrolling, a code (a wrong one,
+// then the right one), his recovery codes; then signing out.
+func TestPagesPassAxe(t *testing.T) {
+	sitetest.Parallel(t)
+	source := axeSource(t)
+	s := sitetest.Basic(t, axeOptions)
+	b := newChrome(t)
+	b.basicAuth("bob")
+	check := func(name string) {
+		t.Helper()
+		b.axeEverywhere(t, source, name+" page")
+	}
+	b.do(chromedp.Navigate(s.Base+"/"), chromedp.WaitVisible(chromedp.CSS(`#phone`)))
+	check("enroll")
+	b.do(chromedp.SendKeys(chromedp.CSS(`#phone`), "+1 415 555 0100"), chromedp.Submit(chromedp.CSS(`#phone`)), chromedp.WaitVisible(chromedp.CSS(`#code`)))
+	check("verify")
+	b.do(chromedp.SendKeys(chromedp.CSS(`#code`), sitetest.WrongCode(s.LastCode())), chromedp.Submit(chromedp.CSS(`#code`)), chromedp.WaitVisible(chromedp.CSS(`.error:not(:empty)`)))
+	check("verify with an error")
+	code := s.LastCode()
+	b.do(chromedp.SetValue(chromedp.CSS(`#code`), code), chromedp.Submit(chromedp.CSS(`#code`)), chromedp.WaitVisible(chromedp.CSS(`ul.codes`)))
+	check("recovery codes")
+	b.do(chromedp.Navigate(s.Base+"/.smsgate/logout"), chromedp.WaitVisible(chromedp.CSS(`button`)))
+	check("sign out")
+	b.do(chromedp.Click(chromedp.CSS(`button`)), chromedp.WaitVisible(chromedp.CSS(`main a[href="/"]`)))
+	check("signed out")
+	b.do(chromedp.Navigate(s.Base+"/.smsgate/nowhere"), chromedp.WaitVisible(chromedp.CSS(`main`)))
+	check("no such page")
+}
+
+// TestPagesPassAxeDevices: bob's devices page, once he has enrolled
+// (TestPagesPassAxe checks the pages on the way): after a change,
+// confirming a removal and signing out everywhere, adding an app and a
+// passkey.
+func TestPagesPassAxeDevices(t *testing.T) {
+	sitetest.Parallel(t)
+	source := axeSource(t)
+	s := sitetest.Basic(t, axeOptions)
+	b := newChrome(t)
+	b.basicAuth("bob")
+	check := func(name string) {
+		t.Helper()
+		b.axeEverywhere(t, source, name+" page")
+	}
+	b.do(chromedp.Navigate(s.Base+"/"), chromedp.WaitVisible(chromedp.CSS(`#phone`)),
+		chromedp.SendKeys(chromedp.CSS(`#phone`), "+1 415 555 0100"), chromedp.Submit(chromedp.CSS(`#phone`)), chromedp.WaitVisible(chromedp.CSS(`#code`)))
+	b.do(chromedp.SetValue(chromedp.CSS(`#code`), s.LastCode()), chromedp.Submit(chromedp.CSS(`#code`)), chromedp.WaitVisible(chromedp.CSS(`ul.codes`)))
+	b.do(chromedp.Navigate(s.Base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)))
+	check("devices")
+	b.do(chromedp.Click(chromedp.CSS(`details.edit summary`)), chromedp.Click(chromedp.CSS(`button[value=rename]`)), chromedp.WaitVisible(chromedp.CSS(`#notice`)))
+	check("devices, after a change")
+	b.do(chromedp.Click(chromedp.CSS(`details.edit summary`)), chromedp.Click(chromedp.CSS(`button[value=remove]`)), chromedp.WaitVisible(chromedp.CSS(`form.confirm`)))
+	check("devices, confirming a removal")
+	b.do(chromedp.Navigate(s.Base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)),
+		chromedp.Click(chromedp.CSS(`form:has(input[name="action"][value="signout-all"]) button`)), chromedp.WaitVisible(chromedp.CSS(`#confirm`)))
+	check("devices, confirming sign out everywhere")
+	b.do(chromedp.Navigate(s.Base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)),
+		chromedp.Click(chromedp.CSS(`form:has(input[name="action"][value="app"]) button`)), chromedp.WaitVisible(chromedp.CSS(`img.qr`)))
+	check("adding an authenticator app")
+	b.do(chromedp.Navigate(s.Base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)),
+		chromedp.Click(chromedp.CSS(`form:has(input[name="action"][value="passkey"]) button`)), chromedp.WaitVisible(chromedp.CSS(`#passkey-create`)))
+	check("adding a passkey")
+}
+
+// TestPagesPassAxeLocked: a new browser of bob's, who has a phone: the
+// verify page without a code, "no phone" open, then locked.
+func TestPagesPassAxeLocked(t *testing.T) {
+	sitetest.Parallel(t)
+	source := axeSource(t)
+	s := sitetest.Basic(t, axeOptions)
+	sitetest.Enroll(t, s, sitetest.NewClient(t, "bob"), "+14155550100")
+	b := newChrome(t)
+	check := func(name string) {
+		t.Helper()
+		b.axeEverywhere(t, source, name+" page")
+	}
+	b.basicAuth("bob")
+	b.do(chromedp.Navigate(s.Base+"/.smsgate/verify"), chromedp.WaitVisible(chromedp.CSS(`details.recovery summary`)),
+		chromedp.Click(chromedp.CSS(`details.recovery summary`)), chromedp.WaitVisible(chromedp.CSS(`#recovery-code`)))
+	check("verify, no phone")
+	b.do(chromedp.Submit(chromedp.CSS(`input[name=action][value=send]`)), chromedp.WaitVisible(chromedp.CSS(`#code`)))
+	wrong := sitetest.WrongCode(s.LastCode())
+	for i := range 3 {
+		b.do(chromedp.WaitVisible(chromedp.CSS(`#code`)), chromedp.SetValue(chromedp.CSS(`#code`), wrong), chromedp.Submit(chromedp.CSS(`#code`)))
+		if i < 2 {
+			b.do(chromedp.WaitVisible(chromedp.CSS(`.error:not(:empty)`)))
+		}
+	}
+	b.waitText(`main`, "Sign-in locked")
+	check("verify, locked")
+}
+
+// TestPagesPassAxeGerman: in German, demo's pages: enrolling, a code, the
+// recovery codes, the devices page, adding an app; then, in a new
+// browser, the verify page with the app first and texts behind "Try
+// another way".
+func TestPagesPassAxeGerman(t *testing.T) {
+	sitetest.Parallel(t)
+	source := axeSource(t)
+	s := sitetest.Basic(t, axeOptions)
+	b := newChrome(t)
+	check := func(name string) {
+		t.Helper()
+		b.axeEverywhere(t, source, name+" page")
+	}
+	b.headers("demo", "de")
+	b.do(chromedp.Navigate(s.Base+"/"), chromedp.WaitVisible(chromedp.CSS(`#phone`)))
+	check("enroll (de)")
+	b.do(chromedp.SendKeys(chromedp.CSS(`#phone`), "+1 415 555 0142"), chromedp.Submit(chromedp.CSS(`#phone`)), chromedp.WaitVisible(chromedp.CSS(`#code`)))
+	check("verify (de)")
+	b.do(chromedp.SendKeys(chromedp.CSS(`#code`), s.LastCode()), chromedp.Submit(chromedp.CSS(`#code`)), chromedp.WaitVisible(chromedp.CSS(`ul.codes`)))
+	check("recovery codes (de)")
+	b.do(chromedp.Click(chromedp.CSS(`#saved`)), chromedp.Click(chromedp.CSS(`#continue`)))
+	b.waitText(`body`, "Hello, demo!")
+	b.do(chromedp.Navigate(s.Base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)))
+	check("devices (de)")
+	b.do(chromedp.Click(chromedp.CSS(`form:has(input[name="action"][value="app"]) button`)), chromedp.WaitVisible(chromedp.CSS(`img.qr`)))
+	check("adding an authenticator app (de)")
+	secret := strings.TrimSpace(b.text(`code.secret`))
+	b.do(chromedp.SendKeys(chromedp.CSS(`#code`), sitetest.AppCode(t, secret)), chromedp.Submit(chromedp.CSS(`#code`)), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)))
+	b.done()
+	b = newChrome(t)
+	b.headers("demo", "de")
+	b.do(chromedp.Navigate(s.Base+"/.smsgate/verify"), chromedp.WaitVisible(chromedp.CSS(`#app-code`)),
+		chromedp.Click(chromedp.CSS(`details.another summary`)), chromedp.WaitVisible(chromedp.CSS(`input[name=action][value=send] ~ button`)))
+	check("verify, app first (de)")
+}
+
+// TestPagesPassAxeLoginForm: the login and invite pages of a site where
+// users name themselves.
+func TestPagesPassAxeLoginForm(t *testing.T) {
+	sitetest.Parallel(t)
+	source := axeSource(t)
+	s := sitetest.Carol(t, "")
+	_, body := sitetest.Admin(t, "POST", "/smsgate/invites", `{"realm":"localhost","user":"dave","ttl":"1h"}`)
+	var inv struct{ Path string }
+	_ = json.Unmarshal([]byte(body), &inv)
+	b := newChrome(t)
+	check := func(name string) {
+		t.Helper()
+		b.axeEverywhere(t, source, name+" page")
+	}
+	b.headers("", "de")
+	b.do(chromedp.Navigate(s.Base+"/.smsgate/login"), chromedp.WaitVisible(chromedp.CSS(`#username`)))
+	check("login (de)")
+	b.done()
+	b = newChrome(t)
+	b.do(chromedp.Navigate(s.Base+"/.smsgate/login"), chromedp.WaitVisible(chromedp.CSS(`#username`)))
+	check("login")
+	b.do(chromedp.SendKeys(chromedp.CSS(`#username`), "carol"), chromedp.Submit(chromedp.CSS(`#username`)), chromedp.WaitVisible(chromedp.CSS(`#code`)))
+	check("verify after a login form")
+	b.do(chromedp.Navigate(s.Base+inv.Path), chromedp.WaitVisible(chromedp.CSS(`button`)))
+	check("invite")
+}
