@@ -132,7 +132,16 @@ func newChrome(t *testing.T) *chrome {
 		opts = append(opts, chromedp.WithNewBrowserContext())
 	}
 	tab, cancel := chromedp.NewContext(browser, opts...)
-	if err := chromedp.Do(tab); err != nil {
+	// Opening the tab has no bound of its own (a timeout on tab would
+	// bound the tab's whole life: chromedp ties its event loop to the
+	// context of its first run), and on an overloaded machine it once hung
+	// for 13 minutes: a watchdog cancels it instead.
+	watchdog := time.AfterFunc(time.Minute, cancel)
+	err = chromedp.Do(tab)
+	if !watchdog.Stop() {
+		err = fmt.Errorf("no tab within a minute (%v)", err)
+	}
+	if err != nil {
 		cancel()
 		t.Fatal("opening a tab: ", err)
 	}
