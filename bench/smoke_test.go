@@ -22,7 +22,7 @@ import (
 // for Caddy to start, for a phase's seconds to pass).
 func TestMain(m *testing.M) {
 	harness.Parallel(8)
-	os.Exit(m.Run())
+	harness.Main(m)
 }
 
 // need finds a program the scripts use: a skip without it, a failure on

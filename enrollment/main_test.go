@@ -1,7 +1,6 @@
 package enrollment
 
 import (
-	"os"
 	"testing"
 
 	"github.com/smsgate/caddy-smsgate/internal/harness"
@@ -12,5 +11,5 @@ import (
 // trips, not computing.
 func TestMain(m *testing.M) {
 	harness.Parallel(12)
-	os.Exit(m.Run())
+	harness.Main(m)
 }

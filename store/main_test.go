@@ -1,7 +1,6 @@
 package store_test
 
 import (
-	"os"
 	"testing"
 
 	"github.com/smsgate/caddy-smsgate/internal/harness"
@@ -11,5 +10,5 @@ import (
 // on redis-server processes (a cluster's start, a second for expiries).
 func TestMain(m *testing.M) {
 	harness.Parallel(8)
-	os.Exit(m.Run())
+	harness.Main(m)
 }

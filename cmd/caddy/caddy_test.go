@@ -41,7 +41,7 @@ func TestMain(m *testing.M) {
 	_ = os.Setenv("XDG_DATA_HOME", data)
 	code := m.Run()
 	_ = os.RemoveAll(data)
-	os.Exit(code)
+	harness.Exit(code)
 }
 
 // demoHash is the bcrypt hash of "demo" at the lowest cost: basic_auth

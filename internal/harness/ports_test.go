@@ -35,7 +35,7 @@ func TestMain(m *testing.M) {
 		}))
 		return
 	}
-	os.Exit(m.Run())
+	Main(m)
 }
 
 // TestPortsAreReservedAcrossProcesses: while this test holds ports, no
