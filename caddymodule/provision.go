@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"regexp"
 	"time"
 
@@ -280,7 +281,8 @@ func (g *Gate) loadProviders(ctx caddy.Context) (providers.Checker, error) {
 // Cleanup takes the gate off the smsgate app's list and stops its watch;
 // once its last request in flight has ended (Caddy cleans up a config
 // without waiting for them), it writes its last counts, and only then lets
-// go of its store (TestReloadDuringASend).
+// go of its store (TestReloadDuringASend). A request that reaches the gate
+// after Cleanup begins nothing on the store (replaced).
 func (g *Gate) Cleanup() error {
 	if g.app != nil {
 		g.app.Unregister(g.site)
@@ -294,6 +296,17 @@ func (g *Gate) Cleanup() error {
 	})
 	return nil
 }
+
+// replaced refuses a request that reaches the gate after Cleanup (it was
+// still in a handler before the gate, basic_auth say, when the config was
+// reloaded): the store is let go of, so a 503 the client may retry at
+// once, on the new config; an error, for the site's handle_errors.
+func replaced(w http.ResponseWriter) error {
+	w.Header().Set("Retry-After", "1")
+	return caddyhttp.Error(http.StatusServiceUnavailable, errReplaced)
+}
+
+var errReplaced = errors.New("the site's configuration was just replaced: try again")
 
 var accentColour = regexp.MustCompile(`^#[0-9a-fA-F]{3}([0-9a-fA-F]{3})?$`)
 
