@@ -159,11 +159,6 @@ func (g *Gate) accepts(cl *session.Claims, prior string) bool {
 	return g.signin.Identity.Admits(cl.Subject, prior)
 }
 
-// session returns the verified claims of the request's session cookie, or nil.
-func (g *Gate) session(r *http.Request) *session.Claims {
-	return g.sessions.Check(r.Context(), cookies.Value(r.Header, pages.SessionCookie))
-}
-
 // fresh reports whether the code behind a session was entered within
 // maxAge (0: any age will do) — per-route step-up.
 func (g *Gate) fresh(cl *session.Claims, maxAge time.Duration) bool {
