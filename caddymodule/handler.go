@@ -33,15 +33,18 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 // serve is the gate's own part of a request: it answers it, or admits it
 // for the next handler. What may use the store (the pages, forward auth, a
 // session not yet in the cache) holds the drain: the store outlives the
-// gate's Cleanup until all of it has ended. A repeat visit needs no store
-// and holds nothing: the drain's release, an atomic write after the
-// request's own, was a sixth of the gate's time on an admitted request.
+// gate's Cleanup until all of it has ended (what comes after is refused:
+// replaced). A repeat visit needs no store and holds nothing: the drain's
+// release, an atomic write after the request's own, was a sixth of the
+// gate's time on an admitted request.
 func (g *Gate) serve(w http.ResponseWriter, r *http.Request) (admitted bool, err error) {
 	if g.AssertionHeader != "" {
 		r.Header.Del(g.AssertionHeader) // only ever the gate's own
 	}
 	if strings.HasPrefix(r.URL.Path, g.PathPrefix) {
-		g.inFlight.Hold()
+		if !g.inFlight.Enter() {
+			return false, replaced(w)
+		}
 		defer g.inFlight.Release()
 		if r.URL.Path[len(g.PathPrefix):] == "auth" {
 			return false, g.authCheck(w, r) // forward auth: no pages, no flow
@@ -58,7 +61,9 @@ func (g *Gate) serve(w http.ResponseWriter, r *http.Request) (admitted bool, err
 	token := found.Value
 	cl := g.sessions.Cached(r.Context(), token)
 	if cl == nil && token != "" {
-		cl = g.uncached(r, token)
+		if cl, err = g.uncached(w, r, token); err != nil {
+			return false, err
+		}
 	}
 	if cl != nil && g.passes(cl, user) {
 		g.admit(r, repl, cl, found)
@@ -76,10 +81,12 @@ func (g *Gate) serve(w http.ResponseWriter, r *http.Request) (admitted bool, err
 }
 
 // uncached checks a session this gate has not cached, holding the drain.
-func (g *Gate) uncached(r *http.Request, token string) *session.Claims {
-	g.inFlight.Hold()
+func (g *Gate) uncached(w http.ResponseWriter, r *http.Request, token string) (*session.Claims, error) {
+	if !g.inFlight.Enter() {
+		return nil, replaced(w)
+	}
 	defer g.inFlight.Release()
-	return g.sessions.Uncached(r.Context(), token)
+	return g.sessions.Uncached(r.Context(), token), nil
 }
 
 // Why a protected request was refused (for handle_errors' {err.message}).
@@ -150,11 +157,6 @@ func (g *Gate) passes(cl *session.Claims, user string) bool {
 // signin.Identity.Admits).
 func (g *Gate) accepts(cl *session.Claims, prior string) bool {
 	return g.signin.Identity.Admits(cl.Subject, prior)
-}
-
-// session returns the verified claims of the request's session cookie, or nil.
-func (g *Gate) session(r *http.Request) *session.Claims {
-	return g.sessions.Check(r.Context(), cookies.Value(r.Header, pages.SessionCookie))
 }
 
 // fresh reports whether the code behind a session was entered within
