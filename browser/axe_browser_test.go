@@ -106,36 +106,36 @@ func (c *chrome) axeViews(source string, report func(scheme string, w, h int64, 
 // most) German, has no violation axe-core finds. Each has a site of its
 // own, and they run beside each other and the other tests.
 
-// axeOptions are the gate's options of the sites they check.
-const axeOptions = "channels sms voice\n\t\tsite_name \"Example Wiki\"\n\t\tlockout_after 3"
+// axeTest begins one of them (call it first): a site of its own, and
+// axe-core's script.
+func axeTest(t *testing.T) (*sitetest.Site, string) {
+	t.Helper()
+	sitetest.Parallel(t)
+	source := axeSource(t)
+	return sitetest.Basic(t, "channels sms voice\n\t\tsite_name \"Example Wiki\"\n\t\tlockout_after 3"), source
+}
 
 // TestPagesPassAxe: bob's first visit: enrolling, a code (a wrong one,
 // then the right one), his recovery codes; then signing out.
 func TestPagesPassAxe(t *testing.T) {
-	sitetest.Parallel(t)
-	source := axeSource(t)
-	s := sitetest.Basic(t, axeOptions)
+	s, source := axeTest(t)
 	b := newChrome(t)
 	b.basicAuth("bob")
-	check := func(name string) {
-		t.Helper()
-		b.axeEverywhere(t, source, name+" page")
-	}
 	b.do(chromedp.Navigate(s.Base+"/"), chromedp.WaitVisible(chromedp.CSS(`#phone`)))
-	check("enroll")
+	b.axeEverywhere(source, "enroll page")
 	b.do(chromedp.SendKeys(chromedp.CSS(`#phone`), "+1 415 555 0100"), chromedp.Submit(chromedp.CSS(`#phone`)), chromedp.WaitVisible(chromedp.CSS(`#code`)))
-	check("verify")
+	b.axeEverywhere(source, "verify page")
 	b.do(chromedp.SendKeys(chromedp.CSS(`#code`), sitetest.WrongCode(s.LastCode())), chromedp.Submit(chromedp.CSS(`#code`)), chromedp.WaitVisible(chromedp.CSS(`.error:not(:empty)`)))
-	check("verify with an error")
+	b.axeEverywhere(source, "verify with an error page")
 	code := s.LastCode()
 	b.do(chromedp.SetValue(chromedp.CSS(`#code`), code), chromedp.Submit(chromedp.CSS(`#code`)), chromedp.WaitVisible(chromedp.CSS(`ul.codes`)))
-	check("recovery codes")
+	b.axeEverywhere(source, "recovery codes page")
 	b.do(chromedp.Navigate(s.Base+"/.smsgate/logout"), chromedp.WaitVisible(chromedp.CSS(`button`)))
-	check("sign out")
+	b.axeEverywhere(source, "sign out page")
 	b.do(chromedp.Click(chromedp.CSS(`button`)), chromedp.WaitVisible(chromedp.CSS(`main a[href="/"]`)))
-	check("signed out")
+	b.axeEverywhere(source, "signed out page")
 	b.do(chromedp.Navigate(s.Base+"/.smsgate/nowhere"), chromedp.WaitVisible(chromedp.CSS(`main`)))
-	check("no such page")
+	b.axeEverywhere(source, "no such page page")
 }
 
 // TestPagesPassAxeDevices: bob's devices page, once he has enrolled
@@ -143,51 +143,39 @@ func TestPagesPassAxe(t *testing.T) {
 // confirming a removal and signing out everywhere, adding an app and a
 // passkey.
 func TestPagesPassAxeDevices(t *testing.T) {
-	sitetest.Parallel(t)
-	source := axeSource(t)
-	s := sitetest.Basic(t, axeOptions)
+	s, source := axeTest(t)
 	b := newChrome(t)
 	b.basicAuth("bob")
-	check := func(name string) {
-		t.Helper()
-		b.axeEverywhere(t, source, name+" page")
-	}
 	b.do(chromedp.Navigate(s.Base+"/"), chromedp.WaitVisible(chromedp.CSS(`#phone`)),
 		chromedp.SendKeys(chromedp.CSS(`#phone`), "+1 415 555 0100"), chromedp.Submit(chromedp.CSS(`#phone`)), chromedp.WaitVisible(chromedp.CSS(`#code`)))
 	b.do(chromedp.SetValue(chromedp.CSS(`#code`), s.LastCode()), chromedp.Submit(chromedp.CSS(`#code`)), chromedp.WaitVisible(chromedp.CSS(`ul.codes`)))
 	b.do(chromedp.Navigate(s.Base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)))
-	check("devices")
+	b.axeEverywhere(source, "devices page")
 	b.do(chromedp.Click(chromedp.CSS(`details.edit summary`)), chromedp.Click(chromedp.CSS(`button[value=rename]`)), chromedp.WaitVisible(chromedp.CSS(`#notice`)))
-	check("devices, after a change")
+	b.axeEverywhere(source, "devices, after a change page")
 	b.do(chromedp.Click(chromedp.CSS(`details.edit summary`)), chromedp.Click(chromedp.CSS(`button[value=remove]`)), chromedp.WaitVisible(chromedp.CSS(`form.confirm`)))
-	check("devices, confirming a removal")
+	b.axeEverywhere(source, "devices, confirming a removal page")
 	b.do(chromedp.Navigate(s.Base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)),
 		chromedp.Click(chromedp.CSS(`form:has(input[name="action"][value="signout-all"]) button`)), chromedp.WaitVisible(chromedp.CSS(`#confirm`)))
-	check("devices, confirming sign out everywhere")
+	b.axeEverywhere(source, "devices, confirming sign out everywhere page")
 	b.do(chromedp.Navigate(s.Base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)),
 		chromedp.Click(chromedp.CSS(`form:has(input[name="action"][value="app"]) button`)), chromedp.WaitVisible(chromedp.CSS(`img.qr`)))
-	check("adding an authenticator app")
+	b.axeEverywhere(source, "adding an authenticator app page")
 	b.do(chromedp.Navigate(s.Base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)),
 		chromedp.Click(chromedp.CSS(`form:has(input[name="action"][value="passkey"]) button`)), chromedp.WaitVisible(chromedp.CSS(`#passkey-create`)))
-	check("adding a passkey")
+	b.axeEverywhere(source, "adding a passkey page")
 }
 
 // TestPagesPassAxeLocked: a new browser of bob's, who has a phone: the
 // verify page without a code, "no phone" open, then locked.
 func TestPagesPassAxeLocked(t *testing.T) {
-	sitetest.Parallel(t)
-	source := axeSource(t)
-	s := sitetest.Basic(t, axeOptions)
+	s, source := axeTest(t)
 	sitetest.Enroll(t, s, sitetest.NewClient(t, "bob"), "+14155550100")
 	b := newChrome(t)
-	check := func(name string) {
-		t.Helper()
-		b.axeEverywhere(t, source, name+" page")
-	}
 	b.basicAuth("bob")
 	b.do(chromedp.Navigate(s.Base+"/.smsgate/verify"), chromedp.WaitVisible(chromedp.CSS(`details.recovery summary`)),
 		chromedp.Click(chromedp.CSS(`details.recovery summary`)), chromedp.WaitVisible(chromedp.CSS(`#recovery-code`)))
-	check("verify, no phone")
+	b.axeEverywhere(source, "verify, no phone page")
 	b.do(chromedp.Submit(chromedp.CSS(`input[name=action][value=send]`)), chromedp.WaitVisible(chromedp.CSS(`#code`)))
 	wrong := sitetest.WrongCode(s.LastCode())
 	for i := range 3 {
@@ -197,7 +185,7 @@ func TestPagesPassAxeLocked(t *testing.T) {
 		}
 	}
 	b.waitText(`main`, "Sign-in locked")
-	check("verify, locked")
+	b.axeEverywhere(source, "verify, locked page")
 }
 
 // TestPagesPassAxeGerman: in German, demo's pages: enrolling, a code, the
@@ -205,27 +193,21 @@ func TestPagesPassAxeLocked(t *testing.T) {
 // browser, the verify page with the app first and texts behind "Try
 // another way".
 func TestPagesPassAxeGerman(t *testing.T) {
-	sitetest.Parallel(t)
-	source := axeSource(t)
-	s := sitetest.Basic(t, axeOptions)
+	s, source := axeTest(t)
 	b := newChrome(t)
-	check := func(name string) {
-		t.Helper()
-		b.axeEverywhere(t, source, name+" page")
-	}
 	b.headers("demo", "de")
 	b.do(chromedp.Navigate(s.Base+"/"), chromedp.WaitVisible(chromedp.CSS(`#phone`)))
-	check("enroll (de)")
+	b.axeEverywhere(source, "enroll (de) page")
 	b.do(chromedp.SendKeys(chromedp.CSS(`#phone`), "+1 415 555 0142"), chromedp.Submit(chromedp.CSS(`#phone`)), chromedp.WaitVisible(chromedp.CSS(`#code`)))
-	check("verify (de)")
+	b.axeEverywhere(source, "verify (de) page")
 	b.do(chromedp.SendKeys(chromedp.CSS(`#code`), s.LastCode()), chromedp.Submit(chromedp.CSS(`#code`)), chromedp.WaitVisible(chromedp.CSS(`ul.codes`)))
-	check("recovery codes (de)")
+	b.axeEverywhere(source, "recovery codes (de) page")
 	b.do(chromedp.Click(chromedp.CSS(`#saved`)), chromedp.Click(chromedp.CSS(`#continue`)))
 	b.waitText(`body`, "Hello, demo!")
 	b.do(chromedp.Navigate(s.Base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)))
-	check("devices (de)")
+	b.axeEverywhere(source, "devices (de) page")
 	b.do(chromedp.Click(chromedp.CSS(`form:has(input[name="action"][value="app"]) button`)), chromedp.WaitVisible(chromedp.CSS(`img.qr`)))
-	check("adding an authenticator app (de)")
+	b.axeEverywhere(source, "adding an authenticator app (de) page")
 	secret := strings.TrimSpace(b.text(`code.secret`))
 	b.do(chromedp.SendKeys(chromedp.CSS(`#code`), sitetest.AppCode(t, secret)), chromedp.Submit(chromedp.CSS(`#code`)), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)))
 	b.done()
@@ -233,7 +215,7 @@ func TestPagesPassAxeGerman(t *testing.T) {
 	b.headers("demo", "de")
 	b.do(chromedp.Navigate(s.Base+"/.smsgate/verify"), chromedp.WaitVisible(chromedp.CSS(`#app-code`)),
 		chromedp.Click(chromedp.CSS(`details.another summary`)), chromedp.WaitVisible(chromedp.CSS(`input[name=action][value=send] ~ button`)))
-	check("verify, app first (de)")
+	b.axeEverywhere(source, "verify, app first (de) page")
 }
 
 // TestPagesPassAxeLoginForm: the login and invite pages of a site where
@@ -246,19 +228,15 @@ func TestPagesPassAxeLoginForm(t *testing.T) {
 	var inv struct{ Path string }
 	_ = json.Unmarshal([]byte(body), &inv)
 	b := newChrome(t)
-	check := func(name string) {
-		t.Helper()
-		b.axeEverywhere(t, source, name+" page")
-	}
 	b.headers("", "de")
 	b.do(chromedp.Navigate(s.Base+"/.smsgate/login"), chromedp.WaitVisible(chromedp.CSS(`#username`)))
-	check("login (de)")
+	b.axeEverywhere(source, "login (de) page")
 	b.done()
 	b = newChrome(t)
 	b.do(chromedp.Navigate(s.Base+"/.smsgate/login"), chromedp.WaitVisible(chromedp.CSS(`#username`)))
-	check("login")
+	b.axeEverywhere(source, "login page")
 	b.do(chromedp.SendKeys(chromedp.CSS(`#username`), "carol"), chromedp.Submit(chromedp.CSS(`#username`)), chromedp.WaitVisible(chromedp.CSS(`#code`)))
-	check("verify after a login form")
+	b.axeEverywhere(source, "verify after a login form page")
 	b.do(chromedp.Navigate(s.Base+inv.Path), chromedp.WaitVisible(chromedp.CSS(`button`)))
-	check("invite")
+	b.axeEverywhere(source, "invite page")
 }

@@ -12,10 +12,10 @@ import (
 
 // axeEverywhere runs axe-core on the page shown, light and dark, at a
 // phone's and a desktop's size.
-func (c *chrome) axeEverywhere(t *testing.T, source, name string) {
-	t.Helper()
+func (c *chrome) axeEverywhere(source, name string) {
+	c.t.Helper()
 	c.axeViews(source, func(scheme string, w, h int64, v []string) {
-		t.Errorf("%s, %s, %dx%d: %s", name, scheme, w, h, strings.Join(v, "; "))
+		c.t.Errorf("%s, %s, %dx%d: %s", name, scheme, w, h, strings.Join(v, "; "))
 	})
 }
 
@@ -39,16 +39,16 @@ func TestConsoleInABrowser(t *testing.T) {
 	b.do(chromedp.SetValue(chromedp.CSS(`#code`), s.LastCode()), chromedp.Submit(chromedp.CSS(`#code`)), chromedp.WaitVisible(chromedp.CSS(`ul.codes`)))
 
 	b.do(chromedp.Navigate(s.Base+"/.smsgate/admin/"), chromedp.WaitVisible(chromedp.CSS(`table.console`)))
-	b.axeEverywhere(t, source, "people")
+	b.axeEverywhere(source, "people")
 	b.shoot("console-people")
 	b.do(chromedp.Navigate(s.Base+"/.smsgate/admin/user?name=bob"), chromedp.WaitVisible(chromedp.CSS(`form.actions`)),
 		chromedp.Click(chromedp.CSS(`button[value=invite]`)), chromedp.WaitVisible(chromedp.CSS(`img.qr`)))
-	b.axeEverywhere(t, source, "a user, with an invite")
+	b.axeEverywhere(source, "a user, with an invite")
 	b.shoot("console-user")
 	b.do(chromedp.Navigate(s.Base+"/.smsgate/admin/events"), chromedp.WaitVisible(chromedp.CSS(`table.console`)))
-	b.axeEverywhere(t, source, "what happened")
+	b.axeEverywhere(source, "what happened")
 	b.shoot("console-events")
 	b.do(chromedp.Navigate(s.Base+"/.smsgate/admin/costs"), chromedp.WaitVisible(chromedp.CSS(`svg`)))
-	b.axeEverywhere(t, source, "what it costs")
+	b.axeEverywhere(source, "what it costs")
 	b.shoot("console-costs")
 }

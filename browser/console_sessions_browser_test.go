@@ -30,7 +30,7 @@ func TestConsoleSessionsInABrowser(t *testing.T) {
 	b.do(chromedp.Navigate(s.Base+"/.smsgate/admin/user?name=carol"), chromedp.WaitVisible(chromedp.CSS(`#username`)),
 		chromedp.SendKeys(chromedp.CSS(`#username`), "alice"), chromedp.Submit(chromedp.CSS(`#username`)), chromedp.WaitVisible(chromedp.CSS(`#code`)))
 	b.do(chromedp.SetValue(chromedp.CSS(`#code`), s.LastCode()), chromedp.Submit(chromedp.CSS(`#code`)), chromedp.WaitVisible(chromedp.CSS(`table.sessions`)))
-	b.axeEverywhere(t, source, "a user's sessions")
+	b.axeEverywhere(source, "a user's sessions")
 	b.do(chromedp.Navigate(s.Base+"/.smsgate/admin/user?name=carol#sessions"), chromedp.WaitVisible(chromedp.CSS(`table.sessions`)))
 	b.shoot("console-sessions")
 	if rows := b.text(`table.sessions tbody`); !strings.Contains(rows, "Firefox on Linux") || !strings.Contains(rows, "Safari on iOS") {
@@ -39,7 +39,7 @@ func TestConsoleSessionsInABrowser(t *testing.T) {
 	// The newest first: the phone's. Its button ends it.
 	b.do(chromedp.Click(chromedp.CSS(`table.sessions tbody tr:first-child button`)))
 	b.waitText(`p.done`, "The session has ended")
-	b.axeEverywhere(t, source, "a user's sessions, one ended")
+	b.axeEverywhere(source, "a user's sessions, one ended")
 	if rows := b.text(`table.sessions tbody`); strings.Contains(rows, "Safari on iOS") || !strings.Contains(rows, "Firefox on Linux") {
 		t.Fatalf("after ending the phone's session: %q", rows)
 	}
