@@ -15,6 +15,7 @@ import (
 	"github.com/smsgate/caddy-smsgate/internal/textsafe"
 	"github.com/smsgate/caddy-smsgate/pages"
 	"github.com/smsgate/caddy-smsgate/session"
+	"github.com/smsgate/caddy-smsgate/signin"
 )
 
 // gateCookies are the cookies no upstream sees: the bearer tokens (the
@@ -30,6 +31,30 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 	return next.ServeHTTP(w, r)
 }
 
+// hot is what serve reads on every request, copied from the config and
+// the runtime when Provision ends: together on one or two cache lines
+// instead of spread over Gate's fields and the runtime's, which the
+// reverse proxy's work between two requests evicts.
+type hot struct {
+	prefix    string // PathPrefix
+	assertion string // AssertionHeader
+	sessions  *session.Manager
+	// noIdentity: identity none, no first factor to ask.
+	noIdentity bool
+	// anySession: every session the realm's keys verify passes (identity
+	// none without named users, no max_age, no require), so serve skips
+	// passes. Any check passes makes must clear it (hotPath).
+	anySession bool
+}
+
+// hotPath is the gate's hot, once the config is settled and the runtime built.
+func (g *Gate) hotPath() hot {
+	form, isForm := g.signin.Identity.(signin.LoginForm)
+	return hot{prefix: g.PathPrefix, assertion: g.AssertionHeader, sessions: g.sessions,
+		noIdentity: g.Identity == IdentityNone,
+		anySession: g.Identity == IdentityNone && isForm && len(form.Named) == 0 && g.MaxAge <= 0 && len(g.policy.Require) == 0}
+}
+
 // serve is the gate's own part of a request: it answers it, or admits it
 // for the next handler. What may use the store (the pages, forward auth, a
 // session not yet in the cache) holds the drain: the store outlives the
@@ -37,30 +62,34 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 // and holds nothing: the drain's release, an atomic write after the
 // request's own, was a sixth of the gate's time on an admitted request.
 func (g *Gate) serve(w http.ResponseWriter, r *http.Request) (admitted bool, err error) {
-	if g.AssertionHeader != "" {
-		r.Header.Del(g.AssertionHeader) // only ever the gate's own
+	h := &g.hot
+	if h.assertion != "" {
+		r.Header.Del(h.assertion) // only ever the gate's own
 	}
-	if strings.HasPrefix(r.URL.Path, g.PathPrefix) {
+	if strings.HasPrefix(r.URL.Path, h.prefix) {
 		g.inFlight.Hold()
 		defer g.inFlight.Release()
-		if r.URL.Path[len(g.PathPrefix):] == "auth" {
+		if r.URL.Path[len(h.prefix):] == "auth" {
 			return false, g.authCheck(w, r) // forward auth: no pages, no flow
 		}
 		return false, g.pages.ServeHTTP(w, r)
 	}
 	repl := replacer(r)
-	user, ok := g.priorIdentity(r, repl)
-	if !ok {
-		g.logNoIdentity(r)
-		return false, caddyhttp.Error(http.StatusUnauthorized, errNoFirstFactor)
+	user := ""
+	if !h.noIdentity {
+		var ok bool
+		if user, ok = g.priorIdentity(r, repl); !ok {
+			g.logNoIdentity(r)
+			return false, caddyhttp.Error(http.StatusUnauthorized, errNoFirstFactor)
+		}
 	}
 	found := cookies.Find(r.Header, pages.SessionCookie)
 	token := found.Value
-	cl := g.sessions.Cached(r.Context(), token)
+	cl := h.sessions.Cached(r.Context(), token)
 	if cl == nil && token != "" {
 		cl = g.uncached(r, token)
 	}
-	if cl != nil && g.passes(cl, user) {
+	if cl != nil && (h.anySession || g.passes(cl, user)) {
 		g.admit(r, repl, cl, found)
 		return true, nil
 	}
@@ -104,9 +133,9 @@ func (g *Gate) admit(r *http.Request, repl *caddy.Replacer, cl *session.Claims, 
 	// (accepts checked).
 	repl.Map(f.Lookup)
 	found.Strip(r.Header, gateCookies...)
-	if g.AssertionHeader != "" {
+	if g.hot.assertion != "" {
 		if a, err := g.sessions.Assertion(cl); err == nil {
-			r.Header.Set(g.AssertionHeader, a)
+			r.Header.Set(g.hot.assertion, a)
 			repl.Set("smsgate.assertion", a)
 		} else {
 			g.logger.Error("signing the identity assertion", zap.Error(err))
@@ -141,7 +170,8 @@ func (g *Gate) logNoIdentity(r *http.Request) {
 }
 
 // passes reports whether a session admits the request of the first
-// factor's user: its user, its age (max_age), its kind (require).
+// factor's user: its user, its age (max_age), its kind (require). A check
+// added here must clear hot.anySession where it can refuse (hotPath).
 func (g *Gate) passes(cl *session.Claims, user string) bool {
 	return g.accepts(cl, user) && g.fresh(cl, time.Duration(g.MaxAge)) && g.strongEnough(cl)
 }

@@ -38,7 +38,10 @@ func (g *Gate) Provision(ctx caddy.Context) error {
 		g.gate = new(gate) // from JSON: no Caddyfile lines
 	}
 	g.logger = ctx.Logger()
-	g.now = clock.From(ctx, func() time.Time { return clock.Default() })
+	// Default as it is now (a test binary sets it before any gate runs):
+	// called directly, not through a closure that reads the variable on
+	// every admitted request.
+	g.now = clock.From(ctx, clock.Default)
 	s, err := g.settle(ctx)
 	if err != nil {
 		return err
@@ -66,6 +69,7 @@ func (g *Gate) Provision(ctx caddy.Context) error {
 		}
 	})
 	g.watch.Start(g.sessions)
+	g.hot = g.hotPath()
 	return nil
 }
 

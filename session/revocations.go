@@ -124,10 +124,11 @@ func applyHere(st store.Store, rv revocation) {
 const pollWait = 100 * time.Millisecond
 
 // syncRevocations applies the revocation news of the whole store since
-// the last look; one call in RevocationPoll does the reading.
-func (m *Manager) syncRevocations(ctx context.Context, now time.Time) {
+// the last look; one call in RevocationPoll does the reading. now is in
+// Unix nanoseconds.
+func (m *Manager) syncRevocations(ctx context.Context, now int64) {
 	last := m.polled.Load()
-	if now.UnixNano()-last < int64(RevocationPoll) || !m.polled.CompareAndSwap(last, now.UnixNano()) {
+	if now-last < int64(RevocationPoll) || !m.polled.CompareAndSwap(last, now) {
 		return
 	}
 	if !m.pollMu.TryLock() {

@@ -45,8 +45,9 @@ type key struct{}
 
 // Default is the clock of a gate whose Provision context carries none: the
 // real time, unless a test binary that runs Caddy in process moved it
-// (internal/sitetest sets it once, before any gate runs). Now, not
-// time.Now: every admitted request reads it.
+// (internal/sitetest sets it once, before any gate runs; a gate takes the
+// value it has when it is provisioned). Now, not time.Now: every admitted
+// request reads it.
 var Default = Now
 
 // With returns ctx carrying now as the clock of whatever is provisioned
