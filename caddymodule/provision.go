@@ -38,10 +38,7 @@ func (g *Gate) Provision(ctx caddy.Context) error {
 		g.gate = new(gate) // from JSON: no Caddyfile lines
 	}
 	g.logger = ctx.Logger()
-	// Default as it is now (a test binary sets it before any gate runs):
-	// called directly, not through a closure that reads the variable on
-	// every admitted request.
-	g.now = clock.From(ctx, clock.Default)
+	g.now, g.nanos = clock.From(ctx)
 	s, err := g.settle(ctx)
 	if err != nil {
 		return err
@@ -171,7 +168,7 @@ func (g *Gate) openStore(ctx caddy.Context, s *settled) error {
 		return err
 	}
 	g.sessions, err = session.NewManager(ctx, session.Config{Store: g.store, Realm: g.Realm, Secret: s.signingKey, AwaitSecret: await,
-		Alg: g.SigningAlg, Lifetime: time.Duration(g.SessionLifetime), Rotation: time.Duration(g.KeyRotation), Now: g.now, Logger: g.logger})
+		Alg: g.SigningAlg, Lifetime: time.Duration(g.SessionLifetime), Rotation: time.Duration(g.KeyRotation), Now: g.now, UnixNano: g.nanos, Logger: g.logger})
 	if err != nil {
 		return err
 	}

@@ -72,4 +72,5 @@ type gate struct {
 	counting *admin.Counting
 	logger   *zap.Logger
 	now      func() time.Time
+	nanos    func() int64 // now in Unix nanoseconds
 }
