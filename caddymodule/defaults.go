@@ -1,6 +1,7 @@
 package caddymodule
 
 import (
+	"cmp"
 	"strings"
 	"time"
 
@@ -32,43 +33,26 @@ func (g *Gate) limits() (enrollment.Limits, error) {
 	return enrollment.Configured(rates, g.LockoutAfter, time.Duration(g.Lockout), g.MaxFailures)
 }
 
+// setDefaults fills in what the config leaves out.
 func (g *Gate) setDefaults() {
-	if g.Identity == "" {
-		g.Identity = DefaultIdentity
-	}
+	g.Identity = cmp.Or(g.Identity, DefaultIdentity)
 	if g.Enrollment == "" {
 		g.Enrollment = EnrollmentOpen
 		if g.Identity == IdentityNone {
 			g.Enrollment = EnrollmentClosed
 		}
 	}
-	if g.PathPrefix == "" {
-		g.PathPrefix = DefaultPathPrefix
-	}
-	if g.SessionLifetime == 0 {
-		g.SessionLifetime = caddy.Duration(DefaultSessionLifetime)
-	}
-	if g.CodeLength == 0 {
-		g.CodeLength = DefaultCodeLength
-	}
-	if g.CodeTTL == 0 {
-		g.CodeTTL = caddy.Duration(DefaultCodeTTL)
-	}
-	if g.MaxAttempts == 0 {
-		g.MaxAttempts = DefaultMaxAttempts
-	}
-	if g.StepUp == 0 {
-		g.StepUp = caddy.Duration(DefaultStepUp)
-	}
-	if g.SigningAlg == "" {
-		g.SigningAlg = "HS256"
-	}
+	g.PathPrefix = cmp.Or(g.PathPrefix, DefaultPathPrefix)
+	g.SessionLifetime = cmp.Or(g.SessionLifetime, caddy.Duration(DefaultSessionLifetime))
+	g.CodeLength = cmp.Or(g.CodeLength, DefaultCodeLength)
+	g.CodeTTL = cmp.Or(g.CodeTTL, caddy.Duration(DefaultCodeTTL))
+	g.MaxAttempts = cmp.Or(g.MaxAttempts, DefaultMaxAttempts)
+	g.StepUp = cmp.Or(g.StepUp, caddy.Duration(DefaultStepUp))
+	g.SigningAlg = cmp.Or(g.SigningAlg, "HS256")
 	if len(g.Channels) == 0 {
 		g.Channels = []string{providers.SMS}
 	}
-	if g.ResendCooldown == 0 {
-		g.ResendCooldown = caddy.Duration(DefaultResendCooldown)
-	}
+	g.ResendCooldown = cmp.Or(g.ResendCooldown, caddy.Duration(DefaultResendCooldown))
 	if g.Remember == 0 && !g.RememberOff {
 		g.Remember = caddy.Duration(DefaultRemember)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
 	"github.com/smsgate/caddy-smsgate/internal/cookies"
+	"github.com/smsgate/caddy-smsgate/pages"
 	"github.com/smsgate/caddy-smsgate/session"
 )
 
@@ -37,7 +38,8 @@ func (g *Gate) authCheck(w http.ResponseWriter, r *http.Request) error {
 		}
 		maxAge = d
 	}
-	cl := g.session(r)
+	found := cookies.Find(r.Header, pages.SessionCookie) // admit strips it unread
+	cl := g.sessions.Check(r.Context(), found.Value)
 	if cl != nil {
 		// A session counts only for a user this gate admits; with a first
 		// factor, only for the identity it names — when the check can see
@@ -52,7 +54,7 @@ func (g *Gate) authCheck(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	if cl != nil && g.fresh(cl, maxAge) && g.strongEnough(cl) {
-		g.authAnswer(w, r, cl)
+		g.authAnswer(w, r, cl, found)
 		return nil
 	}
 	original, method := g.originalRequest(r)
@@ -70,14 +72,15 @@ func (g *Gate) authCheck(w http.ResponseWriter, r *http.Request) error {
 var errMaxAge = errors.New("max_age must be a duration such as 15m")
 
 // authAnswer is a successful check's 200: the identity headers for the
-// upstream, and the request's other cookies.
-func (g *Gate) authAnswer(w http.ResponseWriter, r *http.Request, cl *session.Claims) {
+// upstream, and the request's other cookies (found: the session's, as in
+// serve).
+func (g *Gate) authAnswer(w http.ResponseWriter, r *http.Request, cl *session.Claims, found cookies.Found) {
 	repl := replacer(r)
 	if repl == nil { // outside Caddy's server
 		repl = caddy.NewReplacer()
 		r = r.WithContext(context.WithValue(r.Context(), caddy.ReplacerCtxKey, repl))
 	}
-	g.admit(r, repl, cl, cookies.Found{})
+	g.admit(r, repl, cl, found)
 	h := w.Header()
 	for name, value := range g.authHeaders() {
 		h.Set(name, identityValue(repl, cl.Facts(), value))

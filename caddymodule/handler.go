@@ -58,16 +58,19 @@ func (g *Gate) hotPath() hot {
 // serve is the gate's own part of a request: it answers it, or admits it
 // for the next handler. What may use the store (the pages, forward auth, a
 // session not yet in the cache) holds the drain: the store outlives the
-// gate's Cleanup until all of it has ended. A repeat visit needs no store
-// and holds nothing: the drain's release, an atomic write after the
-// request's own, was a sixth of the gate's time on an admitted request.
+// gate's Cleanup until all of it has ended (what comes after is refused:
+// replaced). A repeat visit needs no store and holds nothing: the drain's
+// release, an atomic write after the request's own, was a sixth of the
+// gate's time on an admitted request.
 func (g *Gate) serve(w http.ResponseWriter, r *http.Request) (admitted bool, err error) {
 	h := &g.hot
 	if h.assertion != "" {
 		r.Header.Del(h.assertion) // only ever the gate's own
 	}
 	if strings.HasPrefix(r.URL.Path, h.prefix) {
-		g.inFlight.Hold()
+		if !g.inFlight.Enter() {
+			return false, replaced(w)
+		}
 		defer g.inFlight.Release()
 		if r.URL.Path[len(h.prefix):] == "auth" {
 			return false, g.authCheck(w, r) // forward auth: no pages, no flow
@@ -87,7 +90,9 @@ func (g *Gate) serve(w http.ResponseWriter, r *http.Request) (admitted bool, err
 	token := found.Value
 	cl := h.sessions.Cached(r.Context(), token)
 	if cl == nil && token != "" {
-		cl = g.uncached(r, token)
+		if cl, err = g.uncached(w, r, token); err != nil {
+			return false, err
+		}
 	}
 	if cl != nil && (h.anySession || g.passes(cl, user)) {
 		g.admit(r, repl, cl, found)
@@ -105,10 +110,12 @@ func (g *Gate) serve(w http.ResponseWriter, r *http.Request) (admitted bool, err
 }
 
 // uncached checks a session this gate has not cached, holding the drain.
-func (g *Gate) uncached(r *http.Request, token string) *session.Claims {
-	g.inFlight.Hold()
+func (g *Gate) uncached(w http.ResponseWriter, r *http.Request, token string) (*session.Claims, error) {
+	if !g.inFlight.Enter() {
+		return nil, replaced(w)
+	}
 	defer g.inFlight.Release()
-	return g.sessions.Uncached(r.Context(), token)
+	return g.sessions.Uncached(r.Context(), token), nil
 }
 
 // Why a protected request was refused (for handle_errors' {err.message}).
@@ -180,11 +187,6 @@ func (g *Gate) passes(cl *session.Claims, user string) bool {
 // signin.Identity.Admits).
 func (g *Gate) accepts(cl *session.Claims, prior string) bool {
 	return g.signin.Identity.Admits(cl.Subject, prior)
-}
-
-// session returns the verified claims of the request's session cookie, or nil.
-func (g *Gate) session(r *http.Request) *session.Claims {
-	return g.sessions.Check(r.Context(), cookies.Value(r.Header, pages.SessionCookie))
 }
 
 // fresh reports whether the code behind a session was entered within

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"regexp"
 	"time"
 
@@ -104,11 +105,9 @@ func (g *Gate) settle(ctx caddy.Context) (*settled, error) {
 	if s.messages, err = g.templates(g.words); err != nil {
 		return nil, err
 	}
-	s.limits, _ = g.limits() // checked
+	// Both checked (check).
+	s.limits, _ = g.limits()
 	s.policy = &phone.Policy{AllowedRegions: g.AllowedRegions, ChannelRegions: g.ChannelRegions, AllowPrefixes: g.AllowPrefixes, DenyPrefixes: g.DenyPrefixes, Types: g.NumberTypes}
-	if err := s.policy.Validate(); err != nil {
-		return nil, err
-	}
 	g.settleUsers(s)
 	if g.CookieDomain != "" {
 		g.logger.Warn("cookie_domain hands the session cookie to every host under it: any of them that is not yours, or that logs request headers, can replay it as the user. Use it only for a domain whose every host you run",
@@ -283,7 +282,8 @@ func (g *Gate) loadProviders(ctx caddy.Context) (providers.Checker, error) {
 // Cleanup takes the gate off the smsgate app's list and stops its watch;
 // once its last request in flight has ended (Caddy cleans up a config
 // without waiting for them), it writes its last counts, and only then lets
-// go of its store (TestReloadDuringASend).
+// go of its store (TestReloadDuringASend). A request that reaches the gate
+// after Cleanup begins nothing on the store (replaced).
 func (g *Gate) Cleanup() error {
 	if g.app != nil {
 		g.app.Unregister(g.site)
@@ -297,6 +297,17 @@ func (g *Gate) Cleanup() error {
 	})
 	return nil
 }
+
+// replaced refuses a request that reaches the gate after Cleanup (it was
+// still in a handler before the gate, basic_auth say, when the config was
+// reloaded): the store is let go of, so a 503 the client may retry at
+// once, on the new config; an error, for the site's handle_errors.
+func replaced(w http.ResponseWriter) error {
+	w.Header().Set("Retry-After", "1")
+	return caddyhttp.Error(http.StatusServiceUnavailable, errReplaced)
+}
+
+var errReplaced = errors.New("the site's configuration was just replaced: try again")
 
 var accentColour = regexp.MustCompile(`^#[0-9a-fA-F]{3}([0-9a-fA-F]{3})?$`)
 

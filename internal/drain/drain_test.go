@@ -56,6 +56,75 @@ func TestConcurrentUses(t *testing.T) {
 	}
 }
 
+// A use that comes after Close begins nothing, even while earlier ones are
+// in flight (their store is still open, but the owner has let go of it),
+// and the last of those still runs final.
+func TestEnterAfterCloseIsRefused(t *testing.T) {
+	var d Drain
+	var ran atomic.Int32
+	if !d.Enter() {
+		t.Fatal("Enter refused before Close")
+	}
+	d.Close(func() { ran.Add(1) })
+	if d.Enter() {
+		t.Fatal("Enter began a use after Close")
+	}
+	if ran.Load() != 0 {
+		t.Fatal("final ran while a use was in flight: a refused Enter ended it")
+	}
+	d.Release()
+	if ran.Load() != 1 {
+		t.Fatalf("final ran %d times after the last use, want 1", ran.Load())
+	}
+	if d.Enter() {
+		t.Fatal("Enter began a use after the end")
+	}
+	if ran.Load() != 1 {
+		t.Fatalf("final ran %d times, want 1", ran.Load())
+	}
+}
+
+// Enter racing Close: every use that began finds what final ends still
+// there, and final runs once, after the last of them. store is a plain
+// variable: under -race, a use not ordered before final is reported.
+func TestEnterRacesClose(t *testing.T) {
+	for range 500 {
+		var d Drain
+		store := new(int)
+		*store = 1
+		var ran, entered atomic.Int32
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Go(func() {
+				<-start
+				for range 3 {
+					if !d.Enter() {
+						return
+					}
+					entered.Add(1)
+					if store == nil || *store != 1 {
+						t.Error("a use that began found final run")
+					}
+					d.Release()
+				}
+			})
+		}
+		wg.Go(func() {
+			<-start
+			d.Close(func() { store = nil; ran.Add(1) })
+		})
+		close(start)
+		wg.Wait()
+		if ran.Load() != 1 {
+			t.Fatalf("final ran %d times (%d uses), want 1", ran.Load(), entered.Load())
+		}
+		if d.Enter() {
+			t.Fatal("Enter began a use after the end")
+		}
+	}
+}
+
 // Work handed to Go is a use: Close's final waits for it.
 func TestGoIsAUse(t *testing.T) {
 	var d Drain
@@ -79,12 +148,12 @@ func TestGoIsAUse(t *testing.T) {
 	}
 }
 
-func BenchmarkHoldRelease(b *testing.B) {
+func BenchmarkEnterRelease(b *testing.B) {
 	var d Drain
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			d.Hold()
+			d.Enter()
 			d.Release()
 		}
 	})
