@@ -15,7 +15,6 @@ import (
 	"github.com/smsgate/caddy-smsgate/internal/textsafe"
 	"github.com/smsgate/caddy-smsgate/pages"
 	"github.com/smsgate/caddy-smsgate/session"
-	"github.com/smsgate/caddy-smsgate/signin"
 )
 
 // gateCookies are the cookies no upstream sees: the bearer tokens (the
@@ -31,28 +30,15 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 	return next.ServeHTTP(w, r)
 }
 
-// hot is what serve reads on every request, copied from the config and
-// the runtime when Provision ends: together on one or two cache lines
-// instead of spread over Gate's fields and the runtime's, which the
-// reverse proxy's work between two requests evicts.
+// hot is what serve reads on every request, copied together when
+// Provision ends (Gate's and the runtime's fields are spread over memory
+// the proxy's work evicts). anySession: every session of the realm passes
+// (identity none without named users, no max_age, no require): a check
+// added to passes must clear it.
 type hot struct {
-	prefix    string // PathPrefix
-	assertion string // AssertionHeader
-	sessions  *session.Manager
-	// noIdentity: identity none, no first factor to ask.
-	noIdentity bool
-	// anySession: every session the realm's keys verify passes (identity
-	// none without named users, no max_age, no require), so serve skips
-	// passes. Any check passes makes must clear it (hotPath).
-	anySession bool
-}
-
-// hotPath is the gate's hot, once the config is settled and the runtime built.
-func (g *Gate) hotPath() hot {
-	form, isForm := g.signin.Identity.(signin.LoginForm)
-	return hot{prefix: g.PathPrefix, assertion: g.AssertionHeader, sessions: g.sessions,
-		noIdentity: g.Identity == IdentityNone,
-		anySession: g.Identity == IdentityNone && isForm && len(form.Named) == 0 && g.MaxAge <= 0 && len(g.policy.Require) == 0}
+	prefix, assertion      string // PathPrefix, AssertionHeader
+	sessions               *session.Manager
+	noIdentity, anySession bool
 }
 
 // serve is the gate's own part of a request: it answers it, or admits it
@@ -78,13 +64,10 @@ func (g *Gate) serve(w http.ResponseWriter, r *http.Request) (admitted bool, err
 		return false, g.pages.ServeHTTP(w, r)
 	}
 	repl := replacer(r)
-	user := ""
-	if !h.noIdentity {
-		var ok bool
-		if user, ok = g.priorIdentity(r, repl); !ok {
-			g.logNoIdentity(r)
-			return false, caddyhttp.Error(http.StatusUnauthorized, errNoFirstFactor)
-		}
+	user, ok := g.priorIdentity(r, repl)
+	if !ok {
+		g.logNoIdentity(r)
+		return false, caddyhttp.Error(http.StatusUnauthorized, errNoFirstFactor)
 	}
 	found := cookies.Find(r.Header, pages.SessionCookie)
 	token := found.Value
@@ -177,16 +160,9 @@ func (g *Gate) logNoIdentity(r *http.Request) {
 }
 
 // passes reports whether a session admits the request of the first
-// factor's user: its user, its age (max_age), its kind (require). A check
-// added here must clear hot.anySession where it can refuse (hotPath).
+// factor's user: its user, its age (max_age), its kind (require).
 func (g *Gate) passes(cl *session.Claims, user string) bool {
-	return g.accepts(cl, user) && g.fresh(cl, time.Duration(g.MaxAge)) && g.strongEnough(cl)
-}
-
-// accepts reports whether a session's user may pass this gate (see
-// signin.Identity.Admits).
-func (g *Gate) accepts(cl *session.Claims, prior string) bool {
-	return g.signin.Identity.Admits(cl.Subject, prior)
+	return g.signin.Identity.Admits(cl.Subject, user) && g.fresh(cl, time.Duration(g.MaxAge)) && g.strongEnough(cl)
 }
 
 // fresh reports whether the code behind a session was entered within

@@ -67,7 +67,10 @@ func (g *Gate) Provision(ctx caddy.Context) error {
 		}
 	})
 	g.watch.Start(g.sessions)
-	g.hot = g.hotPath()
+	form, isForm := g.signin.Identity.(signin.LoginForm)
+	none := g.Identity == IdentityNone
+	g.hot = hot{prefix: g.PathPrefix, assertion: g.AssertionHeader, sessions: g.sessions, noIdentity: none,
+		anySession: none && isForm && len(form.Named) == 0 && g.MaxAge <= 0 && len(g.policy.Require) == 0}
 	return nil
 }
 

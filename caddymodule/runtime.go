@@ -26,8 +26,7 @@ import (
 // (provision.go, step by step) and ServeHTTP uses. Gate holds it by an
 // embedded pointer, so that Gate itself declares only its JSON fields.
 type gate struct {
-	// hot is what every request reads, first and together (see hot).
-	hot hot
+	hot hot // what every request reads, first and together
 	// lines are where each option was written in a Caddyfile, so that a
 	// mistake found later names its line (see check.go).
 	lines map[string]caddyfile.Token
