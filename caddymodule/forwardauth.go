@@ -49,7 +49,7 @@ func (g *Gate) authCheck(w http.ResponseWriter, r *http.Request) error {
 		if !ok {
 			prior = cl.Subject
 		}
-		if !g.accepts(cl, prior) {
+		if !g.signin.Identity.Admits(cl.Subject, prior) {
 			cl = nil
 		}
 	}

@@ -30,6 +30,17 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 	return next.ServeHTTP(w, r)
 }
 
+// hot is what serve reads on every request, copied together when
+// Provision ends (Gate's and the runtime's fields are spread over memory
+// the proxy's work evicts). anySession: every session of the realm passes
+// (identity none without named users, no max_age, no require): a check
+// added to passes must clear it.
+type hot struct {
+	prefix, assertion      string // PathPrefix, AssertionHeader
+	sessions               *session.Manager
+	noIdentity, anySession bool
+}
+
 // serve is the gate's own part of a request: it answers it, or admits it
 // for the next handler. What may use the store (the pages, forward auth, a
 // session not yet in the cache) holds the drain: the store outlives the
@@ -38,15 +49,16 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 // release, an atomic write after the request's own, was a sixth of the
 // gate's time on an admitted request.
 func (g *Gate) serve(w http.ResponseWriter, r *http.Request) (admitted bool, err error) {
-	if g.AssertionHeader != "" {
-		r.Header.Del(g.AssertionHeader) // only ever the gate's own
+	h := &g.hot
+	if h.assertion != "" {
+		r.Header.Del(h.assertion) // only ever the gate's own
 	}
-	if strings.HasPrefix(r.URL.Path, g.PathPrefix) {
+	if strings.HasPrefix(r.URL.Path, h.prefix) {
 		if !g.inFlight.Enter() {
 			return false, replaced(w)
 		}
 		defer g.inFlight.Release()
-		if r.URL.Path[len(g.PathPrefix):] == "auth" {
+		if r.URL.Path[len(h.prefix):] == "auth" {
 			return false, g.authCheck(w, r) // forward auth: no pages, no flow
 		}
 		return false, g.pages.ServeHTTP(w, r)
@@ -59,13 +71,13 @@ func (g *Gate) serve(w http.ResponseWriter, r *http.Request) (admitted bool, err
 	}
 	found := cookies.Find(r.Header, pages.SessionCookie)
 	token := found.Value
-	cl := g.sessions.Cached(r.Context(), token)
+	cl := h.sessions.Cached(r.Context(), token)
 	if cl == nil && token != "" {
 		if cl, err = g.uncached(w, r, token); err != nil {
 			return false, err
 		}
 	}
-	if cl != nil && g.passes(cl, user) {
+	if cl != nil && (h.anySession || g.passes(cl, user)) {
 		g.admit(r, repl, cl, found)
 		return true, nil
 	}
@@ -111,9 +123,9 @@ func (g *Gate) admit(r *http.Request, repl *caddy.Replacer, cl *session.Claims, 
 	// (accepts checked).
 	repl.Map(f.Lookup)
 	found.Strip(r.Header, gateCookies...)
-	if g.AssertionHeader != "" {
+	if g.hot.assertion != "" {
 		if a, err := g.sessions.Assertion(cl); err == nil {
-			r.Header.Set(g.AssertionHeader, a)
+			r.Header.Set(g.hot.assertion, a)
 			repl.Set("smsgate.assertion", a)
 		} else {
 			g.logger.Error("signing the identity assertion", zap.Error(err))
@@ -150,13 +162,7 @@ func (g *Gate) logNoIdentity(r *http.Request) {
 // passes reports whether a session admits the request of the first
 // factor's user: its user, its age (max_age), its kind (require).
 func (g *Gate) passes(cl *session.Claims, user string) bool {
-	return g.accepts(cl, user) && g.fresh(cl, time.Duration(g.MaxAge)) && g.strongEnough(cl)
-}
-
-// accepts reports whether a session's user may pass this gate (see
-// signin.Identity.Admits).
-func (g *Gate) accepts(cl *session.Claims, prior string) bool {
-	return g.signin.Identity.Admits(cl.Subject, prior)
+	return g.signin.Identity.Admits(cl.Subject, user) && g.fresh(cl, time.Duration(g.MaxAge)) && g.strongEnough(cl)
 }
 
 // fresh reports whether the code behind a session was entered within

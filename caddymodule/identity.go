@@ -8,6 +8,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
 	"github.com/smsgate/caddy-smsgate/internal/textsafe"
+	"github.com/smsgate/caddy-smsgate/siteblock"
 )
 
 // Where the gate's identity comes from, and when it is believed. A
@@ -35,24 +36,8 @@ func (g *Gate) headersTrusted(r *http.Request, repl *caddy.Replacer) bool {
 	if len(g.trusted) == 0 {
 		return true
 	}
-	if trusted, _ := caddyhttp.GetVar(r.Context(), caddyhttp.TrustedProxyVarKey).(bool); trusted {
-		return true
-	}
-	for _, h := range g.trusted {
-		sent, _ := repl.GetString("http.request.header." + h.Name)
-		if sent == "" {
-			continue // nothing to believe: an empty identity is refused anyway
-		}
-		copied := false
-		for _, from := range h.From {
-			answer, _ := repl.GetString("http.reverse_proxy.header." + from)
-			copied = copied || answer == sent
-		}
-		if !copied {
-			return false
-		}
-	}
-	return true
+	trusted, _ := caddyhttp.GetVar(r.Context(), caddyhttp.TrustedProxyVarKey).(bool)
+	return trusted || siteblock.Copied(g.trusted, repl.GetString)
 }
 
 // replacer is the request's placeholders, which Caddy's server puts in its
@@ -69,7 +54,7 @@ func replacer(r *http.Request) *caddy.Replacer {
 // nor one too long or with hidden characters: the gate fails closed.
 // repl is the request's (see replacer).
 func (g *Gate) priorIdentity(r *http.Request, repl *caddy.Replacer) (user string, ok bool) {
-	if g.Identity == IdentityNone {
+	if g.hot.noIdentity {
 		return "", true
 	}
 	if !g.headersTrusted(r, repl) {

@@ -39,7 +39,7 @@ func (g *Gate) Provision(ctx caddy.Context) error {
 		g.gate = new(gate) // from JSON: no Caddyfile lines
 	}
 	g.logger = ctx.Logger()
-	g.now = clock.From(ctx, func() time.Time { return clock.Default() })
+	g.now, g.nanos = clock.From(ctx)
 	s, err := g.settle(ctx)
 	if err != nil {
 		return err
@@ -67,6 +67,10 @@ func (g *Gate) Provision(ctx caddy.Context) error {
 		}
 	})
 	g.watch.Start(g.sessions)
+	form, isForm := g.signin.Identity.(signin.LoginForm)
+	none := g.Identity == IdentityNone
+	g.hot = hot{prefix: g.PathPrefix, assertion: g.AssertionHeader, sessions: g.sessions, noIdentity: none,
+		anySession: none && isForm && len(form.Named) == 0 && g.MaxAge <= 0 && len(g.policy.Require) == 0}
 	return nil
 }
 
@@ -166,7 +170,7 @@ func (g *Gate) openStore(ctx caddy.Context, s *settled) error {
 		return err
 	}
 	g.sessions, err = session.NewManager(ctx, session.Config{Store: g.store, Realm: g.Realm, Secret: s.signingKey, AwaitSecret: await,
-		Alg: g.SigningAlg, Lifetime: time.Duration(g.SessionLifetime), Rotation: time.Duration(g.KeyRotation), Now: g.now, Logger: g.logger})
+		Alg: g.SigningAlg, Lifetime: time.Duration(g.SessionLifetime), Rotation: time.Duration(g.KeyRotation), Now: g.now, UnixNano: g.nanos, Logger: g.logger})
 	if err != nil {
 		return err
 	}

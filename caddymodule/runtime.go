@@ -26,6 +26,7 @@ import (
 // (provision.go, step by step) and ServeHTTP uses. Gate holds it by an
 // embedded pointer, so that Gate itself declares only its JSON fields.
 type gate struct {
+	hot hot // what every request reads, first and together
 	// lines are where each option was written in a Caddyfile, so that a
 	// mistake found later names its line (see check.go).
 	lines map[string]caddyfile.Token
@@ -70,4 +71,5 @@ type gate struct {
 	counting *admin.Counting
 	logger   *zap.Logger
 	now      func() time.Time
+	nanos    func() int64 // now in Unix nanoseconds
 }

@@ -64,8 +64,16 @@ type cacheEntry struct {
 // least twice as many slots, so that a bucket seldom fills before the
 // cache does.
 func NewCache(max int) *Cache {
+	c := new(Cache)
+	c.init(max)
+	return c
+}
+
+// init makes c a cache of at most max tokens (a Manager holds its cache
+// in itself: one pointer less to follow on every request).
+func (c *Cache) init(max int) {
 	buckets := 1 << bits.Len(uint(max*2/bucketSlots)) // a power of two > max/2 buckets
-	return &Cache{slots: make([]slot, buckets*bucketSlots), shift: uint(64 - bits.Len(uint(buckets-1))), max: max}
+	c.slots, c.shift, c.max = make([]slot, buckets*bucketSlots), uint(64-bits.Len(uint(buckets-1))), max
 }
 
 // keyOf is a token's cache key; ok is false for a token too short to be
@@ -93,6 +101,11 @@ func (c *Cache) bucket(k cacheKey) []slot {
 // Get returns the claims of a token verified earlier that has not expired
 // by now.
 func (c *Cache) Get(token string, now time.Time) (*Claims, bool) {
+	return c.get(token, now.UnixNano())
+}
+
+// get is Get with now in Unix nanoseconds.
+func (c *Cache) get(token string, now int64) (*Claims, bool) {
 	k, ok := keyOf(token)
 	if !ok {
 		return nil, false
@@ -103,7 +116,7 @@ func (c *Cache) Get(token string, now time.Time) (*Claims, bool) {
 		if s.key.Load() != uint64(k) {
 			continue
 		}
-		if e := s.entry.Load(); e != nil && e.token == token && now.UnixNano() < e.expires {
+		if e := s.entry.Load(); e != nil && e.token == token && now < e.expires {
 			return e.claims, true
 		}
 	}

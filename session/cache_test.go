@@ -2,6 +2,7 @@ package session
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -88,5 +89,40 @@ func TestCacheConcurrent(t *testing.T) {
 	writers.Wait()
 	if n := c.Len(); n < 0 || n > 16 {
 		t.Fatalf("%d entries, bound is 16", n)
+	}
+}
+
+// TestCacheServesOnlyTheWholeToken: a token is served only to itself: one
+// that ends the same (the cache's key) but differs anywhere else, or is
+// shorter or longer, is a miss; removing it removes only itself.
+func TestCacheServesOnlyTheWholeToken(t *testing.T) {
+	t.Parallel()
+	for _, n := range []int{300, 900} {
+		c := NewCache(10)
+		end := ".signature-ending-in-" + fmt.Sprint(n)
+		tok := strings.Repeat("h", n-len(end)) + end
+		c.Add(tok, cacheClaims("carol"))
+		if cl, ok := c.Get(strings.Clone(tok), time.Now()); !ok || cl.Subject != "carol" {
+			t.Fatalf("%d bytes: the token itself is a miss", n)
+		}
+		for _, other := range []string{
+			"x" + tok[1:],                 // another first byte
+			tok[:n/2] + "x" + tok[n/2+1:], // another byte midway
+			tok[1:],                       // shorter
+			"h" + tok,                     // longer
+			end,                           // the ending alone
+		} {
+			if _, ok := c.Get(other, time.Now()); ok {
+				t.Fatalf("%d bytes: a token of %d bytes that ends the same got the claims", n, len(other))
+			}
+		}
+		c.Remove("x" + tok[1:])
+		if _, ok := c.Get(tok, time.Now()); !ok {
+			t.Fatalf("%d bytes: removing another token that ends the same removed this one", n)
+		}
+		c.Remove(tok)
+		if _, ok := c.Get(tok, time.Now()); ok {
+			t.Fatalf("%d bytes: a removed token is served", n)
+		}
 	}
 }

@@ -38,13 +38,22 @@ type Config struct {
 	// made (0: never).
 	Lifetime, Rotation time.Duration
 	Now                func() time.Time
-	Logger             *zap.Logger
+	// UnixNano is Now in Unix nanoseconds, read by every repeat visit
+	// (Cached); default: from Now.
+	UnixNano func() int64
+	Logger   *zap.Logger
 }
 
 // Manager issues, checks and revokes one realm's sessions. It owns the
 // keys (and their bootstrap), the cache of verified tokens, and both kinds
 // of revocation: one session (logout) and all of a user's (an admin reset).
 type Manager struct {
+	// What a repeat visit reads (Cached), first and together: the clock,
+	// when the revocations were last polled, the cache's table.
+	nanos  func() int64 // now, in Unix nanoseconds
+	polled atomic.Int64 // when the revocation counter was last read
+	cache  Cache
+
 	store    store.Store
 	realm    string
 	lifetime time.Duration
@@ -57,14 +66,13 @@ type Manager struct {
 	keys       *Keys    // sessions
 	assertions *Keys    // identity assertions for upstreams (EdDSA only)
 	ring       *keyring // EdDSA only
-	cache      *Cache
 
-	// polled is when the revocation counter was last read, seen the last
-	// entry of the revocation log read, pending one found missing once.
-	polled, seen, pending atomic.Int64
-	pollMu                sync.Mutex
-	faulty                atomic.Bool // the last poll could not reach the store
-	covered               coverage    // what the log said since the gate began reading it
+	// seen is the last entry of the revocation log read, pending one found
+	// missing once.
+	seen, pending atomic.Int64
+	pollMu        sync.Mutex
+	faulty        atomic.Bool // the last poll could not reach the store
+	covered       coverage    // what the log said since the gate began reading it
 
 	assertMu    sync.Mutex
 	assertCache map[string]assertionEntry
@@ -79,7 +87,11 @@ const CachedSessions = 10000
 // NewManager sets up a realm's sessions, reading or creating its keys.
 func NewManager(ctx context.Context, c Config) (*Manager, error) {
 	m := &Manager{store: c.Store, realm: c.Realm, lifetime: c.Lifetime, now: c.Now, logger: c.Logger,
-		cache: NewCache(CachedSessions), assertCache: map[string]assertionEntry{}}
+		nanos: c.UnixNano, assertCache: map[string]assertionEntry{}}
+	if m.nanos == nil {
+		m.nanos = func() int64 { return m.now().UnixNano() }
+	}
+	m.cache.init(CachedSessions)
 	if m.logger == nil {
 		m.logger = zap.NewNop()
 	}
@@ -209,9 +221,9 @@ func (m *Manager) Cached(ctx context.Context, token string) *Claims {
 	if token == "" {
 		return nil
 	}
-	now := m.now()
+	now := m.nanos() // one clock read, no time.Time
 	m.syncRevocations(ctx, now)
-	cl, _ := m.cache.Get(token, now)
+	cl, _ := m.cache.get(token, now)
 	return cl
 }
 

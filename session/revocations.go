@@ -124,10 +124,19 @@ func applyHere(st store.Store, rv revocation) {
 const pollWait = 100 * time.Millisecond
 
 // syncRevocations applies the revocation news of the whole store since
-// the last look; one call in RevocationPoll does the reading.
-func (m *Manager) syncRevocations(ctx context.Context, now time.Time) {
-	last := m.polled.Load()
-	if now.UnixNano()-last < int64(RevocationPoll) || !m.polled.CompareAndSwap(last, now.UnixNano()) {
+// the last look; one call in RevocationPoll does the reading. now is in
+// Unix nanoseconds.
+// Inlined where a repeat visit calls it: most calls only compare times.
+func (m *Manager) syncRevocations(ctx context.Context, now int64) {
+	if last := m.polled.Load(); now-last >= int64(RevocationPoll) {
+		m.startPoll(ctx, last, now)
+	}
+}
+
+// startPoll polls in the background, waiting at most pollWait for it,
+// unless another call took the turn (polled moved from last).
+func (m *Manager) startPoll(ctx context.Context, last, now int64) {
+	if !m.polled.CompareAndSwap(last, now) {
 		return
 	}
 	if !m.pollMu.TryLock() {

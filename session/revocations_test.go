@@ -194,7 +194,7 @@ func TestUnseenSessionsDuringAnOutage(t *testing.T) {
 	}
 	now = now.Add(RevocationPoll)
 	b.Check(ctx, "") // no token: no poll
-	b.syncRevocations(ctx, now)
+	b.syncRevocations(ctx, now.UnixNano())
 	st.down.Store(true)
 	for tok, want := range map[string]bool{fresh: true, before: false, loggedOut: false, everywhere: false} {
 		if cl := b.Check(ctx, tok); (cl != nil) != want {

@@ -3,6 +3,7 @@ package siteblock
 import (
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -37,6 +38,26 @@ func TrustedHeaders(identity string, from []string) []TrustedHeader {
 		out = append(out, h)
 	}
 	return out
+}
+
+// Copied reports whether each of headers that the request sent holds what
+// a forward_auth earlier in the route copied into it from its auth answer
+// (the gate believes it then); get reads the request's placeholders
+// (caddy.Replacer's GetString).
+func Copied(headers []TrustedHeader, get func(key string) (string, bool)) bool {
+	for _, h := range headers {
+		sent, _ := get("http.request.header." + h.Name)
+		if sent == "" {
+			continue // nothing to believe: an empty identity is refused anyway
+		}
+		if !slices.ContainsFunc(h.From, func(from string) bool {
+			answer, _ := get("http.reverse_proxy.header." + from)
+			return answer == sent
+		}) {
+			return false
+		}
+	}
+	return true
 }
 
 // ClientChosen is the first placeholder of identity whose value the

@@ -3,8 +3,9 @@
 // that provisions its own gate (caddy.NewContext on a context made by
 // With) gives it a clock of its own, so tests that move time run in
 // parallel instead of sharing one package-level clock. Gates that Caddy
-// provisions itself (its contexts carry no clock) read Default, which is
-// Now: the wall clock at about half time.Now's cost.
+// provisions itself (its contexts carry no clock) read the default clock:
+// Now, the wall clock at about half time.Now's cost, and UnixNano, the
+// same as a number.
 package clock
 
 import (
@@ -41,13 +42,50 @@ func Now() time.Time {
 	return t
 }
 
+// UnixNano is Now().UnixNano() without a time.Time: the monotonic clock
+// read once (time.Since of a fixed reading) plus an offset to the wall
+// clock that is read again at most Rebase after it was last read. Like
+// Now, it is the wall clock but for a step of the last second. What it
+// reads sits together in memory (see unix): an admitted request reads it.
+func UnixNano() int64 {
+	d := int64(time.Since(unix.mono))
+	if d < unix.until.Load() {
+		return unix.offset.Load() + d
+	}
+	t := time.Now()
+	d = int64(t.Sub(unix.mono))
+	unix.offset.Store(t.UnixNano() - d)
+	unix.until.Store(d + int64(Rebase))
+	return t.UnixNano()
+}
+
+// unix is UnixNano's state: mono, a time.Now reading (its monotonic part
+// is what matters); offset, the wall clock's Unix nanoseconds less
+// time.Since(mono) when the wall clock was last read; until, the
+// time.Since(mono) at which to read it again. A reader that sees offset
+// and until from two different readings of the wall clock still gets the
+// wall clock, give or take a step made within the last Rebase.
+var unix struct {
+	mono          time.Time
+	offset, until atomic.Int64
+}
+
+func init() { unix.mono = time.Now() }
+
 type key struct{}
 
-// Default is the clock of a gate whose Provision context carries none: the
-// real time, unless a test binary that runs Caddy in process moved it
-// (internal/sitetest sets it once, before any gate runs). Now, not
-// time.Now: every admitted request reads it.
-var Default = Now
+// defaultNow and defaultNanos are the clock of a gate whose Provision
+// context carries none: the real time (Now, UnixNano), unless a test
+// binary that runs Caddy in process moved it (SetDefault).
+var defaultNow, defaultNanos = Now, UnixNano
+
+// SetDefault makes now the clock of every gate provisioned after it whose
+// context carries none: internal/sitetest's movable clock, set once
+// before any gate runs.
+func SetDefault(now func() time.Time) { defaultNow, defaultNanos = now, nanosOf(now) }
+
+// nanosOf is now's reading in Unix nanoseconds.
+func nanosOf(now func() time.Time) func() int64 { return func() int64 { return now().UnixNano() } }
 
 // With returns ctx carrying now as the clock of whatever is provisioned
 // with it.
@@ -55,13 +93,15 @@ func With(ctx context.Context, now func() time.Time) context.Context {
 	return context.WithValue(ctx, key{}, now)
 }
 
-// From is the clock ctx carries, or otherwise (Caddy's own contexts carry
-// none) fallback: Now in production.
-func From(ctx context.Context, fallback func() time.Time) func() time.Time {
+// From is the clock ctx carries or, if it carries none (Caddy's own
+// contexts), the default one (Now in production): its time, and the same
+// time in Unix nanoseconds (UnixNano in production, which builds no
+// time.Time: every admitted request reads it).
+func From(ctx context.Context) (now func() time.Time, nanos func() int64) {
 	if now, ok := ctx.Value(key{}).(func() time.Time); ok && now != nil {
-		return now
+		return now, nanosOf(now)
 	}
-	return fallback
+	return defaultNow, defaultNanos
 }
 
 // Test is a clock for a test: the real time, moved forward by Advance.

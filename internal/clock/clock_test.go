@@ -62,7 +62,7 @@ func TestNowConcurrent(t *testing.T) {
 	wg.Wait()
 }
 
-// BenchmarkNow: Now against time.Now, side by side.
+// BenchmarkNow: Now and UnixNano against time.Now, side by side.
 //
 //	go test ./internal/clock -run '^$' -bench . -count 10
 func BenchmarkNow(b *testing.B) {
@@ -72,6 +72,13 @@ func BenchmarkNow(b *testing.B) {
 			sink = Now()
 		}
 	})
+	b.Run("clock.UnixNano", func(b *testing.B) {
+		var n int64
+		for b.Loop() {
+			n = UnixNano()
+		}
+		_ = n
+	})
 	b.Run("time.Now", func(b *testing.B) {
 		for b.Loop() {
 			sink = time.Now()
@@ -80,17 +87,64 @@ func BenchmarkNow(b *testing.B) {
 	_ = sink
 }
 
+// TestFromCarriesTheClock: a context's clock, in both forms; without one
+// the default, which SetDefault moves (both forms with it).
 func TestFromCarriesTheClock(t *testing.T) {
-	t.Parallel()
-	fallback := func() time.Time { return time.Unix(1, 0) }
-	if got := From(context.Background(), fallback)(); !got.Equal(time.Unix(1, 0)) {
-		t.Fatalf("without a clock: %v", got)
+	now, nanos := From(context.Background())
+	if d := time.Since(now()); d < 0 || d > time.Second {
+		t.Fatalf("without a clock: %v from time.Now", d)
+	}
+	if d := time.Now().UnixNano() - nanos(); d < -int64(time.Second) || d > int64(time.Second) {
+		t.Fatalf("without a clock: UnixNano %v from time.Now", time.Duration(d))
 	}
 	var c Test
 	c.Advance(48 * time.Hour)
-	now := From(With(context.Background(), c.Now), fallback)
-	if d := time.Until(now()); d < 47*time.Hour || d > 49*time.Hour {
-		t.Fatalf("the carried clock is %v ahead, want 48h", d)
+	for name, ctx := range map[string]context.Context{"carried": With(context.Background(), c.Now), "default": context.Background()} {
+		if name == "default" {
+			SetDefault(c.Now)
+			defer SetDefault(Now) // the package's other tests run after this one, not beside it
+		}
+		now, nanos := From(ctx)
+		if d := time.Until(now()); d < 47*time.Hour || d > 49*time.Hour {
+			t.Fatalf("the %s clock is %v ahead, want 48h", name, d)
+		}
+		if d := time.Duration(nanos() - time.Now().UnixNano()); d < 47*time.Hour || d > 49*time.Hour {
+			t.Fatalf("the %s clock in nanoseconds is %v ahead, want 48h", name, d)
+		}
+	}
+}
+
+// TestUnixNanoIsTimeNow: UnixNano lies between two time.Now readings
+// around it (within a millisecond: a time.Now reading is two clock reads,
+// and UnixNano carries the gap of its last), and never goes back.
+func TestUnixNanoIsTimeNow(t *testing.T) {
+	last := UnixNano()
+	for range 100000 {
+		before := time.Now().UnixNano()
+		now := UnixNano()
+		after := time.Now().UnixNano()
+		if now < before-int64(time.Millisecond) || now > after+int64(time.Millisecond) || now < last {
+			t.Fatalf("UnixNano %d is not within a millisecond of %d and %d, or before %d", now, before, after, last)
+		}
+		last = now
+	}
+}
+
+// TestUnixNanoRebases: the wall clock is read again once its last reading
+// is Rebase old: an offset that went wrong (a step of the system clock)
+// is served until then, and replaced then.
+func TestUnixNanoRebases(t *testing.T) {
+	UnixNano()
+	unix.offset.Add(int64(time.Hour)) // as if the system clock stepped back an hour since
+	if d := time.Duration(UnixNano() - time.Now().UnixNano()); d < 59*time.Minute {
+		t.Fatalf("UnixNano read the wall clock before Rebase passed (%v ahead)", d)
+	}
+	unix.until.Add(-int64(Rebase)) // Rebase passes
+	if d := time.Duration(UnixNano() - time.Now().UnixNano()); d > time.Millisecond || d < -time.Millisecond {
+		t.Fatalf("UnixNano is %v from time.Now after Rebase", d)
+	}
+	if d := time.Duration(UnixNano() - time.Now().UnixNano()); d > time.Millisecond || d < -time.Millisecond {
+		t.Fatalf("UnixNano is %v from time.Now after it read the wall clock again", d)
 	}
 }
 

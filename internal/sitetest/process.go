@@ -54,7 +54,7 @@ func serve(adminPort string) int {
 			defer pprof.StopCPUProfile()
 		}
 	}
-	clock.Default = gates.Now
+	clock.SetDefault(gates.Now)
 	if err := caddy.Load(idleConfig(adminPort), true); err != nil {
 		fmt.Fprintln(os.Stderr, "sitetest: starting caddy:", err)
 		return 2

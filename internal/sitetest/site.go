@@ -80,7 +80,7 @@ func Main(m *testing.M, after ...func()) {
 		os.Exit(serve(admin))
 	}
 	harness.Parallel(4)
-	clock.Default = gates.Now
+	clock.SetDefault(gates.Now)
 	HTTPPort, HTTPSPort = harness.FreePort(), harness.FreePort()
 	Base = fmt.Sprintf("http://localhost:%d", HTTPPort)
 	// The in-process Caddy's admin API: a free port, so that two copies
