@@ -170,7 +170,7 @@ func (g *Gate) openStore(ctx caddy.Context, s *settled) error {
 		return err
 	}
 	g.sessions, err = session.NewManager(ctx, session.Config{Store: g.store, Realm: g.Realm, Secret: s.signingKey, AwaitSecret: await,
-		Alg: g.SigningAlg, Lifetime: time.Duration(g.SessionLifetime), Rotation: time.Duration(g.KeyRotation), Now: g.now, UnixNano: g.nanos, Logger: g.logger})
+		Alg: g.SigningAlg, Lifetime: time.Duration(g.SessionLifetime), Rotation: time.Duration(g.KeyRotation), Now: g.now, UnixNano: g.nanos, Logger: g.logger, Uses: &g.inFlight})
 	if err != nil {
 		return err
 	}

@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/smsgate/caddy-smsgate/internal/drain"
 	"github.com/smsgate/caddy-smsgate/store"
 )
 
@@ -42,6 +43,10 @@ type Config struct {
 	// (Cached); default: from Now.
 	UnixNano func() int64
 	Logger   *zap.Logger
+	// Uses is the owner's drain (a gate's), if any: the revocation poll,
+	// which a request starts and which runs on after it, is one of its
+	// uses, so that it never reads a store the owner has let go of.
+	Uses *drain.Drain
 }
 
 // Manager issues, checks and revokes one realm's sessions. It owns the
@@ -59,6 +64,7 @@ type Manager struct {
 	lifetime time.Duration
 	now      func() time.Time
 	logger   *zap.Logger
+	uses     *drain.Drain // see Config.Uses
 
 	secret     atomic.Pointer[[]byte]
 	configured bool // the secret is the config's, not the store's
@@ -87,7 +93,7 @@ const CachedSessions = 10000
 // NewManager sets up a realm's sessions, reading or creating its keys.
 func NewManager(ctx context.Context, c Config) (*Manager, error) {
 	m := &Manager{store: c.Store, realm: c.Realm, lifetime: c.Lifetime, now: c.Now, logger: c.Logger,
-		nanos: c.UnixNano, assertCache: map[string]assertionEntry{}}
+		nanos: c.UnixNano, uses: c.Uses, assertCache: map[string]assertionEntry{}}
 	if m.nanos == nil {
 		m.nanos = func() int64 { return m.now().UnixNano() }
 	}

@@ -142,10 +142,17 @@ func (m *Manager) startPoll(ctx context.Context, last, now int64) {
 	if !m.pollMu.TryLock() {
 		return // the previous poll is still waiting for the store
 	}
+	if m.uses != nil && !m.uses.Enter() {
+		m.pollMu.Unlock()
+		return // the owner let go of the store (a gate after its Cleanup)
+	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done) // after the unlock: a caller that saw it may poll again
 		defer m.pollMu.Unlock()
+		if m.uses != nil {
+			defer m.uses.Release()
+		}
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
 		m.poll(ctx)

@@ -1,0 +1,52 @@
+package session
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/smsgate/caddy-smsgate/internal/drain"
+	"github.com/smsgate/caddy-smsgate/store"
+)
+
+// TestNoPollAfterTheOwnerLetGo: once a gate's Cleanup has let go of its
+// store (its drain closed, its last use ended, the store closed), a
+// repeat visit whose turn it is to poll the revocation log still finds its
+// session in the cache, and reads nothing from the closed store (before,
+// the poll ran outside the drain, and logged the closed store's error).
+func TestNoPollAfterTheOwnerLetGo(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	st, closeDB, err := store.OpenBadger(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var uses drain.Drain
+	core, logs := observer.New(zap.DebugLevel)
+	m, err := NewManager(ctx, Config{Store: st, Realm: "example.com", Lifetime: time.Hour,
+		Now: func() time.Time { return now }, Logger: zap.New(core), Uses: &uses})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := m.Issue(ctx, "alice", []string{"sms"}, Where{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Check(ctx, tok) == nil {
+		t.Fatal("a new session is refused")
+	}
+	closed := make(chan struct{})
+	uses.Close(func() { _ = closeDB(); close(closed) })
+	<-closed
+	now = now.Add(RevocationPoll + time.Second)
+	if m.Cached(ctx, tok) == nil {
+		t.Fatal("the cached session is refused after the owner let go")
+	}
+	time.Sleep(2 * pollWait) // a poll, had one started, has met the closed store
+	if n := logs.Len(); n > 0 {
+		t.Fatalf("the closed store was read: %d log entries, the first %q", n, logs.All()[0].Message)
+	}
+}
