@@ -125,18 +125,31 @@ const pollWait = 100 * time.Millisecond
 
 // syncRevocations applies the revocation news of the whole store since
 // the last look; one call in RevocationPoll does the reading. now is in
-// Unix nanoseconds.
+// Unix nanoseconds. A clock that went back more than RevocationPoll since
+// the last look polls at once too: else no poll would be due until the
+// clock came back, and revocations made meanwhile at other instances would
+// not reach the cache (TestRevocationsAfterTheClockWentBack). Not one that
+// went back less: a call that read the clock just before another's poll
+// must not poll again.
 // Inlined where a repeat visit calls it: most calls only compare times.
 func (m *Manager) syncRevocations(ctx context.Context, now int64) {
-	if last := m.polled.Load(); now-last >= int64(RevocationPoll) {
-		m.startPoll(ctx, last, now)
+	if uint64(now-m.polled.Load()+pollSlack) >= uint64(2*pollSlack) { // due, inlined
+		m.startPoll(ctx, now)
 	}
 }
 
+// due reports whether a poll is due at now, the last at last: now is
+// RevocationPoll or more after it, or more than RevocationPoll before it.
+// One unsigned comparison: now-last+RevocationPoll in [0, 2·RevocationPoll)
+// is not due.
+func due(now, last int64) bool { return uint64(now-last+pollSlack) >= uint64(2*pollSlack) }
+
+const pollSlack = int64(RevocationPoll)
+
 // startPoll polls in the background, waiting at most pollWait for it,
-// unless another call took the turn (polled moved from last).
-func (m *Manager) startPoll(ctx context.Context, last, now int64) {
-	if !m.polled.CompareAndSwap(last, now) {
+// unless another call took the turn (polled moved).
+func (m *Manager) startPoll(ctx context.Context, now int64) {
+	if last := m.polled.Load(); !due(now, last) || !m.polled.CompareAndSwap(last, now) {
 		return
 	}
 	if !m.pollMu.TryLock() {

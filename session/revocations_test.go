@@ -319,3 +319,57 @@ func TestReplayedLogoutAnnouncesOnce(t *testing.T) {
 		t.Errorf("a revocation never announced: %d entries after two logouts, want 1", n)
 	}
 }
+
+// TestRevocationsAfterTheClockWentBack: a wall clock stepped back (an NTP
+// step, an admin's date) does not stop the revocation poll. The poll was
+// due when now less the last poll reached RevocationPoll: after a step
+// back of an hour, not for an hour and RevocationPoll, and meanwhile a
+// session ended at another instance went on being admitted from the cache.
+func TestRevocationsAfterTheClockWentBack(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	a, b, st := twoGates(t, &now)
+	tok := signedIn(t, a, b, 1)[0]
+	now = now.Add(-time.Hour) // the clock is put right
+	cl := b.Cached(ctx, tok)
+	if cl == nil {
+		t.Fatal("the session is refused before its logout")
+	}
+	// Ended by another instance on the store (not this process's: those
+	// apply here at once, without a poll).
+	elsewhere := &flaky{Store: st.Store}
+	if _, err := End(ctx, elsewhere, "example.com", cl.Subject, cl.SID, now); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(RevocationPoll + time.Second)
+	if b.Cached(ctx, tok) != nil {
+		t.Fatal("a session ended elsewhere is still admitted RevocationPoll after its logout: the clock went back, and the poll stopped")
+	}
+}
+
+// TestPollDue: a poll is due RevocationPoll after the last, or when the
+// clock is more than RevocationPoll before it (it went back); not when a
+// call read the clock a moment before another's poll.
+func TestPollDue(t *testing.T) {
+	const last = int64(1_800_000_000_000_000_000)
+	for _, c := range []struct {
+		now  int64
+		want bool
+	}{
+		{last, false},
+		{last + int64(RevocationPoll) - 1, false},
+		{last + int64(RevocationPoll), true},
+		{last - 1, false},
+		{last - int64(RevocationPoll), false},
+		{last - int64(RevocationPoll) - 1, true},
+		{last - int64(time.Hour), true},
+		{0, true},
+	} {
+		if got := due(c.now, last); got != c.want {
+			t.Errorf("due(last%+d ns) = %v, want %v", c.now-last, got, c.want)
+		}
+	}
+	if !due(last, 0) {
+		t.Error("the first call does not poll")
+	}
+}
