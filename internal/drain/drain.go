@@ -27,6 +27,7 @@ type Drain struct {
 	n     atomic.Int64 // closed, and the uses in flight
 	final func()       // set by Close, before it sets closed
 	once  sync.Once
+	begun atomic.Bool // final has begun (an Enter refused does not wait for it)
 }
 
 // Enter begins a use, which Release ends, unless Close came first: then
@@ -37,7 +38,12 @@ func (d *Drain) Enter() bool {
 	if d.n.Add(1)&closed == 0 {
 		return true
 	}
-	d.Release() // not a use: the count goes back, and final runs if it was the last
+	// Not a use: the count goes back, and final runs if that was the last,
+	// unless it has begun (the last use's Release runs it): the refused
+	// request does not wait for the store to close.
+	if d.n.Add(-1) == closed && !d.begun.Load() {
+		d.finish()
+	}
 	return false
 }
 
@@ -79,6 +85,7 @@ func (d *Drain) Close(final func()) {
 // back to zero again.
 func (d *Drain) finish() {
 	d.once.Do(func() {
+		d.begun.Store(true)
 		if d.final != nil {
 			d.final()
 		}

@@ -4,6 +4,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 func TestCloseWithNothingInFlight(t *testing.T) {
@@ -145,6 +146,39 @@ func TestGoIsAUse(t *testing.T) {
 	<-final
 	if !finalRan.Load() {
 		t.Fatal("final ran before the work handed to Go had ended")
+	}
+}
+
+// An Enter refused while final runs (the last use's Release writing the
+// last counts and closing the store, which may take seconds on a store
+// that hangs) returns at once: before, it waited in final's sync.Once, and
+// with it the request it was for (a 503 to retry, or a repeat visit whose
+// turn it was to poll the revocations).
+func TestARefusedEnterDoesNotWaitForFinal(t *testing.T) {
+	var d Drain
+	if !d.Enter() {
+		t.Fatal("Enter refused before Close")
+	}
+	running, finish := make(chan struct{}), make(chan struct{})
+	var ran atomic.Int32
+	d.Close(func() { ran.Add(1); close(running); <-finish })
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer close(finish)
+	wg.Go(d.Release) // the last use: final runs, and takes its time
+	<-running
+	refused := make(chan bool, 1)
+	wg.Go(func() { refused <- !d.Enter() })
+	select {
+	case ok := <-refused:
+		if !ok {
+			t.Fatal("Enter began a use after Close")
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("an Enter refused after Close waited for final to end")
+	}
+	if ran.Load() != 1 {
+		t.Fatalf("final ran %d times, want 1", ran.Load())
 	}
 }
 
