@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -22,7 +23,13 @@ import (
 // records were updated atomically, removed phones came back in most runs.)
 func TestRemovedDeviceStaysRemoved(t *testing.T) {
 	sitetest.Parallel(t)
-	const runs, perRun = 25, 4 // runs; phones removed and sign-ins in each
+	// runs, and phones removed and sign-ins in each. Without atomic
+	// updates, 8 runs brought 14–24 of their 32 removed phones back on
+	// each store; SMSGATE_FULL=1 plays 25.
+	runs, perRun := 8, 4
+	if os.Getenv("SMSGATE_FULL") != "" {
+		runs = 25
+	}
 	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
 		// The users sign in with basic_auth, then a code to their
 		// default phone.
@@ -106,7 +113,7 @@ func TestRemovedDeviceStaysRemoved(t *testing.T) {
 					res.Body.Close()
 				}
 			}
-			start, delay, before := make(chan struct{}), took*time.Duration(i%20)/20, s.Now()
+			start, delay, before := make(chan struct{}), took*time.Duration(i)/time.Duration(runs), s.Now()
 			took = 0
 			for _, req := range removals {
 				wg.Go(func() {
