@@ -173,6 +173,9 @@ func TestSignInsDuringReloads(t *testing.T) {
 		for _, f := range logs {
 			b, _ := os.ReadFile(f)
 			for _, line := range strings.Split(string(b), "\n") {
+				if strings.Contains(line, "the site's configuration was just replaced") && !strings.Contains(line, "panic") {
+					continue // the 503 of a gate replaced under a request: asked again (signInAndOut)
+				}
 				if strings.Contains(line, "panic") || strings.Contains(line, `"status":5`) || strings.Contains(line, `"level":"error"`) && !strings.Contains(line, "server graceful shutdown") {
 					t.Errorf("%s", line[:min(len(line), 600)])
 				}
@@ -215,7 +218,7 @@ func signInAndOut(base, user, ip string, out bool, code func() string) (string, 
 			}
 			b, _ := io.ReadAll(res.Body)
 			res.Body.Close()
-			if try == 1 && res.StatusCode == http.StatusServiceUnavailable && res.Header.Get("Retry-After") == "1" && len(b) == 0 {
+			if try < 3 && res.StatusCode == http.StatusServiceUnavailable && res.Header.Get("Retry-After") == "1" && len(b) == 0 {
 				// It reached a gate already replaced, which did nothing
 				// with it (replaced: Caddy's bare error, the site has no
 				// handle_errors; the gate's own pages have words): asked
