@@ -40,12 +40,17 @@ func (g *Gate) authCheck(w http.ResponseWriter, r *http.Request) error {
 	}
 	found := cookies.Find(r.Header, pages.SessionCookie) // admit strips it unread
 	cl := g.sessions.Check(r.Context(), found.Value)
+	repl := replacer(r)
+	if repl == nil { // outside Caddy's server
+		repl = caddy.NewReplacer()
+		r = r.WithContext(context.WithValue(r.Context(), caddy.ReplacerCtxKey, repl))
+	}
 	if cl != nil {
 		// A session counts only for a user this gate admits; with a first
 		// factor, only for the identity it names — when the check can see
 		// that identity (the portal's own first factor is not on an app's
 		// check).
-		prior, ok := g.priorIdentity(r, replacer(r))
+		prior, ok := g.priorIdentity(r, repl)
 		if !ok {
 			prior = cl.Subject
 		}
@@ -54,7 +59,7 @@ func (g *Gate) authCheck(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	if cl != nil && g.fresh(cl, maxAge) && g.strongEnough(cl) {
-		g.authAnswer(w, r, cl, found)
+		g.authAnswer(w, r, repl, cl, found)
 		return nil
 	}
 	original, method := g.originalRequest(r)
@@ -73,13 +78,8 @@ var errMaxAge = errors.New("max_age must be a duration such as 15m")
 
 // authAnswer is a successful check's 200: the identity headers for the
 // upstream, and the request's other cookies (found: the session's, as in
-// serve).
-func (g *Gate) authAnswer(w http.ResponseWriter, r *http.Request, cl *session.Claims, found cookies.Found) {
-	repl := replacer(r)
-	if repl == nil { // outside Caddy's server
-		repl = caddy.NewReplacer()
-		r = r.WithContext(context.WithValue(r.Context(), caddy.ReplacerCtxKey, repl))
-	}
+// serve); repl, the request's placeholders.
+func (g *Gate) authAnswer(w http.ResponseWriter, r *http.Request, repl *caddy.Replacer, cl *session.Claims, found cookies.Found) {
 	g.admit(r, repl, cl, found)
 	h := w.Header()
 	for name, value := range g.authHeaders() {

@@ -15,6 +15,7 @@ import (
 	"github.com/smsgate/caddy-smsgate/internal/textsafe"
 	"github.com/smsgate/caddy-smsgate/pages"
 	"github.com/smsgate/caddy-smsgate/session"
+	"github.com/smsgate/caddy-smsgate/signin"
 )
 
 // gateCookies are the cookies no upstream sees: the bearer tokens (the
@@ -32,9 +33,7 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 
 // hot is what serve reads on every request, copied together when
 // Provision ends (Gate's and the runtime's fields are spread over memory
-// the proxy's work evicts). anySession: every session of the realm passes
-// (identity none without named users, no max_age, no require): a check
-// added to passes must clear it.
+// the proxy's work evicts); anySession: see everySessionPasses.
 type hot struct {
 	prefix, assertion      string // PathPrefix, AssertionHeader
 	sessions               *session.Manager
@@ -163,6 +162,14 @@ func (g *Gate) logNoIdentity(r *http.Request) {
 // factor's user: its user, its age (max_age), its kind (require).
 func (g *Gate) passes(cl *session.Claims, user string) bool {
 	return g.signin.Identity.Admits(cl.Subject, user) && g.fresh(cl, time.Duration(g.MaxAge)) && g.strongEnough(cl)
+}
+
+// everySessionPasses: each of passes' checks is true of every session (a
+// login form naming nobody, no max_age, no require), so serve skips them
+// (hot.anySession). A check added to passes must be added here.
+func (g *Gate) everySessionPasses() bool {
+	form, ok := g.signin.Identity.(signin.LoginForm)
+	return ok && len(form.Named) == 0 && g.Identity == IdentityNone && g.MaxAge <= 0 && len(g.policy.Require) == 0
 }
 
 // fresh reports whether the code behind a session was entered within

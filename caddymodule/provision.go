@@ -67,10 +67,8 @@ func (g *Gate) Provision(ctx caddy.Context) error {
 		}
 	})
 	g.watch.Start(g.sessions)
-	form, isForm := g.signin.Identity.(signin.LoginForm)
-	none := g.Identity == IdentityNone
-	g.hot = hot{prefix: g.PathPrefix, assertion: g.AssertionHeader, sessions: g.sessions, noIdentity: none,
-		anySession: none && isForm && len(form.Named) == 0 && g.MaxAge <= 0 && len(g.policy.Require) == 0}
+	g.hot = hot{prefix: g.PathPrefix, assertion: g.AssertionHeader, sessions: g.sessions,
+		noIdentity: g.Identity == IdentityNone, anySession: g.everySessionPasses()}
 	return nil
 }
 
