@@ -23,15 +23,55 @@ import (
 var gateCookies = []string{pages.SessionCookie, pages.FlowCookie, pages.KnownCookie, pages.TrustCookie}
 
 // ServeHTTP lets authenticated requests through to next, serves the gate's
-// own pages, and turns everyone else away.
+// own pages, and turns everyone else away. What may use the store (the
+// pages, forward auth, a session not yet in the cache) holds the drain:
+// the store outlives the gate's Cleanup until all of it has ended (what
+// comes after is refused: replaced). A repeat visit needs no store and
+// holds nothing: the drain's release, an atomic write after the request's
+// own, was a sixth of the gate's time on an admitted request.
+//
+// Its code is the admitted path and little else: what an admitted request
+// does not run lives in functions of its own (own, refuse, uncached), and
+// the admission is not a function of its own either, whose code would be
+// fetched again on every request too (the proxy's work between two
+// requests evicts it).
 func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
-	if admitted, err := g.serve(w, r); !admitted {
-		return err
+	h := &g.hot
+	if h.assertion != "" {
+		r.Header.Del(h.assertion) // only ever the gate's own
 	}
-	return next.ServeHTTP(w, r)
+	if strings.HasPrefix(r.URL.Path, h.prefix) {
+		return g.own(w, r)
+	}
+	repl := replacer(r)
+	user, ok := "", h.noIdentity // priorIdentity's first answer, without the call
+	if !ok {
+		user, ok = g.priorIdentity(r, repl)
+	}
+	if !ok {
+		g.logNoIdentity(r)
+		return caddyhttp.Error(http.StatusUnauthorized, errNoFirstFactor)
+	}
+	found := cookies.Find(r.Header, pages.SessionCookie)
+	token := found.Value
+	cl, lookup := h.sessions.Cached(r.Context(), token)
+	if cl == nil && token != "" {
+		var err error
+		if cl, err = g.uncached(w, r, token); err != nil {
+			return err
+		}
+		if cl != nil {
+			lookup = cl.Facts().Lookup
+		}
+	}
+	if cl != nil && (h.anySession || g.passes(cl, user)) {
+		g.admit(r, repl, cl, lookup, found)
+		return next.ServeHTTP(w, r)
+	}
+	return g.refuse(w, r)
 }
 
-// hot is what serve reads on every request, copied together when
+// hot is what ServeHTTP reads on every request, copied together when
 // Provision ends (Gate's and the runtime's fields are spread over memory
 // the proxy's work evicts); anySession: see everySessionPasses.
 type hot struct {
@@ -40,55 +80,30 @@ type hot struct {
 	noIdentity, anySession bool
 }
 
-// serve is the gate's own part of a request: it answers it, or admits it
-// for the next handler. What may use the store (the pages, forward auth, a
-// session not yet in the cache) holds the drain: the store outlives the
-// gate's Cleanup until all of it has ended (what comes after is refused:
-// replaced). A repeat visit needs no store and holds nothing: the drain's
-// release, an atomic write after the request's own, was a sixth of the
-// gate's time on an admitted request.
-func (g *Gate) serve(w http.ResponseWriter, r *http.Request) (admitted bool, err error) {
-	h := &g.hot
-	if h.assertion != "" {
-		r.Header.Del(h.assertion) // only ever the gate's own
+// own serves the gate's own paths (under its prefix), holding the drain.
+func (g *Gate) own(w http.ResponseWriter, r *http.Request) error {
+	if !g.inFlight.Enter() {
+		return replaced(w)
 	}
-	if strings.HasPrefix(r.URL.Path, h.prefix) {
-		if !g.inFlight.Enter() {
-			return false, replaced(w)
-		}
-		defer g.inFlight.Release()
-		if r.URL.Path[len(h.prefix):] == "auth" {
-			return false, g.authCheck(w, r) // forward auth: no pages, no flow
-		}
-		return false, g.pages.ServeHTTP(w, r)
+	defer g.inFlight.Release()
+	if r.URL.Path[len(g.hot.prefix):] == "auth" {
+		return g.authCheck(w, r) // forward auth: no pages, no flow
 	}
-	repl := replacer(r)
-	user, ok := g.priorIdentity(r, repl)
-	if !ok {
-		g.logNoIdentity(r)
-		return false, caddyhttp.Error(http.StatusUnauthorized, errNoFirstFactor)
-	}
-	found := cookies.Find(r.Header, pages.SessionCookie)
-	token := found.Value
-	cl := h.sessions.Cached(r.Context(), token)
-	if cl == nil && token != "" {
-		if cl, err = g.uncached(w, r, token); err != nil {
-			return false, err
-		}
-	}
-	if cl != nil && (h.anySession || g.passes(cl, user)) {
-		g.admit(r, repl, cl, found)
-		return true, nil
-	}
+	return g.pages.ServeHTTP(w, r)
+}
+
+// refuse answers a request to a protected path without a session that
+// admits it: a browser goes to the login page, anyone else gets a 401.
+func (g *Gate) refuse(w http.ResponseWriter, r *http.Request) error {
 	if pages.PageLoad(r) {
 		http.Redirect(w, r, g.PathPrefix+"login?rd="+url.QueryEscape(r.URL.RequestURI()), http.StatusFound)
-		return false, nil
+		return nil
 	}
 	// As Caddy's own authentication does: an error the site's
 	// handle_errors can shape ({err.status_code}, {err.message}); the
 	// login page's address travels in a header.
 	w.Header().Set("X-Smsgate-Login", g.PathPrefix+"login")
-	return false, caddyhttp.Error(http.StatusUnauthorized, errUnauthenticated)
+	return caddyhttp.Error(http.StatusUnauthorized, errUnauthenticated)
 }
 
 // uncached checks a session this gate has not cached, holding the drain.
@@ -112,15 +127,16 @@ var (
 // With a cached session it allocates nothing: the values were made when
 // the token was first verified. found is where serve found the session's
 // cookie: the header is not looked up or read through again; repl, the
-// request's placeholders.
-func (g *Gate) admit(r *http.Request, repl *caddy.Replacer, cl *session.Claims, found cookies.Found) {
-	f := cl.Facts()
+// request's placeholders; lookup, the session's (cl.Facts().Lookup, which
+// the cache holds beside the token: a repeat visit reads neither cl nor
+// its facts).
+func (g *Gate) admit(r *http.Request, repl *caddy.Replacer, cl *session.Claims, lookup func(string) (any, bool), found cookies.Found) {
 	// The placeholders ({http.auth.user.*}, and the first release's
 	// {smsgate.*} names) come from the facts' provider: no lock, and no
 	// allocation (Caddy's request replacer has room for it). A first
 	// factor that set {http.auth.user.id} itself set the same user
 	// (accepts checked).
-	repl.Map(f.Lookup)
+	repl.Map(lookup)
 	found.Strip(r.Header, gateCookies...)
 	if g.hot.assertion != "" {
 		if a, err := g.sessions.Assertion(cl); err == nil {

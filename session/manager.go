@@ -39,8 +39,10 @@ type Config struct {
 	// made (0: never).
 	Lifetime, Rotation time.Duration
 	Now                func() time.Time
-	// UnixNano is Now in Unix nanoseconds, read by every repeat visit
-	// (Cached); default: from Now.
+	// UnixNano is Now in Unix nanoseconds, or up to clock.Ahead in front
+	// of it (clock.Coarse), read by every repeat visit (Cached): a cached
+	// session's expiry, and whether the revocation poll is due; default:
+	// from Now.
 	UnixNano func() int64
 	Logger   *zap.Logger
 	// Uses is the owner's drain (a gate's), if any: the revocation poll,
@@ -179,7 +181,7 @@ func (m *Manager) IssueTrusted(ctx context.Context, user string, tb *TrustedBrow
 // one call reads the revocation log and forgets the sessions it names: a
 // revocation anywhere reaches every gate within that bound.
 func (m *Manager) Check(ctx context.Context, token string) *Claims {
-	if cl := m.Cached(ctx, token); cl != nil || token == "" {
+	if cl, _ := m.Cached(ctx, token); cl != nil || token == "" {
 		return cl
 	}
 	return m.Uncached(ctx, token)
@@ -222,15 +224,19 @@ func (m *Manager) Uncached(ctx context.Context, token string) *Claims {
 
 // Cached is Check for a token this gate verified earlier and still holds
 // (a repeat visit), and nil for any other: it writes nothing to the store
-// (the revocation poll it may start only reads).
-func (m *Manager) Cached(ctx context.Context, token string) *Claims {
+// (the revocation poll it may start only reads). lookup is the session's
+// placeholders' provider, cl.Facts().Lookup, kept beside the token: a
+// repeat visit that needs no claim reads no more of its memory.
+func (m *Manager) Cached(ctx context.Context, token string) (cl *Claims, lookup func(string) (any, bool)) {
 	if token == "" {
-		return nil
+		return nil, nil
 	}
-	now := m.nanos() // one clock read, no time.Time
+	now := m.nanos() // one clock read (clock.Coarse in production), no time.Time
 	m.syncRevocations(ctx, now)
-	cl, _ := m.cache.get(token, now)
-	return cl
+	if e := m.cache.get(token, now); e != nil {
+		return e.claims, e.lookup
+	}
+	return nil, nil
 }
 
 // Verify checks a token's signature and claims only, not revocation: for

@@ -42,7 +42,7 @@ func TestNoPollAfterTheOwnerLetGo(t *testing.T) {
 	uses.Close(func() { _ = closeDB(); close(closed) })
 	<-closed
 	now = now.Add(RevocationPoll + time.Second)
-	if m.Cached(ctx, tok) == nil {
+	if cl, _ := m.Cached(ctx, tok); cl == nil {
 		t.Fatal("the cached session is refused after the owner let go")
 	}
 	time.Sleep(2 * pollWait) // a poll, had one started, has met the closed store

@@ -4,8 +4,8 @@
 // With) gives it a clock of its own, so tests that move time run in
 // parallel instead of sharing one package-level clock. Gates that Caddy
 // provisions itself (its contexts carry no clock) read the default clock:
-// Now, the wall clock at about half time.Now's cost, and UnixNano, the
-// same as a number.
+// Now, the wall clock at about half time.Now's cost, and Coarse, the
+// same as a number, read at most Refresh ago (see Coarse).
 package clock
 
 import (
@@ -72,12 +72,64 @@ var unix struct {
 
 func init() { unix.mono = time.Now() }
 
+// Coarse is UnixNano as a repeat visit needs it: a reading made at most
+// Refresh ago, plus Ahead. Each request reads one number, where UnixNano
+// reads the clock (a vDSO call, and the memory behind it, which the
+// proxy's work between two requests evicts): it was an eighth of the
+// gate's own time on an admitted request. nginx keeps its time the same
+// way (ngx_time_update, once per turn of its event loop).
+//
+// It is never behind the real time (but for a step of the system clock,
+// as UnixNano) unless the runtime runs its timer more than Ahead-Refresh
+// late, and it is at most Ahead in front: a session's expiry compared with
+// it ends the session up to Ahead early (the token is then verified
+// again), never late; the revocation poll, due a RevocationPoll after the
+// last, comes at most Refresh later than with the clock read each time.
+// A reading serves until the timer clears it, Refresh after it was made;
+// the next call reads the clock again and starts the timer. An idle
+// server wakes once after its last request, then not until the next.
+func Coarse() int64 {
+	if t := coarse.now.Load(); t != 0 {
+		return t
+	}
+	return recoarse()
+}
+
+// Ahead and Refresh: see Coarse.
+const (
+	Ahead   = 250 * time.Millisecond
+	Refresh = 50 * time.Millisecond
+)
+
+// recoarse reads the clock for Coarse, and starts the timer that clears
+// the reading if this call made it (the others use their own reading).
+func recoarse() int64 {
+	t := UnixNano() + int64(Ahead)
+	if coarse.now.CompareAndSwap(0, t) {
+		coarse.clear.Reset(Refresh)
+	}
+	return t
+}
+
+// coarse is Coarse's state: now, the reading served (0: none, read the
+// clock), cleared by the timer clear.
+var coarse struct {
+	now   atomic.Int64
+	clear *time.Timer
+}
+
+func init() {
+	coarse.clear = time.AfterFunc(time.Hour, func() { coarse.now.Store(0) })
+	coarse.clear.Stop()
+}
+
 type key struct{}
 
 // defaultNow and defaultNanos are the clock of a gate whose Provision
-// context carries none: the real time (Now, UnixNano), unless a test
-// binary that runs Caddy in process moved it (SetDefault).
-var defaultNow, defaultNanos = Now, UnixNano
+// context carries none: the real time (Now, and Coarse for the repeat
+// visits), unless a test binary that runs Caddy in process moved it
+// (SetDefault).
+var defaultNow, defaultNanos = Now, Coarse
 
 // SetDefault makes now the clock of every gate provisioned after it whose
 // context carries none: internal/sitetest's movable clock, set once
@@ -95,8 +147,9 @@ func With(ctx context.Context, now func() time.Time) context.Context {
 
 // From is the clock ctx carries or, if it carries none (Caddy's own
 // contexts), the default one (Now in production): its time, and the same
-// time in Unix nanoseconds (UnixNano in production, which builds no
-// time.Time: every admitted request reads it).
+// time in Unix nanoseconds for repeat visits (Coarse in production, up to
+// Ahead in front, which builds no time.Time and reads no clock: every
+// admitted request reads it).
 func From(ctx context.Context) (now func() time.Time, nanos func() int64) {
 	if now, ok := ctx.Value(key{}).(func() time.Time); ok && now != nil {
 		return now, nanosOf(now)

@@ -159,3 +159,53 @@ func TestStartOfHour(t *testing.T) {
 		t.Fatal("the clock went back")
 	}
 }
+
+// TestCoarseIsNeverBehind: Coarse is never behind the real time (within
+// UnixNano's millisecond) and at most Ahead in front of it, and it moves:
+// each reading serves about Refresh, then the clock is read again.
+func TestCoarseIsNeverBehind(t *testing.T) {
+	readings := map[int64]bool{}
+	for end := time.Now().Add(4 * Refresh); time.Now().Before(end); {
+		before := time.Now().UnixNano()
+		c := Coarse()
+		after := time.Now().UnixNano()
+		if c < before-int64(time.Millisecond) {
+			t.Fatalf("Coarse is %v behind the real time", time.Duration(before-c))
+		}
+		if c > after+int64(Ahead+time.Millisecond) {
+			t.Fatalf("Coarse is %v in front of the real time, more than Ahead (%v)", time.Duration(c-after), Ahead)
+		}
+		readings[c] = true
+	}
+	if len(readings) < 3 {
+		t.Fatalf("%d readings in 4 Refresh periods: the timer does not clear them", len(readings))
+	}
+}
+
+// TestCoarseRestsWhenIdle: the reading is cleared Refresh after it was
+// made, and with no call since, no timer is left running: an idle server
+// is not woken.
+func TestCoarseRestsWhenIdle(t *testing.T) {
+	Coarse()
+	deadline := time.Now().Add(10 * time.Second)
+	for coarse.now.Load() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the reading was not cleared")
+		}
+		time.Sleep(Refresh / 5)
+	}
+	if coarse.clear.Stop() {
+		t.Fatal("the timer runs on with nobody reading the clock")
+	}
+	// The next call reads the clock and starts the timer again.
+	before := time.Now().UnixNano()
+	if c := Coarse(); c < before-int64(time.Millisecond) || coarse.now.Load() != c {
+		t.Fatalf("after a rest: Coarse %d, before %d, held %d", c, before, coarse.now.Load())
+	}
+	for coarse.now.Load() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the reading was not cleared after the rest")
+		}
+		time.Sleep(Refresh / 5)
+	}
+}

@@ -1,0 +1,92 @@
+package session
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/smsgate/caddy-smsgate/internal/clock"
+	"github.com/smsgate/caddy-smsgate/store"
+)
+
+// TestCachedEndsOnTimeOnTheCoarseClock: on the production clock
+// (clock.Coarse, a reading kept for clock.Refresh), a cached session is
+// never served at or after its expiry, though the clock is not read for
+// each request; it is served until shortly before (clock.Ahead).
+func TestCachedEndsOnTimeOnTheCoarseClock(t *testing.T) {
+	st, closeDB, err := store.OpenBadger(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = closeDB() })
+	m, err := NewManager(context.Background(), Config{Store: st, Realm: "example.com", Lifetime: time.Hour,
+		Now: clock.Now, UnixNano: clock.Coarse})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	tok := cacheToken(1)
+	exp := time.Now().Add(clock.Ahead + 2*clock.Refresh)
+	cl := &Claims{RegisteredClaims: jwt.RegisteredClaims{Subject: "carol", ExpiresAt: &jwt.NumericDate{Time: exp}}}
+	cl.facts = newFacts(cl)
+	m.cache.Add(tok, cl)
+	served := 0
+	for {
+		before := time.Now()
+		got, lookup := m.Cached(ctx, tok)
+		if got != nil {
+			if !before.Before(exp) {
+				t.Fatalf("served %v after its expiry", before.Sub(exp))
+			}
+			if user, _ := lookup("http.auth.user.id"); got != cl || user != "carol" {
+				t.Fatalf("served %+v, user %v", got, user)
+			}
+			served++
+		}
+		if before.After(exp.Add(2 * clock.Refresh)) {
+			break
+		}
+	}
+	if served == 0 {
+		t.Fatal("never served before its expiry")
+	}
+}
+
+// TestCachedLookupIsTheTokensOwn: Cached answers, beside each token's
+// claims, the placeholders of those claims: another session's, even one
+// whose token ends alike (the cache's key) and took its slot, never.
+func TestCachedLookupIsTheTokensOwn(t *testing.T) {
+	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	m, _ := newManager(t, "HS256", &now)
+	ctx := context.Background()
+	for _, user := range []string{"alice", "bob"} {
+		tok, err := m.Issue(ctx, user, []string{"sms"}, Where{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cl, lookup := m.Cached(ctx, tok)
+		if cl == nil || cl.Subject != user {
+			t.Fatalf("%s: Cached = %+v", user, cl)
+		}
+		if got, _ := lookup("http.auth.user.id"); got != user {
+			t.Fatalf("%s's token: the placeholders name %v", user, got)
+		}
+	}
+	// Two tokens that end alike: the second replaces the first, whose
+	// placeholders go with it.
+	c := NewCache(10)
+	end := ".signature-ending-alike"
+	a, b := "a"+end, "b"+end
+	c.Add(a, cacheClaims("alice"))
+	c.Add(b, cacheClaims("bob"))
+	if e := c.get(a, time.Now().UnixNano()); e != nil {
+		t.Fatalf("a token whose slot another took is served (as %s)", e.claims.Subject)
+	}
+	if e := c.get(b, time.Now().UnixNano()); e == nil {
+		t.Fatal("the second token is a miss")
+	} else if got, _ := e.lookup("http.auth.user.id"); got != "bob" {
+		t.Fatalf("bob's token: the placeholders name %v", got)
+	}
+}
