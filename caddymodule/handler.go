@@ -43,7 +43,7 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 	if strings.HasPrefix(r.URL.Path, h.prefix) {
 		return g.own(w, r)
 	}
-	repl := replacer(r)
+	repl, _ := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer) // replacer, without the call
 	user, ok := "", h.noIdentity // priorIdentity's first answer, without the call
 	if !ok {
 		user, ok = g.priorIdentity(r, repl)

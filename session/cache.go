@@ -86,10 +86,10 @@ func keyOf(token string) (k cacheKey, ok bool) {
 	if len(token) < 8 {
 		return 0, false
 	}
-	for _, b := range []byte(token[len(token)-8:]) {
-		k = k<<8 | cacheKey(b)
-	}
-	return k, true
+	// Byte by byte, little-endian: the compiler makes it one load.
+	e := token[len(token)-8:]
+	return cacheKey(e[0]) | cacheKey(e[1])<<8 | cacheKey(e[2])<<16 | cacheKey(e[3])<<24 |
+		cacheKey(e[4])<<32 | cacheKey(e[5])<<40 | cacheKey(e[6])<<48 | cacheKey(e[7])<<56, true
 }
 
 // bucket is the slots key k may take. The key's bits are mixed first

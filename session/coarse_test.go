@@ -26,6 +26,12 @@ func TestCachedEndsOnTimeOnTheCoarseClock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if !m.coarse {
+		t.Fatal("the manager calls clock.Coarse through nanos")
+	}
+	if other, _ := newManager(t, "HS256", new(time.Time)); other.coarse {
+		t.Fatal("a manager on a test's clock reads clock.Coarse")
+	}
 	ctx := context.Background()
 	tok := cacheToken(1)
 	exp := time.Now().Add(clock.Ahead + 2*clock.Refresh)
