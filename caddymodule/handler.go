@@ -37,14 +37,15 @@ var gateCookies = []string{pages.SessionCookie, pages.FlowCookie, pages.KnownCoo
 // requests evicts it).
 func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	h := &g.hot
-	if h.assertion != "" {
-		r.Header.Del(h.assertion) // only ever the gate's own
+	if h.assertion {
+		r.Header.Del(g.AssertionHeader) // only ever the gate's own
 	}
 	if strings.HasPrefix(r.URL.Path, h.prefix) {
 		return g.own(w, r)
 	}
-	repl, _ := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer) // replacer, without the call
-	user, ok := "", h.noIdentity // priorIdentity's first answer, without the call
+	// replacer(r) and priorIdentity's first answer, without the calls.
+	repl, _ := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
+	user, ok := "", h.noIdentity
 	if !ok {
 		user, ok = g.priorIdentity(r, repl)
 	}
@@ -73,11 +74,13 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 
 // hot is what ServeHTTP reads on every request, copied together when
 // Provision ends (Gate's and the runtime's fields are spread over memory
-// the proxy's work evicts); anySession: see everySessionPasses.
+// the proxy's work evicts), in one line of memory: the sessions' cache
+// is found from it, not through the Manager (see session.Repeat).
+// assertion: AssertionHeader is set; anySession: see everySessionPasses.
 type hot struct {
-	prefix, assertion      string // PathPrefix, AssertionHeader
-	sessions               *session.Manager
-	noIdentity, anySession bool
+	prefix                            string // PathPrefix
+	sessions                          session.Repeat
+	assertion, noIdentity, anySession bool
 }
 
 // own serves the gate's own paths (under its prefix), holding the drain.
@@ -138,9 +141,9 @@ func (g *Gate) admit(r *http.Request, repl *caddy.Replacer, cl *session.Claims, 
 	// (accepts checked).
 	repl.Map(lookup)
 	found.Strip(r.Header, gateCookies...)
-	if g.hot.assertion != "" {
+	if g.hot.assertion {
 		if a, err := g.sessions.Assertion(cl); err == nil {
-			r.Header.Set(g.hot.assertion, a)
+			r.Header.Set(g.AssertionHeader, a)
 			repl.Set("smsgate.assertion", a)
 		} else {
 			g.logger.Error("signing the identity assertion", zap.Error(err))

@@ -67,7 +67,7 @@ func (g *Gate) Provision(ctx caddy.Context) error {
 		}
 	})
 	g.watch.Start(g.sessions)
-	g.hot = hot{prefix: g.PathPrefix, assertion: g.AssertionHeader, sessions: g.sessions,
+	g.hot = hot{prefix: g.PathPrefix, assertion: g.AssertionHeader != "", sessions: g.sessions.Repeat(),
 		noIdentity: g.Identity == IdentityNone, anySession: g.everySessionPasses()}
 	return nil
 }

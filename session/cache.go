@@ -20,11 +20,17 @@ import (
 // token verified, a logout, revocation news) take a mutex among
 // themselves.
 type Cache struct {
+	table
+	mu  sync.Mutex
+	n   int // entries held (under mu)
+	max int
+}
+
+// table is a cache's slots, made once and never moved: a reader may hold
+// a copy of it (Repeat) and find the slots without reading the Cache.
+type table struct {
 	slots []slot // buckets of bucketSlots, one 64-byte line each
 	shift uint   // 64 less the bits of the bucket's number
-	mu    sync.Mutex
-	n     int // entries held (under mu)
-	max   int
 }
 
 // bucketSlots is how many slots a token's key may take: the slots of one
@@ -94,12 +100,12 @@ func keyOf(token string) (k cacheKey, ok bool) {
 
 // bucket is the slots key k may take. The key's bits are mixed first
 // (Fibonacci hashing): its low bits are base64url's, few and uneven.
-func (c *Cache) bucket(k cacheKey) []slot {
+func (t *table) bucket(k cacheKey) []slot {
 	b := 0
-	if c.shift < 64 {
-		b = int(uint64(k) * 0x9E3779B97F4A7C15 >> c.shift)
+	if t.shift < 64 {
+		b = int(uint64(k) * 0x9E3779B97F4A7C15 >> t.shift)
 	}
-	return c.slots[b*bucketSlots : (b+1)*bucketSlots : (b+1)*bucketSlots]
+	return t.slots[b*bucketSlots : (b+1)*bucketSlots : (b+1)*bucketSlots]
 }
 
 // Get returns the claims of a token verified earlier that has not expired
@@ -112,12 +118,12 @@ func (c *Cache) Get(token string, now time.Time) (*Claims, bool) {
 }
 
 // get is Get with now in Unix nanoseconds, answering the entry.
-func (c *Cache) get(token string, now int64) *cacheEntry {
+func (t *table) get(token string, now int64) *cacheEntry {
 	k, ok := keyOf(token)
 	if !ok {
 		return nil
 	}
-	b := c.bucket(k)
+	b := t.bucket(k)
 	for i := range b {
 		s := &b[i]
 		if s.key.Load() != uint64(k) {

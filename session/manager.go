@@ -234,9 +234,29 @@ func (m *Manager) Uncached(ctx context.Context, token string) *Claims {
 // placeholders' provider, cl.Facts().Lookup, kept beside the token: a
 // repeat visit that needs no claim reads no more of its memory.
 func (m *Manager) Cached(ctx context.Context, token string) (cl *Claims, lookup func(string) (any, bool)) {
+	r := m.Repeat()
+	return r.Cached(ctx, token)
+}
+
+// Repeat is what a repeat visit reads of a Manager, for a caller to hold
+// by value beside what it reads on every request (a gate's hot fields):
+// the cache's table is then found without reading the Manager first. Each
+// line of memory found through the last waits for it (the proxy's work
+// between two requests evicts them all): one fewer in that chain.
+type Repeat struct {
+	m *Manager
+	table
+}
+
+// Repeat is m's Repeat.
+func (m *Manager) Repeat() Repeat { return Repeat{m: m, table: m.cache.table} }
+
+// Cached is Manager.Cached.
+func (r *Repeat) Cached(ctx context.Context, token string) (cl *Claims, lookup func(string) (any, bool)) {
 	if token == "" {
 		return nil, nil
 	}
+	m := r.m
 	var now int64 // one clock read (clock.Coarse in production), no time.Time
 	if m.coarse {
 		now = clock.Coarse()
@@ -244,7 +264,7 @@ func (m *Manager) Cached(ctx context.Context, token string) (cl *Claims, lookup 
 		now = m.nanos()
 	}
 	m.syncRevocations(ctx, now)
-	if e := m.cache.get(token, now); e != nil {
+	if e := r.get(token, now); e != nil {
 		return e.claims, e.lookup
 	}
 	return nil, nil
