@@ -78,7 +78,7 @@ var errMaxAge = errors.New("max_age must be a duration such as 15m")
 
 // authAnswer is a successful check's 200: the identity headers for the
 // upstream, and the request's other cookies (found: the session's, as in
-// serve); repl, the request's placeholders.
+// ServeHTTP); repl, the request's placeholders.
 func (g *Gate) authAnswer(w http.ResponseWriter, r *http.Request, repl *caddy.Replacer, cl *session.Claims, found cookies.Found) {
 	g.admit(r, repl, cl, cl.Facts().Lookup, found)
 	h := w.Header()

@@ -128,7 +128,7 @@ var (
 // smsgate's cookies off the request: upstreams must never see the bearer
 // tokens (the session, and a trusted browser's, which signs it in again).
 // With a cached session it allocates nothing: the values were made when
-// the token was first verified. found is where serve found the session's
+// the token was first verified. found is where ServeHTTP found the session's
 // cookie: the header is not looked up or read through again; repl, the
 // request's placeholders; lookup, the session's (cl.Facts().Lookup, which
 // the cache holds beside the token: a repeat visit reads neither cl nor
@@ -184,7 +184,7 @@ func (g *Gate) passes(cl *session.Claims, user string) bool {
 }
 
 // everySessionPasses: each of passes' checks is true of every session (a
-// login form naming nobody, no max_age, no require), so serve skips them
+// login form naming nobody, no max_age, no require), so ServeHTTP skips them
 // (hot.anySession). A check added to passes must be added here.
 func (g *Gate) everySessionPasses() bool {
 	form, ok := g.signin.Identity.(signin.LoginForm)

@@ -228,48 +228,6 @@ func (m *Manager) Uncached(ctx context.Context, token string) *Claims {
 	return cl
 }
 
-// Cached is Check for a token this gate verified earlier and still holds
-// (a repeat visit), and nil for any other: it writes nothing to the store
-// (the revocation poll it may start only reads). lookup is the session's
-// placeholders' provider, cl.Facts().Lookup, kept beside the token: a
-// repeat visit that needs no claim reads no more of its memory.
-func (m *Manager) Cached(ctx context.Context, token string) (cl *Claims, lookup func(string) (any, bool)) {
-	r := m.Repeat()
-	return r.Cached(ctx, token)
-}
-
-// Repeat is what a repeat visit reads of a Manager, for a caller to hold
-// by value beside what it reads on every request (a gate's hot fields):
-// the cache's table is then found without reading the Manager first. Each
-// line of memory found through the last waits for it (the proxy's work
-// between two requests evicts them all): one fewer in that chain.
-type Repeat struct {
-	m *Manager
-	table
-}
-
-// Repeat is m's Repeat.
-func (m *Manager) Repeat() Repeat { return Repeat{m: m, table: m.cache.table} }
-
-// Cached is Manager.Cached.
-func (r *Repeat) Cached(ctx context.Context, token string) (cl *Claims, lookup func(string) (any, bool)) {
-	if token == "" {
-		return nil, nil
-	}
-	m := r.m
-	var now int64 // one clock read (clock.Coarse in production), no time.Time
-	if m.coarse {
-		now = clock.Coarse()
-	} else {
-		now = m.nanos()
-	}
-	m.syncRevocations(ctx, now)
-	if e := r.get(token, now); e != nil {
-		return e.claims, e.lookup
-	}
-	return nil, nil
-}
-
 // Verify checks a token's signature and claims only, not revocation: for
 // logout, which revokes what it is shown.
 func (m *Manager) Verify(token string) (*Claims, error) {
