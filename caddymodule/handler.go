@@ -24,17 +24,10 @@ var gateCookies = []string{pages.SessionCookie, pages.FlowCookie, pages.KnownCoo
 
 // ServeHTTP lets authenticated requests through to next, serves the gate's
 // own pages, and turns everyone else away. What may use the store (the
-// pages, forward auth, a session not yet in the cache) holds the drain:
-// the store outlives the gate's Cleanup until all of it has ended (what
-// comes after is refused: replaced). A repeat visit needs no store and
-// holds nothing: the drain's release, an atomic write after the request's
-// own, was a sixth of the gate's time on an admitted request.
-//
-// Its code is the admitted path and little else: what an admitted request
-// does not run lives in functions of its own (own, refuse, uncached), and
-// the admission is not a function of its own either, whose code would be
-// fetched again on every request too (the proxy's work between two
-// requests evicts it).
+// pages, forward auth, a session not yet in the cache) holds the drain
+// (what comes after Cleanup is refused: replaced); a repeat visit holds
+// nothing. Its code is the admitted path, fetched again on every request:
+// the rest is in functions of their own (own, refuse, uncached).
 func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	h := &g.hot
 	if h.assertion {
@@ -58,11 +51,8 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 	cl, lookup := h.sessions.Cached(r.Context(), token)
 	if cl == nil && token != "" {
 		var err error
-		if cl, err = g.uncached(w, r, token); err != nil {
+		if cl, lookup, err = g.uncached(w, r, token); err != nil {
 			return err
-		}
-		if cl != nil {
-			lookup = cl.Facts().Lookup
 		}
 	}
 	if cl != nil && (h.anySession || g.passes(cl, user)) {
@@ -72,10 +62,8 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 	return g.refuse(w, r)
 }
 
-// hot is what ServeHTTP reads on every request, copied together when
-// Provision ends (Gate's and the runtime's fields are spread over memory
-// the proxy's work evicts), in one line of memory: the sessions' cache
-// is found from it, not through the Manager (see session.Repeat).
+// hot is what ServeHTTP reads on every request, in one line of memory
+// made when Provision ends (the cache's table too: session.Repeat);
 // assertion: AssertionHeader is set; anySession: see everySessionPasses.
 type hot struct {
 	prefix                            string // PathPrefix
@@ -95,27 +83,28 @@ func (g *Gate) own(w http.ResponseWriter, r *http.Request) error {
 	return g.pages.ServeHTTP(w, r)
 }
 
-// refuse answers a request to a protected path without a session that
-// admits it: a browser goes to the login page, anyone else gets a 401.
+// refuse sends a browser to the login page, and gives anyone else a 401.
 func (g *Gate) refuse(w http.ResponseWriter, r *http.Request) error {
 	if pages.PageLoad(r) {
 		http.Redirect(w, r, g.PathPrefix+"login?rd="+url.QueryEscape(r.URL.RequestURI()), http.StatusFound)
 		return nil
 	}
-	// As Caddy's own authentication does: an error the site's
-	// handle_errors can shape ({err.status_code}, {err.message}); the
-	// login page's address travels in a header.
+	// As Caddy's own authentication does: an error for handle_errors
+	// ({err.status_code}, {err.message}), the login page in a header.
 	w.Header().Set("X-Smsgate-Login", g.PathPrefix+"login")
 	return caddyhttp.Error(http.StatusUnauthorized, errUnauthenticated)
 }
 
 // uncached checks a session this gate has not cached, holding the drain.
-func (g *Gate) uncached(w http.ResponseWriter, r *http.Request, token string) (*session.Claims, error) {
+func (g *Gate) uncached(w http.ResponseWriter, r *http.Request, token string) (*session.Claims, func(string) (any, bool), error) {
 	if !g.inFlight.Enter() {
-		return nil, replaced(w)
+		return nil, nil, replaced(w)
 	}
 	defer g.inFlight.Release()
-	return g.sessions.Uncached(r.Context(), token), nil
+	if cl := g.sessions.Uncached(r.Context(), token); cl != nil {
+		return cl, cl.Facts().Lookup, nil
+	}
+	return nil, nil, nil
 }
 
 // Why a protected request was refused (for handle_errors' {err.message}).
@@ -130,9 +119,7 @@ var (
 // With a cached session it allocates nothing: the values were made when
 // the token was first verified. found is where ServeHTTP found the session's
 // cookie: the header is not looked up or read through again; repl, the
-// request's placeholders; lookup, the session's (cl.Facts().Lookup, which
-// the cache holds beside the token: a repeat visit reads neither cl nor
-// its facts).
+// request's placeholders; lookup, cl.Facts().Lookup (the cache's copy).
 func (g *Gate) admit(r *http.Request, repl *caddy.Replacer, cl *session.Claims, lookup func(string) (any, bool), found cookies.Found) {
 	// The placeholders ({http.auth.user.*}, and the first release's
 	// {smsgate.*} names) come from the facts' provider: no lock, and no
