@@ -12,6 +12,7 @@ import (
 	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/internal/cfutil"
 	"github.com/smsgate/caddy-smsgate/internal/drain"
+	"github.com/smsgate/caddy-smsgate/internal/handoff"
 	"github.com/smsgate/caddy-smsgate/pages"
 	"github.com/smsgate/caddy-smsgate/providers"
 	"github.com/smsgate/caddy-smsgate/session"
@@ -41,6 +42,7 @@ type gate struct {
 	// and its last request's (inFlight).
 	closeStore context.CancelFunc
 	inFlight   drain.Drain
+	key        handoff.Key // its configuration's, for the gate that replaces it (handOff)
 	chain      providers.Chain
 	metrics    *audit.Metrics
 	log        *audit.Log // audit events and alarms
