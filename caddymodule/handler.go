@@ -49,7 +49,8 @@ type hot struct {
 // gate's Cleanup until all of it has ended (what comes after is handed
 // off: errReplaced). A repeat visit needs no store and holds nothing: the
 // drain's release, an atomic write after the request's own, was a sixth of
-// the gate's time on an admitted request.
+// the gate's time on an admitted request; unless it is given an identity
+// assertion, whose signing may rotate the keys, in the store.
 func (g *Gate) serve(w http.ResponseWriter, r *http.Request) (admitted bool, err error) {
 	h := &g.hot
 	if h.assertion != "" {
@@ -80,6 +81,12 @@ func (g *Gate) serve(w http.ResponseWriter, r *http.Request) (admitted bool, err
 		}
 	}
 	if cl != nil && (h.anySession || g.passes(cl, user)) {
+		if h.assertion != "" { // signing it may rotate the keys, in the store
+			if !g.inFlight.Enter() {
+				return false, errReplaced
+			}
+			defer g.inFlight.Release()
+		}
 		g.admit(r, repl, cl, found)
 		return true, nil
 	}

@@ -1,0 +1,78 @@
+package caddymodule_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/smsgate/caddy-smsgate/internal/sitetest"
+	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
+)
+
+// TestAnAssertionAfterCleanup: a request still in a handler before the
+// gate (a forward_auth, parked) when the config is reloaded reaches the
+// old gate after its Cleanup, with a session that gate had cached. With
+// EdDSA and an identity assertion, signing the assertion may rotate the
+// session keys (key_rotation due), a write to the store: the old gate let
+// go of its store (on Redis, a client of its own, closed), so it must not
+// sign; it hands the request to the gate that replaced it, which does.
+// Before, the old gate wrote to its closed store, failed, and sent the
+// request upstream without its assertion.
+func TestAnAssertionAfterCleanup(t *testing.T) {
+	sitetest.Parallel(t)
+	addr := redistest.Server(t)
+	arrived, release := make(chan struct{}), make(chan struct{})
+	sso := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Park") != "" {
+			arrived <- struct{}{}
+			<-release
+		}
+		user, _, _ := r.BasicAuth()
+		w.Header().Set("Remote-User", user)
+	}))
+	t.Cleanup(sso.Close)
+	site := func(i int) *sitetest.Site {
+		return sitetest.Start(t, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
+	forward_auth %s {
+		uri /verify
+		copy_headers Remote-User
+	}
+	smsgate {
+		identity {http.request.header.Remote-User}
+		signing_alg EdDSA
+		key_rotation 1h
+		session_lifetime 3h
+		assertion_header X-Smsgate-Assertion
+		store redis %s
+		provider log
+	}
+	respond "config %d: {http.request.header.X-Smsgate-Assertion}"
+}`, strings.TrimPrefix(sso.URL, "http://"), addr, i))
+	}
+	s := site(1)
+	bob := sitetest.NewClient(t, "bob")
+	sitetest.Enroll(t, s, bob, "+14155550100")
+	if res := bob.Get("/"); res.StatusCode != http.StatusOK || len(res.Text) < len("config 1: ")+20 {
+		t.Fatalf("bob's page on the first config: %d %q", res.StatusCode, res.Text)
+	}
+	// bob's session and its assertion are in the first gate's caches.
+	req, _ := http.NewRequest(http.MethodGet, s.Base+"/", nil)
+	req.SetBasicAuth(bob.User, "demo")
+	req.Header.Set("X-Park", "1")
+	answer := aside(t, bob.HTTP, req)
+	<-arrived
+	old := s
+	s = site(2) // the same gate: the first one is cleaned up
+	s.Advance(61 * time.Minute)
+	close(release)
+	res, body := answer()
+	if res.StatusCode != http.StatusOK || len(body) < len("config 1: ")+20 {
+		t.Fatalf("a cached session reaching its gate after Cleanup, its assertion due again: %d %q", res.StatusCode, body)
+	}
+	if errs := old.LogEntries("signing the identity assertion"); len(errs) > 0 {
+		t.Fatalf("the old gate signed an assertion after its Cleanup: %v", errs)
+	}
+}
