@@ -76,3 +76,78 @@ func TestAnAssertionAfterCleanup(t *testing.T) {
 		t.Fatalf("the old gate signed an assertion after its Cleanup: %v", errs)
 	}
 }
+
+// TestAStricterGateHandsToNoOther: "the same configuration" is the whole
+// gate's, not its realm's or its site's. One site, two gates of one realm
+// on one store: /admin/ demands a code entered within the minute, the
+// rest of the site takes any session. A request for /admin/ still in the
+// forward_auth when a reload changed the admin gate (and left the other as
+// it was) reaches the old admin gate after its Cleanup, with a session it
+// has not cached: it must not be handed to the site's other gate, which
+// would let bob's hour-old code into /admin/ along the old route (as it
+// did with the registry keyed by the realm); it is the 503 to retry, and
+// the new admin gate still asks for a fresh code.
+func TestAStricterGateHandsToNoOther(t *testing.T) {
+	sitetest.Parallel(t)
+	arrived, release := make(chan struct{}), make(chan struct{})
+	sso := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Park") != "" {
+			arrived <- struct{}{}
+			<-release
+		}
+		user, _, _ := r.BasicAuth()
+		w.Header().Set("Remote-User", user)
+	}))
+	t.Cleanup(sso.Close)
+	storeLine := "store badger {DIR}"
+	site := func(i int) *sitetest.Site {
+		return sitetest.Start(t, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
+	forward_auth %[1]s {
+		uri /verify
+		copy_headers Remote-User
+	}
+	handle /admin/* {
+		smsgate {
+			identity {http.request.header.Remote-User}
+			max_age 1m
+			%[2]s
+			provider log
+			site_name "Admin %[3]d"
+		}
+		respond "config %[3]d: admin {http.auth.user.id}"
+	}
+	handle {
+		smsgate {
+			identity {http.request.header.Remote-User}
+			%[2]s
+			provider log
+		}
+		respond "config %[3]d: {http.auth.user.id}"
+	}
+	handle_errors {
+		respond "{err.status_code} {err.message}" {err.status_code}
+	}
+}`, strings.TrimPrefix(sso.URL, "http://"), storeLine, i))
+	}
+	s := site(1)
+	storeLine = "store badger " + s.Store
+	bob := sitetest.NewClient(t, "bob")
+	sitetest.Enroll(t, s, bob, "+14155550100")
+	s.Advance(time.Hour)
+	sitetest.ExpectBody(t, bob.Get("/"), "config 1: bob")
+	req, _ := http.NewRequest(http.MethodGet, s.Base+"/admin/x", nil)
+	req.SetBasicAuth(bob.User, "demo")
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("X-Park", "1")
+	answer := aside(t, bob.HTTP, req)
+	<-arrived
+	s = site(2) // the admin gate changed, the other not
+	close(release)
+	if res, body := answer(); res.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("an hour-old code, for /admin/ whose gate was replaced: %d %q", res.StatusCode, body)
+	}
+	sitetest.ExpectBody(t, bob.Get("/"), "config 2: bob")
+	if res := bob.GetWith("/admin/x", map[string]string{"Accept": "application/json"}); res.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("an hour-old code, for /admin/ on the new config: %d %q", res.StatusCode, res.Text)
+	}
+}
