@@ -1,6 +1,7 @@
 package caddymodule_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -9,6 +10,8 @@ import (
 	"time"
 
 	"github.com/smsgate/caddy-smsgate/internal/sitetest"
+	"github.com/smsgate/caddy-smsgate/session"
+	"github.com/smsgate/caddy-smsgate/store"
 	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
 )
 
@@ -149,5 +152,67 @@ func TestAStricterGateHandsToNoOther(t *testing.T) {
 	sitetest.ExpectBody(t, bob.Get("/"), "config 2: bob")
 	if res := bob.GetWith("/admin/x", map[string]string{"Accept": "application/json"}); res.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("an hour-old code, for /admin/ on the new config: %d %q", res.StatusCode, res.Text)
+	}
+}
+
+// TestARevocationReachesALateRequest: a session the old gate had cached,
+// revoked at another instance (on the shared Redis) while a request of it
+// was still in the forward_auth at a reload. That gate, cleaned up, polls
+// the revocation log no more; a live gate would have read it (a poll is
+// due every second): the late request must not be admitted from the
+// stale cache.
+func TestARevocationReachesALateRequest(t *testing.T) {
+	sitetest.Parallel(t)
+	addr := redistest.Server(t)
+	arrived, release := make(chan struct{}), make(chan struct{})
+	sso := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Park") != "" {
+			arrived <- struct{}{}
+			<-release
+		}
+		user, _, _ := r.BasicAuth()
+		w.Header().Set("Remote-User", user)
+	}))
+	t.Cleanup(sso.Close)
+	// The gates name the server localhost, the other instance 127.0.0.1:
+	// another store to this process, which tells only those on its own.
+	port := addr[strings.LastIndex(addr, ":")+1:]
+	site := func(i int) *sitetest.Site {
+		return sitetest.Start(t, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
+	forward_auth %s {
+		uri /verify
+		copy_headers Remote-User
+	}
+	smsgate {
+		identity {http.request.header.Remote-User}
+		store redis localhost:%s
+		provider log
+	}
+	respond "config %d: {http.auth.user.id}"
+}`, strings.TrimPrefix(sso.URL, "http://"), port, i))
+	}
+	s := site(1)
+	bob := sitetest.NewClient(t, "bob")
+	sitetest.Enroll(t, s, bob, "+14155550100")
+	sitetest.ExpectBody(t, bob.Get("/"), "config 1: bob") // in the first gate's cache
+	req, _ := http.NewRequest(http.MethodGet, s.Base+"/", nil)
+	req.SetBasicAuth(bob.User, "demo")
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("X-Park", "1")
+	answer := aside(t, bob.HTTP, req)
+	<-arrived
+	s = site(2) // the same gate
+	other, closeOther, err := store.OpenRedis(&store.Redis{Addresses: []string{addr}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeOther()
+	if err := session.RevokeUser(context.Background(), other, "localhost", "bob", s.Now()); err != nil {
+		t.Fatal(err)
+	}
+	s.Advance(2 * session.RevocationPoll)
+	close(release)
+	if res, body := answer(); res.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("a session revoked elsewhere, reaching its gate after Cleanup from its cache: %d %q", res.StatusCode, body)
 	}
 }
