@@ -23,7 +23,9 @@ import (
 // go of its store (on Redis, a client of its own, closed), so it must not
 // sign; it hands the request to the gate that replaced it, which does.
 // Before, the old gate wrote to its closed store, failed, and sent the
-// request upstream without its assertion.
+// request upstream without its assertion. (A revocation poll is due here
+// too, so the old gate's cache answers nothing either; with none due:
+// replaced_test.go's TestNoAssertionSignedAfterCleanup.)
 func TestAnAssertionAfterCleanup(t *testing.T) {
 	sitetest.Parallel(t)
 	addr := redistest.Server(t)

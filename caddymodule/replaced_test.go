@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
@@ -103,5 +104,46 @@ func TestAnUncachedSessionAfterCleanupIsHandedOn(t *testing.T) {
 	refused("a gate Caddy cleaned up, replaced by one of another config", carol, old, http.StatusServiceUnavailable)
 	if _, passed, err := serve(other, carol); !passed {
 		t.Fatalf("the new gate refused the session: %v", err)
+	}
+}
+
+// TestNoAssertionSignedAfterCleanup: a gate that gives identity
+// assertions (EdDSA) signs one when a session it has cached comes back
+// after the last one expired, and signing may rotate the keys: a write to
+// the store. Once Caddy has cleaned the gate up, that store is let go of:
+// a session still in its cache (no revocation poll due yet) is not
+// admitted by it, but handed on (here, to nobody: the 503). Before, the
+// gate wrote the new key to its closed store, and the request went on
+// without its assertion. (Through a real Caddy on Redis:
+// aftercleanup_test.go's TestAnAssertionAfterCleanup.)
+func TestNoAssertionSignedAfterCleanup(t *testing.T) {
+	var now clock.Test
+	g := Gate{SigningAlg: "EdDSA", KeyRotation: caddy.Duration(time.Hour), SessionLifetime: caddy.Duration(3 * time.Hour),
+		AssertionHeader: "X-Smsgate-Assertion"}
+	hotGate(t, &g, &now)
+	tok, err := g.sessions.Issue(context.Background(), "carol", []string{"sms"}, session.Where{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	serve := func(tok string) (assertion string, passed bool, err error) {
+		r := httptest.NewRequest(http.MethodGet, "http://localhost/app", nil)
+		r.AddCookie(&http.Cookie{Name: pages.SessionCookie, Value: tok})
+		w := httptest.NewRecorder()
+		r = caddyhttp.PrepareRequest(r, caddy.NewReplacer(), w, nil)
+		err = g.ServeHTTP(w, r, caddyhttp.HandlerFunc(func(http.ResponseWriter, *http.Request) error { passed = true; return nil }))
+		return r.Header.Get(g.AssertionHeader), passed, err
+	}
+	if a, passed, err := serve(tok); !passed || a == "" {
+		t.Fatalf("carol's session: passed %v, assertion %q, %v", passed, a, err)
+	}
+	now.Advance(61 * time.Minute) // her assertion expired, a new key due
+	serve("stranger")             // polls the revocations now: none due at her next visit
+	if err := g.Cleanup(); err != nil {
+		t.Fatal(err)
+	}
+	a, passed, err := serve(tok)
+	var he caddyhttp.HandlerError
+	if passed || !errors.As(err, &he) || he.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("carol's cached session after Cleanup: passed %v, assertion %q, %v; want the 503", passed, a, err)
 	}
 }
