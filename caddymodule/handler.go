@@ -23,20 +23,17 @@ import (
 var gateCookies = []string{pages.SessionCookie, pages.FlowCookie, pages.KnownCookie, pages.TrustCookie}
 
 // ServeHTTP lets authenticated requests through to next, serves the gate's
-// own pages, and turns everyone else away. What may use the store (the
-// pages, forward auth, a session not yet in the cache) holds the drain
-// (what comes after Cleanup is refused: replaced); a repeat visit holds
-// nothing. Its code is the admitted path, fetched again on every request:
-// the rest is in functions of their own (own, refuse, uncached).
+// own pages, and turns everyone else away. What may use the store holds
+// the drain (after Cleanup: handOff); a repeat visit does not. Its code is
+// the admitted path; the rest is in own, uncached, admitHeld.
 func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	h := &g.hot
 	if h.assertion {
 		r.Header.Del(g.AssertionHeader) // only ever the gate's own
 	}
 	if strings.HasPrefix(r.URL.Path, h.prefix) {
-		return g.own(w, r)
+		return g.own(w, r, next)
 	}
-	// replacer(r) and priorIdentity's first answer, without the calls.
 	repl, _ := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
 	user, ok := "", h.noIdentity
 	if !ok {
@@ -51,40 +48,18 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 	cl, lookup := h.sessions.Cached(r.Context(), token)
 	if cl == nil && token != "" {
 		var err error
-		if cl, lookup, err = g.uncached(w, r, token); err != nil {
-			return err
+		if cl, lookup, err = g.uncached(r, token); err != nil {
+			return g.handOff(w, r, next) // errReplaced
 		}
 	}
 	if cl != nil && (h.anySession || g.passes(cl, user)) {
-		g.admit(r, repl, cl, lookup, found)
+		if !h.assertion {
+			g.admit(r, repl, cl, lookup, found)
+		} else if !g.admitHeld(r, repl, cl, lookup, found) {
+			return g.handOff(w, r, next)
+		}
 		return next.ServeHTTP(w, r)
 	}
-	return g.refuse(w, r)
-}
-
-// hot is what ServeHTTP reads on every request, in one line of memory
-// made when Provision ends (the cache's table too: session.Repeat);
-// assertion: AssertionHeader is set; anySession: see everySessionPasses.
-type hot struct {
-	prefix                            string // PathPrefix
-	sessions                          session.Repeat
-	assertion, noIdentity, anySession bool
-}
-
-// own serves the gate's own paths (under its prefix), holding the drain.
-func (g *Gate) own(w http.ResponseWriter, r *http.Request) error {
-	if !g.inFlight.Enter() {
-		return replaced(w)
-	}
-	defer g.inFlight.Release()
-	if r.URL.Path[len(g.hot.prefix):] == "auth" {
-		return g.authCheck(w, r) // forward auth: no pages, no flow
-	}
-	return g.pages.ServeHTTP(w, r)
-}
-
-// refuse sends a browser to the login page, and gives anyone else a 401.
-func (g *Gate) refuse(w http.ResponseWriter, r *http.Request) error {
 	if pages.PageLoad(r) {
 		http.Redirect(w, r, g.PathPrefix+"login?rd="+url.QueryEscape(r.URL.RequestURI()), http.StatusFound)
 		return nil
@@ -95,16 +70,46 @@ func (g *Gate) refuse(w http.ResponseWriter, r *http.Request) error {
 	return caddyhttp.Error(http.StatusUnauthorized, errUnauthenticated)
 }
 
-// uncached checks a session this gate has not cached, holding the drain.
-func (g *Gate) uncached(w http.ResponseWriter, r *http.Request, token string) (*session.Claims, func(string) (any, bool), error) {
+// hot is what ServeHTTP reads, in one line made when Provision ends (the
+// cache's table too: session.Repeat); anySession: see everySessionPasses.
+type hot struct {
+	prefix                            string // PathPrefix
+	sessions                          session.Repeat
+	assertion, noIdentity, anySession bool
+}
+
+// own serves the gate's own paths (under its prefix), holding the drain.
+func (g *Gate) own(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	if !g.inFlight.Enter() {
-		return nil, nil, replaced(w)
+		return g.handOff(w, r, next)
+	}
+	defer g.inFlight.Release()
+	if r.URL.Path[len(g.hot.prefix):] == "auth" {
+		return g.authCheck(w, r) // forward auth: no pages, no flow
+	}
+	return g.pages.ServeHTTP(w, r)
+}
+
+// uncached checks a session this gate has not cached, holding the drain.
+func (g *Gate) uncached(r *http.Request, token string) (*session.Claims, func(string) (any, bool), error) {
+	if !g.inFlight.Enter() {
+		return nil, nil, errReplaced
 	}
 	defer g.inFlight.Release()
 	if cl := g.sessions.Uncached(r.Context(), token); cl != nil {
 		return cl, cl.Facts().Lookup, nil
 	}
 	return nil, nil, nil
+}
+
+// admitHeld is admit holding the drain (an assertion's signing writes keys).
+func (g *Gate) admitHeld(r *http.Request, repl *caddy.Replacer, cl *session.Claims, lookup func(string) (any, bool), found cookies.Found) bool {
+	if !g.inFlight.Enter() {
+		return false
+	}
+	defer g.inFlight.Release()
+	g.admit(r, repl, cl, lookup, found)
+	return true
 }
 
 // Why a protected request was refused (for handle_errors' {err.message}).
@@ -118,8 +123,8 @@ var (
 // tokens (the session, and a trusted browser's, which signs it in again).
 // With a cached session it allocates nothing: the values were made when
 // the token was first verified. found is where ServeHTTP found the session's
-// cookie: the header is not looked up or read through again; repl, the
-// request's placeholders; lookup, cl.Facts().Lookup (the cache's copy).
+// cookie (the header is not looked up again); repl, the request's
+// placeholders; lookup, cl.Facts().Lookup (the cache's copy).
 func (g *Gate) admit(r *http.Request, repl *caddy.Replacer, cl *session.Claims, lookup func(string) (any, bool), found cookies.Found) {
 	// The placeholders ({http.auth.user.*}, and the first release's
 	// {smsgate.*} names) come from the facts' provider: no lock, and no

@@ -8,9 +8,11 @@ import (
 
 // Cached is Check for a token this gate verified earlier and still holds
 // (a repeat visit), and nil for any other: it writes nothing to the store
-// (the revocation poll it may start only reads). lookup is the session's
-// placeholders' provider, cl.Facts().Lookup, kept beside the token: a
-// repeat visit that needs no claim reads no more of its memory.
+// (the revocation poll it may start only reads). Once the owner has let go
+// of the store, it is nil too when a poll is due: the cache would not
+// learn of a revocation made since. lookup is the session's placeholders'
+// provider, cl.Facts().Lookup, kept beside the token: a repeat visit that
+// needs no claim reads no more of its memory.
 func (m *Manager) Cached(ctx context.Context, token string) (cl *Claims, lookup func(string) (any, bool)) {
 	r := m.Repeat()
 	return r.Cached(ctx, token)
@@ -41,7 +43,9 @@ func (r *Repeat) Cached(ctx context.Context, token string) (cl *Claims, lookup f
 	} else {
 		now = m.nanos()
 	}
-	m.syncRevocations(ctx, now)
+	if !m.syncRevocations(ctx, now) {
+		return nil, nil
+	}
 	if e := r.get(token, now); e != nil {
 		return e.claims, e.lookup
 	}
