@@ -3,7 +3,6 @@ package caddymodule
 import (
 	"errors"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -25,7 +24,7 @@ var gateCookies = []string{pages.SessionCookie, pages.FlowCookie, pages.KnownCoo
 // ServeHTTP lets authenticated requests through to next, serves the gate's
 // own pages, and turns everyone else away. What may use the store holds
 // the drain (after Cleanup: handOff); a repeat visit does not. Its code is
-// the admitted path; the rest is in own, uncached, admitHeld.
+// the admitted path; the rest is in own, uncached, admitHeld, pages.Refuse.
 func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	h := &g.hot
 	if h.assertion {
@@ -60,14 +59,7 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 		}
 		return next.ServeHTTP(w, r)
 	}
-	if pages.PageLoad(r) {
-		http.Redirect(w, r, g.PathPrefix+"login?rd="+url.QueryEscape(r.URL.RequestURI()), http.StatusFound)
-		return nil
-	}
-	// As Caddy's own authentication does: an error for handle_errors
-	// ({err.status_code}, {err.message}), the login page in a header.
-	w.Header().Set("X-Smsgate-Login", g.PathPrefix+"login")
-	return caddyhttp.Error(http.StatusUnauthorized, errUnauthenticated)
+	return pages.Refuse(w, r, g.PathPrefix, errUnauthenticated)
 }
 
 // hot is what ServeHTTP reads, in one line made when Provision ends (the

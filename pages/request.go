@@ -156,3 +156,17 @@ func PageLoad(r *http.Request) bool {
 	}
 	return strings.Contains(r.Header.Get("Accept"), "text/html")
 }
+
+// Refuse answers a request for a protected path that no session admits:
+// a browser's page load goes to the login page under prefix (rd, the page
+// it asked for); anything else gets err as a 401 for the site's
+// handle_errors ({err.status_code}, {err.message}), with the login page in
+// X-Smsgate-Login, as Caddy's own authentication does.
+func Refuse(w http.ResponseWriter, r *http.Request, prefix string, err error) error {
+	if PageLoad(r) {
+		http.Redirect(w, r, prefix+"login?rd="+url.QueryEscape(r.URL.RequestURI()), http.StatusFound)
+		return nil
+	}
+	w.Header().Set("X-Smsgate-Login", prefix+"login")
+	return caddyhttp.Error(http.StatusUnauthorized, err)
+}
