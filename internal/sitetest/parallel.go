@@ -32,7 +32,7 @@ func Parallel(t *testing.T) {
 	}
 	t.Parallel()
 	stopLocal()
-	b := &binding{}
+	b := &binding{owner: t}
 	bindings.Lock()
 	bindings.m[t.Name()] = b
 	bindings.Unlock()
@@ -66,8 +66,9 @@ const serialEnv = "SMSGATE_SITETEST_SERIAL"
 
 // A binding is a parallel test's Caddy, started by its first site.
 type binding struct {
-	mu sync.Mutex
-	p  *process
+	mu    sync.Mutex
+	p     *process
+	owner *testing.T // the test that called Parallel
 }
 
 // bindings are the parallel tests running, by name.
