@@ -105,6 +105,15 @@ func (b *binding) process(t *testing.T) *process {
 	return b.p
 }
 
+// stopsFirst stops p's sites as soon as the parallel test t belongs to
+// ends, before the servers that test started for them earlier: a
+// redis-server killed first left the gates' last flushes waiting on a dead
+// store, seconds a test. Stopping them again when p is given back is a
+// no-op (Caddy loads an unchanged config so).
+func stopsFirst(t testing.TB, p *process) {
+	bindingOf(t).owner.Cleanup(func() { _ = p.unload() })
+}
+
 // processOf is t's Caddy process, nil for the in-process Caddy. A
 // parallel test that uses its Caddy before starting a site fails.
 func processOf(t testing.TB) *process {

@@ -270,11 +270,7 @@ func StartWith(t *testing.T, globals, body string) *Site {
 		t.Fatalf("loading the config: %v\n%s", err, cfg)
 	}
 	if p != nil {
-		// The site stops as soon as its test ends, before the servers the
-		// test started for it before it (a redis-server killed first left
-		// its gates' last flushes waiting on a dead store, seconds a test).
-		// Stopping it again when the process is given back is a no-op.
-		bindingOf(t).owner.Cleanup(func() { _ = p.unload() })
+		stopsFirst(t, p)
 	}
 	return &Site{t: t, LogFile: logFile, Store: filepath.Join(dir, "store"), Base: at.base(), p: p, ports: at}
 }
