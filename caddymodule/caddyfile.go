@@ -11,6 +11,7 @@ import (
 	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/figures"
 	"github.com/smsgate/caddy-smsgate/internal/cfutil"
+	"github.com/smsgate/caddy-smsgate/pages"
 	"github.com/smsgate/caddy-smsgate/providers"
 	"github.com/smsgate/caddy-smsgate/pumping"
 	"github.com/smsgate/caddy-smsgate/signin"
@@ -77,7 +78,7 @@ import (
 // the line. README.md's block is this one (TestREADMEOptionsAreTheParsers).
 func (g *Gate) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // directive name
-	g.gate = &gate{lines: map[string]caddyfile.Token{"": d.Token()}}
+	g.gate = &gate{lines: cfutil.Lines{"": d.Token()}}
 	if d.NextArg() {
 		return d.ArgErr()
 	}
@@ -130,8 +131,8 @@ func (g *Gate) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		case "redirect_hosts":
 			err = cfutil.List(d, &g.RedirectHosts)
 		case "path_prefix":
-			if err = cfutil.String(d, &g.PathPrefix); err == nil && !validPrefix(g.PathPrefix) {
-				err = d.Errf("%s", prefixRule)
+			if err = cfutil.String(d, &g.PathPrefix); err == nil && !pages.ValidPrefix(g.PathPrefix) {
+				err = d.Errf("%s", pages.PrefixRule)
 			}
 		case "public_origin":
 			err = cfutil.String(d, &g.PublicOrigin)

@@ -14,6 +14,7 @@ import (
 	"github.com/smsgate/caddy-smsgate/internal/cfutil"
 	"github.com/smsgate/caddy-smsgate/internal/localhost"
 	"github.com/smsgate/caddy-smsgate/internal/textsafe"
+	"github.com/smsgate/caddy-smsgate/pages"
 	"github.com/smsgate/caddy-smsgate/phone"
 	"github.com/smsgate/caddy-smsgate/providers"
 	"github.com/smsgate/caddy-smsgate/signin"
@@ -130,8 +131,8 @@ func (g *Gate) checkRanges() error {
 		return cfutil.OptionErrf("remember", "remember is both off and %s: choose one", time.Duration(g.Remember))
 	case g.Remember != 0 && cfutil.OutOfRange(g.Remember, MinRemember, MaxRemember):
 		return cfutil.OptionErrf("remember", "%s", cfutil.RangeError("remember", g.Remember, MinRemember, MaxRemember))
-	case !validPrefix(g.PathPrefix):
-		return cfutil.OptionErrf("path_prefix", "%s", prefixRule)
+	case !pages.ValidPrefix(g.PathPrefix):
+		return cfutil.OptionErrf("path_prefix", "%s", pages.PrefixRule)
 	}
 	if g.SigningKey != "" && !strings.Contains(g.SigningKey, "{") && len(g.SigningKey) < 32 {
 		return cfutil.OptionErrf("signing_key", "signing_key is %d bytes; it must be at least 32", len(g.SigningKey))

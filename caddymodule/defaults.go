@@ -12,18 +12,6 @@ import (
 
 // The settings' defaults and the send limits, merged into enrollment's.
 
-// prefixRule is what validPrefix wants.
-const prefixRule = "path_prefix must begin and end with '/', like " + DefaultPathPrefix + ", and be a path of this site: not //, \\, ? or #"
-
-// validPrefix reports whether p can be the gate's path prefix: a path of
-// this site, as every link and redirect the gate writes begins with it
-// (a browser reads //host/ and /\host/ as another host; ? and # end the
-// path, so the pages could not be reached).
-func validPrefix(p string) bool {
-	return strings.HasPrefix(p, "/") && strings.HasSuffix(p, "/") && len(p) >= 3 &&
-		!strings.HasPrefix(p, "//") && !strings.ContainsAny(p, "\\?#")
-}
-
 // limits merges the configured limits into enrollment's defaults.
 func (g *Gate) limits() (enrollment.Limits, error) {
 	rates := make(map[string]enrollment.Rate, len(g.Limits))

@@ -26,6 +26,9 @@ var gateCookies = []string{pages.SessionCookie, pages.FlowCookie, pages.KnownCoo
 // own pages, and turns everyone else away.
 func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	if admitted, err := g.serve(w, r); !admitted {
+		if err == errReplaced {
+			return g.handOff(w, r, next)
+		}
 		return err
 	}
 	return next.ServeHTTP(w, r)
@@ -43,10 +46,11 @@ type hot struct {
 // serve is the gate's own part of a request: it answers it, or admits it
 // for the next handler. What may use the store (the pages, forward auth, a
 // session not yet in the cache) holds the drain: the store outlives the
-// gate's Cleanup until all of it has ended (what comes after is refused:
-// replaced). A repeat visit needs no store and holds nothing: the drain's
-// release, an atomic write after the request's own, was a sixth of the
-// gate's time on an admitted request.
+// gate's Cleanup until all of it has ended (what comes after is handed
+// off: errReplaced). A repeat visit needs no store and holds nothing: the
+// drain's release, an atomic write after the request's own, was a sixth of
+// the gate's time on an admitted request; unless it is given an identity
+// assertion, whose signing may rotate the keys, in the store.
 func (g *Gate) serve(w http.ResponseWriter, r *http.Request) (admitted bool, err error) {
 	h := &g.hot
 	if h.assertion != "" {
@@ -54,7 +58,7 @@ func (g *Gate) serve(w http.ResponseWriter, r *http.Request) (admitted bool, err
 	}
 	if strings.HasPrefix(r.URL.Path, h.prefix) {
 		if !g.inFlight.Enter() {
-			return false, replaced(w)
+			return false, errReplaced
 		}
 		defer g.inFlight.Release()
 		if r.URL.Path[len(h.prefix):] == "auth" {
@@ -72,11 +76,17 @@ func (g *Gate) serve(w http.ResponseWriter, r *http.Request) (admitted bool, err
 	token := found.Value
 	cl := h.sessions.Cached(r.Context(), token)
 	if cl == nil && token != "" {
-		if cl, err = g.uncached(w, r, token); err != nil {
+		if cl, err = g.uncached(r, token); err != nil {
 			return false, err
 		}
 	}
 	if cl != nil && (h.anySession || g.passes(cl, user)) {
+		if h.assertion != "" { // signing it may rotate the keys, in the store
+			if !g.inFlight.Enter() {
+				return false, errReplaced
+			}
+			defer g.inFlight.Release()
+		}
 		g.admit(r, repl, cl, found)
 		return true, nil
 	}
@@ -92,9 +102,9 @@ func (g *Gate) serve(w http.ResponseWriter, r *http.Request) (admitted bool, err
 }
 
 // uncached checks a session this gate has not cached, holding the drain.
-func (g *Gate) uncached(w http.ResponseWriter, r *http.Request, token string) (*session.Claims, error) {
+func (g *Gate) uncached(r *http.Request, token string) (*session.Claims, error) {
 	if !g.inFlight.Enter() {
-		return nil, replaced(w)
+		return nil, errReplaced
 	}
 	defer g.inFlight.Release()
 	return g.sessions.Uncached(r.Context(), token), nil

@@ -19,6 +19,7 @@ import (
 	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/internal/cfutil"
 	"github.com/smsgate/caddy-smsgate/internal/clock"
+	"github.com/smsgate/caddy-smsgate/internal/handoff"
 	"github.com/smsgate/caddy-smsgate/pages"
 	"github.com/smsgate/caddy-smsgate/phone"
 	"github.com/smsgate/caddy-smsgate/providers"
@@ -40,6 +41,11 @@ func (g *Gate) Provision(ctx caddy.Context) error {
 	}
 	g.logger = ctx.Logger()
 	g.now, g.nanos = clock.From(ctx)
+	key, err := handoff.KeyOf(g) // as configured, before settle fills it in
+	if err != nil {
+		return err
+	}
+	g.key = key
 	s, err := g.settle(ctx)
 	if err != nil {
 		return err
@@ -69,6 +75,7 @@ func (g *Gate) Provision(ctx caddy.Context) error {
 	g.watch.Start(g.sessions)
 	g.hot = hot{prefix: g.PathPrefix, assertion: g.AssertionHeader, sessions: g.sessions,
 		noIdentity: g.Identity == IdentityNone, anySession: g.everySessionPasses()}
+	successors.Add(g.key, g) // ready to serve what a replaced gate hands off
 	return nil
 }
 
@@ -284,8 +291,9 @@ func (g *Gate) loadProviders(ctx caddy.Context) (providers.Checker, error) {
 // once its last request in flight has ended (Caddy cleans up a config
 // without waiting for them), it writes its last counts, and only then lets
 // go of its store (TestReloadDuringASend). A request that reaches the gate
-// after Cleanup begins nothing on the store (replaced).
+// after Cleanup begins nothing on the store (handOff).
 func (g *Gate) Cleanup() error {
+	successors.Remove(g.key, g) // before the drain closes: a gate refusing requests is never found
 	if g.app != nil {
 		g.app.Unregister(g.site)
 	}
@@ -299,15 +307,24 @@ func (g *Gate) Cleanup() error {
 	return nil
 }
 
-// replaced refuses a request that reaches the gate after Cleanup (it was
+// successors are the live gates by their configuration (handOff).
+var successors handoff.Registry[*Gate]
+
+// handOff serves a request that reached the gate after Cleanup (it was
 // still in a handler before the gate, basic_auth say, when the config was
-// reloaded): the store is let go of, so a 503 the client may retry at
-// once, on the new config; an error, for the site's handle_errors.
-func replaced(w http.ResponseWriter) error {
+// reloaded) with the newest live gate of the same configuration, which
+// runs all its checks (and hands it on again if it was replaced too);
+// with none, a 503 the client may retry at once, on the new config (an
+// error, for the site's handle_errors). The store is let go of, untouched.
+func (g *Gate) handOff(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	if s, ok := successors.Newest(g.key, g); ok {
+		return s.ServeHTTP(w, r, next)
+	}
 	w.Header().Set("Retry-After", "1")
 	return caddyhttp.Error(http.StatusServiceUnavailable, errReplaced)
 }
 
+// errReplaced is also serve's word for such a request: ServeHTTP hands it off.
 var errReplaced = errors.New("the site's configuration was just replaced: try again")
 
 var accentColour = regexp.MustCompile(`^#[0-9a-fA-F]{3}([0-9a-fA-F]{3})?$`)

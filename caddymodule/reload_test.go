@@ -66,27 +66,34 @@ func totals(t *testing.T, s *sitetest.Site) figuresTotals {
 	return figures.Total
 }
 
-// TestARequestAfterCleanupIsToldToRetry: a request still in a handler
-// before the gate (here a forward_auth, parked) when the config is
-// reloaded reaches the old gate only after its Cleanup, with nothing else
-// in flight: its store (on Redis, a client of its own) is closed. The gate
-// touches nothing and answers 503 with Retry-After, through handle_errors;
-// asked again, the new config serves it. On main the old gate served it
-// from the closed store.
-func TestARequestAfterCleanupIsToldToRetry(t *testing.T) {
+// TestARequestHeldAcrossAReload: requests still in a handler before the
+// gate (here a forward_auth, parked) when the config is reloaded reach the
+// old gate only after its Cleanup, with nothing else in flight: its store
+// is let go of (on Redis, a client of its own, closed). A reload that left
+// the gate's configuration as it was (it changed the site around it, as
+// most reloads do) hands them to the gate that replaced it, which checks
+// them in full: a page (an enrollment: its code sent, good on the new
+// config), a session the old gate had not cached, the forward-auth check;
+// each then goes on along its own route. Before, each was a 503 (on
+// Badger, before that, served). A reload that changed the gate's
+// configuration leaves nobody to hand on to: the old gate touches nothing
+// and answers 503 with Retry-After, through handle_errors; asked again,
+// the new config serves it.
+func TestARequestHeldAcrossAReload(t *testing.T) {
 	sitetest.Parallel(t)
-	storeLine := "store redis " + redistest.Server(t)
-	arrived, release := make(chan struct{}), make(chan struct{})
-	sso := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("X-Park") != "" {
-			arrived <- struct{}{}
-			<-release
-		}
-		w.Header().Set("Remote-User", "alice")
-	}))
-	t.Cleanup(sso.Close)
-	site := func(i int) *sitetest.Site {
-		return sitetest.Start(t, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
+	onEachStore(t, func(t *testing.T, storeLine string, keep func(*sitetest.Site) string) {
+		arrived, release := make(chan struct{}), make(chan struct{})
+		sso := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Header.Get("X-Park") != "" {
+				arrived <- struct{}{}
+				<-release
+			}
+			user, _, _ := r.BasicAuth()
+			w.Header().Set("Remote-User", user)
+		}))
+		t.Cleanup(sso.Close)
+		site := func(siteName string, i int) *sitetest.Site {
+			return sitetest.Start(t, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
 	forward_auth %s {
 		uri /verify
 		copy_headers Remote-User
@@ -95,46 +102,101 @@ func TestARequestAfterCleanupIsToldToRetry(t *testing.T) {
 		identity {http.request.header.Remote-User}
 		%s
 		provider log
-		site_name "Wiki %d"
+		site_name %q
 	}
-	respond ok
+	respond "config %d: {http.auth.user.id}"
 	handle_errors {
 		respond "{err.status_code} {err.message}" {err.status_code}
 	}
-}`, strings.TrimPrefix(sso.URL, "http://"), storeLine, i))
-	}
-	s := site(1)
-	c := sitetest.NewClient(t, "")
-	form := url.Values{"phone": {"+14155552671"}, "csrf": {c.CSRF("/.smsgate/enroll")}}
-	answered := make(chan *http.Response, 1)
-	go func() {
-		// Not c.Post: it may not fail the test from here.
-		req, _ := http.NewRequest(http.MethodPost, s.Base+"/.smsgate/enroll", strings.NewReader(form.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Header.Set("Accept", "text/html")
-		req.Header.Set("X-Park", "1")
-		res, err := c.HTTP.Do(req)
-		if err != nil {
-			t.Error(err)
+}`, strings.TrimPrefix(sso.URL, "http://"), storeLine, siteName, i))
 		}
-		answered <- res
+		// park sends req, parked in the forward_auth until release.
+		park := func(c *sitetest.Client, req *http.Request) func() (*http.Response, string) {
+			req.SetBasicAuth(c.User, "demo")
+			req.Header.Set("Accept", "text/html")
+			req.Header.Set("X-Park", "1")
+			answer := aside(t, c.HTTP, req)
+			<-arrived
+			return answer
+		}
+		enroll := func(s *sitetest.Site, c *sitetest.Client, form url.Values) func() (*http.Response, string) {
+			req, _ := http.NewRequest(http.MethodPost, s.Base+"/.smsgate/enroll", strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			return park(c, req)
+		}
+		get := func(s *sitetest.Site, c *sitetest.Client, path string) func() (*http.Response, string) {
+			req, _ := http.NewRequest(http.MethodGet, s.Base+path, nil)
+			return park(c, req)
+		}
+
+		s := site("Wiki", 1)
+		storeLine = keep(s)
+		bob := sitetest.NewClient(t, "bob")
+		sitetest.Enroll(t, s, bob, "+14155550100")
+		s = site("Wiki", 2) // bob's session in the first gate's cache, not in this one's
+		alice := sitetest.NewClient(t, "alice")
+		form := url.Values{"phone": {"+14155552671"}, "csrf": {alice.CSRF("/.smsgate/enroll")}}
+		enrolled, page, checked := enroll(s, alice, form), get(s, bob, "/"), get(s, bob, "/.smsgate/auth")
+		old := s
+		s = site("Wiki", 3) // the same gate: handed on
+		close(release)
+		if res, body := enrolled(); res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/.smsgate/verify" {
+			t.Errorf("an enrollment that reached the gate after its Cleanup: %d %s\n%s", res.StatusCode, res.Header.Get("Location"), body)
+		}
+		if res, body := page(); res.StatusCode != http.StatusOK || body != "config 2: bob" {
+			t.Errorf("a session the old gate had not cached, after its Cleanup: %d %q", res.StatusCode, body)
+		}
+		if res, body := checked(); res.StatusCode != http.StatusOK || res.Header.Get("Remote-User") != "bob" {
+			t.Errorf("a forward-auth check that reached the gate after its Cleanup: %d %q\n%s", res.StatusCode, res.Header.Get("Remote-User"), body)
+		}
+		if n := old.Sent(); n != 0 {
+			t.Fatalf("%d codes sent by a gate Caddy had cleaned up", n)
+		}
+		sitetest.ExpectEnrolled(t, alice.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": form["csrf"]}), "/")
+		sitetest.ExpectBody(t, alice.Get("/"), "config 3: alice")
+
+		arrived, release = make(chan struct{}), make(chan struct{})
+		carol := sitetest.NewClient(t, "carol")
+		form = url.Values{"phone": {"+14155552672"}, "csrf": {carol.CSRF("/.smsgate/enroll")}}
+		enrolled = enroll(s, carol, form)
+		old, sent := s, s.Sent()    // alice's code
+		s = site("Another wiki", 4) // another gate: nobody to hand on to
+		close(release)
+		if res, body := enrolled(); res.StatusCode != http.StatusServiceUnavailable || res.Header.Get("Retry-After") == "" ||
+			body != "503 the site's configuration was just replaced: try again" {
+			t.Fatalf("a request that reached a changed gate after its Cleanup: %d, Retry-After %q\n%s", res.StatusCode, res.Header.Get("Retry-After"), body)
+		}
+		if n := old.Sent() - sent; n != 0 {
+			t.Fatalf("%d codes sent by a gate Caddy had cleaned up", n)
+		}
+		sitetest.Expect(t, carol.Post("/.smsgate/enroll", form), http.StatusSeeOther, "/.smsgate/verify")
+	})
+}
+
+// aside sends req from a goroutine of its own (while the test holds it up
+// somewhere), and returns what waits for its answer: the response and its
+// body, or the test failed with why there is none.
+func aside(t *testing.T, c *http.Client, req *http.Request) (answer func() (*http.Response, string)) {
+	type answered struct {
+		res  *http.Response
+		body []byte
+		err  error
+	}
+	done := make(chan answered, 1)
+	go func() {
+		var a answered
+		if a.res, a.err = c.Do(req); a.err == nil {
+			a.body, a.err = io.ReadAll(a.res.Body)
+			a.res.Body.Close()
+		}
+		done <- a
 	}()
-	<-arrived
-	old := s
-	s = site(2) // the reload: the old gate is cleaned up, nothing in it in flight
-	close(release)
-	res := <-answered
-	if res == nil {
-		return
+	return func() (*http.Response, string) {
+		t.Helper()
+		a := <-done
+		if a.err != nil {
+			t.Fatalf("%s %s: %v", req.Method, req.URL, a.err)
+		}
+		return a.res, string(a.body)
 	}
-	body, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	if res.StatusCode != http.StatusServiceUnavailable || res.Header.Get("Retry-After") == "" ||
-		string(body) != "503 the site's configuration was just replaced: try again" {
-		t.Fatalf("a request that reached the gate after its Cleanup: %d, Retry-After %q\n%s", res.StatusCode, res.Header.Get("Retry-After"), body)
-	}
-	if n := old.Sent(); n != 0 {
-		t.Fatalf("%d codes sent by a gate Caddy had cleaned up", n)
-	}
-	sitetest.Expect(t, c.Post("/.smsgate/enroll", form), http.StatusSeeOther, "/.smsgate/verify")
 }

@@ -4,14 +4,15 @@ import (
 	"context"
 	"time"
 
-	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/go-webauthn/webauthn/webauthn"
 	"go.uber.org/zap"
 
 	"github.com/smsgate/caddy-smsgate/admin"
 	"github.com/smsgate/caddy-smsgate/audit"
 	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/internal/cfutil"
 	"github.com/smsgate/caddy-smsgate/internal/drain"
+	"github.com/smsgate/caddy-smsgate/internal/handoff"
 	"github.com/smsgate/caddy-smsgate/pages"
 	"github.com/smsgate/caddy-smsgate/providers"
 	"github.com/smsgate/caddy-smsgate/session"
@@ -29,7 +30,7 @@ type gate struct {
 	hot hot // what every request reads, first and together
 	// lines are where each option was written in a Caddyfile, so that a
 	// mistake found later names its line (see check.go).
-	lines map[string]caddyfile.Token
+	lines cfutil.Lines
 	// trusted are the request headers the identity reads (siteblock),
 	// believed per request (identity.go).
 	trusted []siteblock.TrustedHeader
@@ -41,6 +42,7 @@ type gate struct {
 	// and its last request's (inFlight).
 	closeStore context.CancelFunc
 	inFlight   drain.Drain
+	key        handoff.Key // its configuration's, for the gate that replaces it (handOff)
 	chain      providers.Chain
 	metrics    *audit.Metrics
 	log        *audit.Log // audit events and alarms

@@ -3,9 +3,7 @@ package caddymodule
 import (
 	"cmp"
 	"errors"
-	"strings"
 
-	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 
 	"github.com/smsgate/caddy-smsgate/internal/cfutil"
@@ -73,7 +71,7 @@ func (g *Gate) siteGate(realmWritten bool) *siteblock.Gate {
 	}
 	return &siteblock.Gate{Token: g.lines[""], Realm: g.Realm, RealmWritten: realmWritten,
 		Identity: identity, Headers: headers, IdentityFrom: g.IdentityFrom,
-		Prefix: cmp.Or(g.PathPrefix, DefaultPathPrefix), DefaultPrefix: DefaultPathPrefix, Line: g.lineOf}
+		Prefix: cmp.Or(g.PathPrefix, DefaultPathPrefix), DefaultPrefix: DefaultPathPrefix, Line: g.lines.Of}
 }
 
 // checkConfig runs check (check.go) on a copy of the gate with its
@@ -92,25 +90,7 @@ func (g *Gate) checkConfig() error {
 	return nil
 }
 
-// lineOf is where option key was written: the option itself, the first of
-// its kind (allowed_regions sms for allowed_regions), or the directive.
-func (g *Gate) lineOf(key string) caddyfile.Token {
-	if tok, ok := g.lines[key]; ok {
-		return tok
-	}
-	var found *caddyfile.Token
-	for k, tok := range g.lines {
-		if k != "" && strings.HasPrefix(k, key+" ") && (found == nil || tok.Line < found.Line) {
-			found = &tok
-		}
-	}
-	if found != nil {
-		return *found
-	}
-	return g.lines[""]
-}
-
 // errAt is err at the line of option key.
 func (g *Gate) errAt(key string, err error) error {
-	return siteblock.ErrAt(g.lineOf(key), err)
+	return siteblock.ErrAt(g.lines.Of(key), err)
 }

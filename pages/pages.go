@@ -29,6 +29,18 @@ import (
 // DefaultPrefix is where the pages are unless path_prefix moves them.
 const DefaultPrefix = "/.smsgate/"
 
+// PrefixRule is what ValidPrefix wants.
+const PrefixRule = "path_prefix must begin and end with '/', like " + DefaultPrefix + ", and be a path of this site: not //, \\, ? or #"
+
+// ValidPrefix reports whether p can be the pages' path prefix: a path of
+// this site, as every link and redirect the pages write begins with it
+// (a browser reads //host/ and /\host/ as another host; ? and # end the
+// path, so the pages could not be reached).
+func ValidPrefix(p string) bool {
+	return strings.HasPrefix(p, "/") && strings.HasSuffix(p, "/") && len(p) >= 3 &&
+		!strings.HasPrefix(p, "//") && !strings.ContainsAny(p, "\\?#")
+}
+
 // Config is what the pages are built from: the gate's settings (the
 // smsgate handler's options of the same names say what each means) and
 // the services Provision made.

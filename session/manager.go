@@ -222,13 +222,17 @@ func (m *Manager) Uncached(ctx context.Context, token string) *Claims {
 
 // Cached is Check for a token this gate verified earlier and still holds
 // (a repeat visit), and nil for any other: it writes nothing to the store
-// (the revocation poll it may start only reads).
+// (the revocation poll it may start only reads). Once the owner has let go
+// of the store, it is nil too when a poll is due: the cache would not
+// learn of a revocation made since.
 func (m *Manager) Cached(ctx context.Context, token string) *Claims {
 	if token == "" {
 		return nil
 	}
 	now := m.nanos() // one clock read, no time.Time
-	m.syncRevocations(ctx, now)
+	if !m.syncRevocations(ctx, now) {
+		return nil
+	}
 	cl, _ := m.cache.get(token, now)
 	return cl
 }

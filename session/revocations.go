@@ -132,10 +132,13 @@ const pollWait = 100 * time.Millisecond
 // went back less: a call that read the clock just before another's poll
 // must not poll again.
 // Inlined where a repeat visit calls it: most calls only compare times.
-func (m *Manager) syncRevocations(ctx context.Context, now int64) {
+// It reports false when the cache is not to be believed: a poll was due,
+// and the owner has let go of the store (a gate after its Cleanup).
+func (m *Manager) syncRevocations(ctx context.Context, now int64) bool {
 	if uint64(now-m.polled.Load()+pollSlack) >= uint64(2*pollSlack) { // due, inlined
-		m.startPoll(ctx, now)
+		return m.startPoll(ctx, now)
 	}
+	return true
 }
 
 // due reports whether a poll is due at now, the last at last: now is
@@ -147,17 +150,21 @@ func due(now, last int64) bool { return uint64(now-last+pollSlack) >= uint64(2*p
 const pollSlack = int64(RevocationPoll)
 
 // startPoll polls in the background, waiting at most pollWait for it,
-// unless another call took the turn (polled moved).
-func (m *Manager) startPoll(ctx context.Context, now int64) {
-	if last := m.polled.Load(); !due(now, last) || !m.polled.CompareAndSwap(last, now) {
-		return
+// unless another call took the turn (polled moved). It reports false when
+// the owner has let go of the store (a gate after its Cleanup): no poll
+// will tell the cache of a revocation any more, and polled stays due.
+func (m *Manager) startPoll(ctx context.Context, now int64) bool {
+	last := m.polled.Load()
+	if !due(now, last) || !m.polled.CompareAndSwap(last, now) {
+		return true
 	}
 	if !m.pollMu.TryLock() {
-		return // the previous poll is still waiting for the store
+		return true // the previous poll is still waiting for the store
 	}
 	if m.uses != nil && !m.uses.Enter() {
+		m.polled.Store(last)
 		m.pollMu.Unlock()
-		return // the owner let go of the store (a gate after its Cleanup)
+		return false
 	}
 	done := make(chan struct{})
 	go func() {
@@ -174,6 +181,7 @@ func (m *Manager) startPoll(ctx context.Context, now int64) {
 	case <-done:
 	case <-time.After(pollWait):
 	}
+	return true
 }
 
 // poll reads the revocation log since the last entry read.

@@ -6,12 +6,36 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 )
+
+// Lines are where each option of a directive was written, by key (the
+// option's name, or its name and first argument: "user alice"); "" is the
+// directive itself.
+type Lines map[string]caddyfile.Token
+
+// Of is where option key was written: the option itself, the first of its
+// kind (allowed_regions sms for allowed_regions), or the directive.
+func (l Lines) Of(key string) caddyfile.Token {
+	if tok, ok := l[key]; ok {
+		return tok
+	}
+	var found *caddyfile.Token
+	for k, tok := range l {
+		if k != "" && strings.HasPrefix(k, key+" ") && (found == nil || tok.Line < found.Line) {
+			found = &tok
+		}
+	}
+	if found != nil {
+		return *found
+	}
+	return l[""]
+}
 
 // DurationArg reads the one duration argument of the current option.
 func DurationArg(d *caddyfile.Dispenser) (caddy.Duration, error) {
