@@ -1,10 +1,8 @@
 package caddymodule_test
 
 import (
-	"net/http"
 	"testing"
 
-	"github.com/smsgate/caddy-smsgate/internal/harness"
 	"github.com/smsgate/caddy-smsgate/internal/sitetest"
 )
 
@@ -43,28 +41,5 @@ func TestOneRangeEverywhere(t *testing.T) {
 	{"handler": "smsgate", "realm": "localhost", "identity": "none", "store": {"module": "badger", "path": "` + t.TempDir() + `"}, "providers": [{"provider": "log"}], ` + c.json + `}]}]}}}}}`)
 			sitetest.AssertJSONLoadError(t, cfg, want)
 		})
-	}
-}
-
-// quickstartExtras checks what the quickstart shows a newcomer besides the
-// sign-in: its demo page links to the devices page, and the machine's
-// address (127.0.0.1, ::1) answers with the way to localhost instead of
-// Caddy's empty page.
-func quickstartExtras(t *testing.T, c *sitetest.Client, demo *sitetest.Response) {
-	t.Helper()
-	sitetest.ExpectBody(t, demo, `<a href="/.smsgate/devices">Your devices</a>`)
-	if res := c.Get("/.smsgate/devices"); res.StatusCode != http.StatusOK && res.StatusCode != http.StatusSeeOther {
-		t.Fatalf("the devices page the demo links to: %d", res.StatusCode)
-	}
-	for _, host := range []string{"127.0.0.1", "[::1]"} {
-		plain := harness.Browser(http.DefaultTransport) // caddytest's dialer knows only localhost
-		res, err := plain.Get(c.WithPorts("http://" + host + ":{HTTP_PORT}/some/page?x=1"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		res.Body.Close()
-		if want := c.WithPorts("http://localhost:{HTTP_PORT}/some/page?x=1"); res.StatusCode != http.StatusFound || res.Header.Get("Location") != want {
-			t.Fatalf("http://%s: %d to %q, want 302 to %s", host, res.StatusCode, res.Header.Get("Location"), want)
-		}
 	}
 }

@@ -272,7 +272,7 @@ func post(admin int, contentType, cfg string) error {
 // failed t. A child that
 // answers is used again.
 func (p *process) release(t *testing.T) {
-	err := post(p.admin, "application/json", string(idleConfig(strconv.Itoa(p.admin))))
+	err := p.unload()
 	if err == nil {
 		if d := p.skew.Load(); d != 0 {
 			p.advance(t, -time.Duration(d))
@@ -292,6 +292,11 @@ func (p *process) release(t *testing.T) {
 	processes.Lock()
 	processes.idle = append(processes.idle, p)
 	processes.Unlock()
+}
+
+// unload stops the child's sites (Caddy loads an unchanged config as a no-op).
+func (p *process) unload() error {
+	return post(p.admin, "application/json", string(idleConfig(strconv.Itoa(p.admin))))
 }
 
 // stop ends the child: its stdin closed, then, if it lingers, killed.

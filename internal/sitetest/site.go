@@ -269,6 +269,9 @@ func StartWith(t *testing.T, globals, body string) *Site {
 	if err := post(at.admin, "text/caddyfile", cfg); err != nil {
 		t.Fatalf("loading the config: %v\n%s", err, cfg)
 	}
+	if p != nil {
+		stopsFirst(t, p)
+	}
 	return &Site{t: t, LogFile: logFile, Store: filepath.Join(dir, "store"), Base: at.base(), p: p, ports: at}
 }
 

@@ -1,4 +1,4 @@
-package caddymodule_test
+package examples_test
 
 import (
 	"net/http"
@@ -13,22 +13,28 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp/caddyauth"
 
 	"github.com/smsgate/caddy-smsgate/internal/fakes"
+	"github.com/smsgate/caddy-smsgate/internal/harness"
 	"github.com/smsgate/caddy-smsgate/internal/sitetest"
 	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
 )
 
-// TestExamplesRun loads every Caddyfile in caddyfile-examples/ into a real
+// TestExamplesRun loads every Caddyfile here into a real
 // Caddy, its gateways played by fakes through the environment variables the
 // example names (put in as Caddy would: each example has a Caddy process of
 // its own), and signs in through it.
 func TestExamplesRun(t *testing.T) {
 	sitetest.Parallel(t) // the parts too: serial with SMSGATE_SITETEST_SERIAL
 	// The examples' basic_auth users have password demo; the sites below
-	// get a cheaper hash of it (see sitetest.DemoHash).
-	if ok, err := (caddyauth.BcryptHash{}).Compare([]byte(sitetest.ExampleHash), []byte("demo")); !ok || err != nil {
-		t.Fatalf("the examples' hash is not demo's: %v", err)
-	}
-	files, _ := filepath.Glob("../caddyfile-examples/*.Caddyfile")
+	// get a cheaper hash of it (see sitetest.DemoHash). Checked beside
+	// them: at the examples' cost, under the race detector, it takes
+	// seconds.
+	t.Run("ExampleHash", func(t *testing.T) {
+		t.Parallel()
+		if ok, err := (caddyauth.BcryptHash{}).Compare([]byte(sitetest.ExampleHash), []byte("demo")); !ok || err != nil {
+			t.Fatalf("the examples' hash is not demo's: %v", err)
+		}
+	})
+	files, _ := filepath.Glob("*.Caddyfile")
 	if len(files) < 5 {
 		t.Fatalf("only %d examples", len(files))
 	}
@@ -142,4 +148,32 @@ func signInThroughPortal(t *testing.T, s *sitetest.Site, host, path string) {
 	if res = c.GetURL(absolute(s, host, path)); res.StatusCode != http.StatusOK || !strings.Contains(res.Text, "carol") || strings.Contains(res.Text, "smsgate_session") {
 		t.Fatalf("app with a session: %d %q", res.StatusCode, res.Text)
 	}
+}
+
+// quickstartExtras checks what the quickstart shows a newcomer besides the
+// sign-in: its demo page links to the devices page, and the machine's
+// address (127.0.0.1, ::1) answers with the way to localhost instead of
+// Caddy's empty page.
+func quickstartExtras(t *testing.T, c *sitetest.Client, demo *sitetest.Response) {
+	t.Helper()
+	sitetest.ExpectBody(t, demo, `<a href="/.smsgate/devices">Your devices</a>`)
+	if res := c.Get("/.smsgate/devices"); res.StatusCode != http.StatusOK && res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("the devices page the demo links to: %d", res.StatusCode)
+	}
+	for _, host := range []string{"127.0.0.1", "[::1]"} {
+		plain := harness.Browser(http.DefaultTransport) // caddytest's dialer knows only localhost
+		res, err := plain.Get(c.WithPorts("http://" + host + ":{HTTP_PORT}/some/page?x=1"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if want := c.WithPorts("http://localhost:{HTTP_PORT}/some/page?x=1"); res.StatusCode != http.StatusFound || res.Header.Get("Location") != want {
+			t.Fatalf("http://%s: %d to %q, want 302 to %s", host, res.StatusCode, res.Header.Get("Location"), want)
+		}
+	}
+}
+
+// absolute is path at host, on the site's HTTP port.
+func absolute(s *sitetest.Site, host, path string) string {
+	return s.WithPorts("http://" + host + ":{HTTP_PORT}" + path)
 }
