@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -30,15 +29,7 @@ func TestAnAssertionAfterCleanup(t *testing.T) {
 	sitetest.Parallel(t)
 	addr := redistest.Server(t)
 	arrived, release := make(chan struct{}), make(chan struct{})
-	sso := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("X-Park") != "" {
-			arrived <- struct{}{}
-			<-release
-		}
-		user, _, _ := r.BasicAuth()
-		w.Header().Set("Remote-User", user)
-	}))
-	t.Cleanup(sso.Close)
+	sso := parkingSSO(t, &arrived, &release)
 	site := func(i int) *sitetest.Site {
 		return sitetest.Start(t, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
 	forward_auth %s {
@@ -95,15 +86,7 @@ func TestAnAssertionAfterCleanup(t *testing.T) {
 func TestAStricterGateHandsToNoOther(t *testing.T) {
 	sitetest.Parallel(t)
 	arrived, release := make(chan struct{}), make(chan struct{})
-	sso := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("X-Park") != "" {
-			arrived <- struct{}{}
-			<-release
-		}
-		user, _, _ := r.BasicAuth()
-		w.Header().Set("Remote-User", user)
-	}))
-	t.Cleanup(sso.Close)
+	sso := parkingSSO(t, &arrived, &release)
 	storeLine := "store badger {DIR}"
 	site := func(i int) *sitetest.Site {
 		return sitetest.Start(t, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
@@ -167,15 +150,7 @@ func TestARevocationReachesALateRequest(t *testing.T) {
 	sitetest.Parallel(t)
 	addr := redistest.Server(t)
 	arrived, release := make(chan struct{}), make(chan struct{})
-	sso := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("X-Park") != "" {
-			arrived <- struct{}{}
-			<-release
-		}
-		user, _, _ := r.BasicAuth()
-		w.Header().Set("Remote-User", user)
-	}))
-	t.Cleanup(sso.Close)
+	sso := parkingSSO(t, &arrived, &release)
 	// The gates name the server localhost, the other instance 127.0.0.1:
 	// another store to this process, which tells only those on its own.
 	port := addr[strings.LastIndex(addr, ":")+1:]

@@ -83,15 +83,7 @@ func TestARequestHeldAcrossAReload(t *testing.T) {
 	sitetest.Parallel(t)
 	onEachStore(t, func(t *testing.T, storeLine string, keep func(*sitetest.Site) string) {
 		arrived, release := make(chan struct{}), make(chan struct{})
-		sso := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.Header.Get("X-Park") != "" {
-				arrived <- struct{}{}
-				<-release
-			}
-			user, _, _ := r.BasicAuth()
-			w.Header().Set("Remote-User", user)
-		}))
-		t.Cleanup(sso.Close)
+		sso := parkingSSO(t, &arrived, &release)
 		site := func(siteName string, i int) *sitetest.Site {
 			return sitetest.Start(t, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
 	forward_auth %s {
@@ -171,6 +163,22 @@ func TestARequestHeldAcrossAReload(t *testing.T) {
 		}
 		sitetest.Expect(t, carol.Post("/.smsgate/enroll", form), http.StatusSeeOther, "/.smsgate/verify")
 	})
+}
+
+// parkingSSO is a forward_auth server that names the request's basic-auth
+// user (Remote-User); a request sent with X-Park it holds, telling
+// *arrived, until *release is closed (the channels a test may make anew).
+func parkingSSO(t *testing.T, arrived, release *chan struct{}) *httptest.Server {
+	sso := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Park") != "" {
+			*arrived <- struct{}{}
+			<-*release
+		}
+		user, _, _ := r.BasicAuth()
+		w.Header().Set("Remote-User", user)
+	}))
+	t.Cleanup(sso.Close)
+	return sso
 }
 
 // aside sends req from a goroutine of its own (while the test holds it up
