@@ -24,6 +24,10 @@ type Cache struct {
 	mu  sync.Mutex
 	n   int // entries held (under mu)
 	max int
+	// forgets counts Remove and Forget calls (written under mu), matched
+	// or not: a token checked against the store before one of them is not
+	// cached after it (see AddSince).
+	forgets atomic.Uint64
 }
 
 // table is a cache's slots, made once and never moved: a reader may hold
@@ -140,7 +144,19 @@ func (t *table) get(token string, now int64) *cacheEntry {
 // it (the other is verified again on its next use). When its bucket or
 // the cache is full it drops an entry, the bucket's that expires first
 // where it can; a dropped token is simply verified again.
-func (c *Cache) Add(token string, cl *Claims) {
+func (c *Cache) Add(token string, cl *Claims) { c.AddSince(token, cl, c.Forgets()) }
+
+// Forgets is a mark for AddSince: read it before checking a token
+// against the store.
+func (c *Cache) Forgets() uint64 { return c.forgets.Load() }
+
+// AddSince is Add for claims checked against the store after Forgets
+// answered since, and nothing if the cache forgot anything since then: a
+// revocation written after that check (a logout, a sign-out everywhere)
+// may have been applied here already, its news read, before the token was
+// in the cache to forget; cached, it would be served until it expired.
+// Not cached, it is checked against the store again on its next use.
+func (c *Cache) AddSince(token string, cl *Claims, since uint64) {
 	k, ok := keyOf(token)
 	if !ok || cl.ExpiresAt == nil {
 		return
@@ -148,6 +164,9 @@ func (c *Cache) Add(token string, cl *Claims) {
 	e := &cacheEntry{token: token, claims: cl, expires: cl.ExpiresAt.UnixNano(), lookup: cl.Facts().Lookup}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.forgets.Load() != since {
+		return
+	}
 	var free, first *slot // an empty slot; the full one that expires first
 	b := c.bucket(k)
 	for i := range b {
@@ -198,6 +217,7 @@ func (c *Cache) Remove(token string) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.forgets.Add(1)
 	b := c.bucket(k)
 	for i := range b {
 		if e := b[i].entry.Load(); e != nil && e.token == token {
@@ -211,6 +231,7 @@ func (c *Cache) Remove(token string) {
 func (c *Cache) Forget(match func(*Claims) bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.forgets.Add(1)
 	for i := range c.slots {
 		if e := c.slots[i].entry.Load(); e != nil && match(e.claims) {
 			c.clear(&c.slots[i])

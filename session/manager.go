@@ -196,6 +196,7 @@ func (m *Manager) Check(ctx context.Context, token string) *Claims {
 // Uncached is Check for a token not in the cache: its signature, then the
 // store's revocation records (so a gate holds its store while it runs).
 func (m *Manager) Uncached(ctx context.Context, token string) *Claims {
+	since := m.cache.Forgets() // before the store is read (AddSince)
 	cl := new(Claims)
 	if err := m.keys.Verify(token, m.realm, cl); err != nil {
 		if ce := m.logger.Check(zapcore.DebugLevel, "session cookie refused"); ce != nil {
@@ -224,7 +225,7 @@ func (m *Manager) Uncached(ctx context.Context, token string) *Claims {
 		return nil
 	}
 	cl.facts = newFacts(cl)
-	m.cache.Add(token, cl)
+	m.cache.AddSince(token, cl, since)
 	return cl
 }
 

@@ -1,0 +1,68 @@
+package session
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/smsgate/caddy-smsgate/store"
+)
+
+// racingStore runs after once, right after the first Get of key has read
+// the store: what another request does while this one is between the
+// store's answer and its next step.
+type racingStore struct {
+	store.Store
+	key   string
+	once  sync.Once
+	after func()
+}
+
+func (s *racingStore) Get(ctx context.Context, key string) ([]byte, error) {
+	v, err := s.Store.Get(ctx, key)
+	if key == s.key {
+		s.once.Do(s.after)
+	}
+	return v, err
+}
+
+// TestARevocationDuringACheckIsNotCachedOver: a session verified against
+// the store just before it is revoked (a sign-out everywhere, an admin's
+// reset) and whose revocation, with the poll that reads it, lands between
+// the store's answer and the cache (the checking request descheduled for
+// a moment) is not cached: else the gate serves it from its cache until it
+// expires, every poll after having nothing more to say of it.
+func TestARevocationDuringACheckIsNotCachedOver(t *testing.T) {
+	ctx := context.Background()
+	now := time.Now()
+	inner, closeDB, err := store.OpenBadger(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = closeDB() })
+	st := &racingStore{Store: inner}
+	m, err := NewManager(ctx, Config{Store: st, Realm: "example.com", Lifetime: time.Hour,
+		Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := m.Issue(ctx, "alice", []string{"sms"}, Where{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.FlushCache() // a session this gate has not cached (signed in at another)
+	st.key = userRevokedKey("example.com", "alice")
+	st.after = func() {
+		if err := RevokeUser(ctx, st, "example.com", "alice", now.Add(time.Second)); err != nil {
+			t.Error(err)
+		}
+		// Another request polls the revocation log meanwhile.
+		m.poll(ctx)
+	}
+	m.Check(ctx, tok) // read before the revocation: the request in flight may pass
+	m.poll(ctx)
+	if cl := m.Check(ctx, tok); cl != nil {
+		t.Fatalf("a session revoked while it was being checked is still served (%s)", cl.Subject)
+	}
+}
