@@ -58,8 +58,7 @@ func (g *Gate) check() error {
 	if g.Accent != "" && !accentColour.MatchString(g.Accent) {
 		return cfutil.OptionErrf("accent", "accent must be a colour like #2563eb, not %q", g.Accent)
 	}
-	policy := &phone.Policy{AllowedRegions: g.AllowedRegions, ChannelRegions: g.ChannelRegions, AllowPrefixes: g.AllowPrefixes, DenyPrefixes: g.DenyPrefixes, Types: g.NumberTypes}
-	if err := policy.Validate(); err != nil {
+	if err := g.numberPolicy().Validate(); err != nil {
 		return cfutil.OptionErrf("allowed_regions", "%v", err)
 	}
 	if g.AssertionHeader != "" && g.SigningAlg != "EdDSA" {

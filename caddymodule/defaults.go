@@ -7,6 +7,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/phone"
 	"github.com/smsgate/caddy-smsgate/providers"
 )
 
@@ -52,4 +53,9 @@ func (g *Gate) setDefaults() {
 	if g.Accent != "" && !strings.HasPrefix(g.Accent, "#") {
 		g.Accent = "#" + g.Accent // in a Caddyfile, # starts a comment: accept 2563eb too
 	}
+}
+
+// numberPolicy is which numbers the gate texts or calls, as configured.
+func (g *Gate) numberPolicy() *phone.Policy {
+	return &phone.Policy{AllowedRegions: g.AllowedRegions, ChannelRegions: g.ChannelRegions, AllowPrefixes: g.AllowPrefixes, DenyPrefixes: g.DenyPrefixes, Types: g.NumberTypes}
 }

@@ -115,7 +115,7 @@ func (g *Gate) settle(ctx caddy.Context) (*settled, error) {
 	}
 	// Both checked (check).
 	s.limits, _ = g.limits()
-	s.policy = &phone.Policy{AllowedRegions: g.AllowedRegions, ChannelRegions: g.ChannelRegions, AllowPrefixes: g.AllowPrefixes, DenyPrefixes: g.DenyPrefixes, Types: g.NumberTypes}
+	s.policy = g.numberPolicy()
 	g.settleUsers(s)
 	if g.CookieDomain != "" {
 		g.logger.Warn("cookie_domain hands the session cookie to every host under it: any of them that is not yours, or that logs request headers, can replay it as the user. Use it only for a domain whose every host you run",
@@ -324,7 +324,7 @@ func (g *Gate) handOff(w http.ResponseWriter, r *http.Request, next caddyhttp.Ha
 	return caddyhttp.Error(http.StatusServiceUnavailable, errReplaced)
 }
 
-// errReplaced is also serve's word for such a request: ServeHTTP hands it off.
+// errReplaced is also uncached's word for such a request: ServeHTTP hands it off.
 var errReplaced = errors.New("the site's configuration was just replaced: try again")
 
 var accentColour = regexp.MustCompile(`^#[0-9a-fA-F]{3}([0-9a-fA-F]{3})?$`)
