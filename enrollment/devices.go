@@ -311,17 +311,31 @@ func (s *Devices) edit(ctx context.Context, realm, user string, edit func([]Devi
 // touch marks a device as just used, so it is the next default. A device
 // removed meanwhile stays removed.
 func (s *Devices) touch(ctx context.Context, realm, user, id string) {
-	if id == "" {
-		return
+	if id != "" {
+		_, _ = s.used(ctx, realm, user, id, "")
 	}
-	_ = s.edit(ctx, realm, user, func(list []Device) ([]Device, error) {
-		i := slices.IndexFunc(list, func(d Device) bool { return d.ID == id })
-		if i < 0 {
+}
+
+// used marks user's device id (or, without an id, the phone whose number
+// is e164) as just used, in the same atomic step that finds it, and
+// reports whether it is still there: a sign-in with a removed device is
+// refused, and one it let in came before the removal.
+func (s *Devices) used(ctx context.Context, realm, user, id, e164 string) (bool, error) {
+	found := false
+	err := s.edit(ctx, realm, user, func(list []Device) ([]Device, error) {
+		i := slices.IndexFunc(list, func(d Device) bool {
+			if id != "" {
+				return d.ID == id
+			}
+			return d.Kind == KindPhone && s.Matches(&d, e164)
+		})
+		if found = i >= 0; !found {
 			return nil, store.ErrUnchanged
 		}
 		list[i].LastUsed = s.Now().UTC()
 		return list, nil
 	})
+	return found, err
 }
 
 // CleanName makes a device label safe and short.
