@@ -6,8 +6,17 @@ import (
 )
 
 // stepUp reports whether this verify step is the devices page's step-up,
-// which only asks for a fresh code.
-func (p *Pages) stepUp(req *request) bool { return req.flow.RD == p.PathPrefix+"devices" }
+// which only asks for a fresh code: on the way back to the devices page,
+// for the user a session of this browser already signed in. The return
+// address alone is the client's to choose: a stranger's rd makes no
+// step-up.
+func (p *Pages) stepUp(req *request) bool {
+	if req.flow.RD != p.PathPrefix+"devices" || req.user == "" {
+		return false
+	}
+	cl := p.session(req.r)
+	return cl != nil && cl.Subject == req.user && p.SignIn.Identity.Admits(cl.Subject, req.user)
+}
 
 // offers reports whether the verify step may offer kind now.
 func (p *Pages) offers(req *request, kind signin.Kind) bool {
