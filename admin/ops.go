@@ -118,6 +118,13 @@ func adminOp(ctx context.Context, svc *enrollment.Admin, prefix, region, op stri
 		_, err := svc.Devices.Remove(ctx, req.Realm, req.User, req.ID, true)
 		return map[string]string{"removed": req.ID}, err
 	case "reset":
+		// Revoked first, too: a change a session let in meanwhile (an app,
+		// a phone, a passkey, recovery codes) is checked again once
+		// written (session.Manager.Live) and undone, so none outlives the
+		// reset; and last, for sign-ins made with a device before it went.
+		if err := session.RevokeUser(ctx, svc.Store, req.Realm, req.User, svc.Now()); err != nil {
+			return nil, err
+		}
 		if err := svc.Devices.ResetUser(ctx, req.Realm, req.User); err != nil {
 			return nil, err
 		}

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -108,6 +110,99 @@ func TestAPhoneBeingAddedDoesNotOutliveAReset(t *testing.T) {
 		}
 		if res := intruder.Get("/"); res.StatusCode == http.StatusOK {
 			t.Fatalf("signed in after the reset: %s", res.Text)
+		}
+	})
+}
+
+// TestAResetEndsAFactorBeingAdded: someone signed in as the user confirms
+// an authenticator app on the devices page while the admin resets the
+// user (the admin API), the two at once, many times over, on Badger and on
+// Redis. Once both answered, the reset must hold: whichever came first,
+// the user has no device. (Before, the app's confirmation, let in by a
+// session the reset had not yet ended, wrote the app after the reset
+// removed every device: the reset user kept the intruder's app.)
+func TestAResetEndsAFactorBeingAdded(t *testing.T) {
+	sitetest.Parallel(t)
+	runs := 30
+	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+		var users strings.Builder
+		for i := range runs {
+			fmt.Fprintf(&users, "\t\treset%d %s\n", i, sitetest.DemoHash)
+		}
+		s := sitetest.Start(t, `http://localhost:{HTTP_PORT} {
+	basic_auth {
+`+users.String()+`	}
+	smsgate {
+		realm localhost
+		enrollment closed
+		`+storeLine+`
+		provider log
+		limit user off
+		limit number off
+		limit ip off
+		limit country off
+		limit global_enrolled off
+	}
+	respond "Hello, {http.auth.user.id}!"
+}`)
+		secretOf := regexp.MustCompile(`<code class="secret" id="secret">([A-Z2-7 ]+)</code>`)
+		kept := 0
+		var took time.Duration
+		for i := range runs {
+			user := fmt.Sprint("reset", i)
+			if st, out := s.Admin("POST", "/smsgate/users", fmt.Sprintf(`{"realm":"localhost","user":%q,"phone":"+14155552671"}`, user)); st != http.StatusOK {
+				t.Fatalf("adding %s: %d %s", user, st, out)
+			}
+			c := sitetest.NewClient(t, user)
+			sitetest.Expect(t, c.Get("/.smsgate/login?rd=%2F"), http.StatusSeeOther, "/.smsgate/verify")
+			tok := c.CSRF("/.smsgate/verify")
+			sitetest.Expect(t, c.Post("/.smsgate/verify", url.Values{"action": {"send"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+			sitetest.Expect(t, c.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}}), http.StatusSeeOther, "/")
+			tok = c.CSRF("/.smsgate/devices")
+			res := c.Post("/.smsgate/devices", url.Values{"action": {"app"}, "csrf": {tok}})
+			m := secretOf.FindStringSubmatch(res.Text)
+			if m == nil {
+				t.Fatalf("no app secret: %d\n%s", res.StatusCode, res.Text)
+			}
+			code := sitetest.AppCode(t, m[1])
+			reset, _ := http.NewRequest("POST", s.WithPorts("http://localhost:{ADMIN_PORT}/smsgate/reset"),
+				strings.NewReader(fmt.Sprintf(`{"realm":"localhost","user":%q}`, user)))
+			reset.Header.Set("Content-Type", "application/json")
+			var wg sync.WaitGroup
+			start, delay := make(chan struct{}), took*time.Duration(i%10)/10
+			wg.Go(func() {
+				<-start
+				time.Sleep(delay)
+				res, err := http.DefaultClient.Do(reset)
+				if err != nil || res.StatusCode != http.StatusOK {
+					t.Errorf("reset: %v %v", err, res)
+				}
+				if err == nil {
+					res.Body.Close()
+				}
+			})
+			wg.Go(func() {
+				<-start
+				began := time.Now()
+				c.Post("/.smsgate/devices", url.Values{"action": {"app-confirm"}, "code": {code}, "csrf": {tok}})
+				took = max(took, time.Since(began))
+			})
+			close(start)
+			wg.Wait()
+			_, out := s.Admin("GET", "/smsgate/users?realm=localhost", "")
+			var list []struct {
+				User    string
+				Devices []struct{ ID string }
+			}
+			_ = json.Unmarshal([]byte(out), &list)
+			for _, u := range list {
+				if u.User == user && len(u.Devices) > 0 {
+					kept++
+				}
+			}
+		}
+		if kept > 0 {
+			t.Fatalf("in %d runs, the reset user kept a device added while the admin reset them %d times", runs, kept)
 		}
 	})
 }

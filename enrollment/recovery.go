@@ -181,6 +181,11 @@ func (s *Devices) recoveryHash(user, code string) string {
 	return hex.EncodeToString(m.Sum(nil))
 }
 
+// ForgetRecoveryCodes removes user's recovery codes.
+func (s *Devices) ForgetRecoveryCodes(ctx context.Context, realm, user string) error {
+	return s.Store.Delete(store.Lasting(ctx), recoveryKey(realm, user))
+}
+
 // ResetUser is the admin's way back for a lost phone: every device and
 // recovery code of user is removed. (The caller ends their sessions too.)
 // They enroll again through the site's normal rule.
@@ -188,5 +193,5 @@ func (s *Devices) ResetUser(ctx context.Context, realm, user string) error {
 	if err := s.RemoveAll(ctx, realm, user); err != nil {
 		return err
 	}
-	return s.Store.Delete(store.Lasting(ctx), recoveryKey(realm, user))
+	return s.ForgetRecoveryCodes(ctx, realm, user)
 }

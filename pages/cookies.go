@@ -1,6 +1,7 @@
 package pages
 
 import (
+	"context"
 	"net"
 	"net/http"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"github.com/smsgate/caddy-smsgate/internal/localhost"
 	"github.com/smsgate/caddy-smsgate/session"
+	"github.com/smsgate/caddy-smsgate/signin"
 )
 
 // The gate's cookies. The module takes all of them off a request before it
@@ -29,6 +31,12 @@ func (p *Pages) session(r *http.Request) *session.Claims {
 		return nil
 	}
 	return p.Sessions.Check(r.Context(), c.Value)
+}
+
+// live is cl's session's signin.Live: asked again, in the store, once a
+// change it let in is written.
+func (p *Pages) live(cl *session.Claims) signin.Live {
+	return func(ctx context.Context) (bool, error) { return p.Sessions.Live(ctx, cl) }
 }
 
 // setCookie writes an HttpOnly, SameSite=Lax cookie, Secure except on

@@ -158,7 +158,7 @@ func (p *Pages) devices(req *request) {
 			show(http.StatusBadRequest, p.sayID(req, "gate.unknown_action"))
 			return
 		}
-		p.deviceApp(req, user, action)
+		p.deviceApp(req, cl, action)
 	case "passkey":
 		// Fresh (step-up passed): the page whose button runs the ceremony.
 		if !p.Passkeys {
@@ -181,7 +181,7 @@ func (p *Pages) devices(req *request) {
 				RecoveryLeft: p.SignIn.RecoveryLeft(ctx, req.realm, user), Trusted: p.trustViews(req, user)})
 			return
 		}
-		p.sweeping(req, user, action)
+		p.sweeping(req, cl, action)
 	default:
 		show(http.StatusBadRequest, p.sayID(req, "gate.unknown_action"))
 	}
@@ -189,8 +189,8 @@ func (p *Pages) devices(req *request) {
 
 // sweeping carries out a confirmed "sign out everywhere" or "make new
 // recovery codes".
-func (p *Pages) sweeping(req *request, user, action string) {
-	ctx := req.r.Context()
+func (p *Pages) sweeping(req *request, cl *session.Claims, action string) {
+	ctx, user := req.r.Context(), cl.Subject
 	switch action {
 	case "signout-all":
 		// Every session and every trusted browser of the user ends, here
@@ -210,7 +210,11 @@ func (p *Pages) sweeping(req *request, user, action string) {
 		setCookie(req.w, req.r, FlowCookie, "", p.PathPrefix, -1)
 		p.pageNoFlow(req, http.StatusOK, "signed_out", pageData{})
 	case "recovery":
-		codes, err := p.SignIn.RenewRecovery(ctx, req.realm, user)
+		codes, err := p.SignIn.RenewRecovery(ctx, req.realm, user, p.live(cl))
+		if errors.Is(err, signin.ErrEnded) {
+			p.goTo(req, signin.Login) // a reset or a sign-out everywhere came first
+			return
+		}
 		if err != nil {
 			p.Logger.Error("making recovery codes", zap.Error(err))
 			p.unavailable(req)
@@ -255,8 +259,8 @@ func (p *Pages) actionFailed(req *request, err error, show func(int, string)) {
 }
 
 // deviceApp adds an authenticator app: its setup page, then its first code.
-func (p *Pages) deviceApp(req *request, user, action string) {
-	ctx := req.r.Context()
+func (p *Pages) deviceApp(req *request, cl *session.Claims, action string) {
+	ctx, user := req.r.Context(), cl.Subject
 	show := func(status int, errMsg string) { p.showDevices(req, user, status, errMsg) }
 	switch action {
 	case "app":
@@ -276,7 +280,11 @@ func (p *Pages) deviceApp(req *request, user, action string) {
 		}
 		p.page(req, http.StatusOK, "app", pageData{AppSetup: view})
 	case "app-confirm":
-		if err := p.SignIn.ConfirmApp(ctx, req.scope, user, req.form["code"], req.form["name"]); err != nil {
+		if err := p.SignIn.ConfirmApp(ctx, req.scope, user, req.form["code"], req.form["name"], p.live(cl)); err != nil {
+			if errors.Is(err, signin.ErrEnded) {
+				p.goTo(req, signin.Login) // a reset or a sign-out everywhere came first
+				return
+			}
 			o := refuse(err)
 			if !o.known() {
 				p.Logger.Error("adding an authenticator app", zap.Error(err))

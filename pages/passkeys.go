@@ -1,6 +1,7 @@
 package pages
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 	"time"
@@ -53,7 +54,12 @@ func (p *Pages) passkey(req *request, step string) {
 			WriteJSON(req.w, http.StatusOK, creation)
 			return
 		}
-		if p.passkeyFailed(req, p.SignIn.FinishPasskey(ctx, req.scope, cl.Subject, &req.flow.Flow, created(r), r.URL.Query().Get("name"))) {
+		err := p.SignIn.FinishPasskey(ctx, req.scope, cl.Subject, &req.flow.Flow, created(r), r.URL.Query().Get("name"), p.live(cl))
+		if errors.Is(err, signin.ErrEnded) { // a reset or a sign-out everywhere came first
+			p.fail(req, http.StatusForbidden, "step_up", p.sayID(req, "passkey.step_up"))
+			return
+		}
+		if p.passkeyFailed(req, err) {
 			return
 		}
 		req.flow.Notice = "devices.passkey_added"

@@ -181,16 +181,19 @@ func (p *Pages) checkCode(req *request, c *enrollment.Challenge) {
 	if firstPhone && p.enrollPaused(req) {
 		return
 	}
+	var live signin.Live
 	if c != nil && c.Purpose == enrollment.Add {
 		// A phone is added for a signed-in user: a session ended meanwhile
 		// (a sign-out everywhere, the admin's reset) ends the adding too.
-		if cl := p.session(req.r); cl == nil || cl.Subject != c.User || !p.SignIn.Identity.Admits(cl.Subject, req.user) {
+		cl := p.session(req.r)
+		if cl == nil || cl.Subject != c.User || !p.SignIn.Identity.Admits(cl.Subject, req.user) {
 			_ = p.SignIn.Challenges.Discard(req.r.Context(), req.realm, c.ID)
 			p.checked(req, nil, nil, enrollment.ErrNoChallenge, false)
 			return
 		}
+		live = p.live(cl)
 	}
-	res, err := p.SignIn.Check(req.r.Context(), req.scope, &req.flow.Flow, req.user, c, req.form["code"])
+	res, err := p.SignIn.Check(req.r.Context(), req.scope, &req.flow.Flow, req.user, c, req.form["code"], live)
 	if err == nil && firstPhone {
 		p.sawUsers(req.r.Context())
 	}

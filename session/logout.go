@@ -68,3 +68,22 @@ const (
 	revokedByLogout  = "logout"
 	revokedAnnounced = "announced"
 )
+
+// Live reports whether cl's session is still live, as the store says now
+// (not the cache): neither it nor all its user's sessions revoked. A
+// change a session let in is checked again this way once written, and
+// undone if the session ended meanwhile: ends of every session (an admin's
+// reset, a sign-out everywhere) write their revocation before they remove
+// anything, so of the change and the end one sees the other.
+func (m *Manager) Live(ctx context.Context, cl *Claims) (bool, error) {
+	var b store.Batch
+	one, all := b.Get(revokedKey(m.realm, cl.SID)), b.Get(userRevokedKey(m.realm, cl.Subject))
+	if err := store.Do(ctx, m.store, &b); err != nil {
+		return false, err
+	}
+	before, err := revokedBefore(all)
+	if err != nil {
+		return false, err
+	}
+	return one.Err != nil && (before.IsZero() || cl.IssuedAt.After(before)), nil
+}

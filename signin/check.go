@@ -23,8 +23,9 @@ type Result struct {
 // Check takes what the user typed at the verify step: a recovery code
 // (always with a letter), or the code of the pending challenge c. A
 // recovery code is checked only for a named user, where a code could also
-// have been asked for.
-func (s *Service) Check(ctx context.Context, sc enrollment.Scope, f *Flow, user string, c *enrollment.Challenge, input string) (*Result, error) {
+// have been asked for. live is the signed-in session's that adds a phone
+// (a challenge for enrollment.Add: see Live), else nil.
+func (s *Service) Check(ctx context.Context, sc enrollment.Scope, f *Flow, user string, c *enrollment.Challenge, input string, live Live) (*Result, error) {
 	if code, ok := enrollment.NormalizeRecovery(input); ok && user != "" {
 		return s.useRecovery(ctx, sc, f, user, code)
 	}
@@ -50,6 +51,12 @@ func (s *Service) Check(ctx context.Context, sc enrollment.Scope, f *Flow, user 
 		s.audit("enrolled", done.User, done.Phone, zap.String("device", done.DeviceID))
 		res.RecoveryCodes = s.firstRecoveryCodes(ctx, sc.Realm, done.User)
 	case enrollment.Add:
+		if live == nil {
+			live = func(context.Context) (bool, error) { return false, nil } // a phone is added for a session only
+		}
+		if err := s.kept(ctx, live, s.removing(sc.Realm, done.User, done.DeviceID)); err != nil {
+			return nil, cmpEnded(err, enrollment.ErrNoChallenge) // its code is used up: a new sign-in
+		}
 		s.audit("device_added", done.User, done.Phone, zap.String("device", done.DeviceID))
 		s.Notify(ctx, sc.Realm, done.User, done.DeviceID, words.Say("notice.phone_added", "phone", done.Masked))
 	}

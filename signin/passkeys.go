@@ -19,11 +19,15 @@ func (s *Service) BeginPasskey(ctx context.Context, realm, user string, f *Flow)
 }
 
 // FinishPasskey adds the passkey the browser made, named name (if not
-// "", else "Passkey 1"…), and tells the user's phones.
-func (s *Service) FinishPasskey(ctx context.Context, sc enrollment.Scope, user string, f *Flow, answer *protocol.ParsedCredentialCreationData, name string) error {
+// "", else "Passkey 1"…), and tells the user's phones; live is the asking
+// session's (see Live).
+func (s *Service) FinishPasskey(ctx context.Context, sc enrollment.Scope, user string, f *Flow, answer *protocol.ParsedCredentialCreationData, name string, live Live) error {
 	id, err := s.Devices.FinishPasskey(ctx, sc.Realm, user, f.ID, sc.Lang, answer)
 	if err != nil {
 		s.audit("verify_failed", user, "", zap.String("reason", Reason(err)), zap.String("ip", sc.IP), zap.String("kind", "passkey"))
+		return err
+	}
+	if err := s.kept(ctx, live, s.removing(sc.Realm, user, id)); err != nil {
 		return err
 	}
 	if name != "" {

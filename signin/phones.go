@@ -3,6 +3,7 @@ package signin
 import (
 	"cmp"
 	"context"
+	"errors"
 	"slices"
 
 	"go.uber.org/zap"
@@ -50,10 +51,14 @@ func kindName(d *enrollment.Device) string {
 	return "phone"
 }
 
-// RenewRecovery replaces user's recovery codes with a new set, to show once.
-func (s *Service) RenewRecovery(ctx context.Context, realm, user string) ([]string, error) {
+// RenewRecovery replaces user's recovery codes with a new set, to show
+// once; live is the asking session's (see Live).
+func (s *Service) RenewRecovery(ctx context.Context, realm, user string, live Live) ([]string, error) {
 	codes, err := s.Devices.NewRecoveryCodes(ctx, realm, user)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.kept(ctx, live, func(ctx context.Context) error { return s.Devices.ForgetRecoveryCodes(ctx, realm, user) }); err != nil {
 		return nil, err
 	}
 	s.audit("recovery_codes_renewed", user, "")
@@ -114,4 +119,43 @@ func (s *Service) PhonesOf(ctx context.Context, realm, user string) ([]enrollmen
 func (s *Service) RecoveryLeft(ctx context.Context, realm, user string) int {
 	n, _ := s.Devices.RecoveryCodesLeft(ctx, realm, user)
 	return n
+}
+
+// Live says whether the session that asked for a change is still live,
+// asked once the change is written (session.Manager.Live). A change made
+// for a session that ended meanwhile (an admin's reset, a sign-out
+// everywhere, which revoke before they remove anything) is undone and
+// answered ErrEnded: a reset leaves no factor an intruder added during it.
+type Live func(context.Context) (bool, error)
+
+// ErrEnded answers a change whose session ended while it was made.
+var ErrEnded = errors.New("the session ended while the change was made; it was undone")
+
+// kept checks a written change against live, and undoes it (undo) when
+// its session ended or cannot be told live.
+func (s *Service) kept(ctx context.Context, live Live, undo func(context.Context) error) error {
+	ok, err := live(ctx)
+	if err == nil && ok {
+		return nil
+	}
+	if uerr := undo(context.WithoutCancel(ctx)); uerr != nil {
+		s.Logger.Error("undoing a change made for a session that ended", zap.Error(uerr))
+	}
+	return cmp.Or(err, ErrEnded)
+}
+
+// removing undoes the adding of user's device id.
+func (s *Service) removing(realm, user, id string) func(context.Context) error {
+	return func(ctx context.Context) error {
+		_, err := s.Devices.Remove(ctx, realm, user, id, true)
+		return err
+	}
+}
+
+// cmpEnded is err, or instead where the session ended.
+func cmpEnded(err, instead error) error {
+	if errors.Is(err, ErrEnded) {
+		return instead
+	}
+	return err
 }
