@@ -52,6 +52,7 @@ http://app2.sso.localhost:{HTTP_PORT} {
 	import protected * "" app2
 }`
 
+// absolute is path at host, on the site's HTTP port.
 func absolute(s *sitetest.Site, host, path string) string {
 	return s.WithPorts("http://" + host + ":{HTTP_PORT}" + path)
 }

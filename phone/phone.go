@@ -103,12 +103,23 @@ func Mask(e164 string) string {
 		return "•••"
 	}
 	digits := e164[1:]
-	cc := 1
-	if num, err := phonenumbers.Parse(e164, ""); err == nil {
-		cc = len(strconv.Itoa(int(num.GetCountryCode())))
-	}
+	cc := countryCodeLen(digits)
 	if cc+3 >= len(digits) {
 		cc = 0
 	}
 	return "+" + digits[:cc] + strings.Repeat("•", len(digits)-cc-3) + digits[len(digits)-3:]
+}
+
+// countryCodeLen is the length of the calling code digits start with (1
+// when none is known): calling codes are prefix-free, so the shortest
+// assigned prefix is the code. A table lookup, where parsing the whole
+// number ran the library's regular expressions on every masked log line.
+func countryCodeLen(digits string) int {
+	for n := 1; n <= 3 && n < len(digits); n++ {
+		cc, err := strconv.Atoi(digits[:n])
+		if err == nil && len(phonenumbers.GetRegionCodesForCountryCode(cc)) > 0 {
+			return n
+		}
+	}
+	return 1
 }

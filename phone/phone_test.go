@@ -2,6 +2,7 @@ package phone
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -47,6 +48,28 @@ func TestMask(t *testing.T) {
 		if got := Mask(in); got != want {
 			t.Errorf("Mask(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// Mask finds the calling code as parsing the number would, for every
+// region's example numbers.
+func TestMaskFindsTheCallingCode(t *testing.T) {
+	n := 0
+	for region := range phonenumbers.GetSupportedRegions() {
+		for _, kind := range []phonenumbers.PhoneNumberType{phonenumbers.MOBILE, phonenumbers.FIXED_LINE} {
+			num := phonenumbers.GetExampleNumberForType(region, kind)
+			if num == nil {
+				continue
+			}
+			e164 := phonenumbers.Format(num, phonenumbers.E164)
+			if got, want := countryCodeLen(e164[1:]), len(strconv.Itoa(int(num.GetCountryCode()))); got != want {
+				t.Fatalf("%s %s: calling code of %d digits, want %d", region, e164, got, want)
+			}
+			n++
+		}
+	}
+	if n < 400 {
+		t.Fatalf("only %d example numbers", n)
 	}
 }
 

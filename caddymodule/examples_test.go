@@ -1,4 +1,4 @@
-package examples_test
+package caddymodule_test
 
 import (
 	"net/http"
@@ -18,7 +18,7 @@ import (
 	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
 )
 
-// TestExamplesRun loads every Caddyfile here into a real
+// TestExamplesRun loads every Caddyfile in caddyfile-examples/ into a real
 // Caddy, its gateways played by fakes through the environment variables the
 // example names (put in as Caddy would: each example has a Caddy process of
 // its own), and signs in through it.
@@ -34,7 +34,7 @@ func TestExamplesRun(t *testing.T) {
 			t.Fatalf("the examples' hash is not demo's: %v", err)
 		}
 	})
-	files, _ := filepath.Glob("*.Caddyfile")
+	files, _ := filepath.Glob(filepath.Join("..", "caddyfile-examples", "*.Caddyfile"))
 	if len(files) < 5 {
 		t.Fatalf("only %d examples", len(files))
 	}
@@ -171,9 +171,4 @@ func quickstartExtras(t *testing.T, c *sitetest.Client, demo *sitetest.Response)
 			t.Fatalf("http://%s: %d to %q, want 302 to %s", host, res.StatusCode, res.Header.Get("Location"), want)
 		}
 	}
-}
-
-// absolute is path at host, on the site's HTTP port.
-func absolute(s *sitetest.Site, host, path string) string {
-	return s.WithPorts("http://" + host + ":{HTTP_PORT}" + path)
 }

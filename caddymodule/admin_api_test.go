@@ -1,4 +1,4 @@
-package admin_test
+package caddymodule_test
 
 import (
 	"encoding/json"
