@@ -151,34 +151,47 @@ func (m *Manager) Lifetime() time.Duration { return m.lifetime }
 // Issue signs a new session for user, authenticated now by amr, made
 // where (for the admin's listing of the user's sessions).
 func (m *Manager) Issue(ctx context.Context, user string, amr []string, where Where) (string, error) {
-	cl := Claims{RegisteredClaims: m.keys.NewClaims(m.realm, user, m.lifetime), AMR: amr, SID: rand.Text()}
-	cl.AuthTime = cl.IssuedAt.Unix()
-	return m.issue(ctx, &cl, where)
-}
-
-// issue signs cl and caches it: this gate has checked the session it made
-// (so that it keeps working here if the store goes away right after). It
-// notes the session in the user's index; a failure there is logged and
-// the sign-in stands (the index only lists sessions: see index.go).
-func (m *Manager) issue(ctx context.Context, cl *Claims, where Where) (string, error) {
-	tok, err := m.keys.Sign(cl)
-	if err != nil {
-		return "", err
-	}
-	cl.facts = newFacts(cl)
-	m.cache.Add(tok, cl)
-	if err := m.note(ctx, cl, where); err != nil {
-		m.logger.Warn("noting a new session in the user's list of sessions; the sign-in stands, unlisted", zap.Error(err))
-	}
-	return tok, nil
+	return m.issue(ctx, user, Claims{AMR: amr}, where)
 }
 
 // IssueTrusted signs a trusted browser's new session: as old and as strong
 // as the code that earned the trust, and marked, so that a route requiring
 // a kind of device asks for one now.
 func (m *Manager) IssueTrusted(ctx context.Context, user string, tb *TrustedBrowser, where Where) (string, error) {
-	cl := Claims{RegisteredClaims: m.keys.NewClaims(m.realm, user, m.lifetime), AMR: tb.AMR, SID: rand.Text(), AuthTime: tb.AuthTime, Trusted: true}
-	return m.issue(ctx, &cl, where)
+	return m.issue(ctx, user, Claims{AMR: tb.AMR, AuthTime: tb.AuthTime, Trusted: true}, where)
+}
+
+// issue signs a new session of user with what the caller chose of it (its
+// amr, trusted, and auth_time: zero for now), and caches it: this gate has
+// checked the session it made (so that it keeps working here if the store
+// goes away right after). It notes the session in the user's index; a
+// failure there is logged and the sign-in stands (the index only lists
+// sessions: see index.go).
+//
+// It alone chooses the session's iat, after Forgets: a sign-out
+// everywhere that covers that iat and is applied here (its news polled)
+// before the session is in the cache would not forget it, and the cache
+// would serve it until it expired (TestARevocationDuringASignInIsNotCachedOver).
+// The sign-in still gets its token, as a check that read the store just
+// before the revocation admits its request (Uncached); only the cache is
+// skipped, and the next request is checked against the store.
+func (m *Manager) issue(ctx context.Context, user string, cl Claims, where Where) (string, error) {
+	since := m.cache.Forgets() // before the iat is chosen (AddSince)
+	cl.RegisteredClaims = m.keys.NewClaims(m.realm, user, m.lifetime)
+	cl.SID = rand.Text()
+	if cl.AuthTime == 0 {
+		cl.AuthTime = cl.IssuedAt.Unix()
+	}
+	tok, err := m.keys.Sign(&cl)
+	if err != nil {
+		return "", err
+	}
+	cl.facts = newFacts(&cl)
+	m.cache.AddSince(tok, &cl, since)
+	if err := m.note(ctx, &cl, where); err != nil {
+		m.logger.Warn("noting a new session in the user's list of sessions; the sign-in stands, unlisted", zap.Error(err))
+	}
+	return tok, nil
 }
 
 // Check returns the verified claims of a session token, or nil. A verified
