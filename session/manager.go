@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,7 +16,6 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
-	"github.com/smsgate/caddy-smsgate/internal/clock"
 	"github.com/smsgate/caddy-smsgate/internal/drain"
 	"github.com/smsgate/caddy-smsgate/store"
 )
@@ -41,12 +39,13 @@ type Config struct {
 	// made (0: never).
 	Lifetime, Rotation time.Duration
 	Now                func() time.Time
-	// UnixNano is Now in Unix nanoseconds, or up to clock.Ahead in front
-	// of it (clock.Coarse), read by every repeat visit (Cached): a cached
-	// session's expiry, and whether the revocation poll is due; default:
-	// from Now.
-	UnixNano func() int64
-	Logger   *zap.Logger
+	// Coarse: Now is the real time (clock.Now, a gate's in production), so
+	// that every repeat visit (Cached) reads clock.Coarse instead, called
+	// directly: the time in Unix nanoseconds, up to clock.Ahead in front of
+	// it, without a clock read, for a cached session's expiry and whether
+	// the revocation poll is due. Otherwise they read Now.
+	Coarse bool
+	Logger *zap.Logger
 	// Uses is the owner's drain (a gate's), if any: the revocation poll,
 	// which a request starts and which runs on after it, is one of its
 	// uses, so that it never reads a store the owner has let go of.
@@ -57,10 +56,9 @@ type Config struct {
 // keys (and their bootstrap), the cache of verified tokens, and both kinds
 // of revocation: one session (logout) and all of a user's (an admin reset).
 type Manager struct {
-	// What a repeat visit reads (Cached), first and together: the clock,
+	// What a repeat visit reads (Cached), first and together: which clock,
 	// when the revocations were last polled, the cache's table.
-	nanos  func() int64 // now, in Unix nanoseconds
-	coarse bool         // nanos is clock.Coarse: called directly, inlined
+	coarse bool         // read clock.Coarse (Config.Coarse), not now
 	polled atomic.Int64 // when the revocation counter was last read
 	cache  Cache
 
@@ -98,13 +96,7 @@ const CachedSessions = 10000
 // NewManager sets up a realm's sessions, reading or creating its keys.
 func NewManager(ctx context.Context, c Config) (*Manager, error) {
 	m := &Manager{store: c.Store, realm: c.Realm, lifetime: c.Lifetime, now: c.Now, logger: c.Logger,
-		nanos: c.UnixNano, uses: c.Uses, assertCache: map[string]assertionEntry{}}
-	if m.nanos == nil {
-		m.nanos = func() int64 { return m.now().UnixNano() }
-	}
-	// The production clock (a gate Caddy provisions): read without the
-	// call through nanos, whose target every request fetched again.
-	m.coarse = reflect.ValueOf(m.nanos).Pointer() == reflect.ValueOf(clock.Coarse).Pointer()
+		coarse: c.Coarse, uses: c.Uses, assertCache: map[string]assertionEntry{}}
 	m.cache.init(CachedSessions)
 	if m.logger == nil {
 		m.logger = zap.NewNop()
