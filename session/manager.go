@@ -348,9 +348,17 @@ type assertionEntry struct {
 	until time.Time
 }
 
+// ErrReleased is Assertion's answer when it would sign after the owner
+// let go of the store (Config.Uses closed: a gate after its Cleanup):
+// signing may rotate the keys, a write to that store. The caller hands
+// the request to the owner's successor, if any.
+var ErrReleased = errors.New("the store was let go of")
+
 // Assertion is a short-lived EdDSA JWT of cl's identity for the upstream.
 // It has its own type and audience, so that it never passes as a session,
 // and it ends when the session does, so that reusing it cannot outlive it.
+// One still to be reused is answered even after the owner let go of the
+// store; a new one is then ErrReleased.
 func (m *Manager) Assertion(cl *Claims) (string, error) {
 	if m.assertions == nil {
 		return "", errors.New("assertions need EdDSA")
@@ -370,6 +378,12 @@ func (m *Manager) Assertion(cl *Claims) (string, error) {
 		until = cl.ExpiresAt.Time
 	}
 	a.ExpiresAt = jwt.NewNumericDate(until)
+	if m.uses != nil {
+		if !m.uses.Enter() {
+			return "", ErrReleased
+		}
+		defer m.uses.Release()
+	}
 	tok, err := m.assertions.Sign(a)
 	if err != nil {
 		return "", err
