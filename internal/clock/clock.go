@@ -150,11 +150,26 @@ func With(ctx context.Context, now func() time.Time) context.Context {
 // to Ahead in front, which builds no time.Time and reads no clock: every
 // admitted request reads it); a test's clock is read as it is.
 func From(ctx context.Context) (now func() time.Time, coarse bool) {
-	if now, ok := ctx.Value(key{}).(func() time.Time); ok && now != nil {
-		return now, false
+	switch now := ctx.Value(key{}).(type) {
+	case production:
+		return Now, true
+	case func() time.Time:
+		if now != nil {
+			return now, false
+		}
 	}
 	return defaultNow, defaultCoarse
 }
+
+// Production returns ctx carrying the clock of a gate Caddy provisions in
+// production (Now, read as Coarse by repeat visits), whatever SetDefault
+// made the default: for benchmarks of the production path in a test
+// binary whose default clock the tests move.
+func Production(ctx context.Context) context.Context {
+	return context.WithValue(ctx, key{}, production{})
+}
+
+type production struct{}
 
 // Test is a clock for a test: the real time, moved forward by Advance.
 // Its zero value is the real time; it is safe for concurrent use.

@@ -112,6 +112,11 @@ func TestFromCarriesTheClock(t *testing.T) {
 		if coarse {
 			t.Fatalf("the %s clock is read as Coarse, the real time", name)
 		}
+		// Production's clock is the real time, whatever the default.
+		now, coarse = From(Production(ctx))
+		if d := time.Since(now()); d < 0 || d > time.Second || !coarse {
+			t.Fatalf("the production clock, over the %s one: %v from time.Now, coarse %v", name, d, coarse)
+		}
 	}
 }
 
