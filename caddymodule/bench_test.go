@@ -33,14 +33,18 @@ import (
 // benchGate is a provisioned gate on a Badger store in a temp folder.
 func benchGate(b *testing.B, alg string) *Gate {
 	dir := b.TempDir() // made first, so removed after the store closes
-	// The production clock, not the one the tests move.
-	ctx, cancel := caddy.NewContext(caddy.Context{Context: clock.With(context.Background(), clock.Now)})
+	// The production clock (clock.Now, and clock.Coarse for repeat
+	// visits), not the one the tests move.
+	ctx, cancel := caddy.NewContext(caddy.Context{Context: clock.Production(context.Background())})
 	b.Cleanup(cancel)
 	store, _ := json.Marshal(map[string]string{"module": "badger", "path": dir})
 	g := &Gate{Realm: "localhost", Identity: IdentityNone, SigningAlg: alg, StoreRaw: store,
 		ProvidersRaw: []json.RawMessage{json.RawMessage(`{"provider":"log"}`)}}
 	if err := g.Provision(ctx); err != nil {
 		b.Fatal(err)
+	}
+	if !g.coarse {
+		b.Fatal("the gate's repeat visits read the clock, not clock.Coarse")
 	}
 	return g
 }

@@ -24,7 +24,7 @@ var gateCookies = []string{pages.SessionCookie, pages.FlowCookie, pages.KnownCoo
 // ServeHTTP lets authenticated requests through to next, serves the gate's
 // own pages, and turns everyone else away. What may use the store holds
 // the drain (after Cleanup: handOff); a repeat visit does not. Its code is
-// the admitted path; the rest is in own, uncached, admitHeld, pages.Refuse.
+// the admitted path; the rest is in own, uncached, pages.Refuse.
 func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	h := &g.hot
 	if h.assertion {
@@ -52,10 +52,8 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 		}
 	}
 	if cl != nil && (h.anySession || g.passes(cl, user)) {
-		if !h.assertion {
-			g.admit(r, repl, cl, lookup, found)
-		} else if !g.admitHeld(r, repl, cl, lookup, found) {
-			return g.handOff(w, r, next)
+		if !g.admit(r, repl, cl, lookup, found) {
+			return g.handOff(w, r, next) // session.ErrReleased
 		}
 		return next.ServeHTTP(w, r)
 	}
@@ -94,16 +92,6 @@ func (g *Gate) uncached(r *http.Request, token string) (*session.Claims, func(st
 	return nil, nil, nil
 }
 
-// admitHeld is admit holding the drain (an assertion's signing writes keys).
-func (g *Gate) admitHeld(r *http.Request, repl *caddy.Replacer, cl *session.Claims, lookup func(string) (any, bool), found cookies.Found) bool {
-	if !g.inFlight.Enter() {
-		return false
-	}
-	defer g.inFlight.Release()
-	g.admit(r, repl, cl, lookup, found)
-	return true
-}
-
 // Why a protected request was refused (for handle_errors' {err.message}).
 var (
 	errUnauthenticated = errors.New("sign in with a code sent to your phone")
@@ -116,8 +104,22 @@ var (
 // With a cached session it allocates nothing: the values were made when
 // the token was first verified. found is where ServeHTTP found the session's
 // cookie (the header is not looked up again); repl, the request's
-// placeholders; lookup, cl.Facts().Lookup (the cache's copy).
-func (g *Gate) admit(r *http.Request, repl *caddy.Replacer, cl *session.Claims, lookup func(string) (any, bool), found cookies.Found) {
+// placeholders; lookup, cl.Facts().Lookup (the cache's copy). It reports
+// false, having changed nothing, when the identity assertion was due to be
+// signed after the gate's Cleanup (signing may write keys to the store it
+// let go of: session.ErrReleased): the request is then handed on.
+func (g *Gate) admit(r *http.Request, repl *caddy.Replacer, cl *session.Claims, lookup func(string) (any, bool), found cookies.Found) bool {
+	if g.hot.assertion {
+		switch a, err := g.sessions.Assertion(cl); {
+		case errors.Is(err, session.ErrReleased):
+			return false
+		case err != nil:
+			g.logger.Error("signing the identity assertion", zap.Error(err))
+		default:
+			r.Header.Set(g.AssertionHeader, a)
+			repl.Set("smsgate.assertion", a)
+		}
+	}
 	// The placeholders ({http.auth.user.*}, and the first release's
 	// {smsgate.*} names) come from the facts' provider: no lock, and no
 	// allocation (Caddy's request replacer has room for it). A first
@@ -125,14 +127,7 @@ func (g *Gate) admit(r *http.Request, repl *caddy.Replacer, cl *session.Claims, 
 	// (accepts checked).
 	repl.Map(lookup)
 	found.Strip(r.Header, gateCookies...)
-	if g.hot.assertion {
-		if a, err := g.sessions.Assertion(cl); err == nil {
-			r.Header.Set(g.AssertionHeader, a)
-			repl.Set("smsgate.assertion", a)
-		} else {
-			g.logger.Error("signing the identity assertion", zap.Error(err))
-		}
-	}
+	return true
 }
 
 // identify is who the first factor says the user is (see priorIdentity),

@@ -40,7 +40,7 @@ func (g *Gate) Provision(ctx caddy.Context) error {
 		g.gate = new(gate) // from JSON: no Caddyfile lines
 	}
 	g.logger = ctx.Logger()
-	g.now, g.nanos = clock.From(ctx)
+	g.now, g.coarse = clock.From(ctx)
 	key, err := handoff.KeyOf(g) // as configured, before settle fills it in
 	if err != nil {
 		return err
@@ -175,7 +175,7 @@ func (g *Gate) openStore(ctx caddy.Context, s *settled) error {
 		return err
 	}
 	g.sessions, err = session.NewManager(ctx, session.Config{Store: g.store, Realm: g.Realm, Secret: s.signingKey, AwaitSecret: await,
-		Alg: g.SigningAlg, Lifetime: time.Duration(g.SessionLifetime), Rotation: time.Duration(g.KeyRotation), Now: g.now, UnixNano: g.nanos, Logger: g.logger, Uses: &g.inFlight})
+		Alg: g.SigningAlg, Lifetime: time.Duration(g.SessionLifetime), Rotation: time.Duration(g.KeyRotation), Now: g.now, Coarse: g.coarse, Logger: g.logger, Uses: &g.inFlight})
 	if err != nil {
 		return err
 	}

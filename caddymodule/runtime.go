@@ -73,5 +73,5 @@ type gate struct {
 	counting *admin.Counting
 	logger   *zap.Logger
 	now      func() time.Time
-	nanos    func() int64 // now in Unix nanoseconds
+	coarse   bool // now is the real time: repeat visits read clock.Coarse
 }

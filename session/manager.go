@@ -6,18 +6,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"reflect"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/golang-jwt/jwt/v5"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
-	"github.com/smsgate/caddy-smsgate/internal/clock"
 	"github.com/smsgate/caddy-smsgate/internal/drain"
 	"github.com/smsgate/caddy-smsgate/store"
 )
@@ -41,12 +38,13 @@ type Config struct {
 	// made (0: never).
 	Lifetime, Rotation time.Duration
 	Now                func() time.Time
-	// UnixNano is Now in Unix nanoseconds, or up to clock.Ahead in front
-	// of it (clock.Coarse), read by every repeat visit (Cached): a cached
-	// session's expiry, and whether the revocation poll is due; default:
-	// from Now.
-	UnixNano func() int64
-	Logger   *zap.Logger
+	// Coarse: Now is the real time (clock.Now, a gate's in production), so
+	// that every repeat visit (Cached) reads clock.Coarse instead, called
+	// directly: the time in Unix nanoseconds, up to clock.Ahead in front of
+	// it, without a clock read, for a cached session's expiry and whether
+	// the revocation poll is due. Otherwise they read Now.
+	Coarse bool
+	Logger *zap.Logger
 	// Uses is the owner's drain (a gate's), if any: the revocation poll,
 	// which a request starts and which runs on after it, is one of its
 	// uses, so that it never reads a store the owner has let go of.
@@ -57,10 +55,9 @@ type Config struct {
 // keys (and their bootstrap), the cache of verified tokens, and both kinds
 // of revocation: one session (logout) and all of a user's (an admin reset).
 type Manager struct {
-	// What a repeat visit reads (Cached), first and together: the clock,
+	// What a repeat visit reads (Cached), first and together: which clock,
 	// when the revocations were last polled, the cache's table.
-	nanos  func() int64 // now, in Unix nanoseconds
-	coarse bool         // nanos is clock.Coarse: called directly, inlined
+	coarse bool         // read clock.Coarse (Config.Coarse), not now
 	polled atomic.Int64 // when the revocation counter was last read
 	cache  Cache
 
@@ -98,13 +95,7 @@ const CachedSessions = 10000
 // NewManager sets up a realm's sessions, reading or creating its keys.
 func NewManager(ctx context.Context, c Config) (*Manager, error) {
 	m := &Manager{store: c.Store, realm: c.Realm, lifetime: c.Lifetime, now: c.Now, logger: c.Logger,
-		nanos: c.UnixNano, uses: c.Uses, assertCache: map[string]assertionEntry{}}
-	if m.nanos == nil {
-		m.nanos = func() int64 { return m.now().UnixNano() }
-	}
-	// The production clock (a gate Caddy provisions): read without the
-	// call through nanos, whose target every request fetched again.
-	m.coarse = reflect.ValueOf(m.nanos).Pointer() == reflect.ValueOf(clock.Coarse).Pointer()
+		coarse: c.Coarse, uses: c.Uses, assertCache: map[string]assertionEntry{}}
 	m.cache.init(CachedSessions)
 	if m.logger == nil {
 		m.logger = zap.NewNop()
@@ -151,34 +142,47 @@ func (m *Manager) Lifetime() time.Duration { return m.lifetime }
 // Issue signs a new session for user, authenticated now by amr, made
 // where (for the admin's listing of the user's sessions).
 func (m *Manager) Issue(ctx context.Context, user string, amr []string, where Where) (string, error) {
-	cl := Claims{RegisteredClaims: m.keys.NewClaims(m.realm, user, m.lifetime), AMR: amr, SID: rand.Text()}
-	cl.AuthTime = cl.IssuedAt.Unix()
-	return m.issue(ctx, &cl, where)
-}
-
-// issue signs cl and caches it: this gate has checked the session it made
-// (so that it keeps working here if the store goes away right after). It
-// notes the session in the user's index; a failure there is logged and
-// the sign-in stands (the index only lists sessions: see index.go).
-func (m *Manager) issue(ctx context.Context, cl *Claims, where Where) (string, error) {
-	tok, err := m.keys.Sign(cl)
-	if err != nil {
-		return "", err
-	}
-	cl.facts = newFacts(cl)
-	m.cache.Add(tok, cl)
-	if err := m.note(ctx, cl, where); err != nil {
-		m.logger.Warn("noting a new session in the user's list of sessions; the sign-in stands, unlisted", zap.Error(err))
-	}
-	return tok, nil
+	return m.issue(ctx, user, Claims{AMR: amr}, where)
 }
 
 // IssueTrusted signs a trusted browser's new session: as old and as strong
 // as the code that earned the trust, and marked, so that a route requiring
 // a kind of device asks for one now.
 func (m *Manager) IssueTrusted(ctx context.Context, user string, tb *TrustedBrowser, where Where) (string, error) {
-	cl := Claims{RegisteredClaims: m.keys.NewClaims(m.realm, user, m.lifetime), AMR: tb.AMR, SID: rand.Text(), AuthTime: tb.AuthTime, Trusted: true}
-	return m.issue(ctx, &cl, where)
+	return m.issue(ctx, user, Claims{AMR: tb.AMR, AuthTime: tb.AuthTime, Trusted: true}, where)
+}
+
+// issue signs a new session of user with what the caller chose of it (its
+// amr, trusted, and auth_time: zero for now), and caches it: this gate has
+// checked the session it made (so that it keeps working here if the store
+// goes away right after). It notes the session in the user's index; a
+// failure there is logged and the sign-in stands (the index only lists
+// sessions: see index.go).
+//
+// It alone chooses the session's iat, after Forgets: a sign-out
+// everywhere that covers that iat and is applied here (its news polled)
+// before the session is in the cache would not forget it, and the cache
+// would serve it until it expired (TestARevocationDuringASignInIsNotCachedOver).
+// The sign-in still gets its token, as a check that read the store just
+// before the revocation admits its request (Uncached); only the cache is
+// skipped, and the next request is checked against the store.
+func (m *Manager) issue(ctx context.Context, user string, cl Claims, where Where) (string, error) {
+	since := m.cache.Forgets() // before the iat is chosen (AddSince)
+	cl.RegisteredClaims = m.keys.NewClaims(m.realm, user, m.lifetime)
+	cl.SID = rand.Text()
+	if cl.AuthTime == 0 {
+		cl.AuthTime = cl.IssuedAt.Unix()
+	}
+	tok, err := m.keys.Sign(&cl)
+	if err != nil {
+		return "", err
+	}
+	cl.facts = newFacts(&cl)
+	m.cache.AddSince(tok, &cl, since)
+	if err := m.note(ctx, &cl, where); err != nil {
+		m.logger.Warn("noting a new session in the user's list of sessions; the sign-in stands, unlisted", zap.Error(err))
+	}
+	return tok, nil
 }
 
 // Check returns the verified claims of a session token, or nil. A verified
@@ -332,52 +336,4 @@ func (cl *Claims) Facts() *Facts {
 		return newFacts(cl)
 	}
 	return cl.facts
-}
-
-// assertionLifetime is how long an identity assertion is valid; one is
-// reused for half of that, so a busy session signs about once a minute.
-const assertionLifetime = 2 * time.Minute
-
-type assertionEntry struct {
-	token string
-	until time.Time
-}
-
-// Assertion is a short-lived EdDSA JWT of cl's identity for the upstream.
-// It has its own type and audience, so that it never passes as a session,
-// and it ends when the session does, so that reusing it cannot outlive it.
-func (m *Manager) Assertion(cl *Claims) (string, error) {
-	if m.assertions == nil {
-		return "", errors.New("assertions need EdDSA")
-	}
-	now := m.now()
-	m.assertMu.Lock()
-	e, ok := m.assertCache[cl.SID]
-	m.assertMu.Unlock()
-	if ok && now.Before(e.until) {
-		return e.token, nil
-	}
-	a := Claims{RegisteredClaims: cl.RegisteredClaims, AuthTime: cl.AuthTime, AMR: cl.AMR, SID: cl.SID}
-	a.Audience = jwt.ClaimStrings{AssertionAudience(m.realm)}
-	a.IssuedAt = jwt.NewNumericDate(now)
-	until := now.Add(assertionLifetime)
-	if cl.ExpiresAt != nil && cl.ExpiresAt.Before(until) {
-		until = cl.ExpiresAt.Time
-	}
-	a.ExpiresAt = jwt.NewNumericDate(until)
-	tok, err := m.assertions.Sign(a)
-	if err != nil {
-		return "", err
-	}
-	reuse := now.Add(assertionLifetime / 2)
-	if until.Before(reuse) {
-		reuse = until
-	}
-	m.assertMu.Lock()
-	if len(m.assertCache) >= CachedSessions {
-		clear(m.assertCache)
-	}
-	m.assertCache[cl.SID] = assertionEntry{token: tok, until: reuse}
-	m.assertMu.Unlock()
-	return tok, nil
 }

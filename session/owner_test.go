@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -56,5 +57,43 @@ func TestNoPollAfterTheOwnerLetGo(t *testing.T) {
 	time.Sleep(2 * pollWait) // a poll, had one started, has met the closed store
 	if n := logs.Len(); n > 0 {
 		t.Fatalf("the closed store was read: %d log entries, the first %q", n, logs.All()[0].Message)
+	}
+}
+
+// TestNoAssertionSignedAfterTheOwnerLetGo: an identity assertion still to
+// be reused is answered after the owner let go of the store (it writes
+// nothing); one due to be signed again is ErrReleased, and nothing is
+// signed: signing may rotate the keys, a write to the store let go of.
+func TestNoAssertionSignedAfterTheOwnerLetGo(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	st, closeDB, err := store.OpenBadger(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var uses drain.Drain
+	m, err := NewManager(ctx, Config{Store: st, Realm: "example.com", Alg: "EdDSA", Lifetime: 3 * time.Hour,
+		Rotation: time.Hour, Now: func() time.Time { return now }, Uses: &uses})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := m.Issue(ctx, "alice", []string{"sms"}, Where{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl := m.Check(ctx, tok)
+	first, err := m.Assertion(cl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := make(chan struct{})
+	uses.Close(func() { _ = closeDB(); close(closed) })
+	<-closed
+	if a, err := m.Assertion(cl); err != nil || a != first {
+		t.Fatalf("the assertion still to be reused, after the owner let go: %v", err)
+	}
+	now = now.Add(61 * time.Minute) // the assertion expired, a new key due
+	if a, err := m.Assertion(cl); !errors.Is(err, ErrReleased) {
+		t.Fatalf("an assertion signed after the owner let go: %q, %v; want ErrReleased", a, err)
 	}
 }

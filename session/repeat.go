@@ -41,7 +41,7 @@ func (r *Repeat) Cached(ctx context.Context, token string) (cl *Claims, lookup f
 	if m.coarse {
 		now = clock.Coarse()
 	} else {
-		now = m.nanos()
+		now = m.now().UnixNano()
 	}
 	if !m.syncRevocations(ctx, now) {
 		return nil, nil

@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -64,5 +65,59 @@ func TestARevocationDuringACheckIsNotCachedOver(t *testing.T) {
 	m.poll(ctx)
 	if cl := m.Check(ctx, tok); cl != nil {
 		t.Fatalf("a session revoked while it was being checked is still served (%s)", cl.Subject)
+	}
+}
+
+// TestARevocationDuringASignInIsNotCachedOver: a sign-out everywhere (an
+// admin's reset) that covers a new session's iat, and is applied here
+// (its news polled) after that iat was chosen but before the session is in
+// the cache, leaves the session uncached: else the cache, which it already
+// forgot the user's sessions in, serves the revoked session until it
+// expires. The sign-in itself may pass, as a check in flight does.
+func TestARevocationDuringASignInIsNotCachedOver(t *testing.T) {
+	for _, kind := range []string{"Issue", "IssueTrusted"} {
+		t.Run(kind, func(t *testing.T) {
+			ctx := context.Background()
+			now := time.Now()
+			st, closeDB, err := store.OpenBadger(t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = closeDB() })
+			// The clock is read when the iat is chosen: the revocation lands
+			// right then, once.
+			var armed atomic.Bool
+			var m *Manager
+			clockNow := func() time.Time {
+				if armed.Swap(false) {
+					if err := RevokeUser(ctx, st, "example.com", "alice", now.Add(time.Second)); err != nil {
+						t.Error(err)
+					}
+					m.poll(ctx) // this gate's poll reads its news meanwhile
+				}
+				return now
+			}
+			m, err = NewManager(ctx, Config{Store: st, Realm: "example.com", Lifetime: time.Hour, Now: clockNow})
+			if err != nil {
+				t.Fatal(err)
+			}
+			armed.Store(true)
+			var tok string
+			if kind == "Issue" {
+				tok, err = m.Issue(ctx, "alice", []string{"sms"}, Where{})
+			} else {
+				tok, err = m.IssueTrusted(ctx, "alice", &TrustedBrowser{AMR: []string{"sms"}, AuthTime: now.Unix()}, Where{})
+			}
+			if err != nil || tok == "" {
+				t.Fatalf("the sign-in itself failed: %q, %v", tok, err)
+			}
+			if armed.Load() {
+				t.Fatal("the revocation never landed during the sign-in")
+			}
+			m.poll(ctx)
+			if cl := m.Check(ctx, tok); cl != nil {
+				t.Fatalf("a session revoked while it was being signed is still served (%s)", cl.Subject)
+			}
+		})
 	}
 }

@@ -125,19 +125,18 @@ func init() {
 
 type key struct{}
 
-// defaultNow and defaultNanos are the clock of a gate whose Provision
-// context carries none: the real time (Now, and Coarse for the repeat
-// visits), unless a test binary that runs Caddy in process moved it
-// (SetDefault).
-var defaultNow, defaultNanos = Now, Coarse
+// defaultNow is the clock of a gate whose Provision context carries none:
+// the real time (Now, and Coarse for the repeat visits: defaultCoarse),
+// unless a test binary that runs Caddy in process moved it (SetDefault).
+var (
+	defaultNow    = Now
+	defaultCoarse = true
+)
 
 // SetDefault makes now the clock of every gate provisioned after it whose
 // context carries none: internal/sitetest's movable clock, set once
 // before any gate runs.
-func SetDefault(now func() time.Time) { defaultNow, defaultNanos = now, nanosOf(now) }
-
-// nanosOf is now's reading in Unix nanoseconds.
-func nanosOf(now func() time.Time) func() int64 { return func() int64 { return now().UnixNano() } }
+func SetDefault(now func() time.Time) { defaultNow, defaultCoarse = now, false }
 
 // With returns ctx carrying now as the clock of whatever is provisioned
 // with it.
@@ -146,16 +145,31 @@ func With(ctx context.Context, now func() time.Time) context.Context {
 }
 
 // From is the clock ctx carries or, if it carries none (Caddy's own
-// contexts), the default one (Now in production): its time, and the same
-// time in Unix nanoseconds for repeat visits (Coarse in production, up to
-// Ahead in front, which builds no time.Time and reads no clock: every
-// admitted request reads it).
-func From(ctx context.Context) (now func() time.Time, nanos func() int64) {
-	if now, ok := ctx.Value(key{}).(func() time.Time); ok && now != nil {
-		return now, nanosOf(now)
+// contexts), the default one (Now in production). coarse reports that it
+// is the real time, Now, which repeat visits may then read as Coarse (up
+// to Ahead in front, which builds no time.Time and reads no clock: every
+// admitted request reads it); a test's clock is read as it is.
+func From(ctx context.Context) (now func() time.Time, coarse bool) {
+	switch now := ctx.Value(key{}).(type) {
+	case production:
+		return Now, true
+	case func() time.Time:
+		if now != nil {
+			return now, false
+		}
 	}
-	return defaultNow, defaultNanos
+	return defaultNow, defaultCoarse
 }
+
+// Production returns ctx carrying the clock of a gate Caddy provisions in
+// production (Now, read as Coarse by repeat visits), whatever SetDefault
+// made the default: for benchmarks of the production path in a test
+// binary whose default clock the tests move.
+func Production(ctx context.Context) context.Context {
+	return context.WithValue(ctx, key{}, production{})
+}
+
+type production struct{}
 
 // Test is a clock for a test: the real time, moved forward by Advance.
 // Its zero value is the real time; it is safe for concurrent use.
