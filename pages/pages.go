@@ -134,7 +134,7 @@ func (p *Pages) ServeHTTP(w http.ResponseWriter, r *http.Request) error {
 	if name, ok := strings.CutPrefix(r.URL.Path, p.PathPrefix+"assets/"); ok {
 		return p.serveAsset(w, r, name)
 	}
-	req := &request{w: w, r: r, realm: p.Realm, host: p.Host, json: acceptsJSON(r), lang: p.Words.Match(r.Header.Get("Accept-Language"))}
+	req := &request{w: w, r: r, realm: p.Realm, host: p.Host, json: acceptsJSON(r), lang: p.Words.Match(r.Header.Get("Accept-Language")), began: p.Sessions.Begin()}
 	req.scope = enrollment.Scope{Realm: req.realm, Host: req.host, IP: ClientIP(r), Lang: req.lang}
 	prior, ok := p.Identify(r)
 	if !ok {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/session"
 	"github.com/smsgate/caddy-smsgate/signin"
 	"go.uber.org/zap"
 )
@@ -45,6 +46,9 @@ type request struct {
 	known string
 	// form holds the submitted fields of a POST.
 	form map[string]string
+	// began is when the request began, before it checked anything: the
+	// session a sign-in earns is issued then (session.Began).
+	began session.Began
 }
 
 // readForm parses a POST and checks that it came from the gate's own page:

@@ -264,7 +264,7 @@ func (p *Pages) answerCheck(req *request, res *signin.Result, err error, d pageD
 // signedIn starts the session and sends the user on. A first enrollment
 // shows the new recovery codes first, once.
 func (p *Pages) signedIn(req *request, res *signin.Result) {
-	token, err := p.Sessions.Issue(req.r.Context(), res.User, res.AMR, where(req))
+	token, err := p.Sessions.IssueBegun(req.r.Context(), req.began, res.User, res.AMR, where(req))
 	if err != nil {
 		p.Logger.Error("signing session", zap.Error(err))
 		p.unavailable(req)

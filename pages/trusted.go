@@ -39,7 +39,7 @@ func (p *Pages) trustedSignIn(req *request) bool {
 	case !p.SignIn.Identity.Admits(user, req.user):
 		return false // another first factor: that user signs in as usual
 	}
-	session, err := p.Sessions.IssueTrusted(req.r.Context(), user, tb, where(req))
+	session, err := p.Sessions.IssueTrusted(req.r.Context(), req.began, user, tb, where(req))
 	if err != nil {
 		p.Logger.Error("signing session", zap.Error(err))
 		return false
@@ -62,7 +62,7 @@ func (p *Pages) trust(req *request, user string, amr []string) {
 	if p.Remember == 0 || req.form["remember"] != "1" || !signin.EarnsTrust(amr) {
 		return
 	}
-	token, err := p.Sessions.Trust(req.r.Context(), user, p.browserName(req.lang, req.r.UserAgent()), amr, p.Now().Unix(), time.Duration(p.Remember))
+	token, err := p.Sessions.Trust(req.r.Context(), req.began, user, p.browserName(req.lang, req.r.UserAgent()), amr, p.Now().Unix(), time.Duration(p.Remember))
 	if err != nil {
 		p.Logger.Error("trusting a browser", zap.Error(err))
 		return

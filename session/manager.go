@@ -142,33 +142,60 @@ func (m *Manager) Lifetime() time.Duration { return m.lifetime }
 // Issue signs a new session for user, authenticated now by amr, made
 // where (for the admin's listing of the user's sessions).
 func (m *Manager) Issue(ctx context.Context, user string, amr []string, where Where) (string, error) {
-	return m.issue(ctx, user, Claims{AMR: amr}, where)
+	return m.issue(ctx, m.Begin(), user, Claims{AMR: amr}, where)
 }
 
-// IssueTrusted signs a trusted browser's new session: as old and as strong
-// as the code that earned the trust, and marked, so that a route requiring
-// a kind of device asks for one now.
-func (m *Manager) IssueTrusted(ctx context.Context, user string, tb *TrustedBrowser, where Where) (string, error) {
-	return m.issue(ctx, user, Claims{AMR: tb.AMR, AuthTime: tb.AuthTime, Trusted: true}, where)
+// IssueBegun is Issue for a sign-in that began at b (Begin), before it
+// checked anything: the session is issued then (see Began).
+func (m *Manager) IssueBegun(ctx context.Context, b Began, user string, amr []string, where Where) (string, error) {
+	return m.issue(ctx, b, user, Claims{AMR: amr}, where)
+}
+
+// IssueTrusted signs a trusted browser's new session, for a sign-in that
+// began at b (zero: now): as old and as strong as the code that earned
+// the trust, and marked, so that a route requiring a kind of device asks
+// for one now.
+func (m *Manager) IssueTrusted(ctx context.Context, b Began, user string, tb *TrustedBrowser, where Where) (string, error) {
+	return m.issue(ctx, b, user, Claims{AMR: tb.AMR, AuthTime: tb.AuthTime, Trusted: true}, where)
+}
+
+// Began is when a sign-in began, before it checked anything (a phone, a
+// trust): the session it earns is issued then, not when it is signed. A
+// sign-out everywhere or an admin's reset that ends all the user's
+// sessions after it began then covers it, though it is signed later: its
+// check may have found a device or a trust just before the reset removed
+// it (TestASignInStraddlingAResetEndsWithIt). The zero Began is now.
+type Began struct {
+	at      time.Time
+	forgets uint64 // the cache's Forgets, read before at (AddSince)
+}
+
+// Begin marks a sign-in's beginning.
+func (m *Manager) Begin() Began {
+	forgets := m.cache.Forgets()
+	return Began{at: m.now(), forgets: forgets}
 }
 
 // issue signs a new session of user with what the caller chose of it (its
-// amr, trusted, and auth_time: zero for now), and caches it: this gate has
-// checked the session it made (so that it keeps working here if the store
-// goes away right after). It notes the session in the user's index; a
-// failure there is logged and the sign-in stands (the index only lists
-// sessions: see index.go).
+// amr, trusted, and auth_time: zero for its iat), and caches it: this
+// gate has checked the session it made (so that it keeps working here if
+// the store goes away right after). It notes the session in the user's
+// index; a failure there is logged and the sign-in stands (the index only
+// lists sessions: see index.go).
 //
-// It alone chooses the session's iat, after Forgets: a sign-out
-// everywhere that covers that iat and is applied here (its news polled)
-// before the session is in the cache would not forget it, and the cache
-// would serve it until it expired (TestARevocationDuringASignInIsNotCachedOver).
-// The sign-in still gets its token, as a check that read the store just
-// before the revocation admits its request (Uncached); only the cache is
-// skipped, and the next request is checked against the store.
-func (m *Manager) issue(ctx context.Context, user string, cl Claims, where Where) (string, error) {
-	since := m.cache.Forgets() // before the iat is chosen (AddSince)
-	cl.RegisteredClaims = m.keys.NewClaims(m.realm, user, m.lifetime)
+// Its iat is b's time, chosen after the cache's Forgets were read (Begin):
+// a sign-out everywhere that covers that iat and is applied here (its
+// news polled) before the session is in the cache would not forget it,
+// and the cache would serve it until it expired
+// (TestARevocationDuringASignInIsNotCachedOver). The sign-in still gets
+// its token, as a check that read the store just before the revocation
+// admits its request (Uncached); only the cache is skipped, and the next
+// request is checked against the store.
+func (m *Manager) issue(ctx context.Context, b Began, user string, cl Claims, where Where) (string, error) {
+	if b.at.IsZero() {
+		b = m.Begin()
+	}
+	cl.RegisteredClaims = m.keys.NewClaimsAt(m.realm, user, m.lifetime, b.at)
 	cl.SID = rand.Text()
 	if cl.AuthTime == 0 {
 		cl.AuthTime = cl.IssuedAt.Unix()
@@ -178,7 +205,7 @@ func (m *Manager) issue(ctx context.Context, user string, cl Claims, where Where
 		return "", err
 	}
 	cl.facts = newFacts(&cl)
-	m.cache.AddSince(tok, &cl, since)
+	m.cache.AddSince(tok, &cl, b.forgets)
 	if err := m.note(ctx, &cl, where); err != nil {
 		m.logger.Warn("noting a new session in the user's list of sessions; the sign-in stands, unlisted", zap.Error(err))
 	}

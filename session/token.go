@@ -160,7 +160,11 @@ func (k *Keys) Verify(token, audience string, claims jwt.Claims) error {
 
 // NewClaims fills the registered claims of a token valid for lifetime.
 func (k *Keys) NewClaims(audience, subject string, lifetime time.Duration) jwt.RegisteredClaims {
-	now := k.now()
+	return k.NewClaimsAt(audience, subject, lifetime, k.now())
+}
+
+// NewClaimsAt is NewClaims for a token issued at now.
+func (k *Keys) NewClaimsAt(audience, subject string, lifetime time.Duration, now time.Time) jwt.RegisteredClaims {
 	return jwt.RegisteredClaims{
 		Issuer:    Issuer,
 		Subject:   subject,

@@ -46,9 +46,10 @@ func (m *Manager) trustKeys() *Keys {
 }
 
 // Trust makes a trust for user's browser (named by browser, e.g. "Firefox
-// on Linux") lasting lifetime, earned by the code entered at authTime, and
-// returns the cookie's token.
-func (m *Manager) Trust(ctx context.Context, user, browser string, amr []string, authTime int64, lifetime time.Duration) (string, error) {
+// on Linux") lasting lifetime, earned by the code entered at authTime in
+// a sign-in that began at b (zero: now; its token is issued then, see
+// Began), and returns the cookie's token.
+func (m *Manager) Trust(ctx context.Context, b Began, user, browser string, amr []string, authTime int64, lifetime time.Duration) (string, error) {
 	now := m.now().UTC()
 	tb := TrustedBrowser{ID: rand.Text()[:16], Browser: browser, Created: now, Expires: now.Add(lifetime), AuthTime: authTime, AMR: amr}
 	err := m.editTrusted(store.Lasting(ctx), user, func(list []TrustedBrowser) []TrustedBrowser {
@@ -58,7 +59,10 @@ func (m *Manager) Trust(ctx context.Context, user, browser string, amr []string,
 	if err != nil {
 		return "", err
 	}
-	return m.trustKeys().Sign(Claims{RegisteredClaims: m.trustKeys().NewClaims(m.realm, user, lifetime), SID: tb.ID, AuthTime: authTime})
+	if b.at.IsZero() {
+		b.at = now
+	}
+	return m.trustKeys().Sign(Claims{RegisteredClaims: m.trustKeys().NewClaimsAt(m.realm, user, lifetime, b.at), SID: tb.ID, AuthTime: authTime})
 }
 
 // Trusted checks a trust token: its signature, realm and expiry, that its
