@@ -21,13 +21,14 @@ func (s *Service) StartApp(ctx context.Context, realm, user string) (*enrollment
 // ConfirmApp adds the app once its first code is right, and tells the
 // user's phones; live is the asking session's (see Live).
 func (s *Service) ConfirmApp(ctx context.Context, sc enrollment.Scope, user, code, name string, live Live) error {
+	since := s.Devices.Now()
 	id, err := s.Devices.ConfirmApp(ctx, sc, user, code, name)
 	if err != nil {
 		s.lockStarted(ctx, sc, user, "", err)
 		s.audit("verify_failed", user, "", zap.String("reason", Reason(err)), zap.String("ip", sc.IP), zap.String("kind", "app"))
 		return err
 	}
-	if err := s.kept(ctx, live, s.removing(sc.Realm, user, id)); err != nil {
+	if err := s.kept(ctx, live, s.removing(sc.Realm, user, id, since)); err != nil {
 		return err
 	}
 	s.audit("device_added", user, "", zap.String("device", id), zap.String("kind", "app"))

@@ -36,6 +36,7 @@ func (s *Service) Check(ctx context.Context, sc enrollment.Scope, f *Flow, user 
 	if !ok {
 		return nil, &CodeFormatError{Length: s.CodeLength}
 	}
+	since := s.Devices.Now() // before an added phone is written (removing)
 	done, err := s.Challenges.Check(ctx, sc, c, code)
 	if err != nil {
 		s.lockStarted(ctx, sc, user, c.Phone, err)
@@ -63,7 +64,7 @@ func (s *Service) Check(ctx context.Context, sc enrollment.Scope, f *Flow, user 
 		if live == nil {
 			live = func(context.Context) (bool, error) { return false, nil } // a phone is added for a session only
 		}
-		if err := s.kept(ctx, live, s.removing(sc.Realm, done.User, done.DeviceID)); err != nil {
+		if err := s.kept(ctx, live, s.removing(sc.Realm, done.User, done.DeviceID, since)); err != nil {
 			return nil, cmpEnded(err, enrollment.ErrNoChallenge) // its code is used up: a new sign-in
 		}
 		s.audit("device_added", done.User, done.Phone, zap.String("device", done.DeviceID))

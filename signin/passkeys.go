@@ -22,12 +22,13 @@ func (s *Service) BeginPasskey(ctx context.Context, realm, user string, f *Flow)
 // "", else "Passkey 1"…), and tells the user's phones; live is the asking
 // session's (see Live).
 func (s *Service) FinishPasskey(ctx context.Context, sc enrollment.Scope, user string, f *Flow, answer *protocol.ParsedCredentialCreationData, name string, live Live) error {
+	since := s.Devices.Now()
 	id, err := s.Devices.FinishPasskey(ctx, sc.Realm, user, f.ID, sc.Lang, answer)
 	if err != nil {
 		s.audit("verify_failed", user, "", zap.String("reason", Reason(err)), zap.String("ip", sc.IP), zap.String("kind", "passkey"))
 		return err
 	}
-	if err := s.kept(ctx, live, s.removing(sc.Realm, user, id)); err != nil {
+	if err := s.kept(ctx, live, s.removing(sc.Realm, user, id, since)); err != nil {
 		return err
 	}
 	if name != "" {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -144,10 +145,20 @@ func (s *Service) kept(ctx context.Context, live Live, undo func(context.Context
 	return cmp.Or(err, ErrEnded)
 }
 
-// removing undoes the adding of user's device id.
-func (s *Service) removing(realm, user, id string) func(context.Context) error {
+// removing undoes the adding of user's device id, begun at since. A
+// device enrolled before that is one the user had (a phone added again is
+// found by its number, and its ID answered) and stays: an undone adding
+// must not take away what it did not add.
+func (s *Service) removing(realm, user, id string, since time.Time) func(context.Context) error {
 	return func(ctx context.Context) error {
-		_, err := s.Devices.Remove(ctx, realm, user, id, true)
+		list, err := s.Devices.List(ctx, realm, user)
+		if err != nil {
+			return err
+		}
+		if i := slices.IndexFunc(list, func(d enrollment.Device) bool { return d.ID == id }); i < 0 || list[i].Enrolled.Before(since) {
+			return nil
+		}
+		_, err = s.Devices.Remove(ctx, realm, user, id, true)
 		return err
 	}
 }
