@@ -213,6 +213,18 @@ func (c *chrome) do(steps ...chromedp.Action[chromedp.Void]) {
 	}
 }
 
+// next runs the steps, which lead to another page (a form sent), and
+// waits until that page has loaded: a wait for an element or a text that
+// the page before had too (a second wrong code's "… tries left") would be
+// met by the page before, and the steps after it would run there while
+// the browser leaves it.
+func (c *chrome) next(steps ...chromedp.Action[chromedp.Void]) {
+	c.t.Helper()
+	c.eval(`window.smsgateLeft = true; ""`)
+	c.do(steps...)
+	c.waitEval(`String(window.smsgateLeft === undefined)`, "true")
+}
+
 // loaded waits until the page shown has loaded (document.readyState is
 // "complete"): its deferred script (smsgate.js) has run and
 // DOMContentLoaded has fired. Until then a page is not what its user
