@@ -179,7 +179,7 @@ func TestPagesPassAxeLocked(t *testing.T) {
 	b.do(chromedp.Submit(chromedp.CSS(`input[name=action][value=send]`)), chromedp.WaitVisible(chromedp.CSS(`#code`)))
 	wrong := sitetest.WrongCode(s.LastCode())
 	for i := range 3 {
-		b.do(chromedp.WaitVisible(chromedp.CSS(`#code`)), chromedp.SetValue(chromedp.CSS(`#code`), wrong), chromedp.Submit(chromedp.CSS(`#code`)))
+		b.next(chromedp.WaitVisible(chromedp.CSS(`#code`)), chromedp.SetValue(chromedp.CSS(`#code`), wrong), chromedp.Submit(chromedp.CSS(`#code`)))
 		if i < 2 {
 			b.do(chromedp.WaitVisible(chromedp.CSS(`.error:not(:empty)`)))
 		}

@@ -200,20 +200,67 @@ func newChrome(t *testing.T) *chrome {
 	return c
 }
 
+// do runs the steps, each on a page that has loaded (see loaded): a step
+// that waits for an element of the next page (WaitVisible) returns once
+// the element is parsed and laid out, before the page's deferred script
+// has run; the step after it waits for the rest.
 func (c *chrome) do(steps ...chromedp.Action[chromedp.Void]) {
 	c.t.Helper()
-	if err := chromedp.Do(c.ctx, steps...); err != nil {
-		c.t.Fatal(err)
+	for _, step := range steps {
+		if err := chromedp.Do(c.ctx, step, loaded); err != nil {
+			c.t.Fatal(err)
+		}
 	}
 }
+
+// next runs the steps, which lead to another page (a form sent), and
+// waits until that page has loaded: a wait for an element or a text that
+// the page before had too (a second wrong code's "… tries left") would be
+// met by the page before, and the steps after it would run there while
+// the browser leaves it.
+func (c *chrome) next(steps ...chromedp.Action[chromedp.Void]) {
+	c.t.Helper()
+	c.eval(`window.smsgateLeft = true; ""`)
+	c.do(steps...)
+	c.waitEval(`String(window.smsgateLeft === undefined)`, "true")
+}
+
+// loaded waits until the page shown has loaded (document.readyState is
+// "complete"): its deferred script (smsgate.js) has run and
+// DOMContentLoaded has fired. Until then a page is not what its user
+// meets, and the ids of its nodes are not lasting: at DOMContentLoaded
+// Chromium's DOM agent forgets every node id it gave out for the page
+// (DOM.documentUpdated, the second for the document after the one at
+// its commit), so an element found before and read after is "No node
+// with given id found" (TestReadsWaitForThePageToLoad). Evaluated with
+// no context, the check asks whichever document the tab shows now.
+var loaded = chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+	for {
+		state, err := chromedp.Evaluate[string](`document.readyState`)(ctx, t)
+		if err == nil && state == "complete" {
+			return nil
+		}
+		// An error is a document going away under the question (a
+		// navigation): ask the next one.
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("the page never loaded (%s): %w", state, ctx.Err())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+})
 
 func (c *chrome) call(f func(ctx context.Context, t *chromedp.Target) error) {
 	c.t.Helper()
 	c.do(chromedp.Func(f))
 }
 
+// text is the visible text of the first element sel matches, once the
+// page that has one has loaded (see loaded): a read right after a click
+// or a submit reads the page it led to, whole.
 func (c *chrome) text(sel string) string {
 	c.t.Helper()
+	c.do(chromedp.WaitReady(chromedp.CSS(sel)))
 	s, err := chromedp.Run(c.ctx, chromedp.Text(chromedp.CSS(sel)))
 	if err != nil {
 		c.t.Fatal(err)
@@ -229,6 +276,7 @@ func (c *chrome) waitText(sel, want string) {
 	for start := time.Now(); time.Since(start) < 10*time.Second; time.Sleep(50 * time.Millisecond) {
 		if s, err := chromedp.Run(c.ctx, chromedp.Text(chromedp.CSS(sel))); err == nil {
 			if last = s; strings.Contains(s, want) {
+				c.do(loaded) // what follows reads the page whole
 				return
 			}
 		}
@@ -244,6 +292,7 @@ func (c *chrome) waitEval(js, want string) {
 	for start := time.Now(); time.Since(start) < 10*time.Second; time.Sleep(50 * time.Millisecond) {
 		if s, err := chromedp.Run(c.ctx, chromedp.Evaluate[string](js)); err == nil {
 			if last = s; s == want {
+				c.do(loaded)
 				return
 			}
 		}

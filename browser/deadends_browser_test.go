@@ -24,7 +24,7 @@ func TestNewUserNotStrandedAfterWrongCodes(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`#code`)))
 	wrong := sitetest.WrongCode(s.LastCode())
 	for i := 0; i < 5; i++ {
-		b.do(chromedp.WaitVisible(chromedp.CSS(`#code`)), chromedp.SetValue(chromedp.CSS(`#code`), wrong), chromedp.Submit(chromedp.CSS(`#code`)))
+		b.next(chromedp.WaitVisible(chromedp.CSS(`#code`)), chromedp.SetValue(chromedp.CSS(`#code`), wrong), chromedp.Submit(chromedp.CSS(`#code`)))
 		if i < 4 {
 			b.waitText(`.error`, "tr") // "4 tries left" … "1 try left"
 		}

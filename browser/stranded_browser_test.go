@@ -40,6 +40,7 @@ func (c *chrome) headers(user, lang string) {
 
 func (c *chrome) eval(js string) string {
 	c.t.Helper()
+	c.do(loaded) // the page the script asks about, whole (see loaded)
 	out, err := chromedp.Run(c.ctx, chromedp.Evaluate[string](js))
 	if err != nil {
 		c.t.Fatal(err)

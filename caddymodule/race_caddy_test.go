@@ -33,27 +33,11 @@ func TestRemovedDeviceStaysRemoved(t *testing.T) {
 	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
 		// The users sign in with basic_auth, then a code to their
 		// default phone.
-		var users strings.Builder
-		for i := range runs {
-			fmt.Fprintf(&users, "\t\trace%d %s\n", i, sitetest.DemoHash)
+		users := make([]string, runs)
+		for i := range users {
+			users[i] = fmt.Sprint("race", i)
 		}
-		s := sitetest.Start(t, `http://localhost:{HTTP_PORT} {
-	basic_auth {
-`+users.String()+`	}
-	smsgate {
-		realm localhost
-		enrollment closed
-		`+storeLine+`
-		provider log
-		limit user off
-		limit number off
-		limit ip off
-		limit country off
-		limit global_enrolled off
-		resend_cooldown 1s
-	}
-	respond "Hello, {http.auth.user.id}!"
-}`)
+		s := textSite(t, storeLine, users, limitsOff+"\t\tresend_cooldown 1s\n")
 		adminOK := func(method, path, body string) string {
 			t.Helper()
 			st, out := sitetest.Admin(t, method, path, body)

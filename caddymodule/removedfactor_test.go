@@ -25,32 +25,13 @@ import (
 func TestACodeToARemovedPhoneSignsNobodyIn(t *testing.T) {
 	sitetest.Parallel(t)
 	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
-		s := sitetest.Start(t, `http://localhost:{HTTP_PORT} {
-	basic_auth {
-		alice `+sitetest.DemoHash+`
-	}
-	smsgate {
-		realm localhost
-		enrollment closed
-		`+storeLine+`
-		provider log
-	}
-	respond "Hello, {http.auth.user.id}!"
-}`)
-		st, out := s.Admin("POST", "/smsgate/users", `{"realm":"localhost","user":"alice","phone":"+14155552671"}`)
-		if st != http.StatusOK {
-			t.Fatalf("adding alice: %d %s", st, out)
-		}
-		var added struct{ ID string }
-		_ = json.Unmarshal([]byte(out), &added)
-
+		s := textSite(t, storeLine, []string{"alice"}, "")
+		phone := addUser(t, s, "alice", "+14155552671")
 		thief := sitetest.NewClient(t, "alice")
-		sitetest.Expect(t, thief.Get("/.smsgate/login?rd=%2F"), http.StatusSeeOther, "/.smsgate/verify")
-		tok := thief.CSRF("/.smsgate/verify")
-		sitetest.Expect(t, thief.Post("/.smsgate/verify", url.Values{"action": {"send"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+		tok := codeSent(t, thief)
 		code := s.LastCode()
 
-		if st, out := s.Admin("POST", "/smsgate/devices/remove", fmt.Sprintf(`{"realm":"localhost","user":"alice","id":%q}`, added.ID)); st != http.StatusOK {
+		if st, out := s.Admin("POST", "/smsgate/devices/remove", fmt.Sprintf(`{"realm":"localhost","user":"alice","id":%q}`, phone)); st != http.StatusOK {
 			t.Fatalf("removing the phone: %d %s", st, out)
 		}
 		res := thief.Post("/.smsgate/verify", url.Values{"code": {code}, "csrf": {tok}})
@@ -72,29 +53,13 @@ func TestACodeToARemovedPhoneSignsNobodyIn(t *testing.T) {
 func TestAPhoneBeingAddedDoesNotOutliveAReset(t *testing.T) {
 	sitetest.Parallel(t)
 	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
-		s := sitetest.Start(t, `http://localhost:{HTTP_PORT} {
-	basic_auth {
-		alice `+sitetest.DemoHash+`
-	}
-	smsgate {
-		realm localhost
-		enrollment closed
-		`+storeLine+`
-		provider log
-	}
-	respond "Hello, {http.auth.user.id}!"
-}`)
-		if st, out := s.Admin("POST", "/smsgate/users", `{"realm":"localhost","user":"alice","phone":"+14155552671"}`); st != http.StatusOK {
-			t.Fatalf("adding alice: %d %s", st, out)
-		}
+		s := textSite(t, storeLine, []string{"alice"}, "")
+		addUser(t, s, "alice", "+14155552671")
 		intruder := sitetest.NewClient(t, "alice")
-		sitetest.Expect(t, intruder.Get("/.smsgate/login?rd=%2F"), http.StatusSeeOther, "/.smsgate/verify")
-		tok := intruder.CSRF("/.smsgate/verify")
-		sitetest.Expect(t, intruder.Post("/.smsgate/verify", url.Values{"action": {"send"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
-		sitetest.Expect(t, intruder.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}}), http.StatusSeeOther, "/")
+		signIn(t, s, intruder)
 
 		// A fresh sign-in: the devices page adds a phone without a step-up.
-		tok = intruder.CSRF("/.smsgate/devices")
+		tok := intruder.CSRF("/.smsgate/devices")
 		sitetest.Expect(t, intruder.Post("/.smsgate/devices", url.Values{"action": {"add"}, "phone": {"+447400123456"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
 		code := s.LastCode()
 
@@ -125,40 +90,20 @@ func TestAResetEndsAFactorBeingAdded(t *testing.T) {
 	sitetest.Parallel(t)
 	runs := 30
 	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
-		var users strings.Builder
-		for i := range runs {
-			fmt.Fprintf(&users, "\t\treset%d %s\n", i, sitetest.DemoHash)
+		users := make([]string, runs)
+		for i := range users {
+			users[i] = fmt.Sprint("reset", i)
 		}
-		s := sitetest.Start(t, `http://localhost:{HTTP_PORT} {
-	basic_auth {
-`+users.String()+`	}
-	smsgate {
-		realm localhost
-		enrollment closed
-		`+storeLine+`
-		provider log
-		limit user off
-		limit number off
-		limit ip off
-		limit country off
-		limit global_enrolled off
-	}
-	respond "Hello, {http.auth.user.id}!"
-}`)
+		s := textSite(t, storeLine, users, limitsOff)
 		secretOf := regexp.MustCompile(`<code class="secret" id="secret">([A-Z2-7 ]+)</code>`)
 		kept := 0
 		var took time.Duration
 		for i := range runs {
 			user := fmt.Sprint("reset", i)
-			if st, out := s.Admin("POST", "/smsgate/users", fmt.Sprintf(`{"realm":"localhost","user":%q,"phone":"+14155552671"}`, user)); st != http.StatusOK {
-				t.Fatalf("adding %s: %d %s", user, st, out)
-			}
+			addUser(t, s, user, "+14155552671")
 			c := sitetest.NewClient(t, user)
-			sitetest.Expect(t, c.Get("/.smsgate/login?rd=%2F"), http.StatusSeeOther, "/.smsgate/verify")
-			tok := c.CSRF("/.smsgate/verify")
-			sitetest.Expect(t, c.Post("/.smsgate/verify", url.Values{"action": {"send"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
-			sitetest.Expect(t, c.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}}), http.StatusSeeOther, "/")
-			tok = c.CSRF("/.smsgate/devices")
+			signIn(t, s, c)
+			tok := c.CSRF("/.smsgate/devices")
 			res := c.Post("/.smsgate/devices", url.Values{"action": {"app"}, "csrf": {tok}})
 			m := secretOf.FindStringSubmatch(res.Text)
 			if m == nil {
@@ -205,4 +150,58 @@ func TestAResetEndsAFactorBeingAdded(t *testing.T) {
 			t.Fatalf("in %d runs, the reset user kept a device added while the admin reset them %d times", runs, kept)
 		}
 	})
+}
+
+// textSite is a site whose users (each named in users, password demo) sign
+// in with basic_auth, then a code texted to a phone the admin gave them
+// (addUser); extra goes in the gate's block.
+func textSite(t *testing.T, storeLine string, users []string, extra string) *sitetest.Site {
+	t.Helper()
+	var b strings.Builder
+	for _, u := range users {
+		fmt.Fprintf(&b, "\t\t%s %s\n", u, sitetest.DemoHash)
+	}
+	return sitetest.Start(t, `http://localhost:{HTTP_PORT} {
+	basic_auth {
+`+b.String()+`	}
+	smsgate {
+		realm localhost
+		enrollment closed
+		`+storeLine+`
+		provider log
+`+extra+`	}
+	respond "Hello, {http.auth.user.id}!"
+}`)
+}
+
+// limitsOff is textSite's extra for a race: no limit stands in its way.
+const limitsOff = "\t\tlimit user off\n\t\tlimit number off\n\t\tlimit ip off\n\t\tlimit country off\n\t\tlimit global_enrolled off\n"
+
+// addUser has the admin API give user the phone e164, and returns its id.
+func addUser(t *testing.T, s *sitetest.Site, user, e164 string) string {
+	t.Helper()
+	st, out := s.Admin("POST", "/smsgate/users", fmt.Sprintf(`{"realm":"localhost","user":%q,"phone":%q}`, user, e164))
+	if st != http.StatusOK {
+		t.Fatalf("adding %s: %d %s", user, st, out)
+	}
+	var added struct{ ID string }
+	_ = json.Unmarshal([]byte(out), &added)
+	return added.ID
+}
+
+// codeSent opens c's sign-in and has its code texted; it returns the
+// form's CSRF token.
+func codeSent(t *testing.T, c *sitetest.Client) string {
+	t.Helper()
+	sitetest.Expect(t, c.Get("/.smsgate/login?rd=%2F"), http.StatusSeeOther, "/.smsgate/verify")
+	tok := c.CSRF("/.smsgate/verify")
+	sitetest.Expect(t, c.Post("/.smsgate/verify", url.Values{"action": {"send"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+	return tok
+}
+
+// signIn signs c in with the code texted to it.
+func signIn(t *testing.T, s *sitetest.Site, c *sitetest.Client) {
+	t.Helper()
+	tok := codeSent(t, c)
+	sitetest.Expect(t, c.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}}), http.StatusSeeOther, "/")
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/nyaruka/phonenumbers"
 )
@@ -152,21 +151,12 @@ func Example(regions ...string) string {
 	return ""
 }
 
-// examples are the example numbers made so far, by region: the pages ask
-// for one on every request and for every country of the picker, and under
-// the race detector making one is most of a page's own CPU. Only regions
-// that have one are kept, so a stranger's made-up region adds nothing.
-var examples sync.Map // region → example
+//go:generate go run ./internal/genexamples
 
-func example(region string) string {
-	if ex, ok := examples.Load(region); ok {
-		return ex.(string)
-	}
-	num := phonenumbers.GetExampleNumberForType(region, phonenumbers.MOBILE)
-	if num == nil {
-		return ""
-	}
-	ex := phonenumbers.Format(num, phonenumbers.INTERNATIONAL)
-	examples.Store(region, ex)
-	return ex
-}
+// example is region's example mobile number, from examples (examples.go,
+// made by go generate from libphonenumber's metadata and checked against
+// it by TestExamplesAreLibphonenumbers). The pages give one for every
+// country of the picker: making them from the metadata at run time, which
+// parses and formats each, was most of a page's own CPU under the race
+// detector, paid again by every process that served one.
+func example(region string) string { return examples[region] }

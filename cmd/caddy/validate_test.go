@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -58,15 +59,16 @@ func TestValidateRefusesWithTheLineAndOpensNothing(t *testing.T) {
 
 // A mistake that may be meant is a warning, not a refusal: `caddy adapt`
 // (as `caddy run` and `caddy reload`, which adapt the same way) prints it
-// with its file and line, and the config adapts.
+// with its file and line, and the config adapts. One Caddyfile holds a
+// site for each mistake, so one `caddy adapt` shows each site's warning at
+// its own line (a process per case cost a Caddy start each).
 func TestAdaptWarnsWithTheLine(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	for i, tc := range []struct {
+	cases := []struct {
 		name, site, msg string
-		line            int
+		line            int // within site
 	}{
-		{"a path_prefix without a dot segment", `http://localhost:8080 {
+		{"a path_prefix without a dot segment", `http://one.localhost:8080 {
 	basic_auth {
 		alice ` + demoHash + `
 	}
@@ -75,12 +77,12 @@ func TestAdaptWarnsWithTheLine(t *testing.T) {
 		provider log
 	}
 }`, `"msg":"smsgate: path_prefix /auth/: every path under it is the gate's`, 6},
-		{"no first factor before the gate", `http://localhost:8080 {
+		{"no first factor before the gate", `http://two.localhost:8080 {
 	smsgate {
 		provider log
 	}
 }`, `"msg":"smsgate: identity {http.auth.user.id}: no basic_auth runs before smsgate`, 2},
-		{"a forward_auth that skips some requests", `http://localhost:8080 {
+		{"a forward_auth that skips some requests", `http://three.localhost:8080 {
 	@private not path /public/*
 	forward_auth @private 127.0.0.1:9 {
 		uri /verify
@@ -91,15 +93,27 @@ func TestAdaptWarnsWithTheLine(t *testing.T) {
 		provider log
 	}
 }`, `"msg":"smsgate: forward_auth @private does not run for every request; where it does not, Remote-User names nobody`, 3},
-	} {
-		file := filepath.Join(dir, fmt.Sprintf("Caddyfile%d", i))
-		if err := os.WriteFile(file, []byte(tc.site), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		out, err := runCaddy(t, nil, "adapt", "--config", file)
+	}
+	var sites []string
+	first := 1 // the line each site starts on
+	for i, tc := range cases {
+		sites = append(sites, tc.site)
+		cases[i].line += first - 1
+		first += strings.Count(tc.site, "\n") + 2 // the site, and a blank line
+	}
+	file := filepath.Join(t.TempDir(), "Caddyfile")
+	if err := os.WriteFile(file, []byte(strings.Join(sites, "\n\n")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := runCaddy(t, nil, "adapt", "--config", file)
+	if err != nil {
+		t.Fatalf("caddy adapt: %v\n%s", err, out)
+	}
+	for _, tc := range cases {
+		// The warning and its place, on one line of the log.
 		line := fmt.Sprintf(`"file":%q,"line":%d`, file, tc.line)
-		if err != nil || !strings.Contains(out, tc.msg) || !strings.Contains(out, line) {
-			t.Errorf("%s: caddy adapt: %v, want %s with %s in:\n%s", tc.name, err, tc.msg, line, out)
+		if !regexp.MustCompile(regexp.QuoteMeta(tc.msg) + `.*` + regexp.QuoteMeta(line) + `|` + regexp.QuoteMeta(line) + `.*` + regexp.QuoteMeta(tc.msg)).MatchString(out) {
+			t.Errorf("%s: caddy adapt: want %s with %s in:\n%s", tc.name, tc.msg, line, out)
 		}
 	}
 }
