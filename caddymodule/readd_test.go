@@ -26,28 +26,12 @@ import (
 func TestAnUndoneAddLeavesThePhoneTheUserHad(t *testing.T) {
 	sitetest.Parallel(t)
 	addr := redistest.Server(t)
-	s := sitetest.Start(t, `http://localhost:{HTTP_PORT} {
-	basic_auth {
-		alice `+sitetest.DemoHash+`
-	}
-	smsgate {
-		realm localhost
-		enrollment closed
-		store redis `+addr+`
-		provider log
-	}
-	respond "Hello, {http.auth.user.id}!"
-}`)
-	if st, out := s.Admin("POST", "/smsgate/users", `{"realm":"localhost","user":"alice","phone":"+14155552671"}`); st != http.StatusOK {
-		t.Fatalf("adding alice: %d %s", st, out)
-	}
+	s := textSite(t, "store redis "+addr, []string{"alice"}, "")
+	addUser(t, s, "alice", "+14155552671")
 	s.Advance(time.Minute)
 	alice := sitetest.NewClient(t, "alice")
-	sitetest.Expect(t, alice.Get("/.smsgate/login?rd=%2F"), http.StatusSeeOther, "/.smsgate/verify")
-	tok := alice.CSRF("/.smsgate/verify")
-	sitetest.Expect(t, alice.Post("/.smsgate/verify", url.Values{"action": {"send"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
-	sitetest.Expect(t, alice.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}}), http.StatusSeeOther, "/")
-	tok = alice.CSRF("/.smsgate/devices")
+	signIn(t, s, alice)
+	tok := alice.CSRF("/.smsgate/devices")
 	sitetest.Expect(t, alice.Post("/.smsgate/devices", url.Values{"action": {"add"}, "phone": {"+14155552671"}, "name": {"Work"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
 	code := s.LastCode()
 

@@ -91,13 +91,9 @@ func TestASignInStraddlingAResetEndsWithIt(t *testing.T) {
 	}
 	respond "Hello, {http.auth.user.id}!"
 }`)
-		if st, out := s.Admin("POST", "/smsgate/users", `{"realm":"localhost","user":"alice","phone":"+14155552671"}`); st != http.StatusOK {
-			t.Fatalf("adding alice: %d %s", st, out)
-		}
+		addUser(t, s, "alice", "+14155552671")
 		thief := sitetest.NewClient(t, "alice")
-		sitetest.Expect(t, thief.Get("/.smsgate/login?rd=%2F"), http.StatusSeeOther, "/.smsgate/verify")
-		tok := thief.CSRF("/.smsgate/verify")
-		sitetest.Expect(t, thief.Post("/.smsgate/verify", url.Values{"action": {"send"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+		tok := codeSent(t, thief)
 		code := s.LastCode()
 
 		done := make(chan *sitetest.Response)
