@@ -264,7 +264,9 @@ func (p *Pages) answerCheck(req *request, res *signin.Result, err error, d pageD
 // signedIn starts the session and sends the user on. A first enrollment
 // shows the new recovery codes first, once.
 func (p *Pages) signedIn(req *request, res *signin.Result) {
-	token, err := p.Sessions.IssueBegun(req.r.Context(), req.began, res.User, res.AMR, where(req))
+	w := where(req)
+	w.Trust = p.trust(req, res.User, res.AMR) // the admin's end of this session ends the trust too
+	token, err := p.Sessions.IssueBegun(req.r.Context(), req.began, res.User, res.AMR, w)
 	if err != nil {
 		p.Logger.Error("signing session", zap.Error(err))
 		p.unavailable(req)
@@ -285,7 +287,6 @@ func (p *Pages) signedIn(req *request, res *signin.Result) {
 		setCookie(req.w, req.r, FlowCookie, "", p.PathPrefix, -1)
 	}
 	p.rememberBrowser(req, res.User)
-	p.trust(req, res.User, res.AMR)
 	switch {
 	case req.json:
 		out := map[string]any{"status": "verified", "redirect": rd}

@@ -39,7 +39,9 @@ func (p *Pages) trustedSignIn(req *request) bool {
 	case !p.SignIn.Identity.Admits(user, req.user):
 		return false // another first factor: that user signs in as usual
 	}
-	session, err := p.Sessions.IssueTrusted(req.r.Context(), req.began, user, tb, where(req))
+	w := where(req)
+	w.Trust = tb.ID // the admin's end of this session ends the trust too
+	session, err := p.Sessions.IssueTrusted(req.r.Context(), req.began, user, tb, w)
 	if err != nil {
 		p.Logger.Error("signing session", zap.Error(err))
 		return false
@@ -56,18 +58,20 @@ func (p *Pages) trustedSignIn(req *request) bool {
 	return true
 }
 
-// trust makes this browser trusted for the user just signed in, if they
-// asked (a recovery code earns no trust: it is for a lost phone).
-func (p *Pages) trust(req *request, user string, amr []string) {
+// trust makes this browser trusted for the user signing in, if they asked
+// (a recovery code earns no trust: it is for a lost phone), and returns
+// the trust's ID ("" for none).
+func (p *Pages) trust(req *request, user string, amr []string) string {
 	if p.Remember == 0 || req.form["remember"] != "1" || !signin.EarnsTrust(amr) {
-		return
+		return ""
 	}
-	token, err := p.Sessions.Trust(req.r.Context(), req.began, user, p.browserName(req.lang, req.r.UserAgent()), amr, p.Now().Unix(), time.Duration(p.Remember))
+	token, tb, err := p.Sessions.Trust(req.r.Context(), req.began, user, p.browserName(req.lang, req.r.UserAgent()), amr, p.Now().Unix(), time.Duration(p.Remember))
 	if err != nil {
 		p.Logger.Error("trusting a browser", zap.Error(err))
-		return
+		return ""
 	}
 	setCookie(req.w, req.r, TrustCookie, token, p.PathPrefix, int(time.Duration(p.Remember)/time.Second))
+	return tb.ID
 }
 
 // trustView is a trusted browser as the devices page lists it.

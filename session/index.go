@@ -38,6 +38,10 @@ type Where struct {
 	Host    string `json:"host,omitempty"`
 	Browser string `json:"browser,omitempty"`
 	System  string `json:"system,omitempty"`
+	// Trust is the ID of the trusted browser the session came from, or
+	// that its sign-in made: ending the session ends the trust too, or
+	// the browser would sign in again with it at once.
+	Trust string `json:"trust,omitempty"`
 }
 
 // maxWhere bounds each of Where's names (a Host header is the client's).
@@ -55,7 +59,7 @@ func (w Where) bounded() Where {
 		}
 		return ""
 	}
-	return Where{Host: cut(w.Host), Browser: cut(w.Browser), System: cut(w.System)}
+	return Where{Host: cut(w.Host), Browser: cut(w.Browser), System: cut(w.System), Trust: cut(w.Trust)}
 }
 
 // Info is a session as the index lists it.
@@ -154,6 +158,11 @@ func End(ctx context.Context, st store.Store, realm, user, sid string, now time.
 		return nil, err
 	}
 	dropSessions(ctx, st, realm, user, now, func(s Info) bool { return s.SID == sid })
+	if ended.Where.Trust != "" {
+		if err := untrust(store.Lasting(ctx), st, realm, user, ended.Where.Trust, now); err != nil {
+			return nil, err
+		}
+	}
 	return &ended, nil
 }
 

@@ -48,8 +48,8 @@ func (m *Manager) trustKeys() *Keys {
 // Trust makes a trust for user's browser (named by browser, e.g. "Firefox
 // on Linux") lasting lifetime, earned by the code entered at authTime in
 // a sign-in that began at b (zero: now; its token is issued then, see
-// Began), and returns the cookie's token.
-func (m *Manager) Trust(ctx context.Context, b Began, user, browser string, amr []string, authTime int64, lifetime time.Duration) (string, error) {
+// Began), and returns the cookie's token and the trust.
+func (m *Manager) Trust(ctx context.Context, b Began, user, browser string, amr []string, authTime int64, lifetime time.Duration) (string, *TrustedBrowser, error) {
 	now := m.now().UTC()
 	tb := TrustedBrowser{ID: rand.Text()[:16], Browser: browser, Created: now, Expires: now.Add(lifetime), AuthTime: authTime, AMR: amr}
 	err := m.editTrusted(store.Lasting(ctx), user, func(list []TrustedBrowser) []TrustedBrowser {
@@ -57,12 +57,13 @@ func (m *Manager) Trust(ctx context.Context, b Began, user, browser string, amr 
 		return list[max(0, len(list)-MaxTrusted):]
 	})
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	if b.at.IsZero() {
 		b.at = now
 	}
-	return m.trustKeys().Sign(Claims{RegisteredClaims: m.trustKeys().NewClaimsAt(m.realm, user, lifetime, b.at), SID: tb.ID, AuthTime: authTime})
+	token, err := m.trustKeys().Sign(Claims{RegisteredClaims: m.trustKeys().NewClaimsAt(m.realm, user, lifetime, b.at), SID: tb.ID, AuthTime: authTime})
+	return token, &tb, err
 }
 
 // Trusted checks a trust token: its signature, realm and expiry, that its
@@ -101,16 +102,15 @@ func (m *Manager) TrustedBrowsers(ctx context.Context, user string) ([]TrustedBr
 	if err != nil {
 		return nil, err
 	}
-	return m.liveTrusts(raw)
+	return liveTrusts(raw, m.now())
 }
 
-// liveTrusts reads a trust record, leaving out the expired.
-func (m *Manager) liveTrusts(raw []byte) ([]TrustedBrowser, error) {
+// liveTrusts reads a trust record, leaving out those expired at now.
+func liveTrusts(raw []byte, now time.Time) ([]TrustedBrowser, error) {
 	var list []TrustedBrowser
 	if err := json.Unmarshal(raw, &list); err != nil {
 		return nil, err
 	}
-	now := m.now()
 	return slices.DeleteFunc(list, func(tb TrustedBrowser) bool { return !now.Before(tb.Expires) }), nil
 }
 
@@ -132,11 +132,23 @@ func UntrustAll(ctx context.Context, st store.Store, realm, user string) error {
 // neither brings an ended trust back nor is lost. The record lives as
 // long as its longest trust.
 func (m *Manager) editTrusted(ctx context.Context, user string, edit func([]TrustedBrowser) []TrustedBrowser) error {
-	return m.store.Update(ctx, trustedKey(m.realm, user), func(raw []byte, found bool) ([]byte, time.Duration, error) {
+	return editTrusted(ctx, m.store, m.realm, user, m.now(), edit)
+}
+
+// untrust ends user's trust id, on the store alone (End).
+func untrust(ctx context.Context, st store.Store, realm, user, id string, now time.Time) error {
+	return editTrusted(ctx, st, realm, user, now, func(list []TrustedBrowser) []TrustedBrowser {
+		return slices.DeleteFunc(list, func(tb TrustedBrowser) bool { return tb.ID == id })
+	})
+}
+
+// editTrusted is Manager.editTrusted at now, on the store alone.
+func editTrusted(ctx context.Context, st store.Store, realm, user string, now time.Time, edit func([]TrustedBrowser) []TrustedBrowser) error {
+	return st.Update(ctx, trustedKey(realm, user), func(raw []byte, found bool) ([]byte, time.Duration, error) {
 		var list []TrustedBrowser
 		if found {
 			var err error
-			if list, err = m.liveTrusts(raw); err != nil {
+			if list, err = liveTrusts(raw, now); err != nil {
 				return nil, 0, err
 			}
 		}
@@ -150,6 +162,6 @@ func (m *Manager) editTrusted(ctx context.Context, user string, edit func([]Trus
 				last = tb.Expires
 			}
 		}
-		return raw, last.Sub(m.now()) + time.Minute, err
+		return raw, last.Sub(now) + time.Minute, err
 	})
 }
