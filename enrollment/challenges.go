@@ -384,7 +384,7 @@ func (s *Challenges) Check(ctx context.Context, sc Scope, c *Challenge, code str
 		// A code proves the phone only while it is the user's: one sent
 		// before the phone was removed (a lost phone, an admin's reset)
 		// signs nobody in.
-		if c.Provisioned {
+		if c.Provisioned || sc.Provisioned {
 			break
 		}
 		if ok, err := s.Devices.used(ctx, realm, c.User, c.DeviceID, c.Phone); err != nil || !ok {

@@ -37,6 +37,12 @@ func (s *Service) Check(ctx context.Context, sc enrollment.Scope, f *Flow, user 
 		return nil, &CodeFormatError{Length: s.CodeLength}
 	}
 	since := s.Devices.Now() // before an added phone is written (removing)
+	// A provisioned user's code, asked of this config and not of the
+	// record's mark alone: a record of the previous release has none, and
+	// its phone no device record.
+	if u, ok := s.Users[c.User]; ok && c.Purpose == enrollment.Verify && c.Phone != "" {
+		sc.Provisioned = u.Phone == c.Phone
+	}
 	done, err := s.Challenges.Check(ctx, sc, c, code)
 	if err != nil {
 		s.lockStarted(ctx, sc, user, c.Phone, err)
