@@ -1,10 +1,12 @@
 package caddymodule_test
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/smsgate/caddy-smsgate/internal/sitetest"
@@ -51,4 +53,60 @@ func TestAnEndedSessionDoesNotComeBackByItsTrust(t *testing.T) {
 		}
 		end(c)
 	}
+}
+
+// TestAnEndedSessionOfATrustedBrowserDoesNotComeBackByItsTrust: a browser
+// alice trusted signs her in again with a code, without asking to be
+// trusted again (a step-up: the devices page, a max_age route); it keeps
+// the trust it holds. The admin ends the session it holds now: the browser
+// must not sign in again with its trust at once, without a code. (Before,
+// only a session whose sign-in made the trust, or that came from it,
+// ended it: the next visit to the login page was a new session.)
+func TestAnEndedSessionOfATrustedBrowserDoesNotComeBackByItsTrust(t *testing.T) {
+	sitetest.Parallel(t)
+	s := textSite(t, "store badger {DIR}", []string{"alice"}, "\t\tremember 30d\n")
+	alice := sitetest.NewClient(t, "alice")
+	addUser(t, s, "alice", "+14155552671")
+	tok := codeSent(t, alice)
+	sitetest.Expect(t, alice.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}, "remember": {"1"}}), http.StatusSeeOther, "/")
+	trust := alice.Cookie("smsgate_trust")
+	if trust == "" {
+		t.Fatal("no trust cookie")
+	}
+
+	// A code again, trust not asked for: the browser keeps its trust.
+	tok = codeSent(t, alice)
+	sitetest.Expect(t, alice.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}}), http.StatusSeeOther, "/")
+	if alice.Cookie("smsgate_trust") != trust {
+		t.Fatal("the trust cookie changed")
+	}
+	sid := sessionID(t, alice.Cookie("smsgate_session"))
+	st, out := s.Admin("POST", "/smsgate/sessions/end", fmt.Sprintf(`{"realm":"localhost","user":"alice","id":%q}`, sid))
+	if st != http.StatusOK {
+		t.Fatalf("ending alice's session: %d %s", st, out)
+	}
+	if res := alice.Get("/"); res.StatusCode == http.StatusOK {
+		t.Fatalf("alice's ended session: %s", res.Text)
+	}
+	if res := alice.Get("/.smsgate/login?rd=%2F"); res.StatusCode == http.StatusSeeOther && res.Header.Get("Location") == "/" {
+		t.Errorf("the browser signed in again with its trust after the admin ended its session")
+	}
+}
+
+// sessionID is the sid of a session token.
+func sessionID(t *testing.T, token string) string {
+	t.Helper()
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		t.Fatalf("a session token: %q", token)
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
+	var cl struct{ SID string }
+	if err == nil {
+		err = json.Unmarshal(raw, &cl)
+	}
+	if err != nil || cl.SID == "" {
+		t.Fatalf("a session token's sid: %s %v", raw, err)
+	}
+	return cl.SID
 }

@@ -265,7 +265,11 @@ func (p *Pages) answerCheck(req *request, res *signin.Result, err error, d pageD
 // shows the new recovery codes first, once.
 func (p *Pages) signedIn(req *request, res *signin.Result) {
 	w := where(req)
-	w.Trust = p.trust(req, res.User, res.AMR) // the admin's end of this session ends the trust too
+	// The admin's end of this session ends this browser's trust too: the
+	// one its sign-in made, or the one it holds already.
+	if w.Trust = p.trust(req, res.User, res.AMR); w.Trust == "" {
+		w.Trust = p.heldTrust(req, res.User)
+	}
 	token, err := p.Sessions.IssueBegun(req.r.Context(), req.began, res.User, res.AMR, w)
 	if err != nil {
 		p.Logger.Error("signing session", zap.Error(err))

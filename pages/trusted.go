@@ -58,6 +58,22 @@ func (p *Pages) trustedSignIn(req *request) bool {
 	return true
 }
 
+// heldTrust is the ID of the trust this browser holds for user ("" for
+// none): a code sign-in that asks for no new trust (a step-up) keeps it,
+// so that ending its session must end the trust too, or the browser would
+// sign in again with it at once.
+func (p *Pages) heldTrust(req *request, user string) string {
+	c, err := req.r.Cookie(TrustCookie)
+	if p.Remember == 0 || err != nil || c.Value == "" {
+		return ""
+	}
+	owner, tb, err := p.Sessions.Trusted(req.r.Context(), c.Value)
+	if err != nil || owner != user {
+		return "" // none, ended, or another user's: not this session's to end
+	}
+	return tb.ID
+}
+
 // trust makes this browser trusted for the user signing in, if they asked
 // (a recovery code earns no trust: it is for a lost phone), and returns
 // the trust's ID ("" for none).
