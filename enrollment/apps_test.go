@@ -127,7 +127,7 @@ func TestAppGuessesShareTheLockout(t *testing.T) {
 		t.Fatal(err)
 	}
 	clk.advance(appPeriod)
-	c, err := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify, Provisioned: true})
+	c, err := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -42,7 +42,7 @@ func benchChallenge(b *testing.B, st store.Store) {
 	ctx := context.Background()
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
-		c, err := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify, Provisioned: true})
+		c, err := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify})
 		if err != nil {
 			b.Fatal(err)
 		}

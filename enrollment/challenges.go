@@ -80,9 +80,6 @@ type Challenge struct {
 	DeviceID string `json:"device,omitempty"`
 	// DeviceName names a device being added.
 	DeviceName string `json:"device_name,omitempty"`
-	// Provisioned says the phone is a provisioned user's (the config's),
-	// not an enrolled device: no removal ends its codes.
-	Provisioned bool `json:"provisioned,omitempty"`
 	// LimitKey, if set, stands for User in cooldowns and per-user send
 	// limits: at the login page it is what was typed (a name or a
 	// number), so that a known user and a decoy wait alike.
@@ -384,7 +381,7 @@ func (s *Challenges) Check(ctx context.Context, sc Scope, c *Challenge, code str
 		// A code proves the phone only while it is the user's: one sent
 		// before the phone was removed (a lost phone, an admin's reset)
 		// signs nobody in.
-		if c.Provisioned || sc.Provisioned {
+		if sc.Provisioned {
 			break
 		}
 		if ok, err := s.Devices.used(ctx, realm, c.User, c.DeviceID, c.Phone); err != nil || !ok {

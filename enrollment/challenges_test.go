@@ -63,7 +63,13 @@ func newService(t *testing.T) (*Challenges, *outbox, *clock) {
 
 const realm, host, alice, num = "example.com", "example.com", "alice", "+14155552671"
 
-var sc = Scope{Realm: realm, Host: host, IP: "192.0.2.1"}
+// sc is a provisioned user's (alice's phone is num, from the config): a
+// sign-in code counts without a device record (Scope.Provisioned).
+var sc = Scope{Realm: realm, Host: host, IP: "192.0.2.1", Provisioned: true}
+
+// enrolled is sc for a user whose phones are devices in the store: a code
+// counts only while its phone is one of them.
+var enrolled = Scope{Realm: realm, Host: host, IP: "192.0.2.1"}
 
 func wrongOf(code string) string {
 	if code == "000000" {
@@ -111,7 +117,7 @@ func TestEnrollAndVerify(t *testing.T) {
 func TestWrongCodesKillTheChallenge(t *testing.T) {
 	s, out, _ := newService(t)
 	ctx := context.Background()
-	c, _ := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify, Provisioned: true})
+	c, _ := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify})
 	code := out.last(t).Code
 	for i := 1; i <= 4; i++ {
 		_, err := s.Check(ctx, sc, c, wrongOf(code))
@@ -131,7 +137,7 @@ func TestWrongCodesKillTheChallenge(t *testing.T) {
 func TestExpiredCode(t *testing.T) {
 	s, out, clk := newService(t)
 	ctx := context.Background()
-	c, _ := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify, Provisioned: true})
+	c, _ := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify})
 	clk.advance(5*time.Minute - time.Second)
 	if _, err := s.Check(ctx, sc, c, wrongOf(out.last(t).Code)); err == nil {
 		t.Fatal("wrong code accepted")
@@ -160,7 +166,7 @@ func TestCodeOfAnotherChallenge(t *testing.T) {
 func TestResendCooldownDoubles(t *testing.T) {
 	s, out, clk := newService(t)
 	ctx := context.Background()
-	c, _ := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify, Provisioned: true})
+	c, _ := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify})
 	first := out.last(t).Code
 	var cool *CooldownError
 	if _, err := s.Resend(ctx, sc, c.ID); !errors.As(err, &cool) || cool.Wait != 30*time.Second {
@@ -185,7 +191,7 @@ func TestResendCooldownDoubles(t *testing.T) {
 func TestConcurrentSubmissionsSucceedOnce(t *testing.T) {
 	s, out, _ := newService(t)
 	ctx := context.Background()
-	c, _ := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify, Provisioned: true})
+	c, _ := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify})
 	code := out.last(t).Code
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -208,7 +214,7 @@ func TestConcurrentSubmissionsSucceedOnce(t *testing.T) {
 func TestDecoyNeverVerifiesAndSendsNothing(t *testing.T) {
 	s, out, _ := newService(t)
 	ctx := context.Background()
-	c, err := s.Start(ctx, sc, Challenge{User: "nobody", Phone: "", Purpose: Verify, Provisioned: true})
+	c, err := s.Start(ctx, sc, Challenge{User: "nobody", Phone: "", Purpose: Verify})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,7 +233,7 @@ func TestSendFailureLosesNothing(t *testing.T) {
 	s, out, _ := newService(t)
 	ctx := context.Background()
 	out.err = errors.New("gateway answered 500: secret-token-in-body")
-	_, err := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify, Provisioned: true})
+	_, err := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify})
 	var se *SendError
 	if !errors.As(err, &se) || !errors.Is(err, out.err) {
 		t.Fatalf("Start with a failing sender: %v", err)
@@ -236,7 +242,7 @@ func TestSendFailureLosesNothing(t *testing.T) {
 		t.Fatalf("the user-facing text leaks the provider's error: %q", err.Error())
 	}
 	out.err = nil
-	if _, err := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify, Provisioned: true}); err != nil {
+	if _, err := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify}); err != nil {
 		t.Fatalf("retry after a failure: %v", err)
 	}
 }
@@ -269,21 +275,21 @@ func TestCodesAreUniform(t *testing.T) {
 func TestCooldownOutlivesTheChallenge(t *testing.T) {
 	s, out, clk := newService(t)
 	ctx := context.Background()
-	if _, err := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify, Provisioned: true}); err != nil {
+	if _, err := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify}); err != nil {
 		t.Fatal(err)
 	}
 	var cool *CooldownError
-	if _, err := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify, Provisioned: true}); !errors.As(err, &cool) {
+	if _, err := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify}); !errors.As(err, &cool) {
 		t.Fatalf("a second code to the same number at once: %v, want a cooldown", err)
 	}
 	if _, err := s.Start(ctx, sc, Challenge{User: alice, Phone: "+447911123456", Purpose: Enroll}); err != nil {
 		t.Fatalf("another number (a corrected typo) waited: %v", err)
 	}
-	if _, err := s.Start(ctx, sc, Challenge{User: "bob", Phone: num, Purpose: Verify, Provisioned: true}); err != nil {
+	if _, err := s.Start(ctx, sc, Challenge{User: "bob", Phone: num, Purpose: Verify}); err != nil {
 		t.Fatalf("another user waited: %v", err)
 	}
 	clk.advance(30 * time.Second)
-	if _, err := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify, Provisioned: true}); err != nil {
+	if _, err := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify}); err != nil {
 		t.Fatalf("after the cooldown: %v", err)
 	}
 	if len(out.sent) != 4 {
@@ -294,7 +300,7 @@ func TestCooldownOutlivesTheChallenge(t *testing.T) {
 func TestFailedResendKeepsTheOldCode(t *testing.T) {
 	s, out, clk := newService(t)
 	ctx := context.Background()
-	c, _ := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify, Provisioned: true})
+	c, _ := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify})
 	code := out.last(t).Code
 	clk.advance(time.Minute)
 	out.err = errors.New("gateway down")
@@ -381,7 +387,7 @@ func TestVerifierMakesTheCodes(t *testing.T) {
 		t.Fatal("no device after a verified enrollment")
 	}
 	// The provider forgot the code (expired at Twilio): a clear answer.
-	c, _ = s.Start(ctx, sc, Challenge{User: "bob", Phone: num, Purpose: Verify, Provisioned: true})
+	c, _ = s.Start(ctx, sc, Challenge{User: "bob", Phone: num, Purpose: Verify})
 	delete(v.codes, num)
 	if _, err := s.Check(ctx, sc, c, "424242"); !errors.Is(err, ErrExpired) {
 		t.Fatalf("after the provider forgot: %v, want ErrExpired", err)
@@ -414,21 +420,21 @@ func TestACodeToARemovedPhoneIsRefused(t *testing.T) {
 		if byID {
 			c.DeviceID = id
 		}
-		kept, _ := s.Start(ctx, sc, c)
+		kept, _ := s.Start(ctx, enrolled, c)
 		keptCode := out.last(t).Code
-		if _, err := s.Check(ctx, sc, kept, keptCode); err != nil {
+		if _, err := s.Check(ctx, enrolled, kept, keptCode); err != nil {
 			t.Fatalf("a code to a phone still there (by ID: %v): %v", byID, err)
 		}
-		gone, _ := s.Start(ctx, sc, c)
+		gone, _ := s.Start(ctx, enrolled, c)
 		code := out.last(t).Code
 		if _, err := s.Devices.Remove(ctx, realm, alice, id, true); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.Check(ctx, sc, gone, code); !errors.Is(err, ErrNoChallenge) {
+		if _, err := s.Check(ctx, enrolled, gone, code); !errors.Is(err, ErrNoChallenge) {
 			t.Fatalf("a code to a removed phone (by ID: %v): %v, want ErrNoChallenge", byID, err)
 		}
 	}
-	c, _ := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify, Provisioned: true})
+	c, _ := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify})
 	if _, err := s.Check(ctx, sc, c, out.last(t).Code); err != nil {
 		t.Fatalf("a provisioned phone's code: %v", err)
 	}

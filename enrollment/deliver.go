@@ -82,7 +82,7 @@ func (s *Challenges) Resend(ctx context.Context, sc Scope, id string) (*Challeng
 		return nil, &CooldownError{Wait: wait}
 	}
 	nc, err := s.start(ctx, sc, &Challenge{User: c.User, Phone: c.Phone, Masked: c.Masked, Purpose: c.Purpose, Channel: c.Channel,
-		DeviceID: c.DeviceID, DeviceName: c.DeviceName, Provisioned: c.Provisioned, LimitKey: c.LimitKey, Lang: c.Lang}, c.Resends+1)
+		DeviceID: c.DeviceID, DeviceName: c.DeviceName, LimitKey: c.LimitKey, Lang: c.Lang}, c.Resends+1)
 	if err != nil {
 		return nil, err // the old code still works
 	}

@@ -76,7 +76,7 @@ func TestGuessWindowHoldsUnderConcurrency(t *testing.T) {
 	if _, err := s.Devices.CheckApp(ctx, Scope{Realm: realm, Host: host, IP: "10.9.9.9"}, alice, right); !errors.As(err, &locked) || !locked.Account {
 		t.Fatalf("the right code from a stranger with the window full: %v (%+v)", err, locked)
 	}
-	if _, err := s.Start(ctx, Scope{Realm: realm, Host: host, IP: "10.9.9.9"}, Challenge{User: alice, Phone: num, Purpose: Verify, Provisioned: true}); !errors.As(err, &locked) {
+	if _, err := s.Start(ctx, Scope{Realm: realm, Host: host, IP: "10.9.9.9"}, Challenge{User: alice, Phone: num, Purpose: Verify}); !errors.As(err, &locked) {
 		t.Fatalf("a code sent to a stranger with the window full: %v", err)
 	}
 	if _, err := s.Devices.CheckApp(ctx, Scope{Realm: realm, Host: host, IP: "10.9.9.9", Known: true}, alice, right); err != nil {
@@ -96,14 +96,14 @@ func TestRightCodesTakeNoSlot(t *testing.T) {
 	s, out, clk := appService(t)
 	s.Limits.Guesses = Rate{2, 24 * time.Hour}
 	secret := withApp(t, s, clk)
-	stranger := Scope{Realm: realm, Host: host, IP: "198.51.100.1"}
+	stranger := Scope{Realm: realm, Host: host, IP: "198.51.100.1", Provisioned: true}
 	for i := range 5 {
 		clk.advance(time.Minute)
 		code, _ := totp.GenerateCodeCustom(secret, clk.now(), appOpts)
 		if _, err := s.Devices.CheckApp(ctx, stranger, alice, code); err != nil {
 			t.Fatalf("app sign-in %d: %v", i, err)
 		}
-		c, err := s.Start(ctx, stranger, Challenge{User: alice, Phone: num, Purpose: Verify, Provisioned: true})
+		c, err := s.Start(ctx, stranger, Challenge{User: alice, Phone: num, Purpose: Verify})
 		if err != nil {
 			t.Fatal(err)
 		}

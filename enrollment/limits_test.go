@@ -29,22 +29,22 @@ func TestSendLimits(t *testing.T) {
 		start func(i int) (Scope, Challenge)
 	}{
 		{"user", func(l *Limits) *Rate { return &l.User }, func(i int) (Scope, Challenge) {
-			return Scope{Realm: realm, Host: host, IP: fmt.Sprintf("192.0.2.%d", i)}, Challenge{User: alice, Phone: fmt.Sprintf("+1415555%04d", 2600+i), Purpose: Verify, Provisioned: true}
+			return Scope{Realm: realm, Host: host, IP: fmt.Sprintf("192.0.2.%d", i)}, Challenge{User: alice, Phone: fmt.Sprintf("+1415555%04d", 2600+i), Purpose: Verify}
 		}},
 		{"number", func(l *Limits) *Rate { return &l.Number }, func(i int) (Scope, Challenge) {
-			return Scope{Realm: realm, Host: host, IP: fmt.Sprintf("192.0.2.%d", i)}, Challenge{User: fmt.Sprint("u", i), Phone: num, Purpose: Verify, Provisioned: true}
+			return Scope{Realm: realm, Host: host, IP: fmt.Sprintf("192.0.2.%d", i)}, Challenge{User: fmt.Sprint("u", i), Phone: num, Purpose: Verify}
 		}},
 		{"ip", func(l *Limits) *Rate { return &l.IP }, func(i int) (Scope, Challenge) {
-			return Scope{Realm: realm, Host: host, IP: fmt.Sprintf("2001:db8::%x", i)}, Challenge{User: fmt.Sprint("u", i), Phone: fmt.Sprintf("+1415555%04d", 2600+i), Purpose: Verify, Provisioned: true}
+			return Scope{Realm: realm, Host: host, IP: fmt.Sprintf("2001:db8::%x", i)}, Challenge{User: fmt.Sprint("u", i), Phone: fmt.Sprintf("+1415555%04d", 2600+i), Purpose: Verify}
 		}},
 		{"country", func(l *Limits) *Rate { return &l.Country }, func(i int) (Scope, Challenge) {
-			return Scope{Realm: realm, Host: host, IP: fmt.Sprintf("192.0.2.%d", i)}, Challenge{User: fmt.Sprint("u", i), Phone: fmt.Sprintf("+1415555%04d", 2600+i), Purpose: Verify, Provisioned: true}
+			return Scope{Realm: realm, Host: host, IP: fmt.Sprintf("192.0.2.%d", i)}, Challenge{User: fmt.Sprint("u", i), Phone: fmt.Sprintf("+1415555%04d", 2600+i), Purpose: Verify}
 		}},
 		{"global_new", func(l *Limits) *Rate { return &l.GlobalNew }, func(i int) (Scope, Challenge) {
 			return Scope{Realm: fmt.Sprint("r", i), Host: host, IP: fmt.Sprintf("192.0.2.%d", i)}, Challenge{User: fmt.Sprint("u", i), Phone: fmt.Sprintf("+1415555%04d", 2600+i), Purpose: Enroll}
 		}},
 		{"voice", func(l *Limits) *Rate { return &l.Voice }, func(i int) (Scope, Challenge) {
-			return Scope{Realm: realm, Host: host, IP: fmt.Sprintf("192.0.2.%d", i)}, Challenge{User: alice, Phone: fmt.Sprintf("+1415555%04d", 2600+i), Purpose: Verify, Provisioned: true, Channel: providers.Voice}
+			return Scope{Realm: realm, Host: host, IP: fmt.Sprintf("192.0.2.%d", i)}, Challenge{User: alice, Phone: fmt.Sprintf("+1415555%04d", 2600+i), Purpose: Verify, Channel: providers.Voice}
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -80,7 +80,7 @@ func TestEnrolledBudgetSurvivesNewNumberFlood(t *testing.T) {
 	for i := range 10 {
 		_, _ = s.Start(ctx, sc, Challenge{User: fmt.Sprint("spam", i), Phone: fmt.Sprintf("+1415555%04d", 3000+i), Purpose: Enroll})
 	}
-	if _, err := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify, Provisioned: true}); err != nil {
+	if _, err := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify}); err != nil {
 		t.Fatalf("an enrolled user after a flood of new numbers: %v", err)
 	}
 }
@@ -98,7 +98,7 @@ func TestLockoutGrowsAndIsPerUserAndIP(t *testing.T) {
 	s, out, clk := limited(t, Limits{LockAfter: 3, Lockout: time.Minute, MaxFailures: 100})
 	s.MaxAttempts = 10
 	ctx := context.Background()
-	c, _ := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify, Provisioned: true})
+	c, _ := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify})
 	code := out.last(t).Code
 	fail := func(sc Scope) error {
 		_, err := s.Check(ctx, sc, c, wrongOf(code))
@@ -118,11 +118,11 @@ func TestLockoutGrowsAndIsPerUserAndIP(t *testing.T) {
 		t.Fatalf("right code while locked: %v", err)
 	}
 	// …and no new code is sent.
-	if _, err := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify, Provisioned: true}); !errors.As(err, &locked) {
+	if _, err := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify}); !errors.As(err, &locked) {
 		t.Fatalf("send while locked: %v", err)
 	}
 	// A stranger's lockout does not lock the user out from elsewhere.
-	other := Scope{Realm: realm, Host: host, IP: "198.51.100.7"}
+	other := Scope{Realm: realm, Host: host, IP: "198.51.100.7", Provisioned: true}
 	clk.advance(time.Minute)
 	for range 2 {
 		_ = fail(sc)
@@ -141,7 +141,7 @@ func TestAccountCapIsNISTs(t *testing.T) {
 	var locked *LockedError
 	for i := 1; i <= 100; i++ {
 		ip := fmt.Sprintf("10.0.%d.%d", i/250, i%250) // a botnet: one try per address
-		c, err := s.Start(ctx, Scope{Realm: realm, Host: host, IP: ip}, Challenge{User: alice, Phone: "", Purpose: Verify, Provisioned: true})
+		c, err := s.Start(ctx, Scope{Realm: realm, Host: host, IP: ip}, Challenge{User: alice, Phone: "", Purpose: Verify})
 		if err != nil {
 			t.Fatalf("start %d: %v", i, err)
 		}
@@ -153,16 +153,16 @@ func TestAccountCapIsNISTs(t *testing.T) {
 			t.Fatalf("failure 100: %v, want the account locked for %s", err, AccountLockout)
 		}
 	}
-	if _, err := s.Start(ctx, Scope{Realm: realm, Host: host, IP: "203.0.113.9"}, Challenge{User: alice, Phone: num, Purpose: Verify, Provisioned: true}); !errors.As(err, &locked) {
+	if _, err := s.Start(ctx, Scope{Realm: realm, Host: host, IP: "203.0.113.9"}, Challenge{User: alice, Phone: num, Purpose: Verify}); !errors.As(err, &locked) {
 		t.Fatalf("after 100 failures, from a new IP: %v", err)
 	}
 	// Whoever caused it, the lock cannot keep the user out for long, and
 	// never their own known browser.
-	if _, err := s.Start(ctx, Scope{Realm: realm, Host: host, IP: "203.0.113.9", Known: true}, Challenge{User: alice, Phone: num, Purpose: Verify, Provisioned: true}); err != nil {
+	if _, err := s.Start(ctx, Scope{Realm: realm, Host: host, IP: "203.0.113.9", Known: true}, Challenge{User: alice, Phone: num, Purpose: Verify}); err != nil {
 		t.Fatalf("a known browser during a lockout strangers caused: %v", err)
 	}
 	clk.advance(AccountLockout + time.Second)
-	if _, err := s.Start(ctx, Scope{Realm: realm, Host: host, IP: "203.0.113.10"}, Challenge{User: alice, Phone: num, Purpose: Verify, Provisioned: true}); err != nil {
+	if _, err := s.Start(ctx, Scope{Realm: realm, Host: host, IP: "203.0.113.10"}, Challenge{User: alice, Phone: num, Purpose: Verify}); err != nil {
 		t.Fatalf("%s after the lockout: %v", AccountLockout, err)
 	}
 }
@@ -171,7 +171,7 @@ func TestSuccessResetsTheCount(t *testing.T) {
 	s, out, _ := limited(t, Limits{LockAfter: 3, Lockout: time.Minute, MaxFailures: 100})
 	ctx := context.Background()
 	for range 3 {
-		c, _ := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify, Provisioned: true})
+		c, _ := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify})
 		code := out.last(t).Code
 		_, _ = s.Check(ctx, sc, c, wrongOf(code))
 		_, _ = s.Check(ctx, sc, c, wrongOf(code))
@@ -232,7 +232,7 @@ func TestDecoyTakesTheSamePath(t *testing.T) {
 		ctx := context.Background()
 		path := func(user, e164 string) []string {
 			rec.ops = nil
-			c, err := s.Start(ctx, sc, Challenge{User: user, Phone: e164, Purpose: Verify, Provisioned: true})
+			c, err := s.Start(ctx, sc, Challenge{User: user, Phone: e164, Purpose: Verify})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -293,7 +293,7 @@ func TestARefusedSendTakesNothing(t *testing.T) {
 	s.ResendCooldown = time.Minute
 	at := func(ip string) Scope { return Scope{Realm: realm, Host: host, IP: ip} }
 	send := func(ip, user, number string) error {
-		_, err := s.Start(ctx, at(ip), Challenge{User: user, Phone: number, Purpose: Verify, Provisioned: true})
+		_, err := s.Start(ctx, at(ip), Challenge{User: user, Phone: number, Purpose: Verify})
 		return err
 	}
 	refusedBy := func(err error, want string) {

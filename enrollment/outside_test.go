@@ -75,21 +75,21 @@ func TestGatewayFaultsRefundTheBudget(t *testing.T) {
 	out.err = errors.New("503 from the gateway")
 	for i := range 3 {
 		var se *SendError
-		if _, err := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify, Provisioned: true}); !errors.As(err, &se) {
+		if _, err := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify}); !errors.As(err, &se) {
 			t.Fatalf("send %d during the outage: %v", i, err)
 		}
 	}
 	out.err = nil
 	var limit *LimitError
-	if _, err := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify, Provisioned: true}); !errors.As(err, &limit) || limit.Limit != "global_enrolled" {
+	if _, err := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify}); !errors.As(err, &limit) || limit.Limit != "global_enrolled" {
 		t.Fatalf("after three failed sends: %v; want only the global budget spent", err)
 	}
 	// A user error (the number is at fault) is not refunded.
 	s2, out2, _ := limited(t, Limits{User: Rate{1, time.Hour}, LockAfter: 10, Lockout: time.Minute, MaxFailures: 100})
 	out2.err = &providers.UserError{Text: words.Text{ID: "provider.not_mobile"}}
-	_, _ = s2.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify, Provisioned: true})
+	_, _ = s2.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify})
 	out2.err = nil
-	if _, err := s2.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify, Provisioned: true}); !errors.As(err, &limit) || limit.Limit != "user" {
+	if _, err := s2.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify}); !errors.As(err, &limit) || limit.Limit != "user" {
 		t.Fatalf("after a user error: %v; want the user's budget spent", err)
 	}
 }
@@ -101,13 +101,13 @@ func TestWindowsSlide(t *testing.T) {
 	ctx := context.Background()
 	clk.t = time.Date(2026, 11, 22, 10, 59, 0, 0, time.UTC)
 	for i := range 10 {
-		if _, err := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify, Provisioned: true}); err != nil {
+		if _, err := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify}); err != nil {
 			t.Fatalf("send %d: %v", i, err)
 		}
 	}
 	clk.advance(2 * time.Minute) // 11:01, a new clock hour
 	var limit *LimitError
-	_, err := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify, Provisioned: true})
+	_, err := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify})
 	if !errors.As(err, &limit) || limit.Limit != "user" || limit.Wait != 58*time.Minute {
 		t.Fatalf("the 11th send in an hour: %v; want the user limit, 58 minutes", err)
 	}
@@ -120,15 +120,15 @@ func TestStrangersCannotSpendAKnownBrowsersBudget(t *testing.T) {
 	ctx := context.Background()
 	for i := range 3 {
 		stranger := Scope{Realm: realm, Host: host, IP: fmt.Sprintf("198.51.100.%d", i)}
-		if _, err := s.Start(ctx, stranger, Challenge{User: alice, Phone: num, Purpose: Verify, Provisioned: true}); err != nil {
+		if _, err := s.Start(ctx, stranger, Challenge{User: alice, Phone: num, Purpose: Verify}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	var limit *LimitError
-	if _, err := s.Start(ctx, Scope{Realm: realm, Host: host, IP: "198.51.100.9"}, Challenge{User: alice, Phone: num, Purpose: Verify, Provisioned: true}); !errors.As(err, &limit) {
+	if _, err := s.Start(ctx, Scope{Realm: realm, Host: host, IP: "198.51.100.9"}, Challenge{User: alice, Phone: num, Purpose: Verify}); !errors.As(err, &limit) {
 		t.Fatalf("a fourth stranger: %v", err)
 	}
-	if _, err := s.Start(ctx, Scope{Realm: realm, Host: host, IP: "192.0.2.1", Known: true}, Challenge{User: alice, Phone: num, Purpose: Verify, Provisioned: true}); err != nil {
+	if _, err := s.Start(ctx, Scope{Realm: realm, Host: host, IP: "192.0.2.1", Known: true}, Challenge{User: alice, Phone: num, Purpose: Verify}); err != nil {
 		t.Fatalf("the user's known browser: %v", err)
 	}
 }
@@ -174,8 +174,8 @@ func TestRecoveryGuessesAreBounded(t *testing.T) {
 	if err := s.Devices.UseRecoveryCode(ctx, Scope{Realm: realm, Host: host, IP: "192.0.2.200"}, "one-flow", "bob", "AAAAA-AAAAA"); !errors.Is(err, ErrRecoveryTries) {
 		t.Fatalf("a sixth try in one sign-in: %v", err)
 	}
-	known := Scope{Realm: realm, Host: host, IP: "192.0.2.1", Known: true}
-	c, err := s.Start(ctx, known, Challenge{User: alice, Phone: num, Purpose: Verify, Provisioned: true})
+	known := Scope{Realm: realm, Host: host, IP: "192.0.2.1", Known: true, Provisioned: true}
+	c, err := s.Start(ctx, known, Challenge{User: alice, Phone: num, Purpose: Verify})
 	if err != nil {
 		t.Fatalf("alice's known browser after the guessing: %v", err)
 	}

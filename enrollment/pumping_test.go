@@ -78,7 +78,7 @@ func TestGuardPausesTheRangeOnly(t *testing.T) {
 			s, out, clk, heard := guarded(t, open(t))
 			ctx := context.Background()
 			// The range's own user, enrolled before the attack: their codes are used.
-			c, err := s.Start(ctx, sc, Challenge{User: "owner", Phone: attacked(99999), Purpose: Verify, Provisioned: true})
+			c, err := s.Start(ctx, sc, Challenge{User: "owner", Phone: attacked(99999), Purpose: Verify})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -111,12 +111,12 @@ func TestGuardPausesTheRangeOnly(t *testing.T) {
 			// than Grace unused; then they are told.
 			for i := range pumping.Defaults.Grace {
 				clk.advance(time.Minute)
-				if _, err := s.Start(ctx, sc, Challenge{User: "owner", Phone: attacked(99999), Purpose: Verify, Provisioned: true}); err != nil {
+				if _, err := s.Start(ctx, sc, Challenge{User: "owner", Phone: attacked(99999), Purpose: Verify}); err != nil {
 					t.Fatalf("the enrolled owner's code %d in a paused range: %v", i+1, err)
 				}
 			}
 			clk.advance(time.Minute)
-			_, err = s.Start(ctx, sc, Challenge{User: "owner", Phone: attacked(99999), Purpose: Verify, Provisioned: true})
+			_, err = s.Start(ctx, sc, Challenge{User: "owner", Phone: attacked(99999), Purpose: Verify})
 			var limit *LimitError
 			if !errors.As(err, &limit) || limit.Limit != "pumping" || limit.Wait <= 0 || limit.Wait > time.Hour {
 				t.Fatalf("the owner's code after %d unused: %v", pumping.Defaults.Grace, err)
@@ -248,7 +248,7 @@ func TestGuardAtALoginFormIsBlind(t *testing.T) {
 	before := len(out.sent)
 	blind := sc
 	blind.Blind = true
-	c, err := s.Start(ctx, blind, Challenge{User: "carol", Phone: attacked(777), Purpose: Verify, Provisioned: true})
+	c, err := s.Start(ctx, blind, Challenge{User: "carol", Phone: attacked(777), Purpose: Verify})
 	if err != nil || !isPumping(c.Undelivered) || len(out.sent) != before {
 		t.Fatalf("blind send in a paused range: %v, undelivered %v, %d sent", err, c.Undelivered, len(out.sent)-before)
 	}

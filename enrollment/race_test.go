@@ -158,14 +158,14 @@ func TestRacesKeepEveryChange(t *testing.T) {
 		b: func(ctx context.Context, s *Challenges, user string) error {
 			// A whole sign-in with phone B: the code sent, then typed.
 			out := s.Sender.(*outbox)
-			c, err := s.Start(ctx, sc, Challenge{User: user, Phone: phoneB.Phone, Purpose: Verify, DeviceID: "b"})
+			c, err := s.Start(ctx, enrolled, Challenge{User: user, Phone: phoneB.Phone, Purpose: Verify, DeviceID: "b"})
 			if err != nil {
 				return err
 			}
 			out.mu.Lock()
 			code := out.sent[len(out.sent)-1].Code
 			out.mu.Unlock()
-			_, err = s.Check(ctx, sc, c, code)
+			_, err = s.Check(ctx, enrolled, c, code)
 			return err
 		},
 		lost: func(list []Device) string {

@@ -25,9 +25,9 @@ type Scope struct {
 	// message did not arrive (a delivery receipt): a code on another
 	// channel need not wait for the cooldown.
 	Undelivered bool
-	// Provisioned says the checking gate's config gives the challenge's
-	// phone to its user (a provisioned user, no device record): Check
-	// looks for no device, as for a challenge marked Provisioned. The
-	// previous release did not mark its challenges.
+	// Provisioned says the checking gate's config gives a sign-in
+	// challenge's phone to its user (a provisioned user: no device record),
+	// asked at the check: Check looks for no device then, and otherwise
+	// refuses a code whose phone is no longer the user's.
 	Provisioned bool
 }

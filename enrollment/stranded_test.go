@@ -15,7 +15,7 @@ import (
 func TestTriesLeftCountsTheLockout(t *testing.T) {
 	s, out, _ := limited(t, Limits{LockAfter: 3, Lockout: time.Minute, MaxFailures: 100})
 	ctx := context.Background()
-	c, err := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify, Provisioned: true})
+	c, err := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,14 +37,14 @@ func TestTriesLeftCountsTheLockout(t *testing.T) {
 func TestVerifiedCodeEndsItsCooldown(t *testing.T) {
 	s, out, _ := newService(t)
 	ctx := context.Background()
-	c, err := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify, Provisioned: true})
+	c, err := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.Check(ctx, sc, c, codeOf(t, out)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify, Provisioned: true}); err != nil {
+	if _, err := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify}); err != nil {
 		t.Fatalf("a new sign-in right after one: %v", err)
 	}
 }

@@ -37,9 +37,9 @@ func (s *Service) Check(ctx context.Context, sc enrollment.Scope, f *Flow, user 
 		return nil, &CodeFormatError{Length: s.CodeLength}
 	}
 	since := s.Devices.Now() // before an added phone is written (removing)
-	// A provisioned user's code, asked of this config and not of the
-	// record's mark alone: a record of the previous release has none, and
-	// its phone no device record.
+	// A provisioned user's phone (no device record) proves the user only
+	// while this config gives it to them: a code sent before a reload took
+	// the phone away (a lost phone) signs nobody in.
 	if u, ok := s.Users[c.User]; ok && c.Purpose == enrollment.Verify && c.Phone != "" {
 		sc.Provisioned = u.Phone == c.Phone
 	}
@@ -54,15 +54,6 @@ func (s *Service) Check(ctx context.Context, sc enrollment.Scope, f *Flow, user 
 	}
 	res := &Result{User: done.User, AMR: []string{amrOf(done.Channel)}}
 	switch done.Purpose {
-	case enrollment.Verify:
-		// A provisioned user's phone (no device record: see
-		// Challenge.Provisioned) proves the user only while this config
-		// still gives it to them: a code sent before a reload took the
-		// phone away (a lost phone) signs nobody in.
-		if u, ok := s.Users[done.User]; done.Provisioned && (!ok || u.Phone != done.Phone) {
-			s.audit("verify_failed", done.User, done.Phone, zap.String("reason", Reason(enrollment.ErrNoChallenge)), zap.String("ip", sc.IP))
-			return nil, enrollment.ErrNoChallenge
-		}
 	case enrollment.Enroll:
 		s.audit("enrolled", done.User, done.Phone, zap.String("device", done.DeviceID))
 		res.RecoveryCodes = s.firstRecoveryCodes(ctx, sc.Realm, done.User)

@@ -222,9 +222,6 @@ func (s *Service) Resend(ctx context.Context, sc enrollment.Scope, f *Flow, user
 // (see enrollment.Scope.Blind), and only the admin's log says why.
 func (s *Service) start(ctx context.Context, sc enrollment.Scope, c enrollment.Challenge) (*enrollment.Challenge, error) {
 	sc.Blind = s.blind(sc, c.Purpose)
-	if u, ok := s.Users[c.User]; ok && c.Purpose == enrollment.Verify && c.Phone != "" {
-		c.Provisioned = u.Phone == c.Phone // no device of the store to look for at the check
-	}
 	nc, err := s.Challenges.Start(ctx, sc, c)
 	s.notSent(ctx, sc, c.User, c.Phone, c.DeviceID, nc, err)
 	s.Challenges.NoteCall(ctx, sc, &c, err)
