@@ -76,14 +76,6 @@ const (
 // reset, a sign-out everywhere) write their revocation before they remove
 // anything, so of the change and the end one sees the other.
 func (m *Manager) Live(ctx context.Context, cl *Claims) (bool, error) {
-	var b store.Batch
-	one, all := b.Get(revokedKey(m.realm, cl.SID)), b.Get(userRevokedKey(m.realm, cl.Subject))
-	if err := store.Do(ctx, m.store, &b); err != nil {
-		return false, err
-	}
-	before, err := revokedBefore(all)
-	if err != nil {
-		return false, err
-	}
-	return one.Err != nil && (before.IsZero() || cl.IssuedAt.After(before)), nil
+	revoked, err := m.revoked(ctx, cl)
+	return err == nil && !revoked, err
 }

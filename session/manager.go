@@ -235,11 +235,8 @@ func (m *Manager) Uncached(ctx context.Context, token string) *Claims {
 		}
 		return nil
 	}
-	// Revoked alone (a logout), or with all the user's sessions (an admin
-	// reset, a sign-out everywhere): both read in one round trip.
-	var b store.Batch
-	one, all := b.Get(revokedKey(m.realm, cl.SID)), b.Get(userRevokedKey(m.realm, cl.Subject))
-	if err := store.Do(ctx, m.store, &b); err != nil {
+	revoked, err := m.revoked(ctx, cl)
+	if err != nil {
 		if m.covered.admits(cl) {
 			// The log has told this gate of every revocation of it: as good
 			// as a cached session (not cached: asked again once it answers).
@@ -249,15 +246,26 @@ func (m *Manager) Uncached(ctx context.Context, token string) *Claims {
 		m.logger.Error("checking session revocation; refusing the session", zap.Error(err))
 		return nil
 	}
-	if one.Err == nil {
-		return nil
-	}
-	if before, err := revokedBefore(all); err != nil || (!before.IsZero() && !cl.IssuedAt.After(before)) {
+	if revoked {
 		return nil
 	}
 	cl.facts = newFacts(cl)
 	m.cache.AddSince(token, cl, since)
 	return cl
+}
+
+// revoked reads cl's revocation records in one round trip, its own (a
+// logout) and its user's (an admin's reset, a sign-out everywhere), and
+// reports whether either ends it; a record it cannot read does. err is the
+// store's: it could not be asked.
+func (m *Manager) revoked(ctx context.Context, cl *Claims) (bool, error) {
+	var b store.Batch
+	one, all := b.Get(revokedKey(m.realm, cl.SID)), b.Get(userRevokedKey(m.realm, cl.Subject))
+	if err := store.Do(ctx, m.store, &b); err != nil {
+		return false, err
+	}
+	before, err := revokedBefore(all)
+	return one.Err == nil || err != nil || (!before.IsZero() && !cl.IssuedAt.After(before)), nil
 }
 
 // Verify checks a token's signature and claims only, not revocation: for
