@@ -20,6 +20,7 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+	"github.com/smsgate/caddy-smsgate/internal/harness"
 	"github.com/smsgate/caddy-smsgate/internal/sitetest"
 )
 
@@ -64,6 +65,9 @@ func startChromium() (context.Context, error) {
 			chromium.err = err
 			return
 		}
+		// The profile, and what Chromium writes beside it, in dir
+		// (harness.ChromiumEnv).
+		profile := filepath.Join(dir, "profile")
 		actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
 			chromedp.ExecPath(chromiumPath), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
 			chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
@@ -78,11 +82,13 @@ func startChromium() (context.Context, error) {
 			// the same frames, without a process and its IPC hop (the GPU
 			// process cost 2.2 s of CPU, the browser process 1.1 s more).
 			chromedp.Flag("in-process-gpu", true),
-			chromedp.UserDataDir(dir))
+			chromedp.UserDataDir(profile), chromedp.Env(harness.ChromiumEnv(dir)...))
 		ctx, cancel := chromedp.NewContext(actx)
 		chromium.ctx = ctx
 		chromium.stop = func() { cancel(); cancelAlloc(); _ = os.RemoveAll(dir) }
-		chromium.err = chromedp.Do(ctx) // the browser starts
+		if chromium.err = chromedp.Do(ctx); chromium.err == nil { // the browser starts
+			chromium.err = harness.ChromiumKeptInside(profile, dir)
+		}
 	})
 	return chromium.ctx, chromium.err
 }

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +18,7 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/chromedp"
+	"github.com/smsgate/caddy-smsgate/internal/harness"
 )
 
 // page is a console-like page around the charts: the gate's palette
@@ -75,8 +77,12 @@ func TestChartsInABrowser(t *testing.T) {
 	srv := httptest.NewServer(page(string(columns), string(bars)))
 	defer srv.Close()
 
+	// The profile, and what Chromium writes beside it, in the test's
+	// directory (harness.ChromiumEnv).
+	dir := t.TempDir()
+	profile := filepath.Join(dir, "profile")
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox,
-		chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.UserDataDir(t.TempDir()))
+		chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.UserDataDir(profile), chromedp.Env(harness.ChromiumEnv(dir)...))
 	defer cancelAlloc()
 	ctx, cancel := chromedp.NewContext(actx)
 	defer cancel()
@@ -104,6 +110,9 @@ func TestChartsInABrowser(t *testing.T) {
 		return err
 	}))
 	run(chromedp.Navigate(srv.URL + "/"))
+	if err := harness.ChromiumKeptInside(profile, dir); err != nil {
+		t.Error(err)
+	}
 	for _, scheme := range []string{"light", "dark"} {
 		for _, size := range []struct{ w, h int64 }{{390, 844}, {1280, 800}} {
 			run(chromedp.EmulateViewport(size.w, size.h), chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
