@@ -43,7 +43,10 @@ func (s *Service) login(ctx context.Context, sc enrollment.Scope, f *Flow, known
 		return nil, ErrName
 	}
 	region = cmp.Or(region, s.DefaultRegion)
-	user, e164 := s.lookup(ctx, sc.Realm, name, region)
+	user, e164, err := s.lookup(ctx, sc.Realm, name, region)
+	if err != nil {
+		return nil, err
+	}
 	// Cooldowns and per-user limits count what was typed, for a known user
 	// and a decoy alike, so that neither tells a name from a number of it.
 	key := name
@@ -134,7 +137,10 @@ func (s *Service) Send(ctx context.Context, sc enrollment.Scope, f *Flow, user, 
 	case c != nil && (c.Purpose != enrollment.Verify || deviceID == ""):
 		e164, masked, purpose, devID = c.Phone, c.Masked, c.Purpose, c.DeviceID
 	case s.Identity.NamesThemselves():
-		_, e164 = s.Lookup(ctx, sc.Realm, user)
+		var err error
+		if _, e164, err = s.Lookup(ctx, sc.Realm, user); err != nil {
+			return nil, err
+		}
 	default:
 		d, err := s.DeviceOf(ctx, sc.Realm, user)
 		if deviceID != "" && err == nil {

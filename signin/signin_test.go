@@ -16,6 +16,11 @@ func newService(t *testing.T, id Identity) *Service {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = closeDB() })
+	return newServiceOn(st, id)
+}
+
+// newServiceOn is newService on st.
+func newServiceOn(st store.Store, id Identity) *Service {
 	ch, dev, adm := enrollment.New(&enrollment.Core{Store: st, CodeKey: []byte("0123456789abcdef0123456789abcdef"), Now: time.Now}, enrollment.Challenges{})
 	carol := User{Name: "carol", Phone: "+14155552671"}
 	return &Service{Identity: id, Users: map[string]User{"carol": carol}, Phones: map[string]User{carol.Phone: carol},
@@ -57,12 +62,12 @@ func TestNextAndLookup(t *testing.T) {
 	if step, _ := s.Next(ctx, "r", &Flow{Invited: true}, "dave"); step != Enroll {
 		t.Fatalf("an invited user: %v", step)
 	}
-	if u, n := s.Lookup(ctx, "r", "+14155552671"); u != "carol" || n != "+14155552671" {
-		t.Fatalf("Lookup by number: %q %q", u, n)
+	if u, n, err := s.Lookup(ctx, "r", "+14155552671"); u != "carol" || n != "+14155552671" || err != nil {
+		t.Fatalf("Lookup by number: %q %q %v", u, n, err)
 	}
 	// A login form that names only root does not sign carol in.
 	s.Identity = LoginForm{Named: map[string]bool{"root": true}}
-	if u, _ := s.Lookup(ctx, "r", "carol"); u != "" {
+	if u, _, _ := s.Lookup(ctx, "r", "carol"); u != "" {
 		t.Fatalf("a gate naming only root found %q", u)
 	}
 	if step, _ := s.Next(ctx, "r", &Flow{}, ""); step != Login {
