@@ -32,15 +32,17 @@ func TestMain(m *testing.M) {
 		return
 	}
 	harness.Parallel(8)
-	// Caddy's data directory, for every process these tests start: never
-	// the user's (startCaddy gives each config its own).
-	data, err := os.MkdirTemp("", "smsgate-cmd-data-")
+	// Caddy's data and config directories (the config's autosave.json),
+	// for every process these tests start: never the user's (startCaddy
+	// gives each config its own).
+	root, err := os.MkdirTemp("", "smsgate-cmd-data-")
 	if err != nil {
 		panic(err)
 	}
-	_ = os.Setenv("XDG_DATA_HOME", data)
+	_ = os.Setenv("XDG_DATA_HOME", filepath.Join(root, "data"))
+	_ = os.Setenv("XDG_CONFIG_HOME", filepath.Join(root, "config"))
 	code := m.Run()
-	_ = os.RemoveAll(data)
+	_ = os.RemoveAll(root)
 	harness.Exit(code)
 }
 
@@ -76,9 +78,12 @@ func startCaddy(t *testing.T, sock *harness.Socket, config, logFile, base string
 	var files harness.Files
 	files.Bind(sock) // fd/3, as caddyfile's default_bind says
 	cmd := exec.Command(os.Args[0])
-	// Caddy's data directory (where gates remember their stores) is the
-	// test's, and the same across restarts of this config.
+	// Caddy's data directory (where gates remember their stores) and
+	// config directory (where `caddy run` saves every config it loads,
+	// autosave.json) are the test's, and the same across restarts of this
+	// config (TestTheTestsCaddyWritesInTheTest).
 	cmd.Env = harness.ChildEnv(append([]string{"XDG_DATA_HOME=" + filepath.Join(filepath.Dir(config), "data"),
+		"XDG_CONFIG_HOME=" + filepath.Join(filepath.Dir(config), "config"),
 		"SMSGATE_TEST_CADDY=1", "SMSGATE_TEST_CADDY_ARGS=run --config " + config}, env...)...)
 	cmd.ExtraFiles = files
 	out, err := os.Create(logFile + ".stderr")
