@@ -79,8 +79,9 @@ type Manager struct {
 	// missing once.
 	seen, pending atomic.Int64
 	pollMu        sync.Mutex
-	faulty        atomic.Bool // the last poll could not reach the store
-	covered       coverage    // what the log said since the gate began reading it
+	pollWait      time.Duration // the longest a request waits for its poll (pollWait)
+	faulty        atomic.Bool   // the last poll could not reach the store
+	covered       coverage      // what the log said since the gate began reading it
 
 	assertMu    sync.Mutex
 	assertCache map[string]assertionEntry
@@ -95,7 +96,7 @@ const CachedSessions = 10000
 // NewManager sets up a realm's sessions, reading or creating its keys.
 func NewManager(ctx context.Context, c Config) (*Manager, error) {
 	m := &Manager{store: c.Store, realm: c.Realm, lifetime: c.Lifetime, now: c.Now, logger: c.Logger,
-		coarse: c.Coarse, uses: c.Uses, assertCache: map[string]assertionEntry{}}
+		coarse: c.Coarse, uses: c.Uses, pollWait: pollWait, assertCache: map[string]assertionEntry{}}
 	m.cache.init(CachedSessions)
 	if m.logger == nil {
 		m.logger = zap.NewNop()

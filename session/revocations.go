@@ -179,7 +179,7 @@ func (m *Manager) startPoll(ctx context.Context, now int64) bool {
 	}()
 	select {
 	case <-done:
-	case <-time.After(pollWait):
+	case <-time.After(m.pollWait):
 	}
 	return true
 }

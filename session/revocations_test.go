@@ -16,6 +16,9 @@ import (
 type flaky struct {
 	store.Store
 	down atomic.Bool
+	// slow delays every read of the revocation counter (a poll's first
+	// read), as a loaded machine did.
+	slow atomic.Int64
 }
 
 var errDown = errors.New("dial tcp 127.0.0.1:6379: connect: connection refused")
@@ -28,6 +31,7 @@ func (f *flaky) Get(ctx context.Context, key string) ([]byte, error) {
 }
 
 func (f *flaky) Counter(ctx context.Context, key string) (int64, error) {
+	time.Sleep(time.Duration(f.slow.Load()))
 	if f.down.Load() {
 		return 0, errDown
 	}
@@ -48,6 +52,13 @@ func twoGates(t *testing.T, now *time.Time) (a, b *Manager, st *flaky) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// A request that starts a poll waits for it, as it does when the
+		// store answers within pollWait: these tests check what a poll
+		// changes, on a store that always answers at once. With pollWait
+		// (100 ms of real time), a poll that a loaded machine (load 42, two
+		// copies of the suite) delayed past it emptied the cache after
+		// the request had read it (TestRevocationLogGaps: "0 cached").
+		m.pollWait = time.Minute
 		return m
 	}
 	return open(), open(), st
@@ -109,10 +120,22 @@ func TestLogoutsElsewhereKeepOtherSessions(t *testing.T) {
 // one never written (its writer stopped between its two writes) once it is
 // still missing at the next poll; a counter that went back (a wiped store);
 // news of another realm changes nothing.
+//
+// It runs twice: the second time each poll is slower than pollWait, as
+// polls were on a machine running two copies of the suite, where the
+// request that started a poll went on before it ended and the test saw
+// "0 cached" (twoGates: a request waits for its poll).
 func TestRevocationLogGaps(t *testing.T) {
+	for _, slow := range []time.Duration{0, 2 * pollWait} {
+		t.Run(fmt.Sprint("poll+", slow), func(t *testing.T) { revocationLogGaps(t, slow) })
+	}
+}
+
+func revocationLogGaps(t *testing.T, slow time.Duration) {
 	ctx := context.Background()
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	a, b, st := twoGates(t, &now)
+	st.slow.Store(int64(slow))
 	toks := signedIn(t, a, b, 3)
 	cached := func() int { return b.cache.Len() }
 	poll := func() {
