@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -45,9 +46,44 @@ const twoGates = `http://localhost:{HTTP_PORT} {
 
 var csrfValue = regexp.MustCompile(`(name="csrf" value=")([^"]*)(")`)
 
+// waits are the seconds an answer counts down (until a code may be sent
+// again): as the page's button and hint, its JSON, its Retry-After.
+var waits = regexp.MustCompile(`(data-resend-in="|new code in |"resend_in":|Retry-After: )(\d+)`)
+
+// A seen is what a client saw of one answer: its fingerprint, and the
+// waits it counted down (in the fingerprint as <s>), with how long the
+// probe had run when it came (see consistent).
+type seen struct {
+	print   string
+	waits   []int
+	elapsed time.Duration
+}
+
+// consistent reports whether the waits of a and b (two answers whose
+// fingerprints are equal) can come from the same gate for both, with the
+// same cooldowns. A wait counts down in real time from a moment within its
+// probe: a wait of w s shown e into the probe is ceil(c - x) of a cooldown
+// c, for some x in [0, e], so c is within [w, w+e]. The two answers are
+// consistent when those ranges meet for every wait. On an idle machine e
+// is a few hundredths of a second and a cooldown longer by one second for
+// one name than the other fails; on a machine running two copies of the
+// suite the known name's probe once ran over a second longer than the
+// unknown one's, and its button said 29 where the other's said 30.
+func consistent(a, b seen) bool {
+	for i := range a.waits {
+		lo := max(float64(a.waits[i]), float64(b.waits[i]))
+		hi := min(float64(a.waits[i])+a.elapsed.Seconds(), float64(b.waits[i])+b.elapsed.Seconds())
+		if lo > hi {
+			return false
+		}
+	}
+	return true
+}
+
 // fingerprint is everything a client sees of an answer, with random values
-// (tokens, cookies) replaced by their lengths.
-func fingerprint(res *sitetest.Response) string {
+// (tokens, cookies) replaced by their lengths, and the waits it counts
+// down by <s> (returned in order).
+func fingerprint(res *sitetest.Response) (string, []int) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d\n", res.StatusCode)
 	names := make([]string, 0, len(res.Header))
@@ -71,15 +107,26 @@ func fingerprint(res *sitetest.Response) string {
 		p := csrfValue.FindStringSubmatch(m)
 		return fmt.Sprintf("%s<%d bytes>%s", p[1], len(p[2]), p[3])
 	}))
-	return b.String()
+	var ws []int
+	fp := waits.ReplaceAllStringFunc(b.String(), func(m string) string {
+		p := waits.FindStringSubmatch(m)
+		n, _ := strconv.Atoi(p[2])
+		ws = append(ws, n)
+		return p[1] + "<s>"
+	})
+	return fp, ws
 }
 
 // probe signs in as far as a stranger can with typed at the gate under
 // prefix, from its own IP, and returns what it saw at each step.
-func probe(t *testing.T, prefix, typed, ip string) []string {
+func probe(t *testing.T, prefix, typed, ip string) []seen {
 	c := sitetest.NewClient(t, "").From(ip)
-	var seen []string
-	see := func(res *sitetest.Response) { seen = append(seen, fingerprint(res)) }
+	var saw []seen
+	start := time.Now()
+	see := func(res *sitetest.Response) {
+		fp, ws := fingerprint(res)
+		saw = append(saw, seen{print: fp, waits: ws, elapsed: time.Since(start)})
+	}
 	page := c.Get(prefix + "login?rd=%2Fadmin%2Fx")
 	see(page)
 	tok := sitetest.CSRFField.FindStringSubmatch(page.Text)[1]
@@ -89,7 +136,7 @@ func probe(t *testing.T, prefix, typed, ip string) []string {
 	see(c.Post(prefix+"verify", url.Values{"action": {"app"}, "code": {"000000"}, "csrf": {tok}}))
 	see(c.Post(prefix+"verify", url.Values{"action": {"resend"}, "csrf": {tok}}))
 	see(c.Get(prefix + "status"))
-	return seen
+	return saw
 }
 
 // TestNothingTellsAKnownName compares, byte for byte, what strangers see
@@ -112,8 +159,9 @@ func TestNothingTellsAKnownName(t *testing.T) {
 				ip++
 				unknown := probe(t, prefix, pair[1], fmt.Sprintf("198.51.100.%d", ip))
 				for i := range known {
-					if known[i] != unknown[i] {
-						t.Fatalf("outage %v, %s, %q vs %q, step %d:\n--- known\n%s\n--- unknown\n%s", outage, prefix, pair[0], pair[1], i, known[i], unknown[i])
+					if known[i].print != unknown[i].print || !consistent(known[i], unknown[i]) {
+						t.Fatalf("outage %v, %s, %q vs %q, step %d:\n--- known (waits %v s, %s into its probe)\n%s\n--- unknown (waits %v s, %s into its probe)\n%s",
+							outage, prefix, pair[0], pair[1], i, known[i].waits, known[i].elapsed, known[i].print, unknown[i].waits, unknown[i].elapsed, unknown[i].print)
 					}
 				}
 			}
@@ -161,4 +209,26 @@ func TestLongReturnTargetsKeepTheFlow(t *testing.T) {
 		}
 	}
 	sitetest.Expect(t, c.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}}), http.StatusSeeOther, "/")
+}
+
+// TestWaitsAreComparedAsCooldowns: the waits of two answers are the same
+// cooldown only when the time their probes had run can explain the
+// difference (consistent).
+func TestWaitsAreComparedAsCooldowns(t *testing.T) {
+	ms := time.Millisecond
+	for _, c := range []struct {
+		a, b seen
+		want bool
+	}{
+		{seen{waits: []int{30}, elapsed: 40 * ms}, seen{waits: []int{30}, elapsed: 40 * ms}, true},
+		// A probe slowed by a loaded machine: a second of it went by.
+		{seen{waits: []int{29}, elapsed: 1500 * ms}, seen{waits: []int{30}, elapsed: 300 * ms}, true},
+		// One second shorter for one name, on an idle machine: a tell.
+		{seen{waits: []int{29}, elapsed: 40 * ms}, seen{waits: []int{30}, elapsed: 40 * ms}, false},
+		{seen{waits: []int{30, 60}, elapsed: 2000 * ms}, seen{waits: []int{30, 30}, elapsed: 2000 * ms}, false},
+	} {
+		if got := consistent(c.a, c.b); got != c.want {
+			t.Errorf("consistent(%v, %v) = %v, want %v", c.a, c.b, got, c.want)
+		}
+	}
 }
