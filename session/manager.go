@@ -322,6 +322,11 @@ func RevokedBefore(ctx context.Context, st store.Store, realm, user string) (tim
 	return revokedBefore(op)
 }
 
+// RevokedBefore is when user's sessions were last all revoked, in m's store.
+func (m *Manager) RevokedBefore(ctx context.Context, realm, user string) (time.Time, error) {
+	return RevokedBefore(ctx, m.store, realm, user)
+}
+
 // revokedBefore reads a user's revocation record from op, a Get.
 func revokedBefore(op *store.Op) (time.Time, error) {
 	if errors.Is(op.Err, store.ErrNotFound) {
