@@ -115,3 +115,42 @@ func TestAResetEndsTheUsersInvites(t *testing.T) {
 		sitetest.ExpectBody(t, c.Get("/"), "Hello, ann!")
 	})
 }
+
+// TestAnInviteEnrollsOnlyItsUser: enrollment is closed behind basic_auth;
+// alice has an invite of her own and knows the password of ops, a shared
+// account with no phone (the very case closed enrollment is for). She
+// accepts her invite, then signs in to basic_auth as ops: her flow, which
+// says "invited", must not let her enroll her phone for ops. (Before, it
+// did: an invite for one user was a ticket to enroll any user whose
+// password its holder knew.)
+func TestAnInviteEnrollsOnlyItsUser(t *testing.T) {
+	sitetest.Parallel(t)
+	s := textSite(t, "store badger {DIR}", []string{"alice", "ops"}, "")
+	st, body := s.Admin("POST", "/smsgate/invites", `{"realm":"localhost","user":"alice","ttl":"1h"}`)
+	if st != http.StatusOK {
+		t.Fatalf("invite: %d %s", st, body)
+	}
+	var inv struct{ Path string }
+	_ = json.Unmarshal([]byte(body), &inv)
+	c := sitetest.NewClient(t, "alice")
+	tok := c.CSRF(inv.Path)
+	sitetest.Expect(t, c.Post("/.smsgate/invite", url.Values{"token": {strings.TrimPrefix(inv.Path, "/.smsgate/invite?token=")}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/enroll")
+
+	c.User = "ops"
+	sent := s.Sent()
+	res := c.Post("/.smsgate/enroll", url.Values{"phone": {"+14155552671"}, "csrf": {tok}})
+	if s.Sent() != sent {
+		c.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}})
+	}
+	_, out := s.Admin("GET", "/smsgate/users?realm=localhost", "")
+	if strings.Contains(out, `"user":"ops"`) {
+		t.Fatalf("alice's invite enrolled her phone for ops (enroll: %d %s): %s", res.StatusCode, res.Header.Get("Location"), out)
+	}
+	if res := c.Get("/"); res.StatusCode == http.StatusOK {
+		t.Fatalf("signed in as ops through alice's invite: %s", res.Text)
+	}
+	// Alice, her own self again, enrolls.
+	c.User = "alice"
+	sitetest.Expect(t, c.Post("/.smsgate/enroll", url.Values{"phone": {"+14155552671"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+	sitetest.ExpectEnrolled(t, c.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}}), "/")
+}

@@ -55,7 +55,7 @@ func (s *Service) Check(ctx context.Context, sc enrollment.Scope, f *Flow, user 
 	res := &Result{User: done.User, AMR: []string{amrOf(done.Channel)}}
 	switch done.Purpose {
 	case enrollment.Enroll:
-		if f.Invited {
+		if f.InvitedAs(done.User) {
 			// A reset since the invite was minted ends the enrollment it let
 			// in, if it came before the reset removed every phone.
 			standing := func(ctx context.Context) (bool, error) {

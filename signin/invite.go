@@ -64,6 +64,11 @@ func (s *Service) standing(ctx context.Context, realm, user string, made time.Ti
 	return at.IsZero() || made.After(at), nil
 }
 
+// InvitedAs says the flow accepted an invite for user: only that user may
+// enroll by it (with a first factor, the user is the first factor's, which
+// may change within one flow: another password typed at basic_auth).
+func (f *Flow) InvitedAs(user string) bool { return f.Invited && user != "" && f.User == user }
+
 // invitedAt is when the invite a flow accepted was minted (the epoch for
 // an earlier release's flow).
 func (f *Flow) invitedAt() time.Time { return time.Unix(0, f.InvitedAt) }

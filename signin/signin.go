@@ -136,12 +136,12 @@ func (s *Service) User(prior string, f *Flow) string { return s.Identity.user(pr
 // known, enroll when it is not and they may, login when nobody is named,
 // or a dead end.
 func (s *Service) Next(ctx context.Context, realm string, f *Flow, user string) (Step, error) {
-	if f.Invited || !s.Identity.NamesThemselves() {
+	if f.InvitedAs(user) || !s.Identity.NamesThemselves() {
 		has, err := s.HasDevice(ctx, realm, user)
 		if err != nil {
 			return 0, err
 		}
-		if f.Invited && !has {
+		if f.InvitedAs(user) && !has {
 			ok, err := s.standing(ctx, realm, user, f.invitedAt())
 			if err != nil {
 				return 0, err
