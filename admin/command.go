@@ -294,7 +294,7 @@ func direct(fl caddycmd.Flags, sub subcommand, req Request, body []byte, withKey
 		}
 		out = users
 	case "export":
-		records, err := svc.Export(ctx, withKeys)
+		records, err := svc.Export(ctx, req.Realm, withKeys)
 		if err != nil {
 			return nil, err
 		}

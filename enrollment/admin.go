@@ -129,14 +129,19 @@ type Record struct {
 // export carries these, not codes, counters or lockouts.
 var lasting = []string{"device/", "recovery/", "owner/", "revoked-user/", "keys/"}
 
-// Export returns every lasting record (users, devices, recovery codes),
-// for a backup or a move between stores; with withKeys, the signing secret
-// and session keys too (whoever holds those can mint sessions).
-func (s *Admin) Export(ctx context.Context, withKeys bool) ([]Record, error) {
+// Export returns realm's lasting records (users, devices, recovery codes),
+// for a backup or a move between stores: never another realm's that
+// shares the store (every realm's when realm is ""); with withKeys, the
+// store's signing secret and session keys too (whoever holds those can
+// mint sessions).
+func (s *Admin) Export(ctx context.Context, realm string, withKeys bool) ([]Record, error) {
 	var out []Record
 	for _, prefix := range lasting {
 		if prefix == "keys/" && !withKeys {
 			continue
+		}
+		if prefix != "keys/" && realm != "" {
+			prefix = store.Key(strings.TrimSuffix(prefix, "/"), realm, "")
 		}
 		err := s.Store.Scan(ctx, prefix, func(key string, value []byte) error {
 			v := value
