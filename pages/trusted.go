@@ -76,12 +76,13 @@ func (p *Pages) heldTrust(req *request, user string) string {
 
 // trust makes this browser trusted for the user signing in, if they asked
 // (a recovery code earns no trust: it is for a lost phone), and returns
-// the trust's ID ("" for none).
-func (p *Pages) trust(req *request, user string, amr []string) string {
+// the trust's ID ("" for none). held is the trust of the user's that the
+// browser holds (heldTrust): the new one replaces it.
+func (p *Pages) trust(req *request, user, held string, amr []string) string {
 	if p.Remember == 0 || req.form["remember"] != "1" || !signin.EarnsTrust(amr) {
 		return ""
 	}
-	token, tb, err := p.Sessions.Trust(req.r.Context(), req.began, user, p.browserName(req.lang, req.r.UserAgent()), amr, p.Now().Unix(), time.Duration(p.Remember))
+	token, tb, err := p.Sessions.Trust(req.r.Context(), req.began, user, held, p.browserName(req.lang, req.r.UserAgent()), amr, p.Now().Unix(), time.Duration(p.Remember))
 	if err != nil {
 		p.Logger.Error("trusting a browser", zap.Error(err))
 		return ""
