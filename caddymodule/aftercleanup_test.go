@@ -22,8 +22,9 @@ import (
 // go of its store (on Redis, a client of its own, closed), so it must not
 // sign; it hands the request to the gate that replaced it, which does.
 // Before, the old gate wrote to its closed store, failed, and sent the
-// request upstream without its assertion. (A revocation poll is due here
-// too, so the old gate's cache answers nothing either; with none due:
+// request upstream without its assertion. (The old gate's cache answers
+// nothing here anyway: Cleanup emptied it, and a revocation poll is due;
+// with a session cached after Cleanup by a request in flight:
 // replaced_test.go's TestNoAssertionSignedAfterCleanup.)
 func TestAnAssertionAfterCleanup(t *testing.T) {
 	sitetest.Parallel(t)
