@@ -162,3 +162,37 @@ func TestANewTrustReplacesTheBrowsersOld(t *testing.T) {
 		}
 	})
 }
+
+// TestAnEndedSessionEndsTheTrustItHeldWithRememberOff: the admin turned
+// remember off; a browser alice trusted before keeps its trust record (it
+// signs her in again once remember is back on), and signs in with a code.
+// The admin ends that session: its trust must end too, or turning
+// remember on again would sign the browser in without a code. (Before, a
+// code sign-in named the trust it held only while remember was on.)
+func TestAnEndedSessionEndsTheTrustItHeldWithRememberOff(t *testing.T) {
+	sitetest.Parallel(t)
+	s := textSite(t, "store badger {DIR}", []string{"alice"}, "\t\tremember 30d\n")
+	storeLine := "store badger " + s.Store
+	alice := sitetest.NewClient(t, "alice")
+	addUser(t, s, "alice", "+14155552671")
+	tok := codeSent(t, alice)
+	sitetest.Expect(t, alice.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}, "remember": {"1"}}), http.StatusSeeOther, "/")
+	if alice.Cookie("smsgate_trust") == "" {
+		t.Fatal("no trust cookie")
+	}
+
+	s = textSite(t, storeLine, []string{"alice"}, "\t\tremember off\n")
+	alice.SetCookie("smsgate_session", "")
+	signIn(t, s, alice)
+	sid := sessionID(t, alice.Cookie("smsgate_session"))
+	st, out := s.Admin("POST", "/smsgate/sessions/end", fmt.Sprintf(`{"realm":"localhost","user":"alice","id":%q}`, sid))
+	if st != http.StatusOK {
+		t.Fatalf("ending alice's session: %d %s", st, out)
+	}
+
+	s = textSite(t, storeLine, []string{"alice"}, "\t\tremember 30d\n")
+	alice.SetCookie("smsgate_session", "")
+	if res := alice.Get("/.smsgate/login?rd=%2F"); res.StatusCode == http.StatusSeeOther && res.Header.Get("Location") == "/" {
+		t.Errorf("remember on again: the browser signed in with the trust its ended session held")
+	}
+}

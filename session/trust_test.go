@@ -22,6 +22,11 @@ func TestTrust(t *testing.T) {
 	if err != nil || user != "alice" || tb.Browser != "Firefox on Linux" || tb.AMR[0] != "otp" || tb.AuthTime != now.Unix()-60 {
 		t.Fatalf("Trusted = %q, %+v, %v", user, tb, err)
 	}
+	// Its ID (what the admin's list of sessions, the devices page and the
+	// audit log show) is a lookup key, not a credential: alone it is no trust.
+	if _, _, err := m.Trusted(ctx, tb.ID); !errors.Is(err, ErrNotTrusted) {
+		t.Fatalf("a trust's ID as its token: %v", err)
+	}
 	session, _ := m.Issue(ctx, "alice", []string{"sms"}, Where{})
 	if _, _, err := m.Trusted(ctx, session); !errors.Is(err, ErrNotTrusted) {
 		t.Fatalf("a session token as a trust: %v", err)
