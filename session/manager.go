@@ -285,6 +285,19 @@ func (m *Manager) RevokeUser(ctx context.Context, user string) error {
 // FlushCache forgets every verified token (benchmarks of the uncached path).
 func (m *Manager) FlushCache() { m.cache.Flush() }
 
+// LetGo empties the cache as the owner lets go of the store (a gate's
+// Cleanup, once its drain is closed; m is nil after a Provision that failed
+// early): no poll would tell the cache of a revocation any more, so a
+// request that still reaches the gate is not admitted from it but checked
+// by the owner (a gate hands it on). What a request still in flight checks
+// against the store afterwards may be cached again, as fresh as the store.
+// A repeat visit pays nothing for it.
+func (m *Manager) LetGo() {
+	if m != nil {
+		m.cache.Flush()
+	}
+}
+
 // JWKS is the set of public keys that verify sessions and assertions
 // (empty with HS256).
 func (m *Manager) JWKS() JWKS { return m.ring.jwks() }
@@ -321,6 +334,11 @@ func RevokedBefore(ctx context.Context, st store.Store, realm, user string) (tim
 	op := &store.Op{}
 	op.Value, op.Err = st.Get(ctx, userRevokedKey(realm, user))
 	return revokedBefore(op)
+}
+
+// RevokedBefore is when user's sessions were last all revoked, in m's store.
+func (m *Manager) RevokedBefore(ctx context.Context, realm, user string) (time.Time, error) {
+	return RevokedBefore(ctx, m.store, realm, user)
 }
 
 // revokedBefore reads a user's revocation record from op, a Get.
