@@ -102,6 +102,11 @@ func Main(m *testing.M, after ...func()) {
 		}
 	}
 	caddy.ConfigAutosavePath = filepath.Join(root, "config", "caddy", "autosave.json") // set before Main ran
+	// So is Caddy's default storage (its data directory as a certmagic
+	// file storage: the in-process Caddy's locks, instance.uuid, its
+	// local CA), which was the user's ~/.local/share/caddy, shared with
+	// every other copy of the tests (TestCaddysStorageIsTheTests).
+	caddy.DefaultStorage.Path = filepath.Join(root, "data", "caddy")
 	// The binary, for the parallel tests' Caddy processes.
 	if self, err = os.Executable(); err != nil {
 		panic(err)
