@@ -80,6 +80,7 @@ type Manager struct {
 	seen, pending atomic.Int64
 	pollMu        sync.Mutex
 	faulty        atomic.Bool // the last poll could not reach the store
+	putBackDue    atomic.Bool // the store was found wiped (StoreChanged): putBack at the next poll
 	covered       coverage    // what the log said since the gate began reading it
 
 	assertMu    sync.Mutex
@@ -265,7 +266,9 @@ func (m *Manager) revoked(ctx context.Context, cl *Claims) (bool, error) {
 		return false, err
 	}
 	before, err := revokedBefore(all)
-	return one.Err == nil || err != nil || (!before.IsZero() && !cl.IssuedAt.After(before)), nil
+	// What the log told this gate counts too: a store that forgot (a
+	// restart without persistence, an eviction) brings nothing back.
+	return one.Err == nil || err != nil || (!before.IsZero() && !cl.IssuedAt.After(before)) || m.covered.revokes(cl), nil
 }
 
 // Verify checks a token's signature and claims only, not revocation: for
@@ -277,8 +280,9 @@ func (m *Manager) Verify(token string) (*Claims, error) {
 
 // RevokeUser ends every session of user issued until now.
 func (m *Manager) RevokeUser(ctx context.Context, user string) error {
-	m.covered.add(m.now(), revocation{Realm: m.realm, User: user}, m.lifetime)
-	return RevokeUser(ctx, m.store, m.realm, user, m.now())
+	now := m.now()
+	m.covered.add(now, revocation{Realm: m.realm, User: user, At: now.UnixNano()}, m.lifetime)
+	return RevokeUser(ctx, m.store, m.realm, user, now)
 }
 
 // FlushCache forgets every verified token (benchmarks of the uncached path).
@@ -296,7 +300,21 @@ func userRevokedKey(realm, user string) string { return store.Key("revoked-user"
 // A revocation never moves back: one made by an instance whose clock is
 // behind must not bring back the sessions a later one ended.
 func RevokeUser(ctx context.Context, st store.Store, realm, user string, now time.Time) error {
-	err := st.Update(store.Lasting(ctx), userRevokedKey(realm, user), func(old []byte, found bool) ([]byte, time.Duration, error) {
+	if err := revokeUserAt(store.Lasting(ctx), st, realm, user, now); err != nil {
+		return err
+	}
+	if err := announce(ctx, st, revocation{Realm: realm, User: user, At: now.UnixNano()}); err != nil {
+		return err
+	}
+	// Those it ended leave the index (a session signed meanwhile stays).
+	dropSessions(ctx, st, realm, user, now, func(s Info) bool { return !s.Issued.After(now) })
+	return nil
+}
+
+// revokeUserAt writes user's revocation record: every session issued
+// until now ends. It never moves back.
+func revokeUserAt(ctx context.Context, st store.Store, realm, user string, now time.Time) error {
+	return st.Update(ctx, userRevokedKey(realm, user), func(old []byte, found bool) ([]byte, time.Duration, error) {
 		var before time.Time
 		if found && json.Unmarshal(old, &before) == nil && !now.After(before) {
 			return nil, 0, store.ErrUnchanged
@@ -304,15 +322,6 @@ func RevokeUser(ctx context.Context, st store.Store, realm, user string, now tim
 		raw, err := json.Marshal(now.UTC())
 		return raw, 0, err
 	})
-	if err != nil {
-		return err
-	}
-	if err := announce(ctx, st, revocation{Realm: realm, User: user}); err != nil {
-		return err
-	}
-	// Those it ended leave the index (a session signed meanwhile stays).
-	dropSessions(ctx, st, realm, user, now, func(s Info) bool { return !s.Issued.After(now) })
-	return nil
 }
 
 // RevokedBefore is when user's sessions were last all revoked (zero if never).
