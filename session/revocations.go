@@ -74,10 +74,14 @@ func revocationKey(n int64) string { return store.Key("revocation", strconv.Form
 // revocation record itself before: a session forgotten here is checked
 // against the store on its next use, and refused.
 func announce(ctx context.Context, st store.Store, rv revocation) error {
-	applyHere(st, rv)
+	ms := applyHere(st, rv)
 	n, err := st.Incr(ctx, RevocationCounter, 0)
 	if err != nil {
 		return err
+	}
+	for _, m := range ms {
+		for w := m.wrote.Load(); w < n && !m.wrote.CompareAndSwap(w, n); w = m.wrote.Load() {
+		}
 	}
 	raw, _ := json.Marshal(rv)
 	return st.Put(ctx, revocationKey(n), raw, RevocationLogTTL)
@@ -108,7 +112,8 @@ func listenHere(m *Manager) {
 // process's gates of its realm on st, as their next poll would.
 // Forgetting is always safe: a forgotten session is only checked against
 // the store again.
-func applyHere(st store.Store, rv revocation) {
+// It returns those gates.
+func applyHere(st store.Store, rv revocation) []*Manager {
 	here.mu.Lock()
 	var ms []*Manager
 	for _, p := range here.managers {
@@ -121,6 +126,7 @@ func applyHere(st store.Store, rv revocation) {
 		m.covered.add(m.now(), rv, m.lifetime)
 		m.cache.Forget(rv.names)
 	}
+	return ms
 }
 
 // pollWait is the longest a request waits for the poll it started: a store
@@ -200,8 +206,12 @@ func (m *Manager) poll(ctx context.Context) {
 		m.logger.Info("the store answers again: revocations are read again")
 	}
 	seen := m.seen.Load()
-	if m.putBackDue.Swap(false) || n < seen {
-		m.putBack(ctx) // the store was wiped (its epoch, or the log's counter went back)
+	// The log lost entries: the store was wiped (its epoch), its counter
+	// went back, or it is below an entry this process wrote before it read
+	// it (a Sentinel failover lost the last writes the old master took).
+	if w := m.wrote.Load(); m.putBackDue.Swap(false) || n < seen || n < w {
+		m.putBack(ctx)
+		m.wrote.CompareAndSwap(w, 0)
 	}
 	switch {
 	case n == seen:

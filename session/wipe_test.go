@@ -79,3 +79,46 @@ func TestAWipedStoreBringsNoRevokedSessionBack(t *testing.T) {
 	check("the gate that read the revocations, after it noticed", a)
 	check("a gate that knew nothing of them", open())
 }
+
+// lost is a store whose revocation log lost its newest entry, as a Redis
+// replica promoted before the old master's last writes reached it.
+type lost struct{ store.Store }
+
+func (l lost) Counter(ctx context.Context, key string) (int64, error) {
+	n, err := l.Store.Counter(ctx, key)
+	return n - 1, err
+}
+
+// TestALostLogEntryIsPutBack: a gate writes a logout to the log and, before
+// it reads the log again, the store loses the entry and the record (a
+// failover). The log's counter is now no lower than what the gate read
+// before, but lower than what it wrote: the gate puts the record back.
+func TestALostLogEntryIsPutBack(t *testing.T) {
+	ctx := context.Background()
+	base, closeDB, err := store.OpenBadger(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = closeDB() })
+	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	m, err := NewManager(ctx, Config{Store: base, Realm: "lost.example", Lifetime: time.Hour, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := m.Issue(ctx, "alice", []string{"sms"}, Where{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl, _ := m.Verify(tok)
+	if _, err := m.Revoke(ctx, tok, cl); err != nil {
+		t.Fatal(err)
+	}
+	if err := base.Delete(ctx, revokedKey("lost.example", cl.SID)); err != nil {
+		t.Fatal(err)
+	}
+	m.store = lost{base}
+	m.poll(ctx)
+	if _, err := base.Get(ctx, revokedKey("lost.example", cl.SID)); err != nil {
+		t.Fatalf("the lost revocation was not put back: %v", err)
+	}
+}
