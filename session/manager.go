@@ -80,11 +80,11 @@ type Manager struct {
 	seen, pending atomic.Int64
 	// wrote is the last entry of the log that this process wrote for the
 	// gate's realm and store (announce): a log that falls below it lost it.
-	wrote atomic.Int64
-	pollMu        sync.Mutex
-	faulty        atomic.Bool // the last poll could not reach the store
-	putBackDue    atomic.Bool // the store was found wiped (StoreChanged): putBack at the next poll
-	covered       coverage    // what the log said since the gate began reading it
+	wrote      atomic.Int64
+	pollMu     sync.Mutex
+	faulty     atomic.Bool // the last poll could not reach the store
+	putBackDue atomic.Bool // the store was found wiped (StoreChanged): putBack at the next poll
+	covered    coverage    // what the log said since the gate began reading it
 
 	assertMu    sync.Mutex
 	assertCache map[string]assertionEntry
