@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -80,4 +81,59 @@ func TestAWipedStoreBringsNoEndedSessionBack(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	sitetest.Expect(t, signedIn["carol"].Get("/"), http.StatusOK, "")
+}
+
+// TestAFailoverBringsNoEndedSessionBack: alice logs out while the replica
+// is silent (connected, not answering): her logout is on the master only,
+// and a failover now would promote a replica that never had it — a thief
+// with a copy of her cookie would be let in again, after she was told she
+// was signed out. So the logout is not acknowledged until a replica has it:
+// she is asked to try again (503), and once the replica answers, her
+// logout is kept through the failover. Before, the first logout answered
+// 200 at once.
+func TestAFailoverBringsNoEndedSessionBack(t *testing.T) {
+	sitetest.Parallel(t)
+	sentinel := redistest.StartSentinel(t)
+	s := sitetest.Start(t, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
+	basic_auth {
+		alice %[1]s
+	}
+	smsgate {
+		store redis %[2]s {
+			master_name %[3]s
+		}
+		provider log
+	}
+	respond "Hello, {http.auth.user.id}!"
+}`, sitetest.DemoHash, strings.Join(sentinel.Sentinels, " "), redistest.MasterName))
+	alice := sitetest.NewClient(t, "alice")
+	sitetest.Enroll(t, s, alice, "+14155552671")
+	thief := sitetest.NewClient(t, "alice")
+	thief.SetCookie("smsgate_session", alice.Cookie("smsgate_session"))
+	sitetest.Expect(t, thief.Get("/"), http.StatusOK, "")
+	tok := sitetest.CSRFField.FindStringSubmatch(alice.Get("/.smsgate/logout").Text)[1]
+	sentinel.Replicated()
+
+	replica := sentinel.Replica()
+	replica.Pause() // what the master takes now does not reach it
+	res := alice.Post("/.smsgate/logout", url.Values{"csrf": {tok}})
+	sitetest.Expect(t, res, http.StatusServiceUnavailable, "")
+	sitetest.ExpectBody(t, res, "try again")
+	replica.Resume()
+	sitetest.Expect(t, alice.Post("/.smsgate/logout", url.Values{"csrf": {tok}}), http.StatusOK, "")
+
+	old := sentinel.KillMaster()
+	sentinel.WaitFailover(old, 30*time.Second)
+	for start := time.Now(); ; time.Sleep(100 * time.Millisecond) {
+		res := thief.Get("/")
+		if res.StatusCode == http.StatusOK {
+			t.Fatalf("alice's logged-out session after the failover: %d %q", res.StatusCode, res.Text)
+		}
+		if res.StatusCode == http.StatusFound {
+			break
+		}
+		if time.Since(start) > 30*time.Second {
+			t.Fatalf("after the failover: %d", res.StatusCode)
+		}
+	}
 }

@@ -84,7 +84,9 @@ func announce(ctx context.Context, st store.Store, rv revocation) error {
 		}
 	}
 	raw, _ := json.Marshal(rv)
-	return st.Put(ctx, revocationKey(n), raw, RevocationLogTTL)
+	// Lasting: on Redis with replicas, a failover must not lose the entry
+	// (other instances would never forget the session) once logout answers.
+	return st.Put(store.Lasting(ctx), revocationKey(n), raw, RevocationLogTTL)
 }
 
 // here is every Manager of this process. A revocation made in this
