@@ -22,8 +22,9 @@ import (
 // go of its store (on Redis, a client of its own, closed), so it must not
 // sign; it hands the request to the gate that replaced it, which does.
 // Before, the old gate wrote to its closed store, failed, and sent the
-// request upstream without its assertion. (A revocation poll is due here
-// too, so the old gate's cache answers nothing either; with none due:
+// request upstream without its assertion. (The old gate's cache answers
+// nothing here anyway: Cleanup emptied it, and a revocation poll is due;
+// with a session cached after Cleanup by a request in flight:
 // replaced_test.go's TestNoAssertionSignedAfterCleanup.)
 func TestAnAssertionAfterCleanup(t *testing.T) {
 	sitetest.Parallel(t)
@@ -129,11 +130,16 @@ func TestAStricterGateHandsToNoOther(t *testing.T) {
 	req.Header.Set("X-Park", "1")
 	answer := aside(t, bob.HTTP, req)
 	<-arrived
+	old := s
 	s = site(2) // the admin gate changed, the other not
 	close(release)
 	if res, body := answer(); res.StatusCode != http.StatusServiceUnavailable {
 		t.Fatalf("an hour-old code, for /admin/ whose gate was replaced: %d %q", res.StatusCode, body)
 	}
+	if said := old.LogEntries("a request reached its gate after a config reload; no live gate has its configuration: 503, to retry"); len(said) != 1 || said[0]["event"] != "replaced" {
+		t.Fatalf("the old admin gate's 503 logged: %v", said)
+	}
+	handedOff(t, s, 0)
 	sitetest.ExpectBody(t, bob.Get("/"), "config 2: bob")
 	if res := bob.GetWith("/admin/x", map[string]string{"Accept": "application/json"}); res.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("an hour-old code, for /admin/ on the new config: %d %q", res.StatusCode, res.Text)
@@ -145,9 +151,26 @@ func TestAStricterGateHandsToNoOther(t *testing.T) {
 // was still in the forward_auth at a reload. That gate, cleaned up, polls
 // the revocation log no more; a live gate would have read it (a poll is
 // due every second): the late request must not be admitted from the
-// stale cache.
+// stale cache. The gate that replaced it serves it and says so
+// (handed_off).
 func TestARevocationReachesALateRequest(t *testing.T) {
 	sitetest.Parallel(t)
+	revokedWhileLate(t, 2*session.RevocationPoll)
+}
+
+// TestARevocationReachesALateRequestAtOnce: the same with no poll due yet
+// at the old gate. Its Cleanup emptied its cache, so the late request is
+// handed on and checked against the store at once; before, the old cache
+// admitted it (200) until a poll was due, up to a second after Cleanup.
+func TestARevocationReachesALateRequestAtOnce(t *testing.T) {
+	sitetest.Parallel(t)
+	revokedWhileLate(t, 0)
+}
+
+// revokedWhileLate revokes bob's session at another instance while a
+// request of it waits before the gate across a reload, advances the clock
+// by advance, and lets the request go on.
+func revokedWhileLate(t *testing.T, advance time.Duration) {
 	addr := redistest.Server(t)
 	arrived, release := make(chan struct{}), make(chan struct{})
 	sso := parkingSSO(t, &arrived, &release)
@@ -187,9 +210,34 @@ func TestARevocationReachesALateRequest(t *testing.T) {
 	if err := session.RevokeUser(context.Background(), other, "localhost", "bob", s.Now()); err != nil {
 		t.Fatal(err)
 	}
-	s.Advance(2 * session.RevocationPoll)
+	s.Advance(advance)
 	close(release)
 	if res, body := answer(); res.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("a session revoked elsewhere, reaching its gate after Cleanup from its cache: %d %q", res.StatusCode, body)
+	}
+	handedOff(t, s, 1)
+}
+
+// handedOff checks that the gate of s says it served n requests handed on
+// by the gate it replaced, with nothing in the event but its name and realm
+// (no path, no user, no number, no secret).
+func handedOff(t *testing.T, s *sitetest.Site, n int) {
+	t.Helper()
+	entries := s.LogEntries("a request that reached its gate after a config reload is served by the gate that replaced it")
+	if len(entries) != n {
+		t.Fatalf("%d handed_off entries, want %d: %v", len(entries), n, entries)
+	}
+	for _, e := range entries {
+		for k, v := range e {
+			switch k {
+			case "level", "ts", "logger", "msg":
+			case "event", "realm":
+				if want := map[string]string{"event": "handed_off", "realm": "localhost"}[k]; v != want {
+					t.Errorf("handed_off: %s = %v, want %q", k, v, want)
+				}
+			default:
+				t.Errorf("handed_off carries %s = %v", k, v)
+			}
+		}
 	}
 }

@@ -110,3 +110,89 @@ func sessionID(t *testing.T, token string) string {
 	}
 	return cl.SID
 }
+
+// TestANewTrustReplacesTheBrowsersOld: a browser alice trusted signs her
+// in with a code again (a step-up) and asks to be trusted again. Its new
+// trust replaces the one it held: the devices page lists it once, the old
+// trust signs nobody in, and another browser's trust stays. On Badger and
+// Redis, through a real Caddy. (Before, the old trust stayed in alice's
+// list with no cookie pointing at it, for its 30 days, and took a place
+// among the 20 she may hold, so re-trusting one browser 20 times ended
+// her other browsers' trusts.)
+func TestANewTrustReplacesTheBrowsersOld(t *testing.T) {
+	sitetest.Parallel(t)
+	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+		s := textSite(t, storeLine, []string{"alice"}, "\t\tremember 30d\n")
+		addUser(t, s, "alice", "+14155552671")
+		trusted := func(c *sitetest.Client) string {
+			t.Helper()
+			tok := codeSent(t, c)
+			sitetest.Expect(t, c.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}, "remember": {"1"}}), http.StatusSeeOther, "/")
+			if c.Cookie("smsgate_trust") == "" {
+				t.Fatal("no trust cookie")
+			}
+			return c.Cookie("smsgate_trust")
+		}
+		other, alice := sitetest.NewClient(t, "alice"), sitetest.NewClient(t, "alice")
+		otherTrust := trusted(other)
+		old := trusted(alice)
+		if trusted(alice) == old {
+			t.Fatal("the trust cookie did not change")
+		}
+		alice.Accept = "application/json"
+		var page struct {
+			Trusted []struct {
+				This bool `json:"this_browser"`
+			} `json:"trusted_browsers"`
+		}
+		if res := alice.Get("/.smsgate/devices"); json.Unmarshal([]byte(res.Text), &page) != nil || len(page.Trusted) != 2 || page.Trusted[0].This || !page.Trusted[1].This {
+			t.Fatalf("alice's trusted browsers, want the other one and this one: %s", res.Text)
+		}
+		signsIn := func(trust string) bool {
+			c := sitetest.NewClient(t, "alice")
+			c.SetCookieFor(c.Base()+"/.smsgate/", "smsgate_trust", trust)
+			res := c.Get("/.smsgate/login?rd=%2F")
+			return res.StatusCode == http.StatusSeeOther && res.Header.Get("Location") == "/"
+		}
+		if signsIn(old) {
+			t.Error("the trust the browser gave up still signs in")
+		}
+		if !signsIn(otherTrust) {
+			t.Error("the other browser's trust ended")
+		}
+	})
+}
+
+// TestAnEndedSessionEndsTheTrustItHeldWithRememberOff: the admin turned
+// remember off; a browser alice trusted before keeps its trust record (it
+// signs her in again once remember is back on), and signs in with a code.
+// The admin ends that session: its trust must end too, or turning
+// remember on again would sign the browser in without a code. (Before, a
+// code sign-in named the trust it held only while remember was on.)
+func TestAnEndedSessionEndsTheTrustItHeldWithRememberOff(t *testing.T) {
+	sitetest.Parallel(t)
+	s := textSite(t, "store badger {DIR}", []string{"alice"}, "\t\tremember 30d\n")
+	storeLine := "store badger " + s.Store
+	alice := sitetest.NewClient(t, "alice")
+	addUser(t, s, "alice", "+14155552671")
+	tok := codeSent(t, alice)
+	sitetest.Expect(t, alice.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}, "remember": {"1"}}), http.StatusSeeOther, "/")
+	if alice.Cookie("smsgate_trust") == "" {
+		t.Fatal("no trust cookie")
+	}
+
+	s = textSite(t, storeLine, []string{"alice"}, "\t\tremember off\n")
+	alice.SetCookie("smsgate_session", "")
+	signIn(t, s, alice)
+	sid := sessionID(t, alice.Cookie("smsgate_session"))
+	st, out := s.Admin("POST", "/smsgate/sessions/end", fmt.Sprintf(`{"realm":"localhost","user":"alice","id":%q}`, sid))
+	if st != http.StatusOK {
+		t.Fatalf("ending alice's session: %d %s", st, out)
+	}
+
+	s = textSite(t, storeLine, []string{"alice"}, "\t\tremember 30d\n")
+	alice.SetCookie("smsgate_session", "")
+	if res := alice.Get("/.smsgate/login?rd=%2F"); res.StatusCode == http.StatusSeeOther && res.Header.Get("Location") == "/" {
+		t.Errorf("remember on again: the browser signed in with the trust its ended session held")
+	}
+}

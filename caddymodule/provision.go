@@ -41,7 +41,7 @@ func (g *Gate) Provision(ctx caddy.Context) error {
 	}
 	g.logger = ctx.Logger()
 	g.now, g.coarse = clock.From(ctx)
-	key, err := handoff.KeyOf(g) // as configured, before settle fills it in
+	key, err := handoff.KeyOf(g) // as configured, before settle fills it in (placeholders unresolved: see KeyOf)
 	if err != nil {
 		return err
 	}
@@ -291,7 +291,7 @@ func (g *Gate) loadProviders(ctx caddy.Context) (providers.Checker, error) {
 // once its last request in flight has ended (Caddy cleans up a config
 // without waiting for them), it writes its last counts, and only then lets
 // go of its store (TestReloadDuringASend). A request that reaches the gate
-// after Cleanup begins nothing on the store (handOff).
+// after Cleanup begins nothing on the store, nor is admitted from its cache.
 func (g *Gate) Cleanup() error {
 	successors.Remove(g.key, g) // before the drain closes: a gate refusing requests is never found
 	if g.app != nil {
@@ -304,6 +304,7 @@ func (g *Gate) Cleanup() error {
 			g.closeStore()
 		}
 	})
+	g.sessions.LetGo() // a late request is not admitted from the cache, which no poll updates now: uncached hands it on
 	return nil
 }
 
@@ -313,13 +314,15 @@ var successors handoff.Registry[*Gate]
 // handOff serves a request that reached the gate after Cleanup (it was
 // still in a handler before the gate, basic_auth say, when the config was
 // reloaded) with the newest live gate of the same configuration, which
-// runs all its checks (and hands it on again if it was replaced too);
-// with none, a 503 the client may retry at once, on the new config (an
-// error, for the site's handle_errors). The store is let go of, untouched.
+// runs all its checks (and hands it on again if it was replaced too) and
+// says so (handed_off); with none, a 503 the client may retry at once, on
+// the new config (an error, for handle_errors). The store stays untouched.
 func (g *Gate) handOff(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
-	if s, ok := successors.Newest(g.key, g); ok {
+	if s, ok := successors.Newest(g.key, g); ok { // told by s: the events app of g's config ended with it
+		s.log.Alarm(zap.InfoLevel, "handed_off", "a request that reached its gate after a config reload is served by the gate that replaced it")
 		return s.ServeHTTP(w, r, next)
 	}
+	g.logger.Info("a request reached its gate after a config reload; no live gate has its configuration: 503, to retry", zap.String("event", "replaced"), zap.String("realm", g.Realm))
 	w.Header().Set("Retry-After", "1")
 	return caddyhttp.Error(http.StatusServiceUnavailable, errReplaced)
 }

@@ -111,11 +111,12 @@ func TestAnUncachedSessionAfterCleanupIsHandedOn(t *testing.T) {
 // assertions (EdDSA) signs one when a session it has cached comes back
 // after the last one expired, and signing may rotate the keys: a write to
 // the store. Once Caddy has cleaned the gate up, that store is let go of:
-// a session still in its cache (no revocation poll due yet) is not
-// admitted by it, but handed on (here, to nobody: the 503). Before, the
-// gate wrote the new key to its closed store, and the request went on
-// without its assertion. (Through a real Caddy on Redis:
-// aftercleanup_test.go's TestAnAssertionAfterCleanup.)
+// a session in its cache (no revocation poll due yet) is not admitted by
+// it, but handed on (here, to nobody: the 503). Cleanup empties the cache,
+// so the session is one a request still in flight checked, and cached,
+// after Cleanup. Before, the gate wrote the new key to its closed store,
+// and the request went on without its assertion. (Through a real Caddy on
+// Redis: aftercleanup_test.go's TestAnAssertionAfterCleanup.)
 func TestNoAssertionSignedAfterCleanup(t *testing.T) {
 	var now clock.Test
 	g := Gate{SigningAlg: "EdDSA", KeyRotation: caddy.Duration(time.Hour), SessionLifetime: caddy.Duration(3 * time.Hour),
@@ -138,10 +139,15 @@ func TestNoAssertionSignedAfterCleanup(t *testing.T) {
 	}
 	now.Advance(61 * time.Minute) // her assertion expired, a new key due
 	serve("stranger")             // polls the revocations now: none due at her next visit
+	g.inFlight.Hold()             // a request in flight across the Cleanup
 	if err := g.Cleanup(); err != nil {
 		t.Fatal(err)
 	}
+	if g.sessions.Check(context.Background(), tok) == nil { // it checks carol's session: cached again
+		t.Fatal("carol's session, checked by a request in flight")
+	}
 	a, passed, err := serve(tok)
+	g.inFlight.Release()
 	var he caddyhttp.HandlerError
 	if passed || !errors.As(err, &he) || he.StatusCode != http.StatusServiceUnavailable {
 		t.Fatalf("carol's cached session after Cleanup: passed %v, assertion %q, %v; want the 503", passed, a, err)

@@ -33,6 +33,59 @@ func recoveryKey(realm, user string) string { return store.Key("recovery", realm
 // NewRecoveryCodes makes a fresh set for user, replacing any earlier one,
 // and returns the codes to show once.
 func (s *Devices) NewRecoveryCodes(ctx context.Context, realm, user string) ([]string, error) {
+	codes, raw := s.recoverySet(user)
+	return codes, s.Store.Put(store.Lasting(ctx), recoveryKey(realm, user), raw, 0)
+}
+
+// Renewal is a set of recovery codes written in place of another, and
+// what undoing it needs.
+type Renewal struct {
+	// Codes are the new codes, to show once.
+	Codes []string
+
+	wrote    []byte // the stored set it wrote
+	replaced []byte // the one it replaced; nil for none
+}
+
+// RenewRecoveryCodes replaces user's recovery codes with a new set,
+// reading the set it replaces in the same atomic step (Store.Update), so
+// that UndoRenewal can put it back.
+func (s *Devices) RenewRecoveryCodes(ctx context.Context, realm, user string) (*Renewal, error) {
+	r := new(Renewal)
+	r.Codes, r.wrote = s.recoverySet(user)
+	err := s.Store.Update(store.Lasting(ctx), recoveryKey(realm, user), func(old []byte, found bool) ([]byte, time.Duration, error) {
+		r.replaced = nil
+		if found {
+			r.replaced = slices.Clone(old)
+		}
+		return r.wrote, 0, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// UndoRenewal puts back the set r replaced (or none, if it replaced none),
+// but only while the stored set is still the one r wrote, in one atomic
+// step (a compare-and-set or compare-and-delete through Store.Update): a
+// set written since — another session's renewal, whose codes its browser
+// is showing, or an admin's reset — is left as it is. The set r wrote is
+// withdrawn before anyone was shown it; the one put back is the user's own
+// (a reset deletes codes after it revokes, so a set written before the
+// reset is deleted by it, after this).
+func (s *Devices) UndoRenewal(ctx context.Context, realm, user string, r *Renewal) error {
+	return s.Store.Update(store.Lasting(ctx), recoveryKey(realm, user), func(cur []byte, found bool) ([]byte, time.Duration, error) {
+		if !found || string(cur) != string(r.wrote) {
+			return nil, 0, store.ErrUnchanged
+		}
+		return r.replaced, 0, nil
+	})
+}
+
+// recoverySet makes a new set of codes for user: the codes, and the set as
+// stored (their HMACs).
+func (s *Devices) recoverySet(user string) ([]string, []byte) {
 	codes := make([]string, RecoveryCount)
 	hashes := make([]string, RecoveryCount)
 	for i := range codes {
@@ -50,7 +103,7 @@ func (s *Devices) NewRecoveryCodes(ctx context.Context, realm, user string) ([]s
 		hashes[i] = s.recoveryHash(user, codes[i])
 	}
 	raw, _ := json.Marshal(hashes)
-	return codes, s.Store.Put(store.Lasting(ctx), recoveryKey(realm, user), raw, 0)
+	return codes, raw
 }
 
 // RecoveryCodesLeft counts user's unused recovery codes.

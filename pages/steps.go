@@ -266,9 +266,11 @@ func (p *Pages) answerCheck(req *request, res *signin.Result, err error, d pageD
 func (p *Pages) signedIn(req *request, res *signin.Result) {
 	w := where(req)
 	// The admin's end of this session ends this browser's trust too: the
-	// one its sign-in made, or the one it holds already.
-	if w.Trust = p.trust(req, res.User, res.AMR); w.Trust == "" {
-		w.Trust = p.heldTrust(req, res.User)
+	// one its sign-in made (in place of the one it held), or the one it
+	// holds already.
+	held := p.heldTrust(req, res.User)
+	if w.Trust = p.trust(req, res.User, held, res.AMR); w.Trust == "" {
+		w.Trust = held
 	}
 	token, err := p.Sessions.IssueBegun(req.r.Context(), req.began, res.User, res.AMR, w)
 	if err != nil {

@@ -23,12 +23,7 @@ func (p *Pages) trustedSignIn(req *request) bool {
 	if p.Remember == 0 || req.r.Method != http.MethodGet || p.session(req.r) != nil {
 		return false
 	}
-	c, err := req.r.Cookie(TrustCookie)
-	if err != nil || c.Value == "" {
-		return false
-	}
-	token := c.Value
-	user, tb, err := p.Sessions.Trusted(req.r.Context(), token)
+	user, tb, err := p.browserTrust(req)
 	switch {
 	case errors.Is(err, session.ErrNotTrusted):
 		setCookie(req.w, req.r, TrustCookie, "", p.PathPrefix, -1) // ended: forget it
@@ -36,6 +31,8 @@ func (p *Pages) trustedSignIn(req *request) bool {
 	case err != nil:
 		p.Logger.Error("checking a trusted browser", zap.Error(err))
 		return false // the code, then
+	case tb == nil:
+		return false // no trust cookie
 	case !p.SignIn.Identity.Admits(user, req.user):
 		return false // another first factor: that user signs in as usual
 	}
@@ -58,30 +55,39 @@ func (p *Pages) trustedSignIn(req *request) bool {
 	return true
 }
 
-// heldTrust is the ID of the trust this browser holds for user ("" for
-// none): a code sign-in that asks for no new trust (a step-up) keeps it,
-// so that ending its session must end the trust too, or the browser would
-// sign in again with it at once.
-func (p *Pages) heldTrust(req *request, user string) string {
+// browserTrust is the trust this browser's cookie holds, and its user: tb
+// nil for no cookie, session.ErrNotTrusted for a cookie whose trust ended
+// (or never was one), another error when the store cannot answer.
+func (p *Pages) browserTrust(req *request) (user string, tb *session.TrustedBrowser, err error) {
 	c, err := req.r.Cookie(TrustCookie)
-	if p.Remember == 0 || err != nil || c.Value == "" {
-		return ""
+	if err != nil || c.Value == "" {
+		return "", nil, nil
 	}
-	owner, tb, err := p.Sessions.Trusted(req.r.Context(), c.Value)
-	if err != nil || owner != user {
-		return "" // none, ended, or another user's: not this session's to end
+	return p.Sessions.Trusted(req.r.Context(), c.Value)
+}
+
+// heldTrust is the ID of the trust this browser holds for user ("" for
+// none, an ended one, or another user's): the devices page marks it, and
+// a code sign-in that asks for no new trust (a step-up) keeps it, so that
+// ending its session must end the trust too, or the browser would sign in
+// again with it at once (with remember off too: it works again if
+// remember is turned back on).
+func (p *Pages) heldTrust(req *request, user string) string {
+	if owner, tb, err := p.browserTrust(req); err == nil && tb != nil && owner == user {
+		return tb.ID
 	}
-	return tb.ID
+	return ""
 }
 
 // trust makes this browser trusted for the user signing in, if they asked
 // (a recovery code earns no trust: it is for a lost phone), and returns
-// the trust's ID ("" for none).
-func (p *Pages) trust(req *request, user string, amr []string) string {
+// the trust's ID ("" for none). held is the trust of the user's that the
+// browser holds (heldTrust): the new one replaces it.
+func (p *Pages) trust(req *request, user, held string, amr []string) string {
 	if p.Remember == 0 || req.form["remember"] != "1" || !signin.EarnsTrust(amr) {
 		return ""
 	}
-	token, tb, err := p.Sessions.Trust(req.r.Context(), req.began, user, p.browserName(req.lang, req.r.UserAgent()), amr, p.Now().Unix(), time.Duration(p.Remember))
+	token, tb, err := p.Sessions.Trust(req.r.Context(), req.began, user, held, p.browserName(req.lang, req.r.UserAgent()), amr, p.Now().Unix(), time.Duration(p.Remember))
 	if err != nil {
 		p.Logger.Error("trusting a browser", zap.Error(err))
 		return ""
@@ -105,12 +111,7 @@ func (p *Pages) trustViews(req *request, user string) []trustView {
 		p.Logger.Error("reading trusted browsers", zap.Error(err))
 		return nil
 	}
-	this := ""
-	if c, err := req.r.Cookie(TrustCookie); err == nil {
-		if who, tb, err := p.Sessions.Trusted(req.r.Context(), c.Value); err == nil && who == user {
-			this = tb.ID
-		}
-	}
+	this := p.heldTrust(req, user)
 	views := make([]trustView, len(list))
 	for i, tb := range list {
 		views[i] = trustView{ID: tb.ID, Browser: tb.Browser, Since: tb.Created.Format(p.sayID(req, "date.format")), This: tb.ID == this}

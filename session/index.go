@@ -40,7 +40,10 @@ type Where struct {
 	System  string `json:"system,omitempty"`
 	// Trust is the ID of the trusted browser the session came from, or
 	// that its sign-in made: ending the session ends the trust too, or
-	// the browser would sign in again with it at once.
+	// the browser would sign in again with it at once. It is a lookup key,
+	// not a credential (the devices page and the audit log show it too):
+	// the trust cookie is a token signed with a key of the gate's secret,
+	// which the ID alone does not make (TestTrust).
 	Trust string `json:"trust,omitempty"`
 }
 

@@ -291,6 +291,19 @@ func (m *Manager) RevokeUser(ctx context.Context, user string) error {
 // FlushCache forgets every verified token (benchmarks of the uncached path).
 func (m *Manager) FlushCache() { m.cache.Flush() }
 
+// LetGo empties the cache as the owner lets go of the store (a gate's
+// Cleanup, once its drain is closed; m is nil after a Provision that failed
+// early): no poll would tell the cache of a revocation any more, so a
+// request that still reaches the gate is not admitted from it but checked
+// by the owner (a gate hands it on). What a request still in flight checks
+// against the store afterwards may be cached again, as fresh as the store.
+// A repeat visit pays nothing for it.
+func (m *Manager) LetGo() {
+	if m != nil {
+		m.cache.Flush()
+	}
+}
+
 // JWKS is the set of public keys that verify sessions and assertions
 // (empty with HS256).
 func (m *Manager) JWKS() JWKS { return m.ring.jwks() }

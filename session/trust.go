@@ -48,11 +48,19 @@ func (m *Manager) trustKeys() *Keys {
 // Trust makes a trust for user's browser (named by browser, e.g. "Firefox
 // on Linux") lasting lifetime, earned by the code entered at authTime in
 // a sign-in that began at b (zero: now; its token is issued then, see
-// Began), and returns the cookie's token and the trust.
-func (m *Manager) Trust(ctx context.Context, b Began, user, browser string, amr []string, authTime int64, lifetime time.Duration) (string, *TrustedBrowser, error) {
+// Began), and returns the cookie's token and the trust. replaces is the
+// ID of a trust of user's that this browser holds ("" for none): its
+// cookie gives way to the new one's, so it ends in the same atomic step
+// (no trust left that no browser holds, listed on the devices page and
+// taking a place among MaxTrusted); if the new trust cannot be written,
+// the old one stays.
+func (m *Manager) Trust(ctx context.Context, b Began, user, replaces, browser string, amr []string, authTime int64, lifetime time.Duration) (string, *TrustedBrowser, error) {
 	now := m.now().UTC()
 	tb := TrustedBrowser{ID: rand.Text()[:16], Browser: browser, Created: now, Expires: now.Add(lifetime), AuthTime: authTime, AMR: amr}
 	err := m.editTrusted(store.Lasting(ctx), user, func(list []TrustedBrowser) []TrustedBrowser {
+		if replaces != "" {
+			list = slices.DeleteFunc(list, func(old TrustedBrowser) bool { return old.ID == replaces })
+		}
 		list = append(list, tb)
 		return list[max(0, len(list)-MaxTrusted):]
 	})

@@ -14,13 +14,18 @@ func TestTrust(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	m, st := newManager(t, "HS256", &now)
-	token, _, err := m.Trust(ctx, Began{}, "alice", "Firefox on Linux", []string{"otp"}, now.Unix()-60, 30*24*time.Hour)
+	token, _, err := m.Trust(ctx, Began{}, "alice", "", "Firefox on Linux", []string{"otp"}, now.Unix()-60, 30*24*time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
 	user, tb, err := m.Trusted(ctx, token)
 	if err != nil || user != "alice" || tb.Browser != "Firefox on Linux" || tb.AMR[0] != "otp" || tb.AuthTime != now.Unix()-60 {
 		t.Fatalf("Trusted = %q, %+v, %v", user, tb, err)
+	}
+	// Its ID (what the admin's list of sessions, the devices page and the
+	// audit log show) is a lookup key, not a credential: alone it is no trust.
+	if _, _, err := m.Trusted(ctx, tb.ID); !errors.Is(err, ErrNotTrusted) {
+		t.Fatalf("a trust's ID as its token: %v", err)
 	}
 	session, _ := m.Issue(ctx, "alice", []string{"sms"}, Where{})
 	if _, _, err := m.Trusted(ctx, session); !errors.Is(err, ErrNotTrusted) {
@@ -40,7 +45,7 @@ func TestTrust(t *testing.T) {
 	}
 
 	now = now.Add(time.Minute)
-	second, _, _ := m.Trust(ctx, Began{}, "alice", "Safari on iOS", []string{"sms"}, now.Unix(), time.Hour)
+	second, _, _ := m.Trust(ctx, Began{}, "alice", "", "Safari on iOS", []string{"sms"}, now.Unix(), time.Hour)
 	list, _ := m.TrustedBrowsers(ctx, "alice")
 	if len(list) != 2 {
 		t.Fatalf("%d trusts listed, want 2", len(list))
@@ -51,16 +56,38 @@ func TestTrust(t *testing.T) {
 	if _, _, err := m.Trusted(ctx, second); !errors.Is(err, ErrNotTrusted) {
 		t.Fatalf("an ended trust: %v", err)
 	}
-	third, _, _ := m.Trust(ctx, Began{}, "alice", "Edge on Windows", []string{"sms"}, now.Unix(), time.Hour)
+	third, _, _ := m.Trust(ctx, Began{}, "alice", "", "Edge on Windows", []string{"sms"}, now.Unix(), time.Hour)
 	if err := UntrustAll(ctx, st, "example.com", "alice"); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := m.Trusted(ctx, third); !errors.Is(err, ErrNotTrusted) {
 		t.Fatalf("a trust after UntrustAll: %v", err)
 	}
-	fourth, _, _ := m.Trust(ctx, Began{}, "alice", "Edge on Windows", []string{"sms"}, now.Unix(), time.Hour)
+	fourth, _, _ := m.Trust(ctx, Began{}, "alice", "", "Edge on Windows", []string{"sms"}, now.Unix(), time.Hour)
 	now = now.Add(2 * time.Hour)
 	if _, _, err := m.Trusted(ctx, fourth); !errors.Is(err, ErrNotTrusted) {
 		t.Fatalf("an expired trust: %v", err)
+	}
+}
+
+// TestTrustReplaces: a trust made in place of another (the browser's,
+// given up with its cookie) ends that one in the same step, and no other.
+func TestTrustReplaces(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	m, _ := newManager(t, "HS256", &now)
+	other, _, _ := m.Trust(ctx, Began{}, "alice", "", "Safari on iOS", []string{"sms"}, now.Unix(), time.Hour)
+	old, tb, _ := m.Trust(ctx, Began{}, "alice", "", "Firefox on Linux", []string{"sms"}, now.Unix(), time.Hour)
+	again, _, err := m.Trust(ctx, Began{}, "alice", tb.ID, "Firefox on Linux", []string{"sms"}, now.Unix(), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if list, _ := m.TrustedBrowsers(ctx, "alice"); len(list) != 2 {
+		t.Fatalf("%d trusts listed, want 2: %+v", len(list), list)
+	}
+	for token, want := range map[string]error{other: nil, old: ErrNotTrusted, again: nil} {
+		if _, _, err := m.Trusted(ctx, token); !errors.Is(err, want) {
+			t.Errorf("Trusted = %v, want %v", err, want)
+		}
 	}
 }

@@ -54,16 +54,27 @@ func kindName(d *enrollment.Device) string {
 
 // RenewRecovery replaces user's recovery codes with a new set, to show
 // once; live is the asking session's (see Live).
+//
+// A renewal that is not kept (its session ended, or the store could not
+// say whether it did) puts back the set it replaced, and only while the
+// stored set is still its own (enrollment.UndoRenewal): another session's
+// renewal meanwhile is left alone, and the user is not left with no codes.
+// When the check could not be read, the new codes are not shown (an ended
+// session must not see them: failing closed) and its error is answered
+// (logged, "unavailable, try again"); putting the old set back rather
+// than deleting the new one is what keeps that from costing the user the
+// codes they saved. If the store cannot do the undo either, the new set
+// stays, seen by nobody, and the failure is logged.
 func (s *Service) RenewRecovery(ctx context.Context, realm, user string, live Live) ([]string, error) {
-	codes, err := s.Devices.NewRecoveryCodes(ctx, realm, user)
+	r, err := s.Devices.RenewRecoveryCodes(ctx, realm, user)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.kept(ctx, live, func(ctx context.Context) error { return s.Devices.ForgetRecoveryCodes(ctx, realm, user) }); err != nil {
+	if err := s.kept(ctx, live, func(ctx context.Context) error { return s.Devices.UndoRenewal(ctx, realm, user, r) }); err != nil {
 		return nil, err
 	}
 	s.audit("recovery_codes_renewed", user, "")
-	return codes, nil
+	return r.Codes, nil
 }
 
 // Notify tells user's phones (all but except) about a change to their

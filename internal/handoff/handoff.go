@@ -26,6 +26,17 @@ type Key [sha256.Size]byte
 // fields in their order, map keys sorted): take it before anything fills
 // in defaults or normalises v, or take it after, but the same way for
 // every v that is to be compared.
+//
+// A gate's key is taken as configured, its {env.*} and {file.*}
+// placeholders unresolved, on purpose. What the key must tell is whether
+// the successor checks a request as the gate it replaced would have: the
+// same options, in the same place of the routes. A placeholder names its
+// source, and two gates of one config that name the same source read the
+// same value. A secret changed behind one (a rotated file, read again at
+// the reload) keeps the key: the request handed on is checked with the
+// new secret, which is what its retry after a 503 would meet anyway, so
+// resolving would only turn such hand-offs into 503s, and put a digest of
+// the secrets in the key.
 func KeyOf(v any) (Key, error) {
 	b, err := json.Marshal(v)
 	if err != nil {

@@ -85,6 +85,43 @@ func runUpdate(t *testing.T, s store.Store, key func(t *testing.T, name string) 
 		}
 	})
 
+	t.Run("UpdateDeletesOnlyWhatItRead", func(t *testing.T) {
+		// A compare-and-delete: the record goes only while it holds what
+		// the change was given. Another writer's value, written between the
+		// read and the delete, stays (the undo of a recovery-code renewal
+		// must not delete a set another session wrote meanwhile).
+		k := key(t, "r")
+		casDelete := func(mine string, meanwhile func()) error {
+			return s.Update(ctx, k, func(old []byte, found bool) ([]byte, time.Duration, error) {
+				if meanwhile != nil {
+					meanwhile()
+					meanwhile = nil
+				}
+				if !found || string(old) != mine {
+					return nil, 0, store.ErrUnchanged
+				}
+				return nil, 0, nil
+			})
+		}
+		if err := s.Put(ctx, k, []byte("mine"), 0); err != nil {
+			t.Fatal(err)
+		}
+		err := casDelete("mine", func() {
+			if err := s.Put(ctx, k, []byte("theirs"), 0); err != nil {
+				t.Fatal(err)
+			}
+		})
+		if got, gerr := s.Get(ctx, k); err != nil || gerr != nil || string(got) != "theirs" {
+			t.Fatalf("a delete of a record another writer changed since its read: %v; record %q, %v", err, got, gerr)
+		}
+		if err := casDelete("theirs", nil); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Get(ctx, k); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("a delete of the record as read left it: %v", err)
+		}
+	})
+
 	t.Run("UpdateLosesNothing", func(t *testing.T) {
 		// Goroutines increment a field of one JSON record 1,000 times in all.
 		k := key(t, "counter")
