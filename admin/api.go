@@ -114,7 +114,7 @@ func (a *AdminAPI) answer(w http.ResponseWriter, r *http.Request) (any, error) {
 			return g.UserSessions(ctx, q.Get("user"))
 		}
 		if op == "export" {
-			records, err := g.Admin.Export(ctx, q.Get("with_keys") == "1")
+			records, err := g.Admin.Export(ctx, g.Realm, q.Get("with_keys") == "1")
 			if err == nil {
 				g.Audit("admin_export", "", "", zap.Bool("with_keys", q.Get("with_keys") == "1"))
 			}

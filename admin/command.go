@@ -2,6 +2,7 @@ package admin
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -274,9 +276,9 @@ func direct(fl caddycmd.Flags, sub subcommand, req Request, body []byte, withKey
 		return nil, err
 	}
 	defer closeStore()
-	if req.Realm == "" {
-		req.Realm = g.Realm
-	}
+	// The realm as the gates key it (lower case, as Provision makes it):
+	// another spelling would change nobody's records, and say it did.
+	req.Realm = strings.ToLower(cmp.Or(g.Realm, req.Realm))
 	ctx := context.Background()
 	_, _, svc := enrollment.New(&enrollment.Core{Store: st, Now: time.Now}, enrollment.Challenges{})
 	var out any
@@ -294,7 +296,7 @@ func direct(fl caddycmd.Flags, sub subcommand, req Request, body []byte, withKey
 		}
 		out = users
 	case "export":
-		records, err := svc.Export(ctx, withKeys)
+		records, err := svc.Export(ctx, req.Realm, withKeys)
 		if err != nil {
 			return nil, err
 		}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	caddycmd "github.com/caddyserver/caddy/v2/cmd"
 
@@ -116,6 +117,7 @@ func configuredSite(config []byte, realm string) (*Site, error) {
 				raw, _ := json.Marshal(v)
 				s := new(Site)
 				if json.Unmarshal(raw, &s.Config) == nil {
+					s.Realm = strings.ToLower(s.Realm) // as Provision makes it
 					sites = append(sites, s)
 				}
 			}

@@ -124,3 +124,41 @@ http://b.localhost:{HTTP_PORT} {
 		t.Fatalf("a realm on two stores: %d %s", st, body)
 	}
 }
+
+// TestAnExportHoldsItsRealmOnly: two sites of two realms keep their users
+// in one store (one Badger here; one Redis for many sites is as common).
+// The admin's export of one realm carries that realm's users and numbers,
+// never the other's. (Before, it carried every realm's records.)
+func TestAnExportHoldsItsRealmOnly(t *testing.T) {
+	sitetest.Parallel(t)
+	s := sitetest.Start(t, `http://a.localhost:{HTTP_PORT} {
+	smsgate {
+		identity none
+		realm a.localhost
+		store badger {DIR}
+		provider log
+	}
+	respond "a"
+}
+http://b.localhost:{HTTP_PORT} {
+	smsgate {
+		identity none
+		realm b.localhost
+		store badger {DIR}
+		provider log
+	}
+	respond "b"
+}`)
+	for _, add := range []string{`{"realm":"a.localhost","user":"ann","phone":"+14155552671"}`, `{"realm":"b.localhost","user":"bea","phone":"+447400123456"}`} {
+		if st, out := s.Admin("POST", "/smsgate/users", add); st != http.StatusOK {
+			t.Fatalf("add: %d %s", st, out)
+		}
+	}
+	st, out := s.Admin("GET", "/smsgate/export?realm=a.localhost", "")
+	if st != http.StatusOK || !strings.Contains(out, "ann") {
+		t.Fatalf("export of a.localhost: %d %s", st, out)
+	}
+	if strings.Contains(out, "bea") || strings.Contains(out, "b.localhost") || strings.Contains(out, "447400123456") {
+		t.Fatalf("the export of a.localhost holds b.localhost's records: %s", out)
+	}
+}

@@ -1,6 +1,7 @@
 package caddymodule
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"net/http"
@@ -22,7 +23,8 @@ import (
 // the request's other cookies, in Cookie, for Traefik to copy); none
 // answers a redirect to the portal's login (or 401 with ?mode=status, for
 // nginx, which redirects itself with error_page). ?max_age=15m asks for a
-// code entered within that time (step-up). Its refusals (401, and 400 for
+// code entered within that time (step-up), never a longer one than the
+// gate's own max_age. Its refusals (401, and 400 for
 // a bad max_age) are Caddy's errors: the site's handle_errors shapes them.
 func (g *Gate) authCheck(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Cache-Control", "no-store")
@@ -36,7 +38,7 @@ func (g *Gate) authCheck(w http.ResponseWriter, r *http.Request) error {
 		if err != nil || d <= 0 {
 			return caddyhttp.Error(http.StatusBadRequest, errMaxAge)
 		}
-		maxAge = d
+		maxAge = min(d, cmp.Or(maxAge, d)) // stricter only: Caddy's forward_auth passes the client's query on
 	}
 	found := cookies.Find(r.Header, pages.SessionCookie) // admit strips it unread
 	cl := g.sessions.Check(r.Context(), found.Value)

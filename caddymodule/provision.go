@@ -224,7 +224,7 @@ func (g *Gate) buildSignIn(s *settled, devices *enrollment.Devices) {
 	g.signin = &signin.Service{Identity: s.identity, Users: s.users, Phones: s.phones,
 		Challenges: g.challenges, Devices: devices, Invites: g.admin, Strangers: g.strangers, Notices: g.chain,
 		Site: site, Host: g.host, Channels: g.Channels, CodeLength: g.CodeLength, DefaultRegion: g.DefaultRegion,
-		AllowRemoveLast: g.AllowRemoveLast, Audit: g.log.Audit, Logger: g.logger, Now: g.now, Later: g.inFlight.Go}
+		AllowRemoveLast: g.AllowRemoveLast, Audit: g.log.Audit, Logger: g.logger, Now: g.now, Later: g.inFlight.Go, Revoked: g.sessions.RevokedBefore}
 }
 
 // buildPages sets up the pages under the path prefix.

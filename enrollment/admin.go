@@ -67,50 +67,54 @@ func inviteKey(realm, token string) string {
 // Only its hash is stored.
 func (s *Admin) NewInvite(ctx context.Context, realm, user string, ttl time.Duration) (string, error) {
 	token := RandomID() + RandomID()
-	raw, _ := json.Marshal(invite{User: user, Expires: s.Now().Add(ttl)})
+	now := s.Now()
+	raw, _ := json.Marshal(Invite{User: user, Expires: now.Add(ttl), Made: now})
 	return token, s.Store.Put(store.Lasting(ctx), inviteKey(realm, token), raw, ttl)
 }
 
-// invite is the record behind an invite link.
-type invite struct {
+// Invite is the record behind an invite link.
+type Invite struct {
 	User    string    `json:"user"`
 	Expires time.Time `json:"expires"`
+	// Made is when the admin minted it: a reset of the user since then
+	// ends it (signin). An earlier release's invite has none.
+	Made time.Time `json:"made,omitzero"`
 }
 
-func (s *Admin) liveInvite(raw []byte) (string, error) {
-	var v invite
+func (s *Admin) liveInvite(raw []byte) (Invite, error) {
+	var v Invite
 	if json.Unmarshal(raw, &v) != nil || v.User == "" || !s.Now().Before(v.Expires) {
-		return "", ErrInvite
+		return Invite{}, ErrInvite
 	}
-	return v.User, nil
+	return v, nil
 }
 
-// InviteUser returns whom a live invite is for, without consuming it.
-func (s *Admin) InviteUser(ctx context.Context, realm, token string) (string, error) {
+// InviteUser returns a live invite (whom it is for), without consuming it.
+func (s *Admin) InviteUser(ctx context.Context, realm, token string) (Invite, error) {
 	if token == "" || len(token) > 128 {
-		return "", ErrInvite
+		return Invite{}, ErrInvite
 	}
 	raw, err := s.Store.Get(ctx, inviteKey(realm, token))
 	if errors.Is(err, store.ErrNotFound) {
-		return "", ErrInvite
+		return Invite{}, ErrInvite
 	}
 	if err != nil {
-		return "", err
+		return Invite{}, err
 	}
 	return s.liveInvite(raw)
 }
 
-// TakeInvite consumes an invite and returns whom it is for.
-func (s *Admin) TakeInvite(ctx context.Context, realm, token string) (string, error) {
+// TakeInvite consumes an invite and returns it.
+func (s *Admin) TakeInvite(ctx context.Context, realm, token string) (Invite, error) {
 	if token == "" || len(token) > 128 {
-		return "", ErrInvite
+		return Invite{}, ErrInvite
 	}
 	raw, err := s.Store.Take(store.Lasting(ctx), inviteKey(realm, token)) // an invite works once
 	if errors.Is(err, store.ErrNotFound) {
-		return "", ErrInvite
+		return Invite{}, ErrInvite
 	}
 	if err != nil {
-		return "", err
+		return Invite{}, err
 	}
 	return s.liveInvite(raw)
 }
@@ -125,14 +129,19 @@ type Record struct {
 // export carries these, not codes, counters or lockouts.
 var lasting = []string{"device/", "recovery/", "owner/", "revoked-user/", "keys/"}
 
-// Export returns every lasting record (users, devices, recovery codes),
-// for a backup or a move between stores; with withKeys, the signing secret
-// and session keys too (whoever holds those can mint sessions).
-func (s *Admin) Export(ctx context.Context, withKeys bool) ([]Record, error) {
+// Export returns realm's lasting records (users, devices, recovery codes),
+// for a backup or a move between stores: never another realm's that
+// shares the store (every realm's when realm is ""); with withKeys, the
+// store's signing secret and session keys too (whoever holds those can
+// mint sessions).
+func (s *Admin) Export(ctx context.Context, realm string, withKeys bool) ([]Record, error) {
 	var out []Record
 	for _, prefix := range lasting {
 		if prefix == "keys/" && !withKeys {
 			continue
+		}
+		if prefix != "keys/" && realm != "" {
+			prefix = store.Key(strings.TrimSuffix(prefix, "/"), realm, "")
 		}
 		err := s.Store.Scan(ctx, prefix, func(key string, value []byte) error {
 			v := value

@@ -166,7 +166,7 @@ func TestAppExportImport(t *testing.T) {
 		t.Fatal(err)
 	}
 	admin := &Admin{Core: s.Core, Devices: s.Devices}
-	records, err := admin.Export(ctx, false)
+	records, err := admin.Export(ctx, "", false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,7 @@ import (
 // store at once, so that an enrollment right after a wipe is not let
 // through before the watch looks. An admin's invite may go on.
 func (p *Pages) enrollPaused(req *request) bool {
-	if req.flow.Invited {
+	if req.flow.InvitedAs(req.user) {
 		return false
 	}
 	if req.r.Method != http.MethodGet {

@@ -55,6 +55,16 @@ func (s *Service) Check(ctx context.Context, sc enrollment.Scope, f *Flow, user 
 	res := &Result{User: done.User, AMR: []string{amrOf(done.Channel)}}
 	switch done.Purpose {
 	case enrollment.Enroll:
+		if f.InvitedAs(done.User) {
+			// A reset since the invite was minted ends the enrollment it let
+			// in, if it came before the reset removed every phone.
+			standing := func(ctx context.Context) (bool, error) {
+				return s.standing(ctx, sc.Realm, done.User, f.invitedAt())
+			}
+			if err := s.kept(ctx, standing, s.removing(sc.Realm, done.User, done.DeviceID, since)); err != nil {
+				return nil, cmpEnded(err, enrollment.ErrNoChallenge) // its code is used up: a new sign-in
+			}
+		}
 		s.audit("enrolled", done.User, done.Phone, zap.String("device", done.DeviceID))
 		res.RecoveryCodes = s.firstRecoveryCodes(ctx, sc.Realm, done.User)
 	case enrollment.Add:

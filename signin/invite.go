@@ -1,29 +1,82 @@
 package signin
 
-import "context"
+import (
+	"context"
+	"time"
+
+	"github.com/smsgate/caddy-smsgate/enrollment"
+)
 
 // InviteFor says whom a live invite is for, without using it up (a link
 // scanner's GET must not burn it). With a first factor, the invite must be
-// for the user it names.
+// for the user it names. An invite minted before the user was last reset
+// or revoked is dead (see standing).
 func (s *Service) InviteFor(ctx context.Context, realm, token, prior string) (string, error) {
-	user, err := s.Invites.InviteUser(ctx, realm, token)
-	if err == nil && !s.Identity.NamesThemselves() && user != prior {
-		return "", ErrOtherInvite
+	inv, err := s.inviteFor(ctx, realm, token, prior)
+	return inv.User, err
+}
+
+func (s *Service) inviteFor(ctx context.Context, realm, token, prior string) (enrollment.Invite, error) {
+	inv, err := s.Invites.InviteUser(ctx, realm, token)
+	if err != nil {
+		return inv, err
 	}
-	return user, err
+	if !s.Identity.NamesThemselves() && inv.User != prior {
+		return enrollment.Invite{}, ErrOtherInvite
+	}
+	if ok, err := s.standing(ctx, realm, inv.User, inv.Made); err != nil || !ok {
+		return enrollment.Invite{}, cmpNil(err, enrollment.ErrInvite)
+	}
+	return inv, nil
 }
 
 // AcceptInvite uses up an invite and starts that user's sign-in; they may
-// enroll a phone even where enrollment is closed. It returns their step.
+// enroll a phone even where enrollment is closed, while the invite stands.
+// It returns their step.
 func (s *Service) AcceptInvite(ctx context.Context, realm string, f *Flow, token, prior string) (Step, error) {
-	user, err := s.InviteFor(ctx, realm, token, prior)
+	if _, err := s.inviteFor(ctx, realm, token, prior); err != nil {
+		return 0, err
+	}
+	inv, err := s.Invites.TakeInvite(ctx, realm, token)
 	if err != nil {
 		return 0, err
 	}
-	if _, err := s.Invites.TakeInvite(ctx, realm, token); err != nil {
-		return 0, err
+	s.audit("invite_used", inv.User, "")
+	f.User, f.Invited, f.InvitedAt, f.Challenge = inv.User, true, inv.Made.UnixNano(), ""
+	return s.Next(ctx, realm, f, inv.User)
+}
+
+// standing says whether an invite of user's minted at made still stands:
+// an admin's reset or revoke (which end every session of the user, and
+// stamp when: session.RevokeUser) ends the invites minted before it too,
+// and an enrollment they let in (a link that leaked with the lost phone,
+// or was accepted by whoever the reset is meant to shut out). An invite
+// without a time (an earlier release's) stands only for a user never
+// revoked.
+func (s *Service) standing(ctx context.Context, realm, user string, made time.Time) (bool, error) {
+	if s.Revoked == nil {
+		return true, nil
 	}
-	s.audit("invite_used", user, "")
-	f.User, f.Invited, f.Challenge = user, true, ""
-	return s.Next(ctx, realm, f, user)
+	at, err := s.Revoked(ctx, realm, user)
+	if err != nil {
+		return false, err
+	}
+	return at.IsZero() || made.After(at), nil
+}
+
+// InvitedAs says the flow accepted an invite for user: only that user may
+// enroll by it (with a first factor, the user is the first factor's, which
+// may change within one flow: another password typed at basic_auth).
+func (f *Flow) InvitedAs(user string) bool { return f.Invited && user != "" && f.User == user }
+
+// invitedAt is when the invite a flow accepted was minted (the epoch for
+// an earlier release's flow).
+func (f *Flow) invitedAt() time.Time { return time.Unix(0, f.InvitedAt) }
+
+// cmpNil is err, or instead when err is nil.
+func cmpNil(err, instead error) error {
+	if err != nil {
+		return err
+	}
+	return instead
 }

@@ -42,6 +42,9 @@ type Flow struct {
 	// Invited says User came from an admin's invite: they may enroll a
 	// phone even where enrollment is closed.
 	Invited bool `json:"inv,omitempty"`
+	// InvitedAt is when that invite was minted (Unix nanoseconds): a
+	// reset of the user since ends what it lets in (standing).
+	InvitedAt int64 `json:"ina,omitempty"`
 }
 
 // Auditor hears the sign-in's audit events (numbers are masked by it).
@@ -74,6 +77,10 @@ type Service struct {
 	Audit           Auditor
 	Logger          *zap.Logger
 	Now             func() time.Time
+	// Revoked is when user's sessions were last all ended (a reset, a
+	// revoke, a sign-out everywhere: session.RevokedBefore), zero if never;
+	// an invite minted before that is dead. Nil: invites are never ended.
+	Revoked func(ctx context.Context, realm, user string) (time.Time, error)
 	// Later runs work that outlives its request (a notice sent after the
 	// answer), so that its owner waits for it before closing the store;
 	// nil: a goroutine of its own.
@@ -129,13 +136,20 @@ func (s *Service) User(prior string, f *Flow) string { return s.Identity.user(pr
 // known, enroll when it is not and they may, login when nobody is named,
 // or a dead end.
 func (s *Service) Next(ctx context.Context, realm string, f *Flow, user string) (Step, error) {
-	if f.Invited || !s.Identity.NamesThemselves() {
+	if f.InvitedAs(user) || !s.Identity.NamesThemselves() {
 		has, err := s.HasDevice(ctx, realm, user)
 		if err != nil {
 			return 0, err
 		}
-		if f.Invited && !has {
-			return Enroll, nil
+		if f.InvitedAs(user) && !has {
+			ok, err := s.standing(ctx, realm, user, f.invitedAt())
+			if err != nil {
+				return 0, err
+			}
+			if ok {
+				return Enroll, nil
+			}
+			f.Invited = false // ended by a reset since it was accepted
 		}
 		return s.Identity.first(user, has), nil
 	}

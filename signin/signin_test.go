@@ -54,8 +54,11 @@ func TestNextAndLookup(t *testing.T) {
 	if step, _ := s.Next(ctx, "r", &Flow{}, "dave"); step != Closed {
 		t.Fatalf("an unknown user with enrollment closed: %v", step)
 	}
-	if step, _ := s.Next(ctx, "r", &Flow{Invited: true}, "dave"); step != Enroll {
+	if step, _ := s.Next(ctx, "r", &Flow{Invited: true, User: "dave"}, "dave"); step != Enroll {
 		t.Fatalf("an invited user: %v", step)
+	}
+	if step, _ := s.Next(ctx, "r", &Flow{Invited: true, User: "dave"}, "erin"); step != Closed {
+		t.Fatalf("another user than the invited one, with enrollment closed: %v", step)
 	}
 	if u, n := s.Lookup(ctx, "r", "+14155552671"); u != "carol" || n != "+14155552671" {
 		t.Fatalf("Lookup by number: %q %q", u, n)
