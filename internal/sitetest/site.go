@@ -93,19 +93,15 @@ func Main(m *testing.M, after ...func()) {
 	if root, err = os.MkdirTemp("", "smsgate-test-"); err != nil {
 		panic(err)
 	}
-	// Caddy's data directory (where gates remember their stores) and
-	// config directory (its autosave.json) are the tests' own, never the
-	// user's.
+	// Caddy's data and config directories and default storage (stores,
+	// autosave.json, locks, its CA) are the tests', never the user's; the
+	// last two were set before Main ran (TestCaddysStorageIsTheTests).
 	for k, dir := range map[string]string{"XDG_DATA_HOME": "data", "XDG_CONFIG_HOME": "config"} {
 		if err := os.Setenv(k, filepath.Join(root, dir)); err != nil {
 			panic(err)
 		}
 	}
-	caddy.ConfigAutosavePath = filepath.Join(root, "config", "caddy", "autosave.json") // set before Main ran
-	// So is Caddy's default storage (its data directory as a certmagic
-	// file storage: the in-process Caddy's locks, instance.uuid, its
-	// local CA), which was the user's ~/.local/share/caddy, shared with
-	// every other copy of the tests (TestCaddysStorageIsTheTests).
+	caddy.ConfigAutosavePath = filepath.Join(root, "config", "caddy", "autosave.json")
 	caddy.DefaultStorage.Path = filepath.Join(root, "data", "caddy")
 	// The binary, for the parallel tests' Caddy processes.
 	if self, err = os.Executable(); err != nil {
