@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -40,21 +41,37 @@ func TestAnEvictedDeviceFreezesEnrollment(t *testing.T) {
 	defer c.Close()
 	ctx := context.Background()
 	const device, epoch, secret = "smsgate:device/localhost/alice", "smsgate:epoch", "smsgate:keys/secret"
-	time.Sleep(2100 * time.Millisecond) // Redis's LRU clock counts seconds: alice's phone is now the older
+	junk := strings.Repeat("x", 1000)
+	fill := func(prefix string, until func() bool) {
+		t.Helper()
+		for i := 0; !until(); i++ {
+			if i > 500 {
+				t.Fatalf("filling Redis with %s keys: never done", prefix)
+			}
+			_, _ = c.Pipelined(ctx, func(p redis.Pipeliner) error {
+				for j := range 10 {
+					p.Set(ctx, fmt.Sprintf("%s:%d:%d", prefix, i, j), junk, 0)
+				}
+				return nil
+			})
+		}
+	}
+	// First the old keys, written with alice's phone: Redis nearly full,
+	// nothing evicted yet.
+	fill("old", func() bool {
+		info := c.InfoMap(ctx, "memory").Val()["Memory"]
+		used, _ := strconv.Atoi(info["used_memory"])
+		return used > 3<<20*8/10
+	})
+	// Redis's LRU clock counts seconds: two of them later, the records the
+	// gate reads now are the recently used ones, and alice's phone is as
+	// old as the junk around it. The new keys then evict old ones (never
+	// the epoch record or the secret, which are newer than every old key
+	// left), until one of them is alice's phone.
+	time.Sleep(2100 * time.Millisecond)
 	c.Get(ctx, epoch)
 	c.Get(ctx, secret)
-	junk := strings.Repeat("x", 1000)
-	for i := 0; c.Exists(ctx, device).Val() == 1; i++ { // EXISTS leaves a key's LRU time as it is
-		if i > 100 {
-			t.Fatal("the phone was never evicted")
-		}
-		_, _ = c.Pipelined(ctx, func(p redis.Pipeliner) error {
-			for j := range 50 {
-				p.Set(ctx, fmt.Sprintf("junk:%d:%d", i, j), junk, 0)
-			}
-			return nil
-		})
-	}
+	fill("new", func() bool { return c.Exists(ctx, device).Val() == 0 }) // EXISTS leaves a key's LRU time as it is
 	if c.Exists(ctx, epoch).Val() != 1 {
 		t.Fatal("the epoch record was evicted too: this is a wipe, not what the test is about")
 	}
