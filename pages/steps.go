@@ -121,12 +121,13 @@ func (p *Pages) verify(req *request) {
 		}
 	}
 	refused := false // a kind this gate does not take here
+	sends := action == "send" || action == "call" || action == "sms" || action == "resend"
 	if req.r.Method == http.MethodPost {
 		_, recovery := enrollment.NormalizeRecovery(req.form["code"])
 		switch {
 		case action == "app":
 			refused = !p.offers(req, signin.TOTP)
-		case recovery && action == "":
+		case recovery && !sends: // checked as a code, whatever the action names
 			refused = !p.offersRecovery(req)
 		default: // a texted code, or asking for one
 			refused = !p.offersTexts(req)
@@ -138,8 +139,7 @@ func (p *Pages) verify(req *request) {
 	case refused:
 		// Not a kind this gate takes here: a clear no, and what it does take.
 		p.page(req, http.StatusBadRequest, "verify", p.verifyData(req, nil, p.requiredWords(req)))
-	case (action == "send" || action == "call" || action == "sms" || action == "resend") &&
-		!p.admitStranger(req, req.user, false, func(err error) { p.sent(req, c, err) }):
+	case sends && !p.admitStranger(req, req.user, false, func(err error) { p.sent(req, c, err) }):
 		// refused: answered
 	case action == "send", action == "call", action == "sms":
 		channel := map[string]string{"send": p.Channels[0], "call": providers.Voice, "sms": providers.SMS}[action]

@@ -1,0 +1,137 @@
+package pages_test
+
+// Every factor held to the same bounds (outside attack, round ten): an
+// app's code checked against several apps, and a recovery code at a route
+// that requires a kind of device.
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/totp"
+
+	"github.com/smsgate/caddy-smsgate/internal/sitetest"
+)
+
+// wrongForAll is a six-digit code that none of the apps' secrets accepts
+// now (their step, or the one on either side).
+func wrongForAll(t *testing.T, secrets ...string) string {
+	t.Helper()
+	right := map[string]bool{}
+	for _, secret := range secrets {
+		secret = strings.ReplaceAll(secret, " ", "")
+		for d := -1; d <= 1; d++ {
+			code, err := totp.GenerateCodeCustom(secret, sitetest.NowOf(t).Add(time.Duration(d)*30*time.Second),
+				totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			right[code] = true
+		}
+	}
+	for n := 0; ; n++ {
+		if code := fmt.Sprintf("%06d", n); !right[code] {
+			return code
+		}
+	}
+}
+
+// TestEveryAppComparedIsAGuess: a code typed for a user with two apps is
+// compared with both apps' codes (six accepted, not three), so it is two
+// guesses: strangers get half as many codes checked in the window. Before,
+// a check took one slot whatever the number of apps, and a user with ten
+// apps (MaxDevices) gave strangers 30 accepted codes a guess: 8.6% in 30
+// days at the defaults, where the window promises at most 1%.
+func TestEveryAppComparedIsAGuess(t *testing.T) {
+	sitetest.Parallel(t)
+	const window = 20
+	s := guessSite(t, fmt.Sprintf("max_failures 100\n\t\t\tlimit guesses %d 1d", window))
+	carol := sitetest.NewClient(t, "").From("198.51.100.7")
+	first := addApp(t, s, carol)
+	s.Advance(30 * time.Second)
+	second := addApp(t, s, carol)
+	s.Advance(time.Minute)
+
+	a := newGuesser(t)
+	checked := 0
+	for {
+		res := a.guess(wrongForAll(t, first, second))
+		if res.StatusCode == http.StatusBadRequest && strings.Contains(res.Text, "Wrong code") {
+			checked++
+			continue
+		}
+		sitetest.Expect(t, res, http.StatusTooManyRequests, "")
+		break
+	}
+	if checked != window/2 {
+		t.Fatalf("%d codes checked against carol's two apps with a window of %d guesses; want %d (two guesses each)", checked, window, window/2)
+	}
+	// carol's own browser still signs in with either app.
+	s.Advance(30 * time.Second)
+	tok := carol.CSRF("/admin/.smsgate/login")
+	carol.Post("/admin/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}})
+	sitetest.Expect(t, carol.Post("/admin/.smsgate/verify", url.Values{"action": {"app"}, "code": {sitetest.AppCode(t, second)}, "csrf": {tok}}), http.StatusSeeOther, "/")
+}
+
+// requireSMSSite guards /admin* with a gate that requires a texted code.
+const requireSMSSite = `http://localhost:{HTTP_PORT} {
+	handle /admin* {
+		smsgate {
+			identity none
+			user carol +14155552671
+			path_prefix /admin/.smsgate/
+			require sms
+			store badger {DIR}
+			provider log
+		}
+		respond "admin {http.auth.user.id} ({http.auth.user.amr})"
+	}
+	handle {
+		smsgate {
+			identity none
+			user carol +14155552671
+			store badger {DIR}
+			provider log
+		}
+		respond "Hello, {http.auth.user.id}"
+	}
+}`
+
+// TestNoRecoveryCodeWhereAKindIsRequired: a route that requires texted
+// codes checks no recovery code, whatever action the form names. Before,
+// only a form with no action was refused: any other action (one the page
+// never sends, "verify") fell through to the code check, which took the
+// recovery code and signed the stranger in as carol.
+func TestNoRecoveryCodeWhereAKindIsRequired(t *testing.T) {
+	sitetest.Parallel(t)
+	s := sitetest.Start(t, requireSMSSite)
+	carol := sitetest.NewClient(t, "")
+	sitetest.SignIn(t, s, carol)
+	sitetest.Expect(t, carol.Post("/.smsgate/devices", url.Values{"action": {"recovery"}, "confirm": {"1"}, "csrf": {carol.CSRF("/.smsgate/devices")}}), http.StatusSeeOther, "/.smsgate/recovery")
+	codes := sitetest.RecoveryCode.FindAllStringSubmatch(carol.Get("/.smsgate/recovery").Text, -1)
+	if len(codes) != 10 {
+		t.Fatalf("%d recovery codes", len(codes))
+	}
+
+	c := sitetest.NewClient(t, "")
+	tok := c.CSRF("/admin/.smsgate/login")
+	sitetest.Expect(t, c.Post("/admin/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}}), http.StatusSeeOther, "/admin/.smsgate/verify")
+	for _, action := range []string{"", "verify", "check", "recovery"} {
+		res := c.Post("/admin/.smsgate/verify", url.Values{"action": {action}, "code": {codes[0][1]}, "csrf": {tok}})
+		if res.StatusCode != http.StatusBadRequest || c.Cookie("smsgate_session") != "" {
+			t.Fatalf("a recovery code at the route that requires texts, action %q: %d %s", action, res.StatusCode, res.Header.Get("Location"))
+		}
+	}
+	// The code was never checked there: it still signs carol in where
+	// recovery codes are taken.
+	s.Advance(time.Minute) // the login's text to carol cooled down
+	r := sitetest.NewClient(t, "")
+	rtok := r.CSRF("/.smsgate/login")
+	sitetest.Expect(t, r.Post("/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {rtok}}), http.StatusSeeOther, "/.smsgate/verify")
+	sitetest.Expect(t, r.Post("/.smsgate/verify", url.Values{"code": {codes[0][1]}, "csrf": {rtok}}), http.StatusSeeOther, "/")
+}
