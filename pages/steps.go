@@ -127,6 +127,10 @@ func (p *Pages) verify(req *request) {
 		switch {
 		case action == "app":
 			refused = !p.offers(req, signin.TOTP)
+		case action == "call":
+			refused = !p.Policy.OffersChannel(providers.Voice, p.stepUp(req))
+		case action == "sms":
+			refused = !p.Policy.OffersChannel(providers.SMS, p.stepUp(req))
 		case recovery && !sends: // checked as a code, whatever the action names
 			refused = !p.offersRecovery(req)
 		default: // a texted code, or asking for one

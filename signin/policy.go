@@ -3,6 +3,8 @@ package signin
 import (
 	"fmt"
 	"slices"
+
+	"github.com/smsgate/caddy-smsgate/providers"
 )
 
 // The sign-in's policy, named in one place: the kinds of device a gate
@@ -113,6 +115,15 @@ func (p *Policy) Satisfied(amr []string, trusted bool) bool {
 // code), one it requires.
 func (p *Policy) Offers(kind Kind, stepUp bool) bool {
 	return p.Takes(kind) && (len(p.Require) == 0 || stepUp || slices.Contains(p.Require, string(kind)))
+}
+
+// OffersChannel is Offers for the kind of code a channel brings: a call's
+// is voice, a text's sms.
+func (p *Policy) OffersChannel(channel string, stepUp bool) bool {
+	if channel == providers.Voice {
+		return p.Offers(Voice, stepUp)
+	}
+	return p.Offers(SMS, stepUp)
 }
 
 // OffersRecovery reports whether a recovery code may be used: it proves no
