@@ -135,3 +135,68 @@ func TestNoRecoveryCodeWhereAKindIsRequired(t *testing.T) {
 	sitetest.Expect(t, r.Post("/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {rtok}}), http.StatusSeeOther, "/.smsgate/verify")
 	sitetest.Expect(t, r.Post("/.smsgate/verify", url.Values{"code": {codes[0][1]}, "csrf": {rtok}}), http.StatusSeeOther, "/")
 }
+
+// TestNoCallWhereTextsAreRequired: a route that requires texted codes
+// (sms) places no call, though the gate's channels include voice: the
+// verify page offers no "call me instead", and a stranger who posts it
+// anyway is refused before anything is paid for. Before, the call went
+// out (a call costs more than a text), and its code signed carol in with
+// amr tel, which the route then refused.
+func TestNoCallWhereTextsAreRequired(t *testing.T) {
+	sitetest.Parallel(t)
+	s := sitetest.Start(t, strings.Replace(requireSMSSite, "require sms", "require sms\n\t\t\tchannels sms voice", 1))
+	c := sitetest.NewClient(t, "")
+	tok := c.CSRF("/admin/.smsgate/login")
+	sitetest.Expect(t, c.Post("/admin/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}}), http.StatusSeeOther, "/admin/.smsgate/verify")
+	sent := s.Sent()
+	if page := c.Get("/admin/.smsgate/verify"); strings.Contains(page.Text, "Call me instead") {
+		t.Fatalf("the route that requires texts offers a call:\n%s", page.Text)
+	}
+	s.Advance(time.Minute) // past the text's cooldown
+	if res := c.Post("/admin/.smsgate/verify", url.Values{"action": {"call"}, "csrf": {tok}}); res.StatusCode != http.StatusBadRequest {
+		t.Fatalf("a call asked for at the route that requires texts: %d %s", res.StatusCode, res.Header.Get("Location"))
+	}
+	if n := s.Sent() - sent; n != 0 {
+		t.Fatalf("the route that requires texts placed %d calls", n)
+	}
+	// A text again is what it takes.
+	sitetest.Expect(t, c.Post("/admin/.smsgate/verify", url.Values{"action": {"sms"}, "csrf": {tok}}), http.StatusSeeOther, "/admin/.smsgate/verify")
+	sitetest.Expect(t, c.Post("/admin/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}}), http.StatusSeeOther, "/")
+	sitetest.ExpectBody(t, c.Get("/admin"), "admin carol (sms)")
+}
+
+// TestRecoveryTriesPerSignInHoldAtOnce: of recovery codes sent at once in
+// one sign-in, each from another IP, at most five are checked — as at
+// most five of a texted code's tries are (its challenge counts a try
+// before it checks it). Before, a sign-in's tries were counted after the
+// check, so every try sent at once passed the count: 20 of 20 checked.
+func TestRecoveryTriesPerSignInHoldAtOnce(t *testing.T) {
+	sitetest.Parallel(t)
+	guessSite(t, "max_failures 100")
+	c := sitetest.NewClient(t, "").From("192.0.2.10")
+	tok := c.CSRF("/.smsgate/login")
+	sitetest.Expect(t, c.Post("/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+	flow := c.Cookie("smsgate_flow")
+	const tries = 20
+	answers := make(chan *sitetest.Response, tries)
+	start := make(chan struct{})
+	for i := range tries {
+		a := sitetest.NewClient(t, "").From(fmt.Sprintf("10.9.0.%d", i+1))
+		a.SetCookie("smsgate_flow", flow)
+		code := "ABCDE-FGHJ" + string("KLMNPQRSTUVWXYZ23456789"[i])
+		go func() {
+			<-start
+			answers <- a.Post("/.smsgate/verify", url.Values{"code": {code}, "csrf": {tok}})
+		}()
+	}
+	close(start)
+	checked := 0
+	for range tries {
+		if res := <-answers; strings.Contains(res.Text, "This recovery code is not valid") {
+			checked++
+		}
+	}
+	if checked != 5 {
+		t.Fatalf("%d of %d recovery codes sent at once in one sign-in were checked; want 5", checked, tries)
+	}
+}
