@@ -16,6 +16,7 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"github.com/smsgate/caddy-smsgate/internal/sitetest"
+	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
 )
 
 // wrongForAll is a six-digit code that none of the apps' secrets accepts
@@ -48,9 +49,27 @@ func wrongForAll(t *testing.T, secrets ...string) string {
 // apps (MaxDevices) gave strangers 30 accepted codes a guess: 8.6% in 30
 // days at the defaults, where the window promises at most 1%.
 func TestEveryAppComparedIsAGuess(t *testing.T) {
-	sitetest.Parallel(t)
+	onBothStores(t, func(t *testing.T, storeLine string) { everyAppComparedIsAGuess(t, storeLine) })
+}
+
+// onBothStores runs test on Badger and on a real Redis, each with a Caddy
+// of its own.
+func onBothStores(t *testing.T, test func(t *testing.T, storeLine string)) {
+	for _, kind := range []string{"badger", "redis"} {
+		t.Run(kind, func(t *testing.T) {
+			sitetest.Parallel(t)
+			storeLine := "store badger {DIR}"
+			if kind == "redis" {
+				storeLine = "store redis " + redistest.Server(t)
+			}
+			test(t, storeLine)
+		})
+	}
+}
+
+func everyAppComparedIsAGuess(t *testing.T, storeLine string) {
 	const window = 20
-	s := guessSite(t, fmt.Sprintf("max_failures 100\n\t\t\tlimit guesses %d 1d", window))
+	s := guessSiteOn(t, storeLine, fmt.Sprintf("max_failures 100\n\t\t\tlimit guesses %d 1d", window))
 	carol := sitetest.NewClient(t, "").From("198.51.100.7")
 	first := addApp(t, s, carol)
 	s.Advance(30 * time.Second)
@@ -171,8 +190,11 @@ func TestNoCallWhereTextsAreRequired(t *testing.T) {
 // before it checks it). Before, a sign-in's tries were counted after the
 // check, so every try sent at once passed the count: 20 of 20 checked.
 func TestRecoveryTriesPerSignInHoldAtOnce(t *testing.T) {
-	sitetest.Parallel(t)
-	guessSite(t, "max_failures 100")
+	onBothStores(t, recoveryTriesPerSignInHoldAtOnce)
+}
+
+func recoveryTriesPerSignInHoldAtOnce(t *testing.T, storeLine string) {
+	guessSiteOn(t, storeLine, "max_failures 100")
 	c := sitetest.NewClient(t, "").From("192.0.2.10")
 	tok := c.CSRF("/.smsgate/login")
 	sitetest.Expect(t, c.Post("/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
