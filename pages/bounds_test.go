@@ -222,3 +222,40 @@ func recoveryTriesPerSignInHoldAtOnce(t *testing.T, storeLine string) {
 		t.Fatalf("%d of %d recovery codes sent at once in one sign-in were checked; want 5", checked, tries)
 	}
 }
+
+// TestFactorsLeavingSMSOutSendNoText: a gate whose factors are voice and
+// totp takes no texted code, though its channels have sms (first): the
+// login calls, the code signs in with amr tel, and "text me instead" is
+// refused. Before, the login texted (the first channel) and the texted
+// code signed carol in with amr sms at a gate that does not take sms.
+func TestFactorsLeavingSMSOutSendNoText(t *testing.T) {
+	sitetest.Parallel(t)
+	s := sitetest.Start(t, `http://localhost:{HTTP_PORT} {
+	smsgate {
+		identity none
+		user carol +14155552671
+		channels sms voice
+		factors voice totp
+		store badger {DIR}
+		provider log
+	}
+	respond "Hello, {http.auth.user.id} ({http.auth.user.amr})"
+}`)
+	c := sitetest.NewClient(t, "")
+	tok := c.CSRF("/.smsgate/login")
+	sitetest.Expect(t, c.Post("/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+	if page := c.Get("/.smsgate/verify"); strings.Contains(page.Text, "Text me instead") || strings.Contains(page.Text, "Send me a text") {
+		t.Fatalf("a gate that takes no texts offers one:\n%s", page.Text)
+	}
+	s.Advance(time.Minute)
+	sent := s.Sent()
+	if res := c.Post("/.smsgate/verify", url.Values{"action": {"sms"}, "csrf": {tok}}); res.StatusCode != http.StatusBadRequest || s.Sent() != sent {
+		t.Fatalf("a text asked for at a gate that takes none: %d, %d sent", res.StatusCode, s.Sent()-sent)
+	}
+	msgs := s.LogEntries("verification code")
+	if len(msgs) != 1 || msgs[0]["channel"] != "voice" {
+		t.Fatalf("the login's code went %v, want one call", msgs)
+	}
+	sitetest.Expect(t, c.Post("/.smsgate/verify", url.Values{"code": {lastCodeIn(msgs)}, "csrf": {tok}}), http.StatusSeeOther, "/")
+	sitetest.ExpectBody(t, c.Get("/"), "Hello, carol (tel)")
+}

@@ -133,8 +133,8 @@ func (p *Pages) verify(req *request) {
 			refused = !p.Policy.OffersChannel(providers.SMS, p.stepUp(req))
 		case recovery && !sends: // checked as a code, whatever the action names
 			refused = !p.offersRecovery(req)
-		default: // a texted code, or asking for one
-			refused = !p.offersTexts(req)
+		default: // a texted code (of a kind the gate takes), or asking for one
+			refused = !p.offersTexts(req) || (c != nil && !p.Policy.TakesChannel(c.Channel))
 		}
 	}
 	switch {
