@@ -223,14 +223,14 @@ func (g *Gate) buildSignIn(s *settled, devices *enrollment.Devices) {
 	}
 	g.signin = &signin.Service{Identity: s.identity, Users: s.users, Phones: s.phones,
 		Challenges: g.challenges, Devices: devices, Invites: g.admin, Strangers: g.strangers, Notices: g.chain,
-		Site: site, Host: g.host, Channels: g.Channels, CodeLength: g.CodeLength, DefaultRegion: g.DefaultRegion,
+		Site: site, Host: g.host, Channels: g.policy.Channels(g.Channels), CodeLength: g.CodeLength, DefaultRegion: g.DefaultRegion,
 		AllowRemoveLast: g.AllowRemoveLast, Audit: g.log.Audit, Logger: g.logger, Now: g.now, Later: g.inFlight.Go, Revoked: g.sessions.RevokedBefore}
 }
 
 // buildPages sets up the pages under the path prefix.
 func (g *Gate) buildPages(s *settled) {
 	g.pages = pages.New(pages.Config{Realm: g.Realm, Host: g.host, LinkOrigin: g.linkOrigin, PathPrefix: g.PathPrefix,
-		Channels: g.Channels, CodeLength: g.CodeLength, Policy: g.policy,
+		Channels: g.policy.Channels(g.Channels), CodeLength: g.CodeLength, Policy: g.policy,
 		Remember: time.Duration(g.Remember), StepUp: time.Duration(g.StepUp), RedirectHosts: g.RedirectHosts, Admins: g.Admins, Site: g.site,
 		PublicOrigin: g.PublicOrigin, PortalURL: g.PortalURL, CookieDomain: g.CookieDomain,
 		SiteName: g.SiteName, Logo: g.Logo, Accent: g.Accent, AllowedRegions: g.AllowedRegions, DefaultRegion: g.DefaultRegion,

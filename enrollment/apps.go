@@ -132,8 +132,9 @@ func (s *Devices) ConfirmApp(ctx context.Context, sc Scope, user, code, name str
 // code counts toward the same lockouts, a locked-out user is refused
 // before any code is looked at, and a code works once.
 //
-// Each try takes a slot in the account's window of checked guesses (a
-// right code gives it back): that bounds guessing from many IPs.
+// Each try takes a slot in the account's window of checked guesses for
+// each app it is compared with (a right code gives them back): that bounds
+// guessing from many IPs, whatever the number of apps.
 func (s *Devices) CheckApp(ctx context.Context, sc Scope, user, code string) (*Device, error) {
 	var reads store.Batch
 	locks := s.readLocks(&reads, sc, user)
@@ -153,6 +154,18 @@ func (s *Devices) CheckApp(ctx context.Context, sc Scope, user, code string) (*D
 		s.giveBackNow(ctx, guess)
 		return nil, err
 	}
+	// A code is compared with each app's: each app compared is a guess of
+	// its own, so that two apps do not double the odds the window allows.
+	more, err := s.moreGuesses(ctx, sc, user, guess, appsOf(list, s.Secrets != nil)-1)
+	if err != nil {
+		return nil, err
+	}
+	giveAllBack := func() {
+		s.giveBackNow(ctx, guess)
+		for _, g := range more {
+			s.giveBackNow(ctx, g)
+		}
+	}
 	now := s.Now()
 	apps := 0
 	for i := range list {
@@ -163,7 +176,7 @@ func (s *Devices) CheckApp(ctx context.Context, sc Scope, user, code string) (*D
 		apps++
 		secret, err := s.Secrets.Open(d.Secret, appKey(sc.Realm, user, d.ID))
 		if err != nil {
-			s.giveBackNow(ctx, guess)
+			giveAllBack()
 			return nil, fmt.Errorf("authenticator app %s of %q: %v", d.ID, user, err)
 		}
 		if step, ok := appStep(secret, code, now); ok {
@@ -177,6 +190,9 @@ func (s *Devices) CheckApp(ctx context.Context, sc Scope, user, code string) (*D
 			s.forgetFailures(&done, sc, user)
 			guess.giveBack(&done) // a right code is no guess
 			_ = store.Do(ctx, s.Store, &done)
+			for _, g := range more {
+				s.giveBackNow(ctx, g)
+			}
 			s.touch(ctx, sc.Realm, user, d.ID)
 			return d, nil
 		}
@@ -230,6 +246,15 @@ func appStep(secret, code string, now time.Time) (int64, bool) {
 		}
 	}
 	return 0, false
+}
+
+// appsOf is how many of list's apps a code is compared with (none when
+// the gate keeps no secrets).
+func appsOf(list []Device, secrets bool) int {
+	if !secrets {
+		return 0
+	}
+	return countKind(list, KindApp)
 }
 
 func countKind(list []Device, kind string) int {

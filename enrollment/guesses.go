@@ -59,6 +59,37 @@ func (s *Core) guessRefused(ctx context.Context, sc Scope, user string, g *guess
 	return &LockedError{Wait: g.op.Wait, Started: start.OK, Account: true}
 }
 
+// moreGuesses takes n more slots, one after another, beside first (one
+// key is named once in a batch): one check compared with n+1 secrets
+// (several apps) is n+1 guesses. If the window has no room for them all,
+// none is checked: every slot taken, first's too, is given back, and the
+// refusal is guessRefused's.
+func (s *Core) moreGuesses(ctx context.Context, sc Scope, user string, first *guess, n int) ([]*guess, error) {
+	if first == nil || n <= 0 {
+		return nil, nil
+	}
+	taken := []*guess{first}
+	back := func() {
+		for _, g := range taken {
+			s.giveBackNow(ctx, g)
+		}
+	}
+	for range n {
+		var b store.Batch
+		g := s.takeGuess(&b, sc, user)
+		if err := store.Do(ctx, s.Store, &b); err != nil {
+			back()
+			return nil, err
+		}
+		if !g.op.OK {
+			back()
+			return nil, s.guessRefused(ctx, sc, user, g)
+		}
+		taken = append(taken, g)
+	}
+	return taken[1:], nil
+}
+
 // giveBack adds returning the slot to b: the guess was right, or was never
 // checked after all.
 func (g *guess) giveBack(b *store.Batch) {

@@ -139,15 +139,20 @@ const (
 var ErrRecoveryTries = words.New("recovery.tries")
 
 // UseRecoveryCode burns one of user's recovery codes. flow names the
-// sign-in in progress, which may try RecoveryTriesPerFlow codes. Wrong ones
+// sign-in in progress, which may try RecoveryTriesPerFlow codes (each try
+// counts, whatever its answer). Wrong ones
 // count toward the lockout of this user at this IP; of two uses of one
 // code, one succeeds.
 func (s *Devices) UseRecoveryCode(ctx context.Context, sc Scope, flow, user, code string) error {
 	if err := s.checkLock(ctx, sc, user); err != nil {
 		return err
 	}
+	// A try is counted for its sign-in before anything is checked (as a
+	// challenge counts a texted code's tries): of tries sent at once, at
+	// most RecoveryTriesPerFlow are checked. Counted after the check, as
+	// before, every one of them passed the count.
 	flowKey := store.Key("recovery-tries", sc.Realm, flow)
-	if n, err := s.Store.Counter(ctx, flowKey); err != nil || n >= RecoveryTriesPerFlow {
+	if n, err := s.Store.Incr(ctx, flowKey, RecoveryWindow); err != nil || n > RecoveryTriesPerFlow {
 		return cmpErr(err, ErrRecoveryTries)
 	}
 	// A try takes a slot from this IP's recovery tries and from the
@@ -198,9 +203,6 @@ func (s *Devices) UseRecoveryCode(ctx context.Context, sc Scope, flow, user, cod
 		return raw, 0, err
 	})
 	if errors.Is(err, ErrWrongRecovery) {
-		if _, err := s.Store.Incr(ctx, flowKey, RecoveryWindow); err != nil {
-			return err
-		}
 		if locked, err := s.recordFailure(ctx, sc, user, false); err != nil || locked != nil {
 			return cmpErr(err, locked)
 		}

@@ -18,7 +18,12 @@ import (
 
 // guessSite is requireSite with the given lockout and guess limits.
 func guessSite(t *testing.T, limits string) *sitetest.Site {
-	return sitetest.StartWith(t, sitetest.TrustedProxies, strings.ReplaceAll(`http://localhost:{HTTP_PORT} {
+	return guessSiteOn(t, "store badger {DIR}", limits)
+}
+
+// guessSiteOn is guessSite on the store storeLine names.
+func guessSiteOn(t *testing.T, storeLine, limits string) *sitetest.Site {
+	return sitetest.StartWith(t, sitetest.TrustedProxies, strings.NewReplacer("LIMITS", limits, "STORE", storeLine).Replace(`http://localhost:{HTTP_PORT} {
 	handle /admin* {
 		smsgate {
 			identity none
@@ -26,7 +31,7 @@ func guessSite(t *testing.T, limits string) *sitetest.Site {
 			path_prefix /admin/.smsgate/
 			require totp
 			LIMITS
-			store badger {DIR}
+			STORE
 			provider log
 		}
 		respond "admin {http.auth.user.id} ({http.auth.user.amr})"
@@ -36,12 +41,12 @@ func guessSite(t *testing.T, limits string) *sitetest.Site {
 			identity none
 			user carol +14155552671
 			LIMITS
-			store badger {DIR}
+			STORE
 			provider log
 		}
 		respond "Hello, {http.auth.user.id} ({http.auth.user.amr})"
 	}
-}`, "LIMITS", limits))
+}`))
 }
 
 // guesser is an attacker at the app-only gate: a flow naming carol, and a

@@ -1,6 +1,8 @@
 package pages
 
 import (
+	"slices"
+
 	"github.com/smsgate/caddy-smsgate/signin"
 	"github.com/smsgate/caddy-smsgate/words"
 )
@@ -26,6 +28,13 @@ func (p *Pages) offers(req *request, kind signin.Kind) bool {
 // offersTexts reports whether a texted or called code may be used now.
 func (p *Pages) offersTexts(req *request) bool {
 	return p.offers(req, signin.SMS) || p.offers(req, signin.Voice)
+}
+
+// offersChannel reports whether codes may come by channel now: a channel
+// of the gate's whose kind the route takes (no calls where texts are
+// required, nor texts where calls are).
+func (p *Pages) offersChannel(req *request, channel string) bool {
+	return slices.Contains(p.Channels, channel) && p.Policy.OffersChannel(channel, p.stepUp(req))
 }
 
 // offersRecovery reports whether a recovery code may be used now.

@@ -125,16 +125,6 @@ func (p *Pages) deliveryStatus(req *request) {
 	d := p.delivery(req, c)
 	WriteJSON(req.w, http.StatusOK, map[string]any{
 		"delivery":   d,
-		"offer_call": d == "failed" && c.Channel != providers.Voice && p.offersCalls(),
+		"offer_call": d == "failed" && c.Channel != providers.Voice && p.offersChannel(req, providers.Voice),
 	})
-}
-
-// offersCalls reports whether codes may come by phone call here.
-func (p *Pages) offersCalls() bool {
-	for _, ch := range p.Channels {
-		if ch == providers.Voice {
-			return true
-		}
-	}
-	return false
 }

@@ -121,15 +121,20 @@ func (p *Pages) verify(req *request) {
 		}
 	}
 	refused := false // a kind this gate does not take here
+	sends := action == "send" || action == "call" || action == "sms" || action == "resend"
 	if req.r.Method == http.MethodPost {
 		_, recovery := enrollment.NormalizeRecovery(req.form["code"])
 		switch {
 		case action == "app":
 			refused = !p.offers(req, signin.TOTP)
-		case recovery && action == "":
+		case action == "call":
+			refused = !p.Policy.OffersChannel(providers.Voice, p.stepUp(req))
+		case action == "sms":
+			refused = !p.Policy.OffersChannel(providers.SMS, p.stepUp(req))
+		case recovery && !sends: // checked as a code, whatever the action names
 			refused = !p.offersRecovery(req)
-		default: // a texted code, or asking for one
-			refused = !p.offersTexts(req)
+		default: // a texted code (of a kind the gate takes), or asking for one
+			refused = !p.offersTexts(req) || (c != nil && !p.Policy.TakesChannel(c.Channel))
 		}
 	}
 	switch {
@@ -138,8 +143,7 @@ func (p *Pages) verify(req *request) {
 	case refused:
 		// Not a kind this gate takes here: a clear no, and what it does take.
 		p.page(req, http.StatusBadRequest, "verify", p.verifyData(req, nil, p.requiredWords(req)))
-	case (action == "send" || action == "call" || action == "sms" || action == "resend") &&
-		!p.admitStranger(req, req.user, false, func(err error) { p.sent(req, c, err) }):
+	case sends && !p.admitStranger(req, req.user, false, func(err error) { p.sent(req, c, err) }):
 		// refused: answered
 	case action == "send", action == "call", action == "sms":
 		channel := map[string]string{"send": p.Channels[0], "call": providers.Voice, "sms": providers.SMS}[action]

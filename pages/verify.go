@@ -145,8 +145,10 @@ func (p *Pages) verifyData(req *request, c *enrollment.Challenge, errMsg string)
 		channel = c.Channel
 	}
 	if channel == providers.Voice {
-		d.Switch = "sms"
-	} else if p.offersCalls() {
+		if p.Policy.OffersChannel(providers.SMS, p.stepUp(req)) {
+			d.Switch = "sms"
+		}
+	} else if p.offersChannel(req, providers.Voice) {
 		d.Switch = "call"
 	}
 	if c != nil {

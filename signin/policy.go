@@ -3,6 +3,8 @@ package signin
 import (
 	"fmt"
 	"slices"
+
+	"github.com/smsgate/caddy-smsgate/providers"
 )
 
 // The sign-in's policy, named in one place: the kinds of device a gate
@@ -113,6 +115,38 @@ func (p *Policy) Satisfied(amr []string, trusted bool) bool {
 // code), one it requires.
 func (p *Policy) Offers(kind Kind, stepUp bool) bool {
 	return p.Takes(kind) && (len(p.Require) == 0 || stepUp || slices.Contains(p.Require, string(kind)))
+}
+
+// kindOf is the kind of code a channel brings: a call's is voice, a
+// text's sms.
+func kindOf(channel string) Kind {
+	if channel == providers.Voice {
+		return Voice
+	}
+	return SMS
+}
+
+// Channels are the channels of all whose kind the gate takes, in order:
+// a gate whose factors leave sms out sends no texts (and its first
+// channel, the one a code goes by unless asked otherwise, is one it takes).
+func (p *Policy) Channels(all []string) []string {
+	var taken []string
+	for _, ch := range all {
+		if p.Takes(kindOf(ch)) {
+			taken = append(taken, ch)
+		}
+	}
+	return taken
+}
+
+// TakesChannel reports whether the gate takes the kind of code channel
+// brings.
+func (p *Policy) TakesChannel(channel string) bool { return p.Takes(kindOf(channel)) }
+
+// OffersChannel is Offers for the kind of code a channel brings: a call's
+// is voice, a text's sms.
+func (p *Policy) OffersChannel(channel string, stepUp bool) bool {
+	return p.Offers(kindOf(channel), stepUp)
 }
 
 // OffersRecovery reports whether a recovery code may be used: it proves no

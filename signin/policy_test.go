@@ -51,3 +51,26 @@ func TestPolicy(t *testing.T) {
 		}
 	}
 }
+
+// TestPolicyChannels: a gate sends by the channels whose kind it takes,
+// and offers a channel's codes only where its route takes them.
+func TestPolicyChannels(t *testing.T) {
+	t.Parallel()
+	p := &Policy{Factors: []string{"voice", "totp"}}
+	if err := p.Settle([]Kind{SMS, Voice, TOTP}); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(p.Channels([]string{"sms", "voice"}), " "); got != "voice" {
+		t.Fatalf("channels of a gate that takes voice and totp: %q", got)
+	}
+	if p.TakesChannel("sms") || !p.TakesChannel("voice") {
+		t.Fatal("TakesChannel")
+	}
+	r := &Policy{Require: []string{"sms"}}
+	if err := r.Settle([]Kind{SMS, Voice}); err != nil {
+		t.Fatal(err)
+	}
+	if r.OffersChannel("voice", false) || !r.OffersChannel("voice", true) || !r.OffersChannel("sms", false) {
+		t.Fatal("OffersChannel: a call where texts are required, but at a step-up")
+	}
+}
