@@ -174,7 +174,9 @@ func OptionErrf(key, format string, args ...any) error {
 // least 32 bytes; name is the option's, for the error.
 func Secret(name, value string) ([]byte, error) {
 	key := caddy.NewReplacer().ReplaceAll(value, "")
-	if key == "" {
+	if key == "" && strings.Contains(value, "{file.") {
+		return nil, fmt.Errorf("%s is empty: is its file (%s) there, readable and not empty?", name, value)
+	} else if key == "" {
 		return nil, fmt.Errorf("%s is empty: is its environment variable set?", name)
 	}
 	if len(key) < 32 {
