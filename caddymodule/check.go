@@ -73,8 +73,11 @@ func (g *Gate) check() error {
 	if err := g.checkCounting(); err != nil {
 		return err
 	}
-	if err := g.checkAdmins(); err != nil {
-		return err
+	if err := signin.CheckAdmins(g.Admins); err != nil {
+		return &cfutil.OptionError{Key: "admins", Err: err}
+	}
+	if err := pages.CheckRedirectHosts(g.RedirectHosts); err != nil {
+		return &cfutil.OptionError{Key: "redirect_hosts", Err: err}
 	}
 	var err error
 	if g.webauthn, err = g.newWebAuthn(); err != nil {
@@ -158,22 +161,6 @@ func (g *Gate) checkUsers() error {
 		if _, err := phone.Parse(u.Phone, g.DefaultRegion); err != nil {
 			return cfutil.OptionErrf(key, "user %q: phone %q: %v", u.Name, u.Phone, err)
 		}
-	}
-	return nil
-}
-
-// checkAdmins checks the console's admins: names a first factor could
-// give, each once.
-func (g *Gate) checkAdmins() error {
-	seen := make(map[string]bool)
-	for _, name := range g.Admins {
-		switch {
-		case name == "" || !textsafe.Clean(name) || len(name) > MaxIdentity:
-			return cfutil.OptionErrf("admins", "%q: a name must be at most %d bytes, without control or direction characters", textsafe.Escape(name), MaxIdentity)
-		case seen[name]:
-			return cfutil.OptionErrf("admins", "%q is named twice", name)
-		}
-		seen[name] = true
 	}
 	return nil
 }
