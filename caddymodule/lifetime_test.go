@@ -49,3 +49,28 @@ func TestASessionLastsTheGatesLifetime(t *testing.T) {
 	}
 	sitetest.ExpectBody(t, c.GetURL(a("/")), "a carol") // a's 12h still hold at a
 }
+
+// TestATrustLastsWhatRememberAllowsNow: the admin shortens remember from
+// 30d to 1d (a reload). A browser trusted 2 days ago under 30d went on
+// signing in without a code for the rest of its 30 days: its token's
+// expiry was believed, not the remember now configured. It asks for a
+// code now; under the 30d it skipped it.
+func TestATrustLastsWhatRememberAllowsNow(t *testing.T) {
+	sitetest.Parallel(t)
+	store := "store badger " + t.TempDir()
+	s := textSite(t, store, []string{"alice"}, "\t\tremember 30d\n\t\tsession_lifetime 1h\n")
+	alice := sitetest.NewClient(t, "alice")
+	addUser(t, s, "alice", "+14155552671")
+	tok := codeSent(t, alice)
+	sitetest.Expect(t, alice.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}, "remember": {"1"}}), http.StatusSeeOther, "/")
+
+	s.Advance(48 * time.Hour)
+	alice.SetCookie("smsgate_session", "")
+	sitetest.Expect(t, alice.Get("/.smsgate/login?rd=%2F"), http.StatusSeeOther, "/") // trusted: no code
+	alice.SetCookie("smsgate_session", "")
+
+	s = textSite(t, store, []string{"alice"}, "\t\tremember 1d\n\t\tsession_lifetime 1h\n")
+	if res := alice.Get("/.smsgate/login?rd=%2F"); res.StatusCode == http.StatusSeeOther && res.Header.Get("Location") == "/" {
+		t.Fatal("a browser trusted 2 days ago signed in without a code under remember 1d")
+	}
+}
