@@ -60,6 +60,10 @@ type Freeze struct {
 const (
 	Wiped    = "the store came back without its data"
 	Replaced = "the store holds another epoch that no admin accepted"
+	// Evicted: a Redis whose maxmemory-policy evicts dropped keys; a
+	// device may be gone while the epoch record stayed, and its user look
+	// never enrolled.
+	Evicted = "the store evicted keys to free memory: devices may be gone"
 )
 
 // Change is what a Check noticed.
@@ -80,6 +84,9 @@ type Watch struct {
 	// when a new epoch record is made).
 	probe func(context.Context) (bool, error)
 	now   func() time.Time
+	// evicted is Options.Evicted; evictions, its last answer (-1: none yet).
+	evicted   func(context.Context) (int64, error)
+	evictions int64
 
 	mu  sync.Mutex
 	rec *Record // the store's record, as last read
@@ -92,7 +99,10 @@ type Options struct {
 	Identity, Dir string
 	// Probe reports whether the store holds any user.
 	Probe func(context.Context) (bool, error)
-	Now   func() time.Time
+	// Evicted, if the store can tell, is how many keys it has evicted so
+	// far: a count that grows while it holds users freezes it.
+	Evicted func(context.Context) (int64, error)
+	Now     func() time.Time
 }
 
 // Open reads what the gate remembers of the store and checks the store.
@@ -103,7 +113,7 @@ func Open(ctx context.Context, st store.Store, o Options) (*Watch, Change, error
 	if o.Probe == nil {
 		o.Probe = func(context.Context) (bool, error) { return false, nil }
 	}
-	w := &Watch{st: st, marker: openMarker(o.Dir, o.Identity), probe: o.Probe, now: o.Now}
+	w := &Watch{st: st, marker: openMarker(o.Dir, o.Identity), probe: o.Probe, now: o.Now, evicted: o.Evicted, evictions: -1}
 	ch, err := w.Check(ctx)
 	return w, ch, err
 }
@@ -161,12 +171,35 @@ func (w *Watch) Check(ctx context.Context) (Change, error) {
 		}
 		ch.Renewed = true
 	}
+	if err := w.checkEvictions(ctx, rec); err != nil {
+		return Change{}, err
+	}
 	if rec.Frozen != nil && (w.rec == nil || w.rec.Frozen == nil || ch.Renewed) {
 		ch.Frozen = rec.Frozen
 	}
 	w.rec = rec
 	w.marker.set(memory{ID: rec.ID, Users: mem.Users && rec.ID == mem.ID || rec.Users})
 	return ch, nil
+}
+
+// checkEvictions freezes rec, a store that holds users, when it evicted keys
+// since the last look (the first look only takes the count: what it
+// evicted before, the warning at start is about).
+func (w *Watch) checkEvictions(ctx context.Context, rec *Record) error {
+	if w.evicted == nil {
+		return nil
+	}
+	n, err := w.evicted(ctx)
+	if err != nil {
+		return nil // a server that will not say (INFO refused): the warning at start stands
+	}
+	last := w.evictions
+	w.evictions = n
+	if last < 0 || n <= last || rec.Frozen != nil || !(rec.Users || w.marker.get().Users) {
+		return nil // none new (a count that went back: another master), or nothing to protect
+	}
+	rec.Users, rec.Frozen = true, &Freeze{Since: w.now().UTC(), Reason: Evicted}
+	return w.put(ctx, rec)
 }
 
 // SawUsers records that the store holds users now (a first enrollment, an

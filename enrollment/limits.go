@@ -345,7 +345,6 @@ func (s *Core) countFailure(ctx context.Context, sc Scope, user string, accountW
 	switch {
 	case accountWide && s.Limits.MaxFailures > 0 && total >= int64(s.Limits.MaxFailures):
 		key, d, account = lockUserKey(sc, user), AccountLockout, true
-		_ = s.Store.Delete(ctx, failUserKey(sc, user)) // a new count after the lock
 	case s.Limits.LockAfter > 0 && pair%int64(s.Limits.LockAfter) == 0:
 		round := min(pair/int64(s.Limits.LockAfter)-1, 20)
 		key, d = lockKey(sc, user), min(s.Limits.Lockout<<round, failureMemory)
@@ -354,7 +353,10 @@ func (s *Core) countFailure(ctx context.Context, sc Scope, user string, accountW
 	}
 	raw, _ := json.Marshal(lock{Until: s.Now().Add(d)})
 	if err := s.Store.Put(ctx, key, raw, d+time.Second); err != nil {
-		return nil, 0, err
+		return nil, 0, err // the count stays: the next wrong code locks
+	}
+	if account {
+		_ = s.Store.Delete(ctx, failUserKey(sc, user)) // a new count after the lock, once it holds
 	}
 	return &LockedError{Wait: d, Started: true, Account: account}, 0, nil
 }

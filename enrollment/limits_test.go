@@ -339,3 +339,49 @@ func TestARefusedSendTakesNothing(t *testing.T) {
 		t.Fatalf("the first number's cooldown after a refused send to another: %v", err)
 	}
 }
+
+// lockFault is a store whose next write of an account lock fails, as a
+// store that went away for a moment.
+type lockFault struct {
+	store.Store
+	fail bool
+}
+
+func (l *lockFault) Put(ctx context.Context, k string, v []byte, ttl time.Duration) error {
+	if l.fail && strings.HasPrefix(k, "lock/") {
+		l.fail = false
+		return errors.New("dial tcp 127.0.0.1:6379: connect: connection refused")
+	}
+	return l.Store.Put(ctx, k, v, ttl)
+}
+
+// TestAFailedLockKeepsTheCount: the 100th wrong code in a row locks the
+// account; if the store fails to write the lock, the count of wrong codes
+// must stay, so that the next wrong code locks it. Before, the count was
+// deleted before the lock was written: a fault between the two gave the
+// guesser a fresh 100.
+func TestAFailedLockKeepsTheCount(t *testing.T) {
+	s, _, _ := limited(t, Limits{LockAfter: 1000, Lockout: time.Minute, MaxFailures: 100})
+	faulty := &lockFault{Store: s.Store}
+	s.Store = faulty
+	ctx := context.Background()
+	guess := func(i int) error {
+		sc := Scope{Realm: realm, Host: host, IP: fmt.Sprintf("10.1.%d.%d", i/250, i%250)}
+		c, err := s.Start(ctx, sc, Challenge{User: alice, Phone: "", Purpose: Verify})
+		if err != nil {
+			t.Fatalf("start %d: %v", i, err)
+		}
+		_, err = s.Check(ctx, sc, c, "000000")
+		return err
+	}
+	for i := 1; i < 100; i++ {
+		_ = guess(i)
+	}
+	faulty.fail = true
+	if err := guess(100); err == nil || errors.As(err, new(*LockedError)) {
+		t.Fatalf("the 100th wrong code, its lock not written: %v", err)
+	}
+	if err := guess(101); !errors.As(err, new(*LockedError)) {
+		t.Fatalf("the next wrong code after a lock that failed to be written: %v, want the account locked", err)
+	}
+}

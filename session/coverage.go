@@ -14,12 +14,18 @@ import (
 // cached one: either may only have been revoked since the last poll. So
 // a session the gate has not seen yet — made on another instance moments
 // before Redis went away — keeps working too.
+//
+// What it was told stays true after a gap (a revocation is never undone):
+// a gap only begins the coverage later. So a store that forgot (Redis
+// restarted without persistence, keys evicted) does not bring back a
+// session this gate saw revoked (revokes), and the gate puts the records
+// back (Manager.putBack).
 type coverage struct {
 	mu    sync.Mutex
 	since time.Time
 	seen  []seenRevocation // oldest first
 	sids  map[string]time.Time
-	users map[string]time.Time // when all the user's sessions were revoked (at the latest)
+	users map[string]userRevoked
 }
 
 type seenRevocation struct {
@@ -27,16 +33,24 @@ type seenRevocation struct {
 	sid, user string
 }
 
+// userRevoked is when all of a user's sessions were revoked: read, when
+// the gate learnt it (at the latest), and at, the record's own time when
+// the log said it (zero for an entry of an earlier release).
+type userRevoked struct{ read, at time.Time }
+
 // maxCovered bounds what a gate remembers of the log (about 100 bytes
 // each); past it, the coverage begins later instead.
 const maxCovered = 20000
 
-// reset begins the coverage at now, knowing nothing (after a gap).
+// reset begins the coverage at now, after a gap: what it was told of
+// revocations stays.
 func (c *coverage) reset(now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.since, c.seen = now, nil
-	c.sids, c.users = map[string]time.Time{}, map[string]time.Time{}
+	c.since = now
+	if c.sids == nil {
+		c.sids, c.users = map[string]time.Time{}, map[string]userRevoked{}
+	}
 }
 
 // add notes a revocation read at now; what revoked sessions that have
@@ -49,7 +63,14 @@ func (c *coverage) add(now time.Time, rv revocation, lifetime time.Duration) {
 		c.sids[rv.SID] = now
 	}
 	if rv.User != "" {
-		c.users[rv.User] = now
+		u := userRevoked{read: now}
+		if rv.At != 0 {
+			u.at = time.Unix(0, rv.At)
+		}
+		if old, ok := c.users[rv.User]; ok && old.at.After(u.at) {
+			u.at = old.at // never back
+		}
+		c.users[rv.User] = u
 	}
 	for len(c.seen) > 0 && (len(c.seen) > maxCovered || now.Sub(c.seen[0].at) > lifetime+Leeway) {
 		old := c.seen[0]
@@ -59,7 +80,7 @@ func (c *coverage) add(now time.Time, rv revocation, lifetime time.Duration) {
 		if c.sids[old.sid] == old.at {
 			delete(c.sids, old.sid)
 		}
-		if c.users[old.user] == old.at {
+		if c.users[old.user].read == old.at {
 			delete(c.users, old.user)
 		}
 		c.seen = c.seen[1:]
@@ -81,8 +102,39 @@ func (c *coverage) admits(cl *Claims) bool {
 	if _, ok := c.sids[cl.SID]; ok {
 		return false
 	}
-	if t, ok := c.users[cl.Subject]; ok && !iat.After(t) {
+	if u, ok := c.users[cl.Subject]; ok && !iat.After(u.read) {
 		return false
 	}
 	return true
+}
+
+// revokes reports whether the log told this gate that cl was revoked: its
+// session, or all its user's sessions at a time it was issued by (known
+// exactly: a session signed in just after must not end with them).
+func (c *coverage) revokes(cl *Claims) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.sids[cl.SID]; ok {
+		return true
+	}
+	u, ok := c.users[cl.Subject]
+	return ok && !u.at.IsZero() && cl.IssuedAt != nil && !cl.IssuedAt.After(u.at)
+}
+
+// known is what the gate was told is revoked, for putting back into a
+// store that forgot it: each session's with when it was told, each user's
+// exact time.
+func (c *coverage) known() (sids map[string]time.Time, users map[string]time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	sids, users = make(map[string]time.Time, len(c.sids)), map[string]time.Time{}
+	for sid, at := range c.sids {
+		sids[sid] = at
+	}
+	for user, u := range c.users {
+		if !u.at.IsZero() {
+			users[user] = u.at
+		}
+	}
+	return sids, users
 }

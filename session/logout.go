@@ -2,7 +2,9 @@ package session
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -78,4 +80,58 @@ const (
 func (m *Manager) Live(ctx context.Context, cl *Claims) (bool, error) {
 	revoked, err := m.revoked(ctx, cl)
 	return err == nil && !revoked, err
+}
+
+// RevokeUser ends every session of user in realm issued until now. It
+// needs only the store, so the admin's tools use it with Caddy stopped.
+// A revocation never moves back: one made by an instance whose clock is
+// behind must not bring back the sessions a later one ended.
+func RevokeUser(ctx context.Context, st store.Store, realm, user string, now time.Time) error {
+	if err := revokeUserAt(store.Lasting(ctx), st, realm, user, now); err != nil {
+		return err
+	}
+	if err := announce(ctx, st, revocation{Realm: realm, User: user, At: now.UnixNano()}); err != nil {
+		return err
+	}
+	// Those it ended leave the index (a session signed meanwhile stays).
+	dropSessions(ctx, st, realm, user, now, func(s Info) bool { return !s.Issued.After(now) })
+	return nil
+}
+
+// revokeUserAt writes user's revocation record: every session issued
+// until now ends. It never moves back.
+func revokeUserAt(ctx context.Context, st store.Store, realm, user string, now time.Time) error {
+	return st.Update(ctx, userRevokedKey(realm, user), func(old []byte, found bool) ([]byte, time.Duration, error) {
+		var before time.Time
+		if found && json.Unmarshal(old, &before) == nil && !now.After(before) {
+			return nil, 0, store.ErrUnchanged
+		}
+		raw, err := json.Marshal(now.UTC())
+		return raw, 0, err
+	})
+}
+
+// RevokedBefore is when user's sessions were last all revoked (zero if never).
+func RevokedBefore(ctx context.Context, st store.Store, realm, user string) (time.Time, error) {
+	op := &store.Op{}
+	op.Value, op.Err = st.Get(ctx, userRevokedKey(realm, user))
+	return revokedBefore(op)
+}
+
+// RevokedBefore is when user's sessions were last all revoked, in m's store.
+func (m *Manager) RevokedBefore(ctx context.Context, realm, user string) (time.Time, error) {
+	return RevokedBefore(ctx, m.store, realm, user)
+}
+
+// revokedBefore reads a user's revocation record from op, a Get.
+func revokedBefore(op *store.Op) (time.Time, error) {
+	if errors.Is(op.Err, store.ErrNotFound) {
+		return time.Time{}, nil
+	}
+	var t time.Time
+	err := op.Err
+	if err == nil {
+		err = json.Unmarshal(op.Value, &t)
+	}
+	return t, err
 }

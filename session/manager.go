@@ -3,8 +3,6 @@ package session
 import (
 	"context"
 	"crypto/rand"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -78,9 +76,13 @@ type Manager struct {
 	// seen is the last entry of the revocation log read, pending one found
 	// missing once.
 	seen, pending atomic.Int64
-	pollMu        sync.Mutex
-	faulty        atomic.Bool // the last poll could not reach the store
-	covered       coverage    // what the log said since the gate began reading it
+	// wrote is the last entry of the log that this process wrote for the
+	// gate's realm and store (announce): a log that falls below it lost it.
+	wrote      atomic.Int64
+	pollMu     sync.Mutex
+	faulty     atomic.Bool // the last poll could not reach the store
+	putBackDue atomic.Bool // the store was found wiped (StoreChanged): putBack at the next poll
+	covered    coverage    // what the log said since the gate began reading it
 
 	assertMu    sync.Mutex
 	assertCache map[string]assertionEntry
@@ -268,7 +270,9 @@ func (m *Manager) revoked(ctx context.Context, cl *Claims) (bool, error) {
 		return false, err
 	}
 	before, err := revokedBefore(all)
-	return one.Err == nil || err != nil || (!before.IsZero() && !cl.IssuedAt.After(before)), nil
+	// What the log told this gate counts too: a store that forgot (a
+	// restart without persistence, an eviction) brings nothing back.
+	return one.Err == nil || err != nil || (!before.IsZero() && !cl.IssuedAt.After(before)) || m.covered.revokes(cl), nil
 }
 
 // Verify checks a token's signature and claims only, not revocation: for
@@ -280,8 +284,9 @@ func (m *Manager) Verify(token string) (*Claims, error) {
 
 // RevokeUser ends every session of user issued until now.
 func (m *Manager) RevokeUser(ctx context.Context, user string) error {
-	m.covered.add(m.now(), revocation{Realm: m.realm, User: user}, m.lifetime)
-	return RevokeUser(ctx, m.store, m.realm, user, m.now())
+	now := m.now()
+	m.covered.add(now, revocation{Realm: m.realm, User: user, At: now.UnixNano()}, m.lifetime)
+	return RevokeUser(ctx, m.store, m.realm, user, now)
 }
 
 // FlushCache forgets every verified token (benchmarks of the uncached path).
@@ -306,55 +311,6 @@ func (m *Manager) JWKS() JWKS { return m.ring.jwks() }
 
 func revokedKey(realm, sid string) string      { return store.Key("revoked", realm, sid) }
 func userRevokedKey(realm, user string) string { return store.Key("revoked-user", realm, user) }
-
-// RevokeUser ends every session of user in realm issued until now. It
-// needs only the store, so the admin's tools use it with Caddy stopped.
-// A revocation never moves back: one made by an instance whose clock is
-// behind must not bring back the sessions a later one ended.
-func RevokeUser(ctx context.Context, st store.Store, realm, user string, now time.Time) error {
-	err := st.Update(store.Lasting(ctx), userRevokedKey(realm, user), func(old []byte, found bool) ([]byte, time.Duration, error) {
-		var before time.Time
-		if found && json.Unmarshal(old, &before) == nil && !now.After(before) {
-			return nil, 0, store.ErrUnchanged
-		}
-		raw, err := json.Marshal(now.UTC())
-		return raw, 0, err
-	})
-	if err != nil {
-		return err
-	}
-	if err := announce(ctx, st, revocation{Realm: realm, User: user}); err != nil {
-		return err
-	}
-	// Those it ended leave the index (a session signed meanwhile stays).
-	dropSessions(ctx, st, realm, user, now, func(s Info) bool { return !s.Issued.After(now) })
-	return nil
-}
-
-// RevokedBefore is when user's sessions were last all revoked (zero if never).
-func RevokedBefore(ctx context.Context, st store.Store, realm, user string) (time.Time, error) {
-	op := &store.Op{}
-	op.Value, op.Err = st.Get(ctx, userRevokedKey(realm, user))
-	return revokedBefore(op)
-}
-
-// RevokedBefore is when user's sessions were last all revoked, in m's store.
-func (m *Manager) RevokedBefore(ctx context.Context, realm, user string) (time.Time, error) {
-	return RevokedBefore(ctx, m.store, realm, user)
-}
-
-// revokedBefore reads a user's revocation record from op, a Get.
-func revokedBefore(op *store.Op) (time.Time, error) {
-	if errors.Is(op.Err, store.ErrNotFound) {
-		return time.Time{}, nil
-	}
-	var t time.Time
-	err := op.Err
-	if err == nil {
-		err = json.Unmarshal(op.Value, &t)
-	}
-	return t, err
-}
 
 // Facts are a verified session's claims as placeholders want them, made
 // once when the token is first verified, so that admitting a request with

@@ -55,6 +55,11 @@ type revocation struct {
 	Realm string `json:"r"`
 	SID   string `json:"s,omitempty"`
 	User  string `json:"u,omitempty"`
+	// At is the time of a user's revocation record (Unix nanoseconds), so
+	// that a gate that read it knows exactly which sessions it ended even
+	// after the store forgot the record (coverage.revokes). Earlier
+	// releases wrote none.
+	At int64 `json:"t,omitempty"`
 }
 
 // names reports whether rv ends the session cl (its realm aside).
@@ -69,13 +74,19 @@ func revocationKey(n int64) string { return store.Key("revocation", strconv.Form
 // revocation record itself before: a session forgotten here is checked
 // against the store on its next use, and refused.
 func announce(ctx context.Context, st store.Store, rv revocation) error {
-	applyHere(st, rv)
+	ms := applyHere(st, rv)
 	n, err := st.Incr(ctx, RevocationCounter, 0)
 	if err != nil {
 		return err
 	}
+	for _, m := range ms {
+		for w := m.wrote.Load(); w < n && !m.wrote.CompareAndSwap(w, n); w = m.wrote.Load() {
+		}
+	}
 	raw, _ := json.Marshal(rv)
-	return st.Put(ctx, revocationKey(n), raw, RevocationLogTTL)
+	// Lasting: on Redis with replicas, a failover must not lose the entry
+	// (other instances would never forget the session) once logout answers.
+	return st.Put(store.Lasting(ctx), revocationKey(n), raw, RevocationLogTTL)
 }
 
 // here is every Manager of this process. A revocation made in this
@@ -103,7 +114,8 @@ func listenHere(m *Manager) {
 // process's gates of its realm on st, as their next poll would.
 // Forgetting is always safe: a forgotten session is only checked against
 // the store again.
-func applyHere(st store.Store, rv revocation) {
+// It returns those gates.
+func applyHere(st store.Store, rv revocation) []*Manager {
 	here.mu.Lock()
 	var ms []*Manager
 	for _, p := range here.managers {
@@ -116,6 +128,7 @@ func applyHere(st store.Store, rv revocation) {
 		m.covered.add(m.now(), rv, m.lifetime)
 		m.cache.Forget(rv.names)
 	}
+	return ms
 }
 
 // pollWait is the longest a request waits for the poll it started: a store
@@ -195,6 +208,13 @@ func (m *Manager) poll(ctx context.Context) {
 		m.logger.Info("the store answers again: revocations are read again")
 	}
 	seen := m.seen.Load()
+	// The log lost entries: the store was wiped (its epoch), its counter
+	// went back, or it is below an entry this process wrote before it read
+	// it (a Sentinel failover lost the last writes the old master took).
+	if w := m.wrote.Load(); m.putBackDue.Swap(false) || n < seen || n < w {
+		m.putBack(ctx)
+		m.wrote.CompareAndSwap(w, 0)
+	}
 	switch {
 	case n == seen:
 		return
@@ -202,6 +222,7 @@ func (m *Manager) poll(ctx context.Context) {
 		m.forgetAll(n) // a wiped store, or too far behind to catch up
 		return
 	}
+
 	var b store.Batch
 	ops := make([]*store.Op, 0, n-seen)
 	for i := seen + 1; i <= n; i++ {
@@ -251,6 +272,39 @@ func (m *Manager) forgetAll(n int64) {
 func (m *Manager) StoreChanged() {
 	m.cache.Flush()
 	m.covered.reset(m.now())
+	m.putBackDue.Store(true) // at the next poll
+	m.polled.Store(0)
+}
+
+// putBack writes the revocations this gate was told of (and that still
+// matter: the sessions they end have not all expired) back into a store
+// that forgot them (Redis restarted without persistence): the store's
+// records, not this gate's memory, are what other instances and a
+// restarted gate read. A record still there stays as it is; a user's
+// revocation never moves back. A failure is logged: this gate still
+// refuses those sessions from memory (coverage.revokes).
+func (m *Manager) putBack(ctx context.Context) {
+	sids, users := m.covered.known()
+	now := m.now()
+	var failed error
+	for sid, told := range sids {
+		if ttl := told.Add(m.lifetime + Leeway).Sub(now); ttl > 0 {
+			if _, err := m.store.PutIfAbsent(ctx, revokedKey(m.realm, sid), []byte(revokedAnnounced), ttl); err != nil {
+				failed = err
+			}
+		}
+	}
+	for user, at := range users {
+		if err := revokeUserAt(ctx, m.store, m.realm, user, at); err != nil {
+			failed = err
+		}
+	}
+	if failed != nil {
+		m.logger.Error("putting back revocations the store lost; this gate still refuses those sessions", zap.Error(failed))
+	} else if len(sids)+len(users) > 0 {
+		m.logger.Warn("the store had lost revocations: this gate put back those it knew of",
+			zap.Int("sessions", len(sids)), zap.Int("users", len(users)))
+	}
 }
 
 // storeFault logs that the store could not answer a poll, once while it

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -116,4 +117,40 @@ func infoPersistence(ctx context.Context, c redis.Cmdable) (persistence, error) 
 	}
 	p.policy, p.aof = policy, fields["aof_enabled"] == "1"
 	return p, nil
+}
+
+// Evicted is how many keys the server (every master of a cluster) has
+// evicted since it started (INFO stats evicted_keys): a count that grows
+// means records may be gone — a device, so that its user looks never
+// enrolled (see continuity).
+func (r *Redis) Evicted(ctx context.Context) (int64, error) {
+	cluster, ok := r.client.(*redis.ClusterClient)
+	if !ok {
+		return nodeEvicted(ctx, r.client)
+	}
+	var (
+		mu    sync.Mutex
+		total int64
+	)
+	err := cluster.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error {
+		n, err := nodeEvicted(ctx, node)
+		mu.Lock()
+		total += n
+		mu.Unlock()
+		return err
+	})
+	return total, err
+}
+
+func nodeEvicted(ctx context.Context, c redis.Cmdable) (int64, error) {
+	text, err := c.Info(ctx, "stats").Result()
+	if err != nil {
+		return 0, err
+	}
+	for line := range strings.Lines(text) {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "evicted_keys:"); ok {
+			return strconv.ParseInt(v, 10, 64)
+		}
+	}
+	return 0, fmt.Errorf("no evicted_keys in INFO stats")
 }

@@ -143,6 +143,22 @@ func (r *Redis) DoBatch(ctx context.Context, ops []*Op) {
 		}
 		r.read(op, cmds[i])
 	}
+	if !IsLasting(ctx) {
+		return
+	}
+	var written []*Op
+	for _, op := range ops {
+		if op.kind != opGet && op.kind != opCounter && op.Err == nil {
+			written = append(written, op)
+		}
+	}
+	if len(written) > 0 {
+		if err := r.lasting(ctx, nil); err != nil {
+			for _, op := range written {
+				op.Err = err
+			}
+		}
+	}
 }
 
 // Get implements Store.
@@ -153,18 +169,21 @@ func (r *Redis) Get(ctx context.Context, key string) ([]byte, error) {
 
 // Put implements Store.
 func (r *Redis) Put(ctx context.Context, key string, value []byte, ttl time.Duration) error {
-	return r.one(ctx, &Op{kind: opPut, key: key, value: value, ttl: ttl}).Err
+	return r.lasting(ctx, r.one(ctx, &Op{kind: opPut, key: key, value: value, ttl: ttl}).Err)
 }
 
 // Take implements Store (GETDEL).
 func (r *Redis) Take(ctx context.Context, key string) ([]byte, error) {
 	op := r.one(ctx, &Op{kind: opTake, key: key})
+	if op.Err == nil {
+		op.Err = r.lasting(ctx, nil)
+	}
 	return op.Value, op.Err
 }
 
 // Delete implements Store.
 func (r *Redis) Delete(ctx context.Context, key string) error {
-	return r.one(ctx, &Op{kind: opDelete, key: key}).Err
+	return r.lasting(ctx, r.one(ctx, &Op{kind: opDelete, key: key}).Err)
 }
 
 // Incr implements Store.
@@ -189,7 +208,8 @@ func (r *Redis) Unslide(ctx context.Context, key, id string) error {
 // as the GET and SET it replaces.
 func (r *Redis) Update(ctx context.Context, key string, change func([]byte, bool) ([]byte, time.Duration, error)) error {
 	k := r.key(key)
-	return retry(ctx, func() (bool, error) {
+	wrote := false
+	err := retry(ctx, func() (bool, error) {
 		old, err := r.client.Get(ctx, k).Bytes()
 		found := err == nil
 		if err != nil && !errors.Is(err, redis.Nil) {
@@ -214,7 +234,12 @@ func (r *Redis) Update(ctx context.Context, key string, change func([]byte, bool
 		if ttl > 0 && ms == 0 {
 			ms = 1 // SET PX counts in milliseconds
 		}
-		wrote, err := swap.Run(ctx, r.client, []string{k}, flag(found), old, ms, value, flag(value == nil)).Int()
-		return wrote == 1, err
+		n, err := swap.Run(ctx, r.client, []string{k}, flag(found), old, ms, value, flag(value == nil)).Int()
+		wrote = n == 1
+		return wrote, err
 	})
+	if !wrote {
+		return err // nothing written (unchanged, or an error)
+	}
+	return r.lasting(ctx, err)
 }

@@ -40,8 +40,14 @@ type Watch struct {
 // should wait for a running instance to put back a secret the store lost
 // (only when the store was found wiped).
 func Open(ctx context.Context, st store.Store, identity string, log *audit.Log, now func() time.Time) (*Watch, time.Duration, error) {
-	e, ch, err := continuity.Open(ctx, st, continuity.Options{Identity: identity, Dir: continuity.Dir(),
-		Probe: func(ctx context.Context) (bool, error) { return enrollment.AnyUsers(ctx, st) }, Now: now})
+	o := continuity.Options{Identity: identity, Dir: continuity.Dir(),
+		Probe: func(ctx context.Context) (bool, error) { return enrollment.AnyUsers(ctx, st) }, Now: now}
+	if ev, ok := st.(interface {
+		Evicted(context.Context) (int64, error)
+	}); ok {
+		o.Evicted = ev.Evicted // a Redis: a device evicted freezes enrollment as a wipe does
+	}
+	e, ch, err := continuity.Open(ctx, st, o)
 	if err != nil {
 		return nil, 0, errors.New("checking the store's epoch: " + err.Error())
 	}

@@ -115,3 +115,16 @@ func (s *Sentinel) Replicated() {
 		s.t.Fatalf("the replica did not catch up: %d, %v", n, err)
 	}
 }
+
+// Replica is the server that is not the current master.
+func (s *Sentinel) Replica() *Redis {
+	s.t.Helper()
+	master := s.Master()
+	for addr, r := range s.nodes {
+		if addr != master {
+			return r
+		}
+	}
+	s.t.Fatal("no replica")
+	return nil
+}

@@ -1,0 +1,124 @@
+package session
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/smsgate/caddy-smsgate/store"
+	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
+)
+
+// TestAWipedStoreBringsNoRevokedSessionBack: Redis restarts without
+// persistence and forgets every revocation record. A session logged out,
+// and one of a user whose sessions all ended (a sign-out everywhere, an
+// admin's reset), must not come back: the gate that read the revocations
+// refuses them from what the log told it, at once (before it notices the
+// wipe), and puts the records back when it notices, so that a gate that
+// knew nothing of them (another instance, one started later) refuses
+// them too. Sessions not revoked, and the user's sign-in after the
+// sign-out everywhere, go on.
+func TestAWipedStoreBringsNoRevokedSessionBack(t *testing.T) {
+	ctx := context.Background()
+	r := redistest.Start(t)
+	st, closeStore, err := store.OpenRedis(&store.Redis{Addresses: []string{r.Addr}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = closeStore() })
+	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	open := func() *Manager {
+		m, err := NewManager(ctx, Config{Store: st, Realm: "wipe.example", Secret: []byte("a secret of thirty-two bytes, ok"),
+			Lifetime: time.Hour, Now: func() time.Time { return now }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	a := open()
+	issue := func(user string) string {
+		tok, err := a.Issue(ctx, user, []string{"sms"}, Where{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	loggedOut, everywhere, kept := issue("alice"), issue("bob"), issue("carol")
+	cl, err := a.Verify(loggedOut)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Revoke(ctx, loggedOut, cl); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.RevokeUser(ctx, "bob"); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(2 * time.Second)
+	again := issue("bob") // bob signs in again after his sign-out everywhere
+	a.poll(ctx)           // the log read, as every second
+
+	r.Restart() // every record gone
+	a.FlushCache()
+	check := func(who string, m *Manager) {
+		t.Helper()
+		for _, c := range []struct {
+			name, tok string
+			live      bool
+		}{{"the logged-out session", loggedOut, false}, {"bob's session ended everywhere", everywhere, false},
+			{"carol's session", kept, true}, {"bob's sign-in after it", again, true}} {
+			if got := m.Check(ctx, c.tok) != nil; got != c.live {
+				t.Errorf("%s: %s admitted %t after the wipe, want %t", who, c.name, got, c.live)
+			}
+		}
+	}
+	check("the gate that read the revocations, before it noticed the wipe", a)
+
+	// The gate notices (the log's counter went back) and puts back what it knew.
+	a.poll(ctx)
+	check("the gate that read the revocations, after it noticed", a)
+	check("a gate that knew nothing of them", open())
+}
+
+// lost is a store whose revocation log lost its newest entry, as a Redis
+// replica promoted before the old master's last writes reached it.
+type lost struct{ store.Store }
+
+func (l lost) Counter(ctx context.Context, key string) (int64, error) {
+	n, err := l.Store.Counter(ctx, key)
+	return n - 1, err
+}
+
+// TestALostLogEntryIsPutBack: a gate writes a logout to the log and, before
+// it reads the log again, the store loses the entry and the record (a
+// failover). The log's counter is now no lower than what the gate read
+// before, but lower than what it wrote: the gate puts the record back.
+func TestALostLogEntryIsPutBack(t *testing.T) {
+	ctx := context.Background()
+	base, closeDB, err := store.OpenBadger(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = closeDB() })
+	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	m, err := NewManager(ctx, Config{Store: base, Realm: "lost.example", Lifetime: time.Hour, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := m.Issue(ctx, "alice", []string{"sms"}, Where{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl, _ := m.Verify(tok)
+	if _, err := m.Revoke(ctx, tok, cl); err != nil {
+		t.Fatal(err)
+	}
+	if err := base.Delete(ctx, revokedKey("lost.example", cl.SID)); err != nil {
+		t.Fatal(err)
+	}
+	m.store = lost{base}
+	m.poll(ctx)
+	if _, err := base.Get(ctx, revokedKey("lost.example", cl.SID)); err != nil {
+		t.Fatalf("the lost revocation was not put back: %v", err)
+	}
+}
