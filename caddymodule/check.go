@@ -73,8 +73,11 @@ func (g *Gate) check() error {
 	if err := g.checkCounting(); err != nil {
 		return err
 	}
-	if err := g.checkAdmins(); err != nil {
-		return err
+	if err := signin.CheckAdmins(g.Admins); err != nil {
+		return &cfutil.OptionError{Key: "admins", Err: err}
+	}
+	if err := pages.CheckRedirectHosts(g.RedirectHosts); err != nil {
+		return &cfutil.OptionError{Key: "redirect_hosts", Err: err}
 	}
 	var err error
 	if g.webauthn, err = g.newWebAuthn(); err != nil {
@@ -89,8 +92,8 @@ func (g *Gate) check() error {
 	return err
 }
 
-// checkIdentity refuses an identity a client could choose, and enrollment
-// open without one.
+// checkIdentity refuses an identity a client could choose, enrollment
+// open without one, and an auth_header the client could write.
 func (g *Gate) checkIdentity() error {
 	switch g.Enrollment {
 	case EnrollmentOpen, EnrollmentClosed:
@@ -101,7 +104,7 @@ func (g *Gate) checkIdentity() error {
 		if g.Enrollment == EnrollmentOpen {
 			return cfutil.OptionErrf("enrollment", "enrollment open needs a first factor: with identity none, anyone could enroll as anyone")
 		}
-		return nil
+		return siteblock.CheckAuthHeaders(g.AuthHeaders)
 	}
 	if !strings.Contains(g.Identity, "{") {
 		return cfutil.OptionErrf("identity", "identity must be a placeholder such as %s, or none; %q would name every visitor the same", DefaultIdentity, g.Identity)
@@ -110,26 +113,27 @@ func (g *Gate) checkIdentity() error {
 		return cfutil.OptionErrf("identity", "identity %s: {%s} is whatever the client sends, so anyone could be anyone: use a first factor's placeholder such as %s, a header a forward_auth sets, or none", g.Identity, p, DefaultIdentity)
 	}
 	g.trusted = siteblock.TrustedHeaders(g.Identity, g.IdentityFrom)
-	return nil
+	return siteblock.CheckAuthHeaders(g.AuthHeaders)
 }
 
 // checkRanges checks the numbers and the path prefix.
 func (g *Gate) checkRanges() error {
+	if g.RememberOff && g.Remember != 0 {
+		return cfutil.OptionErrf("remember", "remember is both off and %s: choose one", time.Duration(g.Remember))
+	}
+	// The Caddyfile's ranges, for JSON too (a negative step_up turned it off).
+	if err := cfutil.CheckRanges(cfutil.Range{Option: "code_ttl", D: g.CodeTTL, Min: MinCodeTTL, Max: MaxCodeTTL},
+		cfutil.Range{Option: "session_lifetime", D: g.SessionLifetime, Min: time.Second}, cfutil.Range{Option: "step_up", D: g.StepUp, Min: time.Second},
+		cfutil.Range{Option: "resend_cooldown", D: g.ResendCooldown, Min: MinResendCooldown, Max: MaxResendCooldown},
+		cfutil.Range{Option: "remember", D: g.Remember, Min: MinRemember, Max: MaxRemember, Unset: true},
+		cfutil.Range{Option: "max_age", D: g.MaxAge, Min: time.Second, Unset: true}, cfutil.Range{Option: "key_rotation", D: g.KeyRotation, Min: time.Minute, Unset: true}); err != nil {
+		return err
+	}
 	switch {
 	case g.CodeLength < MinCodeLength || g.CodeLength > MaxCodeLength:
 		return cfutil.OptionErrf("code_length", "code_length must be from %d to %d, not %d", MinCodeLength, MaxCodeLength, g.CodeLength)
-	case time.Duration(g.CodeTTL) < MinCodeTTL || time.Duration(g.CodeTTL) > MaxCodeTTL:
-		return cfutil.OptionErrf("code_ttl", "code_ttl must be from %s to %s, not %s", MinCodeTTL, MaxCodeTTL, time.Duration(g.CodeTTL))
 	case g.MaxAttempts < 1 || g.MaxAttempts > MaxMaxAttempts:
 		return cfutil.OptionErrf("max_attempts", "max_attempts must be from 1 to %d, not %d", MaxMaxAttempts, g.MaxAttempts)
-	case g.SessionLifetime <= 0:
-		return cfutil.OptionErrf("session_lifetime", "session_lifetime must be positive")
-	case cfutil.OutOfRange(g.ResendCooldown, MinResendCooldown, MaxResendCooldown):
-		return cfutil.OptionErrf("resend_cooldown", "%s", cfutil.RangeError("resend_cooldown", g.ResendCooldown, MinResendCooldown, MaxResendCooldown))
-	case g.RememberOff && g.Remember != 0:
-		return cfutil.OptionErrf("remember", "remember is both off and %s: choose one", time.Duration(g.Remember))
-	case g.Remember != 0 && cfutil.OutOfRange(g.Remember, MinRemember, MaxRemember):
-		return cfutil.OptionErrf("remember", "%s", cfutil.RangeError("remember", g.Remember, MinRemember, MaxRemember))
 	case !pages.ValidPrefix(g.PathPrefix):
 		return cfutil.OptionErrf("path_prefix", "%s", pages.PrefixRule)
 	}
@@ -157,22 +161,6 @@ func (g *Gate) checkUsers() error {
 		if _, err := phone.Parse(u.Phone, g.DefaultRegion); err != nil {
 			return cfutil.OptionErrf(key, "user %q: phone %q: %v", u.Name, u.Phone, err)
 		}
-	}
-	return nil
-}
-
-// checkAdmins checks the console's admins: names a first factor could
-// give, each once.
-func (g *Gate) checkAdmins() error {
-	seen := make(map[string]bool)
-	for _, name := range g.Admins {
-		switch {
-		case name == "" || !textsafe.Clean(name) || len(name) > MaxIdentity:
-			return cfutil.OptionErrf("admins", "%q: a name must be at most %d bytes, without control or direction characters", textsafe.Escape(name), MaxIdentity)
-		case seen[name]:
-			return cfutil.OptionErrf("admins", "%q is named twice", name)
-		}
-		seen[name] = true
 	}
 	return nil
 }

@@ -6,7 +6,7 @@ import (
 	"github.com/smsgate/caddy-smsgate/internal/sitetest"
 )
 
-// TestOneRangeEverywhere: resend_cooldown and remember have one range,
+// TestOneRangeEverywhere: each duration has one range (cfutil.CheckRanges),
 // checked where the config is (Provision), so that JSON and the Caddyfile
 // refuse the same values with the same words. A cooldown of 0s used to
 // load and mean 30s; JSON took a remember of an hour that the Caddyfile
@@ -17,6 +17,13 @@ func TestOneRangeEverywhere(t *testing.T) {
 		{"resend_cooldown", "resend_cooldown 2h", `"resend_cooldown": "2h"`, "resend_cooldown must be from 1s to 1h0m0s, not 2h0m0s"},
 		{"remember", "remember 12h", `"remember": "12h"`, "remember must be from 24h0m0s to 9600h0m0s, not 12h0m0s"},
 		{"remember", "remember 401d", `"remember": "9624h"`, "remember must be from 24h0m0s to 9600h0m0s, not 9624h0m0s"},
+		// A negative step_up or max_age, which the Caddyfile refused, loaded from
+		// JSON and turned the step-up off: phones changed with any session.
+		{"step_up", "step_up -1m", `"step_up": "-1m"`, "step_up must be at least 1s, not -1m0s"},
+		{"max_age", "max_age -5m", `"max_age": "-5m"`, "max_age must be at least 1s, not -5m0s"},
+		{"max_age", "max_age 1ns", `"max_age": "1ns"`, "max_age must be at least 1s, not 1ns"},
+		{"key_rotation", "key_rotation -1h", `"key_rotation": "-1h"`, "key_rotation must be at least 1m0s, not -1h0m0s"},
+		{"session_lifetime", "session_lifetime -1h", `"session_lifetime": "-1h"`, "session_lifetime must be at least 1s, not -1h0m0s"},
 		{"remember", "remember off 30d", `"remember": "720h", "remember_off": true`, ""},
 	} {
 		t.Run(c.caddyfile, func(t *testing.T) {

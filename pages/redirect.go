@@ -1,8 +1,11 @@
 package pages
 
 import (
+	"fmt"
 	"net/url"
 	"strings"
+
+	"golang.org/x/net/publicsuffix"
 
 	"github.com/smsgate/caddy-smsgate/internal/localhost"
 )
@@ -53,4 +56,21 @@ func hostAllowed(host string, hosts []string) bool {
 		}
 	}
 	return false
+}
+
+// CheckRedirectHosts checks the redirect_hosts option: host names, or
+// `*.` and a domain of one owner. `*.com` (a public suffix) would send
+// browsers, signed in, to anyone's site; `*`, a port or a path matched
+// nothing, silently; and each entry goes into the pages' CSP.
+func CheckRedirectHosts(hosts []string) error {
+	for _, h := range hosts {
+		name := strings.TrimPrefix(h, "*.")
+		if u, err := url.Parse("https://" + name); err != nil || u.Host != name || u.Hostname() != name || name == "" || strings.ContainsAny(name, "*;,' ") {
+			return fmt.Errorf("redirect_hosts: %s must be a host name such as app.example.com, or *.example.com", h)
+		}
+		if ps, _ := publicsuffix.PublicSuffix(name); h != name && ps == name && !localhost.Is(name) {
+			return fmt.Errorf("redirect_hosts: %s takes every site under the public suffix %s, anyone's: name your own domain, such as *.example.com", h, name)
+		}
+	}
+	return nil
 }

@@ -238,6 +238,9 @@ func (m *Manager) Uncached(ctx context.Context, token string) *Claims {
 		}
 		return nil
 	}
+	if !m.withinLifetime(cl) {
+		return nil
+	}
 	revoked, err := m.revoked(ctx, cl)
 	if err != nil {
 		if m.covered.admits(cl) {

@@ -1,8 +1,30 @@
 package signin
 
+import (
+	"fmt"
+
+	"github.com/smsgate/caddy-smsgate/internal/textsafe"
+)
+
 // MaxIdentity is the longest name, in bytes, the gate signs in: what a
 // first factor names, or what is typed at a login form.
 const MaxIdentity = 256
+
+// CheckAdmins checks the console's admins (the admins option): names a
+// first factor could give, each once.
+func CheckAdmins(names []string) error {
+	seen := make(map[string]bool)
+	for _, name := range names {
+		switch {
+		case name == "" || !textsafe.Clean(name) || len(name) > MaxIdentity:
+			return fmt.Errorf("%q: a name must be at most %d bytes, without control or direction characters", textsafe.Escape(name), MaxIdentity)
+		case seen[name]:
+			return fmt.Errorf("%q is named twice", name)
+		}
+		seen[name] = true
+	}
+	return nil
+}
 
 // Identity is where the gate learns who is signing in: a first factor in
 // front of it (basic_auth, an SSO's forward_auth), or a login form where

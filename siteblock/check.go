@@ -182,6 +182,12 @@ func (p *Placement) CheckReach(g *Gate, matcher caddy.ModuleMap) error {
 		return nil
 	}
 	login := g.Prefix + "login"
+	for _, d := range p.before {
+		if end := p.answersAll(d, login); end != nil {
+			return errAt(end.first(), fmt.Errorf("%s answers every request before smsgate (%s:%d) runs, so the gate never runs and protects nothing: put smsgate above it (in a route block, order is as written), or drop the order option that moved smsgate",
+				end.name, g.Token.File, g.Token.Line))
+		}
+	}
 	for _, d := range p.path {
 		if d.name == "handle_path" {
 			return errAt(d.first(), fmt.Errorf("smsgate is inside handle_path, which strips the path its pages and its redirects to them need: use handle instead"))
@@ -194,6 +200,33 @@ func (p *Placement) CheckReach(g *Gate, matcher caddy.ModuleMap) error {
 	if matcher != nil && matchesPath(matcher, login) == no {
 		return g.errAt("", fmt.Errorf("smsgate's matcher leaves %s to other handlers, so its pages are never served and every visitor is sent to a page that is not there: let the matcher match %s* too",
 			login, g.Prefix))
+	}
+	return nil
+}
+
+// answering are the handlers that answer a request themselves: what runs
+// after them never runs.
+var answering = []string{"respond", "reverse_proxy", "php_fastcgi", "file_server", "static_response", "copy_response", "acme_server"}
+
+// answersAll is d, or the directive of d's route that answers every
+// request (a matcher that lets the gate's login through too), or nil.
+func (p *Placement) answersAll(d *directive, login string) *directive {
+	if !slices.Contains(answering, d.name) && d.name != "route" {
+		return nil
+	}
+	if args := d.args; d.lost || len(args) > 0 && (strings.HasPrefix(args[0], "/") || strings.HasPrefix(args[0], "@")) {
+		set, ok := p.b.matcherOf(d)
+		if !ok || matchesPath(set, "/") != yes || matchesPath(set, login) != yes {
+			return nil // a matcher that leaves some paths to the gate: a choice
+		}
+	}
+	if d.name != "route" {
+		return d
+	}
+	for _, in := range d.inner {
+		if end := p.answersAll(in, login); end != nil {
+			return end
+		}
 	}
 	return nil
 }

@@ -4,7 +4,10 @@ import (
 	"net/http"
 	"regexp"
 	"slices"
+	"sort"
 	"strings"
+
+	"github.com/smsgate/caddy-smsgate/internal/cfutil"
 )
 
 // What a gate's identity reads, judged from the config alone: the request
@@ -72,4 +75,29 @@ func ClientChosen(identity string) string {
 		}
 	}
 	return ""
+}
+
+// CheckAuthHeaders refuses a forward-auth answer's header (auth_header)
+// whose value the client writes: the check's request is the client's, its
+// headers passed on by the proxy, so with {http.request.header.X-User}
+// anyone signed in could name anyone to the app.
+func CheckAuthHeaders(headers map[string]string) error {
+	names := make([]string, 0, len(headers))
+	for name := range headers {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		value := headers[name]
+		p := ClientChosen(value)
+		for _, m := range identityPlaceholder.FindAllStringSubmatch(value, -1) {
+			if p == "" && strings.HasPrefix(m[1], "http.request.header.") {
+				p = m[1]
+			}
+		}
+		if p != "" {
+			return cfutil.OptionErrf("auth_header "+name, "auth_header %s %s: {%s} is whatever the client sends (the proxy passes its request on to the check), so anyone signed in could name anyone to the app: use {smsgate.user}, {smsgate.amr} or {smsgate.auth_time}", name, value, p)
+		}
+	}
+	return nil
 }

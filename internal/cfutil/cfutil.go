@@ -118,6 +118,28 @@ func RangeError(option string, d caddy.Duration, min, max time.Duration) string 
 	return fmt.Sprintf("%s must be at least %s, not %s", option, min, time.Duration(d))
 }
 
+// Range is an option's duration and the range it must be in (Max 0: no
+// maximum); with Unset, 0 is the option left out, and passes.
+type Range struct {
+	Option   string
+	D        caddy.Duration
+	Min, Max time.Duration
+	Unset    bool
+}
+
+// CheckRanges is the first of ranges whose duration is out of its range,
+// as an OptionError; nil when all are in. One table for JSON and the
+// Caddyfile: a value the Caddyfile refuses (a negative step_up, which
+// turned the step-up off) is refused from JSON too.
+func CheckRanges(ranges ...Range) error {
+	for _, r := range ranges {
+		if (r.D != 0 || !r.Unset) && OutOfRange(r.D, r.Min, r.Max) {
+			return OptionErrf(r.Option, "%s", RangeError(r.Option, r.D, r.Min, r.Max))
+		}
+	}
+	return nil
+}
+
 // Module parses `<option> <module> ...` into the module's JSON,
 // with its name under key, the way Caddy's own directives nest modules.
 func Module(d *caddyfile.Dispenser, namespace, key string) (json.RawMessage, error) {
@@ -152,7 +174,9 @@ func OptionErrf(key, format string, args ...any) error {
 // least 32 bytes; name is the option's, for the error.
 func Secret(name, value string) ([]byte, error) {
 	key := caddy.NewReplacer().ReplaceAll(value, "")
-	if key == "" {
+	if key == "" && strings.Contains(value, "{file.") {
+		return nil, fmt.Errorf("%s is empty: is its file (%s) there, readable and not empty?", name, value)
+	} else if key == "" {
 		return nil, fmt.Errorf("%s is empty: is its environment variable set?", name)
 	}
 	if len(key) < 32 {

@@ -1,0 +1,69 @@
+package caddymodule_test
+
+import (
+	"testing"
+
+	"github.com/smsgate/caddy-smsgate/internal/sitetest"
+)
+
+// TestAnAuthHeaderTheClientWritesIsRefused: a portal's forward-auth check
+// is the client's request, its headers passed on by the proxy. With
+// `auth_header Remote-User {http.request.header.X-User}` the check's 200
+// named whoever the client wrote in X-User, and the app believed it:
+// anyone signed in was anyone. Refused from the Caddyfile (with its line)
+// and from JSON; the session's own placeholders and fixed text load.
+func TestAnAuthHeaderTheClientWritesIsRefused(t *testing.T) {
+	sitetest.Parallel(t)
+	for _, tc := range []struct{ value, placeholder string }{
+		{"{http.request.header.X-User}", "http.request.header.X-User"},
+		{"user-{http.request.cookie.name}", "http.request.cookie.name"},
+		{"{http.request.uri.query.user}", "http.request.uri.query.user"},
+	} {
+		t.Run(tc.placeholder, func(t *testing.T) {
+			sitetest.AssertLoadError(t, `{
+	admin localhost:{ADMIN_PORT}
+}
+http://localhost:{HTTP_PORT} {
+	basic_auth {
+		alice `+sitetest.DemoHash+`
+	}
+	smsgate {
+		store badger {DIR}
+		provider log
+		auth_header X-Groups staff
+		auth_header Remote-User `+tc.value+`
+	}
+}`, "auth_header Remote-User "+tc.value+": {"+tc.placeholder+"} is whatever the client sends")
+			sitetest.AssertJSONLoadError(t, `{"admin": {"listen": "localhost:{ADMIN_PORT}"}, "apps": {"http": {"http_port": {HTTP_PORT}, "servers": {"s": {"listen": [":{HTTP_PORT}"], "routes": [{"handle": [
+	{"handler": "smsgate", "realm": "localhost", "identity": "none", "store": {"module": "badger", "path": "`+t.TempDir()+`"}, "providers": [{"provider": "log"}],
+	 "auth_headers": {"Remote-User": "`+tc.value+`"}}]}]}}}}}`, "{"+tc.placeholder+"} is whatever the client sends")
+		})
+	}
+	sitetest.AssertLoadError(t, `{
+	admin localhost:{ADMIN_PORT}
+}
+http://localhost:{HTTP_PORT} {
+	basic_auth {
+		alice `+sitetest.DemoHash+`
+	}
+	smsgate {
+		store badger {DIR}
+		provider log
+		auth_header Remote-User {http.request.header.Remote-User}
+	}
+}`, "Caddyfile:11")
+	if _, err := adaptFile(t, `http://localhost:8080 {
+	basic_auth {
+		alice `+sitetest.DemoHash+`
+	}
+	smsgate {
+		provider log
+		auth_header Remote-User {smsgate.user}
+		auth_header X-Auth-User {http.auth.user.id}
+		auth_header X-Amr {smsgate.amr}
+		auth_header X-Groups staff
+	}
+}`); err != nil {
+		t.Fatalf("the session's own placeholders: %v", err)
+	}
+}

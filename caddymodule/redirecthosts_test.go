@@ -1,0 +1,66 @@
+package caddymodule_test
+
+import (
+	"testing"
+
+	"github.com/smsgate/caddy-smsgate/internal/sitetest"
+)
+
+// TestRedirectHostsNameOneOwnersHosts: `redirect_hosts *.com` loaded, and
+// a sign-in returned the browser to any .com site an attacker's link
+// named (an open redirect through the login); `*`, a port or a path loaded
+// and matched nothing, silently. Refused from the Caddyfile, with its
+// line, and from JSON; *.example.com and *.sso.localhost load.
+func TestRedirectHostsNameOneOwnersHosts(t *testing.T) {
+	sitetest.Parallel(t)
+	for _, tc := range []struct{ hosts, json, want string }{
+		{"*.com", `"*.com"`, "redirect_hosts: *.com takes every site under the public suffix com, anyone's"},
+		{"*.co.uk", `"*.co.uk"`, "redirect_hosts: *.co.uk takes every site under the public suffix co.uk"},
+		{"*", `"*"`, "redirect_hosts: * must be a host name"},
+		{"app.example.com:8443", `"app.example.com:8443"`, "redirect_hosts: app.example.com:8443 must be a host name"},
+		{"https://app.example.com", `"https://app.example.com"`, "redirect_hosts: https://app.example.com must be a host name"},
+	} {
+		t.Run(tc.hosts, func(t *testing.T) {
+			sitetest.AssertLoadError(t, `{
+	admin localhost:{ADMIN_PORT}
+}
+http://localhost:{HTTP_PORT} {
+	basic_auth {
+		alice `+sitetest.DemoHash+`
+	}
+	smsgate {
+		store badger {DIR}
+		provider log
+		redirect_hosts app.example.com `+tc.hosts+`
+	}
+}`, tc.want)
+			sitetest.AssertLoadError(t, `{
+	admin localhost:{ADMIN_PORT}
+}
+http://localhost:{HTTP_PORT} {
+	basic_auth {
+		alice `+sitetest.DemoHash+`
+	}
+	smsgate {
+		store badger {DIR}
+		provider log
+		redirect_hosts app.example.com `+tc.hosts+`
+	}
+}`, "Caddyfile:11")
+			sitetest.AssertJSONLoadError(t, `{"admin": {"listen": "localhost:{ADMIN_PORT}"}, "apps": {"http": {"http_port": {HTTP_PORT}, "servers": {"s": {"listen": [":{HTTP_PORT}"], "routes": [{"handle": [
+	{"handler": "smsgate", "realm": "localhost", "identity": "none", "store": {"module": "badger", "path": "`+t.TempDir()+`"}, "providers": [{"provider": "log"}],
+	 "redirect_hosts": [`+tc.json+`]}]}]}}}}}`, tc.want)
+		})
+	}
+	if _, err := adaptFile(t, `http://localhost:8080 {
+	basic_auth {
+		alice `+sitetest.DemoHash+`
+	}
+	smsgate {
+		provider log
+		redirect_hosts app.example.com *.example.com *.sso.localhost Grafana.Example.org
+	}
+}`); err != nil {
+		t.Fatalf("host names and a domain's wildcard: %v", err)
+	}
+}
