@@ -111,12 +111,14 @@ func deviceKey(realm, user string) string  { return store.Key("device", realm, u
 // message). With an empty number it makes a decoy: the same records and the
 // same answers, but nothing is sent, so that an unknown user cannot be told
 // from a known one. A user is sent no new code to the same number before the
-// last one's resend time (CooldownError).
+// last one's resend time (CooldownError). c.Resends is how many codes
+// came before it in the same sign-in (another channel, another phone): its
+// cooldown is doubled as many times, as a resend's is.
 func (s *Challenges) Start(ctx context.Context, sc Scope, c Challenge) (*Challenge, error) {
 	if c.Channel == "" {
 		c.Channel = providers.SMS
 	}
-	return s.start(ctx, sc, &c, 0)
+	return s.start(ctx, sc, &c, max(c.Resends, 0))
 }
 
 // start checks, in order: the lockout, the number's policy, the cooldown

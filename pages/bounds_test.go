@@ -259,3 +259,49 @@ func TestFactorsLeavingSMSOutSendNoText(t *testing.T) {
 	sitetest.Expect(t, c.Post("/.smsgate/verify", url.Values{"code": {lastCodeIn(msgs)}, "csrf": {tok}}), http.StatusSeeOther, "/")
 	sitetest.ExpectBody(t, c.Get("/"), "Hello, carol (tel)")
 }
+
+// TestEveryOtherCodeDoublesTheCooldown: within one sign-in, "send me a
+// code" again, "call me instead" and "text me instead" are resends as
+// "send again" is: each doubles the wait before the next (30 s, 60 s,
+// 120 s). Before, only "send again" doubled it; the others started over at
+// 30 s, so alternating them sent a code every 30 s for as long as the code
+// lived.
+func TestEveryOtherCodeDoublesTheCooldown(t *testing.T) {
+	sitetest.Parallel(t)
+	s := sitetest.Start(t, `http://localhost:{HTTP_PORT} {
+	smsgate {
+		identity none
+		user carol +14155552671
+		channels sms voice
+		store badger {DIR}
+		provider log
+	}
+	respond "Hello, {http.auth.user.id} ({http.auth.user.amr})"
+}`)
+	c := sitetest.NewClient(t, "")
+	tok := c.CSRF("/.smsgate/login")
+	sitetest.Expect(t, c.Post("/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+	wait := 30 * time.Second
+	s.Advance(wait + time.Second) // past the login's code's cooldown
+	for i, action := range []string{"send", "call", "sms"} {
+		sent := s.Sent()
+		sitetest.Expect(t, c.Post("/.smsgate/verify", url.Values{"action": {action}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+		if s.Sent() != sent+1 {
+			t.Fatalf("%s after the cooldown sent %d codes, want 1", action, s.Sent()-sent)
+		}
+		wait *= 2
+		// Past the wait before it, not past its own: no way to another
+		// code sends one.
+		s.Advance(wait/2 + time.Second)
+		for _, again := range []string{"send", "call", "sms", "resend"} {
+			if res := c.Post("/.smsgate/verify", url.Values{"action": {again}, "csrf": {tok}}); res.StatusCode != http.StatusTooManyRequests || s.Sent() != sent+1 {
+				t.Fatalf("code %d by %s: %s %s later was answered %d and sent %d codes; want 429 and none",
+					i+2, action, again, wait/2+time.Second, res.StatusCode, s.Sent()-sent-1)
+			}
+		}
+		s.Advance(wait / 2) // past its own
+	}
+	sitetest.Expect(t, c.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}}), http.StatusSeeOther, "/")
+	sitetest.ExpectBody(t, c.Get("/"), "Hello, carol (sms)")
+}
+

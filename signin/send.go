@@ -184,12 +184,17 @@ func (s *Service) Send(ctx context.Context, sc enrollment.Scope, f *Flow, user, 
 			masked = phone.Mask(typed)
 		}
 	}
-	name := ""
+	name, resends := "", 0
 	if c != nil {
 		name = c.DeviceName // a phone being added keeps its name through "call me instead"
+		if s.Now().Before(c.Expires) {
+			// Another code for the same sign-in ("call me instead", "text
+			// me instead", another phone) is a resend: its cooldown doubles.
+			resends = c.Resends + 1
+		}
 	}
 	nc, err := s.start(ctx, sc, enrollment.Challenge{User: user, Phone: e164, Masked: masked, Purpose: purpose, Channel: channel,
-		DeviceID: devID, DeviceName: name, LimitKey: f.LimitKey, Lang: lang})
+		DeviceID: devID, DeviceName: name, LimitKey: f.LimitKey, Lang: lang, Resends: resends})
 	if err != nil {
 		return nil, err
 	}
