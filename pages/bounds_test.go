@@ -305,3 +305,31 @@ func TestEveryOtherCodeDoublesTheCooldown(t *testing.T) {
 	sitetest.ExpectBody(t, c.Get("/"), "Hello, carol (sms)")
 }
 
+// TestRequiredChannelGoesFirst: a route that requires voice, on a gate
+// whose channels put sms first, calls: the login's code comes by the
+// channel the route requires, and its session passes. Before, the login
+// texted (the first channel), and the texted code's session was sent back
+// to the sign-in, where no text is taken: no way in but asking for a call.
+func TestRequiredChannelGoesFirst(t *testing.T) {
+	sitetest.Parallel(t)
+	s := sitetest.Start(t, `http://localhost:{HTTP_PORT} {
+	smsgate {
+		identity none
+		user carol +14155552671
+		channels sms voice
+		require voice
+		store badger {DIR}
+		provider log
+	}
+	respond "Hello, {http.auth.user.id} ({http.auth.user.amr})"
+}`)
+	c := sitetest.NewClient(t, "")
+	tok := c.CSRF("/.smsgate/login")
+	sitetest.Expect(t, c.Post("/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+	msgs := s.LogEntries("verification code")
+	if len(msgs) != 1 || msgs[0]["channel"] != "voice" {
+		t.Fatalf("the login's code went %v, want one call", msgs)
+	}
+	sitetest.Expect(t, c.Post("/.smsgate/verify", url.Values{"code": {lastCodeIn(msgs)}, "csrf": {tok}}), http.StatusSeeOther, "/")
+	sitetest.ExpectBody(t, c.Get("/"), "Hello, carol (tel)")
+}

@@ -128,15 +128,20 @@ func kindOf(channel string) Kind {
 
 // Channels are the channels of all whose kind the gate takes, in order:
 // a gate whose factors leave sms out sends no texts (and its first
-// channel, the one a code goes by unless asked otherwise, is one it takes).
+// channel, the one a code goes by unless asked otherwise, is one it
+// takes). Those whose kind the route requires come first, so that a route
+// that requires voice calls first, though the channels put sms before it.
 func (p *Policy) Channels(all []string) []string {
-	var taken []string
+	var required, taken []string
 	for _, ch := range all {
-		if p.Takes(kindOf(ch)) {
+		switch {
+		case slices.Contains(p.Require, string(kindOf(ch))):
+			required = append(required, ch)
+		case p.Takes(kindOf(ch)):
 			taken = append(taken, ch)
 		}
 	}
-	return taken
+	return append(required, taken...)
 }
 
 // TakesChannel reports whether the gate takes the kind of code channel
