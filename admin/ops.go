@@ -152,6 +152,10 @@ func adminOp(ctx context.Context, svc *enrollment.Admin, prefix, region, op stri
 			if err != nil || d <= 0 {
 				return nil, badRequest(fmt.Sprintf("ttl: %q is not a duration", req.TTL))
 			}
+			if d > enrollment.MaxInviteTTL {
+				return nil, badRequest(fmt.Sprintf("ttl: %s is longer than an invite may work (%s at most: mint a new one when it ends)",
+					req.TTL, "720h, 30 days"))
+			}
 			ttl = d
 		}
 		token, err := svc.NewInvite(ctx, req.Realm, req.User, ttl)

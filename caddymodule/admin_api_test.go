@@ -65,6 +65,18 @@ func TestInvitesAndAdminAPI(t *testing.T) {
 		t.Fatalf("the invite says it expires at %v, %v from the gate's clock's now + 10m", stated.Expires, d)
 	}
 
+	// An invite works for 30 days at most: a longer one is refused, and
+	// no link is minted.
+	for _, ttl := range []string{"721h", "31d", "8760h"} {
+		if st, body := sitetest.Admin(t, "POST", "/smsgate/invites", `{"realm":"localhost","user":"ivan","ttl":"`+ttl+`"}`); st != http.StatusBadRequest ||
+			!strings.Contains(body, "30 days") || strings.Contains(body, "token=") {
+			t.Fatalf("an invite for %s: %d %s", ttl, st, body)
+		}
+	}
+	if st, body := sitetest.Admin(t, "POST", "/smsgate/invites", `{"realm":"localhost","user":"ivan","ttl":"720h"}`); st != 200 {
+		t.Fatalf("an invite for 30 days: %d %s", st, body)
+	}
+
 	// An export is a read: only GET exports (a POST could come from a
 	// cross-site form).
 	if st, body := sitetest.Admin(t, "POST", "/smsgate/export?realm=localhost", ""); st != http.StatusMethodNotAllowed || strings.Contains(body, "frank") {

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/url"
 	"strings"
 	"time"
@@ -63,9 +64,16 @@ func inviteKey(realm, token string) string {
 	return store.Key("invite", realm, hex.EncodeToString(sum[:]))
 }
 
-// NewInvite mints a single-use enrollment token for user, valid for ttl.
-// Only its hash is stored.
+// MaxInviteTTL is the longest an invite works: a link lying in a mailbox
+// for months is a way in for whoever finds it.
+const MaxInviteTTL = 30 * 24 * time.Hour
+
+// NewInvite mints a single-use enrollment token for user, valid for ttl
+// (MaxInviteTTL at most). Only its hash is stored.
 func (s *Admin) NewInvite(ctx context.Context, realm, user string, ttl time.Duration) (string, error) {
+	if ttl <= 0 || ttl > MaxInviteTTL {
+		return "", fmt.Errorf("an invite works for %v at most, not %v", MaxInviteTTL, ttl)
+	}
 	token := RandomID() + RandomID()
 	now := s.Now()
 	raw, _ := json.Marshal(Invite{User: user, Expires: now.Add(ttl), Made: now})
