@@ -33,7 +33,9 @@ func init() {
 //	GET  /smsgate/sessions?realm=R&user=U     a user's sessions (since sessions were listed), newest first
 //	POST /smsgate/sessions/end {realm,user,id}  end one of them
 //	POST /smsgate/invites  {realm,user,ttl}   a single-use enrollment link
-//	GET  /smsgate/export?realm=R[&with_keys=1]  lasting records as JSON (keys only if asked)
+//	GET  /smsgate/export?realm=R              lasting records as JSON, without keys
+//	POST /smsgate/export?realm=R&with_keys=1  the same with the signing secret and session keys (a GET
+//	                                          still works for one release, with a warning in the log)
 //	POST /smsgate/import?realm=R              records from an export (accepts a frozen store)
 //	POST /smsgate/store/accept {realm,new_secret}  a wiped store's new state, so that enrollment goes on
 //	GET  /smsgate/figures?realm=R[&days=N]    texts, calls, receipts, codes and costs by day, country and provider
@@ -87,6 +89,11 @@ func (a *AdminAPI) serve(w http.ResponseWriter, r *http.Request) error {
 	return writeAdmin(w, out)
 }
 
+// DeprecatedKeysByGET is the warning an export of the keys by GET logs:
+// they mint sessions, so they are for a POST (an admin role allowed only
+// GETs must not get them). The GET works for one more release.
+const DeprecatedKeysByGET = "deprecated: GET /smsgate/export?with_keys=1"
+
 // answer runs one admin request.
 func (a *AdminAPI) answer(w http.ResponseWriter, r *http.Request) (any, error) {
 	op := strings.TrimPrefix(r.URL.Path, "/smsgate/")
@@ -95,13 +102,15 @@ func (a *AdminAPI) answer(w http.ResponseWriter, r *http.Request) (any, error) {
 	if op == "figures" || op == "pumping" || op == "pumping/resume" {
 		return a.countingOp(w, r, op) // figures.go
 	}
-	if op == "export" && r.Method != http.MethodGet {
+	withKeys := op == "export" && q.Get("with_keys") == "1"
+	if op == "export" && r.Method != http.MethodGet && (!withKeys || r.Method != http.MethodPost) {
 		// A read: a POST or DELETE that exported would let a cross-site
-		// form (or a mistaken script) take the records.
+		// form (or a mistaken script) take the records. The keys are the
+		// exception (exportMethod).
 		w.Header().Set("Allow", http.MethodGet)
-		return nil, &adminError{http.StatusMethodNotAllowed, errors.New("use GET")}
+		return nil, &adminError{http.StatusMethodNotAllowed, errors.New("use GET (POST with with_keys=1)")}
 	}
-	if (op == "export" || op == "users" || op == "sessions") && r.Method == http.MethodGet {
+	if op == "export" || ((op == "users" || op == "sessions") && r.Method == http.MethodGet) {
 		realm := q.Get("realm")
 		if op == "users" && realm == "" {
 			return nil, badRequest("realm is required")
@@ -114,9 +123,13 @@ func (a *AdminAPI) answer(w http.ResponseWriter, r *http.Request) (any, error) {
 			return g.UserSessions(ctx, q.Get("user"))
 		}
 		if op == "export" {
-			records, err := g.Admin.Export(ctx, g.Realm, q.Get("with_keys") == "1")
+			if withKeys && r.Method == http.MethodGet {
+				g.Logger.Warn(DeprecatedKeysByGET, zap.String("use", "POST /smsgate/export?with_keys=1, as `caddy smsgate export --with-keys` does: "+
+					"the next release refuses the GET, so that an admin role allowed only reads cannot take the signing secret"))
+			}
+			records, err := g.Admin.Export(ctx, g.Realm, withKeys)
 			if err == nil {
-				g.Audit("admin_export", "", "", zap.Bool("with_keys", q.Get("with_keys") == "1"))
+				g.Audit("admin_export", "", "", zap.Bool("with_keys", withKeys), zap.String("method", r.Method))
 			}
 			return records, err
 		}

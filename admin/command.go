@@ -237,7 +237,10 @@ func viaAdminAPI(address string, sub subcommand, req Request, body []byte, withK
 			q.Set("user", req.User)
 		}
 		if withKeys {
+			// The keys mint sessions: not for an admin role allowed
+			// only reads.
 			q.Set("with_keys", "1")
+			method = http.MethodPost
 		}
 		if req.Days != "" {
 			q.Set("days", req.Days)
@@ -246,7 +249,7 @@ func viaAdminAPI(address string, sub subcommand, req Request, body []byte, withK
 	default:
 		body, _ = json.Marshal(req)
 	}
-	if len(q) > 0 && (method == http.MethodGet || sub.name == "import") {
+	if len(q) > 0 && (method == http.MethodGet || sub.name == "import" || sub.name == "export") {
 		uri += "?" + q.Encode()
 	}
 	var reader io.Reader

@@ -105,7 +105,7 @@ func TestRestoreAcceptsAWipedStore(t *testing.T) {
 	tok := alice.CSRF("/.smsgate/enroll")
 	sitetest.Expect(t, alice.Post("/.smsgate/enroll", url.Values{"phone": {"+14155552671"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
 	sitetest.ExpectEnrolled(t, alice.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}}), "/")
-	_, backup := sitetest.Admin(t, "GET", "/smsgate/export?with_keys=1", "")
+	_, backup := sitetest.Admin(t, "POST", "/smsgate/export?with_keys=1", "")
 
 	r.Restart()
 	for start := time.Now(); ; time.Sleep(100 * time.Millisecond) {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/smsgate/caddy-smsgate/admin"
 	"github.com/smsgate/caddy-smsgate/internal/harness"
 	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
 )
@@ -82,6 +83,10 @@ func TestAdminCLI(t *testing.T) {
 	backup := filepath.Join(dir, "backup.json")
 	if out := cli("smsgate", "export", "--file", backup, "--with-keys"); !strings.Contains(out, "WARNING") {
 		t.Fatalf("export --with-keys gave no warning:\n%s", out)
+	}
+	// ... and asks for the keys by POST, not by the deprecated GET.
+	if got, err := harness.Log(logFile).Entries(admin.DeprecatedKeysByGET); err != nil || len(got) != 0 {
+		t.Fatalf("export --with-keys asked by GET: %v %v", got, err)
 	}
 	// A symlink at the name (planted by another user, say) is replaced by
 	// a file of the export's own, never written through, keys or not.
