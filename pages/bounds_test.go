@@ -333,3 +333,40 @@ func TestRequiredChannelGoesFirst(t *testing.T) {
 	sitetest.Expect(t, c.Post("/.smsgate/verify", url.Values{"code": {lastCodeIn(msgs)}, "csrf": {tok}}), http.StatusSeeOther, "/")
 	sitetest.ExpectBody(t, c.Get("/"), "Hello, carol (tel)")
 }
+
+// TestNoFirstPhoneWhereAStrongerKindIsRequired: the only gate of a site
+// requires an app, so a newcomer behind basic_auth cannot begin there (a
+// first device is a phone, and the route takes no phone's code). The
+// enroll step says so, in the reader's language, offers no form, and a
+// POST sends nothing. Before, it took the number, texted it a code (paid
+// for) and refused that code with "This page asks for a sign-in with an
+// authenticator app": a dead end with no reason given.
+func TestNoFirstPhoneWhereAStrongerKindIsRequired(t *testing.T) {
+	sitetest.Parallel(t)
+	s := sitetest.Start(t, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
+	basic_auth {
+		alice %[1]s
+	}
+	smsgate {
+		require totp
+		store badger {DIR}
+		provider log
+	}
+	respond "Hello, {http.auth.user.id}!"
+}`, sitetest.DemoHash))
+	alice := sitetest.NewClient(t, "alice")
+	sitetest.Expect(t, alice.Get("/.smsgate/login"), http.StatusSeeOther, "/.smsgate/enroll")
+	page := alice.Get("/.smsgate/enroll")
+	if page.StatusCode != http.StatusOK || !strings.Contains(page.Text, "your first device must be a phone, which cannot be added here") ||
+		!strings.Contains(page.Text, "an authenticator app") || strings.Contains(page.Text, `name="phone"`) {
+		t.Fatalf("the enroll step where no phone can be added: %d\n%s", page.StatusCode, page.Text)
+	}
+	if res := alice.PostJSON("/.smsgate/enroll", alice.Base(), map[string]string{"phone": "+14155552671"}); res.StatusCode != http.StatusBadRequest || s.Sent() != 0 {
+		t.Fatalf("a first phone posted where none can be added: %d, %d codes sent", res.StatusCode, s.Sent())
+	}
+	german := sitetest.NewClient(t, "alice")
+	german.Header = http.Header{"Accept-Language": {"de"}}
+	if page := german.Get("/.smsgate/enroll"); !strings.Contains(page.Text, "Ihr erstes Gerät muss aber ein Telefon sein") {
+		t.Fatalf("the German page:\n%s", page.Text)
+	}
+}

@@ -1,6 +1,7 @@
 package pages
 
 import (
+	"net/http"
 	"slices"
 
 	"github.com/smsgate/caddy-smsgate/signin"
@@ -42,9 +43,32 @@ func (p *Pages) offersRecovery(req *request) bool { return p.Policy.OffersRecove
 
 // requiredWords says, in the reader's language, what this gate asks for.
 func (p *Pages) requiredWords(req *request) string {
+	return p.say(req, words.Newf("factor.required", "kinds", p.requiredKinds(req)))
+}
+
+// requiredKinds names the kinds the route requires: "an authenticator app
+// or a passkey".
+func (p *Pages) requiredKinds(req *request) string {
 	var names []string
 	for _, k := range p.Policy.Require {
 		names = append(names, p.sayID(req, "kind."+k))
 	}
-	return p.say(req, words.Newf("factor.required", "kinds", p.Words.Or(req.lang, names)))
+	return p.Words.Or(req.lang, names)
+}
+
+// stranded answers the enroll step where it cannot be taken: a first
+// device is a phone, and a route that requires an app or a passkey takes
+// no phone's code, so a code sent to it could never sign in here. No form
+// and no text: the page says why, and where to begin instead.
+func (p *Pages) stranded(req *request) bool {
+	if p.offersTexts(req) {
+		return false
+	}
+	status := http.StatusOK
+	if req.r.Method != http.MethodGet {
+		status = http.StatusBadRequest
+	}
+	p.page(req, status, "enroll", pageData{Stranded: true,
+		Error: p.say(req, words.Newf("factor.no_first_phone", "kinds", p.requiredKinds(req)))})
+	return true
 }

@@ -76,7 +76,7 @@ func (p *Pages) enroll(req *request) {
 		p.next(req)
 		return
 	}
-	if p.enrollPaused(req) {
+	if p.enrollPaused(req) || p.stranded(req) {
 		return
 	}
 	if req.r.Method == http.MethodGet {

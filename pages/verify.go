@@ -14,6 +14,9 @@ import (
 // pageData is what a page shows.
 type pageData struct {
 	Error string
+	// Stranded says the enroll step cannot be taken here (no phone's code
+	// is taken): no form.
+	Stranded bool
 	// Phone is what the user typed, to fill the form again.
 	Phone string
 	// Masked is the phone a pending code went to, when it may be shown.
