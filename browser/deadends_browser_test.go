@@ -213,7 +213,7 @@ func TestButtonsPromiseOnlyWhatTheServerDoes(t *testing.T) {
 		t.Fatal("another browser is offered the call that is spent")
 	}
 	d.shoot("verify-cooldown")
-	s.Advance(31 * time.Second)
+	s.Advance(61 * time.Second) // the text was the sign-in's second code: its wait doubled (60 s)
 	d.do(chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(`input[name=action][value=send] ~ button:enabled`)))
 	d.do(chromedp.Click(chromedp.CSS(`input[name=action][value=send] ~ button`)))
 	d.waitText(`main`, "We sent a code to")
