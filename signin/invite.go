@@ -42,7 +42,10 @@ func (s *Service) AcceptInvite(ctx context.Context, realm string, f *Flow, token
 		return 0, err
 	}
 	s.audit("invite_used", inv.User, "")
-	f.User, f.Invited, f.InvitedAt, f.Challenge = inv.User, true, inv.Made.UnixNano(), ""
+	f.User, f.Invited, f.InvitedAt, f.Challenge = inv.User, true, 0, ""
+	if !inv.Made.IsZero() { // an earlier release's invite has no time: 0, as its flows have
+		f.InvitedAt = inv.Made.UnixNano()
+	}
 	return s.Next(ctx, realm, f, inv.User)
 }
 
