@@ -1,6 +1,7 @@
 package signin
 
 import (
+	"cmp"
 	"context"
 	"time"
 
@@ -25,7 +26,7 @@ func (s *Service) inviteFor(ctx context.Context, realm, token, prior string) (en
 		return enrollment.Invite{}, ErrOtherInvite
 	}
 	if ok, err := s.standing(ctx, realm, inv.User, inv.Made); err != nil || !ok {
-		return enrollment.Invite{}, cmpNil(err, enrollment.ErrInvite)
+		return enrollment.Invite{}, cmp.Or[error](err, enrollment.ErrInvite)
 	}
 	return inv, nil
 }
@@ -75,11 +76,3 @@ func (f *Flow) InvitedAs(user string) bool { return f.Invited && user != "" && f
 // invitedAt is when the invite a flow accepted was minted (the epoch for
 // an earlier release's flow).
 func (f *Flow) invitedAt() time.Time { return time.Unix(0, f.InvitedAt) }
-
-// cmpNil is err, or instead when err is nil.
-func cmpNil(err, instead error) error {
-	if err != nil {
-		return err
-	}
-	return instead
-}
