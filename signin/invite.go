@@ -18,7 +18,7 @@ func (s *Service) InviteFor(ctx context.Context, realm, token, prior string) (st
 }
 
 func (s *Service) inviteFor(ctx context.Context, realm, token, prior string) (enrollment.Invite, error) {
-	inv, err := s.Invites.InviteUser(ctx, realm, token)
+	inv, err := s.Invites.PeekInvite(ctx, realm, token)
 	if err != nil {
 		return inv, err
 	}
