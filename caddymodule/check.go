@@ -46,6 +46,9 @@ func (g *Gate) check() error {
 	if err := g.checkIdentity(); err != nil {
 		return err
 	}
+	if err := siteblock.CheckAuthHeaders(g.AuthHeaders); err != nil {
+		return err
+	}
 	if err := g.checkRanges(); err != nil {
 		return err
 	}
@@ -92,8 +95,8 @@ func (g *Gate) check() error {
 	return err
 }
 
-// checkIdentity refuses an identity a client could choose, enrollment
-// open without one, and an auth_header the client could write.
+// checkIdentity refuses an identity a client could choose, and enrollment
+// open without one.
 func (g *Gate) checkIdentity() error {
 	switch g.Enrollment {
 	case EnrollmentOpen, EnrollmentClosed:
@@ -104,7 +107,7 @@ func (g *Gate) checkIdentity() error {
 		if g.Enrollment == EnrollmentOpen {
 			return cfutil.OptionErrf("enrollment", "enrollment open needs a first factor: with identity none, anyone could enroll as anyone")
 		}
-		return siteblock.CheckAuthHeaders(g.AuthHeaders)
+		return nil
 	}
 	if !strings.Contains(g.Identity, "{") {
 		return cfutil.OptionErrf("identity", "identity must be a placeholder such as %s, or none; %q would name every visitor the same", DefaultIdentity, g.Identity)
@@ -113,7 +116,7 @@ func (g *Gate) checkIdentity() error {
 		return cfutil.OptionErrf("identity", "identity %s: {%s} is whatever the client sends, so anyone could be anyone: use a first factor's placeholder such as %s, a header a forward_auth sets, or none", g.Identity, p, DefaultIdentity)
 	}
 	g.trusted = siteblock.TrustedHeaders(g.Identity, g.IdentityFrom)
-	return siteblock.CheckAuthHeaders(g.AuthHeaders)
+	return nil
 }
 
 // checkRanges checks the numbers and the path prefix.

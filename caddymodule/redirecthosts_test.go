@@ -33,20 +33,7 @@ http://localhost:{HTTP_PORT} {
 		provider log
 		redirect_hosts app.example.com `+tc.hosts+`
 	}
-}`, tc.want)
-			sitetest.AssertLoadError(t, `{
-	admin localhost:{ADMIN_PORT}
-}
-http://localhost:{HTTP_PORT} {
-	basic_auth {
-		alice `+sitetest.DemoHash+`
-	}
-	smsgate {
-		store badger {DIR}
-		provider log
-		redirect_hosts app.example.com `+tc.hosts+`
-	}
-}`, "Caddyfile:11")
+}`, tc.want, "Caddyfile:11")
 			sitetest.AssertJSONLoadError(t, `{"admin": {"listen": "localhost:{ADMIN_PORT}"}, "apps": {"http": {"http_port": {HTTP_PORT}, "servers": {"s": {"listen": [":{HTTP_PORT}"], "routes": [{"handle": [
 	{"handler": "smsgate", "realm": "localhost", "identity": "none", "store": {"module": "badger", "path": "`+t.TempDir()+`"}, "providers": [{"provider": "log"}],
 	 "redirect_hosts": [`+tc.json+`]}]}]}}}}}`, tc.want)

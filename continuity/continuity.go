@@ -194,12 +194,17 @@ func (w *Watch) checkEvictions(ctx context.Context, rec *Record) error {
 		return nil // a server that will not say (INFO refused): the warning at start stands
 	}
 	last := w.evictions
-	w.evictions = n
 	if last < 0 || n <= last || rec.Frozen != nil || !(rec.Users || w.marker.get().Users) {
+		w.evictions = n
 		return nil // none new (a count that went back: another master), or nothing to protect
 	}
-	rec.Users, rec.Frozen = true, &Freeze{Since: w.now().UTC(), Reason: Evicted}
-	return w.put(ctx, rec)
+	frozen := *rec
+	frozen.Users, frozen.Frozen = true, &Freeze{Since: w.now().UTC(), Reason: Evicted}
+	if err := w.put(ctx, &frozen); err != nil {
+		return err // the count stays as it was: the next look freezes
+	}
+	*rec, w.evictions = frozen, n
+	return nil
 }
 
 // SawUsers records that the store holds users now (a first enrollment, an

@@ -184,3 +184,43 @@ func TestRedisRestarts(t *testing.T) {
 		_ = closeStore()
 	}
 }
+
+// failingPuts is a store whose Puts fail while fail is set.
+type failingPuts struct {
+	store.Store
+	fail bool
+}
+
+func (s *failingPuts) Put(ctx context.Context, key string, value []byte, ttl time.Duration) error {
+	if s.fail {
+		return errors.New("the store did not take the write")
+	}
+	return s.Store.Put(ctx, key, value, ttl)
+}
+
+// TestAnEvictionSeenWhenTheFreezeCouldNotBeWrittenFreezesLater: keys
+// were evicted from a store that holds users, and the freeze could not be
+// written at that look (a store that answers a read but refuses the
+// write). The next look, the count unchanged since, must still freeze it:
+// the evictions happened, and no later count tells of them again.
+func TestAnEvictionSeenWhenTheFreezeCouldNotBeWrittenFreezesLater(t *testing.T) {
+	st := &failingPuts{Store: badger(t)}
+	evicted := int64(0)
+	w, _, err := Open(ctx, st, Options{Identity: t.Name(), Dir: t.TempDir(),
+		Probe:   func(context.Context) (bool, error) { return true, nil },
+		Evicted: func(context.Context) (int64, error) { return evicted, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.SawUsers(ctx); err != nil {
+		t.Fatal(err)
+	}
+	evicted, st.fail = 3, true
+	if _, err := w.Check(ctx); err == nil {
+		t.Fatal("a freeze that could not be written answered no error")
+	}
+	st.fail = false
+	if ch, err := w.Check(ctx); err != nil || ch.Frozen == nil || ch.Frozen.Reason != Evicted {
+		t.Fatalf("the look after the failed freeze: %+v %v", ch, err)
+	}
+}

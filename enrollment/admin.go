@@ -97,8 +97,9 @@ func (s *Admin) liveInvite(raw []byte) (Invite, error) {
 	return v, nil
 }
 
-// InviteUser returns a live invite (whom it is for), without consuming it.
-func (s *Admin) InviteUser(ctx context.Context, realm, token string) (Invite, error) {
+// PeekInvite returns a live invite (whom it is for, when it was made),
+// without consuming it.
+func (s *Admin) PeekInvite(ctx context.Context, realm, token string) (Invite, error) {
 	if token == "" || len(token) > 128 {
 		return Invite{}, ErrInvite
 	}

@@ -160,12 +160,6 @@ func (s *Devices) CheckApp(ctx context.Context, sc Scope, user, code string) (*D
 	if err != nil {
 		return nil, err
 	}
-	giveAllBack := func() {
-		s.giveBackNow(ctx, guess)
-		for _, g := range more {
-			s.giveBackNow(ctx, g)
-		}
-	}
 	now := s.Now()
 	apps := 0
 	for i := range list {
@@ -176,7 +170,7 @@ func (s *Devices) CheckApp(ctx context.Context, sc Scope, user, code string) (*D
 		apps++
 		secret, err := s.Secrets.Open(d.Secret, appKey(sc.Realm, user, d.ID))
 		if err != nil {
-			giveAllBack()
+			s.giveBackNow(ctx, append(more, guess)...)
 			return nil, fmt.Errorf("authenticator app %s of %q: %v", d.ID, user, err)
 		}
 		if step, ok := appStep(secret, code, now); ok {
@@ -190,9 +184,7 @@ func (s *Devices) CheckApp(ctx context.Context, sc Scope, user, code string) (*D
 			s.forgetFailures(&done, sc, user)
 			guess.giveBack(&done) // a right code is no guess
 			_ = store.Do(ctx, s.Store, &done)
-			for _, g := range more {
-				s.giveBackNow(ctx, g)
-			}
+			s.giveBackNow(ctx, more...)
 			s.touch(ctx, sc.Realm, user, d.ID)
 			return d, nil
 		}

@@ -69,20 +69,15 @@ func (s *Core) moreGuesses(ctx context.Context, sc Scope, user string, first *gu
 		return nil, nil
 	}
 	taken := []*guess{first}
-	back := func() {
-		for _, g := range taken {
-			s.giveBackNow(ctx, g)
-		}
-	}
 	for range n {
 		var b store.Batch
 		g := s.takeGuess(&b, sc, user)
 		if err := store.Do(ctx, s.Store, &b); err != nil {
-			back()
+			s.giveBackNow(ctx, taken...)
 			return nil, err
 		}
 		if !g.op.OK {
-			back()
+			s.giveBackNow(ctx, taken...)
 			return nil, s.guessRefused(ctx, sc, user, g)
 		}
 		taken = append(taken, g)
@@ -98,11 +93,13 @@ func (g *guess) giveBack(b *store.Batch) {
 	}
 }
 
-// giveBackNow returns the slot at once.
-func (s *Core) giveBackNow(ctx context.Context, g *guess) {
-	var b store.Batch
-	g.giveBack(&b)
-	_ = store.Do(ctx, s.Store, &b)
+// giveBackNow returns the slots at once (a batch each: their key is one).
+func (s *Core) giveBackNow(ctx context.Context, gs ...*guess) {
+	for _, g := range gs {
+		var b store.Batch
+		g.giveBack(&b)
+		_ = store.Do(ctx, s.Store, &b)
+	}
 }
 
 // FirstNotice reports whether user's phones are to be told that their

@@ -199,6 +199,9 @@ func (m *Manager) startPoll(ctx context.Context, now int64) bool {
 
 // poll reads the revocation log since the last entry read.
 func (m *Manager) poll(ctx context.Context) {
+	// What this process wrote, taken before the counter is read: an entry
+	// written meanwhile is above the counter read, and no loss.
+	w := m.wrote.Load()
 	n, err := m.store.Counter(ctx, RevocationCounter)
 	if err != nil {
 		m.storeFault("reading the revocation counter", err)
@@ -211,7 +214,7 @@ func (m *Manager) poll(ctx context.Context) {
 	// The log lost entries: the store was wiped (its epoch), its counter
 	// went back, or it is below an entry this process wrote before it read
 	// it (a Sentinel failover lost the last writes the old master took).
-	if w := m.wrote.Load(); m.putBackDue.Swap(false) || n < seen || n < w {
+	if m.putBackDue.Swap(false) || n < seen || n < w {
 		m.putBack(ctx)
 		m.wrote.CompareAndSwap(w, 0)
 	}

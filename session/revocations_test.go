@@ -2,11 +2,14 @@ package session
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/smsgate/caddy-smsgate/store"
 )
@@ -394,5 +397,32 @@ func TestPollDue(t *testing.T) {
 	}
 	if !due(last, 0) {
 		t.Error("the first call does not poll")
+	}
+}
+
+// TestALogEntryOfThePreviousRelease: the previous release's user
+// revocations in the log carry no time ("t"). Read by this release, such
+// an entry still ends the sessions issued before it was read, and is not
+// taken for an exact time: the gate neither refuses from memory by it
+// once the store forgot the record (revokes), nor puts it back (known).
+func TestALogEntryOfThePreviousRelease(t *testing.T) {
+	var rv revocation
+	if err := json.Unmarshal([]byte(`{"r":"localhost","u":"alice"}`), &rv); err != nil || rv.User != "alice" || rv.At != 0 {
+		t.Fatalf("the previous release's entry: %+v %v", rv, err)
+	}
+	start := time.Unix(1_800_000_000, 0)
+	var c coverage
+	c.reset(start)
+	read := start.Add(time.Hour)
+	c.add(read, rv, 12*time.Hour)
+	issued := &Claims{SID: "s1", RegisteredClaims: jwt.RegisteredClaims{Subject: "alice", IssuedAt: jwt.NewNumericDate(read.Add(-time.Minute))}}
+	if c.admits(issued) {
+		t.Error("a session issued before the entry was read is admitted from the coverage")
+	}
+	if c.revokes(issued) {
+		t.Error("an entry without a time is taken for an exact one")
+	}
+	if _, users := c.known(); len(users) != 0 {
+		t.Errorf("an entry without a time would be put back: %v", users)
 	}
 }

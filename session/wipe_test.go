@@ -5,6 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
+
 	"github.com/smsgate/caddy-smsgate/store"
 	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
 )
@@ -120,5 +123,64 @@ func TestALostLogEntryIsPutBack(t *testing.T) {
 	m.poll(ctx)
 	if _, err := base.Get(ctx, revokedKey("lost.example", cl.SID)); err != nil {
 		t.Fatalf("the lost revocation was not put back: %v", err)
+	}
+}
+
+// revokedDuringRead is a store on which a revocation of this process
+// lands while the poll reads the log's counter (once): after the counter
+// answered, before the poll looks at what this process wrote.
+type revokedDuringRead struct {
+	store.Store
+	during func()
+}
+
+func (s *revokedDuringRead) Counter(ctx context.Context, key string) (int64, error) {
+	n, err := s.Store.Counter(ctx, key)
+	if during := s.during; during != nil && key == RevocationCounter {
+		s.during = nil
+		during()
+	}
+	return n, err
+}
+
+// TestALogoutDuringAPollIsNoLostEntry: a logout of this process is written
+// to the log while a poll reads the counter. The counter the poll read is
+// below the entry just written, yet nothing was lost: the poll must not
+// take it for a failover (a warning to the operator, and every revocation
+// the gate knows written again).
+func TestALogoutDuringAPollIsNoLostEntry(t *testing.T) {
+	ctx := context.Background()
+	base, closeDB, err := store.OpenBadger(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = closeDB() })
+	core, logs := observer.New(zap.InfoLevel)
+	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	st := &revokedDuringRead{Store: base}
+	m, err := NewManager(ctx, Config{Store: st, Realm: "during.example", Lifetime: time.Hour, Logger: zap.New(core), Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	logout := func() {
+		tok, err := m.Issue(ctx, "alice", []string{"sms"}, Where{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cl, _ := m.Verify(tok)
+		if _, err := m.Revoke(ctx, tok, cl); err != nil {
+			t.Fatal(err)
+		}
+	}
+	logout()
+	m.poll(ctx)
+	st.during = logout
+	m.poll(ctx)
+	if lost := logs.FilterMessageSnippet("lost revocations").Len(); lost != 0 {
+		t.Fatalf("a logout during a poll was taken for lost entries: %v", logs.All())
+	}
+	m.poll(ctx)
+	if m.seen.Load() != 2 {
+		t.Fatalf("the log read up to %d, want 2", m.seen.Load())
 	}
 }

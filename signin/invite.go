@@ -1,6 +1,7 @@
 package signin
 
 import (
+	"cmp"
 	"context"
 	"time"
 
@@ -17,7 +18,7 @@ func (s *Service) InviteFor(ctx context.Context, realm, token, prior string) (st
 }
 
 func (s *Service) inviteFor(ctx context.Context, realm, token, prior string) (enrollment.Invite, error) {
-	inv, err := s.Invites.InviteUser(ctx, realm, token)
+	inv, err := s.Invites.PeekInvite(ctx, realm, token)
 	if err != nil {
 		return inv, err
 	}
@@ -25,7 +26,7 @@ func (s *Service) inviteFor(ctx context.Context, realm, token, prior string) (en
 		return enrollment.Invite{}, ErrOtherInvite
 	}
 	if ok, err := s.standing(ctx, realm, inv.User, inv.Made); err != nil || !ok {
-		return enrollment.Invite{}, cmpNil(err, enrollment.ErrInvite)
+		return enrollment.Invite{}, cmp.Or[error](err, enrollment.ErrInvite)
 	}
 	return inv, nil
 }
@@ -42,7 +43,10 @@ func (s *Service) AcceptInvite(ctx context.Context, realm string, f *Flow, token
 		return 0, err
 	}
 	s.audit("invite_used", inv.User, "")
-	f.User, f.Invited, f.InvitedAt, f.Challenge = inv.User, true, inv.Made.UnixNano(), ""
+	f.User, f.Invited, f.InvitedAt, f.Challenge = inv.User, true, 0, ""
+	if !inv.Made.IsZero() { // an earlier release's invite has no time: 0, as its flows have
+		f.InvitedAt = inv.Made.UnixNano()
+	}
 	return s.Next(ctx, realm, f, inv.User)
 }
 
@@ -72,11 +76,3 @@ func (f *Flow) InvitedAs(user string) bool { return f.Invited && user != "" && f
 // invitedAt is when the invite a flow accepted was minted (the epoch for
 // an earlier release's flow).
 func (f *Flow) invitedAt() time.Time { return time.Unix(0, f.InvitedAt) }
-
-// cmpNil is err, or instead when err is nil.
-func cmpNil(err, instead error) error {
-	if err != nil {
-		return err
-	}
-	return instead
-}

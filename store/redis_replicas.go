@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"sync"
@@ -19,8 +20,9 @@ import (
 // promotes (Sentinel picks the replica with the most data), and a replica
 // that does not answer within ReplicaWait makes the write an error: the
 // user is told to try again, not that it was done. A server without
-// replicas, or a Cluster (whose nodes' WAIT would need a write to each
-// key's own slot), answers as before.
+// replicas, one that refuses INFO (so cannot be counted), or a Cluster
+// (whose nodes' WAIT would need a write to each key's own slot), answers
+// as before.
 
 // ReplicaWait is the longest a lasting write waits for a replica.
 const ReplicaWait = 2 * time.Second
@@ -84,9 +86,12 @@ func (r *Redis) replicas(ctx context.Context) (int64, error) {
 		return r.replicaCount.n, nil
 	}
 	info, err := r.client.Info(ctx, "replication").Result()
-	if err != nil {
+	var refused redis.Error
+	if err != nil && !errors.As(err, &refused) {
 		return 0, err
 	}
+	// A server that refuses INFO (a managed Redis; the warning at start
+	// says so) cannot be counted: its writes do not wait, as before WAIT.
 	n := int64(len(onlineReplica.FindAllString(info, -1)))
 	r.replicaCount.n, r.replicaCount.at = n, time.Now()
 	return n, nil

@@ -72,3 +72,24 @@ func TestALastingWriteWaitsForAReplica(t *testing.T) {
 		t.Fatalf("a lasting write once the replica is back: %v", err)
 	}
 }
+
+// TestALastingWriteWhereINFOIsRefused: a managed Redis may refuse INFO
+// (the durability warning at start says so, and goes on). Its lasting
+// writes cannot wait for replicas it cannot count, and must be done, as
+// before WAIT was added: not every enrollment, logout and reset an error.
+func TestALastingWriteWhereINFOIsRefused(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	server := redistest.StartWith(t, "--rename-command", "INFO", "")
+	st, closeStore, err := store.OpenRedis(&store.Redis{Addresses: []string{server.Addr}, KeyPrefix: "test:"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeStore()
+	if err := st.Put(store.Lasting(ctx), "a", []byte("1"), 0); err != nil {
+		t.Fatalf("a lasting write where INFO is refused: %v", err)
+	}
+	if got, err := st.Get(ctx, "a"); err != nil || string(got) != "1" {
+		t.Fatalf("the write: %q %v", got, err)
+	}
+}

@@ -1,0 +1,63 @@
+package signin
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/store"
+)
+
+// TestAnInviteAndAFlowOfThePreviousRelease: the previous release wrote
+// invites without "made" and flow cookies without "ina". Such an invite
+// still enrolls a user never reset or revoked, and none once they were;
+// the flow that accepted it stays valid the same way. Its flow's
+// InvitedAt is 0, as the previous release's flows read (not the overflow
+// of a zero time's UnixNano, which is undefined).
+func TestAnInviteAndAFlowOfThePreviousRelease(t *testing.T) {
+	ctx := context.Background()
+	st, closeDB, err := store.OpenBadger(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = closeDB() })
+	s := newServiceOn(st, LoginForm{})
+	var revoked time.Time
+	s.Revoked = func(context.Context, string, string) (time.Time, error) { return revoked, nil }
+	oldInvite := func(token string) {
+		t.Helper()
+		sum := sha256.Sum256([]byte(token))
+		raw := `{"user":"gina","expires":"` + time.Now().Add(time.Hour).UTC().Format(time.RFC3339Nano) + `"}`
+		if err := st.Put(ctx, store.Key("invite", "r", hex.EncodeToString(sum[:])), []byte(raw), time.Hour); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	oldInvite("never-revoked")
+	f := &Flow{}
+	step, err := s.AcceptInvite(ctx, "r", f, "never-revoked", "")
+	if err != nil || step != Enroll {
+		t.Fatalf("an earlier release's invite for a user never revoked: %v %v", step, err)
+	}
+	if f.InvitedAt != 0 {
+		t.Errorf("a flow that accepted an earlier release's invite: InvitedAt %d, want 0", f.InvitedAt)
+	}
+	// The previous release's flow cookie: inv, no ina.
+	if step, err := s.Next(ctx, "r", &Flow{User: "gina", Invited: true}, "gina"); err != nil || step != Enroll {
+		t.Fatalf("an earlier release's invited flow, user never revoked: %v %v", step, err)
+	}
+
+	revoked = time.Now()
+	oldInvite("revoked")
+	if _, err := s.AcceptInvite(ctx, "r", &Flow{}, "revoked", ""); !errors.Is(err, enrollment.ErrInvite) {
+		t.Fatalf("an earlier release's invite for a user revoked since: %v", err)
+	}
+	old := &Flow{User: "gina", Invited: true}
+	if step, err := s.Next(ctx, "r", old, "gina"); err != nil || step == Enroll || old.Invited {
+		t.Fatalf("an earlier release's invited flow, user revoked since: %v %v (invited %t)", step, err, old.Invited)
+	}
+}
