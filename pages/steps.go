@@ -58,14 +58,13 @@ func (p *Pages) login(req *request) {
 	p.goTo(req, signin.Verify)
 }
 
-// next sends the user to the step the sign-in says is next.
+// next sends the user to the step the sign-in says is next; nextOf, to
+// the one Next answered (its store's error a 503 at once, not asked again).
 func (p *Pages) next(req *request) {
 	step, err := p.SignIn.Next(req.r.Context(), req.realm, &req.flow.Flow, req.user)
 	p.nextOf(req, step, err)
 }
 
-// nextOf sends the user on to step, which Next just answered; a store
-// that failed to answer is a 503 at once, not asked again.
 func (p *Pages) nextOf(req *request, step signin.Step, err error) {
 	if err != nil {
 		p.Logger.Error("reading device", audit.User(req.user), zap.Error(err))
