@@ -66,5 +66,14 @@ func unbudgeted(ctx context.Context) (context.Context, error) {
 	} else if b.left.Load() <= 0 {
 		return ctx, ErrBudgetSpent
 	}
-	return context.WithValue(ctx, budgetKey{}, (*budget)(nil)), nil
+	return WithoutBudget(ctx), nil
+}
+
+// WithoutBudget is ctx for work that outlives its request, with a timeout
+// of its own (the revocation log's poll): not held to the request's budget.
+func WithoutBudget(ctx context.Context) context.Context {
+	if ctx.Value(budgetKey{}) == nil {
+		return ctx
+	}
+	return context.WithValue(ctx, budgetKey{}, (*budget)(nil))
 }
