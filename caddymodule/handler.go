@@ -15,6 +15,7 @@ import (
 	"github.com/smsgate/caddy-smsgate/pages"
 	"github.com/smsgate/caddy-smsgate/session"
 	"github.com/smsgate/caddy-smsgate/signin"
+	"github.com/smsgate/caddy-smsgate/store"
 )
 
 // gateCookies are the cookies no upstream sees: the bearer tokens (the
@@ -74,6 +75,7 @@ func (g *Gate) own(w http.ResponseWriter, r *http.Request, next caddyhttp.Handle
 		return g.handOff(w, r, next)
 	}
 	defer g.inFlight.Release()
+	r = r.WithContext(store.WithBudget(r.Context(), store.RequestBudget)) // a person waits: store.RequestBudget
 	if r.URL.Path[len(g.hot.prefix):] == "auth" {
 		return g.authCheck(w, r) // forward auth: no pages, no flow
 	}
@@ -86,7 +88,7 @@ func (g *Gate) uncached(r *http.Request, token string) (*session.Claims, func(st
 		return nil, nil, errReplaced
 	}
 	defer g.inFlight.Release()
-	if cl := g.sessions.Uncached(r.Context(), token); cl != nil {
+	if cl := g.sessions.Uncached(store.WithBudget(r.Context(), store.RequestBudget), token); cl != nil {
 		return cl, cl.Facts().Lookup, nil
 	}
 	return nil, nil, nil

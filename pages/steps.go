@@ -58,9 +58,14 @@ func (p *Pages) login(req *request) {
 	p.goTo(req, signin.Verify)
 }
 
-// next sends the user to the step the sign-in says is next.
+// next sends the user to the step the sign-in says is next; nextOf, to
+// the one Next answered (its store's error a 503 at once, not asked again).
 func (p *Pages) next(req *request) {
 	step, err := p.SignIn.Next(req.r.Context(), req.realm, &req.flow.Flow, req.user)
+	p.nextOf(req, step, err)
+}
+
+func (p *Pages) nextOf(req *request, step signin.Step, err error) {
 	if err != nil {
 		p.Logger.Error("reading device", audit.User(req.user), zap.Error(err))
 		p.unavailable(req)
@@ -73,7 +78,7 @@ func (p *Pages) next(req *request) {
 func (p *Pages) enroll(req *request) {
 	step, err := p.SignIn.Next(req.r.Context(), req.realm, &req.flow.Flow, req.user)
 	if err != nil || step != signin.Enroll {
-		p.next(req)
+		p.nextOf(req, step, err)
 		return
 	}
 	if p.enrollPaused(req) || p.stranded(req) {
@@ -116,7 +121,7 @@ func (p *Pages) verify(req *request) {
 		// (Or a first phone whose code died: a new one may go to it.)
 		if step, err := p.SignIn.Next(ctx, req.realm, &req.flow.Flow, req.user); err != nil ||
 			(step != signin.Verify && !(step == signin.Enroll && req.flow.Enrolling != "")) {
-			p.next(req)
+			p.nextOf(req, step, err)
 			return
 		}
 	}

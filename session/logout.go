@@ -31,7 +31,9 @@ func (m *Manager) Revoke(ctx context.Context, token string, cl *Claims) (ended b
 	before, _ := revokedBefore(all)
 	switch {
 	case fault != nil:
-		ended = true // not known: the Put below answers
+		// A store that did not answer the read will not take the write:
+		// the user is told to try again now, not after a second wait.
+		return false, fault
 	case one.Err == nil && string(one.Value) == revokedAnnounced,
 		errors.Is(one.Err, store.ErrNotFound) && !before.IsZero() && !cl.IssuedAt.After(before):
 		m.cache.Remove(token) // a replay, or a session already ended with the user's others

@@ -186,7 +186,7 @@ func (m *Manager) startPoll(ctx context.Context, now int64) bool {
 		if m.uses != nil {
 			defer m.uses.Release()
 		}
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		ctx, cancel := context.WithTimeout(store.WithoutBudget(context.WithoutCancel(ctx)), 30*time.Second)
 		defer cancel()
 		m.poll(ctx)
 	}()

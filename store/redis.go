@@ -87,6 +87,10 @@ func (r *Redis) Provision(ctx caddy.Context) error {
 		DB:               r.DB,
 		// One seed address is a cluster only when said so; several are.
 		IsClusterMode: r.Cluster,
+		// A request's deadline (its budget: WithBudget) bounds a read too,
+		// not only the tries' waits: a hung server costs the budget, not
+		// the read timeout (5 s) on each call.
+		ContextTimeoutEnabled: true,
 	}
 	if r.Cluster && r.MasterName != "" {
 		return errors.New("redis store: cluster and master_name exclude each other: a cluster has no Sentinel")
@@ -155,7 +159,12 @@ func (r *Redis) key(k string) string { return r.KeyPrefix + k }
 
 // PutIfAbsent implements Store (SET NX).
 func (r *Redis) PutIfAbsent(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
-	err := r.client.SetArgs(ctx, r.key(key), value, redis.SetArgs{Mode: "NX", TTL: ttl}).Err()
+	ctx, done, err := spend(ctx)
+	defer done()
+	if err != nil {
+		return false, err
+	}
+	err = r.client.SetArgs(ctx, r.key(key), value, redis.SetArgs{Mode: "NX", TTL: ttl}).Err()
 	if errors.Is(err, redis.Nil) {
 		return false, nil
 	}
@@ -165,6 +174,11 @@ func (r *Redis) PutIfAbsent(ctx context.Context, key string, value []byte, ttl t
 
 // Counter implements Store.
 func (r *Redis) Counter(ctx context.Context, key string) (int64, error) {
+	ctx, done, err := spend(ctx)
+	defer done()
+	if err != nil {
+		return 0, err
+	}
 	v, err := r.client.Get(ctx, r.key(key)).Result()
 	if errors.Is(err, redis.Nil) {
 		return 0, nil
@@ -177,7 +191,14 @@ func (r *Redis) Counter(ctx context.Context, key string) (int64, error) {
 
 // Scan implements Store (SCAN MATCH, then GET of each key). A cluster is
 // scanned master by master: SCAN sees one node's keys only.
+// A scan takes as long as the store is large (the console's people): it
+// is not held to its request's budget, only refused once that is spent;
+// each of its calls has the read timeout, and the first error ends it.
 func (r *Redis) Scan(ctx context.Context, prefix string, fn func(string, []byte) error) error {
+	ctx, err := unbudgeted(ctx)
+	if err != nil {
+		return err
+	}
 	pattern := r.key(escapeGlob(prefix)) + "*"
 	cluster, ok := r.client.(*redis.ClusterClient)
 	if !ok {

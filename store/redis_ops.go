@@ -124,11 +124,38 @@ func (r *Redis) one(ctx context.Context, op *Op) *Op {
 	return op
 }
 
+// alone runs op alone, within its request's budget (spend), then what
+// after(ctx, op) does in the same budget (a lasting write's WAIT).
+func (r *Redis) alone(ctx context.Context, op *Op, after func(context.Context, *Op)) *Op {
+	ctx, done, err := spend(ctx)
+	defer done()
+	if err != nil {
+		op.Err = err
+		return op
+	}
+	r.one(ctx, op)
+	if after != nil {
+		after(ctx, op)
+	}
+	return op
+}
+
+// lastingOp is alone's after for a write the user is told about.
+func (r *Redis) lastingOp(ctx context.Context, op *Op) { op.Err = r.lasting(ctx, op.Err) }
+
 // DoBatch implements Batcher: the operations go in one pipeline (on a
 // cluster, one per node, sent side by side). A script the server does not
 // know (a new server, a failover, a flushed cache) is sent again alone,
 // which loads it.
 func (r *Redis) DoBatch(ctx context.Context, ops []*Op) {
+	ctx, done, err := spend(ctx)
+	defer done()
+	if err != nil {
+		for _, op := range ops {
+			op.Err = err
+		}
+		return
+	}
 	cmds := make([]redis.Cmder, len(ops))
 	_, _ = r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, op := range ops {
@@ -163,53 +190,55 @@ func (r *Redis) DoBatch(ctx context.Context, ops []*Op) {
 
 // Get implements Store.
 func (r *Redis) Get(ctx context.Context, key string) ([]byte, error) {
-	op := r.one(ctx, &Op{kind: opGet, key: key})
+	op := r.alone(ctx, &Op{kind: opGet, key: key}, nil)
 	return op.Value, op.Err
 }
 
 // Put implements Store.
 func (r *Redis) Put(ctx context.Context, key string, value []byte, ttl time.Duration) error {
-	return r.lasting(ctx, r.one(ctx, &Op{kind: opPut, key: key, value: value, ttl: ttl}).Err)
+	return r.alone(ctx, &Op{kind: opPut, key: key, value: value, ttl: ttl}, r.lastingOp).Err
 }
 
 // Take implements Store (GETDEL).
 func (r *Redis) Take(ctx context.Context, key string) ([]byte, error) {
-	op := r.one(ctx, &Op{kind: opTake, key: key})
-	if op.Err == nil {
-		op.Err = r.lasting(ctx, nil)
-	}
+	op := r.alone(ctx, &Op{kind: opTake, key: key}, r.lastingOp)
 	return op.Value, op.Err
 }
 
 // Delete implements Store.
 func (r *Redis) Delete(ctx context.Context, key string) error {
-	return r.lasting(ctx, r.one(ctx, &Op{kind: opDelete, key: key}).Err)
+	return r.alone(ctx, &Op{kind: opDelete, key: key}, r.lastingOp).Err
 }
 
 // Incr implements Store.
 func (r *Redis) Incr(ctx context.Context, key string, ttl time.Duration) (int64, error) {
-	op := r.one(ctx, &Op{kind: opIncr, key: key, ttl: ttl})
+	op := r.alone(ctx, &Op{kind: opIncr, key: key, ttl: ttl}, nil)
 	return op.N, op.Err
 }
 
 // Slide implements Store.
 func (r *Redis) Slide(ctx context.Context, key, id string, limit int, window time.Duration, now time.Time) (bool, time.Duration, error) {
-	op := r.one(ctx, &Op{kind: opSlide, key: key, id: id, limit: limit, window: window, now: now})
+	op := r.alone(ctx, &Op{kind: opSlide, key: key, id: id, limit: limit, window: window, now: now}, nil)
 	return op.OK, op.Wait, op.Err
 }
 
 // Unslide implements Store.
 func (r *Redis) Unslide(ctx context.Context, key, id string) error {
-	return r.one(ctx, &Op{kind: opUnslide, key: key, id: id}).Err
+	return r.alone(ctx, &Op{kind: opUnslide, key: key, id: id}, nil).Err
 }
 
 // Update implements Store: a GET, then the change written by swap if the
 // record is still what was read, else again — two round trips, as many
 // as the GET and SET it replaces.
 func (r *Redis) Update(ctx context.Context, key string, change func([]byte, bool) ([]byte, time.Duration, error)) error {
+	ctx, done, err := spend(ctx)
+	defer done()
+	if err != nil {
+		return err
+	}
 	k := r.key(key)
 	wrote := false
-	err := retry(ctx, func() (bool, error) {
+	err = retry(ctx, func() (bool, error) {
 		old, err := r.client.Get(ctx, k).Bytes()
 		found := err == nil
 		if err != nil && !errors.Is(err, redis.Nil) {

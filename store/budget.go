@@ -1,0 +1,79 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"time"
+)
+
+// A person waits for a request: its store work, all of its calls
+// together, has a budget (WithBudget), so that a store that does not
+// answer costs a page RequestBudget at most, whatever the number of calls
+// its flow makes, and then a clear 503 — not go-redis's full tries on
+// each call in a row (a stopped Redis ~1.7 s a call, a hung one its read
+// timeout, 5 s a call: a code typed on a hung Redis answered after 40 s).
+// Only the time spent waiting on the store counts, not a gateway's send in
+// between, so that a refund after a slow send still has its time. Within
+// the budget go-redis still retries (a Sentinel failover takes 2–3 s: a
+// request that meets its start may ride it over, else it is told to try
+// again); a lasting write's WAIT for a replica (ReplicaWait) fits in it.
+// Work without a budget (the gate's watch, flushes: each has a timeout of
+// its own) is bounded as before.
+
+// RequestBudget is the store time a request may spend (see WithBudget).
+const RequestBudget = 3 * time.Second
+
+// ErrBudgetSpent is what a store call answers once its request's budget is
+// spent: the store did not answer in time.
+var ErrBudgetSpent = errors.New("store: this request's time for the store is spent (the store did not answer in time)")
+
+type budgetKey struct{}
+
+// budget is the store time a request has left, in nanoseconds; its calls
+// may run at once (a batch's goroutines), hence atomic.
+type budget struct{ left atomic.Int64 }
+
+// WithBudget gives ctx's store calls d of store time in all.
+func WithBudget(ctx context.Context, d time.Duration) context.Context {
+	b := new(budget)
+	b.left.Store(int64(d))
+	return context.WithValue(ctx, budgetKey{}, b)
+}
+
+// spend bounds a store call by what is left of its request's budget: the
+// call's context, and done, which takes the time it took off the budget.
+// With the budget spent, it answers ErrBudgetSpent at once.
+func spend(ctx context.Context) (context.Context, func(), error) {
+	b, _ := ctx.Value(budgetKey{}).(*budget)
+	if b == nil {
+		return ctx, func() {}, nil
+	}
+	left := time.Duration(b.left.Load())
+	if left <= 0 {
+		return ctx, func() {}, ErrBudgetSpent
+	}
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(ctx, left)
+	return ctx, func() { cancel(); b.left.Add(-int64(time.Since(start))) }, nil
+}
+
+// unbudgeted is ctx without its budget (for work as long as the store is
+// large), or ErrBudgetSpent when that is spent already.
+func unbudgeted(ctx context.Context) (context.Context, error) {
+	if b, _ := ctx.Value(budgetKey{}).(*budget); b == nil {
+		return ctx, nil
+	} else if b.left.Load() <= 0 {
+		return ctx, ErrBudgetSpent
+	}
+	return WithoutBudget(ctx), nil
+}
+
+// WithoutBudget is ctx for work that outlives its request, with a timeout
+// of its own (the revocation log's poll): not held to the request's budget.
+func WithoutBudget(ctx context.Context) context.Context {
+	if ctx.Value(budgetKey{}) == nil {
+		return ctx
+	}
+	return context.WithValue(ctx, budgetKey{}, (*budget)(nil))
+}
