@@ -15,6 +15,7 @@ import (
 	"github.com/smsgate/caddy-smsgate/internal/cookies"
 	"github.com/smsgate/caddy-smsgate/pages"
 	"github.com/smsgate/caddy-smsgate/session"
+	"github.com/smsgate/caddy-smsgate/store"
 )
 
 // authCheck serves GET /.smsgate/auth, the forward-auth check for other
@@ -41,7 +42,10 @@ func (g *Gate) authCheck(w http.ResponseWriter, r *http.Request) error {
 		maxAge = min(d, cmp.Or(maxAge, d)) // stricter only: Caddy's forward_auth passes the client's query on
 	}
 	found := cookies.Find(r.Header, pages.SessionCookie) // admit strips it unread
-	cl := g.sessions.Check(r.Context(), found.Value)
+	cl, _ := g.sessions.Cached(r.Context(), found.Value)
+	if cl == nil && found.Value != "" {
+		cl = g.sessions.Uncached(store.WithBudget(r.Context(), store.RequestBudget), found.Value)
+	}
 	repl := replacer(r)
 	if repl == nil { // outside Caddy's server
 		repl = caddy.NewReplacer()

@@ -75,10 +75,10 @@ func (g *Gate) own(w http.ResponseWriter, r *http.Request, next caddyhttp.Handle
 		return g.handOff(w, r, next)
 	}
 	defer g.inFlight.Release()
-	r = r.WithContext(store.WithBudget(r.Context(), store.RequestBudget)) // a person waits: store.RequestBudget
 	if r.URL.Path[len(g.hot.prefix):] == "auth" {
-		return g.authCheck(w, r) // forward auth: no pages, no flow
+		return g.authCheck(w, r) // forward auth: no pages, no flow (a store budget on a cache miss only)
 	}
+	r = r.WithContext(store.WithBudget(r.Context(), store.RequestBudget)) // a person waits: store.RequestBudget
 	return g.pages.ServeHTTP(w, r)
 }
 
