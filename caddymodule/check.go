@@ -129,7 +129,8 @@ func (g *Gate) checkRanges() error {
 		cfutil.Range{Option: "session_lifetime", D: g.SessionLifetime, Min: time.Second}, cfutil.Range{Option: "step_up", D: g.StepUp, Min: time.Second},
 		cfutil.Range{Option: "resend_cooldown", D: g.ResendCooldown, Min: MinResendCooldown, Max: MaxResendCooldown},
 		cfutil.Range{Option: "remember", D: g.Remember, Min: MinRemember, Max: MaxRemember, Unset: true},
-		cfutil.Range{Option: "max_age", D: g.MaxAge, Min: time.Second, Unset: true}, cfutil.Range{Option: "key_rotation", D: g.KeyRotation, Min: time.Minute, Unset: true}); err != nil {
+		cfutil.Range{Option: "max_age", D: g.MaxAge, Min: time.Second, Unset: true}, cfutil.Range{Option: "key_rotation", D: g.KeyRotation, Min: time.Minute, Unset: true},
+		cfutil.Range{Option: "lockout", D: g.Lockout, Min: time.Second, Unset: true}); err != nil {
 		return err
 	}
 	switch {
