@@ -36,6 +36,13 @@ var background = regexp.MustCompile(`^(hello|client|auth|select|ping|info)\b|sms
 func TestADownStoreIsAskedLittle(t *testing.T) {
 	sitetest.Parallel(t)
 	for _, how := range []string{"refusing", "stopped", "paused"} {
+		t.Run(how, func(t *testing.T) { askedLittle(t, how) })
+	}
+}
+
+func askedLittle(t *testing.T, how string) {
+	sitetest.Parallel(t)
+	{
 		r := redistest.Start(t)
 		w := redistest.Watched(t, r.Addr)
 		s := sitetest.Start(t, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
