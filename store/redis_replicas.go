@@ -20,7 +20,7 @@ import (
 // promotes (Sentinel picks the replica with the most data), and a replica
 // that does not answer within ReplicaWait makes the write an error: the
 // user is told to try again, not that it was done. A server without
-// replicas, one that refuses INFO (so cannot be counted), or a Cluster
+// replicas, one that refuses INFO (so cannot be counted) or WAIT, or a Cluster
 // (whose nodes' WAIT would need a write to each key's own slot), answers
 // as before.
 
@@ -59,12 +59,17 @@ func (r *Redis) lasting(ctx context.Context, err error) error {
 	// WAIT counts the writes of its own connection: a write of its own
 	// after ours, in one pipeline (one connection), is acknowledged by a
 	// replica only once everything before it in the replication stream is.
+	var set *redis.StatusCmd
 	var wait *redis.Cmd
 	_, err = r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
-		p.Set(ctx, r.key("lasting"), "1", time.Minute)
+		set = p.Set(ctx, r.key("lasting"), "1", time.Minute)
 		wait = p.Do(ctx, "WAIT", 1, ReplicaWait.Milliseconds())
 		return nil
 	})
+	var refused redis.Error
+	if err != nil && set.Err() == nil && errors.As(wait.Err(), &refused) {
+		return nil // a server that refuses WAIT (renamed away): as one that refuses INFO, no wait
+	}
 	if err != nil {
 		return err
 	}

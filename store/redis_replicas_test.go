@@ -93,3 +93,36 @@ func TestALastingWriteWhereINFOIsRefused(t *testing.T) {
 		t.Fatalf("the write: %q %v", got, err)
 	}
 }
+
+// TestALastingWriteWhereWAITIsRefused: a server with a replica that
+// refuses WAIT (renamed away, as some managed ones do) takes lasting
+// writes without the wait, as one that refuses INFO does; before, every
+// lasting write (enroll, logout, reset) failed there.
+func TestALastingWriteWhereWAITIsRefused(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	master := redistest.StartWith(t, "--repl-diskless-sync-delay", "0", "--rename-command", "WAIT", "")
+	_, port, _ := strings.Cut(master.Addr, ":")
+	redistest.StartWith(t, "--replicaof", "127.0.0.1", port)
+	c := redis.NewClient(&redis.Options{Addr: master.Addr})
+	defer c.Close()
+	for start := time.Now(); ; time.Sleep(50 * time.Millisecond) {
+		if info, _ := c.Info(ctx, "replication").Result(); strings.Contains(info, "state=online") {
+			break
+		}
+		if time.Since(start) > 20*time.Second {
+			t.Fatal("the replica did not attach")
+		}
+	}
+	st, closeStore, err := store.OpenRedis(&store.Redis{Addresses: []string{master.Addr}, KeyPrefix: "test:"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeStore()
+	if err := st.Put(store.Lasting(ctx), "a", []byte("1"), 0); err != nil {
+		t.Fatalf("a lasting write where WAIT is refused: %v", err)
+	}
+	if got, err := st.Get(ctx, "a"); err != nil || string(got) != "1" {
+		t.Fatalf("the write: %q %v", got, err)
+	}
+}
