@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -182,5 +183,32 @@ func TestALogoutDuringAPollIsNoLostEntry(t *testing.T) {
 	m.poll(ctx)
 	if m.seen.Load() != 2 {
 		t.Fatalf("the log read up to %d, want 2", m.seen.Load())
+	}
+}
+
+// TestPutBackWritesEveryRecordInBatches: a gate that knew of more
+// revoked sessions than one batch holds (putBackBatch) puts every one of
+// them back into a store that forgot them, in a round trip a batch.
+func TestPutBackWritesEveryRecordInBatches(t *testing.T) {
+	ctx := context.Background()
+	base, closeDB, err := store.OpenBadger(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = closeDB() })
+	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	m, err := NewManager(ctx, Config{Store: base, Realm: "many.example", Lifetime: time.Hour, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 2*putBackBatch + 1
+	for i := range n {
+		m.covered.add(now, revocation{Realm: "many.example", SID: fmt.Sprintf("s%d", i)}, time.Hour)
+	}
+	m.putBack(ctx)
+	for i := range n {
+		if _, err := base.Get(ctx, revokedKey("many.example", fmt.Sprintf("s%d", i))); err != nil {
+			t.Fatalf("session s%d of %d was not put back: %v", i, n, err)
+		}
 	}
 }
