@@ -99,16 +99,8 @@ func (l lost) Counter(ctx context.Context, key string) (int64, error) {
 // before, but lower than what it wrote: the gate puts the record back.
 func TestALostLogEntryIsPutBack(t *testing.T) {
 	ctx := context.Background()
-	base, closeDB, err := store.OpenBadger(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = closeDB() })
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
-	m, err := NewManager(ctx, Config{Store: base, Realm: "lost.example", Lifetime: time.Hour, Now: func() time.Time { return now }})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, base := newManager(t, "HS256", &now)
 	tok, err := m.Issue(ctx, "alice", []string{"sms"}, Where{})
 	if err != nil {
 		t.Fatal(err)
@@ -117,12 +109,12 @@ func TestALostLogEntryIsPutBack(t *testing.T) {
 	if _, err := m.Revoke(ctx, tok, cl); err != nil {
 		t.Fatal(err)
 	}
-	if err := base.Delete(ctx, revokedKey("lost.example", cl.SID)); err != nil {
+	if err := base.Delete(ctx, revokedKey(m.realm, cl.SID)); err != nil {
 		t.Fatal(err)
 	}
 	m.store = lost{base}
 	m.poll(ctx)
-	if _, err := base.Get(ctx, revokedKey("lost.example", cl.SID)); err != nil {
+	if _, err := base.Get(ctx, revokedKey(m.realm, cl.SID)); err != nil {
 		t.Fatalf("the lost revocation was not put back: %v", err)
 	}
 }
@@ -191,23 +183,15 @@ func TestALogoutDuringAPollIsNoLostEntry(t *testing.T) {
 // them back into a store that forgot them, in a round trip a batch.
 func TestPutBackWritesEveryRecordInBatches(t *testing.T) {
 	ctx := context.Background()
-	base, closeDB, err := store.OpenBadger(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = closeDB() })
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
-	m, err := NewManager(ctx, Config{Store: base, Realm: "many.example", Lifetime: time.Hour, Now: func() time.Time { return now }})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, base := newManager(t, "HS256", &now)
 	const n = 2*putBackBatch + 1
 	for i := range n {
-		m.covered.add(now, revocation{Realm: "many.example", SID: fmt.Sprintf("s%d", i)}, time.Hour)
+		m.covered.add(now, revocation{Realm: m.realm, SID: fmt.Sprintf("s%d", i)}, time.Hour)
 	}
 	m.putBack(ctx)
 	for i := range n {
-		if _, err := base.Get(ctx, revokedKey("many.example", fmt.Sprintf("s%d", i))); err != nil {
+		if _, err := base.Get(ctx, revokedKey(m.realm, fmt.Sprintf("s%d", i))); err != nil {
 			t.Fatalf("session s%d of %d was not put back: %v", i, n, err)
 		}
 	}

@@ -21,24 +21,7 @@ import (
 func TestALastingWriteWaitsForAReplica(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	master := redistest.StartWith(t, "--repl-diskless-sync-delay", "0")
-	_, port, _ := strings.Cut(master.Addr, ":")
-	replica := redistest.StartWith(t, "--replicaof", "127.0.0.1", port)
-	c := redis.NewClient(&redis.Options{Addr: master.Addr})
-	defer c.Close()
-	for start := time.Now(); ; time.Sleep(50 * time.Millisecond) {
-		if info, _ := c.Info(ctx, "replication").Result(); strings.Contains(info, "state=online") {
-			break
-		}
-		if time.Since(start) > 20*time.Second {
-			t.Fatal("the replica did not attach")
-		}
-	}
-	st, closeStore, err := store.OpenRedis(&store.Redis{Addresses: []string{master.Addr}, KeyPrefix: "test:"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer closeStore()
+	st, replica := replicated(t)
 	if err := st.Put(store.Lasting(ctx), "a", []byte("1"), 0); err != nil {
 		t.Fatalf("a lasting write with the replica up: %v", err)
 	}
@@ -79,19 +62,8 @@ func TestALastingWriteWaitsForAReplica(t *testing.T) {
 // before WAIT was added: not every enrollment, logout and reset an error.
 func TestALastingWriteWhereINFOIsRefused(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
 	server := redistest.StartWith(t, "--rename-command", "INFO", "")
-	st, closeStore, err := store.OpenRedis(&store.Redis{Addresses: []string{server.Addr}, KeyPrefix: "test:"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer closeStore()
-	if err := st.Put(store.Lasting(ctx), "a", []byte("1"), 0); err != nil {
-		t.Fatalf("a lasting write where INFO is refused: %v", err)
-	}
-	if got, err := st.Get(ctx, "a"); err != nil || string(got) != "1" {
-		t.Fatalf("the write: %q %v", got, err)
-	}
+	lastingWriteDone(t, openRedis(store.Redis{Addresses: []string{server.Addr}})(t), "where INFO is refused")
 }
 
 // TestALastingWriteWhereWAITIsRefused: a server with a replica that
@@ -100,27 +72,36 @@ func TestALastingWriteWhereINFOIsRefused(t *testing.T) {
 // lasting write (enroll, logout, reset) failed there.
 func TestALastingWriteWhereWAITIsRefused(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-	master := redistest.StartWith(t, "--repl-diskless-sync-delay", "0", "--rename-command", "WAIT", "")
+	st, _ := replicated(t, "--rename-command", "WAIT", "")
+	lastingWriteDone(t, st, "where WAIT is refused")
+}
+
+// replicated is a store on a master (with masterArgs) whose replica is
+// attached and in sync, and that replica.
+func replicated(t *testing.T, masterArgs ...string) (store.Store, *redistest.Redis) {
+	t.Helper()
+	master := redistest.StartWith(t, append([]string{"--repl-diskless-sync-delay", "0"}, masterArgs...)...)
 	_, port, _ := strings.Cut(master.Addr, ":")
-	redistest.StartWith(t, "--replicaof", "127.0.0.1", port)
+	replica := redistest.StartWith(t, "--replicaof", "127.0.0.1", port)
 	c := redis.NewClient(&redis.Options{Addr: master.Addr})
 	defer c.Close()
 	for start := time.Now(); ; time.Sleep(50 * time.Millisecond) {
-		if info, _ := c.Info(ctx, "replication").Result(); strings.Contains(info, "state=online") {
+		if info, _ := c.Info(context.Background(), "replication").Result(); strings.Contains(info, "state=online") {
 			break
 		}
 		if time.Since(start) > 20*time.Second {
 			t.Fatal("the replica did not attach")
 		}
 	}
-	st, closeStore, err := store.OpenRedis(&store.Redis{Addresses: []string{master.Addr}, KeyPrefix: "test:"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer closeStore()
+	return openRedis(store.Redis{Addresses: []string{master.Addr}})(t), replica
+}
+
+// lastingWriteDone: a lasting write on st is done, and reads back.
+func lastingWriteDone(t *testing.T, st store.Store, where string) {
+	t.Helper()
+	ctx := context.Background()
 	if err := st.Put(store.Lasting(ctx), "a", []byte("1"), 0); err != nil {
-		t.Fatalf("a lasting write where WAIT is refused: %v", err)
+		t.Fatalf("a lasting write %s: %v", where, err)
 	}
 	if got, err := st.Get(ctx, "a"); err != nil || string(got) != "1" {
 		t.Fatalf("the write: %q %v", got, err)
