@@ -21,23 +21,8 @@ func TestAnAuthHeaderTheClientWritesIsRefused(t *testing.T) {
 		{"{http.request.header.Remote-User}", "http.request.header.Remote-User"},
 	} {
 		t.Run(tc.placeholder, func(t *testing.T) {
-			sitetest.AssertLoadError(t, `{
-	admin localhost:{ADMIN_PORT}
-}
-http://localhost:{HTTP_PORT} {
-	basic_auth {
-		alice `+sitetest.DemoHash+`
-	}
-	smsgate {
-		store badger {DIR}
-		provider log
-		auth_header X-Groups staff
-		auth_header Remote-User `+tc.value+`
-	}
-}`, "auth_header Remote-User "+tc.value+": {"+tc.placeholder+"} is whatever the client sends", "Caddyfile:12")
-			sitetest.AssertJSONLoadError(t, `{"admin": {"listen": "localhost:{ADMIN_PORT}"}, "apps": {"http": {"http_port": {HTTP_PORT}, "servers": {"s": {"listen": [":{HTTP_PORT}"], "routes": [{"handle": [
-	{"handler": "smsgate", "realm": "localhost", "identity": "none", "store": {"module": "badger", "path": "`+t.TempDir()+`"}, "providers": [{"provider": "log"}],
-	 "auth_headers": {"Remote-User": "`+tc.value+`"}}]}]}}}}}`, "{"+tc.placeholder+"} is whatever the client sends")
+			refusedFromBoth(t, "auth_header X-Groups staff\n\t\tauth_header Remote-User "+tc.value, `"auth_headers": {"Remote-User": "`+tc.value+`"}`,
+				"Caddyfile:12", "auth_header Remote-User "+tc.value+": {"+tc.placeholder+"} is whatever the client sends", "{"+tc.placeholder+"} is whatever the client sends")
 		})
 	}
 	if _, err := adaptFile(t, `http://localhost:8080 {
@@ -54,4 +39,27 @@ http://localhost:{HTTP_PORT} {
 }`); err != nil {
 		t.Fatalf("the session's own placeholders: %v", err)
 	}
+}
+
+// refusedFromBoth: a gate with options (lines of its Caddyfile block, the
+// first on line 11) is refused with want and the line, and the same gate
+// in JSON (fields, its options) with jsonWant.
+func refusedFromBoth(t *testing.T, options, fields, line, want, jsonWant string) {
+	t.Helper()
+	sitetest.AssertLoadError(t, `{
+	admin localhost:{ADMIN_PORT}
+}
+http://localhost:{HTTP_PORT} {
+	basic_auth {
+		alice `+sitetest.DemoHash+`
+	}
+	smsgate {
+		store badger {DIR}
+		provider log
+		`+options+`
+	}
+}`, want, line)
+	sitetest.AssertJSONLoadError(t, `{"admin": {"listen": "localhost:{ADMIN_PORT}"}, "apps": {"http": {"http_port": {HTTP_PORT}, "servers": {"s": {"listen": [":{HTTP_PORT}"], "routes": [{"handle": [
+	{"handler": "smsgate", "realm": "localhost", "identity": "none", "store": {"module": "badger", "path": "`+t.TempDir()+`"}, "providers": [{"provider": "log"}],
+	 `+fields+`}]}]}}}}}`, jsonWant)
 }

@@ -21,22 +21,7 @@ func TestRedirectHostsNameOneOwnersHosts(t *testing.T) {
 		{"https://app.example.com", `"https://app.example.com"`, "redirect_hosts: https://app.example.com must be a host name"},
 	} {
 		t.Run(tc.hosts, func(t *testing.T) {
-			sitetest.AssertLoadError(t, `{
-	admin localhost:{ADMIN_PORT}
-}
-http://localhost:{HTTP_PORT} {
-	basic_auth {
-		alice `+sitetest.DemoHash+`
-	}
-	smsgate {
-		store badger {DIR}
-		provider log
-		redirect_hosts app.example.com `+tc.hosts+`
-	}
-}`, tc.want, "Caddyfile:11")
-			sitetest.AssertJSONLoadError(t, `{"admin": {"listen": "localhost:{ADMIN_PORT}"}, "apps": {"http": {"http_port": {HTTP_PORT}, "servers": {"s": {"listen": [":{HTTP_PORT}"], "routes": [{"handle": [
-	{"handler": "smsgate", "realm": "localhost", "identity": "none", "store": {"module": "badger", "path": "`+t.TempDir()+`"}, "providers": [{"provider": "log"}],
-	 "redirect_hosts": [`+tc.json+`]}]}]}}}}}`, tc.want)
+			refusedFromBoth(t, "redirect_hosts app.example.com "+tc.hosts, `"redirect_hosts": [`+tc.json+`]`, "Caddyfile:11", tc.want, tc.want)
 		})
 	}
 	if _, err := adaptFile(t, `http://localhost:8080 {
