@@ -230,20 +230,7 @@ func recoveryTriesPerSignInHoldAtOnce(t *testing.T, storeLine string) {
 // code signed carol in with amr sms at a gate that does not take sms.
 func TestFactorsLeavingSMSOutSendNoText(t *testing.T) {
 	sitetest.Parallel(t)
-	s := sitetest.Start(t, `http://localhost:{HTTP_PORT} {
-	smsgate {
-		identity none
-		user carol +14155552671
-		channels sms voice
-		factors voice totp
-		store badger {DIR}
-		provider log
-	}
-	respond "Hello, {http.auth.user.id} ({http.auth.user.amr})"
-}`)
-	c := sitetest.NewClient(t, "")
-	tok := c.CSRF("/.smsgate/login")
-	sitetest.Expect(t, c.Post("/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+	s, c, tok := carolAtTheCode(t, "factors voice totp")
 	if page := c.Get("/.smsgate/verify"); strings.Contains(page.Text, "Text me instead") || strings.Contains(page.Text, "Send me a text") {
 		t.Fatalf("a gate that takes no texts offers one:\n%s", page.Text)
 	}
@@ -263,19 +250,7 @@ func TestFactorsLeavingSMSOutSendNoText(t *testing.T) {
 // lived.
 func TestEveryOtherCodeDoublesTheCooldown(t *testing.T) {
 	sitetest.Parallel(t)
-	s := sitetest.Start(t, `http://localhost:{HTTP_PORT} {
-	smsgate {
-		identity none
-		user carol +14155552671
-		channels sms voice
-		store badger {DIR}
-		provider log
-	}
-	respond "Hello, {http.auth.user.id} ({http.auth.user.amr})"
-}`)
-	c := sitetest.NewClient(t, "")
-	tok := c.CSRF("/.smsgate/login")
-	sitetest.Expect(t, c.Post("/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+	s, c, tok := carolAtTheCode(t, "")
 	wait := 30 * time.Second
 	s.Advance(wait + time.Second) // past the login's code's cooldown
 	for i, action := range []string{"send", "call", "sms"} {
@@ -307,20 +282,7 @@ func TestEveryOtherCodeDoublesTheCooldown(t *testing.T) {
 // to the sign-in, where no text is taken: no way in but asking for a call.
 func TestRequiredChannelGoesFirst(t *testing.T) {
 	sitetest.Parallel(t)
-	s := sitetest.Start(t, `http://localhost:{HTTP_PORT} {
-	smsgate {
-		identity none
-		user carol +14155552671
-		channels sms voice
-		require voice
-		store badger {DIR}
-		provider log
-	}
-	respond "Hello, {http.auth.user.id} ({http.auth.user.amr})"
-}`)
-	c := sitetest.NewClient(t, "")
-	tok := c.CSRF("/.smsgate/login")
-	sitetest.Expect(t, c.Post("/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+	s, c, tok := carolAtTheCode(t, "require voice")
 	signsInByOneCall(t, s, c, tok)
 }
 
@@ -371,4 +333,26 @@ func signsInByOneCall(t *testing.T, s *sitetest.Site, c *sitetest.Client, tok st
 	}
 	sitetest.Expect(t, c.Post("/.smsgate/verify", url.Values{"code": {lastCodeIn(msgs)}, "csrf": {tok}}), http.StatusSeeOther, "/")
 	sitetest.ExpectBody(t, c.Get("/"), "Hello, carol (tel)")
+}
+
+// carolAtTheCode starts a site where carol (identity none, channels sms
+// voice, and option) has asked for a code at the login: the site, her
+// browser, and its CSRF token.
+func carolAtTheCode(t *testing.T, option string) (*sitetest.Site, *sitetest.Client, string) {
+	t.Helper()
+	s := sitetest.Start(t, `http://localhost:{HTTP_PORT} {
+	smsgate {
+		identity none
+		user carol +14155552671
+		channels sms voice
+		`+option+`
+		store badger {DIR}
+		provider log
+	}
+	respond "Hello, {http.auth.user.id} ({http.auth.user.amr})"
+}`)
+	c := sitetest.NewClient(t, "")
+	tok := c.CSRF("/.smsgate/login")
+	sitetest.Expect(t, c.Post("/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+	return s, c, tok
 }
