@@ -28,3 +28,17 @@ func SweepWindows(st Store, now time.Time) int {
 func EventKey(key string, at time.Time, id string) string {
 	return string(eventKey(key, at.UnixNano(), id))
 }
+
+// SetReplicaClock sets the clock by which a Redis store reads its
+// masters' count of replicas again.
+func SetReplicaClock(st Store, now func() time.Time) {
+	rc := st.(*Redis).replicaCounts
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	rc.now = now
+}
+
+// SlotOf is the Redis Cluster hash slot of key; MarkerFor, the key a
+// lasting write of key writes after it (see Redis.lasting).
+func SlotOf(key string) int                 { return slotOf(key) }
+func MarkerFor(st Store, key string) string { return st.(*Redis).markerFor(key) }

@@ -46,8 +46,8 @@ type Redis struct {
 	KeyPrefix string `json:"key_prefix,omitempty"`
 
 	client redis.UniversalClient
-	// replicaCount is the master's replicas, for lasting writes (WAIT).
-	replicaCount *replicaCount
+	// replicaCounts is each master's replicas, for lasting writes (WAIT).
+	replicaCounts *replicaCounts
 	// identity names the data this store reaches (see Same): its
 	// addresses, Sentinel master, database and key prefix.
 	identity string
@@ -102,7 +102,7 @@ func (r *Redis) Provision(ctx caddy.Context) error {
 		opts.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
 	}
 	r.client = redis.NewUniversalClient(opts)
-	r.replicaCount = new(replicaCount)
+	r.replicaCounts = newReplicaCounts()
 	r.identity = fmt.Sprintf("%q %q %t %d %q", addrs, r.MasterName, r.Cluster, r.DB, r.KeyPrefix)
 	pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
@@ -168,7 +168,7 @@ func (r *Redis) PutIfAbsent(ctx context.Context, key string, value []byte, ttl t
 	if errors.Is(err, redis.Nil) {
 		return false, nil
 	}
-	err = r.lasting(ctx, err)
+	err = r.lasting(ctx, err, key)
 	return err == nil, err
 }
 

@@ -141,7 +141,7 @@ func (r *Redis) alone(ctx context.Context, op *Op, after func(context.Context, *
 }
 
 // lastingOp is alone's after for a write the user is told about.
-func (r *Redis) lastingOp(ctx context.Context, op *Op) { op.Err = r.lasting(ctx, op.Err) }
+func (r *Redis) lastingOp(ctx context.Context, op *Op) { op.Err = r.lasting(ctx, op.Err, op.key) }
 
 // DoBatch implements Batcher: the operations go in one pipeline (on a
 // cluster, one per node, sent side by side). A script the server does not
@@ -174,13 +174,14 @@ func (r *Redis) DoBatch(ctx context.Context, ops []*Op) {
 		return
 	}
 	var written []*Op
+	var keys []string
 	for _, op := range ops {
 		if op.kind != opGet && op.kind != opCounter && op.Err == nil {
-			written = append(written, op)
+			written, keys = append(written, op), append(keys, op.key)
 		}
 	}
 	if len(written) > 0 {
-		if err := r.lasting(ctx, nil); err != nil {
+		if err := r.lasting(ctx, nil, keys...); err != nil {
 			for _, op := range written {
 				op.Err = err
 			}
@@ -270,5 +271,5 @@ func (r *Redis) Update(ctx context.Context, key string, change func([]byte, bool
 	if !wrote {
 		return err // nothing written (unchanged, or an error)
 	}
-	return r.lasting(ctx, err)
+	return r.lasting(ctx, err, key)
 }

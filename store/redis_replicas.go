@@ -13,46 +13,99 @@ import (
 
 // A write the user is told about (Lasting) is on the master when Redis
 // answers, and on its replicas a moment later: a master that dies in that
-// moment (a Sentinel failover) takes the write with it, and the promoted
-// replica never had it — a logout, a removed phone, a reset undone though
-// the user was told it was done. So on a server with replicas, a lasting
-// write waits (WAIT) until one of them has it, which the failover then
-// promotes (Sentinel picks the replica with the most data), and a replica
-// that does not answer within ReplicaWait makes the write an error: the
-// user is told to try again, not that it was done. A server without
-// replicas, one that refuses INFO (so cannot be counted) or WAIT, or a Cluster
-// (whose nodes' WAIT would need a write to each key's own slot), answers
-// as before.
+// moment (a Sentinel failover, a Cluster's replica promoted) takes the
+// write with it, and the promoted replica never had it — a logout, a
+// removed phone, a reset undone though the user was told it was done. So
+// on a master with replicas, a lasting write waits (WAIT) until one of
+// them has it, which the failover then promotes (Sentinel and Cluster pick
+// the replica with the most data), and a replica that does not answer
+// within ReplicaWait makes the write an error: the user is told to try
+// again, not that it was done. On a Cluster the wait goes to the master
+// of the written key's slot (each of them, for a batch). A master without
+// replicas, or one that refuses INFO (so cannot be counted) or WAIT,
+// answers as before.
 
 // ReplicaWait is the longest a lasting write waits for a replica.
 const ReplicaWait = 2 * time.Second
 
-// replicaCheck is how often the master's count of replicas is read again
+// replicaCheck is how often a master's count of replicas is read again
 // (INFO replication): a replica attached or lost, a failover, is followed
-// within it.
+// within it (plus the read).
 const replicaCheck = time.Second
+
+// replicaRead bounds a read of the count, which no request waits for once
+// a count is known (see replicas).
+const replicaRead = 5 * time.Second
 
 // onlineReplica is a replica in INFO replication that is in sync (not one
 // still loading the master's snapshot, which WAIT would wait for in vain).
 var onlineReplica = regexp.MustCompile(`(?m)^slave\d+:.*state=online`)
 
-// replicaCount is the master's replicas in sync, as last read.
-type replicaCount struct {
-	mu sync.Mutex
-	n  int64
-	at time.Time
+// replicaCounts is each master's replicas in sync, as last read, by the
+// master's address ("" for a single server or Sentinel's master).
+type replicaCounts struct {
+	mu    sync.Mutex
+	nodes map[string]*replicaCount
+	now   func() time.Time
 }
 
-// lasting waits, after a successful write made with a Lasting ctx, until
-// a replica of the master has it (see above); err is the write's.
-func (r *Redis) lasting(ctx context.Context, err error) error {
-	if err != nil || !IsLasting(ctx) {
+type replicaCount struct {
+	n     int64
+	known bool
+	at    time.Time
+	err   error         // the last read's, while no count is known
+	read  chan struct{} // the read in flight, closed when it ends; nil: none
+}
+
+func newReplicaCounts() *replicaCounts {
+	return &replicaCounts{nodes: map[string]*replicaCount{}, now: time.Now}
+}
+
+// lasting waits, after a successful write of keys made with a Lasting
+// ctx, until a replica of each master that holds one of them has it (see
+// above); err is the write's.
+func (r *Redis) lasting(ctx context.Context, err error, keys ...string) error {
+	if err != nil || !IsLasting(ctx) || len(keys) == 0 {
 		return err
 	}
-	if _, cluster := r.client.(*redis.ClusterClient); cluster {
-		return nil
+	cluster, ok := r.client.(*redis.ClusterClient)
+	if !ok {
+		return r.waitOn(ctx, r.client, "", r.key("lasting"))
 	}
-	n, err := r.replicas(ctx)
+	// One wait per master, side by side: a batch's keys may be on several.
+	markers := map[*redis.Client]string{}
+	for _, k := range keys {
+		node, err := cluster.MasterForKey(ctx, r.key(k))
+		if err != nil {
+			return err
+		}
+		if _, ok := markers[node]; !ok {
+			markers[node] = r.markerFor(r.key(k))
+		}
+	}
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		errs []error
+	)
+	for node, marker := range markers {
+		wg.Go(func() {
+			if err := r.waitOn(ctx, node, node.Options().Addr, marker); err != nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// waitOn waits until a replica of the master node (at addr) has what
+// was written there before: a write of marker (a key on that master)
+// then WAIT, on one connection.
+func (r *Redis) waitOn(ctx context.Context, node redis.Cmdable, addr, marker string) error {
+	n, err := r.replicas(ctx, node, addr)
 	if err != nil || n == 0 {
 		return err
 	}
@@ -61,8 +114,8 @@ func (r *Redis) lasting(ctx context.Context, err error) error {
 	// replica only once everything before it in the replication stream is.
 	var set *redis.StatusCmd
 	var wait *redis.Cmd
-	_, err = r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
-		set = p.Set(ctx, r.key("lasting"), "1", time.Minute)
+	_, err = node.Pipelined(ctx, func(p redis.Pipeliner) error {
+		set = p.Set(ctx, marker, "1", time.Minute)
 		wait = p.Do(ctx, "WAIT", 1, ReplicaWait.Milliseconds())
 		return nil
 	})
@@ -74,30 +127,72 @@ func (r *Redis) lasting(ctx context.Context, err error) error {
 		return err
 	}
 	if acked, _ := wait.Int64(); acked < 1 {
-		return fmt.Errorf("redis store: no replica acknowledged a write within %s (of %d in sync): it may be lost in a failover", ReplicaWait, n)
+		where := "the master"
+		if addr != "" {
+			where = "the master at " + addr
+		}
+		return fmt.Errorf("redis store: no replica acknowledged a write within %s (%s has %d in sync, as last read): "+
+			"it may be lost in a failover, so it was not reported done", ReplicaWait, where, n)
 	}
 	return nil
 }
 
-// replicas is how many replicas the master has in sync, read at most
-// every replicaCheck.
-func (r *Redis) replicas(ctx context.Context) (int64, error) {
-	if r.replicaCount == nil {
+// replicas is how many replicas the master node (at addr) has in sync.
+// The count is read again at most every replicaCheck, by one read at a
+// time, and no lock is held while it is read: a request meanwhile takes
+// the count last read, and only the first requests, before any count is
+// known, wait for the read (or their ctx).
+func (r *Redis) replicas(ctx context.Context, node redis.Cmdable, addr string) (int64, error) {
+	rc := r.replicaCounts
+	if rc == nil {
 		return 0, nil // not provisioned through Provision
 	}
-	r.replicaCount.mu.Lock()
-	defer r.replicaCount.mu.Unlock()
-	if time.Since(r.replicaCount.at) < replicaCheck {
-		return r.replicaCount.n, nil
+	rc.mu.Lock()
+	c := rc.nodes[addr]
+	if c == nil {
+		c = new(replicaCount)
+		rc.nodes[addr] = c
 	}
-	info, err := r.client.Info(ctx, "replication").Result()
+	if c.read == nil && (!c.known || rc.now().Sub(c.at) >= replicaCheck) {
+		c.read = make(chan struct{})
+		go rc.read(node, c)
+	}
+	n, known, read := c.n, c.known, c.read
+	rc.mu.Unlock()
+	if known {
+		return n, nil
+	}
+	select {
+	case <-read:
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	if !c.known {
+		return 0, c.err
+	}
+	return c.n, nil
+}
+
+// read reads node's count of replicas into c, and ends c's read.
+func (rc *replicaCounts) read(node redis.Cmdable, c *replicaCount) {
+	ctx, cancel := context.WithTimeout(context.Background(), replicaRead)
+	defer cancel()
+	info, err := node.Info(ctx, "replication").Result()
 	var refused redis.Error
-	if err != nil && !errors.As(err, &refused) {
-		return 0, err
+	if errors.As(err, &refused) {
+		// A server that refuses INFO (a managed Redis; the warning at start
+		// says so) cannot be counted: its writes do not wait, as before WAIT.
+		info, err = "", nil
 	}
-	// A server that refuses INFO (a managed Redis; the warning at start
-	// says so) cannot be counted: its writes do not wait, as before WAIT.
-	n := int64(len(onlineReplica.FindAllString(info, -1)))
-	r.replicaCount.n, r.replicaCount.at = n, time.Now()
-	return n, nil
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	if err == nil {
+		c.n, c.known, c.at, c.err = int64(len(onlineReplica.FindAllString(info, -1))), true, rc.now(), nil
+	} else {
+		c.err = err // a count known stays, read again at the next write
+	}
+	close(c.read)
+	c.read = nil
 }

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -80,9 +81,17 @@ func TestALastingWriteWhereWAITIsRefused(t *testing.T) {
 // attached and in sync, and that replica.
 func replicated(t *testing.T, masterArgs ...string) (store.Store, *redistest.Redis) {
 	t.Helper()
-	master := redistest.StartWith(t, append([]string{"--repl-diskless-sync-delay", "0"}, masterArgs...)...)
+	master, replica := replicatedServers(t, masterArgs...)
+	return openRedis(store.Redis{Addresses: []string{master.Addr}})(t), replica
+}
+
+// replicatedServers is a master (with masterArgs) and its replica,
+// attached and in sync.
+func replicatedServers(t *testing.T, masterArgs ...string) (master, replica *redistest.Redis) {
+	t.Helper()
+	master = redistest.StartWith(t, append([]string{"--repl-diskless-sync-delay", "0"}, masterArgs...)...)
 	_, port, _ := strings.Cut(master.Addr, ":")
-	replica := redistest.StartWith(t, "--replicaof", "127.0.0.1", port)
+	replica = redistest.StartWith(t, "--replicaof", "127.0.0.1", port)
 	c := redis.NewClient(&redis.Options{Addr: master.Addr})
 	defer c.Close()
 	for start := time.Now(); ; time.Sleep(50 * time.Millisecond) {
@@ -93,7 +102,7 @@ func replicated(t *testing.T, masterArgs ...string) (store.Store, *redistest.Red
 			t.Fatal("the replica did not attach")
 		}
 	}
-	return openRedis(store.Redis{Addresses: []string{master.Addr}})(t), replica
+	return master, replica
 }
 
 // lastingWriteDone: a lasting write on st is done, and reads back.
@@ -106,4 +115,144 @@ func lastingWriteDone(t *testing.T, st store.Store, where string) {
 	if got, err := st.Get(ctx, "a"); err != nil || string(got) != "1" {
 		t.Fatalf("the write: %q %v", got, err)
 	}
+}
+
+// TestALastingWriteOnAClusterWaitsForItsShard: on a Cluster whose masters
+// each have a replica, a lasting write waits until the replica of the
+// master that holds the key's slot has it, and is an error when that
+// replica is silent (SIGSTOP); a write to another master, or one that is
+// not lasting, does not wait for it. A batch waits on each master it
+// wrote to. Before, no lasting write waited on a Cluster: each was told
+// done though a failover of its master could lose it.
+func TestALastingWriteOnAClusterWaitsForItsShard(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	cluster := redistest.StartReplicatedCluster(t)
+	st := openRedis(store.Redis{Addresses: cluster.Masters})(t)
+	client := st.(*store.Redis).Client().(*redis.ClusterClient)
+	master := func(key string) string {
+		t.Helper()
+		node, err := client.MasterForKey(ctx, "test:"+key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return node.Options().Addr
+	}
+	// The slot of a key, and of the marker written after it, as the
+	// cluster computes them (hash tags in the key prefix and key too).
+	for _, key := range []string{"test:a", "test:device/realm/{alice}", "{x}test:a", "test:{}b", "test:a}{", "test:revoked/r/x{"} {
+		want, err := client.ClusterKeySlot(ctx, key).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := store.SlotOf(key); int64(got) != want {
+			t.Errorf("the slot of %q: %d; the cluster says %d", key, got, want)
+		}
+		if got := store.SlotOf(store.MarkerFor(st, key)); int64(got) != want {
+			t.Errorf("the marker %q of %q is in slot %d, not %d", store.MarkerFor(st, key), key, got, want)
+		}
+	}
+	if err := st.Put(store.Lasting(ctx), "a", []byte("1"), 0); err != nil {
+		t.Fatalf("a lasting write with every replica up: %v", err)
+	}
+	silent := master("a")
+	other, fresh := "", "" // a key on another master; a new one on a's
+	for i := 0; other == "" || fresh == ""; i++ {
+		if k := fmt.Sprint("b", i); master(k) != silent {
+			other = k
+		} else {
+			fresh = k
+		}
+	}
+	replica := cluster.ReplicaOf(silent)
+	replica.Pause()
+	defer replica.Resume()
+	if err := st.Put(ctx, "a", []byte("2"), 0); err != nil {
+		t.Fatalf("a write that is not lasting waited for the replica: %v", err)
+	}
+	if err := st.Put(store.Lasting(ctx), other, []byte("1"), 0); err != nil {
+		t.Fatalf("a lasting write to another master waited for the silent replica: %v", err)
+	}
+	var wg sync.WaitGroup
+	for name, write := range map[string]func(context.Context) error{
+		"Put":    func(ctx context.Context) error { return st.Put(ctx, "a", []byte("3"), 0) },
+		"Delete": func(ctx context.Context) error { return st.Delete(ctx, "a") },
+		"Update": func(ctx context.Context) error {
+			return st.Update(ctx, "a", func([]byte, bool) ([]byte, time.Duration, error) { return []byte("4"), 0, nil })
+		},
+		"PutIfAbsent": func(ctx context.Context) error { _, err := st.PutIfAbsent(ctx, fresh, []byte("1"), 0); return err },
+		"Batch": func(ctx context.Context) error {
+			var b store.Batch
+			b.Put(other, []byte("2"), 0)
+			b.Put("a", []byte("5"), 0)
+			return store.Do(ctx, st, &b)
+		},
+	} {
+		wg.Go(func() {
+			err := write(store.Lasting(ctx))
+			if err == nil || !strings.Contains(err.Error(), "no replica acknowledged") || !strings.Contains(err.Error(), silent) {
+				t.Errorf("%s, lasting, on the master at %s whose replica is silent: %v", name, silent, err)
+			}
+		})
+	}
+	wg.Wait()
+	replica.Resume()
+	if err := st.Put(store.Lasting(ctx), "a", []byte("6"), 0); err != nil {
+		t.Fatalf("a lasting write once the replica is back: %v", err)
+	}
+}
+
+// TestReplicasAreCountedWithoutALock: the count of a master's replicas is
+// read again every second (INFO replication). A server slow to answer it
+// (here: held by a proxy until the end) holds up no lasting write: each
+// takes the count last read while one read runs. Before, the read ran
+// under a lock, so every write waited behind it, and behind each other's
+// reads when INFO failed.
+func TestReplicasAreCountedWithoutALock(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	master, _ := replicatedServers(t)
+	proxy := redistest.Watched(t, master.Addr)
+	st := openRedis(store.Redis{Addresses: []string{proxy.Addr}})(t)
+	var mu sync.Mutex
+	now := time.Now()
+	store.SetReplicaClock(st, func() time.Time { mu.Lock(); defer mu.Unlock(); return now })
+	if err := st.Put(store.Lasting(ctx), "a", []byte("1"), 0); err != nil {
+		t.Fatal(err)
+	}
+	release := proxy.Hold(t, "info")
+	mu.Lock()
+	now = now.Add(time.Hour)
+	mu.Unlock()
+	proxy.Seen()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		var wg sync.WaitGroup
+		for i := range 20 {
+			wg.Go(func() {
+				if err := st.Put(store.Lasting(ctx), fmt.Sprint("k", i), []byte("1"), 0); err != nil {
+					t.Errorf("a lasting write while INFO is held: %v", err)
+				}
+			})
+		}
+		wg.Wait()
+	}()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second): // a hang, not a measure: the INFO is held for good
+		t.Fatal("the lasting writes waited for a held INFO")
+	}
+	infos := 0
+	for _, trip := range proxy.Seen() {
+		for _, cmd := range trip {
+			if strings.HasPrefix(cmd, "info") {
+				infos++
+			}
+		}
+	}
+	if infos != 1 {
+		t.Errorf("%d reads of the count for 20 writes once it was due; want 1", infos)
+	}
+	release()
 }

@@ -2,6 +2,7 @@ package redistest
 
 import (
 	"context"
+	"fmt"
 	"os/exec"
 	"strings"
 	"testing"
@@ -15,25 +16,92 @@ import (
 // the nodes' addresses once every node reports the cluster ok.
 func StartCluster(t testing.TB) []string {
 	t.Helper()
-	cli := need(t, "redis-cli")
 	var addrs []string
-	for range 3 {
-		r := newRedis(t, freePort(t, 10000), "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
-			"--cluster-node-timeout", "2000")
-		r.Restart()
+	for _, r := range startCluster(t, 0) {
 		addrs = append(addrs, r.Addr)
 	}
-	out, err := exec.Command(cli, append(append([]string{"--cluster", "create"}, addrs...), "--cluster-replicas", "0", "--cluster-yes")...).CombinedOutput()
+	return addrs
+}
+
+// Cluster is a Redis Cluster of three masters, each with a replica in sync.
+type Cluster struct {
+	// Masters are the masters' addresses: what a client is given.
+	Masters  []string
+	replicas map[string]*Redis // by their master's address
+	t        testing.TB
+}
+
+// StartReplicatedCluster starts a Cluster and waits until every master
+// has its replica attached and in sync.
+func StartReplicatedCluster(t testing.TB) *Cluster {
+	t.Helper()
+	nodes := startCluster(t, 1)
+	c := &Cluster{replicas: map[string]*Redis{}, t: t}
+	deadline := time.Now().Add(30 * time.Second)
+	for _, n := range nodes {
+		for {
+			cl := redis.NewClient(&redis.Options{Addr: n.Addr})
+			info, err := cl.InfoMap(context.Background(), "replication").Result()
+			cl.Close()
+			repl := info["Replication"]
+			if err == nil && repl["role"] == "master" && strings.Contains(repl["slave0"], "state=online") {
+				c.Masters = append(c.Masters, n.Addr)
+				break
+			}
+			if err == nil && repl["role"] == "slave" && repl["master_link_status"] == "up" {
+				c.replicas[fmt.Sprintf("%s:%s", repl["master_host"], repl["master_port"])] = n
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the cluster node at %s has no replica in sync, or is no replica in sync, after 30 s: %v %v", n.Addr, repl, err)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	if len(c.Masters) != 3 || len(c.replicas) != 3 {
+		t.Fatalf("the cluster's masters %v, replicas of %v", c.Masters, c.replicas)
+	}
+	return c
+}
+
+// ReplicaOf is the replica of the master at addr.
+func (c *Cluster) ReplicaOf(addr string) *Redis {
+	c.t.Helper()
+	r := c.replicas[addr]
+	if r == nil {
+		c.t.Fatalf("no replica of %s", addr)
+	}
+	return r
+}
+
+// startCluster starts three masters with replicas replicas each, and
+// returns the nodes once every node reports the cluster ok.
+func startCluster(t testing.TB, replicas int) []*Redis {
+	t.Helper()
+	cli := need(t, "redis-cli")
+	var (
+		nodes []*Redis
+		addrs []string
+	)
+	for range 3 * (1 + replicas) {
+		r := newRedis(t, freePort(t, 10000), "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+			"--cluster-node-timeout", "2000", "--repl-diskless-sync-delay", "0")
+		r.Restart()
+		nodes, addrs = append(nodes, r), append(addrs, r.Addr)
+	}
+	out, err := exec.Command(cli, append(append([]string{"--cluster", "create"}, addrs...),
+		"--cluster-replicas", fmt.Sprint(replicas), "--cluster-yes")...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("redis-cli --cluster create: %v\n%s", err, out)
 	}
 	deadline := time.Now().Add(30 * time.Second)
+	known := fmt.Sprintf("cluster_known_nodes:%d", len(addrs))
 	for _, addr := range addrs {
 		for {
 			c := redis.NewClient(&redis.Options{Addr: addr})
 			info, err := c.ClusterInfo(context.Background()).Result()
 			c.Close()
-			if err == nil && strings.Contains(info, "cluster_state:ok") && strings.Contains(info, "cluster_known_nodes:3") {
+			if err == nil && strings.Contains(info, "cluster_state:ok") && strings.Contains(info, known) {
 				break
 			}
 			if time.Now().After(deadline) {
@@ -42,5 +110,5 @@ func StartCluster(t testing.TB) []string {
 			time.Sleep(100 * time.Millisecond)
 		}
 	}
-	return addrs
+	return nodes
 }

@@ -1,6 +1,6 @@
 // Package redistest starts real redis-server processes on loopback for
 // tests: a single server, a Sentinel setup (one master, one replica, three
-// sentinels) and a Cluster (three masters).
+// sentinels) and a Cluster (three masters, with a replica each or none).
 package redistest
 
 import (

@@ -21,7 +21,8 @@ type Watch struct {
 	mu     sync.Mutex
 	seen   [][]string // round trips: their commands ("get smsgate:device/…"), or "refused"
 	refuse bool
-	gen    int // Seen calls, which start seen again
+	held   map[string]chan struct{} // commands held until released (Hold), by name
+	gen    int                      // Seen calls, which start seen again
 	l      net.Listener
 	open   map[net.Conn]bool
 }
@@ -53,6 +54,31 @@ func (w *Watch) Refuse(on bool) {
 	w.mu.Lock()
 	w.refuse = on
 	w.mu.Unlock()
+}
+
+// Hold makes the proxy keep every command named name (lower case: "info")
+// from the server until release is called (at the latest when the test
+// ends): a server slow to answer that command alone, on the connections
+// that sent it, while the others go on.
+func (w *Watch) Hold(t testing.TB, name string) (release func()) {
+	gate := make(chan struct{})
+	w.mu.Lock()
+	if w.held == nil {
+		w.held = map[string]chan struct{}{}
+	}
+	w.held[name] = gate
+	w.mu.Unlock()
+	var once sync.Once
+	release = func() {
+		once.Do(func() {
+			w.mu.Lock()
+			delete(w.held, name)
+			w.mu.Unlock()
+			close(gate)
+		})
+	}
+	t.Cleanup(release)
+	return release
 }
 
 // Watched starts a Watch in front of the server at target.
@@ -150,7 +176,14 @@ func (w *Watch) commands(server, client net.Conn) {
 		}
 		w.seen[trip] = append(w.seen[trip], what)
 		refuse := w.refuse && len(words) > 0 && !handshake[strings.ToLower(words[0])]
+		var held chan struct{}
+		if len(words) > 0 {
+			held = w.held[strings.ToLower(words[0])]
+		}
 		w.mu.Unlock()
+		if held != nil {
+			<-held
+		}
 		if refuse {
 			_, err = client.Write([]byte("-ERR redistest: the store refuses\r\n"))
 		} else {
