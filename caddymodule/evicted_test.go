@@ -15,15 +15,17 @@ import (
 	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
 )
 
-// TestAnEvictedDeviceFreezesEnrollment: a Redis with maxmemory and
-// allkeys-lru (a warning at start) fills up and evicts alice's phone,
-// least recently used, while the epoch record, read every 2 s, stays.
-// Alice now looks never enrolled: whoever knows her password would enroll
-// a phone of their own for her. Before, the gate let them (a code sent to
-// the new phone); now evictions freeze new enrollments as a wipe does.
+// TestAnEvictedDeviceFreezesEnrollment: a Redis with maxmemory, set to
+// allkeys-lru after the gate started (one that evicts is refused at start:
+// store.TestAnEvictingRedisIsRefused), which the gate's watch raises an
+// alarm about, fills up and evicts alice's phone, least recently used,
+// while the epoch record, read every 2 s, stays. Alice now looks never
+// enrolled: whoever knows her password would enroll a phone of their own
+// for her. Before, the gate let them (a code sent to the new phone); now
+// evictions freeze new enrollments as a wipe does.
 func TestAnEvictedDeviceFreezesEnrollment(t *testing.T) {
 	sitetest.Parallel(t)
-	r := redistest.StartWith(t, "--maxmemory", "3mb", "--maxmemory-policy", "allkeys-lru", "--maxmemory-samples", "64")
+	r := redistest.StartWith(t, "--maxmemory", "3mb", "--maxmemory-policy", "noeviction", "--maxmemory-samples", "64")
 	s := sitetest.Start(t, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
 	basic_auth {
 		alice %[1]s
@@ -40,6 +42,9 @@ func TestAnEvictedDeviceFreezesEnrollment(t *testing.T) {
 	c := redis.NewClient(&redis.Options{Addr: r.Addr})
 	defer c.Close()
 	ctx := context.Background()
+	if err := c.ConfigSet(ctx, "maxmemory-policy", "allkeys-lru").Err(); err != nil {
+		t.Fatal(err)
+	}
 	const device, epoch, secret = "smsgate:device/localhost/alice", "smsgate:epoch", "smsgate:keys/secret"
 	junk := strings.Repeat("x", 1000)
 	fill := func(prefix string, until func() bool) {
@@ -87,5 +92,10 @@ func TestAnEvictedDeviceFreezesEnrollment(t *testing.T) {
 	sitetest.ExpectBody(t, res, "New enrollments are paused")
 	if s.Sent() != 1 {
 		t.Fatalf("a code was sent to a new phone for alice after the eviction: %d messages", s.Sent())
+	}
+	if alarms := s.LogEntries("the store's Redis now evicts keys when its memory is full: a revoked session's record could be " +
+		"dropped and the session let in again at another instance, a device lost; set maxmemory-policy noeviction"); len(alarms) != 1 ||
+		alarms[0]["policy"] != "allkeys-lru" || alarms[0]["event"] != "store_evicts" {
+		t.Errorf("the alarm about a Redis set to evict: %v", alarms)
 	}
 }

@@ -62,9 +62,9 @@ func (Redis) CaddyModule() caddy.ModuleInfo {
 }
 
 // Provision connects (lazily: go-redis dials on first use) and pings, so
-// that a wrong address fails the config load, not the first sign-in; a
-// server that would lose data (it evicts keys, or keeps nothing on disk)
-// is a warning in the log.
+// that a wrong address fails the config load, not the first sign-in. A
+// server that evicts keys is refused (see durability); one that keeps
+// nothing on disk is a warning in the log.
 func (r *Redis) Provision(ctx caddy.Context) error {
 	repl := caddy.NewReplacer()
 	if len(r.Addresses) == 0 {
@@ -119,7 +119,12 @@ func (r *Redis) Provision(ctx caddy.Context) error {
 			return fmt.Errorf("redis store at %v: loading a script: %v", addrs, err)
 		}
 	}
-	for _, w := range r.durability(pingCtx) {
+	warnings, err := r.durability(pingCtx)
+	if err != nil {
+		_ = r.client.Close()
+		return fmt.Errorf("redis store at %v: %v", addrs, err)
+	}
+	for _, w := range warnings {
 		ctx.Logger().Warn(w, zap.Strings("addresses", addrs))
 	}
 	return nil

@@ -3,6 +3,7 @@ package store
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -12,31 +13,51 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// A Redis that evicts keys when its memory is full, or keeps nothing on
-// disk, loses what smsgate must keep: devices, the signing secret,
-// revocations. Such a server still works — until it is full or restarts —
-// so it is a warning at start, not a refusal.
+// A Redis that evicts keys when its memory is full loses what smsgate
+// must keep, and not only devices and the signing secret: a session's
+// revocation record (or the revocation log's entry) evicted before
+// another instance read it lets the signed-out session in again there.
+// So a server (any master of a cluster) whose maxmemory-policy evicts —
+// allkeys-*, or volatile-*, since revocations carry a TTL — is refused
+// at start, with the setting to change. One that keeps nothing on disk
+// still works until it restarts (a wipe, which the gates notice: see
+// continuity): that, and a policy that cannot be read, are warnings.
 
 // durability returns a warning for each thing the server (each master of
-// a cluster) will lose data to; none when it is set up to keep it.
-func (r *Redis) durability(ctx context.Context) []string {
+// a cluster) will lose data to, and an error when it would evict keys.
+func (r *Redis) durability(ctx context.Context) (warnings []string, err error) {
 	cluster, ok := r.client.(*redis.ClusterClient)
 	if !ok {
 		return nodeDurability(ctx, r.client, "Redis")
 	}
 	var (
-		mu       sync.Mutex // the masters are asked side by side
-		warnings []string
+		mu   sync.Mutex // the masters are asked side by side
+		errs []error
 	)
 	_ = cluster.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error {
-		found := nodeDurability(ctx, node, "Redis node "+node.Options().Addr)
+		found, err := nodeDurability(ctx, node, "Redis node "+node.Options().Addr)
 		mu.Lock()
 		warnings = append(warnings, found...)
+		if err != nil {
+			errs = append(errs, err)
+		}
 		mu.Unlock()
 		return nil
 	})
 	slices.Sort(warnings)
-	return warnings
+	slices.SortFunc(errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
+	return warnings, errors.Join(errs...)
+}
+
+// Evicts reports whether a maxmemory-policy lets a full server drop keys
+// ("" is one that could not be read).
+func Evicts(policy string) bool { return policy != "" && policy != "noeviction" }
+
+// evicting is the refusal of a server whose policy evicts.
+func evicting(name, policy string) error {
+	return fmt.Errorf("%s evicts keys when its memory is full (maxmemory-policy %s): a revoked session's record could be dropped "+
+		"and the session let in again, a device or the signing secret lost; set maxmemory-policy noeviction (in redis.conf, "+
+		"and CONFIG SET maxmemory-policy noeviction on a running server), so that a full Redis refuses writes instead", name, policy)
 }
 
 // persistence is what a server says of how it keeps data.
@@ -49,20 +70,19 @@ type persistence struct {
 
 // nodeDurability checks one server: CONFIG GET, or, where CONFIG is
 // refused (an ACL, a managed service), what INFO tells.
-func nodeDurability(ctx context.Context, c redis.Cmdable, name string) []string {
+func nodeDurability(ctx context.Context, c redis.Cmdable, name string) ([]string, error) {
 	p, err := configPersistence(ctx, c)
 	if err != nil {
 		var infoErr error
 		if p, infoErr = infoPersistence(ctx, c); infoErr != nil {
 			return []string{fmt.Sprintf("%s: cannot read its eviction and persistence settings (CONFIG GET: %v; INFO: %v): "+
-				"make sure it runs with maxmemory-policy noeviction and appendonly yes", name, err, infoErr)}
+				"make sure it runs with maxmemory-policy noeviction and appendonly yes", name, err, infoErr)}, nil
 		}
 	}
-	var warnings []string
-	if p.policy != "noeviction" {
-		warnings = append(warnings, fmt.Sprintf("%s evicts keys when its memory is full (maxmemory-policy %s): devices, the signing "+
-			"secret and revocations could be dropped; set maxmemory-policy noeviction (a full Redis then refuses writes instead)", name, p.policy))
+	if Evicts(p.policy) {
+		return nil, evicting(name, p.policy)
 	}
+	var warnings []string
 	switch {
 	case p.aof:
 	case !p.rdbKnown:
@@ -72,7 +92,7 @@ func nodeDurability(ctx context.Context, c redis.Cmdable, name string) []string 
 		warnings = append(warnings, fmt.Sprintf("%s keeps nothing on disk (appendonly no, no save rule): a restart loses every "+
 			"device and the signing secret; set appendonly yes (appendfsync always for the writes users are told about)", name))
 	}
-	return warnings
+	return warnings, nil
 }
 
 func configPersistence(ctx context.Context, c redis.Cmdable) (persistence, error) {
@@ -119,38 +139,63 @@ func infoPersistence(ctx context.Context, c redis.Cmdable) (persistence, error) 
 	return p, nil
 }
 
-// Evicted is how many keys the server (every master of a cluster) has
-// evicted since it started (INFO stats evicted_keys): a count that grows
-// means records may be gone — a device, so that its user looks never
-// enrolled (see continuity).
-func (r *Redis) Evicted(ctx context.Context) (int64, error) {
-	cluster, ok := r.client.(*redis.ClusterClient)
-	if !ok {
-		return nodeEvicted(ctx, r.client)
-	}
-	var (
-		mu    sync.Mutex
-		total int64
-	)
-	err := cluster.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error {
-		n, err := nodeEvicted(ctx, node)
-		mu.Lock()
-		total += n
-		mu.Unlock()
-		return err
-	})
-	return total, err
+// Evictions is what a server says of dropping keys (INFO stats and
+// memory, one round trip a master): Evicted, how many keys it (every
+// master of a cluster) has evicted since it started — a count that grows
+// means records may be gone, a device so that its user looks never
+// enrolled (see continuity) — and Policy, its maxmemory-policy, or the
+// first master's that evicts: a server set to evict after the gates
+// started (CONFIG SET, a failover to a replica set up otherwise), which
+// the start's refusal could not see.
+type Evictions struct {
+	Evicted int64
+	Policy  string
 }
 
-func nodeEvicted(ctx context.Context, c redis.Cmdable) (int64, error) {
-	text, err := c.Info(ctx, "stats").Result()
-	if err != nil {
-		return 0, err
+// Evictions implements what storewatch asks of a store that can evict.
+func (r *Redis) Evictions(ctx context.Context) (Evictions, error) {
+	cluster, ok := r.client.(*redis.ClusterClient)
+	if !ok {
+		return nodeEvictions(ctx, r.client)
 	}
+	var (
+		mu  sync.Mutex
+		all Evictions
+	)
+	err := cluster.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error {
+		e, err := nodeEvictions(ctx, node)
+		mu.Lock()
+		defer mu.Unlock()
+		all.Evicted += e.Evicted
+		if all.Policy == "" || Evicts(e.Policy) && !Evicts(all.Policy) {
+			all.Policy = e.Policy
+		}
+		return err
+	})
+	return all, err
+}
+
+func nodeEvictions(ctx context.Context, c redis.Cmdable) (Evictions, error) {
+	var e Evictions
+	text, err := c.Info(ctx, "stats", "memory").Result()
+	if err != nil {
+		return e, err
+	}
+	found := false
 	for line := range strings.Lines(text) {
-		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "evicted_keys:"); ok {
-			return strconv.ParseInt(v, 10, 64)
+		k, v, _ := strings.Cut(strings.TrimSpace(line), ":")
+		switch k {
+		case "evicted_keys":
+			if e.Evicted, err = strconv.ParseInt(v, 10, 64); err != nil {
+				return e, err
+			}
+			found = true
+		case "maxmemory_policy":
+			e.Policy = v
 		}
 	}
-	return 0, fmt.Errorf("no evicted_keys in INFO stats")
+	if !found {
+		return e, fmt.Errorf("no evicted_keys in INFO stats")
+	}
+	return e, nil
 }

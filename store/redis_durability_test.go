@@ -5,13 +5,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
 )
 
-// TestRedisDurabilityWarnings: a Redis that evicts keys, or keeps nothing
-// on disk, is named in a warning at start — also where CONFIG is refused
-// (INFO tells the eviction policy and AOF); one set up to keep everything
-// is not.
+// TestRedisDurabilityWarnings: a Redis that keeps nothing on disk is
+// named in a warning at start — also where CONFIG is refused (INFO tells
+// AOF); one set up to keep everything is not.
 func TestRedisDurabilityWarnings(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
@@ -21,12 +21,9 @@ func TestRedisDurabilityWarnings(t *testing.T) {
 	}{
 		{"kept", []string{"--appendonly", "yes"}, nil},
 		{"snapshots", []string{"--save", "900 1"}, nil},
-		{"evicts", []string{"--appendonly", "yes", "--maxmemory-policy", "allkeys-lru"}, []string{"maxmemory-policy allkeys-lru"}},
-		{"volatile", []string{"--appendonly", "yes", "--maxmemory-policy", "volatile-lru"}, []string{"maxmemory-policy volatile-lru"}},
 		{"nothing on disk", nil, []string{"keeps nothing on disk"}},
 		{"config refused", []string{"--rename-command", "CONFIG", ""}, []string{"whether it takes RDB snapshots cannot be read"}},
-		{"config refused, aof", []string{"--rename-command", "CONFIG", "", "--appendonly", "yes", "--maxmemory-policy", "allkeys-random"},
-			[]string{"maxmemory-policy allkeys-random"}},
+		{"config refused, aof", []string{"--rename-command", "CONFIG", "", "--appendonly", "yes"}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -37,7 +34,10 @@ func TestRedisDurabilityWarnings(t *testing.T) {
 			} else {
 				defer closeStore()
 			}
-			got := r.durability(context.Background())
+			got, err := r.durability(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
 			if len(got) != len(tc.want) {
 				t.Fatalf("warnings %q; want %d", got, len(tc.want))
 			}
@@ -60,13 +60,68 @@ func TestRedisClusterDurability(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer closeStore()
-	got := r.durability(context.Background())
+	got, err := r.durability(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(got) != 3 {
 		t.Fatalf("a cluster of three masters without persistence: %q", got)
 	}
 	for _, w := range got {
 		if !strings.Contains(w, "keeps nothing on disk") || !strings.Contains(w, "Redis node 127.0.0.1:") {
 			t.Fatalf("a cluster node's warning: %q", w)
+		}
+	}
+}
+
+// TestAnEvictingRedisIsRefused: a Redis whose maxmemory-policy evicts keys
+// when its memory is full — allkeys-*, or volatile-*, since a session's
+// revocation record carries a TTL — could drop a revocation before another
+// instance read it, and let the signed-out session in again there. It is
+// refused at start, with the setting to change, also where CONFIG is
+// refused (INFO tells the policy), and on a cluster when one master
+// evicts. Before, it was a warning in the log, and the store opened.
+func TestAnEvictingRedisIsRefused(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ name, policy string }{
+		{"allkeys", "allkeys-lru"},
+		{"volatile", "volatile-lru"},
+		{"config refused", "allkeys-random"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			args := []string{"--appendonly", "yes", "--maxmemory", "100mb", "--maxmemory-policy", tc.policy}
+			if tc.name == "config refused" {
+				args = append(args, "--rename-command", "CONFIG", "")
+			}
+			srv := redistest.StartWith(t, args...)
+			refused(t, &Redis{Addresses: []string{srv.Addr}}, "Redis evicts keys", tc.policy)
+		})
+	}
+	t.Run("cluster", func(t *testing.T) {
+		t.Parallel()
+		nodes := redistest.StartCluster(t)
+		c := redis.NewClient(&redis.Options{Addr: nodes[1]})
+		defer c.Close()
+		if err := c.ConfigSet(context.Background(), "maxmemory-policy", "volatile-ttl").Err(); err != nil {
+			t.Fatal(err)
+		}
+		refused(t, &Redis{Addresses: nodes}, "Redis node "+nodes[1]+" evicts keys", "volatile-ttl")
+	})
+}
+
+// refused checks that r does not open, and that its error says why and
+// what to set.
+func refused(t *testing.T, r *Redis, why, policy string) {
+	t.Helper()
+	_, closeStore, err := OpenRedis(r)
+	if err == nil {
+		closeStore()
+		t.Fatalf("a Redis with maxmemory-policy %s opened", policy)
+	}
+	for _, want := range []string{why, "(maxmemory-policy " + policy + ")", "revoked session", "set maxmemory-policy noeviction"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("the refusal %q does not say %q", err, want)
 		}
 	}
 }

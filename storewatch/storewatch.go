@@ -32,7 +32,14 @@ type Watch struct {
 	sessions *session.Manager
 	log      *audit.Log
 	stop     func()
-	faulty   atomic.Bool // the last check could not reach the store
+	faulty   atomic.Bool  // the last check could not reach the store
+	evicts   atomic.Bool  // the store's server was last seen set to evict keys
+	evicted  atomic.Int64 // its count of evicted keys, as last read (-1: none yet)
+}
+
+// evicting is a store that can tell whether it drops keys (a Redis).
+type evicting interface {
+	Evictions(context.Context) (store.Evictions, error)
 }
 
 // Open reads what the gate remembers of st (identity: its config, see
@@ -42,10 +49,20 @@ type Watch struct {
 func Open(ctx context.Context, st store.Store, identity string, log *audit.Log, now func() time.Time) (*Watch, time.Duration, error) {
 	o := continuity.Options{Identity: identity, Dir: continuity.Dir(),
 		Probe: func(ctx context.Context) (bool, error) { return enrollment.AnyUsers(ctx, st) }, Now: now}
-	if ev, ok := st.(interface {
-		Evicted(context.Context) (int64, error)
-	}); ok {
-		o.Evicted = ev.Evicted // a Redis: a device evicted freezes enrollment as a wipe does
+	w := &Watch{log: log}
+	w.evicted.Store(-1)
+	if ev, ok := st.(evicting); ok {
+		// A Redis: a device evicted freezes enrollment as a wipe does (see
+		// continuity), a server set to evict since the start is an alarm,
+		// and evictions put back the revocations this gate knows of.
+		o.Evicted = func(ctx context.Context) (int64, error) {
+			e, err := ev.Evictions(ctx)
+			if err == nil {
+				w.policyNoticed(e.Policy)
+				w.evictionsNoticed(e.Evicted)
+			}
+			return e.Evicted, err
+		}
 	}
 	e, ch, err := continuity.Open(ctx, st, o)
 	if err != nil {
@@ -54,7 +71,7 @@ func Open(ctx context.Context, st store.Store, identity string, log *audit.Log, 
 	if err := e.MarkerError(); err != nil {
 		log.Logger.Warn("cannot remember the store in Caddy's data directory: after a restart, a wiped store would not be noticed", zap.Error(err))
 	}
-	w := &Watch{epoch: e, log: log}
+	w.epoch = e
 	w.Noticed(ch)
 	if e.Frozen() != nil {
 		return w, 2 * StoreWatch, nil
@@ -128,6 +145,34 @@ func (w *Watch) Noticed(ch continuity.Change) {
 		w.log.Alarm(zap.InfoLevel, "store_accepted", "an admin accepted the store's new state: enrollment goes on", zap.String("how", ch.Accepted))
 	case ch.Renewed:
 		w.log.Alarm(zap.WarnLevel, "store_renewed", "the store was emptied, but had held no users: starting afresh")
+	}
+}
+
+// policyNoticed raises the alarm when the store's server turns to a
+// maxmemory-policy that evicts keys, which the start refuses (store.Redis):
+// set so since (CONFIG SET, or a failover to a replica set up otherwise),
+// it may drop a revocation before another instance reads it. Once, and
+// once more when it is set back.
+func (w *Watch) policyNoticed(policy string) {
+	switch evicts := store.Evicts(policy); {
+	case evicts && !w.evicts.Swap(true):
+		w.log.Alarm(zap.ErrorLevel, "store_evicts", "the store's Redis now evicts keys when its memory is full: a revoked session's "+
+			"record could be dropped and the session let in again at another instance, a device lost; set maxmemory-policy noeviction",
+			zap.String("policy", policy))
+	case !evicts && policy != "" && w.evicts.Swap(false):
+		w.log.Alarm(zap.InfoLevel, "store_keeps", "the store's Redis no longer evicts keys", zap.String("policy", policy))
+	}
+}
+
+// evictionsNoticed makes the sessions follow a store that evicted keys
+// since the last look (n is its count): a session's revocation record may
+// be gone, so every cached session is checked again and this gate puts
+// back the revocations it knows of (session.StoreChanged), at its next
+// poll, for the other instances to read. One it never read, evicted
+// before any gate read it, stays lost: hence the refusal at start.
+func (w *Watch) evictionsNoticed(n int64) {
+	if last := w.evicted.Swap(n); last >= 0 && n > last && w.sessions != nil {
+		w.sessions.StoreChanged()
 	}
 }
 
