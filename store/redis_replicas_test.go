@@ -32,22 +32,7 @@ func TestALastingWriteWaitsForAReplica(t *testing.T) {
 		t.Fatalf("a write that is not lasting waited for the replica: %v", err)
 	}
 	start := time.Now()
-	var wg sync.WaitGroup
-	for name, write := range map[string]func(context.Context) error{
-		"Put":    func(ctx context.Context) error { return st.Put(ctx, "c", []byte("1"), 0) },
-		"Delete": func(ctx context.Context) error { return st.Delete(ctx, "a") },
-		"Update": func(ctx context.Context) error {
-			return st.Update(ctx, "d", func([]byte, bool) ([]byte, time.Duration, error) { return []byte("1"), 0, nil })
-		},
-		"PutIfAbsent": func(ctx context.Context) error { _, err := st.PutIfAbsent(ctx, "e", []byte("1"), 0); return err },
-	} {
-		wg.Go(func() {
-			if err := write(store.Lasting(ctx)); err == nil || !strings.Contains(err.Error(), "no replica acknowledged") {
-				t.Errorf("%s, lasting, with the replica silent: %v", name, err)
-			}
-		})
-	}
-	wg.Wait()
+	unacknowledged(t, lastingWrites(st, "a", "e", "b"), "the master")
 	if d := time.Since(start); d > store.ReplicaWait+10*time.Second {
 		t.Errorf("the writes waited %s", d)
 	}
@@ -75,6 +60,41 @@ func TestALastingWriteWhereWAITIsRefused(t *testing.T) {
 	t.Parallel()
 	st, _ := replicated(t, "--rename-command", "WAIT", "")
 	lastingWriteDone(t, st, "where WAIT is refused")
+}
+
+// lastingWrites is every kind of write, to key: a new key for
+// PutIfAbsent, and a batch that writes other too.
+func lastingWrites(st store.Store, key, fresh, other string) map[string]func(context.Context) error {
+	return map[string]func(context.Context) error{
+		"Put":    func(ctx context.Context) error { return st.Put(ctx, key, []byte("1"), 0) },
+		"Delete": func(ctx context.Context) error { return st.Delete(ctx, key) },
+		"Update": func(ctx context.Context) error {
+			return st.Update(ctx, key, func([]byte, bool) ([]byte, time.Duration, error) { return []byte("2"), 0, nil })
+		},
+		"PutIfAbsent": func(ctx context.Context) error { _, err := st.PutIfAbsent(ctx, fresh, []byte("1"), 0); return err },
+		"Batch": func(ctx context.Context) error {
+			var b store.Batch
+			b.Put(other, []byte("3"), 0)
+			b.Put(key, []byte("3"), 0)
+			return store.Do(ctx, st, &b)
+		},
+	}
+}
+
+// unacknowledged makes each write lasting, all at once, and checks that
+// each is an error: no replica of master acknowledged it.
+func unacknowledged(t *testing.T, writes map[string]func(context.Context) error, master string) {
+	t.Helper()
+	var wg sync.WaitGroup
+	for name, write := range writes {
+		wg.Go(func() {
+			err := write(store.Lasting(context.Background()))
+			if err == nil || !strings.Contains(err.Error(), "no replica acknowledged") || !strings.Contains(err.Error(), master) {
+				t.Errorf("%s, lasting, with the replica of %s silent: %v", name, master, err)
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // replicated is a store on a master (with masterArgs) whose replica is
@@ -173,29 +193,7 @@ func TestALastingWriteOnAClusterWaitsForItsShard(t *testing.T) {
 	if err := st.Put(store.Lasting(ctx), other, []byte("1"), 0); err != nil {
 		t.Fatalf("a lasting write to another master waited for the silent replica: %v", err)
 	}
-	var wg sync.WaitGroup
-	for name, write := range map[string]func(context.Context) error{
-		"Put":    func(ctx context.Context) error { return st.Put(ctx, "a", []byte("3"), 0) },
-		"Delete": func(ctx context.Context) error { return st.Delete(ctx, "a") },
-		"Update": func(ctx context.Context) error {
-			return st.Update(ctx, "a", func([]byte, bool) ([]byte, time.Duration, error) { return []byte("4"), 0, nil })
-		},
-		"PutIfAbsent": func(ctx context.Context) error { _, err := st.PutIfAbsent(ctx, fresh, []byte("1"), 0); return err },
-		"Batch": func(ctx context.Context) error {
-			var b store.Batch
-			b.Put(other, []byte("2"), 0)
-			b.Put("a", []byte("5"), 0)
-			return store.Do(ctx, st, &b)
-		},
-	} {
-		wg.Go(func() {
-			err := write(store.Lasting(ctx))
-			if err == nil || !strings.Contains(err.Error(), "no replica acknowledged") || !strings.Contains(err.Error(), silent) {
-				t.Errorf("%s, lasting, on the master at %s whose replica is silent: %v", name, silent, err)
-			}
-		})
-	}
-	wg.Wait()
+	unacknowledged(t, lastingWrites(st, "a", fresh, other), "the master at "+silent)
 	replica.Resume()
 	if err := st.Put(store.Lasting(ctx), "a", []byte("6"), 0); err != nil {
 		t.Fatalf("a lasting write once the replica is back: %v", err)
