@@ -99,3 +99,22 @@ func TestAnEvictedDeviceFreezesEnrollment(t *testing.T) {
 		t.Errorf("the alarm about a Redis set to evict: %v", alarms)
 	}
 }
+
+// TestAnEvictingRedisDoesNotLoad: a config whose Redis evicts keys when
+// its memory is full (volatile-lru, a managed Redis's usual default:
+// revocation records carry a TTL) does not load, and the error says what
+// to set. Before, it loaded with a warning in the log.
+func TestAnEvictingRedisDoesNotLoad(t *testing.T) {
+	sitetest.Parallel(t)
+	r := redistest.StartWith(t, "--maxmemory-policy", "volatile-lru")
+	sitetest.AssertLoadError(t, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
+	basic_auth {
+		alice %[1]s
+	}
+	smsgate {
+		store redis %[2]s
+		provider log
+	}
+	respond "Hello, {http.auth.user.id}!"
+}`, sitetest.DemoHash, r.Addr), "Redis evicts keys when its memory is full (maxmemory-policy volatile-lru)", "set maxmemory-policy noeviction")
+}
