@@ -139,8 +139,8 @@ func infoPersistence(ctx context.Context, c redis.Cmdable) (persistence, error) 
 	return p, nil
 }
 
-// Evictions is what a server says of dropping keys (INFO stats and
-// memory, one round trip a master): Evicted, how many keys it (every
+// Evictions is what a server says of dropping keys (INFO, one round
+// trip a master): Evicted, how many keys it (every
 // master of a cluster) has evicted since it started — a count that grows
 // means records may be gone, a device so that its user looks never
 // enrolled (see continuity) — and Policy, its maxmemory-policy, or the
@@ -177,7 +177,9 @@ func (r *Redis) Evictions(ctx context.Context) (Evictions, error) {
 
 func nodeEvictions(ctx context.Context, c redis.Cmdable) (Evictions, error) {
 	var e Evictions
-	text, err := c.Info(ctx, "stats", "memory").Result()
+	// INFO's default sections (stats and memory among them): a Redis
+	// before 7 takes no more than one section by name.
+	text, err := c.Info(ctx).Result()
 	if err != nil {
 		return e, err
 	}
