@@ -139,14 +139,13 @@ func infoPersistence(ctx context.Context, c redis.Cmdable) (persistence, error) 
 	return p, nil
 }
 
-// Evictions is what a server says of dropping keys (INFO, one round
-// trip a master): Evicted, how many keys it (every
-// master of a cluster) has evicted since it started — a count that grows
-// means records may be gone, a device so that its user looks never
-// enrolled (see continuity) — and Policy, its maxmemory-policy, or the
-// first master's that evicts: a server set to evict after the gates
-// started (CONFIG SET, a failover to a replica set up otherwise), which
-// the start's refusal could not see.
+// Evictions is what a server says of dropping keys (INFO, one round trip
+// a master). Evicted is how many keys it (every master of a cluster) has
+// evicted since it started: a count that grows means records may be gone,
+// a device so that its user looks never enrolled (see continuity). Policy
+// is its maxmemory-policy, or the first master's that evicts: a server set
+// to evict after the gates started (CONFIG SET, a failover to a replica
+// set up otherwise), which the refusal at start could not see.
 type Evictions struct {
 	Evicted int64
 	Policy  string
