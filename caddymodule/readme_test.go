@@ -114,6 +114,20 @@ func TestREADMEDefaultsAreTheCodes(t *testing.T) {
 			t.Errorf("the error for an unknown limit does not name %q", name)
 		}
 	}
+	// The defaults the README's opening and quickstart promise, and
+	// SECURITY.md's trusted browsers.
+	hours := strconv.Itoa(int(DefaultSessionLifetime/time.Hour)) + " hours"
+	days := strconv.Itoa(int(DefaultRemember/(24*time.Hour))) + " days"
+	for _, doc := range []struct{ name, text, want string }{
+		{"README.md", readme, "type it, and are in for " + hours + "."},
+		{"README.md", readme, `unless you ticked "Trust this browser for ` + days + `".`},
+		{"README.md", readme, `offers "Trust this browser for ` + days + `", unticked`},
+		{"SECURITY.md", readDoc(t, "SECURITY.md"), "offered by default (" + days + ", unticked)"},
+	} {
+		if !strings.Contains(strings.Join(strings.Fields(doc.text), " "), doc.want) {
+			t.Errorf("%s does not say %q", doc.name, doc.want)
+		}
+	}
 	// The account lock, in the README's words, the config's godoc and
 	// SECURITY.md.
 	lock := strconv.Itoa(int(enrollment.AccountLockout/time.Minute)) + " minutes"
