@@ -363,6 +363,7 @@ func TestREADMEExamplesUseRealOptions(t *testing.T) {
 func TestDocumentedFiguresAreTheCodes(t *testing.T) {
 	readme := strings.Join(strings.Fields(readDoc(t, "README.md")), " ")
 	security := strings.Join(strings.Fields(readDoc(t, "SECURITY.md")), " ")
+	architecture := strings.Join(strings.Fields(readDoc(t, "docs/ARCHITECTURE.md")), " ")
 	seconds := func(d time.Duration) string { return strconv.Itoa(int(d/time.Second)) + " s" }
 	for _, f := range []struct{ doc, text, want string }{
 		{"README.md", readme, "kept " + strconv.Itoa(int(session.RevocationLogTTL/time.Minute)) + " minutes. Every instance reads the log at most once a " + map[time.Duration]string{time.Second: "second"}[session.RevocationPoll] + " (`RevocationPoll`)"},
@@ -373,6 +374,7 @@ func TestDocumentedFiguresAreTheCodes(t *testing.T) {
 		{"SECURITY.md", security, "bodies capped at " + strconv.Itoa(pages.MaxBody>>10) + " KiB"},
 		{"SECURITY.md", security, "the gate waits at most " + seconds(pages.BodyTime) + " for a POST's body"},
 		{"README.md", readme, "A user may hold up to " + map[int]string{10: "ten"}[enrollment.MaxDevices] + " named"},
+		{"docs/ARCHITECTURE.md", architecture, "windows idle past their end are forgotten every " + strconv.Itoa(int(store.GCEvery/time.Minute)) + " minutes"},
 	} {
 		if !strings.Contains(f.text, f.want) {
 			t.Errorf("%s does not say %q", f.doc, f.want)
