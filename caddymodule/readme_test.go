@@ -184,6 +184,24 @@ func TestREADMERangesAreTheCodes(t *testing.T) {
 	}
 }
 
+// SECURITY.md's table of what each limit defaults to gives every send
+// limit the code has, each with the code's count and window.
+func TestSECURITYLimitsAreTheCodes(t *testing.T) {
+	security := readDoc(t, "SECURITY.md")
+	windows := map[string]time.Duration{"hour": time.Hour, "day": 24 * time.Hour}
+	for _, name := range enrollment.LimitNames {
+		m := regexp.MustCompile("(?m)^\\| `limit " + name + "` \\| ([\\d,]+) (?:codes checked )?per (?:account per )?(hour|day)").FindStringSubmatch(security)
+		if m == nil {
+			t.Errorf("SECURITY.md's table has no default for limit %s", name)
+			continue
+		}
+		r := enrollment.DefaultLimits.Named(name)
+		if count, _ := strconv.Atoi(strings.ReplaceAll(m[1], ",", "")); r == nil || count != r.Count || windows[m[2]] != r.Window {
+			t.Errorf("SECURITY.md: limit %s defaults to %s per %s, the code to %+v", name, m[1], m[2], r)
+		}
+	}
+}
+
 // caddyDuration writes d as the README does: 12h, 5m, 30s, 1d.
 func caddyDuration(d caddy.Duration) string {
 	v := time.Duration(d)
