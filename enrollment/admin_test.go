@@ -36,3 +36,16 @@ func TestAnInviteExpiresByTheClock(t *testing.T) {
 		t.Fatalf("an invite an hour old by the clock: %v, want ErrInvite", err)
 	}
 }
+
+// A phone the admin's tools set is named as any unnamed phone is, in
+// words ("Phone 1"), not by an English word of the code's own.
+func TestASetPhoneIsNamedInWords(t *testing.T) {
+	s, _, _ := newService(t)
+	if err := s.Devices.Set(context.Background(), realm, alice, num); err != nil {
+		t.Fatal(err)
+	}
+	d, err := s.Devices.Default(context.Background(), realm, alice)
+	if want := s.defaultName("name.phone", "", 1); err != nil || d == nil || d.Name != want {
+		t.Fatalf("the set phone: %+v, %v; want it named %q", d, err, want)
+	}
+}
