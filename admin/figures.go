@@ -31,6 +31,9 @@ type FiguresAnswer struct {
 type PumpingAnswer struct {
 	On     bool            `json:"on"`
 	Pauses []pumping.Pause `json:"pauses"`
+	// At is the site's time when it answered (its clock's, which may not be
+	// the machine's): a pause is in force while At is before its Until.
+	At time.Time `json:"at,omitzero"`
 }
 
 // now is the site's clock: the running gate's, or the machine's.
@@ -66,7 +69,7 @@ func (s *Site) Figures(ctx context.Context, days int) (*FiguresAnswer, error) {
 // Pumping is the guard's state and its pauses.
 func (s *Site) Pumping(ctx context.Context) (*PumpingAnswer, error) {
 	pauses, err := s.PumpingGuard.Offline(s.Store, s.now).Pauses(ctx, s.Realm)
-	return &PumpingAnswer{On: s.PumpingGuard == nil || !s.PumpingGuard.Off, Pauses: pauses}, err
+	return &PumpingAnswer{On: s.PumpingGuard == nil || !s.PumpingGuard.Off, Pauses: pauses, At: s.now()}, err
 }
 
 // ResumePumping ends place's pause on the admin's word.

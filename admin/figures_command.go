@@ -57,7 +57,10 @@ func figuresTable(raw []byte) ([]byte, error) {
 	if !f.Pumping.On {
 		fmt.Fprintln(&b, "\nThe pumping guard is off.")
 	}
-	now := time.Now()
+	now := f.Pumping.At // the gate's clock: the pauses are in force by it
+	if now.IsZero() {
+		now = time.Now() // an earlier release's answer
+	}
 	for _, p := range f.Pumping.Pauses {
 		if p.Active(now) {
 			fmt.Fprintf(&b, "\nPAUSED: %s (%s) until %s: %d codes sent, %d used; pause %d today. Resume: caddy smsgate pumping-resume --place %s\n",

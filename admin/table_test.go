@@ -33,3 +33,21 @@ func TestSessionsTable(t *testing.T) {
 		t.Fatalf("none: %s", out)
 	}
 }
+
+// `caddy smsgate figures` marks a pause in force by the gate's clock (the
+// answer's "at"), not the machine's: a gate whose clock is not the CLI's
+// (a test's, one set ahead) is read as it sees itself.
+func TestFiguresTableJudgesPausesByTheGatesClock(t *testing.T) {
+	const answer = `{"realm":"example.com","from":"2026-01-01","to":"2026-01-30","total":{},"days":[],"countries":[],"providers":[],
+		"pumping":{"on":true,"at":"2026-01-30T12:00:00Z","pauses":[
+			{"place":"+44740","kind":"prefix","since":"2026-01-30T11:30:00Z","until":"2026-01-30T13:00:00Z","sent":40,"used":2,"trips":1},
+			{"place":"GB","kind":"country","since":"2026-01-30T09:00:00Z","until":"2026-01-30T11:00:00Z","sent":90,"used":5,"trips":1}]}}`
+	out, err := figuresTable([]byte(answer))
+	if err != nil {
+		t.Fatal(err)
+	}
+	table := string(out)
+	if !strings.Contains(table, "PAUSED: +44740 (prefix)") || strings.Contains(table, "PAUSED: GB") {
+		t.Fatalf("at 12:00 by the gate's clock, +44740 is paused and GB no more; the table says:\n%s", table)
+	}
+}

@@ -1,6 +1,7 @@
 package caddymodule
 
 import (
+	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/pages"
+	"github.com/smsgate/caddy-smsgate/pumping"
 	"github.com/smsgate/caddy-smsgate/session"
 	"github.com/smsgate/caddy-smsgate/store"
 	"github.com/smsgate/caddy-smsgate/storewatch"
@@ -114,6 +116,20 @@ func TestREADMEDefaultsAreTheCodes(t *testing.T) {
 			t.Errorf("the error for an unknown limit does not name %q", name)
 		}
 	}
+	// The defaults the README's opening and quickstart promise, and
+	// SECURITY.md's trusted browsers.
+	hours := strconv.Itoa(int(DefaultSessionLifetime/time.Hour)) + " hours"
+	days := strconv.Itoa(int(DefaultRemember/(24*time.Hour))) + " days"
+	for _, doc := range []struct{ name, text, want string }{
+		{"README.md", readme, "type it, and are in for " + hours + "."},
+		{"README.md", readme, `unless you ticked "Trust this browser for ` + days + `".`},
+		{"README.md", readme, `offers "Trust this browser for ` + days + `", unticked`},
+		{"SECURITY.md", readDoc(t, "SECURITY.md"), "offered by default (" + days + ", unticked)"},
+	} {
+		if !strings.Contains(strings.Join(strings.Fields(doc.text), " "), doc.want) {
+			t.Errorf("%s does not say %q", doc.name, doc.want)
+		}
+	}
 	// The account lock, in the README's words, the config's godoc and
 	// SECURITY.md.
 	lock := strconv.Itoa(int(enrollment.AccountLockout/time.Minute)) + " minutes"
@@ -125,6 +141,63 @@ func TestREADMEDefaultsAreTheCodes(t *testing.T) {
 	} {
 		if !strings.Contains(strings.Join(strings.Fields(doc.text), " "), doc.around+lock) {
 			t.Errorf("%s does not say %q%s", doc.name, doc.around, lock)
+		}
+	}
+}
+
+// The ranges README.md's option block gives (and its table, where it
+// repeats them) are the code's bounds, and the pumping guard's defaults its
+// table row gives are pumping.Defaults.
+func TestREADMERangesAreTheCodes(t *testing.T) {
+	readme := readDoc(t, "README.md")
+	block := strings.Join(syntaxBlock(t, readme, "smsgate [<matcher>] {"), "\n") // spaces collapsed
+	d := func(v time.Duration) string { return caddyDuration(caddy.Duration(v)) }
+	for _, want := range []string{
+		"code_length <digits, " + strconv.Itoa(MinCodeLength) + " to " + strconv.Itoa(MaxCodeLength) + ">",
+		"code_ttl <duration, " + d(MinCodeTTL) + " to " + d(MaxCodeTTL) + ">",
+		"max_attempts <count, 1 to " + strconv.Itoa(MaxMaxAttempts) + ">",
+		"resend_cooldown <duration, " + d(MinResendCooldown) + " to " + d(MaxResendCooldown) + ">",
+		"remember <duration, " + d(MinRemember) + " to " + d(MaxRemember) + ">|off",
+		"max_failures <count, 1 to " + strconv.Itoa(MaxMaxFailures) + ">",
+	} {
+		if !strings.Contains(block, want) {
+			t.Errorf("README.md's option block does not say %q", want)
+		}
+	}
+	flat := strings.Join(strings.Fields(readme), " ")
+	for _, want := range []string{
+		"digits per code, " + strconv.Itoa(MinCodeLength) + "–" + strconv.Itoa(MaxCodeLength) + " |",
+		"how long a code is valid, " + d(MinCodeTTL) + "–" + d(MaxCodeTTL) + " |",
+		"`" + d(MinResendCooldown) + "` to `" + d(MaxResendCooldown) + "` |",
+		"at the verify step (`" + d(MinRemember) + "`–`" + d(MaxRemember) + "`, or `off`)",
+		"(NIST SP 800-63B's cap; at most " + strconv.Itoa(MaxMaxFailures) + ")",
+	} {
+		if !strings.Contains(flat, want) {
+			t.Errorf("README.md's table does not say %q", want)
+		}
+	}
+	p := pumping.Defaults
+	guard := fmt.Sprintf("| on: `window %s`, `prefix_digits %d`, `prefix_min_sends %d`, `country_min_sends %d`, `min_conversion %d`, `pause %s`, `grace %d` |",
+		d(p.Window), p.PrefixDigits, p.PrefixMinSends, p.CountryMinSends, int(p.MinConversion*100+0.5), d(p.Pause), p.Grace)
+	if !strings.Contains(readme, guard) {
+		t.Errorf("README.md's pumping_guard row does not give the code's defaults: %s", guard)
+	}
+}
+
+// SECURITY.md's table of what each limit defaults to gives every send
+// limit the code has, each with the code's count and window.
+func TestSECURITYLimitsAreTheCodes(t *testing.T) {
+	security := readDoc(t, "SECURITY.md")
+	windows := map[string]time.Duration{"hour": time.Hour, "day": 24 * time.Hour}
+	for _, name := range enrollment.LimitNames {
+		m := regexp.MustCompile("(?m)^\\| `limit " + name + "` \\| ([\\d,]+) (?:codes checked )?per (?:account per )?(hour|day)").FindStringSubmatch(security)
+		if m == nil {
+			t.Errorf("SECURITY.md's table has no default for limit %s", name)
+			continue
+		}
+		r := enrollment.DefaultLimits.Named(name)
+		if count, _ := strconv.Atoi(strings.ReplaceAll(m[1], ",", "")); r == nil || count != r.Count || windows[m[2]] != r.Window {
+			t.Errorf("SECURITY.md: limit %s defaults to %s per %s, the code to %+v", name, m[1], m[2], r)
 		}
 	}
 }
@@ -308,6 +381,7 @@ func TestREADMEExamplesUseRealOptions(t *testing.T) {
 func TestDocumentedFiguresAreTheCodes(t *testing.T) {
 	readme := strings.Join(strings.Fields(readDoc(t, "README.md")), " ")
 	security := strings.Join(strings.Fields(readDoc(t, "SECURITY.md")), " ")
+	architecture := strings.Join(strings.Fields(readDoc(t, "docs/ARCHITECTURE.md")), " ")
 	seconds := func(d time.Duration) string { return strconv.Itoa(int(d/time.Second)) + " s" }
 	for _, f := range []struct{ doc, text, want string }{
 		{"README.md", readme, "kept " + strconv.Itoa(int(session.RevocationLogTTL/time.Minute)) + " minutes. Every instance reads the log at most once a " + map[time.Duration]string{time.Second: "second"}[session.RevocationPoll] + " (`RevocationPoll`)"},
@@ -318,6 +392,7 @@ func TestDocumentedFiguresAreTheCodes(t *testing.T) {
 		{"SECURITY.md", security, "bodies capped at " + strconv.Itoa(pages.MaxBody>>10) + " KiB"},
 		{"SECURITY.md", security, "the gate waits at most " + seconds(pages.BodyTime) + " for a POST's body"},
 		{"README.md", readme, "A user may hold up to " + map[int]string{10: "ten"}[enrollment.MaxDevices] + " named"},
+		{"docs/ARCHITECTURE.md", architecture, "windows idle past their end are forgotten every " + strconv.Itoa(int(store.GCEvery/time.Minute)) + " minutes"},
 	} {
 		if !strings.Contains(f.text, f.want) {
 			t.Errorf("%s does not say %q", f.doc, f.want)

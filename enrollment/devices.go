@@ -222,7 +222,7 @@ func (s *Devices) Set(ctx context.Context, realm, user, e164 string) error {
 		return fmt.Errorf("device of %q: %v", user, err)
 	}
 	return s.edit(ctx, realm, user, func([]Device) ([]Device, error) {
-		return []Device{s.newPhone(e164, "Phone", "")}, nil
+		return []Device{s.newPhone(e164, s.defaultName("name.phone", "", 1), "")}, nil
 	})
 }
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/smsgate/caddy-smsgate/admin"
 	"github.com/smsgate/caddy-smsgate/internal/textsafe"
+	"github.com/smsgate/caddy-smsgate/signin"
 )
 
 // The console's list of a user's sessions (admin/user): when, how and
@@ -22,8 +23,12 @@ type sessionView struct {
 	This bool
 }
 
-// amrIDs name the ways a session was earned.
-var amrIDs = map[string]string{"sms": "amr.sms", "tel": "amr.tel", "otp": "amr.otp", "swk": "amr.swk", "hwk": "amr.hwk", "recovery": "amr.recovery"}
+// amrIDs name the ways a session was earned (signin's amr values; a
+// trusted browser is said apart: sessionView.Trusted).
+var amrIDs = map[string]string{
+	signin.AMRSMS: "amr.sms", signin.AMRTel: "amr.tel", signin.AMROTP: "amr.otp",
+	signin.AMRSoftware: "amr.swk", signin.AMRHardware: "amr.hwk", signin.AMRRecovery: "amr.recovery",
+}
 
 // sessionViews lists user's sessions, newest first, in the reader's words
 // and the gate's time zone; this is the SID of the admin's own session.

@@ -48,7 +48,7 @@ func (p *Pages) trustedSignIn(req *request) bool {
 	p.setSessionCookie(req.w, req.r, session, int(p.Sessions.Lifetime()/time.Second))
 	setCookie(req.w, req.r, FlowCookie, "", p.PathPrefix, -1)
 	p.Audit("signed_in_trusted", user, "", zap.String("browser", tb.ID))
-	p.Metrics.SignIns.WithLabelValues("trusted").Inc()
+	p.Metrics.SignIns.WithLabelValues(signin.AMRTrusted).Inc()
 	rd := req.flow.RD
 	if rd == "" {
 		rd = "/"

@@ -81,7 +81,7 @@ func Supports(s Sender, channel string) bool {
 
 // UserError is a failure caused by the destination, not the gateway: an
 // invalid number, a number that opted out. Another provider would fail the
-// same way, so failover stops, and Msg is safe to show to the user.
+// same way, so failover stops, and Text is safe to show to the user.
 type UserError struct {
 	// Text is what the user is told (a message of package words).
 	Text words.Text

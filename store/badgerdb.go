@@ -78,10 +78,15 @@ func openBadger(path string, logger *zap.Logger) (*badgerDB, error) {
 	return bdb, nil
 }
 
+// GCEvery is how often a Badger store reclaims the value-log space of
+// expired and deleted records and forgets the sliding windows idle past
+// their end.
+const GCEvery = 10 * time.Minute
+
 // collectGarbage reclaims value-log space left by expired and deleted records.
 func (b *badgerDB) collectGarbage() {
 	defer close(b.done)
-	t := time.NewTicker(10 * time.Minute)
+	t := time.NewTicker(GCEvery)
 	defer t.Stop()
 	for {
 		select {

@@ -1,0 +1,52 @@
+package audit
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyevents"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+)
+
+// probe is a log field that counts how often it was encoded.
+type probe struct{ encoded *int }
+
+func (p probe) MarshalLogObject(zapcore.ObjectEncoder) error { *p.encoded++; return nil }
+
+// An audit event's Caddy event is built only when the events app has a
+// subscriber for it (ShouldEmit): an audit event is on every sign-in, and
+// most configs subscribe to none. The log line is not encoded here either
+// (a logger that writes nothing encodes nothing).
+func TestAnEventIsBuiltOnlyForASubscriber(t *testing.T) {
+	// A config of its own, so that the events app logs at Caddy's default
+	// level (a context without one logs debug, which ShouldEmit counts as a
+	// subscriber); nothing saved, no admin endpoint.
+	dir := t.TempDir() // Caddy's folders are the test's, never the user's
+	t.Setenv("XDG_DATA_HOME", filepath.Join(dir, "data"))
+	t.Setenv("XDG_CONFIG_HOME", filepath.Join(dir, "config"))
+	caddy.ConfigAutosavePath = filepath.Join(dir, "config", "caddy", "autosave.json")
+	caddy.DefaultStorage.Path = filepath.Join(dir, "data", "caddy")
+	cfg := `{"admin": {"disabled": true, "config": {"persist": false}}, "apps": {"events": {}}}`
+	if err := caddy.Load([]byte(cfg), true); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = caddy.Stop() })
+	ctx := caddy.ActiveContext()
+	mod, err := ctx.App("events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := mod.(*caddyevents.App)
+	if app.ShouldEmit("smsgate_verified") {
+		t.Fatal("an events app with no subscriber wants smsgate_verified")
+	}
+	var encoded int
+	l := &Log{Logger: zap.NewNop(), Realm: "example.com", Events: app, Ctx: ctx}
+	l.Audit("verified", "alice", "+14155552671", zap.Object("probe", probe{&encoded}))
+	l.Alarm(zapcore.WarnLevel, "verified", "an alarm", zap.Object("probe", probe{&encoded}))
+	if encoded != 0 {
+		t.Fatalf("the event's payload was built %d times with nobody subscribed", encoded)
+	}
+}
