@@ -46,7 +46,7 @@ func TestCaddyfileErrorsNameTheLine(t *testing.T) {
 		{"code_ttl five", `code_ttl: bad duration "five"`},
 		{"session_lifetime", "wrong argument count"},
 		{"signing_key", "wrong argument count"},
-		{"code_length six", `code_length: "six" is not a positive whole number`},
+		{"code_length six", `code_length: "six" is not a whole number`},
 		{"user alice", "user takes a name and a phone number"},
 		{"store badger /a\n\t\tstore badger /b", "store is given twice"},
 		{"provider carrier-pigeon", "smsgate.providers.carrier-pigeon"},

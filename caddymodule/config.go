@@ -38,15 +38,6 @@ const (
 	DefaultStepUp          = 5 * time.Minute
 	DefaultRemember        = 30 * 24 * time.Hour
 
-	// The ranges settings must stay in.
-	MinCodeLength, MaxCodeLength = 6, 10
-	MinCodeTTL, MaxCodeTTL       = 30 * time.Second, 10 * time.Minute
-	MaxMaxAttempts               = 10
-	MaxMaxFailures               = 100 // NIST SP 800-63B
-	// A cooldown of 0 would pay for every impatient click.
-	MinResendCooldown, MaxResendCooldown = time.Second, time.Hour
-	MinRemember, MaxRemember             = 24 * time.Hour, 400 * 24 * time.Hour
-
 	// IdentityNone makes users identify themselves on the login page.
 	IdentityNone = "none"
 	// EnrollmentOpen lets a user with a first factor enroll a phone on first visit.

@@ -42,7 +42,8 @@ type Limits struct {
 	LockAfter int
 	Lockout   time.Duration
 	// MaxFailures consecutive wrong codes lock the account for
-	// AccountLockout, whatever the IPs (NIST SP 800-63B: at most 100).
+	// AccountLockout, whatever the IPs (NIST SP 800-63B: at most
+	// MaxMaxFailures).
 	MaxFailures int
 	// Guesses is how many codes may be checked for one account in a
 	// sliding window, from browsers that are not the owner's (the owner's
@@ -50,6 +51,10 @@ type Limits struct {
 	// from unlimited IPs, whatever the lock lengths (see guesses.go).
 	Guesses Rate
 }
+
+// MaxMaxFailures is the most consecutive wrong codes an account may be
+// allowed (NIST SP 800-63B).
+const MaxMaxFailures = 100
 
 // DefaultLimits are the limits when none are configured.
 var DefaultLimits = Limits{
@@ -65,7 +70,7 @@ var DefaultLimits = Limits{
 	Strangers:      Rate{5000, time.Hour},
 	LockAfter:      10,
 	Lockout:        time.Minute,
-	MaxFailures:    100,
+	MaxFailures:    MaxMaxFailures,
 	Guesses:        Rate{100, 24 * time.Hour},
 }
 
@@ -87,8 +92,9 @@ func LimitList() string {
 }
 
 // Configured is DefaultLimits with a config's own: rates by name (Named),
-// and the lockout's settings where not 0. A mistake names its option
-// (cfutil.OptionError: "limit <name>", "max_failures", "lockout").
+// and the lockout's settings where not 0, which the caller checked are in
+// their ranges (the gate's table of numbers). A mistake names its option
+// (cfutil.OptionError: "limit <name>").
 func Configured(rates map[string]Rate, lockAfter int, lockout time.Duration, maxFailures int) (Limits, error) {
 	l := DefaultLimits
 	for name, rate := range rates {
@@ -109,12 +115,6 @@ func Configured(rates map[string]Rate, lockAfter int, lockout time.Duration, max
 	}
 	if maxFailures != 0 {
 		l.MaxFailures = maxFailures
-	}
-	if l.MaxFailures < 1 || l.MaxFailures > 100 {
-		return l, cfutil.OptionErrf("max_failures", "max_failures must be from 1 to 100 (NIST SP 800-63B), not %d", l.MaxFailures)
-	}
-	if l.LockAfter < 1 || l.Lockout <= 0 {
-		return l, cfutil.OptionErrf("lockout", "lockout_after and lockout must be positive")
 	}
 	if err := l.CheckGuesses(); err != nil {
 		return l, &cfutil.OptionError{Key: "limit guesses", Err: err}
