@@ -99,10 +99,10 @@ type Gate struct {
 	// Number of digits in a code, 6 to 10. Default: 6.
 	CodeLength int `json:"code_length,omitempty"`
 
-	// How long a code is valid, at most 10m. Default: 5m.
+	// How long a code is valid, 30s to 10m. Default: 5m.
 	CodeTTL caddy.Duration `json:"code_ttl,omitempty"`
 
-	// Wrong codes that kill a challenge. Default: 5.
+	// Wrong codes that kill a challenge, 1 to 10. Default: 5.
 	MaxAttempts int `json:"max_attempts,omitempty"`
 
 	// Wait before "send again", or a switch between text and call, may

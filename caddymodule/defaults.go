@@ -17,7 +17,8 @@ import (
 
 // numbers are the options that hold a count or a duration, and their
 // ranges: the one table that the Caddyfile parser and check (a JSON
-// config) both read (TestNumbersAreRefusedAlike).
+// config) both read (TestNumbersAreRefusedAlike), and the docs state
+// (TestREADMERangesAreTheTables).
 func (g *Gate) numbers() []cfutil.Number {
 	return []cfutil.Number{
 		{Option: "session_lifetime", Duration: &g.SessionLifetime, Min: time.Second},

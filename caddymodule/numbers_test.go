@@ -3,10 +3,17 @@ package caddymodule
 import (
 	"encoding/json"
 	"errors"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"reflect"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig"
 
 	"github.com/smsgate/caddy-smsgate/internal/cfutil"
@@ -83,3 +90,87 @@ func adaptError(option string) error {
 	return err
 }
 
+// TestREADMERangesAreTheTables: a range the docs state for a number
+// option is the table's (Gate.numbers), so that no number in a doc drifts
+// from the code: in README.md's option block (and UnmarshalCaddyfile's
+// godoc, the same block), its table's row, its examples' comments, and
+// the JSON field's doc comment. An option with a maximum states it in
+// each.
+func TestREADMERangesAreTheTables(t *testing.T) {
+	readme := readDoc(t, "README.md")
+	block := syntaxBlock(t, readme, "smsgate [<matcher>] {")
+	fields := fieldDocs(t)
+	for _, n := range new(Gate).numbers() {
+		show := func(v time.Duration) string {
+			if n.Int != nil {
+				return n.Show(v)
+			}
+			return caddyDuration(caddy.Duration(v))
+		}
+		places := map[string]string{"the JSON field's doc": fields[n.Option]}
+		for _, line := range block {
+			if strings.Fields(line)[0] == n.Option {
+				places["the option block"] = line
+			}
+		}
+		if m := regexp.MustCompile("(?m)^\\| `" + regexp.QuoteMeta(n.Option) + "[` ].*$").FindString(readme); m != "" {
+			places["the table"] = m
+		}
+		for i, m := range regexp.MustCompile("(?m)^\\s*"+regexp.QuoteMeta(n.Option)+" .*#(.*)$").FindAllStringSubmatch(readme, -1) {
+			places["example "+strconv.Itoa(i+1)] = m[1]
+		}
+		for where, text := range places {
+			min, max := statedRange(strings.ReplaceAll(text, "`", ""))
+			if min != "" && min != show(n.Min) {
+				t.Errorf("%s: %s states %s as its least, the table %s", n.Option, where, min, show(n.Min))
+			}
+			if max != "" && (n.Max == 0 || max != show(n.Max)) {
+				t.Errorf("%s: %s states %s as its most, the table %s", n.Option, where, max, show(n.Max))
+			}
+			if max == "" && n.Max > 0 && !strings.HasPrefix(where, "example") {
+				t.Errorf("%s: %s does not state its range (%s to %s): %q", n.Option, where, show(n.Min), show(n.Max), text)
+			}
+		}
+	}
+}
+
+// statedRange is the least and the most a doc's text states: "6 to 10",
+// "from 1s to 1h", "30s–10m", "at least 1s", "at most 100".
+func statedRange(text string) (min, max string) {
+	if m := regexp.MustCompile(`(-?\d+[a-z]*) ?(?:to|–) ?(\d+[a-z]*)`).FindStringSubmatch(text); m != nil {
+		return m[1], m[2]
+	}
+	if m := regexp.MustCompile(`at least (\d+[a-z]*)`).FindStringSubmatch(text); m != nil {
+		min = m[1]
+	}
+	if m := regexp.MustCompile(`(?:at most|maximum:) (\d+[a-z]*)`).FindStringSubmatch(text); m != nil {
+		max = m[1]
+	}
+	return min, max
+}
+
+// fieldDocs is the doc comment of each of Gate's fields, by its JSON name.
+func fieldDocs(t *testing.T) map[string]string {
+	t.Helper()
+	f, err := parser.ParseFile(token.NewFileSet(), "config.go", nil, parser.ParseComments)
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs := map[string]string{}
+	ast.Inspect(f, func(n ast.Node) bool {
+		spec, ok := n.(*ast.TypeSpec)
+		if !ok || spec.Name.Name != "Gate" {
+			return true
+		}
+		for _, field := range spec.Type.(*ast.StructType).Fields.List {
+			if field.Tag == nil {
+				continue
+			}
+			tag, _ := strconv.Unquote(field.Tag.Value)
+			name, _, _ := strings.Cut(reflect.StructTag(tag).Get("json"), ",")
+			docs[name] = strings.Join(strings.Fields(field.Doc.Text()), " ")
+		}
+		return false
+	})
+	return docs
+}
