@@ -67,7 +67,7 @@ func TestCaddyfileErrorsNameTheLine(t *testing.T) {
 		{"code_ttl 1m\n\t\tcode_ttl 2m", "code_ttl is given twice"},
 		{"allowed_regions voice US\n\t\tallowed_regions voice CA", "allowed_regions voice is given twice"},
 		{"pumping_guard maybe", "pumping_guard takes a block, or off"},
-		{"pumping_guard {\n\t\t\tmin_conversion 150%\n\t\t}", "min_conversion must be a whole number from 1 to 99"},
+		{"pumping_guard {\n\t\t\tmin_conversion 150%\n\t\t}", "min_conversion must be from 1 to 99, not 150"},
 		{"pumping_guard {\n\t\t\tpause 3d\n\t\t}", "pause must be from 1m"},
 		{"pumping_guard off\n\t\tpumping_guard off", "pumping_guard is given twice"},
 		{"costs {\n\t\t\tprice GB fax 1\n\t\t}", `unknown channel "fax"`},

@@ -83,6 +83,8 @@ type Number struct {
 	Min, Max time.Duration
 	// Unset: 0 is the option left out (JSON's omitempty), and passes.
 	Unset bool
+	// Unit is what a Caddyfile may write after a count ("%": 20%).
+	Unit string
 }
 
 // value is the number as it is now.
@@ -121,7 +123,7 @@ func (n Number) Parse(d *caddyfile.Dispenser) error {
 		if !d.AllArgs(&arg) {
 			return d.ArgErr()
 		}
-		i, err := strconv.Atoi(arg)
+		i, err := strconv.Atoi(strings.TrimSuffix(arg, n.Unit))
 		if err != nil {
 			return d.Errf("%s: %q is not a whole number", n.Option, arg)
 		}
