@@ -29,7 +29,7 @@ type Config struct {
 	// The percentage of codes used below which a place pauses, 1 to 99.
 	// Default: 20.
 	MinConversion int `json:"min_conversion,omitempty"`
-	// How long a first pause lasts, up to 24h; each further pause of the
+	// How long a first pause lasts, 1m to 24h; each further pause of the
 	// same place within a day doubles it, up to 24h. Default: 1h.
 	Pause caddy.Duration `json:"pause,omitempty"`
 	// How many codes in a row a number already enrolled in a paused place
@@ -97,8 +97,8 @@ func (c *Config) numbers() []cfutil.Number {
 //	    prefix_digits     <1 to 6>
 //	    prefix_min_sends  <count>
 //	    country_min_sends <count>
-//	    min_conversion    <percent>[%]
-//	    pause             <duration>
+//	    min_conversion    <percent, 1 to 99>[%]
+//	    pause             <duration, 1m to 24h>
 //	    grace             <count>
 //	}
 //

@@ -2,11 +2,18 @@ package pumping
 
 import (
 	"encoding/json"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+
+	"github.com/smsgate/caddy-smsgate/internal/cfutil"
 )
 
 // TestNumbersAreRefusedAlike walks the guard's table of numbers: just out
@@ -49,6 +56,32 @@ func TestNumbersAreRefusedAlike(t *testing.T) {
 			if fromCaddyfile == nil || !strings.Contains(fromCaddyfile.Error(), fromJSON.Error()+", at Testfile:2") {
 				t.Errorf("%s %s from the Caddyfile: %v; want JSON's words (%q) and line 2", n.Option, shown, fromCaddyfile, fromJSON)
 			}
+		}
+	}
+}
+
+// TestDocumentedRangesAreTheTables: each of the guard's numbers with a
+// maximum states its range, the table's, in its JSON field's doc.
+func TestDocumentedRangesAreTheTables(t *testing.T) {
+	f, err := parser.ParseFile(token.NewFileSet(), "config.go", nil, parser.ParseComments)
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs := map[string]string{}
+	ast.Inspect(f, func(n ast.Node) bool {
+		if field, ok := n.(*ast.Field); ok && field.Tag != nil {
+			tag, _ := strconv.Unquote(field.Tag.Value)
+			name, _, _ := strings.Cut(reflect.StructTag(tag).Get("json"), ",")
+			docs[name] = strings.Join(strings.Fields(field.Doc.Text()), " ")
+		}
+		return true
+	})
+	short := func(n cfutil.Number, v time.Duration) string { // 1m, 24h: as the docs write them
+		return strings.TrimSuffix(strings.TrimSuffix(n.Show(v), "0s"), "0m")
+	}
+	for _, n := range new(Config).numbers() {
+		if want := short(n, n.Min) + " to " + short(n, n.Max); n.Max > 0 && !strings.Contains(docs[n.Option], want) {
+			t.Errorf("%s's doc does not say %q: %q", n.Option, want, docs[n.Option])
 		}
 	}
 }
