@@ -271,12 +271,15 @@ func (g *Gate) parseLimit(d *caddyfile.Dispenser) error {
 	lim := Limit{}
 	if count != "off" {
 		n, err := strconv.Atoi(count)
-		if err != nil || n < 0 || !d.AllArgs(&window) {
+		if err != nil || !d.AllArgs(&window) {
 			return d.Errf("limit %s: want a count and a window, like: limit %s 10 1h", name, name)
 		}
 		dur, err := caddy.ParseDuration(window)
-		if err != nil || dur <= 0 {
+		if err != nil {
 			return d.Errf("limit %s: bad window %q", name, window)
+		}
+		if err := (enrollment.Rate{Count: n, Window: dur}).Check(name); err != nil {
+			return d.Err(err.Error())
 		}
 		lim = Limit{Count: n, Window: caddy.Duration(dur)}
 	} else if d.NextArg() {

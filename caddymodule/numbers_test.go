@@ -16,6 +16,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig"
 
+	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/internal/cfutil"
 )
 
@@ -173,4 +174,44 @@ func fieldDocs(t *testing.T) map[string]string {
 		return false
 	})
 	return docs
+}
+
+// TestLimitsAreRefusedAlike: each limit's count and window are refused by
+// the Caddyfile, with the line, and by a JSON config's check, naming the
+// limit, in the same words (enrollment.Rate.Check); 0 is off in both
+// (but for guesses, refused alike).
+func TestLimitsAreRefusedAlike(t *testing.T) {
+	for _, name := range enrollment.LimitNames {
+		for _, c := range []struct {
+			count  int
+			window string
+			ok     bool
+		}{{-1, "1h", false}, {1, "-1h", false}, {0, "-1h", false}, {1, "0s", false}, {0, "0s", true}, {0, "1h", true}, {1, "24h", true}} {
+			window, _ := json.Marshal(c.window)
+			var g Gate
+			cfg := `{"realm": "localhost", "identity": "none", "providers": [{"provider": "log"}], "limits": {"` + name + `": {"count": ` + strconv.Itoa(c.count) + `, "window": ` + string(window) + `}}}`
+			if err := json.Unmarshal([]byte(cfg), &g); err != nil {
+				t.Fatal(err)
+			}
+			g.gate = new(gate)
+			g.setDefaults()
+			fromJSON := g.check()
+			fromCaddyfile := adaptError("limit " + name + " " + strconv.Itoa(c.count) + " " + c.window)
+			if fromJSON == nil {
+				if !c.ok || fromCaddyfile != nil {
+					t.Errorf("limit %s %d %s: JSON took it; the Caddyfile: %v", name, c.count, c.window, fromCaddyfile)
+				}
+				continue
+			}
+			// Taken, but for guesses, which cannot be off (its odds).
+			var opt *cfutil.OptionError
+			if !errors.As(fromJSON, &opt) || opt.Key != "limit "+name || (c.ok && name != "guesses") {
+				t.Errorf("limit %s %d %s from JSON: %v; want an error of limit %s", name, c.count, c.window, fromJSON, name)
+				continue
+			}
+			if fromCaddyfile == nil || !strings.Contains(fromCaddyfile.Error(), opt.Error()+", at Caddyfile:4") {
+				t.Errorf("limit %s %d %s from the Caddyfile: %v; want JSON's words (%q) and line 4", name, c.count, c.window, fromCaddyfile, opt.Error())
+			}
+		}
+	}
 }

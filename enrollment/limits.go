@@ -74,6 +74,16 @@ var DefaultLimits = Limits{
 	Guesses:        Rate{100, 24 * time.Hour},
 }
 
+// Check is why rate cannot be limit name's (a negative count or window,
+// or a count without a window), naming its option; nil when it can. A
+// Caddyfile and JSON read it alike.
+func (rate Rate) Check(name string) error {
+	if rate.Count < 0 || rate.Window < 0 || (rate.Count > 0 && rate.Window == 0) {
+		return cfutil.OptionErrf("limit "+name, "limit %s: want a count of 0 (off) or more and a positive window, not %d %s", name, rate.Count, rate.Window)
+	}
+	return nil
+}
+
 // LimitNames are the limits a config sets by name (limit <name> …).
 var LimitNames = []string{"user", "number", "ip", "country", "voice", "global_enrolled", "global_new", "guesses",
 	"stranger_ip", "stranger_net", "strangers"}
@@ -102,8 +112,8 @@ func Configured(rates map[string]Rate, lockAfter int, lockout time.Duration, max
 		if r == nil {
 			return l, cfutil.OptionErrf("limit "+name, "unknown limit %q: use %s", name, LimitList())
 		}
-		if rate.Count < 0 || (rate.Count > 0 && rate.Window <= 0) {
-			return l, cfutil.OptionErrf("limit "+name, "limit %s: a count needs a positive window", name)
+		if err := rate.Check(name); err != nil {
+			return l, err
 		}
 		*r = rate
 	}
