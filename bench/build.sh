@@ -1,8 +1,15 @@
-# Sourced by the scripts: `build PKG DIR` puts the program of package PKG
-# (./cmd/caddy, ./bench/storm…) in DIR, named for the package. It is `go
-# run` with cp as its runner rather than `go build`: go run keeps the
-# linked program in Go's build cache, so the next run (or the next test)
-# copies it instead of linking Caddy again. `caddy_into DIR` is the Caddy
-# in $CADDY if set, else one built from this tree.
+# Sourced by the scripts: $work is a temporary folder, removed with every
+# process started into $pids when the script exits. `build PKG DIR` puts
+# the program of package PKG (./cmd/caddy, ./bench/storm…) in DIR, named
+# for the package. It is `go run` with cp as its runner rather than `go
+# build`: go run keeps the linked program in Go's build cache, so the next
+# run (or the next test) copies it instead of linking Caddy again.
+# `caddy_into DIR` is the Caddy in $CADDY if set, else one built from this
+# tree.
 build() { go run -exec "cp -t '$2'" "$1"; }
 caddy_into() { if [ -n "${CADDY:-}" ]; then cp "$CADDY" "$1/caddy"; else build ./cmd/caddy "$1"; fi; }
+
+work=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT

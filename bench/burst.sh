@@ -26,10 +26,6 @@ ROUNDS=${ROUNDS:-2}
 OUT=${OUT:-bench/results}
 command -v redis-server >/dev/null || { echo "burst: redis-server is not installed (apt-get install redis-server)" >&2; exit 1; }
 
-work=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
 . bench/build.sh
 caddy_into "$work"
 build ./bench/storm "$work"

@@ -1,12 +1,6 @@
 # Sourced by run.sh and profile.sh: checks for wrk, builds (build.sh) Caddy,
-# the backend and the token minter into a temporary folder ($work) that is
-# removed, with every process started into $pids, when the script exits.
+# the backend and the token minter into build.sh's temporary folder ($work).
 command -v wrk >/dev/null || { echo "bench: wrk is not installed (apt-get install wrk)" >&2; exit 1; }
-
-work=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
 
 . bench/build.sh
 caddy_into "$work"

@@ -25,8 +25,6 @@ EVERY=${EVERY:-1m}
 PAUSE=${PAUSE:-}
 OUT=${OUT:-bench/results}
 command -v redis-server >/dev/null || { echo "soak: redis-server is not installed (apt-get install redis-server)" >&2; exit 1; }
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
 . bench/build.sh
 build ./cmd/caddy "$work"
 build ./bench/soak "$work"

@@ -28,10 +28,6 @@ for tool in wrk redis-server redis-cli; do
 	command -v "$tool" >/dev/null || { echo "storm: $tool is not installed (apt-get install wrk redis-server)" >&2; exit 1; }
 done
 
-work=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
 . bench/build.sh
 caddy_into "$work"
 build ./bench/storm "$work"

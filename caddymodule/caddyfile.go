@@ -3,7 +3,6 @@ package caddymodule
 import (
 	"encoding/json"
 	"strconv"
-	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
@@ -101,6 +100,9 @@ func (g *Gate) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		g.lines[key] = tok
 		var err error
 		switch opt {
+		case "session_lifetime", "code_length", "code_ttl", "max_attempts", "resend_cooldown", "max_age", "key_rotation",
+			"step_up", "lockout_after", "lockout", "max_failures":
+			err = cfutil.FindNumber(g.numbers(), opt).Parse(d)
 		case "realm":
 			err = cfutil.String(d, &g.Realm)
 		case "identity":
@@ -116,18 +118,8 @@ func (g *Gate) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			}
 			g.Users = append(g.Users, u)
 			g.lines["user "+u.Name] = tok
-		case "session_lifetime":
-			err = cfutil.DurationIn(d, &g.SessionLifetime, time.Second, 0)
 		case "signing_key":
 			err = cfutil.String(d, &g.SigningKey)
-		case "code_length":
-			err = cfutil.IntIn(d, &g.CodeLength, MinCodeLength, MaxCodeLength)
-		case "code_ttl":
-			err = cfutil.DurationIn(d, &g.CodeTTL, MinCodeTTL, MaxCodeTTL)
-		case "max_attempts":
-			err = cfutil.IntIn(d, &g.MaxAttempts, 1, MaxMaxAttempts)
-		case "resend_cooldown":
-			err = cfutil.DurationIn(d, &g.ResendCooldown, MinResendCooldown, MaxResendCooldown)
 		case "redirect_hosts":
 			err = cfutil.List(d, &g.RedirectHosts)
 		case "path_prefix":
@@ -140,8 +132,6 @@ func (g *Gate) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			err = cfutil.String(d, &g.CookieDomain)
 		case "portal_url":
 			err = cfutil.String(d, &g.PortalURL)
-		case "max_age":
-			err = cfutil.DurationIn(d, &g.MaxAge, time.Second, 0)
 		case "auth_header":
 			var name, value string
 			if !d.AllArgs(&name, &value) {
@@ -155,12 +145,8 @@ func (g *Gate) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			if err = cfutil.String(d, &g.SigningAlg); err == nil && g.SigningAlg != "HS256" && g.SigningAlg != "EdDSA" {
 				err = d.Errf("signing_alg must be HS256 or EdDSA, not %q", g.SigningAlg)
 			}
-		case "key_rotation":
-			err = cfutil.DurationIn(d, &g.KeyRotation, time.Minute, 0)
 		case "assertion_header":
 			err = cfutil.String(d, &g.AssertionHeader)
-		case "step_up":
-			err = cfutil.DurationIn(d, &g.StepUp, time.Second, 0)
 		case "admins":
 			err = cfutil.List(d, &g.Admins)
 		case "factors", "require":
@@ -184,7 +170,7 @@ func (g *Gate) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				}
 				d.Prev()
 			}
-			err = cfutil.DurationIn(d, &g.Remember, MinRemember, MaxRemember)
+			err = cfutil.FindNumber(g.numbers(), opt).Parse(d)
 		case "logo":
 			err = cfutil.String(d, &g.Logo)
 		case "accent":
@@ -210,12 +196,6 @@ func (g *Gate) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			}
 		case "limit":
 			err = g.parseLimit(d)
-		case "lockout_after":
-			err = cfutil.IntIn(d, &g.LockoutAfter, 1, 0)
-		case "lockout":
-			err = cfutil.DurationIn(d, &g.Lockout, time.Second, 0)
-		case "max_failures":
-			err = cfutil.IntIn(d, &g.MaxFailures, 1, MaxMaxFailures)
 		case "allowed_regions":
 			args := d.RemainingArgs()
 			switch {
@@ -291,12 +271,15 @@ func (g *Gate) parseLimit(d *caddyfile.Dispenser) error {
 	lim := Limit{}
 	if count != "off" {
 		n, err := strconv.Atoi(count)
-		if err != nil || n < 0 || !d.AllArgs(&window) {
+		if err != nil || !d.AllArgs(&window) {
 			return d.Errf("limit %s: want a count and a window, like: limit %s 10 1h", name, name)
 		}
 		dur, err := caddy.ParseDuration(window)
-		if err != nil || dur <= 0 {
+		if err != nil {
 			return d.Errf("limit %s: bad window %q", name, window)
+		}
+		if err := (enrollment.Rate{Count: n, Window: dur}).Check(name); err != nil {
+			return d.Err(err.Error())
 		}
 		lim = Limit{Count: n, Window: caddy.Duration(dur)}
 	} else if d.NextArg() {

@@ -124,21 +124,10 @@ func (g *Gate) checkRanges() error {
 	if g.RememberOff && g.Remember != 0 {
 		return cfutil.OptionErrf("remember", "remember is both off and %s: choose one", time.Duration(g.Remember))
 	}
-	// The Caddyfile's ranges, for JSON too (a negative step_up turned it off).
-	if err := cfutil.CheckRanges(cfutil.Range{Option: "code_ttl", D: g.CodeTTL, Min: MinCodeTTL, Max: MaxCodeTTL},
-		cfutil.Range{Option: "session_lifetime", D: g.SessionLifetime, Min: time.Second}, cfutil.Range{Option: "step_up", D: g.StepUp, Min: time.Second},
-		cfutil.Range{Option: "resend_cooldown", D: g.ResendCooldown, Min: MinResendCooldown, Max: MaxResendCooldown},
-		cfutil.Range{Option: "remember", D: g.Remember, Min: MinRemember, Max: MaxRemember, Unset: true},
-		cfutil.Range{Option: "max_age", D: g.MaxAge, Min: time.Second, Unset: true}, cfutil.Range{Option: "key_rotation", D: g.KeyRotation, Min: time.Minute, Unset: true},
-		cfutil.Range{Option: "lockout", D: g.Lockout, Min: time.Second, Unset: true}); err != nil {
+	if err := cfutil.CheckNumbers(g.numbers()); err != nil {
 		return err
 	}
-	switch {
-	case g.CodeLength < MinCodeLength || g.CodeLength > MaxCodeLength:
-		return cfutil.OptionErrf("code_length", "code_length must be from %d to %d, not %d", MinCodeLength, MaxCodeLength, g.CodeLength)
-	case g.MaxAttempts < 1 || g.MaxAttempts > MaxMaxAttempts:
-		return cfutil.OptionErrf("max_attempts", "max_attempts must be from 1 to %d, not %d", MaxMaxAttempts, g.MaxAttempts)
-	case !pages.ValidPrefix(g.PathPrefix):
+	if !pages.ValidPrefix(g.PathPrefix) {
 		return cfutil.OptionErrf("path_prefix", "%s", pages.PrefixRule)
 	}
 	if g.SigningKey != "" && !strings.Contains(g.SigningKey, "{") && len(g.SigningKey) < 32 {

@@ -38,15 +38,6 @@ const (
 	DefaultStepUp          = 5 * time.Minute
 	DefaultRemember        = 30 * 24 * time.Hour
 
-	// The ranges settings must stay in.
-	MinCodeLength, MaxCodeLength = 6, 10
-	MinCodeTTL, MaxCodeTTL       = 30 * time.Second, 10 * time.Minute
-	MaxMaxAttempts               = 10
-	MaxMaxFailures               = 100 // NIST SP 800-63B
-	// A cooldown of 0 would pay for every impatient click.
-	MinResendCooldown, MaxResendCooldown = time.Second, time.Hour
-	MinRemember, MaxRemember             = 24 * time.Hour, 400 * 24 * time.Hour
-
 	// IdentityNone makes users identify themselves on the login page.
 	IdentityNone = "none"
 	// EnrollmentOpen lets a user with a first factor enroll a phone on first visit.
@@ -108,10 +99,10 @@ type Gate struct {
 	// Number of digits in a code, 6 to 10. Default: 6.
 	CodeLength int `json:"code_length,omitempty"`
 
-	// How long a code is valid, at most 10m. Default: 5m.
+	// How long a code is valid, 30s to 10m. Default: 5m.
 	CodeTTL caddy.Duration `json:"code_ttl,omitempty"`
 
-	// Wrong codes that kill a challenge. Default: 5.
+	// Wrong codes that kill a challenge, 1 to 10. Default: 5.
 	MaxAttempts int `json:"max_attempts,omitempty"`
 
 	// Wait before "send again", or a switch between text and call, may

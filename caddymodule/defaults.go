@@ -7,11 +7,35 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/internal/cfutil"
 	"github.com/smsgate/caddy-smsgate/phone"
 	"github.com/smsgate/caddy-smsgate/providers"
 )
 
-// The settings' defaults and the send limits, merged into enrollment's.
+// The settings' defaults and ranges, and the send limits, merged into
+// enrollment's.
+
+// numbers are the options that hold a count or a duration, and their
+// ranges: the one table that the Caddyfile parser and check (a JSON
+// config) both read (TestNumbersAreRefusedAlike), and the docs state
+// (TestREADMERangesAreTheTables).
+func (g *Gate) numbers() []cfutil.Number {
+	return []cfutil.Number{
+		{Option: "session_lifetime", Duration: &g.SessionLifetime, Min: time.Second},
+		{Option: "code_length", Int: &g.CodeLength, Min: enrollment.MinCodeLength, Max: enrollment.MaxCodeLength},
+		{Option: "code_ttl", Duration: &g.CodeTTL, Min: enrollment.MinCodeTTL, Max: enrollment.MaxCodeTTL},
+		{Option: "max_attempts", Int: &g.MaxAttempts, Min: 1, Max: 10},
+		// A cooldown of 0 would pay for every impatient click.
+		{Option: "resend_cooldown", Duration: &g.ResendCooldown, Min: time.Second, Max: time.Hour},
+		{Option: "max_age", Duration: &g.MaxAge, Min: time.Second, Unset: true},
+		{Option: "key_rotation", Duration: &g.KeyRotation, Min: time.Minute, Unset: true},
+		{Option: "step_up", Duration: &g.StepUp, Min: time.Second}, // a negative one turned it off
+		{Option: "remember", Duration: &g.Remember, Min: 24 * time.Hour, Max: 400 * 24 * time.Hour, Unset: true},
+		{Option: "lockout_after", Int: &g.LockoutAfter, Min: 1, Unset: true},
+		{Option: "lockout", Duration: &g.Lockout, Min: time.Second, Unset: true},
+		{Option: "max_failures", Int: &g.MaxFailures, Min: 1, Max: enrollment.MaxMaxFailures, Unset: true},
+	}
+}
 
 // limits merges the configured limits into enrollment's defaults.
 func (g *Gate) limits() (enrollment.Limits, error) {

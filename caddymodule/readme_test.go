@@ -18,6 +18,7 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/internal/harness"
 	"github.com/smsgate/caddy-smsgate/pages"
 	"github.com/smsgate/caddy-smsgate/pumping"
 	"github.com/smsgate/caddy-smsgate/session"
@@ -299,17 +300,7 @@ func unmarshaler(t *testing.T) *ast.FuncDecl {
 // readDoc reads a file of the repository by its path from the root.
 func readDoc(t *testing.T, path string) string {
 	t.Helper()
-	dir, _ := os.Getwd()
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		if dir == filepath.Dir(dir) {
-			t.Fatal("no go.mod above the test")
-		}
-		dir = filepath.Dir(dir)
-	}
-	b, err := os.ReadFile(filepath.Join(dir, path))
+	b, err := os.ReadFile(filepath.Join(harness.Root(t), path))
 	if err != nil {
 		t.Fatal(err)
 	}

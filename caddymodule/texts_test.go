@@ -6,7 +6,7 @@ import (
 	"github.com/smsgate/caddy-smsgate/internal/sitetest"
 )
 
-// TestOneRangeEverywhere: each duration has one range (cfutil.CheckRanges),
+// TestOneRangeEverywhere: each duration has one range (Gate.numbers),
 // checked where the config is (Provision), so that JSON and the Caddyfile
 // refuse the same values with the same words. A cooldown of 0s used to
 // load and mean 30s; JSON took a remember of an hour that the Caddyfile

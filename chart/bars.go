@@ -29,21 +29,7 @@ func Bars(c Chart) (template.HTML, error) {
 		w.f(`<text x="%s" y="%s">%s</text>`+"\n", num(left+x(c.total(i))+6), num(y+row/2+4), esc(c.format(c.total(i))))
 	}
 	w.f("</g>\n")
-	base := make([]float64, len(c.Labels))
-	for si, s := range c.Series {
-		w.f(`<g class="series series-%d" fill="currentColor" fill-opacity="%s">`+"\n", si, opacities[si])
-		for i, l := range c.Labels {
-			v := s.value(i)
-			if v == 0 {
-				continue
-			}
-			w.f(`<rect x="%s" y="%s" width="%s" height="%s"><title>%s, %s: %s</title></rect>`+"\n",
-				num(left+x(base[i])), num(top+row*float64(i)+4), num(x(v)), num(row-8), esc(l), esc(s.Name), esc(c.format(v)))
-			base[i] += v
-		}
-		w.f("</g>\n")
-	}
-	w.f("</svg>\n")
-	c.table(&w)
-	return safe(&w), nil
+	return c.stacks(&w, func(i int, base, v float64) (float64, float64, float64, float64) {
+		return left + x(base), top + row*float64(i) + 4, x(v), row - 8
+	}), nil
 }

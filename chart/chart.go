@@ -142,6 +142,31 @@ func (c *Chart) legend(w *writer, x, y float64) {
 	w.f("</g>\n")
 }
 
+// stacks draws each series' part of each label, a <g> a series, stacked
+// on the parts before it: place is where label i's part from base to
+// base+v goes (x, y, width, height). Then it closes the image, and the
+// table closes the figure.
+func (c *Chart) stacks(w *writer, place func(i int, base, v float64) (x, y, width, height float64)) template.HTML {
+	base := make([]float64, len(c.Labels))
+	for si, s := range c.Series {
+		w.f(`<g class="series series-%d" fill="currentColor" fill-opacity="%s">`+"\n", si, opacities[si])
+		for i, l := range c.Labels {
+			v := s.value(i)
+			if v == 0 {
+				continue
+			}
+			x, y, width, height := place(i, base[i], v)
+			base[i] += v
+			w.f(`<rect x="%s" y="%s" width="%s" height="%s"><title>%s, %s: %s</title></rect>`+"\n",
+				num(x), num(y), num(width), num(height), esc(l), esc(s.Name), esc(c.format(v)))
+		}
+		w.f("</g>\n")
+	}
+	w.f("</svg>\n")
+	c.table(w)
+	return safe(w)
+}
+
 // table writes the numbers behind the chart and closes the figure.
 func (c *Chart) table(w *writer) {
 	if c.Disclose != "" {

@@ -31,24 +31,10 @@ func Columns(c Chart) (template.HTML, error) {
 		w.f(`<text x="%s" y="%s" text-anchor="middle">%s</text>`+"\n", num(left+slot*(float64(i)+0.5)), num(bottom+16), esc(c.Labels[i]))
 	}
 	w.f("</g>\n")
-	base := make([]float64, n)
-	for si, s := range c.Series {
-		w.f(`<g class="series series-%d" fill="currentColor" fill-opacity="%s">`+"\n", si, opacities[si])
-		for i, l := range c.Labels {
-			v := s.value(i)
-			if v == 0 {
-				continue
-			}
-			y1, y0 := y(base[i]), y(base[i]+v)
-			base[i] += v
-			w.f(`<rect x="%s" y="%s" width="%s" height="%s"><title>%s, %s: %s</title></rect>`+"\n",
-				num(left+slot*float64(i)+slot*0.15), num(y0), num(slot*0.7), num(y1-y0), esc(l), esc(s.Name), esc(c.format(v)))
-		}
-		w.f("</g>\n")
-	}
-	w.f("</svg>\n")
-	c.table(&w)
-	return safe(&w), nil
+	return c.stacks(&w, func(i int, base, v float64) (float64, float64, float64, float64) {
+		y1, y0 := y(base), y(base+v)
+		return left + slot*float64(i) + slot*0.15, y0, slot * 0.7, y1 - y0
+	}), nil
 }
 
 // ends are the labels written under the columns: the first, the middle

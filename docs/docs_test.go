@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"unicode"
+
+	"github.com/smsgate/caddy-smsgate/internal/harness"
 )
 
 // The documents whose citations are checked.
@@ -38,7 +40,7 @@ var (
 
 // Every path, link, test and Go name the documents cite exists.
 func TestCitationsExist(t *testing.T) {
-	root := moduleRoot(t)
+	root := harness.Root(t)
 	names := declared(t, root)
 	top := map[string]bool{}
 	entries, _ := os.ReadDir(root)
@@ -273,28 +275,11 @@ func declared(t *testing.T, root string) *goNames {
 	return n
 }
 
-func moduleRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		if dir == filepath.Dir(dir) {
-			t.Fatal("no go.mod above the test")
-		}
-		dir = filepath.Dir(dir)
-	}
-}
-
 // Every screenshot in docs/screenshots is one the browser tests take (at
 // each size and scheme), and every one they take is there: regenerate
 // them with SMSGATE_SCREENSHOTS=1 go test ./browser.
 func TestScreenshotsAreTheBrowserTests(t *testing.T) {
-	root := moduleRoot(t)
+	root := harness.Root(t)
 	shot := regexp.MustCompile(`\.shoot\("([\w-]+)"\)`)
 	taken := map[string]bool{}
 	_ = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
@@ -331,7 +316,7 @@ func TestScreenshotsAreTheBrowserTests(t *testing.T) {
 // The sizes docs/ARCHITECTURE.md promises hold: no non-test Go file
 // over its line limit, and the Caddy module's package under its own.
 func TestRoomsStaySmall(t *testing.T) {
-	root := moduleRoot(t)
+	root := harness.Root(t)
 	raw, err := os.ReadFile(filepath.Join(root, "docs/ARCHITECTURE.md"))
 	if err != nil {
 		t.Fatal(err)

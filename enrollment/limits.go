@@ -42,7 +42,8 @@ type Limits struct {
 	LockAfter int
 	Lockout   time.Duration
 	// MaxFailures consecutive wrong codes lock the account for
-	// AccountLockout, whatever the IPs (NIST SP 800-63B: at most 100).
+	// AccountLockout, whatever the IPs (NIST SP 800-63B: at most
+	// MaxMaxFailures).
 	MaxFailures int
 	// Guesses is how many codes may be checked for one account in a
 	// sliding window, from browsers that are not the owner's (the owner's
@@ -50,6 +51,10 @@ type Limits struct {
 	// from unlimited IPs, whatever the lock lengths (see guesses.go).
 	Guesses Rate
 }
+
+// MaxMaxFailures is the most consecutive wrong codes an account may be
+// allowed (NIST SP 800-63B).
+const MaxMaxFailures = 100
 
 // DefaultLimits are the limits when none are configured.
 var DefaultLimits = Limits{
@@ -65,8 +70,18 @@ var DefaultLimits = Limits{
 	Strangers:      Rate{5000, time.Hour},
 	LockAfter:      10,
 	Lockout:        time.Minute,
-	MaxFailures:    100,
+	MaxFailures:    MaxMaxFailures,
 	Guesses:        Rate{100, 24 * time.Hour},
+}
+
+// Check is why rate cannot be limit name's (a negative count or window,
+// or a count without a window), naming its option; nil when it can. A
+// Caddyfile and JSON read it alike.
+func (rate Rate) Check(name string) error {
+	if rate.Count < 0 || rate.Window < 0 || (rate.Count > 0 && rate.Window == 0) {
+		return cfutil.OptionErrf("limit "+name, "limit %s: want a count of 0 (off) or more and a positive window, not %d %s", name, rate.Count, rate.Window)
+	}
+	return nil
 }
 
 // LimitNames are the limits a config sets by name (limit <name> …).
@@ -87,8 +102,9 @@ func LimitList() string {
 }
 
 // Configured is DefaultLimits with a config's own: rates by name (Named),
-// and the lockout's settings where not 0. A mistake names its option
-// (cfutil.OptionError: "limit <name>", "max_failures", "lockout").
+// and the lockout's settings where not 0, which the caller checked are in
+// their ranges (the gate's table of numbers). A mistake names its option
+// (cfutil.OptionError: "limit <name>").
 func Configured(rates map[string]Rate, lockAfter int, lockout time.Duration, maxFailures int) (Limits, error) {
 	l := DefaultLimits
 	for name, rate := range rates {
@@ -96,8 +112,8 @@ func Configured(rates map[string]Rate, lockAfter int, lockout time.Duration, max
 		if r == nil {
 			return l, cfutil.OptionErrf("limit "+name, "unknown limit %q: use %s", name, LimitList())
 		}
-		if rate.Count < 0 || (rate.Count > 0 && rate.Window <= 0) {
-			return l, cfutil.OptionErrf("limit "+name, "limit %s: a count needs a positive window", name)
+		if err := rate.Check(name); err != nil {
+			return l, err
 		}
 		*r = rate
 	}
@@ -109,12 +125,6 @@ func Configured(rates map[string]Rate, lockAfter int, lockout time.Duration, max
 	}
 	if maxFailures != 0 {
 		l.MaxFailures = maxFailures
-	}
-	if l.MaxFailures < 1 || l.MaxFailures > 100 {
-		return l, cfutil.OptionErrf("max_failures", "max_failures must be from 1 to 100 (NIST SP 800-63B), not %d", l.MaxFailures)
-	}
-	if l.LockAfter < 1 || l.Lockout <= 0 {
-		return l, cfutil.OptionErrf("lockout", "lockout_after and lockout must be positive")
 	}
 	if err := l.CheckGuesses(); err != nil {
 		return l, &cfutil.OptionError{Key: "limit guesses", Err: err}

@@ -34,25 +34,7 @@ func post(ctx context.Context, client *http.Client, u, contentType string, body 
 	if err != nil {
 		return nil, err
 	}
-	for k, v := range header {
-		req.Header[k] = v
-	}
-	req.Header.Set("Content-Type", contentType)
-	req.Header.Set("User-Agent", "smsgate")
-	res, err := client.Do(req)
-	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			ue.URL = RedactURL(ue.URL) // a webhook's token may live in its query
-		}
-		return nil, err // never the headers either
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(res.Body, maxResponse))
-	if err != nil {
-		return nil, fmt.Errorf("reading the answer: %v", err)
-	}
-	return &response{status: res.StatusCode, header: res.Header, body: b}, nil
+	return do(client, req, header, contentType)
 }
 
 // get fetches u with the given headers.
@@ -61,17 +43,27 @@ func get(ctx context.Context, client *http.Client, u string, header http.Header)
 	if err != nil {
 		return nil, err
 	}
+	return do(client, req, header, "")
+}
+
+// do sends req with header (then its content type, if any, and our
+// User-Agent) and reads the answer, maxResponse at most. An error names
+// neither a header nor the URL's query.
+func do(client *http.Client, req *http.Request, header http.Header, contentType string) (*response, error) {
 	for k, v := range header {
 		req.Header[k] = v
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
 	}
 	req.Header.Set("User-Agent", "smsgate")
 	res, err := client.Do(req)
 	if err != nil {
 		var ue *url.Error
 		if errors.As(err, &ue) {
-			ue.URL = RedactURL(ue.URL)
+			ue.URL = RedactURL(ue.URL) // a webhook's token may live in its query
 		}
-		return nil, err
+		return nil, err // never the headers either
 	}
 	defer res.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(res.Body, maxResponse))

@@ -2,8 +2,6 @@ package pumping
 
 import (
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -31,7 +29,7 @@ type Config struct {
 	// The percentage of codes used below which a place pauses, 1 to 99.
 	// Default: 20.
 	MinConversion int `json:"min_conversion,omitempty"`
-	// How long a first pause lasts, up to 24h; each further pause of the
+	// How long a first pause lasts, 1m to 24h; each further pause of the
 	// same place within a day doubles it, up to 24h. Default: 1h.
 	Pause caddy.Duration `json:"pause,omitempty"`
 	// How many codes in a row a number already enrolled in a paused place
@@ -67,21 +65,28 @@ func (c *Config) Settings() (Settings, error) {
 	if c.Grace != nil {
 		s.Grace = *c.Grace
 	}
-	switch {
-	case s.Window < time.Minute:
-		return s, fmt.Errorf("pumping_guard: window must be at least 1m, not %s", s.Window)
-	case s.PrefixDigits < 1 || s.PrefixDigits > 6:
-		return s, fmt.Errorf("pumping_guard: prefix_digits must be from 1 to 6, not %d", s.PrefixDigits)
-	case s.PrefixMinSends < 1 || s.CountryMinSends < 1:
-		return s, fmt.Errorf("pumping_guard: prefix_min_sends and country_min_sends must be at least 1")
-	case c.MinConversion < 0 || c.MinConversion > 99:
-		return s, fmt.Errorf("pumping_guard: min_conversion must be a percentage from 1 to 99, not %d", c.MinConversion)
-	case s.Pause < time.Minute || s.Pause > MaxPause:
-		return s, fmt.Errorf("pumping_guard: pause must be from 1m to %s, not %s", MaxPause, s.Pause)
-	case s.Grace < 0:
-		return s, fmt.Errorf("pumping_guard: grace must not be negative")
+	if err := cfutil.CheckNumbers(c.numbers()); err != nil {
+		return s, fmt.Errorf("pumping_guard: %w", err)
 	}
 	return s, nil
+}
+
+// numbers are the guard's counts and durations, and their ranges: the one
+// table its Caddyfile parser and Settings (a JSON config) both read.
+func (c *Config) numbers() []cfutil.Number {
+	grace := c.Grace
+	if grace == nil {
+		grace = new(int) // the default, in range
+	}
+	return []cfutil.Number{
+		{Option: "window", Duration: &c.Window, Min: time.Minute, Unset: true},
+		{Option: "prefix_digits", Int: &c.PrefixDigits, Min: 1, Max: 6, Unset: true},
+		{Option: "prefix_min_sends", Int: &c.PrefixMinSends, Min: 1, Unset: true},
+		{Option: "country_min_sends", Int: &c.CountryMinSends, Min: 1, Unset: true},
+		{Option: "min_conversion", Int: &c.MinConversion, Min: 1, Max: 99, Unset: true, Unit: "%"},
+		{Option: "pause", Duration: &c.Pause, Min: time.Minute, Max: MaxPause, Unset: true},
+		{Option: "grace", Int: grace},
+	}
 }
 
 // UnmarshalCaddyfile reads the guard's option:
@@ -92,8 +97,8 @@ func (c *Config) Settings() (Settings, error) {
 //	    prefix_digits     <1 to 6>
 //	    prefix_min_sends  <count>
 //	    country_min_sends <count>
-//	    min_conversion    <percent>[%]
-//	    pause             <duration>
+//	    min_conversion    <percent, 1 to 99>[%]
+//	    pause             <duration, 1m to 24h>
 //	    grace             <count>
 //	}
 //
@@ -113,56 +118,18 @@ func (c *Config) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			return d.Errf("pumping_guard: %s is given twice", opt)
 		}
 		seen[opt] = true
-		var err error
-		switch opt {
-		case "window":
-			c.Window, err = cfutil.DurationArg(d)
-			if err == nil && time.Duration(c.Window) < time.Minute {
-				err = d.Errf("pumping_guard: window must be at least 1m, not %s", time.Duration(c.Window))
-			}
-		case "pause":
-			c.Pause, err = cfutil.DurationArg(d)
-			if p := time.Duration(c.Pause); err == nil && (p < time.Minute || p > MaxPause) {
-				err = d.Errf("pumping_guard: pause must be from 1m to %s, not %s", MaxPause, p)
-			}
-		case "prefix_digits":
-			c.PrefixDigits, err = count(d, 1, 6)
-		case "prefix_min_sends":
-			c.PrefixMinSends, err = count(d, 1, 0)
-		case "country_min_sends":
-			c.CountryMinSends, err = count(d, 1, 0)
-		case "min_conversion":
-			c.MinConversion, err = count(d, 1, 99)
-		case "grace":
-			var n int
-			n, err = count(d, 0, 0)
-			c.Grace = &n
-		default:
+		if opt == "grace" {
+			c.Grace = new(int)
+		}
+		n := cfutil.FindNumber(c.numbers(), opt)
+		if n == nil {
 			return d.Errf("pumping_guard: unknown option %q: use window, prefix_digits, prefix_min_sends, country_min_sends, min_conversion, pause or grace", opt)
 		}
-		if err != nil {
-			return err
+		if err := n.Parse(d); err != nil {
+			return fmt.Errorf("pumping_guard: %w", err)
 		}
 	}
 	return nil // each option was checked on its line
-}
-
-// count reads a whole number from lo to hi (0: no maximum); a trailing %
-// is allowed (min_conversion 20%).
-func count(d *caddyfile.Dispenser, lo, hi int) (int, error) {
-	opt := d.Val()
-	var v string
-	if !d.AllArgs(&v) {
-		return 0, d.ArgErr()
-	}
-	n, err := strconv.Atoi(strings.TrimSuffix(v, "%"))
-	if err != nil || n < lo || (hi > 0 && n > hi) {
-		if hi > 0 {
-			return 0, d.Errf("pumping_guard: %s must be a whole number from %d to %d, not %q", opt, lo, hi, v)
-		}
-		return 0, d.Errf("pumping_guard: %s must be a whole number of at least %d, not %q", opt, lo, v)
-	}
-	return n, nil
 }
 
 // Offline is a guard on st with c's settings (or the defaults, if they

@@ -17,6 +17,8 @@ import (
 	"unicode"
 
 	"golang.org/x/text/language"
+
+	"github.com/smsgate/caddy-smsgate/internal/harness"
 )
 
 // What the code says to people, read from the source: the message ids in
@@ -35,7 +37,7 @@ var idShape = regexp.MustCompile(`^[a-z][a-z_]*(\.[a-z_]+)+$`)
 // readSource reads every Go file (not tests) and template of the module.
 func readSource(t *testing.T, namespaces map[string]bool) *said {
 	t.Helper()
-	root := moduleRoot(t)
+	root := harness.Root(t)
 	s := &said{ids: map[string]string{}, prefixes: map[string]string{}, page: map[string]string{}}
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -177,24 +179,6 @@ func walk(n parse.Node, f func(*parse.CommandNode)) {
 		walk(n.ElseList, f)
 	case *parse.TemplateNode:
 		walk(n.Pipe, f)
-	}
-}
-
-func moduleRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test")
-		}
-		dir = parent
 	}
 }
 

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/smsgate/caddy-smsgate/bench/codebook"
 )
 
 // stats are one interval's counts and latencies (and, during a blip,
@@ -145,7 +147,7 @@ type result struct {
 func load(c config, t *topology) (*result, error) {
 	stop := make(chan struct{})
 	defer close(stop)
-	codes, err := follow([]string{t.instances[0].log, t.instances[1].log}, stop)
+	codes, err := codebook.Follow([]string{t.instances[0].log, t.instances[1].log}, "soak", stop)
 	if err != nil {
 		return nil, err
 	}

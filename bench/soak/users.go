@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"crypto/tls"
 	"encoding/json"
 	"fmt"
@@ -10,11 +9,11 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
-	"os"
 	"regexp"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/smsgate/caddy-smsgate/bench/codebook"
 )
 
 // user is one person: their first factor's name, their browser, their
@@ -24,14 +23,14 @@ type user struct {
 	n      int // phones used so far
 	client *http.Client
 	front  string
-	codes  *codeBook
+	codes  *codebook.Book
 	stats  *stats
 	in     bool // signed in, as far as they know
 }
 
 var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
-func newUser(i int, front string, codes *codeBook, st *stats) *user {
+func newUser(i int, front string, codes *codebook.Book, st *stats) *user {
 	jar, _ := cookiejar.New(nil)
 	return &user{name: fmt.Sprint("u", i), front: front, codes: codes, stats: st, client: &http.Client{
 		Jar: jar, Timeout: 30 * time.Second,
@@ -97,8 +96,8 @@ func (u *user) signIn() bool {
 		return false
 	}
 	csrf := m[1]
-	code := u.codes.await(u.name)
-	defer u.codes.forget(u.name)
+	code := u.codes.Await(u.name)
+	defer u.codes.Forget(u.name)
 	if strings.HasSuffix(loc, "/enroll") {
 		_, _, ok = u.step("signin", "POST", "/.smsgate/enroll", url.Values{"csrf": {csrf}, "phone": {u.phone()}}, http.StatusSeeOther)
 	} else {
@@ -160,8 +159,8 @@ func (u *user) changePhone() bool {
 	}
 	old := listed.Devices[0].ID
 	u.n++
-	code := u.codes.await(u.name)
-	defer u.codes.forget(u.name)
+	code := u.codes.Await(u.name)
+	defer u.codes.Forget(u.name)
 	if _, _, ok := u.step("phone", "POST", "/.smsgate/devices", url.Values{"csrf": {csrf}, "action": {"add"}, "phone": {u.phone()}, "name": {"new"}}, http.StatusSeeOther); !ok {
 		return false
 	}
@@ -187,75 +186,4 @@ func (u *user) logOut() bool {
 	_, _, ok = u.step("logout", "POST", "/.smsgate/logout", url.Values{"csrf": {m[1]}}, http.StatusOK)
 	u.in = false
 	return ok
-}
-
-// codeBook follows the instances' logs for the log provider's lines
-// ("soak <user> <code>") and hands each code to the user waiting for it.
-type codeBook struct {
-	mu      sync.Mutex
-	waiting map[string]chan string
-}
-
-var codeLine = regexp.MustCompile(`^soak (\S+) (\d+)$`)
-
-func follow(files []string, stop chan struct{}) (*codeBook, error) {
-	cb := &codeBook{waiting: map[string]chan string{}}
-	for _, name := range files {
-		f, err := os.Open(name)
-		if err != nil {
-			return nil, err
-		}
-		go cb.tail(f, stop)
-	}
-	return cb, nil
-}
-
-func (cb *codeBook) tail(f *os.File, stop chan struct{}) {
-	defer f.Close()
-	r := bufio.NewReader(f)
-	var partial string
-	for {
-		line, err := r.ReadString('\n')
-		partial += line
-		if err != nil {
-			select {
-			case <-stop:
-				return
-			case <-time.After(5 * time.Millisecond):
-			}
-			continue
-		}
-		var entry struct {
-			Msg  string `json:"msg"`
-			Body string `json:"body"`
-		}
-		if json.Unmarshal([]byte(partial), &entry) == nil && entry.Msg == "verification code" {
-			if m := codeLine.FindStringSubmatch(entry.Body); m != nil {
-				cb.mu.Lock()
-				ch := cb.waiting[m[1]]
-				cb.mu.Unlock()
-				if ch != nil {
-					select {
-					case ch <- m[2]:
-					default:
-					}
-				}
-			}
-		}
-		partial = ""
-	}
-}
-
-func (cb *codeBook) await(user string) chan string {
-	ch := make(chan string, 1)
-	cb.mu.Lock()
-	cb.waiting[user] = ch
-	cb.mu.Unlock()
-	return ch
-}
-
-func (cb *codeBook) forget(user string) {
-	cb.mu.Lock()
-	delete(cb.waiting, user)
-	cb.mu.Unlock()
 }

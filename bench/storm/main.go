@@ -25,6 +25,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/smsgate/caddy-smsgate/bench/codebook"
 	"github.com/smsgate/caddy-smsgate/session"
 )
 
@@ -50,7 +51,10 @@ func main() {
 	case "mint":
 		fmt.Println(mint(*secret, *realm, userName(0)))
 	case "signins":
-		codes := follow(strings.Split(*logs, ","))
+		codes, err := codebook.Follow(strings.Split(*logs, ","), "storm", nil)
+		if err != nil {
+			log.Fatal(err)
+		}
 		r := run(codes, *a, *b, *rate, *dur, *from, *ip, *burst, *pid)
 		out, _ := json.Marshal(r)
 		fmt.Println(string(out))

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/smsgate/caddy-smsgate/bench/codebook"
 )
 
 // client reaches the sites on 127.0.0.1, whatever their names.
@@ -53,7 +55,7 @@ type result struct {
 }
 
 // run starts sign-ins at rate for dur (or burst at once) and waits for all.
-func run(codes *codeBook, a, b string, rate int, dur time.Duration, from int, ip string, burst, pid int) result {
+func run(codes *codebook.Book, a, b string, rate int, dur time.Duration, from int, ip string, burst, pid int) result {
 	total := int(float64(rate) * dur.Seconds())
 	if burst > 0 {
 		total = burst
@@ -118,7 +120,7 @@ func run(codes *codeBook, a, b string, rate int, dur time.Duration, from int, ip
 	res.SendP50, res.SendP99 = quantiles(send)
 	res.CheckP50, res.CheckP99 = quantiles(check)
 	res.WholeP50, res.WholeP99 = quantiles(whole)
-	res.CodesSeen = codes.seen.Load()
+	res.CodesSeen = codes.Seen()
 	return res
 }
 
@@ -153,7 +155,7 @@ type attempt struct {
 }
 
 // signIn asks for a code on first and types it on second.
-func signIn(codes *codeBook, first, second, user, ip string) (at attempt) {
+func signIn(codes *codebook.Book, first, second, user, ip string) (at attempt) {
 	began := time.Now()
 	jar := map[string]string{}
 	do := func(method, base, path string, form url.Values) (*http.Response, string, error) {
@@ -193,7 +195,7 @@ func signIn(codes *codeBook, first, second, user, ip string) (at attempt) {
 		return at
 	}
 	csrf := m[1]
-	code := codes.await(user)
+	code := codes.Await(user)
 	t := time.Now()
 	res, page, err = do("POST", first, "/.smsgate/login", url.Values{"username": {user}, "csrf": {csrf}})
 	at.send = time.Since(t)
@@ -202,11 +204,11 @@ func signIn(codes *codeBook, first, second, user, ip string) (at attempt) {
 		at.sent = true
 	case err == nil && res.StatusCode == http.StatusTooManyRequests:
 		at.refused = refusal(page)
-		codes.forget(user)
+		codes.Forget(user)
 		return at
 	default:
 		at.failed = fmt.Sprint("send: ", status(res, err))
-		codes.forget(user)
+		codes.Forget(user)
 		return at
 	}
 	var typed string

@@ -4,6 +4,7 @@ package cfutil
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -69,72 +70,100 @@ func List(d *caddyfile.Dispenser, to *[]string) error {
 	return nil
 }
 
-// IntIn reads a whole number from min to max (0: no maximum).
-func IntIn(d *caddyfile.Dispenser, to *int, min, max int) error {
-	opt := d.Val()
-	var v string
-	if !d.AllArgs(&v) {
-		return d.ArgErr()
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n <= 0 {
-		return d.Errf("%s: %q is not a positive whole number", opt, v)
-	}
-	if n < min || (max > 0 && n > max) {
-		if max > 0 {
-			return d.Errf("%s must be from %d to %d, not %d", opt, min, max, n)
-		}
-		return d.Errf("%s must be at least %d, not %d", opt, min, n)
-	}
-	*to = n
-	return nil
-}
-
-// DurationIn reads a duration from min to max (0: no maximum).
-func DurationIn(d *caddyfile.Dispenser, to *caddy.Duration, min, max time.Duration) error {
-	opt := d.Val()
-	dur, err := DurationArg(d)
-	if err != nil {
-		return err
-	}
-	if OutOfRange(dur, min, max) {
-		return d.Err(RangeError(opt, dur, min, max))
-	}
-	*to = dur
-	return nil
-}
-
-// OutOfRange tells whether d is outside min to max (0: no maximum).
-func OutOfRange(d caddy.Duration, min, max time.Duration) bool {
-	return time.Duration(d) < min || (max > 0 && time.Duration(d) > max)
-}
-
-// RangeError says that option's d is out of range, in the same words for
-// a Caddyfile (with its line) and for JSON (checked at Provision).
-func RangeError(option string, d caddy.Duration, min, max time.Duration) string {
-	if max > 0 {
-		return fmt.Sprintf("%s must be from %s to %s, not %s", option, min, max, time.Duration(d))
-	}
-	return fmt.Sprintf("%s must be at least %s, not %s", option, min, time.Duration(d))
-}
-
-// Range is an option's duration and the range it must be in (Max 0: no
-// maximum); with Unset, 0 is the option left out, and passes.
-type Range struct {
+// Number is an option that holds a count or a duration, and the range it
+// must be in. A gate's numbers are one table of these, read by its
+// Caddyfile parser (Parse, with the line) and by its JSON config's check
+// (CheckNumbers, naming the field), so that both refuse the same values in
+// the same words.
+type Number struct {
 	Option   string
-	D        caddy.Duration
+	Int      *int            // a count, or
+	Duration *caddy.Duration // a duration
+	// Min and Max bound it (a count's as plain numbers); Max 0: no maximum.
 	Min, Max time.Duration
-	Unset    bool
+	// Unset: 0 is the option left out (JSON's omitempty), and passes.
+	Unset bool
+	// Unit is what a Caddyfile may write after a count ("%": 20%).
+	Unit string
 }
 
-// CheckRanges is the first of ranges whose duration is out of its range,
-// as an OptionError; nil when all are in. One table for JSON and the
-// Caddyfile: a value the Caddyfile refuses (a negative step_up, which
-// turned the step-up off) is refused from JSON too.
-func CheckRanges(ranges ...Range) error {
-	for _, r := range ranges {
-		if (r.D != 0 || !r.Unset) && OutOfRange(r.D, r.Min, r.Max) {
-			return OptionErrf(r.Option, "%s", RangeError(r.Option, r.D, r.Min, r.Max))
+// value is the number as it is now.
+func (n Number) value() time.Duration {
+	if n.Int != nil {
+		return time.Duration(*n.Int)
+	}
+	return time.Duration(*n.Duration)
+}
+
+// Show writes v as the option's kind of number: 6, 30s.
+func (n Number) Show(v time.Duration) string {
+	if n.Int != nil {
+		return strconv.FormatInt(int64(v), 10)
+	}
+	return v.String()
+}
+
+// refused is why v is out of range, or "" when it is in.
+func (n Number) refused(v time.Duration) string {
+	switch {
+	case v >= n.Min && (n.Max == 0 || v <= n.Max):
+		return ""
+	case n.Max > 0:
+		return fmt.Sprintf("%s must be from %s to %s, not %s", n.Option, n.Show(n.Min), n.Show(n.Max), n.Show(v))
+	}
+	return fmt.Sprintf("%s must be at least %s, not %s", n.Option, n.Show(n.Min), n.Show(v))
+}
+
+// Parse reads the option's one argument (a 0 written out is refused like
+// any value out of range).
+func (n Number) Parse(d *caddyfile.Dispenser) error {
+	var v time.Duration
+	if n.Int != nil {
+		var arg string
+		if !d.AllArgs(&arg) {
+			return d.ArgErr()
+		}
+		i, err := strconv.Atoi(strings.TrimSuffix(arg, n.Unit))
+		if err != nil {
+			return d.Errf("%s: %q is not a whole number", n.Option, arg)
+		}
+		v = time.Duration(i)
+	} else {
+		dur, err := DurationArg(d)
+		if err != nil {
+			return err
+		}
+		v = time.Duration(dur)
+	}
+	if why := n.refused(v); why != "" {
+		return d.Err(why)
+	}
+	if n.Int != nil {
+		*n.Int = int(v)
+	} else {
+		*n.Duration = caddy.Duration(v)
+	}
+	return nil
+}
+
+// FindNumber is the number of numbers that option names, or nil.
+func FindNumber(numbers []Number, option string) *Number {
+	for i := range numbers {
+		if numbers[i].Option == option {
+			return &numbers[i]
+		}
+	}
+	return nil
+}
+
+// CheckNumbers is the first of numbers out of its range, as an
+// OptionError naming it; nil when all are in.
+func CheckNumbers(numbers []Number) error {
+	for _, n := range numbers {
+		if v := n.value(); v != 0 || !n.Unset {
+			if why := n.refused(v); why != "" {
+				return &OptionError{n.Option, errors.New(why)}
+			}
 		}
 	}
 	return nil
