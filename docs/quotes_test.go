@@ -5,13 +5,15 @@ import (
 	"path/filepath"
 	"regexp"
 	"testing"
+
+	"github.com/smsgate/caddy-smsgate/internal/harness"
 )
 
 // The ratios README.md quotes from docs/BENCHMARKS.md are the median
 // rounds its side-by-side table gives: the inline gate and nginx's
 // auth_request against Caddy's forward_auth.
 func TestREADMEQuotesTheBenchmarks(t *testing.T) {
-	root := moduleRoot(t)
+	root := harness.Root(t)
 	read := func(name string) string {
 		raw, err := os.ReadFile(filepath.Join(root, name))
 		if err != nil {

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/smsgate/caddy-smsgate/internal/harness"
 )
 
 // What docs/ARCHITECTURE.md's opening says each room keeps to: only the
@@ -18,7 +20,7 @@ import (
 // (and the console's charts) render HTML templates; only store knows a
 // database.
 func TestRoomsKeepToTheirJobs(t *testing.T) {
-	root := moduleRoot(t)
+	root := harness.Root(t)
 	raw, err := os.ReadFile(filepath.Join(root, "docs/ARCHITECTURE.md"))
 	if err != nil {
 		t.Fatal(err)
