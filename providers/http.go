@@ -30,26 +30,26 @@ type response struct {
 
 // post sends body to u with the given content type and headers.
 func post(ctx context.Context, client *http.Client, u, contentType string, body []byte, header http.Header) (*response, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	return do(client, req, header, contentType)
+	return do(ctx, client, http.MethodPost, u, body, header, contentType)
 }
 
 // get fetches u with the given headers.
 func get(ctx context.Context, client *http.Client, u string, header http.Header) (*response, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	return do(ctx, client, http.MethodGet, u, nil, header, "")
+}
+
+// do sends body to u with header (then its content type, if any, and our
+// User-Agent) and reads the answer, maxResponse at most. An error names
+// neither a header nor the URL's query.
+func do(ctx context.Context, client *http.Client, method, u string, body []byte, header http.Header, contentType string) (*response, error) {
+	var r io.Reader
+	if body != nil {
+		r = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, r)
 	if err != nil {
 		return nil, err
 	}
-	return do(client, req, header, "")
-}
-
-// do sends req with header (then its content type, if any, and our
-// User-Agent) and reads the answer, maxResponse at most. An error names
-// neither a header nor the URL's query.
-func do(client *http.Client, req *http.Request, header http.Header, contentType string) (*response, error) {
 	for k, v := range header {
 		req.Header[k] = v
 	}
