@@ -53,7 +53,7 @@ type replicaCount struct {
 	n     int64
 	known bool
 	at    time.Time
-	err   error         // the last read's, while no count is known
+	err   error         // the last read's (a known count stays through it)
 	read  chan struct{} // the read in flight, closed when it ends; nil: none
 }
 
@@ -127,6 +127,12 @@ func (r *Redis) waitOn(ctx context.Context, node redis.Cmdable, addr, marker str
 		return err
 	}
 	if acked, _ := wait.Int64(); acked < 1 {
+		// The count may be older than what happened since: a failover that
+		// promoted the replica this master had, a replica taken away. One
+		// with none now has nothing to wait for (as n == 0 above).
+		if now, err := r.recount(ctx, node, addr); err == nil && now == 0 {
+			return nil
+		}
 		where := "the master"
 		if addr != "" {
 			where = "the master at " + addr
@@ -143,6 +149,16 @@ func (r *Redis) waitOn(ctx context.Context, node redis.Cmdable, addr, marker str
 // the count last read, and only the first requests, before any count is
 // known, wait for the read (or their ctx).
 func (r *Redis) replicas(ctx context.Context, node redis.Cmdable, addr string) (int64, error) {
+	return r.count(ctx, node, addr, false)
+}
+
+// recount reads the master's count of replicas now, and waits for it (or
+// ctx): for a write no replica acknowledged.
+func (r *Redis) recount(ctx context.Context, node redis.Cmdable, addr string) (int64, error) {
+	return r.count(ctx, node, addr, true)
+}
+
+func (r *Redis) count(ctx context.Context, node redis.Cmdable, addr string, now bool) (int64, error) {
 	rc := r.replicaCounts
 	if rc == nil {
 		return 0, nil // not provisioned through Provision
@@ -153,13 +169,13 @@ func (r *Redis) replicas(ctx context.Context, node redis.Cmdable, addr string) (
 		c = new(replicaCount)
 		rc.nodes[addr] = c
 	}
-	if c.read == nil && (!c.known || rc.now().Sub(c.at) >= replicaCheck) {
+	if c.read == nil && (now || !c.known || rc.now().Sub(c.at) >= replicaCheck) {
 		c.read = make(chan struct{})
 		go rc.read(node, c)
 	}
 	n, known, read := c.n, c.known, c.read
 	rc.mu.Unlock()
-	if known {
+	if known && !now {
 		return n, nil
 	}
 	select {
@@ -169,7 +185,7 @@ func (r *Redis) replicas(ctx context.Context, node redis.Cmdable, addr string) (
 	}
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
-	if !c.known {
+	if c.err != nil || !c.known {
 		return 0, c.err
 	}
 	return c.n, nil

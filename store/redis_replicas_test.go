@@ -254,3 +254,43 @@ func TestReplicasAreCountedWithoutALock(t *testing.T) {
 	}
 	release()
 }
+
+// TestALastingWriteAfterTheReplicaLeft: the count of replicas is read
+// again each second while writes go on with the count last read, so the
+// first lasting write after a failover (the replica promoted: the new
+// master has none) or a replica taken away still expects one. It waits in
+// vain, then reads the count again, and is done: there is nothing to wait
+// for. Before, it was an error — the first logout after every Sentinel
+// failover told the user to try again (TestSentinelFailover, in cmd/caddy,
+// under load).
+func TestALastingWriteAfterTheReplicaLeft(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	master, replica := replicatedServers(t)
+	st := openRedis(store.Redis{Addresses: []string{master.Addr}})(t)
+	var mu sync.Mutex
+	now := time.Now()
+	store.SetReplicaClock(st, func() time.Time { mu.Lock(); defer mu.Unlock(); return now })
+	if err := st.Put(store.Lasting(ctx), "a", []byte("1"), 0); err != nil {
+		t.Fatal(err)
+	}
+	r := redis.NewClient(&redis.Options{Addr: replica.Addr})
+	defer r.Close()
+	if err := r.Do(ctx, "REPLICAOF", "NO", "ONE").Err(); err != nil {
+		t.Fatal(err)
+	}
+	m := redis.NewClient(&redis.Options{Addr: master.Addr})
+	defer m.Close()
+	for start := time.Now(); ; time.Sleep(50 * time.Millisecond) {
+		if info, _ := m.Info(ctx, "replication").Result(); !strings.Contains(info, "state=online") {
+			break
+		}
+		if time.Since(start) > 20*time.Second {
+			t.Fatal("the master still counts the replica that left")
+		}
+	}
+	mu.Lock()
+	now = now.Add(time.Hour) // the count is due again: this write takes the old one
+	mu.Unlock()
+	lastingWriteDone(t, st, "after the replica left")
+}
