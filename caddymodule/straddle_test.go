@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -70,11 +71,14 @@ func awaitFile(t *testing.T, path string) {
 // and phone types the code; the gate finds the phone still the user's
 // (held there: the verified event); the admin resets the user (every
 // phone removed, every session ended); a second later the sign-in goes
-// on. Its session must not outlive the reset, nor its trusted browser: the
+// on. Its session must not outlive the reset, nor its trusted browser, nor
+// its browser's standing as alice's own (the known-browser cookie): the
 // code was checked against a phone the reset then removed. On Badger and
 // on Redis, through a real Caddy. (Before, the session was issued in a
 // later second than the reset's last revocation, so no revocation covered
-// it: the thief kept a session and a trusted browser of the reset user.)
+// it: the thief kept a session and a trusted browser of the reset user;
+// and, until the known-browser cookie was stamped when the sign-in began
+// too, the owner's own window of guesses.)
 func TestASignInStraddlingAResetEndsWithIt(t *testing.T) {
 	sitetest.Parallel(t)
 	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
@@ -87,6 +91,7 @@ func TestASignInStraddlingAResetEndsWithIt(t *testing.T) {
 		realm localhost
 		enrollment closed
 		remember 30d
+		limit guesses 5 1d
 		`+storeLine+`
 		provider log
 	}
@@ -123,6 +128,29 @@ func TestASignInStraddlingAResetEndsWithIt(t *testing.T) {
 		var list []json.RawMessage
 		if err := json.Unmarshal([]byte(out), &list); err != nil || len(list) != 0 {
 			t.Fatalf("users after the reset: %s", out)
+		}
+		// Nor is the thief's browser known as alice's own once she has a
+		// new phone: strangers fill her window of guesses, and the thief's
+		// guess is refused as theirs, not checked in the owner's window.
+		addUser(t, s, "alice", "+14155552672")
+		// guess types a wrong recovery code at the verify page; a page
+		// that offers no form to type it in refuses it (429 too).
+		guess := func(c *sitetest.Client) int {
+			m := csrfField.FindStringSubmatch(c.Get("/.smsgate/verify").Text)
+			if m == nil {
+				return http.StatusTooManyRequests
+			}
+			return c.Post("/.smsgate/verify", url.Values{"code": {"AAAAA-AAAAA"}, "csrf": {m[1]}}).StatusCode
+		}
+		stranger := sitetest.NewClient(t, "alice")
+		for range 5 {
+			guess(stranger)
+		}
+		if st := guess(sitetest.NewClient(t, "alice")); st != http.StatusTooManyRequests {
+			t.Fatalf("a stranger's guess past the window: %d", st)
+		}
+		if st := guess(thief); st != http.StatusTooManyRequests {
+			t.Errorf("the browser of a sign-in the reset ended was known as alice's own: its guess %d, past the strangers' full window", st)
 		}
 	})
 }
@@ -215,3 +243,6 @@ func TestAnEnrollmentStraddlingAResetLeavesNoRecoveryCodes(t *testing.T) {
 		}
 	})
 }
+
+// csrfField finds a page's CSRF token.
+var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)

@@ -124,7 +124,9 @@ func (p *Pages) knownUser(r *http.Request) (string, error) {
 // user then cannot spend its send budgets or lock it out (OWASP's device
 // cookies). It lets nobody in by itself.
 func (p *Pages) rememberBrowser(req *request, user string) {
-	token, err := p.Known.Sign(session.Claims{RegisteredClaims: p.Known.NewClaims(req.realm, user, knownLifetime)})
+	// Stamped when the sign-in began, as its session is: a reset while it
+	// ran covers it too.
+	token, err := p.Known.Sign(session.Claims{RegisteredClaims: p.Known.NewClaimsAt(req.realm, user, knownLifetime, req.began.At())})
 	if err != nil {
 		p.Logger.Error("signing the known-browser cookie", zap.Error(err))
 		return
