@@ -37,6 +37,15 @@ func (s *Service) Check(ctx context.Context, sc enrollment.Scope, f *Flow, user 
 	if !ok {
 		return nil, &CodeFormatError{Length: s.CodeLength}
 	}
+	if c.Purpose == enrollment.Enroll && !s.mayEnroll(f, c.User) {
+		// Enrollment closed since the code was sent (the admin reloaded the
+		// config, say, to stop stolen passwords enrolling): it enrolls
+		// nothing, and a new sign-in meets the closed door.
+		if err := s.Challenges.Discard(ctx, sc.Realm, c.ID); err != nil {
+			s.Logger.Error("discarding challenge", zap.Error(err))
+		}
+		return nil, enrollment.ErrNoChallenge
+	}
 	since := s.Devices.Now() // before an added phone is written (removing)
 	// A provisioned user's phone (no device record) proves the user only
 	// while this config gives it to them: a code sent before a reload took
@@ -84,6 +93,14 @@ func (s *Service) Check(ctx context.Context, sc enrollment.Scope, f *Flow, user 
 	}
 	s.audit("verified", done.User, done.Phone)
 	return res, nil
+}
+
+// mayEnroll reports whether this gate lets user enroll a first phone now:
+// by an invite the flow accepted, or where the identity opens enrollment
+// (a first factor, enrollment open). The config that checks a code
+// decides, not the one that sent it.
+func (s *Service) mayEnroll(f *Flow, user string) bool {
+	return f.InvitedAs(user) || s.Identity.first(user, false) == Enroll
 }
 
 // amrOf is RFC 8176's name of how a code came: "sms", or "tel" for a call.
