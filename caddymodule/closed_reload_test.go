@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/smsgate/caddy-smsgate/internal/sitetest"
 )
@@ -12,7 +13,8 @@ import (
 // TestAnEnrollmentTheConfigClosedMeanwhileIsRefused: stolen passwords are
 // enrolling phones (trust on first use); the admin closes enrollment and
 // reloads the config while a thief's first phone has its code texted but
-// not yet typed. The code must enroll nothing and sign nobody in: the
+// not yet typed. The code must enroll nothing and sign nobody in, nor be
+// sent again: the
 // enrollment is checked against the config that checks the code, as a
 // provisioned phone is (an invited user's first phone still enrolls:
 // TestAnInviteEnrollsOnlyItsUser). On Badger and on Redis, through a real
@@ -44,6 +46,13 @@ func TestAnEnrollmentTheConfigClosedMeanwhileIsRefused(t *testing.T) {
 
 		s = site(keep(s), "closed")
 		thief.HTTP.CloseIdleConnections() // the old config's server closed them
+		s.Advance(time.Minute)            // past the cooldown
+		sent := s.Sent()
+		thief.Post("/.smsgate/verify", url.Values{"action": {"resend"}, "csrf": {tok}})
+		thief.Post("/.smsgate/verify", url.Values{"action": {"send"}, "csrf": {tok}})
+		if s.Sent() != sent {
+			t.Errorf("a first phone's code sent again after the config closed enrollment")
+		}
 		thief.Post("/.smsgate/verify", url.Values{"code": {code}, "csrf": {tok}})
 		if _, out := s.Admin("GET", "/smsgate/users?realm=localhost", ""); strings.Contains(out, "mallory") {
 			t.Errorf("a first phone enrolled after the config closed enrollment: %s", out)
