@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -69,11 +71,14 @@ func awaitFile(t *testing.T, path string) {
 // and phone types the code; the gate finds the phone still the user's
 // (held there: the verified event); the admin resets the user (every
 // phone removed, every session ended); a second later the sign-in goes
-// on. Its session must not outlive the reset, nor its trusted browser: the
+// on. Its session must not outlive the reset, nor its trusted browser, nor
+// its browser's standing as alice's own (the known-browser cookie): the
 // code was checked against a phone the reset then removed. On Badger and
 // on Redis, through a real Caddy. (Before, the session was issued in a
 // later second than the reset's last revocation, so no revocation covered
-// it: the thief kept a session and a trusted browser of the reset user.)
+// it: the thief kept a session and a trusted browser of the reset user;
+// and, until the known-browser cookie was stamped when the sign-in began
+// too, the owner's own window of guesses.)
 func TestASignInStraddlingAResetEndsWithIt(t *testing.T) {
 	sitetest.Parallel(t)
 	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
@@ -86,6 +91,7 @@ func TestASignInStraddlingAResetEndsWithIt(t *testing.T) {
 		realm localhost
 		enrollment closed
 		remember 30d
+		limit guesses 5 1d
 		`+storeLine+`
 		provider log
 	}
@@ -123,5 +129,120 @@ func TestASignInStraddlingAResetEndsWithIt(t *testing.T) {
 		if err := json.Unmarshal([]byte(out), &list); err != nil || len(list) != 0 {
 			t.Fatalf("users after the reset: %s", out)
 		}
+		// Nor is the thief's browser known as alice's own once she has a
+		// new phone: strangers fill her window of guesses, and the thief's
+		// guess is refused as theirs, not checked in the owner's window.
+		addUser(t, s, "alice", "+14155552672")
+		// guess types a wrong recovery code at the verify page; a page
+		// that offers no form to type it in refuses it (429 too).
+		guess := func(c *sitetest.Client) int {
+			m := csrfField.FindStringSubmatch(c.Get("/.smsgate/verify").Text)
+			if m == nil {
+				return http.StatusTooManyRequests
+			}
+			return c.Post("/.smsgate/verify", url.Values{"code": {"AAAAA-AAAAA"}, "csrf": {m[1]}}).StatusCode
+		}
+		stranger := sitetest.NewClient(t, "alice")
+		for range 5 {
+			guess(stranger)
+		}
+		if st := guess(sitetest.NewClient(t, "alice")); st != http.StatusTooManyRequests {
+			t.Fatalf("a stranger's guess past the window: %d", st)
+		}
+		if st := guess(thief); st != http.StatusTooManyRequests {
+			t.Errorf("the browser of a sign-in the reset ended was known as alice's own: its guess %d, past the strangers' full window", st)
+		}
 	})
 }
+
+// TestAnEnrollmentStraddlingAResetLeavesNoRecoveryCodes: an invite link
+// leaks; its holder enrolls their phone as ann and types the code; the
+// gate writes the phone (held there: the enrolled event); the admin
+// resets ann (every phone and recovery code removed, every session
+// ended); then the enrollment goes on to make ann's first recovery codes.
+// None may outlive the reset: the holder, answered in JSON, must not sign
+// in as ann by one of them at the login form, and ann, invited again,
+// gets a set of her own. On Badger and on Redis, through a real Caddy.
+// (Before, the first codes were written after the reset had deleted
+// ann's: the holder signed in as the reset user by a recovery code, and
+// ann's next enrollment got no codes, as she seemed to hold some.)
+func TestAnEnrollmentStraddlingAResetLeavesNoRecoveryCodes(t *testing.T) {
+	sitetest.Parallel(t)
+	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+		park := t.TempDir()
+		s := sitetest.StartWith(t, "events {\n\t\ton smsgate_enrolled smsgate_test_park "+park+"\n\t}", `http://localhost:{HTTP_PORT} {
+	smsgate {
+		identity none
+		enrollment closed
+		realm localhost
+		`+storeLine+`
+		provider log
+	}
+	respond "Hello, {http.auth.user.id}!"
+}`)
+		// enrolled enrolls ann's phone through a new invite, and returns
+		// the verify step's answer (in JSON: it carries the first recovery
+		// codes) once it comes.
+		enrolled := func(c *sitetest.Client, e164 string) <-chan *sitetest.Response {
+			t.Helper()
+			st, body := s.Admin("POST", "/smsgate/invites", `{"realm":"localhost","user":"ann","ttl":"1h"}`)
+			if st != http.StatusOK {
+				t.Fatalf("invite: %d %s", st, body)
+			}
+			var inv struct{ Path string }
+			_ = json.Unmarshal([]byte(body), &inv)
+			tok := c.CSRF(inv.Path)
+			sitetest.Expect(t, c.Post("/.smsgate/invite", url.Values{"token": {strings.TrimPrefix(inv.Path, "/.smsgate/invite?token=")}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/enroll")
+			sitetest.Expect(t, c.Post("/.smsgate/enroll", url.Values{"phone": {e164}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+			code := s.LastCode()
+			done := make(chan *sitetest.Response, 1)
+			go func() {
+				done <- c.PostWith("/.smsgate/verify", url.Values{"code": {code}, "csrf": {tok}}, map[string]string{"Accept": "application/json"})
+			}()
+			return done
+		}
+		codesOf := func(res *sitetest.Response) []string {
+			var out struct {
+				Codes []string `json:"recovery_codes"`
+			}
+			_ = json.Unmarshal([]byte(res.Text), &out)
+			return out.Codes
+		}
+
+		holder := sitetest.NewClient(t, "")
+		answer := enrolled(holder, "+14155552671")
+		awaitFile(t, filepath.Join(park, "parked")) // the phone is written
+		s.Advance(time.Second)
+		if st, out := s.Admin("POST", "/smsgate/reset", `{"realm":"localhost","user":"ann"}`); st != http.StatusOK {
+			t.Fatalf("resetting ann: %d %s", st, out)
+		}
+		s.Advance(time.Second)
+		if err := os.WriteFile(filepath.Join(park, "go"), nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		res := <-answer
+		if codes := codesOf(res); len(codes) > 0 {
+			// The holder names ann at the login form and types one.
+			c := sitetest.NewClient(t, "")
+			tok := c.CSRF("/.smsgate/login")
+			c.Post("/.smsgate/login", url.Values{"username": {"ann"}, "csrf": {tok}})
+			c.Post("/.smsgate/verify", url.Values{"code": {codes[0]}, "csrf": {tok}})
+			if res := c.Get("/"); res.StatusCode == http.StatusOK {
+				t.Errorf("a recovery code made by an enrollment the reset ended signed in: %s", res.Text)
+			}
+		}
+
+		// Ann, invited again after the reset, gets codes of her own.
+		if err := os.Remove(filepath.Join(park, "parked")); err != nil {
+			t.Fatal(err)
+		}
+		s.Advance(time.Second)
+		res = <-enrolled(sitetest.NewClient(t, ""), "+14155552672")
+		if res.StatusCode != http.StatusOK || len(codesOf(res)) == 0 {
+			t.Errorf("ann's enrollment after the reset got no recovery codes: %d %s", res.StatusCode, res.Text)
+		}
+	})
+}
+
+// csrfField finds a page's CSRF token.
+var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)

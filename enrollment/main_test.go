@@ -1,6 +1,7 @@
 package enrollment
 
 import (
+	"context"
 	"testing"
 
 	"github.com/smsgate/caddy-smsgate/internal/harness"
@@ -12,4 +13,15 @@ import (
 func TestMain(m *testing.M) {
 	harness.Parallel(12)
 	harness.Main(m)
+}
+
+// NewRecoveryCodes gives user a fresh set of recovery codes in place of
+// any (RenewRecoveryCodes), for the tests; the gate makes a user's first
+// set with FirstRecoveryCodes.
+func (s *Devices) NewRecoveryCodes(ctx context.Context, realm, user string) ([]string, error) {
+	r, err := s.RenewRecoveryCodes(ctx, realm, user)
+	if err != nil {
+		return nil, err
+	}
+	return r.Codes, nil
 }

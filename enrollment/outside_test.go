@@ -201,3 +201,35 @@ func TestRecoveryCodesAreNeverDigitsOnly(t *testing.T) {
 		}
 	}
 }
+
+// TestFirstRecoveryCodesReplaceNoUnusedSet: a first set is written where a
+// user holds no unused code (none yet, or every one used), never over a
+// set with codes left (one written meanwhile); UndoRenewal withdraws it,
+// putting back what it replaced.
+func TestFirstRecoveryCodesReplaceNoUnusedSet(t *testing.T) {
+	s, _, _ := limited(t, DefaultLimits)
+	ctx := context.Background()
+	first, err := s.Devices.FirstRecoveryCodes(ctx, realm, alice)
+	if err != nil || first == nil || len(first.Codes) != RecoveryCount {
+		t.Fatalf("a first set where there was none: %v %v", first, err)
+	}
+	if again, err := s.Devices.FirstRecoveryCodes(ctx, realm, alice); err != nil || again != nil {
+		t.Fatalf("a first set over one with codes left: %v %v", again, err)
+	}
+	sc := Scope{Realm: realm, Host: host, IP: "203.0.113.1"}
+	for i, code := range first.Codes {
+		if err := s.Devices.UseRecoveryCode(ctx, sc, fmt.Sprint("flow", i), alice, code); err != nil {
+			t.Fatalf("code %d: %v", i, err)
+		}
+	}
+	next, err := s.Devices.FirstRecoveryCodes(ctx, realm, alice)
+	if err != nil || next == nil {
+		t.Fatalf("a first set where every code was used: %v %v", next, err)
+	}
+	if err := s.Devices.UndoRenewal(ctx, realm, alice, next); err != nil {
+		t.Fatal(err)
+	}
+	if left, err := s.Devices.RecoveryCodesLeft(ctx, realm, alice); err != nil || left != 0 {
+		t.Fatalf("withdrawn, the set left %d codes (%v)", left, err)
+	}
+}

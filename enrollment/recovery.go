@@ -30,11 +30,32 @@ const recoveryAlphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789" // no 0/O or 1/I
 
 func recoveryKey(realm, user string) string { return store.Key("recovery", realm, user) }
 
-// NewRecoveryCodes makes a fresh set for user, replacing any earlier one,
-// and returns the codes to show once.
-func (s *Devices) NewRecoveryCodes(ctx context.Context, realm, user string) ([]string, error) {
-	codes, raw := s.recoverySet(user)
-	return codes, s.Store.Put(store.Lasting(ctx), recoveryKey(realm, user), raw, 0)
+// FirstRecoveryCodes makes user's first set of recovery codes, where they
+// hold none unused, in one atomic step (Store.Update): nil where they
+// hold some (a set written meanwhile is not replaced). UndoRenewal
+// withdraws it.
+func (s *Devices) FirstRecoveryCodes(ctx context.Context, realm, user string) (*Renewal, error) {
+	r := new(Renewal)
+	codes, wrote := s.recoverySet(user)
+	err := s.Store.Update(store.Lasting(ctx), recoveryKey(realm, user), func(old []byte, found bool) ([]byte, time.Duration, error) {
+		r.Codes, r.wrote, r.replaced = nil, nil, nil
+		if found {
+			var hashes []string
+			if err := json.Unmarshal(old, &hashes); err != nil {
+				return nil, 0, err
+			}
+			if len(hashes) > 0 {
+				return nil, 0, store.ErrUnchanged
+			}
+			r.replaced = slices.Clone(old)
+		}
+		r.Codes, r.wrote = codes, wrote
+		return wrote, 0, nil
+	})
+	if err != nil || r.Codes == nil {
+		return nil, err
+	}
+	return r, nil
 }
 
 // Renewal is a set of recovery codes written in place of another, and

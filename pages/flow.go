@@ -99,24 +99,34 @@ const maxFlowCookie = 3900
 const knownLifetime = 400 * 24 * time.Hour
 
 // knownUser is whom this browser signed in as before (its known-browser
-// cookie), or "".
-func (p *Pages) knownUser(r *http.Request) string {
+// cookie), or "". Only since the user's last reset, revoke or sign-out
+// everywhere, which end every session and trust of theirs: a browser that
+// signed in as the user before one (a thief's, with the lost phone) is a
+// stranger's again, with no window of guesses or send budget of the
+// owner's. The error is the store's, when it cannot say.
+func (p *Pages) knownUser(r *http.Request) (string, error) {
 	c, err := r.Cookie(KnownCookie)
 	if err != nil {
-		return ""
+		return "", nil
 	}
 	var cl session.Claims
-	if p.Known.Verify(c.Value, p.Realm, &cl) != nil {
-		return ""
+	if p.Known.Verify(c.Value, p.Realm, &cl) != nil || cl.IssuedAt == nil {
+		return "", nil
 	}
-	return cl.Subject
+	before, err := session.RevokedBefore(r.Context(), p.Store, p.Realm, cl.Subject)
+	if err != nil || !before.IsZero() && !cl.IssuedAt.After(before) {
+		return "", err
+	}
+	return cl.Subject, nil
 }
 
 // rememberBrowser marks this browser as user's: strangers who name the
 // user then cannot spend its send budgets or lock it out (OWASP's device
 // cookies). It lets nobody in by itself.
 func (p *Pages) rememberBrowser(req *request, user string) {
-	token, err := p.Known.Sign(session.Claims{RegisteredClaims: p.Known.NewClaims(req.realm, user, knownLifetime)})
+	// Stamped when the sign-in began, as its session is: a reset while it
+	// ran covers it too.
+	token, err := p.Known.Sign(session.Claims{RegisteredClaims: p.Known.NewClaimsAt(req.realm, user, knownLifetime, req.began.At())})
 	if err != nil {
 		p.Logger.Error("signing the known-browser cookie", zap.Error(err))
 		return

@@ -145,7 +145,12 @@ func (p *Pages) ServeHTTP(w http.ResponseWriter, r *http.Request) error {
 	}
 	req.flow = p.readFlow(r, req.realm)
 	req.user = p.SignIn.User(prior, &req.flow.Flow)
-	req.known = p.knownUser(r)
+	var err error
+	if req.known, err = p.knownUser(r); err != nil {
+		p.Logger.Error("reading whether this browser is still known", zap.Error(err))
+		p.unavailable(req)
+		return nil
+	}
 	req.scope.Known = req.known != "" && req.known == req.user
 
 	var handle func(*request)

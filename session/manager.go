@@ -173,6 +173,10 @@ type Began struct {
 	forgets uint64 // the cache's Forgets, read before at (AddSince)
 }
 
+// At is when the sign-in began: what it issues is stamped then, so that a
+// revocation while it ran covers it.
+func (b Began) At() time.Time { return b.at }
+
 // Begin marks a sign-in's beginning.
 func (m *Manager) Begin() Began {
 	forgets := m.cache.Forgets()

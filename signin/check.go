@@ -3,6 +3,7 @@ package signin
 import (
 	"context"
 	"errors"
+	"slices"
 
 	"go.uber.org/zap"
 
@@ -36,6 +37,15 @@ func (s *Service) Check(ctx context.Context, sc enrollment.Scope, f *Flow, user 
 	if !ok {
 		return nil, &CodeFormatError{Length: s.CodeLength}
 	}
+	if c.Purpose == enrollment.Enroll && !s.mayEnroll(f, c.User) {
+		// Enrollment closed since the code was sent (the admin reloaded the
+		// config, say, to stop stolen passwords enrolling): it enrolls
+		// nothing, and a new sign-in meets the closed door.
+		if err := s.Challenges.Discard(ctx, sc.Realm, c.ID); err != nil {
+			s.Logger.Error("discarding challenge", zap.Error(err))
+		}
+		return nil, enrollment.ErrNoChallenge
+	}
 	since := s.Devices.Now() // before an added phone is written (removing)
 	// A provisioned user's phone (no device record) proves the user only
 	// while this config gives it to them: a code sent before a reload took
@@ -66,7 +76,11 @@ func (s *Service) Check(ctx context.Context, sc enrollment.Scope, f *Flow, user 
 			}
 		}
 		s.audit("enrolled", done.User, done.Phone, zap.String("device", done.DeviceID))
-		res.RecoveryCodes = s.firstRecoveryCodes(ctx, sc.Realm, done.User)
+		codes, err := s.firstRecoveryCodes(ctx, sc.Realm, done.User, done.DeviceID)
+		if err != nil {
+			return nil, cmpEnded(err, enrollment.ErrNoChallenge) // a reset came between: a new sign-in
+		}
+		res.RecoveryCodes = codes
 	case enrollment.Add:
 		if live == nil {
 			live = func(context.Context) (bool, error) { return false, nil } // a phone is added for a session only
@@ -79,6 +93,14 @@ func (s *Service) Check(ctx context.Context, sc enrollment.Scope, f *Flow, user 
 	}
 	s.audit("verified", done.User, done.Phone)
 	return res, nil
+}
+
+// mayEnroll reports whether this gate lets user enroll a first phone now:
+// by an invite the flow accepted, or where the identity opens enrollment
+// (a first factor, enrollment open). The config that checks a code
+// decides, not the one that sent it.
+func (s *Service) mayEnroll(f *Flow, user string) bool {
+	return f.InvitedAs(user) || s.Identity.first(user, false) == Enroll
 }
 
 // amrOf is RFC 8176's name of how a code came: "sms", or "tel" for a call.
@@ -124,15 +146,25 @@ func (s *Service) lockStarted(ctx context.Context, sc enrollment.Scope, user, e1
 }
 
 // firstRecoveryCodes makes a user's first set of recovery codes, to show
-// once right after their first enrollment.
-func (s *Service) firstRecoveryCodes(ctx context.Context, realm, user string) []string {
-	if left, err := s.Devices.RecoveryCodesLeft(ctx, realm, user); err != nil || left > 0 {
-		return nil
+// once right after their first enrollment of the phone device, where
+// they hold none. The set stands only while that phone does: an admin's
+// reset removes the phones, then the codes, so a set written after the
+// reset deleted the codes finds the phone gone, and is withdrawn (ErrEnded);
+// one written before, the reset deletes.
+func (s *Service) firstRecoveryCodes(ctx context.Context, realm, user, device string) ([]string, error) {
+	r, err := s.Devices.FirstRecoveryCodes(ctx, realm, user)
+	if err != nil || r == nil {
+		if err != nil {
+			s.Logger.Error("making recovery codes", zap.Error(err))
+		}
+		return nil, nil
 	}
-	codes, err := s.Devices.NewRecoveryCodes(ctx, realm, user)
-	if err != nil {
-		s.Logger.Error("making recovery codes", zap.Error(err))
-		return nil
+	enrolled := func(ctx context.Context) (bool, error) {
+		list, err := s.Devices.List(ctx, realm, user)
+		return slices.ContainsFunc(list, func(d enrollment.Device) bool { return d.ID == device }), err
 	}
-	return codes
+	if err := s.kept(ctx, enrolled, func(ctx context.Context) error { return s.Devices.UndoRenewal(ctx, realm, user, r) }); err != nil {
+		return nil, err
+	}
+	return r.Codes, nil
 }

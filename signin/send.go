@@ -132,6 +132,9 @@ func (s *Service) Send(ctx context.Context, sc enrollment.Scope, f *Flow, user, 
 		}
 		return nil, ErrNoTexts
 	}
+	if err := s.enrollClosed(ctx, sc.Realm, f, c); err != nil {
+		return nil, err
+	}
 	e164, masked, purpose, devID, lang := "", "", enrollment.Verify, "", ""
 	switch {
 	case c != nil && (c.Purpose != enrollment.Verify || deviceID == ""):
@@ -213,6 +216,9 @@ func (s *Service) Resend(ctx context.Context, sc enrollment.Scope, f *Flow, user
 	if c == nil || !s.Now().Before(c.Expires) {
 		return s.Send(ctx, sc, f, user, s.Channels[0], nil, "", "")
 	}
+	if err := s.enrollClosed(ctx, sc.Realm, f, c); err != nil {
+		return nil, err
+	}
 	sc.Blind = s.blind(sc, c.Purpose)
 	nc, err := s.Challenges.Resend(ctx, sc, c.ID)
 	s.notSent(ctx, sc, c.User, c.Phone, c.DeviceID, nc, err)
@@ -225,6 +231,18 @@ func (s *Service) Resend(ctx context.Context, sc enrollment.Scope, f *Flow, user
 	}
 	f.Challenge = nc.ID
 	return nc, nil
+}
+
+// enrollClosed ends c, a first phone's pending code, where this gate no
+// longer lets its user enroll (a reload closed enrollment): no more texts
+// for a code that would enroll nothing (Check refuses it). It returns the
+// step the user is at instead.
+func (s *Service) enrollClosed(ctx context.Context, realm string, f *Flow, c *enrollment.Challenge) error {
+	if c == nil || c.Purpose != enrollment.Enroll || s.mayEnroll(f, c.User) {
+		return nil
+	}
+	s.discard(ctx, realm, f)
+	return &StepError{Step: s.Identity.first(c.User, false)}
 }
 
 // start starts a challenge; when the number's SIM was swapped recently,

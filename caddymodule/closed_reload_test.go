@@ -1,0 +1,64 @@
+package caddymodule_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/smsgate/caddy-smsgate/internal/sitetest"
+)
+
+// TestAnEnrollmentTheConfigClosedMeanwhileIsRefused: stolen passwords are
+// enrolling phones (trust on first use); the admin closes enrollment and
+// reloads the config while a thief's first phone has its code texted but
+// not yet typed. The code must enroll nothing and sign nobody in, nor be
+// sent again: the
+// enrollment is checked against the config that checks the code, as a
+// provisioned phone is (an invited user's first phone still enrolls:
+// TestAnInviteEnrollsOnlyItsUser). On Badger and on Redis, through a real
+// Caddy. (Before, the code enrolled the thief's phone after the reload,
+// and signed them in.)
+func TestAnEnrollmentTheConfigClosedMeanwhileIsRefused(t *testing.T) {
+	sitetest.Parallel(t)
+	onEachStore(t, func(t *testing.T, storeLine string, keep func(*sitetest.Site) string) {
+		site := func(storeLine, enrollment string) *sitetest.Site {
+			return sitetest.Start(t, `http://localhost:{HTTP_PORT} {
+	basic_auth {
+		mallory `+sitetest.DemoHash+`
+	}
+	smsgate {
+		realm localhost
+		enrollment `+enrollment+`
+		`+storeLine+`
+		provider log
+	}
+	respond "Hello, {http.auth.user.id}!"
+}`)
+		}
+		s := site(storeLine, "open")
+		thief := sitetest.NewClient(t, "mallory")
+		sitetest.Expect(t, thief.Get("/.smsgate/login?rd=%2F"), http.StatusSeeOther, "/.smsgate/enroll")
+		tok := thief.CSRF("/.smsgate/enroll")
+		sitetest.Expect(t, thief.Post("/.smsgate/enroll", url.Values{"phone": {"+14155552671"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+		code := s.LastCode()
+
+		s = site(keep(s), "closed")
+		thief.HTTP.CloseIdleConnections() // the old config's server closed them
+		s.Advance(time.Minute)            // past the cooldown
+		sent := s.Sent()
+		thief.Post("/.smsgate/verify", url.Values{"action": {"resend"}, "csrf": {tok}})
+		thief.Post("/.smsgate/verify", url.Values{"action": {"send"}, "csrf": {tok}})
+		if s.Sent() != sent {
+			t.Errorf("a first phone's code sent again after the config closed enrollment")
+		}
+		thief.Post("/.smsgate/verify", url.Values{"code": {code}, "csrf": {tok}})
+		if _, out := s.Admin("GET", "/smsgate/users?realm=localhost", ""); strings.Contains(out, "mallory") {
+			t.Errorf("a first phone enrolled after the config closed enrollment: %s", out)
+		}
+		if res := thief.Get("/"); res.StatusCode == http.StatusOK {
+			t.Errorf("signed in by an enrollment the config closed meanwhile: %s", res.Text)
+		}
+	})
+}
