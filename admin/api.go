@@ -15,6 +15,7 @@ import (
 	"github.com/smsgate/caddy-smsgate/internal/textsafe"
 	"github.com/smsgate/caddy-smsgate/session"
 	"github.com/smsgate/caddy-smsgate/signin"
+	"github.com/smsgate/caddy-smsgate/store"
 )
 
 func init() {
@@ -82,11 +83,25 @@ func (a *AdminAPI) Routes() []caddy.AdminRoute {
 }
 
 func (a *AdminAPI) serve(w http.ResponseWriter, r *http.Request) error {
-	out, err := a.answer(w, r)
+	out, err := a.answer(w, r.WithContext(Bounded(r.Context())))
 	if err != nil {
 		return apiError(err)
 	}
 	return writeAdmin(w, out)
+}
+
+// Bounded is an admin request's context for its store work (the admin API
+// and the CLI on a stopped Caddy's store): bounded as a page's is, by
+// store.RequestBudget of store time in all (a store that does not answer
+// is a 503 soon, not a wait of go-redis's read timeout on each call in a
+// row), and whole once begun: a client that hangs up does not stop a
+// change half-way (a reset that revoked the sessions but kept the
+// phones), as the work was acknowledged when the request was read.
+// Scans (users, export) are not held to the budget, only each of their
+// calls to the store's own timeout; an import's records each have a
+// budget of their own (enrollment.Admin.Import).
+func Bounded(ctx context.Context) context.Context {
+	return store.WithBudget(context.WithoutCancel(ctx), store.RequestBudget)
 }
 
 // DeprecatedKeysByGET is the warning an export of the keys by GET logs:

@@ -282,7 +282,7 @@ func direct(fl caddycmd.Flags, sub subcommand, req Request, body []byte, withKey
 	// The realm as the gates key it (lower case, as Provision makes it):
 	// another spelling would change nobody's records, and say it did.
 	req.Realm = strings.ToLower(cmp.Or(g.Realm, req.Realm))
-	ctx := context.Background()
+	ctx := Bounded(context.Background()) // as through the admin API
 	_, _, svc := enrollment.New(&enrollment.Core{Store: st, Now: time.Now}, enrollment.Challenges{})
 	var out any
 	switch sub.name {

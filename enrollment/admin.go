@@ -24,7 +24,11 @@ type UserInfo struct {
 	RecoveryLeft int      `json:"recovery_left"`
 }
 
-// Users lists the users with devices in realm.
+// Users lists the users with devices in realm. The list is as long as the
+// realm is large: as its scan is not held to a request's store budget
+// (store.WithBudget), neither is the whole of its lookups, but each user's
+// are (a budget of their own), so that a store that stops answering
+// half-way ends the list soon.
 func (s *Admin) Users(ctx context.Context, realm string) ([]UserInfo, error) {
 	prefix := store.Key("device", realm, "")
 	var users []UserInfo
@@ -33,6 +37,7 @@ func (s *Admin) Users(ctx context.Context, realm string) ([]UserInfo, error) {
 		if err != nil {
 			return nil
 		}
+		ctx := store.WithBudget(ctx, store.RequestBudget)
 		devices, err := s.Devices.List(ctx, realm, user)
 		if err != nil {
 			return err
@@ -174,6 +179,8 @@ type ImportError struct{ Key string }
 func (e *ImportError) Error() string { return "import: " + e.Key + " is not a record smsgate exports" }
 
 // Import writes records from Export. Unknown kinds of record are refused.
+// An import is as long as its export: each record's write has a request's
+// store budget of its own (store.WithBudget), not a share of one.
 func (s *Admin) Import(ctx context.Context, records []Record) error {
 	for i, r := range records {
 		key, value := r.Key, []byte(r.Value)
@@ -191,9 +198,9 @@ func (s *Admin) Import(ctx context.Context, records []Record) error {
 		if !known {
 			return &ImportError{Key: key}
 		}
-		put := ctx
+		put := store.WithBudget(ctx, store.RequestBudget)
 		if i == len(records)-1 {
-			put = store.Lasting(ctx) // one sync makes the whole import durable
+			put = store.Lasting(put) // one sync makes the whole import durable
 		}
 		if err := s.Store.Put(put, key, value, 0); err != nil {
 			return err

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/smsgate/caddy-smsgate/admin"
 	"github.com/smsgate/caddy-smsgate/internal/harness"
@@ -211,4 +212,59 @@ func TestAdminCLIOnAStoppedRedis(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestAdminCLIOnAHungRedis: with Redis paused (a hung server: connections
+// open, no answer), the CLI says the store did not answer, soon, and
+// exits with an error: through the running Caddy's admin API (whose
+// requests have the pages' store budget) and on a stopped Caddy's store
+// (--config: the store's start finds it does not answer). Before, the CLI waited as long as the admin API did: 40 s
+// for `sessions` and `figures` (go-redis's read timeout on each call in a
+// row). The bound is a hang detector, not a measure.
+func TestAdminCLIOnAHungRedis(t *testing.T) {
+	t.Parallel()
+	r := redistest.Start(t)
+	dir := t.TempDir()
+	sock, adminPort := listen(t), harness.Port(t)
+	adminAddr := fmt.Sprintf("localhost:%d", adminPort)
+	config, logFile := caddyfile(t, dir, "caddy", "admin "+adminAddr, fmt.Sprintf(`http://localhost:%d {
+	respond /health 200
+	smsgate {
+		identity none
+		realm hung.localhost
+		store redis %s
+		provider log
+	}
+	respond "hi"
+}
+`, sock.Port, r.Addr))
+	s := startCaddy(t, sock, config, logFile, fmt.Sprintf("http://localhost:%d", sock.Port))
+	if out, err := runCaddy(t, nil, "smsgate", "add", "--user", "liv", "--phone", "+14155552671", "--address", adminAddr); err != nil {
+		t.Fatalf("add: %v\n%s", err, out)
+	}
+	hung := func(how, want string, args ...string) {
+		t.Helper()
+		start := time.Now()
+		out, err := runCaddy(t, nil, append([]string{"smsgate"}, args...)...)
+		took := time.Since(start)
+		t.Logf("%s, %s: after %s: %s", how, strings.Join(args, " "), took.Round(10*time.Millisecond), strings.TrimSpace(out))
+		if err == nil || !strings.Contains(out, want) || strings.Contains(out, "goroutine") {
+			t.Errorf("%s, %s with Redis hung: %v\n%s", how, strings.Join(args, " "), err, out)
+		}
+		if took > 15*time.Second { // a hang detector: the budget is 3 s
+			t.Errorf("%s, %s with Redis hung: answered after %s", how, strings.Join(args, " "), took.Round(time.Second))
+		}
+	}
+	r.Pause()
+	for _, args := range [][]string{{"sessions", "--user", "liv"}, {"figures"}, {"reset", "--user", "liv"}} {
+		hung("running", "caddy's admin endpoint answered 503: the store did not answer", append(args, "--address", adminAddr)...)
+	}
+	r.Resume()
+	s.stop()
+	r.Pause()
+	defer r.Resume()
+	for _, args := range [][]string{{"sessions", "--user", "liv"}, {"reset", "--user", "liv"}} {
+		// The store's own start (its first PING, 5 s at most) finds it.
+		hung("stopped", "opening the redis store of realm hung.localhost", append(args, "--address", adminAddr, "--config", config)...)
+	}
 }
