@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"strings"
 
@@ -14,7 +13,6 @@ import (
 	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/internal/textsafe"
 	"github.com/smsgate/caddy-smsgate/session"
-	"github.com/smsgate/caddy-smsgate/signin"
 	"github.com/smsgate/caddy-smsgate/store"
 )
 
@@ -37,7 +35,7 @@ func init() {
 //	GET  /smsgate/export?realm=R              lasting records as JSON, without keys
 //	POST /smsgate/export?realm=R&with_keys=1  the same with the signing secret and session keys (a GET
 //	                                          still works for one release, with a warning in the log)
-//	POST /smsgate/import?realm=R              records from an export (accepts a frozen store)
+//	POST /smsgate/import?realm=R              records from realm R's export (accepts a frozen store)
 //	POST /smsgate/store/accept {realm,new_secret}  a wiped store's new state, so that enrollment goes on
 //	GET  /smsgate/figures?realm=R[&days=N]    texts, calls, receipts, codes and costs by day, country and provider
 //	GET  /smsgate/pumping?realm=R             the pumping guard's pauses
@@ -163,6 +161,9 @@ func (a *AdminAPI) answer(w http.ResponseWriter, r *http.Request) (any, error) {
 		if err != nil {
 			return nil, err
 		}
+		if err := checkImport(g.Realm, records); err != nil {
+			return nil, err
+		}
 		if err := g.Admin.Import(ctx, records); err != nil {
 			return nil, err
 		}
@@ -196,25 +197,16 @@ func (a *AdminAPI) answer(w http.ResponseWriter, r *http.Request) (any, error) {
 }
 
 // Change runs one of the admin's changes to a user (users: add a phone;
-// devices/remove, reset, revoke, invites) on the running gate, and audits
-// it with by, the admin who did it (empty: the admin API, whose caller
+// devices/remove, reset, revoke, invites) on the running gate, once its
+// checks passed (Config.check, which the CLI on a stopped Caddy's store
+// runs too), and audits it with by, the admin who did it (empty: the admin API, whose caller
 // Caddy's admin endpoint vouched for). The admin API and the console
 // (package pages) share it.
 func (s *Site) Change(ctx context.Context, op string, req Request, by string) (any, error) {
-	if (op == "users" || op == "invites") && (!textsafe.Clean(req.User) || len(req.User) > signin.MaxIdentity) {
-		// Nobody could sign in as it (see priorIdentity), and it would
-		// rearrange every list it is shown in.
-		return nil, badRequest(fmt.Sprintf("user: a name is at most %d bytes, without control or direction characters", signin.MaxIdentity))
-	}
-	if req.User == "" {
-		return nil, badRequest("user is required")
+	if err := s.check(op, req); err != nil {
+		return nil, err
 	}
 	req.Realm = s.Realm
-	if op == "invites" {
-		if err := s.enrolls(); err != nil {
-			return nil, &adminError{http.StatusConflict, err}
-		}
-	}
 	out, err := adminOp(ctx, s.Admin, s.LinkOrigin()+s.prefix(), s.DefaultRegion, op, req)
 	if err != nil {
 		return nil, err

@@ -85,6 +85,9 @@ An unknown or ambiguous realm is an error. Run 'caddy smsgate <command>
 				if tables[sub.name] != nil {
 					c.Flags().Bool("json", false, "print JSON instead of a table")
 				}
+				if sub.name == "import" {
+					c.Flags().Bool("new-realm", false, "with --store: import a realm the store does not hold yet (into a new folder: creates the store)")
+				}
 				if sub.name == "accept-store" {
 					c.Flags().Bool("new-secret", false, "also make a new signing secret, ending every session from before the wipe (whose logouts it lost)")
 				}

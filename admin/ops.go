@@ -15,6 +15,7 @@ import (
 	"github.com/smsgate/caddy-smsgate/internal/textsafe"
 	"github.com/smsgate/caddy-smsgate/phone"
 	"github.com/smsgate/caddy-smsgate/session"
+	"github.com/smsgate/caddy-smsgate/signin"
 	"github.com/smsgate/caddy-smsgate/store"
 	"github.com/smsgate/caddy-smsgate/words"
 )
@@ -97,6 +98,56 @@ type Request struct {
 	// figures' span (sent as a query).
 	Place string `json:"place,omitempty"`
 	Days  string `json:"-"`
+}
+
+// check is what the admin's tools refuse before a change to a user, the
+// same in the admin API, the console and the CLI on a stopped Caddy's
+// store: a new name nobody could sign in as (checkName), no user, an
+// invite where no phone can be enrolled.
+func (c *Config) check(op string, req Request) error {
+	if op == "users" || op == "invites" {
+		if err := checkName(req.User); err != nil {
+			return err
+		}
+	}
+	if req.User == "" {
+		return badRequest("user is required")
+	}
+	if op == "invites" {
+		if err := c.enrolls(); err != nil {
+			return &adminError{http.StatusConflict, err}
+		}
+	}
+	return nil
+}
+
+// checkName refuses a user's name that nobody could sign in as (see
+// signin's priorIdentity), and that would rearrange every list it is
+// shown in.
+func checkName(user string) error {
+	if !textsafe.Clean(user) || len(user) > signin.MaxIdentity {
+		return badRequest(fmt.Sprintf("user: a name is at most %d bytes, without control or direction characters", signin.MaxIdentity))
+	}
+	return nil
+}
+
+// checkImport refuses an import into realm of records that are another
+// realm's (an export is one realm's: the import would land where no gate
+// looks, or in another site's realm), or that name a user the admin could
+// not add (checkName): in the admin API and the CLI alike.
+func checkImport(realm string, records []enrollment.Record) error {
+	for _, r := range records {
+		of, user := r.Of()
+		if of != "" && of != realm {
+			return badRequest(fmt.Sprintf("the file holds records of realm %s, not %s: import it into realm %s, or export realm %s", of, realm, of, realm))
+		}
+		if user != "" {
+			if err := checkName(user); err != nil {
+				return fmt.Errorf("the file's records of %q: %w", user, err)
+			}
+		}
+	}
+	return nil
 }
 
 // defaultInviteTTL is how long an invite works unless the admin says.

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -142,6 +143,46 @@ type Record struct {
 // lasting are the prefixes of the records that outlive a sign-in: an
 // export carries these, not codes, counters or lockouts.
 var lasting = []string{"device/", "recovery/", "owner/", "revoked-user/", "keys/"}
+
+// Of is the realm and the user a record of Export is about (its key's
+// parts): none for the store's keys, and no user for a verify-only
+// number's owner (its key holds the number's HMAC).
+func (r Record) Of() (realm, user string) {
+	kind, rest, _ := strings.Cut(strings.TrimPrefix(r.Key, "b64:"), "/")
+	if kind == "keys" {
+		return "", ""
+	}
+	realm, user, _ = strings.Cut(rest, "/")
+	realm, _ = url.PathUnescape(realm)
+	if kind == "owner" {
+		return realm, ""
+	}
+	user, _ = url.PathUnescape(user)
+	return realm, user
+}
+
+// Realms lists the realms whose lasting records (users, their devices and
+// recovery codes) st holds, sorted: what the admin's tools on a store
+// without its config may name. It reads every such record.
+func Realms(ctx context.Context, st store.Store) ([]string, error) {
+	var realms []string
+	for _, prefix := range lasting {
+		if prefix == "keys/" {
+			continue
+		}
+		err := st.Scan(ctx, prefix, func(key string, _ []byte) error {
+			if realm, _ := (Record{Key: key}).Of(); !slices.Contains(realms, realm) {
+				realms = append(realms, realm)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	slices.Sort(realms)
+	return realms, nil
+}
 
 // Export returns realm's lasting records (users, devices, recovery codes),
 // for a backup or a move between stores: never another realm's that

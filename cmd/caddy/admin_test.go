@@ -129,9 +129,10 @@ func TestAdminCLI(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "typo")); !os.IsNotExist(err) {
 		t.Fatalf("a revoke created a store folder: %v", err)
 	}
-	// Export → import into a new store → export again: record for record.
+	// Export → import into a new store (a realm new to it: --new-realm) →
+	// export again: record for record.
 	other := filepath.Join(dir, "other")
-	if out, err := runCaddy(t, nil, "smsgate", "import", "--file", backup, "--address", adminAddr, "--store", other); err != nil {
+	if out, err := runCaddy(t, nil, "smsgate", "import", "--file", backup, "--address", adminAddr, "--store", other, "--new-realm"); err != nil {
 		t.Fatalf("import: %v\n%s", err, out)
 	}
 	again := filepath.Join(dir, "again.json")
@@ -266,5 +267,101 @@ func TestAdminCLIOnAHungRedis(t *testing.T) {
 	for _, args := range [][]string{{"sessions", "--user", "liv"}, {"reset", "--user", "liv"}} {
 		// The store's own start (its first PING, 5 s at most) finds it.
 		hung("stopped", "opening the redis store of realm hung.localhost", append(args, "--address", adminAddr, "--config", config)...)
+	}
+}
+
+// TestAdminCLIChecksWhatTheAPIChecks: on a stopped Caddy's store the CLI
+// refuses what the running admin API refuses — a name nobody could sign
+// in as, a realm the store does not hold (a typo must not "revoke" nobody
+// on an empty realm) — and an import writes only the realm it names, with
+// names the API takes: the checks are the admin API's own, in one place.
+// A realm new to the store (a first import into a new folder) needs
+// --new-realm. Before, the CLI with --store checked neither, and an
+// import wrote whatever realms and names its file held, through the API
+// too.
+func TestAdminCLIChecksWhatTheAPIChecks(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	sock, adminPort := listen(t), harness.Port(t)
+	adminAddr := fmt.Sprintf("localhost:%d", adminPort)
+	storeDir := filepath.Join(dir, "store")
+	config, logFile := caddyfile(t, dir, "caddy", "admin "+adminAddr, fmt.Sprintf(`http://localhost:%d {
+	respond /health 200
+	smsgate {
+		identity none
+		realm cli.localhost
+		store badger %s
+		provider log
+	}
+	respond "hi"
+}
+`, sock.Port, storeDir))
+	s := startCaddy(t, sock, config, logFile, fmt.Sprintf("http://localhost:%d", sock.Port))
+	run := func(args ...string) (string, error) {
+		return runCaddy(t, nil, append(append([]string{"smsgate"}, args...), "--address", adminAddr)...)
+	}
+	refused := func(want string, args ...string) {
+		t.Helper()
+		out, err := run(args...)
+		t.Logf("%s: %s", strings.Join(args[:1], " "), out[strings.LastIndex(strings.TrimSpace(out), "\n")+1:])
+		if err == nil || !strings.Contains(out, want) || strings.Contains(out, "goroutine") {
+			t.Errorf("smsgate %s: %v, want an error saying %q\n%s", strings.Join(args, " "), err, want, out)
+		}
+	}
+	if out, err := run("add", "--user", "ivy", "--phone", "+14155552671"); err != nil {
+		t.Fatalf("add: %v\n%s", err, out)
+	}
+	backup := filepath.Join(dir, "backup.json")
+	if out, err := run("export", "--file", backup); err != nil {
+		t.Fatalf("export: %v\n%s", err, out)
+	}
+	raw, err := os.ReadFile(backup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The same export, edited: another realm's records, a name nobody
+	// could sign in as (a right-to-left override).
+	elsewhere := filepath.Join(dir, "elsewhere.json")
+	if err := os.WriteFile(elsewhere, []byte(strings.ReplaceAll(string(raw), "cli.localhost", "other.localhost")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	spoofed := filepath.Join(dir, "spoofed.json")
+	if err := os.WriteFile(spoofed, []byte(strings.ReplaceAll(string(raw), "cli.localhost/ivy", `cli.localhost/iv\u202ey`)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	const badName = "a name is at most"
+	// Running: the admin API refuses them.
+	refused("records of realm other.localhost", "import", "--file", elsewhere)
+	refused(badName, "import", "--file", spoofed)
+	refused(badName, "invite", "--user", "iv\u202ey")
+	s.stop()
+
+	// Stopped, on the store: the same refusals.
+	onStore := func(args ...string) []string { return append(args, "--store", storeDir) }
+	refused("records of realm other.localhost", onStore("import", "--file", elsewhere, "--realm", "cli.localhost")...)
+	refused("the store holds no realm other.localhost", onStore("import", "--file", elsewhere)...)
+	refused(badName, onStore("import", "--file", spoofed)...)
+	refused(badName, onStore("invite", "--realm", "cli.localhost", "--user", "iv\u202ey")...)
+	for _, cmd := range [][]string{{"revoke", "--user", "ivy"}, {"reset", "--user", "ivy"}, {"users"}, {"export"}, {"sessions", "--user", "ivy"}} {
+		refused("the store holds no realm cli.localhots (realms: cli.localhost)", onStore(append(cmd, "--realm", "cli.localhots")...)...)
+	}
+	if out, err := run(onStore("users", "--json")...); err != nil || !strings.Contains(out, `"user": "ivy"`) {
+		t.Fatalf("users of the store's only realm: %v\n%s", err, out)
+	}
+	if out, err := run(onStore("revoke", "--realm", "CLI.localhost", "--user", "ivy")...); err != nil || !strings.Contains(out, `"revoked": "ivy"`) {
+		t.Fatalf("revoke on the store's realm: %v\n%s", err, out)
+	}
+	// A new store folder holds no realm: an import there says so, and
+	// creates nothing, unless asked.
+	fresh := filepath.Join(dir, "fresh")
+	refused("--new-realm", "import", "--file", backup, "--store", fresh)
+	if _, err := os.Stat(fresh); !os.IsNotExist(err) {
+		t.Fatalf("a refused import created %s: %v", fresh, err)
+	}
+	if out, err := run("import", "--file", backup, "--store", fresh, "--new-realm"); err != nil || !strings.Contains(out, `"imported"`) {
+		t.Fatalf("import --new-realm into a new store: %v\n%s", err, out)
+	}
+	if out, err := run("users", "--json", "--store", fresh); err != nil || !strings.Contains(out, `"user": "ivy"`) {
+		t.Fatalf("users of the new store: %v\n%s", err, out)
 	}
 }
