@@ -120,8 +120,10 @@ func (a *AdminAPI) answer(w http.ResponseWriter, r *http.Request) (any, error) {
 		// A read: a POST or DELETE that exported would let a cross-site
 		// form (or a mistaken script) take the records. The keys are the
 		// exception (exportMethod).
-		w.Header().Set("Allow", http.MethodGet)
-		return nil, &adminError{http.StatusMethodNotAllowed, errors.New("use GET (POST with with_keys=1)")}
+		return nil, notAllowed(w, http.MethodGet, "use GET (POST with with_keys=1)")
+	}
+	if op == "sessions" && r.Method != http.MethodGet {
+		return nil, notAllowed(w, http.MethodGet, "use GET") // sessions/end ends one
 	}
 	if op == "export" || ((op == "users" || op == "sessions") && r.Method == http.MethodGet) {
 		realm := q.Get("realm")
@@ -149,7 +151,7 @@ func (a *AdminAPI) answer(w http.ResponseWriter, r *http.Request) (any, error) {
 		return g.Users(ctx)
 	}
 	if r.Method != http.MethodPost {
-		return nil, &adminError{http.StatusMethodNotAllowed, errors.New("use POST")}
+		return nil, notAllowed(w, http.MethodPost, "use POST")
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<20)
 	if op == "import" {
@@ -194,6 +196,12 @@ func (a *AdminAPI) answer(w http.ResponseWriter, r *http.Request) (any, error) {
 		return out, nil
 	}
 	return g.Change(ctx, op, req, "")
+}
+
+// notAllowed refuses a request's method: 405, with the one allowed.
+func notAllowed(w http.ResponseWriter, allow, msg string) error {
+	w.Header().Set("Allow", allow)
+	return &adminError{http.StatusMethodNotAllowed, errors.New(msg)}
 }
 
 // Change runs one of the admin's changes to a user (users: add a phone;
