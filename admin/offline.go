@@ -163,8 +163,8 @@ func direct(fl caddycmd.Flags, sub subcommand, req Request, body []byte, withKey
 			return nil, fmt.Errorf("%s is not an export: %v", fl.String("file"), err)
 		}
 		for _, r := range records {
-			if of, _ := r.Of(); req.Realm == "" { // unnamed: the export's own
-				req.Realm = of
+			if req.Realm == "" { // unnamed: the export's own
+				req.Realm = r.Realm()
 			}
 		}
 	}

@@ -144,21 +144,16 @@ type Record struct {
 // export carries these, not codes, counters or lockouts.
 var lasting = []string{"device/", "recovery/", "owner/", "revoked-user/", "keys/"}
 
-// Of is the realm and the user a record of Export is about (its key's
-// parts): none for the store's keys, and no user for a verify-only
-// number's owner (its key holds the number's HMAC).
-func (r Record) Of() (realm, user string) {
+// Realm is the realm a record of Export belongs to (its key's second
+// part): none for the store's keys.
+func (r Record) Realm() string {
 	kind, rest, _ := strings.Cut(strings.TrimPrefix(r.Key, "b64:"), "/")
 	if kind == "keys" {
-		return "", ""
+		return ""
 	}
-	realm, user, _ = strings.Cut(rest, "/")
+	realm, _, _ := strings.Cut(rest, "/")
 	realm, _ = url.PathUnescape(realm)
-	if kind == "owner" {
-		return realm, ""
-	}
-	user, _ = url.PathUnescape(user)
-	return realm, user
+	return realm
 }
 
 // Realms lists the realms whose lasting records (users, their devices and
@@ -171,7 +166,7 @@ func Realms(ctx context.Context, st store.Store) ([]string, error) {
 			continue
 		}
 		err := st.Scan(ctx, prefix, func(key string, _ []byte) error {
-			if realm, _ := (Record{Key: key}).Of(); !slices.Contains(realms, realm) {
+			if realm := (Record{Key: key}).Realm(); !slices.Contains(realms, realm) {
 				realms = append(realms, realm)
 			}
 			return nil

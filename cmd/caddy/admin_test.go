@@ -271,14 +271,15 @@ func TestAdminCLIOnAHungRedis(t *testing.T) {
 }
 
 // TestAdminCLIChecksWhatTheAPIChecks: on a stopped Caddy's store the CLI
-// refuses what the running admin API refuses — a name nobody could sign
-// in as, a realm the store does not hold (a typo must not "revoke" nobody
-// on an empty realm) — and an import writes only the realm it names, with
-// names the API takes: the checks are the admin API's own, in one place.
-// A realm new to the store (a first import into a new folder) needs
-// --new-realm. Before, the CLI with --store checked neither, and an
-// import wrote whatever realms and names its file held, through the API
-// too.
+// refuses what the running admin API refuses — a new name nobody could
+// sign in as, a realm the store does not hold (a typo must not "revoke"
+// nobody on an empty realm) — and an import writes only the realm it
+// names: the checks are the admin API's own, in one place. A realm new to
+// the store (a first import into a new folder) needs --new-realm. Before,
+// the CLI with --store checked neither, and an import wrote whatever
+// realms its file held, through the API too. (An import's names are not
+// checked, by either: a store from before may hold names nobody can sign
+// in as, and its export must go back in as it came out.)
 func TestAdminCLIChecksWhatTheAPIChecks(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -319,20 +320,15 @@ func TestAdminCLIChecksWhatTheAPIChecks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The same export, edited: another realm's records, a name nobody
-	// could sign in as (a right-to-left override).
+	// The same export, edited: another realm's records.
 	elsewhere := filepath.Join(dir, "elsewhere.json")
 	if err := os.WriteFile(elsewhere, []byte(strings.ReplaceAll(string(raw), "cli.localhost", "other.localhost")), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	spoofed := filepath.Join(dir, "spoofed.json")
-	if err := os.WriteFile(spoofed, []byte(strings.ReplaceAll(string(raw), "cli.localhost/ivy", `cli.localhost/iv\u202ey`)), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	// A new name nobody could sign in as (a right-to-left override).
 	const badName = "a name is at most"
 	// Running: the admin API refuses them.
 	refused("records of realm other.localhost", "import", "--file", elsewhere)
-	refused(badName, "import", "--file", spoofed)
 	refused(badName, "invite", "--user", "iv\u202ey")
 	s.stop()
 
@@ -340,7 +336,6 @@ func TestAdminCLIChecksWhatTheAPIChecks(t *testing.T) {
 	onStore := func(args ...string) []string { return append(args, "--store", storeDir) }
 	refused("records of realm other.localhost", onStore("import", "--file", elsewhere, "--realm", "cli.localhost")...)
 	refused("the store holds no realm other.localhost", onStore("import", "--file", elsewhere)...)
-	refused(badName, onStore("import", "--file", spoofed)...)
 	refused(badName, onStore("invite", "--realm", "cli.localhost", "--user", "iv\u202ey")...)
 	for _, cmd := range [][]string{{"revoke", "--user", "ivy"}, {"reset", "--user", "ivy"}, {"users"}, {"export"}, {"sessions", "--user", "ivy"}} {
 		refused("the store holds no realm cli.localhots (realms: cli.localhost)", onStore(append(cmd, "--realm", "cli.localhots")...)...)
