@@ -22,23 +22,9 @@ import (
 func TestAdminCLI(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	sock, adminPort := listen(t), harness.Port(t)
-	port := sock.Port
-	base := fmt.Sprintf("http://localhost:%d", port)
-	adminAddr := fmt.Sprintf("localhost:%d", adminPort)
 	storeDir := filepath.Join(dir, "store")
-	config, logFile := caddyfile(t, dir, "caddy", "admin "+adminAddr, fmt.Sprintf(`http://localhost:%d {
-	respond /health 200
-	smsgate {
-		identity none
-		realm cli.localhost
-		store badger %s
-		provider log
-	}
-	respond "hi"
-}
-`, port, storeDir))
-	s := startCaddy(t, sock, config, logFile, base)
+	s, adminAddr, config := adminCaddy(t, dir, "cli.localhost", "badger "+storeDir)
+	base := s.base
 	cli := func(args ...string) string {
 		t.Helper()
 		out, err := runCaddy(t, nil, append(args, "--address", adminAddr, "--store", storeDir)...)
@@ -86,7 +72,7 @@ func TestAdminCLI(t *testing.T) {
 		t.Fatalf("export --with-keys gave no warning:\n%s", out)
 	}
 	// ... and asks for the keys by POST, not by the deprecated GET.
-	if got, err := harness.Log(logFile).Entries(admin.DeprecatedKeysByGET); err != nil || len(got) != 0 {
+	if got, err := harness.Log(s.log).Entries(admin.DeprecatedKeysByGET); err != nil || len(got) != 0 {
 		t.Fatalf("export --with-keys asked by GET: %v %v", got, err)
 	}
 	// A symlink at the name (planted by another user, say) is replaced by
@@ -164,27 +150,38 @@ func records(t *testing.T, file string) []string {
 	return out
 }
 
+// adminCaddy starts a Caddy with an admin endpoint of its own, serving one
+// smsgate site (identity none, the log provider) on store ("badger DIR",
+// "redis ADDR"), with realm (none: the site's host name), for the CLI's
+// tests. It returns the Caddy, its admin endpoint (the CLI's --address)
+// and its Caddyfile (--config).
+func adminCaddy(t *testing.T, dir, realm, store string) (s *server, adminAddr, config string) {
+	t.Helper()
+	sock := listen(t)
+	adminAddr = fmt.Sprintf("localhost:%d", harness.Port(t))
+	if realm != "" {
+		realm = "realm " + realm
+	}
+	config, logFile := caddyfile(t, dir, "caddy", "admin "+adminAddr, fmt.Sprintf(`http://localhost:%d {
+	respond /health 200
+	smsgate {
+		identity none
+		%s
+		store %s
+		provider log
+	}
+	respond "hi"
+}
+`, sock.Port, realm, store))
+	return startCaddy(t, sock, config, logFile, fmt.Sprintf("http://localhost:%d", sock.Port)), adminAddr, config
+}
+
 // TestAdminCLIOnAStoppedRedis: with Caddy stopped and a Redis store
 // configured, the CLI works on that Redis (through --config), not on an
 // empty Badger folder it made up.
 func TestAdminCLIOnAStoppedRedis(t *testing.T) {
 	t.Parallel()
-	redisAddr := redistest.Server(t)
-	dir := t.TempDir()
-	sock, adminPort := listen(t), harness.Port(t)
-	port := sock.Port
-	adminAddr := fmt.Sprintf("localhost:%d", adminPort)
-	config, logFile := caddyfile(t, dir, "caddy", "admin "+adminAddr, fmt.Sprintf(`http://localhost:%d {
-	respond /health 200
-	smsgate {
-		identity none
-		store redis %s
-		provider log
-	}
-	respond "hi"
-}
-`, port, redisAddr))
-	s := startCaddy(t, sock, config, logFile, fmt.Sprintf("http://localhost:%d", port))
+	s, adminAddr, config := adminCaddy(t, t.TempDir(), "", "redis "+redistest.Server(t))
 	if out, err := runCaddy(t, nil, "smsgate", "add", "--realm", "localhost", "--user", "liv", "--phone", "+14155552671", "--address", adminAddr); err != nil {
 		t.Fatalf("add: %v\n%s", err, out)
 	}
@@ -225,21 +222,7 @@ func TestAdminCLIOnAStoppedRedis(t *testing.T) {
 func TestAdminCLIOnAHungRedis(t *testing.T) {
 	t.Parallel()
 	r := redistest.Start(t)
-	dir := t.TempDir()
-	sock, adminPort := listen(t), harness.Port(t)
-	adminAddr := fmt.Sprintf("localhost:%d", adminPort)
-	config, logFile := caddyfile(t, dir, "caddy", "admin "+adminAddr, fmt.Sprintf(`http://localhost:%d {
-	respond /health 200
-	smsgate {
-		identity none
-		realm hung.localhost
-		store redis %s
-		provider log
-	}
-	respond "hi"
-}
-`, sock.Port, r.Addr))
-	s := startCaddy(t, sock, config, logFile, fmt.Sprintf("http://localhost:%d", sock.Port))
+	s, adminAddr, config := adminCaddy(t, t.TempDir(), "hung.localhost", "redis "+r.Addr)
 	if out, err := runCaddy(t, nil, "smsgate", "add", "--user", "liv", "--phone", "+14155552671", "--address", adminAddr); err != nil {
 		t.Fatalf("add: %v\n%s", err, out)
 	}
@@ -283,21 +266,8 @@ func TestAdminCLIOnAHungRedis(t *testing.T) {
 func TestAdminCLIChecksWhatTheAPIChecks(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	sock, adminPort := listen(t), harness.Port(t)
-	adminAddr := fmt.Sprintf("localhost:%d", adminPort)
 	storeDir := filepath.Join(dir, "store")
-	config, logFile := caddyfile(t, dir, "caddy", "admin "+adminAddr, fmt.Sprintf(`http://localhost:%d {
-	respond /health 200
-	smsgate {
-		identity none
-		realm cli.localhost
-		store badger %s
-		provider log
-	}
-	respond "hi"
-}
-`, sock.Port, storeDir))
-	s := startCaddy(t, sock, config, logFile, fmt.Sprintf("http://localhost:%d", sock.Port))
+	s, adminAddr, _ := adminCaddy(t, dir, "cli.localhost", "badger "+storeDir)
 	run := func(args ...string) (string, error) {
 		return runCaddy(t, nil, append(append([]string{"smsgate"}, args...), "--address", adminAddr)...)
 	}
