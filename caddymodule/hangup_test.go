@@ -1,104 +1,31 @@
 package caddymodule_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/smsgate/caddy-smsgate/internal/harness"
 	"github.com/smsgate/caddy-smsgate/internal/sitetest"
 	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
 )
 
-// holder is a TCP proxy in front of a Redis server that, once armed, holds
-// the first write whose bytes name a key until the test releases it: the
-// gate's request then waits on the store at a known point of its work.
-type holder struct {
-	Addr    string
-	mu      sync.Mutex
-	key     []byte
-	held    chan struct{} // closed when the armed write arrived
-	release chan struct{} // closed by the test: the write goes on
-}
-
-func holding(t *testing.T, target string) *holder {
+// hangUpWhileHeld sends a request (do) and hangs up once the store write
+// armed in h (key) is held; the gate notices the closed connection before
+// the write goes on. It returns once the write was released.
+func hangUpWhileHeld(t *testing.T, h *harness.Hold, key string, do func(ctx context.Context) error) {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := &holder{Addr: l.Addr().String()}
-	var conns sync.WaitGroup
-	t.Cleanup(func() { l.Close(); conns.Wait() })
-	go func() {
-		for {
-			client, err := l.Accept()
-			if err != nil {
-				return
-			}
-			server, err := net.Dial("tcp", target)
-			if err != nil {
-				client.Close()
-				continue
-			}
-			conns.Add(2)
-			go func() { defer conns.Done(); _, _ = io.Copy(client, server); client.Close(); server.Close() }()
-			go func() { defer conns.Done(); h.pass(server, client); client.Close(); server.Close() }()
-			t.Cleanup(func() { client.Close(); server.Close() })
-		}
-	}()
-	return h
-}
-
-// arm holds the next write that names key.
-func (h *holder) arm(key string) {
-	h.mu.Lock()
-	h.key, h.held, h.release = []byte(key), make(chan struct{}), make(chan struct{})
-	h.mu.Unlock()
-}
-
-// pass copies what the client writes to the server, holding the armed write.
-func (h *holder) pass(server, client net.Conn) {
-	buf := make([]byte, 64<<10)
-	for {
-		n, err := client.Read(buf)
-		if err != nil {
-			return
-		}
-		h.mu.Lock()
-		hold := h.key != nil && bytes.Contains(buf[:n], h.key)
-		var release chan struct{}
-		if hold {
-			h.key, release = nil, h.release
-			close(h.held)
-		}
-		h.mu.Unlock()
-		if hold {
-			<-release
-		}
-		if _, err := server.Write(buf[:n]); err != nil {
-			return
-		}
-	}
-}
-
-// hangUpWhileHeld sends req and hangs up once the store write armed in h
-// is held; the gate notices the closed connection before the write goes
-// on. It returns once the write was released.
-func hangUpWhileHeld(t *testing.T, h *holder, do func(ctx context.Context) error) {
-	t.Helper()
+	held, release := h.Arm(key)
+	defer release()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- do(ctx) }()
 	select {
-	case <-h.held:
+	case <-held:
 	case err := <-done:
 		t.Fatalf("the request ended before it reached the held write: %v", err)
 	case <-time.After(30 * time.Second):
@@ -113,7 +40,6 @@ func hangUpWhileHeld(t *testing.T, h *holder, do func(ctx context.Context) error
 	// happen before the write goes on (with the gate's own context the
 	// outcome does not depend on it).
 	time.Sleep(300 * time.Millisecond)
-	close(h.release)
 }
 
 // eventually polls cond for 10 s.
@@ -138,7 +64,7 @@ func eventually(cond func() bool) bool {
 func TestAHangUpLeavesAStepWhole(t *testing.T) {
 	sitetest.Parallel(t)
 	r := redistest.Start(t)
-	h := holding(t, r.Addr)
+	h := harness.Holding(t, r.Addr)
 	s := sitetest.Start(t, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
 	smsgate {
 		identity none
@@ -156,8 +82,7 @@ func TestAHangUpLeavesAStepWhole(t *testing.T) {
 	tok := c.CSRF("/.smsgate/login")
 	sitetest.Expect(t, c.Post("/.smsgate/login", url.Values{"username": {"ann"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
 	code := s.LastCode()
-	h.arm("smsgate:sessions/localhost/ann")
-	hangUpWhileHeld(t, h, func(ctx context.Context) error {
+	hangUpWhileHeld(t, h, "smsgate:sessions/localhost/ann", func(ctx context.Context) error {
 		form := url.Values{"code": {code}, "csrf": {tok}}
 		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, c.Base()+"/.smsgate/verify", strings.NewReader(form.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -181,8 +106,7 @@ func TestAHangUpLeavesAStepWhole(t *testing.T) {
 	if st, body := s.Admin("POST", "/smsgate/users", `{"user":"bo","phone":"+14155552672"}`); st != http.StatusOK {
 		t.Fatalf("add: %d %s", st, body)
 	}
-	h.arm("smsgate:device/localhost/bo")
-	hangUpWhileHeld(t, h, func(ctx context.Context) error {
+	hangUpWhileHeld(t, h, "smsgate:device/localhost/bo", func(ctx context.Context) error {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, s.WithPorts("http://localhost:{ADMIN_PORT}/smsgate/reset"), strings.NewReader(`{"user":"bo"}`))
 		req.Header.Set("Content-Type", "application/json")
 		res, err := http.DefaultClient.Do(req)
