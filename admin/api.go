@@ -207,9 +207,9 @@ func notAllowed(w http.ResponseWriter, allow, msg string) error {
 // Change runs one of the admin's changes to a user (users: add a phone;
 // devices/remove, reset, revoke, invites) on the running gate, once its
 // checks passed (Config.check, which the CLI on a stopped Caddy's store
-// runs too), and audits it with by, the admin who did it (empty: the admin API, whose caller
-// Caddy's admin endpoint vouched for). The admin API and the console
-// (package pages) share it.
+// runs too), and audits it with by, the admin who did it (empty: the
+// admin API, whose caller Caddy's admin endpoint vouched for). The admin
+// API and the console (package pages) share it.
 func (s *Site) Change(ctx context.Context, op string, req Request, by string) (any, error) {
 	if err := s.check(op, req); err != nil {
 		return nil, err
