@@ -96,8 +96,9 @@ func (a *AdminAPI) serve(w http.ResponseWriter, r *http.Request) error {
 // change half-way (a reset that revoked the sessions but kept the
 // phones), as the work was acknowledged when the request was read.
 // Scans (users, export) are not held to the budget, only each of their
-// calls to the store's own timeout; an import's records each have a
-// budget of their own (enrollment.Admin.Import).
+// calls to the store's own timeout, once the store answered within it
+// (answers); an import's records each have a budget of their own
+// (enrollment.Admin.Import).
 func Bounded(ctx context.Context) context.Context {
 	return store.WithBudget(context.WithoutCancel(ctx), store.RequestBudget)
 }
@@ -141,6 +142,9 @@ func (a *AdminAPI) answer(w http.ResponseWriter, r *http.Request) (any, error) {
 			if withKeys && r.Method == http.MethodGet {
 				g.Logger.Warn(DeprecatedKeysByGET, zap.String("use", "POST /smsgate/export?with_keys=1, as `caddy smsgate export --with-keys` does: "+
 					"the next release refuses the GET, so that an admin role allowed only reads cannot take the signing secret"))
+			}
+			if err := answers(ctx, g.Store); err != nil {
+				return nil, err
 			}
 			records, err := g.Admin.Export(ctx, g.Realm, withKeys)
 			if err == nil {
@@ -238,6 +242,9 @@ func (s *Site) Change(ctx context.Context, op string, req Request, by string) (a
 
 // Users lists the realm's users and their devices, numbers masked.
 func (s *Site) Users(ctx context.Context) ([]enrollment.UserInfo, error) {
+	if err := answers(ctx, s.Store); err != nil {
+		return nil, err
+	}
 	users, err := s.Admin.Users(ctx, s.Realm)
 	for i := range users {
 		maskDevices(users[i].Devices)

@@ -147,6 +147,18 @@ func checkImport(realm string, records []enrollment.Record) error {
 	return nil
 }
 
+// answers asks st one round trip within ctx's budget before work the
+// budget does not hold (a scan, as long as the store is large: see
+// store.Redis.Scan, refused only once the budget is spent), so that a hung
+// store is a 503 within the budget, not a wait of each scan call's read
+// timeout in a row (10 s for the users, with a new connection's handshake).
+func answers(ctx context.Context, st store.Store) error {
+	if _, err := st.Get(ctx, continuity.Key); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	return nil
+}
+
 // defaultInviteTTL is how long an invite works unless the admin says.
 const defaultInviteTTL = 7 * 24 * time.Hour
 
