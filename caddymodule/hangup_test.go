@@ -42,6 +42,23 @@ func hangUpWhileHeld(t *testing.T, h *harness.Hold, key string, do func(ctx cont
 	time.Sleep(300 * time.Millisecond)
 }
 
+// typeCode posts code to the verify step as c does, on ctx (which the
+// test cancels to hang up).
+func typeCode(ctx context.Context, c *sitetest.Client, code, tok string) error {
+	form := url.Values{"code": {code}, "csrf": {tok}}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, c.Base()+"/.smsgate/verify", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", c.Accept)
+	if c.User != "" {
+		req.SetBasicAuth(c.User, "demo")
+	}
+	res, err := c.HTTP.Do(req)
+	if err == nil {
+		res.Body.Close()
+	}
+	return err
+}
+
 // eventually polls cond for 10 s.
 func eventually(cond func() bool) bool {
 	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
@@ -82,17 +99,7 @@ func TestAHangUpLeavesAStepWhole(t *testing.T) {
 	tok := c.CSRF("/.smsgate/login")
 	sitetest.Expect(t, c.Post("/.smsgate/login", url.Values{"username": {"ann"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
 	code := s.LastCode()
-	hangUpWhileHeld(t, h, "smsgate:sessions/localhost/ann", func(ctx context.Context) error {
-		form := url.Values{"code": {code}, "csrf": {tok}}
-		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, c.Base()+"/.smsgate/verify", strings.NewReader(form.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Header.Set("Accept", c.Accept)
-		res, err := c.HTTP.Do(req)
-		if err == nil {
-			res.Body.Close()
-		}
-		return err
-	})
+	hangUpWhileHeld(t, h, "smsgate:sessions/localhost/ann", func(ctx context.Context) error { return typeCode(ctx, c, code, tok) })
 	// The sign-in was whole: its session is written (the admin lists it).
 	if !eventually(func() bool {
 		st, body := s.Admin("GET", "/smsgate/sessions?user=ann", "")
@@ -121,5 +128,39 @@ func TestAHangUpLeavesAStepWhole(t *testing.T) {
 	}) {
 		_, body := s.Admin("GET", "/smsgate/users?realm=localhost", "")
 		t.Fatalf("the admin hung up during a reset: its phone was kept: %s", body)
+	}
+}
+
+// TestAHangUpLeavesAnEnrollmentWhole: a first enrollment whose browser
+// hangs up after the phone was written, while the gate is at the user's
+// first recovery codes (made only then, and shown once), still makes
+// them. Before, the phone stayed and the codes were never made: the user
+// had none, and no page would offer them again unasked.
+func TestAHangUpLeavesAnEnrollmentWhole(t *testing.T) {
+	sitetest.Parallel(t)
+	r := redistest.Start(t)
+	h := harness.Holding(t, r.Addr)
+	s := sitetest.Start(t, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
+	basic_auth {
+		cy %s
+	}
+	smsgate {
+		realm localhost
+		store redis %s
+		provider log
+	}
+	respond "Hello, {http.auth.user.id}!"
+}`, sitetest.DemoHash, h.Addr))
+	c := sitetest.NewClient(t, "cy")
+	tok := c.CSRF("/.smsgate/enroll")
+	sitetest.Expect(t, c.Post("/.smsgate/enroll", url.Values{"phone": {"+14155552671"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+	code := s.LastCode()
+	hangUpWhileHeld(t, h, "smsgate:recovery/localhost/cy", func(ctx context.Context) error { return typeCode(ctx, c, code, tok) })
+	if !eventually(func() bool {
+		st, body := s.Admin("GET", "/smsgate/users?realm=localhost", "")
+		return st == http.StatusOK && strings.Contains(body, `"recovery_left":10`)
+	}) {
+		_, body := s.Admin("GET", "/smsgate/users?realm=localhost", "")
+		t.Fatalf("the browser hung up during a first enrollment: %s", body)
 	}
 }
