@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"strings"
 
@@ -14,7 +13,7 @@ import (
 	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/internal/textsafe"
 	"github.com/smsgate/caddy-smsgate/session"
-	"github.com/smsgate/caddy-smsgate/signin"
+	"github.com/smsgate/caddy-smsgate/store"
 )
 
 func init() {
@@ -36,7 +35,7 @@ func init() {
 //	GET  /smsgate/export?realm=R              lasting records as JSON, without keys
 //	POST /smsgate/export?realm=R&with_keys=1  the same with the signing secret and session keys (a GET
 //	                                          still works for one release, with a warning in the log)
-//	POST /smsgate/import?realm=R              records from an export (accepts a frozen store)
+//	POST /smsgate/import?realm=R              records from realm R's export (accepts a frozen store)
 //	POST /smsgate/store/accept {realm,new_secret}  a wiped store's new state, so that enrollment goes on
 //	GET  /smsgate/figures?realm=R[&days=N]    texts, calls, receipts, codes and costs by day, country and provider
 //	GET  /smsgate/pumping?realm=R             the pumping guard's pauses
@@ -82,11 +81,26 @@ func (a *AdminAPI) Routes() []caddy.AdminRoute {
 }
 
 func (a *AdminAPI) serve(w http.ResponseWriter, r *http.Request) error {
-	out, err := a.answer(w, r)
+	out, err := a.answer(w, r.WithContext(Bounded(r.Context())))
 	if err != nil {
 		return apiError(err)
 	}
 	return writeAdmin(w, out)
+}
+
+// Bounded is an admin request's context for its store work (the admin API
+// and the CLI on a stopped Caddy's store): bounded as a page's is, by
+// store.RequestBudget of store time in all (a store that does not answer
+// is a 503 soon, not a wait of go-redis's read timeout on each call in a
+// row), and whole once begun: a client that hangs up does not stop a
+// change half-way (a reset that revoked the sessions but kept the
+// phones), as the work was acknowledged when the request was read.
+// Scans (users, export) are not held to the budget, only each of their
+// calls to the store's own timeout, once the store answered within it
+// (answers); an import's records each have a budget of their own
+// (enrollment.Admin.Import).
+func Bounded(ctx context.Context) context.Context {
+	return store.WithBudget(context.WithoutCancel(ctx), store.RequestBudget)
 }
 
 // DeprecatedKeysByGET is the warning an export of the keys by GET logs:
@@ -107,8 +121,10 @@ func (a *AdminAPI) answer(w http.ResponseWriter, r *http.Request) (any, error) {
 		// A read: a POST or DELETE that exported would let a cross-site
 		// form (or a mistaken script) take the records. The keys are the
 		// exception (exportMethod).
-		w.Header().Set("Allow", http.MethodGet)
-		return nil, &adminError{http.StatusMethodNotAllowed, errors.New("use GET (POST with with_keys=1)")}
+		return nil, notAllowed(w, http.MethodGet, "use GET (POST with with_keys=1)")
+	}
+	if op == "sessions" && r.Method != http.MethodGet {
+		return nil, notAllowed(w, http.MethodGet, "use GET") // sessions/end ends one
 	}
 	if op == "export" || ((op == "users" || op == "sessions") && r.Method == http.MethodGet) {
 		realm := q.Get("realm")
@@ -127,6 +143,9 @@ func (a *AdminAPI) answer(w http.ResponseWriter, r *http.Request) (any, error) {
 				g.Logger.Warn(DeprecatedKeysByGET, zap.String("use", "POST /smsgate/export?with_keys=1, as `caddy smsgate export --with-keys` does: "+
 					"the next release refuses the GET, so that an admin role allowed only reads cannot take the signing secret"))
 			}
+			if err := answers(ctx, g.Store); err != nil {
+				return nil, err
+			}
 			records, err := g.Admin.Export(ctx, g.Realm, withKeys)
 			if err == nil {
 				g.Audit("admin_export", "", "", zap.Bool("with_keys", withKeys), zap.String("method", r.Method))
@@ -136,7 +155,7 @@ func (a *AdminAPI) answer(w http.ResponseWriter, r *http.Request) (any, error) {
 		return g.Users(ctx)
 	}
 	if r.Method != http.MethodPost {
-		return nil, &adminError{http.StatusMethodNotAllowed, errors.New("use POST")}
+		return nil, notAllowed(w, http.MethodPost, "use POST")
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<20)
 	if op == "import" {
@@ -146,6 +165,9 @@ func (a *AdminAPI) answer(w http.ResponseWriter, r *http.Request) (any, error) {
 		}
 		g, err := a.siteFor(q.Get("realm"))
 		if err != nil {
+			return nil, err
+		}
+		if err := checkImport(g.Realm, records); err != nil {
 			return nil, err
 		}
 		if err := g.Admin.Import(ctx, records); err != nil {
@@ -180,26 +202,23 @@ func (a *AdminAPI) answer(w http.ResponseWriter, r *http.Request) (any, error) {
 	return g.Change(ctx, op, req, "")
 }
 
+// notAllowed refuses a request's method: 405, with the one allowed.
+func notAllowed(w http.ResponseWriter, allow, msg string) error {
+	w.Header().Set("Allow", allow)
+	return &adminError{http.StatusMethodNotAllowed, errors.New(msg)}
+}
+
 // Change runs one of the admin's changes to a user (users: add a phone;
-// devices/remove, reset, revoke, invites) on the running gate, and audits
-// it with by, the admin who did it (empty: the admin API, whose caller
-// Caddy's admin endpoint vouched for). The admin API and the console
-// (package pages) share it.
+// devices/remove, reset, revoke, invites) on the running gate, once its
+// checks passed (Config.check, which the CLI on a stopped Caddy's store
+// runs too), and audits it with by, the admin who did it (empty: the
+// admin API, whose caller Caddy's admin endpoint vouched for). The admin
+// API and the console (package pages) share it.
 func (s *Site) Change(ctx context.Context, op string, req Request, by string) (any, error) {
-	if (op == "users" || op == "invites") && (!textsafe.Clean(req.User) || len(req.User) > signin.MaxIdentity) {
-		// Nobody could sign in as it (see priorIdentity), and it would
-		// rearrange every list it is shown in.
-		return nil, badRequest(fmt.Sprintf("user: a name is at most %d bytes, without control or direction characters", signin.MaxIdentity))
-	}
-	if req.User == "" {
-		return nil, badRequest("user is required")
+	if err := s.check(op, req); err != nil {
+		return nil, err
 	}
 	req.Realm = s.Realm
-	if op == "invites" {
-		if err := s.enrolls(); err != nil {
-			return nil, &adminError{http.StatusConflict, err}
-		}
-	}
 	out, err := adminOp(ctx, s.Admin, s.LinkOrigin()+s.prefix(), s.DefaultRegion, op, req)
 	if err != nil {
 		return nil, err
@@ -223,6 +242,9 @@ func (s *Site) Change(ctx context.Context, op string, req Request, by string) (a
 
 // Users lists the realm's users and their devices, numbers masked.
 func (s *Site) Users(ctx context.Context) ([]enrollment.UserInfo, error) {
+	if err := answers(ctx, s.Store); err != nil {
+		return nil, err
+	}
 	users, err := s.Admin.Users(ctx, s.Realm)
 	for i := range users {
 		maskDevices(users[i].Devices)

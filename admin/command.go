@@ -2,10 +2,7 @@ package admin
 
 import (
 	"bytes"
-	"cmp"
-	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -14,15 +11,11 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"strings"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	caddycmd "github.com/caddyserver/caddy/v2/cmd"
 	"github.com/spf13/cobra"
-
-	"github.com/smsgate/caddy-smsgate/enrollment"
-	"github.com/smsgate/caddy-smsgate/internal/textsafe"
 )
 
 // subcommand is one `caddy smsgate` command: its admin API operation and
@@ -91,6 +84,9 @@ An unknown or ambiguous realm is an error. Run 'caddy smsgate <command>
 				}
 				if tables[sub.name] != nil {
 					c.Flags().Bool("json", false, "print JSON instead of a table")
+				}
+				if sub.name == "import" {
+					c.Flags().Bool("new-realm", false, "with --store: import a realm the store does not hold yet (into a new folder: creates the store)")
 				}
 				if sub.name == "accept-store" {
 					c.Flags().Bool("new-secret", false, "also make a new signing secret, ending every session from before the wipe (whose logouts it lost)")
@@ -269,101 +265,4 @@ func viaAdminAPI(address string, sub subcommand, req Request, body []byte, withK
 	}
 	defer res.Body.Close()
 	return io.ReadAll(res.Body)
-}
-
-// direct runs the command on a stopped Caddy's store: the one --store or
-// --config names, never a default.
-func direct(fl caddycmd.Flags, sub subcommand, req Request, body []byte, withKeys bool) ([]byte, error) {
-	st, g, closeStore, err := openStopped(fl.String("store"), fl.String("config"), fl.String("adapter"), req.Realm, sub.name == "import")
-	if err != nil {
-		return nil, err
-	}
-	defer closeStore()
-	// The realm as the gates key it (lower case, as Provision makes it):
-	// another spelling would change nobody's records, and say it did.
-	req.Realm = strings.ToLower(cmp.Or(g.Realm, req.Realm))
-	ctx := context.Background()
-	_, _, svc := enrollment.New(&enrollment.Core{Store: st, Now: time.Now}, enrollment.Challenges{})
-	var out any
-	switch sub.name {
-	case "users":
-		if req.Realm == "" {
-			return nil, errors.New("users needs --realm")
-		}
-		users, err := svc.Users(ctx, req.Realm)
-		if err != nil {
-			return nil, err
-		}
-		for i := range users {
-			maskDevices(users[i].Devices)
-		}
-		out = users
-	case "export":
-		records, err := svc.Export(ctx, req.Realm, withKeys)
-		if err != nil {
-			return nil, err
-		}
-		raw, err := json.Marshal(records)
-		return textsafe.EscapeJSON(raw), err // the same bytes as through the admin API
-	case "import":
-		var records []enrollment.Record
-		if err := json.Unmarshal(body, &records); err != nil {
-			return nil, err
-		}
-		if err := svc.Import(ctx, records); err != nil {
-			return nil, err
-		}
-		w, err := openEpoch(ctx, st, g)
-		if err != nil {
-			return nil, err
-		}
-		accepted, err := afterImport(ctx, w)
-		if err != nil {
-			return nil, err
-		}
-		out = map[string]any{"imported": len(records), "store_accepted": accepted}
-	case "accept-store":
-		w, err := openEpoch(ctx, st, g)
-		if err != nil {
-			return nil, err
-		}
-		if out, err = acceptStore(ctx, w, st, req.NewSecret, g.SigningKey != ""); err != nil {
-			return nil, err
-		}
-	case "sessions":
-		if req.Realm == "" {
-			return nil, errors.New("sessions needs --realm")
-		}
-		g.Store, g.Realm = st, req.Realm
-		if out, err = g.UserSessions(ctx, req.User); err != nil {
-			return nil, err
-		}
-	case "figures", "pumping", "pumping-resume":
-		g.Store = st
-		if out, err = offlineCounting(ctx, g, sub.name, req); err != nil {
-			return nil, err
-		}
-	case "add":
-		// Only the running gate knows the site's verify-only key and
-		// number policy, which a new phone must go through.
-		return nil, errors.New("add works through the running Caddy (start it, or use an invite)")
-	default:
-		if req.Realm == "" {
-			return nil, fmt.Errorf("%s needs --realm", sub.name)
-		}
-		if sub.op == "invites" {
-			if err := g.enrolls(); err != nil {
-				return nil, err
-			}
-		}
-		prefix := g.prefix()
-		if g.PublicOrigin != "" || g.SiteOrigin != "" {
-			prefix = g.LinkOrigin() + prefix // from the config: the whole link
-		}
-		if out, err = adminOp(ctx, svc, prefix, "", sub.op, req); err != nil {
-			return nil, err
-		}
-	}
-	raw, err := json.MarshalIndent(out, "", "  ")
-	return textsafe.EscapeJSON(raw), err
 }

@@ -112,8 +112,7 @@ func (a *AdminAPI) countingOp(w http.ResponseWriter, r *http.Request, op string)
 	q := r.URL.Query()
 	if op == "pumping/resume" {
 		if r.Method != http.MethodPost {
-			w.Header().Set("Allow", http.MethodPost)
-			return nil, &adminError{http.StatusMethodNotAllowed, errors.New("use POST")}
+			return nil, notAllowed(w, http.MethodPost, "use POST")
 		}
 		var req struct{ Realm, Place string }
 		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096)).Decode(&req); err != nil {
@@ -126,8 +125,7 @@ func (a *AdminAPI) countingOp(w http.ResponseWriter, r *http.Request, op string)
 		return s.ResumePumping(r.Context(), req.Place)
 	}
 	if r.Method != http.MethodGet {
-		w.Header().Set("Allow", http.MethodGet)
-		return nil, &adminError{http.StatusMethodNotAllowed, errors.New("use GET")}
+		return nil, notAllowed(w, http.MethodGet, "use GET")
 	}
 	s, err := a.siteFor(q.Get("realm"))
 	if err != nil {

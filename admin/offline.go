@@ -1,19 +1,23 @@
 package admin
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"time"
 
 	caddycmd "github.com/caddyserver/caddy/v2/cmd"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/smsgate/caddy-smsgate/continuity"
 	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/internal/textsafe"
 	"github.com/smsgate/caddy-smsgate/store"
 )
 
@@ -21,7 +25,7 @@ import (
 
 // openStopped opens the store a stopped Caddy's gate for realm uses: a
 // Badger folder given with --store (which must exist, except for an
-// import into a new one: a typo must not create an empty store where a
+// import with --new-realm: a typo must not create an empty store where a
 // revocation then "succeeds"), or the store that the config's gate names.
 // It returns the realm it found.
 func openStopped(folder, config, adapter, realm string, create bool) (store.Store, *Site, func(), error) {
@@ -147,4 +151,153 @@ func openEpoch(ctx context.Context, st store.Store, g *Site) (*continuity.Watch,
 	w, _, err := continuity.Open(ctx, st, continuity.Options{Identity: g.StoreID(), Dir: continuity.Dir(),
 		Probe: func(ctx context.Context) (bool, error) { return enrollment.AnyUsers(ctx, st) }})
 	return w, err
+}
+
+// direct runs the command on a stopped Caddy's store: the one --store or
+// --config names, never a default.
+func direct(fl caddycmd.Flags, sub subcommand, req Request, body []byte, withKeys bool) ([]byte, error) {
+	var records []enrollment.Record
+	newRealm := sub.name == "import" && fl.Bool("new-realm")
+	if sub.name == "import" {
+		if err := json.Unmarshal(body, &records); err != nil {
+			return nil, fmt.Errorf("%s is not an export: %v", fl.String("file"), err)
+		}
+		for _, r := range records {
+			if req.Realm == "" { // unnamed: the export's own
+				req.Realm = r.Realm()
+			}
+		}
+	}
+	folder := fl.String("store")
+	st, g, closeStore, err := openStopped(folder, fl.String("config"), fl.String("adapter"), req.Realm, newRealm)
+	hint := func(err error) error {
+		if sub.name == "import" && folder != "" {
+			return fmt.Errorf("%v (to import a realm the store does not hold, or into a new store, add --new-realm)", err)
+		}
+		return err
+	}
+	if err != nil {
+		return nil, hint(err)
+	}
+	defer closeStore()
+	ctx := Bounded(context.Background()) // as through the admin API
+	if folder != "" && sub.name != "accept-store" {
+		// No config names the realms: the store's own are the ones.
+		if g.Realm, err = heldRealm(ctx, st, req.Realm, newRealm); err != nil {
+			return nil, hint(err)
+		}
+	}
+	// The realm as the gates key it (lower case, as Provision makes it):
+	// another spelling would change nobody's records, and say it did.
+	req.Realm = strings.ToLower(cmp.Or(g.Realm, req.Realm))
+	_, _, svc := enrollment.New(&enrollment.Core{Store: st, Now: time.Now}, enrollment.Challenges{})
+	var out any
+	switch sub.name {
+	case "users":
+		if req.Realm == "" {
+			return nil, errors.New("users needs --realm")
+		}
+		users, err := svc.Users(ctx, req.Realm)
+		if err != nil {
+			return nil, err
+		}
+		for i := range users {
+			maskDevices(users[i].Devices)
+		}
+		out = users
+	case "export":
+		records, err := svc.Export(ctx, req.Realm, withKeys)
+		if err != nil {
+			return nil, err
+		}
+		raw, err := json.Marshal(records)
+		return textsafe.EscapeJSON(raw), err // the same bytes as through the admin API
+	case "import":
+		if err := checkImport(req.Realm, records); err != nil {
+			return nil, err
+		}
+		if err := svc.Import(ctx, records); err != nil {
+			return nil, err
+		}
+		w, err := openEpoch(ctx, st, g)
+		if err != nil {
+			return nil, err
+		}
+		accepted, err := afterImport(ctx, w)
+		if err != nil {
+			return nil, err
+		}
+		out = map[string]any{"imported": len(records), "store_accepted": accepted}
+	case "accept-store":
+		w, err := openEpoch(ctx, st, g)
+		if err != nil {
+			return nil, err
+		}
+		if out, err = acceptStore(ctx, w, st, req.NewSecret, g.SigningKey != ""); err != nil {
+			return nil, err
+		}
+	case "sessions":
+		if req.Realm == "" {
+			return nil, errors.New("sessions needs --realm")
+		}
+		g.Store, g.Realm = st, req.Realm
+		if out, err = g.UserSessions(ctx, req.User); err != nil {
+			return nil, err
+		}
+	case "figures", "pumping", "pumping-resume":
+		g.Store = st
+		if out, err = offlineCounting(ctx, g, sub.name, req); err != nil {
+			return nil, err
+		}
+	case "add":
+		// Only the running gate knows the site's verify-only key and
+		// number policy, which a new phone must go through.
+		return nil, errors.New("add works through the running Caddy (start it, or use an invite)")
+	default:
+		if req.Realm == "" {
+			return nil, fmt.Errorf("%s needs --realm", sub.name)
+		}
+		if err := g.check(sub.op, req); err != nil {
+			return nil, err
+		}
+		prefix := g.prefix()
+		if g.PublicOrigin != "" || g.SiteOrigin != "" {
+			prefix = g.LinkOrigin() + prefix // from the config: the whole link
+		}
+		if out, err = adminOp(ctx, svc, prefix, "", sub.op, req); err != nil {
+			return nil, err
+		}
+	}
+	raw, err := json.MarshalIndent(out, "", "  ")
+	return textsafe.EscapeJSON(raw), err
+}
+
+// heldRealm is the realm a command on a Badger folder named by --store
+// works on, where no config names the realms: the one named, which the
+// store must hold, or the store's only one. A realm it does not hold is
+// refused, with those it holds (a typo must not "revoke" a user of an
+// empty realm and say it did), unless newRealm (an import's --new-realm).
+func heldRealm(ctx context.Context, st store.Store, realm string, newRealm bool) (string, error) {
+	realm = strings.ToLower(realm)
+	realms, err := enrollment.Realms(ctx, st)
+	if err != nil {
+		return "", err
+	}
+	held := "none"
+	if len(realms) > 0 {
+		held = strings.Join(realms, ", ")
+	}
+	switch {
+	case realm == "" && len(realms) == 1:
+		return realms[0], nil
+	case realm == "":
+		return "", fmt.Errorf("name a realm with --realm (realms in the store: %s)", held)
+	case slices.Contains(realms, realm):
+		return realm, nil
+	case !newRealm:
+		return "", fmt.Errorf("the store holds no realm %s (realms: %s): check --realm and --store", realm, held)
+	case !textsafe.Clean(realm) || strings.ContainsAny(realm, "/ ") || len(realm) > 253:
+		return "", fmt.Errorf("realm %q is not a host name", realm)
+	}
+	return realm, nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/smsgate/caddy-smsgate/internal/textsafe"
 	"github.com/smsgate/caddy-smsgate/phone"
 	"github.com/smsgate/caddy-smsgate/session"
+	"github.com/smsgate/caddy-smsgate/signin"
 	"github.com/smsgate/caddy-smsgate/store"
 	"github.com/smsgate/caddy-smsgate/words"
 )
@@ -97,6 +98,65 @@ type Request struct {
 	// figures' span (sent as a query).
 	Place string `json:"place,omitempty"`
 	Days  string `json:"-"`
+}
+
+// check is what the admin's tools refuse before a change to a user, the
+// same in the admin API, the console and the CLI on a stopped Caddy's
+// store: a new name nobody could sign in as (checkName), no user, an
+// invite where no phone can be enrolled.
+func (c *Config) check(op string, req Request) error {
+	if op == "users" || op == "invites" {
+		if err := checkName(req.User); err != nil {
+			return err
+		}
+	}
+	if req.User == "" {
+		return badRequest("user is required")
+	}
+	if op == "invites" {
+		if err := c.enrolls(); err != nil {
+			return &adminError{http.StatusConflict, err}
+		}
+	}
+	return nil
+}
+
+// checkName refuses a user's name that nobody could sign in as (see
+// signin's priorIdentity), and that would rearrange every list it is
+// shown in.
+func checkName(user string) error {
+	if !textsafe.Clean(user) || len(user) > signin.MaxIdentity {
+		return badRequest(fmt.Sprintf("user: a name is at most %d bytes, without control or direction characters", signin.MaxIdentity))
+	}
+	return nil
+}
+
+// checkImport refuses an import into realm of records that are another
+// realm's (an export is one realm's: the import would land where no gate
+// looks, or in another site's realm), in the admin API and the CLI alike.
+// Names are not checked as an added user's are (checkName): a store from
+// before may hold names nobody can sign in as, and its export must go back
+// in as it came out (a restore); they are shown escaped, never obeyed
+// (TestDirectionCharactersAreShownNotObeyed).
+func checkImport(realm string, records []enrollment.Record) error {
+	for _, r := range records {
+		if of := r.Realm(); of != "" && of != realm {
+			return badRequest(fmt.Sprintf("the file holds records of realm %s, not %s: import it into realm %s, or export realm %s", of, realm, of, realm))
+		}
+	}
+	return nil
+}
+
+// answers asks st one round trip within ctx's budget before work the
+// budget does not hold (a scan, as long as the store is large: see
+// store.Redis.Scan, refused only once the budget is spent), so that a hung
+// store is a 503 within the budget, not a wait of each scan call's read
+// timeout in a row (10 s for the users, with a new connection's handshake).
+func answers(ctx context.Context, st store.Store) error {
+	if _, err := st.Get(ctx, continuity.Key); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	return nil
 }
 
 // defaultInviteTTL is how long an invite works unless the admin says.

@@ -1,6 +1,7 @@
 package caddymodule
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -78,7 +79,8 @@ func (g *Gate) own(w http.ResponseWriter, r *http.Request, next caddyhttp.Handle
 	if r.URL.Path[len(g.hot.prefix):] == "auth" {
 		return g.authCheck(w, r) // forward auth: no pages, no flow (a store budget on a cache miss only)
 	}
-	r = r.WithContext(store.WithBudget(r.Context(), store.RequestBudget)) // a person waits: store.RequestBudget
+	// A person waits (store.RequestBudget); a step read is done whole, hang-up or not (as admin.Bounded).
+	r = r.WithContext(store.WithBudget(context.WithoutCancel(r.Context()), store.RequestBudget))
 	return g.pages.ServeHTTP(w, r)
 }
 

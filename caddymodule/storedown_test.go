@@ -106,19 +106,7 @@ func TestStoreDownEveryPath(t *testing.T) {
 	wg.Wait()
 
 	// The admin API: every endpoint is 503 with a short message.
-	for _, tc := range []struct{ method, path, body string }{
-		{"GET", "/smsgate/users?realm=localhost", ""},
-		{"POST", "/smsgate/users", `{"user":"dan","phone":"+14155552674"}`},
-		{"POST", "/smsgate/devices/remove", `{"user":"alice","id":"x"}`},
-		{"POST", "/smsgate/reset", `{"user":"alice"}`},
-		{"POST", "/smsgate/revoke", `{"user":"alice"}`},
-		{"GET", "/smsgate/sessions?user=alice", ""},
-		{"POST", "/smsgate/sessions/end", `{"user":"alice","id":"x"}`},
-		{"POST", "/smsgate/invites", `{"user":"erin"}`},
-		{"GET", "/smsgate/export", ""},
-		{"POST", "/smsgate/import", `[{"key":"device/localhost/zed","value":[]}]`},
-		{"POST", "/smsgate/store/accept", `{}`},
-	} {
+	for _, tc := range adminEndpoints {
 		st, body := sitetest.Admin(t, tc.method, tc.path, tc.body)
 		if st != http.StatusServiceUnavailable || rawFault.MatchString(body) || !strings.Contains(body, "the store did not answer") {
 			t.Errorf("admin %s %s with the store down: %d %s", tc.method, tc.path, st, body)

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -24,7 +25,11 @@ type UserInfo struct {
 	RecoveryLeft int      `json:"recovery_left"`
 }
 
-// Users lists the users with devices in realm.
+// Users lists the users with devices in realm. The list is as long as the
+// realm is large: as its scan is not held to a request's store budget
+// (store.WithBudget), neither is the whole of its lookups, but each user's
+// are (a budget of their own), so that a store that stops answering
+// half-way ends the list soon.
 func (s *Admin) Users(ctx context.Context, realm string) ([]UserInfo, error) {
 	prefix := store.Key("device", realm, "")
 	var users []UserInfo
@@ -33,6 +38,7 @@ func (s *Admin) Users(ctx context.Context, realm string) ([]UserInfo, error) {
 		if err != nil {
 			return nil
 		}
+		ctx := store.WithBudget(ctx, store.RequestBudget)
 		devices, err := s.Devices.List(ctx, realm, user)
 		if err != nil {
 			return err
@@ -138,6 +144,41 @@ type Record struct {
 // export carries these, not codes, counters or lockouts.
 var lasting = []string{"device/", "recovery/", "owner/", "revoked-user/", "keys/"}
 
+// Realm is the realm a record of Export belongs to (its key's second
+// part): none for the store's keys.
+func (r Record) Realm() string {
+	kind, rest, _ := strings.Cut(strings.TrimPrefix(r.Key, "b64:"), "/")
+	if kind == "keys" {
+		return ""
+	}
+	realm, _, _ := strings.Cut(rest, "/")
+	realm, _ = url.PathUnescape(realm)
+	return realm
+}
+
+// Realms lists the realms whose lasting records (users, their devices and
+// recovery codes) st holds, sorted: what the admin's tools on a store
+// without its config may name. It reads every such record.
+func Realms(ctx context.Context, st store.Store) ([]string, error) {
+	var realms []string
+	for _, prefix := range lasting {
+		if prefix == "keys/" {
+			continue
+		}
+		err := st.Scan(ctx, prefix, func(key string, _ []byte) error {
+			if realm := (Record{Key: key}).Realm(); !slices.Contains(realms, realm) {
+				realms = append(realms, realm)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	slices.Sort(realms)
+	return realms, nil
+}
+
 // Export returns realm's lasting records (users, devices, recovery codes),
 // for a backup or a move between stores: never another realm's that
 // shares the store (every realm's when realm is ""); with withKeys, the
@@ -174,6 +215,8 @@ type ImportError struct{ Key string }
 func (e *ImportError) Error() string { return "import: " + e.Key + " is not a record smsgate exports" }
 
 // Import writes records from Export. Unknown kinds of record are refused.
+// An import is as long as its export: each record's write has a request's
+// store budget of its own (store.WithBudget), not a share of one.
 func (s *Admin) Import(ctx context.Context, records []Record) error {
 	for i, r := range records {
 		key, value := r.Key, []byte(r.Value)
@@ -191,9 +234,9 @@ func (s *Admin) Import(ctx context.Context, records []Record) error {
 		if !known {
 			return &ImportError{Key: key}
 		}
-		put := ctx
+		put := store.WithBudget(ctx, store.RequestBudget)
 		if i == len(records)-1 {
-			put = store.Lasting(ctx) // one sync makes the whole import durable
+			put = store.Lasting(put) // one sync makes the whole import durable
 		}
 		if err := s.Store.Put(put, key, value, 0); err != nil {
 			return err

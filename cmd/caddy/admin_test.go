@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/smsgate/caddy-smsgate/admin"
 	"github.com/smsgate/caddy-smsgate/internal/harness"
@@ -21,23 +22,9 @@ import (
 func TestAdminCLI(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	sock, adminPort := listen(t), harness.Port(t)
-	port := sock.Port
-	base := fmt.Sprintf("http://localhost:%d", port)
-	adminAddr := fmt.Sprintf("localhost:%d", adminPort)
 	storeDir := filepath.Join(dir, "store")
-	config, logFile := caddyfile(t, dir, "caddy", "admin "+adminAddr, fmt.Sprintf(`http://localhost:%d {
-	respond /health 200
-	smsgate {
-		identity none
-		realm cli.localhost
-		store badger %s
-		provider log
-	}
-	respond "hi"
-}
-`, port, storeDir))
-	s := startCaddy(t, sock, config, logFile, base)
+	s, adminAddr, config := adminCaddy(t, dir, "cli.localhost", "badger "+storeDir)
+	base := s.base
 	cli := func(args ...string) string {
 		t.Helper()
 		out, err := runCaddy(t, nil, append(args, "--address", adminAddr, "--store", storeDir)...)
@@ -85,7 +72,7 @@ func TestAdminCLI(t *testing.T) {
 		t.Fatalf("export --with-keys gave no warning:\n%s", out)
 	}
 	// ... and asks for the keys by POST, not by the deprecated GET.
-	if got, err := harness.Log(logFile).Entries(admin.DeprecatedKeysByGET); err != nil || len(got) != 0 {
+	if got, err := harness.Log(s.log).Entries(admin.DeprecatedKeysByGET); err != nil || len(got) != 0 {
 		t.Fatalf("export --with-keys asked by GET: %v %v", got, err)
 	}
 	// A symlink at the name (planted by another user, say) is replaced by
@@ -128,9 +115,10 @@ func TestAdminCLI(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "typo")); !os.IsNotExist(err) {
 		t.Fatalf("a revoke created a store folder: %v", err)
 	}
-	// Export → import into a new store → export again: record for record.
+	// Export → import into a new store (a realm new to it: --new-realm) →
+	// export again: record for record.
 	other := filepath.Join(dir, "other")
-	if out, err := runCaddy(t, nil, "smsgate", "import", "--file", backup, "--address", adminAddr, "--store", other); err != nil {
+	if out, err := runCaddy(t, nil, "smsgate", "import", "--file", backup, "--address", adminAddr, "--store", other, "--new-realm"); err != nil {
 		t.Fatalf("import: %v\n%s", err, out)
 	}
 	again := filepath.Join(dir, "again.json")
@@ -162,27 +150,38 @@ func records(t *testing.T, file string) []string {
 	return out
 }
 
+// adminCaddy starts a Caddy with an admin endpoint of its own, serving one
+// smsgate site (identity none, the log provider) on store ("badger DIR",
+// "redis ADDR"), with realm (none: the site's host name), for the CLI's
+// tests. It returns the Caddy, its admin endpoint (the CLI's --address)
+// and its Caddyfile (--config).
+func adminCaddy(t *testing.T, dir, realm, store string) (s *server, adminAddr, config string) {
+	t.Helper()
+	sock := listen(t)
+	adminAddr = fmt.Sprintf("localhost:%d", harness.Port(t))
+	if realm != "" {
+		realm = "realm " + realm
+	}
+	config, logFile := caddyfile(t, dir, "caddy", "admin "+adminAddr, fmt.Sprintf(`http://localhost:%d {
+	respond /health 200
+	smsgate {
+		identity none
+		%s
+		store %s
+		provider log
+	}
+	respond "hi"
+}
+`, sock.Port, realm, store))
+	return startCaddy(t, sock, config, logFile, fmt.Sprintf("http://localhost:%d", sock.Port)), adminAddr, config
+}
+
 // TestAdminCLIOnAStoppedRedis: with Caddy stopped and a Redis store
 // configured, the CLI works on that Redis (through --config), not on an
 // empty Badger folder it made up.
 func TestAdminCLIOnAStoppedRedis(t *testing.T) {
 	t.Parallel()
-	redisAddr := redistest.Server(t)
-	dir := t.TempDir()
-	sock, adminPort := listen(t), harness.Port(t)
-	port := sock.Port
-	adminAddr := fmt.Sprintf("localhost:%d", adminPort)
-	config, logFile := caddyfile(t, dir, "caddy", "admin "+adminAddr, fmt.Sprintf(`http://localhost:%d {
-	respond /health 200
-	smsgate {
-		identity none
-		store redis %s
-		provider log
-	}
-	respond "hi"
-}
-`, port, redisAddr))
-	s := startCaddy(t, sock, config, logFile, fmt.Sprintf("http://localhost:%d", port))
+	s, adminAddr, config := adminCaddy(t, t.TempDir(), "", "redis "+redistest.Server(t))
 	if out, err := runCaddy(t, nil, "smsgate", "add", "--realm", "localhost", "--user", "liv", "--phone", "+14155552671", "--address", adminAddr); err != nil {
 		t.Fatalf("add: %v\n%s", err, out)
 	}
@@ -211,4 +210,123 @@ func TestAdminCLIOnAStoppedRedis(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestAdminCLIOnAHungRedis: with Redis paused (a hung server: connections
+// open, no answer), the CLI says the store did not answer, soon, and
+// exits with an error: through the running Caddy's admin API (whose
+// requests have the pages' store budget) and on a stopped Caddy's store
+// (--config: the store's start finds it does not answer). Before, the CLI waited as long as the admin API did: 40 s
+// for `sessions` and `figures` (go-redis's read timeout on each call in a
+// row). The bound is a hang detector, not a measure.
+func TestAdminCLIOnAHungRedis(t *testing.T) {
+	t.Parallel()
+	r := redistest.Start(t)
+	s, adminAddr, config := adminCaddy(t, t.TempDir(), "hung.localhost", "redis "+r.Addr)
+	if out, err := runCaddy(t, nil, "smsgate", "add", "--user", "liv", "--phone", "+14155552671", "--address", adminAddr); err != nil {
+		t.Fatalf("add: %v\n%s", err, out)
+	}
+	hung := func(how, want string, args ...string) {
+		t.Helper()
+		start := time.Now()
+		out, err := runCaddy(t, nil, append([]string{"smsgate"}, args...)...)
+		took := time.Since(start)
+		t.Logf("%s, %s: after %s: %s", how, strings.Join(args, " "), took.Round(10*time.Millisecond), strings.TrimSpace(out))
+		if err == nil || !strings.Contains(out, want) || strings.Contains(out, "goroutine") {
+			t.Errorf("%s, %s with Redis hung: %v\n%s", how, strings.Join(args, " "), err, out)
+		}
+		if took > 15*time.Second { // a hang detector: the budget is 3 s
+			t.Errorf("%s, %s with Redis hung: answered after %s", how, strings.Join(args, " "), took.Round(time.Second))
+		}
+	}
+	r.Pause()
+	for _, args := range [][]string{{"sessions", "--user", "liv"}, {"figures"}, {"reset", "--user", "liv"}} {
+		hung("running", "caddy's admin endpoint answered 503: the store did not answer", append(args, "--address", adminAddr)...)
+	}
+	r.Resume()
+	s.stop()
+	r.Pause()
+	defer r.Resume()
+	for _, args := range [][]string{{"sessions", "--user", "liv"}, {"reset", "--user", "liv"}} {
+		// The store's own start (its first PING, 5 s at most) finds it.
+		hung("stopped", "opening the redis store of realm hung.localhost", append(args, "--address", adminAddr, "--config", config)...)
+	}
+}
+
+// TestAdminCLIChecksWhatTheAPIChecks: on a stopped Caddy's store the CLI
+// refuses what the running admin API refuses — a new name nobody could
+// sign in as, a realm the store does not hold (a typo must not "revoke"
+// nobody on an empty realm) — and an import writes only the realm it
+// names: the checks are the admin API's own, in one place. A realm new to
+// the store (a first import into a new folder) needs --new-realm. Before,
+// the CLI with --store checked neither, and an import wrote whatever
+// realms its file held, through the API too. (An import's names are not
+// checked, by either: a store from before may hold names nobody can sign
+// in as, and its export must go back in as it came out.)
+func TestAdminCLIChecksWhatTheAPIChecks(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	storeDir := filepath.Join(dir, "store")
+	s, adminAddr, _ := adminCaddy(t, dir, "cli.localhost", "badger "+storeDir)
+	run := func(args ...string) (string, error) {
+		return runCaddy(t, nil, append(append([]string{"smsgate"}, args...), "--address", adminAddr)...)
+	}
+	refused := func(want string, args ...string) {
+		t.Helper()
+		out, err := run(args...)
+		t.Logf("%s: %s", strings.Join(args[:1], " "), out[strings.LastIndex(strings.TrimSpace(out), "\n")+1:])
+		if err == nil || !strings.Contains(out, want) || strings.Contains(out, "goroutine") {
+			t.Errorf("smsgate %s: %v, want an error saying %q\n%s", strings.Join(args, " "), err, want, out)
+		}
+	}
+	if out, err := run("add", "--user", "ivy", "--phone", "+14155552671"); err != nil {
+		t.Fatalf("add: %v\n%s", err, out)
+	}
+	backup := filepath.Join(dir, "backup.json")
+	if out, err := run("export", "--file", backup); err != nil {
+		t.Fatalf("export: %v\n%s", err, out)
+	}
+	raw, err := os.ReadFile(backup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The same export, edited: another realm's records.
+	elsewhere := filepath.Join(dir, "elsewhere.json")
+	if err := os.WriteFile(elsewhere, []byte(strings.ReplaceAll(string(raw), "cli.localhost", "other.localhost")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// A new name nobody could sign in as (a right-to-left override).
+	const badName = "a name is at most"
+	// Running: the admin API refuses them.
+	refused("records of realm other.localhost", "import", "--file", elsewhere)
+	refused(badName, "invite", "--user", "iv\u202ey")
+	s.stop()
+
+	// Stopped, on the store: the same refusals.
+	onStore := func(args ...string) []string { return append(args, "--store", storeDir) }
+	refused("records of realm other.localhost", onStore("import", "--file", elsewhere, "--realm", "cli.localhost")...)
+	refused("the store holds no realm other.localhost", onStore("import", "--file", elsewhere)...)
+	refused(badName, onStore("invite", "--realm", "cli.localhost", "--user", "iv\u202ey")...)
+	for _, cmd := range [][]string{{"revoke", "--user", "ivy"}, {"reset", "--user", "ivy"}, {"users"}, {"export"}, {"sessions", "--user", "ivy"}} {
+		refused("the store holds no realm cli.localhots (realms: cli.localhost)", onStore(append(cmd, "--realm", "cli.localhots")...)...)
+	}
+	if out, err := run(onStore("users", "--json")...); err != nil || !strings.Contains(out, `"user": "ivy"`) {
+		t.Fatalf("users of the store's only realm: %v\n%s", err, out)
+	}
+	if out, err := run(onStore("revoke", "--realm", "CLI.localhost", "--user", "ivy")...); err != nil || !strings.Contains(out, `"revoked": "ivy"`) {
+		t.Fatalf("revoke on the store's realm: %v\n%s", err, out)
+	}
+	// A new store folder holds no realm: an import there says so, and
+	// creates nothing, unless asked.
+	fresh := filepath.Join(dir, "fresh")
+	refused("--new-realm", "import", "--file", backup, "--store", fresh)
+	if _, err := os.Stat(fresh); !os.IsNotExist(err) {
+		t.Fatalf("a refused import created %s: %v", fresh, err)
+	}
+	if out, err := run("import", "--file", backup, "--store", fresh, "--new-realm"); err != nil || !strings.Contains(out, `"imported"`) {
+		t.Fatalf("import --new-realm into a new store: %v\n%s", err, out)
+	}
+	if out, err := run("users", "--json", "--store", fresh); err != nil || !strings.Contains(out, `"user": "ivy"`) {
+		t.Fatalf("users of the new store: %v\n%s", err, out)
+	}
 }

@@ -1,7 +1,6 @@
 package harness
 
 import (
-	"io"
 	"net"
 	"testing"
 	"time"
@@ -13,27 +12,7 @@ import (
 // network. It stops when the test or benchmark ends.
 func Delay(tb testing.TB, target string, delay time.Duration) string {
 	tb.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			client, err := l.Accept()
-			if err != nil {
-				return
-			}
-			server, err := net.Dial("tcp", target)
-			if err != nil {
-				client.Close()
-				continue
-			}
-			go delayed(server, client, delay)
-			go func() { _, _ = io.Copy(client, server); client.Close() }()
-		}
-	}()
-	return l.Addr().String()
+	return proxy(tb, target, func(server, client net.Conn) { delayed(server, client, delay) })
 }
 
 // delayed copies from src to dst, each chunk sent delay after it came: a
