@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/providers"
 )
 
@@ -223,3 +224,43 @@ func EarnsTrust(amr []string) bool { return len(amr) > 0 && amr[0] != AMRRecover
 func NeedsStepUp(action string) bool { return !stepUpExempt[action] }
 
 var stepUpExempt = map[string]bool{"rename": true, "untrust": true, "signout-all": true}
+
+// Strong reports whether a session earned with amr proved an app or a
+// passkey when it began (a trusted browser's proved nothing then).
+func Strong(amr []string, trusted bool) bool {
+	return !trusted && slices.ContainsFunc(amr, func(a string) bool { return a == AMROTP || a == AMRSoftware || a == AMRHardware })
+}
+
+// GuardsStrong reports whether a devices-page action changes what proves
+// more than a phone: adding an app or a passkey, or removing one
+// (removed: the kind of the device removed). Such a change, by a user who
+// holds an app or a passkey (HoldsStrong), needs a step-up with one of
+// them, not a text: else whoever has the user's texts (a SIM swap) adds
+// an app of their own and passes a route that requires one.
+func GuardsStrong(action, removed string) bool {
+	switch action {
+	case "app", "app-confirm", "passkey":
+		return true
+	case "remove":
+		return removed == enrollment.KindApp || removed == enrollment.KindPasskey
+	}
+	return false
+}
+
+// HoldsStrong reports whether list holds an app or a passkey.
+func HoldsStrong(list []enrollment.Device) bool {
+	return enrollment.HasKind(list, enrollment.KindApp) || enrollment.HasKind(list, enrollment.KindPasskey)
+}
+
+// StrongOnly is the policy of a step-up that must prove an app or a
+// passkey (GuardsStrong): the gate's kinds among them, each required, so
+// that no text, call or recovery code is offered or taken.
+func (p *Policy) StrongOnly() *Policy {
+	var strong []string
+	for _, k := range []Kind{TOTP, WebAuthn} {
+		if p.Takes(k) {
+			strong = append(strong, string(k))
+		}
+	}
+	return &Policy{Factors: strong, Require: strong, earns: p.earns}
+}
