@@ -39,17 +39,7 @@ func TestAppCheckTellsNoCount(t *testing.T) {
 	holders := map[string]int{"none": 0, "one": 1, "two": 2, "nine": 9}
 	secrets := map[string][]string{}
 	for user, n := range holders {
-		for range n {
-			setup, err := s.Devices.StartApp(ctx, realm, user, "Example")
-			if err != nil {
-				t.Fatal(err)
-			}
-			code, _ := totp.GenerateCodeCustom(setup.Secret, clk.now(), appOpts)
-			if _, err := s.Devices.ConfirmApp(ctx, enrolled, user, code, ""); err != nil {
-				t.Fatal(err)
-			}
-			secrets[user] = append(secrets[user], setup.Secret)
-		}
+		secrets[user] = addApps(t, s, clk, user, n)
 	}
 	clk.advance(2 * appPeriod)
 	type work struct{ codes, opens, calls int64 }
@@ -77,8 +67,41 @@ func TestAppCheckTellsNoCount(t *testing.T) {
 	}
 }
 
+// addApps adds n apps for user, and returns their secrets.
+func addApps(tb testing.TB, s *Challenges, clk *clock, user string, n int) []string {
+	tb.Helper()
+	var secrets []string
+	for range n {
+		setup, err := s.Devices.StartApp(context.Background(), realm, user, "Example")
+		if err != nil {
+			tb.Fatal(err)
+		}
+		code, _ := totp.GenerateCodeCustom(setup.Secret, clk.now(), appOpts)
+		if _, err := s.Devices.ConfirmApp(context.Background(), enrolled, user, code, ""); err != nil {
+			tb.Fatal(err)
+		}
+		secrets = append(secrets, setup.Secret)
+	}
+	return secrets
+}
+
+// BenchmarkCheckApp is a wrong app code checked for a user with one app
+// (the lockouts' and the window's store work included, on Badger).
+//
+//	go test ./enrollment -run '^$' -bench CheckApp -benchmem
+func BenchmarkCheckApp(b *testing.B) {
+	s, _, clk := appService(b)
+	s.Limits.Guesses.Count = 1 << 30
+	s.Limits.MaxFailures, s.Limits.LockAfter = 1<<30, 1<<30
+	wrong := wrongForEvery(b, clk.now(), addApps(b, s, clk, alice, 1))
+	b.ReportAllocs()
+	for b.Loop() {
+		_, _ = s.Devices.CheckApp(context.Background(), enrolled, alice, wrong)
+	}
+}
+
 // wrongForEvery is a six-digit code no secret accepts at now.
-func wrongForEvery(t *testing.T, now time.Time, secrets []string) string {
+func wrongForEvery(t testing.TB, now time.Time, secrets []string) string {
 	t.Helper()
 	right := map[string]bool{}
 	for _, secret := range secrets {
