@@ -27,5 +27,6 @@ func (g *Gate) settleFactors() error {
 	return nil
 }
 
-// strongEnough reports whether a session passes this gate's require.
+// strongEnough reports whether a session was earned with a kind this gate
+// takes, and passes its require.
 func (g *Gate) strongEnough(cl *session.Claims) bool { return g.policy.Satisfied(cl.AMR, cl.Trusted) }

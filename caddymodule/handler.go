@@ -53,7 +53,7 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 			return g.handOff(w, r, next) // errReplaced
 		}
 	}
-	if cl != nil && (h.anySession || g.passes(cl, user)) {
+	if cl != nil && (h.anySession && h.earns.Earned(cl.AMR) || g.passes(cl, user)) {
 		if !g.admit(r, repl, cl, lookup, found) {
 			return g.handOff(w, r, next) // session.ErrReleased
 		}
@@ -67,6 +67,7 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 type hot struct {
 	prefix                            string // PathPrefix
 	sessions                          session.Repeat
+	earns                             signin.AMRs // g.policy.Earns(): anySession
 	assertion, noIdentity, anySession bool
 }
 
@@ -166,9 +167,10 @@ func (g *Gate) passes(cl *session.Claims, user string) bool {
 	return g.signin.Identity.Admits(cl.Subject, user) && g.fresh(cl, time.Duration(g.MaxAge)) && g.strongEnough(cl)
 }
 
-// everySessionPasses: each of passes' checks is true of every session (a
-// login form naming nobody, no max_age, no require), so ServeHTTP skips them
-// (hot.anySession). A check added to passes must be added here.
+// everySessionPasses: each of passes' checks but the kind the session was
+// earned with (signin.Policy.Earned, cheap) is true of every session (a
+// login form naming nobody, no max_age, no require), so ServeHTTP skips
+// them (hot.anySession). A check added to passes must be added here.
 func (g *Gate) everySessionPasses() bool {
 	form, ok := g.signin.Identity.(signin.LoginForm)
 	return ok && len(form.Named) == 0 && g.Identity == IdentityNone && g.MaxAge <= 0 && len(g.policy.Require) == 0

@@ -74,7 +74,7 @@ func (g *Gate) Provision(ctx caddy.Context) error {
 	})
 	g.watch.Start(g.sessions)
 	g.hot = hot{prefix: g.PathPrefix, assertion: g.AssertionHeader != "", sessions: g.sessions.Repeat(),
-		noIdentity: g.Identity == IdentityNone, anySession: g.everySessionPasses()}
+		earns: g.policy.Earns(), noIdentity: g.Identity == IdentityNone, anySession: g.everySessionPasses()}
 	successors.Add(g.key, g) // ready to serve what a replaced gate hands off
 	return nil
 }

@@ -67,11 +67,11 @@ func TestRemovedDeviceStaysRemoved(t *testing.T) {
 			// its code, typed all at once while the admin removes the
 			// other phones.
 			var verifies []func() (*http.Response, error)
-			for range perRun {
+			for j := range perRun {
 				c := sitetest.NewClient(t, user)
 				sitetest.Expect(t, c.Get("/.smsgate/login?rd=%2F"), http.StatusSeeOther, "/.smsgate/verify")
 				tok := c.CSRF("/.smsgate/verify")
-				s.Advance(time.Second) // past the user's cooldown (its least)
+				s.Advance(time.Second << j) // past the user's cooldown (1 s, doubling with each code none used yet)
 				sitetest.Expect(t, c.Post("/.smsgate/verify", url.Values{"action": {"send"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
 				req, _ := http.NewRequest(http.MethodPost, s.WithPorts(s.Base+"/.smsgate/verify"), strings.NewReader(url.Values{"code": {s.LastCode()}, "csrf": {tok}}.Encode()))
 				req.SetBasicAuth(user, "demo")

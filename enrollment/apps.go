@@ -156,12 +156,49 @@ func (s *Devices) CheckApp(ctx context.Context, sc Scope, user, code string) (*D
 	}
 	// A code is compared with each app's: each app compared is a guess of
 	// its own, so that two apps do not double the odds the window allows.
+	// The slots are taken side by side, in one round trip's time whatever
+	// their number, and a user with one app or none waits as long (sameWait).
 	more, err := s.moreGuesses(ctx, sc, user, guess, appsOf(list, s.Secrets != nil)-1)
 	if err != nil {
 		return nil, err
 	}
-	now := s.Now()
+	d, step, err := s.whichApp(sc, user, list, code)
+	if err != nil {
+		s.giveBackNow(ctx, append(more, guess)...)
+		return nil, err
+	}
+	if d == nil {
+		return nil, s.wrongAppCode(ctx, sc, user)
+	}
+	if err := s.useStep(ctx, sc.Realm, user, d.ID, step); err != nil {
+		if errors.Is(err, ErrCodeUsed) {
+			_, _ = s.recordFailure(ctx, sc, user, true) // a replay is a guess someone saw
+		}
+		return nil, err
+	}
+	var done store.Batch
+	s.forgetFailures(&done, sc, user)
+	guess.giveBack(&done) // a right code is no guess
+	_ = store.Do(ctx, s.Store, &done)
+	s.giveBackNow(ctx, more...)
+	s.touch(ctx, sc.Realm, user, d.ID)
+	return d, nil
+}
+
+// whichApp is the app of list whose code code is, and its step (nil for
+// none). Its work does not tell how many apps the user holds: every one of
+// MaxDevices places is opened and compared, a decoy's where the user has
+// no app, each at all three steps, so that timing a wrong code tells a
+// name with two apps from one with none no more than it tells the codes.
+func (s *Devices) whichApp(sc Scope, user string, list []Device, code string) (*Device, int64, error) {
+	var found *Device
+	var step int64
 	apps := 0
+	decoy := ""
+	if s.Secrets != nil {
+		decoy = s.Secrets.Seal(decoySecret, "decoy app")
+	}
+	now := s.Now()
 	for i := range list {
 		d := &list[i]
 		if d.Kind != KindApp || s.Secrets == nil {
@@ -170,33 +207,27 @@ func (s *Devices) CheckApp(ctx context.Context, sc Scope, user, code string) (*D
 		apps++
 		secret, err := s.Secrets.Open(d.Secret, appKey(sc.Realm, user, d.ID))
 		if err != nil {
-			s.giveBackNow(ctx, append(more, guess)...)
-			return nil, fmt.Errorf("authenticator app %s of %q: %v", d.ID, user, err)
+			return nil, 0, fmt.Errorf("authenticator app %s of %q: %v", d.ID, user, err)
 		}
-		if step, ok := appStep(secret, code, now); ok {
-			if err := s.useStep(ctx, sc.Realm, user, d.ID, step); err != nil {
-				if errors.Is(err, ErrCodeUsed) {
-					_, _ = s.recordFailure(ctx, sc, user, true) // a replay is a guess someone saw
-				}
-				return nil, err
-			}
-			var done store.Batch
-			s.forgetFailures(&done, sc, user)
-			guess.giveBack(&done) // a right code is no guess
-			_ = store.Do(ctx, s.Store, &done)
-			s.giveBackNow(ctx, more...)
-			s.touch(ctx, sc.Realm, user, d.ID)
-			return d, nil
+		if st, ok := appStep(secret, code, now); ok && found == nil {
+			found, step = d, st
 		}
 	}
-	if apps == 0 {
-		appStep(decoySecret, code, now) // the same work for a name without an app
+	for ; apps < MaxDevices; apps++ {
+		secret := decoySecret
+		if decoy != "" {
+			secret, _ = s.Secrets.Open(decoy, "decoy app")
+		}
+		appStep(secret, code, now) // the same work for a place without an app
 	}
-	return nil, s.wrongAppCode(ctx, sc, user)
+	return found, step, nil
 }
 
-// decoySecret stands in for the app of a user who has none.
+// decoySecret stands in for the apps a user does not have.
 const decoySecret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+// totpCode is the code of secret at t (a variable: the tests count them).
+var totpCode = totp.GenerateCodeCustom
 
 // wrongAppCode counts a wrong app code and says what happens next.
 func (s *Devices) wrongAppCode(ctx context.Context, sc Scope, user string) error {
@@ -224,20 +255,22 @@ func (s *Devices) useStep(ctx context.Context, realm, user, id string, step int6
 	return nil
 }
 
-// appStep finds the step, within the skew, whose code is code.
+// appStep finds the step, within the skew, whose code is code. Every step
+// is computed and compared, whichever matches: the work tells nothing.
 func appStep(secret, code string, now time.Time) (int64, bool) {
 	code, ok := NormalizeCode(code, 6)
 	if !ok {
-		return 0, false
+		code = "" // the same work, and no match
 	}
 	step := now.Unix() / int64(appPeriod/time.Second)
+	found, match := int64(0), 0
 	for d := int64(-appSkew); d <= appSkew; d++ {
-		want, err := totp.GenerateCodeCustom(secret, time.Unix((step+d)*int64(appPeriod/time.Second), 0), appOpts)
-		if err == nil && subtle.ConstantTimeCompare([]byte(want), []byte(code)) == 1 {
-			return step + d, true
+		want, err := totpCode(secret, time.Unix((step+d)*int64(appPeriod/time.Second), 0), appOpts)
+		if err == nil && subtle.ConstantTimeCompare([]byte(want), []byte(code)) == 1 && match == 0 {
+			found, match = step+d, 1
 		}
 	}
-	return 0, false
+	return found, match == 1
 }
 
 // appsOf is how many of list's apps a code is compared with (none when

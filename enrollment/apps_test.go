@@ -14,7 +14,7 @@ import (
 )
 
 // appService is newService with a sealer for app secrets.
-func appService(t *testing.T) (*Challenges, *outbox, *clock) {
+func appService(t testing.TB) (*Challenges, *outbox, *clock) {
 	t.Helper()
 	s, out, clk := newService(t)
 	sealer, err := session.NewSealer(session.Derive([]byte("0123456789abcdef0123456789abcdef"), "apps"))

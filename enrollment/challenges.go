@@ -112,8 +112,8 @@ func deviceKey(realm, user string) string  { return store.Key("device", realm, u
 // same answers, but nothing is sent, so that an unknown user cannot be told
 // from a known one. A user is sent no new code to the same number before the
 // last one's resend time (CooldownError). c.Resends is how many codes
-// came before it in the same sign-in (another channel, another phone): its
-// cooldown is doubled as many times, as a resend's is.
+// came before it in the same sign-in (another channel, another phone), or, if more, in the
+// record of codes sent without one used (a new login): its cooldown doubles as many times.
 func (s *Challenges) Start(ctx context.Context, sc Scope, c Challenge) (*Challenge, error) {
 	if c.Channel == "" {
 		c.Channel = providers.SMS
@@ -153,6 +153,7 @@ func (s *Challenges) start(ctx context.Context, sc Scope, c *Challenge, resends 
 	if err := s.cooledDown(before, sc, c); err != nil {
 		return nil, err
 	}
+	resends = max(resends, resendsAfter(before)) // a new login keeps the doubling
 	if err := s.paused(sc, c, watch.Refusal()); err != nil {
 		return nil, err
 	}

@@ -45,7 +45,7 @@ type clock struct{ t time.Time }
 func (c *clock) now() time.Time          { return c.t }
 func (c *clock) advance(d time.Duration) { c.t = c.t.Add(d) }
 
-func newService(t *testing.T) (*Challenges, *outbox, *clock) {
+func newService(t testing.TB) (*Challenges, *outbox, *clock) {
 	t.Helper()
 	st, closeDB, err := store.OpenBadger(t.TempDir())
 	if err != nil {
@@ -312,7 +312,7 @@ func TestFailedResendKeepsTheOldCode(t *testing.T) {
 	}
 }
 
-func mustTemplates(t *testing.T, sms, voice string) *Templates {
+func mustTemplates(t testing.TB, sms, voice string) *Templates {
 	t.Helper()
 	tpl, err := ParseTemplates(sms, voice)
 	if err != nil {

@@ -11,11 +11,31 @@ import (
 
 // cooldown is when a user may next be sent a code at a number. It is kept
 // per user (a known browser's apart), not per sign-in, so that starting over (a new browser, a new
-// login) does not skip the wait for "send again".
+// login) does not skip the wait for "send again" — nor its doubling:
+// Resends counts the codes sent before the last one without one used, in
+// every sign-in, and is remembered for cooldownMemory after the wait ends.
 type cooldown struct {
 	Phone   string    `json:"phone"` // numberID: records never name a number
 	Channel string    `json:"channel"`
 	Until   time.Time `json:"until"`
+	Resends int       `json:"resends,omitempty"`
+}
+
+// cooldownMemory is how long after a code's wait ends, with no new code
+// sent, the doubling is remembered: a new login within it waits twice as
+// long as the last code did, so re-posting the login as each wait ends
+// gets a code at 30 s, 1 min, 2 min, 4 min… — not every 30 s. A code used
+// ends it at once.
+const cooldownMemory = time.Hour
+
+// resendsAfter is how many codes came before the next one for the record
+// read into op (0 for none): its streak and the code it records.
+func resendsAfter(op *store.Op) int {
+	var cd cooldown
+	if op.Err != nil || json.Unmarshal(op.Value, &cd) != nil {
+		return 0
+	}
+	return cd.Resends + 1
 }
 
 // limitKey is who cooldowns and per-user limits count for.
@@ -56,21 +76,21 @@ func (s *Challenges) cooledDown(op *store.Op, sc Scope, c *Challenge) error {
 
 // startCooldown adds c's cooldown to b.
 func (s *Challenges) startCooldown(b *store.Batch, sc Scope, c *Challenge) error {
-	raw, err := json.Marshal(cooldown{Phone: s.numberID(c.Phone), Channel: c.Channel, Until: c.ResendAt})
+	raw, err := json.Marshal(cooldown{Phone: s.numberID(c.Phone), Channel: c.Channel, Until: c.ResendAt, Resends: c.Resends})
 	if err != nil {
 		return err
 	}
-	b.Put(s.cooldownKey(sc, c), raw, c.ResendAt.Sub(s.Now())+time.Second)
+	b.Put(s.cooldownKey(sc, c), raw, c.ResendAt.Sub(s.Now())+cooldownMemory)
 	return nil
 }
 
 // restoreCooldown adds to b putting back the cooldown that before read
-// (another number's, still running), or deleting c's.
+// (another number's wait, or a streak still remembered), or deleting c's.
 func (s *Challenges) restoreCooldown(b *store.Batch, sc Scope, c *Challenge, before *store.Op) {
 	var cd cooldown
 	if before.Err == nil && json.Unmarshal(before.Value, &cd) == nil {
-		if ttl := cd.Until.Sub(s.Now()); ttl > 0 {
-			b.Put(s.cooldownKey(sc, c), before.Value, ttl+time.Second)
+		if ttl := cd.Until.Add(cooldownMemory).Sub(s.Now()); ttl > 0 {
+			b.Put(s.cooldownKey(sc, c), before.Value, ttl)
 			return
 		}
 	}

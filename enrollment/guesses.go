@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"sync"
 	"time"
 
 	"github.com/smsgate/caddy-smsgate/store"
@@ -59,30 +60,45 @@ func (s *Core) guessRefused(ctx context.Context, sc Scope, user string, g *guess
 	return &LockedError{Wait: g.op.Wait, Started: start.OK, Account: true}
 }
 
-// moreGuesses takes n more slots, one after another, beside first (one
-// key is named once in a batch): one check compared with n+1 secrets
-// (several apps) is n+1 guesses. If the window has no room for them all,
-// none is checked: every slot taken, first's too, is given back, and the
-// refusal is guessRefused's.
+// moreGuesses takes n more slots beside first (one for each further app a
+// code is compared with), side by side: one round trip's wait, whatever n.
+// With none to take (n ≤ 0: one app or none) it waits one round trip all
+// the same (a read that changes nothing), so that the time of the answer
+// does not tell a user with two apps or more. When one is refused, every
+// slot taken is given back and the refusal returned.
 func (s *Core) moreGuesses(ctx context.Context, sc Scope, user string, first *guess, n int) ([]*guess, error) {
-	if first == nil || n <= 0 {
+	if first == nil {
 		return nil, nil
 	}
-	taken := []*guess{first}
-	for range n {
-		var b store.Batch
-		g := s.takeGuess(&b, sc, user)
-		if err := store.Do(ctx, s.Store, &b); err != nil {
-			s.giveBackNow(ctx, taken...)
+	if n <= 0 {
+		_, _ = s.Store.Get(ctx, deviceKey(sc.Realm, user)) // the same wait
+		return nil, nil
+	}
+	taken, errs := make([]*guess, n), make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			var b store.Batch
+			taken[i] = s.takeGuess(&b, sc, user)
+			errs[i] = store.Do(ctx, s.Store, &b)
+		})
+	}
+	wg.Wait()
+	var refused *guess
+	for i, g := range taken {
+		if err := errs[i]; err != nil {
+			s.giveBackNow(ctx, append(taken, first)...)
 			return nil, err
 		}
 		if !g.op.OK {
-			s.giveBackNow(ctx, taken...)
-			return nil, s.guessRefused(ctx, sc, user, g)
+			refused = g
 		}
-		taken = append(taken, g)
 	}
-	return taken[1:], nil
+	if refused != nil {
+		s.giveBackNow(ctx, append(taken, first)...)
+		return nil, s.guessRefused(ctx, sc, user, refused)
+	}
+	return taken, nil
 }
 
 // giveBack adds returning the slot to b: the guess was right, or was never

@@ -108,14 +108,15 @@ func TestGuardPausesTheRangeOnly(t *testing.T) {
 				t.Fatalf("a send elsewhere: %v", err)
 			}
 			// The range's own user still gets codes, while they leave fewer
-			// than Grace unused; then they are told.
+			// than Grace unused; then they are told. (Each past the last
+			// one's wait, which doubles while none is used.)
 			for i := range pumping.Defaults.Grace {
-				clk.advance(time.Minute)
+				clk.advance(5 * time.Minute)
 				if _, err := s.Start(ctx, sc, Challenge{User: "owner", Phone: attacked(99999), Purpose: Verify}); err != nil {
 					t.Fatalf("the enrolled owner's code %d in a paused range: %v", i+1, err)
 				}
 			}
-			clk.advance(time.Minute)
+			clk.advance(5 * time.Minute)
 			_, err = s.Start(ctx, sc, Challenge{User: "owner", Phone: attacked(99999), Purpose: Verify})
 			var limit *LimitError
 			if !errors.As(err, &limit) || limit.Limit != "pumping" || limit.Wait <= 0 || limit.Wait > time.Hour {

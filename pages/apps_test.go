@@ -19,7 +19,13 @@ func addApp(t *testing.T, s *sitetest.Site, c *sitetest.Client) string {
 	t.Helper()
 	sitetest.SignIn(t, s, c)
 	tok := c.CSRF("/.smsgate/devices")
-	res := c.Post("/.smsgate/devices", url.Values{"action": {"app"}, "csrf": {tok}})
+	return confirmApp(t, c, tok, c.Post("/.smsgate/devices", url.Values{"action": {"app"}, "csrf": {tok}}))
+}
+
+// confirmApp confirms the new app whose secret res shows (a wrong first
+// code first), and returns its secret.
+func confirmApp(t *testing.T, c *sitetest.Client, tok string, res *sitetest.Response) string {
+	t.Helper()
 	m := appSecret.FindStringSubmatch(res.Text)
 	if res.StatusCode != http.StatusOK || m == nil || !strings.Contains(res.Text, `src="data:image/png;base64,`) || !strings.Contains(res.Text, "otpauth://totp/") {
 		t.Fatalf("adding an app: %d\n%s", res.StatusCode, res.Text)

@@ -73,7 +73,7 @@ func everyAppComparedIsAGuess(t *testing.T, storeLine string) {
 	carol := sitetest.NewClient(t, "").From("198.51.100.7")
 	first := addApp(t, s, carol)
 	s.Advance(30 * time.Second)
-	second := addApp(t, s, carol)
+	second := addAnotherApp(t, s, carol, first)
 	s.Advance(time.Minute)
 
 	a := newGuesser(t)

@@ -24,13 +24,19 @@ const (
 	TrustCookie = "smsgate_trust"
 )
 
-// session is the verified claims of the request's session cookie, or nil.
+// session is the verified claims of the request's session cookie, or nil
+// — nil too for a session earned with a kind this gate does not take (its
+// factors dropped it): it is no session here, for the devices page, a
+// step-up or the console (signin.Policy.Earned).
 func (p *Pages) session(r *http.Request) *session.Claims {
 	c, err := r.Cookie(SessionCookie)
 	if err != nil {
 		return nil
 	}
-	return p.Sessions.Check(r.Context(), c.Value)
+	if cl := p.Sessions.Check(r.Context(), c.Value); cl != nil && p.Policy.Earned(cl.AMR) {
+		return cl
+	}
+	return nil
 }
 
 // live is cl's session's signin.Live: asked again, in the store, once a

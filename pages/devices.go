@@ -103,9 +103,14 @@ func (p *Pages) devices(req *request) {
 		show(http.StatusOK, "")
 		return
 	}
-	if signin.NeedsStepUp(action) && !p.fresh(cl, time.Duration(p.StepUp)) {
-		// Step-up: a fresh code first, then back here to finish the change.
-		p.keepChange(req, user)
+	strong, ok := p.strongChange(req, user, action)
+	if !ok {
+		return
+	}
+	if signin.NeedsStepUp(action) && (!p.fresh(cl, time.Duration(p.StepUp)) || strong && !signin.Strong(cl.AMR, cl.Trusted)) {
+		// Step-up: a fresh code first (an app's or a passkey's, for a
+		// change to them), then back here to finish the change.
+		p.keepChange(req, user, strong)
 		req.flow.RD, req.flow.Challenge = p.PathPrefix+"devices", ""
 		p.goTo(req, signin.Verify)
 		return

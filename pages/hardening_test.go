@@ -147,6 +147,7 @@ func TestBombingOneNumberFromManyIPs(t *testing.T) {
 		user carol +14155552671
 		limit number 4 1h
 		limit user 100 1h
+		resend_cooldown 1s
 		store badger {DIR}
 		provider log
 	}
@@ -154,7 +155,7 @@ func TestBombingOneNumberFromManyIPs(t *testing.T) {
 }`)
 	s.StartOfHour()
 	for i := range 20 {
-		s.Advance(31 * time.Second) // past the resend cooldown
+		s.Advance(31 * time.Second) // past the resend cooldown (1 s, doubling with each code: 16 s after the 4th)
 		c := sitetest.NewClient(t, "").From(fmt.Sprintf("198.51.100.%d", i+1))
 		tok := c.CSRF("/.smsgate/login")
 		c.Post("/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}})

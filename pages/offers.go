@@ -21,9 +21,22 @@ func (p *Pages) stepUp(req *request) bool {
 	return cl != nil && cl.Subject == req.user && p.SignIn.Identity.Admits(cl.Subject, req.user)
 }
 
+// rules are the policy the verify step follows now, and whether it is a
+// step-up: the gate's; for the step-up of a change that must prove an app
+// or a passkey (pendingChange.Strong), those kinds only, as at a route
+// that requires them (no text, no call, no recovery code).
+func (p *Pages) rules(req *request) (*signin.Policy, bool) {
+	stepUp := p.stepUp(req)
+	if stepUp && req.flow.Pending != nil && req.flow.Pending.Strong {
+		return p.Policy.StrongOnly(), false
+	}
+	return p.Policy, stepUp
+}
+
 // offers reports whether the verify step may offer kind now.
 func (p *Pages) offers(req *request, kind signin.Kind) bool {
-	return p.Policy.Offers(kind, p.stepUp(req))
+	pol, stepUp := p.rules(req)
+	return pol.Offers(kind, stepUp)
 }
 
 // offersTexts reports whether a texted or called code may be used now.
@@ -35,11 +48,21 @@ func (p *Pages) offersTexts(req *request) bool {
 // of the gate's whose kind the route takes (no calls where texts are
 // required, nor texts where calls are).
 func (p *Pages) offersChannel(req *request, channel string) bool {
-	return slices.Contains(p.Channels, channel) && p.Policy.OffersChannel(channel, p.stepUp(req))
+	return slices.Contains(p.Channels, channel) && p.channelKind(req, channel)
+}
+
+// channelKind reports whether the kind of code channel brings may be
+// used now (a call's voice, a text's sms).
+func (p *Pages) channelKind(req *request, channel string) bool {
+	pol, stepUp := p.rules(req)
+	return pol.OffersChannel(channel, stepUp)
 }
 
 // offersRecovery reports whether a recovery code may be used now.
-func (p *Pages) offersRecovery(req *request) bool { return p.Policy.OffersRecovery(p.stepUp(req)) }
+func (p *Pages) offersRecovery(req *request) bool {
+	pol, stepUp := p.rules(req)
+	return pol.OffersRecovery(stepUp)
+}
 
 // requiredWords says, in the reader's language, what this gate asks for.
 func (p *Pages) requiredWords(req *request) string {
@@ -50,7 +73,8 @@ func (p *Pages) requiredWords(req *request) string {
 // or a passkey".
 func (p *Pages) requiredKinds(req *request) string {
 	var names []string
-	for _, k := range p.Policy.Require {
+	pol, _ := p.rules(req)
+	for _, k := range pol.Require {
 		names = append(names, p.sayID(req, "kind."+k))
 	}
 	return p.Words.Or(req.lang, names)

@@ -45,6 +45,13 @@ func (p *Pages) passkey(req *request, step string) {
 			p.fail(req, http.StatusForbidden, "step_up", p.sayID(req, "passkey.step_up"))
 			return
 		}
+		// A user who holds an app or a passkey proves one to add another.
+		if strong, ok := p.strongChange(req, cl.Subject, "passkey"); !ok {
+			return
+		} else if strong && !signin.Strong(cl.AMR, cl.Trusted) {
+			p.fail(req, http.StatusForbidden, "step_up", p.sayID(req, "passkey.step_up"))
+			return
+		}
 		if step == "passkey/register/begin" {
 			creation, err := p.SignIn.BeginPasskey(ctx, req.realm, cl.Subject, &req.flow.Flow)
 			if p.passkeyFailed(req, err) {

@@ -133,9 +133,9 @@ func (p *Pages) verify(req *request) {
 		case action == "app":
 			refused = !p.offers(req, signin.TOTP)
 		case action == "call":
-			refused = !p.Policy.OffersChannel(providers.Voice, p.stepUp(req))
+			refused = !p.channelKind(req, providers.Voice)
 		case action == "sms":
-			refused = !p.Policy.OffersChannel(providers.SMS, p.stepUp(req))
+			refused = !p.channelKind(req, providers.SMS)
 		case recovery && !sends: // checked as a code, whatever the action names
 			refused = !p.offersRecovery(req)
 		default: // a texted code (of a kind the gate takes), or asking for one

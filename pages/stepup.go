@@ -2,9 +2,14 @@ package pages
 
 import (
 	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/smsgate/caddy-smsgate/enrollment"
 	"unicode/utf8"
 
 	"github.com/smsgate/caddy-smsgate/session"
+	"github.com/smsgate/caddy-smsgate/signin"
 )
 
 // A devices-page change that needs a fresh code is kept, sealed in the
@@ -16,20 +21,47 @@ type pendingChange struct {
 	User string            `json:"u"`
 	At   int64             `json:"at"` // when it was asked for (unix seconds)
 	Form map[string]string `json:"f"`
+	// Strong: the change needs an app or a passkey proved (strongChange),
+	// and its step-up offers nothing else (rules).
+	Strong bool `json:"s,omitempty"`
 }
 
 // pendingFields are the devices form's fields a change keeps.
 var pendingFields = []string{"action", "device", "name", "phone", "region", "trust", "confirm"}
 
-// keepChange keeps the devices form of req for after the step-up.
-func (p *Pages) keepChange(req *request, user string) {
+// keepChange keeps the devices form of req for after the step-up; strong:
+// the step-up must prove an app or a passkey.
+func (p *Pages) keepChange(req *request, user string, strong bool) {
 	form := make(map[string]string)
 	for _, k := range pendingFields {
 		if v := req.form[k]; v != "" {
 			form[k] = trimField(v)
 		}
 	}
-	req.flow.Pending = &pendingChange{User: user, At: p.Now().Unix(), Form: form}
+	req.flow.Pending = &pendingChange{User: user, At: p.Now().Unix(), Form: form, Strong: strong}
+}
+
+// strongChange reports whether the devices-page change action (on
+// req.form's device) needs an app or a passkey proved: it adds or removes
+// one (signin.GuardsStrong) and the user holds one. ok is false when the
+// store could not say (answered 503).
+func (p *Pages) strongChange(req *request, user, action string) (strong, ok bool) {
+	if !signin.GuardsStrong(action, enrollment.KindApp) {
+		return false, true // an action that touches no app or passkey
+	}
+	list, err := p.SignIn.PhonesOf(req.r.Context(), req.realm, user)
+	if err != nil {
+		p.Logger.Error("reading devices", zap.Error(err))
+		p.unavailable(req)
+		return false, false
+	}
+	removed := ""
+	for _, d := range list {
+		if d.ID == req.form["device"] {
+			removed = d.Kind
+		}
+	}
+	return signin.GuardsStrong(action, removed) && signin.HoldsStrong(list), true
 }
 
 // resumeChange takes the change kept for user, when the session's code is

@@ -35,6 +35,8 @@ func (p *Pages) trustedSignIn(req *request) bool {
 		return false // no trust cookie
 	case !p.SignIn.Identity.Admits(user, req.user):
 		return false // another first factor: that user signs in as usual
+	case !p.Policy.Earned(tb.AMR):
+		return false // earned with a kind this gate no longer takes: a code, then (the trust is kept, should the kind come back)
 	case !p.Now().Before(tb.Created.Add(p.Remember)):
 		return false // older than remember allows now (shortened by a reload, or another gate's of the realm)
 	}

@@ -148,7 +148,7 @@ func (p *Pages) verifyData(req *request, c *enrollment.Challenge, errMsg string)
 		channel = c.Channel
 	}
 	if channel == providers.Voice {
-		if p.Policy.OffersChannel(providers.SMS, p.stepUp(req)) {
+		if p.channelKind(req, providers.SMS) {
 			d.Switch = "sms"
 		}
 	} else if p.offersChannel(req, providers.Voice) {
@@ -224,7 +224,7 @@ func (p *Pages) verifyData(req *request, c *enrollment.Challenge, errMsg string)
 	if !d.Hidden {
 		d.Who = req.user
 	}
-	if len(p.Policy.Require) > 0 && !p.offersRecovery(req) && errMsg == "" {
+	if pol, _ := p.rules(req); len(pol.Require) > 0 && !p.offersRecovery(req) && errMsg == "" {
 		d.Requires = p.requiredWords(req)
 	}
 	return d

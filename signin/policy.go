@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/providers"
 )
 
@@ -46,11 +47,37 @@ const (
 // kindOfAMR is the kind of device each amr value proves.
 var kindOfAMR = map[string]Kind{AMRSMS: SMS, AMRTel: Voice, AMROTP: TOTP, AMRSoftware: WebAuthn, AMRHardware: WebAuthn}
 
+// AMRs is a set of amr values, one bit each: what a repeat visit tests a
+// session against without a map or a string compare per factor.
+type AMRs uint8
+
+// amrBit is amr's bit (0 for a value no sign-in of this gate makes).
+func amrBit(amr string) AMRs {
+	switch amr {
+	case AMRSMS:
+		return 1 << 0
+	case AMRTel:
+		return 1 << 1
+	case AMROTP:
+		return 1 << 2
+	case AMRSoftware:
+		return 1 << 3
+	case AMRHardware:
+		return 1 << 4
+	case AMRRecovery:
+		return 1 << 5
+	}
+	return 0
+}
+
 // Policy is what a gate takes and what its route requires.
 type Policy struct {
 	// Factors are the kinds the gate takes; Require those a session must
 	// have been earned with to pass (none: any).
 	Factors, Require []string
+	// earns are the amr values of the kinds the gate takes, and a
+	// recovery code's (Settle fills it in).
+	earns AMRs
 }
 
 // Settle checks factors and require against can, the kinds the gate can
@@ -78,6 +105,12 @@ func (p *Policy) Settle(can []Kind) error {
 			return fmt.Errorf("require %s: this gate does not take %s (factors %v)", k, k, p.Factors)
 		}
 	}
+	p.earns = amrBit(AMRRecovery)
+	for a, k := range kindOfAMR {
+		if p.Takes(k) {
+			p.earns |= amrBit(a)
+		}
+	}
 	return nil
 }
 
@@ -92,10 +125,34 @@ var cannot = map[Kind]string{
 // Takes reports whether the gate takes kind at all.
 func (p *Policy) Takes(kind Kind) bool { return slices.Contains(p.Factors, string(kind)) }
 
+// Earned reports whether a session (or a trust) earned with amr counts at
+// this gate at all: earned with a kind it takes (a gate whose factors
+// dropped sms opens nothing for a texted session), or with a recovery
+// code. A session that names no way it was earned counts nowhere.
+func (p *Policy) Earned(amr []string) bool { return p.earns.Earned(amr) }
+
+// Earns is the amr values a session earned at this gate may hold (one of
+// them at least): Earned, for a caller to keep beside its hot fields.
+func (p *Policy) Earns() AMRs { return p.earns }
+
+// Earned reports whether amr holds a value of e.
+func (e AMRs) Earned(amr []string) bool {
+	for _, a := range amr {
+		if e&amrBit(a) != 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // Satisfied reports whether a session earned with amr passes the route: a
-// kind it requires, if it requires any. A trusted browser's session never
-// does (it proved no device now).
+// kind the gate takes (Earned), and a kind it requires, if it requires
+// any. A trusted browser's session never passes a require (it proved no
+// device now).
 func (p *Policy) Satisfied(amr []string, trusted bool) bool {
+	if !p.Earned(amr) {
+		return false
+	}
 	if len(p.Require) == 0 {
 		return true
 	}
@@ -167,3 +224,43 @@ func EarnsTrust(amr []string) bool { return len(amr) > 0 && amr[0] != AMRRecover
 func NeedsStepUp(action string) bool { return !stepUpExempt[action] }
 
 var stepUpExempt = map[string]bool{"rename": true, "untrust": true, "signout-all": true}
+
+// Strong reports whether a session earned with amr proved an app or a
+// passkey when it began (a trusted browser's proved nothing then).
+func Strong(amr []string, trusted bool) bool {
+	return !trusted && slices.ContainsFunc(amr, func(a string) bool { return a == AMROTP || a == AMRSoftware || a == AMRHardware })
+}
+
+// GuardsStrong reports whether a devices-page action changes what proves
+// more than a phone: adding an app or a passkey, or removing one
+// (removed: the kind of the device removed). Such a change, by a user who
+// holds an app or a passkey (HoldsStrong), needs a step-up with one of
+// them, not a text: else whoever has the user's texts (a SIM swap) adds
+// an app of their own and passes a route that requires one.
+func GuardsStrong(action, removed string) bool {
+	switch action {
+	case "app", "app-confirm", "passkey":
+		return true
+	case "remove":
+		return removed == enrollment.KindApp || removed == enrollment.KindPasskey
+	}
+	return false
+}
+
+// HoldsStrong reports whether list holds an app or a passkey.
+func HoldsStrong(list []enrollment.Device) bool {
+	return enrollment.HasKind(list, enrollment.KindApp) || enrollment.HasKind(list, enrollment.KindPasskey)
+}
+
+// StrongOnly is the policy of a step-up that must prove an app or a
+// passkey (GuardsStrong): the gate's kinds among them, each required, so
+// that no text, call or recovery code is offered or taken.
+func (p *Policy) StrongOnly() *Policy {
+	var strong []string
+	for _, k := range []Kind{TOTP, WebAuthn} {
+		if p.Takes(k) {
+			strong = append(strong, string(k))
+		}
+	}
+	return &Policy{Factors: strong, Require: strong, earns: p.earns}
+}

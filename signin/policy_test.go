@@ -74,3 +74,33 @@ func TestPolicyChannels(t *testing.T) {
 		t.Fatal("OffersChannel: a call where texts are required, but at a step-up")
 	}
 }
+
+// TestEarned: a session counts at a gate only when it was earned with a
+// kind the gate takes (or a recovery code); one that names no kind, or
+// one the gate dropped from its factors, counts nowhere — though the
+// gate requires nothing.
+func TestEarned(t *testing.T) {
+	t.Parallel()
+	p := &Policy{Factors: []string{"voice", "totp"}}
+	if err := p.Settle([]Kind{SMS, Voice, TOTP, WebAuthn}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		amr  []string
+		want bool
+	}{
+		{[]string{AMRSMS}, false},
+		{[]string{AMRSoftware}, false},
+		{[]string{AMRHardware}, false},
+		{nil, false},
+		{[]string{"pwd"}, false},
+		{[]string{AMRTel}, true},
+		{[]string{AMROTP}, true},
+		{[]string{AMRRecovery}, true},
+		{[]string{AMRSMS, AMROTP}, true},
+	} {
+		if got := p.Earned(tc.amr); got != tc.want || p.Satisfied(tc.amr, false) != tc.want {
+			t.Errorf("factors voice totp, amr %v: earned %v, satisfied %v; want %v", tc.amr, got, p.Satisfied(tc.amr, false), tc.want)
+		}
+	}
+}

@@ -1,0 +1,52 @@
+package pages_test
+
+import (
+	"net/http"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/smsgate/caddy-smsgate/internal/sitetest"
+)
+
+// TestANewLoginKeepsTheCooldownDoubling: posting the login form again,
+// once the last code's wait is over, starts no new schedule: the wait
+// before each code to carol's phone doubles across logins (30 s, 60 s,
+// 120 s…) as it does within one sign-in, until a code is used. Before,
+// every new login started over at 30 s, so re-posting the login every
+// 30 s texted carol's phone at the base rate for as long as the per-user
+// and per-number limits allowed (10 an hour, every hour).
+func TestANewLoginKeepsTheCooldownDoubling(t *testing.T) {
+	sitetest.Parallel(t)
+	s, c, _ := carolAtTheCode(t, "")
+	login := func(c *sitetest.Client) *sitetest.Response {
+		tok := c.CSRF("/.smsgate/login")
+		return c.Post("/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}})
+	}
+	s.Advance(31 * time.Second) // past the first code's wait
+	for i := range 4 {
+		sent := s.Sent()
+		sitetest.Expect(t, login(c), http.StatusSeeOther, "/.smsgate/verify")
+		if s.Sent() != sent+1 {
+			t.Fatalf("login %d after the last wait sent %d codes, want 1", i+2, s.Sent()-sent)
+		}
+		wait := 30 * time.Second << (i + 1)
+		s.Advance(wait/2 + time.Second) // past the base wait and the last one, not this one
+		if res := login(c); res.StatusCode != http.StatusTooManyRequests || s.Sent() != sent+1 {
+			t.Fatalf("login %d, %s after code %d (its wait: %s): answered %d, %d more codes sent; want 429 and none",
+				i+3, wait/2+time.Second, i+2, wait, res.StatusCode, s.Sent()-sent-1)
+		}
+		s.Advance(wait / 2)
+	}
+	// A code used ends the doubling: the next sign-in begins at 30 s.
+	sitetest.Expect(t, login(c), http.StatusSeeOther, "/.smsgate/verify")
+	tok := c.CSRF("/.smsgate/verify")
+	sitetest.Expect(t, c.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}}), http.StatusSeeOther, "/")
+	other := sitetest.NewClient(t, "")
+	sitetest.Expect(t, login(other), http.StatusSeeOther, "/.smsgate/verify")
+	s.Advance(31 * time.Second)
+	sent := s.Sent()
+	if sitetest.Expect(t, login(other), http.StatusSeeOther, "/.smsgate/verify"); s.Sent() != sent+1 {
+		t.Fatalf("after a code was used, a new login 31 s after the next sent %d codes, want 1", s.Sent()-sent)
+	}
+}

@@ -1,0 +1,93 @@
+package pages_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/smsgate/caddy-smsgate/internal/sitetest"
+)
+
+// TestAnotherAppNeedsTheAppNotAText: carol holds an authenticator app, and
+// /admin requires one. Whoever has her texts (a SIM swap) signs in by SMS
+// in another browser: the devices page must not let that session add an
+// app of its own (which would then open /admin), nor remove carol's: the
+// change asks for a step-up with her app, and the verify step offers no
+// text, no call and no recovery code for it. carol herself, signed in by
+// text, adds a second app once her first app's code is typed. Before, a
+// fresh texted session added an app at once, and its code opened /admin.
+// (The first app is added from a texted session: nothing stronger exists
+// yet — SECURITY.md says so.)
+func TestAnotherAppNeedsTheAppNotAText(t *testing.T) {
+	sitetest.Parallel(t)
+	s := sitetest.Start(t, requireSite)
+	secret := addApp(t, s, sitetest.NewClient(t, ""))
+
+	s.Advance(time.Minute)
+	thief := sitetest.NewClient(t, "")
+	sitetest.SignIn(t, s, thief)
+	tok := thief.CSRF("/.smsgate/devices")
+	for _, form := range []url.Values{
+		{"action": {"app"}},
+		{"action": {"app-confirm"}, "code": {"123456"}},
+		{"action": {"passkey"}},
+		{"action": {"remove"}, "device": {appID(t, thief)}, "confirm": {"1"}},
+	} {
+		form.Set("csrf", tok)
+		res := thief.Post("/.smsgate/devices", form)
+		if appSecret.MatchString(res.Text) || res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/.smsgate/verify" {
+			t.Fatalf("a texted session's %s on the devices page of a user with an app: %d %s", form.Get("action"), res.StatusCode, res.Header.Get("Location"))
+		}
+		page := thief.Get("/.smsgate/verify")
+		if strings.Contains(page.Text, "Send me a code") || strings.Contains(page.Text, "Call me") || strings.Contains(page.Text, "I don&#39;t have my phone") ||
+			!strings.Contains(page.Text, "Use my authenticator app") {
+			t.Fatalf("the step-up for %s offers more than the app:\n%s", form.Get("action"), page.Text)
+		}
+		sent := s.Sent()
+		for _, try := range []url.Values{{"action": {"send"}}, {"action": {"call"}}, {"code": {"123456"}}} {
+			try.Set("csrf", tok)
+			if res := thief.Post("/.smsgate/verify", try); res.StatusCode != http.StatusBadRequest || s.Sent() != sent {
+				t.Fatalf("the step-up for %s took %v: %d, %d sent", form.Get("action"), try, res.StatusCode, s.Sent()-sent)
+			}
+		}
+	}
+	if res := thief.Get("/admin/x"); res.StatusCode == http.StatusOK {
+		t.Fatalf("the texted session reached /admin: %q", res.Text)
+	}
+
+	// carol, signed in by text in a new browser, adds a second app with
+	// her first one's code.
+	s.Advance(time.Minute)
+	addAnotherApp(t, s, sitetest.NewClient(t, ""), secret)
+}
+
+// addAnotherApp signs c in as carol by text and adds a second app, with a
+// step-up by the app whose secret is first; it returns the new secret.
+func addAnotherApp(t *testing.T, s *sitetest.Site, c *sitetest.Client, first string) string {
+	t.Helper()
+	sitetest.SignIn(t, s, c)
+	tok := c.CSRF("/.smsgate/devices")
+	sitetest.Expect(t, c.Post("/.smsgate/devices", url.Values{"action": {"app"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+	sitetest.Expect(t, c.Post("/.smsgate/verify", url.Values{"action": {"app"}, "code": {sitetest.AppCode(t, first)}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/devices")
+	res := c.Get("/.smsgate/devices") // the change kept for after the step-up: the new app's secret
+	m := sitetest.CSRFField.FindStringSubmatch(res.Text)
+	if m == nil {
+		t.Fatalf("after the app's step-up: %d\n%s", res.StatusCode, res.Text)
+	}
+	return confirmApp(t, c, m[1], res)
+}
+
+// appID is the ID of the user's app, from the devices page's JSON.
+func appID(t *testing.T, c *sitetest.Client) string {
+	t.Helper()
+	res := c.GetWith("/.smsgate/devices", map[string]string{"Accept": "application/json"})
+	i := strings.Index(res.Text, `"kind":"app"`)
+	j := strings.LastIndex(res.Text[:max(i, 0)], `"id":"`)
+	if i < 0 || j < 0 {
+		t.Fatalf("no app on the devices page: %s", res.Text)
+	}
+	id := res.Text[j+len(`"id":"`):]
+	return id[:strings.IndexByte(id, '"')]
+}
