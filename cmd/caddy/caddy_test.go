@@ -92,7 +92,7 @@ func startCaddy(t *testing.T, sock *harness.Socket, config, logFile, base string
 	}
 	defer out.Close()
 	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
+	if err := harness.Start(cmd, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	s := &server{t: t, sock: sock, config: config, env: env, cmd: cmd, exited: make(chan struct{}), base: base, log: logFile}

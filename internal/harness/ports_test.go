@@ -16,13 +16,18 @@ import (
 )
 
 // TestMain lets the tests run this binary as a second process, which asks
-// for ports (HARNESS_TEST_PORTS=n prints n reserved ports) or serves HTTP
-// on the socket it was handed as fd 3 (HARNESS_TEST_SERVE=1).
+// for ports (HARNESS_TEST_PORTS=n prints n reserved ports), serves HTTP
+// on the socket it was handed as fd 3 (HARNESS_TEST_SERVE=1), or starts a
+// child and waits to be killed (HARNESS_TEST_START=1, start_test.go).
 func TestMain(m *testing.M) {
 	if n, _ := strconv.Atoi(os.Getenv("HARNESS_TEST_PORTS")); n > 0 {
 		for range n {
 			fmt.Println(FreePort())
 		}
+		return
+	}
+	if os.Getenv("HARNESS_TEST_START") == "1" {
+		startAndHang()
 		return
 	}
 	if os.Getenv("HARNESS_TEST_SERVE") == "1" {
