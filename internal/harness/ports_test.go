@@ -166,3 +166,21 @@ func TestChildEnv(t *testing.T) {
 		t.Fatalf("GORACE: %q", got)
 	}
 }
+
+// TestFreePortsOutliveTheCollector: a port FreePort gave stays reserved
+// after garbage collections. Before, nothing held its lock socket, whose
+// finalizer closed it at the next collection: another test binary (the
+// suite runs two at once, each asking for ports) could be given the port
+// of this one's Caddy before that Caddy bound it.
+func TestFreePortsOutliveTheCollector(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the reservation across processes is Linux's abstract sockets")
+	}
+	p := FreePort()
+	runtime.GC()
+	runtime.GC()
+	if release, ok := lock(p); ok {
+		release()
+		t.Fatalf("port %d: its reservation ended with a garbage collection", p)
+	}
+}
