@@ -35,7 +35,7 @@ func TestMain(m *testing.M) {
 	// Caddy's data and config directories (the config's autosave.json),
 	// for every process these tests start: never the user's (startCaddy
 	// gives each config its own).
-	root, err := os.MkdirTemp("", "smsgate-cmd-data-")
+	root, err := harness.ProcessDir("cmd-data") // swept if this binary is killed
 	if err != nil {
 		panic(err)
 	}
