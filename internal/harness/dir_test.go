@@ -1,13 +1,10 @@
 package harness
 
 import (
-	"bufio"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
-	"strings"
 	"testing"
 	"time"
 )
@@ -40,17 +37,7 @@ func TestAKilledBinarysFolderIsSwept(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = os.RemoveAll(mine) })
-	killed := exec.Command(os.Args[0], "-test.run=^$")
-	killed.Env = ChildEnv("HARNESS_TEST_DIR=1")
-	out, err := killed.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := killed.Start(); err != nil {
-		t.Fatal(err)
-	}
-	line, _ := bufio.NewReader(out).ReadString('\n')
-	theirs := strings.TrimSpace(line)
+	killed, theirs := hanging(t, "HARNESS_TEST_DIR=1")
 	if _, err := os.Stat(filepath.Join(theirs, "data")); err != nil {
 		_ = killed.Process.Kill()
 		t.Fatalf("the child's folder %q: %v", theirs, err)

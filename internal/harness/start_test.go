@@ -25,6 +25,23 @@ func startAndHang() {
 	time.Sleep(10 * time.Minute)
 }
 
+// hanging runs this binary again with env, and returns it once it wrote
+// its first line (which it returns, trimmed); it then waits to be killed.
+func hanging(t *testing.T, env string) (*exec.Cmd, string) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = ChildEnv(env)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	line, _ := bufio.NewReader(out).ReadString('\n')
+	return cmd, strings.TrimSpace(line)
+}
+
 // gone reports whether process pid has ended (a zombie nobody reaped has).
 func gone(pid int) bool {
 	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
@@ -43,20 +60,11 @@ func TestAChildDiesWithTheTestBinary(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("Pdeathsig is Linux's")
 	}
-	parent := exec.Command(os.Args[0], "-test.run=^$")
-	parent.Env = ChildEnv("HARNESS_TEST_START=1")
-	out, err := parent.StdoutPipe()
+	parent, line := hanging(t, "HARNESS_TEST_START=1")
+	pid, err := strconv.Atoi(line)
 	if err != nil {
-		t.Fatal(err)
-	}
-	if err := parent.Start(); err != nil {
-		t.Fatal(err)
-	}
-	line, err := bufio.NewReader(out).ReadString('\n')
-	pid, perr := strconv.Atoi(strings.TrimSpace(line))
-	if err != nil || perr != nil {
 		_ = parent.Process.Kill()
-		t.Fatalf("the child's pid: %q %v %v", line, err, perr)
+		t.Fatalf("the child's pid: %q %v", line, err)
 	}
 	t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGKILL) })
 	if gone(pid) {
