@@ -60,7 +60,7 @@ var chromium struct {
 // startChromium starts the package's Chromium, once.
 func startChromium() (context.Context, error) {
 	chromium.once.Do(func() {
-		dir, err := os.MkdirTemp("", "smsgate-chromium-")
+		dir, err := harness.ProcessDir("chromium") // swept if this binary is killed
 		if err != nil {
 			chromium.err = err
 			return

@@ -133,7 +133,7 @@ func (t *topology) caddy(c config, name, globals, logFile, site string, env ...s
 }
 
 func (t *topology) start(cmd *exec.Cmd) error {
-	if err := cmd.Start(); err != nil {
+	if err := harness.Start(cmd, syscall.SIGKILL); err != nil { // dies with the test binary
 		return err
 	}
 	t.procs = append(t.procs, cmd)

@@ -35,7 +35,7 @@ func TestMain(m *testing.M) {
 	// Caddy's data and config directories (the config's autosave.json),
 	// for every process these tests start: never the user's (startCaddy
 	// gives each config its own).
-	root, err := os.MkdirTemp("", "smsgate-cmd-data-")
+	root, err := harness.ProcessDir("cmd-data") // swept if this binary is killed
 	if err != nil {
 		panic(err)
 	}
@@ -92,7 +92,7 @@ func startCaddy(t *testing.T, sock *harness.Socket, config, logFile, base string
 	}
 	defer out.Close()
 	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
+	if err := harness.Start(cmd, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	s := &server{t: t, sock: sock, config: config, env: env, cmd: cmd, exited: make(chan struct{}), base: base, log: logFile}

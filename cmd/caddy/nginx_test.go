@@ -278,7 +278,9 @@ http {
 	cmd := exec.Command(nginx, "-c", conf, "-e", filepath.Join(dir, "error.log"))
 	out, _ := os.Create(filepath.Join(dir, "nginx.out"))
 	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
+	// SIGTERM when the test binary dies too: a SIGKILLed master leaves its
+	// worker listening.
+	if err := harness.Start(cmd, syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {

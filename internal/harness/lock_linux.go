@@ -10,8 +10,11 @@ import (
 // holds it, and which the kernel drops when the process ends, however it
 // ends (no file left behind, no stale lock). Abstract sockets belong to
 // the network namespace, as the ports do.
-func lock(port int) (release func(), ok bool) {
-	l, err := net.Listen("unix", fmt.Sprintf("@smsgate-test-port-%d", port))
+func lock(port int) (release func(), ok bool) { return lockName(fmt.Sprintf("port-%d", port)) }
+
+// lockName is lock for any name (a ProcessDir's).
+func lockName(name string) (release func(), ok bool) {
+	l, err := net.Listen("unix", "@smsgate-test-"+name)
 	if err != nil {
 		return nil, false
 	}

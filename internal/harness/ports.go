@@ -104,11 +104,30 @@ func Port(tb testing.TB, also ...int) int {
 // FreePort is Port for this whole process (for a package's TestMain or
 // a package-level server): the reservation lasts until the process ends.
 func FreePort() int {
-	port, _, err := reserve(nil)
+	port, release, err := reserve(nil)
 	if err != nil {
 		panic(err)
 	}
+	forever.keep(release)
 	return port
+}
+
+// forever holds the releases of the reservations that last as long as the
+// process (FreePort's, ProcessDir's). Dropped, a reservation's lock socket
+// was closed by its finalizer at the next collection, and the port given
+// to another test binary, while this one's Caddy had yet to bind it
+// (TestFreePortsOutliveTheCollector).
+var forever held
+
+type held struct {
+	sync.Mutex
+	releases []func()
+}
+
+func (h *held) keep(release func()) {
+	h.Lock()
+	h.releases = append(h.releases, release)
+	h.Unlock()
 }
 
 // reserve picks a port in [low, high) (and its offsets), takes the

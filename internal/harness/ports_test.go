@@ -16,13 +16,23 @@ import (
 )
 
 // TestMain lets the tests run this binary as a second process, which asks
-// for ports (HARNESS_TEST_PORTS=n prints n reserved ports) or serves HTTP
-// on the socket it was handed as fd 3 (HARNESS_TEST_SERVE=1).
+// for ports (HARNESS_TEST_PORTS=n prints n reserved ports), serves HTTP
+// on the socket it was handed as fd 3 (HARNESS_TEST_SERVE=1), or starts a
+// child or makes a ProcessDir and waits to be killed (HARNESS_TEST_START=1,
+// HARNESS_TEST_DIR=1; start_test.go, dir_test.go).
 func TestMain(m *testing.M) {
 	if n, _ := strconv.Atoi(os.Getenv("HARNESS_TEST_PORTS")); n > 0 {
 		for range n {
 			fmt.Println(FreePort())
 		}
+		return
+	}
+	if os.Getenv("HARNESS_TEST_START") == "1" {
+		startAndHang()
+		return
+	}
+	if os.Getenv("HARNESS_TEST_DIR") == "1" {
+		dirAndHang()
 		return
 	}
 	if os.Getenv("HARNESS_TEST_SERVE") == "1" {
@@ -159,5 +169,23 @@ func TestChildEnv(t *testing.T) {
 	// The last of a key is what a child gets (exec.Cmd.Env).
 	if got := gorace[len(gorace)-1]; got != "GORACE=halt_on_error=1 atexit_sleep_ms=0" {
 		t.Fatalf("GORACE: %q", got)
+	}
+}
+
+// TestFreePortsOutliveTheCollector: a port FreePort gave stays reserved
+// after garbage collections. Before, nothing held its lock socket, whose
+// finalizer closed it at the next collection: another test binary (the
+// suite runs two at once, each asking for ports) could be given the port
+// of this one's Caddy before that Caddy bound it.
+func TestFreePortsOutliveTheCollector(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the reservation across processes is Linux's abstract sockets")
+	}
+	p := FreePort()
+	runtime.GC()
+	runtime.GC()
+	if release, ok := lock(p); ok {
+		release()
+		t.Fatalf("port %d: its reservation ended with a garbage collection", p)
 	}
 }

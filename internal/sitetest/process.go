@@ -162,7 +162,9 @@ func startProcess() (*process, error) {
 		return nil, err
 	}
 	p.stdout = bufio.NewScanner(out)
-	if err := p.cmd.Start(); err != nil {
+	// Its stdin closes when this binary ends, however it ends, and it
+	// stops; one stuck is killed with it (Pdeathsig on Linux).
+	if err := harness.Start(p.cmd, syscall.SIGKILL); err != nil {
 		return nil, err
 	}
 	go func() { _ = p.cmd.Wait(); close(p.exited) }()

@@ -90,7 +90,8 @@ func Main(m *testing.M, after ...func()) {
 	// default localhost:2019 (which another program may hold).
 	caddy.DefaultAdminListen = fmt.Sprintf("localhost:%d", AdminPort)
 	var err error
-	if root, err = os.MkdirTemp("", "smsgate-test-"); err != nil {
+	// Removed at the end (if this binary is killed, by the next one).
+	if root, err = harness.ProcessDir("test"); err != nil {
 		panic(err)
 	}
 	// Caddy's data and config directories and default storage (stores,

@@ -134,7 +134,7 @@ func (r *Redis) Restart() {
 		args = append(args, r.args...)
 	}
 	r.cmd = exec.Command(r.bin, args...)
-	if err := r.cmd.Start(); err != nil {
+	if err := harness.Start(r.cmd, syscall.SIGKILL); err != nil { // dies with the test binary
 		r.t.Fatal(err)
 	}
 	for i := 0; ; i++ {
