@@ -146,8 +146,8 @@ func (r *Redis) waitOn(ctx context.Context, node redis.Cmdable, addr, marker str
 // replicas is how many replicas the master node (at addr) has in sync.
 // The count is read again at most every replicaCheck, by one read at a
 // time, and no lock is held while it is read: a request meanwhile takes
-// the count last read, and only the first requests, before any count is
-// known, wait for the read (or their ctx).
+// the count last read where it is one or more, and waits for the read (or
+// its ctx) where no count is known or the last was zero.
 func (r *Redis) replicas(ctx context.Context, node redis.Cmdable, addr string) (int64, error) {
 	return r.count(ctx, node, addr, false)
 }
@@ -169,13 +169,18 @@ func (r *Redis) count(ctx context.Context, node redis.Cmdable, addr string, now 
 		c = new(replicaCount)
 		rc.nodes[addr] = c
 	}
-	if c.read == nil && (now || !c.known || rc.now().Sub(c.at) >= replicaCheck) {
+	stale := !c.known || rc.now().Sub(c.at) >= replicaCheck
+	if c.read == nil && (now || stale) {
 		c.read = make(chan struct{})
 		go rc.read(node, c)
 	}
 	n, known, read := c.n, c.known, c.read
 	rc.mu.Unlock()
-	if known && !now {
+	// A count read within replicaCheck is taken, and an older one of a
+	// replica or more too (WAIT proves it, and a WAIT in vain counts again:
+	// recount); an older zero is not, as it would skip the wait where a
+	// replica attached since (the old master back as one, after a failover).
+	if known && !now && (!stale || n > 0) {
 		return n, nil
 	}
 	select {
@@ -185,10 +190,10 @@ func (r *Redis) count(ctx context.Context, node redis.Cmdable, addr string, now 
 	}
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
-	if c.err != nil || !c.known {
+	if !c.known || (now && c.err != nil) {
 		return 0, c.err
 	}
-	return c.n, nil
+	return c.n, nil // a read that failed leaves the count known (read again at the next write)
 }
 
 // read reads node's count of replicas into c, and ends c's read.

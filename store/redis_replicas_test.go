@@ -294,3 +294,42 @@ func TestALastingWriteAfterTheReplicaLeft(t *testing.T) {
 	mu.Unlock()
 	lastingWriteDone(t, st, "after the replica left")
 }
+
+// TestALastingWriteAfterAReplicaAttached: a master counted with no
+// replica, which then gets one (the old master back as a replica after a
+// failover), waits for it at the first lasting write once the count is due
+// again: a count of zero older than a second is read again before it is
+// believed. Before, the write took the old zero, did not wait, and was
+// reported done though no replica had it (TestAFailoverBringsNoEndedSessionBack,
+// in caddymodule, under load: the logout answered 200 with the replica
+// paused).
+func TestALastingWriteAfterAReplicaAttached(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	master := redistest.StartWith(t, "--repl-diskless-sync-delay", "0")
+	st := openRedis(store.Redis{Addresses: []string{master.Addr}})(t)
+	var mu sync.Mutex
+	now := time.Now()
+	store.SetReplicaClock(st, func() time.Time { mu.Lock(); defer mu.Unlock(); return now })
+	if err := st.Put(store.Lasting(ctx), "a", []byte("1"), 0); err != nil {
+		t.Fatal(err) // counted: no replica
+	}
+	_, port, _ := strings.Cut(master.Addr, ":")
+	replica := redistest.StartWith(t, "--replicaof", "127.0.0.1", port)
+	m := redis.NewClient(&redis.Options{Addr: master.Addr})
+	defer m.Close()
+	for start := time.Now(); ; time.Sleep(50 * time.Millisecond) {
+		if info, _ := m.Info(ctx, "replication").Result(); strings.Contains(info, "state=online") {
+			break
+		}
+		if time.Since(start) > 20*time.Second {
+			t.Fatal("the replica did not attach")
+		}
+	}
+	replica.Pause()
+	defer replica.Resume()
+	mu.Lock()
+	now = now.Add(time.Hour)
+	mu.Unlock()
+	unacknowledged(t, lastingWrites(st, "a", "e", "b"), "the master")
+}
