@@ -350,6 +350,18 @@ func Admin(t *testing.T, method, path, body string) (int, string) {
 
 func admin(t *testing.T, at ports, method, path, body string) (int, string) {
 	t.Helper()
+	st, _, out := adminWithHeader(t, at, method, path, body)
+	return st, out
+}
+
+// AdminWithHeader is Admin with the answer's header too.
+func (s *Site) AdminWithHeader(method, path, body string) (int, http.Header, string) {
+	s.t.Helper()
+	return adminWithHeader(s.t, s.ports, method, path, body)
+}
+
+func adminWithHeader(t *testing.T, at ports, method, path, body string) (int, http.Header, string) {
+	t.Helper()
 	req, _ := http.NewRequest(method, at.withPorts("http://localhost:{ADMIN_PORT}")+path, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	res, err := adminClient.Do(req)
@@ -358,7 +370,7 @@ func admin(t *testing.T, at ports, method, path, body string) (int, string) {
 	}
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
-	return res.StatusCode, string(b)
+	return res.StatusCode, res.Header, string(b)
 }
 
 // startLocal starts the in-process Caddy, with only its admin endpoint,
