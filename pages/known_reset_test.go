@@ -25,7 +25,7 @@ func TestAResetEndsTheBrowsersItKnew(t *testing.T) {
 		admin("/smsgate/reset", `{"realm":"localhost","user":"alice"}`)
 		s.Advance(time.Second)
 		admin("/smsgate/users", `{"realm":"localhost","user":"alice","phone":"+14155552672"}`)
-	}, false)
+	}, false, false)
 }
 
 // TestAnEndedSessionEndsItsBrowsersKnownness: the thief's browser (a
@@ -47,20 +47,41 @@ func TestAnEndedSessionEndsItsBrowsersKnownness(t *testing.T) {
 		}
 		// The thief's session is the older one.
 		admin("/smsgate/sessions/end", `{"realm":"localhost","user":"alice","id":"`+list[len(list)-1].SID+`"}`)
-	}, true)
+	}, true, false)
+}
+
+// TestAnEndedTrustedSessionEndsItsBrowsersKnownness: the thief's browser
+// asked to be trusted, and signed in again by that trust; the admin ends
+// the session it holds now (the newest). Its browser must no longer be
+// known either: the known-browser cookie names the session of the
+// browser's latest sign-in, by a code or by its trust. (Before this
+// change's second half, the cookie named the session its code made, which
+// the admin did not end.)
+func TestAnEndedTrustedSessionEndsItsBrowsersKnownness(t *testing.T) {
+	sitetest.Parallel(t)
+	knownEnded(t, func(s *sitetest.Site, admin func(path, body string)) {
+		_, out := s.Admin("GET", "/smsgate/sessions?realm=localhost&user=alice", "")
+		var list []struct{ SID string }
+		if err := json.Unmarshal([]byte(out), &list); err != nil || len(list) != 2 {
+			t.Fatalf("alice's sessions: %v %s", err, out)
+		}
+		admin("/smsgate/sessions/end", `{"realm":"localhost","user":"alice","id":"`+list[0].SID+`"}`)
+	}, false, true)
 }
 
 // knownEnded signs a thief in as alice (and, with owner, alice in her own
-// browser after it), has the admin end the thief's hold with end, then
+// browser after it; with trusted, the thief's browser trusted and signed
+// in again by its trust), has the admin end the thief's hold with end, then
 // has strangers fill alice's window of checked guesses: the thief's
 // browser must be refused with them, and alice's own (with owner) checked.
-func knownEnded(t *testing.T, end func(s *sitetest.Site, admin func(path, body string)), owner bool) {
+func knownEnded(t *testing.T, end func(s *sitetest.Site, admin func(path, body string)), owner, trusted bool) {
 	s := sitetest.StartWith(t, sitetest.TrustedProxies, `http://localhost:{HTTP_PORT} {
 	smsgate {
 		identity none
 		store badger {DIR}
 		provider log
 		limit guesses 5 1d
+		remember 30d
 	}
 	respond "Hello, {http.auth.user.id}!"
 }`)
@@ -84,7 +105,16 @@ func knownEnded(t *testing.T, end func(s *sitetest.Site, admin func(path, body s
 
 	thief := sitetest.NewClient(t, "").From("192.0.2.66")
 	tok := login(thief)
-	sitetest.Expect(t, thief.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}}), http.StatusSeeOther, "/")
+	remember := ""
+	if trusted {
+		remember = "1"
+	}
+	sitetest.Expect(t, thief.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}, "remember": {remember}}), http.StatusSeeOther, "/")
+	if trusted {
+		s.Advance(time.Second)
+		thief.SetCookie("smsgate_session", "") // its session gone; its trust signs it in again
+		sitetest.Expect(t, thief.Get("/.smsgate/login?rd=%2F"), http.StatusSeeOther, "/")
+	}
 	alice := sitetest.NewClient(t, "").From("198.51.100.7")
 	if owner {
 		tok := login(alice)
