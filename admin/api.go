@@ -121,10 +121,13 @@ func (a *AdminAPI) answer(w http.ResponseWriter, r *http.Request) (any, error) {
 		// A read: a POST or DELETE that exported would let a cross-site
 		// form (or a mistaken script) take the records. The keys are the
 		// exception (exportMethod).
-		return nil, notAllowed(w, http.MethodGet, "use GET (POST with with_keys=1)")
+		if withKeys {
+			return nil, notAllowed(w, "use POST (or GET, deprecated)", http.MethodGet, http.MethodPost)
+		}
+		return nil, notAllowed(w, "use GET (POST with with_keys=1)", http.MethodGet)
 	}
 	if op == "sessions" && r.Method != http.MethodGet {
-		return nil, notAllowed(w, http.MethodGet, "use GET") // sessions/end ends one
+		return nil, notAllowed(w, "use GET", http.MethodGet) // sessions/end ends one
 	}
 	if op == "export" || ((op == "users" || op == "sessions") && r.Method == http.MethodGet) {
 		realm := q.Get("realm")
@@ -155,7 +158,10 @@ func (a *AdminAPI) answer(w http.ResponseWriter, r *http.Request) (any, error) {
 		return g.Users(ctx)
 	}
 	if r.Method != http.MethodPost {
-		return nil, notAllowed(w, http.MethodPost, "use POST")
+		if op == "users" {
+			return nil, notAllowed(w, "use GET to list, POST to add", http.MethodGet, http.MethodPost)
+		}
+		return nil, notAllowed(w, "use POST", http.MethodPost)
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<20)
 	if op == "import" {
@@ -202,9 +208,10 @@ func (a *AdminAPI) answer(w http.ResponseWriter, r *http.Request) (any, error) {
 	return g.Change(ctx, op, req, "")
 }
 
-// notAllowed refuses a request's method: 405, with the one allowed.
-func notAllowed(w http.ResponseWriter, allow, msg string) error {
-	w.Header().Set("Allow", allow)
+// notAllowed refuses a request's method: 405, its Allow naming every
+// method the endpoint takes.
+func notAllowed(w http.ResponseWriter, msg string, allow ...string) error {
+	w.Header().Set("Allow", strings.Join(allow, ", "))
 	return &adminError{http.StatusMethodNotAllowed, errors.New(msg)}
 }
 

@@ -62,7 +62,8 @@ func init() {
 		Long: `
 The admin's tools. While Caddy runs, they go through its admin endpoint
 (the admin.api.smsgate module: the same listener, origin checks and trust
-as Caddy's own admin API; --address, default localhost:2019).
+as Caddy's own admin API; --address, default the one --config
+names, else localhost:2019).
 
 When Caddy is stopped, they work on the store itself, and only on the one
 you name: --config with Caddy's config (the store of the gate serving
@@ -91,7 +92,7 @@ An unknown or ambiguous realm is an error. Run 'caddy smsgate <command>
 				if sub.name == "accept-store" {
 					c.Flags().Bool("new-secret", false, "also make a new signing secret, ending every session from before the wipe (whose logouts it lost)")
 				}
-				c.Flags().String("address", "localhost:2019", "Caddy's admin endpoint")
+				c.Flags().String("address", "", "Caddy's admin endpoint (default: the one --config names, else localhost:2019)")
 				c.Flags().String("config", "", "with Caddy stopped: its config (Caddyfile or JSON), to find the realm's store")
 				c.Flags().String("adapter", "", "the config's adapter (default: caddyfile, unless it is .json)")
 				c.Flags().String("store", "", "with Caddy stopped: a Badger store's folder (it must exist)")
@@ -140,7 +141,13 @@ func adminCommand(sub subcommand) func(caddycmd.Flags) (int, error) {
 		withKeys := sub.name == "export" && fl.Bool("with-keys")
 		var out []byte
 		var err error
-		if address := fl.String("address"); reachable(address) {
+		// The admin endpoint as Caddy's own commands find it: --address,
+		// else the one the config's global options name, else the default.
+		address, err := caddycmd.DetermineAdminAPIAddress(fl.String("address"), nil, fl.String("config"), fl.String("adapter"))
+		if err != nil {
+			return caddy.ExitCodeFailedStartup, err
+		}
+		if reachable(address) {
 			out, err = viaAdminAPI(address, sub, req, body, withKeys)
 		} else {
 			fmt.Fprintf(os.Stderr, "Caddy's admin endpoint %s does not answer: working on the store directly\n", address)

@@ -112,7 +112,7 @@ func (a *AdminAPI) countingOp(w http.ResponseWriter, r *http.Request, op string)
 	q := r.URL.Query()
 	if op == "pumping/resume" {
 		if r.Method != http.MethodPost {
-			return nil, notAllowed(w, http.MethodPost, "use POST")
+			return nil, notAllowed(w, "use POST", http.MethodPost)
 		}
 		var req struct{ Realm, Place string }
 		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096)).Decode(&req); err != nil {
@@ -125,7 +125,7 @@ func (a *AdminAPI) countingOp(w http.ResponseWriter, r *http.Request, op string)
 		return s.ResumePumping(r.Context(), req.Place)
 	}
 	if r.Method != http.MethodGet {
-		return nil, notAllowed(w, http.MethodGet, "use GET")
+		return nil, notAllowed(w, "use GET", http.MethodGet)
 	}
 	s, err := a.siteFor(q.Get("realm"))
 	if err != nil {

@@ -193,8 +193,10 @@ http://b.localhost:{HTTP_PORT} {
 }
 
 // TestEachAdminEndpointTakesItsMethodOnly: every admin endpoint answers
-// only its method (export: GET, and POST for the keys), anything else 405
-// having done nothing — an export by another method would let a
+// only its methods (export: GET, and POST for the keys; users: GET and
+// POST), anything else 405 having done nothing, its Allow naming every
+// method the endpoint takes (before, one: PUT /smsgate/users answered
+// Allow: POST though GET works) — an export by another method would let a
 // cross-site form or a mistaken script take the records. Issue 23 listed
 // export as accepting any method; it did not any more (this keeps it so),
 // but a POST to sessions was read as a change: 400 for its body, or 404
@@ -214,21 +216,26 @@ func TestEachAdminEndpointTakesItsMethodOnly(t *testing.T) {
 		t.Fatalf("add: %d %s", st, body)
 	}
 	for _, ep := range adminEndpoints {
-		allowed := []string{ep.method}
-		if strings.HasPrefix(ep.path, "/smsgate/users") {
-			allowed = []string{"GET", "POST"} // a listing, and an addition
-		}
 		paths := []string{ep.path}
 		if strings.HasPrefix(ep.path, "/smsgate/export") {
 			paths = append(paths, ep.path+"?with_keys=1")
 		}
 		for _, path := range paths {
+			allowed := []string{ep.method}
+			if strings.HasPrefix(path, "/smsgate/users") || strings.Contains(path, "with_keys") {
+				allowed = []string{"GET", "POST"} // a listing, and an addition; the keys by POST
+			}
 			for _, method := range []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"} {
-				if slices.Contains(allowed, method) || (method == "POST" && strings.Contains(path, "with_keys")) {
+				if slices.Contains(allowed, method) {
 					continue
 				}
-				if st, body := s.Admin(method, path, ep.body); st != http.StatusMethodNotAllowed || strings.Contains(body, "dan") || strings.Contains(body, "Mobile") {
+				st, header, body := s.AdminWithHeader(method, path, ep.body)
+				if st != http.StatusMethodNotAllowed || strings.Contains(body, "dan") || strings.Contains(body, "Mobile") {
 					t.Errorf("%s %s: %d %.200s, want 405 and nothing of the realm's", method, path, st, body)
+				}
+				// Every method the endpoint takes (RFC 9110, 15.5.6).
+				if got := header.Get("Allow"); got != strings.Join(allowed, ", ") {
+					t.Errorf("%s %s: Allow %q, want %q", method, path, got, strings.Join(allowed, ", "))
 				}
 			}
 		}

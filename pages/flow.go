@@ -100,10 +100,12 @@ const knownLifetime = 400 * 24 * time.Hour
 
 // knownUser is whom this browser signed in as before (its known-browser
 // cookie), or "". Only since the user's last reset, revoke or sign-out
-// everywhere, which end every session and trust of theirs: a browser that
-// signed in as the user before one (a thief's, with the lost phone) is a
-// stranger's again, with no window of guesses or send budget of the
-// owner's. The error is the store's, when it cannot say.
+// everywhere, which end every session and trust of theirs, and while the
+// admin has not ended the session it signed in with: a browser that
+// signed in as the user before one (a thief's, with the lost phone, or a
+// stolen browser) is a stranger's again, with no window of guesses or
+// send budget of the owner's (session.StillKnown). The error is the
+// store's, when it cannot say.
 func (p *Pages) knownUser(r *http.Request) (string, error) {
 	c, err := r.Cookie(KnownCookie)
 	if err != nil {
@@ -113,8 +115,7 @@ func (p *Pages) knownUser(r *http.Request) (string, error) {
 	if p.Known.Verify(c.Value, p.Realm, &cl) != nil || cl.IssuedAt == nil {
 		return "", nil
 	}
-	before, err := session.RevokedBefore(r.Context(), p.Store, p.Realm, cl.Subject)
-	if err != nil || !before.IsZero() && !cl.IssuedAt.After(before) {
+	if known, err := session.StillKnown(r.Context(), p.Store, p.Realm, cl.Subject, cl.SID, cl.IssuedAt.Time); !known {
 		return "", err
 	}
 	return cl.Subject, nil
@@ -122,11 +123,16 @@ func (p *Pages) knownUser(r *http.Request) (string, error) {
 
 // rememberBrowser marks this browser as user's: strangers who name the
 // user then cannot spend its send budgets or lock it out (OWASP's device
-// cookies). It lets nobody in by itself.
-func (p *Pages) rememberBrowser(req *request, user string) {
+// cookies). It lets nobody in by itself. It names the session the sign-in
+// made (its token): the admin's end of that session ends this too.
+func (p *Pages) rememberBrowser(req *request, user, sessionToken string) {
+	sid := ""
+	if cl, err := p.Sessions.Verify(sessionToken); err == nil {
+		sid = cl.SID
+	}
 	// Stamped when the sign-in began, as its session is: a reset while it
 	// ran covers it too.
-	token, err := p.Known.Sign(session.Claims{RegisteredClaims: p.Known.NewClaimsAt(req.realm, user, knownLifetime, req.began.At())})
+	token, err := p.Known.Sign(session.Claims{RegisteredClaims: p.Known.NewClaimsAt(req.realm, user, knownLifetime, req.began.At()), SID: sid})
 	if err != nil {
 		p.Logger.Error("signing the known-browser cookie", zap.Error(err))
 		return

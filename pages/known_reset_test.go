@@ -1,6 +1,7 @@
 package pages_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"testing"
@@ -20,12 +21,67 @@ import (
 // known as the owner's, for 400 days.)
 func TestAResetEndsTheBrowsersItKnew(t *testing.T) {
 	sitetest.Parallel(t)
+	knownEnded(t, func(s *sitetest.Site, admin func(path, body string)) {
+		admin("/smsgate/reset", `{"realm":"localhost","user":"alice"}`)
+		s.Advance(time.Second)
+		admin("/smsgate/users", `{"realm":"localhost","user":"alice","phone":"+14155552672"}`)
+	}, false, false)
+}
+
+// TestAnEndedSessionEndsItsBrowsersKnownness: the thief's browser (a
+// stolen one, or one the lost phone signed in) is the one the admin ends,
+// by its session — the console's "End this session", the CLI's
+// end-session — leaving alice's own browser signed in. The thief's browser
+// must no longer be alice's known browser (its own window of guesses,
+// which it could fill to lock alice out of hers), while alice's stays
+// hers. (Before, the end of one session left its browser known as the
+// owner's for 400 days: only a reset, revoke or sign-out everywhere ended
+// that.)
+func TestAnEndedSessionEndsItsBrowsersKnownness(t *testing.T) {
+	sitetest.Parallel(t)
+	knownEnded(t, func(s *sitetest.Site, admin func(path, body string)) {
+		_, out := s.Admin("GET", "/smsgate/sessions?realm=localhost&user=alice", "")
+		var list []struct{ SID string }
+		if err := json.Unmarshal([]byte(out), &list); err != nil || len(list) != 2 {
+			t.Fatalf("alice's sessions: %v %s", err, out)
+		}
+		// The thief's session is the older one.
+		admin("/smsgate/sessions/end", `{"realm":"localhost","user":"alice","id":"`+list[len(list)-1].SID+`"}`)
+	}, true, false)
+}
+
+// TestAnEndedTrustedSessionEndsItsBrowsersKnownness: the thief's browser
+// asked to be trusted, and signed in again by that trust; the admin ends
+// the session it holds now (the newest). Its browser must no longer be
+// known either: the known-browser cookie names the session of the
+// browser's latest sign-in, by a code or by its trust. (Before this
+// change's second half, the cookie named the session its code made, which
+// the admin did not end.)
+func TestAnEndedTrustedSessionEndsItsBrowsersKnownness(t *testing.T) {
+	sitetest.Parallel(t)
+	knownEnded(t, func(s *sitetest.Site, admin func(path, body string)) {
+		_, out := s.Admin("GET", "/smsgate/sessions?realm=localhost&user=alice", "")
+		var list []struct{ SID string }
+		if err := json.Unmarshal([]byte(out), &list); err != nil || len(list) != 2 {
+			t.Fatalf("alice's sessions: %v %s", err, out)
+		}
+		admin("/smsgate/sessions/end", `{"realm":"localhost","user":"alice","id":"`+list[0].SID+`"}`)
+	}, false, true)
+}
+
+// knownEnded signs a thief in as alice (and, with owner, alice in her own
+// browser after it; with trusted, the thief's browser trusted and signed
+// in again by its trust), has the admin end the thief's hold with end, then
+// has strangers fill alice's window of checked guesses: the thief's
+// browser must be refused with them, and alice's own (with owner) checked.
+func knownEnded(t *testing.T, end func(s *sitetest.Site, admin func(path, body string)), owner, trusted bool) {
 	s := sitetest.StartWith(t, sitetest.TrustedProxies, `http://localhost:{HTTP_PORT} {
 	smsgate {
 		identity none
 		store badger {DIR}
 		provider log
 		limit guesses 5 1d
+		remember 30d
 	}
 	respond "Hello, {http.auth.user.id}!"
 }`)
@@ -49,12 +105,25 @@ func TestAResetEndsTheBrowsersItKnew(t *testing.T) {
 
 	thief := sitetest.NewClient(t, "").From("192.0.2.66")
 	tok := login(thief)
-	sitetest.Expect(t, thief.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}}), http.StatusSeeOther, "/")
+	remember := ""
+	if trusted {
+		remember = "1"
+	}
+	sitetest.Expect(t, thief.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}, "remember": {remember}}), http.StatusSeeOther, "/")
+	if trusted {
+		s.Advance(time.Second)
+		thief.SetCookie("smsgate_session", "") // its session gone; its trust signs it in again
+		sitetest.Expect(t, thief.Get("/.smsgate/login?rd=%2F"), http.StatusSeeOther, "/")
+	}
+	alice := sitetest.NewClient(t, "").From("198.51.100.7")
+	if owner {
+		tok := login(alice)
+		sitetest.Expect(t, alice.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}}), http.StatusSeeOther, "/")
+	}
 
 	s.Advance(time.Second)
-	admin("/smsgate/reset", `{"realm":"localhost","user":"alice"}`)
+	end(s, admin)
 	s.Advance(time.Second)
-	admin("/smsgate/users", `{"realm":"localhost","user":"alice","phone":"+14155552672"}`)
 
 	// Strangers fill alice's window: 5 guesses checked, then refused.
 	m := sitetest.NewClient(t, "").From("203.0.113.1")
@@ -77,6 +146,12 @@ func TestAResetEndsTheBrowsersItKnew(t *testing.T) {
 		res = thief.Post("/.smsgate/verify", url.Values{"code": {"AAAAA-AAAAA"}, "csrf": {ttok}})
 	}
 	if res.StatusCode != http.StatusTooManyRequests {
-		t.Fatalf("after the reset, the thief's browser was still alice's own: %d, past the strangers' full window (its guess checked)", res.StatusCode)
+		t.Fatalf("after the admin ended its hold, the thief's browser was still alice's own: %d, past the strangers' full window (its guess checked)", res.StatusCode)
+	}
+	if owner {
+		// alice's own browser: her window, her guess checked.
+		if st := guess(alice, login(alice)); st != http.StatusBadRequest {
+			t.Fatalf("alice's own known browser, with the strangers' window full: %d, want her guess checked (400)", st)
+		}
 	}
 }

@@ -301,7 +301,7 @@ func (p *Pages) signedIn(req *request, res *signin.Result) {
 	} else {
 		setCookie(req.w, req.r, FlowCookie, "", p.PathPrefix, -1)
 	}
-	p.rememberBrowser(req, res.User)
+	p.rememberBrowser(req, res.User, token)
 	switch {
 	case req.json:
 		out := map[string]any{"status": "verified", "redirect": rd}

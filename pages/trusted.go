@@ -49,6 +49,7 @@ func (p *Pages) trustedSignIn(req *request) bool {
 	}
 	p.setSessionCookie(req.w, req.r, session, int(p.Sessions.Lifetime()/time.Second))
 	setCookie(req.w, req.r, FlowCookie, "", p.PathPrefix, -1)
+	p.rememberBrowser(req, user, session) // known by this session now: the admin's end of it ends that too
 	p.Audit("signed_in_trusted", user, "", zap.String("browser", tb.ID))
 	p.Metrics.SignIns.WithLabelValues(signin.AMRTrusted).Inc()
 	rd := req.flow.RD

@@ -107,22 +107,19 @@ func (r *Redis) Provision(ctx caddy.Context) error {
 	pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if err := r.client.Ping(pingCtx).Err(); err != nil {
-		_ = r.client.Close()
-		return fmt.Errorf("redis store at %v: %v", addrs, err)
+		return r.failed(fmt.Errorf("redis store at %v: %v", addrs, err))
 	}
 	// Known to every node from the start, the scripts go by hash in a
 	// pipeline without a second trip (DoBatch still copes with a server
 	// that forgot them).
 	for _, s := range []*redis.Script{incr, slide, swap} {
 		if err := s.Load(pingCtx, r.client).Err(); err != nil {
-			_ = r.client.Close()
-			return fmt.Errorf("redis store at %v: loading a script: %v", addrs, err)
+			return r.failed(fmt.Errorf("redis store at %v: loading a script: %v", addrs, err))
 		}
 	}
 	warnings, err := r.durability(pingCtx)
 	if err != nil {
-		_ = r.client.Close()
-		return fmt.Errorf("redis store at %v: %v", addrs, err)
+		return r.failed(fmt.Errorf("redis store at %v: %v", addrs, err))
 	}
 	for _, w := range warnings {
 		ctx.Logger().Warn(w, zap.Strings("addresses", addrs))
@@ -139,12 +136,23 @@ func (r *Redis) sharedIdentity() any {
 	return r.identity
 }
 
-// Cleanup closes the connections.
+// failed closes the connections of a Provision that fails with err, and
+// leaves none for Cleanup (which Caddy runs next) to close again.
+func (r *Redis) failed(err error) error {
+	_ = r.client.Close()
+	r.client = nil
+	return err
+}
+
+// Cleanup closes the connections; once closed, it does nothing.
 func (r *Redis) Cleanup() error {
 	if r.client == nil {
 		return nil
 	}
-	return r.client.Close()
+	if err := r.client.Close(); !errors.Is(err, redis.ErrClosed) {
+		return err
+	}
+	return nil
 }
 
 // OpenRedis connects outside Caddy (tests, command-line tools), to the

@@ -3,10 +3,13 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/caddyserver/caddy/v2"
 	"github.com/redis/go-redis/v9"
+	"github.com/smsgate/caddy-smsgate/internal/harness"
 	"github.com/smsgate/caddy-smsgate/store"
 	"github.com/smsgate/caddy-smsgate/store/storetest"
 	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
@@ -129,5 +132,40 @@ func TestRedisSameServerIsOneStore(t *testing.T) {
 	}
 	if b := open(store.Redis{Addresses: []string{addr}, DB: 1}); store.Same(a, b) {
 		t.Error("another database is the same store")
+	}
+}
+
+// TestRedisProvisionFailureCleansUpQuietly: a Redis that does not answer
+// at provision fails the config load with the reason alone. Caddy runs a
+// module's Cleanup after its Provision failed; that must not close the
+// client Provision already closed (before: "…; additionally, cleanup:
+// redis: client is closed"), and a second Cleanup is as quiet.
+func TestRedisProvisionFailureCleansUpQuietly(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
+	defer cancel()
+	nobody := fmt.Sprintf(`{"addresses":["127.0.0.1:%d"]}`, harness.Port(t)) // nothing listens there
+	_, err := ctx.LoadModuleByID("smsgate.stores.redis", []byte(nobody))
+	if err == nil || !strings.Contains(err.Error(), "redis store at") || strings.Contains(err.Error(), "cleanup") {
+		t.Fatalf("loading a Redis store nobody answers: %v", err)
+	}
+	r := &store.Redis{Addresses: []string{fmt.Sprintf("127.0.0.1:%d", harness.Port(t))}}
+	if _, _, err := store.OpenRedis(r); err == nil {
+		t.Fatal("a Redis nobody answers opened")
+	}
+	for i := range 2 {
+		if err := r.Cleanup(); err != nil {
+			t.Errorf("cleanup %d after a failed provision: %v", i+1, err)
+		}
+	}
+	// And after a provision that worked: closed once, the second is quiet.
+	r = &store.Redis{Addresses: []string{redistest.Server(t)}}
+	if _, _, err := store.OpenRedis(r); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		if err := r.Cleanup(); err != nil {
+			t.Errorf("cleanup %d: %v", i+1, err)
+		}
 	}
 }

@@ -330,3 +330,21 @@ func TestAdminCLIChecksWhatTheAPIChecks(t *testing.T) {
 		t.Fatalf("users of the new store: %v\n%s", err, out)
 	}
 }
+
+// TestAdminCLIFindsTheConfigsAdminEndpoint: with --config and no
+// --address, the CLI talks to the admin endpoint the config's global
+// options name (Caddy's own reading of it), not to localhost:2019: a
+// running Caddy's gate does the work, with its checks and caches, and the
+// CLI never goes around it to the store. Before, it found nothing at
+// localhost:2019 and reset the user on Redis behind the running gate.
+func TestAdminCLIFindsTheConfigsAdminEndpoint(t *testing.T) {
+	t.Parallel()
+	_, adminAddr, config := adminCaddy(t, t.TempDir(), "", "redis "+redistest.Server(t))
+	if out, err := runCaddy(t, nil, "smsgate", "add", "--user", "liv", "--phone", "+14155552671", "--address", adminAddr); err != nil {
+		t.Fatalf("add: %v\n%s", err, out)
+	}
+	out, err := runCaddy(t, nil, "smsgate", "reset", "--user", "liv", "--config", config)
+	if err != nil || !strings.Contains(out, `{"reset":"liv"}`) || strings.Contains(out, "working on the store directly") {
+		t.Fatalf("reset --config with Caddy running: %v\n%s", err, out)
+	}
+}

@@ -16,8 +16,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -220,13 +218,6 @@ func (s *Site) Now() time.Time {
 	return s.p.now()
 }
 
-// Admin calls the admin API of the site's Caddy, and returns its status
-// and body.
-func (s *Site) Admin(method, path, body string) (int, string) {
-	s.t.Helper()
-	return admin(s.t, s.ports, method, path, body)
-}
-
 // Start loads a config whose site block is body (with {DIR} replaced by
 // a fresh store folder) behind the standard test globals.
 func Start(t *testing.T, body string) *Site {
@@ -347,19 +338,6 @@ func (s *Site) Notices() []string {
 func Admin(t *testing.T, method, path, body string) (int, string) {
 	t.Helper()
 	return admin(t, portsOf(t), method, path, body)
-}
-
-func admin(t *testing.T, at ports, method, path, body string) (int, string) {
-	t.Helper()
-	req, _ := http.NewRequest(method, at.withPorts("http://localhost:{ADMIN_PORT}")+path, strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	res, err := adminClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return res.StatusCode, string(b)
 }
 
 // startLocal starts the in-process Caddy, with only its admin endpoint,
