@@ -50,3 +50,32 @@ func TestANewLoginKeepsTheCooldownDoubling(t *testing.T) {
 		t.Fatalf("after a code was used, a new login 31 s after the next sent %d codes, want 1", s.Sent()-sent)
 	}
 }
+
+// TestAStrangerCanHoldANameAtTheLoginForm measures SECURITY.md's residual
+// of the cooldown's doubling across logins: a stranger who types "carol"
+// as each wait ends has, after 11 codes, a wait of 2¹⁰ × 30 s (8½ h) after
+// each further one, and carol's new browser is answered 429 at the login
+// form (no verify step: neither a text nor her app or a recovery code)
+// until it ends.
+func TestAStrangerCanHoldANameAtTheLoginForm(t *testing.T) {
+	sitetest.Parallel(t)
+	s, stranger, _ := carolAtTheCode(t, "")
+	login := func(c *sitetest.Client) *sitetest.Response {
+		tok := c.CSRF("/.smsgate/login")
+		return c.Post("/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}})
+	}
+	for k := 1; k <= 10; k++ { // code k's wait is 30 s << (k-1)
+		s.Advance(30*time.Second<<(k-1) + time.Second)
+		sitetest.Expect(t, login(stranger), http.StatusSeeOther, "/.smsgate/verify")
+	}
+	if s.Sent() != 11 {
+		t.Fatalf("%d codes sent; want 11", s.Sent())
+	}
+	s.Advance(8 * time.Hour)
+	carol := sitetest.NewClient(t, "")
+	if res := login(carol); res.StatusCode != http.StatusTooManyRequests || s.Sent() != 11 {
+		t.Fatalf("carol's new browser 8 h after the 11th code: %d, %d codes; want 429 and none sent", res.StatusCode, s.Sent()-11)
+	}
+	s.Advance(32*time.Minute + time.Second)
+	sitetest.Expect(t, login(carol), http.StatusSeeOther, "/.smsgate/verify")
+}
