@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/internal/sitetest"
 )
 
@@ -78,4 +79,28 @@ func TestAStrangerCanHoldANameAtTheLoginForm(t *testing.T) {
 	}
 	s.Advance(32*time.Minute + time.Second)
 	sitetest.Expect(t, login(carol), http.StatusSeeOther, "/.smsgate/verify")
+}
+
+// TestTheCooldownStopsGrowingAtItsCap: the doubling of a cooldown
+// configured long stops at enrollment.MaxResendWait (8 h 32 min, the
+// default's 2¹⁰ × 30 s), as the default's does. Before, resend_cooldown
+// 1h doubled to 1,024 h: a stranger who typed carol's name at each wait's
+// end held her unknown browsers at the login form for 16 h after the
+// fifth code, 42 days after the eleventh.
+func TestTheCooldownStopsGrowingAtItsCap(t *testing.T) {
+	sitetest.Parallel(t)
+	s, stranger, _ := carolAtTheCode(t, "resend_cooldown 1h")
+	login := func(c *sitetest.Client) *sitetest.Response {
+		tok := c.CSRF("/.smsgate/login")
+		return c.Post("/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}})
+	}
+	for k := 1; k <= 4; k++ { // code k's wait is 1 h << (k-1)
+		s.Advance(time.Hour<<(k-1) + time.Second)
+		sitetest.Expect(t, login(stranger), http.StatusSeeOther, "/.smsgate/verify")
+	}
+	s.Advance(enrollment.MaxResendWait + time.Second) // the fifth code's wait, 16 h without the cap
+	sitetest.Expect(t, login(sitetest.NewClient(t, "")), http.StatusSeeOther, "/.smsgate/verify")
+	if s.Sent() != 6 {
+		t.Fatalf("%d codes sent; want 6", s.Sent())
+	}
 }
