@@ -20,34 +20,30 @@ import (
 func TestANewLoginKeepsTheCooldownDoubling(t *testing.T) {
 	sitetest.Parallel(t)
 	s, c, _ := carolAtTheCode(t, "")
-	login := func(c *sitetest.Client) *sitetest.Response {
-		tok := c.CSRF("/.smsgate/login")
-		return c.Post("/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}})
-	}
 	s.Advance(31 * time.Second) // past the first code's wait
 	for i := range 4 {
 		sent := s.Sent()
-		sitetest.Expect(t, login(c), http.StatusSeeOther, "/.smsgate/verify")
+		sitetest.Expect(t, typeCarol(c), http.StatusSeeOther, "/.smsgate/verify")
 		if s.Sent() != sent+1 {
 			t.Fatalf("login %d after the last wait sent %d codes, want 1", i+2, s.Sent()-sent)
 		}
 		wait := 30 * time.Second << (i + 1)
 		s.Advance(wait/2 + time.Second) // past the base wait and the last one, not this one
-		if res := login(c); res.StatusCode != http.StatusTooManyRequests || s.Sent() != sent+1 {
+		if res := typeCarol(c); res.StatusCode != http.StatusTooManyRequests || s.Sent() != sent+1 {
 			t.Fatalf("login %d, %s after code %d (its wait: %s): answered %d, %d more codes sent; want 429 and none",
 				i+3, wait/2+time.Second, i+2, wait, res.StatusCode, s.Sent()-sent-1)
 		}
 		s.Advance(wait / 2)
 	}
 	// A code used ends the doubling: the next sign-in begins at 30 s.
-	sitetest.Expect(t, login(c), http.StatusSeeOther, "/.smsgate/verify")
+	sitetest.Expect(t, typeCarol(c), http.StatusSeeOther, "/.smsgate/verify")
 	tok := c.CSRF("/.smsgate/verify")
 	sitetest.Expect(t, c.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}}), http.StatusSeeOther, "/")
 	other := sitetest.NewClient(t, "")
-	sitetest.Expect(t, login(other), http.StatusSeeOther, "/.smsgate/verify")
+	sitetest.Expect(t, typeCarol(other), http.StatusSeeOther, "/.smsgate/verify")
 	s.Advance(31 * time.Second)
 	sent := s.Sent()
-	if sitetest.Expect(t, login(other), http.StatusSeeOther, "/.smsgate/verify"); s.Sent() != sent+1 {
+	if sitetest.Expect(t, typeCarol(other), http.StatusSeeOther, "/.smsgate/verify"); s.Sent() != sent+1 {
 		t.Fatalf("after a code was used, a new login 31 s after the next sent %d codes, want 1", s.Sent()-sent)
 	}
 }
@@ -61,24 +57,20 @@ func TestANewLoginKeepsTheCooldownDoubling(t *testing.T) {
 func TestAStrangerCanHoldANameAtTheLoginForm(t *testing.T) {
 	sitetest.Parallel(t)
 	s, stranger, _ := carolAtTheCode(t, "")
-	login := func(c *sitetest.Client) *sitetest.Response {
-		tok := c.CSRF("/.smsgate/login")
-		return c.Post("/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}})
-	}
 	for k := 1; k <= 10; k++ { // code k's wait is 30 s << (k-1)
 		s.Advance(30*time.Second<<(k-1) + time.Second)
-		sitetest.Expect(t, login(stranger), http.StatusSeeOther, "/.smsgate/verify")
+		sitetest.Expect(t, typeCarol(stranger), http.StatusSeeOther, "/.smsgate/verify")
 	}
 	if s.Sent() != 11 {
 		t.Fatalf("%d codes sent; want 11", s.Sent())
 	}
 	s.Advance(8 * time.Hour)
 	carol := sitetest.NewClient(t, "")
-	if res := login(carol); res.StatusCode != http.StatusTooManyRequests || s.Sent() != 11 {
+	if res := typeCarol(carol); res.StatusCode != http.StatusTooManyRequests || s.Sent() != 11 {
 		t.Fatalf("carol's new browser 8 h after the 11th code: %d, %d codes; want 429 and none sent", res.StatusCode, s.Sent()-11)
 	}
 	s.Advance(32*time.Minute + time.Second)
-	sitetest.Expect(t, login(carol), http.StatusSeeOther, "/.smsgate/verify")
+	sitetest.Expect(t, typeCarol(carol), http.StatusSeeOther, "/.smsgate/verify")
 }
 
 // TestTheCooldownStopsGrowingAtItsCap: the doubling of a cooldown
@@ -90,17 +82,19 @@ func TestAStrangerCanHoldANameAtTheLoginForm(t *testing.T) {
 func TestTheCooldownStopsGrowingAtItsCap(t *testing.T) {
 	sitetest.Parallel(t)
 	s, stranger, _ := carolAtTheCode(t, "resend_cooldown 1h")
-	login := func(c *sitetest.Client) *sitetest.Response {
-		tok := c.CSRF("/.smsgate/login")
-		return c.Post("/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}})
-	}
 	for k := 1; k <= 4; k++ { // code k's wait is 1 h << (k-1)
 		s.Advance(time.Hour<<(k-1) + time.Second)
-		sitetest.Expect(t, login(stranger), http.StatusSeeOther, "/.smsgate/verify")
+		sitetest.Expect(t, typeCarol(stranger), http.StatusSeeOther, "/.smsgate/verify")
 	}
 	s.Advance(enrollment.MaxResendWait + time.Second) // the fifth code's wait, 16 h without the cap
-	sitetest.Expect(t, login(sitetest.NewClient(t, "")), http.StatusSeeOther, "/.smsgate/verify")
+	sitetest.Expect(t, typeCarol(sitetest.NewClient(t, "")), http.StatusSeeOther, "/.smsgate/verify")
 	if s.Sent() != 6 {
 		t.Fatalf("%d codes sent; want 6", s.Sent())
 	}
+}
+
+// typeCarol posts the login form with carol's name from c.
+func typeCarol(c *sitetest.Client) *sitetest.Response {
+	tok := c.CSRF("/.smsgate/login")
+	return c.Post("/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}})
 }
