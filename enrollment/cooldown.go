@@ -28,6 +28,12 @@ type cooldown struct {
 // ends it at once.
 const cooldownMemory = time.Hour
 
+// MaxResendWait is the longest a cooldown's doubling makes a user wait
+// for a code: the default 30 s doubled ten times. It bounds what one code
+// a stranger asked for under a user's name costs that user's unknown
+// browsers (SECURITY.md), whatever resend_cooldown says.
+const MaxResendWait = 30 * time.Second << 10
+
 // resendsAfter is how many codes came before the next one for the record
 // read into op (0 for none): its streak and the code it records.
 func resendsAfter(op *store.Op) int {

@@ -91,3 +91,68 @@ func appID(t *testing.T, c *sitetest.Client) string {
 	id := res.Text[j+len(`"id":"`):]
 	return id[:strings.IndexByte(id, '"')]
 }
+
+// TestAStrongStepUpTakesNoRecoveryCodeWhereNoAppCounts: carol holds an
+// app (added at the site's gate) and recovery codes; a gate of the same
+// realm that takes texts only lists the app, and its removal there steps
+// up with an app or a passkey — which that gate takes neither of. Its
+// step-up must take no recovery code either. Before, StrongOnly there
+// required nothing, so a recovery code was taken (used up), and the
+// change, still wanting an app, sent her back to the step-up: each try
+// spent a code for nothing.
+func TestAStrongStepUpTakesNoRecoveryCodeWhereNoAppCounts(t *testing.T) {
+	sitetest.Parallel(t)
+	s := sitetest.Start(t, `http://localhost:{HTTP_PORT} {
+	handle /sms* {
+		smsgate {
+			identity none
+			user carol +14155552671
+			path_prefix /sms/.smsgate/
+			factors sms
+			store badger {DIR}
+			provider log
+		}
+		respond "sms {http.auth.user.id}"
+	}
+	handle {
+		smsgate {
+			identity none
+			user carol +14155552671
+			store badger {DIR}
+			provider log
+		}
+		respond "Hello, {http.auth.user.id}"
+	}
+}`)
+	c := sitetest.NewClient(t, "")
+	addApp(t, s, c)
+	s.Advance(time.Minute)
+	tok := c.CSRF("/sms/.smsgate/login")
+	sitetest.Expect(t, c.Post("/sms/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}}), http.StatusSeeOther, "/sms/.smsgate/verify")
+	sitetest.Expect(t, c.Post("/sms/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}}), http.StatusSeeOther, "/")
+	tok = c.CSRF("/sms/.smsgate/devices")
+	sitetest.Expect(t, c.Post("/sms/.smsgate/devices", url.Values{"action": {"recovery"}, "confirm": {"1"}, "csrf": {tok}}), http.StatusSeeOther, "/sms/.smsgate/recovery")
+	codes := sitetest.RecoveryCode.FindAllStringSubmatch(c.Get("/sms/.smsgate/recovery").Text, -1)
+	if len(codes) != 10 {
+		t.Fatalf("%d recovery codes", len(codes))
+	}
+	devices := c.GetWith("/sms/.smsgate/devices", map[string]string{"Accept": "application/json"}).Text
+	i := strings.Index(devices, `"kind":"app"`)
+	j := strings.LastIndex(devices[:max(i, 0)], `"id":"`)
+	if i < 0 || j < 0 {
+		t.Fatalf("the texts-only gate lists no app: %s", devices)
+	}
+	id := devices[j+len(`"id":"`):]
+	id = id[:strings.IndexByte(id, '"')]
+	tok = c.CSRF("/sms/.smsgate/devices")
+	sitetest.Expect(t, c.Post("/sms/.smsgate/devices", url.Values{"action": {"remove"}, "device": {id}, "confirm": {"1"}, "csrf": {tok}}),
+		http.StatusSeeOther, "/sms/.smsgate/verify")
+	if res := c.Post("/sms/.smsgate/verify", url.Values{"code": {codes[0][1]}, "csrf": {tok}}); res.StatusCode != http.StatusBadRequest {
+		t.Fatalf("the app's step-up at a gate that takes no app took a recovery code: %d %s", res.StatusCode, res.Header.Get("Location"))
+	}
+	// The code is unused: it signs carol in at the site's gate.
+	other := sitetest.NewClient(t, "")
+	otok := other.CSRF("/.smsgate/login")
+	sitetest.Expect(t, other.Post("/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {otok}}), http.StatusSeeOther, "/.smsgate/verify")
+	sitetest.Expect(t, other.Post("/.smsgate/verify", url.Values{"code": {codes[0][1]}, "csrf": {otok}}), http.StatusSeeOther, "/")
+}

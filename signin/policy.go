@@ -78,6 +78,9 @@ type Policy struct {
 	// earns are the amr values of the kinds the gate takes, and a
 	// recovery code's (Settle fills it in).
 	earns AMRs
+	// strongOnly: StrongOnly's, which takes no recovery code even where
+	// the gate takes no app or passkey (Require is empty then).
+	strongOnly bool
 }
 
 // Settle checks factors and require against can, the kinds the gate can
@@ -213,7 +216,9 @@ func (p *Policy) OffersChannel(channel string, stepUp bool) bool {
 
 // OffersRecovery reports whether a recovery code may be used: it proves no
 // device, so not where a kind is required (but at a step-up, yes).
-func (p *Policy) OffersRecovery(stepUp bool) bool { return len(p.Require) == 0 || stepUp }
+func (p *Policy) OffersRecovery(stepUp bool) bool {
+	return !p.strongOnly && (len(p.Require) == 0 || stepUp)
+}
 
 // EarnsTrust reports whether a sign-in with amr may make its browser
 // trusted: not one with a recovery code (it is for a lost phone).
@@ -254,7 +259,9 @@ func HoldsStrong(list []enrollment.Device) bool {
 
 // StrongOnly is the policy of a step-up that must prove an app or a
 // passkey (GuardsStrong): the gate's kinds among them, each required, so
-// that no text, call or recovery code is offered or taken.
+// that no text, call or recovery code is offered or taken — at a gate
+// that takes neither, nothing (its user proves one at a gate of the realm
+// that takes it, or asks the admin).
 func (p *Policy) StrongOnly() *Policy {
 	var strong []string
 	for _, k := range []Kind{TOTP, WebAuthn} {
@@ -262,5 +269,5 @@ func (p *Policy) StrongOnly() *Policy {
 			strong = append(strong, string(k))
 		}
 	}
-	return &Policy{Factors: strong, Require: strong, earns: p.earns}
+	return &Policy{Factors: strong, Require: strong, earns: p.earns, strongOnly: true}
 }

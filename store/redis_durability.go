@@ -120,7 +120,10 @@ func configPersistence(ctx context.Context, c redis.Cmdable) (persistence, error
 
 func infoPersistence(ctx context.Context, c redis.Cmdable) (persistence, error) {
 	var p persistence
-	text, err := c.Info(ctx, "memory", "persistence").Result()
+	// INFO's default sections (memory and persistence among them): a Redis
+	// before 7 takes no more than one section by name, and answers two with
+	// a syntax error, which left an evicting server's policy unread.
+	text, err := c.Info(ctx).Result()
 	if err != nil {
 		return p, err
 	}

@@ -1,8 +1,14 @@
 package store
 
 import (
+	"bufio"
 	"context"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/redis/go-redis/v9"
@@ -124,4 +130,97 @@ func refused(t *testing.T, r *Redis, why, policy string) {
 			t.Errorf("the refusal %q does not say %q", err, want)
 		}
 	}
+}
+
+// TestAnEvictingRedis6WithoutConfigIsRefused: where CONFIG is refused (a
+// managed service), the policy is read from INFO, and a Redis before 7
+// takes at most one section by name (more is a syntax error). Asked two,
+// its answer was an error, the policy unread, and an evicting server
+// opened with a warning. A fake Redis 6 here: no HELLO, no CONFIG, INFO
+// of one section or none.
+func TestAnEvictingRedis6WithoutConfigIsRefused(t *testing.T) {
+	t.Parallel()
+	addr := fakeRedis6(t, "# Memory\r\nmaxmemory_policy:volatile-lru\r\n# Persistence\r\naof_enabled:1\r\n# Stats\r\nevicted_keys:0\r\n")
+	c := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1})
+	defer c.Close()
+	_, err := nodeDurability(context.Background(), c, "Redis")
+	if err == nil || !strings.Contains(err.Error(), "(maxmemory-policy volatile-lru)") {
+		t.Fatalf("a Redis 6 that evicts, CONFIG refused: %v; want it refused", err)
+	}
+}
+
+// fakeRedis6 answers RESP on loopback as a Redis 6 with CONFIG renamed
+// away does: info is INFO's text.
+func fakeRedis6(t *testing.T, info string) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conns sync.WaitGroup
+	t.Cleanup(func() { l.Close(); conns.Wait() })
+	go func() {
+		for {
+			conn, err := l.Accept()
+			if err != nil {
+				return
+			}
+			conns.Add(1)
+			go func() {
+				defer conns.Done()
+				defer conn.Close()
+				r := bufio.NewReader(conn)
+				for {
+					args, err := readCommand(r)
+					if err != nil {
+						return
+					}
+					var reply string
+					switch name := strings.ToLower(args[0]); {
+					case name == "info" && len(args) > 2:
+						reply = "-ERR syntax error\r\n"
+					case name == "info":
+						reply = fmt.Sprintf("$%d\r\n%s\r\n", len(info), info)
+					case name == "ping":
+						reply = "+PONG\r\n"
+					default:
+						reply = fmt.Sprintf("-ERR unknown command '%s'\r\n", args[0])
+					}
+					if _, err := io.WriteString(conn, reply); err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	return l.Addr().String()
+}
+
+// readCommand reads one RESP array of bulk strings.
+func readCommand(r *bufio.Reader) ([]string, error) {
+	line, err := r.ReadString('\n')
+	if err != nil {
+		return nil, err
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(strings.TrimPrefix(line, "*")))
+	if err != nil || n < 1 {
+		return nil, fmt.Errorf("not a command: %q", line)
+	}
+	args := make([]string, n)
+	for i := range args {
+		head, err := r.ReadString('\n')
+		if err != nil {
+			return nil, err
+		}
+		size, err := strconv.Atoi(strings.TrimSpace(strings.TrimPrefix(head, "$")))
+		if err != nil {
+			return nil, err
+		}
+		b := make([]byte, size+2)
+		if _, err := io.ReadFull(r, b); err != nil {
+			return nil, err
+		}
+		args[i] = string(b[:size])
+	}
+	return args, nil
 }
