@@ -130,7 +130,7 @@ func (s *Challenges) start(ctx context.Context, sc Scope, c *Challenge, resends 
 	now := s.Now()
 	var reads store.Batch
 	locks := s.readLocks(&reads, sc, c.User)
-	before := reads.Get(s.cooldownKey(sc, c))
+	before := s.readCooldowns(&reads, sc, c)
 	stranger := s.Strangers.Count(&reads, sc)
 	watch := s.Guard.Watch(&reads, sc.Realm, c.Phone, s.numberID(c.Phone), c.Purpose == Verify)
 	if err := store.Do(ctx, s.Store, &reads); err != nil {
@@ -153,7 +153,7 @@ func (s *Challenges) start(ctx context.Context, sc Scope, c *Challenge, resends 
 	if err := s.cooledDown(before, sc, c); err != nil {
 		return nil, err
 	}
-	resends = max(resends, resendsAfter(before)) // a new login keeps the doubling
+	resends = max(resends, before.resends()) // a new login keeps the doubling
 	if err := s.paused(sc, c, watch.Refusal()); err != nil {
 		return nil, err
 	}
@@ -351,8 +351,8 @@ func (s *Challenges) Check(ctx context.Context, sc Scope, c *Challenge, code str
 	var done store.Batch
 	take := done.Take(challengeKey(realm, c.ID))
 	s.forgetFailures(&done, sc, c.User)
-	done.Delete(s.cooldownKey(sc, c)) // done: another browser need not wait
-	guess.giveBack(&done)             // a right code is no guess
+	s.endCooldown(&done, sc, c)
+	guess.giveBack(&done) // a right code is no guess
 	s.Guard.Used(&done, realm, c.Phone, s.numberID(c.Phone))
 	if err := store.Do(ctx, s.Store, &done); err != nil {
 		return nil, err

@@ -34,14 +34,50 @@ const cooldownMemory = time.Hour
 // browsers (SECURITY.md), whatever resend_cooldown says.
 const MaxResendWait = 30 * time.Second << 10
 
-// resendsAfter is how many codes came before the next one for the record
-// read into op (0 for none): its streak and the code it records.
-func resendsAfter(op *store.Op) int {
-	var cd cooldown
-	if op.Err != nil || json.Unmarshal(op.Value, &cd) != nil {
+// A login form's cooldown is two records: the base wait after a code,
+// shared by everyone who types the name (so that many clients still wait
+// it between texts), and the doubling, kept per client IP (so that one
+// client re-posting the login meets it, and a stranger's streak under a
+// name does not hold the user's other browsers at the form). A user's
+// own cooldown (a name the gate knows, a known browser) is one record
+// holding both.
+type cooldowns struct {
+	shared *store.Op
+	own    *store.Op // the client's streak; nil where shared holds it
+}
+
+// readCooldowns adds to b reading c's cooldown records.
+func (s *Challenges) readCooldowns(b *store.Batch, sc Scope, c *Challenge) cooldowns {
+	cd := cooldowns{shared: b.Get(s.cooldownKey(sc, c))}
+	if k := streakKey(sc, c); k != "" {
+		cd.own = b.Get(k)
+	}
+	return cd
+}
+
+// streakKey is the client's record of c's doubling at a login form (what
+// was typed, from a browser not known), "" elsewhere.
+func streakKey(sc Scope, c *Challenge) string {
+	if c.LimitKey == "" || sc.Known {
+		return ""
+	}
+	return store.Key("cooldown", sc.Realm, c.LimitKey, "ip", IPKey(sc.IP))
+}
+
+// resends is how many codes came before the next one for the records
+// read (0 for none): its streak and the code it records. The shared
+// record of a login form holds none (one from before the split does: it
+// is not followed, as a stranger's streak is not).
+func (cd cooldowns) resends() int {
+	op := cd.shared
+	if cd.own != nil {
+		op = cd.own
+	}
+	var r cooldown
+	if op.Err != nil || json.Unmarshal(op.Value, &r) != nil {
 		return 0
 	}
-	return cd.Resends + 1
+	return r.Resends + 1
 }
 
 // limitKey is who cooldowns and per-user limits count for.
@@ -56,14 +92,28 @@ func (s *Challenges) cooldownKey(sc Scope, c *Challenge) string {
 	return sc.accountKey("cooldown", c.limitKey())
 }
 
-// cooledDown refuses a send while the cooldown read into op holds for c.
-func (s *Challenges) cooledDown(op *store.Op, sc Scope, c *Challenge) error {
+// cooledDown refuses a send while a cooldown read into cd holds for c:
+// the longer of the two waits. The shared record of a login form holds
+// at most the base wait (one from before the split may say more).
+func (s *Challenges) cooledDown(cd cooldowns, sc Scope, c *Challenge) error {
+	wait := s.waitIn(cd.shared, sc, c)
+	if cd.own != nil {
+		wait = max(min(wait, s.ResendCooldown), s.waitIn(cd.own, sc, c))
+	}
+	if wait > 0 {
+		return &CooldownError{Wait: wait}
+	}
+	return nil
+}
+
+// waitIn is how long the cooldown record read into op holds c: 0 for none.
+func (s *Challenges) waitIn(op *store.Op, sc Scope, c *Challenge) time.Duration {
 	if op.Err != nil {
-		return nil // none
+		return 0 // none
 	}
 	var cd cooldown
 	if err := json.Unmarshal(op.Value, &cd); err != nil {
-		return nil // unreadable: the record only ever delays
+		return 0 // unreadable: the record only ever delays
 	}
 	// Another number (a typo corrected while enrolling) does not wait;
 	// another channel ("call me instead") does, as a resend would: a text
@@ -72,44 +122,78 @@ func (s *Challenges) cooledDown(op *store.Op, sc Scope, c *Challenge) error {
 	// The gateway's word that the text did not arrive ends the wait for
 	// another channel.
 	if sc.Undelivered && cd.Channel != c.Channel {
-		return nil
+		return 0
 	}
 	if wait := cd.Until.Sub(s.Now()); cd.Phone == s.numberID(c.Phone) && wait > 0 {
-		return &CooldownError{Wait: wait}
+		return wait
 	}
-	return nil
+	return 0
 }
 
 // startCooldown adds c's cooldown to b.
 func (s *Challenges) startCooldown(b *store.Batch, sc Scope, c *Challenge) error {
-	raw, err := json.Marshal(cooldown{Phone: s.numberID(c.Phone), Channel: c.Channel, Until: c.ResendAt, Resends: c.Resends})
+	cd := cooldown{Phone: s.numberID(c.Phone), Channel: c.Channel, Until: c.ResendAt, Resends: c.Resends}
+	if k := streakKey(sc, c); k != "" {
+		if err := putCooldown(b, k, cd, c.ResendAt.Sub(s.Now())+cooldownMemory); err != nil {
+			return err
+		}
+		if s.ResendCooldown <= 0 {
+			return nil // no base wait to share
+		}
+		cd.Until, cd.Resends = s.Now().Add(s.ResendCooldown), 0
+		return putCooldown(b, s.cooldownKey(sc, c), cd, s.ResendCooldown)
+	}
+	return putCooldown(b, s.cooldownKey(sc, c), cd, c.ResendAt.Sub(s.Now())+cooldownMemory)
+}
+
+func putCooldown(b *store.Batch, key string, cd cooldown, ttl time.Duration) error {
+	raw, err := json.Marshal(cd)
 	if err != nil {
 		return err
 	}
-	b.Put(s.cooldownKey(sc, c), raw, c.ResendAt.Sub(s.Now())+cooldownMemory)
+	b.Put(key, raw, ttl)
 	return nil
 }
 
-// restoreCooldown adds to b putting back the cooldown that before read
+// restoreCooldown adds to b putting back the cooldowns that before read
 // (another number's wait, or a streak still remembered), or deleting c's.
-func (s *Challenges) restoreCooldown(b *store.Batch, sc Scope, c *Challenge, before *store.Op) {
+func (s *Challenges) restoreCooldown(b *store.Batch, sc Scope, c *Challenge, before cooldowns) {
+	s.restore(b, s.cooldownKey(sc, c), before.shared)
+	if before.own != nil {
+		s.restore(b, streakKey(sc, c), before.own)
+	}
+}
+
+func (s *Challenges) restore(b *store.Batch, key string, before *store.Op) {
 	var cd cooldown
 	if before.Err == nil && json.Unmarshal(before.Value, &cd) == nil {
 		if ttl := cd.Until.Add(cooldownMemory).Sub(s.Now()); ttl > 0 {
-			b.Put(s.cooldownKey(sc, c), before.Value, ttl)
+			b.Put(key, before.Value, ttl)
 			return
 		}
 	}
-	b.Delete(s.cooldownKey(sc, c))
+	b.Delete(key)
+}
+
+// endCooldown adds to b forgetting c's cooldown: a code was used.
+func (s *Challenges) endCooldown(b *store.Batch, sc Scope, c *Challenge) {
+	b.Delete(s.cooldownKey(sc, c)) // done: another browser need not wait
+	if k := streakKey(sc, c); k != "" {
+		b.Delete(k)
+	}
 }
 
 // CooldownLeft is how long before a code like c (its user or limit key,
 // number and channel) may be sent: 0 when it may be now. Pages count it
 // down on the button rather than offer a send the server would refuse.
 func (s *Challenges) CooldownLeft(ctx context.Context, sc Scope, c Challenge) time.Duration {
-	raw, err := s.Store.Get(ctx, s.cooldownKey(sc, &c))
+	var b store.Batch
+	read := s.readCooldowns(&b, sc, &c)
+	if store.Do(ctx, s.Store, &b) != nil {
+		return 0
+	}
 	var cd *CooldownError
-	if errors.As(s.cooledDown(&store.Op{Value: raw, Err: err}, sc, &c), &cd) {
+	if errors.As(s.cooledDown(read, sc, &c), &cd) {
 		return cd.Wait
 	}
 	return 0

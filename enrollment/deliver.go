@@ -21,7 +21,7 @@ func blind(c *Challenge, err error) (*Challenge, error) {
 
 // undo takes back a send that did not happen: the challenge, its cooldown
 // (the one before comes back) and the sends it counted, in one round trip.
-func (s *Challenges) undo(ctx context.Context, sc Scope, c *Challenge, before *store.Op, refund []spent) {
+func (s *Challenges) undo(ctx context.Context, sc Scope, c *Challenge, before cooldowns, refund []spent) {
 	var b store.Batch
 	b.Delete(challengeKey(sc.Realm, c.ID))
 	s.restoreCooldown(&b, sc, c, before)
