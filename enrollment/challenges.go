@@ -185,7 +185,7 @@ func (s *Challenges) start(ctx context.Context, sc Scope, c *Challenge, resends 
 	}
 	c.Expires = now.Add(s.CodeTTL)
 	c.Resends = resends
-	c.ResendAt = now.Add(min(s.ResendCooldown<<min(resends, 10), max(s.ResendCooldown, MaxResendWait)))
+	c.ResendAt = now.Add(s.waitAfter(resends))
 
 	var writes store.Batch
 	sends := s.countSend(&writes, sc, c, now)

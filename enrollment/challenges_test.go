@@ -2,6 +2,7 @@ package enrollment
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"regexp"
 	"sync"
@@ -437,5 +438,34 @@ func TestACodeToARemovedPhoneIsRefused(t *testing.T) {
 	c, _ := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify})
 	if _, err := s.Check(ctx, sc, c, out.last(t).Code); err != nil {
 		t.Fatalf("a provisioned phone's code: %v", err)
+	}
+}
+
+// TestAnOldLoginCooldownHoldsAtMostTheBaseWait: a login form's cooldown
+// record from before the doubling was kept per client IP (one per typed
+// name, its streak and doubled wait included) still reads, as holding the
+// base wait at most, and its streak is not followed: a stranger's eleven
+// codes under the name hold no other client for 8½ h after the upgrade.
+func TestAnOldLoginCooldownHoldsAtMostTheBaseWait(t *testing.T) {
+	s, _, clk := newService(t)
+	ctx := context.Background()
+	c := Challenge{User: alice, Phone: num, Purpose: Verify, LimitKey: "login alice"}
+	// The eleventh code, sent 10 s ago: its wait (2¹⁰ × 30 s) ends in 8½ h.
+	old, _ := json.Marshal(map[string]any{"phone": s.numberID(num), "channel": "sms",
+		"until": clk.now().Add(MaxResendWait - 10*time.Second), "resends": 10})
+	if err := s.Store.Put(ctx, s.cooldownKey(sc, &c), old, MaxResendWait+time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	var cool *CooldownError
+	if _, err := s.Start(ctx, sc, c); !errors.As(err, &cool) || cool.Wait != 20*time.Second {
+		t.Fatalf("under the old record: %v; want what is left of the base 30 s (20 s)", err)
+	}
+	clk.advance(20 * time.Second)
+	got, err := s.Start(ctx, sc, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if wait := got.ResendAt.Sub(clk.now()); wait != 30*time.Second {
+		t.Fatalf("the code's wait: %s; want 30 s (the old streak not followed)", wait)
 	}
 }

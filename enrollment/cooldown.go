@@ -14,6 +14,7 @@ import (
 // login) does not skip the wait for "send again" — nor its doubling:
 // Resends counts the codes sent before the last one without one used, in
 // every sign-in, and is remembered for cooldownMemory after the wait ends.
+// At a login form the doubling is the client IP's (cooldowns).
 type cooldown struct {
 	Phone   string    `json:"phone"` // numberID: records never name a number
 	Channel string    `json:"channel"`
@@ -93,12 +94,11 @@ func (s *Challenges) cooldownKey(sc Scope, c *Challenge) string {
 }
 
 // cooledDown refuses a send while a cooldown read into cd holds for c:
-// the longer of the two waits. The shared record of a login form holds
-// at most the base wait (one from before the split may say more).
+// the longer of the two waits.
 func (s *Challenges) cooledDown(cd cooldowns, sc Scope, c *Challenge) error {
-	wait := s.waitIn(cd.shared, sc, c)
+	wait := s.waitIn(cd.shared, sc, c, cd.own != nil)
 	if cd.own != nil {
-		wait = max(min(wait, s.ResendCooldown), s.waitIn(cd.own, sc, c))
+		wait = max(wait, s.waitIn(cd.own, sc, c, false))
 	}
 	if wait > 0 {
 		return &CooldownError{Wait: wait}
@@ -107,7 +107,9 @@ func (s *Challenges) cooledDown(cd cooldowns, sc Scope, c *Challenge) error {
 }
 
 // waitIn is how long the cooldown record read into op holds c: 0 for none.
-func (s *Challenges) waitIn(op *store.Op, sc Scope, c *Challenge) time.Duration {
+// A base record (a login form's shared one) holds the base wait after its
+// code: one from before the split, which counted a streak, is read so.
+func (s *Challenges) waitIn(op *store.Op, sc Scope, c *Challenge, base bool) time.Duration {
 	if op.Err != nil {
 		return 0 // none
 	}
@@ -124,10 +126,19 @@ func (s *Challenges) waitIn(op *store.Op, sc Scope, c *Challenge) time.Duration 
 	if sc.Undelivered && cd.Channel != c.Channel {
 		return 0
 	}
+	if base && cd.Resends > 0 {
+		cd.Until = cd.Until.Add(s.ResendCooldown - s.waitAfter(cd.Resends))
+	}
 	if wait := cd.Until.Sub(s.Now()); cd.Phone == s.numberID(c.Phone) && wait > 0 {
 		return wait
 	}
 	return 0
+}
+
+// waitAfter is the wait after a code that resends codes came before:
+// the base doubled as many times, to MaxResendWait.
+func (s *Challenges) waitAfter(resends int) time.Duration {
+	return min(s.ResendCooldown<<min(resends, 10), max(s.ResendCooldown, MaxResendWait))
 }
 
 // startCooldown adds c's cooldown to b.
