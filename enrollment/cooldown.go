@@ -35,10 +35,12 @@ const cooldownMemory = time.Hour
 const MaxResendWait = 30 * time.Second << 10
 
 // resendsAfter is how many codes came before the next one for the record
-// read into op (0 for none): its streak and the code it records.
-func resendsAfter(op *store.Op) int {
+// read into op (0 for none, or one past its memory by the gate's clock,
+// which a store's expiry need not follow): its streak and the code it
+// records.
+func (s *Challenges) resendsAfter(op *store.Op) int {
 	var cd cooldown
-	if op.Err != nil || json.Unmarshal(op.Value, &cd) != nil {
+	if op.Err != nil || json.Unmarshal(op.Value, &cd) != nil || !s.Now().Before(cd.Until.Add(cooldownMemory)) {
 		return 0
 	}
 	return cd.Resends + 1
