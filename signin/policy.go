@@ -136,13 +136,21 @@ func (p *Policy) Earned(amr []string) bool { return p.earns.Earned(amr) }
 func (p *Policy) Earns() AMRs { return p.earns }
 
 // Earned reports whether amr holds a value of e.
-func (e AMRs) Earned(amr []string) bool {
+func (e AMRs) Earned(amr []string) bool { return e.Holds(AMRsOf(amr)) }
+
+// Holds reports whether e and of share an amr value: Earned, for a set
+// made once (AMRsOf, kept in the session cache's entry: session.Config's
+// AMRs) and tested on every repeat visit.
+func (e AMRs) Holds(of AMRs) bool { return e&of != 0 }
+
+// AMRsOf is the set of the amr values a session was earned with (those
+// no sign-in of a gate makes have no bit: they count nowhere).
+func AMRsOf(amr []string) AMRs {
+	var e AMRs
 	for _, a := range amr {
-		if e&amrBit(a) != 0 {
-			return true
-		}
+		e |= amrBit(a)
 	}
-	return false
+	return e
 }
 
 // Satisfied reports whether a session earned with amr passes the route: a
