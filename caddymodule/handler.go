@@ -53,7 +53,7 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 			return g.handOff(w, r, next) // errReplaced
 		}
 	}
-	if cl != nil && (h.anySession && h.earns.Holds(signin.AMRs(amrs)) || g.passes(cl, user)) {
+	if cl != nil && (h.anySession && h.earns.Holds(signin.AMRs(amrs)) || g.passes(cl, amrs, user)) {
 		if !g.admit(r, repl, cl, lookup, found) {
 			return g.handOff(w, r, next) // session.ErrReleased
 		}
@@ -163,9 +163,10 @@ func (g *Gate) logNoIdentity(r *http.Request) {
 }
 
 // passes reports whether a session admits the request of the first
-// factor's user: its user, its age (max_age), its kind (require).
-func (g *Gate) passes(cl *session.Claims, user string) bool {
-	return g.signin.Identity.Admits(cl.Subject, user) && g.fresh(cl, time.Duration(g.MaxAge)) && g.strongEnough(cl)
+// factor's user: its user, its age (max_age), its kind (require); amrs, its
+// amr as bits.
+func (g *Gate) passes(cl *session.Claims, amrs uint8, user string) bool {
+	return g.signin.Identity.Admits(cl.Subject, user) && g.fresh(cl, time.Duration(g.MaxAge)) && g.strongEnough(cl, amrs)
 }
 
 // everySessionPasses: each of passes' checks but the kind the session was

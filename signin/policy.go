@@ -76,8 +76,9 @@ type Policy struct {
 	// have been earned with to pass (none: any).
 	Factors, Require []string
 	// earns are the amr values of the kinds the gate takes, and a
-	// recovery code's (Settle fills it in).
-	earns AMRs
+	// recovery code's; requires, those of the kinds it requires (Settle
+	// fills them in).
+	earns, requires AMRs
 }
 
 // Settle checks factors and require against can, the kinds the gate can
@@ -105,10 +106,13 @@ func (p *Policy) Settle(can []Kind) error {
 			return fmt.Errorf("require %s: this gate does not take %s (factors %v)", k, k, p.Factors)
 		}
 	}
-	p.earns = amrBit(AMRRecovery)
+	p.earns, p.requires = amrBit(AMRRecovery), 0
 	for a, k := range kindOfAMR {
 		if p.Takes(k) {
 			p.earns |= amrBit(a)
+		}
+		if slices.Contains(p.Require, string(k)) {
+			p.requires |= amrBit(a)
 		}
 	}
 	return nil
@@ -158,21 +162,16 @@ func AMRsOf(amr []string) AMRs {
 // any. A trusted browser's session never passes a require (it proved no
 // device now).
 func (p *Policy) Satisfied(amr []string, trusted bool) bool {
-	if !p.Earned(amr) {
+	return p.SatisfiedBy(AMRsOf(amr), trusted)
+}
+
+// SatisfiedBy is Satisfied for amr as bits (AMRsOf: what the session
+// cache keeps), for a repeat visit that reads no claims' strings.
+func (p *Policy) SatisfiedBy(amr AMRs, trusted bool) bool {
+	if !p.earns.Holds(amr) {
 		return false
 	}
-	if len(p.Require) == 0 {
-		return true
-	}
-	if trusted {
-		return false
-	}
-	for _, a := range amr {
-		if k, ok := kindOfAMR[a]; ok && slices.Contains(p.Require, string(k)) {
-			return true
-		}
-	}
-	return false
+	return len(p.Require) == 0 || !trusted && p.requires.Holds(amr)
 }
 
 // Offers reports whether the verify step may offer kind: a kind the gate
