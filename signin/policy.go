@@ -106,15 +106,7 @@ func (p *Policy) Settle(can []Kind) error {
 			return fmt.Errorf("require %s: this gate does not take %s (factors %v)", k, k, p.Factors)
 		}
 	}
-	p.earns, p.requires = amrBit(AMRRecovery), 0
-	for a, k := range kindOfAMR {
-		if p.Takes(k) {
-			p.earns |= amrBit(a)
-		}
-		if slices.Contains(p.Require, string(k)) {
-			p.requires |= amrBit(a)
-		}
-	}
+	p.earns, p.requires = amrBit(AMRRecovery)|amrsOfKinds(p.Factors), amrsOfKinds(p.Require)
 	return nil
 }
 
@@ -146,6 +138,17 @@ func (e AMRs) Earned(amr []string) bool { return e.Holds(AMRsOf(amr)) }
 // made once (AMRsOf, kept in the session cache's entry: session.Config's
 // AMRs) and tested on every repeat visit.
 func (e AMRs) Holds(of AMRs) bool { return e&of != 0 }
+
+// amrsOfKinds is the amr values that prove one of kinds.
+func amrsOfKinds(kinds []string) AMRs {
+	var e AMRs
+	for a, k := range kindOfAMR {
+		if slices.Contains(kinds, string(k)) {
+			e |= amrBit(a)
+		}
+	}
+	return e
+}
 
 // AMRsOf is the set of the amr values a session was earned with (those
 // no sign-in of a gate makes have no bit: they count nowhere).
@@ -269,5 +272,5 @@ func (p *Policy) StrongOnly() *Policy {
 			strong = append(strong, string(k))
 		}
 	}
-	return &Policy{Factors: strong, Require: strong, earns: p.earns}
+	return &Policy{Factors: strong, Require: strong, earns: p.earns, requires: amrsOfKinds(strong)}
 }

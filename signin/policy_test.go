@@ -109,19 +109,30 @@ func TestEarned(t *testing.T) {
 // TestSatisfiedByBitsIsSatisfied: the amr as bits (what the session cache
 // keeps) passes exactly where the amr values do, read one by one as the
 // kinds they prove — for every set of amr values (and one no gate makes),
-// trusted or not, at gates taking and requiring different kinds.
+// trusted or not, at gates taking and requiring different kinds, and at
+// a step-up that must prove an app or a passkey (StrongOnly).
 func TestSatisfiedByBitsIsSatisfied(t *testing.T) {
 	t.Parallel()
 	values := []string{AMRSMS, AMRTel, AMROTP, AMRSoftware, AMRHardware, AMRRecovery, "pwd"}
-	for _, gate := range []struct{ factors, require []string }{
-		{[]string{"sms", "voice", "totp", "webauthn"}, nil},
-		{[]string{"voice", "totp"}, nil},
-		{[]string{"sms", "totp", "webauthn"}, []string{"totp", "webauthn"}},
-		{[]string{"sms", "voice"}, []string{"voice"}},
+	for _, gate := range []struct {
+		factors, require []string
+		strong           bool
+	}{
+		{[]string{"sms", "voice", "totp", "webauthn"}, nil, false},
+		{[]string{"voice", "totp"}, nil, false},
+		{[]string{"sms", "totp", "webauthn"}, []string{"totp", "webauthn"}, false},
+		{[]string{"sms", "voice"}, []string{"voice"}, false},
+		{[]string{"sms", "voice", "totp", "webauthn"}, []string{"totp", "webauthn"}, true}, // StrongOnly of the first
 	} {
-		p := &Policy{Factors: gate.factors, Require: gate.require}
+		p := &Policy{Factors: gate.factors}
+		if !gate.strong {
+			p.Require = gate.require
+		}
 		if err := p.Settle(Kinds); err != nil {
 			t.Fatal(err)
+		}
+		if gate.strong {
+			p = p.StrongOnly()
 		}
 		for set := range 1 << len(values) {
 			var amr []string
