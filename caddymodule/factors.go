@@ -28,5 +28,7 @@ func (g *Gate) settleFactors() error {
 }
 
 // strongEnough reports whether a session was earned with a kind this gate
-// takes, and passes its require.
-func (g *Gate) strongEnough(cl *session.Claims) bool { return g.policy.Satisfied(cl.AMR, cl.Trusted) }
+// takes, and passes its require; amrs, its amr as bits (Repeat.Cached's).
+func (g *Gate) strongEnough(cl *session.Claims, amrs uint8) bool {
+	return g.policy.SatisfiedBy(signin.AMRs(amrs), cl.Trusted)
+}

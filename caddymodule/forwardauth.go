@@ -15,6 +15,7 @@ import (
 	"github.com/smsgate/caddy-smsgate/internal/cookies"
 	"github.com/smsgate/caddy-smsgate/pages"
 	"github.com/smsgate/caddy-smsgate/session"
+	"github.com/smsgate/caddy-smsgate/signin"
 	"github.com/smsgate/caddy-smsgate/store"
 )
 
@@ -42,9 +43,11 @@ func (g *Gate) authCheck(w http.ResponseWriter, r *http.Request) error {
 		maxAge = min(d, cmp.Or(maxAge, d)) // stricter only: Caddy's forward_auth passes the client's query on
 	}
 	found := cookies.Find(r.Header, pages.SessionCookie) // admit strips it unread
-	cl, _ := g.sessions.Cached(r.Context(), found.Value)
+	cl, _, amrs := g.hot.sessions.Cached(r.Context(), found.Value)
 	if cl == nil && found.Value != "" {
-		cl = g.sessions.Uncached(store.WithBudget(r.Context(), store.RequestBudget), found.Value)
+		if cl = g.sessions.Uncached(store.WithBudget(r.Context(), store.RequestBudget), found.Value); cl != nil {
+			amrs = uint8(signin.AMRsOf(cl.AMR))
+		}
 	}
 	repl := replacer(r)
 	if repl == nil { // outside Caddy's server
@@ -64,7 +67,7 @@ func (g *Gate) authCheck(w http.ResponseWriter, r *http.Request) error {
 			cl = nil
 		}
 	}
-	if cl != nil && g.fresh(cl, maxAge) && g.strongEnough(cl) {
+	if cl != nil && g.fresh(cl, maxAge) && g.strongEnough(cl, amrs) {
 		g.authAnswer(w, r, repl, cl, found)
 		return nil
 	}

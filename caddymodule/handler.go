@@ -46,14 +46,14 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 	}
 	found := cookies.Find(r.Header, pages.SessionCookie)
 	token := found.Value
-	cl, lookup := h.sessions.Cached(r.Context(), token)
+	cl, lookup, amrs := h.sessions.Cached(r.Context(), token)
 	if cl == nil && token != "" {
 		var err error
-		if cl, lookup, err = g.uncached(r, token); err != nil {
+		if cl, lookup, amrs, err = g.uncached(r, token); err != nil {
 			return g.handOff(w, r, next) // errReplaced
 		}
 	}
-	if cl != nil && (h.anySession && h.earns.Earned(cl.AMR) || g.passes(cl, user)) {
+	if cl != nil && (h.anySession && h.earns.Holds(signin.AMRs(amrs)) || g.passes(cl, amrs, user)) {
 		if !g.admit(r, repl, cl, lookup, found) {
 			return g.handOff(w, r, next) // session.ErrReleased
 		}
@@ -67,7 +67,7 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 type hot struct {
 	prefix                            string // PathPrefix
 	sessions                          session.Repeat
-	earns                             signin.AMRs // g.policy.Earns(): anySession
+	earns                             signin.AMRs // g.policy.Earns(): anySession, against the cache entry's amr bits
 	assertion, noIdentity, anySession bool
 }
 
@@ -85,16 +85,17 @@ func (g *Gate) own(w http.ResponseWriter, r *http.Request, next caddyhttp.Handle
 	return g.pages.ServeHTTP(w, r)
 }
 
-// uncached checks a session this gate has not cached, holding the drain.
-func (g *Gate) uncached(r *http.Request, token string) (*session.Claims, func(string) (any, bool), error) {
+// uncached checks a session this gate has not cached, holding the drain:
+// what Repeat.Cached answers for one it has.
+func (g *Gate) uncached(r *http.Request, token string) (*session.Claims, func(string) (any, bool), uint8, error) {
 	if !g.inFlight.Enter() {
-		return nil, nil, errReplaced
+		return nil, nil, 0, errReplaced
 	}
 	defer g.inFlight.Release()
 	if cl := g.sessions.Uncached(store.WithBudget(r.Context(), store.RequestBudget), token); cl != nil {
-		return cl, cl.Facts().Lookup, nil
+		return cl, cl.Facts().Lookup, uint8(signin.AMRsOf(cl.AMR)), nil
 	}
-	return nil, nil, nil
+	return nil, nil, 0, nil
 }
 
 // Why a protected request was refused (for handle_errors' {err.message}).
@@ -162,9 +163,10 @@ func (g *Gate) logNoIdentity(r *http.Request) {
 }
 
 // passes reports whether a session admits the request of the first
-// factor's user: its user, its age (max_age), its kind (require).
-func (g *Gate) passes(cl *session.Claims, user string) bool {
-	return g.signin.Identity.Admits(cl.Subject, user) && g.fresh(cl, time.Duration(g.MaxAge)) && g.strongEnough(cl)
+// factor's user: its user, its age (max_age), its kind (require); amrs, its
+// amr as bits.
+func (g *Gate) passes(cl *session.Claims, amrs uint8, user string) bool {
+	return g.signin.Identity.Admits(cl.Subject, user) && g.fresh(cl, time.Duration(g.MaxAge)) && g.strongEnough(cl, amrs)
 }
 
 // everySessionPasses: each of passes' checks but the kind the session was

@@ -14,6 +14,7 @@ import (
 	"github.com/smsgate/caddy-smsgate/internal/clock"
 	"github.com/smsgate/caddy-smsgate/pages"
 	"github.com/smsgate/caddy-smsgate/session"
+	"github.com/smsgate/caddy-smsgate/signin"
 )
 
 // The admitted path skips passes only where every session of the realm
@@ -40,6 +41,8 @@ func TestTheHotPathKeepsEveryCheck(t *testing.T) {
 		{name: "max_age, fresh", gate: Gate{MaxAge: caddy.Duration(time.Minute)}, user: "carol", amr: []string{"sms"}, admit: true},
 		{name: "require, another kind", gate: Gate{Require: []string{"totp"}}, user: "carol", amr: []string{"sms"}},
 		{name: "require, that kind", gate: Gate{Require: []string{"totp"}}, user: "carol", amr: []string{"otp"}, admit: true},
+		{name: "factors, a kind dropped", gate: Gate{Channels: []string{"sms", "voice"}, Factors: []string{"voice", "totp"}}, user: "carol", amr: []string{"sms"}},
+		{name: "factors, a kind taken", gate: Gate{Channels: []string{"sms", "voice"}, Factors: []string{"voice", "totp"}}, user: "carol", amr: []string{"tel"}, admit: true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
@@ -69,6 +72,13 @@ func TestTheHotPathKeepsEveryCheck(t *testing.T) {
 				if user, _ := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer).GetString("http.auth.user.id"); admitted && user != c.user {
 					t.Fatalf("admitted as %q, want %q", user, c.user)
 				}
+			}
+			// The cache's entry holds the session's kinds as bits, which
+			// a gate where every session passes tests its factors
+			// against; were they missing, every repeat visit would take
+			// passes' longer way (and still be right).
+			if _, _, amrs := g.hot.sessions.Cached(context.Background(), tok); g.hot.anySession && c.admit && !g.hot.earns.Holds(signin.AMRs(amrs)) {
+				t.Errorf("the cache entry's amr bits %b do not pass the gate's %b", amrs, g.hot.earns)
 			}
 		})
 	}

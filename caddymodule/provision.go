@@ -175,7 +175,8 @@ func (g *Gate) openStore(ctx caddy.Context, s *settled) error {
 		return err
 	}
 	g.sessions, err = session.NewManager(ctx, session.Config{Store: g.store, Realm: g.Realm, Secret: s.signingKey, AwaitSecret: await,
-		Alg: g.SigningAlg, Lifetime: time.Duration(g.SessionLifetime), Rotation: time.Duration(g.KeyRotation), Now: g.now, Coarse: g.coarse, Logger: g.logger, Uses: &g.inFlight})
+		Alg: g.SigningAlg, Lifetime: time.Duration(g.SessionLifetime), Rotation: time.Duration(g.KeyRotation), Now: g.now, Coarse: g.coarse, Logger: g.logger, Uses: &g.inFlight,
+		AMRs: func(amr []string) uint8 { return uint8(signin.AMRsOf(amr)) }}) // hot.earns tests them
 	if err != nil {
 		return err
 	}

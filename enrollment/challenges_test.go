@@ -298,6 +298,28 @@ func TestCooldownOutlivesTheChallenge(t *testing.T) {
 	}
 }
 
+// TestTheDoublingIsForgottenByTheClock: a code left unused is remembered
+// for cooldownMemory past its wait by the gate's clock, not by the store's
+// expiry of the record (wall time, in Badger and Redis alike): a new login
+// after it waits the base again. Before, a record the store still held
+// carried the doubling on (TestMonthOfTexts, whose month passes in
+// seconds, with SMSGATE_FULL=1: a user's "send again" refused days later).
+func TestTheDoublingIsForgottenByTheClock(t *testing.T) {
+	s, _, clk := newService(t)
+	ctx := context.Background()
+	if _, err := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify}); err != nil {
+		t.Fatal(err)
+	}
+	clk.advance(30*time.Second + cooldownMemory)
+	c, err := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if wait := c.ResendAt.Sub(clk.now()); wait != 30*time.Second {
+		t.Fatalf("a new login an hour past the last wait waits %s for its next code, want the base 30s", wait)
+	}
+}
+
 func TestFailedResendKeepsTheOldCode(t *testing.T) {
 	s, out, clk := newService(t)
 	ctx := context.Background()

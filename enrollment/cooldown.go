@@ -65,17 +65,19 @@ func streakKey(sc Scope, c *Challenge) string {
 	return store.Key("cooldown", sc.Realm, c.LimitKey, "ip", IPKey(sc.IP))
 }
 
-// resends is how many codes came before the next one for the records
-// read (0 for none): its streak and the code it records. The shared
-// record of a login form holds none (one from before the split does: it
-// is not followed, as a stranger's streak is not).
-func (cd cooldowns) resends() int {
+// resendsAfter is how many codes came before the next one for the
+// records read into cd (0 for none, or one past its memory by the gate's
+// clock, which a store's expiry need not follow): its streak and the code
+// it records. The shared record of a login form holds none (one from
+// before the split does: it is not followed, as a stranger's streak is
+// not).
+func (s *Challenges) resendsAfter(cd cooldowns) int {
 	op := cd.shared
 	if cd.own != nil {
 		op = cd.own
 	}
 	var r cooldown
-	if op.Err != nil || json.Unmarshal(op.Value, &r) != nil {
+	if op.Err != nil || json.Unmarshal(op.Value, &r) != nil || !s.Now().Before(r.Until.Add(cooldownMemory)) {
 		return 0
 	}
 	return r.Resends + 1

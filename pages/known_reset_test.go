@@ -40,13 +40,9 @@ func TestAResetEndsTheBrowsersItKnew(t *testing.T) {
 func TestAnEndedSessionEndsItsBrowsersKnownness(t *testing.T) {
 	sitetest.Parallel(t)
 	knownEnded(t, func(s *sitetest.Site, admin func(path, body string)) {
-		_, out := s.Admin("GET", "/smsgate/sessions?realm=localhost&user=alice", "")
-		var list []struct{ SID string }
-		if err := json.Unmarshal([]byte(out), &list); err != nil || len(list) != 2 {
-			t.Fatalf("alice's sessions: %v %s", err, out)
-		}
+		list := alicesSessions(t, s)
 		// The thief's session is the older one.
-		admin("/smsgate/sessions/end", `{"realm":"localhost","user":"alice","id":"`+list[len(list)-1].SID+`"}`)
+		admin("/smsgate/sessions/end", `{"realm":"localhost","user":"alice","id":"`+list[len(list)-1]+`"}`)
 	}, true, false)
 }
 
@@ -60,13 +56,20 @@ func TestAnEndedSessionEndsItsBrowsersKnownness(t *testing.T) {
 func TestAnEndedTrustedSessionEndsItsBrowsersKnownness(t *testing.T) {
 	sitetest.Parallel(t)
 	knownEnded(t, func(s *sitetest.Site, admin func(path, body string)) {
-		_, out := s.Admin("GET", "/smsgate/sessions?realm=localhost&user=alice", "")
-		var list []struct{ SID string }
-		if err := json.Unmarshal([]byte(out), &list); err != nil || len(list) != 2 {
-			t.Fatalf("alice's sessions: %v %s", err, out)
-		}
-		admin("/smsgate/sessions/end", `{"realm":"localhost","user":"alice","id":"`+list[0].SID+`"}`)
+		admin("/smsgate/sessions/end", `{"realm":"localhost","user":"alice","id":"`+alicesSessions(t, s)[0]+`"}`)
 	}, false, true)
+}
+
+// alicesSessions are the IDs of alice's two sessions, newest first, as
+// the admin API lists them.
+func alicesSessions(t *testing.T, s *sitetest.Site) []string {
+	t.Helper()
+	_, out := s.Admin("GET", "/smsgate/sessions?realm=localhost&user=alice", "")
+	var list []struct{ SID string }
+	if err := json.Unmarshal([]byte(out), &list); err != nil || len(list) != 2 {
+		t.Fatalf("alice's sessions: %v %s", err, out)
+	}
+	return []string{list[0].SID, list[1].SID}
 }
 
 // knownEnded signs a thief in as alice (and, with owner, alice in her own

@@ -28,6 +28,7 @@ type Cache struct {
 	// or not: a token checked against the store before one of them is not
 	// cached after it (see AddSince).
 	forgets atomic.Uint64
+	amrs    func([]string) uint8 // cacheEntry.amrs (Config.AMRs), or nil
 }
 
 // table is a cache's slots, made once and never moved: a reader may hold
@@ -72,6 +73,9 @@ type cacheEntry struct {
 	// repeat visit hands the request's replacer, read here without
 	// reading the claims or the facts, two more lines of memory.
 	lookup func(string) (any, bool)
+	// amrs is claims.AMR as bits (Config.AMRs), in the entry's line too:
+	// what a gate's factors are tested against on a repeat visit.
+	amrs uint8
 }
 
 // NewCache returns a cache holding at most max tokens. Its table has at
@@ -162,6 +166,9 @@ func (c *Cache) AddSince(token string, cl *Claims, since uint64) {
 		return
 	}
 	e := &cacheEntry{token: token, claims: cl, expires: cl.ExpiresAt.UnixNano(), lookup: cl.Facts().Lookup}
+	if c.amrs != nil {
+		e.amrs = c.amrs(cl.AMR)
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.forgets.Load() != since {

@@ -90,3 +90,49 @@ func TestCachedLookupIsTheTokensOwn(t *testing.T) {
 		t.Fatalf("bob's token: the placeholders name %v", got)
 	}
 }
+
+// TestCachedAMRsAreTheTokensOwn: Repeat.Cached answers, beside each
+// token's claims, Config.AMRs of that token's own amr — made as it was
+// cached, whether at Issue or by a check of a token the cache had not
+// held — and nothing for a token it does not hold.
+func TestCachedAMRsAreTheTokensOwn(t *testing.T) {
+	st, closeDB, err := store.OpenBadger(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = closeDB() })
+	bits := func(amr []string) uint8 {
+		var b uint8
+		for _, a := range amr {
+			b |= map[string]uint8{"sms": 1, "tel": 2, "otp": 4}[a]
+		}
+		return b
+	}
+	m, err := NewManager(context.Background(), Config{Store: st, Realm: "example.com", Lifetime: time.Hour,
+		Now: time.Now, AMRs: bits})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	r := m.Repeat()
+	for _, amr := range [][]string{{"sms"}, {"tel"}, {"otp", "sms"}, {"pwd"}} {
+		tok, err := m.Issue(ctx, "carol", amr, Where{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, how := range []string{"issued", "checked"} {
+			if how == "checked" {
+				m.FlushCache()
+				if _, _, got := r.Cached(ctx, tok); got != 0 {
+					t.Fatalf("amr %v: bits %b for a token the cache does not hold", amr, got)
+				}
+				if m.Uncached(ctx, tok) == nil {
+					t.Fatalf("amr %v: the token did not check", amr)
+				}
+			}
+			if cl, _, got := r.Cached(ctx, tok); cl == nil || got != bits(amr) {
+				t.Fatalf("amr %v (%s): cached %v, bits %b, want %b", amr, how, cl != nil, got, bits(amr))
+			}
+		}
+	}
+}

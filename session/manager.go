@@ -47,6 +47,10 @@ type Config struct {
 	// which a request starts and which runs on after it, is one of its
 	// uses, so that it never reads a store the owner has let go of.
 	Uses *drain.Drain
+	// AMRs is a session's amr as bits (signin.AMRsOf), made once as its
+	// token is cached, for a repeat visit to test without reading the
+	// claims (Repeat.Cached answers them); nil: none.
+	AMRs func(amr []string) uint8
 }
 
 // Manager issues, checks and revokes one realm's sessions. It owns the
@@ -100,6 +104,7 @@ func NewManager(ctx context.Context, c Config) (*Manager, error) {
 	m := &Manager{store: c.Store, realm: c.Realm, lifetime: c.Lifetime, now: c.Now, logger: c.Logger,
 		coarse: c.Coarse, uses: c.Uses, pollWait: pollWait, assertCache: map[string]assertionEntry{}}
 	m.cache.init(CachedSessions)
+	m.cache.amrs = c.AMRs
 	if m.logger == nil {
 		m.logger = zap.NewNop()
 	}

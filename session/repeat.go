@@ -15,7 +15,8 @@ import (
 // needs no claim reads no more of its memory.
 func (m *Manager) Cached(ctx context.Context, token string) (cl *Claims, lookup func(string) (any, bool)) {
 	r := m.Repeat()
-	return r.Cached(ctx, token)
+	cl, lookup, _ = r.Cached(ctx, token)
+	return cl, lookup
 }
 
 // Repeat is what a repeat visit reads of a Manager, for a caller to hold
@@ -31,10 +32,12 @@ type Repeat struct {
 // Repeat is m's Repeat.
 func (m *Manager) Repeat() Repeat { return Repeat{m: m, table: m.cache.table} }
 
-// Cached is Manager.Cached.
-func (r *Repeat) Cached(ctx context.Context, token string) (cl *Claims, lookup func(string) (any, bool)) {
+// Cached is Manager.Cached, and the session's amr as bits (Config.AMRs,
+// kept in the cache's entry beside lookup): a gate tests its factors
+// against them without reading the claims.
+func (r *Repeat) Cached(ctx context.Context, token string) (cl *Claims, lookup func(string) (any, bool), amrs uint8) {
 	if token == "" {
-		return nil, nil
+		return nil, nil, 0
 	}
 	m := r.m
 	var now int64 // one clock read (clock.Coarse in production), no time.Time
@@ -44,10 +47,10 @@ func (r *Repeat) Cached(ctx context.Context, token string) (cl *Claims, lookup f
 		now = m.now().UnixNano()
 	}
 	if !m.syncRevocations(ctx, now) {
-		return nil, nil
+		return nil, nil, 0
 	}
 	if e := r.get(token, now); e != nil {
-		return e.claims, e.lookup
+		return e.claims, e.lookup, e.amrs
 	}
-	return nil, nil
+	return nil, nil, 0
 }

@@ -76,8 +76,9 @@ type Policy struct {
 	// have been earned with to pass (none: any).
 	Factors, Require []string
 	// earns are the amr values of the kinds the gate takes, and a
-	// recovery code's (Settle fills it in).
-	earns AMRs
+	// recovery code's; requires, those of the kinds it requires (Settle
+	// fills them in).
+	earns, requires AMRs
 	// strongOnly: StrongOnly's, which takes no recovery code even where
 	// the gate takes no app or passkey (Require is empty then).
 	strongOnly bool
@@ -108,12 +109,7 @@ func (p *Policy) Settle(can []Kind) error {
 			return fmt.Errorf("require %s: this gate does not take %s (factors %v)", k, k, p.Factors)
 		}
 	}
-	p.earns = amrBit(AMRRecovery)
-	for a, k := range kindOfAMR {
-		if p.Takes(k) {
-			p.earns |= amrBit(a)
-		}
-	}
+	p.earns, p.requires = amrBit(AMRRecovery)|amrsOfKinds(p.Factors), amrsOfKinds(p.Require)
 	return nil
 }
 
@@ -139,13 +135,32 @@ func (p *Policy) Earned(amr []string) bool { return p.earns.Earned(amr) }
 func (p *Policy) Earns() AMRs { return p.earns }
 
 // Earned reports whether amr holds a value of e.
-func (e AMRs) Earned(amr []string) bool {
-	for _, a := range amr {
-		if e&amrBit(a) != 0 {
-			return true
+func (e AMRs) Earned(amr []string) bool { return e.Holds(AMRsOf(amr)) }
+
+// Holds reports whether e and of share an amr value: Earned, for a set
+// made once (AMRsOf, kept in the session cache's entry: session.Config's
+// AMRs) and tested on every repeat visit.
+func (e AMRs) Holds(of AMRs) bool { return e&of != 0 }
+
+// amrsOfKinds is the amr values that prove one of kinds.
+func amrsOfKinds(kinds []string) AMRs {
+	var e AMRs
+	for a, k := range kindOfAMR {
+		if slices.Contains(kinds, string(k)) {
+			e |= amrBit(a)
 		}
 	}
-	return false
+	return e
+}
+
+// AMRsOf is the set of the amr values a session was earned with (those
+// no sign-in of a gate makes have no bit: they count nowhere).
+func AMRsOf(amr []string) AMRs {
+	var e AMRs
+	for _, a := range amr {
+		e |= amrBit(a)
+	}
+	return e
 }
 
 // Satisfied reports whether a session earned with amr passes the route: a
@@ -153,21 +168,16 @@ func (e AMRs) Earned(amr []string) bool {
 // any. A trusted browser's session never passes a require (it proved no
 // device now).
 func (p *Policy) Satisfied(amr []string, trusted bool) bool {
-	if !p.Earned(amr) {
+	return p.SatisfiedBy(AMRsOf(amr), trusted)
+}
+
+// SatisfiedBy is Satisfied for amr as bits (AMRsOf: what the session
+// cache keeps), for a repeat visit that reads no claims' strings.
+func (p *Policy) SatisfiedBy(amr AMRs, trusted bool) bool {
+	if !p.earns.Holds(amr) {
 		return false
 	}
-	if len(p.Require) == 0 {
-		return true
-	}
-	if trusted {
-		return false
-	}
-	for _, a := range amr {
-		if k, ok := kindOfAMR[a]; ok && slices.Contains(p.Require, string(k)) {
-			return true
-		}
-	}
-	return false
+	return len(p.Require) == 0 || !trusted && p.requires.Holds(amr)
 }
 
 // Offers reports whether the verify step may offer kind: a kind the gate
@@ -269,5 +279,5 @@ func (p *Policy) StrongOnly() *Policy {
 			strong = append(strong, string(k))
 		}
 	}
-	return &Policy{Factors: strong, Require: strong, earns: p.earns, strongOnly: true}
+	return &Policy{Factors: strong, Require: strong, earns: p.earns, requires: amrsOfKinds(strong), strongOnly: true}
 }

@@ -1,6 +1,7 @@
 package signin
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -101,6 +102,56 @@ func TestEarned(t *testing.T) {
 	} {
 		if got := p.Earned(tc.amr); got != tc.want || p.Satisfied(tc.amr, false) != tc.want {
 			t.Errorf("factors voice totp, amr %v: earned %v, satisfied %v; want %v", tc.amr, got, p.Satisfied(tc.amr, false), tc.want)
+		}
+	}
+}
+
+// TestSatisfiedByBitsIsSatisfied: the amr as bits (what the session cache
+// keeps) passes exactly where the amr values do, read one by one as the
+// kinds they prove — for every set of amr values (and one no gate makes),
+// trusted or not, at gates taking and requiring different kinds, and at
+// a step-up that must prove an app or a passkey (StrongOnly).
+func TestSatisfiedByBitsIsSatisfied(t *testing.T) {
+	t.Parallel()
+	values := []string{AMRSMS, AMRTel, AMROTP, AMRSoftware, AMRHardware, AMRRecovery, "pwd"}
+	for _, gate := range []struct {
+		factors, require []string
+		strong           bool
+	}{
+		{[]string{"sms", "voice", "totp", "webauthn"}, nil, false},
+		{[]string{"voice", "totp"}, nil, false},
+		{[]string{"sms", "totp", "webauthn"}, []string{"totp", "webauthn"}, false},
+		{[]string{"sms", "voice"}, []string{"voice"}, false},
+		{[]string{"sms", "voice", "totp", "webauthn"}, []string{"totp", "webauthn"}, true}, // StrongOnly of the first
+	} {
+		p := &Policy{Factors: gate.factors}
+		if !gate.strong {
+			p.Require = gate.require
+		}
+		if err := p.Settle(Kinds); err != nil {
+			t.Fatal(err)
+		}
+		if gate.strong {
+			p = p.StrongOnly()
+		}
+		for set := range 1 << len(values) {
+			var amr []string
+			for i, v := range values {
+				if set&(1<<i) != 0 {
+					amr = append(amr, v)
+				}
+			}
+			for _, trusted := range []bool{false, true} {
+				earned, required := false, len(gate.require) == 0
+				for _, a := range amr {
+					k, ok := kindOfAMR[a]
+					earned = earned || a == AMRRecovery || ok && slices.Contains(gate.factors, string(k))
+					required = required || !trusted && ok && slices.Contains(gate.require, string(k))
+				}
+				if got := p.SatisfiedBy(AMRsOf(amr), trusted); got != (earned && required) {
+					t.Errorf("factors %v require %v, amr %v trusted %v: %v, want %v", gate.factors, gate.require, amr, trusted, got, earned && required)
+				}
+			}
 		}
 	}
 }
