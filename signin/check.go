@@ -41,9 +41,7 @@ func (s *Service) Check(ctx context.Context, sc enrollment.Scope, f *Flow, user 
 		// Enrollment closed since the code was sent (the admin reloaded the
 		// config, say, to stop stolen passwords enrolling): it enrolls
 		// nothing, and a new sign-in meets the closed door.
-		if err := s.Challenges.Discard(ctx, sc.Realm, c.ID); err != nil {
-			s.Logger.Error("discarding challenge", zap.Error(err))
-		}
+		s.discardChallenge(ctx, sc.Realm, c.ID)
 		return nil, enrollment.ErrNoChallenge
 	}
 	if err := s.numberRefused(ctx, sc.Realm, c); err != nil {
@@ -119,9 +117,7 @@ func (s *Service) numberRefused(ctx context.Context, realm string, c *enrollment
 	if refused == nil {
 		return nil
 	}
-	if err := s.Challenges.Discard(ctx, realm, c.ID); err != nil {
-		s.Logger.Error("discarding challenge", zap.Error(err))
-	}
+	s.discardChallenge(ctx, realm, c.ID)
 	return &enrollment.RefusedError{Err: refused}
 }
 
@@ -175,11 +171,11 @@ func (s *Service) lockStarted(ctx context.Context, sc enrollment.Scope, user, e1
 // one written before, the reset deletes.
 func (s *Service) firstRecoveryCodes(ctx context.Context, realm, user, device string) ([]string, error) {
 	r, err := s.Devices.FirstRecoveryCodes(ctx, realm, user)
-	if err != nil || r == nil {
-		if err != nil {
-			s.Logger.Error("making recovery codes", zap.Error(err))
-		}
-		return nil, nil
+	if err != nil {
+		s.Logger.Error("making recovery codes", zap.Error(err))
+	}
+	if r == nil {
+		return nil, nil // the user holds some, or none could be made
 	}
 	enrolled := func(ctx context.Context) (bool, error) {
 		list, err := s.Devices.List(ctx, realm, user)

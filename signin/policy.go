@@ -243,8 +243,11 @@ var stepUpExempt = map[string]bool{"rename": true, "untrust": true, "signout-all
 // Strong reports whether a session earned with amr proved an app or a
 // passkey when it began (a trusted browser's proved nothing then).
 func Strong(amr []string, trusted bool) bool {
-	return !trusted && slices.ContainsFunc(amr, func(a string) bool { return a == AMROTP || a == AMRSoftware || a == AMRHardware })
+	return !trusted && strongAMRs.Holds(AMRsOf(amr))
 }
+
+// strongAMRs are the amr values of an app or a passkey.
+var strongAMRs = amrsOfKinds([]string{string(TOTP), string(WebAuthn)})
 
 // GuardsStrong reports whether a devices-page action changes what proves
 // more than a phone: adding an app or a passkey, or removing one

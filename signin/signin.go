@@ -245,10 +245,16 @@ func (s *Service) Pending(ctx context.Context, realm string, f *Flow, user strin
 // sign-in means a new code, and the old one stops working.
 func (s *Service) discard(ctx context.Context, realm string, f *Flow) {
 	if f.Challenge != "" {
-		if err := s.Challenges.Discard(ctx, realm, f.Challenge); err != nil {
-			s.Logger.Error("discarding challenge", zap.Error(err))
-		}
+		s.discardChallenge(ctx, realm, f.Challenge)
 		f.Challenge = ""
+	}
+}
+
+// discardChallenge ends the challenge id; a store that cannot is logged
+// (the challenge then ends at its expiry).
+func (s *Service) discardChallenge(ctx context.Context, realm, id string) {
+	if err := s.Challenges.Discard(ctx, realm, id); err != nil {
+		s.Logger.Error("discarding challenge", zap.Error(err))
 	}
 }
 
