@@ -42,8 +42,14 @@ func OwnTemp() (remove func()) {
 	if err != nil {
 		panic(err)
 	}
-	if err := os.Setenv("TMPDIR", dir); err != nil {
-		panic(err)
+	ownTemp.Lock()
+	ownTemp.system = os.TempDir()
+	ownTemp.Unlock()
+	// GOTMPDIR too: t.TempDir's folder when it is set, and `go run`'s.
+	for _, k := range []string{"TMPDIR", "GOTMPDIR"} {
+		if err := os.Setenv(k, dir); err != nil {
+			panic(err)
+		}
 	}
 	return func() { _ = os.RemoveAll(dir) }
 }
