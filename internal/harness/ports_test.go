@@ -18,8 +18,9 @@ import (
 // TestMain lets the tests run this binary as a second process, which asks
 // for ports (HARNESS_TEST_PORTS=n prints n reserved ports), serves HTTP
 // on the socket it was handed as fd 3 (HARNESS_TEST_SERVE=1), or starts a
-// child or makes a ProcessDir and waits to be killed (HARNESS_TEST_START=1,
-// HARNESS_TEST_DIR=1; start_test.go, dir_test.go).
+// child, a script or makes a ProcessDir and waits to be killed
+// (HARNESS_TEST_START=1, HARNESS_TEST_GROUP=1, HARNESS_TEST_DIR=1;
+// start_test.go, group_test.go, dir_test.go).
 func TestMain(m *testing.M) {
 	if n, _ := strconv.Atoi(os.Getenv("HARNESS_TEST_PORTS")); n > 0 {
 		for range n {
@@ -29,6 +30,10 @@ func TestMain(m *testing.M) {
 	}
 	if os.Getenv("HARNESS_TEST_START") == "1" {
 		startAndHang()
+		return
+	}
+	if os.Getenv("HARNESS_TEST_GROUP") == "1" {
+		groupAndHang()
 		return
 	}
 	if os.Getenv("HARNESS_TEST_DIR") == "1" {
