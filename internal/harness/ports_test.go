@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -124,7 +125,7 @@ func TestSocketOutlivesItsServers(t *testing.T) {
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
 		cmd.Env = ChildEnv("HARNESS_TEST_SERVE=1")
 		cmd.ExtraFiles = files
-		if err := cmd.Start(); err != nil {
+		if err := Start(cmd, syscall.SIGKILL); err != nil { // it serves until killed
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })

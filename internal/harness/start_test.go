@@ -39,7 +39,7 @@ func hanging(t *testing.T, env string, args ...string) (*exec.Cmd, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := cmd.Start(); err != nil {
+	if err := Start(cmd, syscall.SIGKILL); err != nil { // it waits to be killed
 		t.Fatal(err)
 	}
 	line, _ := bufio.NewReader(out).ReadString('\n')
