@@ -2,7 +2,6 @@ package pages_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -47,7 +46,7 @@ func TestTheAdminsEndOutlivesTheSession(t *testing.T) {
 	if thief.Cookie("smsgate_known") == "" {
 		t.Fatal("no known-browser cookie after the sign-in")
 	}
-	sid := alicesOnlySession(t, s)
+	sid := alicesSessionsOf(t, s, 1)[0]
 	if st, out := s.Admin("POST", "/smsgate/sessions/end", `{"realm":"localhost","user":"alice","id":"`+sid+`"}`); st != http.StatusOK {
 		t.Fatalf("ending the thief's session: %d %s", st, out)
 	}
@@ -63,16 +62,4 @@ func TestTheAdminsEndOutlivesTheSession(t *testing.T) {
 	if want := 399 * 24 * time.Hour; err != nil || ttl < want {
 		t.Fatalf("the admin's end of the session lasts %v (%v): its browser is the owner's again then, while its cookie lasts 400 days; want at least %v", ttl, err, want)
 	}
-}
-
-// alicesOnlySession is the ID of alice's one session, as the admin API
-// lists it.
-func alicesOnlySession(t *testing.T, s *sitetest.Site) string {
-	t.Helper()
-	_, out := s.Admin("GET", "/smsgate/sessions?realm=localhost&user=alice", "")
-	var list []struct{ SID string }
-	if err := json.Unmarshal([]byte(out), &list); err != nil || len(list) != 1 {
-		t.Fatalf("alice's sessions: %v %s", err, out)
-	}
-	return list[0].SID
 }

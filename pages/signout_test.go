@@ -8,31 +8,18 @@ import (
 	"github.com/smsgate/caddy-smsgate/internal/sitetest"
 )
 
-// TestSignOutLeavesNobodySignedIn: at a login form (identity none), alice
+// TestSignOutLeavesNobodySignedIn: at a login form (identity none), carol
 // signs in on a shared computer and ticks "Trust this browser", then
 // signs out ("You are signed out."). The next visitor of that computer must
-// meet the login form, not alice's site: sign-out ends this browser's
+// meet the login form, not carol's site: sign-out ends this browser's
 // trust too, and a copy of its trust cookie taken before signs nobody in.
-// (Before, the trust signed the browser in again as alice at the next
-// visit — no code, no name typed: 303 to "/", "Hello, alice!".)
+// (Before, the trust signed the browser in again as carol at the next
+// visit — no code, no name typed: 303 to "/".)
 func TestSignOutLeavesNobodySignedIn(t *testing.T) {
 	sitetest.Parallel(t)
-	s := sitetest.Start(t, `http://localhost:{HTTP_PORT} {
-	smsgate {
-		identity none
-		store badger {DIR}
-		provider log
-		remember 30d
-	}
-	respond "Hello, {http.auth.user.id}!"
-}`)
-	if st, out := s.Admin("POST", "/smsgate/users", `{"realm":"localhost","user":"alice","phone":"+14155552671"}`); st != http.StatusOK {
-		t.Fatalf("adding alice: %d %s", st, out)
-	}
+	s := sitetest.Start(t, trustSite)
 	shared := sitetest.NewClient(t, "")
-	tok := shared.CSRF("/.smsgate/login")
-	sitetest.Expect(t, shared.Post("/.smsgate/login", url.Values{"username": {"alice"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
-	sitetest.Expect(t, shared.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}, "remember": {"1"}}), http.StatusSeeOther, "/")
+	signInTrusting(t, s, shared, true)
 	trust := shared.Cookie("smsgate_trust")
 	if trust == "" {
 		t.Fatal("no trust cookie after ticking 'Trust this browser'")
@@ -40,7 +27,7 @@ func TestSignOutLeavesNobodySignedIn(t *testing.T) {
 
 	sitetest.Expect(t, shared.Post("/.smsgate/logout", url.Values{"csrf": {shared.CSRF("/.smsgate/logout")}}), http.StatusOK, "")
 	if res := shared.Get("/.smsgate/login?rd=%2F"); res.StatusCode != http.StatusOK {
-		t.Fatalf("the next visit after alice signed out: %d %s, want the login form (200)", res.StatusCode, res.Header.Get("Location"))
+		t.Fatalf("the next visit after carol signed out: %d %s, want the login form (200)", res.StatusCode, res.Header.Get("Location"))
 	}
 	if res := shared.Get("/"); res.StatusCode == http.StatusOK {
 		t.Fatalf("signed in after signing out: %s", res.Text)
