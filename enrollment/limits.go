@@ -168,10 +168,7 @@ func (s *Challenges) countSend(b *store.Batch, sc Scope, c *Challenge, now time.
 	}
 	// A browser that signed in before (a known browser) has budgets of its
 	// own, so that strangers naming the user cannot spend them.
-	who := sc.Realm + "/" + c.limitKey()
-	if sc.Known {
-		who += "/known"
-	}
+	who := sc.spender(c.limitKey())
 	checks := []check{
 		{"ip", IPKey(sc.IP), s.Limits.IP},
 		{"user", who, s.Limits.User},

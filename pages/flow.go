@@ -96,7 +96,7 @@ func (p *Pages) saveFlow(req *request) {
 const maxFlowCookie = 3900
 
 // knownLifetime is how long a browser stays known after a sign-in.
-const knownLifetime = 400 * 24 * time.Hour
+const knownLifetime = session.KnownLifetime
 
 // knownUser is whom this browser signed in as before (its known-browser
 // cookie), or "". Only since the user's last reset, revoke or sign-out
