@@ -46,6 +46,9 @@ type Redis struct {
 	KeyPrefix string `json:"key_prefix,omitempty"`
 
 	client redis.UniversalClient
+	// opts is what client was made with (a Sentinel's replicas are
+	// reached with its data nodes' credentials: see durability).
+	opts *redis.UniversalOptions
 	// replicaCounts is each master's replicas, for lasting writes (WAIT).
 	replicaCounts *replicaCounts
 	// identity names the data this store reaches (see Same): its
@@ -63,8 +66,9 @@ func (Redis) CaddyModule() caddy.ModuleInfo {
 
 // Provision connects (lazily: go-redis dials on first use) and pings, so
 // that a wrong address fails the config load, not the first sign-in. A
-// server that evicts keys is refused (see durability); one that keeps
-// nothing on disk is a warning in the log.
+// server that evicts keys is refused (see durability), and so is a
+// replica a failover could promote (Sentinel's, a Cluster's); one that
+// keeps nothing on disk is a warning in the log.
 func (r *Redis) Provision(ctx caddy.Context) error {
 	repl := caddy.NewReplacer()
 	if len(r.Addresses) == 0 {
@@ -101,7 +105,7 @@ func (r *Redis) Provision(ctx caddy.Context) error {
 	if r.TLS {
 		opts.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
 	}
-	r.client = redis.NewUniversalClient(opts)
+	r.client, r.opts = redis.NewUniversalClient(opts), opts
 	r.replicaCounts = newReplicaCounts()
 	r.identity = fmt.Sprintf("%q %q %t %d %q", addrs, r.MasterName, r.Cluster, r.DB, r.KeyPrefix)
 	pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)

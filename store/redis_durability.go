@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,34 +21,109 @@ import (
 // another instance read it lets the signed-out session in again there.
 // So a server (any master of a cluster) whose maxmemory-policy evicts —
 // allkeys-*, or volatile-*, since revocations carry a TTL — is refused
-// at start, with the setting to change. One that keeps nothing on disk
+// at start, with the setting to change; and so is a replica that a
+// failover could make a master (Sentinel's, a Cluster's), which ignores
+// its policy only until then. One that keeps nothing on disk
 // still works until it restarts (a wipe, which the gates notice: see
 // continuity): that, and a policy that cannot be read, are warnings.
 
 // durability returns a warning for each thing the server (each master of
-// a cluster) will lose data to, and an error when it would evict keys.
+// a cluster) will lose data to, and an error when it would evict keys. The
+// replicas a failover could promote are asked too, as the masters are (a
+// Sentinel's replicas of its master, a Cluster's of each master): one set
+// to evict would, once promoted, drop keys as an evicting master does, and
+// only the watch's look after the failover (storewatch) would see it.
 func (r *Redis) durability(ctx context.Context) (warnings []string, err error) {
-	cluster, ok := r.client.(*redis.ClusterClient)
-	if !ok {
-		return nodeDurability(ctx, r.client, "Redis")
-	}
 	var (
-		mu   sync.Mutex // the masters are asked side by side
+		mu   sync.Mutex // the nodes are asked side by side
 		errs []error
 	)
-	_ = cluster.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error {
-		found, err := nodeDurability(ctx, node, "Redis node "+node.Options().Addr)
+	check := func(ctx context.Context, c redis.Cmdable, name string) {
+		found, err := nodeDurability(ctx, c, name)
 		mu.Lock()
+		defer mu.Unlock()
 		warnings = append(warnings, found...)
 		if err != nil {
 			errs = append(errs, err)
 		}
-		mu.Unlock()
-		return nil
-	})
+	}
+	if cluster, ok := r.client.(*redis.ClusterClient); ok {
+		_ = cluster.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error {
+			check(ctx, node, "Redis node "+node.Options().Addr)
+			// Its replicas, as it knows them (CLUSTER SLOTS leaves out a
+			// replica that has had no write yet).
+			info, err := node.Info(ctx, "replication").Result()
+			if err != nil {
+				return nil // a master that refuses INFO: warned of above, as it was read by INFO or not at all
+			}
+			r.checkEach(ctx, replicaAddrs(info), check)
+			return nil
+		})
+	} else {
+		check(ctx, r.client, "Redis")
+		if r.MasterName != "" && r.opts != nil {
+			if err := r.sentinelReplicas(ctx, check); err != nil {
+				warnings = append(warnings, fmt.Sprintf("the replicas of %s cannot be listed (%v): make sure each runs with "+
+					"maxmemory-policy noeviction, as a failover makes one the master", r.MasterName, err))
+			}
+		}
+	}
 	slices.Sort(warnings)
 	slices.SortFunc(errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
 	return warnings, errors.Join(errs...)
+}
+
+// sentinelReplicas checks, with check, each replica the Sentinels list
+// for the master (the first Sentinel that answers); the error is that
+// none listed them.
+func (r *Redis) sentinelReplicas(ctx context.Context, check func(context.Context, redis.Cmdable, string)) error {
+	var errs []error
+	for _, addr := range r.opts.Addrs {
+		s := redis.NewSentinelClient(&redis.Options{Addr: addr, Username: r.opts.SentinelUsername,
+			Password: r.opts.SentinelPassword, TLSConfig: r.opts.TLSConfig})
+		replicas, err := s.Replicas(ctx, r.MasterName).Result()
+		_ = s.Close()
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		var addrs []string
+		for _, replica := range replicas {
+			addrs = append(addrs, net.JoinHostPort(replica["ip"], replica["port"]))
+		}
+		r.checkEach(ctx, addrs, check)
+		return nil
+	}
+	return errors.Join(errs...)
+}
+
+// checkEach checks, with check, the replicas at addrs side by side,
+// reached as the data nodes are (their credentials, TLS). One that does
+// not answer is check's warning, as a master whose settings cannot be read.
+func (r *Redis) checkEach(ctx context.Context, addrs []string, check func(context.Context, redis.Cmdable, string)) {
+	var wg sync.WaitGroup
+	for _, addr := range addrs {
+		o := r.opts.Simple()
+		o.Addr, o.DB = addr, 0
+		wg.Go(func() {
+			c := redis.NewClient(o)
+			defer c.Close()
+			check(ctx, c, "Redis replica "+addr)
+		})
+	}
+	wg.Wait()
+}
+
+// replicaLine is a replica in a master's INFO replication.
+var replicaLine = regexp.MustCompile(`(?m)^slave\d+:ip=([^,]+),port=(\d+)`)
+
+// replicaAddrs lists the replicas a master's INFO replication names.
+func replicaAddrs(info string) []string {
+	var addrs []string
+	for _, m := range replicaLine.FindAllStringSubmatch(info, -1) {
+		addrs = append(addrs, net.JoinHostPort(m[1], m[2]))
+	}
+	return addrs
 }
 
 // Evicts reports whether a maxmemory-policy lets a full server drop keys

@@ -224,3 +224,36 @@ func readCommand(r *bufio.Reader) ([]string, error) {
 	}
 	return args, nil
 }
+
+// TestAnEvictingReplicaIsRefused: a replica keeps its maxmemory-policy for
+// the day a failover promotes it, and then evicts as an evicting master
+// does. The replicas the gate can see at start are asked as the masters
+// are — those Sentinel lists for its master, each Cluster master's — and
+// one set to evict is refused, named by its address. Before, only the
+// masters were asked, and the watch (storewatch) saw such a replica only
+// after a failover had made it the master.
+func TestAnEvictingReplicaIsRefused(t *testing.T) {
+	t.Parallel()
+	evict := func(t *testing.T, addr string) {
+		t.Helper()
+		c := redis.NewClient(&redis.Options{Addr: addr})
+		defer c.Close()
+		if err := c.ConfigSet(context.Background(), "maxmemory-policy", "allkeys-lru").Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Run("sentinel", func(t *testing.T) {
+		t.Parallel()
+		s := redistest.StartSentinel(t)
+		replica := s.Replica().Addr
+		evict(t, replica)
+		refused(t, &Redis{Addresses: s.Sentinels, MasterName: redistest.MasterName}, "Redis replica "+replica+" evicts keys", "allkeys-lru")
+	})
+	t.Run("cluster", func(t *testing.T) {
+		t.Parallel()
+		c := redistest.StartReplicatedCluster(t)
+		replica := c.ReplicaOf(c.Masters[2]).Addr
+		evict(t, replica)
+		refused(t, &Redis{Addresses: c.Masters}, "Redis replica "+replica+" evicts keys", "allkeys-lru")
+	})
+}
