@@ -317,6 +317,7 @@ func (r *Redis) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 // Interface guards
 var (
 	_ Store                 = (*Redis)(nil)
+	_ AllOrNothing          = (*Redis)(nil)
 	_ caddy.Provisioner     = (*Redis)(nil)
 	_ caddy.CleanerUpper    = (*Redis)(nil)
 	_ caddyfile.Unmarshaler = (*Redis)(nil)
