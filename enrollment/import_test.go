@@ -24,6 +24,17 @@ func importRecords(n, size int) []Record {
 	return records
 }
 
+// onBadger is a Badger store in a folder of the test's.
+func onBadger(t *testing.T) store.Store {
+	t.Helper()
+	st, closeDB, err := store.OpenBadger(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = closeDB() })
+	return st
+}
+
 // held is how many of records' keys st holds.
 func held(t *testing.T, st store.Store, records []Record) int {
 	t.Helper()
@@ -48,11 +59,7 @@ func TestAnImportThatFailsWritesNothing(t *testing.T) {
 	t.Parallel()
 	t.Run("badger", func(t *testing.T) {
 		t.Parallel()
-		st, closeDB, err := store.OpenBadger(t.TempDir())
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = closeDB() })
+		st := onBadger(t)
 		records := importRecords(50, 100)
 		records = append(records[:25:25], append([]Record{{Key: store.Key("device", realm, strings.Repeat("k", 70000)), Value: json.RawMessage(`1`)}}, records[25:]...)...)
 		importFails(t, st, records)
@@ -105,13 +112,9 @@ func (f *failingAfter) Put(ctx context.Context, key string, value []byte, ttl ti
 // the store's alone: the admin could not tell half the records were in.
 func TestAnImportStoppedPartWayFinishesWhenRunAgain(t *testing.T) {
 	t.Parallel()
-	st, closeDB, err := store.OpenBadger(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = closeDB() })
+	st := onBadger(t)
 	records := importRecords(20, 10)
-	err = (&Admin{Core: &Core{Store: &failingAfter{Store: st, n: 7}}}).Import(context.Background(), records)
+	err := (&Admin{Core: &Core{Store: &failingAfter{Store: st, n: 7}}}).Import(context.Background(), records)
 	var part *PartialImportError
 	if !errors.As(err, &part) || part.Written != 7 || part.Of != 20 || !strings.Contains(err.Error(), "run the same import again") {
 		t.Fatalf("an import stopped after 7 records: %v; want it to say so, and to run it again", err)
