@@ -62,9 +62,12 @@ func (r *Redis) durability(ctx context.Context) (warnings []string, err error) {
 	} else {
 		check(ctx, r.client, "Redis")
 		if r.MasterName != "" && r.opts != nil {
-			if err := r.sentinelReplicas(ctx, check); err != nil {
-				warnings = append(warnings, fmt.Sprintf("the replicas of %s cannot be listed (%v): make sure each runs with "+
-					"maxmemory-policy noeviction, as a failover makes one the master", r.MasterName, err))
+			down, err := r.sentinelReplicas(ctx, check)
+			if err != nil {
+				down = append(down, fmt.Sprintf("the replicas of %s cannot be listed (%v)", r.MasterName, err))
+			}
+			for _, d := range down {
+				warnings = append(warnings, d+": make sure each runs with maxmemory-policy noeviction, as a failover makes one the master")
 			}
 		}
 	}
@@ -74,9 +77,10 @@ func (r *Redis) durability(ctx context.Context) (warnings []string, err error) {
 }
 
 // sentinelReplicas checks, with check, each replica the Sentinels list
-// for the master (the first Sentinel that answers); the error is that
-// none listed them.
-func (r *Redis) sentinelReplicas(ctx context.Context, check func(context.Context, redis.Cmdable, string)) error {
+// for the master (the first Sentinel that answers). One they call down is
+// not asked (a host gone would cost the start its whole wait), but said
+// in down; the error is that no Sentinel listed them.
+func (r *Redis) sentinelReplicas(ctx context.Context, check func(context.Context, redis.Cmdable, string)) (down []string, err error) {
 	var errs []error
 	for _, addr := range r.opts.Addrs {
 		s := redis.NewSentinelClient(&redis.Options{Addr: addr, Username: r.opts.SentinelUsername,
@@ -89,12 +93,17 @@ func (r *Redis) sentinelReplicas(ctx context.Context, check func(context.Context
 		}
 		var addrs []string
 		for _, replica := range replicas {
-			addrs = append(addrs, net.JoinHostPort(replica["ip"], replica["port"]))
+			addr := net.JoinHostPort(replica["ip"], replica["port"])
+			if flags := replica["flags"]; strings.Contains(flags, "s_down") || strings.Contains(flags, "disconnected") {
+				down = append(down, fmt.Sprintf("Redis replica %s is down (Sentinel: %s), its maxmemory-policy unread", addr, flags))
+				continue
+			}
+			addrs = append(addrs, addr)
 		}
 		r.checkEach(ctx, addrs, check)
-		return nil
+		return down, nil
 	}
-	return errors.Join(errs...)
+	return nil, errors.Join(errs...)
 }
 
 // checkEach checks, with check, the replicas at addrs side by side,
@@ -104,7 +113,7 @@ func (r *Redis) checkEach(ctx context.Context, addrs []string, check func(contex
 	var wg sync.WaitGroup
 	for _, addr := range addrs {
 		o := r.opts.Simple()
-		o.Addr, o.DB = addr, 0
+		o.Addr = addr
 		wg.Go(func() {
 			c := redis.NewClient(o)
 			defer c.Close()

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
@@ -248,6 +250,29 @@ func TestAnEvictingReplicaIsRefused(t *testing.T) {
 		replica := s.Replica().Addr
 		evict(t, replica)
 		refused(t, &Redis{Addresses: s.Sentinels, MasterName: redistest.MasterName}, "Redis replica "+replica+" evicts keys", "allkeys-lru")
+		// A replica the Sentinels call down is not asked (a host gone would
+		// cost the start its wait): a warning says so.
+		s.Replica().Stop()
+		sc := redis.NewSentinelClient(&redis.Options{Addr: s.Sentinels[0]})
+		defer sc.Close()
+		for start := time.Now(); ; time.Sleep(50 * time.Millisecond) {
+			if rs, err := sc.Replicas(context.Background(), redistest.MasterName).Result(); err == nil && len(rs) == 1 && strings.Contains(rs[0]["flags"], "s_down") {
+				break
+			}
+			if time.Since(start) > 30*time.Second {
+				t.Fatal("the sentinel does not call the stopped replica down")
+			}
+		}
+		r := &Redis{Addresses: s.Sentinels[:1], MasterName: redistest.MasterName}
+		_, closeStore, err := OpenRedis(r)
+		if err != nil {
+			t.Fatalf("with the evicting replica down: %v", err)
+		}
+		defer closeStore()
+		got, err := r.durability(context.Background())
+		if err != nil || !slices.ContainsFunc(got, func(w string) bool { return strings.Contains(w, "Redis replica "+replica+" is down") }) {
+			t.Fatalf("with the evicting replica down: %q %v; want a warning that it is down", got, err)
+		}
 	})
 	t.Run("cluster", func(t *testing.T) {
 		t.Parallel()
