@@ -49,6 +49,9 @@ type Redis struct {
 	// opts is what client was made with (a Sentinel's replicas are
 	// reached with its data nodes' credentials: see durability).
 	opts *redis.UniversalOptions
+	// replicaPools are the connections to replicas the watch asks of their
+	// policy (Evictions).
+	replicaPools *replicaPools
 	// replicaCounts is each master's replicas, for lasting writes (WAIT).
 	replicaCounts *replicaCounts
 	// identity names the data this store reaches (see Same): its
@@ -107,6 +110,7 @@ func (r *Redis) Provision(ctx caddy.Context) error {
 	}
 	r.client, r.opts = redis.NewUniversalClient(opts), opts
 	r.replicaCounts = newReplicaCounts()
+	r.replicaPools = &replicaPools{pools: map[string]*redis.Client{}}
 	r.identity = fmt.Sprintf("%q %q %t %d %q", addrs, r.MasterName, r.Cluster, r.DB, r.KeyPrefix)
 	pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
@@ -150,6 +154,7 @@ func (r *Redis) failed(err error) error {
 
 // Cleanup closes the connections; once closed, it does nothing.
 func (r *Redis) Cleanup() error {
+	r.replicaPools.close()
 	if r.client == nil {
 		return nil
 	}

@@ -5,8 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -74,65 +72,6 @@ func (r *Redis) durability(ctx context.Context) (warnings []string, err error) {
 	slices.Sort(warnings)
 	slices.SortFunc(errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
 	return warnings, errors.Join(errs...)
-}
-
-// sentinelReplicas checks, with check, each replica the Sentinels list
-// for the master (the first Sentinel that answers). One they call down is
-// not asked (a host gone would cost the start its whole wait), but said
-// in down; the error is that no Sentinel listed them.
-func (r *Redis) sentinelReplicas(ctx context.Context, check func(context.Context, redis.Cmdable, string)) (down []string, err error) {
-	var errs []error
-	for _, addr := range r.opts.Addrs {
-		s := redis.NewSentinelClient(&redis.Options{Addr: addr, Username: r.opts.SentinelUsername,
-			Password: r.opts.SentinelPassword, TLSConfig: r.opts.TLSConfig})
-		replicas, err := s.Replicas(ctx, r.MasterName).Result()
-		_ = s.Close()
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		var addrs []string
-		for _, replica := range replicas {
-			addr := net.JoinHostPort(replica["ip"], replica["port"])
-			if flags := replica["flags"]; strings.Contains(flags, "s_down") || strings.Contains(flags, "disconnected") {
-				down = append(down, fmt.Sprintf("Redis replica %s is down (Sentinel: %s), its maxmemory-policy unread", addr, flags))
-				continue
-			}
-			addrs = append(addrs, addr)
-		}
-		r.checkEach(ctx, addrs, check)
-		return down, nil
-	}
-	return nil, errors.Join(errs...)
-}
-
-// checkEach checks, with check, the replicas at addrs side by side,
-// reached as the data nodes are (their credentials, TLS). One that does
-// not answer is check's warning, as a master whose settings cannot be read.
-func (r *Redis) checkEach(ctx context.Context, addrs []string, check func(context.Context, redis.Cmdable, string)) {
-	var wg sync.WaitGroup
-	for _, addr := range addrs {
-		o := r.opts.Simple()
-		o.Addr = addr
-		wg.Go(func() {
-			c := redis.NewClient(o)
-			defer c.Close()
-			check(ctx, c, "Redis replica "+addr)
-		})
-	}
-	wg.Wait()
-}
-
-// replicaLine is a replica in a master's INFO replication.
-var replicaLine = regexp.MustCompile(`(?m)^slave\d+:ip=([^,]+),port=(\d+)`)
-
-// replicaAddrs lists the replicas a master's INFO replication names.
-func replicaAddrs(info string) []string {
-	var addrs []string
-	for _, m := range replicaLine.FindAllStringSubmatch(info, -1) {
-		addrs = append(addrs, net.JoinHostPort(m[1], m[2]))
-	}
-	return addrs
 }
 
 // Evicts reports whether a maxmemory-policy lets a full server drop keys
@@ -235,41 +174,57 @@ func infoPersistence(ctx context.Context, c redis.Cmdable) (persistence, error) 
 // is its maxmemory-policy, or the first master's that evicts: a server set
 // to evict after the gates started (CONFIG SET, a failover to a replica
 // set up otherwise), which the refusal at start could not see.
+//
+// Replica is the address of a replica a master lists (INFO replication)
+// whose policy evicts, and ReplicaPolicy that policy: a failover would make
+// it an evicting master (set so since the start, which refuses one, or
+// attached since). ReplicasRead is whether every replica listed was read
+// (one that was not may evict unseen).
 type Evictions struct {
 	Evicted int64
 	Policy  string
+
+	Replica, ReplicaPolicy string
+	ReplicasRead           bool
 }
 
 // Evictions implements what storewatch asks of a store that can evict.
 func (r *Redis) Evictions(ctx context.Context) (Evictions, error) {
-	cluster, ok := r.client.(*redis.ClusterClient)
-	if !ok {
-		return nodeEvictions(ctx, r.client)
-	}
 	var (
-		mu  sync.Mutex
-		all Evictions
+		all      Evictions
+		replicas []string
+		err      error
 	)
-	err := cluster.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error {
-		e, err := nodeEvictions(ctx, node)
-		mu.Lock()
-		defer mu.Unlock()
-		all.Evicted += e.Evicted
-		if all.Policy == "" || Evicts(e.Policy) && !Evicts(all.Policy) {
-			all.Policy = e.Policy
-		}
-		return err
-	})
+	if cluster, ok := r.client.(*redis.ClusterClient); ok {
+		var mu sync.Mutex
+		err = cluster.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error {
+			e, listed, err := nodeEvictions(ctx, node)
+			mu.Lock()
+			defer mu.Unlock()
+			all.Evicted += e.Evicted
+			if all.Policy == "" || Evicts(e.Policy) && !Evicts(all.Policy) {
+				all.Policy = e.Policy
+			}
+			replicas = append(replicas, listed...)
+			return err
+		})
+	} else {
+		all, replicas, err = nodeEvictions(ctx, r.client)
+	}
+	if err == nil {
+		all.Replica, all.ReplicaPolicy, all.ReplicasRead = r.replicaEvicting(ctx, replicas)
+	}
 	return all, err
 }
 
-func nodeEvictions(ctx context.Context, c redis.Cmdable) (Evictions, error) {
+// nodeEvictions is one master's Evictions, and the replicas it lists.
+func nodeEvictions(ctx context.Context, c redis.Cmdable) (Evictions, []string, error) {
 	var e Evictions
 	// INFO's default sections (stats and memory among them): a Redis
 	// before 7 takes no more than one section by name.
 	text, err := c.Info(ctx).Result()
 	if err != nil {
-		return e, err
+		return e, nil, err
 	}
 	found := false
 	for line := range strings.Lines(text) {
@@ -277,7 +232,7 @@ func nodeEvictions(ctx context.Context, c redis.Cmdable) (Evictions, error) {
 		switch k {
 		case "evicted_keys":
 			if e.Evicted, err = strconv.ParseInt(v, 10, 64); err != nil {
-				return e, err
+				return e, nil, err
 			}
 			found = true
 		case "maxmemory_policy":
@@ -285,7 +240,7 @@ func nodeEvictions(ctx context.Context, c redis.Cmdable) (Evictions, error) {
 		}
 	}
 	if !found {
-		return e, fmt.Errorf("no evicted_keys in INFO stats")
+		return e, nil, fmt.Errorf("no evicted_keys in INFO stats")
 	}
-	return e, nil
+	return e, replicaAddrs(text), nil
 }
