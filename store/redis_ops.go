@@ -200,6 +200,29 @@ func (r *Redis) Put(ctx context.Context, key string, value []byte, ttl time.Dura
 	return r.alone(ctx, &Op{kind: opPut, key: key, value: value, ttl: ttl}, r.lastingOp).Err
 }
 
+// PutAll implements AllOrNothing: MULTI/EXEC, which a full server refuses
+// whole (EXECABORT, or OOM at EXEC), never part of it. A Cluster's keys
+// span masters, where one transaction cannot hold them: ErrNoTransaction.
+func (r *Redis) PutAll(ctx context.Context, records map[string][]byte) error {
+	if _, ok := r.client.(*redis.ClusterClient); ok {
+		return ErrNoTransaction
+	}
+	ctx, done, err := spend(ctx)
+	defer done()
+	if err != nil {
+		return err
+	}
+	keys := make([]string, 0, len(records))
+	_, err = r.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		for k, v := range records {
+			p.Set(ctx, r.key(k), v, 0)
+			keys = append(keys, k)
+		}
+		return nil
+	})
+	return r.lasting(ctx, err, keys...)
+}
+
 // Take implements Store (GETDEL).
 func (r *Redis) Take(ctx context.Context, key string) ([]byte, error) {
 	op := r.alone(ctx, &Op{kind: opTake, key: key}, r.lastingOp)
