@@ -121,12 +121,37 @@ func (s *Challenges) Start(ctx context.Context, sc Scope, c Challenge) (*Challen
 	return s.start(ctx, sc, &c, max(c.Resends, 0))
 }
 
+// errRaced says that a send found the record of its cooldown's doubling
+// changed by another send since it read it (startCooldown): it was
+// undone, to be decided again.
+var errRaced = errors.New("enrollment: another send changed the cooldown meanwhile")
+
+// maxRaces is how many times start decides a send again after a race
+// before it gives up (store.ErrContended): one client's sends at once
+// race each other once, and the second is then refused by the first's
+// wait.
+const maxRaces = 3
+
 // start checks, in order: the lockout, the number's policy, the cooldown
 // and the send limits — all before anything costs money. Its store work is
 // two round trips: one reads the lockouts and the cooldown; the other
 // counts the send in every limit and writes the challenge and its
-// cooldown, all undone if a limit refuses.
+// cooldown (the doubling's record only if it still holds what was read),
+// all undone if a limit refuses. A send that lost the doubling's record
+// to another send at once is undone and decided again, on the records as
+// they are now (the other's wait, mostly, refuses it).
 func (s *Challenges) start(ctx context.Context, sc Scope, c *Challenge, resends int) (*Challenge, error) {
+	for try := 1; try <= maxRaces; try++ {
+		again := *c
+		got, err := s.startOnce(ctx, sc, &again, resends)
+		if !errors.Is(err, errRaced) {
+			return got, err
+		}
+	}
+	return nil, store.ErrContended
+}
+
+func (s *Challenges) startOnce(ctx context.Context, sc Scope, c *Challenge, resends int) (*Challenge, error) {
 	now := s.Now()
 	var reads store.Batch
 	locks := s.readLocks(&reads, sc, c.User)
@@ -153,7 +178,7 @@ func (s *Challenges) start(ctx context.Context, sc Scope, c *Challenge, resends 
 	if err := s.cooledDown(before, sc, c); err != nil {
 		return nil, err
 	}
-	resends = max(resends, s.resendsAfter(before)) // a new login keeps the doubling
+	resends = max(resends, s.resendsAfter(before.doubling())) // a new login keeps the doubling
 	if err := s.paused(sc, c, watch.Refusal()); err != nil {
 		return nil, err
 	}
@@ -190,10 +215,15 @@ func (s *Challenges) start(ctx context.Context, sc Scope, c *Challenge, resends 
 	var writes store.Batch
 	sends := s.countSend(&writes, sc, c, now)
 	watch.Count(&writes, c.Phone == "")
-	if err := s.writeChallenge(&writes, sc, c); err != nil {
+	claim, err := s.writeChallenge(&writes, sc, c, before)
+	if err != nil {
 		return nil, err
 	}
-	err := store.Do(ctx, s.Store, &writes)
+	err = store.Do(ctx, s.Store, &writes)
+	if err == nil && !claim.OK {
+		s.undo(ctx, sc, c, nil, sends.recorded(true)) // the cooldowns are the other send's
+		return nil, errRaced
+	}
 	if err == nil {
 		err = sends.refusal()
 	}
@@ -203,7 +233,7 @@ func (s *Challenges) start(ctx context.Context, sc Scope, c *Challenge, resends 
 		}
 	}
 	if err != nil {
-		s.undo(ctx, sc, c, before, sends.recorded(true))
+		s.undo(ctx, sc, c, &before, sends.recorded(true))
 		return nil, err
 	}
 	if s.Checker != nil && c.Phone != "" {
@@ -212,7 +242,7 @@ func (s *Challenges) start(ctx context.Context, sc Scope, c *Challenge, resends 
 			if sc.Blind {
 				return blind(c, err)
 			}
-			s.undo(ctx, sc, c, before, sends.recorded(false))
+			s.undo(ctx, sc, c, &before, sends.recorded(false))
 			if errors.As(err, new(*providers.UserError)) {
 				return nil, &SendError{Err: err}
 			}
@@ -230,7 +260,7 @@ func (s *Challenges) start(ctx context.Context, sc Scope, c *Challenge, resends 
 			if !errors.As(err, new(*providers.UserError)) {
 				refund = sends.recorded(false)
 			}
-			s.undo(ctx, sc, c, before, refund)
+			s.undo(ctx, sc, c, &before, refund)
 			return nil, err
 		}
 		s.observe(CodeSent, c.Phone, c.Channel)
@@ -262,14 +292,15 @@ func decodeChallenge(id string, raw []byte) (*Challenge, error) {
 	return &c, nil
 }
 
-// writeChallenge adds c and its cooldown to b.
-func (s *Challenges) writeChallenge(b *store.Batch, sc Scope, c *Challenge) error {
+// writeChallenge adds c and its cooldown (startCooldown, after the
+// cooldowns before) to b.
+func (s *Challenges) writeChallenge(b *store.Batch, sc Scope, c *Challenge, before cooldowns) (claim *store.Op, err error) {
 	raw, ttl, err := s.challengeRecord(c)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	b.Put(challengeKey(sc.Realm, c.ID), raw, ttl)
-	return s.startCooldown(b, sc, c)
+	return s.startCooldown(b, sc, c, before)
 }
 
 func (s *Challenges) challengeRecord(c *Challenge) ([]byte, time.Duration, error) {

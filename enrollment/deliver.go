@@ -20,11 +20,14 @@ func blind(c *Challenge, err error) (*Challenge, error) {
 }
 
 // undo takes back a send that did not happen: the challenge, its cooldown
-// (the one before comes back) and the sends it counted, in one round trip.
-func (s *Challenges) undo(ctx context.Context, sc Scope, c *Challenge, before cooldowns, refund []spent) {
+// (the one before comes back; with before nil, the cooldowns are left to
+// the send that raced it) and the sends it counted, in one round trip.
+func (s *Challenges) undo(ctx context.Context, sc Scope, c *Challenge, before *cooldowns, refund []spent) {
 	var b store.Batch
 	b.Delete(challengeKey(sc.Realm, c.ID))
-	s.restoreCooldown(&b, sc, c, before)
+	if before != nil {
+		s.restoreCooldown(&b, sc, c, *before)
+	}
 	for _, sp := range refund {
 		b.Unslide(sp.key, sp.id)
 	}
