@@ -121,36 +121,13 @@ func (s *Challenges) Start(ctx context.Context, sc Scope, c Challenge) (*Challen
 	return s.start(ctx, sc, &c, max(c.Resends, 0))
 }
 
-// errRaced says that a send found the record of its cooldown's doubling
-// changed by another send since it read it (startCooldown): it was
-// undone, to be decided again.
-var errRaced = errors.New("enrollment: another send changed the cooldown meanwhile")
-
-// maxRaces is how many times start decides a send again after a race
-// before it gives up (store.ErrContended): one client's sends at once
-// race each other once, and the second is then refused by the first's
-// wait.
-const maxRaces = 3
-
-// start checks, in order: the lockout, the number's policy, the cooldown
-// and the send limits — all before anything costs money. Its store work is
-// two round trips: one reads the lockouts and the cooldown; the other
-// counts the send in every limit and writes the challenge and its
-// cooldown (the doubling's record only if it still holds what was read),
-// all undone if a limit refuses. A send that lost the doubling's record
-// to another send at once is undone and decided again, on the records as
-// they are now (the other's wait, mostly, refuses it).
-func (s *Challenges) start(ctx context.Context, sc Scope, c *Challenge, resends int) (*Challenge, error) {
-	for try := 1; try <= maxRaces; try++ {
-		again := *c
-		got, err := s.startOnce(ctx, sc, &again, resends)
-		if !errors.Is(err, errRaced) {
-			return got, err
-		}
-	}
-	return nil, store.ErrContended
-}
-
+// startOnce checks, in order: the lockout, the number's policy, the
+// cooldown and the send limits — all before anything costs money. Its
+// store work is two round trips: one reads the lockouts and the cooldown;
+// the other counts the send in every limit and writes the challenge and
+// its cooldown (the doubling's record only if it still holds what was
+// read: errRaced, and it is undone, if not), all undone if a limit
+// refuses.
 func (s *Challenges) startOnce(ctx context.Context, sc Scope, c *Challenge, resends int) (*Challenge, error) {
 	now := s.Now()
 	var reads store.Batch
@@ -290,26 +267,6 @@ func decodeChallenge(id string, raw []byte) (*Challenge, error) {
 	}
 	c.ID = id
 	return &c, nil
-}
-
-// writeChallenge adds c and its cooldown (startCooldown, after the
-// cooldowns before) to b.
-func (s *Challenges) writeChallenge(b *store.Batch, sc Scope, c *Challenge, before cooldowns) (claim *store.Op, err error) {
-	raw, ttl, err := s.challengeRecord(c)
-	if err != nil {
-		return nil, err
-	}
-	b.Put(challengeKey(sc.Realm, c.ID), raw, ttl)
-	return s.startCooldown(b, sc, c, before)
-}
-
-func (s *Challenges) challengeRecord(c *Challenge) ([]byte, time.Duration, error) {
-	raw, err := json.Marshal(c)
-	ttl := s.CodeTTL + storeGrace
-	if s.VerifyOnly() {
-		ttl = s.CodeTTL // hold the number no longer than the code needs it
-	}
-	return raw, ttl, err
 }
 
 // Check tests code against challenge c, as just read from the store (the

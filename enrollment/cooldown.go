@@ -156,6 +156,32 @@ func (s *Challenges) waitAfter(resends int) time.Duration {
 	return min(s.ResendCooldown<<min(resends, 10), max(s.ResendCooldown, MaxResendWait))
 }
 
+// errRaced says that a send found the record of its cooldown's doubling
+// changed by another send since it read it (startCooldown): it was
+// undone, to be decided again.
+var errRaced = errors.New("enrollment: another send changed the cooldown meanwhile")
+
+// maxRaces is how many times start decides a send again after a race
+// before it gives up (store.ErrContended): one client's sends at once
+// race each other once, and the second is then refused by the first's
+// wait.
+const maxRaces = 3
+
+// start is startOnce, tried again while it lost the record of its
+// cooldown's doubling to another send at once (errRaced): decided again
+// on the records as they are now, where the other's wait, mostly,
+// refuses it.
+func (s *Challenges) start(ctx context.Context, sc Scope, c *Challenge, resends int) (*Challenge, error) {
+	for try := 1; try <= maxRaces; try++ {
+		again := *c
+		got, err := s.startOnce(ctx, sc, &again, resends)
+		if !errors.Is(err, errRaced) {
+			return got, err
+		}
+	}
+	return nil, store.ErrContended
+}
+
 // startCooldown adds c's cooldown to b: its wait and doubling written
 // into the record of its doubling (doublingKey) only if that record
 // still holds what before read of it (a Swap, returned), and at a login

@@ -2,14 +2,37 @@ package enrollment
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"time"
 
 	"github.com/smsgate/caddy-smsgate/providers"
 	"github.com/smsgate/caddy-smsgate/store"
 )
 
-// What happens to a code once its challenge is made: it is delivered (or
-// its failure answered blind, or the send taken back), and resent.
+// What happens to a code once its challenge is made: it is written with
+// its cooldown, delivered (or its failure answered blind, or the send
+// taken back), and resent.
+
+// writeChallenge adds c and its cooldown (startCooldown, after the
+// cooldowns before) to b.
+func (s *Challenges) writeChallenge(b *store.Batch, sc Scope, c *Challenge, before cooldowns) (claim *store.Op, err error) {
+	raw, ttl, err := s.challengeRecord(c)
+	if err != nil {
+		return nil, err
+	}
+	b.Put(challengeKey(sc.Realm, c.ID), raw, ttl)
+	return s.startCooldown(b, sc, c, before)
+}
+
+func (s *Challenges) challengeRecord(c *Challenge) ([]byte, time.Duration, error) {
+	raw, err := json.Marshal(c)
+	ttl := s.CodeTTL + storeGrace
+	if s.VerifyOnly() {
+		ttl = s.CodeTTL // hold the number no longer than the code needs it
+	}
+	return raw, ttl, err
+}
 
 // blind answers a Blind send that failed as a decoy's is answered: its
 // records and the limits it counted stay (a decoy's are not given back
