@@ -1,8 +1,6 @@
 package pages_test
 
 import (
-	"context"
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"os"
@@ -11,65 +9,17 @@ import (
 	"testing"
 	"time"
 
-	"github.com/caddyserver/caddy/v2"
-	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
-
-	"github.com/smsgate/caddy-smsgate/internal/cfutil"
 	"github.com/smsgate/caddy-smsgate/internal/sitetest"
-	"github.com/smsgate/caddy-smsgate/store"
 	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
 )
 
-func init() { caddy.RegisterModule(streakHold{}) }
-
-// streakHold is a store for tests: a real one (Inner) that holds a login
-// post right after it reads the record of a login form's doubling (a
-// client's streak: cooldown/…/ip/…), driven by files in Dir (Caddy runs
-// in another process). A read of such a key while the file "arm" exists
-// removes "arm", writes "parked" and waits (10 s at most) for a file
-// "go", which it removes.
-type streakHold struct {
-	Dir   string          `json:"dir"`
-	Inner json.RawMessage `json:"inner" caddy:"namespace=smsgate.stores inline_key=module"`
-	store.Store
-}
-
-func (streakHold) CaddyModule() caddy.ModuleInfo {
-	return caddy.ModuleInfo{ID: "smsgate.stores.smsgate_test_streakhold", New: func() caddy.Module { return new(streakHold) }}
-}
-
-func (h *streakHold) Provision(ctx caddy.Context) error {
-	mod, err := ctx.LoadModule(h, "Inner")
-	if err != nil {
-		return err
+// These tests' hold store (sitetest.HoldStore) holds a login post right
+// after it reads the record of a login form's doubling (a client's
+// streak: cooldown/…/ip/…).
+func init() {
+	sitetest.Holds.Park = func(op, key string) bool {
+		return op == "read" && strings.HasPrefix(key, "cooldown/") && strings.Contains(key, "/ip/")
 	}
-	h.Store = mod.(store.Store)
-	return nil
-}
-
-// UnmarshalCaddyfile: `store smsgate_test_streakhold <dir> <store> <args...>`.
-func (h *streakHold) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
-	d.Next()
-	if !d.NextArg() {
-		return d.ArgErr()
-	}
-	h.Dir = d.Val()
-	var err error
-	h.Inner, err = cfutil.Module(d, "smsgate.stores.", "module")
-	return err
-}
-
-func (h *streakHold) Get(ctx context.Context, key string) ([]byte, error) {
-	v, err := h.Store.Get(ctx, key)
-	if strings.HasPrefix(key, "cooldown/") && strings.Contains(key, "/ip/") && os.Remove(filepath.Join(h.Dir, "arm")) == nil {
-		_ = os.WriteFile(filepath.Join(h.Dir, "parked"), nil, 0o600)
-		for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(2 * time.Millisecond) {
-			if os.Remove(filepath.Join(h.Dir, "go")) == nil {
-				break
-			}
-		}
-	}
-	return v, err
 }
 
 // TestTwoLoginPostsAtOnceSendOneCode: through a real Caddy, two posts of
@@ -94,7 +44,7 @@ func TestTwoLoginPostsAtOnceSendOneCode(t *testing.T) {
 	smsgate {
 		identity none
 		user carol +14155552671
-		store smsgate_test_streakhold `+dir+` `+inner+`
+		store smsgate_test_hold `+dir+` `+inner+`
 		provider log
 	}
 	respond "Hello, {http.auth.user.id}"
@@ -116,6 +66,7 @@ func TestTwoLoginPostsAtOnceSendOneCode(t *testing.T) {
 				t.Fatal(err)
 			}
 			answered := make(chan int, 1)
+			t.Cleanup(func() { _ = os.WriteFile(filepath.Join(dir, "go"), nil, 0o600) }) // a test that failed while it was held
 			go func() {
 				res, err := held.HTTP.Do(heldReq)
 				if err != nil {
@@ -125,14 +76,7 @@ func TestTwoLoginPostsAtOnceSendOneCode(t *testing.T) {
 				res.Body.Close()
 				answered <- res.StatusCode
 			}()
-			for end := time.Now().Add(10 * time.Second); ; time.Sleep(2 * time.Millisecond) {
-				if _, err := os.Stat(filepath.Join(dir, "parked")); err == nil {
-					break
-				}
-				if time.Now().After(end) {
-					t.Fatal("the held post never read the client's streak")
-				}
-			}
+			sitetest.AwaitFile(t, filepath.Join(dir, "parked")) // the held post read the client's streak
 			res, err := other.HTTP.Do(otherReq)
 			if err != nil {
 				t.Fatal(err)
