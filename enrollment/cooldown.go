@@ -178,6 +178,7 @@ func (s *Challenges) start(ctx context.Context, sc Scope, c *Challenge, resends 
 		if !errors.Is(err, errRaced) {
 			return got, err
 		}
+		sc.Stranger = false // counted in the strangers' total once, by the first try
 	}
 	return nil, store.ErrContended
 }
