@@ -13,7 +13,7 @@ import (
 )
 
 // login is a login form's scope: a browser not known, answered blind.
-var login = Scope{Realm: realm, Host: host, IP: "192.0.2.7", Blind: true}
+var loginForm = Scope{Realm: realm, Host: host, IP: "192.0.2.7", Blind: true}
 
 // sentCount is how many messages out holds.
 func (o *outbox) sentCount() int {
@@ -38,7 +38,7 @@ func TestRacingLoginsKeepTheDoubling(t *testing.T) {
 	for _, at := range []struct {
 		name string
 		sc   Scope
-	}{{"LoginForm", login}, {"OwnCooldown", enrolled}} {
+	}{{"LoginForm", loginForm}, {"OwnCooldown", enrolled}} {
 		for _, kind := range kinds {
 			t.Run(at.name+"/"+kind, func(t *testing.T) {
 				t.Parallel()
@@ -53,7 +53,7 @@ func TestRacingLoginsKeepTheDoubling(t *testing.T) {
 				next := func() storetest.Pair {
 					runs++
 					c := Challenge{User: fmt.Sprint("user", runs), Phone: num, Purpose: Verify}
-					if at.sc == login {
+					if at.sc == loginForm {
 						c.LimitKey = fmt.Sprint("login user", runs)
 					}
 					// A first code, its wait over: the next one waits 60 s.
@@ -112,7 +112,7 @@ func TestAStreakFromThePreviousReleaseHolds(t *testing.T) {
 	s, out, clk := newService(t)
 	ctx := context.Background()
 	for _, ip := range []string{"192.0.2.7", "2001:db8:1:2:3:4:5:6"} {
-		at := login
+		at := loginForm
 		at.IP = ip
 		c := Challenge{User: alice, Phone: num, Purpose: Verify, LimitKey: "login alice " + ip}
 		// Two codes without one used, the second sent 61 s ago: its wait
@@ -159,7 +159,7 @@ func TestAnUndoneSendPutsTheBaseWaitBackAsWritten(t *testing.T) {
 	ttls := &ttlLog{Store: s.Store, ttl: map[string]time.Duration{}}
 	s.Store = ttls
 	ctx := context.Background()
-	at := login
+	at := loginForm
 	at.Blind = false // the gateway's failure is answered, and the send undone
 	c := Challenge{User: alice, Phone: num, Purpose: Verify, LimitKey: "login alice"}
 	if _, err := s.Start(ctx, at, c); err != nil {
