@@ -281,7 +281,7 @@ func (p *Pages) signedIn(req *request, res *signin.Result) {
 	if w.Trust = p.trust(req, res.User, held, res.AMR); w.Trust == "" {
 		w.Trust = held
 	}
-	token, err := p.Sessions.IssueBegun(req.r.Context(), req.began, res.User, res.AMR, w)
+	token, sid, err := p.Sessions.IssueBegun(req.r.Context(), req.began, res.User, res.AMR, w)
 	if err != nil {
 		p.Logger.Error("signing session", zap.Error(err))
 		p.unavailable(req)
@@ -301,7 +301,7 @@ func (p *Pages) signedIn(req *request, res *signin.Result) {
 	} else {
 		setCookie(req.w, req.r, FlowCookie, "", p.PathPrefix, -1)
 	}
-	p.rememberBrowser(req, res.User, token)
+	p.rememberBrowser(req, res.User, sid)
 	switch {
 	case req.json:
 		out := map[string]any{"status": "verified", "redirect": rd}

@@ -97,3 +97,29 @@ func TestAssertionsAreNotSessions(t *testing.T) {
 		t.Fatal("HS256 made an assertion")
 	}
 }
+
+// TestIssueAnswersTheSessionsID: what IssueBegun and IssueTrusted answer
+// beside the token is the token's own sid, so that the pages name the
+// session (the known-browser cookie) without verifying the token again.
+func TestIssueAnswersTheSessionsID(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	m, _ := newManager(t, "EdDSA", &now)
+	tok, sid, err := m.IssueBegun(ctx, m.Begin(), "alice", []string{"sms"}, Where{})
+	trusted, trustedSID, errTrusted := m.IssueTrusted(ctx, Began{}, "alice", &TrustedBrowser{AMR: []string{"sms"}, AuthTime: now.Unix()}, Where{})
+	for _, s := range []struct {
+		tok, sid string
+		err      error
+	}{{tok, sid, err}, {trusted, trustedSID, errTrusted}} {
+		if s.err != nil {
+			t.Fatal(s.err)
+		}
+		cl, err := m.Verify(s.tok)
+		if err != nil || s.sid == "" || cl.SID != s.sid {
+			t.Fatalf("verified %v: sid %q answered, the token's %+v", err, s.sid, cl)
+		}
+	}
+	if sid == trustedSID {
+		t.Fatal("two sessions, one sid")
+	}
+}
