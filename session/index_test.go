@@ -88,6 +88,7 @@ func TestSessionIndex(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
+				awaitingPolls(m)
 				return m
 			}
 			a, b := open(), open()
@@ -184,6 +185,7 @@ func TestIndexOffTheCheckPath(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		awaitingPolls(m)
 		return m
 	}
 	a, b := open(), open()
