@@ -34,7 +34,7 @@ func (g *Gate) startCounting() {
 }
 
 // codeEvent counts a code sent, used, or refused by the guard.
-func (g *Gate) codeEvent(event, e164, channel string) {
+func (g *gate) codeEvent(event, e164, channel string) {
 	country := phone.Region(e164)
 	g.counting.Code(event, country, channel)
 	g.metrics.Codes.WithLabelValues(country, event).Inc()
@@ -42,7 +42,7 @@ func (g *Gate) codeEvent(event, e164, channel string) {
 
 // pumpingPaused tells the admin of a pause: a warning in the log, a Caddy
 // event (smsgate_pumping_paused), a metric; the admin API lists it.
-func (g *Gate) pumpingPaused(realm string, p pumping.Pause) {
+func (g *gate) pumpingPaused(realm string, p pumping.Pause) {
 	g.metrics.Pauses.WithLabelValues(p.Kind).Inc()
 	g.log.Alarm(zap.WarnLevel, "pumping_paused", "codes to "+p.Place+" are used too seldom: new sends there are paused (SMS pumping?)",
 		zap.String("place", p.Place), zap.String("kind", p.Kind), zap.Int64("sent", p.Sent), zap.Int64("used", p.Used),

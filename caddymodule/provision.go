@@ -73,10 +73,21 @@ func (g *Gate) Provision(ctx caddy.Context) error {
 		}
 	})
 	g.watch.Start(g.sessions)
-	g.hot = hot{prefix: g.PathPrefix, assertion: g.AssertionHeader != "", sessions: g.sessions.Repeat(),
-		earns: g.policy.Earns(), noIdentity: g.Identity == IdentityNone, anySession: g.everySessionPasses()}
-	successors.Add(g.key, g) // ready to serve what a replaced gate hands off
+	g.gate.serves(g)
+	successors.Add(g.key, g.gate) // ready to serve what a replaced gate hands off
 	return nil
+}
+
+// serves sets what serving reads of the configuration c, and the hot line.
+func (g *gate) serves(c *Gate) {
+	g.identity, g.maxAge, g.assertionHeader = c.Identity, time.Duration(c.MaxAge), c.AssertionHeader
+	g.authHeaders = c.AuthHeaders
+	if len(g.authHeaders) == 0 {
+		g.authHeaders = map[string]string{"Remote-User": "{smsgate.user}"}
+	}
+	g.loginPage = c.PortalURL + c.PathPrefix + "login"
+	g.hot = hot{prefix: c.PathPrefix, assertion: c.AssertionHeader != "", sessions: g.sessions.Repeat(),
+		earns: g.policy.Earns(), noIdentity: c.Identity == IdentityNone, anySession: g.everySessionPasses()}
 }
 
 // settled is what the checked config gives the later steps.
@@ -294,7 +305,7 @@ func (g *Gate) loadProviders(ctx caddy.Context) (providers.Checker, error) {
 // go of its store (TestReloadDuringASend). A request that reaches the gate
 // after Cleanup begins nothing on the store, nor is admitted from its cache.
 func (g *Gate) Cleanup() error {
-	successors.Remove(g.key, g) // before the drain closes: a gate refusing requests is never found
+	successors.Remove(g.key, g.gate) // before the drain closes: a gate refusing requests is never found
 	if g.app != nil {
 		g.app.Unregister(g.site)
 	}
@@ -310,7 +321,7 @@ func (g *Gate) Cleanup() error {
 }
 
 // successors are the live gates by their configuration (handOff).
-var successors handoff.Registry[*Gate]
+var successors handoff.Registry[*gate]
 
 // handOff serves a request that reached the gate after Cleanup (it was
 // still in a handler before the gate, basic_auth say, when the config was
@@ -318,12 +329,12 @@ var successors handoff.Registry[*Gate]
 // runs all its checks (and hands it on again if it was replaced too) and
 // says so (handed_off); with none, a 503 the client may retry at once, on
 // the new config (an error, for handle_errors). The store stays untouched.
-func (g *Gate) handOff(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+func (g *gate) handOff(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	if s, ok := successors.Newest(g.key, g); ok { // told by s: the events app of g's config ended with it
 		s.log.Alarm(zap.InfoLevel, "handed_off", "a request that reached its gate after a config reload is served by the gate that replaced it")
-		return s.ServeHTTP(w, r, next)
+		return s.serve(w, r, next)
 	}
-	g.logger.Info("a request reached its gate after a config reload; no live gate has its configuration: 503, to retry", zap.String("event", "replaced"), zap.String("realm", g.Realm))
+	g.logger.Info("a request reached its gate after a config reload; no live gate has its configuration: 503, to retry", zap.String("event", "replaced"), zap.String("realm", g.log.Realm))
 	w.Header().Set("Retry-After", "1")
 	return caddyhttp.Error(http.StatusServiceUnavailable, errReplaced)
 }

@@ -66,7 +66,14 @@ type gate struct {
 	storeID    string             // the store's config, canonical (see storeIdentity)
 	// host names the site in messages and the WebOTP line: public_origin's
 	// host, else the realm. Fixed at load, never taken from a request.
-	host   string
+	host string
+	// What serving reads of the configuration (serves): the identity's
+	// placeholder, max_age, assertion_header, the forward-auth answer's
+	// headers (auth_header, else Remote-User) and the portal's login page.
+	identity, assertionHeader, loginPage string
+	maxAge                               time.Duration
+	authHeaders                          map[string]string
+
 	signin *signin.Service // the sign-in itself
 	policy *signin.Policy  // the kinds it takes and requires
 	// counting is the admin's figures and the pumping guard (counting.go).
