@@ -25,9 +25,9 @@ func (g *Gate) checkCounting() error {
 
 // startCounting starts the figures, the recent events and the guard, and
 // hooks them to the audit log and to the sends and checks of codes.
-func (g *Gate) startCounting() {
-	g.counting = admin.StartCounting(admin.CountingConfig{Store: g.store, Realm: g.Realm,
-		Guard: g.PumpingGuard, Paused: g.pumpingPaused, Logger: g.logger, Now: g.now})
+func (g *gate) startCounting(c *Gate) {
+	g.counting = admin.StartCounting(admin.CountingConfig{Store: g.store, Realm: c.Realm,
+		Guard: c.PumpingGuard, Paused: g.pumpingPaused, Logger: g.logger, Now: g.now})
 	g.log.Recent, g.log.Now = g.counting.Recent, g.now
 	g.challenges.Guard = g.counting.Guard
 	g.challenges.Observe = g.codeEvent
