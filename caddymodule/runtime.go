@@ -24,8 +24,9 @@ import (
 )
 
 // gate is a Gate at work: what Provision builds from the configuration
-// (provision.go, step by step) and ServeHTTP uses. Gate holds it by an
-// embedded pointer, so that Gate itself declares only its JSON fields.
+// (provision.go, step by step, each step its method) and ServeHTTP hands
+// each request to (serve; identity.go, forwardauth.go). Gate holds it by
+// an embedded pointer, so that Gate itself declares only its JSON fields.
 type gate struct {
 	hot hot // what every request reads, first and together
 	// lines are where each option was written in a Caddyfile, so that a
