@@ -260,9 +260,9 @@ func (p *Pages) answerCheck(req *request, res *signin.Result, err error, d pageD
 		return
 	}
 	switch res.AMR[0] {
-	case "recovery":
+	case signin.AMRRecovery:
 		p.Metrics.Verifications.WithLabelValues("recovery_code").Inc()
-	case "otp":
+	case signin.AMROTP:
 		p.Metrics.Verifications.WithLabelValues("app").Inc()
 	default:
 		p.Metrics.Verifications.WithLabelValues("success").Inc()
