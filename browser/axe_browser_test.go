@@ -224,7 +224,7 @@ func TestPagesPassAxeLoginForm(t *testing.T) {
 	sitetest.Parallel(t)
 	source := axeSource(t)
 	s := sitetest.Carol(t, "")
-	_, body := sitetest.Admin(t, "POST", "/smsgate/invites", `{"realm":"localhost","user":"dave","ttl":"1h"}`)
+	_, body := sitetest.Admin(t, "POST", "/smsgate/invites", `{"realm":"localhost","user":"carol","ttl":"1h"}`)
 	var inv struct{ Path string }
 	_ = json.Unmarshal([]byte(body), &inv)
 	b := newChrome(t)

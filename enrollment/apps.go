@@ -110,7 +110,13 @@ func (s *Devices) ConfirmApp(ctx context.Context, sc Scope, user, code, name str
 	name = CleanName(name)
 	now := s.Now().UTC()
 	ctx = store.Lasting(ctx) // the user is told it is done
+	had := ""
 	err = s.edit(ctx, sc.Realm, user, func(list []Device) ([]Device, error) {
+		// Two confirmations of one setup at once (a double submit) add
+		// one app: the second finds the first's and answers with it.
+		if had = s.appWithSecret(sc.Realm, user, list, secret); had != "" {
+			return nil, store.ErrUnchanged
+		}
 		if len(list) >= MaxDevices {
 			return nil, words.Newf("device.max", "n", MaxDevices)
 		}
@@ -124,7 +130,25 @@ func (s *Devices) ConfirmApp(ctx context.Context, sc Scope, user, code, name str
 		return "", err
 	}
 	_ = s.Store.Delete(ctx, appSetupKey(sc.Realm, user))
+	if had != "" {
+		return had, nil
+	}
 	return id, nil
+}
+
+// appWithSecret is the ID of user's app in list whose secret is secret
+// ("" for none).
+func (s *Devices) appWithSecret(realm, user string, list []Device, secret string) string {
+	for _, d := range list {
+		if d.Kind != KindApp {
+			continue
+		}
+		if have, err := s.Secrets.Open(d.Secret, appKey(realm, user, d.ID)); err == nil &&
+			subtle.ConstantTimeCompare([]byte(have), []byte(secret)) == 1 {
+			return d.ID
+		}
+	}
+	return ""
 }
 
 // CheckApp signs user in with a code from one of their apps and returns

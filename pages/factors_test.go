@@ -134,11 +134,12 @@ func TestFactorsConfig(t *testing.T) {
 // TestInvitesLeadToAGateThatEnrolls: on a site whose first gate requires
 // an app (it takes no texts, so no phone can be enrolled there), an invite
 // leads to the gate that enrolls phones, and the invited user enrolls
-// through it; a realm served only by require gates gets no invite, but an
-// error that says why.
+// through it (one that names no users: a login form that names them
+// refuses an invite for anyone else); a realm served only by require
+// gates gets no invite, but an error that says why.
 func TestInvitesLeadToAGateThatEnrolls(t *testing.T) {
 	sitetest.Parallel(t)
-	s := sitetest.Start(t, requireSite)
+	s := sitetest.Start(t, strings.Replace(requireSite, "user carol +14155552671\n\t\t\tsession_lifetime", "session_lifetime", 1))
 	st, body := sitetest.Admin(t, "POST", "/smsgate/invites", `{"realm":"localhost","user":"frank","ttl":"1h"}`)
 	var inv struct{ Path string }
 	if err := json.Unmarshal([]byte(body), &inv); st != http.StatusOK || err != nil || !strings.HasPrefix(inv.Path, "/.smsgate/invite?token=") {
@@ -150,6 +151,9 @@ func TestInvitesLeadToAGateThatEnrolls(t *testing.T) {
 	sitetest.Expect(t, c.Post("/.smsgate/invite", url.Values{"token": {token}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/enroll")
 	sitetest.Expect(t, c.Post("/.smsgate/enroll", url.Values{"phone": {"+14155552680"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
 	sitetest.ExpectEnrolled(t, c.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}}), "/")
+	if res := c.Get("/"); !strings.HasPrefix(res.Text, "Hello, frank") {
+		t.Fatalf("frank, enrolled by his invite: %d %s", res.StatusCode, res.Text)
+	}
 
 	sitetest.Start(t, `http://localhost:{HTTP_PORT} {
 	smsgate {

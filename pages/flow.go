@@ -13,9 +13,14 @@ import (
 	"go.uber.org/zap"
 )
 
-// flowLifetime bounds a sign-in in progress: long enough to wait for a code
-// and resend it, short enough that a stolen flow cookie soon dies.
-const flowLifetime = 20 * time.Minute
+// flowLifetime bounds a sign-in in progress left alone: long enough to
+// wait for a code and resend it, short enough that a stolen flow cookie
+// soon dies. Each save slides it; flowMaxAge bounds it from its start,
+// however busy it is kept (a stolen one kept alive ends too).
+const (
+	flowLifetime = 20 * time.Minute
+	flowMaxAge   = time.Hour
+)
 
 // flowClaims are the flow cookie's content: the sign-in in progress, with
 // what the pages need (the csrf token every form echoes, the checked
@@ -23,7 +28,10 @@ const flowLifetime = 20 * time.Minute
 type flowClaims struct {
 	jwt.RegisteredClaims
 	CSRF string `json:"csrf"`
-	RD   string `json:"rd,omitempty"`
+	// Started is when the sign-in began (Unix seconds): flowMaxAge after,
+	// it starts over.
+	Started int64  `json:"st"`
+	RD      string `json:"rd,omitempty"`
 	signin.Flow
 	// Pending is a devices-page change waiting for its step-up.
 	Pending *pendingChange `json:"pc,omitempty"`
@@ -49,12 +57,14 @@ func (fl *flowClaims) pad() {
 	fl.Pad = strings.Repeat(".", max(0, userWidth-len(name)))
 }
 
-// readFlow returns the sign-in in progress, or a fresh one.
+// readFlow returns the sign-in in progress, or a fresh one (also for one
+// begun flowMaxAge ago or more).
 func (p *Pages) readFlow(r *http.Request, realm string) *flowClaims {
+	now := p.Now().Unix()
 	if c, err := r.Cookie(FlowCookie); err == nil {
 		fl := new(flowClaims)
 		token, err := p.Sealer.Open(c.Value, realm)
-		if err == nil && p.Flows.Verify(token, realm, fl) == nil {
+		if err == nil && p.Flows.Verify(token, realm, fl) == nil && now-fl.Started < int64(flowMaxAge/time.Second) {
 			if fl.Flow.ID == "" {
 				fl.Flow.ID = enrollment.RandomID()
 			}
@@ -71,6 +81,9 @@ func (p *Pages) readFlow(r *http.Request, realm string) *flowClaims {
 func (p *Pages) saveFlow(req *request) {
 	fl := req.flow
 	fl.RegisteredClaims = p.Flows.NewClaims(req.realm, "", flowLifetime)
+	if fl.Started == 0 { // a fresh flow: its start
+		fl.Started = p.Now().Unix()
+	}
 	fl.pad()
 	for {
 		token, err := p.Flows.Sign(fl)

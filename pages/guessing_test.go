@@ -78,8 +78,9 @@ func (g *guesser) guess(code string) *sitetest.Response {
 	g.ips++
 	g.c.ForwardedFor = fmt.Sprintf("10.%d.%d.%d", g.ips>>16&255, g.ips>>8&255, g.ips&255)
 	res := g.c.Post("/admin/.smsgate/verify", url.Values{"action": {"app"}, "code": {code}, "csrf": {g.tok}})
-	if res.StatusCode == http.StatusSeeOther && strings.Contains(res.Header.Get("Location"), "login") {
-		g.login() // the flow ended: name carol again
+	if res.StatusCode == http.StatusSeeOther && strings.Contains(res.Header.Get("Location"), "login") ||
+		res.StatusCode == http.StatusForbidden && strings.Contains(res.Text, "This form has expired") {
+		g.login() // the flow ended (an hour after its start at most): name carol again
 		return g.guess(code)
 	}
 	return res

@@ -15,10 +15,12 @@ import (
 
 // These tests' hold store (sitetest.HoldStore) holds a login post right
 // after it reads the record of a login form's doubling (a client's
-// streak: cooldown/…/ip/…).
+// streak: cooldown/…/ip/…), and an app's confirmation right after it
+// reads the app being added (app-setup/…).
 func init() {
 	sitetest.Holds.Park = func(op, key string) bool {
-		return op == "read" && strings.HasPrefix(key, "cooldown/") && strings.Contains(key, "/ip/")
+		return op == "read" && (strings.HasPrefix(key, "cooldown/") && strings.Contains(key, "/ip/") ||
+			strings.HasPrefix(key, "app-setup/"))
 	}
 }
 

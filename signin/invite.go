@@ -10,8 +10,9 @@ import (
 
 // InviteFor says whom a live invite is for, without using it up (a link
 // scanner's GET must not burn it). With a first factor, the invite must be
-// for the user it names. An invite minted before the user was last reset
-// or revoked is dead (see standing).
+// for the user it names; at a login form that names its users, for one
+// of them. An invite minted before the user was last reset or revoked is
+// dead (see standing).
 func (s *Service) InviteFor(ctx context.Context, realm, token, prior string) (string, error) {
 	inv, err := s.inviteFor(ctx, realm, token, prior)
 	return inv.User, err
@@ -24,6 +25,10 @@ func (s *Service) inviteFor(ctx context.Context, realm, token, prior string) (en
 	}
 	if !s.Identity.NamesThemselves() && inv.User != prior {
 		return enrollment.Invite{}, ErrOtherInvite
+	}
+	if !s.Identity.names(inv.User) {
+		// A device enrolled here could never sign in here.
+		return enrollment.Invite{}, ErrInviteNotHere
 	}
 	if ok, err := s.standing(ctx, realm, inv.User, inv.Made); err != nil || !ok {
 		return enrollment.Invite{}, cmp.Or[error](err, enrollment.ErrInvite)

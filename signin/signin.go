@@ -105,6 +105,9 @@ var (
 	ErrNoCalls     = words.New("signin.no_calls")
 	ErrNoTexts     = words.New("signin.no_texts")
 	ErrOtherInvite = words.New("invite.other")
+	// ErrInviteNotHere refuses an invite for a user this gate's login
+	// form does not sign in (it names its users, and not this one).
+	ErrInviteNotHere = words.New("invite.not_here")
 )
 
 // CodeFormatError says what was typed is not a code of the right length.

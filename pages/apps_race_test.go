@@ -1,0 +1,86 @@
+package pages_test
+
+import (
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/smsgate/caddy-smsgate/internal/sitetest"
+	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
+)
+
+// TestTwoAppConfirmsAtOnceAddOneApp: through a real Caddy, carol's two
+// confirmations of one new app at once (a double submit) add one app:
+// one is held right after it read the app being added until the other
+// has been answered, on Badger and on Redis. Before, both added it: two
+// apps with one secret (each wrong code then took two guess slots, and
+// the devices page showed a ghost).
+func TestTwoAppConfirmsAtOnceAddOneApp(t *testing.T) {
+	sitetest.Parallel(t)
+	for _, kind := range []string{"badger", "redis"} {
+		t.Run(kind, func(t *testing.T) {
+			sitetest.Parallel(t)
+			inner := "badger {DIR}"
+			if kind == "redis" {
+				inner = "redis " + redistest.Server(t)
+			}
+			dir := t.TempDir()
+			s := sitetest.Start(t, `http://localhost:{HTTP_PORT} {
+	smsgate {
+		identity none
+		user carol +14155552671
+		store smsgate_test_hold `+dir+` `+inner+`
+		provider log
+	}
+	respond "Hello, {http.auth.user.id}"
+}`)
+			c := sitetest.NewClient(t, "")
+			sitetest.SignIn(t, s, c)
+			tok := c.CSRF("/.smsgate/devices")
+			m := appSecret.FindStringSubmatch(c.Post("/.smsgate/devices", url.Values{"action": {"app"}, "csrf": {tok}}).Text)
+			if m == nil {
+				t.Fatal("no app secret shown")
+			}
+			code := sitetest.AppCode(t, m[1])
+			confirm := func() *http.Request {
+				req, _ := http.NewRequest(http.MethodPost, s.WithPorts(s.Base+"/.smsgate/devices"),
+					strings.NewReader(url.Values{"action": {"app-confirm"}, "code": {code}, "csrf": {tok}}.Encode()))
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				req.Header.Set("Accept", "text/html")
+				return req
+			}
+			heldReq, otherReq := confirm(), confirm()
+			if err := os.WriteFile(filepath.Join(dir, "arm"), nil, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			answered := make(chan int, 1)
+			t.Cleanup(func() { _ = os.WriteFile(filepath.Join(dir, "go"), nil, 0o600) }) // a test that failed while it was held
+			go func() {
+				res, err := c.HTTP.Do(heldReq)
+				if err != nil {
+					answered <- 0
+					return
+				}
+				res.Body.Close()
+				answered <- res.StatusCode
+			}()
+			sitetest.AwaitFile(t, filepath.Join(dir, "parked")) // the held confirmation read the setup
+			res, err := c.HTTP.Do(otherReq)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if err := os.WriteFile(filepath.Join(dir, "go"), nil, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			heldStatus := <-answered
+			_, users := s.Admin("GET", "/smsgate/users?realm=localhost", "")
+			if apps := strings.Count(users, `"kind":"totp"`); res.StatusCode != http.StatusOK || heldStatus != http.StatusOK || apps != 1 {
+				t.Fatalf("two confirmations of one app at once: %d and, held, %d; %d apps, want 1: %s", res.StatusCode, heldStatus, apps, users)
+			}
+		})
+	}
+}
