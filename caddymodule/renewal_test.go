@@ -1,6 +1,7 @@
 package caddymodule_test
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -22,12 +23,13 @@ import (
 func init() { caddy.RegisterModule(holdStore{}) }
 
 // holdStore is a store for tests: a real one (Inner: badger, redis) that
-// holds a request right after it writes someone's recovery codes, and can
-// fail the reads of revocations, both driven by files in Dir (Caddy runs
-// in another process). A write of a key under recovery/ while the file
-// "arm" exists removes "arm", writes "parked" and waits (10 s at most) for
-// a file "go", which it removes. While a file "fail" exists, reads of keys
-// under revoked (a session's check that it is still live) fail.
+// holds a request right after it writes a key, and can fail the reads of
+// revocations, both driven by files in Dir (Caddy runs in another
+// process). A write of a key under the prefix the file "arm" holds
+// (recovery/, someone's recovery codes, when it is empty) removes "arm",
+// writes "parked" and waits (10 s at most) for a file "go", which it
+// removes. While a file "fail" exists, reads of keys under revoked (a
+// session's check that it is still live) fail.
 type holdStore struct {
 	Dir   string          `json:"dir"`
 	Inner json.RawMessage `json:"inner" caddy:"namespace=smsgate.stores inline_key=module"`
@@ -65,7 +67,8 @@ func (h *holdStore) exists(name string) bool {
 }
 
 func (h *holdStore) wrote(key string) {
-	if !strings.HasPrefix(key, "recovery/") || os.Remove(filepath.Join(h.Dir, "arm")) != nil {
+	prefix, err := os.ReadFile(filepath.Join(h.Dir, "arm"))
+	if err != nil || !strings.HasPrefix(key, cmp.Or(string(prefix), "recovery/")) || os.Remove(filepath.Join(h.Dir, "arm")) != nil {
 		return
 	}
 	_ = os.WriteFile(filepath.Join(h.Dir, "parked"), nil, 0o600)
@@ -89,6 +92,14 @@ func (h *holdStore) Put(ctx context.Context, key string, value []byte, ttl time.
 		h.wrote(key)
 	}
 	return err
+}
+
+func (h *holdStore) PutIfAbsent(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
+	wrote, err := h.Store.PutIfAbsent(ctx, key, value, ttl)
+	if err == nil && wrote {
+		h.wrote(key)
+	}
+	return wrote, err
 }
 
 func (h *holdStore) Update(ctx context.Context, key string, change func([]byte, bool) ([]byte, time.Duration, error)) error {
@@ -131,13 +142,21 @@ func renewing(c *sitetest.Client, tok string) *sitetest.Response {
 func parkedRenewal(t *testing.T, c *sitetest.Client, dir string) <-chan *sitetest.Response {
 	t.Helper()
 	tok := c.CSRF("/.smsgate/devices")
-	if err := os.WriteFile(filepath.Join(dir, "arm"), nil, 0o600); err != nil {
+	return parked(t, dir, "recovery/", func() *sitetest.Response { return renewing(c, tok) })
+}
+
+// parked sends a request (do) that the holdStore in dir holds once it
+// has written a key under prefix; the answer comes on the channel once the
+// test writes "go" (release).
+func parked(t *testing.T, dir, prefix string, do func() *sitetest.Response) <-chan *sitetest.Response {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(dir, "arm"), []byte(prefix), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	done, finished := make(chan *sitetest.Response, 1), make(chan struct{})
 	go func() {
 		defer close(finished)
-		done <- renewing(c, tok)
+		done <- do()
 	}()
 	t.Cleanup(func() { // a test that failed while it was parked
 		_ = os.WriteFile(filepath.Join(dir, "go"), nil, 0o600)
