@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -100,8 +101,18 @@ func (s *Sentinel) KillMasterAndFailOver() string {
 	old := s.KillMaster()
 	c := redis.NewSentinelClient(&redis.Options{Addr: s.Sentinels[0]})
 	defer c.Close()
-	if err := c.Failover(context.Background(), MasterName).Err(); err != nil {
-		s.t.Fatalf("SENTINEL FAILOVER: %v", err)
+	// NOGOODSLAVE: the sentinel does not see the replica fit yet (a
+	// replica the test paused is down to it until its next ping, a second
+	// at most); INPROG: the sentinels found the master down first and are
+	// failing over already.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		err := c.Failover(context.Background(), MasterName).Err()
+		if err == nil || strings.Contains(err.Error(), "INPROG") {
+			break
+		}
+		if !strings.Contains(err.Error(), "NOGOODSLAVE") || time.Now().After(deadline) {
+			s.t.Fatalf("SENTINEL FAILOVER: %v", err)
+		}
 	}
 	s.WaitFailover(old, 30*time.Second)
 	return old
