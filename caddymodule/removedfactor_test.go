@@ -103,7 +103,7 @@ func TestAResetEndsAFactorBeingAdded(t *testing.T) {
 			t.Fatalf("no app secret: %d\n%s", res.StatusCode, res.Text)
 		}
 		code := sitetest.AppCode(t, m[1])
-		done := parked(t, dir, "app-used/", func() *sitetest.Response {
+		done := parked(t, dir, func() *sitetest.Response {
 			return c.Post("/.smsgate/devices", url.Values{"action": {"app-confirm"}, "code": {code}, "csrf": {tok}})
 		})
 		if st, out := s.Admin("POST", "/smsgate/reset", `{"realm":"localhost","user":"alice"}`); st != http.StatusOK {

@@ -121,12 +121,14 @@ func (s *Challenges) Start(ctx context.Context, sc Scope, c Challenge) (*Challen
 	return s.start(ctx, sc, &c, max(c.Resends, 0))
 }
 
-// start checks, in order: the lockout, the number's policy, the cooldown
-// and the send limits — all before anything costs money. Its store work is
-// two round trips: one reads the lockouts and the cooldown; the other
-// counts the send in every limit and writes the challenge and its
-// cooldown, all undone if a limit refuses.
-func (s *Challenges) start(ctx context.Context, sc Scope, c *Challenge, resends int) (*Challenge, error) {
+// startOnce checks, in order: the lockout, the number's policy, the
+// cooldown and the send limits — all before anything costs money. Its
+// store work is two round trips: one reads the lockouts and the cooldown;
+// the other counts the send in every limit and writes the challenge and
+// its cooldown (the doubling's record only if it still holds what was
+// read: errRaced, and it is undone, if not), all undone if a limit
+// refuses.
+func (s *Challenges) startOnce(ctx context.Context, sc Scope, c *Challenge, resends int) (*Challenge, error) {
 	now := s.Now()
 	var reads store.Batch
 	locks := s.readLocks(&reads, sc, c.User)
@@ -153,7 +155,7 @@ func (s *Challenges) start(ctx context.Context, sc Scope, c *Challenge, resends 
 	if err := s.cooledDown(before, sc, c); err != nil {
 		return nil, err
 	}
-	resends = max(resends, s.resendsAfter(before)) // a new login keeps the doubling
+	resends = max(resends, s.resendsAfter(before.doubling())) // a new login keeps the doubling
 	if err := s.paused(sc, c, watch.Refusal()); err != nil {
 		return nil, err
 	}
@@ -190,10 +192,15 @@ func (s *Challenges) start(ctx context.Context, sc Scope, c *Challenge, resends 
 	var writes store.Batch
 	sends := s.countSend(&writes, sc, c, now)
 	watch.Count(&writes, c.Phone == "")
-	if err := s.writeChallenge(&writes, sc, c); err != nil {
+	claim, err := s.writeChallenge(&writes, sc, c, before)
+	if err != nil {
 		return nil, err
 	}
-	err := store.Do(ctx, s.Store, &writes)
+	err = store.Do(ctx, s.Store, &writes)
+	if err == nil && !claim.OK {
+		s.undo(ctx, sc, c, nil, sends.recorded(true)) // the cooldowns are the other send's
+		return nil, errRaced
+	}
 	if err == nil {
 		err = sends.refusal()
 	}
@@ -203,7 +210,7 @@ func (s *Challenges) start(ctx context.Context, sc Scope, c *Challenge, resends 
 		}
 	}
 	if err != nil {
-		s.undo(ctx, sc, c, before, sends.recorded(true))
+		s.undo(ctx, sc, c, &before, sends.recorded(true))
 		return nil, err
 	}
 	if s.Checker != nil && c.Phone != "" {
@@ -212,7 +219,7 @@ func (s *Challenges) start(ctx context.Context, sc Scope, c *Challenge, resends 
 			if sc.Blind {
 				return blind(c, err)
 			}
-			s.undo(ctx, sc, c, before, sends.recorded(false))
+			s.undo(ctx, sc, c, &before, sends.recorded(false))
 			if errors.As(err, new(*providers.UserError)) {
 				return nil, &SendError{Err: err}
 			}
@@ -230,7 +237,7 @@ func (s *Challenges) start(ctx context.Context, sc Scope, c *Challenge, resends 
 			if !errors.As(err, new(*providers.UserError)) {
 				refund = sends.recorded(false)
 			}
-			s.undo(ctx, sc, c, before, refund)
+			s.undo(ctx, sc, c, &before, refund)
 			return nil, err
 		}
 		s.observe(CodeSent, c.Phone, c.Channel)
@@ -260,25 +267,6 @@ func decodeChallenge(id string, raw []byte) (*Challenge, error) {
 	}
 	c.ID = id
 	return &c, nil
-}
-
-// writeChallenge adds c and its cooldown to b.
-func (s *Challenges) writeChallenge(b *store.Batch, sc Scope, c *Challenge) error {
-	raw, ttl, err := s.challengeRecord(c)
-	if err != nil {
-		return err
-	}
-	b.Put(challengeKey(sc.Realm, c.ID), raw, ttl)
-	return s.startCooldown(b, sc, c)
-}
-
-func (s *Challenges) challengeRecord(c *Challenge) ([]byte, time.Duration, error) {
-	raw, err := json.Marshal(c)
-	ttl := s.CodeTTL + storeGrace
-	if s.VerifyOnly() {
-		ttl = s.CodeTTL // hold the number no longer than the code needs it
-	}
-	return raw, ttl, err
 }
 
 // Check tests code against challenge c, as just read from the store (the

@@ -2,14 +2,37 @@ package enrollment
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"time"
 
 	"github.com/smsgate/caddy-smsgate/providers"
 	"github.com/smsgate/caddy-smsgate/store"
 )
 
-// What happens to a code once its challenge is made: it is delivered (or
-// its failure answered blind, or the send taken back), and resent.
+// What happens to a code once its challenge is made: it is written with
+// its cooldown, delivered (or its failure answered blind, or the send
+// taken back), and resent.
+
+// writeChallenge adds c and its cooldown (startCooldown, after the
+// cooldowns before) to b.
+func (s *Challenges) writeChallenge(b *store.Batch, sc Scope, c *Challenge, before cooldowns) (claim *store.Op, err error) {
+	raw, ttl, err := s.challengeRecord(c)
+	if err != nil {
+		return nil, err
+	}
+	b.Put(challengeKey(sc.Realm, c.ID), raw, ttl)
+	return s.startCooldown(b, sc, c, before)
+}
+
+func (s *Challenges) challengeRecord(c *Challenge) ([]byte, time.Duration, error) {
+	raw, err := json.Marshal(c)
+	ttl := s.CodeTTL + storeGrace
+	if s.VerifyOnly() {
+		ttl = s.CodeTTL // hold the number no longer than the code needs it
+	}
+	return raw, ttl, err
+}
 
 // blind answers a Blind send that failed as a decoy's is answered: its
 // records and the limits it counted stay (a decoy's are not given back
@@ -20,11 +43,14 @@ func blind(c *Challenge, err error) (*Challenge, error) {
 }
 
 // undo takes back a send that did not happen: the challenge, its cooldown
-// (the one before comes back) and the sends it counted, in one round trip.
-func (s *Challenges) undo(ctx context.Context, sc Scope, c *Challenge, before cooldowns, refund []spent) {
+// (the one before comes back; with before nil, the cooldowns are left to
+// the send that raced it) and the sends it counted, in one round trip.
+func (s *Challenges) undo(ctx context.Context, sc Scope, c *Challenge, before *cooldowns, refund []spent) {
 	var b store.Batch
 	b.Delete(challengeKey(sc.Realm, c.ID))
-	s.restoreCooldown(&b, sc, c, before)
+	if before != nil {
+		s.restoreCooldown(&b, sc, c, *before)
+	}
 	for _, sp := range refund {
 		b.Unslide(sp.key, sp.id)
 	}

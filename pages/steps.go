@@ -260,9 +260,9 @@ func (p *Pages) answerCheck(req *request, res *signin.Result, err error, d pageD
 		return
 	}
 	switch res.AMR[0] {
-	case "recovery":
+	case signin.AMRRecovery:
 		p.Metrics.Verifications.WithLabelValues("recovery_code").Inc()
-	case "otp":
+	case signin.AMROTP:
 		p.Metrics.Verifications.WithLabelValues("app").Inc()
 	default:
 		p.Metrics.Verifications.WithLabelValues("success").Inc()
@@ -281,7 +281,7 @@ func (p *Pages) signedIn(req *request, res *signin.Result) {
 	if w.Trust = p.trust(req, res.User, held, res.AMR); w.Trust == "" {
 		w.Trust = held
 	}
-	token, err := p.Sessions.IssueBegun(req.r.Context(), req.began, res.User, res.AMR, w)
+	token, sid, err := p.Sessions.IssueBegun(req.r.Context(), req.began, res.User, res.AMR, w)
 	if err != nil {
 		p.Logger.Error("signing session", zap.Error(err))
 		p.unavailable(req)
@@ -301,7 +301,7 @@ func (p *Pages) signedIn(req *request, res *signin.Result) {
 	} else {
 		setCookie(req.w, req.r, FlowCookie, "", p.PathPrefix, -1)
 	}
-	p.rememberBrowser(req, res.User, token)
+	p.rememberBrowser(req, res.User, sid)
 	switch {
 	case req.json:
 		out := map[string]any{"status": "verified", "redirect": rd}
@@ -316,31 +316,18 @@ func (p *Pages) signedIn(req *request, res *signin.Result) {
 	}
 }
 
-// logout ends the session here and in the store, so that a copy of the
-// cookie stops working too. A GET shows a confirmation form: a link or an
-// image must not be able to sign anyone out.
+// logout signs this browser out (signOut: its session and its trust). A
+// GET shows a confirmation form: a link or an image must not be able to
+// sign anyone out.
 func (p *Pages) logout(req *request) {
 	if req.r.Method == http.MethodGet {
 		p.page(req, http.StatusOK, "logout", pageData{})
 		return
 	}
-	signedIn := false
-	if c, err := req.r.Cookie(SessionCookie); err == nil {
-		if cl, err := p.Sessions.Verify(c.Value); err == nil {
-			signedIn = true
-			ended, err := p.Sessions.Revoke(req.r.Context(), c.Value, cl)
-			if err != nil {
-				p.Logger.Error("revoking session", zap.Error(err))
-				p.unavailable(req)
-				return
-			}
-			if ended {
-				p.Audit("signed_out", cl.Subject, "")
-			}
-		}
+	signedIn, ok := p.signOut(req)
+	if !ok {
+		return
 	}
-	p.setSessionCookie(req.w, req.r, "", -1)
-	setCookie(req.w, req.r, FlowCookie, "", p.PathPrefix, -1)
 	rd := req.flow.RD
 	if !signedIn {
 		// "Not you?": a sign-in cancelled before it ended does not go on
