@@ -12,10 +12,14 @@ import (
 )
 
 // These tests' hold store (sitetest.HoldStore) holds a request right
-// after it writes someone's recovery codes, and can fail the reads of
-// revocations (a session's check that it is still live).
+// after it writes someone's recovery codes, or the step of a new app's
+// first code (TestAResetEndsAFactorBeingAdded: its session checked, its
+// app not yet written), and can fail the reads of revocations (a
+// session's check that it is still live).
 func init() {
-	sitetest.Holds.Park = func(op, key string) bool { return op == "write" && strings.HasPrefix(key, "recovery/") }
+	sitetest.Holds.Park = func(op, key string) bool {
+		return op == "write" && (strings.HasPrefix(key, "recovery/") || strings.HasPrefix(key, "app-used/"))
+	}
 	sitetest.Holds.Fail = func(key string) bool { return strings.HasPrefix(key, "revoked") }
 }
 
@@ -51,13 +55,21 @@ func renewing(c *sitetest.Client, tok string) *sitetest.Response {
 func parkedRenewal(t *testing.T, c *sitetest.Client, dir string) <-chan *sitetest.Response {
 	t.Helper()
 	tok := c.CSRF("/.smsgate/devices")
+	return parked(t, dir, func() *sitetest.Response { return renewing(c, tok) })
+}
+
+// parked sends a request (do) that the hold store in dir holds at the
+// first write Holds.Park matches; the answer comes on the channel once
+// the test writes "go" (release).
+func parked(t *testing.T, dir string, do func() *sitetest.Response) <-chan *sitetest.Response {
+	t.Helper()
 	if err := os.WriteFile(filepath.Join(dir, "arm"), nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	done, finished := make(chan *sitetest.Response, 1), make(chan struct{})
 	go func() {
 		defer close(finished)
-		done <- renewing(c, tok)
+		done <- do()
 	}()
 	t.Cleanup(func() { // a test that failed while it was parked
 		_ = os.WriteFile(filepath.Join(dir, "go"), nil, 0o600)

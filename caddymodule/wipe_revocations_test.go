@@ -122,8 +122,7 @@ func TestAFailoverBringsNoEndedSessionBack(t *testing.T) {
 	replica.Resume()
 	sitetest.Expect(t, alice.Post("/.smsgate/logout", url.Values{"csrf": {tok}}), http.StatusOK, "")
 
-	old := sentinel.KillMaster()
-	sentinel.WaitFailover(old, 30*time.Second)
+	sentinel.KillMasterAndFailOver()
 	for start := time.Now(); ; time.Sleep(100 * time.Millisecond) {
 		res := thief.Get("/")
 		if res.StatusCode == http.StatusOK {

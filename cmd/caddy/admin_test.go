@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -248,18 +249,26 @@ func TestAdminCLIOnAHungRedis(t *testing.T) {
 			t.Errorf("%s, %s with Redis hung: answered after %s", how, strings.Join(args, " "), took.Round(time.Second))
 		}
 	}
-	r.Pause()
-	for _, args := range [][]string{{"sessions", "--user", "liv"}, {"figures"}, {"reset", "--user", "liv"}} {
-		hung("running", "caddy's admin endpoint answered 503: the store did not answer", append(args, "--address", adminAddr)...)
+	// The commands of each phase wait out their budgets side by side (each
+	// its own CLI process and its own request), not one after another.
+	all := func(how, want string, extra []string, cmds ...[]string) {
+		t.Helper()
+		var wg sync.WaitGroup
+		for _, args := range cmds {
+			wg.Go(func() { hung(how, want, append(args, extra...)...) })
+		}
+		wg.Wait()
 	}
+	r.Pause()
+	all("running", "caddy's admin endpoint answered 503: the store did not answer", []string{"--address", adminAddr},
+		[]string{"sessions", "--user", "liv"}, []string{"figures"}, []string{"reset", "--user", "liv"})
 	r.Resume()
 	s.stop()
 	r.Pause()
 	defer r.Resume()
-	for _, args := range [][]string{{"sessions", "--user", "liv"}, {"reset", "--user", "liv"}} {
-		// The store's own start (its first PING, 5 s at most) finds it.
-		hung("stopped", "opening the redis store of realm hung.localhost", append(args, "--address", adminAddr, "--config", config)...)
-	}
+	// The store's own start (its first PING, 5 s at most) finds it.
+	all("stopped", "opening the redis store of realm hung.localhost", []string{"--address", adminAddr, "--config", config},
+		[]string{"sessions", "--user", "liv"}, []string{"reset", "--user", "liv"})
 }
 
 // TestAdminCLIChecksWhatTheAPIChecks: on a stopped Caddy's store the CLI

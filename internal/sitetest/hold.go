@@ -23,7 +23,8 @@ func init() { caddy.RegisterModule(HoldStore{}) }
 // process of the binary, parent and Caddy children, must know them).
 var Holds struct {
 	// Park matches the operation to hold once armed, after it ran: op is
-	// "read" (a Get) or "write" (a Put, an Update).
+	// "read" (a Get) or "write" (a Put, an Update, a PutIfAbsent that
+	// wrote).
 	Park func(op, key string) bool
 	// Fail matches the reads that fail while the file "fail" exists.
 	Fail func(key string) bool
@@ -102,6 +103,15 @@ func (h *HoldStore) Put(ctx context.Context, key string, value []byte, ttl time.
 		h.after("write", key)
 	}
 	return err
+}
+
+// PutIfAbsent implements store.Store; a write, where it wrote.
+func (h *HoldStore) PutIfAbsent(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
+	wrote, err := h.Store.PutIfAbsent(ctx, key, value, ttl)
+	if err == nil && wrote {
+		h.after("write", key)
+	}
+	return wrote, err
 }
 
 // Update implements store.Store.
