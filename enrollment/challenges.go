@@ -142,13 +142,8 @@ func (s *Challenges) start(ctx context.Context, sc Scope, c *Challenge, resends 
 	if err := s.lockedBy(locks); err != nil {
 		return nil, err
 	}
-	if c.Phone != "" && s.Policy != nil {
-		if err := s.Policy.Check(c.Phone, c.Channel); err != nil {
-			if !sc.Blind {
-				return nil, &RefusedError{Err: err}
-			}
-			c.Phone, c.Undelivered = "", &RefusedError{Err: err} // a decoy, then
-		}
+	if err := s.sendRefused(sc, c); err != nil {
+		return nil, err
 	}
 	if err := s.cooledDown(before, sc, c); err != nil {
 		return nil, err
@@ -284,7 +279,9 @@ func (s *Challenges) challengeRecord(c *Challenge) ([]byte, time.Duration, error
 // Check tests code against challenge c, as just read from the store (the
 // flow's Pending). A right code consumes the challenge: of two concurrent
 // submissions of it, one succeeds. After MaxAttempts wrong codes the
-// challenge is dead. An enrollment that succeeds records the device.
+// challenge is dead. An enrollment that succeeds records the device, if
+// the phone policy still allows its number (recordRefused: checked first,
+// before the try counts).
 //
 // Its store work is two round trips: one reads the lockouts, counts the
 // try (a try made while locked out counts against the code too: it was a
@@ -293,6 +290,9 @@ func (s *Challenges) challengeRecord(c *Challenge) ([]byte, time.Duration, error
 // cooldown, and gives the slot back.
 func (s *Challenges) Check(ctx context.Context, sc Scope, c *Challenge, code string) (*Challenge, error) {
 	realm := sc.Realm
+	if err := s.recordRefused(ctx, realm, c); err != nil {
+		return nil, err
+	}
 	var reads store.Batch
 	locks := s.readLocks(&reads, sc, c.User)
 	tries := reads.Incr(attemptsKey(realm, c.ID), s.CodeTTL+storeGrace)

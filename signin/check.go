@@ -44,9 +44,6 @@ func (s *Service) Check(ctx context.Context, sc enrollment.Scope, f *Flow, user 
 		s.discardChallenge(ctx, sc.Realm, c.ID)
 		return nil, enrollment.ErrNoChallenge
 	}
-	if err := s.numberRefused(ctx, sc.Realm, c); err != nil {
-		return nil, err
-	}
 	since := s.Devices.Now() // before an added phone is written (removing)
 	// A provisioned user's phone (no device record) proves the user only
 	// while this config gives it to them: a code sent before a reload took
@@ -102,23 +99,6 @@ func (s *Service) Check(ctx context.Context, sc enrollment.Scope, f *Flow, user 
 // decides, not the one that sent it.
 func (s *Service) mayEnroll(f *Flow, user string) bool {
 	return f.InvitedAs(user) || s.Identity.first(user, false) == Enroll
-}
-
-// numberRefused ends the enrollment or the added phone of c when the phone
-// policy no longer allows its number (a reload narrowed allowed_regions or
-// deny_prefixes since the code was sent, to stop SMS pumping, say): the
-// policy of the config that checks the code decides, as at every send, and
-// the number is enrolled nowhere.
-func (s *Service) numberRefused(ctx context.Context, realm string, c *enrollment.Challenge) error {
-	if (c.Purpose != enrollment.Enroll && c.Purpose != enrollment.Add) || c.Phone == "" || s.Challenges.Policy == nil {
-		return nil
-	}
-	refused := s.Challenges.Policy.Check(c.Phone, c.Channel)
-	if refused == nil {
-		return nil
-	}
-	s.discardChallenge(ctx, realm, c.ID)
-	return &enrollment.RefusedError{Err: refused}
 }
 
 // amrOf is RFC 8176's name of how a code came: "sms", or "tel" for a call.
