@@ -111,6 +111,15 @@ func amrOf(channel string) string {
 
 // useRecovery signs the user in with a recovery code, burning it, and
 // tells their phones.
+//
+// A user who holds no device any more (the last one removed under
+// allow_remove_last, or by the admin's remove-device; a reset removes the
+// recovery codes too) is not signed in by it: a session that no device
+// backs would ask them for nothing but the next recovery code, until none
+// is left. The code lets them enroll a first phone instead, as an invite
+// does (even where enrollment is closed, and only while no reset comes
+// after it), and the session comes with that phone's code: they are sent
+// on to the Enroll step (*StepError).
 func (s *Service) useRecovery(ctx context.Context, sc enrollment.Scope, f *Flow, user, code string) (*Result, error) {
 	if err := s.Devices.UseRecoveryCode(ctx, sc, f.ID, user, code); err != nil {
 		s.lockStarted(ctx, sc, user, "", err)
@@ -119,6 +128,15 @@ func (s *Service) useRecovery(ctx context.Context, sc enrollment.Scope, f *Flow,
 	}
 	s.audit("recovery_code_used", user, "", zap.String("ip", sc.IP))
 	s.Notify(ctx, sc.Realm, user, "", words.Say("notice.recovery_used"))
+	has, err := s.HasDevice(ctx, sc.Realm, user)
+	if err != nil {
+		return nil, err
+	}
+	if !has {
+		s.discard(ctx, sc.Realm, f) // a login form's decoy
+		f.User, f.Invited, f.InvitedAt = user, true, s.Devices.Now().UnixNano()
+		return nil, &StepError{Step: Enroll}
+	}
 	return &Result{User: user, AMR: []string{AMRRecovery}}, nil
 }
 
