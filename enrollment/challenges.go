@@ -2,9 +2,7 @@ package enrollment
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/smsgate/caddy-smsgate/phone"
@@ -131,6 +129,7 @@ func (s *Challenges) start(ctx context.Context, sc Scope, c *Challenge, resends 
 	var reads store.Batch
 	locks := s.readLocks(&reads, sc, c.User)
 	before := s.readCooldowns(&reads, sc, c)
+	nw := s.readNumberWait(&reads, sc, c)
 	stranger := s.Strangers.Count(&reads, sc)
 	watch := s.Guard.Watch(&reads, sc.Realm, c.Phone, s.numberID(c.Phone), c.Purpose == Verify)
 	if err := store.Do(ctx, s.Store, &reads); err != nil {
@@ -148,7 +147,8 @@ func (s *Challenges) start(ctx context.Context, sc Scope, c *Challenge, resends 
 	if err := s.cooledDown(before, sc, c); err != nil {
 		return nil, err
 	}
-	resends = max(resends, s.resendsAfter(before)) // a new login keeps the doubling
+	held := s.numberHeld(nw, sc, c)                              // answered after the records, as a blind send that failed
+	resends = max(resends, s.resendsAfter(before), nw.streak(s)) // a new login keeps the doubling
 	if err := s.paused(sc, c, watch.Refusal()); err != nil {
 		return nil, err
 	}
@@ -193,7 +193,7 @@ func (s *Challenges) start(ctx context.Context, sc Scope, c *Challenge, resends 
 		err = sends.refusal()
 	}
 	if err == nil {
-		if err = s.judged(ctx, c, watch); err != nil && sc.Blind {
+		if err = cmpErr(held, s.judged(ctx, c, watch)); err != nil && sc.Blind {
 			return blind(c, err)
 		}
 	}
@@ -229,51 +229,9 @@ func (s *Challenges) start(ctx context.Context, sc Scope, c *Challenge, resends 
 			return nil, err
 		}
 		s.observe(CodeSent, c.Phone, c.Channel)
+		s.noteNumberWait(ctx, sc, c)
 	}
 	return c, nil
-}
-
-// Challenge loads challenge id, or returns ErrNoChallenge.
-func (s *Challenges) Challenge(ctx context.Context, realm, id string) (*Challenge, error) {
-	if id == "" {
-		return nil, ErrNoChallenge
-	}
-	raw, err := s.Store.Get(ctx, challengeKey(realm, id))
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, ErrNoChallenge
-	}
-	if err != nil {
-		return nil, err
-	}
-	return decodeChallenge(id, raw)
-}
-
-func decodeChallenge(id string, raw []byte) (*Challenge, error) {
-	var c Challenge
-	if err := json.Unmarshal(raw, &c); err != nil {
-		return nil, fmt.Errorf("challenge record %s: %v", id, err)
-	}
-	c.ID = id
-	return &c, nil
-}
-
-// writeChallenge adds c and its cooldown to b.
-func (s *Challenges) writeChallenge(b *store.Batch, sc Scope, c *Challenge) error {
-	raw, ttl, err := s.challengeRecord(c)
-	if err != nil {
-		return err
-	}
-	b.Put(challengeKey(sc.Realm, c.ID), raw, ttl)
-	return s.startCooldown(b, sc, c)
-}
-
-func (s *Challenges) challengeRecord(c *Challenge) ([]byte, time.Duration, error) {
-	raw, err := json.Marshal(c)
-	ttl := s.CodeTTL + storeGrace
-	if s.VerifyOnly() {
-		ttl = s.CodeTTL // hold the number no longer than the code needs it
-	}
-	return raw, ttl, err
 }
 
 // Check tests code against challenge c, as just read from the store (the
@@ -352,6 +310,7 @@ func (s *Challenges) Check(ctx context.Context, sc Scope, c *Challenge, code str
 	take := done.Take(challengeKey(realm, c.ID))
 	s.forgetFailures(&done, sc, c.User)
 	s.endCooldown(&done, sc, c)
+	s.endNumberWait(&done, sc, c)
 	guess.giveBack(&done) // a right code is no guess
 	s.Guard.Used(&done, realm, c.Phone, s.numberID(c.Phone))
 	if err := store.Do(ctx, s.Store, &done); err != nil {
