@@ -1,7 +1,6 @@
 package pages_test
 
 import (
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -79,16 +78,7 @@ func TestAPasskeyAloneAtAGateThatTakesNone(t *testing.T) {
 	sitetest.Parallel(t)
 	t.Run("login form", func(t *testing.T) {
 		s := sitetest.Start(t, passkeyOnlySite("", "identity none"))
-		st, body := s.Admin("POST", "/smsgate/invites", `{"realm":"localhost","user":"ann","ttl":"1h"}`)
-		var inv struct{ Path string }
-		if err := json.Unmarshal([]byte(body), &inv); st != http.StatusOK || err != nil {
-			t.Fatalf("invite: %d %s", st, body)
-		}
-		c := sitetest.NewClient(t, "")
-		tok := c.CSRF("/.smsgate/login")
-		sitetest.Expect(t, c.Post("/.smsgate/invite", url.Values{"token": {inv.Path[strings.Index(inv.Path, "token=")+len("token="):]}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/enroll")
-		sitetest.Expect(t, c.Post("/.smsgate/enroll", url.Values{"phone": {"+14155552671"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
-		codes := sitetest.ExpectEnrolled(t, c.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}}), "/")
+		c, codes := annInvited(t, s)
 		keepOnlyAPasskey(t, s, c)
 
 		a := sitetest.NewClient(t, "")

@@ -35,20 +35,10 @@ func TestARecoveryCodeWithNoDeviceLeftEnrollsOne(t *testing.T) {
 	}
 	respond "Hello, {http.auth.user.id}!"
 }`)
-			st, body := s.Admin("POST", "/smsgate/invites", `{"realm":"localhost","user":"ann","ttl":"1h"}`)
-			var inv struct{ Path string }
-			if err := json.Unmarshal([]byte(body), &inv); st != http.StatusOK || err != nil {
-				t.Fatalf("invite: %d %s", st, body)
-			}
-			c := sitetest.NewClient(t, "")
-			tok := c.CSRF("/.smsgate/login")
-			sitetest.Expect(t, c.Post("/.smsgate/invite", url.Values{"token": {strings.TrimPrefix(inv.Path, "/.smsgate/invite?token=")}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/enroll")
-			sitetest.Expect(t, c.Post("/.smsgate/enroll", url.Values{"phone": {"+14155552671"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
-			codes := sitetest.ExpectEnrolled(t, c.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}}), "/")
-
+			c, codes := annInvited(t, s)
 			id := deviceID.FindStringSubmatch(c.Get("/.smsgate/devices").Text)[1]
 			if by == "user" {
-				tok = sitetest.CSRFField.FindStringSubmatch(c.Get("/.smsgate/devices").Text)[1]
+				tok := c.CSRF("/.smsgate/devices")
 				sitetest.Expect(t, c.Post("/.smsgate/devices", url.Values{"action": {"remove"}, "device": {id}, "confirm": {"1"}, "csrf": {tok}}), http.StatusOK, "")
 			} else if st, out := s.Admin("POST", "/smsgate/devices/remove", fmt.Sprintf(`{"realm":"localhost","user":"ann","id":%q}`, id)); st != http.StatusOK {
 				t.Fatalf("removing the phone: %d %s", st, out)
@@ -74,4 +64,22 @@ func TestARecoveryCodeWithNoDeviceLeftEnrollsOne(t *testing.T) {
 			}
 		})
 	}
+}
+
+// annInvited has ann (identity none) accept an admin's invite in a new
+// browser and enroll +14155552671; it returns that browser, signed in, and
+// her recovery codes.
+func annInvited(t *testing.T, s *sitetest.Site) (*sitetest.Client, []string) {
+	t.Helper()
+	st, body := s.Admin("POST", "/smsgate/invites", `{"realm":"localhost","user":"ann","ttl":"1h"}`)
+	var inv struct{ Path string }
+	if err := json.Unmarshal([]byte(body), &inv); st != http.StatusOK || err != nil {
+		t.Fatalf("invite: %d %s", st, body)
+	}
+	c := sitetest.NewClient(t, "")
+	tok := c.CSRF("/.smsgate/login")
+	token := inv.Path[strings.Index(inv.Path, "token=")+len("token="):] // under the gate's prefix
+	sitetest.Expect(t, c.Post("/.smsgate/invite", url.Values{"token": {token}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/enroll")
+	sitetest.Expect(t, c.Post("/.smsgate/enroll", url.Values{"phone": {"+14155552671"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+	return c, sitetest.ExpectEnrolled(t, c.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}}), "/")
 }
