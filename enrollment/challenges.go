@@ -188,6 +188,7 @@ func (s *Challenges) start(ctx context.Context, sc Scope, c *Challenge, resends 
 	if err := s.writeChallenge(&writes, sc, c); err != nil {
 		return nil, err
 	}
+	s.noteNumberWait(&writes, sc, c, held)
 	err := store.Do(ctx, s.Store, &writes)
 	if err == nil {
 		err = sends.refusal()
@@ -198,7 +199,7 @@ func (s *Challenges) start(ctx context.Context, sc Scope, c *Challenge, resends 
 		}
 	}
 	if err != nil {
-		s.undo(ctx, sc, c, before, sends.recorded(true))
+		s.undo(ctx, sc, c, before, nw, sends.recorded(true))
 		return nil, err
 	}
 	if s.Checker != nil && c.Phone != "" {
@@ -207,7 +208,7 @@ func (s *Challenges) start(ctx context.Context, sc Scope, c *Challenge, resends 
 			if sc.Blind {
 				return blind(c, err)
 			}
-			s.undo(ctx, sc, c, before, sends.recorded(false))
+			s.undo(ctx, sc, c, before, nw, sends.recorded(false))
 			if errors.As(err, new(*providers.UserError)) {
 				return nil, &SendError{Err: err}
 			}
@@ -225,11 +226,10 @@ func (s *Challenges) start(ctx context.Context, sc Scope, c *Challenge, resends 
 			if !errors.As(err, new(*providers.UserError)) {
 				refund = sends.recorded(false)
 			}
-			s.undo(ctx, sc, c, before, refund)
+			s.undo(ctx, sc, c, before, nw, refund)
 			return nil, err
 		}
 		s.observe(CodeSent, c.Phone, c.Channel)
-		s.noteNumberWait(ctx, sc, c)
 	}
 	return c, nil
 }

@@ -20,11 +20,13 @@ func blind(c *Challenge, err error) (*Challenge, error) {
 }
 
 // undo takes back a send that did not happen: the challenge, its cooldown
-// (the one before comes back) and the sends it counted, in one round trip.
-func (s *Challenges) undo(ctx context.Context, sc Scope, c *Challenge, before cooldowns, refund []spent) {
+// and its number's waits (those before come back) and the sends it
+// counted, in one round trip.
+func (s *Challenges) undo(ctx context.Context, sc Scope, c *Challenge, before cooldowns, nw numberWait, refund []spent) {
 	var b store.Batch
 	b.Delete(challengeKey(sc.Realm, c.ID))
 	s.restoreCooldown(&b, sc, c, before)
+	s.restoreNumberWait(&b, sc, c, nw)
 	for _, sp := range refund {
 		b.Unslide(sp.key, sp.id)
 	}

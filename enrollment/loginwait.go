@@ -1,10 +1,6 @@
 package enrollment
 
-import (
-	"context"
-
-	"github.com/smsgate/caddy-smsgate/store"
-)
+import "github.com/smsgate/caddy-smsgate/store"
 
 // At a login form, cooldowns count what was typed (cooldown.go), so that
 // no answer tells a name from a number of it; alone, that let a name and
@@ -65,28 +61,31 @@ func (nw numberWait) streak(s *Challenges) int {
 	return s.resendsAfter(cooldowns{shared: nw.own})
 }
 
-// noteNumberWait starts c's number's waits once its code was sent: the
-// base wait for everyone, c's own wait and streak for its client. Written
-// after the send (a send that failed holds nothing back), and only ever a
-// delay: a store that cannot write them is not an error.
-func (s *Challenges) noteNumberWait(ctx context.Context, sc Scope, c *Challenge) {
+// noteNumberWait adds to b starting c's number's waits, with the send's
+// other records (none for a send they held): the base wait for everyone,
+// c's own wait and streak for its client. A send taken back (undo) puts
+// back what was there before (restoreNumberWait).
+func (s *Challenges) noteNumberWait(b *store.Batch, sc Scope, c *Challenge, held error) {
 	shared, own := s.numberWaitKeys(sc, c)
-	if shared == "" {
+	if shared == "" || held != nil {
 		return
 	}
 	now := s.Now()
-	var b store.Batch
 	cd := cooldown{Phone: s.numberID(c.Phone), Channel: c.Channel, Until: c.ResendAt, Resends: c.Resends}
-	if putCooldown(&b, own, cd, c.ResendAt.Sub(now)+cooldownMemory) != nil {
-		return
-	}
+	_ = putCooldown(b, own, cd, c.ResendAt.Sub(now)+cooldownMemory) // a struct of plain fields: it marshals
 	if s.ResendCooldown > 0 {
 		cd.Until, cd.Resends = now.Add(s.ResendCooldown), 0
-		if putCooldown(&b, shared, cd, s.ResendCooldown) != nil {
-			return
-		}
+		_ = putCooldown(b, shared, cd, s.ResendCooldown)
 	}
-	_ = store.Do(ctx, s.Store, &b)
+}
+
+// restoreNumberWait adds to b putting back c's number's waits as nw read
+// them.
+func (s *Challenges) restoreNumberWait(b *store.Batch, sc Scope, c *Challenge, nw numberWait) {
+	if shared, own := s.numberWaitKeys(sc, c); shared != "" && nw.shared != nil {
+		s.restore(b, shared, nw.shared)
+		s.restore(b, own, nw.own)
+	}
 }
 
 // endNumberWait adds to b forgetting c's number's waits: a code was used.
