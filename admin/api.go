@@ -95,10 +95,10 @@ func (a *AdminAPI) serve(w http.ResponseWriter, r *http.Request) error {
 // row), and whole once begun: a client that hangs up does not stop a
 // change half-way (a reset that revoked the sessions but kept the
 // phones), as the work was acknowledged when the request was read.
-// Scans (users, export) are not held to the budget, only each of their
-// calls to the store's own timeout, once the store answered within it
-// (answers); an import's records each have a budget of their own
-// (enrollment.Admin.Import).
+// Scans (users, export) are not held to the budget in all, as they take
+// as long as the store is large, but each of their round trips is (a
+// store that hangs part way ends the scan within it: store.Redis.Scan);
+// an import has a budget of its own (enrollment.Admin.Import).
 func Bounded(ctx context.Context) context.Context {
 	return store.WithBudget(context.WithoutCancel(ctx), store.RequestBudget)
 }

@@ -143,7 +143,15 @@ func adminCommand(sub subcommand) func(caddycmd.Flags) (int, error) {
 		var err error
 		// The admin endpoint as Caddy's own commands find it: --address,
 		// else the one the config's global options name, else the default.
-		address, err := caddycmd.DetermineAdminAPIAddress(fl.String("address"), nil, fl.String("config"), fl.String("adapter"))
+		// The config is read once, for this and for a stopped Caddy's store.
+		config := &configFile{path: fl.String("config"), adapter: fl.String("adapter")}
+		var raw []byte
+		if fl.String("address") == "" && config.path != "" {
+			if raw, err = config.load(); err != nil {
+				return caddy.ExitCodeFailedStartup, err
+			}
+		}
+		address, err := caddycmd.DetermineAdminAPIAddress(fl.String("address"), raw, config.path, config.adapter)
 		if err != nil {
 			return caddy.ExitCodeFailedStartup, err
 		}
@@ -151,7 +159,7 @@ func adminCommand(sub subcommand) func(caddycmd.Flags) (int, error) {
 			out, err = viaAdminAPI(address, sub, req, body, withKeys)
 		} else {
 			fmt.Fprintf(os.Stderr, "Caddy's admin endpoint %s does not answer: working on the store directly\n", address)
-			out, err = direct(fl, sub, req, body, withKeys)
+			out, err = direct(fl, config, sub, req, body, withKeys)
 		}
 		if err != nil {
 			return caddy.ExitCodeFailedStartup, err

@@ -28,9 +28,9 @@ import (
 // import with --new-realm: a typo must not create an empty store where a
 // revocation then "succeeds"), or the store that the config's gate names.
 // It returns the realm it found.
-func openStopped(folder, config, adapter, realm string, create bool) (store.Store, *Site, func(), error) {
+func openStopped(folder string, config *configFile, realm string, create bool) (store.Store, *Site, func(), error) {
 	switch {
-	case folder != "" && config != "":
+	case folder != "" && config.path != "":
 		return nil, nil, nil, errors.New("give --store or --config, not both")
 	case folder != "" && create:
 		st, closeDB, err := store.OpenBadger(folder)
@@ -44,10 +44,10 @@ func openStopped(folder, config, adapter, realm string, create bool) (store.Stor
 			return nil, nil, nil, err
 		}
 		return st, badgerSite(realm, folder), func() { _ = closeDB() }, nil
-	case config == "":
+	case config.path == "":
 		return nil, nil, nil, errors.New("Caddy is not running: give --config with its config (so that the realm's store is used, Badger or Redis), or --store with a Badger folder")
 	}
-	raw, _, _, err := caddycmd.LoadConfig(config, adapter)
+	raw, err := config.load()
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -91,6 +91,24 @@ func openStopped(folder, config, adapter, realm string, create bool) (store.Stor
 		return nil, nil, nil, fmt.Errorf("module %s is not a smsgate store", mod.Module)
 	}
 	return st, g, cancel, nil
+}
+
+// configFile is --config (with --adapter), read at most once: for the
+// admin endpoint it names, then, with Caddy stopped, for the realm's store.
+type configFile struct {
+	path, adapter string
+	raw           []byte
+	err           error
+	read          bool
+}
+
+// load is the config in Caddy's JSON, read the first time it is asked for.
+func (c *configFile) load() ([]byte, error) {
+	if !c.read {
+		c.raw, _, _, c.err = caddycmd.LoadConfig(c.path, c.adapter)
+		c.read = true
+	}
+	return c.raw, c.err
 }
 
 // openExistingBadger opens a Badger store that is already there.
@@ -155,7 +173,7 @@ func openEpoch(ctx context.Context, st store.Store, g *Site) (*continuity.Watch,
 
 // direct runs the command on a stopped Caddy's store: the one --store or
 // --config names, never a default.
-func direct(fl caddycmd.Flags, sub subcommand, req Request, body []byte, withKeys bool) ([]byte, error) {
+func direct(fl caddycmd.Flags, config *configFile, sub subcommand, req Request, body []byte, withKeys bool) ([]byte, error) {
 	var records []enrollment.Record
 	newRealm := sub.name == "import" && fl.Bool("new-realm")
 	if sub.name == "import" {
@@ -169,7 +187,7 @@ func direct(fl caddycmd.Flags, sub subcommand, req Request, body []byte, withKey
 		}
 	}
 	folder := fl.String("store")
-	st, g, closeStore, err := openStopped(folder, fl.String("config"), fl.String("adapter"), req.Realm, newRealm)
+	st, g, closeStore, err := openStopped(folder, config, req.Realm, newRealm)
 	hint := func(err error) error {
 		if sub.name == "import" && folder != "" {
 			return fmt.Errorf("%v (to import a realm the store does not hold, or into a new store, add --new-realm)", err)

@@ -59,9 +59,10 @@ const errStoreDown = "the store did not answer (the cause is in Caddy's log); tr
 // and a short message, never the driver's text.
 func apiError(err error) error {
 	var (
-		ae  *adminError
-		ie  *enrollment.ImportError
-		big *http.MaxBytesError
+		ae   *adminError
+		ie   *enrollment.ImportError
+		part *enrollment.PartialImportError
+		big  *http.MaxBytesError
 	)
 	switch {
 	case errors.As(err, &ae):
@@ -70,6 +71,9 @@ func apiError(err error) error {
 		return caddy.APIError{HTTPStatus: http.StatusRequestEntityTooLarge, Err: err}
 	case errors.As(err, &ie), errors.As(err, new(words.Worded)):
 		return caddy.APIError{HTTPStatus: http.StatusBadRequest, Err: err}
+	case errors.As(err, &part):
+		return caddy.APIError{HTTPStatus: http.StatusServiceUnavailable, Err: err, Message: fmt.Sprintf(
+			"%s; the import stopped after %d of %d records: run the same import again to finish it", errStoreDown, part.Written, part.Of)}
 	}
 	return caddy.APIError{HTTPStatus: http.StatusServiceUnavailable, Err: err, Message: errStoreDown}
 }

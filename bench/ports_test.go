@@ -7,8 +7,11 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/smsgate/caddy-smsgate/internal/harness"
 )
 
 // TestScriptPortsAreReserved: a port bench/ports.sh gives a script is
@@ -34,7 +37,7 @@ func TestScriptPortsAreReserved(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := script.Start(); err != nil {
+	if err := harness.Start(script, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	defer script.Wait()

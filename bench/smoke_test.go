@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -61,7 +60,7 @@ func TestScriptsStart(t *testing.T) {
 	caddy := filepath.Join(bin, "caddy")
 	build := exec.Command("go", "run", "-exec", "cp -t '"+bin+"'", "./cmd/caddy")
 	build.Dir = root
-	if out, err := build.CombinedOutput(); err != nil {
+	if out, err := harness.CombinedOutput(build); err != nil {
 		t.Fatalf("building Caddy: %v\n%s", err, out)
 	}
 	for _, c := range []struct {
@@ -90,11 +89,9 @@ func TestScriptsStart(t *testing.T) {
 			cmd := exec.CommandContext(ctx, c.args[0], c.args[1:]...)
 			cmd.Dir = root
 			cmd.Env = append(append(os.Environ(), "CADDY="+caddy, "OUT="+tmp, "TMPDIR="+tmp), c.env...)
-			// Its own process group, so that a run cut short leaves no
-			// Caddy, Redis or wrk behind.
-			cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-			cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-			out, err := cmd.CombinedOutput()
+			// Its own process group, so that a run cut short, or this
+			// binary killed, leaves no Caddy, Redis or wrk behind.
+			out, err := harness.CombinedOutput(cmd)
 			if err != nil {
 				t.Fatalf("%s: %v\n%s", strings.Join(c.args, " "), err, out)
 			}

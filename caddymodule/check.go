@@ -8,11 +8,9 @@ import (
 	"time"
 
 	"github.com/go-webauthn/webauthn/webauthn"
-	"golang.org/x/net/publicsuffix"
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/internal/cfutil"
-	"github.com/smsgate/caddy-smsgate/internal/localhost"
 	"github.com/smsgate/caddy-smsgate/internal/textsafe"
 	"github.com/smsgate/caddy-smsgate/pages"
 	"github.com/smsgate/caddy-smsgate/phone"
@@ -67,8 +65,8 @@ func (g *Gate) check() error {
 	if g.AssertionHeader != "" && g.SigningAlg != "EdDSA" {
 		return cfutil.OptionErrf("assertion_header", "assertion_header needs signing_alg EdDSA, so that upstreams can verify it with public keys")
 	}
-	if err := g.checkCookieDomain(); err != nil {
-		return err
+	if err := pages.CheckCookieDomain(g.CookieDomain, g.PublicOrigin, g.SiteOrigin); err != nil {
+		return &cfutil.OptionError{Key: "cookie_domain", Err: err}
 	}
 	if err := g.checkProviders(); err != nil {
 		return err
@@ -154,33 +152,6 @@ func (g *Gate) checkUsers() error {
 		if _, err := phone.Parse(u.Phone, g.DefaultRegion); err != nil {
 			return cfutil.OptionErrf(key, "user %q: phone %q: %v", u.Name, u.Phone, err)
 		}
-	}
-	return nil
-}
-
-// checkCookieDomain refuses a cookie_domain browsers would not honour for
-// this site (the session cookie would never come back: no one could sign
-// in): a public suffix, or a domain the site is not under.
-func (g *Gate) checkCookieDomain() error {
-	d := g.CookieDomain
-	if d == "" {
-		return nil
-	}
-	if strings.ContainsAny(d, ":/ ") {
-		return cfutil.OptionErrf("cookie_domain", "cookie_domain must be a domain such as example.com, not %q", d)
-	}
-	if ps, _ := publicsuffix.PublicSuffix(d); ps == d && !localhost.Is(d) {
-		return cfutil.OptionErrf("cookie_domain", "cookie_domain %s is a public suffix: browsers refuse a cookie for all of it; name your own domain", d)
-	}
-	for _, origin := range []string{g.PublicOrigin, g.SiteOrigin} {
-		u, err := url.Parse(origin)
-		if origin == "" || err != nil || u.Hostname() == "" {
-			continue
-		}
-		if host := strings.ToLower(u.Hostname()); host != d && !strings.HasSuffix(host, "."+d) {
-			return cfutil.OptionErrf("cookie_domain", "cookie_domain %s does not cover this site (%s): browsers would drop the session cookie, and no one could sign in", d, host)
-		}
-		break
 	}
 	return nil
 }

@@ -25,16 +25,16 @@ func (g *Gate) checkCounting() error {
 
 // startCounting starts the figures, the recent events and the guard, and
 // hooks them to the audit log and to the sends and checks of codes.
-func (g *Gate) startCounting() {
-	g.counting = admin.StartCounting(admin.CountingConfig{Store: g.store, Realm: g.Realm,
-		Guard: g.PumpingGuard, Paused: g.pumpingPaused, Logger: g.logger, Now: g.now})
+func (g *gate) startCounting(c *Gate) {
+	g.counting = admin.StartCounting(admin.CountingConfig{Store: g.store, Realm: c.Realm,
+		Guard: c.PumpingGuard, Paused: g.pumpingPaused, Logger: g.logger, Now: g.now})
 	g.log.Recent, g.log.Now = g.counting.Recent, g.now
 	g.challenges.Guard = g.counting.Guard
 	g.challenges.Observe = g.codeEvent
 }
 
 // codeEvent counts a code sent, used, or refused by the guard.
-func (g *Gate) codeEvent(event, e164, channel string) {
+func (g *gate) codeEvent(event, e164, channel string) {
 	country := phone.Region(e164)
 	g.counting.Code(event, country, channel)
 	g.metrics.Codes.WithLabelValues(country, event).Inc()
@@ -42,7 +42,7 @@ func (g *Gate) codeEvent(event, e164, channel string) {
 
 // pumpingPaused tells the admin of a pause: a warning in the log, a Caddy
 // event (smsgate_pumping_paused), a metric; the admin API lists it.
-func (g *Gate) pumpingPaused(realm string, p pumping.Pause) {
+func (g *gate) pumpingPaused(realm string, p pumping.Pause) {
 	g.metrics.Pauses.WithLabelValues(p.Kind).Inc()
 	g.log.Alarm(zap.WarnLevel, "pumping_paused", "codes to "+p.Place+" are used too seldom: new sends there are paused (SMS pumping?)",
 		zap.String("place", p.Place), zap.String("kind", p.Kind), zap.Int64("sent", p.Sent), zap.Int64("used", p.Used),

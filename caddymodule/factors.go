@@ -29,6 +29,6 @@ func (g *Gate) settleFactors() error {
 
 // strongEnough reports whether a session was earned with a kind this gate
 // takes, and passes its require; amrs, its amr as bits (Repeat.Cached's).
-func (g *Gate) strongEnough(cl *session.Claims, amrs uint8) bool {
+func (g *gate) strongEnough(cl *session.Claims, amrs uint8) bool {
 	return g.policy.SatisfiedBy(signin.AMRs(amrs), cl.Trusted)
 }

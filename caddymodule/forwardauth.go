@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
@@ -28,13 +27,13 @@ import (
 // code entered within that time (step-up), never a longer one than the
 // gate's own max_age. Its refusals (401, and 400 for
 // a bad max_age) are Caddy's errors: the site's handle_errors shapes them.
-func (g *Gate) authCheck(w http.ResponseWriter, r *http.Request) error {
+func (g *gate) authCheck(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Cache-Control", "no-store")
 	var q url.Values
 	if r.URL.RawQuery != "" { // Caddy's forward_auth sends none
 		q = r.URL.Query()
 	}
-	maxAge := time.Duration(g.MaxAge)
+	maxAge := g.maxAge
 	if v := q.Get("max_age"); v != "" {
 		d, err := caddy.ParseDuration(v)
 		if err != nil || d <= 0 {
@@ -88,10 +87,10 @@ var errMaxAge = errors.New("max_age must be a duration such as 15m")
 // authAnswer is a successful check's 200: the identity headers for the
 // upstream, and the request's other cookies (found: the session's, as in
 // ServeHTTP); repl, the request's placeholders.
-func (g *Gate) authAnswer(w http.ResponseWriter, r *http.Request, repl *caddy.Replacer, cl *session.Claims, found cookies.Found) {
+func (g *gate) authAnswer(w http.ResponseWriter, r *http.Request, repl *caddy.Replacer, cl *session.Claims, found cookies.Found) {
 	g.admit(r, repl, cl, cl.Facts().Lookup, found)
 	h := w.Header()
-	for name, value := range g.authHeaders() {
+	for name, value := range g.authHeaders {
 		h.Set(name, identityValue(repl, cl.Facts(), value))
 	}
 	// The request's cookies without smsgate's (admit took them off):
@@ -101,9 +100,9 @@ func (g *Gate) authAnswer(w http.ResponseWriter, r *http.Request, repl *caddy.Re
 	if cookies := r.Header["Cookie"]; len(cookies) > 0 {
 		h.Set("Cookie", strings.Join(cookies, "; "))
 	}
-	if g.AssertionHeader != "" {
+	if g.assertionHeader != "" {
 		a, _ := repl.GetString("smsgate.assertion") // admit's, never the client's
-		h.Set(g.AssertionHeader, a)
+		h.Set(g.assertionHeader, a)
 	}
 	w.WriteHeader(http.StatusOK)
 }
@@ -123,17 +122,9 @@ func identityValue(repl *caddy.Replacer, f *session.Facts, value string) string 
 	return repl.ReplaceAll(value, "")
 }
 
-// authHeaders are the headers a successful check answers with.
-func (g *Gate) authHeaders() map[string]string {
-	if len(g.AuthHeaders) > 0 {
-		return g.AuthHeaders
-	}
-	return map[string]string{"Remote-User": "{smsgate.user}"}
-}
-
 // loginURL is the portal's login page, returning to original.
-func (g *Gate) loginURL(original string) string {
-	u := g.PortalURL + g.PathPrefix + "login"
+func (g *gate) loginURL(original string) string {
+	u := g.loginPage
 	if original != "" {
 		u += "?rd=" + url.QueryEscape(original)
 	}
@@ -145,7 +136,7 @@ func (g *Gate) loginURL(original string) string {
 // Caddy and Traefik send X-Forwarded-Method/Proto/Host/Uri; nginx is
 // configured to send X-Original-URL and X-Original-Method. Only a refused
 // check needs it (for the login's return address).
-func (g *Gate) originalRequest(r *http.Request) (string, string) {
+func (g *gate) originalRequest(r *http.Request) (string, string) {
 	if trusted, _ := caddyhttp.GetVar(r.Context(), caddyhttp.TrustedProxyVarKey).(bool); !trusted {
 		return "", r.Method
 	}

@@ -26,11 +26,17 @@ var gateCookies = []string{pages.SessionCookie, pages.FlowCookie, pages.KnownCoo
 // ServeHTTP lets authenticated requests through to next, serves the gate's
 // own pages, and turns everyone else away. What may use the store holds
 // the drain (after Cleanup: handOff); a repeat visit does not. Its code is
-// the admitted path; the rest is in own, uncached, pages.Refuse.
+// the admitted path; the rest is in own, uncached, pages.Refuse. The
+// running gate serves it (serve): Gate is its configuration.
 func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	return g.gate.serve(w, r, next)
+}
+
+// serve is ServeHTTP's, on the running gate.
+func (g *gate) serve(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	h := &g.hot
 	if h.assertion {
-		r.Header.Del(g.AssertionHeader) // only ever the gate's own
+		r.Header.Del(g.assertionHeader) // only ever the gate's own
 	}
 	if strings.HasPrefix(r.URL.Path, h.prefix) {
 		return g.own(w, r, next)
@@ -59,7 +65,7 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 		}
 		return next.ServeHTTP(w, r)
 	}
-	return pages.Refuse(w, r, g.PathPrefix, errUnauthenticated)
+	return pages.Refuse(w, r, h.prefix, errUnauthenticated)
 }
 
 // hot is what ServeHTTP reads, in one line made when Provision ends (the
@@ -72,7 +78,7 @@ type hot struct {
 }
 
 // own serves the gate's own paths (under its prefix), holding the drain.
-func (g *Gate) own(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+func (g *gate) own(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	if !g.inFlight.Enter() {
 		return g.handOff(w, r, next)
 	}
@@ -87,7 +93,7 @@ func (g *Gate) own(w http.ResponseWriter, r *http.Request, next caddyhttp.Handle
 
 // uncached checks a session this gate has not cached, holding the drain:
 // what Repeat.Cached answers for one it has.
-func (g *Gate) uncached(r *http.Request, token string) (*session.Claims, func(string) (any, bool), uint8, error) {
+func (g *gate) uncached(r *http.Request, token string) (*session.Claims, func(string) (any, bool), uint8, error) {
 	if !g.inFlight.Enter() {
 		return nil, nil, 0, errReplaced
 	}
@@ -114,7 +120,7 @@ var (
 // false, having changed nothing, when the identity assertion was due to be
 // signed after the gate's Cleanup (signing may write keys to the store it
 // let go of: session.ErrReleased): the request is then handed on.
-func (g *Gate) admit(r *http.Request, repl *caddy.Replacer, cl *session.Claims, lookup func(string) (any, bool), found cookies.Found) bool {
+func (g *gate) admit(r *http.Request, repl *caddy.Replacer, cl *session.Claims, lookup func(string) (any, bool), found cookies.Found) bool {
 	if g.hot.assertion {
 		switch a, err := g.sessions.Assertion(cl); {
 		case errors.Is(err, session.ErrReleased):
@@ -122,7 +128,7 @@ func (g *Gate) admit(r *http.Request, repl *caddy.Replacer, cl *session.Claims, 
 		case err != nil:
 			g.logger.Error("signing the identity assertion", zap.Error(err))
 		default:
-			r.Header.Set(g.AssertionHeader, a)
+			r.Header.Set(g.assertionHeader, a)
 			repl.Set("smsgate.assertion", a)
 		}
 	}
@@ -138,7 +144,7 @@ func (g *Gate) admit(r *http.Request, repl *caddy.Replacer, cl *session.Claims, 
 
 // identify is who the first factor says the user is (see priorIdentity),
 // logging why when nobody believable is.
-func (g *Gate) identify(r *http.Request) (string, bool) {
+func (g *gate) identify(r *http.Request) (string, bool) {
 	user, ok := g.priorIdentity(r, replacer(r))
 	if !ok {
 		g.logNoIdentity(r)
@@ -146,40 +152,40 @@ func (g *Gate) identify(r *http.Request) (string, bool) {
 	return user, ok
 }
 
-func (g *Gate) logNoIdentity(r *http.Request) {
+func (g *gate) logNoIdentity(r *http.Request) {
 	repl := replacer(r)
 	if !g.headersTrusted(r, repl) {
 		g.logger.Warn("identity header refused: no forward_auth in this route set it, and the request did not come from a trusted proxy",
-			zap.String("identity", g.Identity), zap.String("path", r.URL.Path), zap.String("ip", pages.ClientIP(r)))
+			zap.String("identity", g.identity), zap.String("path", r.URL.Path), zap.String("ip", pages.ClientIP(r)))
 		return
 	}
-	if user := strings.TrimSpace(repl.ReplaceAll(g.Identity, "")); user != "" {
+	if user := strings.TrimSpace(repl.ReplaceAll(g.identity, "")); user != "" {
 		g.logger.Warn("identity refused: longer than the gate takes, or with control or direction characters",
 			zap.String("user", textsafe.Escape(user[:min(len(user), 64)])), zap.Int("bytes", len(user)))
 		return
 	}
 	g.logger.Warn("request without a first-factor identity refused; is basic_auth or forward_auth in front of smsgate for this path?",
-		zap.String("identity", g.Identity), zap.String("path", r.URL.Path))
+		zap.String("identity", g.identity), zap.String("path", r.URL.Path))
 }
 
 // passes reports whether a session admits the request of the first
 // factor's user: its user, its age (max_age), its kind (require); amrs, its
 // amr as bits.
-func (g *Gate) passes(cl *session.Claims, amrs uint8, user string) bool {
-	return g.signin.Identity.Admits(cl.Subject, user) && g.fresh(cl, time.Duration(g.MaxAge)) && g.strongEnough(cl, amrs)
+func (g *gate) passes(cl *session.Claims, amrs uint8, user string) bool {
+	return g.signin.Identity.Admits(cl.Subject, user) && g.fresh(cl, g.maxAge) && g.strongEnough(cl, amrs)
 }
 
 // everySessionPasses: each of passes' checks but the kind the session was
 // earned with (signin.Policy.Earned, cheap) is true of every session (a
 // login form naming nobody, no max_age, no require), so ServeHTTP skips
 // them (hot.anySession). A check added to passes must be added here.
-func (g *Gate) everySessionPasses() bool {
+func (g *gate) everySessionPasses() bool {
 	form, ok := g.signin.Identity.(signin.LoginForm)
-	return ok && len(form.Named) == 0 && g.Identity == IdentityNone && g.MaxAge <= 0 && len(g.policy.Require) == 0
+	return ok && len(form.Named) == 0 && g.identity == IdentityNone && g.maxAge <= 0 && len(g.policy.Require) == 0
 }
 
 // fresh reports whether the code behind a session was entered within
 // maxAge (0: any age will do) — per-route step-up.
-func (g *Gate) fresh(cl *session.Claims, maxAge time.Duration) bool {
+func (g *gate) fresh(cl *session.Claims, maxAge time.Duration) bool {
 	return maxAge <= 0 || g.now().Sub(time.Unix(cl.AuthTime, 0)) <= maxAge
 }

@@ -32,7 +32,7 @@ import (
 
 // headersTrusted reports whether every header the identity reads was set
 // by a hop the gate trusts (see above).
-func (g *Gate) headersTrusted(r *http.Request, repl *caddy.Replacer) bool {
+func (g *gate) headersTrusted(r *http.Request, repl *caddy.Replacer) bool {
 	if len(g.trusted) == 0 {
 		return true
 	}
@@ -53,14 +53,14 @@ func replacer(r *http.Request) *caddy.Replacer {
 // an empty identity is not ok, nor one from a header no trusted hop set,
 // nor one too long or with hidden characters: the gate fails closed.
 // repl is the request's (see replacer).
-func (g *Gate) priorIdentity(r *http.Request, repl *caddy.Replacer) (user string, ok bool) {
+func (g *gate) priorIdentity(r *http.Request, repl *caddy.Replacer) (user string, ok bool) {
 	if g.hot.noIdentity {
 		return "", true
 	}
 	if !g.headersTrusted(r, repl) {
 		return "", false // logNoIdentity says why
 	}
-	user = strings.TrimSpace(repl.ReplaceAll(g.Identity, ""))
+	user = strings.TrimSpace(repl.ReplaceAll(g.identity, ""))
 	if len(user) > MaxIdentity || !textsafe.Clean(user) {
 		return "", false
 	}

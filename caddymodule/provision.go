@@ -30,11 +30,12 @@ import (
 	"github.com/smsgate/caddy-smsgate/words"
 )
 
-// Provision builds the running gate from its configuration, in steps: it
-// settles and checks the config before it opens anything (check.go), loads
-// the providers, and only then opens the store and the keys (a config that
-// cannot run creates no database folder); the sign-in, the pages and the
-// admin's view of the gate are built on them.
+// Provision builds the running gate (gate, runtime.go) from its
+// configuration, in steps: it settles and checks the config before it opens
+// anything (check.go), loads the providers, and only then opens the store
+// and the keys (a config that cannot run creates no database folder); the
+// sign-in, the pages and the admin's view of the gate are built on them,
+// each step a method of the running gate given the configuration.
 func (g *Gate) Provision(ctx caddy.Context) error {
 	if g.gate == nil {
 		g.gate = new(gate) // from JSON: no Caddyfile lines
@@ -55,28 +56,41 @@ func (g *Gate) Provision(ctx caddy.Context) error {
 		g.log.Events = ev.(*caddyevents.App)
 	}
 	// The config is good: only now the store.
-	if err := g.openStore(ctx, s); err != nil {
+	rt := g.gate
+	if err := rt.openStore(ctx, g, s); err != nil {
 		return err
 	}
-	devices, err := g.buildEnrollment(s)
+	devices, err := rt.buildEnrollment(g, s)
 	if err != nil {
 		return err
 	}
-	g.buildSignIn(s, devices)
-	g.buildSite(s)
-	g.buildPages(s)
-	g.register(ctx)
-	// Every key derived from the secret follows when the gate adopts the store's.
+	rt.buildSignIn(g, s, devices)
+	rt.buildSite(s)
+	rt.buildPages(g, s)
+	rt.register(ctx)
+	rt.start(g)
+	successors.Add(rt.key, rt) // ready to serve what a replaced gate hands off
+	return nil
+}
+
+// start sets what serving reads of the configuration c and the hot line,
+// and starts the watch; every key derived from the secret follows when the
+// gate adopts the store's.
+func (g *gate) start(c *Gate) {
 	g.sessions.OnNewSecret(func(secret []byte) {
 		if err := g.keys.Rekey(secret); err != nil {
 			g.logger.Error("deriving keys from the store's new secret", zap.Error(err))
 		}
 	})
 	g.watch.Start(g.sessions)
-	g.hot = hot{prefix: g.PathPrefix, assertion: g.AssertionHeader != "", sessions: g.sessions.Repeat(),
-		earns: g.policy.Earns(), noIdentity: g.Identity == IdentityNone, anySession: g.everySessionPasses()}
-	successors.Add(g.key, g) // ready to serve what a replaced gate hands off
-	return nil
+	g.identity, g.maxAge, g.assertionHeader = c.Identity, time.Duration(c.MaxAge), c.AssertionHeader
+	g.authHeaders = c.AuthHeaders
+	if len(g.authHeaders) == 0 {
+		g.authHeaders = map[string]string{"Remote-User": "{smsgate.user}"}
+	}
+	g.loginPage = c.PortalURL + c.PathPrefix + "login"
+	g.hot = hot{prefix: c.PathPrefix, assertion: c.AssertionHeader != "", sessions: g.sessions.Repeat(),
+		earns: g.policy.Earns(), noIdentity: c.Identity == IdentityNone, anySession: g.everySessionPasses()}
 }
 
 // settled is what the checked config gives the later steps.
@@ -121,7 +135,7 @@ func (g *Gate) settle(ctx caddy.Context) (*settled, error) {
 		g.logger.Warn("cookie_domain hands the session cookie to every host under it: any of them that is not yours, or that logs request headers, can replay it as the user. Use it only for a domain whose every host you run",
 			zap.String("realm", g.Realm), zap.String("cookie_domain", g.CookieDomain))
 	}
-	if s.checker, err = g.loadProviders(ctx); err != nil {
+	if s.checker, err = g.loadProviders(ctx, g); err != nil {
 		return nil, err
 	}
 	if g.StoreRaw == nil {
@@ -154,14 +168,14 @@ func (g *Gate) settleUsers(s *settled) {
 
 // openStore opens the store, checks it is the one the gate knew, and sets
 // up the sessions and the keys derived from their secret.
-func (g *Gate) openStore(ctx caddy.Context, s *settled) error {
+func (g *gate) openStore(ctx caddy.Context, c *Gate, s *settled) error {
 	// The store lives in a context of the gate's own, ended by Cleanup after
 	// the gate's last writes: Caddy cleans up a config's modules in no set
 	// order, and a store closed first lost the figures' and recent events'
 	// last counts at a reload or a stop (TestReloadKeepsTheCounts).
 	storeCtx, closeStore := caddy.NewContext(ctx)
 	g.closeStore = closeStore
-	mod, err := storeCtx.LoadModule(g, "StoreRaw")
+	mod, err := storeCtx.LoadModule(c, "StoreRaw")
 	if err != nil {
 		return fmt.Errorf("loading store: %v", err)
 	}
@@ -174,8 +188,8 @@ func (g *Gate) openStore(ctx caddy.Context, s *settled) error {
 	if g.watch, await, err = storewatch.Open(ctx, g.store, g.storeID, g.log, g.now); err != nil {
 		return err
 	}
-	g.sessions, err = session.NewManager(ctx, session.Config{Store: g.store, Realm: g.Realm, Secret: s.signingKey, AwaitSecret: await,
-		Alg: g.SigningAlg, Lifetime: time.Duration(g.SessionLifetime), Rotation: time.Duration(g.KeyRotation), Now: g.now, Coarse: g.coarse, Logger: g.logger, Uses: &g.inFlight,
+	g.sessions, err = session.NewManager(ctx, session.Config{Store: g.store, Realm: c.Realm, Secret: s.signingKey, AwaitSecret: await,
+		Alg: c.SigningAlg, Lifetime: time.Duration(c.SessionLifetime), Rotation: time.Duration(c.KeyRotation), Now: g.now, Coarse: g.coarse, Logger: g.logger, Uses: &g.inFlight,
 		AMRs: func(amr []string) uint8 { return uint8(signin.AMRsOf(amr)) }}) // hot.earns tests them
 	if err != nil {
 		return err
@@ -188,7 +202,7 @@ func (g *Gate) openStore(ctx caddy.Context, s *settled) error {
 
 // buildEnrollment sets up codes, devices, invites and the strangers'
 // bounds on the store.
-func (g *Gate) buildEnrollment(s *settled) (*enrollment.Devices, error) {
+func (g *gate) buildEnrollment(c *Gate, s *settled) (*enrollment.Devices, error) {
 	keys, err := session.NewDerived(g.sessions.Secret(), g.now)
 	if err != nil {
 		return nil, err
@@ -197,44 +211,44 @@ func (g *Gate) buildEnrollment(s *settled) (*enrollment.Devices, error) {
 	var devices *enrollment.Devices
 	g.strangers = &enrollment.Strangers{IP: s.limits.StrangerIP, Net: s.limits.StrangerNet, Total: s.limits.Strangers, Store: g.store, Now: g.now}
 	g.challenges, devices, g.admin = enrollment.New(&enrollment.Core{Store: g.store, CodeKey: keys.Code,
-		PhoneKey: s.phoneKey, Limits: s.limits, Secrets: keys.Apps, WebAuthn: g.webauthn, VerifyUser: g.Identity == IdentityNone,
+		PhoneKey: s.phoneKey, Limits: s.limits, Secrets: keys.Apps, WebAuthn: g.webauthn, VerifyUser: c.Identity == IdentityNone,
 		Strangers: g.strangers, Now: g.now}, enrollment.Challenges{
 		Sender:         g.chain,
 		Verifier:       g.verifier,
 		Templates:      s.messages,
 		Policy:         s.policy,
-		Site:           g.SiteName,
-		CodeLength:     g.CodeLength,
-		CodeTTL:        time.Duration(g.CodeTTL),
-		MaxAttempts:    g.MaxAttempts,
-		ResendCooldown: time.Duration(g.ResendCooldown),
+		Site:           c.SiteName,
+		CodeLength:     c.CodeLength,
+		CodeTTL:        time.Duration(c.CodeTTL),
+		MaxAttempts:    c.MaxAttempts,
+		ResendCooldown: time.Duration(c.ResendCooldown),
 	})
 	g.challenges.Checker = s.checker
 	keys.OnRekey(g.admin.Rekey)
 	g.challenges.Words = g.words // the built-in messages in the user's language
-	g.startCounting()
+	g.startCounting(c)
 	return devices, nil
 }
 
 // buildSignIn sets up the sign-in's decisions.
-func (g *Gate) buildSignIn(s *settled, devices *enrollment.Devices) {
-	site := g.SiteName
+func (g *gate) buildSignIn(c *Gate, s *settled, devices *enrollment.Devices) {
+	site := c.SiteName
 	if site == "" {
 		site = g.host
 	}
 	g.signin = &signin.Service{Identity: s.identity, Users: s.users, Phones: s.phones,
 		Challenges: g.challenges, Devices: devices, Invites: g.admin, Strangers: g.strangers, Notices: g.chain,
-		Site: site, Host: g.host, Channels: g.policy.Channels(g.Channels), CodeLength: g.CodeLength, DefaultRegion: g.DefaultRegion,
-		AllowRemoveLast: g.AllowRemoveLast, Audit: g.log.Audit, Logger: g.logger, Now: g.now, Later: g.inFlight.Go, Revoked: g.sessions.RevokedBefore}
+		Site: site, Host: g.host, Channels: g.policy.Channels(c.Channels), CodeLength: c.CodeLength, DefaultRegion: c.DefaultRegion,
+		AllowRemoveLast: c.AllowRemoveLast, Audit: g.log.Audit, Logger: g.logger, Now: g.now, Later: g.inFlight.Go, Revoked: g.sessions.RevokedBefore}
 }
 
 // buildPages sets up the pages under the path prefix.
-func (g *Gate) buildPages(s *settled) {
-	g.pages = pages.New(pages.Config{Realm: g.Realm, Host: g.host, LinkOrigin: g.linkOrigin, PathPrefix: g.PathPrefix,
-		Channels: g.policy.Channels(g.Channels), CodeLength: g.CodeLength, Policy: g.policy,
-		Remember: time.Duration(g.Remember), StepUp: time.Duration(g.StepUp), RedirectHosts: g.RedirectHosts, Admins: g.Admins, Site: g.site,
-		PublicOrigin: g.PublicOrigin, PortalURL: g.PortalURL, CookieDomain: g.CookieDomain,
-		SiteName: g.SiteName, Logo: g.Logo, Accent: g.Accent, AllowedRegions: g.AllowedRegions, DefaultRegion: g.DefaultRegion,
+func (g *gate) buildPages(c *Gate, s *settled) {
+	g.pages = pages.New(pages.Config{Realm: c.Realm, Host: g.host, LinkOrigin: g.linkOrigin, PathPrefix: c.PathPrefix,
+		Channels: g.policy.Channels(c.Channels), CodeLength: c.CodeLength, Policy: g.policy,
+		Remember: time.Duration(c.Remember), StepUp: time.Duration(c.StepUp), RedirectHosts: c.RedirectHosts, Admins: c.Admins, Site: g.site,
+		PublicOrigin: c.PublicOrigin, PortalURL: c.PortalURL, CookieDomain: c.CookieDomain,
+		SiteName: c.SiteName, Logo: c.Logo, Accent: c.Accent, AllowedRegions: c.AllowedRegions, DefaultRegion: c.DefaultRegion,
 		Templates: s.pages, Passkeys: g.webauthn != nil,
 		SignIn: g.signin, Sessions: g.sessions, Store: g.store, Flows: g.keys.Flows, Known: g.keys.Known, Sealer: g.keys.Seal,
 		Words: g.words, Receipts: g.receipts, ReceiptsName: g.receiptsName, Receipt: g.counting.Receipt, Epoch: g.watch.Epoch(), Noticed: g.watch.Noticed,
@@ -245,13 +259,13 @@ func (g *Gate) buildPages(s *settled) {
 }
 
 // buildSite sets up the gate as the admin's tools (and its console) see it.
-func (g *Gate) buildSite(s *settled) {
+func (g *gate) buildSite(s *settled) {
 	g.site = &admin.Site{Config: s.admin, Admin: g.admin, Store: g.store, Epoch: g.watch.Epoch(), Sessions: g.sessions,
 		Logger: g.logger, Audit: g.log.Audit, Alarm: g.log.Alarm, Tally: g.counting.Tally, Now: g.now, Recent: g.counting.Recent}
 }
 
 // register shows the gate to the admin's tools (the smsgate app).
-func (g *Gate) register(ctx caddy.Context) {
+func (g *gate) register(ctx caddy.Context) {
 	if app, err := loadApp(ctx, "smsgate"); err == nil {
 		g.app = app.(*admin.App)
 		g.app.Register(g.site)
@@ -260,8 +274,8 @@ func (g *Gate) register(ctx caddy.Context) {
 
 // loadProviders provisions the providers into the failover chain, and
 // finds the one that reports delivery, checks numbers, or verifies.
-func (g *Gate) loadProviders(ctx caddy.Context) (providers.Checker, error) {
-	mods, err := ctx.LoadModule(g, "ProvidersRaw")
+func (g *gate) loadProviders(ctx caddy.Context, c *Gate) (providers.Checker, error) {
+	mods, err := ctx.LoadModule(c, "ProvidersRaw")
 	if err != nil {
 		return nil, fmt.Errorf("loading providers: %v", err)
 	}
@@ -294,7 +308,7 @@ func (g *Gate) loadProviders(ctx caddy.Context) (providers.Checker, error) {
 // go of its store (TestReloadDuringASend). A request that reaches the gate
 // after Cleanup begins nothing on the store, nor is admitted from its cache.
 func (g *Gate) Cleanup() error {
-	successors.Remove(g.key, g) // before the drain closes: a gate refusing requests is never found
+	successors.Remove(g.key, g.gate) // before the drain closes: a gate refusing requests is never found
 	if g.app != nil {
 		g.app.Unregister(g.site)
 	}
@@ -310,7 +324,7 @@ func (g *Gate) Cleanup() error {
 }
 
 // successors are the live gates by their configuration (handOff).
-var successors handoff.Registry[*Gate]
+var successors handoff.Registry[*gate]
 
 // handOff serves a request that reached the gate after Cleanup (it was
 // still in a handler before the gate, basic_auth say, when the config was
@@ -318,12 +332,12 @@ var successors handoff.Registry[*Gate]
 // runs all its checks (and hands it on again if it was replaced too) and
 // says so (handed_off); with none, a 503 the client may retry at once, on
 // the new config (an error, for handle_errors). The store stays untouched.
-func (g *Gate) handOff(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+func (g *gate) handOff(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	if s, ok := successors.Newest(g.key, g); ok { // told by s: the events app of g's config ended with it
 		s.log.Alarm(zap.InfoLevel, "handed_off", "a request that reached its gate after a config reload is served by the gate that replaced it")
-		return s.ServeHTTP(w, r, next)
+		return s.serve(w, r, next)
 	}
-	g.logger.Info("a request reached its gate after a config reload; no live gate has its configuration: 503, to retry", zap.String("event", "replaced"), zap.String("realm", g.Realm))
+	g.logger.Info("a request reached its gate after a config reload; no live gate has its configuration: 503, to retry", zap.String("event", "replaced"), zap.String("realm", g.log.Realm))
 	w.Header().Set("Retry-After", "1")
 	return caddyhttp.Error(http.StatusServiceUnavailable, errReplaced)
 }

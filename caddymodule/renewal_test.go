@@ -1,106 +1,26 @@
 package caddymodule_test
 
 import (
-	"context"
-	"encoding/json"
-	"errors"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/caddyserver/caddy/v2"
-	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
-	"github.com/smsgate/caddy-smsgate/internal/cfutil"
 	"github.com/smsgate/caddy-smsgate/internal/sitetest"
-	"github.com/smsgate/caddy-smsgate/store"
 )
 
-func init() { caddy.RegisterModule(holdStore{}) }
-
-// holdStore is a store for tests: a real one (Inner: badger, redis) that
-// holds a request right after it writes someone's recovery codes, and can
-// fail the reads of revocations, both driven by files in Dir (Caddy runs
-// in another process). A write of a key under recovery/ while the file
-// "arm" exists removes "arm", writes "parked" and waits (10 s at most) for
-// a file "go", which it removes. While a file "fail" exists, reads of keys
-// under revoked (a session's check that it is still live) fail.
-type holdStore struct {
-	Dir   string          `json:"dir"`
-	Inner json.RawMessage `json:"inner" caddy:"namespace=smsgate.stores inline_key=module"`
-	store.Store
-}
-
-func (holdStore) CaddyModule() caddy.ModuleInfo {
-	return caddy.ModuleInfo{ID: "smsgate.stores.smsgate_test_hold", New: func() caddy.Module { return new(holdStore) }}
-}
-
-func (h *holdStore) Provision(ctx caddy.Context) error {
-	mod, err := ctx.LoadModule(h, "Inner")
-	if err != nil {
-		return err
-	}
-	h.Store = mod.(store.Store)
-	return nil
-}
-
-// UnmarshalCaddyfile: `store smsgate_test_hold <dir> <store> <args...>`.
-func (h *holdStore) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
-	d.Next()
-	if !d.NextArg() {
-		return d.ArgErr()
-	}
-	h.Dir = d.Val()
-	var err error
-	h.Inner, err = cfutil.Module(d, "smsgate.stores.", "module")
-	return err
-}
-
-func (h *holdStore) exists(name string) bool {
-	_, err := os.Stat(filepath.Join(h.Dir, name))
-	return err == nil
-}
-
-func (h *holdStore) wrote(key string) {
-	if !strings.HasPrefix(key, "recovery/") || os.Remove(filepath.Join(h.Dir, "arm")) != nil {
-		return
-	}
-	_ = os.WriteFile(filepath.Join(h.Dir, "parked"), nil, 0o600)
-	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(2 * time.Millisecond) {
-		if os.Remove(filepath.Join(h.Dir, "go")) == nil {
-			return
-		}
-	}
-}
-
-func (h *holdStore) Get(ctx context.Context, key string) ([]byte, error) {
-	if strings.HasPrefix(key, "revoked") && h.exists("fail") {
-		return nil, errors.New("test: the store cannot be read")
-	}
-	return h.Store.Get(ctx, key)
-}
-
-func (h *holdStore) Put(ctx context.Context, key string, value []byte, ttl time.Duration) error {
-	err := h.Store.Put(ctx, key, value, ttl)
-	if err == nil {
-		h.wrote(key)
-	}
-	return err
-}
-
-func (h *holdStore) Update(ctx context.Context, key string, change func([]byte, bool) ([]byte, time.Duration, error)) error {
-	err := h.Store.Update(ctx, key, change)
-	if err == nil {
-		h.wrote(key)
-	}
-	return err
+// These tests' hold store (sitetest.HoldStore) holds a request right
+// after it writes someone's recovery codes, and can fail the reads of
+// revocations (a session's check that it is still live).
+func init() {
+	sitetest.Holds.Park = func(op, key string) bool { return op == "write" && strings.HasPrefix(key, "recovery/") }
+	sitetest.Holds.Fail = func(key string) bool { return strings.HasPrefix(key, "revoked") }
 }
 
 // holdSite is textSite for alice, on the store of storeLine held by a
-// holdStore in dir.
+// sitetest.HoldStore in dir.
 func holdSite(t *testing.T, storeLine, dir string) *sitetest.Site {
 	t.Helper()
 	s := textSite(t, strings.Replace(storeLine, "store ", "store smsgate_test_hold "+dir+" ", 1), []string{"alice"}, limitsOff)
@@ -143,7 +63,7 @@ func parkedRenewal(t *testing.T, c *sitetest.Client, dir string) <-chan *sitetes
 		_ = os.WriteFile(filepath.Join(dir, "go"), nil, 0o600)
 		<-finished
 	})
-	awaitFile(t, filepath.Join(dir, "parked"))
+	sitetest.AwaitFile(t, filepath.Join(dir, "parked"))
 	return done
 }
 

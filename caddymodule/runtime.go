@@ -24,8 +24,9 @@ import (
 )
 
 // gate is a Gate at work: what Provision builds from the configuration
-// (provision.go, step by step) and ServeHTTP uses. Gate holds it by an
-// embedded pointer, so that Gate itself declares only its JSON fields.
+// (provision.go, step by step, each step its method) and ServeHTTP hands
+// each request to (serve; identity.go, forwardauth.go). Gate holds it by
+// an embedded pointer, so that Gate itself declares only its JSON fields.
 type gate struct {
 	hot hot // what every request reads, first and together
 	// lines are where each option was written in a Caddyfile, so that a
@@ -66,7 +67,14 @@ type gate struct {
 	storeID    string             // the store's config, canonical (see storeIdentity)
 	// host names the site in messages and the WebOTP line: public_origin's
 	// host, else the realm. Fixed at load, never taken from a request.
-	host   string
+	host string
+	// What serving reads of the configuration (serves): the identity's
+	// placeholder, max_age, assertion_header, the forward-auth answer's
+	// headers (auth_header, else Remote-User) and the portal's login page.
+	identity, assertionHeader, loginPage string
+	maxAge                               time.Duration
+	authHeaders                          map[string]string
+
 	signin *signin.Service // the sign-in itself
 	policy *signin.Policy  // the kinds it takes and requires
 	// counting is the admin's figures and the pumping guard (counting.go).

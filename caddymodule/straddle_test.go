@@ -56,17 +56,6 @@ func (p *eventPark) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 
 var _ caddyevents.Handler = (*eventPark)(nil)
 
-// awaitFile waits for path to exist (10 s at most).
-func awaitFile(t *testing.T, path string) {
-	t.Helper()
-	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(2 * time.Millisecond) {
-		if _, err := os.Stat(path); err == nil {
-			return
-		}
-	}
-	t.Fatalf("%s never came", path)
-}
-
 // TestASignInStraddlingAResetEndsWithIt: a thief with the user's password
 // and phone types the code; the gate finds the phone still the user's
 // (held there: the verified event); the admin resets the user (every
@@ -106,7 +95,7 @@ func TestASignInStraddlingAResetEndsWithIt(t *testing.T) {
 		go func() {
 			done <- thief.Post("/.smsgate/verify", url.Values{"code": {code}, "csrf": {tok}, "remember": {"1"}})
 		}()
-		awaitFile(t, filepath.Join(park, "parked")) // the phone was found alice's
+		sitetest.AwaitFile(t, filepath.Join(park, "parked")) // the phone was found alice's
 		if st, out := s.Admin("POST", "/smsgate/reset", `{"realm":"localhost","user":"alice"}`); st != http.StatusOK {
 			t.Fatalf("resetting alice: %d %s", st, out)
 		}
@@ -211,7 +200,7 @@ func TestAnEnrollmentStraddlingAResetLeavesNoRecoveryCodes(t *testing.T) {
 
 		holder := sitetest.NewClient(t, "")
 		answer := enrolled(holder, "+14155552671")
-		awaitFile(t, filepath.Join(park, "parked")) // the phone is written
+		sitetest.AwaitFile(t, filepath.Join(park, "parked")) // the phone is written
 		s.Advance(time.Second)
 		if st, out := s.Admin("POST", "/smsgate/reset", `{"realm":"localhost","user":"ann"}`); st != http.StatusOK {
 			t.Fatalf("resetting ann: %d %s", st, out)

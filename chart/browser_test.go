@@ -78,8 +78,8 @@ func TestChartsInABrowser(t *testing.T) {
 	defer srv.Close()
 
 	// The profile, and what Chromium writes beside it, in the test's
-	// directory (harness.ChromiumEnv).
-	dir := t.TempDir()
+	// directory (harness.ChromiumEnv, harness.ChromiumDir).
+	dir := harness.ChromiumDir(t)
 	profile := filepath.Join(dir, "profile")
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox,
 		chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.UserDataDir(profile), chromedp.Env(harness.ChromiumEnv(dir)...))

@@ -214,10 +214,32 @@ type ImportError struct{ Key string }
 
 func (e *ImportError) Error() string { return "import: " + e.Key + " is not a record smsgate exports" }
 
-// Import writes records from Export. Unknown kinds of record are refused.
-// An import is as long as its export: each record's write has a request's
-// store budget of its own (store.WithBudget), not a share of one.
+// PartialImportError is an import that stopped part way on a store that
+// cannot write it all or none (a Redis Cluster; one too large for a
+// Badger transaction): the records before the one that failed are
+// written. Each record is written whole, as the file holds it, so the
+// same import run again finishes it.
+type PartialImportError struct {
+	Written, Of int
+	Err         error
+}
+
+func (e *PartialImportError) Error() string {
+	return fmt.Sprintf("import stopped after %d of %d records (%v): run the same import again to finish it", e.Written, e.Of, e.Err)
+}
+
+func (e *PartialImportError) Unwrap() error { return e.Err }
+
+// Import writes records from Export, all or none where the store can
+// (store.AllOrNothing: Badger, a Redis server or Sentinel), else one by
+// one, where an error leaves the records before it written
+// (PartialImportError). Unknown kinds of record are refused before any is
+// written. An import is as long as its export: written one by one, each
+// record has a request's store budget of its own (store.WithBudget), not
+// a share of one.
 func (s *Admin) Import(ctx context.Context, records []Record) error {
+	keys, values := make([]string, len(records)), make([][]byte, len(records))
+	all := make(map[string][]byte, len(records))
 	for i, r := range records {
 		key, value := r.Key, []byte(r.Value)
 		if k, ok := strings.CutPrefix(key, "b64:"); ok {
@@ -234,12 +256,24 @@ func (s *Admin) Import(ctx context.Context, records []Record) error {
 		if !known {
 			return &ImportError{Key: key}
 		}
+		keys[i], values[i], all[key] = key, value, value // a key named twice: the last, as one by one
+	}
+	if a, ok := s.Store.(store.AllOrNothing); ok && len(all) > 0 {
+		err := a.PutAll(store.Lasting(store.WithBudget(ctx, store.RequestBudget)), all)
+		if err != nil && !errors.Is(err, store.ErrNoTransaction) {
+			return fmt.Errorf("nothing was imported: %w", err)
+		}
+		if err == nil {
+			return nil
+		}
+	}
+	for i, key := range keys {
 		put := store.WithBudget(ctx, store.RequestBudget)
-		if i == len(records)-1 {
+		if i == len(keys)-1 {
 			put = store.Lasting(put) // one sync makes the whole import durable
 		}
-		if err := s.Store.Put(put, key, value, 0); err != nil {
-			return err
+		if err := s.Store.Put(put, key, values[i], 0); err != nil {
+			return &PartialImportError{Written: i, Of: len(keys), Err: err}
 		}
 	}
 	return nil

@@ -17,11 +17,7 @@ import (
 
 // callsKey names the record of when user's calls are spent until.
 func callsKey(sc Scope, limitKey string) string {
-	who := sc.Realm + "/" + limitKey
-	if sc.Known {
-		who += "/known"
-	}
-	return store.Key("calls-spent", who)
+	return store.Key("calls-spent", sc.spender(limitKey))
 }
 
 // NoteCall records, after c was called (err nil) or refused (err), when

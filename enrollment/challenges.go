@@ -119,12 +119,14 @@ func (s *Challenges) Start(ctx context.Context, sc Scope, c Challenge) (*Challen
 	return s.start(ctx, sc, &c, max(c.Resends, 0))
 }
 
-// start checks, in order: the lockout, the number's policy, the cooldown
-// and the send limits — all before anything costs money. Its store work is
-// two round trips: one reads the lockouts and the cooldown; the other
-// counts the send in every limit and writes the challenge and its
-// cooldown, all undone if a limit refuses.
-func (s *Challenges) start(ctx context.Context, sc Scope, c *Challenge, resends int) (*Challenge, error) {
+// startOnce checks, in order: the lockout, the number's policy, the
+// cooldown and the send limits — all before anything costs money. Its
+// store work is two round trips: one reads the lockouts, the cooldown
+// and the number's waits; the other counts the send in every limit and
+// writes the challenge, its cooldown and the number's waits (the
+// doubling's record only if it still holds what was read: errRaced, and
+// it is undone, if not), all undone if a limit refuses.
+func (s *Challenges) startOnce(ctx context.Context, sc Scope, c *Challenge, resends int) (*Challenge, error) {
 	now := s.Now()
 	var reads store.Batch
 	locks := s.readLocks(&reads, sc, c.User)
@@ -147,8 +149,8 @@ func (s *Challenges) start(ctx context.Context, sc Scope, c *Challenge, resends 
 	if err := s.cooledDown(before, sc, c); err != nil {
 		return nil, err
 	}
-	held := s.numberHeld(nw, sc, c)                              // answered after the records, as a blind send that failed
-	resends = max(resends, s.resendsAfter(before), nw.streak(s)) // a new login keeps the doubling
+	held := s.numberHeld(nw, sc, c)                                         // answered after the records, as a blind send that failed
+	resends = max(resends, s.resendsAfter(before.doubling()), nw.streak(s)) // a new login keeps the doubling
 	if err := s.paused(sc, c, watch.Refusal()); err != nil {
 		return nil, err
 	}
@@ -185,11 +187,17 @@ func (s *Challenges) start(ctx context.Context, sc Scope, c *Challenge, resends 
 	var writes store.Batch
 	sends := s.countSend(&writes, sc, c, now)
 	watch.Count(&writes, c.Phone == "")
-	if err := s.writeChallenge(&writes, sc, c); err != nil {
+	claim, err := s.writeChallenge(&writes, sc, c, before)
+	if err != nil {
 		return nil, err
 	}
-	s.noteNumberWait(&writes, sc, c, held)
-	err := store.Do(ctx, s.Store, &writes)
+	if err := s.noteNumberWait(&writes, sc, c, &nw, held); err != nil {
+		return nil, err
+	}
+	err = store.Do(ctx, s.Store, &writes)
+	if err == nil && s.lostRace(ctx, sc, c, claim, sends) {
+		return nil, errRaced
+	}
 	if err == nil {
 		err = sends.refusal()
 	}
@@ -199,7 +207,7 @@ func (s *Challenges) start(ctx context.Context, sc Scope, c *Challenge, resends 
 		}
 	}
 	if err != nil {
-		s.undo(ctx, sc, c, before, nw, sends.recorded(true))
+		s.undo(ctx, sc, c, &before, &nw, sends.recorded(true))
 		return nil, err
 	}
 	if s.Checker != nil && c.Phone != "" {
@@ -208,7 +216,7 @@ func (s *Challenges) start(ctx context.Context, sc Scope, c *Challenge, resends 
 			if sc.Blind {
 				return blind(c, err)
 			}
-			s.undo(ctx, sc, c, before, nw, sends.recorded(false))
+			s.undo(ctx, sc, c, &before, &nw, sends.recorded(false))
 			if errors.As(err, new(*providers.UserError)) {
 				return nil, &SendError{Err: err}
 			}
@@ -226,7 +234,7 @@ func (s *Challenges) start(ctx context.Context, sc Scope, c *Challenge, resends 
 			if !errors.As(err, new(*providers.UserError)) {
 				refund = sends.recorded(false)
 			}
-			s.undo(ctx, sc, c, before, nw, refund)
+			s.undo(ctx, sc, c, &before, &nw, refund)
 			return nil, err
 		}
 		s.observe(CodeSent, c.Phone, c.Channel)

@@ -62,20 +62,33 @@ func streakKey(sc Scope, c *Challenge) string {
 	if c.LimitKey == "" || sc.Known {
 		return ""
 	}
-	return store.Key("cooldown", sc.Realm, c.LimitKey, "ip", IPKey(sc.IP))
+	return sc.accountKey("cooldown", c.LimitKey, "ip", IPKey(sc.IP))
+}
+
+// doublingKey is the record of c's doubling: the client's at a login
+// form, else the user's one record.
+func (s *Challenges) doublingKey(sc Scope, c *Challenge) string {
+	if k := streakKey(sc, c); k != "" {
+		return k
+	}
+	return s.cooldownKey(sc, c)
+}
+
+// doubling is the record of the doubling read into cd (doublingKey's).
+// The shared record of a login form holds none (one from before the
+// split does: it is not followed, as a stranger's streak is not).
+func (cd cooldowns) doubling() *store.Op {
+	if cd.own != nil {
+		return cd.own
+	}
+	return cd.shared
 }
 
 // resendsAfter is how many codes came before the next one for the
-// records read into cd (0 for none, or one past its memory by the gate's
-// clock, which a store's expiry need not follow): its streak and the code
-// it records. The shared record of a login form holds none (one from
-// before the split does: it is not followed, as a stranger's streak is
-// not).
-func (s *Challenges) resendsAfter(cd cooldowns) int {
-	op := cd.shared
-	if cd.own != nil {
-		op = cd.own
-	}
+// record of a doubling read into op (0 for none, or one past its memory
+// by the gate's clock, which a store's expiry need not follow): its
+// streak and the code it records.
+func (s *Challenges) resendsAfter(op *store.Op) int {
 	var r cooldown
 	if op.Err != nil || json.Unmarshal(op.Value, &r) != nil || !s.Now().Before(r.Until.Add(cooldownMemory)) {
 		return 0
@@ -143,44 +156,103 @@ func (s *Challenges) waitAfter(resends int) time.Duration {
 	return min(s.ResendCooldown<<min(resends, 10), max(s.ResendCooldown, MaxResendWait))
 }
 
-// startCooldown adds c's cooldown to b.
-func (s *Challenges) startCooldown(b *store.Batch, sc Scope, c *Challenge) error {
-	cd := cooldown{Phone: s.numberID(c.Phone), Channel: c.Channel, Until: c.ResendAt, Resends: c.Resends}
-	if k := streakKey(sc, c); k != "" {
-		if err := putCooldown(b, k, cd, c.ResendAt.Sub(s.Now())+cooldownMemory); err != nil {
-			return err
+// errRaced says that a send found the record of its cooldown's doubling
+// changed by another send since it read it (startCooldown): it was
+// undone (lostRace), to be decided again.
+var errRaced = errors.New("enrollment: another send changed the cooldown meanwhile")
+
+// maxRaces is how many times start decides a send again after a race
+// before it gives up (store.ErrContended): one client's sends at once
+// race each other once, and the second is then refused by the first's
+// wait.
+const maxRaces = 3
+
+// start is startOnce, tried again while it lost the record of its
+// cooldown's doubling to another send at once (errRaced): decided again
+// on the records as they are now, where the other's wait, mostly,
+// refuses it.
+func (s *Challenges) start(ctx context.Context, sc Scope, c *Challenge, resends int) (*Challenge, error) {
+	for try := 1; try <= maxRaces; try++ {
+		again := *c
+		got, err := s.startOnce(ctx, sc, &again, resends)
+		if !errors.Is(err, errRaced) {
+			return got, err
 		}
-		if s.ResendCooldown <= 0 {
-			return nil // no base wait to share
-		}
-		cd.Until, cd.Resends = s.Now().Add(s.ResendCooldown), 0
-		return putCooldown(b, s.cooldownKey(sc, c), cd, s.ResendCooldown)
+		sc.Stranger = false // counted in the strangers' total once, by the first try
 	}
-	return putCooldown(b, s.cooldownKey(sc, c), cd, c.ResendAt.Sub(s.Now())+cooldownMemory)
+	return nil, store.ErrContended
 }
 
-func putCooldown(b *store.Batch, key string, cd cooldown, ttl time.Duration) error {
+// startCooldown adds c's cooldown to b: its wait and doubling written
+// into the record of its doubling (doublingKey) only if that record
+// still holds what before read of it (a Swap, returned), and at a login
+// form the base wait that the code shares with everyone who types the
+// name. A swap that did not write lost a race: another send (one client
+// posting the login twice at once) wrote the record since it was read,
+// and this send is decided again on what it holds now (start): where it
+// was a Put, both sends passed the wait and the doubling of one was
+// lost — a text more than the schedule allows.
+func (s *Challenges) startCooldown(b *store.Batch, sc Scope, c *Challenge, before cooldowns) (*store.Op, error) {
+	base := ""
+	if streakKey(sc, c) != "" {
+		base = s.cooldownKey(sc, c)
+	}
+	return s.writeWaits(b, c, s.doublingKey(sc, c), before.doubling(), base)
+}
+
+// writeWaits adds to b c's wait and doubling at key: swapped in if it
+// still holds what read found there (the Swap, returned), or with read
+// nil put; and with base not "" the base wait after c shared there (none
+// with no resend_cooldown).
+func (s *Challenges) writeWaits(b *store.Batch, c *Challenge, key string, read *store.Op, base string) (*store.Op, error) {
+	cd := cooldown{Phone: s.numberID(c.Phone), Channel: c.Channel, Until: c.ResendAt, Resends: c.Resends}
 	raw, err := json.Marshal(cd)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	b.Put(key, raw, ttl)
-	return nil
+	var claim *store.Op
+	if read != nil {
+		claim = b.Swap(key, read, raw, s.keep(cd, false))
+	} else {
+		b.Put(key, raw, s.keep(cd, false))
+	}
+	if base == "" || s.ResendCooldown <= 0 {
+		return claim, nil
+	}
+	cd.Until, cd.Resends = s.Now().Add(s.ResendCooldown), 0
+	if raw, err = json.Marshal(cd); err != nil {
+		return nil, err
+	}
+	b.Put(base, raw, s.keep(cd, true))
+	return claim, nil
+}
+
+// keep is how long a cooldown record cd is kept: to the end of its wait,
+// and, but for a login form's base record (which holds no doubling), the
+// doubling's memory after it. Written and put back (restore) alike.
+func (s *Challenges) keep(cd cooldown, base bool) time.Duration {
+	ttl := cd.Until.Sub(s.Now())
+	if !base {
+		ttl += cooldownMemory
+	}
+	return ttl
 }
 
 // restoreCooldown adds to b putting back the cooldowns that before read
 // (another number's wait, or a streak still remembered), or deleting c's.
 func (s *Challenges) restoreCooldown(b *store.Batch, sc Scope, c *Challenge, before cooldowns) {
-	s.restore(b, s.cooldownKey(sc, c), before.shared)
+	s.restore(b, s.cooldownKey(sc, c), before.shared, before.own != nil)
 	if before.own != nil {
-		s.restore(b, streakKey(sc, c), before.own)
+		s.restore(b, streakKey(sc, c), before.own, false)
 	}
 }
 
-func (s *Challenges) restore(b *store.Batch, key string, before *store.Op) {
+// restore adds to b putting back the record before read at key, kept as
+// long as it was written for (keep; base: a login form's base record).
+func (s *Challenges) restore(b *store.Batch, key string, before *store.Op, base bool) {
 	var cd cooldown
 	if before.Err == nil && json.Unmarshal(before.Value, &cd) == nil {
-		if ttl := cd.Until.Add(cooldownMemory).Sub(s.Now()); ttl > 0 {
+		if ttl := s.keep(cd, base); ttl > 0 {
 			b.Put(key, before.Value, ttl)
 			return
 		}

@@ -8,8 +8,9 @@ import (
 	"github.com/smsgate/caddy-smsgate/store"
 )
 
-// What happens to a code once its challenge is made: it is delivered (or
-// its failure answered blind, or the send taken back), and resent.
+// What happens to a code once its challenge is made and written with its
+// cooldown (writeChallenge, record.go): it is delivered (or its failure
+// answered blind, or the send taken back), and resent.
 
 // blind answers a Blind send that failed as a decoy's is answered: its
 // records and the limits it counted stay (a decoy's are not given back
@@ -19,18 +20,34 @@ func blind(c *Challenge, err error) (*Challenge, error) {
 	return c, nil
 }
 
-// undo takes back a send that did not happen: the challenge, its cooldown
-// and its number's waits (those before come back) and the sends it
-// counted, in one round trip.
-func (s *Challenges) undo(ctx context.Context, sc Scope, c *Challenge, before cooldowns, nw numberWait, refund []spent) {
+// undo takes back a send that did not happen: the challenge, its
+// cooldown and its number's waits (those before come back; with before or
+// nw nil, they are left to the send that raced it: lostRace) and the sends
+// it counted, in one round trip.
+func (s *Challenges) undo(ctx context.Context, sc Scope, c *Challenge, before *cooldowns, nw *numberWait, refund []spent) {
 	var b store.Batch
 	b.Delete(challengeKey(sc.Realm, c.ID))
-	s.restoreCooldown(&b, sc, c, before)
+	if before != nil {
+		s.restoreCooldown(&b, sc, c, *before)
+	}
 	s.restoreNumberWait(&b, sc, c, nw)
 	for _, sp := range refund {
 		b.Unslide(sp.key, sp.id)
 	}
 	_ = store.Do(ctx, s.Store, &b)
+}
+
+// lostRace says whether another send at once changed the record of the
+// cooldown's doubling that this one read and swapped (claim: errRaced):
+// if so it is undone, but for the cooldowns and the number's waits, which
+// the other send wrote too (the same name from the same client: the same
+// number) and keeps.
+func (s *Challenges) lostRace(ctx context.Context, sc Scope, c *Challenge, claim *store.Op, sends *sends) bool {
+	if claim.OK {
+		return false
+	}
+	s.undo(ctx, sc, c, nil, nil, sends.recorded(true))
+	return true
 }
 
 // deliver sends code for challenge c, or has the Verifier send its own.

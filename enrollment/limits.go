@@ -168,10 +168,7 @@ func (s *Challenges) countSend(b *store.Batch, sc Scope, c *Challenge, now time.
 	}
 	// A browser that signed in before (a known browser) has budgets of its
 	// own, so that strangers naming the user cannot spend them.
-	who := sc.Realm + "/" + c.limitKey()
-	if sc.Known {
-		who += "/known"
-	}
+	who := sc.spender(c.limitKey())
 	checks := []check{
 		{"ip", IPKey(sc.IP), s.Limits.IP},
 		{"user", who, s.Limits.User},
@@ -273,13 +270,16 @@ func failUserKey(sc Scope, user string) string { return sc.accountKey("fails", u
 func lockKey(sc Scope, user string) string     { return store.Key("lock", sc.Realm, user, IPKey(sc.IP)) }
 func lockUserKey(sc Scope, user string) string { return sc.accountKey("lock", user) }
 
-// accountKey names an account-wide record; a known browser's are its
-// own, apart from everyone else's (an IPKey is never "known-browser").
-func (sc Scope) accountKey(kind, user string) string {
+// accountKey names an account-wide record, or with parts one of its
+// records kept apart (a login form's client's streak: "ip" and its
+// IPKey); a known browser's are its own, apart from everyone else's (an
+// IPKey is never "known-browser").
+func (sc Scope) accountKey(kind, user string, parts ...string) string {
+	key := append([]string{kind, sc.Realm, user}, parts...)
 	if sc.Known {
-		return store.Key(kind, sc.Realm, user, "known-browser")
+		key = append(key, "known-browser")
 	}
-	return store.Key(kind, sc.Realm, user)
+	return store.Key(key...)
 }
 
 // failureMemory is how long wrong codes are remembered without a success.

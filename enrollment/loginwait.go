@@ -14,8 +14,12 @@ import "github.com/smsgate/caddy-smsgate/store"
 // their own cooldown.
 
 // numberWait is the records of a login form's code's number, read before
-// it is sent: nil ops where none apply.
-type numberWait struct{ shared, own *store.Op }
+// it is sent: nil ops where none apply; wrote says the send wrote them
+// (noteNumberWait), so that undo has them to put back.
+type numberWait struct {
+	shared, own *store.Op
+	wrote       bool
+}
 
 // numberWaitKeys are the keys of c's number's waits: "" where none apply
 // (not a login form's send, a known browser, a decoy).
@@ -58,33 +62,31 @@ func (nw numberWait) streak(s *Challenges) int {
 	if nw.own == nil {
 		return 0
 	}
-	return s.resendsAfter(cooldowns{shared: nw.own})
+	return s.resendsAfter(nw.own)
 }
 
 // noteNumberWait adds to b starting c's number's waits, with the send's
 // other records (none for a send they held): the base wait for everyone,
-// c's own wait and streak for its client. A send taken back (undo) puts
-// back what was there before (restoreNumberWait).
-func (s *Challenges) noteNumberWait(b *store.Batch, sc Scope, c *Challenge, held error) {
+// and c's own wait and streak for its client (writeWaits), put: not
+// swapped in as the cooldown's doubling is, so a name and its number
+// typed at the same instant may both pass them (SECURITY.md). A send
+// taken back (undo) puts back what was there before (restoreNumberWait).
+func (s *Challenges) noteNumberWait(b *store.Batch, sc Scope, c *Challenge, nw *numberWait, held error) error {
 	shared, own := s.numberWaitKeys(sc, c)
 	if shared == "" || held != nil {
-		return
+		return nil
 	}
-	now := s.Now()
-	cd := cooldown{Phone: s.numberID(c.Phone), Channel: c.Channel, Until: c.ResendAt, Resends: c.Resends}
-	_ = putCooldown(b, own, cd, c.ResendAt.Sub(now)+cooldownMemory) // a struct of plain fields: it marshals
-	if s.ResendCooldown > 0 {
-		cd.Until, cd.Resends = now.Add(s.ResendCooldown), 0
-		_ = putCooldown(b, shared, cd, s.ResendCooldown)
-	}
+	nw.wrote = true
+	_, err := s.writeWaits(b, c, own, nil, shared)
+	return err
 }
 
 // restoreNumberWait adds to b putting back c's number's waits as nw read
-// them.
-func (s *Challenges) restoreNumberWait(b *store.Batch, sc Scope, c *Challenge, nw numberWait) {
-	if shared, own := s.numberWaitKeys(sc, c); shared != "" && nw.shared != nil {
-		s.restore(b, shared, nw.shared)
-		s.restore(b, own, nw.own)
+// them, if the send wrote them (nil nw: they are another send's).
+func (s *Challenges) restoreNumberWait(b *store.Batch, sc Scope, c *Challenge, nw *numberWait) {
+	if shared, own := s.numberWaitKeys(sc, c); shared != "" && nw != nil && nw.wrote {
+		s.restore(b, shared, nw.shared, true)
+		s.restore(b, own, nw.own, false)
 	}
 }
 

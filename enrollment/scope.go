@@ -1,5 +1,7 @@
 package enrollment
 
+import "github.com/smsgate/caddy-smsgate/store"
+
 // Scope is where a request comes from: the realm it is for, the host it
 // came to (for messages), and the client's IP (for limits).
 type Scope struct {
@@ -30,4 +32,16 @@ type Scope struct {
 	// asked at the check: Check looks for no device then, and otherwise
 	// refuses a code whose phone is no longer the user's.
 	Provisioned bool
+}
+
+// spender is whose send windows (per user, calls) a send for limitKey
+// spends: its own in the realm, a known browser's apart. Its parts are
+// joined by store.Key, which escapes them: a name typed at a login form
+// ("alice/known") does not reach another's windows. (For names without
+// '/' or '%', the key is the one joined as text before.)
+func (sc Scope) spender(limitKey string) string {
+	if sc.Known {
+		return store.Key(sc.Realm, limitKey, "known")
+	}
+	return store.Key(sc.Realm, limitKey)
 }

@@ -2,12 +2,16 @@ package pages
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"golang.org/x/net/publicsuffix"
+
 	"github.com/smsgate/caddy-smsgate/internal/localhost"
 	"github.com/smsgate/caddy-smsgate/session"
 	"github.com/smsgate/caddy-smsgate/signin"
@@ -97,4 +101,31 @@ func ClientIP(r *http.Request) string {
 // maxAge (0: any age will do) — per-route step-up.
 func (p *Pages) fresh(cl *session.Claims, maxAge time.Duration) bool {
 	return maxAge <= 0 || p.Now().Sub(time.Unix(cl.AuthTime, 0)) <= maxAge
+}
+
+// CheckCookieDomain refuses a cookie_domain browsers would not honour for
+// this site (the session cookie would never come back: no one could sign
+// in): a public suffix, or a domain the site is not under. origins are the
+// site's (public_origin, site_origin): the first set is the one checked.
+func CheckCookieDomain(d string, origins ...string) error {
+	if d == "" {
+		return nil
+	}
+	if strings.ContainsAny(d, ":/ ") {
+		return fmt.Errorf("cookie_domain must be a domain such as example.com, not %q", d)
+	}
+	if ps, _ := publicsuffix.PublicSuffix(d); ps == d && !localhost.Is(d) {
+		return fmt.Errorf("cookie_domain %s is a public suffix: browsers refuse a cookie for all of it; name your own domain", d)
+	}
+	for _, origin := range origins {
+		u, err := url.Parse(origin)
+		if origin == "" || err != nil || u.Hostname() == "" {
+			continue
+		}
+		if host := strings.ToLower(u.Hostname()); host != d && !strings.HasSuffix(host, "."+d) {
+			return fmt.Errorf("cookie_domain %s does not cover this site (%s): browsers would drop the session cookie, and no one could sign in", d, host)
+		}
+		break
+	}
+	return nil
 }

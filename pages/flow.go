@@ -96,7 +96,7 @@ func (p *Pages) saveFlow(req *request) {
 const maxFlowCookie = 3900
 
 // knownLifetime is how long a browser stays known after a sign-in.
-const knownLifetime = 400 * 24 * time.Hour
+const knownLifetime = session.KnownLifetime
 
 // knownUser is whom this browser signed in as before (its known-browser
 // cookie), or "". Only since the user's last reset, revoke or sign-out
@@ -124,12 +124,9 @@ func (p *Pages) knownUser(r *http.Request) (string, error) {
 // rememberBrowser marks this browser as user's: strangers who name the
 // user then cannot spend its send budgets or lock it out (OWASP's device
 // cookies). It lets nobody in by itself. It names the session the sign-in
-// made (its token): the admin's end of that session ends this too.
-func (p *Pages) rememberBrowser(req *request, user, sessionToken string) {
-	sid := ""
-	if cl, err := p.Sessions.Verify(sessionToken); err == nil {
-		sid = cl.SID
-	}
+// made (its ID, as Issue answered it: its token is not verified again):
+// the admin's end of that session ends this too.
+func (p *Pages) rememberBrowser(req *request, user, sid string) {
 	// Stamped when the sign-in began, as its session is: a reset while it
 	// ran covers it too.
 	token, err := p.Known.Sign(session.Claims{RegisteredClaims: p.Known.NewClaimsAt(req.realm, user, knownLifetime, req.began.At()), SID: sid})

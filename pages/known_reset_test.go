@@ -64,12 +64,22 @@ func TestAnEndedTrustedSessionEndsItsBrowsersKnownness(t *testing.T) {
 // the admin API lists them.
 func alicesSessions(t *testing.T, s *sitetest.Site) []string {
 	t.Helper()
+	return alicesSessionsOf(t, s, 2)
+}
+
+// alicesSessionsOf is alicesSessions where she has n.
+func alicesSessionsOf(t *testing.T, s *sitetest.Site, n int) []string {
+	t.Helper()
 	_, out := s.Admin("GET", "/smsgate/sessions?realm=localhost&user=alice", "")
 	var list []struct{ SID string }
-	if err := json.Unmarshal([]byte(out), &list); err != nil || len(list) != 2 {
+	if err := json.Unmarshal([]byte(out), &list); err != nil || len(list) != n {
 		t.Fatalf("alice's sessions: %v %s", err, out)
 	}
-	return []string{list[0].SID, list[1].SID}
+	ids := make([]string, n)
+	for i := range list {
+		ids[i] = list[i].SID
+	}
+	return ids
 }
 
 // knownEnded signs a thief in as alice (and, with owner, alice in her own

@@ -1,36 +1,19 @@
 package pages
 
-import (
-	"net/http"
+import "net/http"
 
-	"go.uber.org/zap"
-)
-
-// logout ends the session here and in the store, so that a copy of the
-// cookie stops working too. A GET shows a confirmation form: a link or an
-// image must not be able to sign anyone out.
+// logout signs this browser out (signOut: its session and its trust). A
+// GET shows a confirmation form: a link or an image must not be able to
+// sign anyone out.
 func (p *Pages) logout(req *request) {
 	if req.r.Method == http.MethodGet {
 		p.page(req, http.StatusOK, "logout", pageData{})
 		return
 	}
-	signedIn := false
-	if c, err := req.r.Cookie(SessionCookie); err == nil {
-		if cl, err := p.Sessions.Verify(c.Value); err == nil {
-			signedIn = true
-			ended, err := p.Sessions.Revoke(req.r.Context(), c.Value, cl)
-			if err != nil {
-				p.Logger.Error("revoking session", zap.Error(err))
-				p.unavailable(req)
-				return
-			}
-			if ended {
-				p.Audit("signed_out", cl.Subject, "")
-			}
-		}
+	signedIn, ok := p.signOut(req)
+	if !ok {
+		return
 	}
-	p.setSessionCookie(req.w, req.r, "", -1)
-	setCookie(req.w, req.r, FlowCookie, "", p.PathPrefix, -1)
 	rd := req.flow.RD
 	if !signedIn {
 		// "Not you?": a sign-in cancelled before it ended does not go on

@@ -267,9 +267,9 @@ func (p *Pages) answerCheck(req *request, res *signin.Result, err error, d pageD
 		return
 	}
 	switch res.AMR[0] {
-	case "recovery":
+	case signin.AMRRecovery:
 		p.Metrics.Verifications.WithLabelValues("recovery_code").Inc()
-	case "otp":
+	case signin.AMROTP:
 		p.Metrics.Verifications.WithLabelValues("app").Inc()
 	default:
 		p.Metrics.Verifications.WithLabelValues("success").Inc()
@@ -288,7 +288,7 @@ func (p *Pages) signedIn(req *request, res *signin.Result) {
 	if w.Trust = p.trust(req, res.User, held, res.AMR); w.Trust == "" {
 		w.Trust = held
 	}
-	token, err := p.Sessions.IssueBegun(req.r.Context(), req.began, res.User, res.AMR, w)
+	token, sid, err := p.Sessions.IssueBegun(req.r.Context(), req.began, res.User, res.AMR, w)
 	if err != nil {
 		p.Logger.Error("signing session", zap.Error(err))
 		p.unavailable(req)
@@ -308,7 +308,7 @@ func (p *Pages) signedIn(req *request, res *signin.Result) {
 	} else {
 		setCookie(req.w, req.r, FlowCookie, "", p.PathPrefix, -1)
 	}
-	p.rememberBrowser(req, res.User, token)
+	p.rememberBrowser(req, res.User, sid)
 	switch {
 	case req.json:
 		out := map[string]any{"status": "verified", "redirect": rd}

@@ -42,14 +42,14 @@ func (p *Pages) trustedSignIn(req *request) bool {
 	}
 	w := where(req)
 	w.Trust = tb.ID // the admin's end of this session ends the trust too
-	session, err := p.Sessions.IssueTrusted(req.r.Context(), req.began, user, tb, w)
+	session, sid, err := p.Sessions.IssueTrusted(req.r.Context(), req.began, user, tb, w)
 	if err != nil {
 		p.Logger.Error("signing session", zap.Error(err))
 		return false
 	}
 	p.setSessionCookie(req.w, req.r, session, int(p.Sessions.Lifetime()/time.Second))
 	setCookie(req.w, req.r, FlowCookie, "", p.PathPrefix, -1)
-	p.rememberBrowser(req, user, session) // known by this session now: the admin's end of it ends that too
+	p.rememberBrowser(req, user, sid) // known by this session now: the admin's end of it ends that too
 	p.Audit("signed_in_trusted", user, "", zap.String("browser", tb.ID))
 	p.Metrics.SignIns.WithLabelValues(signin.AMRTrusted).Inc()
 	rd := req.flow.RD

@@ -99,37 +99,44 @@ type pageData struct {
 	Console *consoleView
 }
 
+// choices name the kinds of device signin names (signin.Kinds) as the
+// verify page's JSON answer offers them: the kind's own name, or what the
+// session records for it (its amr value: "otp", not "totp"), or "passkey";
+// a new kind without one fails TestEveryKindIsAChoice.
+var choices = map[signin.Kind]string{signin.SMS: string(signin.SMS), signin.Voice: string(signin.Voice),
+	signin.TOTP: signin.AMROTP, signin.WebAuthn: "passkey"}
+
 // verifyChoices are the ways the verify page offers to go on, as JSON
-// clients see them: "sms" or "voice" (a code sent; "voice" also when the
-// page offers a call instead), "otp" (an authenticator app's code),
-// "recovery" (a recovery code).
+// clients see them (choices): "sms" or "voice" (a code sent; "voice" also
+// when the page offers a call instead), "otp" (an authenticator app's
+// code), "passkey", "recovery" (a recovery code: signin.AMRRecovery).
 func verifyChoices(d pageData) []string {
-	choices := []string{}
+	out := []string{}
 	if d.LockedFor > 0 {
-		return choices
+		return out
 	}
 	if !d.NoPhone {
 		if d.Calling {
-			choices = append(choices, "voice")
+			out = append(out, choices[signin.Voice])
 		} else {
-			choices = append(choices, "sms")
+			out = append(out, choices[signin.SMS])
 		}
 		if d.Switch == "call" {
-			choices = append(choices, "voice")
+			out = append(out, choices[signin.Voice])
 		} else if d.Switch == "sms" {
-			choices = append(choices, "sms")
+			out = append(out, choices[signin.SMS])
 		}
 	}
 	if d.App {
-		choices = append(choices, "otp")
+		out = append(out, choices[signin.TOTP])
 	}
 	if d.Passkey {
-		choices = append(choices, "passkey")
+		out = append(out, choices[signin.WebAuthn])
 	}
 	if d.Recoverable {
-		choices = append(choices, "recovery")
+		out = append(out, signin.AMRRecovery)
 	}
-	return choices
+	return out
 }
 
 // verifyData describes the verify page for challenge c (nil when no code is

@@ -27,6 +27,7 @@ func TestRevocationsAreLasting(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	awaitingPolls(m)
 	if got := log.Writes(); got != "put keys, put keys" { // the secret, the first EdDSA key
 		t.Fatalf("the signing keys: lasting writes %q", got)
 	}

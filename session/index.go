@@ -156,7 +156,7 @@ func End(ctx context.Context, st store.Store, realm, user, sid string, now time.
 	ended := list[i]
 	// Its browser first stops being known (StillKnown): a stolen one gets
 	// no guess window of the owner's.
-	if err := st.Put(store.Lasting(ctx), endedKey(realm, sid), []byte{1}, ended.Expires.Sub(now)+Leeway); err != nil {
+	if err := st.Put(store.Lasting(ctx), endedKey(realm, sid), []byte{1}, endedFor(ended, now)); err != nil {
 		return nil, err
 	}
 	if err := st.Put(store.Lasting(ctx), revokedKey(realm, sid), []byte{1}, ended.Expires.Sub(now)+Leeway); err != nil {

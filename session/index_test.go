@@ -88,6 +88,7 @@ func TestSessionIndex(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
+				awaitingPolls(m)
 				return m
 			}
 			a, b := open(), open()
@@ -96,7 +97,7 @@ func TestSessionIndex(t *testing.T) {
 				t.Fatal(err)
 			}
 			now = now.Add(time.Minute)
-			phone, _ := a.IssueTrusted(ctx, Began{}, "alice", &TrustedBrowser{AMR: []string{"otp"}, AuthTime: now.Add(-time.Hour).Unix()},
+			phone, _, _ := a.IssueTrusted(ctx, Began{}, "alice", &TrustedBrowser{AMR: []string{"otp"}, AuthTime: now.Add(-time.Hour).Unix()},
 				Where{Host: strings.Repeat("h", 200), Browser: "Safari", System: "iOS"})
 			list, err := Sessions(ctx, st, "example.com", "alice", now)
 			if err != nil || len(list) != 2 {
@@ -184,6 +185,7 @@ func TestIndexOffTheCheckPath(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		awaitingPolls(m)
 		return m
 	}
 	a, b := open(), open()

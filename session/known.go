@@ -15,9 +15,22 @@ import (
 // admin ends the session it signed in with (End: a stolen browser), nor
 // after a reset, revoke or sign-out everywhere (RevokedBefore).
 
-// endedKey marks a session the admin ended (End), as long as the session
-// would have lasted: its browser is a stranger's again.
+// KnownLifetime is how long a browser stays known after a sign-in (the
+// pages' known-browser cookie, which names the sign-in's session).
+const KnownLifetime = 400 * 24 * time.Hour
+
+// endedKey marks a session the admin ended (End), as long as a
+// known-browser cookie naming it could last (endedFor): its browser is a
+// stranger's again.
 func endedKey(realm, sid string) string { return store.Key("ended-by-admin", realm, sid) }
+
+// endedFor is how long End's mark of s must last at now: while the cookie
+// of the browser that signed in with it may still be shown, which is long
+// after the session itself has expired. (Kept only as long as the session,
+// the mark went with it, and the stolen browser was the owner's again.)
+func endedFor(s Info, now time.Time) time.Duration {
+	return max(s.Expires.Sub(now), s.Issued.Add(KnownLifetime).Sub(now)) + Leeway
+}
 
 // StillKnown reports whether a browser that signed in as user at issued,
 // in session sid ("" for a cookie from before sessions were named in it),

@@ -42,6 +42,7 @@ func TestLogoutTellsOfItsEndOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	awaitingPolls(m)
 	issue := func(user string) (string, *Claims) {
 		tok, err := m.Issue(ctx, user, []string{"sms"}, Where{})
 		if err != nil {

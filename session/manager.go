@@ -150,20 +150,23 @@ func (m *Manager) Lifetime() time.Duration { return m.lifetime }
 // Issue signs a new session for user, authenticated now by amr, made
 // where (for the admin's listing of the user's sessions).
 func (m *Manager) Issue(ctx context.Context, user string, amr []string, where Where) (string, error) {
-	return m.issue(ctx, m.Begin(), user, Claims{AMR: amr}, where)
+	token, _, err := m.issue(ctx, m.Begin(), user, Claims{AMR: amr}, where)
+	return token, err
 }
 
 // IssueBegun is Issue for a sign-in that began at b (Begin), before it
-// checked anything: the session is issued then (see Began).
-func (m *Manager) IssueBegun(ctx context.Context, b Began, user string, amr []string, where Where) (string, error) {
+// checked anything: the session is issued then (see Began). Beside its
+// token it answers the session's ID (the token's sid), for what names the
+// session (the known-browser cookie) without verifying the token again.
+func (m *Manager) IssueBegun(ctx context.Context, b Began, user string, amr []string, where Where) (token, sid string, err error) {
 	return m.issue(ctx, b, user, Claims{AMR: amr}, where)
 }
 
 // IssueTrusted signs a trusted browser's new session, for a sign-in that
 // began at b (zero: now): as old and as strong as the code that earned
 // the trust, and marked, so that a route requiring a kind of device asks
-// for one now.
-func (m *Manager) IssueTrusted(ctx context.Context, b Began, user string, tb *TrustedBrowser, where Where) (string, error) {
+// for one now. It answers the session's ID too, as IssueBegun does.
+func (m *Manager) IssueTrusted(ctx context.Context, b Began, user string, tb *TrustedBrowser, where Where) (token, sid string, err error) {
 	return m.issue(ctx, b, user, Claims{AMR: tb.AMR, AuthTime: tb.AuthTime, Trusted: true}, where)
 }
 
@@ -203,7 +206,7 @@ func (m *Manager) Begin() Began {
 // its token, as a check that read the store just before the revocation
 // admits its request (Uncached); only the cache is skipped, and the next
 // request is checked against the store.
-func (m *Manager) issue(ctx context.Context, b Began, user string, cl Claims, where Where) (string, error) {
+func (m *Manager) issue(ctx context.Context, b Began, user string, cl Claims, where Where) (token, sid string, err error) {
 	if b.at.IsZero() {
 		b = m.Begin()
 	}
@@ -214,14 +217,14 @@ func (m *Manager) issue(ctx context.Context, b Began, user string, cl Claims, wh
 	}
 	tok, err := m.keys.Sign(&cl)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	cl.facts = newFacts(&cl)
 	m.cache.AddSince(tok, &cl, b.forgets)
 	if err := m.note(ctx, &cl, where); err != nil {
 		m.logger.Warn("noting a new session in the user's list of sessions; the sign-in stands, unlisted", zap.Error(err))
 	}
-	return tok, nil
+	return tok, cl.SID, nil
 }
 
 // Check returns the verified claims of a session token, or nil. A verified

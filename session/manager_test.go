@@ -20,7 +20,19 @@ func newManager(t *testing.T, alg string, now *time.Time) (*Manager, store.Store
 	if err != nil {
 		t.Fatal(err)
 	}
-	return m, st
+	return awaitingPolls(m), st
+}
+
+// awaitingPolls has a manager's requests wait for the polls they start, as
+// they do when the store answers within pollWait: these tests move a clock
+// the poll reads, and on a loaded machine a poll delayed past pollWait
+// (100 ms of real time) read it while the test moved it (a data race
+// under -race: TestManagerIssueCheckRevoke). Their stores always answer.
+func awaitingPolls(m *Manager) *Manager {
+	if m != nil {
+		m.pollWait = time.Minute
+	}
+	return m
 }
 
 func TestManagerIssueCheckRevoke(t *testing.T) {
@@ -44,6 +56,7 @@ func TestManagerIssueCheckRevoke(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		awaitingPolls(other)
 		if other.Check(ctx, tok) == nil {
 			t.Fatalf("%s: a second manager on the store refuses the session", alg)
 		}
@@ -72,6 +85,7 @@ func TestManagerIssueCheckRevoke(t *testing.T) {
 		}
 		// A session of another realm is never accepted.
 		foreign, _ := NewManager(ctx, Config{Store: st, Realm: "other.example", Alg: alg, Lifetime: time.Hour, Now: func() time.Time { return now }})
+		awaitingPolls(foreign)
 		tok3, _ := foreign.Issue(ctx, "alice", nil, Where{})
 		if m.Check(ctx, tok3) != nil {
 			t.Fatalf("%s: another realm's session is accepted", alg)
@@ -95,5 +109,31 @@ func TestAssertionsAreNotSessions(t *testing.T) {
 	tok, _ = hs.Issue(ctx, "alice", nil, Where{})
 	if _, err := hs.Assertion(hs.Check(ctx, tok)); err == nil {
 		t.Fatal("HS256 made an assertion")
+	}
+}
+
+// TestIssueAnswersTheSessionsID: what IssueBegun and IssueTrusted answer
+// beside the token is the token's own sid, so that the pages name the
+// session (the known-browser cookie) without verifying the token again.
+func TestIssueAnswersTheSessionsID(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	m, _ := newManager(t, "EdDSA", &now)
+	tok, sid, err := m.IssueBegun(ctx, m.Begin(), "alice", []string{"sms"}, Where{})
+	trusted, trustedSID, errTrusted := m.IssueTrusted(ctx, Began{}, "alice", &TrustedBrowser{AMR: []string{"sms"}, AuthTime: now.Unix()}, Where{})
+	for _, s := range []struct {
+		tok, sid string
+		err      error
+	}{{tok, sid, err}, {trusted, trustedSID, errTrusted}} {
+		if s.err != nil {
+			t.Fatal(s.err)
+		}
+		cl, err := m.Verify(s.tok)
+		if err != nil || s.sid == "" || cl.SID != s.sid {
+			t.Fatalf("verified %v: sid %q answered, the token's %+v", err, s.sid, cl)
+		}
+	}
+	if sid == trustedSID {
+		t.Fatal("two sessions, one sid")
 	}
 }

@@ -55,13 +55,9 @@ func twoGates(t *testing.T, now *time.Time) (a, b *Manager, st *flaky) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		// A request that starts a poll waits for it, as it does when the
-		// store answers within pollWait: these tests check what a poll
-		// changes, on a store that always answers at once. With pollWait
-		// (100 ms of real time), a poll that a loaded machine (load 42, two
-		// copies of the suite) delayed past it emptied the cache after
-		// the request had read it (TestRevocationLogGaps: "0 cached").
-		m.pollWait = time.Minute
+		// TestRevocationLogGaps once read "0 cached": a poll delayed past
+		// pollWait emptied the cache after the request had read it.
+		awaitingPolls(m)
 		return m
 	}
 	return open(), open(), st
@@ -271,6 +267,7 @@ func TestRevocationsHereApplyAtOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	awaitingPolls(other)
 	tok, err := other.Issue(ctx, "user0", []string{"sms"}, Where{})
 	if err != nil {
 		t.Fatal(err)

@@ -106,7 +106,7 @@ func TestARevocationDuringASignInIsNotCachedOver(t *testing.T) {
 			if kind == "Issue" {
 				tok, err = m.Issue(ctx, "alice", []string{"sms"}, Where{})
 			} else {
-				tok, err = m.IssueTrusted(ctx, Began{}, "alice", &TrustedBrowser{AMR: []string{"sms"}, AuthTime: now.Unix()}, Where{})
+				tok, _, err = m.IssueTrusted(ctx, Began{}, "alice", &TrustedBrowser{AMR: []string{"sms"}, AuthTime: now.Unix()}, Where{})
 			}
 			if err != nil || tok == "" {
 				t.Fatalf("the sign-in itself failed: %q, %v", tok, err)

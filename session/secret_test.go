@@ -42,6 +42,7 @@ func TestReconcileSecret(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			awaitingPolls(other)
 			if m.Check(ctx, tok) == nil || other.Check(ctx, tok) == nil {
 				t.Fatal("a session from before the wipe is refused, with the secret put back")
 			}
@@ -52,6 +53,7 @@ func TestReconcileSecret(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			awaitingPolls(fresh)
 			if ch, err := m.Reconcile(ctx); err != nil || ch != SecretAdopted {
 				t.Fatalf("a new secret in the store: %v, %v; want adopted", ch, err)
 			}
@@ -100,6 +102,7 @@ func TestConfiguredSecretIsLeftAlone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	awaitingPolls(m)
 	_ = st.Put(ctx, secretRecord, bytes.Repeat([]byte{7}, 32), 0)
 	if ch, err := m.Reconcile(ctx); err != nil || ch != SecretKept || !bytes.Equal(m.Secret(), secret) {
 		t.Fatalf("a configured secret: %v, %v", ch, err)

@@ -155,6 +155,7 @@ func TestALogoutDuringAPollIsNoLostEntry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	awaitingPolls(m)
 	logout := func() {
 		tok, err := m.Issue(ctx, "alice", []string{"sms"}, Where{})
 		if err != nil {

@@ -43,7 +43,7 @@ func (s *Service) AcceptInvite(ctx context.Context, realm string, f *Flow, token
 		return 0, err
 	}
 	s.audit("invite_used", inv.User, "")
-	f.User, f.Invited, f.InvitedAt, f.Challenge = inv.User, true, 0, ""
+	f.User, f.Invited, f.InvitedAt, f.Invitee, f.Challenge = inv.User, true, 0, inv.User, ""
 	if !inv.Made.IsZero() { // an earlier release's invite has no time: 0, as its flows have
 		f.InvitedAt = inv.Made.UnixNano()
 	}
@@ -70,8 +70,12 @@ func (s *Service) standing(ctx context.Context, realm, user string, made time.Ti
 
 // InvitedAs says the flow accepted an invite for user: only that user may
 // enroll by it (with a first factor, the user is the first factor's, which
-// may change within one flow: another password typed at basic_auth).
-func (f *Flow) InvitedAs(user string) bool { return f.Invited && user != "" && f.User == user }
+// may change within one flow: another password typed at basic_auth; at a
+// login form, the name typed last, which may be anyone's: the invite's
+// own user is kept apart, in Invitee).
+func (f *Flow) InvitedAs(user string) bool {
+	return f.Invited && user != "" && f.User == user && f.Invitee == user
+}
 
 // invitedAt is when the invite a flow accepted was minted (the epoch for
 // an earlier release's flow).

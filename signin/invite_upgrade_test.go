@@ -15,7 +15,9 @@ import (
 // TestAnInviteAndAFlowOfThePreviousRelease: the previous release wrote
 // invites without "made" and flow cookies without "ina". Such an invite
 // still enrolls a user never reset or revoked, and none once they were;
-// the flow that accepted it stays valid the same way. Its flow's
+// the flow that accepted it stays valid the same way (a flow of this
+// release's, which names its invitee: the previous release's enrolls
+// nobody, as it cannot say whom its invite was for). Its flow's
 // InvitedAt is 0, as the previous release's flows read (not the overflow
 // of a zero time's UnixNano, which is undefined).
 func TestAnInviteAndAFlowOfThePreviousRelease(t *testing.T) {
@@ -46,9 +48,15 @@ func TestAnInviteAndAFlowOfThePreviousRelease(t *testing.T) {
 	if f.InvitedAt != 0 {
 		t.Errorf("a flow that accepted an earlier release's invite: InvitedAt %d, want 0", f.InvitedAt)
 	}
-	// The previous release's flow cookie: inv, no ina.
-	if step, err := s.Next(ctx, "r", &Flow{User: "gina", Invited: true}, "gina"); err != nil || step != Enroll {
+	// An earlier release's flow cookie: inv, no ina.
+	if step, err := s.Next(ctx, "r", &Flow{User: "gina", Invited: true, Invitee: "gina"}, "gina"); err != nil || step != Enroll {
 		t.Fatalf("an earlier release's invited flow, user never revoked: %v %v", step, err)
+	}
+	// The previous release's: no ivu either. It cannot say whom its invite
+	// was for (a login form may have taken another name since): it
+	// enrolls nobody.
+	if step, err := s.Next(ctx, "r", &Flow{User: "gina", Invited: true}, "gina"); err != nil || step == Enroll {
+		t.Fatalf("the previous release's invited flow, which names no invitee: %v %v", step, err)
 	}
 
 	revoked = time.Now()
@@ -56,7 +64,7 @@ func TestAnInviteAndAFlowOfThePreviousRelease(t *testing.T) {
 	if _, err := s.AcceptInvite(ctx, "r", &Flow{}, "revoked", ""); !errors.Is(err, enrollment.ErrInvite) {
 		t.Fatalf("an earlier release's invite for a user revoked since: %v", err)
 	}
-	old := &Flow{User: "gina", Invited: true}
+	old := &Flow{User: "gina", Invited: true, Invitee: "gina"}
 	if step, err := s.Next(ctx, "r", old, "gina"); err != nil || step == Enroll || old.Invited {
 		t.Fatalf("an earlier release's invited flow, user revoked since: %v %v (invited %t)", step, err, old.Invited)
 	}

@@ -47,6 +47,10 @@ type Flow struct {
 	// (Unix nanoseconds): a reset of the user since ends what it lets in
 	// (standing).
 	InvitedAt int64 `json:"ina,omitempty"`
+	// Invitee is the user the invite (or the recovery code) is for: User
+	// may change within the flow (another name typed at a login form), the
+	// invite does not.
+	Invitee string `json:"ivu,omitempty"`
 }
 
 // Auditor hears the sign-in's audit events (numbers are masked by it).

@@ -106,6 +106,11 @@ func (b *Badger) Put(ctx context.Context, key string, value []byte, ttl time.Dur
 	return b.db.Put(ctx, key, value, ttl)
 }
 
+// PutAll implements AllOrNothing.
+func (b *Badger) PutAll(ctx context.Context, records map[string][]byte) error {
+	return b.db.PutAll(ctx, records)
+}
+
 // PutIfAbsent implements Store.
 func (b *Badger) PutIfAbsent(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
 	return b.db.PutIfAbsent(ctx, key, value, ttl)
@@ -159,7 +164,9 @@ func (b *Badger) sharedIdentity() any {
 // Interface guards
 var (
 	_ Store                 = (*Badger)(nil)
+	_ AllOrNothing          = (*Badger)(nil)
 	_ Store                 = (*badgerDB)(nil)
+	_ AllOrNothing          = (*badgerDB)(nil)
 	_ caddy.Provisioner     = (*Badger)(nil)
 	_ caddy.CleanerUpper    = (*Badger)(nil)
 	_ caddyfile.Unmarshaler = (*Badger)(nil)

@@ -292,6 +292,23 @@ func (b *badgerDB) Scan(_ context.Context, prefix string, fn func(string, []byte
 	})
 }
 
+// PutAll implements AllOrNothing: one transaction, or ErrNoTransaction
+// where the records are more than one holds (badger.ErrTxnTooBig).
+func (b *badgerDB) PutAll(ctx context.Context, records map[string][]byte) error {
+	err := b.update(ctx, func(txn *badger.Txn) error {
+		for k, v := range records {
+			if err := txn.SetEntry(entry(k, v, 0)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if errors.Is(err, badger.ErrTxnTooBig) {
+		return ErrNoTransaction
+	}
+	return b.synced(ctx, err)
+}
+
 // update runs fn in a read-write transaction, again (after a jittered
 // wait) when a concurrent transaction changed a key fn read: Badger's
 // concurrency is optimistic, and a conflict is a reason to retry, never an

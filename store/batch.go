@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -24,12 +25,14 @@ type Op struct {
 	limit  int
 	window time.Duration
 	now    time.Time
+	old    []byte // a Swap's record as read, if found
+	found  bool
 
 	// Value is what a Get or a Take read.
 	Value []byte
 	// N is an Incr's new count, or a Counter's count (0 if missing).
 	N int64
-	// OK and Wait are a Slide's answer.
+	// OK and Wait are a Slide's answer; OK is also whether a Swap wrote.
 	OK   bool
 	Wait time.Duration
 	// Err is the operation's error: ErrNotFound for a Get or Take of a
@@ -48,6 +51,7 @@ const (
 	opSlide
 	opUnslide
 	opCounter
+	opSwap
 )
 
 func (b *Batch) add(op *Op) *Op { b.ops = append(b.ops, op); return op }
@@ -81,6 +85,18 @@ func (b *Batch) Unslide(key, id string) *Op { return b.add(&Op{kind: opUnslide, 
 
 // Counter adds a Store.Counter: a counter read without changing it.
 func (b *Batch) Counter(key string) *Op { return b.add(&Op{kind: opCounter, key: key}) }
+
+// Swap adds a compare-and-set of key: value is written (with ttl) only
+// if the record still holds what read, a Get of key in an earlier batch,
+// found there (its value, or none). It is Store.Update's write with the
+// read already made: a change decided on a record read a round trip
+// before loses no other writer's change meanwhile, and costs no round
+// trip of its own. OK says whether it wrote; a record changed since is
+// left as it is (OK false, no error), for the caller to decide again on
+// what it holds now.
+func (b *Batch) Swap(key string, read *Op, value []byte, ttl time.Duration) *Op {
+	return b.add(&Op{kind: opSwap, key: key, old: read.Value, found: read.Err == nil, value: value, ttl: ttl})
+}
 
 // Batcher is a store that sends a batch in one round trip.
 type Batcher interface {
@@ -136,5 +152,12 @@ func (op *Op) run(ctx context.Context, s Store) {
 		op.Err = s.Unslide(ctx, op.key, op.id)
 	case opCounter:
 		op.N, op.Err = s.Counter(ctx, op.key)
+	case opSwap:
+		op.Err = s.Update(ctx, op.key, func(cur []byte, found bool) ([]byte, time.Duration, error) {
+			if op.OK = found == op.found && bytes.Equal(cur, op.old); !op.OK {
+				return nil, 0, ErrUnchanged
+			}
+			return op.value, op.ttl, nil
+		})
 	}
 }

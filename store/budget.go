@@ -31,12 +31,16 @@ var ErrBudgetSpent = errors.New("store: this request's time for the store is spe
 type budgetKey struct{}
 
 // budget is the store time a request has left, in nanoseconds; its calls
-// may run at once (a batch's goroutines), hence atomic.
-type budget struct{ left atomic.Int64 }
+// may run at once (a batch's goroutines), hence atomic. size is what it
+// was given.
+type budget struct {
+	left atomic.Int64
+	size time.Duration
+}
 
 // WithBudget gives ctx's store calls d of store time in all.
 func WithBudget(ctx context.Context, d time.Duration) context.Context {
-	b := new(budget)
+	b := &budget{size: d}
 	b.left.Store(int64(d))
 	return context.WithValue(ctx, budgetKey{}, b)
 }
@@ -58,15 +62,22 @@ func spend(ctx context.Context) (context.Context, func(), error) {
 	return ctx, func() { cancel(); b.left.Add(-int64(time.Since(start))) }, nil
 }
 
-// unbudgeted is ctx without its budget (for work as long as the store is
-// large), or ErrBudgetSpent when that is spent already.
-func unbudgeted(ctx context.Context) (context.Context, error) {
-	if b, _ := ctx.Value(budgetKey{}).(*budget); b == nil {
-		return ctx, nil
-	} else if b.left.Load() <= 0 {
-		return ctx, ErrBudgetSpent
+// perCall is ctx without its budget, for work as long as the store is
+// large (a scan), and what bounds each of its round trips instead: the
+// whole budget ctx was given (a store that stops answering ends the work
+// within it, however far it got), or nothing where ctx has no budget (the
+// store's own timeouts). ErrBudgetSpent when the budget is spent already.
+func perCall(ctx context.Context) (context.Context, func(context.Context) (context.Context, context.CancelFunc), error) {
+	b, _ := ctx.Value(budgetKey{}).(*budget)
+	switch {
+	case b == nil:
+		return ctx, func(ctx context.Context) (context.Context, context.CancelFunc) { return ctx, func() {} }, nil
+	case b.left.Load() <= 0:
+		return ctx, nil, ErrBudgetSpent
 	}
-	return WithoutBudget(ctx), nil
+	return WithoutBudget(ctx), func(ctx context.Context) (context.Context, context.CancelFunc) {
+		return context.WithTimeout(ctx, b.size)
+	}, nil
 }
 
 // WithoutBudget is ctx for work that outlives its request, with a timeout

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -50,5 +51,53 @@ func TestABudgetBoundsAHungRedis(t *testing.T) {
 	}
 	if n := len(w.Seen()); n > 1 {
 		t.Fatalf("%d round trips sent once the budget was spent, want the first only", n)
+	}
+}
+
+// TestAScanOnARedisHungMidwayEndsWithinItsBudget: a scan (the admin's
+// users, an export) is not held to its request's budget in all, as it
+// takes as long as the store is large, but each of its round trips is:
+// a Redis that stops answering part way (paused here, after the first
+// key) ends the scan with an error within the budget. Before, only the
+// scan's start was checked against the budget, and a hang midway waited
+// out go-redis's read timeout and its tries (10 s). The bound is a hang
+// detector, not a measure.
+func TestAScanOnARedisHungMidwayEndsWithinItsBudget(t *testing.T) {
+	t.Parallel()
+	r := redistest.Start(t)
+	s, closeFn, err := store.OpenRedis(&store.Redis{Addresses: []string{r.Addr}, KeyPrefix: "test:"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = closeFn() })
+	bg := context.Background()
+	var b store.Batch
+	for i := range 3000 { // three SCAN batches at least
+		b.Put(fmt.Sprint("device/", i), []byte("1"), 0)
+	}
+	if err := store.Do(bg, s, &b); err != nil {
+		t.Fatal(err)
+	}
+	ctx := store.WithBudget(bg, 300*time.Millisecond)
+	n := 0
+	if err := s.Scan(ctx, "device/", func(string, []byte) error { n++; return nil }); err != nil || n != 3000 {
+		t.Fatalf("a scan of a Redis that answers: %d keys, %v", n, err)
+	}
+	start := time.Now()
+	n = 0
+	err = s.Scan(store.WithBudget(bg, 300*time.Millisecond), "device/", func(string, []byte) error {
+		if n++; n == 1 {
+			r.Pause()
+		}
+		return nil
+	})
+	took := time.Since(start)
+	r.Resume()
+	t.Logf("a scan with a budget of 300 ms, Redis paused after its first key: %s, %d keys, %v", took.Round(time.Millisecond), n, err)
+	if err == nil {
+		t.Fatal("a scan of a paused Redis answered")
+	}
+	if took > 3*time.Second { // a hang detector: before, 10 s
+		t.Fatalf("a scan of a Redis paused midway took %s", took)
 	}
 }

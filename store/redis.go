@@ -46,6 +46,12 @@ type Redis struct {
 	KeyPrefix string `json:"key_prefix,omitempty"`
 
 	client redis.UniversalClient
+	// opts is what client was made with (a Sentinel's replicas are
+	// reached with its data nodes' credentials: see durability).
+	opts *redis.UniversalOptions
+	// replicaPools are the connections to replicas the watch asks of their
+	// policy (Evictions).
+	replicaPools *replicaPools
 	// replicaCounts is each master's replicas, for lasting writes (WAIT).
 	replicaCounts *replicaCounts
 	// identity names the data this store reaches (see Same): its
@@ -63,8 +69,9 @@ func (Redis) CaddyModule() caddy.ModuleInfo {
 
 // Provision connects (lazily: go-redis dials on first use) and pings, so
 // that a wrong address fails the config load, not the first sign-in. A
-// server that evicts keys is refused (see durability); one that keeps
-// nothing on disk is a warning in the log.
+// server that evicts keys is refused (see durability), and so is a
+// replica a failover could promote (Sentinel's, a Cluster's); one that
+// keeps nothing on disk is a warning in the log.
 func (r *Redis) Provision(ctx caddy.Context) error {
 	repl := caddy.NewReplacer()
 	if len(r.Addresses) == 0 {
@@ -101,8 +108,9 @@ func (r *Redis) Provision(ctx caddy.Context) error {
 	if r.TLS {
 		opts.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
 	}
-	r.client = redis.NewUniversalClient(opts)
+	r.client, r.opts = redis.NewUniversalClient(opts), opts
 	r.replicaCounts = newReplicaCounts()
+	r.replicaPools = &replicaPools{pools: map[string]*redis.Client{}}
 	r.identity = fmt.Sprintf("%q %q %t %d %q", addrs, r.MasterName, r.Cluster, r.DB, r.KeyPrefix)
 	pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
@@ -146,6 +154,7 @@ func (r *Redis) failed(err error) error {
 
 // Cleanup closes the connections; once closed, it does nothing.
 func (r *Redis) Cleanup() error {
+	r.replicaPools.close()
 	if r.client == nil {
 		return nil
 	}
@@ -202,24 +211,29 @@ func (r *Redis) Counter(ctx context.Context, key string) (int64, error) {
 	return strconv.ParseInt(v, 10, 64)
 }
 
-// Scan implements Store (SCAN MATCH, then GET of each key). A cluster is
-// scanned master by master: SCAN sees one node's keys only.
-// A scan takes as long as the store is large (the console's people): it
-// is not held to its request's budget, only refused once that is spent;
-// each of its calls has the read timeout, and the first error ends it.
+// Scan implements Store (SCAN MATCH, then the keys' values in one
+// pipeline a batch). A cluster is scanned master by master: SCAN sees one
+// node's keys only. A scan takes as long as the store is large (the
+// console's people, an export): it is not held to its request's budget in
+// all, but each of its round trips is, to the whole budget (perCall), so
+// that a store that stops answering ends it within the budget, as it ends
+// a request, however far it got (before: go-redis's read timeout and its
+// tries, some 10 s). The first error ends it.
 func (r *Redis) Scan(ctx context.Context, prefix string, fn func(string, []byte) error) error {
-	ctx, err := unbudgeted(ctx)
+	ctx, call, err := perCall(ctx)
 	if err != nil {
 		return err
 	}
 	pattern := r.key(escapeGlob(prefix)) + "*"
 	cluster, ok := r.client.(*redis.ClusterClient)
 	if !ok {
-		return r.scanNode(ctx, r.client, pattern, fn)
+		return r.scanNode(ctx, call, r.client, pattern, fn)
 	}
-	var one sync.Mutex // fn is called from one goroutine at a time
-	return cluster.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error {
-		return r.scanNode(ctx, node, pattern, func(k string, v []byte) error {
+	var one sync.Mutex          // fn is called from one goroutine at a time
+	mapCtx, cancel := call(ctx) // for the read of the slot map; each node's scan has ctx
+	defer cancel()
+	return cluster.ForEachMaster(mapCtx, func(_ context.Context, node *redis.Client) error {
+		return r.scanNode(ctx, call, node, pattern, func(k string, v []byte) error {
 			one.Lock()
 			defer one.Unlock()
 			return fn(k, v)
@@ -227,22 +241,57 @@ func (r *Redis) Scan(ctx context.Context, prefix string, fn func(string, []byte)
 	})
 }
 
-func (r *Redis) scanNode(ctx context.Context, c redis.Cmdable, pattern string, fn func(string, []byte) error) error {
-	iter := c.Scan(ctx, 0, pattern, 200).Iterator()
-	for iter.Next(ctx) {
-		k := iter.Val()
-		v, err := c.Get(ctx, k).Bytes()
-		if errors.Is(err, redis.Nil) {
-			continue // expired meanwhile
-		}
+// scanBatch is how many keys a SCAN call looks at: each batch is two
+// round trips (SCAN, then the values of those that match).
+const scanBatch = 1000
+
+func (r *Redis) scanNode(ctx context.Context, call func(context.Context) (context.Context, context.CancelFunc), c redis.Cmdable,
+	pattern string, fn func(string, []byte) error) error {
+	for cursor := uint64(0); ; {
+		keys, gets, next, err := r.scanBatch(ctx, call, c, cursor, pattern)
 		if err != nil {
 			return err
 		}
-		if err := fn(k[len(r.KeyPrefix):], v); err != nil {
-			return err
+		for i, k := range keys {
+			v, err := gets[i].Bytes()
+			if errors.Is(err, redis.Nil) {
+				continue // expired meanwhile
+			}
+			if err != nil {
+				return err
+			}
+			if err := fn(k[len(r.KeyPrefix):], v); err != nil {
+				return err
+			}
+		}
+		if cursor = next; cursor == 0 {
+			return nil
 		}
 	}
-	return iter.Err()
+}
+
+// scanBatch is one SCAN call from cursor and the values of the keys it
+// found, each round trip bounded by call.
+func (r *Redis) scanBatch(ctx context.Context, call func(context.Context) (context.Context, context.CancelFunc), c redis.Cmdable,
+	cursor uint64, pattern string) (keys []string, gets []*redis.StringCmd, next uint64, err error) {
+	sctx, cancel := call(ctx)
+	keys, next, err = c.Scan(sctx, cursor, pattern, scanBatch).Result()
+	cancel()
+	if err != nil || len(keys) == 0 {
+		return nil, nil, next, err
+	}
+	gctx, cancel := call(ctx)
+	defer cancel()
+	_, err = c.Pipelined(gctx, func(p redis.Pipeliner) error {
+		for _, k := range keys {
+			gets = append(gets, p.Get(gctx, k))
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return nil, nil, 0, err
+	}
+	return keys, gets, next, nil
 }
 
 // escapeGlob makes a key prefix literal in a SCAN pattern.
@@ -313,6 +362,7 @@ func (r *Redis) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 // Interface guards
 var (
 	_ Store                 = (*Redis)(nil)
+	_ AllOrNothing          = (*Redis)(nil)
 	_ caddy.Provisioner     = (*Redis)(nil)
 	_ caddy.CleanerUpper    = (*Redis)(nil)
 	_ caddyfile.Unmarshaler = (*Redis)(nil)

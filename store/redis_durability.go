@@ -19,31 +19,56 @@ import (
 // another instance read it lets the signed-out session in again there.
 // So a server (any master of a cluster) whose maxmemory-policy evicts —
 // allkeys-*, or volatile-*, since revocations carry a TTL — is refused
-// at start, with the setting to change. One that keeps nothing on disk
+// at start, with the setting to change; and so is a replica that a
+// failover could make a master (Sentinel's, a Cluster's), which ignores
+// its policy only until then. One that keeps nothing on disk
 // still works until it restarts (a wipe, which the gates notice: see
 // continuity): that, and a policy that cannot be read, are warnings.
 
 // durability returns a warning for each thing the server (each master of
-// a cluster) will lose data to, and an error when it would evict keys.
+// a cluster) will lose data to, and an error when it would evict keys. The
+// replicas a failover could promote are asked too, as the masters are (a
+// Sentinel's replicas of its master, a Cluster's of each master): one set
+// to evict would, once promoted, drop keys as an evicting master does, and
+// only the watch's look after the failover (storewatch) would see it.
 func (r *Redis) durability(ctx context.Context) (warnings []string, err error) {
-	cluster, ok := r.client.(*redis.ClusterClient)
-	if !ok {
-		return nodeDurability(ctx, r.client, "Redis")
-	}
 	var (
-		mu   sync.Mutex // the masters are asked side by side
+		mu   sync.Mutex // the nodes are asked side by side
 		errs []error
 	)
-	_ = cluster.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error {
-		found, err := nodeDurability(ctx, node, "Redis node "+node.Options().Addr)
+	check := func(ctx context.Context, c redis.Cmdable, name string) {
+		found, err := nodeDurability(ctx, c, name)
 		mu.Lock()
+		defer mu.Unlock()
 		warnings = append(warnings, found...)
 		if err != nil {
 			errs = append(errs, err)
 		}
-		mu.Unlock()
-		return nil
-	})
+	}
+	if cluster, ok := r.client.(*redis.ClusterClient); ok {
+		_ = cluster.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error {
+			check(ctx, node, "Redis node "+node.Options().Addr)
+			// Its replicas, as it knows them (CLUSTER SLOTS leaves out a
+			// replica that has had no write yet).
+			info, err := node.Info(ctx, "replication").Result()
+			if err != nil {
+				return nil // a master that refuses INFO: warned of above, as it was read by INFO or not at all
+			}
+			r.checkEach(ctx, replicaAddrs(info), check)
+			return nil
+		})
+	} else {
+		check(ctx, r.client, "Redis")
+		if r.MasterName != "" && r.opts != nil {
+			down, err := r.sentinelReplicas(ctx, check)
+			if err != nil {
+				down = append(down, fmt.Sprintf("the replicas of %s cannot be listed (%v)", r.MasterName, err))
+			}
+			for _, d := range down {
+				warnings = append(warnings, d+": make sure each runs with maxmemory-policy noeviction, as a failover makes one the master")
+			}
+		}
+	}
 	slices.Sort(warnings)
 	slices.SortFunc(errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
 	return warnings, errors.Join(errs...)
@@ -149,41 +174,57 @@ func infoPersistence(ctx context.Context, c redis.Cmdable) (persistence, error) 
 // is its maxmemory-policy, or the first master's that evicts: a server set
 // to evict after the gates started (CONFIG SET, a failover to a replica
 // set up otherwise), which the refusal at start could not see.
+//
+// Replica is the address of a replica a master lists (INFO replication)
+// whose policy evicts, and ReplicaPolicy that policy: a failover would make
+// it an evicting master (set so since the start, which refuses one, or
+// attached since). ReplicasRead is whether every replica listed was read
+// (one that was not may evict unseen).
 type Evictions struct {
 	Evicted int64
 	Policy  string
+
+	Replica, ReplicaPolicy string
+	ReplicasRead           bool
 }
 
 // Evictions implements what storewatch asks of a store that can evict.
 func (r *Redis) Evictions(ctx context.Context) (Evictions, error) {
-	cluster, ok := r.client.(*redis.ClusterClient)
-	if !ok {
-		return nodeEvictions(ctx, r.client)
-	}
 	var (
-		mu  sync.Mutex
-		all Evictions
+		all      Evictions
+		replicas []string
+		err      error
 	)
-	err := cluster.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error {
-		e, err := nodeEvictions(ctx, node)
-		mu.Lock()
-		defer mu.Unlock()
-		all.Evicted += e.Evicted
-		if all.Policy == "" || Evicts(e.Policy) && !Evicts(all.Policy) {
-			all.Policy = e.Policy
-		}
-		return err
-	})
+	if cluster, ok := r.client.(*redis.ClusterClient); ok {
+		var mu sync.Mutex
+		err = cluster.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error {
+			e, listed, err := nodeEvictions(ctx, node)
+			mu.Lock()
+			defer mu.Unlock()
+			all.Evicted += e.Evicted
+			if all.Policy == "" || Evicts(e.Policy) && !Evicts(all.Policy) {
+				all.Policy = e.Policy
+			}
+			replicas = append(replicas, listed...)
+			return err
+		})
+	} else {
+		all, replicas, err = nodeEvictions(ctx, r.client)
+	}
+	if err == nil {
+		all.Replica, all.ReplicaPolicy, all.ReplicasRead = r.replicaEvicting(ctx, replicas)
+	}
 	return all, err
 }
 
-func nodeEvictions(ctx context.Context, c redis.Cmdable) (Evictions, error) {
+// nodeEvictions is one master's Evictions, and the replicas it lists.
+func nodeEvictions(ctx context.Context, c redis.Cmdable) (Evictions, []string, error) {
 	var e Evictions
 	// INFO's default sections (stats and memory among them): a Redis
 	// before 7 takes no more than one section by name.
 	text, err := c.Info(ctx).Result()
 	if err != nil {
-		return e, err
+		return e, nil, err
 	}
 	found := false
 	for line := range strings.Lines(text) {
@@ -191,7 +232,7 @@ func nodeEvictions(ctx context.Context, c redis.Cmdable) (Evictions, error) {
 		switch k {
 		case "evicted_keys":
 			if e.Evicted, err = strconv.ParseInt(v, 10, 64); err != nil {
-				return e, err
+				return e, nil, err
 			}
 			found = true
 		case "maxmemory_policy":
@@ -199,7 +240,7 @@ func nodeEvictions(ctx context.Context, c redis.Cmdable) (Evictions, error) {
 		}
 	}
 	if !found {
-		return e, fmt.Errorf("no evicted_keys in INFO stats")
+		return e, nil, fmt.Errorf("no evicted_keys in INFO stats")
 	}
-	return e, nil
+	return e, replicaAddrs(text), nil
 }

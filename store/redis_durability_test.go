@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
@@ -223,4 +225,60 @@ func readCommand(r *bufio.Reader) ([]string, error) {
 		args[i] = string(b[:size])
 	}
 	return args, nil
+}
+
+// TestAnEvictingReplicaIsRefused: a replica keeps its maxmemory-policy for
+// the day a failover promotes it, and then evicts as an evicting master
+// does. The replicas the gate can see at start are asked as the masters
+// are — those Sentinel lists for its master, each Cluster master's — and
+// one set to evict is refused, named by its address. Before, only the
+// masters were asked, and the watch (storewatch) saw such a replica only
+// after a failover had made it the master.
+func TestAnEvictingReplicaIsRefused(t *testing.T) {
+	t.Parallel()
+	evict := func(t *testing.T, addr string) {
+		t.Helper()
+		c := redis.NewClient(&redis.Options{Addr: addr})
+		defer c.Close()
+		if err := c.ConfigSet(context.Background(), "maxmemory-policy", "allkeys-lru").Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Run("sentinel", func(t *testing.T) {
+		t.Parallel()
+		s := redistest.StartSentinel(t)
+		replica := s.Replica().Addr
+		evict(t, replica)
+		refused(t, &Redis{Addresses: s.Sentinels, MasterName: redistest.MasterName}, "Redis replica "+replica+" evicts keys", "allkeys-lru")
+		// A replica the Sentinels call down is not asked (a host gone would
+		// cost the start its wait): a warning says so.
+		s.Replica().Stop()
+		sc := redis.NewSentinelClient(&redis.Options{Addr: s.Sentinels[0]})
+		defer sc.Close()
+		for start := time.Now(); ; time.Sleep(50 * time.Millisecond) {
+			if rs, err := sc.Replicas(context.Background(), redistest.MasterName).Result(); err == nil && len(rs) == 1 && strings.Contains(rs[0]["flags"], "s_down") {
+				break
+			}
+			if time.Since(start) > 30*time.Second {
+				t.Fatal("the sentinel does not call the stopped replica down")
+			}
+		}
+		r := &Redis{Addresses: s.Sentinels[:1], MasterName: redistest.MasterName}
+		_, closeStore, err := OpenRedis(r)
+		if err != nil {
+			t.Fatalf("with the evicting replica down: %v", err)
+		}
+		defer closeStore()
+		got, err := r.durability(context.Background())
+		if err != nil || !slices.ContainsFunc(got, func(w string) bool { return strings.Contains(w, "Redis replica "+replica+" is down") }) {
+			t.Fatalf("with the evicting replica down: %q %v; want a warning that it is down", got, err)
+		}
+	})
+	t.Run("cluster", func(t *testing.T) {
+		t.Parallel()
+		c := redistest.StartReplicatedCluster(t)
+		replica := c.ReplicaOf(c.Masters[2]).Addr
+		evict(t, replica)
+		refused(t, &Redis{Addresses: c.Masters}, "Redis replica "+replica+" evicts keys", "allkeys-lru")
+	})
 }

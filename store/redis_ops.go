@@ -79,6 +79,8 @@ func (r *Redis) send(ctx context.Context, c redis.Cmdable, op *Op, alone bool) r
 		return script(incr, op.ttl.Milliseconds())
 	case opUnslide:
 		return c.ZRem(ctx, key, op.id)
+	case opSwap:
+		return script(swap, flag(op.found), op.old, millis(op.ttl), op.value, "0")
 	default:
 		return script(slide, op.now.UnixMilli(), op.window.Milliseconds(), op.limit, op.id)
 	}
@@ -100,8 +102,13 @@ func (r *Redis) read(op *Op, cmd redis.Cmder) {
 			op.Value, op.Err = nil, ErrNotFound
 		}
 	case *redis.Cmd: // a script
-		if op.kind == opIncr {
+		switch op.kind {
+		case opIncr:
 			op.N, op.Err = c.Int64()
+			return
+		case opSwap:
+			n, err := c.Int64()
+			op.OK, op.Err = n == 1, err
 			return
 		}
 		res, err := c.Int64Slice()
@@ -200,6 +207,29 @@ func (r *Redis) Put(ctx context.Context, key string, value []byte, ttl time.Dura
 	return r.alone(ctx, &Op{kind: opPut, key: key, value: value, ttl: ttl}, r.lastingOp).Err
 }
 
+// PutAll implements AllOrNothing: MULTI/EXEC, which a full server refuses
+// whole (EXECABORT, or OOM at EXEC), never part of it. A Cluster's keys
+// span masters, where one transaction cannot hold them: ErrNoTransaction.
+func (r *Redis) PutAll(ctx context.Context, records map[string][]byte) error {
+	if _, ok := r.client.(*redis.ClusterClient); ok {
+		return ErrNoTransaction
+	}
+	ctx, done, err := spend(ctx)
+	defer done()
+	if err != nil {
+		return err
+	}
+	keys := make([]string, 0, len(records))
+	_, err = r.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		for k, v := range records {
+			p.Set(ctx, r.key(k), v, 0)
+			keys = append(keys, k)
+		}
+		return nil
+	})
+	return r.lasting(ctx, err, keys...)
+}
+
 // Take implements Store (GETDEL).
 func (r *Redis) Take(ctx context.Context, key string) ([]byte, error) {
 	op := r.alone(ctx, &Op{kind: opTake, key: key}, r.lastingOp)
@@ -254,17 +284,7 @@ func (r *Redis) Update(ctx context.Context, key string, change func([]byte, bool
 		case value == nil && !found:
 			return true, nil
 		}
-		flag := func(b bool) string {
-			if b {
-				return "1"
-			}
-			return "0"
-		}
-		ms := ttl.Milliseconds()
-		if ttl > 0 && ms == 0 {
-			ms = 1 // SET PX counts in milliseconds
-		}
-		n, err := swap.Run(ctx, r.client, []string{k}, flag(found), old, ms, value, flag(value == nil)).Int()
+		n, err := swap.Run(ctx, r.client, []string{k}, flag(found), old, millis(ttl), value, flag(value == nil)).Int()
 		wrote = n == 1
 		return wrote, err
 	})
@@ -272,4 +292,22 @@ func (r *Redis) Update(ctx context.Context, key string, change func([]byte, bool
 		return err // nothing written (unchanged, or an error)
 	}
 	return r.lasting(ctx, err, key)
+}
+
+// flag is a script's argument for b.
+func flag(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
+}
+
+// millis is a script's ttl argument for ttl: SET PX counts in
+// milliseconds, and 0 is none.
+func millis(ttl time.Duration) int64 {
+	ms := ttl.Milliseconds()
+	if ttl > 0 && ms == 0 {
+		ms = 1
+	}
+	return ms
 }

@@ -21,7 +21,8 @@ import (
 // the replica with the most data), and a replica that does not answer
 // within ReplicaWait makes the write an error: the user is told to try
 // again, not that it was done. On a Cluster the wait goes to the master
-// of the written key's slot (each of them, for a batch). A master without
+// of the written key's slot (each of them, for a batch), by the slot map
+// read again where it is older than a reshard (waitOnSlot). A master without
 // replicas, or one that refuses INFO (so cannot be counted) or WAIT,
 // answers as before.
 
@@ -90,7 +91,7 @@ func (r *Redis) lasting(ctx context.Context, err error, keys ...string) error {
 	)
 	for node, marker := range markers {
 		wg.Go(func() {
-			if err := r.waitOn(ctx, node, node.Options().Addr, marker); err != nil {
+			if err := r.waitOnSlot(ctx, cluster, node, marker); err != nil {
 				mu.Lock()
 				errs = append(errs, err)
 				mu.Unlock()
@@ -99,6 +100,40 @@ func (r *Redis) lasting(ctx context.Context, err error, keys ...string) error {
 	}
 	wg.Wait()
 	return errors.Join(errs...)
+}
+
+// waitOnSlot is waitOn at node, the master of marker's slot as the
+// cluster's slot map says. A map older than a move of that slot (a
+// reshard since it was read: go-redis reads it again only after a MOVED,
+// in the background) sends the marker's write to the old master, which
+// answers MOVED with the slot's master now, where the write went (go-redis
+// follows MOVED): the map is read again, and the wait goes there, once.
+// Before, the write was an error (a 503), for the client to try again.
+func (r *Redis) waitOnSlot(ctx context.Context, cluster *redis.ClusterClient, node *redis.Client, marker string) error {
+	err := r.waitOn(ctx, node, node.Options().Addr, marker)
+	to, moved := redis.IsMovedError(err)
+	if !moved {
+		return err
+	}
+	// ForEachMaster reads the slot map before it calls fn on each master.
+	var mu sync.Mutex
+	node = nil
+	if err := cluster.ForEachMaster(ctx, func(_ context.Context, master *redis.Client) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if master.Options().Addr == to {
+			node = master
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	if node == nil { // not a master the map names: the map's master of the slot
+		if node, err = cluster.MasterForKey(ctx, marker); err != nil {
+			return err
+		}
+	}
+	return r.waitOn(ctx, node, node.Options().Addr, marker)
 }
 
 // waitOn waits until a replica of the master node (at addr) has what

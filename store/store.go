@@ -60,6 +60,22 @@ type Store interface {
 	Scan(ctx context.Context, prefix string, fn func(key string, value []byte) error) error
 }
 
+// AllOrNothing is a store that writes several lasting records in one
+// step, all of them or none (for an import, which must not stop half-way
+// written): Badger in one transaction, a Redis server (or Sentinel's
+// master) in MULTI/EXEC.
+type AllOrNothing interface {
+	// PutAll writes each record (key → value, no expiry), all or none. A
+	// store that cannot here (a Redis Cluster, whose keys span masters; more
+	// than one Badger transaction holds) writes nothing and answers
+	// ErrNoTransaction: write them one by one.
+	PutAll(ctx context.Context, records map[string][]byte) error
+}
+
+// ErrNoTransaction is PutAll's answer where the store cannot write the
+// records all or none; it wrote nothing.
+var ErrNoTransaction = errors.New("store: these records cannot be written in one transaction")
+
 // Key joins parts into a store key. Parts are escaped so that a user name
 // containing the separator cannot reach into another user's records.
 func Key(parts ...string) string {

@@ -34,6 +34,7 @@ type Watch struct {
 	stop     func()
 	faulty   atomic.Bool  // the last check could not reach the store
 	evicts   atomic.Bool  // the store's server was last seen set to evict keys
+	replica  atomic.Bool  // a replica of it was last seen set to evict keys
 	evicted  atomic.Int64 // its count of evicted keys, as last read (-1: none yet)
 }
 
@@ -59,6 +60,7 @@ func Open(ctx context.Context, st store.Store, identity string, log *audit.Log, 
 			e, err := ev.Evictions(ctx)
 			if err == nil {
 				w.policyNoticed(e.Policy)
+				w.replicaNoticed(e)
 				w.evictionsNoticed(e.Evicted)
 			}
 			return e.Evicted, err
@@ -161,6 +163,22 @@ func (w *Watch) policyNoticed(policy string) {
 			zap.String("policy", policy))
 	case !evicts && policy != "" && w.evicts.Swap(false):
 		w.log.Alarm(zap.InfoLevel, "store_keeps", "the store's Redis no longer evicts keys", zap.String("policy", policy))
+	}
+}
+
+// replicaNoticed raises the alarm when a replica of the store's server
+// is set to evict keys, which the start refuses (store.Redis): set so
+// since, or attached since, it would be an evicting master after a
+// failover. Once, and once more when every replica was read and none
+// evicts.
+func (w *Watch) replicaNoticed(e store.Evictions) {
+	switch {
+	case e.Replica != "" && !w.replica.Swap(true):
+		w.log.Alarm(zap.ErrorLevel, "store_replica_evicts", "a replica of the store's Redis evicts keys when its memory is full: "+
+			"a failover would make it a master that drops a revoked session's record or a device; set maxmemory-policy noeviction on it",
+			zap.String("replica", e.Replica), zap.String("policy", e.ReplicaPolicy))
+	case e.Replica == "" && e.ReplicasRead && w.replica.Swap(false):
+		w.log.Alarm(zap.InfoLevel, "store_replica_keeps", "no replica of the store's Redis evicts keys now")
 	}
 }
 

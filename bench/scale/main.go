@@ -98,7 +98,9 @@ http://localhost:%d {
 	base := fmt.Sprintf("http://localhost:%d", *port)
 	cmd := exec.Command(*caddyBin, "run", "--config", config)
 	start := time.Now()
-	if err := cmd.Start(); err != nil {
+	// Caddy dies with this program, however it ends (log.Fatal runs no
+	// deferred stop; nor does a SIGKILL): before, it outlived both.
+	if err := harness.Start(cmd, syscall.SIGTERM); err != nil {
 		log.Fatal(err)
 	}
 	defer func() { _ = cmd.Process.Signal(syscall.SIGTERM); _ = cmd.Wait() }()

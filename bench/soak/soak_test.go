@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/smsgate/caddy-smsgate/internal/harness"
 )
 
 // TestSoakRuns: a short soak in the whole topology (an HTTPS front, two
@@ -32,7 +34,7 @@ func TestSoakRuns(t *testing.T) {
 	bin := t.TempDir()
 	build := exec.Command("go", "run", "-exec", "cp -t '"+bin+"'", "./cmd/caddy")
 	build.Dir = filepath.Join("..", "..")
-	if out, err := build.CombinedOutput(); err != nil {
+	if out, err := harness.CombinedOutput(build); err != nil {
 		t.Fatalf("building Caddy: %v\n%s", err, out)
 	}
 	var out bytes.Buffer

@@ -204,6 +204,15 @@ func TestAdminCLIOnAStoppedRedis(t *testing.T) {
 	if out, err := run("smsgate", "users", "--realm", "elsewhere", "--config", config); err == nil || !strings.Contains(out, `no smsgate handler serves realm elsewhere`) {
 		t.Fatalf("an unknown realm: %v\n%s", err, out)
 	}
+	// Without --address, the config names the admin endpoint, which does
+	// not answer, then the store: read once for both (before: twice).
+	out, err := runCaddy(t, []string{"HOME=" + home, "XDG_DATA_HOME=" + home}, "smsgate", "users", "--json", "--realm", "localhost", "--config", config)
+	if err != nil || !strings.Contains(out, "does not answer: working on the store directly") {
+		t.Fatalf("users through the config's admin address: %v\n%s", err, out)
+	}
+	if n := strings.Count(out, "using config from file"); n != 1 {
+		t.Errorf("the CLI read its config %d times, not once:\n%s", n, out)
+	}
 	filepath.WalkDir(home, func(path string, d os.DirEntry, err error) error {
 		if err == nil && d.Name() == "MANIFEST" {
 			t.Errorf("the CLI made a Badger store at %s", filepath.Dir(path))

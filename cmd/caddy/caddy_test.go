@@ -41,7 +41,7 @@ func TestMain(m *testing.M) {
 	}
 	_ = os.Setenv("XDG_DATA_HOME", filepath.Join(root, "data"))
 	_ = os.Setenv("XDG_CONFIG_HOME", filepath.Join(root, "config"))
-	code := m.Run()
+	code := harness.Run(m)
 	_ = os.RemoveAll(root)
 	harness.Exit(code)
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"testing"
 )
 
 // ChromiumEnv is the environment, beyond this process's, of a Chromium a
@@ -41,4 +42,20 @@ func ChromiumKeptInside(profile, dir string) error {
 		return fmt.Errorf("chromium's single-instance socket is %s, outside the test's %s", target, dir)
 	}
 	return nil
+}
+
+// ChromiumDir is a folder for a Chromium that a test starts, its profile
+// and what ChromiumEnv puts beside it, removed when the test ends. Its path
+// is short, unlike t.TempDir's (<TMPDIR>/<test's name><n>/001): Chromium's
+// single-instance socket, org.chromium.Chromium.XXXXXX/SingletonSocket in
+// it, must fit the 107 bytes of a unix socket's path, and Chromium did not
+// start ("Socket path too long") once TMPDIR was a test binary's own.
+func ChromiumDir(tb testing.TB) string {
+	tb.Helper()
+	dir, err := os.MkdirTemp("", "chromium")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = os.RemoveAll(dir) })
+	return dir
 }

@@ -12,14 +12,16 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 )
 
 // TestMain lets the tests run this binary as a second process, which asks
 // for ports (HARNESS_TEST_PORTS=n prints n reserved ports), serves HTTP
 // on the socket it was handed as fd 3 (HARNESS_TEST_SERVE=1), or starts a
-// child or makes a ProcessDir and waits to be killed (HARNESS_TEST_START=1,
-// HARNESS_TEST_DIR=1; start_test.go, dir_test.go).
+// child, a script or makes a ProcessDir and waits to be killed
+// (HARNESS_TEST_START=1, HARNESS_TEST_GROUP=1, HARNESS_TEST_DIR=1;
+// start_test.go, group_test.go, dir_test.go).
 func TestMain(m *testing.M) {
 	if n, _ := strconv.Atoi(os.Getenv("HARNESS_TEST_PORTS")); n > 0 {
 		for range n {
@@ -29,6 +31,10 @@ func TestMain(m *testing.M) {
 	}
 	if os.Getenv("HARNESS_TEST_START") == "1" {
 		startAndHang()
+		return
+	}
+	if os.Getenv("HARNESS_TEST_GROUP") == "1" {
+		groupAndHang()
 		return
 	}
 	if os.Getenv("HARNESS_TEST_DIR") == "1" {
@@ -119,7 +125,7 @@ func TestSocketOutlivesItsServers(t *testing.T) {
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
 		cmd.Env = ChildEnv("HARNESS_TEST_SERVE=1")
 		cmd.ExtraFiles = files
-		if err := cmd.Start(); err != nil {
+		if err := Start(cmd, syscall.SIGKILL); err != nil { // it serves until killed
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })

@@ -25,17 +25,21 @@ func startAndHang() {
 	time.Sleep(10 * time.Minute)
 }
 
-// hanging runs this binary again with env, and returns it once it wrote
-// its first line (which it returns, trimmed); it then waits to be killed.
-func hanging(t *testing.T, env string) (*exec.Cmd, string) {
+// hanging runs this binary again with env (and args, else no test), and
+// returns it once it wrote its first line (which it returns, trimmed); it
+// then waits to be killed.
+func hanging(t *testing.T, env string, args ...string) (*exec.Cmd, string) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	if len(args) == 0 {
+		args = []string{"-test.run=^$"}
+	}
+	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = ChildEnv(env)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := cmd.Start(); err != nil {
+	if err := Start(cmd, syscall.SIGKILL); err != nil { // it waits to be killed
 		t.Fatal(err)
 	}
 	line, _ := bufio.NewReader(out).ReadString('\n')

@@ -78,6 +78,7 @@ func Main(m *testing.M, after ...func()) {
 		os.Exit(serve(admin))
 	}
 	harness.Parallel(4)
+	removeTemp := harness.OwnTemp() // the tests' t.TempDir, swept if this binary is killed
 	clock.SetDefault(gates.Now)
 	HTTPPort, HTTPSPort = harness.FreePort(), harness.FreePort()
 	Base = fmt.Sprintf("http://localhost:%d", HTTPPort)
@@ -115,6 +116,7 @@ func Main(m *testing.M, after ...func()) {
 		code = 1
 	}
 	_ = os.RemoveAll(root)
+	removeTemp()
 	os.Exit(code)
 }
 

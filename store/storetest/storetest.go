@@ -239,6 +239,47 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		}
 	})
 
+	t.Run("BatchSwap", func(t *testing.T) {
+		k := func(name string) string { return key(t, name) }
+		if err := s.Put(ctx, k("same"), []byte("a"), time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Put(ctx, k("changed"), []byte("a"), time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Put(ctx, k("came"), []byte("a"), time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		var reads store.Batch
+		same, changed, none, came := reads.Get(k("same")), reads.Get(k("changed")), reads.Get(k("none")), reads.Get(k("came"))
+		if err := store.Do(ctx, s, &reads); err != nil {
+			t.Fatal(err)
+		}
+		// Meanwhile, another writer: one record changed, one deleted.
+		if err := s.Put(ctx, k("changed"), []byte("b"), time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Delete(ctx, k("came")); err != nil {
+			t.Fatal(err)
+		}
+		var b store.Batch
+		swaps := []*store.Op{b.Swap(k("same"), same, []byte("x"), time.Hour), b.Swap(k("changed"), changed, []byte("x"), time.Hour),
+			b.Swap(k("none"), none, []byte("x"), time.Hour), b.Swap(k("came"), came, []byte("x"), time.Hour)}
+		if err := store.Do(ctx, s, &b); err != nil {
+			t.Fatal(err)
+		}
+		for i, want := range []struct {
+			name string
+			ok   bool
+			now  string
+		}{{"same", true, "x"}, {"changed", false, "b"}, {"none", true, "x"}, {"came", false, ""}} {
+			got, _ := s.Get(ctx, k(want.name))
+			if swaps[i].OK != want.ok || swaps[i].Err != nil || string(got) != want.now {
+				t.Errorf("swap of %s: wrote %v (%v), the record is %q; want %v, %q", want.name, swaps[i].OK, swaps[i].Err, got, want.ok, want.now)
+			}
+		}
+	})
+
 	t.Run("SlidingWindow", func(t *testing.T) {
 		k := key(t, "w")
 		start := time.Unix(1_800_000_000, 0) // the clock is the caller's

@@ -3,7 +3,9 @@ package redistest
 import (
 	"context"
 	"fmt"
+	"net"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -111,4 +113,88 @@ func startCluster(t testing.TB, replicas int) []*Redis {
 		}
 	}
 	return nodes
+}
+
+// MoveSlot moves slot, with its keys, to the master at to, as a reshard
+// does (redis-cli --cluster reshard: IMPORTING, MIGRATING, MIGRATE, then
+// every master told the slot's new owner), and returns once every node,
+// the replicas too, names that owner: a client's slot map read before is
+// then stale, and the old owner answers MOVED.
+func (c *Cluster) MoveSlot(slot int, to string) {
+	c.t.Helper()
+	ctx := context.Background()
+	clients := map[string]*redis.Client{}
+	for _, addr := range c.Masters {
+		clients[addr] = redis.NewClient(&redis.Options{Addr: addr})
+		defer clients[addr].Close()
+	}
+	ids := map[string]string{}
+	for addr, cl := range clients {
+		id, err := cl.ClusterMyID(ctx).Result()
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		ids[addr] = id
+	}
+	from := c.ownerOf(slot, c.Masters[0])
+	if from == to {
+		c.t.Fatalf("slot %d is at %s already", slot, to)
+	}
+	src, dst := clients[from], clients[to]
+	must := func(cmd *redis.Cmd) {
+		c.t.Helper()
+		if err := cmd.Err(); err != nil {
+			c.t.Fatalf("%v: %v", cmd.Args(), err)
+		}
+	}
+	must(dst.Do(ctx, "cluster", "setslot", slot, "importing", ids[from]))
+	must(src.Do(ctx, "cluster", "setslot", slot, "migrating", ids[to]))
+	host, port, _ := net.SplitHostPort(to)
+	for {
+		keys, err := src.ClusterGetKeysInSlot(ctx, slot, 100).Result()
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		if len(keys) == 0 {
+			break
+		}
+		args := []any{"migrate", host, port, "", 0, 5000, "keys"}
+		for _, k := range keys {
+			args = append(args, k)
+		}
+		must(src.Do(ctx, args...))
+	}
+	for _, cl := range clients {
+		must(cl.Do(ctx, "cluster", "setslot", slot, "node", ids[to]))
+	}
+	nodes := slices.Clone(c.Masters)
+	for _, r := range c.replicas {
+		nodes = append(nodes, r.Addr)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for _, n := range nodes {
+		for c.ownerOf(slot, n) != to {
+			if time.Now().After(deadline) {
+				c.t.Fatalf("the node at %s does not name %s the owner of slot %d after 30 s", n, to, slot)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+}
+
+// ownerOf is the master of slot as the node at addr says.
+func (c *Cluster) ownerOf(slot int, addr string) string {
+	c.t.Helper()
+	cl := redis.NewClient(&redis.Options{Addr: addr})
+	defer cl.Close()
+	slots, err := cl.ClusterSlots(context.Background()).Result()
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	for _, s := range slots {
+		if s.Start <= slot && slot <= s.End && len(s.Nodes) > 0 {
+			return s.Nodes[0].Addr
+		}
+	}
+	return ""
 }

@@ -1,0 +1,125 @@
+package sitetest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+
+	"github.com/smsgate/caddy-smsgate/internal/cfutil"
+	"github.com/smsgate/caddy-smsgate/store"
+)
+
+func init() { caddy.RegisterModule(HoldStore{}) }
+
+// Holds say where this test binary's HoldStore holds a request and which
+// of its reads fail: set them from an init of the test package (every
+// process of the binary, parent and Caddy children, must know them).
+var Holds struct {
+	// Park matches the operation to hold once armed, after it ran: op is
+	// "read" (a Get) or "write" (a Put, an Update).
+	Park func(op, key string) bool
+	// Fail matches the reads that fail while the file "fail" exists.
+	Fail func(key string) bool
+}
+
+// HoldStore is a store for tests, `store smsgate_test_hold <dir> <store>
+// <args...>`: a real one (Inner) that holds a request at a point of the
+// test's choosing (Holds), driven by files in Dir (Caddy runs in another
+// process). While the file "arm" exists, the first operation Holds.Park
+// matches removes "arm", writes "parked" and waits (10 s at most) for a
+// file "go", which it removes; while a file "fail" exists, the reads
+// Holds.Fail matches fail.
+type HoldStore struct {
+	Dir   string          `json:"dir"`
+	Inner json.RawMessage `json:"inner" caddy:"namespace=smsgate.stores inline_key=module"`
+	store.Store
+}
+
+// CaddyModule implements caddy.Module.
+func (HoldStore) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{ID: "smsgate.stores.smsgate_test_hold", New: func() caddy.Module { return new(HoldStore) }}
+}
+
+// Provision loads Inner.
+func (h *HoldStore) Provision(ctx caddy.Context) error {
+	mod, err := ctx.LoadModule(h, "Inner")
+	if err != nil {
+		return err
+	}
+	h.Store = mod.(store.Store)
+	return nil
+}
+
+// UnmarshalCaddyfile reads `store smsgate_test_hold <dir> <store> <args...>`.
+func (h *HoldStore) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	d.Next()
+	if !d.NextArg() {
+		return d.ArgErr()
+	}
+	h.Dir = d.Val()
+	var err error
+	h.Inner, err = cfutil.Module(d, "smsgate.stores.", "module")
+	return err
+}
+
+// after holds the request that ran op on key there, if it is the one
+// armed for.
+func (h *HoldStore) after(op, key string) {
+	if Holds.Park == nil || !Holds.Park(op, key) || os.Remove(filepath.Join(h.Dir, "arm")) != nil {
+		return
+	}
+	_ = os.WriteFile(filepath.Join(h.Dir, "parked"), nil, 0o600)
+	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(2 * time.Millisecond) {
+		if os.Remove(filepath.Join(h.Dir, "go")) == nil {
+			return
+		}
+	}
+}
+
+// Get implements store.Store.
+func (h *HoldStore) Get(ctx context.Context, key string) ([]byte, error) {
+	if Holds.Fail != nil && Holds.Fail(key) {
+		if _, err := os.Stat(filepath.Join(h.Dir, "fail")); err == nil {
+			return nil, errors.New("test: the store cannot be read")
+		}
+	}
+	v, err := h.Store.Get(ctx, key)
+	h.after("read", key)
+	return v, err
+}
+
+// Put implements store.Store.
+func (h *HoldStore) Put(ctx context.Context, key string, value []byte, ttl time.Duration) error {
+	err := h.Store.Put(ctx, key, value, ttl)
+	if err == nil {
+		h.after("write", key)
+	}
+	return err
+}
+
+// Update implements store.Store.
+func (h *HoldStore) Update(ctx context.Context, key string, change func([]byte, bool) ([]byte, time.Duration, error)) error {
+	err := h.Store.Update(ctx, key, change)
+	if err == nil {
+		h.after("write", key)
+	}
+	return err
+}
+
+// AwaitFile waits for path to exist (10 s at most).
+func AwaitFile(t *testing.T, path string) {
+	t.Helper()
+	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(2 * time.Millisecond) {
+		if _, err := os.Stat(path); err == nil {
+			return
+		}
+	}
+	t.Fatalf("%s never came", path)
+}

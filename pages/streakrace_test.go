@@ -1,0 +1,103 @@
+package pages_test
+
+import (
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/smsgate/caddy-smsgate/internal/sitetest"
+	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
+)
+
+// These tests' hold store (sitetest.HoldStore) holds a login post right
+// after it reads the record of a login form's doubling (a client's
+// streak: cooldown/…/ip/…).
+func init() {
+	sitetest.Holds.Park = func(op, key string) bool {
+		return op == "read" && strings.HasPrefix(key, "cooldown/") && strings.Contains(key, "/ip/")
+	}
+}
+
+// TestTwoLoginPostsAtOnceSendOneCode: through a real Caddy, two posts of
+// carol's name at the login form at once from one IP (two tabs), after a
+// first code whose wait is over, send one code, not two, and the wait
+// after it is the doubled one (60 s): one post is held right after it
+// read the client's streak until the other has been answered, on Badger
+// and on Redis. Before, the held post passed the wait it had read and
+// texted carol too (two codes, both 303), and the doubling of one of
+// them was lost.
+func TestTwoLoginPostsAtOnceSendOneCode(t *testing.T) {
+	sitetest.Parallel(t)
+	for _, kind := range []string{"badger", "redis"} {
+		t.Run(kind, func(t *testing.T) {
+			sitetest.Parallel(t)
+			inner := "badger {DIR}"
+			if kind == "redis" {
+				inner = "redis " + redistest.Server(t)
+			}
+			dir := t.TempDir()
+			s := sitetest.Start(t, `http://localhost:{HTTP_PORT} {
+	smsgate {
+		identity none
+		user carol +14155552671
+		store smsgate_test_hold `+dir+` `+inner+`
+		provider log
+	}
+	respond "Hello, {http.auth.user.id}"
+}`)
+			first := sitetest.NewClient(t, "")
+			sitetest.Expect(t, typeCarol(first), http.StatusSeeOther, "/.smsgate/verify")
+			s.Advance(31 * time.Second) // past the first code's wait: the next one's is 60 s
+			// Two tabs of one browser: each its own form.
+			held, other := sitetest.NewClient(t, ""), sitetest.NewClient(t, "")
+			post := func(c *sitetest.Client) *http.Request {
+				req, _ := http.NewRequest(http.MethodPost, s.WithPorts(s.Base+"/.smsgate/login"),
+					strings.NewReader(url.Values{"username": {"carol"}, "csrf": {c.CSRF("/.smsgate/login")}}.Encode()))
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				req.Header.Set("Accept", "text/html")
+				return req
+			}
+			heldReq, otherReq := post(held), post(other)
+			if err := os.WriteFile(filepath.Join(dir, "arm"), nil, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			answered := make(chan int, 1)
+			t.Cleanup(func() { _ = os.WriteFile(filepath.Join(dir, "go"), nil, 0o600) }) // a test that failed while it was held
+			go func() {
+				res, err := held.HTTP.Do(heldReq)
+				if err != nil {
+					answered <- 0
+					return
+				}
+				res.Body.Close()
+				answered <- res.StatusCode
+			}()
+			sitetest.AwaitFile(t, filepath.Join(dir, "parked")) // the held post read the client's streak
+			res, err := other.HTTP.Do(otherReq)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if err := os.WriteFile(filepath.Join(dir, "go"), nil, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			heldStatus := <-answered
+			if res.StatusCode != http.StatusSeeOther || heldStatus != http.StatusTooManyRequests || s.Sent() != 2 {
+				t.Fatalf("two posts at once: %d and, held, %d; %d codes sent in all; want 303 and 429, 2 codes (the first login's and one)",
+					res.StatusCode, heldStatus, s.Sent())
+			}
+			s.Advance(31 * time.Second)
+			if res := typeCarol(first); res.StatusCode != http.StatusTooManyRequests {
+				t.Fatalf("31 s after the code: %d; want 429 (its wait is 60 s)", res.StatusCode)
+			}
+			s.Advance(30 * time.Second)
+			if sitetest.Expect(t, typeCarol(first), http.StatusSeeOther, "/.smsgate/verify"); s.Sent() != 3 {
+				t.Fatalf("%d codes sent after the doubled wait; want 3", s.Sent())
+			}
+		})
+	}
+}
