@@ -2,9 +2,7 @@ package enrollment
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/smsgate/caddy-smsgate/phone"
@@ -123,16 +121,17 @@ func (s *Challenges) Start(ctx context.Context, sc Scope, c Challenge) (*Challen
 
 // startOnce checks, in order: the lockout, the number's policy, the
 // cooldown and the send limits — all before anything costs money. Its
-// store work is two round trips: one reads the lockouts and the cooldown;
-// the other counts the send in every limit and writes the challenge and
-// its cooldown (the doubling's record only if it still holds what was
-// read: errRaced, and it is undone, if not), all undone if a limit
-// refuses.
+// store work is two round trips: one reads the lockouts, the cooldown
+// and the number's waits; the other counts the send in every limit and
+// writes the challenge, its cooldown and the number's waits (the
+// doubling's record only if it still holds what was read: errRaced, and
+// it is undone, if not), all undone if a limit refuses.
 func (s *Challenges) startOnce(ctx context.Context, sc Scope, c *Challenge, resends int) (*Challenge, error) {
 	now := s.Now()
 	var reads store.Batch
 	locks := s.readLocks(&reads, sc, c.User)
 	before := s.readCooldowns(&reads, sc, c)
+	nw := s.readNumberWait(&reads, sc, c)
 	stranger := s.Strangers.Count(&reads, sc)
 	watch := s.Guard.Watch(&reads, sc.Realm, c.Phone, s.numberID(c.Phone), c.Purpose == Verify)
 	if err := store.Do(ctx, s.Store, &reads); err != nil {
@@ -144,18 +143,14 @@ func (s *Challenges) startOnce(ctx context.Context, sc Scope, c *Challenge, rese
 	if err := s.lockedBy(locks); err != nil {
 		return nil, err
 	}
-	if c.Phone != "" && s.Policy != nil {
-		if err := s.Policy.Check(c.Phone, c.Channel); err != nil {
-			if !sc.Blind {
-				return nil, &RefusedError{Err: err}
-			}
-			c.Phone, c.Undelivered = "", &RefusedError{Err: err} // a decoy, then
-		}
+	if err := s.sendRefused(sc, c); err != nil {
+		return nil, err
 	}
 	if err := s.cooledDown(before, sc, c); err != nil {
 		return nil, err
 	}
-	resends = max(resends, s.resendsAfter(before.doubling())) // a new login keeps the doubling
+	held := s.numberHeld(nw, sc, c)                                         // answered after the records, as a blind send that failed
+	resends = max(resends, s.resendsAfter(before.doubling()), nw.streak(s)) // a new login keeps the doubling
 	if err := s.paused(sc, c, watch.Refusal()); err != nil {
 		return nil, err
 	}
@@ -196,21 +191,23 @@ func (s *Challenges) startOnce(ctx context.Context, sc Scope, c *Challenge, rese
 	if err != nil {
 		return nil, err
 	}
+	if err := s.noteNumberWait(&writes, sc, c, &nw, held); err != nil {
+		return nil, err
+	}
 	err = store.Do(ctx, s.Store, &writes)
-	if err == nil && !claim.OK {
-		s.undo(ctx, sc, c, nil, sends.recorded(true)) // the cooldowns are the other send's
+	if err == nil && s.lostRace(ctx, sc, c, claim, sends) {
 		return nil, errRaced
 	}
 	if err == nil {
 		err = sends.refusal()
 	}
 	if err == nil {
-		if err = s.judged(ctx, c, watch); err != nil && sc.Blind {
+		if err = cmpErr(held, s.judged(ctx, c, watch)); err != nil && sc.Blind {
 			return blind(c, err)
 		}
 	}
 	if err != nil {
-		s.undo(ctx, sc, c, &before, sends.recorded(true))
+		s.undo(ctx, sc, c, &before, &nw, sends.recorded(true))
 		return nil, err
 	}
 	if s.Checker != nil && c.Phone != "" {
@@ -219,7 +216,7 @@ func (s *Challenges) startOnce(ctx context.Context, sc Scope, c *Challenge, rese
 			if sc.Blind {
 				return blind(c, err)
 			}
-			s.undo(ctx, sc, c, &before, sends.recorded(false))
+			s.undo(ctx, sc, c, &before, &nw, sends.recorded(false))
 			if errors.As(err, new(*providers.UserError)) {
 				return nil, &SendError{Err: err}
 			}
@@ -237,7 +234,7 @@ func (s *Challenges) startOnce(ctx context.Context, sc Scope, c *Challenge, rese
 			if !errors.As(err, new(*providers.UserError)) {
 				refund = sends.recorded(false)
 			}
-			s.undo(ctx, sc, c, &before, refund)
+			s.undo(ctx, sc, c, &before, &nw, refund)
 			return nil, err
 		}
 		s.observe(CodeSent, c.Phone, c.Channel)
@@ -245,34 +242,12 @@ func (s *Challenges) startOnce(ctx context.Context, sc Scope, c *Challenge, rese
 	return c, nil
 }
 
-// Challenge loads challenge id, or returns ErrNoChallenge.
-func (s *Challenges) Challenge(ctx context.Context, realm, id string) (*Challenge, error) {
-	if id == "" {
-		return nil, ErrNoChallenge
-	}
-	raw, err := s.Store.Get(ctx, challengeKey(realm, id))
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, ErrNoChallenge
-	}
-	if err != nil {
-		return nil, err
-	}
-	return decodeChallenge(id, raw)
-}
-
-func decodeChallenge(id string, raw []byte) (*Challenge, error) {
-	var c Challenge
-	if err := json.Unmarshal(raw, &c); err != nil {
-		return nil, fmt.Errorf("challenge record %s: %v", id, err)
-	}
-	c.ID = id
-	return &c, nil
-}
-
 // Check tests code against challenge c, as just read from the store (the
 // flow's Pending). A right code consumes the challenge: of two concurrent
 // submissions of it, one succeeds. After MaxAttempts wrong codes the
-// challenge is dead. An enrollment that succeeds records the device.
+// challenge is dead. An enrollment that succeeds records the device, if
+// the phone policy still allows its number (recordRefused: checked first,
+// before the try counts).
 //
 // Its store work is two round trips: one reads the lockouts, counts the
 // try (a try made while locked out counts against the code too: it was a
@@ -281,6 +256,9 @@ func decodeChallenge(id string, raw []byte) (*Challenge, error) {
 // cooldown, and gives the slot back.
 func (s *Challenges) Check(ctx context.Context, sc Scope, c *Challenge, code string) (*Challenge, error) {
 	realm := sc.Realm
+	if err := s.recordRefused(ctx, realm, c); err != nil {
+		return nil, err
+	}
 	var reads store.Batch
 	locks := s.readLocks(&reads, sc, c.User)
 	tries := reads.Incr(attemptsKey(realm, c.ID), s.CodeTTL+storeGrace)
@@ -340,6 +318,7 @@ func (s *Challenges) Check(ctx context.Context, sc Scope, c *Challenge, code str
 	take := done.Take(challengeKey(realm, c.ID))
 	s.forgetFailures(&done, sc, c.User)
 	s.endCooldown(&done, sc, c)
+	s.endNumberWait(&done, sc, c)
 	guess.giveBack(&done) // a right code is no guess
 	s.Guard.Used(&done, realm, c.Phone, s.numberID(c.Phone))
 	if err := store.Do(ctx, s.Store, &done); err != nil {

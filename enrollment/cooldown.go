@@ -158,7 +158,7 @@ func (s *Challenges) waitAfter(resends int) time.Duration {
 
 // errRaced says that a send found the record of its cooldown's doubling
 // changed by another send since it read it (startCooldown): it was
-// undone, to be decided again.
+// undone (lostRace), to be decided again.
 var errRaced = errors.New("enrollment: another send changed the cooldown meanwhile")
 
 // maxRaces is how many times start decides a send again after a race
@@ -193,20 +193,37 @@ func (s *Challenges) start(ctx context.Context, sc Scope, c *Challenge, resends 
 // was a Put, both sends passed the wait and the doubling of one was
 // lost — a text more than the schedule allows.
 func (s *Challenges) startCooldown(b *store.Batch, sc Scope, c *Challenge, before cooldowns) (*store.Op, error) {
+	base := ""
+	if streakKey(sc, c) != "" {
+		base = s.cooldownKey(sc, c)
+	}
+	return s.writeWaits(b, c, s.doublingKey(sc, c), before.doubling(), base)
+}
+
+// writeWaits adds to b c's wait and doubling at key: swapped in if it
+// still holds what read found there (the Swap, returned), or with read
+// nil put; and with base not "" the base wait after c shared there (none
+// with no resend_cooldown).
+func (s *Challenges) writeWaits(b *store.Batch, c *Challenge, key string, read *store.Op, base string) (*store.Op, error) {
 	cd := cooldown{Phone: s.numberID(c.Phone), Channel: c.Channel, Until: c.ResendAt, Resends: c.Resends}
 	raw, err := json.Marshal(cd)
 	if err != nil {
 		return nil, err
 	}
-	claim := b.Swap(s.doublingKey(sc, c), before.doubling(), raw, s.keep(cd, false))
-	if streakKey(sc, c) == "" || s.ResendCooldown <= 0 {
-		return claim, nil // no base wait apart, or none to share
+	var claim *store.Op
+	if read != nil {
+		claim = b.Swap(key, read, raw, s.keep(cd, false))
+	} else {
+		b.Put(key, raw, s.keep(cd, false))
+	}
+	if base == "" || s.ResendCooldown <= 0 {
+		return claim, nil
 	}
 	cd.Until, cd.Resends = s.Now().Add(s.ResendCooldown), 0
 	if raw, err = json.Marshal(cd); err != nil {
 		return nil, err
 	}
-	b.Put(s.cooldownKey(sc, c), raw, s.keep(cd, true))
+	b.Put(base, raw, s.keep(cd, true))
 	return claim, nil
 }
 

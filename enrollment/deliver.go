@@ -2,37 +2,15 @@ package enrollment
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"time"
 
 	"github.com/smsgate/caddy-smsgate/providers"
 	"github.com/smsgate/caddy-smsgate/store"
 )
 
-// What happens to a code once its challenge is made: it is written with
-// its cooldown, delivered (or its failure answered blind, or the send
-// taken back), and resent.
-
-// writeChallenge adds c and its cooldown (startCooldown, after the
-// cooldowns before) to b.
-func (s *Challenges) writeChallenge(b *store.Batch, sc Scope, c *Challenge, before cooldowns) (claim *store.Op, err error) {
-	raw, ttl, err := s.challengeRecord(c)
-	if err != nil {
-		return nil, err
-	}
-	b.Put(challengeKey(sc.Realm, c.ID), raw, ttl)
-	return s.startCooldown(b, sc, c, before)
-}
-
-func (s *Challenges) challengeRecord(c *Challenge) ([]byte, time.Duration, error) {
-	raw, err := json.Marshal(c)
-	ttl := s.CodeTTL + storeGrace
-	if s.VerifyOnly() {
-		ttl = s.CodeTTL // hold the number no longer than the code needs it
-	}
-	return raw, ttl, err
-}
+// What happens to a code once its challenge is made and written with its
+// cooldown (writeChallenge, record.go): it is delivered (or its failure
+// answered blind, or the send taken back), and resent.
 
 // blind answers a Blind send that failed as a decoy's is answered: its
 // records and the limits it counted stay (a decoy's are not given back
@@ -42,19 +20,34 @@ func blind(c *Challenge, err error) (*Challenge, error) {
 	return c, nil
 }
 
-// undo takes back a send that did not happen: the challenge, its cooldown
-// (the one before comes back; with before nil, the cooldowns are left to
-// the send that raced it) and the sends it counted, in one round trip.
-func (s *Challenges) undo(ctx context.Context, sc Scope, c *Challenge, before *cooldowns, refund []spent) {
+// undo takes back a send that did not happen: the challenge, its
+// cooldown and its number's waits (those before come back; with before or
+// nw nil, they are left to the send that raced it: lostRace) and the sends
+// it counted, in one round trip.
+func (s *Challenges) undo(ctx context.Context, sc Scope, c *Challenge, before *cooldowns, nw *numberWait, refund []spent) {
 	var b store.Batch
 	b.Delete(challengeKey(sc.Realm, c.ID))
 	if before != nil {
 		s.restoreCooldown(&b, sc, c, *before)
 	}
+	s.restoreNumberWait(&b, sc, c, nw)
 	for _, sp := range refund {
 		b.Unslide(sp.key, sp.id)
 	}
 	_ = store.Do(ctx, s.Store, &b)
+}
+
+// lostRace says whether another send at once changed the record of the
+// cooldown's doubling that this one read and swapped (claim: errRaced):
+// if so it is undone, but for the cooldowns and the number's waits, which
+// the other send wrote too (the same name from the same client: the same
+// number) and keeps.
+func (s *Challenges) lostRace(ctx context.Context, sc Scope, c *Challenge, claim *store.Op, sends *sends) bool {
+	if claim.OK {
+		return false
+	}
+	s.undo(ctx, sc, c, nil, nil, sends.recorded(true))
+	return true
 }
 
 // deliver sends code for challenge c, or has the Verifier send its own.

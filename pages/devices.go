@@ -110,6 +110,9 @@ func (p *Pages) devices(req *request) {
 	if signin.NeedsStepUp(action) && (!p.fresh(cl, time.Duration(p.StepUp)) || strong && !signin.Strong(cl.AMR, cl.Trusted)) {
 		// Step-up: a fresh code first (an app's or a passkey's, for a
 		// change to them), then back here to finish the change.
+		if strong && p.strongElsewhere(req, user, show) {
+			return
+		}
 		p.keepChange(req, user, strong)
 		req.flow.RD, req.flow.Challenge = p.PathPrefix+"devices", ""
 		p.goTo(req, signin.Verify)

@@ -13,7 +13,7 @@ import (
 	"go.uber.org/zap"
 )
 
-// The gate's steps — login, enroll, verify, logout, invite (invite.go) — each a page
+// The gate's steps — login, enroll, verify, logout (logout.go), invite (invite.go) — each a page
 // (GET) and an action (POST). The sign-in itself is package signin; these
 // read the form, call it, and render what it answers.
 
@@ -240,6 +240,13 @@ func (p *Pages) checked(req *request, c *enrollment.Challenge, res *signin.Resul
 
 // answerCheck signs the user in, or shows page d with why not.
 func (p *Pages) answerCheck(req *request, res *signin.Result, err error, d pageData) {
+	if step := new(signin.StepError); errors.As(err, &step) {
+		// A recovery code of a user with no device left: a first phone
+		// before any session.
+		p.Metrics.Verifications.WithLabelValues("recovery_code").Inc()
+		p.goTo(req, step.Step)
+		return
+	}
 	if err != nil {
 		if errors.As(err, new(*signin.CodeFormatError)) {
 			p.page(req, http.StatusBadRequest, "verify", d)
@@ -314,35 +321,6 @@ func (p *Pages) signedIn(req *request, res *signin.Result) {
 	default:
 		http.Redirect(req.w, req.r, rd, http.StatusSeeOther)
 	}
-}
-
-// logout signs this browser out (signOut: its session and its trust). A
-// GET shows a confirmation form: a link or an image must not be able to
-// sign anyone out.
-func (p *Pages) logout(req *request) {
-	if req.r.Method == http.MethodGet {
-		p.page(req, http.StatusOK, "logout", pageData{})
-		return
-	}
-	signedIn, ok := p.signOut(req)
-	if !ok {
-		return
-	}
-	rd := req.flow.RD
-	if !signedIn {
-		// "Not you?": a sign-in cancelled before it ended does not go on
-		// to where it was heading (the gate would only ask again).
-		rd = ""
-	}
-	if req.json {
-		WriteJSON(req.w, http.StatusOK, map[string]string{"status": "signed_out", "redirect": rd})
-		return
-	}
-	if rd != "" {
-		http.Redirect(req.w, req.r, rd, http.StatusSeeOther)
-		return
-	}
-	p.pageNoFlow(req, http.StatusOK, "signed_out", pageData{})
 }
 
 // sendFailed answers a code that was not sent: too early or over a limit

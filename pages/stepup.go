@@ -1,15 +1,16 @@
 package pages
 
 import (
+	"net/http"
 	"time"
+	"unicode/utf8"
 
 	"go.uber.org/zap"
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
-	"unicode/utf8"
-
 	"github.com/smsgate/caddy-smsgate/session"
 	"github.com/smsgate/caddy-smsgate/signin"
+	"github.com/smsgate/caddy-smsgate/words"
 )
 
 // A devices-page change that needs a fresh code is kept, sealed in the
@@ -62,6 +63,48 @@ func (p *Pages) strongChange(req *request, user, action string) (strong, ok bool
 		}
 	}
 	return signin.GuardsStrong(action, removed) && signin.HoldsStrong(list), true
+}
+
+// strongElsewhere answers a change that must prove an app or a passkey
+// where this gate takes none of those the user holds (a passkey, at a gate
+// of factors sms totp): its step-up could take nothing they have — a dead
+// end that asked for the very app they came to add. The change stays
+// refused here (failing closed), and the devices page says where it can be
+// made instead. It reports whether it answered (a store that cannot say
+// is a 503).
+func (p *Pages) strongElsewhere(req *request, user string, show func(int, string)) bool {
+	list, err := p.SignIn.PhonesOf(req.r.Context(), req.realm, user)
+	if err != nil {
+		p.Logger.Error("reading devices", zap.Error(err))
+		p.unavailable(req)
+		return true
+	}
+	kinds, taken := p.strongNotTaken(req, list)
+	if taken || kinds == "" {
+		return false // its step-up takes one
+	}
+	show(http.StatusBadRequest, p.say(req, words.Newf("factor.strong_elsewhere", "kinds", kinds)))
+	return true
+}
+
+// strongNotTaken names the kinds of the apps and passkeys in list that this
+// gate does not take ("a passkey"), and reports whether list holds one it
+// takes.
+func (p *Pages) strongNotTaken(req *request, list []enrollment.Device) (kinds string, taken bool) {
+	var names []string
+	for _, k := range []struct {
+		device string
+		kind   signin.Kind
+	}{{enrollment.KindApp, signin.TOTP}, {enrollment.KindPasskey, signin.WebAuthn}} {
+		switch {
+		case !enrollment.HasKind(list, k.device):
+		case p.Policy.Takes(k.kind):
+			taken = true
+		default:
+			names = append(names, p.sayID(req, "kind."+string(k.kind)))
+		}
+	}
+	return p.Words.Or(req.lang, names), taken
 }
 
 // resumeChange takes the change kept for user, when the session's code is

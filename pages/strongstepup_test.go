@@ -99,7 +99,9 @@ func appID(t *testing.T, c *sitetest.Client) string {
 // step-up must take no recovery code either. Before, StrongOnly there
 // required nothing, so a recovery code was taken (used up), and the
 // change, still wanting an app, sent her back to the step-up: each try
-// spent a code for nothing.
+// spent a code for nothing. Now the devices page refuses the change at
+// once, saying where it can be made (strongElsewhere), and no step-up
+// begins: the recovery code stays unused.
 func TestAStrongStepUpTakesNoRecoveryCodeWhereNoAppCounts(t *testing.T) {
 	sitetest.Parallel(t)
 	s := sitetest.Start(t, `http://localhost:{HTTP_PORT} {
@@ -145,10 +147,11 @@ func TestAStrongStepUpTakesNoRecoveryCodeWhereNoAppCounts(t *testing.T) {
 	id := devices[j+len(`"id":"`):]
 	id = id[:strings.IndexByte(id, '"')]
 	tok = c.CSRF("/sms/.smsgate/devices")
-	sitetest.Expect(t, c.Post("/sms/.smsgate/devices", url.Values{"action": {"remove"}, "device": {id}, "confirm": {"1"}, "csrf": {tok}}),
-		http.StatusSeeOther, "/sms/.smsgate/verify")
-	if res := c.Post("/sms/.smsgate/verify", url.Values{"code": {codes[0][1]}, "csrf": {tok}}); res.StatusCode != http.StatusBadRequest {
-		t.Fatalf("the app's step-up at a gate that takes no app took a recovery code: %d %s", res.StatusCode, res.Header.Get("Location"))
+	res := c.Post("/sms/.smsgate/devices", url.Values{"action": {"remove"}, "device": {id}, "confirm": {"1"}, "csrf": {tok}})
+	sitetest.Expect(t, res, http.StatusBadRequest, "")
+	sitetest.ExpectBody(t, res, "you first sign in with an authenticator app, which this page does not take")
+	if !strings.Contains(c.GetWith("/sms/.smsgate/devices", map[string]string{"Accept": "application/json"}).Text, `"kind":"app"`) {
+		t.Fatal("the app was removed without being proved")
 	}
 	// The code is unused: it signs carol in at the site's gate.
 	other := sitetest.NewClient(t, "")

@@ -8,6 +8,7 @@ import (
 	"github.com/smsgate/caddy-smsgate/phone"
 	"github.com/smsgate/caddy-smsgate/providers"
 	"github.com/smsgate/caddy-smsgate/signin"
+	"github.com/smsgate/caddy-smsgate/words"
 	"go.uber.org/zap"
 )
 
@@ -233,6 +234,12 @@ func (p *Pages) verifyData(req *request, c *enrollment.Challenge, errMsg string)
 	}
 	if pol, _ := p.rules(req); len(pol.Require) > 0 && !p.offersRecovery(req) && errMsg == "" {
 		d.Requires = p.requiredWords(req)
+	} else if own && errMsg == "" && d.LockedFor == 0 && d.NoPhone && !d.App && !d.Passkey && !d.Renew {
+		// Nothing the user holds is taken here (a passkey, at a gate
+		// that takes none): say where it is, not a page with no way on.
+		if kinds, _ := p.strongNotTaken(req, list); kinds != "" {
+			d.Error = p.say(req, words.Newf("factor.held_elsewhere", "kinds", kinds))
+		}
 	}
 	return d
 }

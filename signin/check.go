@@ -44,9 +44,6 @@ func (s *Service) Check(ctx context.Context, sc enrollment.Scope, f *Flow, user 
 		s.discardChallenge(ctx, sc.Realm, c.ID)
 		return nil, enrollment.ErrNoChallenge
 	}
-	if err := s.numberRefused(ctx, sc.Realm, c); err != nil {
-		return nil, err
-	}
 	since := s.Devices.Now() // before an added phone is written (removing)
 	// A provisioned user's phone (no device record) proves the user only
 	// while this config gives it to them: a code sent before a reload took
@@ -104,23 +101,6 @@ func (s *Service) mayEnroll(f *Flow, user string) bool {
 	return f.InvitedAs(user) || s.Identity.first(user, false) == Enroll
 }
 
-// numberRefused ends the enrollment or the added phone of c when the phone
-// policy no longer allows its number (a reload narrowed allowed_regions or
-// deny_prefixes since the code was sent, to stop SMS pumping, say): the
-// policy of the config that checks the code decides, as at every send, and
-// the number is enrolled nowhere.
-func (s *Service) numberRefused(ctx context.Context, realm string, c *enrollment.Challenge) error {
-	if (c.Purpose != enrollment.Enroll && c.Purpose != enrollment.Add) || c.Phone == "" || s.Challenges.Policy == nil {
-		return nil
-	}
-	refused := s.Challenges.Policy.Check(c.Phone, c.Channel)
-	if refused == nil {
-		return nil
-	}
-	s.discardChallenge(ctx, realm, c.ID)
-	return &enrollment.RefusedError{Err: refused}
-}
-
 // amrOf is RFC 8176's name of how a code came: "sms", or "tel" for a call.
 func amrOf(channel string) string {
 	if channel == "voice" {
@@ -131,6 +111,15 @@ func amrOf(channel string) string {
 
 // useRecovery signs the user in with a recovery code, burning it, and
 // tells their phones.
+//
+// A user who holds no device any more (the last one removed under
+// allow_remove_last, or by the admin's remove-device; a reset removes the
+// recovery codes too) is not signed in by it: a session that no device
+// backs would ask them for nothing but the next recovery code, until none
+// is left. The code lets them enroll a first phone instead, as an invite
+// does (even where enrollment is closed, and only while no reset comes
+// after it), and the session comes with that phone's code: they are sent
+// on to the Enroll step (*StepError).
 func (s *Service) useRecovery(ctx context.Context, sc enrollment.Scope, f *Flow, user, code string) (*Result, error) {
 	if err := s.Devices.UseRecoveryCode(ctx, sc, f.ID, user, code); err != nil {
 		s.lockStarted(ctx, sc, user, "", err)
@@ -139,6 +128,15 @@ func (s *Service) useRecovery(ctx context.Context, sc enrollment.Scope, f *Flow,
 	}
 	s.audit("recovery_code_used", user, "", zap.String("ip", sc.IP))
 	s.Notify(ctx, sc.Realm, user, "", words.Say("notice.recovery_used"))
+	has, err := s.HasDevice(ctx, sc.Realm, user)
+	if err != nil {
+		return nil, err
+	}
+	if !has {
+		s.discard(ctx, sc.Realm, f) // a login form's decoy
+		f.User, f.Invited, f.InvitedAt, f.Invitee = user, true, s.Devices.Now().UnixNano(), user
+		return nil, &StepError{Step: Enroll}
+	}
 	return &Result{User: user, AMR: []string{AMRRecovery}}, nil
 }
 

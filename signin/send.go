@@ -284,6 +284,12 @@ func (s *Service) undelivered(user, e164 string, err error) {
 		s.audit("number_refused", user, e164, zap.String("reason", err.Error()))
 		return
 	}
+	if cd := new(enrollment.CooldownError); errors.As(err, &cd) {
+		// Its number's wait (a name and its number typed in turn): no fault.
+		s.Logger.Info("code_not_sent", zap.String("event", "code_not_sent"), zap.String("user", user),
+			zap.String("reason", Reason(err)), zap.Duration("wait", cd.Wait))
+		return
+	}
 	s.Logger.Error("code_not_sent", zap.String("event", "code_not_sent"), zap.String("user", user),
 		zap.String("reason", Reason(err)), zap.Error(err))
 }

@@ -39,14 +39,17 @@ type Flow struct {
 	// Enrolling is the number a first phone's code went to, so that a
 	// new code can go there without typing it again.
 	Enrolling string `json:"en,omitempty"`
-	// Invited says User came from an admin's invite: they may enroll a
+	// Invited says User came from an admin's invite, or from a recovery
+	// code of a user with no device left (useRecovery): they may enroll a
 	// phone even where enrollment is closed.
 	Invited bool `json:"inv,omitempty"`
-	// InvitedAt is when that invite was minted (Unix nanoseconds): a
-	// reset of the user since ends what it lets in (standing).
+	// InvitedAt is when that invite was minted, or the recovery code used
+	// (Unix nanoseconds): a reset of the user since ends what it lets in
+	// (standing).
 	InvitedAt int64 `json:"ina,omitempty"`
-	// Invitee is the user the invite is for: User may change within the
-	// flow (another name typed at a login form), the invite does not.
+	// Invitee is the user the invite (or the recovery code) is for: User
+	// may change within the flow (another name typed at a login form), the
+	// invite does not.
 	Invitee string `json:"ivu,omitempty"`
 }
 
