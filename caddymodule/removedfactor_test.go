@@ -103,13 +103,13 @@ func TestAResetEndsAFactorBeingAdded(t *testing.T) {
 			t.Fatalf("no app secret: %d\n%s", res.StatusCode, res.Text)
 		}
 		code := sitetest.AppCode(t, m[1])
-		done := parked(t, dir, func() *sitetest.Response {
+		done := sitetest.Park(t, dir, func() *sitetest.Response {
 			return c.Post("/.smsgate/devices", url.Values{"action": {"app-confirm"}, "code": {code}, "csrf": {tok}})
 		})
 		if st, out := s.Admin("POST", "/smsgate/reset", `{"realm":"localhost","user":"alice"}`); st != http.StatusOK {
 			t.Fatalf("resetting alice: %d %s", st, out)
 		}
-		confirmed := release(t, dir, done)
+		confirmed := done.Release(t)
 		_, out := s.Admin("GET", "/smsgate/users?realm=localhost", "")
 		var list []struct {
 			User    string

@@ -51,41 +51,11 @@ func renewing(c *sitetest.Client, tok string) *sitetest.Response {
 }
 
 // parkedRenewal has c ask for new recovery codes, held once they are
-// written; the answer comes on the channel once the test writes "go".
-func parkedRenewal(t *testing.T, c *sitetest.Client, dir string) <-chan *sitetest.Response {
+// written (sitetest.Park).
+func parkedRenewal(t *testing.T, c *sitetest.Client, dir string) *sitetest.Parked {
 	t.Helper()
 	tok := c.CSRF("/.smsgate/devices")
-	return parked(t, dir, func() *sitetest.Response { return renewing(c, tok) })
-}
-
-// parked sends a request (do) that the hold store in dir holds at the
-// first write Holds.Park matches; the answer comes on the channel once
-// the test writes "go" (release).
-func parked(t *testing.T, dir string, do func() *sitetest.Response) <-chan *sitetest.Response {
-	t.Helper()
-	if err := os.WriteFile(filepath.Join(dir, "arm"), nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	done, finished := make(chan *sitetest.Response, 1), make(chan struct{})
-	go func() {
-		defer close(finished)
-		done <- do()
-	}()
-	t.Cleanup(func() { // a test that failed while it was parked
-		_ = os.WriteFile(filepath.Join(dir, "go"), nil, 0o600)
-		<-finished
-	})
-	sitetest.AwaitFile(t, filepath.Join(dir, "parked"))
-	return done
-}
-
-// release lets the parked renewal go on and returns its answer.
-func release(t *testing.T, dir string, done <-chan *sitetest.Response) *sitetest.Response {
-	t.Helper()
-	if err := os.WriteFile(filepath.Join(dir, "go"), nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return <-done
+	return sitetest.Park(t, dir, func() *sitetest.Response { return renewing(c, tok) })
 }
 
 // signOut ends c's session from another tab (a copy of its cookie), so
@@ -124,7 +94,7 @@ func TestAnUndoneRenewalLeavesAnotherSessionsCodes(t *testing.T) {
 		done := parkedRenewal(t, a, dir)
 		signOut(t, a)
 		shown := renew(t, b)
-		sitetest.Expect(t, release(t, dir, done), http.StatusSeeOther, "/.smsgate/login")
+		sitetest.Expect(t, done.Release(t), http.StatusSeeOther, "/.smsgate/login")
 		if !signsInWith(t, shown[0]) {
 			t.Fatal("the codes browser B was shown do not sign in: the undo of A's renewal took them")
 		}
@@ -173,7 +143,7 @@ func TestARenewalNotKeptLeavesTheCodesItReplaced(t *testing.T) {
 				saved := renew(t, c)
 				done := parkedRenewal(t, c, dir)
 				tc.end(t, c, dir)
-				res := release(t, dir, done)
+				res := done.Release(t)
 				_ = os.Remove(filepath.Join(dir, "fail"))
 				sitetest.Expect(t, res, tc.status, tc.to)
 				if sitetest.RecoveryCode.MatchString(res.Text) {

@@ -3,8 +3,6 @@ package pages_test
 import (
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -45,38 +43,12 @@ func TestTwoAppConfirmsAtOnceAddOneApp(t *testing.T) {
 				t.Fatal("no app secret shown")
 			}
 			code := sitetest.AppCode(t, m[1])
-			confirm := func() *http.Request {
-				req, _ := http.NewRequest(http.MethodPost, s.WithPorts(s.Base+"/.smsgate/devices"),
-					strings.NewReader(url.Values{"action": {"app-confirm"}, "code": {code}, "csrf": {tok}}.Encode()))
-				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-				req.Header.Set("Accept", "text/html")
-				return req
+			confirm := func() *sitetest.Response {
+				return c.Post("/.smsgate/devices", url.Values{"action": {"app-confirm"}, "code": {code}, "csrf": {tok}})
 			}
-			heldReq, otherReq := confirm(), confirm()
-			if err := os.WriteFile(filepath.Join(dir, "arm"), nil, 0o600); err != nil {
-				t.Fatal(err)
-			}
-			answered := make(chan int, 1)
-			t.Cleanup(func() { _ = os.WriteFile(filepath.Join(dir, "go"), nil, 0o600) }) // a test that failed while it was held
-			go func() {
-				res, err := c.HTTP.Do(heldReq)
-				if err != nil {
-					answered <- 0
-					return
-				}
-				res.Body.Close()
-				answered <- res.StatusCode
-			}()
-			sitetest.AwaitFile(t, filepath.Join(dir, "parked")) // the held confirmation read the setup
-			res, err := c.HTTP.Do(otherReq)
-			if err != nil {
-				t.Fatal(err)
-			}
-			res.Body.Close()
-			if err := os.WriteFile(filepath.Join(dir, "go"), nil, 0o600); err != nil {
-				t.Fatal(err)
-			}
-			heldStatus := <-answered
+			held := sitetest.Park(t, dir, confirm) // held once it read the setup
+			res := confirm()
+			heldStatus := held.Release(t).StatusCode
 			_, users := s.Admin("GET", "/smsgate/users?realm=localhost", "")
 			if apps := strings.Count(users, `"kind":"totp"`); res.StatusCode != http.StatusOK || heldStatus != http.StatusOK || apps != 1 {
 				t.Fatalf("two confirmations of one app at once: %d and, held, %d; %d apps, want 1: %s", res.StatusCode, heldStatus, apps, users)

@@ -3,8 +3,6 @@ package pages_test
 import (
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -56,38 +54,14 @@ func TestTwoLoginPostsAtOnceSendOneCode(t *testing.T) {
 			s.Advance(31 * time.Second) // past the first code's wait: the next one's is 60 s
 			// Two tabs of one browser: each its own form.
 			held, other := sitetest.NewClient(t, ""), sitetest.NewClient(t, "")
-			post := func(c *sitetest.Client) *http.Request {
-				req, _ := http.NewRequest(http.MethodPost, s.WithPorts(s.Base+"/.smsgate/login"),
-					strings.NewReader(url.Values{"username": {"carol"}, "csrf": {c.CSRF("/.smsgate/login")}}.Encode()))
-				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-				req.Header.Set("Accept", "text/html")
-				return req
+			heldTok, otherTok := held.CSRF("/.smsgate/login"), other.CSRF("/.smsgate/login")
+			post := func(c *sitetest.Client, tok string) *sitetest.Response {
+				return c.Post("/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}})
 			}
-			heldReq, otherReq := post(held), post(other)
-			if err := os.WriteFile(filepath.Join(dir, "arm"), nil, 0o600); err != nil {
-				t.Fatal(err)
-			}
-			answered := make(chan int, 1)
-			t.Cleanup(func() { _ = os.WriteFile(filepath.Join(dir, "go"), nil, 0o600) }) // a test that failed while it was held
-			go func() {
-				res, err := held.HTTP.Do(heldReq)
-				if err != nil {
-					answered <- 0
-					return
-				}
-				res.Body.Close()
-				answered <- res.StatusCode
-			}()
-			sitetest.AwaitFile(t, filepath.Join(dir, "parked")) // the held post read the client's streak
-			res, err := other.HTTP.Do(otherReq)
-			if err != nil {
-				t.Fatal(err)
-			}
-			res.Body.Close()
-			if err := os.WriteFile(filepath.Join(dir, "go"), nil, 0o600); err != nil {
-				t.Fatal(err)
-			}
-			heldStatus := <-answered
+			// Held once it read the client's streak.
+			parked := sitetest.Park(t, dir, func() *sitetest.Response { return post(held, heldTok) })
+			res := post(other, otherTok)
+			heldStatus := parked.Release(t).StatusCode
 			if res.StatusCode != http.StatusSeeOther || heldStatus != http.StatusTooManyRequests || s.Sent() != 2 {
 				t.Fatalf("two posts at once: %d and, held, %d; %d codes sent in all; want 303 and 429, 2 codes (the first login's and one)",
 					res.StatusCode, heldStatus, s.Sent())

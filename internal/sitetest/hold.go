@@ -133,3 +133,40 @@ func AwaitFile(t *testing.T, path string) {
 	}
 	t.Fatalf("%s never came", path)
 }
+
+// Parked is a request a HoldStore holds (see Park).
+type Parked struct {
+	dir  string
+	done chan *Response
+}
+
+// Park arms the HoldStore in dir and sends do, returning once the store
+// holds it at the first operation Holds.Park matches; Release lets it go
+// on. A test that fails while it is held lets it go on at its cleanup.
+func Park(t *testing.T, dir string, do func() *Response) *Parked {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(dir, "arm"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := &Parked{dir: dir, done: make(chan *Response, 1)}
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		p.done <- do()
+	}()
+	t.Cleanup(func() {
+		_ = os.WriteFile(filepath.Join(dir, "go"), nil, 0o600)
+		<-finished
+	})
+	AwaitFile(t, filepath.Join(dir, "parked"))
+	return p
+}
+
+// Release lets the parked request go on and returns its answer.
+func (p *Parked) Release(t *testing.T) *Response {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(p.dir, "go"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return <-p.done
+}
