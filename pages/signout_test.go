@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"testing"
+	"time"
 
 	"github.com/smsgate/caddy-smsgate/internal/sitetest"
 )
@@ -37,5 +38,56 @@ func TestSignOutLeavesNobodySignedIn(t *testing.T) {
 	copied.SetCookieFor(copied.Base()+"/.smsgate/", "smsgate_trust", trust)
 	if res := copied.Get("/.smsgate/login?rd=%2F"); res.StatusCode != http.StatusOK {
 		t.Fatalf("a copy of the signed-out browser's trust cookie: %d %s, want the login form (200)", res.StatusCode, res.Header.Get("Location"))
+	}
+}
+
+// twoGateTrustSite has two gates of one realm, each with its own pages
+// (a route's gate under its own path_prefix), both offering trust.
+const twoGateTrustSite = `http://localhost:{HTTP_PORT} {
+	handle /admin* {
+		smsgate {
+			identity none
+			path_prefix /admin/.smsgate/
+			user carol +14155552671
+			session_lifetime 1h
+			store badger {DIR}
+			provider log
+		}
+		respond "admin {http.auth.user.id}"
+	}
+	handle {
+		smsgate {
+			identity none
+			user carol +14155552671
+			session_lifetime 1h
+			store badger {DIR}
+			provider log
+		}
+		respond "Hello, {http.auth.user.id}"
+	}
+}`
+
+// TestSignOutEndsTheTrustItsSessionCameFrom: a browser trusted at one gate
+// of the realm (its trust cookie under that gate's pages) and signed out
+// at another is signed out: the session it ends names the trust it was
+// signed in with, and that trust ends too.
+func TestSignOutEndsTheTrustItsSessionCameFrom(t *testing.T) {
+	sitetest.Parallel(t)
+	s := sitetest.Start(t, twoGateTrustSite)
+	shared := sitetest.NewClient(t, "")
+	s.Advance(time.Minute)
+	tok := shared.CSRF("/admin/.smsgate/login")
+	sitetest.Expect(t, shared.Post("/admin/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}}), http.StatusSeeOther, "/admin/.smsgate/verify")
+	sitetest.Expect(t, shared.Post("/admin/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}, "remember": {"1"}}), http.StatusSeeOther, "/")
+	if res := shared.Get("/"); res.StatusCode != http.StatusOK || res.Text != "Hello, carol" {
+		t.Fatalf("signed in at the admin's gate, the site's: %d %q", res.StatusCode, res.Text)
+	}
+
+	sitetest.Expect(t, shared.Post("/.smsgate/logout", url.Values{"csrf": {shared.CSRF("/.smsgate/logout")}}), http.StatusOK, "")
+	if res := shared.Get("/admin/.smsgate/login?rd=%2F"); res.StatusCode != http.StatusOK {
+		t.Fatalf("the admin's gate after carol signed out at the site's: %d %s, want its login form (200)", res.StatusCode, res.Header.Get("Location"))
+	}
+	if res := shared.Get("/"); res.StatusCode == http.StatusOK {
+		t.Fatalf("signed in after signing out: %s", res.Text)
 	}
 }
