@@ -25,16 +25,19 @@ func (p *Pages) signOut(req *request) (signedIn, ok bool) {
 	if c, err := req.r.Cookie(SessionCookie); err == nil {
 		if cl, err := p.Sessions.Verify(c.Value); err == nil {
 			signedIn = true
+			// Its trust before it: a retry after a failure between the two
+			// finds the session (a listing leaves an ended one out) and so
+			// the trust again.
 			came, err := p.trustOfSession(ctx, cl)
+			if err == nil && came != "" {
+				if err = p.Sessions.Untrust(ctx, cl.Subject, came); err == nil {
+					p.Audit("browser_untrusted", cl.Subject, "")
+				}
+			}
 			if err == nil {
 				var ended bool
 				if ended, err = p.Sessions.Revoke(ctx, c.Value, cl); err == nil && ended {
 					p.Audit("signed_out", cl.Subject, "")
-				}
-			}
-			if err == nil && came != "" {
-				if err = p.Sessions.Untrust(ctx, cl.Subject, came); err == nil {
-					p.Audit("browser_untrusted", cl.Subject, "")
 				}
 			}
 			if err != nil {
