@@ -119,7 +119,8 @@ func amrOf(channel string) string {
 // is left. The code lets them enroll a first phone instead, as an invite
 // does (even where enrollment is closed, and only while no reset comes
 // after it), and the session comes with that phone's code: they are sent
-// on to the Enroll step (*StepError).
+// on to the Enroll step (*StepError). Not at a login form that does not
+// name them (ErrRecoveryNotHere; the code is used up).
 func (s *Service) useRecovery(ctx context.Context, sc enrollment.Scope, f *Flow, user, code string) (*Result, error) {
 	if err := s.Devices.UseRecoveryCode(ctx, sc, f.ID, user, code); err != nil {
 		s.lockStarted(ctx, sc, user, "", err)
@@ -131,6 +132,12 @@ func (s *Service) useRecovery(ctx context.Context, sc enrollment.Scope, f *Flow,
 	has, err := s.HasDevice(ctx, sc.Realm, user)
 	if err != nil {
 		return nil, err
+	}
+	if !has && !s.Identity.names(user) {
+		// A login form that names its users, and not this one: the phone
+		// enrolled here could never sign in here (as an invite for them is
+		// refused here). Their own gate takes their next code.
+		return nil, ErrRecoveryNotHere
 	}
 	if !has {
 		s.discard(ctx, sc.Realm, f) // a login form's decoy

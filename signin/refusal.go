@@ -117,6 +117,7 @@ var refusals = []struct {
 	{"expired", Mistake, is(enrollment.ErrNoAppSetup)},
 	{"already_enrolled", Mistake, is(enrollment.ErrEnrolled)},
 	{"wrong_recovery_code", Mistake, is(enrollment.ErrWrongRecovery)},
+	{"recovery_not_here", Barred, is(ErrRecoveryNotHere)},
 	{"number_refused", Mistake, as[*enrollment.RefusedError]},
 	{"sim_swapped", Barred, as[*providers.SIMSwapError]},
 	{"lookup_failed", Unavailable, as[*providers.LookupError]},

@@ -111,6 +111,9 @@ var (
 	// ErrInviteNotHere refuses an invite for a user this gate's login
 	// form does not sign in (it names its users, and not this one).
 	ErrInviteNotHere = words.New("invite.not_here")
+	// ErrRecoveryNotHere refuses to enroll, by a recovery code, a first
+	// phone for a user this gate's login form does not sign in.
+	ErrRecoveryNotHere = words.New("recovery.not_here")
 )
 
 // CodeFormatError says what was typed is not a code of the right length.
