@@ -141,7 +141,7 @@ func (s *Service) useRecovery(ctx context.Context, sc enrollment.Scope, f *Flow,
 	}
 	if !has {
 		s.discard(ctx, sc.Realm, f) // a login form's decoy
-		f.User, f.Invited, f.InvitedAt, f.Invitee = user, true, s.Devices.Now().UnixNano(), user
+		f.User, f.InvitedAt, f.Invitee = user, s.Devices.Now().UnixNano(), user
 		return nil, &StepError{Step: Enroll}
 	}
 	return &Result{User: user, AMR: []string{AMRRecovery}}, nil

@@ -48,7 +48,7 @@ func (s *Service) AcceptInvite(ctx context.Context, realm string, f *Flow, token
 		return 0, err
 	}
 	s.audit("invite_used", inv.User, "")
-	f.User, f.Invited, f.InvitedAt, f.Invitee, f.Challenge = inv.User, true, 0, inv.User, ""
+	f.User, f.InvitedAt, f.Invitee, f.Challenge = inv.User, 0, inv.User, ""
 	if !inv.Made.IsZero() { // an earlier release's invite has no time: 0, as its flows have
 		f.InvitedAt = inv.Made.UnixNano()
 	}
@@ -79,7 +79,7 @@ func (s *Service) standing(ctx context.Context, realm, user string, made time.Ti
 // login form, the name typed last, which may be anyone's: the invite's
 // own user is kept apart, in Invitee).
 func (f *Flow) InvitedAs(user string) bool {
-	return f.Invited && user != "" && f.User == user && f.Invitee == user
+	return user != "" && f.User == user && f.Invitee == user
 }
 
 // invitedAt is when the invite a flow accepted was minted (the epoch for

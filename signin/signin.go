@@ -39,17 +39,16 @@ type Flow struct {
 	// Enrolling is the number a first phone's code went to, so that a
 	// new code can go there without typing it again.
 	Enrolling string `json:"en,omitempty"`
-	// Invited says User came from an admin's invite, or from a recovery
-	// code of a user with no device left (useRecovery): they may enroll a
-	// phone even where enrollment is closed.
-	Invited bool `json:"inv,omitempty"`
 	// InvitedAt is when that invite was minted, or the recovery code used
 	// (Unix nanoseconds): a reset of the user since ends what it lets in
 	// (standing).
 	InvitedAt int64 `json:"ina,omitempty"`
-	// Invitee is the user the invite (or the recovery code) is for: User
-	// may change within the flow (another name typed at a login form), the
-	// invite does not.
+	// Invitee is the user an admin's invite, or a recovery code of a user
+	// with no device left (useRecovery), was for: they may enroll a phone
+	// even where enrollment is closed. User may change within the flow
+	// (another name typed at a login form); the invite does not. (The
+	// previous release's "inv", which named nobody, is not read: its flow
+	// enrolls nobody.)
 	Invitee string `json:"ivu,omitempty"`
 }
 
@@ -161,7 +160,7 @@ func (s *Service) Next(ctx context.Context, realm string, f *Flow, user string) 
 			if ok {
 				return Enroll, nil
 			}
-			f.Invited = false // ended by a reset since it was accepted
+			f.Invitee = "" // ended by a reset since it was accepted
 		}
 		return s.Identity.first(user, has), nil
 	}

@@ -59,10 +59,10 @@ func TestNextAndLookup(t *testing.T) {
 	if step, _ := s.Next(ctx, "r", &Flow{}, "dave"); step != Closed {
 		t.Fatalf("an unknown user with enrollment closed: %v", step)
 	}
-	if step, _ := s.Next(ctx, "r", &Flow{Invited: true, User: "dave", Invitee: "dave"}, "dave"); step != Enroll {
+	if step, _ := s.Next(ctx, "r", &Flow{User: "dave", Invitee: "dave"}, "dave"); step != Enroll {
 		t.Fatalf("an invited user: %v", step)
 	}
-	if step, _ := s.Next(ctx, "r", &Flow{Invited: true, User: "dave", Invitee: "dave"}, "erin"); step != Closed {
+	if step, _ := s.Next(ctx, "r", &Flow{User: "dave", Invitee: "dave"}, "erin"); step != Closed {
 		t.Fatalf("another user than the invited one, with enrollment closed: %v", step)
 	}
 	if u, n, err := s.Lookup(ctx, "r", "+14155552671"); u != "carol" || n != "+14155552671" || err != nil {
