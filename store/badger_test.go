@@ -211,6 +211,39 @@ func TestBadgerWindowsSurviveRestart(t *testing.T) {
 	}
 }
 
+// TestBadgerKeepsALongWindowAcrossARestart: a window counted with an hour
+// and with a minute (two gates with another window for one limit) keeps
+// its sends for the hour after a restart too: the first count after it,
+// the minute's, trims nothing the hour's counts.
+func TestBadgerKeepsALongWindowAcrossARestart(t *testing.T) {
+	t.Parallel()
+	dir, ctx := t.TempDir(), context.Background()
+	now := time.Now()
+	s, closeDB, err := store.OpenBadger(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, id := range []string{"a", "b", "c"} {
+		if ok, _, err := s.Slide(ctx, "limit/ip/x", id, 3, time.Hour, now.Add(time.Duration(i)*time.Minute)); err != nil || !ok {
+			t.Fatal(ok, err)
+		}
+	}
+	if err := closeDB(); err != nil {
+		t.Fatal(err)
+	}
+	s, closeDB, err = store.OpenBadger(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeDB()
+	if ok, _, err := s.Slide(ctx, "limit/ip/x", "m", 3, time.Minute, now.Add(5*time.Minute)); err != nil || !ok {
+		t.Fatal("the minute's window refused:", ok, err)
+	}
+	if ok, wait, err := s.Slide(ctx, "limit/ip/x", "d", 3, time.Hour, now.Add(6*time.Minute)); err != nil || ok || wait != 55*time.Minute {
+		t.Fatalf("the hour's window after a restart and the minute's: ok=%v wait=%v (%v); want refused for 55m", ok, wait, err)
+	}
+}
+
 // TestBadgerReadsOldWindows: the previous release kept a window as one
 // JSON record at the window's key; its sends still count, it is moved to
 // one key per send, and a move cut short counts no send twice.

@@ -3,11 +3,13 @@ package store
 import (
 	"cmp"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
 	"slices"
+	"sort"
 	"strconv"
 	"sync"
 	"time"
@@ -45,6 +47,9 @@ type window struct {
 	gone   bool // swept: whoever still holds it looks it up again
 	events []event
 	head   int
+	// keep is the longest span the window was counted with (ns): its
+	// sends are kept that long, whatever span a caller counts them in.
+	keep int64
 	// expires is when the last of its keys on disk expires (Unix seconds):
 	// past it, memory may forget the window, as the disk has.
 	expires uint64
@@ -78,15 +83,21 @@ func (ws *windows) slide(ctx context.Context, key, id string, limit int, span ti
 	}
 	defer w.mu.Unlock()
 	t := now.UnixNano()
-	w.drop(t - int64(span))
+	// One key may be counted with several spans (two gates on one store
+	// with another window for one limit): a send is forgotten only once
+	// the longest of them has passed, so that a short window never hides
+	// from a long one the sends it counts.
+	w.keep = max(w.keep, int64(span))
+	w.drop(t - w.keep)
 	live := w.events[w.head:]
+	live = live[sort.Search(len(live), func(i int) bool { return live[i].at > t-int64(span) }):]
 	if limit < 1 {
 		return false, span, nil
 	}
 	if len(live) >= limit {
 		return false, time.Duration(live[len(live)-limit].at + int64(span) - t), nil
 	}
-	e := entry("", nil, span)
+	e := entry("", binary.BigEndian.AppendUint64(nil, uint64(w.keep)), time.Duration(w.keep))
 	e.Key = eventKey(key, t, id)
 	if err := ws.db.update(ctx, func(txn *badger.Txn) error { return txn.SetEntry(e) }); err != nil {
 		return false, 0, err
@@ -181,6 +192,15 @@ func (ws *windows) load(key string, w *window) error {
 			}
 			w.events = append(w.events, event{int64(at), idHash(rest[17:])})
 			w.expires = max(w.expires, it.Item().ExpiresAt())
+			// The span it was kept for (none from a release before).
+			if err := it.Item().Value(func(v []byte) error {
+				if len(v) == 8 {
+					w.keep = max(w.keep, int64(binary.BigEndian.Uint64(v)))
+				}
+				return nil
+			}); err != nil {
+				return err
+			}
 			seen[rest[17:]] = true
 		}
 		return nil
@@ -189,7 +209,7 @@ func (ws *windows) load(key string, w *window) error {
 		err = ws.migrate(key, w, seen)
 	}
 	if err != nil {
-		w.events, w.expires = nil, 0
+		w.events, w.expires, w.keep = nil, 0, 0
 		return err
 	}
 	slices.SortStableFunc(w.events, func(a, b event) int { return cmp.Compare(a.at, b.at) })

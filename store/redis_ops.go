@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -22,17 +23,30 @@ return n`)
 
 // slide is a sliding window as a sorted set (event ID scored by its time
 // in ms), trimmed, counted and added to in one atomic step. It returns
-// {1, 0} when recorded, {0, wait ms} when refused.
+// {1, 0} when recorded, {0, wait ms} when refused. ARGV[5] is the
+// window's start, exclusive ("(" and now minus the span).
+//
+// One key may be counted with several spans: two gates on one store with
+// another window for one limit (`limit ip 3 1h` here, `limit ip 3 1m`
+// there; the IP and global budgets are the store's, not a realm's). An
+// event is kept as long as the longest span that counts it — kept, the
+// member "~keep" scored minus that span in ms — so that trimming by a
+// short window never hides from a long one the events it counts (before:
+// one send through the 1-minute gate emptied the hour's window of the
+// other, which then let its count through again every minute).
 var slide = redis.NewScript(`
 local now, span, limit = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-redis.call("ZREMRANGEBYSCORE", KEYS[1], "-inf", now - span)
-if redis.call("ZCARD", KEYS[1]) >= limit then
-	local oldest = redis.call("ZRANGE", KEYS[1], -limit, -limit, "WITHSCORES")
-	return {0, tonumber(oldest[2]) + span - now}
-end
-redis.call("ZADD", KEYS[1], now, ARGV[4])
-redis.call("PEXPIRE", KEYS[1], span)
-return {1, 0}`)
+if limit < 1 then return {0, span} end
+local kept = -tonumber(redis.call("ZSCORE", KEYS[1], "~keep") or "0")
+local keep = math.max(span, kept)
+redis.call("ZREMRANGEBYSCORE", KEYS[1], 0, now - keep)
+local ok = redis.call("ZCOUNT", KEYS[1], ARGV[5], "+inf") < limit
+if ok then redis.call("ZADD", KEYS[1], now, ARGV[4]) end
+if keep > kept then redis.call("ZADD", KEYS[1], -keep, "~keep") end
+if (ok or keep > kept) and redis.call("PTTL", KEYS[1]) < keep then redis.call("PEXPIRE", KEYS[1], keep) end
+if ok then return {1, 0} end
+local oldest = redis.call("ZREVRANGEBYSCORE", KEYS[1], "+inf", ARGV[5], "WITHSCORES", "LIMIT", limit - 1, 1)
+return {0, tonumber(oldest[2]) + span - now}`)
 
 // swap writes a record only if it still holds what was read (ARGV[1]
 // says whether there was one, ARGV[2] is its value): a compare-and-set on
@@ -82,7 +96,8 @@ func (r *Redis) send(ctx context.Context, c redis.Cmdable, op *Op, alone bool) r
 	case opSwap:
 		return script(swap, flag(op.found), op.old, millis(op.ttl), op.value, "0")
 	default:
-		return script(slide, op.now.UnixMilli(), op.window.Milliseconds(), op.limit, op.id)
+		now, span := op.now.UnixMilli(), op.window.Milliseconds()
+		return script(slide, now, span, op.limit, op.id, "("+strconv.FormatInt(now-span, 10))
 	}
 }
 

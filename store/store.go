@@ -48,7 +48,11 @@ type Store interface {
 	// than limit events were recorded there in the window before now. When
 	// it refuses, wait is how long until the oldest event leaves the
 	// window; a refused event is not recorded. Of concurrent callers, at
-	// most limit succeed in any window.
+	// most limit succeed in any window. One key may be counted with
+	// several windows (two gates on one store with another window for one
+	// limit): an event is kept as long as the longest window it was
+	// counted with, so that a short window never hides from a long one an
+	// event it counts.
 	Slide(ctx context.Context, key, id string, limit int, window time.Duration, now time.Time) (ok bool, wait time.Duration, err error)
 	// Unslide removes event id from the window at key (a refund);
 	// removing a missing event is not an error.

@@ -344,6 +344,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		}
 	})
 
+	t.Run("WindowsOfTwoSpans", func(t *testing.T) { windowsOfTwoSpans(t, s, key(t, "w")) })
+
 	t.Run("Expiry", func(t *testing.T) {
 		t.Parallel() // it waits a second for real expiries; the others need not
 		if testing.Short() {
