@@ -163,28 +163,13 @@ func BenchmarkBadgerPut(b *testing.B) {
 // back exactly.
 func TestBadgerWindowsSurviveRestart(t *testing.T) {
 	t.Parallel()
-	dir, ctx := t.TempDir(), context.Background()
-	now := time.Now()
-	s, closeDB, err := store.OpenBadger(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, id := range []string{"a", "b", "c"} {
-		if ok, _, err := s.Slide(ctx, "limit/ip/x", id, 3, time.Hour, now.Add(time.Duration(i)*time.Minute)); err != nil || !ok {
-			t.Fatal(ok, err)
+	ctx, now := context.Background(), time.Now()
+	s := restarted(t, func(s store.Store) {
+		threeSends(t, s, now)
+		if err := s.Unslide(ctx, "limit/ip/x", "b"); err != nil {
+			t.Fatal(err)
 		}
-	}
-	if err := s.Unslide(ctx, "limit/ip/x", "b"); err != nil {
-		t.Fatal(err)
-	}
-	if err := closeDB(); err != nil {
-		t.Fatal(err)
-	}
-	s, closeDB, err = store.OpenBadger(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer closeDB()
+	})
 	slide := func(id string, at time.Duration) (bool, time.Duration) {
 		t.Helper()
 		ok, wait, err := s.Slide(ctx, "limit/ip/x", id, 3, time.Hour, now.Add(at))
@@ -217,17 +202,37 @@ func TestBadgerWindowsSurviveRestart(t *testing.T) {
 // the minute's, trims nothing the hour's counts.
 func TestBadgerKeepsALongWindowAcrossARestart(t *testing.T) {
 	t.Parallel()
-	dir, ctx := t.TempDir(), context.Background()
-	now := time.Now()
+	ctx, now := context.Background(), time.Now()
+	s := restarted(t, func(s store.Store) { threeSends(t, s, now) })
+	if ok, _, err := s.Slide(ctx, "limit/ip/x", "m", 3, time.Minute, now.Add(5*time.Minute)); err != nil || !ok {
+		t.Fatal("the minute's window refused:", ok, err)
+	}
+	if ok, wait, err := s.Slide(ctx, "limit/ip/x", "d", 3, time.Hour, now.Add(6*time.Minute)); err != nil || ok || wait != 55*time.Minute {
+		t.Fatalf("the hour's window after a restart and the minute's: ok=%v wait=%v (%v); want refused for 55m", ok, wait, err)
+	}
+}
+
+// threeSends counts a, b and c at now and the next two minutes in the
+// hour's window limit/ip/x (of 3).
+func threeSends(t *testing.T, s store.Store, now time.Time) {
+	t.Helper()
+	for i, id := range []string{"a", "b", "c"} {
+		if ok, _, err := s.Slide(context.Background(), "limit/ip/x", id, 3, time.Hour, now.Add(time.Duration(i)*time.Minute)); err != nil || !ok {
+			t.Fatal(ok, err)
+		}
+	}
+}
+
+// restarted is a Badger store that fill wrote to, closed and opened again
+// (closed at the test's end).
+func restarted(t *testing.T, fill func(store.Store)) store.Store {
+	t.Helper()
+	dir := t.TempDir()
 	s, closeDB, err := store.OpenBadger(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i, id := range []string{"a", "b", "c"} {
-		if ok, _, err := s.Slide(ctx, "limit/ip/x", id, 3, time.Hour, now.Add(time.Duration(i)*time.Minute)); err != nil || !ok {
-			t.Fatal(ok, err)
-		}
-	}
+	fill(s)
 	if err := closeDB(); err != nil {
 		t.Fatal(err)
 	}
@@ -235,13 +240,8 @@ func TestBadgerKeepsALongWindowAcrossARestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer closeDB()
-	if ok, _, err := s.Slide(ctx, "limit/ip/x", "m", 3, time.Minute, now.Add(5*time.Minute)); err != nil || !ok {
-		t.Fatal("the minute's window refused:", ok, err)
-	}
-	if ok, wait, err := s.Slide(ctx, "limit/ip/x", "d", 3, time.Hour, now.Add(6*time.Minute)); err != nil || ok || wait != 55*time.Minute {
-		t.Fatalf("the hour's window after a restart and the minute's: ok=%v wait=%v (%v); want refused for 55m", ok, wait, err)
-	}
+	t.Cleanup(func() { _ = closeDB() })
+	return s
 }
 
 // TestBadgerReadsOldWindows: the previous release kept a window as one
