@@ -37,10 +37,11 @@ type Config struct {
 	DefaultRegion string          `json:"default_region,omitempty"`
 	Costs         *figures.Costs  `json:"costs,omitempty"`
 	PumpingGuard  *pumping.Config `json:"pumping_guard,omitempty"`
-	// Identity and Users say whom the gate signs in: with identity none
-	// (a login form) and users, only those users (see admits).
-	Identity string `json:"identity,omitempty"`
-	Users    []User `json:"users,omitempty"`
+	// Identity and Provisioned (the users option) say whom the gate signs
+	// in: with identity none (a login form) and users, only those users
+	// (see admits).
+	Identity    string `json:"identity,omitempty"`
+	Provisioned []User `json:"users,omitempty"`
 }
 
 // User is a user the gate's config provisions, as the admin's tools read
@@ -64,8 +65,8 @@ func (c *Config) admits(user string) bool {
 	if c.Identity != identityNone {
 		return true
 	}
-	named := make(map[string]bool, len(c.Users))
-	for _, u := range c.Users {
+	named := make(map[string]bool, len(c.Provisioned))
+	for _, u := range c.Provisioned {
 		named[u.Name] = true
 	}
 	return signin.LoginForm{Named: named}.Admits(user, "")

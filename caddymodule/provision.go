@@ -355,7 +355,7 @@ func (g *Gate) adminConfig() admin.Config {
 	}
 	return admin.Config{Realm: g.Realm, StoreConfig: g.StoreRaw, Require: g.Require, PathPrefix: g.PathPrefix,
 		PublicOrigin: g.PublicOrigin, SiteOrigin: g.SiteOrigin, SigningKey: g.SigningKey, DefaultRegion: g.DefaultRegion,
-		Costs: g.Costs, PumpingGuard: g.PumpingGuard, Identity: g.Identity, Users: users}
+		Costs: g.Costs, PumpingGuard: g.PumpingGuard, Identity: g.Identity, Provisioned: users}
 }
 
 // loadApp is the config's app name, loaded on first use. A Context made
