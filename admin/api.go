@@ -217,16 +217,18 @@ func notAllowed(w http.ResponseWriter, msg string, allow ...string) error {
 
 // Change runs one of the admin's changes to a user (users: add a phone;
 // devices/remove, reset, revoke, invites) on the running gate, once its
-// checks passed (Config.check, which the CLI on a stopped Caddy's store
+// checks passed (Site.check, which the CLI on a stopped Caddy's store
 // runs too), and audits it with by, the admin who did it (empty: the
 // admin API, whose caller Caddy's admin endpoint vouched for). The admin
-// API and the console (package pages) share it.
+// API and the console (package pages) share it. An invite's link leads
+// to a gate of the realm that signs its user in (inviteGate).
 func (s *Site) Change(ctx context.Context, op string, req Request, by string) (any, error) {
-	if err := s.check(op, req); err != nil {
+	to, err := s.check(op, req)
+	if err != nil {
 		return nil, err
 	}
 	req.Realm = s.Realm
-	out, err := adminOp(ctx, s.Admin, s.LinkOrigin()+s.prefix(), s.DefaultRegion, op, req)
+	out, err := adminOp(ctx, s.Admin, to.LinkOrigin()+to.prefix(), s.DefaultRegion, op, req)
 	if err != nil {
 		return nil, err
 	}

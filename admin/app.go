@@ -37,11 +37,23 @@ func (*App) Start() error { return nil }
 // Stop implements caddy.App.
 func (*App) Stop() error { return nil }
 
-// Register adds a provisioned gate.
+// Register adds a provisioned gate; the gate sees the others through the
+// app (Site.realmGates).
 func (a *App) Register(s *Site) {
 	a.mu.Lock()
+	s.app = a
 	a.sites = append(a.sites, s)
 	a.mu.Unlock()
+}
+
+// all is the config's gates now (none for a nil app).
+func (a *App) all() []*Site {
+	if a == nil {
+		return nil
+	}
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	return slices.Clone(a.sites)
 }
 
 // Unregister takes a gate off the list when it is cleaned up.
@@ -57,10 +69,7 @@ func (a *App) Site(realm string) (*Site, error) {
 	if a == nil {
 		return nil, errNoGate
 	}
-	a.mu.RLock()
-	sites := slices.Clone(a.sites)
-	a.mu.RUnlock()
-	return pick(sites, realm)
+	return pick(a.all(), realm)
 }
 
 // Interface guard

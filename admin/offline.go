@@ -153,6 +153,10 @@ func configuredSite(config []byte, realm string) (*Site, error) {
 		}
 	}
 	walk(tree)
+	app := &App{sites: sites} // each gate sees the others (Site.realmGates)
+	for _, s := range sites {
+		s.app = app
+	}
 	return pick(sites, realm)
 }
 
@@ -275,12 +279,13 @@ func direct(fl caddycmd.Flags, config *configFile, sub subcommand, req Request, 
 		if req.Realm == "" {
 			return nil, fmt.Errorf("%s needs --realm", sub.name)
 		}
-		if err := g.check(sub.op, req); err != nil {
+		to, err := g.check(sub.op, req)
+		if err != nil {
 			return nil, err
 		}
-		prefix := g.prefix()
-		if g.PublicOrigin != "" || g.SiteOrigin != "" {
-			prefix = g.LinkOrigin() + prefix // from the config: the whole link
+		prefix := to.prefix()
+		if to.PublicOrigin != "" || to.SiteOrigin != "" {
+			prefix = to.LinkOrigin() + prefix // from the config: the whole link
 		}
 		if out, err = adminOp(ctx, svc, prefix, "", sub.op, req); err != nil {
 			return nil, err

@@ -107,22 +107,21 @@ type Request struct {
 // check is what the admin's tools refuse before a change to a user, the
 // same in the admin API, the console and the CLI on a stopped Caddy's
 // store: a new name nobody could sign in as (checkName), no user, an
-// invite where no phone can be enrolled.
-func (c *Config) check(op string, req Request) error {
+// invite no gate of the realm could take (inviteGate). It returns the gate
+// the change's link leads to (an invite's: one that takes it; else s).
+func (s *Site) check(op string, req Request) (*Site, error) {
 	if op == "users" || op == "invites" {
 		if err := checkName(req.User); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if req.User == "" {
-		return badRequest("user is required")
+		return nil, badRequest("user is required")
 	}
 	if op == "invites" {
-		if err := c.enrolls(); err != nil {
-			return &adminError{http.StatusConflict, err}
-		}
+		return s.inviteGate(req.User)
 	}
-	return nil
+	return s, nil
 }
 
 // checkName refuses a user's name that nobody could sign in as (see

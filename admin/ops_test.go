@@ -24,3 +24,52 @@ func TestAnImportStoppedPartWayIsSaid(t *testing.T) {
 		t.Fatalf("a partial import through the admin API: %#v", err)
 	}
 }
+
+// TestWhichGateAnInviteLeadsTo: an invite leads to the first of the
+// realm's gates on the store that enrolls phones (no require) and signs
+// its user in: a login form naming its users signs in only them, one
+// naming none and a first factor's gate any name; gates of another realm
+// or store do not count. With none, a 409 that names the user.
+func TestWhichGateAnInviteLeadsTo(t *testing.T) {
+	store := []byte(`{"module":"badger","path":"/a"}`)
+	gate := func(realm, identity, prefix string, require []string, users ...string) *Site {
+		s := &Site{Config: Config{Realm: realm, Identity: identity, PathPrefix: prefix, Require: require, StoreConfig: store}}
+		for _, u := range users {
+			s.Provisioned = append(s.Provisioned, User{Name: u})
+		}
+		return s
+	}
+	named := gate("r", identityNone, "/named/", nil, "alice")
+	strong := gate("r", identityNone, "/strong/", []string{"totp"}, "bob")
+	otherRealm := gate("o", identityNone, "/o/", nil, "dave")
+	otherStore := gate("r", identityNone, "/s/", nil, "dave")
+	otherStore.StoreConfig = []byte(`{"module":"badger","path":"/b"}`)
+	app := new(App)
+	for _, s := range []*Site{named, strong, otherRealm, otherStore} {
+		app.Register(s)
+	}
+	for user, want := range map[string]string{"alice": "/named/", "bob": "", "dave": ""} {
+		to, err := named.inviteGate(user)
+		status, msg, _ := Mistake(err)
+		switch {
+		case want != "" && (err != nil || to.prefix() != want):
+			t.Errorf("an invite for %s: %v, %v; want the gate at %s", user, to, err, want)
+		case want == "" && (status != http.StatusConflict || !strings.Contains(msg, "signs in "+user)):
+			t.Errorf("an invite for %s, whom no gate of the realm that enrolls names: %v %q", user, to, msg)
+		}
+	}
+	for _, s := range []*Site{gate("r", identityNone, "/anyone/", nil), gate("r", "{http.auth.user.id}", "/ff/", nil, "alice")} {
+		app.Register(s)
+		if to, err := named.inviteGate("dave"); err != nil || to != s {
+			t.Errorf("an invite for dave with a gate at %s in the realm: %v, %v", s.prefix(), to, err)
+		}
+		app.Unregister(s)
+	}
+	if _, err := strong.inviteGate("bob"); err == nil {
+		t.Errorf("an invite for bob: led to a gate naming only alice")
+	}
+	app.Unregister(named)
+	if _, err := strong.inviteGate("bob"); err == nil || !strings.Contains(err.Error(), "no phone can be enrolled") {
+		t.Errorf("an invite where every gate requires another kind: %v", err)
+	}
+}

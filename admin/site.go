@@ -18,6 +18,7 @@ import (
 	"github.com/smsgate/caddy-smsgate/pumping"
 	"github.com/smsgate/caddy-smsgate/recent"
 	"github.com/smsgate/caddy-smsgate/session"
+	"github.com/smsgate/caddy-smsgate/signin"
 	"github.com/smsgate/caddy-smsgate/store"
 )
 
@@ -36,6 +37,39 @@ type Config struct {
 	DefaultRegion string          `json:"default_region,omitempty"`
 	Costs         *figures.Costs  `json:"costs,omitempty"`
 	PumpingGuard  *pumping.Config `json:"pumping_guard,omitempty"`
+	// Identity and Provisioned (the users option) say whom the gate signs
+	// in: with identity none (a login form) and users, only those users
+	// (see admits).
+	Identity    string `json:"identity,omitempty"`
+	Provisioned []User `json:"users,omitempty"`
+}
+
+// User is a user the gate's config provisions, as the admin's tools read
+// it: the name (the number is the gate's business).
+type User struct {
+	Name string `json:"name"`
+}
+
+// identityNone is the identity of a gate whose users name themselves at
+// its login form (caddymodule.IdentityNone).
+const identityNone = "none"
+
+// admits says whether the gate signs user in, as far as its config can
+// tell: a login form that names its users (identity none, users) signs in
+// only them (signin.LoginForm, whose rule this is), and one that names
+// none, any name. A first factor's gate (basic_auth, an SSO) signs in
+// whomever the first factor names, which its config does not say (the
+// accounts are another handler's, or another server's): it may admit any
+// name, and is taken to.
+func (c *Config) admits(user string) bool {
+	if c.Identity != identityNone {
+		return true
+	}
+	named := make(map[string]bool, len(c.Provisioned))
+	for _, u := range c.Provisioned {
+		named[u.Name] = true
+	}
+	return signin.LoginForm{Named: named}.Admits(user, "")
 }
 
 // StoreID names the gate's store by its config (see continuity.Identity).
@@ -64,14 +98,46 @@ func (c *Config) prefix() string {
 	return c.PathPrefix
 }
 
-// enrolls refuses an invite for a gate where a phone cannot be enrolled:
-// a route that requires another kind (an app, a passkey) sends no texts.
-func (c *Config) enrolls() error {
-	if len(c.Require) > 0 {
-		return fmt.Errorf("realm %s is served here only by gates with require %s, where no phone can be enrolled: add a gate without require for invites to lead to",
-			c.Realm, strings.Join(c.Require, " "))
+// inviteGate is the gate an invite for user leads to: one of the realm's
+// gates on s's store (s first, then the others in the order they were
+// configured) where a phone can be enrolled (a route that requires
+// another kind, an app or a passkey, sends no texts) and that signs user
+// in (admits). With none, the invite is refused with the reason: its link
+// could never be used (a login form would refuse it when it is opened,
+// signin.ErrInviteNotHere). Two gates with different lists of users on
+// one store: an invite for a user either names is good, and leads there.
+func (s *Site) inviteGate(user string) (*Site, error) {
+	enrolling := false
+	for _, g := range s.realmGates() {
+		if len(g.Require) > 0 {
+			continue
+		}
+		enrolling = true
+		if g.admits(user) {
+			return g, nil
+		}
 	}
-	return nil
+	if !enrolling {
+		return nil, &adminError{http.StatusConflict, fmt.Errorf("realm %s is served here only by gates with require %s, where no phone can be enrolled: add a gate without require for invites to lead to",
+			s.Realm, strings.Join(s.Require, " "))}
+	}
+	return nil, &adminError{http.StatusConflict, fmt.Errorf("no invite for %q: no gate of realm %s signs in %s, so its link could never be used. "+
+		"The realm's login forms (identity none) sign in only the users their config names (its user lines), and %s is not one of them: "+
+		"add %s to a gate's users, or serve the realm with a gate that signs in any name", user, s.Realm, user, user, user)}
+}
+
+// realmGates are the gates of s's realm on s's store, s first, as the
+// admin's tools know them: the running config's (the smsgate app), or a
+// stopped Caddy's config file's (configuredSite); s alone where they know
+// no config (a Badger folder named by --store).
+func (s *Site) realmGates() []*Site {
+	gates := []*Site{s}
+	for _, g := range s.app.all() {
+		if g != s && g.Realm == s.Realm && g.StoreID() == s.StoreID() {
+			gates = append(gates, g)
+		}
+	}
+	return gates
 }
 
 // Site is a gate as the admin's tools see it: its config and, while it
@@ -94,6 +160,8 @@ type Site struct {
 	Now   func() time.Time
 	// Recent is the realm's recent audit events (nil on a stopped Caddy).
 	Recent *recent.Ring
+
+	app *App // the config's gates (Register, configuredSite); nil: none known
 }
 
 // sawUsers notes that the store holds users now: losing them freezes it.

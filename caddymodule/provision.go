@@ -349,9 +349,13 @@ var accentColour = regexp.MustCompile(`^#[0-9a-fA-F]{3}([0-9a-fA-F]{3})?$`)
 
 // adminConfig is what the admin's tools read of the gate's config.
 func (g *Gate) adminConfig() admin.Config {
+	users := make([]admin.User, len(g.Users))
+	for i, u := range g.Users {
+		users[i].Name = u.Name
+	}
 	return admin.Config{Realm: g.Realm, StoreConfig: g.StoreRaw, Require: g.Require, PathPrefix: g.PathPrefix,
 		PublicOrigin: g.PublicOrigin, SiteOrigin: g.SiteOrigin, SigningKey: g.SigningKey, DefaultRegion: g.DefaultRegion,
-		Costs: g.Costs, PumpingGuard: g.PumpingGuard}
+		Costs: g.Costs, PumpingGuard: g.PumpingGuard, Identity: g.Identity, Provisioned: users}
 }
 
 // loadApp is the config's app name, loaded on first use. A Context made

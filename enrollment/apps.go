@@ -77,35 +77,38 @@ func (s *Devices) StartApp(ctx context.Context, realm, user, issuer string) (*Ap
 
 // ConfirmApp adds the app StartApp began, once code shows it has the
 // secret, and returns its device ID. A wrong code counts as a wrong code
-// anywhere (the same lockouts).
-func (s *Devices) ConfirmApp(ctx context.Context, sc Scope, user, code, name string) (string, error) {
+// anywhere (the same lockouts). Of two confirmations of one setup at once
+// (a double submit), one adds the app (added); the other finds it added
+// and answers with its ID, not added: only the one that added it may tell
+// the user's phones, or undo it (its session ended meanwhile).
+func (s *Devices) ConfirmApp(ctx context.Context, sc Scope, user, code, name string) (id string, added bool, err error) {
 	var reads store.Batch
 	locks := s.readLocks(&reads, sc, user)
 	guess := s.takeGuess(&reads, sc, user)
 	setup := reads.Get(appSetupKey(sc.Realm, user))
 	if err := store.Do(ctx, s.Store, &reads); err != nil {
-		return "", err
+		return "", false, err
 	}
 	if err := s.lockedBy(locks); err != nil {
 		s.giveBackNow(ctx, guess)
-		return "", err
+		return "", false, err
 	}
 	if err := s.guessRefused(ctx, sc, user, guess); err != nil {
-		return "", err
+		return "", false, err
 	}
 	secret, err := s.Secrets.Open(string(setup.Value), appSetupKey(sc.Realm, user))
 	if setup.Err != nil || err != nil {
 		s.giveBackNow(ctx, guess)
-		return "", ErrNoAppSetup
+		return "", false, ErrNoAppSetup
 	}
-	id := RandomID()[:8]
+	id = RandomID()[:8]
 	step, ok := appStep(secret, code, s.Now())
 	if !ok {
-		return "", s.wrongAppCode(ctx, sc, user)
+		return "", false, s.wrongAppCode(ctx, sc, user)
 	}
 	s.giveBackNow(ctx, guess) // a right code is no guess
 	if err := s.useStep(ctx, sc.Realm, user, id, step); err != nil {
-		return "", err
+		return "", false, err
 	}
 	name = CleanName(name)
 	now := s.Now().UTC()
@@ -127,13 +130,13 @@ func (s *Devices) ConfirmApp(ctx context.Context, sc Scope, user, code, name str
 			Secret: s.Secrets.Seal(secret, appKey(sc.Realm, user, id))}), nil
 	})
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
 	_ = s.Store.Delete(ctx, appSetupKey(sc.Realm, user))
 	if had != "" {
-		return had, nil
+		return had, false, nil
 	}
-	return id, nil
+	return id, true, nil
 }
 
 // appWithSecret is the ID of user's app in list whose secret is secret

@@ -15,7 +15,9 @@ import (
 // double submit) add one app, not two with one secret (each wrong code
 // would then take two guess slots, and the list show a ghost); each is
 // told it is added, with its ID, or (the other done first) that the setup
-// is over. On Badger and on a real Redis, in every
+// is over; and exactly one is told it added the app (only that one
+// notifies the user's phones, and may undo it: signin's
+// TestTwoAppConfirmsAtOnceNotifyOnce). On Badger and on a real Redis, in every
 // interleaving of their reads of the setup and of the device list, and
 // raceRuns times at once.
 func TestRacingAppConfirms(t *testing.T) {
@@ -43,9 +45,10 @@ func TestRacingAppConfirms(t *testing.T) {
 					t.Fatal(err)
 				}
 				var idA, idB string
+				var addedA, addedB bool
 				var errA, errB error
-				a = func(ctx context.Context) { idA, errA = s.Devices.ConfirmApp(ctx, sc, user, code, "") }
-				b = func(ctx context.Context) { idB, errB = s.Devices.ConfirmApp(ctx, sc, user, code, "") }
+				a = func(ctx context.Context) { idA, addedA, errA = s.Devices.ConfirmApp(ctx, sc, user, code, "") }
+				b = func(ctx context.Context) { idB, addedB, errB = s.Devices.ConfirmApp(ctx, sc, user, code, "") }
 				check = func(run string) {
 					t.Helper()
 					// One after the other, the second finds no setup.
@@ -63,6 +66,9 @@ func TestRacingAppConfirms(t *testing.T) {
 					}
 					if len(list) != 1 || idA != idB || list[0].ID != idA {
 						t.Errorf("%s: two confirmations of one setup: %d devices, IDs %q and %q", run, len(list), idA, idB)
+					}
+					if addedA == addedB {
+						t.Errorf("%s: two confirmations of one setup: added %v and %v, want one that added it", run, addedA, addedB)
 					}
 				}
 				return user, a, b, check

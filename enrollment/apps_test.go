@@ -70,7 +70,7 @@ func TestAppFlow(t *testing.T) {
 		t.Fatalf("setup: %q, %d bytes of QR", setup.URI, len(setup.QR))
 	}
 	var wrong *WrongCodeError
-	if _, err := s.Devices.ConfirmApp(ctx, sc, alice, "000000", "phone app"); !errors.As(err, &wrong) {
+	if _, _, err := s.Devices.ConfirmApp(ctx, sc, alice, "000000", "phone app"); !errors.As(err, &wrong) {
 		t.Fatalf("a wrong first code: %v", err)
 	}
 	if list, _ := s.Devices.List(ctx, realm, alice); len(list) != 0 {
@@ -83,11 +83,11 @@ func TestAppFlow(t *testing.T) {
 		}
 		return c
 	}
-	id, err := s.Devices.ConfirmApp(ctx, sc, alice, code(), "phone app")
-	if err != nil {
-		t.Fatal(err)
+	id, added, err := s.Devices.ConfirmApp(ctx, sc, alice, code(), "phone app")
+	if err != nil || !added {
+		t.Fatal(added, err)
 	}
-	if _, err := s.Devices.ConfirmApp(ctx, sc, alice, code(), "again"); !errors.Is(err, ErrNoAppSetup) {
+	if _, _, err := s.Devices.ConfirmApp(ctx, sc, alice, code(), "again"); !errors.Is(err, ErrNoAppSetup) {
 		t.Fatalf("a second confirm of one setup: %v", err)
 	}
 	raw, _ := s.Store.Get(ctx, deviceKey(realm, alice))
@@ -123,7 +123,7 @@ func TestAppGuessesShareTheLockout(t *testing.T) {
 	s.Limits.LockAfter = 4
 	setup, _ := s.Devices.StartApp(ctx, realm, alice, "Example")
 	first, _ := totp.GenerateCodeCustom(setup.Secret, clk.now(), appOpts)
-	if _, err := s.Devices.ConfirmApp(ctx, sc, alice, first, ""); err != nil {
+	if _, _, err := s.Devices.ConfirmApp(ctx, sc, alice, first, ""); err != nil {
 		t.Fatal(err)
 	}
 	clk.advance(appPeriod)
@@ -162,7 +162,7 @@ func TestAppExportImport(t *testing.T) {
 	s, _, clk := appService(t)
 	setup, _ := s.Devices.StartApp(ctx, realm, alice, "Example")
 	first, _ := totp.GenerateCodeCustom(setup.Secret, clk.now(), appOpts)
-	if _, err := s.Devices.ConfirmApp(ctx, sc, alice, first, "Aegis"); err != nil {
+	if _, _, err := s.Devices.ConfirmApp(ctx, sc, alice, first, "Aegis"); err != nil {
 		t.Fatal(err)
 	}
 	admin := &Admin{Core: s.Core, Devices: s.Devices}

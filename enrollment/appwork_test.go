@@ -77,7 +77,7 @@ func addApps(tb testing.TB, s *Challenges, clk *clock, user string, n int) []str
 			tb.Fatal(err)
 		}
 		code, _ := totp.GenerateCodeCustom(setup.Secret, clk.now(), appOpts)
-		if _, err := s.Devices.ConfirmApp(context.Background(), enrolled, user, code, ""); err != nil {
+		if _, _, err := s.Devices.ConfirmApp(context.Background(), enrolled, user, code, ""); err != nil {
 			tb.Fatal(err)
 		}
 		secrets = append(secrets, setup.Secret)

@@ -20,7 +20,7 @@ func withApp(t *testing.T, s *Challenges, clk *clock) string {
 		t.Fatal(err)
 	}
 	code, _ := totp.GenerateCodeCustom(setup.Secret, clk.now(), appOpts)
-	if _, err := s.Devices.ConfirmApp(ctx, Scope{Realm: realm, Host: host, IP: "192.0.2.1", Known: true}, alice, code, ""); err != nil {
+	if _, _, err := s.Devices.ConfirmApp(ctx, Scope{Realm: realm, Host: host, IP: "192.0.2.1", Known: true}, alice, code, ""); err != nil {
 		t.Fatal(err)
 	}
 	return setup.Secret

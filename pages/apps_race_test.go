@@ -1,6 +1,7 @@
 package pages_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -11,22 +12,37 @@ import (
 )
 
 // TestTwoAppConfirmsAtOnceAddOneApp: through a real Caddy, carol's two
-// confirmations of one new app at once (a double submit) add one app:
-// one is held right after it read the app being added until the other
-// has been answered, on Badger and on Redis. Before, both added it: two
-// apps with one secret (each wrong code then took two guess slots, and
-// the devices page showed a ghost).
+// confirmations of one new app at once (a double submit) add one app, and
+// her phone is told of it once: one is held right after it read the app
+// being added until the other has been answered, on Badger and on Redis.
+// Before, both added it: two apps with one secret (each wrong code then
+// took two guess slots, and the devices page showed a ghost); then, with
+// one added, both told her phone ("an authenticator app was added", twice).
+// And when her session ended while one was held (the admin's revoke), the
+// held one, which added nothing, undid the adding: the app the other had
+// added, and been answered for, was removed (and the held one sent to the
+// login page). Only the one that added the app notifies and may undo it.
 func TestTwoAppConfirmsAtOnceAddOneApp(t *testing.T) {
 	sitetest.Parallel(t)
 	for _, kind := range []string{"badger", "redis"} {
-		t.Run(kind, func(t *testing.T) {
-			sitetest.Parallel(t)
-			inner := "badger {DIR}"
-			if kind == "redis" {
-				inner = "redis " + redistest.Server(t)
-			}
-			dir := t.TempDir()
-			s := sitetest.Start(t, `http://localhost:{HTTP_PORT} {
+		for _, revoked := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/revoked=%v", kind, revoked), func(t *testing.T) {
+				sitetest.Parallel(t)
+				twoAppConfirms(t, kind, revoked)
+			})
+		}
+	}
+}
+
+// twoAppConfirms is TestTwoAppConfirmsAtOnceAddOneApp on the store kind,
+// carol's session ended by the admin while one is held if revoked.
+func twoAppConfirms(t *testing.T, kind string, revoked bool) {
+	inner := "badger {DIR}"
+	if kind == "redis" {
+		inner = "redis " + redistest.Server(t)
+	}
+	dir := t.TempDir()
+	s := sitetest.Start(t, `http://localhost:{HTTP_PORT} {
 	smsgate {
 		identity none
 		user carol +14155552671
@@ -35,24 +51,36 @@ func TestTwoAppConfirmsAtOnceAddOneApp(t *testing.T) {
 	}
 	respond "Hello, {http.auth.user.id}"
 }`)
-			c := sitetest.NewClient(t, "")
-			sitetest.SignIn(t, s, c)
-			tok := c.CSRF("/.smsgate/devices")
-			m := appSecret.FindStringSubmatch(c.Post("/.smsgate/devices", url.Values{"action": {"app"}, "csrf": {tok}}).Text)
-			if m == nil {
-				t.Fatal("no app secret shown")
-			}
-			code := sitetest.AppCode(t, m[1])
-			confirm := func() *sitetest.Response {
-				return c.Post("/.smsgate/devices", url.Values{"action": {"app-confirm"}, "code": {code}, "csrf": {tok}})
-			}
-			held := sitetest.Park(t, dir, confirm) // held once it read the setup
-			res := confirm()
-			heldStatus := held.Release(t).StatusCode
-			_, users := s.Admin("GET", "/smsgate/users?realm=localhost", "")
-			if apps := strings.Count(users, `"kind":"totp"`); res.StatusCode != http.StatusOK || heldStatus != http.StatusOK || apps != 1 {
-				t.Fatalf("two confirmations of one app at once: %d and, held, %d; %d apps, want 1: %s", res.StatusCode, heldStatus, apps, users)
-			}
-		})
+	c := sitetest.NewClient(t, "")
+	sitetest.SignIn(t, s, c)
+	tok := c.CSRF("/.smsgate/devices")
+	m := appSecret.FindStringSubmatch(c.Post("/.smsgate/devices", url.Values{"action": {"app"}, "csrf": {tok}}).Text)
+	if m == nil {
+		t.Fatal("no app secret shown")
+	}
+	code := sitetest.AppCode(t, m[1])
+	confirm := func() *sitetest.Response {
+		return c.Post("/.smsgate/devices", url.Values{"action": {"app-confirm"}, "code": {code}, "csrf": {tok}})
+	}
+	held := sitetest.Park(t, dir, confirm) // held once it read the setup
+	res := confirm()
+	if revoked {
+		if st, out := s.Admin("POST", "/smsgate/revoke", `{"realm":"localhost","user":"carol"}`); st != http.StatusOK {
+			t.Fatalf("revoke: %d %s", st, out)
+		}
+	}
+	heldStatus := held.Release(t).StatusCode
+	_, users := s.Admin("GET", "/smsgate/users?realm=localhost", "")
+	if apps := strings.Count(users, `"kind":"totp"`); res.StatusCode != http.StatusOK || heldStatus != http.StatusOK || apps != 1 {
+		t.Fatalf("two confirmations of one app at once: %d and, held, %d; %d apps, want 1: %s", res.StatusCode, heldStatus, apps, users)
+	}
+	added := 0
+	for _, n := range s.Notices() {
+		if strings.Contains(n, "an authenticator app was added") {
+			added++
+		}
+	}
+	if added != 1 {
+		t.Errorf("two confirmations of one app at once: %d notices of it, want 1: %q", added, s.Notices())
 	}
 }

@@ -19,14 +19,21 @@ func (s *Service) StartApp(ctx context.Context, realm, user string) (*enrollment
 }
 
 // ConfirmApp adds the app once its first code is right, and tells the
-// user's phones; live is the asking session's (see Live).
+// user's phones; live is the asking session's (see Live). Of two
+// confirmations of one app at once (a double submit), the one that found
+// it added by the other answers as done and does nothing more: the other
+// tells the phones (once), and only it may undo the adding, for its own
+// session (TestTwoAppConfirmsAtOnceNotifyOnce).
 func (s *Service) ConfirmApp(ctx context.Context, sc enrollment.Scope, user, code, name string, live Live) error {
 	since := s.Devices.Now()
-	id, err := s.Devices.ConfirmApp(ctx, sc, user, code, name)
+	id, added, err := s.Devices.ConfirmApp(ctx, sc, user, code, name)
 	if err != nil {
 		s.lockStarted(ctx, sc, user, "", err)
 		s.audit("verify_failed", user, "", zap.String("reason", Reason(err)), zap.String("ip", sc.IP), zap.String("kind", "app"))
 		return err
+	}
+	if !added {
+		return nil
 	}
 	if err := s.kept(ctx, live, s.removing(sc.Realm, user, id, since)); err != nil {
 		return err

@@ -41,6 +41,39 @@ const NamedUsersSite = `http://localhost:{HTTP_PORT} {
 	respond "Hello, {http.auth.user.id}!"
 }`
 
+// NamedForms is a site whose realm, localhost, is served by two login
+// forms on one store, each naming its users: alice (an admin) and carol at
+// the root, bob under /bob/ (pages under /bob/.smsgate/). extra is more of
+// the site block, before the root's handle.
+func NamedForms(extra string) string {
+	return `http://localhost:{HTTP_PORT} {
+	handle /bob* {
+		smsgate {
+			identity none
+			realm localhost
+			path_prefix /bob/.smsgate/
+			user bob +14155550199
+			store badger {DIR}
+			provider log
+		}
+		respond "bob's"
+	}
+	` + extra + `
+	handle {
+		smsgate {
+			identity none
+			realm localhost
+			user alice +14155550101
+			user carol +14155552671
+			admins alice
+			store badger {DIR}
+			provider log
+		}
+		respond "Hello, {http.auth.user.id}!"
+	}
+}`
+}
+
 // Browsers' User-Agents: the console names them.
 const (
 	FirefoxOnLinux = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"

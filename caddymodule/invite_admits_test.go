@@ -1,0 +1,79 @@
+package caddymodule_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/smsgate/caddy-smsgate/internal/sitetest"
+)
+
+// otherRealm is a gate of another realm on the same store as
+// sitetest.NamedForms's, naming dave.
+const otherRealm = `handle /other* {
+		smsgate {
+			identity none
+			realm other.localhost
+			path_prefix /other/.smsgate/
+			user dave +14155550198
+			store badger {DIR}
+			provider log
+		}
+		respond "other"
+	}`
+
+// TestAnInviteNoGateSignsInIsRefused: through a real Caddy's admin API, an
+// invite for a name no login form of the realm signs in (dave: the realm's
+// two login forms name alice and carol, and bob; dave is named only by a
+// gate of another realm on the same store) is refused with words that name
+// him and say why (409), and no link is made: at every gate of the realm
+// it could never be used. An invite for a name one of them names leads to
+// that one (bob's to /bob/, carol's to the main gate). A gate behind a
+// first factor (basic_auth here, an SSO elsewhere) signs in whomever that
+// names, which its config does not say: with one in the realm, dave's
+// invite is made, and leads there. Before, dave's invite was made, and its
+// link refused at every gate (TestAnInviteForANameTheFormDoesNotAdmit).
+func TestAnInviteNoGateSignsInIsRefused(t *testing.T) {
+	sitetest.Parallel(t)
+	sitetest.Start(t, sitetest.NamedForms(otherRealm))
+	invite := func(user string) (int, string) {
+		t.Helper()
+		return sitetest.Admin(t, "POST", "/smsgate/invites", `{"realm":"localhost","user":"`+user+`","ttl":"1h"}`)
+	}
+	st, out := invite("dave")
+	t.Logf("dave: %d %s", st, out)
+	for _, want := range []string{`no invite for \"dave\"`, "no gate of realm localhost signs in dave", "could never be used", "identity none", "dave is not one of them"} {
+		if st != http.StatusConflict || !strings.Contains(out, want) {
+			t.Errorf("an invite for a name no login form of the realm names: %d %s, want 409 saying %q", st, out, want)
+		}
+	}
+	if strings.Contains(out, "token=") {
+		t.Errorf("a refused invite has a link: %s", out)
+	}
+	for user, at := range map[string]string{"bob": "/bob/.smsgate/", "carol": "/.smsgate/"} {
+		if st, out := invite(user); st != http.StatusOK || !strings.Contains(out, `"path":"`+at+`invite?token=`) {
+			t.Errorf("an invite for %s: %d %s, want a link to %s", user, st, out, at)
+		}
+	}
+	// A name is not refused by a gate of another realm: dave's own.
+	if st, out := sitetest.Admin(t, "POST", "/smsgate/invites", `{"realm":"other.localhost","user":"dave"}`); st != http.StatusOK {
+		t.Errorf("an invite for dave in his own realm: %d %s", st, out)
+	}
+
+	sitetest.Start(t, sitetest.NamedForms(otherRealm+`
+	handle /sso* {
+		basic_auth {
+			dave `+sitetest.DemoHash+`
+		}
+		smsgate {
+			realm localhost
+			path_prefix /sso/.smsgate/
+			store badger {DIR}
+			provider log
+		}
+		respond "sso"
+	}`))
+	if st, out := invite("dave"); st != http.StatusOK || !strings.Contains(out, `"path":"/sso/.smsgate/invite?token=`) {
+		t.Errorf("an invite for dave where a first factor's gate serves the realm: %d %s", st, out)
+	}
+}
