@@ -27,6 +27,7 @@ type Op struct {
 	now    time.Time
 	old    []byte // a Swap's record as read, if found
 	found  bool
+	parts  []*Op // a claim's swaps
 
 	// Value is what a Get or a Take read.
 	Value []byte
@@ -52,6 +53,7 @@ const (
 	opUnslide
 	opCounter
 	opSwap
+	opClaim
 )
 
 func (b *Batch) add(op *Op) *Op { b.ops = append(b.ops, op); return op }
@@ -111,11 +113,13 @@ func Do(ctx context.Context, s Store, b *Batch) error {
 	if len(b.ops) == 0 {
 		return nil
 	}
-	for i, op := range b.ops {
-		for _, other := range b.ops[:i] {
-			if op.key == other.key {
-				return fmt.Errorf("store: a batch names %q twice", op.key)
+	seen := map[string]bool{}
+	for _, op := range b.ops {
+		for _, k := range op.keys() {
+			if seen[k] {
+				return fmt.Errorf("store: a batch names %q twice", k)
 			}
+			seen[k] = true
 		}
 	}
 	if bs, ok := s.(Batcher); ok {
@@ -159,5 +163,7 @@ func (op *Op) run(ctx context.Context, s Store) {
 			}
 			return op.value, op.ttl, nil
 		})
+	case opClaim:
+		op.OK, op.Err = ClaimOn(ctx, s, op.parts)
 	}
 }

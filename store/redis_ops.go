@@ -81,6 +81,12 @@ func (r *Redis) send(ctx context.Context, c redis.Cmdable, op *Op, alone bool) r
 		return c.ZRem(ctx, key, op.id)
 	case opSwap:
 		return script(swap, flag(op.found), op.old, millis(op.ttl), op.value, "0")
+	case opClaim:
+		keys, args := r.claimArgs(op)
+		if alone {
+			return claimScript.Run(ctx, c, keys, args...)
+		}
+		return claimScript.EvalSha(ctx, c, keys, args...)
 	default:
 		return script(slide, op.now.UnixMilli(), op.window.Milliseconds(), op.limit, op.id)
 	}
@@ -106,7 +112,7 @@ func (r *Redis) read(op *Op, cmd redis.Cmder) {
 		case opIncr:
 			op.N, op.Err = c.Int64()
 			return
-		case opSwap:
+		case opSwap, opClaim:
 			n, err := c.Int64()
 			op.OK, op.Err = n == 1, err
 			return
@@ -155,6 +161,10 @@ func (r *Redis) lastingOp(ctx context.Context, op *Op) { op.Err = r.lasting(ctx,
 // know (a new server, a failover, a flushed cache) is sent again alone,
 // which loads it.
 func (r *Redis) DoBatch(ctx context.Context, ops []*Op) {
+	ops = r.claimApart(ctx, ops)
+	if len(ops) == 0 {
+		return
+	}
 	ctx, done, err := spend(ctx)
 	defer done()
 	if err != nil {
@@ -184,7 +194,7 @@ func (r *Redis) DoBatch(ctx context.Context, ops []*Op) {
 	var keys []string
 	for _, op := range ops {
 		if op.kind != opGet && op.kind != opCounter && op.Err == nil {
-			written, keys = append(written, op), append(keys, op.key)
+			written, keys = append(written, op), append(keys, op.keys()...)
 		}
 	}
 	if len(written) > 0 {
