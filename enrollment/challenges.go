@@ -187,13 +187,15 @@ func (s *Challenges) startOnce(ctx context.Context, sc Scope, c *Challenge, rese
 	var writes store.Batch
 	sends := s.countSend(&writes, sc, c, now)
 	watch.Count(&writes, c.Phone == "")
-	claim, err := s.writeChallenge(&writes, sc, c, before)
+	waits, err := s.writeChallenge(&writes, sc, c, before)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.noteNumberWait(&writes, sc, c, &nw, held); err != nil {
+	numberWaits, err := s.noteNumberWait(sc, c, &nw, held)
+	if err != nil {
 		return nil, err
 	}
+	claim := writes.Claim(append(waits, numberWaits...)...)
 	err = store.Do(ctx, s.Store, &writes)
 	if err == nil && s.lostRace(ctx, sc, c, claim, sends) {
 		return nil, errRaced
