@@ -21,13 +21,18 @@ import (
 // Badger makes it one transaction; a Redis server one script over all its
 // keys. A Redis Cluster runs a script only over keys of one slot, and a
 // claim's keys are named by what they count (a name, a number) and so
-// hash anywhere: there, and on a store that claims nothing itself (a
-// wrapper), it is made in turn (claimInTurn) — each record swapped, in
-// key order, and those won given back when one is lost. Of writers
-// sharing a record, one swap wins it, so no two claims that share one both
-// win either way; made in turn, one that loses may for a moment have held
-// another record it gives back (a writer reading it then is refused as if
-// the claim had won: fewer writes, never more).
+// hash anywhere (hash tags would put one name's records and one number's
+// in one slot, but a name's and its number's only by naming every record
+// after one of them: keys no previous release wrote, for a claim's sake).
+// There its swaps go side by side in the batch's pipeline, and a claim
+// that lost one gives back those it won (settleClaims); on a store that
+// claims nothing itself (a wrapper) it is made in turn, in key order
+// (claimInTurn). Of writers sharing a record, one swap wins it, so no two
+// claims that share one both win either way. Made in swaps, a claim that
+// loses may for a moment have held another record it gives back: a writer
+// reading it then is refused as if the claim had won, and two claims
+// that split their shared records between them (side by side) both lose
+// and are decided again — fewer writes, never more.
 
 // Swap is one record of a claim (Batch.Claim): Value (with TTL) is written
 // at Key if it still holds what Read, a Get of Key in an earlier batch,
@@ -82,29 +87,37 @@ func ClaimOn(ctx context.Context, s Store, parts []*Op) (bool, error) {
 }
 
 // claimInTurn swaps each part's record in key order; at the first lost,
-// it gives back those it won (each only while it still holds what the
-// claim wrote: what was read is put back, with the claim's ttl, as the
-// record's own is not known) and says false.
+// it gives back those it won (giveBack) and says false.
 func claimInTurn(ctx context.Context, s Store, parts []*Op) (bool, error) {
 	for i, p := range parts {
 		p.run(ctx, s)
 		if p.Err == nil && p.OK {
 			continue
 		}
-		for _, won := range parts[:i] {
-			_ = s.Update(ctx, won.key, func(cur []byte, found bool) ([]byte, time.Duration, error) {
-				if !found || !bytes.Equal(cur, won.value) {
-					return nil, 0, ErrUnchanged
-				}
-				if !won.found {
-					return nil, 0, nil
-				}
-				return won.old, won.ttl, nil
-			})
-		}
+		giveBack(ctx, s, parts[:i])
 		return false, p.Err
 	}
 	return true, nil
+}
+
+// giveBack puts back the records of the parts whose swap won, each only
+// while it still holds what the swap wrote: what was read, with the
+// part's ttl, as the record's own is not known (or none, where none was).
+func giveBack(ctx context.Context, s Store, parts []*Op) {
+	for _, won := range parts {
+		if !won.OK || won.Err != nil {
+			continue
+		}
+		_ = s.Update(ctx, won.key, func(cur []byte, found bool) ([]byte, time.Duration, error) {
+			if !found || !bytes.Equal(cur, won.value) {
+				return nil, 0, ErrUnchanged
+			}
+			if !won.found {
+				return nil, 0, nil
+			}
+			return won.old, won.ttl, nil
+		})
+	}
 }
 
 // claim writes every part in one transaction, if each record holds what
@@ -197,27 +210,54 @@ func (r *Redis) inOneStep(op *Op) bool {
 	return true
 }
 
-// Claim implements Claimer: one script, or in turn on a Cluster whose
-// slots the records span.
+// Claim implements Claimer: a batch of the claim alone.
 func (r *Redis) Claim(ctx context.Context, parts []*Op) (bool, error) {
 	op := &Op{kind: opClaim, parts: parts}
-	if !r.inOneStep(op) {
-		return claimInTurn(ctx, r, parts)
-	}
-	return r.alone(ctx, op, nil).OK, op.Err
+	r.DoBatch(ctx, []*Op{op})
+	return op.OK, op.Err
 }
 
-// claimApart makes the claims among ops that a script cannot (a Cluster's
-// over several slots) in turn, each in a budget of its own, and returns
-// the other operations, for one pipeline.
-func (r *Redis) claimApart(ctx context.Context, ops []*Op) []*Op {
-	rest := ops[:0:0]
+// sendable is ops as a pipeline sends them: a claim that a script cannot
+// make (a Cluster's over several slots) as its swaps, side by side.
+func (r *Redis) sendable(ops []*Op) []*Op {
+	sent := make([]*Op, 0, len(ops))
 	for _, op := range ops {
 		if op.kind == opClaim && !r.inOneStep(op) {
-			op.OK, op.Err = claimInTurn(ctx, r, op.parts)
+			sent = append(sent, op.parts...)
+		} else {
+			sent = append(sent, op)
+		}
+	}
+	return sent
+}
+
+// settleClaims answers, once their swaps are done, the claims of ops that
+// went as swaps (sendable): won if every swap was. One that won some of
+// its records and lost others gives back those it won, each only while
+// its record still holds what it wrote (what was read is put back, with
+// the claim's ttl: the record's own is not known), then is made again in
+// turn (claimInTurn): two claims that split their shared records between
+// them, side by side, would both have lost, and both again when decided
+// again at the same instant; in key order, the first record they share
+// goes to one of them, which wins. Round trips more only then.
+func (r *Redis) settleClaims(ctx context.Context, ops []*Op) {
+	for _, op := range ops {
+		if op.kind != opClaim || r.inOneStep(op) {
 			continue
 		}
-		rest = append(rest, op)
+		won := 0
+		for _, p := range op.parts {
+			switch {
+			case p.Err != nil:
+				op.Err = p.Err
+			case p.OK:
+				won++
+			}
+		}
+		if op.OK = won == len(op.parts); op.OK || op.Err != nil || won == 0 {
+			continue
+		}
+		giveBack(ctx, r, op.parts)
+		op.OK, op.Err = claimInTurn(ctx, r, op.parts)
 	}
-	return rest
 }

@@ -161,10 +161,6 @@ func (r *Redis) lastingOp(ctx context.Context, op *Op) { op.Err = r.lasting(ctx,
 // know (a new server, a failover, a flushed cache) is sent again alone,
 // which loads it.
 func (r *Redis) DoBatch(ctx context.Context, ops []*Op) {
-	ops = r.claimApart(ctx, ops)
-	if len(ops) == 0 {
-		return
-	}
 	ctx, done, err := spend(ctx)
 	defer done()
 	if err != nil {
@@ -173,20 +169,22 @@ func (r *Redis) DoBatch(ctx context.Context, ops []*Op) {
 		}
 		return
 	}
-	cmds := make([]redis.Cmder, len(ops))
+	sent := r.sendable(ops)
+	cmds := make([]redis.Cmder, len(sent))
 	_, _ = r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for i, op := range ops {
+		for i, op := range sent {
 			cmds[i] = r.send(ctx, p, op, false)
 		}
 		return nil
 	})
-	for i, op := range ops {
+	for i, op := range sent {
 		if err := cmds[i].Err(); err != nil && strings.HasPrefix(err.Error(), "NOSCRIPT") {
 			r.one(ctx, op)
 			continue
 		}
 		r.read(op, cmds[i])
 	}
+	r.settleClaims(ctx, ops)
 	if !IsLasting(ctx) {
 		return
 	}
