@@ -156,9 +156,10 @@ func (s *Challenges) waitAfter(resends int) time.Duration {
 	return min(s.ResendCooldown<<min(resends, 10), max(s.ResendCooldown, MaxResendWait))
 }
 
-// errRaced says that a send found the record of its cooldown's doubling
-// changed by another send since it read it (startCooldown): it was
-// undone (lostRace), to be decided again.
+// errRaced says that a send found a record of its cooldown or its
+// number's waits changed by another send since it read it (its claim
+// lost: startCooldown, noteNumberWait): it was undone (lostRace), to be
+// decided again.
 var errRaced = errors.New("enrollment: another send changed the cooldown meanwhile")
 
 // maxRaces is how many times start decides a send again after a race
@@ -167,8 +168,8 @@ var errRaced = errors.New("enrollment: another send changed the cooldown meanwhi
 // wait.
 const maxRaces = 3
 
-// start is startOnce, tried again while it lost the record of its
-// cooldown's doubling to another send at once (errRaced): decided again
+// start is startOnce, tried again while it lost the records of its
+// cooldown or its number's waits to another send at once (errRaced): decided again
 // on the records as they are now, where the other's wait, mostly,
 // refuses it.
 func (s *Challenges) start(ctx context.Context, sc Scope, c *Challenge, resends int) (*Challenge, error) {
