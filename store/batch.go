@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -113,13 +114,13 @@ func Do(ctx context.Context, s Store, b *Batch) error {
 	if len(b.ops) == 0 {
 		return nil
 	}
-	seen := map[string]bool{}
+	keys := make([]string, 0, len(b.ops))
 	for _, op := range b.ops {
-		for _, k := range op.keys() {
-			if seen[k] {
-				return fmt.Errorf("store: a batch names %q twice", k)
-			}
-			seen[k] = true
+		keys = op.appendKeys(keys)
+	}
+	for i, k := range keys {
+		if slices.Contains(keys[:i], k) {
+			return fmt.Errorf("store: a batch names %q twice", k)
 		}
 	}
 	if bs, ok := s.(Batcher); ok {

@@ -25,14 +25,13 @@ import (
 // in one slot, but a name's and its number's only by naming every record
 // after one of them: keys no previous release wrote, for a claim's sake).
 // There its swaps go side by side in the batch's pipeline, and a claim
-// that lost one gives back those it won (settleClaims); on a store that
-// claims nothing itself (a wrapper) it is made in turn, in key order
-// (claimInTurn). Of writers sharing a record, one swap wins it, so no two
-// claims that share one both win either way. Made in swaps, a claim that
-// loses may for a moment have held another record it gives back: a writer
-// reading it then is refused as if the claim had won, and two claims
-// that split their shared records between them (side by side) both lose
-// and are decided again — fewer writes, never more.
+// that won some and lost others gives back those it won and is made again
+// in turn (settleClaims); on a store that claims nothing itself (a
+// wrapper) it is made in turn, in key order (claimInTurn). Of writers
+// sharing a record, one swap wins it, so no two claims that share one
+// both win either way. Made in swaps, a claim that loses may for a moment
+// have held a record it gives back: a writer reading it then is refused
+// as if the claim had won — fewer writes, never more.
 
 // Swap is one record of a claim (Batch.Claim): Value (with TTL) is written
 // at Key if it still holds what Read, a Get of Key in an earlier batch,
@@ -65,14 +64,13 @@ func (b *Batch) Claim(swaps ...Swap) *Op {
 	return b.add(op)
 }
 
-// keys are the records op names: its own, or a claim's.
-func (op *Op) keys() []string {
+// appendKeys appends to keys the records op names: its own, or a claim's.
+func (op *Op) appendKeys(keys []string) []string {
 	if op.kind != opClaim {
-		return []string{op.key}
+		return append(keys, op.key)
 	}
-	keys := make([]string, len(op.parts))
-	for i, p := range op.parts {
-		keys[i] = p.key
+	for _, p := range op.parts {
+		keys = append(keys, p.key)
 	}
 	return keys
 }

@@ -192,7 +192,7 @@ func (r *Redis) DoBatch(ctx context.Context, ops []*Op) {
 	var keys []string
 	for _, op := range ops {
 		if op.kind != opGet && op.kind != opCounter && op.Err == nil {
-			written, keys = append(written, op), append(keys, op.keys()...)
+			written, keys = append(written, op), op.appendKeys(keys)
 		}
 	}
 	if len(written) > 0 {
