@@ -15,17 +15,18 @@ import (
 // loginRace races two login-form sends, a and b, from two clients (one
 // where one says so), on Badger and on a real Redis: in every interleaving of their
 // reads of the record key names (storetest.Interleaver), then raceRuns
-// times at once; and on a Redis Cluster (a claim of records of several
-// slots: swaps side by side) and on Badger made to claim in turn (a
-// store that claims nothing itself), store.Batch.Claim's other ways.
+// times at once; and on the kinds of store more names: "in turn" (Badger
+// made to claim in turn, as a store that claims nothing itself does),
+// "cluster" (a Redis Cluster: a claim of records of several slots, swaps
+// side by side), store.Batch.Claim's other ways.
 // want is what each run should send (texts, by number): exactly, or
 // where a claim is not one atomic step (sentAsWanted) and exact is not
 // set, no more; a run that sent otherwise is counted, and the counts
 // reported.
-func loginRace(t *testing.T, one, exact bool, key func(s *Challenges, a, b Scope) string, a, b Challenge, want map[string]int) {
+func loginRace(t *testing.T, one, exact bool, key func(s *Challenges, a, b Scope) string, a, b Challenge, want map[string]int, more ...string) {
 	t.Parallel()
 	kinds, redis := raceKinds(t)
-	for _, kind := range append(kinds, "cluster", "in turn") {
+	for _, kind := range append(kinds, more...) {
 		t.Run(kind, func(t *testing.T) {
 			t.Parallel()
 			var st store.Store
@@ -120,8 +121,9 @@ func sentAsWanted(sent, want map[string]int, oneStep bool) bool {
 // one, store.Batch.Claim) wrote none of its records, is decided again and
 // held by the first's wait (answered as a failed delivery is, so that it
 // tells nothing). Raced in every interleaving of the two sends' reads of
-// the number's base wait, and at once. Before, the number's waits were
-// put beside the cooldown's swap: both sends passed, two texts.
+// the number's base wait, and at once, also on a Redis Cluster and in
+// turn. Before, the number's waits were put beside the cooldown's swap:
+// both sends passed, two texts.
 func TestANameAndItsNumberAtOnceSendOneText(t *testing.T) {
 	name := Challenge{User: alice, Phone: num, Purpose: Verify, LimitKey: "login alice"}
 	number := name
@@ -129,7 +131,7 @@ func TestANameAndItsNumberAtOnceSendOneText(t *testing.T) {
 	loginRace(t, false, true, func(s *Challenges, a, _ Scope) string {
 		shared, _ := s.numberWaitKeys(a, &name)
 		return shared
-	}, name, number, map[string]int{num: 1})
+	}, name, number, map[string]int{num: 1}, "in turn", "cluster")
 }
 
 // TestALostRaceLeavesNoNumberWait: alice's name posted twice at once from
@@ -147,7 +149,7 @@ func TestALostRaceLeavesNoNumberWait(t *testing.T) {
 	second := first
 	second.Phone = other
 	loginRace(t, true, true, func(s *Challenges, a, _ Scope) string { return s.doublingKey(a, &first) },
-		first, second, map[string]int{num: 1, other: 1})
+		first, second, map[string]int{num: 1, other: 1}, "in turn")
 }
 
 // TestANameFromTwoClientsAtOnceSendsOneText: alice's name posted at a
@@ -160,5 +162,5 @@ func TestALostRaceLeavesNoNumberWait(t *testing.T) {
 func TestANameFromTwoClientsAtOnceSendsOneText(t *testing.T) {
 	name := Challenge{User: alice, Phone: num, Purpose: Verify, LimitKey: "login alice"}
 	loginRace(t, false, false, func(s *Challenges, a, _ Scope) string { return s.cooldownKey(a, &name) },
-		name, name, map[string]int{num: 1})
+		name, name, map[string]int{num: 1}, "in turn")
 }
