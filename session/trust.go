@@ -34,6 +34,11 @@ type TrustedBrowser struct {
 	// how: a session made from the trust is no fresher, and no stronger.
 	AuthTime int64    `json:"auth_time"`
 	AMR      []string `json:"amr,omitempty"`
+	// Known names the browser that earned it (its known-browser cookie's
+	// Claims.Browser; "" before this was kept): signing out in that
+	// browser ends it, at whichever gate of the realm it was earned and
+	// its cookie is kept (UntrustBrowser).
+	Known string `json:"known,omitempty"`
 }
 
 // ErrNotTrusted refuses a trust token that is not (or no longer) good.
@@ -46,7 +51,7 @@ func (m *Manager) trustKeys() *Keys {
 }
 
 // Trust makes a trust for user's browser (named by browser, e.g. "Firefox
-// on Linux") lasting lifetime, earned by the code entered at authTime in
+// on Linux"; known is its known-browser cookie's ID) lasting lifetime, earned by the code entered at authTime in
 // a sign-in that began at b (zero: now; its token is issued then, see
 // Began), and returns the cookie's token and the trust. replaces is the
 // ID of a trust of user's that this browser holds ("" for none): its
@@ -54,9 +59,9 @@ func (m *Manager) trustKeys() *Keys {
 // (no trust left that no browser holds, listed on the devices page and
 // taking a place among MaxTrusted); if the new trust cannot be written,
 // the old one stays.
-func (m *Manager) Trust(ctx context.Context, b Began, user, replaces, browser string, amr []string, authTime int64, lifetime time.Duration) (string, *TrustedBrowser, error) {
+func (m *Manager) Trust(ctx context.Context, b Began, user, replaces, known, browser string, amr []string, authTime int64, lifetime time.Duration) (string, *TrustedBrowser, error) {
 	now := m.now().UTC()
-	tb := TrustedBrowser{ID: rand.Text()[:16], Browser: browser, Created: now, Expires: now.Add(lifetime), AuthTime: authTime, AMR: amr}
+	tb := TrustedBrowser{ID: rand.Text()[:16], Browser: browser, Created: now, Expires: now.Add(lifetime), AuthTime: authTime, AMR: amr, Known: known}
 	err := m.editTrusted(store.Lasting(ctx), user, func(list []TrustedBrowser) []TrustedBrowser {
 		if replaces != "" {
 			list = slices.DeleteFunc(list, func(old TrustedBrowser) bool { return old.ID == replaces })
@@ -101,6 +106,17 @@ func (m *Manager) Trusted(ctx context.Context, token string) (string, *TrustedBr
 	return "", nil, ErrNotTrusted
 }
 
+// TrustOf reads a trust token without the store: its user and its
+// trust's ID, if its signature, realm and expiry hold (whether the trust
+// still stands, Trusted says). For a sign-out, which ends it either way.
+func (m *Manager) TrustOf(token string) (user, id string, ok bool) {
+	var cl Claims
+	if token == "" || m.trustKeys().Verify(token, m.realm, &cl) != nil {
+		return "", "", false
+	}
+	return cl.Subject, cl.SID, true
+}
+
 // TrustedBrowsers lists user's live trusts, the oldest first.
 func (m *Manager) TrustedBrowsers(ctx context.Context, user string) ([]TrustedBrowser, error) {
 	raw, err := m.store.Get(ctx, trustedKey(m.realm, user))
@@ -127,6 +143,23 @@ func (m *Manager) Untrust(ctx context.Context, user, id string) error {
 	return m.editTrusted(store.Lasting(ctx), user, func(list []TrustedBrowser) []TrustedBrowser {
 		return slices.DeleteFunc(list, func(tb TrustedBrowser) bool { return tb.ID == id })
 	})
+}
+
+// UntrustBrowser ends, in one atomic step, user's trusts named by ids and
+// every one earned by the browser known ("" for none: TrustedBrowser.Known)
+// — a sign-out in that browser, wherever each trust's cookie is kept. The
+// user's other browsers keep theirs. It answers how many ended.
+func (m *Manager) UntrustBrowser(ctx context.Context, user, known string, ids ...string) (int, error) {
+	var ended int
+	err := m.editTrusted(store.Lasting(ctx), user, func(list []TrustedBrowser) []TrustedBrowser {
+		n := len(list)
+		list = slices.DeleteFunc(list, func(tb TrustedBrowser) bool {
+			return (known != "" && tb.Known == known) || slices.Contains(ids, tb.ID)
+		})
+		ended = n - len(list)
+		return list
+	})
+	return ended, err
 }
 
 // UntrustAll ends every trust of user in realm (a reset; also with Caddy
