@@ -171,7 +171,8 @@ func UntrustAll(ctx context.Context, st store.Store, realm, user string) error {
 // editTrusted changes user's trusts in one atomic step (Store.Update): a
 // trust made while another ends, or while the user signs out everywhere,
 // neither brings an ended trust back nor is lost. The record lives as
-// long as its longest trust.
+// long as its longest trust; an edit that ends and makes none writes
+// nothing.
 func (m *Manager) editTrusted(ctx context.Context, user string, edit func([]TrustedBrowser) []TrustedBrowser) error {
 	return editTrusted(ctx, m.store, m.realm, user, m.now(), edit)
 }
@@ -193,7 +194,15 @@ func editTrusted(ctx context.Context, st store.Store, realm, user string, now ti
 				return nil, 0, err
 			}
 		}
-		if list = edit(list); len(list) == 0 {
+		was := make([]string, len(list))
+		for i, tb := range list {
+			was[i] = tb.ID
+		}
+		list = edit(list)
+		if slices.EqualFunc(was, list, func(id string, tb TrustedBrowser) bool { return id == tb.ID }) {
+			return nil, 0, store.ErrUnchanged // nothing ended or made (a sign-out's): no write to wait for
+		}
+		if len(list) == 0 {
 			return nil, 0, nil
 		}
 		raw, err := json.Marshal(list)
