@@ -18,7 +18,7 @@ func TestAGateBehindAnAnswerIsRefused(t *testing.T) {
 	gate := `smsgate {
 			provider log
 		}`
-	auth := `basic_auth {
+	auth := `basic_auth argon2id {
 		alice ` + sitetest.DemoHash + `
 	}`
 	for _, tc := range []struct{ name, cfg, answer, line string }{

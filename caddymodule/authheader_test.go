@@ -26,7 +26,7 @@ func TestAnAuthHeaderTheClientWritesIsRefused(t *testing.T) {
 		})
 	}
 	if _, err := adaptFile(t, `http://localhost:8080 {
-	basic_auth {
+	basic_auth argon2id {
 		alice `+sitetest.DemoHash+`
 	}
 	smsgate {
@@ -50,7 +50,7 @@ func refusedFromBoth(t *testing.T, options, fields, line, want, jsonWant string)
 	admin localhost:{ADMIN_PORT}
 }
 http://localhost:{HTTP_PORT} {
-	basic_auth {
+	basic_auth argon2id {
 		alice `+sitetest.DemoHash+`
 	}
 	smsgate {

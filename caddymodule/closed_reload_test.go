@@ -25,7 +25,7 @@ func TestAnEnrollmentTheConfigClosedMeanwhileIsRefused(t *testing.T) {
 	onEachStore(t, func(t *testing.T, storeLine string, keep func(*sitetest.Site) string) {
 		site := func(storeLine, enrollment string) *sitetest.Site {
 			return sitetest.Start(t, `http://localhost:{HTTP_PORT} {
-	basic_auth {
+	basic_auth argon2id {
 		mallory `+sitetest.DemoHash+`
 	}
 	smsgate {

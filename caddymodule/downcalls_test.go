@@ -46,7 +46,7 @@ func askedLittle(t *testing.T, how string) {
 		r := redistest.Start(t)
 		w := redistest.Watched(t, r.Addr)
 		s := sitetest.Start(t, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
-	basic_auth {
+	basic_auth argon2id {
 		alice %[1]s
 		bob %[1]s
 	}

@@ -27,7 +27,7 @@ func TestAnEvictedDeviceFreezesEnrollment(t *testing.T) {
 	sitetest.Parallel(t)
 	r := redistest.StartWith(t, "--maxmemory", "3mb", "--maxmemory-policy", "noeviction", "--maxmemory-samples", "64")
 	s := sitetest.Start(t, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
-	basic_auth {
+	basic_auth argon2id {
 		alice %[1]s
 	}
 	smsgate {
@@ -108,7 +108,7 @@ func TestAnEvictingRedisDoesNotLoad(t *testing.T) {
 	sitetest.Parallel(t)
 	r := redistest.StartWith(t, "--maxmemory-policy", "volatile-lru")
 	sitetest.AssertLoadError(t, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
-	basic_auth {
+	basic_auth argon2id {
 		alice %[1]s
 	}
 	smsgate {

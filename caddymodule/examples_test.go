@@ -25,7 +25,7 @@ import (
 func TestExamplesRun(t *testing.T) {
 	sitetest.Parallel(t) // the parts too: serial with SMSGATE_SITETEST_SERIAL
 	// The examples' basic_auth users have password demo; the sites below
-	// get a cheaper hash of it (see sitetest.DemoHash). Checked beside
+	// get a cheaper hash of it (sitetest.DemoBcrypt). Checked beside
 	// them: at the examples' cost, under the race detector, it takes
 	// seconds.
 	t.Run("ExampleHash", func(t *testing.T) {
@@ -56,7 +56,7 @@ func TestExamplesRun(t *testing.T) {
 			cfg = strings.ReplaceAll(cfg, "{$SMSGATE_DATA:./smsgate-data}", "{DIR}")
 			cfg = strings.ReplaceAll(cfg, "./smsgate-data", "{DIR}")
 			cfg = strings.NewReplacer("localhost:8080", "localhost:{HTTP_PORT}", "127.0.0.1:8080", "127.0.0.1:{HTTP_PORT}", "[::1]:8080", "[::1]:{HTTP_PORT}").Replace(cfg)
-			cfg = strings.ReplaceAll(cfg, sitetest.ExampleHash, sitetest.DemoHash)
+			cfg = strings.ReplaceAll(cfg, sitetest.ExampleHash, sitetest.DemoBcrypt)
 			switch filepath.Base(f) {
 			case "redis.Caddyfile":
 				env["REDIS_ADDR"] = redistest.Server(t)

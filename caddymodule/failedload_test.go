@@ -24,7 +24,7 @@ func TestFailedLoadLeavesNoStoreOpen(t *testing.T) {
 	http_port {HTTP_PORT}
 }
 http://localhost:{HTTP_PORT} {
-	basic_auth {
+	basic_auth argon2id {
 		alice %[1]s
 	}
 	smsgate {
@@ -34,7 +34,7 @@ http://localhost:{HTTP_PORT} {
 	respond ok
 }
 http://127.0.0.1:{HTTP_PORT} {
-	basic_auth {
+	basic_auth argon2id {
 		alice %[1]s
 	}
 	smsgate {

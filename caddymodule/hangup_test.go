@@ -141,7 +141,7 @@ func TestAHangUpLeavesAnEnrollmentWhole(t *testing.T) {
 	r := redistest.Start(t)
 	h := harness.Holding(t, r.Addr)
 	s := sitetest.Start(t, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
-	basic_auth {
+	basic_auth argon2id {
 		cy %s
 	}
 	smsgate {

@@ -42,7 +42,7 @@ func TestReloadDuringASend(t *testing.T) {
 		t.Cleanup(hook.Close)
 		site := func(store string, i int) *sitetest.Site {
 			return sitetest.Start(t, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
-	basic_auth {
+	basic_auth argon2id {
 		alice %s
 	}
 	smsgate {

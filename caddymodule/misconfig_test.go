@@ -38,7 +38,7 @@ func TestMisplacementsAreRefusedWithTheLine(t *testing.T) {
 			store badger {DIR}
 			provider log
 		}
-		basic_auth {
+		basic_auth argon2id {
 			alice ` + sitetest.DemoHash + `
 		}
 	}
@@ -47,7 +47,7 @@ func TestMisplacementsAreRefusedWithTheLine(t *testing.T) {
 	order smsgate before basic_auth
 }
 http://localhost:{HTTP_PORT} {
-	basic_auth {
+	basic_auth argon2id {
 		alice ` + sitetest.DemoHash + `
 	}
 	smsgate {
@@ -56,7 +56,7 @@ http://localhost:{HTTP_PORT} {
 	}
 }`, "smsgate runs before basic_auth (Caddyfile:6)", "Caddyfile:9"},
 		{"a matcher that leaves the gate's pages to the app", `http://localhost:{HTTP_PORT} {
-	basic_auth {
+	basic_auth argon2id {
 		alice ` + sitetest.DemoHash + `
 	}
 	smsgate /app/* {
@@ -67,7 +67,7 @@ http://localhost:{HTTP_PORT} {
 }`, "smsgate's matcher leaves /.smsgate/login to other handlers", "Caddyfile:8"},
 		{"a named matcher that leaves the gate's pages to the app", `http://localhost:{HTTP_PORT} {
 	@app path /app/*
-	basic_auth @app {
+	basic_auth @app argon2id {
 		alice ` + sitetest.DemoHash + `
 	}
 	smsgate @app {
@@ -78,7 +78,7 @@ http://localhost:{HTTP_PORT} {
 }`, "smsgate's matcher leaves /.smsgate/login to other handlers", "Caddyfile:9"},
 		{"handle_path", `http://localhost:{HTTP_PORT} {
 	handle_path /app/* {
-		basic_auth {
+		basic_auth argon2id {
 			alice ` + sitetest.DemoHash + `
 		}
 		smsgate {
@@ -89,7 +89,7 @@ http://localhost:{HTTP_PORT} {
 	}
 }`, "smsgate is inside handle_path", "Caddyfile:5"},
 		{"path_prefix /api/ over the app's /api/*", `http://localhost:{HTTP_PORT} {
-	basic_auth {
+	basic_auth argon2id {
 		alice ` + sitetest.DemoHash + `
 	}
 	smsgate {
@@ -103,7 +103,7 @@ http://localhost:{HTTP_PORT} {
 	respond "app"
 }`, "path_prefix /api/ takes every path under it, but handle /api/* (Caddyfile:13) routes paths there to the app", "Caddyfile:9"},
 		{"the log provider on a public site", `http://:{HTTP_PORT} {
-	basic_auth {
+	basic_auth argon2id {
 		alice ` + sitetest.DemoHash + `
 	}
 	smsgate {
@@ -145,7 +145,7 @@ http://localhost:{HTTP_PORT} {
 	}
 }`, "forward_auth (Caddyfile:11) sets Remote-User after smsgate has read it", "Caddyfile:7"},
 		{"a cookie_domain the site is not under", `http://app.localhost:{HTTP_PORT} {
-	basic_auth {
+	basic_auth argon2id {
 		alice ` + sitetest.DemoHash + `
 	}
 	smsgate {
@@ -155,7 +155,7 @@ http://localhost:{HTTP_PORT} {
 	}
 }`, "cookie_domain other.localhost does not cover this site (app.localhost)", "Caddyfile:9"},
 		{"a cookie_domain that is a public suffix", `http://app.localhost:{HTTP_PORT} {
-	basic_auth {
+	basic_auth argon2id {
 		alice ` + sitetest.DemoHash + `
 	}
 	smsgate {
@@ -169,7 +169,7 @@ http://localhost:{HTTP_PORT} {
 	}
 }`, "cookie_domain co.uk is a public suffix", "Caddyfile:10"},
 		{"a message template that costs many segments", `http://localhost:{HTTP_PORT} {
-	basic_auth {
+	basic_auth argon2id {
 		alice ` + sitetest.DemoHash + `
 	}
 	smsgate {
@@ -179,7 +179,7 @@ http://localhost:{HTTP_PORT} {
 	}
 }`, "a text would take 4 SMS segments, more than 3", "Caddyfile:11"},
 		{"a short literal signing key", `http://localhost:{HTTP_PORT} {
-	basic_auth {
+	basic_auth argon2id {
 		alice ` + sitetest.DemoHash + `
 	}
 	smsgate {
@@ -242,7 +242,7 @@ func TestEnclosingBlocksMustLetTheGatesPagesThrough(t *testing.T) {
 	for _, tc := range []struct{ site, want string }{
 		{`http://localhost:8080 {
 	handle /app/* {
-		basic_auth {
+		basic_auth argon2id {
 			alice ` + sitetest.DemoHash + `
 		}
 		smsgate {
@@ -254,7 +254,7 @@ func TestEnclosingBlocksMustLetTheGatesPagesThrough(t *testing.T) {
 		{`http://localhost:8080 {
 	@app path /app/*
 	route @app {
-		basic_auth {
+		basic_auth argon2id {
 			alice ` + sitetest.DemoHash + `
 		}
 		smsgate {
@@ -272,7 +272,7 @@ func TestEnclosingBlocksMustLetTheGatesPagesThrough(t *testing.T) {
 	// The README's way: the gate's pages inside the block, by path_prefix.
 	if _, err := adaptFile(t, `http://localhost:8080 {
 	handle /admin* {
-		basic_auth {
+		basic_auth argon2id {
 			alice `+sitetest.DemoHash+`
 		}
 		smsgate {
@@ -298,7 +298,7 @@ func TestABadConfigOpensNoStore(t *testing.T) {
 		"verify_only {env.SMSGATE_TEST_UNSET}",
 	} {
 		dir := filepath.Join(t.TempDir(), "store")
-		cfg := "{\n\tadmin localhost:{ADMIN_PORT}\n}\nhttp://localhost:{HTTP_PORT} {\n\tbasic_auth {\n\t\talice " + sitetest.DemoHash +
+		cfg := "{\n\tadmin localhost:{ADMIN_PORT}\n}\nhttp://localhost:{HTTP_PORT} {\n\tbasic_auth argon2id {\n\t\talice " + sitetest.DemoHash +
 			"\n\t}\n\tsmsgate {\n\t\tstore badger " + dir + "\n\t\tprovider log\n\t\t" + opts + "\n\t}\n}\n"
 		sitetest.AssertLoadError(t, cfg, "")
 		if _, err := os.Stat(dir); !os.IsNotExist(err) {

@@ -98,9 +98,14 @@ func adaptError(option string) error {
 // the JSON field's doc comment. An option with a maximum states it in
 // each.
 func TestREADMERangesAreTheTables(t *testing.T) {
+	t.Parallel()
 	readme := readDoc(t, "README.md")
 	block := syntaxBlock(t, readme, "smsgate [<matcher>] {")
 	fields := fieldDocs(t)
+	// The lines the patterns below can match (see tableRows): the
+	// table's rows, and the examples' lines with a comment.
+	rows := tableRows(readme)
+	comments := linesWhere(readme, func(line string) bool { return strings.Contains(line, "#") })
 	for _, n := range new(Gate).numbers() {
 		show := func(v time.Duration) string {
 			if n.Int != nil {
@@ -114,10 +119,10 @@ func TestREADMERangesAreTheTables(t *testing.T) {
 				places["the option block"] = line
 			}
 		}
-		if m := regexp.MustCompile("(?m)^\\| `" + regexp.QuoteMeta(n.Option) + "[` ].*$").FindString(readme); m != "" {
+		if m := regexp.MustCompile("(?m)^\\| `" + regexp.QuoteMeta(n.Option) + "[` ].*$").FindString(rows); m != "" {
 			places["the table"] = m
 		}
-		for i, m := range regexp.MustCompile("(?m)^\\s*"+regexp.QuoteMeta(n.Option)+" .*#(.*)$").FindAllStringSubmatch(readme, -1) {
+		for i, m := range regexp.MustCompile("(?m)^\\s*"+regexp.QuoteMeta(n.Option)+" .*#(.*)$").FindAllStringSubmatch(comments, -1) {
 			places["example "+strconv.Itoa(i+1)] = m[1]
 		}
 		for where, text := range places {

@@ -33,7 +33,7 @@ func TestRealmNeverComesFromTheHostHeader(t *testing.T) {
 	// With the realm set, every name the site answers is the same realm:
 	// demo's phone, once enrolled, is the one any Host must verify with.
 	s := sitetest.Start(t, `http://:{HTTP_PORT} {
-	basic_auth {
+	basic_auth argon2id {
 		demo `+sitetest.DemoHash+`
 	}
 	smsgate {

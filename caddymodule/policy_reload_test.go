@@ -26,7 +26,7 @@ func TestACodeForANumberTheConfigNoLongerAllowsEnrollsNothing(t *testing.T) {
 			onEachStore(t, func(t *testing.T, storeLine string, keep func(*sitetest.Site) string) {
 				site := func(storeLine, policy string) *sitetest.Site {
 					return sitetest.Start(t, `http://localhost:{HTTP_PORT} {
-	basic_auth {
+	basic_auth argon2id {
 		alice `+sitetest.DemoHash+`
 		mallory `+sitetest.DemoHash+`
 	}

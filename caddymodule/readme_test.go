@@ -31,12 +31,14 @@ import (
 // (and in UnmarshalCaddyfile's godoc, the same block), every option there
 // parses, and each has a row in the README's table.
 func TestREADMEOptionsAreTheParsers(t *testing.T) {
+	t.Parallel()
 	readme := readDoc(t, "README.md")
 	block := syntaxBlock(t, readme, "smsgate [<matcher>] {")
 	godoc := gateGodoc(t)
 	if !slices.Equal(block, godoc) {
 		t.Errorf("README.md's option block and UnmarshalCaddyfile's godoc differ:\nREADME: %q\ngodoc:  %q", block, godoc)
 	}
+	rows := tableRows(readme)
 	var inREADME []string
 	for _, line := range block {
 		inREADME = append(inREADME, strings.Fields(line)[0])
@@ -57,7 +59,7 @@ func TestREADMEOptionsAreTheParsers(t *testing.T) {
 		if err != nil && strings.Contains(err.Error(), "unrecognized") {
 			t.Errorf("README.md's %q does not parse: %v", opt, err)
 		}
-		if !regexp.MustCompile("(?m)^\\| [^|]*`" + regexp.QuoteMeta(opt) + "[ `]").MatchString(readme) {
+		if !regexp.MustCompile("(?m)^\\| [^|]*`" + regexp.QuoteMeta(opt) + "[ `]").MatchString(rows) {
 			t.Errorf("README.md's table has no row for %q", opt)
 		}
 	}
@@ -65,9 +67,11 @@ func TestREADMEOptionsAreTheParsers(t *testing.T) {
 
 // The figures the README's table gives as defaults are the code's.
 func TestREADMEDefaultsAreTheCodes(t *testing.T) {
+	t.Parallel()
 	readme := readDoc(t, "README.md")
+	rows := tableRows(readme)
 	row := func(opt string) string {
-		m := regexp.MustCompile("(?m)^\\| `" + regexp.QuoteMeta(opt) + "[^|]*\\| ([^|]*) \\|").FindStringSubmatch(readme)
+		m := regexp.MustCompile("(?m)^\\| `" + regexp.QuoteMeta(opt) + "[^|]*\\| ([^|]*) \\|").FindStringSubmatch(rows)
 		if m == nil {
 			t.Fatalf("README.md has no row for %s", opt)
 		}
@@ -149,6 +153,7 @@ func TestREADMEDefaultsAreTheCodes(t *testing.T) {
 // README.md's pumping_guard row gives the guard's defaults (the
 // ranges are TestREADMERangesAreTheTables').
 func TestREADMEPumpingGuardDefaultsAreTheCodes(t *testing.T) {
+	t.Parallel()
 	readme := readDoc(t, "README.md")
 	d := func(v time.Duration) string { return caddyDuration(caddy.Duration(v)) }
 	p := pumping.Defaults
@@ -162,7 +167,8 @@ func TestREADMEPumpingGuardDefaultsAreTheCodes(t *testing.T) {
 // SECURITY.md's table of what each limit defaults to gives every send
 // limit the code has, each with the code's count and window.
 func TestSECURITYLimitsAreTheCodes(t *testing.T) {
-	security := readDoc(t, "SECURITY.md")
+	t.Parallel()
+	security := tableRows(readDoc(t, "SECURITY.md"))
 	windows := map[string]time.Duration{"hour": time.Hour, "day": 24 * time.Hour}
 	for _, name := range enrollment.LimitNames {
 		m := regexp.MustCompile("(?m)^\\| `limit " + name + "` \\| ([\\d,]+) (?:codes checked )?per (?:account per )?(hour|day)").FindStringSubmatch(security)
@@ -281,10 +287,31 @@ func readDoc(t *testing.T, path string) string {
 	return string(b)
 }
 
+// tableRows is the rows of doc's tables ("| " lines), in order: a
+// regexp of one row ((?m)^\| …) finds in them what it finds in the whole
+// doc, without running at every position of the rest (a pattern that
+// begins with ^ has no literal to skip ahead to: once per option over
+// README.md, that was most of these tests' CPU under -race).
+func tableRows(doc string) string {
+	return linesWhere(doc, func(line string) bool { return strings.HasPrefix(line, "| ") })
+}
+
+// linesWhere is doc's lines for which keep is true, in order.
+func linesWhere(doc string, keep func(string) bool) string {
+	var b strings.Builder
+	for line := range strings.Lines(doc) {
+		if keep(line) {
+			b.WriteString(line)
+		}
+	}
+	return b.String()
+}
+
 // Every option the README's Caddyfile examples give, in the gate's block
 // and in its providers', stores' and lookup's blocks, is one their parsers
 // know (an example that documents an option that does not exist fails).
 func TestREADMEExamplesUseRealOptions(t *testing.T) {
+	t.Parallel()
 	fence := regexp.MustCompile("(?s)```caddyfile\n(.*?)```")
 	checked := 0
 	for _, block := range fence.FindAllStringSubmatch(readDoc(t, "README.md"), -1) {

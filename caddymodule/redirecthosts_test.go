@@ -25,7 +25,7 @@ func TestRedirectHostsNameOneOwnersHosts(t *testing.T) {
 		})
 	}
 	if _, err := adaptFile(t, `http://localhost:8080 {
-	basic_auth {
+	basic_auth argon2id {
 		alice `+sitetest.DemoHash+`
 	}
 	smsgate {

@@ -31,7 +31,7 @@ func TestReloadKeepsTheCounts(t *testing.T) {
 	for i := range rounds {
 		// Each round a new config (its site's name), so a reload.
 		s = sitetest.Start(t, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
-	basic_auth {
+	basic_auth argon2id {
 %s	}
 	smsgate {
 		store redis %s

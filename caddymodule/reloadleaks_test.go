@@ -88,7 +88,7 @@ func TestReloadsLeakNothing(t *testing.T) {
 				storeLine = keep(s) // the first one's, each time
 			}
 			s = sitetest.Start(t, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
-	basic_auth {
+	basic_auth argon2id {
 %s	}
 	smsgate {
 		%s

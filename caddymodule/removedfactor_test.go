@@ -137,7 +137,7 @@ func textSite(t *testing.T, storeLine string, users []string, extra string) *sit
 		fmt.Fprintf(&b, "\t\t%s %s\n", u, sitetest.DemoHash)
 	}
 	return sitetest.Start(t, `http://localhost:{HTTP_PORT} {
-	basic_auth {
+	basic_auth argon2id {
 `+b.String()+`	}
 	smsgate {
 		realm localhost

@@ -27,7 +27,7 @@ func TestStoreDownEveryPath(t *testing.T) {
 	sitetest.Parallel(t)
 	r := redistest.Start(t)
 	s := sitetest.Start(t, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
-	basic_auth {
+	basic_auth argon2id {
 		alice %[1]s
 		bob %[1]s
 	}

@@ -35,7 +35,7 @@ func TestImmutableFolderThroughCaddy(t *testing.T) {
 // the store (the returned func repairs it), and checks what users see.
 func storeFault(t *testing.T, disk, logged string, breakStore func() (repair func())) {
 	s := sitetest.Start(t, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
-	basic_auth {
+	basic_auth argon2id {
 		alice %[1]s
 		bob %[1]s
 	}

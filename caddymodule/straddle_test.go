@@ -73,7 +73,7 @@ func TestASignInStraddlingAResetEndsWithIt(t *testing.T) {
 	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
 		park := t.TempDir()
 		s := sitetest.StartWith(t, "events {\n\t\ton smsgate_verified smsgate_test_park "+park+"\n\t}", `http://localhost:{HTTP_PORT} {
-	basic_auth {
+	basic_auth argon2id {
 		alice `+sitetest.DemoHash+`
 	}
 	smsgate {

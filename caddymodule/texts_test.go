@@ -33,7 +33,7 @@ func TestOneRangeEverywhere(t *testing.T) {
 				want = "wrong argument count"
 			}
 			sitetest.AssertLoadError(t, `http://localhost:{HTTP_PORT} {
-	basic_auth {
+	basic_auth argon2id {
 		demo `+sitetest.DemoHash+`
 	}
 	smsgate {

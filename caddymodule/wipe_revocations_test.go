@@ -28,7 +28,7 @@ func TestAWipedStoreBringsNoEndedSessionBack(t *testing.T) {
 	sitetest.Parallel(t)
 	r := redistest.Start(t)
 	s := sitetest.Start(t, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
-	basic_auth {
+	basic_auth argon2id {
 		alice %[1]s
 		bob %[1]s
 		carol %[1]s
@@ -95,7 +95,7 @@ func TestAFailoverBringsNoEndedSessionBack(t *testing.T) {
 	sitetest.Parallel(t)
 	sentinel := redistest.StartSentinel(t)
 	s := sitetest.Start(t, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
-	basic_auth {
+	basic_auth argon2id {
 		alice %[1]s
 	}
 	smsgate {

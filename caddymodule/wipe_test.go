@@ -25,7 +25,7 @@ func TestWipedStoreFreezesEnrollment(t *testing.T) {
 	r := redistest.Start(t)
 	s := sitetest.StartWith(t, "events {\n\t\ton smsgate_store_frozen smsgate_test_recorder\n\t\ton smsgate_store_accepted smsgate_test_recorder\n\t}",
 		fmt.Sprintf(`http://localhost:{HTTP_PORT} {
-	basic_auth {
+	basic_auth argon2id {
 		alice %[1]s
 		bob %[1]s
 	}
@@ -92,7 +92,7 @@ func TestRestoreAcceptsAWipedStore(t *testing.T) {
 	sitetest.Parallel(t)
 	r := redistest.Start(t)
 	s := sitetest.Start(t, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
-	basic_auth {
+	basic_auth argon2id {
 		alice %[1]s
 	}
 	smsgate {

@@ -1,12 +1,10 @@
 package enrollment
 
 import (
-	"bytes"
 	"context"
 	"crypto/subtle"
 	"errors"
 	"fmt"
-	"image/png"
 	"strconv"
 	"time"
 
@@ -60,19 +58,15 @@ func (s *Devices) StartApp(ctx context.Context, realm, user, issuer string) (*Ap
 	if err != nil {
 		return nil, err
 	}
-	img, err := key.Image(240, 240)
+	qr, err := QRPNG(key.URL(), 240)
 	if err != nil {
-		return nil, err
-	}
-	var qr bytes.Buffer
-	if err := png.Encode(&qr, img); err != nil {
 		return nil, err
 	}
 	sealed := s.Secrets.Seal(key.Secret(), appSetupKey(realm, user))
 	if err := s.Store.Put(ctx, appSetupKey(realm, user), []byte(sealed), appSetupTTL); err != nil {
 		return nil, err
 	}
-	return &AppSetup{Secret: key.Secret(), URI: key.URL(), QR: qr.Bytes()}, nil
+	return &AppSetup{Secret: key.Secret(), URI: key.URL(), QR: qr}, nil
 }
 
 // ConfirmApp adds the app StartApp began, once code shows it has the

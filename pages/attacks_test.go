@@ -186,7 +186,7 @@ func TestNonBrowsersGet401(t *testing.T) {
 func TestHandleErrorsShapesRefusals(t *testing.T) {
 	sitetest.Parallel(t)
 	sitetest.Start(t, `http://localhost:{HTTP_PORT} {
-	basic_auth /api/* {
+	basic_auth /api/* argon2id {
 		alice `+sitetest.DemoHash+`
 	}
 	smsgate {
@@ -335,7 +335,7 @@ http://:{HTTP_PORT} {
 	sitetest.AssertLoadError(t, cfg, "provider log writes codes to Caddy's log, so it sends only for localhost sites, and this site is public.example")
 	sitetest.AssertLoadError(t, cfg, "Caddyfile:8")
 	s := sitetest.Start(t, `http://:{HTTP_PORT} {
-	basic_auth {
+	basic_auth argon2id {
 		alice `+sitetest.DemoHash+`
 	}
 	smsgate {

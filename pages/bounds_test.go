@@ -296,7 +296,7 @@ func TestRequiredChannelGoesFirst(t *testing.T) {
 func TestNoFirstPhoneWhereAStrongerKindIsRequired(t *testing.T) {
 	sitetest.Parallel(t)
 	s := sitetest.Start(t, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
-	basic_auth {
+	basic_auth argon2id {
 		alice %[1]s
 	}
 	smsgate {

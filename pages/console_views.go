@@ -1,19 +1,16 @@
 package pages
 
 import (
-	"bytes"
 	"encoding/base64"
 	"fmt"
 	"html/template"
-	"image/png"
 	"net/http"
 	"slices"
 
-	"github.com/boombuler/barcode"
-	"github.com/boombuler/barcode/qr"
 	"go.uber.org/zap"
 
 	"github.com/smsgate/caddy-smsgate/chart"
+	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/internal/textsafe"
 	"github.com/smsgate/caddy-smsgate/recent"
 	"github.com/smsgate/caddy-smsgate/words"
@@ -26,19 +23,12 @@ import (
 func (p *Pages) inviteOf(req *request, out any) *inviteView {
 	inv, _ := out.(map[string]string)
 	v := &inviteView{URL: inv["url"], Expires: inv["expires"]}
-	code, err := qr.Encode(v.URL, qr.M, qr.Auto)
-	if err == nil {
-		code, err = barcode.Scale(code, 240, 240)
-	}
-	var b bytes.Buffer
-	if err == nil {
-		err = png.Encode(&b, code)
-	}
+	picture, err := enrollment.QRPNG(v.URL, 240)
 	if err != nil {
 		p.Logger.Error("drawing an invite's QR code", zap.Error(err))
 		return v // the link alone
 	}
-	v.QR = template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(b.Bytes()))
+	v.QR = template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(picture))
 	return v
 }
 

@@ -18,11 +18,11 @@ import (
 func TestHandleErrorsSeesTheGatesOwnRefusals(t *testing.T) {
 	sitetest.Parallel(t)
 	s := sitetest.Start(t, `http://localhost:{HTTP_PORT} {
-	basic_auth /app/* {
+	basic_auth /app/* argon2id {
 		alice `+sitetest.DemoHash+`
 	}
 	@signed path /.smsgate/login /.smsgate/verify /.smsgate/enroll /.smsgate/nothing
-	basic_auth @signed {
+	basic_auth @signed argon2id {
 		alice `+sitetest.DemoHash+`
 	}
 	smsgate {

@@ -172,7 +172,7 @@ func TestBombingOneNumberFromManyIPs(t *testing.T) {
 func TestPumpingManyNumbers(t *testing.T) {
 	sitetest.Parallel(t)
 	s := sitetest.StartWith(t, sitetest.TrustedProxies, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
-	basic_auth {
+	basic_auth argon2id {
 		alice %[1]s
 		bob %[1]s
 	}
@@ -255,7 +255,7 @@ func TestMetrics(t *testing.T) {
 func TestCrossSiteFormsAreRefused(t *testing.T) {
 	sitetest.Parallel(t)
 	s := sitetest.StartWith(t, sitetest.TrustedProxies, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
-	basic_auth {
+	basic_auth argon2id {
 		alice %s
 	}
 	smsgate {

@@ -178,7 +178,7 @@ func TestGatewayOutageSpendsNoBudget(t *testing.T) {
 	sitetest.Parallel(t)
 	hook := fakes.NewHook(t)
 	sitetest.Start(t, `http://localhost:{HTTP_PORT} {
-	basic_auth {
+	basic_auth argon2id {
 		demo `+sitetest.DemoHash+`
 	}
 	smsgate {

@@ -95,7 +95,7 @@ func TestAPasskeyAloneAtAGateThatTakesNone(t *testing.T) {
 		}
 	})
 	t.Run("first factor", func(t *testing.T) {
-		s := sitetest.Start(t, passkeyOnlySite("basic_auth {\n\t\tann "+sitetest.DemoHash+"\n\t}", "enrollment open"))
+		s := sitetest.Start(t, passkeyOnlySite("basic_auth argon2id {\n\t\tann "+sitetest.DemoHash+"\n\t}", "enrollment open"))
 		c := sitetest.NewClient(t, "ann")
 		sitetest.Enroll(t, s, c, "+14155552671")
 		keepOnlyAPasskey(t, s, c)

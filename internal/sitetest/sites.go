@@ -87,7 +87,7 @@ const (
 func ProviderSite(t *testing.T, options string) *Site {
 	return Start(t, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
 	@people not path /.smsgate/twilio/status /.smsgate/jwks.json
-	basic_auth @people {
+	basic_auth @people argon2id {
 		alice %[1]s
 		bob %[1]s
 	}
