@@ -62,7 +62,7 @@ func TestAnInviteNoGateSignsInIsRefused(t *testing.T) {
 
 	sitetest.Start(t, sitetest.NamedForms(otherRealm+`
 	handle /sso* {
-		basic_auth {
+		basic_auth argon2id {
 			dave `+sitetest.DemoHash+`
 		}
 		smsgate {
