@@ -13,14 +13,21 @@ import (
 
 // These tests' hold store (sitetest.HoldStore) holds a login post right
 // after it reads the record of a login form's doubling (a client's
-// streak: cooldown/…/ip/…), and an app's confirmation right after it
-// reads the app being added (app-setup/…).
+// streak: cooldown/…/ip/…), an app's confirmation right after it
+// reads the app being added (app-setup/…), and a code's check from
+// 127.0.0.77 right after it read that address's lockout (lock/…/127.0.0.77:
+// its check begun, its session checked, before it takes the code).
 func init() {
 	sitetest.Holds.Park = func(op, key string) bool {
 		return op == "read" && (strings.HasPrefix(key, "cooldown/") && strings.Contains(key, "/ip/") ||
-			strings.HasPrefix(key, "app-setup/"))
+			strings.HasPrefix(key, "app-setup/") ||
+			strings.HasPrefix(key, "lock/") && strings.HasSuffix(key, "/"+heldAddress))
 	}
 }
+
+// heldAddress is where the code's check a test holds comes from
+// (sitetest.Client.OnLoopback(77)).
+const heldAddress = "127.0.0.77"
 
 // TestTwoLoginPostsAtOnceSendOneCode: through a real Caddy, two posts of
 // carol's name at the login form at once from one IP (two tabs), after a
