@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/smsgate/caddy-smsgate/internal/sitetest"
-	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
 )
 
 // These tests' hold store (sitetest.HoldStore) holds a login post right
@@ -42,20 +41,7 @@ func TestTwoLoginPostsAtOnceSendOneCode(t *testing.T) {
 	for _, kind := range []string{"badger", "redis"} {
 		t.Run(kind, func(t *testing.T) {
 			sitetest.Parallel(t)
-			inner := "badger {DIR}"
-			if kind == "redis" {
-				inner = "redis " + redistest.Server(t)
-			}
-			dir := t.TempDir()
-			s := sitetest.Start(t, `http://localhost:{HTTP_PORT} {
-	smsgate {
-		identity none
-		user carol +14155552671
-		store smsgate_test_hold `+dir+` `+inner+`
-		provider log
-	}
-	respond "Hello, {http.auth.user.id}"
-}`)
+			s, dir := heldSite(t, kind)
 			first := sitetest.NewClient(t, "")
 			sitetest.Expect(t, typeCarol(first), http.StatusSeeOther, "/.smsgate/verify")
 			s.Advance(31 * time.Second) // past the first code's wait: the next one's is 60 s
