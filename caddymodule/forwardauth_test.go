@@ -37,7 +37,7 @@ const portalSites = `http://auth.sso.localhost:{HTTP_PORT} {
 				copy_headers Remote-User
 			}
 			# The session cookie is a bearer token: the app never sees it.
-			request_header Cookie "(^|;\s*)smsgate_session=[^;]*" ""
+			request_header Cookie "(^|;\s*)smsgate_(session|known)=[^;]*" ""
 			respond "{args[2]} user={http.request.header.Remote-User} cookie=[{http.request.header.Cookie}]"
 		}
 	}
@@ -84,7 +84,7 @@ func TestForwardAuthPortal(t *testing.T) {
 	for _, app := range []string{"app1", "app2"} {
 		res = c.GetURL(absolute(s, app+".sso.localhost", "/dash"))
 		sitetest.Expect(t, res, http.StatusOK, "")
-		if !strings.HasPrefix(res.Text, app+" user=carol cookie=[") || strings.Contains(res.Text, "smsgate_session") {
+		if !strings.HasPrefix(res.Text, app+" user=carol cookie=[") || strings.Contains(res.Text, "smsgate_session") || strings.Contains(res.Text, "smsgate_known") {
 			t.Fatalf("%s answered %q", app, res.Text)
 		}
 	}

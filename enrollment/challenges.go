@@ -128,9 +128,9 @@ func (s *Challenges) Start(ctx context.Context, sc Scope, c Challenge) (*Challen
 // cooldown and the send limits — all before anything costs money. Its
 // store work is two round trips: one reads the lockouts, the cooldown
 // and the number's waits; the other counts the send in every limit and
-// writes the challenge, its cooldown and the number's waits (the
-// doubling's record only if it still holds what was read: errRaced, and
-// it is undone, if not), all undone if a limit refuses.
+// writes the challenge, and claims its cooldown and the number's waits
+// as one (written only if each still holds what was read: errRaced, and
+// the rest is undone, if not), all undone if a limit refuses.
 func (s *Challenges) startOnce(ctx context.Context, sc Scope, c *Challenge, resends int) (*Challenge, error) {
 	now := s.Now()
 	var reads store.Batch
@@ -192,13 +192,15 @@ func (s *Challenges) startOnce(ctx context.Context, sc Scope, c *Challenge, rese
 	var writes store.Batch
 	sends := s.countSend(&writes, sc, c, now)
 	watch.Count(&writes, c.Phone == "")
-	claim, err := s.writeChallenge(&writes, sc, c, before)
+	waits, err := s.writeChallenge(&writes, sc, c, before)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.noteNumberWait(&writes, sc, c, &nw, held); err != nil {
+	numberWaits, err := s.noteNumberWait(sc, c, &nw, held)
+	if err != nil {
 		return nil, err
 	}
+	claim := writes.Claim(append(waits, numberWaits...)...)
 	err = store.Do(ctx, s.Store, &writes)
 	if err == nil && s.lostRace(ctx, sc, c, claim, sends) {
 		return nil, errRaced

@@ -156,9 +156,10 @@ func (s *Challenges) waitAfter(resends int) time.Duration {
 	return min(s.ResendCooldown<<min(resends, 10), max(s.ResendCooldown, MaxResendWait))
 }
 
-// errRaced says that a send found the record of its cooldown's doubling
-// changed by another send since it read it (startCooldown): it was
-// undone (lostRace), to be decided again.
+// errRaced says that a send found a record of its cooldown or its
+// number's waits changed by another send since it read it (its claim
+// lost: startCooldown, noteNumberWait): it was undone (lostRace), to be
+// decided again.
 var errRaced = errors.New("enrollment: another send changed the cooldown meanwhile")
 
 // maxRaces is how many times start decides a send again after a race
@@ -167,8 +168,8 @@ var errRaced = errors.New("enrollment: another send changed the cooldown meanwhi
 // wait.
 const maxRaces = 3
 
-// start is startOnce, tried again while it lost the record of its
-// cooldown's doubling to another send at once (errRaced): decided again
+// start is startOnce, tried again while it lost the records of its
+// cooldown or its number's waits to another send at once (errRaced): decided again
 // on the records as they are now, where the other's wait, mostly,
 // refuses it.
 func (s *Challenges) start(ctx context.Context, sc Scope, c *Challenge, resends int) (*Challenge, error) {
@@ -183,48 +184,42 @@ func (s *Challenges) start(ctx context.Context, sc Scope, c *Challenge, resends 
 	return nil, store.ErrContended
 }
 
-// startCooldown adds c's cooldown to b: its wait and doubling written
-// into the record of its doubling (doublingKey) only if that record
-// still holds what before read of it (a Swap, returned), and at a login
+// startCooldown is c's cooldown, to claim (store.Batch.Claim, with the
+// number's waits: startOnce) against what before read: its wait and
+// doubling in the record of its doubling (doublingKey), and at a login
 // form the base wait that the code shares with everyone who types the
-// name. A swap that did not write lost a race: another send (one client
-// posting the login twice at once) wrote the record since it was read,
-// and this send is decided again on what it holds now (start): where it
-// was a Put, both sends passed the wait and the doubling of one was
-// lost — a text more than the schedule allows.
-func (s *Challenges) startCooldown(b *store.Batch, sc Scope, c *Challenge, before cooldowns) (*store.Op, error) {
-	base := ""
+// name. A claim lost is a race lost: another send (one client posting
+// the login twice at once) wrote one of the records since it was read,
+// and this send, having written none, is decided again on what they hold
+// now (start): where the doubling was a Put, both sends passed the wait
+// and the doubling of one was lost — a text more than the schedule
+// allows.
+func (s *Challenges) startCooldown(sc Scope, c *Challenge, before cooldowns) ([]store.Swap, error) {
+	var base *store.Op
 	if streakKey(sc, c) != "" {
-		base = s.cooldownKey(sc, c)
+		base = before.shared
 	}
-	return s.writeWaits(b, c, s.doublingKey(sc, c), before.doubling(), base)
+	return s.writeWaits(c, s.doublingKey(sc, c), before.doubling(), s.cooldownKey(sc, c), base)
 }
 
-// writeWaits adds to b c's wait and doubling at key: swapped in if it
-// still holds what read found there (the Swap, returned), or with read
-// nil put; and with base not "" the base wait after c shared there (none
-// with no resend_cooldown).
-func (s *Challenges) writeWaits(b *store.Batch, c *Challenge, key string, read *store.Op, base string) (*store.Op, error) {
+// writeWaits is c's wait and doubling at key, to be swapped in if it
+// still holds what read found there, and with base read (not nil) the
+// base wait after c shared at baseKey (none with no resend_cooldown).
+func (s *Challenges) writeWaits(c *Challenge, key string, read *store.Op, baseKey string, base *store.Op) ([]store.Swap, error) {
 	cd := cooldown{Phone: s.numberID(c.Phone), Channel: c.Channel, Until: c.ResendAt, Resends: c.Resends}
 	raw, err := json.Marshal(cd)
 	if err != nil {
 		return nil, err
 	}
-	var claim *store.Op
-	if read != nil {
-		claim = b.Swap(key, read, raw, s.keep(cd, false))
-	} else {
-		b.Put(key, raw, s.keep(cd, false))
-	}
-	if base == "" || s.ResendCooldown <= 0 {
-		return claim, nil
+	swaps := []store.Swap{{Key: key, Read: read, Value: raw, TTL: s.keep(cd, false)}}
+	if base == nil || s.ResendCooldown <= 0 {
+		return swaps, nil
 	}
 	cd.Until, cd.Resends = s.Now().Add(s.ResendCooldown), 0
 	if raw, err = json.Marshal(cd); err != nil {
 		return nil, err
 	}
-	b.Put(base, raw, s.keep(cd, true))
-	return claim, nil
+	return append(swaps, store.Swap{Key: baseKey, Read: base, Value: raw, TTL: s.keep(cd, true)}), nil
 }
 
 // keep is how long a cooldown record cd is kept: to the end of its wait,

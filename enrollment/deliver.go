@@ -37,11 +37,11 @@ func (s *Challenges) undo(ctx context.Context, sc Scope, c *Challenge, before *c
 	_ = store.Do(ctx, s.Store, &b)
 }
 
-// lostRace says whether another send at once changed the record of the
-// cooldown's doubling that this one read and swapped (claim: errRaced):
-// if so it is undone, but for the cooldowns and the number's waits, which
-// the other send wrote too (the same name from the same client: the same
-// number) and keeps.
+// lostRace says whether another send at once changed one of the records
+// of the cooldown and the number's waits that this one read and claimed
+// (claim: errRaced): if so it wrote none of them, and the rest of it (the
+// challenge, the sends it counted) is undone; the records are the other
+// send's, which keeps them.
 func (s *Challenges) lostRace(ctx context.Context, sc Scope, c *Challenge, claim *store.Op, sends *sends) bool {
 	if claim.OK {
 		return false

@@ -65,20 +65,21 @@ func (nw numberWait) streak(s *Challenges) int {
 	return s.resendsAfter(nw.own)
 }
 
-// noteNumberWait adds to b starting c's number's waits, with the send's
-// other records (none for a send they held): the base wait for everyone,
-// and c's own wait and streak for its client (writeWaits), put: not
-// swapped in as the cooldown's doubling is, so a name and its number
-// typed at the same instant may both pass them (SECURITY.md). A send
+// noteNumberWait is c's number's waits, to claim with the send's
+// cooldown (startOnce; none for a send they held): the base wait for
+// everyone, and c's own wait and streak for its client (writeWaits),
+// each swapped in against what nw read. A name and its number typed at
+// the same instant both read the number's base record as it was: the
+// claim of one wins it, the other, having written none of its records,
+// is decided again (start) and held by the wait the first wrote. A send
 // taken back (undo) puts back what was there before (restoreNumberWait).
-func (s *Challenges) noteNumberWait(b *store.Batch, sc Scope, c *Challenge, nw *numberWait, held error) error {
+func (s *Challenges) noteNumberWait(sc Scope, c *Challenge, nw *numberWait, held error) ([]store.Swap, error) {
 	shared, own := s.numberWaitKeys(sc, c)
 	if shared == "" || held != nil {
-		return nil
+		return nil, nil
 	}
 	nw.wrote = true
-	_, err := s.writeWaits(b, c, own, nil, shared)
-	return err
+	return s.writeWaits(c, own, nw.own, shared, nw.shared)
 }
 
 // restoreNumberWait adds to b putting back c's number's waits as nw read

@@ -36,15 +36,15 @@ func decodeChallenge(id string, raw []byte) (*Challenge, error) {
 	return &c, nil
 }
 
-// writeChallenge adds c and its cooldown (startCooldown, after the
-// cooldowns before) to b.
-func (s *Challenges) writeChallenge(b *store.Batch, sc Scope, c *Challenge, before cooldowns) (claim *store.Op, err error) {
+// writeChallenge adds c to b, and returns its cooldown (startCooldown,
+// after the cooldowns before), to claim.
+func (s *Challenges) writeChallenge(b *store.Batch, sc Scope, c *Challenge, before cooldowns) ([]store.Swap, error) {
 	raw, ttl, err := s.challengeRecord(c)
 	if err != nil {
 		return nil, err
 	}
 	b.Put(challengeKey(sc.Realm, c.ID), raw, ttl)
-	return s.startCooldown(b, sc, c, before)
+	return s.startCooldown(sc, c, before)
 }
 
 func (s *Challenges) challengeRecord(c *Challenge) ([]byte, time.Duration, error) {

@@ -142,7 +142,9 @@ func TestAStreakFromThePreviousReleaseHolds(t *testing.T) {
 	}
 }
 
-// ttlLog wraps a store and notes the ttl of the last write of each key.
+// ttlLog wraps a store and notes the ttl of the last write of each key:
+// a Put, or an Update (a claim's, made in turn on a store that claims
+// nothing itself, as this wrapper does not).
 type ttlLog struct {
 	store.Store
 	ttl map[string]time.Duration
@@ -151,6 +153,16 @@ type ttlLog struct {
 func (l *ttlLog) Put(ctx context.Context, key string, value []byte, ttl time.Duration) error {
 	l.ttl[key] = ttl
 	return l.Store.Put(ctx, key, value, ttl)
+}
+
+func (l *ttlLog) Update(ctx context.Context, key string, change func([]byte, bool) ([]byte, time.Duration, error)) error {
+	return l.Store.Update(ctx, key, func(old []byte, found bool) ([]byte, time.Duration, error) {
+		v, ttl, err := change(old, found)
+		if err == nil {
+			l.ttl[key] = ttl
+		}
+		return v, ttl, err
+	})
 }
 
 // TestAnUndoneSendPutsTheBaseWaitBackAsWritten: a login form's base wait

@@ -120,18 +120,43 @@ const knownLifetime = session.KnownLifetime
 // send budget of the owner's (session.StillKnown). The error is the
 // store's, when it cannot say.
 func (p *Pages) knownUser(r *http.Request) (string, error) {
-	c, err := r.Cookie(KnownCookie)
-	if err != nil {
-		return "", nil
-	}
-	var cl session.Claims
-	if p.Known.Verify(c.Value, p.Realm, &cl) != nil || cl.IssuedAt == nil {
+	cl := p.knownClaims(r)
+	if cl == nil {
 		return "", nil
 	}
 	if known, err := session.StillKnown(r.Context(), p.Store, p.Realm, cl.Subject, cl.SID, cl.IssuedAt.Time); !known {
 		return "", err
 	}
 	return cl.Subject, nil
+}
+
+// knownClaims is this browser's known-browser cookie, verified (not
+// whether it still counts: knownUser), or nil: the newest of those the
+// request carries (one for the host only, from before the cookie was
+// kept for cookie_domain, may come with it until the next sign-in).
+func (p *Pages) knownClaims(r *http.Request) *session.Claims {
+	var newest *session.Claims
+	for _, c := range r.CookiesNamed(KnownCookie) {
+		cl := new(session.Claims)
+		if p.Known.Verify(c.Value, p.Realm, cl) == nil && cl.IssuedAt != nil && (newest == nil || cl.IssuedAt.After(newest.IssuedAt.Time)) {
+			newest = cl
+		}
+	}
+	return newest
+}
+
+// browserID names this browser (Claims.Browser): its known-browser
+// cookie's, kept from one sign-in to the next (whoever signed in), or a
+// new one, which the cookie rememberBrowser writes then carries.
+func (p *Pages) browserID(req *request) string {
+	if req.browser == "" {
+		if cl := p.knownClaims(req.r); cl != nil && cl.Browser != "" {
+			req.browser = cl.Browser
+		} else {
+			req.browser = enrollment.RandomID()[:16]
+		}
+	}
+	return req.browser
 }
 
 // rememberBrowser marks this browser as user's: strangers who name the
@@ -142,12 +167,20 @@ func (p *Pages) knownUser(r *http.Request) (string, error) {
 func (p *Pages) rememberBrowser(req *request, user, sid string) {
 	// Stamped when the sign-in began, as its session is: a reset while it
 	// ran covers it too.
-	token, err := p.Known.Sign(session.Claims{RegisteredClaims: p.Known.NewClaimsAt(req.realm, user, knownLifetime, req.began.At()), SID: sid})
+	token, err := p.Known.Sign(session.Claims{RegisteredClaims: p.Known.NewClaimsAt(req.realm, user, knownLifetime, req.began.At()), SID: sid, Browser: p.browserID(req)})
 	if err != nil {
 		p.Logger.Error("signing the known-browser cookie", zap.Error(err))
 		return
 	}
-	// For the whole site: every gate of the realm on it (a route that
-	// requires an app has its own pages) knows the browser.
-	setCookie(req.w, req.r, KnownCookie, token, "/", int(knownLifetime/time.Second))
+	// For the whole site, and every host under cookie_domain, as the
+	// session is: every gate of the realm (a route that requires an app
+	// has its own pages; a portal's other hosts) knows the browser, and a
+	// sign-out at any of them ends the trusts it earned at the others.
+	c := cookie(req.r, KnownCookie, token, "/", int(knownLifetime/time.Second))
+	if c.Domain = p.CookieDomain; c.Domain != "" {
+		// The host's own copy (written before the cookie was for the
+		// domain) goes: the browser would send it first.
+		setCookie(req.w, req.r, KnownCookie, "", "/", -1)
+	}
+	http.SetCookie(req.w, c)
 }

@@ -88,10 +88,15 @@ func alicesSessionsOf(t *testing.T, s *sitetest.Site, n int) []string {
 // has strangers fill alice's window of checked guesses: the thief's
 // browser must be refused with them, and alice's own (with owner) checked.
 func knownEnded(t *testing.T, end func(s *sitetest.Site, admin func(path, body string)), owner, trusted bool) {
+	knownEndedOn(t, "badger {DIR}", end, owner, trusted)
+}
+
+// knownEndedOn is knownEnded on the store st (a store line's arguments).
+func knownEndedOn(t *testing.T, st string, end func(s *sitetest.Site, admin func(path, body string)), owner, trusted bool) {
 	s := sitetest.StartWith(t, sitetest.TrustedProxies, `http://localhost:{HTTP_PORT} {
 	smsgate {
 		identity none
-		store badger {DIR}
+		store `+st+`
 		provider log
 		limit guesses 5 1d
 		remember 30d

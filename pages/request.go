@@ -44,6 +44,8 @@ type request struct {
 	region, example string
 	// known is whom this browser signed in as before, or "".
 	known string
+	// browser names this browser, once browserID made or read it.
+	browser string
 	// form holds the submitted fields of a POST.
 	form map[string]string
 	// began is when the request began, before it checked anything: the

@@ -2,61 +2,86 @@ package pages
 
 import (
 	"context"
-	"errors"
+	"slices"
 
 	"github.com/smsgate/caddy-smsgate/session"
 	"go.uber.org/zap"
 )
 
 // signOut ends what this browser holds: its session, here and in the
-// store, so that a copy of the cookie stops working too; and its trust,
+// store, so that a copy of the cookie stops working too; and its trusts,
 // which would sign it in again at the next visit without a code (with a
 // login form, without anything at all): "Sign out" on a shared computer
 // leaves nobody signed in there. It clears their cookies and the flow's.
 // signedIn says a session was ended; not ok when the store could not do
 // it (answered 503).
 //
-// The trust the session came from ends too: another gate of the realm
-// (a route's own pages under its own path_prefix, another host under
-// cookie_domain) keeps its trust cookie where this gate's pages never see
-// it, and would sign the browser in again at once.
+// The trusts that end are the one this gate's trust cookie holds, the one
+// the session came from, and every other one this browser earned (named by
+// its known-browser cookie, which every gate of the realm sees): another
+// gate of the realm (a route's own pages under its own path_prefix,
+// another host under cookie_domain) keeps its trust cookie where this
+// gate's pages never see it, and would sign the browser in again at once.
+// The user's other browsers keep theirs.
 func (p *Pages) signOut(req *request) (signedIn, ok bool) {
 	ctx := req.r.Context()
-	if c, err := req.r.Cookie(SessionCookie); err == nil {
-		if cl, err := p.Sessions.Verify(c.Value); err == nil {
-			signedIn = true
-			// Its trust before it: a retry after a failure between the two
-			// finds the session (a listing leaves an ended one out) and so
-			// the trust again.
-			came, err := p.trustOfSession(ctx, cl)
-			if err == nil && came != "" {
-				if err = p.Sessions.Untrust(ctx, cl.Subject, came); err == nil {
-					p.Audit("browser_untrusted", cl.Subject, "")
-				}
-			}
-			if err == nil {
-				var ended bool
-				if ended, err = p.Sessions.Revoke(ctx, c.Value, cl); err == nil && ended {
-					p.Audit("signed_out", cl.Subject, "")
-				}
-			}
-			if err != nil {
-				p.Logger.Error("revoking session", zap.Error(err))
-				p.unavailable(req)
-				return signedIn, false
-			}
+	// Whose trusts end, and which by their IDs.
+	ends := map[string][]string{}
+	var browser string
+	if known := p.knownClaims(req.r); known != nil {
+		browser = known.Browser
+		ends[known.Subject] = nil
+	}
+	var cl *session.Claims
+	c, err := req.r.Cookie(SessionCookie)
+	if err == nil {
+		if cl, err = p.Sessions.Verify(c.Value); err != nil {
+			cl = nil
 		}
 	}
-	owner, tb, err := p.browserTrust(req)
-	if err == nil && tb != nil {
-		if err = p.Sessions.Untrust(ctx, owner, tb.ID); err == nil {
-			p.Audit("browser_untrusted", owner, "")
+	if cl != nil {
+		signedIn = true
+		came, err := p.trustOfSession(ctx, cl)
+		if err != nil {
+			p.Logger.Error("signing out: reading the user's list of sessions for the trust the session came from", zap.Error(err))
+			p.unavailable(req)
+			return signedIn, false
+		}
+		ends[cl.Subject] = append(ends[cl.Subject], came)
+	}
+	if tc, err := req.r.Cookie(TrustCookie); err == nil {
+		if owner, id, ok := p.Sessions.TrustOf(tc.Value); ok {
+			ends[owner] = append(ends[owner], id)
 		}
 	}
-	if err != nil && !errors.Is(err, session.ErrNotTrusted) {
-		p.Logger.Error("ending a trusted browser", zap.Error(err))
-		p.unavailable(req)
-		return signedIn, false
+	delete(ends, "")
+	// The trusts before the session: a retry after a failure between them
+	// still finds the session (and, for a session of the release before,
+	// the trust its listing names: a listing leaves an ended one out).
+	for user, ids := range ends {
+		if ids = slices.DeleteFunc(ids, func(id string) bool { return id == "" }); browser == "" && len(ids) == 0 {
+			continue // nothing of theirs to end here
+		}
+		n, err := p.Sessions.UntrustBrowser(ctx, user, browser, ids...)
+		if err != nil {
+			p.Logger.Error("signing out: ending this browser's trusted sign-ins", zap.Error(err))
+			p.unavailable(req)
+			return signedIn, false
+		}
+		if n > 0 {
+			p.Audit("browser_untrusted", user, "", zap.Int("trusts", n))
+		}
+	}
+	if cl != nil {
+		ended, err := p.Sessions.Revoke(ctx, c.Value, cl)
+		if err != nil {
+			p.Logger.Error("signing out: revoking the session", zap.Error(err))
+			p.unavailable(req)
+			return signedIn, false
+		}
+		if ended {
+			p.Audit("signed_out", cl.Subject, "")
+		}
 	}
 	p.setSessionCookie(req.w, req.r, "", -1)
 	setCookie(req.w, req.r, TrustCookie, "", p.PathPrefix, -1)
@@ -65,10 +90,13 @@ func (p *Pages) signOut(req *request) (signedIn, ok bool) {
 }
 
 // trustOfSession is the ID of the trust the session cl names (the one it
-// was signed in with, or held when it was), "" for none: read from the
-// user's index of sessions before the session ends (a listing leaves the
-// ended out).
+// was signed in with, or held when it was), "" for none: its claim, or,
+// for a session of the release before it, read from the user's index of
+// sessions before the session ends (a listing leaves the ended out).
 func (p *Pages) trustOfSession(ctx context.Context, cl *session.Claims) (string, error) {
+	if cl.Trust != nil {
+		return *cl.Trust, nil
+	}
 	list, err := session.Sessions(ctx, p.Store, p.Realm, cl.Subject, p.Now())
 	if err != nil {
 		return "", err

@@ -8,16 +8,22 @@ import (
 	"time"
 
 	"github.com/smsgate/caddy-smsgate/internal/sitetest"
+	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
 )
 
 // These tests' hold store (sitetest.HoldStore) holds a login post right
 // after it reads the record of a login form's doubling (a client's
-// streak: cooldown/…/ip/…), an app's confirmation right after it
-// reads the app being added (app-setup/…), and a code's check from
-// 127.0.0.77 right after it read that address's lockout (lock/…/127.0.0.77:
-// its check begun, its session checked, before it takes the code).
+// streak: cooldown/…/ip/…), an app's confirmation right after it reads
+// the app being added (app-setup/…), and a code's check from 127.0.0.77
+// right after it read that address's lockout (lock/…/127.0.0.77: its
+// check begun, its session checked, before it takes the code); in the
+// realm atOnceRealm, a login post right after it reads its number's base
+// wait (cooldown-to/…).
 func init() {
 	sitetest.Holds.Park = func(op, key string) bool {
+		if strings.Contains(key, "/"+atOnceRealm+"/") {
+			return op == "read" && strings.HasPrefix(key, "cooldown-to/") && !strings.Contains(key, "/ip/")
+		}
 		return op == "read" && (strings.HasPrefix(key, "cooldown/") && strings.Contains(key, "/ip/") ||
 			strings.HasPrefix(key, "app-setup/") ||
 			strings.HasPrefix(key, "lock/") && strings.HasSuffix(key, "/"+heldAddress))
@@ -66,6 +72,57 @@ func TestTwoLoginPostsAtOnceSendOneCode(t *testing.T) {
 			s.Advance(30 * time.Second)
 			if sitetest.Expect(t, typeCarol(first), http.StatusSeeOther, "/.smsgate/verify"); s.Sent() != 3 {
 				t.Fatalf("%d codes sent after the doubled wait; want 3", s.Sent())
+			}
+		})
+	}
+}
+
+// atOnceRealm is TestANameAndItsNumberAtOnceSendOneCode's realm.
+const atOnceRealm = "at-once.localhost"
+
+// TestANameAndItsNumberAtOnceSendOneCode: through a real Caddy, carol's
+// name and her number posted at the login form at the same instant, from
+// two clients, send one code, not two: the name's post is held right
+// after it read the number's wait (none yet) until the number's has been
+// answered, on Badger and on Redis; it then loses its claim of the
+// records (store.Batch.Claim), is decided again and held by the number's
+// wait, answered as every send is (the verify step), with no text.
+// Before, the number's waits were put beside the doubling's swap: the held
+// post passed the wait it had read, and carol got two codes.
+func TestANameAndItsNumberAtOnceSendOneCode(t *testing.T) {
+	sitetest.Parallel(t)
+	for _, kind := range []string{"badger", "redis"} {
+		t.Run(kind, func(t *testing.T) {
+			sitetest.Parallel(t)
+			inner := "badger {DIR}"
+			if kind == "redis" {
+				inner = "redis " + redistest.Server(t)
+			}
+			dir := t.TempDir()
+			s := sitetest.Start(t, `http://localhost:{HTTP_PORT} {
+	smsgate {
+		identity none
+		realm `+atOnceRealm+`
+		user carol +14155552671
+		store smsgate_test_hold `+dir+` `+inner+`
+		provider log
+	}
+	respond "Hello, {http.auth.user.id}"
+}`)
+			name, number := sitetest.NewClient(t, ""), sitetest.NewClient(t, "").OnLoopback(2)
+			nameTok, numberTok := name.CSRF("/.smsgate/login"), number.CSRF("/.smsgate/login")
+			parked := sitetest.Park(t, dir, func() *sitetest.Response {
+				return name.Post("/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {nameTok}})
+			})
+			sitetest.Expect(t, number.Post("/.smsgate/login", url.Values{"username": {"+1 415 555 2671"}, "csrf": {numberTok}}),
+				http.StatusSeeOther, "/.smsgate/verify")
+			sitetest.Expect(t, parked.Release(t), http.StatusSeeOther, "/.smsgate/verify")
+			if s.Sent() != 1 {
+				t.Fatalf("her name and her number at once: %d codes sent; want 1", s.Sent())
+			}
+			s.Advance(31 * time.Second)
+			if sitetest.Expect(t, typeCarol(name), http.StatusSeeOther, "/.smsgate/verify"); s.Sent() != 2 {
+				t.Fatalf("her name past the number's wait: %d codes sent in all; want 2", s.Sent())
 			}
 		})
 	}

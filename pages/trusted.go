@@ -92,7 +92,7 @@ func (p *Pages) trust(req *request, user, held string, amr []string) string {
 	if p.Remember == 0 || req.form["remember"] != "1" || !signin.EarnsTrust(amr) {
 		return ""
 	}
-	token, tb, err := p.Sessions.Trust(req.r.Context(), req.began, user, held, p.browserName(req.lang, req.r.UserAgent()), amr, p.Now().Unix(), time.Duration(p.Remember))
+	token, tb, err := p.Sessions.Trust(req.r.Context(), req.began, user, held, p.browserID(req), p.browserName(req.lang, req.r.UserAgent()), amr, p.Now().Unix(), time.Duration(p.Remember))
 	if err != nil {
 		p.Logger.Error("trusting a browser", zap.Error(err))
 		return ""

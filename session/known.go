@@ -2,9 +2,11 @@ package session
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"time"
 
+	"github.com/smsgate/caddy-smsgate/continuity"
 	"github.com/smsgate/caddy-smsgate/store"
 )
 
@@ -13,7 +15,10 @@ import (
 // apart from strangers who name the user. It stays known after its own
 // logout (the owner signs out of their own browser), but not after the
 // admin ends the session it signed in with (End: a stolen browser), nor
-// after a reset, revoke or sign-out everywhere (RevokedBefore).
+// after a reset, revoke or sign-out everywhere (RevokedBefore), nor after
+// the store forgot (a wipe, an eviction, an import or accept-store: a new
+// epoch record, continuity), which may have taken the records of those
+// with it: a browser is known by a cookie issued in the store's epoch.
 
 // KnownLifetime is how long a browser stays known after a sign-in (the
 // pages' known-browser cookie, which names the sign-in's session).
@@ -34,11 +39,14 @@ func endedFor(s Info, now time.Time) time.Duration {
 
 // StillKnown reports whether a browser that signed in as user at issued,
 // in session sid ("" for a cookie from before sessions were named in it),
-// is still theirs: no reset, revoke or sign-out everywhere since, and that
-// session not ended by the admin. One round trip to the store.
+// is still theirs: no reset, revoke or sign-out everywhere since, that
+// session not ended by the admin, and issued since the store's epoch
+// began (none: the store forgot it, and is not known either). One round
+// trip to the store.
 func StillKnown(ctx context.Context, st store.Store, realm, user, sid string, issued time.Time) (bool, error) {
 	var b store.Batch
 	all := b.Get(userRevokedKey(realm, user))
+	epoch := b.Get(continuity.Key)
 	ended := &store.Op{Err: store.ErrNotFound}
 	if sid != "" {
 		ended = b.Get(endedKey(realm, sid))
@@ -50,8 +58,28 @@ func StillKnown(ctx context.Context, st store.Store, realm, user, sid string, is
 	if err != nil {
 		return false, err
 	}
+	if !inEpoch(epoch, issued) {
+		return false, nil
+	}
 	if !errors.Is(ended.Err, store.ErrNotFound) {
 		return false, ended.Err // nil: ended by the admin
 	}
 	return before.IsZero() || issued.After(before), nil
+}
+
+// inEpoch reports whether a cookie issued at issued (whole seconds, as a
+// token keeps it) was issued in the epoch whose record op read: after a
+// wipe, its record is made anew (frozen, accepted, or new), and whatever
+// the store knew of the cookie's user and session before (a reset, the
+// admin's end) may be gone with it. No record, no epoch: the store has
+// just forgotten it.
+func inEpoch(op *store.Op, issued time.Time) bool {
+	if op.Err != nil {
+		return false
+	}
+	var rec continuity.Record
+	if json.Unmarshal(op.Value, &rec) != nil {
+		return false
+	}
+	return !issued.Before(rec.Created.Truncate(time.Second))
 }

@@ -212,6 +212,7 @@ func (m *Manager) issue(ctx context.Context, b Began, user string, cl Claims, wh
 	}
 	cl.RegisteredClaims = m.keys.NewClaimsAt(m.realm, user, m.lifetime, b.at)
 	cl.SID = rand.Text()
+	cl.Trust = &where.Trust
 	if cl.AuthTime == 0 {
 		cl.AuthTime = cl.IssuedAt.Unix()
 	}

@@ -21,7 +21,7 @@ func TestRacingTrusts(t *testing.T) {
 		ctx := context.Background()
 		users := 0
 		trust := func(ctx context.Context, user, browser string) error {
-			_, _, err := m.Trust(ctx, Began{}, user, "", browser, nil, now.Unix(), time.Hour)
+			_, _, err := m.Trust(ctx, Began{}, user, "", "", browser, nil, now.Unix(), time.Hour)
 			return err
 		}
 		// A trust against a sign-out everywhere (as the devices page

@@ -33,6 +33,17 @@ type Claims struct {
 	// Trusted says a trusted browser got the session without a code (its
 	// AuthTime and AMR are the code's that earned the trust).
 	Trusted bool `json:"trusted,omitempty"`
+	// Trust, in a session, is the ID of the trusted browser it came from
+	// or that its sign-in made ("" for none), so that signing out ends
+	// that trust without reading the user's list of sessions; nil in a
+	// session of a release before it (Where.Trust, in that list, says).
+	// Short: every request hashes the token.
+	Trust *string `json:"tb,omitempty"`
+	// Browser, in a known-browser cookie, names the browser (random, kept
+	// from one sign-in to the next): the trusts it earned carry it
+	// (TrustedBrowser.Known), so that signing out ends them all, at
+	// whichever gate of the realm each was earned.
+	Browser string `json:"br,omitempty"`
 
 	facts *Facts // made by Manager.Check, for the placeholders
 }

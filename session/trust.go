@@ -34,6 +34,11 @@ type TrustedBrowser struct {
 	// how: a session made from the trust is no fresher, and no stronger.
 	AuthTime int64    `json:"auth_time"`
 	AMR      []string `json:"amr,omitempty"`
+	// Known names the browser that earned it (its known-browser cookie's
+	// Claims.Browser; "" before this was kept): signing out in that
+	// browser ends it, at whichever gate of the realm it was earned and
+	// its cookie is kept (UntrustBrowser).
+	Known string `json:"known,omitempty"`
 }
 
 // ErrNotTrusted refuses a trust token that is not (or no longer) good.
@@ -46,7 +51,7 @@ func (m *Manager) trustKeys() *Keys {
 }
 
 // Trust makes a trust for user's browser (named by browser, e.g. "Firefox
-// on Linux") lasting lifetime, earned by the code entered at authTime in
+// on Linux"; known is its known-browser cookie's ID) lasting lifetime, earned by the code entered at authTime in
 // a sign-in that began at b (zero: now; its token is issued then, see
 // Began), and returns the cookie's token and the trust. replaces is the
 // ID of a trust of user's that this browser holds ("" for none): its
@@ -54,9 +59,9 @@ func (m *Manager) trustKeys() *Keys {
 // (no trust left that no browser holds, listed on the devices page and
 // taking a place among MaxTrusted); if the new trust cannot be written,
 // the old one stays.
-func (m *Manager) Trust(ctx context.Context, b Began, user, replaces, browser string, amr []string, authTime int64, lifetime time.Duration) (string, *TrustedBrowser, error) {
+func (m *Manager) Trust(ctx context.Context, b Began, user, replaces, known, browser string, amr []string, authTime int64, lifetime time.Duration) (string, *TrustedBrowser, error) {
 	now := m.now().UTC()
-	tb := TrustedBrowser{ID: rand.Text()[:16], Browser: browser, Created: now, Expires: now.Add(lifetime), AuthTime: authTime, AMR: amr}
+	tb := TrustedBrowser{ID: rand.Text()[:16], Browser: browser, Created: now, Expires: now.Add(lifetime), AuthTime: authTime, AMR: amr, Known: known}
 	err := m.editTrusted(store.Lasting(ctx), user, func(list []TrustedBrowser) []TrustedBrowser {
 		if replaces != "" {
 			list = slices.DeleteFunc(list, func(old TrustedBrowser) bool { return old.ID == replaces })
@@ -101,6 +106,17 @@ func (m *Manager) Trusted(ctx context.Context, token string) (string, *TrustedBr
 	return "", nil, ErrNotTrusted
 }
 
+// TrustOf reads a trust token without the store: its user and its
+// trust's ID, if its signature, realm and expiry hold (whether the trust
+// still stands, Trusted says). For a sign-out, which ends it either way.
+func (m *Manager) TrustOf(token string) (user, id string, ok bool) {
+	var cl Claims
+	if token == "" || m.trustKeys().Verify(token, m.realm, &cl) != nil {
+		return "", "", false
+	}
+	return cl.Subject, cl.SID, true
+}
+
 // TrustedBrowsers lists user's live trusts, the oldest first.
 func (m *Manager) TrustedBrowsers(ctx context.Context, user string) ([]TrustedBrowser, error) {
 	raw, err := m.store.Get(ctx, trustedKey(m.realm, user))
@@ -129,6 +145,23 @@ func (m *Manager) Untrust(ctx context.Context, user, id string) error {
 	})
 }
 
+// UntrustBrowser ends, in one atomic step, user's trusts named by ids and
+// every one earned by the browser known ("" for none: TrustedBrowser.Known)
+// — a sign-out in that browser, wherever each trust's cookie is kept. The
+// user's other browsers keep theirs. It answers how many ended.
+func (m *Manager) UntrustBrowser(ctx context.Context, user, known string, ids ...string) (int, error) {
+	var ended int
+	err := m.editTrusted(store.Lasting(ctx), user, func(list []TrustedBrowser) []TrustedBrowser {
+		n := len(list)
+		list = slices.DeleteFunc(list, func(tb TrustedBrowser) bool {
+			return (known != "" && tb.Known == known) || slices.Contains(ids, tb.ID)
+		})
+		ended = n - len(list)
+		return list
+	})
+	return ended, err
+}
+
 // UntrustAll ends every trust of user in realm (a reset; also with Caddy
 // stopped, on the store alone).
 func UntrustAll(ctx context.Context, st store.Store, realm, user string) error {
@@ -138,7 +171,8 @@ func UntrustAll(ctx context.Context, st store.Store, realm, user string) error {
 // editTrusted changes user's trusts in one atomic step (Store.Update): a
 // trust made while another ends, or while the user signs out everywhere,
 // neither brings an ended trust back nor is lost. The record lives as
-// long as its longest trust.
+// long as its longest trust; an edit that ends and makes none writes
+// nothing.
 func (m *Manager) editTrusted(ctx context.Context, user string, edit func([]TrustedBrowser) []TrustedBrowser) error {
 	return editTrusted(ctx, m.store, m.realm, user, m.now(), edit)
 }
@@ -160,7 +194,15 @@ func editTrusted(ctx context.Context, st store.Store, realm, user string, now ti
 				return nil, 0, err
 			}
 		}
-		if list = edit(list); len(list) == 0 {
+		was := make([]string, len(list))
+		for i, tb := range list {
+			was[i] = tb.ID
+		}
+		list = edit(list)
+		if slices.EqualFunc(was, list, func(id string, tb TrustedBrowser) bool { return id == tb.ID }) {
+			return nil, 0, store.ErrUnchanged // nothing ended or made (a sign-out's): no write to wait for
+		}
+		if len(list) == 0 {
 			return nil, 0, nil
 		}
 		raw, err := json.Marshal(list)

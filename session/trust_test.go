@@ -14,7 +14,7 @@ func TestTrust(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	m, st := newManager(t, "HS256", &now)
-	token, _, err := m.Trust(ctx, Began{}, "alice", "", "Firefox on Linux", []string{"otp"}, now.Unix()-60, 30*24*time.Hour)
+	token, _, err := m.Trust(ctx, Began{}, "alice", "", "", "Firefox on Linux", []string{"otp"}, now.Unix()-60, 30*24*time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +45,7 @@ func TestTrust(t *testing.T) {
 	}
 
 	now = now.Add(time.Minute)
-	second, _, _ := m.Trust(ctx, Began{}, "alice", "", "Safari on iOS", []string{"sms"}, now.Unix(), time.Hour)
+	second, _, _ := m.Trust(ctx, Began{}, "alice", "", "", "Safari on iOS", []string{"sms"}, now.Unix(), time.Hour)
 	list, _ := m.TrustedBrowsers(ctx, "alice")
 	if len(list) != 2 {
 		t.Fatalf("%d trusts listed, want 2", len(list))
@@ -56,14 +56,14 @@ func TestTrust(t *testing.T) {
 	if _, _, err := m.Trusted(ctx, second); !errors.Is(err, ErrNotTrusted) {
 		t.Fatalf("an ended trust: %v", err)
 	}
-	third, _, _ := m.Trust(ctx, Began{}, "alice", "", "Edge on Windows", []string{"sms"}, now.Unix(), time.Hour)
+	third, _, _ := m.Trust(ctx, Began{}, "alice", "", "", "Edge on Windows", []string{"sms"}, now.Unix(), time.Hour)
 	if err := UntrustAll(ctx, st, "example.com", "alice"); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := m.Trusted(ctx, third); !errors.Is(err, ErrNotTrusted) {
 		t.Fatalf("a trust after UntrustAll: %v", err)
 	}
-	fourth, _, _ := m.Trust(ctx, Began{}, "alice", "", "Edge on Windows", []string{"sms"}, now.Unix(), time.Hour)
+	fourth, _, _ := m.Trust(ctx, Began{}, "alice", "", "", "Edge on Windows", []string{"sms"}, now.Unix(), time.Hour)
 	now = now.Add(2 * time.Hour)
 	if _, _, err := m.Trusted(ctx, fourth); !errors.Is(err, ErrNotTrusted) {
 		t.Fatalf("an expired trust: %v", err)
@@ -76,9 +76,9 @@ func TestTrustReplaces(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	m, _ := newManager(t, "HS256", &now)
-	other, _, _ := m.Trust(ctx, Began{}, "alice", "", "Safari on iOS", []string{"sms"}, now.Unix(), time.Hour)
-	old, tb, _ := m.Trust(ctx, Began{}, "alice", "", "Firefox on Linux", []string{"sms"}, now.Unix(), time.Hour)
-	again, _, err := m.Trust(ctx, Began{}, "alice", tb.ID, "Firefox on Linux", []string{"sms"}, now.Unix(), time.Hour)
+	other, _, _ := m.Trust(ctx, Began{}, "alice", "", "", "Safari on iOS", []string{"sms"}, now.Unix(), time.Hour)
+	old, tb, _ := m.Trust(ctx, Began{}, "alice", "", "", "Firefox on Linux", []string{"sms"}, now.Unix(), time.Hour)
+	again, _, err := m.Trust(ctx, Began{}, "alice", tb.ID, "", "Firefox on Linux", []string{"sms"}, now.Unix(), time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,5 +89,40 @@ func TestTrustReplaces(t *testing.T) {
 		if _, _, err := m.Trusted(ctx, token); !errors.Is(err, want) {
 			t.Errorf("Trusted = %v, want %v", err, want)
 		}
+	}
+}
+
+// TestUntrustBrowser: a sign-out ends the trusts it names and every one
+// its browser earned (TrustedBrowser.Known), in one step; the user's other
+// browsers, and trusts from before browsers were named, keep theirs. A
+// session names the trust it came from (Claims.Trust), "" for none.
+func TestUntrustBrowser(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	m, _ := newManager(t, "HS256", &now)
+	trust := func(known string) *TrustedBrowser {
+		_, tb, err := m.Trust(ctx, Began{}, "alice", "", known, "Firefox on Linux", []string{"sms"}, now.Unix(), time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tb
+	}
+	here, there, other, unnamed, named := trust("B1"), trust("B1"), trust("B2"), trust(""), trust("")
+	n, err := m.UntrustBrowser(ctx, "alice", "B1", named.ID, "")
+	if err != nil || n != 3 {
+		t.Fatalf("UntrustBrowser = %d, %v; want 3 ended", n, err)
+	}
+	list, _ := m.TrustedBrowsers(ctx, "alice")
+	if len(list) != 2 || list[0].ID != other.ID || list[1].ID != unnamed.ID {
+		t.Fatalf("left after %s and %s ended: %+v", here.ID, there.ID, list)
+	}
+
+	token, err := m.Issue(ctx, "alice", []string{"sms"}, Where{Trust: other.ID})
+	if cl, _ := m.Verify(token); err != nil || cl.Trust == nil || *cl.Trust != other.ID {
+		t.Fatalf("a session made by a trust names %+v, want %s", cl, other.ID)
+	}
+	token, _ = m.Issue(ctx, "alice", []string{"sms"}, Where{})
+	if cl, _ := m.Verify(token); cl.Trust == nil || *cl.Trust != "" {
+		t.Fatalf("a session made by no trust names %+v, want none (\"\")", cl.Trust)
 	}
 }

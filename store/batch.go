@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -27,6 +28,7 @@ type Op struct {
 	now    time.Time
 	old    []byte // a Swap's record as read, if found
 	found  bool
+	parts  []*Op // a claim's swaps
 
 	// Value is what a Get or a Take read.
 	Value []byte
@@ -52,6 +54,7 @@ const (
 	opUnslide
 	opCounter
 	opSwap
+	opClaim
 )
 
 func (b *Batch) add(op *Op) *Op { b.ops = append(b.ops, op); return op }
@@ -111,11 +114,13 @@ func Do(ctx context.Context, s Store, b *Batch) error {
 	if len(b.ops) == 0 {
 		return nil
 	}
-	for i, op := range b.ops {
-		for _, other := range b.ops[:i] {
-			if op.key == other.key {
-				return fmt.Errorf("store: a batch names %q twice", op.key)
-			}
+	keys := make([]string, 0, len(b.ops))
+	for _, op := range b.ops {
+		keys = op.appendKeys(keys)
+	}
+	for i, k := range keys {
+		if slices.Contains(keys[:i], k) {
+			return fmt.Errorf("store: a batch names %q twice", k)
 		}
 	}
 	if bs, ok := s.(Batcher); ok {
@@ -159,5 +164,7 @@ func (op *Op) run(ctx context.Context, s Store) {
 			}
 			return op.value, op.ttl, nil
 		})
+	case opClaim:
+		op.OK, op.Err = ClaimOn(ctx, s, op.parts)
 	}
 }

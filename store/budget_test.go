@@ -60,8 +60,7 @@ func TestABudgetBoundsAHungRedis(t *testing.T) {
 // a Redis that stops answering part way (paused here, after the first
 // key) ends the scan with an error within the budget. Before, only the
 // scan's start was checked against the budget, and a hang midway waited
-// out go-redis's read timeout and its tries (10 s). The bound is a hang
-// detector, not a measure.
+// out go-redis's read timeout and its tries (10 s).
 func TestAScanOnARedisHungMidwayEndsWithinItsBudget(t *testing.T) {
 	t.Parallel()
 	r := redistest.Start(t)
@@ -94,10 +93,10 @@ func TestAScanOnARedisHungMidwayEndsWithinItsBudget(t *testing.T) {
 	took := time.Since(start)
 	r.Resume()
 	t.Logf("a scan with a budget of 300 ms, Redis paused after its first key: %s, %d keys, %v", took.Round(time.Millisecond), n, err)
-	if err == nil {
-		t.Fatal("a scan of a paused Redis answered")
-	}
-	if took > 3*time.Second { // a hang detector: before, 10 s
-		t.Fatalf("a scan of a Redis paused midway took %s", took)
+	// The budget ended it, not go-redis's own read timeout and its tries
+	// (what ended it before): no bound on the wall time, which a loaded
+	// machine stretches.
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("a scan of a Redis paused midway ended with %v, not its budget", err)
 	}
 }

@@ -120,7 +120,7 @@ func (r *Redis) Provision(ctx caddy.Context) error {
 	// Known to every node from the start, the scripts go by hash in a
 	// pipeline without a second trip (DoBatch still copes with a server
 	// that forgot them).
-	for _, s := range []*redis.Script{incr, slide, swap} {
+	for _, s := range []*redis.Script{incr, slide, swap, claimScript} {
 		if err := s.Load(pingCtx, r.client).Err(); err != nil {
 			return r.failed(fmt.Errorf("redis store at %v: loading a script: %v", addrs, err))
 		}

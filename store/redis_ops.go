@@ -95,6 +95,12 @@ func (r *Redis) send(ctx context.Context, c redis.Cmdable, op *Op, alone bool) r
 		return c.ZRem(ctx, key, op.id)
 	case opSwap:
 		return script(swap, flag(op.found), op.old, millis(op.ttl), op.value, "0")
+	case opClaim:
+		keys, args := r.claimArgs(op)
+		if alone {
+			return claimScript.Run(ctx, c, keys, args...)
+		}
+		return claimScript.EvalSha(ctx, c, keys, args...)
 	default:
 		now, span := op.now.UnixMilli(), op.window.Milliseconds()
 		return script(slide, now, span, op.limit, op.id, "("+strconv.FormatInt(now-span, 10))
@@ -121,7 +127,7 @@ func (r *Redis) read(op *Op, cmd redis.Cmder) {
 		case opIncr:
 			op.N, op.Err = c.Int64()
 			return
-		case opSwap:
+		case opSwap, opClaim:
 			n, err := c.Int64()
 			op.OK, op.Err = n == 1, err
 			return
@@ -178,20 +184,22 @@ func (r *Redis) DoBatch(ctx context.Context, ops []*Op) {
 		}
 		return
 	}
-	cmds := make([]redis.Cmder, len(ops))
+	sent := r.sendable(ops)
+	cmds := make([]redis.Cmder, len(sent))
 	_, _ = r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for i, op := range ops {
+		for i, op := range sent {
 			cmds[i] = r.send(ctx, p, op, false)
 		}
 		return nil
 	})
-	for i, op := range ops {
+	for i, op := range sent {
 		if err := cmds[i].Err(); err != nil && strings.HasPrefix(err.Error(), "NOSCRIPT") {
 			r.one(ctx, op)
 			continue
 		}
 		r.read(op, cmds[i])
 	}
+	r.settleClaims(ctx, ops)
 	if !IsLasting(ctx) {
 		return
 	}
@@ -199,7 +207,7 @@ func (r *Redis) DoBatch(ctx context.Context, ops []*Op) {
 	var keys []string
 	for _, op := range ops {
 		if op.kind != opGet && op.kind != opCounter && op.Err == nil {
-			written, keys = append(written, op), append(keys, op.key)
+			written, keys = append(written, op), op.appendKeys(keys)
 		}
 	}
 	if len(written) > 0 {

@@ -99,6 +99,8 @@ func TestNginxAuthRequest(t *testing.T) {
 		"smsgate_session=" + session + ";other=keep;  x=y":     "other=keep;  x=y",
 		"xsmsgate_session=1; smsgate_session=" + session:       "xsmsgate_session=1",
 		"smsgate_session=" + session + "; smsgate_session_x=2": "smsgate_session_x=2",
+		"a=1; smsgate_known=k; smsgate_session=" + session:     "a=1",
+		"smsgate_known=k; b=2; smsgate_session=" + session:     "b=2",
 	} {
 		req, _ := http.NewRequest("GET", appURL+"/", nil)
 		req.Header.Set("Cookie", header)

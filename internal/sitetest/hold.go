@@ -170,3 +170,8 @@ func (p *Parked) Release(t *testing.T) *Response {
 	}
 	return <-p.done
 }
+
+// Claim implements store.Claimer: the inner store's own claim.
+func (h *HoldStore) Claim(ctx context.Context, parts []*store.Op) (bool, error) {
+	return store.ClaimOn(ctx, h.Store, parts)
+}

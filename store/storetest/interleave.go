@@ -149,3 +149,9 @@ func (il *Interleaver) Update(ctx context.Context, key string, change func([]byt
 		return change(old, found)
 	})
 }
+
+// Claim implements store.Claimer: the store's own claim, one step that
+// nothing holds.
+func (il *Interleaver) Claim(ctx context.Context, parts []*store.Op) (bool, error) {
+	return store.ClaimOn(ctx, il.Store, parts)
+}

@@ -280,6 +280,10 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		}
 	})
 
+	t.Run("Claim", func(t *testing.T) { claim(t, s, key) })
+	// A store that claims nothing itself (a wrapper) claims in turn.
+	t.Run("ClaimInTurn", func(t *testing.T) { claim(t, struct{ store.Store }{s}, key) })
+
 	t.Run("SlidingWindow", func(t *testing.T) {
 		k := key(t, "w")
 		start := time.Unix(1_800_000_000, 0) // the clock is the caller's

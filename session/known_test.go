@@ -1,0 +1,53 @@
+package session
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/smsgate/caddy-smsgate/continuity"
+)
+
+// TestStillKnownInTheStoresEpoch: a known-browser cookie counts only if it
+// was issued in the store's epoch (its record's Created, to the second a
+// token keeps): one from before a wipe (the record made anew), or read
+// while the record is gone (the store has just forgotten), is a
+// stranger's, whatever the store no longer says about it.
+func TestStillKnownInTheStoresEpoch(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	_, st := newManager(t, "HS256", &now)
+	known := func(issued time.Time) bool {
+		t.Helper()
+		ok, err := StillKnown(ctx, st, "example.com", "alice", "S1", issued)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	if known(now) {
+		t.Fatal("known with no epoch record (a store that has just forgotten)")
+	}
+	epoch := func(created time.Time) {
+		t.Helper()
+		w, _, err := continuity.Open(ctx, st, continuity.Options{Now: func() time.Time { return created }})
+		if err != nil || w == nil {
+			t.Fatal(err)
+		}
+	}
+	epoch(now.Add(500 * time.Millisecond))
+	if !known(now) || !known(now.Add(time.Hour)) {
+		t.Fatal("a cookie of the store's epoch (issued in its first second, or after) is not known")
+	}
+	if known(now.Add(-time.Second)) {
+		t.Fatal("a cookie from before the store's epoch is known")
+	}
+	// A wipe: the record made anew later.
+	if err := st.Delete(ctx, continuity.Key); err != nil {
+		t.Fatal(err)
+	}
+	epoch(now.Add(2 * time.Hour))
+	if known(now.Add(time.Hour)) {
+		t.Fatal("a cookie from before the wipe is known")
+	}
+}
