@@ -272,8 +272,13 @@ func direct(fl caddycmd.Flags, config *configFile, sub subcommand, req Request, 
 			return nil, err
 		}
 	case "add":
-		// Only the running gate knows the site's verify-only key and
-		// number policy, which a new phone must go through.
+		// A name no gate of the realm signs in is refused as such first
+		// (Site.check): starting Caddy would not help. Else only the
+		// running gate knows the site's verify-only key and number
+		// policy, which a new phone must go through.
+		if _, err := g.check(sub.op, req); err != nil {
+			return nil, err
+		}
 		return nil, errors.New("add works through the running Caddy (start it, or use an invite)")
 	default:
 		if req.Realm == "" {

@@ -107,8 +107,9 @@ type Request struct {
 // check is what the admin's tools refuse before a change to a user, the
 // same in the admin API, the console and the CLI on a stopped Caddy's
 // store: a new name nobody could sign in as (checkName), no user, an
-// invite no gate of the realm could take (inviteGate). It returns the gate
-// the change's link leads to (an invite's: one that takes it; else s).
+// invite no gate of the realm could take (inviteGate), a phone for a name
+// no gate of the realm signs in (admitted). It returns the gate the
+// change's link leads to (an invite's: one that takes it; else s).
 func (s *Site) check(op string, req Request) (*Site, error) {
 	if op == "users" || op == "invites" {
 		if err := checkName(req.User); err != nil {
@@ -118,8 +119,13 @@ func (s *Site) check(op string, req Request) (*Site, error) {
 	if req.User == "" {
 		return nil, badRequest("user is required")
 	}
-	if op == "invites" {
+	switch op {
+	case "invites":
 		return s.inviteGate(req.User)
+	case "users":
+		if err := s.admitted(req.User); err != nil {
+			return nil, err
+		}
 	}
 	return s, nil
 }

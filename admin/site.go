@@ -121,9 +121,27 @@ func (s *Site) inviteGate(user string) (*Site, error) {
 		return nil, &adminError{http.StatusConflict, fmt.Errorf("realm %s is served here only by gates with require %s, where no phone can be enrolled: add a gate without require for invites to lead to",
 			s.Realm, strings.Join(s.Require, " "))}
 	}
-	return nil, &adminError{http.StatusConflict, fmt.Errorf("no invite for %q: no gate of realm %s signs in %s, so its link could never be used. "+
+	return nil, unadmitted(s.Realm, user, fmt.Sprintf("no invite for %q", user), "its link could never be used")
+}
+
+// admitted refuses to provision a phone for user (the admin's add) where
+// no gate of the realm on s's store signs user in (admits): the phone
+// could never sign them in anywhere, as an invite's link could never be
+// used (inviteGate). A gate's require does not matter here: the phone is
+// the user's, wherever they sign in.
+func (s *Site) admitted(user string) error {
+	if slices.ContainsFunc(s.realmGates(), func(g *Site) bool { return g.admits(user) }) {
+		return nil
+	}
+	return unadmitted(s.Realm, user, fmt.Sprintf("no phone for %q", user), "it could never be used to sign in")
+}
+
+// unadmitted is the 409 of a change for user, refused (what), that no gate
+// of realm signs in, and why that makes it useless.
+func unadmitted(realm, user, refused, useless string) error {
+	return &adminError{http.StatusConflict, fmt.Errorf("%s: no gate of realm %s signs in %s, so %s. "+
 		"The realm's login forms (identity none) sign in only the users their config names (its user lines), and %s is not one of them: "+
-		"add %s to a gate's users, or serve the realm with a gate that signs in any name", user, s.Realm, user, user, user)}
+		"add %s to a gate's users, or serve the realm with a gate that signs in any name", refused, realm, user, useless, user, user)}
 }
 
 // realmGates are the gates of s's realm on s's store, s first, as the

@@ -89,6 +89,7 @@ func TestAHangUpLeavesAStepWhole(t *testing.T) {
 		store redis %s
 		provider log
 		user ann +14155552671
+		user bo +14155552673
 	}
 	respond "Hello, {http.auth.user.id}!"
 }`, h.Addr))

@@ -95,6 +95,11 @@ type Challenge struct {
 	Resends int    `json:"resends,omitempty"`
 	// Undelivered is why a Blind send did not go out (never stored).
 	Undelivered error `json:"-"`
+	// Added says that the check of an Add's code added the phone, rather
+	// than found the number the user's already (another check of it at
+	// once, say): only then may the user's phones be told, or the adding
+	// undone (never stored).
+	Added bool `json:"-"`
 }
 
 // storeGrace keeps an expired challenge a while longer, so that a late
@@ -346,7 +351,7 @@ func (s *Challenges) Check(ctx context.Context, sc Scope, c *Challenge, code str
 		if ok, err := s.Devices.claim(ctx, realm, c.User, c.Phone); err != nil || !ok {
 			return nil, cmpErr(err, ErrNoChallenge) // another user bound it meanwhile
 		}
-		if c.DeviceID, err = s.Devices.AddIn(ctx, realm, c.User, c.Phone, c.DeviceName, c.Lang); err != nil {
+		if c.DeviceID, c.Added, err = s.Devices.AddIn(ctx, realm, c.User, c.Phone, c.DeviceName, c.Lang); err != nil {
 			return nil, err
 		}
 	case Verify:

@@ -145,21 +145,24 @@ func (s *Devices) ByID(ctx context.Context, realm, user, id string) (*Device, er
 // Add records e164 as one more of user's phones and returns its ID.
 // A number already enrolled for the user is renamed, not added twice.
 func (s *Devices) Add(ctx context.Context, realm, user, e164, name string) (string, error) {
-	return s.AddIn(ctx, realm, user, e164, name, "")
+	id, _, err := s.AddIn(ctx, realm, user, e164, name, "")
+	return id, err
 }
 
-// AddIn is Add, for a phone whose messages speak lang.
-func (s *Devices) AddIn(ctx context.Context, realm, user, e164, name, lang string) (string, error) {
+// AddIn is Add, for a phone whose messages speak lang; added says whether
+// it added the phone, or found the number the user's already (one they
+// had, or one another adding of it wrote meanwhile) and answers its ID:
+// only the one that added it may tell the user's phones, or undo it.
+func (s *Devices) AddIn(ctx context.Context, realm, user, e164, name, lang string) (id string, added bool, err error) {
 	ctx = store.Lasting(ctx) // the user is told it is done
 	if _, err := phone.Parse(e164, ""); err != nil {
-		return "", fmt.Errorf("device of %q: %v", user, err)
+		return "", false, fmt.Errorf("device of %q: %v", user, err)
 	}
 	name = CleanName(name)
-	var id string
-	err := s.edit(ctx, realm, user, func(list []Device) ([]Device, error) {
+	err = s.edit(ctx, realm, user, func(list []Device) ([]Device, error) {
 		for i := range list {
 			if s.Matches(&list[i], e164) {
-				list[i].Name, id = cmp.Or(name, list[i].Name), list[i].ID
+				list[i].Name, id, added = cmp.Or(name, list[i].Name), list[i].ID, false
 				return list, nil
 			}
 		}
@@ -170,10 +173,10 @@ func (s *Devices) AddIn(ctx context.Context, realm, user, e164, name, lang strin
 		if len(list) > 0 {
 			d.LastUsed = time.Time{} // the only phone is the default; another waits its turn
 		}
-		id = d.ID
+		id, added = d.ID, true
 		return append(list, d), nil
 	})
-	return id, err
+	return id, added, err
 }
 
 // newPhone is a new phone device, as its first use made it the default.

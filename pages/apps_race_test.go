@@ -37,20 +37,7 @@ func TestTwoAppConfirmsAtOnceAddOneApp(t *testing.T) {
 // twoAppConfirms is TestTwoAppConfirmsAtOnceAddOneApp on the store kind,
 // carol's session ended by the admin while one is held if revoked.
 func twoAppConfirms(t *testing.T, kind string, revoked bool) {
-	inner := "badger {DIR}"
-	if kind == "redis" {
-		inner = "redis " + redistest.Server(t)
-	}
-	dir := t.TempDir()
-	s := sitetest.Start(t, `http://localhost:{HTTP_PORT} {
-	smsgate {
-		identity none
-		user carol +14155552671
-		store smsgate_test_hold `+dir+` `+inner+`
-		provider log
-	}
-	respond "Hello, {http.auth.user.id}"
-}`)
+	s, dir := heldSite(t, kind)
 	c := sitetest.NewClient(t, "")
 	sitetest.SignIn(t, s, c)
 	tok := c.CSRF("/.smsgate/devices")
@@ -74,13 +61,40 @@ func twoAppConfirms(t *testing.T, kind string, revoked bool) {
 	if apps := strings.Count(users, `"kind":"totp"`); res.StatusCode != http.StatusOK || heldStatus != http.StatusOK || apps != 1 {
 		t.Fatalf("two confirmations of one app at once: %d and, held, %d; %d apps, want 1: %s", res.StatusCode, heldStatus, apps, users)
 	}
-	added := 0
-	for _, n := range s.Notices() {
-		if strings.Contains(n, "an authenticator app was added") {
-			added++
-		}
-	}
-	if added != 1 {
+	if added := noticesOf(s, "an authenticator app was added"); added != 1 {
 		t.Errorf("two confirmations of one app at once: %d notices of it, want 1: %q", added, s.Notices())
 	}
+}
+
+// heldSite is a real Caddy of carol's (a login form, her phone from the
+// config) on the store kind ("badger", "redis") in a hold store (the
+// package's sitetest.Holds), and the hold store's directory (for
+// sitetest.Park).
+func heldSite(t *testing.T, kind string) (*sitetest.Site, string) {
+	inner := "badger {DIR}"
+	if kind == "redis" {
+		inner = "redis " + redistest.Server(t)
+	}
+	dir := t.TempDir()
+	s := sitetest.Start(t, `http://localhost:{HTTP_PORT} {
+	smsgate {
+		identity none
+		user carol +14155552671
+		store smsgate_test_hold `+dir+` `+inner+`
+		provider log
+	}
+	respond "Hello, {http.auth.user.id}"
+}`)
+	return s, dir
+}
+
+// noticesOf counts the notices s sent that say what.
+func noticesOf(s *sitetest.Site, what string) int {
+	n := 0
+	for _, m := range s.Notices() {
+		if strings.Contains(m, what) {
+			n++
+		}
+	}
+	return n
 }

@@ -13,19 +13,26 @@ import (
 
 // These tests' hold store (sitetest.HoldStore) holds a login post right
 // after it reads the record of a login form's doubling (a client's
-// streak: cooldown/…/ip/…), and an app's confirmation right after it
-// reads the app being added (app-setup/…); in the realm atOnceRealm, a
-// login post right after it reads its number's base wait
-// (cooldown-to/…).
+// streak: cooldown/…/ip/…), an app's confirmation right after it reads
+// the app being added (app-setup/…), and a code's check from 127.0.0.77
+// right after it read that address's lockout (lock/…/127.0.0.77: its
+// check begun, its session checked, before it takes the code); in the
+// realm atOnceRealm, a login post right after it reads its number's base
+// wait (cooldown-to/…).
 func init() {
 	sitetest.Holds.Park = func(op, key string) bool {
 		if strings.Contains(key, "/"+atOnceRealm+"/") {
 			return op == "read" && strings.HasPrefix(key, "cooldown-to/") && !strings.Contains(key, "/ip/")
 		}
 		return op == "read" && (strings.HasPrefix(key, "cooldown/") && strings.Contains(key, "/ip/") ||
-			strings.HasPrefix(key, "app-setup/"))
+			strings.HasPrefix(key, "app-setup/") ||
+			strings.HasPrefix(key, "lock/") && strings.HasSuffix(key, "/"+heldAddress))
 	}
 }
+
+// heldAddress is where the code's check a test holds comes from
+// (sitetest.Client.OnLoopback(77)).
+const heldAddress = "127.0.0.77"
 
 // TestTwoLoginPostsAtOnceSendOneCode: through a real Caddy, two posts of
 // carol's name at the login form at once from one IP (two tabs), after a
@@ -40,20 +47,7 @@ func TestTwoLoginPostsAtOnceSendOneCode(t *testing.T) {
 	for _, kind := range []string{"badger", "redis"} {
 		t.Run(kind, func(t *testing.T) {
 			sitetest.Parallel(t)
-			inner := "badger {DIR}"
-			if kind == "redis" {
-				inner = "redis " + redistest.Server(t)
-			}
-			dir := t.TempDir()
-			s := sitetest.Start(t, `http://localhost:{HTTP_PORT} {
-	smsgate {
-		identity none
-		user carol +14155552671
-		store smsgate_test_hold `+dir+` `+inner+`
-		provider log
-	}
-	respond "Hello, {http.auth.user.id}"
-}`)
+			s, dir := heldSite(t, kind)
 			first := sitetest.NewClient(t, "")
 			sitetest.Expect(t, typeCarol(first), http.StatusSeeOther, "/.smsgate/verify")
 			s.Advance(31 * time.Second) // past the first code's wait: the next one's is 60 s

@@ -15,7 +15,6 @@ import (
 	"github.com/smsgate/caddy-smsgate/session"
 	"github.com/smsgate/caddy-smsgate/store"
 	"github.com/smsgate/caddy-smsgate/store/storetest"
-	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
 )
 
 // counted is a notice sender that counts what it was given.
@@ -52,26 +51,9 @@ func (c *counted) take() int {
 // answered for.
 func TestTwoAppConfirmsAtOnceNotifyOnce(t *testing.T) {
 	t.Parallel()
-	redis := redistest.Server(t)
-	for _, kind := range []string{"badger", "redis"} {
+	for kind, st := range raceStores(t) {
 		t.Run(kind, func(t *testing.T) {
 			t.Parallel()
-			var st store.Store
-			if kind == "badger" {
-				db, closeDB, err := store.OpenBadger(t.TempDir())
-				if err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(func() { _ = closeDB() })
-				st = db
-			} else {
-				r, closeRedis, err := store.OpenRedis(&store.Redis{Addresses: []string{redis}, KeyPrefix: t.Name() + ":"})
-				if err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(func() { _ = closeRedis() })
-				st = r
-			}
 			il := &storetest.Interleaver{Store: st}
 			sealer, err := session.NewSealer(session.Derive([]byte("0123456789abcdef0123456789abcdef"), "apps"))
 			if err != nil {

@@ -83,11 +83,22 @@ func (s *Service) Check(ctx context.Context, sc enrollment.Scope, f *Flow, user 
 		if live == nil {
 			live = func(context.Context) (bool, error) { return false, nil } // a phone is added for a session only
 		}
-		if err := s.kept(ctx, live, s.removing(sc.Realm, done.User, done.DeviceID, since)); err != nil {
+		// Of two checks of codes for one number at once (two tabs), the one
+		// that found the phone added by the other tells nobody and undoes
+		// nothing: the other tells the phones (once), and only it may undo
+		// the adding, for its own session. Its own session ended, it still
+		// signs nobody in (TestTwoPhoneAddsAtOnceNotifyOnce).
+		undo := s.removing(sc.Realm, done.User, done.DeviceID, since)
+		if !done.Added {
+			undo = func(context.Context) error { return nil }
+		}
+		if err := s.kept(ctx, live, undo); err != nil {
 			return nil, cmpEnded(err, enrollment.ErrNoChallenge) // its code is used up: a new sign-in
 		}
-		s.audit("device_added", done.User, done.Phone, zap.String("device", done.DeviceID))
-		s.Notify(ctx, sc.Realm, done.User, done.DeviceID, words.Say("notice.phone_added", "phone", done.Masked))
+		if done.Added {
+			s.audit("device_added", done.User, done.Phone, zap.String("device", done.DeviceID))
+			s.Notify(ctx, sc.Realm, done.User, done.DeviceID, words.Say("notice.phone_added", "phone", done.Masked))
+		}
 	}
 	s.audit("verified", done.User, done.Phone)
 	return res, nil

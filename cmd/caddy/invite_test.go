@@ -23,14 +23,8 @@ import (
 // dave's invite was made everywhere, its link refused at every gate.
 func TestAdminCLIRefusesAnInviteNoGateTakes(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	storeDir := filepath.Join(dir, "store")
-	sock := listen(t)
-	adminAddr := fmt.Sprintf("localhost:%d", harness.Port(t))
-	base := fmt.Sprintf("http://localhost:%d", sock.Port)
-	site := strings.NewReplacer("{HTTP_PORT}", strconv.Itoa(sock.Port), "{DIR}", storeDir).Replace(sitetest.NamedForms(""))
-	config, logFile := caddyfile(t, dir, "caddy", "admin "+adminAddr, site)
-	s := startCaddy(t, sock, config, logFile, base)
+	s, n := namedForms(t)
+	storeDir, adminAddr, base, config := n.store, n.admin, n.base, n.config
 	const why = "no gate of realm localhost signs in dave, so its link could never be used"
 	invite := func(how, user, want string, refused bool, where ...string) {
 		t.Helper()
@@ -57,4 +51,54 @@ func TestAdminCLIRefusesAnInviteNoGateTakes(t *testing.T) {
 	}
 	invite("stopped, --config", "bob", base+"/bob/.smsgate/invite?token=", false, "--config", config)
 	invite("stopped, --store", "dave", "/.smsgate/invite?token=", false, "--store", storeDir)
+}
+
+// TestAdminCLIRefusesAPhoneNoGateTakes: `caddy smsgate add` for a name no
+// login form of the realm signs in (dave, as in
+// TestAdminCLIRefusesAnInviteNoGateTakes) is refused with words that name
+// him and say why, through the running Caddy's admin API and, Caddy
+// stopped, with its --config (add needs the running gate, but a phone for
+// dave is refused as such first: starting Caddy would not help); bob's
+// phone is added. With a Badger folder alone (--store) no config says
+// whom the gates sign in: it is refused only for needing the running
+// Caddy. Before, dave's phone was added, and no gate let him sign in.
+func TestAdminCLIRefusesAPhoneNoGateTakes(t *testing.T) {
+	t.Parallel()
+	s, n := namedForms(t)
+	storeDir, adminAddr, config := n.store, n.admin, n.config
+	const why, running = "no gate of realm localhost signs in dave, so it could never be used to sign in", "add works through the running Caddy"
+	add := func(how, user, want string, refused bool, where ...string) {
+		t.Helper()
+		out, err := runCaddy(t, nil, append([]string{"smsgate", "add", "--realm", "localhost", "--user", user, "--phone", "+14155550123"}, where...)...)
+		t.Logf("%s, add %s: %s", how, user, strings.TrimSpace(out[strings.LastIndex(strings.TrimSpace(out), "\n")+1:]))
+		if (err != nil) != refused || !strings.Contains(out, want) || strings.Contains(out, "goroutine") {
+			t.Errorf("%s: add for %s: %v, want refused %v saying %q\n%s", how, user, err, refused, want, out)
+		}
+	}
+	add("running", "dave", why, true, "--address", adminAddr)
+	add("running", "bob", `"id"`, false, "--address", adminAddr)
+	if out, err := runCaddy(t, nil, "smsgate", "users", "--realm", "localhost", "--address", adminAddr); err != nil || strings.Contains(out, "dave") || !strings.Contains(out, "bob") {
+		t.Errorf("users after dave's phone was refused and bob's added: %v\n%s", err, out)
+	}
+	s.stop()
+
+	add("stopped, --config", "dave", why, true, "--config", config)
+	add("stopped, --config", "bob", running, true, "--config", config)
+	add("stopped, --store", "dave", running, true, "--store", storeDir)
+}
+
+// namedFormsCaddy is where a Caddy of sitetest.NamedForms is: its store
+// (a Badger folder), admin address, site and config file.
+type namedFormsCaddy struct{ store, admin, base, config string }
+
+// namedForms starts a Caddy serving sitetest.NamedForms.
+func namedForms(t *testing.T) (*server, namedFormsCaddy) {
+	dir := t.TempDir()
+	storeDir := filepath.Join(dir, "store")
+	sock := listen(t)
+	adminAddr := fmt.Sprintf("localhost:%d", harness.Port(t))
+	base := fmt.Sprintf("http://localhost:%d", sock.Port)
+	site := strings.NewReplacer("{HTTP_PORT}", strconv.Itoa(sock.Port), "{DIR}", storeDir).Replace(sitetest.NamedForms(""))
+	config, logFile := caddyfile(t, dir, "caddy", "admin "+adminAddr, site)
+	return startCaddy(t, sock, config, logFile, base), namedFormsCaddy{storeDir, adminAddr, base, config}
 }
