@@ -24,9 +24,9 @@ type heldAlarm struct {
 	written          atomic.Bool
 }
 
-func (h *heldAlarm) Enabled(zapcore.Level) bool       { return true }
+func (h *heldAlarm) Enabled(zapcore.Level) bool        { return true }
 func (h *heldAlarm) With([]zapcore.Field) zapcore.Core { return h }
-func (h *heldAlarm) Sync() error                      { return nil }
+func (h *heldAlarm) Sync() error                       { return nil }
 func (h *heldAlarm) Check(e zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.CheckedEntry {
 	return ce.AddCore(e, h)
 }
