@@ -82,7 +82,27 @@ func startSentinel(t testing.TB, downAfter time.Duration) *Sentinel {
 	s.waitFor(30*time.Second, "the sentinels to know each other and the replica", func(info map[string]string) bool {
 		return info["num-other-sentinels"] == "2" && info["num-slaves"] == "1" && info["flags"] == "master"
 	})
+	s.online(master.Addr)
 	return s
+}
+
+// online waits until the master at addr has its replica online (its
+// first copy made, 30 s at most): a gate that counts the master's
+// replicas before then counts none, and its lasting writes wait for none
+// (a starved machine takes seconds to make the copy).
+func (s *Sentinel) online(addr string) {
+	s.t.Helper()
+	c := redis.NewClient(&redis.Options{Addr: addr})
+	defer c.Close()
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		info, err := c.Info(context.Background(), "replication").Result()
+		if err == nil && strings.Contains(info, ",state=online,") {
+			return
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("the replica of %s is not online: %q %v", addr, info, err)
+		}
+	}
 }
 
 // Master asks a sentinel for the current master's address.
