@@ -82,3 +82,77 @@ func TestASendThatSpentItsBudgetIsTakenBack(t *testing.T) {
 		t.Fatalf("the retry at another instance: %v, %d sent", err, len(sentByB.sent))
 	}
 }
+
+// goneAfterClaim is a store that goes away as it makes its first claim,
+// once armed: the claim's records are written, its answer lost, and a
+// take-back's writes fail until the test brings it back (down false).
+type goneAfterClaim struct {
+	store.Store
+	mu          sync.Mutex
+	armed, down bool
+}
+
+func (g *goneAfterClaim) isDown() bool { g.mu.Lock(); defer g.mu.Unlock(); return g.down }
+
+func (g *goneAfterClaim) Claim(ctx context.Context, parts []*store.Op) (bool, error) {
+	won, err := store.ClaimOn(ctx, g.Store, parts)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if err == nil && won && g.armed {
+		g.armed, g.down = false, true
+		return false, errors.New("test: the store went away")
+	}
+	return won, err
+}
+
+func (g *goneAfterClaim) Delete(ctx context.Context, key string) error {
+	if g.isDown() {
+		return errors.New("test: the store is away")
+	}
+	return g.Store.Delete(ctx, key)
+}
+
+func (g *goneAfterClaim) Update(ctx context.Context, key string, change func([]byte, bool) ([]byte, time.Duration, error)) error {
+	if g.isDown() {
+		return errors.New("test: the store is away")
+	}
+	return g.Store.Update(ctx, key, change)
+}
+
+func (g *goneAfterClaim) Unslide(ctx context.Context, key, id string) error {
+	if g.isDown() {
+		return errors.New("test: the store is away")
+	}
+	return g.Store.Unslide(ctx, key, id)
+}
+
+// TestALateTakeBackUndoesNoOtherSendsWait: a send at instance a whose
+// store went away as its claim was written is taken back only later,
+// before a's next send; meanwhile, its wait over, instance b sent a code
+// and wrote its own (doubled) wait over the same records. The late
+// take-back puts back only where a's own write still is, so b's wait
+// stands and holds a's next send. A take-back by plain writes (as undo
+// made before) deleted b's wait: a second text within it.
+func TestALateTakeBackUndoesNoOtherSendsWait(t *testing.T) {
+	s, out, clk := newService(t)
+	gone := &goneAfterClaim{Store: s.Store, armed: true}
+	a, _, _ := New(&Core{Store: gone, CodeKey: s.CodeKey, Now: clk.now}, Challenges{
+		Sender: out, CodeLength: 6, CodeTTL: 5 * time.Minute, MaxAttempts: 5, ResendCooldown: 30 * time.Second,
+		Templates: mustTemplates(t, "", ""),
+	})
+	ctx := context.Background()
+	c := Challenge{User: alice, Phone: num, Purpose: Verify}
+	if _, err := a.Start(ctx, sc, c); err == nil || out.sentCount() != 0 {
+		t.Fatalf("a send whose store went away at its claim: %v, %d sent", err, out.sentCount())
+	}
+	gone.mu.Lock()
+	gone.down = false // back, but a has not sent since: its take-back is still kept
+	gone.mu.Unlock()
+	clk.advance(31 * time.Second)
+	if _, err := s.Start(ctx, sc, c); err != nil || out.sentCount() != 1 {
+		t.Fatalf("b's send once a's wait was over: %v, %d sent", err, out.sentCount())
+	}
+	if _, err := a.Start(ctx, sc, c); !errors.As(err, new(*CooldownError)) || out.sentCount() != 1 {
+		t.Fatalf("a's send right after b's, its late take-back tried first: %v, %d sent; want b's wait and 1 text", err, out.sentCount())
+	}
+}
