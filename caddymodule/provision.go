@@ -251,7 +251,7 @@ func (g *gate) buildPages(c *Gate, s *settled) {
 		SiteName: c.SiteName, Logo: c.Logo, Accent: c.Accent, AllowedRegions: c.AllowedRegions, DefaultRegion: c.DefaultRegion,
 		Templates: s.pages, Passkeys: g.webauthn != nil,
 		SignIn: g.signin, Sessions: g.sessions, Store: g.store, Flows: g.keys.Flows, Known: g.keys.Known, Sealer: g.keys.Seal,
-		Words: g.words, Receipts: g.receipts, ReceiptsName: g.receiptsName, Receipt: g.counting.Receipt, Epoch: g.watch.Epoch(), Noticed: g.watch.Noticed,
+		Words: g.words, Receipts: g.receipts, ReceiptsName: g.receiptsName, Receipt: g.counting.Receipt, Epoch: g.watch.Epoch(),
 		Metrics: g.metrics, Audit: g.log.Audit, Identify: g.identify, Logger: g.logger, Now: g.now})
 	if g.receipts != nil {
 		g.challenges.ReceiptURL = g.pages.ReceiptURL

@@ -93,7 +93,7 @@ func TestAWipedStoreBringsNoEndedSessionBack(t *testing.T) {
 // 200 at once.
 func TestAFailoverBringsNoEndedSessionBack(t *testing.T) {
 	sitetest.Parallel(t)
-	sentinel := redistest.StartSentinel(t)
+	sentinel := redistest.StartSentinelToldOnly(t)
 	s := sitetest.Start(t, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
 	basic_auth argon2id {
 		alice %[1]s

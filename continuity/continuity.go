@@ -87,6 +87,7 @@ type Watch struct {
 	// evicted is Options.Evicted; evictions, its last answer (-1: none yet).
 	evicted   func(context.Context) (int64, error)
 	evictions int64
+	notice    func(Change) // Options.Notice
 
 	mu  sync.Mutex
 	rec *Record // the store's record, as last read
@@ -103,6 +104,11 @@ type Options struct {
 	// far: a count that grows while it holds users freezes it.
 	Evicted func(context.Context) (int64, error)
 	Now     func() time.Time
+	// Notice, if set, hears what each Check noticed (the gate's log and
+	// alarms) before anyone can see it: Frozen does not report a freeze
+	// until Notice has heard of it, so a page that refuses an enrollment
+	// for it never comes before the alarm. It must not call the Watch.
+	Notice func(Change)
 }
 
 // Open reads what the gate remembers of the store and checks the store.
@@ -113,7 +119,7 @@ func Open(ctx context.Context, st store.Store, o Options) (*Watch, Change, error
 	if o.Probe == nil {
 		o.Probe = func(context.Context) (bool, error) { return false, nil }
 	}
-	w := &Watch{st: st, marker: openMarker(o.Dir, o.Identity), probe: o.Probe, now: o.Now, evicted: o.Evicted, evictions: -1}
+	w := &Watch{st: st, marker: openMarker(o.Dir, o.Identity), probe: o.Probe, now: o.Now, evicted: o.Evicted, evictions: -1, notice: o.Notice}
 	ch, err := w.Check(ctx)
 	return w, ch, err
 }
@@ -176,6 +182,9 @@ func (w *Watch) Check(ctx context.Context) (Change, error) {
 	}
 	if rec.Frozen != nil && (w.rec == nil || w.rec.Frozen == nil || ch.Renewed) {
 		ch.Frozen = rec.Frozen
+	}
+	if w.notice != nil {
+		w.notice(ch) // before w.rec shows it to anyone
 	}
 	w.rec = rec
 	w.marker.set(memory{ID: rec.ID, Users: mem.Users && rec.ID == mem.ID || rec.Users})

@@ -3,8 +3,10 @@ package continuity
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -50,11 +52,19 @@ func wipe(t *testing.T, st store.Store) {
 // forget drops what this process remembers of identity, as a restart does.
 func forget(identity string) { memories.Delete(openMarker("", identity).key) }
 
+// stores counts the stores the tests name (storeID).
+var stores atomic.Int64
+
+// storeID names the test's store, a new one each run: a test run again
+// (-count) meets a new store, not what this process remembers of the last
+// run's.
+func storeID(t *testing.T) string { return fmt.Sprint(t.Name(), " ", stores.Add(1)) }
+
 // TestWipeFreezes: a store that held users comes back empty. The gate that
 // saw them freezes it — also after its own restart, from its file — and a
 // gate that remembers nothing sees the freeze in the store.
 func TestWipeFreezes(t *testing.T) {
-	st, dir, id := badger(t), t.TempDir(), t.Name()
+	st, dir, id := badger(t), t.TempDir(), storeID(t)
 	a, ch := gate(t, st, dir, id, true)
 	if ch.Frozen != nil || a.Frozen() != nil {
 		t.Fatal("a store with users, first seen, is frozen")
@@ -95,7 +105,7 @@ func TestWipeFreezes(t *testing.T) {
 // a new epoch before the gate that saw users looks; that gate freezes it,
 // and the new instance sees the freeze at its next check.
 func TestReplacedStoreFreezes(t *testing.T) {
-	st, id := badger(t), t.Name()
+	st, id := badger(t), storeID(t)
 	a, _ := gate(t, st, t.TempDir(), id, true)
 	wipe(t, st)
 	c, ch := gate(t, st, t.TempDir(), id+" new instance", false)
@@ -113,7 +123,7 @@ func TestReplacedStoreFreezes(t *testing.T) {
 // TestNoUsersNoFreeze: a store that never held users may be lost without
 // a freeze; once a user enrolls (SawUsers), it may not.
 func TestNoUsersNoFreeze(t *testing.T) {
-	st, dir, id := badger(t), t.TempDir(), t.Name()
+	st, dir, id := badger(t), t.TempDir(), storeID(t)
 	a, _ := gate(t, st, dir, id, false)
 	wipe(t, st)
 	ch, err := a.Check(ctx)
@@ -137,7 +147,7 @@ func TestNoUsersNoFreeze(t *testing.T) {
 // written atomically, and a folder that cannot be written is reported, not
 // fatal.
 func TestMarkerFile(t *testing.T) {
-	st, dir, id := badger(t), t.TempDir(), t.Name()
+	st, dir, id := badger(t), t.TempDir(), storeID(t)
 	w, _ := gate(t, st, dir, id, true)
 	files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
 	if len(files) != 1 || w.MarkerError() != nil {
@@ -206,7 +216,7 @@ func (s *failingPuts) Put(ctx context.Context, key string, value []byte, ttl tim
 func TestAnEvictionSeenWhenTheFreezeCouldNotBeWrittenFreezesLater(t *testing.T) {
 	st := &failingPuts{Store: badger(t)}
 	evicted := int64(0)
-	w, _, err := Open(ctx, st, Options{Identity: t.Name(), Dir: t.TempDir(),
+	w, _, err := Open(ctx, st, Options{Identity: storeID(t), Dir: t.TempDir(),
 		Probe:   func(context.Context) (bool, error) { return true, nil },
 		Evicted: func(context.Context) (int64, error) { return evicted, nil }})
 	if err != nil {

@@ -62,6 +62,8 @@ type Challenges struct {
 	// guard (CodeSent, CodeUsed, CodePaused): the admin's figures. It must
 	// not block.
 	Observe func(event, e164, channel string)
+
+	failed *takeBacks // sends taken back that the store did not take (New)
 }
 
 // Challenge is one code that was sent (or, for a decoy, pretended to be).
@@ -196,11 +198,12 @@ func (s *Challenges) startOnce(ctx context.Context, sc Scope, c *Challenge, rese
 	if err != nil {
 		return nil, err
 	}
-	numberWaits, err := s.noteNumberWait(sc, c, &nw, held)
+	numberWaits, err := s.noteNumberWait(sc, c, nw, held)
 	if err != nil {
 		return nil, err
 	}
-	claim := writes.Claim(append(waits, numberWaits...)...)
+	waits = append(waits, numberWaits...)
+	claim := writes.Claim(swapsOf(waits)...)
 	err = store.Do(ctx, s.Store, &writes)
 	if err == nil && s.lostRace(ctx, sc, c, claim, sends) {
 		return nil, errRaced
@@ -214,7 +217,7 @@ func (s *Challenges) startOnce(ctx context.Context, sc Scope, c *Challenge, rese
 		}
 	}
 	if err != nil {
-		s.undo(ctx, sc, c, &before, &nw, sends.recorded(true))
+		s.undo(ctx, sc, c, waits, sends.recorded(true))
 		return nil, err
 	}
 	if s.Checker != nil && c.Phone != "" {
@@ -223,7 +226,7 @@ func (s *Challenges) startOnce(ctx context.Context, sc Scope, c *Challenge, rese
 			if sc.Blind {
 				return blind(c, err)
 			}
-			s.undo(ctx, sc, c, &before, &nw, sends.recorded(false))
+			s.undo(ctx, sc, c, waits, sends.recorded(false))
 			if errors.As(err, new(*providers.UserError)) {
 				return nil, &SendError{Err: err}
 			}
@@ -241,7 +244,7 @@ func (s *Challenges) startOnce(ctx context.Context, sc Scope, c *Challenge, rese
 			if !errors.As(err, new(*providers.UserError)) {
 				refund = sends.recorded(false)
 			}
-			s.undo(ctx, sc, c, &before, &nw, refund)
+			s.undo(ctx, sc, c, waits, refund)
 			return nil, err
 		}
 		s.observe(CodeSent, c.Phone, c.Channel)

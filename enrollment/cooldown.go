@@ -173,6 +173,7 @@ const maxRaces = 3
 // on the records as they are now, where the other's wait, mostly,
 // refuses it.
 func (s *Challenges) start(ctx context.Context, sc Scope, c *Challenge, resends int) (*Challenge, error) {
+	s.retryTakeBacks(ctx)
 	for try := 1; try <= maxRaces; try++ {
 		again := *c
 		got, err := s.startOnce(ctx, sc, &again, resends)
@@ -194,7 +195,7 @@ func (s *Challenges) start(ctx context.Context, sc Scope, c *Challenge, resends 
 // now (start): where the doubling was a Put, both sends passed the wait
 // and the doubling of one was lost — a text more than the schedule
 // allows.
-func (s *Challenges) startCooldown(sc Scope, c *Challenge, before cooldowns) ([]store.Swap, error) {
+func (s *Challenges) startCooldown(sc Scope, c *Challenge, before cooldowns) ([]wait, error) {
 	var base *store.Op
 	if streakKey(sc, c) != "" {
 		base = before.shared
@@ -202,57 +203,52 @@ func (s *Challenges) startCooldown(sc Scope, c *Challenge, before cooldowns) ([]
 	return s.writeWaits(c, s.doublingKey(sc, c), before.doubling(), s.cooldownKey(sc, c), base)
 }
 
+// wait is a record of a wait that a send claims: what it read there and
+// writes (store.Swap), and whether it is a login form's base record
+// (keep), for a send taken back (takeBack).
+type wait struct {
+	store.Swap
+	base bool
+}
+
+// swapsOf are the swaps of waits, to claim.
+func swapsOf(waits []wait) []store.Swap {
+	swaps := make([]store.Swap, len(waits))
+	for i, w := range waits {
+		swaps[i] = w.Swap
+	}
+	return swaps
+}
+
 // writeWaits is c's wait and doubling at key, to be swapped in if it
 // still holds what read found there, and with base read (not nil) the
 // base wait after c shared at baseKey (none with no resend_cooldown).
-func (s *Challenges) writeWaits(c *Challenge, key string, read *store.Op, baseKey string, base *store.Op) ([]store.Swap, error) {
+func (s *Challenges) writeWaits(c *Challenge, key string, read *store.Op, baseKey string, base *store.Op) ([]wait, error) {
 	cd := cooldown{Phone: s.numberID(c.Phone), Channel: c.Channel, Until: c.ResendAt, Resends: c.Resends}
 	raw, err := json.Marshal(cd)
 	if err != nil {
 		return nil, err
 	}
-	swaps := []store.Swap{{Key: key, Read: read, Value: raw, TTL: s.keep(cd, false)}}
+	waits := []wait{{Swap: store.Swap{Key: key, Read: read, Value: raw, TTL: s.keep(cd, false)}}}
 	if base == nil || s.ResendCooldown <= 0 {
-		return swaps, nil
+		return waits, nil
 	}
 	cd.Until, cd.Resends = s.Now().Add(s.ResendCooldown), 0
 	if raw, err = json.Marshal(cd); err != nil {
 		return nil, err
 	}
-	return append(swaps, store.Swap{Key: baseKey, Read: base, Value: raw, TTL: s.keep(cd, true)}), nil
+	return append(waits, wait{Swap: store.Swap{Key: baseKey, Read: base, Value: raw, TTL: s.keep(cd, true)}, base: true}), nil
 }
 
 // keep is how long a cooldown record cd is kept: to the end of its wait,
 // and, but for a login form's base record (which holds no doubling), the
-// doubling's memory after it. Written and put back (restore) alike.
+// doubling's memory after it. Written and put back (putBack) alike.
 func (s *Challenges) keep(cd cooldown, base bool) time.Duration {
 	ttl := cd.Until.Sub(s.Now())
 	if !base {
 		ttl += cooldownMemory
 	}
 	return ttl
-}
-
-// restoreCooldown adds to b putting back the cooldowns that before read
-// (another number's wait, or a streak still remembered), or deleting c's.
-func (s *Challenges) restoreCooldown(b *store.Batch, sc Scope, c *Challenge, before cooldowns) {
-	s.restore(b, s.cooldownKey(sc, c), before.shared, before.own != nil)
-	if before.own != nil {
-		s.restore(b, streakKey(sc, c), before.own, false)
-	}
-}
-
-// restore adds to b putting back the record before read at key, kept as
-// long as it was written for (keep; base: a login form's base record).
-func (s *Challenges) restore(b *store.Batch, key string, before *store.Op, base bool) {
-	var cd cooldown
-	if before.Err == nil && json.Unmarshal(before.Value, &cd) == nil {
-		if ttl := s.keep(cd, base); ttl > 0 {
-			b.Put(key, before.Value, ttl)
-			return
-		}
-	}
-	b.Delete(key)
 }
 
 // endCooldown adds to b forgetting c's cooldown: a code was used.

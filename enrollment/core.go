@@ -82,7 +82,7 @@ type Sealer interface {
 // keeping devices, and the admin's tools.
 func New(core *Core, challenges Challenges) (*Challenges, *Devices, *Admin) {
 	devices := &Devices{Core: core}
-	challenges.Core, challenges.Devices = core, devices
+	challenges.Core, challenges.Devices, challenges.failed = core, devices, new(takeBacks)
 	return &challenges, devices, &Admin{Core: core, Devices: devices}
 }
 

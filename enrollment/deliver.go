@@ -5,12 +5,11 @@ import (
 	"errors"
 
 	"github.com/smsgate/caddy-smsgate/providers"
-	"github.com/smsgate/caddy-smsgate/store"
 )
 
 // What happens to a code once its challenge is made and written with its
 // cooldown (writeChallenge, record.go): it is delivered (or its failure
-// answered blind, or the send taken back), and resent.
+// answered blind, or the send taken back: takeback.go), and resent.
 
 // blind answers a Blind send that failed as a decoy's is answered: its
 // records and the limits it counted stay (a decoy's are not given back
@@ -18,36 +17,6 @@ import (
 func blind(c *Challenge, err error) (*Challenge, error) {
 	c.Undelivered = err
 	return c, nil
-}
-
-// undo takes back a send that did not happen: the challenge, its
-// cooldown and its number's waits (those before come back; with before or
-// nw nil, they are left to the send that raced it: lostRace) and the sends
-// it counted, in one round trip.
-func (s *Challenges) undo(ctx context.Context, sc Scope, c *Challenge, before *cooldowns, nw *numberWait, refund []spent) {
-	var b store.Batch
-	b.Delete(challengeKey(sc.Realm, c.ID))
-	if before != nil {
-		s.restoreCooldown(&b, sc, c, *before)
-	}
-	s.restoreNumberWait(&b, sc, c, nw)
-	for _, sp := range refund {
-		b.Unslide(sp.key, sp.id)
-	}
-	_ = store.Do(ctx, s.Store, &b)
-}
-
-// lostRace says whether another send at once changed one of the records
-// of the cooldown and the number's waits that this one read and claimed
-// (claim: errRaced): if so it wrote none of them, and the rest of it (the
-// challenge, the sends it counted) is undone; the records are the other
-// send's, which keeps them.
-func (s *Challenges) lostRace(ctx context.Context, sc Scope, c *Challenge, claim *store.Op, sends *sends) bool {
-	if claim.OK {
-		return false
-	}
-	s.undo(ctx, sc, c, nil, nil, sends.recorded(true))
-	return true
 }
 
 // deliver sends code for challenge c, or has the Verifier send its own.

@@ -14,12 +14,8 @@ import "github.com/smsgate/caddy-smsgate/store"
 // their own cooldown.
 
 // numberWait is the records of a login form's code's number, read before
-// it is sent: nil ops where none apply; wrote says the send wrote them
-// (noteNumberWait), so that undo has them to put back.
-type numberWait struct {
-	shared, own *store.Op
-	wrote       bool
-}
+// it is sent: nil ops where none apply.
+type numberWait struct{ shared, own *store.Op }
 
 // numberWaitKeys are the keys of c's number's waits: "" where none apply
 // (not a login form's send, a known browser, a decoy).
@@ -72,23 +68,13 @@ func (nw numberWait) streak(s *Challenges) int {
 // the same instant both read the number's base record as it was: the
 // claim of one wins it, the other, having written none of its records,
 // is decided again (start) and held by the wait the first wrote. A send
-// taken back (undo) puts back what was there before (restoreNumberWait).
-func (s *Challenges) noteNumberWait(sc Scope, c *Challenge, nw *numberWait, held error) ([]store.Swap, error) {
+// taken back (undo) puts back what was there before (takeBack).
+func (s *Challenges) noteNumberWait(sc Scope, c *Challenge, nw numberWait, held error) ([]wait, error) {
 	shared, own := s.numberWaitKeys(sc, c)
 	if shared == "" || held != nil {
 		return nil, nil
 	}
-	nw.wrote = true
 	return s.writeWaits(c, own, nw.own, shared, nw.shared)
-}
-
-// restoreNumberWait adds to b putting back c's number's waits as nw read
-// them, if the send wrote them (nil nw: they are another send's).
-func (s *Challenges) restoreNumberWait(b *store.Batch, sc Scope, c *Challenge, nw *numberWait) {
-	if shared, own := s.numberWaitKeys(sc, c); shared != "" && nw != nil && nw.wrote {
-		s.restore(b, shared, nw.shared, true)
-		s.restore(b, own, nw.own, false)
-	}
 }
 
 // endNumberWait adds to b forgetting c's number's waits: a code was used.

@@ -38,7 +38,7 @@ func decodeChallenge(id string, raw []byte) (*Challenge, error) {
 
 // writeChallenge adds c to b, and returns its cooldown (startCooldown,
 // after the cooldowns before), to claim.
-func (s *Challenges) writeChallenge(b *store.Batch, sc Scope, c *Challenge, before cooldowns) ([]store.Swap, error) {
+func (s *Challenges) writeChallenge(b *store.Batch, sc Scope, c *Challenge, before cooldowns) ([]wait, error) {
 	raw, ttl, err := s.challengeRecord(c)
 	if err != nil {
 		return nil, err

@@ -84,10 +84,9 @@ type Config struct {
 	ReceiptsName string
 	// Receipt hears a delivery receipt's end (the admin's figures).
 	Receipt func(provider, country, status string)
-	// Epoch says whether the store is still the one the gate knew;
-	// Noticed hears what a check of it found.
+	// Epoch says whether the store is still the one the gate knew (what
+	// a check of it notices, the gate's watch hears: storewatch).
 	Epoch   *continuity.Watch
-	Noticed func(continuity.Change)
 	Metrics *audit.Metrics
 	Audit   signin.Auditor
 	// Identify is who the first factor says the visitor is; not ok when

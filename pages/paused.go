@@ -16,13 +16,11 @@ func (p *Pages) enrollPaused(req *request) bool {
 		return false
 	}
 	if req.r.Method != http.MethodGet {
-		ch, err := p.Epoch.Check(req.r.Context())
-		if err != nil {
+		if _, err := p.Epoch.Check(req.r.Context()); err != nil { // what it notices, the gate's watch logs
 			p.Logger.Error("checking the store's epoch before an enrollment", zap.Error(err))
 			p.unavailable(req)
 			return true
 		}
-		p.Noticed(ch)
 	}
 	if p.Epoch.Frozen() == nil {
 		return false

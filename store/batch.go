@@ -78,6 +78,9 @@ func (b *Batch) Incr(key string, ttl time.Duration) *Op {
 	return b.add(&Op{kind: opIncr, key: key, ttl: ttl})
 }
 
+// Key is the record op names: for a store wrapper, a claim's part's.
+func (op *Op) Key() string { return op.key }
+
 // Slide adds a Store.Slide.
 func (b *Batch) Slide(key, id string, limit int, window time.Duration, now time.Time) *Op {
 	return b.add(&Op{kind: opSlide, key: key, id: id, limit: limit, window: window, now: now})
@@ -96,7 +99,8 @@ func (b *Batch) Counter(key string) *Op { return b.add(&Op{kind: opCounter, key:
 // before loses no other writer's change meanwhile, and costs no round
 // trip of its own. OK says whether it wrote; a record changed since is
 // left as it is (OK false, no error), for the caller to decide again on
-// what it holds now.
+// what it holds now. A nil value deletes the record (where it still holds
+// what was read).
 func (b *Batch) Swap(key string, read *Op, value []byte, ttl time.Duration) *Op {
 	return b.add(&Op{kind: opSwap, key: key, old: read.Value, found: read.Err == nil, value: value, ttl: ttl})
 }

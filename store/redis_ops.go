@@ -94,7 +94,7 @@ func (r *Redis) send(ctx context.Context, c redis.Cmdable, op *Op, alone bool) r
 	case opUnslide:
 		return c.ZRem(ctx, key, op.id)
 	case opSwap:
-		return script(swap, flag(op.found), op.old, millis(op.ttl), op.value, "0")
+		return script(swap, flag(op.found), op.old, millis(op.ttl), op.value, flag(op.value == nil))
 	case opClaim:
 		keys, args := r.claimArgs(op)
 		if alone {

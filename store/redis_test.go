@@ -38,7 +38,7 @@ func TestRedisConformance(t *testing.T) {
 // client asks the sentinels for the master).
 func TestRedisSentinelConformance(t *testing.T) {
 	t.Parallel()
-	s := redistest.StartSentinel(t)
+	s := redistest.StartSentinelToldOnly(t)
 	storetest.Run(t, openRedis(store.Redis{Addresses: s.Sentinels, MasterName: redistest.MasterName}))
 }
 

@@ -48,9 +48,9 @@ type evicting interface {
 // should wait for a running instance to put back a secret the store lost
 // (only when the store was found wiped).
 func Open(ctx context.Context, st store.Store, identity string, log *audit.Log, now func() time.Time) (*Watch, time.Duration, error) {
-	o := continuity.Options{Identity: identity, Dir: continuity.Dir(),
-		Probe: func(ctx context.Context) (bool, error) { return enrollment.AnyUsers(ctx, st) }, Now: now}
 	w := &Watch{log: log}
+	o := continuity.Options{Identity: identity, Dir: continuity.Dir(),
+		Probe: func(ctx context.Context) (bool, error) { return enrollment.AnyUsers(ctx, st) }, Now: now, Notice: w.noticed}
 	w.evicted.Store(-1)
 	if ev, ok := st.(evicting); ok {
 		// A Redis: a device evicted freezes enrollment as a wipe does (see
@@ -66,7 +66,7 @@ func Open(ctx context.Context, st store.Store, identity string, log *audit.Log, 
 			return e.Evicted, err
 		}
 	}
-	e, ch, err := continuity.Open(ctx, st, o)
+	e, _, err := continuity.Open(ctx, st, o)
 	if err != nil {
 		return nil, 0, errors.New("checking the store's epoch: " + err.Error())
 	}
@@ -74,7 +74,6 @@ func Open(ctx context.Context, st store.Store, identity string, log *audit.Log, 
 		log.Logger.Warn("cannot remember the store in Caddy's data directory: after a restart, a wiped store would not be noticed", zap.Error(err))
 	}
 	w.epoch = e
-	w.Noticed(ch)
 	if e.Frozen() != nil {
 		return w, 2 * StoreWatch, nil
 	}
@@ -116,9 +115,8 @@ func (w *Watch) Stop() {
 func (w *Watch) check(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	ch, err := w.epoch.Check(ctx)
+	_, err := w.epoch.Check(ctx)
 	if err == nil {
-		w.Noticed(ch)
 		var sc session.SecretChange
 		if sc, err = w.sessions.Reconcile(ctx); err == nil {
 			w.secretNoticed(sc)
@@ -132,10 +130,12 @@ func (w *Watch) check(ctx context.Context) {
 	}
 }
 
-// Noticed logs what a check of the epoch found (the watch's own, or an
+// noticed logs what a check of the epoch found (the watch's own, or an
 // enrollment's), loudly when the store was frozen, and makes the
-// sessions' cache follow a new epoch.
-func (w *Watch) Noticed(ch continuity.Change) {
+// sessions' cache follow a new epoch: as the check ends, before the
+// epoch shows what it found (continuity.Options.Notice), so that no page
+// refuses an enrollment for a freeze not yet in the log.
+func (w *Watch) noticed(ch continuity.Change) {
 	if ch.Renewed && w.sessions != nil {
 		w.sessions.StoreChanged()
 	}

@@ -18,7 +18,7 @@ func TestTwoInstancesShareRedis(t *testing.T) {
 	t.Run("Single", func(t *testing.T) { t.Parallel(); twoInstances(t, "store redis "+redistest.Server(t)) })
 	t.Run("Sentinel", func(t *testing.T) {
 		t.Parallel()
-		s := redistest.StartSentinel(t)
+		s := redistest.StartSentinelToldOnly(t)
 		twoInstances(t, fmt.Sprintf("store redis %s {\n\t\t\tmaster_name %s\n\t\t}", strings.Join(s.Sentinels, " "), redistest.MasterName))
 	})
 	t.Run("Cluster", func(t *testing.T) {

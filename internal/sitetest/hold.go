@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -28,6 +29,13 @@ var Holds struct {
 	Park func(op, key string) bool
 	// Fail matches the reads that fail while the file "fail" exists.
 	Fail func(key string) bool
+	// Break matches the writes during which the store goes away, once
+	// armed by the file "break" (which it removes): the write is made and
+	// its answer lost (an error, as from a connection that dropped before
+	// the reply; a claim's, if one of its records matches), the file
+	// "down" written, and every call fails while "down" exists (the test
+	// removes it to bring the store back).
+	Break func(key string) bool
 }
 
 // HoldStore is a store for tests, `store smsgate_test_hold <dir> <store>
@@ -36,7 +44,8 @@ var Holds struct {
 // process). While the file "arm" exists, the first operation Holds.Park
 // matches removes "arm", writes "parked" and waits (10 s at most) for a
 // file "go", which it removes; while a file "fail" exists, the reads
-// Holds.Fail matches fail.
+// Holds.Fail matches fail; the first write Holds.Break matches while a
+// file "break" exists makes every call fail until "down" is removed.
 type HoldStore struct {
 	Dir   string          `json:"dir"`
 	Inner json.RawMessage `json:"inner" caddy:"namespace=smsgate.stores inline_key=module"`
@@ -70,6 +79,25 @@ func (h *HoldStore) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	return err
 }
 
+// errDown is every call's answer while the store is down (Holds.Break).
+var errDown = errors.New("test: the store went away")
+
+// down says whether the store is down (Holds.Break).
+func (h *HoldStore) down() bool {
+	_, err := os.Stat(filepath.Join(h.Dir, "down"))
+	return err == nil
+}
+
+// breaks says whether the write just made of keys takes the store away
+// (Holds.Break, armed), and if so takes it.
+func (h *HoldStore) breaks(keys ...string) bool {
+	if Holds.Break == nil || !slices.ContainsFunc(keys, Holds.Break) || os.Remove(filepath.Join(h.Dir, "break")) != nil {
+		return false
+	}
+	_ = os.WriteFile(filepath.Join(h.Dir, "down"), nil, 0o600)
+	return true
+}
+
 // after holds the request that ran op on key there, if it is the one
 // armed for.
 func (h *HoldStore) after(op, key string) {
@@ -91,6 +119,9 @@ func (h *HoldStore) Get(ctx context.Context, key string) ([]byte, error) {
 			return nil, errors.New("test: the store cannot be read")
 		}
 	}
+	if h.down() {
+		return nil, errDown
+	}
 	v, err := h.Store.Get(ctx, key)
 	h.after("read", key)
 	return v, err
@@ -98,7 +129,13 @@ func (h *HoldStore) Get(ctx context.Context, key string) ([]byte, error) {
 
 // Put implements store.Store.
 func (h *HoldStore) Put(ctx context.Context, key string, value []byte, ttl time.Duration) error {
+	if h.down() {
+		return errDown
+	}
 	err := h.Store.Put(ctx, key, value, ttl)
+	if err == nil && h.breaks(key) {
+		return errDown
+	}
 	if err == nil {
 		h.after("write", key)
 	}
@@ -107,7 +144,13 @@ func (h *HoldStore) Put(ctx context.Context, key string, value []byte, ttl time.
 
 // PutIfAbsent implements store.Store; a write, where it wrote.
 func (h *HoldStore) PutIfAbsent(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
+	if h.down() {
+		return false, errDown
+	}
 	wrote, err := h.Store.PutIfAbsent(ctx, key, value, ttl)
+	if err == nil && wrote && h.breaks(key) {
+		return false, errDown
+	}
 	if err == nil && wrote {
 		h.after("write", key)
 	}
@@ -116,11 +159,65 @@ func (h *HoldStore) PutIfAbsent(ctx context.Context, key string, value []byte, t
 
 // Update implements store.Store.
 func (h *HoldStore) Update(ctx context.Context, key string, change func([]byte, bool) ([]byte, time.Duration, error)) error {
+	if h.down() {
+		return errDown
+	}
 	err := h.Store.Update(ctx, key, change)
+	if err == nil && h.breaks(key) {
+		return errDown
+	}
 	if err == nil {
 		h.after("write", key)
 	}
 	return err
+}
+
+// Take implements store.Store.
+func (h *HoldStore) Take(ctx context.Context, key string) ([]byte, error) {
+	if h.down() {
+		return nil, errDown
+	}
+	return h.Store.Take(ctx, key)
+}
+
+// Delete implements store.Store.
+func (h *HoldStore) Delete(ctx context.Context, key string) error {
+	if h.down() {
+		return errDown
+	}
+	return h.Store.Delete(ctx, key)
+}
+
+// Incr implements store.Store.
+func (h *HoldStore) Incr(ctx context.Context, key string, ttl time.Duration) (int64, error) {
+	if h.down() {
+		return 0, errDown
+	}
+	return h.Store.Incr(ctx, key, ttl)
+}
+
+// Slide implements store.Store.
+func (h *HoldStore) Slide(ctx context.Context, key, id string, limit int, window time.Duration, now time.Time) (bool, time.Duration, error) {
+	if h.down() {
+		return false, 0, errDown
+	}
+	return h.Store.Slide(ctx, key, id, limit, window, now)
+}
+
+// Unslide implements store.Store.
+func (h *HoldStore) Unslide(ctx context.Context, key, id string) error {
+	if h.down() {
+		return errDown
+	}
+	return h.Store.Unslide(ctx, key, id)
+}
+
+// Counter implements store.Store.
+func (h *HoldStore) Counter(ctx context.Context, key string) (int64, error) {
+	if h.down() {
+		return 0, errDown
+	}
+	return h.Store.Counter(ctx, key)
 }
 
 // AwaitFile waits for path to exist (10 s at most).
@@ -171,7 +268,19 @@ func (p *Parked) Release(t *testing.T) *Response {
 	return <-p.done
 }
 
-// Claim implements store.Claimer: the inner store's own claim.
+// Claim implements store.Claimer: the inner store's own claim (a write
+// of its records, for Holds.Break).
 func (h *HoldStore) Claim(ctx context.Context, parts []*store.Op) (bool, error) {
-	return store.ClaimOn(ctx, h.Store, parts)
+	if h.down() {
+		return false, errDown
+	}
+	won, err := store.ClaimOn(ctx, h.Store, parts)
+	keys := make([]string, len(parts))
+	for i, p := range parts {
+		keys[i] = p.Key()
+	}
+	if err == nil && won && h.breaks(keys...) {
+		return false, errDown
+	}
+	return won, err
 }

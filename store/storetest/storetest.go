@@ -284,6 +284,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	// A store that claims nothing itself (a wrapper) claims in turn.
 	t.Run("ClaimInTurn", func(t *testing.T) { claim(t, struct{ store.Store }{s}, key) })
 
+	t.Run("BatchSwapDeletes", func(t *testing.T) { swapDeletes(ctx, t, s, func(name string) string { return key(t, name) }) })
+
 	t.Run("SlidingWindow", func(t *testing.T) {
 		k := key(t, "w")
 		start := time.Unix(1_800_000_000, 0) // the clock is the caller's

@@ -17,7 +17,8 @@ const MasterName = "smsgate"
 
 // Sentinel is a Sentinel setup on loopback: one master, one replica and
 // three sentinels (quorum 2), all redis-server processes. A sentinel calls
-// the master down after 1 s without an answer.
+// a server down after 1 s without an answer (StartSentinel), or never on
+// its own (StartSentinelToldOnly).
 type Sentinel struct {
 	// Sentinels are the sentinels' addresses: what a client is given.
 	Sentinels []string
@@ -33,6 +34,25 @@ type Sentinel struct {
 // 2 s, and each test waited seconds for it.
 func StartSentinel(t testing.TB) *Sentinel {
 	t.Helper()
+	return startSentinel(t, time.Second)
+}
+
+// StartSentinelToldOnly is StartSentinel with sentinels that never call a
+// server down on their own (down-after-milliseconds an hour): a failover
+// happens only when the test asks for one (KillMasterAndFailOver, SENTINEL
+// FAILOVER), never because a starved machine left a ping unanswered for a
+// second (a master failed over mid-test, what it took before lost with
+// it), nor a server the test paused called down. For a test of what
+// survives a failover, or of a setup that must not fail over.
+func StartSentinelToldOnly(t testing.TB) *Sentinel {
+	t.Helper()
+	return startSentinel(t, time.Hour)
+}
+
+// startSentinel starts the setup, its sentinels calling a server down
+// after downAfter without an answer.
+func startSentinel(t testing.TB, downAfter time.Duration) *Sentinel {
+	t.Helper()
 	master := newRedis(t, freePort(t, 0))
 	master.Restart()
 	replica := newRedis(t, freePort(t, 0), "--replicaof", "127.0.0.1", strconv.Itoa(master.port))
@@ -46,10 +66,10 @@ func StartSentinel(t testing.TB) *Sentinel {
 	for _, r := range sentinels {
 		conf := fmt.Sprintf("sentinel myid %s\n"+
 			"sentinel monitor %s 127.0.0.1 %d 2\n"+
-			"sentinel down-after-milliseconds %[2]s 1000\n"+
+			"sentinel down-after-milliseconds %[2]s %[5]d\n"+
 			"sentinel failover-timeout %[2]s 10000\n"+
 			"sentinel parallel-syncs %[2]s 1\n"+
-			"sentinel known-replica %[2]s 127.0.0.1 %[4]d\n", id(r), MasterName, master.port, replica.port)
+			"sentinel known-replica %[2]s 127.0.0.1 %[4]d\n", id(r), MasterName, master.port, replica.port, downAfter.Milliseconds())
 		for _, other := range sentinels {
 			if other != r {
 				conf += fmt.Sprintf("sentinel known-sentinel %s 127.0.0.1 %d %s\n", MasterName, other.port, id(other))
@@ -62,7 +82,27 @@ func StartSentinel(t testing.TB) *Sentinel {
 	s.waitFor(30*time.Second, "the sentinels to know each other and the replica", func(info map[string]string) bool {
 		return info["num-other-sentinels"] == "2" && info["num-slaves"] == "1" && info["flags"] == "master"
 	})
+	s.online(master.Addr)
 	return s
+}
+
+// online waits until the master at addr has its replica online (its
+// first copy made, 30 s at most): a gate that counts the master's
+// replicas before then counts none, and its lasting writes wait for none
+// (a starved machine takes seconds to make the copy).
+func (s *Sentinel) online(addr string) {
+	s.t.Helper()
+	c := redis.NewClient(&redis.Options{Addr: addr})
+	defer c.Close()
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		info, err := c.Info(context.Background(), "replication").Result()
+		if err == nil && strings.Contains(info, ",state=online,") {
+			return
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("the replica of %s is not online: %q %v", addr, info, err)
+		}
+	}
 }
 
 // Master asks a sentinel for the current master's address.
@@ -150,14 +190,21 @@ func (s *Sentinel) waitFor(within time.Duration, what string, ok func(map[string
 }
 
 // Replicated waits until the replica has every write the master took so
-// far (WAIT), so that a test killing the master knows what survives.
+// far (WAIT), so that a test killing the master knows what survives. A
+// replica still making its first copy of the master (a starved machine
+// takes seconds) acknowledges nothing yet: it is waited for, 30 s at most.
 func (s *Sentinel) Replicated() {
 	s.t.Helper()
 	c := redis.NewClient(&redis.Options{Addr: s.Master()})
 	defer c.Close()
-	n, err := c.Wait(context.Background(), 1, 5*time.Second).Result()
-	if err != nil || n < 1 {
-		s.t.Fatalf("the replica did not catch up: %d, %v", n, err)
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		n, err := c.Wait(context.Background(), 1, time.Second).Result()
+		if err == nil && n >= 1 {
+			return
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("the replica did not catch up: %d, %v", n, err)
+		}
 	}
 }
 

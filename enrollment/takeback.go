@@ -1,0 +1,151 @@
+package enrollment
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/smsgate/caddy-smsgate/store"
+)
+
+// A send writes its records before its code goes out (startOnce): the
+// challenge, the sends it counted, and the waits it claims (its cooldown,
+// a login form's base wait, its number's waits: store.Batch.Claim). One
+// that then does not happen (a limit refuses it, the gateway fails, the
+// store fails after the claim's write) is taken back: its user, told to
+// try again, must not then be refused for the wait of a code that never
+// came. Taking back asks the store too, which may fail just as the send
+// did; so it has store time of its own (the send's write may have spent
+// its request's: a store slow to answer it), and one that fails is kept
+// and tried again before this gate's next send (takeBacks), which finds
+// the store back when its user retries.
+//
+// Each record the claim wrote is put back by a swap of its own (putBack),
+// not by a claim of them all: a record is one wait, and another send
+// that wrote one of them since (the number's base wait, from another
+// client) owns that one only — a claim would lose as a whole there and
+// leave this send's cooldown on a code never sent. A record put back is
+// as it would be had the send not been made, and only over the send's
+// own write: no other send's wait is undone by it.
+
+// takeBackTime is the store time a send's take-back has, whatever its
+// request has left: a request's (store.RequestBudget), so that a page
+// whose send the store failed part-way answers within twice that at most.
+const takeBackTime = store.RequestBudget
+
+// takeBackMemory is how long a take-back that failed is kept to be tried
+// again: past it, the waits it would put back are over, and the windows
+// it would refund have mostly moved on. maxTakeBacks bounds how many are
+// kept (a long outage): the oldest go first.
+const (
+	takeBackMemory = time.Hour
+	maxTakeBacks   = 1000
+)
+
+// takeBack is what undoes one send: its challenge's key, the records of
+// its waits it wrote (none where they are another send's: lostRace) and
+// the sends it counted to give back.
+type takeBack struct {
+	challenge string
+	waits     []wait
+	refund    []spent
+	until     time.Time // kept to be tried again until then
+}
+
+// takeBacks are the take-backs that failed, to be tried again.
+type takeBacks struct {
+	mu   sync.Mutex
+	left []takeBack
+}
+
+// undo takes back a send that did not happen: its challenge, the records
+// of its waits (what was there before comes back, where the send's write
+// is still there) and the sends it counted, in one round trip; kept to
+// be tried again if the store does not take it.
+func (s *Challenges) undo(ctx context.Context, sc Scope, c *Challenge, waits []wait, refund []spent) {
+	tb := takeBack{challenge: challengeKey(sc.Realm, c.ID), waits: waits, refund: refund, until: s.Now().Add(takeBackMemory)}
+	if err := s.takeBack(store.WithBudget(ctx, takeBackTime), tb); err != nil {
+		s.failed.keep(tb)
+	}
+}
+
+// lostRace says whether another send at once changed one of the records
+// of the cooldown and the number's waits that this one read and claimed
+// (claim: errRaced): if so it wrote none of them, and the rest of it (the
+// challenge, the sends it counted) is undone; the records are the other
+// send's, which keeps them.
+func (s *Challenges) lostRace(ctx context.Context, sc Scope, c *Challenge, claim *store.Op, sends *sends) bool {
+	if claim.OK {
+		return false
+	}
+	s.undo(ctx, sc, c, nil, sends.recorded(true))
+	return true
+}
+
+// takeBack runs tb.
+func (s *Challenges) takeBack(ctx context.Context, tb takeBack) error {
+	var b store.Batch
+	b.Delete(tb.challenge)
+	for _, w := range tb.waits {
+		s.putBack(&b, w)
+	}
+	for _, sp := range tb.refund {
+		b.Unslide(sp.key, sp.id)
+	}
+	return store.Do(ctx, s.Store, &b)
+}
+
+// putBack adds to b putting back what w's record held before the send
+// wrote it — only where the send's write is still there (a Swap): a wait
+// another send wrote since, here or at another instance, stays. What was
+// there is kept as long as it was written for (keep), or deleted.
+func (s *Challenges) putBack(b *store.Batch, w wait) {
+	var value []byte
+	var ttl time.Duration
+	var cd cooldown
+	if w.Read.Err == nil && json.Unmarshal(w.Read.Value, &cd) == nil {
+		if ttl = s.keep(cd, w.base); ttl > 0 {
+			value = w.Read.Value
+		}
+	}
+	b.Swap(w.Key, &store.Op{Value: w.Value}, value, ttl)
+}
+
+// retryTakeBacks tries again the take-backs that failed, before a send
+// (the one its user was told to try again for first of all), oldest
+// first; at the first that fails again (the store is not back), the rest
+// wait for the next send.
+func (s *Challenges) retryTakeBacks(ctx context.Context) {
+	left := s.failed.take()
+	for i, tb := range left {
+		if !s.Now().Before(tb.until) {
+			continue
+		}
+		if err := s.takeBack(ctx, tb); err != nil {
+			s.failed.keep(left[i:]...)
+			return
+		}
+	}
+}
+
+// keep keeps tbs to be tried again, after those kept already; past
+// maxTakeBacks, the oldest are dropped.
+func (t *takeBacks) keep(tbs ...takeBack) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.left = append(t.left, tbs...)
+	if n := len(t.left) - maxTakeBacks; n > 0 {
+		t.left = slices.Delete(t.left, 0, n)
+	}
+}
+
+// take returns the take-backs kept, and keeps none.
+func (t *takeBacks) take() []takeBack {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	left := t.left
+	t.left = nil
+	return left
+}

@@ -1,0 +1,158 @@
+package enrollment
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/smsgate/caddy-smsgate/store"
+	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
+)
+
+// stallAfterCooldown is a store whose server stalls right after the first
+// claim of a cooldown (the Redis script's; Redis paused, SIGSTOP), for as
+// long as the request that made it has store time left: the write is in,
+// its request's budget is spent, and the server answers again.
+type stallAfterCooldown struct {
+	store.Store
+	redis   *redistest.Redis
+	once    sync.Once
+	stalled bool
+}
+
+// Claim implements store.Claimer: the Redis store's own claim, then the
+// stall.
+func (s *stallAfterCooldown) Claim(ctx context.Context, parts []*store.Op) (bool, error) {
+	won, err := store.ClaimOn(ctx, s.Store, parts)
+	if err == nil && won && slices.ContainsFunc(parts, func(p *store.Op) bool { return strings.HasPrefix(p.Key(), "cooldown/") }) {
+		s.once.Do(func() {
+			s.redis.Pause()
+			_, err = s.Store.Get(ctx, "anything") // waits out the budget
+			s.redis.Resume()
+			s.stalled = true
+		})
+	}
+	return won && err == nil, err
+}
+
+// TestASendThatSpentItsBudgetIsTakenBack: on a real Redis, a send's claim
+// of its cooldown is in, but the server stalls before the rest of the send
+// for longer than its request has store time left: the send fails (no
+// code goes out), and it is taken back at once, with store time of its
+// own, so that its user, told to try again, is not made to wait for a
+// code never sent — also where the retry reaches another instance.
+// Before, the take-back had only what the request had left (nothing):
+// not even tried, and the retry was refused by the wait (a 429 in
+// TestRedisBlipKeepsSignedInUsers on a loaded machine).
+func TestASendThatSpentItsBudgetIsTakenBack(t *testing.T) {
+	t.Parallel()
+	r := redistest.Start(t)
+	clk := &clock{t: time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)}
+	instance := func(st store.Store) (*Challenges, *outbox) {
+		out := &outbox{}
+		s, _, _ := New(&Core{Store: st, CodeKey: []byte("0123456789abcdef0123456789abcdef"), Now: clk.now}, Challenges{
+			Sender: out, CodeLength: 6, CodeTTL: 5 * time.Minute, MaxAttempts: 5, ResendCooldown: 30 * time.Second,
+			Templates: mustTemplates(t, "", ""),
+		})
+		return s, out
+	}
+	st, closeRedis, err := store.OpenRedis(&store.Redis{Addresses: []string{r.Addr}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = closeRedis() })
+	stalling := &stallAfterCooldown{Store: st, redis: r}
+	a, sentByA := instance(stalling)
+	b, sentByB := instance(st)
+	c := Challenge{User: alice, Phone: num, Purpose: Verify}
+	ctx := store.WithBudget(context.Background(), store.RequestBudget)
+	if _, err := a.Start(ctx, sc, c); err == nil || len(sentByA.sent) != 0 || !stalling.stalled {
+		t.Fatalf("a send whose store stalled past its budget after its cooldown's write (%v): %v, %d sent; want an error and nothing sent",
+			stalling.stalled, err, len(sentByA.sent))
+	}
+	if _, err := b.Start(store.WithBudget(context.Background(), store.RequestBudget), sc, c); err != nil || len(sentByB.sent) != 1 {
+		var cd *CooldownError
+		if errors.As(err, &cd) {
+			t.Fatalf("the retry at another instance waits %s for a code never sent", cd.Wait)
+		}
+		t.Fatalf("the retry at another instance: %v, %d sent", err, len(sentByB.sent))
+	}
+}
+
+// goneAfterClaim is a store that goes away as it makes its first claim,
+// once armed: the claim's records are written, its answer lost, and a
+// take-back's writes fail until the test brings it back (down false).
+type goneAfterClaim struct {
+	store.Store
+	mu          sync.Mutex
+	armed, down bool
+}
+
+func (g *goneAfterClaim) isDown() bool { g.mu.Lock(); defer g.mu.Unlock(); return g.down }
+
+func (g *goneAfterClaim) Claim(ctx context.Context, parts []*store.Op) (bool, error) {
+	won, err := store.ClaimOn(ctx, g.Store, parts)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if err == nil && won && g.armed {
+		g.armed, g.down = false, true
+		return false, errors.New("test: the store went away")
+	}
+	return won, err
+}
+
+func (g *goneAfterClaim) Delete(ctx context.Context, key string) error {
+	if g.isDown() {
+		return errors.New("test: the store is away")
+	}
+	return g.Store.Delete(ctx, key)
+}
+
+func (g *goneAfterClaim) Update(ctx context.Context, key string, change func([]byte, bool) ([]byte, time.Duration, error)) error {
+	if g.isDown() {
+		return errors.New("test: the store is away")
+	}
+	return g.Store.Update(ctx, key, change)
+}
+
+func (g *goneAfterClaim) Unslide(ctx context.Context, key, id string) error {
+	if g.isDown() {
+		return errors.New("test: the store is away")
+	}
+	return g.Store.Unslide(ctx, key, id)
+}
+
+// TestALateTakeBackUndoesNoOtherSendsWait: a send at instance a whose
+// store went away as its claim was written is taken back only later,
+// before a's next send; meanwhile, its wait over, instance b sent a code
+// and wrote its own (doubled) wait over the same records. The late
+// take-back puts back only where a's own write still is, so b's wait
+// stands and holds a's next send. A take-back by plain writes (as undo
+// made before) deleted b's wait: a second text within it.
+func TestALateTakeBackUndoesNoOtherSendsWait(t *testing.T) {
+	s, out, clk := newService(t)
+	gone := &goneAfterClaim{Store: s.Store, armed: true}
+	a, _, _ := New(&Core{Store: gone, CodeKey: s.CodeKey, Now: clk.now}, Challenges{
+		Sender: out, CodeLength: 6, CodeTTL: 5 * time.Minute, MaxAttempts: 5, ResendCooldown: 30 * time.Second,
+		Templates: mustTemplates(t, "", ""),
+	})
+	ctx := context.Background()
+	c := Challenge{User: alice, Phone: num, Purpose: Verify}
+	if _, err := a.Start(ctx, sc, c); err == nil || out.sentCount() != 0 {
+		t.Fatalf("a send whose store went away at its claim: %v, %d sent", err, out.sentCount())
+	}
+	gone.mu.Lock()
+	gone.down = false // back, but a has not sent since: its take-back is still kept
+	gone.mu.Unlock()
+	clk.advance(31 * time.Second)
+	if _, err := s.Start(ctx, sc, c); err != nil || out.sentCount() != 1 {
+		t.Fatalf("b's send once a's wait was over: %v, %d sent", err, out.sentCount())
+	}
+	if _, err := a.Start(ctx, sc, c); !errors.As(err, new(*CooldownError)) || out.sentCount() != 1 {
+		t.Fatalf("a's send right after b's, its late take-back tried first: %v, %d sent; want b's wait and 1 text", err, out.sentCount())
+	}
+}
