@@ -60,16 +60,7 @@ func TestARacedLoginLeavesTheNumbersWait(t *testing.T) {
 						}
 					}}
 			}
-			interleavings := il.Interleave(t, next)
-			if interleavings < 2 {
-				t.Fatalf("%d interleavings: the sends do not both read the record", interleavings)
-			}
-			held = false
-			for range raceRuns {
-				p := next()
-				race(func() { p.A(ctx) }, func() { p.B(ctx) })
-				p.Check()
-			}
+			interleavings := interleaveThenRace(t, il, next, &held)
 			if len(sent[true])+len(sent[false]) > 0 {
 				t.Errorf("runs that sent other than one code (codes: runs), of %d interleavings: %v; of %d runs at once: %v",
 					interleavings, sent[true], raceRuns, sent[false])

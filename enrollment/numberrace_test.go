@@ -47,7 +47,6 @@ func loginRace(t *testing.T, one, exact bool, key func(s *Challenges, a, b Scope
 			il := &storetest.Interleaver{Store: st}
 			s, out, clk := raceService(t, il)
 			s.ResendCooldown = 30 * time.Second
-			ctx := context.Background()
 			wrong := map[bool][]map[string]int{} // runs that sent otherwise, by held
 			runs, held := 0, true
 			next := func() storetest.Pair {
@@ -81,16 +80,7 @@ func loginRace(t *testing.T, one, exact bool, key func(s *Challenges, a, b Scope
 						}
 					}}
 			}
-			interleavings := il.Interleave(t, next)
-			if interleavings < 2 {
-				t.Fatalf("%d interleavings: the sends do not both read the record", interleavings)
-			}
-			held = false
-			for range raceRuns {
-				p := next()
-				race(func() { p.A(ctx) }, func() { p.B(ctx) })
-				p.Check()
-			}
+			interleavings := interleaveThenRace(t, il, next, &held)
 			if len(wrong[true])+len(wrong[false]) > 0 {
 				t.Errorf("runs that sent otherwise (texts by number), of %d interleavings: %v; of %d runs at once: %v",
 					interleavings, wrong[true], raceRuns, wrong[false])

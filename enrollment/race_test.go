@@ -57,6 +57,27 @@ func raceKinds(t *testing.T) ([]string, *string) {
 // sleep oversleeps on a busy machine.
 const spin = 300 * time.Microsecond
 
+// interleaveThenRace runs next's pairs in every interleaving of their
+// reads of a record (il), then raceRuns times at once, each checked;
+// *held says to the pairs' checks which of the two is running. It answers
+// how many interleavings there were.
+func interleaveThenRace(t *testing.T, il *storetest.Interleaver, next func() storetest.Pair, held *bool) int {
+	t.Helper()
+	*held = true
+	interleavings := il.Interleave(t, next)
+	if interleavings < 2 {
+		t.Fatalf("%d interleavings: the sends do not both read the record", interleavings)
+	}
+	*held = false
+	ctx := context.Background()
+	for range raceRuns {
+		p := next()
+		race(func() { p.A(ctx) }, func() { p.B(ctx) })
+		p.Check()
+	}
+	return interleavings
+}
+
 // race runs a and b at once, as closely together as goroutines allow.
 func race(a, b func()) { raceAfter(0, a, b) }
 

@@ -88,16 +88,7 @@ func TestRacingLoginsKeepTheDoubling(t *testing.T) {
 							}
 						}}
 				}
-				interleavings := il.Interleave(t, next)
-				if interleavings < 2 {
-					t.Fatalf("%d interleavings: the sends do not both read the record", interleavings)
-				}
-				held = false
-				for range raceRuns {
-					p := next()
-					race(func() { p.A(ctx) }, func() { p.B(ctx) })
-					p.Check()
-				}
+				interleavings := interleaveThenRace(t, il, next, &held)
 				if len(twice)+len(none)+len(waits) > 0 {
 					t.Errorf("two codes sent in %d of %d interleavings and %d of %d runs at once; none in %d and %d; waits after them other than 60 s: %v",
 						twice[true], interleavings, twice[false], raceRuns, none[true], none[false], waits)
