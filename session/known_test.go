@@ -51,3 +51,51 @@ func TestStillKnownInTheStoresEpoch(t *testing.T) {
 		t.Fatal("a cookie from before the wipe is known")
 	}
 }
+
+// TestStillKnownNotAcrossAnEviction: a store that evicted keys (Redis
+// under maxmemory) is frozen in its epoch, the record keeping its
+// creation, and the evicted keys may be a user's revocation or the
+// admin's end of a session: a cookie issued before the freeze is a
+// stranger's, one issued since it counts. (Before: counted, the epoch
+// being the same.)
+func TestStillKnownNotAcrossAnEviction(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	_, st := newManager(t, "HS256", &now)
+	clock := now
+	evictions := int64(0)
+	w, _, err := continuity.Open(ctx, st, continuity.Options{
+		Now:     func() time.Time { return clock },
+		Evicted: func(context.Context) (int64, error) { return evictions, nil },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.SawUsers(ctx); err != nil {
+		t.Fatal(err)
+	}
+	known := func(issued time.Time) bool {
+		t.Helper()
+		ok, err := StillKnown(ctx, st, "example.com", "alice", "S1", issued)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	if !known(now.Add(time.Hour)) {
+		t.Fatal("a cookie of the store's epoch is not known")
+	}
+	clock, evictions = now.Add(2*time.Hour), 1
+	if _, err := w.Check(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if w.Frozen() == nil {
+		t.Fatal("the eviction froze nothing")
+	}
+	if known(now.Add(time.Hour)) {
+		t.Fatal("a cookie from before the store evicted keys is known")
+	}
+	if !known(clock) {
+		t.Fatal("a cookie issued since the freeze is not known")
+	}
+}
