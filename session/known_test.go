@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/smsgate/caddy-smsgate/continuity"
+	"github.com/smsgate/caddy-smsgate/store"
 )
 
 // TestStillKnownInTheStoresEpoch: a known-browser cookie counts only if it
@@ -17,14 +18,7 @@ func TestStillKnownInTheStoresEpoch(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	_, st := newManager(t, "HS256", &now)
-	known := func(issued time.Time) bool {
-		t.Helper()
-		ok, err := StillKnown(ctx, st, "example.com", "alice", "S1", issued)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return ok
-	}
+	known := knownIn(t, st)
 	if known(now) {
 		t.Fatal("known with no epoch record (a store that has just forgotten)")
 	}
@@ -52,6 +46,19 @@ func TestStillKnownInTheStoresEpoch(t *testing.T) {
 	}
 }
 
+// knownIn says whether alice's browser, signed in session S1 at issued, is
+// still known in st.
+func knownIn(t *testing.T, st store.Store) func(issued time.Time) bool {
+	return func(issued time.Time) bool {
+		t.Helper()
+		ok, err := StillKnown(context.Background(), st, "example.com", "alice", "S1", issued)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+}
+
 // TestStillKnownNotAcrossAnEviction: a store that evicted keys (Redis
 // under maxmemory) is frozen in its epoch, the record keeping its
 // creation, and the evicted keys may be a user's revocation or the
@@ -74,14 +81,7 @@ func TestStillKnownNotAcrossAnEviction(t *testing.T) {
 	if err := w.SawUsers(ctx); err != nil {
 		t.Fatal(err)
 	}
-	known := func(issued time.Time) bool {
-		t.Helper()
-		ok, err := StillKnown(ctx, st, "example.com", "alice", "S1", issued)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return ok
-	}
+	known := knownIn(t, st)
 	if !known(now.Add(time.Hour)) {
 		t.Fatal("a cookie of the store's epoch is not known")
 	}
