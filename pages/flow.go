@@ -136,13 +136,24 @@ func (p *Pages) knownUser(r *http.Request) (string, error) {
 // kept for cookie_domain, may come with it until the next sign-in).
 func (p *Pages) knownClaims(r *http.Request) *session.Claims {
 	var newest *session.Claims
-	for _, c := range r.CookiesNamed(KnownCookie) {
-		cl := new(session.Claims)
-		if p.Known.Verify(c.Value, p.Realm, cl) == nil && cl.IssuedAt != nil && (newest == nil || cl.IssuedAt.After(newest.IssuedAt.Time)) {
+	for _, cl := range p.knownAll(r) {
+		if newest == nil || cl.IssuedAt.After(newest.IssuedAt.Time) {
 			newest = cl
 		}
 	}
 	return newest
+}
+
+// knownAll are the request's known-browser cookies that verify.
+func (p *Pages) knownAll(r *http.Request) []*session.Claims {
+	var all []*session.Claims
+	for _, c := range r.CookiesNamed(KnownCookie) {
+		cl := new(session.Claims)
+		if p.Known.Verify(c.Value, p.Realm, cl) == nil && cl.IssuedAt != nil {
+			all = append(all, cl)
+		}
+	}
+	return all
 }
 
 // browserID names this browser (Claims.Browser): its known-browser

@@ -27,10 +27,18 @@ func (p *Pages) signOut(req *request) (signedIn, ok bool) {
 	ctx := req.r.Context()
 	// Whose trusts end, and which by their IDs.
 	ends := map[string][]string{}
-	var browser string
-	if known := p.knownClaims(req.r); known != nil {
-		browser = known.Browser
-		ends[known.Subject] = nil
+	// Every known-browser cookie the request carries, not only the newest
+	// (knownClaims): one another host of the domain planted beside this
+	// browser's own (a longer Path, Domain=) must not hide the name the
+	// browser's trusts carry.
+	var browsers []string
+	for _, known := range p.knownAll(req.r) {
+		if known.Browser != "" && !slices.Contains(browsers, known.Browser) {
+			browsers = append(browsers, known.Browser)
+		}
+		if _, ok := ends[known.Subject]; !ok {
+			ends[known.Subject] = nil
+		}
 	}
 	var cl *session.Claims
 	c, err := req.r.Cookie(SessionCookie)
@@ -59,10 +67,10 @@ func (p *Pages) signOut(req *request) (signedIn, ok bool) {
 	// still finds the session (and, for a session of the release before,
 	// the trust its listing names: a listing leaves an ended one out).
 	for user, ids := range ends {
-		if ids = slices.DeleteFunc(ids, func(id string) bool { return id == "" }); browser == "" && len(ids) == 0 {
+		if ids = slices.DeleteFunc(ids, func(id string) bool { return id == "" }); len(browsers) == 0 && len(ids) == 0 {
 			continue // nothing of theirs to end here
 		}
-		n, err := p.Sessions.UntrustBrowser(ctx, user, browser, ids...)
+		n, err := p.Sessions.UntrustBrowser(ctx, user, browsers, ids...)
 		if err != nil {
 			p.Logger.Error("signing out: ending this browser's trusted sign-ins", zap.Error(err))
 			p.unavailable(req)

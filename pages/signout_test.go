@@ -282,3 +282,35 @@ func claimsOf(t *testing.T, token string) *session.Claims {
 	}
 	return cl
 }
+
+// TestAPlantedKnownCookieHidesNoTrustFromSignOut: carol's browser earned a
+// trust at the admin's gate (its known-browser cookie names the browser,
+// and the trust carries that name), then signed in at the site's gate
+// with a code. Another host of the domain plants a known-browser cookie
+// of another browser beside hers (Domain=, or a longer Path: both are
+// sent, the planted one newer). Her sign-out ends the trust her browser
+// earned all the same: every known-browser cookie the request carries
+// names a browser whose trusts end, not only the newest. (Before: only
+// the planted cookie's browser, and the admin gate's trust signed the
+// browser in again: 303 to "/".)
+func TestAPlantedKnownCookieHidesNoTrustFromSignOut(t *testing.T) {
+	sitetest.Parallel(t)
+	s := sitetest.Start(t, twoGateTrustSite)
+	shared, planter := sitetest.NewClient(t, ""), sitetest.NewClient(t, "")
+	there, here := shared.Base()+"/admin/.smsgate/", shared.Base()+"/.smsgate/"
+	signInAt(t, s, shared, there, true)
+	s.Advance(time.Hour) // the session expires; the trust stands
+	signInAt(t, s, shared, here, false)
+	signInAt(t, s, planter, here, false) // a known-browser cookie of another browser, newer
+	planted := planter.Cookie("smsgate_known")
+	if planted == "" || planted == shared.Cookie("smsgate_known") {
+		t.Fatal("no known-browser cookie of another browser to plant")
+	}
+	u, _ := url.Parse(here)
+	shared.HTTP.Jar.SetCookies(u, []*http.Cookie{{Name: "smsgate_known", Value: planted, Path: "/.smsgate/"}})
+
+	signOutAt(t, shared, here)
+	if trustSignsIn(t, shared, there) {
+		t.Fatal("the trust carol's browser earned at the admin's gate signed it in again after she signed out, a planted known-browser cookie beside hers")
+	}
+}

@@ -72,7 +72,10 @@ func StillKnown(ctx context.Context, st store.Store, realm, user, sid string, is
 // wipe, its record is made anew (frozen, accepted, or new), and whatever
 // the store knew of the cookie's user and session before (a reset, the
 // admin's end) may be gone with it. No record, no epoch: the store has
-// just forgotten it.
+// just forgotten it. A store frozen in its epoch (keys evicted, or
+// replaced under the gate: the record keeps its creation) may have lost
+// those records too: only a cookie issued since the freeze counts, until
+// an admin accepts the store (a new epoch).
 func inEpoch(op *store.Op, issued time.Time) bool {
 	if op.Err != nil {
 		return false
@@ -81,5 +84,9 @@ func inEpoch(op *store.Op, issued time.Time) bool {
 	if json.Unmarshal(op.Value, &rec) != nil {
 		return false
 	}
-	return !issued.Before(rec.Created.Truncate(time.Second))
+	start := rec.Created
+	if rec.Frozen != nil && rec.Frozen.Since.After(start) {
+		start = rec.Frozen.Since
+	}
+	return !issued.Before(start.Truncate(time.Second))
 }

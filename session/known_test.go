@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/smsgate/caddy-smsgate/continuity"
+	"github.com/smsgate/caddy-smsgate/store"
 )
 
 // TestStillKnownInTheStoresEpoch: a known-browser cookie counts only if it
@@ -17,14 +18,7 @@ func TestStillKnownInTheStoresEpoch(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	_, st := newManager(t, "HS256", &now)
-	known := func(issued time.Time) bool {
-		t.Helper()
-		ok, err := StillKnown(ctx, st, "example.com", "alice", "S1", issued)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return ok
-	}
+	known := knownIn(t, st)
 	if known(now) {
 		t.Fatal("known with no epoch record (a store that has just forgotten)")
 	}
@@ -49,5 +43,59 @@ func TestStillKnownInTheStoresEpoch(t *testing.T) {
 	epoch(now.Add(2 * time.Hour))
 	if known(now.Add(time.Hour)) {
 		t.Fatal("a cookie from before the wipe is known")
+	}
+}
+
+// knownIn says whether alice's browser, signed in session S1 at issued, is
+// still known in st.
+func knownIn(t *testing.T, st store.Store) func(issued time.Time) bool {
+	return func(issued time.Time) bool {
+		t.Helper()
+		ok, err := StillKnown(context.Background(), st, "example.com", "alice", "S1", issued)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+}
+
+// TestStillKnownNotAcrossAnEviction: a store that evicted keys (Redis
+// under maxmemory) is frozen in its epoch, the record keeping its
+// creation, and the evicted keys may be a user's revocation or the
+// admin's end of a session: a cookie issued before the freeze is a
+// stranger's, one issued since it counts. (Before: counted, the epoch
+// being the same.)
+func TestStillKnownNotAcrossAnEviction(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	_, st := newManager(t, "HS256", &now)
+	clock := now
+	evictions := int64(0)
+	w, _, err := continuity.Open(ctx, st, continuity.Options{
+		Now:     func() time.Time { return clock },
+		Evicted: func(context.Context) (int64, error) { return evictions, nil },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.SawUsers(ctx); err != nil {
+		t.Fatal(err)
+	}
+	known := knownIn(t, st)
+	if !known(now.Add(time.Hour)) {
+		t.Fatal("a cookie of the store's epoch is not known")
+	}
+	clock, evictions = now.Add(2*time.Hour), 1
+	if _, err := w.Check(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if w.Frozen() == nil {
+		t.Fatal("the eviction froze nothing")
+	}
+	if known(now.Add(time.Hour)) {
+		t.Fatal("a cookie from before the store evicted keys is known")
+	}
+	if !known(clock) {
+		t.Fatal("a cookie issued since the freeze is not known")
 	}
 }

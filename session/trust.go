@@ -146,15 +146,15 @@ func (m *Manager) Untrust(ctx context.Context, user, id string) error {
 }
 
 // UntrustBrowser ends, in one atomic step, user's trusts named by ids and
-// every one earned by the browser known ("" for none: TrustedBrowser.Known)
-// — a sign-out in that browser, wherever each trust's cookie is kept. The
+// every one earned by a browser of known (TrustedBrowser.Known) — a
+// sign-out in that browser, wherever each trust's cookie is kept. The
 // user's other browsers keep theirs. It answers how many ended.
-func (m *Manager) UntrustBrowser(ctx context.Context, user, known string, ids ...string) (int, error) {
+func (m *Manager) UntrustBrowser(ctx context.Context, user string, known []string, ids ...string) (int, error) {
 	var ended int
 	err := m.editTrusted(store.Lasting(ctx), user, func(list []TrustedBrowser) []TrustedBrowser {
 		n := len(list)
 		list = slices.DeleteFunc(list, func(tb TrustedBrowser) bool {
-			return (known != "" && tb.Known == known) || slices.Contains(ids, tb.ID)
+			return (tb.Known != "" && slices.Contains(known, tb.Known)) || slices.Contains(ids, tb.ID)
 		})
 		ended = n - len(list)
 		return list

@@ -108,7 +108,7 @@ func TestUntrustBrowser(t *testing.T) {
 		return tb
 	}
 	here, there, other, unnamed, named := trust("B1"), trust("B1"), trust("B2"), trust(""), trust("")
-	n, err := m.UntrustBrowser(ctx, "alice", "B1", named.ID, "")
+	n, err := m.UntrustBrowser(ctx, "alice", []string{"B1"}, named.ID, "")
 	if err != nil || n != 3 {
 		t.Fatalf("UntrustBrowser = %d, %v; want 3 ended", n, err)
 	}
