@@ -69,8 +69,8 @@ func twoAppConfirms(t *testing.T, kind string, revoked bool) {
 // heldSite is a real Caddy of carol's (a login form, her phone from the
 // config) on the store kind ("badger", "redis") in a hold store (the
 // package's sitetest.Holds), and the hold store's directory (for
-// sitetest.Park).
-func heldSite(t *testing.T, kind string) (*sitetest.Site, string) {
+// sitetest.Park); lines are more of the gate's options (a realm).
+func heldSite(t *testing.T, kind string, lines ...string) (*sitetest.Site, string) {
 	inner := "badger {DIR}"
 	if kind == "redis" {
 		inner = "redis " + redistest.Server(t)
@@ -79,7 +79,7 @@ func heldSite(t *testing.T, kind string) (*sitetest.Site, string) {
 	s := sitetest.Start(t, `http://localhost:{HTTP_PORT} {
 	smsgate {
 		identity none
-		user carol +14155552671
+`+strings.Join(append(lines, ""), "\n")+`		user carol +14155552671
 		store smsgate_test_hold `+dir+` `+inner+`
 		provider log
 	}

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/smsgate/caddy-smsgate/internal/sitetest"
-	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
 )
 
 // These tests' hold store (sitetest.HoldStore) holds a login post right
@@ -97,21 +96,7 @@ func TestANameAndItsNumberAtOnceSendOneCode(t *testing.T) {
 	for _, kind := range []string{"badger", "redis"} {
 		t.Run(kind, func(t *testing.T) {
 			sitetest.Parallel(t)
-			inner := "badger {DIR}"
-			if kind == "redis" {
-				inner = "redis " + redistest.Server(t)
-			}
-			dir := t.TempDir()
-			s := sitetest.Start(t, `http://localhost:{HTTP_PORT} {
-	smsgate {
-		identity none
-		realm `+atOnceRealm+`
-		user carol +14155552671
-		store smsgate_test_hold `+dir+` `+inner+`
-		provider log
-	}
-	respond "Hello, {http.auth.user.id}"
-}`)
+			s, dir := heldSite(t, kind, "realm "+atOnceRealm)
 			name, number := sitetest.NewClient(t, ""), sitetest.NewClient(t, "").OnLoopback(2)
 			nameTok, numberTok := name.CSRF("/.smsgate/login"), number.CSRF("/.smsgate/login")
 			parked := sitetest.Park(t, dir, func() *sitetest.Response {
