@@ -280,11 +280,27 @@ func (w *Watch) read(ctx context.Context) (*Record, error) {
 	if err != nil {
 		return nil, err
 	}
+	return Decode(raw)
+}
+
+// Decode reads an epoch record as the store holds it (under Key).
+func Decode(raw []byte) (*Record, error) {
 	rec := new(Record)
 	if err := json.Unmarshal(raw, rec); err != nil || rec.ID == "" {
 		return nil, fmt.Errorf("the store's epoch record is unreadable")
 	}
 	return rec, nil
+}
+
+// Trusted is since when what the store holds can be believed whole: its
+// epoch's start, or the freeze's if one came later (keys evicted, or
+// replaced under the gate: the record keeps its creation, but records may
+// be gone since the freeze).
+func (rec *Record) Trusted() time.Time {
+	if rec.Frozen != nil && rec.Frozen.Since.After(rec.Created) {
+		return rec.Frozen.Since
+	}
+	return rec.Created
 }
 
 // putIfAbsent writes rec unless a record is there, and returns the one

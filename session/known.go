@@ -2,7 +2,6 @@ package session
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"time"
 
@@ -68,25 +67,15 @@ func StillKnown(ctx context.Context, st store.Store, realm, user, sid string, is
 }
 
 // inEpoch reports whether a cookie issued at issued (whole seconds, as a
-// token keeps it) was issued in the epoch whose record op read: after a
-// wipe, its record is made anew (frozen, accepted, or new), and whatever
-// the store knew of the cookie's user and session before (a reset, the
-// admin's end) may be gone with it. No record, no epoch: the store has
-// just forgotten it. A store frozen in its epoch (keys evicted, or
-// replaced under the gate: the record keeps its creation) may have lost
-// those records too: only a cookie issued since the freeze counts, until
-// an admin accepts the store (a new epoch).
+// token keeps it) was issued since the store's record op read can be
+// believed whole (continuity.Record.Trusted): after a wipe or a freeze,
+// whatever the store knew of the cookie's user and session before (a
+// reset, the admin's end) may be gone. No record: the store has just
+// forgotten it.
 func inEpoch(op *store.Op, issued time.Time) bool {
 	if op.Err != nil {
 		return false
 	}
-	var rec continuity.Record
-	if json.Unmarshal(op.Value, &rec) != nil {
-		return false
-	}
-	start := rec.Created
-	if rec.Frozen != nil && rec.Frozen.Since.After(start) {
-		start = rec.Frozen.Since
-	}
-	return !issued.Before(start.Truncate(time.Second))
+	rec, err := continuity.Decode(op.Value)
+	return err == nil && !issued.Before(rec.Trusted().Truncate(time.Second))
 }
