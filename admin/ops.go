@@ -131,11 +131,15 @@ func (s *Site) check(op string, req Request) (*Site, error) {
 }
 
 // checkName refuses a user's name that nobody could sign in as (see
-// signin's priorIdentity), and that would rearrange every list it is
-// shown in.
+// signin's priorIdentity; a login form trims what is typed, so a name
+// with spaces around it is never typed), and that would rearrange every
+// list it is shown in.
 func checkName(user string) error {
 	if !textsafe.Clean(user) || len(user) > signin.MaxIdentity {
 		return badRequest(fmt.Sprintf("user: a name is at most %d bytes, without control or direction characters", signin.MaxIdentity))
+	}
+	if user != strings.TrimSpace(user) {
+		return badRequest(fmt.Sprintf("user: %q has spaces around it, which no login form keeps: name the user without them", user))
 	}
 	return nil
 }
