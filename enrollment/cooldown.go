@@ -173,7 +173,8 @@ const maxRaces = 3
 // on the records as they are now, where the other's wait, mostly,
 // refuses it.
 func (s *Challenges) start(ctx context.Context, sc Scope, c *Challenge, resends int) (*Challenge, error) {
-	s.retryTakeBacks(ctx)
+	// Store time of their own: the send that follows keeps its request's.
+	s.retryTakeBacks(store.WithBudget(ctx, takeBackTime))
 	for try := 1; try <= maxRaces; try++ {
 		again := *c
 		got, err := s.startOnce(ctx, sc, &again, resends)

@@ -115,8 +115,9 @@ func (s *Challenges) putBack(b *store.Batch, w wait) {
 
 // retryTakeBacks tries again the take-backs that failed, before a send
 // (the one its user was told to try again for first of all), oldest
-// first; at the first that fails again (the store is not back), the rest
-// wait for the next send.
+// first, within ctx's store budget (one take-back's, for them all); at
+// the first that fails again (the store is not back, or the budget is
+// spent), the rest wait for the next send.
 func (s *Challenges) retryTakeBacks(ctx context.Context) {
 	left := s.failed.take()
 	for i, tb := range left {
