@@ -20,10 +20,11 @@ func TestRacingTrusts(t *testing.T) {
 	raceOnBothStores(t, func(t *testing.T, m *Manager, il *storetest.Interleaver, now time.Time, lost map[string]int) []race {
 		ctx := context.Background()
 		users := 0
-		trust := func(ctx context.Context, user, browser string) error {
-			_, _, err := m.Trust(ctx, Began{}, user, "", "", browser, nil, now.Unix(), time.Hour)
+		trustFrom := func(ctx context.Context, user, known, browser string) error {
+			_, _, err := m.Trust(ctx, Began{}, user, "", known, browser, nil, now.Unix(), time.Hour)
 			return err
 		}
+		trust := func(ctx context.Context, user, browser string) error { return trustFrom(ctx, user, "", browser) }
 		// A trust against a sign-out everywhere (as the devices page
 		// does it: sessions revoked, then every trust ended).
 		signOutVsTrust := func() storetest.Pair {
@@ -77,8 +78,36 @@ func TestRacingTrusts(t *testing.T) {
 					}
 				}}
 		}
+		// A sign-out in one browser (its trusts ended by the browser's
+		// name, or none to end: nothing written) while another browser
+		// of the user earns a trust: the sign-out's browser keeps none,
+		// the other keeps its new one.
+		browserSignOutVsTrust := func(ends bool) func() storetest.Pair {
+			return func() storetest.Pair {
+				users++
+				user := fmt.Sprint("user", users)
+				if ends {
+					if err := trustFrom(ctx, user, "K1", "old"); err != nil {
+						t.Fatal(err)
+					}
+				}
+				var errA, errB error
+				return storetest.Pair{Key: trustedKey("example.com", user),
+					A: func(ctx context.Context) { _, errA = m.UntrustBrowser(ctx, user, []string{"K1"}) },
+					B: func(ctx context.Context) { errB = trustFrom(ctx, user, "K2", "new") },
+					Check: func() {
+						if errA != nil || errB != nil {
+							t.Fatalf("%s: sign-out %v, trust %v", user, errA, errB)
+						}
+						list, _ := m.TrustedBrowsers(ctx, user)
+						if len(list) != 1 || list[0].Browser != "new" {
+							lost["a browser's sign-out or another browser's trust lost to the other"]++
+						}
+					}}
+			}
+		}
 		// The sign-out reads no trust: only the trust is held there.
-		return []race{{signOutVsTrust, 1}, {untrustVsTrust, 2}}
+		return []race{{signOutVsTrust, 1}, {untrustVsTrust, 2}, {browserSignOutVsTrust(true), 2}, {browserSignOutVsTrust(false), 2}}
 	})
 }
 
