@@ -103,14 +103,14 @@ func (p *Pages) devices(req *request) {
 		show(http.StatusOK, "")
 		return
 	}
-	strong, ok := p.strongChange(req, user, action)
+	strong, ok, list := p.strongChange(req, user, action)
 	if !ok {
 		return
 	}
 	if signin.NeedsStepUp(action) && (!p.fresh(cl, time.Duration(p.StepUp)) || strong && !signin.Strong(cl.AMR, cl.Trusted)) {
 		// Step-up: a fresh code first (an app's or a passkey's, for a
 		// change to them), then back here to finish the change.
-		if strong && p.strongElsewhere(req, user, show) {
+		if strong && p.strongElsewhere(req, list, show) {
 			return
 		}
 		p.keepChange(req, user, strong)

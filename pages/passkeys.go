@@ -46,7 +46,7 @@ func (p *Pages) passkey(req *request, step string) {
 			return
 		}
 		// A user who holds an app or a passkey proves one to add another.
-		if strong, ok := p.strongChange(req, cl.Subject, "passkey"); !ok {
+		if strong, ok, _ := p.strongChange(req, cl.Subject, "passkey"); !ok {
 			return
 		} else if strong && !signin.Strong(cl.AMR, cl.Trusted) {
 			p.fail(req, http.StatusForbidden, "step_up", p.sayID(req, "passkey.step_up"))

@@ -45,16 +45,18 @@ func (p *Pages) keepChange(req *request, user string, strong bool) {
 // strongChange reports whether the devices-page change action (on
 // req.form's device) needs an app or a passkey proved: it adds or removes
 // one (signin.GuardsStrong) and the user holds one. ok is false when the
-// store could not say (answered 503).
-func (p *Pages) strongChange(req *request, user, action string) (strong, ok bool) {
+// store could not say (answered 503). list is the user's devices it read
+// (none for an action that touches no app or passkey), for
+// strongElsewhere.
+func (p *Pages) strongChange(req *request, user, action string) (strong, ok bool, list []enrollment.Device) {
 	if !signin.GuardsStrong(action, enrollment.KindApp) {
-		return false, true // an action that touches no app or passkey
+		return false, true, nil // an action that touches no app or passkey
 	}
 	list, err := p.SignIn.PhonesOf(req.r.Context(), req.realm, user)
 	if err != nil {
 		p.Logger.Error("reading devices", zap.Error(err))
 		p.unavailable(req)
-		return false, false
+		return false, false, nil
 	}
 	removed := ""
 	for _, d := range list {
@@ -62,7 +64,7 @@ func (p *Pages) strongChange(req *request, user, action string) (strong, ok bool
 			removed = d.Kind
 		}
 	}
-	return signin.GuardsStrong(action, removed) && signin.HoldsStrong(list), true
+	return signin.GuardsStrong(action, removed) && signin.HoldsStrong(list), true, list
 }
 
 // strongElsewhere answers a change that must prove an app or a passkey
@@ -70,15 +72,9 @@ func (p *Pages) strongChange(req *request, user, action string) (strong, ok bool
 // of factors sms totp): its step-up could take nothing they have — a dead
 // end that asked for the very app they came to add. The change stays
 // refused here (failing closed), and the devices page says where it can be
-// made instead. It reports whether it answered (a store that cannot say
-// is a 503).
-func (p *Pages) strongElsewhere(req *request, user string, show func(int, string)) bool {
-	list, err := p.SignIn.PhonesOf(req.r.Context(), req.realm, user)
-	if err != nil {
-		p.Logger.Error("reading devices", zap.Error(err))
-		p.unavailable(req)
-		return true
-	}
+// made instead. It reports whether it answered; list is the user's
+// devices (strongChange's).
+func (p *Pages) strongElsewhere(req *request, list []enrollment.Device, show func(int, string)) bool {
 	kinds, taken := p.strongNotTaken(req, list)
 	if taken || kinds == "" {
 		return false // its step-up takes one
