@@ -97,6 +97,10 @@ type Challenge struct {
 	Resends int    `json:"resends,omitempty"`
 	// Undelivered is why a Blind send did not go out (never stored).
 	Undelivered error `json:"-"`
+	// Unconfirmed is why the gateway could not confirm that the code went
+	// out, though it may have (a timeout, a 5xx: providers.Unsent says
+	// not): it counts as sent (never stored).
+	Unconfirmed error `json:"-"`
 	// Added says that the check of an Add's code added the phone, rather
 	// than found the number the user's already (another check of it at
 	// once, say): only then may the user's phones be told, or the adding
@@ -238,8 +242,12 @@ func (s *Challenges) startOnce(ctx context.Context, sc Scope, c *Challenge, rese
 			if sc.Blind {
 				return blind(c, err)
 			}
-			// The gateway failed, not the user: an outage must not spend
-			// their budget (the global budget still bounds cost).
+			if maybeSent(err) {
+				return unconfirmed(s, c, err)
+			}
+			// The gateway sent nothing, and not for the user's fault: an
+			// outage must not spend their budget (the global budget still
+			// bounds cost).
 			var refund []spent
 			if !errors.As(err, new(*providers.UserError)) {
 				refund = sends.recorded(false)
