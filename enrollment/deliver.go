@@ -19,18 +19,18 @@ func blind(c *Challenge, err error) (*Challenge, error) {
 	return c, nil
 }
 
-// maybeSent says whether err, a delivery's failure, may have sent the
+// MaybeSent says whether err, a delivery's failure, may have sent the
 // code all the same: the gateway was reached and did not refuse it (a
 // timeout, a connection cut after the request, a 5xx), so that it may
 // have taken the text and failed only to say so (providers.Unsent).
-func maybeSent(err error) bool {
+func MaybeSent(err error) bool {
 	var send *SendError
 	return errors.As(err, &send) && !providers.Unsent(send.Err)
 }
 
-// unconfirmed answers a send that may have gone out (maybeSent) as a
+// unconfirmed answers a send that may have gone out (MaybeSent) as a
 // send: its challenge, its cooldown and the number's waits, and the
-// sends it counted all stay, so that "send again" before its wait is
+// sends it counted all stay (the pumping guard's count too), so that "send again" before its wait is
 // refused — an attacker who can make the gateway fail after it took the
 // text gets no text more than the schedule allows. The page says that
 // the text could not be confirmed (Unconfirmed), and when to ask again.

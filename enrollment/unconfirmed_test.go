@@ -14,13 +14,15 @@ import (
 )
 
 // throughTwilio is a service whose texts go through a Twilio provider to
-// the fake Twilio f (its real API's shapes), with a short timeout.
+// the fake Twilio f (its real API's shapes), with a short timeout (long
+// enough for a loaded machine to reach the fake: a request that never
+// reached it sent nothing).
 func throughTwilio(t *testing.T, f *fakes.Twilio, l Limits) (*Challenges, *clock) {
 	t.Helper()
 	s, _, clk := limited(t, l)
 	s.ResendCooldown = 30 * time.Second
 	tw := &providers.Twilio{AccountSID: f.AccountSID, AuthToken: f.AuthToken, From: "+15005550006", BaseURL: f.URL,
-		Timeout: caddy.Duration(100 * time.Millisecond)}
+		Timeout: caddy.Duration(time.Second)}
 	if err := tw.Provision(caddy.Context{}); err != nil {
 		t.Fatal(err)
 	}

@@ -128,11 +128,22 @@ func TestWebhookFlow(t *testing.T) {
 	sitetest.ExpectEnrolled(t, c.Post("/.smsgate/verify", url.Values{"code": {fakes.CodeIn(text)}, "csrf": {tok}}), "/")
 	sitetest.ExpectBody(t, c.Get("/"), "Hello, alice!")
 
-	hook.Status = http.StatusBadGateway
+	// The webhook refuses (403: nothing sent): try again later.
+	hook.Status = http.StatusForbidden
 	b := sitetest.NewClient(t, "bob")
 	res, _ = sitetest.EnrollWith(t, b, "+14155550100")
 	sitetest.Expect(t, res, http.StatusServiceUnavailable, "")
 	if strings.Contains(res.Text, "internal-gateway-detail") {
+		t.Fatal("the webhook's answer reached the user")
+	}
+	// It fails (502: it may have sent it): the code counts as sent, and
+	// the page says it could not be confirmed.
+	hook.Status = http.StatusBadGateway
+	res, _ = sitetest.EnrollWith(t, b, "+14155550100")
+	sitetest.Expect(t, res, http.StatusSeeOther, "/.smsgate/verify")
+	page := b.Get("/.smsgate/verify")
+	sitetest.ExpectBody(t, page, "We could not confirm that the code went out.")
+	if strings.Contains(page.Text, "internal-gateway-detail") {
 		t.Fatal("the webhook's answer reached the user")
 	}
 }

@@ -73,7 +73,7 @@ func TestWhatCountsAsNotSent(t *testing.T) {
 	f2 := fakes.NewTwilio(t)
 	f2.Delay = time.Minute // it took the request, and hangs
 	slow := newTwilio(t, f2, func(tw *Twilio) {
-		tw.Timeout = caddy.Duration(100 * time.Millisecond)
+		tw.Timeout = caddy.Duration(time.Second) // long enough to reach the fake on a loaded machine
 		tw.VerifyService, tw.From = "VA00000000000000000000000000000001", ""
 	})
 	check("twilio verify: a timeout after the request went out", slow.StartVerification(ctx, sms), false)
@@ -91,7 +91,7 @@ func TestWhatCountsAsNotSent(t *testing.T) {
 	check("twilio: connection refused", gone.Send(ctx, sms), true)
 
 	h := fakes.NewHook(t)
-	w := newWebhook(t, &Webhook{URL: h.URL, Timeout: caddy.Duration(100 * time.Millisecond)})
+	w := newWebhook(t, &Webhook{URL: h.URL, Timeout: caddy.Duration(time.Second)})
 	for status, unsent := range map[int]bool{http.StatusBadRequest: true, http.StatusForbidden: true, http.StatusInternalServerError: false,
 		http.StatusBadGateway: false} {
 		h.Status = status

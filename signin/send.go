@@ -296,6 +296,12 @@ func (s *Service) undelivered(user, e164 string, err error) {
 		s.audit("number_refused", user, e164, zap.String("reason", err.Error()))
 		return
 	}
+	if enrollment.MaybeSent(err) {
+		// The gateway may have taken it (a timeout, a 5xx): it counts as
+		// sent; the provider's own log line says why it is not confirmed.
+		s.audit("code_unconfirmed", user, e164, zap.String("purpose", enrollment.Verify))
+		return
+	}
 	if cd := new(enrollment.CooldownError); errors.As(err, &cd) {
 		// Its number's wait (a name and its number typed in turn): no fault.
 		s.Logger.Info("code_not_sent", zap.String("event", "code_not_sent"), zap.String("user", user),
