@@ -197,7 +197,7 @@ func (s *Challenges) startOnce(ctx context.Context, sc Scope, c *Challenge, rese
 
 	var writes store.Batch
 	sends := s.countSend(&writes, sc, c, now)
-	watch.Count(&writes, c.Phone == "")
+	watch.Count(&writes, c.Phone == "" || held != nil) // a held send sends nothing: counted as a decoy is
 	waits, err := s.writeChallenge(&writes, sc, c, before)
 	if err != nil {
 		return nil, err
@@ -209,19 +209,21 @@ func (s *Challenges) startOnce(ctx context.Context, sc Scope, c *Challenge, rese
 	waits = append(waits, numberWaits...)
 	claim := writes.Claim(swapsOf(waits)...)
 	err = store.Do(ctx, s.Store, &writes)
-	if err == nil && s.lostRace(ctx, sc, c, claim, sends) {
+	if err == nil && s.lostRace(ctx, sc, c, claim, sends, watch) {
 		return nil, errRaced
 	}
 	if err == nil {
 		err = sends.refusal()
 	}
+	uncount := watch // the guard's count goes back with a send that did not happen
 	if err == nil {
 		if err = cmpErr(held, s.judged(ctx, c, watch)); err != nil && sc.Blind {
 			return blind(c, err)
 		}
+		uncount = nil // but for one the guard refused, whose pause weighed it
 	}
 	if err != nil {
-		s.undo(ctx, sc, c, waits, sends.recorded(true))
+		s.undo(ctx, sc, c, waits, sends.recorded(true), uncount)
 		return nil, err
 	}
 	if s.Checker != nil && c.Phone != "" {
@@ -230,7 +232,7 @@ func (s *Challenges) startOnce(ctx context.Context, sc Scope, c *Challenge, rese
 			if sc.Blind {
 				return blind(c, err)
 			}
-			s.undo(ctx, sc, c, waits, sends.recorded(false))
+			s.undo(ctx, sc, c, waits, sends.recorded(false), watch)
 			if errors.As(err, new(*providers.UserError)) {
 				return nil, &SendError{Err: err}
 			}
@@ -242,7 +244,7 @@ func (s *Challenges) startOnce(ctx context.Context, sc Scope, c *Challenge, rese
 			if sc.Blind {
 				return blind(c, err)
 			}
-			if maybeSent(err) {
+			if MaybeSent(err) {
 				return unconfirmed(s, c, err)
 			}
 			// The gateway sent nothing, and not for the user's fault: an
@@ -252,7 +254,7 @@ func (s *Challenges) startOnce(ctx context.Context, sc Scope, c *Challenge, rese
 			if !errors.As(err, new(*providers.UserError)) {
 				refund = sends.recorded(false)
 			}
-			s.undo(ctx, sc, c, waits, refund)
+			s.undo(ctx, sc, c, waits, refund, watch)
 			return nil, err
 		}
 		s.observe(CodeSent, c.Phone, c.Channel)

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/smsgate/caddy-smsgate/pumping"
 	"github.com/smsgate/caddy-smsgate/store"
 )
 
@@ -46,11 +47,13 @@ const (
 
 // takeBack is what undoes one send: its challenge's key, the records of
 // its waits it wrote (none where they are another send's: lostRace) and
-// the sends it counted to give back.
+// the sends it counted to give back, and the pumping guard's count of it
+// (given back once: a count is not tried again).
 type takeBack struct {
 	challenge string
 	waits     []wait
 	refund    []spent
+	guard     *pumping.Watch
 	until     time.Time // kept to be tried again until then
 }
 
@@ -64,9 +67,10 @@ type takeBacks struct {
 // of its waits (what was there before comes back, where the send's write
 // is still there) and the sends it counted, in one round trip; kept to
 // be tried again if the store does not take it.
-func (s *Challenges) undo(ctx context.Context, sc Scope, c *Challenge, waits []wait, refund []spent) {
-	tb := takeBack{challenge: challengeKey(sc.Realm, c.ID), waits: waits, refund: refund, until: s.Now().Add(takeBackMemory)}
+func (s *Challenges) undo(ctx context.Context, sc Scope, c *Challenge, waits []wait, refund []spent, guard *pumping.Watch) {
+	tb := takeBack{challenge: challengeKey(sc.Realm, c.ID), waits: waits, refund: refund, guard: guard, until: s.Now().Add(takeBackMemory)}
 	if err := s.takeBack(store.WithBudget(ctx, takeBackTime), tb); err != nil {
+		tb.guard = nil
 		s.failed.keep(tb)
 	}
 }
@@ -76,11 +80,11 @@ func (s *Challenges) undo(ctx context.Context, sc Scope, c *Challenge, waits []w
 // (claim: errRaced): if so it wrote none of them, and the rest of it (the
 // challenge, the sends it counted) is undone; the records are the other
 // send's, which keeps them.
-func (s *Challenges) lostRace(ctx context.Context, sc Scope, c *Challenge, claim *store.Op, sends *sends) bool {
+func (s *Challenges) lostRace(ctx context.Context, sc Scope, c *Challenge, claim *store.Op, sends *sends, guard *pumping.Watch) bool {
 	if claim.OK {
 		return false
 	}
-	s.undo(ctx, sc, c, nil, sends.recorded(true))
+	s.undo(ctx, sc, c, nil, sends.recorded(true), guard)
 	return true
 }
 
@@ -94,6 +98,7 @@ func (s *Challenges) takeBack(ctx context.Context, tb takeBack) error {
 	for _, sp := range tb.refund {
 		b.Unslide(sp.key, sp.id)
 	}
+	tb.guard.GiveBack(&b)
 	return store.Do(ctx, s.Store, &b)
 }
 
