@@ -1,7 +1,6 @@
 package pages_test
 
 import (
-	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -24,13 +23,7 @@ import (
 func TestAnUnconfirmedTextCountsAsSent(t *testing.T) {
 	sitetest.Parallel(t)
 	f := fakes.NewTwilio(t)
-	s := sitetest.ProviderSite(t, fmt.Sprintf(`number_types sms mobile fixed_line_or_mobile personal_number
-		provider twilio {
-			account_sid %s
-			auth_token %s
-			from +15005550006
-			base_url %s
-		}`, f.AccountSID, f.AuthToken, f.URL))
+	s := sitetest.TwilioVoiceSite(t, f, "")
 
 	f.Status = http.StatusInternalServerError
 	alice := sitetest.NewClient(t, "alice")
