@@ -30,10 +30,11 @@ func MaybeSent(err error) bool {
 
 // unconfirmed answers a send that may have gone out (MaybeSent) as a
 // send: its challenge, its cooldown and the number's waits, and the
-// sends it counted all stay (the pumping guard's count too), so that "send again" before its wait is
-// refused — an attacker who can make the gateway fail after it took the
-// text gets no text more than the schedule allows. The page says that
-// the text could not be confirmed (Unconfirmed), and when to ask again.
+// sends it counted (the pumping guard's too) all stay, so that "send
+// again" before its wait is refused — an attacker who can make the
+// gateway fail after it took the text gets no text more than the
+// schedule allows. The page says that the text could not be confirmed
+// (Unconfirmed), and when to ask again.
 func unconfirmed(s *Challenges, c *Challenge, err error) (*Challenge, error) {
 	c.Unconfirmed = err
 	s.observe(CodeSent, c.Phone, c.Channel)
