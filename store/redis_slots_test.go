@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
@@ -58,5 +59,66 @@ func TestALastingWriteAfterAReshard(t *testing.T) {
 	}
 	if v, err := r.Get(ctx, "b"); err != nil || string(v) != "1" {
 		t.Fatalf("the write: %q %v", v, err)
+	}
+}
+
+// TestALastingWriteDuringASlotMigration: while a slot moves between
+// masters (MIGRATING at the old, IMPORTING at the new, as a reshard
+// leaves it until its keys are moved), the old master answers ASK for a
+// key it no longer holds. go-redis follows ASK for the data's own
+// commands and scripts, alone or in a pipeline; the lasting write's wait
+// (a marker written then WAIT, at one master) must follow it too: at the
+// new master (ASKING, the marker, WAIT) and at the old one, which may
+// hold the written key still (a marker of a slot it keeps). Before, the
+// marker's ASK was the write's error: a 503 for a write that was made.
+// Three ways: a key and its marker new to the slot (both at the new
+// master), a key the old master holds with its marker moved, and a batch
+// of scripts (a window, a counter) on the moving slot.
+func TestALastingWriteDuringASlotMigration(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c := redistest.StartReplicatedCluster(t)
+	r := &Redis{Addresses: c.Masters, KeyPrefix: "test:"}
+	if _, closeStore, err := OpenRedis(r); err != nil {
+		t.Fatal(err)
+	} else {
+		defer closeStore()
+	}
+	cluster := r.client.(*redis.ClusterClient)
+	migrate := func(key string) *redistest.Migration {
+		t.Helper()
+		old, err := cluster.MasterForKey(ctx, r.key(key))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range c.Masters {
+			if m != old.Options().Addr {
+				return c.Migrate(slotOf(r.key(key)), m)
+			}
+		}
+		panic("a cluster of one master")
+	}
+	lasting := func(what string, key, value string) {
+		t.Helper()
+		if err := r.Put(Lasting(ctx), key, []byte(value), 0); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		if v, err := r.Get(ctx, key); err != nil || string(v) != value {
+			t.Fatalf("%s: read back %q %v", what, v, err)
+		}
+	}
+
+	migrate("new")
+	lasting("a lasting write of a key new to a migrating slot", "new", "1")
+
+	lasting("a lasting write before the migration", "held", "1")
+	migrate("held").Move(r.markerFor(r.key("held")))
+	lasting("a lasting write of a key the old master holds, its marker moved", "held", "2")
+
+	tag := "{" + tagFor(slotOf(r.key("new"))) + "}" // keys in the moving slot
+	var b Batch
+	slid, n := b.Slide(tag+"w", "id", 3, time.Hour, time.Now()), b.Incr(tag+"n", time.Hour)
+	if err := Do(Lasting(ctx), r, &b); err != nil || !slid.OK || n.N != 1 {
+		t.Fatalf("a lasting batch of scripts on a migrating slot: %v %v %d", err, slid.OK, n.N)
 	}
 }
