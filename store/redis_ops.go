@@ -195,7 +195,7 @@ func (r *Redis) DoBatch(ctx context.Context, ops []*Op) {
 		}
 		return
 	}
-	sent := r.sendable(ops)
+	sent, split := r.sendable(ops)
 	cmds := make([]redis.Cmder, len(sent))
 	_, _ = r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, op := range sent {
@@ -210,7 +210,7 @@ func (r *Redis) DoBatch(ctx context.Context, ops []*Op) {
 		}
 		r.read(op, cmds[i])
 	}
-	r.settleClaims(ctx, ops)
+	r.settleClaims(ctx, split)
 	if !IsLasting(ctx) {
 		return
 	}
