@@ -103,7 +103,7 @@ func (s *Challenges) takeBack(ctx context.Context, tb takeBack) error {
 }
 
 // putBack adds to b putting back what w's record held before the send
-// wrote it — only where the send's write is still there (a Swap): a wait
+// wrote it — only where the send's write is still there (SwapBack): a wait
 // another send wrote since, here or at another instance, stays. What was
 // there is kept as long as it was written for (keep), or deleted.
 func (s *Challenges) putBack(b *store.Batch, w wait) {
@@ -115,7 +115,7 @@ func (s *Challenges) putBack(b *store.Batch, w wait) {
 			value = w.Read.Value
 		}
 	}
-	b.Swap(w.Key, &store.Op{Value: w.Value}, value, ttl)
+	b.SwapBack(w.Key, w.Value, value, ttl)
 }
 
 // retryTakeBacks tries again the take-backs that failed, before a send
