@@ -206,9 +206,15 @@ func (r *Redis) DoBatch(ctx context.Context, ops []*Op) {
 	for i, op := range sent {
 		if err := cmds[i].Err(); err != nil && strings.HasPrefix(err.Error(), "NOSCRIPT") {
 			r.one(ctx, op)
-			continue
+		} else {
+			r.read(op, cmds[i])
 		}
-		r.read(op, cmds[i])
+		if op.kind == opClaim && redis.IsTryAgainError(op.Err) {
+			// A Cluster's slot midway through a move, its records split
+			// between the two masters (TRYAGAIN, past go-redis's tries):
+			// made in turn, as a claim over several slots is.
+			op.OK, op.Err = claimInTurn(ctx, r, op.parts)
+		}
 	}
 	r.settleClaims(ctx, split)
 	if !IsLasting(ctx) {

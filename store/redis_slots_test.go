@@ -73,7 +73,8 @@ func TestALastingWriteAfterAReshard(t *testing.T) {
 // marker's ASK was the write's error: a 503 for a write that was made.
 // Three ways: a key and its marker new to the slot (both at the new
 // master), a key the old master holds with its marker moved, and a batch
-// of scripts (a window, a counter) on the moving slot.
+// of scripts (a window, a counter) on the moving slot. And a claim whose
+// records the move split is made.
 func TestALastingWriteDuringASlotMigration(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -112,8 +113,30 @@ func TestALastingWriteDuringASlotMigration(t *testing.T) {
 	lasting("a lasting write of a key new to a migrating slot", "new", "1")
 
 	lasting("a lasting write before the migration", "held", "1")
+	split := "{" + tagFor(slotOf(r.key("held"))) + "}" // keys in held's slot
+	lasting("a record at the old master", split+"a", "before")
 	migrate("held").Move(r.markerFor(r.key("held")))
 	lasting("a lasting write of a key the old master holds, its marker moved", "held", "2")
+
+	// A claim in one script (its records in one slot) whose records the
+	// move split between the masters: the script is refused (TRYAGAIN),
+	// and the claim is made in turn, as one over several slots is.
+	lasting("a record new to the slot, at the new master", split+"b", "before")
+	var reads Batch
+	a, b2 := reads.Get(split+"a"), reads.Get(split+"b")
+	if err := Do(ctx, r, &reads); err != nil {
+		t.Fatal(err)
+	}
+	var claim Batch
+	won := claim.Claim(Swap{Key: split + "a", Read: a, Value: []byte("after")}, Swap{Key: split + "b", Read: b2, Value: []byte("after")})
+	if err := Do(ctx, r, &claim); err != nil || !won.OK {
+		t.Fatalf("a claim of two records the move split: %v %v", won.OK, err)
+	}
+	for _, k := range []string{"a", "b"} {
+		if v, err := r.Get(ctx, split+k); err != nil || string(v) != "after" {
+			t.Fatalf("the claim's record %s: %q %v", k, v, err)
+		}
+	}
 
 	tag := "{" + tagFor(slotOf(r.key("new"))) + "}" // keys in the moving slot
 	var b Batch
