@@ -27,9 +27,11 @@ import (
 // There its swaps go side by side in the batch's pipeline, and a claim
 // that won some and lost others gives back those it won and is made again
 // in turn (settleClaims); on a store that claims nothing itself (a
-// wrapper) it is made in turn, in key order (claimInTurn). Of writers
-// sharing a record, one swap wins it, so no two claims that share one
-// both win either way. Made in swaps, a claim that loses may for a moment
+// wrapper) it is made in turn, in key order (claimInTurn), and so is a
+// claim in one slot whose records a move of the slot split between two
+// masters (TRYAGAIN: DoBatch). Of writers sharing a record, one swap wins
+// it, so no two claims that share one both win either way. Made in swaps,
+// a claim that loses may for a moment
 // have held a record it gives back: a writer reading it then is refused
 // as if the claim had won — fewer writes, never more.
 
