@@ -156,3 +156,58 @@ func TestALateTakeBackUndoesNoOtherSendsWait(t *testing.T) {
 		t.Fatalf("a's send right after b's, its late take-back tried first: %v, %d sent; want b's wait and 1 text", err, out.sentCount())
 	}
 }
+
+// lateClaim is a store whose first claim, once armed, is not answered
+// and not yet written: its write is held (as by a stalled server, which
+// reads it on waking) until the test lands it.
+type lateClaim struct {
+	store.Store
+	mu    sync.Mutex
+	armed bool
+	held  []*store.Op
+}
+
+func (l *lateClaim) Claim(ctx context.Context, parts []*store.Op) (bool, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.armed {
+		l.armed, l.held = false, parts
+		return false, errors.New("test: the claim's answer is lost")
+	}
+	return store.ClaimOn(ctx, l.Store, parts)
+}
+
+// land writes the claim held, as it would have been written.
+func (l *lateClaim) land(t *testing.T) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if won, err := store.ClaimOn(context.Background(), l.Store, l.held); err != nil || !won {
+		t.Fatalf("the held claim landing: %v %v", won, err)
+	}
+}
+
+// TestAWriteLandingAfterItsTakeBackLeavesNoWait: a send's claim of its
+// wait is not answered (the store failed it) and lands only after the
+// send was taken back: the take-back found the record as the send read
+// it, its write not there yet. The take-back is kept and tried again
+// before the gate's next send, which finds the late write and puts the
+// record back: the user's retry is not refused by the wait of a code never
+// sent. Before, the take-back, its swap finding no write of its own, was
+// done, and the retry met the wait (a CooldownError).
+func TestAWriteLandingAfterItsTakeBackLeavesNoWait(t *testing.T) {
+	s, out, clk := newService(t)
+	late := &lateClaim{Store: s.Store, armed: true}
+	a, _, _ := New(&Core{Store: late, CodeKey: s.CodeKey, Now: clk.now}, Challenges{
+		Sender: out, CodeLength: 6, CodeTTL: 5 * time.Minute, MaxAttempts: 5, ResendCooldown: 30 * time.Second,
+		Templates: mustTemplates(t, "", ""),
+	})
+	ctx := context.Background()
+	c := Challenge{User: alice, Phone: num, Purpose: Verify}
+	if _, err := a.Start(ctx, sc, c); err == nil || out.sentCount() != 0 {
+		t.Fatalf("a send whose claim was not answered: %v, %d sent", err, out.sentCount())
+	}
+	late.land(t)
+	if _, err := a.Start(ctx, sc, c); err != nil || out.sentCount() != 1 {
+		t.Fatalf("the retry after the late write landed: %v, %d sent; want the code sent", err, out.sentCount())
+	}
+}
