@@ -126,6 +126,17 @@ func (g *goneAfterClaim) Unslide(ctx context.Context, key, id string) error {
 	return g.Store.Unslide(ctx, key, id)
 }
 
+// beside is a gate on st beside s (another instance, or s's store seen
+// through a test's wrapper): s's code key, out for its texts, clk for its
+// clock.
+func beside(t *testing.T, s *Challenges, st store.Store, out *outbox, clk *clock) *Challenges {
+	a, _, _ := New(&Core{Store: st, CodeKey: s.CodeKey, Now: clk.now}, Challenges{
+		Sender: out, CodeLength: 6, CodeTTL: 5 * time.Minute, MaxAttempts: 5, ResendCooldown: 30 * time.Second,
+		Templates: mustTemplates(t, "", ""),
+	})
+	return a
+}
+
 // TestALateTakeBackUndoesNoOtherSendsWait: a send at instance a whose
 // store went away as its claim was written is taken back only later,
 // before a's next send; meanwhile, its wait over, instance b sent a code
@@ -136,10 +147,7 @@ func (g *goneAfterClaim) Unslide(ctx context.Context, key, id string) error {
 func TestALateTakeBackUndoesNoOtherSendsWait(t *testing.T) {
 	s, out, clk := newService(t)
 	gone := &goneAfterClaim{Store: s.Store, armed: true}
-	a, _, _ := New(&Core{Store: gone, CodeKey: s.CodeKey, Now: clk.now}, Challenges{
-		Sender: out, CodeLength: 6, CodeTTL: 5 * time.Minute, MaxAttempts: 5, ResendCooldown: 30 * time.Second,
-		Templates: mustTemplates(t, "", ""),
-	})
+	a := beside(t, s, gone, out, clk)
 	ctx := context.Background()
 	c := Challenge{User: alice, Phone: num, Purpose: Verify}
 	if _, err := a.Start(ctx, sc, c); err == nil || out.sentCount() != 0 {
@@ -197,10 +205,7 @@ func (l *lateClaim) land(t *testing.T) {
 func TestAWriteLandingAfterItsTakeBackLeavesNoWait(t *testing.T) {
 	s, out, clk := newService(t)
 	late := &lateClaim{Store: s.Store, armed: true}
-	a, _, _ := New(&Core{Store: late, CodeKey: s.CodeKey, Now: clk.now}, Challenges{
-		Sender: out, CodeLength: 6, CodeTTL: 5 * time.Minute, MaxAttempts: 5, ResendCooldown: 30 * time.Second,
-		Templates: mustTemplates(t, "", ""),
-	})
+	a := beside(t, s, late, out, clk)
 	ctx := context.Background()
 	c := Challenge{User: alice, Phone: num, Purpose: Verify}
 	if _, err := a.Start(ctx, sc, c); err == nil || out.sentCount() != 0 {

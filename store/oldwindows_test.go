@@ -37,26 +37,16 @@ func TestAnUpgradeKeepsALongWindowsHistory(t *testing.T) {
 	at := func(start time.Time, m time.Duration) time.Time { return start.Add(m * time.Minute) }
 	t.Run("Badger", func(t *testing.T) {
 		t.Parallel()
-		dir, ctx, start := t.TempDir(), context.Background(), time.Now()
-		s, closeDB, err := store.OpenBadger(dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		// What the previous release's Slide wrote: a key per send, with
-		// no value and the hour's TTL.
-		for i, id := range []string{"a", "b", "c"} {
-			if err := s.Put(ctx, store.EventKey(key, at(start, time.Duration(i)), id), nil, time.Hour); err != nil {
-				t.Fatal(err)
+		start := time.Now()
+		s := restarted(t, func(s store.Store) {
+			// What the previous release's Slide wrote: a key per send,
+			// with no value and the hour's TTL.
+			for i, id := range []string{"a", "b", "c"} {
+				if err := s.Put(context.Background(), store.EventKey(key, at(start, time.Duration(i)), id), nil, time.Hour); err != nil {
+					t.Fatal(err)
+				}
 			}
-		}
-		if err := closeDB(); err != nil {
-			t.Fatal(err)
-		}
-		s, closeDB, err = store.OpenBadger(dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer closeDB()
+		})
 		upgraded(t, s, key, func(m time.Duration) time.Time { return at(start, m) })
 	})
 	t.Run("Redis", func(t *testing.T) {

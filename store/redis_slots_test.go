@@ -21,29 +21,10 @@ import (
 func TestALastingWriteAfterAReshard(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	c := redistest.StartReplicatedCluster(t)
-	r := &Redis{Addresses: c.Masters, KeyPrefix: "test:"}
-	if _, closeStore, err := OpenRedis(r); err != nil {
-		t.Fatal(err)
-	} else {
-		defer closeStore()
-	}
+	c, r := onReplicatedCluster(t)
 	cluster := r.client.(*redis.ClusterClient)
-	elsewhere := func(key string) (*redis.Client, string) {
-		t.Helper()
-		old, err := cluster.MasterForKey(ctx, r.key(key))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, m := range c.Masters {
-			if m != old.Options().Addr {
-				return old, m
-			}
-		}
-		panic("a cluster of one master")
-	}
 
-	old, to := elsewhere("a")
+	old, to := elsewhere(t, c, r, "a")
 	if err := r.Put(Lasting(ctx), "a", []byte("1"), 0); err != nil {
 		t.Fatalf("a lasting write before the reshard: %v", err)
 	}
@@ -52,7 +33,7 @@ func TestALastingWriteAfterAReshard(t *testing.T) {
 		t.Fatalf("the wait at the slot's master as the map said before a reshard: %v", err)
 	}
 
-	_, to = elsewhere("b")
+	_, to = elsewhere(t, c, r, "b")
 	c.MoveSlot(slotOf(r.key("b")), to)
 	if err := r.Put(Lasting(ctx), "b", []byte("1"), 0); err != nil {
 		t.Fatalf("a lasting write to a slot moved since the map was read: %v", err)
@@ -78,26 +59,11 @@ func TestALastingWriteAfterAReshard(t *testing.T) {
 func TestALastingWriteDuringASlotMigration(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	c := redistest.StartReplicatedCluster(t)
-	r := &Redis{Addresses: c.Masters, KeyPrefix: "test:"}
-	if _, closeStore, err := OpenRedis(r); err != nil {
-		t.Fatal(err)
-	} else {
-		defer closeStore()
-	}
-	cluster := r.client.(*redis.ClusterClient)
+	c, r := onReplicatedCluster(t)
 	migrate := func(key string) *redistest.Migration {
 		t.Helper()
-		old, err := cluster.MasterForKey(ctx, r.key(key))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, m := range c.Masters {
-			if m != old.Options().Addr {
-				return c.Migrate(slotOf(r.key(key)), m)
-			}
-		}
-		panic("a cluster of one master")
+		_, to := elsewhere(t, c, r, key)
+		return c.Migrate(slotOf(r.key(key)), to)
 	}
 	lasting := func(what string, key, value string) {
 		t.Helper()
@@ -144,4 +110,35 @@ func TestALastingWriteDuringASlotMigration(t *testing.T) {
 	if err := Do(Lasting(ctx), r, &b); err != nil || !slid.OK || n.N != 1 {
 		t.Fatalf("a lasting batch of scripts on a migrating slot: %v %v %d", err, slid.OK, n.N)
 	}
+}
+
+// onReplicatedCluster is a store (key prefix "test:") on a new Cluster of
+// three masters with a replica each, closed at the test's end.
+func onReplicatedCluster(t *testing.T) (*redistest.Cluster, *Redis) {
+	t.Helper()
+	c := redistest.StartReplicatedCluster(t)
+	r := &Redis{Addresses: c.Masters, KeyPrefix: "test:"}
+	_, closeStore, err := OpenRedis(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = closeStore() })
+	return c, r
+}
+
+// elsewhere is the master of key's slot, as r's slot map says, and the
+// address of another master of c.
+func elsewhere(t *testing.T, c *redistest.Cluster, r *Redis, key string) (*redis.Client, string) {
+	t.Helper()
+	old, err := r.client.(*redis.ClusterClient).MasterForKey(context.Background(), r.key(key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range c.Masters {
+		if m != old.Options().Addr {
+			return old, m
+		}
+	}
+	t.Fatal("a cluster of one master")
+	return nil, ""
 }
