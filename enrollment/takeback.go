@@ -35,8 +35,10 @@ import (
 // write the store failed to answer may land after its take-back (a
 // stalled server that reads it on waking, after the take-back's own
 // connection), and would leave a wait for a code never sent. Such a
-// take-back is kept too (unlanded), and tried again until that wait
-// would be over.
+// take-back is kept too (unlanded) and tried once more: a late write
+// lands a moment after the store answers again, and one not there by
+// this gate's next send never will be (the write was lost), so it is
+// not tried at every send while its wait lasts.
 
 // takeBackTime is the store time a send's take-back has, whatever its
 // request has left: a request's (store.RequestBudget), so that a page
@@ -71,6 +73,7 @@ type takeBack struct {
 	refund    []spent
 	guard     *pumping.Watch
 	until     time.Time // kept to be tried again until then
+	last      bool      // its waits' writes had not landed: tried this once more
 }
 
 // takeBacks are the take-backs that failed, to be tried again.
@@ -125,10 +128,14 @@ func (s *Challenges) takeBack(ctx context.Context, tb takeBack) (again *takeBack
 	return s.unlanded(ctx, tb, back)
 }
 
-// unlanded is what of tb to try again once its put-backs (back) are done:
-// those that found their record holding what the send read, not its
-// write, until the longest of their waits is over (nil: none).
+// unlanded is what of tb to try once more once its put-backs (back) are
+// done: those that found their record holding what the send read, not
+// its write, while the longest of their waits lasts (nil: none; none
+// either where tb was that once more).
 func (s *Challenges) unlanded(ctx context.Context, tb takeBack, back []*store.Op) (*takeBack, error) {
+	if tb.last {
+		return nil, nil
+	}
 	var b store.Batch
 	var reads []*store.Op
 	var waits []wait
@@ -140,7 +147,7 @@ func (s *Challenges) unlanded(ctx context.Context, tb takeBack, back []*store.Op
 	if err := store.Do(ctx, s.Store, &b); err != nil {
 		return nil, err
 	}
-	again := takeBack{challenge: tb.challenge, refund: tb.refund}
+	again := takeBack{challenge: tb.challenge, refund: tb.refund, last: true}
 	var ttl time.Duration
 	for i, w := range waits {
 		if (reads[i].Err == nil) == (w.Read.Err == nil) && bytes.Equal(reads[i].Value, w.Read.Value) {

@@ -211,8 +211,23 @@ func TestAWriteLandingAfterItsTakeBackLeavesNoWait(t *testing.T) {
 	if _, err := a.Start(ctx, sc, c); err == nil || out.sentCount() != 0 {
 		t.Fatalf("a send whose claim was not answered: %v, %d sent", err, out.sentCount())
 	}
+	if n := len(a.failed.left); n != 1 {
+		t.Fatalf("%d take-backs kept, want the one whose write had not landed", n)
+	}
 	late.land(t)
 	if _, err := a.Start(ctx, sc, c); err != nil || out.sentCount() != 1 {
 		t.Fatalf("the retry after the late write landed: %v, %d sent; want the code sent", err, out.sentCount())
+	}
+	// A write that never lands: its take-back is tried once more, at the
+	// next send, not at every send while its wait would last.
+	clk.advance(time.Hour)
+	late.mu.Lock()
+	late.armed = true
+	late.mu.Unlock()
+	if _, err := a.Start(ctx, sc, Challenge{User: "bob", Phone: num, Purpose: Verify}); err == nil {
+		t.Fatal("a send whose claim was not answered went on")
+	}
+	if _, err := a.Start(ctx, sc, c); err != nil || out.sentCount() != 2 || len(a.failed.left) != 0 {
+		t.Fatalf("the next send: %v, %d sent, %d take-backs kept; want sent, none kept", err, out.sentCount(), len(a.failed.left))
 	}
 }
