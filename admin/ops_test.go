@@ -29,7 +29,9 @@ func TestAnImportStoppedPartWayIsSaid(t *testing.T) {
 // realm's gates on the store that enrolls phones (no require) and signs
 // its user in: a login form naming its users signs in only them, one
 // naming none and a first factor's gate any name; gates of another realm
-// or store do not count. With none, a 409 that names the user.
+// or store do not count. With none, a 409 that names the user, and why:
+// where a gate that requires an app is the one that signs the user in, that
+// (before, it said that no gate of the realm signed the user in).
 func TestWhichGateAnInviteLeadsTo(t *testing.T) {
 	store := []byte(`{"module":"badger","path":"/a"}`)
 	gate := func(realm, identity, prefix string, require []string, users ...string) *Site {
@@ -54,10 +56,22 @@ func TestWhichGateAnInviteLeadsTo(t *testing.T) {
 		switch {
 		case want != "" && (err != nil || to.prefix() != want):
 			t.Errorf("an invite for %s: %v, %v; want the gate at %s", user, to, err, want)
-		case want == "" && (status != http.StatusConflict || !strings.Contains(msg, "signs in "+user)):
-			t.Errorf("an invite for %s, whom no gate of the realm that enrolls names: %v %q", user, to, msg)
+		case want == "" && user == "dave" && (status != http.StatusConflict || !strings.Contains(msg, "no gate of realm r signs in "+user)):
+			t.Errorf("an invite for %s, whom no gate of the realm names: %v %q", user, to, msg)
+		case want == "" && user == "bob" && (status != http.StatusConflict || strings.Contains(msg, "no gate") || !strings.Contains(msg, "require (totp at /strong/)")):
+			// The gate that signs bob in requires an app: no gate
+			// signing bob in is not why.
+			t.Errorf("an invite for %s, whom only a gate that requires an app names: %v %q", user, to, msg)
 		}
 	}
+	// The realm's only gate that signs in any name requires an app (and
+	// its login form names alice only): refused, for that reason.
+	anyStrong := gate("r", "{http.auth.user.id}", "/ffstrong/", []string{"totp"})
+	app.Register(anyStrong)
+	if _, err := named.inviteGate("dave"); err == nil || strings.Contains(err.Error(), "no gate") || !strings.Contains(err.Error(), "require (totp at /ffstrong/)") {
+		t.Errorf("an invite for dave where the gate that signs in any name requires an app: %v", err)
+	}
+	app.Unregister(anyStrong)
 	for _, s := range []*Site{gate("r", identityNone, "/anyone/", nil), gate("r", "{http.auth.user.id}", "/ff/", nil, "alice")} {
 		app.Register(s)
 		if to, err := named.inviteGate("dave"); err != nil || to != s {

@@ -104,22 +104,34 @@ func (c *Config) prefix() string {
 // another kind, an app or a passkey, sends no texts) and that signs user
 // in (admits). With none, the invite is refused with the reason: its link
 // could never be used (a login form would refuse it when it is opened,
-// signin.ErrInviteNotHere). Two gates with different lists of users on
-// one store: an invite for a user either names is good, and leads there.
+// signin.ErrInviteNotHere): every gate requires another kind; or a gate
+// that signs user in does, and those that enroll do not sign user in; or
+// no gate signs user in at all. Two gates with different lists of users
+// on one store: an invite for a user either names is good, and leads there.
 func (s *Site) inviteGate(user string) (*Site, error) {
 	enrolling := false
+	var strong *Site // the first gate that signs user in, where no phone can be enrolled
 	for _, g := range s.realmGates() {
-		if len(g.Require) > 0 {
-			continue
-		}
-		enrolling = true
-		if g.admits(user) {
+		switch {
+		case len(g.Require) > 0:
+			if strong == nil && g.admits(user) {
+				strong = g
+			}
+		case g.admits(user):
 			return g, nil
+		default:
+			enrolling = true
 		}
 	}
-	if !enrolling {
+	switch {
+	case !enrolling:
 		return nil, &adminError{http.StatusConflict, fmt.Errorf("realm %s is served here only by gates with require %s, where no phone can be enrolled: add a gate without require for invites to lead to",
 			s.Realm, strings.Join(s.Require, " "))}
+	case strong != nil:
+		return nil, &adminError{http.StatusConflict, fmt.Errorf("no invite for %q: realm %s signs %s in only at gates with require (%s at %s), where no phone can be enrolled, "+
+			"and its gates that enroll phones are login forms (identity none) whose users do not name %s, so its link could never be used: "+
+			"add %s to such a gate's users, or serve the realm with a gate without require that signs in any name",
+			user, s.Realm, user, strings.Join(strong.Require, " "), strong.prefix(), user, user)}
 	}
 	return nil, unadmitted(s.Realm, user, fmt.Sprintf("no invite for %q", user), "its link could never be used")
 }

@@ -60,7 +60,14 @@ func (g *Gate) check() error {
 		return cfutil.OptionErrf("accent", "accent must be a colour like #2563eb, not %q", g.Accent)
 	}
 	if err := g.numberPolicy().Validate(); err != nil {
-		return cfutil.OptionErrf("allowed_regions", "%v", err)
+		key, pe := "allowed_regions", (*phone.PolicyError)(nil)
+		if errors.As(err, &pe) {
+			key = pe.Option
+		}
+		return &cfutil.OptionError{Key: key, Err: err}
+	}
+	if g.DefaultRegion != "" && !phone.KnownRegion(g.DefaultRegion) {
+		return cfutil.OptionErrf("default_region", "default_region %q is not a region code such as US or GB", g.DefaultRegion)
 	}
 	if g.AssertionHeader != "" && g.SigningAlg != "EdDSA" {
 		return cfutil.OptionErrf("assertion_header", "assertion_header needs signing_alg EdDSA, so that upstreams can verify it with public keys")

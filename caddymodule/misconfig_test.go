@@ -291,16 +291,21 @@ func TestEnclosingBlocksMustLetTheGatesPagesThrough(t *testing.T) {
 func TestABadConfigOpensNoStore(t *testing.T) {
 	sitetest.Parallel(t)
 	os.Unsetenv("SMSGATE_TEST_UNSET")
+	want := map[string]string{ // what the error says, where the test knows it
+		"templates_dir /nonexistent/smsgate-templates": "templates_dir /nonexistent/smsgate-templates: no *.html files",
+		"messages_dir /nonexistent/smsgate-messages":   "messages_dir /nonexistent/smsgate-messages: no *.json files",
+	}
 	for i, opts := range []string{
 		"signing_key {env.SMSGATE_TEST_UNSET}",
 		"templates_dir /nonexistent/smsgate-templates",
 		"messages_dir /nonexistent/smsgate-messages/[",
+		"messages_dir /nonexistent/smsgate-messages", // before: loaded, the admin's texts missing
 		"verify_only {env.SMSGATE_TEST_UNSET}",
 	} {
 		dir := filepath.Join(t.TempDir(), "store")
 		cfg := "{\n\tadmin localhost:{ADMIN_PORT}\n}\nhttp://localhost:{HTTP_PORT} {\n\tbasic_auth argon2id {\n\t\talice " + sitetest.DemoHash +
 			"\n\t}\n\tsmsgate {\n\t\tstore badger " + dir + "\n\t\tprovider log\n\t\t" + opts + "\n\t}\n}\n"
-		sitetest.AssertLoadError(t, cfg, "")
+		sitetest.AssertLoadError(t, cfg, want[opts])
 		if _, err := os.Stat(dir); !os.IsNotExist(err) {
 			t.Errorf("%d (%s): a refused config created %s (%v)", i, opts, dir, err)
 		}

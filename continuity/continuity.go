@@ -26,6 +26,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/smsgate/caddy-smsgate/store"
@@ -89,8 +90,13 @@ type Watch struct {
 	evictions int64
 	notice    func(Change) // Options.Notice
 
-	mu  sync.Mutex
-	rec *Record // the store's record, as last read
+	mu  sync.Mutex // one Check, SawUsers or Accept at a time
+	rec *Record    // the store's record, as last read (under mu)
+	// told is taken before mu is let go (show): what each turn found is
+	// heard (notice) and shown (seen) in the turns' order, and no reader
+	// waits while it is heard.
+	told sync.Mutex
+	seen atomic.Pointer[Record] // rec, once heard: what Frozen reads
 }
 
 // Options is what Open needs besides the store.
@@ -107,7 +113,9 @@ type Options struct {
 	// Notice, if set, hears what each Check noticed (the gate's log and
 	// alarms) before anyone can see it: Frozen does not report a freeze
 	// until Notice has heard of it, so a page that refuses an enrollment
-	// for it never comes before the alarm. It must not call the Watch.
+	// for it never comes before the alarm. It runs outside the Watch's
+	// lock (a slow events handler holds no reader of Frozen: they see the
+	// state before, meanwhile), and must not call the Watch.
 	Notice func(Change)
 }
 
@@ -128,14 +136,26 @@ func Open(ctx context.Context, st store.Store, o Options) (*Watch, Change, error
 // gate still remembers in memory, but a restart would forget).
 func (w *Watch) MarkerError() error { return w.marker.lastErr() }
 
-// Frozen is the store's freeze as last seen, or nil.
+// Frozen is the store's freeze as last seen (and heard: Options.Notice),
+// or nil. It waits for nothing.
 func (w *Watch) Frozen() *Freeze {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.rec == nil {
-		return nil
+	if rec := w.seen.Load(); rec != nil {
+		return rec.Frozen
 	}
-	return w.rec.Frozen
+	return nil
+}
+
+// show ends a turn that holds mu and found rec (and noticed ch, if not
+// nil): the next turn may begin while ch is heard, and rec is shown only
+// once it was, after every earlier turn's.
+func (w *Watch) show(rec *Record, ch *Change) {
+	w.told.Lock()
+	w.mu.Unlock()
+	defer w.told.Unlock()
+	if ch != nil && w.notice != nil {
+		w.notice(*ch)
+	}
+	w.seen.Store(rec)
 }
 
 // Check reads the store's epoch record and compares it with what the gate
@@ -143,10 +163,20 @@ func (w *Watch) Frozen() *Freeze {
 // gate has seen users freezes the store.
 func (w *Watch) Check(ctx context.Context) (Change, error) {
 	w.mu.Lock()
-	defer w.mu.Unlock()
+	rec, ch, err := w.check(ctx)
+	if err != nil {
+		w.mu.Unlock()
+		return Change{}, err
+	}
+	w.show(rec, &ch)
+	return ch, nil
+}
+
+// check is Check's turn, under mu.
+func (w *Watch) check(ctx context.Context) (*Record, Change, error) {
 	rec, err := w.read(ctx)
 	if err != nil {
-		return Change{}, err
+		return nil, Change{}, err
 	}
 	mem := w.marker.get()
 	var ch Change
@@ -155,13 +185,13 @@ func (w *Watch) Check(ctx context.Context) (Change, error) {
 		// A new store, or one that held no users when it was lost: nothing
 		// to protect. Every gate that finds it so agrees on one record.
 		if rec, err = w.create(ctx); err != nil {
-			return Change{}, err
+			return nil, Change{}, err
 		}
 		ch.Renewed = mem.ID != "" && mem.ID != rec.ID
 	case rec == nil:
 		frozen := &Record{ID: mem.ID, Created: w.now().UTC(), Users: true, Frozen: &Freeze{Since: w.now().UTC(), Reason: Wiped}}
 		if rec, err = w.putIfAbsent(ctx, frozen); err != nil {
-			return Change{}, err
+			return nil, Change{}, err
 		}
 		ch.Renewed = true
 	case rec.Frozen != nil || mem.ID == "" || rec.ID == mem.ID:
@@ -173,22 +203,19 @@ func (w *Watch) Check(ctx context.Context) (Change, error) {
 		// one had seen users: the store was replaced under it.
 		rec.Users, rec.Frozen = true, &Freeze{Since: w.now().UTC(), Reason: Replaced}
 		if err := w.put(ctx, rec); err != nil {
-			return Change{}, err
+			return nil, Change{}, err
 		}
 		ch.Renewed = true
 	}
 	if err := w.checkEvictions(ctx, rec); err != nil {
-		return Change{}, err
+		return nil, Change{}, err
 	}
 	if rec.Frozen != nil && (w.rec == nil || w.rec.Frozen == nil || ch.Renewed) {
 		ch.Frozen = rec.Frozen
 	}
-	if w.notice != nil {
-		w.notice(ch) // before w.rec shows it to anyone
-	}
 	w.rec = rec
 	w.marker.set(memory{ID: rec.ID, Users: mem.Users && rec.ID == mem.ID || rec.Users})
-	return ch, nil
+	return rec, ch, nil
 }
 
 // checkEvictions freezes rec, a store that holds users, when it evicted keys
@@ -220,17 +247,19 @@ func (w *Watch) checkEvictions(ctx context.Context, rec *Record) error {
 // admin's provisioning or import): from now on, losing them freezes it.
 func (w *Watch) SawUsers(ctx context.Context) error {
 	w.mu.Lock()
-	defer w.mu.Unlock()
 	if w.rec == nil || w.rec.Users {
+		w.mu.Unlock()
 		return nil
 	}
 	rec := *w.rec
 	rec.Users = true
 	if err := w.put(ctx, &rec); err != nil {
+		w.mu.Unlock()
 		return err
 	}
 	w.rec = &rec
 	w.marker.set(memory{ID: rec.ID, Users: true})
+	w.show(&rec, nil)
 	return nil
 }
 
@@ -243,23 +272,33 @@ var ErrNotFrozen = errors.New("the store is not frozen: there is nothing to acce
 // returns the record it replaced (nil if none).
 func (w *Watch) Accept(ctx context.Context, how string, force bool) (*Record, error) {
 	w.mu.Lock()
-	defer w.mu.Unlock()
-	old, err := w.read(ctx)
-	if err != nil {
-		return nil, err
+	old, rec, err := w.accept(ctx, how, force)
+	if rec == nil {
+		w.mu.Unlock()
+		return old, err
+	}
+	w.show(rec, nil)
+	return old, nil
+}
+
+// accept is Accept's turn, under mu: the record replaced, and the new one
+// (nil: none written).
+func (w *Watch) accept(ctx context.Context, how string, force bool) (old, rec *Record, err error) {
+	if old, err = w.read(ctx); err != nil {
+		return nil, nil, err
 	}
 	if !force && (old == nil || old.Frozen == nil) {
 		if old != nil || !w.marker.get().Users {
-			return old, ErrNotFrozen
+			return old, nil, ErrNotFrozen
 		}
 	}
-	rec := &Record{ID: newID(), Created: w.now().UTC(), Users: true, Accepted: how}
+	rec = &Record{ID: newID(), Created: w.now().UTC(), Users: true, Accepted: how}
 	if err := w.put(ctx, rec); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	w.rec = rec
 	w.marker.set(memory{ID: rec.ID, Users: true})
-	return old, nil
+	return old, rec, nil
 }
 
 // create makes a new store's record: PutIfAbsent, so that gates starting

@@ -21,7 +21,8 @@ import (
 // And when her session ended while one was held (the admin's revoke), the
 // held one, which added nothing, undid the adding: the app the other had
 // added, and been answered for, was removed (and the held one sent to the
-// login page). Only the one that added the app notifies and may undo it.
+// login page). Only the one that added the app notifies and may undo it;
+// the other, its session ended, is sent to sign in again all the same.
 func TestTwoAppConfirmsAtOnceAddOneApp(t *testing.T) {
 	sitetest.Parallel(t)
 	for _, kind := range []string{"badger", "redis"} {
@@ -56,10 +57,17 @@ func twoAppConfirms(t *testing.T, kind string, revoked bool) {
 			t.Fatalf("revoke: %d %s", st, out)
 		}
 	}
-	heldStatus := held.Release(t).StatusCode
+	heldRes := held.Release(t)
 	_, users := s.Admin("GET", "/smsgate/users?realm=localhost", "")
-	if apps := strings.Count(users, `"kind":"totp"`); res.StatusCode != http.StatusOK || heldStatus != http.StatusOK || apps != 1 {
-		t.Fatalf("two confirmations of one app at once: %d and, held, %d; %d apps, want 1: %s", res.StatusCode, heldStatus, apps, users)
+	if apps := strings.Count(users, `"kind":"totp"`); res.StatusCode != http.StatusOK || apps != 1 {
+		t.Fatalf("two confirmations of one app at once: %d and, held, %d; %d apps, want 1: %s", res.StatusCode, heldRes.StatusCode, apps, users)
+	}
+	// The held one, which found the app added, answers for its own
+	// session: done while it is live, else sent to sign in again, as a
+	// phone's second code is (before, done with the session ended).
+	if want := !revoked; (heldRes.StatusCode == http.StatusOK) != want ||
+		!want && (heldRes.StatusCode != http.StatusSeeOther || !strings.Contains(heldRes.Header.Get("Location"), "/.smsgate/login")) {
+		t.Errorf("the held confirmation, its session ended: %v: %d %s", revoked, heldRes.StatusCode, heldRes.Header.Get("Location"))
 	}
 	if added := noticesOf(s, "an authenticator app was added"); added != 1 {
 		t.Errorf("two confirmations of one app at once: %d notices of it, want 1: %q", added, s.Notices())

@@ -229,7 +229,7 @@ func (p *Pages) checkApp(req *request, c *enrollment.Challenge) {
 func (p *Pages) checked(req *request, c *enrollment.Challenge, res *signin.Result, err error, recovery bool) {
 	d := pageData{}
 	if err != nil {
-		if o := refuse(err); !recovery && o.Reason != "wrong_code" && !errors.As(err, new(*signin.CodeFormatError)) {
+		if !recovery && !errors.As(err, new(*enrollment.WrongCodeError)) && !errors.As(err, new(*signin.CodeFormatError)) {
 			c = nil // the challenge is over: offer a new code
 		}
 		d = p.verifyData(req, c, p.say(req, err))

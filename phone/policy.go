@@ -2,6 +2,7 @@ package phone
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -45,41 +46,60 @@ var typeNames = map[string]phonenumbers.PhoneNumberType{
 	"personal_number":      phonenumbers.PERSONAL_NUMBER,
 }
 
-// Validate checks the policy's names.
+// A PolicyError is a mistake in the policy, in the option it names as a
+// config writes it ("allowed_regions", "allowed_regions sms",
+// "deny_prefixes", "number_types voice"), so that a Caddyfile names its
+// line.
+type PolicyError struct {
+	Option string
+	Err    error
+}
+
+func (e *PolicyError) Error() string { return e.Err.Error() }
+func (e *PolicyError) Unwrap() error { return e.Err }
+
+// Validate checks the policy's names; a mistake is a *PolicyError.
 func (p *Policy) Validate() error {
-	lists := [][]string{p.AllowedRegions}
+	mistake := func(option, format string, args ...any) error {
+		return &PolicyError{Option: option, Err: fmt.Errorf(format, args...)}
+	}
+	lists := map[string][]string{"allowed_regions": p.AllowedRegions}
 	for ch, regions := range p.ChannelRegions {
 		if ch != "sms" && ch != "voice" {
-			return fmt.Errorf("allowed_regions: unknown channel %q", ch)
+			return mistake("allowed_regions", "allowed_regions: unknown channel %q", ch)
 		}
-		lists = append(lists, regions)
+		lists["allowed_regions "+ch] = regions
 	}
-	for _, list := range lists {
-		for _, r := range list {
-			if r != NonGeographic && !phonenumbers.GetSupportedRegions()[strings.ToUpper(r)] {
-				return fmt.Errorf("allowed_regions: %q is not a region code such as US or GB", r)
+	for _, option := range slices.Sorted(maps.Keys(lists)) {
+		for _, r := range lists[option] {
+			if r != NonGeographic && !KnownRegion(r) {
+				return mistake(option, "allowed_regions: %q is not a region code such as US or GB", r)
 			}
 		}
 	}
-	for _, prefixes := range [][]string{p.AllowPrefixes, p.DenyPrefixes} {
+	for option, prefixes := range map[string][]string{"allow_prefixes": p.AllowPrefixes, "deny_prefixes": p.DenyPrefixes} {
 		for _, pre := range prefixes {
 			if len(pre) < 2 || pre[0] != '+' || strings.Trim(pre[1:], "0123456789") != "" {
-				return fmt.Errorf("number prefix %q must be + and digits, like +4479", pre)
+				return mistake(option, "number prefix %q must be + and digits, like +4479", pre)
 			}
 		}
 	}
 	for ch, types := range p.Types {
 		if ch != "sms" && ch != "voice" {
-			return fmt.Errorf("number_types: unknown channel %q", ch)
+			return mistake("number_types", "number_types: unknown channel %q", ch)
 		}
 		for _, t := range types {
 			if _, ok := typeNames[t]; !ok {
-				return fmt.Errorf("number_types %s: unknown type %q (use mobile, fixed_line, fixed_line_or_mobile, voip, personal_number)", ch, t)
+				return mistake("number_types "+ch, "number_types %s: unknown type %q (use mobile, fixed_line, fixed_line_or_mobile, voip, personal_number)", ch, t)
 			}
 		}
 	}
 	return nil
 }
+
+// KnownRegion says whether r is a region code numbers are parsed for ("GB",
+// "us"; not NonGeographic).
+func KnownRegion(r string) bool { return phonenumbers.GetSupportedRegions()[strings.ToUpper(r)] }
 
 // NonGeographic is libphonenumber's region of numbers that belong to no
 // country: satellite phones, global networks, international freephone.

@@ -2,6 +2,7 @@ package providers
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 
@@ -74,6 +75,11 @@ func CheckConfig(raws []json.RawMessage, channels []string, host string) (verifi
 			}
 			verifies = true
 		}
+		if w, ok := m.(interface{ unwritten() error }); ok {
+			if err := w.unwritten(); err != nil {
+				return false, &cfutil.OptionError{Key: key, Err: err}
+			}
+		}
 		if l, ok := m.(*Log); ok && !l.AllowPublic && !localhost.Is(host) {
 			return false, cfutil.OptionErrf(key, "provider log writes codes to Caddy's log, so it sends only for localhost sites, and this site is %s: every send would fail. Use a real provider (or `provider log { allow_public }` to test a deployment)", host)
 		}
@@ -92,4 +98,27 @@ func CheckConfig(raws []json.RawMessage, channels []string, host string) (verifi
 		}
 	}
 	return verifies, nil
+}
+
+// What Provision would find missing, found unprovisioned (a config's
+// check, with the provider's line: CheckConfig): an option a provider
+// cannot send without, not written at all.
+
+func (t *Twilio) unwritten() error {
+	switch {
+	case t.AccountSID == "":
+		return errors.New("twilio: account_sid is required")
+	case t.APIKey != "" && t.APISecret == "":
+		return errors.New("twilio: api_key needs its api_secret")
+	case t.APIKey == "" && t.AuthToken == "":
+		return errors.New("twilio: auth_token is required (or api_key and api_secret)")
+	}
+	return nil
+}
+
+func (s *Signal) unwritten() error {
+	if s.URL == "" || s.Number == "" {
+		return errors.New("signal needs a url and a number")
+	}
+	return nil
 }

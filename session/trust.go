@@ -83,8 +83,8 @@ func (m *Manager) Trust(ctx context.Context, b Began, user, replaces, known, bro
 // record is still there, and that no sign-out everywhere or reset came
 // after it. It returns the trust.
 func (m *Manager) Trusted(ctx context.Context, token string) (string, *TrustedBrowser, error) {
-	var cl Claims
-	if token == "" || m.trustKeys().Verify(token, m.realm, &cl) != nil {
+	cl, ok := m.trustClaims(token)
+	if !ok {
 		return "", nil, ErrNotTrusted
 	}
 	before, err := RevokedBefore(ctx, m.store, m.realm, cl.Subject)
@@ -110,11 +110,17 @@ func (m *Manager) Trusted(ctx context.Context, token string) (string, *TrustedBr
 // trust's ID, if its signature, realm and expiry hold (whether the trust
 // still stands, Trusted says). For a sign-out, which ends it either way.
 func (m *Manager) TrustOf(token string) (user, id string, ok bool) {
-	var cl Claims
+	cl, ok := m.trustClaims(token)
+	return cl.Subject, cl.SID, ok
+}
+
+// trustClaims reads a trust token's claims, if its signature, realm and
+// expiry hold.
+func (m *Manager) trustClaims(token string) (cl Claims, ok bool) {
 	if token == "" || m.trustKeys().Verify(token, m.realm, &cl) != nil {
-		return "", "", false
+		return Claims{}, false
 	}
-	return cl.Subject, cl.SID, true
+	return cl, true
 }
 
 // TrustedBrowsers lists user's live trusts, the oldest first.

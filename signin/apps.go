@@ -21,9 +21,9 @@ func (s *Service) StartApp(ctx context.Context, realm, user string) (*enrollment
 // ConfirmApp adds the app once its first code is right, and tells the
 // user's phones; live is the asking session's (see Live). Of two
 // confirmations of one app at once (a double submit), the one that found
-// it added by the other answers as done and does nothing more: the other
-// tells the phones (once), and only it may undo the adding, for its own
-// session (TestTwoAppConfirmsAtOnceNotifyOnce).
+// it added by the other tells nobody (keptAdding): it answers as done
+// while its session is live, and is refused (ErrEnded) once it ended, as
+// a phone's second code is (TestTwoAppConfirmsAtOnceNotifyOnce).
 func (s *Service) ConfirmApp(ctx context.Context, sc enrollment.Scope, user, code, name string, live Live) error {
 	since := s.Devices.Now()
 	id, added, err := s.Devices.ConfirmApp(ctx, sc, user, code, name)
@@ -32,11 +32,11 @@ func (s *Service) ConfirmApp(ctx context.Context, sc enrollment.Scope, user, cod
 		s.audit("verify_failed", user, "", zap.String("reason", Reason(err)), zap.String("ip", sc.IP), zap.String("kind", "app"))
 		return err
 	}
+	if err := s.keptAdding(ctx, live, sc.Realm, user, id, since, added); err != nil {
+		return err
+	}
 	if !added {
 		return nil
-	}
-	if err := s.kept(ctx, live, s.removing(sc.Realm, user, id, since)); err != nil {
-		return err
 	}
 	s.audit("device_added", user, "", zap.String("device", id), zap.String("kind", "app"))
 	s.Notify(ctx, sc.Realm, user, "", words.Say("notice.app_added"))

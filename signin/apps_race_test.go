@@ -43,7 +43,9 @@ func (c *counted) take() int {
 // ended as soon as the first of them is answered (a sign-out everywhere,
 // say): the app stays, added once, and her phone is told of it once. Only
 // the confirmation that added the app tells the phones and may undo it;
-// the other, which found it added, does neither. On Badger and on a real
+// the other, which found it added, does neither (and, its session ended,
+// is refused all the same, as a phone's second code is: before, it
+// answered done without asking whether its session was live). On Badger and on a real
 // Redis, in every interleaving of their reads of the setup and of the
 // device list (storetest.Interleaver). Before, both told her phone (two
 // "app added" notices), and, the session ended, the one answered second
@@ -90,8 +92,8 @@ func TestTwoAppConfirmsAtOnceNotifyOnce(t *testing.T) {
 						if err != nil {
 							t.Fatal(err)
 						}
-						if n := notices.take(); len(list) != 1 || n != 1 {
-							t.Errorf("run %d: two confirmations of one app, the session ending at the first answer: %v (%v, %v): %d apps, %d notices; want 1 and 1",
+						if n := notices.take(); len(list) != 1 || n != 1 || errA != nil && errB != nil || ends && errA == nil && errB == nil {
+							t.Errorf("run %d: two confirmations of one app, the session ending at the first answer: %v (%v, %v): %d apps, %d notices; want 1 and 1, one answered, and the other refused once the session ended",
 								runs, ends, errA, errB, len(list), n)
 						}
 					}}

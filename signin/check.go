@@ -84,15 +84,9 @@ func (s *Service) Check(ctx context.Context, sc enrollment.Scope, f *Flow, user 
 			live = func(context.Context) (bool, error) { return false, nil } // a phone is added for a session only
 		}
 		// Of two checks of codes for one number at once (two tabs), the one
-		// that found the phone added by the other tells nobody and undoes
-		// nothing: the other tells the phones (once), and only it may undo
-		// the adding, for its own session. Its own session ended, it still
-		// signs nobody in (TestTwoPhoneAddsAtOnceNotifyOnce).
-		undo := s.removing(sc.Realm, done.User, done.DeviceID, since)
-		if !done.Added {
-			undo = func(context.Context) error { return nil }
-		}
-		if err := s.kept(ctx, live, undo); err != nil {
+		// that found the phone added by the other tells nobody
+		// (keptAdding; TestTwoPhoneAddsAtOnceNotifyOnce).
+		if err := s.keptAdding(ctx, live, sc.Realm, done.User, done.DeviceID, since, done.Added); err != nil {
 			return nil, cmpEnded(err, enrollment.ErrNoChallenge) // its code is used up: a new sign-in
 		}
 		if done.Added {

@@ -156,6 +156,20 @@ func (s *Service) kept(ctx context.Context, live Live, undo func(context.Context
 	return cmp.Or(err, ErrEnded)
 }
 
+// keptAdding checks the adding of user's device id, begun at since,
+// against live (kept). Of two addings of one device at once (a double
+// submit, two tabs), one adds it (added), and only that one may undo it,
+// for its own session; the other, which found it added, undoes nothing,
+// but answers for its own session all the same: refused (ErrEnded) once
+// that ended. Only the one that added it tells the user's phones.
+func (s *Service) keptAdding(ctx context.Context, live Live, realm, user, id string, since time.Time, added bool) error {
+	undo := func(context.Context) error { return nil }
+	if added {
+		undo = s.removing(realm, user, id, since)
+	}
+	return s.kept(ctx, live, undo)
+}
+
 // removing undoes the adding of user's device id, begun at since. A
 // device enrolled before that is one the user had (a phone added again is
 // found by its number, and its ID answered) and stays: an undone adding

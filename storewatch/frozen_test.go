@@ -2,6 +2,7 @@ package storewatch
 
 import (
 	"context"
+	"fmt"
 	"runtime"
 	"strings"
 	"sync/atomic"
@@ -39,25 +40,31 @@ func (h *heldAlarm) Write(e zapcore.Entry, _ []zapcore.Field) error {
 	return nil
 }
 
-// waitingForTheEpoch says whether a goroutine is blocked in
-// continuity.(*Watch).Frozen on the watch's lock.
-func waitingForTheEpoch() bool {
+// waitingInTheEpoch says whether a goroutine is blocked in the function
+// of continuity.(*Watch) named (Frozen, Check) on one of the watch's locks.
+func waitingInTheEpoch(function string) bool {
 	buf := make([]byte, 1<<20)
 	for g := range strings.SplitSeq(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
-		if strings.Contains(g, "continuity.(*Watch).Frozen") && strings.Contains(g, "sync.(*Mutex).lockSlow") {
+		if strings.Contains(g, "continuity.(*Watch)."+function) && strings.Contains(g, "sync.(*Mutex).lockSlow") {
 			return true
 		}
 	}
 	return false
 }
 
+// runs counts TestAFreezeIsLoggedBeforeItIsSeen's runs.
+var runs atomic.Int64
+
 // TestAFreezeIsLoggedBeforeItIsSeen: the watch finds the store wiped;
 // while the log is being told (the alarm held), whoever asks whether the
-// store is frozen (a page refusing an enrollment) waits for it: nobody is
-// refused for a freeze that is not in the log yet. Before, the freeze was
-// seen as soon as the check had read it, and logged after: a page could
-// answer "enrollments are paused" before the error was in the log
-// (TestWipedStoreFreezesEnrollment, once, on a loaded machine).
+// store is frozen (a page's GET) is answered at once, with the state
+// before (not frozen), and an enrollment's own check of the epoch waits
+// for the alarm: nobody is refused for a freeze that is not in the log
+// yet. Before, the freeze was seen as soon as the check had read it, and
+// logged after: a page could answer "enrollments are paused" before the
+// error was in the log (TestWipedStoreFreezesEnrollment, once, on a loaded
+// machine); and then the log and the Caddy event were written under the
+// watch's lock, so a slow events handler held every reader of Frozen.
 func TestAFreezeIsLoggedBeforeItIsSeen(t *testing.T) {
 	t.Setenv("XDG_DATA_HOME", t.TempDir()) // continuity's marker
 	ctx := context.Background()
@@ -67,7 +74,10 @@ func TestAFreezeIsLoggedBeforeItIsSeen(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = closeDB() })
 	log := &heldAlarm{entered: make(chan struct{}), release: make(chan struct{})}
-	w, _, err := Open(ctx, st, "a", &audit.Log{Logger: zap.New(log), Realm: "r"}, time.Now)
+	// A store of its own each run: this process remembers the last run's
+	// (-count), whose wipe its Open would find.
+	identity := fmt.Sprint(t.Name(), " ", runs.Add(1))
+	w, _, err := Open(ctx, st, identity, &audit.Log{Logger: zap.New(log), Realm: "r"}, time.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,22 +94,47 @@ func TestAFreezeIsLoggedBeforeItIsSeen(t *testing.T) {
 	checked := make(chan struct{})
 	go func() { defer close(checked); w.check(ctx) }()
 	<-log.entered
+	let := func() { close(log.release); <-checked }
 	type seen struct{ frozen, logged bool }
 	asked := make(chan seen, 1)
 	go func() { f := w.Epoch().Frozen(); asked <- seen{f != nil, log.written.Load()} }()
-	for !waitingForTheEpoch() {
+	var s seen
+	for waiting := false; !waiting; {
 		select {
-		case s := <-asked:
-			close(log.release)
-			<-checked
-			t.Fatalf("asked while the alarm was being written: frozen %v, in the log %v; want an answer only once it is", s.frozen, s.logged)
+		case s = <-asked:
+			waiting = true
+		default:
+			if waitingInTheEpoch("Frozen") {
+				let()
+				t.Fatal("asking whether the store is frozen waited for the alarm to be written")
+			}
+			runtime.Gosched()
+		}
+	}
+	if s.frozen {
+		let()
+		t.Fatalf("asked while the alarm was being written: frozen %v, in the log %v; want not frozen yet", s.frozen, s.logged)
+	}
+	// An enrollment's check, meanwhile: it waits for the alarm.
+	rechecked := make(chan seen, 1)
+	go func() {
+		_, err := w.Epoch().Check(ctx)
+		rechecked <- seen{err == nil && w.Epoch().Frozen() != nil, log.written.Load()}
+	}()
+	for !waitingInTheEpoch("Check") && !waitingInTheEpoch("show") {
+		select {
+		case s := <-rechecked:
+			let()
+			t.Fatalf("an enrollment's check while the alarm was being written: frozen %v, in the log %v; want it to wait", s.frozen, s.logged)
 		default:
 			runtime.Gosched()
 		}
 	}
-	close(log.release)
-	<-checked
-	if s := <-asked; !s.frozen || !s.logged {
-		t.Fatalf("frozen %v, in the log %v; want both", s.frozen, s.logged)
+	let()
+	if s := <-rechecked; !s.frozen || !s.logged {
+		t.Fatalf("an enrollment's check: frozen %v, in the log %v; want both", s.frozen, s.logged)
+	}
+	if !log.written.Load() || w.Epoch().Frozen() == nil {
+		t.Fatalf("after the check: frozen %v, in the log %v; want both", w.Epoch().Frozen() != nil, log.written.Load())
 	}
 }

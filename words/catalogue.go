@@ -43,7 +43,8 @@ func mustLoad() *Catalogue {
 }
 
 // Load reads the built-in catalogues and then dir's <lang>.json files (if
-// dir is set), which add languages or override texts. Without dir it is
+// dir is set; a dir without one is refused), which add languages or
+// override texts. Without dir it is
 // English, read once at start (a catalogue never changes once loaded):
 // every gate's Provision asks for it.
 func Load(dir string) (*Catalogue, error) {
@@ -66,6 +67,11 @@ func load(dir string) (*Catalogue, error) {
 		names, err := filepath.Glob(filepath.Join(dir, "*.json"))
 		if err != nil {
 			return nil, err
+		}
+		if len(names) == 0 {
+			// A folder misspelt, or not there on this machine: the
+			// admin's texts would be missing, untold.
+			return nil, fmt.Errorf("messages_dir %s: no *.json files", dir)
 		}
 		for _, name := range names {
 			raw, err := os.ReadFile(name)

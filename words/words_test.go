@@ -91,6 +91,18 @@ func TestAnAdminsCatalogueOnTop(t *testing.T) {
 	}
 }
 
+// TestAFolderWithoutCataloguesIsRefused: a messages_dir that holds no
+// <lang>.json (misspelt, or not on this machine) is refused, as a
+// templates_dir without templates is. Before, it loaded as if unset: the
+// admin's texts were missing, and nothing said so.
+func TestAFolderWithoutCataloguesIsRefused(t *testing.T) {
+	for _, dir := range []string{t.TempDir(), filepath.Join(t.TempDir(), "missing")} {
+		if _, err := Load(dir); err == nil || err.Error() != "messages_dir "+dir+": no *.json files" {
+			t.Errorf("Load(%s), a folder without catalogues: %v", dir, err)
+		}
+	}
+}
+
 func TestErrors(t *testing.T) {
 	e := New("code.expired")
 	wrapped := fmt.Errorf("checking: %w", e)
