@@ -189,6 +189,19 @@ func TestAnOldNameSessionOutlivesTheUpgradeOnly(t *testing.T) {
 	}
 	sitetest.ExpectBody(t, upgraded.GetURL(app.String()), "Hello, carol!")
 
+	// Its known-browser cookie too, by the gate's pages.
+	known := before.CookieOf(neighbourApp+"/", pages.HostPrefix+pages.KnownCookie)
+	upgraded.HTTP.Jar.SetCookies(app, []*http.Cookie{{Name: pages.KnownCookie, Value: known, Path: "/", Secure: true, HttpOnly: true}})
+	res = upgraded.GetURL(upgraded.WithPorts(neighbourApp + "/.smsgate/login"))
+	renamed, expired = false, false
+	for _, c := range res.Cookies() {
+		renamed = renamed || c.Name == pages.HostPrefix+pages.KnownCookie && c.Value == known && c.MaxAge > 0
+		expired = expired || c.Name == pages.KnownCookie && c.MaxAge < 0
+	}
+	if known == "" || !renamed || !expired {
+		t.Fatalf("the old-name known-browser cookie was not renamed (renamed %v, old one expired %v): %v", renamed, expired, res.Header["Set-Cookie"])
+	}
+
 	// A session issued since, under the old name: planted.
 	planter := sitetest.NewClient(t, "")
 	signInOverTLS(t, s, planter, "mallory")
@@ -240,4 +253,38 @@ func TestANeighboursPlantedTrustSignsNobodyIn(t *testing.T) {
 	again.HTTP.Jar.SetCookies(pagesURL, []*http.Cookie{{Name: trust.Name, Value: trust.Value, Path: "/.smsgate/", Secure: true}})
 	sitetest.Expect(t, again.GetURL(login), http.StatusSeeOther, "/")
 	sitetest.ExpectBody(t, again.GetURL(app.String()), "Hello, mallory!")
+}
+
+// TestCookieDomainIsLowerCased: a host name is any case; cookie_domain
+// SSO.Localhost is taken (the Caddyfile keeps it as written in the JSON,
+// which Provision lower-cases) and the cookies are for sso.localhost.
+func TestCookieDomainIsLowerCased(t *testing.T) {
+	sitetest.Parallel(t)
+	s := sitetest.Start(t, `http://auth.sso.localhost:{HTTP_PORT} {
+	smsgate {
+		identity none
+		enrollment closed
+		user carol +14155552671
+		realm sso.localhost
+		cookie_domain SSO.Localhost
+		store badger {DIR}
+		provider log
+	}
+	respond ok
+}`)
+	c := sitetest.NewClient(t, "")
+	portal := c.WithPorts("http://auth.sso.localhost:{HTTP_PORT}/.smsgate/")
+	m := sitetest.CSRFField.FindStringSubmatch(c.GetURL(portal + "login").Text)
+	if m == nil {
+		t.Fatal("no login form")
+	}
+	sitetest.Expect(t, c.PostURL(portal+"login", url.Values{"username": {"carol"}, "csrf": {m[1]}}), http.StatusSeeOther, "/.smsgate/verify")
+	res := c.PostURL(portal+"verify", url.Values{"code": {s.LastCode()}, "csrf": {m[1]}})
+	sitetest.Expect(t, res, http.StatusSeeOther, "/")
+	for _, line := range res.Header["Set-Cookie"] {
+		if strings.HasPrefix(line, pages.SessionCookie+"=") && strings.Contains(line, "; Domain=sso.localhost;") {
+			return
+		}
+	}
+	t.Fatalf("no session cookie for sso.localhost: %q", res.Header["Set-Cookie"])
 }
