@@ -123,7 +123,10 @@ func (p *Pages) OldCounts(r *http.Request, cl *session.Claims) bool {
 // prefixed name written, the old one expired), as the pages' next answer
 // would.
 func (p *Pages) OldSession(w http.ResponseWriter, r *http.Request, token string, cl *session.Claims) bool {
-	if !p.OldCounts(r, cl) {
+	switch {
+	case !secure(r):
+		return true // the name written here
+	case cl.IssuedAt == nil || !p.Sessions.IssuedBeforeRename(cl.IssuedAt.Time):
 		return false
 	}
 	p.rename(w, r, SessionCookie, token, cl)
@@ -142,10 +145,10 @@ func (p *Pages) renameSession(req *request) {
 
 // rename writes a site-wide cookie found under its old name (token, whose
 // claims are cl) under its prefixed name, for the rest of its token's
-// life, and expires the old: only on a Secure request (elsewhere the old
-// name is the one written).
+// life, and expires the old: only for a Secure request (elsewhere the old
+// name is the one written; the callers ask).
 func (p *Pages) rename(w http.ResponseWriter, r *http.Request, name, token string, cl *session.Claims) {
-	if !secure(r) || cl.ExpiresAt == nil {
+	if cl.ExpiresAt == nil {
 		return
 	}
 	if left := int(cl.ExpiresAt.Sub(p.Now()) / time.Second); left > 0 {

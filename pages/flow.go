@@ -151,7 +151,7 @@ func newest(knowns []*session.Claims) *session.Claims {
 // name is written and the request carries none, the newest under the old
 // name is renamed in the answer.
 func (p *Pages) readKnown(req *request) {
-	r := req.r
+	r, sec := req.r, secure(req.r)
 	var old *session.Claims
 	var oldToken string
 	var named []string // the browsers the prefixed name names
@@ -168,7 +168,7 @@ func (p *Pages) readKnown(req *request) {
 				if old == nil || cl.IssuedAt.After(old.IssuedAt.Time) {
 					old, oldToken = cl, c.Value
 				}
-				if secure(r) && !slices.Contains(named, cl.Browser) {
+				if sec && !slices.Contains(named, cl.Browser) {
 					req.oldNamed = append(req.oldNamed, cl.Browser)
 				}
 			} else {
@@ -177,7 +177,7 @@ func (p *Pages) readKnown(req *request) {
 			req.knowns = append(req.knowns, cl)
 		}
 	}
-	if old != nil && len(r.CookiesNamed(Prefixed(KnownCookie, p.CookieDomain))) == 0 {
+	if old != nil && sec && len(named) == 0 {
 		p.rename(req.w, r, KnownCookie, oldToken, old)
 	}
 }
