@@ -221,13 +221,19 @@ func expire(w http.ResponseWriter, r *http.Request, name, domain string) {
 
 // requestHost is the request's host, lower case, without port: only for
 // what the client's own answer looks like (a Secure cookie or not), never
-// for realms, messages or decisions about other users.
+// for realms, messages or decisions about other users. It allocates
+// nothing for a host in lower case (secure asks it on every request to
+// the app that carries a session under its old name, as on localhost).
 func requestHost(r *http.Request) string {
 	host := r.Host
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		host = h
+	if rest, ok := strings.CutPrefix(host, "["); ok {
+		if end := strings.IndexByte(rest, ']'); end >= 0 {
+			host = rest[:end]
+		}
+	} else if i := strings.IndexByte(host, ':'); i >= 0 && strings.IndexByte(host[i+1:], ':') < 0 {
+		host = host[:i]
 	}
-	return strings.ToLower(strings.Trim(host, "[]"))
+	return strings.ToLower(host)
 }
 
 // ClientIP is the client's address as Caddy determined it: the peer, or
