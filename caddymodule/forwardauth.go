@@ -41,12 +41,15 @@ func (g *gate) authCheck(w http.ResponseWriter, r *http.Request) error {
 		}
 		maxAge = min(d, cmp.Or(maxAge, d)) // stricter only: Caddy's forward_auth passes the client's query on
 	}
-	found := cookies.Find(r.Header, pages.SessionCookie) // admit strips it unread
+	found, old := pages.FindSession(r.Header, g.hot.cookieDomain) // admit strips it unread
 	cl, _, amrs := g.hot.sessions.Cached(r.Context(), found.Value)
 	if cl == nil && found.Value != "" {
 		if cl = g.sessions.Uncached(store.WithBudget(r.Context(), store.RequestBudget), found.Value); cl != nil {
 			amrs = uint8(signin.AMRsOf(cl.AMR))
 		}
+	}
+	if old && cl != nil && !g.pages.OldCounts(r, cl) {
+		cl = nil // planted under the old name (the proxy's answer renames nothing)
 	}
 	repl := replacer(r)
 	if repl == nil { // outside Caddy's server

@@ -19,10 +19,6 @@ import (
 	"github.com/smsgate/caddy-smsgate/store"
 )
 
-// gateCookies are the cookies no upstream sees: the bearer tokens (the
-// session, a trusted browser's) and the gate's own state.
-var gateCookies = []string{pages.SessionCookie, pages.FlowCookie, pages.KnownCookie, pages.TrustCookie}
-
 // ServeHTTP lets authenticated requests through to next, serves the gate's
 // own pages, and turns everyone else away. What may use the store holds
 // the drain (after Cleanup: handOff); a repeat visit does not. Its code is
@@ -50,7 +46,7 @@ func (g *gate) serve(w http.ResponseWriter, r *http.Request, next caddyhttp.Hand
 		g.logNoIdentity(r)
 		return caddyhttp.Error(http.StatusUnauthorized, errNoFirstFactor)
 	}
-	found := cookies.Find(r.Header, pages.SessionCookie)
+	found, old := pages.FindSession(r.Header, h.cookieDomain)
 	token := found.Value
 	cl, lookup, amrs := h.sessions.Cached(r.Context(), token)
 	if cl == nil && token != "" {
@@ -58,6 +54,9 @@ func (g *gate) serve(w http.ResponseWriter, r *http.Request, next caddyhttp.Hand
 		if cl, lookup, amrs, err = g.uncached(r, token); err != nil {
 			return g.handOff(w, r, next) // errReplaced
 		}
+	}
+	if old && cl != nil && !g.pages.OldSession(w, r, token, cl) {
+		cl = nil // planted under the old name: the gate writes the prefixed one
 	}
 	if cl != nil && (h.anySession && h.earns.Holds(signin.AMRs(amrs)) || g.passes(cl, amrs, user)) {
 		if !g.admit(r, repl, cl, lookup, found) {
@@ -71,10 +70,10 @@ func (g *gate) serve(w http.ResponseWriter, r *http.Request, next caddyhttp.Hand
 // hot is what ServeHTTP reads, in one line made when Provision ends (the
 // cache's table too: session.Repeat); anySession: see everySessionPasses.
 type hot struct {
-	prefix                            string // PathPrefix
-	sessions                          session.Repeat
-	earns                             signin.AMRs // g.policy.Earns(): anySession, against the cache entry's amr bits
-	assertion, noIdentity, anySession bool
+	prefix                                          string // PathPrefix
+	sessions                                        session.Repeat
+	earns                                           signin.AMRs // g.policy.Earns(): anySession, against the cache entry's amr bits
+	assertion, noIdentity, anySession, cookieDomain bool
 }
 
 // own serves the gate's own paths (under its prefix), holding the drain.
@@ -138,7 +137,7 @@ func (g *gate) admit(r *http.Request, repl *caddy.Replacer, cl *session.Claims, 
 	// factor that set {http.auth.user.id} itself set the same user
 	// (accepts checked).
 	repl.Map(lookup)
-	found.Strip(r.Header, gateCookies...)
+	found.Strip(r.Header, pages.GateCookies...)
 	return true
 }
 

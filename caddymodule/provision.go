@@ -90,7 +90,7 @@ func (g *gate) start(c *Gate) {
 	}
 	g.loginPage = c.PortalURL + c.PathPrefix + "login"
 	g.hot = hot{prefix: c.PathPrefix, assertion: c.AssertionHeader != "", sessions: g.sessions.Repeat(),
-		earns: g.policy.Earns(), noIdentity: c.Identity == IdentityNone, anySession: g.everySessionPasses()}
+		earns: g.policy.Earns(), noIdentity: c.Identity == IdentityNone, anySession: g.everySessionPasses(), cookieDomain: c.CookieDomain != ""}
 }
 
 // settled is what the checked config gives the later steps.

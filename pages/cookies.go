@@ -12,13 +12,16 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"golang.org/x/net/publicsuffix"
 
+	"github.com/smsgate/caddy-smsgate/internal/cookies"
 	"github.com/smsgate/caddy-smsgate/internal/localhost"
 	"github.com/smsgate/caddy-smsgate/session"
 	"github.com/smsgate/caddy-smsgate/signin"
 )
 
-// The gate's cookies. The module takes all of them off a request before it
-// passes it on: the session and a trusted browser's are bearer tokens.
+// The gate's cookies, by their names on plain http at loopback (where a
+// browser takes no Secure cookie) and before this release everywhere. The
+// module takes all of them off a request before it passes it on
+// (GateCookies): the session and a trusted browser's are bearer tokens.
 const (
 	SessionCookie = "smsgate_session"
 	FlowCookie    = "smsgate_flow"
@@ -28,19 +31,129 @@ const (
 	TrustCookie = "smsgate_trust"
 )
 
+// The prefixes of the site-wide cookies (the session's, the known
+// browser's) wherever they are Secure. A browser takes a __Host- cookie
+// only from the host itself, Secure, with Path=/ and no Domain, so no
+// other host under the registrable domain can plant one beside the
+// visitor's (a session of its own, sent first: a login CSRF). With
+// cookie_domain the cookie is for every host under it, which __Host-
+// forbids: __Secure- then, and each host under the domain can plant one.
+const (
+	HostPrefix   = "__Host-"
+	SecurePrefix = "__Secure-"
+)
+
+// Prefixed is the name a site-wide cookie (SessionCookie, KnownCookie)
+// has where it is Secure: __Host- for the site alone, __Secure- with a
+// cookie_domain. It is the only name the gate reads such a cookie by,
+// but the old one (Pages.OldCounts).
+func Prefixed(name, cookieDomain string) string {
+	if cookieDomain == "" {
+		return HostPrefix + name
+	}
+	return SecurePrefix + name
+}
+
+// GateCookies are every name the gate's cookies may have, old and new:
+// none reaches an upstream (a planted one neither).
+var GateCookies = []string{
+	HostPrefix + SessionCookie, SecurePrefix + SessionCookie, SessionCookie,
+	HostPrefix + KnownCookie, SecurePrefix + KnownCookie, KnownCookie,
+	FlowCookie, TrustCookie,
+}
+
 // session is the verified claims of the request's session cookie, or nil
 // — nil too for a session earned with a kind this gate does not take (its
 // factors dropped it): it is no session here, for the devices page, a
 // step-up or the console (signin.Policy.Earned).
 func (p *Pages) session(r *http.Request) *session.Claims {
-	c, err := r.Cookie(SessionCookie)
-	if err != nil {
+	token, old := p.sessionToken(r)
+	if token == "" {
 		return nil
 	}
-	if cl := p.Sessions.Check(r.Context(), c.Value); cl != nil && p.Policy.Earned(cl.AMR) {
+	if cl := p.Sessions.Check(r.Context(), token); cl != nil && (!old || p.OldCounts(r, cl)) && p.Policy.Earned(cl.AMR) {
 		return cl
 	}
 	return nil
+}
+
+// sessionToken is the request's session cookie: under its prefixed name,
+// else under its old name (old), which counts only as OldCounts says.
+func (p *Pages) sessionToken(r *http.Request) (token string, old bool) {
+	if c, err := r.Cookie(Prefixed(SessionCookie, p.CookieDomain)); err == nil {
+		return c.Value, false
+	}
+	if c, err := r.Cookie(SessionCookie); err == nil {
+		return c.Value, true
+	}
+	return "", false
+}
+
+// FindSession is the module's look for the session cookie (cookies.Find,
+// on every request to the app): under its prefixed name (domain: with a
+// cookie_domain), else under its old name (old), which counts only as
+// OldSession says.
+func FindSession(h http.Header, domain bool) (found cookies.Found, old bool) {
+	name := HostPrefix + SessionCookie
+	if domain {
+		name = SecurePrefix + SessionCookie
+	}
+	if found = cookies.Find(h, name); found.Value != "" {
+		return found, false
+	}
+	return cookies.Find(h, SessionCookie), true
+}
+
+// OldCounts reports whether a cookie found under its old name, whose
+// token cl verified, counts: always where the gate still writes that name
+// (plain http at loopback); elsewhere only a token issued before the
+// cookies were renamed on this store (the browser's own from before the
+// upgrade: session.Manager.IssuedBeforeRename). One issued since was
+// planted: the gate writes no such cookie any more.
+func (p *Pages) OldCounts(r *http.Request, cl *session.Claims) bool {
+	if !secure(r) {
+		return true
+	}
+	return cl.IssuedAt != nil && p.Sessions.IssuedBeforeRename(cl.IssuedAt.Time)
+}
+
+// OldSession is OldCounts for the session cookie the module found under
+// its old name on a request to the app (cl its verified claims, token its
+// value): when it counts on a Secure request, w's answer renames it (the
+// prefixed name written, the old one expired), as the pages' next answer
+// would.
+func (p *Pages) OldSession(w http.ResponseWriter, r *http.Request, token string, cl *session.Claims) bool {
+	switch {
+	case !secure(r):
+		return true // the name written here
+	case cl.IssuedAt == nil || !p.Sessions.IssuedBeforeRename(cl.IssuedAt.Time):
+		return false
+	}
+	p.rename(w, r, SessionCookie, token, cl)
+	return true
+}
+
+// renameSession renames the request's session cookie in the answer when
+// it comes under its old name and counts (OldSession).
+func (p *Pages) renameSession(req *request) {
+	if token, old := p.sessionToken(req.r); old && secure(req.r) {
+		if cl := p.Sessions.Check(req.r.Context(), token); cl != nil {
+			p.OldSession(req.w, req.r, token, cl)
+		}
+	}
+}
+
+// rename writes a site-wide cookie found under its old name (token, whose
+// claims are cl) under its prefixed name, for the rest of its token's
+// life, and expires the old: only for a Secure request (elsewhere the old
+// name is the one written; the callers ask).
+func (p *Pages) rename(w http.ResponseWriter, r *http.Request, name, token string, cl *session.Claims) {
+	if cl.ExpiresAt == nil {
+		return
+	}
+	if left := int(cl.ExpiresAt.Sub(p.Now()) / time.Second); left > 0 {
+		p.setSiteCookie(w, r, name, token, left)
+	}
 }
 
 // live is cl's session's signin.Live: asked again, in the store, once a
@@ -62,28 +175,65 @@ func cookie(r *http.Request, name, value, path string, maxAge int) *http.Cookie 
 		Path:     path,
 		MaxAge:   maxAge,
 		HttpOnly: true,
-		Secure:   r.TLS != nil || !localhost.Is(requestHost(r)),
+		Secure:   secure(r),
 		SameSite: http.SameSiteLaxMode,
 	}
 }
 
-// setSessionCookie writes the session cookie, for the whole parent domain
-// when cookie_domain is set (one sign-in for every app under it).
-func (p *Pages) setSessionCookie(w http.ResponseWriter, r *http.Request, value string, maxAge int) {
-	c := cookie(r, SessionCookie, value, "/", maxAge)
+// secure reports whether the gate's cookies are Secure in the answer to
+// r: everywhere but plain http at loopback.
+func secure(r *http.Request) bool { return r.TLS != nil || !localhost.Is(requestHost(r)) }
+
+// setSiteCookie writes a site-wide cookie (SessionCookie, KnownCookie;
+// value "" with maxAge -1 ends it): for the whole site, and for the whole
+// parent domain when cookie_domain is set (one sign-in for every app
+// under it), the one place that says so. Where it is Secure it has its
+// prefixed name, and the old name the request carries is expired as the
+// gate wrote it: for the host, and for cookie_domain.
+func (p *Pages) setSiteCookie(w http.ResponseWriter, r *http.Request, name, value string, maxAge int) {
+	c := cookie(r, name, value, "/", maxAge)
 	c.Domain = p.CookieDomain
+	if c.Secure {
+		c.Name = Prefixed(name, p.CookieDomain)
+	}
+	_, err := r.Cookie(name)
+	switch {
+	case c.Name != name && err == nil:
+		expire(w, r, name, "")
+		if p.CookieDomain != "" {
+			expire(w, r, name, p.CookieDomain)
+		}
+	case c.Name == name && c.Domain != "" && name == KnownCookie:
+		// The host's own copy (written before the known-browser cookie
+		// was for the domain) goes: the browser would send it first.
+		expire(w, r, name, "")
+	}
+	http.SetCookie(w, c)
+}
+
+// expire ends the cookie name written for domain ("": the host alone),
+// Path=/.
+func expire(w http.ResponseWriter, r *http.Request, name, domain string) {
+	c := cookie(r, name, "", "/", -1)
+	c.Domain = domain
 	http.SetCookie(w, c)
 }
 
 // requestHost is the request's host, lower case, without port: only for
 // what the client's own answer looks like (a Secure cookie or not), never
-// for realms, messages or decisions about other users.
+// for realms, messages or decisions about other users. It allocates
+// nothing for a host in lower case (secure asks it on every request to
+// the app that carries a session under its old name, as on localhost).
 func requestHost(r *http.Request) string {
 	host := r.Host
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		host = h
+	if rest, ok := strings.CutPrefix(host, "["); ok {
+		if end := strings.IndexByte(rest, ']'); end >= 0 {
+			host = rest[:end]
+		}
+	} else if i := strings.IndexByte(host, ':'); i >= 0 && strings.IndexByte(host[i+1:], ':') < 0 {
+		host = host[:i]
 	}
-	return strings.ToLower(strings.Trim(host, "[]"))
+	return strings.ToLower(host)
 }
 
 // ClientIP is the client's address as Caddy determined it: the peer, or

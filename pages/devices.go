@@ -213,7 +213,7 @@ func (p *Pages) sweeping(req *request, cl *session.Claims, action string) {
 			return
 		}
 		p.Audit("signed_out_everywhere", user, "")
-		p.setSessionCookie(req.w, req.r, "", -1)
+		p.setSiteCookie(req.w, req.r, SessionCookie, "", -1)
 		setCookie(req.w, req.r, TrustCookie, "", p.PathPrefix, -1)
 		setCookie(req.w, req.r, FlowCookie, "", p.PathPrefix, -1)
 		p.pageNoFlow(req, http.StatusOK, "signed_out", pageData{})

@@ -3,6 +3,7 @@ package pages
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -119,24 +120,24 @@ const knownLifetime = session.KnownLifetime
 // stolen browser) is a stranger's again, with no window of guesses or
 // send budget of the owner's (session.StillKnown). The error is the
 // store's, when it cannot say.
-func (p *Pages) knownUser(r *http.Request) (string, error) {
-	cl := p.knownClaims(r)
+func (p *Pages) knownUser(req *request) (string, error) {
+	cl := newest(req.knowns)
 	if cl == nil {
 		return "", nil
 	}
-	if known, err := session.StillKnown(r.Context(), p.Store, p.Realm, cl.Subject, cl.SID, cl.IssuedAt.Time); !known {
+	if known, err := session.StillKnown(req.r.Context(), p.Store, p.Realm, cl.Subject, cl.SID, cl.IssuedAt.Time); !known {
 		return "", err
 	}
 	return cl.Subject, nil
 }
 
-// knownClaims is this browser's known-browser cookie, verified (not
-// whether it still counts: knownUser), or nil: the newest of those the
-// request carries (one for the host only, from before the cookie was
-// kept for cookie_domain, may come with it until the next sign-in).
-func (p *Pages) knownClaims(r *http.Request) *session.Claims {
+// newest is the newest of a request's known-browser cookies (not whether
+// it still counts: knownUser), or nil: one for the host only, from before
+// the cookie was kept for cookie_domain, may come with the domain's until
+// the next sign-in.
+func newest(knowns []*session.Claims) *session.Claims {
 	var newest *session.Claims
-	for _, cl := range p.knownAll(r) {
+	for _, cl := range knowns {
 		if newest == nil || cl.IssuedAt.After(newest.IssuedAt.Time) {
 			newest = cl
 		}
@@ -144,16 +145,41 @@ func (p *Pages) knownClaims(r *http.Request) *session.Claims {
 	return newest
 }
 
-// knownAll are the request's known-browser cookies that verify.
-func (p *Pages) knownAll(r *http.Request) []*session.Claims {
-	var all []*session.Claims
-	for _, c := range r.CookiesNamed(KnownCookie) {
-		cl := new(session.Claims)
-		if p.Known.Verify(c.Value, p.Realm, cl) == nil && cl.IssuedAt != nil {
-			all = append(all, cl)
+// readKnown reads the request's known-browser cookies once, for the whole
+// request (req.knowns): every one that verifies, under its prefixed name,
+// and under its old name those that count (OldCounts). Where the prefixed
+// name is written and the request carries none, the newest under the old
+// name is renamed in the answer.
+func (p *Pages) readKnown(req *request) {
+	r, sec := req.r, secure(req.r)
+	var old *session.Claims
+	var oldToken string
+	var named []string // the browsers the prefixed name names
+	for _, name := range []string{Prefixed(KnownCookie, p.CookieDomain), KnownCookie} {
+		for _, c := range r.CookiesNamed(name) {
+			cl := new(session.Claims)
+			if p.Known.Verify(c.Value, p.Realm, cl) != nil || cl.IssuedAt == nil {
+				continue
+			}
+			if name == KnownCookie {
+				if !p.OldCounts(r, cl) {
+					continue
+				}
+				if old == nil || cl.IssuedAt.After(old.IssuedAt.Time) {
+					old, oldToken = cl, c.Value
+				}
+				if sec && !slices.Contains(named, cl.Browser) {
+					req.oldNamed = append(req.oldNamed, cl.Browser)
+				}
+			} else {
+				named = append(named, cl.Browser)
+			}
+			req.knowns = append(req.knowns, cl)
 		}
 	}
-	return all
+	if old != nil && sec && len(named) == 0 {
+		p.rename(req.w, r, KnownCookie, oldToken, old)
+	}
 }
 
 // browserID names this browser (Claims.Browser): its known-browser
@@ -161,7 +187,7 @@ func (p *Pages) knownAll(r *http.Request) []*session.Claims {
 // new one, which the cookie rememberBrowser writes then carries.
 func (p *Pages) browserID(req *request) string {
 	if req.browser == "" {
-		if cl := p.knownClaims(req.r); cl != nil && cl.Browser != "" {
+		if cl := newest(req.knowns); cl != nil && cl.Browser != "" {
 			req.browser = cl.Browser
 		} else {
 			req.browser = enrollment.RandomID()[:16]
@@ -187,11 +213,5 @@ func (p *Pages) rememberBrowser(req *request, user, sid string) {
 	// session is: every gate of the realm (a route that requires an app
 	// has its own pages; a portal's other hosts) knows the browser, and a
 	// sign-out at any of them ends the trusts it earned at the others.
-	c := cookie(req.r, KnownCookie, token, "/", int(knownLifetime/time.Second))
-	if c.Domain = p.CookieDomain; c.Domain != "" {
-		// The host's own copy (written before the cookie was for the
-		// domain) goes: the browser would send it first.
-		setCookie(req.w, req.r, KnownCookie, "", "/", -1)
-	}
-	http.SetCookie(req.w, c)
+	p.setSiteCookie(req.w, req.r, KnownCookie, token, int(knownLifetime/time.Second))
 }

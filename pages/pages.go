@@ -144,8 +144,10 @@ func (p *Pages) ServeHTTP(w http.ResponseWriter, r *http.Request) error {
 	}
 	req.flow = p.readFlow(r, req.realm)
 	req.user = p.SignIn.User(prior, &req.flow.Flow)
+	p.readKnown(req)
+	p.renameSession(req)
 	var err error
-	if req.known, err = p.knownUser(r); err != nil {
+	if req.known, err = p.knownUser(req); err != nil {
 		p.Logger.Error("reading whether this browser is still known", zap.Error(err))
 		p.unavailable(req)
 		return nil

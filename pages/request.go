@@ -44,6 +44,11 @@ type request struct {
 	region, example string
 	// known is whom this browser signed in as before, or "".
 	known string
+	// knowns are the request's known-browser cookies that verify, read
+	// once (readKnown); oldNamed, the browsers named only by those under
+	// the cookie's old name on a Secure request (see earnedHere).
+	knowns   []*session.Claims
+	oldNamed []string
 	// browser names this browser, once browserID made or read it.
 	browser string
 	// form holds the submitted fields of a POST.

@@ -28,11 +28,11 @@ func (p *Pages) signOut(req *request) (signedIn, ok bool) {
 	// Whose trusts end, and which by their IDs.
 	ends := map[string][]string{}
 	// Every known-browser cookie the request carries, not only the newest
-	// (knownClaims): one another host of the domain planted beside this
+	// (newest): one another host of the domain planted beside this
 	// browser's own (a longer Path, Domain=) must not hide the name the
 	// browser's trusts carry.
 	var browsers []string
-	for _, known := range p.knownAll(req.r) {
+	for _, known := range req.knowns {
 		if known.Browser != "" && !slices.Contains(browsers, known.Browser) {
 			browsers = append(browsers, known.Browser)
 		}
@@ -41,9 +41,10 @@ func (p *Pages) signOut(req *request) (signedIn, ok bool) {
 		}
 	}
 	var cl *session.Claims
-	c, err := req.r.Cookie(SessionCookie)
-	if err == nil {
-		if cl, err = p.Sessions.Verify(c.Value); err != nil {
+	token, old := p.sessionToken(req.r)
+	if token != "" {
+		var err error
+		if cl, err = p.Sessions.Verify(token); err != nil || old && !p.OldCounts(req.r, cl) {
 			cl = nil
 		}
 	}
@@ -81,7 +82,7 @@ func (p *Pages) signOut(req *request) (signedIn, ok bool) {
 		}
 	}
 	if cl != nil {
-		ended, err := p.Sessions.Revoke(ctx, c.Value, cl)
+		ended, err := p.Sessions.Revoke(ctx, token, cl)
 		if err != nil {
 			p.Logger.Error("signing out: revoking the session", zap.Error(err))
 			p.unavailable(req)
@@ -91,7 +92,7 @@ func (p *Pages) signOut(req *request) (signedIn, ok bool) {
 			p.Audit("signed_out", cl.Subject, "")
 		}
 	}
-	p.setSessionCookie(req.w, req.r, "", -1)
+	p.setSiteCookie(req.w, req.r, SessionCookie, "", -1)
 	setCookie(req.w, req.r, TrustCookie, "", p.PathPrefix, -1)
 	setCookie(req.w, req.r, FlowCookie, "", p.PathPrefix, -1)
 	return signedIn, true

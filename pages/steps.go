@@ -294,7 +294,7 @@ func (p *Pages) signedIn(req *request, res *signin.Result) {
 		p.unavailable(req)
 		return
 	}
-	p.setSessionCookie(req.w, req.r, token, int(p.Sessions.Lifetime()/time.Second))
+	p.setSiteCookie(req.w, req.r, SessionCookie, token, int(p.Sessions.Lifetime()/time.Second))
 	p.Metrics.SignIns.WithLabelValues(res.AMR[0]).Inc()
 	rd := req.flow.RD
 	if rd == "" {

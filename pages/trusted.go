@@ -3,6 +3,7 @@ package pages
 import (
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -35,6 +36,8 @@ func (p *Pages) trustedSignIn(req *request) bool {
 		return false // no trust cookie
 	case !p.SignIn.Identity.Admits(user, req.user):
 		return false // another first factor: that user signs in as usual
+	case !p.earnedHere(req, tb):
+		return false // planted: another browser earned it
 	case !p.Policy.Earned(tb.AMR):
 		return false // earned with a kind this gate no longer takes: a code, then (the trust is kept, should the kind come back)
 	case !p.Now().Before(tb.Created.Add(p.Remember)):
@@ -47,7 +50,7 @@ func (p *Pages) trustedSignIn(req *request) bool {
 		p.Logger.Error("signing session", zap.Error(err))
 		return false
 	}
-	p.setSessionCookie(req.w, req.r, session, int(p.Sessions.Lifetime()/time.Second))
+	p.setSiteCookie(req.w, req.r, SessionCookie, session, int(p.Sessions.Lifetime()/time.Second))
 	setCookie(req.w, req.r, FlowCookie, "", p.PathPrefix, -1)
 	p.rememberBrowser(req, user, sid) // known by this session now: the admin's end of it ends that too
 	p.Audit("signed_in_trusted", user, "", zap.String("browser", tb.ID))
@@ -58,6 +61,32 @@ func (p *Pages) trustedSignIn(req *request) bool {
 	}
 	http.Redirect(req.w, req.r, rd, http.StatusSeeOther)
 	return true
+}
+
+// earnedHere reports whether this browser earned the trust tb (whose
+// cookie it shows): tb names the browser that earned it (its known-browser
+// cookie's name for it, written with the trust cookie), and only a
+// known-browser cookie under its prefixed name says which browser this
+// is, on a Secure request: the trust cookie lives under the gate's pages
+// (its path_prefix), where no __Host- name is possible, so another host
+// of the registrable domain can plant one of its own user's (Domain=, a
+// longer Path), which would sign the visitor in as that user at a login
+// form. A trust earned before the cookies were renamed on this store may
+// name no browser, or one only an old-name cookie names (OldCounts).
+func (p *Pages) earnedHere(req *request, tb *session.TrustedBrowser) bool {
+	if !secure(req.r) {
+		return true // plain http at loopback: no prefixed names
+	}
+	before := p.Sessions.IssuedBeforeRename(tb.Created)
+	if tb.Known == "" {
+		return before
+	}
+	for _, cl := range req.knowns {
+		if cl.Browser == tb.Known && (before || !slices.Contains(req.oldNamed, tb.Known)) {
+			return true
+		}
+	}
+	return false
 }
 
 // browserTrust is the trust this browser's cookie holds, and its user: tb

@@ -101,6 +101,9 @@ func TestNginxAuthRequest(t *testing.T) {
 		"smsgate_session=" + session + "; smsgate_session_x=2": "smsgate_session_x=2",
 		"a=1; smsgate_known=k; smsgate_session=" + session:     "a=1",
 		"smsgate_known=k; b=2; smsgate_session=" + session:     "b=2",
+		// The names they have over HTTPS (here, with cookie_domain).
+		"a=1; __Secure-smsgate_session=" + session + "; b=2":                 "a=1; b=2",
+		"__Secure-smsgate_known=k; b=2; __Secure-smsgate_session=" + session: "b=2",
 	} {
 		req, _ := http.NewRequest("GET", appURL+"/", nil)
 		req.Header.Set("Cookie", header)

@@ -1,0 +1,290 @@
+package caddymodule_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
+	"fmt"
+	"math/big"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/smsgate/caddy-smsgate/internal/sitetest"
+	"github.com/smsgate/caddy-smsgate/pages"
+	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
+)
+
+// A site served over HTTPS (its cookies Secure, so prefixed), with a login
+// form that signs in carol or mallory, whose app shows who got in and the
+// cookies that reached it.
+const (
+	neighbourApp  = "https://app.example.com:{HTTPS_PORT}"
+	neighbourSite = neighbourApp + ` {
+	tls %s
+	smsgate {
+		identity none
+		enrollment closed
+		user carol +14155552671
+		user mallory +14155552672
+		store %s
+		provider log {
+			allow_public
+		}
+		site_name %q
+	}
+	respond "Hello, {http.auth.user.id}! cookies=[{http.request.header.Cookie}]"
+}`
+)
+
+// certificate writes a self-signed certificate for app.example.com and
+// its key, and answers their files as the tls directive takes them (Caddy's
+// internal issuer would obtain one in the background, after the site is up).
+func certificate(t *testing.T) string {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), DNSNames: []string{"app.example.com"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	for file, block := range map[string]*pem.Block{certFile: {Type: "CERTIFICATE", Bytes: der}, keyFile: {Type: "EC PRIVATE KEY", Bytes: keyDER}} {
+		if err := os.WriteFile(file, pem.EncodeToMemory(block), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return certFile + " " + keyFile
+}
+
+// signInOverTLS signs c in as user at the neighbour site's login form
+// (remember: trusting the browser).
+func signInOverTLS(t *testing.T, s *sitetest.Site, c *sitetest.Client, user string, remember ...string) {
+	t.Helper()
+	s.Advance(time.Minute) // past the last send's cooldown
+	app := c.WithPorts(neighbourApp)
+	page := c.GetURL(app + "/.smsgate/login")
+	m := sitetest.CSRFField.FindStringSubmatch(page.Text)
+	if m == nil {
+		t.Fatalf("no login form: %d\n%s", page.StatusCode, page.Text)
+	}
+	sitetest.Expect(t, c.PostURL(app+"/.smsgate/login", url.Values{"username": {user}, "csrf": {m[1]}}), http.StatusSeeOther, "/.smsgate/verify")
+	sitetest.Expect(t, c.PostURL(app+"/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {m[1]}, "remember": remember}), http.StatusSeeOther, "/")
+}
+
+// hostSession is the session cookie c holds for the neighbour site.
+func hostSession(c *sitetest.Client) string {
+	return c.CookieOf(neighbourApp+"/", pages.HostPrefix+pages.SessionCookie)
+}
+
+// plant sets the cookies a neighbour host (evil.example.com) sets in c's
+// browser for the whole registrable domain (Domain=example.com), with a
+// longer Path, so that they are sent first: a session's old name, and its
+// __Secure- name, which any host under the domain may set.
+func plant(t *testing.T, c *sitetest.Client, token string) {
+	t.Helper()
+	evil, _ := url.Parse(c.WithPorts("https://evil.example.com:{HTTPS_PORT}/"))
+	var planted []*http.Cookie
+	for _, name := range []string{pages.SessionCookie, pages.SecurePrefix + pages.SessionCookie} {
+		planted = append(planted, &http.Cookie{Name: name, Value: token, Domain: "example.com", Path: "/private/", Secure: true, HttpOnly: true})
+	}
+	c.HTTP.Jar.SetCookies(evil, planted)
+	app, _ := url.Parse(c.WithPorts(neighbourApp + "/private/page"))
+	if n := len(c.HTTP.Jar.Cookies(app)); n < len(planted) {
+		t.Fatalf("the browser would send %d cookies to the app, want the %d planted", n, len(planted))
+	}
+}
+
+// TestANeighboursPlantedSessionIsNotTaken: a host under the same
+// registrable domain plants a session of its own user (mallory) in a
+// visitor's browser, Domain=example.com with a longer Path, so that it is
+// sent before the visitor's own. At a login form the gate took the first
+// session cookie: the visitor was signed in as mallory (a login CSRF).
+// Now the gate reads only its __Host- cookie, which no other host can set.
+func TestANeighboursPlantedSessionIsNotTaken(t *testing.T) {
+	sitetest.Parallel(t)
+	s := sitetest.Start(t, fmt.Sprintf(neighbourSite, certificate(t), "badger {DIR}", "App"))
+	planter, visitor, stranger := sitetest.NewClient(t, ""), sitetest.NewClient(t, ""), sitetest.NewClient(t, "")
+	signInOverTLS(t, s, planter, "mallory")
+	signInOverTLS(t, s, visitor, "carol")
+	mallory := hostSession(planter)
+	if mallory == "" || hostSession(visitor) == "" {
+		t.Fatal("no session cookie under its __Host- name over HTTPS")
+	}
+	plant(t, visitor, mallory)
+	plant(t, stranger, mallory)
+
+	page := visitor.WithPorts(neighbourApp + "/private/page")
+	res := visitor.GetURL(page)
+	sitetest.ExpectBody(t, res, "Hello, carol!")
+	if strings.Contains(res.Text, "smsgate") {
+		t.Fatalf("a gate cookie reached the app: %s", res.Text)
+	}
+	if res := stranger.GetURL(page); res.StatusCode == http.StatusOK {
+		t.Fatalf("a browser holding only a neighbour's planted session was let in: %s", res.Text)
+	}
+}
+
+// TestAnOldNameSessionOutlivesTheUpgradeOnly: a browser that signed in
+// before the upgrade holds its session under the old name; it still
+// works, and the answer renames it (the __Host- name written, the old
+// expired). An old-name session issued since the upgrade (the store
+// records when this release first ran on it) can only have been planted:
+// it is refused.
+func TestAnOldNameSessionOutlivesTheUpgradeOnly(t *testing.T) {
+	sitetest.Parallel(t)
+	addr := redistest.Server(t)
+	s := sitetest.Start(t, fmt.Sprintf(neighbourSite, certificate(t), "redis "+addr, "App"))
+	before := sitetest.NewClient(t, "")
+	signInOverTLS(t, s, before, "carol")
+	carol := hostSession(before)
+	if carol == "" {
+		t.Fatal("no session")
+	}
+
+	// The store as the previous release left it, which recorded no
+	// renaming; this release then starts on it (a reload: a new config).
+	rc := redis.NewClient(&redis.Options{Addr: addr})
+	defer rc.Close()
+	if n, err := rc.Del(context.Background(), "smsgate:cookies/renamed").Result(); err != nil || n != 1 {
+		t.Fatalf("no record of the renaming to delete: %d %v", n, err)
+	}
+	s.Advance(time.Minute)
+	s = sitetest.Start(t, fmt.Sprintf(neighbourSite, certificate(t), "redis "+addr, "App, upgraded"))
+
+	// carol's browser, as the previous release left it.
+	upgraded := sitetest.NewClient(t, "")
+	app, _ := url.Parse(upgraded.WithPorts(neighbourApp + "/"))
+	upgraded.HTTP.Jar.SetCookies(app, []*http.Cookie{{Name: pages.SessionCookie, Value: carol, Path: "/", Secure: true, HttpOnly: true}})
+	res := upgraded.GetURL(app.String())
+	sitetest.ExpectBody(t, res, "Hello, carol!")
+	var renamed, expired bool
+	for _, c := range res.Cookies() {
+		renamed = renamed || c.Name == pages.HostPrefix+pages.SessionCookie && c.Value == carol && c.Path == "/" && c.Secure && c.Domain == "" && c.MaxAge > 0
+		expired = expired || c.Name == pages.SessionCookie && c.MaxAge < 0
+	}
+	if !renamed || !expired {
+		t.Fatalf("the old-name session was not renamed (renamed %v, old one expired %v): %v", renamed, expired, res.Header["Set-Cookie"])
+	}
+	if hostSession(upgraded) != carol || upgraded.CookieOf(neighbourApp+"/", pages.SessionCookie) != "" {
+		t.Fatal("the browser does not hold the session under its new name alone")
+	}
+	sitetest.ExpectBody(t, upgraded.GetURL(app.String()), "Hello, carol!")
+
+	// Its known-browser cookie too, by the gate's pages.
+	known := before.CookieOf(neighbourApp+"/", pages.HostPrefix+pages.KnownCookie)
+	upgraded.HTTP.Jar.SetCookies(app, []*http.Cookie{{Name: pages.KnownCookie, Value: known, Path: "/", Secure: true, HttpOnly: true}})
+	res = upgraded.GetURL(upgraded.WithPorts(neighbourApp + "/.smsgate/login"))
+	renamed, expired = false, false
+	for _, c := range res.Cookies() {
+		renamed = renamed || c.Name == pages.HostPrefix+pages.KnownCookie && c.Value == known && c.MaxAge > 0
+		expired = expired || c.Name == pages.KnownCookie && c.MaxAge < 0
+	}
+	if known == "" || !renamed || !expired {
+		t.Fatalf("the old-name known-browser cookie was not renamed (renamed %v, old one expired %v): %v", renamed, expired, res.Header["Set-Cookie"])
+	}
+
+	// A session issued since, under the old name: planted.
+	planter := sitetest.NewClient(t, "")
+	signInOverTLS(t, s, planter, "mallory")
+	visitor := sitetest.NewClient(t, "")
+	visitor.HTTP.Jar.SetCookies(app, []*http.Cookie{{Name: pages.SessionCookie, Value: hostSession(planter), Path: "/", Secure: true}})
+	if res := visitor.GetURL(app.String()); res.StatusCode == http.StatusOK {
+		t.Fatalf("an old-name session issued after the upgrade was taken: %s", res.Text)
+	}
+}
+
+// TestANeighboursPlantedTrustSignsNobodyIn: the trust cookie lives under
+// the gate's pages (Path=/.smsgate/), where no __Host- name is possible, so
+// a neighbour host can plant its own user's (Domain=example.com, a longer
+// Path): at a login form, a trusted browser is signed in without a code,
+// so the visitor was signed in as mallory. Now a trust counts only in the
+// browser that earned it, as its __Host- known-browser cookie names it;
+// the one that did still signs in with it.
+func TestANeighboursPlantedTrustSignsNobodyIn(t *testing.T) {
+	sitetest.Parallel(t)
+	s := sitetest.Start(t, fmt.Sprintf(neighbourSite, certificate(t), "badger {DIR}", "App"))
+	planter := sitetest.NewClient(t, "")
+	signInOverTLS(t, s, planter, "mallory", "1")
+	pagesURL, _ := url.Parse(planter.WithPorts(neighbourApp + "/.smsgate/"))
+	var trust, known *http.Cookie
+	for _, c := range planter.HTTP.Jar.Cookies(pagesURL) {
+		switch c.Name {
+		case pages.TrustCookie:
+			trust = c
+		case pages.HostPrefix + pages.KnownCookie:
+			known = c
+		}
+	}
+	if trust == nil || known == nil {
+		t.Fatal("no trust or known-browser cookie after a sign-in that asked for the trust")
+	}
+	login := planter.WithPorts(neighbourApp + "/.smsgate/login")
+
+	visitor := sitetest.NewClient(t, "")
+	evil, _ := url.Parse(visitor.WithPorts("https://evil.example.com:{HTTPS_PORT}/"))
+	visitor.HTTP.Jar.SetCookies(evil, []*http.Cookie{{Name: pages.TrustCookie, Value: trust.Value, Domain: "example.com", Path: "/.smsgate/login", Secure: true, HttpOnly: true}})
+	if res := visitor.GetURL(login); res.StatusCode != http.StatusOK || hostSession(visitor) != "" {
+		t.Fatalf("a neighbour's planted trust signed the visitor in: %d %s", res.StatusCode, res.Header.Get("Location"))
+	}
+
+	// The browser that earned it (its session gone) is signed in by it.
+	again := sitetest.NewClient(t, "")
+	app, _ := url.Parse(again.WithPorts(neighbourApp + "/"))
+	again.HTTP.Jar.SetCookies(app, []*http.Cookie{{Name: known.Name, Value: known.Value, Path: "/", Secure: true}})
+	again.HTTP.Jar.SetCookies(pagesURL, []*http.Cookie{{Name: trust.Name, Value: trust.Value, Path: "/.smsgate/", Secure: true}})
+	sitetest.Expect(t, again.GetURL(login), http.StatusSeeOther, "/")
+	sitetest.ExpectBody(t, again.GetURL(app.String()), "Hello, mallory!")
+}
+
+// TestCookieDomainIsLowerCased: a host name is any case; cookie_domain
+// SSO.Localhost is taken (the Caddyfile keeps it as written in the JSON,
+// which Provision lower-cases) and the cookies are for sso.localhost.
+func TestCookieDomainIsLowerCased(t *testing.T) {
+	sitetest.Parallel(t)
+	s := sitetest.Start(t, `http://auth.sso.localhost:{HTTP_PORT} {
+	smsgate {
+		identity none
+		enrollment closed
+		user carol +14155552671
+		realm sso.localhost
+		cookie_domain SSO.Localhost
+		store badger {DIR}
+		provider log
+	}
+	respond ok
+}`)
+	c := sitetest.NewClient(t, "")
+	portal := c.WithPorts("http://auth.sso.localhost:{HTTP_PORT}/.smsgate/")
+	m := sitetest.CSRFField.FindStringSubmatch(c.GetURL(portal + "login").Text)
+	if m == nil {
+		t.Fatal("no login form")
+	}
+	sitetest.Expect(t, c.PostURL(portal+"login", url.Values{"username": {"carol"}, "csrf": {m[1]}}), http.StatusSeeOther, "/.smsgate/verify")
+	res := c.PostURL(portal+"verify", url.Values{"code": {s.LastCode()}, "csrf": {m[1]}})
+	sitetest.Expect(t, res, http.StatusSeeOther, "/")
+	for _, line := range res.Header["Set-Cookie"] {
+		if strings.HasPrefix(line, pages.SessionCookie+"=") && strings.Contains(line, "; Domain=sso.localhost;") {
+			return
+		}
+	}
+	t.Fatalf("no session cookie for sso.localhost: %q", res.Header["Set-Cookie"])
+}
