@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -436,4 +437,51 @@ func TestReceiptsTellStrangersNothing(t *testing.T) {
 	if strings.Contains(known.Get("/.smsgate/verify").Text, `id="delivery"`) {
 		t.Fatal("the verify page after a login form tells of the text's delivery")
 	}
+}
+
+// TestAGatewayThatRedirectsIsAFailure: a gateway answering a redirect (a
+// login page in front of it once its credentials expired, a move to
+// another host, https to http) has not accepted the message. Its answer
+// is a failure, and the next provider gets the code; nothing is sent on to
+// where it points — neither the code and the number (a 307 re-posts the
+// body) nor the gateway's key (Go strips Authorization on a move to
+// another host, never an API key header). Before, the redirect was
+// followed: a login page's 200 was "delivered" (the user got nothing and
+// the next provider was never tried), and the 307 re-posted the code with
+// the key to the other host.
+func TestAGatewayThatRedirectsIsAFailure(t *testing.T) {
+	sitetest.Parallel(t)
+	elsewhere := fakes.NewHook(t) // where the redirects point: must hear nothing
+	moved := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/login" {
+			http.Redirect(w, r, elsewhere.URL+"/login-page", http.StatusFound)
+			return
+		}
+		http.Redirect(w, r, elsewhere.URL+"/send", http.StatusTemporaryRedirect)
+	}))
+	t.Cleanup(moved.Close)
+	up := fakes.NewHook(t)
+	s := sitetest.ProviderSite(t, fmt.Sprintf(`provider webhook %s/login {
+			name expired
+			header X-Api-Key gateway-key
+		}
+		provider webhook %s/send {
+			name moved
+			header X-Api-Key gateway-key
+		}
+		provider webhook %s {
+			name up
+		}`, moved.URL, moved.URL, up.URL))
+	c := sitetest.NewClient(t, "alice")
+	res, tok := sitetest.EnrollWith(t, c, "+14155552671")
+	sitetest.Expect(t, res, http.StatusSeeOther, "/.smsgate/verify")
+	if n := len(elsewhere.Requests()); n != 0 {
+		t.Fatalf("the redirects were followed: %d requests reached their target (%v)", n, elsewhere.Last(t).Header)
+	}
+	failed, delivered := s.LogEntries("provider_failed"), s.LogEntries("delivered")
+	if len(failed) != 2 || failed[0]["provider"] != "expired" || failed[1]["provider"] != "moved" || len(delivered) != 1 || delivered[0]["provider"] != "up" {
+		t.Fatalf("log: failed %v, delivered %v", failed, delivered)
+	}
+	body, _ := up.Last(t).JSON["Message"].(string)
+	sitetest.ExpectEnrolled(t, c.Post("/.smsgate/verify", url.Values{"code": {fakes.CodeIn(body)}, "csrf": {tok}}), "/")
 }
