@@ -60,7 +60,9 @@ func (g *Gate) check() error {
 		return cfutil.OptionErrf("accent", "accent must be a colour like #2563eb, not %q", g.Accent)
 	}
 	if err := g.numberPolicy().Validate(); err != nil {
-		return cfutil.OptionErrf("allowed_regions", "%v", err)
+		oe := &phone.OptionError{Option: "allowed_regions"}
+		errors.As(err, &oe)
+		return &cfutil.OptionError{Key: oe.Option, Err: err}
 	}
 	if g.AssertionHeader != "" && g.SigningAlg != "EdDSA" {
 		return cfutil.OptionErrf("assertion_header", "assertion_header needs signing_alg EdDSA, so that upstreams can verify it with public keys")
@@ -150,7 +152,7 @@ func (g *Gate) checkUsers() error {
 		}
 		seen[u.Name] = true
 		if _, err := phone.Parse(u.Phone, g.DefaultRegion); err != nil {
-			return cfutil.OptionErrf(key, "user %q: phone %q: %v", u.Name, u.Phone, err)
+			return cfutil.OptionErrf(key, "user %q: phone %q: %s", u.Name, u.Phone, phone.WithExample(err, g.DefaultRegion))
 		}
 	}
 	return nil

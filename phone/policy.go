@@ -45,40 +45,56 @@ var typeNames = map[string]phonenumbers.PhoneNumberType{
 	"personal_number":      phonenumbers.PERSONAL_NUMBER,
 }
 
-// Validate checks the policy's names.
+// Validate checks the policy's names. A mistake is an *OptionError naming
+// the option it is in, so that the Caddyfile names its line.
 func (p *Policy) Validate() error {
-	lists := [][]string{p.AllowedRegions}
+	lists := map[string][]string{"allowed_regions": p.AllowedRegions}
 	for ch, regions := range p.ChannelRegions {
 		if ch != "sms" && ch != "voice" {
-			return fmt.Errorf("allowed_regions: unknown channel %q", ch)
+			return optionErrf("allowed_regions "+ch, "allowed_regions: unknown channel %q", ch)
 		}
-		lists = append(lists, regions)
+		lists["allowed_regions "+ch] = regions
 	}
-	for _, list := range lists {
+	for option, list := range lists {
 		for _, r := range list {
 			if r != NonGeographic && !phonenumbers.GetSupportedRegions()[strings.ToUpper(r)] {
-				return fmt.Errorf("allowed_regions: %q is not a region code such as US or GB", r)
+				return optionErrf(option, "allowed_regions: %q is not a region code such as US or GB", r)
 			}
 		}
 	}
-	for _, prefixes := range [][]string{p.AllowPrefixes, p.DenyPrefixes} {
+	for option, prefixes := range map[string][]string{"allow_prefixes": p.AllowPrefixes, "deny_prefixes": p.DenyPrefixes} {
 		for _, pre := range prefixes {
 			if len(pre) < 2 || pre[0] != '+' || strings.Trim(pre[1:], "0123456789") != "" {
-				return fmt.Errorf("number prefix %q must be + and digits, like +4479", pre)
+				return optionErrf(option, "%s: number prefix %q must be + and digits, like +4479", option, pre)
 			}
 		}
 	}
 	for ch, types := range p.Types {
 		if ch != "sms" && ch != "voice" {
-			return fmt.Errorf("number_types: unknown channel %q", ch)
+			return optionErrf("number_types "+ch, "number_types: unknown channel %q", ch)
 		}
 		for _, t := range types {
 			if _, ok := typeNames[t]; !ok {
-				return fmt.Errorf("number_types %s: unknown type %q (use mobile, fixed_line, fixed_line_or_mobile, voip, personal_number)", ch, t)
+				return optionErrf("number_types "+ch, "number_types %s: unknown type %q (use mobile, fixed_line, fixed_line_or_mobile, voip, personal_number)", ch, t)
 			}
 		}
 	}
 	return nil
+}
+
+// OptionError is a mistake in a policy's option (allowed_regions,
+// allow_prefixes, deny_prefixes, number_types), with the option and its
+// first argument where the Caddyfile keys it so: number_types sms.
+type OptionError struct {
+	Option string
+	Err    error
+}
+
+func (e *OptionError) Error() string { return e.Err.Error() }
+func (e *OptionError) Unwrap() error { return e.Err }
+
+func optionErrf(option, format string, args ...any) error {
+	return &OptionError{Option: option, Err: fmt.Errorf(format, args...)}
 }
 
 // NonGeographic is libphonenumber's region of numbers that belong to no
