@@ -364,6 +364,66 @@ func TestLookupBeforeSending(t *testing.T) {
 	sitetest.ExpectBody(t, res, "could not be checked")
 }
 
+// TestASwappedSIMIsToldOnceADay: a send refused for a swapped SIM is given
+// back to every limit, and its notice to the user's other phones passes
+// none, so each retry — a script holding the first factor, the very thief
+// who swapped the SIM — texted every other phone, without end and at the
+// site's cost (100 posts: 100 notices; with the pumping guard on, until
+// it paused the number's whole prefix). Now each device's swap is told once
+// a day (FirstSwapNotice), and again the next day if it still holds.
+func TestASwappedSIMIsToldOnceADay(t *testing.T) {
+	sitetest.Parallel(t)
+	f := fakes.NewTwilio(t)
+	s := sitetest.ProviderSite(t, fmt.Sprintf(`pumping_guard off
+		provider twilio {
+			account_sid %s
+			auth_token %s
+			from +15005550006
+			base_url %s
+			lookup {
+				sim_swap_within 7d
+				each_send
+				cache 1ns
+				base_url %[3]s
+			}
+		}`, f.AccountSID, f.AuthToken, f.URL))
+	alice := sitetest.NewClient(t, "alice")
+	res, tok := sitetest.EnrollWith(t, alice, "+14155552671")
+	sitetest.Expect(t, res, http.StatusSeeOther, "/.smsgate/verify")
+	sitetest.ExpectEnrolled(t, alice.Post("/.smsgate/verify", url.Values{"code": {fakes.CodeIn(f.Last(t).Form["Body"])}, "csrf": {tok}}), "/")
+	if st, body := sitetest.Admin(t, "POST", "/smsgate/users", `{"realm":"localhost","user":"alice","phone":"+14155550199","name":"Work"}`); st != 200 {
+		t.Fatalf("adding a phone: %d %s", st, body)
+	}
+	f.SIMSwapped["+14155552671"] = time.Now().Add(-time.Hour)
+	thief := sitetest.NewClient(t, "alice")
+	tok = thief.CSRF("/.smsgate/verify")
+	notices := func() (n int) {
+		for _, r := range f.Requests() {
+			if r.Form["To"] == "+14155550199" {
+				n++
+			}
+		}
+		return n
+	}
+	for range 20 {
+		sitetest.Expect(t, thief.Post("/.smsgate/verify", url.Values{"action": {"send"}, "csrf": {tok}}), http.StatusForbidden, "")
+	}
+	// Behind a first factor the refusal is told in the answer, and the
+	// notice goes out before it.
+	if n := notices(); n != 1 {
+		t.Fatalf("20 refused sends told the other phone %d times; want once", n)
+	}
+	if n := len(s.LogEntries("sim_swap")); n != 20 {
+		t.Fatalf("%d sim_swap audit events; want one for each refused send", n)
+	}
+	s.Advance(24*time.Hour + time.Minute)
+	tok = thief.CSRF("/.smsgate/verify")
+	sitetest.Expect(t, thief.Post("/.smsgate/verify", url.Values{"action": {"send"}, "csrf": {tok}}), http.StatusForbidden, "")
+	if n := notices(); n != 2 {
+		t.Fatalf("a day later the other phone was told %d times in all; want twice", n)
+	}
+}
+
 // TestLookupWithoutSIMData: a carrier that gives no SIM-swap data (Lookup
 // answers 200 with "sim_swap": null) is no outage: by default the code is
 // sent and the admin's log says the SIM could not be checked; with
