@@ -34,21 +34,12 @@ func (s *Core) TakeNotice(ctx context.Context, realm, user string, n int, at tim
 	if rate.Count <= 0 || rate.Window <= 0 {
 		return n, ""
 	}
-	var b store.Batch
-	slides := make([]*store.Op, n)
-	for i := range slides {
-		slides[i] = b.Slide(store.Key("limit", "global_enrolled", "all"), RandomID(), rate.Count, rate.Window, at)
-	}
-	if store.Do(ctx, s.Store, &b) != nil {
-		return 0, "global_enrolled"
-	}
-	for _, op := range slides {
-		if op.Err == nil && op.OK {
-			allowed++
+	for allowed < n { // one key: a batch names a key once
+		ok, _, err := s.Store.Slide(ctx, store.Key("limit", "global_enrolled", "all"), RandomID(), rate.Count, rate.Window, at)
+		if err != nil || !ok {
+			return allowed, "global_enrolled"
 		}
+		allowed++
 	}
-	if allowed < n {
-		limit = "global_enrolled"
-	}
-	return allowed, limit
+	return allowed, ""
 }
