@@ -57,7 +57,7 @@ func (p *Policy) Validate() error {
 	}
 	for option, list := range lists {
 		for _, r := range list {
-			if r != NonGeographic && !phonenumbers.GetSupportedRegions()[strings.ToUpper(r)] {
+			if r != NonGeographic && !IsRegion(r) {
 				return optionErrf(option, "allowed_regions: %q is not a region code such as US or GB", r)
 			}
 		}
@@ -96,6 +96,10 @@ func (e *OptionError) Unwrap() error { return e.Err }
 func optionErrf(option, format string, args ...any) error {
 	return &OptionError{Option: option, Err: fmt.Errorf(format, args...)}
 }
+
+// IsRegion reports whether r is a region code numbers are known for (US,
+// GB; any case).
+func IsRegion(r string) bool { return phonenumbers.GetSupportedRegions()[strings.ToUpper(r)] }
 
 // NonGeographic is libphonenumber's region of numbers that belong to no
 // country: satellite phones, global networks, international freephone.
