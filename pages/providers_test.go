@@ -297,13 +297,13 @@ func TestDeliveryReceipts(t *testing.T) {
 	}
 }
 
-// TestLookupBeforeSending: Twilio Lookup refuses landlines at enrollment
-// and recently swapped SIMs at sign-in (telling the user's other phones);
-// an outage fails closed at enrollment.
-func TestLookupBeforeSending(t *testing.T) {
-	sitetest.Parallel(t)
+// aliceWithTwoPhones starts a site (options, then Twilio with a Lookup
+// before every send, never cached) where alice enrolled +14155552671 (her
+// default) and the admin gave her +14155550199 ("Work").
+func aliceWithTwoPhones(t *testing.T, options string) (*sitetest.Site, *fakes.Twilio) {
+	t.Helper()
 	f := fakes.NewTwilio(t)
-	s := sitetest.ProviderSite(t, fmt.Sprintf(`number_types sms mobile fixed_line_or_mobile personal_number
+	s := sitetest.ProviderSite(t, fmt.Sprintf(`%s
 		provider twilio {
 			account_sid %s
 			auth_token %s
@@ -313,9 +313,9 @@ func TestLookupBeforeSending(t *testing.T) {
 				sim_swap_within 7d
 				each_send
 				cache 1ns
-				base_url %[3]s
+				base_url %[4]s
 			}
-		}`, f.AccountSID, f.AuthToken, f.URL))
+		}`, options, f.AccountSID, f.AuthToken, f.URL))
 	alice := sitetest.NewClient(t, "alice")
 	res, tok := sitetest.EnrollWith(t, alice, "+14155552671")
 	sitetest.Expect(t, res, http.StatusSeeOther, "/.smsgate/verify")
@@ -323,14 +323,23 @@ func TestLookupBeforeSending(t *testing.T) {
 	if st, body := sitetest.Admin(t, "POST", "/smsgate/users", `{"realm":"localhost","user":"alice","phone":"+14155550199","name":"Work"}`); st != 200 {
 		t.Fatalf("adding a phone: %d %s", st, body)
 	}
+	return s, f
+}
+
+// TestLookupBeforeSending: Twilio Lookup refuses landlines at enrollment
+// and recently swapped SIMs at sign-in (telling the user's other phones);
+// an outage fails closed at enrollment.
+func TestLookupBeforeSending(t *testing.T) {
+	sitetest.Parallel(t)
+	s, f := aliceWithTwoPhones(t, "number_types sms mobile fixed_line_or_mobile personal_number")
 
 	// The default phone's SIM was swapped an hour ago: no code goes to it
 	// (the work phone, just added, is not the default).
 	f.SIMSwapped["+14155552671"] = time.Now().Add(-time.Hour)
 	again := sitetest.NewClient(t, "alice")
-	tok = again.CSRF("/.smsgate/verify")
+	tok := again.CSRF("/.smsgate/verify")
 	sent := len(f.Requests())
-	res = again.Post("/.smsgate/verify", url.Values{"action": {"send"}, "csrf": {tok}})
+	res := again.Post("/.smsgate/verify", url.Values{"action": {"send"}, "csrf": {tok}})
 	sitetest.Expect(t, res, http.StatusForbidden, "")
 	sitetest.ExpectBody(t, res, "SIM card was changed recently")
 	var notices []string
@@ -373,30 +382,10 @@ func TestLookupBeforeSending(t *testing.T) {
 // a day (FirstSwapNotice), and again the next day if it still holds.
 func TestASwappedSIMIsToldOnceADay(t *testing.T) {
 	sitetest.Parallel(t)
-	f := fakes.NewTwilio(t)
-	s := sitetest.ProviderSite(t, fmt.Sprintf(`pumping_guard off
-		provider twilio {
-			account_sid %s
-			auth_token %s
-			from +15005550006
-			base_url %s
-			lookup {
-				sim_swap_within 7d
-				each_send
-				cache 1ns
-				base_url %[3]s
-			}
-		}`, f.AccountSID, f.AuthToken, f.URL))
-	alice := sitetest.NewClient(t, "alice")
-	res, tok := sitetest.EnrollWith(t, alice, "+14155552671")
-	sitetest.Expect(t, res, http.StatusSeeOther, "/.smsgate/verify")
-	sitetest.ExpectEnrolled(t, alice.Post("/.smsgate/verify", url.Values{"code": {fakes.CodeIn(f.Last(t).Form["Body"])}, "csrf": {tok}}), "/")
-	if st, body := sitetest.Admin(t, "POST", "/smsgate/users", `{"realm":"localhost","user":"alice","phone":"+14155550199","name":"Work"}`); st != 200 {
-		t.Fatalf("adding a phone: %d %s", st, body)
-	}
+	s, f := aliceWithTwoPhones(t, "pumping_guard off")
 	f.SIMSwapped["+14155552671"] = time.Now().Add(-time.Hour)
 	thief := sitetest.NewClient(t, "alice")
-	tok = thief.CSRF("/.smsgate/verify")
+	tok := thief.CSRF("/.smsgate/verify")
 	notices := func() (n int) {
 		for _, r := range f.Requests() {
 			if r.Form["To"] == "+14155550199" {
