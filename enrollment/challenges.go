@@ -97,6 +97,10 @@ type Challenge struct {
 	Resends int    `json:"resends,omitempty"`
 	// Undelivered is why a Blind send did not go out (never stored).
 	Undelivered error `json:"-"`
+	// Unconfirmed is why the gateway could not confirm that the code went
+	// out, though it may have (a timeout, a 5xx: providers.Unsent says
+	// not): it counts as sent (never stored).
+	Unconfirmed error `json:"-"`
 	// Added says that the check of an Add's code added the phone, rather
 	// than found the number the user's already (another check of it at
 	// once, say): only then may the user's phones be told, or the adding
@@ -193,7 +197,7 @@ func (s *Challenges) startOnce(ctx context.Context, sc Scope, c *Challenge, rese
 
 	var writes store.Batch
 	sends := s.countSend(&writes, sc, c, now)
-	watch.Count(&writes, c.Phone == "")
+	watch.Count(&writes, c.Phone == "" || held != nil) // a held send sends nothing: counted as a decoy is
 	waits, err := s.writeChallenge(&writes, sc, c, before)
 	if err != nil {
 		return nil, err
@@ -205,19 +209,21 @@ func (s *Challenges) startOnce(ctx context.Context, sc Scope, c *Challenge, rese
 	waits = append(waits, numberWaits...)
 	claim := writes.Claim(swapsOf(waits)...)
 	err = store.Do(ctx, s.Store, &writes)
-	if err == nil && s.lostRace(ctx, sc, c, claim, sends) {
+	if err == nil && s.lostRace(ctx, sc, c, claim, sends, watch) {
 		return nil, errRaced
 	}
 	if err == nil {
 		err = sends.refusal()
 	}
+	uncount := watch // the guard's count goes back with a send that did not happen
 	if err == nil {
 		if err = cmpErr(held, s.judged(ctx, c, watch)); err != nil && sc.Blind {
 			return blind(c, err)
 		}
+		uncount = nil // but for one the guard refused, whose pause weighed it
 	}
 	if err != nil {
-		s.undo(ctx, sc, c, waits, sends.recorded(true))
+		s.undo(ctx, sc, c, waits, sends.recorded(true), uncount)
 		return nil, err
 	}
 	if s.Checker != nil && c.Phone != "" {
@@ -226,7 +232,7 @@ func (s *Challenges) startOnce(ctx context.Context, sc Scope, c *Challenge, rese
 			if sc.Blind {
 				return blind(c, err)
 			}
-			s.undo(ctx, sc, c, waits, sends.recorded(false))
+			s.undo(ctx, sc, c, waits, sends.recorded(false), watch)
 			if errors.As(err, new(*providers.UserError)) {
 				return nil, &SendError{Err: err}
 			}
@@ -238,13 +244,17 @@ func (s *Challenges) startOnce(ctx context.Context, sc Scope, c *Challenge, rese
 			if sc.Blind {
 				return blind(c, err)
 			}
-			// The gateway failed, not the user: an outage must not spend
-			// their budget (the global budget still bounds cost).
+			if MaybeSent(err) {
+				return unconfirmed(s, c, err)
+			}
+			// The gateway sent nothing, and not for the user's fault: an
+			// outage must not spend their budget (the global budget still
+			// bounds cost).
 			var refund []spent
 			if !errors.As(err, new(*providers.UserError)) {
 				refund = sends.recorded(false)
 			}
-			s.undo(ctx, sc, c, waits, refund)
+			s.undo(ctx, sc, c, waits, refund, watch)
 			return nil, err
 		}
 		s.observe(CodeSent, c.Phone, c.Channel)

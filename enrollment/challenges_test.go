@@ -233,13 +233,13 @@ func TestDecoyNeverVerifiesAndSendsNothing(t *testing.T) {
 func TestSendFailureLosesNothing(t *testing.T) {
 	s, out, _ := newService(t)
 	ctx := context.Background()
-	out.err = errors.New("gateway answered 500: secret-token-in-body")
+	out.err = providers.NotSent(errors.New("gateway answered 401: secret-token-in-body"))
 	_, err := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify})
 	var se *SendError
 	if !errors.As(err, &se) || !errors.Is(err, out.err) {
 		t.Fatalf("Start with a failing sender: %v", err)
 	}
-	if regexp.MustCompile("secret|500").MatchString(err.Error()) {
+	if regexp.MustCompile("secret|401").MatchString(err.Error()) {
 		t.Fatalf("the user-facing text leaks the provider's error: %q", err.Error())
 	}
 	out.err = nil
@@ -326,7 +326,7 @@ func TestFailedResendKeepsTheOldCode(t *testing.T) {
 	c, _ := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify})
 	code := out.last(t).Code
 	clk.advance(time.Minute)
-	out.err = errors.New("gateway down")
+	out.err = providers.NotSent(errors.New("gateway down: connection refused"))
 	if _, err := s.Resend(ctx, sc, c.ID); err == nil {
 		t.Fatal("resend through a failing gateway succeeded")
 	}

@@ -19,6 +19,28 @@ func blind(c *Challenge, err error) (*Challenge, error) {
 	return c, nil
 }
 
+// MaybeSent says whether err, a delivery's failure, may have sent the
+// code all the same: the gateway was reached and did not refuse it (a
+// timeout, a connection cut after the request, a 5xx), so that it may
+// have taken the text and failed only to say so (providers.Unsent).
+func MaybeSent(err error) bool {
+	var send *SendError
+	return errors.As(err, &send) && !providers.Unsent(send.Err)
+}
+
+// unconfirmed answers a send that may have gone out (MaybeSent) as a
+// send: its challenge, its cooldown and the number's waits, and the
+// sends it counted (the pumping guard's too) all stay, so that "send
+// again" before its wait is refused — an attacker who can make the
+// gateway fail after it took the text gets no text more than the
+// schedule allows. The page says that the text could not be confirmed
+// (Unconfirmed), and when to ask again.
+func unconfirmed(s *Challenges, c *Challenge, err error) (*Challenge, error) {
+	c.Unconfirmed = err
+	s.observe(CodeSent, c.Phone, c.Channel)
+	return c, nil
+}
+
 // deliver sends code for challenge c, or has the Verifier send its own.
 func (s *Challenges) deliver(ctx context.Context, host string, c *Challenge, code string) error {
 	m := providers.Message{To: c.Phone, Channel: c.Channel, Code: code, Host: host}

@@ -66,13 +66,15 @@ func TestExpiredChallengeIsNotResent(t *testing.T) {
 	}
 }
 
-// A gateway outage gives the user's budget back; the global budget, which
-// bounds cost, keeps what was spent.
+// A gateway outage that sent nothing (no connection, a refusal:
+// providers.Unsent) gives the user's budget back; the global budget,
+// which bounds cost, keeps what was spent. (One that may have sent keeps
+// it all: TestAnUnconfirmedSendCountsAsSent.)
 func TestGatewayFaultsRefundTheBudget(t *testing.T) {
 	s, out, _ := limited(t, Limits{User: Rate{2, time.Hour}, Number: Rate{2, time.Hour}, GlobalEnrolled: Rate{3, time.Hour},
 		LockAfter: 10, Lockout: time.Minute, MaxFailures: 100})
 	ctx := context.Background()
-	out.err = errors.New("503 from the gateway")
+	out.err = providers.NotSent(errors.New("the gateway refused the connection"))
 	for i := range 3 {
 		var se *SendError
 		if _, err := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify}); !errors.As(err, &se) {

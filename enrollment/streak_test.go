@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/smsgate/caddy-smsgate/providers"
 	"github.com/smsgate/caddy-smsgate/store"
 	"github.com/smsgate/caddy-smsgate/store/storetest"
 )
@@ -177,7 +178,7 @@ func TestAnUndoneSendPutsTheBaseWaitBackAsWritten(t *testing.T) {
 		t.Fatalf("the base wait written kept for %s; want 30 s", ttls.ttl[base])
 	}
 	clk.advance(10 * time.Second)
-	out.err = errors.New("the gateway is down")
+	out.err = providers.NotSent(errors.New("the gateway is down"))
 	c.Phone = "+14155550100" // another number: no wait
 	if _, err := s.Start(ctx, at, c); !errors.As(err, new(*SendError)) {
 		t.Fatalf("a send the gateway failed: %v", err)

@@ -1,12 +1,14 @@
 package enrollment
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"slices"
 	"sync"
 	"time"
 
+	"github.com/smsgate/caddy-smsgate/pumping"
 	"github.com/smsgate/caddy-smsgate/store"
 )
 
@@ -28,7 +30,15 @@ import (
 // client) owns that one only — a claim would lose as a whole there and
 // leave this send's cooldown on a code never sent. A record put back is
 // as it would be had the send not been made, and only over the send's
-// own write: no other send's wait is undone by it.
+// own write: no other send's wait is undone by it. A record that still
+// holds what the send read is one its write has not reached (yet): a
+// write the store failed to answer may land after its take-back (a
+// stalled server that reads it on waking, after the take-back's own
+// connection), and would leave a wait for a code never sent. Such a
+// take-back is kept too (unlanded) and tried once more: a late write
+// lands a moment after the store answers again, and one not there by
+// this gate's next send never will be (the write was lost), so it is
+// not tried at every send while its wait lasts.
 
 // takeBackTime is the store time a send's take-back has, whatever its
 // request has left: a request's (store.RequestBudget), so that a page
@@ -44,14 +54,26 @@ const (
 	maxTakeBacks   = 1000
 )
 
+// The take-backs kept are in this gate's memory only: a restart (or a
+// retry at another instance) does not try them. Keeping them in the store
+// would take a write to the store that just failed. What one lost leaves
+// is bounded by its records' own TTL: the wait it would have put back
+// (the send's, at most MaxResendWait), the doubling's memory after it
+// (cooldownMemory: the next code's wait doubled once more), a challenge
+// nobody holds the code of (CodeTTL), and the sends it would refund,
+// counted until their windows slide past them.
+
 // takeBack is what undoes one send: its challenge's key, the records of
 // its waits it wrote (none where they are another send's: lostRace) and
-// the sends it counted to give back.
+// the sends it counted to give back, and the pumping guard's count of it
+// (given back once: a count is not tried again).
 type takeBack struct {
 	challenge string
 	waits     []wait
 	refund    []spent
+	guard     *pumping.Watch
 	until     time.Time // kept to be tried again until then
+	last      bool      // its waits' writes had not landed: tried this once more
 }
 
 // takeBacks are the take-backs that failed, to be tried again.
@@ -64,10 +86,13 @@ type takeBacks struct {
 // of its waits (what was there before comes back, where the send's write
 // is still there) and the sends it counted, in one round trip; kept to
 // be tried again if the store does not take it.
-func (s *Challenges) undo(ctx context.Context, sc Scope, c *Challenge, waits []wait, refund []spent) {
-	tb := takeBack{challenge: challengeKey(sc.Realm, c.ID), waits: waits, refund: refund, until: s.Now().Add(takeBackMemory)}
-	if err := s.takeBack(store.WithBudget(ctx, takeBackTime), tb); err != nil {
+func (s *Challenges) undo(ctx context.Context, sc Scope, c *Challenge, waits []wait, refund []spent, guard *pumping.Watch) {
+	tb := takeBack{challenge: challengeKey(sc.Realm, c.ID), waits: waits, refund: refund, guard: guard, until: s.Now().Add(takeBackMemory)}
+	if again, err := s.takeBack(store.WithBudget(ctx, takeBackTime), tb); err != nil {
+		tb.guard = nil
 		s.failed.keep(tb)
+	} else if again != nil {
+		s.failed.keep(*again)
 	}
 }
 
@@ -76,32 +101,73 @@ func (s *Challenges) undo(ctx context.Context, sc Scope, c *Challenge, waits []w
 // (claim: errRaced): if so it wrote none of them, and the rest of it (the
 // challenge, the sends it counted) is undone; the records are the other
 // send's, which keeps them.
-func (s *Challenges) lostRace(ctx context.Context, sc Scope, c *Challenge, claim *store.Op, sends *sends) bool {
+func (s *Challenges) lostRace(ctx context.Context, sc Scope, c *Challenge, claim *store.Op, sends *sends, guard *pumping.Watch) bool {
 	if claim.OK {
 		return false
 	}
-	s.undo(ctx, sc, c, nil, sends.recorded(true))
+	s.undo(ctx, sc, c, nil, sends.recorded(true), guard)
 	return true
 }
 
-// takeBack runs tb.
-func (s *Challenges) takeBack(ctx context.Context, tb takeBack) error {
+// takeBack runs tb; again is what is left to try again (nil: none), its
+// waits whose records its write has not reached (unlanded).
+func (s *Challenges) takeBack(ctx context.Context, tb takeBack) (again *takeBack, err error) {
 	var b store.Batch
 	b.Delete(tb.challenge)
-	for _, w := range tb.waits {
-		s.putBack(&b, w)
+	back := make([]*store.Op, len(tb.waits))
+	for i, w := range tb.waits {
+		back[i] = s.putBack(&b, w)
 	}
 	for _, sp := range tb.refund {
 		b.Unslide(sp.key, sp.id)
 	}
-	return store.Do(ctx, s.Store, &b)
+	tb.guard.GiveBack(&b)
+	if err := store.Do(ctx, s.Store, &b); err != nil {
+		return nil, err
+	}
+	return s.unlanded(ctx, tb, back)
+}
+
+// unlanded is what of tb to try once more once its put-backs (back) are
+// done: those that found their record holding what the send read, not
+// its write, while the longest of their waits lasts (nil: none; none
+// either where tb was that once more).
+func (s *Challenges) unlanded(ctx context.Context, tb takeBack, back []*store.Op) (*takeBack, error) {
+	if tb.last {
+		return nil, nil
+	}
+	var b store.Batch
+	var reads []*store.Op
+	var waits []wait
+	for i, w := range tb.waits {
+		if !back[i].OK {
+			reads, waits = append(reads, b.Get(w.Key)), append(waits, w)
+		}
+	}
+	if err := store.Do(ctx, s.Store, &b); err != nil {
+		return nil, err
+	}
+	again := takeBack{challenge: tb.challenge, refund: tb.refund, last: true}
+	var ttl time.Duration
+	for i, w := range waits {
+		if (reads[i].Err == nil) == (w.Read.Err == nil) && bytes.Equal(reads[i].Value, w.Read.Value) {
+			again.waits, ttl = append(again.waits, w), max(ttl, w.TTL)
+		}
+	}
+	if again.waits == nil {
+		return nil, nil
+	}
+	if again.until = s.Now().Add(ttl); tb.until.Before(again.until) {
+		again.until = tb.until
+	}
+	return &again, nil
 }
 
 // putBack adds to b putting back what w's record held before the send
-// wrote it — only where the send's write is still there (a Swap): a wait
+// wrote it — only where the send's write is still there (SwapBack): a wait
 // another send wrote since, here or at another instance, stays. What was
 // there is kept as long as it was written for (keep), or deleted.
-func (s *Challenges) putBack(b *store.Batch, w wait) {
+func (s *Challenges) putBack(b *store.Batch, w wait) *store.Op {
 	var value []byte
 	var ttl time.Duration
 	var cd cooldown
@@ -110,7 +176,7 @@ func (s *Challenges) putBack(b *store.Batch, w wait) {
 			value = w.Read.Value
 		}
 	}
-	b.Swap(w.Key, &store.Op{Value: w.Value}, value, ttl)
+	return b.SwapBack(w.Key, w.Value, value, ttl)
 }
 
 // retryTakeBacks tries again the take-backs that failed, before a send
@@ -120,13 +186,19 @@ func (s *Challenges) putBack(b *store.Batch, w wait) {
 // spent), the rest wait for the next send.
 func (s *Challenges) retryTakeBacks(ctx context.Context) {
 	left := s.failed.take()
+	var again []takeBack
+	defer func() { s.failed.keep(again...) }()
 	for i, tb := range left {
 		if !s.Now().Before(tb.until) {
 			continue
 		}
-		if err := s.takeBack(ctx, tb); err != nil {
-			s.failed.keep(left[i:]...)
+		more, err := s.takeBack(ctx, tb)
+		if err != nil {
+			again = append(again, left[i:]...)
 			return
+		}
+		if more != nil {
+			again = append(again, *more)
 		}
 	}
 }

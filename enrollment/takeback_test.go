@@ -126,6 +126,17 @@ func (g *goneAfterClaim) Unslide(ctx context.Context, key, id string) error {
 	return g.Store.Unslide(ctx, key, id)
 }
 
+// beside is a gate on st beside s (another instance, or s's store seen
+// through a test's wrapper): s's code key, out for its texts, clk for its
+// clock.
+func beside(t *testing.T, s *Challenges, st store.Store, out *outbox, clk *clock) *Challenges {
+	a, _, _ := New(&Core{Store: st, CodeKey: s.CodeKey, Now: clk.now}, Challenges{
+		Sender: out, CodeLength: 6, CodeTTL: 5 * time.Minute, MaxAttempts: 5, ResendCooldown: 30 * time.Second,
+		Templates: mustTemplates(t, "", ""),
+	})
+	return a
+}
+
 // TestALateTakeBackUndoesNoOtherSendsWait: a send at instance a whose
 // store went away as its claim was written is taken back only later,
 // before a's next send; meanwhile, its wait over, instance b sent a code
@@ -136,10 +147,7 @@ func (g *goneAfterClaim) Unslide(ctx context.Context, key, id string) error {
 func TestALateTakeBackUndoesNoOtherSendsWait(t *testing.T) {
 	s, out, clk := newService(t)
 	gone := &goneAfterClaim{Store: s.Store, armed: true}
-	a, _, _ := New(&Core{Store: gone, CodeKey: s.CodeKey, Now: clk.now}, Challenges{
-		Sender: out, CodeLength: 6, CodeTTL: 5 * time.Minute, MaxAttempts: 5, ResendCooldown: 30 * time.Second,
-		Templates: mustTemplates(t, "", ""),
-	})
+	a := beside(t, s, gone, out, clk)
 	ctx := context.Background()
 	c := Challenge{User: alice, Phone: num, Purpose: Verify}
 	if _, err := a.Start(ctx, sc, c); err == nil || out.sentCount() != 0 {
@@ -154,5 +162,72 @@ func TestALateTakeBackUndoesNoOtherSendsWait(t *testing.T) {
 	}
 	if _, err := a.Start(ctx, sc, c); !errors.As(err, new(*CooldownError)) || out.sentCount() != 1 {
 		t.Fatalf("a's send right after b's, its late take-back tried first: %v, %d sent; want b's wait and 1 text", err, out.sentCount())
+	}
+}
+
+// lateClaim is a store whose first claim, once armed, is not answered
+// and not yet written: its write is held (as by a stalled server, which
+// reads it on waking) until the test lands it.
+type lateClaim struct {
+	store.Store
+	mu    sync.Mutex
+	armed bool
+	held  []*store.Op
+}
+
+func (l *lateClaim) Claim(ctx context.Context, parts []*store.Op) (bool, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.armed {
+		l.armed, l.held = false, parts
+		return false, errors.New("test: the claim's answer is lost")
+	}
+	return store.ClaimOn(ctx, l.Store, parts)
+}
+
+// land writes the claim held, as it would have been written.
+func (l *lateClaim) land(t *testing.T) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if won, err := store.ClaimOn(context.Background(), l.Store, l.held); err != nil || !won {
+		t.Fatalf("the held claim landing: %v %v", won, err)
+	}
+}
+
+// TestAWriteLandingAfterItsTakeBackLeavesNoWait: a send's claim of its
+// wait is not answered (the store failed it) and lands only after the
+// send was taken back: the take-back found the record as the send read
+// it, its write not there yet. The take-back is kept and tried again
+// before the gate's next send, which finds the late write and puts the
+// record back: the user's retry is not refused by the wait of a code never
+// sent. Before, the take-back, its swap finding no write of its own, was
+// done, and the retry met the wait (a CooldownError).
+func TestAWriteLandingAfterItsTakeBackLeavesNoWait(t *testing.T) {
+	s, out, clk := newService(t)
+	late := &lateClaim{Store: s.Store, armed: true}
+	a := beside(t, s, late, out, clk)
+	ctx := context.Background()
+	c := Challenge{User: alice, Phone: num, Purpose: Verify}
+	if _, err := a.Start(ctx, sc, c); err == nil || out.sentCount() != 0 {
+		t.Fatalf("a send whose claim was not answered: %v, %d sent", err, out.sentCount())
+	}
+	if n := len(a.failed.left); n != 1 {
+		t.Fatalf("%d take-backs kept, want the one whose write had not landed", n)
+	}
+	late.land(t)
+	if _, err := a.Start(ctx, sc, c); err != nil || out.sentCount() != 1 {
+		t.Fatalf("the retry after the late write landed: %v, %d sent; want the code sent", err, out.sentCount())
+	}
+	// A write that never lands: its take-back is tried once more, at the
+	// next send, not at every send while its wait would last.
+	clk.advance(time.Hour)
+	late.mu.Lock()
+	late.armed = true
+	late.mu.Unlock()
+	if _, err := a.Start(ctx, sc, Challenge{User: "bob", Phone: num, Purpose: Verify}); err == nil {
+		t.Fatal("a send whose claim was not answered went on")
+	}
+	if _, err := a.Start(ctx, sc, c); err != nil || out.sentCount() != 2 || len(a.failed.left) != 0 {
+		t.Fatalf("the next send: %v, %d sent, %d take-backs kept; want sent, none kept", err, out.sentCount(), len(a.failed.left))
 	}
 }

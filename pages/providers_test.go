@@ -62,13 +62,15 @@ func TestTwilioFlow(t *testing.T) {
 		t.Fatal("Twilio's own text reached the user")
 	}
 
-	// Twilio's fault: a short safe message; the admin's log has the details.
-	f.Status = http.StatusInternalServerError
+	// Twilio's fault (it refused the credentials: nothing sent): a short
+	// safe message; the admin's log has the details. (A 500, which may have
+	// sent it: TestAnUnconfirmedTextCountsAsSent.)
+	f.Status = http.StatusUnauthorized
 	s.Advance(time.Minute)
 	res, _ = sitetest.EnrollWith(t, b, "+14155550100")
 	sitetest.Expect(t, res, http.StatusServiceUnavailable, "")
 	sitetest.ExpectBody(t, res, "The code could not be sent; please try again in a moment.")
-	if strings.Contains(res.Text, "20500") || strings.Contains(res.Text, "internal server error") {
+	if strings.Contains(res.Text, "20003") || strings.Contains(res.Text, "Authentication") {
 		t.Fatal("Twilio's error reached the user")
 	}
 }
@@ -127,11 +129,22 @@ func TestWebhookFlow(t *testing.T) {
 	sitetest.ExpectEnrolled(t, c.Post("/.smsgate/verify", url.Values{"code": {fakes.CodeIn(text)}, "csrf": {tok}}), "/")
 	sitetest.ExpectBody(t, c.Get("/"), "Hello, alice!")
 
-	hook.Status = http.StatusBadGateway
+	// The webhook refuses (403: nothing sent): try again later.
+	hook.Status = http.StatusForbidden
 	b := sitetest.NewClient(t, "bob")
 	res, _ = sitetest.EnrollWith(t, b, "+14155550100")
 	sitetest.Expect(t, res, http.StatusServiceUnavailable, "")
 	if strings.Contains(res.Text, "internal-gateway-detail") {
+		t.Fatal("the webhook's answer reached the user")
+	}
+	// It fails (502: it may have sent it): the code counts as sent, and
+	// the page says it could not be confirmed.
+	hook.Status = http.StatusBadGateway
+	res, _ = sitetest.EnrollWith(t, b, "+14155550100")
+	sitetest.Expect(t, res, http.StatusSeeOther, "/.smsgate/verify")
+	page := b.Get("/.smsgate/verify")
+	sitetest.ExpectBody(t, page, "We could not confirm that the code went out.")
+	if strings.Contains(page.Text, "internal-gateway-detail") {
 		t.Fatal("the webhook's answer reached the user")
 	}
 }

@@ -152,6 +152,9 @@ func (p *Pages) pageNoFlow(req *request, status int, step string, d pageData) {
 			if d.ResendIn > 0 {
 				out["resend_in"] = d.ResendIn
 			}
+			if d.Unconfirmed != "" {
+				out["unconfirmed"], out["notice"] = true, d.Unconfirmed
+			}
 		}
 		WriteJSON(req.w, status, out)
 		return

@@ -90,6 +90,9 @@ type pageData struct {
 	Notice, Ask string
 	// StepUp says a devices-page change waits for this code.
 	StepUp bool
+	// Unconfirmed says, in words, that the gateway could not confirm the
+	// pending code went out (it may have), and when to ask again.
+	Unconfirmed string
 	// Delivery is what the gateway said of the pending code's message:
 	// "pending", "delivered", "failed", or "" when it says nothing.
 	Delivery string
@@ -171,6 +174,9 @@ func (p *Pages) verifyData(req *request, c *enrollment.Challenge, errMsg string)
 		}
 		d.Delivery = p.delivery(req, c)
 		d.ResendIn = seconds(c.ResendAt.Sub(p.Now()))
+		if req.flow.Unconfirmed && c.ID == req.flow.Challenge && d.Delivery != "delivered" {
+			d.Unconfirmed = p.unconfirmed(req, c.ResendAt.Sub(p.Now()))
+		}
 	}
 	// After a first factor, the user's devices decide what is offered (one
 	// read); with a login form, every name is offered every kind, which
@@ -242,6 +248,15 @@ func (p *Pages) verifyData(req *request, c *enrollment.Challenge, errMsg string)
 		}
 	}
 	return d
+}
+
+// unconfirmed says that a code may not have gone out: ask again once
+// wait is over (now, if it is).
+func (p *Pages) unconfirmed(req *request, wait time.Duration) string {
+	if wait <= 0 {
+		return p.sayID(req, "code.unconfirmed_now")
+	}
+	return p.Words.Render(req.lang, words.Say("code.unconfirmed", "wait", words.Wait(time.Duration(seconds(wait))*time.Second)))
 }
 
 // consoleWhy is why the console sent this sign-in here ("" when it did

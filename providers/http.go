@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -26,6 +28,16 @@ type response struct {
 	status int
 	header http.Header
 	body   []byte
+}
+
+// refused is a gateway's answer of status as an error: a 4xx (a client
+// error: the request was not acted on) is NotSent; any other may have
+// sent the message (a 5xx, or a status nobody expected).
+func refused(status int, err error) error {
+	if status >= 400 && status < 500 {
+		return NotSent(err)
+	}
+	return err
 }
 
 // post sends body to u with the given content type and headers.
@@ -57,11 +69,21 @@ func do(ctx context.Context, client *http.Client, method, u string, body []byte,
 		req.Header.Set("Content-Type", contentType)
 	}
 	req.Header.Set("User-Agent", "smsgate")
+	// A request that never had a connection wrote nothing: the gateway
+	// cannot have acted on it. Once it had one, a failure may come after
+	// the gateway took it (a timeout, a connection cut).
+	var connected atomic.Bool
+	req = req.WithContext(httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		GotConn: func(httptrace.GotConnInfo) { connected.Store(true) },
+	}))
 	res, err := client.Do(req)
 	if err != nil {
 		var ue *url.Error
 		if errors.As(err, &ue) {
 			ue.URL = RedactURL(ue.URL) // a webhook's token may live in its query
+		}
+		if !connected.Load() {
+			return nil, NotSent(err)
 		}
 		return nil, err // never the headers either
 	}

@@ -54,7 +54,7 @@ func (l *Log) Channels() []string { return []string{SMS, Voice} }
 // Send implements Sender.
 func (l *Log) Send(_ context.Context, m Message) error {
 	if !l.AllowPublic && !localhost.Is(m.Host) {
-		return fmt.Errorf("the log provider sends only for localhost sites, not %q (set allow_public to override, for testing only)", m.Host)
+		return NotSent(fmt.Errorf("the log provider sends only for localhost sites, not %q (set allow_public to override, for testing only)", m.Host))
 	}
 	msg := "verification code"
 	if m.Code == "" {

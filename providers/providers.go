@@ -94,6 +94,50 @@ func (e *UserError) Words() words.Text { return e.Text }
 func (e *UserError) Error() string { return words.English.Render("en", e.Text) }
 func (e *UserError) Unwrap() error { return e.Err }
 
+// Was a message sent? A gateway that answered 2xx took it. One that
+// refused it (a 4xx: the number, the credentials, its rate limit), or was
+// never reached (no connection made), sent nothing: its error says so
+// (NotSent, Unsent), and the user's wait for the code is given back. Any
+// other failure — a timeout, a connection cut after the request went out,
+// a 5xx, an error nobody classified — may have sent it: the gateway may
+// have taken the message and failed only to say so. The code is then
+// treated as sent (its wait and counts kept), so that "send again" after
+// an unconfirmed send is not one more text for free.
+
+// ErrNotSent marks a provider's failure that surely sent nothing.
+var ErrNotSent = errors.New("nothing was sent")
+
+// errMaybeSent marks, in a chain's failure, a provider's failure that may
+// have sent the message (Chain.Send), so that one refusal after it does
+// not make the whole failure read as nothing sent.
+var errMaybeSent = errors.New("the message may have been sent")
+
+// NotSent marks err, a provider's failure, as one that sent nothing: the
+// gateway refused the message or was never reached. Its text is err's.
+func NotSent(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &marked{err: err, mark: ErrNotSent}
+}
+
+// Unsent reports whether err, a provider's failure, says that nothing was
+// sent: every provider tried refused (a UserError, or marked NotSent).
+// An unmarked error may have sent the message.
+func Unsent(err error) bool {
+	if err == nil || errors.Is(err, errMaybeSent) {
+		return false
+	}
+	return errors.Is(err, ErrNotSent) || errors.As(err, new(*UserError))
+}
+
+// marked is an error with a mark (ErrNotSent, errMaybeSent) its text does
+// not show.
+type marked struct{ err, mark error }
+
+func (m *marked) Error() string   { return m.err.Error() }
+func (m *marked) Unwrap() []error { return []error{m.err, m.mark} }
+
 // Chain tries its senders in order until one accepts the message.
 type Chain struct {
 	Senders []Named
@@ -129,7 +173,8 @@ type Named struct {
 
 // Send implements Sender. A provider that fails for its own reasons (down,
 // slow, misconfigured, rate-limited) hands the message to the next; a
-// UserError ends the attempt. The returned error is for the admin's log.
+// UserError ends the attempt. The returned error is for the admin's log;
+// it is Unsent only when every provider tried sent nothing.
 func (c Chain) Send(ctx context.Context, m Message) error {
 	logger := c.Logger
 	if logger == nil {
@@ -152,11 +197,19 @@ func (c Chain) Send(ctx context.Context, m Message) error {
 		if errors.As(err, &ue) {
 			c.observe(s.Name, m, "refused")
 			logger.Info("provider refused the number", zap.String("provider", s.Name), zap.Error(Redact(ue.Err, m.To, m.Code)))
+			if len(errs) > 0 {
+				return errors.Join(append(errs, err)...) // what the ones before did stays
+			}
 			return err
 		}
 		c.observe(s.Name, m, "failed")
-		logger.Warn("provider_failed", zap.String("provider", s.Name), zap.String("channel", m.Channel), zap.Error(err))
-		errs = append(errs, fmt.Errorf("%s: %w", s.Name, err))
+		logger.Warn("provider_failed", zap.String("provider", s.Name), zap.String("channel", m.Channel),
+			zap.Bool("unsent", Unsent(err)), zap.Error(err))
+		err = fmt.Errorf("%s: %w", s.Name, err)
+		if !Unsent(err) {
+			err = &marked{err: err, mark: errMaybeSent}
+		}
+		errs = append(errs, err)
 		if ctx.Err() != nil {
 			break
 		}

@@ -73,7 +73,7 @@ func (s *Signal) Provision(caddy.Context) error {
 func (s *Signal) Send(ctx context.Context, m Message) error {
 	body, err := json.Marshal(map[string]any{"number": s.Number, "recipients": []string{m.To}, "message": m.Body})
 	if err != nil {
-		return err
+		return NotSent(err)
 	}
 	res, err := post(ctx, s.client, s.URL+"/v2/send", "application/json", body, s.header)
 	if err != nil {
@@ -84,9 +84,9 @@ func (s *Signal) Send(ctx context.Context, m Message) error {
 			Error string `json:"error"`
 		}
 		if json.Unmarshal(res.body, &e) == nil && e.Error != "" {
-			return fmt.Errorf("signal: HTTP %d: %s", res.status, e.Error)
+			return refused(res.status, fmt.Errorf("signal: HTTP %d: %s", res.status, e.Error))
 		}
-		return fmt.Errorf("signal: HTTP %d: %s", res.status, snippet(res.body))
+		return refused(res.status, fmt.Errorf("signal: HTTP %d: %s", res.status, snippet(res.body)))
 	}
 	return nil
 }

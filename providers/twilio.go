@@ -148,7 +148,7 @@ func (t *Twilio) Channels() []string {
 // Send implements Sender.
 func (t *Twilio) Send(ctx context.Context, m Message) error {
 	if err := t.checkBlocked(); err != nil {
-		return err
+		return NotSent(err)
 	}
 	form := url.Values{"To": {m.To}}
 	endpoint := "Messages.json"
@@ -157,7 +157,7 @@ func (t *Twilio) Send(ctx context.Context, m Message) error {
 		form.Set("From", t.From)
 		twiml, err := sayTwice(m.Body)
 		if err != nil {
-			return err
+			return NotSent(err)
 		}
 		form.Set("Twiml", twiml)
 	} else {
@@ -187,7 +187,7 @@ func (t *Twilio) Verifies() bool { return t.VerifyService != "" }
 // StartVerification implements Verifier (Twilio Verify).
 func (t *Twilio) StartVerification(ctx context.Context, m Message) error {
 	if err := t.checkBlocked(); err != nil {
-		return err
+		return NotSent(err)
 	}
 	channel := "sms"
 	if m.Channel == Voice {
@@ -268,8 +268,14 @@ var twilioUserErrors = map[int]string{
 }
 
 // failure turns an error answer into an error: a UserError when the number
-// is at fault, otherwise a message for the admin naming Twilio's code.
+// is at fault, otherwise a message for the admin naming Twilio's code; a
+// 4xx sent nothing (NotSent), a 5xx may have (Twilio may have queued the
+// message and failed to say so).
 func (t *Twilio) failure(res *response) error {
+	return refused(res.status, t.failed(res))
+}
+
+func (t *Twilio) failed(res *response) error {
 	var te twilioError
 	_ = json.Unmarshal(res.body, &te)
 	admin := fmt.Errorf("twilio: HTTP %d, error %d: %s (%s)", res.status, te.Code, te.Message, te.MoreInfo)

@@ -153,14 +153,14 @@ func (w *Webhook) render(m Message) ([]byte, error) {
 func (w *Webhook) Send(ctx context.Context, m Message) error {
 	body, err := w.render(m)
 	if err != nil {
-		return err
+		return NotSent(err)
 	}
 	res, err := post(ctx, w.client, w.URL, "application/json", body, w.header)
 	if err != nil {
 		return err
 	}
-	if res.status < 200 || res.status >= 300 {
-		return fmt.Errorf("webhook: HTTP %d: %s", res.status, snippet(res.body))
+	if res.status < 200 || res.status >= 300 { // a 3xx too: not followed, it may have been acted on (a 303 after a POST)
+		return refused(res.status, fmt.Errorf("webhook: HTTP %d: %s", res.status, snippet(res.body)))
 	}
 	return nil
 }

@@ -102,13 +102,20 @@ type Refusal struct {
 }
 
 // The records, under the realm: counters of codes sent and used per place
-// and fixed window, each place's pause, each number's codes unused in a
-// row (by the number's keyed hash), and the list of places paused.
+// and fixed window (and of sends given back: Watch.GiveBack), each place's
+// pause, each number's codes unused in a row (by the number's keyed hash;
+// and those given back), and the list of places paused.
 func sentKey(realm, place string, slot int64) string {
 	return store.Key("pumping", realm, "sent", place, strconv.FormatInt(slot, 10))
 }
 func usedKey(realm, place string, slot int64) string {
 	return store.Key("pumping", realm, "used", place, strconv.FormatInt(slot, 10))
+}
+func backKey(realm, place string, slot int64) string {
+	return store.Key("pumping", realm, "back", place, strconv.FormatInt(slot, 10))
+}
+func unusedBackKey(realm, numberID string) string {
+	return store.Key("pumping", realm, "unused-back", numberID)
 }
 func pauseKey(realm, place string) string     { return store.Key("pumping", realm, "pause", place) }
 func unusedKey(realm, numberID string) string { return store.Key("pumping", realm, "unused", numberID) }
@@ -152,6 +159,23 @@ func (g *Guard) Used(b *store.Batch, realm, e164, numberID string) {
 		}
 	}
 	b.Delete(unusedKey(realm, numberID))
+	b.Delete(unusedBackKey(realm, numberID))
+}
+
+// Sent is the codes sent to place (a country, "GB", or a prefix,
+// "+44740") in the sliding window ending now, those given back aside:
+// what its next send is judged on.
+func (g *Guard) Sent(ctx context.Context, realm, place string) (float64, error) {
+	slot, weight := g.slot(g.Now())
+	var b store.Batch
+	var ops [2][2]*store.Op
+	for i, s := range []int64{slot - 1, slot} {
+		ops[i] = [2]*store.Op{b.Counter(sentKey(realm, place, s)), b.Counter(backKey(realm, place, s))}
+	}
+	if err := store.Do(ctx, g.Store, &b); err != nil {
+		return 0, err
+	}
+	return float64(max(ops[0][0].N-ops[0][1].N, 0))*weight + float64(max(ops[1][0].N-ops[1][1].N, 0)), nil
 }
 
 // decode reads a pause record (nil when there is none or it is unreadable).

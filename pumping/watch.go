@@ -22,16 +22,31 @@ type Watch struct {
 	places   [2]place
 	enrolled bool
 	numberID string
-	unused   *store.Op
-	decoy    bool
+	// unused and unusedBack are the number's codes unused in a row, and
+	// those of them given back; counted is this send's count of it.
+	unused, unusedBack, counted *store.Op
+	decoy                       bool
 }
 
-// place is a country or a prefix, with the send's operations on it.
+// place is a country or a prefix, with the send's operations on it: its
+// pause, its codes sent and used in this window and the one before, and
+// the sends given back (GiveBack) of both.
 type place struct {
 	name, kind                      string
 	pause, prevSent, prevUsed, used *store.Op
+	prevBack, back                  *store.Op
 	sent                            *store.Op
 }
+
+// A send is counted in the batch that claims its waits and counts its
+// limits (one round trip for all), before it is known to happen: it may
+// lose its claim to another send at once (and be decided again), or be
+// refused by a limit, or its gateway may send nothing. Such a send gives
+// its count back (GiveBack) where it takes the rest back, by counting it
+// in the place's and the number's given-back counters, which every
+// send's first batch reads beside the counters they correct (a store
+// counter cannot go down in a batch): the guard weighs the sends that
+// happened, not the tries.
 
 // Watch adds, to a send's first batch, what the guard must read to judge
 // it: for e164's country and prefix their pause, the codes sent and used
@@ -60,10 +75,17 @@ func (g *Guard) Watch(b *store.Batch, realm, e164, numberID string, enrolled boo
 		p.prevSent = b.Counter(sentKey(realm, p.name, w.slot-1))
 		p.prevUsed = b.Counter(usedKey(realm, p.name, w.slot-1))
 		p.used = b.Counter(usedKey(realm, p.name, w.slot))
+		p.prevBack = b.Counter(backKey(realm, p.name, w.slot-1))
+		p.back = b.Counter(backKey(realm, p.name, w.slot))
 	}
 	w.unused = b.Counter(unusedKey(realm, w.numberID))
+	w.unusedBack = b.Counter(unusedBackKey(realm, w.numberID))
 	return w
 }
+
+// unusedCodes is how many codes in a row the number left unused, those
+// given back aside.
+func (w *Watch) unusedCodes() int64 { return max(w.unused.N-w.unusedBack.N, 0) }
 
 // Refusal is the pause that refuses this send, if any: a place of the
 // number's is paused, and the number is not one of the place's own users
@@ -85,7 +107,7 @@ func (w *Watch) Refusal() *Refusal {
 
 // exempt reports whether the number keeps getting codes in a paused place.
 func (w *Watch) exempt() bool {
-	return w.enrolled && w.unused.N < int64(w.g.Grace)
+	return w.enrolled && w.unusedCodes() < int64(w.g.Grace)
 }
 
 // Count adds, to the send's second batch, the code counted as sent in its
@@ -111,11 +133,39 @@ func (w *Watch) Count(b *store.Batch, decoy bool) {
 			p.sent = b.Incr(sentKey(w.realm, p.name, w.slot), ttl)
 		}
 	}
+	w.counted = b.Incr(unusedKey(w.realm, w.numberID), w.unusedTTL())
+}
+
+// unusedTTL is how long the number's counters of unused codes are kept.
+func (w *Watch) unusedTTL() time.Duration {
 	if w.decoy {
-		b.Incr(unusedKey(w.realm, w.numberID), decoyTTL)
+		return decoyTTL
+	}
+	return unusedMemory
+}
+
+// GiveBack adds, to the batch that takes back a send that did not happen
+// (it lost its claim, a limit refused it, the gateway sent nothing), the
+// send's count given back: in its places' window and its number's
+// unused codes, each where Count's batch counted it. A decoy's does the
+// same work on the decoy's keys. Not for a send the guard itself refused
+// (Judge): the pause it started weighed the counts, and forgot them.
+func (w *Watch) GiveBack(b *store.Batch) {
+	if w == nil {
 		return
 	}
-	b.Incr(unusedKey(w.realm, w.numberID), unusedMemory)
+	ttl := w.g.counterTTL()
+	if w.decoy {
+		ttl = decoyTTL
+	}
+	for _, p := range w.places {
+		if p.name != "" && p.sent != nil && p.sent.Err == nil {
+			b.Incr(backKey(w.realm, p.name, w.slot), ttl)
+		}
+	}
+	if w.counted != nil && w.counted.Err == nil {
+		b.Incr(unusedBackKey(w.realm, w.numberID), w.unusedTTL())
+	}
 }
 
 // Judge runs once the send's second batch is done: if the codes of the
@@ -132,7 +182,7 @@ func (w *Watch) Judge(ctx context.Context) (*Refusal, error) {
 		if p.sent == nil || p.sent.Err != nil || decode(p.pause.Value).Active(w.now) {
 			continue
 		}
-		sent := float64(p.prevSent.N)*w.weight + float64(p.sent.N)
+		sent := float64(max(p.prevSent.N-p.prevBack.N, 0))*w.weight + float64(max(p.sent.N-p.back.N, 0))
 		used := float64(p.prevUsed.N)*w.weight + float64(p.used.N)
 		min := w.g.PrefixMinSends
 		if p.kind == Country {
@@ -244,6 +294,7 @@ func (g *Guard) forget(ctx context.Context, realm, place string, now time.Time) 
 	for _, s := range []int64{slot - 1, slot} {
 		b.Delete(sentKey(realm, place, s))
 		b.Delete(usedKey(realm, place, s))
+		b.Delete(backKey(realm, place, s))
 	}
 	return store.Do(ctx, g.Store, &b)
 }

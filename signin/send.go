@@ -75,12 +75,12 @@ func (s *Service) login(ctx context.Context, sc enrollment.Scope, f *Flow, known
 	if err != nil {
 		return nil, err
 	}
-	if e164 != "" && c.Undelivered == nil {
-		s.audit("code_sent", user, e164, zap.String("purpose", enrollment.Verify), zap.String("channel", c.Channel))
-	} else if e164 == "" {
+	if e164 == "" {
 		s.Logger.Info("login for an unknown user; no code sent")
 	}
-	f.User, f.Challenge = user, c.ID
+	s.sent(c, user, e164)
+	f.User = user
+	f.pending(c)
 	return c, nil
 }
 
@@ -97,8 +97,9 @@ func (s *Service) Enroll(ctx context.Context, sc enrollment.Scope, f *Flow, user
 	if err != nil {
 		return nil, err
 	}
-	s.audit("code_sent", user, e164, zap.String("purpose", enrollment.Enroll), zap.String("channel", c.Channel))
-	f.Challenge, f.Enrolling = c.ID, ""
+	s.sent(c, user, e164)
+	f.pending(c)
+	f.Enrolling = ""
 	return c, nil
 }
 
@@ -115,8 +116,8 @@ func (s *Service) AddPhone(ctx context.Context, sc enrollment.Scope, f *Flow, us
 	if err != nil {
 		return nil, err
 	}
-	s.audit("code_sent", user, e164, zap.String("purpose", enrollment.Add))
-	f.Challenge = c.ID
+	s.sent(c, user, e164)
+	f.pending(c)
 	return c, nil
 }
 
@@ -166,8 +167,9 @@ func (s *Service) Send(ctx context.Context, sc enrollment.Scope, f *Flow, user, 
 					return nil, err
 				}
 				s.discard(ctx, sc.Realm, f)
-				s.audit("code_sent", user, f.Enrolling, zap.String("purpose", enrollment.Enroll), zap.String("channel", channel))
-				f.Challenge, f.Enrolling = nc.ID, ""
+				s.sent(nc, user, f.Enrolling)
+				f.pending(nc)
+				f.Enrolling = ""
 				return nc, nil
 			}
 			return nil, &StepError{Step: step}
@@ -202,10 +204,8 @@ func (s *Service) Send(ctx context.Context, sc enrollment.Scope, f *Flow, user, 
 		return nil, err
 	}
 	s.discard(ctx, sc.Realm, f) // only now: a failed send keeps the old code
-	if e164 != "" && nc.Undelivered == nil {
-		s.audit("code_sent", user, e164, zap.String("purpose", purpose), zap.String("channel", channel))
-	}
-	f.Challenge = nc.ID
+	s.sent(nc, user, e164)
+	f.pending(nc)
 	return nc, nil
 }
 
@@ -226,11 +226,23 @@ func (s *Service) Resend(ctx context.Context, sc enrollment.Scope, f *Flow, user
 	if err != nil {
 		return nil, err
 	}
-	if nc.Phone != "" && nc.Undelivered == nil {
-		s.audit("code_sent", user, nc.Phone, zap.String("purpose", nc.Purpose), zap.String("channel", nc.Channel), zap.Int("resend", nc.Resends))
-	}
-	f.Challenge = nc.ID
+	s.sent(nc, user, nc.Phone, zap.Int("resend", nc.Resends))
+	f.pending(nc)
 	return nc, nil
+}
+
+// sent tells the audit log of c's code sent to e164 (none for a decoy, or
+// a Blind send that did not go out): code_sent, or, where the gateway
+// could not confirm it went out, code_unconfirmed (it counts as sent).
+func (s *Service) sent(c *enrollment.Challenge, user, e164 string, fields ...zap.Field) {
+	if e164 == "" || c.Undelivered != nil {
+		return
+	}
+	event := "code_sent"
+	if c.Unconfirmed != nil {
+		event = "code_unconfirmed"
+	}
+	s.audit(event, user, e164, append(fields, zap.String("purpose", c.Purpose), zap.String("channel", c.Channel))...)
 }
 
 // enrollClosed ends c, a first phone's pending code, where this gate no
@@ -282,6 +294,12 @@ func (s *Service) blind(sc enrollment.Scope, purpose string) bool {
 func (s *Service) undelivered(user, e164 string, err error) {
 	if errors.As(err, new(*enrollment.RefusedError)) {
 		s.audit("number_refused", user, e164, zap.String("reason", err.Error()))
+		return
+	}
+	if enrollment.MaybeSent(err) {
+		// The gateway may have taken it (a timeout, a 5xx): it counts as
+		// sent; the provider's own log line says why it is not confirmed.
+		s.audit("code_unconfirmed", user, e164, zap.String("purpose", enrollment.Verify))
 		return
 	}
 	if cd := new(enrollment.CooldownError); errors.As(err, &cd) {

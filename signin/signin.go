@@ -33,6 +33,11 @@ type Flow struct {
 	User string `json:"usr,omitempty"`
 	// Challenge is the ID of the code that was sent, if any.
 	Challenge string `json:"ch,omitempty"`
+	// Unconfirmed says the gateway could not confirm that Challenge's
+	// code went out, though it may have (enrollment.Challenge's
+	// Unconfirmed): the verify page says so. Never after a login form's
+	// blind send, which is answered as any send is.
+	Unconfirmed bool `json:"unc,omitempty"`
 	// LimitKey is what cooldowns and per-user limits count for this sign-in
 	// (what was typed at the login page), when not User.
 	LimitKey string `json:"lk,omitempty"`
@@ -257,8 +262,14 @@ func (s *Service) Pending(ctx context.Context, realm string, f *Flow, user strin
 func (s *Service) discard(ctx context.Context, realm string, f *Flow) {
 	if f.Challenge != "" {
 		s.discardChallenge(ctx, realm, f.Challenge)
-		f.Challenge = ""
+		f.Challenge, f.Unconfirmed = "", false
 	}
+}
+
+// pending makes c the flow's challenge, and says whether its send could
+// not be confirmed.
+func (f *Flow) pending(c *enrollment.Challenge) {
+	f.Challenge, f.Unconfirmed = c.ID, c.Unconfirmed != nil
 }
 
 // discardChallenge ends the challenge id; a store that cannot is logged

@@ -31,7 +31,12 @@ import (
 //
 // The previous release kept a window as one JSON record at the window's
 // own key ({"i": IDs, "t": Unix ns}); such a record is read when its
-// window is loaded, moved to the new layout, and removed.
+// window is loaded, moved to the new layout, and removed. The release
+// after it kept each send's key for the span that counted it, with no
+// value: a window holding such keys (no keep recorded, see window.keep)
+// forgets none of its sends before the last of those keys expires, so
+// that a first count through a short window after the upgrade does not
+// erase a long window's history.
 
 // windows are one database's open windows, by key.
 type windows struct {
@@ -50,6 +55,12 @@ type window struct {
 	// keep is the longest span the window was counted with (ns): its
 	// sends are kept that long, whatever span a caller counts them in.
 	keep int64
+	// oldUntil is when the sends of the previous release, which recorded
+	// no keep, may be forgotten (the caller's clock, ns): until then none
+	// is (oldExpires, set by load, is their keys' expiry on disk, read
+	// into oldUntil at the first count).
+	oldUntil   int64
+	oldExpires uint64
 	// expires is when the last of its keys on disk expires (Unix seconds):
 	// past it, memory may forget the window, as the disk has.
 	expires uint64
@@ -88,7 +99,12 @@ func (ws *windows) slide(ctx context.Context, key, id string, limit int, span ti
 	// the longest of them has passed, so that a short window never hides
 	// from a long one the sends it counts.
 	w.keep = max(w.keep, int64(span))
-	w.drop(t - w.keep)
+	if w.oldExpires != 0 {
+		w.oldUntil, w.oldExpires = t+int64(time.Until(time.Unix(int64(w.oldExpires)+1, 0))), 0
+	}
+	if t >= w.oldUntil {
+		w.drop(t - w.keep)
+	}
 	live := w.events[w.head:]
 	live = live[sort.Search(len(live), func(i int) bool { return live[i].at > t-int64(span) }):]
 	if limit < 1 {
@@ -192,10 +208,13 @@ func (ws *windows) load(key string, w *window) error {
 			}
 			w.events = append(w.events, event{int64(at), idHash(rest[17:])})
 			w.expires = max(w.expires, it.Item().ExpiresAt())
-			// The span it was kept for (none from a release before).
+			// The span it was kept for; none from the previous release,
+			// whose sends are kept until their keys expire (oldUntil).
 			if err := it.Item().Value(func(v []byte) error {
 				if len(v) == 8 {
 					w.keep = max(w.keep, int64(binary.BigEndian.Uint64(v)))
+				} else {
+					w.oldExpires = max(w.oldExpires, it.Item().ExpiresAt())
 				}
 				return nil
 			}); err != nil {
@@ -209,7 +228,7 @@ func (ws *windows) load(key string, w *window) error {
 		err = ws.migrate(key, w, seen)
 	}
 	if err != nil {
-		w.events, w.expires, w.keep = nil, 0, 0
+		w.events, w.expires, w.keep, w.oldExpires = nil, 0, 0, 0
 		return err
 	}
 	slices.SortStableFunc(w.events, func(a, b event) int { return cmp.Compare(a.at, b.at) })
@@ -256,6 +275,7 @@ func (ws *windows) migrate(key string, w *window, seen map[string]bool) error {
 		}
 	}
 	w.expires = max(w.expires, expires)
+	w.oldExpires = max(w.oldExpires, expires)
 	if err := batch.Flush(); err != nil {
 		return err
 	}

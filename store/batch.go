@@ -102,7 +102,21 @@ func (b *Batch) Counter(key string) *Op { return b.add(&Op{kind: opCounter, key:
 // what it holds now. A nil value deletes the record (where it still holds
 // what was read).
 func (b *Batch) Swap(key string, read *Op, value []byte, ttl time.Duration) *Op {
-	return b.add(&Op{kind: opSwap, key: key, old: read.Value, found: read.Err == nil, value: value, ttl: ttl})
+	return b.add(swapOp(key, read.Value, read.Err == nil, value, ttl))
+}
+
+// SwapBack adds putting value (with ttl; nil: none) back at key where the
+// caller wrote wrote: only while the record still holds that write, so
+// that what another writer wrote since stays. It is Swap against the
+// caller's own write instead of a read (a send taken back).
+func (b *Batch) SwapBack(key string, wrote, value []byte, ttl time.Duration) *Op {
+	return b.add(swapOp(key, wrote, true, value, ttl))
+}
+
+// swapOp is a compare-and-set of key: value (with ttl) written if the
+// record holds old (found: there is one; else none is there).
+func swapOp(key string, old []byte, found bool, value []byte, ttl time.Duration) *Op {
+	return &Op{kind: opSwap, key: key, old: old, found: found, value: value, ttl: ttl}
 }
 
 // Batcher is a store that sends a batch in one round trip.

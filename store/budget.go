@@ -32,22 +32,30 @@ type budgetKey struct{}
 
 // budget is the store time a request has left, in nanoseconds; its calls
 // may run at once (a batch's goroutines), hence atomic. size is what it
-// was given.
+// was given; now is its clock (time.Now; a test's own).
 type budget struct {
 	left atomic.Int64
 	size time.Duration
+	now  func() time.Time
 }
 
 // WithBudget gives ctx's store calls d of store time in all.
 func WithBudget(ctx context.Context, d time.Duration) context.Context {
-	b := &budget{size: d}
+	return withBudget(ctx, d, time.Now)
+}
+
+func withBudget(ctx context.Context, d time.Duration, now func() time.Time) context.Context {
+	b := &budget{size: d, now: now}
 	b.left.Store(int64(d))
 	return context.WithValue(ctx, budgetKey{}, b)
 }
 
 // spend bounds a store call by what is left of its request's budget: the
 // call's context, and done, which takes the time it took off the budget.
-// With the budget spent, it answers ErrBudgetSpent at once.
+// With the budget spent, it answers ErrBudgetSpent at once. The calls the
+// call makes in turn with its context (a Cluster claim's give-back and
+// retry: Update in DoBatch) are charged with it, within its deadline, not
+// again (before, their time was taken off twice: theirs, then the call's).
 func spend(ctx context.Context) (context.Context, func(), error) {
 	b, _ := ctx.Value(budgetKey{}).(*budget)
 	if b == nil {
@@ -57,9 +65,9 @@ func spend(ctx context.Context) (context.Context, func(), error) {
 	if left <= 0 {
 		return ctx, func() {}, ErrBudgetSpent
 	}
-	start := time.Now()
-	ctx, cancel := context.WithTimeout(ctx, left)
-	return ctx, func() { cancel(); b.left.Add(-int64(time.Since(start))) }, nil
+	start := b.now()
+	ctx, cancel := context.WithTimeout(WithoutBudget(ctx), left)
+	return ctx, func() { cancel(); b.left.Add(-int64(b.now().Sub(start))) }, nil
 }
 
 // perCall is ctx without its budget, for work as long as the store is

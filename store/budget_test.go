@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -98,5 +99,51 @@ func TestAScanOnARedisHungMidwayEndsWithinItsBudget(t *testing.T) {
 	// machine stretches.
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("a scan of a Redis paused midway ended with %v, not its budget", err)
+	}
+}
+
+// TestAClusterClaimRetriedIsChargedOnce: on a Cluster a claim whose
+// records hash to two slots goes as swaps side by side; one that won one
+// record and lost the other gives back what it won and is made again in
+// turn — more store calls, made within the claim's own. Their time is the
+// claim's, charged to its request's budget once. The budget's clock here
+// moves a second at each reading, so a call charges one second: the claim
+// charges one (before: 13, its give-backs' and retry's four updates each
+// charged on their own and again within the claim).
+func TestAClusterClaimRetriedIsChargedOnce(t *testing.T) {
+	t.Parallel()
+	s, closeFn, err := store.OpenRedis(&store.Redis{Addresses: redistest.StartCluster(t), KeyPrefix: "test:"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = closeFn() })
+	bg := context.Background()
+	a, b := "claim/a", "claim/b"
+	for store.SlotOf("test:"+a) == store.SlotOf("test:"+b) {
+		b += "b"
+	}
+	var reads store.Batch
+	readA, readB := reads.Get(a), reads.Get(b)
+	if err := store.Do(bg, s, &reads); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Put(bg, b, []byte("another's"), time.Hour); err != nil { // b changed since its read
+		t.Fatal(err)
+	}
+	var tick atomic.Int64
+	ctx := store.WithBudgetClock(bg, time.Minute, func() time.Time {
+		return time.Unix(tick.Add(1), 0)
+	})
+	var claim store.Batch
+	c := claim.Claim(store.Swap{Key: a, Read: readA, Value: []byte("mine"), TTL: time.Hour},
+		store.Swap{Key: b, Read: readB, Value: []byte("mine"), TTL: time.Hour})
+	if err := store.Do(ctx, s, &claim); err != nil || c.Err != nil || c.OK {
+		t.Fatalf("a claim of a record changed since its read: ok=%v %v %v", c.OK, err, c.Err)
+	}
+	if v, err := s.Get(bg, a); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("the record the lost claim won for a moment: %q %v, want given back (none)", v, err)
+	}
+	if spent := time.Minute - store.BudgetLeft(ctx); spent != time.Second {
+		t.Fatalf("the claim charged %v of its request's budget, want 1s (one call)", spent)
 	}
 }

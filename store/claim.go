@@ -27,9 +27,11 @@ import (
 // There its swaps go side by side in the batch's pipeline, and a claim
 // that won some and lost others gives back those it won and is made again
 // in turn (settleClaims); on a store that claims nothing itself (a
-// wrapper) it is made in turn, in key order (claimInTurn). Of writers
-// sharing a record, one swap wins it, so no two claims that share one
-// both win either way. Made in swaps, a claim that loses may for a moment
+// wrapper) it is made in turn, in key order (claimInTurn), and so is a
+// claim in one slot whose records a move of the slot split between two
+// masters (TRYAGAIN: DoBatch). Of writers sharing a record, one swap wins
+// it, so no two claims that share one both win either way. Made in swaps,
+// a claim that loses may for a moment
 // have held a record it gives back: a writer reading it then is refused
 // as if the claim had won — fewer writes, never more.
 
@@ -58,7 +60,7 @@ type Claimer interface {
 func (b *Batch) Claim(swaps ...Swap) *Op {
 	op := &Op{kind: opClaim}
 	for _, s := range swaps {
-		op.parts = append(op.parts, &Op{kind: opSwap, key: s.Key, old: s.Read.Value, found: s.Read.Err == nil, value: s.Value, ttl: s.TTL})
+		op.parts = append(op.parts, swapOp(s.Key, s.Read.Value, s.Read.Err == nil, s.Value, s.TTL))
 	}
 	slices.SortFunc(op.parts, func(a, b *Op) int { return strings.Compare(a.key, b.key) })
 	return b.add(op)
@@ -199,9 +201,9 @@ func (r *Redis) inOneStep(op *Op) bool {
 	if _, ok := r.client.(*redis.ClusterClient); !ok {
 		return true
 	}
-	keys, _ := r.claimArgs(op)
-	for _, k := range keys[1:] {
-		if slotOf(k) != slotOf(keys[0]) {
+	slot := slotOf(r.key(op.parts[0].key))
+	for _, p := range op.parts[1:] {
+		if slotOf(r.key(p.key)) != slot {
 			return false
 		}
 	}
@@ -216,21 +218,22 @@ func (r *Redis) Claim(ctx context.Context, parts []*Op) (bool, error) {
 }
 
 // sendable is ops as a pipeline sends them: a claim that a script cannot
-// make (a Cluster's over several slots) as its swaps, side by side.
-func (r *Redis) sendable(ops []*Op) []*Op {
-	sent := make([]*Op, 0, len(ops))
+// make (a Cluster's over several slots) as its swaps, side by side; split
+// are those claims, for settleClaims.
+func (r *Redis) sendable(ops []*Op) (sent, split []*Op) {
+	sent = make([]*Op, 0, len(ops))
 	for _, op := range ops {
 		if op.kind == opClaim && !r.inOneStep(op) {
-			sent = append(sent, op.parts...)
+			sent, split = append(sent, op.parts...), append(split, op)
 		} else {
 			sent = append(sent, op)
 		}
 	}
-	return sent
+	return sent, split
 }
 
-// settleClaims answers, once their swaps are done, the claims of ops that
-// went as swaps (sendable): won if every swap was. One that won some of
+// settleClaims answers, once their swaps are done, the claims that went
+// as swaps (sendable's split): won if every swap was. One that won some of
 // its records and lost others gives back those it won, each only while
 // its record still holds what it wrote (what was read is put back, with
 // the claim's ttl: the record's own is not known), then is made again in
@@ -238,11 +241,8 @@ func (r *Redis) sendable(ops []*Op) []*Op {
 // them, side by side, would both have lost, and both again when decided
 // again at the same instant; in key order, the first record they share
 // goes to one of them, which wins. Round trips more only then.
-func (r *Redis) settleClaims(ctx context.Context, ops []*Op) {
-	for _, op := range ops {
-		if op.kind != opClaim || r.inOneStep(op) {
-			continue
-		}
+func (r *Redis) settleClaims(ctx context.Context, split []*Op) {
+	for _, op := range split {
 		won := 0
 		for _, p := range op.parts {
 			switch {

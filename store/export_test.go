@@ -1,6 +1,9 @@
 package store
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // SetCloseTimeout shortens how long closing waits for a stuck Badger, for
 // the tests of that wait; it returns the previous value.
@@ -42,3 +45,12 @@ func SetReplicaClock(st Store, now func() time.Time) {
 // lasting write of key writes after it (see Redis.lasting).
 func SlotOf(key string) int                 { return slotOf(key) }
 func MarkerFor(st Store, key string) string { return st.(*Redis).markerFor(key) }
+
+// WithBudgetClock is WithBudget read on now, not time.Now; BudgetLeft, what
+// is left of ctx's budget.
+func WithBudgetClock(ctx context.Context, d time.Duration, now func() time.Time) context.Context {
+	return withBudget(ctx, d, now)
+}
+func BudgetLeft(ctx context.Context) time.Duration {
+	return time.Duration(ctx.Value(budgetKey{}).(*budget).left.Load())
+}

@@ -34,12 +34,23 @@ return n`)
 // short window never hides from a long one the events it counts (before:
 // one send through the 1-minute gate emptied the hour's window of the
 // other, which then let its count through again every minute).
+//
+// A window the previous release wrote holds events but no "~keep", and
+// a first count through a short window would trim it by that span alone.
+// Such a window keeps every event it holds until it would have expired
+// then (its PTTL: the previous release set it to the span of each event
+// it added): the member "~until" scored minus that time in ms, trimming
+// nothing before it, so an upgrade loses no event a long window counts.
 var slide = redis.NewScript(`
 local now, span, limit = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 if limit < 1 then return {0, span} end
-local kept = -tonumber(redis.call("ZSCORE", KEYS[1], "~keep") or "0")
+local kept, ttl = redis.call("ZSCORE", KEYS[1], "~keep"), redis.call("PTTL", KEYS[1])
+if not kept and ttl > 0 then redis.call("ZADD", KEYS[1], -(now + ttl), "~until") end
+kept = -tonumber(kept or "0")
 local keep = math.max(span, kept)
-redis.call("ZREMRANGEBYSCORE", KEYS[1], 0, now - keep)
+local untl = redis.call("ZSCORE", KEYS[1], "~until")
+if untl and now >= -tonumber(untl) then redis.call("ZREM", KEYS[1], "~until"); untl = nil end
+if not untl then redis.call("ZREMRANGEBYSCORE", KEYS[1], 0, now - keep) end
 local ok = redis.call("ZCOUNT", KEYS[1], ARGV[5], "+inf") < limit
 if ok then redis.call("ZADD", KEYS[1], now, ARGV[4]) end
 if keep > kept then redis.call("ZADD", KEYS[1], -keep, "~keep") end
@@ -184,7 +195,7 @@ func (r *Redis) DoBatch(ctx context.Context, ops []*Op) {
 		}
 		return
 	}
-	sent := r.sendable(ops)
+	sent, split := r.sendable(ops)
 	cmds := make([]redis.Cmder, len(sent))
 	_, _ = r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, op := range sent {
@@ -195,11 +206,17 @@ func (r *Redis) DoBatch(ctx context.Context, ops []*Op) {
 	for i, op := range sent {
 		if err := cmds[i].Err(); err != nil && strings.HasPrefix(err.Error(), "NOSCRIPT") {
 			r.one(ctx, op)
-			continue
+		} else {
+			r.read(op, cmds[i])
 		}
-		r.read(op, cmds[i])
+		if op.kind == opClaim && redis.IsTryAgainError(op.Err) {
+			// A Cluster's slot midway through a move, its records split
+			// between the two masters (TRYAGAIN, past go-redis's tries):
+			// made in turn, as a claim over several slots is.
+			op.OK, op.Err = claimInTurn(ctx, r, op.parts)
+		}
 	}
-	r.settleClaims(ctx, ops)
+	r.settleClaims(ctx, split)
 	if !IsLasting(ctx) {
 		return
 	}

@@ -114,14 +114,17 @@ func (r *Redis) replicaEvicting(ctx context.Context, addrs []string) (addr, poli
 	return addr, policy, read
 }
 
-// replicaPools are connection pools to replicas, by address: made at
-// the watch's first look at each, kept until Cleanup.
+// replicaPools are connection pools to single nodes, by address: the
+// replicas (made at the watch's first look at each) and a master that
+// imports a slot (a lasting write's wait midway through a move:
+// waitMigrating), kept until Cleanup.
 type replicaPools struct {
 	mu    sync.Mutex
 	pools map[string]*redis.Client
 }
 
-// replicaClient is the connection pool to the replica at addr.
+// replicaClient is the connection pool to the node (a replica, or a
+// master importing a slot) at addr.
 func (r *Redis) replicaClient(addr string) *redis.Client {
 	rp := r.replicaPools
 	rp.mu.Lock()

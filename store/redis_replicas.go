@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strconv"
 	"sync"
 	"time"
 
@@ -71,7 +72,7 @@ func (r *Redis) lasting(ctx context.Context, err error, keys ...string) error {
 	}
 	cluster, ok := r.client.(*redis.ClusterClient)
 	if !ok {
-		return r.waitOn(ctx, r.client, "", r.key("lasting"))
+		return r.waitOn(ctx, r.client, "", r.key("lasting"), false)
 	}
 	// One wait per master, side by side: a batch's keys may be on several.
 	markers := map[*redis.Client]string{}
@@ -109,8 +110,12 @@ func (r *Redis) lasting(ctx context.Context, err error, keys ...string) error {
 // answers MOVED with the slot's master now, where the write went (go-redis
 // follows MOVED): the map is read again, and the wait goes there, once.
 // Before, the write was an error (a 503), for the client to try again.
+// A slot midway through a move answers ASK instead: waitMigrating.
 func (r *Redis) waitOnSlot(ctx context.Context, cluster *redis.ClusterClient, node *redis.Client, marker string) error {
-	err := r.waitOn(ctx, node, node.Options().Addr, marker)
+	err := r.waitOn(ctx, node, node.Options().Addr, marker, false)
+	if to, ask := redis.IsAskError(err); ask {
+		return r.waitMigrating(ctx, cluster, node, to, marker, err)
+	}
 	to, moved := redis.IsMovedError(err)
 	if !moved {
 		return err
@@ -133,13 +138,42 @@ func (r *Redis) waitOnSlot(ctx context.Context, cluster *redis.ClusterClient, no
 			return err
 		}
 	}
-	return r.waitOn(ctx, node, node.Options().Addr, marker)
+	return r.waitOn(ctx, node, node.Options().Addr, marker, false)
+}
+
+// waitMigrating is the wait for a write to marker's slot while the slot
+// moves from node (MIGRATING: it answered the marker's write ASK, as it
+// holds no such key) to the master at to (IMPORTING). go-redis followed
+// ASK for the write itself, so its key is at either: the wait goes to
+// both — at the new master after ASKING (which lets it serve the slot's
+// key), at the old one with a marker of another slot it keeps. An old
+// master keeping no other slot (its last one leaving) cannot be waited on
+// so: asked (the marker's ASK) is the answer, as before (a 503: try again).
+func (r *Redis) waitMigrating(ctx context.Context, cluster *redis.ClusterClient, node *redis.Client, to, marker string, asked error) error {
+	slot, from := slotOf(marker), node.Options().Addr
+	kept := ""
+	for i := 0; i < 1000 && kept == ""; i++ {
+		m := r.key("lasting{" + strconv.Itoa(i) + "}")
+		if slotOf(m) == slot {
+			continue
+		}
+		if n, err := cluster.MasterForKey(ctx, m); err != nil {
+			return err
+		} else if n.Options().Addr == from {
+			kept = m
+		}
+	}
+	if kept == "" {
+		return asked
+	}
+	return errors.Join(r.waitOn(ctx, r.replicaClient(to), to, marker, true), r.waitOn(ctx, node, from, kept, false))
 }
 
 // waitOn waits until a replica of the master node (at addr) has what
 // was written there before: a write of marker (a key on that master)
-// then WAIT, on one connection.
-func (r *Redis) waitOn(ctx context.Context, node redis.Cmdable, addr, marker string) error {
+// then WAIT, on one connection; asking sends ASKING first (the marker's
+// slot is being imported there).
+func (r *Redis) waitOn(ctx context.Context, node redis.Cmdable, addr, marker string, asking bool) error {
 	n, err := r.replicas(ctx, node, addr)
 	if err != nil || n == 0 {
 		return err
@@ -150,6 +184,9 @@ func (r *Redis) waitOn(ctx context.Context, node redis.Cmdable, addr, marker str
 	var set *redis.StatusCmd
 	var wait *redis.Cmd
 	_, err = node.Pipelined(ctx, func(p redis.Pipeliner) error {
+		if asking {
+			p.Do(ctx, "ASKING")
+		}
 		set = p.Set(ctx, marker, "1", time.Minute)
 		wait = p.Do(ctx, "WAIT", 1, ReplicaWait.Milliseconds())
 		return nil

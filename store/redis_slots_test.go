@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
@@ -20,29 +21,10 @@ import (
 func TestALastingWriteAfterAReshard(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	c := redistest.StartReplicatedCluster(t)
-	r := &Redis{Addresses: c.Masters, KeyPrefix: "test:"}
-	if _, closeStore, err := OpenRedis(r); err != nil {
-		t.Fatal(err)
-	} else {
-		defer closeStore()
-	}
+	c, r := onReplicatedCluster(t)
 	cluster := r.client.(*redis.ClusterClient)
-	elsewhere := func(key string) (*redis.Client, string) {
-		t.Helper()
-		old, err := cluster.MasterForKey(ctx, r.key(key))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, m := range c.Masters {
-			if m != old.Options().Addr {
-				return old, m
-			}
-		}
-		panic("a cluster of one master")
-	}
 
-	old, to := elsewhere("a")
+	old, to := elsewhere(t, c, r, "a")
 	if err := r.Put(Lasting(ctx), "a", []byte("1"), 0); err != nil {
 		t.Fatalf("a lasting write before the reshard: %v", err)
 	}
@@ -51,7 +33,7 @@ func TestALastingWriteAfterAReshard(t *testing.T) {
 		t.Fatalf("the wait at the slot's master as the map said before a reshard: %v", err)
 	}
 
-	_, to = elsewhere("b")
+	_, to = elsewhere(t, c, r, "b")
 	c.MoveSlot(slotOf(r.key("b")), to)
 	if err := r.Put(Lasting(ctx), "b", []byte("1"), 0); err != nil {
 		t.Fatalf("a lasting write to a slot moved since the map was read: %v", err)
@@ -59,4 +41,104 @@ func TestALastingWriteAfterAReshard(t *testing.T) {
 	if v, err := r.Get(ctx, "b"); err != nil || string(v) != "1" {
 		t.Fatalf("the write: %q %v", v, err)
 	}
+}
+
+// TestALastingWriteDuringASlotMigration: while a slot moves between
+// masters (MIGRATING at the old, IMPORTING at the new, as a reshard
+// leaves it until its keys are moved), the old master answers ASK for a
+// key it no longer holds. go-redis follows ASK for the data's own
+// commands and scripts, alone or in a pipeline; the lasting write's wait
+// (a marker written then WAIT, at one master) must follow it too: at the
+// new master (ASKING, the marker, WAIT) and at the old one, which may
+// hold the written key still (a marker of a slot it keeps). Before, the
+// marker's ASK was the write's error: a 503 for a write that was made.
+// Three ways: a key and its marker new to the slot (both at the new
+// master), a key the old master holds with its marker moved, and a batch
+// of scripts (a window, a counter) on the moving slot. And a claim whose
+// records the move split is made.
+func TestALastingWriteDuringASlotMigration(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c, r := onReplicatedCluster(t)
+	migrate := func(key string) *redistest.Migration {
+		t.Helper()
+		_, to := elsewhere(t, c, r, key)
+		return c.Migrate(slotOf(r.key(key)), to)
+	}
+	lasting := func(what string, key, value string) {
+		t.Helper()
+		if err := r.Put(Lasting(ctx), key, []byte(value), 0); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		if v, err := r.Get(ctx, key); err != nil || string(v) != value {
+			t.Fatalf("%s: read back %q %v", what, v, err)
+		}
+	}
+
+	migrate("new")
+	lasting("a lasting write of a key new to a migrating slot", "new", "1")
+
+	lasting("a lasting write before the migration", "held", "1")
+	split := "{" + tagFor(slotOf(r.key("held"))) + "}" // keys in held's slot
+	lasting("a record at the old master", split+"a", "before")
+	migrate("held").Move(r.markerFor(r.key("held")))
+	lasting("a lasting write of a key the old master holds, its marker moved", "held", "2")
+
+	// A claim in one script (its records in one slot) whose records the
+	// move split between the masters: the script is refused (TRYAGAIN),
+	// and the claim is made in turn, as one over several slots is.
+	lasting("a record new to the slot, at the new master", split+"b", "before")
+	var reads Batch
+	a, b2 := reads.Get(split+"a"), reads.Get(split+"b")
+	if err := Do(ctx, r, &reads); err != nil {
+		t.Fatal(err)
+	}
+	var claim Batch
+	won := claim.Claim(Swap{Key: split + "a", Read: a, Value: []byte("after")}, Swap{Key: split + "b", Read: b2, Value: []byte("after")})
+	if err := Do(ctx, r, &claim); err != nil || !won.OK {
+		t.Fatalf("a claim of two records the move split: %v %v", won.OK, err)
+	}
+	for _, k := range []string{"a", "b"} {
+		if v, err := r.Get(ctx, split+k); err != nil || string(v) != "after" {
+			t.Fatalf("the claim's record %s: %q %v", k, v, err)
+		}
+	}
+
+	tag := "{" + tagFor(slotOf(r.key("new"))) + "}" // keys in the moving slot
+	var b Batch
+	slid, n := b.Slide(tag+"w", "id", 3, time.Hour, time.Now()), b.Incr(tag+"n", time.Hour)
+	if err := Do(Lasting(ctx), r, &b); err != nil || !slid.OK || n.N != 1 {
+		t.Fatalf("a lasting batch of scripts on a migrating slot: %v %v %d", err, slid.OK, n.N)
+	}
+}
+
+// onReplicatedCluster is a store (key prefix "test:") on a new Cluster of
+// three masters with a replica each, closed at the test's end.
+func onReplicatedCluster(t *testing.T) (*redistest.Cluster, *Redis) {
+	t.Helper()
+	c := redistest.StartReplicatedCluster(t)
+	r := &Redis{Addresses: c.Masters, KeyPrefix: "test:"}
+	_, closeStore, err := OpenRedis(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = closeStore() })
+	return c, r
+}
+
+// elsewhere is the master of key's slot, as r's slot map says, and the
+// address of another master of c.
+func elsewhere(t *testing.T, c *redistest.Cluster, r *Redis, key string) (*redis.Client, string) {
+	t.Helper()
+	old, err := r.client.(*redis.ClusterClient).MasterForKey(context.Background(), r.key(key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range c.Masters {
+		if m != old.Options().Addr {
+			return old, m
+		}
+	}
+	t.Fatal("a cluster of one master")
+	return nil, ""
 }

@@ -9,9 +9,9 @@ import (
 	"github.com/smsgate/caddy-smsgate/store"
 )
 
-// swapDeletes: a swap of nil deletes the record, only if it still holds
-// what was read (a send taken back: enrollment's putBack). k names a key
-// of the test's.
+// swapDeletes: a swap back of nil deletes the record, only if it still
+// holds what the caller wrote (a send taken back: enrollment's putBack).
+// k names a key of the test's.
 func swapDeletes(ctx context.Context, t *testing.T, s store.Store, k func(string) string) {
 	for _, name := range []string{"gone", "kept"} {
 		if err := s.Put(ctx, k(name), []byte("a"), time.Hour); err != nil {
@@ -21,9 +21,8 @@ func swapDeletes(ctx context.Context, t *testing.T, s store.Store, k func(string
 	if err := s.Put(ctx, k("kept"), []byte("b"), time.Hour); err != nil {
 		t.Fatal(err)
 	}
-	was := &store.Op{Value: []byte("a")}
 	var b store.Batch
-	gone, kept := b.Swap(k("gone"), was, nil, 0), b.Swap(k("kept"), was, nil, 0)
+	gone, kept := b.SwapBack(k("gone"), []byte("a"), nil, 0), b.SwapBack(k("kept"), []byte("a"), nil, 0)
 	if err := store.Do(ctx, s, &b); err != nil {
 		t.Fatal(err)
 	}

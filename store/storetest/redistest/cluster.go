@@ -122,50 +122,87 @@ func startCluster(t testing.TB, replicas int) []*Redis {
 // then stale, and the old owner answers MOVED.
 func (c *Cluster) MoveSlot(slot int, to string) {
 	c.t.Helper()
+	m := c.Migrate(slot, to)
+	m.MoveAll()
+	m.Finish()
+}
+
+// Migration is a slot on its way from one master to another: the old one
+// MIGRATING (a key it no longer holds is answered ASK, the new one's
+// address), the new one IMPORTING (it serves such a key after ASKING).
+type Migration struct {
+	c        *Cluster
+	slot     int
+	From, To string
+	clients  map[string]*redis.Client
+	ids      map[string]string
+}
+
+// Migrate begins moving slot to the master at to, and leaves it midway,
+// none of its keys moved: the test moves them (Move, MoveAll) and ends the
+// move (Finish), or leaves it (the cluster is stopped with the test).
+func (c *Cluster) Migrate(slot int, to string) *Migration {
+	c.t.Helper()
 	ctx := context.Background()
-	clients := map[string]*redis.Client{}
+	m := &Migration{c: c, slot: slot, To: to, clients: map[string]*redis.Client{}, ids: map[string]string{}}
 	for _, addr := range c.Masters {
-		clients[addr] = redis.NewClient(&redis.Options{Addr: addr})
-		defer clients[addr].Close()
-	}
-	ids := map[string]string{}
-	for addr, cl := range clients {
+		cl := redis.NewClient(&redis.Options{Addr: addr})
+		c.t.Cleanup(func() { cl.Close() })
 		id, err := cl.ClusterMyID(ctx).Result()
 		if err != nil {
 			c.t.Fatal(err)
 		}
-		ids[addr] = id
+		m.clients[addr], m.ids[addr] = cl, id
 	}
-	from := c.ownerOf(slot, c.Masters[0])
-	if from == to {
+	m.From = c.ownerOf(slot, c.Masters[0])
+	if m.From == to {
 		c.t.Fatalf("slot %d is at %s already", slot, to)
 	}
-	src, dst := clients[from], clients[to]
-	must := func(cmd *redis.Cmd) {
-		c.t.Helper()
-		if err := cmd.Err(); err != nil {
-			c.t.Fatalf("%v: %v", cmd.Args(), err)
-		}
+	m.must(m.clients[to].Do(ctx, "cluster", "setslot", slot, "importing", m.ids[m.From]))
+	m.must(m.clients[m.From].Do(ctx, "cluster", "setslot", slot, "migrating", m.ids[to]))
+	return m
+}
+
+func (m *Migration) must(cmd *redis.Cmd) {
+	m.c.t.Helper()
+	if err := cmd.Err(); err != nil {
+		m.c.t.Fatalf("%v: %v", cmd.Args(), err)
 	}
-	must(dst.Do(ctx, "cluster", "setslot", slot, "importing", ids[from]))
-	must(src.Do(ctx, "cluster", "setslot", slot, "migrating", ids[to]))
-	host, port, _ := net.SplitHostPort(to)
+}
+
+// Move moves keys (whole keys, as the server names them) to the new master.
+func (m *Migration) Move(keys ...string) {
+	m.c.t.Helper()
+	host, port, _ := net.SplitHostPort(m.To)
+	args := []any{"migrate", host, port, "", 0, 5000, "keys"}
+	for _, k := range keys {
+		args = append(args, k)
+	}
+	m.must(m.clients[m.From].Do(context.Background(), args...))
+}
+
+// MoveAll moves every key of the slot the old master still holds.
+func (m *Migration) MoveAll() {
+	m.c.t.Helper()
 	for {
-		keys, err := src.ClusterGetKeysInSlot(ctx, slot, 100).Result()
+		keys, err := m.clients[m.From].ClusterGetKeysInSlot(context.Background(), m.slot, 100).Result()
 		if err != nil {
-			c.t.Fatal(err)
+			m.c.t.Fatal(err)
 		}
 		if len(keys) == 0 {
-			break
+			return
 		}
-		args := []any{"migrate", host, port, "", 0, 5000, "keys"}
-		for _, k := range keys {
-			args = append(args, k)
-		}
-		must(src.Do(ctx, args...))
+		m.Move(keys...)
 	}
-	for _, cl := range clients {
-		must(cl.Do(ctx, "cluster", "setslot", slot, "node", ids[to]))
+}
+
+// Finish tells every master the slot's new owner, and returns once every
+// node, the replicas too, names it.
+func (m *Migration) Finish() {
+	c := m.c
+	c.t.Helper()
+	for _, cl := range m.clients {
+		m.must(cl.Do(context.Background(), "cluster", "setslot", m.slot, "node", m.ids[m.To]))
 	}
 	nodes := slices.Clone(c.Masters)
 	for _, r := range c.replicas {
@@ -173,9 +210,9 @@ func (c *Cluster) MoveSlot(slot int, to string) {
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for _, n := range nodes {
-		for c.ownerOf(slot, n) != to {
+		for c.ownerOf(m.slot, n) != m.To {
 			if time.Now().After(deadline) {
-				c.t.Fatalf("the node at %s does not name %s the owner of slot %d after 30 s", n, to, slot)
+				c.t.Fatalf("the node at %s does not name %s the owner of slot %d after 30 s", n, m.To, m.slot)
 			}
 			time.Sleep(20 * time.Millisecond)
 		}

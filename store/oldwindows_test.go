@@ -1,0 +1,92 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/smsgate/caddy-smsgate/store"
+	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
+)
+
+// previousSlide is the previous release's sliding window on Redis, as it
+// ran: trimmed by the span of whoever counted, the key's expiry set to it,
+// and no "~keep".
+var previousSlide = redis.NewScript(`
+local now, span, limit = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+redis.call("ZREMRANGEBYSCORE", KEYS[1], "-inf", now - span)
+if redis.call("ZCARD", KEYS[1]) >= limit then
+	local oldest = redis.call("ZRANGE", KEYS[1], -limit, -limit, "WITHSCORES")
+	return {0, tonumber(oldest[2]) + span - now}
+end
+redis.call("ZADD", KEYS[1], now, ARGV[4])
+redis.call("PEXPIRE", KEYS[1], span)
+return {1, 0}`)
+
+// TestAnUpgradeKeepsALongWindowsHistory: a window the previous release
+// wrote (sends counted by `limit ip 3 1h`, no keep recorded) is counted
+// first after the upgrade by another gate's `limit ip 3 1m`: that count
+// must not erase the hour's history, which still refuses its fourth send
+// (before: the minute's count trimmed the hour's three sends, and the
+// hour's window let three more through).
+func TestAnUpgradeKeepsALongWindowsHistory(t *testing.T) {
+	t.Parallel()
+	const key = "limit/ip/192.0.2.1"
+	at := func(start time.Time, m time.Duration) time.Time { return start.Add(m * time.Minute) }
+	t.Run("Badger", func(t *testing.T) {
+		t.Parallel()
+		start := time.Now()
+		s := restarted(t, func(s store.Store) {
+			// What the previous release's Slide wrote: a key per send,
+			// with no value and the hour's TTL.
+			for i, id := range []string{"a", "b", "c"} {
+				if err := s.Put(context.Background(), store.EventKey(key, at(start, time.Duration(i)), id), nil, time.Hour); err != nil {
+					t.Fatal(err)
+				}
+			}
+		})
+		upgraded(t, s, key, func(m time.Duration) time.Time { return at(start, m) })
+	})
+	t.Run("Redis", func(t *testing.T) {
+		t.Parallel()
+		ctx, start := context.Background(), time.Unix(1_800_000_000, 0)
+		cfg := store.Redis{Addresses: []string{redistest.Server(t)}, KeyPrefix: "old:"}
+		s, closeFn, err := store.OpenRedis(&cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer closeFn()
+		c := s.(*store.Redis).Client()
+		for i, id := range []string{"a", "b", "c"} {
+			now := at(start, time.Duration(i)).UnixMilli()
+			if err := previousSlide.Run(ctx, c, []string{"old:" + key}, now, time.Hour.Milliseconds(), 3, id).Err(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		upgraded(t, s, key, func(m time.Duration) time.Time { return at(start, m) })
+		// Once the old window would have expired, it is trimmed as any:
+		// the minute's count two hours on keeps its send and "~keep" only.
+		if ok, _, err := s.Slide(ctx, key, "late", 3, time.Minute, at(start, 120)); err != nil || !ok {
+			t.Fatalf("a count two hours on: %v %v", ok, err)
+		}
+		if members, err := c.ZRange(ctx, "old:"+key, 0, -1).Result(); err != nil || fmt.Sprint(members) != "[~keep late]" {
+			t.Fatalf("the window two hours on holds %v (%v), want [~keep late]", members, err)
+		}
+	})
+}
+
+// upgraded counts a window the previous release wrote with three sends at
+// minutes 0, 1 and 2 of an hour's window: first through a minute's window
+// (at 5), then through the hour's (at 6), which must still see its three.
+func upgraded(t *testing.T, s store.Store, key string, at func(time.Duration) time.Time) {
+	t.Helper()
+	ctx := context.Background()
+	if ok, _, err := s.Slide(ctx, key, "minute", 3, time.Minute, at(5)); err != nil || !ok {
+		t.Fatalf("the minute's window, empty in its minute: %v %v", ok, err)
+	}
+	if ok, wait, err := s.Slide(ctx, key, "hour", 3, time.Hour, at(6)); err != nil || ok || wait != 55*time.Minute {
+		t.Fatalf("the hour's window after the upgrade and the minute's count: ok=%v wait=%v (%v); want refused for 55m (its three sends from before the upgrade)", ok, wait, err)
+	}
+}
