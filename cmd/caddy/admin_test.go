@@ -366,7 +366,7 @@ func TestAdminCLIFindsTheConfigsAdminEndpoint(t *testing.T) {
 	if out, err := runInProcess(t, "smsgate", "add", "--user", "liv", "--phone", "+14155552671", "--address", adminAddr); err != nil {
 		t.Fatalf("add: %v\n%s", err, out)
 	}
-	out, err := runCaddy(t, nil, "smsgate", "reset", "--user", "liv", "--config", config)
+	out, err := runInProcess(t, "smsgate", "reset", "--user", "liv", "--config", config)
 	if err != nil || !strings.Contains(out, `{"reset":"liv"}`) || strings.Contains(out, "working on the store directly") {
 		t.Fatalf("reset --config with Caddy running: %v\n%s", err, out)
 	}
