@@ -10,6 +10,7 @@ import (
 	"github.com/smsgate/caddy-smsgate/phone"
 	"github.com/smsgate/caddy-smsgate/providers"
 	"github.com/smsgate/caddy-smsgate/pumping"
+	"github.com/smsgate/caddy-smsgate/store"
 	"github.com/smsgate/caddy-smsgate/store/storetest"
 )
 
@@ -139,6 +140,56 @@ func TestARacedSendIsCountedOnce(t *testing.T) {
 			if len(wrong[true])+len(wrong[false]) > 0 {
 				t.Errorf("runs the guard counted otherwise, of %d interleavings: %v; of %d runs at once: %v",
 					interleavings, wrong[true], raceRuns, wrong[false])
+			}
+		})
+	}
+}
+
+// TestAGivenBackCountEndsWithItsCodes: an enrolled number's counts given
+// back (sends the gateway sent nothing for) correct the unused codes
+// counted with them, and end when those do: the counter of its unused
+// codes is a fixed window (unusedMemory), and once it has ended (deleted
+// here, as its expiry would), the number's owner in a paused range gets
+// Grace codes unused, not Grace more for each count given back before.
+// Before, the given-back counter outlived it and hid as many new unused
+// codes.
+func TestAGivenBackCountEndsWithItsCodes(t *testing.T) {
+	t.Parallel()
+	for name, open := range guardStores(t) {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			s, out, clk, heard := guarded(t, open(t))
+			ctx := context.Background()
+			owner := Challenge{User: "owner", Phone: attacked(99999), Purpose: Verify}
+			if _, err := s.Start(ctx, sc, owner); err != nil {
+				t.Fatal(err)
+			}
+			out.err = providers.NotSent(errors.New("connection refused"))
+			for range pumping.Defaults.Grace {
+				clk.advance(5 * time.Minute)
+				if _, err := s.Start(ctx, sc, owner); !errors.As(err, new(*SendError)) {
+					t.Fatalf("a send the gateway sent nothing for: %v", err)
+				}
+			}
+			out.err = nil
+			unused := store.Key("pumping", realm, "unused", s.numberID(owner.Phone))
+			if err := s.Store.Delete(ctx, unused); err != nil {
+				t.Fatal(err)
+			}
+			for i := 0; heard.len() == 0; i++ {
+				if _, err := s.Start(ctx, sc, Challenge{User: fmt.Sprint("bot", i), Phone: attacked(i), Purpose: Enroll}); err != nil && !isPumping(err) {
+					t.Fatal(err)
+				}
+			}
+			for i := range pumping.Defaults.Grace {
+				clk.advance(5 * time.Minute)
+				if _, err := s.Start(ctx, sc, owner); err != nil {
+					t.Fatalf("the owner's code %d in a paused range: %v", i+1, err)
+				}
+			}
+			clk.advance(5 * time.Minute)
+			if _, err := s.Start(ctx, sc, owner); !isPumping(err) {
+				t.Fatalf("the owner's code after %d unused: %v; want the range's pause", pumping.Defaults.Grace, err)
 			}
 		})
 	}

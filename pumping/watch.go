@@ -134,6 +134,16 @@ func (w *Watch) Count(b *store.Batch, decoy bool) {
 		}
 	}
 	w.counted = b.Incr(unusedKey(w.realm, w.numberID), w.unusedTTL())
+	// The counter of unused codes is a fixed window from its first count,
+	// and those given back began later: where the first batch found none
+	// (ended, or never begun), any given back are of codes forgotten, and
+	// go too — else they would hide as many new unused codes. Elsewhere
+	// the record is read instead: every send does the same store work.
+	if w.unused.N == 0 {
+		b.Delete(unusedBackKey(w.realm, w.numberID))
+	} else {
+		b.Counter(unusedBackKey(w.realm, w.numberID))
+	}
 }
 
 // unusedTTL is how long the number's counters of unused codes are kept.
