@@ -178,6 +178,14 @@ func (w *Watch) GiveBack(b *store.Batch) {
 	}
 }
 
+// weighed is the sends of a sliding window ending now, from those of the
+// fixed window before it (prev, weighed by how much of it the sliding one
+// still spans) and of the current one (cur), each net of those given
+// back (none below zero).
+func weighed(prev, cur int64, weight float64) float64 {
+	return float64(max(prev, 0))*weight + float64(max(cur, 0))
+}
+
 // Judge runs once the send's second batch is done: if the codes of the
 // number's country or prefix are now used too seldom, it pauses that
 // place (one more round trip, on this send only) and tells Paused. It
@@ -192,7 +200,7 @@ func (w *Watch) Judge(ctx context.Context) (*Refusal, error) {
 		if p.sent == nil || p.sent.Err != nil || decode(p.pause.Value).Active(w.now) {
 			continue
 		}
-		sent := float64(max(p.prevSent.N-p.prevBack.N, 0))*w.weight + float64(max(p.sent.N-p.back.N, 0))
+		sent := weighed(p.prevSent.N-p.prevBack.N, p.sent.N-p.back.N, w.weight)
 		used := float64(p.prevUsed.N)*w.weight + float64(p.used.N)
 		min := w.g.PrefixMinSends
 		if p.kind == Country {
