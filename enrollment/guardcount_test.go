@@ -194,3 +194,34 @@ func TestAGivenBackCountEndsWithItsCodes(t *testing.T) {
 		})
 	}
 }
+
+// pauseFails is a store on which the guard cannot write a pause (an
+// outage of that one record): Update fails.
+type pauseFails struct{ store.Store }
+
+func (pauseFails) Update(context.Context, string, func([]byte, bool) ([]byte, time.Duration, error)) error {
+	return errors.New("the store went away")
+}
+
+// TestASendTheGuardFailedToJudgeIsNoCode: a send whose place the guard
+// found due a pause, but could not pause (the store failed its write), is
+// taken back as any send the store failed, and gives its count back: the
+// place's window counts the texts that went, not each try the outage
+// refused. Before, only a send the guard refused kept its count (its
+// pause weighed it): each failed one was a code sent and never used.
+func TestASendTheGuardFailedToJudgeIsNoCode(t *testing.T) {
+	t.Parallel()
+	s, out, _, _ := guarded(t, nil)
+	s.Guard.Store = pauseFails{s.Store}
+	ctx := context.Background()
+	failed := 0
+	for i := range 30 {
+		if _, err := s.Start(ctx, sc, Challenge{User: fmt.Sprint("bot", i), Phone: attacked(i), Purpose: Enroll}); err != nil {
+			failed++
+		}
+	}
+	texts := float64(out.sentCount())
+	if saw := guardSaw(t, s, attacked(0)); failed == 0 || saw != [2]float64{texts, texts} {
+		t.Fatalf("%v texts, %d sends failed; the guard saw %v codes sent to the country and the prefix", texts, failed, saw)
+	}
+}
