@@ -79,13 +79,7 @@ func TestAnUnconfirmedTextCountsAsSent(t *testing.T) {
 func TestAnUnconfirmedCodeSaysWhyInTheLog(t *testing.T) {
 	sitetest.Parallel(t)
 	f := fakes.NewTwilio(t)
-	s := sitetest.ProviderSite(t, fmt.Sprintf(`provider twilio {
-			account_sid %s
-			auth_token %s
-			verify_service VA00000000000000000000000000000001
-			base_url %s
-			verify_base_url %s
-		}`, f.AccountSID, f.AuthToken, f.URL, f.URL))
+	s := twilioVerifySite(t, f)
 	f.Status = http.StatusInternalServerError
 	alice := sitetest.NewClient(t, "alice")
 	res, _ := sitetest.EnrollWith(t, alice, "+14155552671")
