@@ -220,7 +220,9 @@ func (s *Challenges) startOnce(ctx context.Context, sc Scope, c *Challenge, rese
 		if err = cmpErr(held, s.judged(ctx, c, watch)); err != nil && sc.Blind {
 			return blind(c, err)
 		}
-		uncount = nil // but for one the guard refused, whose pause weighed it
+		if limit := new(LimitError); errors.As(err, &limit) && limit.Limit == "pumping" {
+			uncount = nil // but for one the guard refused, whose pause weighed it (and forgot it)
+		}
 	}
 	if err != nil {
 		s.undo(ctx, sc, c, waits, sends.recorded(true), uncount)

@@ -10,6 +10,7 @@ import (
 	"github.com/smsgate/caddy-smsgate/phone"
 	"github.com/smsgate/caddy-smsgate/providers"
 	"github.com/smsgate/caddy-smsgate/pumping"
+	"github.com/smsgate/caddy-smsgate/store"
 	"github.com/smsgate/caddy-smsgate/store/storetest"
 )
 
@@ -141,5 +142,86 @@ func TestARacedSendIsCountedOnce(t *testing.T) {
 					interleavings, wrong[true], raceRuns, wrong[false])
 			}
 		})
+	}
+}
+
+// TestAGivenBackCountEndsWithItsCodes: an enrolled number's counts given
+// back (sends the gateway sent nothing for) correct the unused codes
+// counted with them, and end when those do: the counter of its unused
+// codes is a fixed window (unusedMemory), and once it has ended (deleted
+// here, as its expiry would), the number's owner in a paused range gets
+// Grace codes unused, not Grace more for each count given back before.
+// Before, the given-back counter outlived it and hid as many new unused
+// codes.
+func TestAGivenBackCountEndsWithItsCodes(t *testing.T) {
+	t.Parallel()
+	for name, open := range guardStores(t) {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			s, out, clk, heard := guarded(t, open(t))
+			ctx := context.Background()
+			owner := Challenge{User: "owner", Phone: attacked(99999), Purpose: Verify}
+			if _, err := s.Start(ctx, sc, owner); err != nil {
+				t.Fatal(err)
+			}
+			out.err = providers.NotSent(errors.New("connection refused"))
+			for range pumping.Defaults.Grace {
+				clk.advance(5 * time.Minute)
+				if _, err := s.Start(ctx, sc, owner); !errors.As(err, new(*SendError)) {
+					t.Fatalf("a send the gateway sent nothing for: %v", err)
+				}
+			}
+			out.err = nil
+			unused := store.Key("pumping", realm, "unused", s.numberID(owner.Phone))
+			if err := s.Store.Delete(ctx, unused); err != nil {
+				t.Fatal(err)
+			}
+			for i := 0; heard.len() == 0; i++ {
+				if _, err := s.Start(ctx, sc, Challenge{User: fmt.Sprint("bot", i), Phone: attacked(i), Purpose: Enroll}); err != nil && !isPumping(err) {
+					t.Fatal(err)
+				}
+			}
+			for i := range pumping.Defaults.Grace {
+				clk.advance(5 * time.Minute)
+				if _, err := s.Start(ctx, sc, owner); err != nil {
+					t.Fatalf("the owner's code %d in a paused range: %v", i+1, err)
+				}
+			}
+			clk.advance(5 * time.Minute)
+			if _, err := s.Start(ctx, sc, owner); !isPumping(err) {
+				t.Fatalf("the owner's code after %d unused: %v; want the range's pause", pumping.Defaults.Grace, err)
+			}
+		})
+	}
+}
+
+// pauseFails is a store on which the guard cannot write a pause (an
+// outage of that one record): Update fails.
+type pauseFails struct{ store.Store }
+
+func (pauseFails) Update(context.Context, string, func([]byte, bool) ([]byte, time.Duration, error)) error {
+	return errors.New("the store went away")
+}
+
+// TestASendTheGuardFailedToJudgeIsNoCode: a send whose place the guard
+// found due a pause, but could not pause (the store failed its write), is
+// taken back as any send the store failed, and gives its count back: the
+// place's window counts the texts that went, not each try the outage
+// refused. Before, only a send the guard refused kept its count (its
+// pause weighed it): each failed one was a code sent and never used.
+func TestASendTheGuardFailedToJudgeIsNoCode(t *testing.T) {
+	t.Parallel()
+	s, out, _, _ := guarded(t, nil)
+	s.Guard.Store = pauseFails{s.Store}
+	ctx := context.Background()
+	failed := 0
+	for i := range 30 {
+		if _, err := s.Start(ctx, sc, Challenge{User: fmt.Sprint("bot", i), Phone: attacked(i), Purpose: Enroll}); err != nil {
+			failed++
+		}
+	}
+	texts := float64(out.sentCount())
+	if saw := guardSaw(t, s, attacked(0)); failed == 0 || saw != [2]float64{texts, texts} {
+		t.Fatalf("%v texts, %d sends failed; the guard saw %v codes sent to the country and the prefix", texts, failed, saw)
 	}
 }

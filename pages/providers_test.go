@@ -75,16 +75,22 @@ func TestTwilioFlow(t *testing.T) {
 	}
 }
 
-func TestTwilioVerifyFlow(t *testing.T) {
-	sitetest.Parallel(t)
-	f := fakes.NewTwilio(t)
-	s := sitetest.ProviderSite(t, fmt.Sprintf(`provider twilio {
+// twilioVerifySite is a ProviderSite whose codes the fake Twilio f's
+// Verify service makes and checks.
+func twilioVerifySite(t *testing.T, f *fakes.Twilio) *sitetest.Site {
+	return sitetest.ProviderSite(t, fmt.Sprintf(`provider twilio {
 			account_sid %s
 			auth_token %s
 			verify_service VA00000000000000000000000000000001
 			base_url %s
 			verify_base_url %s
 		}`, f.AccountSID, f.AuthToken, f.URL, f.URL))
+}
+
+func TestTwilioVerifyFlow(t *testing.T) {
+	sitetest.Parallel(t)
+	f := fakes.NewTwilio(t)
+	s := twilioVerifySite(t, f)
 	c := sitetest.NewClient(t, "alice")
 	res, tok := sitetest.EnrollWith(t, c, "+14155552671")
 	sitetest.Expect(t, res, http.StatusSeeOther, "/.smsgate/verify")

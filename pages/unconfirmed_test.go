@@ -1,6 +1,7 @@
 package pages_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -67,5 +68,29 @@ func TestAnUnconfirmedTextCountsAsSent(t *testing.T) {
 		if n := len(f.Requests()); n != 3+i {
 			t.Fatalf("try %d: Twilio got %d requests; want %d", i+1, n, 3+i)
 		}
+	}
+}
+
+// TestAnUnconfirmedCodeSaysWhyInTheLog, through a real Caddy and the fake
+// Twilio Verify: a verification Twilio answered 500 for counts as sent,
+// and its audit line (code_unconfirmed) says why, the number masked. A
+// Verify provider's sends are no chain's, whose provider_failed line says
+// it otherwise; before, nothing in the log said what Twilio answered.
+func TestAnUnconfirmedCodeSaysWhyInTheLog(t *testing.T) {
+	sitetest.Parallel(t)
+	f := fakes.NewTwilio(t)
+	s := twilioVerifySite(t, f)
+	f.Status = http.StatusInternalServerError
+	alice := sitetest.NewClient(t, "alice")
+	res, _ := sitetest.EnrollWith(t, alice, "+14155552671")
+	sitetest.Expect(t, res, http.StatusSeeOther, "/.smsgate/verify")
+	sitetest.ExpectBody(t, alice.Get("/.smsgate/verify"), `id="unconfirmed"`)
+	lines := s.LogEntries("code_unconfirmed")
+	if len(lines) != 1 {
+		t.Fatalf("%d code_unconfirmed lines; want 1", len(lines))
+	}
+	why, _ := lines[0]["error"].(string)
+	if !strings.Contains(why, "HTTP 500") || strings.Contains(fmt.Sprint(lines[0]), "4155552671") {
+		t.Fatalf("the line says %v; want Twilio's 500, and no whole number", lines[0])
 	}
 }

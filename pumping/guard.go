@@ -175,7 +175,7 @@ func (g *Guard) Sent(ctx context.Context, realm, place string) (float64, error) 
 	if err := store.Do(ctx, g.Store, &b); err != nil {
 		return 0, err
 	}
-	return float64(max(ops[0][0].N-ops[0][1].N, 0))*weight + float64(max(ops[1][0].N-ops[1][1].N, 0)), nil
+	return weighed(ops[0][0].N-ops[0][1].N, ops[1][0].N-ops[1][1].N, weight), nil
 }
 
 // decode reads a pause record (nil when there is none or it is unreadable).

@@ -134,6 +134,16 @@ func (w *Watch) Count(b *store.Batch, decoy bool) {
 		}
 	}
 	w.counted = b.Incr(unusedKey(w.realm, w.numberID), w.unusedTTL())
+	// The counter of unused codes is a fixed window from its first count,
+	// and those given back began later: where the first batch found none
+	// (ended, or never begun), any given back are of codes forgotten, and
+	// go too — else they would hide as many new unused codes. Elsewhere
+	// the record is read instead: every send does the same store work.
+	if w.unused.N == 0 {
+		b.Delete(unusedBackKey(w.realm, w.numberID))
+	} else {
+		b.Counter(unusedBackKey(w.realm, w.numberID))
+	}
 }
 
 // unusedTTL is how long the number's counters of unused codes are kept.
@@ -168,6 +178,14 @@ func (w *Watch) GiveBack(b *store.Batch) {
 	}
 }
 
+// weighed is the sends of a sliding window ending now, from those of the
+// fixed window before it (prev, weighed by how much of it the sliding one
+// still spans) and of the current one (cur), each net of those given
+// back (none below zero).
+func weighed(prev, cur int64, weight float64) float64 {
+	return float64(max(prev, 0))*weight + float64(max(cur, 0))
+}
+
 // Judge runs once the send's second batch is done: if the codes of the
 // number's country or prefix are now used too seldom, it pauses that
 // place (one more round trip, on this send only) and tells Paused. It
@@ -182,7 +200,7 @@ func (w *Watch) Judge(ctx context.Context) (*Refusal, error) {
 		if p.sent == nil || p.sent.Err != nil || decode(p.pause.Value).Active(w.now) {
 			continue
 		}
-		sent := float64(max(p.prevSent.N-p.prevBack.N, 0))*w.weight + float64(max(p.sent.N-p.back.N, 0))
+		sent := weighed(p.prevSent.N-p.prevBack.N, p.sent.N-p.back.N, w.weight)
 		used := float64(p.prevUsed.N)*w.weight + float64(p.used.N)
 		min := w.g.PrefixMinSends
 		if p.kind == Country {

@@ -233,16 +233,36 @@ func (s *Service) Resend(ctx context.Context, sc enrollment.Scope, f *Flow, user
 
 // sent tells the audit log of c's code sent to e164 (none for a decoy, or
 // a Blind send that did not go out): code_sent, or, where the gateway
-// could not confirm it went out, code_unconfirmed (it counts as sent).
+// could not confirm it went out, code_unconfirmed (it counts as sent),
+// with why (unconfirmed).
 func (s *Service) sent(c *enrollment.Challenge, user, e164 string, fields ...zap.Field) {
 	if e164 == "" || c.Undelivered != nil {
 		return
 	}
-	event := "code_sent"
+	fields = append(fields, zap.String("purpose", c.Purpose), zap.String("channel", c.Channel))
 	if c.Unconfirmed != nil {
-		event = "code_unconfirmed"
+		s.unconfirmed(user, e164, c.Unconfirmed, fields...)
+		return
 	}
-	s.audit(event, user, e164, append(fields, zap.String("purpose", c.Purpose), zap.String("channel", c.Channel))...)
+	s.audit("code_sent", user, e164, fields...)
+}
+
+// unconfirmed tells the audit log of a code the gateway may have sent
+// (code_unconfirmed), and why: its error, for the log line only (the
+// console shows none; redacted of the number and the code where the
+// provider failed). A chain's provider says it in its own line too, but
+// a Verify provider's send is no chain's: this line is all that says it.
+func (s *Service) unconfirmed(user, e164 string, err error, fields ...zap.Field) {
+	s.audit("code_unconfirmed", user, e164, append(fields, zap.Error(cause(err)))...)
+}
+
+// cause is err for the admin's log: a delivery's failure as the provider
+// said it, not the user's words (SendError's text).
+func cause(err error) error {
+	if send := new(enrollment.SendError); errors.As(err, &send) {
+		return send.Err
+	}
+	return err
 }
 
 // enrollClosed ends c, a first phone's pending code, where this gate no
@@ -297,9 +317,8 @@ func (s *Service) undelivered(user, e164 string, err error) {
 		return
 	}
 	if enrollment.MaybeSent(err) {
-		// The gateway may have taken it (a timeout, a 5xx): it counts as
-		// sent; the provider's own log line says why it is not confirmed.
-		s.audit("code_unconfirmed", user, e164, zap.String("purpose", enrollment.Verify))
+		// The gateway may have taken it (a timeout, a 5xx): it counts as sent.
+		s.unconfirmed(user, e164, err, zap.String("purpose", enrollment.Verify))
 		return
 	}
 	if cd := new(enrollment.CooldownError); errors.As(err, &cd) {
@@ -309,7 +328,7 @@ func (s *Service) undelivered(user, e164 string, err error) {
 		return
 	}
 	s.Logger.Error("code_not_sent", zap.String("event", "code_not_sent"), zap.String("user", user),
-		zap.String("reason", Reason(err)), zap.Error(err))
+		zap.String("reason", Reason(err)), zap.Error(cause(err)))
 }
 
 func (s *Service) simSwapped(ctx context.Context, sc enrollment.Scope, user, e164, deviceID string, err error) {
