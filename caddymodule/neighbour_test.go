@@ -288,3 +288,56 @@ func TestCookieDomainIsLowerCased(t *testing.T) {
 	}
 	t.Fatalf("no session cookie for sso.localhost: %q", res.Header["Set-Cookie"])
 }
+
+// TestACheckAtLoopbackTakesNoPlantedOldName: a forward-auth check often
+// reaches the gate over plain http at a loopback address (Traefik's
+// forwardAuth and nginx's proxy_pass send the check's own address as its
+// Host), where the gate's own answers would write the old cookie names;
+// but the visitor's browser was at an HTTPS site, whose cookies are
+// prefixed, so an old-name session there issued since the upgrade was
+// planted. The check took it (200 for mallory's session planted in a
+// visitor's browser, a login CSRF at the app); now the request the proxy
+// asks about (X-Forwarded-Proto and -Host, X-Original-URL) says the
+// cookie was named where it is Secure. Plain http at loopback all along
+// still takes the old name.
+func TestACheckAtLoopbackTakesNoPlantedOldName(t *testing.T) {
+	sitetest.Parallel(t)
+	// The portal as two sites of one realm: the HTTPS one the visitor
+	// signs in at, and the check's address at loopback.
+	site := strings.Replace(fmt.Sprintf(neighbourSite, certificate(t), "badger {DIR}", "App"),
+		"\tsmsgate {\n", "\tsmsgate {\n\t\trealm app.example.com\n", 1)
+	_, block, _ := strings.Cut(site, "\tsmsgate {")
+	site += "\nhttp://127.0.0.1:{HTTP_PORT} {\n\tsmsgate {" + block
+	s := sitetest.Start(t, site)
+	planter := sitetest.NewClient(t, "")
+	signInOverTLS(t, s, planter, "mallory")
+	mallory := hostSession(planter)
+	if mallory == "" {
+		t.Fatal("no session")
+	}
+	check := func(cookie string, headers map[string]string) int {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, planter.WithPorts("http://127.0.0.1:{HTTP_PORT}/.smsgate/auth?mode=status"), nil)
+		req.Header.Set("Cookie", cookie)
+		for k, v := range headers {
+			req.Header.Set(k, v)
+		}
+		return sitetest.NewClient(t, "").Do(req).StatusCode
+	}
+	for name, headers := range map[string]map[string]string{
+		"Caddy's, Traefik's": {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "app.example.com", "X-Forwarded-Uri": "/"},
+		"nginx's":            {"X-Original-URL": "https://app.example.com/", "X-Original-Method": "GET"},
+		"an http site's":     {"X-Forwarded-Proto": "http", "X-Forwarded-Host": "app.example.com"},
+	} {
+		if got := check(pages.SessionCookie+"="+mallory, headers); got != http.StatusUnauthorized {
+			t.Errorf("%s check at loopback took an old-name session issued since the upgrade: %d", name, got)
+		}
+		if got := check(pages.HostPrefix+pages.SessionCookie+"="+mallory, headers); got != http.StatusOK {
+			t.Errorf("%s check refused the session under its name: %d", name, got)
+		}
+	}
+	// Plain http at loopback, where the gate writes the old name.
+	if got := check(pages.SessionCookie+"="+mallory, map[string]string{"X-Forwarded-Proto": "http", "X-Forwarded-Host": "127.0.0.1"}); got != http.StatusOK {
+		t.Errorf("a check for plain http at loopback refused the session under the name written there: %d", got)
+	}
+}
