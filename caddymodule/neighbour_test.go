@@ -308,6 +308,15 @@ func TestACheckAtLoopbackTakesNoPlantedOldName(t *testing.T) {
 		"\tsmsgate {\n", "\tsmsgate {\n\t\trealm app.example.com\n", 1)
 	_, block, _ := strings.Cut(site, "\tsmsgate {")
 	site += "\nhttp://127.0.0.1:{HTTP_PORT} {\n\tsmsgate {" + block
+	for name, portal := range map[string]string{"pages at the site asked about": "", "pages at portal_url": "portal_url " + neighbourApp} {
+		t.Run(name, func(t *testing.T) { checkAtLoopback(t, strings.ReplaceAll(site, "\tsmsgate {\n", "\tsmsgate {\n\t\t"+portal+"\n")) })
+	}
+}
+
+// checkAtLoopback is TestACheckAtLoopbackTakesNoPlantedOldName at site:
+// with portal_url (the pages at the HTTPS site) the proxy's headers need
+// not say so.
+func checkAtLoopback(t *testing.T, site string) {
 	s := sitetest.Start(t, site)
 	planter := sitetest.NewClient(t, "")
 	signInOverTLS(t, s, planter, "mallory")
@@ -335,6 +344,12 @@ func TestACheckAtLoopbackTakesNoPlantedOldName(t *testing.T) {
 		if got := check(pages.HostPrefix+pages.SessionCookie+"="+mallory, headers); got != http.StatusOK {
 			t.Errorf("%s check refused the session under its name: %d", name, got)
 		}
+	}
+	if strings.Contains(site, "portal_url") {
+		if got := check(pages.SessionCookie+"="+mallory, nil); got != http.StatusUnauthorized {
+			t.Errorf("a check at loopback for a portal at an HTTPS site took an old-name session issued since the upgrade: %d", got)
+		}
+		return
 	}
 	// Plain http at loopback, where the gate writes the old name.
 	if got := check(pages.SessionCookie+"="+mallory, map[string]string{"X-Forwarded-Proto": "http", "X-Forwarded-Host": "127.0.0.1"}); got != http.StatusOK {

@@ -114,14 +114,19 @@ func (p *Pages) OldCounts(r *http.Request, cl *session.Claims) bool {
 	return !secure(r) || p.issuedBeforeRename(cl)
 }
 
-// OldCountsAtCheck is OldCounts for a forward-auth check: the proxy asks
-// it, often over plain http at a loopback address (Traefik's forwardAuth
-// and nginx's proxy_pass name the check's own address), while the
-// browser's cookie is named where the visitor was; the request the proxy
-// asks about (X-Forwarded-Proto and -Host, X-Original-URL) says where.
-// Those headers only make it stricter: a client that sends them of its
-// own refuses its own old-name cookie.
+// OldCountsAtCheck is OldCounts for a forward-auth check, whose request
+// comes from the proxy, often over plain http at a loopback address
+// (Traefik's forwardAuth and nginx's proxy_pass name the check's own
+// address), while the browser's cookie was named by the pages that wrote
+// it: at portal_url when it is set (where the check sends a browser to
+// sign in), else at the site the proxy asks about (X-Forwarded-Proto and
+// -Host, X-Original-URL; headers that only make it stricter: a client
+// that sends them of its own refuses its own old-name cookie).
 func (p *Pages) OldCountsAtCheck(r *http.Request, cl *session.Claims) bool {
+	if p.PortalURL != "" {
+		u, err := url.Parse(p.PortalURL)
+		return err == nil && insecureURL(u) || p.issuedBeforeRename(cl)
+	}
 	return !secure(r) && !forwardedSecure(r.Header) || p.issuedBeforeRename(cl)
 }
 
@@ -137,8 +142,7 @@ func (p *Pages) issuedBeforeRename(cl *session.Claims) bool {
 // loopback. Headers that say nothing of it say no.
 func forwardedSecure(h http.Header) bool {
 	for _, v := range h.Values("X-Original-Url") {
-		u, err := url.Parse(v)
-		if err != nil || !strings.EqualFold(u.Scheme, "http") || !localhost.Is(u.Hostname()) {
+		if u, err := url.Parse(v); err != nil || !insecureURL(u) {
 			return true
 		}
 	}
@@ -265,6 +269,12 @@ func expire(w http.ResponseWriter, r *http.Request, name, domain string) {
 // nothing for a host in lower case (secure asks it on every request to
 // the app that carries a session under its old name, as on localhost).
 func requestHost(r *http.Request) string { return hostOnly(r.Host) }
+
+// insecureURL reports whether the gate's cookies are not Secure at u:
+// plain http at loopback.
+func insecureURL(u *url.URL) bool {
+	return strings.EqualFold(u.Scheme, "http") && localhost.Is(u.Hostname())
+}
 
 // hostOnly is host (a Host header's value) without its port, lower case.
 func hostOnly(host string) string {
