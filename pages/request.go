@@ -49,6 +49,9 @@ type request struct {
 	// the cookie's old name on a Secure request (see earnedHere).
 	knowns   []*session.Claims
 	oldNamed []string
+	// failed is the error a page that could not be rendered answers
+	// with (Caddy's, for the site's handle_errors), or nil.
+	failed error
 	// browser names this browser, once browserID made or read it.
 	browser string
 	// form holds the submitted fields of a POST.
