@@ -356,3 +356,65 @@ func checkAtLoopback(t *testing.T, site string) {
 		t.Errorf("a check for plain http at loopback refused the session under the name written there: %d", got)
 	}
 }
+
+// TestAKnownCookieFromBeforeTheUpgradeEarnsNoNewTrust: a neighbour plants
+// its user's known-browser cookie from before the upgrade under the old
+// name (it counts: issued before the renaming) in a visitor's browser, and
+// the gate's pages renamed it to __Host-, the name that says which browser
+// this is; then it plants a trust its user earned since, in the browser
+// that cookie names. The visitor was signed in as mallory at the login
+// page (a login CSRF for the known cookie's 400 days, not the upgrade's
+// window). Now a trust earned since the renaming counts only where a
+// known-browser cookie issued since names its browser: the one written
+// with the trust (the browser that earned it signs in with it still).
+func TestAKnownCookieFromBeforeTheUpgradeEarnsNoNewTrust(t *testing.T) {
+	sitetest.Parallel(t)
+	addr := redistest.Server(t)
+	s := sitetest.Start(t, fmt.Sprintf(neighbourSite, certificate(t), "redis "+addr, "App"))
+	planter := sitetest.NewClient(t, "")
+	signInOverTLS(t, s, planter, "mallory")
+	app, _ := url.Parse(planter.WithPorts(neighbourApp + "/"))
+	known := planter.CookieOf(app.String(), pages.HostPrefix+pages.KnownCookie)
+	if known == "" {
+		t.Fatal("no known-browser cookie")
+	}
+	// The store as the previous release left it; this release starts on it.
+	rc := redis.NewClient(&redis.Options{Addr: addr})
+	defer rc.Close()
+	if n, err := rc.Del(context.Background(), "smsgate:cookies/renamed").Result(); err != nil || n != 1 {
+		t.Fatalf("no record of the renaming to delete: %d %v", n, err)
+	}
+	s.Advance(time.Minute)
+	s = sitetest.Start(t, fmt.Sprintf(neighbourSite, certificate(t), "redis "+addr, "App, upgraded"))
+	// mallory's browser earns a trust since.
+	signInOverTLS(t, s, planter, "mallory", "1")
+	pagesURL, _ := url.Parse(planter.WithPorts(neighbourApp + "/.smsgate/"))
+	var trust string
+	for _, c := range planter.HTTP.Jar.Cookies(pagesURL) {
+		if c.Name == pages.TrustCookie {
+			trust = c.Value
+		}
+	}
+	if trust == "" {
+		t.Fatal("no trust cookie")
+	}
+
+	visitor := sitetest.NewClient(t, "")
+	evil, _ := url.Parse(visitor.WithPorts("https://evil.example.com:{HTTPS_PORT}/"))
+	visitor.HTTP.Jar.SetCookies(evil, []*http.Cookie{{Name: pages.KnownCookie, Value: known, Domain: "example.com", Path: "/", Secure: true, HttpOnly: true}})
+	login := visitor.WithPorts(neighbourApp + "/.smsgate/login")
+	sitetest.Expect(t, visitor.GetURL(login), http.StatusOK, "") // the old-name cookie renamed here
+	if visitor.CookieOf(app.String(), pages.HostPrefix+pages.KnownCookie) != known {
+		t.Fatal("the planted old-name known-browser cookie was not renamed: the test plants nothing")
+	}
+	visitor.HTTP.Jar.SetCookies(evil, []*http.Cookie{{Name: pages.TrustCookie, Value: trust, Domain: "example.com", Path: "/.smsgate/login", Secure: true, HttpOnly: true}})
+	if res := visitor.GetURL(login); res.StatusCode != http.StatusOK || hostSession(visitor) != "" {
+		t.Fatalf("a trust earned since the upgrade signed the visitor in by a known-browser cookie from before it: %d %s", res.StatusCode, res.Header.Get("Location"))
+	}
+
+	// The browser that earned it (its session gone) is signed in by it.
+	again := sitetest.NewClient(t, "")
+	again.HTTP.Jar.SetCookies(app, []*http.Cookie{{Name: pages.HostPrefix + pages.KnownCookie, Value: planter.CookieOf(app.String(), pages.HostPrefix+pages.KnownCookie), Path: "/", Secure: true}})
+	again.HTTP.Jar.SetCookies(pagesURL, []*http.Cookie{{Name: pages.TrustCookie, Value: trust, Path: "/.smsgate/", Secure: true}})
+	sitetest.Expect(t, again.GetURL(login), http.StatusSeeOther, "/")
+}
