@@ -143,6 +143,26 @@ func TestANeighboursPlantedSessionIsNotTaken(t *testing.T) {
 	}
 }
 
+// neighbourOnRedis starts the neighbour site on a Redis of its own, at addr.
+func neighbourOnRedis(t *testing.T) (s *sitetest.Site, addr string) {
+	addr = redistest.Server(t)
+	return sitetest.Start(t, fmt.Sprintf(neighbourSite, certificate(t), "redis "+addr, "App")), addr
+}
+
+// upgrade makes the neighbour site s's store on the Redis at addr as the
+// previous release left it, which recorded no renaming, and starts this
+// release on it a minute later (a reload: a new config).
+func upgrade(t *testing.T, s *sitetest.Site, addr string) *sitetest.Site {
+	t.Helper()
+	rc := redis.NewClient(&redis.Options{Addr: addr})
+	defer rc.Close()
+	if n, err := rc.Del(context.Background(), "smsgate:cookies/renamed").Result(); err != nil || n != 1 {
+		t.Fatalf("no record of the renaming to delete: %d %v", n, err)
+	}
+	s.Advance(time.Minute)
+	return sitetest.Start(t, fmt.Sprintf(neighbourSite, certificate(t), "redis "+addr, "App, upgraded"))
+}
+
 // TestAnOldNameSessionOutlivesTheUpgradeOnly: a browser that signed in
 // before the upgrade holds its session under the old name; it still
 // works, and the answer renames it (the __Host- name written, the old
@@ -151,8 +171,7 @@ func TestANeighboursPlantedSessionIsNotTaken(t *testing.T) {
 // it is refused.
 func TestAnOldNameSessionOutlivesTheUpgradeOnly(t *testing.T) {
 	sitetest.Parallel(t)
-	addr := redistest.Server(t)
-	s := sitetest.Start(t, fmt.Sprintf(neighbourSite, certificate(t), "redis "+addr, "App"))
+	s, addr := neighbourOnRedis(t)
 	before := sitetest.NewClient(t, "")
 	signInOverTLS(t, s, before, "carol")
 	carol := hostSession(before)
@@ -160,15 +179,7 @@ func TestAnOldNameSessionOutlivesTheUpgradeOnly(t *testing.T) {
 		t.Fatal("no session")
 	}
 
-	// The store as the previous release left it, which recorded no
-	// renaming; this release then starts on it (a reload: a new config).
-	rc := redis.NewClient(&redis.Options{Addr: addr})
-	defer rc.Close()
-	if n, err := rc.Del(context.Background(), "smsgate:cookies/renamed").Result(); err != nil || n != 1 {
-		t.Fatalf("no record of the renaming to delete: %d %v", n, err)
-	}
-	s.Advance(time.Minute)
-	s = sitetest.Start(t, fmt.Sprintf(neighbourSite, certificate(t), "redis "+addr, "App, upgraded"))
+	s = upgrade(t, s, addr)
 
 	// carol's browser, as the previous release left it.
 	upgraded := sitetest.NewClient(t, "")
@@ -369,8 +380,7 @@ func checkAtLoopback(t *testing.T, site string) {
 // with the trust (the browser that earned it signs in with it still).
 func TestAKnownCookieFromBeforeTheUpgradeEarnsNoNewTrust(t *testing.T) {
 	sitetest.Parallel(t)
-	addr := redistest.Server(t)
-	s := sitetest.Start(t, fmt.Sprintf(neighbourSite, certificate(t), "redis "+addr, "App"))
+	s, addr := neighbourOnRedis(t)
 	planter := sitetest.NewClient(t, "")
 	signInOverTLS(t, s, planter, "mallory")
 	app, _ := url.Parse(planter.WithPorts(neighbourApp + "/"))
@@ -378,14 +388,7 @@ func TestAKnownCookieFromBeforeTheUpgradeEarnsNoNewTrust(t *testing.T) {
 	if known == "" {
 		t.Fatal("no known-browser cookie")
 	}
-	// The store as the previous release left it; this release starts on it.
-	rc := redis.NewClient(&redis.Options{Addr: addr})
-	defer rc.Close()
-	if n, err := rc.Del(context.Background(), "smsgate:cookies/renamed").Result(); err != nil || n != 1 {
-		t.Fatalf("no record of the renaming to delete: %d %v", n, err)
-	}
-	s.Advance(time.Minute)
-	s = sitetest.Start(t, fmt.Sprintf(neighbourSite, certificate(t), "redis "+addr, "App, upgraded"))
+	s = upgrade(t, s, addr)
 	// mallory's browser earns a trust since.
 	signInOverTLS(t, s, planter, "mallory", "1")
 	pagesURL, _ := url.Parse(planter.WithPorts(neighbourApp + "/.smsgate/"))
