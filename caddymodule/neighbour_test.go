@@ -320,7 +320,9 @@ func TestACheckAtLoopbackTakesNoPlantedOldName(t *testing.T) {
 	_, block, _ := strings.Cut(site, "\tsmsgate {")
 	site += "\nhttp://127.0.0.1:{HTTP_PORT} {\n\tsmsgate {" + block
 	for name, portal := range map[string]string{"pages at the site asked about": "", "pages at portal_url": "portal_url " + neighbourApp} {
-		t.Run(name, func(t *testing.T) { checkAtLoopback(t, strings.ReplaceAll(site, "\tsmsgate {\n", "\tsmsgate {\n\t\t"+portal+"\n")) })
+		t.Run(name, func(t *testing.T) {
+			checkAtLoopback(t, strings.ReplaceAll(site, "\tsmsgate {\n", "\tsmsgate {\n\t\t"+portal+"\n"))
+		})
 	}
 }
 
