@@ -76,7 +76,13 @@ An unknown or ambiguous realm is an error. Run 'caddy smsgate <command>
 `,
 		CobraFunc: func(cmd *cobra.Command) {
 			for _, sub := range subcommands {
-				c := &cobra.Command{Use: sub.name, Short: sub.short, RunE: caddycmd.WrapCommandFuncForCobra(adminCommand(sub))}
+				c := &cobra.Command{Use: sub.name, Short: sub.short}
+				c.RunE = func(c *cobra.Command, args []string) error {
+					// Its output goes where the cobra command's does: the
+					// process's stdout and stderr, or a test's buffer.
+					run := adminCommand(sub, c.OutOrStdout(), c.ErrOrStderr())
+					return caddycmd.WrapCommandFuncForCobra(run)(c, args)
+				}
 				for _, f := range sub.flags {
 					c.Flags().String(f.name, "", f.usage)
 				}
@@ -102,7 +108,9 @@ An unknown or ambiguous realm is an error. Run 'caddy smsgate <command>
 	})
 }
 
-func adminCommand(sub subcommand) func(caddycmd.Flags) (int, error) {
+// adminCommand is sub's command function, writing its output to stdout
+// and its notes and warnings to stderr.
+func adminCommand(sub subcommand, stdout, stderr io.Writer) caddycmd.CommandFunc {
 	return func(fl caddycmd.Flags) (int, error) {
 		req := Request{Realm: fl.String("realm")}
 		for _, f := range sub.flags {
@@ -158,16 +166,16 @@ func adminCommand(sub subcommand) func(caddycmd.Flags) (int, error) {
 		if reachable(address) {
 			out, err = viaAdminAPI(address, sub, req, body, withKeys)
 		} else {
-			fmt.Fprintf(os.Stderr, "Caddy's admin endpoint %s does not answer: working on the store directly\n", address)
+			fmt.Fprintf(stderr, "Caddy's admin endpoint %s does not answer: working on the store directly\n", address)
 			out, err = direct(fl, config, sub, req, body, withKeys)
 		}
 		if err != nil {
 			return caddy.ExitCodeFailedStartup, err
 		}
 		if withKeys {
-			fmt.Fprintln(os.Stderr, "WARNING: this export holds the signing secret and session keys: anyone with it can sign in as anyone. Keep it like a password.")
+			fmt.Fprintln(stderr, "WARNING: this export holds the signing secret and session keys: anyone with it can sign in as anyone. Keep it like a password.")
 		} else if sub.name == "export" {
-			fmt.Fprintln(os.Stderr, "Note: without --with-keys, recovery codes work after an import only where the same signing key is in use (signing_key in the config, or the same store).")
+			fmt.Fprintln(stderr, "Note: without --with-keys, recovery codes work after an import only where the same signing key is in use (signing_key in the config, or the same store).")
 		}
 		if table := tables[sub.name]; table != nil && !fl.Bool("json") {
 			if out, err = table(out); err != nil {
@@ -177,7 +185,7 @@ func adminCommand(sub subcommand) func(caddycmd.Flags) (int, error) {
 		if sub.name == "invite" {
 			var inv struct{ URL, Expires string }
 			if json.Unmarshal(out, &inv) == nil && inv.URL != "" {
-				fmt.Printf("%s\n(single use, until %s)\n", inv.URL, inv.Expires)
+				fmt.Fprintf(stdout, "%s\n(single use, until %s)\n", inv.URL, inv.Expires)
 				return caddy.ExitCodeSuccess, nil
 			}
 		}
@@ -186,10 +194,10 @@ func adminCommand(sub subcommand) func(caddycmd.Flags) (int, error) {
 			if err := writePrivate(file, out); err != nil {
 				return caddy.ExitCodeFailedStartup, err
 			}
-			fmt.Printf("exported to %s\n", file)
+			fmt.Fprintf(stdout, "exported to %s\n", file)
 			return caddy.ExitCodeSuccess, nil
 		}
-		os.Stdout.Write(out)
+		_, _ = stdout.Write(out)
 		return caddy.ExitCodeSuccess, nil
 	}
 }

@@ -183,7 +183,7 @@ func adminOp(ctx context.Context, svc *enrollment.Admin, prefix, region, op stri
 	case "users":
 		e164, err := phone.Parse(req.Phone, region)
 		if err != nil {
-			return nil, err
+			return nil, phone.WithExample(err, region)
 		}
 		id, err := svc.Devices.Add(ctx, req.Realm, req.User, e164, req.Name)
 		return map[string]string{"id": id}, err

@@ -72,6 +72,21 @@ func TestCaddyfileErrorsNameTheLine(t *testing.T) {
 		{"pumping_guard off\n\t\tpumping_guard off", "pumping_guard is given twice"},
 		{"costs {\n\t\t\tprice GB fax 1\n\t\t}", `unknown channel "fax"`},
 		{"costs {\n\t\t\tprice GB sms -1\n\t\t}", `want a decimal`},
+		// The number policy's own options: their line, not the directive's.
+		{"deny_prefixes +44 12a", `deny_prefixes: number prefix "12a" must be + and digits`},
+		{"allow_prefixes +1x", `allow_prefixes: number prefix "+1x" must be + and digits`},
+		{"number_types sms mobil", `number_types sms: unknown type "mobil"`},
+		{"number_types fax mobile", `number_types: unknown channel "fax"`},
+		{"allowed_regions voice XX", `"XX" is not a region code`},
+		// Accepted before, to fail at the first sign-in (a forward-auth
+		// check's redirect to "auth.example.com/.smsgate/login", a relative
+		// path; a country picker with no such country), or named the
+		// directive's line.
+		{"portal_url auth.example.com", `portal_url must be a scheme and host such as https://app.example.com, not "auth.example.com"`},
+		{"default_region XX", `default_region "XX" is not a region code`},
+		{"site_origin foo", `"foo" is not an origin`},
+		// The example a phone's error gives is a number, not its placeholder.
+		{"user alice 555-1234", `Enter a phone number in international format, for example +1 201-555-0123.`},
 	} {
 		cfg := "localhost {\n\tsmsgate {\n\t\tprovider log\n\t\t" + tc.option + "\n\t}\n}\n"
 		_, _, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(cfg), map[string]any{"filename": "Caddyfile"})

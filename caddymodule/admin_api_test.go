@@ -118,7 +118,7 @@ func TestInvitesAndAdminAPI(t *testing.T) {
 	sitetest.Expect(t, c.Get("/"), http.StatusFound, "/.smsgate/login?rd=%2F")
 
 	// Bad requests get clear errors.
-	if st, body = sitetest.Admin(t, "POST", "/smsgate/users", `{"realm":"localhost","user":"x","phone":"123"}`); st != 400 || !strings.Contains(body, "international format") {
+	if st, body = sitetest.Admin(t, "POST", "/smsgate/users", `{"realm":"localhost","user":"x","phone":"123"}`); st != 400 || !strings.Contains(body, "international format, for example +1 201-555-0123.") {
 		t.Fatalf("bad phone: %d %s", st, body)
 	}
 	if st, _ = sitetest.Admin(t, "POST", "/smsgate/reset", `{"realm":"localhost"}`); st != 400 {

@@ -34,12 +34,16 @@ func (g *Gate) check() error {
 		return cfutil.OptionErrf("realm", "realm is not set: set realm (in a Caddyfile, a site with a single host name sets it for you)")
 	}
 	g.host = g.Realm
-	if g.PublicOrigin != "" {
-		u, err := url.Parse(g.PublicOrigin)
-		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Hostname() == "" || (u.Path != "" && u.Path != "/") {
-			return cfutil.OptionErrf("public_origin", "public_origin must be a scheme and host such as https://app.example.com, not %q", g.PublicOrigin)
+	for _, o := range [][2]string{{"public_origin", g.PublicOrigin}, {"portal_url", g.PortalURL}} { // a portal's may have a path
+		if u, err := url.Parse(o[1]); o[1] != "" && (err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Hostname() == "" || (u.Path != "" && u.Path != "/" && o[0] == "public_origin")) {
+			return cfutil.OptionErrf(o[0], "%s must be a scheme and host such as https://app.example.com, not %q", o[0], o[1])
 		}
+	}
+	if u, _ := url.Parse(g.PublicOrigin); g.PublicOrigin != "" {
 		g.host = strings.ToLower(u.Hostname())
+	}
+	if g.DefaultRegion != "" && !phone.KnownRegion(g.DefaultRegion) {
+		return cfutil.OptionErrf("default_region", "default_region %q is not a region code such as US or GB", g.DefaultRegion)
 	}
 	if err := g.checkIdentity(); err != nil {
 		return err
@@ -60,14 +64,9 @@ func (g *Gate) check() error {
 		return cfutil.OptionErrf("accent", "accent must be a colour like #2563eb, not %q", g.Accent)
 	}
 	if err := g.numberPolicy().Validate(); err != nil {
-		key, pe := "allowed_regions", (*phone.PolicyError)(nil)
-		if errors.As(err, &pe) {
-			key = pe.Option
-		}
-		return &cfutil.OptionError{Key: key, Err: err}
-	}
-	if g.DefaultRegion != "" && !phone.KnownRegion(g.DefaultRegion) {
-		return cfutil.OptionErrf("default_region", "default_region %q is not a region code such as US or GB", g.DefaultRegion)
+		pe := &phone.PolicyError{Option: "allowed_regions"} // unless the mistake names its option
+		errors.As(err, &pe)
+		return &cfutil.OptionError{Key: pe.Option, Err: err}
 	}
 	if g.AssertionHeader != "" && g.SigningAlg != "EdDSA" {
 		return cfutil.OptionErrf("assertion_header", "assertion_header needs signing_alg EdDSA, so that upstreams can verify it with public keys")
@@ -89,7 +88,7 @@ func (g *Gate) check() error {
 	}
 	var err error
 	if g.webauthn, err = g.newWebAuthn(); err != nil {
-		return cfutil.OptionErrf("public_origin", "%v", err)
+		return cfutil.OptionErrf(originKey[g.PublicOrigin != ""], "%v", err)
 	}
 	if err := g.settleFactors(); err != nil {
 		return cfutil.OptionErrf("factors", "%v", err)
@@ -124,6 +123,9 @@ func (g *Gate) checkIdentity() error {
 	return nil
 }
 
+// originKey is the option the passkeys' origin came from (a mistake's line).
+var originKey = map[bool]string{true: "public_origin", false: "site_origin"}
+
 // checkRanges checks the numbers and the path prefix.
 func (g *Gate) checkRanges() error {
 	if g.RememberOff && g.Remember != 0 {
@@ -157,7 +159,7 @@ func (g *Gate) checkUsers() error {
 		}
 		seen[u.Name] = true
 		if _, err := phone.Parse(u.Phone, g.DefaultRegion); err != nil {
-			return cfutil.OptionErrf(key, "user %q: phone %q: %v", u.Name, u.Phone, err)
+			return cfutil.OptionErrf(key, "user %q: phone %q: %s", u.Name, u.Phone, phone.WithExample(err, g.DefaultRegion))
 		}
 	}
 	return nil

@@ -62,8 +62,11 @@ func TestRoomsKeepToTheirJobs(t *testing.T) {
 		room := strings.Split(filepath.ToSlash(rel), "/")[0]
 		checked++
 		if !slices.Contains(glue, room) {
+			// The one *http.Request a provider may name is the redirect its
+			// client refuses to follow: its own call, not a request it takes.
+			calls := strings.ReplaceAll(string(src), "func noRedirect(*http.Request, []*http.Request) error", "")
 			for _, http := range []string{"*http.Request", "http.ResponseWriter"} {
-				if strings.Contains(string(src), http) {
+				if strings.Contains(calls, http) {
 					t.Errorf("%s, below the glue, knows %s", rel, http)
 				}
 			}

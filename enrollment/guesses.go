@@ -123,11 +123,26 @@ func (s *Core) giveBackNow(ctx context.Context, gs ...*guess) {
 // often strangers set a lock off, so that the notices cost little and say
 // something.
 func (s *Core) FirstNotice(ctx context.Context, realm, user string, at time.Time) bool {
+	return s.firstOf(ctx, store.Key("lock-notice", realm, user), at)
+}
+
+// FirstSwapNotice reports whether user's other phones are to be told that
+// the SIM of their device (its ID; "" for a provisioned phone) was swapped:
+// once a window of guesses (a day) for each device, however often a send
+// to it is refused. Notices go past every send limit (the refused send is
+// given back), so without it each retry texted every other phone.
+func (s *Core) FirstSwapNotice(ctx context.Context, realm, user, device string, at time.Time) bool {
+	return s.firstOf(ctx, store.Key("swap-notice", realm, user, device), at)
+}
+
+// firstOf reports whether at is the first time in a window of guesses that
+// key is counted (a store failure: no).
+func (s *Core) firstOf(ctx context.Context, key string, at time.Time) bool {
 	w := s.Limits.Guesses.Window
 	if w <= 0 {
 		w = failureMemory
 	}
-	first, _, err := s.Store.Slide(ctx, store.Key("lock-notice", realm, user), RandomID(), 1, w, at)
+	first, _, err := s.Store.Slide(ctx, key, RandomID(), 1, w, at)
 	return err == nil && first
 }
 

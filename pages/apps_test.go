@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/internal/sitetest"
 )
 
@@ -153,4 +154,73 @@ func demoWithApp(t *testing.T) (*sitetest.Site, *sitetest.Client, string) {
 		t.Fatalf("confirming the app: %d\n%s", res.StatusCode, res.Text)
 	}
 	return s, c, secret
+}
+
+// TestNoticesAreBounded: notices go to the user's own phones at the site's
+// cost and meet none of a code's limits, so a session removing and adding
+// an app in a loop (a step-up with the app once, then as fast as it could
+// post) texted every phone of the user twice a loop: 40 texts for 20 loops,
+// past the global budgets and the pumping guard — SMS pumping, for anyone
+// with a first factor at a site that lets users enroll, to a number they
+// enrolled. Now a user's phones get enrollment.MaxNotices notices an hour,
+// each text taking a slot of global_enrolled, and the rest are logged.
+func TestNoticesAreBounded(t *testing.T) {
+	sitetest.Parallel(t)
+	s, c, secret := demoWithApp(t)
+	appRow := regexp.MustCompile(`name="device" value="([A-Z0-9]+)">\s*<label for="name-[A-Z0-9]+">Name</label><input type="text" id="name-[A-Z0-9]+" name="name" value="(?:Authenticator app 1|Aegis)"`)
+	// A second phone: each notice is two texts.
+	if st, body := sitetest.Admin(t, "POST", "/smsgate/users", `{"realm":"localhost","user":"demo","phone":"+14155550199","name":"Work"}`); st != 200 {
+		t.Fatalf("adding a phone: %d %s", st, body)
+	}
+	if n := len(s.Notices()); n != 1 {
+		t.Fatalf("%d notices before the loops; want the first app's", n)
+	}
+	for i := range 20 {
+		tok := c.CSRF("/.smsgate/devices")
+		id := appRow.FindStringSubmatch(c.Get("/.smsgate/devices").Text)
+		if id == nil {
+			t.Fatalf("loop %d: no app on the devices page", i)
+		}
+		res := c.Post("/.smsgate/devices", url.Values{"action": {"remove"}, "device": {id[1]}, "confirm": {"1"}, "csrf": {tok}})
+		if i == 0 { // the step-up, with the app
+			sitetest.Expect(t, res, http.StatusSeeOther, "/.smsgate/verify")
+			s.Advance(30 * time.Second)
+			vt := c.CSRF("/.smsgate/verify")
+			sitetest.Expect(t, c.Post("/.smsgate/verify", url.Values{"action": {"app"}, "code": {sitetest.AppCode(t, secret)}, "csrf": {vt}}), http.StatusSeeOther, "/.smsgate/devices")
+			res = c.Get("/.smsgate/devices")
+		}
+		if res.StatusCode != http.StatusOK || appRow.MatchString(res.Text) {
+			t.Fatalf("loop %d: removing the app: %d", i, res.StatusCode)
+		}
+		tok = c.CSRF("/.smsgate/devices")
+		m := appSecret.FindStringSubmatch(c.Post("/.smsgate/devices", url.Values{"action": {"app"}, "csrf": {tok}}).Text)
+		if m == nil {
+			t.Fatalf("loop %d: no new app's secret", i)
+		}
+		secret = m[1]
+		if res := c.Post("/.smsgate/devices", url.Values{"action": {"app-confirm"}, "code": {sitetest.AppCode(t, secret)}, "csrf": {tok}}); !appRow.MatchString(res.Text) {
+			t.Fatalf("loop %d: confirming the app: %d", i, res.StatusCode)
+		}
+	}
+	// The first app's notice (demoWithApp, to one phone) was one of the
+	// hour's; the loops had the others, two texts each.
+	if n, want := len(s.Notices()), 1+2*(enrollment.MaxNotices-1); n != want {
+		t.Fatalf("20 loops sent %d texts, %d in the hour; want %d in the hour", n-1, n, want)
+	}
+	if n, want := len(s.LogEntries("notice_not_sent")), 40-(enrollment.MaxNotices-1); n != want {
+		t.Fatalf("%d notices held back were logged; want %d", n, want)
+	}
+	// An hour on, the user hears of changes again.
+	s.Advance(time.Hour + time.Minute)
+	tok := c.CSRF("/.smsgate/devices")
+	id := appRow.FindStringSubmatch(c.Get("/.smsgate/devices").Text)
+	res := c.Post("/.smsgate/devices", url.Values{"action": {"remove"}, "device": {id[1]}, "confirm": {"1"}, "csrf": {tok}})
+	if res.StatusCode == http.StatusSeeOther { // the step-up is older than 5 minutes now
+		vt := c.CSRF("/.smsgate/verify")
+		sitetest.Expect(t, c.Post("/.smsgate/verify", url.Values{"action": {"app"}, "code": {sitetest.AppCode(t, secret)}, "csrf": {vt}}), http.StatusSeeOther, "/.smsgate/devices")
+		c.Get("/.smsgate/devices") // the removal, made once the step-up is
+	}
+	if n, want := len(s.Notices()), 1+2*enrollment.MaxNotices; n != want {
+		t.Fatalf("an hour later: %d texts in all; want %d", n, want)
+	}
 }

@@ -124,19 +124,28 @@ func TestBadInput(t *testing.T) {
 
 func TestOffSiteRedirectsAreRefused(t *testing.T) {
 	sitetest.Parallel(t)
-	s := sitetest.Basic(t, "redirect_hosts app.example.com")
+	s := sitetest.Basic(t, "redirect_hosts app.example.com *.corp.example")
 	sitetest.Enroll(t, s, sitetest.NewClient(t, "alice"), "+14155552671")
 	for rd, want := range map[string]string{
-		"//evil.example":            "/",
-		"/\\evil.example":           "/",
-		"https:evil.example":        "/",
-		"https://evil.example/x":    "/",
-		"javascript:alert(1)":       "/",
-		"http://app.example.com/x":  "/",
-		"https://app.example.com/x": "https://app.example.com/x",
-		"/dashboard?tab=2":          "/dashboard?tab=2",
+		// Hosts that end like *.corp.example but are not browsers' hosts
+		// (a fullwidth solidus, "a/c" in one character, an IPv6 zone, an
+		// escape): each was taken, to be sent on in Location.
+		"https://evil.example\uff0f.corp.example/": "/",
+		"https://evil.example\u2100.corp.example/": "/",
+		"https://[::1%25.corp.example]/":           "/",
+		"https://evil.example%2Ecorp.example/":     "/",
+		"https://xn--bcher-kva.corp.example/x":     "https://xn--bcher-kva.corp.example/x",
+		"https://Wiki.Corp.Example/x":              "https://Wiki.Corp.Example/x",
+		"//evil.example":                           "/",
+		"/\\evil.example":                          "/",
+		"https:evil.example":                       "/",
+		"https://evil.example/x":                   "/",
+		"javascript:alert(1)":                      "/",
+		"http://app.example.com/x":                 "/",
+		"https://app.example.com/x":                "https://app.example.com/x",
+		"/dashboard?tab=2":                         "/dashboard?tab=2",
 	} {
-		s.Advance(time.Minute)
+		s.Advance(7 * time.Minute) // a code each: 10 an hour (limit user)
 		c := sitetest.NewClient(t, "alice")
 		sitetest.Expect(t, c.Get("/.smsgate/login?rd="+url.QueryEscape(rd)), http.StatusSeeOther, "/.smsgate/verify")
 		tok := c.CSRF("/.smsgate/verify")

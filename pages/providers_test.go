@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -309,13 +310,13 @@ func TestDeliveryReceipts(t *testing.T) {
 	}
 }
 
-// TestLookupBeforeSending: Twilio Lookup refuses landlines at enrollment
-// and recently swapped SIMs at sign-in (telling the user's other phones);
-// an outage fails closed at enrollment.
-func TestLookupBeforeSending(t *testing.T) {
-	sitetest.Parallel(t)
+// aliceWithTwoPhones starts a site (options, then Twilio with a Lookup
+// before every send, never cached) where alice enrolled +14155552671 (her
+// default) and the admin gave her +14155550199 ("Work").
+func aliceWithTwoPhones(t *testing.T, options string) (*sitetest.Site, *fakes.Twilio) {
+	t.Helper()
 	f := fakes.NewTwilio(t)
-	s := sitetest.ProviderSite(t, fmt.Sprintf(`number_types sms mobile fixed_line_or_mobile personal_number
+	s := sitetest.ProviderSite(t, fmt.Sprintf(`%s
 		provider twilio {
 			account_sid %s
 			auth_token %s
@@ -325,9 +326,9 @@ func TestLookupBeforeSending(t *testing.T) {
 				sim_swap_within 7d
 				each_send
 				cache 1ns
-				base_url %[3]s
+				base_url %[4]s
 			}
-		}`, f.AccountSID, f.AuthToken, f.URL))
+		}`, options, f.AccountSID, f.AuthToken, f.URL))
 	alice := sitetest.NewClient(t, "alice")
 	res, tok := sitetest.EnrollWith(t, alice, "+14155552671")
 	sitetest.Expect(t, res, http.StatusSeeOther, "/.smsgate/verify")
@@ -335,14 +336,23 @@ func TestLookupBeforeSending(t *testing.T) {
 	if st, body := sitetest.Admin(t, "POST", "/smsgate/users", `{"realm":"localhost","user":"alice","phone":"+14155550199","name":"Work"}`); st != 200 {
 		t.Fatalf("adding a phone: %d %s", st, body)
 	}
+	return s, f
+}
+
+// TestLookupBeforeSending: Twilio Lookup refuses landlines at enrollment
+// and recently swapped SIMs at sign-in (telling the user's other phones);
+// an outage fails closed at enrollment.
+func TestLookupBeforeSending(t *testing.T) {
+	sitetest.Parallel(t)
+	s, f := aliceWithTwoPhones(t, "number_types sms mobile fixed_line_or_mobile personal_number")
 
 	// The default phone's SIM was swapped an hour ago: no code goes to it
 	// (the work phone, just added, is not the default).
 	f.SIMSwapped["+14155552671"] = time.Now().Add(-time.Hour)
 	again := sitetest.NewClient(t, "alice")
-	tok = again.CSRF("/.smsgate/verify")
+	tok := again.CSRF("/.smsgate/verify")
 	sent := len(f.Requests())
-	res = again.Post("/.smsgate/verify", url.Values{"action": {"send"}, "csrf": {tok}})
+	res := again.Post("/.smsgate/verify", url.Values{"action": {"send"}, "csrf": {tok}})
 	sitetest.Expect(t, res, http.StatusForbidden, "")
 	sitetest.ExpectBody(t, res, "SIM card was changed recently")
 	var notices []string
@@ -374,6 +384,46 @@ func TestLookupBeforeSending(t *testing.T) {
 	res, _ = sitetest.EnrollWith(t, bob, "+14155550002")
 	sitetest.Expect(t, res, http.StatusServiceUnavailable, "")
 	sitetest.ExpectBody(t, res, "could not be checked")
+}
+
+// TestASwappedSIMIsToldOnceADay: a send refused for a swapped SIM is given
+// back to every limit, and its notice to the user's other phones passes
+// none, so each retry — a script holding the first factor, the very thief
+// who swapped the SIM — texted every other phone, without end and at the
+// site's cost (100 posts: 100 notices; with the pumping guard on, until
+// it paused the number's whole prefix). Now each device's swap is told once
+// a day (FirstSwapNotice), and again the next day if it still holds.
+func TestASwappedSIMIsToldOnceADay(t *testing.T) {
+	sitetest.Parallel(t)
+	s, f := aliceWithTwoPhones(t, "pumping_guard off")
+	f.SIMSwapped["+14155552671"] = time.Now().Add(-time.Hour)
+	thief := sitetest.NewClient(t, "alice")
+	tok := thief.CSRF("/.smsgate/verify")
+	notices := func() (n int) {
+		for _, r := range f.Requests() {
+			if r.Form["To"] == "+14155550199" {
+				n++
+			}
+		}
+		return n
+	}
+	for range 20 {
+		sitetest.Expect(t, thief.Post("/.smsgate/verify", url.Values{"action": {"send"}, "csrf": {tok}}), http.StatusForbidden, "")
+	}
+	// Behind a first factor the refusal is told in the answer, and the
+	// notice goes out before it.
+	if n := notices(); n != 1 {
+		t.Fatalf("20 refused sends told the other phone %d times; want once", n)
+	}
+	if n := len(s.LogEntries("sim_swap")); n != 20 {
+		t.Fatalf("%d sim_swap audit events; want one for each refused send", n)
+	}
+	s.Advance(24*time.Hour + time.Minute)
+	tok = thief.CSRF("/.smsgate/verify")
+	sitetest.Expect(t, thief.Post("/.smsgate/verify", url.Values{"action": {"send"}, "csrf": {tok}}), http.StatusForbidden, "")
+	if n := notices(); n != 2 {
+		t.Fatalf("a day later the other phone was told %d times in all; want twice", n)
+	}
 }
 
 // TestLookupWithoutSIMData: a carrier that gives no SIM-swap data (Lookup
@@ -449,4 +499,51 @@ func TestReceiptsTellStrangersNothing(t *testing.T) {
 	if strings.Contains(known.Get("/.smsgate/verify").Text, `id="delivery"`) {
 		t.Fatal("the verify page after a login form tells of the text's delivery")
 	}
+}
+
+// TestAGatewayThatRedirectsIsAFailure: a gateway answering a redirect (a
+// login page in front of it once its credentials expired, a move to
+// another host, https to http) has not accepted the message. Its answer
+// is a failure, and the next provider gets the code; nothing is sent on to
+// where it points — neither the code and the number (a 307 re-posts the
+// body) nor the gateway's key (Go strips Authorization on a move to
+// another host, never an API key header). Before, the redirect was
+// followed: a login page's 200 was "delivered" (the user got nothing and
+// the next provider was never tried), and the 307 re-posted the code with
+// the key to the other host.
+func TestAGatewayThatRedirectsIsAFailure(t *testing.T) {
+	sitetest.Parallel(t)
+	elsewhere := fakes.NewHook(t) // where the redirects point: must hear nothing
+	moved := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/login" {
+			http.Redirect(w, r, elsewhere.URL+"/login-page", http.StatusFound)
+			return
+		}
+		http.Redirect(w, r, elsewhere.URL+"/send", http.StatusTemporaryRedirect)
+	}))
+	t.Cleanup(moved.Close)
+	up := fakes.NewHook(t)
+	s := sitetest.ProviderSite(t, fmt.Sprintf(`provider webhook %s/login {
+			name expired
+			header X-Api-Key gateway-key
+		}
+		provider webhook %s/send {
+			name moved
+			header X-Api-Key gateway-key
+		}
+		provider webhook %s {
+			name up
+		}`, moved.URL, moved.URL, up.URL))
+	c := sitetest.NewClient(t, "alice")
+	res, tok := sitetest.EnrollWith(t, c, "+14155552671")
+	sitetest.Expect(t, res, http.StatusSeeOther, "/.smsgate/verify")
+	if n := len(elsewhere.Requests()); n != 0 {
+		t.Fatalf("the redirects were followed: %d requests reached their target (%v)", n, elsewhere.Last(t).Header)
+	}
+	failed, delivered := s.LogEntries("provider_failed"), s.LogEntries("delivered")
+	if len(failed) != 2 || failed[0]["provider"] != "expired" || failed[1]["provider"] != "moved" || len(delivered) != 1 || delivered[0]["provider"] != "up" {
+		t.Fatalf("log: failed %v, delivered %v", failed, delivered)
+	}
+	body, _ := up.Last(t).JSON["Message"].(string)
+	sitetest.ExpectEnrolled(t, c.Post("/.smsgate/verify", url.Values{"code": {fakes.CodeIn(body)}, "csrf": {tok}}), "/")
 }

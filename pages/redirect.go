@@ -37,10 +37,24 @@ func safeRedirect(rd string, hosts []string) string {
 		return rd
 	}
 	secure := u.Scheme == "https" || (u.Scheme == "http" && localhost.Is(u.Hostname()))
-	if !secure || u.Host == "" || !hostAllowed(u.Hostname(), hosts) {
+	if !secure || u.Host == "" || !plainHost(u.Hostname()) || !hostAllowed(u.Hostname(), hosts) {
 		return ""
 	}
 	return rd
+}
+
+// plainHost reports whether host is written as browsers send one (letters,
+// digits, '-' and '.'; a name in another script in its xn-- form): a host
+// that ends like an allowed one but holds a character a browser maps to
+// another ("evil.example／.corp.example", U+FF0F, is "evil.example/…"), an
+// escape or an IPv6 zone is not a host of the owner's, whatever its end.
+func plainHost(host string) bool {
+	for i := 0; i < len(host); i++ {
+		if c := host[i] | 0x20; !(c >= 'a' && c <= 'z' || host[i] >= '0' && host[i] <= '9' || host[i] == '-' || host[i] == '.') {
+			return false
+		}
+	}
+	return host != ""
 }
 
 // hostAllowed matches host against exact names and `*.` suffix patterns.

@@ -123,3 +123,19 @@ func countryCodeLen(digits string) int {
 	}
 	return 1
 }
+
+// WithExample is err (one of Parse's) with its "for example {example}"
+// set to defaultRegion's example (else the US's), as the pages' phone field
+// says it: for the admin's tools and the config's errors, which have no page
+// to fill it in.
+func WithExample(err error, defaultRegion string) error {
+	t, ok := words.Of(err)
+	if !ok || t.Args["example"] != nil {
+		return err
+	}
+	args := []any{"example", Example(defaultRegion, "US")}
+	for k, v := range t.Args {
+		args = append(args, k, v)
+	}
+	return words.Newf(t.ID, args...)
+}

@@ -80,7 +80,7 @@ func (p *Policy) Validate() error {
 	for option, prefixes := range map[string][]string{"allow_prefixes": p.AllowPrefixes, "deny_prefixes": p.DenyPrefixes} {
 		for _, pre := range prefixes {
 			if len(pre) < 2 || pre[0] != '+' || strings.Trim(pre[1:], "0123456789") != "" {
-				return mistake(option, "number prefix %q must be + and digits, like +4479", pre)
+				return mistake(option, "%s: number prefix %q must be + and digits, like +4479", option, pre)
 			}
 		}
 	}

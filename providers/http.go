@@ -138,11 +138,18 @@ func secret(name, value string) (string, error) {
 // optional resolves a config value that may be an `{env.X}` placeholder.
 func optional(value string) string { return caddy.NewReplacer().ReplaceAll(value, "") }
 
-// newClient returns an HTTP client with a timeout.
+// newClient returns an HTTP client with a timeout that follows no
+// redirect: a gateway's 3xx is its answer (a failure), since following it
+// would re-post the code and the number (307, 308) and the configured
+// headers — an API key among them: Go keeps all but Authorization and
+// Cookie on a move to another host — to wherever it points, maybe over
+// plain http, and would take a login page's 200 for an accepted message.
 func newClient(timeout caddy.Duration) *http.Client {
 	t := time.Duration(timeout)
 	if t <= 0 {
 		t = DefaultTimeout
 	}
-	return &http.Client{Timeout: t}
+	return &http.Client{Timeout: t, CheckRedirect: noRedirect}
 }
+
+func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }

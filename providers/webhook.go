@@ -30,7 +30,8 @@ const DefaultWebhookBody = `{"From": "{{.From}}", "To": "{{.To}}", "Body": "{{if
 // Webhook POSTs each message as JSON to a URL: authentik's generic
 // provider, and, with a body template, any gateway or chat service that
 // takes JSON (ntfy, Telegram, Matrix hooks, an in-house SMS gateway). An
-// answer of 400 or more, a timeout or a connection error is a failure.
+// answer other than 2xx (a redirect is not followed), a timeout or a
+// connection error is a failure.
 type Webhook struct {
 	Naming
 
@@ -158,7 +159,7 @@ func (w *Webhook) Send(ctx context.Context, m Message) error {
 	if err != nil {
 		return err
 	}
-	if res.status >= 400 {
+	if res.status < 200 || res.status >= 300 { // a 3xx too: not followed, it may have been acted on (a 303 after a POST)
 		return refused(res.status, fmt.Errorf("webhook: HTTP %d: %s", res.status, snippet(res.body)))
 	}
 	return nil

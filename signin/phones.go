@@ -97,10 +97,18 @@ func (s *Service) Notify(ctx context.Context, realm, user, except string, notice
 		args[k] = v
 	}
 	notice.Args = args
-	for _, d := range list {
-		if (except != "" && d.ID == except) || d.Phone == "" {
-			continue
-		}
+	to := slices.DeleteFunc(slices.Clone(list), func(d enrollment.Device) bool { return (except != "" && d.ID == except) || d.Phone == "" })
+	if len(to) == 0 {
+		return
+	}
+	// Notices are bounded as codes are (enrollment.MaxNotices a user an
+	// hour, and the budget of texts to enrolled numbers).
+	allowed, limit := s.Devices.TakeNotice(ctx, realm, user, len(to), s.Devices.Now())
+	if allowed < len(to) {
+		s.Logger.Warn("notice_not_sent", zap.String("event", "notice_not_sent"), zap.String("user", textsafe.Escape(user)),
+			zap.String("notice", notice.ID), zap.String("limit", limit), zap.Int("phones", len(to)-allowed))
+	}
+	for _, d := range to[:allowed] {
 		m := providers.Message{To: d.Phone, Channel: providers.SMS, Host: s.Host,
 			Body: s.Devices.Say(cmp.Or(d.Lang, langOf(list)), notice)}
 		if err := s.Notices.Send(ctx, m); err != nil {

@@ -26,15 +26,20 @@ func TestAdminCLI(t *testing.T) {
 	storeDir := filepath.Join(dir, "store")
 	s, adminAddr, config := adminCaddy(t, dir, "cli.localhost", "badger "+storeDir)
 	base := s.base
+	// The commands run in this test's process (runInProcess), but for
+	// one through the running Caddy and one on its stopped store: the
+	// command as an admin runs it, a process of its own.
 	cli := func(args ...string) string {
 		t.Helper()
-		out, err := runCaddy(t, nil, append(args, "--address", adminAddr, "--store", storeDir)...)
+		out, err := runInProcess(t, append(args, "--address", adminAddr, "--store", storeDir)...)
 		if err != nil {
 			t.Fatalf("caddy %s: %v\n%s", strings.Join(args, " "), err, out)
 		}
 		return out
 	}
-	cli("smsgate", "add", "--realm", "cli.localhost", "--user", "ivy", "--phone", "+14155552671", "--name", "Mobile")
+	if out, err := runCaddy(t, nil, "smsgate", "add", "--realm", "cli.localhost", "--user", "ivy", "--phone", "+14155552671", "--name", "Mobile", "--address", adminAddr); err != nil {
+		t.Fatalf("add: %v\n%s", err, out)
+	}
 	cli("smsgate", "add", "--realm", "cli.localhost", "--user", "jon", "--phone", "+447400123456")
 	if out := cli("smsgate", "users", "--realm", "cli.localhost", "--json"); !strings.Contains(out, `"user":"ivy"`) || !strings.Contains(out, `"user":"jon"`) || strings.Contains(out, "5552671") {
 		t.Fatalf("users --json (running):\n%s", out)
@@ -50,7 +55,7 @@ func TestAdminCLI(t *testing.T) {
 	}
 	cli("smsgate", "revoke", "--realm", "cli.localhost", "--user", "ivy")
 	// A realm this Caddy does not serve is an error, never another site.
-	if out, err := runCaddy(t, nil, "smsgate", "reset", "--realm", "b.example", "--user", "ivy", "--address", adminAddr); err == nil || !strings.Contains(out, `no smsgate handler serves realm b.example`) {
+	if out, err := runInProcess(t, "smsgate", "reset", "--realm", "b.example", "--user", "ivy", "--address", adminAddr); err == nil || !strings.Contains(out, `no smsgate handler serves realm b.example`) {
 		t.Fatalf("reset of an unknown realm: %v\n%s", err, out)
 	}
 	// An export holds no keys unless asked; asked, it warns; an existing
@@ -104,13 +109,13 @@ func TestAdminCLI(t *testing.T) {
 		t.Fatalf("users (stopped): %v\n%s", err, out)
 	}
 	// ... or the config's store; and never a store nobody named.
-	if out, err := runCaddy(t, nil, "smsgate", "users", "--json", "--address", adminAddr, "--config", config); err != nil || !strings.Contains(out, `"user": "jon"`) {
+	if out, err := runInProcess(t, "smsgate", "users", "--json", "--address", adminAddr, "--config", config); err != nil || !strings.Contains(out, `"user": "jon"`) {
 		t.Fatalf("users (stopped, --config): %v\n%s", err, out)
 	}
-	if out, err := runCaddy(t, nil, "smsgate", "revoke", "--realm", "cli.localhost", "--user", "jon", "--address", adminAddr); err == nil || !strings.Contains(out, "give --config") {
+	if out, err := runInProcess(t, "smsgate", "revoke", "--realm", "cli.localhost", "--user", "jon", "--address", adminAddr); err == nil || !strings.Contains(out, "give --config") {
 		t.Fatalf("revoke with Caddy stopped and no store named: %v\n%s", err, out)
 	}
-	if out, err := runCaddy(t, nil, "smsgate", "revoke", "--realm", "cli.localhost", "--user", "jon", "--address", adminAddr, "--store", filepath.Join(dir, "typo")); err == nil || !strings.Contains(out, "no smsgate store at") {
+	if out, err := runInProcess(t, "smsgate", "revoke", "--realm", "cli.localhost", "--user", "jon", "--address", adminAddr, "--store", filepath.Join(dir, "typo")); err == nil || !strings.Contains(out, "no smsgate store at") {
 		t.Fatalf("revoke on a store folder that does not exist: %v\n%s", err, out)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "typo")); !os.IsNotExist(err) {
@@ -119,11 +124,11 @@ func TestAdminCLI(t *testing.T) {
 	// Export → import into a new store (a realm new to it: --new-realm) →
 	// export again: record for record.
 	other := filepath.Join(dir, "other")
-	if out, err := runCaddy(t, nil, "smsgate", "import", "--file", backup, "--address", adminAddr, "--store", other, "--new-realm"); err != nil {
+	if out, err := runInProcess(t, "smsgate", "import", "--file", backup, "--address", adminAddr, "--store", other, "--new-realm"); err != nil {
 		t.Fatalf("import: %v\n%s", err, out)
 	}
 	again := filepath.Join(dir, "again.json")
-	if out, err := runCaddy(t, nil, "smsgate", "export", "--with-keys", "--file", again, "--address", adminAddr, "--store", other); err != nil {
+	if out, err := runInProcess(t, "smsgate", "export", "--with-keys", "--file", again, "--address", adminAddr, "--store", other); err != nil {
 		t.Fatalf("export again: %v\n%s", err, out)
 	}
 	if a, b := records(t, backup), records(t, again); strings.Join(a, "\n") != strings.Join(b, "\n") || len(a) < 4 || !strings.Contains(strings.Join(a, "\n"), "keys/secret") {
@@ -183,7 +188,7 @@ func adminCaddy(t *testing.T, dir, realm, store string) (s *server, adminAddr, c
 func TestAdminCLIOnAStoppedRedis(t *testing.T) {
 	t.Parallel()
 	s, adminAddr, config := adminCaddy(t, t.TempDir(), "", "redis "+redistest.Server(t))
-	if out, err := runCaddy(t, nil, "smsgate", "add", "--realm", "localhost", "--user", "liv", "--phone", "+14155552671", "--address", adminAddr); err != nil {
+	if out, err := runInProcess(t, "smsgate", "add", "--realm", "localhost", "--user", "liv", "--phone", "+14155552671", "--address", adminAddr); err != nil {
 		t.Fatalf("add: %v\n%s", err, out)
 	}
 	s.stop()
@@ -233,13 +238,13 @@ func TestAdminCLIOnAHungRedis(t *testing.T) {
 	t.Parallel()
 	r := redistest.Start(t)
 	s, adminAddr, config := adminCaddy(t, t.TempDir(), "hung.localhost", "redis "+r.Addr)
-	if out, err := runCaddy(t, nil, "smsgate", "add", "--user", "liv", "--phone", "+14155552671", "--address", adminAddr); err != nil {
+	if out, err := runInProcess(t, "smsgate", "add", "--user", "liv", "--phone", "+14155552671", "--address", adminAddr); err != nil {
 		t.Fatalf("add: %v\n%s", err, out)
 	}
 	hung := func(how, want string, args ...string) {
 		t.Helper()
 		start := time.Now()
-		out, err := runCaddy(t, nil, append([]string{"smsgate"}, args...)...)
+		out, err := runInProcess(t, append([]string{"smsgate"}, args...)...)
 		took := time.Since(start)
 		t.Logf("%s, %s: after %s: %s", how, strings.Join(args, " "), took.Round(10*time.Millisecond), strings.TrimSpace(out))
 		if err == nil || !strings.Contains(out, want) || strings.Contains(out, "goroutine") {
@@ -250,7 +255,7 @@ func TestAdminCLIOnAHungRedis(t *testing.T) {
 		}
 	}
 	// The commands of each phase wait out their budgets side by side (each
-	// its own CLI process and its own request), not one after another.
+	// its own CLI command and its own request), not one after another.
 	all := func(how, want string, extra []string, cmds ...[]string) {
 		t.Helper()
 		var wg sync.WaitGroup
@@ -287,7 +292,7 @@ func TestAdminCLIChecksWhatTheAPIChecks(t *testing.T) {
 	storeDir := filepath.Join(dir, "store")
 	s, adminAddr, _ := adminCaddy(t, dir, "cli.localhost", "badger "+storeDir)
 	run := func(args ...string) (string, error) {
-		return runCaddy(t, nil, append(append([]string{"smsgate"}, args...), "--address", adminAddr)...)
+		return runInProcess(t, append(append([]string{"smsgate"}, args...), "--address", adminAddr)...)
 	}
 	refused := func(want string, args ...string) {
 		t.Helper()
@@ -358,10 +363,10 @@ func TestAdminCLIChecksWhatTheAPIChecks(t *testing.T) {
 func TestAdminCLIFindsTheConfigsAdminEndpoint(t *testing.T) {
 	t.Parallel()
 	_, adminAddr, config := adminCaddy(t, t.TempDir(), "", "redis "+redistest.Server(t))
-	if out, err := runCaddy(t, nil, "smsgate", "add", "--user", "liv", "--phone", "+14155552671", "--address", adminAddr); err != nil {
+	if out, err := runInProcess(t, "smsgate", "add", "--user", "liv", "--phone", "+14155552671", "--address", adminAddr); err != nil {
 		t.Fatalf("add: %v\n%s", err, out)
 	}
-	out, err := runCaddy(t, nil, "smsgate", "reset", "--user", "liv", "--config", config)
+	out, err := runInProcess(t, "smsgate", "reset", "--user", "liv", "--config", config)
 	if err != nil || !strings.Contains(out, `{"reset":"liv"}`) || strings.Contains(out, "working on the store directly") {
 		t.Fatalf("reset --config with Caddy running: %v\n%s", err, out)
 	}

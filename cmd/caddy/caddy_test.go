@@ -1,13 +1,16 @@
 package main
 
 // The tests of this package run its test binary as real Caddy processes:
-// with SMSGATE_TEST_CADDY=1 set, TestMain becomes `caddy` itself. Each
+// with SMSGATE_TEST_CADDY=1 set, TestMain becomes `caddy` itself. The
+// `caddy smsgate` commands they give those Caddys run mostly in the test's
+// own process (runInProcess), the same registered command. Each
 // test has its own processes, sockets, stores and data directories, so
 // they all run in parallel; what they mostly do is wait (for a process to
 // start, for a poll, for Redis), so more of them run at once than there
 // are CPUs.
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -23,6 +26,7 @@ import (
 
 	caddycmd "github.com/caddyserver/caddy/v2/cmd"
 	"github.com/smsgate/caddy-smsgate/internal/harness"
+	"github.com/spf13/cobra"
 )
 
 func TestMain(m *testing.M) {
@@ -172,6 +176,37 @@ func runCaddy(t *testing.T, env []string, args ...string) (string, error) {
 		t.Errorf("caddy %s reported a data race:\n%s", strings.Join(args, " "), out)
 	}
 	return string(out), err
+}
+
+// runInProcess runs `caddy args...` in this process: args[0]'s command
+// as Caddy's CLI registered it (its cobra command, whose flags are parsed
+// as `caddy` parses them), its output and notes in one string as runCaddy
+// gives them, and its error after them (a process logs it to its stderr,
+// where runCaddy finds it). It is for a test of what a command does, not
+// of its process: a process of this test binary costs ~0.15 s of CPU
+// before it does anything (its packages' initialisation, under -race), and
+// these tests ran some eighty. Tests through runCaddy keep the wiring
+// proven for each family of commands. The command works in this process's
+// environment: a test that gives it one of its own (HOME, XDG_DATA_HOME)
+// runs it with runCaddy, as does one that reads Caddy's own log lines
+// ("using config from file"), which go to this process's stderr here.
+func runInProcess(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	command, ok := caddycmd.Commands()[args[0]]
+	if !ok || command.CobraFunc == nil {
+		t.Fatalf("no command %q with subcommands", args[0])
+	}
+	root := &cobra.Command{Use: command.Name, SilenceUsage: true}
+	command.CobraFunc(root)
+	var out bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&out)
+	root.SetArgs(args[1:])
+	err := root.Execute()
+	if err != nil {
+		fmt.Fprintln(&out, err)
+	}
+	return out.String(), err
 }
 
 // caddyfile writes a Caddyfile for one test Caddy: globals (default

@@ -48,7 +48,7 @@ func TestFiguresCLIOnTwoInstances(t *testing.T) {
 	}
 	cli := func(args ...string) string {
 		t.Helper()
-		out, err := runCaddy(t, nil, args...)
+		out, err := runInProcess(t, args...)
 		if err != nil {
 			t.Fatalf("caddy %s: %v\n%s", strings.Join(args, " "), err, out)
 		}
@@ -67,10 +67,10 @@ func TestFiguresCLIOnTwoInstances(t *testing.T) {
 	if out := cli("smsgate", "pumping", "--address", a.admin); !strings.Contains(out, `"on":true,"pauses":[]`) {
 		t.Fatalf("pumping:\n%s", out)
 	}
-	if out, err := runCaddy(t, nil, "smsgate", "pumping-resume", "--place", "+44740", "--address", a.admin); err == nil || !strings.Contains(out, "+44740 is not paused") {
+	if out, err := runInProcess(t, "smsgate", "pumping-resume", "--place", "+44740", "--address", a.admin); err == nil || !strings.Contains(out, "+44740 is not paused") {
 		t.Fatalf("resuming a place that is not paused: %v\n%s", err, out)
 	}
-	if out, err := runCaddy(t, nil, "smsgate", "figures", "--days", "31", "--address", a.admin); err == nil || !strings.Contains(out, "days: a whole number from 1 to 30") {
+	if out, err := runInProcess(t, "smsgate", "figures", "--days", "31", "--address", a.admin); err == nil || !strings.Contains(out, "days: a whole number from 1 to 30") {
 		t.Fatalf("--days 31: %v\n%s", err, out)
 	}
 	a.s.stop()

@@ -28,14 +28,14 @@ func TestAdminCLIRefusesAnInviteNoGateTakes(t *testing.T) {
 	const why = "no gate of realm localhost signs in dave, so its link could never be used"
 	invite := func(how, user, want string, refused bool, where ...string) {
 		t.Helper()
-		out, err := runCaddy(t, nil, append([]string{"smsgate", "invite", "--realm", "localhost", "--user", user, "--address", adminAddr}, where...)...)
+		out, err := runInProcess(t, append([]string{"smsgate", "invite", "--realm", "localhost", "--user", user, "--address", adminAddr}, where...)...)
 		t.Logf("%s, invite %s: %s", how, user, strings.TrimSpace(out[strings.LastIndex(strings.TrimSpace(out), "\n")+1:]))
 		if (err != nil) != refused || !strings.Contains(out, want) || strings.Contains(out, "goroutine") {
 			t.Errorf("%s: invite for %s: %v, want refused %v saying %q\n%s", how, user, err, refused, want, out)
 		}
 	}
 	// A phone of bob's, so that the store holds the realm (for --store).
-	if out, err := runCaddy(t, nil, "smsgate", "add", "--realm", "localhost", "--user", "bob", "--phone", "+14155550123", "--address", adminAddr); err != nil {
+	if out, err := runInProcess(t, "smsgate", "add", "--realm", "localhost", "--user", "bob", "--phone", "+14155550123", "--address", adminAddr); err != nil {
 		t.Fatalf("add: %v\n%s", err, out)
 	}
 	invite("running", "dave", why, true)
@@ -44,7 +44,8 @@ func TestAdminCLIRefusesAnInviteNoGateTakes(t *testing.T) {
 
 	invite("stopped, --config", "dave", why, true, "--config", config)
 	// Without --address: the config names the admin endpoint, which does
-	// not answer, then the store and the gates: read once for all.
+	// not answer, then the store and the gates: read once for all (Caddy
+	// logs each read: a process of its own, whose log is its output).
 	out, err := runCaddy(t, nil, "smsgate", "invite", "--realm", "localhost", "--user", "dave", "--config", config)
 	if err == nil || !strings.Contains(out, why) || strings.Count(out, "using config from file") != 1 {
 		t.Errorf("invite for dave through the config's admin address: %v, want refused, the config read once\n%s", err, out)
@@ -69,7 +70,7 @@ func TestAdminCLIRefusesAPhoneNoGateTakes(t *testing.T) {
 	const why, running = "no gate of realm localhost signs in dave, so it could never be used to sign in", "add works through the running Caddy"
 	add := func(how, user, want string, refused bool, where ...string) {
 		t.Helper()
-		out, err := runCaddy(t, nil, append([]string{"smsgate", "add", "--realm", "localhost", "--user", user, "--phone", "+14155550123"}, where...)...)
+		out, err := runInProcess(t, append([]string{"smsgate", "add", "--realm", "localhost", "--user", user, "--phone", "+14155550123"}, where...)...)
 		t.Logf("%s, add %s: %s", how, user, strings.TrimSpace(out[strings.LastIndex(strings.TrimSpace(out), "\n")+1:]))
 		if (err != nil) != refused || !strings.Contains(out, want) || strings.Contains(out, "goroutine") {
 			t.Errorf("%s: add for %s: %v, want refused %v saying %q\n%s", how, user, err, refused, want, out)
@@ -77,7 +78,7 @@ func TestAdminCLIRefusesAPhoneNoGateTakes(t *testing.T) {
 	}
 	add("running", "dave", why, true, "--address", adminAddr)
 	add("running", "bob", `"id"`, false, "--address", adminAddr)
-	if out, err := runCaddy(t, nil, "smsgate", "users", "--realm", "localhost", "--address", adminAddr); err != nil || strings.Contains(out, "dave") || !strings.Contains(out, "bob") {
+	if out, err := runInProcess(t, "smsgate", "users", "--realm", "localhost", "--address", adminAddr); err != nil || strings.Contains(out, "dave") || !strings.Contains(out, "bob") {
 		t.Errorf("users after dave's phone was refused and bob's added: %v\n%s", err, out)
 	}
 	s.stop()

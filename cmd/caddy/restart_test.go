@@ -147,12 +147,12 @@ func TestAdminReset(t *testing.T) {
 	}
 
 	// With Caddy running, the store is locked: a clear refusal.
-	out, err := runCaddy(t, nil, "smsgate", "reset", "--realm", "localhost", "--user", "demo", "--store", storeDir)
+	out, err := runInProcess(t, "smsgate", "reset", "--realm", "localhost", "--user", "demo", "--store", storeDir)
 	if err == nil || !strings.Contains(out, "is Caddy running") {
 		t.Fatalf("reset while Caddy runs: %v\n%s", err, out)
 	}
 	s.stop()
-	out, err = runCaddy(t, nil, "smsgate", "reset", "--realm", "localhost", "--user", "demo", "--store", storeDir)
+	out, err = runInProcess(t, "smsgate", "reset", "--realm", "localhost", "--user", "demo", "--store", storeDir)
 	if err != nil || !strings.Contains(out, `"reset": "demo"`) {
 		t.Fatalf("reset: %v\n%s", err, out)
 	}

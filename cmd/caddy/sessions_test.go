@@ -110,7 +110,7 @@ func TestConsoleSessionsOnTwoInstances(t *testing.T) {
 	// The CLI, through A's admin endpoint.
 	cli := func(args ...string) string {
 		t.Helper()
-		out, err := runCaddy(t, nil, append(args, "--realm", "sessions.localhost", "--user", "dave")...)
+		out, err := runInProcess(t, append(args, "--realm", "sessions.localhost", "--user", "dave")...)
 		if err != nil {
 			t.Fatalf("caddy %s: %v\n%s", strings.Join(args, " "), err, out)
 		}
@@ -123,7 +123,7 @@ func TestConsoleSessionsOnTwoInstances(t *testing.T) {
 	}
 	cli("smsgate", "end-session", "--id", row[1], "--address", a.admin)
 	refusedWithin(t, onB, b.s.base, "the browser signed in on B")
-	if out, err := runCaddy(t, nil, "smsgate", "end-session", "--realm", "sessions.localhost", "--user", "dave", "--address", a.admin); err == nil || !strings.Contains(out, "end-session needs --id") {
+	if out, err := runInProcess(t, "smsgate", "end-session", "--realm", "sessions.localhost", "--user", "dave", "--address", a.admin); err == nil || !strings.Contains(out, "end-session needs --id") {
 		t.Fatalf("end-session without --id: %v\n%s", err, out)
 	}
 
