@@ -48,7 +48,7 @@ func (g *gate) authCheck(w http.ResponseWriter, r *http.Request) error {
 			amrs = uint8(signin.AMRsOf(cl.AMR))
 		}
 	}
-	if old && cl != nil && !g.pages.OldCounts(r, cl) {
+	if old && cl != nil && !g.pages.OldCountsAtCheck(r, cl) {
 		cl = nil // planted under the old name (the proxy's answer renames nothing)
 	}
 	repl := replacer(r)

@@ -143,6 +143,26 @@ func TestANeighboursPlantedSessionIsNotTaken(t *testing.T) {
 	}
 }
 
+// neighbourOnRedis starts the neighbour site on a Redis of its own, at addr.
+func neighbourOnRedis(t *testing.T) (s *sitetest.Site, addr string) {
+	addr = redistest.Server(t)
+	return sitetest.Start(t, fmt.Sprintf(neighbourSite, certificate(t), "redis "+addr, "App")), addr
+}
+
+// upgrade makes the neighbour site s's store on the Redis at addr as the
+// previous release left it, which recorded no renaming, and starts this
+// release on it a minute later (a reload: a new config).
+func upgrade(t *testing.T, s *sitetest.Site, addr string) *sitetest.Site {
+	t.Helper()
+	rc := redis.NewClient(&redis.Options{Addr: addr})
+	defer rc.Close()
+	if n, err := rc.Del(context.Background(), "smsgate:cookies/renamed").Result(); err != nil || n != 1 {
+		t.Fatalf("no record of the renaming to delete: %d %v", n, err)
+	}
+	s.Advance(time.Minute)
+	return sitetest.Start(t, fmt.Sprintf(neighbourSite, certificate(t), "redis "+addr, "App, upgraded"))
+}
+
 // TestAnOldNameSessionOutlivesTheUpgradeOnly: a browser that signed in
 // before the upgrade holds its session under the old name; it still
 // works, and the answer renames it (the __Host- name written, the old
@@ -151,8 +171,7 @@ func TestANeighboursPlantedSessionIsNotTaken(t *testing.T) {
 // it is refused.
 func TestAnOldNameSessionOutlivesTheUpgradeOnly(t *testing.T) {
 	sitetest.Parallel(t)
-	addr := redistest.Server(t)
-	s := sitetest.Start(t, fmt.Sprintf(neighbourSite, certificate(t), "redis "+addr, "App"))
+	s, addr := neighbourOnRedis(t)
 	before := sitetest.NewClient(t, "")
 	signInOverTLS(t, s, before, "carol")
 	carol := hostSession(before)
@@ -160,15 +179,7 @@ func TestAnOldNameSessionOutlivesTheUpgradeOnly(t *testing.T) {
 		t.Fatal("no session")
 	}
 
-	// The store as the previous release left it, which recorded no
-	// renaming; this release then starts on it (a reload: a new config).
-	rc := redis.NewClient(&redis.Options{Addr: addr})
-	defer rc.Close()
-	if n, err := rc.Del(context.Background(), "smsgate:cookies/renamed").Result(); err != nil || n != 1 {
-		t.Fatalf("no record of the renaming to delete: %d %v", n, err)
-	}
-	s.Advance(time.Minute)
-	s = sitetest.Start(t, fmt.Sprintf(neighbourSite, certificate(t), "redis "+addr, "App, upgraded"))
+	s = upgrade(t, s, addr)
 
 	// carol's browser, as the previous release left it.
 	upgraded := sitetest.NewClient(t, "")
@@ -287,4 +298,128 @@ func TestCookieDomainIsLowerCased(t *testing.T) {
 		}
 	}
 	t.Fatalf("no session cookie for sso.localhost: %q", res.Header["Set-Cookie"])
+}
+
+// TestACheckAtLoopbackTakesNoPlantedOldName: a forward-auth check often
+// reaches the gate over plain http at a loopback address (Traefik's
+// forwardAuth and nginx's proxy_pass send the check's own address as its
+// Host), where the gate's own answers would write the old cookie names;
+// but the visitor's browser was at an HTTPS site, whose cookies are
+// prefixed, so an old-name session there issued since the upgrade was
+// planted. The check took it (200 for mallory's session planted in a
+// visitor's browser, a login CSRF at the app); now the request the proxy
+// asks about (X-Forwarded-Proto and -Host, X-Original-URL) says the
+// cookie was named where it is Secure. Plain http at loopback all along
+// still takes the old name.
+func TestACheckAtLoopbackTakesNoPlantedOldName(t *testing.T) {
+	sitetest.Parallel(t)
+	// The portal as two sites of one realm: the HTTPS one the visitor
+	// signs in at, and the check's address at loopback.
+	site := strings.Replace(fmt.Sprintf(neighbourSite, certificate(t), "badger {DIR}", "App"),
+		"\tsmsgate {\n", "\tsmsgate {\n\t\trealm app.example.com\n", 1)
+	_, block, _ := strings.Cut(site, "\tsmsgate {")
+	site += "\nhttp://127.0.0.1:{HTTP_PORT} {\n\tsmsgate {" + block
+	for name, portal := range map[string]string{"pages at the site asked about": "", "pages at portal_url": "portal_url " + neighbourApp} {
+		t.Run(name, func(t *testing.T) {
+			checkAtLoopback(t, strings.ReplaceAll(site, "\tsmsgate {\n", "\tsmsgate {\n\t\t"+portal+"\n"))
+		})
+	}
+}
+
+// checkAtLoopback is TestACheckAtLoopbackTakesNoPlantedOldName at site:
+// with portal_url (the pages at the HTTPS site) the proxy's headers need
+// not say so.
+func checkAtLoopback(t *testing.T, site string) {
+	s := sitetest.Start(t, site)
+	planter := sitetest.NewClient(t, "")
+	signInOverTLS(t, s, planter, "mallory")
+	mallory := hostSession(planter)
+	if mallory == "" {
+		t.Fatal("no session")
+	}
+	check := func(cookie string, headers map[string]string) int {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, planter.WithPorts("http://127.0.0.1:{HTTP_PORT}/.smsgate/auth?mode=status"), nil)
+		req.Header.Set("Cookie", cookie)
+		for k, v := range headers {
+			req.Header.Set(k, v)
+		}
+		return sitetest.NewClient(t, "").Do(req).StatusCode
+	}
+	for name, headers := range map[string]map[string]string{
+		"Caddy's, Traefik's": {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "app.example.com", "X-Forwarded-Uri": "/"},
+		"nginx's":            {"X-Original-URL": "https://app.example.com/", "X-Original-Method": "GET"},
+		"an http site's":     {"X-Forwarded-Proto": "http", "X-Forwarded-Host": "app.example.com"},
+	} {
+		if got := check(pages.SessionCookie+"="+mallory, headers); got != http.StatusUnauthorized {
+			t.Errorf("%s check at loopback took an old-name session issued since the upgrade: %d", name, got)
+		}
+		if got := check(pages.HostPrefix+pages.SessionCookie+"="+mallory, headers); got != http.StatusOK {
+			t.Errorf("%s check refused the session under its name: %d", name, got)
+		}
+	}
+	if strings.Contains(site, "portal_url") {
+		if got := check(pages.SessionCookie+"="+mallory, nil); got != http.StatusUnauthorized {
+			t.Errorf("a check at loopback for a portal at an HTTPS site took an old-name session issued since the upgrade: %d", got)
+		}
+		return
+	}
+	// Plain http at loopback, where the gate writes the old name.
+	if got := check(pages.SessionCookie+"="+mallory, map[string]string{"X-Forwarded-Proto": "http", "X-Forwarded-Host": "127.0.0.1"}); got != http.StatusOK {
+		t.Errorf("a check for plain http at loopback refused the session under the name written there: %d", got)
+	}
+}
+
+// TestAKnownCookieFromBeforeTheUpgradeEarnsNoNewTrust: a neighbour plants
+// its user's known-browser cookie from before the upgrade under the old
+// name (it counts: issued before the renaming) in a visitor's browser, and
+// the gate's pages renamed it to __Host-, the name that says which browser
+// this is; then it plants a trust its user earned since, in the browser
+// that cookie names. The visitor was signed in as mallory at the login
+// page (a login CSRF for the known cookie's 400 days, not the upgrade's
+// window). Now a trust earned since the renaming counts only where a
+// known-browser cookie issued since names its browser: the one written
+// with the trust (the browser that earned it signs in with it still).
+func TestAKnownCookieFromBeforeTheUpgradeEarnsNoNewTrust(t *testing.T) {
+	sitetest.Parallel(t)
+	s, addr := neighbourOnRedis(t)
+	planter := sitetest.NewClient(t, "")
+	signInOverTLS(t, s, planter, "mallory")
+	app, _ := url.Parse(planter.WithPorts(neighbourApp + "/"))
+	known := planter.CookieOf(app.String(), pages.HostPrefix+pages.KnownCookie)
+	if known == "" {
+		t.Fatal("no known-browser cookie")
+	}
+	s = upgrade(t, s, addr)
+	// mallory's browser earns a trust since.
+	signInOverTLS(t, s, planter, "mallory", "1")
+	pagesURL, _ := url.Parse(planter.WithPorts(neighbourApp + "/.smsgate/"))
+	var trust string
+	for _, c := range planter.HTTP.Jar.Cookies(pagesURL) {
+		if c.Name == pages.TrustCookie {
+			trust = c.Value
+		}
+	}
+	if trust == "" {
+		t.Fatal("no trust cookie")
+	}
+
+	visitor := sitetest.NewClient(t, "")
+	evil, _ := url.Parse(visitor.WithPorts("https://evil.example.com:{HTTPS_PORT}/"))
+	visitor.HTTP.Jar.SetCookies(evil, []*http.Cookie{{Name: pages.KnownCookie, Value: known, Domain: "example.com", Path: "/", Secure: true, HttpOnly: true}})
+	login := visitor.WithPorts(neighbourApp + "/.smsgate/login")
+	sitetest.Expect(t, visitor.GetURL(login), http.StatusOK, "") // the old-name cookie renamed here
+	if visitor.CookieOf(app.String(), pages.HostPrefix+pages.KnownCookie) != known {
+		t.Fatal("the planted old-name known-browser cookie was not renamed: the test plants nothing")
+	}
+	visitor.HTTP.Jar.SetCookies(evil, []*http.Cookie{{Name: pages.TrustCookie, Value: trust, Domain: "example.com", Path: "/.smsgate/login", Secure: true, HttpOnly: true}})
+	if res := visitor.GetURL(login); res.StatusCode != http.StatusOK || hostSession(visitor) != "" {
+		t.Fatalf("a trust earned since the upgrade signed the visitor in by a known-browser cookie from before it: %d %s", res.StatusCode, res.Header.Get("Location"))
+	}
+
+	// The browser that earned it (its session gone) is signed in by it.
+	again := sitetest.NewClient(t, "")
+	again.HTTP.Jar.SetCookies(app, []*http.Cookie{{Name: pages.HostPrefix + pages.KnownCookie, Value: planter.CookieOf(app.String(), pages.HostPrefix+pages.KnownCookie), Path: "/", Secure: true}})
+	again.HTTP.Jar.SetCookies(pagesURL, []*http.Cookie{{Name: pages.TrustCookie, Value: trust, Path: "/.smsgate/", Secure: true}})
+	sitetest.Expect(t, again.GetURL(login), http.StatusSeeOther, "/")
 }

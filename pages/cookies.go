@@ -111,10 +111,54 @@ func FindSession(h http.Header, domain bool) (found cookies.Found, old bool) {
 // upgrade: session.Manager.IssuedBeforeRename). One issued since was
 // planted: the gate writes no such cookie any more.
 func (p *Pages) OldCounts(r *http.Request, cl *session.Claims) bool {
-	if !secure(r) {
-		return true
+	return !secure(r) || p.issuedBeforeRename(cl)
+}
+
+// OldCountsAtCheck is OldCounts for a forward-auth check, whose request
+// comes from the proxy, often over plain http at a loopback address
+// (Traefik's forwardAuth and nginx's proxy_pass name the check's own
+// address), while the browser's cookie was named by the pages that wrote
+// it: at portal_url when it is set (where the check sends a browser to
+// sign in), else at the site the proxy asks about (X-Forwarded-Proto and
+// -Host, X-Original-URL; headers that only make it stricter: a client
+// that sends them of its own refuses its own old-name cookie).
+func (p *Pages) OldCountsAtCheck(r *http.Request, cl *session.Claims) bool {
+	if p.PortalURL != "" {
+		u, err := url.Parse(p.PortalURL)
+		return err == nil && insecureURL(u) || p.issuedBeforeRename(cl)
 	}
+	return !secure(r) && !forwardedSecure(r.Header) || p.issuedBeforeRename(cl)
+}
+
+// issuedBeforeRename reports whether cl's token was issued before the
+// cookies were renamed on this store (session.Manager.IssuedBeforeRename).
+func (p *Pages) issuedBeforeRename(cl *session.Claims) bool {
 	return cl.IssuedAt != nil && p.Sessions.IssuedBeforeRename(cl.IssuedAt.Time)
+}
+
+// forwardedSecure reports whether the request a proxy's forward-auth
+// check asks about, as its headers say, was one whose answer the gate's
+// cookies are Secure in (secure): over HTTPS, or at a host that is not
+// loopback. Headers that say nothing of it say no.
+func forwardedSecure(h http.Header) bool {
+	for _, v := range h.Values("X-Original-Url") {
+		if u, err := url.Parse(v); err != nil || !insecureURL(u) {
+			return true
+		}
+	}
+	for _, v := range h.Values("X-Forwarded-Proto") {
+		if strings.Contains(strings.ToLower(v), "https") {
+			return true
+		}
+	}
+	for _, v := range h.Values("X-Forwarded-Host") {
+		for host := range strings.SplitSeq(v, ",") {
+			if host = strings.TrimSpace(host); host != "" && !localhost.Is(hostOnly(host)) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // OldSession is OldCounts for the session cookie the module found under
@@ -224,8 +268,16 @@ func expire(w http.ResponseWriter, r *http.Request, name, domain string) {
 // for realms, messages or decisions about other users. It allocates
 // nothing for a host in lower case (secure asks it on every request to
 // the app that carries a session under its old name, as on localhost).
-func requestHost(r *http.Request) string {
-	host := r.Host
+func requestHost(r *http.Request) string { return hostOnly(r.Host) }
+
+// insecureURL reports whether the gate's cookies are not Secure at u:
+// plain http at loopback.
+func insecureURL(u *url.URL) bool {
+	return strings.EqualFold(u.Scheme, "http") && localhost.Is(u.Hostname())
+}
+
+// hostOnly is host (a Host header's value) without its port, lower case.
+func hostOnly(host string) string {
 	if rest, ok := strings.CutPrefix(host, "["); ok {
 		if end := strings.IndexByte(rest, ']'); end >= 0 {
 			host = rest[:end]

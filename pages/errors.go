@@ -49,15 +49,16 @@ func retryAfter(d time.Duration) string {
 
 // Refusals on the gate's own paths where no page is rendered for a person
 // (an asset, a request without the first factor, a delivery receipt
-// refused; an unknown page or a method for anything but a browser) are
-// Caddy's errors, so that the site's handle_errors shapes them as it
-// shapes its others ({err.status_code}, {err.message}: these words,
-// nothing of the request).
+// refused; an unknown page or a method for anything but a browser; a page
+// whose template failed) are Caddy's errors, so that the site's
+// handle_errors shapes them as it shapes its others ({err.status_code},
+// {err.message}: these words, nothing of the request).
 var (
 	errNotFound      = errors.New("no such page")
 	errMethod        = errors.New("method not allowed")
 	errNoFirstFactor = errors.New("sign in first")
 	errUnavailable   = errors.New("the gate cannot answer now")
+	errRender        = errors.New("the page could not be shown") // its template's error is in the log only
 )
 
 // refuse answers a request the pages do not serve: a browser gets the

@@ -3,7 +3,6 @@ package pages
 import (
 	"encoding/json"
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 
@@ -154,7 +153,7 @@ func (p *Pages) readKnown(req *request) {
 	r, sec := req.r, secure(req.r)
 	var old *session.Claims
 	var oldToken string
-	var named []string // the browsers the prefixed name names
+	named := false // a cookie under the prefixed name verifies
 	for _, name := range []string{Prefixed(KnownCookie, p.CookieDomain), KnownCookie} {
 		for _, c := range r.CookiesNamed(name) {
 			cl := new(session.Claims)
@@ -168,16 +167,13 @@ func (p *Pages) readKnown(req *request) {
 				if old == nil || cl.IssuedAt.After(old.IssuedAt.Time) {
 					old, oldToken = cl, c.Value
 				}
-				if sec && !slices.Contains(named, cl.Browser) {
-					req.oldNamed = append(req.oldNamed, cl.Browser)
-				}
 			} else {
-				named = append(named, cl.Browser)
+				named = true
 			}
 			req.knowns = append(req.knowns, cl)
 		}
 	}
-	if old != nil && sec && len(named) == 0 {
+	if old != nil && sec && !named {
 		p.rename(req.w, r, KnownCookie, oldToken, old)
 	}
 }

@@ -3,6 +3,9 @@ package pages_test
 import (
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/smsgate/caddy-smsgate/internal/sitetest"
@@ -83,4 +86,36 @@ func TestHandleErrorsSeesTheGatesOwnRefusals(t *testing.T) {
 	if res.Header.Get("X-Handled") != "" {
 		t.Fatalf("the verify page's refusal went to handle_errors:\n%s", res.Text)
 	}
+}
+
+// TestAFailedTemplateIsCaddysError: a page whose template fails as it runs
+// (an admin's templates_dir) is a 500 the site's handle_errors shapes,
+// with the gate's words, not the template's error; it was net/http's own
+// plain "500 Internal Server Error", past handle_errors.
+func TestAFailedTemplateIsCaddysError(t *testing.T) {
+	sitetest.Parallel(t)
+	dir := t.TempDir()
+	broken := `{{define "page"}}{{if eq .Step "login"}}{{index .Regions 999}}{{else}}fine{{end}}{{end}}`
+	if err := os.WriteFile(filepath.Join(dir, "page.html"), []byte(broken), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sitetest.Start(t, `http://localhost:{HTTP_PORT} {
+	smsgate {
+		identity none
+		store badger {DIR}
+		provider log
+		templates_dir `+dir+`
+	}
+	respond "hi"
+	handle_errors {
+		header X-Handled "{err.status_code}"
+		respond "site says {err.status_code}: {err.message}" {err.status_code}
+	}
+}`)
+	res := sitetest.NewClient(t, "").Get("/.smsgate/login")
+	sitetest.Expect(t, res, http.StatusInternalServerError, "")
+	if res.Header.Get("X-Handled") == "" || strings.Contains(res.Text, "index") {
+		t.Fatalf("a failed template's 500 without the site's handle_errors, or with the template's error:\n%s", res.Text)
+	}
+	sitetest.ExpectBody(t, res, "site says 500: the page could not be shown")
 }

@@ -134,6 +134,15 @@ func (p *Pages) ServeHTTP(w http.ResponseWriter, r *http.Request) error {
 		return p.serveAsset(w, r, name)
 	}
 	req := &request{w: w, r: r, realm: p.Realm, host: p.Host, json: acceptsJSON(r), lang: p.Words.Match(r.Header.Get("Accept-Language")), began: p.Sessions.Begin()}
+	if err := p.serve(req); err != nil {
+		return err
+	}
+	return req.failed
+}
+
+// serve serves a page of the gate to req.
+func (p *Pages) serve(req *request) error {
+	w, r := req.w, req.r
 	req.scope = enrollment.Scope{Realm: req.realm, Host: req.host, IP: ClientIP(r), Lang: req.lang}
 	prior, ok := p.Identify(r)
 	if !ok {

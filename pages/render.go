@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"github.com/smsgate/caddy-smsgate/phone"
 	"github.com/smsgate/caddy-smsgate/providers"
 	"github.com/smsgate/caddy-smsgate/signin"
@@ -170,7 +171,7 @@ func (p *Pages) pageNoFlow(req *request, status int, step string, d pageData) {
 	var buf bytes.Buffer
 	if err := p.Templates.t.ExecuteTemplate(&buf, "page", v); err != nil {
 		p.Logger.Error("rendering page", zap.String("step", step), zap.Error(err))
-		http.Error(req.w, "500 Internal Server Error", http.StatusInternalServerError)
+		req.failed = caddyhttp.Error(http.StatusInternalServerError, errRender) // the site's handle_errors shapes it
 		return
 	}
 	h := req.w.Header()

@@ -44,11 +44,12 @@ type request struct {
 	region, example string
 	// known is whom this browser signed in as before, or "".
 	known string
-	// knowns are the request's known-browser cookies that verify, read
-	// once (readKnown); oldNamed, the browsers named only by those under
-	// the cookie's old name on a Secure request (see earnedHere).
-	knowns   []*session.Claims
-	oldNamed []string
+	// knowns are the request's known-browser cookies that verify (and
+	// count: OldCounts), read once (readKnown).
+	knowns []*session.Claims
+	// failed is the error a page that could not be rendered answers
+	// with (Caddy's, for the site's handle_errors), or nil.
+	failed error
 	// browser names this browser, once browserID made or read it.
 	browser string
 	// form holds the submitted fields of a POST.

@@ -338,7 +338,7 @@ func (p *Pages) sendFailed(req *request, err error, page string) {
 	case o.Limit != "":
 		p.Audit("limit_hit", req.user, "", zap.String("limit", o.Limit), zap.String("ip", req.scope.IP))
 		p.Metrics.LimitHits.WithLabelValues(o.Limit).Inc()
-	case o.Reason == "number_refused":
+	case errors.As(err, new(*enrollment.RefusedError)): // number_refused: a send's refusals are one type each, none wrapping another, so the table's order decides nothing here
 		p.Audit("number_refused", req.user, "", zap.String("reason", err.Error()))
 	case o.Cause != nil && o.Class == signin.Mistake: // the number, as the provider said
 		p.Logger.Info("code_not_sent", zap.String("event", "code_not_sent"), audit.User(req.user), zap.Error(o.Cause))
@@ -346,7 +346,7 @@ func (p *Pages) sendFailed(req *request, err error, page string) {
 		p.Logger.Error("code_not_sent", zap.String("event", "code_not_sent"), audit.User(req.user), zap.Error(o.Cause))
 	}
 	data := pageData{Error: p.say(req, err), Phone: trimInput(req.form["phone"])}
-	if o.Reason == "cooldown" {
+	if errors.As(err, new(*enrollment.CooldownError)) {
 		data.ResendIn = int((o.Wait + time.Second - 1) / time.Second) // the button counts down
 	}
 	if page == "verify" {

@@ -96,7 +96,7 @@ func TestNginxAuthRequest(t *testing.T) {
 		"smsgate_session=" + session + "; other=keep":          "other=keep",
 		"a=1; smsgate_session=" + session + "; b=2":            "a=1; b=2",
 		"a=1; smsgate_session=" + session:                      "a=1",
-		"smsgate_session=" + session + ";other=keep;  x=y":     "other=keep;  x=y",
+		"smsgate_session=" + session + ";other=keep;  x=y":     "other=keep; x=y",
 		"xsmsgate_session=1; smsgate_session=" + session:       "xsmsgate_session=1",
 		"smsgate_session=" + session + "; smsgate_session_x=2": "smsgate_session_x=2",
 		"a=1; smsgate_known=k; smsgate_session=" + session:     "a=1",
@@ -104,6 +104,11 @@ func TestNginxAuthRequest(t *testing.T) {
 		// The names they have over HTTPS (here, with cookie_domain).
 		"a=1; __Secure-smsgate_session=" + session + "; b=2":                 "a=1; b=2",
 		"__Secure-smsgate_known=k; b=2; __Secure-smsgate_session=" + session: "b=2",
+		// Both names at once (an old instance's cookie beside an upgraded
+		// one's in a rolling upgrade), and one planted beside them.
+		"a=1; __Secure-smsgate_session=" + session + "; smsgate_session=" + session + "; b=2":                    "a=1; b=2",
+		"smsgate_session=x; __Secure-smsgate_known=k; smsgate_known=k; b=2; __Secure-smsgate_session=" + session: "b=2",
+		"__Secure-smsgate_session=" + session + "; __Host-smsgate_session=x; smsgate_session=y":                  "",
 	} {
 		req, _ := http.NewRequest("GET", appURL+"/", nil)
 		req.Header.Set("Cookie", header)
