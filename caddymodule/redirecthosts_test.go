@@ -8,8 +8,9 @@ import (
 
 // TestRedirectHostsNameOneOwnersHosts: `redirect_hosts *.com` loaded, and
 // a sign-in returned the browser to any .com site an attacker's link
-// named (an open redirect through the login); `*`, a port or a path loaded
-// and matched nothing, silently. Refused from the Caddyfile, with its
+// named (an open redirect through the login); `*`, a port, a path or a
+// name in another script than its xn-- form loaded and matched nothing,
+// silently. Refused from the Caddyfile, with its
 // line, and from JSON; *.example.com and *.sso.localhost load.
 func TestRedirectHostsNameOneOwnersHosts(t *testing.T) {
 	sitetest.Parallel(t)
@@ -19,6 +20,10 @@ func TestRedirectHostsNameOneOwnersHosts(t *testing.T) {
 		{"*", `"*"`, "redirect_hosts: * must be a host name"},
 		{"app.example.com:8443", `"app.example.com:8443"`, "redirect_hosts: app.example.com:8443 must be a host name"},
 		{"https://app.example.com", `"https://app.example.com"`, "redirect_hosts: https://app.example.com must be a host name"},
+		// Return targets must name a host as browsers send it (its xn--
+		// form): a name in another script loaded and matched none.
+		{"bücher.example", `"bücher.example"`, "redirect_hosts: bücher.example must be written as browsers send it: xn--bcher-kva.example"},
+		{"*.bücher.example", `"*.bücher.example"`, "redirect_hosts: *.bücher.example must be written as browsers send it: *.xn--bcher-kva.example"},
 	} {
 		t.Run(tc.hosts, func(t *testing.T) {
 			refusedFromBoth(t, "redirect_hosts app.example.com "+tc.hosts, `"redirect_hosts": [`+tc.json+`]`, "Caddyfile:11", tc.want, tc.want)
@@ -30,7 +35,7 @@ func TestRedirectHostsNameOneOwnersHosts(t *testing.T) {
 	}
 	smsgate {
 		provider log
-		redirect_hosts app.example.com *.example.com *.sso.localhost Grafana.Example.org
+		redirect_hosts app.example.com *.example.com *.sso.localhost Grafana.Example.org xn--bcher-kva.example
 	}
 }`); err != nil {
 		t.Fatalf("host names and a domain's wildcard: %v", err)

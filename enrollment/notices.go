@@ -19,27 +19,58 @@ const MaxNotices = 10
 // noticeWindow is MaxNotices' window.
 const noticeWindow = time.Hour
 
+// Notices is TakeNotice's answer: how many of a notice's phones may be
+// texted, and why not all.
+type Notices struct {
+	// Allowed is how many phones may be texted.
+	Allowed int
+	// Limit names the limit that held some or all back ("": none).
+	Limit string
+	// Last is set on the notice that takes the hour's last slot: the
+	// user's phones hear of no further change for a while, so it says so
+	// (an intruder who spends the hour's notices on changes the user is
+	// told of must not make the next ones, a phone of theirs added, look
+	// like the end of it).
+	Last bool
+}
+
 // TakeNotice reports how many of a notice's phones texts (of n) may go out
 // at at: none once the user's phones were sent MaxNotices notices within
 // the hour; else as many as the budget of texts to enrolled numbers
 // (global_enrolled) has room for, each taking a slot there, as a code to
-// one does. limit names the limit that held some or all back (""). A store
-// that fails holds them all back.
-func (s *Core) TakeNotice(ctx context.Context, realm, user string, n int, at time.Time) (allowed int, limit string) {
-	ok, _, err := s.Store.Slide(ctx, store.Key("notices", realm, user), RandomID(), MaxNotices, noticeWindow, at)
-	if err != nil || !ok {
-		return 0, "notices"
+// one does. A store that fails holds them all back. A notice none of whose
+// texts may go out gives its slot of the user's hour back.
+func (s *Core) TakeNotice(ctx context.Context, realm, user string, n int, at time.Time) Notices {
+	key, id := store.Key("notices", realm, user), RandomID()
+	// Below the last slot first: the one refused there and taken at the
+	// limit is the hour's last (its window held MaxNotices-1 notices).
+	ok, _, err := s.Store.Slide(ctx, key, id, MaxNotices-1, noticeWindow, at)
+	var last bool
+	if err == nil && !ok {
+		ok, _, err = s.Store.Slide(ctx, key, id, MaxNotices, noticeWindow, at)
+		last = ok
 	}
+	if err != nil || !ok {
+		return Notices{Limit: "notices"}
+	}
+	r := Notices{Allowed: n, Last: last}
 	rate := s.Limits.GlobalEnrolled
 	if rate.Count <= 0 || rate.Window <= 0 {
-		return n, ""
+		return r
 	}
-	for allowed < n { // one key: a batch names a key once
+	// One call a phone, in turn (a round trip each on Redis; a user has
+	// MaxDevices at most): a batch names a key once.
+	for r.Allowed = 0; r.Allowed < n; r.Allowed++ {
 		ok, _, err := s.Store.Slide(ctx, store.Key("limit", "global_enrolled", "all"), RandomID(), rate.Count, rate.Window, at)
 		if err != nil || !ok {
-			return allowed, "global_enrolled"
+			r.Limit = "global_enrolled"
+			break
 		}
-		allowed++
 	}
-	return allowed, ""
+	if r.Allowed == 0 {
+		// Nothing goes out: the user's hour is not spent on it.
+		_ = s.Store.Unslide(context.WithoutCancel(ctx), key, id)
+		r.Last = false
+	}
+	return r
 }

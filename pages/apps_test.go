@@ -210,6 +210,15 @@ func TestNoticesAreBounded(t *testing.T) {
 	if n, want := len(s.LogEntries("notice_not_sent")), 40-(enrollment.MaxNotices-1); n != want {
 		t.Fatalf("%d notices held back were logged; want %d", n, want)
 	}
+	// The hour's last notice (its two texts) says that the next changes are
+	// not texted: an intruder who spends the hour's notices first does not
+	// add a phone of theirs with the user none the wiser.
+	texts := s.Notices()
+	for i, text := range texts {
+		if said, want := strings.Contains(text, "within the hour are not texted"), i >= len(texts)-2; said != want {
+			t.Errorf("text %d of %d: %q; want the note that further changes are not texted: %v", i+1, len(texts), text, want)
+		}
+	}
 	// An hour on, the user hears of changes again.
 	s.Advance(time.Hour + time.Minute)
 	tok := c.CSRF("/.smsgate/devices")
@@ -220,7 +229,11 @@ func TestNoticesAreBounded(t *testing.T) {
 		sitetest.Expect(t, c.Post("/.smsgate/verify", url.Values{"action": {"app"}, "code": {sitetest.AppCode(t, secret)}, "csrf": {vt}}), http.StatusSeeOther, "/.smsgate/devices")
 		c.Get("/.smsgate/devices") // the removal, made once the step-up is
 	}
-	if n, want := len(s.Notices()), 1+2*enrollment.MaxNotices; n != want {
+	texts = s.Notices()
+	if n, want := len(texts), 1+2*enrollment.MaxNotices; n != want {
 		t.Fatalf("an hour later: %d texts in all; want %d", n, want)
+	}
+	if last := texts[len(texts)-1]; strings.Contains(last, "not texted") {
+		t.Errorf("an hour later, the first notice says the hour's are spent: %q", last)
 	}
 }

@@ -136,14 +136,18 @@ func TestOffSiteRedirectsAreRefused(t *testing.T) {
 		"https://evil.example%2Ecorp.example/":     "/",
 		"https://xn--bcher-kva.corp.example/x":     "https://xn--bcher-kva.corp.example/x",
 		"https://Wiki.Corp.Example/x":              "https://Wiki.Corp.Example/x",
-		"//evil.example":                           "/",
-		"/\\evil.example":                          "/",
-		"https:evil.example":                       "/",
-		"https://evil.example/x":                   "/",
-		"javascript:alert(1)":                      "/",
-		"http://app.example.com/x":                 "/",
-		"https://app.example.com/x":                "https://app.example.com/x",
-		"/dashboard?tab=2":                         "/dashboard?tab=2",
+		"https://wiki.corp.example:8443/x":         "https://wiki.corp.example:8443/x",
+		// A trailing dot names another origin to browsers (the host's
+		// cookies and CSP do not cover it): the site's root instead.
+		"https://App.Example.com./x": "/",
+		"//evil.example":             "/",
+		"/\\evil.example":            "/",
+		"https:evil.example":         "/",
+		"https://evil.example/x":     "/",
+		"javascript:alert(1)":        "/",
+		"http://app.example.com/x":   "/",
+		"https://app.example.com/x":  "https://app.example.com/x",
+		"/dashboard?tab=2":           "/dashboard?tab=2",
 	} {
 		s.Advance(7 * time.Minute) // a code each: 10 an hour (limit user)
 		c := sitetest.NewClient(t, "alice")

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 
+	"golang.org/x/net/idna"
 	"golang.org/x/net/publicsuffix"
 
 	"github.com/smsgate/caddy-smsgate/internal/localhost"
@@ -74,13 +75,24 @@ func hostAllowed(host string, hosts []string) bool {
 
 // CheckRedirectHosts checks the redirect_hosts option: host names, or
 // `*.` and a domain of one owner. `*.com` (a public suffix) would send
-// browsers, signed in, to anyone's site; `*`, a port or a path matched
-// nothing, silently; and each entry goes into the pages' CSP.
+// browsers, signed in, to anyone's site; `*`, a port, a path or a name in
+// another script than its xn-- form (return targets' hosts must be written
+// as browsers send them: plainHost) matched nothing, silently; and each
+// entry goes into the pages' CSP.
 func CheckRedirectHosts(hosts []string) error {
 	for _, h := range hosts {
 		name := strings.TrimPrefix(h, "*.")
 		if u, err := url.Parse("https://" + name); err != nil || u.Host != name || u.Hostname() != name || name == "" || strings.ContainsAny(name, "*;,' ") {
 			return fmt.Errorf("redirect_hosts: %s must be a host name such as app.example.com, or *.example.com", h)
+		}
+		if !plainHost(name) {
+			// Return targets are matched as browsers send their hosts: a
+			// name in another script matched none, silently.
+			ascii, err := idna.Lookup.ToASCII(name)
+			if err != nil {
+				return fmt.Errorf("redirect_hosts: %s must be a host name such as app.example.com, or *.example.com", h)
+			}
+			return fmt.Errorf("redirect_hosts: %s must be written as browsers send it: %s", h, strings.Replace(h, name, ascii, 1))
 		}
 		if ps, _ := publicsuffix.PublicSuffix(name); h != name && ps == name && !localhost.Is(name) {
 			return fmt.Errorf("redirect_hosts: %s takes every site under the public suffix %s, anyone's: name your own domain, such as *.example.com", h, name)

@@ -103,14 +103,19 @@ func (s *Service) Notify(ctx context.Context, realm, user, except string, notice
 	}
 	// Notices are bounded as codes are (enrollment.MaxNotices a user an
 	// hour, and the budget of texts to enrolled numbers).
-	allowed, limit := s.Devices.TakeNotice(ctx, realm, user, len(to), s.Devices.Now())
-	if allowed < len(to) {
+	// The hour's last notice says that the next ones are not texted.
+	took := s.Devices.TakeNotice(ctx, realm, user, len(to), s.Devices.Now())
+	if took.Allowed < len(to) {
 		s.Logger.Warn("notice_not_sent", zap.String("event", "notice_not_sent"), zap.String("user", textsafe.Escape(user)),
-			zap.String("notice", notice.ID), zap.String("limit", limit), zap.Int("phones", len(to)-allowed))
+			zap.String("notice", notice.ID), zap.String("limit", took.Limit), zap.Int("phones", len(to)-took.Allowed))
 	}
-	for _, d := range to[:allowed] {
-		m := providers.Message{To: d.Phone, Channel: providers.SMS, Host: s.Host,
-			Body: s.Devices.Say(cmp.Or(d.Lang, langOf(list)), notice)}
+	for _, d := range to[:took.Allowed] {
+		lang := cmp.Or(d.Lang, langOf(list))
+		body := s.Devices.Say(lang, notice)
+		if took.Last {
+			body += " " + s.Devices.Say(lang, words.Say("notice.last"))
+		}
+		m := providers.Message{To: d.Phone, Channel: providers.SMS, Host: s.Host, Body: body}
 		if err := s.Notices.Send(ctx, m); err != nil {
 			s.Logger.Warn("notice not sent", zap.String("user", textsafe.Escape(user)), zap.String("to", phone.Mask(d.Phone)), zap.Error(err))
 			continue
