@@ -105,6 +105,11 @@ func TestInvitesAndAdminAPI(t *testing.T) {
 	if st != 200 || !strings.Contains(body, `"user":"frank"`) || !strings.Contains(body, "+1•••••••671") || strings.Contains(body, "5552671") {
 		t.Fatalf("users: %d %s", st, body)
 	}
+	// With one realm served, --realm may be left out (the CLI's help says
+	// so): it was "realm is required" for users alone.
+	if st, body := sitetest.Admin(t, "GET", "/smsgate/users", ""); st != 200 || !strings.Contains(body, `"user":"frank"`) {
+		t.Fatalf("users without a realm, where Caddy serves one: %d %s", st, body)
+	}
 	if st, body = sitetest.Admin(t, "POST", "/smsgate/users", `{"realm":"localhost","user":"hank","phone":"+447400123456","name":"Mobile"}`); st != 200 {
 		t.Fatalf("add: %d %s", st, body)
 	}
