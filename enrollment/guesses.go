@@ -122,7 +122,7 @@ func (s *Core) giveBackNow(ctx context.Context, gs ...*guess) {
 // account was locked at at: once per window of guesses (a day), however
 // often strangers set a lock off, so that the notices cost little and say
 // something.
-func (s *Core) FirstNotice(ctx context.Context, realm, user string, at time.Time) bool {
+func (s *Core) FirstNotice(ctx context.Context, realm, user string, at time.Time) (bool, Undo) {
 	return s.firstOf(ctx, store.Key("lock-notice", realm, user), at)
 }
 
@@ -131,19 +131,27 @@ func (s *Core) FirstNotice(ctx context.Context, realm, user string, at time.Time
 // once a window of guesses (a day) for each device, however often a send
 // to it is refused. Notices go past every send limit (the refused send is
 // given back), so without it each retry texted every other phone.
-func (s *Core) FirstSwapNotice(ctx context.Context, realm, user, device string, at time.Time) bool {
+func (s *Core) FirstSwapNotice(ctx context.Context, realm, user, device string, at time.Time) (bool, Undo) {
 	return s.firstOf(ctx, store.Key("swap-notice", realm, user, device), at)
 }
 
+// Undo gives back the count a First…Notice took: for a notice that sent
+// no text (held back by the user's hour of notices or the budget), so that
+// a later one tells what it could not, not the next day.
+type Undo func(context.Context)
+
 // firstOf reports whether at is the first time in a window of guesses that
-// key is counted (a store failure: no).
-func (s *Core) firstOf(ctx context.Context, key string, at time.Time) bool {
+// key is counted (a store failure: no), and how to give that count back.
+func (s *Core) firstOf(ctx context.Context, key string, at time.Time) (bool, Undo) {
 	w := s.Limits.Guesses.Window
 	if w <= 0 {
 		w = failureMemory
 	}
-	first, _, err := s.Store.Slide(ctx, key, RandomID(), 1, w, at)
-	return err == nil && first
+	id := RandomID()
+	if first, _, err := s.Store.Slide(ctx, key, id, 1, w, at); err != nil || !first {
+		return false, nil
+	}
+	return true, func(ctx context.Context) { _ = s.Store.Unslide(ctx, key, id) }
 }
 
 // MaxGuessOdds is the most that 30 days of non-stop guessing may win of

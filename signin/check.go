@@ -167,8 +167,9 @@ func (s *Service) lockStarted(ctx context.Context, sc enrollment.Scope, user, e1
 	}
 	bg, at := context.WithoutCancel(ctx), s.Devices.Now()
 	s.later(func() {
-		if s.Devices.FirstNotice(bg, sc.Realm, user, at) {
-			s.Notify(bg, sc.Realm, user, "", words.Say("notice.locked", "wait", words.Wait(locked.Wait)))
+		if first, undo := s.Devices.FirstNotice(bg, sc.Realm, user, at); first &&
+			s.Notify(bg, sc.Realm, user, "", words.Say("notice.locked", "wait", words.Wait(locked.Wait))) == 0 {
+			undo(bg) // held back: the next lock tells it
 		}
 	})
 }

@@ -82,12 +82,13 @@ func (s *Service) RenewRecovery(ctx context.Context, realm, user string, live Li
 // ones and a provisioned one. In verify-only mode the enrolled numbers are
 // not kept, and cannot be told. notice is a notice.* text; it is given the
 // site's name as {site}, and each phone reads it in its own language (the
-// one it was enrolled in, else the user's).
-func (s *Service) Notify(ctx context.Context, realm, user, except string, notice words.Text) {
+// one it was enrolled in, else the user's). It returns how many texts it
+// let out (sent or tried; none where every one was held back).
+func (s *Service) Notify(ctx context.Context, realm, user, except string, notice words.Text) int {
 	list, err := s.Devices.List(ctx, realm, user)
 	if err != nil {
 		s.Logger.Error("reading devices for a notice", zap.Error(err))
-		return
+		return 0
 	}
 	if u, ok := s.Users[user]; ok && !slices.ContainsFunc(list, func(d enrollment.Device) bool { return d.Phone == u.Phone }) {
 		list = append(list, enrollment.Device{Phone: u.Phone})
@@ -99,7 +100,7 @@ func (s *Service) Notify(ctx context.Context, realm, user, except string, notice
 	notice.Args = args
 	to := slices.DeleteFunc(slices.Clone(list), func(d enrollment.Device) bool { return (except != "" && d.ID == except) || d.Phone == "" })
 	if len(to) == 0 {
-		return
+		return 0
 	}
 	// Notices are bounded as codes are (enrollment.MaxNotices a user an
 	// hour, and the budget of texts to enrolled numbers).
@@ -122,6 +123,7 @@ func (s *Service) Notify(ctx context.Context, realm, user, except string, notice
 		}
 		s.audit("notice_sent", user, d.Phone, zap.String("notice", notice.ID))
 	}
+	return took.Allowed
 }
 
 // langOf is the user's language as their devices tell it: the one the

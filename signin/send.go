@@ -337,8 +337,9 @@ func (s *Service) simSwapped(ctx context.Context, sc enrollment.Scope, user, e16
 		return
 	}
 	s.audit("sim_swap", user, e164, zap.Duration("within", swap.Within), zap.String("ip", sc.IP))
-	if s.Devices.FirstSwapNotice(ctx, sc.Realm, user, deviceID, s.Devices.Now()) {
-		s.Notify(ctx, sc.Realm, user, deviceID, words.Say("notice.sim_swapped", "phone", phone.Mask(e164)))
+	if first, undo := s.Devices.FirstSwapNotice(ctx, sc.Realm, user, deviceID, s.Devices.Now()); first &&
+		s.Notify(ctx, sc.Realm, user, deviceID, words.Say("notice.sim_swapped", "phone", phone.Mask(e164))) == 0 {
+		undo(ctx) // held back: the next refused send tells it
 	}
 }
 
