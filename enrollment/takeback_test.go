@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -13,35 +14,53 @@ import (
 	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
 )
 
-// stallAfterCooldown is a store whose server stalls right after the first
-// claim of a cooldown (the Redis script's; Redis paused, SIGSTOP), for as
-// long as the request that made it has store time left: the write is in,
-// its request's budget is spent, and the server answers again.
+// stallAfterCooldown is a store that, right after the first claim of a
+// cooldown (the Redis script's), is slow to answer the request that made
+// it for all of that request's store time: the write is in, its request's
+// budget is spent. The budget is read on the store's clock (now), which
+// moves only then, by the whole budget at each reading: the test waits
+// out no real time, and a loaded machine's slow round trips spend none of
+// the budget (each call still has what is left as its deadline).
 type stallAfterCooldown struct {
 	store.Store
-	redis   *redistest.Redis
-	once    sync.Once
-	stalled bool
+	once     sync.Once
+	stalling atomic.Bool
+	clock    atomic.Int64 // nanoseconds
+	stalled  bool
+}
+
+// stallBudget is the store time of the request whose send stalls.
+const stallBudget = time.Minute
+
+func (s *stallAfterCooldown) now() time.Time {
+	if s.stalling.Load() {
+		return time.Unix(0, s.clock.Add(int64(stallBudget)))
+	}
+	return time.Unix(0, s.clock.Load())
 }
 
 // Claim implements store.Claimer: the Redis store's own claim, then the
-// stall.
+// stall: a call that takes the whole budget, after which the store
+// answers that the request's time is spent.
 func (s *stallAfterCooldown) Claim(ctx context.Context, parts []*store.Op) (bool, error) {
 	won, err := store.ClaimOn(ctx, s.Store, parts)
 	if err == nil && won && slices.ContainsFunc(parts, func(p *store.Op) bool { return strings.HasPrefix(p.Key(), "cooldown/") }) {
 		s.once.Do(func() {
-			s.redis.Pause()
-			_, err = s.Store.Get(ctx, "anything") // waits out the budget
-			s.redis.Resume()
-			s.stalled = true
+			s.stalling.Store(true)
+			_, _ = s.Store.Get(ctx, "anything")
+			s.stalling.Store(false)
+			_, err = s.Store.Get(ctx, "anything")
+			s.stalled = errors.Is(err, store.ErrBudgetSpent)
 		})
 	}
 	return won && err == nil, err
 }
 
 // TestASendThatSpentItsBudgetIsTakenBack: on a real Redis, a send's claim
-// of its cooldown is in, but the server stalls before the rest of the send
-// for longer than its request has store time left: the send fails (no
+// of its cooldown is in, but the store then takes all the store time its
+// request has left (on the budget's own clock: stallAfterCooldown, so
+// that neither the test waits it out nor a loaded machine spends it
+// before the claim) before the rest of the send: the send fails (no
 // code goes out), and it is taken back at once, with store time of its
 // own, so that its user, told to try again, is not made to wait for a
 // code never sent — also where the retry reaches another instance.
@@ -65,16 +84,16 @@ func TestASendThatSpentItsBudgetIsTakenBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = closeRedis() })
-	stalling := &stallAfterCooldown{Store: st, redis: r}
+	stalling := &stallAfterCooldown{Store: st}
 	a, sentByA := instance(stalling)
 	b, sentByB := instance(st)
 	c := Challenge{User: alice, Phone: num, Purpose: Verify}
-	ctx := store.WithBudget(context.Background(), store.RequestBudget)
+	ctx := store.WithBudgetClock(context.Background(), stallBudget, stalling.now)
 	if _, err := a.Start(ctx, sc, c); err == nil || len(sentByA.sent) != 0 || !stalling.stalled {
 		t.Fatalf("a send whose store stalled past its budget after its cooldown's write (%v): %v, %d sent; want an error and nothing sent",
 			stalling.stalled, err, len(sentByA.sent))
 	}
-	if _, err := b.Start(store.WithBudget(context.Background(), store.RequestBudget), sc, c); err != nil || len(sentByB.sent) != 1 {
+	if _, err := b.Start(context.Background(), sc, c); err != nil || len(sentByB.sent) != 1 {
 		var cd *CooldownError
 		if errors.As(err, &cd) {
 			t.Fatalf("the retry at another instance waits %s for a code never sent", cd.Wait)

@@ -3,6 +3,8 @@ package session
 import (
 	"bytes"
 	"context"
+	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -109,22 +111,46 @@ func TestConfiguredSecretIsLeftAlone(t *testing.T) {
 	}
 }
 
+// secretLooks is a store that tells (looked) when the secret has been
+// looked for and not found.
+type secretLooks struct {
+	store.Store
+	once   sync.Once
+	looked chan struct{}
+}
+
+func (s *secretLooks) Get(ctx context.Context, key string) ([]byte, error) {
+	v, err := s.Store.Get(ctx, key)
+	if key == secretRecord && errors.Is(err, store.ErrNotFound) {
+		s.once.Do(func() { close(s.looked) })
+	}
+	return v, err
+}
+
 // TestStartAwaitsARestoredSecret: a gate starting on a store that lost its
 // secret waits for a running instance to put its own back, instead of
-// making a second one that would split the instances.
+// making a second one that would split the instances. The running one
+// puts it back once the starting one has looked and not found it; the
+// wait is a minute, which the test does not spend (it ends at the next
+// look), so that a loaded machine's late goroutine is not taken for no
+// running instance.
 func TestStartAwaitsARestoredSecret(t *testing.T) {
 	ctx := context.Background()
-	st, closeDB, err := store.OpenBadger(t.TempDir())
+	base, closeDB, err := store.OpenBadger(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer closeDB()
+	st := &secretLooks{Store: base, looked: make(chan struct{})}
 	running := bytes.Repeat([]byte{9}, 32)
+	put := make(chan struct{})
 	go func() {
-		time.Sleep(300 * time.Millisecond)
-		_, _ = st.PutIfAbsent(ctx, secretRecord, running, 0)
+		defer close(put)
+		<-st.looked
+		_, _ = base.PutIfAbsent(ctx, secretRecord, running, 0)
 	}()
-	m, err := NewManager(ctx, Config{Store: st, Realm: "example.com", AwaitSecret: 5 * time.Second, Lifetime: time.Hour, Now: time.Now})
+	defer func() { st.once.Do(func() { close(st.looked) }); <-put }()
+	m, err := NewManager(ctx, Config{Store: st, Realm: "example.com", AwaitSecret: time.Minute, Lifetime: time.Hour, Now: time.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -44,6 +44,14 @@ func WithBudget(ctx context.Context, d time.Duration) context.Context {
 	return withBudget(ctx, d, time.Now)
 }
 
+// WithBudgetClock is WithBudget read on now, not time.Now: a test's own
+// clock, so that a call can spend a request's budget without the test
+// waiting it out (each call's deadline is still what is left, in real
+// time).
+func WithBudgetClock(ctx context.Context, d time.Duration, now func() time.Time) context.Context {
+	return withBudget(ctx, d, now)
+}
+
 func withBudget(ctx context.Context, d time.Duration, now func() time.Time) context.Context {
 	b := &budget{size: d, now: now}
 	b.left.Store(int64(d))

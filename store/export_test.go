@@ -46,11 +46,7 @@ func SetReplicaClock(st Store, now func() time.Time) {
 func SlotOf(key string) int                 { return slotOf(key) }
 func MarkerFor(st Store, key string) string { return st.(*Redis).markerFor(key) }
 
-// WithBudgetClock is WithBudget read on now, not time.Now; BudgetLeft, what
-// is left of ctx's budget.
-func WithBudgetClock(ctx context.Context, d time.Duration, now func() time.Time) context.Context {
-	return withBudget(ctx, d, now)
-}
+// BudgetLeft is what is left of ctx's budget.
 func BudgetLeft(ctx context.Context) time.Duration {
 	return time.Duration(ctx.Value(budgetKey{}).(*budget).left.Load())
 }

@@ -67,6 +67,11 @@ func (Redis) CaddyModule() caddy.ModuleInfo {
 	}
 }
 
+// startStep bounds each step of Provision: the ping (a Redis that does not
+// answer fails the config load within it), each script's load, the
+// durability reads.
+const startStep = 5 * time.Second
+
 // Provision connects (lazily: go-redis dials on first use) and pings, so
 // that a wrong address fails the config load, not the first sign-in. A
 // server that evicts keys is refused (see durability), and so is a
@@ -112,7 +117,12 @@ func (r *Redis) Provision(ctx caddy.Context) error {
 	r.replicaCounts = newReplicaCounts()
 	r.replicaPools = &replicaPools{pools: map[string]*redis.Client{}}
 	r.identity = fmt.Sprintf("%q %q %t %d %q", addrs, r.MasterName, r.Cluster, r.DB, r.KeyPrefix)
-	pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	// Each step of the start has startStep of its own, not what the ones
+	// before it left: on a loaded machine an answering Redis (a Cluster's
+	// three masters) took more than 5 s for them all, and the start failed
+	// ("loading a script: context deadline exceeded").
+	step := func() (context.Context, context.CancelFunc) { return context.WithTimeout(ctx, startStep) }
+	pingCtx, cancel := step()
 	defer cancel()
 	if err := r.client.Ping(pingCtx).Err(); err != nil {
 		return r.failed(fmt.Errorf("redis store at %v: %v", addrs, err))
@@ -121,11 +131,16 @@ func (r *Redis) Provision(ctx caddy.Context) error {
 	// pipeline without a second trip (DoBatch still copes with a server
 	// that forgot them).
 	for _, s := range []*redis.Script{incr, slide, swap, claimScript} {
-		if err := s.Load(pingCtx, r.client).Err(); err != nil {
+		loadCtx, cancel := step()
+		err := s.Load(loadCtx, r.client).Err()
+		cancel()
+		if err != nil {
 			return r.failed(fmt.Errorf("redis store at %v: loading a script: %v", addrs, err))
 		}
 	}
-	warnings, err := r.durability(pingCtx)
+	durabilityCtx, cancel := step()
+	defer cancel()
+	warnings, err := r.durability(durabilityCtx)
 	if err != nil {
 		return r.failed(fmt.Errorf("redis store at %v: %v", addrs, err))
 	}
