@@ -72,8 +72,9 @@ func TestStillKnownNotAcrossAnEviction(t *testing.T) {
 	clock := now
 	evictions := int64(0)
 	w, _, err := continuity.Open(ctx, st, continuity.Options{
-		Now:     func() time.Time { return clock },
-		Evicted: func(context.Context) (int64, error) { return evictions, nil },
+		Identity: t.TempDir(), // its own memory: another run's store is not this one
+		Now:      func() time.Time { return clock },
+		Evicted:  func(context.Context) (int64, error) { return evictions, nil },
 	})
 	if err != nil {
 		t.Fatal(err)
