@@ -66,8 +66,9 @@ func TestAppFlow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(setup.URI, "otpauth://totp/") || len(setup.QR) < 100 || string(setup.QR[1:4]) != "PNG" {
-		t.Fatalf("setup: %q, %d bytes of QR", setup.URI, len(setup.QR))
+	qr, err := setup.QR()
+	if err != nil || !strings.HasPrefix(setup.URI, "otpauth://totp/") || len(qr) < 100 || string(qr[1:4]) != "PNG" {
+		t.Fatalf("setup: %q, %d bytes of QR (%v)", setup.URI, len(qr), err)
 	}
 	var wrong *WrongCodeError
 	if _, _, err := s.Devices.ConfirmApp(ctx, sc, alice, "000000", "phone app"); !errors.As(err, &wrong) {

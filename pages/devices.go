@@ -280,12 +280,18 @@ func (p *Pages) deviceApp(req *request, cl *session.Claims, action string) {
 			p.unavailable(req)
 			return
 		}
-		view := &appSetupView{QR: template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(setup.QR)),
-			Secret: setup.Secret, URI: setup.URI, Link: template.URL(setup.URI), Grouped: groupsOfFour(setup.Secret)}
 		if req.json {
-			WriteJSON(req.w, http.StatusOK, map[string]any{"step": "app", "secret": view.Secret, "uri": view.URI})
+			WriteJSON(req.w, http.StatusOK, map[string]any{"step": "app", "secret": setup.Secret, "uri": setup.URI})
 			return
 		}
+		picture, err := setup.QR()
+		if err != nil {
+			p.Logger.Error("drawing an authenticator app's QR code", zap.Error(err))
+			p.unavailable(req)
+			return
+		}
+		view := &appSetupView{QR: template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(picture)),
+			Secret: setup.Secret, URI: setup.URI, Link: template.URL(setup.URI), Grouped: groupsOfFour(setup.Secret)}
 		p.page(req, http.StatusOK, "app", pageData{AppSetup: view})
 	case "app-confirm":
 		if err := p.SignIn.ConfirmApp(ctx, req.scope, user, req.form["code"], req.form["name"], p.live(cl)); err != nil {
