@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -57,6 +58,8 @@ type Redis struct {
 	// identity names the data this store reaches (see Same): its
 	// addresses, Sentinel master, database and key prefix.
 	identity string
+	// startStep, when set, replaces the package's startStep (OpenRedis).
+	startStep time.Duration
 }
 
 // CaddyModule returns the Caddy module information.
@@ -121,7 +124,9 @@ func (r *Redis) Provision(ctx caddy.Context) error {
 	// before it left: on a loaded machine an answering Redis (a Cluster's
 	// three masters) took more than 5 s for them all, and the start failed
 	// ("loading a script: context deadline exceeded").
-	step := func() (context.Context, context.CancelFunc) { return context.WithTimeout(ctx, startStep) }
+	step := func() (context.Context, context.CancelFunc) {
+		return context.WithTimeout(ctx, cmp.Or(r.startStep, startStep))
+	}
 	pingCtx, cancel := step()
 	defer cancel()
 	if err := r.client.Ping(pingCtx).Err(); err != nil {
@@ -180,8 +185,12 @@ func (r *Redis) Cleanup() error {
 }
 
 // OpenRedis connects outside Caddy (tests, command-line tools), to the
-// server, Sentinel setup or cluster that r describes.
+// server, Sentinel setup or cluster that r describes. Each step of its
+// start has a minute, not a config load's 5 s: on a machine loaded by
+// other work an answering Redis missed those, and a test failed at its
+// start. A server that refuses the connection fails at once all the same.
 func OpenRedis(r *Redis) (Store, func() error, error) {
+	r.startStep = time.Minute
 	if err := r.Provision(caddy.Context{Context: context.Background()}); err != nil {
 		return nil, nil, err
 	}
