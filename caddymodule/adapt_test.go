@@ -84,6 +84,10 @@ func TestCaddyfileErrorsNameTheLine(t *testing.T) {
 		// directive's line.
 		{"portal_url auth.example.com", `portal_url must be a scheme and host such as https://app.example.com, not "auth.example.com"`},
 		{"default_region XX", `default_region "XX" is not a region code`},
+		// Plain http away from localhost: the browser drops the Secure
+		// cookies, and no sign-in could finish.
+		{"portal_url http://auth.example.com", `portal_url "http://auth.example.com" is plain http`},
+		{"public_origin http://app.example.com", `public_origin "http://app.example.com" is plain http`},
 		{"site_origin foo", `"foo" is not an origin`},
 		// The example a phone's error gives is a number, not its placeholder.
 		{"user alice 555-1234", `Enter a phone number in international format, for example +1 201-555-0123.`},

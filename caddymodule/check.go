@@ -34,9 +34,9 @@ func (g *Gate) check() error {
 		return cfutil.OptionErrf("realm", "realm is not set: set realm (in a Caddyfile, a site with a single host name sets it for you)")
 	}
 	g.host = g.Realm
-	for _, o := range [][2]string{{"public_origin", g.PublicOrigin}, {"portal_url", g.PortalURL}} { // a portal's may have a path
-		if u, err := url.Parse(o[1]); o[1] != "" && (err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Hostname() == "" || (u.Path != "" && u.Path != "/" && o[0] == "public_origin")) {
-			return cfutil.OptionErrf(o[0], "%s must be a scheme and host such as https://app.example.com, not %q", o[0], o[1])
+	for _, o := range [][2]string{{"public_origin", g.PublicOrigin}, {"portal_url", g.PortalURL}} {
+		if err := cfutil.BrowserURL(o[0], o[1], o[0] == "portal_url"); err != nil { // a portal's may have a path
+			return err
 		}
 	}
 	if u, _ := url.Parse(g.PublicOrigin); g.PublicOrigin != "" {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -13,6 +14,8 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+
+	"github.com/smsgate/caddy-smsgate/internal/localhost"
 )
 
 // Lines are where each option of a directive was written, by key (the
@@ -212,4 +215,22 @@ func Secret(name, value string) ([]byte, error) {
 		return nil, fmt.Errorf("%s is %d bytes; it must be at least 32", name, len(key))
 	}
 	return []byte(key), nil
+}
+
+// BrowserURL checks value, option key's URL that browsers are sent to
+// (public_origin, portal_url; "" is unset): a scheme and host, and a path
+// only where pathOK. Plain http is for localhost alone: browsers keep the
+// gate's Secure cookies only over https, so a sign-in there could never
+// finish.
+func BrowserURL(key, value string, pathOK bool) error {
+	u, err := url.Parse(value)
+	switch {
+	case value == "":
+		return nil
+	case err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Hostname() == "" || (!pathOK && u.Path != "" && u.Path != "/"):
+		return OptionErrf(key, "%s must be a scheme and host such as https://app.example.com, not %q", key, value)
+	case u.Scheme == "http" && !localhost.Is(u.Hostname()):
+		return OptionErrf(key, "%s %q is plain http: browsers keep the gate's Secure cookies only over https (http:// is for localhost alone)", key, value)
+	}
+	return nil
 }
