@@ -167,13 +167,12 @@ func forwardedSecure(h http.Header) bool {
 // prefixed name written, the old one expired), as the pages' next answer
 // would.
 func (p *Pages) OldSession(w http.ResponseWriter, r *http.Request, token string, cl *session.Claims) bool {
-	switch {
-	case !secure(r):
-		return true // the name written here
-	case cl.IssuedAt == nil || !p.Sessions.IssuedBeforeRename(cl.IssuedAt.Time):
+	if !p.OldCounts(r, cl) {
 		return false
 	}
-	p.rename(w, r, SessionCookie, token, cl)
+	if secure(r) { // elsewhere the old name is the one written
+		p.rename(w, r, SessionCookie, token, cl)
+	}
 	return true
 }
 
