@@ -77,8 +77,12 @@ func (p *Policy) Validate() error {
 			}
 		}
 	}
-	for option, prefixes := range map[string][]string{"allow_prefixes": p.AllowPrefixes, "deny_prefixes": p.DenyPrefixes} {
-		for _, pre := range prefixes {
+	for _, o := range []struct {
+		option   string
+		prefixes []string
+	}{{"allow_prefixes", p.AllowPrefixes}, {"deny_prefixes", p.DenyPrefixes}} { // in order: the same mistake named each run
+		option := o.option
+		for _, pre := range o.prefixes {
 			if len(pre) < 2 || pre[0] != '+' || strings.Trim(pre[1:], "0123456789") != "" {
 				return mistake(option, "%s: number prefix %q must be + and digits, like +4479", option, pre)
 			}
