@@ -215,7 +215,7 @@ func (c Chain) Send(ctx context.Context, m Message) error {
 		}
 	}
 	if tried == 0 {
-		return fmt.Errorf("no provider delivers on channel %q", m.Channel)
+		return NotSent(fmt.Errorf("no provider delivers on channel %q", m.Channel)) // none was asked
 	}
 	return errors.Join(errs...)
 }

@@ -142,4 +142,8 @@ func TestAChainSaysNotSentOnlyWhenNoneSent(t *testing.T) {
 			t.Errorf("%s: the number's words are lost: %v", c.what, err)
 		}
 	}
+	// A chain none of whose providers takes the channel asked none of them.
+	if err := (Chain{Senders: []Named{{Name: "p", Sender: &fake{}}}}).Send(context.Background(), Message{Channel: "carrier-pigeon"}); err == nil || !Unsent(err) {
+		t.Errorf("no provider for the channel: %v, Unsent %v; want nothing sent", err, Unsent(err))
+	}
 }
