@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -194,6 +195,9 @@ func TestAnOldNameSessionOutlivesTheUpgradeOnly(t *testing.T) {
 	}
 	if !renamed || !expired {
 		t.Fatalf("the old-name session was not renamed (renamed %v, old one expired %v): %v", renamed, expired, res.Header["Set-Cookie"])
+	}
+	if !slices.Contains(res.Header.Values("Cache-Control"), "private") {
+		t.Fatalf("the app's answer carries the session token in Set-Cookie, and a shared cache may keep it: Cache-Control %q", res.Header.Values("Cache-Control"))
 	}
 	if hostSession(upgraded) != carol || upgraded.CookieOf(neighbourApp+"/", pages.SessionCookie) != "" {
 		t.Fatal("the browser does not hold the session under its new name alone")

@@ -171,6 +171,9 @@ func (p *Pages) OldSession(w http.ResponseWriter, r *http.Request, token string,
 		return false
 	}
 	if secure(r) { // elsewhere the old name is the one written
+		// The app's answer now carries the session token: no shared cache
+		// may keep it, whatever the app says of its page.
+		w.Header().Add("Cache-Control", "private")
 		p.rename(w, r, SessionCookie, token, cl)
 	}
 	return true
