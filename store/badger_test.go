@@ -19,13 +19,29 @@ import (
 
 func TestBadgerConformance(t *testing.T) {
 	t.Parallel()
-	storetest.Run(t, func(t *testing.T) store.Store {
-		s, closeDB, err := store.OpenBadger(t.TempDir())
-		if err != nil {
-			t.Fatal(err)
-		}
+	storetest.Run(t, func(t *testing.T) storetest.Opened {
+		dir, closeDB := t.TempDir(), func() error { return nil }
 		t.Cleanup(func() { _ = closeDB() })
-		return s
+		open := func() store.Store {
+			s, c, err := store.OpenBadger(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			closeDB = c
+			return s
+		}
+		return storetest.Opened{
+			Store: open(),
+			Reopen: func() store.Store {
+				err := closeDB()
+				closeDB = func() error { return nil }
+				if err != nil {
+					t.Fatal(err)
+				}
+				return open()
+			},
+			Sweep: func(s store.Store, now time.Time) { store.SweepWindows(s, now) },
+		}
 	})
 }
 

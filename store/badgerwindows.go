@@ -37,6 +37,13 @@ import (
 // forgets none of its sends before the last of those keys expires, so
 // that a first count through a short window after the upgrade does not
 // erase a long window's history.
+//
+// A send's key is kept, and says in its value, as long as the longest
+// span its window was counted with; a longer span counting the window
+// first writes its sends' keys again with it (keepLonger), so that what a
+// short window counted first outlives neither a restart nor the sweep
+// only by that short span (a long window counted first after either would
+// not find it).
 
 // windows are one database's open windows, by key.
 type windows struct {
@@ -55,6 +62,11 @@ type window struct {
 	// keep is the longest span the window was counted with (ns): its
 	// sends are kept that long, whatever span a caller counts them in.
 	keep int64
+	// shortKept: some of its sends' keys, read from disk, are kept for a
+	// shorter span than keep (the release before this one wrote them so
+	// when a short window counted first), for the first count to keep
+	// them longer (keepLonger).
+	shortKept bool
 	// oldUntil is when the sends of the previous release, which recorded
 	// no keep, may be forgotten (the caller's clock, ns): until then none
 	// is (oldExpires, set by load, is their keys' expiry on disk, read
@@ -94,11 +106,18 @@ func (ws *windows) slide(ctx context.Context, key, id string, limit int, span ti
 	}
 	defer w.mu.Unlock()
 	t := now.UnixNano()
+	if limit < 1 {
+		return false, span, nil
+	}
 	// One key may be counted with several spans (two gates on one store
 	// with another window for one limit): a send is forgotten only once
 	// the longest of them has passed, so that a short window never hides
 	// from a long one the sends it counts.
-	w.keep = max(w.keep, int64(span))
+	if keep := max(w.keep, int64(span)); keep > w.keep || w.shortKept {
+		if err := ws.keepLonger(key, w, keep, t); err != nil {
+			return false, 0, err
+		}
+	}
 	if w.oldExpires != 0 {
 		w.oldUntil, w.oldExpires = t+int64(time.Until(time.Unix(int64(w.oldExpires)+1, 0))), 0
 	}
@@ -107,9 +126,6 @@ func (ws *windows) slide(ctx context.Context, key, id string, limit int, span ti
 	}
 	live := w.events[w.head:]
 	live = live[sort.Search(len(live), func(i int) bool { return live[i].at > t-int64(span) }):]
-	if limit < 1 {
-		return false, span, nil
-	}
 	if len(live) >= limit {
 		return false, time.Duration(live[len(live)-limit].at + int64(span) - t), nil
 	}
@@ -121,6 +137,61 @@ func (ws *windows) slide(ctx context.Context, key, id string, limit int, span ti
 	w.add(event{t, idHash(id)})
 	w.expires = max(w.expires, e.ExpiresAt)
 	return true, 0, nil
+}
+
+// keepLonger raises w's keep to keep (at t, the caller's clock), on disk
+// first: each send's key written with a shorter span (a short window
+// counted first) is written again with this one, its value and its
+// expiry, so that neither a restart nor the sweep forgets, before a long
+// window has passed, a send it counts. A key that records no keep (from
+// the releases before keeps were recorded) keeps none, and so its place in
+// oldUntil; no key's expiry is brought forward.
+func (ws *windows) keepLonger(key string, w *window, keep, t int64) error {
+	if w.head == len(w.events) {
+		w.keep, w.shortKept = keep, false // nothing on disk to keep longer
+		return nil
+	}
+	now := time.Now()
+	var longer []*badger.Entry
+	prefix := eventPrefix(key)
+	err := ws.db.db.View(func(txn *badger.Txn) error {
+		opts := badger.DefaultIteratorOptions
+		opts.Prefix, opts.PrefetchValues = []byte(prefix), false
+		it := txn.NewIterator(opts)
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			item := it.Item()
+			at, _, ok := parseSend(string(item.Key()[len(prefix):]))
+			expires := uint64(now.Add(time.Duration(at+keep-t)).Unix()) + 1
+			if !ok || item.ExpiresAt() == 0 || expires <= item.ExpiresAt() {
+				continue
+			}
+			var v []byte
+			if err := item.Value(func(old []byte) error {
+				if len(old) == 8 { // else none recorded: see above
+					v = binary.BigEndian.AppendUint64(nil, uint64(keep))
+				}
+				return nil
+			}); err != nil {
+				return err
+			}
+			e := badger.NewEntry(item.KeyCopy(nil), v)
+			e.ExpiresAt = expires
+			longer = append(longer, e)
+		}
+		return nil
+	})
+	if err == nil && len(longer) > 0 {
+		err = ws.writeAll(longer)
+	}
+	if err != nil {
+		return err
+	}
+	for _, e := range longer {
+		w.expires = max(w.expires, e.ExpiresAt)
+	}
+	w.keep, w.shortKept = keep, false
+	return nil
 }
 
 func (ws *windows) unslide(ctx context.Context, key, id string) error {
@@ -201,18 +272,19 @@ func (ws *windows) load(key string, w *window) error {
 		it := txn.NewIterator(opts)
 		defer it.Close()
 		for it.Rewind(); it.Valid(); it.Next() {
-			rest := string(it.Item().Key()[len(prefix):])
-			at, err := strconv.ParseUint(rest[:min(16, len(rest))], 16, 64)
-			if err != nil || len(rest) < 17 || rest[16] != '/' {
+			at, id, ok := parseSend(string(it.Item().Key()[len(prefix):]))
+			if !ok {
 				continue // not a send's key
 			}
-			w.events = append(w.events, event{int64(at), idHash(rest[17:])})
+			w.events = append(w.events, event{at, idHash(id)})
 			w.expires = max(w.expires, it.Item().ExpiresAt())
 			// The span it was kept for; none from the previous release,
 			// whose sends are kept until their keys expire (oldUntil).
 			if err := it.Item().Value(func(v []byte) error {
 				if len(v) == 8 {
-					w.keep = max(w.keep, int64(binary.BigEndian.Uint64(v)))
+					keep := int64(binary.BigEndian.Uint64(v))
+					w.shortKept = w.shortKept || keep != w.keep && w.keep != 0
+					w.keep = max(w.keep, keep)
 				} else {
 					w.oldExpires = max(w.oldExpires, it.Item().ExpiresAt())
 				}
@@ -220,7 +292,7 @@ func (ws *windows) load(key string, w *window) error {
 			}); err != nil {
 				return err
 			}
-			seen[rest[17:]] = true
+			seen[id] = true
 		}
 		return nil
 	})
@@ -228,7 +300,7 @@ func (ws *windows) load(key string, w *window) error {
 		err = ws.migrate(key, w, seen)
 	}
 	if err != nil {
-		w.events, w.expires, w.keep, w.oldExpires = nil, 0, 0, 0
+		w.events, w.expires, w.keep, w.oldExpires, w.shortKept = nil, 0, 0, 0, false
 		return err
 	}
 	slices.SortStableFunc(w.events, func(a, b event) int { return cmp.Compare(a.at, b.at) })
@@ -258,11 +330,7 @@ func (ws *windows) migrate(key string, w *window, seen map[string]bool) error {
 	case err != nil || len(old.IDs) != len(old.Times):
 		return fmt.Errorf("window %q is unreadable", key)
 	}
-	if err := ws.db.disk.refuses(); err != nil {
-		return err
-	}
-	batch := ws.db.db.NewWriteBatch()
-	defer batch.Cancel()
+	var moved []*badger.Entry
 	for i, id := range old.IDs {
 		if seen[id] {
 			continue
@@ -270,16 +338,40 @@ func (ws *windows) migrate(key string, w *window, seen map[string]bool) error {
 		w.events = append(w.events, event{old.Times[i], idHash(id)})
 		e := badger.NewEntry(eventKey(key, old.Times[i], id), nil)
 		e.ExpiresAt = expires
+		moved = append(moved, e)
+	}
+	w.expires = max(w.expires, expires)
+	w.oldExpires = max(w.oldExpires, expires)
+	if err := ws.writeAll(moved); err != nil {
+		return err
+	}
+	return ws.db.db.Update(func(txn *badger.Txn) error { return txn.Delete([]byte(key)) })
+}
+
+// writeAll writes entries in as many transactions as they take (a
+// window's sends may be more than one holds); they read nothing, so none
+// conflicts, and only the window's lock holder writes its keys.
+func (ws *windows) writeAll(entries []*badger.Entry) error {
+	if err := ws.db.disk.refuses(); err != nil {
+		return err
+	}
+	batch := ws.db.db.NewWriteBatch()
+	defer batch.Cancel()
+	for _, e := range entries {
 		if err := batch.SetEntry(e); err != nil {
 			return err
 		}
 	}
-	w.expires = max(w.expires, expires)
-	w.oldExpires = max(w.oldExpires, expires)
-	if err := batch.Flush(); err != nil {
-		return err
+	return batch.Flush()
+}
+
+// parseSend reads a send's key past its window's prefix: its time and ID.
+func parseSend(rest string) (int64, string, bool) {
+	at, err := strconv.ParseUint(rest[:min(16, len(rest))], 16, 64)
+	if err != nil || len(rest) < 17 || rest[16] != '/' {
+		return 0, "", false
 	}
-	return ws.db.db.Update(func(txn *badger.Txn) error { return txn.Delete([]byte(key)) })
+	return int64(at), rest[17:], true
 }
 
 // sweep forgets the windows whose sends have all expired, on disk as in

@@ -2,12 +2,14 @@ package store_test
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/smsgate/caddy-smsgate/store"
+	"github.com/smsgate/caddy-smsgate/store/storetest"
 	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
 )
 
@@ -89,4 +91,57 @@ func upgraded(t *testing.T, s store.Store, key string, at func(time.Duration) ti
 	if ok, wait, err := s.Slide(ctx, key, "hour", 3, time.Hour, at(6)); err != nil || ok || wait != 55*time.Minute {
 		t.Fatalf("the hour's window after the upgrade and the minute's count: ok=%v wait=%v (%v); want refused for 55m (its three sends from before the upgrade)", ok, wait, err)
 	}
+}
+
+// TestAnUpgradeKeepsLongerWhatAShortWindowCountedFirst: the release
+// before this one kept the sends a short window counted first for that
+// short span alone (its value and its TTL), under a window a long one
+// counted after (`limit ip 2 2s` at one gate, then `limit ip 2 1h` at
+// another). The first count after the upgrade keeps them as long as the
+// long window does, so that a restart once the short span has passed
+// still finds them (before: a1 had expired, and the hour's window let a
+// second send through beside a2).
+func TestAnUpgradeKeepsLongerWhatAShortWindowCountedFirst(t *testing.T) {
+	t.Parallel()
+	const key = "limit/ip/192.0.2.2"
+	ctx, dir, start := context.Background(), t.TempDir(), time.Unix(1_800_000_000, 0)
+	open := func() (store.Store, func() error) {
+		s, closeDB, err := store.OpenBadger(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s, closeDB
+	}
+	s, closeDB := open()
+	// What the release before wrote: each send's key with the span its
+	// window was counted with when it was written.
+	for _, send := range []struct {
+		id       string
+		at, kept time.Duration
+	}{{"a1", 0, 2 * time.Second}, {"a2", time.Millisecond, time.Hour}} {
+		v := binary.BigEndian.AppendUint64(nil, uint64(send.kept))
+		if err := s.Put(ctx, store.EventKey(key, start.Add(send.at), send.id), v, send.kept); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hour := func(at time.Duration) {
+		t.Helper()
+		if ok, wait, err := s.Slide(ctx, key, "a3", 2, time.Hour, start.Add(at)); err != nil || ok || wait != time.Hour-at {
+			t.Fatalf("the hour's window at %v: ok=%v wait=%v (%v); want refused for %v (a1 and a2)", at, ok, wait, err, time.Hour-at)
+		}
+	}
+	for range 2 {
+		if err := closeDB(); err != nil {
+			t.Fatal(err)
+		}
+		s, closeDB = open()
+		hour(2 * time.Millisecond) // the upgrade's first count; after the restart, as the next
+	}
+	storetest.WaitOut(t, s, "probe", 2*time.Second) // a1's old TTL has passed
+	if err := closeDB(); err != nil {
+		t.Fatal(err)
+	}
+	s, closeDB = open()
+	defer closeDB()
+	hour(5 * time.Second)
 }

@@ -15,7 +15,7 @@ import (
 	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
 )
 
-// openRedis returns a conformance opener for the Redis that cfg describes.
+// openRedis returns an opener of stores on the Redis that cfg describes.
 func openRedis(cfg store.Redis) func(t *testing.T) store.Store {
 	return func(t *testing.T) store.Store {
 		cfg := cfg
@@ -29,9 +29,18 @@ func openRedis(cfg store.Redis) func(t *testing.T) store.Store {
 	}
 }
 
+// conformRedis is the conformance suite's opener of the Redis that cfg
+// describes (reopened: a new client of it).
+func conformRedis(cfg store.Redis) func(t *testing.T) storetest.Opened {
+	return func(t *testing.T) storetest.Opened {
+		open := func() store.Store { return openRedis(cfg)(t) }
+		return storetest.Opened{Store: open(), Reopen: open}
+	}
+}
+
 func TestRedisConformance(t *testing.T) {
 	t.Parallel()
-	storetest.Run(t, openRedis(store.Redis{Addresses: []string{redistest.Server(t)}}))
+	storetest.Run(t, conformRedis(store.Redis{Addresses: []string{redistest.Server(t)}}))
 }
 
 // TestRedisSentinelConformance: the same suite through Sentinel (the
@@ -39,7 +48,7 @@ func TestRedisConformance(t *testing.T) {
 func TestRedisSentinelConformance(t *testing.T) {
 	t.Parallel()
 	s := redistest.StartSentinelToldOnly(t)
-	storetest.Run(t, openRedis(store.Redis{Addresses: s.Sentinels, MasterName: redistest.MasterName}))
+	storetest.Run(t, conformRedis(store.Redis{Addresses: s.Sentinels, MasterName: redistest.MasterName}))
 }
 
 // TestRedisClusterConformance: the same suite on a three-master cluster,
@@ -49,11 +58,11 @@ func TestRedisClusterConformance(t *testing.T) {
 	nodes := redistest.StartCluster(t)
 	t.Run("AllNodes", func(t *testing.T) {
 		t.Parallel()
-		storetest.Run(t, openRedis(store.Redis{Addresses: nodes}))
+		storetest.Run(t, conformRedis(store.Redis{Addresses: nodes}))
 	})
 	t.Run("OneSeed", func(t *testing.T) {
 		t.Parallel()
-		storetest.Run(t, openRedis(store.Redis{Addresses: nodes[:1], Cluster: true}))
+		storetest.Run(t, conformRedis(store.Redis{Addresses: nodes[:1], Cluster: true}))
 	})
 }
 

@@ -14,11 +14,24 @@ import (
 	"github.com/smsgate/caddy-smsgate/store"
 )
 
-// Run runs the suite against the store returned by open. Each subtest gets
-// its own key prefix, so one store may serve them all.
-func Run(t *testing.T, open func(t *testing.T) store.Store) {
+// Opened is a store the suite runs on (closed at the end of the test that
+// opened it), and what it takes to test that the store keeps its data.
+type Opened struct {
+	store.Store
+	// Reopen opens the store's data again, as a restart does (Badger:
+	// closes it and opens its folder; Redis: a new client of the server).
+	Reopen func() store.Store
+	// Sweep, for a store that forgets idle data it holds in memory
+	// (Badger's windows), forgets what it would at now; nil for others.
+	Sweep func(s store.Store, now time.Time)
+}
+
+// Run runs the suite against the stores open returns: one that serves most
+// subtests (each has its own key prefix), and one of its own for each
+// subtest that reopens it.
+func Run(t *testing.T, open func(t *testing.T) Opened) {
 	ctx := context.Background()
-	s := open(t)
+	s := open(t).Store
 	key := func(t *testing.T, name string) string { return store.Key("test", t.Name(), name) }
 
 	t.Run("GetMissing", func(t *testing.T) {
@@ -286,71 +299,16 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 
 	t.Run("BatchSwapDeletes", func(t *testing.T) { swapDeletes(ctx, t, s, func(name string) string { return key(t, name) }) })
 
-	t.Run("SlidingWindow", func(t *testing.T) {
-		k := key(t, "w")
-		start := time.Unix(1_800_000_000, 0) // the clock is the caller's
-		slide := func(id string, at time.Duration) (bool, time.Duration) {
-			t.Helper()
-			ok, wait, err := s.Slide(ctx, k, id, 3, time.Hour, start.Add(at))
-			if err != nil {
-				t.Fatal(err)
-			}
-			return ok, wait
-		}
-		// Three at the end of one clock hour, then none at the start of
-		// the next: a window slides, it does not reset on the hour.
-		for i, at := range []time.Duration{50 * time.Minute, 55 * time.Minute, 59 * time.Minute} {
-			if ok, _ := slide(fmt.Sprint("a", i), at); !ok {
-				t.Fatalf("event %d refused under the limit", i)
-			}
-		}
-		ok, wait := slide("b", 61*time.Minute)
-		if ok || wait != 49*time.Minute {
-			t.Fatalf("a fourth event 11 minutes later: ok=%v wait=%v; want refused, 49m until the first leaves", ok, wait)
-		}
-		// A refused event is not counted, and a refund frees its place.
-		if err := s.Unslide(ctx, k, "a1"); err != nil {
-			t.Fatal(err)
-		}
-		if err := s.Unslide(ctx, k, "never-there"); err != nil {
-			t.Fatal(err)
-		}
-		if ok, _ := slide("c", 62*time.Minute); !ok {
-			t.Fatal("refused after a refund")
-		}
-		if ok, _ := slide("d", 63*time.Minute); ok {
-			t.Fatal("allowed a fourth event in the window")
-		}
-		if ok, _ := slide("e", 110*time.Minute+time.Second); !ok {
-			t.Fatal("refused after the oldest event left the window")
-		}
-		// Concurrent callers: at most the limit win.
-		k2 := key(t, "w2")
-		var wins sync.WaitGroup
-		var mu sync.Mutex
-		won := 0
-		for i := range 20 {
-			wins.Add(1)
-			go func() {
-				defer wins.Done()
-				ok, _, err := s.Slide(ctx, k2, fmt.Sprint("id", i), 5, time.Hour, time.Now())
-				if err != nil {
-					t.Error(err)
-				}
-				if ok {
-					mu.Lock()
-					won++
-					mu.Unlock()
-				}
-			}()
-		}
-		wins.Wait()
-		if won != 5 {
-			t.Fatalf("%d of 20 concurrent events recorded under a limit of 5", won)
-		}
-	})
+	t.Run("SlidingWindow", func(t *testing.T) { slidingWindow(t, s, func(name string) string { return key(t, name) }) })
 
 	t.Run("WindowsOfTwoSpans", func(t *testing.T) { windowsOfTwoSpans(t, s, key(t, "w")) })
+	t.Run("AShortWindowFirstLastsForTheLongOne", func(t *testing.T) {
+		t.Parallel() // it waits a second for real expiries; the others need not
+		if testing.Short() {
+			t.Skip("waits for a real expiry")
+		}
+		shortThenLong(t, open(t), func(name string) string { return key(t, name) })
+	})
 
 	t.Run("Expiry", func(t *testing.T) {
 		t.Parallel() // it waits a second for real expiries; the others need not

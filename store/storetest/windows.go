@@ -2,12 +2,82 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/smsgate/caddy-smsgate/store"
 )
+
+// slidingWindow: a window slides (it does not reset on the hour), a
+// refused send is not counted, a refund frees its place, and of
+// concurrent callers at most the limit win.
+func slidingWindow(t *testing.T, s store.Store, key func(string) string) {
+	ctx := context.Background()
+	k := key("w")
+	start := time.Unix(1_800_000_000, 0) // the clock is the caller's
+	slide := func(id string, at time.Duration) (bool, time.Duration) {
+		t.Helper()
+		ok, wait, err := s.Slide(ctx, k, id, 3, time.Hour, start.Add(at))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok, wait
+	}
+	// Three at the end of one clock hour, then none at the start of
+	// the next: a window slides, it does not reset on the hour.
+	for i, at := range []time.Duration{50 * time.Minute, 55 * time.Minute, 59 * time.Minute} {
+		if ok, _ := slide(fmt.Sprint("a", i), at); !ok {
+			t.Fatalf("event %d refused under the limit", i)
+		}
+	}
+	ok, wait := slide("b", 61*time.Minute)
+	if ok || wait != 49*time.Minute {
+		t.Fatalf("a fourth event 11 minutes later: ok=%v wait=%v; want refused, 49m until the first leaves", ok, wait)
+	}
+	// A refused event is not counted, and a refund frees its place.
+	if err := s.Unslide(ctx, k, "a1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Unslide(ctx, k, "never-there"); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := slide("c", 62*time.Minute); !ok {
+		t.Fatal("refused after a refund")
+	}
+	if ok, _ := slide("d", 63*time.Minute); ok {
+		t.Fatal("allowed a fourth event in the window")
+	}
+	if ok, _ := slide("e", 110*time.Minute+time.Second); !ok {
+		t.Fatal("refused after the oldest event left the window")
+	}
+	// Concurrent callers: at most the limit win.
+	k2 := key("w2")
+	var wins sync.WaitGroup
+	var mu sync.Mutex
+	won := 0
+	for i := range 20 {
+		wins.Add(1)
+		go func() {
+			defer wins.Done()
+			ok, _, err := s.Slide(ctx, k2, fmt.Sprint("id", i), 5, time.Hour, time.Now())
+			if err != nil {
+				t.Error(err)
+			}
+			if ok {
+				mu.Lock()
+				won++
+				mu.Unlock()
+			}
+		}()
+	}
+	wins.Wait()
+	if won != 5 {
+		t.Fatalf("%d of 20 concurrent events recorded under a limit of 5", won)
+	}
+}
 
 // windowsOfTwoSpans: two gates on one store count one key with two spans
 // (limit ip 3 1h at one, 3 1m at the other): the short one's count trims
@@ -36,5 +106,81 @@ func windowsOfTwoSpans(t *testing.T, s store.Store, k string) {
 	}
 	if ok, wait := slide("minute2", 5*time.Minute+30*time.Second, time.Minute); !ok || wait != 0 {
 		t.Fatalf("the minute's window: ok=%v wait=%v, want its second event", ok, wait)
+	}
+}
+
+// shortThenLong: a window counted first with a short span, then with a
+// long one (two gates, or a limit's two windows, on one store), keeps
+// what the short one counted for the long one once the short span has
+// passed on the store's own clock — across the sweep of idle windows and
+// a restart. Window "refused": the long count finds the short one's two
+// sends and is refused, so writes nothing; window "made": the long count
+// is made beside the short one's send. (Before, Badger kept a short
+// window's sends on disk for the short span alone: the sweep forgot
+// "refused" and a restart lost "made"'s first send, and the long window
+// let a send through that it should have refused.)
+func shortThenLong(t *testing.T, o Opened, k func(string) string) {
+	ctx := context.Background()
+	s, start := o.Store, time.Unix(1_800_000_000, 0)
+	slide := func(name, id string, at, span time.Duration) (bool, time.Duration) {
+		t.Helper()
+		ok, wait, err := s.Slide(ctx, k(name), id, 2, span, start.Add(at))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok, wait
+	}
+	// A short span of 2s: Badger keeps a record a whole number of seconds,
+	// at least one less than its lifetime.
+	const short, long, ms = 2 * time.Second, time.Hour, time.Millisecond
+	for i, id := range []string{"a1", "a2"} {
+		if ok, _ := slide("refused", id, time.Duration(i)*ms, short); !ok {
+			t.Fatalf("the short window refused %s under its limit", id)
+		}
+	}
+	if ok, wait := slide("refused", "a3", 2*ms, long); ok || wait != long-2*ms {
+		t.Fatalf("the long window after the short one's two: ok=%v wait=%v; want refused for %v", ok, wait, long-2*ms)
+	}
+	if ok, _ := slide("made", "b1", 0, short); !ok {
+		t.Fatal("the short window refused its first send")
+	}
+	if ok, _ := slide("made", "b2", ms, long); !ok {
+		t.Fatal("the long window refused its first send after the short one's")
+	}
+	WaitOut(t, s, k("probe"), short) // past the short span on the store's clock
+	if o.Sweep != nil {
+		o.Sweep(s, time.Now().Add(short)) // and the sweep, a moment on
+	}
+	refused := func(when string) {
+		t.Helper()
+		if ok, wait := slide("refused", "a4", 5*time.Second, long); ok || wait != long-5*time.Second {
+			t.Fatalf("the long window %s: ok=%v wait=%v; want refused for %v (the short window's a1 and a2)", when, ok, wait, long-5*time.Second)
+		}
+	}
+	refused("after the sweep")
+	s = o.Reopen()
+	refused("after a restart")
+	if ok, wait := slide("made", "b3", 5*time.Second, long); ok || wait != long-5*time.Second {
+		t.Fatalf("the long window after a restart: ok=%v wait=%v; want refused for %v (the short window's b1, and b2)", ok, wait, long-5*time.Second)
+	}
+}
+
+// WaitOut writes k with lifetime ttl and waits until s has forgotten it:
+// records s was given that lifetime before have expired too.
+func WaitOut(t *testing.T, s store.Store, k string, ttl time.Duration) {
+	t.Helper()
+	ctx := context.Background()
+	if err := s.Put(ctx, k, []byte("v"), ttl); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(ttl + 5*time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if _, err := s.Get(ctx, k); errors.Is(err, store.ErrNotFound) {
+			return
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("a record with a %v TTL still there after %v", ttl, ttl+5*time.Second)
+		}
 	}
 }
