@@ -106,11 +106,12 @@ func (b *Batch) Swap(key string, read *Op, value []byte, ttl time.Duration) *Op 
 }
 
 // SwapBack adds putting value (with ttl; nil: none) back at key where the
-// caller wrote wrote: only while the record still holds that write, so
-// that what another writer wrote since stays. It is Swap against the
-// caller's own write instead of a read (a send taken back).
+// caller wrote wrote (nil: deleted the record): only while the record
+// still holds that write, so that what another writer wrote since stays.
+// It is Swap against the caller's own write instead of a read (a send
+// taken back, a claim's record given back).
 func (b *Batch) SwapBack(key string, wrote, value []byte, ttl time.Duration) *Op {
-	return b.add(swapOp(key, wrote, true, value, ttl))
+	return b.add(swapOp(key, wrote, wrote != nil, value, ttl))
 }
 
 // swapOp is a compare-and-set of key: value (with ttl) written if the

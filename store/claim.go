@@ -100,24 +100,23 @@ func claimInTurn(ctx context.Context, s Store, parts []*Op) (bool, error) {
 	return true, nil
 }
 
-// giveBack puts back the records of the parts whose swap won, each only
-// while it still holds what the swap wrote: what was read, with the
-// part's ttl, as the record's own is not known (or none, where none was).
+// giveBack puts back the records of the parts whose swap won, in one
+// batch (Batch.SwapBack), each only while it still holds what the swap
+// wrote: what was read, with the part's ttl, as the record's own is not
+// known (or none, where none was).
 func giveBack(ctx context.Context, s Store, parts []*Op) {
+	var b Batch
 	for _, won := range parts {
 		if !won.OK || won.Err != nil {
 			continue
 		}
-		_ = s.Update(ctx, won.key, func(cur []byte, found bool) ([]byte, time.Duration, error) {
-			if !found || !bytes.Equal(cur, won.value) {
-				return nil, 0, ErrUnchanged
-			}
-			if !won.found {
-				return nil, 0, nil
-			}
-			return won.old, won.ttl, nil
-		})
+		var back []byte // none was there
+		if won.found {
+			back = append([]byte{}, won.old...)
+		}
+		b.SwapBack(won.key, won.value, back, won.ttl)
 	}
+	_ = Do(ctx, s, &b)
 }
 
 // claim writes every part in one transaction, if each record holds what
@@ -143,7 +142,7 @@ func (b *badgerDB) claim(ctx context.Context, parts []*Op) (bool, error) {
 			}
 		}
 		for _, p := range parts {
-			if err := txn.SetEntry(entry(p.key, p.value, p.ttl)); err != nil {
+			if err := p.write(txn); err != nil {
 				return err
 			}
 		}
@@ -156,19 +155,29 @@ func (b *badgerDB) claim(ctx context.Context, parts []*Op) (bool, error) {
 	return won && err == nil, err
 }
 
+// write makes a swap's write in txn: its value, or for nil, a delete
+// (as Batch.Swap).
+func (p *Op) write(txn *badger.Txn) error {
+	if p.value == nil {
+		return txn.Delete([]byte(p.key))
+	}
+	return txn.SetEntry(entry(p.key, p.value, p.ttl))
+}
+
 // Claim implements Claimer.
 func (b *badgerDB) Claim(ctx context.Context, parts []*Op) (bool, error) { return b.claim(ctx, parts) }
 
 // Claim implements Claimer.
 func (b *Badger) Claim(ctx context.Context, parts []*Op) (bool, error) { return b.db.claim(ctx, parts) }
 
-// claimScript is swap over several keys: for KEYS[i], ARGV[4i-3] says
-// whether there was a record, ARGV[4i-2] is its value, ARGV[4i-1] the
-// ttl in ms (0: none) and ARGV[4i] the new value. It returns 1 when it
-// wrote them all, 0 when one had changed (and wrote none).
+// claimScript is swap over several keys: for KEYS[i], ARGV[5i-4] says
+// whether there was a record, ARGV[5i-3] is its value, ARGV[5i-2] the
+// ttl in ms (0: none), ARGV[5i-1] the new value and ARGV[5i], set, says
+// to delete the record instead (a nil value, as swap). It returns 1 when
+// it wrote them all, 0 when one had changed (and wrote none).
 var claimScript = redis.NewScript(`
 for i, k in ipairs(KEYS) do
-	local cur, a = redis.call("GET", k), 4 * i - 4
+	local cur, a = redis.call("GET", k), 5 * i - 5
 	if ARGV[a + 1] == "1" then
 		if cur ~= ARGV[a + 2] then return 0 end
 	elseif cur then
@@ -176,8 +185,10 @@ for i, k in ipairs(KEYS) do
 	end
 end
 for i, k in ipairs(KEYS) do
-	local a = 4 * i - 4
-	if tonumber(ARGV[a + 3]) > 0 then
+	local a = 5 * i - 5
+	if ARGV[a + 5] == "1" then
+		redis.call("DEL", k)
+	elseif tonumber(ARGV[a + 3]) > 0 then
 		redis.call("SET", k, ARGV[a + 4], "PX", ARGV[a + 3])
 	else
 		redis.call("SET", k, ARGV[a + 4])
@@ -187,10 +198,10 @@ return 1`)
 
 // claimArgs are op's keys (prefixed) and claimScript's arguments.
 func (r *Redis) claimArgs(op *Op) ([]string, []any) {
-	keys, args := make([]string, len(op.parts)), make([]any, 0, 4*len(op.parts))
+	keys, args := make([]string, len(op.parts)), make([]any, 0, 5*len(op.parts))
 	for i, p := range op.parts {
 		keys[i] = r.key(p.key)
-		args = append(args, flag(p.found), p.old, millis(p.ttl), p.value)
+		args = append(args, flag(p.found), p.old, millis(p.ttl), p.value, flag(p.value == nil))
 	}
 	return keys, args
 }
@@ -240,7 +251,10 @@ func (r *Redis) sendable(ops []*Op) (sent, split []*Op) {
 // turn (claimInTurn): two claims that split their shared records between
 // them, side by side, would both have lost, and both again when decided
 // again at the same instant; in key order, the first record they share
-// goes to one of them, which wins. Round trips more only then.
+// goes to one of them, which wins. Round trips more only then. One whose
+// swap failed (an error) gives back those it won too, and answers the
+// error: a claim that is not made keeps none of its records (as one made
+// in turn, claimInTurn), whatever its caller then does.
 func (r *Redis) settleClaims(ctx context.Context, split []*Op) {
 	for _, op := range split {
 		won := 0
@@ -252,10 +266,12 @@ func (r *Redis) settleClaims(ctx context.Context, split []*Op) {
 				won++
 			}
 		}
-		if op.OK = won == len(op.parts); op.OK || op.Err != nil || won == 0 {
+		if op.OK = won == len(op.parts); op.OK || won == 0 {
 			continue
 		}
 		giveBack(ctx, r, op.parts)
-		op.OK, op.Err = claimInTurn(ctx, r, op.parts)
+		if op.Err == nil {
+			op.OK, op.Err = claimInTurn(ctx, r, op.parts)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -64,6 +65,38 @@ func TestRedisClusterConformance(t *testing.T) {
 		t.Parallel()
 		storetest.Run(t, conformRedis(store.Redis{Addresses: nodes[:1], Cluster: true}))
 	})
+	t.Run("ASplitClaimThatFailsKeepsNothing", func(t *testing.T) {
+		t.Parallel()
+		aSplitClaimThatFailsKeepsNothing(t, openRedis(store.Redis{Addresses: nodes})(t))
+	})
+}
+
+// aSplitClaimThatFailsKeepsNothing: a claim over two slots of a Cluster
+// (its swaps side by side) whose swap of one record fails — the server
+// refuses it: the record is no string (WRONGTYPE) — gives back the
+// record it won, as a claim made in turn does, and answers the error
+// (before, it kept it: only its caller's take-back, where it made one,
+// undid it).
+func aSplitClaimThatFailsKeepsNothing(t *testing.T, s store.Store) {
+	ctx, c := context.Background(), s.(*store.Redis).Client()
+	won, fails := "won", "fails"
+	for i := 0; store.SlotOf("test:"+won) == store.SlotOf("test:"+fails); i++ {
+		fails = fmt.Sprint("fails", i)
+	}
+	if err := c.RPush(ctx, "test:"+fails, "not a string").Err(); err != nil {
+		t.Fatal(err)
+	}
+	var reads store.Batch
+	a, b := reads.Get(won), reads.Get(fails)
+	_ = store.Do(ctx, s, &reads) // fails's read fails too: read as none
+	var claim store.Batch
+	op := claim.Claim(store.Swap{Key: won, Read: a, Value: []byte("claimed"), TTL: time.Hour}, store.Swap{Key: fails, Read: b, Value: []byte("claimed"), TTL: time.Hour})
+	if err := store.Do(ctx, s, &claim); err == nil || op.OK || !strings.Contains(fmt.Sprint(op.Err), "WRONGTYPE") {
+		t.Fatalf("a claim one of whose swaps failed: %v %v %v; want the server's error", op.OK, op.Err, err)
+	}
+	if v, err := s.Get(ctx, won); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("the record the failed claim won holds %q (%v); want it given back (none)", v, err)
+	}
 }
 
 func TestRedisRefusesABadAddress(t *testing.T) {

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -79,5 +80,19 @@ func claim(t *testing.T, s store.Store, key func(*testing.T, string) string) {
 			t.Fatalf("the batch's other write: %q", got)
 		}
 		put(n, "first")
+	}
+	// A claim of nil deletes its record, as a swap of nil does (not an
+	// empty value).
+	reads = read("a", "b")
+	var b store.Batch
+	c := b.Claim(store.Swap{Key: k("a"), Read: reads[0]}, store.Swap{Key: k("b"), Read: reads[1], Value: []byte("third"), TTL: time.Hour})
+	if err := store.Do(ctx, s, &b); err != nil || !c.OK || c.Err != nil {
+		t.Fatalf("a claim of nil and a value: %v %v %v", err, c.OK, c.Err)
+	}
+	if v, err := s.Get(ctx, k("a")); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("a claim of nil left its record holding %q (%v); want it deleted", v, err)
+	}
+	if got := get("b"); got != "third" {
+		t.Fatalf("the claim's other record holds %q; want third", got)
 	}
 }
