@@ -62,9 +62,9 @@ type window struct {
 	// keep is the longest span the window was counted with (ns): its
 	// sends are kept that long, whatever span a caller counts them in.
 	keep int64
-	// shortKept: some of its sends' keys, read from disk, are kept for a
-	// shorter span than keep (the release before this one wrote them so
-	// when a short window counted first), for the first count to keep
+	// shortKept: some of its sends' keys, read from disk, may be kept for
+	// a shorter span than keep (the releases before this one wrote them
+	// so when a short window counted first), for the first count to keep
 	// them longer (keepLonger).
 	shortKept bool
 	// oldUntil is when the sends of the previous release, which recorded
@@ -153,33 +153,17 @@ func (ws *windows) keepLonger(key string, w *window, keep, t int64) error {
 	}
 	now := time.Now()
 	var longer []*badger.Entry
-	prefix := eventPrefix(key)
-	err := ws.db.db.View(func(txn *badger.Txn) error {
-		opts := badger.DefaultIteratorOptions
-		opts.Prefix, opts.PrefetchValues = []byte(prefix), false
-		it := txn.NewIterator(opts)
-		defer it.Close()
-		for it.Rewind(); it.Valid(); it.Next() {
-			item := it.Item()
-			at, _, ok := parseSend(string(item.Key()[len(prefix):]))
-			expires := uint64(now.Add(time.Duration(at+keep-t)).Unix()) + 1
-			if !ok || item.ExpiresAt() == 0 || expires <= item.ExpiresAt() {
-				continue
-			}
-			var v []byte
-			if err := item.Value(func(old []byte) error {
-				if len(old) == 8 { // else none recorded: see above
-					v = binary.BigEndian.AppendUint64(nil, uint64(keep))
-				}
-				return nil
-			}); err != nil {
-				return err
-			}
-			e := badger.NewEntry(item.KeyCopy(nil), v)
-			e.ExpiresAt = expires
-			longer = append(longer, e)
+	err := ws.eachSend(key, func(item *badger.Item, at int64, _ string, v []byte) {
+		expires := uint64(now.Add(time.Duration(at+keep-t)).Unix()) + 1
+		if item.ExpiresAt() == 0 || expires <= item.ExpiresAt() {
+			return
 		}
-		return nil
+		e := badger.NewEntry(item.KeyCopy(nil), nil) // none recorded: see above
+		if len(v) == 8 {
+			e.Value = binary.BigEndian.AppendUint64(nil, uint64(keep))
+		}
+		e.ExpiresAt = expires
+		longer = append(longer, e)
 	})
 	if err == nil && len(longer) > 0 {
 		err = ws.writeAll(longer)
@@ -264,37 +248,21 @@ func (w *window) add(e event) {
 // load reads key's sends from disk: its keys, and a record the previous
 // release wrote, which it moves to the new layout.
 func (ws *windows) load(key string, w *window) error {
-	prefix := eventPrefix(key)
 	seen := map[string]bool{}
-	err := ws.db.db.View(func(txn *badger.Txn) error {
-		opts := badger.DefaultIteratorOptions
-		opts.Prefix, opts.PrefetchValues = []byte(prefix), false
-		it := txn.NewIterator(opts)
-		defer it.Close()
-		for it.Rewind(); it.Valid(); it.Next() {
-			at, id, ok := parseSend(string(it.Item().Key()[len(prefix):]))
-			if !ok {
-				continue // not a send's key
-			}
-			w.events = append(w.events, event{at, idHash(id)})
-			w.expires = max(w.expires, it.Item().ExpiresAt())
-			// The span it was kept for; none from the previous release,
-			// whose sends are kept until their keys expire (oldUntil).
-			if err := it.Item().Value(func(v []byte) error {
-				if len(v) == 8 {
-					keep := int64(binary.BigEndian.Uint64(v))
-					w.shortKept = w.shortKept || keep != w.keep && w.keep != 0
-					w.keep = max(w.keep, keep)
-				} else {
-					w.oldExpires = max(w.oldExpires, it.Item().ExpiresAt())
-				}
-				return nil
-			}); err != nil {
-				return err
-			}
-			seen[id] = true
+	err := ws.eachSend(key, func(item *badger.Item, at int64, id string, v []byte) {
+		w.events = append(w.events, event{at, idHash(id)})
+		w.expires = max(w.expires, item.ExpiresAt())
+		// The span it was kept for; none from the previous release,
+		// whose sends are kept until their keys expire (oldUntil).
+		if len(v) == 8 {
+			keep := int64(binary.BigEndian.Uint64(v))
+			w.shortKept = w.shortKept || keep != w.keep && w.keep != 0
+			w.keep = max(w.keep, keep)
+		} else {
+			w.oldExpires = max(w.oldExpires, item.ExpiresAt())
+			w.shortKept = true // kept for the span it was counted with
 		}
-		return nil
+		seen[id] = true
 	})
 	if err == nil {
 		err = ws.migrate(key, w, seen)
@@ -363,6 +331,30 @@ func (ws *windows) writeAll(entries []*badger.Entry) error {
 		}
 	}
 	return batch.Flush()
+}
+
+// eachSend calls fn with each send's key of window key on disk: its item,
+// time, ID and value (8 bytes: the span it is kept for; else none is
+// recorded), valid during the call.
+func (ws *windows) eachSend(key string, fn func(item *badger.Item, at int64, id string, v []byte)) error {
+	prefix := eventPrefix(key)
+	return ws.db.db.View(func(txn *badger.Txn) error {
+		opts := badger.DefaultIteratorOptions
+		opts.Prefix, opts.PrefetchValues = []byte(prefix), false
+		it := txn.NewIterator(opts)
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			item := it.Item()
+			at, id, ok := parseSend(string(item.Key()[len(prefix):]))
+			if !ok {
+				continue // not a send's key
+			}
+			if err := item.Value(func(v []byte) error { fn(item, at, id, v); return nil }); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // parseSend reads a send's key past its window's prefix: its time and ID.
