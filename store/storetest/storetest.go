@@ -352,6 +352,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 
 	t.Run("WindowsOfTwoSpans", func(t *testing.T) { windowsOfTwoSpans(t, s, key(t, "w")) })
 
+	t.Run("SlotsOfOneWindow", func(t *testing.T) { slotsOfOneWindow(t, s, key(t, "w"), key(t, "other")) })
+
 	t.Run("Expiry", func(t *testing.T) {
 		t.Parallel() // it waits a second for real expiries; the others need not
 		if testing.Short() {
