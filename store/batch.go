@@ -14,7 +14,8 @@ import (
 // a transaction, and its operations run in no set order (so no key may be
 // named twice), but for Slides of distinct events: several slots of one
 // window taken at once, of which a full window refuses the same number
-// whatever their order. Add operations, Do the batch, then read each Op.
+// whatever their order (or several given back: Unslides). Add operations,
+// Do the batch, then read each Op.
 type Batch struct{ ops []*Op }
 
 // Op is one operation of a batch, and, once the batch is done, its result.
@@ -164,8 +165,10 @@ func Do(ctx context.Context, s Store, b *Batch) error {
 }
 
 // sideBySide reports whether a and b, on one key, may be in one batch:
-// Slides of distinct events.
-func sideBySide(a, b *Op) bool { return a.kind == opSlide && b.kind == opSlide && a.id != b.id }
+// Slides of distinct events, or Unslides.
+func sideBySide(a, b *Op) bool {
+	return a.kind == b.kind && (a.kind == opSlide || a.kind == opUnslide) && a.id != b.id
+}
 
 // run is op through s's own methods.
 func (op *Op) run(ctx context.Context, s Store) {

@@ -41,8 +41,8 @@ func windowsOfTwoSpans(t *testing.T, s store.Store, k string) {
 
 // slotsOfOneWindow: one batch takes several slots of one window (Slides
 // of distinct events), as many as it has room for, and counts them as
-// the window's own Slides would; any other second naming of the key is
-// refused.
+// the window's own Slides would; another gives several back (Unslides);
+// any other second naming of the key is refused.
 func slotsOfOneWindow(t *testing.T, s store.Store, k, other string) {
 	ctx := context.Background()
 	now := time.Unix(1_800_000_000, 0)
@@ -71,6 +71,16 @@ func slotsOfOneWindow(t *testing.T, s store.Store, k, other string) {
 	}
 	if ok, _, err := s.Slide(ctx, k, "after", 3, time.Hour, now.Add(time.Minute)); err != nil || ok {
 		t.Fatalf("after the batch, the window has room: %v %v", ok, err)
+	}
+	var back store.Batch
+	for _, id := range []string{"before", "slot0", "slot1", "slot2", "slot3"} {
+		back.Unslide(k, id)
+	}
+	if err := store.Do(ctx, s, &back); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _, err := s.Slide(ctx, k, "after", 3, time.Hour, now.Add(time.Minute)); err != nil || !ok {
+		t.Fatalf("after every slot was given back in one batch, the window is full: %v %v", ok, err)
 	}
 	for name, add := range map[string]func(b *store.Batch){
 		"an event twice":       func(b *store.Batch) { b.Slide(k, "x", 9, time.Hour, now); b.Slide(k, "x", 9, time.Hour, now) },
