@@ -74,7 +74,8 @@ func (g *Gate) check() error {
 	if err := pages.CheckCookieDomain(g.CookieDomain, g.PublicOrigin, g.SiteOrigin); err != nil {
 		return &cfutil.OptionError{Key: "cookie_domain", Err: err}
 	}
-	if err := g.checkProviders(); err != nil {
+	var err error
+	if g.verifies, err = providers.CheckConfig(g.ProvidersRaw, g.Channels, g.host); err != nil {
 		return err
 	}
 	if err := g.checkCounting(); err != nil {
@@ -86,7 +87,6 @@ func (g *Gate) check() error {
 	if err := pages.CheckRedirectHosts(g.RedirectHosts); err != nil {
 		return &cfutil.OptionError{Key: "redirect_hosts", Err: err}
 	}
-	var err error
 	if g.webauthn, err = g.newWebAuthn(); err != nil {
 		return cfutil.OptionErrf(originKey[g.PublicOrigin != ""], "%v", err)
 	}
@@ -163,13 +163,6 @@ func (g *Gate) checkUsers() error {
 		}
 	}
 	return nil
-}
-
-// checkProviders checks the providers' config, unprovisioned
-// (providers.CheckConfig).
-func (g *Gate) checkProviders() (err error) {
-	g.verifies, err = providers.CheckConfig(g.ProvidersRaw, g.Channels, g.host)
-	return err
 }
 
 // templates parses the message templates and checks that every message

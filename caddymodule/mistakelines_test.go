@@ -38,11 +38,12 @@ func TestANumberPolicyMistakeNamesItsLine(t *testing.T) {
 func TestAProviderMissingAnOptionNamesItsLine(t *testing.T) {
 	t.Parallel()
 	for provider, want := range map[string]string{
-		"provider twilio {\n\t\t\tauth_token {env.TWILIO_TOKEN}\n\t\t\tfrom +15005550006\n\t\t}": "twilio: account_sid is required",
-		"provider twilio {\n\t\t\taccount_sid AC123\n\t\t\tfrom +15005550006\n\t\t}":             "twilio: auth_token is required",
-		"provider twilio {\n\t\t\taccount_sid AC123\n\t\t\tapi_key SK123\n\t\t}":                 "twilio: api_key needs its api_secret",
-		"provider signal {\n\t\t\tnumber +15005550006\n\t\t}":                                    "signal needs a url and a number",
-		"provider signal http://signal.internal:8080":                                            "signal needs a url and a number",
+		"provider twilio {\n\t\t\tauth_token {env.TWILIO_TOKEN}\n\t\t\tfrom +15005550006\n\t\t}":     "twilio: account_sid is required",
+		"provider twilio {\n\t\t\taccount_sid AC123\n\t\t\tfrom +15005550006\n\t\t}":                 "twilio: auth_token is required",
+		"provider twilio {\n\t\t\taccount_sid AC123\n\t\t\tapi_key SK123\n\t\t}":                     "twilio: api_key needs its api_secret",
+		"provider twilio {\n\t\t\taccount_sid AC123\n\t\t\tauth_token x\n\t\t\tapi_key SK123\n\t\t}": "twilio: api_key needs its api_secret",
+		"provider signal {\n\t\t\tnumber +15005550006\n\t\t}":                                        "signal needs a url and a number",
+		"provider signal http://signal.internal:8080":                                                "signal needs a url and a number",
 	} {
 		cfg := "example.com {\n\tsmsgate {\n\t\tidentity none\n\t\t" + provider + "\n\t}\n}\n"
 		_, _, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(cfg), map[string]any{"filename": "Caddyfile"})

@@ -178,8 +178,8 @@ func (s *Devices) CheckApp(ctx context.Context, sc Scope, user, code string) (*D
 	}
 	// A code is compared with each app's: each app compared is a guess of
 	// its own, so that two apps do not double the odds the window allows.
-	// The slots are taken side by side, in one round trip's time whatever
-	// their number, and a user with one app or none waits as long (sameWait).
+	// The slots are taken in one batch, one round trip whatever their
+	// number, and a user with one app or none waits as long (moreGuesses).
 	more, err := s.moreGuesses(ctx, sc, user, guess, appsOf(list, s.Secrets != nil)-1)
 	if err != nil {
 		return nil, err

@@ -187,3 +187,32 @@ func (c *countingStore) Counter(ctx context.Context, key string) (int64, error) 
 	c.calls.Add(1)
 	return c.Store.Counter(ctx, key)
 }
+
+// TestAppCheckRoundTripsTellNoCount: on Redis, a wrong app code costs a
+// user with nine apps as many round trips as a user with one or two:
+// the further apps' slots in the window go in one batch. Counted, not
+// timed. Before, each further app's slot was a round trip of its own (side
+// by side in time, but 8 more for nine apps).
+func TestAppCheckRoundTripsTellNoCount(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, _, clk := appService(t)
+	s.Store = noticeStores["redis"](t)
+	trips := &pipelines{}
+	s.Store.(*store.Redis).Client().AddHook(trips)
+	holders := map[string]int{"one": 1, "two": 2, "nine": 9}
+	secrets := map[string][]string{}
+	for user, n := range holders {
+		secrets[user] = addApps(t, s, clk, user, n)
+	}
+	clk.advance(2 * appPeriod)
+	cost := map[string]int64{}
+	for user := range holders {
+		trips.n.Store(0)
+		_, _ = s.Devices.CheckApp(ctx, enrolled, user, wrongForEvery(t, clk.now(), secrets[user]))
+		cost[user] = trips.n.Load()
+	}
+	if cost["one"] != cost["two"] || cost["one"] != cost["nine"] {
+		t.Errorf("round trips of a wrong app code, by the user's apps: %v; want one count", cost)
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"sync"
 	"time"
 
 	"github.com/smsgate/caddy-smsgate/store"
@@ -61,7 +60,7 @@ func (s *Core) guessRefused(ctx context.Context, sc Scope, user string, g *guess
 }
 
 // moreGuesses takes n more slots beside first (one for each further app a
-// code is compared with), side by side: one round trip's wait, whatever n.
+// code is compared with), in one batch: one round trip, whatever n.
 // With none to take (n ≤ 0: one app or none) it waits one round trip all
 // the same (a read that changes nothing), so that the time of the answer
 // does not tell a user with two apps or more. When one is refused, every
@@ -74,22 +73,17 @@ func (s *Core) moreGuesses(ctx context.Context, sc Scope, user string, first *gu
 		_, _ = s.Store.Get(ctx, deviceKey(sc.Realm, user)) // the same wait
 		return nil, nil
 	}
-	taken, errs := make([]*guess, n), make([]error, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() {
-			var b store.Batch
-			taken[i] = s.takeGuess(&b, sc, user)
-			errs[i] = store.Do(ctx, s.Store, &b)
-		})
+	var b store.Batch
+	taken := make([]*guess, n)
+	for i := range taken {
+		taken[i] = s.takeGuess(&b, sc, user)
 	}
-	wg.Wait()
+	if err := store.Do(ctx, s.Store, &b); err != nil {
+		s.giveBackNow(ctx, append(taken, first)...)
+		return nil, err
+	}
 	var refused *guess
-	for i, g := range taken {
-		if err := errs[i]; err != nil {
-			s.giveBackNow(ctx, append(taken, first)...)
-			return nil, err
-		}
+	for _, g := range taken {
 		if !g.op.OK {
 			refused = g
 		}
@@ -109,13 +103,13 @@ func (g *guess) giveBack(b *store.Batch) {
 	}
 }
 
-// giveBackNow returns the slots at once (a batch each: their key is one).
+// giveBackNow returns the slots at once, in one batch.
 func (s *Core) giveBackNow(ctx context.Context, gs ...*guess) {
+	var b store.Batch
 	for _, g := range gs {
-		var b store.Batch
 		g.giveBack(&b)
-		_ = store.Do(ctx, s.Store, &b)
 	}
+	_ = store.Do(ctx, s.Store, &b)
 }
 
 // FirstNotice reports whether user's phones are to be told that their

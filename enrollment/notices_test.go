@@ -2,10 +2,14 @@ package enrollment
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/smsgate/caddy-smsgate/store"
+	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
 )
 
 // TestANoticeNotSentSpendsNoneOfTheHour: a notice none of whose texts the
@@ -14,12 +18,14 @@ import (
 // or strangers draining it) spent the user's notices with nothing sent, so
 // once it had room again the user's phones heard of no change that hour.
 // The one that takes the hour's last slot says so (Last), and no other.
+// On Badger and on a real redis-server.
 func TestANoticeNotSentSpendsNoneOfTheHour(t *testing.T) {
-	st, closeDB, err := store.OpenBadger(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
+	for name, open := range noticeStores {
+		t.Run(name, func(t *testing.T) { noticeNotSentSpendsNone(t, open(t)) })
 	}
-	t.Cleanup(func() { _ = closeDB() })
+}
+
+func noticeNotSentSpendsNone(t *testing.T, st store.Store) {
 	clk := &clock{t: time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC)}
 	c := &Core{Store: st, Now: clk.now, Limits: Limits{GlobalEnrolled: Rate{2, time.Minute}}}
 	ctx := context.Background()
@@ -41,5 +47,81 @@ func TestANoticeNotSentSpendsNoneOfTheHour(t *testing.T) {
 	}
 	if got := c.TakeNotice(ctx, realm, alice, 1, clk.now()); got.Allowed != 0 || got.Limit != "notices" || got.Last {
 		t.Fatalf("alice's notice past the hour's: %+v; want none, notices", got)
+	}
+}
+
+// noticeStores open the stores TakeNotice's tests run on.
+var noticeStores = map[string]func(t *testing.T) store.Store{
+	"badger": func(t *testing.T) store.Store {
+		st, closeDB, err := store.OpenBadger(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = closeDB() })
+		return st
+	},
+	"redis": func(t *testing.T) store.Store {
+		st, closeRedis, err := store.OpenRedis(&store.Redis{Addresses: []string{redistest.Server(t)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = closeRedis() })
+		return st
+	},
+}
+
+// TestANoticeTakesItsPhonesInOneRoundTrip: a notice to a user's
+// MaxDevices phones costs Redis two round trips — the user's hour, then
+// every phone's slot of global_enrolled in one pipeline — and a third
+// only where nothing goes out (the hour's slot given back). Counted, not
+// timed. Before, each phone's slot was a round trip of its own, in turn:
+// 1+MaxDevices.
+func TestANoticeTakesItsPhonesInOneRoundTrip(t *testing.T) {
+	st := noticeStores["redis"](t)
+	trips := &pipelines{}
+	st.(*store.Redis).Client().AddHook(trips)
+	clk := &clock{t: time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC)}
+	c := &Core{Store: st, Now: clk.now, Limits: Limits{GlobalEnrolled: Rate{MaxDevices + 1, time.Minute}}}
+	ctx := context.Background()
+	for _, want := range []struct {
+		allowed int
+		limit   string
+		trips   int64
+	}{
+		{MaxDevices, "", 2},
+		{1, "global_enrolled", 2}, // the window's last slot
+		{0, "global_enrolled", 3}, // none: the hour's slot given back
+	} {
+		trips.n.Store(0)
+		got := c.TakeNotice(ctx, realm, alice, MaxDevices, clk.now())
+		if got.Allowed != want.allowed || got.Limit != want.limit || trips.n.Load() != want.trips {
+			t.Errorf("a notice to %d phones: %+v in %d round trips; want %d allowed (%q) in %d",
+				MaxDevices, got, trips.n.Load(), want.allowed, want.limit, want.trips)
+		}
+	}
+}
+
+// pipelines counts the round trips to Redis: a command alone, or a
+// pipeline; not a new connection's redisHandshake (HELLO, CLIENT SETINFO),
+// which is the pool's.
+type pipelines struct{ n atomic.Int64 }
+
+var redisHandshake = map[string]bool{"hello": true, "auth": true, "client": true, "select": true}
+
+func (c *pipelines) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (c *pipelines) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if !redisHandshake[cmd.Name()] {
+			c.n.Add(1)
+		}
+		return next(ctx, cmd)
+	}
+}
+func (c *pipelines) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		if !redisHandshake[cmds[0].Name()] {
+			c.n.Add(1)
+		}
+		return next(ctx, cmds)
 	}
 }

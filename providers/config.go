@@ -75,8 +75,8 @@ func CheckConfig(raws []json.RawMessage, channels []string, host string) (verifi
 			}
 			verifies = true
 		}
-		if w, ok := m.(interface{ unwritten() error }); ok {
-			if err := w.unwritten(); err != nil {
+		if n, ok := m.(interface{ needs() []needed }); ok {
+			if err := unwritten(n.needs()); err != nil {
 				return false, &cfutil.OptionError{Key: key, Err: err}
 			}
 		}
@@ -100,25 +100,49 @@ func CheckConfig(raws []json.RawMessage, channels []string, host string) (verifi
 	return verifies, nil
 }
 
-// What Provision would find missing, found unprovisioned (a config's
-// check, with the provider's line: CheckConfig): an option a provider
-// cannot send without, not written at all.
+// What a provider cannot send without, in one place for both of its
+// checks: the config's, unprovisioned (CheckConfig, at the provider's
+// line: an option not written at all), and Provision's, which resolves
+// each (often `{env.X}`: one that resolves to nothing is named there).
 
-func (t *Twilio) unwritten() error {
-	switch {
-	case t.AccountSID == "":
-		return errors.New("twilio: account_sid is required")
-	case t.APIKey != "" && t.APISecret == "":
-		return errors.New("twilio: api_key needs its api_secret")
-	case t.APIKey == "" && t.AuthToken == "":
-		return errors.New("twilio: auth_token is required (or api_key and api_secret)")
+// needed is an option a provider cannot send without: its name, what the
+// config wrote, and what its absence says.
+type needed struct{ name, value, missing string }
+
+func (t *Twilio) needs() []needed {
+	pass := needed{"auth_token", t.AuthToken, "twilio: auth_token is required (or api_key and api_secret)"}
+	if t.APIKey != "" {
+		pass = needed{"api_secret", t.APISecret, "twilio: api_key needs its api_secret"}
+	}
+	return []needed{{"account_sid", t.AccountSID, "twilio: account_sid is required"}, pass}
+}
+
+func (s *Signal) needs() []needed {
+	const missing = "signal needs a url and a number"
+	return []needed{{"signal url", s.URL, missing}, {"signal number", s.Number, missing}}
+}
+
+// unwritten is the first of needs the config left out.
+func unwritten(needs []needed) error {
+	for _, n := range needs {
+		if n.value == "" {
+			return errors.New(n.missing)
+		}
 	}
 	return nil
 }
 
-func (s *Signal) unwritten() error {
-	if s.URL == "" || s.Number == "" {
-		return errors.New("signal needs a url and a number")
+// resolve resolves needs, in order (Provision).
+func resolve(needs []needed) ([]string, error) {
+	if err := unwritten(needs); err != nil {
+		return nil, err
 	}
-	return nil
+	values := make([]string, len(needs))
+	for i, n := range needs {
+		var err error
+		if values[i], err = secret(n.name, n.value); err != nil {
+			return nil, err
+		}
+	}
+	return values, nil
 }

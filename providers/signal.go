@@ -47,16 +47,13 @@ func (Signal) CaddyModule() caddy.ModuleInfo {
 
 // Provision resolves placeholders.
 func (s *Signal) Provision(caddy.Context) error {
-	var err error
-	if s.URL, err = secret("signal url", s.URL); err != nil {
+	need, err := resolve(s.needs())
+	if err != nil {
 		return err
 	}
 	// The Secured Signal API's guide writes the whole endpoint
 	// (…/v2/send): take it as the base it ends in.
-	s.URL = strings.TrimSuffix(strings.TrimSuffix(s.URL, "/"), "/v2/send")
-	if s.Number, err = secret("signal number", s.Number); err != nil {
-		return err
-	}
+	s.URL, s.Number = strings.TrimSuffix(strings.TrimSuffix(need[0], "/"), "/v2/send"), need[1]
 	s.header = http.Header{}
 	if s.Token != "" {
 		tok, err := secret("signal token", s.Token)

@@ -80,20 +80,13 @@ func (Twilio) CaddyModule() caddy.ModuleInfo {
 
 // Provision resolves placeholders in the credentials.
 func (t *Twilio) Provision(ctx caddy.Context) error {
-	var err error
-	if t.AccountSID, err = secret("account_sid", t.AccountSID); err != nil {
+	need, err := resolve(t.needs()) // the account, then auth_token's or api_secret's
+	if err != nil {
 		return err
 	}
+	t.AccountSID, t.user, t.pass = need[0], need[0], need[1]
 	if t.APIKey != "" {
 		t.user = optional(t.APIKey)
-		if t.pass, err = secret("api_secret", t.APISecret); err != nil {
-			return err
-		}
-	} else {
-		t.user = t.AccountSID
-		if t.pass, err = secret("auth_token", t.AuthToken); err != nil {
-			return err
-		}
 	}
 	t.token = optional(t.AuthToken)
 	if t.Lookup != nil {

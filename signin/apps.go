@@ -28,8 +28,7 @@ func (s *Service) ConfirmApp(ctx context.Context, sc enrollment.Scope, user, cod
 	since := s.Devices.Now()
 	id, added, err := s.Devices.ConfirmApp(ctx, sc, user, code, name)
 	if err != nil {
-		s.lockStarted(ctx, sc, user, "", err)
-		s.audit("verify_failed", user, "", zap.String("reason", Reason(err)), zap.String("ip", sc.IP), zap.String("kind", "app"))
+		s.verifyFailed(ctx, sc, user, "", "app", err)
 		return err
 	}
 	if err := s.keptAdding(ctx, live, sc.Realm, user, id, since, added); err != nil {
@@ -53,8 +52,7 @@ func (s *Service) CheckApp(ctx context.Context, sc enrollment.Scope, user, input
 	}
 	d, err := s.Devices.CheckApp(ctx, sc, user, input)
 	if err != nil {
-		s.lockStarted(ctx, sc, user, "", err)
-		s.audit("verify_failed", user, "", zap.String("reason", Reason(err)), zap.String("ip", sc.IP), zap.String("kind", "app"))
+		s.verifyFailed(ctx, sc, user, "", "app", err)
 		return nil, err
 	}
 	s.audit("verified", user, "", zap.String("device", d.ID), zap.String("kind", "app"))

@@ -53,8 +53,7 @@ func (s *Service) Check(ctx context.Context, sc enrollment.Scope, f *Flow, user 
 	}
 	done, err := s.Challenges.Check(ctx, sc, c, code)
 	if err != nil {
-		s.lockStarted(ctx, sc, user, c.Phone, err)
-		s.audit("verify_failed", user, c.Phone, zap.String("reason", Reason(err)), zap.String("ip", sc.IP))
+		s.verifyFailed(ctx, sc, user, c.Phone, "", err)
 		if errors.Is(err, enrollment.ErrTooMany) && c.Purpose == enrollment.Enroll {
 			f.Enrolling = c.Phone // "send me a code" goes to the same number
 		}
@@ -128,8 +127,7 @@ func amrOf(channel string) string {
 // name them (ErrRecoveryNotHere; the code is used up).
 func (s *Service) useRecovery(ctx context.Context, sc enrollment.Scope, f *Flow, user, code string) (*Result, error) {
 	if err := s.Devices.UseRecoveryCode(ctx, sc, f.ID, user, code); err != nil {
-		s.lockStarted(ctx, sc, user, "", err)
-		s.audit("verify_failed", user, "", zap.String("reason", Reason(err)), zap.String("ip", sc.IP))
+		s.verifyFailed(ctx, sc, user, "", "", err)
 		return nil, err
 	}
 	s.audit("recovery_code_used", user, "", zap.String("ip", sc.IP))
@@ -167,11 +165,32 @@ func (s *Service) lockStarted(ctx context.Context, sc enrollment.Scope, user, e1
 	}
 	bg, at := context.WithoutCancel(ctx), s.Devices.Now()
 	s.later(func() {
-		if first, undo := s.Devices.FirstNotice(bg, sc.Realm, user, at); first &&
-			s.Notify(bg, sc.Realm, user, "", words.Say("notice.locked", "wait", words.Wait(locked.Wait))) == 0 {
-			undo(bg) // held back: the next lock tells it
-		}
+		first, undo := s.Devices.FirstNotice(bg, sc.Realm, user, at)
+		s.notifyFirst(bg, first, undo, sc.Realm, user, "", words.Say("notice.locked", "wait", words.Wait(locked.Wait)))
 	})
+}
+
+// notifyFirst tells user's phones (all but except) notice where first says
+// it is the first of its kind in its window (FirstNotice, FirstSwapNotice:
+// once a day), and gives that count back (undo) where no text went out,
+// held back by the user's hour of notices or the budget: the next one
+// tells it, not the next day.
+func (s *Service) notifyFirst(ctx context.Context, first bool, undo enrollment.Undo, realm, user, except string, notice words.Text) {
+	if first && s.Notify(ctx, realm, user, except, notice) == 0 {
+		undo(ctx)
+	}
+}
+
+// verifyFailed audits a code, an app's or a passkey's answer (kind: "",
+// "app", "passkey") that err refused, after the lockout it started
+// (lockStarted).
+func (s *Service) verifyFailed(ctx context.Context, sc enrollment.Scope, user, e164, kind string, err error) {
+	s.lockStarted(ctx, sc, user, e164, err)
+	fields := []zap.Field{zap.String("reason", Reason(err)), zap.String("ip", sc.IP)}
+	if kind != "" {
+		fields = append(fields, zap.String("kind", kind))
+	}
+	s.audit("verify_failed", user, e164, fields...)
 }
 
 // firstRecoveryCodes makes a user's first set of recovery codes, to show

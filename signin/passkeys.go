@@ -25,7 +25,7 @@ func (s *Service) FinishPasskey(ctx context.Context, sc enrollment.Scope, user s
 	since := s.Devices.Now()
 	id, err := s.Devices.FinishPasskey(ctx, sc.Realm, user, f.ID, sc.Lang, answer)
 	if err != nil {
-		s.audit("verify_failed", user, "", zap.String("reason", Reason(err)), zap.String("ip", sc.IP), zap.String("kind", "passkey"))
+		s.verifyFailed(ctx, sc, user, "", "passkey", err) // starts no lockout: an adding is no guess
 		return err
 	}
 	if err := s.kept(ctx, live, s.removing(sc.Realm, user, id, since)); err != nil {
@@ -55,8 +55,7 @@ func (s *Service) FinishPasskeyLogin(ctx context.Context, sc enrollment.Scope, u
 		err = enrollment.ErrPasskey // a passkey of a user this gate does not sign in
 	}
 	if err != nil {
-		s.lockStarted(ctx, sc, user, "", err)
-		s.audit("verify_failed", user, "", zap.String("reason", Reason(err)), zap.String("ip", sc.IP), zap.String("kind", "passkey"))
+		s.verifyFailed(ctx, sc, user, "", "passkey", err)
 		return nil, err
 	}
 	s.audit("verified", who, "", zap.String("device", d.ID), zap.String("kind", "passkey"))

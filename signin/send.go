@@ -337,10 +337,8 @@ func (s *Service) simSwapped(ctx context.Context, sc enrollment.Scope, user, e16
 		return
 	}
 	s.audit("sim_swap", user, e164, zap.Duration("within", swap.Within), zap.String("ip", sc.IP))
-	if first, undo := s.Devices.FirstSwapNotice(ctx, sc.Realm, user, deviceID, s.Devices.Now()); first &&
-		s.Notify(ctx, sc.Realm, user, deviceID, words.Say("notice.sim_swapped", "phone", phone.Mask(e164))) == 0 {
-		undo(ctx) // held back: the next refused send tells it
-	}
+	first, undo := s.Devices.FirstSwapNotice(ctx, sc.Realm, user, deviceID, s.Devices.Now())
+	s.notifyFirst(ctx, first, undo, sc.Realm, user, deviceID, words.Say("notice.sim_swapped", "phone", phone.Mask(e164)))
 }
 
 // CanCall reports whether a call may go to user now ("call me instead"

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 )
 
@@ -13,7 +12,10 @@ import (
 // one round trip (a pipeline), on Badger one after another. Each operation
 // is as atomic on its key as its Store method; the batch as a whole is not
 // a transaction, and its operations run in no set order (so no key may be
-// named twice). Add operations, Do the batch, then read each Op.
+// named twice), but for Slides of distinct events: several slots of one
+// window taken at once, of which a full window refuses the same number
+// whatever their order (or several given back: Unslides). Add operations,
+// Do the batch, then read each Op.
 type Batch struct{ ops []*Op }
 
 // Op is one operation of a batch, and, once the batch is done, its result.
@@ -134,12 +136,18 @@ func Do(ctx context.Context, s Store, b *Batch) error {
 		return nil
 	}
 	keys := make([]string, 0, len(b.ops))
+	owners := make([]*Op, 0, len(b.ops)) // by keys' place: the op that names it
 	for _, op := range b.ops {
 		keys = op.appendKeys(keys)
+		for len(owners) < len(keys) {
+			owners = append(owners, op)
+		}
 	}
 	for i, k := range keys {
-		if slices.Contains(keys[:i], k) {
-			return fmt.Errorf("store: a batch names %q twice", k)
+		for j, other := range keys[:i] {
+			if other == k && !sideBySide(owners[i], owners[j]) {
+				return fmt.Errorf("store: a batch names %q twice", k)
+			}
 		}
 	}
 	if bs, ok := s.(Batcher); ok {
@@ -155,6 +163,12 @@ func Do(ctx context.Context, s Store, b *Batch) error {
 		}
 	}
 	return nil
+}
+
+// sideBySide reports whether a and b, on one key, may be in one batch:
+// Slides of distinct events, or Unslides.
+func sideBySide(a, b *Op) bool {
+	return a.kind == b.kind && (a.kind == opSlide || a.kind == opUnslide) && a.id != b.id
 }
 
 // run is op through s's own methods.

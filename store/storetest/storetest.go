@@ -310,6 +310,8 @@ func Run(t *testing.T, open func(t *testing.T) Opened) {
 		shortThenLong(t, open(t), func(name string) string { return key(t, name) })
 	})
 
+	t.Run("SlotsOfOneWindow", func(t *testing.T) { slotsOfOneWindow(t, s, key(t, "w"), key(t, "other")) })
+
 	t.Run("Expiry", func(t *testing.T) {
 		t.Parallel() // it waits a second for real expiries; the others need not
 		if testing.Short() {
