@@ -187,10 +187,10 @@ func (w *Watch) GiveBack(b *store.Batch) {
 	}
 }
 
-// weighed is the sends of a sliding window ending now, from those of the
-// fixed window before it (prev, weighed by how much of it the sliding one
-// still spans) and of the current one (cur), each net of those given
-// back (none below zero).
+// weighed is the codes (sent, net of those given back; or used) of a
+// sliding window ending now, from those of the fixed window before it
+// (prev, weighed by how much of it the sliding one still spans) and of
+// the current one (cur), none below zero.
 func weighed(prev, cur int64, weight float64) float64 {
 	return float64(max(prev, 0))*weight + float64(max(cur, 0))
 }
@@ -212,7 +212,7 @@ func (w *Watch) Judge(ctx context.Context) (*Refusal, error) {
 			continue
 		}
 		sent := weighed(p.prevSent.N-p.prevBack.N, p.sent.N-p.back.N, w.weight)
-		used := float64(p.prevUsed.N)*w.weight + float64(p.used.N)
+		used := weighed(p.prevUsed.N, p.used.N, w.weight)
 		min := w.g.PrefixMinSends
 		if p.kind == Country {
 			min = w.g.CountryMinSends
