@@ -139,10 +139,13 @@ func (w *Watch) Count(b *store.Batch, decoy bool) {
 	// The counter of unused codes is a fixed window from its first count,
 	// and those given back began later: where the first batch found none
 	// (ended, or never begun), any given back are of codes forgotten, and
-	// go too — else they would hide as many new unused codes. Elsewhere
-	// the record is read instead: every send does the same store work.
+	// go too — else they would hide as many new unused codes. Only those
+	// the first batch read go (a compare-and-delete): a send at once to
+	// the number may have counted since, in the new window, and given
+	// its count back, which stays. Elsewhere the record is read instead:
+	// every send does the same store work.
 	if w.unused.N == 0 {
-		b.Delete(unusedBackKey(w.realm, w.numberID))
+		b.Swap(unusedBackKey(w.realm, w.numberID), w.unusedBack, nil, 0)
 	} else {
 		b.Counter(unusedBackKey(w.realm, w.numberID))
 	}
