@@ -95,10 +95,10 @@ func (b *Batch) Counter(key string) *Op { return b.add(&Op{kind: opCounter, key:
 
 // Swap adds a compare-and-set of key: value is written (with ttl) only
 // if the record still holds what read, a Get or a Counter of key in an
-// earlier batch, found there (its value, or none). It is Store.Update's write with the
-// read already made: a change decided on a record read a round trip
-// before loses no other writer's change meanwhile, and costs no round
-// trip of its own. OK says whether it wrote; a record changed since is
+// earlier batch, found there (its value, or none). It is Store.Update's
+// write with the read already made: a change decided on a record read a
+// round trip before loses no other writer's change meanwhile, and costs
+// no round trip of its own. OK says whether it wrote; a record changed since is
 // left as it is (OK false, no error), for the caller to decide again on
 // what it holds now. A nil value deletes the record (where it still holds
 // what was read).
