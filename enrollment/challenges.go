@@ -215,23 +215,23 @@ func (s *Challenges) startOnce(ctx context.Context, sc Scope, c *Challenge, rese
 	if err == nil {
 		err = sends.refusal()
 	}
-	uncount := watch // the guard's count goes back with a send that did not happen
 	if err == nil {
 		if err = cmpErr(held, s.judged(ctx, c, watch)); err != nil && sc.Blind {
+			if held == nil {
+				s.uncount(ctx, watch) // the guard refused it: no code went
+			}
 			return blind(c, err)
-		}
-		if limit := new(LimitError); errors.As(err, &limit) && limit.Limit == "pumping" {
-			uncount = nil // but for one the guard refused, whose pause weighed it (and forgot it)
 		}
 	}
 	if err != nil {
-		s.undo(ctx, sc, c, waits, sends.recorded(true), uncount)
+		s.undo(ctx, sc, c, waits, sends.recorded(true), watch) // the guard's count too
 		return nil, err
 	}
 	if s.Checker != nil && c.Phone != "" {
 		// After the limits: a lookup costs money too.
 		if err := s.Checker.CheckNumber(ctx, c.Phone, c.Channel, c.Purpose != Verify); err != nil {
 			if sc.Blind {
+				s.uncount(ctx, watch)
 				return blind(c, err)
 			}
 			s.undo(ctx, sc, c, waits, sends.recorded(false), watch)
@@ -244,6 +244,9 @@ func (s *Challenges) startOnce(ctx context.Context, sc Scope, c *Challenge, rese
 	if c.Phone != "" {
 		if err := s.deliver(ctx, sc.Host, c, code); err != nil {
 			if sc.Blind {
+				if !MaybeSent(err) {
+					s.uncount(ctx, watch)
+				}
 				return blind(c, err)
 			}
 			if MaybeSent(err) {

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/smsgate/caddy-smsgate/pumping"
+	"github.com/smsgate/caddy-smsgate/store"
 )
 
 // What the pumping guard and the admin's figures hear of codes: the hooks
@@ -53,4 +54,15 @@ func (s *Challenges) judged(ctx context.Context, c *Challenge, w *pumping.Watch)
 	}
 	s.observe(CodePaused, c.Phone, c.Channel)
 	return &LimitError{Limit: "pumping", Wait: r.Wait}
+}
+
+// uncount gives back the guard's count of a send answered blind (as a
+// decoy's is: its records and limits stay) that sent nothing: the guard
+// refused it, the number's check did, or the gateway sent nothing. The
+// guard weighs the codes that went; a decoy counts on keys that keep
+// nothing. With store time of its own, once, as a take-back's count is.
+func (s *Challenges) uncount(ctx context.Context, w *pumping.Watch) {
+	var b store.Batch
+	w.GiveBack(&b)
+	_ = store.Do(store.WithBudget(ctx, takeBackTime), s.Store, &b)
 }

@@ -162,22 +162,6 @@ func (g *Guard) Used(b *store.Batch, realm, e164, numberID string) {
 	b.Delete(unusedBackKey(realm, numberID))
 }
 
-// Sent is the codes sent to place (a country, "GB", or a prefix,
-// "+44740") in the sliding window ending now, those given back aside:
-// what its next send is judged on.
-func (g *Guard) Sent(ctx context.Context, realm, place string) (float64, error) {
-	slot, weight := g.slot(g.Now())
-	var b store.Batch
-	var ops [2][2]*store.Op
-	for i, s := range []int64{slot - 1, slot} {
-		ops[i] = [2]*store.Op{b.Counter(sentKey(realm, place, s)), b.Counter(backKey(realm, place, s))}
-	}
-	if err := store.Do(ctx, g.Store, &b); err != nil {
-		return 0, err
-	}
-	return weighed(ops[0][0].N-ops[0][1].N, ops[1][0].N-ops[1][1].N, weight), nil
-}
-
 // decode reads a pause record (nil when there is none or it is unreadable).
 func decode(raw []byte) *Pause {
 	var p Pause

@@ -30,12 +30,14 @@ type Watch struct {
 
 // place is a country or a prefix, with the send's operations on it: its
 // pause, its codes sent and used in this window and the one before, and
-// the sends given back (GiveBack) of both.
+// the sends given back (GiveBack) of both. forgot says the pause this
+// send began there forgot the place's counts, this send's among them.
 type place struct {
 	name, kind                      string
 	pause, prevSent, prevUsed, used *store.Op
 	prevBack, back                  *store.Op
 	sent                            *store.Op
+	forgot                          bool
 }
 
 // A send is counted in the batch that claims its waits and counts its
@@ -137,10 +139,13 @@ func (w *Watch) Count(b *store.Batch, decoy bool) {
 	// The counter of unused codes is a fixed window from its first count,
 	// and those given back began later: where the first batch found none
 	// (ended, or never begun), any given back are of codes forgotten, and
-	// go too — else they would hide as many new unused codes. Elsewhere
-	// the record is read instead: every send does the same store work.
+	// go too — else they would hide as many new unused codes. Only those
+	// the first batch read go (a compare-and-delete): a send at once to
+	// the number may have counted since, in the new window, and given
+	// its count back, which stays. Elsewhere the record is read instead:
+	// every send does the same store work.
 	if w.unused.N == 0 {
-		b.Delete(unusedBackKey(w.realm, w.numberID))
+		b.Swap(unusedBackKey(w.realm, w.numberID), w.unusedBack, nil, 0)
 	} else {
 		b.Counter(unusedBackKey(w.realm, w.numberID))
 	}
@@ -155,11 +160,18 @@ func (w *Watch) unusedTTL() time.Duration {
 }
 
 // GiveBack adds, to the batch that takes back a send that did not happen
-// (it lost its claim, a limit refused it, the gateway sent nothing), the
-// send's count given back: in its places' window and its number's
-// unused codes, each where Count's batch counted it. A decoy's does the
-// same work on the decoy's keys. Not for a send the guard itself refused
-// (Judge): the pause it started weighed the counts, and forgot them.
+// (it lost its claim, a limit refused it, the guard refused it, the
+// gateway sent nothing), the send's count given back: in its places'
+// window and its number's unused codes, each where Count's batch counted
+// it, but for a place whose pause this send began (Judge): that pause
+// forgot the place's counts, this send's with them. A decoy's does the
+// same work on the decoy's keys.
+//
+// A place another send paused meanwhile is given back too: that send
+// forgets the place's counts once its pause is written, and this send's
+// count (and its count given back, if that came first) went with them
+// only if it was there by then, which this send cannot tell. Given back
+// after the forgetting, it lowers the place's new window by one send.
 func (w *Watch) GiveBack(b *store.Batch) {
 	if w == nil {
 		return
@@ -169,7 +181,7 @@ func (w *Watch) GiveBack(b *store.Batch) {
 		ttl = decoyTTL
 	}
 	for _, p := range w.places {
-		if p.name != "" && p.sent != nil && p.sent.Err == nil {
+		if p.name != "" && p.sent != nil && p.sent.Err == nil && !p.forgot {
 			b.Incr(backKey(w.realm, p.name, w.slot), ttl)
 		}
 	}
@@ -178,10 +190,10 @@ func (w *Watch) GiveBack(b *store.Batch) {
 	}
 }
 
-// weighed is the sends of a sliding window ending now, from those of the
-// fixed window before it (prev, weighed by how much of it the sliding one
-// still spans) and of the current one (cur), each net of those given
-// back (none below zero).
+// weighed is the codes (sent, net of those given back; or used) of a
+// sliding window ending now, from those of the fixed window before it
+// (prev, weighed by how much of it the sliding one still spans) and of
+// the current one (cur), none below zero.
 func weighed(prev, cur int64, weight float64) float64 {
 	return float64(max(prev, 0))*weight + float64(max(cur, 0))
 }
@@ -189,7 +201,9 @@ func weighed(prev, cur int64, weight float64) float64 {
 // Judge runs once the send's second batch is done: if the codes of the
 // number's country or prefix are now used too seldom, it pauses that
 // place (one more round trip, on this send only) and tells Paused. It
-// returns the refusal of this send, if its place is paused now.
+// returns the refusal of this send, if its place is paused now: a send
+// that is then not made, whose count goes back (GiveBack) but where its
+// own pause forgot it.
 func (w *Watch) Judge(ctx context.Context) (*Refusal, error) {
 	if w == nil || w.decoy {
 		return nil, nil
@@ -201,7 +215,7 @@ func (w *Watch) Judge(ctx context.Context) (*Refusal, error) {
 			continue
 		}
 		sent := weighed(p.prevSent.N-p.prevBack.N, p.sent.N-p.back.N, w.weight)
-		used := float64(p.prevUsed.N)*w.weight + float64(p.used.N)
+		used := weighed(p.prevUsed.N, p.used.N, w.weight)
 		min := w.g.PrefixMinSends
 		if p.kind == Country {
 			min = w.g.CountryMinSends
@@ -209,7 +223,8 @@ func (w *Watch) Judge(ctx context.Context) (*Refusal, error) {
 		if sent < float64(min) || used >= w.g.MinConversion*sent {
 			continue
 		}
-		ps, err := w.g.pause(ctx, w.realm, p.name, p.kind, int64(math.Round(sent)), int64(math.Round(used)), w.now)
+		ps, forgot, err := w.g.pause(ctx, w.realm, p.name, p.kind, int64(math.Round(sent)), int64(math.Round(used)), w.now)
+		p.forgot = forgot
 		if err != nil {
 			return nil, err
 		}
@@ -221,8 +236,9 @@ func (w *Watch) Judge(ctx context.Context) (*Refusal, error) {
 }
 
 // pause starts place's pause, unless another send started one already;
-// either way it returns the pause in force.
-func (g *Guard) pause(ctx context.Context, realm, place, kind string, sent, used int64, now time.Time) (Pause, error) {
+// either way it returns the pause in force, and whether it forgot the
+// place's counts (only where it started it).
+func (g *Guard) pause(ctx context.Context, realm, place, kind string, sent, used int64, now time.Time) (_ Pause, forgot bool, _ error) {
 	var started Pause
 	began := false
 	err := g.Store.Update(ctx, pauseKey(realm, place), func(old []byte, _ bool) ([]byte, time.Duration, error) {
@@ -242,20 +258,20 @@ func (g *Guard) pause(ctx context.Context, realm, place, kind string, sent, used
 		return raw, d + MaxPause, err
 	})
 	if err != nil || !began {
-		return started, err
+		return started, false, err
 	}
 	// The codes that paused it are judged: once it ends, the place starts
 	// afresh (else the first send after would pause it again).
 	if err := g.forget(ctx, realm, place, now); err != nil {
-		return started, err
+		return started, false, err
 	}
 	if err := g.list(ctx, realm, place, started.Until); err != nil {
-		return started, err
+		return started, true, err
 	}
 	if g.Paused != nil {
 		g.Paused(realm, started)
 	}
-	return started, nil
+	return started, true, nil
 }
 
 // list keeps place in realm's list of pauses, and drops from it those

@@ -267,6 +267,11 @@ func (b *badgerDB) Counter(ctx context.Context, key string) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
+	return badgerCount(key, v)
+}
+
+// badgerCount is the count a counter's record v holds.
+func badgerCount(key string, v []byte) (int64, error) {
 	if len(v) != 8 {
 		return 0, fmt.Errorf("counter %q holds %d bytes, not 8", key, len(v))
 	}

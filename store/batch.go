@@ -32,7 +32,8 @@ type Op struct {
 	found  bool
 	parts  []*Op // a claim's swaps
 
-	// Value is what a Get or a Take read.
+	// Value is what a Get or a Take read, or the record a Counter read
+	// (nil: none), for a Swap of it.
 	Value []byte
 	// N is an Incr's new count, or a Counter's count (0 if missing).
 	N int64
@@ -95,16 +96,20 @@ func (b *Batch) Unslide(key, id string) *Op { return b.add(&Op{kind: opUnslide, 
 func (b *Batch) Counter(key string) *Op { return b.add(&Op{kind: opCounter, key: key}) }
 
 // Swap adds a compare-and-set of key: value is written (with ttl) only
-// if the record still holds what read, a Get of key in an earlier batch,
-// found there (its value, or none). It is Store.Update's write with the
-// read already made: a change decided on a record read a round trip
-// before loses no other writer's change meanwhile, and costs no round
-// trip of its own. OK says whether it wrote; a record changed since is
+// if the record still holds what read, a Get or a Counter of key in an
+// earlier batch, found there (its value, or none). It is Store.Update's
+// write with the read already made: a change decided on a record read a
+// round trip before loses no other writer's change meanwhile, and costs
+// no round trip of its own. OK says whether it wrote; a record changed since is
 // left as it is (OK false, no error), for the caller to decide again on
 // what it holds now. A nil value deletes the record (where it still holds
 // what was read).
 func (b *Batch) Swap(key string, read *Op, value []byte, ttl time.Duration) *Op {
-	return b.add(swapOp(key, read.Value, read.Err == nil, value, ttl))
+	found := read.Err == nil
+	if read.kind == opCounter { // a missing counter reads as 0, no error
+		found = read.Value != nil
+	}
+	return b.add(swapOp(key, read.Value, found, value, ttl))
 }
 
 // SwapBack adds putting value (with ttl; nil: none) back at key where the
@@ -189,7 +194,19 @@ func (op *Op) run(ctx context.Context, s Store) {
 	case opUnslide:
 		op.Err = s.Unslide(ctx, op.key, op.id)
 	case opCounter:
-		op.N, op.Err = s.Counter(ctx, op.key)
+		// The record (for a Swap), then its count: Badger's, read from
+		// it; another's asked for, after it (a Swap against the record
+		// then writes nowhere it changed since either was read).
+		op.Value, op.Err = s.Get(ctx, op.key)
+		switch _, badger := s.(*Badger); {
+		case errors.Is(op.Err, ErrNotFound):
+			op.Value, op.Err = nil, nil
+		case op.Err != nil:
+		case badger:
+			op.N, op.Err = badgerCount(op.key, op.Value)
+		default:
+			op.N, op.Err = s.Counter(ctx, op.key)
+		}
 	case opSwap:
 		op.Err = s.Update(ctx, op.key, func(cur []byte, found bool) ([]byte, time.Duration, error) {
 			if op.OK = found == op.found && bytes.Equal(cur, op.old); !op.OK {

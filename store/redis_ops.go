@@ -126,6 +126,8 @@ func (r *Redis) read(op *Op, cmd redis.Cmder) {
 			op.N, op.Err = c.Int64()
 			if errors.Is(op.Err, redis.Nil) {
 				op.N, op.Err = 0, nil
+			} else if op.Err == nil {
+				op.Value = []byte(c.Val()) // for a Swap
 			}
 			return
 		}

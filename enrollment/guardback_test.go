@@ -1,0 +1,67 @@
+package enrollment
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/smsgate/caddy-smsgate/providers"
+	"github.com/smsgate/caddy-smsgate/store"
+)
+
+// betweenBatches is a store that runs then once, at the first count of
+// the record at key, before it: a send's second batch counting a
+// number's unused codes (pumping.Watch.Count), after its first read them.
+type betweenBatches struct {
+	store.Store
+	key   string
+	fired atomic.Bool
+	then  func()
+}
+
+// Incr implements store.Store.
+func (s *betweenBatches) Incr(ctx context.Context, key string, ttl time.Duration) (int64, error) {
+	if key == s.key && s.fired.CompareAndSwap(false, true) {
+		s.then()
+	}
+	return s.Store.Incr(ctx, key, ttl)
+}
+
+// TestAGiveBackBetweenASendsBatchesStays: a send to a number with no
+// unused codes (alice's) is made whole, and given back (the gateway sent
+// nothing), between the two batches of another send to it (bob's, who
+// shares the number): bob's first batch read none unused, so his second
+// forgets the counts given back that it read — and those only. The
+// number has one code unused, bob's, on Badger and Redis. Before, bob's
+// send deleted the count given back whatever it held, alice's with it:
+// two codes unused, one sent.
+func TestAGiveBackBetweenASendsBatchesStays(t *testing.T) {
+	t.Parallel()
+	for name, open := range guardStores(t) {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			s, out, _, _ := guarded(t, open(t))
+			ctx := context.Background()
+			between := &betweenBatches{Store: s.Store, key: store.Key("pumping", realm, "unused", s.numberID(num))}
+			between.then = func() {
+				out.err = providers.NotSent(errors.New("connection refused"))
+				if _, err := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify}); !errors.As(err, new(*SendError)) {
+					t.Errorf("alice's send, which the gateway sent nothing for: %v", err)
+				}
+				out.err = nil
+			}
+			s.Store, s.Guard.Store = between, between
+			if _, err := s.Start(ctx, sc, Challenge{User: "bob", Phone: num, Purpose: Verify}); err != nil {
+				t.Fatal(err)
+			}
+			if !between.fired.Load() || out.sentCount() != 1 {
+				t.Fatalf("alice's send made between bob's batches: %v; %d texts", between.fired.Load(), out.sentCount())
+			}
+			if unused := unusedOf(t, s, num); unused != 1 {
+				t.Fatalf("%d codes unused by the number; want 1, bob's", unused)
+			}
+		})
+	}
+}

@@ -1,0 +1,60 @@
+package pages_test
+
+import (
+	"fmt"
+	"net/http"
+	"testing"
+
+	"github.com/smsgate/caddy-smsgate/internal/sitetest"
+)
+
+// TestACountryIsJudgedFromItsConfiguredCode: with prefix_min_sends 3 and
+// country_min_sends 4, through a real Caddy: two new numbers in +44740
+// get their codes and the third pauses the prefix (refused); then a new
+// number in another prefix of the country still gets its code — the
+// country's third text — and the next, its fourth code, pauses the
+// country. Before, the send refused by the prefix's pause kept its count
+// in the country: the country paused at its fourth code with only two
+// texts sent to it, refusing the site's users there sooner than its
+// configuration says.
+func TestACountryIsJudgedFromItsConfiguredCode(t *testing.T) {
+	sitetest.Parallel(t)
+	s := sitetest.StartWith(t, sitetest.TrustedProxies, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
+	basic_auth argon2id {
+		u0 %[1]s
+		u1 %[1]s
+		u2 %[1]s
+		u3 %[1]s
+		u4 %[1]s
+	}
+	smsgate {
+		pumping_guard {
+			prefix_min_sends 3
+			country_min_sends 4
+		}
+		store badger {DIR}
+		provider log
+	}
+	respond "hi"
+}`, sitetest.DemoHash))
+	s.StartOfHour()
+	enroll := func(i int, num string, sent bool) {
+		t.Helper()
+		c := sitetest.NewClient(t, fmt.Sprint("u", i)).From(fmt.Sprintf("203.0.113.%d", i+1))
+		res, _ := sitetest.EnrollWith(t, c, num)
+		if sent {
+			sitetest.Expect(t, res, http.StatusSeeOther, "/.smsgate/verify")
+			return
+		}
+		sitetest.Expect(t, res, http.StatusTooManyRequests, "")
+		sitetest.ExpectBody(t, res, "Codes to numbers like yours are paused")
+	}
+	enroll(0, "+447400100001", true)
+	enroll(1, "+447400100002", true)
+	enroll(2, "+447400100003", false) // the prefix's third code: +44740 paused
+	enroll(3, "+447500100004", true)  // the country's third text
+	enroll(4, "+447500100005", false) // its fourth code: GB paused
+	if sent := s.Sent(); sent != 3 {
+		t.Fatalf("%d texts; want 3", sent)
+	}
+}

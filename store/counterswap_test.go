@@ -1,0 +1,86 @@
+package store_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/smsgate/caddy-smsgate/store"
+	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
+)
+
+// oneByOne is a store that runs a batch one operation after another (it
+// is no Batcher), as a store wrapper does.
+type oneByOne struct{ store.Store }
+
+// TestACounterReadIsSwapped: a Swap against a Counter read in an earlier
+// batch writes only where the counter is still what was read (a count,
+// or none), on Badger and Redis, in a Redis pipeline and one operation
+// after another: a counter deleted unless counted meanwhile (the pumping
+// guard's counts given back). Before, a Counter read kept no record, and
+// a Swap against it compared with a record found empty.
+func TestACounterReadIsSwapped(t *testing.T) {
+	t.Parallel()
+	redis := redistest.Server(t)
+	stores := map[string]func(t *testing.T) store.Store{
+		"badger": func(t *testing.T) store.Store {
+			s, closeDB, err := store.OpenBadger(t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = closeDB() })
+			return s
+		},
+		"redis": func(t *testing.T) store.Store {
+			s, closeRedis, err := store.OpenRedis(&store.Redis{Addresses: []string{redis}, KeyPrefix: t.Name() + ":"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = closeRedis() })
+			return s
+		},
+	}
+	for name, open := range stores {
+		for _, wrapped := range []bool{false, true} {
+			t.Run(name+map[bool]string{true: " one by one"}[wrapped], func(t *testing.T) {
+				t.Parallel()
+				s := open(t)
+				if wrapped {
+					s = oneByOne{s}
+				}
+				ctx := context.Background()
+				for _, c := range []struct {
+					name          string
+					before, since int // counts before the read, and since
+					want          int64
+				}{{"counted, unchanged", 2, 0, 0}, {"counted, counted since", 2, 1, 3}, {"none, unchanged", 0, 0, 0}, {"none, counted since", 0, 1, 1}} {
+					key := store.Key("swap", c.name)
+					for range c.before {
+						if _, err := s.Incr(ctx, key, time.Hour); err != nil {
+							t.Fatal(err)
+						}
+					}
+					var reads store.Batch
+					read := reads.Counter(key)
+					if err := store.Do(ctx, s, &reads); err != nil || read.N != int64(c.before) {
+						t.Fatalf("%s: read %d, %v", c.name, read.N, err)
+					}
+					for range c.since {
+						if _, err := s.Incr(ctx, key, time.Hour); err != nil {
+							t.Fatal(err)
+						}
+					}
+					var writes store.Batch
+					swap := writes.Swap(key, read, nil, 0)
+					if err := store.Do(ctx, s, &writes); err != nil {
+						t.Fatal(err)
+					}
+					n, err := s.Counter(ctx, key)
+					if err != nil || n != c.want || swap.OK != (c.since == 0) {
+						t.Errorf("%s: the counter holds %d (%v), swapped %v; want %d", c.name, n, err, swap.OK, c.want)
+					}
+				}
+			})
+		}
+	}
+}
