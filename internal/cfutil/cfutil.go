@@ -221,7 +221,11 @@ func Secret(name, value string) ([]byte, error) {
 // (public_origin, portal_url; "" is unset): a scheme and host, and a path
 // only where pathOK. Plain http is for localhost alone: browsers keep the
 // gate's Secure cookies only over https, so a sign-in there could never
-// finish.
+// finish. An origin (no path: public_origin) is compared with the Origin
+// browsers send, so it must be written as they send it: no user, query,
+// fragment or default port (https://app.example.com:443 loaded, and no
+// POST was ever same-origin); a portal's URL, which the login's path is
+// added to, holds no user, query or fragment either.
 func BrowserURL(key, value string, pathOK bool) error {
 	u, err := url.Parse(value)
 	switch {
@@ -231,6 +235,20 @@ func BrowserURL(key, value string, pathOK bool) error {
 		return OptionErrf(key, "%s must be a scheme and host such as https://app.example.com, not %q", key, value)
 	case u.Scheme == "http" && !localhost.Is(u.Hostname()):
 		return OptionErrf(key, "%s %q is plain http: browsers keep the gate's Secure cookies only over https (http:// is for localhost alone)", key, value)
+	}
+	extra := u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.HasSuffix(value, "#")
+	if pathOK {
+		if extra {
+			return OptionErrf(key, "%s %q holds a query, a fragment or a user: it is a scheme, a host and a path, such as https://auth.example.com", key, value)
+		}
+		return nil
+	}
+	host, port := u.Host[strings.LastIndexByte(u.Host, '@')+1:], u.Port()
+	if port == map[string]string{"https": "443", "http": "80"}[u.Scheme] {
+		host, port = strings.TrimSuffix(host, ":"+port), ""
+	}
+	if extra || port == "" && u.Port() != "" {
+		return OptionErrf(key, "%s %q must be written as browsers send it: %s://%s", key, value, u.Scheme, host)
 	}
 	return nil
 }
