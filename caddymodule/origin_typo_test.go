@@ -10,9 +10,11 @@ import (
 // with the Origin browsers send (every POST) and is the passkeys' origin,
 // so one written otherwise (a default port, a query, a fragment, a user)
 // loaded and no POST from a browser was ever same-origin: no sign-in
-// could finish. A portal_url with a query or a fragment sent every
+// could finish (a host in another script did not load, the passkeys'
+// error naming no fix). A portal_url with a query or a fragment sent every
 // forward-auth check's browser to the portal's root, its login and return
-// address in the query (https://auth.example.com?x/.smsgate/login?rd=…).
+// address in the query (https://auth.example.com?x/.smsgate/login?rd=…);
+// one in another script went into the pages' CSP as no browser sends it.
 func TestAnOriginNotAsBrowsersSendItIsRefused(t *testing.T) {
 	sitetest.Parallel(t)
 	for _, tc := range []struct{ option, want string }{
@@ -21,7 +23,9 @@ func TestAnOriginNotAsBrowsersSendItIsRefused(t *testing.T) {
 		{"public_origin https://app.localhost?x", "must be written as browsers send it: https://app.localhost, at"},
 		{"public_origin https://app.localhost/#x", "must be written as browsers send it: https://app.localhost, at"},
 		{"public_origin https://me@app.localhost", "must be written as browsers send it: https://app.localhost, at"},
+		{"public_origin https://bücher.localhost:8443", "must be written as browsers send it: https://xn--bcher-kva.localhost:8443, at"},
 		{"portal_url https://auth.localhost?x", "holds a query, a fragment or a user"},
+		{"portal_url https://bücher.localhost/sso", "must be written as browsers send it: https://xn--bcher-kva.localhost/sso, at"},
 		{"portal_url https://auth.localhost/sso#x", "holds a query, a fragment or a user"},
 	} {
 		// (The error is JSON in the admin API's answer: its quotes escaped.)

@@ -10,10 +10,12 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"golang.org/x/net/idna"
 
 	"github.com/smsgate/caddy-smsgate/internal/localhost"
 )
@@ -225,7 +227,10 @@ func Secret(name, value string) ([]byte, error) {
 // browsers send, so it must be written as they send it: no user, query,
 // fragment or default port (https://app.example.com:443 loaded, and no
 // POST was ever same-origin); a portal's URL, which the login's path is
-// added to, holds no user, query or fragment either.
+// added to, holds no user, query or fragment either. A host in another
+// script is written in its xn-- form (bücher.example: the passkeys'
+// origin did not load, and the portal's address went into the pages' CSP
+// as no browser sends it).
 func BrowserURL(key, value string, pathOK bool) error {
 	u, err := url.Parse(value)
 	switch {
@@ -237,17 +242,31 @@ func BrowserURL(key, value string, pathOK bool) error {
 		return OptionErrf(key, "%s %q is plain http: browsers keep the gate's Secure cookies only over https (http:// is for localhost alone)", key, value)
 	}
 	extra := u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.HasSuffix(value, "#")
+	if pathOK && extra {
+		return OptionErrf(key, "%s %q holds a query, a fragment or a user: it is a scheme, a host and a path, such as https://auth.example.com", key, value)
+	}
+	// A host in another script as browsers send it: its xn-- form.
+	host, port, script := u.Host, u.Port(), false
+	for _, c := range u.Hostname() {
+		script = script || c >= utf8.RuneSelf
+	}
+	if script {
+		ascii, err := idna.Lookup.ToASCII(u.Hostname())
+		if err != nil {
+			return OptionErrf(key, "%s must be a scheme and host such as https://app.example.com, not %q", key, value)
+		}
+		host = strings.Replace(host, u.Hostname(), ascii, 1)
+	}
 	if pathOK {
-		if extra {
-			return OptionErrf(key, "%s %q holds a query, a fragment or a user: it is a scheme, a host and a path, such as https://auth.example.com", key, value)
+		if script {
+			return OptionErrf(key, "%s %q must be written as browsers send it: %s://%s%s", key, value, u.Scheme, host, u.EscapedPath())
 		}
 		return nil
 	}
-	host, port := u.Host[strings.LastIndexByte(u.Host, '@')+1:], u.Port()
-	if port == map[string]string{"https": "443", "http": "80"}[u.Scheme] {
-		host, port = strings.TrimSuffix(host, ":"+port), ""
+	if port != "" && port == map[string]string{"https": "443", "http": "80"}[u.Scheme] {
+		host = strings.TrimSuffix(host, ":"+port)
 	}
-	if extra || port == "" && u.Port() != "" {
+	if extra || script || host != u.Host {
 		return OptionErrf(key, "%s %q must be written as browsers send it: %s://%s", key, value, u.Scheme, host)
 	}
 	return nil
