@@ -24,6 +24,10 @@ func TestAnOriginNotAsBrowsersSendItIsRefused(t *testing.T) {
 		{"public_origin https://app.localhost/#x", "must be written as browsers send it: https://app.localhost, at"},
 		{"public_origin https://me@app.localhost", "must be written as browsers send it: https://app.localhost, at"},
 		{"public_origin https://bücher.localhost:8443", "must be written as browsers send it: https://xn--bcher-kva.localhost:8443, at"},
+		// site_origin (the passkeys' origin without public_origin): every
+		// ceremony's origin is the browser's, never equal.
+		{"site_origin https://app.localhost:443", "must be written as browsers send it: https://app.localhost, at"},
+		{"site_origin http://app.example.com:80/app", "must be written as browsers send it: http://app.example.com, at"},
 		{"portal_url https://auth.localhost?x", "holds a query, a fragment or a user"},
 		{"portal_url https://bücher.localhost/sso", "must be written as browsers send it: https://xn--bcher-kva.localhost/sso, at"},
 		{"portal_url https://auth.localhost/sso#x", "holds a query, a fragment or a user"},

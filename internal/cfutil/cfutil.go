@@ -241,33 +241,49 @@ func BrowserURL(key, value string, pathOK bool) error {
 	case u.Scheme == "http" && !localhost.Is(u.Hostname()):
 		return OptionErrf(key, "%s %q is plain http: browsers keep the gate's Secure cookies only over https (http:// is for localhost alone)", key, value)
 	}
-	extra := u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.HasSuffix(value, "#")
-	if pathOK && extra {
-		return OptionErrf(key, "%s %q holds a query, a fragment or a user: it is a scheme, a host and a path, such as https://auth.example.com", key, value)
-	}
-	// A host in another script as browsers send it: its xn-- form.
-	host, port, script := u.Host, u.Port(), false
-	for _, c := range u.Hostname() {
-		script = script || c >= utf8.RuneSelf
-	}
-	if script {
-		ascii, err := idna.Lookup.ToASCII(u.Hostname())
-		if err != nil {
-			return OptionErrf(key, "%s must be a scheme and host such as https://app.example.com, not %q", key, value)
-		}
-		host = strings.Replace(host, u.Hostname(), ascii, 1)
-	}
 	if pathOK {
-		if script {
+		if u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.HasSuffix(value, "#") {
+			return OptionErrf(key, "%s %q holds a query, a fragment or a user: it is a scheme, a host and a path, such as https://auth.example.com", key, value)
+		}
+		if host, ok := asSent(u); !ok {
 			return OptionErrf(key, "%s %q must be written as browsers send it: %s://%s%s", key, value, u.Scheme, host, u.EscapedPath())
 		}
 		return nil
 	}
-	if port != "" && port == map[string]string{"https": "443", "http": "80"}[u.Scheme] {
-		host = strings.TrimSuffix(host, ":"+port)
+	return OriginAsSent(key, value)
+}
+
+// OriginAsSent checks that value (option key's origin, scheme://host
+// with a port if not the default) is written as browsers send an Origin:
+// no user, path, query, fragment or default port, a host in another
+// script in its xn-- form. One written otherwise is no browser's origin: never
+// same-origin, nor the passkeys'.
+func OriginAsSent(key, value string) error {
+	u, err := url.Parse(value)
+	if err != nil {
+		return OptionErrf(key, "%s must be a scheme and host such as https://app.example.com, not %q", key, value)
 	}
-	if extra || script || host != u.Host {
+	host, ok := asSent(u)
+	if port := u.Port(); port != "" && port == map[string]string{"https": "443", "http": "80"}[u.Scheme] {
+		host, ok = strings.TrimSuffix(host, ":"+port), false
+	}
+	if !ok || u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.HasSuffix(value, "#") || strings.TrimPrefix(u.Path, "/") != "" {
 		return OptionErrf(key, "%s %q must be written as browsers send it: %s://%s", key, value, u.Scheme, host)
 	}
 	return nil
+}
+
+// asSent is u's host (and port) as browsers send it, and whether u has it
+// so: a host in another script in its xn-- form.
+func asSent(u *url.URL) (string, bool) {
+	for _, c := range u.Hostname() {
+		if c >= utf8.RuneSelf {
+			ascii, err := idna.Lookup.ToASCII(u.Hostname())
+			if err != nil {
+				return u.Host, false // no name at all
+			}
+			return strings.Replace(u.Host, u.Hostname(), ascii, 1), false
+		}
+	}
+	return u.Host, true
 }
