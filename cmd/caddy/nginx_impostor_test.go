@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"io"
 	"net"
@@ -11,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/smsgate/caddy-smsgate/internal/harness"
 )
@@ -80,9 +83,10 @@ func TestNginxChecksThePortalsCertificate(t *testing.T) {
 }
 `, portal, portal, filepath.Join(dir, "store")))
 		startCaddy(t, sock, config, logFile, portal)
+		root := filepath.Join(dir, "data", "caddy", "pki", "authorities", "local", "root.crt")
+		awaitCertificate(t, sock.Port, root)
 		nginxPort := harness.Port(t)
-		startNginxAt(t, dir, nginx, nginxPort, portal+"/", app.URL,
-			"/etc/ssl/certs/ca-certificates.crt", filepath.Join(dir, "data", "caddy", "pki", "authorities", "local", "root.crt"))
+		startNginxAt(t, dir, nginx, nginxPort, portal+"/", app.URL, "/etc/ssl/certs/ca-certificates.crt", root)
 		st, loc, body := visit(nginxPort)
 		if b, _ := os.ReadFile(filepath.Join(dir, "error.log")); st != http.StatusFound {
 			t.Logf("nginx's log:\n%s", b) // without SNI: "tlsv1 alert internal error"
@@ -91,4 +95,29 @@ func TestNginxChecksThePortalsCertificate(t *testing.T) {
 			t.Fatalf("without a session, through nginx: %d %q %q; want 302 to the portal's login", st, loc, body)
 		}
 	})
+}
+
+// awaitCertificate waits until Caddy, at port, completes a handshake for
+// localhost with a certificate its CA (root, once written) signed: it
+// answers plain HTTP at once, and gets its certificate after it starts
+// (under load, after nginx's first check).
+func awaitCertificate(t *testing.T, port int, root string) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		pool := x509.NewCertPool()
+		pem, err := os.ReadFile(root)
+		if err == nil && pool.AppendCertsFromPEM(pem) {
+			var conn *tls.Conn
+			conn, err = tls.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port), &tls.Config{ServerName: "localhost", RootCAs: pool})
+			if err == nil {
+				conn.Close()
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the portal has no certificate its CA signed: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
