@@ -25,6 +25,13 @@ func TestAnAuthHeaderTheClientWritesIsRefused(t *testing.T) {
 				"Caddyfile:12", "auth_header Remote-User "+tc.value+": {"+tc.placeholder+"} is whatever the client sends", "{"+tc.placeholder+"} is whatever the client sends")
 		})
 	}
+	// A misspelt name of the gate's loaded, and was empty in every 200:
+	// the app named no one, and nginx's example (which refuses a 200
+	// without Remote-User) let no one in.
+	t.Run("smsgate.usr", func(t *testing.T) {
+		refusedFromBoth(t, "auth_header Remote-User {smsgate.usr}", `"auth_headers": {"Remote-User": "{smsgate.usr}"}`,
+			"Caddyfile:11", "auth_header Remote-User {smsgate.usr}: {smsgate.usr} is no placeholder of the gate's", "{smsgate.usr} is no placeholder of the gate's")
+	})
 	if _, err := adaptFile(t, `http://localhost:8080 {
 	basic_auth argon2id {
 		alice `+sitetest.DemoHash+`

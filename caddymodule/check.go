@@ -33,7 +33,7 @@ func (g *Gate) check() error {
 	if g.Realm == "" {
 		return cfutil.OptionErrf("realm", "realm is not set: set realm (in a Caddyfile, a site with a single host name sets it for you)")
 	}
-	g.host = g.Realm
+	g.host = siteblock.ASCIIHost(g.Realm) // the WebOTP line's: as browsers send it
 	for _, o := range [][2]string{{"public_origin", g.PublicOrigin}, {"portal_url", g.PortalURL}} {
 		if err := cfutil.BrowserURL(o[0], o[1], o[0] == "portal_url"); err != nil { // a portal's may have a path
 			return err

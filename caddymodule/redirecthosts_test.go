@@ -24,6 +24,10 @@ func TestRedirectHostsNameOneOwnersHosts(t *testing.T) {
 		// form): a name in another script loaded and matched none.
 		{"bücher.example", `"bücher.example"`, "redirect_hosts: bücher.example must be written as browsers send it: xn--bcher-kva.example"},
 		{"*.bücher.example", `"*.bücher.example"`, "redirect_hosts: *.bücher.example must be written as browsers send it: *.xn--bcher-kva.example"},
+		// An entry with a trailing dot loaded and matched only targets
+		// written with it (another origin), none of the app's own.
+		{"grafana.example.com.", `"grafana.example.com."`, "redirect_hosts: grafana.example.com. must be written without its trailing dot: grafana.example.com"},
+		{"*.example.org.", `"*.example.org."`, "redirect_hosts: *.example.org. must be written without its trailing dot: *.example.org"},
 	} {
 		t.Run(tc.hosts, func(t *testing.T) {
 			refusedFromBoth(t, "redirect_hosts app.example.com "+tc.hosts, `"redirect_hosts": [`+tc.json+`]`, "Caddyfile:11", tc.want, tc.want)

@@ -77,13 +77,18 @@ func hostAllowed(host string, hosts []string) bool {
 // `*.` and a domain of one owner. `*.com` (a public suffix) would send
 // browsers, signed in, to anyone's site; `*`, a port, a path or a name in
 // another script than its xn-- form (return targets' hosts must be written
-// as browsers send them: plainHost) matched nothing, silently; and each
-// entry goes into the pages' CSP.
+// as browsers send them: plainHost) or with a trailing dot matched
+// nothing, silently; and each entry goes into the pages' CSP.
 func CheckRedirectHosts(hosts []string) error {
 	for _, h := range hosts {
 		name := strings.TrimPrefix(h, "*.")
 		if u, err := url.Parse("https://" + name); err != nil || u.Host != name || u.Hostname() != name || name == "" || strings.ContainsAny(name, "*;,' ") {
 			return fmt.Errorf("redirect_hosts: %s must be a host name such as app.example.com, or *.example.com", h)
+		}
+		if strings.HasSuffix(name, ".") {
+			// It matched only targets written with the dot: another
+			// origin than the owner's app, whose own targets it missed.
+			return fmt.Errorf("redirect_hosts: %s must be written without its trailing dot: %s", h, strings.TrimSuffix(h, "."))
 		}
 		if !plainHost(name) {
 			// Return targets are matched as browsers send their hosts: a

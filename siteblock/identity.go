@@ -77,10 +77,14 @@ func ClientChosen(identity string) string {
 	return ""
 }
 
+// gatePlaceholders are the {smsgate.*} names a check's answer knows.
+var gatePlaceholders = map[string]bool{"smsgate.user": true, "smsgate.amr": true, "smsgate.auth_time": true, "smsgate.assertion": true}
+
 // CheckAuthHeaders refuses a forward-auth answer's header (auth_header)
 // whose value the client writes: the check's request is the client's, its
 // headers passed on by the proxy, so with {http.request.header.X-User}
-// anyone signed in could name anyone to the app.
+// anyone signed in could name anyone to the app; and one that names an
+// {smsgate.*} placeholder the gate has none of (gatePlaceholders).
 func CheckAuthHeaders(headers map[string]string) error {
 	names := make([]string, 0, len(headers))
 	for name := range headers {
@@ -93,6 +97,13 @@ func CheckAuthHeaders(headers map[string]string) error {
 		for _, m := range identityPlaceholder.FindAllStringSubmatch(value, -1) {
 			if p == "" && strings.HasPrefix(m[1], "http.request.header.") {
 				p = m[1]
+			}
+		}
+		for _, m := range identityPlaceholder.FindAllStringSubmatch(value, -1) {
+			if strings.HasPrefix(m[1], "smsgate.") && !gatePlaceholders[m[1]] {
+				// A misspelt name is empty in every answer: the app named
+				// no one (nginx's example refused everyone).
+				return cfutil.OptionErrf("auth_header "+name, "auth_header %s %s: {%s} is no placeholder of the gate's: use {smsgate.user}, {smsgate.amr} or {smsgate.auth_time}", name, value, m[1])
 			}
 		}
 		if p != "" {

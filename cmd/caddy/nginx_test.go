@@ -254,6 +254,14 @@ func nginxPath(t *testing.T) string {
 // waits for it: a SIGKILLed master leaves its worker listening.
 func startNginx(t *testing.T, dir, nginx string, nginxPort, portalPort int, app string) {
 	t.Helper()
+	startNginxAt(t, dir, nginx, nginxPort, fmt.Sprintf("http://127.0.0.1:%d/", portalPort), app)
+}
+
+// startNginxAt is startNginx asking the portal at portal (the example's
+// https://auth.example.com/), with more of the example replaced (old, new
+// pairs).
+func startNginxAt(t *testing.T, dir, nginx string, nginxPort int, portal, app string, replace ...string) {
+	t.Helper()
 	example, err := os.ReadFile("../../caddyfile-examples/nginx-auth-request.conf")
 	if err != nil {
 		t.Fatal(err)
@@ -262,8 +270,8 @@ func startNginx(t *testing.T, dir, nginx string, nginxPort, portalPort int, app 
 		"listen 443 ssl;", fmt.Sprintf("listen 127.0.0.1:%d;", nginxPort),
 		"server_name app3.example.com;", "server_name app.sso.localhost;",
 		"http://127.0.0.1:3000", app,
-		"https://auth.example.com/", fmt.Sprintf("http://127.0.0.1:%d/", portalPort),
-	).Replace(string(example))
+		"https://auth.example.com/", portal,
+	).Replace(strings.NewReplacer(replace...).Replace(string(example)))
 	conf := filepath.Join(dir, "nginx.conf")
 	err = os.WriteFile(conf, fmt.Appendf(nil, `daemon off;
 master_process on;

@@ -10,10 +10,12 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"golang.org/x/net/idna"
 
 	"github.com/smsgate/caddy-smsgate/internal/localhost"
 )
@@ -221,7 +223,14 @@ func Secret(name, value string) ([]byte, error) {
 // (public_origin, portal_url; "" is unset): a scheme and host, and a path
 // only where pathOK. Plain http is for localhost alone: browsers keep the
 // gate's Secure cookies only over https, so a sign-in there could never
-// finish.
+// finish. An origin (no path: public_origin) is compared with the Origin
+// browsers send, so it must be written as they send it: no user, query,
+// fragment or default port (https://app.example.com:443 loaded, and no
+// POST was ever same-origin); a portal's URL, which the login's path is
+// added to, holds no user, query or fragment either. A host in another
+// script is written in its xn-- form (bücher.example: the passkeys'
+// origin did not load, and the portal's address went into the pages' CSP
+// as no browser sends it).
 func BrowserURL(key, value string, pathOK bool) error {
 	u, err := url.Parse(value)
 	switch {
@@ -232,5 +241,49 @@ func BrowserURL(key, value string, pathOK bool) error {
 	case u.Scheme == "http" && !localhost.Is(u.Hostname()):
 		return OptionErrf(key, "%s %q is plain http: browsers keep the gate's Secure cookies only over https (http:// is for localhost alone)", key, value)
 	}
+	if pathOK {
+		if u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.HasSuffix(value, "#") {
+			return OptionErrf(key, "%s %q holds a query, a fragment or a user: it is a scheme, a host and a path, such as https://auth.example.com", key, value)
+		}
+		if host, ok := asSent(u); !ok {
+			return OptionErrf(key, "%s %q must be written as browsers send it: %s://%s%s", key, value, u.Scheme, host, u.EscapedPath())
+		}
+		return nil
+	}
+	return OriginAsSent(key, value)
+}
+
+// OriginAsSent checks that value (option key's origin, scheme://host
+// with a port if not the default) is written as browsers send an Origin:
+// no user, path, query, fragment or default port, a host in another
+// script in its xn-- form. One written otherwise is no browser's origin: never
+// same-origin, nor the passkeys'.
+func OriginAsSent(key, value string) error {
+	u, err := url.Parse(value)
+	if err != nil {
+		return OptionErrf(key, "%s must be a scheme and host such as https://app.example.com, not %q", key, value)
+	}
+	host, ok := asSent(u)
+	if port := u.Port(); port != "" && port == map[string]string{"https": "443", "http": "80"}[u.Scheme] {
+		host, ok = strings.TrimSuffix(host, ":"+port), false
+	}
+	if !ok || u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.HasSuffix(value, "#") || strings.TrimPrefix(u.Path, "/") != "" {
+		return OptionErrf(key, "%s %q must be written as browsers send it: %s://%s", key, value, u.Scheme, host)
+	}
 	return nil
+}
+
+// asSent is u's host (and port) as browsers send it, and whether u has it
+// so: a host in another script in its xn-- form.
+func asSent(u *url.URL) (string, bool) {
+	for _, c := range u.Hostname() {
+		if c >= utf8.RuneSelf {
+			ascii, err := idna.Lookup.ToASCII(u.Hostname())
+			if err != nil {
+				return u.Host, false // no name at all
+			}
+			return strings.Replace(u.Host, u.Hostname(), ascii, 1), false
+		}
+	}
+	return u.Host, true
 }

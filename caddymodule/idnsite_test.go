@@ -1,0 +1,49 @@
+package caddymodule_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/smsgate/caddy-smsgate/internal/sitetest"
+)
+
+// TestASiteNamedInAnotherScript: a site address in another script than
+// its xn-- form (bücher.localhost) is one Caddy serves (its host matcher
+// takes the xn-- form browsers send), and the gate takes its passkeys'
+// origin and its WebOTP line from it as browsers send it (its realm, a
+// namespace, stays as written: a site that loaded with a public_origin
+// keeps its users). It did not load ("field 'RPID' is not a valid domain
+// string", naming the smsgate line), and its WebOTP line was "@bücher…",
+// a host no browser matches.
+func TestASiteNamedInAnotherScript(t *testing.T) {
+	sitetest.Parallel(t)
+	s := sitetest.Start(t, `http://bücher.localhost:{HTTP_PORT} {
+	smsgate {
+		identity none
+		user carol +14155552671
+		store badger {DIR}
+		provider log
+	}
+	respond "Hello, {http.auth.user.id}"
+}`)
+	c := sitetest.NewClient(t, "")
+	base := s.WithPorts("http://xn--bcher-kva.localhost:{HTTP_PORT}")
+	page := c.GetURL(base + "/.smsgate/login")
+	sitetest.Expect(t, page, http.StatusOK, "")
+	tok := sitetest.CSRFField.FindStringSubmatch(page.Text)[1]
+	sitetest.Expect(t, c.PostURL(base+"/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+	texts := s.LogEntries("verification code")
+	if len(texts) != 1 {
+		t.Fatalf("%d texts", len(texts))
+	}
+	code := s.LastCode()
+	if body, _ := texts[0]["body"].(string); !strings.HasSuffix(body, "@xn--bcher-kva.localhost #"+code) {
+		t.Fatalf("the text's WebOTP line is not the host browsers send: %q", body)
+	}
+	sitetest.Expect(t, c.PostURL(base+"/.smsgate/verify", url.Values{"code": {code}, "csrf": {tok}}), http.StatusSeeOther, "/")
+	if res := c.GetURL(base + "/"); res.Text != "Hello, carol" {
+		t.Fatalf("after sign-in: %d %q", res.StatusCode, res.Text)
+	}
+}

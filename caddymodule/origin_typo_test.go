@@ -1,0 +1,44 @@
+package caddymodule_test
+
+import (
+	"testing"
+
+	"github.com/smsgate/caddy-smsgate/internal/sitetest"
+)
+
+// TestAnOriginNotAsBrowsersSendItIsRefused: public_origin is compared
+// with the Origin browsers send (every POST) and is the passkeys' origin,
+// so one written otherwise (a default port, a query, a fragment, a user)
+// loaded and no POST from a browser was ever same-origin: no sign-in
+// could finish (a host in another script did not load, the passkeys'
+// error naming no fix). A portal_url with a query or a fragment sent every
+// forward-auth check's browser to the portal's root, its login and return
+// address in the query (https://auth.example.com?x/.smsgate/login?rd=…);
+// one in another script went into the pages' CSP as no browser sends it.
+func TestAnOriginNotAsBrowsersSendItIsRefused(t *testing.T) {
+	sitetest.Parallel(t)
+	for _, tc := range []struct{ option, want string }{
+		{"public_origin https://app.localhost:443", "must be written as browsers send it: https://app.localhost, at"},
+		{"public_origin http://localhost:80", "must be written as browsers send it: http://localhost, at"},
+		{"public_origin https://app.localhost?x", "must be written as browsers send it: https://app.localhost, at"},
+		{"public_origin https://app.localhost/#x", "must be written as browsers send it: https://app.localhost, at"},
+		{"public_origin https://me@app.localhost", "must be written as browsers send it: https://app.localhost, at"},
+		{"public_origin https://bücher.localhost:8443", "must be written as browsers send it: https://xn--bcher-kva.localhost:8443, at"},
+		// site_origin (the passkeys' origin without public_origin): every
+		// ceremony's origin is the browser's, never equal.
+		{"site_origin https://app.localhost:443", "must be written as browsers send it: https://app.localhost, at"},
+		{"site_origin http://app.example.com:80/app", "must be written as browsers send it: http://app.example.com, at"},
+		{"portal_url https://auth.localhost?x", "holds a query, a fragment or a user"},
+		{"portal_url https://bücher.localhost/sso", "must be written as browsers send it: https://xn--bcher-kva.localhost/sso, at"},
+		{"portal_url https://auth.localhost/sso#x", "holds a query, a fragment or a user"},
+	} {
+		// (The error is JSON in the admin API's answer: its quotes escaped.)
+		loadRefused(t, `http://localhost:{HTTP_PORT} {
+	smsgate {
+		store badger {DIR}
+		provider log
+		`+tc.option+`
+	}
+}`, tc.want, "Caddyfile:8")
+	}
+}
