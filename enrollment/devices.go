@@ -311,14 +311,6 @@ func (s *Devices) edit(ctx context.Context, realm, user string, edit func([]Devi
 	})
 }
 
-// touch marks a device as just used, so it is the next default. A device
-// removed meanwhile stays removed.
-func (s *Devices) touch(ctx context.Context, realm, user, id string) {
-	if id != "" {
-		_, _ = s.used(ctx, realm, user, id, "")
-	}
-}
-
 // used marks user's device id (or, without an id, the phone whose number
 // is e164) as just used, in the same atomic step that finds it, and
 // reports whether it is still there: a sign-in with a removed device is
