@@ -29,27 +29,22 @@ func TestAnAppRemovedDuringItsSignInSignsNobodyIn(t *testing.T) {
 		s := holdSite(t, storeLine, dir)
 		owner := sitetest.NewClient(t, "alice")
 		signIn(t, s, owner)
-		tok := owner.CSRF("/.smsgate/devices")
-		res := owner.Post("/.smsgate/devices", url.Values{"action": {"app"}, "csrf": {tok}})
-		m := regexp.MustCompile(`<code class="secret" id="secret">([A-Z2-7 ]+)</code>`).FindStringSubmatch(res.Text)
-		if m == nil {
-			t.Fatalf("no app secret: %d\n%s", res.StatusCode, res.Text)
-		}
-		sitetest.Expect(t, owner.Post("/.smsgate/devices", url.Values{"action": {"app-confirm"}, "code": {sitetest.AppCode(t, m[1])}, "csrf": {tok}}), http.StatusOK, "")
+		secret, tok := appSetup(t, owner)
+		sitetest.Expect(t, owner.Post("/.smsgate/devices", url.Values{"action": {"app-confirm"}, "code": {sitetest.AppCode(t, secret)}, "csrf": {tok}}), http.StatusOK, "")
 		app := appOf(t, s, "alice")
 		s.Advance(30 * time.Second) // the confirming code's step is used
 
 		thief := sitetest.NewClient(t, "alice")
 		sitetest.Expect(t, thief.Get("/.smsgate/login?rd=%2F"), http.StatusSeeOther, "/.smsgate/verify")
 		vt := thief.CSRF("/.smsgate/verify")
-		code := sitetest.AppCode(t, m[1])
+		code := sitetest.AppCode(t, secret)
 		held := sitetest.Park(t, dir, func() *sitetest.Response {
 			return thief.Post("/.smsgate/verify", url.Values{"action": {"app"}, "code": {code}, "csrf": {vt}})
 		})
 		if st, out := s.Admin("POST", "/smsgate/devices/remove", fmt.Sprintf(`{"realm":"localhost","user":"alice","id":%q}`, app)); st != http.StatusOK {
 			t.Fatalf("removing the app: %d %s", st, out)
 		}
-		res = held.Release(t)
+		res := held.Release(t)
 		if res.StatusCode == http.StatusSeeOther && res.Header.Get("Location") == "/" || thief.Cookie("smsgate_session") != "" {
 			t.Fatalf("a code of an app the admin removed meanwhile signed in: %d %s", res.StatusCode, res.Header.Get("Location"))
 		}
@@ -57,6 +52,19 @@ func TestAnAppRemovedDuringItsSignInSignsNobodyIn(t *testing.T) {
 			t.Fatalf("after a code of a removed app: %d %s", res.StatusCode, res.Text)
 		}
 	})
+}
+
+// appSetup has c start adding an authenticator app on its devices page,
+// and returns the app's secret and the page's CSRF token.
+func appSetup(t *testing.T, c *sitetest.Client) (secret, tok string) {
+	t.Helper()
+	tok = c.CSRF("/.smsgate/devices")
+	res := c.Post("/.smsgate/devices", url.Values{"action": {"app"}, "csrf": {tok}})
+	m := regexp.MustCompile(`<code class="secret" id="secret">([A-Z2-7 ]+)</code>`).FindStringSubmatch(res.Text)
+	if m == nil {
+		t.Fatalf("no app secret: %d\n%s", res.StatusCode, res.Text)
+	}
+	return m[1], tok
 }
 
 // appOf is the ID of user's authenticator app, as the admin API lists it.
