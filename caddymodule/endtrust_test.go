@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -195,4 +196,49 @@ func TestAnEndedSessionEndsTheTrustItHeldWithRememberOff(t *testing.T) {
 	if res := alice.Get("/.smsgate/login?rd=%2F"); res.StatusCode == http.StatusSeeOther && res.Header.Get("Location") == "/" {
 		t.Errorf("remember on again: the browser signed in with the trust its ended session held")
 	}
+}
+
+// TestAnEndedSessionDoesNotComeBackByItsTrustMeanwhile: the admin ends a
+// session of alice's they do not trust (the admin API); its browser, which
+// asked to be trusted at its sign-in, visits the site while the end is
+// being made, as a browser in use does. The end is held once the session
+// was revoked (at its write of alice's list of sessions), and the browser,
+// refused, goes to the login page: it must not be signed in again by its
+// trust, then or after the end was answered. On Badger and on Redis,
+// through a real Caddy. (Before, the end revoked the session first and
+// ended its trust last: the browser signed in again by the trust in
+// between, 303 to /, and its new session outlived the end: 200 Hello,
+// alice!)
+func TestAnEndedSessionDoesNotComeBackByItsTrustMeanwhile(t *testing.T) {
+	sitetest.Parallel(t)
+	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+		dir := t.TempDir()
+		s := textSite(t, strings.Replace(storeLine, "store ", "store smsgate_test_hold "+dir+" ", 1), []string{"alice"}, "\t\tremember 30d\n")
+		addUser(t, s, "alice", "+14155552671")
+		c := sitetest.NewClient(t, "alice")
+		tok := codeSent(t, c)
+		sitetest.Expect(t, c.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}, "remember": {"1"}}), http.StatusSeeOther, "/")
+		sid := sessionID(t, c.Cookie("smsgate_session"))
+		end := sitetest.Park(t, dir, func() *sitetest.Response {
+			res, err := http.Post(s.WithPorts("http://localhost:{ADMIN_PORT}/smsgate/sessions/end"), "application/json",
+				strings.NewReader(fmt.Sprintf(`{"realm":"localhost","user":"alice","id":%q}`, sid)))
+			if err != nil {
+				return &sitetest.Response{Response: &http.Response{StatusCode: 0}, Text: err.Error()}
+			}
+			defer res.Body.Close()
+			b, _ := io.ReadAll(res.Body)
+			return &sitetest.Response{Response: res, Text: string(b)}
+		})
+		sitetest.Expect(t, c.Get("/"), http.StatusFound, "/.smsgate/login?rd=%2F")
+		again := c.Get("/.smsgate/login?rd=%2F")
+		if res := end.Release(t); res.StatusCode != http.StatusOK {
+			t.Fatalf("ending alice's session: %d %s", res.StatusCode, res.Text)
+		}
+		if again.StatusCode == http.StatusSeeOther && again.Header.Get("Location") == "/" {
+			t.Errorf("the browser signed in again by the trust of the session the admin was ending")
+		}
+		if res := c.Get("/"); res.StatusCode == http.StatusOK {
+			t.Fatalf("the browser of the session the admin ended, once the end was answered: %s", res.Text)
+		}
+	})
 }

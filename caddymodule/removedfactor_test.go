@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -96,13 +95,8 @@ func TestAResetEndsAFactorBeingAdded(t *testing.T) {
 		s := holdSite(t, storeLine, dir)
 		c := sitetest.NewClient(t, "alice")
 		signIn(t, s, c)
-		tok := c.CSRF("/.smsgate/devices")
-		res := c.Post("/.smsgate/devices", url.Values{"action": {"app"}, "csrf": {tok}})
-		m := regexp.MustCompile(`<code class="secret" id="secret">([A-Z2-7 ]+)</code>`).FindStringSubmatch(res.Text)
-		if m == nil {
-			t.Fatalf("no app secret: %d\n%s", res.StatusCode, res.Text)
-		}
-		code := sitetest.AppCode(t, m[1])
+		secret, tok := appSetup(t, c)
+		code := sitetest.AppCode(t, secret)
 		done := sitetest.Park(t, dir, func() *sitetest.Response {
 			return c.Post("/.smsgate/devices", url.Values{"action": {"app-confirm"}, "code": {code}, "csrf": {tok}})
 		})

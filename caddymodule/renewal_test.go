@@ -14,11 +14,15 @@ import (
 // These tests' hold store (sitetest.HoldStore) holds a request right
 // after it writes someone's recovery codes, or the step of a new app's
 // first code (TestAResetEndsAFactorBeingAdded: its session checked, its
-// app not yet written), and can fail the reads of revocations (a
-// session's check that it is still live).
+// app not yet written; TestAnAppRemovedDuringItsSignInSignsNobodyIn: its
+// app found, not yet marked used), or a user's list of sessions (the
+// admin's end of one: TestAnEndedSessionDoesNotComeBackByItsTrustMeanwhile),
+// and can fail the reads of revocations (a session's check that it is
+// still live).
 func init() {
 	sitetest.Holds.Park = func(op, key string) bool {
-		return op == "write" && (strings.HasPrefix(key, "recovery/") || strings.HasPrefix(key, "app-used/"))
+		return op == "write" && (strings.HasPrefix(key, "recovery/") || strings.HasPrefix(key, "app-used/") ||
+			strings.HasPrefix(key, "sessions/"))
 	}
 	sitetest.Holds.Fail = func(key string) bool { return strings.HasPrefix(key, "revoked") }
 }

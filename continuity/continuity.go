@@ -251,12 +251,29 @@ func (w *Watch) SawUsers(ctx context.Context) error {
 		w.mu.Unlock()
 		return nil
 	}
-	rec := *w.rec
-	rec.Users = true
-	if err := w.put(ctx, &rec); err != nil {
+	// Users are added to the store's record as it is now, not to the one
+	// this gate last read: another gate may have frozen it since
+	// (evictions), and a record written back from memory took the freeze
+	// away (TestAFreezeOutlivesAnotherGatesFirstUsers). Another epoch, or
+	// none, is left to the next look, which also tells of a freeze.
+	err := w.st.Update(store.Lasting(ctx), Key, func(raw []byte, found bool) ([]byte, time.Duration, error) {
+		if !found {
+			return nil, 0, store.ErrUnchanged
+		}
+		cur, err := Decode(raw)
+		if err != nil || cur.ID != w.rec.ID || cur.Users {
+			return nil, 0, store.ErrUnchanged
+		}
+		cur.Users = true
+		raw, err = json.Marshal(cur)
+		return raw, 0, err
+	})
+	if err != nil {
 		w.mu.Unlock()
 		return err
 	}
+	rec := *w.rec
+	rec.Users = true
 	w.rec = &rec
 	w.marker.set(memory{ID: rec.ID, Users: true})
 	w.show(&rec, nil)

@@ -234,3 +234,37 @@ func TestAnEvictionSeenWhenTheFreezeCouldNotBeWrittenFreezesLater(t *testing.T) 
 		t.Fatalf("the look after the failed freeze: %+v %v", ch, err)
 	}
 }
+
+// TestAFreezeOutlivesAnotherGatesFirstUsers: two gates on one store that
+// held no users yet; one records the first users (SawUsers), then sees
+// keys evicted and freezes the store; the other, whose last look still
+// found no users, records users of its own (a first enrollment there)
+// before its next look. The freeze must stand: the evicted keys may have
+// been a user's devices or revocations. (Before, the second gate wrote
+// back the record as it had last read it, with users and without the
+// freeze: both gates then went on unfrozen.)
+func TestAFreezeOutlivesAnotherGatesFirstUsers(t *testing.T) {
+	st := badger(t)
+	evicted := int64(0)
+	a, _, err := Open(ctx, st, Options{Identity: storeID(t), Dir: t.TempDir(),
+		Evicted: func(context.Context) (int64, error) { return evicted, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := gate(t, st, t.TempDir(), storeID(t), false)
+	if err := a.SawUsers(ctx); err != nil {
+		t.Fatal(err)
+	}
+	evicted = 3
+	if ch, err := a.Check(ctx); err != nil || ch.Frozen == nil || ch.Frozen.Reason != Evicted {
+		t.Fatalf("the look after the evictions: %+v %v", ch, err)
+	}
+	if err := b.SawUsers(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for name, w := range map[string]*Watch{"the gate that froze it": a, "the other gate": b} {
+		if _, err := w.Check(ctx); err != nil || w.Frozen() == nil {
+			t.Errorf("%s, at its next look: frozen %v (%v)", name, w.Frozen(), err)
+		}
+	}
+}

@@ -198,12 +198,22 @@ func (s *Devices) CheckApp(ctx context.Context, sc Scope, user, code string) (*D
 		}
 		return nil, err
 	}
+	// The app is marked used in the same atomic step that finds it still
+	// there (used): one removed since the list was read (the admin's
+	// removal of a leaked app, answered meanwhile) signs nobody in; its
+	// code is then no app's, as if the removal had come first.
+	if found, err := s.used(ctx, sc.Realm, user, d.ID, ""); err != nil || !found {
+		if err != nil {
+			s.giveBackNow(ctx, append(more, guess)...)
+			return nil, err
+		}
+		return nil, s.wrongAppCode(ctx, sc, user)
+	}
 	var done store.Batch
 	s.forgetFailures(&done, sc, user)
 	guess.giveBack(&done) // a right code is no guess
 	_ = store.Do(ctx, s.Store, &done)
 	s.giveBackNow(ctx, more...)
-	s.touch(ctx, sc.Realm, user, d.ID)
 	return d, nil
 }
 

@@ -366,10 +366,7 @@ func (s *Challenges) Check(ctx context.Context, sc Scope, c *Challenge, code str
 			return nil, err
 		}
 	case Add:
-		if ok, err := s.Devices.claim(ctx, realm, c.User, c.Phone); err != nil || !ok {
-			return nil, cmpErr(err, ErrNoChallenge) // another user bound it meanwhile
-		}
-		if c.DeviceID, c.Added, err = s.Devices.AddIn(ctx, realm, c.User, c.Phone, c.DeviceName, c.Lang); err != nil {
+		if c.DeviceID, c.Added, err = s.Devices.AddClaimed(ctx, realm, c.User, c.Phone, c.DeviceName, c.Lang); err != nil {
 			return nil, err
 		}
 	case Verify:

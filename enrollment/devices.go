@@ -179,6 +179,21 @@ func (s *Devices) AddIn(ctx context.Context, realm, user, e164, name, lang strin
 	return id, added, err
 }
 
+// AddClaimed is AddIn for a phone whose code the user typed: in
+// verify-only mode the number is bound to user first (claim), and refused
+// (ErrNoChallenge) where another user bound it meanwhile; and bound again
+// once the phone is written, should a removal of it have released the
+// binding in between (releaseClaim).
+func (s *Devices) AddClaimed(ctx context.Context, realm, user, e164, name, lang string) (id string, added bool, err error) {
+	if ok, err := s.claim(ctx, realm, user, e164); err != nil || !ok {
+		return "", false, cmpErr(err, ErrNoChallenge) // another user bound it meanwhile
+	}
+	if id, added, err = s.AddIn(ctx, realm, user, e164, name, lang); err == nil {
+		_, _ = s.claim(store.Lasting(ctx), realm, user, e164)
+	}
+	return id, added, err
+}
+
 // newPhone is a new phone device, as its first use made it the default.
 func (s *Devices) newPhone(e164, name, lang string) Device {
 	now := s.Now().UTC()
@@ -215,6 +230,7 @@ func (s *Devices) addFirst(ctx context.Context, realm, user, e164, lang string) 
 		}
 		return "", ErrEnrolled
 	}
+	_, _ = s.claim(ctx, realm, user, e164) // released meanwhile: see AddClaimed
 	return d.ID, nil
 }
 
@@ -309,14 +325,6 @@ func (s *Devices) edit(ctx context.Context, realm, user string, edit func([]Devi
 		raw, err = json.Marshal(list)
 		return raw, 0, err
 	})
-}
-
-// touch marks a device as just used, so it is the next default. A device
-// removed meanwhile stays removed.
-func (s *Devices) touch(ctx context.Context, realm, user, id string) {
-	if id != "" {
-		_, _ = s.used(ctx, realm, user, id, "")
-	}
 }
 
 // used marks user's device id (or, without an id, the phone whose number

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/smsgate/caddy-smsgate/store"
@@ -43,7 +44,12 @@ func (s *Devices) claim(ctx context.Context, realm, user, e164 string) (bool, er
 	if !s.VerifyOnly() {
 		return true, nil
 	}
-	key := ownerKey(realm, s.PhoneHMAC(e164))
+	return s.bind(ctx, realm, user, s.PhoneHMAC(e164))
+}
+
+// bind binds a number hash to user; false if another user holds it.
+func (s *Devices) bind(ctx context.Context, realm, user, hash string) (bool, error) {
+	key := ownerKey(realm, hash)
 	if _, err := s.Store.PutIfAbsent(ctx, key, []byte(user), 0); err != nil {
 		return false, err
 	}
@@ -53,6 +59,13 @@ func (s *Devices) claim(ctx context.Context, realm, user, e164 string) (bool, er
 
 // releaseClaim unbinds a number hash from user, if user holds it: in one
 // step, so that another user's claim made meanwhile is never released.
+// The binding is a record beside the user's devices, so a change of them
+// that found it made (the number added back, another enrollment of it
+// that won) may have written the phone before this released it: where
+// the user's devices hold the number once it is released, it is bound
+// again (the change binds it again once its phone is written, for a
+// release that read the devices before that:
+// TestANumbersOwnerFollowsItsPhone).
 func (s *Devices) releaseClaim(ctx context.Context, realm, user, hash string) {
 	_ = s.Store.Update(ctx, ownerKey(realm, hash), func(owner []byte, found bool) ([]byte, time.Duration, error) {
 		if !found || string(owner) != user {
@@ -60,6 +73,10 @@ func (s *Devices) releaseClaim(ctx context.Context, realm, user, hash string) {
 		}
 		return nil, 0, nil
 	})
+	list, err := s.List(ctx, realm, user)
+	if err == nil && slices.ContainsFunc(list, func(d Device) bool { return d.PhoneHMAC == hash }) {
+		_, _ = s.bind(ctx, realm, user, hash)
+	}
 }
 
 // Owner returns the user a number is bound to in verify-only mode, or "".

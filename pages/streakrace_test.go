@@ -15,7 +15,9 @@ import (
 // streak: cooldown/…/ip/…), an app's confirmation right after it reads
 // the app being added (app-setup/…), and a code's check from 127.0.0.77
 // right after it read that address's lockout (lock/…/127.0.0.77: its
-// check begun, its session checked, before it takes the code); in the
+// check begun, its session checked, before it takes the code), a change of
+// a user's devices right after it wrote them (device/…: a removal, before it
+// unbinds a verify-only number); in the
 // realm atOnceRealm, a login post right after it reads its number's base
 // wait (cooldown-to/…). It goes away as a send claims the records of its
 // cooldown (cooldown/…), once armed
@@ -28,7 +30,8 @@ func init() {
 		}
 		return op == "read" && (strings.HasPrefix(key, "cooldown/") && strings.Contains(key, "/ip/") ||
 			strings.HasPrefix(key, "app-setup/") ||
-			strings.HasPrefix(key, "lock/") && strings.HasSuffix(key, "/"+heldAddress))
+			strings.HasPrefix(key, "lock/") && strings.HasSuffix(key, "/"+heldAddress)) ||
+			op == "write" && strings.HasPrefix(key, "device/")
 	}
 }
 

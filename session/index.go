@@ -154,7 +154,17 @@ func End(ctx context.Context, st store.Store, realm, user, sid string, now time.
 		return nil, ErrNoSession
 	}
 	ended := list[i]
-	// Its browser first stops being known (StillKnown): a stolen one gets
+	// Its trust ends first: the browser, refused once the session is
+	// revoked, goes to the login page at once (a browser in use does), and
+	// a trust still there meanwhile signed it in again, a new session the
+	// end did not cover (as logout ends the browser's trusts before its
+	// session: TestAnEndedSessionDoesNotComeBackByItsTrustMeanwhile).
+	if ended.Where.Trust != "" {
+		if err := untrust(store.Lasting(ctx), st, realm, user, ended.Where.Trust, now); err != nil {
+			return nil, err
+		}
+	}
+	// Its browser then stops being known (StillKnown): a stolen one gets
 	// no guess window of the owner's.
 	if err := st.Put(store.Lasting(ctx), endedKey(realm, sid), []byte{1}, endedFor(ended, now)); err != nil {
 		return nil, err
@@ -166,11 +176,6 @@ func End(ctx context.Context, st store.Store, realm, user, sid string, now time.
 		return nil, err
 	}
 	dropSessions(ctx, st, realm, user, now, func(s Info) bool { return s.SID == sid })
-	if ended.Where.Trust != "" {
-		if err := untrust(store.Lasting(ctx), st, realm, user, ended.Where.Trust, now); err != nil {
-			return nil, err
-		}
-	}
 	return &ended, nil
 }
 
