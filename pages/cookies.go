@@ -106,12 +106,12 @@ func FindSession(h http.Header, domain bool) (found cookies.Found, old bool) {
 
 // OldCounts reports whether a cookie found under its old name, whose
 // token cl verified, counts: always where the gate still writes that name
-// (plain http at loopback); elsewhere only a token issued before the
-// cookies were renamed on this store (the browser's own from before the
-// upgrade: session.Manager.IssuedBeforeRename). One issued since was
-// planted: the gate writes no such cookie any more.
+// (plain http at loopback); elsewhere only a token a release before the
+// renaming issued (the browser's own from before the upgrade: unmarked,
+// session.Claims.BeforeRename). One issued since was planted: the gate
+// writes no such cookie any more.
 func (p *Pages) OldCounts(r *http.Request, cl *session.Claims) bool {
-	return !secure(r) || p.issuedBeforeRename(cl)
+	return !secure(r) || cl.BeforeRename()
 }
 
 // OldCountsAtCheck is OldCounts for a forward-auth check, whose request
@@ -125,15 +125,9 @@ func (p *Pages) OldCounts(r *http.Request, cl *session.Claims) bool {
 func (p *Pages) OldCountsAtCheck(r *http.Request, cl *session.Claims) bool {
 	if p.PortalURL != "" {
 		u, err := url.Parse(p.PortalURL)
-		return err == nil && insecureURL(u) || p.issuedBeforeRename(cl)
+		return err == nil && insecureURL(u) || cl.BeforeRename()
 	}
-	return !secure(r) && !forwardedSecure(r.Header) || p.issuedBeforeRename(cl)
-}
-
-// issuedBeforeRename reports whether cl's token was issued before the
-// cookies were renamed on this store (session.Manager.IssuedBeforeRename).
-func (p *Pages) issuedBeforeRename(cl *session.Claims) bool {
-	return cl.IssuedAt != nil && p.Sessions.IssuedBeforeRename(cl.IssuedAt.Time)
+	return !secure(r) && !forwardedSecure(r.Header) || cl.BeforeRename()
 }
 
 // forwardedSecure reports whether the request a proxy's forward-auth
