@@ -66,15 +66,30 @@ var GateCookies = []string{
 // — nil too for a session earned with a kind this gate does not take (its
 // factors dropped it): it is no session here, for the devices page, a
 // step-up or the console (signin.Policy.Earned).
-func (p *Pages) session(r *http.Request) *session.Claims {
-	token, old := p.sessionToken(r)
-	if token == "" {
-		return nil
-	}
-	if cl := p.Sessions.Check(r.Context(), token); cl != nil && (!old || p.OldCounts(r, cl)) && p.Policy.Earned(cl.AMR) {
+func (p *Pages) session(req *request) *session.Claims {
+	if cl := p.readSession(req); cl != nil && p.Policy.Earned(cl.AMR) {
 		return cl
 	}
 	return nil
+}
+
+// readSession verifies the request's session cookie once for the whole
+// request (req.session): under its prefixed name, else under its old name
+// if it counts (OldSession, whose answer renames it where Secure). serve
+// asks first for an old-name one on a Secure request (renameSession), so
+// that whatever the page, its answer renames it; a page that wants the
+// session asks then (session).
+func (p *Pages) readSession(req *request) *session.Claims {
+	if req.sessionRead {
+		return req.session
+	}
+	req.sessionRead = true
+	if token, old := p.sessionToken(req.r); token != "" {
+		if cl := p.Sessions.Check(req.r.Context(), token); cl != nil && (!old || p.OldSession(req.w, req.r, token, cl)) {
+			req.session = cl
+		}
+	}
+	return req.session
 }
 
 // sessionToken is the request's session cookie: under its prefixed name,
@@ -124,8 +139,7 @@ func (p *Pages) OldCounts(r *http.Request, cl *session.Claims) bool {
 // that sends them of its own refuses its own old-name cookie).
 func (p *Pages) OldCountsAtCheck(r *http.Request, cl *session.Claims) bool {
 	if p.PortalURL != "" {
-		u, err := url.Parse(p.PortalURL)
-		return err == nil && insecureURL(u) || cl.BeforeRename()
+		return p.portalPlain || cl.BeforeRename()
 	}
 	return !secure(r) && !forwardedSecure(r.Header) || cl.BeforeRename()
 }
@@ -174,12 +188,11 @@ func (p *Pages) OldSession(w http.ResponseWriter, r *http.Request, token string,
 }
 
 // renameSession renames the request's session cookie in the answer when
-// it comes under its old name and counts (OldSession).
+// it comes under its old name on a Secure request and counts
+// (readSession, which keeps it for the page).
 func (p *Pages) renameSession(req *request) {
-	if token, old := p.sessionToken(req.r); old && secure(req.r) {
-		if cl := p.Sessions.Check(req.r.Context(), token); cl != nil {
-			p.OldSession(req.w, req.r, token, cl)
-		}
+	if _, old := p.sessionToken(req.r); old && secure(req.r) {
+		p.readSession(req)
 	}
 }
 

@@ -20,7 +20,7 @@ import (
 // trustedSignIn signs a trusted browser in again and sends it on. It
 // reports whether it answered.
 func (p *Pages) trustedSignIn(req *request) bool {
-	if p.Remember == 0 || req.r.Method != http.MethodGet || p.session(req.r) != nil {
+	if p.Remember == 0 || req.r.Method != http.MethodGet || p.session(req) != nil {
 		return false
 	}
 	user, tb, err := p.browserTrust(req)
