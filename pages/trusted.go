@@ -67,11 +67,11 @@ func (p *Pages) trustedSignIn(req *request) bool {
 // cookie's name for it, written with the trust cookie), and only a
 // known-browser cookie issued since the cookies were renamed (its token
 // marked: session.Claims.BeforeRename; so under its prefixed name) says
-// which browser this is, on a Secure
-// request: the trust cookie lives under the gate's pages (its
-// path_prefix), where no __Host- name is possible, so another host of the
-// registrable domain can plant one of its own user's (Domain=, a longer
-// Path), which would sign the visitor in as that user at a login form. A
+// which browser this is, on a Secure request: the trust cookie lives
+// under the gate's pages (its path_prefix), where no __Host- name is
+// possible, so another host of the registrable domain can plant one of
+// its own user's (Domain=, a longer Path), which would sign the visitor
+// in as that user at a login form. A
 // known-browser cookie issued before the renaming is read under its old
 // name too, and the pages rename it (readKnown), a planted one as well:
 // its name says nothing, but the cookie written with a trust earned since
