@@ -240,6 +240,15 @@ func TestAnOldNameSessionOutlivesTheUpgradeOnly(t *testing.T) {
 	if res := visitor.GetURL(app.String()); res.StatusCode == http.StatusOK {
 		t.Fatalf("an old-name session issued after the upgrade was taken: %s", res.Text)
 	}
+
+	// A forward-auth check takes the one from before, not the other.
+	for token, want := range map[string]int{carol: http.StatusOK, hostSession(planter): http.StatusUnauthorized} {
+		req, _ := http.NewRequest(http.MethodGet, app.String()+".smsgate/auth?mode=status", nil)
+		req.Header.Set("Cookie", pages.SessionCookie+"="+token)
+		if got := sitetest.NewClient(t, "").Do(req).StatusCode; got != want {
+			t.Errorf("a forward-auth check of an old-name session (from before the upgrade: %v) answered %d, want %d", token == carol, got, want)
+		}
+	}
 }
 
 // TestAWipedStoreTakesNoFreshTokenUnderTheOldName: an old-name cookie
