@@ -189,7 +189,8 @@ func benchAdmit(b *testing.B, g *Gate, cookie, left string) {
 //	go test ./caddymodule -run '^$' -bench ForwardAuth -benchmem
 func BenchmarkForwardAuth(b *testing.B) {
 	g := benchGate(b, "HS256")
-	cookie := "theme=dark; " + sessionRequest(b, g).Header.Get("Cookie")
+	// The browser was at an HTTPS site: its session is under the __Host- name.
+	cookie := "theme=dark; " + pages.HostPrefix + sessionRequest(b, g).Header.Get("Cookie")
 	next := caddyhttp.HandlerFunc(func(http.ResponseWriter, *http.Request) error { return nil })
 	batch := make([]*http.Request, 4096)
 	writers := make([]*benchWriter, len(batch))

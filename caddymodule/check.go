@@ -7,8 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-webauthn/webauthn/webauthn"
-
 	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/internal/cfutil"
 	"github.com/smsgate/caddy-smsgate/internal/textsafe"
@@ -87,8 +85,9 @@ func (g *Gate) check() error {
 	if err := pages.CheckRedirectHosts(g.RedirectHosts); err != nil {
 		return &cfutil.OptionError{Key: "redirect_hosts", Err: err}
 	}
-	if g.webauthn, err = g.newWebAuthn(); err != nil {
-		return cfutil.OptionErrf(originKey[g.PublicOrigin != ""], "%v", err)
+	key, origin := g.passkeyOrigin()
+	if g.webauthn, err = enrollment.NewWebAuthn(origin, g.CookieDomain, g.SiteName); err != nil {
+		return cfutil.OptionErrf(key, "%v", err)
 	}
 	if err := g.settleFactors(); err != nil {
 		return cfutil.OptionErrf("factors", "%v", err)
@@ -122,9 +121,6 @@ func (g *Gate) checkIdentity() error {
 	g.trusted = siteblock.TrustedHeaders(g.Identity, g.IdentityFrom)
 	return nil
 }
-
-// originKey is the option the passkeys' origin came from (a mistake's line).
-var originKey = map[bool]string{true: "public_origin", false: "site_origin"}
 
 // checkRanges checks the numbers and the path prefix.
 func (g *Gate) checkRanges() error {
@@ -183,10 +179,13 @@ func (g *Gate) templates(cat *words.Catalogue) (*enrollment.Templates, error) {
 	return t, nil
 }
 
-// newWebAuthn binds passkeys to public_origin, else the site's address
-// (none: a JSON config without one has no passkeys).
-func (g *Gate) newWebAuthn() (*webauthn.WebAuthn, error) {
-	return enrollment.NewWebAuthn(cmp.Or(g.PublicOrigin, strings.TrimSuffix(g.SiteOrigin, "/")), g.CookieDomain, g.SiteName)
+// passkeyOrigin is what passkeys are bound to, public_origin or else the
+// site's address (none: no passkeys), and key the option it came from.
+func (g *Gate) passkeyOrigin() (key, origin string) {
+	if g.PublicOrigin != "" {
+		return "public_origin", g.PublicOrigin
+	}
+	return "site_origin", strings.TrimSuffix(g.SiteOrigin, "/")
 }
 
 // MaxIdentity is the longest identity, in bytes, the gate signs in.

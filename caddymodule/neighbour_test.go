@@ -22,6 +22,7 @@ import (
 
 	"github.com/smsgate/caddy-smsgate/internal/sitetest"
 	"github.com/smsgate/caddy-smsgate/pages"
+	"github.com/smsgate/caddy-smsgate/session"
 	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
 )
 
@@ -150,37 +151,51 @@ func neighbourOnRedis(t *testing.T) (s *sitetest.Site, addr string) {
 	return sitetest.Start(t, fmt.Sprintf(neighbourSite, certificate(t), "redis "+addr, "App")), addr
 }
 
-// upgrade makes the neighbour site s's store on the Redis at addr as the
-// previous release left it, which recorded no renaming, and starts this
-// release on it a minute later (a reload: a new config).
-func upgrade(t *testing.T, s *sitetest.Site, addr string) *sitetest.Site {
+// beforeRenaming is token, a session's (or with known a known-browser
+// cookie's) of the neighbour site on the Redis at addr, as a release
+// before the renaming signed it: the same claims without the mark this
+// release's carry (session.Claims.Prefixed), with the secret in the store.
+func beforeRenaming(t *testing.T, s *sitetest.Site, addr, token string, known bool) string {
 	t.Helper()
 	rc := redis.NewClient(&redis.Options{Addr: addr})
 	defer rc.Close()
-	if n, err := rc.Del(context.Background(), "smsgate:cookies/renamed").Result(); err != nil || n != 1 {
-		t.Fatalf("no record of the renaming to delete: %d %v", n, err)
+	secret, err := rc.Get(context.Background(), "smsgate:keys/secret").Bytes()
+	if err != nil {
+		t.Fatal(err)
 	}
-	s.Advance(time.Minute)
-	return sitetest.Start(t, fmt.Sprintf(neighbourSite, certificate(t), "redis "+addr, "App, upgraded"))
+	keys := session.NewKeys(session.Derive(secret, "session"), s.Now)
+	if known {
+		d, err := session.NewDerived(secret, s.Now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys = d.Known
+	}
+	var cl session.Claims
+	if err := keys.Verify(token, "app.example.com", &cl); err != nil || cl.BeforeRename() {
+		t.Fatalf("not a token this release issued: %v", err)
+	}
+	cl.Prefixed = false
+	if token, err = keys.Sign(&cl); err != nil {
+		t.Fatal(err)
+	}
+	return token
 }
 
 // TestAnOldNameSessionOutlivesTheUpgradeOnly: a browser that signed in
 // before the upgrade holds its session under the old name; it still
 // works, and the answer renames it (the __Host- name written, the old
-// expired). An old-name session issued since the upgrade (the store
-// records when this release first ran on it) can only have been planted:
-// it is refused.
+// expired). An old-name session issued since the upgrade (marked so in
+// its token) can only have been planted: it is refused.
 func TestAnOldNameSessionOutlivesTheUpgradeOnly(t *testing.T) {
 	sitetest.Parallel(t)
 	s, addr := neighbourOnRedis(t)
 	before := sitetest.NewClient(t, "")
 	signInOverTLS(t, s, before, "carol")
-	carol := hostSession(before)
-	if carol == "" {
+	if hostSession(before) == "" {
 		t.Fatal("no session")
 	}
-
-	s = upgrade(t, s, addr)
+	carol := beforeRenaming(t, s, addr, hostSession(before), false)
 
 	// carol's browser, as the previous release left it.
 	upgraded := sitetest.NewClient(t, "")
@@ -205,7 +220,7 @@ func TestAnOldNameSessionOutlivesTheUpgradeOnly(t *testing.T) {
 	sitetest.ExpectBody(t, upgraded.GetURL(app.String()), "Hello, carol!")
 
 	// Its known-browser cookie too, by the gate's pages.
-	known := before.CookieOf(neighbourApp+"/", pages.HostPrefix+pages.KnownCookie)
+	known := beforeRenaming(t, s, addr, before.CookieOf(neighbourApp+"/", pages.HostPrefix+pages.KnownCookie), true)
 	upgraded.HTTP.Jar.SetCookies(app, []*http.Cookie{{Name: pages.KnownCookie, Value: known, Path: "/", Secure: true, HttpOnly: true}})
 	res = upgraded.GetURL(upgraded.WithPorts(neighbourApp + "/.smsgate/login"))
 	renamed, expired = false, false
@@ -213,7 +228,7 @@ func TestAnOldNameSessionOutlivesTheUpgradeOnly(t *testing.T) {
 		renamed = renamed || c.Name == pages.HostPrefix+pages.KnownCookie && c.Value == known && c.MaxAge > 0
 		expired = expired || c.Name == pages.KnownCookie && c.MaxAge < 0
 	}
-	if known == "" || !renamed || !expired {
+	if !renamed || !expired {
 		t.Fatalf("the old-name known-browser cookie was not renamed (renamed %v, old one expired %v): %v", renamed, expired, res.Header["Set-Cookie"])
 	}
 
@@ -224,6 +239,55 @@ func TestAnOldNameSessionOutlivesTheUpgradeOnly(t *testing.T) {
 	visitor.HTTP.Jar.SetCookies(app, []*http.Cookie{{Name: pages.SessionCookie, Value: hostSession(planter), Path: "/", Secure: true}})
 	if res := visitor.GetURL(app.String()); res.StatusCode == http.StatusOK {
 		t.Fatalf("an old-name session issued after the upgrade was taken: %s", res.Text)
+	}
+
+	// A forward-auth check takes the one from before, not the other.
+	for token, want := range map[string]int{carol: http.StatusOK, hostSession(planter): http.StatusUnauthorized} {
+		req, _ := http.NewRequest(http.MethodGet, app.String()+".smsgate/auth?mode=status", nil)
+		req.Header.Set("Cookie", pages.SessionCookie+"="+token)
+		if got := sitetest.NewClient(t, "").Do(req).StatusCode; got != want {
+			t.Errorf("a forward-auth check of an old-name session (from before the upgrade: %v) answered %d, want %d", token == carol, got, want)
+		}
+	}
+}
+
+// TestAWipedStoreTakesNoFreshTokenUnderTheOldName: an old-name cookie
+// counted when its token was issued before the instant the store recorded
+// for the renaming; a wipe or an eviction of that record (Redis's
+// maxmemory) had the next start record a later one, and a session or
+// known-browser cookie issued in between, planted under the old name by a
+// neighbour host, counted: the visitor was signed in as mallory. Now what
+// this release issues is marked as such in its token, and the store
+// records nothing that could move.
+func TestAWipedStoreTakesNoFreshTokenUnderTheOldName(t *testing.T) {
+	sitetest.Parallel(t)
+	s, addr := neighbourOnRedis(t)
+	planter := sitetest.NewClient(t, "")
+	signInOverTLS(t, s, planter, "mallory")
+	mallory, known := hostSession(planter), planter.CookieOf(neighbourApp+"/", pages.HostPrefix+pages.KnownCookie)
+	if mallory == "" || known == "" {
+		t.Fatal("no session or known-browser cookie")
+	}
+	// The record a release between kept of the renaming's instant, evicted
+	// (none with this release), and a reload a minute later.
+	rc := redis.NewClient(&redis.Options{Addr: addr})
+	defer rc.Close()
+	if err := rc.Del(context.Background(), "smsgate:cookies/renamed").Err(); err != nil {
+		t.Fatal(err)
+	}
+	s.Advance(time.Minute)
+	sitetest.Start(t, fmt.Sprintf(neighbourSite, certificate(t), "redis "+addr, "App, reloaded"))
+
+	visitor := sitetest.NewClient(t, "")
+	plant(t, visitor, mallory)
+	if res := visitor.GetURL(visitor.WithPorts(neighbourApp + "/private/page")); res.StatusCode == http.StatusOK {
+		t.Fatalf("a session issued before the store's record was wiped, planted under the old name, was taken: %s", res.Text)
+	}
+	evil, _ := url.Parse(visitor.WithPorts("https://evil.example.com:{HTTPS_PORT}/"))
+	visitor.HTTP.Jar.SetCookies(evil, []*http.Cookie{{Name: pages.KnownCookie, Value: known, Domain: "example.com", Path: "/", Secure: true, HttpOnly: true}})
+	sitetest.Expect(t, visitor.GetURL(visitor.WithPorts(neighbourApp+"/.smsgate/login")), http.StatusOK, "")
+	if visitor.CookieOf(neighbourApp+"/", pages.HostPrefix+pages.KnownCookie) != "" {
+		t.Fatal("a known-browser cookie issued before the store's record was wiped, planted under the old name, was taken (and renamed)")
 	}
 }
 
@@ -394,7 +458,7 @@ func TestAKnownCookieFromBeforeTheUpgradeEarnsNoNewTrust(t *testing.T) {
 	if known == "" {
 		t.Fatal("no known-browser cookie")
 	}
-	s = upgrade(t, s, addr)
+	known = beforeRenaming(t, s, addr, known, true)
 	// mallory's browser earns a trust since.
 	signInOverTLS(t, s, planter, "mallory", "1")
 	pagesURL, _ := url.Parse(planter.WithPorts(neighbourApp + "/.smsgate/"))

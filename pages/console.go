@@ -51,7 +51,7 @@ func (p *Pages) console(req *request) {
 	if q := req.r.URL.RawQuery; q != "" {
 		back += "?" + q
 	}
-	cl := p.session(req.r)
+	cl := p.session(req)
 	if cl == nil || !p.SignIn.Identity.Admits(cl.Subject, req.user) {
 		req.flow.RD = back
 		p.goTo(req, signin.Login)

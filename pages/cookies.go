@@ -66,15 +66,30 @@ var GateCookies = []string{
 // — nil too for a session earned with a kind this gate does not take (its
 // factors dropped it): it is no session here, for the devices page, a
 // step-up or the console (signin.Policy.Earned).
-func (p *Pages) session(r *http.Request) *session.Claims {
-	token, old := p.sessionToken(r)
-	if token == "" {
-		return nil
-	}
-	if cl := p.Sessions.Check(r.Context(), token); cl != nil && (!old || p.OldCounts(r, cl)) && p.Policy.Earned(cl.AMR) {
+func (p *Pages) session(req *request) *session.Claims {
+	if cl := p.readSession(req); cl != nil && p.Policy.Earned(cl.AMR) {
 		return cl
 	}
 	return nil
+}
+
+// readSession verifies the request's session cookie once for the whole
+// request (req.session): under its prefixed name, else under its old name
+// if it counts (OldSession, whose answer renames it where Secure). serve
+// asks first for an old-name one on a Secure request (renameSession), so
+// that whatever the page, its answer renames it; a page that wants the
+// session asks then (session).
+func (p *Pages) readSession(req *request) *session.Claims {
+	if req.sessionRead {
+		return req.session
+	}
+	req.sessionRead = true
+	if token, old := p.sessionToken(req.r); token != "" {
+		if cl := p.Sessions.Check(req.r.Context(), token); cl != nil && (!old || p.OldSession(req.w, req.r, token, cl)) {
+			req.session = cl
+		}
+	}
+	return req.session
 }
 
 // sessionToken is the request's session cookie: under its prefixed name,
@@ -106,12 +121,12 @@ func FindSession(h http.Header, domain bool) (found cookies.Found, old bool) {
 
 // OldCounts reports whether a cookie found under its old name, whose
 // token cl verified, counts: always where the gate still writes that name
-// (plain http at loopback); elsewhere only a token issued before the
-// cookies were renamed on this store (the browser's own from before the
-// upgrade: session.Manager.IssuedBeforeRename). One issued since was
-// planted: the gate writes no such cookie any more.
+// (plain http at loopback); elsewhere only a token a release before the
+// renaming issued (the browser's own from before the upgrade: unmarked,
+// session.Claims.BeforeRename). One issued since was planted: the gate
+// writes no such cookie any more.
 func (p *Pages) OldCounts(r *http.Request, cl *session.Claims) bool {
-	return !secure(r) || p.issuedBeforeRename(cl)
+	return !secure(r) || cl.BeforeRename()
 }
 
 // OldCountsAtCheck is OldCounts for a forward-auth check, whose request
@@ -124,16 +139,9 @@ func (p *Pages) OldCounts(r *http.Request, cl *session.Claims) bool {
 // that sends them of its own refuses its own old-name cookie).
 func (p *Pages) OldCountsAtCheck(r *http.Request, cl *session.Claims) bool {
 	if p.PortalURL != "" {
-		u, err := url.Parse(p.PortalURL)
-		return err == nil && insecureURL(u) || p.issuedBeforeRename(cl)
+		return p.portalPlain || cl.BeforeRename()
 	}
-	return !secure(r) && !forwardedSecure(r.Header) || p.issuedBeforeRename(cl)
-}
-
-// issuedBeforeRename reports whether cl's token was issued before the
-// cookies were renamed on this store (session.Manager.IssuedBeforeRename).
-func (p *Pages) issuedBeforeRename(cl *session.Claims) bool {
-	return cl.IssuedAt != nil && p.Sessions.IssuedBeforeRename(cl.IssuedAt.Time)
+	return !secure(r) && !forwardedSecure(r.Header) || cl.BeforeRename()
 }
 
 // forwardedSecure reports whether the request a proxy's forward-auth
@@ -180,12 +188,11 @@ func (p *Pages) OldSession(w http.ResponseWriter, r *http.Request, token string,
 }
 
 // renameSession renames the request's session cookie in the answer when
-// it comes under its old name and counts (OldSession).
+// it comes under its old name on a Secure request and counts
+// (readSession, which keeps it for the page).
 func (p *Pages) renameSession(req *request) {
-	if token, old := p.sessionToken(req.r); old && secure(req.r) {
-		if cl := p.Sessions.Check(req.r.Context(), token); cl != nil {
-			p.OldSession(req.w, req.r, token, cl)
-		}
+	if _, old := p.sessionToken(req.r); old && secure(req.r) {
+		p.readSession(req)
 	}
 }
 

@@ -85,7 +85,7 @@ type appSetupView struct {
 // removing and renewing need a code entered within step_up; adding needs a
 // code to the new number too, and the other phones are told.
 func (p *Pages) devices(req *request) {
-	cl := p.session(req.r)
+	cl := p.session(req)
 	if cl == nil || !p.SignIn.Identity.Admits(cl.Subject, req.user) {
 		req.flow.RD = p.PathPrefix + "devices"
 		p.goTo(req, signin.Login)

@@ -200,7 +200,7 @@ func (p *Pages) browserID(req *request) string {
 func (p *Pages) rememberBrowser(req *request, user, sid string) {
 	// Stamped when the sign-in began, as its session is: a reset while it
 	// ran covers it too.
-	token, err := p.Known.Sign(session.Claims{RegisteredClaims: p.Known.NewClaimsAt(req.realm, user, knownLifetime, req.began.At()), SID: sid, Browser: p.browserID(req)})
+	token, err := p.Known.Sign(session.Claims{RegisteredClaims: p.Known.NewClaimsAt(req.realm, user, knownLifetime, req.began.At()), SID: sid, Browser: p.browserID(req), Prefixed: true})
 	if err != nil {
 		p.Logger.Error("signing the known-browser cookie", zap.Error(err))
 		return

@@ -17,7 +17,7 @@ func (p *Pages) stepUp(req *request) bool {
 	if req.flow.RD != p.PathPrefix+"devices" || req.user == "" {
 		return false
 	}
-	cl := p.session(req.r)
+	cl := p.session(req)
 	return cl != nil && cl.Subject == req.user && p.SignIn.Identity.Admits(cl.Subject, req.user)
 }
 

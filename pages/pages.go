@@ -8,6 +8,7 @@ package pages
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -101,11 +102,17 @@ type Pages struct {
 	Config
 	csp     string
 	example string // an example number for the phone field
+	// portalPlain: PortalURL is plain http at loopback, where the gate's
+	// cookies keep their old names (OldCountsAtCheck).
+	portalPlain bool
 }
 
 // New builds the pages of a gate.
 func New(c Config) *Pages {
 	p := &Pages{Config: c}
+	if u, err := url.Parse(c.PortalURL); c.PortalURL != "" && err == nil {
+		p.portalPlain = insecureURL(u)
+	}
 	p.csp = p.contentSecurityPolicy()
 	p.example = phone.Example(append(c.AllowedRegions, c.DefaultRegion, "US")...)
 	return p

@@ -40,7 +40,7 @@ func (p *Pages) passkey(req *request, step string) {
 	switch step {
 	case "passkey/register/begin", "passkey/register/finish":
 		// Adding one is a device change: a session, and a fresh code.
-		cl := p.session(r)
+		cl := p.session(req)
 		if cl == nil || !p.SignIn.Identity.Admits(cl.Subject, req.user) || !p.fresh(cl, time.Duration(p.StepUp)) {
 			p.fail(req, http.StatusForbidden, "step_up", p.sayID(req, "passkey.step_up"))
 			return

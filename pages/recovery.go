@@ -34,7 +34,7 @@ func (p *Pages) showCodes(req *request, user string, codes []string, next string
 // them once the user says they are saved (POST) and goes on.
 func (p *Pages) recovery(req *request) {
 	nc := req.flow.Codes
-	cl := p.session(req.r)
+	cl := p.session(req)
 	if nc == nil || cl == nil || cl.Subject != nc.User {
 		// Nothing to show (saved already, or the flow ran out): new codes
 		// can be made on the devices page.

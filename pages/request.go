@@ -47,6 +47,10 @@ type request struct {
 	// knowns are the request's known-browser cookies that verify (and
 	// count: OldCounts), read once (readKnown).
 	knowns []*session.Claims
+	// session is the request's session once readSession verified it (and
+	// it counts), sessionRead whether it did.
+	session     *session.Claims
+	sessionRead bool
 	// failed is the error a page that could not be rendered answers
 	// with (Caddy's, for the site's handle_errors), or nil.
 	failed error

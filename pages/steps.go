@@ -194,7 +194,7 @@ func (p *Pages) checkCode(req *request, c *enrollment.Challenge) {
 	if c != nil && c.Purpose == enrollment.Add {
 		// A phone is added for a signed-in user: a session ended meanwhile
 		// (a sign-out everywhere, the admin's reset) ends the adding too.
-		cl := p.session(req.r)
+		cl := p.session(req)
 		if cl == nil || cl.Subject != c.User || !p.SignIn.Identity.Admits(cl.Subject, req.user) {
 			_ = p.SignIn.Challenges.Discard(req.r.Context(), req.realm, c.ID)
 			p.checked(req, nil, nil, enrollment.ErrNoChallenge, false)

@@ -20,7 +20,7 @@ import (
 // trustedSignIn signs a trusted browser in again and sends it on. It
 // reports whether it answered.
 func (p *Pages) trustedSignIn(req *request) bool {
-	if p.Remember == 0 || req.r.Method != http.MethodGet || p.session(req.r) != nil {
+	if p.Remember == 0 || req.r.Method != http.MethodGet || p.session(req) != nil {
 		return false
 	}
 	user, tb, err := p.browserTrust(req)
@@ -65,27 +65,29 @@ func (p *Pages) trustedSignIn(req *request) bool {
 // earnedHere reports whether this browser earned the trust tb (whose
 // cookie it shows): tb names the browser that earned it (its known-browser
 // cookie's name for it, written with the trust cookie), and only a
-// known-browser cookie issued since the cookies were renamed on this store
-// (so under its prefixed name) says which browser this is, on a Secure
-// request: the trust cookie lives under the gate's pages (its
-// path_prefix), where no __Host- name is possible, so another host of the
-// registrable domain can plant one of its own user's (Domain=, a longer
-// Path), which would sign the visitor in as that user at a login form. A
+// known-browser cookie issued since the cookies were renamed (its token
+// marked: session.Claims.BeforeRename; so under its prefixed name) says
+// which browser this is, on a Secure request: the trust cookie lives
+// under the gate's pages (its path_prefix), where no __Host- name is
+// possible, so another host of the registrable domain can plant one of
+// its own user's (Domain=, a longer Path), which would sign the visitor
+// in as that user at a login form. A
 // known-browser cookie issued before the renaming is read under its old
 // name too, and the pages rename it (readKnown), a planted one as well:
 // its name says nothing, but the cookie written with a trust earned since
-// was issued since. A trust earned before the renaming may name no
-// browser, or one only such a cookie names (OldCounts).
+// was issued since. A trust earned before the renaming (unmarked:
+// session.TrustedBrowser.BeforeRename) may name no browser, or one only
+// such a cookie names (OldCounts).
 func (p *Pages) earnedHere(req *request, tb *session.TrustedBrowser) bool {
 	if !secure(req.r) {
 		return true // plain http at loopback: no prefixed names
 	}
-	before := p.Sessions.IssuedBeforeRename(tb.Created)
+	before := tb.BeforeRename()
 	if tb.Known == "" {
 		return before
 	}
 	for _, cl := range req.knowns {
-		if cl.Browser == tb.Known && (before || !p.issuedBeforeRename(cl)) {
+		if cl.Browser == tb.Known && (before || !cl.BeforeRename()) {
 			return true
 		}
 	}

@@ -28,7 +28,7 @@ func TestRevocationsAreLasting(t *testing.T) {
 		t.Fatal(err)
 	}
 	awaitingPolls(m)
-	if got := log.Writes(); got != "put keys, put cookies, put keys" { // the secret, when the cookies were renamed (renamed.go), the first EdDSA key
+	if got := log.Writes(); got != "put keys, put keys" { // the secret, the first EdDSA key
 		t.Fatalf("the signing keys: lasting writes %q", got)
 	}
 	tok, _ := m.Issue(ctx, "alice", []string{"sms"}, Where{})

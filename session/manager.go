@@ -91,8 +91,6 @@ type Manager struct {
 
 	assertMu    sync.Mutex
 	assertCache map[string]assertionEntry
-
-	renamed time.Time // when the cookies took their prefixed names on this store (renamed.go)
 }
 
 // CachedSessions is how many checked sessions, and as many assertions, a
@@ -118,9 +116,6 @@ func NewManager(ctx context.Context, c Config) (*Manager, error) {
 		}
 	}
 	m.secret.Store(&secret)
-	if m.renamed, err = renamedAt(ctx, c.Store, m.now()); err != nil {
-		return nil, err
-	}
 	switch c.Alg {
 	case "HS256", "":
 		m.keys = NewKeys(Derive(secret, "session"), m.now)
@@ -218,6 +213,7 @@ func (m *Manager) issue(ctx context.Context, b Began, user string, cl Claims, wh
 	cl.RegisteredClaims = m.keys.NewClaimsAt(m.realm, user, m.lifetime, b.at)
 	cl.SID = rand.Text()
 	cl.Trust = &where.Trust
+	cl.Prefixed = true
 	if cl.AuthTime == 0 {
 		cl.AuthTime = cl.IssuedAt.Unix()
 	}

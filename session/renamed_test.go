@@ -8,38 +8,61 @@ import (
 	"github.com/smsgate/caddy-smsgate/store"
 )
 
-// TestTheRenamingIsRecordedOnce: the first manager on a store records when
-// the cookies took their prefixed names; a later one (a restart, another
-// instance) keeps that instant, so an old-name cookie issued between the
-// two still counts as planted.
-func TestTheRenamingIsRecordedOnce(t *testing.T) {
+// TestWhatThisReleaseIssuesIsMarked: every session and trust this release
+// makes is marked as issued since the cookies were renamed, in the token
+// itself (a trust in its record), whatever the store holds: a store with
+// the record a release between kept of when the renaming happened
+// ("cookies/renamed", here one no release could read) opens as any other,
+// and moves nothing. A session a release before issued (no mark) verifies
+// still, and is from before the renaming.
+func TestWhatThisReleaseIssuesIsMarked(t *testing.T) {
 	ctx := context.Background()
 	st, closeDB, err := store.OpenBadger(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer closeDB()
-	now := time.Date(2026, 12, 1, 10, 0, 0, 500, time.UTC)
-	first, err := NewManager(ctx, Config{Store: st, Realm: "example.com", Lifetime: time.Hour, Now: func() time.Time { return now }})
+	if err := st.Put(ctx, "cookies/renamed", []byte("unreadable"), 0); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	m, err := NewManager(ctx, Config{Store: st, Realm: "example.com", Lifetime: time.Hour, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatalf("a store with a renaming record: %v", err)
+	}
+	awaitingPolls(m)
+	token, err := m.Issue(ctx, "alice", []string{"sms"}, Where{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	later := now.Add(time.Hour)
-	second, err := NewManager(ctx, Config{Store: st, Realm: "example.com", Lifetime: time.Hour, Now: func() time.Time { return later }})
+	trusted, _, err := m.IssueTrusted(ctx, Began{}, "alice", &TrustedBrowser{AMR: []string{"sms"}, AuthTime: now.Unix()}, Where{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !first.Renamed().Equal(now) || !second.Renamed().Equal(now) {
-		t.Fatalf("renamed at %v and %v, want %v for both", first.Renamed(), second.Renamed(), now)
-	}
-	for iat, want := range map[time.Time]bool{
-		now.Add(-time.Second).Truncate(time.Second): true,
-		now.Truncate(time.Second):                   false, // the same second: not known to be before
-		now.Add(time.Minute):                        false,
-		{}:                                          false,
-	} {
-		if got := second.IssuedBeforeRename(iat); got != want {
-			t.Errorf("IssuedBeforeRename(%v) = %v, want %v", iat, got, want)
+	for _, token := range []string{token, trusted} {
+		if cl, err := m.Verify(token); err != nil || cl.BeforeRename() {
+			t.Fatalf("a session issued now: %+v %v, want marked", cl, err)
 		}
+		m.FlushCache()
+		if cl := m.Check(ctx, token); cl == nil || cl.BeforeRename() {
+			t.Fatalf("a session issued now, checked: %+v, want marked", cl)
+		}
+	}
+	trust, tb, err := m.Trust(ctx, Began{}, "alice", "", "known", "Firefox on Linux", []string{"sms"}, now.Unix(), time.Hour)
+	if err != nil || tb.BeforeRename() {
+		t.Fatalf("a trust earned now: %+v %v, want marked", tb, err)
+	}
+	if _, listed, err := m.Trusted(ctx, trust); err != nil || listed.BeforeRename() {
+		t.Fatalf("a trust earned now, as the store keeps it: %+v %v, want marked", listed, err)
+	}
+
+	// A session from a release before the renaming: the same claims, unmarked.
+	old := Claims{RegisteredClaims: m.keys.NewClaims("example.com", "alice", time.Hour), AMR: []string{"sms"}, SID: "before", AuthTime: now.Unix()}
+	oldToken, err := m.keys.Sign(&old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cl := m.Check(ctx, oldToken); cl == nil || !cl.BeforeRename() {
+		t.Fatalf("a session a release before issued: %+v, want it checked and unmarked", cl)
 	}
 }

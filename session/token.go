@@ -44,6 +44,11 @@ type Claims struct {
 	// (TrustedBrowser.Known), so that signing out ends them all, at
 	// whichever gate of the realm each was earned.
 	Browser string `json:"br,omitempty"`
+	// Prefixed marks a session or known-browser token this release or a
+	// later one issued: one whose cookie is written under its prefixed
+	// name wherever it is Secure. Under the old name, a marked token was
+	// planted (BeforeRename). Short: every request hashes the token.
+	Prefixed bool `json:"pn,omitempty"`
 
 	facts *Facts // made by Manager.Check, for the placeholders
 }

@@ -39,6 +39,9 @@ type TrustedBrowser struct {
 	// browser ends it, at whichever gate of the realm it was earned and
 	// its cookie is kept (UntrustBrowser).
 	Known string `json:"known,omitempty"`
+	// Prefixed marks a trust earned under this release or a later one,
+	// whose known-browser cookies are prefixed (BeforeRename).
+	Prefixed bool `json:"prefixed,omitempty"`
 }
 
 // ErrNotTrusted refuses a trust token that is not (or no longer) good.
@@ -61,7 +64,7 @@ func (m *Manager) trustKeys() *Keys {
 // the old one stays.
 func (m *Manager) Trust(ctx context.Context, b Began, user, replaces, known, browser string, amr []string, authTime int64, lifetime time.Duration) (string, *TrustedBrowser, error) {
 	now := m.now().UTC()
-	tb := TrustedBrowser{ID: rand.Text()[:16], Browser: browser, Created: now, Expires: now.Add(lifetime), AuthTime: authTime, AMR: amr, Known: known}
+	tb := TrustedBrowser{ID: rand.Text()[:16], Browser: browser, Created: now, Expires: now.Add(lifetime), AuthTime: authTime, AMR: amr, Known: known, Prefixed: true}
 	err := m.editTrusted(store.Lasting(ctx), user, func(list []TrustedBrowser) []TrustedBrowser {
 		if replaces != "" {
 			list = slices.DeleteFunc(list, func(old TrustedBrowser) bool { return old.ID == replaces })
