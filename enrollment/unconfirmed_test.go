@@ -30,12 +30,15 @@ func throughTwilio(t *testing.T, f *fakes.Twilio, l Limits) (*Challenges, *clock
 }
 
 // cutOnceTaken is sender, giving up on each send — as a timeout does —
-// once the fake f has taken the request, if f holds its answer (Delay):
-// the failure comes after the gateway took the text however slow the
-// machine (a timeout of a second was reached, under load, before the
+// once the fake f has taken the request, where f holds its answers
+// (Delay): the failure comes after the gateway took the text however slow
+// the machine (a timeout of a second was reached, under load, before the
 // request reached the fake: nothing sent).
 func cutOnceTaken(f *fakes.Twilio, sender providers.Sender) providers.Sender {
-	took := make(chan struct{}, 8)
+	if f.Delay == 0 {
+		return sender
+	}
+	took := make(chan struct{}, 1)
 	f.Took = func(fakes.Request) { took <- struct{}{} }
 	return sendFunc(func(ctx context.Context, m providers.Message) error {
 		ctx, cancel := context.WithCancel(ctx)
@@ -43,9 +46,7 @@ func cutOnceTaken(f *fakes.Twilio, sender providers.Sender) providers.Sender {
 		go func() {
 			select {
 			case <-took:
-				if f.Delay > 0 {
-					cancel()
-				}
+				cancel()
 			case <-ctx.Done():
 			}
 		}()

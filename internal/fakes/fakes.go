@@ -31,6 +31,11 @@ type Request struct {
 type recorder struct {
 	mu       sync.Mutex
 	requests []Request
+	// Took, when set, is called with each request as the fake takes it,
+	// before its Delay holds the answer: a test gives up on a send once
+	// the gateway has it, however slow the machine, rather than after a
+	// time within which a loaded machine may not reach the fake.
+	Took func(Request)
 }
 
 func (r *recorder) record(t testing.TB, req *http.Request) Request {
@@ -55,6 +60,9 @@ func (r *recorder) record(t testing.TB, req *http.Request) Request {
 	r.mu.Lock()
 	r.requests = append(r.requests, rec)
 	r.mu.Unlock()
+	if r.Took != nil {
+		r.Took(rec)
+	}
 	return rec
 }
 
@@ -116,11 +124,6 @@ type Twilio struct {
 	Status int
 	// Delay holds every answer, to test timeouts.
 	Delay time.Duration
-	// Took, when set, is called with each request as the fake takes it,
-	// before Delay holds its answer: a test that gives up on a send once
-	// the gateway has it, however slow the machine, rather than after a
-	// time that a loaded machine may not reach the fake within.
-	Took func(Request)
 
 	// Lookup v2: the line type of a number (default "mobile"), its last
 	// SIM swap (none: never), and LookupStatus, when set, answered to
@@ -155,9 +158,6 @@ var twilioUserErrors = map[string]map[string]any{
 
 func (f *Twilio) serve(t testing.TB, w http.ResponseWriter, r *http.Request) {
 	req := f.record(t, r)
-	if f.Took != nil {
-		f.Took(req)
-	}
 	if f.Delay > 0 {
 		select {
 		case <-time.After(f.Delay):
