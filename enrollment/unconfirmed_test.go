@@ -14,38 +14,68 @@ import (
 )
 
 // throughTwilio is a service whose texts go through a Twilio provider to
-// the fake Twilio f (its real API's shapes), with a short timeout (long
-// enough for a loaded machine to reach the fake: a request that never
-// reached it sent nothing).
+// the fake Twilio f (its real API's shapes). Its timeout is long: a send
+// that the test wants cut is cut by cutOnceTaken.
 func throughTwilio(t *testing.T, f *fakes.Twilio, l Limits) (*Challenges, *clock) {
 	t.Helper()
 	s, _, clk := limited(t, l)
 	s.ResendCooldown = 30 * time.Second
 	tw := &providers.Twilio{AccountSID: f.AccountSID, AuthToken: f.AuthToken, From: "+15005550006", BaseURL: f.URL,
-		Timeout: caddy.Duration(time.Second)}
+		Timeout: caddy.Duration(time.Minute)}
 	if err := tw.Provision(caddy.Context{}); err != nil {
 		t.Fatal(err)
 	}
-	s.Sender = providers.Chain{Senders: []providers.Named{{Name: "twilio", Sender: tw}}}
+	s.Sender = providers.Chain{Senders: []providers.Named{{Name: "twilio", Sender: cutOnceTaken(f, tw)}}}
 	return s, clk
 }
 
+// cutOnceTaken is sender, giving up on each send — as a timeout does —
+// once the fake f has taken the request, where f holds its answers
+// (Delay): the failure comes after the gateway took the text however slow
+// the machine (a timeout of a second was reached, under load, before the
+// request reached the fake: nothing sent).
+func cutOnceTaken(f *fakes.Twilio, sender providers.Sender) providers.Sender {
+	if f.Delay == 0 {
+		return sender
+	}
+	took := make(chan struct{}, 1)
+	f.Took = func(fakes.Request) { took <- struct{}{} }
+	return sendFunc(func(ctx context.Context, m providers.Message) error {
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		go func() {
+			select {
+			case <-took:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+		return sender.Send(ctx, m)
+	})
+}
+
+// sendFunc is a function as a providers.Sender.
+type sendFunc func(context.Context, providers.Message) error
+
+func (f sendFunc) Send(ctx context.Context, m providers.Message) error { return f(ctx, m) }
+
 // TestAnUnconfirmedSendCountsAsSent: a gateway that took the text and
-// then hung past the timeout, or answered 500, may have sent it: the send
-// is answered as sent, its failure kept to say so (Unconfirmed), and its
-// cooldown, its challenge and the sends it counted stay — "send again",
-// and a new sign-in, within the wait are refused with it, and the fake
-// Twilio gets no second request; the user's budget stays spent. A clear
-// refusal (a 401, the number's fault) sent nothing: the wait is given
-// back as before. Before, every failure but the number's gave everything
-// back but the global budget: each "send again" was one more real text.
+// then hung until the send gave up (its timeout), or answered 500, may
+// have sent it: the send is answered as sent, its failure kept to say so
+// (Unconfirmed), and its cooldown, its challenge and the sends it counted
+// stay — "send again", and a new sign-in, within the wait are refused with
+// it, and the fake Twilio gets no second request; the user's budget stays
+// spent. A clear refusal (a 401, the number's fault) sent nothing: the
+// wait is given back as before. Before, every failure but the number's
+// gave everything back but the global budget: each "send again" was one
+// more real text.
 func TestAnUnconfirmedSendCountsAsSent(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	limits := Limits{User: Rate{2, time.Hour}, LockAfter: 10, Lockout: time.Minute, MaxFailures: 100}
 	for name, fail := range map[string]func(f *fakes.Twilio){
-		"hangs past the timeout": func(f *fakes.Twilio) { f.Delay = time.Minute },
-		"answers 500":            func(f *fakes.Twilio) { f.Status = http.StatusInternalServerError },
+		"hangs, and the send gives up": func(f *fakes.Twilio) { f.Delay = time.Minute },
+		"answers 500":                  func(f *fakes.Twilio) { f.Status = http.StatusInternalServerError },
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()

@@ -1,6 +1,7 @@
 package pages
 
 import (
+	"html/template"
 	"slices"
 	"strings"
 	"sync"
@@ -22,45 +23,103 @@ type regionOption struct {
 	Selected            bool
 }
 
-// regionLists caches each language's list of countries.
-var regionLists sync.Map // lang + "|" + allowed → []regionOption
+// regionLists caches each language's list of countries, and its options
+// rendered.
+var regionLists sync.Map // lang + "|" + allowed → *regionList
+
+// regionList is one language's countries, and their <option> elements as
+// the built-in templates render them (opts: without the example number,
+// the login page's; withExample: with it), each written once: rendering
+// the ~240 options on every page was most of a page's time.
+type regionList struct {
+	list              []regionOption
+	opts, withExample []string
+}
 
 // regions lists the countries a number may come from, named in lang, with
 // selected chosen.
 func (p *Pages) regions(lang, selected string) []regionOption {
-	key := lang + "|" + strings.Join(p.AllowedRegions, ",")
-	cached, ok := regionLists.Load(key)
-	if !ok {
-		codes := p.AllowedRegions
-		if len(codes) == 0 {
-			for r := range phonenumbers.GetSupportedRegions() {
-				codes = append(codes, r)
-			}
-		}
-		tag := language.Make(lang)
-		namer := display.Regions(tag)
-		var list []regionOption
-		for _, code := range codes {
-			code = strings.ToUpper(code)
-			if code == phone.NonGeographic {
-				continue
-			}
-			r, err := language.ParseRegion(code)
-			name := code
-			if err == nil && namer.Name(r) != "" {
-				name = namer.Name(r)
-			}
-			list = append(list, regionOption{Code: code, Name: name, Example: phone.Example(code)})
-		}
-		col := collate.New(tag)
-		slices.SortFunc(list, func(a, b regionOption) int { return col.CompareString(a.Name, b.Name) })
-		cached, _ = regionLists.LoadOrStore(key, list)
-	}
-	list := slices.Clone(cached.([]regionOption))
+	list := slices.Clone(p.regionList(lang).list)
 	for i := range list {
 		list[i].Selected = list[i].Code == selected
 	}
 	return list
+}
+
+// regionOptions are the picker's <option> elements, in lang, with selected
+// chosen, and each option's example number where withExample: what the
+// built-in templates' loop over regions wrote, byte for byte
+// (TestRegionOptionsAreTheLoopsOutput).
+func (p *Pages) regionOptions(lang, selected string, withExample bool) template.HTML {
+	rl := p.regionList(lang)
+	opts := rl.opts
+	if withExample {
+		opts = rl.withExample
+	}
+	var b strings.Builder
+	for i, o := range opts {
+		if rl.list[i].Code == selected {
+			end := strings.IndexByte(o, '>') // the start tag's: its values are escaped
+			b.WriteString(o[:end])
+			b.WriteString(" selected")
+			o = o[end:]
+		}
+		b.WriteString(o)
+	}
+	return template.HTML(b.String()) // rendered by html/template: optionTemplate
+}
+
+// optionTemplate renders one option of the picker (without and with its
+// example number), as the built-in templates did within their <select>.
+var optionTemplate = template.Must(template.New("option").Parse(
+	`{{define "plain"}}<option value="{{.Code}}">{{.Name}}</option>{{end}}` +
+		`{{define "example"}}<option value="{{.Code}}" data-example="{{.Example}}">{{.Name}}</option>{{end}}`))
+
+// regionList is lang's list of countries, made and rendered on first use.
+func (p *Pages) regionList(lang string) *regionList {
+	key := lang + "|" + strings.Join(p.AllowedRegions, ",")
+	if cached, ok := regionLists.Load(key); ok {
+		return cached.(*regionList)
+	}
+	codes := p.AllowedRegions
+	if len(codes) == 0 {
+		for r := range phonenumbers.GetSupportedRegions() {
+			codes = append(codes, r)
+		}
+	}
+	tag := language.Make(lang)
+	namer := display.Regions(tag)
+	rl := &regionList{}
+	for _, code := range codes {
+		code = strings.ToUpper(code)
+		if code == phone.NonGeographic {
+			continue
+		}
+		r, err := language.ParseRegion(code)
+		name := code
+		if err == nil && namer.Name(r) != "" {
+			name = namer.Name(r)
+		}
+		rl.list = append(rl.list, regionOption{Code: code, Name: name, Example: phone.Example(code)})
+	}
+	col := collate.New(tag)
+	slices.SortFunc(rl.list, func(a, b regionOption) int { return col.CompareString(a.Name, b.Name) })
+	var b strings.Builder
+	for _, o := range rl.list {
+		for _, name := range []string{"plain", "example"} {
+			b.Reset()
+			if err := optionTemplate.ExecuteTemplate(&b, name, o); err != nil {
+				panic(err) // a fixed template of strings
+			}
+			if name == "plain" {
+				rl.opts = append(rl.opts, b.String())
+			} else {
+				rl.withExample = append(rl.withExample, b.String())
+			}
+		}
+	}
+	cached, _ := regionLists.LoadOrStore(key, rl)
+	return cached.(*regionList)
 }
 
 // presetRegion is the country the picker starts on: the one chosen

@@ -80,8 +80,10 @@ type view struct {
 	Accent bool
 	// Example is an example number for the phone field, PhoneHint its hint.
 	Example, PhoneHint string
-	// Regions are the country picker's choices.
-	Regions []regionOption
+	// Regions are the country picker's choices; RegionOptions, its
+	// <option> elements, rendered (the login page's without data-example).
+	Regions       []regionOption
+	RegionOptions template.HTML
 }
 
 var titles = map[string]string{
@@ -167,6 +169,7 @@ func (p *Pages) pageNoFlow(req *request, status int, step string, d pageData) {
 		PhoneHint: words.N("Choose the country, then type the number as you know it; or start with + and the country code.")}
 	if step == "enroll" || step == "devices" || step == "login" {
 		v.Regions = p.regions(lang, req.region)
+		v.RegionOptions = p.regionOptions(lang, req.region, step != "login")
 	}
 	var buf bytes.Buffer
 	if err := p.Templates.t.ExecuteTemplate(&buf, "page", v); err != nil {

@@ -370,8 +370,11 @@ func BenchmarkBadgerSlide(b *testing.B) {
 // TestBadgerWaitsOutAForkedLock: a folder lock held a moment past the
 // holder's close — what a child forked in that moment does until it execs —
 // delays an open instead of failing it; a lock held for good still fails.
+// The open's wait is set to an hour for the first (the lock, released
+// after 300 ms, is waited out however slow the machine: before, a loaded
+// one could take the 2 s of the real wait to release it), and short for
+// the second (nobody waits it out); so the test is not parallel.
 func TestBadgerWaitsOutAForkedLock(t *testing.T) {
-	t.Parallel()
 	dir := t.TempDir()
 	hold := func() *os.File {
 		f, err := os.Open(dir)
@@ -385,6 +388,8 @@ func TestBadgerWaitsOutAForkedLock(t *testing.T) {
 		}
 		return f
 	}
+	old := store.SetLockWait(time.Hour)
+	defer store.SetLockWait(old)
 	first := hold()
 	time.AfterFunc(300*time.Millisecond, func() { first.Close() })
 	_, closeDB, err := store.OpenBadger(dir)
@@ -394,6 +399,7 @@ func TestBadgerWaitsOutAForkedLock(t *testing.T) {
 	if err := closeDB(); err != nil {
 		t.Fatal(err)
 	}
+	store.SetLockWait(100 * time.Millisecond)
 	f := hold()
 	defer f.Close()
 	if _, _, err := store.OpenBadger(dir); err == nil || !strings.Contains(err.Error(), "Another process") {

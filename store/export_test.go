@@ -13,6 +13,15 @@ func SetCloseTimeout(d time.Duration) time.Duration {
 	return old
 }
 
+// SetLockWait sets how long an open waits for a folder lock held by
+// another (see openBadger); it returns the previous value. Only for tests
+// that are not parallel: opens read it.
+func SetLockWait(d time.Duration) time.Duration {
+	old := lockWait
+	lockWait = d
+	return old
+}
+
 // Syncs tells how many lasting writes a Badger store opened by OpenBadger
 // has synced.
 func Syncs(st Store) int64 { return st.(*badgerDB).syncs.Load() }

@@ -31,6 +31,11 @@ type Request struct {
 type recorder struct {
 	mu       sync.Mutex
 	requests []Request
+	// Took, when set, is called with each request as the fake takes it,
+	// before its Delay holds the answer: a test gives up on a send once
+	// the gateway has it, however slow the machine, rather than after a
+	// time within which a loaded machine may not reach the fake.
+	Took func(Request)
 }
 
 func (r *recorder) record(t testing.TB, req *http.Request) Request {
@@ -55,6 +60,9 @@ func (r *recorder) record(t testing.TB, req *http.Request) Request {
 	r.mu.Lock()
 	r.requests = append(r.requests, rec)
 	r.mu.Unlock()
+	if r.Took != nil {
+		r.Took(rec)
+	}
 	return rec
 }
 
