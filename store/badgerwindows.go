@@ -129,8 +129,8 @@ func (ws *windows) slide(ctx context.Context, key, id string, limit int, span ti
 	if len(live) >= limit {
 		return false, time.Duration(live[len(live)-limit].at + int64(span) - t), nil
 	}
-	e := entry("", binary.BigEndian.AppendUint64(nil, uint64(w.keep)), time.Duration(w.keep))
-	e.Key = eventKey(key, t, id)
+	e := badger.NewEntry(eventKey(key, t, id), binary.BigEndian.AppendUint64(nil, uint64(w.keep)))
+	e.ExpiresAt = keptUntil(time.Duration(w.keep))
 	if err := ws.db.update(ctx, func(txn *badger.Txn) error { return txn.SetEntry(e) }); err != nil {
 		return false, 0, err
 	}
@@ -151,10 +151,9 @@ func (ws *windows) keepLonger(key string, w *window, keep, t int64) error {
 		w.keep, w.shortKept = keep, false // nothing on disk to keep longer
 		return nil
 	}
-	now := time.Now()
 	var longer []*badger.Entry
 	err := ws.eachSend(key, func(item *badger.Item, at int64, _ string, v []byte) {
-		expires := uint64(now.Add(time.Duration(at+keep-t)).Unix()) + 1
+		expires := keptUntil(time.Duration(at + keep - t))
 		if item.ExpiresAt() == 0 || expires <= item.ExpiresAt() {
 			return
 		}
@@ -177,6 +176,14 @@ func (ws *windows) keepLonger(key string, w *window, keep, t int64) error {
 	w.keep, w.shortKept = keep, false
 	return nil
 }
+
+// keptUntil is the expiry of a send's key kept for d from now: Badger
+// keeps it in whole seconds, and a key is gone from the second it names,
+// so the second after the one d ends in (rounded down, as an Entry's
+// WithTTL does, the key was gone up to a second before its window stopped
+// counting it: a restart then, or a longer window's keepLonger, which
+// reads the keys on disk, lost a send the window counted).
+func keptUntil(d time.Duration) uint64 { return uint64(time.Now().Add(d).Unix()) + 1 }
 
 func (ws *windows) unslide(ctx context.Context, key, id string) error {
 	w, err := ws.get(key)
