@@ -37,13 +37,33 @@ func (s *betweenBatches) Incr(ctx context.Context, key string, ttl time.Duration
 // number has one code unused, bob's, on Badger and Redis. Before, bob's
 // send deleted the count given back whatever it held, alice's with it:
 // two codes unused, one sent.
-func TestAGiveBackBetweenASendsBatchesStays(t *testing.T) {
+func TestAGiveBackBetweenASendsBatchesStays(t *testing.T) { giveBackBetweenBatches(t, false) }
+
+// TestAStaleGiveBackIsNotAnotherSends: as above, but the number holds a
+// count given back that outlived its window of unused codes (a 1): bob's
+// first batch reads no codes unused and that 1; alice's send, made whole
+// between bob's batches, forgets it and gives its own count back — a 1
+// again. Bob's second batch forgets the 1 it read, and that record only:
+// alice's count given back stays, and the number has one code unused,
+// bob's, on Badger and Redis. Before, the compare-and-delete compared
+// counts, and alice's 1 was bob's 1: two codes unused, one sent.
+func TestAStaleGiveBackIsNotAnotherSends(t *testing.T) { giveBackBetweenBatches(t, true) }
+
+// giveBackBetweenBatches runs alice's send, given back, between bob's
+// batches (stale: the number holds a count given back, 1, whose window
+// of unused codes ended) and wants the number's one code unused, bob's.
+func giveBackBetweenBatches(t *testing.T, stale bool) {
 	t.Parallel()
 	for name, open := range guardStores(t) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			s, out, _, _ := guarded(t, open(t))
 			ctx := context.Background()
+			if stale {
+				if _, err := s.Store.Incr(ctx, store.Key("pumping", realm, "unused-back", s.numberID(num)), time.Hour); err != nil {
+					t.Fatal(err)
+				}
+			}
 			between := &betweenBatches{Store: s.Store, key: store.Key("pumping", realm, "unused", s.numberID(num))}
 			between.then = func() {
 				out.err = providers.NotSent(errors.New("connection refused"))

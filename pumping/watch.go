@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"math/rand/v2"
 	"time"
 
 	"github.com/smsgate/caddy-smsgate/store"
@@ -87,7 +88,21 @@ func (g *Guard) Watch(b *store.Batch, realm, e164, numberID string, enrolled boo
 
 // unusedCodes is how many codes in a row the number left unused, those
 // given back aside.
-func (w *Watch) unusedCodes() int64 { return max(w.unused.N-w.unusedBack.N, 0) }
+func (w *Watch) unusedCodes() int64 { return max(w.unused.N-givenBack(w.unusedBack.N), 0) }
+
+// The number's record of codes given back holds their count in its low 32
+// bits, and above them a mark (none in a record the release before wrote,
+// or one a give-back began): drawn afresh by the send that forgets the
+// counts of a window ended (Count), so that the record it leaves is told
+// from every one read before, whatever its count. Marks stay below 2⁵⁵
+// (a Badger counter's first byte zero: store.Batch.SwapCount).
+const backBits = 32
+
+// givenBack is the count a record of codes given back holds.
+func givenBack(n int64) int64 { return n & (1<<backBits - 1) }
+
+// newMark is a record of no codes given back, its mark drawn afresh.
+func newMark() int64 { return (rand.Int64N(1<<22) + 1) << backBits }
 
 // Refusal is the pause that refuses this send, if any: a place of the
 // number's is paused, and the number is not one of the place's own users
@@ -140,12 +155,16 @@ func (w *Watch) Count(b *store.Batch, decoy bool) {
 	// and those given back began later: where the first batch found none
 	// (ended, or never begun), any given back are of codes forgotten, and
 	// go too — else they would hide as many new unused codes. Only those
-	// the first batch read go (a compare-and-delete): a send at once to
-	// the number may have counted since, in the new window, and given
-	// its count back, which stays. Elsewhere the record is read instead:
-	// every send does the same store work.
+	// the first batch read go (a compare-and-set against the record read):
+	// a send at once to the number may have counted since, in the new
+	// window, forgotten them first and given its count back, which stays.
+	// So they are not deleted but set to none under a new mark: that
+	// send's count given back is then told from the record read even
+	// where its count is the same (a deleted record, given back once,
+	// held 1 again). Elsewhere the record is read instead: every send
+	// does the same store work.
 	if w.unused.N == 0 {
-		b.Swap(unusedBackKey(w.realm, w.numberID), w.unusedBack, nil, 0)
+		b.SwapCount(unusedBackKey(w.realm, w.numberID), w.unusedBack, newMark(), w.unusedTTL())
 	} else {
 		b.Counter(unusedBackKey(w.realm, w.numberID))
 	}

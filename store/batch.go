@@ -3,8 +3,10 @@ package store
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -110,6 +112,25 @@ func (b *Batch) Swap(key string, read *Op, value []byte, ttl time.Duration) *Op 
 		found = read.Value != nil
 	}
 	return b.add(swapOp(key, read.Value, found, value, ttl))
+}
+
+// SwapCount adds a Swap that writes the count n (with ttl) where read, a
+// Counter of key in an earlier batch, found a counter: in the encoding of
+// the record read (Badger's 8 bytes, which begin with a zero byte for any
+// count below 2⁵⁶; else Redis's decimal), so that an Incr and a Counter
+// read it as n. Where read found none it writes none (a Swap that deletes
+// nothing): the same store work, with no record to follow.
+func (b *Batch) SwapCount(key string, read *Op, n int64, ttl time.Duration) *Op {
+	var value []byte
+	switch old := read.Value; {
+	case old == nil:
+		ttl = 0
+	case len(old) == 8 && old[0] == 0:
+		value = binary.BigEndian.AppendUint64(nil, uint64(n))
+	default:
+		value = strconv.AppendInt(nil, n, 10)
+	}
+	return b.Swap(key, read, value, ttl)
 }
 
 // SwapBack adds putting value (with ttl; nil: none) back at key where the
