@@ -46,21 +46,22 @@ func init() {
 //
 // The realm may be left out only while Caddy serves one; an unknown or
 // ambiguous realm is an error, never another site's store.
-type AdminAPI struct {
-	ctx caddy.Context
-}
-
-// Provision keeps the config's context: the smsgate app it holds is
-// looked up per request, as the gates load it after the admin endpoint.
-func (a *AdminAPI) Provision(ctx caddy.Context) error {
-	a.ctx = ctx
-	return nil
-}
+type AdminAPI struct{}
 
 // siteFor finds the running gate that serves realm (or the only realm,
 // when realm is empty): its store is what the admin's request works on.
+// The gates are the running config's (caddy.ActiveContext), not those of
+// the config this module was loaded with: at a reload Caddy starts the new
+// config's admin endpoint before it loads the apps, and stops the old one
+// only after the new config runs, while both accept on one listener; so an
+// admin's request right after a reload (a connection kept alive, or one the
+// old endpoint accepted) met the old config's app, whose gates were cleaned
+// up (404, "no smsgate handler is configured"), and one during the new
+// config's load met gates still being provisioned (a realm not yet
+// registered). The running config's app holds all its gates, registered in
+// their Provision, until the next config runs.
 func (a *AdminAPI) siteFor(realm string) (*Site, error) {
-	v, err := a.ctx.AppIfConfigured("smsgate")
+	v, err := caddy.ActiveContext().AppIfConfigured("smsgate")
 	if err != nil {
 		return nil, errNoGate
 	}
@@ -289,5 +290,4 @@ func writeAdmin(w http.ResponseWriter, v any) error {
 // Interface guard
 var (
 	_ caddy.AdminRouter = (*AdminAPI)(nil)
-	_ caddy.Provisioner = (*AdminAPI)(nil)
 )
