@@ -31,6 +31,8 @@ func init() {
 //	POST /smsgate/revoke   {realm,user}       end sessions
 //	GET  /smsgate/sessions?realm=R&user=U     a user's sessions (since sessions were listed), newest first
 //	POST /smsgate/sessions/end {realm,user,id}  end one of them
+//	GET  /smsgate/sessions/unlisted?realm=R&user=U  how many the list (the newest 20) pushed out
+//	POST /smsgate/sessions/end-unlisted {realm,user}  end those, with their trusted browsers
 //	POST /smsgate/invites  {realm,user,ttl}   a single-use enrollment link
 //	GET  /smsgate/export?realm=R              lasting records as JSON, without keys
 //	POST /smsgate/export?realm=R&with_keys=1  the same with the signing secret and session keys (a GET
@@ -127,16 +129,22 @@ func (a *AdminAPI) answer(w http.ResponseWriter, r *http.Request) (any, error) {
 		}
 		return nil, notAllowed(w, "use GET (POST with with_keys=1)", http.MethodGet)
 	}
-	if op == "sessions" && r.Method != http.MethodGet {
+	if (op == "sessions" || op == "sessions/unlisted") && r.Method != http.MethodGet {
 		return nil, notAllowed(w, "use GET", http.MethodGet) // sessions/end ends one
 	}
-	if op == "export" || ((op == "users" || op == "sessions") && r.Method == http.MethodGet) {
+	if op == "export" || ((op == "users" || op == "sessions" || op == "sessions/unlisted") && r.Method == http.MethodGet) {
 		g, err := a.siteFor(q.Get("realm"))
 		if err != nil {
 			return nil, err
 		}
 		if op == "sessions" {
 			return g.UserSessions(ctx, q.Get("user"))
+		}
+		if op == "sessions/unlisted" {
+			if q.Get("user") == "" {
+				return nil, badRequest("user is required")
+			}
+			return session.UnlistedSessions(ctx, g.Store, g.Realm, q.Get("user"), g.now())
 		}
 		if op == "export" {
 			if withKeys && r.Method == http.MethodGet {

@@ -221,6 +221,8 @@ func adminOp(ctx context.Context, svc *enrollment.Admin, prefix, region, op stri
 			return nil, &adminError{http.StatusNotFound, words.Newf("console.no_session", "user", textsafe.Escape(req.User))}
 		}
 		return map[string]string{"ended": req.ID}, err
+	case "sessions/end-unlisted":
+		return session.EndUnlisted(ctx, svc.Store, req.Realm, req.User, svc.Now())
 	case "invites":
 		ttl := defaultInviteTTL
 		if req.TTL != "" {
