@@ -141,10 +141,10 @@ func (a *AdminAPI) answer(w http.ResponseWriter, r *http.Request) (any, error) {
 			return g.UserSessions(ctx, q.Get("user"))
 		}
 		if op == "sessions/unlisted" {
-			if q.Get("user") == "" {
+			if q.Get("user") == "" { // nobody's sessions
 				return nil, badRequest("user is required")
 			}
-			return session.UnlistedSessions(ctx, g.Store, g.Realm, q.Get("user"), g.now())
+			return g.UnlistedSessions(ctx, q.Get("user"))
 		}
 		if op == "export" {
 			if withKeys && r.Method == http.MethodGet {
@@ -250,7 +250,7 @@ func (s *Site) Change(ctx context.Context, op string, req Request, by string) (a
 	case req.ID != "":
 		fields = append(fields, zap.String("device", req.ID))
 	}
-	s.Audit("admin_"+strings.ReplaceAll(op, "/", "_"), req.User, "", fields...)
+	s.Audit("admin_"+strings.NewReplacer("/", "_", "-", "_").Replace(op), req.User, "", fields...)
 	return out, nil
 }
 
@@ -277,6 +277,12 @@ func (s *Site) UserSessions(ctx context.Context, user string) ([]session.Info, e
 		list = []session.Info{} // [] in JSON, not null
 	}
 	return list, err
+}
+
+// UnlistedSessions is what user's list of sessions pushed out and may still
+// be live (session.Unlisted): the admin API's and the console's.
+func (s *Site) UnlistedSessions(ctx context.Context, user string) (session.Unlisted, error) {
+	return session.UnlistedSessions(ctx, s.Store, s.Realm, user, s.now())
 }
 
 // ShortSID is the part of a session's ID that logs and the console show:
