@@ -48,26 +48,40 @@ func init() {
 //
 // The realm may be left out only while Caddy serves one; an unknown or
 // ambiguous realm is an error, never another site's store.
-type AdminAPI struct{}
+type AdminAPI struct {
+	ctx caddy.Context
+}
+
+// Provision keeps the config's context: the smsgate app it holds is
+// looked up per request, as the gates load it after the admin endpoint.
+func (a *AdminAPI) Provision(ctx caddy.Context) error {
+	a.ctx = ctx
+	return nil
+}
 
 // siteFor finds the running gate that serves realm (or the only realm,
 // when realm is empty): its store is what the admin's request works on.
-// The gates are the running config's (caddy.ActiveContext), not those of
-// the config this module was loaded with: at a reload Caddy starts the new
-// config's admin endpoint before it loads the apps, and stops the old one
-// only after the new config runs, while both accept on one listener; so an
-// admin's request right after a reload (a connection kept alive, or one the
-// old endpoint accepted) met the old config's app, whose gates were cleaned
-// up (404, "no smsgate handler is configured"), and one during the new
-// config's load met gates still being provisioned (a realm not yet
-// registered). The running config's app holds all its gates, registered in
-// their Provision, until the next config runs.
+// The gates are the running config's (caddy.ActiveContext), else, while
+// there is none (the first config, started but not yet Caddy's running
+// one), those of the config this module was loaded with, unless that one
+// was stopped: at a reload Caddy starts the new config's admin endpoint
+// before it loads the apps, and stops the old one only after the new
+// config runs, while both accept on one listener; so an admin's request
+// right after a reload (a connection kept alive, or one the old endpoint
+// accepted) met the old config's app, whose gates were cleaned up (404,
+// "no smsgate handler is configured"). The running config's app holds all
+// its gates, registered in their Provision, until the next config runs
+// (and Caddy makes it the running one before it stops the old).
 func (a *AdminAPI) siteFor(realm string) (*Site, error) {
-	v, err := caddy.ActiveContext().AppIfConfigured("smsgate")
-	if err != nil {
-		return nil, errNoGate
+	for _, ctx := range []caddy.Context{caddy.ActiveContext(), a.ctx} {
+		if ctx.Context == nil || ctx.Err() != nil {
+			continue // none yet, or stopped
+		}
+		if v, err := ctx.AppIfConfigured("smsgate"); err == nil {
+			return v.(*App).Site(realm)
+		}
 	}
-	return v.(*App).Site(realm)
+	return nil, errNoGate
 }
 
 // CaddyModule returns the Caddy module information.
@@ -304,4 +318,5 @@ func writeAdmin(w http.ResponseWriter, v any) error {
 // Interface guard
 var (
 	_ caddy.AdminRouter = (*AdminAPI)(nil)
+	_ caddy.Provisioner = (*AdminAPI)(nil)
 )
