@@ -31,6 +31,8 @@ func init() {
 //	POST /smsgate/revoke   {realm,user}       end sessions
 //	GET  /smsgate/sessions?realm=R&user=U     a user's sessions (since sessions were listed), newest first
 //	POST /smsgate/sessions/end {realm,user,id}  end one of them
+//	GET  /smsgate/sessions/unlisted?realm=R&user=U  how many the list (the newest 20) pushed out
+//	POST /smsgate/sessions/end-unlisted {realm,user}  end those, with their trusted browsers
 //	POST /smsgate/invites  {realm,user,ttl}   a single-use enrollment link
 //	GET  /smsgate/export?realm=R              lasting records as JSON, without keys
 //	POST /smsgate/export?realm=R&with_keys=1  the same with the signing secret and session keys (a GET
@@ -59,12 +61,27 @@ func (a *AdminAPI) Provision(ctx caddy.Context) error {
 
 // siteFor finds the running gate that serves realm (or the only realm,
 // when realm is empty): its store is what the admin's request works on.
+// The gates are the running config's (caddy.ActiveContext), else, while
+// there is none (the first config, started but not yet Caddy's running
+// one), those of the config this module was loaded with, unless that one
+// was stopped: at a reload Caddy starts the new config's admin endpoint
+// before it loads the apps, and stops the old one only after the new
+// config runs, while both accept on one listener; so an admin's request
+// right after a reload (a connection kept alive, or one the old endpoint
+// accepted) met the old config's app, whose gates were cleaned up (404,
+// "no smsgate handler is configured"). The running config's app holds all
+// its gates, registered in their Provision, until the next config runs
+// (and Caddy makes it the running one before it stops the old).
 func (a *AdminAPI) siteFor(realm string) (*Site, error) {
-	v, err := a.ctx.AppIfConfigured("smsgate")
-	if err != nil {
-		return nil, errNoGate
+	for _, ctx := range []caddy.Context{caddy.ActiveContext(), a.ctx} {
+		if ctx.Context == nil || ctx.Err() != nil {
+			continue // none yet, or stopped
+		}
+		if v, err := ctx.AppIfConfigured("smsgate"); err == nil {
+			return v.(*App).Site(realm)
+		}
 	}
-	return v.(*App).Site(realm)
+	return nil, errNoGate
 }
 
 // CaddyModule returns the Caddy module information.
@@ -126,16 +143,22 @@ func (a *AdminAPI) answer(w http.ResponseWriter, r *http.Request) (any, error) {
 		}
 		return nil, notAllowed(w, "use GET (POST with with_keys=1)", http.MethodGet)
 	}
-	if op == "sessions" && r.Method != http.MethodGet {
+	if (op == "sessions" || op == "sessions/unlisted") && r.Method != http.MethodGet {
 		return nil, notAllowed(w, "use GET", http.MethodGet) // sessions/end ends one
 	}
-	if op == "export" || ((op == "users" || op == "sessions") && r.Method == http.MethodGet) {
+	if op == "export" || ((op == "users" || op == "sessions" || op == "sessions/unlisted") && r.Method == http.MethodGet) {
 		g, err := a.siteFor(q.Get("realm"))
 		if err != nil {
 			return nil, err
 		}
 		if op == "sessions" {
 			return g.UserSessions(ctx, q.Get("user"))
+		}
+		if op == "sessions/unlisted" {
+			if q.Get("user") == "" { // nobody's sessions
+				return nil, badRequest("user is required")
+			}
+			return g.UnlistedSessions(ctx, q.Get("user"))
 		}
 		if op == "export" {
 			if withKeys && r.Method == http.MethodGet {
@@ -241,7 +264,7 @@ func (s *Site) Change(ctx context.Context, op string, req Request, by string) (a
 	case req.ID != "":
 		fields = append(fields, zap.String("device", req.ID))
 	}
-	s.Audit("admin_"+strings.ReplaceAll(op, "/", "_"), req.User, "", fields...)
+	s.Audit("admin_"+strings.NewReplacer("/", "_", "-", "_").Replace(op), req.User, "", fields...)
 	return out, nil
 }
 
@@ -268,6 +291,12 @@ func (s *Site) UserSessions(ctx context.Context, user string) ([]session.Info, e
 		list = []session.Info{} // [] in JSON, not null
 	}
 	return list, err
+}
+
+// UnlistedSessions is what user's list of sessions pushed out and may still
+// be live (session.Unlisted): the admin API's and the console's.
+func (s *Site) UnlistedSessions(ctx context.Context, user string) (session.Unlisted, error) {
+	return session.UnlistedSessions(ctx, s.Store, s.Realm, user, s.now())
 }
 
 // ShortSID is the part of a session's ID that logs and the console show:

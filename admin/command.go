@@ -41,6 +41,7 @@ var subcommands = []subcommand{
 	{"revoke", "Ends every session and trusted browser of a user", "revoke", []flag{realmFlag, userFlag}},
 	{"sessions", "Lists a user's sessions: when, how and where each was signed in (those from before sessions were listed are not; revoke ends them)", "sessions", []flag{realmFlag, userFlag}},
 	{"end-session", "Ends one of a user's sessions", "sessions/end", []flag{realmFlag, userFlag, {"id", "the session's ID, as `sessions` lists it"}}},
+	{"end-unlisted", "Ends a user's sessions pushed off the list by newer ones (the list keeps the newest 20), with their trusted browsers", "sessions/end-unlisted", []flag{realmFlag, userFlag}},
 	{"invite", "Mints a single-use enrollment link", "invites", []flag{realmFlag, userFlag, {"ttl", "how long the link works (default 168h, at most 720h)"}}},
 	{"export", "Writes users, devices and recovery codes as JSON (file mode 0600)", "export",
 		[]flag{realmFlag, {"file", "where to write (default: standard output)"}}},

@@ -185,7 +185,10 @@ func adminOp(ctx context.Context, svc *enrollment.Admin, prefix, region, op stri
 		if err != nil {
 			return nil, phone.WithExample(err, region)
 		}
-		id, err := svc.Devices.Add(ctx, req.Realm, req.User, e164, req.Name)
+		id, err := svc.Devices.AddBound(ctx, req.Realm, req.User, e164, req.Name)
+		if held := (*enrollment.HeldError)(nil); errors.As(err, &held) {
+			return nil, &adminError{http.StatusConflict, errors.New(textsafe.Escape(held.Error()))}
+		}
 		return map[string]string{"id": id}, err
 	case "devices/remove":
 		_, err := svc.Devices.Remove(ctx, req.Realm, req.User, req.ID, true)
@@ -218,6 +221,8 @@ func adminOp(ctx context.Context, svc *enrollment.Admin, prefix, region, op stri
 			return nil, &adminError{http.StatusNotFound, words.Newf("console.no_session", "user", textsafe.Escape(req.User))}
 		}
 		return map[string]string{"ended": req.ID}, err
+	case "sessions/end-unlisted":
+		return session.EndUnlisted(ctx, svc.Store, req.Realm, req.User, svc.Now())
 	case "invites":
 		ttl := defaultInviteTTL
 		if req.TTL != "" {

@@ -2,8 +2,6 @@ package enrollment
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"math"
 	"net"
 	"strings"
@@ -260,15 +258,8 @@ func (r *sends) recorded(budgetToo bool) []spent {
 	return list
 }
 
-// lock is a lockout record.
-type lock struct {
-	Until time.Time `json:"until"`
-}
-
 func failKey(sc Scope, user string) string     { return store.Key("fails", sc.Realm, user, IPKey(sc.IP)) }
 func failUserKey(sc Scope, user string) string { return sc.accountKey("fails", user) }
-func lockKey(sc Scope, user string) string     { return store.Key("lock", sc.Realm, user, IPKey(sc.IP)) }
-func lockUserKey(sc Scope, user string) string { return sc.accountKey("lock", user) }
 
 // accountKey names an account-wide record, or with parts one of its
 // records kept apart (a login form's client's streak: "ip" and its
@@ -291,35 +282,6 @@ const failureMemory = 24 * time.Hour
 // guessing is bounded by the window of checked guesses (Limits.Guesses),
 // not by keeping the owner out.
 const AccountLockout = 15 * time.Minute
-
-// checkLock refuses a user locked out from this IP, or everywhere.
-func (s *Core) checkLock(ctx context.Context, sc Scope, user string) error {
-	var b store.Batch
-	locks := s.readLocks(&b, sc, user)
-	if err := store.Do(ctx, s.Store, &b); err != nil {
-		return err
-	}
-	return s.lockedBy(locks)
-}
-
-// readLocks adds reading user's lockouts (everywhere, and from this IP) to b.
-func (s *Core) readLocks(b *store.Batch, sc Scope, user string) [2]*store.Op {
-	return [2]*store.Op{b.Get(lockUserKey(sc, user)), b.Get(lockKey(sc, user))}
-}
-
-// lockedBy refuses when a lockout that readLocks read still holds: the
-// account's (the first), or this IP's.
-func (s *Core) lockedBy(locks [2]*store.Op) error {
-	for i, op := range locks {
-		var l lock
-		if op.Err == nil && json.Unmarshal(op.Value, &l) == nil {
-			if wait := l.Until.Sub(s.Now()); wait > 0 {
-				return &LockedError{Wait: wait, Account: i == 0}
-			}
-		}
-	}
-	return nil
-}
 
 // recordFailure counts a wrong code and locks out when a limit is reached.
 // It returns the lockout it started, if any.
@@ -361,23 +323,14 @@ func (s *Core) countFailure(ctx context.Context, sc Scope, user string, accountW
 	default:
 		return nil, left, nil
 	}
-	raw, _ := json.Marshal(lock{Until: s.Now().Add(d)})
-	if err := s.Store.Put(ctx, key, raw, d+time.Second); err != nil {
+	until, err := s.lockUntil(ctx, key, s.Now().Add(d))
+	if err != nil {
 		return nil, 0, err // the count stays: the next wrong code locks
 	}
 	if account {
 		_ = s.Store.Delete(ctx, failUserKey(sc, user)) // a new count after the lock, once it holds
 	}
-	return &LockedError{Wait: d, Started: true, Account: account}, 0, nil
-}
-
-// LockedFor is how long user is locked out from this scope (0: not).
-func (s *Core) LockedFor(ctx context.Context, sc Scope, user string) time.Duration {
-	var locked *LockedError
-	if errors.As(s.checkLock(ctx, sc, user), &locked) {
-		return locked.Wait
-	}
-	return 0
+	return &LockedError{Wait: until.Sub(s.Now()), Started: true, Account: account}, 0, nil
 }
 
 // clearFailures forgets wrong codes after a right one: the limits count

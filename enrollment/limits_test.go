@@ -355,6 +355,15 @@ func (l *lockFault) Put(ctx context.Context, k string, v []byte, ttl time.Durati
 	return l.Store.Put(ctx, k, v, ttl)
 }
 
+// Update fails as Put does: a lock is written by an atomic update.
+func (l *lockFault) Update(ctx context.Context, k string, change func([]byte, bool) ([]byte, time.Duration, error)) error {
+	if l.fail && strings.HasPrefix(k, "lock/") {
+		l.fail = false
+		return errors.New("dial tcp 127.0.0.1:6379: connect: connection refused")
+	}
+	return l.Store.Update(ctx, k, change)
+}
+
 // TestAFailedLockKeepsTheCount: the 100th wrong code in a row locks the
 // account; if the store fails to write the lock, the count of wrong codes
 // must stay, so that the next wrong code locks it. Before, the count was

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"errors"
+	"fmt"
 	"slices"
 	"time"
 
@@ -90,4 +91,32 @@ func (s *Devices) Owner(ctx context.Context, realm, e164 string) (string, error)
 		return "", nil
 	}
 	return string(owner), err
+}
+
+// HeldError refuses the admin's phone for a user where verify-only mode
+// binds the number to another user, Owner ("" if it was released
+// meanwhile): the login form finds a user by the number, so a number is
+// one user's. The admin may see who holds it; a user is never told.
+type HeldError struct{ Owner string }
+
+func (e *HeldError) Error() string {
+	if e.Owner == "" {
+		return "the number is another user's (verify-only mode binds a number to one user): try again"
+	}
+	return fmt.Sprintf("the number is %s's (verify-only mode binds a number to one user, whom the login form finds by it): remove it from %s first", e.Owner, e.Owner)
+}
+
+// AddBound is the admin's Add: bound as a user's own enrollment binds it
+// (AddClaimed), or refused with a HeldError where another user holds the
+// number.
+func (s *Devices) AddBound(ctx context.Context, realm, user, e164, name string) (string, error) {
+	id, _, err := s.AddClaimed(ctx, realm, user, e164, name, "")
+	if errors.Is(err, ErrNoChallenge) {
+		owner, oerr := s.Owner(ctx, realm, e164)
+		if oerr != nil {
+			return "", oerr
+		}
+		return "", &HeldError{Owner: owner}
+	}
+	return id, err
 }

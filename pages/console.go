@@ -133,9 +133,11 @@ type consoleView struct {
 	// Sessions: the user's, listed (SessionsError: they could not be).
 	Sessions      []sessionView
 	SessionsError string
-	this          string // the admin's own session
-	Invite        *inviteView
-	Done          string
+	// Unlisted: how many sessions the list pushed out (at most; ended together).
+	Unlisted int
+	this     string // the admin's own session
+	Invite   *inviteView
+	Done     string
 	// Events: the recent audit events, filtered.
 	Events     []eventView
 	EventUser  string
@@ -161,7 +163,7 @@ type consoleDevice struct {
 var kindIDs = map[string]string{"phone": "kind.phone", "app": "kind.app", "passkey": "kind.passkey"}
 
 // doneIDs say what a console change did.
-var doneIDs = map[string]string{"remove": "console.done.remove", "reset": "console.done.reset", "revoke": "console.done.revoke", "end": "console.done.end"}
+var doneIDs = map[string]string{"remove": "console.done.remove", "reset": "console.done.reset", "revoke": "console.done.revoke", "end": "console.done.end", "end-unlisted": "console.done.end_unlisted"}
 
 // people lists the realm's users, numbers masked, those whose name or
 // device's name holds query first.
@@ -229,7 +231,7 @@ func (p *Pages) consoleUser(req *request, c *consoleView, by string) int {
 	ctx := req.r.Context()
 	status := http.StatusOK
 	if req.r.Method == http.MethodPost {
-		op := map[string]string{"remove": "devices/remove", "reset": "reset", "revoke": "revoke", "end": "sessions/end", "invite": "invites"}[req.form["action"]]
+		op := map[string]string{"remove": "devices/remove", "reset": "reset", "revoke": "revoke", "end": "sessions/end", "end-unlisted": "sessions/end-unlisted", "invite": "invites"}[req.form["action"]]
 		if op == "" {
 			c.Error = p.sayID(req, "gate.unknown_action")
 			return http.StatusBadRequest

@@ -66,5 +66,11 @@ func (p *Pages) consoleSessions(req *request, c *consoleView, user, this string)
 	if c.Sessions, err = p.sessionViews(req, user, this); err != nil {
 		p.Logger.Error("listing a user's sessions for the console", zap.Error(err))
 		c.SessionsError = p.sayID(req, "gate.unavailable")
+		return
 	}
+	u, err := p.Site.UnlistedSessions(req.r.Context(), user)
+	if err != nil {
+		p.Logger.Error("counting a user's sessions not listed for the console", zap.Error(err))
+	}
+	c.Unlisted = u.Count
 }

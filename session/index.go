@@ -22,8 +22,9 @@ import (
 // and is still ended by RevokeUser.
 
 // MaxListed bounds one user's index: it keeps the newest sessions. An
-// older one past it is not ended, only no longer listed (RevokeUser ends
-// it with the rest).
+// older one past it is not ended, only no longer listed: it is counted in
+// the user's Unlisted, which the admin sees and can end (EndUnlisted), as
+// RevokeUser ends it with the rest.
 const MaxListed = 20
 
 // ErrNoSession is an end asked for a session the user's index does not
@@ -85,10 +86,17 @@ func sessionsKey(realm, user string) string { return store.Key("sessions", realm
 // session is still ended by RevokeUser), so a sign-in pays no sync for it.
 func (m *Manager) note(ctx context.Context, cl *Claims, where Where) error {
 	info := Info{SID: cl.SID, Issued: cl.IssuedAt.UTC(), Expires: cl.ExpiresAt.UTC(), AMR: cl.AMR, Trusted: cl.Trusted, Where: where.bounded()}
-	return editIndex(ctx, m.store, m.realm, cl.Subject, m.now(), func(list []Info) []Info {
+	var out []Info // pushed out: counted apart, so that the admin sees them (Unlisted)
+	err := editIndex(ctx, m.store, m.realm, cl.Subject, m.now(), func(list []Info) []Info {
 		list = append(list, info)
-		return list[max(0, len(list)-MaxListed):]
+		n := max(0, len(list)-MaxListed)
+		out = slices.Clone(list[:n])
+		return list[n:]
 	})
+	if err == nil && len(out) > 0 {
+		err = noteUnlisted(ctx, m.store, m.realm, cl.Subject, m.now(), out)
+	}
+	return err
 }
 
 // Sessions lists user's sessions in realm that the index knows and nothing

@@ -1,0 +1,74 @@
+package caddymodule_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/smsgate/caddy-smsgate/internal/sitetest"
+	"github.com/smsgate/caddy-smsgate/session"
+)
+
+// TestASessionPushedOffTheListCanStillBeEnded: an intruder's browser,
+// trusted, signs in once with a code and then 20 times more by its trust,
+// a second apart: the list of alice's sessions keeps the newest 20, so the
+// first is no longer listed and the admin cannot end it alone. The admin
+// API (GET sessions/unlisted) and bob's console say one more exists; the
+// console's button ends it (POST sessions/end-unlisted, the API's own
+// code), with the trust it made: the first session is refused, the browser
+// signs in by its trust no more, and the newest session, listed, signed
+// after it, still works. Through a real Caddy. (Before, nothing said it
+// existed, and only a revoke of every session ended it.)
+func TestASessionPushedOffTheListCanStillBeEnded(t *testing.T) {
+	sitetest.Parallel(t)
+	s := textSite(t, "store badger {DIR}", []string{"alice", "bob"}, "\t\tremember 30d\n\t\tadmins bob\n")
+	addUser(t, s, "alice", "+14155552671")
+	addUser(t, s, "bob", "+14155552672")
+	thief := sitetest.NewClient(t, "alice")
+	tok := codeSent(t, thief)
+	sitetest.Expect(t, thief.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}, "remember": {"1"}}), http.StatusSeeOther, "/")
+	first := sitetest.NewClient(t, "alice")
+	first.SetCookie("smsgate_session", thief.Cookie("smsgate_session"))
+	for range session.MaxListed {
+		s.Advance(time.Second)
+		thief.SetCookie("smsgate_session", "")
+		sitetest.Expect(t, thief.Get("/.smsgate/login?rd=%2F"), http.StatusSeeOther, "/")
+	}
+	sitetest.ExpectBody(t, first.Get("/"), "Hello, alice!")
+	_, out := s.Admin("GET", "/smsgate/sessions?realm=localhost&user=alice", "")
+	var list []session.Info
+	if err := json.Unmarshal([]byte(out), &list); err != nil || len(list) != session.MaxListed {
+		t.Fatalf("alice's sessions: %v %s", err, out)
+	}
+	st, out := s.Admin("GET", "/smsgate/sessions/unlisted?realm=localhost&user=alice", "")
+	var unlisted session.Unlisted
+	if err := json.Unmarshal([]byte(out), &unlisted); st != http.StatusOK || err != nil || unlisted.Count != 1 {
+		t.Fatalf("the sessions pushed off alice's list: %d %s; want 1", st, out)
+	}
+	bob := sitetest.NewClient(t, "bob")
+	signIn(t, s, bob)
+	const console = "/.smsgate/admin/user?name=alice"
+	page := bob.Get(console)
+	sitetest.ExpectBody(t, page, "Sessions pushed off this list by newer ones: 1")
+	end := url.Values{"action": {"end-unlisted"}, "csrf": {sitetest.CSRFField.FindStringSubmatch(page.Text)[1]}}
+	res := bob.PostWith(console, end, map[string]string{"Origin": s.Base})
+	sitetest.Expect(t, res, http.StatusOK, "")
+	sitetest.ExpectBody(t, res, "The sessions not listed have ended")
+	if strings.Contains(res.Text, "Sessions pushed off this list") {
+		t.Errorf("the console still counts the sessions not listed, once ended")
+	}
+	if res := first.Get("/"); res.StatusCode == http.StatusOK {
+		t.Errorf("the first session, pushed off the list, after the admin ended those: %s", res.Text)
+	}
+	sitetest.ExpectBody(t, thief.Get("/"), "Hello, alice!") // the newest, listed: the admin ends it on its own
+	thief.SetCookie("smsgate_session", "")
+	if res := thief.Get("/.smsgate/login?rd=%2F"); res.StatusCode == http.StatusSeeOther && res.Header.Get("Location") == "/" {
+		t.Errorf("the browser signed in again by the trust its first session, ended, made")
+	}
+	if _, out := s.Admin("GET", "/smsgate/sessions/unlisted?realm=localhost&user=alice", ""); json.Unmarshal([]byte(out), &unlisted) != nil || unlisted.Count != 0 {
+		t.Errorf("the sessions pushed off alice's list, once ended: %s", out)
+	}
+}

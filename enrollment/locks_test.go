@@ -1,0 +1,85 @@
+package enrollment
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/smsgate/caddy-smsgate/store"
+)
+
+// heldWrite holds a caller whose context it marked right before its first
+// write of key (a Put or an Update), until released.
+type heldWrite struct {
+	store.Store
+	key              string
+	once             sync.Once
+	reached, release chan struct{}
+}
+
+type heldWriteKey struct{}
+
+func (h *heldWrite) hold(ctx context.Context, key string) {
+	if key == h.key && ctx.Value(heldWriteKey{}) == h {
+		h.once.Do(func() { close(h.reached); <-h.release })
+	}
+}
+
+func (h *heldWrite) Put(ctx context.Context, key string, value []byte, ttl time.Duration) error {
+	h.hold(ctx, key)
+	return h.Store.Put(ctx, key, value, ttl)
+}
+
+func (h *heldWrite) Update(ctx context.Context, key string, change func([]byte, bool) ([]byte, time.Duration, error)) error {
+	h.hold(ctx, key)
+	return h.Store.Update(ctx, key, change)
+}
+
+// TestALockIsNeverShortened: the 10th wrong code from one user and IP
+// begins a lock of a minute, and is held right before it writes it while
+// ten more come from there: the 20th begins the next round's lock, two
+// minutes, written first. The 10th's write, let go, must not shorten it:
+// the lock holds two minutes. On Badger and on a real Redis. (Before, the
+// lock was a plain write, and the one written last won: a minute.)
+func TestALockIsNeverShortened(t *testing.T) {
+	t.Parallel()
+	kinds, redis := raceKinds(t)
+	for _, kind := range kinds {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			h := &heldWrite{Store: raceStore(t, kind, redis), reached: make(chan struct{}), release: make(chan struct{})}
+			s, _, _ := raceService(t, h)
+			s.Limits.LockAfter, s.Limits.Lockout, s.Limits.MaxFailures = 10, time.Minute, 1000
+			sc, ctx := enrolled, context.Background()
+			h.key = lockKey(sc, "alice")
+			wrong := func(ctx context.Context) *LockedError {
+				locked, err := s.recordFailure(ctx, sc, "alice", false)
+				if err != nil {
+					t.Error(err)
+				}
+				return locked
+			}
+			for range 9 {
+				wrong(ctx)
+			}
+			tenth := make(chan *LockedError)
+			go func() { tenth <- wrong(context.WithValue(ctx, heldWriteKey{}, h)) }()
+			<-h.reached
+			var twentieth *LockedError
+			for range 10 {
+				twentieth = wrong(ctx)
+			}
+			if twentieth == nil || twentieth.Wait != 2*time.Minute {
+				t.Fatalf("the 20th wrong code: %v, want a lock of 2m", twentieth)
+			}
+			close(h.release)
+			<-tenth
+			var locked *LockedError
+			if err := s.checkLock(ctx, sc, "alice"); !errors.As(err, &locked) || locked.Wait != 2*time.Minute {
+				t.Fatalf("the lock after the 10th wrong code's write, let go after the 20th's: %v, want 2m", err)
+			}
+		})
+	}
+}
