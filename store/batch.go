@@ -176,6 +176,13 @@ func sideBySide(a, b *Op) bool {
 	return a.kind == b.kind && (a.kind == opSlide || a.kind == opUnslide) && a.id != b.id
 }
 
+// countReader is a store whose counter's count is read from its record
+// (a Get's value), so that a Counter in a batch costs one read: Badger's
+// (the Caddy module and the database OpenBadger opens alike).
+type countReader interface {
+	countOf(key string, record []byte) (int64, error)
+}
+
 // run is op through s's own methods.
 func (op *Op) run(ctx context.Context, s Store) {
 	switch op.kind {
@@ -194,16 +201,17 @@ func (op *Op) run(ctx context.Context, s Store) {
 	case opUnslide:
 		op.Err = s.Unslide(ctx, op.key, op.id)
 	case opCounter:
-		// The record (for a Swap), then its count: Badger's, read from
-		// it; another's asked for, after it (a Swap against the record
-		// then writes nowhere it changed since either was read).
+		// The record (for a Swap), then its count: read from it where
+		// the store knows how (a countReader: Badger's), else asked for
+		// after it (a Swap against the record then writes nowhere it
+		// changed since either was read).
 		op.Value, op.Err = s.Get(ctx, op.key)
-		switch _, badger := s.(*Badger); {
+		switch cr, reads := s.(countReader); {
 		case errors.Is(op.Err, ErrNotFound):
 			op.Value, op.Err = nil, nil
 		case op.Err != nil:
-		case badger:
-			op.N, op.Err = badgerCount(op.key, op.Value)
+		case reads:
+			op.N, op.Err = cr.countOf(op.key, op.Value)
 		default:
 			op.N, op.Err = s.Counter(ctx, op.key)
 		}
