@@ -105,11 +105,16 @@ func (b *Batch) Counter(key string) *Op { return b.add(&Op{kind: opCounter, key:
 // what it holds now. A nil value deletes the record (where it still holds
 // what was read).
 func (b *Batch) Swap(key string, read *Op, value []byte, ttl time.Duration) *Op {
-	found := read.Err == nil
-	if read.kind == opCounter { // a missing counter reads as 0, no error
-		found = read.Value != nil
+	return b.add(swapOp(key, read.Value, read.foundRecord(), value, ttl))
+}
+
+// foundRecord reports whether read, a Get or a Counter, found a record: a
+// missing counter reads as 0, with no error.
+func (read *Op) foundRecord() bool {
+	if read.kind == opCounter {
+		return read.Err == nil && read.Value != nil
 	}
-	return b.add(swapOp(key, read.Value, found, value, ttl))
+	return read.Err == nil
 }
 
 // SwapBack adds putting value (with ttl; nil: none) back at key where the

@@ -21,25 +21,7 @@ type oneByOne struct{ store.Store }
 // a Swap against it compared with a record found empty.
 func TestACounterReadIsSwapped(t *testing.T) {
 	t.Parallel()
-	redis := redistest.Server(t)
-	stores := map[string]func(t *testing.T) store.Store{
-		"badger": func(t *testing.T) store.Store {
-			s, closeDB, err := store.OpenBadger(t.TempDir())
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = closeDB() })
-			return s
-		},
-		"redis": func(t *testing.T) store.Store {
-			s, closeRedis, err := store.OpenRedis(&store.Redis{Addresses: []string{redis}, KeyPrefix: t.Name() + ":"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = closeRedis() })
-			return s
-		},
-	}
+	stores := counterStores(t)
 	for name, open := range stores {
 		for _, wrapped := range []bool{false, true} {
 			t.Run(name+map[bool]string{true: " one by one"}[wrapped], func(t *testing.T) {
@@ -79,6 +61,66 @@ func TestACounterReadIsSwapped(t *testing.T) {
 					if err != nil || n != c.want || swap.OK != (c.since == 0) {
 						t.Errorf("%s: the counter holds %d (%v), swapped %v; want %d", c.name, n, err, swap.OK, c.want)
 					}
+				}
+			})
+		}
+	}
+}
+
+// counterStores opens a Badger store (as OpenBadger does) and one on a
+// Redis server, by name.
+func counterStores(t *testing.T) map[string]func(t *testing.T) store.Store {
+	redis := redistest.Server(t)
+	return map[string]func(t *testing.T) store.Store{
+		"badger": func(t *testing.T) store.Store {
+			s, closeDB, err := store.OpenBadger(t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = closeDB() })
+			return s
+		},
+		"redis": func(t *testing.T) store.Store {
+			s, closeRedis, err := store.OpenRedis(&store.Redis{Addresses: []string{redis}, KeyPrefix: t.Name() + ":"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = closeRedis() })
+			return s
+		},
+	}
+}
+
+// TestAClaimAgainstACounterReadOfNone: a claim against a Counter read
+// that found no counter writes where there is still none, as a Swap does
+// (read.found). Before, a claim took any read without an error as one
+// that found a record, and a missing counter reads as 0 without one: the
+// claim compared with a record that was never there, and lost every time.
+func TestAClaimAgainstACounterReadOfNone(t *testing.T) {
+	t.Parallel()
+	for name, open := range counterStores(t) {
+		for _, wrapped := range []bool{false, true} {
+			t.Run(name+map[bool]string{true: " one by one"}[wrapped], func(t *testing.T) {
+				t.Parallel()
+				s := open(t)
+				if wrapped {
+					s = oneByOne{s}
+				}
+				ctx := context.Background()
+				var reads store.Batch
+				none, got := reads.Counter(store.Key("claim", "none")), reads.Get(store.Key("claim", "other"))
+				if err := store.Do(ctx, s, &reads); err != nil || none.N != 0 {
+					t.Fatalf("read %d, %v", none.N, err)
+				}
+				var writes store.Batch
+				claim := writes.Claim(
+					store.Swap{Key: store.Key("claim", "none"), Read: none, Value: []byte("12345678"), TTL: time.Hour},
+					store.Swap{Key: store.Key("claim", "other"), Read: got, Value: []byte("x"), TTL: time.Hour})
+				if err := store.Do(ctx, s, &writes); err != nil || !claim.OK {
+					t.Fatalf("claimed %v, %v; want true", claim.OK, err)
+				}
+				if v, err := s.Get(ctx, store.Key("claim", "none")); err != nil || string(v) != "12345678" {
+					t.Errorf("the counter's record holds %q, %v", v, err)
 				}
 			})
 		}
