@@ -254,21 +254,32 @@ func (w *Watch) SawUsers(ctx context.Context) error {
 	// Users are added to the store's record as it is now, not to the one
 	// this gate last read: another gate may have frozen it since
 	// (evictions), and a record written back from memory took the freeze
-	// away (TestAFreezeOutlivesAnotherGatesFirstUsers). Another epoch, or
-	// none, is left to the next look, which also tells of a freeze.
+	// away (TestAFreezeOutlivesAnotherGatesFirstUsers). Another epoch, made
+	// since by a gate that found the store empty, holds these users too: it
+	// gets them, and this gate's memory stays as it was (no users in its
+	// epoch), so that its next look takes the new epoch as one that
+	// replaced an empty store (Renewed) and remembers its users from the
+	// record. None (a wipe no look has seen yet) is left to the next look,
+	// which makes a record and finds the users (Probe). Remembering users
+	// under the old ID instead froze the store at the next look, as if the
+	// new epoch had replaced them (TestAFirstUserInAnEpochMadeMeanwhile).
+	same := false
 	err := w.st.Update(store.Lasting(ctx), Key, func(raw []byte, found bool) ([]byte, time.Duration, error) {
 		if !found {
 			return nil, 0, store.ErrUnchanged
 		}
 		cur, err := Decode(raw)
-		if err != nil || cur.ID != w.rec.ID || cur.Users {
+		if err != nil {
+			return nil, 0, store.ErrUnchanged
+		}
+		if same = cur.ID == w.rec.ID; cur.Users {
 			return nil, 0, store.ErrUnchanged
 		}
 		cur.Users = true
 		raw, err = json.Marshal(cur)
 		return raw, 0, err
 	})
-	if err != nil {
+	if err != nil || !same {
 		w.mu.Unlock()
 		return err
 	}

@@ -268,3 +268,36 @@ func TestAFreezeOutlivesAnotherGatesFirstUsers(t *testing.T) {
 		}
 	}
 }
+
+// TestAFirstUserInAnEpochMadeMeanwhile: a gate whose store held no users
+// sees its first one enroll after the store was emptied and another
+// instance made a new epoch (or none yet), before its own next look. That
+// look goes on with the new epoch, unfrozen, and the epoch holds users
+// from then on: a wipe now freezes it. (Before, the gate remembered users
+// under the old epoch's ID while writing none: its next look froze the
+// store as replaced.)
+func TestAFirstUserInAnEpochMadeMeanwhile(t *testing.T) {
+	for _, made := range []bool{true, false} {
+		st, id := badger(t), storeID(t)
+		a, _ := gate(t, st, t.TempDir(), id, false)
+		wipe(t, st)
+		if made {
+			gate(t, st, t.TempDir(), id+" new instance", false)
+		}
+		if err := a.SawUsers(ctx); err != nil {
+			t.Fatal(err)
+		}
+		a.probe = func(context.Context) (bool, error) { return true, nil } // the user enrolled
+		if ch, err := a.Check(ctx); err != nil || ch.Frozen != nil || !ch.Renewed {
+			t.Fatalf("new epoch made %v: the first look after the user enrolled: %+v %v", made, ch, err)
+		}
+		rec, err := a.read(ctx)
+		if err != nil || rec == nil || !rec.Users {
+			t.Fatalf("new epoch made %v: the epoch's record: %+v %v", made, rec, err)
+		}
+		wipe(t, st)
+		if ch, err := a.Check(ctx); err != nil || ch.Frozen == nil {
+			t.Fatalf("new epoch made %v: a wipe after the user enrolled: %+v %v", made, ch, err)
+		}
+	}
+}

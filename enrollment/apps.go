@@ -211,9 +211,10 @@ func (s *Devices) CheckApp(ctx context.Context, sc Scope, user, code string) (*D
 	}
 	var done store.Batch
 	s.forgetFailures(&done, sc, user)
-	guess.giveBack(&done) // a right code is no guess
+	for _, g := range append(more, guess) { // a right code is no guess: its slots back, in the one batch
+		g.giveBack(&done)
+	}
 	_ = store.Do(ctx, s.Store, &done)
-	s.giveBackNow(ctx, more...)
 	return d, nil
 }
 

@@ -181,17 +181,23 @@ func (s *Devices) AddIn(ctx context.Context, realm, user, e164, name, lang strin
 
 // AddClaimed is AddIn for a phone whose code the user typed: in
 // verify-only mode the number is bound to user first (claim), and refused
-// (ErrNoChallenge) where another user bound it meanwhile; and bound again
+// (ErrNoChallenge) where another user bound it meanwhile; bound again
 // once the phone is written, should a removal of it have released the
-// binding in between (releaseClaim).
+// binding in between; and released where the phone was not written (a
+// full list: device.max), unless the user's devices hold it (releaseClaim).
 func (s *Devices) AddClaimed(ctx context.Context, realm, user, e164, name, lang string) (id string, added bool, err error) {
+	ctx = store.Lasting(ctx) // the binding outlives a crash as the phone does
 	if ok, err := s.claim(ctx, realm, user, e164); err != nil || !ok {
 		return "", false, cmpErr(err, ErrNoChallenge) // another user bound it meanwhile
 	}
-	if id, added, err = s.AddIn(ctx, realm, user, e164, name, lang); err == nil {
-		_, _ = s.claim(store.Lasting(ctx), realm, user, e164)
+	if id, added, err = s.AddIn(ctx, realm, user, e164, name, lang); err != nil {
+		if s.VerifyOnly() {
+			s.releaseClaim(ctx, realm, user, s.PhoneHMAC(e164))
+		}
+		return "", false, err
 	}
-	return id, added, err
+	_, _ = s.claim(ctx, realm, user, e164)
+	return id, added, nil
 }
 
 // newPhone is a new phone device, as its first use made it the default.

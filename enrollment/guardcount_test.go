@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/smsgate/caddy-smsgate/phone"
 	"github.com/smsgate/caddy-smsgate/providers"
 	"github.com/smsgate/caddy-smsgate/pumping"
 	"github.com/smsgate/caddy-smsgate/store"
@@ -15,31 +14,13 @@ import (
 )
 
 // guardSaw is what the pumping guard counts as sent, in its sliding
-// window now, to the country and the prefix of e164: the counters its
-// sends read (pumping.Watch), those given back aside, the window before
-// weighed by how much of it the sliding one still spans.
+// window now, to the country and the prefix of e164, those given back
+// aside: as the guard reads it (pumping.Guard.Counts).
 func guardSaw(t *testing.T, s *Challenges, e164 string) [2]float64 {
 	t.Helper()
-	var saw [2]float64
-	now, window := s.Guard.Now().UnixNano(), int64(s.Guard.Window)
-	slot := now / window
-	weight := 1 - float64(now-slot*window)/float64(window)
-	country, prefix := phone.Place(e164, s.Guard.PrefixDigits)
-	for i, place := range []string{country, prefix} {
-		for _, sl := range []int64{slot - 1, slot} {
-			var n [2]int64
-			for j, kind := range []string{"sent", "back"} {
-				var err error
-				if n[j], err = s.Store.Counter(context.Background(), store.Key("pumping", realm, kind, place, fmt.Sprint(sl))); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if net := float64(max(n[0]-n[1], 0)); sl == slot {
-				saw[i] += net
-			} else {
-				saw[i] += net * weight
-			}
-		}
+	saw, _, err := s.Guard.Counts(context.Background(), realm, e164, s.numberID(e164))
+	if err != nil {
+		t.Fatal(err)
 	}
 	return saw
 }

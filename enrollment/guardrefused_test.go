@@ -9,21 +9,17 @@ import (
 
 	"github.com/smsgate/caddy-smsgate/providers"
 	"github.com/smsgate/caddy-smsgate/pumping"
-	"github.com/smsgate/caddy-smsgate/store"
 )
 
 // unusedOf is the codes in a row the guard counts e164 left unused,
-// those given back aside.
+// those given back aside: as the guard reads it (pumping.Guard.Counts).
 func unusedOf(t *testing.T, s *Challenges, e164 string) int64 {
 	t.Helper()
-	var n [2]int64
-	for i, kind := range []string{"unused", "unused-back"} {
-		var err error
-		if n[i], err = s.Store.Counter(context.Background(), store.Key("pumping", realm, kind, s.numberID(e164))); err != nil {
-			t.Fatal(err)
-		}
+	_, unused, err := s.Guard.Counts(context.Background(), realm, e164, s.numberID(e164))
+	if err != nil {
+		t.Fatal(err)
 	}
-	return n[0] - n[1]&(1<<32-1) // the count given back, its mark aside (pumping.givenBack)
+	return unused
 }
 
 // TestASendTheGuardRefusedIsNoCode: the send that pauses a prefix (the

@@ -39,7 +39,12 @@ func cutOnceTaken(f *fakes.Twilio, sender providers.Sender) providers.Sender {
 		return sender
 	}
 	took := make(chan struct{}, 1)
-	f.Took = func(fakes.Request) { took <- struct{}{} }
+	f.Took = func(fakes.Request) {
+		select { // one is enough to cut the send; a retry's must not block the fake
+		case took <- struct{}{}:
+		default:
+		}
+	}
 	return sendFunc(func(ctx context.Context, m providers.Message) error {
 		ctx, cancel := context.WithCancel(ctx)
 		defer cancel()

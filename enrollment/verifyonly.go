@@ -66,7 +66,10 @@ func (s *Devices) bind(ctx context.Context, realm, user, hash string) (bool, err
 // the user's devices hold the number once it is released, it is bound
 // again (the change binds it again once its phone is written, for a
 // release that read the devices before that:
-// TestANumbersOwnerFollowsItsPhone).
+// TestANumbersOwnerFollowsItsPhone). Bound again is best effort: another
+// user's claim that comes between the release and the binding again keeps
+// the number (their code reached it), and a store fault leaves it unbound
+// until the user's next change of it.
 func (s *Devices) releaseClaim(ctx context.Context, realm, user, hash string) {
 	_ = s.Store.Update(ctx, ownerKey(realm, hash), func(owner []byte, found bool) ([]byte, time.Duration, error) {
 		if !found || string(owner) != user {

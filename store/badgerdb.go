@@ -270,6 +270,9 @@ func (b *badgerDB) Counter(ctx context.Context, key string) (int64, error) {
 	return badgerCount(key, v)
 }
 
+// countOf implements countReader.
+func (*badgerDB) countOf(key string, v []byte) (int64, error) { return badgerCount(key, v) }
+
 // badgerCount is the count a counter's record v holds.
 func badgerCount(key string, v []byte) (int64, error) {
 	if len(v) != 8 {

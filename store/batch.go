@@ -107,11 +107,16 @@ func (b *Batch) Counter(key string) *Op { return b.add(&Op{kind: opCounter, key:
 // what it holds now. A nil value deletes the record (where it still holds
 // what was read).
 func (b *Batch) Swap(key string, read *Op, value []byte, ttl time.Duration) *Op {
-	found := read.Err == nil
-	if read.kind == opCounter { // a missing counter reads as 0, no error
-		found = read.Value != nil
+	return b.add(swapOp(key, read.Value, read.foundRecord(), value, ttl))
+}
+
+// foundRecord reports whether read, a Get or a Counter, found a record: a
+// missing counter reads as 0, with no error.
+func (read *Op) foundRecord() bool {
+	if read.kind == opCounter {
+		return read.Err == nil && read.Value != nil
 	}
-	return b.add(swapOp(key, read.Value, found, value, ttl))
+	return read.Err == nil
 }
 
 // SwapCount adds a Swap that writes the count n (with ttl) where read, a
@@ -197,6 +202,13 @@ func sideBySide(a, b *Op) bool {
 	return a.kind == b.kind && (a.kind == opSlide || a.kind == opUnslide) && a.id != b.id
 }
 
+// countReader is a store whose counter's count is read from its record
+// (a Get's value), so that a Counter in a batch costs one read: Badger's
+// (the Caddy module and the database OpenBadger opens alike).
+type countReader interface {
+	countOf(key string, record []byte) (int64, error)
+}
+
 // run is op through s's own methods.
 func (op *Op) run(ctx context.Context, s Store) {
 	switch op.kind {
@@ -215,16 +227,17 @@ func (op *Op) run(ctx context.Context, s Store) {
 	case opUnslide:
 		op.Err = s.Unslide(ctx, op.key, op.id)
 	case opCounter:
-		// The record (for a Swap), then its count: Badger's, read from
-		// it; another's asked for, after it (a Swap against the record
-		// then writes nowhere it changed since either was read).
+		// The record (for a Swap), then its count: read from it where
+		// the store knows how (a countReader: Badger's), else asked for
+		// after it (a Swap against the record then writes nowhere it
+		// changed since either was read).
 		op.Value, op.Err = s.Get(ctx, op.key)
-		switch _, badger := s.(*Badger); {
+		switch cr, reads := s.(countReader); {
 		case errors.Is(op.Err, ErrNotFound):
 			op.Value, op.Err = nil, nil
 		case op.Err != nil:
-		case badger:
-			op.N, op.Err = badgerCount(op.key, op.Value)
+		case reads:
+			op.N, op.Err = cr.countOf(op.key, op.Value)
 		default:
 			op.N, op.Err = s.Counter(ctx, op.key)
 		}

@@ -36,8 +36,8 @@ import (
 // as if the claim had won — fewer writes, never more.
 
 // Swap is one record of a claim (Batch.Claim): Value (with TTL) is written
-// at Key if it still holds what Read, a Get of Key in an earlier batch,
-// found there.
+// at Key if it still holds what Read, a Get or a Counter of Key in an
+// earlier batch, found there.
 type Swap struct {
 	Key   string
 	Read  *Op
@@ -60,7 +60,7 @@ type Claimer interface {
 func (b *Batch) Claim(swaps ...Swap) *Op {
 	op := &Op{kind: opClaim}
 	for _, s := range swaps {
-		op.parts = append(op.parts, swapOp(s.Key, s.Read.Value, s.Read.Err == nil, s.Value, s.TTL))
+		op.parts = append(op.parts, swapOp(s.Key, s.Read.Value, s.Read.foundRecord(), s.Value, s.TTL))
 	}
 	slices.SortFunc(op.parts, func(a, b *Op) int { return strings.Compare(a.key, b.key) })
 	return b.add(op)

@@ -24,6 +24,72 @@ type oneByOne struct{ store.Store }
 // store's encoding.
 func TestACounterReadIsSwapped(t *testing.T) {
 	t.Parallel()
+	onCounterStores(t, func(t *testing.T, s store.Store) {
+		ctx := context.Background()
+		for _, c := range []struct {
+			name          string
+			before, since int // counts before the read, and since
+			want          int64
+		}{{"counted, unchanged", 2, 0, 0}, {"counted, counted since", 2, 1, 3}, {"none, unchanged", 0, 0, 0}, {"none, counted since", 0, 1, 1}} {
+			key := store.Key("swap", c.name)
+			for range c.before {
+				if _, err := s.Incr(ctx, key, time.Hour); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var reads store.Batch
+			read := reads.Counter(key)
+			if err := store.Do(ctx, s, &reads); err != nil || read.N != int64(c.before) {
+				t.Fatalf("%s: read %d, %v", c.name, read.N, err)
+			}
+			for range c.since {
+				if _, err := s.Incr(ctx, key, time.Hour); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var writes store.Batch
+			swap := writes.Swap(key, read, nil, 0)
+			if err := store.Do(ctx, s, &writes); err != nil {
+				t.Fatal(err)
+			}
+			n, err := s.Counter(ctx, key)
+			if err != nil || n != c.want || swap.OK != (c.since == 0) {
+				t.Errorf("%s: the counter holds %d (%v), swapped %v; want %d", c.name, n, err, swap.OK, c.want)
+			}
+		}
+		// A count written over a counter read (SwapCount) is one an
+		// Incr adds to; over none read, nothing is written.
+		for _, before := range []int{1, 0} {
+			key, n := store.Key("swap", "count", strconv.Itoa(before)), int64(1<<54|7)
+			for range before {
+				if _, err := s.Incr(ctx, key, time.Hour); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var reads, writes store.Batch
+			read := reads.Counter(key)
+			if err := store.Do(ctx, s, &reads); err != nil {
+				t.Fatal(err)
+			}
+			swap := writes.SwapCount(key, read, n, time.Hour)
+			if err := store.Do(ctx, s, &writes); err != nil || !swap.OK {
+				t.Fatalf("%d before: swapped %v, %v", before, swap.OK, err)
+			}
+			want := n + 1
+			if before == 0 {
+				want = 1
+			}
+			if got, err := s.Incr(ctx, key, time.Hour); err != nil || got != want {
+				t.Errorf("%d before: counted to %d (%v); want %d", before, got, err, want)
+			}
+		}
+	})
+}
+
+// onCounterStores runs test, in parallel subtests, on a Badger store (as
+// OpenBadger opens it) and on one on a Redis server, each also one
+// operation after another (oneByOne).
+func onCounterStores(t *testing.T, test func(t *testing.T, s store.Store)) {
 	redis := redistest.Server(t)
 	stores := map[string]func(t *testing.T) store.Store{
 		"badger": func(t *testing.T) store.Store {
@@ -51,65 +117,35 @@ func TestACounterReadIsSwapped(t *testing.T) {
 				if wrapped {
 					s = oneByOne{s}
 				}
-				ctx := context.Background()
-				for _, c := range []struct {
-					name          string
-					before, since int // counts before the read, and since
-					want          int64
-				}{{"counted, unchanged", 2, 0, 0}, {"counted, counted since", 2, 1, 3}, {"none, unchanged", 0, 0, 0}, {"none, counted since", 0, 1, 1}} {
-					key := store.Key("swap", c.name)
-					for range c.before {
-						if _, err := s.Incr(ctx, key, time.Hour); err != nil {
-							t.Fatal(err)
-						}
-					}
-					var reads store.Batch
-					read := reads.Counter(key)
-					if err := store.Do(ctx, s, &reads); err != nil || read.N != int64(c.before) {
-						t.Fatalf("%s: read %d, %v", c.name, read.N, err)
-					}
-					for range c.since {
-						if _, err := s.Incr(ctx, key, time.Hour); err != nil {
-							t.Fatal(err)
-						}
-					}
-					var writes store.Batch
-					swap := writes.Swap(key, read, nil, 0)
-					if err := store.Do(ctx, s, &writes); err != nil {
-						t.Fatal(err)
-					}
-					n, err := s.Counter(ctx, key)
-					if err != nil || n != c.want || swap.OK != (c.since == 0) {
-						t.Errorf("%s: the counter holds %d (%v), swapped %v; want %d", c.name, n, err, swap.OK, c.want)
-					}
-				}
-				// A count written over a counter read (SwapCount) is one an
-				// Incr adds to; over none read, nothing is written.
-				for _, before := range []int{1, 0} {
-					key, n := store.Key("swap", "count", strconv.Itoa(before)), int64(1<<54|7)
-					for range before {
-						if _, err := s.Incr(ctx, key, time.Hour); err != nil {
-							t.Fatal(err)
-						}
-					}
-					var reads, writes store.Batch
-					read := reads.Counter(key)
-					if err := store.Do(ctx, s, &reads); err != nil {
-						t.Fatal(err)
-					}
-					swap := writes.SwapCount(key, read, n, time.Hour)
-					if err := store.Do(ctx, s, &writes); err != nil || !swap.OK {
-						t.Fatalf("%d before: swapped %v, %v", before, swap.OK, err)
-					}
-					want := n + 1
-					if before == 0 {
-						want = 1
-					}
-					if got, err := s.Incr(ctx, key, time.Hour); err != nil || got != want {
-						t.Errorf("%d before: counted to %d (%v); want %d", before, got, err, want)
-					}
-				}
+				test(t, s)
 			})
 		}
 	}
+}
+
+// TestAClaimAgainstACounterReadOfNone: a claim against a Counter read
+// that found no counter writes where there is still none, as a Swap does
+// (Op.foundRecord). Before, a claim took any read without an error as one
+// that found a record, and a missing counter reads as 0 without one: the
+// claim compared with a record that was never there, and lost every time.
+func TestAClaimAgainstACounterReadOfNone(t *testing.T) {
+	t.Parallel()
+	onCounterStores(t, func(t *testing.T, s store.Store) {
+		ctx := context.Background()
+		var reads store.Batch
+		none, got := reads.Counter(store.Key("claim", "none")), reads.Get(store.Key("claim", "other"))
+		if err := store.Do(ctx, s, &reads); err != nil || none.N != 0 {
+			t.Fatalf("read %d, %v", none.N, err)
+		}
+		var writes store.Batch
+		claim := writes.Claim(
+			store.Swap{Key: store.Key("claim", "none"), Read: none, Value: []byte("12345678"), TTL: time.Hour},
+			store.Swap{Key: store.Key("claim", "other"), Read: got, Value: []byte("x"), TTL: time.Hour})
+		if err := store.Do(ctx, s, &writes); err != nil || !claim.OK {
+			t.Fatalf("claimed %v, %v; want true", claim.OK, err)
+		}
+		if v, err := s.Get(ctx, store.Key("claim", "none")); err != nil || string(v) != "12345678" {
+			t.Errorf("the counter's record holds %q, %v", v, err)
+		}
+	})
 }
