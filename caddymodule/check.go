@@ -3,6 +3,7 @@ package caddymodule
 import (
 	"cmp"
 	"errors"
+	"fmt"
 	"net/url"
 	"strings"
 	"time"
@@ -144,10 +145,13 @@ func (g *Gate) checkRanges() error {
 }
 
 // checkUsers checks the provisioned users: named once each, with numbers
-// that parse, and names that show as they are.
+// that parse, one user to a number where a login form asks (there, a
+// number typed names its user; behind a first factor, two accounts may
+// share a phone), and names that show as they are.
 func (g *Gate) checkUsers() error {
 	seen := make(map[string]bool)
-	for _, u := range g.Users {
+	owner := make(map[string]int) // a number's first user, by index
+	for i, u := range g.Users {
 		key := "user " + u.Name
 		switch {
 		case u.Name == "":
@@ -158,11 +162,28 @@ func (g *Gate) checkUsers() error {
 			return cfutil.OptionErrf(key, "user %q: a name must be at most %d bytes, without control or direction characters", textsafe.Escape(u.Name), MaxIdentity)
 		}
 		seen[u.Name] = true
-		if _, err := phone.Parse(u.Phone, g.DefaultRegion); err != nil {
+		num, err := phone.Parse(u.Phone, g.DefaultRegion)
+		if err != nil {
 			return cfutil.OptionErrf(key, "user %q: phone %q: %s", u.Name, u.Phone, phone.WithExample(err, g.DefaultRegion))
 		}
+		if j, ok := owner[num]; ok && g.Identity == IdentityNone {
+			first := g.Users[j].Name
+			return cfutil.OptionErrf(key, "users %s and %s have one phone number (%s): typed at the login form, it could name only one of them; give each user their own",
+				first, u.Name, g.bothUsers(j, i))
+		}
+		owner[num] = i
 	}
 	return nil
+}
+
+// bothUsers names users i and j where they were written: their Caddyfile
+// lines, or in JSON their indices.
+func (g *Gate) bothUsers(i, j int) string {
+	a, b := g.lines["user "+g.Users[i].Name], g.lines["user "+g.Users[j].Name]
+	if a.Line == 0 || b.Line == 0 {
+		return fmt.Sprintf("users[%d] and users[%d]", i, j)
+	}
+	return fmt.Sprintf("%s:%d and %s:%d", a.File, a.Line, b.File, b.Line)
 }
 
 // templates parses the message templates and checks that every message
