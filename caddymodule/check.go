@@ -12,7 +12,6 @@ import (
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/internal/cfutil"
-	"github.com/smsgate/caddy-smsgate/internal/textsafe"
 	"github.com/smsgate/caddy-smsgate/pages"
 	"github.com/smsgate/caddy-smsgate/phone"
 	"github.com/smsgate/caddy-smsgate/providers"
@@ -144,34 +143,15 @@ func (g *Gate) checkRanges() error {
 	return nil
 }
 
-// checkUsers checks the provisioned users: named once each, with numbers
-// that parse, one user to a number where a login form asks (there, a
-// number typed names its user; behind a first factor, two accounts may
-// share a phone), and names that show as they are.
+// checkUsers checks the provisioned users (signin.CheckUsers), a mistake
+// at its user's line.
 func (g *Gate) checkUsers() error {
-	seen := make(map[string]bool)
-	owner := make(map[string]int) // a number's first user, by index
+	users := make([]signin.User, len(g.Users))
 	for i, u := range g.Users {
-		key := "user " + u.Name
-		switch {
-		case u.Name == "":
-			return cfutil.OptionErrf(key, "a provisioned user has no name")
-		case seen[u.Name]:
-			return cfutil.OptionErrf(key, "user %q is provisioned twice", u.Name)
-		case !textsafe.Clean(u.Name) || len(u.Name) > MaxIdentity:
-			return cfutil.OptionErrf(key, "user %q: a name must be at most %d bytes, without control or direction characters", textsafe.Escape(u.Name), MaxIdentity)
-		}
-		seen[u.Name] = true
-		num, err := phone.Parse(u.Phone, g.DefaultRegion)
-		if err != nil {
-			return cfutil.OptionErrf(key, "user %q: phone %q: %s", u.Name, u.Phone, phone.WithExample(err, g.DefaultRegion))
-		}
-		if j, ok := owner[num]; ok && g.Identity == IdentityNone {
-			first := g.Users[j].Name
-			return cfutil.OptionErrf(key, "users %s and %s have one phone number (%s): typed at the login form, it could name only one of them; give each user their own",
-				first, u.Name, g.bothUsers(j, i))
-		}
-		owner[num] = i
+		users[i] = signin.User(u)
+	}
+	if i, err := signin.CheckUsers(users, g.DefaultRegion, g.Identity == IdentityNone, g.bothUsers); err != nil {
+		return &cfutil.OptionError{Key: "user " + g.Users[i].Name, Err: err}
 	}
 	return nil
 }
