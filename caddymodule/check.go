@@ -63,6 +63,9 @@ func (g *Gate) check() error {
 	if g.Accent != "" && !accentColour.MatchString(g.Accent) {
 		return cfutil.OptionErrf("accent", "accent must be a colour like #2563eb, not %q", g.Accent)
 	}
+	if err := pages.CheckLogo(g.Logo); err != nil {
+		return &cfutil.OptionError{Key: "logo", Err: err}
+	}
 	if err := g.numberPolicy().Validate(); err != nil {
 		pe := &phone.PolicyError{Option: "allowed_regions"} // unless the mistake names its option
 		errors.As(err, &pe)
