@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/smsgate/caddy-smsgate/internal/cfutil"
@@ -122,10 +123,14 @@ func (s *Signal) needs() []needed {
 	return []needed{{"signal url", s.URL, missing}, {"signal number", s.Number, missing}}
 }
 
+func (w *Webhook) needs() []needed {
+	return []needed{{"webhook url", w.URL, "webhook needs a url: provider webhook https://…"}}
+}
+
 // unwritten is the first of needs the config left out.
 func unwritten(needs []needed) error {
 	for _, n := range needs {
-		if n.value == "" {
+		if strings.TrimSpace(n.value) == "" {
 			return errors.New(n.missing)
 		}
 	}

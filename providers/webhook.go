@@ -71,10 +71,11 @@ func (Webhook) CaddyModule() caddy.ModuleInfo {
 
 // Provision resolves placeholders and parses the body template.
 func (w *Webhook) Provision(caddy.Context) error {
-	var err error
-	if w.URL, err = secret("webhook url", w.URL); err != nil {
+	need, err := resolve(w.needs())
+	if err != nil {
 		return err
 	}
+	w.URL = need[0]
 	w.header = http.Header{}
 	switch {
 	case w.Token != "":
@@ -227,10 +228,7 @@ func (w *Webhook) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			return d.Errf("unrecognized webhook option '%s'", opt)
 		}
 	}
-	if strings.TrimSpace(w.URL) == "" {
-		return d.Err("webhook needs a url")
-	}
-	return nil
+	return nil // a missing url: CheckConfig, at the provider's line
 }
 
 // Interface guards
