@@ -116,7 +116,7 @@ func (g *Gate) checkIdentity() error {
 		}
 		return nil
 	}
-	if !strings.Contains(g.Identity, "{") {
+	if !siteblock.NamesAPlaceholder(g.Identity) {
 		return cfutil.OptionErrf("identity", "identity must be a placeholder such as %s, or none; %q would name every visitor the same", DefaultIdentity, g.Identity)
 	}
 	if p := siteblock.ClientChosen(g.Identity); p != "" {
