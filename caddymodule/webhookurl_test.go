@@ -33,3 +33,14 @@ func TestAGatewayURLWithoutItsSchemeIsRefused(t *testing.T) {
 		})
 	}
 }
+
+// TestAWebhookBodyWithoutTheCodeIsRefused: a webhook body template that
+// never says the code (neither {{.Body}} nor {{.Code}}) is refused at the
+// provider's line. Before, it loaded, and every send was "delivered":
+// the gateway got a message with nothing to type.
+func TestAWebhookBodyWithoutTheCodeIsRefused(t *testing.T) {
+	t.Parallel()
+	const want = "webhook body template never says the code: write {{.Body}} (the whole text) or {{.Code}} in it"
+	refusedFromBoth(t, "provider webhook https://gw.example.com/send {\n\t\t\tbody `{\"to\": \"{{.To}}\", \"from\": \"{{.From}}\"}`\n\t\t}",
+		`"providers": [{"provider": "log"}, {"provider": "webhook", "url": "https://gw.example.com/send", "body": "{\"to\": \"{{.To}}\"}"}]`, "Caddyfile:11", want, want)
+}

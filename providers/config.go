@@ -77,6 +77,11 @@ func CheckConfig(raws []json.RawMessage, channels []string, host string) (verifi
 			}
 			verifies = true
 		}
+		if w, ok := m.(*Webhook); ok {
+			if err := w.checkBody(); err != nil {
+				return false, &cfutil.OptionError{Key: key, Err: err}
+			}
+		}
 		if n, ok := m.(interface{ needs() []needed }); ok {
 			if err := unwritten(n.needs()); err != nil {
 				return false, &cfutil.OptionError{Key: key, Err: err}
