@@ -70,3 +70,13 @@ http://localhost:{HTTP_PORT} {
 	{"handler": "smsgate", "realm": "localhost", "identity": "none", "store": {"module": "badger", "path": "`+t.TempDir()+`"}, "providers": [{"provider": "log"}],
 	 `+fields+`}]}]}}}}}`, jsonWant)
 }
+
+// TestAnAuthHeaderThatIsNoHeaderNameIsRefused: auth_header with a name no
+// header has (Remote-User:, its colon copied from a header line) is
+// refused at its line. Before, it loaded, and every check's answer
+// carried a header no proxy reads as Remote-User: the app named no one.
+func TestAnAuthHeaderThatIsNoHeaderNameIsRefused(t *testing.T) {
+	t.Parallel()
+	const want = `is no header name: a name is letters, digits and -, without a colon, like Remote-User`
+	refusedFromBoth(t, "auth_header Remote-User: {smsgate.user}", `"auth_headers": {"Remote-User:": "{smsgate.user}"}`, "Caddyfile:11", want, want)
+}

@@ -3,13 +3,13 @@ package caddymodule
 import (
 	"cmp"
 	"errors"
+	"fmt"
 	"net/url"
 	"strings"
 	"time"
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/internal/cfutil"
-	"github.com/smsgate/caddy-smsgate/internal/textsafe"
 	"github.com/smsgate/caddy-smsgate/pages"
 	"github.com/smsgate/caddy-smsgate/phone"
 	"github.com/smsgate/caddy-smsgate/providers"
@@ -60,6 +60,9 @@ func (g *Gate) check() error {
 	}
 	if g.Accent != "" && !accentColour.MatchString(g.Accent) {
 		return cfutil.OptionErrf("accent", "accent must be a colour like #2563eb, not %q", g.Accent)
+	}
+	if err := pages.CheckLogo(g.Logo); err != nil {
+		return &cfutil.OptionError{Key: "logo", Err: err}
 	}
 	if err := g.numberPolicy().Validate(); err != nil {
 		pe := &phone.PolicyError{Option: "allowed_regions"} // unless the mistake names its option
@@ -112,7 +115,7 @@ func (g *Gate) checkIdentity() error {
 		}
 		return nil
 	}
-	if !strings.Contains(g.Identity, "{") {
+	if !siteblock.NamesAPlaceholder(g.Identity) {
 		return cfutil.OptionErrf("identity", "identity must be a placeholder such as %s, or none; %q would name every visitor the same", DefaultIdentity, g.Identity)
 	}
 	if p := siteblock.ClientChosen(g.Identity); p != "" {
@@ -139,26 +142,27 @@ func (g *Gate) checkRanges() error {
 	return nil
 }
 
-// checkUsers checks the provisioned users: named once each, with numbers
-// that parse, and names that show as they are.
+// checkUsers checks the provisioned users (signin.CheckUsers), a mistake
+// at its user's line.
 func (g *Gate) checkUsers() error {
-	seen := make(map[string]bool)
-	for _, u := range g.Users {
-		key := "user " + u.Name
-		switch {
-		case u.Name == "":
-			return cfutil.OptionErrf(key, "a provisioned user has no name")
-		case seen[u.Name]:
-			return cfutil.OptionErrf(key, "user %q is provisioned twice", u.Name)
-		case !textsafe.Clean(u.Name) || len(u.Name) > MaxIdentity:
-			return cfutil.OptionErrf(key, "user %q: a name must be at most %d bytes, without control or direction characters", textsafe.Escape(u.Name), MaxIdentity)
-		}
-		seen[u.Name] = true
-		if _, err := phone.Parse(u.Phone, g.DefaultRegion); err != nil {
-			return cfutil.OptionErrf(key, "user %q: phone %q: %s", u.Name, u.Phone, phone.WithExample(err, g.DefaultRegion))
-		}
+	users := make([]signin.User, len(g.Users))
+	for i, u := range g.Users {
+		users[i] = signin.User(u)
+	}
+	if i, err := signin.CheckUsers(users, g.DefaultRegion, g.Identity == IdentityNone, g.bothUsers); err != nil {
+		return &cfutil.OptionError{Key: "user " + g.Users[i].Name, Err: err}
 	}
 	return nil
+}
+
+// bothUsers names users i and j where they were written: their Caddyfile
+// lines, or in JSON their indices.
+func (g *Gate) bothUsers(i, j int) string {
+	a, b := g.lines["user "+g.Users[i].Name], g.lines["user "+g.Users[j].Name]
+	if a.Line == 0 || b.Line == 0 {
+		return fmt.Sprintf("users[%d] and users[%d]", i, j)
+	}
+	return fmt.Sprintf("%s:%d and %s:%d", a.File, a.Line, b.File, b.Line)
 }
 
 // templates parses the message templates and checks that every message

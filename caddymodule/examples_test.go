@@ -2,6 +2,7 @@ package caddymodule_test
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -68,7 +69,8 @@ func TestExamplesRun(t *testing.T) {
 			}
 			cfg = withEnv(cfg, env)
 			if strings.HasPrefix(filepath.Base(f), "forward-auth") {
-				s := sitetest.StartWith(t, sitetest.TrustedProxies, strings.ReplaceAll(cfg, ":8080", ":{HTTP_PORT}"))
+				cfg = strings.ReplaceAll(cfg, ":8080", ":{HTTP_PORT}")
+				s := sitetest.StartWith(t, sitetest.TrustedProxies, cfg)
 				signInThroughPortal(t, s, "grafana.sso.localhost", "/d/home")
 				// A check that reaches the portal with a wrong Host is
 				// refused by the catch-all site, never a default 200.
@@ -78,6 +80,7 @@ func TestExamplesRun(t *testing.T) {
 						t.Fatalf("forward-auth check with Host %s: %d, want 401", host, res.StatusCode)
 					}
 				}
+				forwardAuthNeedsAUser(t, cfg)
 				return
 			}
 			s := sitetest.Start(t, cfg)
@@ -170,5 +173,25 @@ func quickstartExtras(t *testing.T, c *sitetest.Client, demo *sitetest.Response)
 		if want := c.WithPorts("http://localhost:{HTTP_PORT}/some/page?x=1"); res.StatusCode != http.StatusFound || res.Header.Get("Location") != want {
 			t.Fatalf("http://%s: %d to %q, want 302 to %s", host, res.StatusCode, res.Header.Get("Location"), want)
 		}
+	}
+}
+
+// forwardAuthNeedsAUser serves the forward-auth example with its check
+// answered by something else that says 200 and names no user (a wrong Host
+// meeting a default page, a health endpoint): the app must refuse, on the
+// example's own lines, not on its catch-all site's.
+func forwardAuthNeedsAUser(t *testing.T, cfg string) {
+	t.Helper()
+	yes := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	t.Cleanup(yes.Close)
+	ask := "forward_auth localhost:{HTTP_PORT}"
+	if !strings.Contains(cfg, ask) {
+		t.Fatalf("the example no longer asks %q", ask)
+	}
+	cfg = strings.Replace(cfg, ask, "forward_auth "+yes.Listener.Addr().String(), 1)
+	s := sitetest.StartWith(t, sitetest.TrustedProxies, cfg)
+	res := sitetest.NewClient(t, "").GetURL(absolute(s, "grafana.sso.localhost", "/d/home"))
+	if res.StatusCode != http.StatusUnauthorized || strings.Contains(res.Text, "Hello") {
+		t.Fatalf("an app whose check said 200 with no Remote-User: %d %q, want 401", res.StatusCode, res.Text)
 	}
 }

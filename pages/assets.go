@@ -24,8 +24,8 @@ var assetFS embed.FS
 // hosts a sign-in may return to (browsers apply form-action to redirects).
 func (p *Pages) contentSecurityPolicy() string {
 	img := "'self' data:"
-	if u, err := url.Parse(p.Logo); err == nil && u.Scheme == "https" && u.Host != "" {
-		img += " https://" + u.Host
+	if host := logoHost(p.Logo); host != "" {
+		img += " https://" + host
 	}
 	forms := "'self'"
 	for _, h := range p.RedirectHosts {
@@ -39,6 +39,32 @@ func (p *Pages) contentSecurityPolicy() string {
 	}
 	return "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src " + img +
 		"; form-action " + forms + "; frame-ancestors 'none'; base-uri 'none'"
+}
+
+// logoHost is the host of an https logo, which the CSP allows ("" for
+// any other).
+func logoHost(logo string) string {
+	if u, err := url.Parse(logo); err == nil && u.Scheme == "https" && u.Host != "" {
+		return u.Host
+	}
+	return ""
+}
+
+// CheckLogo refuses a logo the pages' CSP would block, or that is no
+// image: the page would show a broken image and say nothing. Allowed: a
+// path on the site, an https URL (its host is added to img-src), a
+// data:image/ URL.
+func CheckLogo(logo string) error {
+	u, err := url.Parse(logo)
+	switch {
+	case logo == "" || logoHost(logo) != "":
+		return nil
+	case err == nil && u.Scheme == "" && u.Host == "" && !strings.HasPrefix(logo, "//"):
+		return nil // a path on the site: 'self'
+	case err == nil && strings.EqualFold(u.Scheme, "data") && strings.HasPrefix(strings.ToLower(u.Opaque), "image/"):
+		return nil
+	}
+	return fmt.Errorf("logo %q: the pages' Content-Security-Policy shows only a path on this site (/logo.png), an https URL (its host is added to img-src) or a data:image/ URL", logo)
 }
 
 // gzipped are the assets compressed, once, when the first is asked for:

@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/smsgate/caddy-smsgate/internal/cfutil"
@@ -75,6 +77,11 @@ func CheckConfig(raws []json.RawMessage, channels []string, host string) (verifi
 			}
 			verifies = true
 		}
+		if w, ok := m.(*Webhook); ok {
+			if err := w.checkBody(); err != nil {
+				return false, &cfutil.OptionError{Key: key, Err: err}
+			}
+		}
 		if n, ok := m.(interface{ needs() []needed }); ok {
 			if err := unwritten(n.needs()); err != nil {
 				return false, &cfutil.OptionError{Key: key, Err: err}
@@ -106,27 +113,49 @@ func CheckConfig(raws []json.RawMessage, channels []string, host string) (verifi
 // each (often `{env.X}`: one that resolves to nothing is named there).
 
 // needed is an option a provider cannot send without: its name, what the
-// config wrote, and what its absence says.
-type needed struct{ name, value, missing string }
+// config wrote, what its absence says, and whether it is the gateway's
+// URL (then http or https, with a host: gw.example.com or
+// signal.internal:8080 without its scheme failed at every send).
+type needed struct {
+	name, value, missing string
+	url                  bool
+}
+
+// notURL says why value is no gateway URL, or "".
+func notURL(name, value string) error {
+	if u, err := url.Parse(value); err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" {
+		return nil
+	}
+	return fmt.Errorf("%s %q must be an http or https URL with a host, such as https://gateway.example.com/send", name, value)
+}
 
 func (t *Twilio) needs() []needed {
-	pass := needed{"auth_token", t.AuthToken, "twilio: auth_token is required (or api_key and api_secret)"}
+	pass := needed{"auth_token", t.AuthToken, "twilio: auth_token is required (or api_key and api_secret)", false}
 	if t.APIKey != "" {
-		pass = needed{"api_secret", t.APISecret, "twilio: api_key needs its api_secret"}
+		pass = needed{"api_secret", t.APISecret, "twilio: api_key needs its api_secret", false}
 	}
-	return []needed{{"account_sid", t.AccountSID, "twilio: account_sid is required"}, pass}
+	return []needed{{"account_sid", t.AccountSID, "twilio: account_sid is required", false}, pass}
 }
 
 func (s *Signal) needs() []needed {
 	const missing = "signal needs a url and a number"
-	return []needed{{"signal url", s.URL, missing}, {"signal number", s.Number, missing}}
+	return []needed{{"signal url", s.URL, missing, true}, {"signal number", s.Number, missing, false}}
+}
+
+func (w *Webhook) needs() []needed {
+	return []needed{{"webhook url", w.URL, "webhook needs a url: provider webhook https://…", true}}
 }
 
 // unwritten is the first of needs the config left out.
 func unwritten(needs []needed) error {
 	for _, n := range needs {
-		if n.value == "" {
+		if strings.TrimSpace(n.value) == "" {
 			return errors.New(n.missing)
+		}
+		if n.url && !strings.Contains(n.value, "{") { // a placeholder: once resolved
+			if err := notURL(n.name, n.value); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -142,6 +171,11 @@ func resolve(needs []needed) ([]string, error) {
 		var err error
 		if values[i], err = secret(n.name, n.value); err != nil {
 			return nil, err
+		}
+		if n.url {
+			if err := notURL(n.name, values[i]); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return values, nil

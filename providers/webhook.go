@@ -2,6 +2,7 @@ package providers
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -71,10 +72,11 @@ func (Webhook) CaddyModule() caddy.ModuleInfo {
 
 // Provision resolves placeholders and parses the body template.
 func (w *Webhook) Provision(caddy.Context) error {
-	var err error
-	if w.URL, err = secret("webhook url", w.URL); err != nil {
+	need, err := resolve(w.needs())
+	if err != nil {
 		return err
 	}
+	w.URL = need[0]
 	w.header = http.Header{}
 	switch {
 	case w.Token != "":
@@ -99,20 +101,27 @@ func (w *Webhook) Provision(caddy.Context) error {
 		w.header.Set(k, val)
 	}
 	w.From = optional(w.From)
-	body := w.Body
-	if body == "" {
-		body = DefaultWebhookBody
-	}
-	if w.body, err = template.New("body").Option("missingkey=error").Parse(body); err != nil {
-		return fmt.Errorf("webhook body template: %v", err)
-	}
-	// A template that does not make JSON is a config error, not a
-	// failure at the first sign-in.
-	if _, err := w.render(Message{To: "+10000000000", Body: `a "quoted" line\nand another`, Code: "000000", Channel: SMS, Host: "example.com"}); err != nil {
+	if err := w.checkBody(); err != nil {
 		return err
 	}
 	w.client = newClient(w.Timeout)
 	return nil
+}
+
+// checkBody parses the body template and renders a message with it: one
+// that does not make JSON, or that never says the code (neither .Body nor
+// .Code: every send "delivered" nothing to type), is a config error, not
+// a failure at the first sign-in (CheckConfig, at the provider's line).
+func (w *Webhook) checkBody() (err error) {
+	body := cmp.Or(w.Body, DefaultWebhookBody)
+	if w.body, err = template.New("body").Option("missingkey=error").Parse(body); err != nil {
+		return fmt.Errorf("webhook body template: %v", err)
+	}
+	out, err := w.render(Message{To: "+10000000000", Body: `a "quoted" line\nand another: 918273`, Code: "918273", Channel: SMS, Host: "example.com"})
+	if err == nil && !bytes.Contains(out, []byte("918273")) {
+		err = fmt.Errorf("webhook body template never says the code: write {{.Body}} (the whole text) or {{.Code}} in it")
+	}
+	return err
 }
 
 // Channels implements MultiChannel.
@@ -227,10 +236,7 @@ func (w *Webhook) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			return d.Errf("unrecognized webhook option '%s'", opt)
 		}
 	}
-	if strings.TrimSpace(w.URL) == "" {
-		return d.Err("webhook needs a url")
-	}
-	return nil
+	return nil // a missing url: CheckConfig, at the provider's line
 }
 
 // Interface guards

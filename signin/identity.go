@@ -1,9 +1,11 @@
 package signin
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/smsgate/caddy-smsgate/internal/textsafe"
+	"github.com/smsgate/caddy-smsgate/phone"
 )
 
 // MaxIdentity is the longest name, in bytes, the gate signs in: what a
@@ -24,6 +26,38 @@ func CheckAdmins(names []string) error {
 		seen[name] = true
 	}
 	return nil
+}
+
+// CheckUsers checks the provisioned users, their numbers as written:
+// named once each, with names that show as they are and numbers that
+// parse, and, where a login form asks (form), one user to a number: there
+// a number typed names its user (behind a first factor two accounts may
+// share a phone). A mistake comes with the index of the user it is in;
+// where names two users' places (their lines, or their indices).
+func CheckUsers(users []User, region string, form bool, where func(i, j int) string) (int, error) {
+	seen := make(map[string]bool)
+	owner := make(map[string]int) // a number's first user, by index
+	for i, u := range users {
+		switch {
+		case u.Name == "":
+			return i, errors.New("a provisioned user has no name")
+		case seen[u.Name]:
+			return i, fmt.Errorf("user %q is provisioned twice", u.Name)
+		case !textsafe.Clean(u.Name) || len(u.Name) > MaxIdentity:
+			return i, fmt.Errorf("user %q: a name must be at most %d bytes, without control or direction characters", textsafe.Escape(u.Name), MaxIdentity)
+		}
+		seen[u.Name] = true
+		num, err := phone.Parse(u.Phone, region)
+		if err != nil {
+			return i, fmt.Errorf("user %q: phone %q: %s", u.Name, u.Phone, phone.WithExample(err, region))
+		}
+		if j, ok := owner[num]; ok && form {
+			return i, fmt.Errorf("users %s and %s have one phone number (%s): typed at the login form, it could name only one of them; give each user their own",
+				users[j].Name, u.Name, where(j, i))
+		}
+		owner[num] = i
+	}
+	return 0, nil
 }
 
 // Identity is where the gate learns who is signing in: a first factor in

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 
+	"golang.org/x/net/http/httpguts"
+
 	"github.com/smsgate/caddy-smsgate/internal/cfutil"
 )
 
@@ -23,6 +25,11 @@ type TrustedHeader struct {
 }
 
 var identityPlaceholder = regexp.MustCompile(`\{([^{}]+)\}`)
+
+// NamesAPlaceholder reports whether identity holds a whole placeholder
+// ({a.b}): an unclosed one ({http.auth.user.id) is kept as it is written,
+// and would name every visitor the same.
+func NamesAPlaceholder(identity string) bool { return identityPlaceholder.MatchString(identity) }
 
 // TrustedHeaders lists the request headers identity reads. A header may
 // have been copied from any of from (copy_headers X-Auth-User>Remote-User)
@@ -84,7 +91,8 @@ var gatePlaceholders = map[string]bool{"smsgate.user": true, "smsgate.amr": true
 // whose value the client writes: the check's request is the client's, its
 // headers passed on by the proxy, so with {http.request.header.X-User}
 // anyone signed in could name anyone to the app; and one that names an
-// {smsgate.*} placeholder the gate has none of (gatePlaceholders).
+// {smsgate.*} placeholder the gate has none of (gatePlaceholders); and a
+// name that is no header name.
 func CheckAuthHeaders(headers map[string]string) error {
 	names := make([]string, 0, len(headers))
 	for name := range headers {
@@ -93,6 +101,10 @@ func CheckAuthHeaders(headers map[string]string) error {
 	sort.Strings(names)
 	for _, name := range names {
 		value := headers[name]
+		if !httpguts.ValidHeaderFieldName(name) {
+			// Remote-User: (the colon) is sent as no proxy reads it.
+			return cfutil.OptionErrf("auth_header "+name, "auth_header %q is no header name: a name is letters, digits and -, without a colon, like Remote-User", name)
+		}
 		p := ClientChosen(value)
 		for _, m := range identityPlaceholder.FindAllStringSubmatch(value, -1) {
 			if p == "" && strings.HasPrefix(m[1], "http.request.header.") {
