@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/smsgate/caddy-smsgate/internal/sitetest"
@@ -490,4 +491,62 @@ func TestAKnownCookieFromBeforeTheUpgradeEarnsNoNewTrust(t *testing.T) {
 	again.HTTP.Jar.SetCookies(app, []*http.Cookie{{Name: pages.HostPrefix + pages.KnownCookie, Value: planter.CookieOf(app.String(), pages.HostPrefix+pages.KnownCookie), Path: "/", Secure: true}})
 	again.HTTP.Jar.SetCookies(pagesURL, []*http.Cookie{{Name: pages.TrustCookie, Value: trust, Path: "/.smsgate/", Secure: true}})
 	sitetest.Expect(t, again.GetURL(login), http.StatusSeeOther, "/")
+}
+
+// browserOf is the browser a known-browser token names (Claims.Browser).
+func browserOf(t *testing.T, token string) string {
+	t.Helper()
+	var cl session.Claims
+	if _, _, err := jwt.NewParser().ParseUnverified(token, &cl); err != nil {
+		t.Fatal(err)
+	}
+	return cl.Browser
+}
+
+// TestAPlantedKnownCookieNamesNoVictimsBrowser: a neighbour plants its
+// user's known-browser cookie from before the upgrade under the old name
+// (it counts for who signed in here before), and the visitor signs in as
+// herself: the gate took the browser ID from that cookie into her own
+// (marked) known-browser cookie, so a trust mallory earned since, in the
+// browser that ID names, planted later, passed as earned here: the
+// visitor's login page answered "Hello, mallory!". Now a sign-in keeps
+// the browser ID only of a known-browser cookie issued since the renaming
+// (marked), else makes a new one.
+func TestAPlantedKnownCookieNamesNoVictimsBrowser(t *testing.T) {
+	sitetest.Parallel(t)
+	s, addr := neighbourOnRedis(t)
+	planter := sitetest.NewClient(t, "")
+	signInOverTLS(t, s, planter, "mallory")
+	app, _ := url.Parse(planter.WithPorts(neighbourApp + "/"))
+	before := beforeRenaming(t, s, addr, planter.CookieOf(app.String(), pages.HostPrefix+pages.KnownCookie), true)
+	signInOverTLS(t, s, planter, "mallory", "1") // a trust earned since, in the browser before names
+	pagesURL, _ := url.Parse(planter.WithPorts(neighbourApp + "/.smsgate/"))
+	var trust string
+	for _, c := range planter.HTTP.Jar.Cookies(pagesURL) {
+		if c.Name == pages.TrustCookie {
+			trust = c.Value
+		}
+	}
+	if trust == "" {
+		t.Fatal("no trust cookie")
+	}
+
+	victim := sitetest.NewClient(t, "")
+	evil, _ := url.Parse(victim.WithPorts("https://evil.example.com:{HTTPS_PORT}/"))
+	victim.HTTP.Jar.SetCookies(evil, []*http.Cookie{{Name: pages.KnownCookie, Value: before, Domain: "example.com", Path: "/", Secure: true, HttpOnly: true}})
+	signInOverTLS(t, s, victim, "carol")
+	if mine := victim.CookieOf(app.String(), pages.HostPrefix+pages.KnownCookie); browserOf(t, mine) == browserOf(t, before) {
+		t.Errorf("carol's own known-browser cookie names the browser of mallory's planted one (%s)", browserOf(t, before))
+	}
+
+	s.Advance(13 * time.Hour) // carol's session over
+	victim.HTTP.Jar.SetCookies(evil, []*http.Cookie{{Name: pages.KnownCookie, Value: "", Domain: "example.com", Path: "/", MaxAge: -1}})
+	victim.HTTP.Jar.SetCookies(evil, []*http.Cookie{{Name: pages.TrustCookie, Value: trust, Domain: "example.com", Path: "/.smsgate/login", Secure: true, HttpOnly: true}})
+	res := victim.GetURL(victim.WithPorts(neighbourApp + "/.smsgate/login"))
+	for _, c := range res.Cookies() {
+		if c.Name == pages.HostPrefix+pages.SessionCookie && c.MaxAge > 0 {
+			t.Fatalf("mallory's planted trust signed carol's browser in: %d %s", res.StatusCode, res.Header.Get("Location"))
+		}
+	}
+	sitetest.Expect(t, res, http.StatusOK, "")
 }
