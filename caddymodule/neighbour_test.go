@@ -173,7 +173,7 @@ func beforeRenaming(t *testing.T, s *sitetest.Site, addr, token string, known bo
 		keys = d.Known
 	}
 	var cl session.Claims
-	if err := keys.Verify(token, "app.example.com", &cl); err != nil || cl.BeforeRename() {
+	if err := keys.Verify(token, "app.example.com", &cl); err != nil || cl.Unmarked() {
 		t.Fatalf("not a token this release issued: %v", err)
 	}
 	cl.Prefixed = false
@@ -252,44 +252,53 @@ func TestAnOldNameSessionOutlivesTheUpgradeOnly(t *testing.T) {
 	}
 }
 
-// TestAWipedStoreTakesNoFreshTokenUnderTheOldName: an old-name cookie
-// counted when its token was issued before the instant the store recorded
-// for the renaming; a wipe or an eviction of that record (Redis's
-// maxmemory) had the next start record a later one, and a session or
-// known-browser cookie issued in between, planted under the old name by a
-// neighbour host, counted: the visitor was signed in as mallory. Now what
-// this release issues is marked as such in its token, and the store
-// records nothing that could move.
-func TestAWipedStoreTakesNoFreshTokenUnderTheOldName(t *testing.T) {
+// TestTheReleaseBetweensTokensCountNotUnderTheOldName: the release that
+// first wrote the prefixed names (the release between) issued its tokens
+// unmarked, and recorded when it first ran on the store
+// ("cookies/renamed"); counting every unmarked token as one from before
+// the renaming took a session or known-browser cookie of that release,
+// planted under the old name by a neighbour host, and the visitor was
+// signed in as mallory. Now the record is read (never written): an
+// unmarked token counts under the old name only if issued before its
+// instant; one from before it still does.
+func TestTheReleaseBetweensTokensCountNotUnderTheOldName(t *testing.T) {
 	sitetest.Parallel(t)
 	s, addr := neighbourOnRedis(t)
+	early := sitetest.NewClient(t, "")
+	signInOverTLS(t, s, early, "carol")
+	carol := beforeRenaming(t, s, addr, hostSession(early), false)
+	s.Advance(time.Minute)
+	renamed := s.Now()
+	s.Advance(time.Minute)
 	planter := sitetest.NewClient(t, "")
 	signInOverTLS(t, s, planter, "mallory")
-	mallory, known := hostSession(planter), planter.CookieOf(neighbourApp+"/", pages.HostPrefix+pages.KnownCookie)
-	if mallory == "" || known == "" {
-		t.Fatal("no session or known-browser cookie")
-	}
-	// The record a release between kept of the renaming's instant, evicted
-	// (none with this release), and a reload a minute later.
+	mallory := beforeRenaming(t, s, addr, hostSession(planter), false)
+	known := beforeRenaming(t, s, addr, planter.CookieOf(neighbourApp+"/", pages.HostPrefix+pages.KnownCookie), true)
+	// The record the release between kept, and a reload that reads it.
 	rc := redis.NewClient(&redis.Options{Addr: addr})
 	defer rc.Close()
-	if err := rc.Del(context.Background(), "smsgate:cookies/renamed").Err(); err != nil {
+	if err := rc.Set(context.Background(), "smsgate:cookies/renamed", renamed.UTC().Format(time.RFC3339Nano), 0).Err(); err != nil {
 		t.Fatal(err)
 	}
-	s.Advance(time.Minute)
 	sitetest.Start(t, fmt.Sprintf(neighbourSite, certificate(t), "redis "+addr, "App, reloaded"))
 
 	visitor := sitetest.NewClient(t, "")
 	plant(t, visitor, mallory)
 	if res := visitor.GetURL(visitor.WithPorts(neighbourApp + "/private/page")); res.StatusCode == http.StatusOK {
-		t.Fatalf("a session issued before the store's record was wiped, planted under the old name, was taken: %s", res.Text)
+		t.Fatalf("an unmarked session issued after the store's record of the renaming, planted under the old name, was taken: %s", res.Text)
 	}
 	evil, _ := url.Parse(visitor.WithPorts("https://evil.example.com:{HTTPS_PORT}/"))
 	visitor.HTTP.Jar.SetCookies(evil, []*http.Cookie{{Name: pages.KnownCookie, Value: known, Domain: "example.com", Path: "/", Secure: true, HttpOnly: true}})
 	sitetest.Expect(t, visitor.GetURL(visitor.WithPorts(neighbourApp+"/.smsgate/login")), http.StatusOK, "")
 	if visitor.CookieOf(neighbourApp+"/", pages.HostPrefix+pages.KnownCookie) != "" {
-		t.Fatal("a known-browser cookie issued before the store's record was wiped, planted under the old name, was taken (and renamed)")
+		t.Fatal("an unmarked known-browser cookie issued after the store's record of the renaming, planted under the old name, was taken (and renamed)")
 	}
+
+	// carol's, from before the record's instant, still counts.
+	upgraded := sitetest.NewClient(t, "")
+	app, _ := url.Parse(upgraded.WithPorts(neighbourApp + "/"))
+	upgraded.HTTP.Jar.SetCookies(app, []*http.Cookie{{Name: pages.SessionCookie, Value: carol, Path: "/", Secure: true, HttpOnly: true}})
+	sitetest.ExpectBody(t, upgraded.GetURL(app.String()), "Hello, carol!")
 }
 
 // TestANeighboursPlantedTrustSignsNobodyIn: the trust cookie lives under

@@ -181,9 +181,9 @@ func (p *Pages) readKnown(req *request) {
 // browserID names this browser (Claims.Browser): its known-browser
 // cookie's, kept from one sign-in to the next (whoever signed in), or a
 // new one, which the cookie rememberBrowser writes then carries. Only a
-// cookie issued since the renaming (marked: on a Secure request, read
-// under its prefixed name alone, which no other host can plant) names
-// it: one from before is read under its old name too, where a neighbour
+// cookie issued since the renaming (not IssuedBeforeRename: on a Secure
+// request, read under its prefixed name alone, which no other host can
+// plant) names it: one from before is read under its old name too, where a neighbour
 // host can plant its own user's, and the ID copied into the visitor's own
 // cookie would make a trust that user earned since pass as earned in the
 // visitor's browser (earnedHere). A browser from before the renaming
@@ -193,7 +193,7 @@ func (p *Pages) browserID(req *request) string {
 	if req.browser == "" {
 		var since []*session.Claims
 		for _, cl := range req.knowns {
-			if !cl.BeforeRename() {
+			if !p.Sessions.IssuedBeforeRename(cl) {
 				since = append(since, cl)
 			}
 		}
