@@ -470,17 +470,7 @@ func TestAKnownCookieFromBeforeTheUpgradeEarnsNoNewTrust(t *testing.T) {
 	}
 	known = beforeRenaming(t, s, addr, known, true)
 	// mallory's browser earns a trust since.
-	signInOverTLS(t, s, planter, "mallory", "1")
-	pagesURL, _ := url.Parse(planter.WithPorts(neighbourApp + "/.smsgate/"))
-	var trust string
-	for _, c := range planter.HTTP.Jar.Cookies(pagesURL) {
-		if c.Name == pages.TrustCookie {
-			trust = c.Value
-		}
-	}
-	if trust == "" {
-		t.Fatal("no trust cookie")
-	}
+	trust, pagesURL := earnTrust(t, s, planter, "mallory")
 
 	visitor := sitetest.NewClient(t, "")
 	evil, _ := url.Parse(visitor.WithPorts("https://evil.example.com:{HTTPS_PORT}/"))
@@ -500,6 +490,23 @@ func TestAKnownCookieFromBeforeTheUpgradeEarnsNoNewTrust(t *testing.T) {
 	again.HTTP.Jar.SetCookies(app, []*http.Cookie{{Name: pages.HostPrefix + pages.KnownCookie, Value: planter.CookieOf(app.String(), pages.HostPrefix+pages.KnownCookie), Path: "/", Secure: true}})
 	again.HTTP.Jar.SetCookies(pagesURL, []*http.Cookie{{Name: pages.TrustCookie, Value: trust, Path: "/.smsgate/", Secure: true}})
 	sitetest.Expect(t, again.GetURL(login), http.StatusSeeOther, "/")
+}
+
+// earnTrust signs c in as user with a code, trusting its browser, and
+// is the trust cookie's value, and the pages' URL it is kept for.
+func earnTrust(t *testing.T, s *sitetest.Site, c *sitetest.Client, user string) (trust string, pagesURL *url.URL) {
+	t.Helper()
+	signInOverTLS(t, s, c, user, "1")
+	pagesURL, _ = url.Parse(c.WithPorts(neighbourApp + "/.smsgate/"))
+	for _, k := range c.HTTP.Jar.Cookies(pagesURL) {
+		if k.Name == pages.TrustCookie {
+			trust = k.Value
+		}
+	}
+	if trust == "" {
+		t.Fatal("no trust cookie")
+	}
+	return trust, pagesURL
 }
 
 // browserOf is the browser a known-browser token names (Claims.Browser).
@@ -528,17 +535,7 @@ func TestAPlantedKnownCookieNamesNoVictimsBrowser(t *testing.T) {
 	signInOverTLS(t, s, planter, "mallory")
 	app, _ := url.Parse(planter.WithPorts(neighbourApp + "/"))
 	before := beforeRenaming(t, s, addr, planter.CookieOf(app.String(), pages.HostPrefix+pages.KnownCookie), true)
-	signInOverTLS(t, s, planter, "mallory", "1") // a trust earned since, in the browser before names
-	pagesURL, _ := url.Parse(planter.WithPorts(neighbourApp + "/.smsgate/"))
-	var trust string
-	for _, c := range planter.HTTP.Jar.Cookies(pagesURL) {
-		if c.Name == pages.TrustCookie {
-			trust = c.Value
-		}
-	}
-	if trust == "" {
-		t.Fatal("no trust cookie")
-	}
+	trust, _ := earnTrust(t, s, planter, "mallory") // a trust earned since, in the browser before names
 
 	victim := sitetest.NewClient(t, "")
 	evil, _ := url.Parse(victim.WithPorts("https://evil.example.com:{HTTPS_PORT}/"))
