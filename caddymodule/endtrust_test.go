@@ -242,3 +242,37 @@ func TestAnEndedSessionDoesNotComeBackByItsTrustMeanwhile(t *testing.T) {
 		}
 	})
 }
+
+// TestAnEndedSessionEndsItsTrustsOtherSessions: a thief trusted the
+// browser at the sign-in the admin sees (a stolen password and phone),
+// then dropped its session cookie and got another session from the
+// trust, before the admin ended the first: the end ended the trust, and
+// the first session, but the other session the trust made stood for its
+// lifetime. Now ending a session ends every listed session of the same
+// trust.
+func TestAnEndedSessionEndsItsTrustsOtherSessions(t *testing.T) {
+	sitetest.Parallel(t)
+	s := textSite(t, "store badger {DIR}", []string{"alice"}, "\t\tremember 30d\n")
+	thief := sitetest.NewClient(t, "alice")
+	addUser(t, s, "alice", "+14155552671")
+	tok := codeSent(t, thief)
+	sitetest.Expect(t, thief.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}, "remember": {"1"}}), http.StatusSeeOther, "/")
+	first := sessionID(t, thief.Cookie("smsgate_session"))
+	thief.SetCookie("smsgate_session", "")
+	sitetest.Expect(t, thief.Get("/.smsgate/login?rd=%2F"), http.StatusSeeOther, "/")
+	sitetest.ExpectBody(t, thief.Get("/"), "Hello, alice!")
+	if sessionID(t, thief.Cookie("smsgate_session")) == first {
+		t.Fatal("the trust made no other session")
+	}
+
+	st, out := s.Admin("POST", "/smsgate/sessions/end", fmt.Sprintf(`{"realm":"localhost","user":"alice","id":%q}`, first))
+	if st != http.StatusOK {
+		t.Fatalf("ending alice's first session: %d %s", st, out)
+	}
+	if res := thief.Get("/"); res.StatusCode == http.StatusOK {
+		t.Fatalf("the session the ended session's trust made stands: %s", res.Text)
+	}
+	if _, out := s.Admin("GET", "/smsgate/sessions?realm=localhost&user=alice", ""); strings.TrimSpace(out) != "[]" {
+		t.Errorf("alice's sessions after the end: %s", out)
+	}
+}

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/smsgate/caddy-smsgate/internal/sitetest"
@@ -172,7 +173,7 @@ func beforeRenaming(t *testing.T, s *sitetest.Site, addr, token string, known bo
 		keys = d.Known
 	}
 	var cl session.Claims
-	if err := keys.Verify(token, "app.example.com", &cl); err != nil || cl.BeforeRename() {
+	if err := keys.Verify(token, "app.example.com", &cl); err != nil || cl.Unmarked() {
 		t.Fatalf("not a token this release issued: %v", err)
 	}
 	cl.Prefixed = false
@@ -251,44 +252,53 @@ func TestAnOldNameSessionOutlivesTheUpgradeOnly(t *testing.T) {
 	}
 }
 
-// TestAWipedStoreTakesNoFreshTokenUnderTheOldName: an old-name cookie
-// counted when its token was issued before the instant the store recorded
-// for the renaming; a wipe or an eviction of that record (Redis's
-// maxmemory) had the next start record a later one, and a session or
-// known-browser cookie issued in between, planted under the old name by a
-// neighbour host, counted: the visitor was signed in as mallory. Now what
-// this release issues is marked as such in its token, and the store
-// records nothing that could move.
-func TestAWipedStoreTakesNoFreshTokenUnderTheOldName(t *testing.T) {
+// TestTheReleaseBetweensTokensCountNotUnderTheOldName: the release that
+// first wrote the prefixed names (the release between) issued its tokens
+// unmarked, and recorded when it first ran on the store
+// ("cookies/renamed"); counting every unmarked token as one from before
+// the renaming took a session or known-browser cookie of that release,
+// planted under the old name by a neighbour host, and the visitor was
+// signed in as mallory. Now the record is read (never written): an
+// unmarked token counts under the old name only if issued before its
+// instant; one from before it still does.
+func TestTheReleaseBetweensTokensCountNotUnderTheOldName(t *testing.T) {
 	sitetest.Parallel(t)
 	s, addr := neighbourOnRedis(t)
+	early := sitetest.NewClient(t, "")
+	signInOverTLS(t, s, early, "carol")
+	carol := beforeRenaming(t, s, addr, hostSession(early), false)
+	s.Advance(time.Minute)
+	renamed := s.Now()
+	s.Advance(time.Minute)
 	planter := sitetest.NewClient(t, "")
 	signInOverTLS(t, s, planter, "mallory")
-	mallory, known := hostSession(planter), planter.CookieOf(neighbourApp+"/", pages.HostPrefix+pages.KnownCookie)
-	if mallory == "" || known == "" {
-		t.Fatal("no session or known-browser cookie")
-	}
-	// The record a release between kept of the renaming's instant, evicted
-	// (none with this release), and a reload a minute later.
+	mallory := beforeRenaming(t, s, addr, hostSession(planter), false)
+	known := beforeRenaming(t, s, addr, planter.CookieOf(neighbourApp+"/", pages.HostPrefix+pages.KnownCookie), true)
+	// The record the release between kept, and a reload that reads it.
 	rc := redis.NewClient(&redis.Options{Addr: addr})
 	defer rc.Close()
-	if err := rc.Del(context.Background(), "smsgate:cookies/renamed").Err(); err != nil {
+	if err := rc.Set(context.Background(), "smsgate:cookies/renamed", renamed.UTC().Format(time.RFC3339Nano), 0).Err(); err != nil {
 		t.Fatal(err)
 	}
-	s.Advance(time.Minute)
 	sitetest.Start(t, fmt.Sprintf(neighbourSite, certificate(t), "redis "+addr, "App, reloaded"))
 
 	visitor := sitetest.NewClient(t, "")
 	plant(t, visitor, mallory)
 	if res := visitor.GetURL(visitor.WithPorts(neighbourApp + "/private/page")); res.StatusCode == http.StatusOK {
-		t.Fatalf("a session issued before the store's record was wiped, planted under the old name, was taken: %s", res.Text)
+		t.Fatalf("an unmarked session issued after the store's record of the renaming, planted under the old name, was taken: %s", res.Text)
 	}
 	evil, _ := url.Parse(visitor.WithPorts("https://evil.example.com:{HTTPS_PORT}/"))
 	visitor.HTTP.Jar.SetCookies(evil, []*http.Cookie{{Name: pages.KnownCookie, Value: known, Domain: "example.com", Path: "/", Secure: true, HttpOnly: true}})
 	sitetest.Expect(t, visitor.GetURL(visitor.WithPorts(neighbourApp+"/.smsgate/login")), http.StatusOK, "")
 	if visitor.CookieOf(neighbourApp+"/", pages.HostPrefix+pages.KnownCookie) != "" {
-		t.Fatal("a known-browser cookie issued before the store's record was wiped, planted under the old name, was taken (and renamed)")
+		t.Fatal("an unmarked known-browser cookie issued after the store's record of the renaming, planted under the old name, was taken (and renamed)")
 	}
+
+	// carol's, from before the record's instant, still counts.
+	upgraded := sitetest.NewClient(t, "")
+	app, _ := url.Parse(upgraded.WithPorts(neighbourApp + "/"))
+	upgraded.HTTP.Jar.SetCookies(app, []*http.Cookie{{Name: pages.SessionCookie, Value: carol, Path: "/", Secure: true, HttpOnly: true}})
+	sitetest.ExpectBody(t, upgraded.GetURL(app.String()), "Hello, carol!")
 }
 
 // TestANeighboursPlantedTrustSignsNobodyIn: the trust cookie lives under
@@ -460,17 +470,7 @@ func TestAKnownCookieFromBeforeTheUpgradeEarnsNoNewTrust(t *testing.T) {
 	}
 	known = beforeRenaming(t, s, addr, known, true)
 	// mallory's browser earns a trust since.
-	signInOverTLS(t, s, planter, "mallory", "1")
-	pagesURL, _ := url.Parse(planter.WithPorts(neighbourApp + "/.smsgate/"))
-	var trust string
-	for _, c := range planter.HTTP.Jar.Cookies(pagesURL) {
-		if c.Name == pages.TrustCookie {
-			trust = c.Value
-		}
-	}
-	if trust == "" {
-		t.Fatal("no trust cookie")
-	}
+	trust, pagesURL := earnTrust(t, s, planter, "mallory")
 
 	visitor := sitetest.NewClient(t, "")
 	evil, _ := url.Parse(visitor.WithPorts("https://evil.example.com:{HTTPS_PORT}/"))
@@ -490,4 +490,69 @@ func TestAKnownCookieFromBeforeTheUpgradeEarnsNoNewTrust(t *testing.T) {
 	again.HTTP.Jar.SetCookies(app, []*http.Cookie{{Name: pages.HostPrefix + pages.KnownCookie, Value: planter.CookieOf(app.String(), pages.HostPrefix+pages.KnownCookie), Path: "/", Secure: true}})
 	again.HTTP.Jar.SetCookies(pagesURL, []*http.Cookie{{Name: pages.TrustCookie, Value: trust, Path: "/.smsgate/", Secure: true}})
 	sitetest.Expect(t, again.GetURL(login), http.StatusSeeOther, "/")
+}
+
+// earnTrust signs c in as user with a code, trusting its browser, and
+// is the trust cookie's value, and the pages' URL it is kept for.
+func earnTrust(t *testing.T, s *sitetest.Site, c *sitetest.Client, user string) (trust string, pagesURL *url.URL) {
+	t.Helper()
+	signInOverTLS(t, s, c, user, "1")
+	pagesURL, _ = url.Parse(c.WithPorts(neighbourApp + "/.smsgate/"))
+	for _, k := range c.HTTP.Jar.Cookies(pagesURL) {
+		if k.Name == pages.TrustCookie {
+			trust = k.Value
+		}
+	}
+	if trust == "" {
+		t.Fatal("no trust cookie")
+	}
+	return trust, pagesURL
+}
+
+// browserOf is the browser a known-browser token names (Claims.Browser).
+func browserOf(t *testing.T, token string) string {
+	t.Helper()
+	var cl session.Claims
+	if _, _, err := jwt.NewParser().ParseUnverified(token, &cl); err != nil {
+		t.Fatal(err)
+	}
+	return cl.Browser
+}
+
+// TestAPlantedKnownCookieNamesNoVictimsBrowser: a neighbour plants its
+// user's known-browser cookie from before the upgrade under the old name
+// (it counts for who signed in here before), and the visitor signs in as
+// herself: the gate took the browser ID from that cookie into her own
+// (marked) known-browser cookie, so a trust mallory earned since, in the
+// browser that ID names, planted later, passed as earned here: the
+// visitor's login page answered "Hello, mallory!". Now a sign-in keeps
+// the browser ID only of a known-browser cookie issued since the renaming
+// (marked), else makes a new one.
+func TestAPlantedKnownCookieNamesNoVictimsBrowser(t *testing.T) {
+	sitetest.Parallel(t)
+	s, addr := neighbourOnRedis(t)
+	planter := sitetest.NewClient(t, "")
+	signInOverTLS(t, s, planter, "mallory")
+	app, _ := url.Parse(planter.WithPorts(neighbourApp + "/"))
+	before := beforeRenaming(t, s, addr, planter.CookieOf(app.String(), pages.HostPrefix+pages.KnownCookie), true)
+	trust, _ := earnTrust(t, s, planter, "mallory") // a trust earned since, in the browser before names
+
+	victim := sitetest.NewClient(t, "")
+	evil, _ := url.Parse(victim.WithPorts("https://evil.example.com:{HTTPS_PORT}/"))
+	victim.HTTP.Jar.SetCookies(evil, []*http.Cookie{{Name: pages.KnownCookie, Value: before, Domain: "example.com", Path: "/", Secure: true, HttpOnly: true}})
+	signInOverTLS(t, s, victim, "carol")
+	if mine := victim.CookieOf(app.String(), pages.HostPrefix+pages.KnownCookie); browserOf(t, mine) == browserOf(t, before) {
+		t.Errorf("carol's own known-browser cookie names the browser of mallory's planted one (%s)", browserOf(t, before))
+	}
+
+	s.Advance(13 * time.Hour) // carol's session over
+	victim.HTTP.Jar.SetCookies(evil, []*http.Cookie{{Name: pages.KnownCookie, Value: "", Domain: "example.com", Path: "/", MaxAge: -1}})
+	victim.HTTP.Jar.SetCookies(evil, []*http.Cookie{{Name: pages.TrustCookie, Value: trust, Domain: "example.com", Path: "/.smsgate/login", Secure: true, HttpOnly: true}})
+	res := victim.GetURL(victim.WithPorts(neighbourApp + "/.smsgate/login"))
+	for _, c := range res.Cookies() {
+		if c.Name == pages.HostPrefix+pages.SessionCookie && c.MaxAge > 0 {
+			t.Fatalf("mallory's planted trust signed carol's browser in: %d %s", res.StatusCode, res.Header.Get("Location"))
+		}
+	}
+	sitetest.Expect(t, res, http.StatusOK, "")
 }

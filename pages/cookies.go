@@ -122,11 +122,11 @@ func FindSession(h http.Header, domain bool) (found cookies.Found, old bool) {
 // OldCounts reports whether a cookie found under its old name, whose
 // token cl verified, counts: always where the gate still writes that name
 // (plain http at loopback); elsewhere only a token a release before the
-// renaming issued (the browser's own from before the upgrade: unmarked,
-// session.Claims.BeforeRename). One issued since was planted: the gate
+// renaming issued (the browser's own from before the upgrade:
+// session.Manager.IssuedBeforeRename). One issued since was planted: the gate
 // writes no such cookie any more.
 func (p *Pages) OldCounts(r *http.Request, cl *session.Claims) bool {
-	return !secure(r) || cl.BeforeRename()
+	return !secure(r) || p.Sessions.IssuedBeforeRename(cl)
 }
 
 // OldCountsAtCheck is OldCounts for a forward-auth check, whose request
@@ -139,9 +139,9 @@ func (p *Pages) OldCounts(r *http.Request, cl *session.Claims) bool {
 // that sends them of its own refuses its own old-name cookie).
 func (p *Pages) OldCountsAtCheck(r *http.Request, cl *session.Claims) bool {
 	if p.PortalURL != "" {
-		return p.portalPlain || cl.BeforeRename()
+		return p.portalPlain || p.Sessions.IssuedBeforeRename(cl)
 	}
-	return !secure(r) && !forwardedSecure(r.Header) || cl.BeforeRename()
+	return !secure(r) && !forwardedSecure(r.Header) || p.Sessions.IssuedBeforeRename(cl)
 }
 
 // forwardedSecure reports whether the request a proxy's forward-auth

@@ -180,10 +180,24 @@ func (p *Pages) readKnown(req *request) {
 
 // browserID names this browser (Claims.Browser): its known-browser
 // cookie's, kept from one sign-in to the next (whoever signed in), or a
-// new one, which the cookie rememberBrowser writes then carries.
+// new one, which the cookie rememberBrowser writes then carries. Only a
+// cookie issued since the renaming (not IssuedBeforeRename: on a Secure
+// request, read under its prefixed name alone, which no other host can
+// plant) names it: one from before is read under its old name too, where a neighbour
+// host can plant its own user's, and the ID copied into the visitor's own
+// cookie would make a trust that user earned since pass as earned in the
+// visitor's browser (earnedHere). A browser from before the renaming
+// takes a new ID at its next sign-in: a trust it earned before then
+// counts no more, and the next code may trust it again.
 func (p *Pages) browserID(req *request) string {
 	if req.browser == "" {
-		if cl := newest(req.knowns); cl != nil && cl.Browser != "" {
+		var since []*session.Claims
+		for _, cl := range req.knowns {
+			if !p.Sessions.IssuedBeforeRename(cl) {
+				since = append(since, cl)
+			}
+		}
+		if cl := newest(since); cl != nil && cl.Browser != "" {
 			req.browser = cl.Browser
 		} else {
 			req.browser = enrollment.RandomID()[:16]

@@ -65,29 +65,28 @@ func (p *Pages) trustedSignIn(req *request) bool {
 // earnedHere reports whether this browser earned the trust tb (whose
 // cookie it shows): tb names the browser that earned it (its known-browser
 // cookie's name for it, written with the trust cookie), and only a
-// known-browser cookie issued since the cookies were renamed (its token
-// marked: session.Claims.BeforeRename; so under its prefixed name) says
+// known-browser cookie issued since the cookies were renamed (not
+// session.Manager.IssuedBeforeRename; so under its prefixed name) says
 // which browser this is, on a Secure request: the trust cookie lives
 // under the gate's pages (its path_prefix), where no __Host- name is
 // possible, so another host of the registrable domain can plant one of
 // its own user's (Domain=, a longer Path), which would sign the visitor
-// in as that user at a login form. A
-// known-browser cookie issued before the renaming is read under its old
-// name too, and the pages rename it (readKnown), a planted one as well:
-// its name says nothing, but the cookie written with a trust earned since
-// was issued since. A trust earned before the renaming (unmarked:
-// session.TrustedBrowser.BeforeRename) may name no browser, or one only
-// such a cookie names (OldCounts).
+// in as that user at a login form. A known-browser cookie issued before
+// the renaming is read under its old name too, and the pages rename it
+// (readKnown), a planted one as well: its name says nothing, but the
+// cookie written with a trust earned since was issued since. A trust
+// earned before the renaming (session.Manager.EarnedBeforeRename) may
+// name no browser, or one only such a cookie names (OldCounts).
 func (p *Pages) earnedHere(req *request, tb *session.TrustedBrowser) bool {
 	if !secure(req.r) {
 		return true // plain http at loopback: no prefixed names
 	}
-	before := tb.BeforeRename()
+	before := p.Sessions.EarnedBeforeRename(tb)
 	if tb.Known == "" {
 		return before
 	}
 	for _, cl := range req.knowns {
-		if cl.Browser == tb.Known && (before || !cl.BeforeRename()) {
+		if cl.Browser == tb.Known && (before || !p.Sessions.IssuedBeforeRename(cl)) {
 			return true
 		}
 	}

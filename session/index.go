@@ -149,9 +149,11 @@ func Sessions(ctx context.Context, st store.Store, realm, user string, now time.
 }
 
 // End ends one of user's sessions in realm, by its SID as Sessions lists
-// it: here and, within RevocationPoll, at every gate on the store. It
-// reads only the store (the admin's tools use it with Caddy stopped) and
-// returns the session it ended, or ErrNoSession.
+// it: here and, within RevocationPoll, at every gate on the store, with
+// its trust and every listed session of that trust (a browser that
+// dropped its session cookie got another from the trust before the end).
+// It reads only the store (the admin's tools use it with Caddy stopped)
+// and returns the session it ended, or ErrNoSession.
 func End(ctx context.Context, st store.Store, realm, user, sid string, now time.Time) (*Info, error) {
 	list, err := Sessions(ctx, st, realm, user, now)
 	if err != nil {
@@ -172,18 +174,26 @@ func End(ctx context.Context, st store.Store, realm, user, sid string, now time.
 			return nil, err
 		}
 	}
-	// Its browser then stops being known (StillKnown): a stolen one gets
-	// no guess window of the owner's.
-	if err := st.Put(store.Lasting(ctx), endedKey(realm, sid), []byte{1}, endedFor(ended, now)); err != nil {
-		return nil, err
+	ends := func(s Info) bool {
+		return s.SID == sid || ended.Where.Trust != "" && s.Where.Trust == ended.Where.Trust
 	}
-	if err := st.Put(store.Lasting(ctx), revokedKey(realm, sid), []byte{1}, ended.Expires.Sub(now)+Leeway); err != nil {
-		return nil, err
+	for _, s := range list {
+		if !ends(s) {
+			continue
+		}
+		// Its browser then stops being known (StillKnown): a stolen one
+		// gets no guess window of the owner's.
+		if err := st.Put(store.Lasting(ctx), endedKey(realm, s.SID), []byte{1}, endedFor(s, now)); err != nil {
+			return nil, err
+		}
+		if err := st.Put(store.Lasting(ctx), revokedKey(realm, s.SID), []byte{1}, s.Expires.Sub(now)+Leeway); err != nil {
+			return nil, err
+		}
+		if err := announce(ctx, st, revocation{Realm: realm, SID: s.SID}); err != nil {
+			return nil, err
+		}
 	}
-	if err := announce(ctx, st, revocation{Realm: realm, SID: sid}); err != nil {
-		return nil, err
-	}
-	dropSessions(ctx, st, realm, user, now, func(s Info) bool { return s.SID == sid })
+	dropSessions(ctx, st, realm, user, now, ends)
 	return &ended, nil
 }
 

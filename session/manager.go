@@ -91,6 +91,8 @@ type Manager struct {
 
 	assertMu    sync.Mutex
 	assertCache map[string]assertionEntry
+
+	renamed time.Time // the store's record of when the cookies took their prefixed names, zero for none (renamed.go)
 }
 
 // CachedSessions is how many checked sessions, and as many assertions, a
@@ -116,6 +118,9 @@ func NewManager(ctx context.Context, c Config) (*Manager, error) {
 		}
 	}
 	m.secret.Store(&secret)
+	if m.renamed, err = readRenamed(ctx, c.Store, m.logger); err != nil {
+		return nil, err
+	}
 	switch c.Alg {
 	case "HS256", "":
 		m.keys = NewKeys(Derive(secret, "session"), m.now)

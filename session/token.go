@@ -47,7 +47,7 @@ type Claims struct {
 	// Prefixed marks a session or known-browser token this release or a
 	// later one issued: one whose cookie is written under its prefixed
 	// name wherever it is Secure. Under the old name, a marked token was
-	// planted (BeforeRename). Short: every request hashes the token.
+	// planted (Manager.IssuedBeforeRename). Short: every request hashes the token.
 	Prefixed bool `json:"pn,omitempty"`
 
 	facts *Facts // made by Manager.Check, for the placeholders

@@ -40,7 +40,7 @@ type TrustedBrowser struct {
 	// its cookie is kept (UntrustBrowser).
 	Known string `json:"known,omitempty"`
 	// Prefixed marks a trust earned under this release or a later one,
-	// whose known-browser cookies are prefixed (BeforeRename).
+	// whose known-browser cookies are prefixed (Manager.EarnedBeforeRename).
 	Prefixed bool `json:"prefixed,omitempty"`
 }
 
