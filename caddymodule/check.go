@@ -85,8 +85,11 @@ func (g *Gate) check() error {
 	if err := pages.CheckRedirectHosts(g.RedirectHosts); err != nil {
 		return &cfutil.OptionError{Key: "redirect_hosts", Err: err}
 	}
-	key, origin := g.passkeyOrigin()
-	if g.webauthn, err = enrollment.NewWebAuthn(origin, g.CookieDomain, g.SiteName); err != nil {
+	key, origin, err := g.passkeyOrigin()
+	if err == nil {
+		g.webauthn, err = enrollment.NewWebAuthn(origin, g.CookieDomain, g.SiteName)
+	}
+	if err != nil {
 		return cfutil.OptionErrf(key, "%v", err)
 	}
 	if err := g.settleFactors(); err != nil {
@@ -180,12 +183,13 @@ func (g *Gate) templates(cat *words.Catalogue) (*enrollment.Templates, error) {
 }
 
 // passkeyOrigin is what passkeys are bound to, public_origin or else the
-// site's address (none: no passkeys), and key the option it came from.
-func (g *Gate) passkeyOrigin() (key, origin string) {
+// origin of site_origin (none: no passkeys), and key the option it names.
+func (g *Gate) passkeyOrigin() (key, origin string, err error) {
 	if g.PublicOrigin != "" {
-		return "public_origin", g.PublicOrigin
+		return "public_origin", g.PublicOrigin, nil
 	}
-	return "site_origin", strings.TrimSuffix(g.SiteOrigin, "/")
+	origin, err = cfutil.OriginOf("site_origin", g.SiteOrigin)
+	return "site_origin", origin, err
 }
 
 // MaxIdentity is the longest identity, in bytes, the gate signs in.

@@ -273,6 +273,55 @@ func OriginAsSent(key, value string) error {
 	return nil
 }
 
+// OriginOf is the origin of value, option key's address of the site
+// (site_origin: a path, which the links built on it keep, and a default
+// port are allowed), as browsers send it: what passkeys are bound to
+// ("" for ""). go-webauthn compares scheme and host alone, but an origin
+// in another script or with a malformed port is none a browser sends.
+func OriginOf(key, value string) (string, error) {
+	if value == "" {
+		return "", nil
+	}
+	u, err := url.Parse(value)
+	if err == nil && (u.Scheme == "https" || u.Scheme == "http") {
+		if o := Origin(u); o != "" {
+			return o, nil
+		}
+	}
+	return "", OptionErrf(key, "%s must be a scheme and host such as https://app.example.com, not %q", key, value)
+}
+
+// Origin is u's origin as browsers send it: scheme://host[:port], the host
+// in lower case and its xn-- form, the port a number and only if not the
+// scheme's default; "" when u has none (no host, a port out of range, a
+// name IDNA refuses).
+func Origin(u *url.URL) string {
+	host := strings.ToLower(u.Hostname())
+	if host == "" {
+		return ""
+	}
+	if strings.ContainsFunc(host, func(c rune) bool { return c >= utf8.RuneSelf }) {
+		ascii, err := idna.Lookup.ToASCII(host)
+		if err != nil {
+			return ""
+		}
+		host = ascii
+	}
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]" // IPv6
+	}
+	if p := u.Port(); p != "" {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 || n > 65535 {
+			return ""
+		}
+		if n != map[string]int{"https": 443, "http": 80}[u.Scheme] {
+			host += ":" + strconv.Itoa(n)
+		}
+	}
+	return u.Scheme + "://" + host
+}
+
 // asSent is u's host (and port) as browsers send it, and whether u has it
 // so: a host in another script in its xn-- form.
 func asSent(u *url.URL) (string, bool) {
