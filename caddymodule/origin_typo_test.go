@@ -24,6 +24,11 @@ func TestAnOriginNotAsBrowsersSendItIsRefused(t *testing.T) {
 		{"public_origin https://app.localhost/#x", "must be written as browsers send it: https://app.localhost, at"},
 		{"public_origin https://me@app.localhost", "must be written as browsers send it: https://app.localhost, at"},
 		{"public_origin https://bücher.localhost:8443", "must be written as browsers send it: https://xn--bcher-kva.localhost:8443, at"},
+		// A malformed port (empty, zero-led) loaded: no browser sends it.
+		{"public_origin https://app.localhost:", "must be written as browsers send it: https://app.localhost, at"},
+		{"public_origin https://app.localhost:0443", "must be written as browsers send it: https://app.localhost, at"},
+		{"public_origin https://app.localhost:08443", "must be written as browsers send it: https://app.localhost:8443, at"},
+		{"public_origin https://App.localhost", "must be written as browsers send it: https://app.localhost, at"},
 		// site_origin may have a path and a default port (the passkeys
 		// take its origin: TestPasskeysOnASiteOriginWithAPath); one with
 		// no scheme names site_origin, not the passkeys.
@@ -32,6 +37,7 @@ func TestAnOriginNotAsBrowsersSendItIsRefused(t *testing.T) {
 		{"portal_url https://auth.localhost?x", "holds a query, a fragment or a user"},
 		{"portal_url https://bücher.localhost/sso", "must be written as browsers send it: https://xn--bcher-kva.localhost/sso, at"},
 		{"portal_url https://auth.localhost/sso#x", "holds a query, a fragment or a user"},
+		{"portal_url https://auth.localhost:/sso", "must be written as browsers send it: https://auth.localhost/sso, at"},
 	} {
 		// (The error is JSON in the admin API's answer: its quotes escaped.)
 		loadRefused(t, `http://localhost:{HTTP_PORT} {
