@@ -31,7 +31,7 @@ func (g *Gate) check() error {
 	if g.Realm == "" {
 		return cfutil.OptionErrf("realm", "realm is not set: set realm (in a Caddyfile, a site with a single host name sets it for you)")
 	}
-	g.host = siteblock.ASCIIHost(g.Realm) // the WebOTP line's: as browsers send it
+	g.host, g.name = siteblock.ASCIIHost(g.Realm), g.Realm // as browsers send it, as people write it
 	for _, o := range [][2]string{{"public_origin", g.PublicOrigin}, {"portal_url", g.PortalURL}} {
 		if err := cfutil.BrowserURL(o[0], o[1], o[0] == "portal_url"); err != nil { // a portal's may have a path
 			return err
@@ -39,7 +39,9 @@ func (g *Gate) check() error {
 	}
 	if u, _ := url.Parse(g.PublicOrigin); g.PublicOrigin != "" {
 		g.host = strings.ToLower(u.Hostname())
+		g.name = siteblock.UnicodeHost(g.host)
 	}
+	g.name = cmp.Or(g.SiteName, g.name)
 	if g.DefaultRegion != "" && !phone.KnownRegion(g.DefaultRegion) {
 		return cfutil.OptionErrf("default_region", "default_region %q is not a region code such as US or GB", g.DefaultRegion)
 	}
@@ -87,7 +89,7 @@ func (g *Gate) check() error {
 	}
 	key, origin, err := g.passkeyOrigin()
 	if err == nil {
-		g.webauthn, err = enrollment.NewWebAuthn(origin, g.CookieDomain, g.SiteName)
+		g.webauthn, err = enrollment.NewWebAuthn(origin, g.CookieDomain, g.name)
 	}
 	if err != nil {
 		return cfutil.OptionErrf(key, "%v", err)
@@ -170,7 +172,7 @@ func (g *Gate) checkUsers() error {
 func (g *Gate) templates(cat *words.Catalogue) (*enrollment.Templates, error) {
 	t, err := enrollment.ParseTemplates(g.MessageTemplate, g.VoiceTemplate)
 	if err == nil && !g.verifies {
-		err = t.Fit(cat, cmp.Or(g.SiteName, g.host), g.host, g.CodeLength)
+		err = t.Fit(cat, g.name, g.host, g.CodeLength)
 	}
 	if err != nil {
 		key := "message_template"

@@ -16,7 +16,8 @@ import (
 // namespace, stays as written: a site that loaded with a public_origin
 // keeps its users). It did not load ("field 'RPID' is not a valid domain
 // string", naming the smsgate line), and its WebOTP line was "@bücher…",
-// a host no browser matches.
+// a host no browser matches. The text names the site as people write it
+// (it said "Your xn--bcher-kva.localhost verification code").
 func TestASiteNamedInAnotherScript(t *testing.T) {
 	sitetest.Parallel(t)
 	s := sitetest.Start(t, `http://bücher.localhost:{HTTP_PORT} {
@@ -41,6 +42,8 @@ func TestASiteNamedInAnotherScript(t *testing.T) {
 	code := s.LastCode()
 	if body, _ := texts[0]["body"].(string); !strings.HasSuffix(body, "@xn--bcher-kva.localhost #"+code) {
 		t.Fatalf("the text's WebOTP line is not the host browsers send: %q", body)
+	} else if !strings.Contains(body, "bücher.localhost") || strings.Count(body, "xn--") != 1 {
+		t.Fatalf("the text names the site other than as people write it: %q", body)
 	}
 	sitetest.Expect(t, c.PostURL(base+"/.smsgate/verify", url.Values{"code": {code}, "csrf": {tok}}), http.StatusSeeOther, "/")
 	if res := c.GetURL(base + "/"); res.Text != "Hello, carol" {
