@@ -63,7 +63,7 @@ import (
 //	    message_template <template>
 //	    voice_template   <template>
 //	    site_name        <name>
-//	    site_origin      <scheme://host[:port]>
+//	    site_origin      <scheme://host[:port][/path]>
 //	    costs            { currency <code>; price <country|*> <sms|voice> <price> }
 //	    pumping_guard    off | { window, prefix_digits, prefix_min_sends, country_min_sends, min_conversion, pause, grace }
 //	    store            <module> [<args...>] [{ ... }]

@@ -31,7 +31,7 @@ func (g *Gate) check() error {
 	if g.Realm == "" {
 		return cfutil.OptionErrf("realm", "realm is not set: set realm (in a Caddyfile, a site with a single host name sets it for you)")
 	}
-	g.host = siteblock.ASCIIHost(g.Realm) // the WebOTP line's: as browsers send it
+	g.host, g.name = siteblock.ASCIIHost(g.Realm), cmp.Or(g.SiteName, g.Realm) // as browsers send it, as people write it
 	for _, o := range [][2]string{{"public_origin", g.PublicOrigin}, {"portal_url", g.PortalURL}} {
 		if err := cfutil.BrowserURL(o[0], o[1], o[0] == "portal_url"); err != nil { // a portal's may have a path
 			return err
@@ -39,6 +39,7 @@ func (g *Gate) check() error {
 	}
 	if u, _ := url.Parse(g.PublicOrigin); g.PublicOrigin != "" {
 		g.host = strings.ToLower(u.Hostname())
+		g.name = cmp.Or(g.SiteName, siteblock.UnicodeHost(g.host))
 	}
 	if g.DefaultRegion != "" && !phone.KnownRegion(g.DefaultRegion) {
 		return cfutil.OptionErrf("default_region", "default_region %q is not a region code such as US or GB", g.DefaultRegion)
@@ -88,8 +89,11 @@ func (g *Gate) check() error {
 	if err := pages.CheckRedirectHosts(g.RedirectHosts); err != nil {
 		return &cfutil.OptionError{Key: "redirect_hosts", Err: err}
 	}
-	key, origin := g.passkeyOrigin()
-	if g.webauthn, err = enrollment.NewWebAuthn(origin, g.CookieDomain, g.SiteName); err != nil {
+	key, origin, err := g.passkeyOrigin()
+	if err == nil {
+		g.webauthn, err = enrollment.NewWebAuthn(origin, g.CookieDomain, g.name)
+	}
+	if err != nil {
 		return cfutil.OptionErrf(key, "%v", err)
 	}
 	if err := g.settleFactors(); err != nil {
@@ -171,7 +175,7 @@ func (g *Gate) bothUsers(i, j int) string {
 func (g *Gate) templates(cat *words.Catalogue) (*enrollment.Templates, error) {
 	t, err := enrollment.ParseTemplates(g.MessageTemplate, g.VoiceTemplate)
 	if err == nil && !g.verifies {
-		err = t.Fit(cat, cmp.Or(g.SiteName, g.host), g.host, g.CodeLength)
+		err = t.Fit(cat, g.name, g.host, g.CodeLength)
 	}
 	if err != nil {
 		key := "message_template"
@@ -184,12 +188,13 @@ func (g *Gate) templates(cat *words.Catalogue) (*enrollment.Templates, error) {
 }
 
 // passkeyOrigin is what passkeys are bound to, public_origin or else the
-// site's address (none: no passkeys), and key the option it came from.
-func (g *Gate) passkeyOrigin() (key, origin string) {
+// origin of site_origin (none: no passkeys), and key the option it names.
+func (g *Gate) passkeyOrigin() (key, origin string, err error) {
 	if g.PublicOrigin != "" {
-		return "public_origin", g.PublicOrigin
+		return "public_origin", g.PublicOrigin, nil
 	}
-	return "site_origin", strings.TrimSuffix(g.SiteOrigin, "/")
+	origin, err = cfutil.OriginOf("site_origin", g.SiteOrigin)
+	return "site_origin", origin, err
 }
 
 // MaxIdentity is the longest identity, in bytes, the gate signs in.

@@ -24,13 +24,20 @@ func TestAnOriginNotAsBrowsersSendItIsRefused(t *testing.T) {
 		{"public_origin https://app.localhost/#x", "must be written as browsers send it: https://app.localhost, at"},
 		{"public_origin https://me@app.localhost", "must be written as browsers send it: https://app.localhost, at"},
 		{"public_origin https://bücher.localhost:8443", "must be written as browsers send it: https://xn--bcher-kva.localhost:8443, at"},
-		// site_origin (the passkeys' origin without public_origin): every
-		// ceremony's origin is the browser's, never equal.
-		{"site_origin https://app.localhost:443", "must be written as browsers send it: https://app.localhost, at"},
-		{"site_origin http://app.example.com:80/app", "must be written as browsers send it: http://app.example.com, at"},
+		// A malformed port (empty, zero-led) loaded: no browser sends it.
+		{"public_origin https://app.localhost:", "must be written as browsers send it: https://app.localhost, at"},
+		{"public_origin https://app.localhost:0443", "must be written as browsers send it: https://app.localhost, at"},
+		{"public_origin https://app.localhost:08443", "must be written as browsers send it: https://app.localhost:8443, at"},
+		{"public_origin https://App.localhost", "must be written as browsers send it: https://app.localhost, at"},
+		// site_origin may have a path and a default port (the passkeys
+		// take its origin: TestPasskeysOnASiteOriginWithAPath); one with
+		// no scheme names site_origin, not the passkeys.
+		{"site_origin app.localhost/app", "site_origin must be a scheme and host such as https://app.example.com, not \\\"app.localhost/app\\\", at"},
+		{"site_origin https://app.localhost:99999/app", "site_origin must be a scheme and host such as https://app.example.com, not"},
 		{"portal_url https://auth.localhost?x", "holds a query, a fragment or a user"},
 		{"portal_url https://bücher.localhost/sso", "must be written as browsers send it: https://xn--bcher-kva.localhost/sso, at"},
 		{"portal_url https://auth.localhost/sso#x", "holds a query, a fragment or a user"},
+		{"portal_url https://auth.localhost:/sso", "must be written as browsers send it: https://auth.localhost/sso, at"},
 	} {
 		// (The error is JSON in the admin API's answer: its quotes escaped.)
 		loadRefused(t, `http://localhost:{HTTP_PORT} {

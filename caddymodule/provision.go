@@ -217,7 +217,7 @@ func (g *gate) buildEnrollment(c *Gate, s *settled) (*enrollment.Devices, error)
 		Verifier:       g.verifier,
 		Templates:      s.messages,
 		Policy:         s.policy,
-		Site:           c.SiteName,
+		Site:           g.name,
 		CodeLength:     c.CodeLength,
 		CodeTTL:        time.Duration(c.CodeTTL),
 		MaxAttempts:    c.MaxAttempts,
@@ -232,13 +232,9 @@ func (g *gate) buildEnrollment(c *Gate, s *settled) (*enrollment.Devices, error)
 
 // buildSignIn sets up the sign-in's decisions.
 func (g *gate) buildSignIn(c *Gate, s *settled, devices *enrollment.Devices) {
-	site := c.SiteName
-	if site == "" {
-		site = g.host
-	}
 	g.signin = &signin.Service{Identity: s.identity, Users: s.users, Phones: s.phones,
 		Challenges: g.challenges, Devices: devices, Invites: g.admin, Strangers: g.strangers, Notices: g.chain,
-		Site: site, Host: g.host, Channels: g.policy.Channels(c.Channels), CodeLength: c.CodeLength, DefaultRegion: c.DefaultRegion,
+		Site: g.name, Host: g.host, Channels: g.policy.Channels(c.Channels), CodeLength: c.CodeLength, DefaultRegion: c.DefaultRegion,
 		AllowRemoveLast: c.AllowRemoveLast, Audit: g.log.Audit, Logger: g.logger, Now: g.now, Later: g.inFlight.Go, Revoked: g.sessions.RevokedBefore}
 }
 

@@ -65,9 +65,10 @@ type gate struct {
 	webauthn   *webauthn.WebAuthn // passkeys (nil: no origin to bind them to)
 	watch      *storewatch.Watch  // is the store still the one the gate knew?
 	storeID    string             // the store's config, canonical (see storeIdentity)
-	// host names the site in messages and the WebOTP line: public_origin's
-	// host, else the realm. Fixed at load, never taken from a request.
-	host string
+	// host (the WebOTP line's, xn--) and name (the messages', as people
+	// write it: site_name's default) are public_origin's host, else the
+	// realm. Fixed at load, never taken from a request.
+	host, name string
 	// What serving reads of the configuration (serves): the identity's
 	// placeholder, max_age, assertion_header, the forward-auth answer's
 	// headers (auth_header, else Remote-User) and the portal's login page.

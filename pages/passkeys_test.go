@@ -184,3 +184,35 @@ func TestPasskeyRulesOfWebAuthn(t *testing.T) {
 		t.Fatalf("carol's passkey, verified: %d %s", res.StatusCode, res.Text)
 	}
 }
+
+// TestPasskeysOnASiteOriginWithAPath: site_origin is where links to the
+// gate point (invites, delivery receipts), so it may have a path and a
+// default port; passkeys are bound to its origin alone, as browsers send
+// it. Such a site_origin was refused at load ("must be written as
+// browsers send it"), though go-webauthn compares scheme and host alone.
+func TestPasskeysOnASiteOriginWithAPath(t *testing.T) {
+	sitetest.Parallel(t)
+	s := sitetest.Start(t, `http://localhost:{HTTP_PORT} {
+	smsgate {
+		identity none
+		user carol +14155552671
+		site_origin http://localhost:{HTTP_PORT}/app
+		store badger {DIR}
+		provider log
+	}
+	respond "Hello, {http.auth.user.id} ({http.auth.user.amr})"
+}`)
+	origin := s.WithPorts(s.Base)
+	auth := fakes.NewAuthenticator("localhost", origin)
+	registerPasskey(t, s, sitetest.NewClient(t, ""), auth)
+	c := sitetest.NewClient(t, "")
+	c.Get("/.smsgate/login")
+	begin := passkeyCall(c, "login/begin", origin, nil)
+	answer, err := auth.Get([]byte(begin.Text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := passkeyCall(c, "login/finish", origin, answer); res.StatusCode != http.StatusOK || c.Cookie("smsgate_session") == "" {
+		t.Fatalf("a passkey sign-in: %d %s", res.StatusCode, res.Text)
+	}
+}

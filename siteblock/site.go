@@ -92,6 +92,15 @@ func ASCIIHost(host string) string {
 	return host
 }
 
+// UnicodeHost is host as people write it: an xn-- name in its own script
+// (xn--bcher-kva.example is bücher.example), for messages to people.
+func UnicodeHost(host string) string {
+	if name, err := idna.ToUnicode(host); err == nil {
+		return name
+	}
+	return host
+}
+
 // address is the site block's one address with a single host name.
 func (b *Block) address() (httpcaddyfile.Address, bool) {
 	if len(b.keys) != 1 {

@@ -59,10 +59,16 @@ func TestNginxChecksThePortalsCertificate(t *testing.T) {
 		}))
 		defer impostor.Close()
 		_, port, _ := net.SplitHostPort(impostor.Listener.Addr().String())
-		nginxPort := harness.Port(t)
-		startNginxAt(t, t.TempDir(), nginx, nginxPort, "https://localhost:"+port+"/", app.URL)
+		nginxPort, dir := harness.Port(t), t.TempDir()
+		startNginxAt(t, dir, nginx, nginxPort, "https://localhost:"+port+"/", app.URL)
 		if st, _, body := visit(nginxPort); st == http.StatusOK || strings.Contains(body, "app user") {
 			t.Fatalf("an impostor of the portal let the visitor in: %d %q", st, body)
+		}
+		// Refused for its certificate, not for something else on the way
+		// ("upstream SSL certificate verify error"; OpenSSL's own words,
+		// "certificate verify failed", where nginx logs them).
+		if b, _ := os.ReadFile(filepath.Join(dir, "error.log")); !strings.Contains(string(b), "certificate verify") {
+			t.Fatalf("nginx refused the impostor for another reason:\n%s", b)
 		}
 	})
 

@@ -236,7 +236,7 @@ func BrowserURL(key, value string, pathOK bool) error {
 	switch {
 	case value == "":
 		return nil
-	case err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Hostname() == "" || (!pathOK && u.Path != "" && u.Path != "/"):
+	case err != nil || (u.Scheme != "https" && u.Scheme != "http") || Origin(u) == "" || (!pathOK && u.Path != "" && u.Path != "/"):
 		return OptionErrf(key, "%s must be a scheme and host such as https://app.example.com, not %q", key, value)
 	case u.Scheme == "http" && !localhost.Is(u.Hostname()):
 		return OptionErrf(key, "%s %q is plain http: browsers keep the gate's Secure cookies only over https (http:// is for localhost alone)", key, value)
@@ -245,8 +245,8 @@ func BrowserURL(key, value string, pathOK bool) error {
 		if u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.HasSuffix(value, "#") {
 			return OptionErrf(key, "%s %q holds a query, a fragment or a user: it is a scheme, a host and a path, such as https://auth.example.com", key, value)
 		}
-		if host, ok := asSent(u); !ok {
-			return OptionErrf(key, "%s %q must be written as browsers send it: %s://%s%s", key, value, u.Scheme, host, u.EscapedPath())
+		if o := Origin(u) + u.EscapedPath(); value != o {
+			return OptionErrf(key, "%s %q must be written as browsers send it: %s", key, value, o)
 		}
 		return nil
 	}
@@ -255,35 +255,70 @@ func BrowserURL(key, value string, pathOK bool) error {
 
 // OriginAsSent checks that value (option key's origin, scheme://host
 // with a port if not the default) is written as browsers send an Origin:
-// no user, path, query, fragment or default port, a host in another
-// script in its xn-- form. One written otherwise is no browser's origin: never
+// Origin's form, one trailing / aside. One written otherwise (a user, a
+// path, a query, a fragment, a default, empty or zero-led port, a host in
+// upper case or another script) is no browser's origin: never
 // same-origin, nor the passkeys'.
 func OriginAsSent(key, value string) error {
 	u, err := url.Parse(value)
-	if err != nil {
+	var o string
+	if err == nil {
+		o = Origin(u)
+	}
+	if o == "" {
 		return OptionErrf(key, "%s must be a scheme and host such as https://app.example.com, not %q", key, value)
 	}
-	host, ok := asSent(u)
-	if port := u.Port(); port != "" && port == map[string]string{"https": "443", "http": "80"}[u.Scheme] {
-		host, ok = strings.TrimSuffix(host, ":"+port), false
-	}
-	if !ok || u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.HasSuffix(value, "#") || strings.TrimPrefix(u.Path, "/") != "" {
-		return OptionErrf(key, "%s %q must be written as browsers send it: %s://%s", key, value, u.Scheme, host)
+	if strings.TrimSuffix(value, "/") != o {
+		return OptionErrf(key, "%s %q must be written as browsers send it: %s", key, value, o)
 	}
 	return nil
 }
 
-// asSent is u's host (and port) as browsers send it, and whether u has it
-// so: a host in another script in its xn-- form.
-func asSent(u *url.URL) (string, bool) {
-	for _, c := range u.Hostname() {
-		if c >= utf8.RuneSelf {
-			ascii, err := idna.Lookup.ToASCII(u.Hostname())
-			if err != nil {
-				return u.Host, false // no name at all
-			}
-			return strings.Replace(u.Host, u.Hostname(), ascii, 1), false
+// OriginOf is the origin of value, option key's address of the site
+// (site_origin: a path, which the links built on it keep, and a default
+// port are allowed), as browsers send it: what passkeys are bound to
+// ("" for ""). go-webauthn compares scheme and host alone, but an origin
+// in another script or with a malformed port is none a browser sends.
+func OriginOf(key, value string) (string, error) {
+	if value == "" {
+		return "", nil
+	}
+	u, err := url.Parse(value)
+	if err == nil && (u.Scheme == "https" || u.Scheme == "http") {
+		if o := Origin(u); o != "" {
+			return o, nil
 		}
 	}
-	return u.Host, true
+	return "", OptionErrf(key, "%s must be a scheme and host such as https://app.example.com, not %q", key, value)
+}
+
+// Origin is u's origin as browsers send it: scheme://host[:port], the host
+// in lower case and its xn-- form, the port a number and only if not the
+// scheme's default; "" when u has none (no host, a port out of range, a
+// name IDNA refuses).
+func Origin(u *url.URL) string {
+	host := strings.ToLower(u.Hostname())
+	if host == "" {
+		return ""
+	}
+	if strings.ContainsFunc(host, func(c rune) bool { return c >= utf8.RuneSelf }) {
+		ascii, err := idna.Lookup.ToASCII(host)
+		if err != nil {
+			return ""
+		}
+		host = ascii
+	}
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]" // IPv6
+	}
+	if p := u.Port(); p != "" {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 || n > 65535 {
+			return ""
+		}
+		if n != map[string]int{"https": 443, "http": 80}[u.Scheme] {
+			host += ":" + strconv.Itoa(n)
+		}
+	}
+	return u.Scheme + "://" + host
 }
