@@ -177,6 +177,15 @@ func End(ctx context.Context, st store.Store, realm, user, sid string, now time.
 	ends := func(s Info) bool {
 		return s.SID == sid || ended.Where.Trust != "" && s.Where.Trust == ended.Where.Trust
 	}
+	if err := endListed(ctx, st, realm, user, list, now, ends); err != nil {
+		return nil, err
+	}
+	return &ended, nil
+}
+
+// endListed ends the sessions of list that ends picks, one by one, and
+// takes them out of user's index.
+func endListed(ctx context.Context, st store.Store, realm, user string, list []Info, now time.Time, ends func(Info) bool) error {
 	for _, s := range list {
 		if !ends(s) {
 			continue
@@ -184,17 +193,17 @@ func End(ctx context.Context, st store.Store, realm, user, sid string, now time.
 		// Its browser then stops being known (StillKnown): a stolen one
 		// gets no guess window of the owner's.
 		if err := st.Put(store.Lasting(ctx), endedKey(realm, s.SID), []byte{1}, endedFor(s, now)); err != nil {
-			return nil, err
+			return err
 		}
 		if err := st.Put(store.Lasting(ctx), revokedKey(realm, s.SID), []byte{1}, s.Expires.Sub(now)+Leeway); err != nil {
-			return nil, err
+			return err
 		}
 		if err := announce(ctx, st, revocation{Realm: realm, SID: s.SID}); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	dropSessions(ctx, st, realm, user, now, ends)
-	return &ended, nil
+	return nil
 }
 
 // dropSessions takes sessions that have ended out of user's index. It is

@@ -117,7 +117,18 @@ func EndUnlisted(ctx context.Context, st store.Store, realm, user string, now ti
 	if err := announce(ctx, st, revocation{Realm: realm, User: user, At: u.Through.UnixNano()}); err != nil {
 		return Unlisted{}, err
 	}
-	dropSessions(ctx, st, realm, user, now, func(s Info) bool { return !s.Issued.After(u.Through) })
+	// The listed sessions of those trusts end too: an intruder's browser
+	// that pushed its first session out signed in by the trust since.
+	list, err := Sessions(ctx, st, realm, user, now)
+	if err != nil {
+		return Unlisted{}, err
+	}
+	ends := func(s Info) bool {
+		return !s.Issued.After(u.Through) || s.Where.Trust != "" && (u.AllTrusts || slices.Contains(u.Trusts, s.Where.Trust))
+	}
+	if err := endListed(ctx, st, realm, user, list, now, ends); err != nil {
+		return Unlisted{}, err
+	}
 	// Tidying: ended, they are not counted again (nor any pushed out since).
 	_ = st.Update(ctx, unlistedKey(realm, user), func(raw []byte, found bool) ([]byte, time.Duration, error) {
 		var now Unlisted
