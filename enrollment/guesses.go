@@ -2,7 +2,6 @@ package enrollment
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"math"
 	"time"
@@ -48,15 +47,19 @@ func (s *Core) guessRefused(ctx context.Context, sc Scope, user string, g *guess
 		return nil
 	}
 	now := s.Now()
-	raw, _ := json.Marshal(lock{Until: now.Add(g.op.Wait)})
 	var b store.Batch
 	// Of refusals at once, one starts the lock (a window of one).
 	start := b.Slide(sc.accountKey("lock-start", user), RandomID(), 1, g.op.Wait, now)
-	b.Put(lockUserKey(sc, user), raw, g.op.Wait+time.Second)
 	if err := store.Do(ctx, s.Store, &b); err != nil {
 		return err
 	}
-	return &LockedError{Wait: g.op.Wait, Started: start.OK, Account: true}
+	// The lock keeps the later end: a plain write here shortened the
+	// MaxFailures lock a wrong code at once had just begun.
+	ends, err := s.lockUntil(ctx, lockUserKey(sc, user), now.Add(g.op.Wait))
+	if err != nil {
+		return err
+	}
+	return &LockedError{Wait: ends.Sub(now), Started: start.OK, Account: true}
 }
 
 // moreGuesses takes n more slots beside first (one for each further app a

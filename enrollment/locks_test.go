@@ -83,3 +83,32 @@ func TestALockIsNeverShortened(t *testing.T) {
 		})
 	}
 }
+
+// TestARefusedGuessKeepsALongerLock: a guess refused for a full window
+// locks the account until the window's oldest guess leaves it — seconds,
+// maybe — while a wrong code at once has just begun the MaxFailures lock
+// (15 minutes) on the same record: the refusal must not shorten it. On
+// Badger and on a real Redis. (Before, the refusal's lock was a plain
+// write: the account locked for 5 s, the failures already forgotten.)
+func TestARefusedGuessKeepsALongerLock(t *testing.T) {
+	t.Parallel()
+	kinds, redis := raceKinds(t)
+	for _, kind := range kinds {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			s, _, _ := raceService(t, raceStore(t, kind, redis))
+			sc, ctx := enrolled, context.Background()
+			if _, err := s.lockUntil(ctx, lockUserKey(sc, "alice"), s.Now().Add(15*time.Minute)); err != nil {
+				t.Fatal(err)
+			}
+			refused := &guess{op: &store.Op{Wait: 5 * time.Second}}
+			var locked *LockedError
+			if err := s.guessRefused(ctx, sc, "alice", refused); !errors.As(err, &locked) || locked.Wait != 15*time.Minute {
+				t.Fatalf("the refused guess answered %v; want the 15m lock", err)
+			}
+			if err := s.checkLock(ctx, sc, "alice"); !errors.As(err, &locked) || locked.Wait != 15*time.Minute {
+				t.Fatalf("the lock after a refused guess: %v; want 15m", err)
+			}
+		})
+	}
+}
