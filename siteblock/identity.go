@@ -27,9 +27,13 @@ type TrustedHeader struct {
 var identityPlaceholder = regexp.MustCompile(`\{([^{}]+)\}`)
 
 // NamesAPlaceholder reports whether identity holds a whole placeholder
-// ({a.b}): an unclosed one ({http.auth.user.id) is kept as it is written,
-// and would name every visitor the same.
-func NamesAPlaceholder(identity string) bool { return identityPlaceholder.MatchString(identity) }
+// ({a.b}) and no brace outside one: an unclosed one ({http.auth.user.id)
+// is kept as it is written, and would name every visitor the same (or
+// every visitor of a tenant, beside a whole one).
+func NamesAPlaceholder(identity string) bool {
+	return identityPlaceholder.MatchString(identity) &&
+		!strings.ContainsAny(identityPlaceholder.ReplaceAllString(identity, ""), "{}")
+}
 
 // TrustedHeaders lists the request headers identity reads. A header may
 // have been copied from any of from (copy_headers X-Auth-User>Remote-User)
