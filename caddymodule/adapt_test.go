@@ -88,7 +88,7 @@ func TestCaddyfileErrorsNameTheLine(t *testing.T) {
 		// cookies, and no sign-in could finish.
 		{"portal_url http://auth.example.com", `portal_url "http://auth.example.com" is plain http`},
 		{"public_origin http://app.example.com", `public_origin "http://app.example.com" is plain http`},
-		{"site_origin foo", `site_origin must be a scheme and host such as https://app.example.com, not "foo"`},
+		{"site_origin foo", `site_origin must be a scheme and host such as https://app.example.com (a path may follow; no user, query or fragment), not "foo"`},
 		// The example a phone's error gives is a number, not its placeholder.
 		{"user alice 555-1234", `Enter a phone number in international format, for example +1 201-555-0123.`},
 	} {

@@ -32,8 +32,13 @@ func TestAnOriginNotAsBrowsersSendItIsRefused(t *testing.T) {
 		// site_origin may have a path and a default port (the passkeys
 		// take its origin: TestPasskeysOnASiteOriginWithAPath); one with
 		// no scheme names site_origin, not the passkeys.
-		{"site_origin app.localhost/app", "site_origin must be a scheme and host such as https://app.example.com, not \\\"app.localhost/app\\\", at"},
-		{"site_origin https://app.localhost:99999/app", "site_origin must be a scheme and host such as https://app.example.com, not"},
+		{"site_origin app.localhost/app", "site_origin must be a scheme and host such as https://app.example.com (a path may follow; no user, query or fragment), not \\\"app.localhost/app\\\", at"},
+		{"site_origin https://app.localhost:99999/app", "site_origin must be a scheme and host such as https://app.example.com (a path may follow; no user, query or fragment), not"},
+		// A user, query or fragment would sit inside every invite link
+		// and delivery receipt callback built on it.
+		{"site_origin https://me@app.localhost/app", "no user, query or fragment), not"},
+		{"site_origin https://app.localhost/app?x=1", "no user, query or fragment), not"},
+		{"site_origin https://app.localhost/app#f", "no user, query or fragment), not"},
 		{"portal_url https://auth.localhost?x", "holds a query, a fragment or a user"},
 		{"portal_url https://bücher.localhost/sso", "must be written as browsers send it: https://xn--bcher-kva.localhost/sso, at"},
 		{"portal_url https://auth.localhost/sso#x", "holds a query, a fragment or a user"},

@@ -284,12 +284,14 @@ func OriginOf(key, value string) (string, error) {
 		return "", nil
 	}
 	u, err := url.Parse(value)
-	if err == nil && (u.Scheme == "https" || u.Scheme == "http") {
+	// A user, query or fragment would end up inside every link built on
+	// it (invites, delivery receipts' callbacks).
+	if err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.User == nil && u.RawQuery == "" && !u.ForceQuery && u.Fragment == "" && !strings.HasSuffix(value, "#") {
 		if o := Origin(u); o != "" {
 			return o, nil
 		}
 	}
-	return "", OptionErrf(key, "%s must be a scheme and host such as https://app.example.com, not %q", key, value)
+	return "", OptionErrf(key, "%s must be a scheme and host such as https://app.example.com (a path may follow; no user, query or fragment), not %q", key, value)
 }
 
 // Origin is u's origin as browsers send it: scheme://host[:port], the host
