@@ -3,6 +3,7 @@ package pages
 import (
 	"context"
 	"fmt"
+	"golang.org/x/net/idna"
 	"net"
 	"net/http"
 	"net/url"
@@ -333,7 +334,11 @@ func CheckCookieDomain(d string, origins ...string) error {
 		if origin == "" || err != nil || u.Hostname() == "" {
 			continue
 		}
-		if host := strings.ToLower(u.Hostname()); host != d && !strings.HasSuffix(host, "."+d) {
+		host := strings.ToLower(u.Hostname())
+		if ascii, err := idna.Lookup.ToASCII(host); err == nil {
+			host = ascii // as d is taken, and as browsers match it
+		}
+		if host != d && !strings.HasSuffix(host, "."+d) {
 			return fmt.Errorf("cookie_domain %s does not cover this site (%s): browsers would drop the session cookie, and no one could sign in", d, host)
 		}
 		break
