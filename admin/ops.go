@@ -262,7 +262,7 @@ func acceptStore(ctx context.Context, w *continuity.Watch, st store.Store, newSe
 		return nil, badRequest("this site's signing secret is its signing_key: change it in the config instead of --new-secret")
 	}
 	old, err := w.Accept(ctx, "accept-store", false)
-	if errors.Is(err, continuity.ErrNotFrozen) {
+	if errors.Is(err, continuity.ErrNotFrozen) || errors.Is(err, continuity.ErrChanged) {
 		return nil, &adminError{http.StatusConflict, err}
 	}
 	if err != nil {

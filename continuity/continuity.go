@@ -291,44 +291,6 @@ func (w *Watch) SawUsers(ctx context.Context) error {
 	return nil
 }
 
-// ErrNotFrozen refuses to accept a store that is not frozen.
-var ErrNotFrozen = errors.New("the store is not frozen: there is nothing to accept")
-
-// Accept is an admin's word that the store's state is the one to go on
-// with (after a wipe, or a restore): a new epoch that every gate takes.
-// Unless force is set, it is refused when the store is not frozen. It
-// returns the record it replaced (nil if none).
-func (w *Watch) Accept(ctx context.Context, how string, force bool) (*Record, error) {
-	w.mu.Lock()
-	old, rec, err := w.accept(ctx, how, force)
-	if rec == nil {
-		w.mu.Unlock()
-		return old, err
-	}
-	w.show(rec, nil)
-	return old, nil
-}
-
-// accept is Accept's turn, under mu: the record replaced, and the new one
-// (nil: none written).
-func (w *Watch) accept(ctx context.Context, how string, force bool) (old, rec *Record, err error) {
-	if old, err = w.read(ctx); err != nil {
-		return nil, nil, err
-	}
-	if !force && (old == nil || old.Frozen == nil) {
-		if old != nil || !w.marker.get().Users {
-			return old, nil, ErrNotFrozen
-		}
-	}
-	rec = &Record{ID: newID(), Created: w.now().UTC(), Users: true, Accepted: how}
-	if err := w.put(ctx, rec); err != nil {
-		return nil, nil, err
-	}
-	w.rec = rec
-	w.marker.set(memory{ID: rec.ID, Users: true})
-	return old, rec, nil
-}
-
 // create makes a new store's record: PutIfAbsent, so that gates starting
 // together agree on one.
 func (w *Watch) create(ctx context.Context) (*Record, error) {

@@ -2,10 +2,12 @@ package continuity
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -299,5 +301,51 @@ func TestAFirstUserInAnEpochMadeMeanwhile(t *testing.T) {
 		if ch, err := a.Check(ctx); err != nil || ch.Frozen == nil {
 			t.Fatalf("new epoch made %v: a wipe after the user enrolled: %+v %v", made, ch, err)
 		}
+	}
+}
+
+// freezesFirst is a store on which another gate freezes the store for
+// evictions right before this gate's first write of the epoch record.
+type freezesFirst struct {
+	store.Store
+	once sync.Once
+	t    *testing.T
+}
+
+func (f *freezesFirst) Update(ctx context.Context, key string, change func([]byte, bool) ([]byte, time.Duration, error)) error {
+	if key == Key {
+		f.once.Do(func() {
+			raw, _ := json.Marshal(&Record{ID: "other", Users: true, Frozen: &Freeze{Since: time.Now().UTC(), Reason: Evicted}})
+			if err := f.Store.Put(ctx, Key, raw, 0); err != nil {
+				f.t.Fatal(err)
+			}
+		})
+	}
+	return f.Store.Update(ctx, key, change)
+}
+
+// TestAnAcceptLeavesAFreezeMadeMeanwhile: an admin accepts a wiped store
+// while another gate, seeing evictions, freezes it anew between the
+// accept's read and its write: the accept is refused (ErrChanged) and the
+// new freeze stands. (Before, the accept wrote over it: the eviction
+// freeze vanished unseen.)
+func TestAnAcceptLeavesAFreezeMadeMeanwhile(t *testing.T) {
+	st, dir, id := badger(t), t.TempDir(), storeID(t)
+	gate(t, st, dir, id, true)
+	wipe(t, st)
+	forget(id)
+	if _, ch := gate(t, st, dir, id, false); ch.Frozen == nil {
+		t.Fatal("the wiped store is not frozen")
+	}
+	admin, _ := gate(t, &freezesFirst{Store: st, t: t}, t.TempDir(), id+" admin", false)
+	if _, err := admin.Accept(ctx, "accept-store", false); !errors.Is(err, ErrChanged) {
+		t.Fatalf("the accept over a freeze made meanwhile: %v; want ErrChanged", err)
+	}
+	raw, err := st.Get(ctx, Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec, err := Decode(raw); err != nil || rec.Frozen == nil || rec.Frozen.Reason != Evicted {
+		t.Fatalf("the record after the accept: %+v %v; want the eviction freeze", rec, err)
 	}
 }

@@ -1,0 +1,69 @@
+package continuity
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/smsgate/caddy-smsgate/store"
+)
+
+// ErrNotFrozen refuses to accept a store that is not frozen.
+var ErrNotFrozen = errors.New("the store is not frozen: there is nothing to accept")
+
+// ErrChanged is Accept's answer when the epoch record changed between its
+// read and its write (another gate froze the store for evictions): what
+// the admin accepted is not what the store holds now; look again.
+var ErrChanged = errors.New("the store's epoch record changed meanwhile: the log says why; accept again if that is to be accepted too")
+
+// Accept is an admin's word that the store's state is the one to go on
+// with (after a wipe, or a restore): a new epoch that every gate takes.
+// Unless force is set, it is refused when the store is not frozen. It
+// returns the record it replaced (nil if none).
+func (w *Watch) Accept(ctx context.Context, how string, force bool) (*Record, error) {
+	w.mu.Lock()
+	old, rec, err := w.accept(ctx, how, force)
+	if rec == nil {
+		w.mu.Unlock()
+		return old, err
+	}
+	w.show(rec, nil)
+	return old, nil
+}
+
+// accept is Accept's turn, under mu: the record replaced, and the new one
+// (nil: none written).
+func (w *Watch) accept(ctx context.Context, how string, force bool) (old, rec *Record, err error) {
+	was, err := w.st.Get(ctx, Key)
+	if errors.Is(err, store.ErrNotFound) {
+		was, err = nil, nil
+	} else if err == nil {
+		old, err = Decode(was)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if !force && (old == nil || old.Frozen == nil) {
+		if old != nil || !w.marker.get().Users {
+			return old, nil, ErrNotFrozen
+		}
+	}
+	rec = &Record{ID: newID(), Created: w.now().UTC(), Users: true, Accepted: how}
+	// Only over the record read: a freeze another gate wrote meanwhile
+	// (evictions) is not the one the admin accepted, and must not vanish.
+	raw, _ := json.Marshal(rec)
+	err = w.st.Update(store.Lasting(ctx), Key, func(cur []byte, found bool) ([]byte, time.Duration, error) {
+		if found != (was != nil) || !bytes.Equal(cur, was) {
+			return nil, 0, ErrChanged
+		}
+		return raw, 0, nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	w.rec = rec
+	w.marker.set(memory{ID: rec.ID, Users: true})
+	return old, rec, nil
+}
