@@ -17,7 +17,6 @@ import (
 	"github.com/go-webauthn/webauthn/protocol"
 	"github.com/go-webauthn/webauthn/webauthn"
 
-	"github.com/smsgate/caddy-smsgate/internal/cfutil"
 	"github.com/smsgate/caddy-smsgate/store"
 	"github.com/smsgate/caddy-smsgate/words"
 )
@@ -54,9 +53,6 @@ func NewWebAuthn(origin, cookieDomain, site string) (*webauthn.WebAuthn, error) 
 	u, err := url.Parse(origin)
 	if err != nil || u.Hostname() == "" {
 		return nil, fmt.Errorf("passkeys: %q is not an origin", origin)
-	}
-	if err := cfutil.OriginAsSent("passkeys: origin", origin); err != nil {
-		return nil, err // https://app.example.com:443 is no browser's: every ceremony refused
 	}
 	rpID := u.Hostname()
 	if cookieDomain != "" {

@@ -25,7 +25,7 @@ func (s *Service) FinishPasskey(ctx context.Context, sc enrollment.Scope, user s
 	since := s.Devices.Now()
 	id, err := s.Devices.FinishPasskey(ctx, sc.Realm, user, f.ID, sc.Lang, answer)
 	if err != nil {
-		s.verifyFailed(ctx, sc, user, "", "passkey", err) // starts no lockout: an adding is no guess
+		s.verifyFailed(ctx, sc, user, "", "passkey", err) // an audit line only: an adding is no guess, and lockStarted finds no lock in its error
 		return err
 	}
 	if err := s.kept(ctx, live, s.removing(sc.Realm, user, id, since)); err != nil {
