@@ -146,11 +146,16 @@ func TestUnixNanoRebases(t *testing.T) {
 		t.Fatalf("UnixNano read the wall clock before Rebase passed (%v ahead)", d)
 	}
 	unix.until.Add(-int64(Rebase)) // Rebase passes
-	if d := time.Duration(UnixNano() - time.Now().UnixNano()); d > time.Millisecond || d < -time.Millisecond {
-		t.Fatalf("UnixNano is %v from time.Now after Rebase", d)
-	}
-	if d := time.Duration(UnixNano() - time.Now().UnixNano()); d > time.Millisecond || d < -time.Millisecond {
-		t.Fatalf("UnixNano is %v from time.Now after it read the wall clock again", d)
+	// Between two time.Now readings around it, within a millisecond (as in
+	// TestUnixNanoIsTimeNow), however long a starved machine takes
+	// between the calls.
+	for _, when := range []string{"after Rebase", "after it read the wall clock again"} {
+		before := time.Now().UnixNano()
+		now := UnixNano()
+		after := time.Now().UnixNano()
+		if now < before-int64(time.Millisecond) || now > after+int64(time.Millisecond) {
+			t.Fatalf("UnixNano %d is not within a millisecond of %d and %d %s", now, before, after, when)
+		}
 	}
 }
 
@@ -168,26 +173,53 @@ func TestStartOfHour(t *testing.T) {
 
 // TestCoarseIsNeverBehind: Coarse is never behind the real time (within
 // UnixNano's millisecond) and at most Ahead in front of it, and it moves:
-// each reading serves about Refresh, then the clock is read again.
+// each reading serves about Refresh, then the clock is read again. What
+// it does not assert is the runtime's timing: a reading held behind the
+// real time is one whose timer, due Refresh after it, has not run in the
+// Ahead-Refresh since (Coarse allows that on a starved machine: the test
+// once failed so, 2.6 ms behind, under a heavy load). Such a reading
+// fails the test only if nothing was set to clear it: its timer must be
+// pending still, or have fired and clear it. A new reading is Ahead in
+// front, to the millisecond, whatever the load.
 func TestCoarseIsNeverBehind(t *testing.T) {
 	readings := map[int64]bool{}
+	late := 0
 	start := time.Now()
 	// Four Refresh periods and three readings at least; a busy machine
 	// runs the timer late, so give it up to 10 s for them.
 	for time.Since(start) < 4*Refresh || (len(readings) < 3 && time.Since(start) < 10*time.Second) {
+		fresh := coarse.now.Load() == 0 // only the timer changes it meanwhile, to 0
 		before := time.Now().UnixNano()
 		c := Coarse()
 		after := time.Now().UnixNano()
-		if c < before-int64(time.Millisecond) {
-			t.Fatalf("Coarse is %v behind the real time", time.Duration(before-c))
-		}
 		if c > after+int64(Ahead+time.Millisecond) {
 			t.Fatalf("Coarse is %v in front of the real time, more than Ahead (%v)", time.Duration(c-after), Ahead)
+		}
+		if fresh && c < before+int64(Ahead-time.Millisecond) {
+			t.Fatalf("a new reading is %v in front of the real time, less than Ahead (%v)", time.Duration(c-before), Ahead)
+		}
+		if c < before-int64(time.Millisecond) {
+			// Held past its timer: pending still (late: what it would
+			// have done is done here), or fired and clearing it.
+			late++
+			if coarse.clear.Stop() {
+				coarse.now.CompareAndSwap(c, 0)
+				continue
+			}
+			for deadline := time.Now().Add(10 * time.Second); coarse.now.Load() == c; time.Sleep(time.Millisecond) {
+				if time.Now().After(deadline) {
+					t.Fatalf("Coarse is %v behind the real time, and no timer clears it", time.Duration(before-c))
+				}
+			}
+			continue
 		}
 		readings[c] = true
 	}
 	if len(readings) < 3 {
 		t.Fatalf("%d readings in %v: the timer does not clear them", len(readings), time.Since(start))
+	}
+	if late > 0 {
+		t.Logf("%d readings were held past their timer (a starved machine)", late)
 	}
 }
 
@@ -208,8 +240,10 @@ func TestCoarseRestsWhenIdle(t *testing.T) {
 	}
 	// The next call reads the clock and starts the timer again.
 	before := time.Now().UnixNano()
-	if c := Coarse(); c < before-int64(time.Millisecond) || coarse.now.Load() != c {
-		t.Fatalf("after a rest: Coarse %d, before %d, held %d", c, before, coarse.now.Load())
+	// (Held, or cleared already if the timer ran meanwhile: a starved
+	// machine can take Refresh between two lines.)
+	if c, held := Coarse(), coarse.now.Load(); c < before-int64(time.Millisecond) || held != c && held != 0 {
+		t.Fatalf("after a rest: Coarse %d, before %d, held %d", c, before, held)
 	}
 	for coarse.now.Load() != 0 {
 		if time.Now().After(deadline) {
