@@ -87,7 +87,7 @@ func startCluster(t testing.TB, replicas int) []*Redis {
 	)
 	for range 3 * (1 + replicas) {
 		r := newRedis(t, freePort(t, 10000), "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
-			"--cluster-node-timeout", "2000", "--repl-diskless-sync-delay", "0")
+			"--cluster-node-timeout", "2000")
 		r.Restart()
 		nodes, addrs = append(nodes, r), append(addrs, r.Addr)
 	}

@@ -121,8 +121,11 @@ func (r *Redis) Stop() {
 func (r *Redis) Restart() {
 	r.t.Helper()
 	r.Stop()
+	// A master sends a replica its first copy at once: by default it
+	// waits 5 s for more replicas to ask, and every Sentinel setup (its
+	// replica online before it is used) waited them out.
 	args := []string{"--bind", "127.0.0.1", "--port", fmt.Sprint(r.port), "--save", "", "--appendonly", "no",
-		"--dir", r.dir, "--logfile", filepath.Join(r.dir, "redis.log")}
+		"--repl-diskless-sync-delay", "0", "--dir", r.dir, "--logfile", filepath.Join(r.dir, "redis.log")}
 	if r.sentinel != "" {
 		conf := filepath.Join(r.dir, "sentinel.conf")
 		if err := os.WriteFile(conf, []byte(r.sentinel), 0o600); err != nil {
