@@ -2,7 +2,6 @@ package enrollment
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -39,24 +38,14 @@ func TestARacedLoginLeavesTheNumbersWait(t *testing.T) {
 			number := name
 			number.LimitKey = "login " + num
 			before := out.sentCount()
-			var errA, errB error
-			send := func(err *error) func(context.Context) {
-				return func(ctx context.Context) { _, *err = s.Start(ctx, sc, name) }
-			}
-			return storetest.Pair{Key: s.doublingKey(sc, &name), A: send(&errA), B: send(&errB),
-				Check: func() {
-					for _, err := range []error{errA, errB} {
-						if err != nil && !errors.As(err, new(*CooldownError)) {
-							t.Fatalf("run %d: %v", runs, err)
-						}
-					}
-					if _, err := s.Start(ctx, sc, number); err != nil {
-						t.Fatalf("run %d, the number typed after: %v", runs, err)
-					}
-					if n := out.sentCount() - before; n != 1 {
-						sent[held][n]++
-					}
-				}}
+			return twoSends(t, s, sc, name, runs, func() {
+				if _, err := s.Start(ctx, sc, number); err != nil {
+					t.Fatalf("run %d, the number typed after: %v", runs, err)
+				}
+				if n := out.sentCount() - before; n != 1 {
+					sent[held][n]++
+				}
+			})
 		}
 		interleavings := interleaveThenRace(t, il, next, &held)
 		if len(sent[true])+len(sent[false]) > 0 {

@@ -53,6 +53,13 @@ func raceKinds(t *testing.T) ([]string, *string) {
 	return []string{"badger", "redis"}, &addr
 }
 
+// redisStore is a store on a redis-server of its own (a test that counts
+// its round trips).
+func redisStore(t *testing.T) store.Store {
+	_, redis := raceKinds(t)
+	return raceStore(t, "redis", redis)
+}
+
 // onRaceStores runs test on each store a race runs on (raceStore), in
 // parallel subtests named by its kind.
 func onRaceStores(t *testing.T, test func(t *testing.T, st store.Store)) {

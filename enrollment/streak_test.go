@@ -65,27 +65,17 @@ func TestRacingLoginsKeepTheDoubling(t *testing.T) {
 				}
 				clk.advance(31 * time.Second)
 				sent := out.sentCount()
-				var errA, errB error
-				send := func(err *error) func(context.Context) {
-					return func(ctx context.Context) { _, *err = s.Start(ctx, sc, c) }
-				}
-				return storetest.Pair{Key: s.doublingKey(sc, &c), A: send(&errA), B: send(&errB),
-					Check: func() {
-						for _, err := range []error{errA, errB} {
-							if err != nil && !errors.As(err, new(*CooldownError)) {
-								t.Fatalf("run %d: %v", runs, err)
-							}
-						}
-						switch out.sentCount() - sent {
-						case 2:
-							twice[held]++
-						case 0:
-							none[held]++
-						}
-						if left := s.CooldownLeft(ctx, sc, c); left != 60*time.Second {
-							waits[left]++
-						}
-					}}
+				return twoSends(t, s, sc, c, runs, func() {
+					switch out.sentCount() - sent {
+					case 2:
+						twice[held]++
+					case 0:
+						none[held]++
+					}
+					if left := s.CooldownLeft(ctx, sc, c); left != 60*time.Second {
+						waits[left]++
+					}
+				})
 			}
 			interleavings := interleaveThenRace(t, il, next, &held)
 			if len(twice)+len(none)+len(waits) > 0 {
@@ -94,6 +84,24 @@ func TestRacingLoginsKeepTheDoubling(t *testing.T) {
 			}
 		})
 	}
+}
+
+// twoSends is the same send (c, at sc) twice at once, raced on its
+// doubling's record: check runs once both are done, the two each sent or
+// refused by a cooldown (run, the run's number, names it).
+func twoSends(t *testing.T, s *Challenges, sc Scope, c Challenge, run int, check func()) storetest.Pair {
+	var errs [2]error
+	send := func(i int) func(context.Context) {
+		return func(ctx context.Context) { _, errs[i] = s.Start(ctx, sc, c) }
+	}
+	return storetest.Pair{Key: s.doublingKey(sc, &c), A: send(0), B: send(1), Check: func() {
+		for _, err := range errs {
+			if err != nil && !errors.As(err, new(*CooldownError)) {
+				t.Fatalf("run %d: %v", run, err)
+			}
+		}
+		check()
+	}}
 }
 
 // TestAStreakFromThePreviousReleaseHolds: a login form's streak that the
