@@ -1,13 +1,8 @@
 package continuity
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
-	"time"
-
-	"github.com/smsgate/caddy-smsgate/store"
 )
 
 // ErrNotFrozen refuses to accept a store that is not frozen.
@@ -15,7 +10,8 @@ var ErrNotFrozen = errors.New("the store is not frozen: there is nothing to acce
 
 // ErrChanged is Accept's answer when the epoch record changed between its
 // read and its write (another gate froze the store for evictions): what
-// the admin accepted is not what the store holds now; look again.
+// the admin accepted is not what the store holds now; look again. A
+// gate's look that meets it looks again (check).
 var ErrChanged = errors.New("the store's epoch record changed meanwhile: the log says why; accept again if that is to be accepted too")
 
 // Accept is an admin's word that the store's state is the one to go on
@@ -36,12 +32,7 @@ func (w *Watch) Accept(ctx context.Context, how string, force bool) (*Record, er
 // accept is Accept's turn, under mu: the record replaced, and the new one
 // (nil: none written).
 func (w *Watch) accept(ctx context.Context, how string, force bool) (old, rec *Record, err error) {
-	was, err := w.st.Get(ctx, Key)
-	if errors.Is(err, store.ErrNotFound) {
-		was, err = nil, nil
-	} else if err == nil {
-		old, err = Decode(was)
-	}
+	old, was, err := w.read(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -53,14 +44,7 @@ func (w *Watch) accept(ctx context.Context, how string, force bool) (old, rec *R
 	rec = &Record{ID: newID(), Created: w.now().UTC(), Users: true, Accepted: how}
 	// Only over the record read: a freeze another gate wrote meanwhile
 	// (evictions) is not the one the admin accepted, and must not vanish.
-	raw, _ := json.Marshal(rec)
-	err = w.st.Update(store.Lasting(ctx), Key, func(cur []byte, found bool) ([]byte, time.Duration, error) {
-		if found != (was != nil) || !bytes.Equal(cur, was) {
-			return nil, 0, ErrChanged
-		}
-		return raw, 0, nil
-	})
-	if err != nil {
+	if _, err := w.putOver(ctx, was, rec); err != nil {
 		return nil, nil, err
 	}
 	w.rec = rec

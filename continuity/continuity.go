@@ -20,6 +20,7 @@
 package continuity
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -172,9 +173,22 @@ func (w *Watch) Check(ctx context.Context) (Change, error) {
 	return ch, nil
 }
 
-// check is Check's turn, under mu.
+// check is Check's turn, under mu: a look, and another (3 in all) where a
+// freeze it wrote found the record changed since its read (ErrChanged).
 func (w *Watch) check(ctx context.Context) (*Record, Change, error) {
-	rec, err := w.read(ctx)
+	for range 3 {
+		if rec, ch, err := w.look(ctx); !errors.Is(err, ErrChanged) {
+			return rec, ch, err
+		}
+	}
+	return nil, Change{}, errors.New("the store's epoch record changed under each of 3 looks (other gates or an admin writing it): the next look tries again")
+}
+
+// look reads the record and decides; a freeze it writes is written only
+// over the record it read (was), so that an admin's accept or another
+// gate's freeze written since is never undone by a record read before it.
+func (w *Watch) look(ctx context.Context) (*Record, Change, error) {
+	rec, was, err := w.read(ctx)
 	if err != nil {
 		return nil, Change{}, err
 	}
@@ -184,13 +198,13 @@ func (w *Watch) check(ctx context.Context) (*Record, Change, error) {
 	case rec == nil && !mem.Users:
 		// A new store, or one that held no users when it was lost: nothing
 		// to protect. Every gate that finds it so agrees on one record.
-		if rec, err = w.create(ctx); err != nil {
+		if rec, was, err = w.create(ctx); err != nil {
 			return nil, Change{}, err
 		}
 		ch.Renewed = mem.ID != "" && mem.ID != rec.ID
 	case rec == nil:
 		frozen := &Record{ID: mem.ID, Created: w.now().UTC(), Users: true, Frozen: &Freeze{Since: w.now().UTC(), Reason: Wiped}}
-		if rec, err = w.putIfAbsent(ctx, frozen); err != nil {
+		if rec, was, err = w.putIfAbsent(ctx, frozen); err != nil {
 			return nil, Change{}, err
 		}
 		ch.Renewed = true
@@ -202,12 +216,12 @@ func (w *Watch) check(ctx context.Context) (*Record, Change, error) {
 		// Another epoch, made by a gate that remembered nothing, where this
 		// one had seen users: the store was replaced under it.
 		rec.Users, rec.Frozen = true, &Freeze{Since: w.now().UTC(), Reason: Replaced}
-		if err := w.put(ctx, rec); err != nil {
+		if was, err = w.putOver(ctx, was, rec); err != nil {
 			return nil, Change{}, err
 		}
 		ch.Renewed = true
 	}
-	if err := w.checkEvictions(ctx, rec); err != nil {
+	if err := w.checkEvictions(ctx, rec, was); err != nil {
 		return nil, Change{}, err
 	}
 	if rec.Frozen != nil && (w.rec == nil || w.rec.Frozen == nil || ch.Renewed) {
@@ -220,8 +234,9 @@ func (w *Watch) check(ctx context.Context) (*Record, Change, error) {
 
 // checkEvictions freezes rec, a store that holds users, when it evicted keys
 // since the last look (the first look only takes the count: what it
-// evicted before, the warning at start is about).
-func (w *Watch) checkEvictions(ctx context.Context, rec *Record) error {
+// evicted before, the warning at start is about); was is rec as the store
+// holds it.
+func (w *Watch) checkEvictions(ctx context.Context, rec *Record, was []byte) error {
 	if w.evicted == nil {
 		return nil
 	}
@@ -236,7 +251,7 @@ func (w *Watch) checkEvictions(ctx context.Context, rec *Record) error {
 	}
 	frozen := *rec
 	frozen.Users, frozen.Frozen = true, &Freeze{Since: w.now().UTC(), Reason: Evicted}
-	if err := w.put(ctx, &frozen); err != nil {
+	if _, err := w.putOver(ctx, was, &frozen); err != nil {
 		return err // the count stays as it was: the next look freezes
 	}
 	*rec, w.evictions = frozen, n
@@ -293,23 +308,25 @@ func (w *Watch) SawUsers(ctx context.Context) error {
 
 // create makes a new store's record: PutIfAbsent, so that gates starting
 // together agree on one.
-func (w *Watch) create(ctx context.Context) (*Record, error) {
+func (w *Watch) create(ctx context.Context) (*Record, []byte, error) {
 	users, err := w.probe(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("looking for users in the store: %v", err)
+		return nil, nil, fmt.Errorf("looking for users in the store: %v", err)
 	}
 	return w.putIfAbsent(ctx, &Record{ID: newID(), Created: w.now().UTC(), Users: users})
 }
 
-func (w *Watch) read(ctx context.Context) (*Record, error) {
+// read is the store's record (nil if none), and as the store holds it.
+func (w *Watch) read(ctx context.Context) (*Record, []byte, error) {
 	raw, err := w.st.Get(ctx, Key)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil
+		return nil, nil, nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return Decode(raw)
+	rec, err := Decode(raw)
+	return rec, raw, err
 }
 
 // Decode reads an epoch record as the store holds it (under Key).
@@ -333,22 +350,30 @@ func (rec *Record) Trusted() time.Time {
 }
 
 // putIfAbsent writes rec unless a record is there, and returns the one
-// that is.
-func (w *Watch) putIfAbsent(ctx context.Context, rec *Record) (*Record, error) {
+// that is (and as the store holds it).
+func (w *Watch) putIfAbsent(ctx context.Context, rec *Record) (*Record, []byte, error) {
 	raw, _ := json.Marshal(rec)
 	if _, err := w.st.PutIfAbsent(store.Lasting(ctx), Key, raw, 0); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	got, err := w.read(ctx)
+	got, was, err := w.read(ctx)
 	if err == nil && got == nil {
 		err = errors.New("the store's epoch record vanished as it was written")
 	}
-	return got, err
+	return got, was, err
 }
 
-func (w *Watch) put(ctx context.Context, rec *Record) error {
+// putOver writes rec only over was, the record as read (nil: none), in one
+// atomic update, and returns it as written; ErrChanged if the store holds
+// another record now.
+func (w *Watch) putOver(ctx context.Context, was []byte, rec *Record) ([]byte, error) {
 	raw, _ := json.Marshal(rec)
-	return w.st.Put(store.Lasting(ctx), Key, raw, 0)
+	return raw, w.st.Update(store.Lasting(ctx), Key, func(cur []byte, found bool) ([]byte, time.Duration, error) {
+		if found != (was != nil) || !bytes.Equal(cur, was) {
+			return nil, 0, ErrChanged
+		}
+		return raw, 0, nil
+	})
 }
 
 func newID() string { return rand.Text()[:16] }

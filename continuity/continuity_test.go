@@ -197,17 +197,17 @@ func TestRedisRestarts(t *testing.T) {
 	}
 }
 
-// failingPuts is a store whose Puts fail while fail is set.
-type failingPuts struct {
+// failingWrites is a store whose updates fail while fail is set.
+type failingWrites struct {
 	store.Store
 	fail bool
 }
 
-func (s *failingPuts) Put(ctx context.Context, key string, value []byte, ttl time.Duration) error {
+func (s *failingWrites) Update(ctx context.Context, key string, change func([]byte, bool) ([]byte, time.Duration, error)) error {
 	if s.fail {
 		return errors.New("the store did not take the write")
 	}
-	return s.Store.Put(ctx, key, value, ttl)
+	return s.Store.Update(ctx, key, change)
 }
 
 // TestAnEvictionSeenWhenTheFreezeCouldNotBeWrittenFreezesLater: keys
@@ -216,7 +216,7 @@ func (s *failingPuts) Put(ctx context.Context, key string, value []byte, ttl tim
 // write). The next look, the count unchanged since, must still freeze it:
 // the evictions happened, and no later count tells of them again.
 func TestAnEvictionSeenWhenTheFreezeCouldNotBeWrittenFreezesLater(t *testing.T) {
-	st := &failingPuts{Store: badger(t)}
+	st := &failingWrites{Store: badger(t)}
 	evicted := int64(0)
 	w, _, err := Open(ctx, st, Options{Identity: storeID(t), Dir: t.TempDir(),
 		Probe:   func(context.Context) (bool, error) { return true, nil },
@@ -293,7 +293,7 @@ func TestAFirstUserInAnEpochMadeMeanwhile(t *testing.T) {
 		if ch, err := a.Check(ctx); err != nil || ch.Frozen != nil || !ch.Renewed {
 			t.Fatalf("new epoch made %v: the first look after the user enrolled: %+v %v", made, ch, err)
 		}
-		rec, err := a.read(ctx)
+		rec, _, err := a.read(ctx)
 		if err != nil || rec == nil || !rec.Users {
 			t.Fatalf("new epoch made %v: the epoch's record: %+v %v", made, rec, err)
 		}

@@ -100,44 +100,40 @@ func TestARefusedSendIsNoCodeToTheGuard(t *testing.T) {
 // its second try went on), one text.
 func TestARacedSendIsCountedOnce(t *testing.T) {
 	t.Parallel()
-	kinds, redis := raceKinds(t)
-	for _, kind := range kinds {
-		t.Run(kind, func(t *testing.T) {
-			t.Parallel()
-			il := &storetest.Interleaver{Store: raceStore(t, kind, redis)}
-			s, out, clk := raceService(t, il)
-			s.ResendCooldown = 30 * time.Second
-			withGuard(s, clk)
-			name := Challenge{User: alice, Phone: num, Purpose: Verify, LimitKey: "login alice"}
-			wrong := map[bool][]string{}
-			runs, held := 0, true
-			next := func() storetest.Pair {
-				runs++
-				clk.advance(2 * cooldownMemory) // every wait and count of the run before forgotten
-				scA, scB := loginForm, loginForm
-				scA.IP, scB.IP = fmt.Sprint("192.0.2.", runs), fmt.Sprint("198.51.100.", runs)
-				before := out.sentCount()
-				send := func(sc Scope) func(context.Context) {
-					return func(ctx context.Context) {
-						if _, err := s.Start(ctx, sc, name); err != nil && !errors.As(err, new(*CooldownError)) {
-							t.Errorf("run %d: %v", runs, err)
-						}
+	onRaceStores(t, func(t *testing.T, st store.Store) {
+		il := &storetest.Interleaver{Store: st}
+		s, out, clk := raceService(t, il)
+		s.ResendCooldown = 30 * time.Second
+		withGuard(s, clk)
+		name := Challenge{User: alice, Phone: num, Purpose: Verify, LimitKey: "login alice"}
+		wrong := map[bool][]string{}
+		runs, held := 0, true
+		next := func() storetest.Pair {
+			runs++
+			clk.advance(2 * cooldownMemory) // every wait and count of the run before forgotten
+			scA, scB := loginForm, loginForm
+			scA.IP, scB.IP = fmt.Sprint("192.0.2.", runs), fmt.Sprint("198.51.100.", runs)
+			before := out.sentCount()
+			send := func(sc Scope) func(context.Context) {
+				return func(ctx context.Context) {
+					if _, err := s.Start(ctx, sc, name); err != nil && !errors.As(err, new(*CooldownError)) {
+						t.Errorf("run %d: %v", runs, err)
 					}
 				}
-				return storetest.Pair{Key: s.cooldownKey(scA, &name), A: send(scA), B: send(scB), Check: func() {
-					texts := float64(out.sentCount() - before)
-					if saw := guardSaw(t, s, num); saw != [2]float64{texts, texts} {
-						wrong[held] = append(wrong[held], fmt.Sprintf("%v texts, counted %v", texts, saw))
-					}
-				}}
 			}
-			interleavings := interleaveThenRace(t, il, next, &held)
-			if len(wrong[true])+len(wrong[false]) > 0 {
-				t.Errorf("runs the guard counted otherwise, of %d interleavings: %v; of %d runs at once: %v",
-					interleavings, wrong[true], raceRuns, wrong[false])
-			}
-		})
-	}
+			return storetest.Pair{Key: s.cooldownKey(scA, &name), A: send(scA), B: send(scB), Check: func() {
+				texts := float64(out.sentCount() - before)
+				if saw := guardSaw(t, s, num); saw != [2]float64{texts, texts} {
+					wrong[held] = append(wrong[held], fmt.Sprintf("%v texts, counted %v", texts, saw))
+				}
+			}}
+		}
+		interleavings := interleaveThenRace(t, il, next, &held)
+		if len(wrong[true])+len(wrong[false]) > 0 {
+			t.Errorf("runs the guard counted otherwise, of %d interleavings: %v; of %d runs at once: %v",
+				interleavings, wrong[true], raceRuns, wrong[false])
+		}
+	})
 }
 
 // TestAGivenBackCountEndsWithItsCodes: an enrolled number's counts given

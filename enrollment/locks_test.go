@@ -45,43 +45,39 @@ func (h *heldWrite) Update(ctx context.Context, key string, change func([]byte, 
 // lock was a plain write, and the one written last won: a minute.)
 func TestALockIsNeverShortened(t *testing.T) {
 	t.Parallel()
-	kinds, redis := raceKinds(t)
-	for _, kind := range kinds {
-		t.Run(kind, func(t *testing.T) {
-			t.Parallel()
-			h := &heldWrite{Store: raceStore(t, kind, redis), reached: make(chan struct{}), release: make(chan struct{})}
-			s, _, _ := raceService(t, h)
-			s.Limits.LockAfter, s.Limits.Lockout, s.Limits.MaxFailures = 10, time.Minute, 1000
-			sc, ctx := enrolled, context.Background()
-			h.key = lockKey(sc, "alice")
-			wrong := func(ctx context.Context) *LockedError {
-				locked, err := s.recordFailure(ctx, sc, "alice", false)
-				if err != nil {
-					t.Error(err)
-				}
-				return locked
+	onRaceStores(t, func(t *testing.T, st store.Store) {
+		h := &heldWrite{Store: st, reached: make(chan struct{}), release: make(chan struct{})}
+		s, _, _ := raceService(t, h)
+		s.Limits.LockAfter, s.Limits.Lockout, s.Limits.MaxFailures = 10, time.Minute, 1000
+		sc, ctx := enrolled, context.Background()
+		h.key = lockKey(sc, "alice")
+		wrong := func(ctx context.Context) *LockedError {
+			locked, err := s.recordFailure(ctx, sc, "alice", false)
+			if err != nil {
+				t.Error(err)
 			}
-			for range 9 {
-				wrong(ctx)
-			}
-			tenth := make(chan *LockedError)
-			go func() { tenth <- wrong(context.WithValue(ctx, heldWriteKey{}, h)) }()
-			<-h.reached
-			var twentieth *LockedError
-			for range 10 {
-				twentieth = wrong(ctx)
-			}
-			if twentieth == nil || twentieth.Wait != 2*time.Minute {
-				t.Fatalf("the 20th wrong code: %v, want a lock of 2m", twentieth)
-			}
-			close(h.release)
-			<-tenth
-			var locked *LockedError
-			if err := s.checkLock(ctx, sc, "alice"); !errors.As(err, &locked) || locked.Wait != 2*time.Minute {
-				t.Fatalf("the lock after the 10th wrong code's write, let go after the 20th's: %v, want 2m", err)
-			}
-		})
-	}
+			return locked
+		}
+		for range 9 {
+			wrong(ctx)
+		}
+		tenth := make(chan *LockedError)
+		go func() { tenth <- wrong(context.WithValue(ctx, heldWriteKey{}, h)) }()
+		<-h.reached
+		var twentieth *LockedError
+		for range 10 {
+			twentieth = wrong(ctx)
+		}
+		if twentieth == nil || twentieth.Wait != 2*time.Minute {
+			t.Fatalf("the 20th wrong code: %v, want a lock of 2m", twentieth)
+		}
+		close(h.release)
+		<-tenth
+		var locked *LockedError
+		if err := s.checkLock(ctx, sc, "alice"); !errors.As(err, &locked) || locked.Wait != 2*time.Minute {
+			t.Fatalf("the lock after the 10th wrong code's write, let go after the 20th's: %v, want 2m", err)
+		}
+	})
 }
 
 // TestARefusedGuessKeepsALongerLock: a guess refused for a full window
@@ -92,23 +88,19 @@ func TestALockIsNeverShortened(t *testing.T) {
 // write: the account locked for 5 s, the failures already forgotten.)
 func TestARefusedGuessKeepsALongerLock(t *testing.T) {
 	t.Parallel()
-	kinds, redis := raceKinds(t)
-	for _, kind := range kinds {
-		t.Run(kind, func(t *testing.T) {
-			t.Parallel()
-			s, _, _ := raceService(t, raceStore(t, kind, redis))
-			sc, ctx := enrolled, context.Background()
-			if _, err := s.lockUntil(ctx, lockUserKey(sc, "alice"), s.Now().Add(15*time.Minute)); err != nil {
-				t.Fatal(err)
-			}
-			refused := &guess{op: &store.Op{Wait: 5 * time.Second}}
-			var locked *LockedError
-			if err := s.guessRefused(ctx, sc, "alice", refused); !errors.As(err, &locked) || locked.Wait != 15*time.Minute {
-				t.Fatalf("the refused guess answered %v; want the 15m lock", err)
-			}
-			if err := s.checkLock(ctx, sc, "alice"); !errors.As(err, &locked) || locked.Wait != 15*time.Minute {
-				t.Fatalf("the lock after a refused guess: %v; want 15m", err)
-			}
-		})
-	}
+	onRaceStores(t, func(t *testing.T, st store.Store) {
+		s, _, _ := raceService(t, st)
+		sc, ctx := enrolled, context.Background()
+		if _, err := s.lockUntil(ctx, lockUserKey(sc, "alice"), s.Now().Add(15*time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		refused := &guess{op: &store.Op{Wait: 5 * time.Second}}
+		var locked *LockedError
+		if err := s.guessRefused(ctx, sc, "alice", refused); !errors.As(err, &locked) || locked.Wait != 15*time.Minute {
+			t.Fatalf("the refused guess answered %v; want the 15m lock", err)
+		}
+		if err := s.checkLock(ctx, sc, "alice"); !errors.As(err, &locked) || locked.Wait != 15*time.Minute {
+			t.Fatalf("the lock after a refused guess: %v; want 15m", err)
+		}
+	})
 }

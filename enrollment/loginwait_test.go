@@ -2,11 +2,11 @@ package enrollment
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"testing"
 	"time"
 
+	"github.com/smsgate/caddy-smsgate/store"
 	"github.com/smsgate/caddy-smsgate/store/storetest"
 )
 
@@ -22,49 +22,35 @@ import (
 // second text at once.
 func TestARacedLoginLeavesTheNumbersWait(t *testing.T) {
 	t.Parallel()
-	kinds, redis := raceKinds(t)
-	for _, kind := range kinds {
-		t.Run(kind, func(t *testing.T) {
-			t.Parallel()
-			il := &storetest.Interleaver{Store: raceStore(t, kind, redis)}
-			s, out, clk := raceService(t, il)
-			s.ResendCooldown = 30 * time.Second
-			ctx := context.Background()
-			sent := map[bool]map[int]int{true: {}, false: {}} // runs by codes sent, by held
-			runs, held := 0, true
-			next := func() storetest.Pair {
-				runs++
-				clk.advance(2 * cooldownMemory) // every wait of the run before forgotten
-				sc := loginForm
-				sc.IP = fmt.Sprint("192.0.2.", runs)
-				name := Challenge{User: alice, Phone: num, Purpose: Verify, LimitKey: "login alice"}
-				number := name
-				number.LimitKey = "login " + num
-				before := out.sentCount()
-				var errA, errB error
-				send := func(err *error) func(context.Context) {
-					return func(ctx context.Context) { _, *err = s.Start(ctx, sc, name) }
+	onRaceStores(t, func(t *testing.T, st store.Store) {
+		il := &storetest.Interleaver{Store: st}
+		s, out, clk := raceService(t, il)
+		s.ResendCooldown = 30 * time.Second
+		ctx := context.Background()
+		sent := map[bool]map[int]int{true: {}, false: {}} // runs by codes sent, by held
+		runs, held := 0, true
+		next := func() storetest.Pair {
+			runs++
+			clk.advance(2 * cooldownMemory) // every wait of the run before forgotten
+			sc := loginForm
+			sc.IP = fmt.Sprint("192.0.2.", runs)
+			name := Challenge{User: alice, Phone: num, Purpose: Verify, LimitKey: "login alice"}
+			number := name
+			number.LimitKey = "login " + num
+			before := out.sentCount()
+			return twoSends(t, s, sc, name, runs, func() {
+				if _, err := s.Start(ctx, sc, number); err != nil {
+					t.Fatalf("run %d, the number typed after: %v", runs, err)
 				}
-				return storetest.Pair{Key: s.doublingKey(sc, &name), A: send(&errA), B: send(&errB),
-					Check: func() {
-						for _, err := range []error{errA, errB} {
-							if err != nil && !errors.As(err, new(*CooldownError)) {
-								t.Fatalf("run %d: %v", runs, err)
-							}
-						}
-						if _, err := s.Start(ctx, sc, number); err != nil {
-							t.Fatalf("run %d, the number typed after: %v", runs, err)
-						}
-						if n := out.sentCount() - before; n != 1 {
-							sent[held][n]++
-						}
-					}}
-			}
-			interleavings := interleaveThenRace(t, il, next, &held)
-			if len(sent[true])+len(sent[false]) > 0 {
-				t.Errorf("runs that sent other than one code (codes: runs), of %d interleavings: %v; of %d runs at once: %v",
-					interleavings, sent[true], raceRuns, sent[false])
-			}
-		})
-	}
+				if n := out.sentCount() - before; n != 1 {
+					sent[held][n]++
+				}
+			})
+		}
+		interleavings := interleaveThenRace(t, il, next, &held)
+		if len(sent[true])+len(sent[false]) > 0 {
+			t.Errorf("runs that sent other than one code (codes: runs), of %d interleavings: %v; of %d runs at once: %v",
+				interleavings, sent[true], raceRuns, sent[false])
+		}
+	})
 }

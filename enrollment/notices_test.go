@@ -9,7 +9,6 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/smsgate/caddy-smsgate/store"
-	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
 )
 
 // TestANoticeNotSentSpendsNoneOfTheHour: a notice none of whose texts the
@@ -20,9 +19,7 @@ import (
 // The one that takes the hour's last slot says so (Last), and no other.
 // On Badger and on a real redis-server.
 func TestANoticeNotSentSpendsNoneOfTheHour(t *testing.T) {
-	for name, open := range noticeStores {
-		t.Run(name, func(t *testing.T) { noticeNotSentSpendsNone(t, open(t)) })
-	}
+	onRaceStores(t, noticeNotSentSpendsNone)
 }
 
 func noticeNotSentSpendsNone(t *testing.T, st store.Store) {
@@ -50,26 +47,6 @@ func noticeNotSentSpendsNone(t *testing.T, st store.Store) {
 	}
 }
 
-// noticeStores open the stores TakeNotice's tests run on.
-var noticeStores = map[string]func(t *testing.T) store.Store{
-	"badger": func(t *testing.T) store.Store {
-		st, closeDB, err := store.OpenBadger(t.TempDir())
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = closeDB() })
-		return st
-	},
-	"redis": func(t *testing.T) store.Store {
-		st, closeRedis, err := store.OpenRedis(&store.Redis{Addresses: []string{redistest.Server(t)}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = closeRedis() })
-		return st
-	},
-}
-
 // TestANoticeTakesItsPhonesInOneRoundTrip: a notice to a user's
 // MaxDevices phones costs Redis two round trips — the user's hour, then
 // every phone's slot of global_enrolled in one pipeline — and a third
@@ -77,7 +54,7 @@ var noticeStores = map[string]func(t *testing.T) store.Store{
 // timed. Before, each phone's slot was a round trip of its own, in turn:
 // 1+MaxDevices.
 func TestANoticeTakesItsPhonesInOneRoundTrip(t *testing.T) {
-	st := noticeStores["redis"](t)
+	st := redisStore(t)
 	trips := &pipelines{}
 	st.(*store.Redis).Client().AddHook(trips)
 	clk := &clock{t: time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC)}

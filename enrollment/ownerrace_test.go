@@ -6,6 +6,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/smsgate/caddy-smsgate/store"
 	"github.com/smsgate/caddy-smsgate/store/storetest"
 )
 
@@ -58,55 +59,52 @@ func TestANumbersOwnerFollowsItsPhone(t *testing.T) {
 			return nilIf(err, ErrEnrolled)
 		},
 	}}
-	kinds, redis := raceKinds(t)
+	on := raceStores(t)
 	for _, r := range races {
-		for _, kind := range kinds {
-			t.Run(r.name+"/"+kind, func(t *testing.T) {
-				t.Parallel()
-				il := &storetest.Interleaver{Store: raceStore(t, kind, redis)}
-				c, _, _ := raceService(t, il)
-				c.PhoneKey = []byte("a phone-hashing key of 32 bytes or more")
-				s := c.Devices
-				runs, lost := 0, 0
-				interleavings := il.Interleave(t, func() storetest.Pair {
-					runs++
-					user := fmt.Sprint(r.name, "-", runs)
-					r.before(t, s, user)
-					var errA, errB error
-					return storetest.Pair{Key: ownerKey(realm, s.PhoneHMAC(num)),
-						A: func(ctx context.Context) { errA = r.a(ctx, s, user) },
-						B: func(ctx context.Context) { errB = r.b(ctx, s, user) },
-						Check: func() {
-							if errA != nil || errB != nil {
-								t.Fatalf("run %d: %v, %v", runs, errA, errB)
-							}
-							list, err := s.List(ctx, realm, user)
-							if err != nil {
-								t.Fatal(err)
-							}
-							owner, err := s.Owner(ctx, realm, num)
-							if err != nil {
-								t.Fatal(err)
-							}
-							holds := slices.ContainsFunc(list, func(d Device) bool { return s.Matches(&d, num) })
-							if holds != (owner == user) {
-								t.Logf("run %d: holds the number %v, its owner %q", runs, holds, owner)
-								lost++
-							}
-							// Each run's number is free for the next.
-							if err := s.RemoveAll(ctx, realm, user); err != nil {
-								t.Fatal(err)
-							}
-						}}
-				})
-				if interleavings < 2 {
-					t.Fatalf("%d interleavings: the changes do not both read the owner record", interleavings)
-				}
-				if lost > 0 {
-					t.Errorf("in %d of %d interleavings the owner record did not follow the phone", lost, interleavings)
-				}
+		on(r.name+"/", func(t *testing.T, st store.Store) {
+			il := &storetest.Interleaver{Store: st}
+			c, _, _ := raceService(t, il)
+			c.PhoneKey = []byte("a phone-hashing key of 32 bytes or more")
+			s := c.Devices
+			runs, lost := 0, 0
+			interleavings := il.Interleave(t, func() storetest.Pair {
+				runs++
+				user := fmt.Sprint(r.name, "-", runs)
+				r.before(t, s, user)
+				var errA, errB error
+				return storetest.Pair{Key: ownerKey(realm, s.PhoneHMAC(num)),
+					A: func(ctx context.Context) { errA = r.a(ctx, s, user) },
+					B: func(ctx context.Context) { errB = r.b(ctx, s, user) },
+					Check: func() {
+						if errA != nil || errB != nil {
+							t.Fatalf("run %d: %v, %v", runs, errA, errB)
+						}
+						list, err := s.List(ctx, realm, user)
+						if err != nil {
+							t.Fatal(err)
+						}
+						owner, err := s.Owner(ctx, realm, num)
+						if err != nil {
+							t.Fatal(err)
+						}
+						holds := slices.ContainsFunc(list, func(d Device) bool { return s.Matches(&d, num) })
+						if holds != (owner == user) {
+							t.Logf("run %d: holds the number %v, its owner %q", runs, holds, owner)
+							lost++
+						}
+						// Each run's number is free for the next.
+						if err := s.RemoveAll(ctx, realm, user); err != nil {
+							t.Fatal(err)
+						}
+					}}
 			})
-		}
+			if interleavings < 2 {
+				t.Fatalf("%d interleavings: the changes do not both read the owner record", interleavings)
+			}
+			if lost > 0 {
+				t.Errorf("in %d of %d interleavings the owner record did not follow the phone", lost, interleavings)
+			}
+		})
 	}
 }
 

@@ -53,6 +53,34 @@ func raceKinds(t *testing.T) ([]string, *string) {
 	return []string{"badger", "redis"}, &addr
 }
 
+// redisStore is a store on a redis-server of its own (a test that counts
+// its round trips).
+func redisStore(t *testing.T) store.Store {
+	_, redis := raceKinds(t)
+	return raceStore(t, "redis", redis)
+}
+
+// onRaceStores runs test on each store a race runs on (raceStore), in
+// parallel subtests named by its kind.
+func onRaceStores(t *testing.T, test func(t *testing.T, st store.Store)) {
+	raceStores(t)("", test)
+}
+
+// raceStores starts the Redis a test's races share and returns on: test
+// run on each store a race runs on (raceStore), in parallel subtests named
+// name+kind.
+func raceStores(t *testing.T) (on func(name string, test func(t *testing.T, st store.Store))) {
+	kinds, redis := raceKinds(t)
+	return func(name string, test func(t *testing.T, st store.Store)) {
+		for _, kind := range kinds {
+			t.Run(name+kind, func(t *testing.T) {
+				t.Parallel()
+				test(t, raceStore(t, kind, redis))
+			})
+		}
+	}
+}
+
 // spin is how much of raceAfter's delay is a busy wait: more than a
 // sleep oversleeps on a busy machine.
 const spin = 300 * time.Microsecond
@@ -234,63 +262,60 @@ func TestRacesKeepEveryChange(t *testing.T) {
 			return ""
 		},
 	}}
-	kinds, redis := raceKinds(t)
+	on := raceStores(t)
 	for _, r := range races {
-		for _, kind := range kinds {
-			t.Run(r.name+"/"+kind, func(t *testing.T) {
-				t.Parallel()
-				il := &storetest.Interleaver{Store: raceStore(t, kind, redis)}
-				s, _, _ := raceService(t, il)
-				lost := map[string]int{}
-				check := func(run, user string, errA, errB error) {
-					t.Helper()
-					if errA != nil || errB != nil {
-						t.Fatalf("%s: %v, %v", run, errA, errB)
-					}
-					list, err := s.Devices.List(context.Background(), realm, user)
-					if err != nil {
-						t.Fatal(err)
-					}
-					if what := r.lost(list); what != "" {
-						lost[what]++
-					}
+		on(r.name+"/", func(t *testing.T, st store.Store) {
+			il := &storetest.Interleaver{Store: st}
+			s, _, _ := raceService(t, il)
+			lost := map[string]int{}
+			check := func(run, user string, errA, errB error) {
+				t.Helper()
+				if errA != nil || errB != nil {
+					t.Fatalf("%s: %v, %v", run, errA, errB)
 				}
-				// Every interleaving: one change held after each of its
-				// reads of the list in turn while the other runs whole.
-				runs := 0
-				interleavings := il.Interleave(t, func() storetest.Pair {
-					runs++
-					user := fmt.Sprint(r.name, "-held-", runs)
-					putDevices(t, s.Devices, user, r.devices...)
-					var errA, errB error
-					return storetest.Pair{Key: deviceKey(realm, user),
-						A:     func(ctx context.Context) { errA = r.a(ctx, s, user) },
-						B:     func(ctx context.Context) { errB = r.b(ctx, s, user) },
-						Check: func() { check(fmt.Sprint("interleaving ", runs), user, errA, errB) }}
-				})
-				if interleavings < 2 {
-					t.Fatalf("%d interleavings: the changes do not both read the list", interleavings)
+				list, err := s.Devices.List(context.Background(), realm, user)
+				if err != nil {
+					t.Fatal(err)
 				}
-				// At once, a started up to b's duration after b, a tenth
-				// more each run, so that it lands anywhere in b.
-				var took time.Duration // how long the last b took
-				for i := range raceRuns {
-					ctx := context.Background()
-					user := fmt.Sprint(r.name, i)
-					putDevices(t, s.Devices, user, r.devices...)
-					var errA, errB error
-					raceAfter(took*time.Duration(i%10)/10, func() { errA = r.a(ctx, s, user) }, func() {
-						began := time.Now()
-						errB = r.b(ctx, s, user)
-						took = time.Since(began)
-					})
-					check(fmt.Sprint("run ", i), user, errA, errB)
+				if what := r.lost(list); what != "" {
+					lost[what]++
 				}
-				if len(lost) > 0 {
-					t.Errorf("in %d interleavings and %d runs at once: %v", interleavings, raceRuns, lost)
-				}
+			}
+			// Every interleaving: one change held after each of its
+			// reads of the list in turn while the other runs whole.
+			runs := 0
+			interleavings := il.Interleave(t, func() storetest.Pair {
+				runs++
+				user := fmt.Sprint(r.name, "-held-", runs)
+				putDevices(t, s.Devices, user, r.devices...)
+				var errA, errB error
+				return storetest.Pair{Key: deviceKey(realm, user),
+					A:     func(ctx context.Context) { errA = r.a(ctx, s, user) },
+					B:     func(ctx context.Context) { errB = r.b(ctx, s, user) },
+					Check: func() { check(fmt.Sprint("interleaving ", runs), user, errA, errB) }}
 			})
-		}
+			if interleavings < 2 {
+				t.Fatalf("%d interleavings: the changes do not both read the list", interleavings)
+			}
+			// At once, a started up to b's duration after b, a tenth
+			// more each run, so that it lands anywhere in b.
+			var took time.Duration // how long the last b took
+			for i := range raceRuns {
+				ctx := context.Background()
+				user := fmt.Sprint(r.name, i)
+				putDevices(t, s.Devices, user, r.devices...)
+				var errA, errB error
+				raceAfter(took*time.Duration(i%10)/10, func() { errA = r.a(ctx, s, user) }, func() {
+					began := time.Now()
+					errB = r.b(ctx, s, user)
+					took = time.Since(began)
+				})
+				check(fmt.Sprint("run ", i), user, errA, errB)
+			}
+			if len(lost) > 0 {
+				t.Errorf("in %d interleavings and %d runs at once: %v", interleavings, raceRuns, lost)
+			}
+		})
 	}
 }
 
@@ -303,126 +328,122 @@ func TestRacesKeepEveryChange(t *testing.T) {
 func TestRacingPasskeyAssertions(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	kinds, redis := raceKinds(t)
-	for _, kind := range kinds {
-		t.Run(kind, func(t *testing.T) {
-			t.Parallel()
-			il := &storetest.Interleaver{Store: raceStore(t, kind, redis)}
-			s, _, _ := raceService(t, il)
-			var err error
-			s.WebAuthn, err = webauthn.New(&webauthn.Config{RPID: "example.com", RPDisplayName: "Example", RPOrigins: []string{"https://example.com"}})
+	onRaceStores(t, func(t *testing.T, st store.Store) {
+		il := &storetest.Interleaver{Store: st}
+		s, _, _ := raceService(t, il)
+		var err error
+		s.WebAuthn, err = webauthn.New(&webauthn.Config{RPID: "example.com", RPDisplayName: "Example", RPOrigins: []string{"https://example.com"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		key := fakes.NewAuthenticator("example.com", "https://example.com")
+		begin, err := s.Devices.BeginPasskey(ctx, realm, alice, "register")
+		if err != nil {
+			t.Fatal(err)
+		}
+		created, err := key.Create(mustJSON(t, begin))
+		if err != nil {
+			t.Fatal(err)
+		}
+		answer, err := protocol.ParseCredentialCreationResponseBytes(created)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Devices.FinishPasskey(ctx, realm, alice, "register", "en", answer); err != nil {
+			t.Fatal(err)
+		}
+		// assert begins a sign-in as flow and answers it with counter n.
+		assert := func(flow string, n uint32) []byte {
+			opts, err := s.Devices.BeginPasskeyLogin(ctx, realm, alice, flow)
 			if err != nil {
 				t.Fatal(err)
 			}
-			key := fakes.NewAuthenticator("example.com", "https://example.com")
-			begin, err := s.Devices.BeginPasskey(ctx, realm, alice, "register")
+			key.Counter = n - 1
+			raw, err := key.Get(mustJSON(t, opts))
 			if err != nil {
 				t.Fatal(err)
 			}
-			created, err := key.Create(mustJSON(t, begin))
+			return raw
+		}
+		finish := func(ctx context.Context, flow string, raw []byte) bool {
+			answer, err := protocol.ParseCredentialRequestResponseBytes(raw)
 			if err != nil {
 				t.Fatal(err)
 			}
-			answer, err := protocol.ParseCredentialCreationResponseBytes(created)
-			if err != nil {
+			_, _, err = s.Devices.FinishPasskeyLogin(ctx, sc, alice, flow, answer)
+			if err != nil && !errors.Is(err, ErrPasskey) {
+				t.Errorf("a sign-in with a passkey: %v", err)
+			}
+			return err == nil
+		}
+		stored := func() uint32 {
+			list, err := s.Devices.List(ctx, realm, alice)
+			if err != nil || len(list) != 1 {
+				t.Fatalf("devices %v, %v", list, err)
+			}
+			var c webauthn.Credential
+			if err := json.Unmarshal(list[0].Credential, &c); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := s.Devices.FinishPasskey(ctx, realm, alice, "register", "en", answer); err != nil {
-				t.Fatal(err)
+			return c.Authenticator.SignCount
+		}
+		wentBack, clones, none := 0, 0, 0
+		n, flows := uint32(0), 0
+		// next readies two assertions to race: counters n+1 and n+2
+		// (the higher one is what stays), or a clone's n+1 twice (one
+		// at most passes).
+		next := func(clone bool) storetest.Pair {
+			second := n + 2
+			if clone {
+				second = n + 1
 			}
-			// assert begins a sign-in as flow and answers it with counter n.
-			assert := func(flow string, n uint32) []byte {
-				opts, err := s.Devices.BeginPasskeyLogin(ctx, realm, alice, flow)
-				if err != nil {
-					t.Fatal(err)
-				}
-				key.Counter = n - 1
-				raw, err := key.Get(mustJSON(t, opts))
-				if err != nil {
-					t.Fatal(err)
-				}
-				return raw
-			}
-			finish := func(ctx context.Context, flow string, raw []byte) bool {
-				answer, err := protocol.ParseCredentialRequestResponseBytes(raw)
-				if err != nil {
-					t.Fatal(err)
-				}
-				_, _, err = s.Devices.FinishPasskeyLogin(ctx, sc, alice, flow, answer)
-				if err != nil && !errors.Is(err, ErrPasskey) {
-					t.Errorf("a sign-in with a passkey: %v", err)
-				}
-				return err == nil
-			}
-			stored := func() uint32 {
-				list, err := s.Devices.List(ctx, realm, alice)
-				if err != nil || len(list) != 1 {
-					t.Fatalf("devices %v, %v", list, err)
-				}
-				var c webauthn.Credential
-				if err := json.Unmarshal(list[0].Credential, &c); err != nil {
-					t.Fatal(err)
-				}
-				return c.Authenticator.SignCount
-			}
-			wentBack, clones, none := 0, 0, 0
-			n, flows := uint32(0), 0
-			// next readies two assertions to race: counters n+1 and n+2
-			// (the higher one is what stays), or a clone's n+1 twice (one
-			// at most passes).
-			next := func(clone bool) storetest.Pair {
-				second := n + 2
-				if clone {
-					second = n + 1
-				}
-				flowA, flowB := fmt.Sprint("a", flows), fmt.Sprint("b", flows)
-				flows++
-				a, b := assert(flowA, n+1), assert(flowB, second)
-				var okA, okB bool
-				return storetest.Pair{Key: deviceKey(realm, alice),
-					A: func(ctx context.Context) { okA = finish(ctx, flowA, a) },
-					B: func(ctx context.Context) { okB = finish(ctx, flowB, b) },
-					Check: func() {
-						want := n
-						if okA {
-							want = n + 1
-						}
-						if okB {
-							want = max(want, second)
-						}
-						switch got := stored(); {
-						case got < want:
-							wentBack++
-						case okA && okB && clone:
-							clones++
-						case !okA && !okB:
-							none++
-						}
-						n = second
-					}}
-			}
-			// Every interleaving: one held after each of its reads of the
-			// device list in turn while the other runs whole; one counter
-			// ahead, then a clone.
-			interleavings := 0
-			for _, clone := range []bool{false, true} {
-				interleavings += il.Interleave(t, func() storetest.Pair { return next(clone) })
-			}
-			if interleavings < 4 {
-				t.Fatalf("%d interleavings: the assertions do not both read the device list", interleavings)
-			}
-			// At once: even runs one counter ahead, odd runs a clone.
-			for i := range raceRuns {
-				p := next(i%2 == 1)
-				race(func() { p.A(ctx) }, func() { p.B(ctx) })
-				p.Check()
-			}
-			if wentBack > 0 || clones > 0 || none > 0 {
-				t.Errorf("in %d interleavings and %d runs at once: the counter went back %d times; both of two equal counters accepted %d times; neither accepted %d times",
-					interleavings, raceRuns, wentBack, clones, none)
-			}
-		})
-	}
+			flowA, flowB := fmt.Sprint("a", flows), fmt.Sprint("b", flows)
+			flows++
+			a, b := assert(flowA, n+1), assert(flowB, second)
+			var okA, okB bool
+			return storetest.Pair{Key: deviceKey(realm, alice),
+				A: func(ctx context.Context) { okA = finish(ctx, flowA, a) },
+				B: func(ctx context.Context) { okB = finish(ctx, flowB, b) },
+				Check: func() {
+					want := n
+					if okA {
+						want = n + 1
+					}
+					if okB {
+						want = max(want, second)
+					}
+					switch got := stored(); {
+					case got < want:
+						wentBack++
+					case okA && okB && clone:
+						clones++
+					case !okA && !okB:
+						none++
+					}
+					n = second
+				}}
+		}
+		// Every interleaving: one held after each of its reads of the
+		// device list in turn while the other runs whole; one counter
+		// ahead, then a clone.
+		interleavings := 0
+		for _, clone := range []bool{false, true} {
+			interleavings += il.Interleave(t, func() storetest.Pair { return next(clone) })
+		}
+		if interleavings < 4 {
+			t.Fatalf("%d interleavings: the assertions do not both read the device list", interleavings)
+		}
+		// At once: even runs one counter ahead, odd runs a clone.
+		for i := range raceRuns {
+			p := next(i%2 == 1)
+			race(func() { p.A(ctx) }, func() { p.B(ctx) })
+			p.Check()
+		}
+		if wentBack > 0 || clones > 0 || none > 0 {
+			t.Errorf("in %d interleavings and %d runs at once: the counter went back %d times; both of two equal counters accepted %d times; neither accepted %d times",
+				interleavings, raceRuns, wentBack, clones, none)
+		}
+	})
 }
 
 func mustJSON(t *testing.T, v any) []byte {

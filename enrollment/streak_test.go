@@ -35,68 +35,73 @@ func (o *outbox) sentCount() int {
 // schedule allows (two texts in 4 of 4 interleavings on each store).
 func TestRacingLoginsKeepTheDoubling(t *testing.T) {
 	t.Parallel()
-	kinds, redis := raceKinds(t)
+	on := raceStores(t)
 	for _, at := range []struct {
 		name string
 		sc   Scope
 	}{{"LoginForm", loginForm}, {"OwnCooldown", enrolled}} {
-		for _, kind := range kinds {
-			t.Run(at.name+"/"+kind, func(t *testing.T) {
-				t.Parallel()
-				il := &storetest.Interleaver{Store: raceStore(t, kind, redis)}
-				s, out, clk := raceService(t, il)
-				s.ResendCooldown = 30 * time.Second
-				ctx := context.Background()
-				// What went wrong, counted apart for the interleavings
-				// (held) and the runs at once.
-				twice, none, waits := map[bool]int{}, map[bool]int{}, map[time.Duration]int{}
-				runs, held := 0, true
-				next := func() storetest.Pair {
-					runs++
-					c := Challenge{User: fmt.Sprint("user", runs), Phone: num, Purpose: Verify}
-					sc := at.sc
-					if at.sc == loginForm {
-						c.LimitKey = fmt.Sprint("login user", runs)
-						// A client of its own: the number's streak of the
-						// runs before (loginwait.go) does not hold it.
-						sc.IP = fmt.Sprint("192.0.2.", runs)
-					}
-					// A first code, its wait over: the next one waits 60 s.
-					if _, err := s.Start(ctx, sc, c); err != nil {
-						t.Fatal(err)
-					}
-					clk.advance(31 * time.Second)
-					sent := out.sentCount()
-					var errA, errB error
-					send := func(err *error) func(context.Context) {
-						return func(ctx context.Context) { _, *err = s.Start(ctx, sc, c) }
-					}
-					return storetest.Pair{Key: s.doublingKey(sc, &c), A: send(&errA), B: send(&errB),
-						Check: func() {
-							for _, err := range []error{errA, errB} {
-								if err != nil && !errors.As(err, new(*CooldownError)) {
-									t.Fatalf("run %d: %v", runs, err)
-								}
-							}
-							switch out.sentCount() - sent {
-							case 2:
-								twice[held]++
-							case 0:
-								none[held]++
-							}
-							if left := s.CooldownLeft(ctx, sc, c); left != 60*time.Second {
-								waits[left]++
-							}
-						}}
+		on(at.name+"/", func(t *testing.T, st store.Store) {
+			il := &storetest.Interleaver{Store: st}
+			s, out, clk := raceService(t, il)
+			s.ResendCooldown = 30 * time.Second
+			ctx := context.Background()
+			// What went wrong, counted apart for the interleavings
+			// (held) and the runs at once.
+			twice, none, waits := map[bool]int{}, map[bool]int{}, map[time.Duration]int{}
+			runs, held := 0, true
+			next := func() storetest.Pair {
+				runs++
+				c := Challenge{User: fmt.Sprint("user", runs), Phone: num, Purpose: Verify}
+				sc := at.sc
+				if at.sc == loginForm {
+					c.LimitKey = fmt.Sprint("login user", runs)
+					// A client of its own: the number's streak of the
+					// runs before (loginwait.go) does not hold it.
+					sc.IP = fmt.Sprint("192.0.2.", runs)
 				}
-				interleavings := interleaveThenRace(t, il, next, &held)
-				if len(twice)+len(none)+len(waits) > 0 {
-					t.Errorf("two codes sent in %d of %d interleavings and %d of %d runs at once; none in %d and %d; waits after them other than 60 s: %v",
-						twice[true], interleavings, twice[false], raceRuns, none[true], none[false], waits)
+				// A first code, its wait over: the next one waits 60 s.
+				if _, err := s.Start(ctx, sc, c); err != nil {
+					t.Fatal(err)
 				}
-			})
-		}
+				clk.advance(31 * time.Second)
+				sent := out.sentCount()
+				return twoSends(t, s, sc, c, runs, func() {
+					switch out.sentCount() - sent {
+					case 2:
+						twice[held]++
+					case 0:
+						none[held]++
+					}
+					if left := s.CooldownLeft(ctx, sc, c); left != 60*time.Second {
+						waits[left]++
+					}
+				})
+			}
+			interleavings := interleaveThenRace(t, il, next, &held)
+			if len(twice)+len(none)+len(waits) > 0 {
+				t.Errorf("two codes sent in %d of %d interleavings and %d of %d runs at once; none in %d and %d; waits after them other than 60 s: %v",
+					twice[true], interleavings, twice[false], raceRuns, none[true], none[false], waits)
+			}
+		})
 	}
+}
+
+// twoSends is the same send (c, at sc) twice at once, raced on its
+// doubling's record: check runs once both are done, the two each sent or
+// refused by a cooldown (run, the run's number, names it).
+func twoSends(t *testing.T, s *Challenges, sc Scope, c Challenge, run int, check func()) storetest.Pair {
+	var errs [2]error
+	send := func(i int) func(context.Context) {
+		return func(ctx context.Context) { _, errs[i] = s.Start(ctx, sc, c) }
+	}
+	return storetest.Pair{Key: s.doublingKey(sc, &c), A: send(0), B: send(1), Check: func() {
+		for _, err := range errs {
+			if err != nil && !errors.As(err, new(*CooldownError)) {
+				t.Fatalf("run %d: %v", run, err)
+			}
+		}
+		check()
+	}}
 }
 
 // TestAStreakFromThePreviousReleaseHolds: a login form's streak that the

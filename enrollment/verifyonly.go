@@ -48,11 +48,14 @@ func (s *Devices) claim(ctx context.Context, realm, user, e164 string) (bool, er
 	return s.bind(ctx, realm, user, s.PhoneHMAC(e164))
 }
 
-// bind binds a number hash to user; false if another user holds it.
+// bind binds a number hash to user; false if another user holds it. A
+// binding it wrote answers at once; only a number already bound is read
+// back, to tell the user's own binding from another user's.
 func (s *Devices) bind(ctx context.Context, realm, user, hash string) (bool, error) {
 	key := ownerKey(realm, hash)
-	if _, err := s.Store.PutIfAbsent(ctx, key, []byte(user), 0); err != nil {
-		return false, err
+	wrote, err := s.Store.PutIfAbsent(ctx, key, []byte(user), 0)
+	if err != nil || wrote {
+		return wrote, err
 	}
 	owner, err := s.Store.Get(ctx, key)
 	return err == nil && string(owner) == user, err

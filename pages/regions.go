@@ -34,16 +34,28 @@ var regionLists sync.Map // lang + "|" + allowed → *regionList
 type regionList struct {
 	list              []regionOption
 	opts, withExample []string
+	// chosen is list with each country chosen, made on first use (code →
+	// []regionOption): at most one copy per country, shared by every page.
+	chosen sync.Map
 }
 
 // regions lists the countries a number may come from, named in lang, with
-// selected chosen.
+// selected chosen. The list is shared by every page that chooses the same
+// country (no copy per page): read it only (a template cannot write it).
 func (p *Pages) regions(lang, selected string) []regionOption {
-	list := slices.Clone(p.regionList(lang).list)
+	rl := p.regionList(lang)
+	if cached, ok := rl.chosen.Load(selected); ok {
+		return cached.([]regionOption)
+	}
+	if !slices.ContainsFunc(rl.list, func(o regionOption) bool { return o.Code == selected }) {
+		return rl.list // none chosen; and no copy for a code that is no country of the list
+	}
+	list := slices.Clone(rl.list)
 	for i := range list {
 		list[i].Selected = list[i].Code == selected
 	}
-	return list
+	cached, _ := rl.chosen.LoadOrStore(selected, list)
+	return cached.([]regionOption)
 }
 
 // regionOptions are the picker's <option> elements, in lang, with selected

@@ -64,3 +64,36 @@ func TestRegionOptionsAreTheLoopsOutput(t *testing.T) {
 		}
 	}
 }
+
+// TestPagesShareTheCountryList: the countries a page lists (.Regions) are
+// the list made once for its language and chosen country, not a copy per
+// page (a page copied all ~240 before), and choosing another country, or
+// none, leaves a list already given out as it was.
+func TestPagesShareTheCountryList(t *testing.T) {
+	t.Parallel()
+	p := &Pages{Config: Config{AllowedRegions: []string{"US", "DE", "FR"}}}
+	chosen := func(list []regionOption) (codes []string) {
+		for _, o := range list {
+			if o.Selected {
+				codes = append(codes, o.Code)
+			}
+		}
+		return codes
+	}
+	de := p.regions("en", "DE")
+	if again := p.regions("en", "DE"); &again[0] != &de[0] {
+		t.Error("a second page choosing the same country got a copy of the list")
+	}
+	fr, none, unknown := p.regions("en", "FR"), p.regions("en", ""), p.regions("en", "ZZ")
+	if &none[0] != &unknown[0] {
+		t.Error("a page choosing no country of the list got a copy of it")
+	}
+	for _, c := range []struct {
+		list []regionOption
+		want string
+	}{{de, "DE"}, {fr, "FR"}, {none, ""}, {unknown, ""}} {
+		if got := strings.Join(chosen(c.list), ","); got != c.want || len(c.list) != 3 {
+			t.Errorf("the list for %q: %d countries, %q chosen", c.want, len(c.list), got)
+		}
+	}
+}

@@ -80,8 +80,9 @@ type view struct {
 	Accent bool
 	// Example is an example number for the phone field, PhoneHint its hint.
 	Example, PhoneHint string
-	// Regions are the country picker's choices; RegionOptions, its
-	// <option> elements, rendered (the login page's without data-example).
+	// Regions are the country picker's choices (shared by the pages that
+	// choose the same country: read only); RegionOptions, its <option>
+	// elements, rendered (the login page's without data-example).
 	Regions       []regionOption
 	RegionOptions template.HTML
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
@@ -37,10 +36,7 @@ func TestNginxChecksThePortalsCertificate(t *testing.T) {
 	}))
 	defer app.Close()
 	browser := &http.Client{
-		Transport: &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			_, port, _ := net.SplitHostPort(addr)
-			return (&net.Dialer{}).DialContext(ctx, network, "127.0.0.1:"+port)
-		}},
+		Transport:     harness.Loopback(nil),
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 	visit := func(nginxPort int) (int, string, string) {

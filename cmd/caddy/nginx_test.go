@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"net"
@@ -59,10 +58,7 @@ func TestNginxAuthRequest(t *testing.T) {
 
 	// A browser that finds every *.sso.localhost name on this machine.
 	b := newBrowser(t, "")
-	b.c.Transport = &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-		_, port, _ := net.SplitHostPort(addr)
-		return (&net.Dialer{}).DialContext(ctx, network, "127.0.0.1:"+port)
-	}}
+	b.c.Transport = harness.Loopback(nil)
 	appURL := fmt.Sprintf("http://app.sso.localhost:%d", nginxPort)
 	st, loc, _ := b.do("GET", appURL+"/reports?id=7&x=1", nil)
 	wantLogin := portal + "/.smsgate/login?rd=" + url.QueryEscape(appURL+"/reports?id=7&x=1")

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"net"
@@ -17,6 +16,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/smsgate/caddy-smsgate/internal/harness"
 )
 
 // Traefik cannot be installed here, so this file does what Traefik does
@@ -137,8 +138,8 @@ func (fa *forwardAuth) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 // traefik routes by the example's rules to app through its middlewares,
 // with the entry point's default forwarded headers (a client's own
 // X-Forwarded-* are not trusted; Traefik sets its own).
-func traefik(t *testing.T, dyn traefikDynamic, appHost string, app http.Handler, dial func(context.Context, string, string) (net.Conn, error)) http.Handler {
-	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DialContext: dial},
+func traefik(t *testing.T, dyn traefikDynamic, appHost string, app http.Handler) http.Handler {
+	client := &http.Client{Timeout: 30 * time.Second, Transport: harness.Loopback(nil),
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	chains := map[string]http.Handler{}
 	prefixes := map[string]string{}
@@ -238,10 +239,6 @@ http://:%[1]d {
 	upstream := httptest.NewServer(app)
 	defer upstream.Close()
 	target, _ := url.Parse(upstream.URL)
-	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
-		_, port, _ := net.SplitHostPort(addr)
-		return (&net.Dialer{}).DialContext(ctx, network, "127.0.0.1:"+port)
-	}
 	var front http.Handler
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { front.ServeHTTP(w, r) })}
 	ln, err := net.FileListener(frontSock.File())
@@ -250,10 +247,10 @@ http://:%[1]d {
 	}
 	go func() { _ = srv.Serve(ln) }()
 	defer srv.Close()
-	front = traefik(t, load(portal), appHost, httputil.NewSingleHostReverseProxy(target), dial)
+	front = traefik(t, load(portal), appHost, httputil.NewSingleHostReverseProxy(target))
 
 	b := newBrowser(t, "")
-	b.c.Transport = &http.Transport{DialContext: dial}
+	b.c.Transport = harness.Loopback(nil)
 	appURL := "http://" + appHost
 	get := func(path string, header http.Header) (*http.Response, string) {
 		t.Helper()
@@ -309,7 +306,7 @@ http://:%[1]d {
 
 	// A check that reaches the portal's Caddy under a wrong name: its
 	// catch-all answers 401, and Traefik stops there.
-	front = traefik(t, load(fmt.Sprintf("http://auth.sso.localhots:%d", portalPort)), appHost, httputil.NewSingleHostReverseProxy(target), dial)
+	front = traefik(t, load(fmt.Sprintf("http://auth.sso.localhots:%d", portalPort)), appHost, httputil.NewSingleHostReverseProxy(target))
 	if res, body := get("/dash", nil); res.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("a check under a wrong host name: %d %q", res.StatusCode, body)
 	}
@@ -319,7 +316,7 @@ http://:%[1]d {
 	// gets neither an identity nor the session cookie, only nothing.
 	anything := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	defer anything.Close()
-	front = traefik(t, load(anything.URL), appHost, httputil.NewSingleHostReverseProxy(target), dial)
+	front = traefik(t, load(anything.URL), appHost, httputil.NewSingleHostReverseProxy(target))
 	if res, body := get("/dash", http.Header{"Remote-User": {"carol"}}); res.StatusCode != http.StatusOK || body != "app user=" {
 		t.Fatalf("a 2xx from no gate: %d %q", res.StatusCode, body)
 	}

@@ -9,9 +9,12 @@ package harness
 import (
 	"bufio"
 	"bytes"
+	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"os"
@@ -27,6 +30,29 @@ func Browser(transport http.RoundTripper) *http.Client {
 	jar, _ := cookiejar.New(nil)
 	return &http.Client{Jar: jar, Timeout: 10 * time.Second, Transport: transport,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+// Loopback is a transport that reaches every host name on 127.0.0.1 (a
+// test's sites are named localhost, auth.sso.localhost, app.sso.localhost…),
+// from the loopback address from (nil: the system's choice), trusting any
+// certificate (the sites' are Caddy's own).
+func Loopback(from net.IP) *http.Transport {
+	d := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 5 * time.Second}
+	if from != nil {
+		d.LocalAddr = &net.TCPAddr{IP: from}
+	}
+	return &http.Transport{
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			_, port, _ := net.SplitHostPort(addr)
+			return d.DialContext(ctx, network, "127.0.0.1:"+port)
+		},
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          100,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   5 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		TLSClientConfig:       &tls.Config{InsecureSkipVerify: true},
+	}
 }
 
 // CSRF finds the csrf token of a gate page's form.

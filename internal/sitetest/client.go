@@ -1,8 +1,6 @@
 package sitetest
 
 import (
-	"context"
-	"crypto/tls"
 	"encoding/json"
 	"io"
 	"net"
@@ -11,7 +9,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/smsgate/caddy-smsgate/internal/harness"
 )
@@ -34,25 +31,7 @@ type Client struct {
 // NewClient is a browser signing in through basic_auth as user (none: ""),
 // to t's Caddy.
 func NewClient(t *testing.T, user string) *Client {
-	return &Client{t: t, User: user, Accept: "text/html,application/xhtml+xml", HTTP: harness.Browser(loopback())}
-}
-
-// loopback is a transport that reaches every host name on 127.0.0.1 (a
-// test's sites are named localhost, auth.sso.localhost…).
-func loopback() *http.Transport {
-	d := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 5 * time.Second}
-	return &http.Transport{
-		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			_, port, _ := net.SplitHostPort(addr)
-			return d.DialContext(ctx, network, "127.0.0.1:"+port)
-		},
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          100,
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   5 * time.Second,
-		ExpectContinueTimeout: time.Second,
-		TLSClientConfig:       &tls.Config{InsecureSkipVerify: true}, // the sites' certificates are Caddy's own
-	}
+	return &Client{t: t, User: user, Accept: "text/html,application/xhtml+xml", HTTP: harness.Browser(harness.Loopback(nil))}
 }
 
 // ports are those of the client's test's Caddy.
@@ -143,11 +122,7 @@ func (c *Client) From(ip string) *Client {
 // OnLoopback makes c's next requests come from 127.0.0.n (a new
 // connection: the address is the peer's, not a header).
 func (c *Client) OnLoopback(n int) *Client {
-	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, byte(n>>8), byte(n))}}
-	c.HTTP.Transport = &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-		_, port, _ := net.SplitHostPort(addr)
-		return d.DialContext(ctx, network, "127.0.0.1:"+port)
-	}}
+	c.HTTP.Transport = harness.Loopback(net.IPv4(127, 0, byte(n>>8), byte(n)))
 	return c
 }
 
