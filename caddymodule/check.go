@@ -31,7 +31,7 @@ func (g *Gate) check() error {
 	if g.Realm == "" {
 		return cfutil.OptionErrf("realm", "realm is not set: set realm (in a Caddyfile, a site with a single host name sets it for you)")
 	}
-	g.host, g.name = siteblock.ASCIIHost(g.Realm), cmp.Or(g.SiteName, g.Realm) // as browsers send it, as people write it
+	g.host, g.name = cfutil.ASCIIHost(g.Realm), cmp.Or(g.SiteName, g.Realm) // as browsers send it, as people write it
 	for _, o := range [][2]string{{"public_origin", g.PublicOrigin}, {"portal_url", g.PortalURL}} {
 		if err := cfutil.BrowserURL(o[0], o[1], o[0] == "portal_url"); err != nil { // a portal's may have a path
 			return err
@@ -39,7 +39,7 @@ func (g *Gate) check() error {
 	}
 	if u, _ := url.Parse(g.PublicOrigin); g.PublicOrigin != "" {
 		g.host = strings.ToLower(u.Hostname())
-		g.name = cmp.Or(g.SiteName, siteblock.UnicodeHost(g.host))
+		g.name = cmp.Or(g.SiteName, cfutil.UnicodeHost(g.host))
 	}
 	if g.DefaultRegion != "" && !phone.KnownRegion(g.DefaultRegion) {
 		return cfutil.OptionErrf("default_region", "default_region %q is not a region code such as US or GB", g.DefaultRegion)
