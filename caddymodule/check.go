@@ -47,7 +47,7 @@ func (g *Gate) check() error {
 	if err := g.checkIdentity(); err != nil {
 		return err
 	}
-	if err := siteblock.CheckAuthHeaders(g.AuthHeaders); err != nil {
+	if err := siteblock.CheckAuthHeaders(g.AuthHeaders, g.AssertionHeader != ""); err != nil {
 		return err
 	}
 	if err := g.checkRanges(); err != nil {
