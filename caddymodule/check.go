@@ -62,7 +62,7 @@ func (g *Gate) check() error {
 	if g.Accent != "" && !accentColour.MatchString(g.Accent) {
 		return cfutil.OptionErrf("accent", "accent must be a colour like #2563eb, not %q", g.Accent)
 	}
-	if err := pages.CheckLogo(g.Logo); err != nil {
+	if err := pages.CheckLogo(g.Logo, g.PublicOrigin, g.SiteOrigin); err != nil {
 		return &cfutil.OptionError{Key: "logo", Err: err}
 	}
 	if err := g.numberPolicy().Validate(); err != nil {
