@@ -53,6 +53,11 @@ func (g *Gate) check() error {
 	if err := g.checkRanges(); err != nil {
 		return err
 	}
+	if err := g.numberPolicy().Validate(); err != nil {
+		pe := &phone.PolicyError{Option: "allowed_regions"} // unless the mistake names its option
+		errors.As(err, &pe)
+		return &cfutil.OptionError{Key: pe.Option, Err: err}
+	}
 	if err := g.checkUsers(); err != nil {
 		return err
 	}
@@ -64,11 +69,6 @@ func (g *Gate) check() error {
 	}
 	if err := pages.CheckLogo(g.Logo, g.PublicOrigin, g.SiteOrigin); err != nil {
 		return &cfutil.OptionError{Key: "logo", Err: err}
-	}
-	if err := g.numberPolicy().Validate(); err != nil {
-		pe := &phone.PolicyError{Option: "allowed_regions"} // unless the mistake names its option
-		errors.As(err, &pe)
-		return &cfutil.OptionError{Key: pe.Option, Err: err}
 	}
 	if g.AssertionHeader != "" && g.SigningAlg != "EdDSA" {
 		return cfutil.OptionErrf("assertion_header", "assertion_header needs signing_alg EdDSA, so that upstreams can verify it with public keys")
@@ -153,7 +153,7 @@ func (g *Gate) checkUsers() error {
 	for i, u := range g.Users {
 		users[i] = signin.User(u)
 	}
-	if i, err := signin.CheckUsers(users, g.DefaultRegion, g.Identity == IdentityNone, g.bothUsers); err != nil {
+	if i, err := signin.CheckUsers(users, g.DefaultRegion, g.Identity == IdentityNone, g.numberPolicy(), g.Channels, g.bothUsers); err != nil {
 		return &cfutil.OptionError{Key: "user " + g.Users[i].Name, Err: err}
 	}
 	return nil
