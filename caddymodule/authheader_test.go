@@ -30,7 +30,13 @@ func TestAnAuthHeaderTheClientWritesIsRefused(t *testing.T) {
 	// without Remote-User) let no one in.
 	t.Run("smsgate.usr", func(t *testing.T) {
 		refusedFromBoth(t, "auth_header Remote-User {smsgate.usr}", `"auth_headers": {"Remote-User": "{smsgate.usr}"}`,
-			"Caddyfile:11", "auth_header Remote-User {smsgate.usr}: {smsgate.usr} is no placeholder of the gate's", "{smsgate.usr} is no placeholder of the gate's")
+			"Caddyfile:11", "auth_header Remote-User {smsgate.usr}: {smsgate.usr} is no placeholder of the gate's: use {smsgate.user}, {smsgate.amr}, {smsgate.auth_time} or {smsgate.assertion}", "{smsgate.usr} is no placeholder of the gate's")
+	})
+	// The assertion is signed only with assertion_header: without it, the
+	// header loaded, and was empty in every answer.
+	t.Run("smsgate.assertion", func(t *testing.T) {
+		refusedFromBoth(t, "auth_header X-Assertion {smsgate.assertion}", `"auth_headers": {"X-Assertion": "{smsgate.assertion}"}`,
+			"Caddyfile:11", "auth_header X-Assertion {smsgate.assertion}: {smsgate.assertion} is signed only with assertion_header", "{smsgate.assertion} is signed only with assertion_header")
 	})
 	if _, err := adaptFile(t, `http://localhost:8080 {
 	basic_auth argon2id {
@@ -42,6 +48,9 @@ func TestAnAuthHeaderTheClientWritesIsRefused(t *testing.T) {
 		auth_header X-Auth-User {http.auth.user.id}
 		auth_header X-Amr {smsgate.amr}
 		auth_header X-Groups staff
+		signing_alg EdDSA
+		assertion_header X-Smsgate-Assertion
+		auth_header X-Assertion {smsgate.assertion}
 	}
 }`); err != nil {
 		t.Fatalf("the session's own placeholders: %v", err)

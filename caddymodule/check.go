@@ -31,7 +31,7 @@ func (g *Gate) check() error {
 	if g.Realm == "" {
 		return cfutil.OptionErrf("realm", "realm is not set: set realm (in a Caddyfile, a site with a single host name sets it for you)")
 	}
-	g.host, g.name = siteblock.ASCIIHost(g.Realm), cmp.Or(g.SiteName, g.Realm) // as browsers send it, as people write it
+	g.host, g.name = cfutil.ASCIIHost(g.Realm), cmp.Or(g.SiteName, g.Realm) // as browsers send it, as people write it
 	for _, o := range [][2]string{{"public_origin", g.PublicOrigin}, {"portal_url", g.PortalURL}} {
 		if err := cfutil.BrowserURL(o[0], o[1], o[0] == "portal_url"); err != nil { // a portal's may have a path
 			return err
@@ -39,7 +39,7 @@ func (g *Gate) check() error {
 	}
 	if u, _ := url.Parse(g.PublicOrigin); g.PublicOrigin != "" {
 		g.host = strings.ToLower(u.Hostname())
-		g.name = cmp.Or(g.SiteName, siteblock.UnicodeHost(g.host))
+		g.name = cmp.Or(g.SiteName, cfutil.UnicodeHost(g.host))
 	}
 	if g.DefaultRegion != "" && !phone.KnownRegion(g.DefaultRegion) {
 		return cfutil.OptionErrf("default_region", "default_region %q is not a region code such as US or GB", g.DefaultRegion)
@@ -47,11 +47,16 @@ func (g *Gate) check() error {
 	if err := g.checkIdentity(); err != nil {
 		return err
 	}
-	if err := siteblock.CheckAuthHeaders(g.AuthHeaders); err != nil {
+	if err := siteblock.CheckAuthHeaders(g.AuthHeaders, g.AssertionHeader != ""); err != nil {
 		return err
 	}
 	if err := g.checkRanges(); err != nil {
 		return err
+	}
+	if err := g.numberPolicy().Validate(); err != nil {
+		pe := &phone.PolicyError{Option: "allowed_regions"} // unless the mistake names its option
+		errors.As(err, &pe)
+		return &cfutil.OptionError{Key: pe.Option, Err: err}
 	}
 	if err := g.checkUsers(); err != nil {
 		return err
@@ -62,13 +67,8 @@ func (g *Gate) check() error {
 	if g.Accent != "" && !accentColour.MatchString(g.Accent) {
 		return cfutil.OptionErrf("accent", "accent must be a colour like #2563eb, not %q", g.Accent)
 	}
-	if err := pages.CheckLogo(g.Logo); err != nil {
+	if err := pages.CheckLogo(g.Logo, g.PublicOrigin, g.SiteOrigin); err != nil {
 		return &cfutil.OptionError{Key: "logo", Err: err}
-	}
-	if err := g.numberPolicy().Validate(); err != nil {
-		pe := &phone.PolicyError{Option: "allowed_regions"} // unless the mistake names its option
-		errors.As(err, &pe)
-		return &cfutil.OptionError{Key: pe.Option, Err: err}
 	}
 	if g.AssertionHeader != "" && g.SigningAlg != "EdDSA" {
 		return cfutil.OptionErrf("assertion_header", "assertion_header needs signing_alg EdDSA, so that upstreams can verify it with public keys")
@@ -153,7 +153,7 @@ func (g *Gate) checkUsers() error {
 	for i, u := range g.Users {
 		users[i] = signin.User(u)
 	}
-	if i, err := signin.CheckUsers(users, g.DefaultRegion, g.Identity == IdentityNone, g.bothUsers); err != nil {
+	if i, err := signin.CheckUsers(users, g.DefaultRegion, g.Identity == IdentityNone, g.numberPolicy(), g.Channels, g.bothUsers); err != nil {
 		return &cfutil.OptionError{Key: "user " + g.Users[i].Name, Err: err}
 	}
 	return nil

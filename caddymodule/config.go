@@ -184,9 +184,9 @@ type Gate struct {
 	// site's rule). Default: false.
 	AllowRemoveLast bool `json:"allow_remove_last,omitempty"`
 
-	// Branding: a logo (a path on this site, a data:image/ URL, or an https
-	// URL: what the pages' CSP shows; any other is refused) and an accent
-	// colour (#rrggbb) for the pages; the title is SiteName.
+	// Branding: a logo (a path or URL of this site, a data:image/ URL, its
+	// line breaks ignored, or an https URL: what the pages' CSP shows; any
+	// other is refused) and an accent colour (#rrggbb); the title: SiteName.
 	Logo   string `json:"logo,omitempty"`
 	Accent string `json:"accent,omitempty"`
 

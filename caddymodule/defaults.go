@@ -10,7 +10,6 @@ import (
 	"github.com/smsgate/caddy-smsgate/internal/cfutil"
 	"github.com/smsgate/caddy-smsgate/phone"
 	"github.com/smsgate/caddy-smsgate/providers"
-	"github.com/smsgate/caddy-smsgate/siteblock"
 )
 
 // The settings' defaults and ranges, and the send limits, merged into
@@ -73,7 +72,7 @@ func (g *Gate) setDefaults() {
 	g.Realm = strings.ToLower(g.Realm)
 	g.PublicOrigin = strings.TrimSuffix(g.PublicOrigin, "/")
 	g.PortalURL = strings.TrimSuffix(g.PortalURL, "/")
-	g.CookieDomain = siteblock.ASCIIHost(strings.TrimPrefix(strings.ToLower(g.CookieDomain), ".")) // as browsers match it
+	g.CookieDomain = cfutil.ASCIIHost(strings.TrimPrefix(strings.ToLower(g.CookieDomain), ".")) // as browsers match it
 	g.DefaultRegion = strings.ToUpper(g.DefaultRegion)
 	if g.Accent != "" && !strings.HasPrefix(g.Accent, "#") {
 		g.Accent = "#" + g.Accent // in a Caddyfile, # starts a comment: accept 2563eb too

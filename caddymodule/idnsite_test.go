@@ -17,7 +17,8 @@ import (
 // keeps its users). It did not load ("field 'RPID' is not a valid domain
 // string", naming the smsgate line), and its WebOTP line was "@bücher…",
 // a host no browser matches. The text names the site as people write it
-// (it said "Your xn--bcher-kva.localhost verification code").
+// (it said "Your xn--bcher-kva.localhost verification code"), and so does
+// the recovery codes' file.
 func TestASiteNamedInAnotherScript(t *testing.T) {
 	sitetest.Parallel(t)
 	// A cookie_domain in its own script is the same domain: it was refused
@@ -58,5 +59,14 @@ func signInAtBücher(t *testing.T, option string) {
 	sitetest.Expect(t, c.PostURL(base+"/.smsgate/verify", url.Values{"code": {code}, "csrf": {tok}}), http.StatusSeeOther, "/")
 	if res := c.GetURL(base + "/"); res.Text != "Hello, carol" {
 		t.Fatalf("after sign-in: %d %q", res.StatusCode, res.Text)
+	}
+	// The recovery codes' file names the site as the texts do (it said
+	// "Recovery codes of carol for xn--bcher-kva.localhost").
+	devices := c.GetURL(base + "/.smsgate/devices")
+	sitetest.Expect(t, devices, http.StatusOK, "")
+	dtok := sitetest.CSRFField.FindStringSubmatch(devices.Text)[1]
+	sitetest.Expect(t, c.PostURL(base+"/.smsgate/devices", url.Values{"action": {"recovery"}, "confirm": {"1"}, "csrf": {dtok}}), http.StatusSeeOther, "/.smsgate/recovery")
+	if page := c.GetURL(base + "/.smsgate/recovery").Text; !strings.Contains(page, `data-header="Recovery codes of carol for bücher.localhost, made `) {
+		t.Fatalf("the recovery codes' file does not name the site as people write it: %s", page)
 	}
 }

@@ -5,15 +5,19 @@ import (
 	"compress/gzip"
 	"embed"
 	"fmt"
+	"html/template"
 	"io"
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"github.com/smsgate/caddy-smsgate/chart"
+	"github.com/smsgate/caddy-smsgate/internal/cfutil"
+	"github.com/smsgate/caddy-smsgate/internal/localhost"
 )
 
 //go:embed assets/*
@@ -24,7 +28,7 @@ var assetFS embed.FS
 // hosts a sign-in may return to (browsers apply form-action to redirects).
 func (p *Pages) contentSecurityPolicy() string {
 	img := "'self' data:"
-	if host := logoHost(p.Logo); host != "" {
+	if host := logoHost(CleanLogo(p.Logo)); host != "" {
 		img += " https://" + host
 	}
 	forms := "'self'"
@@ -50,21 +54,83 @@ func logoHost(logo string) string {
 	return ""
 }
 
+// CleanLogo is logo as browsers read it: spaces around it, and tabs and
+// line breaks anywhere, dropped (a URL parser drops them), and in a
+// base64 data: URL every space (its decoder skips them): a data: URL
+// wrapped in a Caddyfile heredoc is one image.
+func CleanLogo(logo string) string {
+	logo = strings.Map(func(c rune) rune {
+		if c == '\t' || c == '\n' || c == '\r' {
+			return -1
+		}
+		return c
+	}, strings.TrimSpace(logo))
+	if data, ok := cutPrefixFold(logo, "data:"); ok {
+		if meta, _, _ := strings.Cut(data, ","); strings.HasSuffix(strings.ToLower(strings.TrimSpace(meta)), ";base64") {
+			logo = strings.Join(strings.Fields(logo), "")
+		}
+	}
+	return logo
+}
+
+// cutPrefixFold is strings.CutPrefix, ignoring case.
+func cutPrefixFold(s, prefix string) (string, bool) {
+	if len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix) {
+		return s[len(prefix):], true
+	}
+	return s, false
+}
+
 // CheckLogo refuses a logo the pages' CSP would block, or that is no
 // image: the page would show a broken image and say nothing. Allowed: a
-// path on the site, an https URL (its host is added to img-src), a
-// data:image/ URL.
-func CheckLogo(logo string) error {
+// path on the site, an https URL (its host is added to img-src), a URL of
+// the site's own origin ('self': an http one on a localhost site), a
+// data:image/ URL; logo as CleanLogo reads it. origins are the site's
+// (public_origin, site_origin): the first set is the pages'; with none
+// (JSON without either), an http URL at localhost may be the site's and
+// is let through.
+func CheckLogo(logo string, origins ...string) error {
+	logo = CleanLogo(logo)
 	u, err := url.Parse(logo)
 	switch {
 	case logo == "" || logoHost(logo) != "":
 		return nil
-	case err == nil && u.Scheme == "" && u.Host == "" && !strings.HasPrefix(logo, "//"):
+	case err != nil:
+	case u.Scheme == "" && u.Host == "" && !strings.HasPrefix(logo, "//") && !strings.HasPrefix(logo, "/\\"):
 		return nil // a path on the site: 'self'
-	case err == nil && strings.EqualFold(u.Scheme, "data") && strings.HasPrefix(strings.ToLower(u.Opaque), "image/"):
+	case strings.EqualFold(u.Scheme, "data") && strings.HasPrefix(strings.ToLower(u.Opaque), "image/"):
 		return nil
+	case u.Scheme == "http" && u.Host != "":
+		site := siteOrigin(origins)
+		if o := cfutil.Origin(u); o != "" && (o == site || site == "" && localhost.Is(u.Hostname())) {
+			return nil // 'self'
+		}
 	}
-	return fmt.Errorf("logo %q: the pages' Content-Security-Policy shows only a path on this site (/logo.png), an https URL (its host is added to img-src) or a data:image/ URL", logo)
+	return fmt.Errorf("logo %q: the pages' Content-Security-Policy shows only a path on this site (/logo.png), a URL of the site's own origin, an https URL (its host is added to img-src) or a data:image/ URL", logo)
+}
+
+// siteOrigin is the origin of the first of origins set ("" for none).
+func siteOrigin(origins []string) string {
+	for _, o := range origins {
+		if u, err := url.Parse(o); o != "" && err == nil {
+			return cfutil.Origin(u)
+		}
+	}
+	return ""
+}
+
+// logoURL is the logo for the pages' <img>, as CleanLogo reads it:
+// html/template writes #ZgotmplZ for a URL of any scheme but http, https
+// and mailto, so that a data:image/ logo showed a broken image; CheckLogo
+// let only those through (the config's, not a visitor's), and a URL of
+// any other scheme is left out here too.
+func logoURL(logo string) template.URL {
+	logo = CleanLogo(logo)
+	u, err := url.Parse(logo)
+	if err != nil || u.Scheme != "" && !slices.Contains([]string{"http", "https", "data"}, strings.ToLower(u.Scheme)) {
+		return ""
+	}
+	return template.URL(logo)
 }
 
 // gzipped are the assets compressed, once, when the first is asked for:

@@ -105,3 +105,22 @@ func TestDarkChangesOnlyColours(t *testing.T) {
 		}
 	}
 }
+
+// TestLogoURL: the pages' <img> gets the logo as browsers read it (a
+// base64 data: URL's line breaks and spaces dropped; a text's kept), and
+// no URL of a scheme that is no image's, whatever the config held.
+func TestLogoURL(t *testing.T) {
+	for logo, want := range map[string]string{
+		" data:image/png;base64,\n\tiVBOR w0K\r\nGgo= ": "data:image/png;base64,iVBORw0KGgo=",
+		"DATA:image/png;BASE64, AA\nBB":                 "DATA:image/png;BASE64,AABB",
+		"data:image/svg+xml,<svg a='1'\n b='2'/>":       "data:image/svg+xml,<svg a='1' b='2'/>",
+		"/logo.png":                      "/logo.png",
+		"http://localhost:8080/logo.png": "http://localhost:8080/logo.png",
+		"javascript:alert(1)":            "",
+		"java\nscript:alert(1)":          "",
+	} {
+		if got := string(logoURL(logo)); got != want {
+			t.Errorf("logoURL(%q) = %q, want %q", logo, got, want)
+		}
+	}
+}

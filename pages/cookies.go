@@ -3,7 +3,6 @@ package pages
 import (
 	"context"
 	"fmt"
-	"golang.org/x/net/idna"
 	"net"
 	"net/http"
 	"net/url"
@@ -13,6 +12,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"golang.org/x/net/publicsuffix"
 
+	"github.com/smsgate/caddy-smsgate/internal/cfutil"
 	"github.com/smsgate/caddy-smsgate/internal/cookies"
 	"github.com/smsgate/caddy-smsgate/internal/localhost"
 	"github.com/smsgate/caddy-smsgate/session"
@@ -334,10 +334,7 @@ func CheckCookieDomain(d string, origins ...string) error {
 		if origin == "" || err != nil || u.Hostname() == "" {
 			continue
 		}
-		host := strings.ToLower(u.Hostname())
-		if ascii, err := idna.Lookup.ToASCII(host); err == nil {
-			host = ascii // as d is taken, and as browsers match it
-		}
+		host := cfutil.ASCIIHost(strings.ToLower(u.Hostname())) // as d is taken, and as browsers match it
 		if host != d && !strings.HasSuffix(host, "."+d) {
 			return fmt.Errorf("cookie_domain %s does not cover this site (%s): browsers would drop the session cookie, and no one could sign in", d, host)
 		}

@@ -7,6 +7,7 @@
 package pages
 
 import (
+	"html/template"
 	"net/http"
 	"net/url"
 	"strings"
@@ -101,7 +102,8 @@ type Config struct {
 type Pages struct {
 	Config
 	csp     string
-	example string // an example number for the phone field
+	example string       // an example number for the phone field
+	logo    template.URL // Logo for the pages' <img> (logoURL)
 	// portalPlain: PortalURL is plain http at loopback, where the gate's
 	// cookies keep their old names (OldCountsAtCheck).
 	portalPlain bool
@@ -113,7 +115,7 @@ func New(c Config) *Pages {
 	if u, err := url.Parse(c.PortalURL); c.PortalURL != "" && err == nil {
 		p.portalPlain = insecureURL(u)
 	}
-	p.csp = p.contentSecurityPolicy()
+	p.csp, p.logo = p.contentSecurityPolicy(), logoURL(c.Logo)
 	p.example = phone.Example(append(c.AllowedRegions, c.DefaultRegion, "US")...)
 	return p
 }

@@ -42,12 +42,10 @@ func (p *Pages) recovery(req *request) {
 		return
 	}
 	if req.r.Method == http.MethodGet {
-		site := p.SiteName
-		if site == "" {
-			site = req.host
-		}
+		// The site as the texts name it (signin's Site: site_name, else
+		// the host as people write it, not its xn-- form).
 		p.page(req, http.StatusOK, "recovery", pageData{Recovery: nc.Codes, Next: nc.Next,
-			CodesFor: p.Words.Render(req.lang, words.Text{ID: "recovery.file", Args: map[string]any{"user": nc.User, "site": site, "date": p.Now().Format(p.sayID(req, "date.format"))}})})
+			CodesFor: p.Words.Render(req.lang, words.Text{ID: "recovery.file", Args: map[string]any{"user": nc.User, "site": p.SignIn.Site, "date": p.Now().Format(p.sayID(req, "date.format"))}})})
 		return
 	}
 	setCookie(req.w, req.r, FlowCookie, "", p.PathPrefix, -1)

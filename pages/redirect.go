@@ -5,9 +5,9 @@ import (
 	"net/url"
 	"strings"
 
-	"golang.org/x/net/idna"
 	"golang.org/x/net/publicsuffix"
 
+	"github.com/smsgate/caddy-smsgate/internal/cfutil"
 	"github.com/smsgate/caddy-smsgate/internal/localhost"
 )
 
@@ -93,8 +93,8 @@ func CheckRedirectHosts(hosts []string) error {
 		if !plainHost(name) {
 			// Return targets are matched as browsers send their hosts: a
 			// name in another script matched none, silently.
-			ascii, err := idna.Lookup.ToASCII(name)
-			if err != nil {
+			ascii := cfutil.ASCIIHost(name)
+			if !plainHost(ascii) {
 				return fmt.Errorf("redirect_hosts: %s must be a host name such as app.example.com, or *.example.com", h)
 			}
 			return fmt.Errorf("redirect_hosts: %s must be written as browsers send it: %s", h, strings.Replace(h, name, ascii, 1))

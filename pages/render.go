@@ -75,7 +75,8 @@ type view struct {
 	Lang string
 	T    func(string, ...any) string
 	// SiteTitle and Logo brand the page.
-	SiteTitle, Logo string
+	SiteTitle string
+	Logo      template.URL
 	// Accent says brand.css has a colour to give.
 	Accent bool
 	// Example is an example number for the phone field, PhoneHint its hint.
@@ -166,7 +167,7 @@ func (p *Pages) pageNoFlow(req *request, status int, step string, d pageData) {
 	lang := req.lang
 	v := view{pageData: d, Step: step, Title: pageTitle(step, d), Prefix: p.PathPrefix, CSRF: req.flow.CSRF, CodeLength: p.CodeLength,
 		Calls: p.Channels[0] == providers.Voice, Lang: lang, T: func(key string, args ...any) string { return p.Words.T(lang, key, args...) },
-		SiteTitle: p.SiteName, Logo: p.Logo, Accent: p.Accent != "", Example: req.example,
+		SiteTitle: p.SiteName, Logo: p.logo, Accent: p.Accent != "", Example: req.example,
 		PhoneHint: words.N("Choose the country, then type the number as you know it; or start with + and the country code.")}
 	if step == "enroll" || step == "devices" || step == "login" {
 		v.Regions = p.regions(lang, req.region)

@@ -208,3 +208,27 @@ func TestExample(t *testing.T) {
 		}
 	}
 }
+
+// TestAPolicyThatAdmitsNothingIsRefused: an allow_prefixes entry that a
+// deny_prefixes entry covers admits no number; a narrower denial loads.
+func TestAPolicyThatAdmitsNothingIsRefused(t *testing.T) {
+	for _, p := range []*Policy{
+		{AllowPrefixes: []string{"+1"}, DenyPrefixes: []string{"+1"}},
+		{AllowPrefixes: []string{"+44", "+1900"}, DenyPrefixes: []string{"+1"}},
+	} {
+		var pe *PolicyError
+		if err := p.Validate(); !errors.As(err, &pe) || pe.Option != "deny_prefixes" {
+			t.Errorf("%+v: %v", p, err)
+		}
+	}
+	if err := (&Policy{AllowPrefixes: []string{"+1"}, DenyPrefixes: []string{"+1900"}}).Validate(); err != nil {
+		t.Error(err)
+	}
+	p := &Policy{AllowedRegions: []string{"GB"}, ChannelRegions: map[string][]string{"voice": {"US"}}}
+	if err := p.Unreachable("+14155552671", []string{"sms"}); err == nil || !strings.Contains(err.Error(), "(US) is not in allowed_regions") {
+		t.Errorf("a US number, texts to GB only: %v", err)
+	}
+	if err := p.Unreachable("+14155552671", []string{"sms", "voice"}); err != nil {
+		t.Errorf("a US number, calls to the US: %v", err)
+	}
+}

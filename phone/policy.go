@@ -1,6 +1,7 @@
 package phone
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -88,6 +89,14 @@ func (p *Policy) Validate() error {
 			}
 		}
 	}
+	for _, allow := range p.AllowPrefixes {
+		// Each number allow_prefixes admits, deny_prefixes refuses: the
+		// entry admits nothing (with it alone, no number is ever sent a
+		// code), and it loaded silently.
+		if i := slices.IndexFunc(p.DenyPrefixes, func(deny string) bool { return strings.HasPrefix(allow, deny) }); i >= 0 {
+			return mistake("deny_prefixes", "deny_prefixes %s refuses every number allow_prefixes %s admits: remove one of them", p.DenyPrefixes[i], allow)
+		}
+	}
 	for ch, types := range p.Types {
 		if ch != "sms" && ch != "voice" {
 			return mistake("number_types", "number_types: unknown channel %q", ch)
@@ -99,6 +108,32 @@ func (p *Policy) Validate() error {
 		}
 	}
 	return nil
+}
+
+// Unreachable says why no channel of channels (sms, voice) may ever send
+// e164 a code, as the options that refuse it are written (nil: one may):
+// a provisioned number so is a user who can never sign in.
+func (p *Policy) Unreachable(e164 string, channels []string) error {
+	var err error
+	if p == nil {
+		return nil
+	}
+	for _, ch := range channels {
+		if err = p.Check(e164, ch); err == nil {
+			return nil
+		}
+	}
+	switch {
+	case err == nil: // no channel
+		return nil
+	case errors.Is(err, ErrRegion), errors.Is(err, ErrNonGeographic):
+		return fmt.Errorf("its country (%s) is not in allowed_regions: it can never be sent a code", Region(e164))
+	case errors.Is(err, ErrPrefix):
+		return errors.New("allow_prefixes or deny_prefixes refuse it: it can never be sent a code")
+	case errors.Is(err, ErrInvalid):
+		return errors.New("it is no valid number: it can never be sent a code")
+	}
+	return fmt.Errorf("it is a number of a type number_types does not reach on %s: it can never be sent a code", strings.Join(channels, " or "))
 }
 
 // KnownRegion says whether r is a region code numbers are parsed for ("GB",

@@ -32,9 +32,11 @@ func CheckAdmins(names []string) error {
 // named once each, with names that show as they are and numbers that
 // parse, and, where a login form asks (form), one user to a number: there
 // a number typed names its user (behind a first factor two accounts may
-// share a phone). A mistake comes with the index of the user it is in;
-// where names two users' places (their lines, or their indices).
-func CheckUsers(users []User, region string, form bool, where func(i, j int) string) (int, error) {
+// share a phone); and numbers the policy lets one of channels reach (a
+// user whose number it refuses could never sign in). A mistake comes with
+// the index of the user it is in; where names two users' places (their
+// lines, or their indices).
+func CheckUsers(users []User, region string, form bool, policy *phone.Policy, channels []string, where func(i, j int) string) (int, error) {
 	seen := make(map[string]bool)
 	owner := make(map[string]int) // a number's first user, by index
 	for i, u := range users {
@@ -48,6 +50,9 @@ func CheckUsers(users []User, region string, form bool, where func(i, j int) str
 		}
 		seen[u.Name] = true
 		num, err := phone.Parse(u.Phone, region)
+		if err == nil {
+			err = policy.Unreachable(num, channels)
+		}
 		if err != nil {
 			return i, fmt.Errorf("user %q: phone %q: %s", u.Name, u.Phone, phone.WithExample(err, region))
 		}

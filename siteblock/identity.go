@@ -88,16 +88,20 @@ func ClientChosen(identity string) string {
 	return ""
 }
 
-// gatePlaceholders are the {smsgate.*} names a check's answer knows.
+// gatePlaceholders are the {smsgate.*} names a check's answer knows;
+// knownPlaceholders lists them for people.
 var gatePlaceholders = map[string]bool{"smsgate.user": true, "smsgate.amr": true, "smsgate.auth_time": true, "smsgate.assertion": true}
+
+const knownPlaceholders = "{smsgate.user}, {smsgate.amr}, {smsgate.auth_time} or {smsgate.assertion}"
 
 // CheckAuthHeaders refuses a forward-auth answer's header (auth_header)
 // whose value the client writes: the check's request is the client's, its
 // headers passed on by the proxy, so with {http.request.header.X-User}
-// anyone signed in could name anyone to the app; and one that names an
-// {smsgate.*} placeholder the gate has none of (gatePlaceholders); and a
-// name that is no header name.
-func CheckAuthHeaders(headers map[string]string) error {
+// anyone signed in could name anyone to the app; one that names an
+// {smsgate.*} placeholder the gate has none of (gatePlaceholders), or
+// {smsgate.assertion} without assertion_header (asserts: it was empty in
+// every answer); and a name that is no header name.
+func CheckAuthHeaders(headers map[string]string, asserts bool) error {
 	names := make([]string, 0, len(headers))
 	for name := range headers {
 		names = append(names, name)
@@ -111,19 +115,19 @@ func CheckAuthHeaders(headers map[string]string) error {
 		}
 		p := ClientChosen(value)
 		for _, m := range identityPlaceholder.FindAllStringSubmatch(value, -1) {
-			if p == "" && strings.HasPrefix(m[1], "http.request.header.") {
+			switch {
+			case strings.HasPrefix(m[1], "smsgate.") && !gatePlaceholders[m[1]]:
+				// A misspelt name is empty in every answer: the app named
+				// no one (nginx's example refused everyone).
+				return cfutil.OptionErrf("auth_header "+name, "auth_header %s %s: {%s} is no placeholder of the gate's: use %s", name, value, m[1], knownPlaceholders)
+			case m[1] == "smsgate.assertion" && !asserts:
+				return cfutil.OptionErrf("auth_header "+name, "auth_header %s %s: {smsgate.assertion} is signed only with assertion_header (and signing_alg EdDSA): without it, it is empty in every answer", name, value)
+			case p == "" && strings.HasPrefix(m[1], "http.request.header."):
 				p = m[1]
 			}
 		}
-		for _, m := range identityPlaceholder.FindAllStringSubmatch(value, -1) {
-			if strings.HasPrefix(m[1], "smsgate.") && !gatePlaceholders[m[1]] {
-				// A misspelt name is empty in every answer: the app named
-				// no one (nginx's example refused everyone).
-				return cfutil.OptionErrf("auth_header "+name, "auth_header %s %s: {%s} is no placeholder of the gate's: use {smsgate.user}, {smsgate.amr} or {smsgate.auth_time}", name, value, m[1])
-			}
-		}
 		if p != "" {
-			return cfutil.OptionErrf("auth_header "+name, "auth_header %s %s: {%s} is whatever the client sends (the proxy passes its request on to the check), so anyone signed in could name anyone to the app: use {smsgate.user}, {smsgate.amr} or {smsgate.auth_time}", name, value, p)
+			return cfutil.OptionErrf("auth_header "+name, "auth_header %s %s: {%s} is whatever the client sends (the proxy passes its request on to the check), so anyone signed in could name anyone to the app: use %s", name, value, p, knownPlaceholders)
 		}
 	}
 	return nil

@@ -10,13 +10,13 @@ package siteblock
 import (
 	"fmt"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"go.uber.org/zap"
-	"golang.org/x/net/idna"
+
+	"github.com/smsgate/caddy-smsgate/internal/cfutil"
 )
 
 // Block is the site block a directive is in, as far as it can be read.
@@ -70,35 +70,11 @@ func (b *Block) Origin() (string, bool) {
 			scheme = "http"
 		}
 	}
-	origin := scheme + "://" + ASCIIHost(strings.ToLower(strings.TrimSuffix(addr.Host, ".")))
+	origin := scheme + "://" + cfutil.ASCIIHost(strings.ToLower(strings.TrimSuffix(addr.Host, ".")))
 	if addr.Port != "" && !(scheme == "https" && addr.Port == "443") && !(scheme == "http" && addr.Port == "80") {
 		origin += ":" + addr.Port
 	}
 	return origin, true
-}
-
-// ASCIIHost is host as browsers send it: a name in another script in its
-// xn-- form (bücher.example is xn--bcher-kva.example), as Caddy's host
-// matcher takes it; host itself when it is ASCII or no such name.
-func ASCIIHost(host string) string {
-	for i := 0; i < len(host); i++ {
-		if host[i] >= utf8.RuneSelf {
-			if ascii, err := idna.Lookup.ToASCII(host); err == nil {
-				return ascii
-			}
-			break
-		}
-	}
-	return host
-}
-
-// UnicodeHost is host as people write it: an xn-- name in its own script
-// (xn--bcher-kva.example is bücher.example), for messages to people.
-func UnicodeHost(host string) string {
-	if name, err := idna.ToUnicode(host); err == nil {
-		return name
-	}
-	return host
 }
 
 // address is the site block's one address with a single host name.

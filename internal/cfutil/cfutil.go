@@ -10,12 +10,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
-	"golang.org/x/net/idna"
 
 	"github.com/smsgate/caddy-smsgate/internal/localhost"
 )
@@ -303,12 +301,8 @@ func Origin(u *url.URL) string {
 	if host == "" {
 		return ""
 	}
-	if strings.ContainsFunc(host, func(c rune) bool { return c >= utf8.RuneSelf }) {
-		ascii, err := idna.Lookup.ToASCII(host)
-		if err != nil {
-			return ""
-		}
-		host = ascii
+	if host = ASCIIHost(host); !IsASCII(host) {
+		return "" // a name IDNA refuses
 	}
 	if strings.Contains(host, ":") {
 		host = "[" + host + "]" // IPv6
