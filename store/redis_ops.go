@@ -123,11 +123,13 @@ func (r *Redis) read(op *Op, cmd redis.Cmder) {
 	switch c := cmd.(type) {
 	case *redis.StringCmd: // Get, Take, Counter
 		if op.kind == opCounter {
-			op.N, op.Err = c.Int64()
-			if errors.Is(op.Err, redis.Nil) {
-				op.N, op.Err = 0, nil
-			} else if op.Err == nil {
-				op.Value = []byte(c.Val()) // for a Swap
+			switch v, err := c.Bytes(); {
+			case errors.Is(err, redis.Nil):
+			case err != nil:
+				op.Err = err
+			default: // the record too, for a Swap
+				op.Value, op.format = v, decimalCount
+				op.N, op.Err = op.format.count(op.key, v)
 			}
 			return
 		}
