@@ -7,7 +7,7 @@ import (
 
 	"github.com/smsgate/caddy-smsgate/pumping"
 	"github.com/smsgate/caddy-smsgate/store"
-	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
+	"github.com/smsgate/caddy-smsgate/store/storetest"
 )
 
 const realm, e164, numberID = "example.com", "+447400123456", "number-id"
@@ -23,31 +23,10 @@ var (
 // parallel subtests, with a guard on each.
 func onStores(t *testing.T, test func(t *testing.T, g *pumping.Guard)) {
 	t.Parallel()
-	stores := map[string]func(t *testing.T) store.Store{
-		"badger": func(t *testing.T) store.Store {
-			s, closeDB, err := store.OpenBadger(t.TempDir())
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = closeDB() })
-			return s
-		},
-		"redis": func(t *testing.T) store.Store {
-			s, closeRedis, err := store.OpenRedis(&store.Redis{Addresses: []string{redistest.Server(t)}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = closeRedis() })
-			return s
-		},
-	}
-	for name, open := range stores {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			now := time.Unix(1_800_000_000, 0)
-			test(t, &pumping.Guard{Settings: pumping.Defaults, Store: open(t), Now: func() time.Time { return now }})
-		})
-	}
+	storetest.OnBadgerAndRedis(t, func(t *testing.T, s store.Store) {
+		now := time.Unix(1_800_000_000, 0)
+		test(t, &pumping.Guard{Settings: pumping.Defaults, Store: s, Now: func() time.Time { return now }})
+	})
 }
 
 // send is a send to the enrolled number as the guard sees it: watched,

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/smsgate/caddy-smsgate/store"
-	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
+	"github.com/smsgate/caddy-smsgate/store/storetest"
 )
 
 // oneByOne is a store that runs a batch one operation after another (it
@@ -62,26 +62,7 @@ func TestACounterReadIsSwapped(t *testing.T) {
 // OpenBadger opens it) and on one on a Redis server, each also one
 // operation after another (oneByOne).
 func onCounterStores(t *testing.T, test func(t *testing.T, s store.Store)) {
-	redis := redistest.Server(t)
-	stores := map[string]func(t *testing.T) store.Store{
-		"badger": func(t *testing.T) store.Store {
-			s, closeDB, err := store.OpenBadger(t.TempDir())
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = closeDB() })
-			return s
-		},
-		"redis": func(t *testing.T) store.Store {
-			s, closeRedis, err := store.OpenRedis(&store.Redis{Addresses: []string{redis}, KeyPrefix: t.Name() + ":"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = closeRedis() })
-			return s
-		},
-	}
-	for name, open := range stores {
+	for name, open := range map[string]func(testing.TB) store.Store{"badger": storetest.Badger, "redis": storetest.Redis} {
 		for _, wrapped := range []bool{false, true} {
 			t.Run(name+map[bool]string{true: " one by one"}[wrapped], func(t *testing.T) {
 				t.Parallel()
