@@ -98,7 +98,8 @@ func (w *Watch) unusedCodes() int64 {
 // bits, and above them a mark (none in one a give-back began): drawn
 // afresh by the send that forgets the counts of a window ended (Count), so
 // that the record it leaves is told from every one read before, whatever
-// its count. Marks stay below 2⁵⁵, as a count of Badger's format must.
+// its count. Marks are drawn from 22 bits (newMark): the record stays a
+// count far below what either store's counter holds.
 const backBits = 32
 
 // givenBack is the count a record of codes given back holds.
