@@ -104,7 +104,8 @@ type Refusal struct {
 // The records, under the realm: counters of codes sent and used per place
 // and fixed window (and of sends given back: Watch.GiveBack), each place's
 // pause, each number's codes unused in a row (by the number's keyed hash;
-// and those given back), and the list of places paused.
+// and those given back, marked: Watch.Count), and the list of places
+// paused.
 func sentKey(realm, place string, slot int64) string {
 	return store.Key("pumping", realm, "sent", place, strconv.FormatInt(slot, 10))
 }
@@ -115,6 +116,19 @@ func backKey(realm, place string, slot int64) string {
 	return store.Key("pumping", realm, "back", place, strconv.FormatInt(slot, 10))
 }
 func unusedBackKey(realm, numberID string) string {
+	return store.Key("pumping", realm, "unused-given", numberID)
+}
+
+// oldBackKey is where the previous release kept a number's codes given
+// back: a plain count, which it reads, and which this release reads and
+// forgets but never counts on. Its marked records live under a key of
+// their own (unusedBackKey), which the previous release does not read: a
+// mark read as a count would make it take every code of the number's
+// for one given back (going back a release, or an instance of it beside
+// this one on a shared store during a rolling upgrade). Once no store
+// holds one (30 days after the last instance of the previous release
+// stopped), it can go.
+func oldBackKey(realm, numberID string) string {
 	return store.Key("pumping", realm, "unused-back", numberID)
 }
 func pauseKey(realm, place string) string     { return store.Key("pumping", realm, "pause", place) }
@@ -160,6 +174,7 @@ func (g *Guard) Used(b *store.Batch, realm, e164, numberID string) {
 	}
 	b.Delete(unusedKey(realm, numberID))
 	b.Delete(unusedBackKey(realm, numberID))
+	b.Delete(oldBackKey(realm, numberID))
 }
 
 // decode reads a pause record (nil when there is none or it is unreadable).

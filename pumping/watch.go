@@ -24,9 +24,10 @@ type Watch struct {
 	enrolled bool
 	numberID string
 	// unused and unusedBack are the number's codes unused in a row, and
-	// those of them given back; counted is this send's count of it.
-	unused, unusedBack, counted *store.Op
-	decoy                       bool
+	// those of them given back (oldBack: by the previous release);
+	// counted is this send's count of it.
+	unused, unusedBack, oldBack, counted *store.Op
+	decoy                                bool
 }
 
 // place is a country or a prefix, with the send's operations on it: its
@@ -83,19 +84,22 @@ func (g *Guard) Watch(b *store.Batch, realm, e164, numberID string, enrolled boo
 	}
 	w.unused = b.Counter(unusedKey(realm, w.numberID))
 	w.unusedBack = b.Counter(unusedBackKey(realm, w.numberID))
+	w.oldBack = b.Counter(oldBackKey(realm, w.numberID))
 	return w
 }
 
 // unusedCodes is how many codes in a row the number left unused, those
-// given back aside.
-func (w *Watch) unusedCodes() int64 { return max(w.unused.N-givenBack(w.unusedBack.N), 0) }
+// given back aside (the previous release's too).
+func (w *Watch) unusedCodes() int64 {
+	return max(w.unused.N-givenBack(w.unusedBack.N)-givenBack(w.oldBack.N), 0)
+}
 
 // The number's record of codes given back holds their count in its low 32
-// bits, and above them a mark (none in a record the release before wrote,
-// or one a give-back began): drawn afresh by the send that forgets the
-// counts of a window ended (Count), so that the record it leaves is told
-// from every one read before, whatever its count. Marks stay below 2⁵⁵
-// (a Badger counter's first byte zero: store.Batch.SwapCount).
+// bits, and above them a mark (none in one a give-back began): drawn
+// afresh by the send that forgets the counts of a window ended (Count), so
+// that the record it leaves is told from every one read before, whatever
+// its count. Marks are drawn from 22 bits (newMark): the record stays a
+// count far below what either store's counter holds.
 const backBits = 32
 
 // givenBack is the count a record of codes given back holds.
@@ -161,12 +165,16 @@ func (w *Watch) Count(b *store.Batch, decoy bool) {
 	// So they are not deleted but set to none under a new mark: that
 	// send's count given back is then told from the record read even
 	// where its count is the same (a deleted record, given back once,
-	// held 1 again). Elsewhere the record is read instead: every send
-	// does the same store work.
+	// held 1 again). The previous release's count given back goes too,
+	// against its read (only an instance of that release counts on it).
+	// Elsewhere the records are read instead: every send does the same
+	// store work.
 	if w.unused.N == 0 {
 		b.SwapCount(unusedBackKey(w.realm, w.numberID), w.unusedBack, newMark(), w.unusedTTL())
+		b.Swap(oldBackKey(w.realm, w.numberID), w.oldBack, nil, 0)
 	} else {
 		b.Counter(unusedBackKey(w.realm, w.numberID))
+		b.Counter(oldBackKey(w.realm, w.numberID))
 	}
 }
 

@@ -147,8 +147,8 @@ func (b *Badger) Counter(ctx context.Context, key string) (int64, error) {
 	return b.db.Counter(ctx, key)
 }
 
-// countOf implements countReader.
-func (*Badger) countOf(key string, v []byte) (int64, error) { return badgerCount(key, v) }
+// countFormat implements countReader.
+func (*Badger) countFormat() countFormat { return binaryCount }
 
 // Scan implements Store.
 func (b *Badger) Scan(ctx context.Context, prefix string, fn func(string, []byte) error) error {

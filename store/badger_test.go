@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -316,54 +315,20 @@ func TestBadgerReadsOldWindows(t *testing.T) {
 	}
 }
 
-// BenchmarkBadgerSlide: one send into a window that holds a steady number
-// of sends (each send moves the clock on by the window over that number,
-// so one leaves as one comes), alone and from every core on one window.
-// A send's cost must not grow with what the window holds, and concurrent
-// sends must not fail.
+// BenchmarkBadgerSlide: one send into a window that holds a steady
+// number of sends, alone and from every core on one window
+// (benchmarkSlide). A send's cost must not grow with what the window
+// holds, and concurrent sends must not fail.
 //
 //	go test ./store -run '^$' -bench BadgerSlide -benchtime 2000x
 func BenchmarkBadgerSlide(b *testing.B) {
-	ctx := context.Background()
-	for _, held := range []int{10, 1000, 10000} {
-		b.Run(fmt.Sprint("holding=", held), func(b *testing.B) {
-			s, closeDB, err := store.OpenBadger(b.TempDir())
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer closeDB()
-			now, step := time.Now(), time.Hour/time.Duration(held)
-			for i := range held {
-				if _, _, err := s.Slide(ctx, "w", fmt.Sprint("fill", i), 1<<30, time.Hour, now); err != nil {
-					b.Fatal(err)
-				}
-				now = now.Add(step)
-			}
-			for i := 0; b.Loop(); i++ {
-				if _, _, err := s.Slide(ctx, "w", strconv.Itoa(i), 1<<30, time.Hour, now); err != nil {
-					b.Fatal(err)
-				}
-				now = now.Add(step)
-			}
-		})
-	}
-	b.Run("parallel", func(b *testing.B) {
+	benchmarkSlide(b, func(b *testing.B) (store.Store, func(func())) {
 		s, closeDB, err := store.OpenBadger(b.TempDir())
 		if err != nil {
 			b.Fatal(err)
 		}
-		defer closeDB()
-		var n, failed atomic.Int64
-		b.SetParallelism(8)
-		b.RunParallel(func(pb *testing.PB) {
-			for pb.Next() {
-				i := n.Add(1)
-				if _, _, err := s.Slide(ctx, "w", strconv.FormatInt(i, 10), 1<<30, time.Hour, time.Now()); err != nil {
-					failed.Add(1)
-				}
-			}
-		})
-		b.ReportMetric(float64(failed.Load())/float64(b.N), "failed/op")
+		b.Cleanup(func() { _ = closeDB() })
+		return s, func(run func()) { run() }
 	})
 }
 

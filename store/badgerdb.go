@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -195,12 +194,10 @@ func (b *badgerDB) Incr(ctx context.Context, key string, ttl time.Duration) (int
 		item, err := txn.Get([]byte(key))
 		switch {
 		case err == nil:
-			err = item.Value(func(v []byte) error {
-				if len(v) != 8 {
-					return fmt.Errorf("counter %q holds %d bytes, not 8", key, len(v))
-				}
-				n = int64(binary.BigEndian.Uint64(v)) + 1
-				return nil
+			err = item.Value(func(v []byte) (err error) {
+				n, err = binaryCount.count(key, v)
+				n++
+				return err
 			})
 			if err != nil {
 				return err
@@ -209,7 +206,7 @@ func (b *badgerDB) Incr(ctx context.Context, key string, ttl time.Duration) (int
 		case !errors.Is(err, badger.ErrKeyNotFound):
 			return err
 		}
-		e.Value = binary.BigEndian.AppendUint64(nil, uint64(n))
+		e.Value = binaryCount.record(n)
 		return txn.SetEntry(e)
 	})
 	return n, err
@@ -267,19 +264,11 @@ func (b *badgerDB) Counter(ctx context.Context, key string) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	return badgerCount(key, v)
+	return binaryCount.count(key, v)
 }
 
-// countOf implements countReader.
-func (*badgerDB) countOf(key string, v []byte) (int64, error) { return badgerCount(key, v) }
-
-// badgerCount is the count a counter's record v holds.
-func badgerCount(key string, v []byte) (int64, error) {
-	if len(v) != 8 {
-		return 0, fmt.Errorf("counter %q holds %d bytes, not 8", key, len(v))
-	}
-	return int64(binary.BigEndian.Uint64(v)), nil
-}
+// countFormat implements countReader.
+func (*badgerDB) countFormat() countFormat { return binaryCount }
 
 func (b *badgerDB) Scan(_ context.Context, prefix string, fn func(string, []byte) error) error {
 	return b.db.View(func(txn *badger.Txn) error {

@@ -3,10 +3,8 @@ package store
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 )
 
@@ -30,7 +28,8 @@ type Op struct {
 	limit  int
 	window time.Duration
 	now    time.Time
-	old    []byte // a Swap's record as read, if found
+	old    []byte      // a Swap's record as read, if found
+	format countFormat // the count's format in the record a Counter read
 	found  bool
 	parts  []*Op // a claim's swaps
 
@@ -120,20 +119,16 @@ func (read *Op) foundRecord() bool {
 }
 
 // SwapCount adds a Swap that writes the count n (with ttl) where read, a
-// Counter of key in an earlier batch, found a counter: in the encoding of
-// the record read (Badger's 8 bytes, which begin with a zero byte for any
-// count below 2⁵⁶; else Redis's decimal), so that an Incr and a Counter
-// read it as n. Where read found none it writes none (a Swap that deletes
+// Counter of key in an earlier batch, found a counter: in the format the
+// read found it in (read.format), so that an Incr and a Counter read it
+// as n. Where read found none it writes none (a Swap that deletes
 // nothing): the same store work, with no record to follow.
 func (b *Batch) SwapCount(key string, read *Op, n int64, ttl time.Duration) *Op {
 	var value []byte
-	switch old := read.Value; {
-	case old == nil:
+	if read.Value == nil {
 		ttl = 0
-	case len(old) == 8 && old[0] == 0:
-		value = binary.BigEndian.AppendUint64(nil, uint64(n))
-	default:
-		value = strconv.AppendInt(nil, n, 10)
+	} else {
+		value = read.format.record(n)
 	}
 	return b.Swap(key, read, value, ttl)
 }
@@ -202,13 +197,6 @@ func sideBySide(a, b *Op) bool {
 	return a.kind == b.kind && (a.kind == opSlide || a.kind == opUnslide) && a.id != b.id
 }
 
-// countReader is a store whose counter's count is read from its record
-// (a Get's value), so that a Counter in a batch costs one read: Badger's
-// (the Caddy module and the database OpenBadger opens alike).
-type countReader interface {
-	countOf(key string, record []byte) (int64, error)
-}
-
 // run is op through s's own methods.
 func (op *Op) run(ctx context.Context, s Store) {
 	switch op.kind {
@@ -237,9 +225,12 @@ func (op *Op) run(ctx context.Context, s Store) {
 			op.Value, op.Err = nil, nil
 		case op.Err != nil:
 		case reads:
-			op.N, op.Err = cr.countOf(op.key, op.Value)
+			op.format = cr.countFormat()
+			op.N, op.Err = op.format.count(op.key, op.Value)
 		default:
-			op.N, op.Err = s.Counter(ctx, op.key)
+			if op.N, op.Err = s.Counter(ctx, op.key); op.Err == nil {
+				op.format = formatOf(op.key, op.Value, op.N)
+			}
 		}
 	case opSwap:
 		op.Err = s.Update(ctx, op.key, func(cur []byte, found bool) ([]byte, time.Duration, error) {

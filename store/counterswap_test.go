@@ -2,12 +2,11 @@ package store_test
 
 import (
 	"context"
-	"strconv"
 	"testing"
 	"time"
 
 	"github.com/smsgate/caddy-smsgate/store"
-	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
+	"github.com/smsgate/caddy-smsgate/store/storetest"
 )
 
 // oneByOne is a store that runs a batch one operation after another (it
@@ -19,9 +18,8 @@ type oneByOne struct{ store.Store }
 // or none), on Badger and Redis, in a Redis pipeline and one operation
 // after another: a counter deleted unless counted meanwhile (the pumping
 // guard's counts given back). Before, a Counter read kept no record, and
-// a Swap against it compared with a record found empty. A count written
-// over a counter read (SwapCount) is counted on by an Incr, in either
-// store's encoding.
+// a Swap against it compared with a record found empty. (A count written
+// over a counter read, SwapCount: the conformance suite's CountSwapped.)
 func TestACounterReadIsSwapped(t *testing.T) {
 	t.Parallel()
 	onCounterStores(t, func(t *testing.T, s store.Store) {
@@ -57,32 +55,6 @@ func TestACounterReadIsSwapped(t *testing.T) {
 				t.Errorf("%s: the counter holds %d (%v), swapped %v; want %d", c.name, n, err, swap.OK, c.want)
 			}
 		}
-		// A count written over a counter read (SwapCount) is one an
-		// Incr adds to; over none read, nothing is written.
-		for _, before := range []int{1, 0} {
-			key, n := store.Key("swap", "count", strconv.Itoa(before)), int64(1<<54|7)
-			for range before {
-				if _, err := s.Incr(ctx, key, time.Hour); err != nil {
-					t.Fatal(err)
-				}
-			}
-			var reads, writes store.Batch
-			read := reads.Counter(key)
-			if err := store.Do(ctx, s, &reads); err != nil {
-				t.Fatal(err)
-			}
-			swap := writes.SwapCount(key, read, n, time.Hour)
-			if err := store.Do(ctx, s, &writes); err != nil || !swap.OK {
-				t.Fatalf("%d before: swapped %v, %v", before, swap.OK, err)
-			}
-			want := n + 1
-			if before == 0 {
-				want = 1
-			}
-			if got, err := s.Incr(ctx, key, time.Hour); err != nil || got != want {
-				t.Errorf("%d before: counted to %d (%v); want %d", before, got, err, want)
-			}
-		}
 	})
 }
 
@@ -90,26 +62,7 @@ func TestACounterReadIsSwapped(t *testing.T) {
 // OpenBadger opens it) and on one on a Redis server, each also one
 // operation after another (oneByOne).
 func onCounterStores(t *testing.T, test func(t *testing.T, s store.Store)) {
-	redis := redistest.Server(t)
-	stores := map[string]func(t *testing.T) store.Store{
-		"badger": func(t *testing.T) store.Store {
-			s, closeDB, err := store.OpenBadger(t.TempDir())
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = closeDB() })
-			return s
-		},
-		"redis": func(t *testing.T) store.Store {
-			s, closeRedis, err := store.OpenRedis(&store.Redis{Addresses: []string{redis}, KeyPrefix: t.Name() + ":"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = closeRedis() })
-			return s
-		},
-	}
-	for name, open := range stores {
+	for name, open := range map[string]func(testing.TB) store.Store{"badger": storetest.Badger, "redis": storetest.Redis} {
 		for _, wrapped := range []bool{false, true} {
 			t.Run(name+map[bool]string{true: " one by one"}[wrapped], func(t *testing.T) {
 				t.Parallel()

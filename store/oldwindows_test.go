@@ -49,7 +49,7 @@ func TestAnUpgradeKeepsALongWindowsHistory(t *testing.T) {
 				}
 			}
 		})
-		upgraded(t, s, key, func(m time.Duration) time.Time { return at(start, m) })
+		upgraded(t, s, key, func(m time.Duration) time.Time { return at(start, m) }, func() {})
 	})
 	t.Run("Redis", func(t *testing.T) {
 		t.Parallel()
@@ -67,7 +67,13 @@ func TestAnUpgradeKeepsALongWindowsHistory(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		upgraded(t, s, key, func(m time.Duration) time.Time { return at(start, m) })
+		upgraded(t, s, key, func(m time.Duration) time.Time { return at(start, m) }, func() {
+			// Its expiry is the previous release's still (an hour from
+			// its last send), not the minute's that counted first.
+			if ttl, err := c.PTTL(ctx, "old:"+key).Result(); err != nil || ttl < 50*time.Minute {
+				t.Fatalf("the old window expires in %v (%v) after the minute's count; want the hour the previous release gave it", ttl, err)
+			}
+		})
 		// Once the old window would have expired, it is trimmed as any:
 		// the minute's count two hours on keeps its send and "~keep" only.
 		if ok, _, err := s.Slide(ctx, key, "late", 3, time.Minute, at(start, 120)); err != nil || !ok {
@@ -81,13 +87,15 @@ func TestAnUpgradeKeepsALongWindowsHistory(t *testing.T) {
 
 // upgraded counts a window the previous release wrote with three sends at
 // minutes 0, 1 and 2 of an hour's window: first through a minute's window
-// (at 5), then through the hour's (at 6), which must still see its three.
-func upgraded(t *testing.T, s store.Store, key string, at func(time.Duration) time.Time) {
+// (at 5), then through the hour's (at 6), which must still see its three;
+// between them, between is run.
+func upgraded(t *testing.T, s store.Store, key string, at func(time.Duration) time.Time, between func()) {
 	t.Helper()
 	ctx := context.Background()
 	if ok, _, err := s.Slide(ctx, key, "minute", 3, time.Minute, at(5)); err != nil || !ok {
 		t.Fatalf("the minute's window, empty in its minute: %v %v", ok, err)
 	}
+	between()
 	if ok, wait, err := s.Slide(ctx, key, "hour", 3, time.Hour, at(6)); err != nil || ok || wait != 55*time.Minute {
 		t.Fatalf("the hour's window after the upgrade and the minute's count: ok=%v wait=%v (%v); want refused for 55m (its three sends from before the upgrade)", ok, wait, err)
 	}

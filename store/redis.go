@@ -220,19 +220,8 @@ func (r *Redis) PutIfAbsent(ctx context.Context, key string, value []byte, ttl t
 
 // Counter implements Store.
 func (r *Redis) Counter(ctx context.Context, key string) (int64, error) {
-	ctx, done, err := spend(ctx)
-	defer done()
-	if err != nil {
-		return 0, err
-	}
-	v, err := r.client.Get(ctx, r.key(key)).Result()
-	if errors.Is(err, redis.Nil) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, err
-	}
-	return strconv.ParseInt(v, 10, 64)
+	op := r.alone(ctx, &Op{kind: opCounter, key: key}, nil)
+	return op.N, op.Err
 }
 
 // Scan implements Store (SCAN MATCH, then the keys' values in one

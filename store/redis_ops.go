@@ -41,20 +41,30 @@ return n`)
 // then (its PTTL: the previous release set it to the span of each event
 // it added): the member "~until" scored minus that time in ms, trimming
 // nothing before it, so an upgrade loses no event a long window counts.
+//
+// That mending is paid for at a window's first touch only: one ZMSCORE
+// reads "~keep" and "~until" together, and only a window without "~keep"
+// (the previous release's, or a new key) is asked its PTTL; the key's
+// expiry is set without asking it, but while "~until" holds (a mended
+// window's old expiry may be the longer). Before, every count asked
+// ZSCORE twice and PTTL twice (BenchmarkRedisSlide: docs/BENCHMARKS.md).
 var slide = redis.NewScript(`
 local now, span, limit = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 if limit < 1 then return {0, span} end
-local kept, ttl = redis.call("ZSCORE", KEYS[1], "~keep"), redis.call("PTTL", KEYS[1])
-if not kept and ttl > 0 then redis.call("ZADD", KEYS[1], -(now + ttl), "~until") end
-kept = -tonumber(kept or "0")
+local marks = redis.call("ZMSCORE", KEYS[1], "~keep", "~until")
+local kept, untl = tonumber(marks[1]), tonumber(marks[2])
+if not kept then
+	local ttl = redis.call("PTTL", KEYS[1])
+	if ttl > 0 then untl = -(now + ttl); redis.call("ZADD", KEYS[1], untl, "~until") end
+end
+kept = -(kept or 0)
 local keep = math.max(span, kept)
-local untl = redis.call("ZSCORE", KEYS[1], "~until")
-if untl and now >= -tonumber(untl) then redis.call("ZREM", KEYS[1], "~until"); untl = nil end
+if untl and now >= -untl then redis.call("ZREM", KEYS[1], "~until"); untl = nil end
 if not untl then redis.call("ZREMRANGEBYSCORE", KEYS[1], 0, now - keep) end
 local ok = redis.call("ZCOUNT", KEYS[1], ARGV[5], "+inf") < limit
 if ok then redis.call("ZADD", KEYS[1], now, ARGV[4]) end
 if keep > kept then redis.call("ZADD", KEYS[1], -keep, "~keep") end
-if (ok or keep > kept) and redis.call("PTTL", KEYS[1]) < keep then redis.call("PEXPIRE", KEYS[1], keep) end
+if (ok or keep > kept) and (not untl or redis.call("PTTL", KEYS[1]) < keep) then redis.call("PEXPIRE", KEYS[1], keep) end
 if ok then return {1, 0} end
 local oldest = redis.call("ZREVRANGEBYSCORE", KEYS[1], "+inf", ARGV[5], "WITHSCORES", "LIMIT", limit - 1, 1)
 return {0, tonumber(oldest[2]) + span - now}`)
@@ -123,11 +133,13 @@ func (r *Redis) read(op *Op, cmd redis.Cmder) {
 	switch c := cmd.(type) {
 	case *redis.StringCmd: // Get, Take, Counter
 		if op.kind == opCounter {
-			op.N, op.Err = c.Int64()
-			if errors.Is(op.Err, redis.Nil) {
-				op.N, op.Err = 0, nil
-			} else if op.Err == nil {
-				op.Value = []byte(c.Val()) // for a Swap
+			switch v, err := c.Bytes(); {
+			case errors.Is(err, redis.Nil):
+			case err != nil:
+				op.Err = err
+			default: // the record too, for a Swap
+				op.Value, op.format = v, decimalCount
+				op.N, op.Err = op.format.count(op.key, v)
 			}
 			return
 		}

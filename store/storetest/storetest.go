@@ -299,6 +299,8 @@ func Run(t *testing.T, open func(t *testing.T) Opened) {
 
 	t.Run("BatchSwapDeletes", func(t *testing.T) { swapDeletes(ctx, t, s, func(name string) string { return key(t, name) }) })
 
+	t.Run("CountSwapped", func(t *testing.T) { countSwapped(ctx, t, s, func(name string) string { return key(t, name) }) })
+
 	t.Run("SlidingWindow", func(t *testing.T) { slidingWindow(t, s, func(name string) string { return key(t, name) }) })
 
 	t.Run("WindowsOfTwoSpans", func(t *testing.T) { windowsOfTwoSpans(t, s, key(t, "w")) })
