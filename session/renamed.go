@@ -110,19 +110,26 @@ type renamedWindow struct {
 
 // RereadRenamed reads the store's window again (after an import, or a
 // store that changed under the gate), first putting back the record this
-// gate read if the store lost it (the same instant: no later one).
+// gate read if the store lost it (the same instant: no later one). On an
+// error the gate keeps its window, and the next Reconcile tries again.
 func (m *Manager) RereadRenamed(ctx context.Context) error {
-	if rec := m.renamed.w.Load().record; rec != nil {
-		if _, err := m.store.PutIfAbsent(store.Lasting(ctx), RenamedRecord, rec, 0); err != nil {
-			return fmt.Errorf("putting back when the cookies were renamed: %v", err)
+	m.renamed.stale.Store(false)
+	err := func() error {
+		if rec := m.renamed.w.Load().record; rec != nil {
+			if _, err := m.store.PutIfAbsent(store.Lasting(ctx), RenamedRecord, rec, 0); err != nil {
+				return fmt.Errorf("putting back when the cookies were renamed: %v", err)
+			}
 		}
-	}
-	w, err := readRenamed(ctx, m.store, m.logger, m.now())
-	if err != nil {
+		w, err := readRenamed(ctx, m.store, m.logger, m.now())
+		if err == nil {
+			m.renamed.w.Store(w)
+		}
 		return err
+	}()
+	if err != nil {
+		m.renamed.stale.Store(true)
 	}
-	m.renamed.w.Store(w)
-	return nil
+	return err
 }
 
 // Unmarked reports whether cl's token lacks the mark every session and

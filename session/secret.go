@@ -105,9 +105,7 @@ func (m *Manager) Reconcile(ctx context.Context) (SecretChange, error) {
 	// A store that changed, or a secret adopted (an import's), may vouch
 	// for other unmarked tokens (renamed.go).
 	if change == SecretAdopted || m.renamed.stale.Load() {
-		m.renamed.stale.Store(false)
 		if err := m.RereadRenamed(ctx); err != nil {
-			m.renamed.stale.Store(true)
 			return change, err
 		}
 	}
