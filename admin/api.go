@@ -202,6 +202,11 @@ func (a *AdminAPI) answer(w http.ResponseWriter, r *http.Request) (any, error) {
 		if err != nil {
 			return nil, err
 		}
+		// The record of when the cookies were renamed it may carry decides
+		// which old-name cookies count here from now on (session's renamed.go).
+		if err := g.Sessions.RereadRenamed(ctx); err != nil {
+			g.Logger.Warn("reading the store's record of when the cookies were renamed after the import: the next look at the store does", zap.Error(err))
+		}
 		g.Audit("admin_import", "", "", zap.Int("records", len(records)), zap.Bool("store_accepted", accepted))
 		return map[string]any{"imported": len(records), "store_accepted": accepted}, nil
 	}

@@ -2,6 +2,7 @@ package caddymodule
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -104,7 +105,9 @@ func BenchmarkSessionCheck(b *testing.B) {
 // (caddyhttp.PrepareRequest: its context, replacer and vars), with a
 // browser's Cookie header (smsgate's cookie and another: the cookie is cut
 // out of the line) or only the session cookie, as bench/profile.sh's wrk
-// sends it (the header is deleted). They are made in batches with the
+// sends it (the header is deleted), at loopback over plain http (the
+// cookie's old name, the one written there), and a browser's over HTTPS
+// (its __Host- name). They are made in batches with the
 // timer stopped, so that what is counted is the gate's own work. The gate
 // reads the production clock (clock.Now).
 //
@@ -112,23 +115,32 @@ func BenchmarkSessionCheck(b *testing.B) {
 func BenchmarkAdmit(b *testing.B) {
 	g := benchGate(b, "HS256")
 	session := sessionRequest(b, g).Header.Get("Cookie")
-	for _, c := range []struct{ name, cookie, left string }{
-		{"browser", session + "; theme=dark", "theme=dark"},
-		{"session-only", session, ""},
+	for _, c := range []struct {
+		name, cookie, left string
+		https              bool
+	}{
+		{"browser", session + "; theme=dark", "theme=dark", false},
+		{"session-only", session, "", false},
+		// Over HTTPS (anywhere but plain http at loopback), the session's
+		// cookie has its __Host- name: the real world's path.
+		{"https-browser", pages.HostPrefix + session + "; theme=dark", "theme=dark", true},
 	} {
 		b.Run(c.name, func(b *testing.B) {
-			benchAdmit(b, g, c.cookie, c.left)
+			benchAdmit(b, g, c.cookie, c.left, c.https)
 		})
 	}
 }
 
-func benchAdmit(b *testing.B, g *Gate, cookie, left string) {
+func benchAdmit(b *testing.B, g *Gate, cookie, left string, https bool) {
 	next := caddyhttp.HandlerFunc(func(http.ResponseWriter, *http.Request) error { return nil })
 	w := httptest.NewRecorder()
 	batch := make([]*http.Request, 4096)
 	fill := func() {
 		for i := range batch {
 			r, _ := http.NewRequest(http.MethodGet, "http://localhost/app", nil)
+			if https {
+				r.URL.Scheme, r.TLS = "https", &tls.ConnectionState{}
+			}
 			r.RemoteAddr = "127.0.0.1:40000"
 			r.Header.Set("Cookie", cookie)
 			batch[i] = caddyhttp.PrepareRequest(r, caddy.NewReplacer(), w, nil)

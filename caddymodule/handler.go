@@ -55,8 +55,8 @@ func (g *gate) serve(w http.ResponseWriter, r *http.Request, next caddyhttp.Hand
 			return g.handOff(w, r, next) // errReplaced
 		}
 	}
-	if old && cl != nil && !g.pages.OldSession(w, r, token, cl) {
-		cl = nil // planted under the old name: the gate writes the prefixed one
+	if old {
+		cl = g.pages.OldSession(w, r, token, cl) // nil if planted: the gate writes the prefixed name
 	}
 	if cl != nil && (h.anySession && h.earns.Holds(signin.AMRs(amrs)) || g.passes(cl, amrs, user)) {
 		if !g.admit(r, repl, cl, lookup, found) {

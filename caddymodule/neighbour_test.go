@@ -164,6 +164,14 @@ func beforeRenaming(t *testing.T, s *sitetest.Site, addr, token string, known bo
 	if err != nil {
 		t.Fatal(err)
 	}
+	return unmarked(t, s, secret, token, known)
+}
+
+// unmarked is token (a session's, or with known a known-browser cookie's,
+// of the neighbour site signed with secret) as a release before the mark
+// signed it: the same claims without it (session.Claims.Prefixed).
+func unmarked(t *testing.T, s *sitetest.Site, secret []byte, token string, known bool) string {
+	t.Helper()
 	keys := session.NewKeys(session.Derive(secret, "session"), s.Now)
 	if known {
 		d, err := session.NewDerived(secret, s.Now)
@@ -177,7 +185,8 @@ func beforeRenaming(t *testing.T, s *sitetest.Site, addr, token string, known bo
 		t.Fatalf("not a token this release issued: %v", err)
 	}
 	cl.Prefixed = false
-	if token, err = keys.Sign(&cl); err != nil {
+	token, err := keys.Sign(&cl)
+	if err != nil {
 		t.Fatal(err)
 	}
 	return token

@@ -141,16 +141,27 @@ type Record struct {
 }
 
 // lasting are the prefixes of the records that outlive a sign-in: an
-// export carries these, not codes, counters or lockouts.
-var lasting = []string{"device/", "recovery/", "owner/", "revoked-user/", "keys/"}
+// export carries these, not codes, counters or lockouts. The last two are
+// the whole store's, not a realm's (storeWide).
+var lasting = []string{"device/", "recovery/", "owner/", "revoked-user/", "keys/", renamedRecord}
+
+// renamedRecord is session.RenamedRecord: which unmarked tokens count
+// under the cookies' old names depends on it, so it goes where the keys
+// (or a configured signing_key's sessions) go, with or without the keys.
+const renamedRecord = "cookies/renamed"
+
+// storeWide reports whether the lasting records under prefix are the
+// whole store's: the signing keys, and when the cookies were renamed.
+func storeWide(prefix string) bool { return prefix == "keys/" || prefix == renamedRecord }
 
 // Realm is the realm a record of Export belongs to (its key's second
-// part): none for the store's keys.
+// part): none for the whole store's (storeWide).
 func (r Record) Realm() string {
-	kind, rest, _ := strings.Cut(strings.TrimPrefix(r.Key, "b64:"), "/")
-	if kind == "keys" {
+	key := strings.TrimPrefix(r.Key, "b64:")
+	if key == renamedRecord || strings.HasPrefix(key, "keys/") {
 		return ""
 	}
+	_, rest, _ := strings.Cut(key, "/")
 	realm, _, _ := strings.Cut(rest, "/")
 	realm, _ = url.PathUnescape(realm)
 	return realm
@@ -162,7 +173,7 @@ func (r Record) Realm() string {
 func Realms(ctx context.Context, st store.Store) ([]string, error) {
 	var realms []string
 	for _, prefix := range lasting {
-		if prefix == "keys/" {
+		if storeWide(prefix) {
 			continue
 		}
 		err := st.Scan(ctx, prefix, func(key string, _ []byte) error {
@@ -190,7 +201,7 @@ func (s *Admin) Export(ctx context.Context, realm string, withKeys bool) ([]Reco
 		if prefix == "keys/" && !withKeys {
 			continue
 		}
-		if prefix != "keys/" && realm != "" {
+		if !storeWide(prefix) && realm != "" {
 			prefix = store.Key(strings.TrimSuffix(prefix, "/"), realm, "")
 		}
 		err := s.Store.Scan(ctx, prefix, func(key string, value []byte) error {
@@ -256,6 +267,12 @@ func (s *Admin) Import(ctx context.Context, records []Record) error {
 		if !known {
 			return &ImportError{Key: key}
 		}
+		if key == renamedRecord {
+			var err error
+			if value, err = s.earlierRenamed(ctx, value); err != nil {
+				return err
+			}
+		}
 		keys[i], values[i], all[key] = key, value, value // a key named twice: the last, as one by one
 	}
 	if a, ok := s.Store.(store.AllOrNothing); ok && len(all) > 0 {
@@ -277,4 +294,27 @@ func (s *Admin) Import(ctx context.Context, records []Record) error {
 		}
 	}
 	return nil
+}
+
+// earlierRenamed is the renamed record to write for one an import
+// carries (value): the store's own if it is earlier, or unreadable (it
+// counts no unmarked token: the stricter), since a later instant would
+// count the release between's tokens issued before it (session's
+// renamed.go). A value that is no instant is refused.
+func (s *Admin) earlierRenamed(ctx context.Context, value []byte) ([]byte, error) {
+	at, err := time.Parse(time.RFC3339Nano, string(value))
+	if err != nil {
+		return nil, &ImportError{Key: renamedRecord}
+	}
+	held, err := s.Store.Get(store.WithBudget(ctx, store.RequestBudget), renamedRecord)
+	if errors.Is(err, store.ErrNotFound) {
+		return value, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("nothing was imported: %w", err)
+	}
+	if was, err := time.Parse(time.RFC3339Nano, string(held)); err != nil || was.Before(at) {
+		return held, nil
+	}
+	return value, nil
 }

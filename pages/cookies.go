@@ -48,12 +48,20 @@ const (
 // has where it is Secure: __Host- for the site alone, __Secure- with a
 // cookie_domain. It is the only name the gate reads such a cookie by,
 // but the old one (Pages.OldCounts).
-func Prefixed(name, cookieDomain string) string {
-	if cookieDomain == "" {
-		return HostPrefix + name
+func Prefixed(name, cookieDomain string) string { return prefix(cookieDomain != "") + name }
+
+// prefix is Prefixed's choice: with a cookie_domain (domain), or not.
+func prefix(domain bool) string {
+	if domain {
+		return SecurePrefix
 	}
-	return SecurePrefix + name
+	return HostPrefix
 }
+
+// prefixedSession is the session cookie's Prefixed name for the site
+// alone and with a cookie_domain, made once: FindSession runs on every
+// request to the app.
+var prefixedSession = [2]string{prefix(false) + SessionCookie, prefix(true) + SessionCookie}
 
 // GateCookies are every name the gate's cookies may have, old and new:
 // none reaches an upstream (a planted one neither).
@@ -85,34 +93,35 @@ func (p *Pages) readSession(req *request) *session.Claims {
 		return req.session
 	}
 	req.sessionRead = true
-	if token, old := p.sessionToken(req.r); token != "" {
-		if cl := p.Sessions.Check(req.r.Context(), token); cl != nil && (!old || p.OldSession(req.w, req.r, token, cl)) {
-			req.session = cl
+	if token, old := p.sessionCookie(req); token != "" {
+		cl := p.Sessions.Check(req.r.Context(), token)
+		if old {
+			cl = p.OldSession(req.w, req.r, token, cl)
 		}
+		req.session = cl
 	}
 	return req.session
 }
 
-// sessionToken is the request's session cookie: under its prefixed name,
-// else under its old name (old), which counts only as OldCounts says.
-func (p *Pages) sessionToken(r *http.Request) (token string, old bool) {
-	if c, err := r.Cookie(Prefixed(SessionCookie, p.CookieDomain)); err == nil {
-		return c.Value, false
+// sessionCookie is the request's session cookie (FindSession), looked up
+// once for the whole request: under its prefixed name, else under its old
+// name (old), which counts only as OldCounts says.
+func (p *Pages) sessionCookie(req *request) (token string, old bool) {
+	if !req.sessionFound {
+		found, old := FindSession(req.r.Header, p.CookieDomain != "")
+		req.sessionToken, req.sessionOld, req.sessionFound = found.Value, old, true
 	}
-	if c, err := r.Cookie(SessionCookie); err == nil {
-		return c.Value, true
-	}
-	return "", false
+	return req.sessionToken, req.sessionOld
 }
 
-// FindSession is the module's look for the session cookie (cookies.Find,
-// on every request to the app): under its prefixed name (domain: with a
-// cookie_domain), else under its old name (old), which counts only as
-// OldSession says.
+// FindSession is the look for the session cookie (cookies.Find: the
+// module's on every request to the app, the pages' once a request): under
+// its prefixed name (domain: with a cookie_domain), else under its old name
+// (old), which counts only as OldCounts says.
 func FindSession(h http.Header, domain bool) (found cookies.Found, old bool) {
-	name := HostPrefix + SessionCookie
+	name := prefixedSession[0]
 	if domain {
-		name = SecurePrefix + SessionCookie
+		name = prefixedSession[1]
 	}
 	if found = cookies.Find(h, name); found.Value != "" {
 		return found, false
@@ -121,13 +130,15 @@ func FindSession(h http.Header, domain bool) (found cookies.Found, old bool) {
 }
 
 // OldCounts reports whether a cookie found under its old name, whose
-// token cl verified, counts: always where the gate still writes that name
-// (plain http at loopback); elsewhere only a token a release before the
-// renaming issued (the browser's own from before the upgrade:
-// session.Manager.IssuedBeforeRename). One issued since was planted: the gate
-// writes no such cookie any more.
-func (p *Pages) OldCounts(r *http.Request, cl *session.Claims) bool {
-	return !secure(r) || p.Sessions.IssuedBeforeRename(cl)
+// token cl verified, counts where the gate's cookies are Secure (sec, as
+// secure says for the pages that named it) or not: always where the gate
+// still writes that name (plain http at loopback); elsewhere only a token
+// a release before the renaming issued (the browser's own from before the
+// upgrade: session.Manager.IssuedBeforeRename). One issued since was
+// planted: the gate writes no such cookie any more. The one rule for both
+// cookies, the pages', the module's and a forward-auth check's.
+func (p *Pages) OldCounts(sec bool, cl *session.Claims) bool {
+	return !sec || p.Sessions.IssuedBeforeRename(cl)
 }
 
 // OldCountsAtCheck is OldCounts for a forward-auth check, whose request
@@ -140,9 +151,9 @@ func (p *Pages) OldCounts(r *http.Request, cl *session.Claims) bool {
 // that sends them of its own refuses its own old-name cookie).
 func (p *Pages) OldCountsAtCheck(r *http.Request, cl *session.Claims) bool {
 	if p.PortalURL != "" {
-		return p.portalPlain || p.Sessions.IssuedBeforeRename(cl)
+		return p.OldCounts(!p.portalPlain, cl)
 	}
-	return !secure(r) && !forwardedSecure(r.Header) || p.Sessions.IssuedBeforeRename(cl)
+	return p.OldCounts(secure(r) || forwardedSecure(r.Header), cl)
 }
 
 // forwardedSecure reports whether the request a proxy's forward-auth
@@ -170,29 +181,34 @@ func forwardedSecure(h http.Header) bool {
 	return false
 }
 
-// OldSession is OldCounts for the session cookie the module found under
-// its old name on a request to the app (cl its verified claims, token its
-// value): when it counts on a Secure request, w's answer renames it (the
-// prefixed name written, the old one expired), as the pages' next answer
-// would.
-func (p *Pages) OldSession(w http.ResponseWriter, r *http.Request, token string, cl *session.Claims) bool {
-	if !p.OldCounts(r, cl) {
-		return false
+// OldSession is the session found under its old name (token its value, cl
+// its verified claims: nil for none), as the module finds it on a request
+// to the app and the pages on theirs: cl if it counts (OldCounts), else
+// nil. When it counts on a Secure request, w's answer renames it (the
+// prefixed name written, the old one expired; w nil: no answer does, as
+// a sign-out's, which ends it).
+func (p *Pages) OldSession(w http.ResponseWriter, r *http.Request, token string, cl *session.Claims) *session.Claims {
+	if cl == nil {
+		return nil
 	}
-	if secure(r) { // elsewhere the old name is the one written
-		// The app's answer now carries the session token: no shared cache
-		// may keep it, whatever the app says of its page.
+	sec := secure(r)
+	if !p.OldCounts(sec, cl) {
+		return nil // planted: the gate writes the prefixed name there
+	}
+	if sec && w != nil { // elsewhere the old name is the one written
+		// The answer now carries the session token: no shared cache may
+		// keep it, whatever the app says of its page.
 		w.Header().Add("Cache-Control", "private")
 		p.rename(w, r, SessionCookie, token, cl)
 	}
-	return true
+	return cl
 }
 
 // renameSession renames the request's session cookie in the answer when
 // it comes under its old name on a Secure request and counts
 // (readSession, which keeps it for the page).
 func (p *Pages) renameSession(req *request) {
-	if _, old := p.sessionToken(req.r); old && secure(req.r) {
+	if _, old := p.sessionCookie(req); old && secure(req.r) {
 		p.readSession(req)
 	}
 }

@@ -161,7 +161,7 @@ func (p *Pages) readKnown(req *request) {
 				continue
 			}
 			if name == KnownCookie {
-				if !p.OldCounts(r, cl) {
+				if !p.OldCounts(sec, cl) {
 					continue
 				}
 				if old == nil || cl.IssuedAt.After(old.IssuedAt.Time) {

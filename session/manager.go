@@ -92,7 +92,7 @@ type Manager struct {
 	assertMu    sync.Mutex
 	assertCache map[string]assertionEntry
 
-	renamed time.Time // the store's record of when the cookies took their prefixed names, zero for none (renamed.go)
+	renamed renamedWindow // which unmarked tokens count as from before the cookies took their prefixed names (renamed.go)
 }
 
 // CachedSessions is how many checked sessions, and as many assertions, a
@@ -118,9 +118,11 @@ func NewManager(ctx context.Context, c Config) (*Manager, error) {
 		}
 	}
 	m.secret.Store(&secret)
-	if m.renamed, err = readRenamed(ctx, c.Store, m.logger); err != nil {
+	w, err := readRenamed(ctx, c.Store, m.logger, m.now())
+	if err != nil {
 		return nil, err
 	}
+	m.renamed.w.Store(w)
 	switch c.Alg {
 	case "HS256", "":
 		m.keys = NewKeys(Derive(secret, "session"), m.now)

@@ -2,12 +2,14 @@ package session
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"testing"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/smsgate/caddy-smsgate/continuity"
 	"github.com/smsgate/caddy-smsgate/store"
 )
 
@@ -74,19 +76,40 @@ func TestWhatThisReleaseIssuesIsMarked(t *testing.T) {
 // renaming and the mark issued its tokens and trusts unmarked, and
 // recorded when it first ran on the store ("cookies/renamed"): an
 // unmarked token is from before the renaming only if issued before that
-// instant, or if the store holds no record; a marked one never is. The
-// record is read, not written.
+// instant; without the record, only if issued since the store's epoch
+// began (or was frozen: continuity.Record.Trusted), for the record may
+// have been lost with the store (a wipe, an eviction, a move) while the
+// tokens outlived it (a configured signing_key); with no epoch either,
+// none issued before now. A marked one never is. The record is read, not
+// written.
 func TestTheRenamedRecordDecidesUnmarkedTokens(t *testing.T) {
 	ctx := context.Background()
 	renamed := time.Date(2026, 12, 1, 10, 0, 0, 500_000_000, time.UTC)
-	for _, record := range []bool{false, true} {
+	epoch := func(frozen bool) []byte {
+		rec := continuity.Record{ID: "e1", Created: renamed.Add(-time.Hour)}
+		if frozen {
+			rec.Frozen = &continuity.Freeze{Since: renamed.Add(-30 * time.Minute), Reason: continuity.Evicted}
+		}
+		raw, _ := json.Marshal(rec)
+		return raw
+	}
+	for _, c := range []struct {
+		name  string
+		store map[string][]byte
+		since time.Time // the first instant an unmarked token counts from (zero: record)
+	}{
+		{"the record", map[string][]byte{"cookies/renamed": []byte(renamed.Format(time.RFC3339Nano)), continuity.Key: epoch(false)}, time.Time{}},
+		{"no record, an epoch", map[string][]byte{continuity.Key: epoch(false)}, renamed.Add(-time.Hour)},
+		{"no record, an epoch frozen for evictions", map[string][]byte{continuity.Key: epoch(true)}, renamed.Add(-30 * time.Minute)},
+		{"no record, no epoch", nil, renamed},
+	} {
 		st, closeDB, err := store.OpenBadger(t.TempDir())
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer closeDB()
-		if record {
-			if err := st.Put(ctx, "cookies/renamed", []byte(renamed.Format(time.RFC3339Nano)), 0); err != nil {
+		for k, v := range c.store {
+			if err := st.Put(ctx, k, v, 0); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -95,27 +118,77 @@ func TestTheRenamedRecordDecidesUnmarkedTokens(t *testing.T) {
 			t.Fatal(err)
 		}
 		awaitingPolls(m)
-		for _, c := range []struct {
+		record := c.since.IsZero()
+		for _, tc := range []struct {
 			at     time.Time
 			marked bool
 			want   bool
 		}{
-			{renamed.Add(-time.Second), false, true},
-			{renamed, false, !record}, // whole seconds: 10:00:00 is not before 10:00:00.5 truncated
+			{renamed.Add(-2 * time.Hour), false, false}, // before any epoch: maybe the release between's
+			{renamed.Add(-45 * time.Minute), false, record || c.since.Before(renamed.Add(-45*time.Minute))},
+			{renamed.Add(-time.Second), false, record || c.since.Before(renamed.Add(-time.Second))},
+			// Whole seconds: 10:00:00 is not before 10:00:00.5 truncated,
+			// nor known to be after 10:00:00.5.
+			{renamed, false, !record && c.since.Before(renamed.Truncate(time.Second))},
 			{renamed.Add(time.Minute), false, !record},
 			{renamed.Add(-time.Minute), true, false},
+			{renamed.Add(time.Minute), true, false},
 		} {
-			cl := &Claims{RegisteredClaims: jwt.RegisteredClaims{IssuedAt: jwt.NewNumericDate(c.at)}, Prefixed: c.marked}
-			if got := m.IssuedBeforeRename(cl); got != c.want {
-				t.Errorf("record %v: a token issued at %s (marked %v) before the renaming: %v, want %v", record, c.at, c.marked, got, c.want)
+			if record && tc.at.Before(renamed.Add(-time.Hour)) {
+				tc.want = !tc.marked // the record alone decides
 			}
-			tb := &TrustedBrowser{Created: c.at, Prefixed: c.marked}
-			if got := m.EarnedBeforeRename(tb); got != c.want {
-				t.Errorf("record %v: a trust made at %s (marked %v) before the renaming: %v, want %v", record, c.at, c.marked, got, c.want)
+			cl := &Claims{RegisteredClaims: jwt.RegisteredClaims{IssuedAt: jwt.NewNumericDate(tc.at)}, Prefixed: tc.marked}
+			if got := m.IssuedBeforeRename(cl); got != tc.want {
+				t.Errorf("%s: a token issued at %s (marked %v) before the renaming: %v, want %v", c.name, tc.at, tc.marked, got, tc.want)
+			}
+			if tc.at.Equal(renamed) && !tc.marked {
+				tc.want = !record // a trust keeps its instant whole
+			}
+			tb := &TrustedBrowser{Created: tc.at, Prefixed: tc.marked}
+			if got := m.EarnedBeforeRename(tb); got != tc.want {
+				t.Errorf("%s: a trust made at %s (marked %v) before the renaming: %v, want %v", c.name, tc.at, tc.marked, got, tc.want)
 			}
 		}
 		if _, err := st.Get(ctx, "cookies/renamed"); record == errors.Is(err, store.ErrNotFound) {
-			t.Errorf("record %v: the store's record after opening: %v", record, err)
+			t.Errorf("%s: the store's record after opening: %v", c.name, err)
 		}
+	}
+}
+
+// TestAGateThatReadTheRenamedRecordPutsItBack: a store that loses the
+// record (a wipe under a running gate, an eviction) gets it back, the same
+// instant, from a gate that read it, when the gate hears the store changed
+// (RereadRenamed at the next Reconcile): else, at the next start, the
+// old-name cookies from before the renaming would count no more.
+func TestAGateThatReadTheRenamedRecordPutsItBack(t *testing.T) {
+	ctx := context.Background()
+	st, closeDB, err := store.OpenBadger(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeDB()
+	renamed := []byte("2026-12-01T10:00:00.5Z")
+	if err := st.Put(ctx, "cookies/renamed", renamed, 0); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
+	m, err := NewManager(ctx, Config{Store: st, Realm: "example.com", Lifetime: time.Hour, Secret: []byte("a secret of thirty-two bytes, ok"), Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	awaitingPolls(m)
+	before := &Claims{RegisteredClaims: jwt.RegisteredClaims{IssuedAt: jwt.NewNumericDate(now.Add(-48 * time.Hour))}}
+	if err := st.Delete(ctx, "cookies/renamed"); err != nil {
+		t.Fatal(err)
+	}
+	m.StoreChanged()
+	if _, err := m.Reconcile(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := st.Get(ctx, "cookies/renamed"); err != nil || string(got) != string(renamed) {
+		t.Fatalf("the store's record after the gate heard it changed: %q %v, want %q", got, err, renamed)
+	}
+	if !m.IssuedBeforeRename(before) {
+		t.Fatal("a token from before the record's instant counts no more")
 	}
 }

@@ -271,12 +271,15 @@ func (m *Manager) forgetAll(n int64) {
 }
 
 // StoreChanged empties the cache: the store is not the one its sessions
-// were checked against (a wipe), so each is checked again.
+// were checked against (a wipe), so each is checked again; and which
+// unmarked tokens count under the old names is read again at the next
+// Reconcile (RereadRenamed).
 func (m *Manager) StoreChanged() {
 	m.cache.Flush()
 	m.covered.reset(m.now())
 	m.putBackDue.Store(true) // at the next poll
 	m.polled.Store(0)
+	m.renamed.stale.Store(true) // at the next Reconcile
 }
 
 // putBack writes the revocations this gate was told of (and that still

@@ -102,6 +102,13 @@ func (m *Manager) Reconcile(ctx context.Context) (SecretChange, error) {
 			change = max(change, SecretAdopted)
 		}
 	}
+	// A store that changed, or a secret adopted (an import's), may vouch
+	// for other unmarked tokens (renamed.go).
+	if change == SecretAdopted || m.renamed.stale.Load() {
+		if err := m.RereadRenamed(ctx); err != nil {
+			return change, err
+		}
+	}
 	return change, nil
 }
 
