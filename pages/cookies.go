@@ -153,7 +153,7 @@ func (p *Pages) OldCountsAtCheck(r *http.Request, cl *session.Claims) bool {
 	if p.PortalURL != "" {
 		return p.OldCounts(!p.portalPlain, cl)
 	}
-	return p.OldCounts(secure(r) || forwardedSecure(r.Header), cl)
+	return p.OldCounts(p.secure(r) || forwardedSecure(r.Header), cl)
 }
 
 // forwardedSecure reports whether the request a proxy's forward-auth
@@ -191,7 +191,7 @@ func (p *Pages) OldSession(w http.ResponseWriter, r *http.Request, token string,
 	if cl == nil {
 		return nil
 	}
-	sec := secure(r)
+	sec := p.secure(r)
 	if !p.OldCounts(sec, cl) {
 		return nil // planted: the gate writes the prefixed name there
 	}
@@ -208,7 +208,7 @@ func (p *Pages) OldSession(w http.ResponseWriter, r *http.Request, token string,
 // it comes under its old name on a Secure request and counts
 // (readSession, which keeps it for the page).
 func (p *Pages) renameSession(req *request) {
-	if _, old := p.sessionCookie(req); old && secure(req.r) {
+	if _, old := p.sessionCookie(req); old && p.secure(req.r) {
 		p.readSession(req)
 	}
 }
@@ -234,25 +234,31 @@ func (p *Pages) live(cl *session.Claims) signin.Live {
 
 // setCookie writes an HttpOnly, SameSite=Lax cookie, Secure except on
 // plain-http localhost (where browsers would refuse it).
-func setCookie(w http.ResponseWriter, r *http.Request, name, value, path string, maxAge int) {
-	http.SetCookie(w, cookie(r, name, value, path, maxAge))
+func (p *Pages) setCookie(w http.ResponseWriter, r *http.Request, name, value, path string, maxAge int) {
+	http.SetCookie(w, p.cookie(r, name, value, path, maxAge))
 }
 
-func cookie(r *http.Request, name, value, path string, maxAge int) *http.Cookie {
+func (p *Pages) cookie(r *http.Request, name, value, path string, maxAge int) *http.Cookie {
 	return &http.Cookie{
 		Name:     name,
 		Value:    value,
 		Path:     path,
 		MaxAge:   maxAge,
 		HttpOnly: true,
-		Secure:   secure(r),
+		Secure:   p.secure(r),
 		SameSite: http.SameSiteLaxMode,
 	}
 }
 
 // secure reports whether the gate's cookies are Secure in the answer to
-// r: everywhere but plain http at loopback.
-func secure(r *http.Request) bool { return r.TLS != nil || !localhost.Is(requestHost(r)) }
+// r: everywhere but plain http at loopback, as browsers see the site — an
+// https public_origin is never that, whatever Host a proxy in front asks
+// the gate with (nginx's proxy_pass http://localhost:PORT names the
+// loopback address: the cookies lost Secure and their prefixed names, and
+// a neighbour host's old-name session counted).
+func (p *Pages) secure(r *http.Request) bool {
+	return r.TLS != nil || p.publicHTTPS || !localhost.Is(requestHost(r))
+}
 
 // setSiteCookie writes a site-wide cookie (SessionCookie, KnownCookie;
 // value "" with maxAge -1 ends it): for the whole site, and for the whole
@@ -261,7 +267,7 @@ func secure(r *http.Request) bool { return r.TLS != nil || !localhost.Is(request
 // prefixed name, and the old name the request carries is expired as the
 // gate wrote it: for the host, and for cookie_domain.
 func (p *Pages) setSiteCookie(w http.ResponseWriter, r *http.Request, name, value string, maxAge int) {
-	c := cookie(r, name, value, "/", maxAge)
+	c := p.cookie(r, name, value, "/", maxAge)
 	c.Domain = p.CookieDomain
 	if c.Secure {
 		c.Name = Prefixed(name, p.CookieDomain)
@@ -269,22 +275,22 @@ func (p *Pages) setSiteCookie(w http.ResponseWriter, r *http.Request, name, valu
 	_, err := r.Cookie(name)
 	switch {
 	case c.Name != name && err == nil:
-		expire(w, r, name, "")
+		p.expire(w, r, name, "")
 		if p.CookieDomain != "" {
-			expire(w, r, name, p.CookieDomain)
+			p.expire(w, r, name, p.CookieDomain)
 		}
 	case c.Name == name && c.Domain != "" && name == KnownCookie:
 		// The host's own copy (written before the known-browser cookie
 		// was for the domain) goes: the browser would send it first.
-		expire(w, r, name, "")
+		p.expire(w, r, name, "")
 	}
 	http.SetCookie(w, c)
 }
 
 // expire ends the cookie name written for domain ("": the host alone),
 // Path=/.
-func expire(w http.ResponseWriter, r *http.Request, name, domain string) {
-	c := cookie(r, name, "", "/", -1)
+func (p *Pages) expire(w http.ResponseWriter, r *http.Request, name, domain string) {
+	c := p.cookie(r, name, "", "/", -1)
 	c.Domain = domain
 	http.SetCookie(w, c)
 }

@@ -214,8 +214,8 @@ func (p *Pages) sweeping(req *request, cl *session.Claims, action string) {
 		}
 		p.Audit("signed_out_everywhere", user, "")
 		p.setSiteCookie(req.w, req.r, SessionCookie, "", -1)
-		setCookie(req.w, req.r, TrustCookie, "", p.PathPrefix, -1)
-		setCookie(req.w, req.r, FlowCookie, "", p.PathPrefix, -1)
+		p.setCookie(req.w, req.r, TrustCookie, "", p.PathPrefix, -1)
+		p.setCookie(req.w, req.r, FlowCookie, "", p.PathPrefix, -1)
 		p.pageNoFlow(req, http.StatusOK, "signed_out", pageData{})
 	case "recovery":
 		codes, err := p.SignIn.RenewRecovery(ctx, req.realm, user, p.live(cl))

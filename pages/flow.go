@@ -99,7 +99,7 @@ func (p *Pages) saveFlow(req *request) {
 			fl.RD = ""
 			continue
 		}
-		setCookie(req.w, req.r, FlowCookie, sealed, p.PathPrefix, int(flowLifetime/time.Second))
+		p.setCookie(req.w, req.r, FlowCookie, sealed, p.PathPrefix, int(flowLifetime/time.Second))
 		return
 	}
 }
@@ -150,7 +150,7 @@ func newest(knowns []*session.Claims) *session.Claims {
 // name is written and the request carries none, the newest under the old
 // name is renamed in the answer.
 func (p *Pages) readKnown(req *request) {
-	r, sec := req.r, secure(req.r)
+	r, sec := req.r, p.secure(req.r)
 	var old *session.Claims
 	var oldToken string
 	named := false // a cookie under the prefixed name verifies

@@ -107,11 +107,14 @@ type Pages struct {
 	// portalPlain: PortalURL is plain http at loopback, where the gate's
 	// cookies keep their old names (OldCountsAtCheck).
 	portalPlain bool
+	// publicHTTPS: browsers see the site over https (public_origin), so its
+	// cookies are Secure whatever Host a proxy in front asks with (secure).
+	publicHTTPS bool
 }
 
 // New builds the pages of a gate.
 func New(c Config) *Pages {
-	p := &Pages{Config: c}
+	p := &Pages{Config: c, publicHTTPS: strings.HasPrefix(c.PublicOrigin, "https://")}
 	if u, err := url.Parse(c.PortalURL); c.PortalURL != "" && err == nil {
 		p.portalPlain = insecureURL(u)
 	}

@@ -48,6 +48,6 @@ func (p *Pages) recovery(req *request) {
 			CodesFor: p.Words.Render(req.lang, words.Text{ID: "recovery.file", Args: map[string]any{"user": nc.User, "site": p.SignIn.Site, "date": p.Now().Format(p.sayID(req, "date.format"))}})})
 		return
 	}
-	setCookie(req.w, req.r, FlowCookie, "", p.PathPrefix, -1)
+	p.setCookie(req.w, req.r, FlowCookie, "", p.PathPrefix, -1)
 	http.Redirect(req.w, req.r, nc.Next, http.StatusSeeOther)
 }

@@ -95,8 +95,8 @@ func (p *Pages) signOut(req *request) (signedIn, ok bool) {
 		}
 	}
 	p.setSiteCookie(req.w, req.r, SessionCookie, "", -1)
-	setCookie(req.w, req.r, TrustCookie, "", p.PathPrefix, -1)
-	setCookie(req.w, req.r, FlowCookie, "", p.PathPrefix, -1)
+	p.setCookie(req.w, req.r, TrustCookie, "", p.PathPrefix, -1)
+	p.setCookie(req.w, req.r, FlowCookie, "", p.PathPrefix, -1)
 	return signedIn, true
 }
 

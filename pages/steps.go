@@ -306,7 +306,7 @@ func (p *Pages) signedIn(req *request, res *signin.Result) {
 		req.flow = &flowClaims{CSRF: enrollment.RandomID(), Flow: signin.Flow{ID: enrollment.RandomID()}, Pending: pc, Notice: notice}
 		p.saveFlow(req)
 	} else {
-		setCookie(req.w, req.r, FlowCookie, "", p.PathPrefix, -1)
+		p.setCookie(req.w, req.r, FlowCookie, "", p.PathPrefix, -1)
 	}
 	p.rememberBrowser(req, res.User, sid)
 	switch {

@@ -26,7 +26,7 @@ func (p *Pages) trustedSignIn(req *request) bool {
 	user, tb, err := p.browserTrust(req)
 	switch {
 	case errors.Is(err, session.ErrNotTrusted):
-		setCookie(req.w, req.r, TrustCookie, "", p.PathPrefix, -1) // ended: forget it
+		p.setCookie(req.w, req.r, TrustCookie, "", p.PathPrefix, -1) // ended: forget it
 		return false
 	case err != nil:
 		p.Logger.Error("checking a trusted browser", zap.Error(err))
@@ -50,7 +50,7 @@ func (p *Pages) trustedSignIn(req *request) bool {
 		return false
 	}
 	p.setSiteCookie(req.w, req.r, SessionCookie, session, int(p.Sessions.Lifetime()/time.Second))
-	setCookie(req.w, req.r, FlowCookie, "", p.PathPrefix, -1)
+	p.setCookie(req.w, req.r, FlowCookie, "", p.PathPrefix, -1)
 	p.rememberBrowser(req, user, sid) // known by this session now: the admin's end of it ends that too
 	p.Audit("signed_in_trusted", user, "", zap.String("browser", tb.ID))
 	p.Metrics.SignIns.WithLabelValues(signin.AMRTrusted).Inc()
@@ -78,7 +78,7 @@ func (p *Pages) trustedSignIn(req *request) bool {
 // earned before the renaming (session.Manager.EarnedBeforeRename) may
 // name no browser, or one only such a cookie names (OldCounts).
 func (p *Pages) earnedHere(req *request, tb *session.TrustedBrowser) bool {
-	if !secure(req.r) {
+	if !p.secure(req.r) {
 		return true // plain http at loopback: no prefixed names
 	}
 	before := p.Sessions.EarnedBeforeRename(tb)
@@ -130,7 +130,7 @@ func (p *Pages) trust(req *request, user, held string, amr []string) string {
 		p.Logger.Error("trusting a browser", zap.Error(err))
 		return ""
 	}
-	setCookie(req.w, req.r, TrustCookie, token, p.PathPrefix, int(time.Duration(p.Remember)/time.Second))
+	p.setCookie(req.w, req.r, TrustCookie, token, p.PathPrefix, int(time.Duration(p.Remember)/time.Second))
 	return tb.ID
 }
 

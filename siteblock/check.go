@@ -176,10 +176,15 @@ func firstNamed(list []*directive, names ...string) *directive {
 // CheckReach refuses a gate whose pages a request cannot reach: its own
 // matcher, or a block it is in, leaves <prefix>login to other handlers
 // (so every visitor is sent to a page that is not the gate's), or it sits
-// in handle_path (which strips the path its pages and redirects need).
+// in handle_path (which strips the path its pages and redirects need);
+// and one whose refusals a handle_errors hands to the app
+// (CheckErrorRoutes).
 func (p *Placement) CheckReach(g *Gate, matcher caddy.ModuleMap) error {
 	if p == nil {
 		return nil
+	}
+	if err := p.CheckErrorRoutes(); err != nil {
+		return err
 	}
 	login := g.Prefix + "login"
 	for _, d := range p.before {

@@ -1,0 +1,88 @@
+package siteblock
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// CheckErrorRoutes refuses a handle_errors of the gate's site that hands
+// the gate's refusals (401: caddyhttp.Error, for the site's handle_errors
+// to shape) to the app the gate protects: a reverse_proxy or php_fastcgi
+// there to an upstream the site's own routes proxy to, or a file_server
+// serving the refused path as it came (no rewrite, uri, root or
+// try_files in the block) where the site serves files. Caddy then serves
+// the refused request, unauthenticated and with whatever identity header
+// the client sent, from the app (a file's content in the 401's body). A
+// handle_errors given only other codes (handle_errors 404 500), one that
+// proxies elsewhere (an error-page service) or serves its own pages
+// (rewrite * /{err.status_code}.html), is the operator's to choose.
+func (p *Placement) CheckErrorRoutes() error {
+	if p == nil {
+		return nil
+	}
+	files, _ := p.b.h.State["smsgate.files"].(*sourceFiles)
+	if files == nil {
+		files = new(sourceFiles)
+	}
+	var app []string
+	servesFiles := false // the site serves files
+	for _, d := range p.all {
+		app = append(app, upstreams(d)...)
+		servesFiles = servesFiles || d.name == "file_server"
+	}
+	for _, d := range p.all {
+		if d.name != "handle_errors" || !takesRefusals(d.args) {
+			continue
+		}
+		var block []*directive
+		var walk func(list []*directive)
+		walk = func(list []*directive) {
+			for _, in := range list {
+				block = append(block, in)
+				walk(in.inner)
+			}
+		}
+		walk(directivesOf(inner(d.seg), files))
+		moved := slices.ContainsFunc(block, func(in *directive) bool { return slices.Contains(moving, in.name) })
+		for _, in := range block {
+			for _, up := range upstreams(in) {
+				if slices.Contains(app, up) {
+					return errAt(in.first(), fmt.Errorf("handle_errors hands the gate's refusals (401) to %s, the app smsgate protects: every refused request would reach it unauthenticated. Give handle_errors the codes it is for (handle_errors 404 5xx), or answer the 401 there itself (respond)", up))
+				}
+			}
+			if in.name == "file_server" && servesFiles && !moved {
+				return errAt(in.first(), fmt.Errorf("handle_errors serves the gate's refusals (401) with file_server at the path refused, from the files smsgate protects: each would go out in the 401's body. Serve an error page (rewrite * /{err.status_code}.html), give handle_errors the codes it is for (handle_errors 404 5xx), or answer the 401 there itself (respond)"))
+			}
+		}
+	}
+	return nil
+}
+
+// moving are the directives that change which file a file_server serves.
+var moving = []string{"rewrite", "uri", "root", "try_files"}
+
+// takesRefusals reports whether handle_errors with args (status codes;
+// none: every error) handles a 401.
+func takesRefusals(args []string) bool {
+	return len(args) == 0 || slices.Contains(args, "401") || slices.Contains(args, "4xx")
+}
+
+// upstreams are the addresses a reverse_proxy or php_fastcgi proxies to
+// (its arguments, a matcher left out, and its block's to lines), none for
+// another directive.
+func upstreams(d *directive) []string {
+	if d.name != "reverse_proxy" && d.name != "php_fastcgi" {
+		return nil
+	}
+	to := slices.Clone(d.args)
+	if len(to) > 0 && (strings.HasPrefix(to[0], "@") || strings.HasPrefix(to[0], "/") || to[0] == "*") {
+		to = to[1:]
+	}
+	for _, line := range inner(d.seg) {
+		if line[0].text == "to" {
+			to = append(to, args(line)...)
+		}
+	}
+	return to
+}
