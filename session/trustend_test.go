@@ -271,21 +271,10 @@ func TestAPushedOutSessionIsListedOrCounted(t *testing.T) {
 // Through: B, and its new session, stayed.)
 func TestRacingEndUnlisted(t *testing.T) {
 	t.Parallel()
-	for name, st := range bothStores(t) {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			il := &storetest.Interleaver{Store: st}
-			rec := &tidied{Store: il, trusts: map[string][]string{}}
-			now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
-			m, err := NewManager(context.Background(), Config{Store: rec, Realm: "example.com", Secret: []byte("a secret of thirty-two bytes, no less"),
-				Alg: "HS256", Lifetime: time.Hour, Now: func() time.Time { return now }})
-			if err != nil {
-				t.Fatal(err)
-			}
-			lost := map[string]int{}
-			runRaces(t, il, lost, race{endUnlistedVsPushOut(t, m, rec, now, lost), 2})
-		})
-	}
+	tidy := func(il *storetest.Interleaver) store.Store { return &tidied{Store: il, trusts: map[string][]string{}} }
+	raceThrough(t, tidy, func(t *testing.T, m *Manager, _ *storetest.Interleaver, now time.Time, lost map[string]int) []race {
+		return []race{{endUnlistedVsPushOut(t, m, m.store.(*tidied), now, lost), 2}}
+	})
 }
 
 // endUnlistedVsPushOut makes TestRacingEndUnlisted's pairs.
