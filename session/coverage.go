@@ -26,7 +26,7 @@ type coverage struct {
 	seen  []seenRevocation // oldest first
 	sids  map[string]time.Time
 	users map[string]userRevoked
-	// trusts: the trusts whose every session was revoked (endTrust).
+	// trusts: the trusts whose every session was revoked (endTrusts).
 	trusts map[string]time.Time
 }
 

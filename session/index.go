@@ -85,51 +85,39 @@ func sessionsKey(realm, user string) string { return store.Key("sessions", realm
 // lasting write (a power cut may lose the newest entry: unlisted, the
 // session is still ended by RevokeUser), so a sign-in pays no sync for it.
 //
-// What the new entry pushes out (past MaxListed, the oldest) is counted
-// first (noteUnlisted), and only what was counted leaves the index: a
-// count that fails leaves the index one longer (the next sign-in trims
-// it), never a session neither listed nor counted. Counted and then kept
-// (the index's write failed, or a sign-in at once pushed out another) is
-// counted more than once: Unlisted.Count is an upper bound.
+// What the new entry pushes out (past MaxListed, the oldest) leaves the
+// index only once counted (noteUnlisted), in a second change of it: a
+// count that fails leaves them listed (the next sign-in counts them
+// again), never a session neither listed nor counted. Counted and then
+// still listed (the second change failed, or two sign-ins at once counted
+// the same) is counted twice: Unlisted.Count is an upper bound. A sign-in
+// that pushes none out costs one change, as before.
 func (m *Manager) note(ctx context.Context, cl *Claims, where Where) error {
 	info := Info{SID: cl.SID, Issued: cl.IssuedAt.UTC(), Expires: cl.ExpiresAt.UTC(), AMR: cl.AMR, Trusted: cl.Trusted, Where: where.bounded()}
 	now := m.now()
-	counted, err := m.countPushedOut(ctx, cl.Subject, now)
-	edit := editIndex(ctx, m.store, m.realm, cl.Subject, now, func(list []Info) []Info {
+	var out []Info // past MaxListed: counted before they leave
+	err := editIndex(ctx, m.store, m.realm, cl.Subject, now, func(list []Info) []Info {
 		list = append(list, info)
-		n := max(0, len(list)-MaxListed)
-		return slices.DeleteFunc(list, func(s Info) bool {
-			out := n > 0 && slices.ContainsFunc(counted, func(c Info) bool { return c.SID == s.SID })
-			if out {
-				n--
-			}
-			return out
-		})
+		// Bounded whatever the failures: past maxKept, the oldest go
+		// uncounted (the record is rewritten whole at each sign-in).
+		list = list[max(0, len(list)-maxKept):]
+		out = slices.Clone(list[:max(0, len(list)-MaxListed)])
+		return list
 	})
-	return errors.Join(err, edit)
+	if err != nil || len(out) == 0 {
+		return err
+	}
+	if err := noteUnlisted(ctx, m.store, m.realm, cl.Subject, now, out); err != nil {
+		return err
+	}
+	dropSessions(ctx, m.store, m.realm, cl.Subject, now, func(s Info) bool {
+		return slices.ContainsFunc(out, func(o Info) bool { return o.SID == s.SID })
+	})
+	return nil
 }
 
-// countPushedOut counts, in user's Unlisted, the sessions the index holds
-// that one more entry would push out, and returns them (none if the count
-// failed).
-func (m *Manager) countPushedOut(ctx context.Context, user string, now time.Time) ([]Info, error) {
-	raw, err := m.store.Get(ctx, sessionsKey(m.realm, user))
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	list, err := liveSessions(raw, now)
-	n := len(list) + 1 - MaxListed
-	if err != nil || n <= 0 {
-		return nil, nil // unreadable: editIndex starts it again
-	}
-	if err := noteUnlisted(ctx, m.store, m.realm, user, now, list[:n]); err != nil {
-		return nil, err
-	}
-	return list[:n], nil
-}
+// maxKept bounds the index while counting what it pushes out fails.
+const maxKept = 2 * MaxListed
 
 // Sessions lists user's sessions in realm that the index knows and nothing
 // has ended, the newest first. It reads only the store, so the admin's

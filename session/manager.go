@@ -280,7 +280,7 @@ func (m *Manager) Uncached(ctx context.Context, token string) *Claims {
 }
 
 // revoked reads cl's revocation records in one round trip, its own (a
-// logout), its trust's (an admin's end: endTrust) and its user's (an
+// logout), its trust's (an admin's end: endTrusts) and its user's (an
 // admin's reset, a sign-out everywhere), and reports whether any ends it;
 // a record it cannot read does. err is the store's: it could not be asked.
 func (m *Manager) revoked(ctx context.Context, cl *Claims) (bool, error) {

@@ -56,7 +56,7 @@ type revocation struct {
 	SID   string `json:"s,omitempty"`
 	User  string `json:"u,omitempty"`
 	// Trust: every session its token names as coming from, or having
-	// made, this trust (Claims.Trust; endTrust). A gate of an earlier
+	// made, this trust (Claims.Trust; endTrusts). A gate of an earlier
 	// release reads such an entry as one it cannot read: it empties its
 	// cache, and checks those sessions against the store again.
 	Trust string `json:"b,omitempty"`

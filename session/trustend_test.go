@@ -197,11 +197,11 @@ func (s *failingWrites) Update(ctx context.Context, key string, change func([]by
 }
 
 // TestAPushedOutSessionIsListedOrCounted: a sign-in pushes alice's first
-// session off her list while the store takes one of the two writes and
-// fails the other. The first session is still listed, or counted among
-// the unlisted (the admin sees that it exists and can end it), whichever
-// write failed. (Before, the index was written first and the count second:
-// a failure of the count left the session neither.)
+// session off her list while the store fails the writes of her list, or
+// of her count of sessions not listed. The first session is still listed,
+// or counted among the unlisted (the admin sees that it exists and can
+// end it), whichever write failed. (Before, the list dropped it first and
+// the count came second: a failure of the count left the session neither.)
 func TestAPushedOutSessionIsListedOrCounted(t *testing.T) {
 	for _, prefix := range []string{"sessions-unlisted/", "sessions/"} {
 		t.Run(strings.TrimSuffix(prefix, "/"), func(t *testing.T) {
