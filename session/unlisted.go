@@ -31,7 +31,8 @@ type Unlisted struct {
 	Through time.Time `json:"through"`
 	Expires time.Time `json:"expires"`
 	Trusts  []string  `json:"trusts,omitempty"`
-	// AllTrusts: more trusts than MaxListed: every trust of the user ends.
+	// AllTrusts: more trusts than MaxListed: every trust of the user
+	// issued until Through ends (a trust made since stays).
 	AllTrusts bool `json:"all_trusts,omitempty"`
 }
 
