@@ -18,10 +18,11 @@ import (
 	"github.com/smsgate/caddy-smsgate/store/storetest"
 )
 
-// gatesOn opens two managers of one realm on st, at *now.
+// gatesOn opens two managers of one realm on st, at *now: b as another
+// process's would be (not store.Same: the revocation log alone tells it).
 func gatesOn(t *testing.T, st store.Store, now *time.Time) (a, b *Manager) {
 	t.Helper()
-	open := func() *Manager {
+	open := func(st store.Store) *Manager {
 		m, err := NewManager(context.Background(), Config{Store: st, Realm: "example.com", Secret: []byte("a secret of thirty-two bytes, no less"),
 			Alg: "HS256", Lifetime: time.Hour, Now: func() time.Time { return *now }})
 		if err != nil {
@@ -29,7 +30,7 @@ func gatesOn(t *testing.T, st store.Store, now *time.Time) (a, b *Manager) {
 		}
 		return awaitingPolls(m)
 	}
-	return open(), open()
+	return open(st), open(&failingWrites{Store: st})
 }
 
 // TestEndEndsTheTrustsUnlistedSessions, on Badger and a real Redis: a
