@@ -133,11 +133,13 @@ type consoleView struct {
 	// Sessions: the user's, listed (SessionsError: they could not be).
 	Sessions      []sessionView
 	SessionsError string
-	// Unlisted: how many sessions the list pushed out (at most; ended together).
-	Unlisted int
-	this     string // the admin's own session
-	Invite   *inviteView
-	Done     string
+	// Unlisted: how many sessions the list pushed out (at most; ended
+	// together); UnlistedError: they could not be counted.
+	Unlisted      int
+	UnlistedError bool
+	this          string // the admin's own session
+	Invite        *inviteView
+	Done          string
 	// Events: the recent audit events, filtered.
 	Events     []eventView
 	EventUser  string

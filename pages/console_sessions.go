@@ -60,7 +60,9 @@ func (p *Pages) sessionViews(req *request, user, this string) ([]sessionView, er
 }
 
 // consoleSessions fills in the user page's sessions; a store that cannot
-// answer leaves the list out and says so, the rest of the page stands.
+// answer leaves the list out and says so, the rest of the page stands. So
+// does a count of the sessions pushed off the list that failed: shown as
+// none, it hid what the admin came to end.
 func (p *Pages) consoleSessions(req *request, c *consoleView, user, this string) {
 	var err error
 	if c.Sessions, err = p.sessionViews(req, user, this); err != nil {
@@ -71,6 +73,7 @@ func (p *Pages) consoleSessions(req *request, c *consoleView, user, this string)
 	u, err := p.Site.UnlistedSessions(req.r.Context(), user)
 	if err != nil {
 		p.Logger.Error("counting a user's sessions not listed for the console", zap.Error(err))
+		c.UnlistedError = true
 	}
 	c.Unlisted = u.Count
 }

@@ -26,11 +26,13 @@ type coverage struct {
 	seen  []seenRevocation // oldest first
 	sids  map[string]time.Time
 	users map[string]userRevoked
+	// trusts: the trusts whose every session was revoked (endTrusts).
+	trusts map[string]time.Time
 }
 
 type seenRevocation struct {
-	at        time.Time
-	sid, user string
+	at               time.Time
+	sid, user, trust string
 }
 
 // userRevoked is when all of a user's sessions were revoked: read, when
@@ -49,7 +51,7 @@ func (c *coverage) reset(now time.Time) {
 	defer c.mu.Unlock()
 	c.since = now
 	if c.sids == nil {
-		c.sids, c.users = map[string]time.Time{}, map[string]userRevoked{}
+		c.sids, c.users, c.trusts = map[string]time.Time{}, map[string]userRevoked{}, map[string]time.Time{}
 	}
 }
 
@@ -58,9 +60,12 @@ func (c *coverage) reset(now time.Time) {
 func (c *coverage) add(now time.Time, rv revocation, lifetime time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.seen = append(c.seen, seenRevocation{at: now, sid: rv.SID, user: rv.User})
+	c.seen = append(c.seen, seenRevocation{at: now, sid: rv.SID, user: rv.User, trust: rv.Trust})
 	if rv.SID != "" {
 		c.sids[rv.SID] = now
+	}
+	if rv.Trust != "" {
+		c.trusts[rv.Trust] = now
 	}
 	if rv.User != "" {
 		u := userRevoked{read: now}
@@ -83,6 +88,9 @@ func (c *coverage) add(now time.Time, rv revocation, lifetime time.Duration) {
 		if c.users[old.user].read == old.at {
 			delete(c.users, old.user)
 		}
+		if c.trusts[old.trust] == old.at {
+			delete(c.trusts, old.trust)
+		}
 		c.seen = c.seen[1:]
 	}
 }
@@ -99,7 +107,7 @@ func (c *coverage) admits(cl *Claims) bool {
 	if !iat.After(c.since.Add(Leeway)) {
 		return false
 	}
-	if _, ok := c.sids[cl.SID]; ok {
+	if _, ok := c.sids[cl.SID]; ok || c.trustRevoked(cl) {
 		return false
 	}
 	if u, ok := c.users[cl.Subject]; ok && !iat.After(u.read) {
@@ -114,27 +122,40 @@ func (c *coverage) admits(cl *Claims) bool {
 func (c *coverage) revokes(cl *Claims) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, ok := c.sids[cl.SID]; ok {
+	if _, ok := c.sids[cl.SID]; ok || c.trustRevoked(cl) {
 		return true
 	}
 	u, ok := c.users[cl.Subject]
 	return ok && !u.at.IsZero() && cl.IssuedAt != nil && !cl.IssuedAt.After(u.at)
 }
 
+// trustRevoked reports whether the log told of the end of the trust cl
+// came from or made (c.mu held).
+func (c *coverage) trustRevoked(cl *Claims) bool {
+	if cl.Trust == nil || *cl.Trust == "" {
+		return false
+	}
+	_, ok := c.trusts[*cl.Trust]
+	return ok
+}
+
 // known is what the gate was told is revoked, for putting back into a
-// store that forgot it: each session's with when it was told, each user's
-// exact time.
-func (c *coverage) known() (sids map[string]time.Time, users map[string]time.Time) {
+// store that forgot it: each session's and each trust's with when it was
+// told, each user's exact time.
+func (c *coverage) known() (sids, trusts, users map[string]time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	sids, users = make(map[string]time.Time, len(c.sids)), map[string]time.Time{}
+	sids, trusts, users = make(map[string]time.Time, len(c.sids)), make(map[string]time.Time, len(c.trusts)), map[string]time.Time{}
 	for sid, at := range c.sids {
 		sids[sid] = at
+	}
+	for id, at := range c.trusts {
+		trusts[id] = at
 	}
 	for user, u := range c.users {
 		if !u.at.IsZero() {
 			users[user] = u.at
 		}
 	}
-	return sids, users
+	return sids, trusts, users
 }

@@ -84,20 +84,40 @@ func sessionsKey(realm, user string) string { return store.Key("sessions", realm
 // on it to stand: the caller logs a failure and goes on. It is not a
 // lasting write (a power cut may lose the newest entry: unlisted, the
 // session is still ended by RevokeUser), so a sign-in pays no sync for it.
+//
+// What the new entry pushes out (past MaxListed, the oldest) leaves the
+// index only once counted (noteUnlisted), in a second change of it: a
+// count that fails leaves them listed (the next sign-in counts them
+// again), never a session neither listed nor counted. Counted and then
+// still listed (the second change failed, or two sign-ins at once counted
+// the same) is counted twice: Unlisted.Count is an upper bound. A sign-in
+// that pushes none out costs one change, as before.
 func (m *Manager) note(ctx context.Context, cl *Claims, where Where) error {
 	info := Info{SID: cl.SID, Issued: cl.IssuedAt.UTC(), Expires: cl.ExpiresAt.UTC(), AMR: cl.AMR, Trusted: cl.Trusted, Where: where.bounded()}
-	var out []Info // pushed out: counted apart, so that the admin sees them (Unlisted)
-	err := editIndex(ctx, m.store, m.realm, cl.Subject, m.now(), func(list []Info) []Info {
+	now := m.now()
+	var out []Info // past MaxListed: counted before they leave
+	err := editIndex(ctx, m.store, m.realm, cl.Subject, now, func(list []Info) []Info {
 		list = append(list, info)
-		n := max(0, len(list)-MaxListed)
-		out = slices.Clone(list[:n])
-		return list[n:]
+		// Bounded whatever the failures: past maxKept, the oldest go
+		// uncounted (the record is rewritten whole at each sign-in).
+		list = list[max(0, len(list)-maxKept):]
+		out = slices.Clone(list[:max(0, len(list)-MaxListed)])
+		return list
 	})
-	if err == nil && len(out) > 0 {
-		err = noteUnlisted(ctx, m.store, m.realm, cl.Subject, m.now(), out)
+	if err != nil || len(out) == 0 {
+		return err
 	}
-	return err
+	if err := noteUnlisted(ctx, m.store, m.realm, cl.Subject, now, out); err != nil {
+		return err
+	}
+	dropSessions(ctx, m.store, m.realm, cl.Subject, now, func(s Info) bool {
+		return slices.ContainsFunc(out, func(o Info) bool { return o.SID == s.SID })
+	})
+	return nil
 }
+
+// maxKept bounds the index while counting what it pushes out fails.
+const maxKept = 2 * MaxListed
 
 // Sessions lists user's sessions in realm that the index knows and nothing
 // has ended, the newest first. It reads only the store, so the admin's
@@ -126,22 +146,33 @@ func Sessions(ctx context.Context, st store.Store, realm, user string, now time.
 	if len(list) == 0 {
 		return nil, nil
 	}
-	// Each one's own revocation (a logout, an admin's end), in one round trip.
+	// Each one's own revocation (a logout, an admin's end) and its trust's
+	// (endTrusts), in one round trip.
 	var rb store.Batch
 	ops := make([]*store.Op, len(list))
+	trusts := map[string]*store.Op{}
 	for i, s := range list {
 		ops[i] = rb.Get(revokedKey(realm, s.SID))
+		if t := s.Where.Trust; t != "" && trusts[t] == nil {
+			trusts[t] = rb.Get(trustRevokedKey(realm, t))
+		}
 	}
 	if err := store.Do(ctx, st, &rb); err != nil {
 		return nil, err
 	}
 	out := make([]Info, 0, len(list))
 	for i, s := range list {
+		trust := &store.Op{Err: store.ErrNotFound}
+		if s.Where.Trust != "" {
+			trust = trusts[s.Where.Trust]
+		}
 		switch {
-		case errors.Is(ops[i].Err, store.ErrNotFound):
-			out = append(out, s)
-		case ops[i].Err != nil:
+		case ops[i].Err != nil && !errors.Is(ops[i].Err, store.ErrNotFound):
 			return nil, ops[i].Err
+		case trust.Err != nil && !errors.Is(trust.Err, store.ErrNotFound):
+			return nil, trust.Err
+		case ops[i].Err != nil && trust.Err != nil: // neither found
+			out = append(out, s)
 		}
 	}
 	slices.Reverse(out)
@@ -150,8 +181,9 @@ func Sessions(ctx context.Context, st store.Store, realm, user string, now time.
 
 // End ends one of user's sessions in realm, by its SID as Sessions lists
 // it: here and, within RevocationPoll, at every gate on the store, with
-// its trust and every listed session of that trust (a browser that
-// dropped its session cookie got another from the trust before the end).
+// its trust and every session of that trust, listed or pushed off the
+// list (endTrusts: a browser that dropped its session cookie got another
+// from the trust before the end, or a thousand, to push the first out).
 // It reads only the store (the admin's tools use it with Caddy stopped)
 // and returns the session it ended, or ErrNoSession.
 func End(ctx context.Context, st store.Store, realm, user, sid string, now time.Time) (*Info, error) {
@@ -164,23 +196,24 @@ func End(ctx context.Context, st store.Store, realm, user, sid string, now time.
 		return nil, ErrNoSession
 	}
 	ended := list[i]
-	// Its trust ends first: the browser, refused once the session is
-	// revoked, goes to the login page at once (a browser in use does), and
-	// a trust still there meanwhile signed it in again, a new session the
-	// end did not cover (as logout ends the browser's trusts before its
-	// session: TestAnEndedSessionDoesNotComeBackByItsTrustMeanwhile).
+	// Its trust ends first (endTrusts), as logout ends the browser's
+	// trusts before its session.
+	var trusts []string
 	if ended.Where.Trust != "" {
-		if err := untrust(store.Lasting(ctx), st, realm, user, ended.Where.Trust, now); err != nil {
+		if trusts, err = endTrusts(ctx, st, realm, user, []string{ended.Where.Trust}, time.Time{}, now); err != nil {
 			return nil, err
 		}
 	}
-	ends := func(s Info) bool {
-		return s.SID == sid || ended.Where.Trust != "" && s.Where.Trust == ended.Where.Trust
-	}
+	ends := func(s Info) bool { return s.SID == sid || endsTrust(trusts, s) }
 	if err := endListed(ctx, st, realm, user, list, now, ends); err != nil {
 		return nil, err
 	}
 	return &ended, nil
+}
+
+// endsTrust reports whether s came from one of the trusts ended.
+func endsTrust(ended []string, s Info) bool {
+	return s.Where.Trust != "" && slices.Contains(ended, s.Where.Trust)
 }
 
 // endListed ends the sessions of list that ends picks, one by one, and

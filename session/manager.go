@@ -282,19 +282,23 @@ func (m *Manager) Uncached(ctx context.Context, token string) *Claims {
 }
 
 // revoked reads cl's revocation records in one round trip, its own (a
-// logout) and its user's (an admin's reset, a sign-out everywhere), and
-// reports whether either ends it; a record it cannot read does. err is the
-// store's: it could not be asked.
+// logout), its trust's (an admin's end: endTrusts) and its user's (an
+// admin's reset, a sign-out everywhere), and reports whether any ends it;
+// a record it cannot read does. err is the store's: it could not be asked.
 func (m *Manager) revoked(ctx context.Context, cl *Claims) (bool, error) {
 	var b store.Batch
 	one, all := b.Get(revokedKey(m.realm, cl.SID)), b.Get(userRevokedKey(m.realm, cl.Subject))
+	var trust *store.Op
+	if cl.Trust != nil && *cl.Trust != "" {
+		trust = b.Get(trustRevokedKey(m.realm, *cl.Trust))
+	}
 	if err := store.Do(ctx, m.store, &b); err != nil {
 		return false, err
 	}
 	before, err := revokedBefore(all)
 	// What the log told this gate counts too: a store that forgot (a
 	// restart without persistence, an eviction) brings nothing back.
-	return one.Err == nil || err != nil || (!before.IsZero() && !cl.IssuedAt.After(before)) || m.covered.revokes(cl), nil
+	return one.Err == nil || (trust != nil && trust.Err == nil) || err != nil || (!before.IsZero() && !cl.IssuedAt.After(before)) || m.covered.revokes(cl), nil
 }
 
 // Verify checks a token's signature and claims only, not revocation: for

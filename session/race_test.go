@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/smsgate/caddy-smsgate/store"
 	"github.com/smsgate/caddy-smsgate/store/storetest"
 )
 
@@ -116,12 +117,18 @@ func TestRacingTrusts(t *testing.T) {
 // Interleaver, at a time it keeps; its pairs' checks count in lost what a
 // race lost.
 func raceOnBothStores(t *testing.T, races func(t *testing.T, m *Manager, il *storetest.Interleaver, now time.Time, lost map[string]int) []race) {
+	raceThrough(t, func(il *storetest.Interleaver) store.Store { return il }, races)
+}
+
+// raceThrough is raceOnBothStores with the manager's store seen through
+// wrap (the Interleaver within).
+func raceThrough(t *testing.T, wrap func(*storetest.Interleaver) store.Store, races func(t *testing.T, m *Manager, il *storetest.Interleaver, now time.Time, lost map[string]int) []race) {
 	for name, st := range bothStores(t) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			il := &storetest.Interleaver{Store: st}
 			now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
-			m, err := NewManager(context.Background(), Config{Store: il, Realm: "example.com", Secret: []byte("a secret of thirty-two bytes, no less"),
+			m, err := NewManager(context.Background(), Config{Store: wrap(il), Realm: "example.com", Secret: []byte("a secret of thirty-two bytes, no less"),
 				Alg: "HS256", Lifetime: time.Hour, Now: func() time.Time { return now }})
 			if err != nil {
 				t.Fatal(err)

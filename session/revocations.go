@@ -49,12 +49,17 @@ const RevocationLogTTL = 10 * time.Minute
 // it empties its cache instead.
 const maxCatchUp = 1000
 
-// revocation is an entry of the revocation log: a session (SID) or all of
-// a user's sessions (User) in Realm.
+// revocation is an entry of the revocation log: a session (SID), all of
+// a user's sessions (User), or every session of a trust (Trust) in Realm.
 type revocation struct {
 	Realm string `json:"r"`
 	SID   string `json:"s,omitempty"`
 	User  string `json:"u,omitempty"`
+	// Trust: every session its token names as coming from, or having
+	// made, this trust (Claims.Trust; endTrusts). A gate of an earlier
+	// release reads such an entry as one it cannot read: it empties its
+	// cache, and checks those sessions against the store again.
+	Trust string `json:"b,omitempty"`
 	// At is the time of a user's revocation record (Unix nanoseconds), so
 	// that a gate that read it knows exactly which sessions it ended even
 	// after the store forgot the record (coverage.revokes). Earlier
@@ -64,7 +69,8 @@ type revocation struct {
 
 // names reports whether rv ends the session cl (its realm aside).
 func (rv revocation) names(cl *Claims) bool {
-	return (rv.SID != "" && cl.SID == rv.SID) || (rv.User != "" && cl.Subject == rv.User)
+	return (rv.SID != "" && cl.SID == rv.SID) || (rv.User != "" && cl.Subject == rv.User) ||
+		(rv.Trust != "" && cl.Trust != nil && *cl.Trust == rv.Trust)
 }
 
 func revocationKey(n int64) string { return store.Key("revocation", strconv.FormatInt(n, 10)) }
@@ -235,13 +241,13 @@ func (m *Manager) poll(ctx context.Context) {
 		m.storeFault("reading the revocation log", err)
 		return // read again at the next poll
 	}
-	sids, users := map[string]bool{}, map[string]bool{}
+	sids, users, trusts := map[string]bool{}, map[string]bool{}, map[string]bool{}
 	upTo := n
 	for i, op := range ops {
 		var rv revocation
-		if op.Err == nil && json.Unmarshal(op.Value, &rv) == nil && (rv.SID != "" || rv.User != "") {
+		if op.Err == nil && json.Unmarshal(op.Value, &rv) == nil && (rv.SID != "" || rv.User != "" || rv.Trust != "") {
 			if rv.Realm == m.realm {
-				sids[rv.SID], users[rv.User] = true, true
+				sids[rv.SID], users[rv.User], trusts[rv.Trust] = true, true, true
 				m.covered.add(m.now(), rv, m.lifetime)
 			}
 			continue
@@ -256,8 +262,11 @@ func (m *Manager) poll(ctx context.Context) {
 	}
 	delete(sids, "")
 	delete(users, "")
-	if len(sids)+len(users) > 0 {
-		m.cache.Forget(func(cl *Claims) bool { return sids[cl.SID] || users[cl.Subject] })
+	delete(trusts, "")
+	if len(sids)+len(users)+len(trusts) > 0 {
+		m.cache.Forget(func(cl *Claims) bool {
+			return sids[cl.SID] || users[cl.Subject] || (cl.Trust != nil && trusts[*cl.Trust])
+		})
 	}
 	m.seen.Store(upTo)
 }
@@ -290,7 +299,7 @@ func (m *Manager) StoreChanged() {
 // revocation never moves back. A failure is logged: this gate still
 // refuses those sessions from memory (coverage.revokes).
 func (m *Manager) putBack(ctx context.Context) {
-	sids, users := m.covered.known()
+	sids, trusts, users := m.covered.known()
 	now := m.now()
 	var failed error
 	// In batches (one round trip each on Redis: 20,000 one at a time took
@@ -313,6 +322,14 @@ func (m *Manager) putBack(ctx context.Context) {
 			}
 		}
 	}
+	for id, told := range trusts {
+		if ttl := told.Add(m.lifetime + Leeway).Sub(now); ttl > 0 {
+			b.Put(trustRevokedKey(m.realm, id), []byte{1}, ttl)
+			if n++; n%putBackBatch == 0 {
+				flush()
+			}
+		}
+	}
 	flush()
 	for user, at := range users {
 		if err := revokeUserAt(ctx, m.store, m.realm, user, at); err != nil {
@@ -321,9 +338,9 @@ func (m *Manager) putBack(ctx context.Context) {
 	}
 	if failed != nil {
 		m.logger.Error("putting back revocations the store lost; this gate still refuses those sessions", zap.Error(failed))
-	} else if len(sids)+len(users) > 0 {
+	} else if len(sids)+len(trusts)+len(users) > 0 {
 		m.logger.Warn("the store had lost revocations: this gate put back those it knew of",
-			zap.Int("sessions", len(sids)), zap.Int("users", len(users)))
+			zap.Int("sessions", len(sids)), zap.Int("trusts", len(trusts)), zap.Int("users", len(users)))
 	}
 }
 

@@ -419,7 +419,7 @@ func TestALogEntryOfThePreviousRelease(t *testing.T) {
 	if c.revokes(issued) {
 		t.Error("an entry without a time is taken for an exact one")
 	}
-	if _, users := c.known(); len(users) != 0 {
+	if _, _, users := c.known(); len(users) != 0 {
 		t.Errorf("an entry without a time would be put back: %v", users)
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
+
 	"github.com/smsgate/caddy-smsgate/store"
 )
 
@@ -42,6 +44,11 @@ type TrustedBrowser struct {
 	// Prefixed marks a trust earned under this release or a later one,
 	// whose known-browser cookies are prefixed (Manager.EarnedBeforeRename).
 	Prefixed bool `json:"prefixed,omitempty"`
+	// Issued is its token's iat (the sign-in's beginning, whole seconds):
+	// a revocation of the user's sessions until then or later ends it
+	// (Trusted), and EndUnlisted takes its record too. Zero in a trust
+	// made before this was kept (Created is then read instead).
+	Issued time.Time `json:"issued,omitzero"`
 }
 
 // ErrNotTrusted refuses a trust token that is not (or no longer) good.
@@ -64,7 +71,11 @@ func (m *Manager) trustKeys() *Keys {
 // the old one stays.
 func (m *Manager) Trust(ctx context.Context, b Began, user, replaces, known, browser string, amr []string, authTime int64, lifetime time.Duration) (string, *TrustedBrowser, error) {
 	now := m.now().UTC()
-	tb := TrustedBrowser{ID: rand.Text()[:16], Browser: browser, Created: now, Expires: now.Add(lifetime), AuthTime: authTime, AMR: amr, Known: known, Prefixed: true}
+	if b.at.IsZero() {
+		b.at = now
+	}
+	iat := jwt.NewNumericDate(b.at).UTC() // as the token says it
+	tb := TrustedBrowser{ID: rand.Text()[:16], Browser: browser, Created: now, Expires: now.Add(lifetime), AuthTime: authTime, AMR: amr, Known: known, Prefixed: true, Issued: iat}
 	err := m.editTrusted(store.Lasting(ctx), user, func(list []TrustedBrowser) []TrustedBrowser {
 		if replaces != "" {
 			list = slices.DeleteFunc(list, func(old TrustedBrowser) bool { return old.ID == replaces })
@@ -74,9 +85,6 @@ func (m *Manager) Trust(ctx context.Context, b Began, user, replaces, known, bro
 	})
 	if err != nil {
 		return "", nil, err
-	}
-	if b.at.IsZero() {
-		b.at = now
 	}
 	token, err := m.trustKeys().Sign(Claims{RegisteredClaims: m.trustKeys().NewClaimsAt(m.realm, user, lifetime, b.at), SID: tb.ID, AuthTime: authTime})
 	return token, &tb, err
@@ -184,13 +192,6 @@ func UntrustAll(ctx context.Context, st store.Store, realm, user string) error {
 // nothing.
 func (m *Manager) editTrusted(ctx context.Context, user string, edit func([]TrustedBrowser) []TrustedBrowser) error {
 	return editTrusted(ctx, m.store, m.realm, user, m.now(), edit)
-}
-
-// untrust ends user's trust id, on the store alone (End).
-func untrust(ctx context.Context, st store.Store, realm, user, id string, now time.Time) error {
-	return editTrusted(ctx, st, realm, user, now, func(list []TrustedBrowser) []TrustedBrowser {
-		return slices.DeleteFunc(list, func(tb TrustedBrowser) bool { return tb.ID == id })
-	})
 }
 
 // editTrusted is Manager.editTrusted at now, on the store alone.

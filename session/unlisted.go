@@ -31,7 +31,8 @@ type Unlisted struct {
 	Through time.Time `json:"through"`
 	Expires time.Time `json:"expires"`
 	Trusts  []string  `json:"trusts,omitempty"`
-	// AllTrusts: more trusts than MaxListed: every trust of the user ends.
+	// AllTrusts: more trusts than MaxListed: every trust of the user
+	// issued until Through ends (a trust made since stays).
 	AllTrusts bool `json:"all_trusts,omitempty"`
 }
 
@@ -91,23 +92,19 @@ func UnlistedSessions(ctx context.Context, st store.Store, realm, user string, n
 }
 
 // EndUnlisted ends the sessions user's index pushed out, with the trusted
-// browsers they came from or made (first: as End does), by ending every
-// session of the user signed until the newest of them (a revocation of
-// the user's sessions up to then); it answers what it ended, a zero
-// Unlisted when there was nothing to end.
+// browsers they came from or made (first: as End does) and every session
+// of those (endTrusts), by ending every session of the user signed until
+// the newest of them (a revocation of the user's sessions up to then);
+// it answers what it ended, a zero Unlisted when there was nothing to
+// end. Of more trusts than it keeps (AllTrusts), it ends those whose
+// token was issued until then, which that revocation ends anyway
+// (Trusted): a browser the user trusted since keeps its trust.
 func EndUnlisted(ctx context.Context, st store.Store, realm, user string, now time.Time) (Unlisted, error) {
 	u, err := UnlistedSessions(ctx, st, realm, user, now)
 	if err != nil || u.Count == 0 {
 		return u, err
 	}
-	if u.AllTrusts {
-		err = UntrustAll(ctx, st, realm, user)
-	}
-	for _, t := range u.Trusts {
-		if err == nil {
-			err = untrust(store.Lasting(ctx), st, realm, user, t, now)
-		}
-	}
+	trusts, err := endUnlistedTrusts(ctx, st, realm, user, u, now)
 	if err != nil {
 		return Unlisted{}, err
 	}
@@ -117,25 +114,76 @@ func EndUnlisted(ctx context.Context, st store.Store, realm, user string, now ti
 	if err := announce(ctx, st, revocation{Realm: realm, User: user, At: u.Through.UnixNano()}); err != nil {
 		return Unlisted{}, err
 	}
-	// The listed sessions of those trusts end too: an intruder's browser
-	// that pushed its first session out signed in by the trust since.
+	// The listed ones signed until then end (and leave the list), and so
+	// do those of the trusts ended: an intruder's browser that pushed its
+	// first session out signed in by the trust since (their browsers stop
+	// being known too: endListed).
 	list, err := Sessions(ctx, st, realm, user, now)
 	if err != nil {
 		return Unlisted{}, err
 	}
-	ends := func(s Info) bool {
-		return !s.Issued.After(u.Through) || s.Where.Trust != "" && (u.AllTrusts || slices.Contains(u.Trusts, s.Where.Trust))
-	}
+	ends := func(s Info) bool { return !s.Issued.After(u.Through) || endsTrust(trusts, s) }
 	if err := endListed(ctx, st, realm, user, list, now, ends); err != nil {
 		return Unlisted{}, err
 	}
-	// Tidying: ended, they are not counted again (nor any pushed out since).
-	_ = st.Update(ctx, unlistedKey(realm, user), func(raw []byte, found bool) ([]byte, time.Duration, error) {
-		var now Unlisted
-		if !found || json.Unmarshal(raw, &now) != nil || !now.Through.Equal(u.Through) {
-			return nil, 0, store.ErrUnchanged
+	return u, tidyUnlisted(ctx, st, realm, user, u, trusts, now)
+}
+
+// endUnlistedTrusts ends the trusts u names (endTrusts), all those issued
+// until u.Through when it names too many to keep.
+func endUnlistedTrusts(ctx context.Context, st store.Store, realm, user string, u Unlisted, now time.Time) ([]string, error) {
+	var madeBy time.Time
+	if u.AllTrusts {
+		madeBy = u.Through
+	}
+	return endTrusts(ctx, st, realm, user, u.Trusts, madeBy, now)
+}
+
+// tidyUnlisted takes user's Unlisted away once EndUnlisted has ended what
+// it says (ended, its sessions are not counted again). One that a newer
+// push-out moved on (a later Through) stays. One pushed out meanwhile in
+// the same second has ended with the user's sessions until Through, but
+// its trust, added to the record's since EndUnlisted read it, had not:
+// it ends here (endTrusts) before the record goes (an Unlisted whose
+// Through the revocation covers is never shown again: UnlistedSessions).
+// ended is the trusts ended so far.
+func tidyUnlisted(ctx context.Context, st store.Store, realm, user string, u Unlisted, ended []string, now time.Time) error {
+	allEnded := u.AllTrusts
+	for range MaxListed + 2 { // each turn but the last ends a trust at least
+		var more Unlisted
+		err := st.Update(ctx, unlistedKey(realm, user), func(raw []byte, found bool) ([]byte, time.Duration, error) {
+			more = Unlisted{}
+			var cur Unlisted
+			if !found || json.Unmarshal(raw, &cur) != nil || !cur.Through.Equal(u.Through) {
+				return nil, 0, store.ErrUnchanged
+			}
+			more.AllTrusts = cur.AllTrusts && !allEnded
+			for _, t := range cur.Trusts {
+				if !slices.Contains(ended, t) {
+					more.Trusts = append(more.Trusts, t)
+				}
+			}
+			if more.AllTrusts || len(more.Trusts) > 0 {
+				return nil, 0, store.ErrUnchanged // ended first, then the record goes
+			}
+			return nil, 0, nil
+		})
+		if err != nil || !more.AllTrusts && len(more.Trusts) == 0 {
+			return err
 		}
-		return nil, 0, nil
-	})
-	return u, nil
+		more.Through = u.Through
+		trusts, err := endUnlistedTrusts(ctx, st, realm, user, more, now)
+		if err != nil {
+			return err
+		}
+		list, err := Sessions(ctx, st, realm, user, now)
+		if err != nil {
+			return err
+		}
+		if err := endListed(ctx, st, realm, user, list, now, func(s Info) bool { return endsTrust(trusts, s) }); err != nil {
+			return err
+		}
+		ended, allEnded = append(ended, trusts...), allEnded || more.AllTrusts
+	}
+	return nil
 }

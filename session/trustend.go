@@ -1,0 +1,67 @@
+package session
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"github.com/smsgate/caddy-smsgate/store"
+)
+
+// Ending a trust with its sessions. A session's token names the trust it
+// came from or that its sign-in made (Claims.Trust), so the admin's end
+// of a trust (End, EndUnlisted) ends every session of it, whether the
+// user's index lists it or pushed it out (MaxListed) or never got it: a
+// record beside the session's own that every check reads in the same
+// round trip (Manager.revoked), and an entry of the revocation log. A
+// session of a release before the claim names no trust: only its own
+// revocation, or its user's, ends it.
+
+// trustRevokedKey marks a trust whose every session has ended. It has no
+// expiry, as the user's revocation record has none: only an admin's end
+// writes it (one small record per trust), and the sessions it ends are
+// not all known to the store (one signed by the trust while it ended
+// lives a gate's session_lifetime, which the store alone does not know).
+func trustRevokedKey(realm, id string) string { return store.Key("revoked-trust", realm, id) }
+
+// endTrusts ends user's trusts named by ids and, when madeBy is not zero,
+// every trust of user whose token was issued until then (those a
+// revocation of the user's sessions until madeBy ends: Trusted), each with
+// every session it made or came from. The trusts end first: a browser
+// refused once its session is revoked goes to the login page at once, and
+// a trust still there signed it in again (TestAnEndedSessionDoesNot-
+// ComeBackByItsTrustMeanwhile); a session that trust signed meanwhile
+// names it, and the revocation that follows ends it too. It answers the
+// IDs of the trusts it ended (ids, and those madeBy picked).
+func endTrusts(ctx context.Context, st store.Store, realm, user string, ids []string, madeBy, now time.Time) ([]string, error) {
+	var ended []string
+	err := editTrusted(store.Lasting(ctx), st, realm, user, now, func(list []TrustedBrowser) []TrustedBrowser {
+		ended = slices.Clone(ids) // again at each try
+		return slices.DeleteFunc(list, func(tb TrustedBrowser) bool {
+			if slices.Contains(ids, tb.ID) {
+				return true
+			}
+			issued := tb.Issued
+			if issued.IsZero() {
+				issued = tb.Created
+			}
+			if madeBy.IsZero() || issued.After(madeBy) {
+				return false
+			}
+			ended = append(ended, tb.ID)
+			return true
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range ended {
+		if err := st.Put(store.Lasting(ctx), trustRevokedKey(realm, id), []byte{1}, 0); err != nil {
+			return nil, err
+		}
+		if err := announce(ctx, st, revocation{Realm: realm, Trust: id}); err != nil {
+			return nil, err
+		}
+	}
+	return ended, nil
+}
