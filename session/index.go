@@ -173,6 +173,12 @@ func End(ctx context.Context, st store.Store, realm, user, sid string, now time.
 		if err := untrust(store.Lasting(ctx), st, realm, user, ended.Where.Trust, now); err != nil {
 			return nil, err
 		}
+		// Read again once the trust has ended: a sign-in by it that found
+		// it before has listed its session by now, or withdraws it
+		// (IssueTrusted reads the trust again once listed).
+		if list, err = Sessions(ctx, st, realm, user, now); err != nil {
+			return nil, err
+		}
 	}
 	ends := func(s Info) bool {
 		return s.SID == sid || ended.Where.Trust != "" && s.Where.Trust == ended.Where.Trust
