@@ -237,6 +237,14 @@ func (m *Manager) issue(ctx context.Context, b Began, user string, cl Claims, wh
 	cl.facts = newFacts(&cl)
 	m.cache.AddSince(tok, &cl, b.forgets)
 	if err := m.note(ctx, &cl, where); err != nil {
+		if cl.Trusted {
+			// A sign-in by a trust asks for no code: a script holding the
+			// cookie makes hundreds at once, and the list's writes then
+			// give up (store.ErrContended). It stands only listed, where
+			// the admin sees and ends it (else a code, then).
+			m.withdraw(ctx, tok, user, cl.SID)
+			return "", "", err
+		}
 		m.logger.Warn("noting a new session in the user's list of sessions; the sign-in stands, unlisted", zap.Error(err))
 	}
 	return tok, cl.SID, nil

@@ -122,12 +122,18 @@ func (m *Manager) stillTrusted(ctx context.Context, token, user, sid, id string)
 	if err == nil && slices.ContainsFunc(list, func(tb TrustedBrowser) bool { return tb.ID == id }) {
 		return nil
 	}
-	m.cache.Remove(token)
-	dropSessions(context.WithoutCancel(ctx), m.store, m.realm, user, m.now(), func(s Info) bool { return s.SID == sid })
+	m.withdraw(ctx, token, user, sid)
 	if err != nil {
 		return err
 	}
 	return ErrNotTrusted
+}
+
+// withdraw takes back a session issued and not handed out: out of the
+// cache and the list.
+func (m *Manager) withdraw(ctx context.Context, token, user, sid string) {
+	m.cache.Remove(token)
+	dropSessions(context.WithoutCancel(ctx), m.store, m.realm, user, m.now(), func(s Info) bool { return s.SID == sid })
 }
 
 // TrustOf reads a trust token without the store: its user and its
