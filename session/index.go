@@ -175,10 +175,18 @@ func End(ctx context.Context, st store.Store, realm, user, sid string, now time.
 		}
 		// Read again once the trust has ended: a sign-in by it that found
 		// it before has listed its session by now, or withdraws it
-		// (IssueTrusted reads the trust again once listed).
-		if list, err = Sessions(ctx, st, realm, user, now); err != nil {
+		// (IssueTrusted reads the trust again once listed). With the list
+		// read first: those pushed off it meanwhile end too.
+		again, err := Sessions(ctx, st, realm, user, now)
+		if err != nil {
 			return nil, err
 		}
+		for _, s := range list {
+			if !slices.ContainsFunc(again, func(a Info) bool { return a.SID == s.SID }) {
+				again = append(again, s)
+			}
+		}
+		list = again
 	}
 	ends := func(s Info) bool {
 		return s.SID == sid || ended.Where.Trust != "" && s.Where.Trust == ended.Where.Trust

@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"sync"
@@ -68,7 +69,45 @@ func TestAnEndRacingATrustedSignInEndsItsSession(t *testing.T) {
 					}
 				}}
 		}
-		return []race{{endVsTrustedSignIn, 2}}
+		// The end of a session that sign-ins elsewhere push off the list
+		// meanwhile (MaxListed of them, as a trusted browser's burst would):
+		// it still ends it, read from the list as it stood when the end
+		// began.
+		endVsPushedOut := func() storetest.Pair {
+			users++
+			user := fmt.Sprint("user", users)
+			_, tb, err := m.Trust(ctx, Began{}, user, "", "", "thief", []string{"sms"}, now.Unix(), time.Hour)
+			if err != nil {
+				t.Fatal(err)
+			}
+			token, first, err := m.IssueTrusted(ctx, Began{}, user, tb, Where{Trust: tb.ID})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var errEnd error
+			return storetest.Pair{Key: sessionsKey("example.com", user),
+				A: func(ctx context.Context) { _, errEnd = End(ctx, il, "example.com", user, first, now) },
+				B: func(ctx context.Context) {
+					for range MaxListed {
+						if _, err := m.Issue(ctx, user, []string{"sms"}, Where{}); err != nil {
+							t.Error(err)
+						}
+					}
+				},
+				Check: func() {
+					if errors.Is(errEnd, ErrNoSession) {
+						return // pushed off before the end began: not listed, nothing ended (end-unlisted ends it)
+					}
+					if errEnd != nil {
+						t.Fatalf("%s: end: %v", user, errEnd)
+					}
+					m.FlushCache()
+					if m.Uncached(ctx, token) != nil {
+						lost["the session the admin ended is live, pushed off the list meanwhile"]++
+					}
+				}}
+		}
+		return []race{{endVsTrustedSignIn, 2}, {endVsPushedOut, 2}}
 	})
 }
 
