@@ -22,8 +22,7 @@ func TestASignInByATrustTheAdminEndsMeanwhileEndsWithIt(t *testing.T) {
 	sitetest.Parallel(t)
 	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
 		dir := t.TempDir()
-		s := textSite(t, strings.Replace(storeLine, "store ", "store smsgate_test_hold "+dir+" ", 1), []string{"alice"}, "\t\tremember 30d\n")
-		addUser(t, s, "alice", "+14155552671")
+		s := rememberingHoldSite(t, storeLine, dir)
 		thief := sitetest.NewClient(t, "alice")
 		tok := codeSent(t, thief)
 		sitetest.Expect(t, thief.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}, "remember": {"1"}}), http.StatusSeeOther, "/")
@@ -42,4 +41,12 @@ func TestASignInByATrustTheAdminEndsMeanwhileEndsWithIt(t *testing.T) {
 			t.Errorf("alice's sessions after the end: %s", out)
 		}
 	})
+}
+
+// rememberingHoldSite is holdSite with trusted browsers (remember 30d).
+func rememberingHoldSite(t *testing.T, storeLine, dir string) *sitetest.Site {
+	t.Helper()
+	s := textSite(t, strings.Replace(storeLine, "store ", "store smsgate_test_hold "+dir+" ", 1), []string{"alice"}, "\t\tremember 30d\n")
+	addUser(t, s, "alice", "+14155552671")
+	return s
 }

@@ -28,17 +28,22 @@ func TestAnEndRacingATrustedSignInEndsItsSession(t *testing.T) {
 	raceOnBothStores(t, func(t *testing.T, m *Manager, il *storetest.Interleaver, now time.Time, lost map[string]int) []race {
 		ctx := context.Background()
 		users := 0
-		endVsTrustedSignIn := func() storetest.Pair {
+		// thief is a new user's trusted browser (its cookie, its trust) and
+		// the session it signed in by the trust.
+		thief := func() (user, cookie string, tb *TrustedBrowser, token, sid string) {
 			users++
-			user := fmt.Sprint("user", users)
+			user = fmt.Sprint("user", users)
 			cookie, tb, err := m.Trust(ctx, Began{}, user, "", "", "thief", []string{"sms"}, now.Unix(), time.Hour)
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, first, err := m.IssueTrusted(ctx, Began{}, user, tb, Where{Trust: tb.ID})
-			if err != nil {
+			if token, sid, err = m.IssueTrusted(ctx, Began{}, user, tb, Where{Trust: tb.ID}); err != nil {
 				t.Fatal(err)
 			}
+			return user, cookie, tb, token, sid
+		}
+		endVsTrustedSignIn := func() storetest.Pair {
+			user, cookie, tb, _, first := thief()
 			var token string
 			var errEnd error
 			return storetest.Pair{Key: trustedKey("example.com", user),
@@ -74,16 +79,7 @@ func TestAnEndRacingATrustedSignInEndsItsSession(t *testing.T) {
 		// it still ends it, read from the list as it stood when the end
 		// began.
 		endVsPushedOut := func() storetest.Pair {
-			users++
-			user := fmt.Sprint("user", users)
-			_, tb, err := m.Trust(ctx, Began{}, user, "", "", "thief", []string{"sms"}, now.Unix(), time.Hour)
-			if err != nil {
-				t.Fatal(err)
-			}
-			token, first, err := m.IssueTrusted(ctx, Began{}, user, tb, Where{Trust: tb.ID})
-			if err != nil {
-				t.Fatal(err)
-			}
+			user, _, _, token, first := thief()
 			var errEnd error
 			return storetest.Pair{Key: sessionsKey("example.com", user),
 				A: func(ctx context.Context) { _, errEnd = End(ctx, il, "example.com", user, first, now) },
