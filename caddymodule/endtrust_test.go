@@ -213,8 +213,7 @@ func TestAnEndedSessionDoesNotComeBackByItsTrustMeanwhile(t *testing.T) {
 	sitetest.Parallel(t)
 	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
 		dir := t.TempDir()
-		s := textSite(t, strings.Replace(storeLine, "store ", "store smsgate_test_hold "+dir+" ", 1), []string{"alice"}, "\t\tremember 30d\n")
-		addUser(t, s, "alice", "+14155552671")
+		s := rememberingHoldSite(t, storeLine, dir)
 		c := sitetest.NewClient(t, "alice")
 		tok := codeSent(t, c)
 		sitetest.Expect(t, c.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}, "remember": {"1"}}), http.StatusSeeOther, "/")

@@ -17,12 +17,13 @@ import (
 // app not yet written; TestAnAppRemovedDuringItsSignInSignsNobodyIn: its
 // app found, not yet marked used), or a user's list of sessions (the
 // admin's end of one: TestAnEndedSessionDoesNotComeBackByItsTrustMeanwhile),
-// and can fail the reads of revocations (a session's check that it is
+// or a read of a user's trusts (a sign-in by one, which found it:
+// TestASignInByATrustTheAdminEndsMeanwhileEndsWithIt), and can fail the reads of revocations (a session's check that it is
 // still live).
 func init() {
 	sitetest.Holds.Park = func(op, key string) bool {
 		return op == "write" && (strings.HasPrefix(key, "recovery/") || strings.HasPrefix(key, "app-used/") ||
-			strings.HasPrefix(key, "sessions/"))
+			strings.HasPrefix(key, "sessions/")) || op == "read" && strings.HasPrefix(key, "trusted/")
 	}
 	sitetest.Holds.Fail = func(key string) bool { return strings.HasPrefix(key, "revoked") }
 }

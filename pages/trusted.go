@@ -44,12 +44,16 @@ func (p *Pages) trustedSignIn(req *request) bool {
 	}
 	w := where(req)
 	w.Trust = tb.ID // the admin's end of this session ends the trust too
-	session, sid, err := p.Sessions.IssueTrusted(req.r.Context(), req.began, user, tb, w)
+	token, sid, err := p.Sessions.IssueTrusted(req.r.Context(), req.began, user, tb, w)
+	if errors.Is(err, session.ErrNotTrusted) {
+		p.setCookie(req.w, req.r, TrustCookie, "", p.PathPrefix, -1) // ended meanwhile (the admin's end): forget it
+		return false
+	}
 	if err != nil {
 		p.Logger.Error("signing session", zap.Error(err))
 		return false
 	}
-	p.setSiteCookie(req.w, req.r, SessionCookie, session, int(p.Sessions.Lifetime()/time.Second))
+	p.setSiteCookie(req.w, req.r, SessionCookie, token, int(p.Sessions.Lifetime()/time.Second))
 	p.setCookie(req.w, req.r, FlowCookie, "", p.PathPrefix, -1)
 	p.rememberBrowser(req, user, sid) // known by this session now: the admin's end of it ends that too
 	p.Audit("signed_in_trusted", user, "", zap.String("browser", tb.ID))

@@ -203,6 +203,20 @@ func End(ctx context.Context, st store.Store, realm, user, sid string, now time.
 		if trusts, err = endTrusts(ctx, st, realm, user, []string{ended.Where.Trust}, time.Time{}, now); err != nil {
 			return nil, err
 		}
+		// Read again once the trust has ended: a sign-in by it that found
+		// it before has listed its session by now, or withdraws it
+		// (IssueTrusted reads the trust again once listed). With the list
+		// read first: those pushed off it meanwhile end too.
+		again, err := Sessions(ctx, st, realm, user, now)
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range list {
+			if !slices.ContainsFunc(again, func(a Info) bool { return a.SID == s.SID }) {
+				again = append(again, s)
+			}
+		}
+		list = again
 	}
 	ends := func(s Info) bool { return s.SID == sid || endsTrust(trusts, s) }
 	if err := endListed(ctx, st, realm, user, list, now, ends); err != nil {

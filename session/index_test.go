@@ -97,7 +97,7 @@ func TestSessionIndex(t *testing.T) {
 				t.Fatal(err)
 			}
 			now = now.Add(time.Minute)
-			phone, _, _ := a.IssueTrusted(ctx, Began{}, "alice", &TrustedBrowser{AMR: []string{"otp"}, AuthTime: now.Add(-time.Hour).Unix()},
+			phone, _, _ := a.IssueTrusted(ctx, Began{}, "alice", madeTrust(t, a, "alice", []string{"otp"}, now.Add(-time.Hour).Unix()),
 				Where{Host: strings.Repeat("h", 200), Browser: "Safari", System: "iOS"})
 			list, err := Sessions(ctx, st, "example.com", "alice", now)
 			if err != nil || len(list) != 2 {

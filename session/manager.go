@@ -172,9 +172,17 @@ func (m *Manager) IssueBegun(ctx context.Context, b Began, user string, amr []st
 // IssueTrusted signs a trusted browser's new session, for a sign-in that
 // began at b (zero: now): as old and as strong as the code that earned
 // the trust, and marked, so that a route requiring a kind of device asks
-// for one now. It answers the session's ID too, as IssueBegun does.
+// for one now. It answers the session's ID too, as IssueBegun does. The
+// session stands only while tb does once it is listed (stillTrusted).
 func (m *Manager) IssueTrusted(ctx context.Context, b Began, user string, tb *TrustedBrowser, where Where) (token, sid string, err error) {
-	return m.issue(ctx, b, user, Claims{AMR: tb.AMR, AuthTime: tb.AuthTime, Trusted: true}, where)
+	token, sid, err = m.issue(ctx, b, user, Claims{AMR: tb.AMR, AuthTime: tb.AuthTime, Trusted: true}, where)
+	if err == nil {
+		err = m.stillTrusted(ctx, token, user, sid, tb.ID)
+	}
+	if err != nil {
+		return "", "", err
+	}
+	return token, sid, nil
 }
 
 // Began is when a sign-in began, before it checked anything (a phone, a
@@ -231,6 +239,14 @@ func (m *Manager) issue(ctx context.Context, b Began, user string, cl Claims, wh
 	cl.facts = newFacts(&cl)
 	m.cache.AddSince(tok, &cl, b.forgets)
 	if err := m.note(ctx, &cl, where); err != nil {
+		if cl.Trusted {
+			// A sign-in by a trust asks for no code: a script holding the
+			// cookie makes hundreds at once, and the list's writes then
+			// give up (store.ErrContended). It stands only listed, where
+			// the admin sees and ends it (else a code, then).
+			m.withdraw(ctx, tok, user, cl.SID)
+			return "", "", err
+		}
 		m.logger.Warn("noting a new session in the user's list of sessions; the sign-in stands, unlisted", zap.Error(err))
 	}
 	return tok, cl.SID, nil

@@ -120,7 +120,7 @@ func TestIssueAnswersTheSessionsID(t *testing.T) {
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	m, _ := newManager(t, "EdDSA", &now)
 	tok, sid, err := m.IssueBegun(ctx, m.Begin(), "alice", []string{"sms"}, Where{})
-	trusted, trustedSID, errTrusted := m.IssueTrusted(ctx, Began{}, "alice", &TrustedBrowser{AMR: []string{"sms"}, AuthTime: now.Unix()}, Where{})
+	trusted, trustedSID, errTrusted := m.IssueTrusted(ctx, Began{}, "alice", madeTrust(t, m, "alice", []string{"sms"}, now.Unix()), Where{})
 	for _, s := range []struct {
 		tok, sid string
 		err      error

@@ -40,7 +40,7 @@ func TestWhatThisReleaseIssuesIsMarked(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	trusted, _, err := m.IssueTrusted(ctx, Began{}, "alice", &TrustedBrowser{AMR: []string{"sms"}, AuthTime: now.Unix()}, Where{})
+	trusted, _, err := m.IssueTrusted(ctx, Began{}, "alice", madeTrust(t, m, "alice", []string{"sms"}, now.Unix()), Where{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -101,12 +101,13 @@ func TestARevocationDuringASignInIsNotCachedOver(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			tb := madeTrust(t, m, "alice", []string{"sms"}, now.Unix())
 			armed.Store(true)
 			var tok string
 			if kind == "Issue" {
 				tok, err = m.Issue(ctx, "alice", []string{"sms"}, Where{})
 			} else {
-				tok, _, err = m.IssueTrusted(ctx, Began{}, "alice", &TrustedBrowser{AMR: []string{"sms"}, AuthTime: now.Unix()}, Where{})
+				tok, _, err = m.IssueTrusted(ctx, Began{}, "alice", tb, Where{})
 			}
 			if err != nil || tok == "" {
 				t.Fatalf("the sign-in itself failed: %q, %v", tok, err)

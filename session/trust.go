@@ -117,6 +117,33 @@ func (m *Manager) Trusted(ctx context.Context, token string) (string, *TrustedBr
 	return "", nil, ErrNotTrusted
 }
 
+// stillTrusted reads user's trust id again once the session sid it signed
+// in (token) is listed, and withdraws that session where the trust ended
+// meanwhile (ErrNotTrusted; or the store's error): an admin's end of the
+// trust's session (End) ends the trust first, then reads the list, so a
+// sign-in that found the trust before the end is either listed by then
+// (and ended by it) or finds the trust gone here. Before, its session
+// lived on, unlisted (TestAnEndRacingATrustedSignInEndsItsSession). The
+// token was never handed out: it leaves the cache and the list.
+func (m *Manager) stillTrusted(ctx context.Context, token, user, sid, id string) error {
+	list, err := m.TrustedBrowsers(ctx, user)
+	if err == nil && slices.ContainsFunc(list, func(tb TrustedBrowser) bool { return tb.ID == id }) {
+		return nil
+	}
+	m.withdraw(ctx, token, user, sid)
+	if err != nil {
+		return err
+	}
+	return ErrNotTrusted
+}
+
+// withdraw takes back a session issued and not handed out: out of the
+// cache and the list.
+func (m *Manager) withdraw(ctx context.Context, token, user, sid string) {
+	m.cache.Remove(token)
+	dropSessions(context.WithoutCancel(ctx), m.store, m.realm, user, m.now(), func(s Info) bool { return s.SID == sid })
+}
+
 // TrustOf reads a trust token without the store: its user and its
 // trust's ID, if its signature, realm and expiry hold (whether the trust
 // still stands, Trusted says). For a sign-out, which ends it either way.
