@@ -262,7 +262,7 @@ func (s *Admin) Import(ctx context.Context, records []Record) error {
 		}
 		known := false
 		for _, p := range lasting {
-			known = known || strings.HasPrefix(key, p)
+			known = known || strings.HasPrefix(key, p) && (p != renamedRecord || key == p) // a record, not a folder
 		}
 		if !known {
 			return &ImportError{Key: key}

@@ -60,4 +60,12 @@ func TestTheRenamedRecordGoesWithAnExport(t *testing.T) {
 	if err := (&Admin{Core: &Core{Store: onBadger(t)}}).Import(ctx, bad); !errors.As(err, new(*ImportError)) {
 		t.Fatalf("an import of a renamed record that is no instant: %v, want an ImportError", err)
 	}
+	// The record is one key, not a folder: a key it begins is no record
+	// the store keeps (nor one the instant check sees).
+	for _, key := range []string{renamedRecord + "X", renamedRecord + "/x"} {
+		odd := []Record{{Key: key, Value: []byte(`"` + t0 + `"`)}}
+		if err := (&Admin{Core: &Core{Store: onBadger(t)}}).Import(ctx, odd); !errors.As(err, new(*ImportError)) {
+			t.Errorf("an import of %s: %v, want an ImportError", key, err)
+		}
+	}
 }
