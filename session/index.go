@@ -123,6 +123,20 @@ const maxKept = 2 * MaxListed
 // has ended, the newest first. It reads only the store, so the admin's
 // tools use it with Caddy stopped too.
 func Sessions(ctx context.Context, st store.Store, realm, user string, now time.Time) ([]Info, error) {
+	return listed(ctx, st, realm, user, now, true)
+}
+
+// unended lists, as Sessions does, user's sessions that neither their own
+// revocation nor their user's has ended, but with those of an ended trust:
+// what End and EndUnlisted end (endListed) once they have ended the trust,
+// so that each such session's browser gets its end mark and stops being
+// known (StillKnown reads that mark, not the trust's record).
+func unended(ctx context.Context, st store.Store, realm, user string, now time.Time) ([]Info, error) {
+	return listed(ctx, st, realm, user, now, false)
+}
+
+// listed is Sessions, leaving out those of an ended trust when byTrust.
+func listed(ctx context.Context, st store.Store, realm, user string, now time.Time, byTrust bool) ([]Info, error) {
 	var b store.Batch
 	index, all := b.Get(sessionsKey(realm, user)), b.Get(userRevokedKey(realm, user))
 	if err := store.Do(ctx, st, &b); err != nil {
@@ -153,7 +167,7 @@ func Sessions(ctx context.Context, st store.Store, realm, user string, now time.
 	trusts := map[string]*store.Op{}
 	for i, s := range list {
 		ops[i] = rb.Get(revokedKey(realm, s.SID))
-		if t := s.Where.Trust; t != "" && trusts[t] == nil {
+		if t := s.Where.Trust; byTrust && t != "" && trusts[t] == nil {
 			trusts[t] = rb.Get(trustRevokedKey(realm, t))
 		}
 	}
@@ -163,8 +177,8 @@ func Sessions(ctx context.Context, st store.Store, realm, user string, now time.
 	out := make([]Info, 0, len(list))
 	for i, s := range list {
 		trust := &store.Op{Err: store.ErrNotFound}
-		if s.Where.Trust != "" {
-			trust = trusts[s.Where.Trust]
+		if t := trusts[s.Where.Trust]; t != nil {
+			trust = t
 		}
 		switch {
 		case ops[i].Err != nil && !errors.Is(ops[i].Err, store.ErrNotFound):
@@ -207,7 +221,7 @@ func End(ctx context.Context, st store.Store, realm, user, sid string, now time.
 		// it before has listed its session by now, or withdraws it
 		// (IssueTrusted reads the trust again once listed). With the list
 		// read first: those pushed off it meanwhile end too.
-		again, err := Sessions(ctx, st, realm, user, now)
+		again, err := unended(ctx, st, realm, user, now)
 		if err != nil {
 			return nil, err
 		}

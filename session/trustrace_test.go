@@ -44,7 +44,7 @@ func TestAnEndRacingATrustedSignInEndsItsSession(t *testing.T) {
 		}
 		endVsTrustedSignIn := func() storetest.Pair {
 			user, cookie, tb, _, first := thief()
-			var token string
+			var token, sid string
 			var errEnd error
 			return storetest.Pair{Key: trustedKey("example.com", user),
 				A: func(ctx context.Context) {
@@ -52,7 +52,7 @@ func TestAnEndRacingATrustedSignInEndsItsSession(t *testing.T) {
 					if err != nil {
 						return // the end came first: a code, then
 					}
-					token, _, _ = m.IssueTrusted(ctx, Began{}, who, tb, Where{Trust: tb.ID})
+					token, sid, _ = m.IssueTrusted(ctx, Began{}, who, tb, Where{Trust: tb.ID})
 				},
 				B: func(ctx context.Context) { _, errEnd = End(ctx, il, "example.com", user, first, now) },
 				Check: func() {
@@ -62,6 +62,9 @@ func TestAnEndRacingATrustedSignInEndsItsSession(t *testing.T) {
 					m.FlushCache()
 					if token != "" && m.Uncached(ctx, token) != nil {
 						lost["a session the ended trust signed in is live after the end"]++
+					}
+					if _, err := il.Store.Get(ctx, endedKey("example.com", sid)); token != "" && err != nil {
+						lost["the browser of a session the ended trust signed in is still known after the end"]++
 					}
 					list, err := Sessions(ctx, il, "example.com", user, now)
 					if err != nil {

@@ -118,7 +118,7 @@ func EndUnlisted(ctx context.Context, st store.Store, realm, user string, now ti
 	// do those of the trusts ended: an intruder's browser that pushed its
 	// first session out signed in by the trust since (their browsers stop
 	// being known too: endListed).
-	list, err := Sessions(ctx, st, realm, user, now)
+	list, err := unended(ctx, st, realm, user, now)
 	if err != nil {
 		return Unlisted{}, err
 	}
@@ -176,7 +176,7 @@ func tidyUnlisted(ctx context.Context, st store.Store, realm, user string, u Unl
 		if err != nil {
 			return err
 		}
-		list, err := Sessions(ctx, st, realm, user, now)
+		list, err := unended(ctx, st, realm, user, now)
 		if err != nil {
 			return err
 		}
