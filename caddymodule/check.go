@@ -58,9 +58,6 @@ func (g *Gate) check() error {
 		errors.As(err, &pe)
 		return &cfutil.OptionError{Key: pe.Option, Err: err}
 	}
-	if err := g.checkUsers(); err != nil {
-		return err
-	}
 	if _, err := g.limits(); err != nil {
 		return err
 	}
@@ -98,6 +95,9 @@ func (g *Gate) check() error {
 	}
 	if err := g.settleFactors(); err != nil {
 		return cfutil.OptionErrf("factors", "%v", err)
+	}
+	if err := g.checkUsers(); err != nil { // the kinds settled: which channels, whether only they sign in
+		return err
 	}
 	// The built-in languages here; an admin's own (messages_dir) once
 	// Provision has read them.
@@ -153,7 +153,7 @@ func (g *Gate) checkUsers() error {
 	for i, u := range g.Users {
 		users[i] = signin.User(u)
 	}
-	if i, err := signin.CheckUsers(users, g.DefaultRegion, g.Identity == IdentityNone, g.numberPolicy(), g.Channels, g.bothUsers); err != nil {
+	if i, err := signin.CheckUsers(users, g.DefaultRegion, g.Identity == IdentityNone, g.numberPolicy(), g.policy, g.Channels, g.logger, g.bothUsers); err != nil {
 		return &cfutil.OptionError{Key: "user " + g.Users[i].Name, Err: err}
 	}
 	return nil

@@ -1,6 +1,8 @@
 package caddymodule_test
 
 import (
+	"os"
+	"strings"
 	"testing"
 
 	"github.com/smsgate/caddy-smsgate/internal/sitetest"
@@ -11,19 +13,21 @@ import (
 // the policy refuses on every channel (outside allowed_regions, a denied
 // prefix) could never sign in; allow_prefixes +1 with deny_prefixes +1
 // admits no number at all. Both loaded silently, and each sign-in was
-// refused only once someone tried.
+// refused only once someone tried. A user is refused so only where the
+// gate takes phone codes alone (factors sms, voice): an app or passkey
+// may sign them in (TestAUserThePolicyRefusesLoadsWhereAnAppSignsIn).
 func TestAPolicyThatAdmitsNoOneIsRefused(t *testing.T) {
 	sitetest.Parallel(t)
 	for _, tc := range []struct{ name, options, fields, line, want string }{
-		{"outside allowed_regions", "allowed_regions GB\n\t\tuser carol +14155552671",
-			`"allowed_regions": ["GB"], "users": [{"name": "carol", "phone": "+14155552671"}]`,
-			"Caddyfile:12", `its country (US) is not in allowed_regions: it can never be sent a code`},
-		{"a denied prefix", "deny_prefixes +1415\n\t\tuser carol +14155552671",
-			`"deny_prefixes": ["+1415"], "users": [{"name": "carol", "phone": "+14155552671"}]`,
-			"Caddyfile:12", `allow_prefixes or deny_prefixes refuse it`},
-		{"allowed for calls only", "allowed_regions sms GB\n\t\tuser carol +14155552671",
-			`"channel_regions": {"sms": ["GB"]}, "users": [{"name": "carol", "phone": "+14155552671"}]`,
-			"Caddyfile:12", `its country (US) is not in allowed_regions`},
+		{"outside allowed_regions", "factors sms\n\t\tallowed_regions GB\n\t\tuser carol +14155552671",
+			`"factors": ["sms"], "allowed_regions": ["GB"], "users": [{"name": "carol", "phone": "+14155552671"}]`,
+			"Caddyfile:13", `its country (US) is not in allowed_regions: it can never be sent a code`},
+		{"a denied prefix", "factors sms\n\t\tdeny_prefixes +1415\n\t\tuser carol +14155552671",
+			`"factors": ["sms"], "deny_prefixes": ["+1415"], "users": [{"name": "carol", "phone": "+14155552671"}]`,
+			"Caddyfile:13", `allow_prefixes or deny_prefixes refuse it`},
+		{"allowed for calls only", "factors sms\n\t\tallowed_regions sms GB\n\t\tuser carol +14155552671",
+			`"factors": ["sms"], "channel_regions": {"sms": ["GB"]}, "users": [{"name": "carol", "phone": "+14155552671"}]`,
+			"Caddyfile:13", `its country (US) is not in allowed_regions`},
 		{"allow and deny +1", "allow_prefixes +1\n\t\tdeny_prefixes +1",
 			`"allow_prefixes": ["+1"], "deny_prefixes": ["+1"]`,
 			"Caddyfile:12", "deny_prefixes +1 refuses every number allow_prefixes +1 admits"},
@@ -51,5 +55,33 @@ func TestAPolicyThatAdmitsNoOneIsRefused(t *testing.T) {
 	}
 }`); err != nil {
 		t.Fatalf("a policy that lets the users' numbers through: %v", err)
+	}
+}
+
+// TestAUserThePolicyRefusesLoadsWhereAnAppSignsIn: where a gate takes an
+// app or a passkey too, a provisioned user whose number the policy refuses
+// may sign in with one enrolled before (a policy tightened, or an upgrade
+// that refuses what loaded before): the gate loads and warns, naming the
+// user and a masked number, never the whole. Refused only where phone
+// codes are all it takes (TestAPolicyThatAdmitsNoOneIsRefused).
+func TestAUserThePolicyRefusesLoadsWhereAnAppSignsIn(t *testing.T) {
+	sitetest.Parallel(t)
+	s := sitetest.Start(t, `http://localhost:{HTTP_PORT} {
+	smsgate {
+		store badger {DIR}
+		provider log
+		identity none
+		factors sms totp
+		allowed_regions GB
+		user carol +14155552671
+	}
+	respond "app"
+}`)
+	warned := s.LogEntries("a provisioned user's number the number policy refuses: only an app or passkey enrolled before signs them in")
+	if len(warned) != 1 || warned[0]["user"] != "carol" {
+		t.Fatalf("warnings: %v", warned)
+	}
+	if raw, _ := os.ReadFile(s.LogFile); strings.Contains(string(raw), "4155552671") {
+		t.Error("the log names carol's whole number")
 	}
 }

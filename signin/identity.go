@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 
+	"go.uber.org/zap"
+
 	"github.com/smsgate/caddy-smsgate/internal/textsafe"
 	"github.com/smsgate/caddy-smsgate/phone"
 )
@@ -32,11 +34,16 @@ func CheckAdmins(names []string) error {
 // named once each, with names that show as they are and numbers that
 // parse, and, where a login form asks (form), one user to a number: there
 // a number typed names its user (behind a first factor two accounts may
-// share a phone); and numbers the policy lets one of channels reach (a
-// user whose number it refuses could never sign in). A mistake comes with
+// share a phone); and numbers the policy lets one of the channels kinds
+// takes reach: a user whose number it refuses could never sign in where
+// kinds takes phone codes only; where it takes apps or passkeys, one
+// enrolled before still signs them in (a policy tightened, an upgrade
+// that refuses what loaded), so log warns instead. A mistake comes with
 // the index of the user it is in; where names two users' places (their
 // lines, or their indices).
-func CheckUsers(users []User, region string, form bool, policy *phone.Policy, channels []string, where func(i, j int) string) (int, error) {
+func CheckUsers(users []User, region string, form bool, policy *phone.Policy, kinds *Policy, channels []string, log *zap.Logger, where func(i, j int) string) (int, error) {
+	phoneOnly := !kinds.Takes(TOTP) && !kinds.Takes(WebAuthn)
+	channels = kinds.Channels(channels)
 	seen := make(map[string]bool)
 	owner := make(map[string]int) // a number's first user, by index
 	for i, u := range users {
@@ -51,7 +58,13 @@ func CheckUsers(users []User, region string, form bool, policy *phone.Policy, ch
 		seen[u.Name] = true
 		num, err := phone.Parse(u.Phone, region)
 		if err == nil {
-			err = policy.Unreachable(num, channels)
+			if err = policy.Unreachable(num, channels); err != nil && !phoneOnly {
+				if log != nil {
+					log.Warn("a provisioned user's number the number policy refuses: only an app or passkey enrolled before signs them in",
+						zap.String("user", u.Name), zap.String("phone", phone.Mask(num)), zap.Error(err))
+				}
+				err = nil
+			}
 		}
 		if err != nil {
 			return i, fmt.Errorf("user %q: phone %q: %s", u.Name, u.Phone, phone.WithExample(err, region))
