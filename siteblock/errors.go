@@ -9,9 +9,10 @@ import (
 // CheckErrorRoutes refuses a handle_errors of the gate's site that hands
 // the gate's refusals (401: caddyhttp.Error, for the site's handle_errors
 // to shape) to the app the gate protects: a reverse_proxy or php_fastcgi
-// there to an upstream the site's own routes proxy to, or a file_server
-// serving the refused path as it came (no rewrite, uri, root or
-// try_files in the block) where the site serves files. Caddy then serves
+// there to an upstream the site's own routes proxy to (however it is
+// written: dialKey), or a file_server serving the refused path (no
+// rewrite, uri, root or try_files in the block that moves it: moves)
+// where the site serves files. Caddy then serves
 // the refused request, unauthenticated and with whatever identity header
 // the client sent, from the app (a file's content in the 401's body). A
 // handle_errors given only other codes (handle_errors 404 500), one that
