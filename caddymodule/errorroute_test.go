@@ -2,6 +2,7 @@ package caddymodule_test
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -30,9 +31,6 @@ const errorRouteSite = `http://localhost:{HTTP_PORT} {
 }
 http://app.localhost:{HTTP_PORT} {
 	respond "the app's page for [{http.request.header.Remote-User}]"
-}
-http://errors.localhost:{HTTP_PORT} {
-	respond "an error page" 401
 }`
 
 // TestAnErrorRouteToTheAppIsRefused: the gate's refusal is Caddy's error
@@ -40,26 +38,39 @@ http://errors.localhost:{HTTP_PORT} {
 // proxies to the app itself (to let it render error pages) served every
 // refused request from the app, unauthenticated and with the identity
 // header the client wrote: 200 "the app's page for [admin]". Now such a
-// config is refused at the handle_errors' reverse_proxy line; one given
-// only other codes, or proxying to another upstream, loads, and refuses.
+// config is refused at the handle_errors' reverse_proxy line, however the
+// app's address is written (127.0.0.1 or [::1] for localhost, a scheme:
+// before, only the very spelling of the site's reverse_proxy was caught);
+// one given only other codes, or proxying to another upstream (an error
+// page service), loads, and refuses.
 func TestAnErrorRouteToTheAppIsRefused(t *testing.T) {
 	sitetest.Parallel(t)
 	site := func(codes, upstream, host string) string {
 		return strings.NewReplacer("CODES", codes, "UPSTREAM", upstream, "HOST", host).Replace(errorRouteSite)
 	}
-	for _, cfg := range []string{
-		site("", "localhost:{HTTP_PORT}", "app.localhost"),
-		site("401 403", "localhost:{HTTP_PORT}", "app.localhost"),
-		site("4xx", "localhost:{HTTP_PORT}", "app.localhost"),
-		site("", "", "app.localhost\n\t\t\tto localhost:{HTTP_PORT}"), // the upstream on a to line
+	for _, tc := range []struct{ cfg, up string }{
+		{site("", "localhost:{HTTP_PORT}", "app.localhost"), "localhost:{HTTP_PORT}"},
+		{site("401 403", "localhost:{HTTP_PORT}", "app.localhost"), "localhost:{HTTP_PORT}"},
+		{site("4xx", "localhost:{HTTP_PORT}", "app.localhost"), "localhost:{HTTP_PORT}"},
+		{site("", "", "app.localhost\n\t\t\tto localhost:{HTTP_PORT}"), "localhost:{HTTP_PORT}"}, // the upstream on a to line
+		// The app written another way (before, each loaded and served the
+		// refused request from the app).
+		{site("", "127.0.0.1:{HTTP_PORT}", "app.localhost"), "127.0.0.1:{HTTP_PORT}"},
+		{site("", "http://localhost:{HTTP_PORT}", "app.localhost"), "http://localhost:{HTTP_PORT}"},
+		{site("", "[::1]:{HTTP_PORT}", "app.localhost"), "[::1]:{HTTP_PORT}"},
 	} {
-		sitetest.AssertLoadError(t, cfg, "Caddyfile:13",
-			"handle_errors hands the gate's refusals (401) to localhost:{HTTP_PORT}, the app smsgate protects")
+		sitetest.AssertLoadError(t, tc.cfg, "Caddyfile:13",
+			"handle_errors hands the gate's refusals (401) to "+tc.up+", the app smsgate protects")
 	}
+	// An error-page service: another upstream.
+	errorPages := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusUnauthorized)
+		_, _ = w.Write([]byte("an error page"))
+	}))
+	t.Cleanup(errorPages.Close)
 	for name, cfg := range map[string]string{
-		"other codes": site("404 5xx", "localhost:{HTTP_PORT}", "app.localhost"),
-		// Another upstream (this Caddy here, by another address).
-		"an error service": site("", "127.0.0.1:{HTTP_PORT}", "errors.localhost"),
+		"other codes":      site("404 5xx", "localhost:{HTTP_PORT}", "app.localhost"),
+		"an error service": site("", errorPages.Listener.Addr().String(), "errors.localhost"),
 	} {
 		t.Run(name, func(t *testing.T) {
 			sitetest.Start(t, cfg)

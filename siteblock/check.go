@@ -178,7 +178,8 @@ func firstNamed(list []*directive, names ...string) *directive {
 // (so every visitor is sent to a page that is not the gate's), or it sits
 // in handle_path (which strips the path its pages and redirects need);
 // and one whose refusals a handle_errors hands to the app
-// (CheckErrorRoutes).
+// (CheckErrorRoutes). It warns of a gate that protects only some paths
+// beside a proxied rest (warnPart).
 func (p *Placement) CheckReach(g *Gate, matcher caddy.ModuleMap) error {
 	if p == nil {
 		return nil
@@ -206,6 +207,7 @@ func (p *Placement) CheckReach(g *Gate, matcher caddy.ModuleMap) error {
 		return g.errAt("", fmt.Errorf("smsgate's matcher leaves %s to other handlers, so its pages are never served and every visitor is sent to a page that is not there: let the matcher match %s* too",
 			login, g.Prefix))
 	}
+	p.warnPart(g, matcher)
 	return nil
 }
 

@@ -9,9 +9,10 @@ import (
 // CheckErrorRoutes refuses a handle_errors of the gate's site that hands
 // the gate's refusals (401: caddyhttp.Error, for the site's handle_errors
 // to shape) to the app the gate protects: a reverse_proxy or php_fastcgi
-// there to an upstream the site's own routes proxy to, or a file_server
-// serving the refused path as it came (no rewrite, uri, root or
-// try_files in the block) where the site serves files. Caddy then serves
+// there to an upstream the site's own routes proxy to (however it is
+// written: dialKey), or a file_server serving the refused path (no
+// rewrite, uri, root or try_files in the block that moves it: moves)
+// where the site serves files. Caddy then serves
 // the refused request, unauthenticated and with whatever identity header
 // the client sent, from the app (a file's content in the 401's body). A
 // handle_errors given only other codes (handle_errors 404 500), one that
@@ -25,10 +26,12 @@ func (p *Placement) CheckErrorRoutes() error {
 	if files == nil {
 		files = new(sourceFiles)
 	}
-	var app []string
-	servesFiles := false // the site serves files
+	app := map[string]bool{} // the site's upstreams (dialKey)
+	servesFiles := false     // the site serves files
 	for _, d := range p.all {
-		app = append(app, upstreams(d)...)
+		for _, up := range upstreams(d) {
+			app[dialKey(up)] = true
+		}
 		servesFiles = servesFiles || d.name == "file_server"
 	}
 	for _, d := range p.all {
@@ -44,10 +47,10 @@ func (p *Placement) CheckErrorRoutes() error {
 			}
 		}
 		walk(directivesOf(inner(d.seg), files))
-		moved := slices.ContainsFunc(block, func(in *directive) bool { return slices.Contains(moving, in.name) })
+		moved := slices.ContainsFunc(block, moves)
 		for _, in := range block {
 			for _, up := range upstreams(in) {
-				if slices.Contains(app, up) {
+				if app[dialKey(up)] {
 					return errAt(in.first(), fmt.Errorf("handle_errors hands the gate's refusals (401) to %s, the app smsgate protects: every refused request would reach it unauthenticated. Give handle_errors the codes it is for (handle_errors 404 5xx), or answer the 401 there itself (respond)", up))
 				}
 			}
@@ -61,6 +64,39 @@ func (p *Placement) CheckErrorRoutes() error {
 
 // moving are the directives that change which file a file_server serves.
 var moving = []string{"rewrite", "uri", "root", "try_files"}
+
+// samePath are the placeholders of the request's own path (the refused
+// one, in handle_errors): a rewrite or try_files to a path that begins
+// with one serves a file of the site's tree at the path refused, or
+// below it (try_files {path} {path}/index.html, rewrite * {path}).
+var samePath = []string{"{path}", "{uri}", "{http.request.uri}", "{http.request.uri.path}", "{http.request.orig_uri}", "{http.request.orig_uri.path}"}
+
+// moves reports whether d (in a handle_errors block) changes which file a
+// file_server there serves: a rewrite, uri, root or try_files, unless a
+// rewrite's target or one of try_files' files begins at the refused path
+// (samePath), a rewrite changes only the query (rewrite * ?{query}), or
+// uri changes only the query. One whose arguments Caddy lost is taken to
+// move (nothing is refused on a guess).
+func moves(d *directive) bool {
+	if !slices.Contains(moving, d.name) || d.lost || len(d.args) == 0 {
+		return slices.Contains(moving, d.name)
+	}
+	atPath := func(a string) bool {
+		return slices.ContainsFunc(samePath, func(p string) bool { return strings.HasPrefix(a, p) })
+	}
+	switch d.name {
+	case "rewrite":
+		to := d.args[len(d.args)-1]
+		return !atPath(to) && !strings.HasPrefix(to, "?")
+	case "try_files":
+		return !slices.ContainsFunc(d.args, atPath)
+	case "uri":
+		return !slices.Contains(d.args, "query") || slices.ContainsFunc(d.args, func(a string) bool {
+			return slices.Contains([]string{"strip_prefix", "strip_suffix", "replace", "path_regexp"}, a)
+		})
+	}
+	return true
+}
 
 // takesRefusals reports whether handle_errors with args (status codes;
 // none: every error) handles a 401.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,14 +12,22 @@ import (
 // Caddy's error, for the site's handle_errors; one that runs file_server
 // on the refused path as it came served the protected file: curl of a
 // page of the site answered 401 with the file's content as its body. Now
-// `caddy validate` refuses it at the file_server's line; a handle_errors
-// that serves its own pages (rewrite * /{err.status_code}.html) is valid.
+// `caddy validate` refuses it at the file_server's line, also where a
+// try_files or rewrite keeps the path refused (try_files {path}, rewrite
+// * {path}: before, any rewrite counted as a move, and they loaded); a
+// handle_errors that serves its own pages (rewrite * /{err.status_code}.html)
+// is valid.
 func TestAnErrorRouteServingTheSiteIsRefused(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	for _, tc := range []struct{ errors, want string }{
 		{"\t\tfile_server\n", "handle_errors serves the gate's refusals (401) with file_server at the path refused"},
 		{"\t\trewrite * /{err.status_code}.html\n\t\tfile_server\n", ""},
+		{"\t\ttry_files /{err.status_code}.html\n\t\tfile_server\n", ""},
+		// The same path, written as a move: it served the protected file.
+		{"\t\ttry_files {path} {path}/index.html\n\t\tfile_server\n", "handle_errors serves the gate's refusals (401) with file_server at the path refused"},
+		{"\t\trewrite * {path}\n\t\tfile_server\n", "handle_errors serves the gate's refusals (401) with file_server at the path refused"},
+		{"\t\trewrite * ?{query}\n\t\tfile_server\n", "handle_errors serves the gate's refusals (401) with file_server at the path refused"},
 	} {
 		cfg := "{\n\tadmin off\n}\nhttp://localhost:8080 {\n\troot * " + dir + "\n" + `	smsgate {
 		identity none
@@ -35,7 +44,8 @@ func TestAnErrorRouteServingTheSiteIsRefused(t *testing.T) {
 			t.Fatal(err)
 		}
 		out, err := runCaddy(t, nil, "validate", "--config", file)
-		if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(out, tc.want) || !strings.Contains(out, "Caddyfile:15")) {
+		at := fmt.Sprintf("Caddyfile:%d", 14+strings.Count(tc.errors, "\n")) // file_server's line
+		if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(out, tc.want) || !strings.Contains(out, at)) {
 			t.Errorf("caddy validate: %v, want %q in:\n%s\n%s", err, tc.want, out, cfg)
 		}
 	}

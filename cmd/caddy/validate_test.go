@@ -93,6 +93,48 @@ func TestAdaptWarnsWithTheLine(t *testing.T) {
 		provider log
 	}
 }`, `"msg":"smsgate: forward_auth @private does not run for every request; where it does not, Remote-User names nobody`, 3},
+		// A gate over some paths, the rest proxied without it: GET
+		// /admin;x/y misses @admin, and Tomcat serves it as /admin/y.
+		{"a gate over some paths beside a proxied rest", `http://four.localhost:8080 {
+	basic_auth {
+		alice ` + demoHash + `
+	}
+	@admin path /admin/* /.smsgate/*
+	handle @admin {
+		smsgate {
+			provider log
+		}
+		reverse_proxy 127.0.0.1:9
+	}
+	handle {
+		reverse_proxy 127.0.0.1:9
+	}
+}`, `"msg":"smsgate: handle @admin protects only the paths it matches, and the site proxies the others to a backend without the gate`, 6},
+		{"a gate's own matcher over some paths", `http://six.localhost:8080 {
+	basic_auth {
+		alice ` + demoHash + `
+	}
+	@admin path /admin/* /.smsgate/*
+	smsgate @admin {
+		provider log
+	}
+	reverse_proxy 127.0.0.1:9
+}`, `"msg":"smsgate: smsgate's matcher protects only the paths it matches`, 6},
+		// The whole site behind the gate, some paths public: no warning.
+		{"a public path beside a whole-site gate", `http://five.localhost:8080 {
+	basic_auth {
+		alice ` + demoHash + `
+	}
+	handle /public/* {
+		reverse_proxy 127.0.0.1:9
+	}
+	handle {
+		smsgate {
+			provider log
+		}
+		reverse_proxy 127.0.0.1:9
+	}
+}`, "", 0},
 	}
 	var sites []string
 	first := 1 // the line each site starts on
@@ -109,7 +151,13 @@ func TestAdaptWarnsWithTheLine(t *testing.T) {
 	if err != nil {
 		t.Fatalf("caddy adapt: %v\n%s", err, out)
 	}
+	if n := strings.Count(out, "protects only the paths it matches"); n != 2 {
+		t.Errorf("caddy adapt: %d warnings of a gate over some paths, want 2 (four's and six's) in:\n%s", n, out)
+	}
 	for _, tc := range cases {
+		if tc.msg == "" {
+			continue // a site that warns of nothing
+		}
 		// The warning and its place, on one line of the log.
 		line := fmt.Sprintf(`"file":%q,"line":%d`, file, tc.line)
 		if !regexp.MustCompile(regexp.QuoteMeta(tc.msg) + `.*` + regexp.QuoteMeta(line) + `|` + regexp.QuoteMeta(line) + `.*` + regexp.QuoteMeta(tc.msg)).MatchString(out) {
