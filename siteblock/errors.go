@@ -7,15 +7,15 @@ import (
 )
 
 // CheckErrorRoutes refuses a handle_errors of the gate's site that hands
-// the gate's refusals (401: caddyhttp.Error, for the site's handle_errors
-// to shape) to the app the gate protects: a reverse_proxy or php_fastcgi
+// the gate's refusals (refusals: caddyhttp.Error, for the site's
+// handle_errors to shape) to the app the gate protects: a reverse_proxy or php_fastcgi
 // there to an upstream the site's own routes proxy to (however it is
 // written: dialKey), or a file_server serving the refused path (no
 // rewrite, uri, root or try_files in the block that moves it: moves)
 // where the site serves files. Caddy then serves
 // the refused request, unauthenticated and with whatever identity header
 // the client sent, from the app (a file's content in the 401's body). A
-// handle_errors given only other codes (handle_errors 404 500), one that
+// handle_errors given only other codes (handle_errors 404 502), one that
 // proxies elsewhere (an error-page service) or serves its own pages
 // (rewrite * /{err.status_code}.html), is the operator's to choose.
 func (p *Placement) CheckErrorRoutes() error {
@@ -51,11 +51,11 @@ func (p *Placement) CheckErrorRoutes() error {
 		for _, in := range block {
 			for _, up := range upstreams(in) {
 				if app[dialKey(up)] {
-					return errAt(in.first(), fmt.Errorf("handle_errors hands the gate's refusals (401) to %s, the app smsgate protects: every refused request would reach it unauthenticated. Give handle_errors the codes it is for (handle_errors 404 5xx), or answer the 401 there itself (respond)", up))
+					return errAt(in.first(), fmt.Errorf("handle_errors hands the gate's refusals (401, and 503 after a config reload) to %s, the app smsgate protects: every refused request would reach it unauthenticated. Give handle_errors the codes it is for (handle_errors 404 502), or answer those there itself (respond)", up))
 				}
 			}
 			if in.name == "file_server" && servesFiles && !moved {
-				return errAt(in.first(), fmt.Errorf("handle_errors serves the gate's refusals (401) with file_server at the path refused, from the files smsgate protects: each would go out in the 401's body. Serve an error page (rewrite * /{err.status_code}.html), give handle_errors the codes it is for (handle_errors 404 5xx), or answer the 401 there itself (respond)"))
+				return errAt(in.first(), fmt.Errorf("handle_errors serves the gate's refusals (401, and 503 after a config reload) with file_server at the path refused, from the files smsgate protects: each would go out in the refusal's body. Serve an error page (rewrite * /{err.status_code}.html), give handle_errors the codes it is for (handle_errors 404 502), or answer those there itself (respond)"))
 			}
 		}
 	}
@@ -99,10 +99,17 @@ func moves(d *directive) bool {
 }
 
 // takesRefusals reports whether handle_errors with args (status codes;
-// none: every error) handles a 401.
+// none: every error) handles one of the gate's refusals.
 func takesRefusals(args []string) bool {
-	return len(args) == 0 || slices.Contains(args, "401") || slices.Contains(args, "4xx")
+	return len(args) == 0 || slices.ContainsFunc(args, func(a string) bool { return slices.Contains(refusals, a) })
 }
+
+// refusals are the codes (and classes) of the gate's refusals of a
+// request for the app, made as Caddy errors: 401, and 503 for one that
+// reached a gate a config reload replaced, with no gate of its
+// configuration left to hand it to (caddymodule's handOff). A
+// handle_errors 5xx that proxied to the app served those from it.
+var refusals = []string{"401", "4xx", "503", "5xx"}
 
 // upstreams are the addresses a reverse_proxy or php_fastcgi proxies to
 // (its arguments, a matcher left out, and its block's to lines), none for
