@@ -38,6 +38,9 @@ type chrome struct {
 		w      int64
 	}
 	release func() // see done
+	// shotAt, if set, is the element shoot scrolls into view (its end)
+	// at each size: a part of a long page the size change would lose.
+	shotAt string
 }
 
 // done hands the browser back, emptied, for the next newChrome, before the
@@ -366,7 +369,18 @@ func (c *chrome) shoot(name string) {
 			w, h   int64
 			opts   []chromedp.EmulateViewportOption
 		}{{"phone", 390, 844, []chromedp.EmulateViewportOption{chromedp.EmulateMobile}}, {"desktop", 1280, 800, nil}} {
+			// From the size emulated last, cleared first: a phone's size
+			// emulated over the same width without the phone's viewport
+			// (axeViews') kept that layout, zoomed in and wider than
+			// the screen.
+			c.call(func(ctx context.Context, tg *chromedp.Target) error {
+				_, err := cdp.Call(ctx, tg, emulation.ClearDeviceMetricsOverride, cdp.Empty{})
+				return err
+			})
 			c.do(chromedp.EmulateViewport(size.w, size.h, size.opts...))
+			if c.shotAt != "" {
+				c.do(chromedp.ScrollIntoView(chromedp.CSS(c.shotAt)))
+			}
 			png, err := chromedp.Run(c.ctx, chromedp.CaptureScreenshot())
 			if err != nil {
 				c.t.Fatal(err)
@@ -380,6 +394,7 @@ func (c *chrome) shoot(name string) {
 			}
 		}
 	}
+	c.view.scheme, c.view.w = "dark", 1280 // the last shot's, for axeViews
 }
 
 func TestInARealBrowser(t *testing.T) {

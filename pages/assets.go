@@ -184,18 +184,23 @@ func (p *Pages) serveAsset(w http.ResponseWriter, r *http.Request, name string) 
 // consoleCSS styles the console: wider, its tables, and the charts
 // (package chart's stylesheet).
 var consoleCSS = chart.CSS + `/* The console. */
+body { grid-template-columns: minmax(0, 1fr); }
 main.console { width: min(72rem, 100% - 1rem); padding: 1.5rem 1rem; }
 input[type=search] { width: 100%; font-size: 1rem; padding: .55rem .6rem; border: 1px solid var(--muted); border-radius: 8px; background: transparent; color: var(--fg); }
+form[role=search] { margin-bottom: 1rem; }
 form[role=search] button { width: auto; margin: .5rem 0 0; }
 .console-nav { display: flex; flex-wrap: wrap; gap: .25rem 1.25rem; margin-bottom: 1rem; }
 .console-nav a[aria-current=page] { font-weight: 700; text-decoration-thickness: 3px; }
-.scroll { overflow-x: auto; margin: .5rem 0 1rem; }
+.scroll { overflow-x: auto; margin: .5rem 0 1rem; position: relative; }
 table.console { border-collapse: collapse; width: 100%; font-size: .9rem; font-variant-numeric: tabular-nums; }
 table.console th, table.console td { padding: .3rem .5rem; text-align: left; border-bottom: 1px solid color-mix(in srgb, currentColor 25%, transparent); vertical-align: top; }
 table.console caption { text-align: left; font-weight: 600; }
 table.console form { margin: 0; }
 table.console button { margin: 0; width: auto; padding: .25rem .6rem; }
-form.actions button { width: auto; margin-right: .5rem; }
+form.actions { display: flex; flex-wrap: wrap; gap: .5rem; margin-bottom: 1rem; }
+form.actions button { width: auto; margin: 0; }
+form.single { margin-bottom: 1rem; }
+form.single button { width: auto; }
 .invite-link { word-break: break-all; }
 img.qr { display: block; background: #fff; padding: 8px; }
 .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }

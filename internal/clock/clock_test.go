@@ -102,8 +102,13 @@ func TestFromCarriesTheClock(t *testing.T) {
 	c.Advance(48 * time.Hour)
 	for name, ctx := range map[string]context.Context{"carried": With(context.Background(), c.Now), "default": context.Background()} {
 		if name == "default" {
+			// Put back the default as it was, clock and coarse flag both
+			// (SetDefault(Now) would leave it read as it is, not as
+			// Coarse): the package's other tests, and this one again
+			// under -count, run after this one, not beside it.
+			now, coarse := defaultNow, defaultCoarse
+			t.Cleanup(func() { defaultNow, defaultCoarse = now, coarse })
 			SetDefault(c.Now)
-			defer SetDefault(Now) // the package's other tests run after this one, not beside it
 		}
 		now, coarse := From(ctx)
 		if d := time.Until(now()); d < 47*time.Hour || d > 49*time.Hour {
