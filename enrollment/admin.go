@@ -249,9 +249,10 @@ func (e *PartialImportError) Unwrap() error { return e.Err }
 // record has a request's store budget of its own (store.WithBudget), not
 // a share of one.
 func (s *Admin) Import(ctx context.Context, records []Record) error {
-	keys, values := make([]string, len(records)), make([][]byte, len(records))
+	keys, values := make([]string, 0, len(records)), make([][]byte, 0, len(records))
 	all := make(map[string][]byte, len(records))
-	for i, r := range records {
+	var renamed []byte
+	for _, r := range records {
 		key, value := r.Key, []byte(r.Value)
 		if k, ok := strings.CutPrefix(key, "b64:"); ok {
 			var raw []byte
@@ -268,12 +269,18 @@ func (s *Admin) Import(ctx context.Context, records []Record) error {
 			return &ImportError{Key: key}
 		}
 		if key == renamedRecord {
-			var err error
-			if value, err = s.earlierRenamed(ctx, value); err != nil {
-				return err
+			if _, err := time.Parse(time.RFC3339Nano, string(value)); err != nil {
+				return &ImportError{Key: renamedRecord}
 			}
+			renamed = value // written apart: keepEarlierRenamed
+			continue
 		}
-		keys[i], values[i], all[key] = key, value, value // a key named twice: the last, as one by one
+		keys, values, all[key] = append(keys, key), append(values, value), value // a key named twice: the last, as one by one
+	}
+	if renamed != nil {
+		if err := s.keepEarlierRenamed(ctx, renamed); err != nil {
+			return err
+		}
 	}
 	if a, ok := s.Store.(store.AllOrNothing); ok && len(all) > 0 {
 		err := a.PutAll(store.Lasting(store.WithBudget(ctx, store.RequestBudget)), all)
@@ -296,25 +303,17 @@ func (s *Admin) Import(ctx context.Context, records []Record) error {
 	return nil
 }
 
-// earlierRenamed is the renamed record to write for one an import
-// carries (value): the store's own if it is earlier, or unreadable (it
-// counts no unmarked token: the stricter), since a later instant would
-// count the release between's tokens issued before it (session's
-// renamed.go). A value that is no instant is refused.
-func (s *Admin) earlierRenamed(ctx context.Context, value []byte) ([]byte, error) {
-	at, err := time.Parse(time.RFC3339Nano, string(value))
-	if err != nil {
-		return nil, &ImportError{Key: renamedRecord}
+// keepEarlierRenamed writes the renamed record an import carries (value,
+// an instant) unless the store holds an earlier one, or one unreadable
+// (it counts no unmarked token: the stricter), since a later instant
+// would count the release between's tokens issued before it (session's
+// renamed.go): store.KeepEarliest, as a gate putting its copy back does
+// (session.Manager.RereadRenamed), so that neither overwrites the other's
+// earlier instant. Before the other records: the earlier of two is never
+// wrong to keep, whether they are written or not.
+func (s *Admin) keepEarlierRenamed(ctx context.Context, value []byte) error {
+	if err := store.KeepEarliest(store.Lasting(store.WithBudget(ctx, store.RequestBudget)), s.Store, renamedRecord, value); err != nil {
+		return fmt.Errorf("nothing was imported: %w", err)
 	}
-	held, err := s.Store.Get(store.WithBudget(ctx, store.RequestBudget), renamedRecord)
-	if errors.Is(err, store.ErrNotFound) {
-		return value, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("nothing was imported: %w", err)
-	}
-	if was, err := time.Parse(time.RFC3339Nano, string(held)); err != nil || was.Before(at) {
-		return held, nil
-	}
-	return value, nil
+	return nil
 }

@@ -2,11 +2,14 @@ package enrollment
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"slices"
 	"testing"
 
 	"github.com/smsgate/caddy-smsgate/session"
+	"github.com/smsgate/caddy-smsgate/store"
+	"github.com/smsgate/caddy-smsgate/store/storetest"
 )
 
 // TestTheRenamedRecordGoesWithAnExport: which unmarked tokens count under
@@ -68,4 +71,46 @@ func TestTheRenamedRecordGoesWithAnExport(t *testing.T) {
 			t.Errorf("an import of %s: %v, want an ImportError", key, err)
 		}
 	}
+}
+
+// TestAnImportRacingAPutBackKeepsTheEarlier: an import that carries a
+// renamed record (t1) while a gate puts back the earlier one it read (t0:
+// session.Manager.RereadRenamed, after the store lost it) leaves t0,
+// in every interleaving and either order, on Badger and a real Redis.
+// Before, the import read the store's record, found none, and wrote t1
+// over the gate's t0 (and the gate's put-back wrote only where there was
+// none): the release between's tokens issued between t0 and t1 counted
+// again.
+func TestAnImportRacingAPutBackKeepsTheEarlier(t *testing.T) {
+	const t0, t1 = "2026-12-01T09:00:00Z", "2026-12-01T10:00:00Z"
+	storetest.OnBadgerAndRedis(t, func(t *testing.T, st store.Store) {
+		ctx := context.Background()
+		il := &storetest.Interleaver{Store: st}
+		value, _ := json.Marshal([]byte(t1))
+		records := []Record{{Key: "b64:" + renamedRecord, Value: value}}
+		var errImport error
+		held := il.Interleave(t, func() storetest.Pair {
+			if err := st.Delete(ctx, renamedRecord); err != nil {
+				t.Fatal(err)
+			}
+			return storetest.Pair{Key: renamedRecord,
+				A: func(ctx context.Context) { errImport = (&Admin{Core: &Core{Store: il}}).Import(ctx, records) },
+				B: func(ctx context.Context) {
+					if err := store.KeepEarliest(ctx, il, renamedRecord, []byte(t0)); err != nil { // as session.Manager.RereadRenamed
+						t.Error(err)
+					}
+				},
+				Check: func() {
+					if errImport != nil {
+						t.Fatal(errImport)
+					}
+					if got, err := st.Get(ctx, renamedRecord); err != nil || string(got) != t0 {
+						t.Errorf("after an import of %s racing a put-back of %s: %q %v", t1, t0, got, err)
+					}
+				}}
+		})
+		if held < 2 {
+			t.Fatalf("raced %d times: the import does not read the record", held)
+		}
+	})
 }

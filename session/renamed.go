@@ -44,7 +44,8 @@ import (
 // The record is read, never made up (a later instant would take the
 // release between's tokens issued before it): an export carries it and an
 // import writes it back (keeping the earlier of two), and a gate that read
-// it puts it back where the store lost it (RereadRenamed).
+// it puts it back where the store lost it (RereadRenamed). Both keep the
+// earliest instant (store.KeepEarliest), whichever comes first.
 
 // RenamedRecord is the release between's record of when it first opened
 // this store (RFC 3339, UTC).
@@ -110,13 +111,14 @@ type renamedWindow struct {
 
 // RereadRenamed reads the store's window again (after an import, or a
 // store that changed under the gate), first putting back the record this
-// gate read if the store lost it (the same instant: no later one). On an
+// gate read if the store lost it or holds a later one (an import's made
+// meanwhile: store.KeepEarliest; never a later one). On an
 // error the gate keeps its window, and the next Reconcile tries again.
 func (m *Manager) RereadRenamed(ctx context.Context) error {
 	m.renamed.stale.Store(false)
 	err := func() error {
 		if rec := m.renamed.w.Load().record; rec != nil {
-			if _, err := m.store.PutIfAbsent(store.Lasting(ctx), RenamedRecord, rec, 0); err != nil {
+			if err := store.KeepEarliest(store.Lasting(ctx), m.store, RenamedRecord, rec); err != nil {
 				return fmt.Errorf("putting back when the cookies were renamed: %v", err)
 			}
 		}

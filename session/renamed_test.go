@@ -159,7 +159,8 @@ func TestTheRenamedRecordDecidesUnmarkedTokens(t *testing.T) {
 // record (a wipe under a running gate, an eviction) gets it back, the same
 // instant, from a gate that read it, when the gate hears the store changed
 // (RereadRenamed at the next Reconcile): else, at the next start, the
-// old-name cookies from before the renaming would count no more.
+// old-name cookies from before the renaming would count no more; and one
+// that holds a later instant gets the gate's earlier one back.
 func TestAGateThatReadTheRenamedRecordPutsItBack(t *testing.T) {
 	ctx := context.Background()
 	st, closeDB, err := store.OpenBadger(t.TempDir())
@@ -190,5 +191,19 @@ func TestAGateThatReadTheRenamedRecordPutsItBack(t *testing.T) {
 	}
 	if !m.IssuedBeforeRename(before) {
 		t.Fatal("a token from before the record's instant counts no more")
+	}
+	// A later instant written over it (an import of another store's
+	// record, raced: enrollment's TestAnImportRacingAPutBackKeepsTheEarlier)
+	// gives way to the gate's earlier one; before, the put-back wrote only
+	// where there was none, and the later instant stood.
+	if err := st.Put(ctx, "cookies/renamed", []byte("2026-12-01T12:00:00Z"), 0); err != nil {
+		t.Fatal(err)
+	}
+	m.StoreChanged()
+	if _, err := m.Reconcile(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := st.Get(ctx, "cookies/renamed"); err != nil || string(got) != string(renamed) {
+		t.Fatalf("the store's record after a later one was written: %q %v, want %q", got, err, renamed)
 	}
 }
