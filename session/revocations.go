@@ -305,7 +305,8 @@ func (m *Manager) putBack(ctx context.Context) {
 	// In batches (one round trip each on Redis: 20,000 one at a time took
 	// ~20 s on a remote one, while this gate read no revocations). A Put,
 	// not PutIfAbsent, which a batch has not: the TTL it writes is at least
-	// the record's (told is after the revocation), and any value revokes.
+	// the record's (told is after the revocation; a trust's, none), and any
+	// value revokes.
 	var b store.Batch
 	flush := func() {
 		if err := store.Do(ctx, m.store, &b); err != nil {
@@ -323,8 +324,11 @@ func (m *Manager) putBack(ctx context.Context) {
 		}
 	}
 	for id, told := range trusts {
-		if ttl := told.Add(m.lifetime + Leeway).Sub(now); ttl > 0 {
-			b.Put(trustRevokedKey(m.realm, id), []byte{1}, ttl)
+		// Without expiry, as the end wrote it (trustRevokedKey): a session
+		// the trust signed while it ended may be another gate's, with a
+		// longer session_lifetime than this one's.
+		if told.Add(m.lifetime + Leeway).After(now) {
+			b.Put(trustRevokedKey(m.realm, id), []byte{1}, 0)
 			if n++; n%putBackBatch == 0 {
 				flush()
 			}

@@ -197,3 +197,42 @@ func TestPutBackWritesEveryRecordInBatches(t *testing.T) {
 		}
 	}
 }
+
+// TestAnEndedTrustIsPutBackWithoutExpiry: a trust's end, put back by a
+// gate that knew of it (into a store that forgot it, or over the record
+// still there), lasts as the record the end wrote does, without expiry,
+// on a real Redis: the sessions the trust signed while it ended may be
+// another gate's, with a longer session_lifetime than this gate knows
+// (trustRevokedKey). Before, the put-back wrote this gate's lifetime as
+// the record's TTL, over the record still there too.
+func TestAnEndedTrustIsPutBackWithoutExpiry(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	st, closeRedis, err := store.OpenRedis(&store.Redis{Addresses: []string{redistest.Server(t)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = closeRedis() })
+	m, err := NewManager(ctx, Config{Store: st, Realm: "example.com", Secret: []byte("a secret of thirty-two bytes, no less"),
+		Alg: "HS256", Lifetime: time.Hour, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	awaitingPolls(m)
+	key := trustRevokedKey(m.realm, "T1")
+	if err := st.Put(ctx, key, []byte{1}, 0); err != nil { // as the end wrote it
+		t.Fatal(err)
+	}
+	m.covered.add(now, revocation{Realm: m.realm, Trust: "T1"}, time.Hour)
+	for _, lost := range []bool{false, true} {
+		if lost {
+			if err := st.Delete(ctx, key); err != nil {
+				t.Fatal(err)
+			}
+		}
+		m.putBack(ctx) // then read under the store's default key_prefix
+		if ttl, err := st.(*store.Redis).Client().TTL(ctx, "smsgate:"+key).Result(); err != nil || ttl != -1 {
+			t.Errorf("the trust's end put back (the store had lost it: %v): TTL %v %v, want none (-1)", lost, ttl, err)
+		}
+	}
+}
