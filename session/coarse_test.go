@@ -8,7 +8,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/smsgate/caddy-smsgate/internal/clock"
-	"github.com/smsgate/caddy-smsgate/store"
+	"github.com/smsgate/caddy-smsgate/store/storetest"
 )
 
 // TestCachedEndsOnTimeOnTheCoarseClock: on the production clock
@@ -16,11 +16,7 @@ import (
 // never served at or after its expiry, though the clock is not read for
 // each request; it is served until shortly before (clock.Ahead).
 func TestCachedEndsOnTimeOnTheCoarseClock(t *testing.T) {
-	st, closeDB, err := store.OpenBadger(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = closeDB() })
+	st := storetest.Badger(t)
 	m, err := NewManager(context.Background(), Config{Store: st, Realm: "example.com", Lifetime: time.Hour,
 		Now: clock.Now, Coarse: true})
 	if err != nil {
@@ -96,11 +92,7 @@ func TestCachedLookupIsTheTokensOwn(t *testing.T) {
 // cached, whether at Issue or by a check of a token the cache had not
 // held — and nothing for a token it does not hold.
 func TestCachedAMRsAreTheTokensOwn(t *testing.T) {
-	st, closeDB, err := store.OpenBadger(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = closeDB() })
+	st := storetest.Badger(t)
 	bits := func(amr []string) uint8 {
 		var b uint8
 		for _, a := range amr {

@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/smsgate/caddy-smsgate/store"
 	"github.com/smsgate/caddy-smsgate/store/storetest"
 )
 
@@ -16,11 +15,7 @@ import (
 // writes nothing.
 func TestRevocationsAreLasting(t *testing.T) {
 	ctx := context.Background()
-	st, closeDB, err := store.OpenBadger(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer closeDB()
+	st := storetest.Badger(t)
 	log := &storetest.LastingLog{Store: st}
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	m, err := NewManager(ctx, Config{Store: log, Realm: "example.com", Alg: "EdDSA", Lifetime: time.Hour, Now: func() time.Time { return now }})

@@ -18,11 +18,7 @@ import (
 // own folder or server.
 func bothStores(t *testing.T) map[string]store.Store {
 	t.Helper()
-	badger, closeDB, err := store.OpenBadger(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = closeDB() })
+	badger := storetest.Badger(t)
 	redis, closeRedis, err := store.OpenRedis(&store.Redis{Addresses: []string{redistest.Server(t)}})
 	if err != nil {
 		t.Fatal(err)
@@ -174,11 +170,7 @@ func TestSessionIndex(t *testing.T) {
 func TestIndexOffTheCheckPath(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
-	base, closeDB, err := store.OpenBadger(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer closeDB()
+	base := storetest.Badger(t)
 	spy := &indexSpy{Store: base}
 	open := func() *Manager {
 		m, err := NewManager(ctx, Config{Store: spy, Realm: "example.com", Lifetime: time.Hour, Now: func() time.Time { return now }})

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/smsgate/caddy-smsgate/store"
+	"github.com/smsgate/caddy-smsgate/store/storetest"
 )
 
 // noCounter fails the revocation log's counter while off is set: a store
@@ -32,11 +33,7 @@ func (s *noCounter) Incr(ctx context.Context, key string, ttl time.Duration) (in
 func TestLogoutTellsOfItsEndOnce(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
-	base, closeDB, err := store.OpenBadger(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = closeDB() })
+	base := storetest.Badger(t)
 	st := &noCounter{Store: base}
 	m, err := NewManager(ctx, Config{Store: st, Realm: "example.com", Lifetime: time.Hour, Now: func() time.Time { return now }})
 	if err != nil {

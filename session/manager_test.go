@@ -6,15 +6,12 @@ import (
 	"time"
 
 	"github.com/smsgate/caddy-smsgate/store"
+	"github.com/smsgate/caddy-smsgate/store/storetest"
 )
 
 func newManager(t *testing.T, alg string, now *time.Time) (*Manager, store.Store) {
 	t.Helper()
-	st, closeDB, err := store.OpenBadger(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = closeDB() })
+	st := storetest.Badger(t)
 	m, err := NewManager(context.Background(), Config{Store: st, Realm: "example.com", Alg: alg, Lifetime: time.Hour,
 		Now: func() time.Time { return *now }})
 	if err != nil {

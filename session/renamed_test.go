@@ -11,6 +11,7 @@ import (
 
 	"github.com/smsgate/caddy-smsgate/continuity"
 	"github.com/smsgate/caddy-smsgate/store"
+	"github.com/smsgate/caddy-smsgate/store/storetest"
 )
 
 // TestWhatThisReleaseIssuesIsMarked: every session and trust this release
@@ -22,11 +23,7 @@ import (
 // record unreadable, no unmarked token is from before the renaming.
 func TestWhatThisReleaseIssuesIsMarked(t *testing.T) {
 	ctx := context.Background()
-	st, closeDB, err := store.OpenBadger(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer closeDB()
+	st := storetest.Badger(t)
 	if err := st.Put(ctx, "cookies/renamed", []byte("unreadable"), 0); err != nil {
 		t.Fatal(err)
 	}
@@ -103,11 +100,7 @@ func TestTheRenamedRecordDecidesUnmarkedTokens(t *testing.T) {
 		{"no record, an epoch frozen for evictions", map[string][]byte{continuity.Key: epoch(true)}, renamed.Add(-30 * time.Minute)},
 		{"no record, no epoch", nil, renamed},
 	} {
-		st, closeDB, err := store.OpenBadger(t.TempDir())
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer closeDB()
+		st := storetest.Badger(t)
 		for k, v := range c.store {
 			if err := st.Put(ctx, k, v, 0); err != nil {
 				t.Fatal(err)
@@ -163,11 +156,7 @@ func TestTheRenamedRecordDecidesUnmarkedTokens(t *testing.T) {
 // that holds a later instant gets the gate's earlier one back.
 func TestAGateThatReadTheRenamedRecordPutsItBack(t *testing.T) {
 	ctx := context.Background()
-	st, closeDB, err := store.OpenBadger(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer closeDB()
+	st := storetest.Badger(t)
 	renamed := []byte("2026-12-01T10:00:00.5Z")
 	if err := st.Put(ctx, "cookies/renamed", renamed, 0); err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/smsgate/caddy-smsgate/store"
+	"github.com/smsgate/caddy-smsgate/store/storetest"
 )
 
 // flaky is a store that can be made to fail every operation, as a store
@@ -44,11 +45,7 @@ func (f *flaky) Counter(ctx context.Context, key string) (int64, error) {
 // twoGates are two gates of one realm on one store, on a clock the test moves.
 func twoGates(t *testing.T, now *time.Time) (a, b *Manager, st *flaky) {
 	t.Helper()
-	base, closeDB, err := store.OpenBadger(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = closeDB() })
+	base := storetest.Badger(t)
 	st = &flaky{Store: base}
 	open := func() *Manager {
 		m, err := NewManager(context.Background(), Config{Store: st, Realm: "example.com", Lifetime: time.Hour, Now: func() time.Time { return *now }})

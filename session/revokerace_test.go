@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/smsgate/caddy-smsgate/store"
+	"github.com/smsgate/caddy-smsgate/store/storetest"
 )
 
 // racingStore runs after once, right after the first Get of key has read
@@ -37,11 +38,7 @@ func (s *racingStore) Get(ctx context.Context, key string) ([]byte, error) {
 func TestARevocationDuringACheckIsNotCachedOver(t *testing.T) {
 	ctx := context.Background()
 	now := time.Now()
-	inner, closeDB, err := store.OpenBadger(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = closeDB() })
+	inner := storetest.Badger(t)
 	st := &racingStore{Store: inner}
 	m, err := NewManager(ctx, Config{Store: st, Realm: "example.com", Lifetime: time.Hour,
 		Now: func() time.Time { return now }})
@@ -79,11 +76,7 @@ func TestARevocationDuringASignInIsNotCachedOver(t *testing.T) {
 		t.Run(kind, func(t *testing.T) {
 			ctx := context.Background()
 			now := time.Now()
-			st, closeDB, err := store.OpenBadger(t.TempDir())
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = closeDB() })
+			st := storetest.Badger(t)
 			// The clock is read when the iat is chosen: the revocation lands
 			// right then, once.
 			var armed atomic.Bool
@@ -97,6 +90,7 @@ func TestARevocationDuringASignInIsNotCachedOver(t *testing.T) {
 				}
 				return now
 			}
+			var err error
 			m, err = NewManager(ctx, Config{Store: st, Realm: "example.com", Lifetime: time.Hour, Now: clockNow})
 			if err != nil {
 				t.Fatal(err)

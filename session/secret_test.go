@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/smsgate/caddy-smsgate/store"
+	"github.com/smsgate/caddy-smsgate/store/storetest"
 )
 
 // TestReconcileSecret: when the store loses the secret, a gate puts its own
@@ -94,11 +95,7 @@ func wipe(t *testing.T, st store.Store) {
 func TestConfiguredSecretIsLeftAlone(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
-	st, closeDB, err := store.OpenBadger(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer closeDB()
+	st := storetest.Badger(t)
 	secret := []byte("0123456789abcdef0123456789abcdef")
 	m, err := NewManager(ctx, Config{Store: st, Realm: "example.com", Secret: secret, Lifetime: time.Hour, Now: func() time.Time { return now }})
 	if err != nil {
@@ -136,11 +133,7 @@ func (s *secretLooks) Get(ctx context.Context, key string) ([]byte, error) {
 // running instance.
 func TestStartAwaitsARestoredSecret(t *testing.T) {
 	ctx := context.Background()
-	base, closeDB, err := store.OpenBadger(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer closeDB()
+	base := storetest.Badger(t)
 	st := &secretLooks{Store: base, looked: make(chan struct{})}
 	running := bytes.Repeat([]byte{9}, 32)
 	put := make(chan struct{})

@@ -209,11 +209,7 @@ func TestAPushedOutSessionIsListedOrCounted(t *testing.T) {
 		t.Run(strings.TrimSuffix(prefix, "/"), func(t *testing.T) {
 			ctx := context.Background()
 			now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
-			base, closeDB, err := store.OpenBadger(t.TempDir())
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = closeDB() })
+			base := storetest.Badger(t)
 			st := &failingWrites{Store: base, prefix: prefix}
 			m, err := NewManager(ctx, Config{Store: st, Realm: "example.com", Alg: "HS256", Lifetime: time.Hour, Now: func() time.Time { return now }})
 			if err != nil {

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/smsgate/caddy-smsgate/store"
 	"github.com/smsgate/caddy-smsgate/store/storetest"
 )
 
@@ -131,11 +130,7 @@ func madeTrust(t *testing.T, m *Manager, user string, amr []string, authTime int
 func TestATrustedSignInStandsOnlyListed(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
-	base, closeDB, err := store.OpenBadger(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer closeDB()
+	base := storetest.Badger(t)
 	spy := &indexSpy{Store: base}
 	m, err := NewManager(ctx, Config{Store: spy, Realm: "example.com", Lifetime: time.Hour, Now: func() time.Time { return now }})
 	if err != nil {

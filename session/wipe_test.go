@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/smsgate/caddy-smsgate/store"
+	"github.com/smsgate/caddy-smsgate/store/storetest"
 	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
 )
 
@@ -143,11 +144,7 @@ func (s *revokedDuringRead) Counter(ctx context.Context, key string) (int64, err
 // the gate knows written again).
 func TestALogoutDuringAPollIsNoLostEntry(t *testing.T) {
 	ctx := context.Background()
-	base, closeDB, err := store.OpenBadger(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = closeDB() })
+	base := storetest.Badger(t)
 	core, logs := observer.New(zap.InfoLevel)
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	st := &revokedDuringRead{Store: base}
