@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/smsgate/caddy-smsgate/store"
+	"github.com/smsgate/caddy-smsgate/store/storetest"
 	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
 )
 
@@ -32,11 +33,7 @@ func gate(t *testing.T, st store.Store, dir, identity string, users bool) (*Watc
 
 func badger(t *testing.T) store.Store {
 	t.Helper()
-	st, closeDB, err := store.OpenBadger(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = closeDB() })
+	st := storetest.Badger(t)
 	return st
 }
 

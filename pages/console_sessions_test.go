@@ -12,7 +12,7 @@ import (
 
 	"github.com/smsgate/caddy-smsgate/internal/sitetest"
 	"github.com/smsgate/caddy-smsgate/session"
-	"github.com/smsgate/caddy-smsgate/store"
+	"github.com/smsgate/caddy-smsgate/store/storetest"
 )
 
 // sessionRow finds, on a console's user page, the row of the session
@@ -121,11 +121,7 @@ func TestConsoleSessionsFromAnOlderRelease(t *testing.T) {
 	sitetest.SignInAs(t, s, admin, "alice")
 	// The older release's session: the same key and realm, written to a
 	// store of its own (this release notes it there, not in the site's).
-	elsewhere, closeDB, err := store.OpenBadger(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer closeDB()
+	elsewhere := storetest.Badger(t)
 	old, err := session.NewManager(context.Background(), session.Config{Store: elsewhere, Realm: "localhost",
 		Secret: []byte("a signing key of at least thirty-two bytes, for tests"), Alg: "HS256", Lifetime: 12 * time.Hour, Now: s.Now})
 	if err != nil {

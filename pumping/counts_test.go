@@ -7,6 +7,7 @@ import (
 
 	"github.com/smsgate/caddy-smsgate/pumping"
 	"github.com/smsgate/caddy-smsgate/store"
+	"github.com/smsgate/caddy-smsgate/store/storetest"
 )
 
 // TestCountsReadsWhatASendCounted: a send counted (Watch, Count) reads as
@@ -16,11 +17,7 @@ import (
 // read the wrong keys would have them pass testing nothing.
 func TestCountsReadsWhatASendCounted(t *testing.T) {
 	t.Parallel()
-	st, closeDB, err := store.OpenBadger(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = closeDB() })
+	st := storetest.Badger(t)
 	ctx, now := context.Background(), time.Unix(1_800_000_000, 0)
 	g := &pumping.Guard{Settings: pumping.Defaults, Store: st, Now: func() time.Time { return now }}
 	const realm, e164, id = "example.com", "+447400123456", "number-id"

@@ -11,6 +11,7 @@ import (
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/store"
+	"github.com/smsgate/caddy-smsgate/store/storetest"
 )
 
 // TestAnInviteAndAFlowOfThePreviousRelease: the previous release wrote
@@ -23,11 +24,7 @@ import (
 // of a zero time's UnixNano, which is undefined).
 func TestAnInviteAndAFlowOfThePreviousRelease(t *testing.T) {
 	ctx := context.Background()
-	st, closeDB, err := store.OpenBadger(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = closeDB() })
+	st := storetest.Badger(t)
 	s := newServiceOn(st, LoginForm{})
 	var revoked time.Time
 	s.Revoked = func(context.Context, string, string) (time.Time, error) { return revoked, nil }

@@ -19,11 +19,7 @@ import (
 // races of two changes at once (storetest.Interleaver).
 func raceStores(t *testing.T) map[string]store.Store {
 	t.Helper()
-	db, closeDB, err := store.OpenBadger(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = closeDB() })
+	db := storetest.Badger(t)
 	r, closeRedis, err := store.OpenRedis(&store.Redis{Addresses: []string{redistest.Server(t)}, KeyPrefix: t.Name() + ":"})
 	if err != nil {
 		t.Fatal(err)

@@ -7,15 +7,12 @@ import (
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/store"
+	"github.com/smsgate/caddy-smsgate/store/storetest"
 )
 
 func newService(t *testing.T, id Identity) *Service {
 	t.Helper()
-	st, closeDB, err := store.OpenBadger(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = closeDB() })
+	st := storetest.Badger(t)
 	return newServiceOn(st, id)
 }
 

@@ -15,7 +15,7 @@ import (
 	"github.com/smsgate/caddy-smsgate/audit"
 	"github.com/smsgate/caddy-smsgate/continuity"
 	"github.com/smsgate/caddy-smsgate/session"
-	"github.com/smsgate/caddy-smsgate/store"
+	"github.com/smsgate/caddy-smsgate/store/storetest"
 )
 
 // heldAlarm is a log that holds the entry of the freeze's alarm, as it is
@@ -68,11 +68,7 @@ var runs atomic.Int64
 func TestAFreezeIsLoggedBeforeItIsSeen(t *testing.T) {
 	t.Setenv("XDG_DATA_HOME", t.TempDir()) // continuity's marker
 	ctx := context.Background()
-	st, closeDB, err := store.OpenBadger(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = closeDB() })
+	st := storetest.Badger(t)
 	log := &heldAlarm{entered: make(chan struct{}), release: make(chan struct{})}
 	// A store of its own each run: this process remembers the last run's
 	// (-count), whose wipe its Open would find.
