@@ -78,22 +78,20 @@ func (s *Devices) StartApp(ctx context.Context, realm, user, issuer string) (*Ap
 // the user's phones, or undo it (its session ended meanwhile).
 func (s *Devices) ConfirmApp(ctx context.Context, sc Scope, user, code, name string) (id string, added bool, err error) {
 	var reads store.Batch
+	fail := s.takeFailure(&reads, sc, user)
 	locks := s.readLocks(&reads, sc, user)
 	guess := s.takeGuess(&reads, sc, user)
 	setup := reads.Get(appSetupKey(sc.Realm, user))
 	if err := store.Do(ctx, s.Store, &reads); err != nil {
+		s.giveBackNow(ctx, guess, fail) // the slots one of its failed reads took
 		return "", false, err
 	}
-	if err := s.lockedBy(locks); err != nil {
-		s.giveBackNow(ctx, guess)
-		return "", false, err
-	}
-	if err := s.guessRefused(ctx, sc, user, guess); err != nil {
+	if err := s.refusedUnchecked(ctx, sc, user, locks, guess, fail); err != nil {
 		return "", false, err
 	}
 	secret, err := s.Secrets.Open(string(setup.Value), appSetupKey(sc.Realm, user))
 	if setup.Err != nil || err != nil {
-		s.giveBackNow(ctx, guess)
+		s.giveBackNow(ctx, guess, fail)
 		return "", false, ErrNoAppSetup
 	}
 	id = RandomID()[:8]
@@ -101,7 +99,7 @@ func (s *Devices) ConfirmApp(ctx context.Context, sc Scope, user, code, name str
 	if !ok {
 		return "", false, s.wrongAppCode(ctx, sc, user)
 	}
-	s.giveBackNow(ctx, guess) // a right code is no guess
+	s.giveBackNow(ctx, guess, fail) // a right code is no guess, nor a failure
 	if err := s.useStep(ctx, sc.Realm, user, id, step); err != nil {
 		return "", false, err
 	}
@@ -159,21 +157,19 @@ func (s *Devices) appWithSecret(realm, user string, list []Device, secret string
 // guessing from many IPs, whatever the number of apps.
 func (s *Devices) CheckApp(ctx context.Context, sc Scope, user, code string) (*Device, error) {
 	var reads store.Batch
+	fail := s.takeFailure(&reads, sc, user)
 	locks := s.readLocks(&reads, sc, user)
 	guess := s.takeGuess(&reads, sc, user)
 	if err := store.Do(ctx, s.Store, &reads); err != nil {
+		s.giveBackNow(ctx, guess, fail) // the slots one of its failed reads took
 		return nil, err
 	}
-	if err := s.lockedBy(locks); err != nil {
-		s.giveBackNow(ctx, guess)
-		return nil, err
-	}
-	if err := s.guessRefused(ctx, sc, user, guess); err != nil {
+	if err := s.refusedUnchecked(ctx, sc, user, locks, guess, fail); err != nil {
 		return nil, err
 	}
 	list, err := s.List(ctx, sc.Realm, user)
 	if err != nil {
-		s.giveBackNow(ctx, guess)
+		s.giveBackNow(ctx, guess, fail)
 		return nil, err
 	}
 	// A code is compared with each app's: each app compared is a guess of
@@ -182,11 +178,12 @@ func (s *Devices) CheckApp(ctx context.Context, sc Scope, user, code string) (*D
 	// number, and a user with one app or none waits as long (moreGuesses).
 	more, err := s.moreGuesses(ctx, sc, user, guess, appsOf(list, s.Secrets != nil)-1)
 	if err != nil {
+		s.giveBackNow(ctx, fail)
 		return nil, err
 	}
 	d, step, err := s.whichApp(sc, user, list, code)
 	if err != nil {
-		s.giveBackNow(ctx, append(more, guess)...)
+		s.giveBackNow(ctx, append(more, guess, fail)...)
 		return nil, err
 	}
 	if d == nil {
@@ -194,7 +191,9 @@ func (s *Devices) CheckApp(ctx context.Context, sc Scope, user, code string) (*D
 	}
 	if err := s.useStep(ctx, sc.Realm, user, d.ID, step); err != nil {
 		if errors.Is(err, ErrCodeUsed) {
-			_, _ = s.recordFailure(ctx, sc, user, true) // a replay is a guess someone saw
+			_, _ = s.recordFailure(ctx, sc, user, true) // a replay is a guess someone saw: its slots kept
+		} else {
+			s.giveBackNow(ctx, append(more, guess, fail)...) // a right code the store failed
 		}
 		return nil, err
 	}
@@ -204,14 +203,14 @@ func (s *Devices) CheckApp(ctx context.Context, sc Scope, user, code string) (*D
 	// code is then no app's, as if the removal had come first.
 	if found, err := s.used(ctx, sc.Realm, user, d.ID, ""); err != nil || !found {
 		if err != nil {
-			s.giveBackNow(ctx, append(more, guess)...)
+			s.giveBackNow(ctx, append(more, guess, fail)...)
 			return nil, err
 		}
 		return nil, s.wrongAppCode(ctx, sc, user)
 	}
 	var done store.Batch
 	s.forgetFailures(&done, sc, user)
-	for _, g := range append(more, guess) { // a right code is no guess: its slots back, in the one batch
+	for _, g := range append(more, guess, fail) { // a right code is no guess, nor a failure: its slots back, in the one batch
 		g.giveBack(&done)
 	}
 	_ = store.Do(ctx, s.Store, &done)

@@ -276,29 +276,28 @@ func (s *Challenges) startOnce(ctx context.Context, sc Scope, c *Challenge, rese
 //
 // Its store work is two round trips: one reads the lockouts, counts the
 // try (a try made while locked out counts against the code too: it was a
-// guess) and takes a slot in the account's window of checked guesses; the
-// other consumes the challenge, forgets the user's wrong codes and
-// cooldown, and gives the slot back.
+// guess) and takes a slot in the account's window of checked guesses and
+// one among its MaxFailures (takeFailure); the other consumes the
+// challenge, forgets the user's wrong codes and cooldown, and gives the
+// slots back.
 func (s *Challenges) Check(ctx context.Context, sc Scope, c *Challenge, code string) (*Challenge, error) {
 	realm := sc.Realm
 	if err := s.recordRefused(ctx, realm, c); err != nil {
 		return nil, err
 	}
 	var reads store.Batch
+	fail := s.takeFailure(&reads, sc, c.User)
 	locks := s.readLocks(&reads, sc, c.User)
 	tries := reads.Incr(attemptsKey(realm, c.ID), s.CodeTTL+storeGrace)
 	guess := s.takeGuess(&reads, sc, c.User)
-	if err := store.Do(ctx, s.Store, &reads); err != nil {
-		return nil, err
-	}
 	unchecked := func(err error) (*Challenge, error) {
-		s.giveBackNow(ctx, guess)
+		s.giveBackNow(ctx, guess, fail)
 		return nil, err
 	}
-	if err := s.lockedBy(locks); err != nil {
-		return unchecked(err)
+	if err := store.Do(ctx, s.Store, &reads); err != nil {
+		return unchecked(err) // the slots one of its failed reads took
 	}
-	if err := s.guessRefused(ctx, sc, c.User, guess); err != nil {
+	if err := s.refusedUnchecked(ctx, sc, c.User, locks, guess, fail); err != nil {
 		return nil, err
 	}
 	if !s.Now().Before(c.Expires) {
@@ -344,7 +343,8 @@ func (s *Challenges) Check(ctx context.Context, sc Scope, c *Challenge, code str
 	s.forgetFailures(&done, sc, c.User)
 	s.endCooldown(&done, sc, c)
 	s.endNumberWait(&done, sc, c)
-	guess.giveBack(&done) // a right code is no guess
+	guess.giveBack(&done) // a right code is no guess, nor a failure
+	fail.giveBack(&done)
 	s.Guard.Used(&done, realm, c.Phone, s.numberID(c.Phone))
 	if err := store.Do(ctx, s.Store, &done); err != nil {
 		return nil, err

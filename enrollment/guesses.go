@@ -46,20 +46,24 @@ func (s *Core) guessRefused(ctx context.Context, sc Scope, user string, g *guess
 	if g == nil || g.op.OK {
 		return nil
 	}
+	return s.lockAccount(ctx, sc, user, g.op.Wait)
+}
+
+// lockAccount locks user's account for wait from a refusal: of refusals at
+// once, one starts the lock (a window of one).
+func (s *Core) lockAccount(ctx context.Context, sc Scope, user string, wait time.Duration) error {
 	now := s.Now()
-	var b store.Batch
-	// Of refusals at once, one starts the lock (a window of one).
-	start := b.Slide(sc.accountKey("lock-start", user), RandomID(), 1, g.op.Wait, now)
-	if err := store.Do(ctx, s.Store, &b); err != nil {
+	ok, _, err := s.Store.Slide(ctx, sc.accountKey("lock-start", user), RandomID(), 1, wait, now)
+	if err != nil {
 		return err
 	}
 	// The lock keeps the later end: a plain write here shortened the
 	// MaxFailures lock a wrong code at once had just begun.
-	ends, err := s.lockUntil(ctx, lockUserKey(sc, user), now.Add(g.op.Wait))
+	ends, err := s.lockUntil(ctx, lockUserKey(sc, user), now.Add(wait))
 	if err != nil {
 		return err
 	}
-	return &LockedError{Wait: ends.Sub(now), Started: start.OK, Account: true}
+	return &LockedError{Wait: ends.Sub(now), Started: ok, Account: true}
 }
 
 // moreGuesses takes n more slots beside first (one for each further app a
@@ -113,6 +117,74 @@ func (s *Core) giveBackNow(ctx context.Context, gs ...*guess) {
 		g.giveBack(&b)
 	}
 	_ = store.Do(ctx, s.Store, &b)
+}
+
+// Tries at once. The count of wrong codes grows only once a code has been
+// compared, so of tries sent at once every one that read the locks before
+// the lock was written would be compared: MaxFailures held only for tries
+// one after another. So each try of a code takes a slot among the
+// account's MaxFailures (a sliding window of AccountLockout) in the batch
+// that reads the locks, before it reads them (a batch's operations go in
+// the order added, on Badger and Redis): a wrong code keeps its slot, a
+// right one and a try never compared give theirs back. Once the window is
+// full, a try is refused without being compared, and writes the account
+// lock itself. The window forgets a slot after AccountLockout (a store's
+// Delete does not empty a window on Badger, so nothing clears it): a lock
+// outlasts every slot taken before it, and a slot a store failure kept
+// costs nothing after that long. So at most MaxFailures codes are wrong in
+// any AccountLockout, right ones between them or not, besides MaxFailures
+// in a row.
+
+// takeFailure adds taking a try's slot among the account's MaxFailures to
+// b, before anything else is added; nil when MaxFailures is off.
+func (s *Core) takeFailure(b *store.Batch, sc Scope, user string) *guess {
+	if s.Limits.MaxFailures <= 0 {
+		return nil
+	}
+	f := &guess{key: failSlotKey(sc, user), id: RandomID()}
+	f.op = b.Slide(f.key, f.id, s.Limits.MaxFailures, AccountLockout, s.Now())
+	return f
+}
+
+// refusedUnchecked is why a try whose batch read locks and took guess's
+// and fail's slots is not to be compared (nil: it is), having given back
+// the slots it took: a lock holds, the window of guesses is full, or
+// MaxFailures tries are already wrong or being compared (which writes the
+// account lock, as the last of them would have).
+func (s *Core) refusedUnchecked(ctx context.Context, sc Scope, user string, locks [2]*store.Op, guess, fail *guess) error {
+	if err := s.lockedBy(locks); err != nil {
+		s.giveBackNow(ctx, guess, fail)
+		return err
+	}
+	if guess != nil && !guess.op.OK {
+		s.giveBackNow(ctx, fail)
+		return s.guessRefused(ctx, sc, user, guess)
+	}
+	if fail == nil || fail.op.OK {
+		return nil
+	}
+	s.giveBackNow(ctx, guess)
+	return s.lockAccount(ctx, sc, user, AccountLockout)
+}
+
+// takeTry reads user's locks, a slot among MaxFailures taken first, for a
+// try that counts toward them but takes no guess (a named passkey's
+// answer): nil, and no slot, for no user, or when refused.
+func (s *Core) takeTry(ctx context.Context, sc Scope, user string) (*guess, error) {
+	if user == "" {
+		return nil, nil
+	}
+	var b store.Batch
+	fail := s.takeFailure(&b, sc, user)
+	locks := s.readLocks(&b, sc, user)
+	if err := store.Do(ctx, s.Store, &b); err != nil {
+		s.giveBackNow(ctx, fail)
+		return nil, err
+	}
+	if err := s.refusedUnchecked(ctx, sc, user, locks, nil, fail); err != nil {
+		return nil, err
+	}
+	return fail, nil
 }
 
 // FirstNotice reports whether user's phones are to be told that their

@@ -260,6 +260,7 @@ func (r *sends) recorded(budgetToo bool) []spent {
 
 func failKey(sc Scope, user string) string     { return store.Key("fails", sc.Realm, user, IPKey(sc.IP)) }
 func failUserKey(sc Scope, user string) string { return sc.accountKey("fails", user) }
+func failSlotKey(sc Scope, user string) string { return sc.accountKey("fail-slots", user) }
 
 // accountKey names an account-wide record, or with parts one of its
 // records kept apart (a login form's client's streak: "ip" and its

@@ -240,11 +240,11 @@ func (s *Devices) BeginPasskeyLogin(ctx context.Context, realm, user, flow strin
 // that went backwards (a cloned key) is refused. A refused answer, a
 // malformed one too, counts as a wrong code toward the lockouts.
 func (s *Devices) FinishPasskeyLogin(ctx context.Context, sc Scope, user, flow string, answer *protocol.ParsedCredentialAssertionData) (string, *Device, error) {
-	if user != "" {
-		if err := s.checkLock(ctx, sc, user); err != nil {
-			return "", nil, err
-		}
+	fail, err := s.takeTry(ctx, sc, user) // a named answer's slot among MaxFailures
+	if err != nil {
+		return "", nil, err
 	}
+	defer func() { s.giveBackNow(ctx, fail) }() // nil once a wrong answer keeps it
 	session, err := s.recall(ctx, sc.Realm, flow)
 	if err != nil {
 		return "", nil, err
@@ -301,6 +301,7 @@ func (s *Devices) FinishPasskeyLogin(ctx context.Context, sc Scope, user, flow s
 	if refused != nil {
 		// A wrong answer counts toward the lockouts; account-wide only for
 		// a named user (a discoverable answer's user is only claimed).
+		fail = nil // a wrong answer keeps its slot
 		if user != "" {
 			if locked, err := s.recordFailure(ctx, sc, user, named); err != nil || locked != nil {
 				return "", nil, cmpErr(err, locked)
@@ -308,7 +309,7 @@ func (s *Devices) FinishPasskeyLogin(ctx context.Context, sc Scope, user, flow s
 		}
 		return "", nil, ErrPasskey
 	}
-	s.clearFailures(ctx, sc, user)
+	s.clearFailures(ctx, sc, user) // and a right answer's slot goes back (deferred)
 	// A passkey from before credentials were recorded is recorded now.
 	_, _ = s.Store.PutIfAbsent(store.Lasting(ctx), credKey(sc.Realm, cred.ID), []byte(user), 0)
 	return user, used, nil
