@@ -32,7 +32,7 @@ func (p *Placement) CheckErrorRoutes() error {
 		for _, up := range upstreams(d) {
 			app[dialKey(up)] = true
 		}
-		servesFiles = servesFiles || d.name == "file_server"
+		servesFiles = servesFiles || d.name == "file_server" || d.name == "php_fastcgi" // its own file_server
 	}
 	for _, d := range p.all {
 		if d.name != "handle_errors" || !takesRefusals(d.args) {
@@ -69,13 +69,18 @@ var moving = []string{"rewrite", "uri", "root", "try_files"}
 // one, in handle_errors): a rewrite or try_files to a path that begins
 // with one serves a file of the site's tree at the path refused, or
 // below it (try_files {path} {path}/index.html, rewrite * {path}).
-var samePath = []string{"{path}", "{uri}", "{http.request.uri}", "{http.request.uri.path}", "{http.request.orig_uri}", "{http.request.orig_uri.path}"}
+var samePath = []string{"{path}", "{uri}", "{dir}", "{http.request.uri}", "{http.request.uri.path}", "{http.request.uri.path.dir}",
+	"{http.request.orig_uri}", "{http.request.orig_uri.path}", "{http.request.orig_uri.path.dir}"}
 
 // moves reports whether d (in a handle_errors block) changes which file a
-// file_server there serves: a rewrite, uri, root or try_files, unless a
-// rewrite's target or one of try_files' files begins at the refused path
-// (samePath), a rewrite changes only the query (rewrite * ?{query}), or
-// uri changes only the query. One whose arguments Caddy lost is taken to
+// file_server there serves, for every request: a rewrite, uri, root or
+// try_files, unless a matcher picks the requests it changes (rewrite @html
+// /error.html: curl gets the refused path), a rewrite's target or one of
+// try_files' files begins at the refused path (samePath), a rewrite
+// changes only the query (rewrite * ?{query}), uri changes only the
+// query, or try_files may find none of its files (it rewrites only to one
+// that exists: a site without 401.html served the refused path) and has
+// no last "=404" to end there. One whose arguments Caddy lost is taken to
 // move (nothing is refused on a guess).
 func moves(d *directive) bool {
 	if !slices.Contains(moving, d.name) || d.lost || len(d.args) == 0 {
@@ -84,12 +89,18 @@ func moves(d *directive) bool {
 	atPath := func(a string) bool {
 		return slices.ContainsFunc(samePath, func(p string) bool { return strings.HasPrefix(a, p) })
 	}
+	if a := d.args[0]; strings.HasPrefix(a, "@") || len(d.args) > 1 && d.name != "try_files" && strings.HasPrefix(a, "/") {
+		return false // under a matcher: not every request
+	}
 	switch d.name {
 	case "rewrite":
 		to := d.args[len(d.args)-1]
 		return !atPath(to) && !strings.HasPrefix(to, "?")
 	case "try_files":
-		return !slices.ContainsFunc(d.args, atPath)
+		last := d.args[len(d.args)-1]
+		return !slices.ContainsFunc(d.args, atPath) && strings.HasPrefix(last, "=") && !slices.ContainsFunc(inner(d.seg), func(l []token) bool {
+			return l[0].text == "policy" && (len(l) < 2 || l[1].text != "first_exist") // "=" works under first_exist only
+		})
 	case "uri":
 		return !slices.Contains(d.args, "query") || slices.ContainsFunc(d.args, func(a string) bool {
 			return slices.Contains([]string{"strip_prefix", "strip_suffix", "replace", "path_regexp"}, a)
