@@ -39,15 +39,16 @@ func (p *Placement) CheckErrorRoutes() error {
 			continue
 		}
 		var block []*directive
-		var walk func(list []*directive)
-		walk = func(list []*directive) {
+		moved := false // for every request: not in a route or handle with a matcher
+		var walk func(list []*directive, some bool)
+		walk = func(list []*directive, some bool) {
 			for _, in := range list {
 				block = append(block, in)
-				walk(in.inner)
+				moved = moved || !some && moves(in)
+				walk(in.inner, some || in.lost || len(in.args) > 0 && in.args[0] != "*")
 			}
 		}
-		walk(directivesOf(inner(d.seg), files))
-		moved := slices.ContainsFunc(block, moves)
+		walk(directivesOf(inner(d.seg), files), false)
 		for _, in := range block {
 			for _, up := range upstreams(in) {
 				if app[dialKey(up)] {

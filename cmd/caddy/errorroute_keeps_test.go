@@ -14,8 +14,8 @@ import (
 // here loaded at 60ccfa8 (this test fails there) and, through a real
 // Caddy, answered `curl -H 'Accept: application/json' /secret.txt` with
 // 401 and the file's content:
-//   - a rewrite under a matcher (@html): a client the matcher leaves out
-//     (curl) gets the refused path;
+//   - a rewrite under a matcher (@html), its own or a route's: a client
+//     the matcher leaves out (curl) gets the refused path;
 //   - try_files /{err.status_code}.html: try_files rewrites only to a file
 //     that exists, and a site with 404.html and 50x.html but no 401.html
 //     serves the refused path (only a last "=404" ends the try there);
@@ -31,6 +31,7 @@ func TestAnErrorRouteThatMayKeepTheRefusedPathIsRefused(t *testing.T) {
 	const refused = "handle_errors serves the gate's refusals (401) with file_server at the path refused"
 	for _, tc := range []struct{ site, errors, want string }{
 		{"file_server", "\t\t@html header Accept *text/html*\n\t\trewrite @html /error.html\n\t\tfile_server\n", refused},
+		{"file_server", "\t\troute @html {\n\t\t\trewrite * /error.html\n\t\t}\n\t\tfile_server\n", refused},
 		{"file_server", "\t\ttry_files /{err.status_code}.html\n\t\tfile_server\n", refused},
 		{"file_server", "\t\ttry_files /{err.status_code}.html /error.html\n\t\tfile_server\n", refused},
 		{"file_server", "\t\ttry_files {dir}{file}\n\t\tfile_server\n", refused},
