@@ -32,6 +32,9 @@ func (p *Placement) CheckErrorRoutes() error {
 		for _, up := range upstreams(d) {
 			app[dialKey(up)] = true
 		}
+		if d.name == "invoke" && len(d.args) > 0 {
+			app["invoke "+d.args[len(d.args)-1]] = true // a named route the site serves with: the app
+		}
 		servesFiles = servesFiles || d.name == "file_server" || d.name == "php_fastcgi" // its own file_server
 	}
 	for _, d := range p.all {
@@ -54,6 +57,9 @@ func (p *Placement) CheckErrorRoutes() error {
 				if app[dialKey(up)] {
 					return errAt(in.first(), fmt.Errorf("handle_errors hands the gate's refusals (401) to %s, the app smsgate protects: every refused request would reach it unauthenticated. Give handle_errors the codes it is for (handle_errors 404 5xx), or answer the 401 there itself (respond)", up))
 				}
+			}
+			if in.name == "invoke" && len(in.args) > 0 && app["invoke "+in.args[len(in.args)-1]] {
+				return errAt(in.first(), fmt.Errorf("handle_errors hands the gate's refusals (401) to the route %s, which the site serves its requests with: every refused request would reach the app unauthenticated. Give handle_errors the codes it is for (handle_errors 404 5xx), or answer the 401 there itself (respond)", in.args[len(in.args)-1]))
 			}
 			if in.name == "file_server" && servesFiles && !moved {
 				return errAt(in.first(), fmt.Errorf("handle_errors serves the gate's refusals (401) with file_server at the path refused, from the files smsgate protects: each would go out in the 401's body. Serve an error page (rewrite * /{err.status_code}.html), give handle_errors the codes it is for (handle_errors 404 5xx), or answer the 401 there itself (respond)"))
