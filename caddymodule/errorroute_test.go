@@ -52,6 +52,9 @@ func TestAnErrorRouteToTheAppIsRefused(t *testing.T) {
 		{site("", "localhost:{HTTP_PORT}", "app.localhost"), "localhost:{HTTP_PORT}"},
 		{site("401 403", "localhost:{HTTP_PORT}", "app.localhost"), "localhost:{HTTP_PORT}"},
 		{site("4xx", "localhost:{HTTP_PORT}", "app.localhost"), "localhost:{HTTP_PORT}"},
+		// A replaced gate's 503 (TestAReplacedGatesAnswerIsNotServedByTheApp).
+		{site("404 5xx", "localhost:{HTTP_PORT}", "app.localhost"), "localhost:{HTTP_PORT}"},
+		{site("503", "localhost:{HTTP_PORT}", "app.localhost"), "localhost:{HTTP_PORT}"},
 		{site("", "", "app.localhost\n\t\t\tto localhost:{HTTP_PORT}"), "localhost:{HTTP_PORT}"}, // the upstream on a to line
 		// The app written another way (before, each loaded and served the
 		// refused request from the app).
@@ -69,7 +72,7 @@ func TestAnErrorRouteToTheAppIsRefused(t *testing.T) {
 	}))
 	t.Cleanup(errorPages.Close)
 	for name, cfg := range map[string]string{
-		"other codes":      site("404 5xx", "localhost:{HTTP_PORT}", "app.localhost"),
+		"other codes":      site("404 500", "localhost:{HTTP_PORT}", "app.localhost"),
 		"an error service": site("", errorPages.Listener.Addr().String(), "errors.localhost"),
 	} {
 		t.Run(name, func(t *testing.T) {

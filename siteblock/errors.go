@@ -55,11 +55,11 @@ func (p *Placement) CheckErrorRoutes() error {
 		for _, in := range block {
 			for _, up := range upstreams(in) {
 				if app[dialKey(up)] {
-					return errAt(in.first(), fmt.Errorf("handle_errors hands the gate's refusals (401) to %s, the app smsgate protects: every refused request would reach it unauthenticated. Give handle_errors the codes it is for (handle_errors 404 5xx), or answer the 401 there itself (respond)", up))
+					return errAt(in.first(), fmt.Errorf("handle_errors hands the gate's refusals (401) to %s, the app smsgate protects: every refused request would reach it unauthenticated. Give handle_errors the codes it is for (handle_errors 404; a 503 is the gate's too, across a reload), or answer the 401 there itself (respond)", up))
 				}
 			}
 			if in.name == "invoke" && len(in.args) > 0 && app["invoke "+in.args[len(in.args)-1]] {
-				return errAt(in.first(), fmt.Errorf("handle_errors hands the gate's refusals (401) to the route %s, which the site serves its requests with: every refused request would reach the app unauthenticated. Give handle_errors the codes it is for (handle_errors 404 5xx), or answer the 401 there itself (respond)", in.args[len(in.args)-1]))
+				return errAt(in.first(), fmt.Errorf("handle_errors hands the gate's refusals (401) to the route %s, which the site serves its requests with: every refused request would reach the app unauthenticated. Give handle_errors the codes it is for (handle_errors 404; a 503 is the gate's too, across a reload), or answer the 401 there itself (respond)", in.args[len(in.args)-1]))
 			}
 			if in.name == "file_server" && servesFiles && !moved {
 				return errAt(in.first(), fmt.Errorf("handle_errors serves the gate's refusals (401) with file_server at the path refused, from the files smsgate protects: each would go out in the 401's body. Serve an error page (rewrite * /{err.status_code}.html), give handle_errors the codes it is for (handle_errors 404 5xx), or answer the 401 there itself (respond)"))
@@ -117,9 +117,11 @@ func moves(d *directive) bool {
 }
 
 // takesRefusals reports whether handle_errors with args (status codes;
-// none: every error) handles a 401.
+// none: every error) handles a 401, or a 503: a request a reload caught
+// before the gate reaches the replaced gate, which answers it so (handOff;
+// the app served it, with the first factor's identity, as admitted).
 func takesRefusals(args []string) bool {
-	return len(args) == 0 || slices.Contains(args, "401") || slices.Contains(args, "4xx")
+	return len(args) == 0 || slices.ContainsFunc(args, func(a string) bool { return slices.Contains([]string{"401", "4xx", "503", "5xx"}, a) })
 }
 
 // upstreams are the addresses a reverse_proxy or php_fastcgi proxies to
