@@ -40,6 +40,9 @@ func TestAnErrorRouteThatMayKeepTheRefusedPathIsRefused(t *testing.T) {
 		{"file_server", "\t\ttry_files /{err.status_code}.html =404\n\t\tfile_server\n", ""},
 		{"file_server", "\t\t@html header Accept *text/html*\n\t\trewrite @html /error.html\n\t\trewrite * /{err.status_code}.html\n\t\tfile_server\n", ""},
 		{"php_fastcgi localhost:9000", "\t\trewrite * /{err.status_code}.html\n\t\tfile_server\n", ""},
+		// file_server's own root, as a root line: another tree (a false
+		// refusal at 60ccfa8, which read root lines only).
+		{"file_server", "\t\tfile_server {\n\t\t\troot /srv/errors\n\t\t}\n", ""},
 	} {
 		cfg := "{\n\tadmin off\n}\nhttp://localhost:8080 {\n\troot * " + dir + "\n" + `	smsgate {
 		identity none
