@@ -7,12 +7,14 @@ import (
 )
 
 // CheckErrorRoutes refuses a handle_errors of the gate's site that hands
-// the gate's refusals (401: caddyhttp.Error, for the site's handle_errors
-// to shape) to the app the gate protects: a reverse_proxy or php_fastcgi
-// there to an upstream the site's own routes proxy to (however it is
-// written: dialKey), or a file_server serving the refused path (no
-// rewrite, uri, root or try_files in the block that moves it: moves)
-// where the site serves files. Caddy then serves
+// the gate's refusals (401, and a replaced gate's 503: caddyhttp.Error,
+// for the site's handle_errors to shape) to the app the gate protects: a
+// reverse_proxy or php_fastcgi there to an upstream the site's own routes
+// proxy to (however it is written: dialKey), an invoke of a named route
+// the site's routes invoke, or a file_server serving the refused path (no
+// rewrite, uri, root or try_files in the block that moves it for every
+// request: moves; no root of its own) where the site serves files
+// (file_server, php_fastcgi). Caddy then serves
 // the refused request, unauthenticated and with whatever identity header
 // the client sent, from the app (a file's content in the 401's body). A
 // handle_errors given only other codes (handle_errors 404 500), one that
@@ -61,8 +63,9 @@ func (p *Placement) CheckErrorRoutes() error {
 			if in.name == "invoke" && len(in.args) > 0 && app["invoke "+in.args[len(in.args)-1]] {
 				return errAt(in.first(), fmt.Errorf("handle_errors hands the gate's refusals (401) to the route %s, which the site serves its requests with: every refused request would reach the app unauthenticated. Give handle_errors the codes it is for (handle_errors 404; a 503 is the gate's too, across a reload), or answer the 401 there itself (respond)", in.args[len(in.args)-1]))
 			}
-			if in.name == "file_server" && servesFiles && !moved {
-				return errAt(in.first(), fmt.Errorf("handle_errors serves the gate's refusals (401) with file_server at the path refused, from the files smsgate protects: each would go out in the 401's body. Serve an error page (rewrite * /{err.status_code}.html), give handle_errors the codes it is for (handle_errors 404 5xx), or answer the 401 there itself (respond)"))
+			ownRoot := slices.ContainsFunc(inner(in.seg), func(l []token) bool { return l[0].text == "root" }) // another tree, as a root line
+			if in.name == "file_server" && servesFiles && !moved && !ownRoot {
+				return errAt(in.first(), fmt.Errorf("handle_errors serves the gate's refusals (401) with file_server at the path refused, from the files smsgate protects: each would go out in the 401's body. Serve an error page (rewrite * /{err.status_code}.html), give handle_errors the codes it is for (handle_errors 404), or answer the 401 there itself (respond)"))
 			}
 		}
 	}
