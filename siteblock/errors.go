@@ -43,30 +43,33 @@ func (p *Placement) CheckErrorRoutes() error {
 		if d.name != "handle_errors" || !takesRefusals(d.args) {
 			continue
 		}
-		var block []*directive
-		moved := false // for every request: not in a route or handle with a matcher
-		var walk func(list []*directive, some bool)
-		walk = func(list []*directive, some bool) {
+		// A move in a block, or in a block within it that every request
+		// enters (movesAll), moves what each file_server there and below
+		// serves; one under a matcher, for those it matches only.
+		var check func(list []*directive, moved bool) error
+		check = func(list []*directive, moved bool) error {
+			moved = moved || slices.ContainsFunc(list, movesAll)
 			for _, in := range list {
-				block = append(block, in)
-				moved = moved || !some && moves(in)
-				walk(in.inner, some || in.lost || len(in.args) > 0 && in.args[0] != "*")
-			}
-		}
-		walk(directivesOf(inner(d.seg), files), false)
-		for _, in := range block {
-			for _, up := range upstreams(in) {
-				if app[dialKey(up)] {
-					return errAt(in.first(), fmt.Errorf("handle_errors hands the gate's refusals (401) to %s, the app smsgate protects: every refused request would reach it unauthenticated. Give handle_errors the codes it is for (handle_errors 404; a 503 is the gate's too, across a reload), or answer the 401 there itself (respond)", up))
+				for _, up := range upstreams(in) {
+					if app[dialKey(up)] {
+						return errAt(in.first(), fmt.Errorf("handle_errors hands the gate's refusals (401) to %s, the app smsgate protects: every refused request would reach it unauthenticated. Give handle_errors the codes it is for (handle_errors 404; a 503 is the gate's too, across a reload), or answer the 401 there itself (respond)", up))
+					}
+				}
+				if in.name == "invoke" && len(in.args) > 0 && app["invoke "+in.args[len(in.args)-1]] {
+					return errAt(in.first(), fmt.Errorf("handle_errors hands the gate's refusals (401) to the route %s, which the site serves its requests with: every refused request would reach the app unauthenticated. Give handle_errors the codes it is for (handle_errors 404; a 503 is the gate's too, across a reload), or answer the 401 there itself (respond)", in.args[len(in.args)-1]))
+				}
+				ownRoot := slices.ContainsFunc(inner(in.seg), func(l []token) bool { return l[0].text == "root" }) // another tree, as a root line
+				if in.name == "file_server" && servesFiles && !moved && !ownRoot {
+					return errAt(in.first(), fmt.Errorf("handle_errors serves the gate's refusals (401) with file_server at the path refused, from the files smsgate protects: each would go out in the 401's body. Serve an error page (rewrite * /{err.status_code}.html), give handle_errors the codes it is for (handle_errors 404), or answer the 401 there itself (respond)"))
+				}
+				if err := check(in.inner, moved); err != nil {
+					return err
 				}
 			}
-			if in.name == "invoke" && len(in.args) > 0 && app["invoke "+in.args[len(in.args)-1]] {
-				return errAt(in.first(), fmt.Errorf("handle_errors hands the gate's refusals (401) to the route %s, which the site serves its requests with: every refused request would reach the app unauthenticated. Give handle_errors the codes it is for (handle_errors 404; a 503 is the gate's too, across a reload), or answer the 401 there itself (respond)", in.args[len(in.args)-1]))
-			}
-			ownRoot := slices.ContainsFunc(inner(in.seg), func(l []token) bool { return l[0].text == "root" }) // another tree, as a root line
-			if in.name == "file_server" && servesFiles && !moved && !ownRoot {
-				return errAt(in.first(), fmt.Errorf("handle_errors serves the gate's refusals (401) with file_server at the path refused, from the files smsgate protects: each would go out in the 401's body. Serve an error page (rewrite * /{err.status_code}.html), give handle_errors the codes it is for (handle_errors 404), or answer the 401 there itself (respond)"))
-			}
+			return nil
+		}
+		if err := check(directivesOf(inner(d.seg), files), false); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -117,6 +120,16 @@ func moves(d *directive) bool {
 		})
 	}
 	return true
+}
+
+// movesAll reports whether d moves what a file_server serves for every
+// request that reaches it: moves, or a route or handle without a matcher
+// that holds such a move.
+func movesAll(d *directive) bool {
+	if slices.Contains(routing, d.name) {
+		return !d.lost && (len(d.args) == 0 || d.args[0] == "*") && slices.ContainsFunc(d.inner, movesAll)
+	}
+	return moves(d)
 }
 
 // takesRefusals reports whether handle_errors with args (status codes;

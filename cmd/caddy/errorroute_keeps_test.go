@@ -40,6 +40,9 @@ func TestAnErrorRouteThatMayKeepTheRefusedPathIsRefused(t *testing.T) {
 		{"file_server", "\t\ttry_files /{err.status_code}.html =404\n\t\tfile_server\n", ""},
 		{"file_server", "\t\t@html header Accept *text/html*\n\t\trewrite @html /error.html\n\t\trewrite * /{err.status_code}.html\n\t\tfile_server\n", ""},
 		{"php_fastcgi localhost:9000", "\t\trewrite * /{err.status_code}.html\n\t\tfile_server\n", ""},
+		// The move on the file_server's own way: valid.
+		{"file_server", "\t\t@html header Accept *text/html*\n\t\thandle @html {\n\t\t\trewrite * /error.html\n\t\t\tfile_server\n\t\t}\n\t\thandle {\n\t\t\trespond \"unauthenticated\" 401\n\t\t}\n", ""},
+		{"file_server", "\t\troute {\n\t\t\trewrite * /error.html\n\t\t}\n\t\tfile_server\n", ""},
 		// file_server's own root, as a root line: another tree (a false
 		// refusal at 60ccfa8, which read root lines only).
 		{"file_server", "\t\tfile_server {\n\t\t\troot /srv/errors\n\t\t}\n", ""},
