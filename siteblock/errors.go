@@ -1,9 +1,12 @@
 package siteblock
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 )
 
 // CheckErrorRoutes refuses a handle_errors of the gate's site that hands
@@ -34,8 +37,11 @@ func (p *Placement) CheckErrorRoutes() error {
 		for _, up := range upstreams(d) {
 			app[dialKey(up)] = true
 		}
-		if d.name == "invoke" && len(d.args) > 0 {
-			app["invoke "+d.args[len(d.args)-1]] = true // a named route the site serves with: the app
+		if name := invoked(d); name != "" {
+			app["invoke "+name] = true // a named route the site serves with: the app
+			for _, up := range p.namedUpstreams(name) {
+				app[dialKey(up)] = true
+			}
 		}
 		servesFiles = servesFiles || d.name == "file_server" || d.name == "php_fastcgi" // its own file_server
 	}
@@ -52,11 +58,16 @@ func (p *Placement) CheckErrorRoutes() error {
 			for _, in := range list {
 				for _, up := range upstreams(in) {
 					if app[dialKey(up)] {
-						return errAt(in.first(), fmt.Errorf("handle_errors hands the gate's refusals (401) to %s, the app smsgate protects: every refused request would reach it unauthenticated. Give handle_errors the codes it is for (handle_errors 404; a 503 is the gate's too, across a reload), or answer the 401 there itself (respond)", up))
+						return errAt(in.first(), fmt.Errorf("handle_errors hands the gate's refusals (401) to %s, the app smsgate protects: every refused request would reach it unauthenticated.%s", up, toApp))
 					}
 				}
-				if in.name == "invoke" && len(in.args) > 0 && app["invoke "+in.args[len(in.args)-1]] {
-					return errAt(in.first(), fmt.Errorf("handle_errors hands the gate's refusals (401) to the route %s, which the site serves its requests with: every refused request would reach the app unauthenticated. Give handle_errors the codes it is for (handle_errors 404; a 503 is the gate's too, across a reload), or answer the 401 there itself (respond)", in.args[len(in.args)-1]))
+				if name := invoked(in); name != "" && app["invoke "+name] {
+					return errAt(in.first(), fmt.Errorf("handle_errors hands the gate's refusals (401) to the route %s, which the site serves its requests with: every refused request would reach the app unauthenticated.%s", name, toApp))
+				}
+				for _, up := range p.namedUpstreams(invoked(in)) {
+					if app[dialKey(up)] {
+						return errAt(in.first(), fmt.Errorf("handle_errors hands the gate's refusals (401) to %s (route %s), the app smsgate protects: every refused request would reach it unauthenticated.%s", up, invoked(in), toApp))
+					}
 				}
 				ownRoot := slices.ContainsFunc(inner(in.seg), func(l []token) bool { return l[0].text == "root" }) // another tree, as a root line
 				if in.name == "file_server" && servesFiles && !moved && !ownRoot {
@@ -74,6 +85,10 @@ func (p *Placement) CheckErrorRoutes() error {
 	}
 	return nil
 }
+
+// toApp ends a refusal of a handle_errors that hands the gate's refusals
+// to the app.
+const toApp = " Give handle_errors the codes it is for (handle_errors 404; a 503 is the gate's too, across a reload), or answer the 401 there itself (respond)"
 
 // moving are the directives that change which file a file_server serves.
 var moving = []string{"rewrite", "uri", "root", "try_files"}
@@ -130,6 +145,51 @@ func movesAll(d *directive) bool {
 		return !d.lost && (len(d.args) == 0 || d.args[0] == "*") && slices.ContainsFunc(d.inner, movesAll)
 	}
 	return moves(d)
+}
+
+// invoked is the named route d invokes, or "".
+func invoked(d *directive) string {
+	if d.name != "invoke" || len(d.args) == 0 {
+		return ""
+	}
+	return d.args[len(d.args)-1]
+}
+
+// namedUpstreams are the addresses the named route name proxies to, at any
+// depth, as Caddy adapted it (its named_routes option: the route is
+// outside the site block), or none.
+func (p *Placement) namedUpstreams(name string) []string {
+	routes, _ := p.b.h.Option("named_routes").(map[string]*caddyhttp.Route)
+	var out []string
+	var walk func(v any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			if ups, ok := v["upstreams"].([]any); ok && v["handler"] == "reverse_proxy" {
+				for _, u := range ups {
+					if dial, ok := u.(map[string]any)["dial"].(string); ok {
+						out = append(out, dial)
+					}
+				}
+			}
+			for _, c := range v {
+				walk(c)
+			}
+		case []any:
+			for _, c := range v {
+				walk(c)
+			}
+		}
+	}
+	if r := routes[name]; r != nil {
+		for _, raw := range r.HandlersRaw {
+			var v any
+			if json.Unmarshal(raw, &v) == nil {
+				walk(v)
+			}
+		}
+	}
+	return out
 }
 
 // takesRefusals reports whether handle_errors with args (status codes;
