@@ -97,8 +97,8 @@ var moving = []string{"rewrite", "uri", "root", "try_files"}
 // one, in handle_errors): a rewrite or try_files to a path that begins
 // with one serves a file of the site's tree at the path refused, or
 // below it (try_files {path} {path}/index.html, rewrite * {path}).
-var samePath = []string{"{path}", "{uri}", "{dir}", "{http.request.uri}", "{http.request.uri.path}", "{http.request.uri.path.dir}",
-	"{http.request.orig_uri}", "{http.request.orig_uri.path}", "{http.request.orig_uri.path.dir}"}
+var samePath = []string{"{path}", "{uri}", "{dir}{file}", "{http.request.uri}", "{http.request.uri.path}",
+	"{http.request.uri.path.dir}{http.request.uri.path.file}", "{http.request.orig_uri}", "{http.request.orig_uri.path}"}
 
 // moves reports whether d (in a handle_errors block) changes which file a
 // file_server there serves, for every request: a rewrite, uri, root or
