@@ -3,6 +3,7 @@ package signin
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"go.uber.org/zap"
 
@@ -35,15 +36,20 @@ func CheckAdmins(names []string) error {
 // parse, and, where a login form asks (form), one user to a number: there
 // a number typed names its user (behind a first factor two accounts may
 // share a phone); and numbers the policy lets one of the channels kinds
-// takes reach: a user whose number it refuses could never sign in where
-// kinds takes phone codes only; where it takes apps or passkeys, one
+// takes (requires, where it requires any) reach: a user whose number it
+// refuses could never sign in where kinds takes (or requires) phone codes
+// only; where it takes apps or passkeys, one
 // enrolled before still signs them in (a policy tightened, an upgrade
 // that refuses what loaded), so log warns instead. A mistake comes with
 // the index of the user it is in; where names two users' places (their
 // lines, or their indices).
 func CheckUsers(users []User, region string, form bool, policy *phone.Policy, kinds *Policy, channels []string, log *zap.Logger, where func(i, j int) string) (int, error) {
-	phoneOnly := !kinds.Takes(TOTP) && !kinds.Takes(WebAuthn)
-	channels = kinds.Channels(channels)
+	passing := kinds.Factors // the kinds a session may be earned with to pass: require's, where it names any
+	if len(kinds.Require) > 0 {
+		passing = kinds.Require
+	}
+	phoneOnly := !slices.Contains(passing, string(TOTP)) && !slices.Contains(passing, string(WebAuthn))
+	channels = slices.DeleteFunc(kinds.Channels(channels), func(ch string) bool { return !slices.Contains(passing, string(kindOf(ch))) })
 	seen := make(map[string]bool)
 	owner := make(map[string]int) // a number's first user, by index
 	for i, u := range users {

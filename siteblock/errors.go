@@ -1,21 +1,26 @@
 package siteblock
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 )
 
 // CheckErrorRoutes refuses a handle_errors of the gate's site that hands
-// the gate's refusals (refusals: caddyhttp.Error, for the site's
-// handle_errors to shape) to the app the gate protects: a reverse_proxy or php_fastcgi
-// there to an upstream the site's own routes proxy to (however it is
-// written: dialKey), or a file_server serving the refused path (no
-// rewrite, uri, root or try_files in the block that moves it: moves)
-// where the site serves files. Caddy then serves
+// the gate's refusals (401, and a replaced gate's 503: caddyhttp.Error,
+// for the site's handle_errors to shape) to the app the gate protects: a
+// reverse_proxy or php_fastcgi there to an upstream the site's own routes
+// proxy to (however it is written: dialKey), an invoke of a named route
+// the site's routes invoke, or a file_server serving the refused path (no
+// rewrite, uri, root or try_files in the block that moves it for every
+// request: moves; no root of its own) where the site serves files
+// (file_server, php_fastcgi). Caddy then serves
 // the refused request, unauthenticated and with whatever identity header
 // the client sent, from the app (a file's content in the 401's body). A
-// handle_errors given only other codes (handle_errors 404 502), one that
+// handle_errors given only other codes (handle_errors 404 500), one that
 // proxies elsewhere (an error-page service) or serves its own pages
 // (rewrite * /{err.status_code}.html), is the operator's to choose.
 func (p *Placement) CheckErrorRoutes() error {
@@ -32,35 +37,58 @@ func (p *Placement) CheckErrorRoutes() error {
 		for _, up := range upstreams(d) {
 			app[dialKey(up)] = true
 		}
-		servesFiles = servesFiles || d.name == "file_server"
+		if name := invoked(d); name != "" {
+			app["invoke "+name] = true // a named route the site serves with: the app
+			for _, up := range p.namedUpstreams(name) {
+				app[dialKey(up)] = true
+			}
+		}
+		servesFiles = servesFiles || d.name == "file_server" || d.name == "php_fastcgi" // its own file_server
 	}
 	for _, d := range p.all {
 		if d.name != "handle_errors" || !takesRefusals(d.args) {
 			continue
 		}
-		var block []*directive
-		var walk func(list []*directive)
-		walk = func(list []*directive) {
+		// A move in a block, or in a block within it that every request
+		// enters (movesAll), moves what each file_server there and below
+		// serves; one under a matcher, for those it matches only.
+		var check func(list []*directive, moved bool) error
+		check = func(list []*directive, moved bool) error {
+			moved = moved || slices.ContainsFunc(list, movesAll)
 			for _, in := range list {
-				block = append(block, in)
-				walk(in.inner)
-			}
-		}
-		walk(directivesOf(inner(d.seg), files))
-		moved := slices.ContainsFunc(block, moves)
-		for _, in := range block {
-			for _, up := range upstreams(in) {
-				if app[dialKey(up)] {
-					return errAt(in.first(), fmt.Errorf("handle_errors hands the gate's refusals (401, and 503 after a config reload) to %s, the app smsgate protects: every refused request would reach it unauthenticated. Give handle_errors the codes it is for (handle_errors 404 502), or answer those there itself (respond)", up))
+				for _, up := range upstreams(in) {
+					if app[dialKey(up)] {
+						return errAt(in.first(), fmt.Errorf("handle_errors hands the gate's refusals (401) to %s, the app smsgate protects: every refused request would reach it unauthenticated.%s", up, toApp))
+					}
+				}
+				if name := invoked(in); name != "" && app["invoke "+name] {
+					return errAt(in.first(), fmt.Errorf("handle_errors hands the gate's refusals (401) to the route %s, which the site serves its requests with: every refused request would reach the app unauthenticated.%s", name, toApp))
+				}
+				for _, up := range p.namedUpstreams(invoked(in)) {
+					if app[dialKey(up)] {
+						return errAt(in.first(), fmt.Errorf("handle_errors hands the gate's refusals (401) to %s (route %s), the app smsgate protects: every refused request would reach it unauthenticated.%s", up, invoked(in), toApp))
+					}
+				}
+				ownRoot := slices.ContainsFunc(inner(in.seg), func(l []token) bool { return l[0].text == "root" }) // another tree, as a root line
+				if in.name == "file_server" && servesFiles && !moved && !ownRoot {
+					return errAt(in.first(), fmt.Errorf("handle_errors serves the gate's refusals (401) with file_server at the path refused, from the files smsgate protects: each would go out in the 401's body. Serve an error page (rewrite * /{err.status_code}.html), give handle_errors the codes it is for (handle_errors 404), or answer the 401 there itself (respond)"))
+				}
+				if err := check(in.inner, moved); err != nil {
+					return err
 				}
 			}
-			if in.name == "file_server" && servesFiles && !moved {
-				return errAt(in.first(), fmt.Errorf("handle_errors serves the gate's refusals (401, and 503 after a config reload) with file_server at the path refused, from the files smsgate protects: each would go out in the refusal's body. Serve an error page (rewrite * /{err.status_code}.html), give handle_errors the codes it is for (handle_errors 404 502), or answer those there itself (respond)"))
-			}
+			return nil
+		}
+		if err := check(directivesOf(inner(d.seg), files), false); err != nil {
+			return err
 		}
 	}
 	return nil
 }
+
+// toApp ends a refusal of a handle_errors that hands the gate's refusals
+// to the app.
+const toApp = " Give handle_errors the codes it is for (handle_errors 404; a 503 is the gate's too, across a reload), or answer the 401 there itself (respond)"
 
 // moving are the directives that change which file a file_server serves.
 var moving = []string{"rewrite", "uri", "root", "try_files"}
@@ -69,13 +97,18 @@ var moving = []string{"rewrite", "uri", "root", "try_files"}
 // one, in handle_errors): a rewrite or try_files to a path that begins
 // with one serves a file of the site's tree at the path refused, or
 // below it (try_files {path} {path}/index.html, rewrite * {path}).
-var samePath = []string{"{path}", "{uri}", "{http.request.uri}", "{http.request.uri.path}", "{http.request.orig_uri}", "{http.request.orig_uri.path}"}
+var samePath = []string{"{path}", "{uri}", "{dir}{file}", "{http.request.uri}", "{http.request.uri.path}",
+	"{http.request.uri.path.dir}{http.request.uri.path.file}", "{http.request.orig_uri}", "{http.request.orig_uri.path}"}
 
 // moves reports whether d (in a handle_errors block) changes which file a
-// file_server there serves: a rewrite, uri, root or try_files, unless a
-// rewrite's target or one of try_files' files begins at the refused path
-// (samePath), a rewrite changes only the query (rewrite * ?{query}), or
-// uri changes only the query. One whose arguments Caddy lost is taken to
+// file_server there serves, for every request: a rewrite, uri, root or
+// try_files, unless a matcher picks the requests it changes (rewrite @html
+// /error.html: curl gets the refused path), a rewrite's target or one of
+// try_files' files begins at the refused path (samePath), a rewrite
+// changes only the query (rewrite * ?{query}), uri changes only the
+// query, or try_files may find none of its files (it rewrites only to one
+// that exists: a site without 401.html served the refused path) and has
+// no last "=404" to end there. One whose arguments Caddy lost is taken to
 // move (nothing is refused on a guess).
 func moves(d *directive) bool {
 	if !slices.Contains(moving, d.name) || d.lost || len(d.args) == 0 {
@@ -84,12 +117,18 @@ func moves(d *directive) bool {
 	atPath := func(a string) bool {
 		return slices.ContainsFunc(samePath, func(p string) bool { return strings.HasPrefix(a, p) })
 	}
+	if a := d.args[0]; strings.HasPrefix(a, "@") || len(d.args) > 1 && d.name != "try_files" && strings.HasPrefix(a, "/") {
+		return false // under a matcher: not every request
+	}
 	switch d.name {
 	case "rewrite":
 		to := d.args[len(d.args)-1]
 		return !atPath(to) && !strings.HasPrefix(to, "?")
 	case "try_files":
-		return !slices.ContainsFunc(d.args, atPath)
+		last := d.args[len(d.args)-1]
+		return !slices.ContainsFunc(d.args, atPath) && strings.HasPrefix(last, "=") && !slices.ContainsFunc(inner(d.seg), func(l []token) bool {
+			return l[0].text == "policy" && (len(l) < 2 || l[1].text != "first_exist") // "=" works under first_exist only
+		})
 	case "uri":
 		return !slices.Contains(d.args, "query") || slices.ContainsFunc(d.args, func(a string) bool {
 			return slices.Contains([]string{"strip_prefix", "strip_suffix", "replace", "path_regexp"}, a)
@@ -98,18 +137,68 @@ func moves(d *directive) bool {
 	return true
 }
 
-// takesRefusals reports whether handle_errors with args (status codes;
-// none: every error) handles one of the gate's refusals.
-func takesRefusals(args []string) bool {
-	return len(args) == 0 || slices.ContainsFunc(args, func(a string) bool { return slices.Contains(refusals, a) })
+// movesAll reports whether d moves what a file_server serves for every
+// request that reaches it: moves, or a route or handle without a matcher
+// that holds such a move.
+func movesAll(d *directive) bool {
+	if slices.Contains(routing, d.name) {
+		return !d.lost && (len(d.args) == 0 || d.args[0] == "*") && slices.ContainsFunc(d.inner, movesAll)
+	}
+	return moves(d)
 }
 
-// refusals are the codes (and classes) of the gate's refusals of a
-// request for the app, made as Caddy errors: 401, and 503 for one that
-// reached a gate a config reload replaced, with no gate of its
-// configuration left to hand it to (caddymodule's handOff). A
-// handle_errors 5xx that proxied to the app served those from it.
-var refusals = []string{"401", "4xx", "503", "5xx"}
+// invoked is the named route d invokes, or "".
+func invoked(d *directive) string {
+	if d.name != "invoke" || len(d.args) == 0 {
+		return ""
+	}
+	return d.args[len(d.args)-1]
+}
+
+// namedUpstreams are the addresses the named route name proxies to, at any
+// depth, as Caddy adapted it (its named_routes option: the route is
+// outside the site block), or none.
+func (p *Placement) namedUpstreams(name string) []string {
+	routes, _ := p.b.h.Option("named_routes").(map[string]*caddyhttp.Route)
+	var out []string
+	var walk func(v any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			if ups, ok := v["upstreams"].([]any); ok && v["handler"] == "reverse_proxy" {
+				for _, u := range ups {
+					if dial, ok := u.(map[string]any)["dial"].(string); ok {
+						out = append(out, dial)
+					}
+				}
+			}
+			for _, c := range v {
+				walk(c)
+			}
+		case []any:
+			for _, c := range v {
+				walk(c)
+			}
+		}
+	}
+	if r := routes[name]; r != nil {
+		for _, raw := range r.HandlersRaw {
+			var v any
+			if json.Unmarshal(raw, &v) == nil {
+				walk(v)
+			}
+		}
+	}
+	return out
+}
+
+// takesRefusals reports whether handle_errors with args (status codes;
+// none: every error) handles a 401, or a 503: a request a reload caught
+// before the gate reaches the replaced gate, which answers it so (handOff;
+// the app served it, with the first factor's identity, as admitted).
+func takesRefusals(args []string) bool {
+	return len(args) == 0 || slices.ContainsFunc(args, func(a string) bool { return slices.Contains([]string{"401", "4xx", "503", "5xx"}, a) })
+}
 
 // upstreams are the addresses a reverse_proxy or php_fastcgi proxies to
 // (its arguments, a matcher left out, and its block's to lines), none for

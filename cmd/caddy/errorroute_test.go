@@ -21,13 +21,16 @@ func TestAnErrorRouteServingTheSiteIsRefused(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	for _, tc := range []struct{ errors, want string }{
-		{"\t\tfile_server\n", "handle_errors serves the gate's refusals (401, and 503 after a config reload) with file_server at the path refused"},
+		{"\t\tfile_server\n", "handle_errors serves the gate's refusals (401) with file_server at the path refused"},
 		{"\t\trewrite * /{err.status_code}.html\n\t\tfile_server\n", ""},
-		{"\t\ttry_files /{err.status_code}.html\n\t\tfile_server\n", ""},
+		{"\t\ttry_files /{err.status_code}.html =404\n\t\tfile_server\n", ""},
+		// Without a 401.html, try_files leaves the path refused
+		// (TestAnErrorRouteThatMayKeepTheRefusedPathIsRefused).
+		{"\t\ttry_files /{err.status_code}.html\n\t\tfile_server\n", "handle_errors serves the gate's refusals (401) with file_server at the path refused"},
 		// The same path, written as a move: it served the protected file.
-		{"\t\ttry_files {path} {path}/index.html\n\t\tfile_server\n", "handle_errors serves the gate's refusals (401, and 503 after a config reload) with file_server at the path refused"},
-		{"\t\trewrite * {path}\n\t\tfile_server\n", "handle_errors serves the gate's refusals (401, and 503 after a config reload) with file_server at the path refused"},
-		{"\t\trewrite * ?{query}\n\t\tfile_server\n", "handle_errors serves the gate's refusals (401, and 503 after a config reload) with file_server at the path refused"},
+		{"\t\ttry_files {path} {path}/index.html\n\t\tfile_server\n", "handle_errors serves the gate's refusals (401) with file_server at the path refused"},
+		{"\t\trewrite * {path}\n\t\tfile_server\n", "handle_errors serves the gate's refusals (401) with file_server at the path refused"},
+		{"\t\trewrite * ?{query}\n\t\tfile_server\n", "handle_errors serves the gate's refusals (401) with file_server at the path refused"},
 	} {
 		cfg := "{\n\tadmin off\n}\nhttp://localhost:8080 {\n\troot * " + dir + "\n" + `	smsgate {
 		identity none
