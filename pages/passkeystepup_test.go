@@ -47,7 +47,8 @@ func TestAnotherPasskeyNeedsAPasskeyNotAnApp(t *testing.T) {
 		return passkeyCall(c, "register/finish", origin, answer)
 	}
 	// Her first passkey, with her app's sign-in: nothing stronger exists yet.
-	if res := register(appSignIn(), fakes.NewAuthenticator("localhost", origin)); res.StatusCode != http.StatusOK || !strings.Contains(res.Text, `"added"`) {
+	mine := fakes.NewAuthenticator("localhost", origin)
+	if res := register(appSignIn(), mine); res.StatusCode != http.StatusOK || !strings.Contains(res.Text, `"added"`) {
 		t.Fatalf("carol's passkey: %d %s", res.StatusCode, res.Text)
 	}
 
@@ -87,5 +88,20 @@ func TestAnotherPasskeyNeedsAPasskeyNotAnApp(t *testing.T) {
 	}
 	if res := p.Get("/admin/x"); res.StatusCode == http.StatusOK {
 		t.Fatalf("the phisher's passkey at the route that requires one: %q", res.Text)
+	}
+
+	// Carol, signed in with her passkey, adds another.
+	c := sitetest.NewClient(t, "")
+	c.Get("/.smsgate/login")
+	begin = passkeyCall(c, "login/begin", origin, nil)
+	answer, err := mine.Get([]byte(begin.Text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := passkeyCall(c, "login/finish", origin, answer); res.StatusCode != http.StatusOK {
+		t.Fatalf("carol's passkey sign-in: %d %s", res.StatusCode, res.Text)
+	}
+	if res := register(c, fakes.NewAuthenticator("localhost", origin)); res.StatusCode != http.StatusOK || !strings.Contains(res.Text, `"added"`) {
+		t.Fatalf("a second passkey, with the first: %d %s", res.StatusCode, res.Text)
 	}
 }
