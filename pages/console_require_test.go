@@ -94,3 +94,20 @@ func TestTheConsoleTakesWhatItsGateRequires(t *testing.T) {
 	sitetest.Expect(t, p.Get("/admin/x"), http.StatusOK, "")
 	sitetest.Expect(t, p.Get("/admin/.smsgate/admin/"), http.StatusOK, "")
 }
+
+// TestTheConsoleIsNoStalerThanItsGatesMaxAge: through a real Caddy, at a
+// gate whose max_age (1m) is shorter than the console's own 5 minutes, a
+// sign-in the gate's route no longer takes opens its console no more
+// either: a code first.
+func TestTheConsoleIsNoStalerThanItsGatesMaxAge(t *testing.T) {
+	sitetest.Parallel(t)
+	s := sitetest.Basic(t, "admins alice\n\t\tmax_age 1m")
+	alice := sitetest.NewClient(t, "alice")
+	sitetest.Enroll(t, s, alice, "+14155550101")
+	sitetest.Expect(t, alice.Get("/.smsgate/admin/"), http.StatusOK, "")
+	s.Advance(2 * time.Minute)
+	if res := alice.Get("/"); res.StatusCode == http.StatusOK {
+		t.Fatalf("the route after its max_age: %d", res.StatusCode)
+	}
+	sitetest.Expect(t, alice.Get("/.smsgate/admin/"), http.StatusSeeOther, "/.smsgate/verify")
+}
