@@ -28,7 +28,8 @@ import (
 // each is audited with who did it.
 
 // consoleMaxAge is how recent an admin's sign-in must be for the console
-// (OpenID's max_age): an unattended browser is no way in for long.
+// (OpenID's max_age): an unattended browser is no way in for long. A gate
+// whose own max_age is shorter holds its console to that.
 const consoleMaxAge = 5 * time.Minute
 
 // consoleSections are the console's pages, by path under admin/.
@@ -71,7 +72,7 @@ func (p *Pages) console(req *request) {
 		// Nor less than the gate's own route takes (require): a session
 		// of another gate of the realm may have been earned with less.
 		why = consoleWhyStrong
-	case cl.Trusted || !p.fresh(cl, consoleMaxAge):
+	case cl.Trusted || !p.fresh(cl, consoleMaxAge) || !p.fresh(cl, p.MaxAge):
 		why = consoleWhyFresh
 	}
 	if why != "" {
