@@ -242,7 +242,7 @@ func (g *gate) buildSignIn(c *Gate, s *settled, devices *enrollment.Devices) {
 func (g *gate) buildPages(c *Gate, s *settled) {
 	g.pages = pages.New(pages.Config{Realm: c.Realm, Host: g.host, LinkOrigin: g.linkOrigin, PathPrefix: c.PathPrefix,
 		Channels: g.policy.Channels(c.Channels), CodeLength: c.CodeLength, Policy: g.policy,
-		Remember: time.Duration(c.Remember), StepUp: time.Duration(c.StepUp), RedirectHosts: c.RedirectHosts, Admins: c.Admins, Site: g.site,
+		Remember: time.Duration(c.Remember), StepUp: time.Duration(c.StepUp), MaxAge: time.Duration(c.MaxAge), RedirectHosts: c.RedirectHosts, Admins: c.Admins, Site: g.site,
 		PublicOrigin: c.PublicOrigin, PortalURL: c.PortalURL, CookieDomain: c.CookieDomain,
 		SiteName: c.SiteName, Logo: c.Logo, Accent: c.Accent, AllowedRegions: c.AllowedRegions, DefaultRegion: c.DefaultRegion,
 		Templates: s.pages, Passkeys: g.webauthn != nil,

@@ -22,12 +22,14 @@ import (
 // devices and trusted browsers; remove a device, reset, revoke, invite),
 // what happened (the recent audit events) and what it costs (the
 // figures). Only the users `admins` names reach it, with a sign-in of the
-// last consoleMaxAge, and with their app or passkey where they have one.
+// last consoleMaxAge, with their app or passkey where they have one, and
+// with a kind the gate's require names, where it names any.
 // Its changes go through admin.Site.Change, the admin API's own code, and
 // each is audited with who did it.
 
 // consoleMaxAge is how recent an admin's sign-in must be for the console
-// (OpenID's max_age): an unattended browser is no way in for long.
+// (OpenID's max_age): an unattended browser is no way in for long. A gate
+// whose own max_age is shorter holds its console to that.
 const consoleMaxAge = 5 * time.Minute
 
 // consoleSections are the console's pages, by path under admin/.
@@ -66,9 +68,11 @@ func (p *Pages) console(req *request) {
 	}
 	why := ""
 	switch {
-	case !p.strongEnough(req.r.Context(), admin, cl):
+	case !p.strongEnough(req.r.Context(), admin, cl) || !p.Policy.Satisfied(cl.AMR, false):
+		// Nor less than the gate's own route takes (require): a session
+		// of another gate of the realm may have been earned with less.
 		why = consoleWhyStrong
-	case cl.Trusted || !p.fresh(cl, consoleMaxAge):
+	case cl.Trusted || !p.fresh(cl, consoleMaxAge) || !p.fresh(cl, p.MaxAge):
 		why = consoleWhyFresh
 	}
 	if why != "" {

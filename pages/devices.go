@@ -103,17 +103,18 @@ func (p *Pages) devices(req *request) {
 		show(http.StatusOK, "")
 		return
 	}
-	strong, ok, list := p.strongChange(req, user, action)
+	need, ok, list := p.strongChange(req, user, action)
 	if !ok {
 		return
 	}
-	if signin.NeedsStepUp(action) && (!p.fresh(cl, time.Duration(p.StepUp)) || strong && !signin.Strong(cl.AMR, cl.Trusted)) {
+	if signin.NeedsStepUp(action) && (!p.fresh(cl, time.Duration(p.StepUp)) || !need.provedBy(cl)) {
 		// Step-up: a fresh code first (an app's or a passkey's, for a
-		// change to them), then back here to finish the change.
-		if strong && p.strongElsewhere(req, list, show) {
+		// change to them; a passkey's, for a change to a passkey of a
+		// user who holds one), then back here to finish the change.
+		if need.strong && p.strongElsewhere(req, list, need, show) {
 			return
 		}
-		p.keepChange(req, user, strong)
+		p.keepChange(req, user, need)
 		req.flow.RD, req.flow.Challenge = p.PathPrefix+"devices", ""
 		p.goTo(req, signin.Verify)
 		return

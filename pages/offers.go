@@ -27,6 +27,9 @@ func (p *Pages) stepUp(req *request) bool {
 // that requires them (no text, no call, no recovery code).
 func (p *Pages) rules(req *request) (*signin.Policy, bool) {
 	stepUp := p.stepUp(req)
+	if stepUp && req.flow.Pending != nil && req.flow.Pending.Passkey {
+		return p.Policy.PasskeyOnly(), false
+	}
 	if stepUp && req.flow.Pending != nil && req.flow.Pending.Strong {
 		return p.Policy.StrongOnly(), false
 	}

@@ -56,9 +56,10 @@ type Config struct {
 	// Policy is the kinds of device the gate takes and requires.
 	Policy *signin.Policy
 	// Remember is how long a trusted browser skips the code (0: no
-	// trust offered); StepUp how recent a code must be to change devices.
-	Remember, StepUp time.Duration
-	RedirectHosts    []string
+	// trust offered); StepUp how recent a code must be to change devices;
+	// MaxAge, for the gate's route (0: any age), and so for its console.
+	Remember, StepUp, MaxAge time.Duration
+	RedirectHosts            []string
 	// Admins may open the console (console.go); Site is the gate as the
 	// admin's tools see it, whose operations the console runs.
 	Admins                  []string

@@ -45,10 +45,11 @@ func (p *Pages) passkey(req *request, step string) {
 			p.fail(req, http.StatusForbidden, "step_up", p.sayID(req, "passkey.step_up"))
 			return
 		}
-		// A user who holds an app or a passkey proves one to add another.
-		if strong, ok, _ := p.strongChange(req, cl.Subject, "passkey"); !ok {
+		// A user who holds an app proves it or a passkey to add a passkey;
+		// one who holds a passkey, a passkey.
+		if need, ok, _ := p.strongChange(req, cl.Subject, "passkey"); !ok {
 			return
-		} else if strong && !signin.Strong(cl.AMR, cl.Trusted) {
+		} else if !need.provedBy(cl) {
 			p.fail(req, http.StatusForbidden, "step_up", p.sayID(req, "passkey.step_up"))
 			return
 		}

@@ -25,38 +25,58 @@ type pendingChange struct {
 	// Strong: the change needs an app or a passkey proved (strongChange),
 	// and its step-up offers nothing else (rules).
 	Strong bool `json:"s,omitempty"`
+	// Passkey: the change adds or removes a passkey of a user who holds
+	// one (signin.GuardsPasskeys): a passkey proved, not an app.
+	Passkey bool `json:"pk,omitempty"`
 }
 
 // pendingFields are the devices form's fields a change keeps.
 var pendingFields = []string{"action", "device", "name", "phone", "region", "trust", "confirm"}
 
-// keepChange keeps the devices form of req for after the step-up; strong:
-// the step-up must prove an app or a passkey.
-func (p *Pages) keepChange(req *request, user string, strong bool) {
+// keepChange keeps the devices form of req for after the step-up; need:
+// what the step-up must prove (strongChange).
+func (p *Pages) keepChange(req *request, user string, need proof) {
 	form := make(map[string]string)
 	for _, k := range pendingFields {
 		if v := req.form[k]; v != "" {
 			form[k] = trimField(v)
 		}
 	}
-	req.flow.Pending = &pendingChange{User: user, At: p.Now().Unix(), Form: form, Strong: strong}
+	req.flow.Pending = &pendingChange{User: user, At: p.Now().Unix(), Form: form, Strong: need.strong, Passkey: need.passkey}
+}
+
+// proof is what a devices-page change must have its session prove
+// (strongChange): an app or a passkey (strong), a passkey (passkey), or a
+// code of any kind the gate takes (neither).
+type proof struct{ strong, passkey bool }
+
+// provedBy reports whether cl's sign-in proved what need asks.
+func (need proof) provedBy(cl *session.Claims) bool {
+	switch {
+	case need.passkey:
+		return signin.ProvesPasskey(cl.AMR, cl.Trusted)
+	case need.strong:
+		return signin.Strong(cl.AMR, cl.Trusted)
+	}
+	return true
 }
 
 // strongChange reports whether the devices-page change action (on
 // req.form's device) needs an app or a passkey proved: it adds or removes
-// one (signin.GuardsStrong) and the user holds one. ok is false when the
-// store could not say (answered 503). list is the user's devices it read
-// (none for an action that touches no app or passkey), for
-// strongElsewhere.
-func (p *Pages) strongChange(req *request, user, action string) (strong, ok bool, list []enrollment.Device) {
+// one (signin.GuardsStrong) and the user holds one; and a passkey, where it
+// adds or removes a passkey and the user holds one (signin.GuardsPasskeys).
+// ok is false when the store could not say (answered 503). list is the
+// user's devices it read (none for an action that touches no app or
+// passkey), for strongElsewhere.
+func (p *Pages) strongChange(req *request, user, action string) (need proof, ok bool, list []enrollment.Device) {
 	if !signin.GuardsStrong(action, enrollment.KindApp) {
-		return false, true, nil // an action that touches no app or passkey
+		return proof{}, true, nil // an action that touches no app or passkey
 	}
 	list, err := p.SignIn.PhonesOf(req.r.Context(), req.realm, user)
 	if err != nil {
 		p.Logger.Error("reading devices", zap.Error(err))
 		p.unavailable(req)
-		return false, false, nil
+		return proof{}, false, nil
 	}
 	removed := ""
 	for _, d := range list {
@@ -64,7 +84,9 @@ func (p *Pages) strongChange(req *request, user, action string) (strong, ok bool
 			removed = d.Kind
 		}
 	}
-	return signin.GuardsStrong(action, removed) && signin.HoldsStrong(list), true, list
+	need.strong = signin.GuardsStrong(action, removed) && signin.HoldsStrong(list)
+	need.passkey = need.strong && signin.GuardsPasskeys(action, removed) && enrollment.HasKind(list, enrollment.KindPasskey)
+	return need, true, list
 }
 
 // strongElsewhere answers a change that must prove an app or a passkey
@@ -73,8 +95,16 @@ func (p *Pages) strongChange(req *request, user, action string) (strong, ok bool
 // end that asked for the very app they came to add. The change stays
 // refused here (failing closed), and the devices page says where it can be
 // made instead. It reports whether it answered; list is the user's
-// devices (strongChange's).
-func (p *Pages) strongElsewhere(req *request, list []enrollment.Device, show func(int, string)) bool {
+// devices (strongChange's). A change that must prove a passkey (need) is
+// answered so where the gate takes no passkeys.
+func (p *Pages) strongElsewhere(req *request, list []enrollment.Device, need proof, show func(int, string)) bool {
+	if need.passkey {
+		if p.Policy.Takes(signin.WebAuthn) {
+			return false
+		}
+		show(http.StatusBadRequest, p.say(req, words.Newf("factor.strong_elsewhere", "kinds", p.sayID(req, "kind."+string(signin.WebAuthn)))))
+		return true
+	}
 	kinds, taken := p.strongNotTaken(req, list)
 	if taken || kinds == "" {
 		return false // its step-up takes one

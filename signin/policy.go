@@ -265,6 +265,24 @@ func GuardsStrong(action, removed string) bool {
 	return false
 }
 
+// GuardsPasskeys reports whether a devices-page action adds or removes a
+// passkey (removed: the kind of the device removed). Such a change, by a
+// user who holds a passkey, needs a passkey proved, not an app: an app's
+// code can be phished, as a passkey cannot, and a passkey of the phisher's
+// own passes a route that requires one (require webauthn).
+func GuardsPasskeys(action, removed string) bool {
+	return action == "passkey" || action == "remove" && removed == enrollment.KindPasskey
+}
+
+// ProvesPasskey reports whether a session earned with amr proved a passkey
+// when it began (a trusted browser's proved nothing then).
+func ProvesPasskey(amr []string, trusted bool) bool {
+	return !trusted && passkeyAMRs.Holds(AMRsOf(amr))
+}
+
+// passkeyAMRs are the amr values of a passkey.
+var passkeyAMRs = amrsOfKinds([]string{string(WebAuthn)})
+
 // HoldsStrong reports whether list holds an app or a passkey.
 func HoldsStrong(list []enrollment.Device) bool {
 	return enrollment.HasKind(list, enrollment.KindApp) || enrollment.HasKind(list, enrollment.KindPasskey)
@@ -283,4 +301,15 @@ func (p *Policy) StrongOnly() *Policy {
 		}
 	}
 	return &Policy{Factors: strong, Require: strong, earns: p.earns, requires: amrsOfKinds(strong), strongOnly: true}
+}
+
+// PasskeyOnly is the policy of a step-up that must prove a passkey
+// (GuardsPasskeys, for a user who holds one): StrongOnly's, with passkeys
+// alone — at a gate that takes none, nothing.
+func (p *Policy) PasskeyOnly() *Policy {
+	var kinds []string
+	if p.Takes(WebAuthn) {
+		kinds = []string{string(WebAuthn)}
+	}
+	return &Policy{Factors: kinds, Require: kinds, earns: p.earns, requires: amrsOfKinds(kinds), strongOnly: true}
 }

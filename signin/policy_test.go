@@ -110,22 +110,24 @@ func TestEarned(t *testing.T) {
 // keeps) passes exactly where the amr values do, read one by one as the
 // kinds they prove — for every set of amr values (and one no gate makes),
 // trusted or not, at gates taking and requiring different kinds, and at
-// a step-up that must prove an app or a passkey (StrongOnly).
+// a step-up that must prove an app or a passkey (StrongOnly), or a passkey
+// (PasskeyOnly).
 func TestSatisfiedByBitsIsSatisfied(t *testing.T) {
 	t.Parallel()
 	values := []string{AMRSMS, AMRTel, AMROTP, AMRSoftware, AMRHardware, AMRRecovery, "pwd"}
 	for _, gate := range []struct {
 		factors, require []string
-		strong           bool
+		strong, passkey  bool
 	}{
-		{[]string{"sms", "voice", "totp", "webauthn"}, nil, false},
-		{[]string{"voice", "totp"}, nil, false},
-		{[]string{"sms", "totp", "webauthn"}, []string{"totp", "webauthn"}, false},
-		{[]string{"sms", "voice"}, []string{"voice"}, false},
-		{[]string{"sms", "voice", "totp", "webauthn"}, []string{"totp", "webauthn"}, true}, // StrongOnly of the first
+		{[]string{"sms", "voice", "totp", "webauthn"}, nil, false, false},
+		{[]string{"voice", "totp"}, nil, false, false},
+		{[]string{"sms", "totp", "webauthn"}, []string{"totp", "webauthn"}, false, false},
+		{[]string{"sms", "voice"}, []string{"voice"}, false, false},
+		{[]string{"sms", "voice", "totp", "webauthn"}, []string{"totp", "webauthn"}, true, false}, // StrongOnly of the first
+		{[]string{"sms", "voice", "totp", "webauthn"}, []string{"webauthn"}, false, true},         // PasskeyOnly of the first
 	} {
 		p := &Policy{Factors: gate.factors}
-		if !gate.strong {
+		if !gate.strong && !gate.passkey {
 			p.Require = gate.require
 		}
 		if err := p.Settle(Kinds); err != nil {
@@ -133,6 +135,9 @@ func TestSatisfiedByBitsIsSatisfied(t *testing.T) {
 		}
 		if gate.strong {
 			p = p.StrongOnly()
+		}
+		if gate.passkey {
+			p = p.PasskeyOnly()
 		}
 		for set := range 1 << len(values) {
 			var amr []string
