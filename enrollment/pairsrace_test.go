@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pquerna/otp/totp"
+
+	"github.com/smsgate/caddy-smsgate/session"
 	"github.com/smsgate/caddy-smsgate/store"
 	"github.com/smsgate/caddy-smsgate/store/storetest"
 )
@@ -336,6 +339,165 @@ func TestAnInviteAcceptedAtOnceWorksOnce(t *testing.T) {
 		if twice > 0 || none > 0 || enrolledTwice > 0 {
 			t.Errorf("in %d+%d interleavings and %d runs at once each: an invite taken twice %d times, by neither %d times; a user enrolled by two codes (or by neither) %d times",
 				n, m, raceRuns, twice, none, enrolledTwice)
+		}
+	})
+}
+
+// TestAnAppCodeTypedAtOnceWorksOnce: one authenticator app's code typed at
+// two gates at once (a phished code replayed as the user types it) signs
+// in once: in every interleaving of their reads of the user's devices, 50
+// times at once, and by 50 at once.
+func TestAnAppCodeTypedAtOnceWorksOnce(t *testing.T) {
+	t.Parallel()
+	onRaceStores(t, func(t *testing.T, st store.Store) {
+		il := &storetest.Interleaver{Store: st}
+		s, _, clk := raceService(t, il)
+		sealer, err := session.NewSealer(session.Derive([]byte("0123456789abcdef0123456789abcdef"), "apps"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Secrets = sealer
+		ctx := context.Background()
+		runs := 0
+		// ready gives a new user an app and answers its code of the next step.
+		ready := func() (string, string) {
+			runs++
+			user := fmt.Sprint("u", runs)
+			setup, err := s.Devices.StartApp(ctx, realm, user, "Example")
+			if err != nil {
+				t.Fatal(err)
+			}
+			code := func() string {
+				c, err := totp.GenerateCodeCustom(setup.Secret, clk.now(), appOpts)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return c
+			}
+			if _, _, err := s.Devices.ConfirmApp(ctx, sc, user, code(), "app"); err != nil {
+				t.Fatal(err)
+			}
+			clk.advance(appPeriod)
+			return user, code()
+		}
+		from := func(i int) Scope { return Scope{Realm: realm, Host: host, IP: fmt.Sprintf("203.0.113.%d", i)} }
+		twice, none := 0, 0
+		var held bool
+		n := interleaveThenRace(t, il, func() storetest.Pair {
+			user, code := ready()
+			var errA, errB error
+			return storetest.Pair{Key: deviceKey(realm, user),
+				A: func(ctx context.Context) { _, errA = s.Devices.CheckApp(ctx, from(1), user, code) },
+				B: func(ctx context.Context) { _, errB = s.Devices.CheckApp(ctx, from(2), user, code) },
+				Check: func() {
+					for _, err := range []error{errA, errB} {
+						if err != nil && !errors.Is(err, ErrCodeUsed) {
+							t.Fatalf("run %d: %v, %v", runs, errA, errB)
+						}
+					}
+					switch {
+					case errA == nil && errB == nil:
+						twice++
+					case errA != nil && errB != nil:
+						none++
+					}
+				}}
+		}, &held)
+		for range 5 {
+			user, code := ready()
+			var passed atomic.Int32
+			var wg sync.WaitGroup
+			start := make(chan struct{})
+			for i := range 50 {
+				wg.Go(func() {
+					<-start
+					if _, err := s.Devices.CheckApp(ctx, from(10+i), user, code); err == nil {
+						passed.Add(1)
+					} else if !errors.Is(err, ErrCodeUsed) {
+						t.Error(err)
+					}
+				})
+			}
+			close(start)
+			wg.Wait()
+			if got := passed.Load(); got != 1 {
+				t.Errorf("one app code typed at 50 gates at once passed %d times", got)
+			}
+		}
+		if twice > 0 || none > 0 {
+			t.Errorf("in %d interleavings and %d runs at once: one app code passed twice %d times, never %d times", n, raceRuns, twice, none)
+		}
+	})
+}
+
+// TestAPhoneCodeTypedAtOnceWorksOnce: one texted code typed in two browsers
+// (or at two gates) at once signs in once: in every interleaving of their
+// reads of the challenge, 50 times at once, and by 50 at once.
+func TestAPhoneCodeTypedAtOnceWorksOnce(t *testing.T) {
+	t.Parallel()
+	onRaceStores(t, func(t *testing.T, st store.Store) {
+		il := &storetest.Interleaver{Store: st}
+		s, out, _ := raceService(t, il)
+		ctx := context.Background()
+		runs := 0
+		ready := func() (*Challenge, string) {
+			runs++
+			user := fmt.Sprint("u", runs)
+			putDevices(t, s.Devices, user, Device{ID: "a", Phone: num, Enrolled: time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)})
+			c, err := s.Start(ctx, enrolled, Challenge{User: user, Phone: num, Purpose: Verify, DeviceID: "a"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return c, sentCode(out)
+		}
+		from := func(i int) Scope { return Scope{Realm: realm, Host: host, IP: fmt.Sprintf("203.0.113.%d", i)} }
+		twice, none := 0, 0
+		var held bool
+		n := interleaveThenRace(t, il, func() storetest.Pair {
+			c, code := ready()
+			var errA, errB error
+			return storetest.Pair{Key: challengeKey(realm, c.ID),
+				A: func(ctx context.Context) { _, errA = s.Check(ctx, from(1), c, code) },
+				B: func(ctx context.Context) { _, errB = s.Check(ctx, from(2), c, code) },
+				Check: func() {
+					for _, err := range []error{errA, errB} {
+						if err != nil && !errors.Is(err, ErrNoChallenge) {
+							t.Fatalf("run %d: %v, %v", runs, errA, errB)
+						}
+					}
+					switch {
+					case errA == nil && errB == nil:
+						twice++
+					case errA != nil && errB != nil:
+						none++
+					}
+				}}
+		}, &held)
+		for range 5 {
+			c, code := ready()
+			var passed atomic.Int32
+			var wg sync.WaitGroup
+			start := make(chan struct{})
+			for i := range 50 {
+				wg.Go(func() {
+					<-start
+					if _, err := s.Check(ctx, from(10+i), c, code); err == nil {
+						passed.Add(1)
+					} else if !errors.Is(err, ErrNoChallenge) && !errors.As(err, new(*WrongCodeError)) && !errors.Is(err, ErrTooMany) {
+						t.Error(err)
+					}
+				})
+			}
+			close(start)
+			wg.Wait()
+			// (Past its MaxAttempts tries at once the code is dropped: the
+			// one that was right may come too late. At most once, then.)
+			if got := passed.Load(); got > 1 {
+				t.Errorf("one texted code typed at 50 gates at once passed %d times", got)
+			}
+		}
+		if twice > 0 || none > 0 {
+			t.Errorf("in %d interleavings and %d runs at once: one texted code passed twice %d times, never %d times", n, raceRuns, twice, none)
 		}
 	})
 }
