@@ -176,6 +176,7 @@ func TestTwoGatesRemoveTwoPhonesAtOnce(t *testing.T) {
 					}}
 			}
 			k := interleaveThenRace(t, il, next, &held)
+			t.Logf("%d interleavings and %d runs at once", k, raceRuns)
 			if len(lost) > 0 {
 				t.Errorf("in %d interleavings and %d runs at once: %v", k, raceRuns, lost)
 			}
@@ -336,6 +337,7 @@ func TestAnInviteAcceptedAtOnceWorksOnce(t *testing.T) {
 					}
 				}}
 		}, &held)
+		t.Logf("%d+%d interleavings and %d runs at once each, and 10 times 50 browsers at once", n, m, raceRuns)
 		if twice > 0 || none > 0 || enrolledTwice > 0 {
 			t.Errorf("in %d+%d interleavings and %d runs at once each: an invite taken twice %d times, by neither %d times; a user enrolled by two codes (or by neither) %d times",
 				n, m, raceRuns, twice, none, enrolledTwice)
@@ -424,6 +426,7 @@ func TestAnAppCodeTypedAtOnceWorksOnce(t *testing.T) {
 				t.Errorf("one app code typed at 50 gates at once passed %d times", got)
 			}
 		}
+		t.Logf("%d interleavings and %d runs at once, and 5 times 50 gates at once", n, raceRuns)
 		if twice > 0 || none > 0 {
 			t.Errorf("in %d interleavings and %d runs at once: one app code passed twice %d times, never %d times", n, raceRuns, twice, none)
 		}
@@ -496,6 +499,7 @@ func TestAPhoneCodeTypedAtOnceWorksOnce(t *testing.T) {
 				t.Errorf("one texted code typed at 50 gates at once passed %d times", got)
 			}
 		}
+		t.Logf("%d interleavings and %d runs at once, and 5 times 50 gates at once", n, raceRuns)
 		if twice > 0 || none > 0 {
 			t.Errorf("in %d interleavings and %d runs at once: one texted code passed twice %d times, never %d times", n, raceRuns, twice, none)
 		}
