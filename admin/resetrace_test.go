@@ -30,9 +30,10 @@ func (c *codes) Send(_ context.Context, m providers.Message) error {
 
 // TestAResetRacingASignInLeavesNoSession: the admin's reset (the admin
 // API's and the CLI's "reset") while the user's sign-in completes — a
-// phone's code typed, or a recovery code — on Badger and on a real Redis,
+// phone's code typed, a recovery code, or a trusted browser signing in
+// again — on Badger and on a real Redis,
 // in every interleaving of their reads of the record the sign-in checks
-// (the devices, the recovery codes), held between its check and its
+// (the devices, the recovery codes, the trusted browsers), held between its check and its
 // session's signing, and at its read of the user's list of sessions, then
 // 50 times at once. Whatever the sign-in answered, no session it
 // issued survives the reset once both have returned: not at the gate
@@ -57,8 +58,8 @@ func TestAResetRacingASignInLeavesNoSession(t *testing.T) {
 			}
 			return m
 		}
-		m := gate()
-		for _, how := range []string{"phone", "recovery"} {
+		m, other := gate(), gate() // the gate that signs in, and another of the realm on the store
+		for _, how := range []string{"phone", "recovery", "trusted"} {
 			survived, signedIn, runs := 0, 0, 0
 			next := func(key func(user string) string) func() storetest.Pair {
 				return func() storetest.Pair {
@@ -80,16 +81,29 @@ func TestAResetRacingASignInLeavesNoSession(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
+					trust, _, err := m.Trust(ctx, session.Began{}, user, "", "", "Firefox", []string{"sms"}, time.Now().Unix(), time.Hour)
+					if err != nil {
+						t.Fatal(err)
+					}
 					var tok string
 					var errSignIn, errReset error
 					return storetest.Pair{Key: key(user),
 						A: func(ctx context.Context) {
 							b := m.Begin() // as a request begins (pages)
 							amr := "sms"
-							if how == "phone" {
+							switch how {
+							case "phone":
 								_, errSignIn = ch.Check(ctx, sc, c, code)
-							} else {
+							case "recovery":
 								amr, errSignIn = "recovery", dev.UseRecoveryCode(ctx, sc, fmt.Sprint("flow", runs), user, r.Codes[0])
+							case "trusted":
+								// A trusted browser signs in again (pages' trustedSignIn).
+								var tb *session.TrustedBrowser
+								if _, tb, errSignIn = m.Trusted(ctx, trust); errSignIn == nil {
+									_, _ = il.Get(ctx, pause)
+									tok, _, errSignIn = m.IssueTrusted(ctx, b, user, tb, session.Where{Trust: tb.ID})
+								}
+								return
 							}
 							if errSignIn == nil {
 								// Where the request may be descheduled between its check and
@@ -105,12 +119,12 @@ func TestAResetRacingASignInLeavesNoSession(t *testing.T) {
 							if errReset != nil {
 								t.Fatalf("run %d: the reset: %v", runs, errReset)
 							}
-							if errSignIn != nil && !errors.Is(errSignIn, enrollment.ErrNoChallenge) && !errors.Is(errSignIn, enrollment.ErrWrongRecovery) {
+							if errSignIn != nil && !errors.Is(errSignIn, enrollment.ErrNoChallenge) && !errors.Is(errSignIn, enrollment.ErrWrongRecovery) && !errors.Is(errSignIn, session.ErrNotTrusted) {
 								t.Fatalf("run %d: the sign-in: %v", runs, errSignIn)
 							}
 							if tok != "" {
 								signedIn++
-								if m.Check(ctx, tok) != nil || gate().Check(ctx, tok) != nil {
+								if m.Check(ctx, tok) != nil || other.Check(ctx, tok) != nil {
 									survived++
 								}
 							}
@@ -126,6 +140,7 @@ func TestAResetRacingASignInLeavesNoSession(t *testing.T) {
 			checked := map[string]func(string) string{
 				"phone":    func(user string) string { return store.Key("device", realm, user) },
 				"recovery": func(user string) string { return store.Key("recovery", realm, user) },
+				"trusted":  func(user string) string { return store.Key("trusted", realm, user) },
 			}[how]
 			held := il.Interleave(t, next(checked))
 			held += il.Interleave(t, next(func(string) string { return pause }))
