@@ -64,9 +64,15 @@ func (s *Service) Check(ctx context.Context, sc enrollment.Scope, f *Flow, user 
 	case enrollment.Enroll:
 		if f.InvitedAs(done.User) {
 			// A reset since the invite was minted ends the enrollment it let
-			// in, if it came before the reset removed every phone.
+			// in, if it came before the reset removed every phone; and an
+			// invite enrolls one phone: a copy of its flow, used once that
+			// phone is removed, enrolls none (spend).
 			standing := func(ctx context.Context) (bool, error) {
-				return s.standing(ctx, sc.Realm, done.User, f.invitedAt())
+				ok, err := s.standing(ctx, sc.Realm, done.User, f.invitedAt())
+				if err != nil || !ok {
+					return ok, err
+				}
+				return s.spend(ctx, sc.Realm, done.User, f)
 			}
 			if err := s.kept(ctx, standing, s.removing(sc.Realm, done.User, done.DeviceID, since)); err != nil {
 				return nil, cmpEnded(err, enrollment.ErrNoChallenge) // its code is used up: a new sign-in

@@ -3,9 +3,12 @@ package signin
 import (
 	"cmp"
 	"context"
+	"errors"
+	"strconv"
 	"time"
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/store"
 )
 
 // InviteFor says whom a live invite is for, without using it up (a link
@@ -71,6 +74,36 @@ func (s *Service) standing(ctx context.Context, realm, user string, made time.Ti
 		return false, err
 	}
 	return at.IsZero() || made.After(at), nil
+}
+
+// spentTTL is how long the record of an invite's enrollment is kept:
+// longer than any flow that accepted it before lives (the pages' flows
+// end an hour after they began).
+const spentTTL = 24 * time.Hour
+
+// spentKey names the record that the invite a flow accepted, minted at at
+// (Unix nanoseconds: Flow.InvitedAt), enrolled user's phone.
+func spentKey(realm, user string, at int64) string {
+	return store.Key("invite-spent", realm, user, strconv.FormatInt(at, 10))
+}
+
+// spend records that the invite f accepted (or the recovery code that let
+// it enroll) enrolled user's phone, and reports whether this is its first
+// enrollment: an invite enrolls one phone, though its flow's cookie may
+// be copied and used again once that phone is removed (the admin's
+// remove-device; a reset ends the invite anyway). One atomic step
+// (put-if-absent): of two enrollments by it, one is first.
+func (s *Service) spend(ctx context.Context, realm, user string, f *Flow) (bool, error) {
+	return s.Devices.Store.PutIfAbsent(store.Lasting(ctx), spentKey(realm, user, f.InvitedAt), []byte("1"), spentTTL)
+}
+
+// spent reports whether the invite f accepted has enrolled a phone (spend).
+func (s *Service) spent(ctx context.Context, realm, user string, f *Flow) (bool, error) {
+	_, err := s.Devices.Store.Get(ctx, spentKey(realm, user, f.InvitedAt))
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 // InvitedAs says the flow accepted an invite for user: only that user may

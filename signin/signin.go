@@ -159,13 +159,18 @@ func (s *Service) Next(ctx context.Context, realm string, f *Flow, user string) 
 		}
 		if f.InvitedAs(user) && !has {
 			ok, err := s.standing(ctx, realm, user, f.invitedAt())
+			if err == nil && ok {
+				var spent bool
+				spent, err = s.spent(ctx, realm, user, f)
+				ok = !spent
+			}
 			if err != nil {
 				return 0, err
 			}
 			if ok {
 				return Enroll, nil
 			}
-			f.Invitee = "" // ended by a reset since it was accepted
+			f.Invitee = "" // ended by a reset since it was accepted, or used (a copy of the flow)
 		}
 		return s.Identity.first(user, has), nil
 	}
