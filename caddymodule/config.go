@@ -293,8 +293,11 @@ type Gate struct {
 	ProvidersRaw []json.RawMessage `json:"providers,omitempty" caddy:"namespace=smsgate.providers inline_key=provider"`
 
 	// The running gate, which Provision builds from the fields above (and
-	// UnmarshalCaddyfile starts, with where each option was written).
-	*gate
+	// UnmarshalCaddyfile starts, with where each option was written). Caddy
+	// keeps a module's running state in the module value itself, so the
+	// configuration holds it; one pointer, not embedded, so that none of it
+	// is Gate's.
+	run *gate
 }
 
 // Limit is at most Count events per Window.
