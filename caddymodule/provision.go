@@ -296,25 +296,27 @@ func (g *gate) loadProviders(ctx caddy.Context, c *Gate) (providers.Checker, err
 	return checker, nil
 }
 
-// Cleanup takes the gate off the smsgate app's list and stops its watch;
+// Cleanup ends the running gate (cleanup).
+func (g *Gate) Cleanup() error { return g.run.cleanup() }
+
+// cleanup takes the gate off the smsgate app's list and stops its watch;
 // once its last request in flight has ended (Caddy cleans up a config
 // without waiting for them), it writes its last counts, and only then lets
 // go of its store (TestReloadDuringASend). A request that reaches the gate
 // after Cleanup begins nothing on the store, nor is admitted from its cache.
-func (g *Gate) Cleanup() error {
-	rt := g.run
-	successors.Remove(rt.key, rt) // before the drain closes: a gate refusing requests is never found
-	if rt.app != nil {
-		rt.app.Unregister(rt.site)
+func (g *gate) cleanup() error {
+	successors.Remove(g.key, g) // before the drain closes: a gate refusing requests is never found
+	if g.app != nil {
+		g.app.Unregister(g.site)
 	}
-	rt.watch.Stop()
-	rt.inFlight.Close(func() {
-		rt.counting.Stop()
-		if rt.closeStore != nil {
-			rt.closeStore()
+	g.watch.Stop()
+	g.inFlight.Close(func() {
+		g.counting.Stop()
+		if g.closeStore != nil {
+			g.closeStore()
 		}
 	})
-	rt.sessions.LetGo() // a late request is not admitted from the cache, which no poll updates now: uncached hands it on
+	g.sessions.LetGo() // a late request is not admitted from the cache, which no poll updates now: uncached hands it on
 	return nil
 }
 
