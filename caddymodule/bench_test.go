@@ -44,14 +44,14 @@ func benchGate(b *testing.B, alg string) *Gate {
 	if err := g.Provision(ctx); err != nil {
 		b.Fatal(err)
 	}
-	if !g.coarse {
+	if !g.run.coarse {
 		b.Fatal("the gate's repeat visits read the clock, not clock.Coarse")
 	}
 	return g
 }
 
 func sessionRequest(b *testing.B, g *Gate) *http.Request {
-	tok, err := g.sessions.Issue(context.Background(), "carol", []string{"sms"}, session.Where{})
+	tok, err := g.run.sessions.Issue(context.Background(), "carol", []string{"sms"}, session.Where{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -66,7 +66,7 @@ func sessionRequest(b *testing.B, g *Gate) *http.Request {
 //	go test ./caddymodule -run '^$' -bench SessionCheck -benchmem
 func BenchmarkSessionCheck(b *testing.B) {
 	check := func(g *Gate, r *http.Request) *session.Claims {
-		return g.sessions.Check(r.Context(), cookies.Value(r.Header, pages.SessionCookie))
+		return g.run.sessions.Check(r.Context(), cookies.Value(r.Header, pages.SessionCookie))
 	}
 	for _, alg := range []string{"HS256", "EdDSA"} {
 		b.Run(alg+"/cached", func(b *testing.B) {
@@ -89,7 +89,7 @@ func BenchmarkSessionCheck(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			for b.Loop() {
-				g.sessions.FlushCache()
+				g.run.sessions.FlushCache()
 				if check(g, r) == nil {
 					b.Fatal("refused")
 				}
@@ -319,10 +319,10 @@ func BenchmarkSignInFillingWindows(b *testing.B) {
 // benchSignIn returns a sign-in of carol (provisioned) on g under limits,
 // from one browser: POST login, then POST verify with the code.
 func benchSignIn(b *testing.B, g *Gate, limits enrollment.Limits) func() {
-	g.signin.Users = map[string]signin.User{"carol": {Name: "carol", Phone: "+14155552671"}}
+	g.run.signin.Users = map[string]signin.User{"carol": {Name: "carol", Phone: "+14155552671"}}
 	sent := &capture{}
-	g.challenges.Sender, g.challenges.ResendCooldown, g.challenges.Limits = sent, 0, limits
-	*g.strangers = enrollment.Strangers{Store: g.store, Now: g.now} // no limits: one client signs in again and again
+	g.run.challenges.Sender, g.run.challenges.ResendCooldown, g.run.challenges.Limits = sent, 0, limits
+	*g.run.strangers = enrollment.Strangers{Store: g.run.store, Now: g.run.now} // no limits: one client signs in again and again
 	serve := func(method, target string, form url.Values, cookies []*http.Cookie) *httptest.ResponseRecorder {
 		var body io.Reader
 		if form != nil {
@@ -376,15 +376,15 @@ func BenchmarkSignInRedis(b *testing.B) {
 			}
 			g, sent := redisGate(b, []string{target})
 			high := enrollment.Rate{Count: 1 << 30, Window: time.Hour}
-			g.challenges.Limits = enrollment.Limits{User: high, Number: high, IP: high, Country: high, Voice: high,
+			g.run.challenges.Limits = enrollment.Limits{User: high, Number: high, IP: high, Country: high, Voice: high,
 				GlobalEnrolled: high, GlobalNew: high, LockAfter: 10, Lockout: time.Minute, MaxFailures: 100}
-			g.strangers.IP, g.strangers.Net, g.strangers.Total = high, high, high
+			g.run.strangers.IP, g.run.strangers.Net, g.run.strangers.Total = high, high, high
 			count := &roundTrips{}
-			g.store.(*store.Redis).Client().AddHook(count)
+			g.run.store.(*store.Redis).Client().AddHook(count)
 			b.ResetTimer()
 			for i := 0; b.Loop(); i++ {
 				user := fmt.Sprintf("%s%d", bc.name, i)
-				g.signin.Users[user] = signin.User{Name: user, Phone: fmt.Sprintf("+1415%07d", 6000000+i%1000000)}
+				g.run.signin.Users[user] = signin.User{Name: user, Phone: fmt.Sprintf("+1415%07d", 6000000+i%1000000)}
 				ip := fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255)
 				if login, verify := signInOnce(g, sent, user, ip); login != http.StatusSeeOther || verify != http.StatusSeeOther {
 					b.Fatalf("sign-in %d: %d %d", i, login, verify)

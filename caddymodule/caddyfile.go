@@ -77,7 +77,8 @@ import (
 // the line. README.md's block is this one (TestREADMEOptionsAreTheParsers).
 func (g *Gate) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // directive name
-	g.gate = &gate{lines: cfutil.Lines{"": d.Token()}}
+	lines := cfutil.Lines{"": d.Token()}
+	g.run = &gate{lines: lines} // where each option was written
 	if d.NextArg() {
 		return d.ArgErr()
 	}
@@ -97,7 +98,7 @@ func (g *Gate) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			return d.Errf("%s is given twice", key)
 		}
 		seen[key] = true
-		g.lines[key] = tok
+		lines[key] = tok
 		var err error
 		switch opt {
 		case "session_lifetime", "code_length", "code_ttl", "max_attempts", "resend_cooldown", "max_age", "key_rotation",
@@ -117,7 +118,7 @@ func (g *Gate) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return d.Errf("user takes a name and a phone number: user <name> <phone>")
 			}
 			g.Users = append(g.Users, u)
-			g.lines["user "+u.Name] = tok
+			lines["user "+u.Name] = tok
 		case "signing_key":
 			err = cfutil.String(d, &g.SigningKey)
 		case "redirect_hosts":
@@ -247,7 +248,7 @@ func (g *Gate) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			var raw json.RawMessage
 			if raw, err = cfutil.Module(d, "smsgate.providers.", "provider"); err == nil {
 				g.ProvidersRaw = append(g.ProvidersRaw, raw)
-				g.lines["provider "+strconv.Itoa(len(g.ProvidersRaw))] = tok
+				lines["provider "+strconv.Itoa(len(g.ProvidersRaw))] = tok
 			}
 		default:
 			return d.Errf("unrecognized subdirective '%s'", opt)

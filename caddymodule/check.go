@@ -3,7 +3,6 @@ package caddymodule
 import (
 	"cmp"
 	"errors"
-	"fmt"
 	"net/url"
 	"strings"
 	"time"
@@ -23,109 +22,109 @@ import (
 // creates no database folder, and a Caddyfile runs it when it is adapted,
 // so that each mistake names its line.
 
-// check validates the config, its defaults set. It opens nothing, reads no
-// file and resolves no environment variable, so that it can also run when
-// a Caddyfile is adapted; what it works out (the host, the passkeys'
-// origin, the factors) is kept.
-func (g *Gate) check() error {
-	if g.Realm == "" {
+// check validates the config c, its defaults set. It opens nothing, reads
+// no file and resolves no environment variable, so that it can also run
+// when a Caddyfile is adapted; what it works out of c (the host, the
+// passkeys' origin, the factors) is the running gate's, g.
+func (g *gate) check(c *Gate) error {
+	if c.Realm == "" {
 		return cfutil.OptionErrf("realm", "realm is not set: set realm (in a Caddyfile, a site with a single host name sets it for you)")
 	}
-	g.host, g.name = cfutil.ASCIIHost(g.Realm), cmp.Or(g.SiteName, g.Realm) // as browsers send it, as people write it
-	for _, o := range [][2]string{{"public_origin", g.PublicOrigin}, {"portal_url", g.PortalURL}} {
+	g.host, g.name = cfutil.ASCIIHost(c.Realm), cmp.Or(c.SiteName, c.Realm) // as browsers send it, as people write it
+	for _, o := range [][2]string{{"public_origin", c.PublicOrigin}, {"portal_url", c.PortalURL}} {
 		if err := cfutil.BrowserURL(o[0], o[1], o[0] == "portal_url"); err != nil { // a portal's may have a path
 			return err
 		}
 	}
-	if u, _ := url.Parse(g.PublicOrigin); g.PublicOrigin != "" {
+	if u, _ := url.Parse(c.PublicOrigin); c.PublicOrigin != "" {
 		g.host = strings.ToLower(u.Hostname())
-		g.name = cmp.Or(g.SiteName, cfutil.UnicodeHost(g.host))
+		g.name = cmp.Or(c.SiteName, cfutil.UnicodeHost(g.host))
 	}
-	if g.DefaultRegion != "" && !phone.KnownRegion(g.DefaultRegion) {
-		return cfutil.OptionErrf("default_region", "default_region %q is not a region code such as US or GB", g.DefaultRegion)
+	if c.DefaultRegion != "" && !phone.KnownRegion(c.DefaultRegion) {
+		return cfutil.OptionErrf("default_region", "default_region %q is not a region code such as US or GB", c.DefaultRegion)
 	}
-	if err := g.checkIdentity(); err != nil {
+	if err := g.checkIdentity(c); err != nil {
 		return err
 	}
-	if err := siteblock.CheckAuthHeaders(g.AuthHeaders, g.AssertionHeader != ""); err != nil {
+	if err := siteblock.CheckAuthHeaders(c.AuthHeaders, c.AssertionHeader != ""); err != nil {
 		return err
 	}
-	if err := g.checkRanges(); err != nil {
+	if err := c.checkRanges(); err != nil {
 		return err
 	}
-	if err := g.numberPolicy().Validate(); err != nil {
+	if err := c.numberPolicy().Validate(); err != nil {
 		pe := &phone.PolicyError{Option: "allowed_regions"} // unless the mistake names its option
 		errors.As(err, &pe)
 		return &cfutil.OptionError{Key: pe.Option, Err: err}
 	}
-	if _, err := g.limits(); err != nil {
+	if _, err := c.limits(); err != nil {
 		return err
 	}
-	if g.Accent != "" && !accentColour.MatchString(g.Accent) {
-		return cfutil.OptionErrf("accent", "accent must be a colour like #2563eb, not %q", g.Accent)
+	if c.Accent != "" && !accentColour.MatchString(c.Accent) {
+		return cfutil.OptionErrf("accent", "accent must be a colour like #2563eb, not %q", c.Accent)
 	}
-	if err := pages.CheckLogo(g.Logo, g.PublicOrigin, g.SiteOrigin); err != nil {
+	if err := pages.CheckLogo(c.Logo, c.PublicOrigin, c.SiteOrigin); err != nil {
 		return &cfutil.OptionError{Key: "logo", Err: err}
 	}
-	if g.AssertionHeader != "" && g.SigningAlg != "EdDSA" {
+	if c.AssertionHeader != "" && c.SigningAlg != "EdDSA" {
 		return cfutil.OptionErrf("assertion_header", "assertion_header needs signing_alg EdDSA, so that upstreams can verify it with public keys")
 	}
-	if err := pages.CheckCookieDomain(g.CookieDomain, g.PublicOrigin, g.SiteOrigin); err != nil {
+	if err := pages.CheckCookieDomain(c.CookieDomain, c.PublicOrigin, c.SiteOrigin); err != nil {
 		return &cfutil.OptionError{Key: "cookie_domain", Err: err}
 	}
 	var err error
-	if g.verifies, err = providers.CheckConfig(g.ProvidersRaw, g.Channels, g.host); err != nil {
+	if g.verifies, err = providers.CheckConfig(c.ProvidersRaw, c.Channels, g.host); err != nil {
 		return err
 	}
-	if err := g.checkCounting(); err != nil {
+	if err := c.checkCounting(); err != nil {
 		return err
 	}
-	if err := signin.CheckAdmins(g.Admins); err != nil {
+	if err := signin.CheckAdmins(c.Admins); err != nil {
 		return &cfutil.OptionError{Key: "admins", Err: err}
 	}
-	if err := pages.CheckRedirectHosts(g.RedirectHosts); err != nil {
+	if err := pages.CheckRedirectHosts(c.RedirectHosts); err != nil {
 		return &cfutil.OptionError{Key: "redirect_hosts", Err: err}
 	}
-	key, origin, err := g.passkeyOrigin()
+	key, origin, err := c.passkeyOrigin()
 	if err == nil {
-		g.webauthn, err = enrollment.NewWebAuthn(origin, g.CookieDomain, g.name)
+		g.webauthn, err = enrollment.NewWebAuthn(origin, c.CookieDomain, g.name)
 	}
 	if err != nil {
 		return cfutil.OptionErrf(key, "%v", err)
 	}
-	if err := g.settleFactors(); err != nil {
+	if err := g.settleFactors(c); err != nil {
 		return cfutil.OptionErrf("factors", "%v", err)
 	}
-	if err := g.checkUsers(); err != nil { // the kinds settled: which channels, whether only they sign in
+	if err := g.checkUsers(c); err != nil { // the kinds settled: which channels, whether only they sign in
 		return err
 	}
 	// The built-in languages here; an admin's own (messages_dir) once
 	// Provision has read them.
-	_, err = g.templates(words.English)
+	_, err = g.templates(c, words.English)
 	return err
 }
 
 // checkIdentity refuses an identity a client could choose, and enrollment
-// open without one.
-func (g *Gate) checkIdentity() error {
-	switch g.Enrollment {
+// open without one; g reads the headers it names.
+func (g *gate) checkIdentity(c *Gate) error {
+	switch c.Enrollment {
 	case EnrollmentOpen, EnrollmentClosed:
 	default:
-		return cfutil.OptionErrf("enrollment", "enrollment must be %q or %q, not %q", EnrollmentOpen, EnrollmentClosed, g.Enrollment)
+		return cfutil.OptionErrf("enrollment", "enrollment must be %q or %q, not %q", EnrollmentOpen, EnrollmentClosed, c.Enrollment)
 	}
-	if g.Identity == IdentityNone {
-		if g.Enrollment == EnrollmentOpen {
+	if c.Identity == IdentityNone {
+		if c.Enrollment == EnrollmentOpen {
 			return cfutil.OptionErrf("enrollment", "enrollment open needs a first factor: with identity none, anyone could enroll as anyone")
 		}
 		return nil
 	}
-	if !siteblock.NamesAPlaceholder(g.Identity) {
-		return cfutil.OptionErrf("identity", "identity must be a placeholder such as %s, or none; %q would name every visitor the same", DefaultIdentity, g.Identity)
+	if !siteblock.NamesAPlaceholder(c.Identity) {
+		return cfutil.OptionErrf("identity", "identity must be a placeholder such as %s, or none; %q would name every visitor the same", DefaultIdentity, c.Identity)
 	}
-	if p := siteblock.ClientChosen(g.Identity); p != "" {
-		return cfutil.OptionErrf("identity", "identity %s: {%s} is whatever the client sends, so anyone could be anyone: use a first factor's placeholder such as %s, a header a forward_auth sets, or none", g.Identity, p, DefaultIdentity)
+	if p := siteblock.ClientChosen(c.Identity); p != "" {
+		return cfutil.OptionErrf("identity", "identity %s: {%s} is whatever the client sends, so anyone could be anyone: use a first factor's placeholder such as %s, a header a forward_auth sets, or none", c.Identity, p, DefaultIdentity)
 	}
-	g.trusted = siteblock.TrustedHeaders(g.Identity, g.IdentityFrom)
+	g.trusted = siteblock.TrustedHeaders(c.Identity, c.IdentityFrom)
 	return nil
 }
 
@@ -148,34 +147,27 @@ func (g *Gate) checkRanges() error {
 
 // checkUsers checks the provisioned users (signin.CheckUsers), a mistake
 // at its user's line.
-func (g *Gate) checkUsers() error {
-	users := make([]signin.User, len(g.Users))
-	for i, u := range g.Users {
+func (g *gate) checkUsers(c *Gate) error {
+	users := make([]signin.User, len(c.Users))
+	for i, u := range c.Users {
 		users[i] = signin.User(u)
 	}
-	if i, err := signin.CheckUsers(users, g.DefaultRegion, g.Identity == IdentityNone, g.numberPolicy(), g.policy, g.Channels, g.logger, g.bothUsers); err != nil {
-		return &cfutil.OptionError{Key: "user " + g.Users[i].Name, Err: err}
+	both := func(i, j int) string {
+		return g.lines.Both("user "+c.Users[i].Name, "user "+c.Users[j].Name, "users", i, j)
+	}
+	if i, err := signin.CheckUsers(users, c.DefaultRegion, c.Identity == IdentityNone, c.numberPolicy(), g.policy, c.Channels, g.logger, both); err != nil {
+		return &cfutil.OptionError{Key: "user " + c.Users[i].Name, Err: err}
 	}
 	return nil
 }
 
-// bothUsers names users i and j where they were written: their Caddyfile
-// lines, or in JSON their indices.
-func (g *Gate) bothUsers(i, j int) string {
-	a, b := g.lines["user "+g.Users[i].Name], g.lines["user "+g.Users[j].Name]
-	if a.Line == 0 || b.Line == 0 {
-		return fmt.Sprintf("users[%d] and users[%d]", i, j)
-	}
-	return fmt.Sprintf("%s:%d and %s:%d", a.File, a.Line, b.File, b.Line)
-}
-
-// templates parses the message templates and checks that every message
+// templates parses c's message templates and checks that every message
 // fits its caps, in every language of cat (a Verify provider writes its
 // own: only parsed then).
-func (g *Gate) templates(cat *words.Catalogue) (*enrollment.Templates, error) {
-	t, err := enrollment.ParseTemplates(g.MessageTemplate, g.VoiceTemplate)
+func (g *gate) templates(c *Gate, cat *words.Catalogue) (*enrollment.Templates, error) {
+	t, err := enrollment.ParseTemplates(c.MessageTemplate, c.VoiceTemplate)
 	if err == nil && !g.verifies {
-		err = t.Fit(cat, g.name, g.host, g.CodeLength)
+		err = t.Fit(cat, g.name, g.host, c.CodeLength)
 	}
 	if err != nil {
 		key := "message_template"

@@ -33,18 +33,18 @@ func TestEachGateItsOwnClock(t *testing.T) {
 	}
 	var moved, still clock.Test
 	a, b := gate(&moved), gate(&still)
-	token, err := a.sessions.Issue(context.Background(), "alice", []string{"sms"}, session.Where{})
+	token, err := a.run.sessions.Issue(context.Background(), "alice", []string{"sms"}, session.Where{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	moved.Advance(a.sessions.Lifetime() + time.Minute)
-	if d := a.now().Sub(b.now()); d < a.sessions.Lifetime() {
+	moved.Advance(a.run.sessions.Lifetime() + time.Minute)
+	if d := a.run.now().Sub(b.run.now()); d < a.run.sessions.Lifetime() {
 		t.Fatalf("gate a's clock is %v ahead of b's, want past a session's lifetime", d)
 	}
-	if a.sessions.Check(context.Background(), token) != nil {
+	if a.run.sessions.Check(context.Background(), token) != nil {
 		t.Fatal("the gate whose clock moved past the session's end still takes it")
 	}
-	if b.sessions.Check(context.Background(), token) == nil {
+	if b.run.sessions.Check(context.Background(), token) == nil {
 		t.Fatal("the other gate, whose clock did not move, refuses the session")
 	}
 }

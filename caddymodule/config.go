@@ -292,9 +292,10 @@ type Gate struct {
 	// Senders of codes, tried in order until one accepts.
 	ProvidersRaw []json.RawMessage `json:"providers,omitempty" caddy:"namespace=smsgate.providers inline_key=provider"`
 
-	// The running gate, which Provision builds from the fields above (and
-	// UnmarshalCaddyfile starts, with where each option was written).
-	*gate
+	// The running gate Provision builds from the fields above (UnmarshalCaddyfile
+	// starts it with where each option was written): Caddy keeps a module's running
+	// state in the module value; one pointer, not embedded, so none of it is Gate's.
+	run *gate
 }
 
 // Limit is at most Count events per Window.

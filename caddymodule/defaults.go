@@ -46,8 +46,11 @@ func (g *Gate) limits() (enrollment.Limits, error) {
 	return enrollment.Configured(rates, g.LockoutAfter, time.Duration(g.Lockout), g.MaxFailures)
 }
 
-// setDefaults fills in what the config leaves out.
-func (g *Gate) setDefaults() {
+// withDefaults is a copy of the config with what it leaves out filled in,
+// and no running gate: the config itself stays as written (Caddy reads no
+// default back from a module).
+func (g Gate) withDefaults() *Gate {
+	g.run = nil
 	g.Identity = cmp.Or(g.Identity, DefaultIdentity)
 	if g.Enrollment == "" {
 		g.Enrollment = EnrollmentOpen
@@ -77,6 +80,7 @@ func (g *Gate) setDefaults() {
 	if g.Accent != "" && !strings.HasPrefix(g.Accent, "#") {
 		g.Accent = "#" + g.Accent // in a Caddyfile, # starts a comment: accept 2563eb too
 	}
+	return &g
 }
 
 // numberPolicy is which numbers the gate texts or calls, as configured.

@@ -5,22 +5,21 @@ import (
 	"github.com/smsgate/caddy-smsgate/signin"
 )
 
-// settleFactors checks factors and require against what the gate can do
-// (signin.Policy), and fills in the default: every kind it can offer.
-func (g *Gate) settleFactors() error {
+// settleFactors checks c's factors and require against what the gate can
+// do, settled in g.policy (signin.Policy: the default, every kind it can offer).
+func (g *gate) settleFactors(c *Gate) error {
 	var can []signin.Kind
-	for _, c := range g.Channels {
-		can = append(can, signin.Kind(c))
+	for _, ch := range c.Channels {
+		can = append(can, signin.Kind(ch))
 	}
 	can = append(can, signin.TOTP)
 	if g.webauthn != nil {
 		can = append(can, signin.WebAuthn)
 	}
-	g.policy = &signin.Policy{Factors: g.Factors, Require: g.Require}
+	g.policy = &signin.Policy{Factors: c.Factors, Require: c.Require}
 	if err := g.policy.Settle(can); err != nil {
 		return err
 	}
-	g.Factors = g.policy.Factors
 	if !g.policy.Takes(signin.WebAuthn) {
 		g.webauthn = nil
 	}

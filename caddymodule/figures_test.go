@@ -27,10 +27,10 @@ func TestFiguresAndGuardSharedOnRedis(t *testing.T) {
 	for i := range gates {
 		g, c := redisGate(t, []string{addr})
 		// The captured texts go through the provider chain, as real ones do.
-		g.chain.Senders = []providers.Named{{Name: "gateway", Sender: c}}
-		g.challenges.Sender = g.chain
-		g.signin.Users["carol"] = signin.User{Name: "carol", Phone: "+14155552671"}
-		g.signin.Users["dave"] = signin.User{Name: "dave", Phone: "+4915123000001"}
+		g.run.chain.Senders = []providers.Named{{Name: "gateway", Sender: c}}
+		g.run.challenges.Sender = g.run.chain
+		g.run.signin.Users["carol"] = signin.User{Name: "carol", Phone: "+14155552671"}
+		g.run.signin.Users["dave"] = signin.User{Name: "dave", Phone: "+4915123000001"}
 		gates[i], sent[i] = g, c
 	}
 	if login, verify := signInOnce(gates[0], sent[0], "carol", "192.0.2.1"); login != http.StatusSeeOther || verify != http.StatusSeeOther {
@@ -40,10 +40,10 @@ func TestFiguresAndGuardSharedOnRedis(t *testing.T) {
 		t.Fatalf("dave on the second: %d %d", login, verify)
 	}
 	// The second instance's counts reach the store within admin.FlushEvery.
-	if err := gates[1].counting.Tally.Flush(ctx); err != nil {
+	if err := gates[1].run.counting.Tally.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
-	f, err := gates[0].site.Figures(ctx, 30)
+	f, err := gates[0].run.site.Figures(ctx, 30)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,8 +57,8 @@ func TestFiguresAndGuardSharedOnRedis(t *testing.T) {
 	through := 0
 	for i := range 60 {
 		g := gates[i%2]
-		g.challenges.Limits = enrollment.Limits{LockAfter: 10, Lockout: 1, MaxFailures: 100}
-		_, err := g.challenges.Start(ctx, sc, enrollment.Challenge{User: fmt.Sprint("bot", i), Phone: fmt.Sprintf("+4474001%05d", i), Purpose: enrollment.Enroll})
+		g.run.challenges.Limits = enrollment.Limits{LockAfter: 10, Lockout: 1, MaxFailures: 100}
+		_, err := g.run.challenges.Start(ctx, sc, enrollment.Challenge{User: fmt.Sprint("bot", i), Phone: fmt.Sprintf("+4474001%05d", i), Purpose: enrollment.Enroll})
 		var limit *enrollment.LimitError
 		switch {
 		case err == nil:
@@ -82,17 +82,17 @@ func TestFiguresAndGuardSharedOnRedis(t *testing.T) {
 			t.Errorf("%s = %g, want %g", metric, got, want)
 		}
 	}
-	p, err := gates[1].site.Pumping(ctx)
+	p, err := gates[1].run.site.Pumping(ctx)
 	if err != nil || len(p.Pauses) != 1 || p.Pauses[0].Place != "+44740" {
 		t.Fatalf("the second instance's pauses: %+v, %v", p, err)
 	}
-	if _, err := gates[1].site.ResumePumping(ctx, "+44740"); err != nil {
+	if _, err := gates[1].run.site.ResumePumping(ctx, "+44740"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := gates[1].site.ResumePumping(ctx, "+44740"); err == nil {
+	if _, err := gates[1].run.site.ResumePumping(ctx, "+44740"); err == nil {
 		t.Fatal("resuming a place twice: no error")
 	}
-	if _, err := gates[0].challenges.Start(ctx, sc, enrollment.Challenge{User: "late", Phone: "+447400199999", Purpose: enrollment.Enroll}); err != nil {
+	if _, err := gates[0].run.challenges.Start(ctx, sc, enrollment.Challenge{User: "late", Phone: "+447400199999", Purpose: enrollment.Enroll}); err != nil {
 		t.Fatalf("after the resume, on the first: %v", err)
 	}
 }
@@ -103,7 +103,7 @@ func gathered(t *testing.T, gates ...*Gate) map[string]float64 {
 	t.Helper()
 	out := map[string]float64{}
 	for _, g := range gates {
-		families, err := g.log.Ctx.GetMetricsRegistry().Gather()
+		families, err := g.run.log.Ctx.GetMetricsRegistry().Gather()
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -25,7 +25,7 @@ import (
 // the admitted path; the rest is in own, uncached, pages.Refuse. The
 // running gate serves it (serve): Gate is its configuration.
 func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
-	return g.gate.serve(w, r, next)
+	return g.run.serve(w, r, next)
 }
 
 // serve is ServeHTTP's, on the running gate.

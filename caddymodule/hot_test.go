@@ -49,10 +49,10 @@ func TestTheHotPathKeepsEveryCheck(t *testing.T) {
 			var now clock.Test
 			g := c.gate
 			hotGate(t, &g, &now)
-			if want := c.gate.Users == nil && c.gate.MaxAge == 0 && c.gate.Require == nil; g.hot.anySession != want {
-				t.Errorf("anySession %v, want %v", g.hot.anySession, want)
+			if want := c.gate.Users == nil && c.gate.MaxAge == 0 && c.gate.Require == nil; g.run.hot.anySession != want {
+				t.Errorf("anySession %v, want %v", g.run.hot.anySession, want)
 			}
-			tok, err := g.sessions.Issue(context.Background(), c.user, c.amr, session.Where{})
+			tok, err := g.run.sessions.Issue(context.Background(), c.user, c.amr, session.Where{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -77,8 +77,8 @@ func TestTheHotPathKeepsEveryCheck(t *testing.T) {
 			// a gate where every session passes tests its factors
 			// against; were they missing, every repeat visit would take
 			// passes' longer way (and still be right).
-			if _, _, amrs := g.hot.sessions.Cached(context.Background(), tok); g.hot.anySession && c.admit && !g.hot.earns.Holds(signin.AMRs(amrs)) {
-				t.Errorf("the cache entry's amr bits %b do not pass the gate's %b", amrs, g.hot.earns)
+			if _, _, amrs := g.run.hot.sessions.Cached(context.Background(), tok); g.run.hot.anySession && c.admit && !g.run.hot.earns.Holds(signin.AMRs(amrs)) {
+				t.Errorf("the cache entry's amr bits %b do not pass the gate's %b", amrs, g.run.hot.earns)
 			}
 		})
 	}

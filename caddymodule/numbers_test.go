@@ -78,9 +78,7 @@ func jsonCheck(t *testing.T, n cfutil.Number, v string) error {
 	if err := json.Unmarshal([]byte(cfg), &g); err != nil {
 		t.Fatalf("%s: %v", cfg, err)
 	}
-	g.gate = new(gate)
-	g.setDefaults()
-	return g.check()
+	return new(gate).check(g.withDefaults())
 }
 
 // adaptError is the error of adapting a Caddyfile whose gate has option
@@ -198,9 +196,7 @@ func TestLimitsAreRefusedAlike(t *testing.T) {
 			if err := json.Unmarshal([]byte(cfg), &g); err != nil {
 				t.Fatal(err)
 			}
-			g.gate = new(gate)
-			g.setDefaults()
-			fromJSON := g.check()
+			fromJSON := new(gate).check(g.withDefaults())
 			fromCaddyfile := adaptError("limit " + name + " " + strconv.Itoa(c.count) + " " + c.window)
 			if fromJSON == nil {
 				if !c.ok || fromCaddyfile != nil {

@@ -37,38 +37,38 @@ import (
 // sign-in, the pages and the admin's view of the gate are built on them,
 // each step a method of the running gate given the configuration.
 func (g *Gate) Provision(ctx caddy.Context) error {
-	if g.gate == nil {
-		g.gate = new(gate) // from JSON: no Caddyfile lines
+	if g.run == nil {
+		g.run = new(gate) // from JSON: no Caddyfile lines
 	}
-	g.logger = ctx.Logger()
-	g.now, g.coarse = clock.From(ctx)
-	key, err := handoff.KeyOf(g) // as configured, before settle fills it in (placeholders unresolved: see KeyOf)
+	rt := g.run
+	rt.logger = ctx.Logger()
+	rt.now, rt.coarse = clock.From(ctx)
+	key, err := handoff.KeyOf(g) // as configured (placeholders unresolved: see KeyOf)
 	if err != nil {
 		return err
 	}
-	g.key = key
-	s, err := g.settle(ctx)
+	rt.key = key
+	c, s, err := rt.settle(ctx, g)
 	if err != nil {
 		return err
 	}
-	g.log = &audit.Log{Logger: g.logger, Realm: g.Realm, Ctx: ctx}
+	rt.log = &audit.Log{Logger: rt.logger, Realm: c.Realm, Ctx: ctx}
 	if ev, err := loadApp(ctx, "events"); err == nil {
-		g.log.Events = ev.(*caddyevents.App)
+		rt.log.Events = ev.(*caddyevents.App)
 	}
 	// The config is good: only now the store.
-	rt := g.gate
-	if err := rt.openStore(ctx, g, s); err != nil {
+	if err := rt.openStore(ctx, c, s); err != nil {
 		return err
 	}
-	devices, err := rt.buildEnrollment(g, s)
+	devices, err := rt.buildEnrollment(c, s)
 	if err != nil {
 		return err
 	}
-	rt.buildSignIn(g, s, devices)
+	rt.buildSignIn(c, s, devices)
 	rt.buildSite(s)
-	rt.buildPages(g, s)
+	rt.buildPages(c, s)
 	rt.register(ctx)
-	rt.start(g)
+	rt.start(c)
 	successors.Add(rt.key, rt) // ready to serve what a replaced gate hands off
 	return nil
 }
@@ -106,62 +106,60 @@ type settled struct {
 	admin                admin.Config
 }
 
-// settle sets the defaults, checks the config, and loads what it names
+// settle checks a copy of the config conf with its defaults (c: the
+// later steps read it; conf stays as written), and loads what it names
 // (templates, messages, providers), touching no store.
-func (g *Gate) settle(ctx caddy.Context) (*settled, error) {
-	g.setDefaults()
-	if err := g.check(); err != nil {
-		return nil, err
+func (g *gate) settle(ctx caddy.Context, conf *Gate) (c *Gate, s *settled, err error) {
+	if c = conf.withDefaults(); c.StoreRaw == nil {
+		c.StoreRaw = json.RawMessage(`{"module":"badger"}`)
 	}
-	s := new(settled)
-	var err error
-	if s.signingKey, s.phoneKey, err = g.secrets(); err != nil {
-		return nil, err
+	if err := g.check(c); err != nil {
+		return nil, nil, err
 	}
-	if s.pages, err = pages.LoadTemplates(g.TemplatesDir); err != nil {
-		return nil, err
+	s = new(settled)
+	if s.signingKey, s.phoneKey, err = c.secrets(); err != nil {
+		return nil, nil, err
 	}
-	if g.words, err = words.Load(g.MessagesDir); err != nil {
-		return nil, &cfutil.OptionError{Key: "messages_dir", Err: err}
+	if s.pages, err = pages.LoadTemplates(c.TemplatesDir); err != nil {
+		return nil, nil, err
 	}
-	if s.messages, err = g.templates(g.words); err != nil {
-		return nil, err
+	if g.words, err = words.Load(c.MessagesDir); err != nil {
+		return nil, nil, &cfutil.OptionError{Key: "messages_dir", Err: err}
+	}
+	if s.messages, err = g.templates(c, g.words); err != nil {
+		return nil, nil, err
 	}
 	// Both checked (check).
-	s.limits, _ = g.limits()
-	s.policy = g.numberPolicy()
-	g.settleUsers(s)
-	if g.CookieDomain != "" {
+	s.limits, _ = c.limits()
+	s.policy = c.numberPolicy()
+	s.settleUsers(c)
+	if c.CookieDomain != "" {
 		g.logger.Warn("cookie_domain hands the session cookie to every host under it: any of them that is not yours, or that logs request headers, can replay it as the user. Use it only for a domain whose every host you run",
-			zap.String("realm", g.Realm), zap.String("cookie_domain", g.CookieDomain))
+			zap.String("realm", c.Realm), zap.String("cookie_domain", c.CookieDomain))
 	}
-	if s.checker, err = g.loadProviders(ctx, g); err != nil {
-		return nil, err
+	if s.checker, err = g.loadProviders(ctx, c); err != nil {
+		return nil, nil, err
 	}
-	if g.StoreRaw == nil {
-		g.StoreRaw = json.RawMessage(`{"module":"badger"}`)
-	}
-	g.storeID = continuity.Identity(g.StoreRaw) // LoadModule forgets the raw config
-	s.admin = g.adminConfig()
+	g.storeID = continuity.Identity(c.StoreRaw) // LoadModule forgets the raw config
+	s.admin = c.adminConfig()
 	g.linkOrigin = s.admin.LinkOrigin()
-	return s, nil
+	return c, s, nil
 }
 
-// settleUsers reads the provisioned users (numbers in E.164) and whom the
+// settleUsers reads c's provisioned users (numbers in E.164) and whom the
 // gate asks for the user's name.
-func (g *Gate) settleUsers(s *settled) {
-	s.users = make(map[string]signin.User, len(g.Users))
-	s.phones = make(map[string]signin.User, len(g.Users))
-	named := make(map[string]bool, len(g.Users))
-	for i, u := range g.Users {
-		e164, _ := phone.Parse(u.Phone, g.DefaultRegion) // checked
-		g.Users[i].Phone = e164
+func (s *settled) settleUsers(c *Gate) {
+	s.users = make(map[string]signin.User, len(c.Users))
+	s.phones = make(map[string]signin.User, len(c.Users))
+	named := make(map[string]bool, len(c.Users))
+	for _, u := range c.Users {
+		e164, _ := phone.Parse(u.Phone, c.DefaultRegion) // checked
 		s.users[u.Name] = signin.User{Name: u.Name, Phone: e164}
 		s.phones[e164] = s.users[u.Name]
 		named[u.Name] = true
 	}
-	s.identity = signin.FirstFactor{Open: g.Enrollment == EnrollmentOpen}
-	if g.Identity == IdentityNone {
+	s.identity = signin.FirstFactor{Open: c.Enrollment == EnrollmentOpen}
+	if c.Identity == IdentityNone {
 		s.identity = signin.LoginForm{Named: named}
 	}
 }
@@ -298,13 +296,16 @@ func (g *gate) loadProviders(ctx caddy.Context, c *Gate) (providers.Checker, err
 	return checker, nil
 }
 
-// Cleanup takes the gate off the smsgate app's list and stops its watch;
+// Cleanup ends the running gate (cleanup).
+func (g *Gate) Cleanup() error { return g.run.cleanup() }
+
+// cleanup takes the gate off the smsgate app's list and stops its watch;
 // once its last request in flight has ended (Caddy cleans up a config
 // without waiting for them), it writes its last counts, and only then lets
 // go of its store (TestReloadDuringASend). A request that reaches the gate
 // after Cleanup begins nothing on the store, nor is admitted from its cache.
-func (g *Gate) Cleanup() error {
-	successors.Remove(g.key, g.gate) // before the drain closes: a gate refusing requests is never found
+func (g *gate) cleanup() error {
+	successors.Remove(g.key, g) // before the drain closes: a gate refusing requests is never found
 	if g.app != nil {
 		g.app.Unregister(g.site)
 	}

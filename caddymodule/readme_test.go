@@ -77,8 +77,7 @@ func TestREADMEDefaultsAreTheCodes(t *testing.T) {
 		}
 		return m[1]
 	}
-	g := new(Gate)
-	g.setDefaults()
+	g := Gate{}.withDefaults()
 	for opt, want := range map[string]string{
 		"identity":         "`" + g.Identity + "`",
 		"session_lifetime": "`" + caddyDuration(g.SessionLifetime) + "`",

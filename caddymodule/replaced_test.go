@@ -54,7 +54,7 @@ func TestAnUncachedSessionAfterCleanupIsHandedOn(t *testing.T) {
 	}
 	old, next := gate("Wiki"), gate("Wiki") // the config being replaced, and the new one, on one store
 	issue := func(g *Gate, user string) string {
-		tok, err := g.sessions.Issue(context.Background(), user, []string{"sms"}, session.Where{})
+		tok, err := g.run.sessions.Issue(context.Background(), user, []string{"sms"}, session.Where{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -122,7 +122,7 @@ func TestNoAssertionSignedAfterCleanup(t *testing.T) {
 	g := Gate{SigningAlg: "EdDSA", KeyRotation: caddy.Duration(time.Hour), SessionLifetime: caddy.Duration(3 * time.Hour),
 		AssertionHeader: "X-Smsgate-Assertion"}
 	hotGate(t, &g, &now)
-	tok, err := g.sessions.Issue(context.Background(), "carol", []string{"sms"}, session.Where{})
+	tok, err := g.run.sessions.Issue(context.Background(), "carol", []string{"sms"}, session.Where{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,15 +139,15 @@ func TestNoAssertionSignedAfterCleanup(t *testing.T) {
 	}
 	now.Advance(61 * time.Minute) // her assertion expired, a new key due
 	serve("stranger")             // polls the revocations now: none due at her next visit
-	g.inFlight.Hold()             // a request in flight across the Cleanup
+	g.run.inFlight.Hold()         // a request in flight across the Cleanup
 	if err := g.Cleanup(); err != nil {
 		t.Fatal(err)
 	}
-	if g.sessions.Check(context.Background(), tok) == nil { // it checks carol's session: cached again
+	if g.run.sessions.Check(context.Background(), tok) == nil { // it checks carol's session: cached again
 		t.Fatal("carol's session, checked by a request in flight")
 	}
 	a, passed, err := serve(tok)
-	g.inFlight.Release()
+	g.run.inFlight.Release()
 	var he caddyhttp.HandlerError
 	if passed || !errors.As(err, &he) || he.StatusCode != http.StatusServiceUnavailable {
 		t.Fatalf("carol's cached session after Cleanup: passed %v, assertion %q, %v; want the 503", passed, a, err)

@@ -69,9 +69,9 @@ func redisGate(tb testing.TB, addrs []string) (*Gate, *capture) {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { _ = g.Cleanup() }) // its watch and flushes, before the store closes
-	g.signin.Users = map[string]signin.User{}
+	g.run.signin.Users = map[string]signin.User{}
 	sent := &capture{}
-	g.challenges.Sender = sent
+	g.run.challenges.Sender = sent
 	return g, sent
 }
 
@@ -104,7 +104,7 @@ func signInOnce(g *Gate, sent *capture, user, ip string) (login, verify int) {
 	if res.Code != http.StatusSeeOther {
 		return res.Code, 0
 	}
-	code := sent.last(g.signin.Users[user].Phone)
+	code := sent.last(g.run.signin.Users[user].Phone)
 	res = serveGate(g, "POST", "http://localhost/.smsgate/verify", ip, url.Values{"code": {code}, "csrf": {m[1]}}, res.Result().Cookies())
 	return http.StatusSeeOther, res.Code
 }
@@ -127,14 +127,14 @@ func TestSignInRoundTrips(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			g, sent := redisGate(t, addrs(t))
-			g.signin.Users["carol"] = signin.User{Name: "carol", Phone: "+14155552671"}
-			g.signin.Users["dave"] = signin.User{Name: "dave", Phone: "+14155550100"}
+			g.run.signin.Users["carol"] = signin.User{Name: "carol", Phone: "+14155552671"}
+			g.run.signin.Users["dave"] = signin.User{Name: "dave", Phone: "+14155550100"}
 			count := &roundTrips{}
-			g.store.(*store.Redis).Client().AddHook(count)
+			g.run.store.(*store.Redis).Client().AddHook(count)
 			if login, verify := signInOnce(g, sent, "carol", "127.0.0.1"); login != http.StatusSeeOther || verify != http.StatusSeeOther {
 				t.Fatalf("first sign-in: %d %d", login, verify)
 			}
-			busy(t, g.store)
+			busy(t, g.run.store)
 			page := serveGate(g, "GET", "http://localhost/.smsgate/login", "127.0.0.2", nil, nil)
 			csrf := harness.CSRF.FindStringSubmatch(page.Body.String())[1]
 			count.n.Store(0)

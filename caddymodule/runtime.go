@@ -25,8 +25,10 @@ import (
 
 // gate is a Gate at work: what Provision builds from the configuration
 // (provision.go, step by step, each step its method) and ServeHTTP hands
-// each request to (serve; identity.go, forwardauth.go). Gate holds it by
-// an embedded pointer, so that Gate itself declares only its JSON fields.
+// each request to (serve; identity.go, forwardauth.go). Gate holds it by a
+// pointer of its own (run), not embedded: none of it is Gate's. What the
+// config works out to (its host, the factors, the users' numbers) is here,
+// never written back into the config.
 type gate struct {
 	hot hot // what every request reads, first and together
 	// lines are where each option was written in a Caddyfile, so that a

@@ -69,18 +69,16 @@ func (g *Gate) siteGate(realmWritten bool) *siteblock.Gate {
 	for _, th := range siteblock.TrustedHeaders(identity, nil) {
 		headers = append(headers, th.Name)
 	}
-	return &siteblock.Gate{Token: g.lines[""], Realm: g.Realm, RealmWritten: realmWritten,
+	return &siteblock.Gate{Token: g.run.lines[""], Realm: g.Realm, RealmWritten: realmWritten,
 		Identity: identity, Headers: headers, IdentityFrom: g.IdentityFrom,
-		Prefix: cmp.Or(g.PathPrefix, DefaultPathPrefix), DefaultPrefix: DefaultPathPrefix, Line: g.lines.Of}
+		Prefix: cmp.Or(g.PathPrefix, DefaultPathPrefix), DefaultPrefix: DefaultPathPrefix, Line: g.run.lines.Of}
 }
 
 // checkConfig runs check (check.go) on a copy of the gate with its
-// defaults, so that the adapted config stays as written; a mistake is
-// reported at its option's line.
+// defaults, so that the adapted config stays as written, for a running gate
+// that knows only the lines; a mistake is reported at its option's line.
 func (g *Gate) checkConfig() error {
-	c := *g
-	c.setDefaults()
-	if err := c.check(); err != nil {
+	if err := (&gate{lines: g.run.lines}).check(g.withDefaults()); err != nil {
 		var oe *cfutil.OptionError
 		if errors.As(err, &oe) {
 			return g.errAt(oe.Key, err)
@@ -92,5 +90,5 @@ func (g *Gate) checkConfig() error {
 
 // errAt is err at the line of option key.
 func (g *Gate) errAt(key string, err error) error {
-	return siteblock.ErrAt(g.lines.Of(key), err)
+	return siteblock.ErrAt(g.run.lines.Of(key), err)
 }

@@ -68,7 +68,7 @@ func TestStrangersCannotFillTheStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	var clock atomic.Int64 // the gate's clock, 1 ms a request
-	total := g.strangers.Total.Count
+	total := g.run.strangers.Total.Count
 	over := total / 5                                    // refusals a window, and passkey sign-ins
 	span := time.Duration(total+over) * time.Millisecond // a window's worth, and refusals
 	// 64 MiB for two windows at the default total: as much an admission.
@@ -76,7 +76,7 @@ func TestStrangersCannotFillTheStore(t *testing.T) {
 	start := time.Now().Truncate(time.Hour).Add(time.Hour - span)
 	clock.Store(start.UnixNano())
 	tick := func() time.Time { return time.Unix(0, clock.Load()) }
-	g.strangers.Now, g.challenges.Core.Now = tick, tick
+	g.run.strangers.Now, g.run.challenges.Core.Now = tick, tick
 	rc := redis.NewClient(&redis.Options{Addr: r.Addr})
 	defer rc.Close()
 	before := usedMemory(t, rc)
@@ -89,14 +89,14 @@ func TestStrangersCannotFillTheStore(t *testing.T) {
 	flood := func(until time.Time, passkeys bool) {
 		for ; tick().Before(until); clock.Add(int64(time.Millisecond)) {
 			ip := fmt.Sprintf("2001:db8:%x:%x::1", rand.IntN(1<<16), rand.IntN(1<<16))
-			sc := enrollment.Scope{Realm: g.Realm, Host: g.host, IP: ip}
+			sc := enrollment.Scope{Realm: g.Realm, Host: g.run.host, IP: ip}
 			flow := &signin.Flow{ID: enrollment.RandomID()}
-			err := g.signin.AdmitStranger(ctx, &sc, "", "", passkeys)
+			err := g.run.signin.AdmitStranger(ctx, &sc, "", "", passkeys)
 			switch {
 			case err == nil && !passkeys:
-				_, err = g.signin.Login(ctx, sc, flow, "", "stranger-"+strconv.Itoa(sent), "")
+				_, err = g.run.signin.Login(ctx, sc, flow, "", "stranger-"+strconv.Itoa(sent), "")
 			case err == nil:
-				_, err = g.signin.BeginPasskeyLogin(ctx, sc.Realm, "", flow)
+				_, err = g.run.signin.BeginPasskeyLogin(ctx, sc.Realm, "", flow)
 			}
 			sent++
 			var limit *enrollment.LimitError

@@ -41,6 +41,16 @@ func (l Lines) Of(key string) caddyfile.Token {
 	return l[""]
 }
 
+// Both names options a and b where they were written, "File:N and File:M";
+// without a line for either (a JSON config), list[i] and list[j].
+func (l Lines) Both(a, b, list string, i, j int) string {
+	ta, tb := l[a], l[b]
+	if ta.Line == 0 || tb.Line == 0 {
+		return fmt.Sprintf("%s[%d] and %s[%d]", list, i, list, j)
+	}
+	return fmt.Sprintf("%s:%d and %s:%d", ta.File, ta.Line, tb.File, tb.Line)
+}
+
 // DurationArg reads the one duration argument of the current option.
 func DurationArg(d *caddyfile.Dispenser) (caddy.Duration, error) {
 	opt := d.Val()

@@ -21,3 +21,17 @@ func TestLinesOf(t *testing.T) {
 		}
 	}
 }
+
+func TestLinesBoth(t *testing.T) {
+	at := func(line int) caddyfile.Token { return caddyfile.Token{File: "Caddyfile", Line: line} }
+	l := Lines{"user a": at(4), "user b": at(6)}
+	if got, want := l.Both("user a", "user b", "users", 0, 1), "Caddyfile:4 and Caddyfile:6"; got != want {
+		t.Errorf("Both, both written: %q, want %q", got, want)
+	}
+	if got, want := l.Both("user a", "user c", "users", 0, 2), "users[0] and users[2]"; got != want {
+		t.Errorf("Both, one not written: %q, want %q", got, want)
+	}
+	if got, want := Lines(nil).Both("user a", "user b", "users", 1, 3), "users[1] and users[3]"; got != want {
+		t.Errorf("Both, from JSON: %q, want %q", got, want)
+	}
+}
