@@ -126,6 +126,7 @@ var refusals = []struct {
 		return errors.As(err, &send) && errors.As(send.Err, new(*providers.UserError))
 	}},
 	{"provider_failed", Unavailable, as[*enrollment.SendError]},
+	{"devices_full", Mistake, is(enrollment.ErrMaxDevices)},
 }
 
 func as[T error](err error) bool { return errors.As(err, new(T)) }
