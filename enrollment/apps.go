@@ -114,7 +114,7 @@ func (s *Devices) ConfirmApp(ctx context.Context, sc Scope, user, code, name str
 			return nil, store.ErrUnchanged
 		}
 		if len(list) >= MaxDevices {
-			return nil, words.Newf("device.max", "n", MaxDevices)
+			return nil, ErrMaxDevices
 		}
 		if name == "" {
 			name = s.defaultName("name.app", sc.Lang, countKind(list, KindApp)+1)

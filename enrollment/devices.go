@@ -61,6 +61,9 @@ var ErrNoDevice = words.New("device.none")
 // MaxDevices bounds the devices of one user.
 const MaxDevices = 10
 
+// ErrMaxDevices refuses an eleventh device (MaxDevices) of one user.
+var ErrMaxDevices = words.Newf("device.max", "n", MaxDevices)
+
 // List returns user's devices, the most recently used first.
 func (s *Devices) List(ctx context.Context, realm, user string) ([]Device, error) {
 	raw, err := s.Store.Get(ctx, deviceKey(realm, user))
@@ -167,7 +170,7 @@ func (s *Devices) AddIn(ctx context.Context, realm, user, e164, name, lang strin
 			}
 		}
 		if len(list) >= MaxDevices {
-			return nil, words.Newf("device.max", "n", MaxDevices)
+			return nil, ErrMaxDevices
 		}
 		d := s.newPhone(e164, cmp.Or(name, s.defaultName("name.phone", lang, countKind(list, KindPhone)+1)), lang)
 		if len(list) > 0 {

@@ -192,7 +192,7 @@ func (s *Devices) FinishPasskey(ctx context.Context, realm, user, flow, lang str
 	ctx = store.Lasting(ctx) // the user is told it is done
 	err = s.edit(ctx, realm, user, func(list []Device) ([]Device, error) {
 		if len(list) >= MaxDevices {
-			return nil, words.Newf("device.max", "n", MaxDevices)
+			return nil, ErrMaxDevices
 		}
 		name := s.defaultName("name.passkey", lang, countKind(list, KindPasskey)+1)
 		return append(list, Device{ID: id, Kind: KindPasskey, Name: name, Enrolled: now, Lang: lang, Credential: raw}), nil

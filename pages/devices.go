@@ -12,7 +12,6 @@ import (
 	"github.com/smsgate/caddy-smsgate/phone"
 	"github.com/smsgate/caddy-smsgate/session"
 	"github.com/smsgate/caddy-smsgate/signin"
-	"github.com/smsgate/caddy-smsgate/words"
 	"go.uber.org/zap"
 )
 
@@ -153,7 +152,7 @@ func (p *Pages) devices(req *request) {
 		switch {
 		case errors.As(err, new(*signin.InputError)):
 			// Next to its field, with what was typed kept.
-			p.page(req, http.StatusBadRequest, "devices", pageData{Devices: p.deviceViews(req, user), RecoveryLeft: p.SignIn.RecoveryLeft(ctx, req.realm, user),
+			p.page(req, refuse(err).status, "devices", pageData{Devices: p.deviceViews(req, user), RecoveryLeft: p.SignIn.RecoveryLeft(ctx, req.realm, user),
 				PhoneError: p.say(req, err), Phone: trimInput(req.form["phone"]), DeviceName: req.form["name"]})
 		case err != nil:
 			req.flow.RD = p.PathPrefix + "devices"
@@ -256,15 +255,17 @@ func (p *Pages) showDevices(req *request, user string, status int, errMsg string
 }
 
 // actionFailed answers a devices action that did not happen: the user's
-// mistake (a device that is not there, the last phone) with its words,
-// the store's failure with 503.
+// mistake (a device that is not there, the last phone) with its words and
+// its row's status, the store's failure with 503.
 func (p *Pages) actionFailed(req *request, err error, show func(int, string)) {
-	if _, ok := words.Of(err); ok {
-		show(http.StatusBadRequest, p.say(req, err))
+	o := refuse(err)
+	if !o.known() {
+		p.Logger.Error("changing a device", zap.Error(err))
+		p.unavailable(req)
 		return
 	}
-	p.Logger.Error("changing a device", zap.Error(err))
-	p.unavailable(req)
+	o.setRetryAfter(req.w)
+	show(o.status, p.say(req, err))
 }
 
 // deviceApp adds an authenticator app: its setup page, then its first code.

@@ -4,11 +4,15 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/phone"
 	"github.com/smsgate/caddy-smsgate/providers"
 	"github.com/smsgate/caddy-smsgate/signin"
 )
@@ -34,6 +38,12 @@ func TestRefuse(t *testing.T) {
 		{&enrollment.SendError{Err: &providers.UserError{Err: errors.New("21211")}}, http.StatusBadRequest, "number_rejected", 0},
 		{&enrollment.SendError{Err: errors.New("twilio: 500")}, http.StatusServiceUnavailable, "provider_failed", 0},
 		{&providers.SIMSwapError{}, http.StatusForbidden, "sim_swapped", 0},
+		{enrollment.ErrMaxDevices, http.StatusBadRequest, "devices_full", 0},
+		{fmt.Errorf("remove: %w", enrollment.ErrLastDevice), http.StatusBadRequest, "last_device", 0},
+		{&signin.InputError{Err: phone.ErrMalformed}, http.StatusBadRequest, "number_unreadable", 0},
+		{&signin.CodeFormatError{Length: 6}, http.StatusBadRequest, "code_format", 0},
+		{signin.ErrNoCalls, http.StatusBadRequest, "no_calls", 0},
+		{enrollment.ErrInvite, http.StatusBadRequest, "invite_dead", 0},
 		{errors.New("badger: closed"), http.StatusServiceUnavailable, "error", 0},
 	} {
 		o := refuse(c.err)
@@ -65,6 +75,30 @@ func TestEveryReasonHasAStatus(t *testing.T) {
 	for name, c := range reasons {
 		if c == signin.Fault || statusOf[c] == 0 {
 			t.Errorf("signin's reason %q has class %d: no status of its own", name, c)
+		}
+	}
+}
+
+// No page gives an error a status because it has words: that was a table
+// of its own beside refuse's (a 400 for any worded error). Only say reads
+// an error's words, and the console, whose changes are the admin's (admin
+// package's errors, with their own statuses).
+func TestNoPageJudgesAnErrorByItsWords(t *testing.T) {
+	t.Parallel()
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") || f == "render.go" || f == "console.go" {
+			continue
+		}
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(src), "words.Of(") {
+			t.Errorf("%s reads an error's words to answer it: give the error a row in signin's refusals and take refuse(err).status", f)
 		}
 	}
 }

@@ -3,7 +3,6 @@ package pages
 import (
 	"net/http"
 
-	"github.com/smsgate/caddy-smsgate/words"
 	"go.uber.org/zap"
 )
 
@@ -33,10 +32,11 @@ func (p *Pages) invite(req *request) {
 // inviteFailed answers an invite that cannot be used: a dead or foreign
 // link with its words, a store that cannot answer with 503.
 func (p *Pages) inviteFailed(req *request, err error) {
-	if _, ok := words.Of(err); !ok {
+	o := refuse(err)
+	if !o.known() {
 		p.Logger.Error("reading an invite", zap.Error(err))
 		p.unavailable(req)
 		return
 	}
-	p.fail(req, http.StatusBadRequest, "bad_invite", p.say(req, err))
+	p.fail(req, o.status, "bad_invite", p.say(req, err))
 }

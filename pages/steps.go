@@ -32,11 +32,7 @@ func (p *Pages) login(req *request) {
 	if !p.offersTexts(req) {
 		// This gate takes no texted codes: name the user, send nothing.
 		if err := p.SignIn.Name(req.r.Context(), req.scope, &req.flow.Flow, req.form["username"], req.region); err != nil {
-			if errors.Is(err, signin.ErrName) {
-				p.page(req, http.StatusBadRequest, "login", pageData{Error: p.say(req, err)})
-				return
-			}
-			p.sendFailed(req, err, "login") // the IP's limit
+			p.sendFailed(req, err, "login") // no name typed, or the IP's limit
 			return
 		}
 		req.user = req.flow.User
@@ -47,10 +43,6 @@ func (p *Pages) login(req *request) {
 		return
 	}
 	if _, err := p.SignIn.Login(req.r.Context(), req.scope, &req.flow.Flow, req.known, req.form["username"], req.region); err != nil {
-		if errors.Is(err, signin.ErrName) {
-			p.page(req, http.StatusBadRequest, "login", pageData{Error: p.say(req, err)})
-			return
-		}
 		p.sendFailed(req, err, "login")
 		return
 	}
@@ -88,14 +80,8 @@ func (p *Pages) enroll(req *request) {
 		p.page(req, http.StatusOK, "enroll", pageData{})
 		return
 	}
-	input := req.form["phone"]
-	if _, err := p.SignIn.Enroll(req.r.Context(), req.scope, &req.flow.Flow, req.user, input, req.region); err != nil {
-		if errors.As(err, new(*signin.InputError)) {
-			// A number that does not parse: say why, keep what was typed.
-			p.page(req, http.StatusBadRequest, "enroll", pageData{Error: p.say(req, err), Phone: trimInput(input)})
-			return
-		}
-		p.sendFailed(req, err, "enroll")
+	if _, err := p.SignIn.Enroll(req.r.Context(), req.scope, &req.flow.Flow, req.user, req.form["phone"], req.region); err != nil {
+		p.sendFailed(req, err, "enroll") // a number that does not parse too: why, with what was typed kept
 		return
 	}
 	p.goTo(req, signin.Verify)
@@ -165,7 +151,8 @@ func (p *Pages) verify(req *request) {
 	}
 }
 
-// sent answers a request to send a code: on to the verify page, or why not.
+// sent answers a request to send a code: on to the verify page, or why not
+// (each refusal's status is its row's: refuse).
 func (p *Pages) sent(req *request, c *enrollment.Challenge, err error) {
 	var step *signin.StepError
 	var ask *signin.AskPhoneError
@@ -175,9 +162,9 @@ func (p *Pages) sent(req *request, c *enrollment.Challenge, err error) {
 	case errors.As(err, &step):
 		p.goTo(req, step.Step)
 	case errors.As(err, &ask):
-		p.page(req, http.StatusBadRequest, "verify", pageData{Error: p.say(req, err), AskPhone: true})
+		p.page(req, refuse(err).status, "verify", pageData{Error: p.say(req, err), AskPhone: true})
 	case errors.Is(err, signin.ErrNoCalls), errors.Is(err, signin.ErrNoTexts):
-		p.page(req, http.StatusBadRequest, "verify", p.verifyData(req, c, p.say(req, err)))
+		p.page(req, refuse(err).status, "verify", p.verifyData(req, c, p.say(req, err)))
 	default:
 		p.sendFailed(req, err, "verify")
 	}
@@ -248,11 +235,11 @@ func (p *Pages) answerCheck(req *request, res *signin.Result, err error, d pageD
 		return
 	}
 	if err != nil {
+		o := refuse(err)
 		if errors.As(err, new(*signin.CodeFormatError)) {
-			p.page(req, http.StatusBadRequest, "verify", d)
+			p.page(req, o.status, "verify", d) // no guess: not counted
 			return
 		}
-		o := refuse(err)
 		if !o.known() {
 			p.Logger.Error("checking a code", zap.Error(err))
 			p.unavailable(req)
@@ -324,8 +311,9 @@ func (p *Pages) signedIn(req *request, res *signin.Result) {
 }
 
 // sendFailed answers a code that was not sent: too early or over a limit
-// (429), the number refused (400), or the provider failed (503: a short
-// safe message for the user, the provider's full error for the admin's log).
+// (429), the name or number typed unusable or refused (400), or the
+// provider failed (503: a short safe message for the user, the provider's
+// full error for the admin's log); each status its row's in signin's table.
 func (p *Pages) sendFailed(req *request, err error, page string) {
 	o := refuse(err)
 	if !o.known() {

@@ -98,7 +98,10 @@ func Reasons() map[string]Class {
 }
 
 // refusals are the sign-in's errors by name and class, the first that
-// matches wins.
+// matches wins: the one table where an error gets its class, and so (in
+// pages) its HTTP status. An error of signin, enrollment, session, phone or
+// providers that is in no row is a Fault (503): TestEveryErrorHasARow
+// fails for one nobody added here or named there as no refusal.
 var refusals = []struct {
 	name  string
 	class Class
@@ -126,6 +129,21 @@ var refusals = []struct {
 		return errors.As(err, &send) && errors.As(send.Err, new(*providers.UserError))
 	}},
 	{"provider_failed", Unavailable, as[*enrollment.SendError]},
+	// What was typed or asked for, the user's to fix.
+	{"code_format", Mistake, as[*CodeFormatError]},
+	{"number_unreadable", Mistake, as[*InputError]},
+	{"number_unreadable", Mistake, as[*AskPhoneError]},
+	{"no_name", Mistake, is(ErrName)},
+	{"no_calls", Mistake, is(ErrNoCalls)},
+	{"no_texts", Mistake, is(ErrNoTexts)},
+	// The devices page's changes.
+	{"no_device", Mistake, is(enrollment.ErrNoDevice)},
+	{"last_device", Mistake, is(enrollment.ErrLastDevice)},
+	{"devices_full", Mistake, is(enrollment.ErrMaxDevices)},
+	// An invite link.
+	{"invite_dead", Mistake, is(enrollment.ErrInvite)},
+	{"invite_other", Mistake, is(ErrOtherInvite)},
+	{"invite_not_here", Mistake, is(ErrInviteNotHere)},
 }
 
 func as[T error](err error) bool { return errors.As(err, new(T)) }
