@@ -1,6 +1,7 @@
 package caddymodule
 
 import (
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/session"
 	"github.com/smsgate/caddy-smsgate/signin"
 )
@@ -8,20 +9,12 @@ import (
 // settleFactors checks factors and require against what the gate can do
 // (signin.Policy), and fills in the default: every kind it can offer.
 func (g *Gate) settleFactors() error {
-	var can []signin.Kind
-	for _, c := range g.Channels {
-		can = append(can, signin.Kind(c))
-	}
-	can = append(can, signin.TOTP)
-	if g.webauthn != nil {
-		can = append(can, signin.WebAuthn)
-	}
 	g.policy = &signin.Policy{Factors: g.Factors, Require: g.Require}
-	if err := g.policy.Settle(can); err != nil {
+	if err := g.policy.Settle(signin.CanOffer(g.Channels, g.webauthn != nil)); err != nil {
 		return err
 	}
 	g.Factors = g.policy.Factors
-	if !g.policy.Takes(signin.WebAuthn) {
+	if !g.policy.Takes(factor.WebAuthn) {
 		g.webauthn = nil
 	}
 	return nil

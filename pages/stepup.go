@@ -8,6 +8,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/session"
 	"github.com/smsgate/caddy-smsgate/signin"
 	"github.com/smsgate/caddy-smsgate/words"
@@ -90,8 +91,8 @@ func (p *Pages) strongNotTaken(req *request, list []enrollment.Device) (kinds st
 	var names []string
 	for _, k := range []struct {
 		device string
-		kind   signin.Kind
-	}{{enrollment.KindApp, signin.TOTP}, {enrollment.KindPasskey, signin.WebAuthn}} {
+		kind   factor.Kind
+	}{{enrollment.KindApp, factor.TOTP}, {enrollment.KindPasskey, factor.WebAuthn}} {
 		switch {
 		case !enrollment.HasKind(list, k.device):
 		case p.Policy.Takes(k.kind):

@@ -6,6 +6,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/internal/textsafe"
 	"github.com/smsgate/caddy-smsgate/phone"
 )
@@ -42,7 +43,7 @@ func CheckAdmins(names []string) error {
 // the index of the user it is in; where names two users' places (their
 // lines, or their indices).
 func CheckUsers(users []User, region string, form bool, policy *phone.Policy, kinds *Policy, channels []string, log *zap.Logger, where func(i, j int) string) (int, error) {
-	phoneOnly := !kinds.Takes(TOTP) && !kinds.Takes(WebAuthn)
+	phoneOnly := !kinds.Takes(factor.TOTP) && !kinds.Takes(factor.WebAuthn)
 	channels = kinds.Channels(channels)
 	seen := make(map[string]bool)
 	owner := make(map[string]int) // a number's first user, by index
