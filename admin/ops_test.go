@@ -9,6 +9,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/factor"
 )
 
 // TestAnImportStoppedPartWayIsSaid: through the admin API (and so the CLI
@@ -34,7 +35,7 @@ func TestAnImportStoppedPartWayIsSaid(t *testing.T) {
 // (before, it said that no gate of the realm signed the user in).
 func TestWhichGateAnInviteLeadsTo(t *testing.T) {
 	store := []byte(`{"module":"badger","path":"/a"}`)
-	gate := func(realm, identity, prefix string, require []string, users ...string) *Site {
+	gate := func(realm, identity, prefix string, require []factor.Kind, users ...string) *Site {
 		s := &Site{Config: Config{Realm: realm, Identity: identity, PathPrefix: prefix, Require: require, StoreConfig: store}}
 		for _, u := range users {
 			s.Provisioned = append(s.Provisioned, User{Name: u})
@@ -42,7 +43,7 @@ func TestWhichGateAnInviteLeadsTo(t *testing.T) {
 		return s
 	}
 	named := gate("r", identityNone, "/named/", nil, "alice")
-	strong := gate("r", identityNone, "/strong/", []string{"totp"}, "bob")
+	strong := gate("r", identityNone, "/strong/", []factor.Kind{factor.TOTP}, "bob")
 	otherRealm := gate("o", identityNone, "/o/", nil, "dave")
 	otherStore := gate("r", identityNone, "/s/", nil, "dave")
 	otherStore.StoreConfig = []byte(`{"module":"badger","path":"/b"}`)
@@ -66,7 +67,7 @@ func TestWhichGateAnInviteLeadsTo(t *testing.T) {
 	}
 	// The realm's only gate that signs in any name requires an app (and
 	// its login form names alice only): refused, for that reason.
-	anyStrong := gate("r", "{http.auth.user.id}", "/ffstrong/", []string{"totp"})
+	anyStrong := gate("r", "{http.auth.user.id}", "/ffstrong/", []factor.Kind{factor.TOTP})
 	app.Register(anyStrong)
 	if _, err := named.inviteGate("dave"); err == nil || strings.Contains(err.Error(), "no gate") || !strings.Contains(err.Error(), "require (totp at /ffstrong/)") {
 		t.Errorf("an invite for dave where the gate that signs in any name requires an app: %v", err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/smsgate/caddy-smsgate/factor"
 	"sync"
 	"testing"
 	"time"
@@ -81,7 +82,7 @@ func TestAResetRacingASignInLeavesNoSession(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					trust, _, err := m.Trust(ctx, session.Began{}, user, "", "", "Firefox", []string{"sms"}, time.Now().Unix(), time.Hour)
+					trust, _, err := m.Trust(ctx, session.Began{}, user, "", "", "Firefox", []factor.AMR{factor.AMRSMS}, time.Now().Unix(), time.Hour)
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -90,12 +91,12 @@ func TestAResetRacingASignInLeavesNoSession(t *testing.T) {
 					return storetest.Pair{Key: key(user),
 						A: func(ctx context.Context) {
 							b := m.Begin() // as a request begins (pages)
-							amr := "sms"
+							amr := factor.AMRSMS
 							switch how {
 							case "phone":
 								_, errSignIn = ch.Check(ctx, sc, c, code)
 							case "recovery":
-								amr, errSignIn = "recovery", dev.UseRecoveryCode(ctx, sc, fmt.Sprint("flow", runs), user, r.Codes[0])
+								amr, errSignIn = factor.AMRRecovery, dev.UseRecoveryCode(ctx, sc, fmt.Sprint("flow", runs), user, r.Codes[0])
 							case "trusted":
 								// A trusted browser signs in again (pages' trustedSignIn).
 								var tb *session.TrustedBrowser
@@ -109,7 +110,7 @@ func TestAResetRacingASignInLeavesNoSession(t *testing.T) {
 								// Where the request may be descheduled between its check and
 								// its session (a read the Interleaver can hold at).
 								_, _ = il.Get(ctx, pause)
-								tok, _, errSignIn = m.IssueBegun(ctx, b, user, []string{amr}, session.Where{})
+								tok, _, errSignIn = m.IssueBegun(ctx, b, user, []factor.AMR{amr}, session.Where{})
 							}
 						},
 						B: func(ctx context.Context) {

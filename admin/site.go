@@ -14,6 +14,7 @@ import (
 
 	"github.com/smsgate/caddy-smsgate/continuity"
 	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/figures"
 	"github.com/smsgate/caddy-smsgate/pumping"
 	"github.com/smsgate/caddy-smsgate/recent"
@@ -29,7 +30,7 @@ import (
 type Config struct {
 	Realm         string          `json:"realm,omitempty"`
 	StoreConfig   json.RawMessage `json:"store,omitempty"`
-	Require       []string        `json:"require,omitempty"`
+	Require       []factor.Kind   `json:"require,omitempty"`
 	PathPrefix    string          `json:"path_prefix,omitempty"`
 	PublicOrigin  string          `json:"public_origin,omitempty"`
 	SiteOrigin    string          `json:"site_origin,omitempty"`
@@ -126,12 +127,12 @@ func (s *Site) inviteGate(user string) (*Site, error) {
 	switch {
 	case !enrolling:
 		return nil, &adminError{http.StatusConflict, fmt.Errorf("realm %s is served here only by gates with require %s, where no phone can be enrolled: add a gate without require for invites to lead to",
-			s.Realm, strings.Join(s.Require, " "))}
+			s.Realm, factor.Join(s.Require, " "))}
 	case strong != nil:
 		return nil, &adminError{http.StatusConflict, fmt.Errorf("no invite for %q: realm %s signs %s in only at gates with require (%s at %s), where no phone can be enrolled, "+
 			"and its gates that enroll phones are login forms (identity none) whose users do not name %s, so its link could never be used: "+
 			"add %s to such a gate's users, or serve the realm with a gate without require that signs in any name",
-			user, s.Realm, user, strings.Join(strong.Require, " "), strong.prefix(), user, user)}
+			user, s.Realm, user, factor.Join(strong.Require, " "), strong.prefix(), user, user)}
 	}
 	return nil, unadmitted(s.Realm, user, fmt.Sprintf("no invite for %q", user), "its link could never be used")
 }

@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/internal/textsafe"
 	"github.com/smsgate/caddy-smsgate/session"
 )
@@ -72,7 +73,7 @@ func sessionsTable(raw []byte) ([]byte, error) {
 	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tSIGNED IN\tEXPIRES\tHOW\tHOST\tBROWSER")
 	for _, s := range list {
-		how := strings.Join(s.AMR, "+")
+		how := factor.Join(s.AMR, "+")
 		if s.Trusted {
 			how += " (trusted browser)"
 		}

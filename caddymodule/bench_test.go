@@ -20,6 +20,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/internal/clock"
 	"github.com/smsgate/caddy-smsgate/internal/cookies"
 	"github.com/smsgate/caddy-smsgate/internal/harness"
@@ -51,7 +52,7 @@ func benchGate(b *testing.B, alg string) *Gate {
 }
 
 func sessionRequest(b *testing.B, g *Gate) *http.Request {
-	tok, err := g.run.sessions.Issue(context.Background(), "carol", []string{"sms"}, session.Where{})
+	tok, err := g.run.sessions.Issue(context.Background(), "carol", []factor.AMR{factor.AMRSMS}, session.Where{})
 	if err != nil {
 		b.Fatal(err)
 	}

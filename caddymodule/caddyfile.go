@@ -8,12 +8,11 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/figures"
 	"github.com/smsgate/caddy-smsgate/internal/cfutil"
 	"github.com/smsgate/caddy-smsgate/pages"
-	"github.com/smsgate/caddy-smsgate/providers"
 	"github.com/smsgate/caddy-smsgate/pumping"
-	"github.com/smsgate/caddy-smsgate/signin"
 )
 
 // UnmarshalCaddyfile sets up the gate from Caddyfile tokens. Syntax:
@@ -152,11 +151,11 @@ func (g *Gate) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			err = cfutil.List(d, &g.Admins)
 		case "factors", "require":
 			opt := d.Val()
-			list := map[string]*[]string{"factors": &g.Factors, "require": &g.Require}[opt]
+			list := map[string]*[]factor.Kind{"factors": &g.Factors, "require": &g.Require}[opt]
 			if err = cfutil.List(d, list); err == nil {
 				for _, k := range *list {
-					if !signin.IsKind(k) {
-						return d.Errf("%s: unknown kind %q: use %s", opt, k, signin.KindNames)
+					if !k.Known() {
+						return d.Errf("%s: unknown kind %q: use %s", opt, k, factor.KindNames)
 					}
 				}
 			}
@@ -190,7 +189,7 @@ func (g *Gate) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		case "channels":
 			if err = cfutil.List(d, &g.Channels); err == nil {
 				for _, ch := range g.Channels {
-					if ch != providers.SMS && ch != providers.Voice {
+					if !factor.IsChannel(ch) {
 						return d.Errf("unknown channel %q: use sms or voice", ch)
 					}
 				}
@@ -202,7 +201,7 @@ func (g *Gate) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			switch {
 			case len(args) == 0:
 				return d.ArgErr()
-			case args[0] == providers.SMS || args[0] == providers.Voice:
+			case factor.IsChannel(args[0]):
 				if len(args) < 2 {
 					return d.Errf("allowed_regions %s takes country codes: allowed_regions %s US CA", args[0], args[0])
 				}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/session"
 
 	"github.com/smsgate/caddy-smsgate/internal/clock"
@@ -33,7 +34,7 @@ func TestEachGateItsOwnClock(t *testing.T) {
 	}
 	var moved, still clock.Test
 	a, b := gate(&moved), gate(&still)
-	token, err := a.run.sessions.Issue(context.Background(), "alice", []string{"sms"}, session.Where{})
+	token, err := a.run.sessions.Issue(context.Background(), "alice", []factor.AMR{factor.AMRSMS}, session.Where{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/figures"
 	"github.com/smsgate/caddy-smsgate/pages"
 	"github.com/smsgate/caddy-smsgate/pumping"
@@ -163,12 +164,12 @@ type Gate struct {
 
 	// The kinds of device this gate takes: sms, voice, totp (authenticator
 	// apps), webauthn (passkeys). Default: every kind it can offer.
-	Factors []string `json:"factors,omitempty"`
+	Factors []factor.Kind `json:"factors,omitempty"`
 
 	// The kinds a session must have been earned with to pass this gate (a
 	// stronger kind for a route: require totp webauthn on /admin*). A
 	// trusted browser's session never counts. Default: any.
-	Require []string `json:"require,omitempty"`
+	Require []factor.Kind `json:"require,omitempty"`
 
 	// Offer "Trust this browser" (unticked) at the verify step: a trusted
 	// browser whose session expired skips the code (the first factor still

@@ -1,6 +1,7 @@
 package caddymodule
 
 import (
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/session"
 	"github.com/smsgate/caddy-smsgate/signin"
 )
@@ -8,19 +9,11 @@ import (
 // settleFactors checks c's factors and require against what the gate can
 // do, settled in g.policy (signin.Policy: the default, every kind it can offer).
 func (g *gate) settleFactors(c *Gate) error {
-	var can []signin.Kind
-	for _, ch := range c.Channels {
-		can = append(can, signin.Kind(ch))
-	}
-	can = append(can, signin.TOTP)
-	if g.webauthn != nil {
-		can = append(can, signin.WebAuthn)
-	}
 	g.policy = &signin.Policy{Factors: c.Factors, Require: c.Require}
-	if err := g.policy.Settle(can); err != nil {
+	if err := g.policy.Settle(signin.CanOffer(c.Channels, g.webauthn != nil)); err != nil {
 		return err
 	}
-	if !g.policy.Takes(signin.WebAuthn) {
+	if !g.policy.Takes(factor.WebAuthn) {
 		g.webauthn = nil
 	}
 	return nil

@@ -11,6 +11,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/internal/clock"
 	"github.com/smsgate/caddy-smsgate/pages"
 	"github.com/smsgate/caddy-smsgate/session"
@@ -28,21 +29,21 @@ func TestTheHotPathKeepsEveryCheck(t *testing.T) {
 		name  string
 		gate  Gate
 		user  string
-		amr   []string
+		amr   []factor.AMR
 		age   time.Duration // how long ago the session's code was entered
 		admit bool
 	}{
-		{name: "plain", user: "carol", amr: []string{"sms"}, admit: true},
-		{name: "plain, an old session", user: "carol", amr: []string{"sms"}, age: 2 * time.Hour, admit: true},
-		{name: "plain, expired", user: "carol", amr: []string{"sms"}, age: 12*time.Hour + session.Leeway + time.Second},
-		{name: "named users, another", gate: Gate{Users: []User{{Name: "dave", Phone: "+14155550100"}}}, user: "carol", amr: []string{"sms"}},
-		{name: "named users, one of them", gate: Gate{Users: []User{{Name: "carol", Phone: "+14155550100"}}}, user: "carol", amr: []string{"sms"}, admit: true},
-		{name: "max_age, too old", gate: Gate{MaxAge: caddy.Duration(time.Minute)}, user: "carol", amr: []string{"sms"}, age: 2 * time.Minute},
-		{name: "max_age, fresh", gate: Gate{MaxAge: caddy.Duration(time.Minute)}, user: "carol", amr: []string{"sms"}, admit: true},
-		{name: "require, another kind", gate: Gate{Require: []string{"totp"}}, user: "carol", amr: []string{"sms"}},
-		{name: "require, that kind", gate: Gate{Require: []string{"totp"}}, user: "carol", amr: []string{"otp"}, admit: true},
-		{name: "factors, a kind dropped", gate: Gate{Channels: []string{"sms", "voice"}, Factors: []string{"voice", "totp"}}, user: "carol", amr: []string{"sms"}},
-		{name: "factors, a kind taken", gate: Gate{Channels: []string{"sms", "voice"}, Factors: []string{"voice", "totp"}}, user: "carol", amr: []string{"tel"}, admit: true},
+		{name: "plain", user: "carol", amr: []factor.AMR{factor.AMRSMS}, admit: true},
+		{name: "plain, an old session", user: "carol", amr: []factor.AMR{factor.AMRSMS}, age: 2 * time.Hour, admit: true},
+		{name: "plain, expired", user: "carol", amr: []factor.AMR{factor.AMRSMS}, age: 12*time.Hour + session.Leeway + time.Second},
+		{name: "named users, another", gate: Gate{Users: []User{{Name: "dave", Phone: "+14155550100"}}}, user: "carol", amr: []factor.AMR{factor.AMRSMS}},
+		{name: "named users, one of them", gate: Gate{Users: []User{{Name: "carol", Phone: "+14155550100"}}}, user: "carol", amr: []factor.AMR{factor.AMRSMS}, admit: true},
+		{name: "max_age, too old", gate: Gate{MaxAge: caddy.Duration(time.Minute)}, user: "carol", amr: []factor.AMR{factor.AMRSMS}, age: 2 * time.Minute},
+		{name: "max_age, fresh", gate: Gate{MaxAge: caddy.Duration(time.Minute)}, user: "carol", amr: []factor.AMR{factor.AMRSMS}, admit: true},
+		{name: "require, another kind", gate: Gate{Require: []factor.Kind{factor.TOTP}}, user: "carol", amr: []factor.AMR{factor.AMRSMS}},
+		{name: "require, that kind", gate: Gate{Require: []factor.Kind{factor.TOTP}}, user: "carol", amr: []factor.AMR{factor.AMROTP}, admit: true},
+		{name: "factors, a kind dropped", gate: Gate{Channels: []string{"sms", "voice"}, Factors: []factor.Kind{factor.Voice, factor.TOTP}}, user: "carol", amr: []factor.AMR{factor.AMRSMS}},
+		{name: "factors, a kind taken", gate: Gate{Channels: []string{"sms", "voice"}, Factors: []factor.Kind{factor.Voice, factor.TOTP}}, user: "carol", amr: []factor.AMR{factor.AMRTel}, admit: true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()

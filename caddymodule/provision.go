@@ -188,7 +188,7 @@ func (g *gate) openStore(ctx caddy.Context, c *Gate, s *settled) error {
 	}
 	g.sessions, err = session.NewManager(ctx, session.Config{Store: g.store, Realm: c.Realm, Secret: s.signingKey, AwaitSecret: await,
 		Alg: c.SigningAlg, Lifetime: time.Duration(c.SessionLifetime), Rotation: time.Duration(c.KeyRotation), Now: g.now, Coarse: g.coarse, Logger: g.logger, Uses: &g.inFlight,
-		AMRs: func(amr []string) uint8 { return uint8(signin.AMRsOf(amr)) }}) // hot.earns tests them
+		AMRs: signin.AMRBits}) // hot.earns tests them
 	if err != nil {
 		return err
 	}

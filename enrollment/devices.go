@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/internal/textsafe"
 	"github.com/smsgate/caddy-smsgate/phone"
 	"github.com/smsgate/caddy-smsgate/store"
@@ -43,10 +44,12 @@ type Device struct {
 	LastUsed time.Time `json:"last_used,omitzero"`
 }
 
-// Device kinds.
+// Device kinds, as records hold them (and must go on reading them): a
+// phone's is empty, as records were first written; an app's is the
+// Caddyfile's name for apps (factor.TOTP); a passkey's, KindPasskey.
 const (
 	KindPhone = ""
-	KindApp   = "totp"
+	KindApp   = string(factor.TOTP)
 )
 
 // IsPhone reports whether d gets codes by text or call.

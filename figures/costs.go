@@ -7,6 +7,8 @@ import (
 
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/nyaruka/phonenumbers"
+
+	"github.com/smsgate/caddy-smsgate/factor"
 )
 
 // Costs is what the admin says a text or a call costs, for the figures'
@@ -77,7 +79,7 @@ func (c *Costs) table() (table, error) {
 			return nil, fmt.Errorf("costs: %q is not a country code such as GB, or *", country)
 		}
 		for channel, s := range byChannel {
-			if channel != "sms" && channel != "voice" {
+			if !factor.IsChannel(channel) {
 				return nil, fmt.Errorf("costs: unknown channel %q: use sms or voice", channel)
 			}
 			p, err := parsePrice(s)

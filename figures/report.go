@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/store"
 )
 
@@ -156,7 +157,7 @@ func Read(ctx context.Context, st store.Store, realm string, costs *Costs, today
 func (t *Totals) add(row Row, n int64, prices table) {
 	switch row.Kind {
 	case Sent:
-		if row.Channel == "voice" {
+		if row.Channel == string(factor.Voice) {
 			t.Calls += n
 		} else {
 			t.Texts += n

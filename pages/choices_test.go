@@ -4,7 +4,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/smsgate/caddy-smsgate/signin"
+	"github.com/smsgate/caddy-smsgate/factor"
 )
 
 // Every kind of device signin names is a choice the verify page's JSON
@@ -13,8 +13,8 @@ import (
 // signin without its name here, or a name written out again beside it,
 // shows here, not as a choice no client was told of.
 func TestEveryKindIsAChoice(t *testing.T) {
-	seen := map[string]signin.Kind{}
-	for _, k := range signin.Kinds {
+	seen := map[string]factor.Kind{}
+	for _, k := range factor.Kinds {
 		c, ok := choices[k]
 		if !ok || c == "" {
 			t.Errorf("kind %q has no choice on the verify page", k)
@@ -25,8 +25,8 @@ func TestEveryKindIsAChoice(t *testing.T) {
 		}
 		seen[c] = k
 	}
-	if len(choices) != len(signin.Kinds) {
-		t.Errorf("%d choices for %d kinds: one names no kind of signin's", len(choices), len(signin.Kinds))
+	if len(choices) != len(factor.Kinds) {
+		t.Errorf("%d choices for %d kinds: one names no kind of signin's", len(choices), len(factor.Kinds))
 	}
 	all := verifyChoices(pageData{Switch: "call", App: true, Passkey: true, Recoverable: true})
 	for c := range seen {
@@ -34,7 +34,7 @@ func TestEveryKindIsAChoice(t *testing.T) {
 			t.Errorf("choice %q is never offered (offered: %v)", c, all)
 		}
 	}
-	if !slices.Contains(all, signin.AMRRecovery) {
-		t.Errorf("a recovery code is not offered as %q: %v", signin.AMRRecovery, all)
+	if !slices.Contains(all, string(factor.AMRRecovery)) {
+		t.Errorf("a recovery code is not offered as %q: %v", factor.AMRRecovery, all)
 	}
 }

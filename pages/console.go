@@ -41,10 +41,6 @@ const (
 	consoleWhyFresh  = "console.why_fresh"  // a sign-in older than consoleMaxAge, or a trusted browser's
 )
 
-// strongAMR are the sign-in methods an admin with an app or a passkey
-// must have used: a text alone is not enough where they have more.
-var strongAMR = []string{signin.AMROTP, signin.AMRSoftware, signin.AMRHardware}
-
 // console serves the console's pages.
 func (p *Pages) console(req *request) {
 	step := strings.TrimPrefix(req.r.URL.Path, p.PathPrefix)
@@ -104,25 +100,20 @@ func (p *Pages) console(req *request) {
 	p.page(req, status, "console", pageData{Console: c, Error: c.Error})
 }
 
-// strongEnough says cl's sign-in used an app or a passkey, or the admin
-// has neither.
+// strongEnough says cl's sign-in used an app or a passkey (signin.Strong:
+// a text alone is not enough where the admin has more), or the admin has
+// neither. A trusted browser's session is sent back anyway
+// (consoleWhyFresh), so its trust's amr counts here.
 func (p *Pages) strongEnough(ctx context.Context, user string, cl *session.Claims) bool {
-	for _, m := range cl.AMR {
-		if slices.Contains(strongAMR, m) {
-			return true
-		}
+	if signin.Strong(cl.AMR, false) {
+		return true
 	}
 	devices, err := p.SignIn.PhonesOf(ctx, p.Realm, user)
 	if err != nil {
 		p.Logger.Error("reading an admin's devices", zap.Error(err))
 		return false // fail closed
 	}
-	for _, d := range devices {
-		if d.Kind == enrollment.KindApp || d.Kind == enrollment.KindPasskey {
-			return false
-		}
-	}
-	return true
+	return !signin.HoldsStrong(devices)
 }
 
 // consoleView is what the console's pages show.

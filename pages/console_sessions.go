@@ -6,8 +6,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/smsgate/caddy-smsgate/admin"
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/internal/textsafe"
-	"github.com/smsgate/caddy-smsgate/signin"
 )
 
 // The console's list of a user's sessions (admin/user): when, how and
@@ -25,9 +25,9 @@ type sessionView struct {
 
 // amrIDs name the ways a session was earned (signin's amr values; a
 // trusted browser is said apart: sessionView.Trusted).
-var amrIDs = map[string]string{
-	signin.AMRSMS: "amr.sms", signin.AMRTel: "amr.tel", signin.AMROTP: "amr.otp",
-	signin.AMRSoftware: "amr.swk", signin.AMRHardware: "amr.hwk", signin.AMRRecovery: "amr.recovery",
+var amrIDs = map[factor.AMR]string{
+	factor.AMRSMS: "amr.sms", factor.AMRTel: "amr.tel", factor.AMROTP: "amr.otp",
+	factor.AMRSoftware: "amr.swk", factor.AMRHardware: "amr.hwk", factor.AMRRecovery: "amr.recovery",
 }
 
 // sessionViews lists user's sessions, newest first, in the reader's words
@@ -46,7 +46,7 @@ func (p *Pages) sessionViews(req *request, user, this string) ([]sessionView, er
 			if id, ok := amrIDs[m]; ok {
 				how = append(how, p.sayID(req, id))
 			} else {
-				how = append(how, textsafe.Escape(m))
+				how = append(how, textsafe.Escape(string(m)))
 			}
 		}
 		where := p.nameBrowser(req.lang, s.Where.Browser, s.Where.System)

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/internal/sitetest"
 	"github.com/smsgate/caddy-smsgate/session"
 	"github.com/smsgate/caddy-smsgate/store/storetest"
@@ -127,7 +128,7 @@ func TestConsoleSessionsFromAnOlderRelease(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok, err := old.Issue(context.Background(), "carol", []string{"sms"}, session.Where{})
+	tok, err := old.Issue(context.Background(), "carol", []factor.AMR{factor.AMRSMS}, session.Where{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/phone"
 	"github.com/smsgate/caddy-smsgate/session"
 	"github.com/smsgate/caddy-smsgate/signin"
@@ -162,7 +163,7 @@ func (p *Pages) devices(req *request) {
 			p.goTo(req, signin.Verify)
 		}
 	case "app", "app-confirm":
-		if !p.Policy.Takes(signin.TOTP) {
+		if !p.Policy.Takes(factor.TOTP) {
 			show(http.StatusBadRequest, p.sayID(req, "gate.unknown_action"))
 			return
 		}

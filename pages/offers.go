@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"slices"
 
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/signin"
 	"github.com/smsgate/caddy-smsgate/words"
 )
@@ -37,14 +38,14 @@ func (p *Pages) rules(req *request) (*signin.Policy, bool) {
 }
 
 // offers reports whether the verify step may offer kind now.
-func (p *Pages) offers(req *request, kind signin.Kind) bool {
+func (p *Pages) offers(req *request, kind factor.Kind) bool {
 	pol, stepUp := p.rules(req)
 	return pol.Offers(kind, stepUp)
 }
 
 // offersTexts reports whether a texted or called code may be used now.
 func (p *Pages) offersTexts(req *request) bool {
-	return p.offers(req, signin.SMS) || p.offers(req, signin.Voice)
+	return p.offers(req, factor.SMS) || p.offers(req, factor.Voice)
 }
 
 // offersChannel reports whether codes may come by channel now: a channel
@@ -78,7 +79,7 @@ func (p *Pages) requiredKinds(req *request) string {
 	var names []string
 	pol, _ := p.rules(req)
 	for _, k := range pol.Require {
-		names = append(names, p.sayID(req, "kind."+k))
+		names = append(names, p.sayID(req, "kind."+string(k)))
 	}
 	return p.Words.Or(req.lang, names)
 }

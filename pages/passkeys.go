@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/go-webauthn/webauthn/protocol"
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/signin"
 	"go.uber.org/zap"
 )
@@ -74,7 +75,7 @@ func (p *Pages) passkey(req *request, step string) {
 		p.saveFlow(req)
 		WriteJSON(req.w, http.StatusOK, map[string]string{"status": "added", "redirect": p.PathPrefix + "devices"})
 	case "passkey/login/begin", "passkey/login/finish":
-		if !p.offers(req, signin.WebAuthn) {
+		if !p.offers(req, factor.WebAuthn) {
 			p.fail(req, http.StatusBadRequest, "not_taken", p.requiredWords(req))
 			return
 		}

@@ -12,9 +12,9 @@ import (
 	"sync"
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/phone"
 	"github.com/smsgate/caddy-smsgate/providers"
-	"github.com/smsgate/caddy-smsgate/signin"
 	"github.com/smsgate/caddy-smsgate/words"
 	"go.uber.org/zap"
 )
@@ -120,7 +120,7 @@ func pageTitle(step string, d pageData) string {
 // page renders a step's page (or its JSON) and keeps the flow cookie.
 func (p *Pages) page(req *request, status int, step string, d pageData) {
 	p.saveFlow(req)
-	d.Passkeys, d.Apps = p.Passkeys, p.Policy.Takes(signin.TOTP)
+	d.Passkeys, d.Apps = p.Passkeys, p.Policy.Takes(factor.TOTP)
 	if step == "login" {
 		d.Passkey = d.Passkeys // a discoverable passkey names its user
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/smsgate/caddy-smsgate/audit"
 	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/providers"
 	"github.com/smsgate/caddy-smsgate/signin"
 	"go.uber.org/zap"
@@ -117,7 +118,7 @@ func (p *Pages) verify(req *request) {
 		_, recovery := enrollment.NormalizeRecovery(req.form["code"])
 		switch {
 		case action == "app":
-			refused = !p.offers(req, signin.TOTP)
+			refused = !p.offers(req, factor.TOTP)
 		case action == "call":
 			refused = !p.channelKind(req, providers.Voice)
 		case action == "sms":
@@ -254,9 +255,9 @@ func (p *Pages) answerCheck(req *request, res *signin.Result, err error, d pageD
 		return
 	}
 	switch res.AMR[0] {
-	case signin.AMRRecovery:
+	case factor.AMRRecovery:
 		p.Metrics.Verifications.WithLabelValues("recovery_code").Inc()
-	case signin.AMROTP:
+	case factor.AMROTP:
 		p.Metrics.Verifications.WithLabelValues("app").Inc()
 	default:
 		p.Metrics.Verifications.WithLabelValues("success").Inc()
@@ -282,7 +283,7 @@ func (p *Pages) signedIn(req *request, res *signin.Result) {
 		return
 	}
 	p.setSiteCookie(req.w, req.r, SessionCookie, token, int(p.Sessions.Lifetime()/time.Second))
-	p.Metrics.SignIns.WithLabelValues(res.AMR[0]).Inc()
+	p.Metrics.SignIns.WithLabelValues(string(res.AMR[0])).Inc()
 	rd := req.flow.RD
 	if rd == "" {
 		rd = "/"

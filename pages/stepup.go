@@ -8,6 +8,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/session"
 	"github.com/smsgate/caddy-smsgate/signin"
 	"github.com/smsgate/caddy-smsgate/words"
@@ -99,10 +100,10 @@ func (p *Pages) strongChange(req *request, user, action string) (need proof, ok 
 // answered so where the gate takes no passkeys.
 func (p *Pages) strongElsewhere(req *request, list []enrollment.Device, need proof, show func(int, string)) bool {
 	if need.passkey {
-		if p.Policy.Takes(signin.WebAuthn) {
+		if p.Policy.Takes(factor.WebAuthn) {
 			return false
 		}
-		show(http.StatusBadRequest, p.say(req, words.Newf("factor.strong_elsewhere", "kinds", p.sayID(req, "kind."+string(signin.WebAuthn)))))
+		show(http.StatusBadRequest, p.say(req, words.Newf("factor.strong_elsewhere", "kinds", p.sayID(req, "kind."+string(factor.WebAuthn)))))
 		return true
 	}
 	kinds, taken := p.strongNotTaken(req, list)
@@ -120,8 +121,8 @@ func (p *Pages) strongNotTaken(req *request, list []enrollment.Device) (kinds st
 	var names []string
 	for _, k := range []struct {
 		device string
-		kind   signin.Kind
-	}{{enrollment.KindApp, signin.TOTP}, {enrollment.KindPasskey, signin.WebAuthn}} {
+		kind   factor.Kind
+	}{{enrollment.KindApp, factor.TOTP}, {enrollment.KindPasskey, factor.WebAuthn}} {
 		switch {
 		case !enrollment.HasKind(list, k.device):
 		case p.Policy.Takes(k.kind):

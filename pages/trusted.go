@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/session"
 	"github.com/smsgate/caddy-smsgate/signin"
 	"go.uber.org/zap"
@@ -57,7 +58,7 @@ func (p *Pages) trustedSignIn(req *request) bool {
 	p.setCookie(req.w, req.r, FlowCookie, "", p.PathPrefix, -1)
 	p.rememberBrowser(req, user, sid) // known by this session now: the admin's end of it ends that too
 	p.Audit("signed_in_trusted", user, "", zap.String("browser", tb.ID))
-	p.Metrics.SignIns.WithLabelValues(signin.AMRTrusted).Inc()
+	p.Metrics.SignIns.WithLabelValues(string(factor.AMRTrusted)).Inc()
 	rd := req.flow.RD
 	if rd == "" {
 		rd = "/"
@@ -125,7 +126,7 @@ func (p *Pages) heldTrust(req *request, user string) string {
 // (a recovery code earns no trust: it is for a lost phone), and returns
 // the trust's ID ("" for none). held is the trust of the user's that the
 // browser holds (heldTrust): the new one replaces it.
-func (p *Pages) trust(req *request, user, held string, amr []string) string {
+func (p *Pages) trust(req *request, user, held string, amr []factor.AMR) string {
 	if p.Remember == 0 || req.form["remember"] != "1" || !signin.EarnsTrust(amr) {
 		return ""
 	}

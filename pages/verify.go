@@ -5,9 +5,9 @@ import (
 	"time"
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/phone"
 	"github.com/smsgate/caddy-smsgate/providers"
-	"github.com/smsgate/caddy-smsgate/signin"
 	"github.com/smsgate/caddy-smsgate/words"
 	"go.uber.org/zap"
 )
@@ -102,17 +102,17 @@ type pageData struct {
 	Console *consoleView
 }
 
-// choices name the kinds of device signin names (signin.Kinds) as the
+// choices name the kinds of device signin names (factor.Kinds) as the
 // verify page's JSON answer offers them: the kind's own name, or what the
 // session records for it (its amr value: "otp", not "totp"), or "passkey";
 // a new kind without one fails TestEveryKindIsAChoice.
-var choices = map[signin.Kind]string{signin.SMS: string(signin.SMS), signin.Voice: string(signin.Voice),
-	signin.TOTP: signin.AMROTP, signin.WebAuthn: "passkey"}
+var choices = map[factor.Kind]string{factor.SMS: string(factor.SMS), factor.Voice: string(factor.Voice),
+	factor.TOTP: string(factor.AMROTP), factor.WebAuthn: "passkey"}
 
 // verifyChoices are the ways the verify page offers to go on, as JSON
 // clients see them (choices): "sms" or "voice" (a code sent; "voice" also
 // when the page offers a call instead), "otp" (an authenticator app's
-// code), "passkey", "recovery" (a recovery code: signin.AMRRecovery).
+// code), "passkey", "recovery" (a recovery code: factor.AMRRecovery).
 func verifyChoices(d pageData) []string {
 	out := []string{}
 	if d.LockedFor > 0 {
@@ -120,24 +120,24 @@ func verifyChoices(d pageData) []string {
 	}
 	if !d.NoPhone {
 		if d.Calling {
-			out = append(out, choices[signin.Voice])
+			out = append(out, choices[factor.Voice])
 		} else {
-			out = append(out, choices[signin.SMS])
+			out = append(out, choices[factor.SMS])
 		}
 		if d.Switch == "call" {
-			out = append(out, choices[signin.Voice])
+			out = append(out, choices[factor.Voice])
 		} else if d.Switch == "sms" {
-			out = append(out, choices[signin.SMS])
+			out = append(out, choices[factor.SMS])
 		}
 	}
 	if d.App {
-		out = append(out, choices[signin.TOTP])
+		out = append(out, choices[factor.TOTP])
 	}
 	if d.Passkey {
-		out = append(out, choices[signin.WebAuthn])
+		out = append(out, choices[factor.WebAuthn])
 	}
 	if d.Recoverable {
-		out = append(out, signin.AMRRecovery)
+		out = append(out, string(factor.AMRRecovery))
 	}
 	return out
 }
@@ -226,9 +226,9 @@ func (p *Pages) verifyData(req *request, c *enrollment.Challenge, errMsg string)
 	if !p.offersTexts(req) {
 		d.NoPhone, d.Switch, d.Pending = true, "", false
 	}
-	d.App = d.App && p.offers(req, signin.TOTP)
+	d.App = d.App && p.offers(req, factor.TOTP)
 	d.AppFirst = d.AppFirst && d.App
-	d.Passkey = d.Passkey && p.offers(req, signin.WebAuthn)
+	d.Passkey = d.Passkey && p.offers(req, factor.WebAuthn)
 	d.Recoverable = d.Recoverable && p.offersRecovery(req) && p.hasRecovery(req, list)
 	d.StepUp = req.flow.Pending != nil && p.stepUp(req)
 	d.Strong = own && c == nil && d.LockedFor == 0 && !d.NoPhone && !d.Renew && (d.App || d.Passkey)

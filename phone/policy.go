@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/nyaruka/phonenumbers"
+
+	"github.com/smsgate/caddy-smsgate/factor"
 )
 
 // Policy says which numbers may be sent a code, checked before any send.
@@ -35,8 +37,8 @@ type Policy struct {
 // apart; calls reach landlines too. Premium-rate, shared-cost, UAN,
 // toll-free, pager and voicemail numbers are never on the list.
 var DefaultTypes = map[string][]string{
-	"sms":   {"mobile", "fixed_line_or_mobile"},
-	"voice": {"mobile", "fixed_line_or_mobile", "fixed_line"},
+	string(factor.SMS):   {"mobile", "fixed_line_or_mobile"},
+	string(factor.Voice): {"mobile", "fixed_line_or_mobile", "fixed_line"},
 }
 
 var typeNames = map[string]phonenumbers.PhoneNumberType{
@@ -66,7 +68,7 @@ func (p *Policy) Validate() error {
 	}
 	lists := map[string][]string{"allowed_regions": p.AllowedRegions}
 	for ch, regions := range p.ChannelRegions {
-		if ch != "sms" && ch != "voice" {
+		if !factor.IsChannel(ch) {
 			return mistake("allowed_regions", "allowed_regions: unknown channel %q", ch)
 		}
 		lists["allowed_regions "+ch] = regions
@@ -98,7 +100,7 @@ func (p *Policy) Validate() error {
 		}
 	}
 	for ch, types := range p.Types {
-		if ch != "sms" && ch != "voice" {
+		if !factor.IsChannel(ch) {
 			return mistake("number_types", "number_types: unknown channel %q", ch)
 		}
 		for _, t := range types {
@@ -170,7 +172,7 @@ func (p *Policy) Check(e164, channel string) error {
 		return ErrPrefix
 	}
 	if !p.typeAllowed(num, channel) {
-		if channel == "voice" {
+		if channel == string(factor.Voice) {
 			return ErrTypeVoice
 		}
 		return ErrType

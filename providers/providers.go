@@ -13,16 +13,18 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/phone"
 	"github.com/smsgate/caddy-smsgate/words"
 )
 
-// Channels a code can travel by.
+// Channels a code can travel by, each named as its kind of device is
+// (factor: a channel's name is its kind's).
 const (
 	// SMS is a text message (for Signal, a Signal message).
-	SMS = "sms"
+	SMS = string(factor.SMS)
 	// Voice is a phone call that reads the code aloud.
-	Voice = "voice"
+	Voice = string(factor.Voice)
 )
 
 // Message is one code on its way to a phone.

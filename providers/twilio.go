@@ -182,7 +182,7 @@ func (t *Twilio) StartVerification(ctx context.Context, m Message) error {
 	if err := t.checkBlocked(); err != nil {
 		return NotSent(err)
 	}
-	channel := "sms"
+	channel := "sms" // Twilio Verify's words for the channels (its wire, not smsgate's): sms, call
 	if m.Channel == Voice {
 		channel = "call"
 	}

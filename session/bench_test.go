@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/smsgate/caddy-smsgate/factor"
 )
 
 // BenchmarkCacheGet is a repeat visit's lookup: a session token (of the
@@ -20,7 +22,7 @@ func BenchmarkCacheGet(b *testing.B) {
 	var tok string
 	var all []string
 	for range 10000 {
-		cl := &Claims{RegisteredClaims: keys.NewClaims("app.example.com", "carol", 12*time.Hour), AMR: []string{"sms"}, SID: rand.Text()}
+		cl := &Claims{RegisteredClaims: keys.NewClaims("app.example.com", "carol", 12*time.Hour), AMR: []factor.AMR{factor.AMRSMS}, SID: rand.Text()}
 		cl.AuthTime = cl.IssuedAt.Unix()
 		t, err := keys.Sign(cl)
 		if err != nil {

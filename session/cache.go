@@ -6,6 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/smsgate/caddy-smsgate/factor"
 )
 
 // Cache remembers verified session tokens, so a repeat visit costs a
@@ -28,7 +30,7 @@ type Cache struct {
 	// or not: a token checked against the store before one of them is not
 	// cached after it (see AddSince).
 	forgets atomic.Uint64
-	amrs    func([]string) uint8 // cacheEntry.amrs (Config.AMRs), or nil
+	amrs    func([]factor.AMR) uint8 // cacheEntry.amrs (Config.AMRs), or nil
 }
 
 // table is a cache's slots, made once and never moved: a reader may hold

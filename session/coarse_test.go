@@ -7,6 +7,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/internal/clock"
 	"github.com/smsgate/caddy-smsgate/store/storetest"
 )
@@ -58,7 +59,7 @@ func TestCachedLookupIsTheTokensOwn(t *testing.T) {
 	m, _ := newManager(t, "HS256", &now)
 	ctx := context.Background()
 	for _, user := range []string{"alice", "bob"} {
-		tok, err := m.Issue(ctx, user, []string{"sms"}, Where{})
+		tok, err := m.Issue(ctx, user, []factor.AMR{factor.AMRSMS}, Where{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -93,10 +94,10 @@ func TestCachedLookupIsTheTokensOwn(t *testing.T) {
 // held — and nothing for a token it does not hold.
 func TestCachedAMRsAreTheTokensOwn(t *testing.T) {
 	st := storetest.Badger(t)
-	bits := func(amr []string) uint8 {
+	bits := func(amr []factor.AMR) uint8 {
 		var b uint8
 		for _, a := range amr {
-			b |= map[string]uint8{"sms": 1, "tel": 2, "otp": 4}[a]
+			b |= map[factor.AMR]uint8{factor.AMRSMS: 1, factor.AMRTel: 2, factor.AMROTP: 4}[a]
 		}
 		return b
 	}
@@ -107,7 +108,7 @@ func TestCachedAMRsAreTheTokensOwn(t *testing.T) {
 	}
 	ctx := context.Background()
 	r := m.Repeat()
-	for _, amr := range [][]string{{"sms"}, {"tel"}, {"otp", "sms"}, {"pwd"}} {
+	for _, amr := range [][]factor.AMR{{factor.AMRSMS}, {factor.AMRTel}, {factor.AMROTP, factor.AMRSMS}, {"pwd"}} {
 		tok, err := m.Issue(ctx, "carol", amr, Where{})
 		if err != nil {
 			t.Fatal(err)

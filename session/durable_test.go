@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/store/storetest"
 )
 
@@ -26,7 +27,7 @@ func TestRevocationsAreLasting(t *testing.T) {
 	if got := log.Writes(); got != "put keys, put keys" { // the secret, the first EdDSA key
 		t.Fatalf("the signing keys: lasting writes %q", got)
 	}
-	tok, _ := m.Issue(ctx, "alice", []string{"sms"}, Where{})
+	tok, _ := m.Issue(ctx, "alice", []factor.AMR{factor.AMRSMS}, Where{})
 	cl := m.Check(ctx, tok)
 	if got := log.Writes(); got != "" {
 		t.Fatalf("a session check made lasting writes: %q", got)

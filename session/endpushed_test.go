@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"github.com/smsgate/caddy-smsgate/factor"
 	"os"
 	"testing"
 	"time"
@@ -30,7 +31,7 @@ func TestEndStopsKnowingTheBrowsersOfTheTrustsUnlistedSessions(t *testing.T) {
 	if w, _, err := continuity.Open(ctx, st, continuity.Options{Now: func() time.Time { return now }}); err != nil || w == nil {
 		t.Fatal(err)
 	}
-	_, tb, err := m.Trust(ctx, Began{}, "alice", "", "", "thief", []string{"sms"}, now.Unix(), 24*time.Hour)
+	_, tb, err := m.Trust(ctx, Began{}, "alice", "", "", "thief", []factor.AMR{factor.AMRSMS}, now.Unix(), 24*time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,7 +43,7 @@ func TestEndStopsKnowingTheBrowsersOfTheTrustsUnlistedSessions(t *testing.T) {
 	}
 	for range MaxListed { // the owner's sign-ins push it off the list
 		now = now.Add(time.Second)
-		if _, err := m.Issue(ctx, "alice", []string{"sms"}, Where{}); err != nil {
+		if _, err := m.Issue(ctx, "alice", []factor.AMR{factor.AMRSMS}, Where{}); err != nil {
 			t.Fatal(err)
 		}
 	}

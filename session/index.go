@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/store"
 )
 
@@ -73,9 +74,9 @@ type Info struct {
 	Expires time.Time `json:"expires"`
 	// AMR is how the user proved it (["sms"], ["otp"], …); Trusted, that a
 	// trusted browser got it without a code (its AMR is the trust's).
-	AMR     []string `json:"amr,omitempty"`
-	Trusted bool     `json:"trusted,omitempty"`
-	Where   Where    `json:"where"`
+	AMR     []factor.AMR `json:"amr,omitempty"`
+	Trusted bool         `json:"trusted,omitempty"`
+	Where   Where        `json:"where"`
 }
 
 func sessionsKey(realm, user string) string { return store.Key("sessions", realm, user) }

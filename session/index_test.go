@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/store"
 	"github.com/smsgate/caddy-smsgate/store/storetest"
 	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
@@ -88,12 +89,12 @@ func TestSessionIndex(t *testing.T) {
 				return m
 			}
 			a, b := open(), open()
-			laptop, err := a.Issue(ctx, "alice", []string{"sms"}, Where{Host: "wiki.example.com", Browser: "Firefox", System: "Linux"})
+			laptop, err := a.Issue(ctx, "alice", []factor.AMR{factor.AMRSMS}, Where{Host: "wiki.example.com", Browser: "Firefox", System: "Linux"})
 			if err != nil {
 				t.Fatal(err)
 			}
 			now = now.Add(time.Minute)
-			phone, _, _ := a.IssueTrusted(ctx, Began{}, "alice", madeTrust(t, a, "alice", []string{"otp"}, now.Add(-time.Hour).Unix()),
+			phone, _, _ := a.IssueTrusted(ctx, Began{}, "alice", madeTrust(t, a, "alice", []factor.AMR{factor.AMROTP}, now.Add(-time.Hour).Unix()),
 				Where{Host: strings.Repeat("h", 200), Browser: "Safari", System: "iOS"})
 			list, err := Sessions(ctx, st, "example.com", "alice", now)
 			if err != nil || len(list) != 2 {
@@ -138,13 +139,13 @@ func TestSessionIndex(t *testing.T) {
 			}
 
 			// A sign-out everywhere ends those before it, not one after.
-			a.Issue(ctx, "alice", []string{"sms"}, Where{Browser: "Chrome"})
+			a.Issue(ctx, "alice", []factor.AMR{factor.AMRSMS}, Where{Browser: "Chrome"})
 			now = now.Add(time.Second)
 			if err := a.RevokeUser(ctx, "alice"); err != nil {
 				t.Fatal(err)
 			}
 			now = now.Add(time.Second)
-			a.Issue(ctx, "alice", []string{"sms"}, Where{Browser: "Edge"})
+			a.Issue(ctx, "alice", []factor.AMR{factor.AMRSMS}, Where{Browser: "Edge"})
 			if list, _ = Sessions(ctx, st, "example.com", "alice", now); len(list) != 1 || list[0].Where.Browser != "Edge" {
 				t.Fatalf("after a sign-out everywhere and a new sign-in: %+v", list)
 			}
@@ -155,7 +156,7 @@ func TestSessionIndex(t *testing.T) {
 				t.Fatalf("after an hour: %+v", list)
 			}
 			for i := range MaxListed + 5 {
-				a.Issue(ctx, "alice", []string{"sms"}, Where{Browser: fmt.Sprint(i)})
+				a.Issue(ctx, "alice", []factor.AMR{factor.AMRSMS}, Where{Browser: fmt.Sprint(i)})
 			}
 			list, _ = Sessions(ctx, st, "example.com", "alice", now)
 			if len(list) != MaxListed || list[0].Where.Browser != fmt.Sprint(MaxListed+4) || list[MaxListed-1].Where.Browser != "5" {
@@ -181,7 +182,7 @@ func TestIndexOffTheCheckPath(t *testing.T) {
 		return m
 	}
 	a, b := open(), open()
-	tok, err := a.Issue(ctx, "alice", []string{"sms"}, Where{})
+	tok, err := a.Issue(ctx, "alice", []factor.AMR{factor.AMRSMS}, Where{})
 	if err != nil || spy.touched.Load() == 0 {
 		t.Fatalf("the sign-in: %v; %d index operations", err, spy.touched.Load())
 	}
@@ -197,7 +198,7 @@ func TestIndexOffTheCheckPath(t *testing.T) {
 	}
 
 	spy.fail.Store(true)
-	tok, err = a.Issue(ctx, "alice", []string{"sms"}, Where{})
+	tok, err = a.Issue(ctx, "alice", []factor.AMR{factor.AMRSMS}, Where{})
 	if err != nil || b.Check(ctx, tok) == nil {
 		t.Fatalf("a sign-in with the index failing: %v", err)
 	}
@@ -218,7 +219,7 @@ func TestStoreWithoutIndex(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	m, st := newManager(t, "HS256", &now)
-	tok, _ := m.Issue(ctx, "alice", []string{"sms"}, Where{})
+	tok, _ := m.Issue(ctx, "alice", []factor.AMR{factor.AMRSMS}, Where{})
 	list, _ := Sessions(ctx, st, "example.com", "alice", now)
 	if err := st.Delete(ctx, sessionsKey("example.com", "alice")); err != nil || len(list) != 1 { // as the older release left it
 		t.Fatal(err, list)
@@ -255,12 +256,14 @@ func TestRacingIndex(t *testing.T) {
 		endVsSignIn := func() storetest.Pair {
 			users++
 			user := fmt.Sprint("user", users)
-			m.Issue(ctx, user, []string{"sms"}, Where{Browser: "old"})
+			m.Issue(ctx, user, []factor.AMR{factor.AMRSMS}, Where{Browser: "old"})
 			list, _ := Sessions(ctx, il, "example.com", user, now)
 			var errA, errB error
 			return storetest.Pair{Key: sessionsKey("example.com", user),
 				A: func(ctx context.Context) { _, errA = End(ctx, il, "example.com", user, list[0].SID, now) },
-				B: func(ctx context.Context) { _, errB = m.Issue(ctx, user, []string{"sms"}, Where{Browser: "new"}) },
+				B: func(ctx context.Context) {
+					_, errB = m.Issue(ctx, user, []factor.AMR{factor.AMRSMS}, Where{Browser: "new"})
+				},
 				Check: func() {
 					if errA != nil || errB != nil {
 						t.Fatalf("%s: end %v, sign-in %v", user, errA, errB)
@@ -275,7 +278,7 @@ func TestRacingIndex(t *testing.T) {
 		signOutVsSignIn := func() storetest.Pair {
 			users++
 			user := fmt.Sprint("user", users)
-			m.Issue(ctx, user, []string{"sms"}, Where{Browser: "old"})
+			m.Issue(ctx, user, []factor.AMR{factor.AMRSMS}, Where{Browser: "old"})
 			later := now.Add(time.Second)
 			var errA, errB error
 			return storetest.Pair{Key: sessionsKey("example.com", user),

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/store"
 	"github.com/smsgate/caddy-smsgate/store/storetest"
 )
@@ -41,7 +42,7 @@ func TestLogoutTellsOfItsEndOnce(t *testing.T) {
 	}
 	awaitingPolls(m)
 	issue := func(user string) (string, *Claims) {
-		tok, err := m.Issue(ctx, user, []string{"sms"}, Where{})
+		tok, err := m.Issue(ctx, user, []factor.AMR{factor.AMRSMS}, Where{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"fmt"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -13,6 +12,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/internal/drain"
 	"github.com/smsgate/caddy-smsgate/store"
 )
@@ -50,7 +50,7 @@ type Config struct {
 	// AMRs is a session's amr as bits (signin.AMRsOf), made once as its
 	// token is cached, for a repeat visit to test without reading the
 	// claims (Repeat.Cached answers them); nil: none.
-	AMRs func(amr []string) uint8
+	AMRs func(amr []factor.AMR) uint8
 }
 
 // Manager issues, checks and revokes one realm's sessions. It owns the
@@ -156,7 +156,7 @@ func (m *Manager) Lifetime() time.Duration { return m.lifetime }
 
 // Issue signs a new session for user, authenticated now by amr, made
 // where (for the admin's listing of the user's sessions).
-func (m *Manager) Issue(ctx context.Context, user string, amr []string, where Where) (string, error) {
+func (m *Manager) Issue(ctx context.Context, user string, amr []factor.AMR, where Where) (string, error) {
 	token, _, err := m.issue(ctx, m.Begin(), user, Claims{AMR: amr}, where)
 	return token, err
 }
@@ -165,7 +165,7 @@ func (m *Manager) Issue(ctx context.Context, user string, amr []string, where Wh
 // checked anything: the session is issued then (see Began). Beside its
 // token it answers the session's ID (the token's sid), for what names the
 // session (the known-browser cookie) without verifying the token again.
-func (m *Manager) IssueBegun(ctx context.Context, b Began, user string, amr []string, where Where) (token, sid string, err error) {
+func (m *Manager) IssueBegun(ctx context.Context, b Began, user string, amr []factor.AMR, where Where) (token, sid string, err error) {
 	return m.issue(ctx, b, user, Claims{AMR: amr}, where)
 }
 
@@ -369,7 +369,7 @@ type Facts struct {
 }
 
 func newFacts(cl *Claims) *Facts {
-	f := &Facts{User: cl.Subject, AuthTime: strconv.FormatInt(cl.AuthTime, 10), AMR: strings.Join(cl.AMR, " ")}
+	f := &Facts{User: cl.Subject, AuthTime: strconv.FormatInt(cl.AuthTime, 10), AMR: factor.Join(cl.AMR, " ")}
 	f.Lookup = func(key string) (any, bool) {
 		switch key {
 		case "http.auth.user.id", "smsgate.user":

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/store"
 	"github.com/smsgate/caddy-smsgate/store/storetest"
 )
@@ -37,7 +38,7 @@ func TestManagerIssueCheckRevoke(t *testing.T) {
 	for _, alg := range []string{"HS256", "EdDSA"} {
 		now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 		m, st := newManager(t, alg, &now)
-		tok, err := m.Issue(ctx, "alice", []string{"sms"}, Where{})
+		tok, err := m.Issue(ctx, "alice", []factor.AMR{factor.AMRSMS}, Where{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -68,7 +69,7 @@ func TestManagerIssueCheckRevoke(t *testing.T) {
 			t.Fatalf("%s: a revoked session is accepted by the other gate after the poll", alg)
 		}
 		// RevokeUser ends all of a user's sessions, even cached ones.
-		tok2, _ := m.Issue(ctx, "alice", []string{"sms"}, Where{})
+		tok2, _ := m.Issue(ctx, "alice", []factor.AMR{factor.AMRSMS}, Where{})
 		if m.Check(ctx, tok2) == nil {
 			t.Fatal("a new session is refused")
 		}
@@ -94,7 +95,7 @@ func TestAssertionsAreNotSessions(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	m, _ := newManager(t, "EdDSA", &now)
-	tok, _ := m.Issue(ctx, "alice", []string{"sms"}, Where{})
+	tok, _ := m.Issue(ctx, "alice", []factor.AMR{factor.AMRSMS}, Where{})
 	a, err := m.Assertion(m.Check(ctx, tok))
 	if err != nil {
 		t.Fatal(err)
@@ -116,8 +117,8 @@ func TestIssueAnswersTheSessionsID(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	m, _ := newManager(t, "EdDSA", &now)
-	tok, sid, err := m.IssueBegun(ctx, m.Begin(), "alice", []string{"sms"}, Where{})
-	trusted, trustedSID, errTrusted := m.IssueTrusted(ctx, Began{}, "alice", madeTrust(t, m, "alice", []string{"sms"}, now.Unix()), Where{})
+	tok, sid, err := m.IssueBegun(ctx, m.Begin(), "alice", []factor.AMR{factor.AMRSMS}, Where{})
+	trusted, trustedSID, errTrusted := m.IssueTrusted(ctx, Began{}, "alice", madeTrust(t, m, "alice", []factor.AMR{factor.AMRSMS}, now.Unix()), Where{})
 	for _, s := range []struct {
 		tok, sid string
 		err      error

@@ -9,6 +9,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/internal/drain"
 	"github.com/smsgate/caddy-smsgate/store"
 )
@@ -35,7 +36,7 @@ func TestNoPollAfterTheOwnerLetGo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok, err := m.Issue(ctx, "alice", []string{"sms"}, Where{})
+	tok, err := m.Issue(ctx, "alice", []factor.AMR{factor.AMRSMS}, Where{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +78,7 @@ func TestNoAssertionSignedAfterTheOwnerLetGo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok, err := m.Issue(ctx, "alice", []string{"sms"}, Where{})
+	tok, err := m.Issue(ctx, "alice", []factor.AMR{factor.AMRSMS}, Where{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/store"
 	"github.com/smsgate/caddy-smsgate/store/storetest"
 )
@@ -190,7 +191,7 @@ func TestRevocationNeverMovesBack(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	m, st := newManager(t, "HS256", &now)
-	token, _ := m.Issue(ctx, "alice", []string{"sms"}, Where{})
+	token, _ := m.Issue(ctx, "alice", []factor.AMR{factor.AMRSMS}, Where{})
 	if err := RevokeUser(ctx, st, "example.com", "alice", now.Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/smsgate/caddy-smsgate/continuity"
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/store"
 	"github.com/smsgate/caddy-smsgate/store/storetest"
 )
@@ -33,11 +34,11 @@ func TestWhatThisReleaseIssuesIsMarked(t *testing.T) {
 		t.Fatalf("a store with a renaming record: %v", err)
 	}
 	awaitingPolls(m)
-	token, err := m.Issue(ctx, "alice", []string{"sms"}, Where{})
+	token, err := m.Issue(ctx, "alice", []factor.AMR{factor.AMRSMS}, Where{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	trusted, _, err := m.IssueTrusted(ctx, Began{}, "alice", madeTrust(t, m, "alice", []string{"sms"}, now.Unix()), Where{})
+	trusted, _, err := m.IssueTrusted(ctx, Began{}, "alice", madeTrust(t, m, "alice", []factor.AMR{factor.AMRSMS}, now.Unix()), Where{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +51,7 @@ func TestWhatThisReleaseIssuesIsMarked(t *testing.T) {
 			t.Fatalf("a session issued now, checked: %+v, want marked", cl)
 		}
 	}
-	trust, tb, err := m.Trust(ctx, Began{}, "alice", "", "known", "Firefox on Linux", []string{"sms"}, now.Unix(), time.Hour)
+	trust, tb, err := m.Trust(ctx, Began{}, "alice", "", "known", "Firefox on Linux", []factor.AMR{factor.AMRSMS}, now.Unix(), time.Hour)
 	if err != nil || tb.Unmarked() {
 		t.Fatalf("a trust earned now: %+v %v, want marked", tb, err)
 	}
@@ -59,7 +60,7 @@ func TestWhatThisReleaseIssuesIsMarked(t *testing.T) {
 	}
 
 	// A session from a release before the renaming: the same claims, unmarked.
-	old := Claims{RegisteredClaims: m.keys.NewClaims("example.com", "alice", time.Hour), AMR: []string{"sms"}, SID: "before", AuthTime: now.Unix()}
+	old := Claims{RegisteredClaims: m.keys.NewClaims("example.com", "alice", time.Hour), AMR: []factor.AMR{factor.AMRSMS}, SID: "before", AuthTime: now.Unix()}
 	oldToken, err := m.keys.Sign(&old)
 	if err != nil {
 		t.Fatal(err)

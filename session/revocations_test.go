@@ -11,6 +11,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/store"
 	"github.com/smsgate/caddy-smsgate/store/storetest"
 )
@@ -65,7 +66,7 @@ func signedIn(t *testing.T, a, b *Manager, n int) []string {
 	t.Helper()
 	var toks []string
 	for i := range n {
-		tok, err := a.Issue(context.Background(), fmt.Sprint("user", i), []string{"sms"}, Where{})
+		tok, err := a.Issue(context.Background(), fmt.Sprint("user", i), []factor.AMR{factor.AMRSMS}, Where{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -200,11 +201,11 @@ func TestUnseenSessionsDuringAnOutage(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	a, b, st := twoGates(t, &now)
-	before, _ := a.Issue(ctx, "early", []string{"sms"}, Where{}) // before b could know every revocation of it
+	before, _ := a.Issue(ctx, "early", []factor.AMR{factor.AMRSMS}, Where{}) // before b could know every revocation of it
 	now = now.Add(Leeway + 2*time.Second)
-	fresh, _ := a.Issue(ctx, "fresh", []string{"sms"}, Where{})
-	loggedOut, _ := a.Issue(ctx, "gone", []string{"sms"}, Where{})
-	everywhere, _ := a.Issue(ctx, "all", []string{"sms"}, Where{})
+	fresh, _ := a.Issue(ctx, "fresh", []factor.AMR{factor.AMRSMS}, Where{})
+	loggedOut, _ := a.Issue(ctx, "gone", []factor.AMR{factor.AMRSMS}, Where{})
+	everywhere, _ := a.Issue(ctx, "all", []factor.AMR{factor.AMRSMS}, Where{})
 	if _, err := a.Revoke(ctx, loggedOut, a.Check(ctx, loggedOut)); err != nil {
 		t.Fatal(err)
 	}
@@ -265,7 +266,7 @@ func TestRevocationsHereApplyAtOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	awaitingPolls(other)
-	tok, err := other.Issue(ctx, "user0", []string{"sms"}, Where{})
+	tok, err := other.Issue(ctx, "user0", []factor.AMR{factor.AMRSMS}, Where{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/store"
 	"github.com/smsgate/caddy-smsgate/store/storetest"
 )
@@ -45,7 +46,7 @@ func TestARevocationDuringACheckIsNotCachedOver(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok, err := m.Issue(ctx, "alice", []string{"sms"}, Where{})
+	tok, err := m.Issue(ctx, "alice", []factor.AMR{factor.AMRSMS}, Where{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,11 +96,11 @@ func TestARevocationDuringASignInIsNotCachedOver(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			tb := madeTrust(t, m, "alice", []string{"sms"}, now.Unix())
+			tb := madeTrust(t, m, "alice", []factor.AMR{factor.AMRSMS}, now.Unix())
 			armed.Store(true)
 			var tok string
 			if kind == "Issue" {
-				tok, err = m.Issue(ctx, "alice", []string{"sms"}, Where{})
+				tok, err = m.Issue(ctx, "alice", []factor.AMR{factor.AMRSMS}, Where{})
 			} else {
 				tok, _, err = m.IssueTrusted(ctx, Began{}, "alice", tb, Where{})
 			}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/store"
 	"github.com/smsgate/caddy-smsgate/store/storetest"
 )
@@ -25,7 +26,7 @@ func TestReconcileSecret(t *testing.T) {
 			var told [][]byte
 			m.OnNewSecret(func(s []byte) { told = append(told, s) })
 			old := m.Secret()
-			tok, _ := m.Issue(ctx, "alice", []string{"sms"}, Where{})
+			tok, _ := m.Issue(ctx, "alice", []factor.AMR{factor.AMRSMS}, Where{})
 			if m.Check(ctx, tok) == nil {
 				t.Fatal("a new session is refused")
 			}

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/smsgate/caddy-smsgate/factor"
 )
 
 // Issuer is the `iss` of every token smsgate signs.
@@ -27,7 +29,7 @@ type Claims struct {
 	// AuthTime is when the user last proved possession of the phone (Unix seconds).
 	AuthTime int64 `json:"auth_time"`
 	// AMR lists the methods used, e.g. ["sms"].
-	AMR []string `json:"amr,omitempty"`
+	AMR []factor.AMR `json:"amr,omitempty"`
 	// SID identifies the session, for revocation.
 	SID string `json:"sid"`
 	// Trusted says a trusted browser got the session without a code (its

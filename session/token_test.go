@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/smsgate/caddy-smsgate/factor"
 )
 
 var secret = []byte("0123456789abcdef0123456789abcdef")
@@ -22,7 +24,7 @@ func setup() (*Keys, *Keys, *time.Time) {
 
 func sessionToken(t *testing.T, k *Keys, aud string, lifetime time.Duration) string {
 	t.Helper()
-	tok, err := k.Sign(Claims{RegisteredClaims: k.NewClaims(aud, "alice", lifetime), AMR: []string{"sms"}, SID: "sid1"})
+	tok, err := k.Sign(Claims{RegisteredClaims: k.NewClaims(aud, "alice", lifetime), AMR: []factor.AMR{factor.AMRSMS}, SID: "sid1"})
 	if err != nil {
 		t.Fatal(err)
 	}

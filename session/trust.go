@@ -10,6 +10,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/store"
 )
 
@@ -34,8 +35,8 @@ type TrustedBrowser struct {
 	Expires time.Time `json:"expires"`
 	// AuthTime is when the code that earned the trust was entered, and AMR
 	// how: a session made from the trust is no fresher, and no stronger.
-	AuthTime int64    `json:"auth_time"`
-	AMR      []string `json:"amr,omitempty"`
+	AuthTime int64        `json:"auth_time"`
+	AMR      []factor.AMR `json:"amr,omitempty"`
 	// Known names the browser that earned it (its known-browser cookie's
 	// Claims.Browser; "" before this was kept): signing out in that
 	// browser ends it, at whichever gate of the realm it was earned and
@@ -69,7 +70,7 @@ func (m *Manager) trustKeys() *Keys {
 // (no trust left that no browser holds, listed on the devices page and
 // taking a place among MaxTrusted); if the new trust cannot be written,
 // the old one stays.
-func (m *Manager) Trust(ctx context.Context, b Began, user, replaces, known, browser string, amr []string, authTime int64, lifetime time.Duration) (string, *TrustedBrowser, error) {
+func (m *Manager) Trust(ctx context.Context, b Began, user, replaces, known, browser string, amr []factor.AMR, authTime int64, lifetime time.Duration) (string, *TrustedBrowser, error) {
 	now := m.now().UTC()
 	if b.at.IsZero() {
 		b.at = now

@@ -15,6 +15,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/store"
 	"github.com/smsgate/caddy-smsgate/store/storetest"
 )
@@ -50,11 +51,11 @@ func TestEndEndsTheTrustsUnlistedSessions(t *testing.T) {
 			ctx := context.Background()
 			now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 			a, b := gatesOn(t, st, &now)
-			laptop, err := a.Issue(ctx, "alice", []string{"sms"}, Where{Browser: "laptop"})
+			laptop, err := a.Issue(ctx, "alice", []factor.AMR{factor.AMRSMS}, Where{Browser: "laptop"})
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, tb, err := a.Trust(ctx, Began{}, "alice", "", "", "thief", []string{"sms"}, now.Unix(), 24*time.Hour)
+			_, tb, err := a.Trust(ctx, Began{}, "alice", "", "", "thief", []factor.AMR{factor.AMRSMS}, now.Unix(), 24*time.Hour)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -124,7 +125,7 @@ func TestEndUnlistedKeepsATrustMadeSince(t *testing.T) {
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	m, st := newManager(t, "HS256", &now)
 	trust := func(replaces, browser string) *TrustedBrowser {
-		_, tb, err := m.Trust(ctx, Began{}, "alice", replaces, "", browser, []string{"sms"}, now.Unix(), 24*time.Hour)
+		_, tb, err := m.Trust(ctx, Began{}, "alice", replaces, "", browser, []factor.AMR{factor.AMRSMS}, now.Unix(), 24*time.Hour)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -155,7 +156,7 @@ func TestEndUnlistedKeepsATrustMadeSince(t *testing.T) {
 	phoneSession := signIn(phone)
 	old = old[:MaxListed+3] // pushed out by the end-unlisted (the laptop's sign-in pushes out one more)
 	now = now.Add(time.Second)
-	laptopToken, laptop, err := m.Trust(ctx, Began{}, "alice", "", "", "laptop", []string{"sms"}, now.Unix(), 24*time.Hour)
+	laptopToken, laptop, err := m.Trust(ctx, Began{}, "alice", "", "", "laptop", []factor.AMR{factor.AMRSMS}, now.Unix(), 24*time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -216,14 +217,14 @@ func TestAPushedOutSessionIsListedOrCounted(t *testing.T) {
 				t.Fatal(err)
 			}
 			awaitingPolls(m)
-			first, _ := m.Issue(ctx, "alice", []string{"sms"}, Where{Browser: "first"})
+			first, _ := m.Issue(ctx, "alice", []factor.AMR{factor.AMRSMS}, Where{Browser: "first"})
 			for range MaxListed - 1 {
 				now = now.Add(time.Second)
-				m.Issue(ctx, "alice", []string{"sms"}, Where{})
+				m.Issue(ctx, "alice", []factor.AMR{factor.AMRSMS}, Where{})
 			}
 			now = now.Add(time.Second)
 			st.on.Store(true)
-			if _, err := m.Issue(ctx, "alice", []string{"sms"}, Where{}); err != nil {
+			if _, err := m.Issue(ctx, "alice", []factor.AMR{factor.AMRSMS}, Where{}); err != nil {
 				t.Fatal(err) // the sign-in stands
 			}
 			st.on.Store(false)
@@ -249,7 +250,7 @@ func TestAPushedOutSessionIsListedOrCounted(t *testing.T) {
 				t.Fatalf("ending the first session: %v", err)
 			}
 			// The next sign-in trims the list back to MaxListed.
-			m.Issue(ctx, "alice", []string{"sms"}, Where{})
+			m.Issue(ctx, "alice", []factor.AMR{factor.AMRSMS}, Where{})
 			if list, _ := Sessions(ctx, st, "example.com", "alice", now); len(list) > MaxListed {
 				t.Errorf("listed after the next sign-in: %d", len(list))
 			}
@@ -281,7 +282,7 @@ func endUnlistedVsPushOut(t *testing.T, m *Manager, rec *tidied, now time.Time, 
 	users := 0
 	before := Began{at: now.Add(-time.Second)} // the sign-ins before the race, all in one second
 	trust := func(user, browser string) *TrustedBrowser {
-		_, tb, err := m.Trust(ctx, before, user, "", "", browser, []string{"sms"}, before.at.Unix(), time.Hour)
+		_, tb, err := m.Trust(ctx, before, user, "", "", browser, []factor.AMR{factor.AMRSMS}, before.at.Unix(), time.Hour)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -294,7 +295,7 @@ func endUnlistedVsPushOut(t *testing.T, m *Manager, rec *tidied, now time.Time, 
 		_, _, errA := m.IssueTrusted(ctx, before, user, a, Where{Trust: a.ID})
 		_, _, errB := m.IssueTrusted(ctx, before, user, b, Where{Trust: b.ID})
 		for range MaxListed - 1 { // the last pushes a's out
-			if _, _, err := m.IssueBegun(ctx, before, user, []string{"sms"}, Where{}); err != nil || errA != nil || errB != nil {
+			if _, _, err := m.IssueBegun(ctx, before, user, []factor.AMR{factor.AMRSMS}, Where{}); err != nil || errA != nil || errB != nil {
 				t.Fatal(err, errA, errB)
 			}
 		}

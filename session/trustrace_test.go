@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/store/storetest"
 )
 
@@ -32,7 +33,7 @@ func TestAnEndRacingATrustedSignInEndsItsSession(t *testing.T) {
 		thief := func() (user, cookie string, tb *TrustedBrowser, token, sid string) {
 			users++
 			user = fmt.Sprint("user", users)
-			cookie, tb, err := m.Trust(ctx, Began{}, user, "", "", "thief", []string{"sms"}, now.Unix(), time.Hour)
+			cookie, tb, err := m.Trust(ctx, Began{}, user, "", "", "thief", []factor.AMR{factor.AMRSMS}, now.Unix(), time.Hour)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -87,7 +88,7 @@ func TestAnEndRacingATrustedSignInEndsItsSession(t *testing.T) {
 				A: func(ctx context.Context) { _, errEnd = End(ctx, il, "example.com", user, first, now) },
 				B: func(ctx context.Context) {
 					for range MaxListed {
-						if _, err := m.Issue(ctx, user, []string{"sms"}, Where{}); err != nil {
+						if _, err := m.Issue(ctx, user, []factor.AMR{factor.AMRSMS}, Where{}); err != nil {
 							t.Error(err)
 						}
 					}
@@ -111,7 +112,7 @@ func TestAnEndRacingATrustedSignInEndsItsSession(t *testing.T) {
 
 // madeTrust makes a trust of user's, earned by amr at authTime, for a test
 // that signs in by it (IssueTrusted stands only while its trust does).
-func madeTrust(t *testing.T, m *Manager, user string, amr []string, authTime int64) *TrustedBrowser {
+func madeTrust(t *testing.T, m *Manager, user string, amr []factor.AMR, authTime int64) *TrustedBrowser {
 	t.Helper()
 	_, tb, err := m.Trust(context.Background(), Began{}, user, "", "", "a browser", amr, authTime, time.Hour)
 	if err != nil {
@@ -136,7 +137,7 @@ func TestATrustedSignInStandsOnlyListed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tb := madeTrust(t, m, "alice", []string{"sms"}, now.Unix())
+	tb := madeTrust(t, m, "alice", []factor.AMR{factor.AMRSMS}, now.Unix())
 	spy.fail.Store(true)
 	tok, _, err := m.IssueTrusted(ctx, Began{}, "alice", tb, Where{Trust: tb.ID})
 	if err == nil || tok != "" {
@@ -168,7 +169,7 @@ func TestABurstOfTrustedSignInsHidesNoSession(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			tb := madeTrust(t, m, "alice", []string{"sms"}, now.Unix())
+			tb := madeTrust(t, m, "alice", []factor.AMR{factor.AMRSMS}, now.Unix())
 			var wg sync.WaitGroup
 			var mu sync.Mutex
 			given := 0

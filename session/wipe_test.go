@@ -9,6 +9,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/store"
 	"github.com/smsgate/caddy-smsgate/store/storetest"
 	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
@@ -42,7 +43,7 @@ func TestAWipedStoreBringsNoRevokedSessionBack(t *testing.T) {
 	}
 	a := open()
 	issue := func(user string) string {
-		tok, err := a.Issue(ctx, user, []string{"sms"}, Where{})
+		tok, err := a.Issue(ctx, user, []factor.AMR{factor.AMRSMS}, Where{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -102,7 +103,7 @@ func TestALostLogEntryIsPutBack(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	m, base := newManager(t, "HS256", &now)
-	tok, err := m.Issue(ctx, "alice", []string{"sms"}, Where{})
+	tok, err := m.Issue(ctx, "alice", []factor.AMR{factor.AMRSMS}, Where{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +155,7 @@ func TestALogoutDuringAPollIsNoLostEntry(t *testing.T) {
 	}
 	awaitingPolls(m)
 	logout := func() {
-		tok, err := m.Issue(ctx, "alice", []string{"sms"}, Where{})
+		tok, err := m.Issue(ctx, "alice", []factor.AMR{factor.AMRSMS}, Where{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -6,6 +6,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/words"
 )
 
@@ -56,5 +57,5 @@ func (s *Service) CheckApp(ctx context.Context, sc enrollment.Scope, user, input
 		return nil, err
 	}
 	s.audit("verified", user, "", zap.String("device", d.ID), zap.String("kind", "app"))
-	return &Result{User: user, AMR: []string{AMROTP}}, nil
+	return &Result{User: user, AMR: []factor.AMR{factor.AMROTP}}, nil
 }

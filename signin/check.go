@@ -8,6 +8,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/words"
 )
 
@@ -16,7 +17,7 @@ type Result struct {
 	User string
 	// AMR is how the user proved themselves (RFC 8176): "sms" or "tel"
 	// for a code, "recovery" for a recovery code.
-	AMR []string
+	AMR []factor.AMR
 	// RecoveryCodes are new codes to show once (after a first enrollment).
 	RecoveryCodes []string
 }
@@ -59,7 +60,7 @@ func (s *Service) Check(ctx context.Context, sc enrollment.Scope, f *Flow, user 
 		}
 		return nil, err
 	}
-	res := &Result{User: done.User, AMR: []string{amrOf(done.Channel)}}
+	res := &Result{User: done.User, AMR: []factor.AMR{amrOf(done.Channel)}}
 	switch done.Purpose {
 	case enrollment.Enroll:
 		if f.InvitedAs(done.User) {
@@ -112,11 +113,11 @@ func (s *Service) mayEnroll(f *Flow, user string) bool {
 }
 
 // amrOf is RFC 8176's name of how a code came: "sms", or "tel" for a call.
-func amrOf(channel string) string {
-	if channel == "voice" {
-		return AMRTel
+func amrOf(channel string) factor.AMR {
+	if factor.OfChannel(channel) == factor.Voice {
+		return factor.AMRTel
 	}
-	return AMRSMS
+	return factor.AMRSMS
 }
 
 // useRecovery signs the user in with a recovery code, burning it, and
@@ -153,7 +154,7 @@ func (s *Service) useRecovery(ctx context.Context, sc enrollment.Scope, f *Flow,
 		f.User, f.InvitedAt, f.Invitee = user, s.Devices.Now().UnixNano(), user
 		return nil, &StepError{Step: Enroll}
 	}
-	return &Result{User: user, AMR: []string{AMRRecovery}}, nil
+	return &Result{User: user, AMR: []factor.AMR{factor.AMRRecovery}}, nil
 }
 
 // lockStarted audits a lockout that err began. When it locks the account

@@ -7,6 +7,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/internal/textsafe"
 	"github.com/smsgate/caddy-smsgate/phone"
 )
@@ -48,8 +49,8 @@ func CheckUsers(users []User, region string, form bool, policy *phone.Policy, ki
 	if len(kinds.Require) > 0 {
 		passing = kinds.Require
 	}
-	phoneOnly := !slices.Contains(passing, string(TOTP)) && !slices.Contains(passing, string(WebAuthn))
-	channels = slices.DeleteFunc(kinds.Channels(channels), func(ch string) bool { return !slices.Contains(passing, string(kindOf(ch))) })
+	phoneOnly := !slices.Contains(passing, factor.TOTP) && !slices.Contains(passing, factor.WebAuthn)
+	channels = slices.DeleteFunc(kinds.Channels(channels), func(ch string) bool { return !slices.Contains(passing, factor.OfChannel(ch)) })
 	seen := make(map[string]bool)
 	owner := make(map[string]int) // a number's first user, by index
 	for i, u := range users {

@@ -7,6 +7,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/words"
 )
 
@@ -60,9 +61,9 @@ func (s *Service) FinishPasskeyLogin(ctx context.Context, sc enrollment.Scope, u
 	}
 	s.audit("verified", who, "", zap.String("device", d.ID), zap.String("kind", "passkey"))
 	f.User = who
-	amr := AMRHardware
+	amr := factor.AMRHardware
 	if enrollment.PasskeySynced(d) {
-		amr = AMRSoftware
+		amr = factor.AMRSoftware
 	}
-	return &Result{User: who, AMR: []string{amr}}, nil
+	return &Result{User: who, AMR: []factor.AMR{amr}}, nil
 }

@@ -5,66 +5,32 @@ import (
 	"slices"
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
-	"github.com/smsgate/caddy-smsgate/providers"
+	"github.com/smsgate/caddy-smsgate/factor"
 )
 
-// The sign-in's policy, named in one place: the kinds of device a gate
-// takes (factors), which a route requires (require), what a trusted
-// browser may skip, which devices-page actions need no step-up, and the
-// kinds of sign-in a session records (RFC 8176 amr values).
-
-// Kind is a kind of device, named as in the Caddyfile.
-type Kind string
-
-// The kinds of device.
-const (
-	SMS      Kind = "sms"
-	Voice    Kind = "voice"
-	TOTP     Kind = "totp"     // authenticator apps
-	WebAuthn Kind = "webauthn" // passkeys
-)
-
-// Kinds are every kind of device, in the order pages offer them.
-var Kinds = []Kind{SMS, Voice, TOTP, WebAuthn}
-
-// KindNames is Kinds for a message: "sms, voice, totp or webauthn".
-const KindNames = "sms, voice, totp or webauthn"
-
-// IsKind reports whether name is a kind of device.
-func IsKind(name string) bool { return slices.Contains(Kinds, Kind(name)) }
-
-// The kinds of sign-in a session records (its amr, RFC 8176).
-const (
-	AMRSMS      = "sms"      // a texted code
-	AMRTel      = "tel"      // a code read out in a call
-	AMROTP      = "otp"      // an authenticator app's code
-	AMRSoftware = "swk"      // a passkey that may be synced between devices
-	AMRHardware = "hwk"      // a passkey bound to its device
-	AMRRecovery = "recovery" // a recovery code: proves no device
-	AMRTrusted  = "trusted"  // a trusted browser: proved no device now
-)
-
-// kindOfAMR is the kind of device each amr value proves.
-var kindOfAMR = map[string]Kind{AMRSMS: SMS, AMRTel: Voice, AMROTP: TOTP, AMRSoftware: WebAuthn, AMRHardware: WebAuthn}
+// The sign-in's policy, decided in one place: which kinds of device
+// (factor.Kind) a gate takes (factors), which a route requires (require),
+// what a trusted browser may skip, which devices-page actions need no
+// step-up, and which kinds of sign-in (factor.AMR) pass.
 
 // AMRs is a set of amr values, one bit each: what a repeat visit tests a
 // session against without a map or a string compare per factor.
 type AMRs uint8
 
 // amrBit is amr's bit (0 for a value no sign-in of this gate makes).
-func amrBit(amr string) AMRs {
+func amrBit(amr factor.AMR) AMRs {
 	switch amr {
-	case AMRSMS:
+	case factor.AMRSMS:
 		return 1 << 0
-	case AMRTel:
+	case factor.AMRTel:
 		return 1 << 1
-	case AMROTP:
+	case factor.AMROTP:
 		return 1 << 2
-	case AMRSoftware:
+	case factor.AMRSoftware:
 		return 1 << 3
-	case AMRHardware:
+	case factor.AMRHardware:
 		return 1 << 4
-	case AMRRecovery:
+	case factor.AMRRecovery:
 		return 1 << 5
 	}
 	return 0
@@ -74,7 +40,7 @@ func amrBit(amr string) AMRs {
 type Policy struct {
 	// Factors are the kinds the gate takes; Require those a session must
 	// have been earned with to pass (none: any).
-	Factors, Require []string
+	Factors, Require []factor.Kind
 	// earns are the amr values of the kinds the gate takes, and a
 	// recovery code's; requires, those of the kinds it requires (Settle
 	// fills them in).
@@ -87,55 +53,68 @@ type Policy struct {
 // Settle checks factors and require against can, the kinds the gate can
 // offer, and fills in the default: all of them. A user's first device is
 // a phone, so sms or voice must be among them.
-func (p *Policy) Settle(can []Kind) error {
+func (p *Policy) Settle(can []factor.Kind) error {
 	if len(p.Factors) == 0 {
-		for _, k := range can {
-			p.Factors = append(p.Factors, string(k))
-		}
+		p.Factors = slices.Clone(can)
 	}
 	for _, k := range p.Factors {
-		if !IsKind(k) {
-			return fmt.Errorf("factors: unknown kind %q: use %s", k, KindNames)
+		if !k.Known() {
+			return fmt.Errorf("factors: unknown kind %q: use %s", k, factor.KindNames)
 		}
-		if !slices.Contains(can, Kind(k)) {
-			return fmt.Errorf("factors %s: %s", k, cannot[Kind(k)])
+		if !slices.Contains(can, k) {
+			return fmt.Errorf("factors %s: %s", k, cannot[k])
 		}
 	}
-	if !p.Takes(SMS) && !p.Takes(Voice) {
+	if !p.Takes(factor.SMS) && !p.Takes(factor.Voice) {
 		return fmt.Errorf("factors: name sms or voice too: a user's first device is a phone")
 	}
 	for _, k := range p.Require {
-		if !p.Takes(Kind(k)) {
+		if !p.Takes(k) {
 			return fmt.Errorf("require %s: this gate does not take %s (factors %v)", k, k, p.Factors)
 		}
 	}
-	p.earns, p.requires = amrBit(AMRRecovery)|amrsOfKinds(p.Factors), amrsOfKinds(p.Require)
+	p.earns, p.requires = amrBit(factor.AMRRecovery)|amrsOfKinds(p.Factors), amrsOfKinds(p.Require)
 	return nil
 }
 
+// CanOffer is the kinds a gate can offer, in order: its channels' (a
+// text's sms, a call's voice), authenticator apps, and passkeys where it
+// has a site's origin for them.
+func CanOffer(channels []string, passkeys bool) []factor.Kind {
+	var can []factor.Kind
+	for _, c := range channels {
+		can = append(can, factor.OfChannel(c))
+	}
+	can = append(can, factor.TOTP)
+	if passkeys {
+		can = append(can, factor.WebAuthn)
+	}
+	return can
+}
+
 // cannot says why a gate cannot offer a kind.
-var cannot = map[Kind]string{
-	SMS:      "the channels do not include sms",
-	Voice:    "the channels do not include voice",
-	TOTP:     "authenticator apps are not offered",
-	WebAuthn: "passkeys need the site's origin (public_origin or site_origin)",
+var cannot = map[factor.Kind]string{
+	factor.SMS:      "the channels do not include sms",
+	factor.Voice:    "the channels do not include voice",
+	factor.TOTP:     "authenticator apps are not offered",
+	factor.WebAuthn: "passkeys need the site's origin (public_origin or site_origin)",
 }
 
 // Takes reports whether the gate takes kind at all.
-func (p *Policy) Takes(kind Kind) bool { return slices.Contains(p.Factors, string(kind)) }
+func (p *Policy) Takes(kind factor.Kind) bool { return slices.Contains(p.Factors, kind) }
 
 // Earned reports whether a session (or a trust) earned with amr counts at
 // this gate at all: earned with a kind it takes (a gate whose factors
 // dropped sms opens nothing for a texted session), or with a recovery
 // code. A session that names no way it was earned counts nowhere.
-func (p *Policy) Earned(amr []string) bool { return p.earns.Earned(amr) }
+func (p *Policy) Earned(amr []factor.AMR) bool { return p.earns.Earned(amr) }
 
 // Earns is the amr values a session earned at this gate may hold (one of
 // them at least): Earned, for a caller to keep beside its hot fields.
 func (p *Policy) Earns() AMRs { return p.earns }
 
 // Earned reports whether amr holds a value of e.
-func (e AMRs) Earned(amr []string) bool { return e.Holds(AMRsOf(amr)) }
+func (e AMRs) Earned(amr []factor.AMR) bool { return e.Holds(AMRsOf(amr)) }
 
 // Holds reports whether e and of share an amr value: Earned, for a set
 // made once (AMRsOf, kept in the session cache's entry: session.Config's
@@ -143,10 +122,10 @@ func (e AMRs) Earned(amr []string) bool { return e.Holds(AMRsOf(amr)) }
 func (e AMRs) Holds(of AMRs) bool { return e&of != 0 }
 
 // amrsOfKinds is the amr values that prove one of kinds.
-func amrsOfKinds(kinds []string) AMRs {
+func amrsOfKinds(kinds []factor.Kind) AMRs {
 	var e AMRs
-	for a, k := range kindOfAMR {
-		if slices.Contains(kinds, string(k)) {
+	for _, a := range factor.AMRs {
+		if slices.Contains(kinds, a.Proves()) {
 			e |= amrBit(a)
 		}
 	}
@@ -155,7 +134,7 @@ func amrsOfKinds(kinds []string) AMRs {
 
 // AMRsOf is the set of the amr values a session was earned with (those
 // no sign-in of a gate makes have no bit: they count nowhere).
-func AMRsOf(amr []string) AMRs {
+func AMRsOf(amr []factor.AMR) AMRs {
 	var e AMRs
 	for _, a := range amr {
 		e |= amrBit(a)
@@ -163,11 +142,14 @@ func AMRsOf(amr []string) AMRs {
 	return e
 }
 
+// AMRBits is AMRsOf as the session cache keeps it (session.Config.AMRs).
+func AMRBits(amr []factor.AMR) uint8 { return uint8(AMRsOf(amr)) }
+
 // Satisfied reports whether a session earned with amr passes the route: a
 // kind the gate takes (Earned), and a kind it requires, if it requires
 // any. A trusted browser's session never passes a require (it proved no
 // device now).
-func (p *Policy) Satisfied(amr []string, trusted bool) bool {
+func (p *Policy) Satisfied(amr []factor.AMR, trusted bool) bool {
 	return p.SatisfiedBy(AMRsOf(amr), trusted)
 }
 
@@ -183,17 +165,8 @@ func (p *Policy) SatisfiedBy(amr AMRs, trusted bool) bool {
 // Offers reports whether the verify step may offer kind: a kind the gate
 // takes, and, unless this is a step-up (which only asks for a fresh
 // code), one it requires.
-func (p *Policy) Offers(kind Kind, stepUp bool) bool {
-	return p.Takes(kind) && (len(p.Require) == 0 || stepUp || slices.Contains(p.Require, string(kind)))
-}
-
-// kindOf is the kind of code a channel brings: a call's is voice, a
-// text's sms.
-func kindOf(channel string) Kind {
-	if channel == providers.Voice {
-		return Voice
-	}
-	return SMS
+func (p *Policy) Offers(kind factor.Kind, stepUp bool) bool {
+	return p.Takes(kind) && (len(p.Require) == 0 || stepUp || slices.Contains(p.Require, kind))
 }
 
 // Channels are the channels of all whose kind the gate takes, in order:
@@ -205,9 +178,9 @@ func (p *Policy) Channels(all []string) []string {
 	var required, taken []string
 	for _, ch := range all {
 		switch {
-		case slices.Contains(p.Require, string(kindOf(ch))):
+		case slices.Contains(p.Require, factor.OfChannel(ch)):
 			required = append(required, ch)
-		case p.Takes(kindOf(ch)):
+		case p.Takes(factor.OfChannel(ch)):
 			taken = append(taken, ch)
 		}
 	}
@@ -216,12 +189,12 @@ func (p *Policy) Channels(all []string) []string {
 
 // TakesChannel reports whether the gate takes the kind of code channel
 // brings.
-func (p *Policy) TakesChannel(channel string) bool { return p.Takes(kindOf(channel)) }
+func (p *Policy) TakesChannel(channel string) bool { return p.Takes(factor.OfChannel(channel)) }
 
 // OffersChannel is Offers for the kind of code a channel brings: a call's
 // is voice, a text's sms.
 func (p *Policy) OffersChannel(channel string, stepUp bool) bool {
-	return p.Offers(kindOf(channel), stepUp)
+	return p.Offers(factor.OfChannel(channel), stepUp)
 }
 
 // OffersRecovery reports whether a recovery code may be used: it proves no
@@ -232,7 +205,7 @@ func (p *Policy) OffersRecovery(stepUp bool) bool {
 
 // EarnsTrust reports whether a sign-in with amr may make its browser
 // trusted: not one with a recovery code (it is for a lost phone).
-func EarnsTrust(amr []string) bool { return len(amr) > 0 && amr[0] != AMRRecovery }
+func EarnsTrust(amr []factor.AMR) bool { return len(amr) > 0 && amr[0] != factor.AMRRecovery }
 
 // NeedsStepUp reports whether a devices-page action needs a fresh code:
 // renaming, and ending trust or sessions, protect more than they risk.
@@ -242,12 +215,12 @@ var stepUpExempt = map[string]bool{"rename": true, "untrust": true, "signout-all
 
 // Strong reports whether a session earned with amr proved an app or a
 // passkey when it began (a trusted browser's proved nothing then).
-func Strong(amr []string, trusted bool) bool {
+func Strong(amr []factor.AMR, trusted bool) bool {
 	return !trusted && strongAMRs.Holds(AMRsOf(amr))
 }
 
 // strongAMRs are the amr values of an app or a passkey.
-var strongAMRs = amrsOfKinds([]string{string(TOTP), string(WebAuthn)})
+var strongAMRs = amrsOfKinds([]factor.Kind{factor.TOTP, factor.WebAuthn})
 
 // GuardsStrong reports whether a devices-page action changes what proves
 // more than a phone: adding an app or a passkey, or removing one
@@ -276,12 +249,12 @@ func GuardsPasskeys(action, removed string) bool {
 
 // ProvesPasskey reports whether a session earned with amr proved a passkey
 // when it began (a trusted browser's proved nothing then).
-func ProvesPasskey(amr []string, trusted bool) bool {
+func ProvesPasskey(amr []factor.AMR, trusted bool) bool {
 	return !trusted && passkeyAMRs.Holds(AMRsOf(amr))
 }
 
 // passkeyAMRs are the amr values of a passkey.
-var passkeyAMRs = amrsOfKinds([]string{string(WebAuthn)})
+var passkeyAMRs = amrsOfKinds([]factor.Kind{factor.WebAuthn})
 
 // HoldsStrong reports whether list holds an app or a passkey.
 func HoldsStrong(list []enrollment.Device) bool {
@@ -294,10 +267,10 @@ func HoldsStrong(list []enrollment.Device) bool {
 // that takes neither, nothing (its user proves one at a gate of the realm
 // that takes it, or asks the admin).
 func (p *Policy) StrongOnly() *Policy {
-	var strong []string
-	for _, k := range []Kind{TOTP, WebAuthn} {
+	var strong []factor.Kind
+	for _, k := range []factor.Kind{factor.TOTP, factor.WebAuthn} {
 		if p.Takes(k) {
-			strong = append(strong, string(k))
+			strong = append(strong, k)
 		}
 	}
 	return &Policy{Factors: strong, Require: strong, earns: p.earns, requires: amrsOfKinds(strong), strongOnly: true}
@@ -307,9 +280,9 @@ func (p *Policy) StrongOnly() *Policy {
 // (GuardsPasskeys, for a user who holds one): StrongOnly's, with passkeys
 // alone — at a gate that takes none, nothing.
 func (p *Policy) PasskeyOnly() *Policy {
-	var kinds []string
-	if p.Takes(WebAuthn) {
-		kinds = []string{string(WebAuthn)}
+	var kinds []factor.Kind
+	if p.Takes(factor.WebAuthn) {
+		kinds = []factor.Kind{factor.WebAuthn}
 	}
 	return &Policy{Factors: kinds, Require: kinds, earns: p.earns, requires: amrsOfKinds(kinds), strongOnly: true}
 }

@@ -4,50 +4,52 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/smsgate/caddy-smsgate/factor"
 )
 
 func TestPolicy(t *testing.T) {
 	t.Parallel()
-	p := &Policy{Require: []string{"totp", "webauthn"}}
-	if err := p.Settle([]Kind{SMS, TOTP, WebAuthn}); err != nil {
+	p := &Policy{Require: []factor.Kind{factor.TOTP, factor.WebAuthn}}
+	if err := p.Settle([]factor.Kind{factor.SMS, factor.TOTP, factor.WebAuthn}); err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(p.Factors, " ") != "sms totp webauthn" {
+	if factor.Join(p.Factors, " ") != "sms totp webauthn" {
 		t.Fatalf("default factors %v", p.Factors)
 	}
 	for _, tc := range []struct {
-		amr     []string
+		amr     []factor.AMR
 		trusted bool
 		want    bool
 	}{
-		{[]string{AMRSMS}, false, false},
-		{[]string{AMRTel}, false, false},
-		{[]string{AMRRecovery}, false, false},
-		{[]string{AMROTP}, false, true},
-		{[]string{AMRSoftware}, false, true},
-		{[]string{AMRHardware}, false, true},
-		{[]string{AMROTP}, true, false}, // a trusted browser proved no device now
+		{[]factor.AMR{factor.AMRSMS}, false, false},
+		{[]factor.AMR{factor.AMRTel}, false, false},
+		{[]factor.AMR{factor.AMRRecovery}, false, false},
+		{[]factor.AMR{factor.AMROTP}, false, true},
+		{[]factor.AMR{factor.AMRSoftware}, false, true},
+		{[]factor.AMR{factor.AMRHardware}, false, true},
+		{[]factor.AMR{factor.AMROTP}, true, false}, // a trusted browser proved no device now
 	} {
 		if got := p.Satisfied(tc.amr, tc.trusted); got != tc.want {
 			t.Errorf("require totp webauthn, amr %v trusted %v: %v, want %v", tc.amr, tc.trusted, got, tc.want)
 		}
 	}
-	if p.Offers(SMS, false) || !p.Offers(SMS, true) || p.OffersRecovery(false) || !p.OffersRecovery(true) {
+	if p.Offers(factor.SMS, false) || !p.Offers(factor.SMS, true) || p.OffersRecovery(false) || !p.OffersRecovery(true) {
 		t.Error("a required route offers texts or recovery codes, or a step-up does not")
 	}
-	if EarnsTrust([]string{AMRRecovery}) || !EarnsTrust([]string{AMRSMS}) || NeedsStepUp("rename") || !NeedsStepUp("remove") {
+	if EarnsTrust([]factor.AMR{factor.AMRRecovery}) || !EarnsTrust([]factor.AMR{factor.AMRSMS}) || NeedsStepUp("rename") || !NeedsStepUp("remove") {
 		t.Error("trust or step-up rules")
 	}
 	for _, bad := range []struct {
 		p    Policy
 		want string
 	}{
-		{Policy{Factors: []string{"email"}}, `unknown kind "email"`},
-		{Policy{Factors: []string{"voice"}}, "the channels do not include voice"},
-		{Policy{Factors: []string{"totp"}}, "name sms or voice too"},
-		{Policy{Factors: []string{"sms"}, Require: []string{"totp"}}, "this gate does not take totp"},
+		{Policy{Factors: []factor.Kind{"email"}}, `unknown kind "email"`},
+		{Policy{Factors: []factor.Kind{factor.Voice}}, "the channels do not include voice"},
+		{Policy{Factors: []factor.Kind{factor.TOTP}}, "name sms or voice too"},
+		{Policy{Factors: []factor.Kind{factor.SMS}, Require: []factor.Kind{factor.TOTP}}, "this gate does not take totp"},
 	} {
-		if err := bad.p.Settle([]Kind{SMS, TOTP}); err == nil || !strings.Contains(err.Error(), bad.want) {
+		if err := bad.p.Settle([]factor.Kind{factor.SMS, factor.TOTP}); err == nil || !strings.Contains(err.Error(), bad.want) {
 			t.Errorf("%+v: %v, want %q", bad.p, err, bad.want)
 		}
 	}
@@ -57,8 +59,8 @@ func TestPolicy(t *testing.T) {
 // and offers a channel's codes only where its route takes them.
 func TestPolicyChannels(t *testing.T) {
 	t.Parallel()
-	p := &Policy{Factors: []string{"voice", "totp"}}
-	if err := p.Settle([]Kind{SMS, Voice, TOTP}); err != nil {
+	p := &Policy{Factors: []factor.Kind{factor.Voice, factor.TOTP}}
+	if err := p.Settle([]factor.Kind{factor.SMS, factor.Voice, factor.TOTP}); err != nil {
 		t.Fatal(err)
 	}
 	if got := strings.Join(p.Channels([]string{"sms", "voice"}), " "); got != "voice" {
@@ -67,8 +69,8 @@ func TestPolicyChannels(t *testing.T) {
 	if p.TakesChannel("sms") || !p.TakesChannel("voice") {
 		t.Fatal("TakesChannel")
 	}
-	r := &Policy{Require: []string{"sms"}}
-	if err := r.Settle([]Kind{SMS, Voice}); err != nil {
+	r := &Policy{Require: []factor.Kind{factor.SMS}}
+	if err := r.Settle([]factor.Kind{factor.SMS, factor.Voice}); err != nil {
 		t.Fatal(err)
 	}
 	if r.OffersChannel("voice", false) || !r.OffersChannel("voice", true) || !r.OffersChannel("sms", false) {
@@ -82,23 +84,23 @@ func TestPolicyChannels(t *testing.T) {
 // gate requires nothing.
 func TestEarned(t *testing.T) {
 	t.Parallel()
-	p := &Policy{Factors: []string{"voice", "totp"}}
-	if err := p.Settle([]Kind{SMS, Voice, TOTP, WebAuthn}); err != nil {
+	p := &Policy{Factors: []factor.Kind{factor.Voice, factor.TOTP}}
+	if err := p.Settle([]factor.Kind{factor.SMS, factor.Voice, factor.TOTP, factor.WebAuthn}); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
-		amr  []string
+		amr  []factor.AMR
 		want bool
 	}{
-		{[]string{AMRSMS}, false},
-		{[]string{AMRSoftware}, false},
-		{[]string{AMRHardware}, false},
+		{[]factor.AMR{factor.AMRSMS}, false},
+		{[]factor.AMR{factor.AMRSoftware}, false},
+		{[]factor.AMR{factor.AMRHardware}, false},
 		{nil, false},
-		{[]string{"pwd"}, false},
-		{[]string{AMRTel}, true},
-		{[]string{AMROTP}, true},
-		{[]string{AMRRecovery}, true},
-		{[]string{AMRSMS, AMROTP}, true},
+		{[]factor.AMR{"pwd"}, false},
+		{[]factor.AMR{factor.AMRTel}, true},
+		{[]factor.AMR{factor.AMROTP}, true},
+		{[]factor.AMR{factor.AMRRecovery}, true},
+		{[]factor.AMR{factor.AMRSMS, factor.AMROTP}, true},
 	} {
 		if got := p.Earned(tc.amr); got != tc.want || p.Satisfied(tc.amr, false) != tc.want {
 			t.Errorf("factors voice totp, amr %v: earned %v, satisfied %v; want %v", tc.amr, got, p.Satisfied(tc.amr, false), tc.want)
@@ -114,23 +116,23 @@ func TestEarned(t *testing.T) {
 // (PasskeyOnly).
 func TestSatisfiedByBitsIsSatisfied(t *testing.T) {
 	t.Parallel()
-	values := []string{AMRSMS, AMRTel, AMROTP, AMRSoftware, AMRHardware, AMRRecovery, "pwd"}
+	values := []factor.AMR{factor.AMRSMS, factor.AMRTel, factor.AMROTP, factor.AMRSoftware, factor.AMRHardware, factor.AMRRecovery, "pwd"}
 	for _, gate := range []struct {
-		factors, require []string
+		factors, require []factor.Kind
 		strong, passkey  bool
 	}{
-		{[]string{"sms", "voice", "totp", "webauthn"}, nil, false, false},
-		{[]string{"voice", "totp"}, nil, false, false},
-		{[]string{"sms", "totp", "webauthn"}, []string{"totp", "webauthn"}, false, false},
-		{[]string{"sms", "voice"}, []string{"voice"}, false, false},
-		{[]string{"sms", "voice", "totp", "webauthn"}, []string{"totp", "webauthn"}, true, false}, // StrongOnly of the first
-		{[]string{"sms", "voice", "totp", "webauthn"}, []string{"webauthn"}, false, true},         // PasskeyOnly of the first
+		{[]factor.Kind{factor.SMS, factor.Voice, factor.TOTP, factor.WebAuthn}, nil, false, false},
+		{[]factor.Kind{factor.Voice, factor.TOTP}, nil, false, false},
+		{[]factor.Kind{factor.SMS, factor.TOTP, factor.WebAuthn}, []factor.Kind{factor.TOTP, factor.WebAuthn}, false, false},
+		{[]factor.Kind{factor.SMS, factor.Voice}, []factor.Kind{factor.Voice}, false, false},
+		{[]factor.Kind{factor.SMS, factor.Voice, factor.TOTP, factor.WebAuthn}, []factor.Kind{factor.TOTP, factor.WebAuthn}, true, false}, // StrongOnly of the first
+		{[]factor.Kind{factor.SMS, factor.Voice, factor.TOTP, factor.WebAuthn}, []factor.Kind{factor.WebAuthn}, false, true},              // PasskeyOnly of the first
 	} {
 		p := &Policy{Factors: gate.factors}
 		if !gate.strong && !gate.passkey {
 			p.Require = gate.require
 		}
-		if err := p.Settle(Kinds); err != nil {
+		if err := p.Settle(factor.Kinds); err != nil {
 			t.Fatal(err)
 		}
 		if gate.strong {
@@ -140,7 +142,7 @@ func TestSatisfiedByBitsIsSatisfied(t *testing.T) {
 			p = p.PasskeyOnly()
 		}
 		for set := range 1 << len(values) {
-			var amr []string
+			var amr []factor.AMR
 			for i, v := range values {
 				if set&(1<<i) != 0 {
 					amr = append(amr, v)
@@ -149,9 +151,9 @@ func TestSatisfiedByBitsIsSatisfied(t *testing.T) {
 			for _, trusted := range []bool{false, true} {
 				earned, required := false, len(gate.require) == 0
 				for _, a := range amr {
-					k, ok := kindOfAMR[a]
-					earned = earned || a == AMRRecovery || ok && slices.Contains(gate.factors, string(k))
-					required = required || !trusted && ok && slices.Contains(gate.require, string(k))
+					k := a.Proves()
+					earned = earned || a == factor.AMRRecovery || k != "" && slices.Contains(gate.factors, k)
+					required = required || !trusted && k != "" && slices.Contains(gate.require, k)
 				}
 				if got := p.SatisfiedBy(AMRsOf(amr), trusted); got != (earned && required) {
 					t.Errorf("factors %v require %v, amr %v trusted %v: %v, want %v", gate.factors, gate.require, amr, trusted, got, earned && required)

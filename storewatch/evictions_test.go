@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/smsgate/caddy-smsgate/audit"
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/session"
 	"github.com/smsgate/caddy-smsgate/store"
 	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
@@ -59,7 +60,7 @@ func TestEvictionsPutRevocationsBack(t *testing.T) {
 	}
 	w.sessions = a
 
-	tok, err := a.Issue(ctx, "alice", []string{"sms"}, session.Where{})
+	tok, err := a.Issue(ctx, "alice", []factor.AMR{factor.AMRSMS}, session.Where{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"log"
 	"time"
 
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/session"
 )
 
@@ -21,7 +22,7 @@ func main() {
 		log.Fatal("mint: -secret must be the gate's signing_key (32 bytes or more)")
 	}
 	keys := session.NewKeys(session.Derive([]byte(*secret), "session"), time.Now)
-	cl := session.Claims{RegisteredClaims: keys.NewClaims(*realm, *user, 12*time.Hour), AMR: []string{"sms"}, SID: "bench"}
+	cl := session.Claims{RegisteredClaims: keys.NewClaims(*realm, *user, 12*time.Hour), AMR: []factor.AMR{factor.AMRSMS}, SID: "bench"}
 	cl.AuthTime = cl.IssuedAt.Unix()
 	tok, err := keys.Sign(cl)
 	if err != nil {

@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/smsgate/caddy-smsgate/bench/codebook"
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/session"
 )
 
@@ -69,7 +70,7 @@ func main() {
 // mint signs a session for user as the gate would after a right code.
 func mint(secret, realm, user string) string {
 	keys := session.NewKeys(session.Derive([]byte(secret), "session"), time.Now)
-	cl := session.Claims{RegisteredClaims: keys.NewClaims(realm, user, 12*time.Hour), AMR: []string{"sms"}, SID: "storm-" + user}
+	cl := session.Claims{RegisteredClaims: keys.NewClaims(realm, user, 12*time.Hour), AMR: []factor.AMR{factor.AMRSMS}, SID: "storm-" + user}
 	cl.AuthTime = cl.IssuedAt.Unix()
 	tok, err := keys.Sign(cl)
 	if err != nil {

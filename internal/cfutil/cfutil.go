@@ -73,13 +73,16 @@ func String(d *caddyfile.Dispenser, to *string) error {
 	return nil
 }
 
-// List reads one or more arguments, added to what is there.
-func List(d *caddyfile.Dispenser, to *[]string) error {
+// List reads one or more arguments, added to what is there (as words of
+// a named string type, such as factor.Kind, too).
+func List[S ~string](d *caddyfile.Dispenser, to *[]S) error {
 	args := d.RemainingArgs()
 	if len(args) == 0 {
 		return d.ArgErr()
 	}
-	*to = append(*to, args...)
+	for _, a := range args {
+		*to = append(*to, S(a))
+	}
 	return nil
 }
 
