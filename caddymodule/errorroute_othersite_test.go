@@ -13,11 +13,11 @@ import (
 	"github.com/smsgate/caddy-smsgate/internal/sitetest"
 )
 
-// gateOf is a gate for host in front of an app (app.localhost, another
-// site of the same Caddy), with own in its site block (a handle_errors of
-// its own, or nothing).
-func gateOf(host, own string) string {
-	return fmt.Sprintf(`http://%s:{HTTP_PORT} {
+// gateOf is a gate at addr (after http://) in front of an app
+// (app.localhost, another site of the same Caddy), with own in its site
+// block (a handle_errors of its own, or nothing).
+func gateOf(addr, own string) string {
+	return fmt.Sprintf(`http://%s {
 	smsgate {
 		identity none
 		enrollment closed
@@ -32,7 +32,7 @@ func gateOf(host, own string) string {
 http://app.localhost:{HTTP_PORT} {
 	respond "the app's page for [{http.request.header.Remote-User}]"
 }
-`, host, own)
+`, addr, own)
 }
 
 // toTheApp is a handle_errors (CODES: its arguments) that proxies to the
@@ -79,10 +79,14 @@ func adaptSites(t *testing.T, cfg string, also map[string]string) error {
 // [admin]". Now the other blocks are read from the Caddyfile adapted (as
 // `caddy run --config`, `caddy reload` and `caddy validate` do), and such
 // a config is refused at that handle_errors' reverse_proxy, naming its
-// handle_errors line. Which one Caddy runs is checked only: one that
-// answers itself (respond), one on another port or for other hosts, one
-// behind a more specific block's, or any other beside a gate's site with
-// a handle_errors of its own (even for other codes), loads and refuses.
+// handle_errors line; also a block of the gate's host that Caddy tries
+// after the gate's (at /admin/*: its refusals fell to the other's,
+// 200 "the app's page for []"). Only the one Caddy runs is checked: one
+// that answers itself (respond), one on another port or for other hosts,
+// one behind a more specific block's, one Caddy tries before the gate's
+// (a longer path: the gate never runs there), or any beside a gate's site
+// with a handle_errors of its own (even for other codes), loads and
+// refuses.
 func TestAnotherSiteBlocksErrorRouteDoesNotServeTheGatesRefusals(t *testing.T) {
 	sitetest.Parallel(t)
 	// Refused, at the reverse_proxy line (line: with the adaptation's
@@ -92,13 +96,15 @@ func TestAnotherSiteBlocksErrorRouteDoesNotServeTheGatesRefusals(t *testing.T) {
 		also           map[string]string
 		site, at, line string
 	}{
-		{"a catch-all http://", gateOf("localhost", "") + "http:// {\n" + errorsTo("") + "}\n", nil,
+		{"a catch-all http://", gateOf("localhost:{HTTP_PORT}", "") + "http:// {\n" + errorsTo("") + "}\n", nil,
 			"http://", "Caddyfile:20)", "Caddyfile:21"},
-		{"a catch-all on the gate's port", gateOf("localhost", "") + ":{HTTP_PORT} {\n" + errorsTo("4xx") + "}\n", nil,
+		{"a catch-all on the gate's port", gateOf("localhost:{HTTP_PORT}", "") + ":{HTTP_PORT} {\n" + errorsTo("4xx") + "}\n", nil,
 			":8080", "Caddyfile:20)", "Caddyfile:21"},
-		{"a wildcard covering the gate's host", gateOf("admin.localhost", "") + "http://*.localhost:{HTTP_PORT} {\n" + errorsTo("401") + "}\n", nil,
+		{"a wildcard covering the gate's host", gateOf("admin.localhost:{HTTP_PORT}", "") + "http://*.localhost:{HTTP_PORT} {\n" + errorsTo("401") + "}\n", nil,
 			"http://*.localhost:8080", "Caddyfile:20)", "Caddyfile:21"},
-		{"a catch-all in an imported file", gateOf("localhost", "") + "import other.caddy\n", map[string]string{"other.caddy": "http:// {\n" + errorsTo("") + "}\n"},
+		{"the same host, the gate's block at a path", gateOf("localhost:{HTTP_PORT}/admin/*", "") + "http://localhost:{HTTP_PORT} {\n\trespond \"public\"\n" + errorsTo("") + "}\n", nil,
+			"http://localhost:8080", "Caddyfile:21)", "Caddyfile:22"},
+		{"a catch-all in an imported file", gateOf("localhost:{HTTP_PORT}", "") + "import other.caddy\n", map[string]string{"other.caddy": "http:// {\n" + errorsTo("") + "}\n"},
 			"http://", "other.caddy:2)", "other.caddy:3"},
 	} {
 		err := adaptSites(t, tc.cfg, tc.also)
@@ -111,13 +117,14 @@ func TestAnotherSiteBlocksErrorRouteDoesNotServeTheGatesRefusals(t *testing.T) {
 	// Loads from a file (adaptSites), and running (run: the gate's host;
 	// "": not run), a refused request is refused.
 	for _, tc := range []struct{ name, cfg, run string }{
-		{"a catch-all that answers itself", gateOf("localhost", "") + "http:// {\n\thandle_errors {\n\t\trespond \"an error page\" 401\n\t}\n}\n", "localhost"},
-		{"the gate's site's own handle_errors 401", gateOf("localhost", "\thandle_errors 401 {\n\t\trespond \"the gate's own\" 401\n\t}\n") + "http:// {\n" + errorsTo("") + "}\n", "localhost"},
-		{"the gate's site's own handle_errors, for other codes", gateOf("localhost", "\thandle_errors 404 {\n\t\trespond \"not found\" 404\n\t}\n") + "http:// {\n" + errorsTo("") + "}\n", "localhost"},
-		{"a more specific block's handle_errors first", gateOf("admin.localhost", "") + "http://*.localhost:{HTTP_PORT} {\n\thandle_errors {\n\t\trespond \"an error page\" 401\n\t}\n}\nhttp:// {\n" + errorsTo("") + "}\n", "admin.localhost"},
-		{"a catch-all for other codes", gateOf("localhost", "") + "http:// {\n" + errorsTo("404 500") + "}\n", "localhost"},
-		{"a catch-all on another port", gateOf("localhost", "") + "http://:9 {\n" + errorsTo("") + "}\n", ""},
-		{"a wildcard for other hosts", gateOf("localhost", "") + "http://*.example.com:{HTTP_PORT} {\n" + errorsTo("") + "}\n", ""},
+		{"a catch-all that answers itself", gateOf("localhost:{HTTP_PORT}", "") + "http:// {\n\thandle_errors {\n\t\trespond \"an error page\" 401\n\t}\n}\n", "localhost"},
+		{"the gate's site's own handle_errors 401", gateOf("localhost:{HTTP_PORT}", "\thandle_errors 401 {\n\t\trespond \"the gate's own\" 401\n\t}\n") + "http:// {\n" + errorsTo("") + "}\n", "localhost"},
+		{"the gate's site's own handle_errors, for other codes", gateOf("localhost:{HTTP_PORT}", "\thandle_errors 404 {\n\t\trespond \"not found\" 404\n\t}\n") + "http:// {\n" + errorsTo("") + "}\n", "localhost"},
+		{"a more specific block's handle_errors first", gateOf("admin.localhost:{HTTP_PORT}", "") + "http://*.localhost:{HTTP_PORT} {\n\thandle_errors {\n\t\trespond \"an error page\" 401\n\t}\n}\nhttp:// {\n" + errorsTo("") + "}\n", "admin.localhost"},
+		{"the same host at a path, tried before the gate's", gateOf("localhost:{HTTP_PORT}", "") + "http://localhost:{HTTP_PORT}/api/* {\n\trespond \"api\"\n" + errorsTo("") + "}\n", "localhost"},
+		{"a catch-all for other codes", gateOf("localhost:{HTTP_PORT}", "") + "http:// {\n" + errorsTo("404 500") + "}\n", "localhost"},
+		{"a catch-all on another port", gateOf("localhost:{HTTP_PORT}", "") + "http://:9 {\n" + errorsTo("") + "}\n", ""},
+		{"a wildcard for other hosts", gateOf("localhost:{HTTP_PORT}", "") + "http://*.example.com:{HTTP_PORT} {\n" + errorsTo("") + "}\n", ""},
 	} {
 		if err := adaptSites(t, tc.cfg, nil); err != nil {
 			t.Errorf("%s: refused: %v", tc.name, err)

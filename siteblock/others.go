@@ -26,30 +26,28 @@ type errorRoute struct {
 
 // othersErrors are the handle_errors of another site block that Caddy runs
 // for the gate's errors, its block having none of its own. Caddy puts each
-// block's error routes on the server behind the block's addresses, most
-// specific first (a host, then a wildcard, a catch-all last), and the
-// first block whose addresses match ends the search (a terminal route, run
-// even where its handle_errors takes other codes only): a block without
-// handle_errors leaves its errors to the next one whose addresses cover
-// its host on its port, a catch-all (http://, :80) or a wildcard
-// (*.example.com beside admin.example.com). Those are read from the
-// Caddyfile adapted, parsed again from its file (fileBlocks); none when
-// it cannot be read.
+// block's error routes on the server behind the block's addresses, in the
+// order it tries the blocks (triedFirst), and the first whose addresses
+// match ends the search (a terminal route, run even where its
+// handle_errors takes other codes only): a block without handle_errors
+// leaves its errors to the next one with handle_errors whose addresses
+// cover its host on its port, a catch-all (http://, :80) or a wildcard
+// (*.example.com beside admin.example.com). The blocks are read from the
+// Caddyfile adapted, parsed again from its file (fileBlocks); none when it
+// cannot be read.
 func (p *Placement) othersErrors(files *sourceFiles) []errorRoute {
 	var out []errorRoute
-	blocks := p.b.fileBlocks()
-	for _, own := range p.b.sites(p.b.keys) {
+	blocks, own := p.b.fileBlocks()
+	gate := p.b.sites(p.b.keys)
+	for _, g := range gate {
 		var pick []errorRoute
-		best := -1
-		for _, sb := range blocks {
-			segs := segmentsOf(sb)
-			if sb.IsNamedRoute || len(sb.Keys) == 0 || segs == nil || binds(segs) != binds(p.b.segments) || sameBlock(sb, p.b.keys, p.b.segments) {
+		var first []site // the addresses of pick's block
+		for i, sb := range blocks {
+			segs, other := segmentsOf(sb), p.b.sites(sb.GetKeysText())
+			if i == own || sb.IsNamedRoute || segs == nil || binds(segs) != binds(p.b.segments) ||
+				triedFirst(other, gate) || !triedFirst(gate, other) && i < own || // it takes the gate's requests itself
+				!slices.ContainsFunc(other, func(s site) bool { return s.covers(g) }) {
 				continue
-			}
-			covers, longest := false, 0 // Caddy's specificity of its longest host
-			for _, s := range p.b.sites(sb.GetKeysText()) {
-				covers = covers || s.port == own.port && hostMatches(s.host, own.host)
-				longest = max(longest, len(s.host)-strings.Count(s.host, "*"))
 			}
 			var routes []errorRoute
 			for _, d := range directivesOf(segs, files) {
@@ -57,8 +55,8 @@ func (p *Placement) othersErrors(files *sourceFiles) []errorRoute {
 					routes = append(routes, errorRoute{d, strings.Join(sb.GetKeysText(), ", ")})
 				}
 			}
-			if covers && len(routes) > 0 && longest > best {
-				pick, best = routes, longest
+			if len(routes) > 0 && (pick == nil || triedFirst(other, first)) {
+				pick, first = routes, other
 			}
 		}
 		out = append(out, pick...)
@@ -66,9 +64,9 @@ func (p *Placement) othersErrors(files *sourceFiles) []errorRoute {
 	return out
 }
 
-// site is a host (lower case; "" for every host) on a port, as a site
-// block's address serves it.
-type site struct{ host, port string }
+// site is a host (lower case; "" for every host) on a port, and a path
+// ("" for every path), as a site block's address serves them.
+type site struct{ host, port, path string }
 
 // sites are what the addresses keys serve: the port written, else the
 // http_port for http://, else the https_port (Caddy's defaults 80, 443).
@@ -89,9 +87,46 @@ func (b *Block) sites(keys []string) []site {
 		if a.Port != "" {
 			port = a.Port
 		}
-		out = append(out, site{strings.ToLower(strings.TrimSuffix(a.Host, ".")), port})
+		out = append(out, site{strings.ToLower(strings.TrimSuffix(a.Host, ".")), port, a.Path})
 	}
 	return out
+}
+
+// covers reports whether s's matcher takes requests g's address serves.
+func (s site) covers(g site) bool {
+	a, b := literal(s.path), literal(g.path)
+	return s.port == g.port && hostMatches(s.host, g.host) && (strings.HasPrefix(a, b) || strings.HasPrefix(b, a))
+}
+
+// triedFirst reports whether Caddy tries a site block with addresses a
+// before one with b, as it sorts a server's blocks (stably, in the
+// Caddyfile's order): a catch-all last, one with a wildcard host after
+// one without, the longest host first, then the longest path.
+func triedFirst(a, b []site) bool {
+	ah, ap, aw := longest(a)
+	bh, bp, bw := longest(b)
+	switch {
+	case ah == 0:
+		return false
+	case bh == 0:
+		return true
+	case aw != bw:
+		return bw
+	case ah == bh:
+		return ap > bp
+	}
+	return ah > bh
+}
+
+// longest are the length of the longest of sites' hosts (its wildcards
+// not counted) and paths, and whether one host is a wildcard or none.
+func longest(sites []site) (host, path int, wild bool) {
+	for _, s := range sites {
+		host = max(host, len(s.host)-strings.Count(s.host, "*"))
+		path = max(path, len(s.path)-strings.Count(s.path, "*"))
+		wild = wild || s.host == "" || strings.Contains(s.host, "*")
+	}
+	return host, path, wild
 }
 
 // hostMatches reports whether Caddy's host matcher of an address's host
@@ -124,11 +159,11 @@ func binds(segs [][]token) string {
 // fileBlocks are the site blocks of the Caddyfile adapted, read again
 // from its file (the adapter's filename option, which the caddy commands
 // give: run, reload, adapt, validate) and parsed as Caddy does (imports,
-// snippets, environment variables), once an adaptation; none without a
-// file (a Caddyfile posted to the admin API, or from stdin), or when it
-// is not the Caddyfile adapted (no block there is b as Caddy handed it:
-// the file changed on disk since).
-func (b *Block) fileBlocks() []caddyfile.ServerBlock {
+// snippets, environment variables), once an adaptation, and which of them
+// is b; none without a file (a Caddyfile posted to the admin API, or from
+// stdin), or when it is not the Caddyfile adapted (no block there is b as
+// Caddy handed it: the file changed on disk since).
+func (b *Block) fileBlocks() ([]caddyfile.ServerBlock, int) {
 	blocks, ok := b.h.State["smsgate.blocks"].([]caddyfile.ServerBlock)
 	if !ok {
 		name, _ := b.h.Option("filename").(string)
@@ -139,10 +174,11 @@ func (b *Block) fileBlocks() []caddyfile.ServerBlock {
 			b.h.State["smsgate.blocks"] = blocks
 		}
 	}
-	if !slices.ContainsFunc(blocks, func(sb caddyfile.ServerBlock) bool { return sameBlock(sb, b.keys, b.segments) }) {
-		return nil
+	own := slices.IndexFunc(blocks, func(sb caddyfile.ServerBlock) bool { return sameBlock(sb, b.keys, b.segments) })
+	if own < 0 {
+		return nil, -1
 	}
-	return blocks
+	return blocks, own
 }
 
 // sameBlock reports whether sb has the addresses keys and, directive by
