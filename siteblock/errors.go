@@ -17,12 +17,14 @@ import (
 // the site's routes invoke, or a file_server serving the refused path (no
 // rewrite, uri, root or try_files in the block that moves it for every
 // request: moves; no root of its own) where the site serves files
-// (file_server, php_fastcgi). Caddy then serves
-// the refused request, unauthenticated and with whatever identity header
-// the client sent, from the app (a file's content in the 401's body). A
-// handle_errors given only other codes (handle_errors 404 500), one that
-// proxies elsewhere (an error-page service) or serves its own pages
-// (rewrite * /{err.status_code}.html), is the operator's to choose.
+// (file_server, php_fastcgi). Caddy then serves the refused request,
+// unauthenticated and with whatever identity header the client sent,
+// from the app (a file's content in the 401's body). A site without
+// handle_errors of its own gets another site block's, one whose addresses
+// cover its host (othersErrors): that one is checked so. A handle_errors
+// given only other codes (handle_errors 404 500), one that proxies
+// elsewhere (an error-page service) or serves its own pages (rewrite *
+// /{err.status_code}.html), is the operator's to choose.
 func (p *Placement) CheckErrorRoutes() error {
 	if p == nil {
 		return nil
@@ -45,9 +47,23 @@ func (p *Placement) CheckErrorRoutes() error {
 		}
 		servesFiles = servesFiles || d.name == "file_server" || d.name == "php_fastcgi" // its own file_server
 	}
+	var routes []errorRoute
 	for _, d := range p.all {
-		if d.name != "handle_errors" || !takesRefusals(d.args) {
+		if d.name == "handle_errors" {
+			routes = append(routes, errorRoute{d: d})
+		}
+	}
+	if len(routes) == 0 {
+		routes = p.othersErrors(files)
+	}
+	for _, r := range routes {
+		d, who, hint := r.d, "handle_errors", ""
+		if !takesRefusals(d.args) {
 			continue
+		}
+		if r.site != "" {
+			who = fmt.Sprintf("handle_errors of site %s (%s:%d), which Caddy runs for the gate's site as that has no handle_errors of its own,", r.site, d.first().file, d.first().line)
+			hint = "; or give the gate's site a handle_errors of its own (handle_errors 401 { respond 401 }), which Caddy runs in its place"
 		}
 		// A move in a block, or in a block within it that every request
 		// enters (movesAll), moves what each file_server there and below
@@ -58,20 +74,20 @@ func (p *Placement) CheckErrorRoutes() error {
 			for _, in := range list {
 				for _, up := range upstreams(in) {
 					if app[dialKey(up)] {
-						return errAt(in.first(), fmt.Errorf("handle_errors hands the gate's refusals (401) to %s, the app smsgate protects: every refused request would reach it unauthenticated.%s", up, toApp))
+						return errAt(in.first(), fmt.Errorf("%s hands the gate's refusals (401) to %s, the app smsgate protects: every refused request would reach it unauthenticated.%s%s", who, up, toApp, hint))
 					}
 				}
 				if name := invoked(in); name != "" && app["invoke "+name] {
-					return errAt(in.first(), fmt.Errorf("handle_errors hands the gate's refusals (401) to the route %s, which the site serves its requests with: every refused request would reach the app unauthenticated.%s", name, toApp))
+					return errAt(in.first(), fmt.Errorf("%s hands the gate's refusals (401) to the route %s, which the site serves its requests with: every refused request would reach the app unauthenticated.%s%s", who, name, toApp, hint))
 				}
 				for _, up := range p.namedUpstreams(invoked(in)) {
 					if app[dialKey(up)] {
-						return errAt(in.first(), fmt.Errorf("handle_errors hands the gate's refusals (401) to %s (route %s), the app smsgate protects: every refused request would reach it unauthenticated.%s", up, invoked(in), toApp))
+						return errAt(in.first(), fmt.Errorf("%s hands the gate's refusals (401) to %s (route %s), the app smsgate protects: every refused request would reach it unauthenticated.%s%s", who, up, invoked(in), toApp, hint))
 					}
 				}
 				ownRoot := slices.ContainsFunc(inner(in.seg), func(l []token) bool { return l[0].text == "root" }) // another tree, as a root line
 				if in.name == "file_server" && servesFiles && !moved && !ownRoot {
-					return errAt(in.first(), fmt.Errorf("handle_errors serves the gate's refusals (401) with file_server at the path refused, from the files smsgate protects: each would go out in the 401's body. Serve an error page (rewrite * /{err.status_code}.html), give handle_errors the codes it is for (handle_errors 404), or answer the 401 there itself (respond)"))
+					return errAt(in.first(), fmt.Errorf("%s serves the gate's refusals (401) with file_server at the path refused, from the files smsgate protects: each would go out in the 401's body. Serve an error page (rewrite * /{err.status_code}.html), give handle_errors the codes it is for (handle_errors 404), or answer the 401 there itself (respond)%s", who, hint))
 				}
 				if err := check(in.inner, moved); err != nil {
 					return err

@@ -53,3 +53,37 @@ func TestAnErrorRouteServingTheSiteIsRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestACatchAllsErrorRouteServingTheSiteIsRefused: a site block without
+// handle_errors of its own gets a catch-all's (http://), which served the
+// protected file at the refused path as the 401's body: `caddy validate`
+// of the file loaded it. Now it refuses it at that file_server's line,
+// naming the catch-all's handle_errors.
+func TestACatchAllsErrorRouteServingTheSiteIsRefused(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	cfg := "{\n\tadmin off\n\thttp_port 8080\n}\nhttp://localhost:8080 {\n\troot * " + dir + `
+	smsgate {
+		identity none
+		enrollment closed
+		user carol +14155552671
+		store badger ` + filepath.Join(dir, "store") + `
+		provider log
+	}
+	file_server
+}
+http:// {
+	handle_errors {
+		file_server
+	}
+}
+`
+	file := filepath.Join(dir, "Caddyfile")
+	if err := os.WriteFile(file, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := runCaddy(t, nil, "validate", "--config", file)
+	if err == nil || !strings.Contains(out, "handle_errors of site http:// ("+file+":17)") || !strings.Contains(out, "serves the gate's refusals (401) with file_server at the path refused") || !strings.Contains(out, file+":18") {
+		t.Errorf("caddy validate: %v, want the catch-all's file_server refused in:\n%s", err, out)
+	}
+}
