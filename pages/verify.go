@@ -223,9 +223,10 @@ func (p *Pages) verifyData(req *request, c *enrollment.Challenge, errMsg string)
 	d.App = verifying && (!own || enrollment.HasKind(list, enrollment.KindApp))
 	d.Passkey = verifying && p.Passkeys && (!own || enrollment.HasKind(list, enrollment.KindPasskey))
 	// What this gate takes here (factors, and require on its route).
-	if !p.offersTexts(req) {
+	if !p.offersTexts(req) || p.strongOnly(req, list) {
 		d.NoPhone, d.Switch, d.Pending = true, "", false
 	}
+	d.Recoverable = d.Recoverable && !p.strongOnly(req, list)
 	d.App = d.App && p.offers(req, factor.TOTP)
 	d.AppFirst = d.AppFirst && d.App
 	d.Passkey = d.Passkey && p.offers(req, factor.WebAuthn)
@@ -266,6 +267,16 @@ func (p *Pages) consoleWhy(req *request) string {
 		return ""
 	}
 	return req.flow.Why
+}
+
+// strongOnly says the console sent its admin here for her app or
+// passkey, and she holds one (list: her devices): nothing else proved
+// here opens the console for her (strongEnough), so a text, a call or a
+// recovery code is neither offered nor taken here — it would be paid for,
+// or used up, and send her back to this page.
+func (p *Pages) strongOnly(req *request, list []enrollment.Device) bool {
+	return p.consoleWhy(req) == consoleWhyStrong &&
+		(enrollment.HasKind(list, enrollment.KindApp) || enrollment.HasKind(list, enrollment.KindPasskey))
 }
 
 // hasRecovery reports whether the user may hold recovery codes, so that

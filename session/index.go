@@ -201,8 +201,15 @@ func listed(ctx context.Context, st store.Store, realm, user string, now time.Ti
 // from the trust before the end, or a thousand, to push the first out).
 // It reads only the store (the admin's tools use it with Caddy stopped)
 // and returns the session it ended, or ErrNoSession.
+//
+// Ended part-way (the store failed), it is ended again to the end: the
+// session is found while its own revocation is not written, even with
+// its trust ended (unended), and that revocation is its last mark, after
+// those of the trust's sessions. (Found only as Sessions lists it, a retry
+// after the trust had ended answered ErrNoSession, and the browsers of
+// the sessions not yet marked stayed known: TestARetriedEndFinishesTheJob.)
 func End(ctx context.Context, st store.Store, realm, user, sid string, now time.Time) (*Info, error) {
-	list, err := Sessions(ctx, st, realm, user, now)
+	list, err := unended(ctx, st, realm, user, now)
 	if err != nil {
 		return nil, err
 	}
@@ -233,6 +240,8 @@ func End(ctx context.Context, st store.Store, realm, user, sid string, now time.
 		}
 		list = again
 	}
+	// The session named last: its revocation is what a retry looks for.
+	list = append(slices.DeleteFunc(list, func(s Info) bool { return s.SID == sid }), ended)
 	ends := func(s Info) bool { return s.SID == sid || endsTrust(trusts, s) }
 	if err := endListed(ctx, st, realm, user, list, now, ends); err != nil {
 		return nil, err

@@ -106,6 +106,18 @@ func (s *Service) spent(ctx context.Context, realm, user string, f *Flow) (bool,
 	return err == nil, err
 }
 
+// inviteStands says whether the invite f accepted for user (or the
+// recovery code that let it enroll) may still enroll a phone: no reset
+// since it was minted (standing), and no phone enrolled by it (spent).
+func (s *Service) inviteStands(ctx context.Context, realm, user string, f *Flow) (bool, error) {
+	ok, err := s.standing(ctx, realm, user, f.invitedAt())
+	if err != nil || !ok {
+		return false, err
+	}
+	spent, err := s.spent(ctx, realm, user, f)
+	return !spent, err
+}
+
 // InvitedAs says the flow accepted an invite for user: only that user may
 // enroll by it (with a first factor, the user is the first factor's, which
 // may change within one flow: another password typed at basic_auth; at a

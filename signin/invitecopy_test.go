@@ -138,3 +138,90 @@ func TestAnAcceptedInviteEnrollsOnce(t *testing.T) {
 		}
 	})
 }
+
+// sentTo is a sender that keeps every message it sends.
+type sentTo struct {
+	mu   sync.Mutex
+	sent []providers.Message
+}
+
+func (s *sentTo) Send(_ context.Context, m providers.Message) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sent = append(s.sent, m)
+	return nil
+}
+
+func (s *sentTo) count(e164 string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, m := range s.sent {
+		if m.To == e164 {
+			n++
+		}
+	}
+	return n
+}
+
+// TestACopiedFlowWhoseInviteEnrolledSendsNoMore: behind basic_auth with
+// enrollment closed, a copy of the flow that accepted dave's invite has a
+// first phone's code sent to a number; then the flow enrolls dave's phone
+// by the invite. The copy's code can enroll nothing any more (spend), so
+// neither "send again" nor "call me instead" sends it: no text nor call
+// that whoever holds the copy triggers at will (the resend limits aside).
+// On Badger and on a real Redis. (Before: both went out.)
+func TestACopiedFlowWhoseInviteEnrolledSendsNoMore(t *testing.T) {
+	storetest.OnBadgerAndRedis(t, func(t *testing.T, st store.Store) {
+		ctx := context.Background()
+		tpl, err := enrollment.ParseTemplates("", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := &sentTo{}
+		ch, dev, adm := enrollment.New(&enrollment.Core{Store: st, CodeKey: []byte("0123456789abcdef0123456789abcdef"), Now: time.Now},
+			enrollment.Challenges{Sender: out, CodeLength: 6, CodeTTL: 5 * time.Minute, MaxAttempts: 5, Templates: tpl})
+		s := &Service{Identity: FirstFactor{Open: false}, Challenges: ch, Devices: dev, Invites: adm, Channels: []string{"sms", "voice"},
+			CodeLength: 6, Now: time.Now, Logger: zap.NewNop()}
+		sc := enrollment.Scope{Realm: "r", Host: "r", IP: "192.0.2.1"}
+		token, err := adm.NewInvite(ctx, "r", "dave", time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := &Flow{ID: "f1"}
+		if step, err := s.AcceptInvite(ctx, "r", f, token, "dave"); err != nil || step != Enroll {
+			t.Fatalf("accepting the invite: %v %v", step, err)
+		}
+		copied := *f
+		const other = "+14155550111"
+		pending, err := s.Enroll(ctx, sc, &copied, "dave", other, "")
+		if err != nil || out.count(other) != 1 {
+			t.Fatalf("the copy's code: %v, %d sent", err, out.count(other))
+		}
+		// Before the invite enrolled a phone, the copy may send again.
+		if pending, err = s.Resend(ctx, sc, &copied, "dave", pending); err != nil || out.count(other) != 2 {
+			t.Fatalf("the copy's code again, before the enrollment: %v, %d sent", err, out.count(other))
+		}
+		c, err := s.Enroll(ctx, sc, f, "dave", "+14155550110", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		out.mu.Lock()
+		code := out.sent[len(out.sent)-1].Code
+		out.mu.Unlock()
+		if _, err := s.Check(ctx, sc, f, "dave", c, code, nil); err != nil {
+			t.Fatalf("the invite's enrollment: %v", err)
+		}
+		again := copied
+		if _, err := s.Resend(ctx, sc, &again, "dave", pending); err == nil {
+			t.Error(`"send again" of the copy's code, its invite spent, answered no error`)
+		}
+		call := copied
+		if _, err := s.Send(ctx, sc, &call, "dave", providers.Voice, pending, "", ""); err == nil {
+			t.Error(`"call me instead" of the copy's code, its invite spent, answered no error`)
+		}
+		if n := out.count(other); n != 2 {
+			t.Errorf("%d codes sent to the copy's number after the invite enrolled a phone, want none", n-2)
+		}
+	})
+}

@@ -266,15 +266,31 @@ func cause(err error) error {
 }
 
 // enrollClosed ends c, a first phone's pending code, where this gate no
-// longer lets its user enroll (a reload closed enrollment): no more texts
+// longer lets its user enroll (a reload closed enrollment), or where the
+// invite the flow accepted has enrolled a phone already or a reset ended
+// it (a copy of its flow's cookie: inviteStands): no more texts or calls
 // for a code that would enroll nothing (Check refuses it). It returns the
 // step the user is at instead.
 func (s *Service) enrollClosed(ctx context.Context, realm string, f *Flow, c *enrollment.Challenge) error {
-	if c == nil || c.Purpose != enrollment.Enroll || s.mayEnroll(f, c.User) {
+	if c == nil || c.Purpose != enrollment.Enroll {
+		return nil
+	}
+	ok := s.mayEnroll(f, c.User)
+	if ok && f.InvitedAs(c.User) {
+		var err error
+		if ok, err = s.inviteStands(ctx, realm, c.User, f); err != nil {
+			return err
+		}
+	}
+	if ok {
 		return nil
 	}
 	s.discard(ctx, realm, f)
-	return &StepError{Step: s.Identity.first(c.User, false)}
+	step, err := s.Next(ctx, realm, f, c.User)
+	if err != nil {
+		return err
+	}
+	return &StepError{Step: step}
 }
 
 // start starts a challenge; when the number's SIM was swapped recently,

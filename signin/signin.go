@@ -158,12 +158,7 @@ func (s *Service) Next(ctx context.Context, realm string, f *Flow, user string) 
 			return 0, err
 		}
 		if f.InvitedAs(user) && !has {
-			ok, err := s.standing(ctx, realm, user, f.invitedAt())
-			if err == nil && ok {
-				var spent bool
-				spent, err = s.spent(ctx, realm, user, f)
-				ok = !spent
-			}
+			ok, err := s.inviteStands(ctx, realm, user, f)
 			if err != nil {
 				return 0, err
 			}
