@@ -14,7 +14,7 @@ import (
 // gate's route no longer takes adds no device without a code first: else
 // whoever finds the browser unattended adds their own app, whose fresh code
 // then passes the route max_age was meant to hold (as the console, whose
-// sign-in max_age already bounds).
+// sign-in max_age already bounds). A code, and the change goes on.
 func TestTheDevicesPageIsNoStalerThanItsGatesMaxAge(t *testing.T) {
 	sitetest.Parallel(t)
 	s := sitetest.Basic(t, "max_age 1m")
@@ -30,4 +30,10 @@ func TestTheDevicesPageIsNoStalerThanItsGatesMaxAge(t *testing.T) {
 		t.Fatalf("a sign-in older than the gate's max_age began adding an app with no code: %d, secret shown", res.StatusCode)
 	}
 	sitetest.Expect(t, res, http.StatusSeeOther, "/.smsgate/verify")
+	// A code, and the change goes on.
+	sitetest.Expect(t, alice.Post("/.smsgate/verify", url.Values{"action": {"send"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+	sitetest.Expect(t, alice.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/devices")
+	if res := alice.Get("/.smsgate/devices"); appSecret.FindStringSubmatch(res.Text) == nil {
+		t.Fatalf("after the step-up, no app setup: %d\n%s", res.StatusCode, res.Text)
+	}
 }
