@@ -337,6 +337,14 @@ func (p *Pages) fresh(cl *session.Claims, maxAge time.Duration) bool {
 	return maxAge <= 0 || p.Now().Sub(time.Unix(cl.AuthTime, 0)) <= maxAge
 }
 
+// freshForChange reports whether a session's code is recent enough to
+// change the user's devices: within step_up, and within the gate's
+// max_age where that is shorter (else a sign-in the route no longer takes
+// adds an app whose fresh code passes it).
+func (p *Pages) freshForChange(cl *session.Claims) bool {
+	return p.fresh(cl, p.StepUp) && p.fresh(cl, p.MaxAge)
+}
+
 // CheckCookieDomain refuses a cookie_domain browsers would not honour for
 // this site (the session cookie would never come back: no one could sign
 // in): a public suffix, or a domain the site is not under. origins are the

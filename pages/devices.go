@@ -6,7 +6,6 @@ import (
 	"html/template"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/factor"
@@ -107,7 +106,7 @@ func (p *Pages) devices(req *request) {
 	if !ok {
 		return
 	}
-	if signin.NeedsStepUp(action) && (!p.fresh(cl, time.Duration(p.StepUp)) || !need.provedBy(cl)) {
+	if signin.NeedsStepUp(action) && (!p.freshForChange(cl) || !need.provedBy(cl)) {
 		// Step-up: a fresh code first (an app's or a passkey's, for a
 		// change to them; a passkey's, for a change to a passkey of a
 		// user who holds one), then back here to finish the change.

@@ -57,7 +57,8 @@ type Config struct {
 	Policy *signin.Policy
 	// Remember is how long a trusted browser skips the code (0: no
 	// trust offered); StepUp how recent a code must be to change devices;
-	// MaxAge, for the gate's route (0: any age), and so for its console.
+	// MaxAge, for the gate's route (0: any age), and so for its console and
+	// its devices page's changes.
 	Remember, StepUp, MaxAge time.Duration
 	RedirectHosts            []string
 	// Admins may open the console (console.go); Site is the gate as the

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/go-webauthn/webauthn/protocol"
 	"github.com/smsgate/caddy-smsgate/factor"
@@ -42,7 +41,7 @@ func (p *Pages) passkey(req *request, step string) {
 	case "passkey/register/begin", "passkey/register/finish":
 		// Adding one is a device change: a session, and a fresh code.
 		cl := p.session(req)
-		if cl == nil || !p.SignIn.Identity.Admits(cl.Subject, req.user) || !p.fresh(cl, time.Duration(p.StepUp)) {
+		if cl == nil || !p.SignIn.Identity.Admits(cl.Subject, req.user) || !p.freshForChange(cl) {
 			p.fail(req, http.StatusForbidden, "step_up", p.sayID(req, "passkey.step_up"))
 			return
 		}
