@@ -199,22 +199,3 @@ func (g *Gate) passkeyOrigin() (key, origin string, err error) {
 
 // MaxIdentity is the longest identity, in bytes, the gate signs in.
 const MaxIdentity = signin.MaxIdentity
-
-// secrets resolves the configured secrets (often `{env.X}`), which must
-// be at least 32 bytes each, and different.
-func (g *Gate) secrets() (signing, phoneKey []byte, err error) {
-	if g.SigningKey != "" {
-		if signing, err = cfutil.Secret("signing_key", g.SigningKey); err != nil {
-			return nil, nil, err
-		}
-	}
-	if g.VerifyOnlyKey != "" {
-		if phoneKey, err = cfutil.Secret("verify_only key", g.VerifyOnlyKey); err != nil {
-			return nil, nil, err
-		}
-		if string(phoneKey) == string(signing) {
-			return nil, nil, errors.New("verify_only needs its own key, not the signing key")
-		}
-	}
-	return signing, phoneKey, nil
-}

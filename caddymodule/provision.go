@@ -1,6 +1,7 @@
 package caddymodule
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -114,17 +115,8 @@ func (g *Gate) settle(ctx caddy.Context) (*settled, error) {
 		return nil, err
 	}
 	s := new(settled)
-	var err error
-	if s.signingKey, s.phoneKey, err = g.secrets(); err != nil {
-		return nil, err
-	}
-	if s.pages, err = pages.LoadTemplates(g.TemplatesDir); err != nil {
-		return nil, err
-	}
-	if g.words, err = words.Load(g.MessagesDir); err != nil {
-		return nil, &cfutil.OptionError{Key: "messages_dir", Err: err}
-	}
-	if s.messages, err = g.templates(g.words); err != nil {
+	err := g.load(s, nil)
+	if err != nil {
 		return nil, err
 	}
 	// Both checked (check).
@@ -145,6 +137,32 @@ func (g *Gate) settle(ctx caddy.Context) (*settled, error) {
 	s.admin = g.adminConfig()
 	g.linkOrigin = s.admin.LinkOrigin()
 	return s, nil
+}
+
+// load reads what the config takes from the machine it runs on (secrets,
+// folders, the providers' resolved options); with absent set (adapting),
+// one not there (cfutil.Absent) goes to it, and the rest is read.
+func (g *Gate) load(s *settled, absent func(error)) (err error) {
+	for _, step := range []func() error{
+		func() error {
+			s.signingKey, s.phoneKey, err = cfutil.Secrets(g.SigningKey, g.VerifyOnlyKey)
+			return err
+		},
+		func() error { s.pages, err = pages.LoadTemplates(g.TemplatesDir); return err },
+		func() error {
+			g.words, err = words.Load(g.MessagesDir)
+			return cfutil.Folder("messages_dir", g.MessagesDir, err)
+		},
+		func() error { s.messages, err = g.templates(cmp.Or(g.words, words.English)); return err },
+		func() error { return providers.CheckResolved(g.ProvidersRaw) },
+	} {
+		if err := step(); err != nil && (absent == nil || !cfutil.IsAbsent(err)) {
+			return err
+		} else if err != nil {
+			absent(err)
+		}
+	}
+	return nil
 }
 
 // settleUsers reads the provisioned users (numbers in E.164) and whom the

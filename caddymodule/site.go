@@ -6,7 +6,6 @@ import (
 
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 
-	"github.com/smsgate/caddy-smsgate/internal/cfutil"
 	"github.com/smsgate/caddy-smsgate/siteblock"
 )
 
@@ -74,20 +73,18 @@ func (g *Gate) siteGate(realmWritten bool) *siteblock.Gate {
 		Prefix: cmp.Or(g.PathPrefix, DefaultPathPrefix), DefaultPrefix: DefaultPathPrefix, Line: g.lines.Of}
 }
 
-// checkConfig runs check (check.go) on a copy of the gate with its
-// defaults, so that the adapted config stays as written; a mistake is
+// checkConfig runs check (check.go) and load (provision.go: what this
+// machine holds of it, one not there a warning) on a copy of the gate with
+// its defaults, so that the adapted config stays as written; a mistake is
 // reported at its option's line.
 func (g *Gate) checkConfig() error {
 	c := *g
 	c.setDefaults()
-	if err := c.check(); err != nil {
-		var oe *cfutil.OptionError
-		if errors.As(err, &oe) {
-			return g.errAt(oe.Key, err)
-		}
-		return g.errAt("", err)
+	err := c.check()
+	if err == nil {
+		err = c.load(new(settled), func(err error) { siteblock.WarnAt(g.lines.At(err), err) })
 	}
-	return nil
+	return siteblock.ErrAt(g.lines.At(err), err)
 }
 
 // errAt is err at the line of option key.

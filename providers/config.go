@@ -107,6 +107,43 @@ func CheckConfig(raws []json.RawMessage, channels []string, host string) (verifi
 	return verifies, nil
 }
 
+// CheckResolved provisions each provider that resolves placeholders and
+// opens nothing (Twilio, Signal, a webhook), and checks what it resolves
+// to here, as Provision will where the config runs: a Caddyfile's adapter
+// runs it, so that a mistake names its provider's line ("provider 2"). One
+// that resolves to nothing here (an unset `{env.X}`) is cfutil.Absent.
+func CheckResolved(raws []json.RawMessage) error {
+	for i, raw := range raws {
+		m, err := Decode(raw)
+		switch p := m.(type) {
+		case *Twilio:
+			if err = p.unset(); err == nil {
+				if err = p.Provision(caddy.Context{}); err == nil {
+					err = p.Validate()
+				}
+			}
+		case *Signal, *Webhook:
+			err = m.(caddy.Provisioner).Provision(caddy.Context{})
+		}
+		if err != nil {
+			return &cfutil.OptionError{Key: "provider " + strconv.Itoa(i+1), Err: err}
+		}
+	}
+	return nil
+}
+
+// unset is the first of a Twilio's options that may be left out that is
+// written as a placeholder resolving to nothing here (Validate would take
+// the rest's absence for a mistake), as an Absent.
+func (t *Twilio) unset() error {
+	for _, o := range [][2]string{{"from", t.From}, {"messaging_service_sid", t.MessagingServiceSID}, {"verify_service", t.VerifyService}, {"api_key", t.APIKey}} {
+		if o[1] != "" && optional(o[1]) == "" {
+			return &cfutil.Absent{Err: fmt.Errorf("twilio: %s is empty: is its environment variable set?", o[0])}
+		}
+	}
+	return nil
+}
+
 // What a provider cannot send without, in one place for both of its
 // checks: the config's, unprovisioned (CheckConfig, at the provider's
 // line: an option not written at all), and Provision's, which resolves

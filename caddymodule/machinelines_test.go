@@ -1,0 +1,85 @@
+package caddymodule_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/caddyserver/caddy/v2/caddyconfig"
+
+	"github.com/smsgate/caddy-smsgate/internal/sitetest"
+)
+
+// What a config takes from the machine it runs on (a secret's {file.X} or
+// {env.X}, templates_dir, messages_dir, a provider's resolved options) is
+// read when a Caddyfile is adapted too, so that a mistake there names its
+// line. Before, each was found only at Provision, with no line.
+func TestWhatTheMachineHoldsIsRefusedAtItsLine(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	file := func(name, content string) string {
+		path := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	short := "{file." + file("short", "too short") + "}"
+	long := "{file." + file("long", strings.Repeat("k", 40)) + "}"
+	empty := filepath.Join(dir, "empty")
+	if err := os.Mkdir(empty, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	file("pages/page.html", `{{define "page"}}{{.Nope`)
+	file("texts/en.json", `{"notice.x": `)
+	for _, tc := range []struct{ options, fields, want string }{
+		{"signing_key " + short, `"signing_key": "` + short + `"`, "signing_key is 9 bytes; it must be at least 32"},
+		{"signing_key " + long + "\n\t\tverify_only " + long, `"signing_key": "` + long + `", "verify_only_key": "` + long + `"`, "verify_only needs its own key, not the signing key"},
+		{"templates_dir " + empty, `"templates_dir": "` + empty + `"`, "templates_dir " + empty + ": no *.html files"},
+		{"templates_dir " + filepath.Join(dir, "pages"), `"templates_dir": "` + filepath.Join(dir, "pages") + `"`, "page.html"},
+		{"messages_dir " + empty, `"messages_dir": "` + empty + `"`, "messages_dir " + empty + ": no *.json files"},
+		{"messages_dir " + filepath.Join(dir, "texts"), `"messages_dir": "` + filepath.Join(dir, "texts") + `"`, "en.json"},
+	} {
+		line := "Caddyfile:11"
+		if strings.HasPrefix(tc.options, "signing_key "+long) {
+			line = "Caddyfile:12" // verify_only's
+		}
+		refusedFromBoth(t, tc.options, tc.fields, line, tc.want, tc.want)
+	}
+	// A provider's options as they resolve: a webhook's url from a file
+	// that holds no URL, a Twilio account that is none (Validate's).
+	for provider, want := range map[string]string{
+		"provider webhook {file." + file("url", "gw.example.com/send") + "}":                                                             "must be an http or https URL with a host",
+		"provider twilio {\n\t\t\taccount_sid XX123\n\t\t\tauth_token {file." + file("token", "t") + "}\n\t\t\tfrom +15005550006\n\t\t}": "twilio: account_sid must start with AC",
+	} {
+		sitetest.AssertLoadError(t, "{\n\tadmin localhost:{ADMIN_PORT}\n}\nhttp://localhost:{HTTP_PORT} {\n\tsmsgate {\n\t\tidentity none\n\t\tstore badger {DIR}\n\t\t"+provider+"\n\t}\n}\n", want, "Caddyfile:8")
+	}
+}
+
+// One not there when the Caddyfile is adapted (an unset {env.X}, a folder)
+// may be there where Caddy runs it (`caddy adapt` elsewhere): the config
+// adapts, with a warning at its line (cmd/caddy's TestAdaptWarnsWithTheLine),
+// and the load refuses it (TestABadConfigOpensNoStore).
+func TestWhatIsNotThereWhenAdaptedStillAdapts(t *testing.T) {
+	t.Parallel()
+	for _, options := range []string{
+		"signing_key {env.SMSGATE_TEST_UNSET}",
+		"verify_only {file." + filepath.Join(t.TempDir(), "absent") + "}",
+		"templates_dir /nonexistent/smsgate-templates",
+		"messages_dir /nonexistent/smsgate-messages",
+		"provider twilio {\n\t\t\taccount_sid {env.SMSGATE_TEST_UNSET}\n\t\t\tauth_token x\n\t\t\tfrom +15005550006\n\t\t}",
+		"provider twilio {\n\t\t\taccount_sid AC123\n\t\t\tauth_token x\n\t\t\tfrom {env.SMSGATE_TEST_UNSET}\n\t\t}",
+	} {
+		cfg := "localhost {\n\tsmsgate {\n\t\tidentity none\n\t\t" + options + "\n\t}\n}\n"
+		if !strings.Contains(options, "provider") {
+			cfg = strings.Replace(cfg, "identity none", "identity none\n\t\tprovider log", 1)
+		}
+		if _, _, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(cfg), map[string]any{"filename": "Caddyfile"}); err != nil {
+			t.Errorf("%s: %v", options, err)
+		}
+	}
+}
