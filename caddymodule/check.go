@@ -67,6 +67,9 @@ func (g *Gate) check() error {
 	if err := pages.CheckLogo(g.Logo, g.PublicOrigin, g.SiteOrigin); err != nil {
 		return &cfutil.OptionError{Key: "logo", Err: err}
 	}
+	if g.SigningAlg != "HS256" && g.SigningAlg != "EdDSA" { // before: JSON's opened the store first
+		return cfutil.OptionErrf("signing_alg", "signing_alg must be HS256 or EdDSA, not %q", g.SigningAlg)
+	}
 	if g.AssertionHeader != "" && g.SigningAlg != "EdDSA" {
 		return cfutil.OptionErrf("assertion_header", "assertion_header needs signing_alg EdDSA, so that upstreams can verify it with public keys")
 	}

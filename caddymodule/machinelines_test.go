@@ -83,3 +83,17 @@ func TestWhatIsNotThereWhenAdaptedStillAdapts(t *testing.T) {
 		}
 	}
 }
+
+// A JSON config's signing_alg that is none is refused before its store is
+// opened. Before, only the Caddyfile's parser checked it: a JSON config
+// (or one adapted elsewhere) opened its Badger store, then failed.
+func TestABadSigningAlgOpensNoStore(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "store")
+	sitetest.AssertJSONLoadError(t, `{"admin": {"listen": "localhost:{ADMIN_PORT}"}, "apps": {"http": {"http_port": {HTTP_PORT}, "servers": {"s": {"listen": [":{HTTP_PORT}"], "routes": [{"handle": [
+	{"handler": "smsgate", "realm": "localhost", "identity": "none", "signing_alg": "RS256", "store": {"module": "badger", "path": "`+dir+`"}, "providers": [{"provider": "log"}]}]}]}}}}}`,
+		`signing_alg must be HS256 or EdDSA, not \"RS256\"`)
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("a refused signing_alg created %s (%v)", dir, err)
+	}
+}
