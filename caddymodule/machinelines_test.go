@@ -97,3 +97,20 @@ func TestABadSigningAlgOpensNoStore(t *testing.T) {
 		t.Errorf("a refused signing_alg created %s (%v)", dir, err)
 	}
 }
+
+// A Redis store's options that exclude each other are refused at the
+// line of the one that conflicts. Before, the Caddyfile adapted, and the
+// load failed at the store's Provision with no line.
+func TestRedisOptionsThatExcludeEachOtherNameTheLine(t *testing.T) {
+	t.Parallel()
+	for store, want := range map[string]string{
+		"store redis {\n\t\t\tmaster_name mymaster\n\t\t\tcluster\n\t\t}":           "cluster and master_name exclude each other: a cluster has no Sentinel, at Caddyfile:6",
+		"store redis 127.0.0.1:7000 127.0.0.1:7001 {\n\t\t\tdb 2\n\t\t\ttls\n\t\t}": "a cluster has only database 0, not db 2, at Caddyfile:5",
+	} {
+		cfg := "localhost {\n\tsmsgate {\n\t\tidentity none\n\t\t" + store + "\n\t\tprovider log\n\t}\n}\n"
+		_, _, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(cfg), map[string]any{"filename": "Caddyfile"})
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", store, err, want)
+		}
+	}
+}
