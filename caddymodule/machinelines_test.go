@@ -114,3 +114,13 @@ func TestRedisOptionsThatExcludeEachOtherNameTheLine(t *testing.T) {
 		}
 	}
 }
+
+// A JSON config's provider whose secret resolves to nothing is refused
+// at load naming the provider, as the Caddyfile's warning does.
+func TestAnUnsetProviderSecretNamesItsProvider(t *testing.T) {
+	t.Parallel()
+	sitetest.AssertJSONLoadError(t, `{"admin": {"listen": "localhost:{ADMIN_PORT}"}, "apps": {"http": {"http_port": {HTTP_PORT}, "servers": {"s": {"listen": [":{HTTP_PORT}"], "routes": [{"handle": [
+	{"handler": "smsgate", "realm": "localhost", "identity": "none", "store": {"module": "badger", "path": "`+t.TempDir()+`"},
+	 "providers": [{"provider": "log"}, {"provider": "twilio", "account_sid": "AC123", "auth_token": "{env.SMSGATE_TEST_UNSET}", "from": "+15005550006"}]}]}]}}}}}`,
+		"provider 2: auth_token is empty: is its environment variable set?")
+}

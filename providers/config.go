@@ -125,8 +125,9 @@ func CheckResolved(raws []json.RawMessage) error {
 		case *Signal, *Webhook:
 			err = m.(caddy.Provisioner).Provision(caddy.Context{})
 		}
-		if err != nil {
-			return &cfutil.OptionError{Key: "provider " + strconv.Itoa(i+1), Err: err}
+		if err != nil { // a JSON config's load names it too
+			key := "provider " + strconv.Itoa(i+1)
+			return &cfutil.OptionError{Key: key, Err: fmt.Errorf("%s: %w", key, err)}
 		}
 	}
 	return nil

@@ -146,7 +146,7 @@ func TestAdaptWarnsWithTheLine(t *testing.T) {
 			from +15005550006
 		}
 	}
-}`, `"msg":"smsgate: auth_token is empty: is its environment variable set?"`, 5},
+}`, `"msg":"smsgate: provider 2: auth_token is empty: is its environment variable set?"`, 5},
 		// The whole site behind the gate, some paths public: no warning.
 		{"a public path beside a whole-site gate", `http://five.localhost:8080 {
 	basic_auth {
