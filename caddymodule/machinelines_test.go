@@ -73,6 +73,7 @@ func TestWhatIsNotThereWhenAdaptedStillAdapts(t *testing.T) {
 		"messages_dir /nonexistent/smsgate-messages",
 		"provider twilio {\n\t\t\taccount_sid {env.SMSGATE_TEST_UNSET}\n\t\t\tauth_token x\n\t\t\tfrom +15005550006\n\t\t}",
 		"provider twilio {\n\t\t\taccount_sid AC123\n\t\t\tauth_token x\n\t\t\tfrom {env.SMSGATE_TEST_UNSET}\n\t\t}",
+		"store redis {\n\t\t\tpassword {env.SMSGATE_TEST_UNSET}\n\t\t}",
 	} {
 		cfg := "localhost {\n\tsmsgate {\n\t\tidentity none\n\t\t" + options + "\n\t}\n}\n"
 		if !strings.Contains(options, "provider") {
@@ -123,4 +124,14 @@ func TestAnUnsetProviderSecretNamesItsProvider(t *testing.T) {
 	{"handler": "smsgate", "realm": "localhost", "identity": "none", "store": {"module": "badger", "path": "`+t.TempDir()+`"},
 	 "providers": [{"provider": "log"}, {"provider": "twilio", "account_sid": "AC123", "auth_token": "{env.SMSGATE_TEST_UNSET}", "from": "+15005550006"}]}]}]}}}}}`,
 		"provider 2: auth_token is empty: is its environment variable set?")
+}
+
+// A Redis store's password (or address, or user) from a variable that is
+// not set is refused before the store is opened. Before, the store
+// dialled without it: a Redis that asks for a password refused with
+// NOAUTH, naming no option; one that asks for none was used, unseen.
+func TestAnUnsetRedisCredentialIsRefusedBeforeConnecting(t *testing.T) {
+	t.Parallel()
+	sitetest.AssertLoadError(t, "{\n\tadmin localhost:{ADMIN_PORT}\n}\nhttp://localhost:{HTTP_PORT} {\n\tsmsgate {\n\t\tidentity none\n\t\tprovider log\n\t\tstore redis 127.0.0.1:1 {\n\t\t\tpassword {env.SMSGATE_TEST_UNSET}\n\t\t}\n\t}\n}\n",
+		"redis store: password is empty: is its environment variable set?")
 }

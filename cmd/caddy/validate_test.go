@@ -147,6 +147,15 @@ func TestAdaptWarnsWithTheLine(t *testing.T) {
 		}
 	}
 }`, `"msg":"smsgate: provider 2: auth_token is empty: is its environment variable set?"`, 5},
+		{"a Redis password from an unset variable", `http://ten.localhost:8080 {
+	smsgate {
+		identity none
+		provider log
+		store redis {
+			password {env.SMSGATE_ADAPT_UNSET}
+		}
+	}
+}`, `"msg":"smsgate: redis store: password is empty: is its environment variable set?"`, 5},
 		// The whole site behind the gate, some paths public: no warning.
 		{"a public path beside a whole-site gate", `http://five.localhost:8080 {
 	basic_auth {
