@@ -125,13 +125,3 @@ func TestAnUnsetProviderSecretNamesItsProvider(t *testing.T) {
 	 "providers": [{"provider": "log"}, {"provider": "twilio", "account_sid": "AC123", "auth_token": "{env.SMSGATE_TEST_UNSET}", "from": "+15005550006"}]}]}]}}}}}`,
 		"provider 2: auth_token is empty: is its environment variable set?")
 }
-
-// A Redis store's password (or address, or user) from a variable that is
-// not set is refused before the store is opened. Before, the store
-// dialled without it: a Redis that asks for a password refused with
-// NOAUTH, naming no option; one that asks for none was used, unseen.
-func TestAnUnsetRedisCredentialIsRefusedBeforeConnecting(t *testing.T) {
-	t.Parallel()
-	sitetest.AssertLoadError(t, "{\n\tadmin localhost:{ADMIN_PORT}\n}\nhttp://localhost:{HTTP_PORT} {\n\tsmsgate {\n\t\tidentity none\n\t\tprovider log\n\t\tstore redis 127.0.0.1:1 {\n\t\t\tpassword {env.SMSGATE_TEST_UNSET}\n\t\t}\n\t}\n}\n",
-		"redis store: password is empty: is its environment variable set?")
-}

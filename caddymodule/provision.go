@@ -140,7 +140,7 @@ func (g *Gate) settle(ctx caddy.Context) (*settled, error) {
 }
 
 // load reads what the config takes from the machine it runs on (secrets,
-// folders, the providers' and the store's resolved options); with absent set (adapting),
+// folders, the providers' resolved options); with absent set (adapting),
 // one not there (cfutil.Absent) goes to it, and the rest is read.
 func (g *Gate) load(s *settled, absent func(error)) (err error) {
 	for _, step := range []func() error{
@@ -155,12 +155,9 @@ func (g *Gate) load(s *settled, absent func(error)) (err error) {
 		},
 		func() error { s.messages, err = g.templates(cmp.Or(g.words, words.English)); return err },
 		func() error { return providers.CheckResolved(g.ProvidersRaw) },
-		func() error { return store.CheckResolved(g.StoreRaw) },
 	} {
-		if err := step(); err != nil && (absent == nil || !cfutil.IsAbsent(err)) {
+		if err := step(); cfutil.Stops(err, absent) {
 			return err
-		} else if err != nil {
-			absent(err)
 		}
 	}
 	return nil

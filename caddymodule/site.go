@@ -7,6 +7,7 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 
 	"github.com/smsgate/caddy-smsgate/siteblock"
+	"github.com/smsgate/caddy-smsgate/store"
 )
 
 // The directive: a gate learns from the Caddyfile site block it is in its
@@ -80,9 +81,10 @@ func (g *Gate) siteGate(realmWritten bool) *siteblock.Gate {
 func (g *Gate) checkConfig() error {
 	c := *g
 	c.setDefaults()
-	err := c.check()
+	err, warn := c.check(), func(err error) { siteblock.WarnAt(g.lines.At(err), err) }
 	if err == nil {
-		err = c.load(new(settled), func(err error) { siteblock.WarnAt(g.lines.At(err), err) })
+		err = c.load(new(settled), warn)
+		store.Unresolved(g.StoreRaw, warn) // a Redis password may be left out: only told
 	}
 	return siteblock.ErrAt(g.lines.At(err), err)
 }

@@ -29,6 +29,17 @@ func IsAbsent(err error) bool {
 	return errors.As(err, &a)
 }
 
+// Stops reports whether err ends a read of what the config takes from
+// its machine: one not there (Absent) goes to absent when that is set (a
+// Caddyfile adapted: a warning), and does not.
+func Stops(err error, absent func(error)) bool {
+	if err != nil && absent != nil && IsAbsent(err) {
+		absent(err)
+		return false
+	}
+	return err != nil
+}
+
 // Secret resolves a configured secret (often `{env.X}`), which must be at
 // least 32 bytes; name is the option's, for the error. One that resolves to
 // nothing is Absent.
