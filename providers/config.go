@@ -1,6 +1,7 @@
 package providers
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -117,10 +118,9 @@ func CheckResolved(raws []json.RawMessage) error {
 		m, err := Decode(raw)
 		switch p := m.(type) {
 		case *Twilio:
-			if err = p.unset(); err == nil {
-				if err = p.Provision(caddy.Context{}); err == nil {
-					err = p.Validate()
-				}
+			unset := p.unset() // why Validate refuses, if it does
+			if err = p.Provision(caddy.Context{}); err == nil && p.Validate() != nil {
+				err = cmp.Or(unset, p.Validate())
 			}
 		case *Signal, *Webhook:
 			err = m.(caddy.Provisioner).Provision(caddy.Context{})
@@ -134,8 +134,8 @@ func CheckResolved(raws []json.RawMessage) error {
 }
 
 // unset is the first of a Twilio's options that may be left out that is
-// written as a placeholder resolving to nothing here (Validate would take
-// the rest's absence for a mistake), as an Absent.
+// written as a placeholder resolving to nothing here, as an Absent: when
+// Validate refuses the rest, the reason (from, say, or verify_service).
 func (t *Twilio) unset() error {
 	for _, o := range [][2]string{{"from", t.From}, {"messaging_service_sid", t.MessagingServiceSID}, {"verify_service", t.VerifyService}, {"api_key", t.APIKey}} {
 		if o[1] != "" && optional(o[1]) == "" {
