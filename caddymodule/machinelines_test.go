@@ -36,6 +36,7 @@ func TestWhatTheMachineHoldsIsRefusedAtItsLine(t *testing.T) {
 	}
 	file("pages/page.html", `{{define "page"}}{{.Nope`)
 	file("texts/en.json", `{"notice.x": `)
+	file("french/fr.json", `{"sms.code": "`+strings.Repeat("Votre code pour {site} est {code}. ", 20)+`"}`)
 	for _, tc := range []struct{ options, fields, want string }{
 		{"signing_key " + short, `"signing_key": "` + short + `"`, "signing_key is 9 bytes; it must be at least 32"},
 		{"signing_key " + long + "\n\t\tverify_only " + long, `"signing_key": "` + long + `", "verify_only_key": "` + long + `"`, "verify_only needs its own key, not the signing key"},
@@ -43,6 +44,8 @@ func TestWhatTheMachineHoldsIsRefusedAtItsLine(t *testing.T) {
 		{"templates_dir " + filepath.Join(dir, "pages"), `"templates_dir": "` + filepath.Join(dir, "pages") + `"`, "page.html"},
 		{"messages_dir " + empty, `"messages_dir": "` + empty + `"`, "messages_dir " + empty + ": no *.json files"},
 		{"messages_dir " + filepath.Join(dir, "texts"), `"messages_dir": "` + filepath.Join(dir, "texts") + `"`, "en.json"},
+		// The English texts fit; the admin's French one does not.
+		{"messages_dir " + filepath.Join(dir, "french"), `"messages_dir": "` + filepath.Join(dir, "french") + `"`, "message_template (fr): a text would take"},
 	} {
 		line := "Caddyfile:11"
 		if strings.HasPrefix(tc.options, "signing_key "+long) {

@@ -1,7 +1,6 @@
 package caddymodule
 
 import (
-	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -149,11 +148,12 @@ func (g *Gate) load(s *settled, absent func(error)) (err error) {
 			return err
 		},
 		func() error { s.pages, err = pages.LoadTemplates(g.TemplatesDir); return err },
-		func() error {
-			g.words, err = words.Load(g.MessagesDir)
+		func() error { // the English texts fit (check): a message that does not is the admin's
+			if g.words, err = words.Load(g.MessagesDir); err == nil {
+				s.messages, err = g.templates(g.words)
+			}
 			return cfutil.Folder("messages_dir", g.MessagesDir, err)
 		},
-		func() error { s.messages, err = g.templates(cmp.Or(g.words, words.English)); return err },
 		func() error { return providers.CheckResolved(g.ProvidersRaw) },
 	} {
 		if err := step(); cfutil.Stops(err, absent) {
