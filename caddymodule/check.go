@@ -66,6 +66,9 @@ func (g *gate) check(c *Gate) error {
 	if err := pages.CheckLogo(c.Logo, c.PublicOrigin, c.SiteOrigin); err != nil {
 		return &cfutil.OptionError{Key: "logo", Err: err}
 	}
+	if c.SigningAlg != "HS256" && c.SigningAlg != "EdDSA" { // before: JSON's opened the store first
+		return cfutil.OptionErrf("signing_alg", "signing_alg must be HS256 or EdDSA, not %q", c.SigningAlg)
+	}
 	if c.AssertionHeader != "" && c.SigningAlg != "EdDSA" {
 		return cfutil.OptionErrf("assertion_header", "assertion_header needs signing_alg EdDSA, so that upstreams can verify it with public keys")
 	}
@@ -191,22 +194,3 @@ func (g *Gate) passkeyOrigin() (key, origin string, err error) {
 
 // MaxIdentity is the longest identity, in bytes, the gate signs in.
 const MaxIdentity = signin.MaxIdentity
-
-// secrets resolves the configured secrets (often `{env.X}`), which must
-// be at least 32 bytes each, and different.
-func (g *Gate) secrets() (signing, phoneKey []byte, err error) {
-	if g.SigningKey != "" {
-		if signing, err = cfutil.Secret("signing_key", g.SigningKey); err != nil {
-			return nil, nil, err
-		}
-	}
-	if g.VerifyOnlyKey != "" {
-		if phoneKey, err = cfutil.Secret("verify_only key", g.VerifyOnlyKey); err != nil {
-			return nil, nil, err
-		}
-		if string(phoneKey) == string(signing) {
-			return nil, nil, errors.New("verify_only needs its own key, not the signing key")
-		}
-	}
-	return signing, phoneKey, nil
-}

@@ -292,8 +292,8 @@ func TestABadConfigOpensNoStore(t *testing.T) {
 	sitetest.Parallel(t)
 	os.Unsetenv("SMSGATE_TEST_UNSET")
 	want := map[string]string{ // what the error says, where the test knows it
-		"templates_dir /nonexistent/smsgate-templates": "templates_dir /nonexistent/smsgate-templates: no *.html files",
-		"messages_dir /nonexistent/smsgate-messages":   "messages_dir /nonexistent/smsgate-messages: no *.json files",
+		"templates_dir /nonexistent/smsgate-templates": "templates_dir /nonexistent/smsgate-templates: no such folder",
+		"messages_dir /nonexistent/smsgate-messages":   "messages_dir /nonexistent/smsgate-messages: no such folder",
 	}
 	for i, opts := range []string{
 		"signing_key {env.SMSGATE_TEST_UNSET}",

@@ -117,16 +117,7 @@ func (g *gate) settle(ctx caddy.Context, conf *Gate) (c *Gate, s *settled, err e
 		return nil, nil, err
 	}
 	s = new(settled)
-	if s.signingKey, s.phoneKey, err = c.secrets(); err != nil {
-		return nil, nil, err
-	}
-	if s.pages, err = pages.LoadTemplates(c.TemplatesDir); err != nil {
-		return nil, nil, err
-	}
-	if g.words, err = words.Load(c.MessagesDir); err != nil {
-		return nil, nil, &cfutil.OptionError{Key: "messages_dir", Err: err}
-	}
-	if s.messages, err = g.templates(c, g.words); err != nil {
+	if err := g.load(c, s, nil); err != nil {
 		return nil, nil, err
 	}
 	// Both checked (check).
@@ -144,6 +135,31 @@ func (g *gate) settle(ctx caddy.Context, conf *Gate) (c *Gate, s *settled, err e
 	s.admin = c.adminConfig()
 	g.linkOrigin = s.admin.LinkOrigin()
 	return c, s, nil
+}
+
+// load reads what the config c takes from the machine it runs on
+// (secrets, folders, the providers' resolved options); with absent set
+// (adapting), one not there (cfutil.Absent) goes to it, and the rest is read.
+func (g *gate) load(c *Gate, s *settled, absent func(error)) (err error) {
+	for _, step := range []func() error{
+		func() error {
+			s.signingKey, s.phoneKey, err = cfutil.Secrets(c.SigningKey, c.VerifyOnlyKey)
+			return err
+		},
+		func() error { s.pages, err = pages.LoadTemplates(c.TemplatesDir); return err },
+		func() error { // the English texts fit (check): a message that does not is the admin's
+			if g.words, err = words.Load(c.MessagesDir); err == nil {
+				s.messages, err = g.templates(c, g.words)
+			}
+			return cfutil.Folder("messages_dir", c.MessagesDir, err)
+		},
+		func() error { return providers.CheckResolved(c.ProvidersRaw) },
+	} {
+		if err := step(); cfutil.Stops(err, absent) {
+			return err
+		}
+	}
+	return nil
 }
 
 // settleUsers reads c's provisioned users (numbers in E.164) and whom the

@@ -6,8 +6,8 @@ import (
 
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 
-	"github.com/smsgate/caddy-smsgate/internal/cfutil"
 	"github.com/smsgate/caddy-smsgate/siteblock"
+	"github.com/smsgate/caddy-smsgate/store"
 )
 
 // The directive: a gate learns from the Caddyfile site block it is in its
@@ -74,18 +74,19 @@ func (g *Gate) siteGate(realmWritten bool) *siteblock.Gate {
 		Prefix: cmp.Or(g.PathPrefix, DefaultPathPrefix), DefaultPrefix: DefaultPathPrefix, Line: g.run.lines.Of}
 }
 
-// checkConfig runs check (check.go) on a copy of the gate with its
-// defaults, so that the adapted config stays as written, for a running gate
-// that knows only the lines; a mistake is reported at its option's line.
+// checkConfig runs check (check.go) and load (provision.go: what this
+// machine holds of it, one not there a warning) on a copy of the gate with
+// its defaults, for a running gate that knows only the lines, so that the
+// adapted config stays as written; a mistake is reported at its option's
+// line.
 func (g *Gate) checkConfig() error {
-	if err := (&gate{lines: g.run.lines}).check(g.withDefaults()); err != nil {
-		var oe *cfutil.OptionError
-		if errors.As(err, &oe) {
-			return g.errAt(oe.Key, err)
-		}
-		return g.errAt("", err)
+	c, run := g.withDefaults(), &gate{lines: g.run.lines}
+	err, warn := run.check(c), func(err error) { siteblock.WarnAt(g.run.lines.At(err), err) }
+	if err == nil {
+		err = run.load(c, new(settled), warn)
+		store.Unresolved(g.StoreRaw, warn) // a Redis password may be left out: only told
 	}
-	return nil
+	return siteblock.ErrAt(g.run.lines.At(err), err)
 }
 
 // errAt is err at the line of option key.

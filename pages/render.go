@@ -13,6 +13,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"github.com/smsgate/caddy-smsgate/factor"
+	"github.com/smsgate/caddy-smsgate/internal/cfutil"
 	"github.com/smsgate/caddy-smsgate/phone"
 	"github.com/smsgate/caddy-smsgate/providers"
 	"github.com/smsgate/caddy-smsgate/words"
@@ -38,7 +39,7 @@ type Templates struct{ t *template.Template }
 // stops it first.
 func LoadTemplates(dir string) (*Templates, error) {
 	t, err := parseTemplates(dir)
-	if err != nil {
+	if err = cfutil.Folder("templates_dir", dir, err); err != nil {
 		return nil, err
 	}
 	return &Templates{t}, nil

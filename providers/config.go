@@ -1,6 +1,7 @@
 package providers
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -105,6 +106,43 @@ func CheckConfig(raws []json.RawMessage, channels []string, host string) (verifi
 		}
 	}
 	return verifies, nil
+}
+
+// CheckResolved provisions each provider that resolves placeholders and
+// opens nothing (Twilio, Signal, a webhook), and checks what it resolves
+// to here, as Provision will where the config runs: a Caddyfile's adapter
+// runs it, so that a mistake names its provider's line ("provider 2"). One
+// that resolves to nothing here (an unset `{env.X}`) is cfutil.Absent.
+func CheckResolved(raws []json.RawMessage) error {
+	for i, raw := range raws {
+		m, err := Decode(raw)
+		switch p := m.(type) {
+		case *Twilio:
+			unset := p.unset() // why Validate refuses, if it does
+			if err = p.Provision(caddy.Context{}); err == nil && p.Validate() != nil {
+				err = cmp.Or(unset, p.Validate())
+			}
+		case *Signal, *Webhook:
+			err = m.(caddy.Provisioner).Provision(caddy.Context{})
+		}
+		if err != nil { // a JSON config's load names it too
+			key := "provider " + strconv.Itoa(i+1)
+			return &cfutil.OptionError{Key: key, Err: fmt.Errorf("%s: %w", key, err)}
+		}
+	}
+	return nil
+}
+
+// unset is the first of a Twilio's options that may be left out that is
+// written as a placeholder resolving to nothing here, as an Absent: when
+// Validate refuses the rest, the reason (from, say, or verify_service).
+func (t *Twilio) unset() error {
+	for _, o := range [][2]string{{"from", t.From}, {"messaging_service_sid", t.MessagingServiceSID}, {"verify_service", t.VerifyService}, {"api_key", t.APIKey}} {
+		if o[1] != "" && optional(o[1]) == "" {
+			return &cfutil.Absent{Err: fmt.Errorf("twilio: %s is empty: is its environment variable set?", o[0])}
+		}
+	}
+	return nil
 }
 
 // What a provider cannot send without, in one place for both of its

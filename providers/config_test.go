@@ -3,9 +3,13 @@ package providers
 import (
 	"encoding/json"
 	"errors"
+	"os"
+	"strings"
 	"testing"
 
 	"github.com/caddyserver/caddy/v2"
+
+	"github.com/smsgate/caddy-smsgate/internal/cfutil"
 )
 
 // TestACheckAndProvisionNeedTheSame: a provider's config checked
@@ -37,5 +41,22 @@ func TestACheckAndProvisionNeedTheSame(t *testing.T) {
 	tw := &Twilio{AccountSID: "AC1", APIKey: "SK1", APISecret: "s", From: "+1"}
 	if err := tw.Provision(caddy.Context{}); err != nil || tw.user != "SK1" || tw.pass != "s" || tw.AccountSID != "AC1" {
 		t.Errorf("api_key: %v, user %q pass %q account %q", err, tw.user, tw.pass, tw.AccountSID)
+	}
+}
+
+// CheckResolved: a Twilio from written as an unset variable is the
+// reason Validate gives, as cfutil.Absent (a Caddyfile's warning, the
+// load's refusal), and nothing at all when a messaging_service_sid sends
+// the texts, as at Provision before.
+func TestCheckResolvedTellsAnUnsetFromOnlyWhereItMatters(t *testing.T) {
+	os.Unsetenv("SMSGATE_TEST_UNSET")
+	twilio := func(extra string) json.RawMessage {
+		return json.RawMessage(`{"provider": "twilio", "account_sid": "AC1", "auth_token": "t", "from": "{env.SMSGATE_TEST_UNSET}"` + extra + `}`)
+	}
+	if err := CheckResolved([]json.RawMessage{twilio("")}); !cfutil.IsAbsent(err) || !strings.Contains(err.Error(), "provider 1: twilio: from is empty") {
+		t.Errorf("from unset, no messaging service: %v", err)
+	}
+	if err := CheckResolved([]json.RawMessage{twilio(`, "messaging_service_sid": "MG1"`)}); err != nil {
+		t.Errorf("from unset beside a messaging service: %v", err)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
+	"github.com/smsgate/caddy-smsgate/internal/cfutil"
 )
 
 // DefaultTimeout bounds one request to a gateway.
@@ -128,7 +129,7 @@ func secret(name, value string) (string, error) {
 	v := caddy.NewReplacer().ReplaceAll(value, "")
 	if v == "" {
 		if value != "" {
-			return "", fmt.Errorf("%s is empty: is its environment variable set?", name)
+			return "", &cfutil.Absent{Err: fmt.Errorf("%s is empty: is its environment variable set?", name)}
 		}
 		return "", fmt.Errorf("%s is required", name)
 	}

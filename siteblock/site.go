@@ -90,8 +90,11 @@ func (b *Block) address() (httpcaddyfile.Address, bool) {
 }
 
 // ErrAt is err at the line of tok, as Caddy's own Caddyfile errors say it
-// (Caddyfile:12 - …).
+// (Caddyfile:12 - …); nil for nil.
 func ErrAt(tok caddyfile.Token, err error) error {
+	if err == nil {
+		return nil
+	}
 	d := caddyfile.NewDispenser([]caddyfile.Token{tok})
 	d.Next()
 	return d.WrapErr(err)
@@ -104,6 +107,9 @@ func errAt(t token, err error) error { return ErrAt(t.caddyToken(), err) }
 func (t token) caddyToken() caddyfile.Token {
 	return caddyfile.Token{File: t.file, Line: t.line, Text: t.text}
 }
+
+// WarnAt is warn of err at tok.
+func WarnAt(tok caddyfile.Token, err error) { warn(tok, "%v", err) }
 
 // warn tells the operator, at adapt time, of a mistake that may be meant,
 // with its file and line: as Caddy logs its adapter's warnings (`caddy

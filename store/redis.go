@@ -107,11 +107,8 @@ func (r *Redis) Provision(ctx caddy.Context) error {
 		// the read timeout (5 s) on each call.
 		ContextTimeoutEnabled: true,
 	}
-	if r.Cluster && r.MasterName != "" {
-		return errors.New("redis store: cluster and master_name exclude each other: a cluster has no Sentinel")
-	}
-	if r.DB != 0 && r.MasterName == "" && (r.Cluster || len(addrs) > 1) {
-		return fmt.Errorf("redis store: a cluster has only database 0, not db %d", r.DB)
+	if _, err := r.exclusive(); err != nil {
+		return err
 	}
 	if r.TLS {
 		opts.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
@@ -153,6 +150,18 @@ func (r *Redis) Provision(ctx caddy.Context) error {
 		ctx.Logger().Warn(w, zap.Strings("addresses", addrs))
 	}
 	return nil
+}
+
+// exclusive refuses options that exclude each other, and names the one
+// refused (a Caddyfile's error is at its line).
+func (r *Redis) exclusive() (option string, err error) {
+	if r.Cluster && r.MasterName != "" {
+		return "cluster", errors.New("redis store: cluster and master_name exclude each other: a cluster has no Sentinel")
+	}
+	if r.DB != 0 && r.MasterName == "" && (r.Cluster || len(r.Addresses) > 1) {
+		return "db", fmt.Errorf("redis store: a cluster has only database 0, not db %d", r.DB)
+	}
+	return "", nil
 }
 
 // sharedIdentity names the server, database and key prefix: gates on one
@@ -337,7 +346,9 @@ func escapeGlob(s string) string {
 func (r *Redis) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // module name
 	r.Addresses = append(r.Addresses, d.RemainingArgs()...)
+	at := map[string]caddyfile.Token{}
 	for d.NextBlock(0) {
+		at[d.Val()] = d.Token()
 		switch opt := d.Val(); opt {
 		case "address":
 			args := d.RemainingArgs()
@@ -368,6 +379,11 @@ func (r *Redis) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		default:
 			return d.Errf("unrecognized redis store option '%s'", opt)
 		}
+	}
+	if option, err := r.exclusive(); err != nil {
+		at := caddyfile.NewDispenser([]caddyfile.Token{at[option]})
+		at.Next()
+		return at.WrapErr(err)
 	}
 	return nil
 }

@@ -48,7 +48,11 @@ func TestValidateRefusesWithTheLineAndOpensNothing(t *testing.T) {
 			t.Fatal(err)
 		}
 		out, err := runCaddy(t, []string{"SMSGATE_VALIDATE_UNSET="}, "validate", "--config", file)
-		if err == nil || !strings.Contains(out, tc.want) || (i > 0 && !strings.Contains(out, "Caddyfile:")) {
+		line := "Caddyfile:"
+		if i == 0 {
+			line = `"line":11}` // an unset variable: a warning at its line, then the load's refusal
+		}
+		if err == nil || !strings.Contains(out, tc.want) || !strings.Contains(out, line) {
 			t.Errorf("%d: caddy validate: %v, want %q in:\n%s", i, err, tc.want, out)
 		}
 		if _, err := os.Stat(store); !os.IsNotExist(err) {
@@ -120,6 +124,42 @@ func TestAdaptWarnsWithTheLine(t *testing.T) {
 	}
 	reverse_proxy 127.0.0.1:9
 }`, `"msg":"smsgate: smsgate's matcher protects only the paths it matches`, 6},
+		// What the machine that runs the config holds, not there where it
+		// is adapted: maybe there where it runs (the load refuses it).
+		{"a signing_key from an unset variable", `http://seven.localhost:8080 {
+	smsgate {
+		identity none
+		provider log
+		signing_key {env.SMSGATE_ADAPT_UNSET}
+	}
+}`, `"msg":"smsgate: signing_key is empty: is its environment variable set?"`, 5},
+		{"a templates_dir not there", `http://eight.localhost:8080 {
+	smsgate {
+		identity none
+		templates_dir /nonexistent/smsgate-templates
+		provider log
+	}
+}`, `"msg":"smsgate: templates_dir /nonexistent/smsgate-templates: no such folder"`, 4},
+		{"a provider's secret from an unset variable", `http://nine.localhost:8080 {
+	smsgate {
+		identity none
+		provider log
+		provider twilio {
+			account_sid AC123
+			auth_token {env.SMSGATE_ADAPT_UNSET}
+			from +15005550006
+		}
+	}
+}`, `"msg":"smsgate: provider 2: auth_token is empty: is its environment variable set?"`, 5},
+		{"a Redis password from an unset variable", `http://ten.localhost:8080 {
+	smsgate {
+		identity none
+		provider log
+		store redis {
+			password {env.SMSGATE_ADAPT_UNSET}
+		}
+	}
+}`, `"msg":"smsgate: redis store: password is empty: is its environment variable set?"`, 5},
 		// The whole site behind the gate, some paths public: no warning.
 		{"a public path beside a whole-site gate", `http://five.localhost:8080 {
 	basic_auth {
@@ -147,7 +187,7 @@ func TestAdaptWarnsWithTheLine(t *testing.T) {
 	if err := os.WriteFile(file, []byte(strings.Join(sites, "\n\n")+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	out, err := runCaddy(t, nil, "adapt", "--config", file)
+	out, err := runCaddy(t, []string{"SMSGATE_ADAPT_UNSET="}, "adapt", "--config", file)
 	if err != nil {
 		t.Fatalf("caddy adapt: %v\n%s", err, out)
 	}

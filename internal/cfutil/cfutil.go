@@ -51,6 +51,9 @@ func (l Lines) Both(a, b, list string, i, j int) string {
 	return fmt.Sprintf("%s:%d and %s:%d", ta.File, ta.Line, tb.File, tb.Line)
 }
 
+// At is where the option err names (KeyOf) was written.
+func (l Lines) At(err error) caddyfile.Token { return l.Of(KeyOf(err)) }
+
 // DurationArg reads the one duration argument of the current option.
 func DurationArg(d *caddyfile.Dispenser) (caddy.Duration, error) {
 	opt := d.Val()
@@ -213,21 +216,6 @@ func (e *OptionError) Unwrap() error { return e.Err }
 // OptionErrf is a mistake in option key.
 func OptionErrf(key, format string, args ...any) error {
 	return &OptionError{key, fmt.Errorf(format, args...)}
-}
-
-// Secret resolves a configured secret (often `{env.X}`), which must be at
-// least 32 bytes; name is the option's, for the error.
-func Secret(name, value string) ([]byte, error) {
-	key := caddy.NewReplacer().ReplaceAll(value, "")
-	if key == "" && strings.Contains(value, "{file.") {
-		return nil, fmt.Errorf("%s is empty: is its file (%s) there, readable and not empty?", name, value)
-	} else if key == "" {
-		return nil, fmt.Errorf("%s is empty: is its environment variable set?", name)
-	}
-	if len(key) < 32 {
-		return nil, fmt.Errorf("%s is %d bytes; it must be at least 32", name, len(key))
-	}
-	return []byte(key), nil
 }
 
 // BrowserURL checks value, option key's URL that browsers are sent to
