@@ -55,7 +55,7 @@ var notAdmin = map[string]string{
 	"enrollment.ErrNoChallenge":   "AddBound answers it as a HeldError: the number is another user's",
 	"enrollment.HeldError":        "adminOp's users makes it the admin's 409, its owner's name escaped",
 	"enrollment.ErrLastDevice":    "the admin's devices/remove removes a last device too (allowLast)",
-	"enrollment.ErrEnrolled":      "a user's first enrollment (AddFirst), not the admin's add",
+	"enrollment.ErrEnrolled":      "a user's first enrollment (addFirst), not the admin's add",
 	"enrollment.ErrNoSecrets":     "an app's enrollment without a sealer: a user's, the gate's config",
 	"enrollment.ErrPasskeysOff":   "a passkey's enrollment without an origin: a user's, the gate's config",
 	"enrollment.CooldownError":    "a user's sign-in (signin's refusals)",
