@@ -37,11 +37,11 @@ func (e *adminError) Unwrap() error { return e.err }
 var errNoGate = &adminError{http.StatusNotFound, errors.New("no smsgate handler is configured")}
 
 // Mistake says whether err is the admin's own mistake (an unknown device,
-// a bad duration), with its status and words; anything else is the store's.
+// a bad duration), with its status and words (Refuse); anything else is
+// the store's.
 func Mistake(err error) (status int, msg string, ok bool) {
-	var ae *adminError
-	if errors.As(err, &ae) {
-		return ae.status, ae.Error(), true
+	if r := Refuse(err); r.Mistake {
+		return r.Status, err.Error(), true
 	}
 	return 0, "", false
 }
@@ -53,29 +53,21 @@ func badRequest(msg string) error { return &adminError{http.StatusBadRequest, er
 // cause (an address, a driver's message) goes to Caddy's log only.
 const errStoreDown = "the store did not answer (the cause is in Caddy's log); try again once it is back"
 
-// apiError turns an error into Caddy's admin API error: the admin's own
-// mistakes (an unknown realm or device, a bad number, a malformed body)
-// with their status and words; anything else is the store failing — 503
-// and a short message, never the driver's text.
+// apiError turns an error into Caddy's admin API error, with its status
+// from the admin's one table (Refuse): the admin's own mistakes (an
+// unknown realm or device, a bad number, a malformed body) with their
+// words; anything else is the store failing — 503 and a short message,
+// never the driver's text.
 func apiError(err error) error {
-	var (
-		ae   *adminError
-		ie   *enrollment.ImportError
-		part *enrollment.PartialImportError
-		big  *http.MaxBytesError
-	)
-	switch {
-	case errors.As(err, &ae):
-		return caddy.APIError{HTTPStatus: ae.status, Err: err}
-	case errors.As(err, &big):
-		return caddy.APIError{HTTPStatus: http.StatusRequestEntityTooLarge, Err: err}
-	case errors.As(err, &ie), errors.As(err, new(words.Worded)):
-		return caddy.APIError{HTTPStatus: http.StatusBadRequest, Err: err}
-	case errors.As(err, &part):
-		return caddy.APIError{HTTPStatus: http.StatusServiceUnavailable, Err: err, Message: fmt.Sprintf(
+	r := Refuse(err)
+	if r.Mistake {
+		return caddy.APIError{HTTPStatus: r.Status, Err: err}
+	}
+	if part := (*enrollment.PartialImportError)(nil); errors.As(err, &part) {
+		return caddy.APIError{HTTPStatus: r.Status, Err: err, Message: fmt.Sprintf(
 			"%s; the import stopped after %d of %d records: run the same import again to finish it", errStoreDown, part.Written, part.Of)}
 	}
-	return caddy.APIError{HTTPStatus: http.StatusServiceUnavailable, Err: err, Message: errStoreDown}
+	return caddy.APIError{HTTPStatus: r.Status, Err: err, Message: errStoreDown}
 }
 
 // decodeError is a request body that is not the JSON asked for.
@@ -262,10 +254,7 @@ func acceptStore(ctx context.Context, w *continuity.Watch, st store.Store, newSe
 		return nil, badRequest("this site's signing secret is its signing_key: change it in the config instead of --new-secret")
 	}
 	old, err := w.Accept(ctx, "accept-store", false)
-	if errors.Is(err, continuity.ErrNotFrozen) || errors.Is(err, continuity.ErrChanged) {
-		return nil, &adminError{http.StatusConflict, err}
-	}
-	if err != nil {
+	if err != nil { // not frozen, or changed meanwhile: a 409 (refusals)
 		return nil, err
 	}
 	out := map[string]any{"accepted": true, "new_secret": newSecret}

@@ -271,15 +271,19 @@ func (p *Pages) consoleUser(req *request, c *consoleView, by string) int {
 	return status
 }
 
-// consoleError is an admin change's failure in the reader's words: the
-// admin's mistake (an unknown device) as such, else the store's.
+// consoleError is an admin change's failure, with its status from the
+// admin API's table (admin.Refuse): the admin's mistake (an unknown
+// device) in the reader's words where it has some, else the store's.
 func (p *Pages) consoleError(req *request, err error) (string, int) {
-	if _, ok := words.Of(err); ok {
-		return p.say(req, err), http.StatusBadRequest
+	r := admin.Refuse(err)
+	switch {
+	case !r.Mistake:
+		p.Logger.Error("a console change", zap.Error(err))
+		return p.sayID(req, "gate.unavailable"), r.Status
+	case hasWords(err):
+		return p.say(req, err), r.Status
 	}
-	if status, msg, ok := admin.Mistake(err); ok {
-		return msg, status
-	}
-	p.Logger.Error("a console change", zap.Error(err))
-	return p.sayID(req, "gate.unavailable"), http.StatusServiceUnavailable
+	return err.Error(), r.Status
 }
+
+func hasWords(err error) bool { _, ok := words.Of(err); return ok }

@@ -127,7 +127,8 @@ func countryCodeLen(digits string) int {
 // WithExample is err (one of Parse's) with its "for example {example}"
 // set to defaultRegion's example (else the US's), as the pages' phone field
 // says it: for the admin's tools and the config's errors, which have no page
-// to fill it in.
+// to fill it in. It is still err (errors.Is(WithExample(ErrInvalid, r),
+// ErrInvalid)), so that the admin's table of statuses finds it.
 func WithExample(err error, defaultRegion string) error {
 	t, ok := words.Of(err)
 	if !ok || t.Args["example"] != nil {
@@ -137,5 +138,16 @@ func WithExample(err error, defaultRegion string) error {
 	for k, v := range t.Args {
 		args = append(args, k, v)
 	}
-	return words.Newf(t.ID, args...)
+	return &exampled{said: words.Newf(t.ID, args...), of: err}
 }
+
+// exampled is a Parse error with its example filled in: its words, and
+// the error it says.
+type exampled struct {
+	said *words.Error
+	of   error
+}
+
+func (e *exampled) Error() string     { return e.said.Error() }
+func (e *exampled) Words() words.Text { return e.said.Words() }
+func (e *exampled) Unwrap() error     { return e.of }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/nyaruka/phonenumbers"
+	"github.com/smsgate/caddy-smsgate/words"
 )
 
 func TestParse(t *testing.T) {
@@ -230,5 +231,26 @@ func TestAPolicyThatAdmitsNothingIsRefused(t *testing.T) {
 	}
 	if err := p.Unreachable("+14155552671", []string{"sms", "voice"}); err != nil {
 		t.Errorf("a US number, calls to the US: %v", err)
+	}
+}
+
+// TestWithExampleIsStillTheError: a Parse error with its example filled in
+// (the admin's tools, the config's errors) says the example and is still
+// the error it was, so that errors.Is finds it (the admin's table of
+// statuses reads it so). Before, it was a new error that no sentinel
+// matched.
+func TestWithExampleIsStillTheError(t *testing.T) {
+	for _, sentinel := range []error{ErrMalformed, ErrInvalid, ErrType} {
+		err := WithExample(sentinel, "GB")
+		text, ok := words.Of(err)
+		if !errors.Is(err, sentinel) || !ok || text.ID != sentinel.(*words.Error).Words().ID || text.Args["example"] != Example("GB") {
+			t.Errorf("WithExample(%v): %v, %v", sentinel, err, text)
+		}
+		if err.Error() != words.English.Render("en", text) {
+			t.Errorf("WithExample(%v) says %q, not its words", sentinel, err)
+		}
+	}
+	if errors.Is(WithExample(ErrInvalid, "GB"), ErrMalformed) {
+		t.Error("WithExample(ErrInvalid) is ErrMalformed")
 	}
 }

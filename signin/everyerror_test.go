@@ -2,10 +2,6 @@ package signin_test
 
 import (
 	"errors"
-	"go/ast"
-	"go/parser"
-	"go/token"
-	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -13,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/internal/harness"
 	"github.com/smsgate/caddy-smsgate/phone"
 	"github.com/smsgate/caddy-smsgate/providers"
 	"github.com/smsgate/caddy-smsgate/signin"
@@ -75,8 +72,8 @@ var notRefusals = map[string]string{
 	"signin.ErrEnded":               "the session ended during the change: the pages send the user to sign in again",
 	"enrollment.ErrNoSecrets":       "a gate without a sealer for app secrets: the admin's config, a fault",
 	"enrollment.ErrPasskeysOff":     "passkeys without an origin: the admin's config, a fault",
-	"enrollment.ImportError":        "the admin API's import (admin.apiError), never a user's",
-	"enrollment.PartialImportError": "the admin API's import (admin.apiError), never a user's",
+	"enrollment.ImportError":        "the admin API's import (admin's refusals: admin.Refuse), never a user's",
+	"enrollment.PartialImportError": "the admin API's import (admin's refusals: admin.Refuse), never a user's",
 	"enrollment.HeldError":          "the admin's add of a phone another user holds (admin), never a user's",
 	"session.ErrReleased":           "the request is handed to the newest gate (caddymodule's handOff)",
 	"session.ErrNoSession":          "the admin's end of a session not listed (admin: 404)",
@@ -96,7 +93,7 @@ var notRefusals = map[string]string{
 // would be a Fault, 503 "unavailable": this test fails for it instead.
 func TestEveryErrorHasARow(t *testing.T) {
 	t.Parallel()
-	declared := declaredErrors(t)
+	declared := harness.DeclaredErrors(t, errorPackages...)
 	if len(declared) < 40 {
 		t.Fatalf("%d errors declared: the source was not read", len(declared))
 	}
@@ -140,81 +137,6 @@ func holds(err error, name string) bool {
 		if filepath.Base(ty.PkgPath())+"."+ty.Name() == name {
 			return true
 		}
-	}
-	return false
-}
-
-// declaredErrors are the exported errors of errorPackages, "pkg.Name":
-// each var named Err… or made by errors.New, fmt.Errorf, words.New or
-// words.Newf, and each type with an Error() string method.
-func declaredErrors(t *testing.T) []string {
-	t.Helper()
-	var out []string
-	for _, pkg := range errorPackages {
-		dir := filepath.Join("..", pkg)
-		entries, err := os.ReadDir(dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		fset := token.NewFileSet()
-		for _, e := range entries {
-			if !strings.HasSuffix(e.Name(), ".go") || strings.HasSuffix(e.Name(), "_test.go") {
-				continue
-			}
-			f, err := parser.ParseFile(fset, filepath.Join(dir, e.Name()), nil, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, d := range f.Decls {
-				switch d := d.(type) {
-				case *ast.GenDecl:
-					if d.Tok != token.VAR {
-						continue
-					}
-					for _, s := range d.Specs {
-						vs := s.(*ast.ValueSpec)
-						for i, n := range vs.Names {
-							if n.IsExported() && (strings.HasPrefix(n.Name, "Err") || (i < len(vs.Values) && makesError(vs.Values[i]))) {
-								out = append(out, pkg+"."+n.Name)
-							}
-						}
-					}
-				case *ast.FuncDecl:
-					if d.Recv == nil || d.Name.Name != "Error" || d.Type.Params.NumFields() != 0 || d.Type.Results.NumFields() != 1 {
-						continue
-					}
-					recv := d.Recv.List[0].Type
-					if star, ok := recv.(*ast.StarExpr); ok {
-						recv = star.X
-					}
-					if id, ok := recv.(*ast.Ident); ok && id.IsExported() {
-						out = append(out, pkg+"."+id.Name)
-					}
-				}
-			}
-		}
-	}
-	slices.Sort(out)
-	return slices.Compact(out)
-}
-
-// makesError says whether x is a call that makes an error.
-func makesError(x ast.Expr) bool {
-	call, ok := x.(*ast.CallExpr)
-	if !ok {
-		return false
-	}
-	sel, ok := call.Fun.(*ast.SelectorExpr)
-	if !ok {
-		return false
-	}
-	pkg, ok := sel.X.(*ast.Ident)
-	if !ok {
-		return false
-	}
-	switch pkg.Name + "." + sel.Sel.Name {
-	case "errors.New", "fmt.Errorf", "words.New", "words.Newf":
-		return true
 	}
 	return false
 }
