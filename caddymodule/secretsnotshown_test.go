@@ -50,4 +50,12 @@ func TestAWrongSecretIsRefusedWithoutItsValue(t *testing.T) {
 			}
 		}
 	}
+	// One that is right adapts to the config as written: the placeholders,
+	// not the values read to check them.
+	cfg := "localhost {\n\tsmsgate {\n\t\tidentity none\n\t\tsigning_key " + file("good", secret+strings.Repeat("y", 30)) +
+		"\n\t\tprovider webhook " + file("goodurl", "https://gw.example.com/send?key="+secret) + "\n\t}\n}\n"
+	out, warnings, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(cfg), map[string]any{"filename": "Caddyfile"})
+	if err != nil || len(warnings) != 0 || strings.Contains(string(out), secret) || !strings.Contains(string(out), "{file.") {
+		t.Errorf("a right config: %v, %v, %s", err, warnings, out)
+	}
 }
