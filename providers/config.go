@@ -210,10 +210,8 @@ func resolve(needs []needed) ([]string, error) {
 		if values[i], err = secret(n.name, n.value); err != nil {
 			return nil, err
 		}
-		if n.url {
-			if err := notURL(n.name, values[i]); err != nil {
-				return nil, err
-			}
+		if n.url && notURL(n.name, values[i]) != nil { // not quoted: a URL may hold a key
+			return nil, fmt.Errorf("%s %s, as it resolves here, must be an http or https URL with a host, such as https://gateway.example.com/send", n.name, n.value)
 		}
 	}
 	return values, nil

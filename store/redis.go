@@ -107,8 +107,8 @@ func (r *Redis) Provision(ctx caddy.Context) error {
 		// the read timeout (5 s) on each call.
 		ContextTimeoutEnabled: true,
 	}
-	if _, err := r.exclusive(); err != nil {
-		return err
+	if _, err := r.exclusive(); err != nil || notHostPort(addrs) != nil {
+		return cmp.Or(err, notHostPort(addrs))
 	}
 	if r.TLS {
 		opts.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
@@ -152,8 +152,8 @@ func (r *Redis) Provision(ctx caddy.Context) error {
 	return nil
 }
 
-// exclusive refuses options that exclude each other, and names the one
-// refused (a Caddyfile's error is at its line).
+// exclusive refuses options that exclude each other, or an address that
+// is a URL, and names the one refused (a Caddyfile's error is at its line).
 func (r *Redis) exclusive() (option string, err error) {
 	if r.Cluster && r.MasterName != "" {
 		return "cluster", errors.New("redis store: cluster and master_name exclude each other: a cluster has no Sentinel")
@@ -161,7 +161,7 @@ func (r *Redis) exclusive() (option string, err error) {
 	if r.DB != 0 && r.MasterName == "" && (r.Cluster || len(r.Addresses) > 1) {
 		return "db", fmt.Errorf("redis store: a cluster has only database 0, not db %d", r.DB)
 	}
-	return "", nil
+	return "address", notHostPort(r.Addresses)
 }
 
 // sharedIdentity names the server, database and key prefix: gates on one
@@ -345,8 +345,8 @@ func escapeGlob(s string) string {
 //	}
 func (r *Redis) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // module name
+	at := map[string]caddyfile.Token{"address": d.Token()}
 	r.Addresses = append(r.Addresses, d.RemainingArgs()...)
-	at := map[string]caddyfile.Token{}
 	for d.NextBlock(0) {
 		at[d.Val()] = d.Token()
 		switch opt := d.Val(); opt {

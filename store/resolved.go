@@ -3,6 +3,7 @@ package store
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/caddyserver/caddy/v2"
 
@@ -32,4 +33,16 @@ func Unresolved(raw json.RawMessage, warn func(error)) {
 			warn(&cfutil.OptionError{Key: "store", Err: &cfutil.Absent{Err: fmt.Errorf("redis store: %s is empty: is its environment variable set?", o[0])}})
 		}
 	}
+}
+
+// notHostPort refuses an address written as a URL (redis://:password@host,
+// as many clients take it), without quoting it: its password would be in
+// the error (go-redis dials it as host:port and fails).
+func notHostPort(addrs []string) error {
+	for i, a := range addrs {
+		if strings.Contains(a, "://") || strings.Contains(a, "@") {
+			return fmt.Errorf("redis store: address %d is a URL or holds a credential: write host:port, and password (or username) on its own", i+1)
+		}
+	}
+	return nil
 }

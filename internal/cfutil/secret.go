@@ -3,6 +3,7 @@ package cfutil
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"strings"
 
@@ -76,14 +77,26 @@ func Secrets(signingKey, verifyOnly string) (signing, phoneKey []byte, err error
 }
 
 // Folder is the mistake in option key's folder dir ("": none), which err
-// (nil: none) says was read wrong: one not there is Absent.
+// (nil: none) says was read wrong: one not there, or not readable by the
+// user reading it, is Absent.
 func Folder(key, dir string, err error) error {
 	if fi, statErr := os.Stat(dir); dir != "" && (statErr != nil || !fi.IsDir()) {
 		return &OptionError{key, &Absent{fmt.Errorf("%s %s: no such folder", key, dir)}}
+	} else if errors.Is(err, fs.ErrPermission) { // there, but not for this user (`caddy adapt` by an admin)
+		return &OptionError{key, &Absent{fmt.Errorf("%s %s: %w", key, dir, err)}}
+	} else if err != nil && unreadable(dir) {
+		return &OptionError{key, &Absent{fmt.Errorf("%s %s: not readable here", key, dir)}}
 	} else if err != nil {
 		return &OptionError{key, err}
 	}
 	return nil
+}
+
+// unreadable reports whether dir may not be listed here (its files are
+// then not found: "no *.html files").
+func unreadable(dir string) bool {
+	_, err := os.ReadDir(dir)
+	return errors.Is(err, fs.ErrPermission)
 }
 
 // KeyOf is the option err names (OptionError), or "".
