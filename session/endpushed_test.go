@@ -2,12 +2,12 @@ package session
 
 import (
 	"context"
-	"github.com/smsgate/caddy-smsgate/factor"
 	"os"
 	"testing"
 	"time"
 
 	"github.com/smsgate/caddy-smsgate/continuity"
+	"github.com/smsgate/caddy-smsgate/factor"
 )
 
 // TestEndStopsKnowingTheBrowsersOfTheTrustsUnlistedSessions: End ends a
