@@ -124,7 +124,11 @@ func (p *Pages) knownUser(req *request) (string, error) {
 	if cl == nil {
 		return "", nil
 	}
-	if known, err := session.StillKnown(req.r.Context(), p.Store, p.Realm, cl.Subject, cl.SID, cl.IssuedAt.Time); !known {
+	trust := "" // a cookie from before it named its trust: by its session alone
+	if cl.Trust != nil {
+		trust = *cl.Trust
+	}
+	if known, err := session.StillKnown(req.r.Context(), p.Store, p.Realm, cl.Subject, cl.SID, trust, cl.IssuedAt.Time); !known {
 		return "", err
 	}
 	return cl.Subject, nil
@@ -209,12 +213,19 @@ func (p *Pages) browserID(req *request) string {
 // rememberBrowser marks this browser as user's: strangers who name the
 // user then cannot spend its send budgets or lock it out (OWASP's device
 // cookies). It lets nobody in by itself. It names the session the sign-in
-// made (its ID, as Issue answered it: its token is not verified again):
-// the admin's end of that session ends this too.
-func (p *Pages) rememberBrowser(req *request, user, sid string) {
+// made (its ID, as Issue answered it: its token is not verified again)
+// and the trust that session came from or made (trust, "" for none): the
+// admin's end of either ends this too, the trust's even once the session
+// is off the user's list. (A release before the trust's claim here reads
+// it as a session's tb, which a known-browser cookie's reader ignores.)
+func (p *Pages) rememberBrowser(req *request, user, sid, trust string) {
 	// Stamped when the sign-in began, as its session is: a reset while it
 	// ran covers it too.
-	token, err := p.Known.Sign(session.Claims{RegisteredClaims: p.Known.NewClaimsAt(req.realm, user, knownLifetime, req.began.At()), SID: sid, Browser: p.browserID(req), Prefixed: true})
+	cl := session.Claims{RegisteredClaims: p.Known.NewClaimsAt(req.realm, user, knownLifetime, req.began.At()), SID: sid, Browser: p.browserID(req), Prefixed: true}
+	if trust != "" {
+		cl.Trust = &trust
+	}
+	token, err := p.Known.Sign(cl)
 	if err != nil {
 		p.Logger.Error("signing the known-browser cookie", zap.Error(err))
 		return

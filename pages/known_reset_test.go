@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/smsgate/caddy-smsgate/internal/sitetest"
+	"github.com/smsgate/caddy-smsgate/session"
 )
 
 // TestAResetEndsTheBrowsersItKnew: a thief with alice's phone signs in
@@ -21,7 +22,7 @@ import (
 // known as the owner's, for 400 days.)
 func TestAResetEndsTheBrowsersItKnew(t *testing.T) {
 	sitetest.Parallel(t)
-	knownEnded(t, func(s *sitetest.Site, admin func(path, body string)) {
+	knownEnded(t, func(s *sitetest.Site, thief *sitetest.Client, admin func(path, body string)) {
 		admin("/smsgate/reset", `{"realm":"localhost","user":"alice"}`)
 		s.Advance(time.Second)
 		admin("/smsgate/users", `{"realm":"localhost","user":"alice","phone":"+14155552672"}`)
@@ -39,7 +40,7 @@ func TestAResetEndsTheBrowsersItKnew(t *testing.T) {
 // that.)
 func TestAnEndedSessionEndsItsBrowsersKnownness(t *testing.T) {
 	sitetest.Parallel(t)
-	knownEnded(t, func(s *sitetest.Site, admin func(path, body string)) {
+	knownEnded(t, func(s *sitetest.Site, thief *sitetest.Client, admin func(path, body string)) {
 		list := alicesSessions(t, s)
 		// The thief's session is the older one.
 		admin("/smsgate/sessions/end", `{"realm":"localhost","user":"alice","id":"`+list[len(list)-1]+`"}`)
@@ -55,7 +56,7 @@ func TestAnEndedSessionEndsItsBrowsersKnownness(t *testing.T) {
 // the admin did not end.)
 func TestAnEndedTrustedSessionEndsItsBrowsersKnownness(t *testing.T) {
 	sitetest.Parallel(t)
-	knownEnded(t, func(s *sitetest.Site, admin func(path, body string)) {
+	knownEnded(t, func(s *sitetest.Site, thief *sitetest.Client, admin func(path, body string)) {
 		admin("/smsgate/sessions/end", `{"realm":"localhost","user":"alice","id":"`+alicesSessions(t, s)[0]+`"}`)
 	}, false, true)
 }
@@ -87,12 +88,12 @@ func alicesSessionsOf(t *testing.T, s *sitetest.Site, n int) []string {
 // in again by its trust), has the admin end the thief's hold with end, then
 // has strangers fill alice's window of checked guesses: the thief's
 // browser must be refused with them, and alice's own (with owner) checked.
-func knownEnded(t *testing.T, end func(s *sitetest.Site, admin func(path, body string)), owner, trusted bool) {
+func knownEnded(t *testing.T, end func(s *sitetest.Site, thief *sitetest.Client, admin func(path, body string)), owner, trusted bool) {
 	knownEndedOn(t, "badger {DIR}", end, owner, trusted)
 }
 
 // knownEndedOn is knownEnded on the store st (a store line's arguments).
-func knownEndedOn(t *testing.T, st string, end func(s *sitetest.Site, admin func(path, body string)), owner, trusted bool) {
+func knownEndedOn(t *testing.T, st string, end func(s *sitetest.Site, thief *sitetest.Client, admin func(path, body string)), owner, trusted bool) {
 	s := sitetest.StartWith(t, sitetest.TrustedProxies, `http://localhost:{HTTP_PORT} {
 	smsgate {
 		identity none
@@ -140,7 +141,7 @@ func knownEndedOn(t *testing.T, st string, end func(s *sitetest.Site, admin func
 	}
 
 	s.Advance(time.Second)
-	end(s, admin)
+	end(s, thief, admin)
 	s.Advance(time.Second)
 
 	// Strangers fill alice's window: 5 guesses checked, then refused.
@@ -172,4 +173,30 @@ func knownEndedOn(t *testing.T, st string, end func(s *sitetest.Site, admin func
 			t.Fatalf("alice's own known browser, with the strangers' window full: %d, want her guess checked (400)", st)
 		}
 	}
+}
+
+// TestAnEndedTrustEndsTheKnownnessOfItsUnlistedSessionsBrowser: the
+// thief's browser asked to be trusted and signed in again by that trust;
+// a copy of its cookies in a second browser then signs in by the same
+// trust MaxListed times, pushing the first browser's session off alice's
+// list. The admin ends the newest session, which ends the trust with
+// every session of it; the first browser, whose known-browser cookie
+// names the unlisted session, must no longer be known either: the cookie
+// names the trust too (session.StillKnown). (Before: the admin's end
+// marked only the listed sessions, and the first browser stayed alice's
+// known one, 400 days.)
+func TestAnEndedTrustEndsTheKnownnessOfItsUnlistedSessionsBrowser(t *testing.T) {
+	sitetest.Parallel(t)
+	knownEnded(t, func(s *sitetest.Site, thief *sitetest.Client, admin func(path, body string)) {
+		copied := sitetest.NewClient(t, "").From("192.0.2.67")
+		for _, name := range []string{"smsgate_trust", "smsgate_known"} {
+			copied.SetCookie(name, thief.Cookie(name))
+		}
+		for range session.MaxListed {
+			s.Advance(time.Second)
+			copied.SetCookie("smsgate_session", "") // signed in again by the trust
+			sitetest.Expect(t, copied.Get("/.smsgate/login?rd=%2F"), http.StatusSeeOther, "/")
+		}
+		admin("/smsgate/sessions/end", `{"realm":"localhost","user":"alice","id":"`+alicesSessionsOf(t, s, session.MaxListed)[0]+`"}`)
+	}, false, true)
 }

@@ -20,7 +20,7 @@ import (
 func TestAWipeMakesNoEndedBrowserKnownAgain(t *testing.T) {
 	sitetest.Parallel(t)
 	r := redistest.Start(t)
-	knownEndedOn(t, "redis "+r.Addr, func(s *sitetest.Site, admin func(path, body string)) {
+	knownEndedOn(t, "redis "+r.Addr, func(s *sitetest.Site, thief *sitetest.Client, admin func(path, body string)) {
 		admin("/smsgate/sessions/end", `{"realm":"localhost","user":"alice","id":"`+alicesSessionsOf(t, s, 1)[0]+`"}`)
 		r.Restart() // no persistence: the store forgets all it held
 		s.Advance(time.Second)

@@ -2,7 +2,6 @@ package session
 
 import (
 	"context"
-	"os"
 	"testing"
 	"time"
 
@@ -17,14 +16,12 @@ import (
 // MaxListed newer ones (a copy of the trust cookie in a second browser,
 // or a known-browser cookie kept from then) is still known after the
 // admin ended the trust, with guess windows and send budgets of the
-// owner's. A KNOWN GAP (low), unfixed: fails on 60ccfa8 and after;
-// skipped unless SMSGATE_KNOWN_GAPS=1. A fix: the known-browser cookie
-// names the trust its session came from, and StillKnown reads the
-// trust's record beside the session's mark (one round trip still).
+// owner's. Fixed: the known-browser cookie names the trust its session
+// came from (Claims.Trust), and StillKnown reads the trust's record
+// beside the session's mark (one round trip still). Before: known (true,
+// <nil>), from 60ccfa8 until the fix. A cookie from before it named its
+// trust is known as it was, by its session's mark alone.
 func TestEndStopsKnowingTheBrowsersOfTheTrustsUnlistedSessions(t *testing.T) {
-	if os.Getenv("SMSGATE_KNOWN_GAPS") == "" {
-		t.Skip("known gap (review rev3): End leaves the browsers of the ended trust's unlisted sessions known; SMSGATE_KNOWN_GAPS=1 runs it")
-	}
 	ctx := context.Background()
 	now := time.Now().Truncate(time.Second)
 	m, st := newManager(t, "HS256", &now)
@@ -56,7 +53,11 @@ func TestEndStopsKnowingTheBrowsersOfTheTrustsUnlistedSessions(t *testing.T) {
 	if _, err := End(ctx, st, "example.com", "alice", last, now); err != nil {
 		t.Fatal(err)
 	}
-	if known, err := StillKnown(ctx, st, "example.com", "alice", old, first); err != nil || known {
+	if known, err := StillKnown(ctx, st, "example.com", "alice", old, tb.ID, first); err != nil || known {
 		t.Errorf("the browser of the ended trust's unlisted session is still known: %v, %v", known, err)
+	}
+	// A cookie of the release before, naming no trust: as it was.
+	if known, err := StillKnown(ctx, st, "example.com", "alice", old, "", first); err != nil || !known {
+		t.Errorf("a cookie naming no trust: %v, %v (want known, as before the claim)", known, err)
 	}
 }
