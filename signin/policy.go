@@ -266,23 +266,21 @@ func HoldsStrong(list []enrollment.Device) bool {
 // that no text, call or recovery code is offered or taken — at a gate
 // that takes neither, nothing (its user proves one at a gate of the realm
 // that takes it, or asks the admin).
-func (p *Policy) StrongOnly() *Policy {
-	var strong []factor.Kind
-	for _, k := range []factor.Kind{factor.TOTP, factor.WebAuthn} {
-		if p.Takes(k) {
-			strong = append(strong, k)
-		}
-	}
-	return &Policy{Factors: strong, Require: strong, earns: p.earns, requires: amrsOfKinds(strong), strongOnly: true}
-}
+func (p *Policy) StrongOnly() *Policy { return p.only(factor.TOTP, factor.WebAuthn) }
 
 // PasskeyOnly is the policy of a step-up that must prove a passkey
 // (GuardsPasskeys, for a user who holds one): StrongOnly's, with passkeys
 // alone — at a gate that takes none, nothing.
-func (p *Policy) PasskeyOnly() *Policy {
-	var kinds []factor.Kind
-	if p.Takes(factor.WebAuthn) {
-		kinds = []factor.Kind{factor.WebAuthn}
+func (p *Policy) PasskeyOnly() *Policy { return p.only(factor.WebAuthn) }
+
+// only is a step-up's policy that takes and requires those of kinds this
+// gate takes, and nothing else.
+func (p *Policy) only(kinds ...factor.Kind) *Policy {
+	var taken []factor.Kind
+	for _, k := range kinds {
+		if p.Takes(k) {
+			taken = append(taken, k)
+		}
 	}
-	return &Policy{Factors: kinds, Require: kinds, earns: p.earns, requires: amrsOfKinds(kinds), strongOnly: true}
+	return &Policy{Factors: taken, Require: taken, earns: p.earns, requires: amrsOfKinds(taken), strongOnly: true}
 }
