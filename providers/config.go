@@ -119,8 +119,10 @@ func CheckResolved(raws []json.RawMessage) error {
 		switch p := m.(type) {
 		case *Twilio:
 			unset := p.unset() // why Validate refuses, if it does
-			if err = p.Provision(caddy.Context{}); err == nil && p.Validate() != nil {
-				err = cmp.Or(unset, p.Validate())
+			if err = p.Provision(caddy.Context{}); err == nil {
+				if verr := p.Validate(); verr != nil {
+					err = cmp.Or(unset, verr)
+				}
 			}
 		case *Signal, *Webhook:
 			err = m.(caddy.Provisioner).Provision(caddy.Context{})
