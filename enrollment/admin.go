@@ -143,7 +143,7 @@ type Record struct {
 // lasting are the prefixes of the records that outlive a sign-in: an
 // export carries these, not codes, counters or lockouts. The last two are
 // the whole store's, not a realm's (storeWide).
-var lasting = []string{"device/", "recovery/", "owner/", "revoked-user/", "keys/", renamedRecord}
+var lasting = []string{"device/", "recovery/", "owner/", revokedUserPrefix, "keys/", renamedRecord}
 
 // renamedRecord is session.RenamedRecord: which unmarked tokens count
 // under the cookies' old names depends on it, so it goes where the keys
@@ -247,11 +247,14 @@ func (e *PartialImportError) Unwrap() error { return e.Err }
 // (PartialImportError). Unknown kinds of record are refused before any is
 // written. An import is as long as its export: written one by one, each
 // record has a request's store budget of its own (store.WithBudget), not
-// a share of one.
+// a share of one. The renamed record and users' revocations are written
+// apart, each keeping what the store holds where that ends more
+// (keepEarlierRenamed, keepLaterRevoked).
 func (s *Admin) Import(ctx context.Context, records []Record) error {
 	keys, values := make([]string, 0, len(records)), make([][]byte, 0, len(records))
 	all := make(map[string][]byte, len(records))
 	var renamed []byte
+	revoked := map[string][]byte{}
 	for _, r := range records {
 		key, value := r.Key, []byte(r.Value)
 		if k, ok := strings.CutPrefix(key, "b64:"); ok {
@@ -275,12 +278,29 @@ func (s *Admin) Import(ctx context.Context, records []Record) error {
 			renamed = value // written apart: keepEarlierRenamed
 			continue
 		}
+		if strings.HasPrefix(key, revokedUserPrefix) {
+			if json.Unmarshal(value, new(time.Time)) != nil {
+				return &ImportError{Key: key}
+			}
+			revoked[key] = value // written apart: keepLaterRevoked
+			continue
+		}
 		keys, values, all[key] = append(keys, key), append(values, value), value // a key named twice: the last, as one by one
 	}
 	if renamed != nil {
 		if err := s.keepEarlierRenamed(ctx, renamed); err != nil {
 			return err
 		}
+	}
+	kept := 0
+	for key, value := range revoked {
+		if err := s.keepLaterRevoked(ctx, key, value); err != nil {
+			if kept > 0 {
+				return fmt.Errorf("nothing was imported but %d users' revocations (a later one is never wrong to keep): %w", kept, err)
+			}
+			return fmt.Errorf("nothing was imported: %w", err)
+		}
+		kept++
 	}
 	if a, ok := s.Store.(store.AllOrNothing); ok && len(all) > 0 {
 		err := a.PutAll(store.Lasting(store.WithBudget(ctx, store.RequestBudget)), all)
@@ -316,4 +336,29 @@ func (s *Admin) keepEarlierRenamed(ctx context.Context, value []byte) error {
 		return fmt.Errorf("nothing was imported: %w", err)
 	}
 	return nil
+}
+
+// revokedUserPrefix is session's user revocations' (an admin's reset or
+// revoke, a sign-out everywhere: every session of the user issued until
+// the instant the record holds ends).
+const revokedUserPrefix = "revoked-user/"
+
+// keepLaterRevoked writes a user's revocation an import carries (value, a
+// JSON instant) unless the store holds a later one, or one unreadable
+// (which ends every session: the stricter), in one atomic step: a
+// revocation never moves back (session's revokeUserAt). Written over, an
+// export taken before a revoke (a restore; an import running while the
+// user was revoked) brought back the sessions that revoke had ended, at
+// every gate that had not read it in the log. Before the other records,
+// as keepEarlierRenamed: the later of two is never wrong to keep.
+func (s *Admin) keepLaterRevoked(ctx context.Context, key string, value []byte) error {
+	var at time.Time
+	_ = json.Unmarshal(value, &at) // checked before anything was written
+	return s.Store.Update(store.Lasting(store.WithBudget(ctx, store.RequestBudget)), key, func(held []byte, found bool) ([]byte, time.Duration, error) {
+		var was time.Time
+		if found && (json.Unmarshal(held, &was) != nil || !at.After(was)) {
+			return nil, 0, store.ErrUnchanged
+		}
+		return value, 0, nil
+	})
 }
