@@ -2,6 +2,7 @@ package enrollment
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"testing"
 	"time"
@@ -72,6 +73,68 @@ func TestAnImportRacingARevokeKeepsTheRevoke(t *testing.T) {
 		if movedBack > 0 || interleavings < 2 {
 			t.Errorf("the revocation moved back in %d of %d runs at once, and in %d of %d interleavings (fewer than 2: the import does not read the record it writes over)",
 				atOnce, raceRuns, movedBack-atOnce, interleavings)
+		}
+	})
+}
+
+// TestAnExportWhileTheUserChangesDevices: the admin exports while the
+// user adds a phone, and while she removes one: the export holds her
+// device list whole, as it was before the change or after it, never a
+// list half written or one of neither (a phone both added and removed).
+// On Badger and on a real Redis, raceRuns times at once (an export scans:
+// no read of it an Interleaver holds).
+func TestAnExportWhileTheUserChangesDevices(t *testing.T) {
+	t.Parallel()
+	earlier := time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
+	phoneA := Device{ID: "a", Name: "A", Phone: num, Enrolled: earlier}
+	phoneB := Device{ID: "b", Name: "B", Phone: "+14155550100", Enrolled: earlier}
+	onRaceStores(t, func(t *testing.T, st store.Store) {
+		s, _, _ := raceService(t, st)
+		admin := &Admin{Core: s.Core, Devices: s.Devices}
+		ctx := context.Background()
+		seen := map[string]int{}
+		for i := range raceRuns {
+			user := fmt.Sprint("export", i)
+			putDevices(t, s.Devices, user, phoneA, phoneB)
+			var export []Record
+			var errExport, errChange error
+			change := func() {
+				if i%2 == 0 {
+					_, errChange = s.Devices.Add(ctx, realm, user, "+14155550101", "C")
+				} else {
+					_, errChange = s.Devices.Remove(ctx, realm, user, "a", false)
+				}
+			}
+			race(func() { export, errExport = admin.Export(ctx, realm, false) }, change)
+			if errExport != nil || errChange != nil {
+				t.Fatalf("run %d: export %v, change %v", i, errExport, errChange)
+			}
+			var list []Device
+			for _, r := range export {
+				if r.Key == deviceKey(realm, user) {
+					if err := json.Unmarshal(r.Value, &list); err != nil {
+						t.Fatalf("run %d: the exported list: %v", i, err)
+					}
+				}
+			}
+			ids := ""
+			for _, d := range list {
+				ids += d.ID
+			}
+			// Before: a and b; after the add: a, b and the new one (its ID
+			// random); after the removal: b.
+			switch {
+			case ids == "ab":
+				seen["before"]++
+			case ids == "b" && i%2 == 1 || len(list) == 3 && ids[:2] == "ab" && i%2 == 0:
+				seen["after"]++
+			default:
+				seen["neither: "+ids]++
+			}
+		}
+		t.Logf("%d runs at once, the export holding her list: %v", raceRuns, seen)
+		if seen["before"]+seen["after"] != raceRuns {
+			t.Errorf("%d runs at once: %v", raceRuns, seen)
 		}
 	})
 }
