@@ -6,6 +6,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/figures"
 	"github.com/smsgate/caddy-smsgate/pumping"
 	"github.com/smsgate/caddy-smsgate/recent"
@@ -71,14 +72,14 @@ func (n *Counting) Stop() {
 }
 
 // Sent counts a text or call a provider accepted.
-func (n *Counting) Sent(provider, channel, country, result string) {
+func (n *Counting) Sent(provider string, channel factor.Channel, country, result string) {
 	if result == "delivered" {
 		n.Tally.Add(figures.Row{Kind: figures.Sent, Country: country, Provider: provider, Channel: channel}, 1)
 	}
 }
 
 // Code counts a code sent, used, or refused by the guard.
-func (n *Counting) Code(event, country, channel string) {
+func (n *Counting) Code(event, country string, channel factor.Channel) {
 	kind := map[string]string{"sent": figures.CodesSent, "used": figures.CodesUsed, "paused": figures.Paused}[event]
 	n.Tally.Add(figures.Row{Kind: kind, Country: country, Channel: channel}, 1)
 }

@@ -40,12 +40,10 @@ func usersTable(raw []byte) ([]byte, error) {
 			if !d.LastUsed.IsZero() {
 				last = d.LastUsed.Format("2006-01-02 15:04")
 			}
-			kind, phone := "phone", d.Phone
+			kind, phone := d.Kind.Name(), d.Phone
 			switch {
-			case d.Kind == enrollment.KindPasskey:
-				kind, phone = "passkey", "-"
 			case !d.IsPhone():
-				kind, phone = "app", "-"
+				phone = "-"
 			case phone == "":
 				phone = "(hash only)"
 			}

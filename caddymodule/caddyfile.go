@@ -185,13 +185,7 @@ func (g *Gate) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		case "default_region":
 			err = cfutil.String(d, &g.DefaultRegion)
 		case "channels":
-			if err = cfutil.List(d, &g.Channels); err == nil {
-				for _, ch := range g.Channels {
-					if !factor.IsChannel(ch) {
-						return d.Errf("unknown channel %q: use sms or voice", ch)
-					}
-				}
-			}
+			err = cfutil.Channels(d, &g.Channels)
 		case "limit":
 			err = g.parseLimit(d)
 		case "allowed_regions":
@@ -199,14 +193,14 @@ func (g *Gate) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			switch {
 			case len(args) == 0:
 				return d.ArgErr()
-			case factor.IsChannel(args[0]):
+			case factor.Channel(args[0]).Known():
 				if len(args) < 2 {
 					return d.Errf("allowed_regions %s takes country codes: allowed_regions %s US CA", args[0], args[0])
 				}
 				if g.ChannelRegions == nil {
-					g.ChannelRegions = map[string][]string{}
+					g.ChannelRegions = map[factor.Channel][]string{}
 				}
-				g.ChannelRegions[args[0]] = args[1:]
+				g.ChannelRegions[factor.Channel(args[0])] = args[1:]
 			default:
 				g.AllowedRegions = append(g.AllowedRegions, args...)
 			}
@@ -220,9 +214,9 @@ func (g *Gate) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return d.Errf("number_types takes a channel and types: number_types sms mobile voip")
 			}
 			if g.NumberTypes == nil {
-				g.NumberTypes = map[string][]string{}
+				g.NumberTypes = map[factor.Channel][]string{}
 			}
-			g.NumberTypes[args[0]] = args[1:]
+			g.NumberTypes[factor.Channel(args[0])] = args[1:] // an unknown channel: the policy's check, at this line
 		case "verify_only":
 			err = cfutil.String(d, &g.VerifyOnlyKey)
 		case "message_template":

@@ -211,7 +211,7 @@ type Gate struct {
 	// How codes may travel: "sms", "voice" (a call that reads the code),
 	// or both; the first is the default and the verify page offers the
 	// other ("call me instead"). Default: sms.
-	Channels []string `json:"channels,omitempty"`
+	Channels []factor.Channel `json:"channels,omitempty"`
 
 	// The SMS text, a Go text/template with .Code, .Site, .Host, .User.
 	// Default: "Your {{.Site}} verification code is {{.Code}}." and the
@@ -260,7 +260,7 @@ type Gate struct {
 	// Per channel ("sms", "voice"), the countries that channel may reach,
 	// instead of AllowedRegions: e.g. texts to the EU, calls only to the
 	// US. Default: AllowedRegions for both.
-	ChannelRegions map[string][]string `json:"channel_regions,omitempty"`
+	ChannelRegions map[factor.Channel][]string `json:"channel_regions,omitempty"`
 	// If set, only numbers starting with one of these (e.g. "+4479").
 	AllowPrefixes []string `json:"allow_prefixes,omitempty"`
 	// Numbers starting with one of these are refused.
@@ -268,7 +268,7 @@ type Gate struct {
 	// Number types each channel may reach. Defaults: sms: mobile,
 	// fixed_line_or_mobile; voice: those and fixed_line. Premium-rate,
 	// shared-cost, UAN and toll-free numbers are never accepted.
-	NumberTypes map[string][]string `json:"number_types,omitempty"`
+	NumberTypes map[factor.Channel][]string `json:"number_types,omitempty"`
 
 	// Turns on verify-only mode: devices keep only an HMAC-SHA256 of their
 	// number under this key (at least 32 bytes; use `{env.X}`), users type

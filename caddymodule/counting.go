@@ -4,6 +4,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/smsgate/caddy-smsgate/admin"
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/internal/cfutil"
 	"github.com/smsgate/caddy-smsgate/phone"
 	"github.com/smsgate/caddy-smsgate/pumping"
@@ -34,7 +35,7 @@ func (g *gate) startCounting(c *Gate) {
 }
 
 // codeEvent counts a code sent, used, or refused by the guard.
-func (g *gate) codeEvent(event, e164, channel string) {
+func (g *gate) codeEvent(event, e164 string, channel factor.Channel) {
 	country := phone.Region(e164)
 	g.counting.Code(event, country, channel)
 	g.metrics.Codes.WithLabelValues(country, event).Inc()

@@ -7,9 +7,9 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/internal/cfutil"
 	"github.com/smsgate/caddy-smsgate/phone"
-	"github.com/smsgate/caddy-smsgate/providers"
 )
 
 // The settings' defaults and ranges, and the send limits, merged into
@@ -66,7 +66,7 @@ func (g Gate) withDefaults() *Gate {
 	g.StepUp = cmp.Or(g.StepUp, caddy.Duration(DefaultStepUp))
 	g.SigningAlg = cmp.Or(g.SigningAlg, "HS256")
 	if len(g.Channels) == 0 {
-		g.Channels = []string{providers.SMS}
+		g.Channels = []factor.Channel{factor.ChannelSMS}
 	}
 	g.ResendCooldown = cmp.Or(g.ResendCooldown, caddy.Duration(DefaultResendCooldown))
 	if g.Remember == 0 && !g.RememberOff {

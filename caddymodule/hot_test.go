@@ -42,8 +42,8 @@ func TestTheHotPathKeepsEveryCheck(t *testing.T) {
 		{name: "max_age, fresh", gate: Gate{MaxAge: caddy.Duration(time.Minute)}, user: "carol", amr: []factor.AMR{factor.AMRSMS}, admit: true},
 		{name: "require, another kind", gate: Gate{Require: []factor.Kind{factor.TOTP}}, user: "carol", amr: []factor.AMR{factor.AMRSMS}},
 		{name: "require, that kind", gate: Gate{Require: []factor.Kind{factor.TOTP}}, user: "carol", amr: []factor.AMR{factor.AMROTP}, admit: true},
-		{name: "factors, a kind dropped", gate: Gate{Channels: []string{"sms", "voice"}, Factors: []factor.Kind{factor.Voice, factor.TOTP}}, user: "carol", amr: []factor.AMR{factor.AMRSMS}},
-		{name: "factors, a kind taken", gate: Gate{Channels: []string{"sms", "voice"}, Factors: []factor.Kind{factor.Voice, factor.TOTP}}, user: "carol", amr: []factor.AMR{factor.AMRTel}, admit: true},
+		{name: "factors, a kind dropped", gate: Gate{Channels: []factor.Channel{"sms", "voice"}, Factors: []factor.Kind{factor.Voice, factor.TOTP}}, user: "carol", amr: []factor.AMR{factor.AMRSMS}},
+		{name: "factors, a kind taken", gate: Gate{Channels: []factor.Channel{"sms", "voice"}, Factors: []factor.Kind{factor.Voice, factor.TOTP}}, user: "carol", amr: []factor.AMR{factor.AMRTel}, admit: true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()

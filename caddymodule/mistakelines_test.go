@@ -1,6 +1,7 @@
 package caddymodule
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -49,6 +50,34 @@ func TestAProviderMissingAnOptionNamesItsLine(t *testing.T) {
 		_, _, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(cfg), map[string]any{"filename": "Caddyfile"})
 		if err == nil || !strings.Contains(err.Error(), want) || !strings.HasSuffix(err.Error(), "at Caddyfile:4") {
 			t.Errorf("%s on line 4: %v; want %q at Caddyfile:4", provider, err, want)
+		}
+	}
+}
+
+// TestAnUnknownChannelIsRefusedAtItsLine: wherever a Caddyfile names a
+// channel — the gate's channels, number_types, a price, a webhook's
+// channels, Twilio Lookup's refuse_types — a word that is none is refused
+// at its own line in factor.ParseChannel's words. Before, refuse_types
+// was refused at its provider's line, not its own, a webhook's and a
+// price's were checked by copies of the message, and number_types and
+// refuse_types did not say which words a channel may be.
+func TestAnUnknownChannelIsRefusedAtItsLine(t *testing.T) {
+	t.Parallel()
+	const want = `unknown channel "fax": use sms or voice`
+	for _, tc := range []struct {
+		lines string // from line 4 of the smsgate block
+		line  int
+	}{
+		{"channels sms fax\n\t\tprovider log", 4},
+		{"provider log\n\t\tnumber_types fax mobile", 5},
+		{"provider log\n\t\tcosts {\n\t\t\tprice GB fax 0.05\n\t\t}", 6},
+		{"provider webhook https://hooks.example.com/send {\n\t\t\tchannels sms fax\n\t\t}", 5},
+		{"provider twilio {\n\t\t\taccount_sid AC123\n\t\t\tauth_token x\n\t\t\tfrom +15005550006\n\t\t\tlookup {\n\t\t\t\trefuse_types fax landline\n\t\t\t}\n\t\t}", 9},
+	} {
+		cfg := "example.com {\n\tsmsgate {\n\t\tidentity none\n\t\t" + tc.lines + "\n\t}\n}\n"
+		_, _, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(cfg), map[string]any{"filename": "Caddyfile"})
+		if at := fmt.Sprintf("Caddyfile:%d", tc.line); err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), at) {
+			t.Errorf("%q: %v; want %q at %s", tc.lines, err, want, at)
 		}
 	}
 }

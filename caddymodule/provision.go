@@ -17,6 +17,7 @@ import (
 	"github.com/smsgate/caddy-smsgate/audit"
 	"github.com/smsgate/caddy-smsgate/continuity"
 	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/internal/cfutil"
 	"github.com/smsgate/caddy-smsgate/internal/clock"
 	"github.com/smsgate/caddy-smsgate/internal/handoff"
@@ -290,8 +291,8 @@ func (g *gate) loadProviders(ctx caddy.Context, c *Gate) (providers.Checker, err
 		return nil, fmt.Errorf("loading providers: %v", err)
 	}
 	g.metrics = audit.NewMetrics(ctx.GetMetricsRegistry())
-	g.chain = providers.Chain{Logger: g.logger, Observe: func(provider, channel, country, result string) {
-		g.metrics.Sends.WithLabelValues(provider, channel, result).Inc()
+	g.chain = providers.Chain{Logger: g.logger, Observe: func(provider string, channel factor.Channel, country, result string) {
+		g.metrics.Sends.WithLabelValues(provider, string(channel), result).Inc()
 		g.counting.Sent(provider, channel, country, result)
 	}}
 	var checker providers.Checker

@@ -11,6 +11,7 @@ import (
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
 
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/store"
 	"github.com/smsgate/caddy-smsgate/words"
 )
@@ -117,9 +118,9 @@ func (s *Devices) ConfirmApp(ctx context.Context, sc Scope, user, code, name str
 			return nil, ErrMaxDevices
 		}
 		if name == "" {
-			name = s.defaultName("name.app", sc.Lang, countKind(list, KindApp)+1)
+			name = s.defaultName("name.app", sc.Lang, countKind(list, factor.App)+1)
 		}
-		return append(list, Device{ID: id, Kind: KindApp, Name: name, Enrolled: now, Lang: sc.Lang,
+		return append(list, Device{ID: id, Kind: factor.App, Name: name, Enrolled: now, Lang: sc.Lang,
 			Secret: s.Secrets.Seal(secret, appKey(sc.Realm, user, id))}), nil
 	})
 	if err != nil {
@@ -136,7 +137,7 @@ func (s *Devices) ConfirmApp(ctx context.Context, sc Scope, user, code, name str
 // ("" for none).
 func (s *Devices) appWithSecret(realm, user string, list []Device, secret string) string {
 	for _, d := range list {
-		if d.Kind != KindApp {
+		if d.Kind != factor.App {
 			continue
 		}
 		if have, err := s.Secrets.Open(d.Secret, appKey(realm, user, d.ID)); err == nil &&
@@ -233,7 +234,7 @@ func (s *Devices) whichApp(sc Scope, user string, list []Device, code string) (*
 	now := s.Now()
 	for i := range list {
 		d := &list[i]
-		if d.Kind != KindApp || s.Secrets == nil {
+		if d.Kind != factor.App || s.Secrets == nil {
 			continue
 		}
 		apps++
@@ -311,10 +312,10 @@ func appsOf(list []Device, secrets bool) int {
 	if !secrets {
 		return 0
 	}
-	return countKind(list, KindApp)
+	return countKind(list, factor.App)
 }
 
-func countKind(list []Device, kind string) int {
+func countKind(list []Device, kind factor.Device) int {
 	n := 0
 	for _, d := range list {
 		if d.Kind == kind {

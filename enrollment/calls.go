@@ -5,7 +5,7 @@ import (
 	"errors"
 	"time"
 
-	"github.com/smsgate/caddy-smsgate/providers"
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/store"
 )
 
@@ -24,7 +24,7 @@ func callsKey(sc Scope, limitKey string) string {
 // calls are spent, if they are.
 func (s *Challenges) NoteCall(ctx context.Context, sc Scope, c *Challenge, err error) {
 	rate := s.Limits.Voice
-	if c == nil || c.Channel != providers.Voice || rate.Count <= 0 || rate.Window <= 0 {
+	if c == nil || c.Channel != factor.ChannelVoice || rate.Count <= 0 || rate.Window <= 0 {
 		return
 	}
 	var wait time.Duration

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/phone"
 	"github.com/smsgate/caddy-smsgate/providers"
 	"github.com/smsgate/caddy-smsgate/pumping"
@@ -61,7 +62,7 @@ type Challenges struct {
 	// Observe, when set, hears each code sent, used, or refused by the
 	// guard (CodeSent, CodeUsed, CodePaused): the admin's figures. It must
 	// not block.
-	Observe func(event, e164, channel string)
+	Observe func(event, e164 string, channel factor.Channel)
 
 	failed *takeBacks // sends taken back that the store did not take (New)
 }
@@ -72,9 +73,9 @@ type Challenge struct {
 	User  string `json:"user"`
 	Phone string `json:"phone,omitempty"` // E.164; empty for a decoy
 	// Masked is the number as pages may show it, decoys included.
-	Masked  string `json:"masked,omitempty"`
-	Purpose string `json:"purpose"`
-	Channel string `json:"channel"`
+	Masked  string         `json:"masked,omitempty"`
+	Purpose string         `json:"purpose"`
+	Channel factor.Channel `json:"channel"`
 	// DeviceID is the enrolled device the code went to (Verify), or the
 	// new device's ID once added (Enroll, Add).
 	DeviceID string `json:"device,omitempty"`
@@ -125,7 +126,7 @@ func deviceKey(realm, user string) string  { return store.Key("device", realm, u
 // record of codes sent without one used (a new login): its cooldown doubles as many times.
 func (s *Challenges) Start(ctx context.Context, sc Scope, c Challenge) (*Challenge, error) {
 	if c.Channel == "" {
-		c.Channel = providers.SMS
+		c.Channel = factor.ChannelSMS
 	}
 	return s.start(ctx, sc, &c, max(c.Resends, 0))
 }

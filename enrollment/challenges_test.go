@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/providers"
 	"github.com/smsgate/caddy-smsgate/store"
 	"github.com/smsgate/caddy-smsgate/words"
@@ -347,10 +348,10 @@ func mustTemplates(t testing.TB, sms, voice string) *Templates {
 func TestTemplates(t *testing.T) {
 	tpl := mustTemplates(t, "{{.User}}, your {{.Site}} code: {{.Code}}", "")
 	d := MessageData{Site: "Grafana", Host: "grafana.example.com", User: "alice", Code: "042917"}
-	if got, _ := tpl.Render(providers.SMS, d); got != "alice, your Grafana code: 042917" {
+	if got, _ := tpl.Render(factor.ChannelSMS, d); got != "alice, your Grafana code: 042917" {
 		t.Fatalf("sms: %q", got)
 	}
-	if got, _ := tpl.Render(providers.Voice, d); got != "Your Grafana verification code is: 0, 4, 2, 9, 1, 7." {
+	if got, _ := tpl.Render(factor.ChannelVoice, d); got != "Your Grafana verification code is: 0, 4, 2, 9, 1, 7." {
 		t.Fatalf("voice: %q", got)
 	}
 	for _, bad := range []string{"{{.Code", "{{.Nope}} {{.Code}}", "no code here"} {

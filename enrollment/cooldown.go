@@ -6,6 +6,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/store"
 )
 
@@ -16,10 +17,10 @@ import (
 // every sign-in, and is remembered for cooldownMemory after the wait ends.
 // At a login form the doubling is the client IP's (cooldowns).
 type cooldown struct {
-	Phone   string    `json:"phone"` // numberID: records never name a number
-	Channel string    `json:"channel"`
-	Until   time.Time `json:"until"`
-	Resends int       `json:"resends,omitempty"`
+	Phone   string         `json:"phone"` // numberID: records never name a number
+	Channel factor.Channel `json:"channel"`
+	Until   time.Time      `json:"until"`
+	Resends int            `json:"resends,omitempty"`
 }
 
 // cooldownMemory is how long after a code's wait ends, with no new code

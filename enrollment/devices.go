@@ -22,9 +22,9 @@ import (
 type Device struct {
 	// ID names the device in forms and logs; never the number.
 	ID string `json:"id,omitempty"`
-	// Kind is KindPhone (the zero value, as records were first written)
-	// KindApp or KindPasskey.
-	Kind string `json:"kind,omitempty"`
+	// Kind is factor.Phone (the zero value, as records were first
+	// written), factor.App or factor.Passkey.
+	Kind factor.Device `json:"kind,omitempty"`
 	// Secret is an app's TOTP secret, sealed (Core.Secrets) for this
 	// realm, user and device: never in clear, in the store or an export.
 	Secret string `json:"secret,omitempty"`
@@ -44,16 +44,8 @@ type Device struct {
 	LastUsed time.Time `json:"last_used,omitzero"`
 }
 
-// Device kinds, as records hold them (and must go on reading them): a
-// phone's is empty, as records were first written; an app's is the
-// Caddyfile's name for apps (factor.TOTP); a passkey's, KindPasskey.
-const (
-	KindPhone = ""
-	KindApp   = string(factor.TOTP)
-)
-
 // IsPhone reports whether d gets codes by text or call.
-func (d *Device) IsPhone() bool { return d.Kind == KindPhone }
+func (d *Device) IsPhone() bool { return d.Kind == factor.Phone }
 
 // ErrLastDevice refuses to remove a user's only device.
 var ErrLastDevice = words.New("device.last")
@@ -132,7 +124,7 @@ func DefaultPhone(list []Device) *Device {
 }
 
 // HasKind reports whether a List holds a device of kind.
-func HasKind(list []Device, kind string) bool { return countKind(list, kind) > 0 }
+func HasKind(list []Device, kind factor.Device) bool { return countKind(list, kind) > 0 }
 
 // ByID returns one of user's phones, or nil.
 func (s *Devices) ByID(ctx context.Context, realm, user, id string) (*Device, error) {
@@ -175,7 +167,7 @@ func (s *Devices) AddIn(ctx context.Context, realm, user, e164, name, lang strin
 		if len(list) >= MaxDevices {
 			return nil, ErrMaxDevices
 		}
-		d := s.newPhone(e164, cmp.Or(name, s.defaultName("name.phone", lang, countKind(list, KindPhone)+1)), lang)
+		d := s.newPhone(e164, cmp.Or(name, s.defaultName("name.phone", lang, countKind(list, factor.Phone)+1)), lang)
 		if len(list) > 0 {
 			d.LastUsed = time.Time{} // the only phone is the default; another waits its turn
 		}
@@ -350,7 +342,7 @@ func (s *Devices) used(ctx context.Context, realm, user, id, e164 string) (bool,
 			if id != "" {
 				return d.ID == id
 			}
-			return d.Kind == KindPhone && s.Matches(&d, e164)
+			return d.Kind == factor.Phone && s.Matches(&d, e164)
 		})
 		if found = i >= 0; !found {
 			return nil, store.ErrUnchanged

@@ -7,9 +7,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/internal/cfutil"
 	"github.com/smsgate/caddy-smsgate/phone"
-	"github.com/smsgate/caddy-smsgate/providers"
 	"github.com/smsgate/caddy-smsgate/store"
 )
 
@@ -171,7 +171,7 @@ func (s *Challenges) countSend(b *store.Batch, sc Scope, c *Challenge, now time.
 		{"ip", IPKey(sc.IP), s.Limits.IP},
 		{"user", who, s.Limits.User},
 	}
-	if c.Channel == providers.Voice {
+	if c.Channel == factor.ChannelVoice {
 		checks = append(checks, check{"voice", who, s.Limits.Voice})
 	}
 	budget, rate := "global_enrolled", s.Limits.GlobalEnrolled

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/phone"
-	"github.com/smsgate/caddy-smsgate/providers"
 	"github.com/smsgate/caddy-smsgate/pumping"
 	"github.com/smsgate/caddy-smsgate/store"
 )
@@ -44,7 +44,7 @@ func TestSendLimits(t *testing.T) {
 			return Scope{Realm: fmt.Sprint("r", i), Host: host, IP: fmt.Sprintf("192.0.2.%d", i)}, Challenge{User: fmt.Sprint("u", i), Phone: fmt.Sprintf("+1415555%04d", 2600+i), Purpose: Enroll}
 		}},
 		{"voice", func(l *Limits) *Rate { return &l.Voice }, func(i int) (Scope, Challenge) {
-			return Scope{Realm: realm, Host: host, IP: fmt.Sprintf("192.0.2.%d", i)}, Challenge{User: alice, Phone: fmt.Sprintf("+1415555%04d", 2600+i), Purpose: Verify, Channel: providers.Voice}
+			return Scope{Realm: realm, Host: host, IP: fmt.Sprintf("192.0.2.%d", i)}, Challenge{User: alice, Phone: fmt.Sprintf("+1415555%04d", 2600+i), Purpose: Verify, Channel: factor.ChannelVoice}
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

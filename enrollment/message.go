@@ -7,8 +7,8 @@ import (
 	"text/template"
 	"unicode/utf16"
 
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/internal/textsafe"
-	"github.com/smsgate/caddy-smsgate/providers"
 	"github.com/smsgate/caddy-smsgate/words"
 )
 
@@ -78,14 +78,14 @@ func ParseTemplates(sms, voice string) (*Templates, error) {
 	}
 	t := &Templates{smsDefault: sms == DefaultSMSTemplate, voiceDefault: voice == DefaultVoiceTemplate}
 	var err error
-	if t.sms, err = template.New("sms").Option("missingkey=error").Parse(sms); err != nil {
+	if t.sms, err = template.New(string(factor.ChannelSMS)).Option("missingkey=error").Parse(sms); err != nil {
 		return nil, fmt.Errorf("message_template: %v", err)
 	}
-	if t.voice, err = template.New("voice").Option("missingkey=error").Parse(voice); err != nil {
+	if t.voice, err = template.New(string(factor.ChannelVoice)).Option("missingkey=error").Parse(voice); err != nil {
 		return nil, fmt.Errorf("voice_template: %v", err)
 	}
 	sample := MessageData{Site: "example.com", Host: "example.com", User: "alice", Code: "123456"}
-	for _, ch := range []string{providers.SMS, providers.Voice} {
+	for _, ch := range factor.Channels {
 		text, err := t.Render(ch, sample)
 		if err != nil {
 			return nil, err
@@ -98,8 +98,8 @@ func ParseTemplates(sms, voice string) (*Templates, error) {
 }
 
 // optionOf is the config option of a channel's template.
-func optionOf(channel string) string {
-	if channel == providers.Voice {
+func optionOf(channel factor.Channel) string {
+	if channel == factor.ChannelVoice {
 		return "voice_template"
 	}
 	return "message_template"
@@ -115,7 +115,7 @@ func (t *Templates) Fit(cat *words.Catalogue, site, host string, codeLength int)
 	if cat != nil {
 		langs = cat.Langs()
 	}
-	for _, ch := range []string{providers.SMS, providers.Voice} {
+	for _, ch := range factor.Channels {
 		for _, lang := range langs {
 			text, err := t.render(cat, lang, ch, longest)
 			if err != nil {
@@ -130,8 +130,8 @@ func (t *Templates) Fit(cat *words.Catalogue, site, host string, codeLength int)
 }
 
 // fits checks text against its channel's cap.
-func fits(channel, text string) error {
-	if channel == providers.Voice {
+func fits(channel factor.Channel, text string) error {
+	if channel == factor.ChannelVoice {
 		if n := len([]rune(text)); n > MaxVoiceRunes {
 			return fmt.Errorf("a call would say %d characters, more than %d", n, MaxVoiceRunes)
 		}
@@ -147,7 +147,7 @@ func fits(channel, text string) error {
 // built-in texts are translated (sms.code, voice.code; the WebOTP line
 // stays as it must be), an admin's own template is used as it is. The
 // user's name goes in as UserWords; a message over its cap is an error.
-func (t *Templates) RenderIn(cat *words.Catalogue, lang, channel string, d MessageData) (string, error) {
+func (t *Templates) RenderIn(cat *words.Catalogue, lang string, channel factor.Channel, d MessageData) (string, error) {
 	d.User = UserWords(d.User)
 	text, err := t.render(cat, lang, channel, d)
 	if err != nil {
@@ -159,26 +159,26 @@ func (t *Templates) RenderIn(cat *words.Catalogue, lang, channel string, d Messa
 	return text, nil
 }
 
-func (t *Templates) render(cat *words.Catalogue, lang, channel string, d MessageData) (string, error) {
+func (t *Templates) render(cat *words.Catalogue, lang string, channel factor.Channel, d MessageData) (string, error) {
 	builtin := t.smsDefault
 	id := "sms.code"
-	if channel == providers.Voice {
+	if channel == factor.ChannelVoice {
 		builtin, id = t.voiceDefault, "voice.code"
 	}
 	if !builtin || cat == nil || lang == "" || lang == "en" {
 		return t.Render(channel, d)
 	}
 	text := cat.Render(lang, words.Text{ID: id, Args: map[string]any{"site": d.Site, "code": d.Code, "digits": d.Digits()}})
-	if channel == providers.SMS {
+	if channel == factor.ChannelSMS {
 		text += "\n\n@" + d.Host + " #" + d.Code
 	}
 	return text, nil
 }
 
 // Render composes the message for channel from d as it is.
-func (t *Templates) Render(channel string, d MessageData) (string, error) {
+func (t *Templates) Render(channel factor.Channel, d MessageData) (string, error) {
 	tpl := t.sms
-	if channel == providers.Voice {
+	if channel == factor.ChannelVoice {
 		tpl = t.voice
 	}
 	var b bytes.Buffer

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/smsgate/caddy-smsgate/providers"
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/words"
 )
 
@@ -46,7 +46,7 @@ func TestUserNamesCannotWriteTheText(t *testing.T) {
 		strings.Repeat("x", 4000),
 		strings.Repeat("ж", 4000),
 	} {
-		for _, ch := range []string{providers.SMS, providers.Voice} {
+		for _, ch := range factor.Channels {
 			text, err := tpl.RenderIn(words.English, "en", ch, MessageData{Site: "example.com", Host: "example.com", User: user, Code: "123456"})
 			if err != nil {
 				t.Fatalf("%q: %v", user, err)
@@ -56,7 +56,7 @@ func TestUserNamesCannotWriteTheText(t *testing.T) {
 					t.Errorf("%s for %.40q says %q: %q", ch, user, bad, text)
 				}
 			}
-			if ch == providers.SMS && Segments(text) > 2 {
+			if ch == factor.ChannelSMS && Segments(text) > 2 {
 				t.Errorf("%.40q: %d segments: %q", user, Segments(text), text)
 			}
 		}
@@ -81,7 +81,7 @@ func TestTemplatesMustFit(t *testing.T) {
 	if err := def.Fit(words.English, strings.Repeat("Sitename ", 60), "example.com", 10); err == nil || !strings.Contains(err.Error(), "site_name") {
 		t.Fatalf("a 540-character site name fits: %v", err)
 	}
-	if _, err := long.RenderIn(nil, "", providers.SMS, MessageData{Code: "123456"}); err == nil {
+	if _, err := long.RenderIn(nil, "", factor.ChannelSMS, MessageData{Code: "123456"}); err == nil {
 		t.Fatal("a message over its cap was rendered")
 	}
 }

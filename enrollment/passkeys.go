@@ -17,6 +17,7 @@ import (
 	"github.com/go-webauthn/webauthn/protocol"
 	"github.com/go-webauthn/webauthn/webauthn"
 
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/store"
 	"github.com/smsgate/caddy-smsgate/words"
 )
@@ -25,9 +26,6 @@ import (
 // ceremony has two halves — the options for the browser, then its answer
 // — and what the first half must remember waits in the store under the
 // sign-in's flow, for five minutes, used once.
-
-// KindPasskey is a passkey's Device.Kind.
-const KindPasskey = "passkey"
 
 // Errors of passkeys.
 var (
@@ -100,7 +98,7 @@ func (s *Devices) passkeyUserOf(ctx context.Context, realm, user string) (*passk
 	}
 	u := &passkeyUser{handle: s.userHandle(realm, user), name: user}
 	for _, d := range list {
-		if d.Kind != KindPasskey {
+		if d.Kind != factor.Passkey {
 			continue
 		}
 		var c webauthn.Credential
@@ -194,8 +192,8 @@ func (s *Devices) FinishPasskey(ctx context.Context, realm, user, flow, lang str
 		if len(list) >= MaxDevices {
 			return nil, ErrMaxDevices
 		}
-		name := s.defaultName("name.passkey", lang, countKind(list, KindPasskey)+1)
-		return append(list, Device{ID: id, Kind: KindPasskey, Name: name, Enrolled: now, Lang: lang, Credential: raw}), nil
+		name := s.defaultName("name.passkey", lang, countKind(list, factor.Passkey)+1)
+		return append(list, Device{ID: id, Kind: factor.Passkey, Name: name, Enrolled: now, Lang: lang, Credential: raw}), nil
 	})
 	if err != nil {
 		return "", err
@@ -334,7 +332,7 @@ func (s *Devices) keepSignCount(ctx context.Context, realm, user string, cred *w
 		used = nil
 		for i := range list {
 			var c webauthn.Credential
-			if list[i].Kind != KindPasskey || json.Unmarshal(list[i].Credential, &c) != nil || !hmac.Equal(c.ID, cred.ID) {
+			if list[i].Kind != factor.Passkey || json.Unmarshal(list[i].Credential, &c) != nil || !hmac.Equal(c.ID, cred.ID) {
 				continue
 			}
 			// WebAuthn §7.2, step 21: a counter that did not grow (and is

@@ -3,6 +3,7 @@ package enrollment
 import (
 	"context"
 
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/pumping"
 	"github.com/smsgate/caddy-smsgate/store"
 )
@@ -21,7 +22,7 @@ const (
 )
 
 // observe tells Observe of event for e164 (never for a decoy).
-func (s *Challenges) observe(event, e164, channel string) {
+func (s *Challenges) observe(event, e164 string, channel factor.Channel) {
 	if s.Observe != nil && e164 != "" {
 		s.Observe(event, e164, channel)
 	}

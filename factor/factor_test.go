@@ -1,6 +1,7 @@
 package factor
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -34,8 +35,7 @@ func TestTheWordsStay(t *testing.T) {
 }
 
 // TestWhatEachSignInProves: each amr value proves its kind of device; a
-// recovery code and a trusted browser prove none. Each channel is its
-// kind's name.
+// recovery code and a trusted browser prove none.
 func TestWhatEachSignInProves(t *testing.T) {
 	t.Parallel()
 	for a, k := range map[AMR]Kind{AMRSMS: SMS, AMRTel: Voice, AMROTP: TOTP, AMRSoftware: WebAuthn, AMRHardware: WebAuthn, AMRRecovery: "", AMRTrusted: "", "pwd": ""} {
@@ -43,17 +43,60 @@ func TestWhatEachSignInProves(t *testing.T) {
 			t.Errorf("%q proves %q, want %q", a, got, k)
 		}
 	}
-	for _, k := range Kinds {
-		if got := IsChannel(string(k)); got != (k == SMS || k == Voice) {
-			t.Errorf("IsChannel(%q) = %v", k, got)
-		} else if got && OfChannel(string(k)) != k {
-			t.Errorf("OfChannel(%q) = %q", k, OfChannel(string(k)))
-		}
-	}
-	if IsChannel("call") || IsChannel("") || Kind("passkey").Known() {
-		t.Error("a word that is no channel or kind passes as one")
+	if Kind("passkey").Known() {
+		t.Error("a word that is no kind passes as one")
 	}
 	if got := Join([]AMR{AMRSMS, AMROTP}, " "); !strings.EqualFold(got, "sms otp") {
 		t.Errorf("Join: %q", got)
+	}
+}
+
+// TestChannelsAreTheirKindsNames: a channel is the name of the kind of
+// code it brings (a text's sms, a call's voice), so a gate's channels and
+// its factors speak one language; every other word is refused in words
+// that name it and the two channels, for a config's error.
+func TestChannelsAreTheirKindsNames(t *testing.T) {
+	t.Parallel()
+	if ChannelSMS != "sms" || ChannelVoice != "voice" || Join(Channels, " ") != "sms voice" || ChannelNames != "sms or voice" {
+		t.Fatalf("the channels' words changed: %v, %q", Channels, ChannelNames)
+	}
+	for _, c := range Channels {
+		got, err := ParseChannel(string(c))
+		if err != nil || got != c || c.Check() != nil || string(c.Kind()) != string(c) {
+			t.Errorf("channel %q: parsed %q, %v; kind %q", c, got, err, c.Kind())
+		}
+	}
+	for _, word := range []string{"", "call", "SMS", "totp", "fax"} {
+		c, err := ParseChannel(word)
+		if err == nil || c != "" || Channel(word).Known() {
+			t.Errorf("ParseChannel(%q) = %q, %v: want refused", word, c, err)
+			continue
+		}
+		if want := fmt.Sprintf("unknown channel %q: use sms or voice", word); err.Error() != want || Channel(word).Check().Error() != want {
+			t.Errorf("ParseChannel(%q): %q, want %q", word, err, want)
+		}
+	}
+}
+
+// TestDevicesAsRecordsNameThem: the kind of a device a user holds is a
+// word its stored record carries — none for a phone (as the first
+// records were written), an app's kind's name (totp), "passkey" — and
+// earlier releases' records must read the same.
+func TestDevicesAsRecordsNameThem(t *testing.T) {
+	t.Parallel()
+	want := map[Device]string{Phone: "", App: "totp", Passkey: "passkey"}
+	for d, w := range want {
+		if string(d) != w || !slices.Contains(Devices, d) {
+			t.Errorf("device %q, want %q, in Devices", d, w)
+		}
+	}
+	if len(Devices) != len(want) || App != Device(TOTP) {
+		t.Errorf("Devices %v", Devices)
+	}
+	proves := map[Device][]Kind{Phone: {SMS, Voice}, App: {TOTP}, Passkey: {WebAuthn}, "webauthn": nil}
+	for d, kinds := range proves {
+		if got := d.Proves(); !slices.Equal(got, kinds) {
+			t.Errorf("%q proves %v, want %v", d, got, kinds)
+		}
 	}
 }

@@ -24,7 +24,7 @@ type Costs struct {
 	// named) and channel ("sms": a text; "voice": a call, which reads the
 	// code twice: about a minute at most gateways): the price of one, as
 	// a decimal string ("0.0450"). Default: none.
-	Prices map[string]map[string]string `json:"prices,omitempty"`
+	Prices map[string]map[factor.Channel]string `json:"prices,omitempty"`
 }
 
 // micro is a millionth of the currency: prices and costs are counted in
@@ -65,7 +65,7 @@ func (m micro) String() string {
 }
 
 // table is a checked price list: country → channel → price.
-type table map[string]map[string]micro
+type table map[string]map[factor.Channel]micro
 
 // table reads the prices, or says which one is wrong.
 func (c *Costs) table() (table, error) {
@@ -79,15 +79,15 @@ func (c *Costs) table() (table, error) {
 			return nil, fmt.Errorf("costs: %q is not a country code such as GB, or *", country)
 		}
 		for channel, s := range byChannel {
-			if !factor.IsChannel(channel) {
-				return nil, fmt.Errorf("costs: unknown channel %q: use sms or voice", channel)
+			if err := channel.Check(); err != nil {
+				return nil, fmt.Errorf("costs: %v", err)
 			}
 			p, err := parsePrice(s)
 			if err != nil {
 				return nil, fmt.Errorf("costs: %s %s: %v", country, channel, err)
 			}
 			if t[key] == nil {
-				t[key] = map[string]micro{}
+				t[key] = map[factor.Channel]micro{}
 			}
 			t[key][channel] = p
 		}
@@ -102,7 +102,7 @@ func (c *Costs) Check() error {
 }
 
 // price is the price of one send to country on channel, if one is set.
-func (t table) price(country, channel string) (micro, bool) {
+func (t table) price(country string, channel factor.Channel) (micro, bool) {
 	if p, ok := t[country][channel]; ok {
 		return p, true
 	}
@@ -133,23 +133,27 @@ func (c *Costs) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return d.ArgErr()
 			}
 		case "price":
-			var country, channel, price string
-			if !d.AllArgs(&country, &channel, &price) {
+			var country, word, price string
+			if !d.AllArgs(&country, &word, &price) {
 				return d.Errf("costs: price takes a country (or *), a channel and a price: price GB sms 0.045")
+			}
+			channel, err := factor.ParseChannel(word)
+			if err != nil {
+				return d.Errf("costs: %v", err)
 			}
 			country = strings.ToUpper(country)
 			if _, ok := c.Prices[country][channel]; ok {
 				return d.Errf("costs: price %s %s is given twice", country, channel)
 			}
-			one := Costs{Prices: map[string]map[string]string{country: {channel: price}}}
+			one := Costs{Prices: map[string]map[factor.Channel]string{country: {channel: price}}}
 			if err := one.Check(); err != nil {
 				return d.Err(err.Error()) // on the price's line
 			}
 			if c.Prices == nil {
-				c.Prices = map[string]map[string]string{}
+				c.Prices = map[string]map[factor.Channel]string{}
 			}
 			if c.Prices[country] == nil {
-				c.Prices[country] = map[string]string{}
+				c.Prices[country] = map[factor.Channel]string{}
 			}
 			c.Prices[country][channel] = price
 		default:

@@ -11,6 +11,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/store"
 	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
 )
@@ -93,7 +94,7 @@ func TestTwoInstancesAddUp(t *testing.T) {
 				})
 			}
 			wg.Wait()
-			costs := &Costs{Currency: "EUR", Prices: map[string]map[string]string{"DE": {"sms": "0.075"}, "*": {"sms": "0.05"}}}
+			costs := &Costs{Currency: "EUR", Prices: map[string]map[factor.Channel]string{"DE": {"sms": "0.075"}, "*": {"sms": "0.05"}}}
 			r, err := Read(ctx, a.Store, "example.com", costs, clk.now(), 30)
 			if err != nil {
 				t.Fatal(err)
@@ -203,9 +204,9 @@ func TestPrices(t *testing.T) {
 		}
 	}
 	for _, c := range []*Costs{
-		{Prices: map[string]map[string]string{"XX": {"sms": "1"}}},
-		{Prices: map[string]map[string]string{"GB": {"fax": "1"}}},
-		{Prices: map[string]map[string]string{"GB": {"sms": "one"}}},
+		{Prices: map[string]map[factor.Channel]string{"XX": {"sms": "1"}}},
+		{Prices: map[string]map[factor.Channel]string{"GB": {"fax": "1"}}},
+		{Prices: map[string]map[factor.Channel]string{"GB": {"sms": "one"}}},
 	} {
 		if err := c.Check(); err == nil {
 			t.Errorf("%+v: no error", c.Prices)

@@ -157,7 +157,7 @@ func Read(ctx context.Context, st store.Store, realm string, costs *Costs, today
 func (t *Totals) add(row Row, n int64, prices table) {
 	switch row.Kind {
 	case Sent:
-		if row.Channel == string(factor.Voice) {
+		if row.Channel == factor.ChannelVoice {
 			t.Calls += n
 		} else {
 			t.Texts += n

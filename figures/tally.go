@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/store"
 )
 
@@ -38,11 +39,12 @@ const (
 // Row names one figure: its kind, and where it happened (what does not
 // apply is empty).
 type Row struct {
-	Kind, Country, Provider, Channel string
+	Kind, Country, Provider string
+	Channel                 factor.Channel // "" where none applies
 }
 
 // key is r as a record's map key; store.Key escapes the separator.
-func (r Row) key() string { return store.Key(r.Kind, r.Country, r.Provider, r.Channel) }
+func (r Row) key() string { return store.Key(r.Kind, r.Country, r.Provider, string(r.Channel)) }
 
 // parseRow reads a key back.
 func parseRow(k string) (Row, bool) {
@@ -57,7 +59,7 @@ func parseRow(k string) (Row, bool) {
 		}
 		parts[i] = u
 	}
-	return Row{parts[0], parts[1], parts[2], parts[3]}, true
+	return Row{parts[0], parts[1], parts[2], factor.Channel(parts[3])}, true
 }
 
 // record is one realm's figures of one day (UTC), as kept in the store.

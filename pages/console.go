@@ -11,7 +11,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/smsgate/caddy-smsgate/admin"
-	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/internal/textsafe"
 	"github.com/smsgate/caddy-smsgate/session"
 	"github.com/smsgate/caddy-smsgate/signin"
@@ -157,7 +157,7 @@ type consoleDevice struct {
 }
 
 // kindIDs name the kinds of device.
-var kindIDs = map[string]string{"phone": "kind.phone", "app": "kind.app", "passkey": "kind.passkey"}
+var kindIDs = map[string]string{factor.Phone.Name(): "kind.phone", factor.App.Name(): "kind.app", factor.Passkey.Name(): "kind.passkey"}
 
 // doneIDs say what a console change did.
 var doneIDs = map[string]string{"remove": "console.done.remove", "reset": "console.done.reset", "revoke": "console.done.revoke", "end": "console.done.end", "end-unlisted": "console.done.end_unlisted"}
@@ -176,12 +176,10 @@ func (p *Pages) people(req *request, query string) ([]personView, error) {
 		v := personView{User: textsafe.Escape(u.User), RecoveryLeft: u.RecoveryLeft}
 		match := query == "" || strings.Contains(strings.ToLower(u.User), query)
 		for _, d := range u.Devices {
-			cd := consoleDevice{ID: d.ID, Kind: "phone", Masked: d.Phone, Name: textsafe.Escape(d.Name), LastUsed: p.Words.T(req.lang, "never")}
+			cd := consoleDevice{ID: d.ID, Kind: d.Kind.Name(), Masked: d.Phone, Name: textsafe.Escape(d.Name), LastUsed: p.Words.T(req.lang, "never")}
 			switch {
-			case d.Kind == enrollment.KindPasskey:
-				cd.Kind, cd.Masked = "passkey", ""
 			case !d.IsPhone():
-				cd.Kind, cd.Masked = "app", ""
+				cd.Masked = ""
 			case d.Phone == "":
 				cd.Masked = p.Words.T(req.lang, "number not kept")
 			}

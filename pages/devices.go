@@ -18,7 +18,7 @@ import (
 // deviceView is a device as pages show it.
 type deviceView struct {
 	ID       string `json:"id"`
-	Kind     string `json:"kind"` // "phone", "app" or "passkey"
+	Kind     string `json:"kind"` // factor.Device's Name: phone, app or passkey
 	Name     string `json:"name"`
 	Masked   string `json:"phone,omitempty"`
 	LastUsed string `json:"last_used,omitempty"`
@@ -40,12 +40,10 @@ func (p *Pages) viewsOf(req *request, list []enrollment.Device) []deviceView {
 	views := make([]deviceView, len(list))
 	first := true // the default: the first phone
 	for i, d := range list {
-		views[i] = deviceView{ID: d.ID, Kind: "phone", Name: d.Name, Masked: phone.Mask(d.Phone), Default: first && d.IsPhone()}
+		views[i] = deviceView{ID: d.ID, Kind: d.Kind.Name(), Name: d.Name, Masked: phone.Mask(d.Phone), Default: first && d.IsPhone()}
 		switch {
-		case d.Kind == enrollment.KindPasskey:
-			views[i].Kind, views[i].Masked = "passkey", ""
 		case !d.IsPhone():
-			views[i].Kind, views[i].Masked = "app", ""
+			views[i].Masked = ""
 		case d.Phone == "":
 			views[i].Masked = p.Words.T(req.lang, "number not kept")
 		}

@@ -51,13 +51,13 @@ func (p *Pages) offersTexts(req *request) bool {
 // offersChannel reports whether codes may come by channel now: a channel
 // of the gate's whose kind the route takes (no calls where texts are
 // required, nor texts where calls are).
-func (p *Pages) offersChannel(req *request, channel string) bool {
+func (p *Pages) offersChannel(req *request, channel factor.Channel) bool {
 	return slices.Contains(p.Channels, channel) && p.channelKind(req, channel)
 }
 
 // channelKind reports whether the kind of code channel brings may be
 // used now (a call's voice, a text's sms).
-func (p *Pages) channelKind(req *request, channel string) bool {
+func (p *Pages) channelKind(req *request, channel factor.Channel) bool {
 	pol, stepUp := p.rules(req)
 	return pol.OffersChannel(channel, stepUp)
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/smsgate/caddy-smsgate/audit"
 	"github.com/smsgate/caddy-smsgate/continuity"
 	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/phone"
 	"github.com/smsgate/caddy-smsgate/providers"
 	"github.com/smsgate/caddy-smsgate/session"
@@ -51,7 +52,7 @@ type Config struct {
 	// request's Host header); LinkOrigin is where links to the gate point.
 	Realm, Host, LinkOrigin string
 	PathPrefix              string
-	Channels                []string
+	Channels                []factor.Channel
 	CodeLength              int
 	// Policy is the kinds of device the gate takes and requires.
 	Policy *signin.Policy

@@ -103,7 +103,7 @@ func (p *Pages) passkeyLogin(req *request, step string) {
 		if p.passkeyFailed(req, err) {
 			return
 		}
-		p.Metrics.Verifications.WithLabelValues("passkey").Inc()
+		p.Metrics.Verifications.WithLabelValues(factor.Passkey.Name()).Inc()
 		p.signedIn(req, res)
 	default:
 		p.fail(req, http.StatusNotFound, "not_found", p.sayID(req, "gate.not_found"))

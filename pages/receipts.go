@@ -8,8 +8,8 @@ import (
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/phone"
-	"github.com/smsgate/caddy-smsgate/providers"
 	"github.com/smsgate/caddy-smsgate/store"
 	"go.uber.org/zap"
 )
@@ -125,6 +125,6 @@ func (p *Pages) deliveryStatus(req *request) {
 	d := p.delivery(req, c)
 	WriteJSON(req.w, http.StatusOK, map[string]any{
 		"delivery":   d,
-		"offer_call": d == "failed" && c.Channel != providers.Voice && p.offersChannel(req, providers.Voice),
+		"offer_call": d == "failed" && c.Channel != factor.ChannelVoice && p.offersChannel(req, factor.ChannelVoice),
 	})
 }

@@ -15,7 +15,6 @@ import (
 	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/internal/cfutil"
 	"github.com/smsgate/caddy-smsgate/phone"
-	"github.com/smsgate/caddy-smsgate/providers"
 	"github.com/smsgate/caddy-smsgate/words"
 	"go.uber.org/zap"
 )
@@ -167,7 +166,7 @@ func (p *Pages) pageNoFlow(req *request, status int, step string, d pageData) {
 	}
 	lang := req.lang
 	v := view{pageData: d, Step: step, Title: pageTitle(step, d), Prefix: p.PathPrefix, CSRF: req.flow.CSRF, CodeLength: p.CodeLength,
-		Calls: p.Channels[0] == providers.Voice, Lang: lang, T: func(key string, args ...any) string { return p.Words.T(lang, key, args...) },
+		Calls: p.Channels[0] == factor.ChannelVoice, Lang: lang, T: func(key string, args ...any) string { return p.Words.T(lang, key, args...) },
 		SiteTitle: p.SiteName, Logo: p.logo, Accent: p.Accent != "", Example: req.example,
 		PhoneHint: words.N("Choose the country, then type the number as you know it; or start with + and the country code.")}
 	if step == "enroll" || step == "devices" || step == "login" {

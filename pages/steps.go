@@ -9,7 +9,6 @@ import (
 	"github.com/smsgate/caddy-smsgate/audit"
 	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/factor"
-	"github.com/smsgate/caddy-smsgate/providers"
 	"github.com/smsgate/caddy-smsgate/signin"
 	"go.uber.org/zap"
 )
@@ -121,9 +120,9 @@ func (p *Pages) verify(req *request) {
 		case action == "app":
 			refused = !p.offers(req, factor.TOTP)
 		case action == "call":
-			refused = !p.channelKind(req, providers.Voice)
+			refused = !p.channelKind(req, factor.ChannelVoice)
 		case action == "sms":
-			refused = !p.channelKind(req, providers.SMS)
+			refused = !p.channelKind(req, factor.ChannelSMS)
 		case recovery && !sends: // checked as a code, whatever the action names
 			refused = !p.offersRecovery(req)
 		default: // a texted code (of a kind the gate takes), or asking for one
@@ -151,7 +150,7 @@ func (p *Pages) verify(req *request) {
 	case sends && !p.admitStranger(req, req.user, false, func(err error) { p.sent(req, c, err) }):
 		// refused: answered
 	case action == "send", action == "call", action == "sms":
-		channel := map[string]string{"send": p.Channels[0], "call": providers.Voice, "sms": providers.SMS}[action]
+		channel := map[string]factor.Channel{"send": p.Channels[0], "call": factor.ChannelVoice, "sms": factor.ChannelSMS}[action]
 		req.scope.Undelivered = p.delivery(req, c) == "failed"
 		_, err := p.SignIn.Send(ctx, req.scope, &req.flow.Flow, req.user, channel, c, req.form["device"], req.form["phone"])
 		p.sent(req, c, err)
@@ -271,7 +270,7 @@ func (p *Pages) answerCheck(req *request, res *signin.Result, err error, d pageD
 	case factor.AMRRecovery:
 		p.Metrics.Verifications.WithLabelValues("recovery_code").Inc()
 	case factor.AMROTP:
-		p.Metrics.Verifications.WithLabelValues("app").Inc()
+		p.Metrics.Verifications.WithLabelValues(factor.App.Name()).Inc()
 	default:
 		p.Metrics.Verifications.WithLabelValues("success").Inc()
 	}

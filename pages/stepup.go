@@ -70,7 +70,7 @@ func (need proof) provedBy(cl *session.Claims) bool {
 // user's devices it read (none for an action that touches no app or
 // passkey), for strongElsewhere.
 func (p *Pages) strongChange(req *request, user, action string) (need proof, ok bool, list []enrollment.Device) {
-	if !signin.GuardsStrong(action, enrollment.KindApp) {
+	if !signin.GuardsStrong(action, factor.App) {
 		return proof{}, true, nil // an action that touches no app or passkey
 	}
 	list, err := p.SignIn.PhonesOf(req.r.Context(), req.realm, user)
@@ -79,14 +79,14 @@ func (p *Pages) strongChange(req *request, user, action string) (need proof, ok 
 		p.unavailable(req)
 		return proof{}, false, nil
 	}
-	removed := ""
+	removed := factor.Phone
 	for _, d := range list {
 		if d.ID == req.form["device"] {
 			removed = d.Kind
 		}
 	}
 	need.strong = signin.GuardsStrong(action, removed) && signin.HoldsStrong(list)
-	need.passkey = need.strong && signin.GuardsPasskeys(action, removed) && enrollment.HasKind(list, enrollment.KindPasskey)
+	need.passkey = need.strong && signin.GuardsPasskeys(action, removed) && enrollment.HasKind(list, factor.Passkey)
 	return need, true, list
 }
 
@@ -119,16 +119,14 @@ func (p *Pages) strongElsewhere(req *request, list []enrollment.Device, need pro
 // takes.
 func (p *Pages) strongNotTaken(req *request, list []enrollment.Device) (kinds string, taken bool) {
 	var names []string
-	for _, k := range []struct {
-		device string
-		kind   factor.Kind
-	}{{enrollment.KindApp, factor.TOTP}, {enrollment.KindPasskey, factor.WebAuthn}} {
+	for _, d := range []factor.Device{factor.App, factor.Passkey} {
+		kind := d.Proves()[0] // an app's totp, a passkey's webauthn
 		switch {
-		case !enrollment.HasKind(list, k.device):
-		case p.Policy.Takes(k.kind):
+		case !enrollment.HasKind(list, d):
+		case p.Policy.Takes(kind):
 			taken = true
 		default:
-			names = append(names, p.sayID(req, "kind."+string(k.kind)))
+			names = append(names, p.sayID(req, "kind."+string(kind)))
 		}
 	}
 	return p.Words.Or(req.lang, names), taken

@@ -7,7 +7,6 @@ import (
 	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/phone"
-	"github.com/smsgate/caddy-smsgate/providers"
 	"github.com/smsgate/caddy-smsgate/words"
 	"go.uber.org/zap"
 )
@@ -104,10 +103,11 @@ type pageData struct {
 
 // choices name the kinds of device signin names (factor.Kinds) as the
 // verify page's JSON answer offers them: the kind's own name, or what the
-// session records for it (its amr value: "otp", not "totp"), or "passkey";
+// session records for it (its amr value: "otp", not "totp"), or a
+// passkey's name as a device (factor.Passkey's: "passkey");
 // a new kind without one fails TestEveryKindIsAChoice.
 var choices = map[factor.Kind]string{factor.SMS: string(factor.SMS), factor.Voice: string(factor.Voice),
-	factor.TOTP: string(factor.AMROTP), factor.WebAuthn: "passkey"}
+	factor.TOTP: string(factor.AMROTP), factor.WebAuthn: factor.Passkey.Name()}
 
 // verifyChoices are the ways the verify page offers to go on, as JSON
 // clients see them (choices): "sms" or "voice" (a code sent; "voice" also
@@ -158,16 +158,16 @@ func (p *Pages) verifyData(req *request, c *enrollment.Challenge, errMsg string)
 	if c != nil {
 		channel = c.Channel
 	}
-	if channel == providers.Voice {
-		if p.channelKind(req, providers.SMS) {
+	if channel == factor.ChannelVoice {
+		if p.channelKind(req, factor.ChannelSMS) {
 			d.Switch = "sms"
 		}
-	} else if p.offersChannel(req, providers.Voice) {
+	} else if p.offersChannel(req, factor.ChannelVoice) {
 		d.Switch = "call"
 	}
 	if c != nil {
 		d.Pending = true
-		d.Calling = c.Channel == providers.Voice
+		d.Calling = c.Channel == factor.ChannelVoice
 		d.Enrolling = c.Purpose == enrollment.Enroll
 		if !d.Hidden {
 			d.Masked = c.Masked
@@ -214,14 +214,14 @@ func (p *Pages) verifyData(req *request, c *enrollment.Challenge, errMsg string)
 				d.Devices = views // several phones: the user picks one
 			}
 			// The default device first: an app the user last signed in with opens.
-			d.AppFirst = len(list) > 0 && list[0].Kind == enrollment.KindApp
+			d.AppFirst = len(list) > 0 && list[0].Kind == factor.App
 		}
 	}
 	if d.NoPhone || (d.Switch == "call" && d.LockedFor == 0 && req.user != "" && !p.SignIn.CanCall(req.r.Context(), req.scope, &req.flow.Flow, req.user)) {
 		d.Switch = "" // no phone, or the hour's calls are spent
 	}
-	d.App = verifying && (!own || enrollment.HasKind(list, enrollment.KindApp))
-	d.Passkey = verifying && p.Passkeys && (!own || enrollment.HasKind(list, enrollment.KindPasskey))
+	d.App = verifying && (!own || enrollment.HasKind(list, factor.App))
+	d.Passkey = verifying && p.Passkeys && (!own || enrollment.HasKind(list, factor.Passkey))
 	// What this gate takes here (factors, and require on its route).
 	if !p.offersTexts(req) || p.strongOnly(req, list) {
 		d.NoPhone, d.Switch, d.Pending = true, "", false
@@ -276,7 +276,7 @@ func (p *Pages) consoleWhy(req *request) string {
 // or used up, and send her back to this page.
 func (p *Pages) strongOnly(req *request, list []enrollment.Device) bool {
 	return p.consoleWhy(req) == consoleWhyStrong &&
-		(enrollment.HasKind(list, enrollment.KindApp) || enrollment.HasKind(list, enrollment.KindPasskey))
+		(enrollment.HasKind(list, factor.App) || enrollment.HasKind(list, factor.Passkey))
 }
 
 // hasRecovery reports whether the user may hold recovery codes, so that

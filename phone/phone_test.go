@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/nyaruka/phonenumbers"
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/words"
 )
 
@@ -80,8 +81,9 @@ func TestPolicy(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
-		num, channel string
-		err          string
+		num     string
+		channel factor.Channel
+		err     string
 	}{
 		{"+14155552671", "sms", ""},
 		{"+447400123456", "sms", ""},
@@ -100,15 +102,15 @@ func TestPolicy(t *testing.T) {
 	if only.Check("+447911123456", "sms") != nil || only.Check("+447400123456", "sms") != ErrPrefix {
 		t.Error("allow prefixes")
 	}
-	voip := &Policy{Types: map[string][]string{"sms": {"mobile", "voip"}}}
+	voip := &Policy{Types: map[factor.Channel][]string{"sms": {"mobile", "voip"}}}
 	if err := voip.Validate(); err != nil {
 		t.Fatal(err)
 	}
 	for _, bad := range []*Policy{
 		{AllowedRegions: []string{"XX"}},
 		{DenyPrefixes: []string{"44"}},
-		{Types: map[string][]string{"sms": {"premium"}}},
-		{Types: map[string][]string{"fax": {"mobile"}}},
+		{Types: map[factor.Channel][]string{"sms": {"premium"}}},
+		{Types: map[factor.Channel][]string{"fax": {"mobile"}}},
 	} {
 		if bad.Validate() == nil {
 			t.Errorf("%+v validated", bad)
@@ -144,7 +146,7 @@ func TestSatelliteNumbersAreRefusedByDefault(t *testing.T) {
 
 // A country may get texts but not calls.
 func TestRegionsPerChannel(t *testing.T) {
-	p := &Policy{AllowedRegions: []string{"US", "GB"}, ChannelRegions: map[string][]string{"voice": {"US"}}}
+	p := &Policy{AllowedRegions: []string{"US", "GB"}, ChannelRegions: map[factor.Channel][]string{"voice": {"US"}}}
 	if err := p.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +159,7 @@ func TestRegionsPerChannel(t *testing.T) {
 	if err := p.Check("+14155552671", "voice"); err != nil {
 		t.Errorf("a US number by voice: %v", err)
 	}
-	if err := (&Policy{ChannelRegions: map[string][]string{"fax": {"US"}}}).Validate(); err == nil {
+	if err := (&Policy{ChannelRegions: map[factor.Channel][]string{"fax": {"US"}}}).Validate(); err == nil {
 		t.Error("an unknown channel was accepted")
 	}
 }
@@ -225,11 +227,11 @@ func TestAPolicyThatAdmitsNothingIsRefused(t *testing.T) {
 	if err := (&Policy{AllowPrefixes: []string{"+1"}, DenyPrefixes: []string{"+1900"}}).Validate(); err != nil {
 		t.Error(err)
 	}
-	p := &Policy{AllowedRegions: []string{"GB"}, ChannelRegions: map[string][]string{"voice": {"US"}}}
-	if err := p.Unreachable("+14155552671", []string{"sms"}); err == nil || !strings.Contains(err.Error(), "(US) is not in allowed_regions") {
+	p := &Policy{AllowedRegions: []string{"GB"}, ChannelRegions: map[factor.Channel][]string{"voice": {"US"}}}
+	if err := p.Unreachable("+14155552671", []factor.Channel{"sms"}); err == nil || !strings.Contains(err.Error(), "(US) is not in allowed_regions") {
 		t.Errorf("a US number, texts to GB only: %v", err)
 	}
-	if err := p.Unreachable("+14155552671", []string{"sms", "voice"}); err != nil {
+	if err := p.Unreachable("+14155552671", []factor.Channel{"sms", "voice"}); err != nil {
 		t.Errorf("a US number, calls to the US: %v", err)
 	}
 }

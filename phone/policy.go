@@ -21,7 +21,7 @@ type Policy struct {
 	// ChannelRegions, per channel ("sms", "voice"), replace AllowedRegions
 	// for that channel: calls cost more, so a country may get texts but
 	// not calls (Auth0 does the same).
-	ChannelRegions map[string][]string
+	ChannelRegions map[factor.Channel][]string
 	// AllowPrefixes, if any, are the only E.164 prefixes accepted ("+4479").
 	AllowPrefixes []string
 	// DenyPrefixes are E.164 prefixes always refused.
@@ -29,16 +29,16 @@ type Policy struct {
 	// Types maps a channel ("sms", "voice") to the number types it may
 	// reach, by name: mobile, fixed_line, fixed_line_or_mobile, voip,
 	// personal_number. Missing channels use DefaultTypes.
-	Types map[string][]string
+	Types map[factor.Channel][]string
 }
 
 // DefaultTypes are the number types each channel may reach. SMS includes
 // fixed_line_or_mobile because libphonenumber cannot tell most US numbers
 // apart; calls reach landlines too. Premium-rate, shared-cost, UAN,
 // toll-free, pager and voicemail numbers are never on the list.
-var DefaultTypes = map[string][]string{
-	string(factor.SMS):   {"mobile", "fixed_line_or_mobile"},
-	string(factor.Voice): {"mobile", "fixed_line_or_mobile", "fixed_line"},
+var DefaultTypes = map[factor.Channel][]string{
+	factor.ChannelSMS:   {"mobile", "fixed_line_or_mobile"},
+	factor.ChannelVoice: {"mobile", "fixed_line_or_mobile", "fixed_line"},
 }
 
 var typeNames = map[string]phonenumbers.PhoneNumberType{
@@ -68,10 +68,10 @@ func (p *Policy) Validate() error {
 	}
 	lists := map[string][]string{"allowed_regions": p.AllowedRegions}
 	for ch, regions := range p.ChannelRegions {
-		if !factor.IsChannel(ch) {
-			return mistake("allowed_regions", "allowed_regions: unknown channel %q", ch)
+		if err := ch.Check(); err != nil {
+			return mistake("allowed_regions", "allowed_regions: %v", err)
 		}
-		lists["allowed_regions "+ch] = regions
+		lists["allowed_regions "+string(ch)] = regions
 	}
 	for _, option := range slices.Sorted(maps.Keys(lists)) {
 		for _, r := range lists[option] {
@@ -100,12 +100,12 @@ func (p *Policy) Validate() error {
 		}
 	}
 	for ch, types := range p.Types {
-		if !factor.IsChannel(ch) {
-			return mistake("number_types", "number_types: unknown channel %q", ch)
+		if err := ch.Check(); err != nil {
+			return mistake("number_types", "number_types: %v", err)
 		}
 		for _, t := range types {
 			if _, ok := typeNames[t]; !ok {
-				return mistake("number_types "+ch, "number_types %s: unknown type %q (use mobile, fixed_line, fixed_line_or_mobile, voip, personal_number)", ch, t)
+				return mistake("number_types "+string(ch), "number_types %s: unknown type %q (use mobile, fixed_line, fixed_line_or_mobile, voip, personal_number)", ch, t)
 			}
 		}
 	}
@@ -115,7 +115,7 @@ func (p *Policy) Validate() error {
 // Unreachable says why no channel of channels (sms, voice) may ever send
 // e164 a code, as the options that refuse it are written (nil: one may):
 // a provisioned number so is a user who can never sign in.
-func (p *Policy) Unreachable(e164 string, channels []string) error {
+func (p *Policy) Unreachable(e164 string, channels []factor.Channel) error {
 	var err error
 	if p == nil {
 		return nil
@@ -135,7 +135,7 @@ func (p *Policy) Unreachable(e164 string, channels []string) error {
 	case errors.Is(err, ErrInvalid):
 		return errors.New("it is no valid number: it can never be sent a code")
 	}
-	return fmt.Errorf("it is a number of a type number_types does not reach on %s: it can never be sent a code", strings.Join(channels, " or "))
+	return fmt.Errorf("it is a number of a type number_types does not reach on %s: it can never be sent a code", factor.Join(channels, " or "))
 }
 
 // KnownRegion says whether r is a region code numbers are parsed for ("GB",
@@ -147,7 +147,7 @@ func KnownRegion(r string) bool { return phonenumbers.GetSupportedRegions()[stri
 const NonGeographic = "001"
 
 // Check reports why e164 may not be sent a code on channel, or nil.
-func (p *Policy) Check(e164, channel string) error {
+func (p *Policy) Check(e164 string, channel factor.Channel) error {
 	num, err := phonenumbers.Parse(e164, "")
 	if err != nil || !phonenumbers.IsValidNumber(num) {
 		return ErrInvalid
@@ -172,7 +172,7 @@ func (p *Policy) Check(e164, channel string) error {
 		return ErrPrefix
 	}
 	if !p.typeAllowed(num, channel) {
-		if channel == string(factor.Voice) {
+		if channel == factor.ChannelVoice {
 			return ErrTypeVoice
 		}
 		return ErrType
@@ -180,7 +180,7 @@ func (p *Policy) Check(e164, channel string) error {
 	return nil
 }
 
-func (p *Policy) typeAllowed(num *phonenumbers.PhoneNumber, channel string) bool {
+func (p *Policy) typeAllowed(num *phonenumbers.PhoneNumber, channel factor.Channel) bool {
 	types, ok := p.Types[channel]
 	if !ok {
 		types = DefaultTypes[channel]

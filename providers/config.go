@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/caddyserver/caddy/v2"
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/internal/cfutil"
 	"github.com/smsgate/caddy-smsgate/internal/localhost"
 )
@@ -52,7 +53,7 @@ func Name(m caddy.Module, i int) string {
 // that is not localhost (every send would fail, and count). verifies says
 // the provider makes and checks its own codes. A mistake names its option
 // (cfutil.OptionError: "provider 2", "channels").
-func CheckConfig(raws []json.RawMessage, channels []string, host string) (verifies bool, err error) {
+func CheckConfig(raws []json.RawMessage, channels []factor.Channel, host string) (verifies bool, err error) {
 	var mods []caddy.Module
 	for i, raw := range raws {
 		m, err := Decode(raw)
@@ -93,8 +94,8 @@ func CheckConfig(raws []json.RawMessage, channels []string, host string) (verifi
 		}
 	}
 	for _, ch := range channels {
-		if ch != SMS && ch != Voice {
-			return false, cfutil.OptionErrf("channels", "unknown channel %q: use sms or voice", ch)
+		if err := ch.Check(); err != nil {
+			return false, &cfutil.OptionError{Key: "channels", Err: err}
 		}
 		supported := false
 		for _, m := range mods {

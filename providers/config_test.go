@@ -9,6 +9,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/internal/cfutil"
 )
 
@@ -32,7 +33,7 @@ func TestACheckAndProvisionNeedTheSame(t *testing.T) {
 		_ = json.Unmarshal(raw, &fields)
 		fields["provider"] = m.CaddyModule().ID.Name()
 		raw, _ = json.Marshal(fields)
-		_, checked := CheckConfig([]json.RawMessage{raw}, []string{SMS}, "localhost")
+		_, checked := CheckConfig([]json.RawMessage{raw}, []factor.Channel{factor.ChannelSMS}, "localhost")
 		provisioned := m.Provision(caddy.Context{})
 		if checked == nil || provisioned == nil || errors.Unwrap(checked).Error() != provisioned.Error() {
 			t.Errorf("%s: checked %v, provisioned %v; want one refusal", raw, checked, provisioned)

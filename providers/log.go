@@ -8,6 +8,7 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"go.uber.org/zap"
 
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/internal/localhost"
 	"github.com/smsgate/caddy-smsgate/phone"
 )
@@ -49,7 +50,9 @@ func (l *Log) Provision(ctx caddy.Context) error {
 }
 
 // Channels implements MultiChannel: the log "delivers" calls too.
-func (l *Log) Channels() []string { return []string{SMS, Voice} }
+func (l *Log) Channels() []factor.Channel {
+	return []factor.Channel{factor.ChannelSMS, factor.ChannelVoice}
+}
 
 // Send implements Sender.
 func (l *Log) Send(_ context.Context, m Message) error {
@@ -60,7 +63,7 @@ func (l *Log) Send(_ context.Context, m Message) error {
 	if m.Code == "" {
 		msg = "notice" // to a user's phones (a phone added, a lockout…): no code in it
 	}
-	l.logger.Info(msg, zap.String("to", phone.Mask(m.To)), zap.String("channel", m.Channel), zap.String("body", m.Body))
+	l.logger.Info(msg, zap.String("to", phone.Mask(m.To)), zap.String("channel", string(m.Channel)), zap.String("body", m.Body))
 	return nil
 }
 

@@ -18,21 +18,12 @@ import (
 	"github.com/smsgate/caddy-smsgate/words"
 )
 
-// Channels a code can travel by, each named as its kind of device is
-// (factor: a channel's name is its kind's).
-const (
-	// SMS is a text message (for Signal, a Signal message).
-	SMS = string(factor.SMS)
-	// Voice is a phone call that reads the code aloud.
-	Voice = string(factor.Voice)
-)
-
 // Message is one code on its way to a phone.
 type Message struct {
 	// To is the destination in E.164 form.
 	To string
-	// Channel is SMS or Voice.
-	Channel string
+	// Channel is factor.ChannelSMS or factor.ChannelVoice.
+	Channel factor.Channel
 	// Body is the complete text to deliver or, for Voice, to speak.
 	Body string
 	// Code is the bare code, for senders that format their own message.
@@ -64,14 +55,14 @@ type Sender interface {
 // MultiChannel is implemented by senders that deliver on more channels than
 // SMS alone.
 type MultiChannel interface {
-	Channels() []string
+	Channels() []factor.Channel
 }
 
 // Supports reports whether s delivers on channel.
-func Supports(s Sender, channel string) bool {
+func Supports(s Sender, channel factor.Channel) bool {
 	mc, ok := s.(MultiChannel)
 	if !ok {
-		return channel == SMS
+		return channel == factor.ChannelSMS
 	}
 	for _, c := range mc.Channels() {
 		if c == channel {
@@ -147,7 +138,7 @@ type Chain struct {
 	// Observe, if set, hears each provider's result: "delivered",
 	// "failed" or "refused" (the number's fault), with the channel and the
 	// destination's country (ISO 3166; never the number).
-	Observe func(provider, channel, country, result string)
+	Observe func(provider string, channel factor.Channel, country, result string)
 }
 
 func (c Chain) observe(provider string, m Message, result string) {
@@ -192,7 +183,7 @@ func (c Chain) Send(ctx context.Context, m Message) error {
 		err := Redact(s.Send(ctx, m), m.To, m.Code)
 		if err == nil {
 			c.observe(s.Name, m, "delivered")
-			logger.Info("delivered", zap.String("provider", s.Name), zap.String("channel", m.Channel))
+			logger.Info("delivered", zap.String("provider", s.Name), zap.String("channel", string(m.Channel)))
 			return nil
 		}
 		var ue *UserError
@@ -205,7 +196,7 @@ func (c Chain) Send(ctx context.Context, m Message) error {
 			return err
 		}
 		c.observe(s.Name, m, "failed")
-		logger.Warn("provider_failed", zap.String("provider", s.Name), zap.String("channel", m.Channel),
+		logger.Warn("provider_failed", zap.String("provider", s.Name), zap.String("channel", string(m.Channel)),
 			zap.Bool("unsent", Unsent(err)), zap.Error(err))
 		err = fmt.Errorf("%s: %w", s.Name, err)
 		if !Unsent(err) {

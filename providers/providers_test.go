@@ -8,6 +8,8 @@ import (
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/smsgate/caddy-smsgate/factor"
 )
 
 func TestLogWritesMaskedNumberAndBody(t *testing.T) {
@@ -54,7 +56,7 @@ func (f *fake) Send(context.Context, Message) error { f.calls++; return f.err }
 func TestChainTriesInOrder(t *testing.T) {
 	down, up, spare := &fake{err: errors.New("HTTP 500")}, &fake{}, &fake{}
 	c := Chain{Senders: []Named{{"down", down}, {"up", up}, {"spare", spare}}}
-	if err := c.Send(context.Background(), Message{Channel: SMS}); err != nil {
+	if err := c.Send(context.Background(), Message{Channel: factor.ChannelSMS}); err != nil {
 		t.Fatal(err)
 	}
 	if down.calls != 1 || up.calls != 1 || spare.calls != 0 {
@@ -62,11 +64,11 @@ func TestChainTriesInOrder(t *testing.T) {
 	}
 	up.err = errors.New("timeout")
 	spare.err = errors.New("HTTP 401")
-	err := c.Send(context.Background(), Message{Channel: SMS})
+	err := c.Send(context.Background(), Message{Channel: factor.ChannelSMS})
 	if err == nil || !strings.Contains(err.Error(), "down: HTTP 500") || !strings.Contains(err.Error(), "spare: HTTP 401") {
 		t.Fatalf("all failed: %v", err)
 	}
-	if err := (Chain{}).Send(context.Background(), Message{Channel: SMS}); err == nil {
+	if err := (Chain{}).Send(context.Background(), Message{Channel: factor.ChannelSMS}); err == nil {
 		t.Fatal("an empty chain sent")
 	}
 }
@@ -85,18 +87,18 @@ func (f fakeVerifier) CheckVerification(context.Context, string, string) (bool, 
 func TestChainObservesCountries(t *testing.T) {
 	var heard []string
 	down, up := &fake{err: errors.New("HTTP 500")}, &fake{}
-	c := Chain{Senders: []Named{{"down", down}, {"up", up}}, Observe: func(provider, channel, country, result string) {
-		heard = append(heard, strings.Join([]string{provider, channel, country, result}, " "))
+	c := Chain{Senders: []Named{{"down", down}, {"up", up}}, Observe: func(provider string, channel factor.Channel, country, result string) {
+		heard = append(heard, strings.Join([]string{provider, string(channel), country, result}, " "))
 	}}
-	if err := c.Send(context.Background(), Message{To: "+447400123456", Channel: SMS}); err != nil {
+	if err := c.Send(context.Background(), Message{To: "+447400123456", Channel: factor.ChannelSMS}); err != nil {
 		t.Fatal(err)
 	}
 	v := c.Verifying(fakeVerifier{}, "verify")
-	if err := v.StartVerification(context.Background(), Message{To: "+4915123000001", Channel: Voice}); err != nil {
+	if err := v.StartVerification(context.Background(), Message{To: "+4915123000001", Channel: factor.ChannelVoice}); err != nil {
 		t.Fatal(err)
 	}
 	bad := c.Verifying(fakeVerifier{err: &UserError{Err: errors.New("landline")}}, "verify")
-	_ = bad.StartVerification(context.Background(), Message{To: "+14155552671", Channel: SMS})
+	_ = bad.StartVerification(context.Background(), Message{To: "+14155552671", Channel: factor.ChannelSMS})
 	want := "down sms GB failed|up sms GB delivered|verify voice DE delivered|verify sms US refused"
 	if got := strings.Join(heard, "|"); got != want {
 		t.Fatalf("heard %s\nwant  %s", got, want)

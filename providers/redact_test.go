@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/internal/fakes"
 	"github.com/smsgate/caddy-smsgate/words"
 )
@@ -63,7 +64,7 @@ func TestEchoedCodeIsNotLogged(t *testing.T) {
 		{Name: "webhook.0", Sender: newWebhook(t, &Webhook{URL: echo.URL})},
 		{Name: "webhook.1", Sender: newWebhook(t, &Webhook{URL: good.URL})},
 	}}
-	m := Message{To: "+14155552671", Channel: SMS, Code: "987654", Body: "Your code is 987654.", Host: "localhost"}
+	m := Message{To: "+14155552671", Channel: factor.ChannelSMS, Code: "987654", Body: "Your code is 987654.", Host: "localhost"}
 	if err := chain.Send(context.Background(), m); err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +83,7 @@ func TestWebhookURLSecretIsNotLogged(t *testing.T) {
 	addr := dead.URL
 	dead.Close()
 	w := newWebhook(t, &Webhook{URL: addr + "/send?token=s3cr3t-t0ken", Timeout: caddy.Duration(time.Second)})
-	err := w.Send(context.Background(), Message{To: "+14155552671", Channel: SMS, Body: "x"})
+	err := w.Send(context.Background(), Message{To: "+14155552671", Channel: factor.ChannelSMS, Body: "x"})
 	if err == nil {
 		t.Fatal("a dead gateway accepted the message")
 	}

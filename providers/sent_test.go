@@ -11,6 +11,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/internal/fakes"
 )
 
@@ -68,10 +69,10 @@ func TestWhatCountsAsNotSent(t *testing.T) {
 
 	f := fakes.NewTwilio(t)
 	tw := newTwilio(t, f, func(tw *Twilio) { tw.Voice = true })
-	check("twilio: an invalid number (400, 21211)", tw.Send(ctx, Message{To: "+15005550001", Channel: SMS, Body: "x"}), true)
+	check("twilio: an invalid number (400, 21211)", tw.Send(ctx, Message{To: "+15005550001", Channel: factor.ChannelSMS, Body: "x"}), true)
 	f.Status = http.StatusInternalServerError
 	check("twilio: 500", tw.Send(ctx, sms), false)
-	check("twilio: a call, 500", tw.Send(ctx, Message{To: sms.To, Channel: Voice, Body: "1 2 3"}), false)
+	check("twilio: a call, 500", tw.Send(ctx, Message{To: sms.To, Channel: factor.ChannelVoice, Body: "1 2 3"}), false)
 	f.Status = http.StatusUnauthorized
 	check("twilio: bad credentials (401)", tw.Send(ctx, sms), true)
 	f.Status = http.StatusTooManyRequests
@@ -142,7 +143,7 @@ func TestAChainSaysNotSentOnlyWhenNoneSent(t *testing.T) {
 		for _, err := range c.errs {
 			senders = append(senders, Named{Name: "p", Sender: &fake{err: err}})
 		}
-		err := Chain{Senders: senders}.Send(context.Background(), Message{Channel: SMS})
+		err := Chain{Senders: senders}.Send(context.Background(), Message{Channel: factor.ChannelSMS})
 		if err == nil || Unsent(err) != c.unsent {
 			t.Errorf("%s: %v, Unsent %v", c.what, err, Unsent(err))
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/internal/cfutil"
 	"github.com/smsgate/caddy-smsgate/words"
 )
@@ -131,11 +132,11 @@ func (t *Twilio) Validate() error {
 }
 
 // Channels implements MultiChannel.
-func (t *Twilio) Channels() []string {
+func (t *Twilio) Channels() []factor.Channel {
 	if t.Voice {
-		return []string{SMS, Voice}
+		return []factor.Channel{factor.ChannelSMS, factor.ChannelVoice}
 	}
-	return []string{SMS}
+	return []factor.Channel{factor.ChannelSMS}
 }
 
 // Send implements Sender.
@@ -145,7 +146,7 @@ func (t *Twilio) Send(ctx context.Context, m Message) error {
 	}
 	form := url.Values{"To": {m.To}}
 	endpoint := "Messages.json"
-	if m.Channel == Voice {
+	if m.Channel == factor.ChannelVoice {
 		endpoint = "Calls.json"
 		form.Set("From", t.From)
 		twiml, err := sayTwice(m.Body)
@@ -182,8 +183,8 @@ func (t *Twilio) StartVerification(ctx context.Context, m Message) error {
 	if err := t.checkBlocked(); err != nil {
 		return NotSent(err)
 	}
-	channel := "sms" // Twilio Verify's words for the channels (its wire, not smsgate's): sms, call
-	if m.Channel == Voice {
+	channel := string(m.Channel) // Twilio Verify's words (its wire, not smsgate's): a text's is sms, as smsgate's; a call's, call
+	if m.Channel == factor.ChannelVoice {
 		channel = "call"
 	}
 	res, err := postForm(ctx, t.client, t.verifyURL("Verifications"), url.Values{"To": {m.To}, "Channel": {channel}}, t.auth())

@@ -18,6 +18,7 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"go.uber.org/zap"
 
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/internal/cfutil"
 	"github.com/smsgate/caddy-smsgate/phone"
 	"github.com/smsgate/caddy-smsgate/words"
@@ -33,7 +34,7 @@ type TwilioLookup struct {
 	// premium, sharedCost, uan, voicemail, pager, unknown. Defaults: SMS
 	// refuses landline, nonFixedVoip and the non-personal types; voice the
 	// same but landline.
-	RefuseTypes map[string][]string `json:"refuse_types,omitempty"`
+	RefuseTypes map[factor.Channel][]string `json:"refuse_types,omitempty"`
 	// Refuse a send when the SIM was swapped within this period (e.g.
 	// 7d). Default: 0, no SIM-swap check.
 	SIMSwapWithin caddy.Duration `json:"sim_swap_within,omitempty"`
@@ -60,9 +61,9 @@ type TwilioLookup struct {
 	logger *zap.Logger
 }
 
-var defaultRefused = map[string][]string{
-	SMS:   {"landline", "nonFixedVoip", "tollFree", "premium", "sharedCost", "uan", "voicemail", "pager"},
-	Voice: {"nonFixedVoip", "tollFree", "premium", "sharedCost", "uan", "voicemail", "pager"},
+var defaultRefused = map[factor.Channel][]string{
+	factor.ChannelSMS:   {"landline", "nonFixedVoip", "tollFree", "premium", "sharedCost", "uan", "voicemail", "pager"},
+	factor.ChannelVoice: {"nonFixedVoip", "tollFree", "premium", "sharedCost", "uan", "voicemail", "pager"},
 }
 
 // lookupAnswer is what Lookup said of a number, and until when to believe it.
@@ -96,11 +97,11 @@ func (e *LookupError) Unwrap() error { return e.Err }
 type Checker interface {
 	// CheckNumber returns nil to send, a UserError for a line type that
 	// cannot get codes, a SIMSwapError, or a LookupError.
-	CheckNumber(ctx context.Context, e164, channel string, enrolling bool) error
+	CheckNumber(ctx context.Context, e164 string, channel factor.Channel, enrolling bool) error
 }
 
 // CheckNumber implements Checker.
-func (t *Twilio) CheckNumber(ctx context.Context, e164, channel string, enrolling bool) error {
+func (t *Twilio) CheckNumber(ctx context.Context, e164 string, channel factor.Channel, enrolling bool) error {
 	l := t.Lookup
 	if l == nil || (!enrolling && !l.EachSend) {
 		return nil
@@ -231,7 +232,7 @@ func (l *TwilioLookup) provision(logger *zap.Logger) error {
 		}
 	}
 	for ch := range l.RefuseTypes {
-		if ch != SMS && ch != Voice {
+		if !ch.Known() {
 			return fmt.Errorf("lookup refuse_types: unknown channel %q", ch)
 		}
 	}
@@ -264,10 +265,14 @@ func unmarshalLookup(d *caddyfile.Dispenser) (*TwilioLookup, error) {
 			if len(args) < 2 {
 				return nil, d.Errf("refuse_types takes a channel and line types: refuse_types sms landline nonFixedVoip")
 			}
-			if l.RefuseTypes == nil {
-				l.RefuseTypes = map[string][]string{}
+			ch, err := factor.ParseChannel(args[0])
+			if err != nil {
+				return nil, d.Errf("lookup refuse_types: %v", err)
 			}
-			l.RefuseTypes[args[0]] = args[1:]
+			if l.RefuseTypes == nil {
+				l.RefuseTypes = map[factor.Channel][]string{}
+			}
+			l.RefuseTypes[ch] = args[1:]
 		case "sim_swap_within":
 			l.SIMSwapWithin, err = cfutil.DurationArg(d)
 		case "cache":

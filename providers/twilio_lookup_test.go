@@ -15,6 +15,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/internal/fakes"
 )
 
@@ -41,7 +42,7 @@ func TestLookupRefusesLineTypesAndSwappedSIMs(t *testing.T) {
 		"+14155550003": "swapped",
 		"+14155550004": "", // swapped a month ago: fine
 	} {
-		err := tw.CheckNumber(ctx, num, SMS, true)
+		err := tw.CheckNumber(ctx, num, factor.ChannelSMS, true)
 		var ue *UserError
 		var swap *SIMSwapError
 		switch {
@@ -50,19 +51,19 @@ func TestLookupRefusesLineTypesAndSwappedSIMs(t *testing.T) {
 		}
 	}
 	// …but may be called.
-	if err := tw.CheckNumber(ctx, "+14155550001", Voice, true); err != nil {
+	if err := tw.CheckNumber(ctx, "+14155550001", factor.ChannelVoice, true); err != nil {
 		t.Errorf("a landline by voice: %v", err)
 	}
 	// Answers are cached per number: one request per number, however often.
 	before := len(f.Requests())
 	for range 3 {
-		_ = tw.CheckNumber(ctx, "+14155552671", SMS, true)
+		_ = tw.CheckNumber(ctx, "+14155552671", factor.ChannelSMS, true)
 	}
 	if n := len(f.Requests()) - before; n != 0 {
 		t.Errorf("%d lookups for a cached number", n)
 	}
 	// Sign-ins are not checked unless each_send.
-	if err := tw.CheckNumber(ctx, "+14155550003", SMS, false); err != nil {
+	if err := tw.CheckNumber(ctx, "+14155550003", factor.ChannelSMS, false); err != nil {
 		t.Errorf("a sign-in without each_send: %v", err)
 	}
 }
@@ -73,17 +74,17 @@ func TestLookupOutageFollowsTheConfig(t *testing.T) {
 	ctx := context.Background()
 	def := lookupTwilio(t, f, &TwilioLookup{EachSend: true})
 	var le *LookupError
-	if err := def.CheckNumber(ctx, "+14155552671", SMS, true); !errors.As(err, &le) {
+	if err := def.CheckNumber(ctx, "+14155552671", factor.ChannelSMS, true); !errors.As(err, &le) {
 		t.Errorf("enrollment during an outage, by default: %v, want closed", err)
 	}
-	if err := def.CheckNumber(ctx, "+14155552671", SMS, false); err != nil {
+	if err := def.CheckNumber(ctx, "+14155552671", factor.ChannelSMS, false); err != nil {
 		t.Errorf("sign-in during an outage, by default: %v, want open", err)
 	}
 	flipped := lookupTwilio(t, f, &TwilioLookup{EachSend: true, OnErrorEnroll: "open", OnErrorSignIn: "closed"})
-	if err := flipped.CheckNumber(ctx, "+14155552671", SMS, true); err != nil {
+	if err := flipped.CheckNumber(ctx, "+14155552671", factor.ChannelSMS, true); err != nil {
 		t.Errorf("enrollment, on_error_enroll open: %v", err)
 	}
-	if err := flipped.CheckNumber(ctx, "+14155552671", SMS, false); !errors.As(err, &le) {
+	if err := flipped.CheckNumber(ctx, "+14155552671", factor.ChannelSMS, false); !errors.As(err, &le) {
 		t.Errorf("sign-in, on_error_sign_in closed: %v", err)
 	}
 	if strings.Contains(le.Error(), f.AuthToken) {
@@ -140,7 +141,7 @@ func TestLookupAgainstTheSpec(t *testing.T) {
 	}))
 	defer srv.Close()
 	f := fakes.NewTwilio(t)
-	check := func(example string, l *TwilioLookup, channel string) error {
+	check := func(example string, l *TwilioLookup, channel factor.Channel) error {
 		t.Helper()
 		answer = examples[example].Value
 		if answer == nil {
@@ -167,27 +168,27 @@ func TestLookupAgainstTheSpec(t *testing.T) {
 		return err
 	}
 	var ue *UserError
-	if err := check("fetchLineTypeIntelligence", &TwilioLookup{}, SMS); !errors.As(err, &ue) {
+	if err := check("fetchLineTypeIntelligence", &TwilioLookup{}, factor.ChannelSMS); !errors.As(err, &ue) {
 		t.Errorf("the spec's nonFixedVoip example by SMS: %v, want refused", err)
 	}
 	within := caddy.Duration(7 * 24 * time.Hour)
 	var swap *SIMSwapError
-	if err := check("fetchSimSwapWithoutLastSimSwapDate", &TwilioLookup{SIMSwapWithin: within}, SMS); !errors.As(err, &swap) {
+	if err := check("fetchSimSwapWithoutLastSimSwapDate", &TwilioLookup{SIMSwapWithin: within}, factor.ChannelSMS); !errors.As(err, &swap) {
 		t.Errorf("the spec's swapped-within-24h example: %v, want refused", err)
 	}
-	if err := check("fetchSimSwapWithFalseSwapped", &TwilioLookup{SIMSwapWithin: within}, SMS); err != nil {
+	if err := check("fetchSimSwapWithFalseSwapped", &TwilioLookup{SIMSwapWithin: within}, factor.ChannelSMS); err != nil {
 		t.Errorf("the spec's not-swapped example: %v", err)
 	}
-	if err := check("fetchSimSwap", &TwilioLookup{SIMSwapWithin: within}, SMS); err != nil {
+	if err := check("fetchSimSwap", &TwilioLookup{SIMSwapWithin: within}, factor.ChannelSMS); err != nil {
 		t.Errorf("the spec's example swapped in 2020: %v", err)
 	}
 	// The spec's basic example: "sim_swap": null, what carriers without
 	// SIM-swap data answer. No outage: sent by default, refused (with its
 	// own words) when the config says so.
-	if err := check("fetch", &TwilioLookup{SIMSwapWithin: within}, SMS); err != nil {
+	if err := check("fetch", &TwilioLookup{SIMSwapWithin: within}, factor.ChannelSMS); err != nil {
 		t.Errorf("the spec's example without SIM-swap data: %v, want the code sent", err)
 	}
-	if err := check("fetch", &TwilioLookup{SIMSwapWithin: within, OnNoSIMData: "closed"}, SMS); !errors.As(err, &ue) || ue.Words().ID != "provider.sim_unknown" {
+	if err := check("fetch", &TwilioLookup{SIMSwapWithin: within, OnNoSIMData: "closed"}, factor.ChannelSMS); !errors.As(err, &ue) || ue.Words().ID != "provider.sim_unknown" {
 		t.Errorf("the spec's example without SIM-swap data, on_no_sim_data closed: %v", err)
 	}
 }

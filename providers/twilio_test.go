@@ -11,6 +11,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/internal/fakes"
 )
 
@@ -29,7 +30,7 @@ func newTwilio(t *testing.T, f *fakes.Twilio, edit func(*Twilio)) *Twilio {
 	return tw
 }
 
-var sms = Message{To: "+14155552671", Channel: SMS, Body: "Your code is 123456.\n\n@example.com #123456", Code: "123456", Host: "example.com"}
+var sms = Message{To: "+14155552671", Channel: factor.ChannelSMS, Body: "Your code is 123456.\n\n@example.com #123456", Code: "123456", Host: "example.com"}
 
 func TestTwilioSMS(t *testing.T) {
 	f := fakes.NewTwilio(t)
@@ -74,7 +75,7 @@ func TestTwilioVoiceReadsTheCodeTwiceAndCannotBeInjected(t *testing.T) {
 	f := fakes.NewTwilio(t)
 	tw := newTwilio(t, f, func(tw *Twilio) { tw.Voice = true })
 	hostile := "Your </Say><Dial>+19005550123</Dial><Say> code is: 1, 2, 3, 4, 5, 6."
-	if err := tw.Send(context.Background(), Message{To: "+14155552671", Channel: Voice, Body: hostile, Code: "123456"}); err != nil {
+	if err := tw.Send(context.Background(), Message{To: "+14155552671", Channel: factor.ChannelVoice, Body: hostile, Code: "123456"}); err != nil {
 		t.Fatal(err)
 	}
 	r := f.Last(t)
@@ -128,7 +129,7 @@ func TestTwilioErrors(t *testing.T) {
 		"+15005550009": "cannot receive text messages",
 		"+15005550010": "cannot be sent to this country",
 	} {
-		err := tw.Send(ctx, Message{To: to, Channel: SMS, Body: "x"})
+		err := tw.Send(ctx, Message{To: to, Channel: factor.ChannelSMS, Body: "x"})
 		var ue *UserError
 		if !errors.As(err, &ue) || !strings.Contains(ue.Error(), want) {
 			t.Errorf("%s: %v, want a user error saying %q", to, err, want)
@@ -191,7 +192,7 @@ func TestTwilioVerify(t *testing.T) {
 	if !tw.Verifies() {
 		t.Fatal("a Twilio with a Verify service does not verify")
 	}
-	if err := tw.StartVerification(ctx, Message{To: "+14155552671", Channel: Voice}); err != nil {
+	if err := tw.StartVerification(ctx, Message{To: "+14155552671", Channel: factor.ChannelVoice}); err != nil {
 		t.Fatal(err)
 	}
 	r := f.Last(t)
@@ -212,7 +213,7 @@ func TestTwilioVerify(t *testing.T) {
 	if _, err := tw.CheckVerification(ctx, "+14155552671", code); !errors.Is(err, ErrNoVerification) {
 		t.Fatalf("after approval (404): %v", err)
 	}
-	if err := tw.StartVerification(ctx, Message{To: "+15005550001", Channel: SMS}); !errors.As(err, new(*UserError)) {
+	if err := tw.StartVerification(ctx, Message{To: "+15005550001", Channel: factor.ChannelSMS}); !errors.As(err, new(*UserError)) {
 		t.Fatalf("an invalid number: %v", err)
 	}
 }

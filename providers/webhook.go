@@ -13,6 +13,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/internal/cfutil"
 )
 
@@ -53,7 +54,7 @@ type Webhook struct {
 	// with the code in Body and the whole text in Message.
 	Body string `json:"body,omitempty"`
 	// The channels this hook delivers on. Default: ["sms"].
-	ChannelList []string `json:"channels,omitempty"`
+	ChannelList []factor.Channel `json:"channels,omitempty"`
 	// Limit on one request. Default: 10s.
 	Timeout caddy.Duration `json:"timeout,omitempty"`
 
@@ -117,7 +118,7 @@ func (w *Webhook) checkBody() (err error) {
 	if w.body, err = template.New("body").Option("missingkey=error").Parse(body); err != nil {
 		return fmt.Errorf("webhook body template: %v", err)
 	}
-	out, err := w.render(Message{To: "+10000000000", Body: `a "quoted" line\nand another: 918273`, Code: "918273", Channel: SMS, Host: "example.com"})
+	out, err := w.render(Message{To: "+10000000000", Body: `a "quoted" line\nand another: 918273`, Code: "918273", Channel: factor.ChannelSMS, Host: "example.com"})
 	if err == nil && !bytes.Contains(out, []byte("918273")) {
 		err = fmt.Errorf("webhook body template never says the code: write {{.Body}} (the whole text) or {{.Code}} in it")
 	}
@@ -125,9 +126,9 @@ func (w *Webhook) checkBody() (err error) {
 }
 
 // Channels implements MultiChannel.
-func (w *Webhook) Channels() []string {
+func (w *Webhook) Channels() []factor.Channel {
 	if len(w.ChannelList) == 0 {
-		return []string{SMS}
+		return []factor.Channel{factor.ChannelSMS}
 	}
 	return w.ChannelList
 }
@@ -147,7 +148,7 @@ func (w *Webhook) render(m Message) ([]byte, error) {
 	var buf bytes.Buffer
 	err := w.body.Execute(&buf, webhookData{
 		From: jsonEscape(w.From), To: jsonEscape(m.To), ToDigits: jsonEscape(strings.TrimPrefix(m.To, "+")), Body: jsonEscape(m.Body),
-		Code: jsonEscape(m.Code), Channel: jsonEscape(m.Channel), Host: jsonEscape(m.Host),
+		Code: jsonEscape(m.Code), Channel: jsonEscape(string(m.Channel)), Host: jsonEscape(m.Host),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("webhook body template: %v", err)
@@ -220,11 +221,8 @@ func (w *Webhook) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			}
 			w.Headers[k] = v
 		case "channels":
-			w.ChannelList = d.RemainingArgs()
-			for _, c := range w.ChannelList {
-				if c != SMS && c != Voice {
-					return d.Errf("unknown channel %q: use sms or voice", c)
-				}
+			if err := cfutil.Channels(d, &w.ChannelList); err != nil {
+				return err
 			}
 		case "timeout":
 			dur, err := cfutil.DurationArg(d)

@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/internal/fakes"
 )
 
@@ -27,7 +28,7 @@ func newWebhook(t *testing.T, w *Webhook) *Webhook {
 func TestWebhookDefaultBodyIsAuthentiks(t *testing.T) {
 	f := fakes.NewHook(t)
 	w := newWebhook(t, &Webhook{URL: f.URL + "/sms", From: "+15005550006", Token: "hook-token"})
-	m := Message{To: "+14155552671", Channel: SMS, Body: "Your \"code\" is 123456.\n\n@example.com #123456", Code: "123456"}
+	m := Message{To: "+14155552671", Channel: factor.ChannelSMS, Body: "Your \"code\" is 123456.\n\n@example.com #123456", Code: "123456"}
 	if err := w.Send(context.Background(), m); err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +47,7 @@ func TestWebhookDefaultBodyIsAuthentiks(t *testing.T) {
 		}
 	}
 	// A notice has no code: its text is the Body.
-	notice := Message{To: "+14155552671", Channel: SMS, Body: "example.com: a phone was removed"}
+	notice := Message{To: "+14155552671", Channel: factor.ChannelSMS, Body: "example.com: a phone was removed"}
 	if err := w.Send(context.Background(), notice); err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +64,7 @@ func TestWebhookTemplateAuthAndHeaders(t *testing.T) {
 		Headers: map[string]string{"X-Api-Key": "{env.SMSGATE_TEST_HOOK_KEY}"},
 		Body:    `{"topic": "sms", "to": "{{.To}}", "message": "{{.Body}}", "priority": 5, "tags": ["{{.Channel}}"]}`,
 	})
-	if err := w.Send(context.Background(), Message{To: "+14155552671", Channel: SMS, Body: `say "hi"` + "\n</script>", Code: "1"}); err != nil {
+	if err := w.Send(context.Background(), Message{To: "+14155552671", Channel: factor.ChannelSMS, Body: `say "hi"` + "\n</script>", Code: "1"}); err != nil {
 		t.Fatal(err)
 	}
 	r := f.Last(t)
@@ -78,7 +79,7 @@ func TestWebhookTemplateAuthAndHeaders(t *testing.T) {
 func TestWebhookFailures(t *testing.T) {
 	f := fakes.NewHook(t)
 	w := newWebhook(t, &Webhook{URL: f.URL, Timeout: caddy.Duration(200 * time.Millisecond)})
-	m := Message{To: "+14155552671", Channel: SMS, Body: "x"}
+	m := Message{To: "+14155552671", Channel: factor.ChannelSMS, Body: "x"}
 	for _, status := range []int{http.StatusBadRequest, http.StatusInternalServerError} {
 		f.Status = status
 		if err := w.Send(context.Background(), m); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("webhook: HTTP %d", status)) {
@@ -137,7 +138,7 @@ func TestSignal(t *testing.T) {
 	if r := f.Last(t); r.Path != "/v2/send" {
 		t.Fatalf("a URL ending in /v2/send posted to %s", r.Path)
 	}
-	err := s.Send(context.Background(), Message{To: "+15005550001", Channel: SMS, Body: "x"})
+	err := s.Send(context.Background(), Message{To: "+15005550001", Channel: factor.ChannelSMS, Body: "x"})
 	if err == nil || !strings.Contains(err.Error(), "HTTP 400: Failed to send message: Unregistered user") {
 		t.Fatalf("unregistered: %v", err)
 	}
@@ -164,7 +165,7 @@ func TestFailoverWithRealShapes(t *testing.T) {
 	}
 	// The number is at fault: the next provider is not bothered.
 	tf.Status = 0
-	err := chain.Send(context.Background(), Message{To: "+15005550001", Channel: SMS, Body: "x"})
+	err := chain.Send(context.Background(), Message{To: "+15005550001", Channel: factor.ChannelSMS, Body: "x"})
 	var ue *UserError
 	if !errors.As(err, &ue) {
 		t.Fatalf("invalid number: %v", err)
@@ -174,7 +175,7 @@ func TestFailoverWithRealShapes(t *testing.T) {
 	core, logs := observer.New(zap.InfoLevel)
 	chain.Logger = zap.New(core)
 	tf.Status = 0
-	_ = chain.Send(context.Background(), Message{To: "+15005550001", Channel: SMS, Body: "x"})
+	_ = chain.Send(context.Background(), Message{To: "+15005550001", Channel: factor.ChannelSMS, Body: "x"})
 	var all []string
 	for _, e := range logs.All() {
 		all = append(all, fmt.Sprint(e.ContextMap()))
@@ -187,7 +188,7 @@ func TestFailoverWithRealShapes(t *testing.T) {
 		t.Fatal("a user error failed over to the next provider")
 	}
 	// Voice goes only to a provider that can call.
-	if err := chain.Send(context.Background(), Message{To: "+14155552671", Channel: Voice, Body: "x"}); err == nil {
+	if err := chain.Send(context.Background(), Message{To: "+14155552671", Channel: factor.ChannelVoice, Body: "x"}); err == nil {
 		t.Fatal("a voice message was sent by providers that cannot call")
 	}
 }

@@ -29,7 +29,7 @@ func (s *Service) ConfirmApp(ctx context.Context, sc enrollment.Scope, user, cod
 	since := s.Devices.Now()
 	id, added, err := s.Devices.ConfirmApp(ctx, sc, user, code, name)
 	if err != nil {
-		s.verifyFailed(ctx, sc, user, "", "app", err)
+		s.verifyFailed(ctx, sc, user, "", factor.App, err)
 		return err
 	}
 	if err := s.keptAdding(ctx, live, sc.Realm, user, id, since, added); err != nil {
@@ -38,7 +38,7 @@ func (s *Service) ConfirmApp(ctx context.Context, sc enrollment.Scope, user, cod
 	if !added {
 		return nil
 	}
-	s.audit("device_added", user, "", zap.String("device", id), zap.String("kind", "app"))
+	s.audit("device_added", user, "", zap.String("device", id), zap.String("kind", factor.App.Name()))
 	s.Notify(ctx, sc.Realm, user, "", words.Say("notice.app_added"))
 	return nil
 }
@@ -53,9 +53,9 @@ func (s *Service) CheckApp(ctx context.Context, sc enrollment.Scope, user, input
 	}
 	d, err := s.Devices.CheckApp(ctx, sc, user, input)
 	if err != nil {
-		s.verifyFailed(ctx, sc, user, "", "app", err)
+		s.verifyFailed(ctx, sc, user, "", factor.App, err)
 		return nil, err
 	}
-	s.audit("verified", user, "", zap.String("device", d.ID), zap.String("kind", "app"))
+	s.audit("verified", user, "", zap.String("device", d.ID), zap.String("kind", factor.App.Name()))
 	return &Result{User: user, AMR: []factor.AMR{factor.AMROTP}}, nil
 }

@@ -54,7 +54,7 @@ func (s *Service) Check(ctx context.Context, sc enrollment.Scope, f *Flow, user 
 	}
 	done, err := s.Challenges.Check(ctx, sc, c, code)
 	if err != nil {
-		s.verifyFailed(ctx, sc, user, c.Phone, "", err)
+		s.verifyFailed(ctx, sc, user, c.Phone, factor.Phone, err)
 		if errors.Is(err, enrollment.ErrTooMany) && c.Purpose == enrollment.Enroll {
 			f.Enrolling = c.Phone // "send me a code" goes to the same number
 		}
@@ -113,8 +113,8 @@ func (s *Service) mayEnroll(f *Flow, user string) bool {
 }
 
 // amrOf is RFC 8176's name of how a code came: "sms", or "tel" for a call.
-func amrOf(channel string) factor.AMR {
-	if factor.OfChannel(channel) == factor.Voice {
+func amrOf(channel factor.Channel) factor.AMR {
+	if channel.Kind() == factor.Voice {
 		return factor.AMRTel
 	}
 	return factor.AMRSMS
@@ -134,7 +134,7 @@ func amrOf(channel string) factor.AMR {
 // name them (ErrRecoveryNotHere; the code is used up).
 func (s *Service) useRecovery(ctx context.Context, sc enrollment.Scope, f *Flow, user, code string) (*Result, error) {
 	if err := s.Devices.UseRecoveryCode(ctx, sc, f.ID, user, code); err != nil {
-		s.verifyFailed(ctx, sc, user, "", "", err)
+		s.verifyFailed(ctx, sc, user, "", factor.Phone, err)
 		return nil, err
 	}
 	s.audit("recovery_code_used", user, "", zap.String("ip", sc.IP))
@@ -188,14 +188,14 @@ func (s *Service) notifyFirst(ctx context.Context, first bool, undo enrollment.U
 	}
 }
 
-// verifyFailed audits a code, an app's or a passkey's answer (kind: "",
-// "app", "passkey") that err refused, after the lockout it started
+// verifyFailed audits a code, an app's or a passkey's answer (kind:
+// factor.Phone for a code, factor.App, factor.Passkey) that err refused, after the lockout it started
 // (lockStarted).
-func (s *Service) verifyFailed(ctx context.Context, sc enrollment.Scope, user, e164, kind string, err error) {
+func (s *Service) verifyFailed(ctx context.Context, sc enrollment.Scope, user, e164 string, kind factor.Device, err error) {
 	s.lockStarted(ctx, sc, user, e164, err)
 	fields := []zap.Field{zap.String("reason", Reason(err)), zap.String("ip", sc.IP)}
-	if kind != "" {
-		fields = append(fields, zap.String("kind", kind))
+	if kind != factor.Phone { // a phone's code, or a recovery code's: none named
+		fields = append(fields, zap.String("kind", kind.Name()))
 	}
 	s.audit("verify_failed", user, e164, fields...)
 }

@@ -44,13 +44,13 @@ func CheckAdmins(names []string) error {
 // that refuses what loaded), so log warns instead. A mistake comes with
 // the index of the user it is in; where names two users' places (their
 // lines, or their indices).
-func CheckUsers(users []User, region string, form bool, policy *phone.Policy, kinds *Policy, channels []string, log *zap.Logger, where func(i, j int) string) (int, error) {
+func CheckUsers(users []User, region string, form bool, policy *phone.Policy, kinds *Policy, channels []factor.Channel, log *zap.Logger, where func(i, j int) string) (int, error) {
 	passing := kinds.Factors // the kinds a session may be earned with to pass: require's, where it names any
 	if len(kinds.Require) > 0 {
 		passing = kinds.Require
 	}
 	phoneOnly := !slices.Contains(passing, factor.TOTP) && !slices.Contains(passing, factor.WebAuthn)
-	channels = slices.DeleteFunc(kinds.Channels(channels), func(ch string) bool { return !slices.Contains(passing, factor.OfChannel(ch)) })
+	channels = slices.DeleteFunc(kinds.Channels(channels), func(ch factor.Channel) bool { return !slices.Contains(passing, ch.Kind()) })
 	seen := make(map[string]bool)
 	owner := make(map[string]int) // a number's first user, by index
 	for i, u := range users {

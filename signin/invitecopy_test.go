@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/providers"
 	"github.com/smsgate/caddy-smsgate/store"
 	"github.com/smsgate/caddy-smsgate/store/storetest"
@@ -46,7 +47,7 @@ func TestAnAcceptedInviteEnrollsOnce(t *testing.T) {
 		out := &lastCode{}
 		ch, dev, adm := enrollment.New(&enrollment.Core{Store: st, CodeKey: []byte("0123456789abcdef0123456789abcdef"), Now: time.Now},
 			enrollment.Challenges{Sender: out, CodeLength: 6, CodeTTL: 5 * time.Minute, MaxAttempts: 5, Templates: tpl})
-		s := &Service{Identity: FirstFactor{Open: false}, Challenges: ch, Devices: dev, Invites: adm, Channels: []string{"sms"},
+		s := &Service{Identity: FirstFactor{Open: false}, Challenges: ch, Devices: dev, Invites: adm, Channels: []factor.Channel{"sms"},
 			CodeLength: 6, Now: time.Now, Logger: zap.NewNop()}
 		sc := enrollment.Scope{Realm: "r", Host: "r", IP: "192.0.2.1"}
 		// send sends a first phone's code to e164 in flow f; the typing
@@ -181,7 +182,7 @@ func TestACopiedFlowWhoseInviteEnrolledSendsNoMore(t *testing.T) {
 		out := &sentTo{}
 		ch, dev, adm := enrollment.New(&enrollment.Core{Store: st, CodeKey: []byte("0123456789abcdef0123456789abcdef"), Now: time.Now},
 			enrollment.Challenges{Sender: out, CodeLength: 6, CodeTTL: 5 * time.Minute, MaxAttempts: 5, Templates: tpl})
-		s := &Service{Identity: FirstFactor{Open: false}, Challenges: ch, Devices: dev, Invites: adm, Channels: []string{"sms", "voice"},
+		s := &Service{Identity: FirstFactor{Open: false}, Challenges: ch, Devices: dev, Invites: adm, Channels: []factor.Channel{"sms", "voice"},
 			CodeLength: 6, Now: time.Now, Logger: zap.NewNop()}
 		sc := enrollment.Scope{Realm: "r", Host: "r", IP: "192.0.2.1"}
 		token, err := adm.NewInvite(ctx, "r", "dave", time.Hour)
@@ -217,7 +218,7 @@ func TestACopiedFlowWhoseInviteEnrolledSendsNoMore(t *testing.T) {
 			t.Error(`"send again" of the copy's code, its invite spent, answered no error`)
 		}
 		call := copied
-		if _, err := s.Send(ctx, sc, &call, "dave", providers.Voice, pending, "", ""); err == nil {
+		if _, err := s.Send(ctx, sc, &call, "dave", factor.ChannelVoice, pending, "", ""); err == nil {
 			t.Error(`"call me instead" of the copy's code, its invite spent, answered no error`)
 		}
 		if n := out.count(other); n != 2 {

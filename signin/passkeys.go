@@ -26,7 +26,7 @@ func (s *Service) FinishPasskey(ctx context.Context, sc enrollment.Scope, user s
 	since := s.Devices.Now()
 	id, err := s.Devices.FinishPasskey(ctx, sc.Realm, user, f.ID, sc.Lang, answer)
 	if err != nil {
-		s.verifyFailed(ctx, sc, user, "", "passkey", err) // an audit line only: an adding is no guess, and lockStarted finds no lock in its error
+		s.verifyFailed(ctx, sc, user, "", factor.Passkey, err) // an audit line only: an adding is no guess, and lockStarted finds no lock in its error
 		return err
 	}
 	if err := s.kept(ctx, live, s.removing(sc.Realm, user, id, since)); err != nil {
@@ -37,7 +37,7 @@ func (s *Service) FinishPasskey(ctx context.Context, sc enrollment.Scope, user s
 			s.Logger.Warn("naming a passkey", zap.Error(err)) // added all the same, as "Passkey N"
 		}
 	}
-	s.audit("device_added", user, "", zap.String("device", id), zap.String("kind", "passkey"))
+	s.audit("device_added", user, "", zap.String("device", id), zap.String("kind", factor.Passkey.Name()))
 	s.Notify(ctx, sc.Realm, user, "", words.Say("notice.passkey_added"))
 	return nil
 }
@@ -56,10 +56,10 @@ func (s *Service) FinishPasskeyLogin(ctx context.Context, sc enrollment.Scope, u
 		err = enrollment.ErrPasskey // a passkey of a user this gate does not sign in
 	}
 	if err != nil {
-		s.verifyFailed(ctx, sc, user, "", "passkey", err)
+		s.verifyFailed(ctx, sc, user, "", factor.Passkey, err)
 		return nil, err
 	}
-	s.audit("verified", who, "", zap.String("device", d.ID), zap.String("kind", "passkey"))
+	s.audit("verified", who, "", zap.String("device", d.ID), zap.String("kind", factor.Passkey.Name()))
 	f.User = who
 	amr := factor.AMRHardware
 	if enrollment.PasskeySynced(d) {

@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/internal/textsafe"
 	"github.com/smsgate/caddy-smsgate/phone"
 	"github.com/smsgate/caddy-smsgate/providers"
@@ -36,20 +37,9 @@ func (s *Service) RemovePhone(ctx context.Context, realm, user, id string) error
 	if err != nil {
 		return err
 	}
-	s.audit("device_removed", user, removed.Phone, zap.String("device", removed.ID), zap.String("kind", kindName(removed)))
-	s.Notify(ctx, realm, user, "", words.Say("notice."+kindName(removed)+"_removed", "phone", phone.Mask(removed.Phone)))
+	s.audit("device_removed", user, removed.Phone, zap.String("device", removed.ID), zap.String("kind", removed.Kind.Name()))
+	s.Notify(ctx, realm, user, "", words.Say("notice."+removed.Kind.Name()+"_removed", "phone", phone.Mask(removed.Phone)))
 	return nil
-}
-
-// kindName names a device's kind in the audit log.
-func kindName(d *enrollment.Device) string {
-	switch d.Kind {
-	case enrollment.KindApp:
-		return "app"
-	case enrollment.KindPasskey:
-		return "passkey"
-	}
-	return "phone"
 }
 
 // RenewRecovery replaces user's recovery codes with a new set, to show
@@ -116,7 +106,7 @@ func (s *Service) Notify(ctx context.Context, realm, user, except string, notice
 		if took.Last {
 			body += " " + s.Devices.Say(lang, words.Say("notice.last"))
 		}
-		m := providers.Message{To: d.Phone, Channel: providers.SMS, Host: s.Host, Body: body}
+		m := providers.Message{To: d.Phone, Channel: factor.ChannelSMS, Host: s.Host, Body: body}
 		if err := s.Notices.Send(ctx, m); err != nil {
 			s.Logger.Warn("notice not sent", zap.String("user", textsafe.Escape(user)), zap.String("to", phone.Mask(d.Phone)), zap.Error(err))
 			continue

@@ -80,10 +80,10 @@ func (p *Policy) Settle(can []factor.Kind) error {
 // CanOffer is the kinds a gate can offer, in order: its channels' (a
 // text's sms, a call's voice), authenticator apps, and passkeys where it
 // has a site's origin for them.
-func CanOffer(channels []string, passkeys bool) []factor.Kind {
+func CanOffer(channels []factor.Channel, passkeys bool) []factor.Kind {
 	var can []factor.Kind
 	for _, c := range channels {
-		can = append(can, factor.OfChannel(c))
+		can = append(can, c.Kind())
 	}
 	can = append(can, factor.TOTP)
 	if passkeys {
@@ -174,13 +174,13 @@ func (p *Policy) Offers(kind factor.Kind, stepUp bool) bool {
 // channel, the one a code goes by unless asked otherwise, is one it
 // takes). Those whose kind the route requires come first, so that a route
 // that requires voice calls first, though the channels put sms before it.
-func (p *Policy) Channels(all []string) []string {
-	var required, taken []string
+func (p *Policy) Channels(all []factor.Channel) []factor.Channel {
+	var required, taken []factor.Channel
 	for _, ch := range all {
 		switch {
-		case slices.Contains(p.Require, factor.OfChannel(ch)):
+		case slices.Contains(p.Require, ch.Kind()):
 			required = append(required, ch)
-		case p.Takes(factor.OfChannel(ch)):
+		case p.Takes(ch.Kind()):
 			taken = append(taken, ch)
 		}
 	}
@@ -189,12 +189,12 @@ func (p *Policy) Channels(all []string) []string {
 
 // TakesChannel reports whether the gate takes the kind of code channel
 // brings.
-func (p *Policy) TakesChannel(channel string) bool { return p.Takes(factor.OfChannel(channel)) }
+func (p *Policy) TakesChannel(channel factor.Channel) bool { return p.Takes(channel.Kind()) }
 
 // OffersChannel is Offers for the kind of code a channel brings: a call's
 // is voice, a text's sms.
-func (p *Policy) OffersChannel(channel string, stepUp bool) bool {
-	return p.Offers(factor.OfChannel(channel), stepUp)
+func (p *Policy) OffersChannel(channel factor.Channel, stepUp bool) bool {
+	return p.Offers(channel.Kind(), stepUp)
 }
 
 // OffersRecovery reports whether a recovery code may be used: it proves no
@@ -228,12 +228,12 @@ var strongAMRs = amrsOfKinds([]factor.Kind{factor.TOTP, factor.WebAuthn})
 // holds an app or a passkey (HoldsStrong), needs a step-up with one of
 // them, not a text: else whoever has the user's texts (a SIM swap) adds
 // an app of their own and passes a route that requires one.
-func GuardsStrong(action, removed string) bool {
+func GuardsStrong(action string, removed factor.Device) bool {
 	switch action {
 	case "app", "app-confirm", "passkey":
 		return true
 	case "remove":
-		return removed == enrollment.KindApp || removed == enrollment.KindPasskey
+		return removed == factor.App || removed == factor.Passkey
 	}
 	return false
 }
@@ -243,8 +243,8 @@ func GuardsStrong(action, removed string) bool {
 // user who holds a passkey, needs a passkey proved, not an app: an app's
 // code can be phished, as a passkey cannot, and a passkey of the phisher's
 // own passes a route that requires one (require webauthn).
-func GuardsPasskeys(action, removed string) bool {
-	return action == "passkey" || action == "remove" && removed == enrollment.KindPasskey
+func GuardsPasskeys(action string, removed factor.Device) bool {
+	return action == "passkey" || action == "remove" && removed == factor.Passkey
 }
 
 // ProvesPasskey reports whether a session earned with amr proved a passkey
@@ -258,7 +258,7 @@ var passkeyAMRs = amrsOfKinds([]factor.Kind{factor.WebAuthn})
 
 // HoldsStrong reports whether list holds an app or a passkey.
 func HoldsStrong(list []enrollment.Device) bool {
-	return enrollment.HasKind(list, enrollment.KindApp) || enrollment.HasKind(list, enrollment.KindPasskey)
+	return enrollment.HasKind(list, factor.App) || enrollment.HasKind(list, factor.Passkey)
 }
 
 // StrongOnly is the policy of a step-up that must prove an app or a

@@ -63,7 +63,7 @@ func TestPolicyChannels(t *testing.T) {
 	if err := p.Settle([]factor.Kind{factor.SMS, factor.Voice, factor.TOTP}); err != nil {
 		t.Fatal(err)
 	}
-	if got := strings.Join(p.Channels([]string{"sms", "voice"}), " "); got != "voice" {
+	if got := factor.Join(p.Channels([]factor.Channel{"sms", "voice"}), " "); got != "voice" {
 		t.Fatalf("channels of a gate that takes voice and totp: %q", got)
 	}
 	if p.TakesChannel("sms") || !p.TakesChannel("voice") {

@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/phone"
 	"github.com/smsgate/caddy-smsgate/providers"
 	"github.com/smsgate/caddy-smsgate/words"
@@ -126,9 +127,9 @@ func (s *Service) AddPhone(ctx context.Context, sc enrollment.Scope, f *Flow, us
 // (deviceID) or their default one. After a login form, an unknown user
 // gets a decoy, as at the login. In verify-only mode the number is typed
 // again (typedPhone). A user with no phone is sent on (*StepError).
-func (s *Service) Send(ctx context.Context, sc enrollment.Scope, f *Flow, user, channel string, c *enrollment.Challenge, deviceID, typedPhone string) (*enrollment.Challenge, error) {
+func (s *Service) Send(ctx context.Context, sc enrollment.Scope, f *Flow, user string, channel factor.Channel, c *enrollment.Challenge, deviceID, typedPhone string) (*enrollment.Challenge, error) {
 	if !slices.Contains(s.Channels, channel) {
-		if channel == providers.Voice {
+		if channel == factor.ChannelVoice {
 			return nil, ErrNoCalls
 		}
 		return nil, ErrNoTexts
@@ -239,7 +240,7 @@ func (s *Service) sent(c *enrollment.Challenge, user, e164 string, fields ...zap
 	if e164 == "" || c.Undelivered != nil {
 		return
 	}
-	fields = append(fields, zap.String("purpose", c.Purpose), zap.String("channel", c.Channel))
+	fields = append(fields, zap.String("purpose", c.Purpose), zap.String("channel", string(c.Channel)))
 	if c.Unconfirmed != nil {
 		s.unconfirmed(user, e164, c.Unconfirmed, fields...)
 		return

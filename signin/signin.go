@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/phone"
 	"github.com/smsgate/caddy-smsgate/providers"
 	"github.com/smsgate/caddy-smsgate/words"
@@ -77,7 +78,7 @@ type Service struct {
 	// Site names the site in notices; Host is its configured host.
 	Site, Host string
 	// Channels are how codes may travel, the default first.
-	Channels []string
+	Channels []factor.Channel
 	// CodeLength is the number of digits in a code.
 	CodeLength int
 	// DefaultRegion is the country of numbers typed without +.
@@ -210,7 +211,7 @@ func (s *Service) lookup(ctx context.Context, realm, name, region string) (user,
 		user, e164 = owner, num // verify-only: the number typed is the number
 	case perr != nil && d != nil && d.Phone != "":
 		user, e164 = name, d.Phone
-	case perr != nil && enrollment.HasKind(list, enrollment.KindApp):
+	case perr != nil && enrollment.HasKind(list, factor.App):
 		user = name // no phone to text: the app's code, at the verify step
 	}
 	if user == "" || !s.Identity.names(user) {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/store"
 	"github.com/smsgate/caddy-smsgate/store/storetest"
 )
@@ -21,7 +22,7 @@ func newServiceOn(st store.Store, id Identity) *Service {
 	ch, dev, adm := enrollment.New(&enrollment.Core{Store: st, CodeKey: []byte("0123456789abcdef0123456789abcdef"), Now: time.Now}, enrollment.Challenges{})
 	carol := User{Name: "carol", Phone: "+14155552671"}
 	return &Service{Identity: id, Users: map[string]User{"carol": carol}, Phones: map[string]User{carol.Phone: carol},
-		Challenges: ch, Devices: dev, Invites: adm, Channels: []string{"sms"}, CodeLength: 6, Now: time.Now}
+		Challenges: ch, Devices: dev, Invites: adm, Channels: []factor.Channel{"sms"}, CodeLength: 6, Now: time.Now}
 }
 
 func TestIdentities(t *testing.T) {

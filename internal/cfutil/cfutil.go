@@ -15,6 +15,7 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/internal/localhost"
 )
 
@@ -85,6 +86,23 @@ func List[S ~string](d *caddyfile.Dispenser, to *[]S) error {
 	}
 	for _, a := range args {
 		*to = append(*to, S(a))
+	}
+	return nil
+}
+
+// Channels reads one or more channels (factor.ParseChannel), added to
+// what is there: an unknown word is refused at its line.
+func Channels(d *caddyfile.Dispenser, to *[]factor.Channel) error {
+	args := d.RemainingArgs()
+	if len(args) == 0 {
+		return d.ArgErr()
+	}
+	for _, a := range args {
+		c, err := factor.ParseChannel(a)
+		if err != nil {
+			return d.Err(err.Error())
+		}
+		*to = append(*to, c)
 	}
 	return nil
 }
