@@ -8,6 +8,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/session"
 	"github.com/smsgate/caddy-smsgate/store"
@@ -34,7 +35,7 @@ func TestAnInvitesEnrollmentRacingAResetLeavesNothing(t *testing.T) {
 		out := &lastCode{}
 		ch, dev, adm := enrollment.New(&enrollment.Core{Store: il, CodeKey: []byte("0123456789abcdef0123456789abcdef"), Now: time.Now},
 			enrollment.Challenges{Sender: out, CodeLength: 6, CodeTTL: 5 * time.Minute, MaxAttempts: 5, Templates: tpl})
-		s := &Service{Identity: FirstFactor{Open: false}, Challenges: ch, Devices: dev, Invites: adm, Channels: []string{"sms"},
+		s := &Service{Identity: FirstFactor{Open: false}, Challenges: ch, Devices: dev, Invites: adm, Channels: []factor.Channel{factor.ChannelSMS},
 			CodeLength: 6, Now: time.Now, Logger: zap.NewNop(),
 			Revoked: func(ctx context.Context, realm, user string) (time.Time, error) {
 				return session.RevokedBefore(ctx, il, realm, user)
