@@ -64,7 +64,7 @@ var refusals = []struct {
 	{"number_type", http.StatusBadRequest, errmatch.Is(phone.ErrType)},
 	// A user's devices.
 	{"devices_full", http.StatusBadRequest, errmatch.Is(enrollment.ErrMaxDevices)},
-	{"no_device", http.StatusBadRequest, errmatch.Is(enrollment.ErrNoDevice)},
+	{"no_device", http.StatusNotFound, errmatch.Is(enrollment.ErrNoDevice)}, // as a session, a realm or a pause not there
 	// store/accept on a store that is not frozen, or changed meanwhile.
 	{"not_frozen", http.StatusConflict, errmatch.Is(continuity.ErrNotFrozen)},
 	{"store_changed", http.StatusConflict, errmatch.Is(continuity.ErrChanged)},

@@ -49,10 +49,15 @@ const (
 	// Unavailable is a gateway that failed (the provider, its lookup):
 	// the user is told; nothing of theirs is wrong.
 	Unavailable
+	// Gone is a thing the request names by its ID (a device) that is not
+	// there: removed, here or in another window. The other rows for
+	// something missing name nothing: a code's challenge, an invite, a
+	// passkey are the flow's, which is there; they are Mistakes.
+	Gone
 )
 
 // Classes are every class a refusal can have.
-func Classes() []Class { return []Class{Fault, Mistake, Wait, Barred, Unavailable} }
+func Classes() []Class { return []Class{Fault, Mistake, Wait, Barred, Unavailable, Gone} }
 
 // Refuse reads err: the first row of refusals that matches names it; a
 // send limit is "limit_" and its name; anything else is a Fault.
@@ -138,7 +143,7 @@ var refusals = []struct {
 	{"no_calls", Mistake, errmatch.Is(ErrNoCalls)},
 	{"no_texts", Mistake, errmatch.Is(ErrNoTexts)},
 	// The devices page's changes.
-	{"no_device", Mistake, errmatch.Is(enrollment.ErrNoDevice)},
+	{"no_device", Gone, errmatch.Is(enrollment.ErrNoDevice)},
 	{"last_device", Mistake, errmatch.Is(enrollment.ErrLastDevice)},
 	{"devices_full", Mistake, errmatch.Is(enrollment.ErrMaxDevices)},
 	// An invite link.
