@@ -39,9 +39,9 @@ type Limits struct {
 	// Lockout, doubling with each further round, up to a day.
 	LockAfter int
 	Lockout   time.Duration
-	// MaxFailures consecutive wrong codes lock the account for
-	// AccountLockout, whatever the IPs (NIST SP 800-63B: at most
-	// MaxMaxFailures).
+	// MaxFailures wrong codes in a row (a right one starts afresh) lock
+	// the account for AccountLockout, whatever the IPs, sent at once or
+	// not (NIST SP 800-63B: at most MaxMaxFailures).
 	MaxFailures int
 	// Guesses is how many codes may be checked for one account in a
 	// sliding window, from browsers that are not the owner's (the owner's
