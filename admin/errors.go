@@ -6,6 +6,7 @@ import (
 
 	"github.com/smsgate/caddy-smsgate/continuity"
 	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/internal/errmatch"
 	"github.com/smsgate/caddy-smsgate/phone"
 )
 
@@ -52,25 +53,19 @@ var refusals = []struct {
 	// The admin's own, made with its status where it is found (a
 	// missing user, an unknown realm, an invite no gate takes, a device
 	// another user holds, a session not listed, a place not paused).
-	{"admin", 0, as[*adminError]},
-	{"too_large", http.StatusRequestEntityTooLarge, as[*http.MaxBytesError]},
-	{"import_unreadable", http.StatusBadRequest, as[*enrollment.ImportError]},
+	{"admin", 0, errmatch.As[*adminError]},
+	{"too_large", http.StatusRequestEntityTooLarge, errmatch.As[*http.MaxBytesError]},
+	{"import_unreadable", http.StatusBadRequest, errmatch.As[*enrollment.ImportError]},
 	// The store failed part way through an import: said with how far it got.
-	{"import_partial", http.StatusServiceUnavailable, as[*enrollment.PartialImportError]},
+	{"import_partial", http.StatusServiceUnavailable, errmatch.As[*enrollment.PartialImportError]},
 	// The number an admin adds (phone.WithExample keeps the sentinel).
-	{"number_malformed", http.StatusBadRequest, is(phone.ErrMalformed)},
-	{"number_invalid", http.StatusBadRequest, is(phone.ErrInvalid)},
-	{"number_type", http.StatusBadRequest, is(phone.ErrType)},
+	{"number_malformed", http.StatusBadRequest, errmatch.Is(phone.ErrMalformed)},
+	{"number_invalid", http.StatusBadRequest, errmatch.Is(phone.ErrInvalid)},
+	{"number_type", http.StatusBadRequest, errmatch.Is(phone.ErrType)},
 	// A user's devices.
-	{"devices_full", http.StatusBadRequest, is(enrollment.ErrMaxDevices)},
-	{"no_device", http.StatusBadRequest, is(enrollment.ErrNoDevice)},
+	{"devices_full", http.StatusBadRequest, errmatch.Is(enrollment.ErrMaxDevices)},
+	{"no_device", http.StatusNotFound, errmatch.Is(enrollment.ErrNoDevice)}, // as a session, a realm or a pause not there
 	// store/accept on a store that is not frozen, or changed meanwhile.
-	{"not_frozen", http.StatusConflict, is(continuity.ErrNotFrozen)},
-	{"store_changed", http.StatusConflict, is(continuity.ErrChanged)},
-}
-
-func as[T error](err error) bool { return errors.As(err, new(T)) }
-
-func is(target error) func(error) bool {
-	return func(err error) bool { return errors.Is(err, target) }
+	{"not_frozen", http.StatusConflict, errmatch.Is(continuity.ErrNotFrozen)},
+	{"store_changed", http.StatusConflict, errmatch.Is(continuity.ErrChanged)},
 }

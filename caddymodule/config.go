@@ -248,9 +248,9 @@ type Gate struct {
 	LockoutAfter int `json:"lockout_after,omitempty"`
 	// The first lockout; each further one doubles, up to a day. Default: 1m.
 	Lockout caddy.Duration `json:"lockout,omitempty"`
-	// Consecutive wrong codes, from any IP, that lock an account for 15
-	// minutes; as many in any 15 minutes lock it too, sent at once or
-	// not. Default and maximum: 100 (NIST SP 800-63B).
+	// Wrong codes in a row (a right one starts afresh), from any IP, that
+	// lock an account for 15 minutes, sent at once or not; the owner's
+	// known browsers count apart. Default and maximum: 100 (NIST SP 800-63B).
 	MaxFailures int `json:"max_failures,omitempty"`
 
 	// Countries (ISO 3166 codes) whose numbers may enroll. Default: all.

@@ -85,3 +85,14 @@ func TestAUserThePolicyRefusesLoadsWhereAnAppSignsIn(t *testing.T) {
 		t.Error("the log names carol's whole number")
 	}
 }
+
+// TestAPhoneThatDoesNotParseIsMaskedInTheLoadError: a provisioned user's
+// number that does not parse is refused with the user's name and the
+// number masked as the logs mask numbers typed (all but its last three
+// digits), in a Caddyfile and in JSON: the error reaches Caddy's log.
+// Before, it quoted the whole number.
+func TestAPhoneThatDoesNotParseIsMaskedInTheLoadError(t *testing.T) {
+	t.Parallel()
+	const want = `user \"alice\": phone \"•••••••671\": Enter a phone number in international format` // as the admin API's JSON answer quotes it
+	refusedFromBoth(t, "user alice 4155552671", `"users": [{"name": "alice", "phone": "4155552671"}]`, "Caddyfile:11", want, want)
+}

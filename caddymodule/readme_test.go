@@ -138,10 +138,10 @@ func TestREADMEDefaultsAreTheCodes(t *testing.T) {
 	// SECURITY.md.
 	lock := strconv.Itoa(int(enrollment.AccountLockout/time.Minute)) + " minutes"
 	for _, doc := range []struct{ name, text, around string }{
-		{"README.md", readme, "consecutive wrong codes from anywhere that lock an account for "},
+		{"README.md", readme, "wrong codes in a row, from anywhere, that lock an account for "},
 		{"config.go", strings.ReplaceAll(readDoc(t, "caddymodule/config.go"), "//", ""), "from any IP, that lock an account for "},
 		{"SECURITY.md", readDoc(t, "SECURITY.md"), "lock the account for **"},
-		{"SECURITY.md", readDoc(t, "SECURITY.md"), "consecutive per account → locked "},
+		{"SECURITY.md", readDoc(t, "SECURITY.md"), "wrong codes in a row per account → locked "},
 	} {
 		if !strings.Contains(strings.Join(strings.Fields(doc.text), " "), doc.around+lock) {
 			t.Errorf("%s does not say %q%s", doc.name, doc.around, lock)

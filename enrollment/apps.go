@@ -211,7 +211,7 @@ func (s *Devices) CheckApp(ctx context.Context, sc Scope, user, code string) (*D
 	}
 	var done store.Batch
 	s.forgetFailures(&done, sc, user)
-	for _, g := range append(more, guess, fail) { // a right code is no guess, nor a failure: its slots back, in the one batch
+	for _, g := range append(more, guess) { // a right code is no guess, nor a failure (its slot went with the window): its slots back, in the one batch
 		g.giveBack(&done)
 	}
 	_ = store.Do(ctx, s.Store, &done)

@@ -279,8 +279,8 @@ func (s *Challenges) startOnce(ctx context.Context, sc Scope, c *Challenge, rese
 // try (a try made while locked out counts against the code too: it was a
 // guess) and takes a slot in the account's window of checked guesses and
 // one among its MaxFailures (takeFailure); the other consumes the
-// challenge, forgets the user's wrong codes and cooldown, and gives the
-// slots back.
+// challenge, forgets the user's wrong codes (their slots among
+// MaxFailures too) and cooldown, and gives the guess's slot back.
 func (s *Challenges) Check(ctx context.Context, sc Scope, c *Challenge, code string) (*Challenge, error) {
 	realm := sc.Realm
 	if err := s.recordRefused(ctx, realm, c); err != nil {
@@ -344,8 +344,7 @@ func (s *Challenges) Check(ctx context.Context, sc Scope, c *Challenge, code str
 	s.forgetFailures(&done, sc, c.User)
 	s.endCooldown(&done, sc, c)
 	s.endNumberWait(&done, sc, c)
-	guess.giveBack(&done) // a right code is no guess, nor a failure
-	fail.giveBack(&done)
+	guess.giveBack(&done) // a right code is no guess, nor a failure (its slot went with the window)
 	s.Guard.Used(&done, realm, c.Phone, s.numberID(c.Phone))
 	if err := store.Do(ctx, s.Store, &done); err != nil {
 		return nil, err

@@ -96,8 +96,8 @@ func TestMaxFailuresHoldUnderConcurrency(t *testing.T) {
 // challenge, an app confirmed with no setup begun, the store failing to
 // read the user's apps, a passkey answer with no ceremony — so that such
 // tries, however many, lock nobody; a right code after wrong ones still
-// signs in, and gives its slot back; and the window forgets its slots once
-// a lock has passed.
+// signs in, and empties the window (MaxFailures wrong codes in a row lock);
+// and the window forgets its slots once a lock has passed.
 func TestTriesNotComparedGiveTheirFailureSlotBack(t *testing.T) {
 	onBothStores(t, func(t *testing.T, s *Challenges, w *failWatch, out *outbox, clk *clock, secret string) {
 		ctx := context.Background()
@@ -152,16 +152,12 @@ func TestTriesNotComparedGiveTheirFailureSlotBack(t *testing.T) {
 		if _, err := s.Devices.CheckApp(ctx, try, alice, wrongOf(code())); !errors.As(err, new(*WrongCodeError)) {
 			t.Fatalf("a wrong code after a right one: %v", err)
 		}
-		// MaxFailures wrong in AccountLockout, a right one between them or
-		// not: the next try is refused, the account locked.
-		var locked *LockedError
-		if _, err := s.Devices.CheckApp(ctx, try, alice, code()); !errors.As(err, &locked) || !locked.Account {
-			t.Fatalf("the right code after three wrong ones in a quarter of an hour: %v, want the account locked", err)
-		}
-		// Once the lock ends, so have the slots taken before it.
-		clk.advance(AccountLockout)
+		// A right code empties the window: MaxFailures counts wrong codes
+		// in a row. (Before, the two wrong codes before the right one
+		// still held their slots: this right code was refused, the
+		// account locked.)
 		if _, err := s.Devices.CheckApp(ctx, try, alice, code()); err != nil {
-			t.Fatalf("the right code after the lock: %v", err)
+			t.Fatalf("the right code after two wrong ones, a right one and a wrong one: %v, want signed in", err)
 		}
 		// MaxFailures still holds for codes one after another.
 		for i := range 2 {
@@ -169,8 +165,17 @@ func TestTriesNotComparedGiveTheirFailureSlotBack(t *testing.T) {
 				t.Fatalf("wrong code %d in a row: %v", i, err)
 			}
 		}
+		var locked *LockedError
 		if _, err := s.Devices.CheckApp(ctx, try, alice, wrongOf(code())); !errors.As(err, &locked) || !locked.Account || !locked.Started {
 			t.Fatalf("the third wrong code in a row: %v, want the account locked", err)
+		}
+		if _, err := s.Devices.CheckApp(ctx, try, alice, code()); !errors.As(err, &locked) || !locked.Account {
+			t.Fatalf("the right code during the lock: %v, want the account locked", err)
+		}
+		// Once the lock ends, so have the slots taken before it.
+		clk.advance(AccountLockout)
+		if _, err := s.Devices.CheckApp(ctx, try, alice, code()); err != nil {
+			t.Fatalf("the right code after the lock: %v", err)
 		}
 		if n := w.counted.Load(); n != 6 {
 			t.Fatalf("%d wrong codes counted; want 6", n)

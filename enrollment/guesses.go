@@ -126,14 +126,15 @@ func (s *Core) giveBackNow(ctx context.Context, gs ...*guess) {
 // account's MaxFailures (a sliding window of AccountLockout) in the batch
 // that reads the locks, before it reads them (a batch's operations go in
 // the order added, on Badger and Redis): a wrong code keeps its slot, a
-// right one and a try never compared give theirs back. Once the window is
-// full, a try is refused without being compared, and writes the account
-// lock itself. The window forgets a slot after AccountLockout (a store's
-// Delete does not empty a window on Badger, so nothing clears it): a lock
-// outlasts every slot taken before it, and a slot a store failure kept
-// costs nothing after that long. So at most MaxFailures codes are wrong in
-// any AccountLockout, right ones between them or not, besides MaxFailures
-// in a row.
+// try never compared gives its back, and a right one empties the window
+// (clearFailures: MaxFailures counts wrong codes in a row, as the count of
+// failures does). Once the window is full, a try is refused without being
+// compared, and writes the account lock itself. The window forgets a slot
+// after AccountLockout: a lock outlasts every slot taken before it, and a
+// slot a store failure kept costs nothing after that long. So at most
+// MaxFailures codes are wrong between two right ones in any
+// AccountLockout, tries at once or not, besides MaxFailures in a row
+// within failureMemory.
 
 // takeFailure adds taking a try's slot among the account's MaxFailures to
 // b, before anything else is added; nil when MaxFailures is off.

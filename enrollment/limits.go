@@ -39,9 +39,9 @@ type Limits struct {
 	// Lockout, doubling with each further round, up to a day.
 	LockAfter int
 	Lockout   time.Duration
-	// MaxFailures consecutive wrong codes lock the account for
-	// AccountLockout, whatever the IPs (NIST SP 800-63B: at most
-	// MaxMaxFailures).
+	// MaxFailures wrong codes in a row (a right one starts afresh) lock
+	// the account for AccountLockout, whatever the IPs, sent at once or
+	// not (NIST SP 800-63B: at most MaxMaxFailures).
 	MaxFailures int
 	// Guesses is how many codes may be checked for one account in a
 	// sliding window, from browsers that are not the owner's (the owner's
@@ -335,15 +335,20 @@ func (s *Core) countFailure(ctx context.Context, sc Scope, user string, accountW
 }
 
 // clearFailures forgets wrong codes after a right one: the limits count
-// consecutive failures.
+// consecutive failures. The account's slots among MaxFailures go too (the
+// window emptied: a store's Delete empties one), the right code's own
+// among them: a wrong code counts until the next right one, or for
+// AccountLockout.
 func (s *Core) clearFailures(ctx context.Context, sc Scope, user string) {
 	var b store.Batch
 	s.forgetFailures(&b, sc, user)
 	_ = store.Do(ctx, s.Store, &b)
 }
 
-// forgetFailures adds clearFailures' deletes to b.
+// forgetFailures adds clearFailures' deletes to b (which must not give
+// back a slot among MaxFailures as well: the window is deleted).
 func (s *Core) forgetFailures(b *store.Batch, sc Scope, user string) {
 	b.Delete(failKey(sc, user))
 	b.Delete(failUserKey(sc, user))
+	b.Delete(failSlotKey(sc, user))
 }

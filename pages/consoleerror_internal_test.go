@@ -28,7 +28,7 @@ func TestConsoleStatusesAreTheAdminAPIs(t *testing.T) {
 		status int
 		says   string
 	}{
-		{enrollment.ErrNoDevice, http.StatusBadRequest, words.English.Render("de", words.Text{ID: "device.none"})},
+		{enrollment.ErrNoDevice, http.StatusNotFound, words.English.Render("de", words.Text{ID: "device.none"})},
 		{phone.WithExample(phone.ErrMalformed, "GB"), http.StatusBadRequest, "+44"},
 		{fmt.Errorf("redis: %w", words.New("invite.dead")), http.StatusServiceUnavailable, words.English.Render("de", words.Text{ID: "gate.unavailable"})},
 	} {

@@ -19,6 +19,7 @@ var statusOf = map[signin.Class]int{
 	signin.Barred:      http.StatusForbidden,
 	signin.Unavailable: http.StatusServiceUnavailable,
 	signin.Fault:       http.StatusServiceUnavailable,
+	signin.Gone:        http.StatusNotFound,
 }
 
 // refusal is a sign-in error read once (signin.Refuse), with its status.

@@ -117,18 +117,18 @@ const knownLifetime = session.KnownLifetime
 // admin has not ended the session it signed in with: a browser that
 // signed in as the user before one (a thief's, with the lost phone, or a
 // stolen browser) is a stranger's again, with no window of guesses or
-// send budget of the owner's (session.StillKnown). The error is the
-// store's, when it cannot say.
+// send budget of the owner's (session.StillKnown). A cookie from a
+// release before it named its trust (no tb) is known no more: the admin's
+// end of the trust its session came from, pushed off the user's list, could
+// not reach it, and the records of the trusts ended before the upgrade name
+// no user to find them by; its browser is known again at its next sign-in.
+// The error is the store's, when it cannot say.
 func (p *Pages) knownUser(req *request) (string, error) {
 	cl := newest(req.knowns)
-	if cl == nil {
+	if cl == nil || cl.Trust == nil {
 		return "", nil
 	}
-	trust := "" // a cookie from before it named its trust: by its session alone
-	if cl.Trust != nil {
-		trust = *cl.Trust
-	}
-	if known, err := session.StillKnown(req.r.Context(), p.Store, p.Realm, cl.Subject, cl.SID, trust, cl.IssuedAt.Time); !known {
+	if known, err := session.StillKnown(req.r.Context(), p.Store, p.Realm, cl.Subject, cl.SID, *cl.Trust, cl.IssuedAt.Time); !known {
 		return "", err
 	}
 	return cl.Subject, nil
@@ -214,17 +214,16 @@ func (p *Pages) browserID(req *request) string {
 // user then cannot spend its send budgets or lock it out (OWASP's device
 // cookies). It lets nobody in by itself. It names the session the sign-in
 // made (its ID, as Issue answered it: its token is not verified again)
-// and the trust that session came from or made (trust, "" for none): the
-// admin's end of either ends this too, the trust's even once the session
-// is off the user's list. (A release before the trust's claim here reads
-// it as a session's tb, which a known-browser cookie's reader ignores.)
+// and the trust that session came from or made (trust, "" for none, named
+// all the same: a cookie naming none is one from before the claim, which
+// knownUser does not take): the admin's end of either ends this too, the
+// trust's even once the session is off the user's list. (A release before
+// the trust's claim here reads it as a session's tb, which a known-browser
+// cookie's reader ignores.)
 func (p *Pages) rememberBrowser(req *request, user, sid, trust string) {
 	// Stamped when the sign-in began, as its session is: a reset while it
 	// ran covers it too.
-	cl := session.Claims{RegisteredClaims: p.Known.NewClaimsAt(req.realm, user, knownLifetime, req.began.At()), SID: sid, Browser: p.browserID(req), Prefixed: true}
-	if trust != "" {
-		cl.Trust = &trust
-	}
+	cl := session.Claims{RegisteredClaims: p.Known.NewClaimsAt(req.realm, user, knownLifetime, req.began.At()), SID: sid, Browser: p.browserID(req), Prefixed: true, Trust: &trust}
 	token, err := p.Known.Sign(cl)
 	if err != nil {
 		p.Logger.Error("signing the known-browser cookie", zap.Error(err))

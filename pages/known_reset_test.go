@@ -1,14 +1,18 @@
 package pages_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/smsgate/caddy-smsgate/internal/sitetest"
 	"github.com/smsgate/caddy-smsgate/session"
+	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
 )
 
 // TestAResetEndsTheBrowsersItKnew: a thief with alice's phone signs in
@@ -199,4 +203,55 @@ func TestAnEndedTrustEndsTheKnownnessOfItsUnlistedSessionsBrowser(t *testing.T) 
 		}
 		admin("/smsgate/sessions/end", `{"realm":"localhost","user":"alice","id":"`+alicesSessionsOf(t, s, session.MaxListed)[0]+`"}`)
 	}, false, true)
+}
+
+// TestAnUntaggedKnownCookieIsKnownNoMore: TestAnEndedTrustEndsTheKnownness-
+// OfItsUnlistedSessionsBrowser with the thief's known-browser cookie as a
+// release before the cookie named its trust wrote it (no tb): the admin's
+// end of the trust, whose session it names is off the list, cannot reach
+// it, so such a cookie is not known any more (the browser is known again
+// at its next sign-in). Before, it was known by its session's mark alone:
+// the thief's code was checked (400), past the strangers' full window. On
+// Redis, whose secret re-signs the cookie.
+func TestAnUntaggedKnownCookieIsKnownNoMore(t *testing.T) {
+	sitetest.Parallel(t)
+	addr := redistest.Server(t)
+	knownEndedOn(t, "redis "+addr, func(s *sitetest.Site, thief *sitetest.Client, admin func(path, body string)) {
+		thief.SetCookie("smsgate_known", untagged(t, s, addr, thief.Cookie("smsgate_known")))
+		copied := sitetest.NewClient(t, "").From("192.0.2.67")
+		for _, name := range []string{"smsgate_trust", "smsgate_known"} {
+			copied.SetCookie(name, thief.Cookie(name))
+		}
+		for range session.MaxListed {
+			s.Advance(time.Second)
+			copied.SetCookie("smsgate_session", "") // signed in again by the trust
+			sitetest.Expect(t, copied.Get("/.smsgate/login?rd=%2F"), http.StatusSeeOther, "/")
+		}
+		admin("/smsgate/sessions/end", `{"realm":"localhost","user":"alice","id":"`+alicesSessionsOf(t, s, session.MaxListed)[0]+`"}`)
+	}, false, true)
+}
+
+// untagged is a known-browser cookie's token as a release before its tb
+// claim signed it: the same claims without the trust.
+func untagged(t *testing.T, s *sitetest.Site, addr, token string) string {
+	t.Helper()
+	rc := redis.NewClient(&redis.Options{Addr: addr})
+	defer rc.Close()
+	secret, err := rc.Get(context.Background(), "smsgate:keys/secret").Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := session.NewDerived(secret, s.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cl session.Claims
+	if err := d.Known.Verify(token, "localhost", &cl); err != nil || cl.Trust == nil || *cl.Trust == "" {
+		t.Fatalf("not a known-browser cookie naming a trust: %v", err)
+	}
+	cl.Trust = nil
+	if token, err = d.Known.Sign(&cl); err != nil {
+		t.Fatal(err)
+	}
+	return token
 }

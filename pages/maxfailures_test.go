@@ -76,3 +76,37 @@ func maxFailuresHoldUnderABurst(t *testing.T, storeLine string) {
 	sitetest.Expect(t, right.Post("/admin/.smsgate/verify", url.Values{"action": {"app"}, "code": {sitetest.AppCode(t, secret)}, "csrf": {tok}}),
 		http.StatusTooManyRequests, "")
 }
+
+// TestARightCodeStartsMaxFailuresAfresh: through a real Caddy, on Badger
+// and Redis, max_failures counts wrong codes in a row: after two wrong
+// codes from strangers, carol signing in on a new browser (a stranger's
+// count, as theirs) starts it afresh, so two more wrong codes are answered
+// "wrong" and the third locks. Before, a right code gave back its own
+// slot among max_failures alone (a Delete did not empty Badger's window):
+// the wrong codes before it still counted for 15 minutes, and the second
+// wrong code after it locked carol out.
+func TestARightCodeStartsMaxFailuresAfresh(t *testing.T) {
+	onBothStores(t, rightCodeStartsMaxFailuresAfresh)
+}
+
+func rightCodeStartsMaxFailuresAfresh(t *testing.T, storeLine string) {
+	s := guessSiteOn(t, storeLine, "max_failures 3\n\t\t\tlimit guesses 100 1d")
+	_, secret := carolWithApp(t, s)
+	s.Advance(time.Minute) // past the step carol's code was used at
+	a := newGuesser(t)
+	wrong := func(when string, n int) {
+		t.Helper()
+		for i := range n {
+			res := a.guess(sitetest.WrongCode(sitetest.AppCode(t, secret)))
+			if res.StatusCode != http.StatusBadRequest || !strings.Contains(res.Text, "Wrong code") {
+				t.Fatalf("wrong code %d %s: %d; want it answered wrong\n%s", i+1, when, res.StatusCode, res.Text)
+			}
+		}
+	}
+	wrong("before carol signs in", 2)
+	s.Advance(30 * time.Second)
+	carol := newGuesser(t) // a new browser of carol's, at a new address
+	sitetest.Expect(t, carol.guess(sitetest.AppCode(t, secret)), http.StatusSeeOther, "/")
+	wrong("after carol signed in", 2)
+	sitetest.Expect(t, a.guess(sitetest.WrongCode(sitetest.AppCode(t, secret))), http.StatusTooManyRequests, "")
+}

@@ -38,15 +38,15 @@ func endedFor(s Info, now time.Time) time.Duration {
 
 // StillKnown reports whether a browser that signed in as user at issued,
 // in session sid ("" for a cookie from before sessions were named in it)
-// that came from or made trust ("" for none, or for a cookie from before
-// the known-browser cookie named it: Claims.Trust), is still theirs: no
+// that came from or made trust ("" for none; a cookie from before the
+// known-browser cookie named it, Claims.Trust nil, is known no more: the
+// pages do not ask), is still theirs: no
 // reset, revoke or sign-out everywhere since, that session not ended by
 // the admin, nor its trust (End ends a trust with every session of it,
 // but marks as ended only those the user's list holds: a session pushed
 // off it by MaxListed newer ones is ended by the trust's record alone),
 // and issued since the store's epoch began (none: the store forgot it,
-// and is not known either). A cookie naming no trust is known as before
-// the claim: by its session's mark alone. One round trip to the store.
+// and is not known either). One round trip to the store.
 func StillKnown(ctx context.Context, st store.Store, realm, user, sid, trust string, issued time.Time) (bool, error) {
 	var b store.Batch
 	all := b.Get(userRevokedKey(realm, user))

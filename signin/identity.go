@@ -74,7 +74,7 @@ func CheckUsers(users []User, region string, form bool, policy *phone.Policy, ki
 			}
 		}
 		if err != nil {
-			return i, fmt.Errorf("user %q: phone %q: %s", u.Name, u.Phone, phone.WithExample(err, region))
+			return i, fmt.Errorf("user %q: phone %q: %s", u.Name, phone.MaskDigits(u.Phone), phone.WithExample(err, region)) // the log never holds a whole number, even one mistyped
 		}
 		if j, ok := owner[num]; ok && form {
 			return i, fmt.Errorf("users %s and %s have one phone number (%s): typed at the login form, it could name only one of them; give each user their own",

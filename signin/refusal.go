@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/internal/errmatch"
 	"github.com/smsgate/caddy-smsgate/providers"
 )
 
@@ -48,10 +49,15 @@ const (
 	// Unavailable is a gateway that failed (the provider, its lookup):
 	// the user is told; nothing of theirs is wrong.
 	Unavailable
+	// Gone is a thing the request names by its ID (a device) that is not
+	// there: removed, here or in another window. The other rows for
+	// something missing name nothing: a code's challenge, an invite, a
+	// passkey are the flow's, which is there; they are Mistakes.
+	Gone
 )
 
 // Classes are every class a refusal can have.
-func Classes() []Class { return []Class{Fault, Mistake, Wait, Barred, Unavailable} }
+func Classes() []Class { return []Class{Fault, Mistake, Wait, Barred, Unavailable, Gone} }
 
 // Refuse reads err: the first row of refusals that matches names it; a
 // send limit is "limit_" and its name; anything else is a Fault.
@@ -107,47 +113,41 @@ var refusals = []struct {
 	class Class
 	is    func(error) bool
 }{
-	{"wrong_code", Mistake, as[*enrollment.WrongCodeError]},
-	{"locked", Wait, as[*enrollment.LockedError]},
-	{"cooldown", Wait, as[*enrollment.CooldownError]},
-	{"recovery_tries", Wait, is(enrollment.ErrRecoveryTries)},
-	{"too_many", Mistake, is(enrollment.ErrTooMany)},
-	{"expired", Mistake, is(enrollment.ErrExpired)},
-	{"expired", Mistake, is(enrollment.ErrNoChallenge)},
-	{"code_used", Mistake, is(enrollment.ErrCodeUsed)},
-	{"passkey_refused", Mistake, is(enrollment.ErrPasskey)},
-	{"no_passkey", Mistake, is(enrollment.ErrNoPasskey)},
-	{"expired", Mistake, is(enrollment.ErrNoAppSetup)},
-	{"already_enrolled", Mistake, is(enrollment.ErrEnrolled)},
-	{"wrong_recovery_code", Mistake, is(enrollment.ErrWrongRecovery)},
-	{"recovery_not_here", Barred, is(ErrRecoveryNotHere)},
-	{"number_refused", Mistake, as[*enrollment.RefusedError]},
-	{"sim_swapped", Barred, as[*providers.SIMSwapError]},
-	{"lookup_failed", Unavailable, as[*providers.LookupError]},
+	{"wrong_code", Mistake, errmatch.As[*enrollment.WrongCodeError]},
+	{"locked", Wait, errmatch.As[*enrollment.LockedError]},
+	{"cooldown", Wait, errmatch.As[*enrollment.CooldownError]},
+	{"recovery_tries", Wait, errmatch.Is(enrollment.ErrRecoveryTries)},
+	{"too_many", Mistake, errmatch.Is(enrollment.ErrTooMany)},
+	{"expired", Mistake, errmatch.Is(enrollment.ErrExpired)},
+	{"expired", Mistake, errmatch.Is(enrollment.ErrNoChallenge)},
+	{"code_used", Mistake, errmatch.Is(enrollment.ErrCodeUsed)},
+	{"passkey_refused", Mistake, errmatch.Is(enrollment.ErrPasskey)},
+	{"no_passkey", Mistake, errmatch.Is(enrollment.ErrNoPasskey)},
+	{"expired", Mistake, errmatch.Is(enrollment.ErrNoAppSetup)},
+	{"already_enrolled", Mistake, errmatch.Is(enrollment.ErrEnrolled)},
+	{"wrong_recovery_code", Mistake, errmatch.Is(enrollment.ErrWrongRecovery)},
+	{"recovery_not_here", Barred, errmatch.Is(ErrRecoveryNotHere)},
+	{"number_refused", Mistake, errmatch.As[*enrollment.RefusedError]},
+	{"sim_swapped", Barred, errmatch.As[*providers.SIMSwapError]},
+	{"lookup_failed", Unavailable, errmatch.As[*providers.LookupError]},
 	{"number_rejected", Mistake, func(err error) bool { // the number is at fault: the user can fix it
 		var send *enrollment.SendError
 		return errors.As(err, &send) && errors.As(send.Err, new(*providers.UserError))
 	}},
-	{"provider_failed", Unavailable, as[*enrollment.SendError]},
+	{"provider_failed", Unavailable, errmatch.As[*enrollment.SendError]},
 	// What was typed or asked for, the user's to fix.
-	{"code_format", Mistake, as[*CodeFormatError]},
-	{"number_unreadable", Mistake, as[*InputError]},
-	{"number_unreadable", Mistake, as[*AskPhoneError]},
-	{"no_name", Mistake, is(ErrName)},
-	{"no_calls", Mistake, is(ErrNoCalls)},
-	{"no_texts", Mistake, is(ErrNoTexts)},
+	{"code_format", Mistake, errmatch.As[*CodeFormatError]},
+	{"number_unreadable", Mistake, errmatch.As[*InputError]},
+	{"number_unreadable", Mistake, errmatch.As[*AskPhoneError]},
+	{"no_name", Mistake, errmatch.Is(ErrName)},
+	{"no_calls", Mistake, errmatch.Is(ErrNoCalls)},
+	{"no_texts", Mistake, errmatch.Is(ErrNoTexts)},
 	// The devices page's changes.
-	{"no_device", Mistake, is(enrollment.ErrNoDevice)},
-	{"last_device", Mistake, is(enrollment.ErrLastDevice)},
-	{"devices_full", Mistake, is(enrollment.ErrMaxDevices)},
+	{"no_device", Gone, errmatch.Is(enrollment.ErrNoDevice)},
+	{"last_device", Mistake, errmatch.Is(enrollment.ErrLastDevice)},
+	{"devices_full", Mistake, errmatch.Is(enrollment.ErrMaxDevices)},
 	// An invite link.
-	{"invite_dead", Mistake, is(enrollment.ErrInvite)},
-	{"invite_other", Mistake, is(ErrOtherInvite)},
-	{"invite_not_here", Mistake, is(ErrInviteNotHere)},
-}
-
-func as[T error](err error) bool { return errors.As(err, new(T)) }
-
-func is(target error) func(error) bool {
-	return func(err error) bool { return errors.Is(err, target) }
+	{"invite_dead", Mistake, errmatch.Is(enrollment.ErrInvite)},
+	{"invite_other", Mistake, errmatch.Is(ErrOtherInvite)},
+	{"invite_not_here", Mistake, errmatch.Is(ErrInviteNotHere)},
 }

@@ -183,6 +183,9 @@ func (b *badgerDB) Take(ctx context.Context, key string) ([]byte, error) {
 }
 
 func (b *badgerDB) Delete(ctx context.Context, key string) error {
+	if err := b.windows.clear(key); err != nil {
+		return err
+	}
 	return b.synced(ctx, b.update(ctx, func(txn *badger.Txn) error { return txn.Delete([]byte(key)) }))
 }
 

@@ -28,7 +28,9 @@ type Store interface {
 	// Take returns the value of key and deletes it in one step, or
 	// ErrNotFound: of several concurrent callers, exactly one gets the value.
 	Take(ctx context.Context, key string) ([]byte, error)
-	// Delete removes key; deleting a missing key is not an error.
+	// Delete removes key, whatever it holds: a record, a counter, or a
+	// sliding window, every event in it (the next Slide finds it empty,
+	// after a restart too); deleting a missing key is not an error.
 	Delete(ctx context.Context, key string) error
 	// Incr adds one to the counter at key and returns the new value. A new
 	// counter starts at 1 and expires after ttl; later increments keep

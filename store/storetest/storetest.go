@@ -312,6 +312,8 @@ func Run(t *testing.T, open func(t *testing.T) Opened) {
 		shortThenLong(t, open(t), func(name string) string { return key(t, name) })
 	})
 
+	t.Run("DeleteEmptiesAWindow", func(t *testing.T) { deleteEmptiesAWindow(t, open(t), key(t, "w")) })
+
 	t.Run("SlotsOfOneWindow", func(t *testing.T) { slotsOfOneWindow(t, s, key(t, "w"), key(t, "other")) })
 
 	t.Run("Expiry", func(t *testing.T) {

@@ -240,3 +240,40 @@ func slotsOfOneWindow(t *testing.T, s store.Store, k, other string) {
 		}
 	}
 }
+
+// deleteEmptiesAWindow: a Delete of a window's key empties it, alone or in
+// a batch, and what it deleted stays deleted after a restart. (Before, a
+// Delete emptied Redis's window, a sorted set at the key, but not
+// Badger's, whose events live under keys of their own.)
+func deleteEmptiesAWindow(t *testing.T, o Opened, k string) {
+	ctx := context.Background()
+	s, start := o.Store, time.Unix(1_800_000_000, 0)
+	fill := func(round string, at time.Duration) {
+		t.Helper()
+		for i := range 4 {
+			ok, _, err := s.Slide(ctx, k, fmt.Sprint(round, i), 3, time.Hour, start.Add(at))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ok != (i < 3) {
+				t.Fatalf("%s: event %d ok=%v; want the first 3 of a window of 3 (an empty window)", round, i, ok)
+			}
+		}
+	}
+	fill("first", 0)
+	if err := s.Delete(ctx, k); err != nil {
+		t.Fatal(err)
+	}
+	fill("after a Delete", time.Minute)
+	var b store.Batch
+	b.Delete(k)
+	if err := store.Do(ctx, s, &b); err != nil {
+		t.Fatal(err)
+	}
+	fill("after a batch's Delete", 2*time.Minute)
+	if err := s.Delete(ctx, k); err != nil {
+		t.Fatal(err)
+	}
+	s = o.Reopen()
+	fill("after a Delete and a restart", 3*time.Minute)
+}
