@@ -34,6 +34,9 @@ func TestAWrongSecretIsRefusedWithoutItsValue(t *testing.T) {
 		"provider signal {\n\t\t\turl " + file("surl", "signal.example.com/v2/send?token="+secret) + "\n\t\t\tnumber +15005550006\n\t\t}",
 		"provider twilio {\n\t\t\taccount_sid XX123\n\t\t\tauth_token " + file("token", secret) + "\n\t\t\tfrom +15005550006\n\t\t}",
 		"provider twilio {\n\t\t\taccount_sid " + file("sid", secret) + "\n\t\t\tauth_token x\n\t\t\tfrom +15005550006\n\t\t}",
+		"provider log\n\t\tstore redis " + file("raddr", "redis://:"+secret+"@10.0.0.7:6379"),
+		"provider log\n\t\tstore redis " + file("raddr2", secret),
+		"provider log\n\t\tstore redis 10.0.0.7:6379 {\n\t\t\taddress " + file("raddr3", "10.0.0.8:6379:"+secret) + "\n\t\t}",
 	} {
 		cfg := "localhost {\n\tsmsgate {\n\t\tidentity none\n\t\t" + options + "\n\t}\n}\n"
 		_, warnings, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(cfg), map[string]any{"filename": "Caddyfile"})

@@ -82,9 +82,8 @@ func (g *Gate) siteGate(realmWritten bool) *siteblock.Gate {
 func (g *Gate) checkConfig() error {
 	c, run := g.withDefaults(), &gate{lines: g.run.lines}
 	err, warn := run.check(c), func(err error) { siteblock.WarnAt(g.run.lines.At(err), err) }
-	if err == nil {
-		err = run.load(c, new(settled), warn)
-		store.Unresolved(g.StoreRaw, warn) // a Redis password may be left out: only told
+	if err == nil { // and the store, opening nothing (what this machine lacks only told)
+		err = cmp.Or(run.load(c, new(settled), warn), store.Check(g.StoreRaw, warn))
 	}
 	return siteblock.ErrAt(g.run.lines.At(err), err)
 }

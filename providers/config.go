@@ -109,28 +109,43 @@ func CheckConfig(raws []json.RawMessage, channels []factor.Channel, host string)
 	return verifies, nil
 }
 
-// CheckResolved provisions each provider that resolves placeholders and
-// opens nothing (Twilio, Signal, a webhook), and checks what it resolves
-// to here, as Provision will where the config runs: a Caddyfile's adapter
-// runs it, so that a mistake names its provider's line ("provider 2"). One
-// that resolves to nothing here (an unset `{env.X}`) is cfutil.Absent.
+// CheckResolved provisions and validates each provider but a log (whose
+// Provision takes a logger and refuses nothing) as Caddy's load will, and
+// so checks what its options resolve to here: a Caddyfile's adapter runs
+// it, so that a mistake names its provider's line ("provider 2"). A
+// provider's Provision opens nothing (no connection, no file written): one
+// that must would be left out here. One that resolves to nothing here (an
+// unset `{env.X}`) is cfutil.Absent.
 func CheckResolved(raws []json.RawMessage) error {
 	for i, raw := range raws {
 		m, err := Decode(raw)
-		switch p := m.(type) {
-		case *Twilio:
-			unset := p.unset() // why Validate refuses, if it does
-			if err = p.Provision(caddy.Context{}); err == nil {
-				if verr := p.Validate(); verr != nil {
-					err = cmp.Or(unset, verr)
-				}
-			}
-		case *Signal, *Webhook:
-			err = m.(caddy.Provisioner).Provision(caddy.Context{})
+		if _, log := m.(*Log); err == nil && !log {
+			err = provisioned(m)
 		}
 		if err != nil { // a JSON config's load names it too
 			key := "provider " + strconv.Itoa(i+1)
 			return &cfutil.OptionError{Key: key, Err: fmt.Errorf("%s: %w", key, err)}
+		}
+	}
+	return nil
+}
+
+// provisioned is why Caddy's load would refuse provider m: its Provision's
+// error, or its Validate's (for a Twilio, the option written unset that
+// explains it, if one is: read before Provision resolves it).
+func provisioned(m caddy.Module) error {
+	var unset error
+	if t, ok := m.(*Twilio); ok {
+		unset = t.unset()
+	}
+	if p, ok := m.(caddy.Provisioner); ok {
+		if err := p.Provision(caddy.Context{}); err != nil {
+			return err
+		}
+	}
+	if v, ok := m.(caddy.Validator); ok {
+		if err := v.Validate(); err != nil {
+			return cmp.Or(unset, err)
 		}
 	}
 	return nil

@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-	"fmt"
-	"path/filepath"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -41,14 +39,9 @@ func (Badger) CaddyModule() caddy.ModuleInfo {
 
 // Provision opens the database, or joins the one already open at that path.
 func (b *Badger) Provision(ctx caddy.Context) error {
-	path := b.Path
-	if path == "" {
-		path = filepath.Join(caddy.AppDataDir(), "smsgate")
-	}
-	path = caddy.NewReplacer().ReplaceKnown(path, "")
-	abs, err := filepath.Abs(path)
+	abs, err := b.folder() // created by openBadger, once checked
 	if err != nil {
-		return fmt.Errorf("badger store path %q: %v", path, err)
+		return err
 	}
 	logger := ctx.Logger()
 	val, _, err := databases.LoadOrNew(abs, func() (caddy.Destructor, error) {

@@ -107,8 +107,8 @@ func (r *Redis) Provision(ctx caddy.Context) error {
 		// the read timeout (5 s) on each call.
 		ContextTimeoutEnabled: true,
 	}
-	if _, err := r.exclusive(); err != nil || notHostPort(addrs) != nil {
-		return cmp.Or(err, notHostPort(addrs))
+	if err := r.check(nil); err != nil { // an address not there is refused here: check
+		return err
 	}
 	if r.TLS {
 		opts.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -160,6 +161,22 @@ func TestAdaptWarnsWithTheLine(t *testing.T) {
 		}
 	}
 }`, `"msg":"smsgate: redis store: password is empty: is its environment variable set?"`, 5},
+		{"a Badger folder from an unset variable", `http://eleven.localhost:8080 {
+	smsgate {
+		identity none
+		provider log
+		store badger {env.SMSGATE_ADAPT_UNSET}/smsgate
+	}
+}`, `"msg":"smsgate: badger store path {env.SMSGATE_ADAPT_UNSET}/smsgate: a placeholder in it is empty here: is its environment variable set?"`, 5},
+		{"a Redis address from an unset variable", `http://twelve.localhost:8080 {
+	smsgate {
+		identity none
+		provider log
+		store redis {
+			address 127.0.0.1:6379 {env.SMSGATE_ADAPT_UNSET}
+		}
+	}
+}`, `"msg":"smsgate: redis store: address 2 ({env.SMSGATE_ADAPT_UNSET}) is empty: is its environment variable set?"`, 5},
 		// The whole site behind the gate, some paths public: no warning.
 		{"a public path beside a whole-site gate", `http://five.localhost:8080 {
 	basic_auth {
@@ -175,6 +192,18 @@ func TestAdaptWarnsWithTheLine(t *testing.T) {
 		reverse_proxy 127.0.0.1:9
 	}
 }`, "", 0},
+	}
+	if runtime.GOOS == "linux" { // a folder no one may write in, even root
+		cases = append(cases, struct {
+			name, site, msg string
+			line            int
+		}{"a Badger folder this user may not write", `http://thirteen.localhost:8080 {
+	smsgate {
+		identity none
+		store badger /proc/self/smsgate
+		provider log
+	}
+}`, `"msg":"smsgate: badger store path /proc/self/smsgate: /proc/self may not be written here`, 4})
 	}
 	var sites []string
 	first := 1 // the line each site starts on
