@@ -1,0 +1,43 @@
+package caddymodule_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/smsgate/caddy-smsgate/internal/sitetest"
+)
+
+// TestTheGatesOwnRefusalsAreNotServedByTheApp: on its own paths the gate
+// refuses anything but a browser with Caddy's errors besides 401 (404 for
+// no such page, 405, 400, 403, 500), and the check of handle_errors read
+// 401 and 503 only, its refusal even suggesting `handle_errors 404`. So
+// `handle_errors 404` to the app's own upstream loaded and served
+// GET /.smsgate/nope from the app, unauthenticated, with the Remote-User
+// the client wrote (before: 200 "the app's page for [admin]"); and as
+// Caddy's matchers clean a path where reverse_proxy and file_server take
+// it as sent, /.smsgate/%2e%2e/secret.txt (the gate's, a 404) was the
+// protected /secret.txt to a `handle_errors 404 { file_server }`
+// (TestAnErrorRouteForTheGatesOwnCodesServingTheSiteIsRefused) and to an
+// app that cleans paths. Now every code the
+// gate answers with counts (takesRefusals): such a config is refused at
+// its line; one given only codes the gate never answers with loads, and
+// its own paths' refusals do not reach the app.
+func TestTheGatesOwnRefusalsAreNotServedByTheApp(t *testing.T) {
+	sitetest.Parallel(t)
+	site := func(codes string) string {
+		return strings.NewReplacer("CODES", codes, "UPSTREAM", "localhost:{HTTP_PORT}", "HOST", "app.localhost").Replace(errorRouteSite)
+	}
+	for _, codes := range []string{"404", "404 500", "400", "403", "405", "500"} {
+		sitetest.AssertLoadError(t, site(codes), "Caddyfile:13",
+			"handle_errors hands the gate's refusals ("+strings.ReplaceAll(codes, " ", ", ")+" on its own paths) to localhost:{HTTP_PORT}, the app smsgate protects")
+	}
+	sitetest.Start(t, site("502 504"))
+	c := sitetest.NewClient(t, "")
+	c.Accept = "application/json"
+	for _, path := range []string{"/.smsgate/nope", "/.smsgate/%2e%2e/private", "/.smsgate/assets/nope.js", "/private"} {
+		if res := c.GetWith(path, map[string]string{"Remote-User": "admin"}); res.StatusCode == http.StatusOK || strings.Contains(res.Text, "app's page") {
+			t.Errorf("%s: a refused request was served by the app: %d %s", path, res.StatusCode, res.Text)
+		}
+	}
+}
