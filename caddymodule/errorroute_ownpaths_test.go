@@ -41,3 +41,47 @@ func TestTheGatesOwnRefusalsAreNotServedByTheApp(t *testing.T) {
 		}
 	}
 }
+
+// TestAnErrorRouteToADynamicUpstreamIsRefused: an app whose upstreams a
+// module finds per request (reverse_proxy { dynamic a app 3000 }, as in
+// Docker or Kubernetes) has no address on a line of its own, and the
+// check of handle_errors read none: one proxying to the app the same way
+// loaded and served every refused request from it, with the client's
+// Remote-User (before: 200 "the app's page for [admin]"). Now a dynamic
+// line counts as the app's address, as written; another one loads.
+func TestAnErrorRouteToADynamicUpstreamIsRefused(t *testing.T) {
+	sitetest.Parallel(t)
+	site := func(errors string) string {
+		return `http://localhost:{HTTP_PORT} {
+	smsgate {
+		identity none
+		enrollment closed
+		user carol +14155552671
+		store badger {DIR}
+		provider log
+	}
+	reverse_proxy {
+		dynamic a localhost {HTTP_PORT}
+		header_up Host app.localhost
+	}
+	handle_errors {
+		reverse_proxy {
+			dynamic ` + errors + `
+			header_up Host app.localhost
+		}
+	}
+}
+http://app.localhost:{HTTP_PORT} {
+	respond "the app's page for [{http.request.header.Remote-User}]"
+}`
+	}
+	sitetest.AssertLoadError(t, site("a localhost {HTTP_PORT}"), "Caddyfile:14",
+		"handle_errors hands the gate's refusals (401) to dynamic a localhost {HTTP_PORT}, the app smsgate protects")
+	sitetest.AssertLoadError(t, site("a LOCALHOST {HTTP_PORT}"), "Caddyfile:14", "the app smsgate protects")
+	sitetest.Start(t, site("a localhost 9")) // another upstream: an error-page service's
+	c := sitetest.NewClient(t, "")
+	c.Accept = "application/json"
+	if res := c.GetWith("/private", map[string]string{"Remote-User": "admin"}); strings.Contains(res.Text, "app's page") {
+		t.Errorf("a refused request was served by the app: %d %s", res.StatusCode, res.Text)
+	}
+}

@@ -241,8 +241,9 @@ func refusalsIn(args []string) string {
 }
 
 // upstreams are the addresses a reverse_proxy or php_fastcgi proxies to
-// (its arguments, a matcher left out, and its block's to lines), none for
-// another directive.
+// (its arguments, a matcher left out, and its block's to lines; a dynamic
+// line, the upstreams a module finds per request, as written: dynamic a
+// app 3000), none for another directive.
 func upstreams(d *directive) []string {
 	if d.name != "reverse_proxy" && d.name != "php_fastcgi" {
 		return nil
@@ -252,8 +253,15 @@ func upstreams(d *directive) []string {
 		to = to[1:]
 	}
 	for _, line := range inner(d.seg) {
-		if line[0].text == "to" {
+		switch line[0].text {
+		case "to":
 			to = append(to, args(line)...)
+		case "dynamic":
+			words := make([]string, len(line))
+			for i, t := range line {
+				words[i] = t.text
+			}
+			to = append(to, strings.Join(words, " "))
 		}
 	}
 	return to

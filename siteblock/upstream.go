@@ -13,10 +13,14 @@ import (
 // port its scheme implies where none is written (as Caddy infers it: 80,
 // or 443 for https://), no scheme or trailing slash, a lower-case host,
 // {env.*} placeholders resolved, and the loopback names (localhost,
-// 127.0.0.1, ::1, none as in :3000) one name. An address with a
+// 127.0.0.1, ::1, none as in :3000) one name; a dynamic one (upstreams),
+// lower-case as written. An address with a
 // placeholder only a request fills in is kept as written (equal only to
 // itself).
 func dialKey(up string) string {
+	if strings.HasPrefix(up, "dynamic ") {
+		return strings.ToLower(up) // upstreams a module finds: equal as written
+	}
 	if strings.Contains(up, "{") {
 		if known := caddy.NewReplacer().ReplaceKnown(up, ""); known != "" && !strings.Contains(known, "{") {
 			up = known
