@@ -1,0 +1,57 @@
+package pages_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/smsgate/caddy-smsgate/internal/sitetest"
+)
+
+// TestAStrangerAtTheOwnersAddressLocksOutOnlyHimself: a known browser has
+// its own account lock and window of guesses, but the lock of wrong codes
+// from one address (lockout_after, doubling up to a day) was the
+// address's alone, whoever sent them: a stranger behind the owner's
+// address (an office's or a household's NAT, a carrier's CGNAT, an IPv6
+// /64) who named carol and sent lockout_after wrong codes locked carol's
+// own browser out there too, round after round, for up to a day (before:
+// 429 for her right code, from the browser she signs in with every day).
+// Now the known browser's wrong codes from an address are counted and
+// locked apart from strangers', as its account lock is.
+func TestAStrangerAtTheOwnersAddressLocksOutOnlyHimself(t *testing.T) {
+	sitetest.Parallel(t)
+	s := guessSite(t, "max_failures 100\n\t\t\tlimit guesses 100 1d\n\t\t\tlockout_after 3\n\t\t\tlockout 1h")
+	carol, secret := carolWithApp(t, s) // from 198.51.100.7: her browser is known now
+	s.Advance(time.Minute)
+	sitetest.Expect(t, carol.Post("/admin/.smsgate/logout", url.Values{"csrf": {carol.CSRF("/admin/.smsgate/logout")}}), http.StatusOK, "")
+
+	mallory := sitetest.NewClient(t, "").From("198.51.100.7") // the same address
+	tok := mallory.CSRF("/admin/.smsgate/login")
+	sitetest.Expect(t, mallory.Post("/admin/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}}), http.StatusSeeOther, "/admin/.smsgate/verify")
+	wrong := sitetest.WrongCode(sitetest.AppCode(t, secret))
+	for range 3 {
+		mallory.Post("/admin/.smsgate/verify", url.Values{"action": {"app"}, "code": {wrong}, "csrf": {tok}})
+	}
+	if res := mallory.Post("/admin/.smsgate/verify", url.Values{"action": {"app"}, "code": {sitetest.AppCode(t, secret)}, "csrf": {tok}}); res.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("the stranger, past lockout_after: %d, want 429\n%s", res.StatusCode, res.Text)
+	}
+
+	s.Advance(30 * time.Second)
+	tok = carol.CSRF("/admin/.smsgate/login")
+	sitetest.Expect(t, carol.Post("/admin/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}}), http.StatusSeeOther, "/admin/.smsgate/verify")
+	res := carol.Post("/admin/.smsgate/verify", url.Values{"action": {"app"}, "code": {sitetest.AppCode(t, secret)}, "csrf": {tok}})
+	if res.StatusCode != http.StatusSeeOther || !strings.HasSuffix(res.Header.Get("Location"), "/") {
+		t.Fatalf("carol's own browser at her address, after a stranger's wrong codes there: %d, want 303 to /\n%s", res.StatusCode, res.Text)
+	}
+	// Her own wrong codes still lock her browser out there.
+	s.Advance(30 * time.Second)
+	sitetest.Expect(t, carol.Post("/admin/.smsgate/logout", url.Values{"csrf": {carol.CSRF("/admin/.smsgate/logout")}}), http.StatusOK, "")
+	tok = carol.CSRF("/admin/.smsgate/login")
+	sitetest.Expect(t, carol.Post("/admin/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}}), http.StatusSeeOther, "/admin/.smsgate/verify")
+	for range 3 {
+		carol.Post("/admin/.smsgate/verify", url.Values{"action": {"app"}, "code": {sitetest.WrongCode(sitetest.AppCode(t, secret))}, "csrf": {tok}})
+	}
+	sitetest.Expect(t, carol.Post("/admin/.smsgate/verify", url.Values{"action": {"app"}, "code": {sitetest.AppCode(t, secret)}, "csrf": {tok}}), http.StatusTooManyRequests, "")
+}
