@@ -45,3 +45,14 @@ func (sc Scope) spender(limitKey string) string {
 	}
 	return store.Key(sc.Realm, limitKey)
 }
+
+// sendIP is the key of the client address's send window (Limits.IP): a
+// known browser's apart from strangers' at the same address (a shared NAT,
+// a carrier's CGNAT), whose names typed at a login form (decoys, which
+// text no one) and sends would otherwise use it up for the owner.
+func (sc Scope) sendIP() string {
+	if sc.Known {
+		return IPKey(sc.IP) + "/known"
+	}
+	return IPKey(sc.IP)
+}

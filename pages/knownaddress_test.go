@@ -1,6 +1,7 @@
 package pages_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -54,4 +55,40 @@ func TestAStrangerAtTheOwnersAddressLocksOutOnlyHimself(t *testing.T) {
 		carol.Post("/admin/.smsgate/verify", url.Values{"action": {"app"}, "code": {sitetest.WrongCode(sitetest.AppCode(t, secret))}, "csrf": {tok}})
 	}
 	sitetest.Expect(t, carol.Post("/admin/.smsgate/verify", url.Values{"action": {"app"}, "code": {sitetest.AppCode(t, secret)}, "csrf": {tok}}), http.StatusTooManyRequests, "")
+}
+
+// TestAStrangerAtTheOwnersAddressSpendsNotHerSends: the send limit of a
+// client address (limit ip, 20 an hour) was the address's, whoever sent:
+// a stranger behind carol's address (a NAT) who typed 19 made-up names at
+// the login form (decoys: no text sent, nothing paid) used it up, and
+// carol's own browser there got no code for an hour (before: 429 at her
+// login). Now a known browser's sends from an address take a window of
+// their own, as its user and number budgets do; the stranger's own
+// window still holds him.
+func TestAStrangerAtTheOwnersAddressSpendsNotHerSends(t *testing.T) {
+	sitetest.Parallel(t)
+	s := sitetest.StartWith(t, sitetest.TrustedProxies, sitetest.AppSite)
+	carol := sitetest.NewClient(t, "").From("198.51.100.7")
+	sitetest.SignIn(t, s, carol)
+	sitetest.Expect(t, carol.Post("/.smsgate/logout", url.Values{"csrf": {carol.CSRF("/.smsgate/logout")}}), http.StatusOK, "")
+	s.Advance(time.Minute)
+
+	mallory := sitetest.NewClient(t, "").From("198.51.100.7")
+	refused := 0
+	for i := range 25 {
+		tok := mallory.CSRF("/.smsgate/login")
+		if res := mallory.Post("/.smsgate/login", url.Values{"username": {fmt.Sprintf("nobody%d", i)}, "csrf": {tok}}); res.StatusCode == http.StatusTooManyRequests {
+			refused++
+		}
+	}
+	if refused == 0 {
+		t.Fatal("25 names from one address in a minute: none refused by the address's send limit")
+	}
+	sent := s.Sent()
+	tok := carol.CSRF("/.smsgate/login")
+	res := carol.Post("/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}})
+	if res.StatusCode != http.StatusSeeOther || s.Sent() != sent+1 {
+		t.Fatalf("carol's own browser at her address, after a stranger's names there: %d, %d texts sent; want 303 and one\n%s", res.StatusCode, s.Sent()-sent, res.Text)
+	}
+	sitetest.Expect(t, carol.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}}), http.StatusSeeOther, "/")
 }
