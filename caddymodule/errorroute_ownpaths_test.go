@@ -85,3 +85,33 @@ http://app.localhost:{HTTP_PORT} {
 		t.Errorf("a refused request was served by the app: %d %s", res.StatusCode, res.Text)
 	}
 }
+
+// TestAnErrorRouteToOneOfTheAppsPortsIsRefused: Caddy takes a range of
+// ports for upstreams (reverse_proxy localhost:3000-3002), and the check
+// of handle_errors compared addresses whole, so one proxying to one of
+// the app's ports (or the range, where the site names one) loaded and
+// would have served refused requests from the app. Now ranges that meet
+// on one host are the app; another port loads.
+func TestAnErrorRouteToOneOfTheAppsPortsIsRefused(t *testing.T) {
+	sitetest.Parallel(t)
+	site := func(app, errors string) string {
+		return `http://localhost:{HTTP_PORT} {
+	smsgate {
+		identity none
+		enrollment closed
+		user carol +14155552671
+		store badger {DIR}
+		provider log
+	}
+	reverse_proxy ` + app + `
+	handle_errors {
+		reverse_proxy ` + errors + `
+	}
+}`
+	}
+	sitetest.AssertLoadError(t, site("localhost:3000-3002", "127.0.0.1:3001"), "Caddyfile:11",
+		"handle_errors hands the gate's refusals (401) to 127.0.0.1:3001, the app smsgate protects")
+	sitetest.AssertLoadError(t, site("localhost:3001", "localhost:3000-3002"), "Caddyfile:11",
+		"handle_errors hands the gate's refusals (401) to localhost:3000-3002, the app smsgate protects")
+	sitetest.Start(t, site("localhost:3000-3002", "localhost:3003"))
+}

@@ -74,7 +74,7 @@ func (p *Placement) CheckErrorRoutes() error {
 			moved = moved || slices.ContainsFunc(list, movesAll)
 			for _, in := range list {
 				for _, up := range upstreams(in) {
-					if app[dialKey(up)] {
+					if sameApp(app, up) {
 						return errAt(in.first(), fmt.Errorf("%s hands the gate's refusals (%s) to %s, the app smsgate protects: every refused request would reach it unauthenticated.%s%s", who, codes, up, toApp, hint))
 					}
 				}
@@ -82,7 +82,7 @@ func (p *Placement) CheckErrorRoutes() error {
 					return errAt(in.first(), fmt.Errorf("%s hands the gate's refusals (%s) to the route %s, which the site serves its requests with: every refused request would reach the app unauthenticated.%s%s", who, codes, name, toApp, hint))
 				}
 				for _, up := range p.namedUpstreams(invoked(in)) {
-					if app[dialKey(up)] {
+					if sameApp(app, up) {
 						return errAt(in.first(), fmt.Errorf("%s hands the gate's refusals (%s) to %s (route %s), the app smsgate protects: every refused request would reach it unauthenticated.%s%s", who, codes, up, invoked(in), toApp, hint))
 					}
 				}

@@ -3,6 +3,7 @@ package siteblock
 import (
 	"net"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/caddyserver/caddy/v2"
@@ -59,4 +60,36 @@ func dialKey(up string) string {
 		host = network + "/" + host
 	}
 	return net.JoinHostPort(host, port)
+}
+
+// sameApp reports whether up dials one of app's addresses (dialKeys):
+// the same key, or a port range (localhost:3000-3002, as Caddy takes it)
+// that meets another of the same host.
+func sameApp(app map[string]bool, up string) bool {
+	key := dialKey(up)
+	if app[key] {
+		return true
+	}
+	host, lo, hi, ok := portRange(key)
+	for a := range app {
+		if h, l, m, known := portRange(a); ok && known && h == host && lo <= m && l <= hi {
+			return true
+		}
+	}
+	return false
+}
+
+// portRange is a dialKey's host and its port or range of ports.
+func portRange(key string) (host string, lo, hi int, ok bool) {
+	host, port, err := net.SplitHostPort(key)
+	if err != nil {
+		return "", 0, 0, false
+	}
+	from, to, isRange := strings.Cut(port, "-")
+	lo, err = strconv.Atoi(from)
+	hi = lo
+	if err == nil && isRange {
+		hi, err = strconv.Atoi(to)
+	}
+	return host, lo, hi, err == nil
 }
