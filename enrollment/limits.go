@@ -168,7 +168,7 @@ func (s *Challenges) countSend(b *store.Batch, sc Scope, c *Challenge, now time.
 	// own, so that strangers naming the user cannot spend them.
 	who := sc.spender(c.limitKey())
 	checks := []check{
-		{"ip", sc.sendIP(), s.Limits.IP},
+		{"ip", sc.ipWindow(), s.Limits.IP},
 		{"user", who, s.Limits.User},
 	}
 	if c.Channel == providers.Voice {
@@ -228,7 +228,7 @@ func (s *Core) CountNaming(ctx context.Context, sc Scope) error {
 	if r.Count <= 0 || r.Window <= 0 {
 		return nil
 	}
-	ok, wait, err := s.Store.Slide(ctx, store.Key("limit", "ip", sc.sendIP()), RandomID(), r.Count, r.Window, s.Now())
+	ok, wait, err := s.Store.Slide(ctx, store.Key("limit", "ip", sc.ipWindow()), RandomID(), r.Count, r.Window, s.Now())
 	if err == nil && !ok {
 		err = &LimitError{Limit: "ip", Wait: wait}
 	}

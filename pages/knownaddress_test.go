@@ -92,3 +92,42 @@ func TestAStrangerAtTheOwnersAddressSpendsNotHerSends(t *testing.T) {
 	}
 	sitetest.Expect(t, carol.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}}), http.StatusSeeOther, "/")
 }
+
+// TestAStrangerAtTheOwnersAddressSpendsNotHerRecoveryTries: the recovery
+// code tries of a client address (10 an hour) were the address's, whoever
+// tried: a stranger behind carol's address who named her twice and sent
+// ten wrong recovery codes kept her own browser there from using hers for
+// an hour (before: 429 for her right recovery code). Now a known
+// browser's tries from an address are counted apart, as its sends are.
+func TestAStrangerAtTheOwnersAddressSpendsNotHerRecoveryTries(t *testing.T) {
+	sitetest.Parallel(t)
+	s := sitetest.StartWith(t, sitetest.TrustedProxies, sitetest.AppSite)
+	carol := sitetest.NewClient(t, "").From("198.51.100.7")
+	sitetest.SignIn(t, s, carol)
+	sitetest.Expect(t, carol.Post("/.smsgate/devices", url.Values{"action": {"recovery"}, "confirm": {"1"}, "csrf": {carol.CSRF("/.smsgate/devices")}}), http.StatusSeeOther, "/.smsgate/recovery")
+	codes := sitetest.RecoveryCode.FindAllStringSubmatch(carol.Get("/.smsgate/recovery").Text, -1)
+	if len(codes) != 10 {
+		t.Fatalf("%d recovery codes", len(codes))
+	}
+	sitetest.Expect(t, carol.Post("/.smsgate/logout", url.Values{"csrf": {carol.CSRF("/.smsgate/logout")}}), http.StatusOK, "")
+	refused := false
+	for range 3 {
+		s.Advance(time.Minute)
+		mallory := sitetest.NewClient(t, "").From("198.51.100.7")
+		tok := mallory.CSRF("/.smsgate/login")
+		mallory.Post("/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}})
+		for range 5 {
+			res := mallory.Post("/.smsgate/verify", url.Values{"code": {"ABCDE-FGHJK"}, "csrf": {tok}})
+			refused = refused || res.StatusCode == http.StatusTooManyRequests
+		}
+	}
+	if !refused {
+		t.Fatal("15 wrong recovery codes from one address: none refused")
+	}
+	s.Advance(time.Minute)
+	tok := carol.CSRF("/.smsgate/login")
+	sitetest.Expect(t, carol.Post("/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+	if res := carol.Post("/.smsgate/verify", url.Values{"code": {codes[0][1]}, "csrf": {tok}}); res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/" {
+		t.Fatalf("carol's own browser at her address, her recovery code after a stranger's wrong ones there: %d %s, want 303 to /\n%s", res.StatusCode, res.Header.Get("Location"), res.Text)
+	}
+}
