@@ -122,7 +122,7 @@ func TestAnotherSiteBlocksErrorRouteDoesNotServeTheGatesRefusals(t *testing.T) {
 		{"the gate's site's own handle_errors, for other codes", gateOf("localhost:{HTTP_PORT}", "\thandle_errors 404 {\n\t\trespond \"not found\" 404\n\t}\n") + "http:// {\n" + errorsTo("") + "}\n", "localhost"},
 		{"a more specific block's handle_errors first", gateOf("admin.localhost:{HTTP_PORT}", "") + "http://*.localhost:{HTTP_PORT} {\n\thandle_errors {\n\t\trespond \"an error page\" 401\n\t}\n}\nhttp:// {\n" + errorsTo("") + "}\n", "admin.localhost"},
 		{"the same host at a path, tried before the gate's", gateOf("localhost:{HTTP_PORT}", "") + "http://localhost:{HTTP_PORT}/api/* {\n\trespond \"api\"\n" + errorsTo("") + "}\n", "localhost"},
-		{"a catch-all for other codes", gateOf("localhost:{HTTP_PORT}", "") + "http:// {\n" + errorsTo("404 500") + "}\n", "localhost"},
+		{"a catch-all for other codes", gateOf("localhost:{HTTP_PORT}", "") + "http:// {\n" + errorsTo("502 504") + "}\n", "localhost"},
 		{"a catch-all on another port", gateOf("localhost:{HTTP_PORT}", "") + "http://:9 {\n" + errorsTo("") + "}\n", ""},
 		{"a wildcard for other hosts", gateOf("localhost:{HTTP_PORT}", "") + "http://*.example.com:{HTTP_PORT} {\n" + errorsTo("") + "}\n", ""},
 	} {

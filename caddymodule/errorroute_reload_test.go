@@ -52,7 +52,7 @@ http://app.localhost:{HTTP_PORT} {
 }`, strings.TrimPrefix(sso.URL, "http://"), name, codes)
 	}
 	sitetest.AssertLoadError(t, cfg("Wiki", "404 5xx"), "Caddyfile:16", "handle_errors hands the gate's refusals (401) to localhost:{HTTP_PORT}, the app smsgate protects")
-	site := func(name string) *sitetest.Site { return sitetest.Start(t, cfg(name, "404")) }
+	site := func(name string) *sitetest.Site { return sitetest.Start(t, cfg(name, "502")) }
 	s := site("Wiki")
 	mallory := sitetest.NewClient(t, "mallory")
 	req, _ := http.NewRequest(http.MethodGet, s.Base+"/private", nil)

@@ -72,7 +72,7 @@ func TestAnErrorRouteToTheAppIsRefused(t *testing.T) {
 	}))
 	t.Cleanup(errorPages.Close)
 	for name, cfg := range map[string]string{
-		"other codes":      site("404 500", "localhost:{HTTP_PORT}", "app.localhost"),
+		"other codes":      site("502 504", "localhost:{HTTP_PORT}", "app.localhost"),
 		"an error service": site("", errorPages.Listener.Addr().String(), "errors.localhost"),
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -168,7 +168,7 @@ func (s *Challenges) countSend(b *store.Batch, sc Scope, c *Challenge, now time.
 	// own, so that strangers naming the user cannot spend them.
 	who := sc.spender(c.limitKey())
 	checks := []check{
-		{"ip", IPKey(sc.IP), s.Limits.IP},
+		{"ip", sc.ipWindow(), s.Limits.IP},
 		{"user", who, s.Limits.User},
 	}
 	if c.Channel == factor.ChannelVoice {
@@ -228,7 +228,7 @@ func (s *Core) CountNaming(ctx context.Context, sc Scope) error {
 	if r.Count <= 0 || r.Window <= 0 {
 		return nil
 	}
-	ok, wait, err := s.Store.Slide(ctx, store.Key("limit", "ip", IPKey(sc.IP)), RandomID(), r.Count, r.Window, s.Now())
+	ok, wait, err := s.Store.Slide(ctx, store.Key("limit", "ip", sc.ipWindow()), RandomID(), r.Count, r.Window, s.Now())
 	if err == nil && !ok {
 		err = &LimitError{Limit: "ip", Wait: wait}
 	}
@@ -258,13 +258,16 @@ func (r *sends) recorded(budgetToo bool) []spent {
 	return list
 }
 
-func failKey(sc Scope, user string) string     { return store.Key("fails", sc.Realm, user, IPKey(sc.IP)) }
+// failKey counts wrong codes for user from one address; a known browser's
+// apart from strangers' there (behind the same NAT), as its account lock
+// is (lockKey).
+func failKey(sc Scope, user string) string     { return sc.accountKey("fails", user, IPKey(sc.IP)) }
 func failUserKey(sc Scope, user string) string { return sc.accountKey("fails", user) }
 func failSlotKey(sc Scope, user string) string { return sc.accountKey("fail-slots", user) }
 
 // accountKey names an account-wide record, or with parts one of its
 // records kept apart (a login form's client's streak: "ip" and its
-// IPKey); a known browser's are its own, apart from everyone else's (an
+// IPKey; an address's wrong codes and lock: its IPKey); a known browser's are its own, apart from everyone else's (an
 // IPKey is never "known-browser").
 func (sc Scope) accountKey(kind, user string, parts ...string) string {
 	key := append([]string{kind, sc.Realm, user}, parts...)

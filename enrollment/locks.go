@@ -14,7 +14,7 @@ type lock struct {
 	Until time.Time `json:"until"`
 }
 
-func lockKey(sc Scope, user string) string     { return store.Key("lock", sc.Realm, user, IPKey(sc.IP)) }
+func lockKey(sc Scope, user string) string     { return sc.accountKey("lock", user, IPKey(sc.IP)) }
 func lockUserKey(sc Scope, user string) string { return sc.accountKey("lock", user) }
 
 // checkLock refuses a user locked out from this IP, or everywhere.

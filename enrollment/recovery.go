@@ -178,7 +178,7 @@ func (s *Devices) UseRecoveryCode(ctx context.Context, sc Scope, flow, user, cod
 	}
 	// A try takes a slot from this IP's recovery tries and from the
 	// account's window of checked guesses, both given back if it is right.
-	ipKey, try := store.Key("limit", "recovery", IPKey(sc.IP)), RandomID()
+	ipKey, try := store.Key("limit", "recovery", sc.ipWindow()), RandomID()
 	var b store.Batch
 	ipTry := b.Slide(ipKey, try, RecoveryTriesPerIP, RecoveryWindow, s.Now())
 	guess := s.takeGuess(&b, sc, user)

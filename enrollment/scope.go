@@ -45,3 +45,15 @@ func (sc Scope) spender(limitKey string) string {
 	}
 	return store.Key(sc.Realm, limitKey)
 }
+
+// ipWindow is the key of the client address's windows (its sends,
+// Limits.IP, and its recovery code tries): a known browser's apart from
+// strangers' at the same address (a shared NAT, a carrier's CGNAT), whose
+// names typed at a login form (decoys, which text no one), sends and wrong
+// recovery codes would otherwise use them up for the owner.
+func (sc Scope) ipWindow() string {
+	if sc.Known {
+		return IPKey(sc.IP) + "/known"
+	}
+	return IPKey(sc.IP)
+}

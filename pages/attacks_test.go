@@ -511,11 +511,13 @@ func TestAttackAppCodeGuessing(t *testing.T) {
 	if guess == right {
 		guess = "000001"
 	}
-	// The wrong first code of the app's setup was one: nine more lock.
-	for i := 1; i <= 9; i++ {
+	// The wrong first code of the app's setup was carol's own browser's,
+	// counted apart from a stranger's at the same address
+	// (TestAStrangerAtTheOwnersAddressLocksOutOnlyHimself): ten lock.
+	for i := 1; i <= 10; i++ {
 		res := c.Post("/.smsgate/verify", url.Values{"action": {"app"}, "code": {guess}, "csrf": {tok}})
 		want := http.StatusBadRequest
-		if i == 9 {
+		if i == 10 {
 			want = http.StatusTooManyRequests
 		}
 		if res.StatusCode != want || c.Cookie("smsgate_session") != "" {

@@ -30,7 +30,7 @@ func init() {
 		}
 		return op == "read" && (strings.HasPrefix(key, "cooldown/") && strings.Contains(key, "/ip/") ||
 			strings.HasPrefix(key, "app-setup/") ||
-			strings.HasPrefix(key, "lock/") && strings.HasSuffix(key, "/"+heldAddress)) ||
+			strings.HasPrefix(key, "lock/") && strings.HasSuffix(strings.TrimSuffix(key, "/known-browser"), "/"+heldAddress)) ||
 			op == "write" && strings.HasPrefix(key, "device/")
 	}
 }

@@ -22,7 +22,7 @@ import (
 // from the app (a file's content in the 401's body). A site without
 // handle_errors of its own gets another site block's, one whose addresses
 // cover its host (othersErrors): that one is checked so. A handle_errors
-// given only other codes (handle_errors 404 500), one that proxies
+// given only codes the gate never answers with (handle_errors 502), one that proxies
 // elsewhere (an error-page service) or serves its own pages (rewrite *
 // /{err.status_code}.html), is the operator's to choose.
 func (p *Placement) CheckErrorRoutes() error {
@@ -61,6 +61,7 @@ func (p *Placement) CheckErrorRoutes() error {
 		if !takesRefusals(d.args) {
 			continue
 		}
+		codes := refusalsIn(d.args)
 		if r.site != "" {
 			who = fmt.Sprintf("handle_errors of site %s (%s:%d), which Caddy runs for the gate's site as that has no handle_errors of its own,", r.site, d.first().file, d.first().line)
 			hint = "; or give the gate's site a handle_errors of its own (handle_errors 401 { respond 401 }), which Caddy runs in its place"
@@ -73,21 +74,21 @@ func (p *Placement) CheckErrorRoutes() error {
 			moved = moved || slices.ContainsFunc(list, movesAll)
 			for _, in := range list {
 				for _, up := range upstreams(in) {
-					if app[dialKey(up)] {
-						return errAt(in.first(), fmt.Errorf("%s hands the gate's refusals (401) to %s, the app smsgate protects: every refused request would reach it unauthenticated.%s%s", who, up, toApp, hint))
+					if sameApp(app, up) {
+						return errAt(in.first(), fmt.Errorf("%s hands the gate's refusals (%s) to %s, the app smsgate protects: every refused request would reach it unauthenticated.%s%s", who, codes, up, toApp, hint))
 					}
 				}
 				if name := invoked(in); name != "" && app["invoke "+name] {
-					return errAt(in.first(), fmt.Errorf("%s hands the gate's refusals (401) to the route %s, which the site serves its requests with: every refused request would reach the app unauthenticated.%s%s", who, name, toApp, hint))
+					return errAt(in.first(), fmt.Errorf("%s hands the gate's refusals (%s) to the route %s, which the site serves its requests with: every refused request would reach the app unauthenticated.%s%s", who, codes, name, toApp, hint))
 				}
 				for _, up := range p.namedUpstreams(invoked(in)) {
-					if app[dialKey(up)] {
-						return errAt(in.first(), fmt.Errorf("%s hands the gate's refusals (401) to %s (route %s), the app smsgate protects: every refused request would reach it unauthenticated.%s%s", who, up, invoked(in), toApp, hint))
+					if sameApp(app, up) {
+						return errAt(in.first(), fmt.Errorf("%s hands the gate's refusals (%s) to %s (route %s), the app smsgate protects: every refused request would reach it unauthenticated.%s%s", who, codes, up, invoked(in), toApp, hint))
 					}
 				}
 				ownRoot := slices.ContainsFunc(inner(in.seg), func(l []token) bool { return l[0].text == "root" }) // another tree, as a root line
 				if in.name == "file_server" && servesFiles && !moved && !ownRoot {
-					return errAt(in.first(), fmt.Errorf("%s serves the gate's refusals (401) with file_server at the path refused, from the files smsgate protects: each would go out in the 401's body. Serve an error page (rewrite * /{err.status_code}.html), give handle_errors the codes it is for (handle_errors 404), or answer the 401 there itself (respond)%s", who, hint))
+					return errAt(in.first(), fmt.Errorf("%s serves the gate's refusals (%s) with file_server at the path refused, from the files smsgate protects: each would go out in the refusal's body. Serve an error page (rewrite * /{err.status_code}.html), or answer the gate's refusals there itself (respond)%s", who, codes, hint))
 				}
 				if err := check(in.inner, moved); err != nil {
 					return err
@@ -104,7 +105,7 @@ func (p *Placement) CheckErrorRoutes() error {
 
 // toApp ends a refusal of a handle_errors that hands the gate's refusals
 // to the app.
-const toApp = " Give handle_errors the codes it is for (handle_errors 404; a 503 is the gate's too, across a reload), or answer the 401 there itself (respond)"
+const toApp = " Answer the gate's refusals there itself (respond), or give handle_errors only codes the gate never answers with (it answers 401 and 503 anywhere, 400, 403, 404, 405 and 500 on its own paths)"
 
 // moving are the directives that change which file a file_server serves.
 var moving = []string{"rewrite", "uri", "root", "try_files"}
@@ -208,17 +209,41 @@ func (p *Placement) namedUpstreams(name string) []string {
 	return out
 }
 
+// refusedWith are the statuses the gate answers with as Caddy's errors:
+// 401, and a 503 (a request a reload caught before the gate reaches the
+// replaced gate, which answers it so: handOff; the app served it, with the
+// first factor's identity, as admitted), on any path; on its own paths
+// (path_prefix, for anything but a browser) 400, 403, 404, 405 and 500 too.
+// Caddy's path matchers clean the path and reverse_proxy and file_server
+// take it as sent, so a request for /.smsgate/%2e%2e/private that the gate
+// refuses with a 404 is /private to the app behind handle_errors 404.
+var refusedWith = []string{"400", "401", "403", "404", "405", "500", "503", "4xx", "5xx"}
+
 // takesRefusals reports whether handle_errors with args (status codes;
-// none: every error) handles a 401, or a 503: a request a reload caught
-// before the gate reaches the replaced gate, which answers it so (handOff;
-// the app served it, with the first factor's identity, as admitted).
+// none: every error) handles one of the gate's refusals (refusedWith).
 func takesRefusals(args []string) bool {
-	return len(args) == 0 || slices.ContainsFunc(args, func(a string) bool { return slices.Contains([]string{"401", "4xx", "503", "5xx"}, a) })
+	return len(args) == 0 || slices.ContainsFunc(args, func(a string) bool { return slices.Contains(refusedWith, a) })
+}
+
+// refusalsIn names the gate's refusals handle_errors with args takes: 401
+// where it takes those on any path, else the codes of its own paths'.
+func refusalsIn(args []string) string {
+	if len(args) == 0 || slices.ContainsFunc(args, func(a string) bool { return slices.Contains([]string{"401", "503", "4xx", "5xx"}, a) }) {
+		return "401"
+	}
+	var own []string
+	for _, a := range args {
+		if slices.Contains(refusedWith, a) {
+			own = append(own, a)
+		}
+	}
+	return strings.Join(own, ", ") + " on its own paths"
 }
 
 // upstreams are the addresses a reverse_proxy or php_fastcgi proxies to
-// (its arguments, a matcher left out, and its block's to lines), none for
-// another directive.
+// (its arguments, a matcher left out, and its block's to lines; a dynamic
+// line, the upstreams a module finds per request, as written: dynamic a
+// app 3000), none for another directive.
 func upstreams(d *directive) []string {
 	if d.name != "reverse_proxy" && d.name != "php_fastcgi" {
 		return nil
@@ -228,8 +253,15 @@ func upstreams(d *directive) []string {
 		to = to[1:]
 	}
 	for _, line := range inner(d.seg) {
-		if line[0].text == "to" {
+		switch line[0].text {
+		case "to":
 			to = append(to, args(line)...)
+		case "dynamic":
+			words := make([]string, len(line))
+			for i, t := range line {
+				words[i] = t.text
+			}
+			to = append(to, strings.Join(words, " "))
 		}
 	}
 	return to

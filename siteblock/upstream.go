@@ -3,6 +3,7 @@ package siteblock
 import (
 	"net"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/caddyserver/caddy/v2"
@@ -13,10 +14,14 @@ import (
 // port its scheme implies where none is written (as Caddy infers it: 80,
 // or 443 for https://), no scheme or trailing slash, a lower-case host,
 // {env.*} placeholders resolved, and the loopback names (localhost,
-// 127.0.0.1, ::1, none as in :3000) one name. An address with a
+// 127.0.0.1, ::1, none as in :3000) one name; a dynamic one (upstreams),
+// lower-case as written. An address with a
 // placeholder only a request fills in is kept as written (equal only to
 // itself).
 func dialKey(up string) string {
+	if strings.HasPrefix(up, "dynamic ") {
+		return strings.ToLower(up) // upstreams a module finds: equal as written
+	}
 	if strings.Contains(up, "{") {
 		if known := caddy.NewReplacer().ReplaceKnown(up, ""); known != "" && !strings.Contains(known, "{") {
 			up = known
@@ -55,4 +60,36 @@ func dialKey(up string) string {
 		host = network + "/" + host
 	}
 	return net.JoinHostPort(host, port)
+}
+
+// sameApp reports whether up dials one of app's addresses (dialKeys):
+// the same key, or a port range (localhost:3000-3002, as Caddy takes it)
+// that meets another of the same host.
+func sameApp(app map[string]bool, up string) bool {
+	key := dialKey(up)
+	if app[key] {
+		return true
+	}
+	host, lo, hi, ok := portRange(key)
+	for a := range app {
+		if h, l, m, known := portRange(a); ok && known && h == host && lo <= m && l <= hi {
+			return true
+		}
+	}
+	return false
+}
+
+// portRange is a dialKey's host and its port or range of ports.
+func portRange(key string) (host string, lo, hi int, ok bool) {
+	host, port, err := net.SplitHostPort(key)
+	if err != nil {
+		return "", 0, 0, false
+	}
+	from, to, isRange := strings.Cut(port, "-")
+	lo, err = strconv.Atoi(from)
+	hi = lo
+	if err == nil && isRange {
+		hi, err = strconv.Atoi(to)
+	}
+	return host, lo, hi, err == nil
 }

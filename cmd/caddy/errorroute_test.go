@@ -87,3 +87,37 @@ http:// {
 		t.Errorf("caddy validate: %v, want the catch-all's file_server refused in:\n%s", err, out)
 	}
 }
+
+// TestAnErrorRouteForTheGatesOwnCodesServingTheSiteIsRefused: on its own
+// paths the gate refuses anything but a browser with Caddy's errors (404
+// for no such page), and `handle_errors 404 { file_server }` loaded: as
+// Caddy's file_server cleans the path the gate took as its own,
+// GET /.smsgate/%2e%2e/secret.txt, a 404 of the gate's, sent the protected
+// /secret.txt (before: 404 with the file's content as its body). Now
+// `caddy validate` refuses it at the file_server's line, as it refuses
+// one for the 401.
+func TestAnErrorRouteForTheGatesOwnCodesServingTheSiteIsRefused(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	cfg := "{\n\tadmin off\n}\nhttp://localhost:8080 {\n\troot * " + dir + "\n" + `	smsgate {
+		identity none
+		enrollment closed
+		user carol +14155552671
+		store badger ` + filepath.Join(dir, "store") + `
+		provider log
+	}
+	file_server
+	handle_errors 404 {
+		file_server
+	}
+}
+`
+	file := filepath.Join(dir, "Caddyfile")
+	if err := os.WriteFile(file, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := runCaddy(t, nil, "validate", "--config", file)
+	if want := "handle_errors serves the gate's refusals (404 on its own paths) with file_server at the path refused"; err == nil || !strings.Contains(out, want) || !strings.Contains(out, "Caddyfile:15") {
+		t.Errorf("caddy validate: %v, want %q at Caddyfile:15 in:\n%s", err, want, out)
+	}
+}
