@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -46,7 +47,7 @@ func TestAStoreOrProviderMistakeNamesItsLine(t *testing.T) {
 		{"provider twilio {\n\t\t\taccount_sid AC1\n\t\t\tauth_token x\n\t\t\tverify_service XX1\n\t\t}", 5, "twilio: verify_service must start with VA"},
 		{"provider twilio {\n\t\t\taccount_sid AC1\n\t\t\tauth_token x\n\t\t\tmessaging_service_sid MG1\n\t\t\tvoice\n\t\t}", 5, "twilio: voice calls need a from number"},
 		{"provider twilio {\n\t\t\taccount_sid AC1\n\t\t\tauth_token x\n\t\t\tfrom +15005550006\n\t\t\tlookup {\n\t\t\t\ton_error_enroll maybe\n\t\t\t}\n\t\t}", 5, `lookup on_error_enroll must be open or closed, not "maybe"`},
-		{"provider twilio {\n\t\t\taccount_sid AC1\n\t\t\tauth_token x\n\t\t\tfrom +15005550006\n\t\t\tlookup {\n\t\t\t\trefuse_types fax landline\n\t\t\t}\n\t\t}", 5, `lookup refuse_types: unknown channel "fax"`},
+		{"provider twilio {\n\t\t\taccount_sid AC1\n\t\t\tauth_token x\n\t\t\tfrom +15005550006\n\t\t\tlookup {\n\t\t\t\trefuse_types fax landline\n\t\t\t}\n\t\t}", 10, `lookup refuse_types: unknown channel "fax"`}, // at its own line
 		{"provider webhook ftp://gw.example.com/send", 5, "webhook url \"ftp://gw.example.com/send\" must be an http or https URL with a host"},
 		{"provider webhook https://gw.example.com/send {\n\t\t\tbody \"{{.Nope}}\"\n\t\t}", 5, "webhook body template"},
 		{"provider signal ftp://signal.internal {\n\t\t\tnumber +15005550006\n\t\t}", 5, "signal url \"ftp://signal.internal\" must be an http or https URL with a host"},
@@ -55,7 +56,7 @@ func TestAStoreOrProviderMistakeNamesItsLine(t *testing.T) {
 		provider := strings.HasPrefix(tc.mistake, "provider")
 		cfg := "localhost {\n\tsmsgate {\n\t\tidentity none\n\t\tcode_length 6\n\t\t" + tc.mistake + "\n\t\t" + companion[provider] + "\n\t}\n}\n"
 		_, _, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(cfg), map[string]any{"filename": "Caddyfile"})
-		at := "at Caddyfile:" + string(rune('0'+tc.line))
+		at := "at Caddyfile:" + strconv.Itoa(tc.line)
 		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.HasSuffix(err.Error(), at) {
 			t.Errorf("%s: %v; want %q %s", tc.mistake, err, tc.want, at)
 		}
