@@ -3,13 +3,13 @@ package processes
 // The tests of this package run its test binary as real Caddy processes:
 // with SMSGATE_TEST_CADDY=1 set, TestMain becomes `caddy` itself, with
 // the gate and the Caddy modules the tests' sites use (those of
-// internal/sitetest/modules.go; caddypki for `tls internal`; fileserver
-// and fastcgi, which the error-route cases name), not modules/standard:
-// its syntax highlighter's start-up cost each of these tests' eighty-odd
+// internal/sitetest/modules.go, and caddypki for `tls internal`), not
+// modules/standard: its syntax highlighter's start-up (which fileserver
+// brings too, through templates) cost each of these tests' sixty-odd
 // processes more than half their start. The build users run, cmd/caddy,
-// is run by the tests of build_test.go (it serves a gate; `caddy
-// validate` and `caddy adapt`): linked by `go run`, without -race, and
-// kept in the build cache. The
+// serves a gate and runs `caddy validate` and `caddy adapt` (runBuild,
+// for the Caddyfiles with file_server, try_files or php_fastcgi): linked
+// by `go run`, without -race, and kept in the build cache. The
 // `caddy smsgate` commands they give those Caddys run mostly in the test's
 // own process (runInProcess), the same registered command. Each
 // test has its own processes, sockets, stores and data directories, so
@@ -33,8 +33,6 @@ import (
 	"time"
 
 	caddycmd "github.com/caddyserver/caddy/v2/cmd"
-	_ "github.com/caddyserver/caddy/v2/modules/caddyhttp/fileserver"
-	_ "github.com/caddyserver/caddy/v2/modules/caddyhttp/reverseproxy/fastcgi"
 	_ "github.com/caddyserver/caddy/v2/modules/caddypki"
 	"github.com/spf13/cobra"
 
