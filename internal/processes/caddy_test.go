@@ -5,7 +5,7 @@ package processes
 // the gate and the Caddy modules the tests' sites use (those of
 // internal/sitetest/modules.go, and caddypki for `tls internal`), not
 // modules/standard: its syntax highlighter's start-up (which fileserver
-// brings too, through templates) cost each of these tests' sixty-odd
+// brings too, through templates) cost each of these tests' fifty-odd
 // processes more than half their start. The build users run, cmd/caddy,
 // serves a gate and runs `caddy validate` and `caddy adapt` (runBuild,
 // for the Caddyfiles with file_server, try_files or php_fastcgi): linked
