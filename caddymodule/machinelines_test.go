@@ -65,7 +65,7 @@ func TestWhatTheMachineHoldsIsRefusedAtItsLine(t *testing.T) {
 
 // One not there when the Caddyfile is adapted (an unset {env.X}, a folder)
 // may be there where Caddy runs it (`caddy adapt` elsewhere): the config
-// adapts, with a warning at its line (cmd/caddy's TestAdaptWarnsWithTheLine),
+// adapts, with a warning at its line (internal/processes' TestAdaptWarnsWithTheLine),
 // and the load refuses it (TestABadConfigOpensNoStore).
 func TestWhatIsNotThereWhenAdaptedStillAdapts(t *testing.T) {
 	t.Parallel()

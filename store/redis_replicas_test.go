@@ -261,7 +261,7 @@ func TestReplicasAreCountedWithoutALock(t *testing.T) {
 // master has none) or a replica taken away still expects one. It waits in
 // vain, then reads the count again, and is done: there is nothing to wait
 // for. Before, it was an error — the first logout after every Sentinel
-// failover told the user to try again (TestSentinelFailover, in cmd/caddy,
+// failover told the user to try again (TestSentinelFailover, in internal/processes,
 // under load).
 func TestALastingWriteAfterTheReplicaLeft(t *testing.T) {
 	t.Parallel()

@@ -17,7 +17,7 @@ import (
 //
 // Unless GOGC is set (here or in env), the child's is childGOGC: a test's
 // Caddy lives seconds and its heap is small, and at the default (100)
-// collecting it cost 7% of the CPU of cmd/caddy's tests, whose
+// collecting it cost 7% of the CPU of the process tests (then in cmd/caddy), whose
 // children are most of it. Races are found as before: the collector is
 // no part of the race detector.
 func ChildEnv(env ...string) []string {
@@ -30,7 +30,7 @@ func ChildEnv(env ...string) []string {
 
 // childGOGC is a child's GOGC when none is set: a collection when its heap
 // has grown fivefold since the last one, not twofold. The largest child of
-// cmd/caddy's tests peaked at about 500 MB (250 MB at the default).
+// the process tests (then in cmd/caddy) peaked at about 500 MB (250 MB at the default).
 const childGOGC = "400"
 
 // RaceEnv is ChildEnv's GORACE entry alone: this process's GORACE (if any)

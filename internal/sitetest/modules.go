@@ -8,7 +8,7 @@ package sitetest
 // Not all of modules/standard: its templates bring a syntax highlighter
 // whose start-up, in every test binary and every Caddy process it starts,
 // cost more under the race detector than the gate's own; cmd/caddy, the
-// build users run, keeps the whole standard set and its tests run that.
+// build users run, keeps the whole standard set (internal/processes runs it).
 import (
 	_ "github.com/caddyserver/caddy/v2/modules/caddyevents/eventsconfig"
 	_ "github.com/caddyserver/caddy/v2/modules/caddyhttp/caddyauth"

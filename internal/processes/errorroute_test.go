@@ -1,4 +1,4 @@
-package main
+package processes
 
 import (
 	"fmt"
@@ -46,7 +46,7 @@ func TestAnErrorRouteServingTheSiteIsRefused(t *testing.T) {
 		if err := os.WriteFile(file, []byte(cfg), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		out, err := runCaddy(t, nil, "validate", "--config", file)
+		out, err := runBuild(t, nil, "validate", "--config", file)
 		at := fmt.Sprintf("Caddyfile:%d", 14+strings.Count(tc.errors, "\n")) // file_server's line
 		if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(out, tc.want) || !strings.Contains(out, at)) {
 			t.Errorf("caddy validate: %v, want %q in:\n%s\n%s", err, tc.want, out, cfg)
@@ -82,7 +82,7 @@ http:// {
 	if err := os.WriteFile(file, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	out, err := runCaddy(t, nil, "validate", "--config", file)
+	out, err := runBuild(t, nil, "validate", "--config", file)
 	if err == nil || !strings.Contains(out, "handle_errors of site http:// ("+file+":17)") || !strings.Contains(out, "serves the gate's refusals (401) with file_server at the path refused") || !strings.Contains(out, file+":18") {
 		t.Errorf("caddy validate: %v, want the catch-all's file_server refused in:\n%s", err, out)
 	}

@@ -1,4 +1,4 @@
-package main
+package processes
 
 // Restart tests stop a Caddy process and start it again (on the same
 // socket, store and data directory): what survives a restart.

@@ -1,7 +1,15 @@
-package main
+package processes
 
 // The tests of this package run its test binary as real Caddy processes:
-// with SMSGATE_TEST_CADDY=1 set, TestMain becomes `caddy` itself. The
+// with SMSGATE_TEST_CADDY=1 set, TestMain becomes `caddy` itself, with
+// the gate and the Caddy modules the tests' sites use (those of
+// internal/sitetest/modules.go, and caddypki for `tls internal`), not
+// modules/standard: its syntax highlighter's start-up (which fileserver
+// brings too, through templates) cost each of these tests' fifty-odd
+// processes more than half their start. The build users run, cmd/caddy,
+// serves a gate and runs `caddy validate` and `caddy adapt` (runBuild,
+// for the Caddyfiles with file_server, try_files or php_fastcgi): linked
+// by `go run`, without -race, and kept in the build cache. The
 // `caddy smsgate` commands they give those Caddys run mostly in the test's
 // own process (runInProcess), the same registered command. Each
 // test has its own processes, sockets, stores and data directories, so
@@ -25,8 +33,12 @@ import (
 	"time"
 
 	caddycmd "github.com/caddyserver/caddy/v2/cmd"
-	"github.com/smsgate/caddy-smsgate/internal/harness"
+	_ "github.com/caddyserver/caddy/v2/modules/caddypki"
 	"github.com/spf13/cobra"
+
+	_ "github.com/smsgate/caddy-smsgate"
+	"github.com/smsgate/caddy-smsgate/internal/harness"
+	_ "github.com/smsgate/caddy-smsgate/internal/sitetest"
 )
 
 func TestMain(m *testing.M) {
@@ -36,6 +48,7 @@ func TestMain(m *testing.M) {
 		return
 	}
 	harness.Parallel(8)
+	goEnv = os.Environ() // the go command's own settings ($XDG_CONFIG_HOME/go/env)
 	// Caddy's data and config directories (the config's autosave.json),
 	// for every process these tests start: never the user's (startCaddy
 	// gives each config its own).
@@ -43,12 +56,20 @@ func TestMain(m *testing.M) {
 	if err != nil {
 		panic(err)
 	}
+	dataRoot = root
 	_ = os.Setenv("XDG_DATA_HOME", filepath.Join(root, "data"))
 	_ = os.Setenv("XDG_CONFIG_HOME", filepath.Join(root, "config"))
 	code := harness.Run(m)
 	_ = os.RemoveAll(root)
 	harness.Exit(code)
 }
+
+// dataRoot is this test binary's folder (Caddy's data and config, the
+// build of cmd/caddy); goEnv its environment before TestMain changed it.
+var (
+	dataRoot string
+	goEnv    []string
+)
 
 // demoHash is the bcrypt hash of "demo" at the lowest cost: basic_auth
 // checks it on every request, and at the examples' cost 10 that was most

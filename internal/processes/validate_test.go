@@ -1,4 +1,4 @@
-package main
+package processes
 
 import (
 	"fmt"
@@ -48,7 +48,7 @@ func TestValidateRefusesWithTheLineAndOpensNothing(t *testing.T) {
 		if err := os.WriteFile(file, []byte(cfg), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		out, err := runCaddy(t, []string{"SMSGATE_VALIDATE_UNSET="}, "validate", "--config", file)
+		out, err := runBuild(t, []string{"SMSGATE_VALIDATE_UNSET="}, "validate", "--config", file)
 		line := "Caddyfile:"
 		if i == 0 {
 			line = `"line":11}` // an unset variable: a warning at its line, then the load's refusal
@@ -216,7 +216,7 @@ func TestAdaptWarnsWithTheLine(t *testing.T) {
 	if err := os.WriteFile(file, []byte(strings.Join(sites, "\n\n")+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	out, err := runCaddy(t, []string{"SMSGATE_ADAPT_UNSET="}, "adapt", "--config", file)
+	out, err := runBuild(t, []string{"SMSGATE_ADAPT_UNSET="}, "adapt", "--config", file)
 	if err != nil {
 		t.Fatalf("caddy adapt: %v\n%s", err, out)
 	}

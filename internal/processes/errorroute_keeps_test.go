@@ -1,4 +1,4 @@
-package main
+package processes
 
 import (
 	"fmt"
@@ -61,7 +61,7 @@ func TestAnErrorRouteThatMayKeepTheRefusedPathIsRefused(t *testing.T) {
 		if err := os.WriteFile(file, []byte(cfg), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		out, err := runCaddy(t, nil, "validate", "--config", file)
+		out, err := runBuild(t, nil, "validate", "--config", file)
 		at := fmt.Sprintf("Caddyfile:%d", 14+strings.Count(tc.errors, "\n")) // file_server's line
 		if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(out, tc.want) || !strings.Contains(out, at)) {
 			t.Errorf("caddy validate: %v, want %q in:\n%s\n%s", err, tc.want, out, cfg)
