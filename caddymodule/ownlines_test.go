@@ -61,7 +61,7 @@ func TestAStoreOrProviderMistakeNamesItsLine(t *testing.T) {
 			t.Errorf("%s: %v; want %q %s", tc.mistake, err, tc.want, at)
 		}
 	}
-	// One this machine only lacks adapts (warned at its line: cmd/caddy's
+	// One this machine only lacks adapts (warned at its line: internal/processes'
 	// TestAdaptWarnsWithTheLine), as one that is right does.
 	fine := []string{"store badger {env.SMSGATE_TEST_UNSET}", "store badger " + dir + "/{env.SMSGATE_TEST_UNSET}/x",
 		"store redis {env.SMSGATE_TEST_UNSET}", "store redis localhost:redis", "store badger " + filepath.Join(dir, "new", "store")}
