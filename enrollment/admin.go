@@ -138,6 +138,8 @@ func (s *Admin) TakeInvite(ctx context.Context, realm, token string) (Invite, er
 type Record struct {
 	Key   string          `json:"key"`
 	Value json.RawMessage `json:"value"`
+	// Until is when an end (ends) stops mattering: its session's expiry.
+	Until *time.Time `json:"until,omitempty"`
 }
 
 // lasting are the prefixes of the records that outlive a sign-in: an
@@ -190,11 +192,11 @@ func Realms(ctx context.Context, st store.Store) ([]string, error) {
 	return realms, nil
 }
 
-// Export returns realm's lasting records (users, devices, recovery codes),
-// for a backup or a move between stores: never another realm's that
-// shares the store (every realm's when realm is ""); with withKeys, the
-// store's signing secret and session keys too (whoever holds those can
-// mint sessions).
+// Export returns realm's lasting records (users, devices, recovery codes)
+// and its live ends of sessions and trusts (ends), for a backup or a move
+// between stores: never another realm's that shares the store (every
+// realm's when realm is ""); with withKeys, the store's signing secret and
+// session keys too (whoever holds those can mint sessions).
 func (s *Admin) Export(ctx context.Context, realm string, withKeys bool) ([]Record, error) {
 	var out []Record
 	for _, prefix := range lasting {
@@ -205,19 +207,14 @@ func (s *Admin) Export(ctx context.Context, realm string, withKeys bool) ([]Reco
 			prefix = store.Key(strings.TrimSuffix(prefix, "/"), realm, "")
 		}
 		err := s.Store.Scan(ctx, prefix, func(key string, value []byte) error {
-			v := value
-			if !json.Valid(v) {
-				v, _ = json.Marshal(value) // raw bytes (a signing secret) as base64
-				key = "b64:" + key
-			}
-			out = append(out, Record{Key: key, Value: v})
+			out = append(out, record(key, value))
 			return nil
 		})
 		if err != nil {
 			return nil, err
 		}
 	}
-	return out, nil
+	return exportEnds(ctx, s.Store, realm, out)
 }
 
 // ImportError refuses a record that Export does not write.
@@ -249,12 +246,14 @@ func (e *PartialImportError) Unwrap() error { return e.Err }
 // record has a request's store budget of its own (store.WithBudget), not
 // a share of one. The renamed record and users' revocations are written
 // apart, each keeping what the store holds where that ends more
-// (keepEarlierRenamed, keepLaterRevoked).
+// (keepEarlierRenamed, keepLaterRevoked), and so are the ends of sessions
+// and trusts, for what is left of each (keepLaterEnds).
 func (s *Admin) Import(ctx context.Context, records []Record) error {
 	keys, values := make([]string, 0, len(records)), make([][]byte, 0, len(records))
 	all := make(map[string][]byte, len(records))
 	var renamed []byte
 	revoked := map[string][]byte{}
+	var endList []end
 	for _, r := range records {
 		key, value := r.Key, []byte(r.Value)
 		if k, ok := strings.CutPrefix(key, "b64:"); ok {
@@ -263,6 +262,14 @@ func (s *Admin) Import(ctx context.Context, records []Record) error {
 				return &ImportError{Key: r.Key}
 			}
 			key, value = k, raw
+		}
+		if isEnd(key) {
+			var until time.Time
+			if r.Until != nil {
+				until = *r.Until
+			}
+			endList = append(endList, end{key, value, until}) // written apart: keepLaterEnds
+			continue
 		}
 		known := false
 		for _, p := range lasting {
@@ -301,6 +308,9 @@ func (s *Admin) Import(ctx context.Context, records []Record) error {
 			return fmt.Errorf("nothing was imported: %w", err)
 		}
 		kept++
+	}
+	if n, err := s.keepLaterEnds(ctx, endList); err != nil {
+		return fmt.Errorf("nothing was imported but %d users' revocations and %d sessions' ends (a later one is never wrong to keep): %w", kept, n, err)
 	}
 	if a, ok := s.Store.(store.AllOrNothing); ok && len(all) > 0 {
 		err := a.PutAll(store.Lasting(store.WithBudget(ctx, store.RequestBudget)), all)

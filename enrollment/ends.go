@@ -1,0 +1,131 @@
+package enrollment
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/smsgate/caddy-smsgate/store"
+)
+
+// ends are the prefixes of the records that end one session (a logout,
+// the admin's end of a session: session's revokedKey, kept for the
+// session's remaining life) or every session of one trust (the admin's
+// end of a trust: trustRevokedKey, kept with no expiry). An export carries
+// the live ones with when each expires (Record.Until): after a move with
+// the signing key (`--with-keys`, or the same signing_key), a copy of a
+// logged-out session was live again on the new store, which held no end.
+var ends = []string{"revoked/", "revoked-trust/"}
+
+// isEnd reports whether key is a record of ends.
+func isEnd(key string) bool {
+	for _, p := range ends {
+		if strings.HasPrefix(key, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// scanEnds calls fn with each record of ends under prefix and when it
+// expires, as the store says (store.Expiring: Badger, Redis); a store
+// that cannot say gives none, and the record is carried without one,
+// which keeps it longer, never shorter. Those already expired are left
+// out.
+func scanEnds(ctx context.Context, st store.Store, prefix string, fn func(key string, value []byte, expires time.Time) error) error {
+	e, ok := st.(store.Expiring)
+	if !ok {
+		return st.Scan(ctx, prefix, func(key string, value []byte) error { return fn(key, value, time.Time{}) })
+	}
+	now := time.Now() // the store's clock: expiries are real time
+	return e.ScanExpiring(ctx, prefix, func(key string, value []byte, expires time.Time) error {
+		if !expires.IsZero() && !expires.After(now) {
+			return nil
+		}
+		return fn(key, value, expires)
+	})
+}
+
+// exportEnds appends realm's live ends (every realm's when realm is "")
+// to out, their values as Export writes any other.
+func exportEnds(ctx context.Context, st store.Store, realm string, out []Record) ([]Record, error) {
+	for _, prefix := range ends {
+		if realm != "" {
+			prefix = store.Key(strings.TrimSuffix(prefix, "/"), realm, "")
+		}
+		err := scanEnds(ctx, st, prefix, func(key string, value []byte, expires time.Time) error {
+			r := record(key, value)
+			if !expires.IsZero() {
+				r.Until = &expires
+			}
+			out = append(out, r)
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// record is key's value in an export: as it is where it is JSON, else
+// (a signing secret, an end's mark) as base64 under "b64:"+key.
+func record(key string, value []byte) Record {
+	if json.Valid(value) {
+		return Record{Key: key, Value: value}
+	}
+	v, _ := json.Marshal(value)
+	return Record{Key: "b64:" + key, Value: v}
+}
+
+// end is one record of ends an import carries.
+type end struct {
+	key   string
+	value []byte
+	until time.Time // zero: no expiry
+}
+
+// keepLaterEnds writes the ends an import carries for what is left of
+// each (one already over is not written), each unless the store holds it
+// ending as late or later: where the store holds it ending earlier, its
+// value stays (whether its logout was announced is the store's) and it
+// lasts as long as the file's. Before the other records, as
+// keepLaterRevoked: a later end is never wrong to keep. An export of an
+// earlier release carries none, and imports as before.
+func (s *Admin) keepLaterEnds(ctx context.Context, list []end) (int, error) {
+	held := map[string]time.Time{}
+	for _, prefix := range ends {
+		if err := scanEnds(ctx, s.Store, prefix, func(key string, _ []byte, expires time.Time) error {
+			held[key] = expires
+			return nil
+		}); err != nil {
+			return 0, err
+		}
+	}
+	kept := 0
+	for _, e := range list {
+		left := time.Duration(0)
+		if !e.until.IsZero() {
+			if left = time.Until(e.until); left <= 0 {
+				continue
+			}
+		}
+		if h, ok := held[e.key]; ok && (h.IsZero() || !e.until.IsZero() && !e.until.After(h)) {
+			continue
+		}
+		put := store.Lasting(store.WithBudget(ctx, store.RequestBudget))
+		err := s.Store.Update(put, e.key, func(old []byte, found bool) ([]byte, time.Duration, error) {
+			if found {
+				return old, left, nil
+			}
+			return e.value, left, nil
+		})
+		if err != nil {
+			return kept, fmt.Errorf("writing a session's end: %w", err)
+		}
+		kept++
+	}
+	return kept, nil
+}
