@@ -1,0 +1,151 @@
+package enrollment
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/pquerna/otp/totp"
+
+	"github.com/smsgate/caddy-smsgate/store"
+)
+
+// lockedClock is a test clock that goroutines may read while another
+// advances it.
+type lockedClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *lockedClock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *lockedClock) advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// seqCounter logs, in the order they happen, the app codes compared and
+// found wrong for one user (each an Incr of the account's count of wrong
+// codes): "W"; the test logs each right one, "R", as it is answered.
+type seqCounter struct {
+	store.Store
+	key string
+	mu  sync.Mutex
+	log []byte
+}
+
+func (f *seqCounter) Incr(ctx context.Context, k string, ttl time.Duration) (int64, error) {
+	if k == f.key {
+		f.mark('W')
+	}
+	return f.Store.Incr(ctx, k, ttl)
+}
+
+func (f *seqCounter) mark(c byte) { f.mu.Lock(); f.log = append(f.log, c); f.mu.Unlock() }
+
+// TestABurstOfWrongCodesWhileTheOwnerSignsInRepeatedly: 100 strangers,
+// each from an address of his own, type a wrong app code at once while
+// the owner, on their side (a browser not known), signs in with her app
+// one code after another. A right code empties the window of MaxFailures
+// (887c828); a wrong code whose slot was taken before her right code's
+// Delete and compared after it is forgotten with that window. At most
+// MaxFailures wrong codes are compared for each row her right codes end,
+// and one more row: wrong ≤ MaxFailures × (rights + 1). The figure also
+// counts the longest run of wrong codes compared between two right ones in
+// the order they were answered (a code in flight across her Delete is
+// counted in the run after it, though its slot was in the run before).
+func TestABurstOfWrongCodesWhileTheOwnerSignsInRepeatedly(t *testing.T) {
+	t.Parallel()
+	const strangers, maxFailures, signIns, runs = 100, 3, 4, 10
+	onRaceStores(t, func(t *testing.T, st store.Store) {
+		figures := map[string]int{}
+		longest := 0
+		for run := range runs {
+			user := fmt.Sprint("burst-", run)
+			fc := &seqCounter{Store: st, key: failUserKey(Scope{Realm: realm}, user)}
+			s, _, _ := appService(t)
+			clk := &lockedClock{t: time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)}
+			s.Now = clk.now
+			s.Store = fc
+			s.Limits.LockAfter = 1000 // the per-address lock: each stranger types one
+			s.Limits.MaxFailures = maxFailures
+			ctx := context.Background()
+			owner := Scope{Realm: realm, Host: host, IP: "192.0.2.10"}
+			setup, err := s.Devices.StartApp(ctx, realm, user, "Example")
+			if err != nil {
+				t.Fatal(err)
+			}
+			confirm, _ := totp.GenerateCodeCustom(setup.Secret, clk.now(), appOpts)
+			if _, _, err := s.Devices.ConfirmApp(ctx, owner, user, confirm, ""); err != nil {
+				t.Fatal(err)
+			}
+			var rights atomic.Int64
+			start := make(chan struct{})
+			var wg sync.WaitGroup
+			for i := range strangers {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					sc := Scope{Realm: realm, Host: host, IP: fmt.Sprintf("203.0.113.%d", i+1)}
+					<-start
+					// "000000" and "999999" cannot both be right: one is wrong.
+					code := "000000"
+					if i%2 == 1 {
+						code = "999999"
+					}
+					_, err := s.Devices.CheckApp(ctx, sc, user, code)
+					if err != nil && !errors.As(err, new(*WrongCodeError)) && !errors.As(err, new(*LockedError)) &&
+						!errors.As(err, new(*LimitError)) {
+						t.Errorf("a stranger's wrong code: %v", err)
+					}
+				}()
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				for range signIns {
+					clk.advance(appPeriod)
+					right, _ := totp.GenerateCodeCustom(setup.Secret, clk.now(), appOpts)
+					if right == "000000" || right == "999999" {
+						continue
+					}
+					_, err := s.Devices.CheckApp(ctx, owner, user, right)
+					switch {
+					case err == nil:
+						rights.Add(1)
+						fc.mark('R')
+					case errors.As(err, new(*LockedError)):
+						fc.mark('L')
+					default:
+						t.Errorf("her right code: %v", err)
+					}
+				}
+			}()
+			close(start)
+			wg.Wait()
+			log := string(fc.log)
+			wrong := strings.Count(log, "W")
+			run := 0
+			for _, gap := range strings.Split(strings.ReplaceAll(log, "L", ""), "R") {
+				run = max(run, len(gap))
+			}
+			longest = max(longest, run)
+			figures[fmt.Sprintf("%d right, %d wrong compared", rights.Load(), wrong)]++
+			if wrong > maxFailures*int(rights.Load()+1) {
+				figures["more wrong than MaxFailures × (rights+1)"]++
+				t.Logf("%s: %s", user, log)
+			}
+		}
+		t.Logf("%d runs, %d strangers at once, the owner's %d sign-ins: %v; longest run of wrong codes answered between two right ones: %d",
+			runs, strangers, signIns, figures, longest)
+		if figures["more wrong than MaxFailures × (rights+1)"] > 0 {
+			t.Errorf("more wrong codes compared than MaxFailures per right code (+1): %v", figures)
+		}
+	})
+}
