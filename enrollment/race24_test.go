@@ -12,6 +12,7 @@ import (
 
 	"github.com/pquerna/otp/totp"
 
+	"github.com/smsgate/caddy-smsgate/session"
 	"github.com/smsgate/caddy-smsgate/store"
 )
 
@@ -148,4 +149,126 @@ func TestABurstOfWrongCodesWhileTheOwnerSignsInRepeatedly(t *testing.T) {
 			t.Errorf("more wrong codes compared than MaxFailures per right code (+1): %v", figures)
 		}
 	})
+}
+
+// TestAnImportRacingASignOutEverywhereAndAReset: the admin imports an
+// export taken before (alice revoked at t0, her phone and recovery codes)
+// while alice signs out everywhere (t1) and another admin resets her (a
+// revoke at t2, her devices and recovery codes removed, a revoke again):
+// the three at once, raceRuns times, on Badger and Redis. The later
+// revocation stays (t2, whoever wrote last: keepLaterRevoked, c7516a6);
+// her devices and recovery codes are as one of the orders left them:
+// both the import's (it came after the reset's removals) or neither.
+// Then two imports at once, of exports revoked at t0 and at t3 (later
+// than all): t3 stays, and one export's device list, whole.
+func TestAnImportRacingASignOutEverywhereAndAReset(t *testing.T) {
+	t.Parallel()
+	t0 := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+	t1, t2, t3 := t0.Add(time.Hour), t0.Add(2*time.Hour), t0.Add(3*time.Hour)
+	phone := Device{ID: "a", Name: "A", Phone: num, Enrolled: t0}
+	other := Device{ID: "b", Name: "B", Phone: "+14155550100", Enrolled: t0}
+	onRaceStores(t, func(t *testing.T, st store.Store) {
+		s, _, _ := raceService(t, st)
+		admin := &Admin{Core: s.Core, Devices: s.Devices}
+		ctx := context.Background()
+		exportOf := func(user string, with Device, at time.Time) []Record {
+			t.Helper()
+			putDevices(t, s.Devices, user, with)
+			if _, err := s.Devices.NewRecoveryCodes(ctx, realm, user); err != nil {
+				t.Fatal(err)
+			}
+			if err := session.RevokeUser(ctx, st, realm, user, at); err != nil {
+				t.Fatal(err)
+			}
+			export, err := admin.Export(ctx, realm, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var records []Record
+			for _, r := range export {
+				if strings.HasSuffix(r.Key, "/"+user) || strings.Contains(r.Key, "/"+user+"/") {
+					records = append(records, r)
+				}
+			}
+			return records
+		}
+		figures := map[string]int{}
+		for i := range raceRuns {
+			user := fmt.Sprint("three-", i)
+			records := exportOf(user, phone, t0)
+			var errs [3]error
+			race3(
+				func() { errs[0] = admin.Import(ctx, records) },
+				func() { errs[1] = session.RevokeUser(ctx, st, realm, user, t1) },
+				func() {
+					if errs[2] = session.RevokeUser(ctx, st, realm, user, t2); errs[2] == nil {
+						if errs[2] = s.Devices.ResetUser(ctx, realm, user); errs[2] == nil {
+							errs[2] = session.RevokeUser(ctx, st, realm, user, t2)
+						}
+					}
+				})
+			if err := errors.Join(errs[:]...); err != nil {
+				t.Fatalf("%s: %v", user, err)
+			}
+			if at, err := session.RevokedBefore(ctx, st, realm, user); err != nil || !at.Equal(t2) {
+				figures[fmt.Sprintf("revoked at %v, not t2", at.Sub(t0))]++
+			}
+			list, err := s.Devices.List(ctx, realm, user)
+			if err != nil {
+				t.Fatal(err)
+			}
+			left, err := s.Devices.RecoveryCodesLeft(ctx, realm, user)
+			if err != nil {
+				t.Fatal(err)
+			}
+			figures[fmt.Sprintf("%d devices, %d recovery codes", len(list), left)]++
+		}
+		for i := range raceRuns {
+			user := fmt.Sprint("two-", i)
+			early, late := exportOf(user, phone, t0), exportOf(user, other, t3)
+			if err := session.RevokeUser(ctx, st, realm, user, t1); err != nil { // the store's: neither export's
+				t.Fatal(err)
+			}
+			var errA, errB error
+			race(func() { errA = admin.Import(ctx, early) }, func() { errB = admin.Import(ctx, late) })
+			if errA != nil || errB != nil {
+				t.Fatalf("%s: %v, %v", user, errA, errB)
+			}
+			if at, err := session.RevokedBefore(ctx, st, realm, user); err != nil || !at.Equal(t3) {
+				figures[fmt.Sprintf("two imports: revoked at %v, not t3", at.Sub(t0))]++
+			}
+			list, err := s.Devices.List(ctx, realm, user)
+			if err != nil || len(list) != 1 {
+				figures[fmt.Sprintf("two imports: %d devices (%v)", len(list), err)]++
+				continue
+			}
+			figures["two imports: one export's list, device "+list[0].ID]++
+		}
+		t.Logf("%d runs of the three at once, %d of two imports: %v", raceRuns, raceRuns, figures)
+		for f, n := range figures {
+			if strings.Contains(f, "not t") || strings.Contains(f, "two imports: 0") || strings.Contains(f, "two imports: 2") ||
+				!strings.HasPrefix(f, "two") && !strings.HasPrefix(f, "0 devices, 0 ") && !strings.HasPrefix(f, "1 devices, 10 ") {
+				t.Errorf("%d of %d runs: %s", n, raceRuns, f)
+			}
+		}
+	})
+}
+
+// race3 runs a, b and c at once, as closely together as goroutines allow.
+func race3(fs ...func()) {
+	var ready, done sync.WaitGroup
+	start := make(chan struct{})
+	for _, f := range fs {
+		ready.Add(1)
+		done.Add(1)
+		go func() {
+			defer done.Done()
+			ready.Done()
+			<-start
+			f()
+		}()
+	}
+	ready.Wait()
+	close(start)
+	done.Wait()
 }
