@@ -98,3 +98,63 @@ func TestAKnownCookieCopiedTo50ClientsAtOnce(t *testing.T) {
 		})
 	}
 }
+
+// TestAKnownCookieCopiedTo50ClientsSendsAtOnce: carol's known-browser
+// cookie copied to 50 clients at her address that each name carol at
+// once (a text each, on her known side's budgets: ac7798e): at most one
+// text is sent (her cooldown), however many ask at once, on Badger and
+// Redis; and the strangers' send budget at her address is not spent.
+func TestAKnownCookieCopiedTo50ClientsSendsAtOnce(t *testing.T) {
+	onBothStores(t, func(t *testing.T, storeLine string) {
+		const clients = 50
+		s := sitetest.StartWith(t, sitetest.TrustedProxies, strings.Replace(sitetest.AppSite, "store badger {DIR}", storeLine+"\n\t\tlimit ip 3 1h", 1))
+		carol := sitetest.NewClient(t, "").From("198.51.100.7")
+		sitetest.SignIn(t, s, carol)
+		known := carol.Cookie("smsgate_known")
+		sitetest.Expect(t, carol.Post("/.smsgate/logout", url.Values{"csrf": {carol.CSRF("/.smsgate/logout")}}), http.StatusOK, "")
+		s.Advance(time.Minute)
+		thieves, toks := make([]*sitetest.Client, clients), make([]string, clients)
+		for i := range thieves {
+			thieves[i] = sitetest.NewClient(t, "").From("198.51.100.7")
+			thieves[i].SetCookie("smsgate_known", known)
+			toks[i] = thieves[i].CSRF("/.smsgate/login")
+		}
+		sent := s.Sent()
+		statuses := make([]int, clients)
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i, th := range thieves {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				statuses[i] = th.Post("/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {toks[i]}}).StatusCode
+			}()
+		}
+		close(start)
+		wg.Wait()
+		figures := map[int]int{}
+		for _, st := range statuses {
+			figures[st]++
+		}
+		texts := s.Sent() - sent
+		t.Logf("%d clients at once naming carol with her known cookie: %d texts sent, answers %v", clients, texts, figures)
+		if texts > 1 {
+			t.Errorf("%d texts sent at once; want at most 1 (her cooldown): %v", texts, figures)
+		}
+		// The strangers' sends at her address (limit ip 3, one spent by
+		// carol's first sign-in, a stranger's then): two made-up names
+		// more are taken, the third refused.
+		mallory := sitetest.NewClient(t, "").From("198.51.100.7")
+		taken := 0
+		for i := range 3 {
+			tok := mallory.CSRF("/.smsgate/login")
+			if res := mallory.Post("/.smsgate/login", url.Values{"username": {fmt.Sprintf("nobody%d", i)}, "csrf": {tok}}); res.StatusCode != http.StatusTooManyRequests {
+				taken++
+			}
+		}
+		if taken != 2 {
+			t.Errorf("a stranger at carol's address after her known side's burst: %d names taken, want 2", taken)
+		}
+	})
+}
