@@ -63,7 +63,7 @@ func (f *seqCounter) mark(c byte) { f.mu.Lock(); f.log = append(f.log, c); f.mu.
 // counted in the run after it, though its slot was in the run before).
 func TestABurstOfWrongCodesWhileTheOwnerSignsInRepeatedly(t *testing.T) {
 	t.Parallel()
-	const strangers, maxFailures, signIns, runs = 100, 3, 4, 10
+	const strangers, maxFailures, signIns, runs = 100, 3, 4, 5
 	onRaceStoresAndCluster(t, func(t *testing.T, st store.Store) {
 		figures := map[string]int{}
 		longest := 0
