@@ -152,7 +152,9 @@ func newest(knowns []*session.Claims) *session.Claims {
 // request (req.knowns): every one that verifies, under its prefixed name,
 // and under its old name those that count (OldCounts). Where the prefixed
 // name is written and the request carries none, the newest under the old
-// name is renamed in the answer.
+// name that names its trust is renamed in the answer: one naming none is
+// known no more (knownUser), and renamed it took the place of the tagged
+// cookie another tab's sign-in had just written.
 func (p *Pages) readKnown(req *request) {
 	r, sec := req.r, p.secure(req.r)
 	var old *session.Claims
@@ -168,7 +170,7 @@ func (p *Pages) readKnown(req *request) {
 				if !p.OldCounts(sec, cl) {
 					continue
 				}
-				if old == nil || cl.IssuedAt.After(old.IssuedAt.Time) {
+				if cl.Trust != nil && (old == nil || cl.IssuedAt.After(old.IssuedAt.Time)) {
 					old, oldToken = cl, c.Value
 				}
 			} else {

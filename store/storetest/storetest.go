@@ -313,6 +313,7 @@ func Run(t *testing.T, open func(t *testing.T) Opened) {
 	})
 
 	t.Run("DeleteEmptiesAWindow", func(t *testing.T) { deleteEmptiesAWindow(t, open(t), key(t, "w")) })
+	t.Run("DeleteRacingSlides", func(t *testing.T) { deleteRacingSlides(t, open(t), key(t, "w")) })
 
 	t.Run("SlotsOfOneWindow", func(t *testing.T) { slotsOfOneWindow(t, s, key(t, "w"), key(t, "other")) })
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -276,4 +277,102 @@ func deleteEmptiesAWindow(t *testing.T, o Opened, k string) {
 	}
 	s = o.Reopen()
 	fill("after a Delete and a restart", 3*time.Minute)
+}
+
+// deleteRacingSlides: a Delete of a window while sends are counted in it
+// at once, repeated: each send is counted in the window or deleted with
+// it, never half (a send that began after the last Delete ended is
+// counted; one that ended before it began is not), and a restart finds
+// exactly what the window counted before it (nothing the Delete removed
+// comes back, nothing counted is lost).
+func deleteRacingSlides(t *testing.T, o Opened, k string) {
+	ctx := context.Background()
+	s, now := o.Store, time.Unix(1_800_000_000, 0)
+	const senders, sends, limit = 8, 25, 1000
+	var seq atomic.Int64
+	type span struct{ from, to int64 }
+	var mu sync.Mutex
+	counted := []span{}
+	var lastDelete span
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	var sending atomic.Int64 // the senders not done: the Deletes go on till half are
+	sending.Store(senders)
+	deletes := 0
+	for g := range senders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer sending.Add(-1)
+			<-start
+			for i := range sends {
+				from := seq.Add(1)
+				ok, _, err := s.Slide(ctx, k, fmt.Sprint(g, "-", i), limit, time.Hour, now)
+				to := seq.Add(1)
+				if err != nil || !ok {
+					t.Errorf("send %d-%d: ok=%v, %v", g, i, ok, err)
+					return
+				}
+				mu.Lock()
+				counted = append(counted, span{from, to})
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		<-start
+		for sending.Load() > senders/2 {
+			deletes++
+			from := seq.Add(1)
+			if err := s.Delete(ctx, k); err != nil {
+				t.Error(err)
+				return
+			}
+			lastDelete = span{from, seq.Add(1)}
+		}
+	}()
+	close(start)
+	wg.Wait()
+	least, most := 0, 0
+	for _, c := range counted {
+		if c.from > lastDelete.to {
+			least++
+		}
+		if c.to > lastDelete.from {
+			most++
+		}
+	}
+	before := windowCount(t, s, k, now)
+	if before < least || before > most {
+		t.Errorf("the window counts %d sends after the race; want %d to %d (the sends around the last Delete)", before, least, most)
+	}
+	s = o.Reopen()
+	if after := windowCount(t, s, k, now); after != before {
+		t.Errorf("a restart finds %d sends in the window; it counted %d before", after, before)
+	}
+	t.Logf("%d sends, %d Deletes at once: %d counted after the last (%d to %d possible), the same after a restart",
+		len(counted), deletes, before, least, most)
+}
+
+// windowCount is how many sends window k counts at now, read by counting
+// one more under ever higher limits (and refunding it).
+func windowCount(t *testing.T, s store.Store, k string, now time.Time) int {
+	t.Helper()
+	ctx := context.Background()
+	for n := 1; n < 10_000; n++ {
+		ok, _, err := s.Slide(ctx, k, "probe", n, time.Hour, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok {
+			if err := s.Unslide(ctx, k, "probe"); err != nil {
+				t.Fatal(err)
+			}
+			return n - 1
+		}
+	}
+	t.Fatal("no count under 10,000")
+	return 0
 }

@@ -1,0 +1,160 @@
+package pages_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/smsgate/caddy-smsgate/internal/sitetest"
+)
+
+// TestAKnownCookieCopiedTo50ClientsAtOnce: carol's known-browser cookie,
+// copied to 50 clients that each name carol and type a wrong app code at
+// once, from her address or from 50 addresses. A known browser's wrong
+// codes are counted apart from strangers' (6dd0a3c): the bounds are its
+// side's, lockout_after from an address and max_failures for the
+// account, however many type at once (on Badger and Redis); and the strangers' side is not
+// spent by them.
+func TestAKnownCookieCopiedTo50ClientsAtOnce(t *testing.T) {
+	sitetest.Parallel(t)
+	const clients, lockAfter, maxFailures = 50, 3, 5
+	for _, c := range []struct {
+		name  string
+		known bool
+		ips   int
+		bound int
+	}{{"known/one address", true, 1, lockAfter}, {"known/50 addresses", true, clients, maxFailures},
+		{"strangers/one address", false, 1, lockAfter}, {"strangers/50 addresses", false, clients, maxFailures}} {
+		t.Run(c.name, func(t *testing.T) {
+			sitetest.Parallel(t)
+			onBothStores(t, func(t *testing.T, storeLine string) {
+				s := guessSiteOn(t, storeLine, fmt.Sprintf("max_failures %d\n\t\t\tlimit guesses 100 1d\n\t\t\tlockout_after %d\n\t\t\tlockout 1h", maxFailures, lockAfter))
+				carol, secret := carolWithApp(t, s)
+				s.Advance(time.Minute)
+				known := carol.Cookie("smsgate_known")
+				if known == "" {
+					t.Fatal("carol's browser has no known cookie")
+				}
+				sitetest.Expect(t, carol.Post("/admin/.smsgate/logout", url.Values{"csrf": {carol.CSRF("/admin/.smsgate/logout")}}), http.StatusOK, "")
+				wrong := sitetest.WrongCode(sitetest.AppCode(t, secret))
+				thieves, toks := make([]*sitetest.Client, clients), make([]string, clients)
+				for i := range thieves {
+					// Each names carol from an address of its own (the login
+					// form's own limits are not what is raced here).
+					thieves[i] = sitetest.NewClient(t, "").From(fmt.Sprintf("203.0.113.%d", i+1))
+					if c.known {
+						thieves[i].SetCookie("smsgate_known", known)
+					}
+					toks[i] = thieves[i].CSRF("/admin/.smsgate/login")
+					sitetest.Expect(t, thieves[i].Post("/admin/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {toks[i]}}), http.StatusSeeOther, "/admin/.smsgate/verify")
+					if c.ips == 1 {
+						thieves[i].ForwardedFor = "198.51.100.7" // carol's address
+					}
+				}
+				statuses := make([]int, clients)
+				texts := make([]string, clients)
+				var wg sync.WaitGroup
+				start := make(chan struct{})
+				for i, th := range thieves {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						<-start
+						res := th.Post("/admin/.smsgate/verify", url.Values{"action": {"app"}, "code": {wrong}, "csrf": {toks[i]}})
+						statuses[i], texts[i] = res.StatusCode, res.Text
+					}()
+				}
+				close(start)
+				wg.Wait()
+				figures := map[string]int{}
+				compared := 0
+				for i, st := range statuses {
+					switch {
+					case st == http.StatusBadRequest && strings.Contains(texts[i], "Wrong code"):
+						compared++
+						figures["wrong code"]++
+					default:
+						figures[fmt.Sprint(st)]++
+					}
+				}
+				t.Logf("%d clients at once: %v (bound %d)", clients, figures, c.bound)
+				if compared > c.bound {
+					t.Errorf("%d wrong codes compared at once; want at most %d: %v", compared, c.bound, figures)
+				}
+				if c.known {
+					// The strangers' side is not spent: a new browser of carol's
+					// at her address signs in with her right code.
+					s.Advance(30 * time.Second)
+					other := sitetest.NewClient(t, "").From("198.51.100.7")
+					tok := other.CSRF("/admin/.smsgate/login")
+					sitetest.Expect(t, other.Post("/admin/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}}), http.StatusSeeOther, "/admin/.smsgate/verify")
+					sitetest.Expect(t, other.Post("/admin/.smsgate/verify", url.Values{"action": {"app"}, "code": {sitetest.AppCode(t, secret)}, "csrf": {tok}}), http.StatusSeeOther, "/")
+				}
+			})
+		})
+	}
+}
+
+// TestAKnownCookieCopiedTo50ClientsSendsAtOnce: carol's known-browser
+// cookie copied to 50 clients at her address that each name carol at
+// once (a text each, on her known side's budgets: ac7798e): at most one
+// text is sent (her cooldown), however many ask at once, on Badger and
+// Redis; and the strangers' send budget at her address is not spent.
+func TestAKnownCookieCopiedTo50ClientsSendsAtOnce(t *testing.T) {
+	onBothStores(t, func(t *testing.T, storeLine string) {
+		const clients = 50
+		s := sitetest.StartWith(t, sitetest.TrustedProxies, strings.Replace(sitetest.AppSite, "store badger {DIR}", storeLine+"\n\t\tlimit ip 3 1h", 1))
+		carol := sitetest.NewClient(t, "").From("198.51.100.7")
+		sitetest.SignIn(t, s, carol)
+		known := carol.Cookie("smsgate_known")
+		sitetest.Expect(t, carol.Post("/.smsgate/logout", url.Values{"csrf": {carol.CSRF("/.smsgate/logout")}}), http.StatusOK, "")
+		s.Advance(time.Minute)
+		thieves, toks := make([]*sitetest.Client, clients), make([]string, clients)
+		for i := range thieves {
+			thieves[i] = sitetest.NewClient(t, "").From("198.51.100.7")
+			thieves[i].SetCookie("smsgate_known", known)
+			toks[i] = thieves[i].CSRF("/.smsgate/login")
+		}
+		sent := s.Sent()
+		statuses := make([]int, clients)
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i, th := range thieves {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				statuses[i] = th.Post("/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {toks[i]}}).StatusCode
+			}()
+		}
+		close(start)
+		wg.Wait()
+		figures := map[int]int{}
+		for _, st := range statuses {
+			figures[st]++
+		}
+		texts := s.Sent() - sent
+		t.Logf("%d clients at once naming carol with her known cookie: %d texts sent, answers %v", clients, texts, figures)
+		if texts > 1 {
+			t.Errorf("%d texts sent at once; want at most 1 (her cooldown): %v", texts, figures)
+		}
+		// The strangers' sends at her address (limit ip 3, one spent by
+		// carol's first sign-in, a stranger's then): two made-up names
+		// more are taken, the third refused.
+		mallory := sitetest.NewClient(t, "").From("198.51.100.7")
+		taken := 0
+		for i := range 3 {
+			tok := mallory.CSRF("/.smsgate/login")
+			if res := mallory.Post("/.smsgate/login", url.Values{"username": {fmt.Sprintf("nobody%d", i)}, "csrf": {tok}}); res.StatusCode != http.StatusTooManyRequests {
+				taken++
+			}
+		}
+		if taken != 2 {
+			t.Errorf("a stranger at carol's address after her known side's burst: %d names taken, want 2", taken)
+		}
+	})
+}
