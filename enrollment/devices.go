@@ -265,8 +265,9 @@ func (s *Devices) Rename(ctx context.Context, realm, user, id, name string) erro
 // Remove removes a device; the last one only if allowLast. In
 // verify-only mode its number is released for other users.
 func (s *Devices) Remove(ctx context.Context, realm, user, id string, allowLast bool) (*Device, error) {
-	ctx = store.Lasting(ctx)                                // the user is told it is done
-	if _, err := s.ByID(ctx, realm, user, id); err == nil { // buried before it goes: tombstones.go
+	ctx = store.Lasting(ctx) // the user is told it is done
+	// Buried before it goes (tombstones.go), so no import brings it back.
+	if _, err := s.ByID(ctx, realm, user, id); err == nil {
 		if err := bury(ctx, s.Store, removedDeviceKey(realm, user), id); err != nil {
 			return nil, err
 		}
