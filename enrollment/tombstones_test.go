@@ -2,8 +2,10 @@ package enrollment
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -218,4 +220,41 @@ func TestAnImportRacingARemovalKeepsItRemoved(t *testing.T) {
 				inInterleavings, interleavings, back-inInterleavings, raceRuns)
 		}
 	})
+}
+
+// TestAnExportOfThePreviousReleaseImports: a file the release before
+// wrote (testdata/export-previous-release.json: alice's "stolen" and
+// "kept" phones and her recovery codes, exported by main at f163517, no
+// tombstones in it) imports whole into a wiped store, and into a store
+// that removed the stolen phone and renewed the codes since, without them.
+func TestAnExportOfThePreviousReleaseImports(t *testing.T) {
+	t.Parallel()
+	raw, err := os.ReadFile("testdata/export-previous-release.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var file []Record
+	if err := json.Unmarshal(raw, &file); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	s, _, _ := raceService(t, onBadger(t))
+	admin := &Admin{Core: s.Core, Devices: s.Devices}
+	told, err := admin.Import(ctx, file)
+	left, _ := s.Devices.RecoveryCodesLeft(ctx, realm, alice)
+	if ids := deviceIDs(t, s.Devices, alice); err != nil || ids != "67PZRIP4U5Z2WFE5" || left != RecoveryCount || told != (NotRestored{}) {
+		t.Fatalf("the release before's export into a wiped store: %v, devices %q, %d codes, told %+v; want all of it", err, ids, left, told)
+	}
+	if _, err := s.Devices.Remove(ctx, realm, alice, "67PZRIP4", false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Devices.RenewRecoveryCodes(ctx, realm, alice); err != nil {
+		t.Fatal(err)
+	}
+	renewed, _ := s.Core.Store.Get(ctx, recoveryKey(realm, alice))
+	told, err = admin.Import(ctx, file)
+	now, _ := s.Core.Store.Get(ctx, recoveryKey(realm, alice))
+	if ids := deviceIDs(t, s.Devices, alice); err != nil || ids != "U5Z2WFE5" || string(now) != string(renewed) || told != (NotRestored{Devices: 1, RecoveryCodes: RecoveryCount}) {
+		t.Errorf("the release before's export after a removal and a renewal: %v, devices %q, codes kept %v, told %+v; want the removed phone and the replaced set left out", err, ids, string(now) == string(renewed), told)
+	}
 }
