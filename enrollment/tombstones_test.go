@@ -258,3 +258,39 @@ func TestAnExportOfThePreviousReleaseImports(t *testing.T) {
 		t.Errorf("the release before's export after a removal and a renewal: %v, devices %q, codes kept %v, told %+v; want the removed phone and the replaced set left out", err, ids, string(now) == string(renewed), told)
 	}
 }
+
+// TestAnUndoneRenewalKeepsItsSetImportable: a renewal undone (its codes
+// never shown) gives the user back the set it replaced, so an import of an
+// export holding that set writes it whole, and leaves out the withdrawn
+// set's codes. Before the undo took them back out of the tombstones, an
+// import left the user's own codes out.
+func TestAnUndoneRenewalKeepsItsSetImportable(t *testing.T) {
+	t.Parallel()
+	s, _, _ := raceService(t, onBadger(t))
+	admin := &Admin{Core: s.Core, Devices: s.Devices}
+	ctx := context.Background()
+	putDevices(t, s.Devices, alice, Device{ID: "a", Phone: num, Enrolled: time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)})
+	if _, err := s.Devices.FirstRecoveryCodes(ctx, realm, alice); err != nil {
+		t.Fatal(err)
+	}
+	before, err := admin.Export(ctx, realm, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := s.Devices.RenewRecoveryCodes(ctx, realm, alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Devices.UndoRenewal(ctx, realm, alice, r); err != nil {
+		t.Fatal(err)
+	}
+	told, err := admin.Import(ctx, before)
+	left, _ := s.Devices.RecoveryCodesLeft(ctx, realm, alice)
+	if err != nil || left != RecoveryCount || told != (NotRestored{}) {
+		t.Errorf("an export imported after a renewal undone: %v, %d codes, told %+v; want the user's set whole", err, left, told)
+	}
+	withdrawn, _ := s.Core.Store.Get(ctx, spentRecoveryKey(realm, alice))
+	if hashes := readTombstones(withdrawn, true); len(hashes) != RecoveryCount || slices.ContainsFunc(hashes, func(h string) bool { return strings.Contains(string(before[1].Value), h) }) {
+		t.Errorf("the tombstones after the undo: %d, want the withdrawn set's %d and none of the user's", len(hashes), RecoveryCount)
+	}
+}
