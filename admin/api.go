@@ -195,7 +195,8 @@ func (a *AdminAPI) answer(w http.ResponseWriter, r *http.Request) (any, error) {
 		if err := checkImport(g.Realm, records); err != nil {
 			return nil, err
 		}
-		if err := g.Admin.Import(ctx, records); err != nil {
+		told, err := g.Admin.Import(ctx, records)
+		if err != nil {
 			return nil, err
 		}
 		accepted, err := afterImport(ctx, g.Epoch)
@@ -207,8 +208,9 @@ func (a *AdminAPI) answer(w http.ResponseWriter, r *http.Request) (any, error) {
 		if err := g.Sessions.RereadRenamed(ctx); err != nil {
 			g.Logger.Warn("reading the store's record of when the cookies were renamed after the import: the next look at the store does", zap.Error(err))
 		}
-		g.Audit("admin_import", "", "", zap.Int("records", len(records)), zap.Bool("store_accepted", accepted))
-		return map[string]any{"imported": len(records), "store_accepted": accepted}, nil
+		g.Audit("admin_import", "", "", zap.Int("records", len(records)), zap.Bool("store_accepted", accepted),
+			zap.Int("devices_not_restored", told.Devices), zap.Int("recovery_codes_not_restored", told.RecoveryCodes))
+		return importSummary(len(records), accepted, told), nil
 	}
 	var req Request
 	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {

@@ -238,7 +238,8 @@ func direct(fl caddycmd.Flags, config *configFile, sub subcommand, req Request, 
 		if err := checkImport(req.Realm, records); err != nil {
 			return nil, err
 		}
-		if err := svc.Import(ctx, records); err != nil {
+		told, err := svc.Import(ctx, records)
+		if err != nil {
 			return nil, err
 		}
 		w, err := openEpoch(ctx, st, g)
@@ -249,7 +250,7 @@ func direct(fl caddycmd.Flags, config *configFile, sub subcommand, req Request, 
 		if err != nil {
 			return nil, err
 		}
-		out = map[string]any{"imported": len(records), "store_accepted": accepted}
+		out = importSummary(len(records), accepted, told)
 	case "accept-store":
 		w, err := openEpoch(ctx, st, g)
 		if err != nil {

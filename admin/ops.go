@@ -279,3 +279,15 @@ func afterImport(ctx context.Context, w *continuity.Watch) (accepted bool, err e
 	}
 	return err == nil, err
 }
+
+// importSummary is an import's answer: with what it left out because the
+// store removed it since the export was taken (a device, a recovery code:
+// enrollment's tombstones.go), said in words and counted.
+func importSummary(records int, accepted bool, told enrollment.NotRestored) map[string]any {
+	out := map[string]any{"imported": records, "store_accepted": accepted}
+	if told != (enrollment.NotRestored{}) {
+		out["not_restored"] = told.String()
+		out["devices_not_restored"], out["recovery_codes_not_restored"] = told.Devices, told.RecoveryCodes
+	}
+	return out
+}

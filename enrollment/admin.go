@@ -145,7 +145,7 @@ type Record struct {
 // lasting are the prefixes of the records that outlive a sign-in: an
 // export carries these, not codes, counters or lockouts. The last two are
 // the whole store's, not a realm's (storeWide).
-var lasting = []string{"device/", "recovery/", "owner/", revokedUserPrefix, "keys/", renamedRecord}
+var lasting = []string{"device/", "recovery/", "owner/", revokedUserPrefix, removedDevicePrefix, spentRecoveryPrefix, "keys/", renamedRecord}
 
 // renamedRecord is session.RenamedRecord: which unmarked tokens count
 // under the cookies' old names depends on it, so it goes where the keys
@@ -247,19 +247,21 @@ func (e *PartialImportError) Unwrap() error { return e.Err }
 // a share of one. The renamed record and users' revocations are written
 // apart, each keeping what the store holds where that ends more
 // (keepEarlierRenamed, keepLaterRevoked), and so are the ends of sessions
-// and trusts, for what is left of each (keepLaterEnds).
-func (s *Admin) Import(ctx context.Context, records []Record) error {
-	keys, values := make([]string, 0, len(records)), make([][]byte, 0, len(records))
+// and trusts, for what is left of each (keepLaterEnds). Nothing the store
+// removed since the export was taken comes back (tombstones.go); told says
+// what was left out.
+func (s *Admin) Import(ctx context.Context, records []Record) (told NotRestored, err error) {
+	keys := make([]string, 0, len(records))
 	all := make(map[string][]byte, len(records))
 	var renamed []byte
-	revoked := map[string][]byte{}
+	revoked, buried := map[string][]byte{}, map[string][]byte{}
 	var endList []end
 	for _, r := range records {
 		key, value := r.Key, []byte(r.Value)
 		if k, ok := strings.CutPrefix(key, "b64:"); ok {
 			var raw []byte
 			if json.Unmarshal(value, &raw) != nil {
-				return &ImportError{Key: r.Key}
+				return told, &ImportError{Key: r.Key}
 			}
 			key, value = k, raw
 		}
@@ -276,42 +278,62 @@ func (s *Admin) Import(ctx context.Context, records []Record) error {
 			known = known || strings.HasPrefix(key, p) && (p != renamedRecord || key == p) // a record, not a folder
 		}
 		if !known {
-			return &ImportError{Key: key}
+			return told, &ImportError{Key: key}
 		}
 		if key == renamedRecord {
 			if _, err := time.Parse(time.RFC3339Nano, string(value)); err != nil {
-				return &ImportError{Key: renamedRecord}
+				return told, &ImportError{Key: renamedRecord}
 			}
 			renamed = value // written apart: keepEarlierRenamed
 			continue
 		}
 		if strings.HasPrefix(key, revokedUserPrefix) {
 			if json.Unmarshal(value, new(time.Time)) != nil {
-				return &ImportError{Key: key}
+				return told, &ImportError{Key: key}
 			}
 			revoked[key] = value // written apart: keepLaterRevoked
 			continue
 		}
-		keys, values, all[key] = append(keys, key), append(values, value), value // a key named twice: the last, as one by one
+		if isTombstone(key) {
+			if json.Unmarshal(value, new([]string)) != nil {
+				return told, &ImportError{Key: key}
+			}
+			buried[key] = value // written apart: honourTombstones
+			continue
+		}
+		keys, all[key] = append(keys, key), value // a key named twice: the last
 	}
 	if renamed != nil {
 		if err := s.keepEarlierRenamed(ctx, renamed); err != nil {
-			return err
+			return told, err
 		}
 	}
 	kept := 0
 	for key, value := range revoked {
 		if err := s.keepLaterRevoked(ctx, key, value); err != nil {
 			if kept > 0 {
-				return fmt.Errorf("nothing was imported but %d users' revocations (a later one is never wrong to keep): %w", kept, err)
+				return told, fmt.Errorf("nothing was imported but %d users' revocations (a later one is never wrong to keep): %w", kept, err)
 			}
-			return fmt.Errorf("nothing was imported: %w", err)
+			return told, fmt.Errorf("nothing was imported: %w", err)
 		}
 		kept++
 	}
 	if n, err := s.keepLaterEnds(ctx, endList); err != nil {
-		return fmt.Errorf("nothing was imported but %d users' revocations and %d sessions' ends (a later one is never wrong to keep): %w", kept, n, err)
+		return told, fmt.Errorf("nothing was imported but %d users' revocations and %d sessions' ends (a later one is never wrong to keep): %w", kept, n, err)
 	}
+	if err := s.honourTombstones(store.WithBudget(ctx, store.RequestBudget), buried, all, &told); err != nil {
+		return told, fmt.Errorf("nothing was imported but the file's tombstones (never wrong to keep): %w", err)
+	}
+	keys = slices.DeleteFunc(keys, func(key string) bool { _, ok := all[key]; return !ok })
+	if err := s.write(ctx, keys, all); err != nil {
+		return told, err
+	}
+	return told, s.sweep(ctx, keys, &told)
+}
+
+// write writes all (keys, in the file's order), all or none where the
+// store can, else one by one.
+func (s *Admin) write(ctx context.Context, keys []string, all map[string][]byte) error {
 	if a, ok := s.Store.(store.AllOrNothing); ok && len(all) > 0 {
 		err := a.PutAll(store.Lasting(store.WithBudget(ctx, store.RequestBudget)), all)
 		if err != nil && !errors.Is(err, store.ErrNoTransaction) {
@@ -326,7 +348,7 @@ func (s *Admin) Import(ctx context.Context, records []Record) error {
 		if i == len(keys)-1 {
 			put = store.Lasting(put) // one sync makes the whole import durable
 		}
-		if err := s.Store.Put(put, key, values[i], 0); err != nil {
+		if err := s.Store.Put(put, key, all[key], 0); err != nil {
 			return &PartialImportError{Written: i, Of: len(keys), Err: err}
 		}
 	}

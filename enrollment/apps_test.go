@@ -178,7 +178,7 @@ func TestAppExportImport(t *testing.T) {
 
 	moved, _, _ := appService(t) // a new store, the same signing secret
 	moved.Now = clk.now
-	if err := (&Admin{Core: moved.Core, Devices: moved.Devices}).Import(ctx, records); err != nil {
+	if _, err := (&Admin{Core: moved.Core, Devices: moved.Devices}).Import(ctx, records); err != nil {
 		t.Fatal(err)
 	}
 	clk.advance(appPeriod)

@@ -244,9 +244,8 @@ func (s *Devices) Set(ctx context.Context, realm, user, e164 string) error {
 	if _, err := phone.Parse(e164, ""); err != nil {
 		return fmt.Errorf("device of %q: %v", user, err)
 	}
-	return s.edit(ctx, realm, user, func([]Device) ([]Device, error) {
-		return []Device{s.newPhone(e164, s.defaultName("name.phone", "", 1), "")}, nil
-	})
+	_, err := s.replaceAll(ctx, realm, user, []Device{s.newPhone(e164, s.defaultName("name.phone", "", 1), "")})
+	return err
 }
 
 // Rename changes a device's label.
@@ -267,6 +266,14 @@ func (s *Devices) Rename(ctx context.Context, realm, user, id, name string) erro
 // verify-only mode its number is released for other users.
 func (s *Devices) Remove(ctx context.Context, realm, user, id string, allowLast bool) (*Device, error) {
 	ctx = store.Lasting(ctx) // the user is told it is done
+	// Buried before it goes (tombstones.go), so no import brings it back.
+	if _, err := s.ByID(ctx, realm, user, id); err == nil {
+		if err := bury(ctx, s.Store, removedDeviceKey(realm, user), id); err != nil {
+			return nil, err
+		}
+	} else if !errors.Is(err, ErrNoDevice) {
+		return nil, err
+	}
 	var removed *Device
 	err := s.edit(ctx, realm, user, func(list []Device) ([]Device, error) {
 		i := slices.IndexFunc(list, func(d Device) bool { return d.ID == id })
@@ -292,11 +299,7 @@ func (s *Devices) Remove(ctx context.Context, realm, user, id string, allowLast 
 // RemoveAll forgets every device of user (an admin reset).
 func (s *Devices) RemoveAll(ctx context.Context, realm, user string) error {
 	ctx = store.Lasting(ctx) // the user is told it is done
-	var removed []Device
-	err := s.edit(ctx, realm, user, func(list []Device) ([]Device, error) {
-		removed = list
-		return nil, nil
-	})
+	removed, err := s.replaceAll(ctx, realm, user, nil)
 	if err != nil {
 		return err
 	}

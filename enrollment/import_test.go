@@ -78,7 +78,7 @@ func TestAnImportThatFailsWritesNothing(t *testing.T) {
 
 func importFails(t *testing.T, st store.Store, records []Record) {
 	t.Helper()
-	err := (&Admin{Core: &Core{Store: st}}).Import(context.Background(), records)
+	_, err := (&Admin{Core: &Core{Store: st}}).Import(context.Background(), records)
 	if err != nil {
 		t.Logf("the import: %.200s", err)
 	}
@@ -114,7 +114,7 @@ func TestAnImportStoppedPartWayFinishesWhenRunAgain(t *testing.T) {
 	t.Parallel()
 	st := onBadger(t)
 	records := importRecords(20, 10)
-	err := (&Admin{Core: &Core{Store: &failingAfter{Store: st, n: 7}}}).Import(context.Background(), records)
+	_, err := (&Admin{Core: &Core{Store: &failingAfter{Store: st, n: 7}}}).Import(context.Background(), records)
 	var part *PartialImportError
 	if !errors.As(err, &part) || part.Written != 7 || part.Of != 20 || !strings.Contains(err.Error(), "run the same import again") {
 		t.Fatalf("an import stopped after 7 records: %v; want it to say so, and to run it again", err)
@@ -122,7 +122,7 @@ func TestAnImportStoppedPartWayFinishesWhenRunAgain(t *testing.T) {
 	if n := held(t, st, records); n != 7 {
 		t.Fatalf("%d records written; want the 7 before the failure", n)
 	}
-	if err := (&Admin{Core: &Core{Store: st}}).Import(context.Background(), records); err != nil {
+	if _, err := (&Admin{Core: &Core{Store: st}}).Import(context.Background(), records); err != nil {
 		t.Fatal(err)
 	}
 	if n := held(t, st, records); n != len(records) {

@@ -51,7 +51,7 @@ func TestAnImportRacingARevokeKeepsTheRevoke(t *testing.T) {
 			}
 			var errImport, errRevoke error
 			return storetest.Pair{Key: store.Key("revoked-user", realm, user),
-				A: func(ctx context.Context) { errImport = admin.Import(ctx, records) },
+				A: func(ctx context.Context) { _, errImport = admin.Import(ctx, records) },
 				B: func(ctx context.Context) { errRevoke = session.RevokeUser(ctx, il, realm, user, t1) },
 				Check: func() {
 					if errImport != nil || errRevoke != nil {

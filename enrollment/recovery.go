@@ -74,6 +74,9 @@ type Renewal struct {
 func (s *Devices) RenewRecoveryCodes(ctx context.Context, realm, user string) (*Renewal, error) {
 	r := new(Renewal)
 	r.Codes, r.wrote = s.recoverySet(user)
+	if err := s.buryStoredCodes(ctx, realm, user); err != nil {
+		return nil, err
+	}
 	err := s.Store.Update(store.Lasting(ctx), recoveryKey(realm, user), func(old []byte, found bool) ([]byte, time.Duration, error) {
 		r.replaced = nil
 		if found {
@@ -84,6 +87,9 @@ func (s *Devices) RenewRecoveryCodes(ctx context.Context, realm, user string) (*
 	if err != nil {
 		return nil, err
 	}
+	// A set written since the read, buried too; best effort: the new set is
+	// written, and its codes must be shown.
+	_ = s.buryCodes(ctx, realm, user, r.replaced)
 	return r, nil
 }
 
@@ -96,12 +102,21 @@ func (s *Devices) RenewRecoveryCodes(ctx context.Context, realm, user string) (*
 // (a reset deletes codes after it revokes, so a set written before the
 // reset is deleted by it, after this).
 func (s *Devices) UndoRenewal(ctx context.Context, realm, user string, r *Renewal) error {
-	return s.Store.Update(store.Lasting(ctx), recoveryKey(realm, user), func(cur []byte, found bool) ([]byte, time.Duration, error) {
-		if !found || string(cur) != string(r.wrote) {
+	if err := s.buryCodes(ctx, realm, user, r.wrote); err != nil {
+		return err
+	}
+	undone := false
+	err := s.Store.Update(store.Lasting(ctx), recoveryKey(realm, user), func(cur []byte, found bool) ([]byte, time.Duration, error) {
+		if undone = found && string(cur) == string(r.wrote); !undone {
 			return nil, 0, store.ErrUnchanged
 		}
 		return r.replaced, 0, nil
 	})
+	var back []string
+	if err != nil || !undone || r.replaced == nil || json.Unmarshal(r.replaced, &back) != nil {
+		return err
+	}
+	return unbury(ctx, s.Store, spentRecoveryKey(realm, user), back) // the user's again
 }
 
 // recoverySet makes a new set of codes for user: the codes, and the set as
@@ -204,6 +219,13 @@ func (s *Devices) UseRecoveryCode(ctx context.Context, sc Scope, flow, user, cod
 	// two uses of one code one succeeds, and two codes used at once are
 	// both burnt (no lock to wait for, none for a crash to leave).
 	want := s.recoveryHash(user, code)
+	if hashes, err := s.recoveryHashes(ctx, sc.Realm, user); err != nil {
+		return unchecked(err)
+	} else if slices.Contains(hashes, want) { // buried before it is burnt: tombstones.go
+		if err := bury(ctx, s.Store, spentRecoveryKey(sc.Realm, user), want); err != nil {
+			return unchecked(err)
+		}
+	}
 	err := s.Store.Update(store.Lasting(ctx), recoveryKey(sc.Realm, user), func(raw []byte, found bool) ([]byte, time.Duration, error) { // a used code stays used
 		var hashes []string
 		if found {
@@ -259,7 +281,34 @@ func (s *Devices) recoveryHash(user, code string) string {
 
 // ForgetRecoveryCodes removes user's recovery codes.
 func (s *Devices) ForgetRecoveryCodes(ctx context.Context, realm, user string) error {
-	return s.Store.Delete(store.Lasting(ctx), recoveryKey(realm, user))
+	if err := s.buryStoredCodes(ctx, realm, user); err != nil {
+		return err
+	}
+	var gone []byte
+	err := s.Store.Update(store.Lasting(ctx), recoveryKey(realm, user), func(cur []byte, found bool) ([]byte, time.Duration, error) {
+		gone = slices.Clone(cur)
+		if !found {
+			return nil, 0, store.ErrUnchanged
+		}
+		return nil, 0, nil
+	})
+	if err != nil {
+		return err
+	}
+	return s.buryCodes(ctx, realm, user, gone) // one written since the read
+}
+
+// buryStoredCodes records user's stored set as spent, before it is
+// replaced or forgotten.
+func (s *Devices) buryStoredCodes(ctx context.Context, realm, user string) error {
+	raw, err := s.Store.Get(ctx, recoveryKey(realm, user))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return s.buryCodes(ctx, realm, user, raw)
 }
 
 // ResetUser is the admin's way back for a lost phone: every device and

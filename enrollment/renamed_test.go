@@ -31,7 +31,7 @@ func TestTheRenamedRecordGoesWithAnExport(t *testing.T) {
 		t.Fatal(err)
 	}
 	records := importRecords(1, 8)
-	if err := (&Admin{Core: &Core{Store: src}}).Import(ctx, records); err != nil {
+	if _, err := (&Admin{Core: &Core{Store: src}}).Import(ctx, records); err != nil {
 		t.Fatal(err)
 	}
 	exported, err := (&Admin{Core: &Core{Store: src}}).Export(ctx, realm, false)
@@ -52,7 +52,7 @@ func TestTheRenamedRecordGoesWithAnExport(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if err := (&Admin{Core: &Core{Store: dst}}).Import(ctx, exported); err != nil {
+		if _, err := (&Admin{Core: &Core{Store: dst}}).Import(ctx, exported); err != nil {
 			t.Fatal(err)
 		}
 		if got, err := dst.Get(ctx, renamedRecord); err != nil || string(got) != c.want {
@@ -60,14 +60,14 @@ func TestTheRenamedRecordGoesWithAnExport(t *testing.T) {
 		}
 	}
 	bad := []Record{{Key: renamedRecord, Value: []byte(`"tomorrow"`)}}
-	if err := (&Admin{Core: &Core{Store: onBadger(t)}}).Import(ctx, bad); !errors.As(err, new(*ImportError)) {
+	if _, err := (&Admin{Core: &Core{Store: onBadger(t)}}).Import(ctx, bad); !errors.As(err, new(*ImportError)) {
 		t.Fatalf("an import of a renamed record that is no instant: %v, want an ImportError", err)
 	}
 	// The record is one key, not a folder: a key it begins is no record
 	// the store keeps (nor one the instant check sees).
 	for _, key := range []string{renamedRecord + "X", renamedRecord + "/x"} {
 		odd := []Record{{Key: key, Value: []byte(`"` + t0 + `"`)}}
-		if err := (&Admin{Core: &Core{Store: onBadger(t)}}).Import(ctx, odd); !errors.As(err, new(*ImportError)) {
+		if _, err := (&Admin{Core: &Core{Store: onBadger(t)}}).Import(ctx, odd); !errors.As(err, new(*ImportError)) {
 			t.Errorf("an import of %s: %v, want an ImportError", key, err)
 		}
 	}
@@ -94,7 +94,7 @@ func TestAnImportRacingAPutBackKeepsTheEarlier(t *testing.T) {
 				t.Fatal(err)
 			}
 			return storetest.Pair{Key: renamedRecord,
-				A: func(ctx context.Context) { errImport = (&Admin{Core: &Core{Store: il}}).Import(ctx, records) },
+				A: func(ctx context.Context) { _, errImport = (&Admin{Core: &Core{Store: il}}).Import(ctx, records) },
 				B: func(ctx context.Context) {
 					if err := store.KeepEarliest(ctx, il, renamedRecord, []byte(t0)); err != nil { // as session.Manager.RereadRenamed
 						t.Error(err)
