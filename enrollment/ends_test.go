@@ -78,7 +78,7 @@ func TestAnExportCarriesTheEndsOfSessions(t *testing.T) {
 		if err := json.Unmarshal(raw, &file); err != nil {
 			t.Fatal(err)
 		}
-		if err := admin.Import(ctx, file); err != nil {
+		if _, err := admin.Import(ctx, file); err != nil {
 			t.Fatal(err)
 		}
 		held := map[string]time.Time{}
@@ -108,7 +108,7 @@ func TestAnExportCarriesTheEndsOfSessions(t *testing.T) {
 		if err := json.Unmarshal([]byte(old), &file); err != nil {
 			t.Fatal(err)
 		}
-		if err := admin.Import(ctx, file); err != nil {
+		if _, err := admin.Import(ctx, file); err != nil {
 			t.Fatalf("an export of the previous release: %v", err)
 		}
 	})

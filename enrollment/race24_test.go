@@ -202,7 +202,7 @@ func TestAnImportRacingASignOutEverywhereAndAReset(t *testing.T) {
 			records := exportOf(user, phone, t0)
 			var errs [3]error
 			race3(
-				func() { errs[0] = admin.Import(ctx, records) },
+				func() { _, errs[0] = admin.Import(ctx, records) },
 				func() { errs[1] = session.RevokeUser(ctx, st, realm, user, t1) },
 				func() {
 					if errs[2] = session.RevokeUser(ctx, st, realm, user, t2); errs[2] == nil {
@@ -234,7 +234,7 @@ func TestAnImportRacingASignOutEverywhereAndAReset(t *testing.T) {
 				t.Fatal(err)
 			}
 			var errA, errB error
-			race(func() { errA = admin.Import(ctx, early) }, func() { errB = admin.Import(ctx, late) })
+			race(func() { _, errA = admin.Import(ctx, early) }, func() { _, errB = admin.Import(ctx, late) })
 			if errA != nil || errB != nil {
 				t.Fatalf("%s: %v, %v", user, errA, errB)
 			}
