@@ -242,8 +242,8 @@ func refusalsIn(args []string) string {
 
 // upstreams are the addresses a reverse_proxy or php_fastcgi proxies to
 // (its arguments, a matcher left out, and its block's to lines; a dynamic
-// line, the upstreams a module finds per request, as written: dynamic a
-// app 3000), none for another directive.
+// line, the upstreams a module finds per request, as dynamicUpstreams
+// spells them), none for another directive.
 func upstreams(d *directive) []string {
 	if d.name != "reverse_proxy" && d.name != "php_fastcgi" {
 		return nil
@@ -257,11 +257,9 @@ func upstreams(d *directive) []string {
 		case "to":
 			to = append(to, args(line)...)
 		case "dynamic":
-			words := make([]string, len(line))
-			for i, t := range line {
-				words[i] = t.text
+			if len(line) > 1 {
+				to = append(to, dynamicUpstreams(line[1:])...)
 			}
-			to = append(to, strings.Join(words, " "))
 		}
 	}
 	return to
