@@ -14,7 +14,7 @@ import (
 // port its scheme implies where none is written (as Caddy infers it: 80,
 // or 443 for https://), no scheme or trailing slash, a lower-case host,
 // {env.*} placeholders resolved, and the loopback names (localhost,
-// 127.0.0.1, ::1, none as in :3000) one name; a dynamic one
+// 127.0.0.1, ::1, none as in :3000) one name, tcp4/ and tcp6/ as tcp; a dynamic one
 // (dynamicUpstreams): an A lookup as its name and port written as an
 // address, another lower-case. An address with a
 // placeholder only a request fills in is kept as written (equal only to
@@ -59,7 +59,7 @@ func dialKey(up string) string {
 	if ip := net.ParseIP(host); host == "" || host == "localhost" || ip != nil && (ip.Equal(net.IPv4(127, 0, 0, 1)) || ip.Equal(net.IPv6loopback) || ip.IsUnspecified()) {
 		host = "localhost"
 	}
-	if network != "" && network != "tcp" {
+	if network != "" && network != "tcp" && network != "tcp4" && network != "tcp6" { // tcp4/127.0.0.1:3000 dials 127.0.0.1:3000
 		host = network + "/" + host
 	}
 	return net.JoinHostPort(host, port)
