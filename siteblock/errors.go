@@ -3,6 +3,7 @@ package siteblock
 import (
 	"encoding/json"
 	"fmt"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -131,7 +132,8 @@ var samePath = []string{"{path}", "{uri}", "{dir}{file}", "{http.request.uri}", 
 // file_server there serves, for every request: a rewrite, uri, root or
 // try_files, unless a matcher picks the requests it changes (rewrite @html
 // /error.html: curl gets the refused path), a rewrite's target or one of
-// try_files' files begins at the refused path (samePath), a rewrite
+// try_files' files begins at the refused path (samePath; after
+// nothing but slashes and dots: /{path} is the path), a rewrite
 // changes only the query (rewrite * ?{query}), uri changes only the
 // query, or try_files may find none of its files (it rewrites only to one
 // that exists: a site without 401.html served the refused path) and has
@@ -143,7 +145,10 @@ func moves(d *directive, trees []string) bool {
 		return slices.Contains(moving, d.name)
 	}
 	atPath := func(a string) bool {
-		return slices.ContainsFunc(samePath, func(p string) bool { return strings.HasPrefix(a, p) })
+		return slices.ContainsFunc(samePath, func(p string) bool {
+			i := strings.Index(a, p) // what comes before it, cleaned as file_server cleans a path, adds nothing: "/{path}", "/.{path}"
+			return i >= 0 && path.Clean("/"+a[:i]+"/\x00") == "/\x00"
+		})
 	}
 	if a := d.args[0]; strings.HasPrefix(a, "@") || len(d.args) > 1 && d.name != "try_files" && strings.HasPrefix(a, "/") {
 		return false // under a matcher: not every request

@@ -36,6 +36,13 @@ func TestAnErrorRouteServingTheSiteIsRefused(t *testing.T) {
 		{"\t\ttry_files {path} {path}/index.html\n\t\tfile_server\n", "handle_errors serves the gate's refusals (401) with file_server at the path refused", 0},
 		{"\t\trewrite * {path}\n\t\tfile_server\n", "handle_errors serves the gate's refusals (401) with file_server at the path refused", 0},
 		{"\t\trewrite * ?{query}\n\t\tfile_server\n", "handle_errors serves the gate's refusals (401) with file_server at the path refused", 0},
+		// The path after a slash or a dot, which file_server cleans away
+		// (rev7: each loaded, and served the protected file as the 401's
+		// body); after a folder, another file.
+		{"\t\trewrite * /{path}\n\t\tfile_server\n", "handle_errors serves the gate's refusals (401) with file_server at the path refused", 0},
+		{"\t\trewrite * /.{uri}\n\t\tfile_server\n", "handle_errors serves the gate's refusals (401) with file_server at the path refused", 0},
+		{"\t\ttry_files /{path} =404\n\t\tfile_server\n", "handle_errors serves the gate's refusals (401) with file_server at the path refused", 0},
+		{"\t\trewrite * /errors{path}\n\t\tfile_server\n", "", 0},
 		// A root of its own that is the site's, or holds it (rev7: each
 		// loaded, and served the protected file as the 401's body); one
 		// inside it, or elsewhere, is the error pages' own.
