@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -134,8 +135,8 @@ var samePath = []string{"{path}", "{uri}", "{dir}{file}", "{http.request.uri}", 
 // /error.html: curl gets the refused path), a rewrite's target or one of
 // try_files' files begins at the refused path (samePath; after
 // nothing but slashes and dots: /{path} is the path), a rewrite
-// changes only the query (rewrite * ?{query}), uri changes only the
-// query, or try_files may find none of its files (it rewrites only to one
+// changes only the query (rewrite * ?{query}), uri changes but some
+// paths, or only the query, or try_files may find none of its files (it rewrites only to one
 // that exists: a site without 401.html served the refused path) and has
 // no last "=404" to end there, or a root is the site's own or holds it
 // (holdsTree: root * /srv/site where the site's is /srv/site). One whose
@@ -165,11 +166,24 @@ func moves(d *directive, trees []string) bool {
 	case "root":
 		return !holdsTree(trees, d.args[len(d.args)-1])
 	case "uri":
-		return !slices.Contains(d.args, "query") || slices.ContainsFunc(d.args, func(a string) bool {
-			return slices.Contains([]string{"strip_prefix", "strip_suffix", "replace", "path_regexp"}, a)
-		})
+		// strip_prefix, strip_suffix, replace and most path_regexps change
+		// only the paths they match: /secret.txt went on as asked. One that
+		// matches every path whole, to a path of its own, moves them all.
+		a := slices.DeleteFunc(slices.Clone(d.args), func(a string) bool { return a == "*" })
+		return len(a) == 3 && a[0] == "path_regexp" && wholePath(a[1]) && !strings.Contains(a[2], "$") &&
+			!slices.ContainsFunc(samePath, func(p string) bool { return strings.Contains(a[2], p) })
 	}
 	return true
+}
+
+// wholePath reports whether the regular expression pattern matches every
+// path whole (^.*$, .*, ^/.*).
+func wholePath(pattern string) bool {
+	re, err := regexp.Compile(pattern)
+	return err == nil && !slices.ContainsFunc([]string{"/", "/secret.txt", "/.smsgate/%2e%2e/a/b.txt"}, func(p string) bool {
+		loc := re.FindStringIndex(p)
+		return loc == nil || loc[0] != 0 || loc[1] != len(p)
+	})
 }
 
 // movesAll reports whether d moves what a file_server serves for every

@@ -43,6 +43,13 @@ func TestAnErrorRouteServingTheSiteIsRefused(t *testing.T) {
 		{"\t\trewrite * /.{uri}\n\t\tfile_server\n", "handle_errors serves the gate's refusals (401) with file_server at the path refused", 0},
 		{"\t\ttry_files /{path} =404\n\t\tfile_server\n", "handle_errors serves the gate's refusals (401) with file_server at the path refused", 0},
 		{"\t\trewrite * /errors{path}\n\t\tfile_server\n", "", 0},
+		// A uri that changes only the paths it matches (rev7: each loaded,
+		// and served the protected file); one matching every path whole, to
+		// an error page, loads.
+		{"\t\turi strip_prefix /errors\n\t\tfile_server\n", "handle_errors serves the gate's refusals (401) with file_server at the path refused", 0},
+		{"\t\turi replace /nothere /x\n\t\tfile_server\n", "handle_errors serves the gate's refusals (401) with file_server at the path refused", 0},
+		{"\t\turi path_regexp ^/ /errors/\n\t\tfile_server\n", "handle_errors serves the gate's refusals (401) with file_server at the path refused", 0},
+		{"\t\turi path_regexp .* /{err.status_code}.html\n\t\tfile_server\n", "", 0},
 		// A root of its own that is the site's, or holds it (rev7: each
 		// loaded, and served the protected file as the 401's body); one
 		// inside it, or elsewhere, is the error pages' own.
