@@ -48,7 +48,9 @@ func TestTheGatesOwnRefusalsAreNotServedByTheApp(t *testing.T) {
 // check of handle_errors read none: one proxying to the app the same way
 // loaded and served every refused request from it, with the client's
 // Remote-User (before: 200 "the app's page for [admin]"). Now a dynamic
-// line counts as the app's address, as written; another one loads.
+// line counts as the app's address, however it is written (its block's
+// name and port, a tuning block, a multi, the static address an A lookup
+// finds); another one loads.
 func TestAnErrorRouteToADynamicUpstreamIsRefused(t *testing.T) {
 	sitetest.Parallel(t)
 	site := func(errors string) string {
@@ -78,6 +80,14 @@ http://app.localhost:{HTTP_PORT} {
 	sitetest.AssertLoadError(t, site("a localhost {HTTP_PORT}"), "Caddyfile:14",
 		"handle_errors hands the gate's refusals (401) to dynamic a localhost {HTTP_PORT}, the app smsgate protects")
 	sitetest.AssertLoadError(t, site("a LOCALHOST {HTTP_PORT}"), "Caddyfile:14", "the app smsgate protects")
+	// The same lookup however it is written (rev7: each of these loaded
+	// and served the refused request from the app): its block's name and
+	// port, a tuning block, a multi holding it, a static address it finds.
+	for _, same := range []string{"a {\n\t\t\t\tname localhost\n\t\t\t\tport {HTTP_PORT}\n\t\t\t}",
+		"a localhost {HTTP_PORT} {\n\t\t\t\trefresh 5s\n\t\t\t}", "multi {\n\t\t\t\ta localhost {HTTP_PORT}\n\t\t\t}"} {
+		sitetest.AssertLoadError(t, site(same), "Caddyfile:14", "to dynamic a localhost {HTTP_PORT}, the app smsgate protects")
+	}
+	sitetest.AssertLoadError(t, strings.Replace(site("a localhost {HTTP_PORT}"), "reverse_proxy {\n\t\tdynamic a localhost {HTTP_PORT}", "reverse_proxy {\n\t\tto localhost:{HTTP_PORT}", 1), "Caddyfile:14", "the app smsgate protects")
 	sitetest.Start(t, site("a localhost 9")) // another upstream: an error-page service's
 	c := sitetest.NewClient(t, "")
 	c.Accept = "application/json"

@@ -39,7 +39,8 @@ http://app.localhost:{HTTP_PORT} {
 // refused request from the app, unauthenticated and with the identity
 // header the client wrote: 200 "the app's page for [admin]". Now such a
 // config is refused at the handle_errors' reverse_proxy line, however the
-// app's address is written (127.0.0.1 or [::1] for localhost, a scheme:
+// app's address is written (127.0.0.1 or [::1] for localhost, a scheme,
+// a tcp4/ or tcp6/ network:
 // before, only the very spelling of the site's reverse_proxy was caught);
 // one given only other codes, or proxying to another upstream (an error
 // page service), loads, and refuses.
@@ -61,6 +62,9 @@ func TestAnErrorRouteToTheAppIsRefused(t *testing.T) {
 		{site("", "127.0.0.1:{HTTP_PORT}", "app.localhost"), "127.0.0.1:{HTTP_PORT}"},
 		{site("", "http://localhost:{HTTP_PORT}", "app.localhost"), "http://localhost:{HTTP_PORT}"},
 		{site("", "[::1]:{HTTP_PORT}", "app.localhost"), "[::1]:{HTTP_PORT}"},
+		// A network that only picks IPv4 or IPv6 (rev7: loaded).
+		{site("", "tcp4/127.0.0.1:{HTTP_PORT}", "app.localhost"), "tcp4/127.0.0.1:{HTTP_PORT}"},
+		{site("", "tcp6/[::1]:{HTTP_PORT}", "app.localhost"), "tcp6/[::1]:{HTTP_PORT}"},
 	} {
 		sitetest.AssertLoadError(t, tc.cfg, "Caddyfile:13",
 			"handle_errors hands the gate's refusals (401) to "+tc.up+", the app smsgate protects")

@@ -129,3 +129,34 @@ func TestGuessOdds(t *testing.T) {
 		t.Fatalf("200 a day: %.4f%%, want over 1%%", odds*100)
 	}
 }
+
+// TestRightCodesBetweenGuessesKeepTheWindow (rev7, an attack that held): a
+// right code empties max_failures' window (wrong codes in a row), so one
+// who can type right codes on the side he guesses on (a thief with a
+// stolen known-browser cookie who also holds a device of a shared
+// account, or the owner signing in between his guesses) never meets
+// max_failures; guessing from a new address each time, he meets no
+// lockout_after either. He still gets no more than Guesses.Count checked
+// wrong codes in its window: a right code gives back only its own slot.
+func TestRightCodesBetweenGuessesKeepTheWindow(t *testing.T) {
+	ctx := context.Background()
+	s, _, clk := appService(t)
+	s.Limits.MaxFailures = 3
+	s.Limits.Guesses = Rate{20, 24 * time.Hour}
+	secret := withApp(t, s, clk)
+	checked := 0
+	for i := range 60 {
+		clk.advance(time.Minute)
+		right, _ := totp.GenerateCodeCustom(secret, clk.now(), appOpts)
+		for j := range 2 {
+			thief := Scope{Realm: realm, Host: host, IP: fmt.Sprintf("10.1.%d.%d", i, j), Known: true}
+			if _, err := s.Devices.CheckApp(ctx, thief, alice, wrongOf(right)); errors.As(err, new(*WrongCodeError)) {
+				checked++
+			}
+		}
+		_, _ = s.Devices.CheckApp(ctx, Scope{Realm: realm, Host: host, IP: fmt.Sprintf("10.2.%d.1", i), Known: true}, alice, right)
+	}
+	if checked != 20 {
+		t.Fatalf("120 wrong codes between 60 right ones, each from an address of its own: %d checked; want the window's 20", checked)
+	}
+}

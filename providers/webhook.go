@@ -221,6 +221,7 @@ func (w *Webhook) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			}
 			w.Headers[k] = v
 		case "channels":
+			w.ChannelList = nil // the last line's, as before they were typed (its lines were not added up)
 			if err := cfutil.Channels(d, &w.ChannelList); err != nil {
 				return err
 			}

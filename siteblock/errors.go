@@ -3,9 +3,13 @@ package siteblock
 import (
 	"encoding/json"
 	"fmt"
+	"path"
+	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 
+	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 )
 
@@ -16,7 +20,8 @@ import (
 // proxy to (however it is written: dialKey), an invoke of a named route
 // the site's routes invoke, or a file_server serving the refused path (no
 // rewrite, uri, root or try_files in the block that moves it for every
-// request: moves; no root of its own) where the site serves files
+// request: moves; no root of its own, or one that is the site's or holds
+// it: holdsTree) where the site serves files
 // (file_server, php_fastcgi). Caddy then serves the refused request,
 // unauthenticated and with whatever identity header the client sent,
 // from the app (a file's content in the 401's body). A site without
@@ -35,6 +40,7 @@ func (p *Placement) CheckErrorRoutes() error {
 	}
 	app := map[string]bool{} // the site's upstreams (dialKey)
 	servesFiles := false     // the site serves files
+	var trees []string       // where its files are (rootsOf)
 	for _, d := range p.all {
 		for _, up := range upstreams(d) {
 			app[dialKey(up)] = true
@@ -46,6 +52,10 @@ func (p *Placement) CheckErrorRoutes() error {
 			}
 		}
 		servesFiles = servesFiles || d.name == "file_server" || d.name == "php_fastcgi" // its own file_server
+		trees = append(trees, rootsOf(d)...)
+	}
+	if len(trees) == 0 {
+		trees = []string{"."} // Caddy's own folder
 	}
 	var routes []errorRoute
 	for _, d := range p.all {
@@ -71,7 +81,7 @@ func (p *Placement) CheckErrorRoutes() error {
 		// serves; one under a matcher, for those it matches only.
 		var check func(list []*directive, moved bool) error
 		check = func(list []*directive, moved bool) error {
-			moved = moved || slices.ContainsFunc(list, movesAll)
+			moved = moved || slices.ContainsFunc(list, func(d *directive) bool { return movesAll(d, trees) })
 			for _, in := range list {
 				for _, up := range upstreams(in) {
 					if sameApp(app, up) {
@@ -86,7 +96,9 @@ func (p *Placement) CheckErrorRoutes() error {
 						return errAt(in.first(), fmt.Errorf("%s hands the gate's refusals (%s) to %s (route %s), the app smsgate protects: every refused request would reach it unauthenticated.%s%s", who, codes, up, invoked(in), toApp, hint))
 					}
 				}
-				ownRoot := slices.ContainsFunc(inner(in.seg), func(l []token) bool { return l[0].text == "root" }) // another tree, as a root line
+				ownRoot := slices.ContainsFunc(inner(in.seg), func(l []token) bool { // another tree, as a root line
+					return l[0].text == "root" && (len(l) < 2 || !holdsTree(trees, l[1].text))
+				})
 				if in.name == "file_server" && servesFiles && !moved && !ownRoot {
 					return errAt(in.first(), fmt.Errorf("%s serves the gate's refusals (%s) with file_server at the path refused, from the files smsgate protects: each would go out in the refusal's body. Serve an error page (rewrite * /{err.status_code}.html), or answer the gate's refusals there itself (respond)%s", who, codes, hint))
 				}
@@ -121,18 +133,23 @@ var samePath = []string{"{path}", "{uri}", "{dir}{file}", "{http.request.uri}", 
 // file_server there serves, for every request: a rewrite, uri, root or
 // try_files, unless a matcher picks the requests it changes (rewrite @html
 // /error.html: curl gets the refused path), a rewrite's target or one of
-// try_files' files begins at the refused path (samePath), a rewrite
-// changes only the query (rewrite * ?{query}), uri changes only the
-// query, or try_files may find none of its files (it rewrites only to one
+// try_files' files begins at the refused path (samePath; after
+// nothing but slashes and dots: /{path} is the path), a rewrite
+// changes only the query (rewrite * ?{query}), uri changes but some
+// paths, or only the query, or try_files may find none of its files (it rewrites only to one
 // that exists: a site without 401.html served the refused path) and has
-// no last "=404" to end there. One whose arguments Caddy lost is taken to
-// move (nothing is refused on a guess).
-func moves(d *directive) bool {
+// no last "=404" to end there, or a root is the site's own or holds it
+// (holdsTree: root * /srv/site where the site's is /srv/site). One whose
+// arguments Caddy lost is taken to move (nothing is refused on a guess).
+func moves(d *directive, trees []string) bool {
 	if !slices.Contains(moving, d.name) || d.lost || len(d.args) == 0 {
 		return slices.Contains(moving, d.name)
 	}
 	atPath := func(a string) bool {
-		return slices.ContainsFunc(samePath, func(p string) bool { return strings.HasPrefix(a, p) })
+		return slices.ContainsFunc(samePath, func(p string) bool {
+			i := strings.Index(a, p) // what comes before it, cleaned as file_server cleans a path, adds nothing: "/{path}", "/.{path}"
+			return i >= 0 && path.Clean("/"+a[:i]+"/\x00") == "/\x00"
+		})
 	}
 	if a := d.args[0]; strings.HasPrefix(a, "@") || len(d.args) > 1 && d.name != "try_files" && strings.HasPrefix(a, "/") {
 		return false // under a matcher: not every request
@@ -146,22 +163,73 @@ func moves(d *directive) bool {
 		return !slices.ContainsFunc(d.args, atPath) && strings.HasPrefix(last, "=") && !slices.ContainsFunc(inner(d.seg), func(l []token) bool {
 			return l[0].text == "policy" && (len(l) < 2 || l[1].text != "first_exist") // "=" works under first_exist only
 		})
+	case "root":
+		return !holdsTree(trees, d.args[len(d.args)-1])
 	case "uri":
-		return !slices.Contains(d.args, "query") || slices.ContainsFunc(d.args, func(a string) bool {
-			return slices.Contains([]string{"strip_prefix", "strip_suffix", "replace", "path_regexp"}, a)
-		})
+		// strip_prefix, strip_suffix, replace and most path_regexps change
+		// only the paths they match: /secret.txt went on as asked. One that
+		// matches every path whole, to a path of its own, moves them all.
+		a := slices.DeleteFunc(slices.Clone(d.args), func(a string) bool { return a == "*" })
+		return len(a) == 3 && a[0] == "path_regexp" && wholePath(a[1]) && !strings.Contains(a[2], "$") &&
+			!slices.ContainsFunc(samePath, func(p string) bool { return strings.Contains(a[2], p) })
 	}
 	return true
+}
+
+// wholePath reports whether the regular expression pattern matches every
+// path whole (^.*$, .*, ^/.*).
+func wholePath(pattern string) bool {
+	re, err := regexp.Compile(pattern)
+	return err == nil && !slices.ContainsFunc([]string{"/", "/secret.txt", "/.smsgate/%2e%2e/a/b.txt"}, func(p string) bool {
+		loc := re.FindStringIndex(p)
+		return loc == nil || loc[0] != 0 || loc[1] != len(p)
+	})
 }
 
 // movesAll reports whether d moves what a file_server serves for every
 // request that reaches it: moves, or a route or handle without a matcher
 // that holds such a move.
-func movesAll(d *directive) bool {
+func movesAll(d *directive, trees []string) bool {
 	if slices.Contains(routing, d.name) {
-		return !d.lost && (len(d.args) == 0 || d.args[0] == "*") && slices.ContainsFunc(d.inner, movesAll)
+		return !d.lost && (len(d.args) == 0 || d.args[0] == "*") && slices.ContainsFunc(d.inner, func(in *directive) bool { return movesAll(in, trees) })
 	}
-	return moves(d)
+	return moves(d, trees)
+}
+
+// rootsOf are the folders d says the site's files are in: a root line's,
+// or a file_server's or php_fastcgi's root.
+func rootsOf(d *directive) []string {
+	var out []string
+	if d.name == "root" && !d.lost && len(d.args) > 0 {
+		out = append(out, d.args[len(d.args)-1])
+	}
+	if d.name == "file_server" || d.name == "php_fastcgi" {
+		for _, l := range inner(d.seg) {
+			if l[0].text == "root" && len(l) > 1 {
+				out = append(out, l[1].text)
+			}
+		}
+	}
+	return out
+}
+
+// holdsTree reports whether a file_server at root serves the site's files
+// at the path refused: root is one of trees, or a folder holding one (a
+// refused /site/secret.txt under /srv is /srv/site/secret.txt), as they
+// resolve here ({env.*}); one a request fills in is another tree.
+func holdsTree(trees []string, root string) bool {
+	abs := func(p string) (string, bool) {
+		p = caddy.NewReplacer().ReplaceKnown(p, "")
+		a, err := filepath.Abs(p)
+		return a, err == nil && !strings.Contains(p, "{")
+	}
+	r, ok := abs(root)
+	for _, t := range trees {
+		if s, known := abs(t); ok && known && strings.HasPrefix(s+"/", strings.TrimSuffix(r, "/")+"/") {
+			return true
+		}
+	}
+	return false
 }
 
 // invoked is the named route d invokes, or "".
@@ -242,8 +310,8 @@ func refusalsIn(args []string) string {
 
 // upstreams are the addresses a reverse_proxy or php_fastcgi proxies to
 // (its arguments, a matcher left out, and its block's to lines; a dynamic
-// line, the upstreams a module finds per request, as written: dynamic a
-// app 3000), none for another directive.
+// line, the upstreams a module finds per request, as dynamicUpstreams
+// spells them), none for another directive.
 func upstreams(d *directive) []string {
 	if d.name != "reverse_proxy" && d.name != "php_fastcgi" {
 		return nil
@@ -257,11 +325,9 @@ func upstreams(d *directive) []string {
 		case "to":
 			to = append(to, args(line)...)
 		case "dynamic":
-			words := make([]string, len(line))
-			for i, t := range line {
-				words[i] = t.text
+			if len(line) > 1 {
+				to = append(to, dynamicUpstreams(line[1:])...)
 			}
-			to = append(to, strings.Join(words, " "))
 		}
 	}
 	return to

@@ -1,6 +1,7 @@
 package processes
 
 import (
+	"cmp"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -16,21 +17,48 @@ import (
 // try_files or rewrite keeps the path refused (try_files {path}, rewrite
 // * {path}: before, any rewrite counted as a move, and they loaded); a
 // handle_errors that serves its own pages (rewrite * /{err.status_code}.html)
-// is valid.
+// is valid; so is one with a root of its own, unless that is the site's or
+// holds it (root * /srv/site where the site's is: it served the file).
 func TestAnErrorRouteServingTheSiteIsRefused(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	for _, tc := range []struct{ errors, want string }{
-		{"\t\tfile_server\n", "handle_errors serves the gate's refusals (401) with file_server at the path refused"},
-		{"\t\trewrite * /{err.status_code}.html\n\t\tfile_server\n", ""},
-		{"\t\ttry_files /{err.status_code}.html =404\n\t\tfile_server\n", ""},
+	for _, tc := range []struct {
+		errors, want string
+		at           int // file_server's line, where it is not the block's last
+	}{
+		{"\t\tfile_server\n", "handle_errors serves the gate's refusals (401) with file_server at the path refused", 0},
+		{"\t\trewrite * /{err.status_code}.html\n\t\tfile_server\n", "", 0},
+		{"\t\ttry_files /{err.status_code}.html =404\n\t\tfile_server\n", "", 0},
 		// Without a 401.html, try_files leaves the path refused
 		// (TestAnErrorRouteThatMayKeepTheRefusedPathIsRefused).
-		{"\t\ttry_files /{err.status_code}.html\n\t\tfile_server\n", "handle_errors serves the gate's refusals (401) with file_server at the path refused"},
+		{"\t\ttry_files /{err.status_code}.html\n\t\tfile_server\n", "handle_errors serves the gate's refusals (401) with file_server at the path refused", 0},
 		// The same path, written as a move: it served the protected file.
-		{"\t\ttry_files {path} {path}/index.html\n\t\tfile_server\n", "handle_errors serves the gate's refusals (401) with file_server at the path refused"},
-		{"\t\trewrite * {path}\n\t\tfile_server\n", "handle_errors serves the gate's refusals (401) with file_server at the path refused"},
-		{"\t\trewrite * ?{query}\n\t\tfile_server\n", "handle_errors serves the gate's refusals (401) with file_server at the path refused"},
+		{"\t\ttry_files {path} {path}/index.html\n\t\tfile_server\n", "handle_errors serves the gate's refusals (401) with file_server at the path refused", 0},
+		{"\t\trewrite * {path}\n\t\tfile_server\n", "handle_errors serves the gate's refusals (401) with file_server at the path refused", 0},
+		{"\t\trewrite * ?{query}\n\t\tfile_server\n", "handle_errors serves the gate's refusals (401) with file_server at the path refused", 0},
+		// The path after a slash or a dot, which file_server cleans away
+		// (rev7: each loaded, and served the protected file as the 401's
+		// body); after a folder, another file.
+		{"\t\trewrite * /{path}\n\t\tfile_server\n", "handle_errors serves the gate's refusals (401) with file_server at the path refused", 0},
+		{"\t\trewrite * /.{uri}\n\t\tfile_server\n", "handle_errors serves the gate's refusals (401) with file_server at the path refused", 0},
+		{"\t\ttry_files /{path} =404\n\t\tfile_server\n", "handle_errors serves the gate's refusals (401) with file_server at the path refused", 0},
+		{"\t\trewrite * /errors{path}\n\t\tfile_server\n", "", 0},
+		// A uri that changes only the paths it matches (rev7: each loaded,
+		// and served the protected file); one matching every path whole, to
+		// an error page, loads.
+		{"\t\turi strip_prefix /errors\n\t\tfile_server\n", "handle_errors serves the gate's refusals (401) with file_server at the path refused", 0},
+		{"\t\turi replace /nothere /x\n\t\tfile_server\n", "handle_errors serves the gate's refusals (401) with file_server at the path refused", 0},
+		{"\t\turi path_regexp ^/ /errors/\n\t\tfile_server\n", "handle_errors serves the gate's refusals (401) with file_server at the path refused", 0},
+		{"\t\turi path_regexp .* /{err.status_code}.html\n\t\tfile_server\n", "", 0},
+		// A root of its own that is the site's, or holds it (rev7: each
+		// loaded, and served the protected file as the 401's body); one
+		// inside it, or elsewhere, is the error pages' own.
+		{"\t\troot * " + dir + "\n\t\tfile_server\n", "handle_errors serves the gate's refusals (401) with file_server at the path refused", 0},
+		{"\t\troot * " + dir + "/\n\t\tfile_server\n", "handle_errors serves the gate's refusals (401) with file_server at the path refused", 0},
+		{"\t\troot " + filepath.Dir(dir) + "\n\t\tfile_server\n", "handle_errors serves the gate's refusals (401) with file_server at the path refused", 0},
+		{"\t\tfile_server {\n\t\t\troot " + dir + "\n\t\t}\n", "handle_errors serves the gate's refusals (401) with file_server at the path refused", 15},
+		{"\t\troot * " + filepath.Join(dir, "errors") + "\n\t\tfile_server\n", "", 0},
+		{"\t\tfile_server {\n\t\t\troot " + filepath.Join(filepath.Dir(dir), "errors") + "\n\t\t}\n", "", 0},
 	} {
 		cfg := "{\n\tadmin off\n}\nhttp://localhost:8080 {\n\troot * " + dir + "\n" + `	smsgate {
 		identity none
@@ -47,7 +75,7 @@ func TestAnErrorRouteServingTheSiteIsRefused(t *testing.T) {
 			t.Fatal(err)
 		}
 		out, err := runBuild(t, nil, "validate", "--config", file)
-		at := fmt.Sprintf("Caddyfile:%d", 14+strings.Count(tc.errors, "\n")) // file_server's line
+		at := fmt.Sprintf("Caddyfile:%d", cmp.Or(tc.at, 14+strings.Count(tc.errors, "\n"))) // file_server's line
 		if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(out, tc.want) || !strings.Contains(out, at)) {
 			t.Errorf("caddy validate: %v, want %q in:\n%s\n%s", err, tc.want, out, cfg)
 		}
