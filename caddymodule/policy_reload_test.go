@@ -23,6 +23,9 @@ func TestACodeForANumberTheConfigNoLongerAllowsEnrollsNothing(t *testing.T) {
 	sitetest.Parallel(t)
 	for _, narrower := range []string{"deny_prefixes +44", "allowed_regions US"} {
 		t.Run(strings.Fields(narrower)[0], func(t *testing.T) {
+			// Parallel too: a serial subtest queues again for a slot
+			// after its parallel ones, and the second waited for it.
+			sitetest.Parallel(t)
 			onEachStore(t, func(t *testing.T, storeLine string, keep func(*sitetest.Site) string) {
 				site := func(storeLine, policy string) *sitetest.Site {
 					return sitetest.Start(t, `http://localhost:{HTTP_PORT} {

@@ -25,8 +25,7 @@ func TestRacingAppConfirms(t *testing.T) {
 	t.Parallel()
 	onRaceStores(t, func(t *testing.T, st store.Store) {
 		il := &storetest.Interleaver{Store: st}
-		s, _, clk := appService(t)
-		s.Store = il
+		s, _, clk := appServiceOn(t, il)
 		runs := 0
 		// next readies a user with an app being added, and the two
 		// confirmations of it.

@@ -11,12 +11,19 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"github.com/smsgate/caddy-smsgate/session"
+	"github.com/smsgate/caddy-smsgate/store"
 )
 
 // appService is newService with a sealer for app secrets.
 func appService(t testing.TB) (*Challenges, *outbox, *clock) {
 	t.Helper()
-	s, out, clk := newService(t)
+	return appServiceOn(t, nil)
+}
+
+// appServiceOn is appService on st (newServiceOn).
+func appServiceOn(t testing.TB, st store.Store) (*Challenges, *outbox, *clock) {
+	t.Helper()
+	s, out, clk := newServiceOn(t, st)
 	sealer, err := session.NewSealer(session.Derive([]byte("0123456789abcdef0123456789abcdef"), "apps"))
 	if err != nil {
 		t.Fatal(err)

@@ -227,8 +227,7 @@ func TestARightAppCodeGivesItsSlotsBackInOneBatch(t *testing.T) {
 // their apps' secrets; and the checks' errors.
 func appCheckTrips(t *testing.T, holders map[string]int, code func(user string, secrets []string, now time.Time) string) (map[string]int64, map[string]error) {
 	ctx := context.Background()
-	s, _, clk := appService(t)
-	s.Store = redisStore(t)
+	s, _, clk := appServiceOn(t, redisStore(t))
 	trips := &pipelines{}
 	s.Store.(*store.Redis).Client().AddHook(trips)
 	secrets := map[string][]string{}

@@ -49,11 +49,22 @@ func (c *clock) advance(d time.Duration) { c.t = c.t.Add(d) }
 
 func newService(t testing.TB) (*Challenges, *outbox, *clock) {
 	t.Helper()
-	st, closeDB, err := store.OpenBadger(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
+	return newServiceOn(t, nil)
+}
+
+// newServiceOn is newService on st; nil is a Badger of its own. (A race
+// test's service is on its race store: a Badger opened only to be
+// replaced cost a third of the package's Badger opens.)
+func newServiceOn(t testing.TB, st store.Store) (*Challenges, *outbox, *clock) {
+	t.Helper()
+	if st == nil {
+		db, closeDB, err := store.OpenBadger(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = closeDB() })
+		st = db
 	}
-	t.Cleanup(func() { _ = closeDB() })
 	out := &outbox{}
 	clk := &clock{t: time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)}
 	s, _, _ := New(&Core{Store: st, CodeKey: []byte("0123456789abcdef0123456789abcdef"), Now: clk.now}, Challenges{

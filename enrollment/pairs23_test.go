@@ -353,8 +353,7 @@ func TestARightAndAWrongCodeAtOnceUnderMaxFailures(t *testing.T) {
 		fc := &failCounter{wrong: map[string]*atomic.Int64{}}
 		il := &storetest.Interleaver{Store: fc}
 		fc.Store = st
-		s, _, clk := appService(t)
-		s.Store = il
+		s, _, clk := appServiceOn(t, il)
 		s.Limits.LockAfter = 1000
 		s.Limits.MaxFailures = 3
 		ctx := context.Background()

@@ -16,10 +16,7 @@ import (
 // guarded is a service with the pumping guard on (its defaults), on a
 // Badger store or a real redis-server, and a log of the pauses it began.
 func guarded(t *testing.T, st store.Store) (*Challenges, *outbox, *clock, *pauses) {
-	s, out, clk := newService(t)
-	if st != nil {
-		s.Store = st
-	}
+	s, out, clk := newServiceOn(t, st)
 	heard := &pauses{}
 	s.Guard = &pumping.Guard{Settings: pumping.Defaults, Store: s.Store, Now: clk.now, Paused: heard.add}
 	return s, out, clk, heard
