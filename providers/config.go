@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -119,7 +120,7 @@ func CheckConfig(raws []json.RawMessage, channels []factor.Channel, host string)
 func CheckResolved(raws []json.RawMessage) error {
 	for i, raw := range raws {
 		m, err := Decode(raw)
-		if _, log := m.(*Log); err == nil && !log {
+		if _, log := m.(*Log); err == nil && !log && ours(m) {
 			err = provisioned(m)
 		}
 		if err != nil { // a JSON config's load names it too
@@ -128,6 +129,18 @@ func CheckResolved(raws []json.RawMessage) error {
 		}
 	}
 	return nil
+}
+
+// ours reports whether m is one of this package's providers: only their
+// Provision is known to do nothing but read options, so only theirs runs
+// at adapt time (another's may want a live Context, or start what only a
+// Cleanup stops); another's mistakes are refused by Caddy's load.
+func ours(m caddy.Module) bool {
+	t := reflect.TypeOf(m)
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t.PkgPath() == reflect.TypeFor[Twilio]().PkgPath()
 }
 
 // provisioned is why Caddy's load would refuse provider m: its Provision's
