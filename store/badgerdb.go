@@ -273,23 +273,9 @@ func (b *badgerDB) Counter(ctx context.Context, key string) (int64, error) {
 // countFormat implements countReader.
 func (*badgerDB) countFormat() countFormat { return binaryCount }
 
-func (b *badgerDB) Scan(_ context.Context, prefix string, fn func(string, []byte) error) error {
-	return b.db.View(func(txn *badger.Txn) error {
-		opts := badger.DefaultIteratorOptions
-		opts.Prefix = []byte(prefix)
-		it := txn.NewIterator(opts)
-		defer it.Close()
-		for it.Rewind(); it.Valid(); it.Next() {
-			v, err := it.Item().ValueCopy(nil)
-			if err != nil {
-				return err
-			}
-			if err := fn(string(it.Item().Key()), v); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+// Scan is ScanExpiring without the expiries.
+func (b *badgerDB) Scan(ctx context.Context, prefix string, fn func(string, []byte) error) error {
+	return b.ScanExpiring(ctx, prefix, func(key string, v []byte, _ time.Time) error { return fn(key, v) })
 }
 
 // PutAll implements AllOrNothing: one transaction, or ErrNoTransaction
