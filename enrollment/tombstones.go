@@ -188,12 +188,48 @@ func (s *Admin) honourTombstones(ctx context.Context, buried, all map[string][]b
 // unburied is a device list or recovery set (value, stored at key) without
 // what the store's tombstones name, and how many it took out; nil for a
 // list or set it leaves empty. Any other record is as it is.
+//
+// A full record (maxTombstonesPerUser) has let its oldest names go, and a
+// signed-in user's own loop of adding and removing an app fills it in
+// seconds: so where it is full, whatever the store does not hold now is
+// taken out too, as one of those it may have let go (fail closed: a phone
+// enrolled since is the store's, and stays).
 func (s *Admin) unburied(ctx context.Context, key string, value []byte) ([]byte, int, error) {
 	names, devices, err := s.tombstonesOf(ctx, key)
 	if err != nil || len(names) == 0 {
 		return value, 0, err
 	}
+	if len(names) >= maxTombstonesPerUser {
+		held, err := s.Store.Get(ctx, key)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return value, 0, err
+		}
+		now := namesIn(held, devices)
+		for _, name := range namesIn(value, devices) {
+			if !slices.Contains(now, name) {
+				names = append(names, name)
+			}
+		}
+	}
 	return without(value, names, devices)
+}
+
+// namesIn is the names a device list (IDs, if devices) or a recovery set
+// holds; none for one unreadable.
+func namesIn(value []byte, devices bool) []string {
+	var names []string
+	if !devices {
+		_ = json.Unmarshal(value, &names)
+		return names
+	}
+	var list []struct {
+		ID string `json:"id"`
+	}
+	_ = json.Unmarshal(value, &list)
+	for _, d := range list {
+		names = append(names, d.ID)
+	}
+	return names
 }
 
 // tombstonesOf reads the store's tombstones for the record at key (a

@@ -294,3 +294,49 @@ func TestAnUndoneRenewalKeepsItsSetImportable(t *testing.T) {
 		t.Errorf("the tombstones after the undo: %d, want the withdrawn set's %d and none of the user's", len(hashes), RecoveryCount)
 	}
 }
+
+// TestAFullRecordOfSpentCodesBringsNoOldSetBack: alice's recovery codes
+// are renewed 50 times after a backup was taken (her own page's renew
+// button, or a thief signed in as her), which pushes the backup's set out
+// of the store's record of spent codes (the newest 500). An import of the
+// backup keeps her newest set all the same, the old one not restored: a
+// full record takes out whatever the store does not hold now. Before, the
+// old set was written back over the new one, silently. On Badger, a Redis
+// server and a Redis Cluster.
+func TestAFullRecordOfSpentCodesBringsNoOldSetBack(t *testing.T) {
+	t.Parallel()
+	onImportStores(t, func(t *testing.T, st store.Store) {
+		s, _, _ := raceService(t, st)
+		admin := &Admin{Core: s.Core, Devices: s.Devices}
+		ctx := context.Background()
+		putDevices(t, s.Devices, alice, Device{ID: "a", Name: "A", Phone: num})
+		first, err := s.Devices.FirstRecoveryCodes(ctx, realm, alice)
+		if err != nil || first == nil {
+			t.Fatal(first, err)
+		}
+		backup, err := admin.Export(ctx, realm, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var last *Renewal
+		for range maxTombstonesPerUser/RecoveryCount + 1 {
+			if last, err = s.Devices.RenewRecoveryCodes(ctx, realm, alice); err != nil {
+				t.Fatal(err)
+			}
+		}
+		told, err := admin.Import(ctx, backup)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if told.RecoveryCodes != RecoveryCount {
+			t.Errorf("the import said %+v; want the old set's %d codes not restored", told, RecoveryCount)
+		}
+		sc := Scope{Realm: realm, Host: host, IP: "192.0.2.1"}
+		if err := s.Devices.UseRecoveryCode(ctx, sc, "flow1", alice, first.Codes[0]); err == nil {
+			t.Error("a code of the set renewed away works after the import")
+		}
+		if err := s.Devices.UseRecoveryCode(ctx, sc, "flow2", alice, last.Codes[0]); err != nil {
+			t.Errorf("a code of her newest set after the import: %v", err)
+		}
+	})
+}
