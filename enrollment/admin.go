@@ -165,8 +165,10 @@ func (r Record) Realm() string {
 	}
 	_, rest, _ := strings.Cut(key, "/")
 	realm, _, _ := strings.Cut(rest, "/")
-	realm, _ = url.PathUnescape(realm)
-	return realm
+	if name, err := url.PathUnescape(realm); err == nil {
+		return name
+	}
+	return realm // as written: no realm's name, so an import into one refuses it
 }
 
 // Realms lists the realms whose lasting records (users, their devices and
