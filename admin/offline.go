@@ -18,6 +18,7 @@ import (
 	"github.com/smsgate/caddy-smsgate/continuity"
 	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/internal/textsafe"
+	"github.com/smsgate/caddy-smsgate/session"
 	"github.com/smsgate/caddy-smsgate/store"
 )
 
@@ -212,7 +213,7 @@ func direct(fl caddycmd.Flags, config *configFile, sub subcommand, req Request, 
 	// The realm as the gates key it (lower case, as Provision makes it):
 	// another spelling would change nobody's records, and say it did.
 	req.Realm = strings.ToLower(cmp.Or(g.Realm, req.Realm))
-	_, _, svc := enrollment.New(&enrollment.Core{Store: st, Now: time.Now}, enrollment.Challenges{})
+	_, _, svc := enrollment.New(&enrollment.Core{Store: st, Now: time.Now, Announce: session.AnnounceEnd}, enrollment.Challenges{})
 	var out any
 	switch sub.name {
 	case "users":

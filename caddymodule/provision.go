@@ -227,7 +227,7 @@ func (g *gate) buildEnrollment(c *Gate, s *settled) (*enrollment.Devices, error)
 	g.strangers = &enrollment.Strangers{IP: s.limits.StrangerIP, Net: s.limits.StrangerNet, Total: s.limits.Strangers, Store: g.store, Now: g.now}
 	g.challenges, devices, g.admin = enrollment.New(&enrollment.Core{Store: g.store, CodeKey: keys.Code,
 		PhoneKey: s.phoneKey, Limits: s.limits, Secrets: keys.Apps, WebAuthn: g.webauthn, VerifyUser: c.Identity == IdentityNone,
-		Strangers: g.strangers, Now: g.now}, enrollment.Challenges{
+		Strangers: g.strangers, Now: g.now, Announce: session.AnnounceEnd}, enrollment.Challenges{
 		Sender:         g.chain,
 		Verifier:       g.verifier,
 		Templates:      s.messages,

@@ -371,28 +371,3 @@ func (s *Admin) keepEarlierRenamed(ctx context.Context, value []byte) error {
 	}
 	return nil
 }
-
-// revokedUserPrefix is session's user revocations' (an admin's reset or
-// revoke, a sign-out everywhere: every session of the user issued until
-// the instant the record holds ends).
-const revokedUserPrefix = "revoked-user/"
-
-// keepLaterRevoked writes a user's revocation an import carries (value, a
-// JSON instant) unless the store holds a later one, or one unreadable
-// (which ends every session: the stricter), in one atomic step: a
-// revocation never moves back (session's revokeUserAt). Written over, an
-// export taken before a revoke (a restore; an import running while the
-// user was revoked) brought back the sessions that revoke had ended, at
-// every gate that had not read it in the log. Before the other records,
-// as keepEarlierRenamed: the later of two is never wrong to keep.
-func (s *Admin) keepLaterRevoked(ctx context.Context, key string, value []byte) error {
-	var at time.Time
-	_ = json.Unmarshal(value, &at) // checked before anything was written
-	return s.Store.Update(store.Lasting(store.WithBudget(ctx, store.RequestBudget)), key, func(held []byte, found bool) ([]byte, time.Duration, error) {
-		var was time.Time
-		if found && (json.Unmarshal(held, &was) != nil || !at.After(was)) {
-			return nil, 0, store.ErrUnchanged
-		}
-		return value, 0, nil
-	})
-}

@@ -1,6 +1,7 @@
 package enrollment
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -40,6 +41,11 @@ type Core struct {
 	Words *words.Catalogue
 	// Now is the clock; tests replace it.
 	Now func() time.Time
+	// Announce tells running gates of an end of sessions an import wrote
+	// to st (key and value as the store holds them: session.AnnounceEnd).
+	// Nil: not announced (gates refuse those sessions once their cache
+	// entries go).
+	Announce func(ctx context.Context, st store.Store, key string, value []byte) error
 
 	rekeyed atomic.Pointer[[]byte] // CodeKey, replaced (Rekey)
 }

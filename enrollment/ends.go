@@ -125,7 +125,54 @@ func (s *Admin) keepLaterEnds(ctx context.Context, list []end) (int, error) {
 		if err != nil {
 			return kept, fmt.Errorf("writing a session's end: %w", err)
 		}
+		if err := s.announce(ctx, e.key, e.value); err != nil {
+			return kept, fmt.Errorf("announcing a session's end: %w", err)
+		}
 		kept++
 	}
 	return kept, nil
+}
+
+// revokedUserPrefix is session's user revocations' (an admin's reset or
+// revoke, a sign-out everywhere: every session of the user issued until
+// the instant the record holds ends).
+const revokedUserPrefix = "revoked-user/"
+
+// keepLaterRevoked writes a user's revocation an import carries (value, a
+// JSON instant) unless the store holds a later one, or one unreadable
+// (which ends every session: the stricter), in one atomic step: a
+// revocation never moves back (session's revokeUserAt). Written over, an
+// export taken before a revoke (a restore; an import running while the
+// user was revoked) brought back the sessions that revoke had ended, at
+// every gate that had not read it in the log. Before the other records,
+// as keepEarlierRenamed: the later of two is never wrong to keep. One
+// written is announced (Core.Announce).
+func (s *Admin) keepLaterRevoked(ctx context.Context, key string, value []byte) error {
+	var at time.Time
+	_ = json.Unmarshal(value, &at) // checked before anything was written
+	wrote := false
+	err := s.Store.Update(store.Lasting(store.WithBudget(ctx, store.RequestBudget)), key, func(held []byte, found bool) ([]byte, time.Duration, error) {
+		var was time.Time
+		if found && (json.Unmarshal(held, &was) != nil || !at.After(was)) {
+			wrote = false
+			return nil, 0, store.ErrUnchanged
+		}
+		wrote = true
+		return value, 0, nil
+	})
+	if err != nil || !wrote {
+		return err
+	}
+	return s.announce(ctx, key, value)
+}
+
+// announce tells running gates of an end an import wrote, through
+// Core.Announce (session's revocation log, as a logout or a revoke does):
+// a gate that cached a session the import ends forgets it within the
+// log's poll, instead of serving it until its cache entry goes.
+func (s *Admin) announce(ctx context.Context, key string, value []byte) error {
+	if s.Announce == nil {
+		return nil
+	}
+	return s.Announce(ctx, s.Store, key, value)
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/url"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -136,4 +138,38 @@ func revokedBefore(op *store.Op) (time.Time, error) {
 		err = json.Unmarshal(op.Value, &t)
 	}
 	return t, err
+}
+
+// AnnounceEnd announces in the revocation log an end an import wrote to
+// st (enrollment.Core.Announce): key and value are the record's, a
+// session's end (revokedKey), a user's revocation (userRevokedKey) or a
+// trust's end (trustRevokedKey). Without it, a gate that had cached a
+// session the import ends served it until its cache entry went. A key of
+// none of these is announced as nothing.
+func AnnounceEnd(ctx context.Context, st store.Store, key string, value []byte) error {
+	parts := strings.Split(key, "/")
+	if len(parts) != 3 {
+		return nil
+	}
+	realm, err1 := url.PathUnescape(parts[1])
+	id, err2 := url.PathUnescape(parts[2])
+	if err1 != nil || err2 != nil {
+		return nil
+	}
+	rv := revocation{Realm: realm}
+	switch parts[0] {
+	case "revoked":
+		rv.SID = id
+	case "revoked-trust":
+		rv.Trust = id
+	case "revoked-user":
+		var at time.Time
+		if json.Unmarshal(value, &at) != nil {
+			return nil
+		}
+		rv.User, rv.At = id, at.UnixNano()
+	default:
+		return nil
+	}
+	return announce(ctx, st, rv)
 }

@@ -1,0 +1,103 @@
+package caddymodule_test
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/smsgate/caddy-smsgate/internal/sitetest"
+	"github.com/smsgate/caddy-smsgate/session"
+	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
+)
+
+// TestAnImportAnnouncesTheEndsItWrites: a thief's copy of alice's session
+// cookie is served, so the gate has cached it. An import whose file ends
+// that session (a user's revocation later than the store's, or the end of
+// that one session: a restore from a store where alice was revoked or
+// logged out) writes the end. Before, it did not announce it in the
+// revocation log, so the gate kept serving the copy from its cache until
+// the entry went (200). Now the import announces what it wrote, as a
+// logout or a revoke does: the copy is refused within the log's poll and
+// a round trip. On Badger and on a real Redis.
+func TestAnImportAnnouncesTheEndsItWrites(t *testing.T) {
+	sitetest.Parallel(t)
+	config := func(st string) string {
+		return fmt.Sprintf(`http://localhost:{HTTP_PORT} {
+	basic_auth argon2id {
+		alice %[1]s
+	}
+	smsgate {
+		store %[2]s
+		provider log
+	}
+	respond "Hello, {http.auth.user.id}!"
+}`, sitetest.DemoHash, st)
+	}
+	for _, on := range []string{"badger", "redis"} {
+		for _, ends := range []string{"user", "session"} {
+			t.Run(on+"/"+ends, func(t *testing.T) {
+				st := "badger {DIR}"
+				if on == "redis" {
+					st = "redis " + redistest.Server(t)
+					t.Cleanup(func() { down(t) }) // before the Redis stops
+				}
+				s := sitetest.Start(t, config(st))
+				alice := sitetest.NewClient(t, "alice")
+				sitetest.Enroll(t, s, alice, "+14155552671")
+				cookie := alice.Cookie("smsgate_session")
+				thief := sitetest.NewClient(t, "alice")
+				thief.SetCookie("smsgate_session", cookie)
+				sitetest.Expect(t, thief.Get("/"), http.StatusOK, "")
+				sitetest.Expect(t, thief.Get("/"), http.StatusOK, "") // cached
+
+				var record string
+				if ends == "user" {
+					at, _ := json.Marshal(time.Now().Add(time.Minute).UTC())
+					record = fmt.Sprintf(`{"key":"revoked-user/localhost/alice","value":%s}`, at)
+				} else {
+					until, _ := json.Marshal(time.Now().Add(time.Hour).UTC())
+					mark, _ := json.Marshal([]byte{1})
+					record = fmt.Sprintf(`{"key":"b64:revoked/localhost/%s","value":%s,"until":%s}`, sidOf(t, cookie), mark, until)
+				}
+				if code, out := s.Admin(http.MethodPost, "/smsgate/import?realm=localhost", "["+record+"]"); code != http.StatusOK {
+					t.Fatalf("import: %d %s", code, out)
+				}
+				deadline := time.Now().Add(session.RevocationPoll + time.Second)
+				for {
+					res := thief.Get("/")
+					if res.StatusCode == http.StatusFound {
+						break
+					}
+					if time.Now().After(deadline) {
+						t.Fatalf("the copy of the session the import ended, %v after it: %d %q", session.RevocationPoll+time.Second, res.StatusCode, res.Text)
+					}
+					time.Sleep(50 * time.Millisecond)
+				}
+			})
+		}
+	}
+}
+
+// sidOf is the session ID a session cookie (a JWT) names.
+func sidOf(t *testing.T, token string) string {
+	t.Helper()
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		t.Fatalf("not a JWT: %d parts", len(parts))
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cl struct {
+		SID string `json:"sid"`
+	}
+	if err := json.Unmarshal(raw, &cl); err != nil || cl.SID == "" {
+		t.Fatalf("no sid: %v", err)
+	}
+	return cl.SID
+}
