@@ -239,6 +239,10 @@ func direct(fl caddycmd.Flags, config *configFile, sub subcommand, req Request, 
 		if err := checkImport(req.Realm, records); err != nil {
 			return nil, err
 		}
+		rekeyed, err := svc.KeysReplaced(ctx, records)
+		if err != nil {
+			return nil, err
+		}
 		told, err := svc.Import(ctx, records)
 		if err != nil {
 			return nil, err
@@ -251,7 +255,7 @@ func direct(fl caddycmd.Flags, config *configFile, sub subcommand, req Request, 
 		if err != nil {
 			return nil, err
 		}
-		out = importSummary(len(records), accepted, told)
+		out = importSummary(len(records), accepted, rekeyed, told)
 	case "accept-store":
 		w, err := openEpoch(ctx, st, g)
 		if err != nil {
