@@ -142,13 +142,22 @@ func TestWordsAreNoMistake(t *testing.T) {
 	if err := apiError(worded); !errors.As(err, &ae) || ae.HTTPStatus != http.StatusServiceUnavailable || ae.Message != errStoreDown {
 		t.Errorf("a worded error in no row: %#v; want 503, %q", err, errStoreDown)
 	}
-	if _, _, ok := Mistake(worded); ok {
+	if _, _, ok := mistake(worded); ok {
 		t.Error("a worded error in no row is the admin's mistake")
 	}
 	own := &adminError{http.StatusNotFound, words.Newf("console.no_session", "user", "bob")}
-	if status, _, ok := Mistake(own); !ok || status != http.StatusNotFound {
+	if status, _, ok := mistake(own); !ok || status != http.StatusNotFound {
 		t.Errorf("the admin's own 404 with words: %d, %v", status, ok)
 	}
+}
+
+// mistake is Refuse's answer for err where it is the admin's own mistake:
+// its status and words.
+func mistake(err error) (status int, msg string, ok bool) {
+	if r := Refuse(err); r.Mistake {
+		return r.Status, err.Error(), true
+	}
+	return 0, "", false
 }
 
 func btoi(b bool) int {

@@ -36,16 +36,6 @@ func (e *adminError) Unwrap() error { return e.err }
 
 var errNoGate = &adminError{http.StatusNotFound, errors.New("no smsgate handler is configured")}
 
-// Mistake says whether err is the admin's own mistake (an unknown device,
-// a bad duration), with its status and words (Refuse); anything else is
-// the store's.
-func Mistake(err error) (status int, msg string, ok bool) {
-	if r := Refuse(err); r.Mistake {
-		return r.Status, err.Error(), true
-	}
-	return 0, "", false
-}
-
 // badRequest is the admin's own mistake, with its words.
 func badRequest(msg string) error { return &adminError{http.StatusBadRequest, errors.New(msg)} }
 

@@ -53,7 +53,7 @@ func TestWhichGateAnInviteLeadsTo(t *testing.T) {
 	}
 	for user, want := range map[string]string{"alice": "/named/", "bob": "", "dave": ""} {
 		to, err := named.inviteGate(user)
-		status, msg, _ := Mistake(err)
+		status, msg, _ := mistake(err)
 		switch {
 		case want != "" && (err != nil || to.prefix() != want):
 			t.Errorf("an invite for %s: %v, %v; want the gate at %s", user, to, err, want)
