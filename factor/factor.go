@@ -162,6 +162,9 @@ func (a AMR) Proves() Kind {
 
 // Join is strings.Join for kinds, amr values or channels.
 func Join[T Kind | AMR | Channel](list []T, sep string) string {
+	if len(list) == 1 { // a session's one amr: no copy, as strings.Join
+		return string(list[0])
+	}
 	var b strings.Builder
 	for i, v := range list {
 		if i > 0 {

@@ -131,7 +131,8 @@ func Sessions(ctx context.Context, st store.Store, realm, user string, now time.
 // revocation nor their user's has ended, but with those of an ended trust:
 // what End and EndUnlisted end (endListed) once they have ended the trust,
 // so that each such session's browser gets its end mark and stops being
-// known (StillKnown reads that mark, not the trust's record).
+// known (StillKnown reads that mark, and the trust's record for a cookie
+// that names its trust).
 func unended(ctx context.Context, st store.Store, realm, user string, now time.Time) ([]Info, error) {
 	return listed(ctx, st, realm, user, now, false)
 }

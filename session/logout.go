@@ -157,14 +157,14 @@ func AnnounceEnd(ctx context.Context, st store.Store, key string, value []byte) 
 		return nil
 	}
 	rv := revocation{Realm: realm}
-	switch parts[0] {
-	case "revoked":
+	switch key {
+	case revokedKey(realm, id):
 		rv.SID = id
-	case "revoked-trust":
+	case trustRevokedKey(realm, id):
 		rv.Trust = id
-	case "revoked-user":
-		var at time.Time
-		if json.Unmarshal(value, &at) != nil {
+	case userRevokedKey(realm, id):
+		at, err := revokedBefore(&store.Op{Value: value})
+		if err != nil {
 			return nil
 		}
 		rv.User, rv.At = id, at.UnixNano()
