@@ -266,16 +266,26 @@ func (s *Devices) Rename(ctx context.Context, realm, user, id, name string) erro
 // verify-only mode its number is released for other users.
 func (s *Devices) Remove(ctx context.Context, realm, user, id string, allowLast bool) (*Device, error) {
 	ctx = store.Lasting(ctx) // the user is told it is done
-	// Buried before it goes (tombstones.go), so no import brings it back.
-	if _, err := s.ByID(ctx, realm, user, id); err == nil {
-		if err := bury(ctx, s.Store, removedDeviceKey(realm, user), id); err != nil {
-			return nil, err
-		}
-	} else if !errors.Is(err, ErrNoDevice) {
+	// Buried before it goes (tombstones.go), so no import brings it back;
+	// only one the user holds and may remove (a refused removal buried the
+	// device it kept, and an import then left it out). A list changed
+	// meanwhile may still refuse it below: buried all the same, it stays
+	// enrolled and out of later imports (fails closed).
+	list, err := s.List(ctx, realm, user)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.ContainsFunc(list, func(d Device) bool { return d.ID == id }) {
+		return nil, ErrNoDevice
+	}
+	if len(list) == 1 && !allowLast {
+		return nil, ErrLastDevice
+	}
+	if err := bury(ctx, s.Store, removedDeviceKey(realm, user), id); err != nil {
 		return nil, err
 	}
 	var removed *Device
-	err := s.edit(ctx, realm, user, func(list []Device) ([]Device, error) {
+	err = s.edit(ctx, realm, user, func(list []Device) ([]Device, error) {
 		i := slices.IndexFunc(list, func(d Device) bool { return d.ID == id })
 		if i < 0 {
 			return nil, ErrNoDevice

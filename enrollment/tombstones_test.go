@@ -340,3 +340,29 @@ func TestAFullRecordOfSpentCodesBringsNoOldSetBack(t *testing.T) {
 		}
 	})
 }
+
+// TestARefusedRemovalBuriesNothing: a removal refused (the last device, or
+// one she does not hold) buries nothing, so an import of the store's own
+// export keeps the device. Before, the refused removal of her only phone
+// buried it, and the import left it out ("1 device removed … not restored").
+func TestARefusedRemovalBuriesNothing(t *testing.T) {
+	t.Parallel()
+	s, _, _ := raceService(t, onBadger(t))
+	admin := &Admin{Core: s.Core, Devices: s.Devices}
+	ctx := context.Background()
+	putDevices(t, s.Devices, alice, Device{ID: "a", Phone: num, Enrolled: time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)})
+	if _, err := s.Devices.Remove(ctx, realm, alice, "a", false); !errors.Is(err, ErrLastDevice) {
+		t.Fatalf("removing her only phone: %v, want ErrLastDevice", err)
+	}
+	if _, err := s.Devices.Remove(ctx, realm, alice, "z", true); !errors.Is(err, ErrNoDevice) {
+		t.Fatalf("removing a device she does not hold: %v, want ErrNoDevice", err)
+	}
+	exported, err := admin.Export(ctx, realm, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	told, err := admin.Import(ctx, exported)
+	if ids := deviceIDs(t, s.Devices, alice); err != nil || ids != "a" || told != (NotRestored{}) {
+		t.Errorf("an import of the store's own export after refused removals: devices %q, told %+v (%v); want a, nothing left out", ids, told, err)
+	}
+}
