@@ -307,7 +307,8 @@ func (s *Devices) FinishPasskeyLogin(ctx context.Context, sc Scope, user, flow s
 		}
 		return "", nil, ErrPasskey
 	}
-	s.clearFailures(ctx, sc, user) // and a right answer's slot goes back (deferred)
+	s.clearFailures(ctx, sc, user)
+	fail = nil // its slot went with the window
 	// A passkey from before credentials were recorded is recorded now.
 	_, _ = s.Store.PutIfAbsent(store.Lasting(ctx), credKey(sc.Realm, cred.ID), []byte(user), 0)
 	return user, used, nil
