@@ -259,13 +259,9 @@ func (s *Admin) Import(ctx context.Context, records []Record) (told NotRestored,
 	revoked, buried := map[string][]byte{}, map[string][]byte{}
 	var endList []end
 	for _, r := range records {
-		key, value := r.Key, []byte(r.Value)
-		if k, ok := strings.CutPrefix(key, "b64:"); ok {
-			var raw []byte
-			if json.Unmarshal(value, &raw) != nil {
-				return told, &ImportError{Key: r.Key}
-			}
-			key, value = k, raw
+		key, value, err := r.stored()
+		if err != nil {
+			return told, err
 		}
 		if isEnd(key) {
 			var until time.Time

@@ -80,6 +80,19 @@ func record(key string, value []byte) Record {
 	return Record{Key: "b64:" + key, Value: v}
 }
 
+// stored is r's key and value as the store holds them (record's inverse).
+func (r Record) stored() (key string, value []byte, err error) {
+	key, value = r.Key, []byte(r.Value)
+	if k, ok := strings.CutPrefix(key, "b64:"); ok {
+		var raw []byte
+		if json.Unmarshal(value, &raw) != nil {
+			return "", nil, &ImportError{Key: r.Key}
+		}
+		key, value = k, raw
+	}
+	return key, value, nil
+}
+
 // end is one record of ends an import carries.
 type end struct {
 	key   string

@@ -3,7 +3,6 @@ package enrollment
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"strings"
 
@@ -19,13 +18,9 @@ import (
 // ones ends.
 func (s *Admin) KeysReplaced(ctx context.Context, records []Record) (bool, error) {
 	for _, r := range records {
-		key, value := r.Key, []byte(r.Value)
-		if k, ok := strings.CutPrefix(key, "b64:"); ok {
-			var raw []byte
-			if json.Unmarshal(value, &raw) != nil {
-				return false, &ImportError{Key: r.Key}
-			}
-			key, value = k, raw
+		key, value, err := r.stored()
+		if err != nil {
+			return false, err
 		}
 		if !strings.HasPrefix(key, "keys/") {
 			continue
