@@ -11,7 +11,6 @@ import (
 
 	"github.com/smsgate/caddy-smsgate/internal/sitetest"
 	"github.com/smsgate/caddy-smsgate/session"
-	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
 )
 
 // TestAnImportAnnouncesTheEndsItWrites: a thief's copy of alice's session
@@ -25,27 +24,10 @@ import (
 // a round trip. On Badger and on a real Redis.
 func TestAnImportAnnouncesTheEndsItWrites(t *testing.T) {
 	sitetest.Parallel(t)
-	config := func(st string) string {
-		return fmt.Sprintf(`http://localhost:{HTTP_PORT} {
-	basic_auth argon2id {
-		alice %[1]s
-	}
-	smsgate {
-		store %[2]s
-		provider log
-	}
-	respond "Hello, {http.auth.user.id}!"
-}`, sitetest.DemoHash, st)
-	}
 	for _, on := range []string{"badger", "redis"} {
 		for _, ends := range []string{"user", "session"} {
 			t.Run(on+"/"+ends, func(t *testing.T) {
-				st := "badger {DIR}"
-				if on == "redis" {
-					st = "redis " + redistest.Server(t)
-					t.Cleanup(func() { down(t) }) // before the Redis stops
-				}
-				s := sitetest.Start(t, config(st))
+				s := sitetest.Start(t, aliceSite(storeOn(t, on)))
 				alice := sitetest.NewClient(t, "alice")
 				sitetest.Enroll(t, s, alice, "+14155552671")
 				cookie := alice.Cookie("smsgate_session")

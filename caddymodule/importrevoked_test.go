@@ -21,26 +21,10 @@ import (
 // never moves back. On Badger and on a real Redis.
 func TestAnImportBringsNoEndedSessionBack(t *testing.T) {
 	sitetest.Parallel(t)
-	config := func(st string) string {
-		return fmt.Sprintf(`http://localhost:{HTTP_PORT} {
-	basic_auth argon2id {
-		alice %[1]s
-	}
-	smsgate {
-		store %[2]s
-		provider log
-	}
-	respond "Hello, {http.auth.user.id}!"
-}`, sitetest.DemoHash, st)
-	}
 	for _, on := range []string{"badger", "redis"} {
 		t.Run(on, func(t *testing.T) {
-			st := "badger {DIR}"
-			if on == "redis" {
-				st = "redis " + redistest.Server(t)
-				t.Cleanup(func() { down(t) }) // before the Redis stops
-			}
-			s := sitetest.Start(t, config(st))
+			st := storeOn(t, on)
+			s := sitetest.Start(t, aliceSite(st))
 			if on == "badger" {
 				st = "badger " + s.Store // the same store from now on
 			}
@@ -72,11 +56,37 @@ func TestAnImportBringsNoEndedSessionBack(t *testing.T) {
 			sitetest.Expect(t, thief.Get("/"), http.StatusFound, "/.smsgate/login?rd=%2F")
 
 			// A gate that knows only the store: the config loaded again.
-			s = sitetest.Start(t, config(st))
+			s = sitetest.Start(t, aliceSite(st))
 			if res := thief.Get("/"); res.StatusCode != http.StatusFound {
 				t.Fatalf("the revoked session after the import, at a gate started since: %d %q", res.StatusCode, res.Text)
 			}
 			sitetest.Expect(t, alice.Get("/"), http.StatusFound, "/.smsgate/login?rd=%2F")
 		})
 	}
+}
+
+// aliceSite is a site where alice (sitetest.DemoHash) signs in by
+// basic_auth and then the gate, on store st.
+func aliceSite(st string) string {
+	return fmt.Sprintf(`http://localhost:{HTTP_PORT} {
+	basic_auth argon2id {
+		alice %[1]s
+	}
+	smsgate {
+		store %[2]s
+		provider log
+	}
+	respond "Hello, {http.auth.user.id}!"
+}`, sitetest.DemoHash, st)
+}
+
+// storeOn is a store line's arguments for on ("badger": a new folder;
+// "redis": a new redis-server, its gate stopped before it).
+func storeOn(t *testing.T, on string) string {
+	if on != "redis" {
+		return "badger {DIR}"
+	}
+	st := "redis " + redistest.Server(t)
+	t.Cleanup(func() { down(t) }) // before the Redis stops
+	return st
 }
