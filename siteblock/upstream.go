@@ -3,6 +3,7 @@ package siteblock
 import (
 	"net"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -13,8 +14,9 @@ import (
 // spelt one way, so that two spellings of one app compare equal: the
 // port its scheme implies where none is written (as Caddy infers it: 80,
 // or 443 for https://), no scheme or trailing slash, a lower-case host,
-// {env.*} placeholders resolved, and the loopback names (localhost,
-// 127.0.0.1, ::1, none as in :3000) one name, tcp4/ and tcp6/ as tcp; a dynamic one
+// {env.*} placeholders resolved, and the names of this machine
+// (localhost, none as in :3000, thisMachine's addresses) one name,
+// tcp4/ and tcp6/ as tcp; a dynamic one
 // (dynamicUpstreams): an A lookup as its name and port written as an
 // address, another lower-case. An address with a
 // placeholder only a request fills in is kept as written (equal only to
@@ -56,13 +58,36 @@ func dialKey(up string) string {
 		port = "80"
 	}
 	host = strings.TrimSuffix(strings.ToLower(host), ".")
-	if ip := net.ParseIP(host); host == "" || host == "localhost" || ip != nil && (ip.Equal(net.IPv4(127, 0, 0, 1)) || ip.Equal(net.IPv6loopback) || ip.IsUnspecified()) {
+	if host == "" || host == "localhost" || thisMachine(net.ParseIP(host)) {
 		host = "localhost"
 	}
 	if network != "" && network != "tcp" && network != "tcp4" && network != "tcp6" { // tcp4/127.0.0.1:3000 dials 127.0.0.1:3000
 		host = network + "/" + host
 	}
 	return net.JoinHostPort(host, port)
+}
+
+// thisMachine reports whether ip is an address of this machine that an
+// app listening on every address (0.0.0.0, [::], as apps and Docker's
+// published ports often do) answers on: a loopback one (all of
+// 127.0.0.0/8 on Linux, ::1), an unspecified one (dialing 0.0.0.0 dials
+// this machine), or one of its interfaces' own (net.InterfaceAddrs,
+// 192.168.1.10 beside localhost). Caddy cannot know what the app's socket
+// accepts, so they are taken for one host: an error-page service on
+// 127.0.0.2 at the app's port, beside an app bound to 127.0.0.1 only,
+// is taken for the app (put it on a port of its own).
+func thisMachine(ip net.IP) bool {
+	if ip == nil {
+		return false
+	}
+	if ip.IsLoopback() || ip.IsUnspecified() {
+		return true
+	}
+	addrs, _ := net.InterfaceAddrs()
+	return slices.ContainsFunc(addrs, func(a net.Addr) bool {
+		n, ok := a.(*net.IPNet)
+		return ok && n.IP.Equal(ip)
+	})
 }
 
 // sameApp reports whether up dials one of app's addresses (dialKeys):

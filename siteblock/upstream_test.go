@@ -1,6 +1,9 @@
 package siteblock
 
-import "testing"
+import (
+	"net"
+	"testing"
+)
 
 // TestDialKeyEqualsSpellingsOfOneUpstream: the spellings of one app's
 // address that Caddy dials the same are one key, and other apps are not.
@@ -8,7 +11,12 @@ func TestDialKeyEqualsSpellingsOfOneUpstream(t *testing.T) {
 	t.Setenv("SMSGATE_TEST_APP", "localhost:3000")
 	same := []string{"localhost:3000", "127.0.0.1:3000", "[::1]:3000", ":3000", "LOCALHOST:3000",
 		"http://localhost:3000", "http://127.0.0.1:3000/", "https://localhost:3000", "tcp/localhost:3000",
-		"{env.SMSGATE_TEST_APP}", "0.0.0.0:3000"}
+		"{env.SMSGATE_TEST_APP}", "0.0.0.0:3000", "[::]:3000",
+		// Every loopback address, and the machine's own (thisMachine).
+		"127.0.0.2:3000", "127.1.2.3:3000", "[::ffff:127.0.0.2]:3000", "tcp4/127.0.0.2:3000"}
+	if own := ownAddresses(t); len(own) > 0 {
+		same = append(same, net.JoinHostPort(own[0], "3000"), "http://"+net.JoinHostPort(own[len(own)-1], "3000"))
+	}
 	for _, up := range same {
 		if got := dialKey(up); got != dialKey(same[0]) {
 			t.Errorf("dialKey(%q) = %q, want %q", up, got, dialKey(same[0]))
@@ -22,7 +30,7 @@ func TestDialKeyEqualsSpellingsOfOneUpstream(t *testing.T) {
 			t.Errorf("dialKey(%q) = %q, dialKey(%q) = %q: want equal", p[0], dialKey(p[0]), p[1], dialKey(p[1]))
 		}
 	}
-	other := []string{"localhost:3001", "127.0.0.2:3000", "errors:3000", "https://localhost", "unix//run/app.sock",
+	other := []string{"localhost:3001", "127.0.0.2:3001", "203.0.113.7:3000", "errors:3000", "https://localhost", "unix//run/app.sock",
 		"{http.request.header.X-Up}", "udp/localhost:3000"}
 	for _, up := range other {
 		if dialKey(up) == dialKey(same[0]) {
@@ -32,4 +40,20 @@ func TestDialKeyEqualsSpellingsOfOneUpstream(t *testing.T) {
 	if dialKey("{http.request.header.X-Up}") != dialKey("{http.request.header.X-Up}") {
 		t.Error("a request placeholder is not equal to itself")
 	}
+}
+
+// ownAddresses are the machine's interface addresses that are not
+// loopback ones.
+func ownAddresses(t *testing.T) []string {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok && !n.IP.IsLoopback() && !n.IP.IsLinkLocalUnicast() {
+			out = append(out, n.IP.String())
+		}
+	}
+	return out
 }
