@@ -242,7 +242,8 @@ func invoked(d *directive) string {
 
 // namedUpstreams are the addresses the named route name proxies to, at any
 // depth, as Caddy adapted it (its named_routes option: the route is
-// outside the site block), or none.
+// outside the site block): its dials, and the upstreams a dynamic module
+// finds (dynamicOf); or none.
 func (p *Placement) namedUpstreams(name string) []string {
 	routes, _ := p.b.h.Option("named_routes").(map[string]*caddyhttp.Route)
 	var out []string
@@ -250,6 +251,9 @@ func (p *Placement) namedUpstreams(name string) []string {
 	walk = func(v any) {
 		switch v := v.(type) {
 		case map[string]any:
+			if dyn, ok := v["dynamic_upstreams"].(map[string]any); ok && v["handler"] == "reverse_proxy" {
+				out = append(out, dynamicOf(dyn)...) // found per request: as a dynamic line spells them
+			}
 			if ups, ok := v["upstreams"].([]any); ok && v["handler"] == "reverse_proxy" {
 				for _, u := range ups {
 					if dial, ok := u.(map[string]any)["dial"].(string); ok {

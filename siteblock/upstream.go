@@ -1,6 +1,8 @@
 package siteblock
 
 import (
+	"cmp"
+	"encoding/json"
 	"net"
 	"net/url"
 	"slices"
@@ -167,4 +169,35 @@ func dynamicUpstreams(seg []token) []string {
 		words = append(words, t.text)
 	}
 	return []string{strings.Join(words, " ")}
+}
+
+// dynamicOf spells the upstreams an adapted reverse_proxy's
+// dynamic_upstreams module (m, its JSON: a named route's, as Caddy
+// adapted it) finds, as dynamicUpstreams spells a dynamic line: an A
+// lookup by its name and port (80 where none), an SRV lookup by its
+// whole name, each source of a multi; another source as its JSON (equal
+// only to the same JSON).
+func dynamicOf(m map[string]any) []string {
+	str := func(key string) string { s, _ := m[key].(string); return s }
+	switch str("source") {
+	case "a":
+		return []string{"dynamic a " + str("name") + " " + cmp.Or(str("port"), "80")}
+	case "srv":
+		name := str("name")
+		if str("service") != "" || str("proto") != "" {
+			name = "_" + str("service") + "._" + str("proto") + "." + name
+		}
+		return []string{"dynamic srv " + name}
+	case "multi":
+		var out []string
+		sources, _ := m["sources"].([]any)
+		for _, src := range sources {
+			if src, ok := src.(map[string]any); ok {
+				out = append(out, dynamicOf(src)...)
+			}
+		}
+		return out
+	}
+	raw, _ := json.Marshal(m)
+	return []string{"dynamic " + string(raw)}
 }

@@ -2,6 +2,7 @@ package siteblock
 
 import (
 	"net"
+	"slices"
 	"testing"
 )
 
@@ -56,4 +57,28 @@ func ownAddresses(t *testing.T) []string {
 		}
 	}
 	return out
+}
+
+// TestDynamicOfSpellsAdaptedLookupsAsLines: a named route's dynamic
+// upstreams, read from its adapted JSON, are spelt as dynamicUpstreams
+// spells the same lookup written in the Caddyfile, so the two compare.
+func TestDynamicOfSpellsAdaptedLookupsAsLines(t *testing.T) {
+	for _, tc := range []struct {
+		json map[string]any
+		want []string
+	}{
+		{map[string]any{"source": "a", "name": "app", "port": "3000", "refresh": 5e9}, []string{"dynamic a app 3000"}},
+		{map[string]any{"source": "a", "name": "app"}, []string{"dynamic a app 80"}},
+		{map[string]any{"source": "srv", "name": "_http._tcp.app"}, []string{"dynamic srv _http._tcp.app"}},
+		{map[string]any{"source": "srv", "service": "http", "proto": "tcp", "name": "app"}, []string{"dynamic srv _http._tcp.app"}},
+		{map[string]any{"source": "multi", "sources": []any{map[string]any{"source": "a", "name": "app", "port": "3000"},
+			map[string]any{"source": "srv", "name": "_api._tcp.app"}}}, []string{"dynamic a app 3000", "dynamic srv _api._tcp.app"}},
+	} {
+		if got := dynamicOf(tc.json); !slices.Equal(got, tc.want) {
+			t.Errorf("dynamicOf(%v) = %q, want %q", tc.json, got, tc.want)
+		}
+	}
+	if dialKey(dynamicOf(map[string]any{"source": "a", "name": "localhost", "port": "3000"})[0]) != dialKey("127.0.0.2:3000") {
+		t.Error("an A lookup of localhost is not the app at 127.0.0.2")
+	}
 }
