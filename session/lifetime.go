@@ -16,3 +16,12 @@ func (m *Manager) withinLifetime(cl *Claims) bool {
 	}
 	return m.now().Before(cl.ExpiresAt.Time)
 }
+
+// earnedHere reports whether a session may count at this gate at all: a
+// login form's (Claims.LoginForm) counts only at a login form. A gate with
+// a first factor in front of it takes no session that was earned with a
+// code alone, inline or at its forward-auth check (where the first factor
+// is not on the app's request, and the session is all the check sees). A
+// session of a release before the mark carries none, and counts as before
+// until it ends.
+func (m *Manager) earnedHere(cl *Claims) bool { return m.form || !cl.LoginForm }

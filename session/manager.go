@@ -51,6 +51,8 @@ type Config struct {
 	// token is cached, for a repeat visit to test without reading the
 	// claims (Repeat.Cached answers them); nil: none.
 	AMRs func(amr []factor.AMR) uint8
+	// LoginForm: the gate is a login form (identity none); see Claims.LoginForm.
+	LoginForm bool
 }
 
 // Manager issues, checks and revokes one realm's sessions. It owns the
@@ -69,6 +71,7 @@ type Manager struct {
 	now      func() time.Time
 	logger   *zap.Logger
 	uses     *drain.Drain // see Config.Uses
+	form     bool         // Config.LoginForm
 
 	secret     atomic.Pointer[[]byte]
 	configured bool // the secret is the config's, not the store's
@@ -104,7 +107,7 @@ const CachedSessions = 10000
 // NewManager sets up a realm's sessions, reading or creating its keys.
 func NewManager(ctx context.Context, c Config) (*Manager, error) {
 	m := &Manager{store: c.Store, realm: c.Realm, lifetime: c.Lifetime, now: c.Now, logger: c.Logger,
-		coarse: c.Coarse, uses: c.Uses, pollWait: pollWait, assertCache: map[string]assertionEntry{}}
+		coarse: c.Coarse, uses: c.Uses, form: c.LoginForm, pollWait: pollWait, assertCache: map[string]assertionEntry{}}
 	m.cache.init(CachedSessions)
 	m.cache.amrs = c.AMRs
 	if m.logger == nil {
@@ -228,7 +231,7 @@ func (m *Manager) issue(ctx context.Context, b Began, user string, cl Claims, wh
 	cl.RegisteredClaims = m.keys.NewClaimsAt(m.realm, user, m.lifetime, b.at)
 	cl.SID = rand.Text()
 	cl.Trust = &where.Trust
-	cl.Prefixed = true
+	cl.Prefixed, cl.LoginForm = true, m.form
 	if cl.AuthTime == 0 {
 		cl.AuthTime = cl.IssuedAt.Unix()
 	}
@@ -275,7 +278,7 @@ func (m *Manager) Uncached(ctx context.Context, token string) *Claims {
 		}
 		return nil
 	}
-	if !m.withinLifetime(cl) {
+	if !m.withinLifetime(cl) || !m.earnedHere(cl) {
 		return nil
 	}
 	revoked, err := m.revoked(ctx, cl)

@@ -51,6 +51,11 @@ type Claims struct {
 	// name wherever it is Secure. Under the old name, a marked token was
 	// planted (Manager.IssuedBeforeRename). Short: every request hashes the token.
 	Prefixed bool `json:"pn,omitempty"`
+	// LoginForm marks a session a login form's gate (identity none)
+	// issued: no first factor stood in front of it, so a gate of the
+	// realm that has one takes it nowhere (Manager.earnedHere). Short:
+	// every request hashes the token.
+	LoginForm bool `json:"lf,omitempty"`
 
 	facts *Facts // made by Manager.Check, for the placeholders
 }
