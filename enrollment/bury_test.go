@@ -91,9 +91,10 @@ func TestASetWriteTheStoreFailedBuriesNothing(t *testing.T) {
 }
 
 // TestARenewalBuriesTheOldSetOnce: renewing alice's codes writes the
-// record of spent codes once (the set it replaced), in one round trip.
-// Before, it buried the stored set ahead of the write and again after it
-// (the second an unchanged round trip).
+// record of spent codes once (the set it replaced), in one round trip, and
+// so does forgetting them (a reset). Before, each buried the stored set
+// ahead of the write and again after it (the second an unchanged round
+// trip).
 func TestARenewalBuriesTheOldSetOnce(t *testing.T) {
 	t.Parallel()
 	fault := &setFault{Store: onBadger(t)}
@@ -110,6 +111,13 @@ func TestARenewalBuriesTheOldSetOnce(t *testing.T) {
 	}
 	if spent := spentCodes(t, fault.Store, alice); len(spent) != 2*RecoveryCount {
 		t.Errorf("%d codes buried after two renewals; want %d", len(spent), 2*RecoveryCount)
+	}
+	fault.buries.Store(0)
+	if err := s.Devices.ForgetRecoveryCodes(ctx, realm, alice); err != nil {
+		t.Fatal(err)
+	}
+	if n, spent := fault.buries.Load(), spentCodes(t, fault.Store, alice); n != 1 || len(spent) != 3*RecoveryCount {
+		t.Errorf("a reset's codes: %d updates of the record of spent codes, %d codes buried; want 1, %d", n, len(spent), 3*RecoveryCount)
 	}
 }
 
