@@ -163,6 +163,11 @@ func (c *countingStore) Delete(ctx context.Context, key string) error {
 	return c.Store.Delete(ctx, key)
 }
 
+func (c *countingStore) ClearWindow(ctx context.Context, key string) error {
+	c.calls.Add(1)
+	return c.Store.ClearWindow(ctx, key)
+}
+
 func (c *countingStore) Incr(ctx context.Context, key string, ttl time.Duration) (int64, error) {
 	c.calls.Add(1)
 	return c.Store.Incr(ctx, key, ttl)

@@ -48,7 +48,7 @@ func TestAcknowledgedWritesAreLasting(t *testing.T) {
 	// A removal's record of what it removes (tombstones.go) is lasting
 	// too: lost to a power cut that kept the removal, an import brings it
 	// back. One sync more for a removal or a used code, never a sign-in.
-	step("a recovery code used", "put spent-recovery, put recovery", func() {
+	step("a recovery code used", "put recovery, put spent-recovery", func() {
 		if err := s.Devices.UseRecoveryCode(ctx, sc, "flow", alice, codes[0]); err != nil {
 			t.Fatal(err)
 		}

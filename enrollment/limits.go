@@ -339,9 +339,8 @@ func (s *Core) countFailure(ctx context.Context, sc Scope, user string, accountW
 
 // clearFailures forgets wrong codes after a right one: the limits count
 // consecutive failures. The account's slots among MaxFailures go too (the
-// window emptied: a store's Delete empties one), the right code's own
-// among them: a wrong code counts until the next right one, or for
-// AccountLockout.
+// window emptied: Store.ClearWindow), the right code's own among them: a
+// wrong code counts until the next right one, or for AccountLockout.
 func (s *Core) clearFailures(ctx context.Context, sc Scope, user string) {
 	var b store.Batch
 	s.forgetFailures(&b, sc, user)
@@ -349,9 +348,9 @@ func (s *Core) clearFailures(ctx context.Context, sc Scope, user string) {
 }
 
 // forgetFailures adds clearFailures' deletes to b (which must not give
-// back a slot among MaxFailures as well: the window is deleted).
+// back a slot among MaxFailures as well: the window is emptied).
 func (s *Core) forgetFailures(b *store.Batch, sc Scope, user string) {
 	b.Delete(failKey(sc, user))
 	b.Delete(failUserKey(sc, user))
-	b.Delete(failSlotKey(sc, user))
+	b.ClearWindow(failSlotKey(sc, user))
 }

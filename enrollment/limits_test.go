@@ -212,6 +212,10 @@ func (r *recorder) Delete(ctx context.Context, k string) error {
 	r.ops = append(r.ops, "delete")
 	return r.Store.Delete(ctx, k)
 }
+func (r *recorder) ClearWindow(ctx context.Context, k string) error {
+	r.ops = append(r.ops, "clear")
+	return r.Store.ClearWindow(ctx, k)
+}
 func (r *recorder) Counter(ctx context.Context, k string) (int64, error) {
 	r.ops = append(r.ops, "counter")
 	return r.Store.Counter(ctx, k)

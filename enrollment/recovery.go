@@ -1,6 +1,7 @@
 package enrollment
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/rand"
@@ -70,13 +71,13 @@ type Renewal struct {
 
 // RenewRecoveryCodes replaces user's recovery codes with a new set,
 // reading the set it replaces in the same atomic step (Store.Update), so
-// that UndoRenewal can put it back.
+// that UndoRenewal can put it back. The set replaced is buried once the
+// new one is written (retire), so that a store failing the write leaves
+// it the user's; best effort: the new set is written, and its codes must
+// be shown.
 func (s *Devices) RenewRecoveryCodes(ctx context.Context, realm, user string) (*Renewal, error) {
 	r := new(Renewal)
 	r.Codes, r.wrote = s.recoverySet(user)
-	if err := s.buryStoredCodes(ctx, realm, user); err != nil {
-		return nil, err
-	}
 	err := s.Store.Update(store.Lasting(ctx), recoveryKey(realm, user), func(old []byte, found bool) ([]byte, time.Duration, error) {
 		r.replaced = nil
 		if found {
@@ -87,9 +88,7 @@ func (s *Devices) RenewRecoveryCodes(ctx context.Context, realm, user string) (*
 	if err != nil {
 		return nil, err
 	}
-	// A set written since the read, buried too; best effort: the new set is
-	// written, and its codes must be shown.
-	_ = s.buryCodes(ctx, realm, user, r.replaced)
+	_ = s.retire(ctx, realm, user, namesIn(r.replaced, false))
 	return r, nil
 }
 
@@ -215,41 +214,21 @@ func (s *Devices) UseRecoveryCode(ctx context.Context, sc Scope, flow, user, cod
 	if err := s.guessRefused(ctx, sc, user, guess); err != nil {
 		return unchecked(err)
 	}
-	// The code is found and burnt in one atomic step (Store.Update): of
-	// two uses of one code one succeeds, and two codes used at once are
-	// both burnt (no lock to wait for, none for a crash to leave).
-	want := s.recoveryHash(user, code)
-	if hashes, err := s.recoveryHashes(ctx, sc.Realm, user); err != nil {
-		return unchecked(err)
-	} else if slices.Contains(hashes, want) { // buried before it is burnt: tombstones.go
-		if err := bury(ctx, s.Store, spentRecoveryKey(sc.Realm, user), want); err != nil {
-			return unchecked(err)
-		}
-	}
-	err := s.Store.Update(store.Lasting(ctx), recoveryKey(sc.Realm, user), func(raw []byte, found bool) ([]byte, time.Duration, error) { // a used code stays used
-		var hashes []string
-		if found {
-			if err := json.Unmarshal(raw, &hashes); err != nil {
-				return nil, 0, err
-			}
-		}
-		at := -1
-		for i, h := range hashes {
-			if subtle.ConstantTimeCompare([]byte(h), []byte(want)) == 1 {
-				at = i
-			}
-		}
-		if at < 0 {
-			return nil, 0, ErrWrongRecovery
-		}
-		raw, err := json.Marshal(slices.Delete(hashes, at, at+1))
-		return raw, 0, err
-	})
-	if errors.Is(err, ErrWrongRecovery) {
+	// The code is found and burnt in one atomic step (spend): of two uses
+	// of one code one succeeds, and two codes used at once are both burnt
+	// (no lock to wait for, none for a crash to leave). It is buried once
+	// burnt (retire), so that a store failing the burn leaves it the
+	// user's: usable, and brought back by an import.
+	want := []string{s.recoveryHash(user, code)}
+	burnt, err := s.spend(ctx, sc.Realm, user, want)
+	if err == nil && !burnt {
 		if locked, err := s.recordFailure(ctx, sc, user, false); err != nil || locked != nil {
 			return cmpErr(err, locked)
 		}
 		return ErrWrongRecovery
+	}
+	if err == nil {
+		err = s.retire(ctx, sc.Realm, user, want)
 	}
 	if err != nil {
 		return unchecked(err)
@@ -257,6 +236,47 @@ func (s *Devices) UseRecoveryCode(ctx context.Context, sc Scope, flow, user, cod
 	unchecked(nil) // a right code is no guess
 	s.clearFailures(ctx, sc, user)
 	return nil
+}
+
+// spend takes names (recovery hashes) out of user's stored set in one
+// atomic step (Store.Update; a used code stays used), and says whether it
+// held one of them.
+func (s *Devices) spend(ctx context.Context, realm, user string, names []string) (bool, error) {
+	held := false
+	err := s.Store.Update(store.Lasting(ctx), recoveryKey(realm, user), func(raw []byte, found bool) ([]byte, time.Duration, error) {
+		var hashes []string
+		if found {
+			if err := json.Unmarshal(raw, &hashes); err != nil {
+				return nil, 0, err
+			}
+		}
+		n := len(hashes)
+		hashes = slices.DeleteFunc(hashes, func(h string) bool {
+			return slices.ContainsFunc(names, func(name string) bool { return subtle.ConstantTimeCompare([]byte(h), []byte(name)) == 1 })
+		})
+		if held = len(hashes) < n; !held {
+			return nil, 0, store.ErrUnchanged
+		}
+		raw, err := json.Marshal(hashes)
+		return raw, 0, err
+	})
+	return held, err
+}
+
+// retire buries names, spent (used, or replaced) by a write of user's set
+// that has returned, and then spends them again: an import that read the
+// tombstones before this bury may have written them back since, and its
+// second look (Admin.sweep) missed this bury if it came first. Buried
+// before the write instead, a write the store failed left codes still the
+// user's marked spent, left out by an import. It runs to its end if the
+// caller's request ends meanwhile.
+func (s *Devices) retire(ctx context.Context, realm, user string, names []string) error {
+	ctx = context.WithoutCancel(ctx)
+	if err := bury(ctx, s.Store, spentRecoveryKey(realm, user), names...); err != nil || len(names) == 0 {
+		return err
+	}
+	_, err := s.spend(ctx, realm, user, names)
+	return err
 }
 
 func isLetter(r rune) bool { return r >= 'A' && r <= 'Z' }
@@ -279,36 +299,28 @@ func (s *Devices) recoveryHash(user, code string) string {
 	return hex.EncodeToString(m.Sum(nil))
 }
 
-// ForgetRecoveryCodes removes user's recovery codes.
+// ForgetRecoveryCodes removes user's recovery codes, burying them first
+// (a removal the store failed leaves them spent: they were going).
 func (s *Devices) ForgetRecoveryCodes(ctx context.Context, realm, user string) error {
-	if err := s.buryStoredCodes(ctx, realm, user); err != nil {
+	read, err := s.Store.Get(ctx, recoveryKey(realm, user))
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	if err := s.buryCodes(ctx, realm, user, read); err != nil {
 		return err
 	}
 	var gone []byte
-	err := s.Store.Update(store.Lasting(ctx), recoveryKey(realm, user), func(cur []byte, found bool) ([]byte, time.Duration, error) {
+	err = s.Store.Update(store.Lasting(ctx), recoveryKey(realm, user), func(cur []byte, found bool) ([]byte, time.Duration, error) {
 		gone = slices.Clone(cur)
 		if !found {
 			return nil, 0, store.ErrUnchanged
 		}
 		return nil, 0, nil
 	})
-	if err != nil {
+	if err != nil || bytes.Equal(gone, read) {
 		return err
 	}
 	return s.buryCodes(ctx, realm, user, gone) // one written since the read
-}
-
-// buryStoredCodes records user's stored set as spent, before it is
-// replaced or forgotten.
-func (s *Devices) buryStoredCodes(ctx context.Context, realm, user string) error {
-	raw, err := s.Store.Get(ctx, recoveryKey(realm, user))
-	if errors.Is(err, store.ErrNotFound) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	return s.buryCodes(ctx, realm, user, raw)
 }
 
 // ResetUser is the admin's way back for a lost phone: every device and

@@ -131,6 +131,13 @@ func (g *goneAfterClaim) Delete(ctx context.Context, key string) error {
 	return g.Store.Delete(ctx, key)
 }
 
+func (g *goneAfterClaim) ClearWindow(ctx context.Context, key string) error {
+	if g.isDown() {
+		return errors.New("test: the store is away")
+	}
+	return g.Store.ClearWindow(ctx, key)
+}
+
 func (g *goneAfterClaim) Update(ctx context.Context, key string, change func([]byte, bool) ([]byte, time.Duration, error)) error {
 	if g.isDown() {
 		return errors.New("test: the store is away")

@@ -16,10 +16,13 @@ import (
 // ID; a recovery code's HMAC, used or replaced), so that an import never
 // brings it back. An export taken before the removal holds it, and an
 // import wrote it over the store's: a phone removed as stolen, or a
-// recovery code used, worked again after a restore. The record is written
-// before the removal, so that an import that has not read it has not yet
-// written (Admin.sweep removes what such an import brought back), and goes
-// with an export, so that a move keeps it. A wiped store holds none: a
+// recovery code used, worked again after a restore. A device's record is
+// written before the removal, so that an import that has not read it has
+// not yet written (Admin.sweep removes what such an import brought back);
+// a code's once it is spent (Devices.retire, which then spends it again,
+// should an import have written it back meanwhile), so that a store
+// failing the spending leaves it the user's. The record goes with an
+// export, so that a move keeps it. A wiped store holds none: a
 // restore there brings back everything the file holds (which, exported
 // after a removal, holds its tombstone and not what it removed).
 
@@ -286,6 +289,8 @@ func without(value []byte, names []string, devices bool) ([]byte, int, error) {
 // removal buries before it removes, so one an import raced either was
 // buried before this reads (and is swept here) or removes after the
 // import wrote (and finds what it removes): either way it stays removed.
+// A spent recovery code is buried after, and spent again (retire): buried
+// before this reads, it is swept here; after, retire finds it.
 func (s *Admin) sweep(ctx context.Context, keys []string, told *NotRestored) error {
 	for _, key := range keys {
 		if !strings.HasPrefix(key, "device/") && !strings.HasPrefix(key, "recovery/") {

@@ -25,6 +25,7 @@ func (d *down) Take(context.Context, string) ([]byte, error)                   {
 func (d *down) Delete(context.Context, string) error                           { return d.no() }
 func (d *down) Incr(context.Context, string, time.Duration) (int64, error)     { return 0, d.no() }
 func (d *down) Unslide(context.Context, string, string) error                  { return d.no() }
+func (d *down) ClearWindow(context.Context, string) error                      { return d.no() }
 func (d *down) Counter(context.Context, string) (int64, error)                 { return 0, d.no() }
 func (d *down) Scan(context.Context, string, func(string, []byte) error) error { return d.no() }
 func (d *down) PutIfAbsent(context.Context, string, []byte, time.Duration) (bool, error) {

@@ -135,6 +135,11 @@ func (b *Badger) Unslide(ctx context.Context, key, id string) error {
 	return b.db.Unslide(ctx, key, id)
 }
 
+// ClearWindow implements Store.
+func (b *Badger) ClearWindow(ctx context.Context, key string) error {
+	return b.db.ClearWindow(ctx, key)
+}
+
 // Counter implements Store.
 func (b *Badger) Counter(ctx context.Context, key string) (int64, error) {
 	return b.db.Counter(ctx, key)

@@ -2,8 +2,7 @@ package store
 
 import "github.com/dgraph-io/badger/v4"
 
-// clear empties window key, on disk and in memory, for a Delete of key
-// (Store.Delete: a window deleted is empty, as a Redis key deleted is).
+// clear empties window key, on disk and in memory (Store.ClearWindow).
 // The window is locked meanwhile, so that no send is counted in it half
 // way through; then it is forgotten, and whoever holds it looks it up
 // again, to find it empty. A key that is no window costs a lookup of its

@@ -183,11 +183,10 @@ func (b *badgerDB) Take(ctx context.Context, key string) ([]byte, error) {
 }
 
 func (b *badgerDB) Delete(ctx context.Context, key string) error {
-	if err := b.windows.clear(key); err != nil {
-		return err
-	}
 	return b.synced(ctx, b.update(ctx, func(txn *badger.Txn) error { return txn.Delete([]byte(key)) }))
 }
+
+func (b *badgerDB) ClearWindow(_ context.Context, key string) error { return b.windows.clear(key) }
 
 func (b *badgerDB) Incr(ctx context.Context, key string, ttl time.Duration) (int64, error) {
 	var n int64

@@ -59,6 +59,7 @@ const (
 	opCounter
 	opSwap
 	opClaim
+	opClearWindow
 )
 
 func (b *Batch) add(op *Op) *Op { b.ops = append(b.ops, op); return op }
@@ -92,6 +93,9 @@ func (b *Batch) Slide(key, id string, limit int, window time.Duration, now time.
 
 // Unslide adds a Store.Unslide.
 func (b *Batch) Unslide(key, id string) *Op { return b.add(&Op{kind: opUnslide, key: key, id: id}) }
+
+// ClearWindow adds a Store.ClearWindow.
+func (b *Batch) ClearWindow(key string) *Op { return b.add(&Op{kind: opClearWindow, key: key}) }
 
 // Counter adds a Store.Counter: a counter read without changing it.
 func (b *Batch) Counter(key string) *Op { return b.add(&Op{kind: opCounter, key: key}) }
@@ -214,6 +218,8 @@ func (op *Op) run(ctx context.Context, s Store) {
 		op.OK, op.Wait, op.Err = s.Slide(ctx, op.key, op.id, op.limit, op.window, op.now)
 	case opUnslide:
 		op.Err = s.Unslide(ctx, op.key, op.id)
+	case opClearWindow:
+		op.Err = s.ClearWindow(ctx, op.key)
 	case opCounter:
 		// The record (for a Swap), then its count: read from it where
 		// the store knows how (a countReader: Badger's), else asked for

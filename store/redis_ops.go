@@ -108,7 +108,7 @@ func (r *Redis) send(ctx context.Context, c redis.Cmdable, op *Op, alone bool) r
 		return c.Set(ctx, key, op.value, op.ttl)
 	case opTake:
 		return c.GetDel(ctx, key)
-	case opDelete:
+	case opDelete, opClearWindow: // a window is a sorted set at its key
 		return c.Del(ctx, key)
 	case opIncr:
 		return script(incr, op.ttl.Milliseconds())
@@ -166,7 +166,7 @@ func (r *Redis) read(op *Op, cmd redis.Cmder) {
 		default:
 			op.OK, op.Wait = res[0] == 1, time.Duration(res[1])*time.Millisecond
 		}
-	default: // Put, Delete, Unslide
+	default: // Put, Delete, Unslide, ClearWindow
 		op.Err = cmd.Err()
 	}
 }
@@ -293,6 +293,11 @@ func (r *Redis) Take(ctx context.Context, key string) ([]byte, error) {
 // Delete implements Store.
 func (r *Redis) Delete(ctx context.Context, key string) error {
 	return r.alone(ctx, &Op{kind: opDelete, key: key}, r.lastingOp).Err
+}
+
+// ClearWindow implements Store.
+func (r *Redis) ClearWindow(ctx context.Context, key string) error {
+	return r.alone(ctx, &Op{kind: opClearWindow, key: key}, r.lastingOp).Err
 }
 
 // Incr implements Store.

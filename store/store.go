@@ -28,9 +28,8 @@ type Store interface {
 	// Take returns the value of key and deletes it in one step, or
 	// ErrNotFound: of several concurrent callers, exactly one gets the value.
 	Take(ctx context.Context, key string) ([]byte, error)
-	// Delete removes key, whatever it holds: a record, a counter, or a
-	// sliding window, every event in it (the next Slide finds it empty,
-	// after a restart too); deleting a missing key is not an error.
+	// Delete removes the record or counter at key; deleting a missing key
+	// is not an error. (A sliding window is emptied by ClearWindow.)
 	Delete(ctx context.Context, key string) error
 	// Incr adds one to the counter at key and returns the new value. A new
 	// counter starts at 1 and expires after ttl; later increments keep
@@ -59,6 +58,11 @@ type Store interface {
 	// Unslide removes event id from the window at key (a refund);
 	// removing a missing event is not an error.
 	Unslide(ctx context.Context, key, id string) error
+	// ClearWindow empties the sliding window at key: every event in it
+	// goes (the next Slide finds it empty, after a restart too), and one
+	// counted at once is counted after or cleared with the rest, never
+	// half; clearing an empty window is not an error.
+	ClearWindow(ctx context.Context, key string) error
 	// Counter reads the counter at key without changing it; 0 if missing.
 	Counter(ctx context.Context, key string) (int64, error)
 	// Scan calls fn for every live key under prefix, in no set order (for

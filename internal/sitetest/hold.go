@@ -212,6 +212,14 @@ func (h *HoldStore) Unslide(ctx context.Context, key, id string) error {
 	return h.Store.Unslide(ctx, key, id)
 }
 
+// ClearWindow implements store.Store.
+func (h *HoldStore) ClearWindow(ctx context.Context, key string) error {
+	if h.down() {
+		return errDown
+	}
+	return h.Store.ClearWindow(ctx, key)
+}
+
 // Counter implements store.Store.
 func (h *HoldStore) Counter(ctx context.Context, key string) (int64, error) {
 	if h.down() {

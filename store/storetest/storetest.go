@@ -312,8 +312,8 @@ func Run(t *testing.T, open func(t *testing.T) Opened) {
 		shortThenLong(t, open(t), func(name string) string { return key(t, name) })
 	})
 
-	t.Run("DeleteEmptiesAWindow", func(t *testing.T) { deleteEmptiesAWindow(t, open(t), key(t, "w")) })
-	t.Run("DeleteRacingSlides", func(t *testing.T) { deleteRacingSlides(t, open(t), key(t, "w")) })
+	t.Run("ClearWindowEmptiesAWindow", func(t *testing.T) { clearWindowEmptiesAWindow(t, open(t), key(t, "w")) })
+	t.Run("ClearWindowRacingSlides", func(t *testing.T) { clearWindowRacingSlides(t, open(t), key(t, "w")) })
 
 	t.Run("SlotsOfOneWindow", func(t *testing.T) { slotsOfOneWindow(t, s, key(t, "w"), key(t, "other")) })
 

@@ -242,11 +242,11 @@ func slotsOfOneWindow(t *testing.T, s store.Store, k, other string) {
 	}
 }
 
-// deleteEmptiesAWindow: a Delete of a window's key empties it, alone or in
-// a batch, and what it deleted stays deleted after a restart. (Before, a
-// Delete emptied Redis's window, a sorted set at the key, but not
-// Badger's, whose events live under keys of their own.)
-func deleteEmptiesAWindow(t *testing.T, o Opened, k string) {
+// clearWindowEmptiesAWindow: a ClearWindow of a window's key empties it,
+// alone or in a batch, and what it cleared stays cleared after a restart.
+// (Before, a Delete emptied Redis's window, a sorted set at the key, but
+// not Badger's, whose events live under keys of their own.)
+func clearWindowEmptiesAWindow(t *testing.T, o Opened, k string) {
 	ctx := context.Background()
 	s, start := o.Store, time.Unix(1_800_000_000, 0)
 	fill := func(round string, at time.Duration) {
@@ -262,30 +262,30 @@ func deleteEmptiesAWindow(t *testing.T, o Opened, k string) {
 		}
 	}
 	fill("first", 0)
-	if err := s.Delete(ctx, k); err != nil {
+	if err := s.ClearWindow(ctx, k); err != nil {
 		t.Fatal(err)
 	}
-	fill("after a Delete", time.Minute)
+	fill("after a ClearWindow", time.Minute)
 	var b store.Batch
-	b.Delete(k)
+	b.ClearWindow(k)
 	if err := store.Do(ctx, s, &b); err != nil {
 		t.Fatal(err)
 	}
-	fill("after a batch's Delete", 2*time.Minute)
-	if err := s.Delete(ctx, k); err != nil {
+	fill("after a batch's ClearWindow", 2*time.Minute)
+	if err := s.ClearWindow(ctx, k); err != nil {
 		t.Fatal(err)
 	}
 	s = o.Reopen()
-	fill("after a Delete and a restart", 3*time.Minute)
+	fill("after a ClearWindow and a restart", 3*time.Minute)
 }
 
-// deleteRacingSlides: a Delete of a window while sends are counted in it
-// at once, repeated: each send is counted in the window or deleted with
-// it, never half (a send that began after the last Delete ended is
-// counted; one that ended before it began is not), and a restart finds
-// exactly what the window counted before it (nothing the Delete removed
-// comes back, nothing counted is lost).
-func deleteRacingSlides(t *testing.T, o Opened, k string) {
+// clearWindowRacingSlides: a ClearWindow of a window while sends are
+// counted in it at once, repeated: each send is counted in the window or
+// cleared with it, never half (a send that began after the last clear
+// ended is counted; one that ended before it began is not), and a restart
+// finds exactly what the window counted before it (nothing the clear
+// removed comes back, nothing counted is lost).
+func clearWindowRacingSlides(t *testing.T, o Opened, k string) {
 	ctx := context.Background()
 	s, now := o.Store, time.Unix(1_800_000_000, 0)
 	const senders, sends, limit = 8, 25, 1000
@@ -296,9 +296,9 @@ func deleteRacingSlides(t *testing.T, o Opened, k string) {
 	var lastDelete span
 	var wg sync.WaitGroup
 	start := make(chan struct{})
-	var sending atomic.Int64 // the senders not done: the Deletes go on till half are
+	var sending atomic.Int64 // the senders not done: the clears go on till half are
 	sending.Store(senders)
-	deletes := 0
+	clears := 0
 	for g := range senders {
 		wg.Add(1)
 		go func() {
@@ -324,9 +324,9 @@ func deleteRacingSlides(t *testing.T, o Opened, k string) {
 		defer wg.Done()
 		<-start
 		for sending.Load() > senders/2 {
-			deletes++
+			clears++
 			from := seq.Add(1)
-			if err := s.Delete(ctx, k); err != nil {
+			if err := s.ClearWindow(ctx, k); err != nil {
 				t.Error(err)
 				return
 			}
@@ -346,14 +346,14 @@ func deleteRacingSlides(t *testing.T, o Opened, k string) {
 	}
 	before := windowCount(t, s, k, now)
 	if before < least || before > most {
-		t.Errorf("the window counts %d sends after the race; want %d to %d (the sends around the last Delete)", before, least, most)
+		t.Errorf("the window counts %d sends after the race; want %d to %d (the sends around the last clear)", before, least, most)
 	}
 	s = o.Reopen()
 	if after := windowCount(t, s, k, now); after != before {
 		t.Errorf("a restart finds %d sends in the window; it counted %d before", after, before)
 	}
-	t.Logf("%d sends, %d Deletes at once: %d counted after the last (%d to %d possible), the same after a restart",
-		len(counted), deletes, before, least, most)
+	t.Logf("%d sends, %d clears at once: %d counted after the last (%d to %d possible), the same after a restart",
+		len(counted), clears, before, least, most)
 }
 
 // windowCount is how many sends window k counts at now, read by counting
