@@ -109,14 +109,9 @@ type end struct {
 // keepLaterRevoked: a later end is never wrong to keep. An export of an
 // earlier release carries none, and imports as before.
 func (s *Admin) keepLaterEnds(ctx context.Context, list []end) (int, error) {
-	held := map[string]time.Time{}
-	for _, prefix := range endkeys.Carried {
-		if err := scanEnds(ctx, s.Store, prefix, func(key string, _ []byte, expires time.Time) error {
-			held[key] = expires
-			return nil
-		}); err != nil {
-			return 0, err
-		}
+	held, err := s.heldEnds(ctx, list)
+	if err != nil {
+		return 0, err
 	}
 	kept := 0
 	for _, e := range list {
@@ -145,6 +140,32 @@ func (s *Admin) keepLaterEnds(ctx context.Context, list []end) (int, error) {
 		kept++
 	}
 	return kept, nil
+}
+
+// heldEnds is when each end the store holds expires, of the realms and
+// kinds of list's ends only: a scan of each such realm's ends of each
+// such kind, not of every realm's (a store that many sites share), and
+// none for an import that carries no end. A key that names no realm is
+// looked for by itself (a scan under the key).
+func (s *Admin) heldEnds(ctx context.Context, list []end) (map[string]time.Time, error) {
+	held, scanned := map[string]time.Time{}, map[string]bool{}
+	for _, e := range list {
+		prefix, ok := endkeys.RealmPrefix(e.key)
+		if !ok {
+			prefix = e.key
+		}
+		if scanned[prefix] {
+			continue
+		}
+		scanned[prefix] = true
+		if err := scanEnds(ctx, s.Store, prefix, func(key string, _ []byte, expires time.Time) error {
+			held[key] = expires
+			return nil
+		}); err != nil {
+			return nil, err
+		}
+	}
+	return held, nil
 }
 
 // keepLaterRevoked writes a user's revocation an import carries (value, a

@@ -47,3 +47,16 @@ const UserPrefix = user + "/"
 func In(prefix, realm string) string {
 	return store.Key(strings.TrimSuffix(prefix, "/"), realm, "")
 }
+
+// RealmPrefix is the prefix of the records of ends that key (Session's or
+// Trust's) is one of, in its own realm: key up to and with its second
+// '/', its realm as the key escapes it. ok is false for a key that names
+// no realm.
+func RealmPrefix(key string) (prefix string, ok bool) {
+	kind, rest, ok1 := strings.Cut(key, "/")
+	realm, _, ok2 := strings.Cut(rest, "/")
+	if !ok1 || !ok2 {
+		return "", false
+	}
+	return kind + "/" + realm + "/", true
+}
