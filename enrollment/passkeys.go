@@ -307,88 +307,22 @@ func (s *Devices) FinishPasskeyLogin(ctx context.Context, sc Scope, user, flow s
 		}
 		return "", nil, ErrPasskey
 	}
-	s.clearFailures(ctx, sc, user)
-	fail = nil // its slot went with the window
-	// A passkey from before credentials were recorded is recorded now.
-	_, _ = s.Store.PutIfAbsent(store.Lasting(ctx), credKey(sc.Realm, cred.ID), []byte(user), 0)
+	// The failures forgotten (the slot goes with the window) and a
+	// passkey from before credentials were recorded recorded now, in one
+	// round trip; that record made lasting where it was written.
+	var done store.Batch
+	s.forgetFailures(&done, sc, user)
+	key := credKey(sc.Realm, cred.ID)
+	recorded := done.PutIfAbsent(key, []byte(user), 0)
+	_ = store.Do(ctx, s.Store, &done)
+	fail = nil
+	if recorded.OK {
+		_ = s.Store.Update(store.Lasting(ctx), key, func(owner []byte, found bool) ([]byte, time.Duration, error) {
+			if !found || string(owner) != user {
+				return nil, 0, store.ErrUnchanged // claimed since: the claim's
+			}
+			return owner, 0, nil
+		})
+	}
 	return user, used, nil
-}
-
-// errCloned refuses an assertion whose sign counter did not move past the
-// one kept: a cloned key, or a replay.
-var errCloned = errors.New("enrollment: a passkey's sign counter did not move on")
-
-// keepSignCount keeps the sign counter and flags of a verified assertion,
-// and returns the passkey. The counter is checked again against the one
-// kept, in the same atomic step as the write (Store.Update): two
-// assertions verified at once against the same old counter cannot both
-// pass (a clone check skipped), and a counter never goes back.
-func (s *Devices) keepSignCount(ctx context.Context, realm, user string, cred *webauthn.Credential) (*Device, error) {
-	raw, err := json.Marshal(cred)
-	if err != nil {
-		return nil, err
-	}
-	var used *Device
-	err = s.edit(ctx, realm, user, func(list []Device) ([]Device, error) {
-		used = nil
-		for i := range list {
-			var c webauthn.Credential
-			if list[i].Kind != factor.Passkey || json.Unmarshal(list[i].Credential, &c) != nil || !hmac.Equal(c.ID, cred.ID) {
-				continue
-			}
-			// WebAuthn §7.2, step 21: a counter that did not grow (and is
-			// not an authenticator's constant 0) is a clone's.
-			kept, now := c.Authenticator.SignCount, cred.Authenticator.SignCount
-			if (kept != 0 || now != 0) && now <= kept {
-				return nil, errCloned
-			}
-			list[i].Credential, list[i].LastUsed = raw, s.Now().UTC()
-			d := list[i]
-			used = &d
-		}
-		if used == nil {
-			return nil, ErrPasskey // removed meanwhile
-		}
-		return list, nil
-	})
-	return used, err
-}
-
-func credKey(realm string, id []byte) string {
-	return store.Key("passkey-credential", realm, hex.EncodeToString(id))
-}
-
-// claimCredential records that credential id is user's. A credential ID
-// is registered once (WebAuthn §7.1, step 22): one another user holds, or
-// this one (mine, the user's others), is refused. A record whose user no
-// longer has that passkey (removed, reset) is taken over.
-func (s *Devices) claimCredential(ctx context.Context, realm, user string, id []byte, mine []webauthn.Credential) error {
-	for _, c := range mine {
-		if hmac.Equal(c.ID, id) {
-			return ErrPasskey
-		}
-	}
-	// In one atomic step (Store.Update): of two users taking over one
-	// record at once, the second sees the first's claim.
-	return s.Store.Update(store.Lasting(ctx), credKey(realm, id), func(owner []byte, found bool) ([]byte, time.Duration, error) {
-		if found && string(owner) != user {
-			theirs, _, err := s.passkeyUserOf(ctx, realm, string(owner))
-			if err != nil {
-				return nil, 0, err
-			}
-			for _, c := range theirs.creds {
-				if hmac.Equal(c.ID, id) {
-					return nil, 0, ErrPasskey
-				}
-			}
-		}
-		return []byte(user), 0, nil
-	})
-}
-
-// PasskeySynced reports whether a passkey may be synced between devices
-// (backup eligible), rather than bound to its authenticator.
-func PasskeySynced(d *Device) bool {
-	var c webauthn.Credential
-	return json.Unmarshal(d.Credential, &c) == nil && c.Flags.BackupEligible
 }
