@@ -23,16 +23,20 @@ var errCloned = errors.New("enrollment: a passkey's sign counter did not move on
 
 // keepSignCount keeps the sign counter and flags of a verified assertion,
 // and returns the passkey. The counter is checked again against the one
-// kept, in the same atomic step as the write (Store.Update): two
-// assertions verified at once against the same old counter cannot both
-// pass (a clone check skipped), and a counter never goes back.
-func (s *Devices) keepSignCount(ctx context.Context, realm, user string, cred *webauthn.Credential) (*Device, error) {
+// kept, in the same atomic step as the write: two assertions verified at
+// once against the same old counter cannot both pass (a clone check
+// skipped), and a counter never goes back. The write is a Swap against
+// read, the device list the assertion was verified with (no round trip
+// of its own to read it again), where that list lets it; where it does
+// not, or the record changed since, it is decided again on the record as
+// it is (Store.Update), as it always was before.
+func (s *Devices) keepSignCount(ctx context.Context, realm, user string, cred *webauthn.Credential, read *store.Op) (*Device, error) {
 	raw, err := json.Marshal(cred)
 	if err != nil {
 		return nil, err
 	}
 	var used *Device
-	err = s.edit(ctx, realm, user, func(list []Device) ([]Device, error) {
+	sign := func(list []Device) ([]Device, error) {
 		used = nil
 		for i := range list {
 			var c webauthn.Credential
@@ -53,8 +57,37 @@ func (s *Devices) keepSignCount(ctx context.Context, realm, user string, cred *w
 			return nil, ErrPasskey // removed meanwhile
 		}
 		return list, nil
-	})
-	return used, err
+	}
+	if swapped, err := s.signAgainst(ctx, realm, user, read, sign); swapped || err != nil {
+		return used, err
+	}
+	return used, s.edit(ctx, realm, user, sign)
+}
+
+// signAgainst writes sign's change of read (the device list as read
+// before) in one round trip, where sign accepts that list and the record
+// still holds it; swapped false, with no error, where not.
+func (s *Devices) signAgainst(ctx context.Context, realm, user string, read *store.Op, sign func([]Device) ([]Device, error)) (swapped bool, err error) {
+	if read == nil || read.Err != nil {
+		return false, nil
+	}
+	list, err := decodeDevices(user, read.Value)
+	if err != nil {
+		return false, nil
+	}
+	if list, err = sign(list); err != nil {
+		return false, nil
+	}
+	value, err := json.Marshal(list)
+	if err != nil {
+		return false, err
+	}
+	var b store.Batch
+	swap := b.Swap(deviceKey(realm, user), read, value, 0)
+	if err := store.Do(ctx, s.Store, &b); err != nil {
+		return false, err
+	}
+	return swap.OK, nil
 }
 
 func credKey(realm string, id []byte) string {

@@ -96,6 +96,31 @@ func (s *Devices) passkeyUserOf(ctx context.Context, realm, user string) (*passk
 	if err != nil {
 		return nil, nil, err
 	}
+	u, err := s.passkeyUserFrom(realm, user, list)
+	return u, list, err
+}
+
+// passkeyUserRead is passkeyUserOf with the read of user's device list
+// it was made from, for a write against it (keepSignCount).
+func (s *Devices) passkeyUserRead(ctx context.Context, realm, user string) (*passkeyUser, *store.Op, error) {
+	var b store.Batch
+	read := b.Get(deviceKey(realm, user))
+	if err := store.Do(ctx, s.Store, &b); err != nil {
+		return nil, nil, err
+	}
+	var list []Device
+	if read.Err == nil {
+		var err error
+		if list, err = decodeDevices(user, read.Value); err != nil {
+			return nil, nil, err
+		}
+	}
+	u, err := s.passkeyUserFrom(realm, user, list)
+	return u, read, err
+}
+
+// passkeyUserFrom is user with the passkeys of list, their devices.
+func (s *Devices) passkeyUserFrom(realm, user string, list []Device) (*passkeyUser, error) {
 	u := &passkeyUser{handle: s.userHandle(realm, user), name: user}
 	for _, d := range list {
 		if d.Kind != factor.Passkey {
@@ -103,11 +128,11 @@ func (s *Devices) passkeyUserOf(ctx context.Context, realm, user string) (*passk
 		}
 		var c webauthn.Credential
 		if err := json.Unmarshal(d.Credential, &c); err != nil {
-			return nil, nil, fmt.Errorf("passkey %s of %q: %v", d.ID, user, err)
+			return nil, fmt.Errorf("passkey %s of %q: %v", d.ID, user, err)
 		}
 		u.creds = append(u.creds, c)
 	}
-	return u, list, nil
+	return u, nil
 }
 
 func (s *Devices) remember(ctx context.Context, realm, flow string, session *webauthn.SessionData) error {
@@ -249,14 +274,15 @@ func (s *Devices) FinishPasskeyLogin(ctx context.Context, sc Scope, user, flow s
 	}
 	// A store that cannot answer is a fault (a 503), not a refused passkey.
 	var cred *webauthn.Credential
+	var read *store.Op // the device list the answer was checked against
 	var refused, fault error
 	named := user != ""
 	switch {
 	case answer == nil:
 		refused = ErrPasskey
 	case named:
-		u, _, err := s.passkeyUserOf(ctx, sc.Realm, user)
-		if err != nil {
+		var u *passkeyUser
+		if u, read, err = s.passkeyUserRead(ctx, sc.Realm, user); err != nil {
 			return "", nil, err
 		}
 		cred, refused = s.WebAuthn.ValidateLogin(u, session, answer)
@@ -266,7 +292,7 @@ func (s *Devices) FinishPasskeyLogin(ctx context.Context, sc Scope, user, flow s
 			owner, err := s.Store.Get(ctx, handleKey(sc.Realm, handle))
 			if err == nil {
 				var u *passkeyUser
-				u, _, err = s.passkeyUserOf(ctx, sc.Realm, string(owner))
+				u, read, err = s.passkeyUserRead(ctx, sc.Realm, string(owner))
 				if err == nil {
 					return u, nil
 				}
@@ -288,7 +314,7 @@ func (s *Devices) FinishPasskeyLogin(ctx context.Context, sc Scope, user, flow s
 	}
 	var used *Device
 	if refused == nil {
-		used, err = s.keepSignCount(ctx, sc.Realm, user, cred)
+		used, err = s.keepSignCount(ctx, sc.Realm, user, cred, read)
 		switch {
 		case errors.Is(err, errCloned):
 			refused = ErrPasskey

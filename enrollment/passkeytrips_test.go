@@ -13,20 +13,23 @@ import (
 )
 
 // TestARightPasskeyAnswerRoundTrips: on Redis, every limit on, a right
-// passkey answer costs six round trips, named or not: the try's slot and
-// the locks (named; unnamed, the passkey's user read by its handle), the
-// ceremony, the device list, the sign counter kept (an atomic update: GET
-// and compare-and-set), and the failures forgotten, with the credential's
-// record written where a passkey from before credentials were recorded
-// has none, in the one batch: after the sign counter, one round trip, as
-// a right code's (the challenge consumed, the failures forgotten). Before,
-// seven: the credential's record (PutIfAbsent) had a round trip of its
-// own at every sign-in, though it is written once a passkey. A passkey
-// without that record gets it at its next sign-in, made lasting then
-// (an atomic update more, that once).
+// passkey answer costs five round trips, named or not, as a right code
+// for an enrolled phone does: the try's slot and the locks (named;
+// unnamed, the passkey's user read by its handle), the ceremony (the
+// code's challenge), the device list, the sign counter kept (a
+// compare-and-set against that list; the code's phone marked used, an
+// atomic update: GET and compare-and-set), and the failures forgotten,
+// with the credential's record written where a passkey from before
+// credentials were recorded has none, in the one batch (the code's
+// challenge consumed, its failures forgotten). Before, seven: the sign
+// counter's update read the device list again, and the credential's
+// record (PutIfAbsent) had a round trip of its own at every sign-in,
+// though it is written once a passkey. A passkey without that record
+// gets it at its next sign-in, made lasting then (an atomic update more,
+// that once).
 func TestARightPasskeyAnswerRoundTrips(t *testing.T) {
 	ctx := context.Background()
-	s, _, _ := newServiceOn(t, redisStore(t))
+	s, out, _ := newServiceOn(t, redisStore(t))
 	var err error
 	s.WebAuthn, err = webauthn.New(&webauthn.Config{RPID: "example.com", RPDisplayName: "Example", RPOrigins: []string{"https://example.com"}})
 	if err != nil {
@@ -83,7 +86,7 @@ func TestARightPasskeyAnswerRoundTrips(t *testing.T) {
 		if err != nil || who != alice {
 			t.Fatalf("sign-in %d (named %q): %q, %v", i+1, user, who, err)
 		}
-		want := int64(6)
+		want := int64(5)
 		if i == 2 {
 			want += 2 // the record, written, made lasting: an atomic update (once a passkey)
 		}
@@ -93,5 +96,25 @@ func TestARightPasskeyAnswerRoundTrips(t *testing.T) {
 		if owner, err := s.Store.Get(ctx, record); err != nil || string(owner) != alice {
 			t.Errorf("after sign-in %d, the credential's record: %q, %v; want alice's", i+1, owner, err)
 		}
+	}
+
+	// A right code for bob's enrolled phone: its challenge read, checked.
+	putDevices(t, s.Devices, "bob", Device{ID: "p1", Phone: num})
+	enrolledPhone := sc
+	enrolledPhone.Provisioned = false
+	ch, err := s.Start(ctx, enrolledPhone, Challenge{User: "bob", Phone: num, DeviceID: "p1", Purpose: Verify})
+	if err != nil {
+		t.Fatal(err)
+	}
+	trips.n.Store(0)
+	read, err := s.Challenge(ctx, realm, ch.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Check(ctx, enrolledPhone, read, out.last(t).Code); err != nil {
+		t.Fatal(err)
+	}
+	if n := trips.n.Load(); n != 5 {
+		t.Errorf("a right code for an enrolled phone took %d round trips, not 5: the passkey's are compared with it", n)
 	}
 }
