@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/smsgate/caddy-smsgate/internal/endkeys"
 	"github.com/smsgate/caddy-smsgate/store"
 	"github.com/smsgate/caddy-smsgate/words"
 )
@@ -145,7 +146,7 @@ type Record struct {
 // lasting are the prefixes of the records that outlive a sign-in: an
 // export carries these, not codes, counters or lockouts. The last two are
 // the whole store's, not a realm's (storeWide).
-var lasting = []string{"device/", "recovery/", "owner/", revokedUserPrefix, removedDevicePrefix, spentRecoveryPrefix, "keys/", renamedRecord}
+var lasting = []string{"device/", "recovery/", "owner/", endkeys.UserPrefix, removedDevicePrefix, spentRecoveryPrefix, "keys/", renamedRecord}
 
 // renamedRecord is session.RenamedRecord: which unmarked tokens count
 // under the cookies' old names depends on it, so it goes where the keys
@@ -285,7 +286,7 @@ func (s *Admin) Import(ctx context.Context, records []Record) (told NotRestored,
 			renamed = value // written apart: keepEarlierRenamed
 			continue
 		}
-		if strings.HasPrefix(key, revokedUserPrefix) {
+		if strings.HasPrefix(key, endkeys.UserPrefix) {
 			if json.Unmarshal(value, new(time.Time)) != nil {
 				return told, &ImportError{Key: key}
 			}

@@ -7,21 +7,22 @@ import (
 	"strings"
 	"time"
 
+	"github.com/smsgate/caddy-smsgate/internal/endkeys"
 	"github.com/smsgate/caddy-smsgate/store"
 )
 
-// ends are the prefixes of the records that end one session (a logout,
-// the admin's end of a session: session's revokedKey, kept for the
-// session's remaining life) or every session of one trust (the admin's
-// end of a trust: trustRevokedKey, kept with no expiry). An export carries
-// the live ones with when each expires (Record.Until): after a move with
-// the signing key (`--with-keys`, or the same signing_key), a copy of a
-// logged-out session was live again on the new store, which held no end.
-var ends = []string{"revoked/", "revoked-trust/"}
+// The ends of sessions an export carries (endkeys.Carried) are the
+// records that end one session (a logout, the admin's end of a session:
+// endkeys.Session, kept for the session's remaining life) or every
+// session of one trust (the admin's end of a trust: endkeys.Trust, kept
+// with no expiry): the live ones, with when each expires (Record.Until).
+// After a move with the signing key (`--with-keys`, or the same
+// signing_key), a copy of a logged-out session was live again on the new
+// store, which held no end.
 
-// isEnd reports whether key is a record of ends.
+// isEnd reports whether key is a record of those ends.
 func isEnd(key string) bool {
-	for _, p := range ends {
+	for _, p := range endkeys.Carried {
 		if strings.HasPrefix(key, p) {
 			return true
 		}
@@ -51,9 +52,9 @@ func scanEnds(ctx context.Context, st store.Store, prefix string, fn func(key st
 // exportEnds appends realm's live ends (every realm's when realm is "")
 // to out, their values as Export writes any other.
 func exportEnds(ctx context.Context, st store.Store, realm string, out []Record) ([]Record, error) {
-	for _, prefix := range ends {
+	for _, prefix := range endkeys.Carried {
 		if realm != "" {
-			prefix = store.Key(strings.TrimSuffix(prefix, "/"), realm, "")
+			prefix = endkeys.In(prefix, realm)
 		}
 		err := scanEnds(ctx, st, prefix, func(key string, value []byte, expires time.Time) error {
 			r := record(key, value)
@@ -108,14 +109,9 @@ type end struct {
 // keepLaterRevoked: a later end is never wrong to keep. An export of an
 // earlier release carries none, and imports as before.
 func (s *Admin) keepLaterEnds(ctx context.Context, list []end) (int, error) {
-	held := map[string]time.Time{}
-	for _, prefix := range ends {
-		if err := scanEnds(ctx, s.Store, prefix, func(key string, _ []byte, expires time.Time) error {
-			held[key] = expires
-			return nil
-		}); err != nil {
-			return 0, err
-		}
+	held, err := s.heldEnds(ctx, list)
+	if err != nil {
+		return 0, err
 	}
 	kept := 0
 	for _, e := range list {
@@ -146,10 +142,31 @@ func (s *Admin) keepLaterEnds(ctx context.Context, list []end) (int, error) {
 	return kept, nil
 }
 
-// revokedUserPrefix is session's user revocations' (an admin's reset or
-// revoke, a sign-out everywhere: every session of the user issued until
-// the instant the record holds ends).
-const revokedUserPrefix = "revoked-user/"
+// heldEnds is when each end the store holds expires, of the realms and
+// kinds of list's ends only: a scan of each such realm's ends of each
+// such kind, not of every realm's (a store that many sites share), and
+// none for an import that carries no end. A key that names no realm is
+// looked for by itself (a scan under the key).
+func (s *Admin) heldEnds(ctx context.Context, list []end) (map[string]time.Time, error) {
+	held, scanned := map[string]time.Time{}, map[string]bool{}
+	for _, e := range list {
+		prefix, ok := endkeys.RealmPrefix(e.key)
+		if !ok {
+			prefix = e.key
+		}
+		if scanned[prefix] {
+			continue
+		}
+		scanned[prefix] = true
+		if err := scanEnds(ctx, s.Store, prefix, func(key string, _ []byte, expires time.Time) error {
+			held[key] = expires
+			return nil
+		}); err != nil {
+			return nil, err
+		}
+	}
+	return held, nil
+}
 
 // keepLaterRevoked writes a user's revocation an import carries (value, a
 // JSON instant) unless the store holds a later one, or one unreadable

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/smsgate/caddy-smsgate/internal/endkeys"
 	"github.com/smsgate/caddy-smsgate/store"
 )
 
@@ -23,7 +24,7 @@ func TestAnExportCarriesTheEndsOfSessions(t *testing.T) {
 		ctx := context.Background()
 		s, _, _ := raceService(t, st)
 		admin := &Admin{Core: s.Core, Devices: s.Devices}
-		logout, ended, trust := store.Key("revoked", realm, "s1"), store.Key("revoked", realm, "s2"), store.Key("revoked-trust", realm, "t1")
+		logout, ended, trust := endkeys.Session(realm, "s1"), endkeys.Session(realm, "s2"), endkeys.Trust(realm, "t1")
 		put := func(key, value string, ttl time.Duration) {
 			t.Helper()
 			if err := st.Put(ctx, key, []byte(value), ttl); err != nil {
@@ -33,7 +34,7 @@ func TestAnExportCarriesTheEndsOfSessions(t *testing.T) {
 		put(logout, "announced", time.Hour)
 		put(ended, "\x01", 2*time.Hour)
 		put(trust, "\x01", 0)
-		put(store.Key("revoked", "other.example", "s9"), "announced", time.Hour) // another realm's
+		put(endkeys.Session("other.example", "s9"), "announced", time.Hour) // another realm's
 		export, err := admin.Export(ctx, realm, false)
 		if err != nil {
 			t.Fatal(err)
@@ -72,7 +73,7 @@ func TestAnExportCarriesTheEndsOfSessions(t *testing.T) {
 		put(logout, "logout", 10*time.Minute)
 		put(ended, "\x01", 3*time.Hour)
 		past := time.Now().Add(-time.Minute)
-		over := Record{Key: "b64:" + store.Key("revoked", realm, "s3"), Value: json.RawMessage(`"AQ=="`), Until: &past}
+		over := Record{Key: "b64:" + endkeys.Session(realm, "s3"), Value: json.RawMessage(`"AQ=="`), Until: &past}
 		raw, _ := json.Marshal(append(export, over))
 		var file []Record
 		if err := json.Unmarshal(raw, &file); err != nil {
@@ -83,7 +84,7 @@ func TestAnExportCarriesTheEndsOfSessions(t *testing.T) {
 		}
 		held := map[string]time.Time{}
 		values := map[string]string{}
-		for _, prefix := range ends {
+		for _, prefix := range endkeys.Carried {
 			if err := st.(store.Expiring).ScanExpiring(ctx, prefix, func(key string, value []byte, expires time.Time) error {
 				held[key], values[key] = expires, string(value)
 				return nil
@@ -99,7 +100,7 @@ func TestAnExportCarriesTheEndsOfSessions(t *testing.T) {
 		if at, ok := held[trust]; !ok || !at.IsZero() {
 			t.Errorf("the trust's end: written %v, expiring %v (want written, no expiry)", ok, at)
 		}
-		if _, ok := held[store.Key("revoked", realm, "s3")]; ok {
+		if _, ok := held[endkeys.Session(realm, "s3")]; ok {
 			t.Error("an end already over was written")
 		}
 

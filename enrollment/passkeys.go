@@ -96,6 +96,31 @@ func (s *Devices) passkeyUserOf(ctx context.Context, realm, user string) (*passk
 	if err != nil {
 		return nil, nil, err
 	}
+	u, err := s.passkeyUserFrom(realm, user, list)
+	return u, list, err
+}
+
+// passkeyUserRead is passkeyUserOf with the read of user's device list
+// it was made from, for a write against it (keepSignCount).
+func (s *Devices) passkeyUserRead(ctx context.Context, realm, user string) (*passkeyUser, *store.Op, error) {
+	var b store.Batch
+	read := b.Get(deviceKey(realm, user))
+	if err := store.Do(ctx, s.Store, &b); err != nil {
+		return nil, nil, err
+	}
+	var list []Device
+	if read.Err == nil {
+		var err error
+		if list, err = decodeDevices(user, read.Value); err != nil {
+			return nil, nil, err
+		}
+	}
+	u, err := s.passkeyUserFrom(realm, user, list)
+	return u, read, err
+}
+
+// passkeyUserFrom is user with the passkeys of list, their devices.
+func (s *Devices) passkeyUserFrom(realm, user string, list []Device) (*passkeyUser, error) {
 	u := &passkeyUser{handle: s.userHandle(realm, user), name: user}
 	for _, d := range list {
 		if d.Kind != factor.Passkey {
@@ -103,11 +128,11 @@ func (s *Devices) passkeyUserOf(ctx context.Context, realm, user string) (*passk
 		}
 		var c webauthn.Credential
 		if err := json.Unmarshal(d.Credential, &c); err != nil {
-			return nil, nil, fmt.Errorf("passkey %s of %q: %v", d.ID, user, err)
+			return nil, fmt.Errorf("passkey %s of %q: %v", d.ID, user, err)
 		}
 		u.creds = append(u.creds, c)
 	}
-	return u, list, nil
+	return u, nil
 }
 
 func (s *Devices) remember(ctx context.Context, realm, flow string, session *webauthn.SessionData) error {
@@ -249,14 +274,15 @@ func (s *Devices) FinishPasskeyLogin(ctx context.Context, sc Scope, user, flow s
 	}
 	// A store that cannot answer is a fault (a 503), not a refused passkey.
 	var cred *webauthn.Credential
+	var read *store.Op // the device list the answer was checked against
 	var refused, fault error
 	named := user != ""
 	switch {
 	case answer == nil:
 		refused = ErrPasskey
 	case named:
-		u, _, err := s.passkeyUserOf(ctx, sc.Realm, user)
-		if err != nil {
+		var u *passkeyUser
+		if u, read, err = s.passkeyUserRead(ctx, sc.Realm, user); err != nil {
 			return "", nil, err
 		}
 		cred, refused = s.WebAuthn.ValidateLogin(u, session, answer)
@@ -266,7 +292,7 @@ func (s *Devices) FinishPasskeyLogin(ctx context.Context, sc Scope, user, flow s
 			owner, err := s.Store.Get(ctx, handleKey(sc.Realm, handle))
 			if err == nil {
 				var u *passkeyUser
-				u, _, err = s.passkeyUserOf(ctx, sc.Realm, string(owner))
+				u, read, err = s.passkeyUserRead(ctx, sc.Realm, string(owner))
 				if err == nil {
 					return u, nil
 				}
@@ -288,7 +314,7 @@ func (s *Devices) FinishPasskeyLogin(ctx context.Context, sc Scope, user, flow s
 	}
 	var used *Device
 	if refused == nil {
-		used, err = s.keepSignCount(ctx, sc.Realm, user, cred)
+		used, err = s.keepSignCount(ctx, sc.Realm, user, cred, read)
 		switch {
 		case errors.Is(err, errCloned):
 			refused = ErrPasskey
@@ -307,88 +333,22 @@ func (s *Devices) FinishPasskeyLogin(ctx context.Context, sc Scope, user, flow s
 		}
 		return "", nil, ErrPasskey
 	}
-	s.clearFailures(ctx, sc, user)
-	fail = nil // its slot went with the window
-	// A passkey from before credentials were recorded is recorded now.
-	_, _ = s.Store.PutIfAbsent(store.Lasting(ctx), credKey(sc.Realm, cred.ID), []byte(user), 0)
+	// The failures forgotten (the slot goes with the window) and a
+	// passkey from before credentials were recorded recorded now, in one
+	// round trip; that record made lasting where it was written.
+	var done store.Batch
+	s.forgetFailures(&done, sc, user)
+	key := credKey(sc.Realm, cred.ID)
+	recorded := done.PutIfAbsent(key, []byte(user), 0)
+	_ = store.Do(ctx, s.Store, &done)
+	fail = nil
+	if recorded.OK {
+		_ = s.Store.Update(store.Lasting(ctx), key, func(owner []byte, found bool) ([]byte, time.Duration, error) {
+			if !found || string(owner) != user {
+				return nil, 0, store.ErrUnchanged // claimed since: the claim's
+			}
+			return owner, 0, nil
+		})
+	}
 	return user, used, nil
-}
-
-// errCloned refuses an assertion whose sign counter did not move past the
-// one kept: a cloned key, or a replay.
-var errCloned = errors.New("enrollment: a passkey's sign counter did not move on")
-
-// keepSignCount keeps the sign counter and flags of a verified assertion,
-// and returns the passkey. The counter is checked again against the one
-// kept, in the same atomic step as the write (Store.Update): two
-// assertions verified at once against the same old counter cannot both
-// pass (a clone check skipped), and a counter never goes back.
-func (s *Devices) keepSignCount(ctx context.Context, realm, user string, cred *webauthn.Credential) (*Device, error) {
-	raw, err := json.Marshal(cred)
-	if err != nil {
-		return nil, err
-	}
-	var used *Device
-	err = s.edit(ctx, realm, user, func(list []Device) ([]Device, error) {
-		used = nil
-		for i := range list {
-			var c webauthn.Credential
-			if list[i].Kind != factor.Passkey || json.Unmarshal(list[i].Credential, &c) != nil || !hmac.Equal(c.ID, cred.ID) {
-				continue
-			}
-			// WebAuthn §7.2, step 21: a counter that did not grow (and is
-			// not an authenticator's constant 0) is a clone's.
-			kept, now := c.Authenticator.SignCount, cred.Authenticator.SignCount
-			if (kept != 0 || now != 0) && now <= kept {
-				return nil, errCloned
-			}
-			list[i].Credential, list[i].LastUsed = raw, s.Now().UTC()
-			d := list[i]
-			used = &d
-		}
-		if used == nil {
-			return nil, ErrPasskey // removed meanwhile
-		}
-		return list, nil
-	})
-	return used, err
-}
-
-func credKey(realm string, id []byte) string {
-	return store.Key("passkey-credential", realm, hex.EncodeToString(id))
-}
-
-// claimCredential records that credential id is user's. A credential ID
-// is registered once (WebAuthn §7.1, step 22): one another user holds, or
-// this one (mine, the user's others), is refused. A record whose user no
-// longer has that passkey (removed, reset) is taken over.
-func (s *Devices) claimCredential(ctx context.Context, realm, user string, id []byte, mine []webauthn.Credential) error {
-	for _, c := range mine {
-		if hmac.Equal(c.ID, id) {
-			return ErrPasskey
-		}
-	}
-	// In one atomic step (Store.Update): of two users taking over one
-	// record at once, the second sees the first's claim.
-	return s.Store.Update(store.Lasting(ctx), credKey(realm, id), func(owner []byte, found bool) ([]byte, time.Duration, error) {
-		if found && string(owner) != user {
-			theirs, _, err := s.passkeyUserOf(ctx, realm, string(owner))
-			if err != nil {
-				return nil, 0, err
-			}
-			for _, c := range theirs.creds {
-				if hmac.Equal(c.ID, id) {
-					return nil, 0, ErrPasskey
-				}
-			}
-		}
-		return []byte(user), 0, nil
-	})
-}
-
-// PasskeySynced reports whether a passkey may be synced between devices
-// (backup eligible), rather than bound to its authenticator.
-func PasskeySynced(d *Device) bool {
-	var c webauthn.Credential
-	return json.Unmarshal(d.Credential, &c) == nil && c.Flags.BackupEligible
 }

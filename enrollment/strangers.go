@@ -58,13 +58,24 @@ func (s *Strangers) Admit(ctx context.Context, realm, ip string) error {
 // AdmitAddress is Admit's part in memory: per client IP and per IPv6 /48.
 // The total is then counted with the request's first store work (Count),
 // so that it costs no round trip of its own.
-func (s *Strangers) AdmitAddress(realm, ip string) error {
+func (s *Strangers) AdmitAddress(realm, ip string) error { return s.admitAddress(realm, ip, "") }
+
+// AdmitKnown counts a request of a known browser (one that signed in here
+// before) that does not name its user (a passkey sign-in at a login form)
+// from ip for realm, or refuses it as AdmitAddress does: in tallies of the
+// known browsers at that address (IP, /48) apart from strangers' there (a
+// shared NAT, a carrier's CGNAT), so that neither spends the other's. Not
+// in the total: a known browser is no stranger, and writes nothing here.
+func (s *Strangers) AdmitKnown(realm, ip string) error { return s.admitAddress(realm, ip, "/known") }
+
+// admitAddress is AdmitAddress, the tallies' keys ending in side.
+func (s *Strangers) admitAddress(realm, ip, side string) error {
 	now := s.Now()
-	if err := s.count(now, "stranger_ip", realm+"/"+IPKey(ip), s.IP); err != nil {
+	if err := s.count(now, "stranger_ip", realm+"/"+IPKey(ip)+side, s.IP); err != nil {
 		return err
 	}
 	if n := net48(ip); n != "" {
-		return s.count(now, "stranger_net", realm+"/"+n, s.Net)
+		return s.count(now, "stranger_net", realm+"/"+n+side, s.Net)
 	}
 	return nil
 }

@@ -63,3 +63,37 @@ func TestStrangersTotal(t *testing.T) {
 		t.Fatalf("the next window: %v", err)
 	}
 }
+
+// Known browsers at an address have tallies of their own, per IP and per
+// IPv6 /48, apart from strangers': neither spends the other's, and each
+// is held by its own (AdmitKnown: a known browser's passkey sign-in at a
+// login form).
+func TestKnownBrowsersCountApartFromStrangers(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	s := &Strangers{IP: Rate{2, time.Hour}, Net: Rate{3, time.Hour}, Now: func() time.Time { return now }}
+	for _, c := range []struct{ first, second, ip, limit string }{
+		{"strangers", "known", "192.0.2.1", "stranger_ip"},
+		{"known", "strangers", "192.0.2.2", "stranger_ip"},
+	} {
+		admit := map[string]func(realm, ip string) error{"strangers": s.AdmitAddress, "known": s.AdmitKnown}
+		for _, side := range []string{c.first, c.second} {
+			for i := range 3 {
+				err := admit[side]("r", c.ip)
+				var limit *LimitError
+				if i < 2 && err != nil || i == 2 && (!errors.As(err, &limit) || limit.Limit != c.limit) {
+					t.Errorf("%s at %s after the %s: %d: %v", side, c.ip, c.first, i+1, err)
+				}
+			}
+		}
+	}
+	// A /48's: three each, from three of its /64s.
+	for _, side := range []func(realm, ip string) error{s.AdmitKnown, s.AdmitAddress} {
+		for i := range 4 {
+			err := side("r", fmt.Sprintf("2001:db8:1:%x::1", i))
+			var limit *LimitError
+			if i < 3 && err != nil || i == 3 && (!errors.As(err, &limit) || limit.Limit != "stranger_net") {
+				t.Errorf("the /48's %d: %v", i+1, err)
+			}
+		}
+	}
+}

@@ -131,3 +131,61 @@ func TestAStrangerAtTheOwnersAddressSpendsNotHerRecoveryTries(t *testing.T) {
 		t.Fatalf("carol's own browser at her address, her recovery code after a stranger's wrong ones there: %d %s, want 303 to /\n%s", res.StatusCode, res.Header.Get("Location"), res.Text)
 	}
 }
+
+// TestAStrangerAtTheOwnersAddressSpendsNotHerPasskeySignIns: a passkey
+// sign-in begun at the login form names nobody (the passkey names its
+// user once answered), so one begun by carol's known browser counted in
+// the address's stranger_ip, whoever began it: a stranger behind her
+// address (a NAT) who began stranger_ip of them an hour kept her own
+// browser there from beginning one (before: 429), and hers spent his
+// window as well. Now a known browser's count in a tally of the known
+// browsers at the address, apart from strangers', each held by its own.
+func TestAStrangerAtTheOwnersAddressSpendsNotHerPasskeySignIns(t *testing.T) {
+	sitetest.Parallel(t)
+	s := sitetest.StartWith(t, sitetest.TrustedProxies, `http://localhost:{HTTP_PORT} {
+	smsgate {
+		identity none
+		user carol +14155552671
+		site_origin http://localhost:{HTTP_PORT}
+		limit stranger_ip 2 1h
+		store badger {DIR}
+		provider log
+	}
+	respond "hi"
+}`)
+	begin := func(c *sitetest.Client) int {
+		c.CSRF("/.smsgate/login") // a flow
+		return c.PostJSON("/.smsgate/passkey/login/begin", s.Base, map[string]string{}).StatusCode
+	}
+	carol := sitetest.NewClient(t, "").From("198.51.100.9") // her login, a stranger's until then, counts there
+	sitetest.SignIn(t, s, carol)                            // her browser is known from then on
+	sitetest.Expect(t, carol.Post("/.smsgate/logout", url.Values{"csrf": {carol.CSRF("/.smsgate/logout")}}), http.StatusOK, "")
+	carol.From("198.51.100.7")
+
+	mallory := sitetest.NewClient(t, "").From("198.51.100.7") // the same address
+	for i, want := range []int{http.StatusOK, http.StatusOK, http.StatusTooManyRequests} {
+		if got := begin(mallory); got != want {
+			t.Fatalf("the stranger's passkey sign-in %d: %d, want %d", i+1, got, want)
+		}
+	}
+	for i, want := range []int{http.StatusOK, http.StatusOK, http.StatusTooManyRequests} {
+		if got := begin(carol); got != want {
+			t.Fatalf("carol's known browser at her address, after the stranger's, her passkey sign-in %d: %d, want %d", i+1, got, want)
+		}
+	}
+
+	// At another address, her own first: they leave the strangers'
+	// window there whole.
+	carol.From("198.51.100.8")
+	for i := range 2 {
+		if got := begin(carol); got != http.StatusOK {
+			t.Fatalf("carol's passkey sign-in %d at 198.51.100.8: %d", i+1, got)
+		}
+	}
+	stranger := sitetest.NewClient(t, "").From("198.51.100.8")
+	for i, want := range []int{http.StatusOK, http.StatusOK, http.StatusTooManyRequests} {
+		if got := begin(stranger); got != want {
+			t.Fatalf("a stranger's passkey sign-in %d at an address where carol began two: %d, want %d", i+1, got, want)
+		}
+	}
+}

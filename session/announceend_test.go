@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"testing"
 	"time"
+
+	"github.com/smsgate/caddy-smsgate/internal/endkeys"
 )
 
 // TestAnnounceEndReachesAnotherInstance: the ends an import writes
@@ -31,10 +33,10 @@ func TestAnnounceEndReachesAnotherInstance(t *testing.T) {
 		t.Fatal("session 0 not cached")
 	}
 	at, _ := json.Marshal(now)
-	if err := AnnounceEnd(ctx, elsewhere, revokedKey("example.com", cl.SID), []byte{1}); err != nil {
+	if err := AnnounceEnd(ctx, elsewhere, endkeys.Session("example.com", cl.SID), []byte{1}); err != nil {
 		t.Fatal(err)
 	}
-	if err := AnnounceEnd(ctx, elsewhere, userRevokedKey("example.com", "user1"), at); err != nil {
+	if err := AnnounceEnd(ctx, elsewhere, endkeys.User("example.com", "user1"), at); err != nil {
 		t.Fatal(err)
 	}
 	now = now.Add(RevocationPoll)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/smsgate/caddy-smsgate/factor"
+	"github.com/smsgate/caddy-smsgate/internal/endkeys"
 	"github.com/smsgate/caddy-smsgate/store"
 )
 
@@ -140,7 +141,7 @@ func unended(ctx context.Context, st store.Store, realm, user string, now time.T
 // listed is Sessions, leaving out those of an ended trust when byTrust.
 func listed(ctx context.Context, st store.Store, realm, user string, now time.Time, byTrust bool) ([]Info, error) {
 	var b store.Batch
-	index, all := b.Get(sessionsKey(realm, user)), b.Get(userRevokedKey(realm, user))
+	index, all := b.Get(sessionsKey(realm, user)), b.Get(endkeys.User(realm, user))
 	if err := store.Do(ctx, st, &b); err != nil {
 		return nil, err
 	}
@@ -168,9 +169,9 @@ func listed(ctx context.Context, st store.Store, realm, user string, now time.Ti
 	ops := make([]*store.Op, len(list))
 	trusts := map[string]*store.Op{}
 	for i, s := range list {
-		ops[i] = rb.Get(revokedKey(realm, s.SID))
+		ops[i] = rb.Get(endkeys.Session(realm, s.SID))
 		if t := s.Where.Trust; byTrust && t != "" && trusts[t] == nil {
-			trusts[t] = rb.Get(trustRevokedKey(realm, t))
+			trusts[t] = rb.Get(endkeys.Trust(realm, t))
 		}
 	}
 	if err := store.Do(ctx, st, &rb); err != nil {
@@ -267,7 +268,7 @@ func endListed(ctx context.Context, st store.Store, realm, user string, list []I
 		if err := st.Put(store.Lasting(ctx), endedKey(realm, s.SID), []byte{1}, endedFor(s, now)); err != nil {
 			return err
 		}
-		if err := st.Put(store.Lasting(ctx), revokedKey(realm, s.SID), []byte{1}, s.Expires.Sub(now)+Leeway); err != nil {
+		if err := st.Put(store.Lasting(ctx), endkeys.Session(realm, s.SID), []byte{1}, s.Expires.Sub(now)+Leeway); err != nil {
 			return err
 		}
 		if err := announce(ctx, st, revocation{Realm: realm, SID: s.SID}); err != nil {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/smsgate/caddy-smsgate/continuity"
+	"github.com/smsgate/caddy-smsgate/internal/endkeys"
 	"github.com/smsgate/caddy-smsgate/store"
 )
 
@@ -49,7 +50,7 @@ func endedFor(s Info, now time.Time) time.Duration {
 // and is not known either). One round trip to the store.
 func StillKnown(ctx context.Context, st store.Store, realm, user, sid, trust string, issued time.Time) (bool, error) {
 	var b store.Batch
-	all := b.Get(userRevokedKey(realm, user))
+	all := b.Get(endkeys.User(realm, user))
 	epoch := b.Get(continuity.Key)
 	ended := &store.Op{Err: store.ErrNotFound}
 	if sid != "" {
@@ -57,7 +58,7 @@ func StillKnown(ctx context.Context, st store.Store, realm, user, sid, trust str
 	}
 	trustEnded := &store.Op{Err: store.ErrNotFound}
 	if trust != "" {
-		trustEnded = b.Get(trustRevokedKey(realm, trust))
+		trustEnded = b.Get(endkeys.Trust(realm, trust))
 	}
 	if err := store.Do(ctx, st, &b); err != nil {
 		return false, err

@@ -10,6 +10,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/smsgate/caddy-smsgate/internal/endkeys"
 	"github.com/smsgate/caddy-smsgate/store"
 )
 
@@ -26,9 +27,9 @@ import (
 // before (a sign-out everywhere), true again for a logout's next try
 // after a fault between its writes (it told nobody).
 func (m *Manager) Revoke(ctx context.Context, token string, cl *Claims) (ended bool, err error) {
-	key := revokedKey(m.realm, cl.SID)
+	key := endkeys.Session(m.realm, cl.SID)
 	var b store.Batch
-	one, all := b.Get(key), b.Get(userRevokedKey(m.realm, cl.Subject))
+	one, all := b.Get(key), b.Get(endkeys.User(m.realm, cl.Subject))
 	fault := store.Do(ctx, m.store, &b)
 	before, _ := revokedBefore(all)
 	switch {
@@ -105,7 +106,7 @@ func RevokeUser(ctx context.Context, st store.Store, realm, user string, now tim
 // revokeUserAt writes user's revocation record: every session issued
 // until now ends. It never moves back.
 func revokeUserAt(ctx context.Context, st store.Store, realm, user string, now time.Time) error {
-	return st.Update(ctx, userRevokedKey(realm, user), func(old []byte, found bool) ([]byte, time.Duration, error) {
+	return st.Update(ctx, endkeys.User(realm, user), func(old []byte, found bool) ([]byte, time.Duration, error) {
 		var before time.Time
 		if found && json.Unmarshal(old, &before) == nil && !now.After(before) {
 			return nil, 0, store.ErrUnchanged
@@ -118,7 +119,7 @@ func revokeUserAt(ctx context.Context, st store.Store, realm, user string, now t
 // RevokedBefore is when user's sessions were last all revoked (zero if never).
 func RevokedBefore(ctx context.Context, st store.Store, realm, user string) (time.Time, error) {
 	op := &store.Op{}
-	op.Value, op.Err = st.Get(ctx, userRevokedKey(realm, user))
+	op.Value, op.Err = st.Get(ctx, endkeys.User(realm, user))
 	return revokedBefore(op)
 }
 
@@ -142,8 +143,8 @@ func revokedBefore(op *store.Op) (time.Time, error) {
 
 // AnnounceEnd announces in the revocation log an end an import wrote to
 // st (enrollment.Core.Announce): key and value are the record's, a
-// session's end (revokedKey), a user's revocation (userRevokedKey) or a
-// trust's end (trustRevokedKey). Without it, a gate that had cached a
+// session's end (endkeys.Session), a user's revocation (endkeys.User) or a
+// trust's end (endkeys.Trust). Without it, a gate that had cached a
 // session the import ends served it until its cache entry went. A key of
 // none of these is announced as nothing.
 func AnnounceEnd(ctx context.Context, st store.Store, key string, value []byte) error {
@@ -158,11 +159,11 @@ func AnnounceEnd(ctx context.Context, st store.Store, key string, value []byte) 
 	}
 	rv := revocation{Realm: realm}
 	switch key {
-	case revokedKey(realm, id):
+	case endkeys.Session(realm, id):
 		rv.SID = id
-	case trustRevokedKey(realm, id):
+	case endkeys.Trust(realm, id):
 		rv.Trust = id
-	case userRevokedKey(realm, id):
+	case endkeys.User(realm, id):
 		at, err := revokedBefore(&store.Op{Value: value})
 		if err != nil {
 			return nil

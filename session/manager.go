@@ -14,6 +14,7 @@ import (
 
 	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/internal/drain"
+	"github.com/smsgate/caddy-smsgate/internal/endkeys"
 	"github.com/smsgate/caddy-smsgate/store"
 )
 
@@ -306,10 +307,10 @@ func (m *Manager) Uncached(ctx context.Context, token string) *Claims {
 // a record it cannot read does. err is the store's: it could not be asked.
 func (m *Manager) revoked(ctx context.Context, cl *Claims) (bool, error) {
 	var b store.Batch
-	one, all := b.Get(revokedKey(m.realm, cl.SID)), b.Get(userRevokedKey(m.realm, cl.Subject))
+	one, all := b.Get(endkeys.Session(m.realm, cl.SID)), b.Get(endkeys.User(m.realm, cl.Subject))
 	var trust *store.Op
 	if cl.Trust != nil && *cl.Trust != "" {
-		trust = b.Get(trustRevokedKey(m.realm, *cl.Trust))
+		trust = b.Get(endkeys.Trust(m.realm, *cl.Trust))
 	}
 	if err := store.Do(ctx, m.store, &b); err != nil {
 		return false, err
@@ -353,9 +354,6 @@ func (m *Manager) LetGo() {
 // JWKS is the set of public keys that verify sessions and assertions
 // (empty with HS256).
 func (m *Manager) JWKS() JWKS { return m.ring.jwks() }
-
-func revokedKey(realm, sid string) string      { return store.Key("revoked", realm, sid) }
-func userRevokedKey(realm, user string) string { return store.Key("revoked-user", realm, user) }
 
 // Facts are a verified session's claims as placeholders want them, made
 // once when the token is first verified, so that admitting a request with

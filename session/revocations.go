@@ -12,6 +12,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/smsgate/caddy-smsgate/internal/endkeys"
 	"github.com/smsgate/caddy-smsgate/store"
 )
 
@@ -317,18 +318,18 @@ func (m *Manager) putBack(ctx context.Context) {
 	n := 0
 	for sid, told := range sids {
 		if ttl := told.Add(m.lifetime + Leeway).Sub(now); ttl > 0 {
-			b.Put(revokedKey(m.realm, sid), []byte(revokedAnnounced), ttl)
+			b.Put(endkeys.Session(m.realm, sid), []byte(revokedAnnounced), ttl)
 			if n++; n%putBackBatch == 0 {
 				flush()
 			}
 		}
 	}
 	for id, told := range trusts {
-		// Without expiry, as the end wrote it (trustRevokedKey): a session
+		// Without expiry, as the end wrote it (endkeys.Trust): a session
 		// the trust signed while it ended may be another gate's, with a
 		// longer session_lifetime than this one's.
 		if told.Add(m.lifetime + Leeway).After(now) {
-			b.Put(trustRevokedKey(m.realm, id), []byte{1}, 0)
+			b.Put(endkeys.Trust(m.realm, id), []byte{1}, 0)
 			if n++; n%putBackBatch == 0 {
 				flush()
 			}

@@ -12,6 +12,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/smsgate/caddy-smsgate/factor"
+	"github.com/smsgate/caddy-smsgate/internal/endkeys"
 	"github.com/smsgate/caddy-smsgate/store"
 	"github.com/smsgate/caddy-smsgate/store/storetest"
 )
@@ -327,7 +328,7 @@ func TestReplayedLogoutAnnouncesOnce(t *testing.T) {
 	// Written, not announced (a store fault between the two, or a release
 	// before the mark): the next logout announces.
 	cl, _ := a.Verify(toks[1])
-	if err := st.Put(ctx, revokedKey("example.com", cl.SID), []byte{1}, time.Hour); err != nil {
+	if err := st.Put(ctx, endkeys.Session("example.com", cl.SID), []byte{1}, time.Hour); err != nil {
 		t.Fatal(err)
 	}
 	before = counter()

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/smsgate/caddy-smsgate/factor"
+	"github.com/smsgate/caddy-smsgate/internal/endkeys"
 	"github.com/smsgate/caddy-smsgate/store"
 	"github.com/smsgate/caddy-smsgate/store/storetest"
 )
@@ -51,7 +52,7 @@ func TestARevocationDuringACheckIsNotCachedOver(t *testing.T) {
 		t.Fatal(err)
 	}
 	m.FlushCache() // a session this gate has not cached (signed in at another)
-	st.key = userRevokedKey("example.com", "alice")
+	st.key = endkeys.User("example.com", "alice")
 	st.after = func() {
 		if err := RevokeUser(ctx, st, "example.com", "alice", now.Add(time.Second)); err != nil {
 			t.Error(err)

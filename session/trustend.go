@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/smsgate/caddy-smsgate/internal/endkeys"
 	"github.com/smsgate/caddy-smsgate/store"
 )
 
@@ -16,13 +17,6 @@ import (
 // round trip (Manager.revoked), and an entry of the revocation log. A
 // session of a release before the claim names no trust: only its own
 // revocation, or its user's, ends it.
-
-// trustRevokedKey marks a trust whose every session has ended. It has no
-// expiry, as the user's revocation record has none: only an admin's end
-// writes it (one small record per trust), and the sessions it ends are
-// not all known to the store (one signed by the trust while it ended
-// lives a gate's session_lifetime, which the store alone does not know).
-func trustRevokedKey(realm, id string) string { return store.Key("revoked-trust", realm, id) }
 
 // endTrusts ends user's trusts named by ids and, when madeBy is not zero,
 // every trust of user whose token was issued until then (those a
@@ -56,7 +50,7 @@ func endTrusts(ctx context.Context, st store.Store, realm, user string, ids []st
 		return nil, err
 	}
 	for _, id := range ended {
-		if err := st.Put(store.Lasting(ctx), trustRevokedKey(realm, id), []byte{1}, 0); err != nil {
+		if err := st.Put(store.Lasting(ctx), endkeys.Trust(realm, id), []byte{1}, 0); err != nil {
 			return nil, err
 		}
 		if err := announce(ctx, st, revocation{Realm: realm, Trust: id}); err != nil {

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/smsgate/caddy-smsgate/internal/endkeys"
 	"github.com/smsgate/caddy-smsgate/store"
 )
 
@@ -70,7 +71,7 @@ func noteUnlisted(ctx context.Context, st store.Store, realm, user string, now t
 // user's sessions since).
 func UnlistedSessions(ctx context.Context, st store.Store, realm, user string, now time.Time) (Unlisted, error) {
 	var b store.Batch
-	op, all := b.Get(unlistedKey(realm, user)), b.Get(userRevokedKey(realm, user))
+	op, all := b.Get(unlistedKey(realm, user)), b.Get(endkeys.User(realm, user))
 	if err := store.Do(ctx, st, &b); err != nil {
 		return Unlisted{}, err
 	}

@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/smsgate/caddy-smsgate/factor"
+	"github.com/smsgate/caddy-smsgate/internal/endkeys"
 	"github.com/smsgate/caddy-smsgate/store"
 	"github.com/smsgate/caddy-smsgate/store/storetest"
 	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
@@ -111,12 +112,12 @@ func TestALostLogEntryIsPutBack(t *testing.T) {
 	if _, err := m.Revoke(ctx, tok, cl); err != nil {
 		t.Fatal(err)
 	}
-	if err := base.Delete(ctx, revokedKey(m.realm, cl.SID)); err != nil {
+	if err := base.Delete(ctx, endkeys.Session(m.realm, cl.SID)); err != nil {
 		t.Fatal(err)
 	}
 	m.store = lost{base}
 	m.poll(ctx)
-	if _, err := base.Get(ctx, revokedKey(m.realm, cl.SID)); err != nil {
+	if _, err := base.Get(ctx, endkeys.Session(m.realm, cl.SID)); err != nil {
 		t.Fatalf("the lost revocation was not put back: %v", err)
 	}
 }
@@ -190,7 +191,7 @@ func TestPutBackWritesEveryRecordInBatches(t *testing.T) {
 	}
 	m.putBack(ctx)
 	for i := range n {
-		if _, err := base.Get(ctx, revokedKey(m.realm, fmt.Sprintf("s%d", i))); err != nil {
+		if _, err := base.Get(ctx, endkeys.Session(m.realm, fmt.Sprintf("s%d", i))); err != nil {
 			t.Fatalf("session s%d of %d was not put back: %v", i, n, err)
 		}
 	}
@@ -201,7 +202,7 @@ func TestPutBackWritesEveryRecordInBatches(t *testing.T) {
 // still there), lasts as the record the end wrote does, without expiry,
 // on a real Redis: the sessions the trust signed while it ended may be
 // another gate's, with a longer session_lifetime than this gate knows
-// (trustRevokedKey). Before, the put-back wrote this gate's lifetime as
+// (endkeys.Trust). Before, the put-back wrote this gate's lifetime as
 // the record's TTL, over the record still there too.
 func TestAnEndedTrustIsPutBackWithoutExpiry(t *testing.T) {
 	ctx := context.Background()
@@ -217,7 +218,7 @@ func TestAnEndedTrustIsPutBackWithoutExpiry(t *testing.T) {
 		t.Fatal(err)
 	}
 	awaitingPolls(m)
-	key := trustRevokedKey(m.realm, "T1")
+	key := endkeys.Trust(m.realm, "T1")
 	if err := st.Put(ctx, key, []byte{1}, 0); err != nil { // as the end wrote it
 		t.Fatal(err)
 	}

@@ -14,10 +14,18 @@ import (
 // challenge counts in the total with its own first store work
 // (sc.Stranger, set here), and only behind a login form (a first factor's
 // users have send limits of their own); anything else (whole: a passkey
-// ceremony) counts here, behind any identity.
+// ceremony) counts here, behind any identity. A whole request of a known
+// browser that names nobody (a passkey sign-in at a login form, which
+// names its user once answered) counts in the known browsers' tallies of
+// its address, apart from strangers' (enrollment.Strangers.AdmitKnown):
+// counted with theirs, a stranger at the owner's address (a shared NAT)
+// spent her passkey sign-ins, and she spent his.
 func (s *Service) AdmitStranger(ctx context.Context, sc *enrollment.Scope, known, name string, whole bool) error {
 	if (known != "" && known == name) || (!whole && !s.Identity.NamesThemselves()) {
 		return nil
+	}
+	if whole && known != "" && name == "" {
+		return s.Strangers.AdmitKnown(sc.Realm, sc.IP)
 	}
 	var err error
 	if whole {

@@ -72,6 +72,13 @@ func (b *Batch) Put(key string, value []byte, ttl time.Duration) *Op {
 	return b.add(&Op{kind: opPut, key: key, value: value, ttl: ttl})
 }
 
+// PutIfAbsent adds a Store.PutIfAbsent: value written (with ttl) only
+// where key holds no record; OK says whether it wrote. (A Swap against
+// no record.)
+func (b *Batch) PutIfAbsent(key string, value []byte, ttl time.Duration) *Op {
+	return b.add(swapOp(key, nil, false, value, ttl))
+}
+
 // Take adds a Store.Take.
 func (b *Batch) Take(key string) *Op { return b.add(&Op{kind: opTake, key: key}) }
 

@@ -1,0 +1,62 @@
+// Package endkeys names the store's records that end sessions, in one
+// place for the two rooms that read them: session, which writes them and
+// reads them at every check, and enrollment, whose export and import carry
+// them (enrollment cannot import session, nor session enrollment). The
+// keys are the ones earlier releases wrote, byte for byte
+// (TestEndsAsThePreviousReleaseWroteThem, enrollment/testdata/previous-release.json).
+package endkeys
+
+import (
+	"strings"
+
+	"github.com/smsgate/caddy-smsgate/store"
+)
+
+const (
+	session = "revoked"
+	trust   = "revoked-trust"
+	user    = "revoked-user"
+)
+
+// Session is the key of one session's end (a logout, the admin's end of
+// one session), kept for the session's remaining life.
+func Session(realm, sid string) string { return store.Key(session, realm, sid) }
+
+// Trust is the key of the end of every session of one trusted browser (the
+// admin's end of a trust). It has no expiry, as a user's revocation has
+// none: only an admin's end writes it (one small record per trust), and
+// the sessions it ends are not all known to the store (one signed by the
+// trust while it ended lives a gate's session_lifetime, which the store
+// alone does not know).
+func Trust(realm, id string) string { return store.Key(trust, realm, id) }
+
+// User is the key of a user's revocation (an admin's reset or revoke, a
+// sign-out everywhere): every session of the user issued until the instant
+// it holds ends. It never expires.
+func User(realm, name string) string { return store.Key(user, realm, name) }
+
+// Carried are the prefixes of the ends an export carries with when each
+// expires (a session's and a trust's); UserPrefix, a user's revocation's,
+// which has no expiry and goes with a user's lasting records.
+var Carried = []string{session + "/", trust + "/"}
+
+// UserPrefix is the prefix of users' revocations (User).
+const UserPrefix = user + "/"
+
+// In narrows prefix (one of Carried, or UserPrefix) to realm's records.
+func In(prefix, realm string) string {
+	return store.Key(strings.TrimSuffix(prefix, "/"), realm, "")
+}
+
+// RealmPrefix is the prefix of the records of ends that key (Session's or
+// Trust's) is one of, in its own realm: key up to and with its second
+// '/', its realm as the key escapes it. ok is false for a key that names
+// no realm.
+func RealmPrefix(key string) (prefix string, ok bool) {
+	kind, rest, ok1 := strings.Cut(key, "/")
+	realm, _, ok2 := strings.Cut(rest, "/")
+	if !ok1 || !ok2 {
+		return "", false
+	}
+	return kind + "/" + realm + "/", true
+}
