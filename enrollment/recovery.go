@@ -326,6 +326,14 @@ func (s *Devices) ForgetRecoveryCodes(ctx context.Context, realm, user string) e
 // ResetUser is the admin's way back for a lost phone: every device and
 // recovery code of user is removed. (The caller ends their sessions too.)
 // They enroll again through the site's normal rule.
+//
+// Two writes, not one transaction (a Cluster keeps the two records in
+// different slots), each state between them failing closed: the devices
+// go first, so that first recovery codes made meanwhile, written once the
+// codes went, find their phone gone and are withdrawn (signin's
+// firstRecoveryCodes); an import between them brings back neither, as
+// each removal records what it removes before it goes (tombstones.go;
+// TestAnImportRacingAResetLeavesNothing).
 func (s *Devices) ResetUser(ctx context.Context, realm, user string) error {
 	if err := s.RemoveAll(ctx, realm, user); err != nil {
 		return err

@@ -132,7 +132,15 @@ func amrOf(channel factor.Channel) factor.AMR {
 // after it), and the session comes with that phone's code: they are sent
 // on to the Enroll step (*StepError). Not at a login form that does not
 // name them (ErrRecoveryNotHere; the code is used up).
+//
+// That enrollment is stamped (Flow.InvitedAt) before the code is burnt: a
+// code burnt was there, so its use came before a reset removed it, and the
+// reset's last revocation comes after that (standing ends the enrollment).
+// Stamped once no phone was found, after the notice's text went out, a
+// reset made meanwhile came before the stamp, and let the code's holder
+// enroll a phone after it (TestARecoveryCodeRacingAResetEnrollsNothing).
 func (s *Service) useRecovery(ctx context.Context, sc enrollment.Scope, f *Flow, user, code string) (*Result, error) {
+	used := s.Devices.Now().UnixNano()
 	if err := s.Devices.UseRecoveryCode(ctx, sc, f.ID, user, code); err != nil {
 		s.verifyFailed(ctx, sc, user, "", factor.Phone, err)
 		return nil, err
@@ -151,7 +159,7 @@ func (s *Service) useRecovery(ctx context.Context, sc enrollment.Scope, f *Flow,
 	}
 	if !has {
 		s.discard(ctx, sc.Realm, f) // a login form's decoy
-		f.User, f.InvitedAt, f.Invitee = user, s.Devices.Now().UnixNano(), user
+		f.User, f.InvitedAt, f.Invitee = user, used, user
 		return nil, &StepError{Step: Enroll}
 	}
 	return &Result{User: user, AMR: []factor.AMR{factor.AMRRecovery}}, nil
