@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/smsgate/caddy-smsgate/internal/fakes"
 	"github.com/smsgate/caddy-smsgate/internal/sitetest"
 )
 
@@ -162,5 +163,53 @@ func deviceGone(t *testing.T, s *sitetest.Site, user, kind string) {
 	_, out := s.Admin("GET", "/smsgate/users?realm=localhost", "")
 	if strings.Contains(out, fmt.Sprintf(`"kind":%q`, kind)) && strings.Contains(out, fmt.Sprintf(`"user":%q`, user)) {
 		t.Fatalf("%s still holds a %s: %s", user, kind, out)
+	}
+}
+
+// TestTheConsolesStepUpWhenHerPasskeyWasRemovedMeanwhile: as above, with
+// a passkey: removed by another admin while the console's verify page for
+// it is open, the ceremony that page starts is refused (4xx, never a 500)
+// and signs nothing in; a text asked for there is refused, none sent; the
+// page says the passkey is gone and links back to the console.
+func TestTheConsolesStepUpWhenHerPasskeyWasRemovedMeanwhile(t *testing.T) {
+	sitetest.Parallel(t)
+	s := sitetest.Start(t, strings.Replace(sitetest.AppSite, "provider log", "provider log\n\t\tadmins carol", 1))
+	origin := s.WithPorts(s.Base)
+	auth := fakes.NewAuthenticator("localhost", origin)
+	c := sitetest.NewClient(t, "")
+	registerPasskey(t, s, c, auth)
+	tok := c.CSRF("/.smsgate/devices") // the verify page for a passkey alone has no form
+
+	sitetest.Expect(t, c.Get("/.smsgate/admin/"), http.StatusSeeOther, "/.smsgate/verify")
+	page := c.Get("/.smsgate/verify")
+	sitetest.ExpectBody(t, page, `id="passkey-use"`)
+	session := c.Cookie("smsgate_session")
+
+	if st, out := s.Admin("POST", "/smsgate/devices/remove", fmt.Sprintf(`{"realm":"localhost","user":"carol","id":%q}`, deviceOf(t, s, "carol", "passkey"))); st != http.StatusOK {
+		t.Fatalf("removing her passkey: %d %s", st, out)
+	}
+	sent := s.Sent()
+	begin := passkeyCall(c, "login/begin", origin, nil)
+	if begin.StatusCode == http.StatusOK {
+		answer, err := auth.Get([]byte(begin.Text))
+		if err != nil {
+			t.Fatalf("the authenticator: %v (begin: %s)", err, begin.Text)
+		}
+		begin = passkeyCall(c, "login/finish", origin, answer)
+	}
+	t.Logf("her removed passkey's ceremony: %d %s", begin.StatusCode, begin.Text)
+	if begin.StatusCode < 400 || begin.StatusCode >= 500 || c.Cookie("smsgate_session") != session {
+		t.Errorf("her removed passkey's ceremony: %d %s, want a 4xx and no new session", begin.StatusCode, begin.Text)
+	}
+	res := c.Post("/.smsgate/verify", url.Values{"action": {"send"}, "csrf": {tok}})
+	sitetest.Expect(t, res, http.StatusBadRequest, "")
+	if n := s.Sent() - sent; n != 0 {
+		t.Errorf("%d texts sent", n)
+	}
+	page = c.Get("/.smsgate/verify")
+	sitetest.ExpectBody(t, page, `Your authenticator app or passkey is no longer on your account`)
+	sitetest.ExpectBody(t, page, `<a href="/.smsgate/admin/" id="back">Back to the console</a>`)
+	if strings.Contains(page.Text, `id="passkey-use"`) || strings.Contains(page.Text, `value="send"`) {
+		t.Errorf("the page still offers her passkey, or a text:\n%s", page.Text)
 	}
 }
