@@ -37,8 +37,10 @@ var consoleSections = map[string]string{"admin/": "people", "admin/user": "user"
 
 // Why the console sends its admin to the verify step, as the page says it.
 const (
-	consoleWhyStrong = "console.why_strong" // a text, where the admin has an app or a passkey
-	consoleWhyFresh  = "console.why_fresh"  // a sign-in older than consoleMaxAge, or a trusted browser's
+	consoleWhyStrong  = "console.why_strong"  // a text, where the admin has an app or a passkey
+	consoleWhyRequire = "console.why_require" // a sign-in of a kind the gate's route does not take
+	consoleWhyFresh   = "console.why_fresh"   // a sign-in older than consoleMaxAge, or a trusted browser's
+	consoleStrongGone = "console.strong_gone" // consoleWhyStrong's app or passkey, removed since
 )
 
 // console serves the console's pages.
@@ -64,10 +66,12 @@ func (p *Pages) console(req *request) {
 	}
 	why := ""
 	switch {
-	case !p.strongEnough(req.r.Context(), admin, cl) || !p.Policy.Satisfied(cl.AMR, false):
+	case !p.strongEnough(req.r.Context(), admin, cl):
+		why = consoleWhyStrong
+	case !p.Policy.Satisfied(cl.AMR, false):
 		// Nor less than the gate's own route takes (require): a session
 		// of another gate of the realm may have been earned with less.
-		why = consoleWhyStrong
+		why = consoleWhyRequire
 	case cl.Trusted || !p.fresh(cl, consoleMaxAge) || !p.fresh(cl, p.MaxAge):
 		why = consoleWhyFresh
 	}

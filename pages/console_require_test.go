@@ -77,9 +77,28 @@ func TestTheConsoleTakesWhatItsGateRequires(t *testing.T) {
 	if res := c.Get("/admin/x"); res.StatusCode == http.StatusOK {
 		t.Fatalf("the admin's route with the app's session: %d %q", res.StatusCode, res.Text)
 	}
-	// Nor its console: a passkey first.
+	// Nor its console: a passkey first, and it alone is offered (the
+	// app's code would pass the verify step and not the route).
 	sitetest.Expect(t, c.Get("/admin/.smsgate/admin/"), http.StatusSeeOther, "/admin/.smsgate/verify")
 	sitetest.Expect(t, c.Get("/admin/.smsgate/admin/user?name=carol"), http.StatusSeeOther, "/admin/.smsgate/verify")
+	passkeyOnly := func(c *sitetest.Client, why string) {
+		t.Helper()
+		page := c.Get("/admin/.smsgate/verify")
+		sitetest.ExpectBody(t, page, why)
+		sitetest.ExpectBody(t, page, `id="passkey-use"`)
+		for _, offer := range []string{`<details class="app"`, `value="send"`, `value="call"`, `id="recovery-code"`} {
+			if strings.Contains(page.Text, offer) {
+				t.Errorf("the console's verify page at a route that requires a passkey offers %s:\n%s", offer, page.Text)
+			}
+		}
+	}
+	passkeyOnly(c, "The console needs a sign-in of a kind this site asks for")
+	// And with a text at the site's gate: the console asks for her app or
+	// passkey — of which the route takes the passkey alone.
+	x := sitetest.NewClient(t, "")
+	sitetest.SignInAs(t, s, x, "carol")
+	sitetest.Expect(t, x.Get("/admin/.smsgate/admin/"), http.StatusSeeOther, "/admin/.smsgate/verify")
+	passkeyOnly(x, "The console needs your authenticator app or passkey")
 
 	// With the passkey, at the admin's gate: the console.
 	p := sitetest.NewClient(t, "")

@@ -25,8 +25,17 @@ func (p *Pages) stepUp(req *request) bool {
 // rules are the policy the verify step follows now, and whether it is a
 // step-up: the gate's; for the step-up of a change that must prove an app
 // or a passkey (pendingChange.Strong), those kinds only, as at a route
-// that requires them (no text, no call, no recovery code).
+// that requires them (no text, no call, no recovery code); and so for the
+// console's admin sent for her app or passkey (consoleWhyStrong): nothing
+// else proved here opens the console for her (strongEnough), so a text,
+// a call or a recovery code is neither offered nor taken — it would be
+// paid for, or used up, and send her back to this page. The flow decides
+// it, not her devices read again: one removed meanwhile leaves her
+// nothing to prove here, and the page says so (verifyData).
 func (p *Pages) rules(req *request) (*signin.Policy, bool) {
+	if p.consoleWhy(req) == consoleWhyStrong {
+		return p.Policy.StrongOnlyWithin(), false
+	}
 	stepUp := p.stepUp(req)
 	if stepUp && req.flow.Pending != nil && req.flow.Pending.Passkey {
 		return p.Policy.PasskeyOnly(), false

@@ -111,8 +111,7 @@ func (p *Pages) verify(req *request) {
 			return
 		}
 	}
-	refused := false    // a kind this gate does not take here
-	strongOnly := false // nor the console, but her app or passkey
+	refused := false // a kind this gate (or the console: rules) does not take here
 	sends := action == "send" || action == "call" || action == "sms" || action == "resend"
 	if req.r.Method == http.MethodPost {
 		_, recovery := enrollment.NormalizeRecovery(req.form["code"])
@@ -128,15 +127,6 @@ func (p *Pages) verify(req *request) {
 		default: // a texted code (of a kind the gate takes), or asking for one
 			refused = !p.offersTexts(req) || (c != nil && !p.Policy.TakesChannel(c.Channel))
 		}
-		if action != "app" && p.consoleWhy(req) == consoleWhyStrong {
-			list, _, err := p.SignIn.DevicesOf(ctx, req.realm, req.user)
-			if err != nil {
-				p.Logger.Error("reading devices", zap.Error(err))
-				p.unavailable(req)
-				return
-			}
-			strongOnly = p.strongOnly(req, list)
-		}
 	}
 	switch {
 	case req.r.Method == http.MethodGet:
@@ -144,9 +134,6 @@ func (p *Pages) verify(req *request) {
 	case refused:
 		// Not a kind this gate takes here: a clear no, and what it does take.
 		p.page(req, http.StatusBadRequest, "verify", p.verifyData(req, nil, p.requiredWords(req)))
-	case strongOnly:
-		// Nothing spent on what cannot open the console: the page says why.
-		p.page(req, http.StatusBadRequest, "verify", p.verifyData(req, nil, ""))
 	case sends && !p.admitStranger(req, req.user, false, func(err error) { p.sent(req, c, err) }):
 		// refused: answered
 	case action == "send", action == "call", action == "sms":

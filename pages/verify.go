@@ -7,6 +7,7 @@ import (
 	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/phone"
+	"github.com/smsgate/caddy-smsgate/signin"
 	"github.com/smsgate/caddy-smsgate/words"
 	"go.uber.org/zap"
 )
@@ -62,8 +63,9 @@ type pageData struct {
 	Strong bool
 	// Who is the user the first factor named, shown with "Not you?".
 	Who string
-	// Why says why the console asks for this sign-in (words).
-	Why string
+	// Why says why the console asks for this sign-in (words); Back is
+	// the console's address, where its notice says to go back to.
+	Why, Back string
 	// Passkey offers "Use a passkey" (verify) or "Sign in with a passkey"
 	// (login); Passkeys and Apps say the gate takes them at all (devices).
 	Passkey, Passkeys, Apps bool
@@ -183,7 +185,7 @@ func (p *Pages) verifyData(req *request, c *enrollment.Challenge, errMsg string)
 	// tells nobody who has what — except to an admin the console sent for
 	// her app or passkey: she is signed in, the page is her own.
 	why := p.consoleWhy(req)
-	own := !d.Hidden || why == consoleWhyStrong
+	own := !d.Hidden || why == consoleWhyStrong || why == consoleWhyRequire
 	var list []enrollment.Device
 	if own && req.user != "" {
 		var dev *enrollment.Device
@@ -191,6 +193,13 @@ func (p *Pages) verifyData(req *request, c *enrollment.Challenge, errMsg string)
 		list, dev, err = p.SignIn.DevicesOf(req.r.Context(), req.realm, req.user)
 		if err != nil {
 			p.Logger.Error("reading devices", zap.Error(err))
+		}
+		if why == consoleWhyStrong && err == nil && !signin.HoldsStrong(list) {
+			// The app or passkey the console sent her for was removed
+			// since (by another admin, or by her in another tab): nothing
+			// is left to prove here (rules). Back to the console, which
+			// asks again for what she holds now.
+			why, d.Back = consoleStrongGone, req.flow.RD
 		}
 		if c == nil && err == nil && dev == nil && req.flow.Enrolling != "" {
 			// A first phone's code died of wrong tries: a new one to the
@@ -222,11 +231,11 @@ func (p *Pages) verifyData(req *request, c *enrollment.Challenge, errMsg string)
 	}
 	d.App = verifying && (!own || enrollment.HasKind(list, factor.App))
 	d.Passkey = verifying && p.Passkeys && (!own || enrollment.HasKind(list, factor.Passkey))
-	// What this gate takes here (factors, and require on its route).
-	if !p.offersTexts(req) || p.strongOnly(req, list) {
+	// What this gate takes here (factors, and require on its route; the
+	// console's app or passkey: rules).
+	if !p.offersTexts(req) {
 		d.NoPhone, d.Switch, d.Pending = true, "", false
 	}
-	d.Recoverable = d.Recoverable && !p.strongOnly(req, list)
 	d.App = d.App && p.offers(req, factor.TOTP)
 	d.AppFirst = d.AppFirst && d.App
 	d.Passkey = d.Passkey && p.offers(req, factor.WebAuthn)
@@ -239,9 +248,12 @@ func (p *Pages) verifyData(req *request, c *enrollment.Challenge, errMsg string)
 	if !d.Hidden {
 		d.Who = req.user
 	}
-	if pol, _ := p.rules(req); len(pol.Require) > 0 && !p.offersRecovery(req) && errMsg == "" {
+	switch pol, _ := p.rules(req); {
+	case d.Back != "":
+		// Nothing asked for here: the notice says where to go instead.
+	case len(pol.Require) > 0 && !p.offersRecovery(req) && errMsg == "":
 		d.Requires = p.requiredWords(req)
-	} else if own && errMsg == "" && d.LockedFor == 0 && d.NoPhone && !d.App && !d.Passkey && !d.Renew {
+	case own && errMsg == "" && d.LockedFor == 0 && d.NoPhone && !d.App && !d.Passkey && !d.Renew:
 		// Nothing the user holds is taken here (a passkey, at a gate
 		// that takes none): say where it is, not a page with no way on.
 		if kinds, _ := p.strongNotTaken(req, list); kinds != "" {
@@ -267,16 +279,6 @@ func (p *Pages) consoleWhy(req *request) string {
 		return ""
 	}
 	return req.flow.Why
-}
-
-// strongOnly says the console sent its admin here for her app or
-// passkey, and she holds one (list: her devices): nothing else proved
-// here opens the console for her (strongEnough), so a text, a call or a
-// recovery code is neither offered nor taken here — it would be paid for,
-// or used up, and send her back to this page.
-func (p *Pages) strongOnly(req *request, list []enrollment.Device) bool {
-	return p.consoleWhy(req) == consoleWhyStrong &&
-		(enrollment.HasKind(list, factor.App) || enrollment.HasKind(list, factor.Passkey))
 }
 
 // hasRecovery reports whether the user may hold recovery codes, so that

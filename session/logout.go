@@ -123,9 +123,13 @@ func RevokedBefore(ctx context.Context, st store.Store, realm, user string) (tim
 	return revokedBefore(op)
 }
 
-// RevokedBefore is when user's sessions were last all revoked, in m's store.
-func (m *Manager) RevokedBefore(ctx context.Context, realm, user string) (time.Time, error) {
-	return RevokedBefore(ctx, m.store, realm, user)
+// ReadRevoked adds to b the read of user's revocation record and returns
+// RevokedBefore's answer, once b is done: for a caller that reads it in
+// one round trip with other records of the store the sessions keep it in
+// (signin's inviteStands: the invite's spend beside it).
+func ReadRevoked(b *store.Batch, realm, user string) func() (time.Time, error) {
+	op := b.Get(userRevokedKey(realm, user))
+	return func() (time.Time, error) { return revokedBefore(op) }
 }
 
 // revokedBefore reads a user's revocation record from op, a Get.

@@ -66,14 +66,26 @@ func (s *Service) AcceptInvite(ctx context.Context, realm string, f *Flow, token
 // without a time (an earlier release's) stands only for a user never
 // revoked.
 func (s *Service) standing(ctx context.Context, realm, user string, made time.Time) (bool, error) {
+	var b store.Batch
+	stands := s.readStanding(&b, realm, user, made)
+	_ = store.Do(ctx, s.Devices.Store, &b) // a read's error is its own: stands says it
+	return stands()
+}
+
+// readStanding adds to b the read standing makes, and returns its answer
+// once b is done.
+func (s *Service) readStanding(b *store.Batch, realm, user string, made time.Time) func() (bool, error) {
 	if s.Revoked == nil {
-		return true, nil
+		return func() (bool, error) { return true, nil }
 	}
-	at, err := s.Revoked(ctx, realm, user)
-	if err != nil {
-		return false, err
+	revoked := s.Revoked(b, realm, user)
+	return func() (bool, error) {
+		at, err := revoked()
+		if err != nil {
+			return false, err
+		}
+		return at.IsZero() || made.After(at), nil
 	}
-	return at.IsZero() || made.After(at), nil
 }
 
 // spentTTL is how long the record of an invite's enrollment is kept:
@@ -97,25 +109,24 @@ func (s *Service) spend(ctx context.Context, realm, user string, f *Flow) (bool,
 	return s.Devices.Store.PutIfAbsent(store.Lasting(ctx), spentKey(realm, user, f.InvitedAt), []byte("1"), spentTTL)
 }
 
-// spent reports whether the invite f accepted has enrolled a phone (spend).
-func (s *Service) spent(ctx context.Context, realm, user string, f *Flow) (bool, error) {
-	_, err := s.Devices.Store.Get(ctx, spentKey(realm, user, f.InvitedAt))
-	if errors.Is(err, store.ErrNotFound) {
-		return false, nil
-	}
-	return err == nil, err
-}
-
 // inviteStands says whether the invite f accepted for user (or the
 // recovery code that let it enroll) may still enroll a phone: no reset
-// since it was minted (standing), and no phone enrolled by it (spent).
+// since it was minted (standing), and no phone enrolled by it (spend).
+// It runs on each send of an enrollment code, so both records are read in
+// one batch (one round trip on Redis); the spend's record decides nothing
+// where the reset has ended the invite, nor does an error reading it.
 func (s *Service) inviteStands(ctx context.Context, realm, user string, f *Flow) (bool, error) {
-	ok, err := s.standing(ctx, realm, user, f.invitedAt())
-	if err != nil || !ok {
+	var b store.Batch
+	stands := s.readStanding(&b, realm, user, f.invitedAt())
+	spent := b.Get(spentKey(realm, user, f.InvitedAt))
+	_ = store.Do(ctx, s.Devices.Store, &b) // a read's error is its own: below
+	if ok, err := stands(); err != nil || !ok {
 		return false, err
 	}
-	spent, err := s.spent(ctx, realm, user, f)
-	return !spent, err
+	if errors.Is(spent.Err, store.ErrNotFound) {
+		return true, nil
+	}
+	return false, spent.Err // spent (nil), or unread
 }
 
 // InvitedAs says the flow accepted an invite for user: only that user may

@@ -27,7 +27,9 @@ func TestAnInviteAndAFlowOfThePreviousRelease(t *testing.T) {
 	st := storetest.Badger(t)
 	s := newServiceOn(st, LoginForm{})
 	var revoked time.Time
-	s.Revoked = func(context.Context, string, string) (time.Time, error) { return revoked, nil }
+	s.Revoked = func(*store.Batch, string, string) func() (time.Time, error) {
+		return func() (time.Time, error) { return revoked, nil }
+	}
 	oldInvite := func(token string) {
 		t.Helper()
 		sum := sha256.Sum256([]byte(token))

@@ -37,9 +37,7 @@ func TestAnInvitesEnrollmentRacingAResetLeavesNothing(t *testing.T) {
 			enrollment.Challenges{Sender: out, CodeLength: 6, CodeTTL: 5 * time.Minute, MaxAttempts: 5, Templates: tpl})
 		s := &Service{Identity: FirstFactor{Open: false}, Challenges: ch, Devices: dev, Invites: adm, Channels: []factor.Channel{factor.ChannelSMS},
 			CodeLength: 6, Now: time.Now, Logger: zap.NewNop(),
-			Revoked: func(ctx context.Context, realm, user string) (time.Time, error) {
-				return session.RevokedBefore(ctx, il, realm, user)
-			}}
+			Revoked: session.ReadRevoked}
 		sc := enrollment.Scope{Realm: "r", Host: "r", IP: "192.0.2.1"}
 		reset := func(ctx context.Context, user string) error {
 			if err := session.RevokeUser(ctx, il, "r", user, time.Now()); err != nil {

@@ -268,6 +268,24 @@ func HoldsStrong(list []enrollment.Device) bool {
 // that takes it, or asks the admin).
 func (p *Policy) StrongOnly() *Policy { return p.only(factor.TOTP, factor.WebAuthn) }
 
+// StrongOnlyWithin is StrongOnly within what the route requires: of an
+// app and a passkey, those the route requires where it requires one of
+// them (a passkey where it requires webauthn: an app's code would pass
+// the step-up and not the route). The console's, for an admin who holds
+// one and signed in with neither (pages' rules).
+func (p *Policy) StrongOnlyWithin() *Policy {
+	var kinds []factor.Kind
+	for _, k := range []factor.Kind{factor.TOTP, factor.WebAuthn} {
+		if slices.Contains(p.Require, k) {
+			kinds = append(kinds, k)
+		}
+	}
+	if len(kinds) == 0 {
+		return p.StrongOnly()
+	}
+	return p.only(kinds...)
+}
+
 // PasskeyOnly is the policy of a step-up that must prove a passkey
 // (GuardsPasskeys, for a user who holds one): StrongOnly's, with passkeys
 // alone — at a gate that takes none, nothing.

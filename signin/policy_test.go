@@ -162,3 +162,38 @@ func TestSatisfiedByBitsIsSatisfied(t *testing.T) {
 		}
 	}
 }
+
+// TestStrongOnlyWithinKeepsToTheRoutesRequire: the console's step-up for
+// an app or a passkey (StrongOnlyWithin) offers, at a route that requires
+// a passkey, the passkey alone — an app's code would pass the step-up and
+// not the route, and send the admin round again; at a route that requires
+// no app nor passkey (or nothing), both, as StrongOnly; at a gate that
+// takes neither, nothing, and never a text, a call or a recovery code.
+func TestStrongOnlyWithinKeepsToTheRoutesRequire(t *testing.T) {
+	t.Parallel()
+	all := []factor.Kind{factor.SMS, factor.Voice, factor.TOTP, factor.WebAuthn}
+	for _, gate := range []struct {
+		factors, require, want []factor.Kind
+	}{
+		{all, nil, []factor.Kind{factor.TOTP, factor.WebAuthn}},
+		{all, []factor.Kind{factor.WebAuthn}, []factor.Kind{factor.WebAuthn}},
+		{all, []factor.Kind{factor.TOTP}, []factor.Kind{factor.TOTP}},
+		{all, []factor.Kind{factor.Voice}, []factor.Kind{factor.TOTP, factor.WebAuthn}},
+		{[]factor.Kind{factor.SMS, factor.TOTP}, []factor.Kind{factor.SMS}, []factor.Kind{factor.TOTP}},
+		{[]factor.Kind{factor.SMS}, nil, nil},
+	} {
+		p := &Policy{Factors: gate.factors, Require: gate.require}
+		if err := p.Settle(factor.Kinds); err != nil {
+			t.Fatal(err)
+		}
+		s := p.StrongOnlyWithin()
+		for _, k := range all {
+			if got, want := s.Offers(k, false), slices.Contains(gate.want, k); got != want {
+				t.Errorf("factors %v require %v: offers %s %v, want %v", gate.factors, gate.require, k, got, want)
+			}
+		}
+		if s.OffersRecovery(false) || s.OffersRecovery(true) {
+			t.Errorf("factors %v require %v: a recovery code offered", gate.factors, gate.require)
+		}
+	}
+}

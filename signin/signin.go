@@ -16,6 +16,7 @@ import (
 	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/phone"
 	"github.com/smsgate/caddy-smsgate/providers"
+	"github.com/smsgate/caddy-smsgate/store"
 	"github.com/smsgate/caddy-smsgate/words"
 )
 
@@ -88,10 +89,12 @@ type Service struct {
 	Audit           Auditor
 	Logger          *zap.Logger
 	Now             func() time.Time
-	// Revoked is when user's sessions were last all ended (a reset, a
-	// revoke, a sign-out everywhere: session.RevokedBefore), zero if never;
-	// an invite minted before that is dead. Nil: invites are never ended.
-	Revoked func(ctx context.Context, realm, user string) (time.Time, error)
+	// Revoked adds to b the read of when user's sessions were last all
+	// ended (a reset, a revoke, a sign-out everywhere: session.ReadRevoked)
+	// and returns it, zero if never, once b is done; an invite minted
+	// before that is dead. b runs on Devices.Store, which must be the
+	// store the sessions keep it in. Nil: invites are never ended.
+	Revoked func(b *store.Batch, realm, user string) func() (time.Time, error)
 	// Later runs work that outlives its request (a notice sent after the
 	// answer), so that its owner waits for it before closing the store;
 	// nil: a goroutine of its own.
