@@ -128,7 +128,7 @@ func RevokedBefore(ctx context.Context, st store.Store, realm, user string) (tim
 // one round trip with other records of the store the sessions keep it in
 // (signin's inviteStands: the invite's spend beside it).
 func ReadRevoked(b *store.Batch, realm, user string) func() (time.Time, error) {
-	op := b.Get(userRevokedKey(realm, user))
+	op := b.Get(endkeys.User(realm, user))
 	return func() (time.Time, error) { return revokedBefore(op) }
 }
 

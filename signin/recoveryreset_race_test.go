@@ -41,9 +41,7 @@ func newResetBench(t *testing.T, st store.Store, now func() time.Time) *resetBen
 	b.s = &Service{Identity: FirstFactor{Open: false}, Challenges: b.ch, Devices: b.dev, Channels: []factor.Channel{factor.ChannelSMS},
 		Notices:    new(codes), // "a recovery code was used"
 		CodeLength: 6, Now: now, Logger: zap.NewNop(),
-		Revoked: func(ctx context.Context, realm, user string) (time.Time, error) {
-			return session.RevokedBefore(ctx, st, realm, user)
-		}}
+		Revoked: session.ReadRevoked}
 	return b
 }
 
