@@ -10,26 +10,26 @@ func TestDialKeyEqualsSpellingsOfOneUpstream(t *testing.T) {
 		"http://localhost:3000", "http://127.0.0.1:3000/", "https://localhost:3000", "tcp/localhost:3000",
 		"{env.SMSGATE_TEST_APP}", "0.0.0.0:3000"}
 	for _, up := range same {
-		if got := dialKey(up); got != dialKey(same[0]) {
-			t.Errorf("dialKey(%q) = %q, want %q", up, got, dialKey(same[0]))
+		if got := DialKey(up); got != DialKey(same[0]) {
+			t.Errorf("DialKey(%q) = %q, want %q", up, got, DialKey(same[0]))
 		}
 	}
 	pairs := [][2]string{
 		{"app", "app:80"}, {"http://app", "app:80"}, {"https://app", "app:443"}, {"App:8080", "http://app:8080"},
 	}
 	for _, p := range pairs {
-		if dialKey(p[0]) != dialKey(p[1]) {
-			t.Errorf("dialKey(%q) = %q, dialKey(%q) = %q: want equal", p[0], dialKey(p[0]), p[1], dialKey(p[1]))
+		if DialKey(p[0]) != DialKey(p[1]) {
+			t.Errorf("DialKey(%q) = %q, DialKey(%q) = %q: want equal", p[0], DialKey(p[0]), p[1], DialKey(p[1]))
 		}
 	}
 	other := []string{"localhost:3001", "127.0.0.2:3000", "errors:3000", "https://localhost", "unix//run/app.sock",
 		"{http.request.header.X-Up}", "udp/localhost:3000"}
 	for _, up := range other {
-		if dialKey(up) == dialKey(same[0]) {
-			t.Errorf("dialKey(%q) = %q, the same as %q's", up, dialKey(up), same[0])
+		if DialKey(up) == DialKey(same[0]) {
+			t.Errorf("DialKey(%q) = %q, the same as %q's", up, DialKey(up), same[0])
 		}
 	}
-	if dialKey("{http.request.header.X-Up}") != dialKey("{http.request.header.X-Up}") {
+	if DialKey("{http.request.header.X-Up}") != DialKey("{http.request.header.X-Up}") {
 		t.Error("a request placeholder is not equal to itself")
 	}
 }
