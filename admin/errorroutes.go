@@ -34,7 +34,8 @@ const probeName = "smsgate-probe"
 // reaches it (no terminal route before it matches) is refused with each
 // of refusedWith, and the error routes Caddy would run for it (the
 // server's, and those of each subroute around the gate), their matchers
-// evaluated by Caddy, are followed as Caddy runs them (rewrites applied,
+// evaluated by Caddy (a kind the probe cannot stand for, a header, as
+// taking it: matches), are followed as Caddy runs them (rewrites applied,
 // vars set, the first handler that answers or a terminal route ends a
 // list): a reverse_proxy there to an upstream the gate's route proxies to
 // (siteblock.SameApp), or a file_server serving the refused path from
@@ -64,7 +65,7 @@ func CheckErrorRoutes(app *caddyhttp.App) error {
 				for _, status := range refusedWith {
 					for _, list := range errs {
 						r := probe(srv, host, path, status, s.root)
-						if _, err := s.follow(list, r, path, "errors route"); err != nil {
+						if _, err := s.follow(list, r, path, "errors route", true); err != nil {
 							return fmt.Errorf("%s: %v (for the gate's %d in route %d, host %s)", name, err, status, i, host)
 						}
 					}
@@ -128,56 +129,105 @@ func (s *site) read(handlers []caddyhttp.MiddlewareHandler) {
 // follow runs routes for the refused request r (path: the path refused)
 // as Caddy would, without serving it: it reports whether a handler
 // answered, or the error route (at: where it is) that hands the refusal
-// to the app.
-func (s *site) follow(routes caddyhttp.RouteList, r *http.Request, path, at string) (bool, error) {
-	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
+// to the app. A route the probe may or may not stand for (sure false:
+// matches) is followed for the requests it takes, its rewrites and vars
+// undone after it, and ends nothing.
+func (s *site) follow(routes caddyhttp.RouteList, r *http.Request, path, at string, sure bool) (bool, error) {
 	for k, route := range routes {
-		if ok, err := route.MatcherSets.AnyMatchWithError(r); err != nil {
-			return true, nil // the error ends the chain (try_files' =404): Caddy answers the status bare
+		ok, certain, err := matches(route, r, true)
+		if err != nil {
+			return sure, nil // the error ends the chain (try_files' =404): Caddy answers the status bare
 		} else if !ok {
 			continue
 		}
-		here := fmt.Sprintf("%s %d", at, k)
-		for _, h := range route.Handlers {
-			switch h := h.(type) {
-			case *caddyhttp.Subroute:
-				if done, err := s.follow(h.Routes, r, path, here+", subroute route"); done || err != nil {
-					return done, err
-				}
-			case *caddyhttp.Invoke:
-				if named := s.srv.NamedRoutes[h.Name]; named != nil {
-					if done, err := s.follow(caddyhttp.RouteList{*named}, r, path, here+", named route "+h.Name+" route"); done || err != nil {
-						return done, err
-					}
-				}
-			case *rewrite.Rewrite:
-				h.Rewrite(r, repl)
-			case *caddyhttp.VarsMiddleware:
-				for k, v := range *h {
-					caddyhttp.SetVar(r.Context(), k, v)
-				}
-			case *reverseproxy.Handler:
-				for _, up := range upstreamsOf(h) {
-					if siteblock.SameApp(s.app, up) {
-						return true, fmt.Errorf("%s proxies to %s, the app's upstream the gate's routes proxy to: every refused request would reach the app unauthenticated. Answer the gate's refusals there (respond), or match only statuses the gate never answers with", here, up)
-					}
-				}
-				return true, nil
-			case *fileserver.FileServer:
-				root := repl.ReplaceAll(cmp.Or(h.Root, "{http.vars.root}"), "")
-				if s.files && r.URL.Path == path && siteblock.HoldsTree(s.trees, cmp.Or(root, ".")) {
-					return true, fmt.Errorf("%s serves the refused path with file_server from the files the gate protects (root %q): each would go out in the refusal's body. Serve an error page (rewrite to /{err.status_code}.html) or answer the gate's refusals there (respond)", here, cmp.Or(root, "."))
-				}
-				return true, nil
-			case *caddyhttp.StaticResponse:
-				return true, nil
-			}
+		here, sure := fmt.Sprintf("%s %d", at, k), sure && certain
+		u, vars := *r.URL, maps.Clone(varsOf(r))
+		done, err := s.run(route.Handlers, r, path, here, sure)
+		if !sure {
+			*r.URL = u
+			clear(varsOf(r))
+			maps.Copy(varsOf(r), vars)
 		}
-		if route.Terminal {
-			return false, nil
+		if done || err != nil || route.Terminal && sure {
+			return done, err
 		}
 	}
 	return false, nil
+}
+
+// run runs a route's handlers for follow.
+func (s *site) run(handlers []caddyhttp.MiddlewareHandler, r *http.Request, path, here string, sure bool) (bool, error) {
+	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
+	for _, h := range handlers {
+		switch h := h.(type) {
+		case *caddyhttp.Subroute:
+			if done, err := s.follow(h.Routes, r, path, here+", subroute route", sure); done || err != nil {
+				return done, err
+			}
+		case *caddyhttp.Invoke:
+			if named := s.srv.NamedRoutes[h.Name]; named != nil {
+				if done, err := s.follow(caddyhttp.RouteList{*named}, r, path, here+", named route "+h.Name+" route", sure); done || err != nil {
+					return done, err
+				}
+			}
+		case *rewrite.Rewrite:
+			h.Rewrite(r, repl)
+		case *caddyhttp.VarsMiddleware:
+			maps.Copy(varsOf(r), *h)
+		case *reverseproxy.Handler:
+			for _, up := range upstreamsOf(h) {
+				if siteblock.SameApp(s.app, up) {
+					return true, fmt.Errorf("%s proxies to %s, the app's upstream the gate's routes proxy to: every refused request would reach the app unauthenticated. Answer the gate's refusals there (respond), or match only statuses the gate never answers with", here, up)
+				}
+			}
+			return sure, nil
+		case *fileserver.FileServer:
+			root := cmp.Or(repl.ReplaceAll(cmp.Or(h.Root, "{http.vars.root}"), ""), ".")
+			if s.files && r.URL.Path == path && siteblock.HoldsTree(s.trees, root) {
+				return true, fmt.Errorf("%s serves the refused path with file_server from the files the gate protects (root %q): each would go out in the refusal's body. Serve an error page (rewrite to /{err.status_code}.html) or answer the gate's refusals there (respond)", here, root)
+			}
+			return sure, nil
+		case *caddyhttp.StaticResponse:
+			return sure, nil
+		}
+	}
+	return false, nil
+}
+
+// matches reports whether route takes r, and whether that is certain: a
+// matcher the probe cannot stand for (a header, a client address, not)
+// may take a refused request or not, so it counts as matching where
+// maybe is set (an error route is checked), else as not (a route before
+// the gate's takes no probe on a guess).
+func matches(route caddyhttp.Route, r *http.Request, maybe bool) (ok, certain bool, err error) {
+	if len(route.MatcherSets) == 0 {
+		return true, true, nil
+	}
+	for _, set := range route.MatcherSets {
+		setOK, setCertain := true, true
+		for _, m := range set {
+			switch m.(type) {
+			case *caddyhttp.MatchHost, *caddyhttp.MatchPath, *caddyhttp.MatchExpression, *fileserver.MatchFile:
+				match, err := m.(caddyhttp.RequestMatcherWithError).MatchWithError(r)
+				if err != nil {
+					return false, false, err
+				}
+				setOK = setOK && match
+			default:
+				setOK, setCertain = setOK && maybe, false
+			}
+		}
+		if setOK && setCertain {
+			return true, true, nil
+		}
+		ok = ok || setOK
+	}
+	return ok, false, nil
+}
+
+// varsOf is r's variables (caddyhttp.VarsCtxKey).
+func varsOf(r *http.Request) map[string]any {
+	return r.Context().Value(caddyhttp.VarsCtxKey).(map[string]any)
 }
 
 // upstreamsOf are the addresses a reverse_proxy dials, spelt as
@@ -251,7 +301,7 @@ func probePath(route caddyhttp.Route) string {
 func reachedBefore(before caddyhttp.RouteList, host, path string, srv *caddyhttp.Server) bool {
 	r := probe(srv, host, path, 0, "")
 	return slices.ContainsFunc(before, func(route caddyhttp.Route) bool {
-		ok, err := route.MatcherSets.AnyMatchWithError(r)
+		ok, _, err := matches(route, r, false)
 		return route.Terminal && ok && err == nil
 	})
 }

@@ -67,6 +67,9 @@ func TestAJSONConfigsErrorRouteToTheAppIsRefused(t *testing.T) {
 			"s: errors route 0 proxies to 127.0.0.1:{HTTP_PORT}, the app's upstream"},
 		{toApp, `{"match": [{"expression": "{http.error.status_code} == 503"}], "handle": [{"handler": "static_response", "body": "busy"}]}, {"handle": [{"handler": "subroute", "routes": [{"handle": [` + toApp + `]}]}]}`,
 			"s: errors route 1, subroute route 0 proxies to localhost:{HTTP_PORT}"},
+		// Under a matcher the probe cannot stand for (for browsers only).
+		{toApp, `{"match": [{"header": {"Accept": ["*html*"]}}], "handle": [` + toApp + `]}`,
+			"s: errors route 0 proxies to localhost:{HTTP_PORT}"},
 		{fileServer, `{"handle": [{"handler": "file_server", "root": "FILES"}]}`,
 			"s: errors route 0 serves the refused path with file_server from the files the gate protects"},
 	} {
@@ -75,9 +78,10 @@ func TestAJSONConfigsErrorRouteToTheAppIsRefused(t *testing.T) {
 	c := sitetest.NewClient(t, "")
 	c.Accept = "application/json"
 	for name, tc := range map[string]struct{ serve, errors string }{
-		"an error page":      {toApp, `{"handle": [{"handler": "static_response", "status_code": "{http.error.status_code}", "body": "an error page"}]}`},
-		"other statuses":     {toApp, `{"match": [{"expression": "{http.error.status_code} == 502"}], "handle": [` + toApp + `]}`},
-		"an error page file": {fileServer, `{"handle": [{"handler": "rewrite", "uri": "/{http.error.status_code}.html"}, {"handler": "file_server", "root": "FILES"}]}`},
+		"an error page":                    {toApp, `{"handle": [{"handler": "static_response", "status_code": "{http.error.status_code}", "body": "an error page"}]}`},
+		"other statuses":                   {toApp, `{"match": [{"expression": "{http.error.status_code} == 502"}], "handle": [` + toApp + `]}`},
+		"an error page file, for browsers": {fileServer, `{"match": [{"header": {"Accept": ["*html*"]}}], "handle": [{"handler": "rewrite", "uri": "/401.html"}, {"handler": "file_server", "root": "FILES"}]}, {"handle": [{"handler": "static_response", "status_code": "{http.error.status_code}"}]}`},
+		"an error page file":               {fileServer, `{"handle": [{"handler": "rewrite", "uri": "/{http.error.status_code}.html"}, {"handler": "file_server", "root": "FILES"}]}`},
 	} {
 		if st, body := sitetest.Admin(t, http.MethodPost, "/load", c.WithPorts(json(tc.serve, tc.errors))); st != http.StatusOK {
 			t.Errorf("%s: refused: %d %s", name, st, body)
