@@ -23,6 +23,9 @@ import (
 // others on its own paths).
 var refusedWith = []int{401, 503, 400, 403, 404, 405, 500}
 
+// maxDepth is how deep follow goes into subroutes and named routes.
+const maxDepth = 64
+
 // probeName stands for a name a wildcard or a catch-all takes.
 const probeName = "smsgate-probe"
 
@@ -133,6 +136,9 @@ func (s *site) read(handlers []caddyhttp.MiddlewareHandler) {
 // matches) is followed for the requests it takes, its rewrites and vars
 // undone after it, and ends nothing.
 func (s *site) follow(routes caddyhttp.RouteList, r *http.Request, path, at string, sure bool) (bool, error) {
+	if strings.Count(at, "route") > maxDepth {
+		return false, nil // a named route that invokes itself: Caddy's own loop
+	}
 	for k, route := range routes {
 		ok, certain, err := matches(route, r, true)
 		if err != nil {

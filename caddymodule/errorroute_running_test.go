@@ -34,14 +34,15 @@ func TestAPostedCaddyfilesOtherErrorRouteIsRefused(t *testing.T) {
 
 // jsonGate is a JSON config: a gate (inside a subroute) in front of an
 // app (app.localhost, a route of the same server) at UPSTREAM, or a
-// file_server of FILES, and the server's error routes ERRORS.
+// file_server of FILES, and the server's error routes ERRORS (and named
+// routes: NAMED).
 const jsonGate = `{"admin": {"listen": "localhost:{ADMIN_PORT}"}, "apps": {"http": {"http_port": {HTTP_PORT}, "servers": {"s": {"listen": [":{HTTP_PORT}"],
 	"routes": [
 		{"match": [{"host": ["app.localhost"]}], "handle": [{"handler": "static_response", "body": "the app's page for [{http.request.header.Remote-User}]"}], "terminal": true},
 		{"match": [{"host": ["localhost"]}], "handle": [{"handler": "subroute", "routes": [{"handle": [
 			{"handler": "smsgate", "realm": "localhost", "identity": "none", "store": {"module": "badger", "path": "{DIR}"}, "providers": [{"provider": "log"}]},
 			SERVE]}]}], "terminal": true}],
-	"errors": {"routes": [ERRORS]}}}}}}`
+	"errors": {"routes": [ERRORS]}, "named_routes": {NAMED}}}}}}`
 
 // TestAJSONConfigsErrorRouteToTheAppIsRefused: a JSON config's error
 // routes were not checked at all: one proxying to the app's upstream (or
@@ -58,7 +59,7 @@ func TestAJSONConfigsErrorRouteToTheAppIsRefused(t *testing.T) {
 		}
 	}
 	json := func(serve, errors string) string {
-		return strings.NewReplacer("SERVE", serve, "ERRORS", errors, "FILES", files, "{DIR}", filepath.Join(t.TempDir(), "store")).Replace(jsonGate)
+		return strings.NewReplacer("SERVE", serve, "ERRORS", errors, "NAMED", "", "FILES", files, "{DIR}", filepath.Join(t.TempDir(), "store")).Replace(jsonGate)
 	}
 	const toApp = `{"handler": "reverse_proxy", "upstreams": [{"dial": "localhost:{HTTP_PORT}"}], "headers": {"request": {"set": {"Host": ["app.localhost"]}}}}`
 	const fileServer = `{"handler": "file_server", "root": "FILES"}`
@@ -77,6 +78,13 @@ func TestAJSONConfigsErrorRouteToTheAppIsRefused(t *testing.T) {
 	}
 	c := sitetest.NewClient(t, "")
 	c.Accept = "application/json"
+	// A named route that invokes itself (Caddy's own loop, at a request)
+	// is followed to maxDepth only, and loads (without the bound the
+	// check would recurse without end: not run, for the machine's sake).
+	loop := strings.Replace(json(toApp, `{"handle": [{"handler": "invoke", "name": "loop"}]}`), `"named_routes": {}`, `"named_routes": {"loop": {"handle": [{"handler": "invoke", "name": "loop"}]}}`, 1)
+	if st, body := sitetest.Admin(t, http.MethodPost, "/load", c.WithPorts(loop)); st != http.StatusOK {
+		t.Errorf("a named route's loop: refused: %d %s", st, body)
+	}
 	for name, tc := range map[string]struct{ serve, errors string }{
 		"an error page":                    {toApp, `{"handle": [{"handler": "static_response", "status_code": "{http.error.status_code}", "body": "an error page"}]}`},
 		"other statuses":                   {toApp, `{"match": [{"expression": "{http.error.status_code} == 502"}], "handle": [` + toApp + `]}`},
