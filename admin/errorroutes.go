@@ -139,22 +139,23 @@ func (s *site) follow(routes caddyhttp.RouteList, r *http.Request, path, at stri
 	if strings.Count(at, "route") > maxDepth {
 		return false, nil // a named route that invokes itself: Caddy's own loop
 	}
+	ran := map[string]bool{} // the groups a route surely ran in (handle blocks): one of each runs
 	for k, route := range routes {
 		ok, certain, err := matches(route, r, true)
 		if err != nil {
 			return sure, nil // the error ends the chain (try_files' =404): Caddy answers the status bare
-		} else if !ok {
+		} else if !ok || route.Group != "" && ran[route.Group] {
 			continue
 		}
-		here, sure := fmt.Sprintf("%s %d", at, k), sure && certain
 		u, vars := *r.URL, maps.Clone(varsOf(r))
-		done, err := s.run(route.Handlers, r, path, here, sure)
-		if !sure {
+		done, err := s.run(route.Handlers, r, path, fmt.Sprintf("%s %d", at, k), sure && certain)
+		if !certain { // its moves are for the requests it takes only
 			*r.URL = u
 			clear(varsOf(r))
 			maps.Copy(varsOf(r), vars)
 		}
-		if done || err != nil || route.Terminal && sure {
+		ran[route.Group] = ran[route.Group] || certain
+		if done || err != nil || route.Terminal && sure && certain {
 			return done, err
 		}
 	}

@@ -86,7 +86,9 @@ func TestAJSONConfigsErrorRouteToTheAppIsRefused(t *testing.T) {
 		t.Errorf("a named route's loop: refused: %d %s", st, body)
 	}
 	for name, tc := range map[string]struct{ serve, errors string }{
-		"an error page":                    {toApp, `{"handle": [{"handler": "static_response", "status_code": "{http.error.status_code}", "body": "an error page"}]}`},
+		"an error page": {toApp, `{"handle": [{"handler": "static_response", "status_code": "{http.error.status_code}", "body": "an error page"}]}`},
+		// Caddy runs one route of a group (handle blocks): the first.
+		"a group's other route":            {toApp, `{"group": "g", "handle": [{"handler": "headers", "response": {"set": {"X-Error": ["1"]}}}]}, {"group": "g", "handle": [` + toApp + `]}`},
 		"other statuses":                   {toApp, `{"match": [{"expression": "{http.error.status_code} == 502"}], "handle": [` + toApp + `]}`},
 		"an error page file, for browsers": {fileServer, `{"match": [{"header": {"Accept": ["*html*"]}}], "handle": [{"handler": "rewrite", "uri": "/401.html"}, {"handler": "file_server", "root": "FILES"}]}, {"handle": [{"handler": "static_response", "status_code": "{http.error.status_code}"}]}`},
 		"an error page file":               {fileServer, `{"handle": [{"handler": "rewrite", "uri": "/{http.error.status_code}.html"}, {"handler": "file_server", "root": "FILES"}]}`},
@@ -123,6 +125,10 @@ func TestTheStartCheckLoadsWhatTheFileCheckLoads(t *testing.T) {
 		"\t\turi path_regexp .* /{err.status_code}.html\n\t\tfile_server\n",
 		"\t\troot * " + filepath.Join(dir, "errors") + "\n\t\tfile_server\n",
 		"\t\tfile_server {\n\t\t\troot " + filepath.Join(filepath.Dir(dir), "errors") + "\n\t\t}\n",
+		// Under a matcher the probe cannot stand for (TestAnErrorRouteThatMayKeepTheRefusedPathIsRefused's).
+		"\t\t@html header Accept *text/html*\n\t\trewrite @html /error.html\n\t\trewrite * /{err.status_code}.html\n\t\tfile_server\n",
+		"\t\t@html header Accept *text/html*\n\t\thandle @html {\n\t\t\trewrite * /error.html\n\t\t\tfile_server\n\t\t}\n\t\thandle {\n\t\t\trespond \"unauthenticated\" 401\n\t\t}\n",
+		"\t\troute {\n\t\t\trewrite * /error.html\n\t\t}\n\t\tfile_server\n",
 	} {
 		sitetest.Start(t, "http://localhost:{HTTP_PORT} {\n\troot * "+dir+"\n"+`	smsgate {
 		identity none
