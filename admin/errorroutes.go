@@ -155,7 +155,7 @@ func (s *site) follow(routes caddyhttp.RouteList, r *http.Request, path, at stri
 			maps.Copy(varsOf(r), vars)
 		}
 		ran[route.Group] = ran[route.Group] || certain
-		if done || err != nil || route.Terminal && sure && certain {
+		if done || err != nil || route.Terminal && certain {
 			return done, err
 		}
 	}

@@ -88,7 +88,9 @@ func TestAJSONConfigsErrorRouteToTheAppIsRefused(t *testing.T) {
 	for name, tc := range map[string]struct{ serve, errors string }{
 		"an error page": {toApp, `{"handle": [{"handler": "static_response", "status_code": "{http.error.status_code}", "body": "an error page"}]}`},
 		// Caddy runs one route of a group (handle blocks): the first.
-		"a group's other route":            {toApp, `{"group": "g", "handle": [{"handler": "headers", "response": {"set": {"X-Error": ["1"]}}}]}, {"group": "g", "handle": [` + toApp + `]}`},
+		"a group's other route": {toApp, `{"group": "g", "handle": [{"handler": "headers", "response": {"set": {"X-Error": ["1"]}}}]}, {"group": "g", "handle": [` + toApp + `]}`},
+		// A terminal route ends its list, in a route for browsers only too.
+		"after a terminal route":           {toApp, `{"match": [{"header": {"Accept": ["*html*"]}}], "handle": [{"handler": "subroute", "routes": [{"handle": [{"handler": "headers", "response": {"set": {"X-Error": ["1"]}}}], "terminal": true}, {"handle": [` + toApp + `]}]}]}`},
 		"other statuses":                   {toApp, `{"match": [{"expression": "{http.error.status_code} == 502"}], "handle": [` + toApp + `]}`},
 		"an error page file, for browsers": {fileServer, `{"match": [{"header": {"Accept": ["*html*"]}}], "handle": [{"handler": "rewrite", "uri": "/401.html"}, {"handler": "file_server", "root": "FILES"}]}, {"handle": [{"handler": "static_response", "status_code": "{http.error.status_code}"}]}`},
 		"an error page file":               {fileServer, `{"handle": [{"handler": "rewrite", "uri": "/{http.error.status_code}.html"}, {"handler": "file_server", "root": "FILES"}]}`},
