@@ -6,6 +6,7 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
+	pathpkg "path"
 	"slices"
 	"strings"
 
@@ -190,7 +191,7 @@ func (s *site) run(handlers []caddyhttp.MiddlewareHandler, r *http.Request, path
 			return sure, nil
 		case *fileserver.FileServer:
 			root := cmp.Or(repl.ReplaceAll(cmp.Or(h.Root, "{http.vars.root}"), ""), ".")
-			if s.files && r.URL.Path == path && siteblock.HoldsTree(s.trees, root) {
+			if s.files && pathpkg.Clean("/"+r.URL.Path) == path && siteblock.HoldsTree(s.trees, root) { // as file_server cleans it: /.{path} is {path}
 				return true, fmt.Errorf("%s serves the refused path with file_server from the files the gate protects (root %q): each would go out in the refusal's body. Serve an error page (rewrite to /{err.status_code}.html) or answer the gate's refusals there (respond)", here, root)
 			}
 			return sure, nil

@@ -73,6 +73,9 @@ func TestAJSONConfigsErrorRouteToTheAppIsRefused(t *testing.T) {
 			"s: errors route 0 proxies to localhost:{HTTP_PORT}"},
 		{fileServer, `{"handle": [{"handler": "file_server", "root": "FILES"}]}`,
 			"s: errors route 0 serves the refused path with file_server from the files the gate protects"},
+		// The refused path after a dot, which file_server cleans away.
+		{fileServer, `{"handle": [{"handler": "rewrite", "uri": "/.{http.request.uri.path}"}, {"handler": "file_server", "root": "FILES"}]}`,
+			"s: errors route 0 serves the refused path with file_server"},
 	} {
 		sitetest.AssertJSONLoadError(t, json(tc.serve, tc.errors), tc.want)
 	}
