@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 )
 
 func init() {
@@ -22,6 +23,7 @@ func init() {
 // about (as caddypki's admin API finds its CAs). It needs no configuration:
 // each gate loads it with ctx.App and registers itself.
 type App struct {
+	ctx   caddy.Context
 	mu    sync.RWMutex
 	sites []*Site
 }
@@ -31,8 +33,25 @@ func (*App) CaddyModule() caddy.ModuleInfo {
 	return caddy.ModuleInfo{ID: "smsgate", New: func() caddy.Module { return new(App) }}
 }
 
-// Start implements caddy.App: the gates run inside the http app.
-func (*App) Start() error { return nil }
+// Provision keeps ctx, for Start.
+func (a *App) Provision(ctx caddy.Context) error {
+	a.ctx = ctx
+	return nil
+}
+
+// Start implements caddy.App: the gates run inside the http app, which
+// is provisioned by now, whatever the config was written in; a config
+// whose error routes hand a gate's refusals to its app is refused
+// (CheckErrorRoutes).
+func (a *App) Start() error {
+	if a.ctx.Context == nil {
+		return nil
+	}
+	if app, err := a.ctx.AppIfConfigured("http"); err == nil {
+		return CheckErrorRoutes(app.(*caddyhttp.App))
+	}
+	return nil
+}
 
 // Stop implements caddy.App.
 func (*App) Stop() error { return nil }
@@ -73,4 +92,7 @@ func (a *App) Site(realm string) (*Site, error) {
 }
 
 // Interface guard
-var _ caddy.App = (*App)(nil)
+var (
+	_ caddy.App         = (*App)(nil)
+	_ caddy.Provisioner = (*App)(nil)
+)

@@ -17,11 +17,11 @@ import (
 // the gate's refusals (401, and a replaced gate's 503: caddyhttp.Error,
 // for the site's handle_errors to shape) to the app the gate protects: a
 // reverse_proxy or php_fastcgi there to an upstream the site's own routes
-// proxy to (however it is written: dialKey), an invoke of a named route
+// proxy to (however it is written: DialKey), an invoke of a named route
 // the site's routes invoke, or a file_server serving the refused path (no
 // rewrite, uri, root or try_files in the block that moves it for every
 // request: moves; no root of its own, or one that is the site's or holds
-// it: holdsTree) where the site serves files
+// it: HoldsTree) where the site serves files
 // (file_server, php_fastcgi). Caddy then serves the refused request,
 // unauthenticated and with whatever identity header the client sent,
 // from the app (a file's content in the 401's body). A site without
@@ -38,17 +38,17 @@ func (p *Placement) CheckErrorRoutes() error {
 	if files == nil {
 		files = new(sourceFiles)
 	}
-	app := map[string]bool{} // the site's upstreams (dialKey)
+	app := map[string]bool{} // the site's upstreams (DialKey)
 	servesFiles := false     // the site serves files
 	var trees []string       // where its files are (rootsOf)
 	for _, d := range p.all {
 		for _, up := range upstreams(d) {
-			app[dialKey(up)] = true
+			app[DialKey(up)] = true
 		}
 		if name := invoked(d); name != "" {
 			app["invoke "+name] = true // a named route the site serves with: the app
 			for _, up := range p.namedUpstreams(name) {
-				app[dialKey(up)] = true
+				app[DialKey(up)] = true
 			}
 		}
 		servesFiles = servesFiles || d.name == "file_server" || d.name == "php_fastcgi" // its own file_server
@@ -84,7 +84,7 @@ func (p *Placement) CheckErrorRoutes() error {
 			moved = moved || slices.ContainsFunc(list, func(d *directive) bool { return movesAll(d, trees) })
 			for _, in := range list {
 				for _, up := range upstreams(in) {
-					if sameApp(app, up) {
+					if SameApp(app, up) {
 						return errAt(in.first(), fmt.Errorf("%s hands the gate's refusals (%s) to %s, the app smsgate protects: every refused request would reach it unauthenticated.%s%s", who, codes, up, toApp, hint))
 					}
 				}
@@ -92,12 +92,12 @@ func (p *Placement) CheckErrorRoutes() error {
 					return errAt(in.first(), fmt.Errorf("%s hands the gate's refusals (%s) to the route %s, which the site serves its requests with: every refused request would reach the app unauthenticated.%s%s", who, codes, name, toApp, hint))
 				}
 				for _, up := range p.namedUpstreams(invoked(in)) {
-					if sameApp(app, up) {
+					if SameApp(app, up) {
 						return errAt(in.first(), fmt.Errorf("%s hands the gate's refusals (%s) to %s (route %s), the app smsgate protects: every refused request would reach it unauthenticated.%s%s", who, codes, up, invoked(in), toApp, hint))
 					}
 				}
 				ownRoot := slices.ContainsFunc(inner(in.seg), func(l []token) bool { // another tree, as a root line
-					return l[0].text == "root" && (len(l) < 2 || !holdsTree(trees, l[1].text))
+					return l[0].text == "root" && (len(l) < 2 || !HoldsTree(trees, l[1].text))
 				})
 				if in.name == "file_server" && servesFiles && !moved && !ownRoot {
 					return errAt(in.first(), fmt.Errorf("%s serves the gate's refusals (%s) with file_server at the path refused, from the files smsgate protects: each would go out in the refusal's body. Serve an error page (rewrite * /{err.status_code}.html), or answer the gate's refusals there itself (respond)%s", who, codes, hint))
@@ -139,7 +139,7 @@ var samePath = []string{"{path}", "{uri}", "{dir}{file}", "{http.request.uri}", 
 // paths, or only the query, or try_files may find none of its files (it rewrites only to one
 // that exists: a site without 401.html served the refused path) and has
 // no last "=404" to end there, or a root is the site's own or holds it
-// (holdsTree: root * /srv/site where the site's is /srv/site). One whose
+// (HoldsTree: root * /srv/site where the site's is /srv/site). One whose
 // arguments Caddy lost is taken to move (nothing is refused on a guess).
 func moves(d *directive, trees []string) bool {
 	if !slices.Contains(moving, d.name) || d.lost || len(d.args) == 0 {
@@ -164,7 +164,7 @@ func moves(d *directive, trees []string) bool {
 			return l[0].text == "policy" && (len(l) < 2 || l[1].text != "first_exist") // "=" works under first_exist only
 		})
 	case "root":
-		return !holdsTree(trees, d.args[len(d.args)-1])
+		return !HoldsTree(trees, d.args[len(d.args)-1])
 	case "uri":
 		// strip_prefix, strip_suffix, replace and most path_regexps change
 		// only the paths they match: /secret.txt went on as asked. One that
@@ -213,11 +213,11 @@ func rootsOf(d *directive) []string {
 	return out
 }
 
-// holdsTree reports whether a file_server at root serves the site's files
+// HoldsTree reports whether a file_server at root serves the site's files
 // at the path refused: root is one of trees, or a folder holding one (a
 // refused /site/secret.txt under /srv is /srv/site/secret.txt), as they
 // resolve here ({env.*}); one a request fills in is another tree.
-func holdsTree(trees []string, root string) bool {
+func HoldsTree(trees []string, root string) bool {
 	abs := func(p string) (string, bool) {
 		p = caddy.NewReplacer().ReplaceKnown(p, "")
 		a, err := filepath.Abs(p)

@@ -12,7 +12,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 )
 
-// dialKey is the address a reverse_proxy or php_fastcgi upstream dials,
+// DialKey is the address a reverse_proxy or php_fastcgi upstream dials,
 // spelt one way, so that two spellings of one app compare equal: the
 // port its scheme implies where none is written (as Caddy infers it: 80,
 // or 443 for https://), no scheme or trailing slash, a lower-case host,
@@ -23,7 +23,7 @@ import (
 // address, another lower-case. An address with a
 // placeholder only a request fills in is kept as written (equal only to
 // itself).
-func dialKey(up string) string {
+func DialKey(up string) string {
 	if f := strings.Fields(up); len(f) == 4 && f[0] == "dynamic" && f[1] == "a" {
 		up = net.JoinHostPort(f[2], f[3]) // the name's addresses at the port: as the name written so
 	} else if strings.HasPrefix(up, "dynamic ") {
@@ -92,11 +92,11 @@ func thisMachine(ip net.IP) bool {
 	})
 }
 
-// sameApp reports whether up dials one of app's addresses (dialKeys):
+// SameApp reports whether up dials one of app's addresses (dialKeys):
 // the same key, or a port range (localhost:3000-3002, as Caddy takes it)
 // that meets another of the same host.
-func sameApp(app map[string]bool, up string) bool {
-	key := dialKey(up)
+func SameApp(app map[string]bool, up string) bool {
+	key := DialKey(up)
 	if app[key] {
 		return true
 	}
@@ -109,7 +109,7 @@ func sameApp(app map[string]bool, up string) bool {
 	return false
 }
 
-// portRange is a dialKey's host and its port or range of ports.
+// portRange is a DialKey's host and its port or range of ports.
 func portRange(key string) (host string, lo, hi int, ok bool) {
 	host, port, err := net.SplitHostPort(key)
 	if err != nil {

@@ -19,26 +19,26 @@ func TestDialKeyEqualsSpellingsOfOneUpstream(t *testing.T) {
 		same = append(same, net.JoinHostPort(own[0], "3000"), "http://"+net.JoinHostPort(own[len(own)-1], "3000"))
 	}
 	for _, up := range same {
-		if got := dialKey(up); got != dialKey(same[0]) {
-			t.Errorf("dialKey(%q) = %q, want %q", up, got, dialKey(same[0]))
+		if got := DialKey(up); got != DialKey(same[0]) {
+			t.Errorf("DialKey(%q) = %q, want %q", up, got, DialKey(same[0]))
 		}
 	}
 	pairs := [][2]string{
 		{"app", "app:80"}, {"http://app", "app:80"}, {"https://app", "app:443"}, {"App:8080", "http://app:8080"},
 	}
 	for _, p := range pairs {
-		if dialKey(p[0]) != dialKey(p[1]) {
-			t.Errorf("dialKey(%q) = %q, dialKey(%q) = %q: want equal", p[0], dialKey(p[0]), p[1], dialKey(p[1]))
+		if DialKey(p[0]) != DialKey(p[1]) {
+			t.Errorf("DialKey(%q) = %q, DialKey(%q) = %q: want equal", p[0], DialKey(p[0]), p[1], DialKey(p[1]))
 		}
 	}
 	other := []string{"localhost:3001", "127.0.0.2:3001", "203.0.113.7:3000", "errors:3000", "https://localhost", "unix//run/app.sock",
 		"{http.request.header.X-Up}", "udp/localhost:3000"}
 	for _, up := range other {
-		if dialKey(up) == dialKey(same[0]) {
-			t.Errorf("dialKey(%q) = %q, the same as %q's", up, dialKey(up), same[0])
+		if DialKey(up) == DialKey(same[0]) {
+			t.Errorf("DialKey(%q) = %q, the same as %q's", up, DialKey(up), same[0])
 		}
 	}
-	if dialKey("{http.request.header.X-Up}") != dialKey("{http.request.header.X-Up}") {
+	if DialKey("{http.request.header.X-Up}") != DialKey("{http.request.header.X-Up}") {
 		t.Error("a request placeholder is not equal to itself")
 	}
 }
@@ -78,7 +78,7 @@ func TestDynamicOfSpellsAdaptedLookupsAsLines(t *testing.T) {
 			t.Errorf("dynamicOf(%v) = %q, want %q", tc.json, got, tc.want)
 		}
 	}
-	if dialKey(dynamicOf(map[string]any{"source": "a", "name": "localhost", "port": "3000"})[0]) != dialKey("127.0.0.2:3000") {
+	if DialKey(dynamicOf(map[string]any{"source": "a", "name": "localhost", "port": "3000"})[0]) != DialKey("127.0.0.2:3000") {
 		t.Error("an A lookup of localhost is not the app at 127.0.0.2")
 	}
 }

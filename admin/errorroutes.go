@@ -1,0 +1,332 @@
+package admin
+
+import (
+	"cmp"
+	"fmt"
+	"maps"
+	"net/http"
+	"net/http/httptest"
+	pathpkg "path"
+	"slices"
+	"strings"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp/fileserver"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp/reverseproxy"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp/rewrite"
+
+	"github.com/smsgate/caddy-smsgate/siteblock"
+)
+
+// refusedWith are the statuses the gate hands to Caddy's error routes
+// (siteblock's refusedWith: 401 and a replaced gate's 503 anywhere, the
+// others on its own paths).
+var refusedWith = []int{401, 503, 400, 403, 404, 405, 500}
+
+// maxDepth is how deep follow goes into subroutes and named routes.
+const maxDepth = 64
+
+// probeName stands for a name a wildcard or a catch-all takes.
+const probeName = "smsgate-probe"
+
+// CheckErrorRoutes refuses a running config (the provisioned http app,
+// however it was written: a Caddyfile from a file, posted or on stdin,
+// or JSON) whose error routes hand a gate's refusal to the app it
+// protects: for each top-level route of a server that holds a gate (in
+// subroutes, or a route it invokes), a request of its hosts and path that
+// reaches it (no terminal route before it matches) is refused with each
+// of refusedWith, and the error routes Caddy would run for it (the
+// server's, and those of each subroute around the gate), their matchers
+// evaluated by Caddy (a kind the probe cannot stand for, a header, as
+// taking it: matches), are followed as Caddy runs them (rewrites applied,
+// vars set, the first handler that answers or a terminal route ends a
+// list): a reverse_proxy there to an upstream the gate's route proxies to
+// (siteblock.SameApp), or a file_server serving the refused path from
+// the gate's site's files (siteblock.HoldsTree), is refused, naming the
+// server and the error route.
+func CheckErrorRoutes(app *caddyhttp.App) error {
+	for _, name := range slices.Sorted(maps.Keys(app.Servers)) {
+		srv := app.Servers[name]
+		for i, route := range srv.Routes {
+			s := &site{srv: srv, app: map[string]bool{}, seen: map[string]bool{}}
+			s.read(route.Handlers)
+			if !s.gate {
+				continue
+			}
+			if s.files && len(s.trees) == 0 {
+				s.trees = []string{"."} // Caddy's own folder
+			}
+			errs := s.errors
+			if srv.Errors != nil {
+				errs = append(errs, srv.Errors.Routes)
+			}
+			for _, host := range probeHosts(srv, route) {
+				path := probePath(route)
+				if reachedBefore(srv.Routes[:i], host, path, srv) {
+					continue
+				}
+				for _, status := range refusedWith {
+					for _, list := range errs {
+						r := probe(srv, host, path, status, s.root)
+						if _, err := s.follow(list, r, path, "errors route", true); err != nil {
+							return fmt.Errorf("%s: %v (for the gate's %d in route %d, host %s)", name, err, status, i, host)
+						}
+					}
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// site is what a top-level route that holds a gate serves with.
+type site struct {
+	srv    *caddyhttp.Server
+	app    map[string]bool       // its upstreams (siteblock.DialKey)
+	trees  []string              // where its files are
+	root   string                // its root variable, which error routes see too
+	files  bool                  // it serves files (file_server, php_fastcgi)
+	gate   bool                  // a gate is in it
+	errors []caddyhttp.RouteList // the error routes of the subroutes around a gate
+	seen   map[string]bool       // named routes read
+}
+
+// read notes what handlers (at any depth) serve with.
+func (s *site) read(handlers []caddyhttp.MiddlewareHandler) {
+	for _, h := range handlers {
+		switch h := h.(type) {
+		case *caddyhttp.Subroute:
+			had := s.gate
+			for _, r := range h.Routes {
+				s.read(r.Handlers)
+			}
+			if s.gate && !had && h.Errors != nil {
+				s.errors = append(s.errors, h.Errors.Routes)
+			}
+		case *caddyhttp.Invoke:
+			if r := s.srv.NamedRoutes[h.Name]; r != nil && !s.seen[h.Name] {
+				s.seen[h.Name] = true
+				s.read(r.Handlers)
+			}
+		case *reverseproxy.Handler:
+			for _, up := range upstreamsOf(h) {
+				s.app[siteblock.DialKey(up)] = true
+			}
+			t, ok := h.Transport.(caddy.Module)
+			s.files = s.files || ok && t.CaddyModule().ID == "http.reverse_proxy.transport.fastcgi"
+		case *fileserver.FileServer:
+			s.files = true
+			if h.Root != "" && !strings.Contains(h.Root, "{http.vars.root}") {
+				s.trees = append(s.trees, h.Root)
+			}
+		case *caddyhttp.VarsMiddleware:
+			if root, ok := (*h)["root"].(string); ok {
+				s.trees, s.root = append(s.trees, root), root
+			}
+		case caddy.Module:
+			s.gate = s.gate || h.CaddyModule().ID == "http.handlers.smsgate"
+		}
+	}
+}
+
+// follow runs routes for the refused request r (path: the path refused)
+// as Caddy would, without serving it: it reports whether a handler
+// answered, or the error route (at: where it is) that hands the refusal
+// to the app. A route the probe may or may not stand for (sure false:
+// matches) is followed for the requests it takes, its rewrites and vars
+// undone after it, and ends nothing.
+func (s *site) follow(routes caddyhttp.RouteList, r *http.Request, path, at string, sure bool) (bool, error) {
+	if strings.Count(at, "route") > maxDepth {
+		return false, nil // a named route that invokes itself: Caddy's own loop
+	}
+	ran := map[string]bool{} // the groups a route surely ran in (handle blocks): one of each runs
+	for k, route := range routes {
+		ok, certain, err := matches(route, r, true)
+		if err != nil {
+			return sure, nil // the error ends the chain (try_files' =404): Caddy answers the status bare
+		} else if !ok || route.Group != "" && ran[route.Group] {
+			continue
+		}
+		u, vars := *r.URL, maps.Clone(varsOf(r))
+		done, err := s.run(route.Handlers, r, path, fmt.Sprintf("%s %d", at, k), sure && certain)
+		if !certain { // its moves are for the requests it takes only
+			*r.URL = u
+			clear(varsOf(r))
+			maps.Copy(varsOf(r), vars)
+		}
+		ran[route.Group] = ran[route.Group] || certain
+		if done || err != nil || route.Terminal && certain {
+			return done, err
+		}
+	}
+	return false, nil
+}
+
+// run runs a route's handlers for follow.
+func (s *site) run(handlers []caddyhttp.MiddlewareHandler, r *http.Request, path, here string, sure bool) (bool, error) {
+	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
+	for _, h := range handlers {
+		switch h := h.(type) {
+		case *caddyhttp.Subroute:
+			if done, err := s.follow(h.Routes, r, path, here+", subroute route", sure); done || err != nil {
+				return done, err
+			}
+		case *caddyhttp.Invoke:
+			if named := s.srv.NamedRoutes[h.Name]; named != nil {
+				if done, err := s.follow(caddyhttp.RouteList{*named}, r, path, here+", named route "+h.Name+" route", sure); done || err != nil {
+					return done, err
+				}
+			}
+		case *rewrite.Rewrite:
+			h.Rewrite(r, repl)
+		case *caddyhttp.VarsMiddleware:
+			maps.Copy(varsOf(r), *h)
+		case *reverseproxy.Handler:
+			for _, up := range upstreamsOf(h) {
+				if siteblock.SameApp(s.app, up) {
+					return true, fmt.Errorf("%s proxies to %s, the app's upstream the gate's routes proxy to: every refused request would reach the app unauthenticated. Answer the gate's refusals there (respond), or match only statuses the gate never answers with", here, up)
+				}
+			}
+			return sure, nil
+		case *fileserver.FileServer:
+			root := cmp.Or(repl.ReplaceAll(cmp.Or(h.Root, "{http.vars.root}"), ""), ".")
+			if s.files && pathpkg.Clean("/"+r.URL.Path) == path && siteblock.HoldsTree(s.trees, root) { // as file_server cleans it: /.{path} is {path}
+				return true, fmt.Errorf("%s serves the refused path with file_server from the files the gate protects (root %q): each would go out in the refusal's body. Serve an error page (rewrite to /{err.status_code}.html) or answer the gate's refusals there (respond)", here, root)
+			}
+			return sure, nil
+		case *caddyhttp.StaticResponse:
+			return sure, nil
+		}
+	}
+	return false, nil
+}
+
+// matches reports whether route takes r, and whether that is certain: a
+// matcher the probe cannot stand for (a header, a client address, not)
+// may take a refused request or not, so it counts as matching where
+// maybe is set (an error route is checked), else as not (a route before
+// the gate's takes no probe on a guess).
+func matches(route caddyhttp.Route, r *http.Request, maybe bool) (ok, certain bool, err error) {
+	if len(route.MatcherSets) == 0 {
+		return true, true, nil
+	}
+	for _, set := range route.MatcherSets {
+		setOK, setCertain := true, true
+		for _, m := range set {
+			switch m.(type) {
+			case *caddyhttp.MatchHost, *caddyhttp.MatchPath, *caddyhttp.MatchExpression, *fileserver.MatchFile:
+				match, err := m.(caddyhttp.RequestMatcherWithError).MatchWithError(r)
+				if err != nil {
+					return false, false, err
+				}
+				setOK = setOK && match
+			default:
+				setOK, setCertain = setOK && maybe, false
+			}
+		}
+		if setOK && setCertain {
+			return true, true, nil
+		}
+		ok = ok || setOK
+	}
+	return ok, false, nil
+}
+
+// varsOf is r's variables (caddyhttp.VarsCtxKey).
+func varsOf(r *http.Request) map[string]any {
+	return r.Context().Value(caddyhttp.VarsCtxKey).(map[string]any)
+}
+
+// upstreamsOf are the addresses a reverse_proxy dials, spelt as
+// siteblock.DialKey takes them (a dynamic A or SRV source as its
+// dynamicUpstreams spells them).
+func upstreamsOf(h *reverseproxy.Handler) []string {
+	var out []string
+	for _, u := range h.Upstreams {
+		out = append(out, u.Dial)
+	}
+	switch d := h.DynamicUpstreams.(type) {
+	case *reverseproxy.AUpstreams:
+		out = append(out, "dynamic a "+d.Name+" "+cmp.Or(d.Port, "80"))
+	case *reverseproxy.SRVUpstreams:
+		name := d.Name
+		if d.Service != "" || d.Proto != "" {
+			name = "_" + d.Service + "._" + d.Proto + "." + name
+		}
+		out = append(out, "dynamic srv "+name)
+	}
+	return out
+}
+
+// probeHosts are the hosts a refused request of the gate's route may
+// name: its host matchers' (a wildcard's label as probeName), or, for a
+// route of every host, those the server's error routes name and one
+// they do not.
+func probeHosts(srv *caddyhttp.Server, route caddyhttp.Route) []string {
+	hosts := hostsOf(route)
+	if len(hosts) == 0 && srv.Errors != nil {
+		for _, r := range srv.Errors.Routes {
+			hosts = append(hosts, hostsOf(r)...)
+		}
+	}
+	if len(hostsOf(route)) == 0 {
+		hosts = append(hosts, probeName+".invalid")
+	}
+	return hosts
+}
+
+// hostsOf are the hosts a route's matchers name, a wildcard as probeName.
+func hostsOf(route caddyhttp.Route) []string {
+	var out []string
+	for _, set := range route.MatcherSets {
+		for _, m := range set {
+			if h, ok := m.(*caddyhttp.MatchHost); ok {
+				for _, host := range *h {
+					out = append(out, strings.ReplaceAll(host, "*", probeName))
+				}
+			}
+		}
+	}
+	return out
+}
+
+// probePath is a path of the route's first path matcher (a wildcard as
+// probeName), else /probeName.
+func probePath(route caddyhttp.Route) string {
+	for _, set := range route.MatcherSets {
+		for _, m := range set {
+			if p, ok := m.(*caddyhttp.MatchPath); ok && len(*p) > 0 && strings.HasPrefix((*p)[0], "/") {
+				return strings.ReplaceAll((*p)[0], "*", probeName)
+			}
+		}
+	}
+	return "/" + probeName
+}
+
+// reachedBefore reports whether a terminal route of before takes a
+// request for host and path (it never reaches the routes after).
+func reachedBefore(before caddyhttp.RouteList, host, path string, srv *caddyhttp.Server) bool {
+	r := probe(srv, host, path, 0, "")
+	return slices.ContainsFunc(before, func(route caddyhttp.Route) bool {
+		ok, _, err := matches(route, r, false)
+		return route.Terminal && ok && err == nil
+	})
+}
+
+// probe is a request for host and path, prepared as Caddy prepares one,
+// refused with status (its error placeholders), the site's root variable
+// set.
+func probe(srv *caddyhttp.Server, host, path string, status int, root string) *http.Request {
+	r := httptest.NewRequest(http.MethodGet, "http://"+host+path, nil)
+	repl := caddy.NewReplacer()
+	r = caddyhttp.PrepareRequest(r, repl, httptest.NewRecorder(), srv)
+	if status != 0 {
+		repl.Set("http.error.status_code", status)
+		repl.Set("http.error.status_text", http.StatusText(status))
+	}
+	if root != "" {
+		caddyhttp.SetVar(r.Context(), "root", root)
+	}
+	return r
+}
