@@ -38,12 +38,14 @@ func (*App) Start() error { return nil }
 func (*App) Stop() error { return nil }
 
 // Register adds a provisioned gate; the gate sees the others through the
-// app (Site.realmGates).
+// app (Site.realmGates), and warns of those that check differently
+// (warnMixedChecks).
 func (a *App) Register(s *Site) {
 	a.mu.Lock()
 	s.app = a
 	a.sites = append(a.sites, s)
 	a.mu.Unlock()
+	s.warnMixedChecks()
 }
 
 // all is the config's gates now (none for a nil app).
