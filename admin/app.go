@@ -57,12 +57,14 @@ func (a *App) Start() error {
 func (*App) Stop() error { return nil }
 
 // Register adds a provisioned gate; the gate sees the others through the
-// app (Site.realmGates).
+// app (Site.realmGates), and warns of those that check differently
+// (warnMixedChecks).
 func (a *App) Register(s *Site) {
 	a.mu.Lock()
 	s.app = a
 	a.sites = append(a.sites, s)
 	a.mu.Unlock()
+	s.warnMixedChecks()
 }
 
 // all is the config's gates now (none for a nil app).

@@ -43,6 +43,7 @@ type Config struct {
 	// (see admits).
 	Identity    string `json:"identity,omitempty"`
 	Provisioned []User `json:"users,omitempty"`
+	Checks
 }
 
 // User is a user the gate's config provisions, as the admin's tools read

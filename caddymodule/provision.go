@@ -129,11 +129,11 @@ func (g *gate) settle(ctx caddy.Context, conf *Gate) (c *Gate, s *settled, err e
 		g.logger.Warn("cookie_domain hands the session cookie to every host under it: any of them that is not yours, or that logs request headers, can replay it as the user. Use it only for a domain whose every host you run",
 			zap.String("realm", c.Realm), zap.String("cookie_domain", c.CookieDomain))
 	}
+	s.admin = c.adminConfig() // before LoadModule forgets the raw config
 	if s.checker, err = g.loadProviders(ctx, c); err != nil {
 		return nil, nil, err
 	}
-	g.storeID = continuity.Identity(c.StoreRaw) // LoadModule forgets the raw config
-	s.admin = c.adminConfig()
+	g.storeID = continuity.Identity(c.StoreRaw)
 	g.linkOrigin = s.admin.LinkOrigin()
 	return c, s, nil
 }
@@ -361,15 +361,13 @@ var errReplaced = errors.New("the site's configuration was just replaced: try ag
 
 var accentColour = regexp.MustCompile(`^#[0-9a-fA-F]{3}([0-9a-fA-F]{3})?$`)
 
-// adminConfig is what the admin's tools read of the gate's config.
-func (g *Gate) adminConfig() admin.Config {
-	users := make([]admin.User, len(g.Users))
-	for i, u := range g.Users {
-		users[i].Name = u.Name
-	}
-	return admin.Config{Realm: g.Realm, StoreConfig: g.StoreRaw, Require: g.Require, PathPrefix: g.PathPrefix,
-		PublicOrigin: g.PublicOrigin, SiteOrigin: g.SiteOrigin, SigningKey: g.SigningKey, DefaultRegion: g.DefaultRegion,
-		Costs: g.Costs, PumpingGuard: g.PumpingGuard, Identity: g.Identity, Provisioned: users}
+// adminConfig is what the admin's tools read of the gate's config: its
+// JSON fields of the same names, as they read a stopped Caddy's (the types
+// are the same: it cannot fail).
+func (g *Gate) adminConfig() (a admin.Config) {
+	b, _ := json.Marshal(g)
+	_ = json.Unmarshal(b, &a)
+	return a
 }
 
 // loadApp is the config's app name, loaded on first use. A Context made
