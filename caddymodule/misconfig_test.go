@@ -294,6 +294,10 @@ func TestABadConfigOpensNoStore(t *testing.T) {
 	want := map[string]string{ // what the error says, where the test knows it
 		"templates_dir /nonexistent/smsgate-templates": "templates_dir /nonexistent/smsgate-templates: no such folder",
 		"messages_dir /nonexistent/smsgate-messages":   "messages_dir /nonexistent/smsgate-messages: no such folder",
+		// The providers, provisioned once (before the store), tell their
+		// mistake as the adapter does: which one, and the unset variable.
+		"provider twilio {\n\t\t\taccount_sid AC1\n\t\t\tauth_token t\n\t\t\tfrom {env.SMSGATE_TEST_UNSET}\n\t\t}":          "provider 2: twilio: from is empty",
+		"provider twilio {\n\t\t\taccount_sid {env.SMSGATE_TEST_UNSET}\n\t\t\tauth_token t\n\t\t\tfrom +15005550006\n\t\t}": "provider 2: account_sid is empty",
 	}
 	for i, opts := range []string{
 		"signing_key {env.SMSGATE_TEST_UNSET}",
@@ -301,6 +305,8 @@ func TestABadConfigOpensNoStore(t *testing.T) {
 		"messages_dir /nonexistent/smsgate-messages/[",
 		"messages_dir /nonexistent/smsgate-messages", // before: loaded, the admin's texts missing
 		"verify_only {env.SMSGATE_TEST_UNSET}",
+		"provider twilio {\n\t\t\taccount_sid AC1\n\t\t\tauth_token t\n\t\t\tfrom {env.SMSGATE_TEST_UNSET}\n\t\t}",
+		"provider twilio {\n\t\t\taccount_sid {env.SMSGATE_TEST_UNSET}\n\t\t\tauth_token t\n\t\t\tfrom +15005550006\n\t\t}",
 	} {
 		dir := filepath.Join(t.TempDir(), "store")
 		cfg := "{\n\tadmin localhost:{ADMIN_PORT}\n}\nhttp://localhost:{HTTP_PORT} {\n\tbasic_auth argon2id {\n\t\talice " + sitetest.DemoHash +

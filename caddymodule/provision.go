@@ -1,6 +1,7 @@
 package caddymodule
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -139,7 +140,8 @@ func (g *gate) settle(ctx caddy.Context, conf *Gate) (c *Gate, s *settled, err e
 }
 
 // load reads what the config c takes from the machine it runs on
-// (secrets, folders, the providers' resolved options); with absent set
+// (secrets, folders; the providers' options: loadProviders, and the
+// adapter's providers.CheckResolved); with absent set
 // (adapting), one not there (cfutil.Absent) goes to it, and the rest is read.
 func (g *gate) load(c *Gate, s *settled, absent func(error)) (err error) {
 	for _, step := range []func() error{
@@ -154,7 +156,6 @@ func (g *gate) load(c *Gate, s *settled, absent func(error)) (err error) {
 			}
 			return cfutil.Folder("messages_dir", c.MessagesDir, err)
 		},
-		func() error { return providers.CheckResolved(c.ProvidersRaw) },
 	} {
 		if err := step(); cfutil.Stops(err, absent) {
 			return err
@@ -283,12 +284,13 @@ func (g *gate) register(ctx caddy.Context) {
 	}
 }
 
-// loadProviders provisions the providers into the failover chain, and
-// finds the one that reports delivery, checks numbers, or verifies.
+// loadProviders provisions the providers (once, before any store) into the
+// failover chain, and finds the one that reports delivery, checks numbers,
+// or verifies; a mistake told as the adapter does (CheckResolved).
 func (g *gate) loadProviders(ctx caddy.Context, c *Gate) (providers.Checker, error) {
 	mods, err := ctx.LoadModule(c, "ProvidersRaw")
 	if err != nil {
-		return nil, fmt.Errorf("loading providers: %v", err)
+		return nil, cmp.Or(providers.CheckResolved(c.ProvidersRaw, nil), fmt.Errorf("loading providers: %v", err))
 	}
 	g.metrics = audit.NewMetrics(ctx.GetMetricsRegistry())
 	g.chain = providers.Chain{Logger: g.logger, Observe: func(provider string, channel factor.Channel, country, result string) {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 
+	"github.com/smsgate/caddy-smsgate/providers"
 	"github.com/smsgate/caddy-smsgate/siteblock"
 	"github.com/smsgate/caddy-smsgate/store"
 )
@@ -74,16 +75,16 @@ func (g *Gate) siteGate(realmWritten bool) *siteblock.Gate {
 		Prefix: cmp.Or(g.PathPrefix, DefaultPathPrefix), DefaultPrefix: DefaultPathPrefix, Line: g.run.lines.Of}
 }
 
-// checkConfig runs check (check.go) and load (provision.go: what this
-// machine holds of it, one not there a warning) on a copy of the gate with
-// its defaults, for a running gate that knows only the lines, so that the
-// adapted config stays as written; a mistake is reported at its option's
-// line.
+// checkConfig runs check (check.go), load (provision.go: what this machine
+// holds of it, one not there a warning) and the providers' own checks on a
+// copy of the gate with its defaults, for a running gate that knows only
+// the lines, so that the adapted config stays as written; a mistake is
+// reported at its option's line.
 func (g *Gate) checkConfig() error {
 	c, run := g.withDefaults(), &gate{lines: g.run.lines}
 	err, warn := run.check(c), func(err error) { siteblock.WarnAt(g.run.lines.At(err), err) }
 	if err == nil { // and the store, opening nothing (what this machine lacks only told)
-		err = cmp.Or(run.load(c, new(settled), warn), store.Check(g.StoreRaw, warn))
+		err = cmp.Or(run.load(c, new(settled), warn), providers.CheckResolved(c.ProvidersRaw, warn), store.Check(g.StoreRaw, warn))
 	}
 	return siteblock.ErrAt(g.run.lines.At(err), err)
 }

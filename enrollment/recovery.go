@@ -100,6 +100,13 @@ func (s *Devices) RenewRecoveryCodes(ctx context.Context, realm, user string) (*
 // withdrawn before anyone was shown it; the one put back is the user's own
 // (a reset deletes codes after it revokes, so a set written before the
 // reset is deleted by it, after this).
+//
+// The withdrawn set is buried before the write, as a removal buries
+// (ForgetRecoveryCodes, a device's), not after it as a spent code is
+// (retire): its codes were never shown, so an undo the store fails leaves
+// marked spent only codes no one holds, while retire's codes are the
+// user's; and buried first, an import that writes them back after the undo
+// finds them at its second look (Admin.sweep), with no spending again.
 func (s *Devices) UndoRenewal(ctx context.Context, realm, user string, r *Renewal) error {
 	if err := s.buryCodes(ctx, realm, user, r.wrote); err != nil {
 		return err

@@ -26,12 +26,7 @@ import (
 // recent text) — its own rule, not this page's.
 func TestTheConsolesStepUpWhenHerAppWasRemovedMeanwhile(t *testing.T) {
 	sitetest.Parallel(t)
-	s := sitetest.Start(t, strings.Replace(sitetest.AppSite, "provider log", "provider log\n\t\tadmins carol", 1))
-	c := sitetest.NewClient(t, "")
-	secret := addApp(t, s, c)
-	s.Advance(30 * time.Second) // the confirming code is used
-
-	sitetest.Expect(t, c.Get("/.smsgate/admin/"), http.StatusSeeOther, "/.smsgate/verify")
+	s, c, secret := atTheConsolesVerify(t)
 	page := c.Get("/.smsgate/verify")
 	sitetest.ExpectBody(t, page, `<details class="app" open>`)
 	tok := sitetest.CSRFField.FindStringSubmatch(page.Text)[1]

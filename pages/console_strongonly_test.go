@@ -5,7 +5,6 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/smsgate/caddy-smsgate/internal/sitetest"
 )
@@ -20,12 +19,7 @@ import (
 // Her app still opens the console.
 func TestTheConsoleOffersNoTextThatCannotOpenIt(t *testing.T) {
 	sitetest.Parallel(t)
-	s := sitetest.Start(t, strings.Replace(sitetest.AppSite, "provider log", "provider log\n\t\tadmins carol", 1))
-	c := sitetest.NewClient(t, "")
-	secret := addApp(t, s, c)
-	s.Advance(30 * time.Second) // the confirming code is used
-
-	sitetest.Expect(t, c.Get("/.smsgate/admin/"), http.StatusSeeOther, "/.smsgate/verify")
+	s, c, secret := atTheConsolesVerify(t)
 	page := c.Get("/.smsgate/verify")
 	sitetest.ExpectBody(t, page, `id="why"`)
 	sitetest.ExpectBody(t, page, `<details class="app" open>`)

@@ -157,13 +157,21 @@ func TestNoConsoleByDefault(t *testing.T) {
 // enough.
 func TestConsoleWantsTheApp(t *testing.T) {
 	sitetest.Parallel(t)
+	_, c, secret := atTheConsolesVerify(t) // signed in by text a moment ago: the app first
+	tok := c.CSRF("/.smsgate/verify")
+	sitetest.Expect(t, c.Post("/.smsgate/verify", url.Values{"action": {"app"}, "code": {sitetest.AppCode(t, secret)}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/admin/")
+	sitetest.Expect(t, c.Get("/.smsgate/admin/"), http.StatusOK, "")
+}
+
+// atTheConsolesVerify starts a site whose admin carol holds a phone and
+// an authenticator app (added after a text's sign-in), and has the console
+// send her to the verify page: the site, her client, her app's secret.
+func atTheConsolesVerify(t *testing.T) (*sitetest.Site, *sitetest.Client, string) {
+	t.Helper()
 	s := sitetest.Start(t, strings.Replace(sitetest.AppSite, "provider log", "provider log\n\t\tadmins carol", 1))
 	c := sitetest.NewClient(t, "")
 	secret := addApp(t, s, c)
 	s.Advance(30 * time.Second) // the confirming code is used
-	// Signed in by text a moment ago: the app first.
 	sitetest.Expect(t, c.Get("/.smsgate/admin/"), http.StatusSeeOther, "/.smsgate/verify")
-	tok := c.CSRF("/.smsgate/verify")
-	sitetest.Expect(t, c.Post("/.smsgate/verify", url.Values{"action": {"app"}, "code": {sitetest.AppCode(t, secret)}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/admin/")
-	sitetest.Expect(t, c.Get("/.smsgate/admin/"), http.StatusOK, "")
+	return s, c, secret
 }

@@ -18,12 +18,7 @@ import (
 // console's says neither.
 func TestConsoleSaysWhyItAsksAgain(t *testing.T) {
 	sitetest.Parallel(t)
-	s := sitetest.Start(t, strings.Replace(sitetest.AppSite, "provider log", "provider log\n\t\tadmins carol", 1))
-	c := sitetest.NewClient(t, "")
-	secret := addApp(t, s, c)
-	s.Advance(30 * time.Second) // the confirming code is used
-
-	sitetest.Expect(t, c.Get("/.smsgate/admin/"), http.StatusSeeOther, "/.smsgate/verify")
+	s, c, secret := atTheConsolesVerify(t)
 	page := c.Get("/.smsgate/verify")
 	sitetest.ExpectBody(t, page, `<p class="notice" id="why">The console needs your authenticator app or passkey: a texted code is not enough for it.</p>`)
 	if !strings.Contains(page.Text, `<details class="app" open>`) || strings.Contains(page.Text, `value="send"`) {

@@ -116,8 +116,9 @@ func CheckConfig(raws []json.RawMessage, channels []factor.Channel, host string)
 // it, so that a mistake names its provider's line ("provider 2"). A
 // provider's Provision opens nothing (no connection, no file written): one
 // that must would be left out here. One that resolves to nothing here (an
-// unset `{env.X}`) is cfutil.Absent.
-func CheckResolved(raws []json.RawMessage) error {
+// unset `{env.X}`) is cfutil.Absent: with absent set (adapting) it goes to
+// it, and the next provider is checked.
+func CheckResolved(raws []json.RawMessage, absent func(error)) error {
 	for i, raw := range raws {
 		m, err := Decode(raw)
 		if _, log := m.(*Log); err == nil && !log && ours(m) {
@@ -125,7 +126,9 @@ func CheckResolved(raws []json.RawMessage) error {
 		}
 		if err != nil { // a JSON config's load names it too
 			key := "provider " + strconv.Itoa(i+1)
-			return &cfutil.OptionError{Key: key, Err: fmt.Errorf("%s: %w", key, err)}
+			if err = (&cfutil.OptionError{Key: key, Err: fmt.Errorf("%s: %w", key, err)}); cfutil.Stops(err, absent) {
+				return err
+			}
 		}
 	}
 	return nil

@@ -54,10 +54,17 @@ func TestCheckResolvedTellsAnUnsetFromOnlyWhereItMatters(t *testing.T) {
 	twilio := func(extra string) json.RawMessage {
 		return json.RawMessage(`{"provider": "twilio", "account_sid": "AC1", "auth_token": "t", "from": "{env.SMSGATE_TEST_UNSET}"` + extra + `}`)
 	}
-	if err := CheckResolved([]json.RawMessage{twilio("")}); !cfutil.IsAbsent(err) || !strings.Contains(err.Error(), "provider 1: twilio: from is empty") {
+	if err := CheckResolved([]json.RawMessage{twilio("")}, nil); !cfutil.IsAbsent(err) || !strings.Contains(err.Error(), "provider 1: twilio: from is empty") {
 		t.Errorf("from unset, no messaging service: %v", err)
 	}
-	if err := CheckResolved([]json.RawMessage{twilio(`, "messaging_service_sid": "MG1"`)}); err != nil {
+	if err := CheckResolved([]json.RawMessage{twilio(`, "messaging_service_sid": "MG1"`)}, nil); err != nil {
 		t.Errorf("from unset beside a messaging service: %v", err)
+	}
+	// Adapting, the unset one is told and the next provider still checked.
+	var told []error
+	err := CheckResolved([]json.RawMessage{twilio(""), json.RawMessage(`{"provider": "webhook", "url": "ftp://gw.example.com"}`)},
+		func(err error) { told = append(told, err) })
+	if len(told) != 1 || !strings.Contains(told[0].Error(), "provider 1: twilio: from is empty") || err == nil || !strings.Contains(err.Error(), "provider 2: webhook url") {
+		t.Errorf("adapting: told %v, refused %v", told, err)
 	}
 }

@@ -38,7 +38,7 @@ func TestCheckResolvedRefusesWhatTheLoadRefuses(t *testing.T) {
 			if config != `{}` {
 				raw = json.RawMessage(`{"provider": "` + name + `", ` + config[1:])
 			}
-			checkErr := CheckResolved([]json.RawMessage{raw})
+			checkErr := CheckResolved([]json.RawMessage{raw}, nil)
 			switch {
 			case (loadErr == nil) != (checkErr == nil):
 				t.Errorf("%s %s: the load says %v, CheckResolved %v", name, config, loadErr, checkErr)

@@ -37,7 +37,7 @@ func init() { caddy.RegisterModule(thirdParty{}) }
 // empty Context, and one that used it crashed `caddy adapt`).
 func TestAnotherModulesProviderIsNotProvisionedAtAdapt(t *testing.T) {
 	t.Parallel()
-	if err := providers.CheckResolved([]json.RawMessage{json.RawMessage(`{"provider":"thirdparty_test"}`)}); err != nil {
+	if err := providers.CheckResolved([]json.RawMessage{json.RawMessage(`{"provider":"thirdparty_test"}`)}, nil); err != nil {
 		t.Fatal(err)
 	}
 }
