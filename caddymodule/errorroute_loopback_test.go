@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 
@@ -29,6 +30,18 @@ func appOnEveryAddress(t *testing.T) string {
 	app.Start()
 	t.Cleanup(app.Close)
 	return fmt.Sprint(l.Addr().(*net.TCPAddr).Port)
+}
+
+// answers says that the app at port answers at host (a name: this
+// machine's own, looked up as Caddy would dial it).
+func answers(host, port string) bool {
+	res, err := http.Get("http://" + net.JoinHostPort(host, port) + "/")
+	if err != nil {
+		return false
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	return string(body) == "the app's page for []"
 }
 
 // ownAddress is one of the machine's own addresses that is not a
@@ -103,11 +116,23 @@ func TestAnErrorRouteToTheAppByAnotherLocalAddressIsRefused(t *testing.T) {
 		cases = append(cases, [2]string{"localhost:NNNN", net.JoinHostPort(own, "NNNN")},
 			[2]string{net.JoinHostPort(own, "NNNN"), "127.0.0.1:NNNN"})
 	}
+	// The machine's own host name (its /etc/hosts maps it to itself) and
+	// localhost's other names: at 6c5275d, each loaded and served the
+	// refused requests from the app.
+	if name, _ := os.Hostname(); name != "" && answers(name, port) {
+		cases = append(cases, [2]string{"localhost:NNNN", net.JoinHostPort(name, "NNNN")},
+			[2]string{"http://" + net.JoinHostPort(name, "NNNN"), "127.0.0.1:NNNN"})
+	}
 	for _, c := range cases {
 		up := strings.ReplaceAll(c[1], "NNNN", port)
 		sitetest.AssertLoadError(t, site(c[0], "", c[1]), "Caddyfile:11",
 			"handle_errors hands the gate's refusals (401) to "+up+", the app smsgate protects")
 	}
+	// A sound config refused (an error-page service on 127.0.0.2 at the
+	// port of an app bound to 127.0.0.1 only may be one): the refusal
+	// says why that address is the app, and what to do.
+	sitetest.AssertLoadError(t, site("localhost:NNNN", "", "127.0.0.2:NNNN"), "Caddyfile:11",
+		"(127.0.0.2 is this machine, and an app bound to every address, 0.0.0.0 or [::], answers there on its port: Caddy cannot tell whether the app's socket does, so an error-page service on this machine needs a port of its own)")
 	// An error-page service on another port of a loopback address.
 	errorPages := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.WriteHeader(http.StatusUnauthorized)

@@ -62,11 +62,24 @@ func (s *Strangers) AdmitAddress(realm, ip string) error { return s.admitAddress
 
 // AdmitKnown counts a request of a known browser (one that signed in here
 // before) that does not name its user (a passkey sign-in at a login form)
-// from ip for realm, or refuses it as AdmitAddress does: in tallies of the
-// known browsers at that address (IP, /48) apart from strangers' there (a
-// shared NAT, a carrier's CGNAT), so that neither spends the other's. Not
-// in the total: a known browser is no stranger, and writes nothing here.
-func (s *Strangers) AdmitKnown(realm, ip string) error { return s.admitAddress(realm, ip, "/known") }
+// from ip for realm, or refuses it as Admit does: in tallies of the known
+// browsers at that address (IP, /48) apart from strangers' there (a
+// shared NAT, a carrier's CGNAT), so that neither spends the other's; and
+// in a total of their own, apart from strangers' too. Its ceremony is
+// records in the store as a stranger's is, and a known-browser cookie is
+// copied whole: without that total, one cookie sent from many addresses
+// made the store keep what it was asked, unbounded.
+func (s *Strangers) AdmitKnown(ctx context.Context, realm, ip string) error {
+	if err := s.admitAddress(realm, ip, "/known"); err != nil {
+		return err
+	}
+	var b store.Batch
+	op := s.total(&b, "strangers-known", realm)
+	if err := store.Do(ctx, s.Store, &b); err != nil {
+		return err
+	}
+	return s.Refusal(op)
+}
 
 // admitAddress is AdmitAddress, the tallies' keys ending in side.
 func (s *Strangers) admitAddress(realm, ip, side string) error {
@@ -85,11 +98,20 @@ func (s *Strangers) admitAddress(realm, ip, side string) error {
 // windows are aligned to the clock, one counter key each, which expires
 // with its window.
 func (s *Strangers) Count(b *store.Batch, sc Scope) *store.Op {
-	if s == nil || !sc.Stranger || s.Total.Count <= 0 || s.Total.Window <= 0 {
+	if s == nil || !sc.Stranger {
+		return nil
+	}
+	return s.total(b, "strangers", sc.Realm)
+}
+
+// total adds counting one request in the total named name of realm to b
+// (a counter per window), or nothing (nil) where there is no total.
+func (s *Strangers) total(b *store.Batch, name, realm string) *store.Op {
+	if s.Total.Count <= 0 || s.Total.Window <= 0 {
 		return nil
 	}
 	slot := s.Now().UnixNano() / int64(s.Total.Window)
-	return b.Incr(store.Key("strangers", sc.Realm, strconv.FormatInt(slot, 10)), s.Total.Window)
+	return b.Incr(store.Key(name, realm, strconv.FormatInt(slot, 10)), s.Total.Window)
 }
 
 // Refusal is the total's answer to the count op: nil, or a *LimitError

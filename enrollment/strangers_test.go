@@ -75,7 +75,8 @@ func TestKnownBrowsersCountApartFromStrangers(t *testing.T) {
 		{"strangers", "known", "192.0.2.1", "stranger_ip"},
 		{"known", "strangers", "192.0.2.2", "stranger_ip"},
 	} {
-		admit := map[string]func(realm, ip string) error{"strangers": s.AdmitAddress, "known": s.AdmitKnown}
+		known := func(realm, ip string) error { return s.AdmitKnown(context.Background(), realm, ip) }
+		admit := map[string]func(realm, ip string) error{"strangers": s.AdmitAddress, "known": known}
 		for _, side := range []string{c.first, c.second} {
 			for i := range 3 {
 				err := admit[side]("r", c.ip)
@@ -87,7 +88,8 @@ func TestKnownBrowsersCountApartFromStrangers(t *testing.T) {
 		}
 	}
 	// A /48's: three each, from three of its /64s.
-	for _, side := range []func(realm, ip string) error{s.AdmitKnown, s.AdmitAddress} {
+	known := func(realm, ip string) error { return s.AdmitKnown(context.Background(), realm, ip) }
+	for _, side := range []func(realm, ip string) error{known, s.AdmitAddress} {
 		for i := range 4 {
 			err := side("r", fmt.Sprintf("2001:db8:1:%x::1", i))
 			var limit *LimitError
@@ -95,5 +97,45 @@ func TestKnownBrowsersCountApartFromStrangers(t *testing.T) {
 				t.Errorf("the /48's %d: %v", i+1, err)
 			}
 		}
+	}
+}
+
+// TestAKnownBrowsersCookieFromManyAddressesIsBounded: a known browser's
+// passkey sign-ins at a login form keep a ceremony in the store each, as a
+// stranger's do, and its cookie is copied whole: one cookie sent from
+// ever new addresses is held by a total of the known browsers' own (at
+// 6c5275d, by none: all 40 admitted), apart from strangers' (neither
+// spends the other's), on a real Badger.
+func TestAKnownBrowsersCookieFromManyAddressesIsBounded(t *testing.T) {
+	st, closeDB, err := store.OpenBadger(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = closeDB() })
+	now := time.Date(2026, 1, 1, 10, 0, 0, 0, time.UTC)
+	s := &Strangers{IP: Rate{2, time.Hour}, Net: Rate{2, time.Hour}, Total: Rate{5, time.Hour}, Store: st, Now: func() time.Time { return now }}
+	ctx := context.Background()
+	admitted := 0
+	for i := range 40 {
+		err := s.AdmitKnown(ctx, "r", fmt.Sprintf("198.51.100.%d", i))
+		var limit *LimitError
+		switch {
+		case err == nil:
+			admitted++
+		case !errors.As(err, &limit) || limit.Limit != "strangers":
+			t.Fatalf("the %d-th address: %v", i+1, err)
+		}
+	}
+	if admitted != 5 {
+		t.Errorf("a known browser's cookie from 40 addresses: %d admitted, want the total's 5", admitted)
+	}
+	for i := range 5 { // strangers: their own total, unspent
+		if err := s.Admit(ctx, "r", fmt.Sprintf("203.0.113.%d", i)); err != nil {
+			t.Fatalf("a stranger after the known browsers' total was spent: %v", err)
+		}
+	}
+	now = now.Add(time.Hour)
+	if err := s.AdmitKnown(ctx, "r", "198.51.100.250"); err != nil {
+		t.Fatalf("the next window: %v", err)
 	}
 }

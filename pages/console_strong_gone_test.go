@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -54,6 +55,9 @@ func TestTheConsolesStepUpWhenHerAppWasRemovedMeanwhile(t *testing.T) {
 			t.Errorf("%s, once her app was removed: %d %s, want 400 saying it is gone and linking back to the console:\n%s",
 				try.name, res.StatusCode, res.Header.Get("Location"), res.Text)
 		}
+		if m := alert.FindStringSubmatch(res.Text); m == nil || strings.TrimSpace(m[1]) != "" {
+			t.Errorf("%s, once her app was removed: a second message above the notice that it is gone, %q; want that notice alone", try.name, m)
+		}
 		if c.Cookie("smsgate_session") != session {
 			t.Fatalf("%s signed her in anew", try.name)
 		}
@@ -77,6 +81,9 @@ func TestTheConsolesStepUpWhenHerAppWasRemovedMeanwhile(t *testing.T) {
 	sitetest.Expect(t, c.Get("/.smsgate/admin/"), http.StatusSeeOther, "/.smsgate/verify")
 	sitetest.ExpectBody(t, c.Get("/.smsgate/verify"), `value="send"`)
 }
+
+// alert is the page's error line (empty but for a refusal's message).
+var alert = regexp.MustCompile(`(?s)<p class="error" id="error"[^>]*>(.*?)</p>`)
 
 // deviceOf is the id of user's first device of kind, as the admin API
 // lists it.
@@ -198,6 +205,10 @@ func TestTheConsolesStepUpWhenHerPasskeyWasRemovedMeanwhile(t *testing.T) {
 	}
 	res := c.Post("/.smsgate/verify", url.Values{"action": {"send"}, "csrf": {tok}})
 	sitetest.Expect(t, res, http.StatusBadRequest, "")
+	sitetest.ExpectBody(t, res, `Your authenticator app or passkey is no longer on your account`)
+	if m := alert.FindStringSubmatch(res.Text); m == nil || strings.TrimSpace(m[1]) != "" {
+		t.Errorf("a text asked for once her passkey was removed: a second message above the notice that it is gone, %q; want that notice alone", m)
+	}
 	if n := s.Sent() - sent; n != 0 {
 		t.Errorf("%d texts sent", n)
 	}

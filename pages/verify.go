@@ -250,7 +250,10 @@ func (p *Pages) verifyData(req *request, c *enrollment.Challenge, errMsg string)
 	}
 	switch pol, _ := p.rules(req); {
 	case d.Back != "":
-		// Nothing asked for here: the notice says where to go instead.
+		// Nothing asked for here: the notice says where to go instead,
+		// alone (a refusal's "requires an app or a passkey" above it
+		// would ask for what she no longer holds).
+		d.Error = ""
 	case len(pol.Require) > 0 && !p.offersRecovery(req) && errMsg == "":
 		d.Requires = p.requiredWords(req)
 	case own && errMsg == "" && d.LockedFor == 0 && d.NoPhone && !d.App && !d.Passkey && !d.Renew:

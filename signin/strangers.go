@@ -25,7 +25,7 @@ func (s *Service) AdmitStranger(ctx context.Context, sc *enrollment.Scope, known
 		return nil
 	}
 	if whole && known != "" && name == "" {
-		return s.Strangers.AdmitKnown(sc.Realm, sc.IP)
+		return s.Strangers.AdmitKnown(ctx, sc.Realm, sc.IP)
 	}
 	var err error
 	if whole {

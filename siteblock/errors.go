@@ -85,7 +85,7 @@ func (p *Placement) CheckErrorRoutes() error {
 			for _, in := range list {
 				for _, up := range upstreams(in) {
 					if SameApp(app, up) {
-						return errAt(in.first(), fmt.Errorf("%s hands the gate's refusals (%s) to %s, the app smsgate protects: every refused request would reach it unauthenticated.%s%s", who, codes, up, toApp, hint))
+						return errAt(in.first(), fmt.Errorf("%s hands the gate's refusals (%s) to %s, the app smsgate protects%s: every refused request would reach it unauthenticated.%s%s", who, codes, up, whyTheApp(up), toApp, hint))
 					}
 				}
 				if name := invoked(in); name != "" && app["invoke "+name] {
@@ -93,7 +93,7 @@ func (p *Placement) CheckErrorRoutes() error {
 				}
 				for _, up := range p.namedUpstreams(invoked(in)) {
 					if SameApp(app, up) {
-						return errAt(in.first(), fmt.Errorf("%s hands the gate's refusals (%s) to %s (route %s), the app smsgate protects: every refused request would reach it unauthenticated.%s%s", who, codes, up, invoked(in), toApp, hint))
+						return errAt(in.first(), fmt.Errorf("%s hands the gate's refusals (%s) to %s (route %s), the app smsgate protects%s: every refused request would reach it unauthenticated.%s%s", who, codes, up, invoked(in), whyTheApp(up), toApp, hint))
 					}
 				}
 				ownRoot := slices.ContainsFunc(inner(in.seg), func(l []token) bool { // another tree, as a root line

@@ -3,8 +3,10 @@ package siteblock
 import (
 	"cmp"
 	"encoding/json"
+	"fmt"
 	"net"
 	"net/url"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -24,23 +26,31 @@ import (
 // placeholder only a request fills in is kept as written (equal only to
 // itself).
 func DialKey(up string) string {
+	key, _ := dial(up)
+	return key
+}
+
+// dial is DialKey, and the host as written where it is another name of
+// this machine than localhost, 127.0.0.1, ::1 or none (127.0.0.2, its
+// own address or host name), else "": a refusal says why it is the app.
+func dial(up string) (key, other string) {
 	if f := strings.Fields(up); len(f) == 4 && f[0] == "dynamic" && f[1] == "a" {
 		up = net.JoinHostPort(f[2], f[3]) // the name's addresses at the port: as the name written so
 	} else if strings.HasPrefix(up, "dynamic ") {
-		return strings.TrimSuffix(strings.ToLower(up), ".") // another source: equal as dynamicUpstreams spells it
+		return strings.TrimSuffix(strings.ToLower(up), "."), "" // another source: equal as dynamicUpstreams spells it
 	}
 	if strings.Contains(up, "{") {
 		if known := caddy.NewReplacer().ReplaceKnown(up, ""); known != "" && !strings.Contains(known, "{") {
 			up = known
 		} else {
-			return strings.ToLower(up)
+			return strings.ToLower(up), ""
 		}
 	}
 	var network, host, port string
 	if scheme, _, ok := strings.Cut(up, "://"); ok {
 		u, err := url.Parse(strings.TrimSuffix(up, "/"))
 		if err != nil {
-			return strings.ToLower(up)
+			return strings.ToLower(up), ""
 		}
 		host, port = u.Hostname(), u.Port()
 		if port == "" && strings.EqualFold(scheme, "https") {
@@ -50,23 +60,50 @@ func DialKey(up string) string {
 		var err error
 		network, host, port, err = caddy.SplitNetworkAddress(up)
 		if err != nil {
-			return strings.ToLower(up)
+			return strings.ToLower(up), ""
 		}
 		if caddy.IsUnixNetwork(network) || caddy.IsFdNetwork(network) {
-			return network + "/" + host
+			return network + "/" + host, ""
 		}
 	}
 	if port == "" {
 		port = "80"
 	}
 	host = strings.TrimSuffix(strings.ToLower(host), ".")
-	if host == "" || host == "localhost" || thisMachine(net.ParseIP(host)) {
+	if host != "" && host != "localhost" && thisMachineName(host) {
+		if ip := net.ParseIP(host); ip == nil || !ip.IsUnspecified() && !ip.Equal(net.IPv4(127, 0, 0, 1)) && !ip.Equal(net.IPv6loopback) {
+			other = host
+		}
+		host = ""
+	}
+	if host == "" {
 		host = "localhost"
 	}
 	if network != "" && network != "tcp" && network != "tcp4" && network != "tcp6" { // tcp4/127.0.0.1:3000 dials 127.0.0.1:3000
 		host = network + "/" + host
 	}
-	return net.JoinHostPort(host, port)
+	return net.JoinHostPort(host, port), other
+}
+
+// thisMachineName reports whether host (lower-case) names this machine
+// without a lookup: a loopback or own address (thisMachine), a name
+// that is loopback by definition (localhost's others: *.localhost, RFC
+// 6761; localhost.localdomain, ip6-localhost, ip6-loopback, as
+// /etc/hosts spells them), or the machine's own host name (os.Hostname,
+// whole or its first label), which its /etc/hosts maps to itself.
+func thisMachineName(host string) bool {
+	if ip := net.ParseIP(host); ip != nil {
+		return thisMachine(ip)
+	}
+	switch {
+	case host == "localhost", strings.HasSuffix(host, ".localhost"),
+		host == "localhost.localdomain", host == "ip6-localhost", host == "ip6-loopback":
+		return true
+	}
+	name, err := os.Hostname()
+	name = strings.TrimSuffix(strings.ToLower(name), ".")
+	short, _, _ := strings.Cut(name, ".")
+	return err == nil && name != "" && (host == name || host == short)
 }
 
 // thisMachine reports whether ip is an address of this machine that an
@@ -90,6 +127,15 @@ func thisMachine(ip net.IP) bool {
 		n, ok := a.(*net.IPNet)
 		return ok && n.IP.Equal(ip)
 	})
+}
+
+// whyTheApp says why up, where it names this machine otherwise than the
+// app's address does, is taken for the app; "" where it is spelt as one.
+func whyTheApp(up string) string {
+	if _, other := dial(up); other != "" {
+		return fmt.Sprintf(" (%s is this machine, and an app bound to every address, 0.0.0.0 or [::], answers there on its port: Caddy cannot tell whether the app's socket does, so an error-page service on this machine needs a port of its own)", other)
+	}
+	return ""
 }
 
 // SameApp reports whether up dials one of app's addresses (dialKeys):

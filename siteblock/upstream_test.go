@@ -2,7 +2,9 @@ package siteblock
 
 import (
 	"net"
+	"os"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -15,6 +17,11 @@ func TestDialKeyEqualsSpellingsOfOneUpstream(t *testing.T) {
 		"{env.SMSGATE_TEST_APP}", "0.0.0.0:3000", "[::]:3000",
 		// Every loopback address, and the machine's own (thisMachine).
 		"127.0.0.2:3000", "127.1.2.3:3000", "[::ffff:127.0.0.2]:3000", "tcp4/127.0.0.2:3000"}
+	// localhost's other names, and the machine's own host name.
+	same = append(same, "app.localhost:3000", "localhost.localdomain:3000", "ip6-localhost:3000", "http://ip6-loopback:3000")
+	if name, _ := os.Hostname(); name != "" {
+		same = append(same, strings.ToUpper(name)+":3000")
+	}
 	if own := ownAddresses(t); len(own) > 0 {
 		same = append(same, net.JoinHostPort(own[0], "3000"), "http://"+net.JoinHostPort(own[len(own)-1], "3000"))
 	}
@@ -80,5 +87,20 @@ func TestDynamicOfSpellsAdaptedLookupsAsLines(t *testing.T) {
 	}
 	if DialKey(dynamicOf(map[string]any{"source": "a", "name": "localhost", "port": "3000"})[0]) != DialKey("127.0.0.2:3000") {
 		t.Error("an A lookup of localhost is not the app at 127.0.0.2")
+	}
+}
+
+// TestARefusalSaysWhyAnotherAddressIsTheApp: an upstream taken for the app
+// as another name of this machine is named in the refusal, with why and
+// what to do; the app's own spellings are not.
+func TestARefusalSaysWhyAnotherAddressIsTheApp(t *testing.T) {
+	for up, want := range map[string]string{
+		"127.0.0.2:3000": "127.0.0.2", "http://app.localhost:3000": "app.localhost", "[::ffff:127.0.0.2]:3000": "::ffff:127.0.0.2",
+		"localhost:3000": "", "127.0.0.1:3000": "", "[::1]:3000": "", ":3000": "", "0.0.0.0:3000": "", "app:3000": "",
+	} {
+		got := whyTheApp(up)
+		if want == "" && got != "" || want != "" && !strings.HasPrefix(got, " ("+want+" is this machine") {
+			t.Errorf("whyTheApp(%q) = %q, want it to name %q", up, got, want)
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -332,4 +333,83 @@ func TestALastingWriteAfterAReplicaAttached(t *testing.T) {
 	now = now.Add(time.Hour)
 	mu.Unlock()
 	unacknowledged(t, lastingWrites(st, "a", "e", "b"), "the master")
+}
+
+// TestABatchsPutIfAbsentOnAClusterHoldsAndLasts: on a Cluster whose masters
+// each have a replica, a batch's PutIfAbsent among operations on keys of
+// other masters' slots (as a passkey's sign-in puts its credential's record
+// beside the deletes that forget its failures) writes only where no record
+// is, says so, and once, of two such batches at once; lasting, it is an
+// error while the replica of its key's master is silent, and not while
+// only another master's is.
+func TestABatchsPutIfAbsentOnAClusterHoldsAndLasts(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	cluster := redistest.StartReplicatedCluster(t)
+	st := openRedis(store.Redis{Addresses: cluster.Masters})(t)
+	client := st.(*store.Redis).Client().(*redis.ClusterClient)
+	master := func(key string) string {
+		t.Helper()
+		node, err := client.MasterForKey(ctx, "test:"+key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return node.Options().Addr
+	}
+	// Keys on each master: one for the PutIfAbsent, others beside it.
+	on := map[string][]string{}
+	for i := 0; len(on) < 3 || len(on[master("k0")]) < 4; i++ {
+		k := fmt.Sprint("k", i)
+		on[master(k)] = append(on[master(k)], k)
+	}
+	silent := master("k0")
+	var others []string
+	for m, keys := range on {
+		if m != silent {
+			others = append(others, keys[0])
+		}
+	}
+	batch := func(ctx context.Context, key string) (*store.Op, error) {
+		var b store.Batch
+		b.Delete(others[0])
+		b.ClearWindow(others[1])
+		op := b.PutIfAbsent(key, []byte("carol"), 0)
+		b.Put(others[1]+"-beside", []byte("1"), 0)
+		return op, store.Do(ctx, st, &b)
+	}
+	// Two at once: one writes.
+	var wg sync.WaitGroup
+	var wrote atomic.Int32
+	for range 2 {
+		wg.Go(func() {
+			op, err := batch(store.Lasting(ctx), on[silent][0])
+			if err != nil || op.Err != nil {
+				t.Errorf("a lasting batch with every replica up: %v %v", err, op.Err)
+			}
+			if op.OK {
+				wrote.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if wrote.Load() != 1 {
+		t.Errorf("two batches' PutIfAbsent of one key at once: %d wrote, want 1", wrote.Load())
+	}
+	replica := cluster.ReplicaOf(silent)
+	replica.Pause()
+	defer replica.Resume()
+	if op, err := batch(ctx, on[silent][1]); err != nil || !op.OK {
+		t.Errorf("a batch that is not lasting waited for the silent replica: %v %v", err, op.OK)
+	}
+	op, err := batch(store.Lasting(ctx), on[silent][2])
+	if err == nil && op.Err == nil || !strings.Contains(fmt.Sprint(err, op.Err), "no replica acknowledged") {
+		t.Errorf("a lasting batch's PutIfAbsent with its master's replica silent: %v %v, want no replica acknowledged", err, op.Err)
+	}
+	replica.Resume()
+	if op, err := batch(store.Lasting(ctx), on[silent][3]); err != nil || !op.OK {
+		t.Errorf("a lasting batch once the replica is back: %v %v", err, op.OK)
+	}
+	if op, err := batch(ctx, on[silent][3]); err != nil || op.OK {
+		t.Errorf("a PutIfAbsent again over its record: %v %v, want not written", err, op.OK)
+	}
 }
