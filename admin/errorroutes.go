@@ -27,6 +27,10 @@ var refusedWith = []int{401, 503, 400, 403, 404, 405, 500}
 // maxDepth is how deep follow goes into subroutes and named routes.
 const maxDepth = 64
 
+// maxSteps is how many routes follow takes for one refusal: a named
+// route that invokes itself twice would branch 2^depth times.
+const maxSteps = 100_000
+
 // probeName stands for a name a wildcard or a catch-all takes.
 const probeName = "smsgate-probe"
 
@@ -49,7 +53,7 @@ func CheckErrorRoutes(app *caddyhttp.App) error {
 	for _, name := range slices.Sorted(maps.Keys(app.Servers)) {
 		srv := app.Servers[name]
 		for i, route := range srv.Routes {
-			s := &site{srv: srv, app: map[string]bool{}, seen: map[string]bool{}}
+			s := &site{srv: srv, app: map[string]bool{}, seen: map[string]bool{}, way: []caddyhttp.Route{route}}
 			s.read(route.Handlers)
 			if !s.gate {
 				continue
@@ -62,15 +66,17 @@ func CheckErrorRoutes(app *caddyhttp.App) error {
 				errs = append(errs, srv.Errors.Routes)
 			}
 			for _, host := range probeHosts(srv, route) {
-				path := probePath(route)
-				if reachedBefore(srv.Routes[:i], host, path, srv) {
-					continue
-				}
-				for _, status := range refusedWith {
-					for _, list := range errs {
-						r := probe(srv, host, path, status, s.root)
-						if _, err := s.follow(list, r, path, "errors route", true); err != nil {
-							return fmt.Errorf("%s: %v (for the gate's %d in route %d, host %s)", name, err, status, i, host)
+				for _, path := range s.probePaths(host) {
+					if reachedBefore(srv.Routes[:i], host, path, srv) {
+						continue
+					}
+					for _, status := range refusedWith {
+						for _, list := range errs {
+							r := probe(srv, host, path, status, s.root)
+							s.steps = 0
+							if _, err := s.follow(list, r, path, "errors route", true); err != nil {
+								return fmt.Errorf("%s: %v (for the gate's %d in route %d, host %s, path %s)", name, err, status, i, host, path)
+							}
 						}
 					}
 				}
@@ -90,6 +96,9 @@ type site struct {
 	gate   bool                  // a gate is in it
 	errors []caddyhttp.RouteList // the error routes of the subroutes around a gate
 	seen   map[string]bool       // named routes read
+	way    []caddyhttp.Route     // the routes read passes through
+	ways   [][]caddyhttp.Route   // the routes a request passes to reach each gate (their path matchers)
+	steps  int                   // routes follow took for one refusal
 }
 
 // read notes what handlers (at any depth) serve with.
@@ -99,7 +108,9 @@ func (s *site) read(handlers []caddyhttp.MiddlewareHandler) {
 		case *caddyhttp.Subroute:
 			had := s.gate
 			for _, r := range h.Routes {
+				s.way = append(s.way, r)
 				s.read(r.Handlers)
+				s.way = s.way[:len(s.way)-1]
 			}
 			if s.gate && !had && h.Errors != nil {
 				s.errors = append(s.errors, h.Errors.Routes)
@@ -107,7 +118,9 @@ func (s *site) read(handlers []caddyhttp.MiddlewareHandler) {
 		case *caddyhttp.Invoke:
 			if r := s.srv.NamedRoutes[h.Name]; r != nil && !s.seen[h.Name] {
 				s.seen[h.Name] = true
+				s.way = append(s.way, *r)
 				s.read(r.Handlers)
+				s.way = s.way[:len(s.way)-1]
 			}
 		case *reverseproxy.Handler:
 			for _, up := range upstreamsOf(h) {
@@ -125,7 +138,9 @@ func (s *site) read(handlers []caddyhttp.MiddlewareHandler) {
 				s.trees, s.root = append(s.trees, root), root
 			}
 		case caddy.Module:
-			s.gate = s.gate || h.CaddyModule().ID == "http.handlers.smsgate"
+			if h.CaddyModule().ID == "http.handlers.smsgate" {
+				s.gate, s.ways = true, append(s.ways, slices.Clone(s.way))
+			}
 		}
 	}
 }
@@ -139,6 +154,9 @@ func (s *site) read(handlers []caddyhttp.MiddlewareHandler) {
 func (s *site) follow(routes caddyhttp.RouteList, r *http.Request, path, at string, sure bool) (bool, error) {
 	if strings.Count(at, "route") > maxDepth {
 		return false, nil // a named route that invokes itself: Caddy's own loop
+	}
+	if s.steps += len(routes); s.steps > maxSteps {
+		return true, fmt.Errorf("%s: the error routes branch past %d routes for one refusal (named routes that invoke themselves more than once?), more than the check follows", at, maxSteps)
 	}
 	ran := map[string]bool{} // the groups a route surely ran in (handle blocks): one of each runs
 	for k, route := range routes {
@@ -186,6 +204,11 @@ func (s *site) run(handlers []caddyhttp.MiddlewareHandler, r *http.Request, path
 			for _, up := range upstreamsOf(h) {
 				if siteblock.SameApp(s.app, up) {
 					return true, fmt.Errorf("%s proxies to %s, the app's upstream the gate's routes proxy to: every refused request would reach the app unauthenticated. Answer the gate's refusals there (respond), or match only statuses the gate never answers with", here, up)
+				}
+			}
+			for k, hr := range h.HandleResponse { // for some of its upstream's answers
+				if _, err := s.follow(hr.Routes, r, path, fmt.Sprintf("%s, handle_response %d route", here, k), false); err != nil {
+					return true, err
 				}
 			}
 			return sure, nil
@@ -291,17 +314,55 @@ func hostsOf(route caddyhttp.Route) []string {
 	return out
 }
 
-// probePath is a path of the route's first path matcher (a wildcard as
-// probeName), else /probeName.
-func probePath(route caddyhttp.Route) string {
-	for _, set := range route.MatcherSets {
-		for _, m := range set {
-			if p, ok := m.(*caddyhttp.MatchPath); ok && len(*p) > 0 && strings.HasPrefix((*p)[0], "/") {
-				return strings.ReplaceAll((*p)[0], "*", probeName)
+// probePaths are the paths a refused request for host may have: each
+// pattern of the path matchers on the way to the gate (a wildcard as
+// probeName) that every route on the way with a path matcher takes
+// (a gate in handle /admin/* of a site: /admin/probeName), else
+// /probeName.
+func (s *site) probePaths(host string) []string {
+	var out []string
+	for _, way := range s.ways {
+		before := len(out)
+		for _, route := range way {
+			for _, set := range route.MatcherSets {
+				for _, m := range set {
+					if p, ok := m.(*caddyhttp.MatchPath); ok {
+						for _, pattern := range *p {
+							path := strings.ReplaceAll(pattern, "*", probeName)
+							if strings.HasPrefix(path, "/") && !slices.Contains(out, path) && s.takenOnThe(way, host, path) {
+								out = append(out, path)
+							}
+						}
+					}
+				}
 			}
 		}
+		if len(out) == before && !slices.Contains(out, "/"+probeName) {
+			out = append(out, "/"+probeName)
+		}
 	}
-	return "/" + probeName
+	return out
+}
+
+// takenOnThe reports whether each route on the way to a gate that
+// matches on path takes a request for host and path.
+func (s *site) takenOnThe(way []caddyhttp.Route, host, path string) bool {
+	r := probe(s.srv, host, path, 0, "")
+	for _, route := range way {
+		takes, onPath := false, false
+		for _, set := range route.MatcherSets {
+			for _, m := range set {
+				if p, ok := m.(*caddyhttp.MatchPath); ok {
+					match, err := p.MatchWithError(r)
+					takes, onPath = takes || match && err == nil, true
+				}
+			}
+		}
+		if onPath && !takes {
+			return false
+		}
+	}
+	return true
 }
 
 // reachedBefore reports whether a terminal route of before takes a
