@@ -13,6 +13,8 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp/fileserver"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp/intercept"
+	maphandler "github.com/caddyserver/caddy/v2/modules/caddyhttp/map"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp/reverseproxy"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp/rewrite"
 
@@ -206,12 +208,16 @@ func (s *site) run(handlers []caddyhttp.MiddlewareHandler, r *http.Request, path
 					return true, fmt.Errorf("%s proxies to %s, the app's upstream the gate's routes proxy to: every refused request would reach the app unauthenticated. Answer the gate's refusals there (respond), or match only statuses the gate never answers with", here, up)
 				}
 			}
-			for k, hr := range h.HandleResponse { // for some of its upstream's answers
-				if _, err := s.follow(hr.Routes, r, path, fmt.Sprintf("%s, handle_response %d route", here, k), false); err != nil {
-					return true, err
-				}
+			if err := s.responses(h.HandleResponse, r, path, here); err != nil {
+				return true, err
 			}
 			return sure, nil
+		case *intercept.Intercept: // its routes run for some answers of the handlers after it
+			if err := s.responses(h.HandleResponse, r, path, here); err != nil {
+				return true, err
+			}
+		case *maphandler.Handler: // its placeholders, which a rewrite after it may read
+			_ = h.ServeHTTP(httptest.NewRecorder(), r, caddyhttp.HandlerFunc(func(http.ResponseWriter, *http.Request) error { return nil }))
 		case *fileserver.FileServer:
 			root := cmp.Or(repl.ReplaceAll(cmp.Or(h.Root, "{http.vars.root}"), ""), ".")
 			if s.files && pathpkg.Clean("/"+r.URL.Path) == path && siteblock.HoldsTree(s.trees, root) { // as file_server cleans it: /.{path} is {path}
@@ -223,6 +229,17 @@ func (s *site) run(handlers []caddyhttp.MiddlewareHandler, r *http.Request, path
 		}
 	}
 	return false, nil
+}
+
+// responses follows the routes of handle_response blocks (a
+// reverse_proxy's, an intercept's), for some answers only: none ends.
+func (s *site) responses(blocks []caddyhttp.ResponseHandler, r *http.Request, path, here string) error {
+	for k, hr := range blocks {
+		if _, err := s.follow(hr.Routes, r, path, fmt.Sprintf("%s, handle_response %d route", here, k), false); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // matches reports whether route takes r, and whether that is certain: a
@@ -280,114 +297,4 @@ func upstreamsOf(h *reverseproxy.Handler) []string {
 		out = append(out, "dynamic srv "+name)
 	}
 	return out
-}
-
-// probeHosts are the hosts a refused request of the gate's route may
-// name: its host matchers' (a wildcard's label as probeName), or, for a
-// route of every host, those the server's error routes name and one
-// they do not.
-func probeHosts(srv *caddyhttp.Server, route caddyhttp.Route) []string {
-	hosts := hostsOf(route)
-	if len(hosts) == 0 && srv.Errors != nil {
-		for _, r := range srv.Errors.Routes {
-			hosts = append(hosts, hostsOf(r)...)
-		}
-	}
-	if len(hostsOf(route)) == 0 {
-		hosts = append(hosts, probeName+".invalid")
-	}
-	return hosts
-}
-
-// hostsOf are the hosts a route's matchers name, a wildcard as probeName.
-func hostsOf(route caddyhttp.Route) []string {
-	var out []string
-	for _, set := range route.MatcherSets {
-		for _, m := range set {
-			if h, ok := m.(*caddyhttp.MatchHost); ok {
-				for _, host := range *h {
-					out = append(out, strings.ReplaceAll(host, "*", probeName))
-				}
-			}
-		}
-	}
-	return out
-}
-
-// probePaths are the paths a refused request for host may have: each
-// pattern of the path matchers on the way to the gate (a wildcard as
-// probeName) that every route on the way with a path matcher takes
-// (a gate in handle /admin/* of a site: /admin/probeName), else
-// /probeName.
-func (s *site) probePaths(host string) []string {
-	var out []string
-	for _, way := range s.ways {
-		before := len(out)
-		for _, route := range way {
-			for _, set := range route.MatcherSets {
-				for _, m := range set {
-					if p, ok := m.(*caddyhttp.MatchPath); ok {
-						for _, pattern := range *p {
-							path := strings.ReplaceAll(pattern, "*", probeName)
-							if strings.HasPrefix(path, "/") && !slices.Contains(out, path) && s.takenOnThe(way, host, path) {
-								out = append(out, path)
-							}
-						}
-					}
-				}
-			}
-		}
-		if len(out) == before && !slices.Contains(out, "/"+probeName) {
-			out = append(out, "/"+probeName)
-		}
-	}
-	return out
-}
-
-// takenOnThe reports whether each route on the way to a gate that
-// matches on path takes a request for host and path.
-func (s *site) takenOnThe(way []caddyhttp.Route, host, path string) bool {
-	r := probe(s.srv, host, path, 0, "")
-	for _, route := range way {
-		takes, onPath := false, false
-		for _, set := range route.MatcherSets {
-			for _, m := range set {
-				if p, ok := m.(*caddyhttp.MatchPath); ok {
-					match, err := p.MatchWithError(r)
-					takes, onPath = takes || match && err == nil, true
-				}
-			}
-		}
-		if onPath && !takes {
-			return false
-		}
-	}
-	return true
-}
-
-// reachedBefore reports whether a terminal route of before takes a
-// request for host and path (it never reaches the routes after).
-func reachedBefore(before caddyhttp.RouteList, host, path string, srv *caddyhttp.Server) bool {
-	r := probe(srv, host, path, 0, "")
-	return slices.ContainsFunc(before, func(route caddyhttp.Route) bool {
-		ok, _, err := matches(route, r, false)
-		return route.Terminal && ok && err == nil
-	})
-}
-
-// probe is a request for host and path, prepared as Caddy prepares one,
-// refused with status (its error placeholders), the site's root variable
-// set.
-func probe(srv *caddyhttp.Server, host, path string, status int, root string) *http.Request {
-	r := httptest.NewRequest(http.MethodGet, "http://"+host+path, nil)
-	repl := caddy.NewReplacer()
-	r = caddyhttp.PrepareRequest(r, repl, httptest.NewRecorder(), srv)
-	if status != 0 {
-		repl.Set("http.error.status_code", status)
-		repl.Set("http.error.status_text", http.StatusText(status))
-	}
-	if root != "" {
-		caddyhttp.SetVar(r.Context(), "root", root)
-	}
-	return r
 }

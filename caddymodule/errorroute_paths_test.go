@@ -123,3 +123,49 @@ func TestHandWrittenJSONWithEmptyPartsLoads(t *testing.T) {
 		}
 	}
 }
+
+// TestAnErrorRouteThroughMapOrInterceptIsRefused: a `map` in an error
+// route that sets a placeholder a rewrite reads (to the refused path, as
+// its default) was not run by the start check, so the rewrite's path was
+// empty, counted as a move, and the config loaded, serving the protected
+// file as the refusal's body; an `intercept` whose handle_response routes
+// proxy to the app loaded too. map runs now, and intercept's routes are
+// followed.
+func TestAnErrorRouteThroughMapOrInterceptIsRefused(t *testing.T) {
+	sitetest.Parallel(t)
+	files := t.TempDir()
+	mapped := `{"handle": [{"handler": "map", "source": "{http.request.uri.path}", "destinations": ["{dest}"], "defaults": ["{http.request.uri.path}"]}, {"handler": "rewrite", "uri": "{dest}"}, {"handler": "file_server", "root": "FILES"}]}`
+	served := `{"handle": [{"handler": "smsgate", "realm": "localhost", "identity": "none", "store": {"module": "badger", "path": "{DIR}"}, "providers": [{"provider": "log"}]}, {"handler": "file_server", "root": "FILES"}]}`
+	intercepted := `{"handle": [{"handler": "intercept", "handle_response": [{"routes": [{"handle": [` + toTheAppJSON + `]}]}]}, {"handler": "static_response", "status_code": 500}]}`
+	for _, tc := range []struct{ inner, errors, want string }{
+		{served, mapped, "s: errors route 0 serves the refused path with file_server from the files the gate protects"},
+		{gatedRoute(""), intercepted, "s: errors route 0, handle_response 0 route 0 proxies to localhost:{HTTP_PORT}"},
+	} {
+		cfg := strings.NewReplacer("MATCH", `{"host": ["localhost"]}`, "INNER", tc.inner, "ERRORS", tc.errors, "NAMED", "").Replace(pathGate)
+		sitetest.AssertJSONLoadError(t, strings.ReplaceAll(cfg, "FILES", files), tc.want)
+	}
+}
+
+// TestSoundErrorRoutesLoadAtStart: error routes that answer the gate's
+// refusals themselves, or hand the app only what the gate never refuses,
+// load through both checks of a Caddyfile (the block's at adapt, the
+// running config's at start): an error-page service on a port of its own,
+// handle_errors 502 to the app, a redirect, respond. (A gate under a
+// path beside an error route to the app for other paths loads at start:
+// TestAnErrorRouteForTheGatesPathsIsRefused's "another path".)
+func TestSoundErrorRoutesLoadAtStart(t *testing.T) {
+	sitetest.Parallel(t)
+	c := sitetest.NewClient(t, "")
+	c.Accept = "application/json"
+	for _, own := range []string{
+		"\thandle_errors {\n\t\treverse_proxy localhost:1\n\t}\n",
+		"\thandle_errors 502 {\n\t\treverse_proxy localhost:{HTTP_PORT}\n\t}\n",
+		"\thandle_errors {\n\t\tredir https://login.example.com{uri}\n\t}\n",
+		"\thandle_errors {\n\t\trespond \"{err.status_code} {err.status_text}\" {err.status_code}\n\t}\n",
+	} {
+		sitetest.Start(t, gateOf("localhost:{HTTP_PORT}", own))
+		if res := c.GetWith("/x", map[string]string{"Remote-User": "admin"}); strings.Contains(res.Text, "app's page") {
+			t.Errorf("%q: a refused request was served: %d %s", own, res.StatusCode, res.Text)
+		}
+	}
+}
