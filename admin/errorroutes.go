@@ -13,6 +13,8 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp/fileserver"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp/intercept"
+	maphandler "github.com/caddyserver/caddy/v2/modules/caddyhttp/map"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp/reverseproxy"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp/rewrite"
 
@@ -26,6 +28,10 @@ var refusedWith = []int{401, 503, 400, 403, 404, 405, 500}
 
 // maxDepth is how deep follow goes into subroutes and named routes.
 const maxDepth = 64
+
+// maxSteps is how many routes follow takes for one refusal: a named
+// route that invokes itself twice would branch 2^depth times.
+const maxSteps = 100_000
 
 // probeName stands for a name a wildcard or a catch-all takes.
 const probeName = "smsgate-probe"
@@ -49,7 +55,7 @@ func CheckErrorRoutes(app *caddyhttp.App) error {
 	for _, name := range slices.Sorted(maps.Keys(app.Servers)) {
 		srv := app.Servers[name]
 		for i, route := range srv.Routes {
-			s := &site{srv: srv, app: map[string]bool{}, seen: map[string]bool{}}
+			s := &site{srv: srv, app: map[string]bool{}, seen: map[string]bool{}, way: []caddyhttp.Route{route}}
 			s.read(route.Handlers)
 			if !s.gate {
 				continue
@@ -62,15 +68,17 @@ func CheckErrorRoutes(app *caddyhttp.App) error {
 				errs = append(errs, srv.Errors.Routes)
 			}
 			for _, host := range probeHosts(srv, route) {
-				path := probePath(route)
-				if reachedBefore(srv.Routes[:i], host, path, srv) {
-					continue
-				}
-				for _, status := range refusedWith {
-					for _, list := range errs {
-						r := probe(srv, host, path, status, s.root)
-						if _, err := s.follow(list, r, path, "errors route", true); err != nil {
-							return fmt.Errorf("%s: %v (for the gate's %d in route %d, host %s)", name, err, status, i, host)
+				for _, path := range s.probePaths(host) {
+					if reachedBefore(srv.Routes[:i], host, path, srv) {
+						continue
+					}
+					for _, status := range refusedWith {
+						for _, list := range errs {
+							r := probe(srv, host, path, status, s.root)
+							s.steps = 0
+							if _, err := s.follow(list, r, path, "errors route", true); err != nil {
+								return fmt.Errorf("%s: %v (for the gate's %d in route %d, host %s, path %s)", name, err, status, i, host, path)
+							}
 						}
 					}
 				}
@@ -90,6 +98,9 @@ type site struct {
 	gate   bool                  // a gate is in it
 	errors []caddyhttp.RouteList // the error routes of the subroutes around a gate
 	seen   map[string]bool       // named routes read
+	way    []caddyhttp.Route     // the routes read passes through
+	ways   [][]caddyhttp.Route   // the routes a request passes to reach each gate (their path matchers)
+	steps  int                   // routes follow took for one refusal
 }
 
 // read notes what handlers (at any depth) serve with.
@@ -99,7 +110,9 @@ func (s *site) read(handlers []caddyhttp.MiddlewareHandler) {
 		case *caddyhttp.Subroute:
 			had := s.gate
 			for _, r := range h.Routes {
+				s.way = append(s.way, r)
 				s.read(r.Handlers)
+				s.way = s.way[:len(s.way)-1]
 			}
 			if s.gate && !had && h.Errors != nil {
 				s.errors = append(s.errors, h.Errors.Routes)
@@ -107,7 +120,9 @@ func (s *site) read(handlers []caddyhttp.MiddlewareHandler) {
 		case *caddyhttp.Invoke:
 			if r := s.srv.NamedRoutes[h.Name]; r != nil && !s.seen[h.Name] {
 				s.seen[h.Name] = true
+				s.way = append(s.way, *r)
 				s.read(r.Handlers)
+				s.way = s.way[:len(s.way)-1]
 			}
 		case *reverseproxy.Handler:
 			for _, up := range upstreamsOf(h) {
@@ -125,7 +140,9 @@ func (s *site) read(handlers []caddyhttp.MiddlewareHandler) {
 				s.trees, s.root = append(s.trees, root), root
 			}
 		case caddy.Module:
-			s.gate = s.gate || h.CaddyModule().ID == "http.handlers.smsgate"
+			if h.CaddyModule().ID == "http.handlers.smsgate" {
+				s.gate, s.ways = true, append(s.ways, slices.Clone(s.way))
+			}
 		}
 	}
 }
@@ -139,6 +156,9 @@ func (s *site) read(handlers []caddyhttp.MiddlewareHandler) {
 func (s *site) follow(routes caddyhttp.RouteList, r *http.Request, path, at string, sure bool) (bool, error) {
 	if strings.Count(at, "route") > maxDepth {
 		return false, nil // a named route that invokes itself: Caddy's own loop
+	}
+	if s.steps += len(routes); s.steps > maxSteps {
+		return true, fmt.Errorf("%s: the error routes branch past %d routes for one refusal (named routes that invoke themselves more than once?), more than the check follows", at, maxSteps)
 	}
 	ran := map[string]bool{} // the groups a route surely ran in (handle blocks): one of each runs
 	for k, route := range routes {
@@ -188,7 +208,16 @@ func (s *site) run(handlers []caddyhttp.MiddlewareHandler, r *http.Request, path
 					return true, fmt.Errorf("%s proxies to %s, the app's upstream the gate's routes proxy to: every refused request would reach the app unauthenticated. Answer the gate's refusals there (respond), or match only statuses the gate never answers with", here, up)
 				}
 			}
+			if err := s.responses(h.HandleResponse, r, path, here); err != nil {
+				return true, err
+			}
 			return sure, nil
+		case *intercept.Intercept: // its routes run for some answers of the handlers after it
+			if err := s.responses(h.HandleResponse, r, path, here); err != nil {
+				return true, err
+			}
+		case *maphandler.Handler: // its placeholders, which a rewrite after it may read
+			_ = h.ServeHTTP(httptest.NewRecorder(), r, caddyhttp.HandlerFunc(func(http.ResponseWriter, *http.Request) error { return nil }))
 		case *fileserver.FileServer:
 			root := cmp.Or(repl.ReplaceAll(cmp.Or(h.Root, "{http.vars.root}"), ""), ".")
 			if s.files && pathpkg.Clean("/"+r.URL.Path) == path && siteblock.HoldsTree(s.trees, root) { // as file_server cleans it: /.{path} is {path}
@@ -200,6 +229,17 @@ func (s *site) run(handlers []caddyhttp.MiddlewareHandler, r *http.Request, path
 		}
 	}
 	return false, nil
+}
+
+// responses follows the routes of handle_response blocks (a
+// reverse_proxy's, an intercept's), for some answers only: none ends.
+func (s *site) responses(blocks []caddyhttp.ResponseHandler, r *http.Request, path, here string) error {
+	for k, hr := range blocks {
+		if _, err := s.follow(hr.Routes, r, path, fmt.Sprintf("%s, handle_response %d route", here, k), false); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // matches reports whether route takes r, and whether that is certain: a
@@ -257,76 +297,4 @@ func upstreamsOf(h *reverseproxy.Handler) []string {
 		out = append(out, "dynamic srv "+name)
 	}
 	return out
-}
-
-// probeHosts are the hosts a refused request of the gate's route may
-// name: its host matchers' (a wildcard's label as probeName), or, for a
-// route of every host, those the server's error routes name and one
-// they do not.
-func probeHosts(srv *caddyhttp.Server, route caddyhttp.Route) []string {
-	hosts := hostsOf(route)
-	if len(hosts) == 0 && srv.Errors != nil {
-		for _, r := range srv.Errors.Routes {
-			hosts = append(hosts, hostsOf(r)...)
-		}
-	}
-	if len(hostsOf(route)) == 0 {
-		hosts = append(hosts, probeName+".invalid")
-	}
-	return hosts
-}
-
-// hostsOf are the hosts a route's matchers name, a wildcard as probeName.
-func hostsOf(route caddyhttp.Route) []string {
-	var out []string
-	for _, set := range route.MatcherSets {
-		for _, m := range set {
-			if h, ok := m.(*caddyhttp.MatchHost); ok {
-				for _, host := range *h {
-					out = append(out, strings.ReplaceAll(host, "*", probeName))
-				}
-			}
-		}
-	}
-	return out
-}
-
-// probePath is a path of the route's first path matcher (a wildcard as
-// probeName), else /probeName.
-func probePath(route caddyhttp.Route) string {
-	for _, set := range route.MatcherSets {
-		for _, m := range set {
-			if p, ok := m.(*caddyhttp.MatchPath); ok && len(*p) > 0 && strings.HasPrefix((*p)[0], "/") {
-				return strings.ReplaceAll((*p)[0], "*", probeName)
-			}
-		}
-	}
-	return "/" + probeName
-}
-
-// reachedBefore reports whether a terminal route of before takes a
-// request for host and path (it never reaches the routes after).
-func reachedBefore(before caddyhttp.RouteList, host, path string, srv *caddyhttp.Server) bool {
-	r := probe(srv, host, path, 0, "")
-	return slices.ContainsFunc(before, func(route caddyhttp.Route) bool {
-		ok, _, err := matches(route, r, false)
-		return route.Terminal && ok && err == nil
-	})
-}
-
-// probe is a request for host and path, prepared as Caddy prepares one,
-// refused with status (its error placeholders), the site's root variable
-// set.
-func probe(srv *caddyhttp.Server, host, path string, status int, root string) *http.Request {
-	r := httptest.NewRequest(http.MethodGet, "http://"+host+path, nil)
-	repl := caddy.NewReplacer()
-	r = caddyhttp.PrepareRequest(r, repl, httptest.NewRecorder(), srv)
-	if status != 0 {
-		repl.Set("http.error.status_code", status)
-		repl.Set("http.error.status_text", http.StatusText(status))
-	}
-	if root != "" {
-		caddyhttp.SetVar(r.Context(), "root", root)
-	}
-	return r
 }
