@@ -133,6 +133,10 @@ func TestAnErrorRouteToTheAppByAnotherLocalAddressIsRefused(t *testing.T) {
 	// says why that address is the app, and what to do.
 	sitetest.AssertLoadError(t, site("localhost:NNNN", "", "127.0.0.2:NNNN"), "Caddyfile:11",
 		"(127.0.0.2 is this machine, and an app bound to every address, 0.0.0.0 or [::], answers there on its port: Caddy cannot tell whether the app's socket does, so an error-page service on this machine needs a port of its own)")
+	// And where it is the app's address that names the machine otherwise
+	// (before: nothing said why 127.0.0.1 is the app at 127.0.0.2).
+	sitetest.AssertLoadError(t, site("127.0.0.2:NNNN", "", "127.0.0.1:NNNN"), "Caddyfile:11",
+		"(127.0.0.2, where the site has the app, is this machine, and an app bound to every address, 0.0.0.0 or [::], answers on each of its addresses on its port")
 	// An error-page service on another port of a loopback address.
 	errorPages := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.WriteHeader(http.StatusUnauthorized)

@@ -225,25 +225,40 @@ func (s *Devices) UseRecoveryCode(ctx context.Context, sc Scope, flow, user, cod
 	// of one code one succeeds, and two codes used at once are both burnt
 	// (no lock to wait for, none for a crash to leave). It is buried once
 	// burnt (retire), so that a store failing the burn leaves it the
-	// user's: usable, and brought back by an import.
+	// user's: usable, and brought back by an import. Burnt, it is used,
+	// whatever the bury's answer: that is an UnrecordedError, not a
+	// refusal (the code is gone from the user's set).
 	want := []string{s.recoveryHash(user, code)}
 	burnt, err := s.spend(ctx, sc.Realm, user, want)
-	if err == nil && !burnt {
+	if err != nil {
+		return unchecked(err)
+	}
+	if !burnt {
 		if locked, err := s.recordFailure(ctx, sc, user, false); err != nil || locked != nil {
 			return cmpErr(err, locked)
 		}
 		return ErrWrongRecovery
 	}
-	if err == nil {
-		err = s.retire(ctx, sc.Realm, user, want)
-	}
-	if err != nil {
-		return unchecked(err)
-	}
+	unrecorded := s.retire(ctx, sc.Realm, user, want)
 	unchecked(nil) // a right code is no guess
 	s.clearFailures(ctx, sc, user)
+	if unrecorded != nil {
+		return &UnrecordedError{Err: unrecorded}
+	}
 	return nil
 }
+
+// UnrecordedError answers a right recovery code, spent (taken out of its
+// user's set), whose record of spent codes (retire) the store then failed
+// to write: the code was used, and the sign-in goes on; the record is
+// what keeps an import of an older export from bringing it back, so the
+// failure is for the admin's log. Err is the store's.
+type UnrecordedError struct{ Err error }
+
+func (e *UnrecordedError) Error() string {
+	return "recovery code used, but not recorded as spent: " + e.Err.Error()
+}
+func (e *UnrecordedError) Unwrap() error { return e.Err }
 
 // spend takes names (recovery hashes) out of user's stored set in one
 // atomic step (Store.Update; a used code stays used), and says whether it
@@ -276,14 +291,17 @@ func (s *Devices) spend(ctx context.Context, realm, user string, names []string)
 // second look (Admin.sweep) missed this bury if it came first. Buried
 // before the write instead, a write the store failed left codes still the
 // user's marked spent, left out by an import. It runs to its end if the
-// caller's request ends meanwhile.
+// caller's request ends meanwhile, and spends them again where the bury
+// failed too (an import that wrote them back since finds no record of
+// them: this takes them out once more).
 func (s *Devices) retire(ctx context.Context, realm, user string, names []string) error {
 	ctx = context.WithoutCancel(ctx)
-	if err := bury(ctx, s.Store, spentRecoveryKey(realm, user), names...); err != nil || len(names) == 0 {
-		return err
+	if len(names) == 0 {
+		return nil
 	}
+	buried := bury(ctx, s.Store, spentRecoveryKey(realm, user), names...)
 	_, err := s.spend(ctx, realm, user, names)
-	return err
+	return errors.Join(buried, err)
 }
 
 func isLetter(r rune) bool { return r >= 'A' && r <= 'Z' }

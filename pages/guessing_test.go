@@ -29,11 +29,16 @@ func guessSiteOn(t *testing.T, storeLine, limits string) *sitetest.Site {
 // guessSitesOn is guessSiteOn with the app-only gate's limits apart from
 // the site's.
 func guessSitesOn(t *testing.T, storeLine, adminLimits, limits string) *sitetest.Site {
-	return sitetest.StartWith(t, sitetest.TrustedProxies, strings.NewReplacer("ADMIN_LIMITS", adminLimits, "LIMITS", limits, "STORE", storeLine).Replace(`http://localhost:{HTTP_PORT} {
+	return guessSiteFor(t, "user carol +14155552671", storeLine, adminLimits, limits)
+}
+
+// guessSiteFor is guessSitesOn with users (user lines) in carol's place.
+func guessSiteFor(t *testing.T, users, storeLine, adminLimits, limits string) *sitetest.Site {
+	return sitetest.StartWith(t, sitetest.TrustedProxies, strings.NewReplacer("USERS", users, "ADMIN_LIMITS", adminLimits, "LIMITS", limits, "STORE", storeLine).Replace(`http://localhost:{HTTP_PORT} {
 	handle /admin* {
 		smsgate {
 			identity none
-			user carol +14155552671
+			USERS
 			path_prefix /admin/.smsgate/
 			require totp
 			ADMIN_LIMITS
@@ -45,7 +50,7 @@ func guessSitesOn(t *testing.T, storeLine, adminLimits, limits string) *sitetest
 	handle {
 		smsgate {
 			identity none
-			user carol +14155552671
+			USERS
 			LIMITS
 			STORE
 			provider log

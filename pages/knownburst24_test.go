@@ -12,47 +12,57 @@ import (
 	"github.com/smsgate/caddy-smsgate/internal/sitetest"
 )
 
-// TestAKnownCookieCopiedTo50ClientsAtOnce: carol's known-browser cookie,
-// copied to 50 clients that each name carol and type a wrong app code at
+// TestAKnownCookieCopiedTo50ClientsAtOnce: a user's known-browser cookie,
+// copied to 50 clients that each name her and type a wrong app code at
 // once, from her address or from 50 addresses. A known browser's wrong
 // codes are counted apart from strangers' (6dd0a3c): the bounds are its
 // side's, lockout_after from an address and max_failures for the
-// account, however many type at once (on Badger and Redis); and the strangers' side is not
-// spent by them.
+// account, however many type at once (on Badger and Redis); and the
+// strangers' side is not spent by them. One Caddy a store: each case has a
+// user, an address and 50 thieves' addresses of its own (so no count of
+// one case's, per user or per address, is another's), and the cases run
+// one after another (the site's clock and last code are the site's).
 func TestAKnownCookieCopiedTo50ClientsAtOnce(t *testing.T) {
 	sitetest.Parallel(t)
 	const clients, lockAfter, maxFailures = 50, 3, 5
-	for _, c := range []struct {
+	cases := []struct {
 		name  string
 		known bool
 		ips   int
 		bound int
-	}{{"known/one address", true, 1, lockAfter}, {"known/50 addresses", true, clients, maxFailures},
-		{"strangers/one address", false, 1, lockAfter}, {"strangers/50 addresses", false, clients, maxFailures}} {
-		t.Run(c.name, func(t *testing.T) {
-			sitetest.Parallel(t)
-			onBothStores(t, func(t *testing.T, storeLine string) {
-				s := guessSiteOn(t, storeLine, fmt.Sprintf("max_failures %d\n\t\t\tlimit guesses 100 1d\n\t\t\tlockout_after %d\n\t\t\tlockout 1h", maxFailures, lockAfter))
-				carol, secret := carolWithApp(t, s)
+		user  string
+	}{{"known/one address", true, 1, lockAfter, "carol"}, {"known/50 addresses", true, clients, maxFailures, "dave"},
+		{"strangers/one address", false, 1, lockAfter, "erin"}, {"strangers/50 addresses", false, clients, maxFailures, "frank"}}
+	var users []string
+	for i, c := range cases {
+		users = append(users, fmt.Sprintf("user %s +1415555267%d", c.user, i+1))
+	}
+	onBothStores(t, func(t *testing.T, storeLine string) {
+		limits := fmt.Sprintf("max_failures %d\n\t\t\tlimit guesses 100 1d\n\t\t\tlockout_after %d\n\t\t\tlockout 1h", maxFailures, lockAfter)
+		s := guessSiteFor(t, strings.Join(users, "\n\t\t\t"), storeLine, limits, limits)
+		for n, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				home := fmt.Sprintf("198.51.100.%d", 7+n) // the user's address
+				owner, secret := userWithApp(t, s, c.user, home)
 				s.Advance(time.Minute)
-				known := carol.Cookie("smsgate_known")
+				known := owner.Cookie("smsgate_known")
 				if known == "" {
-					t.Fatal("carol's browser has no known cookie")
+					t.Fatalf("%s's browser has no known cookie", c.user)
 				}
-				sitetest.Expect(t, carol.Post("/admin/.smsgate/logout", url.Values{"csrf": {carol.CSRF("/admin/.smsgate/logout")}}), http.StatusOK, "")
+				sitetest.Expect(t, owner.Post("/admin/.smsgate/logout", url.Values{"csrf": {owner.CSRF("/admin/.smsgate/logout")}}), http.StatusOK, "")
 				wrong := sitetest.WrongCode(sitetest.AppCode(t, secret))
 				thieves, toks := make([]*sitetest.Client, clients), make([]string, clients)
 				for i := range thieves {
-					// Each names carol from an address of its own (the login
+					// Each names her from an address of its own (the login
 					// form's own limits are not what is raced here).
-					thieves[i] = sitetest.NewClient(t, "").From(fmt.Sprintf("203.0.113.%d", i+1))
+					thieves[i] = sitetest.NewClient(t, "").From(fmt.Sprintf("203.0.113.%d", n*clients+i+1))
 					if c.known {
 						thieves[i].SetCookie("smsgate_known", known)
 					}
 					toks[i] = thieves[i].CSRF("/admin/.smsgate/login")
-					sitetest.Expect(t, thieves[i].Post("/admin/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {toks[i]}}), http.StatusSeeOther, "/admin/.smsgate/verify")
+					sitetest.Expect(t, thieves[i].Post("/admin/.smsgate/login", url.Values{"username": {c.user}, "csrf": {toks[i]}}), http.StatusSeeOther, "/admin/.smsgate/verify")
 					if c.ips == 1 {
-						thieves[i].ForwardedFor = "198.51.100.7" // carol's address
+						thieves[i].ForwardedFor = home
 					}
 				}
 				statuses := make([]int, clients)
@@ -86,17 +96,31 @@ func TestAKnownCookieCopiedTo50ClientsAtOnce(t *testing.T) {
 					t.Errorf("%d wrong codes compared at once; want at most %d: %v", compared, c.bound, figures)
 				}
 				if c.known {
-					// The strangers' side is not spent: a new browser of carol's
+					// The strangers' side is not spent: a new browser of hers
 					// at her address signs in with her right code.
 					s.Advance(30 * time.Second)
-					other := sitetest.NewClient(t, "").From("198.51.100.7")
+					other := sitetest.NewClient(t, "").From(home)
 					tok := other.CSRF("/admin/.smsgate/login")
-					sitetest.Expect(t, other.Post("/admin/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}}), http.StatusSeeOther, "/admin/.smsgate/verify")
+					sitetest.Expect(t, other.Post("/admin/.smsgate/login", url.Values{"username": {c.user}, "csrf": {tok}}), http.StatusSeeOther, "/admin/.smsgate/verify")
 					sitetest.Expect(t, other.Post("/admin/.smsgate/verify", url.Values{"action": {"app"}, "code": {sitetest.AppCode(t, secret)}, "csrf": {tok}}), http.StatusSeeOther, "/")
 				}
 			})
-		})
-	}
+		}
+	})
+}
+
+// userWithApp is carolWithApp for user, whose browser is at home.
+func userWithApp(t *testing.T, s *sitetest.Site, user, home string) (*sitetest.Client, string) {
+	t.Helper()
+	c := sitetest.NewClient(t, "").From(home)
+	sitetest.SignInAs(t, s, c, user)
+	tok := c.CSRF("/.smsgate/devices")
+	secret := confirmApp(t, c, tok, c.Post("/.smsgate/devices", url.Values{"action": {"app"}, "csrf": {tok}}))
+	s.Advance(30 * time.Second)
+	tok = c.CSRF("/admin/.smsgate/login")
+	c.Post("/admin/.smsgate/login", url.Values{"username": {user}, "csrf": {tok}})
+	sitetest.Expect(t, c.Post("/admin/.smsgate/verify", url.Values{"action": {"app"}, "code": {sitetest.AppCode(t, secret)}, "csrf": {tok}}), http.StatusSeeOther, "/")
+	return c, secret
 }
 
 // TestAKnownCookieCopiedTo50ClientsSendsAtOnce: carol's known-browser

@@ -9,6 +9,7 @@ import (
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/factor"
+	"github.com/smsgate/caddy-smsgate/internal/textsafe"
 	"github.com/smsgate/caddy-smsgate/words"
 )
 
@@ -141,7 +142,15 @@ func amrOf(channel factor.Channel) factor.AMR {
 // enroll a phone after it (TestARecoveryCodeRacingAResetEnrollsNothing).
 func (s *Service) useRecovery(ctx context.Context, sc enrollment.Scope, f *Flow, user, code string) (*Result, error) {
 	used := s.Devices.Now().UnixNano()
-	if err := s.Devices.UseRecoveryCode(ctx, sc, f.ID, user, code); err != nil {
+	err := s.Devices.UseRecoveryCode(ctx, sc, f.ID, user, code)
+	if unrecorded := new(enrollment.UnrecordedError); errors.As(err, &unrecorded) {
+		// The code was right and is spent: she is signed in. Only its
+		// record is missing, which an import of an older export reads.
+		s.Logger.Error("recovery_code_unrecorded", zap.String("event", "recovery_code_unrecorded"),
+			zap.String("user", textsafe.Escape(user)), zap.Error(unrecorded.Err))
+		err = nil
+	}
+	if err != nil {
 		s.verifyFailed(ctx, sc, user, "", factor.Phone, err)
 		return nil, err
 	}

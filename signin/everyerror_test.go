@@ -75,6 +75,7 @@ var notRefusals = map[string]string{
 	"enrollment.ImportError":        "the admin API's import (admin's refusals: admin.Refuse), never a user's",
 	"enrollment.PartialImportError": "the admin API's import (admin's refusals: admin.Refuse), never a user's",
 	"enrollment.HeldError":          "the admin's add of a phone another user holds (admin), never a user's",
+	"enrollment.UnrecordedError":    "a right recovery code, spent, whose record the store failed: signin signs the user in and logs it (useRecovery)",
 	"session.ErrReleased":           "the request is handed to the newest gate (caddymodule's handOff)",
 	"session.ErrNoSession":          "the admin's end of a session not listed (admin: 404)",
 	"session.ErrSealed":             "a sealed value not sealed here: read as no cookie",

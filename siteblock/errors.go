@@ -39,18 +39,19 @@ func (p *Placement) CheckErrorRoutes() error {
 		files = new(sourceFiles)
 	}
 	app := map[string]bool{} // the site's upstreams (DialKey)
+	var written []string     // and as written (whyTheApp)
 	servesFiles := false     // the site serves files
 	var trees []string       // where its files are (rootsOf)
 	for _, d := range p.all {
-		for _, up := range upstreams(d) {
-			app[DialKey(up)] = true
-		}
+		ups := upstreams(d)
 		if name := invoked(d); name != "" {
 			app["invoke "+name] = true // a named route the site serves with: the app
-			for _, up := range p.namedUpstreams(name) {
-				app[DialKey(up)] = true
-			}
+			ups = append(ups, p.namedUpstreams(name)...)
 		}
+		for _, up := range ups {
+			app[DialKey(up)] = true
+		}
+		written = append(written, ups...)
 		servesFiles = servesFiles || d.name == "file_server" || d.name == "php_fastcgi" // its own file_server
 		trees = append(trees, rootsOf(d)...)
 	}
@@ -85,7 +86,7 @@ func (p *Placement) CheckErrorRoutes() error {
 			for _, in := range list {
 				for _, up := range upstreams(in) {
 					if SameApp(app, up) {
-						return errAt(in.first(), fmt.Errorf("%s hands the gate's refusals (%s) to %s, the app smsgate protects%s: every refused request would reach it unauthenticated.%s%s", who, codes, up, whyTheApp(up), toApp, hint))
+						return errAt(in.first(), fmt.Errorf("%s hands the gate's refusals (%s) to %s, the app smsgate protects%s: every refused request would reach it unauthenticated.%s%s", who, codes, up, whyTheApp(up, written), toApp, hint))
 					}
 				}
 				if name := invoked(in); name != "" && app["invoke "+name] {
@@ -93,7 +94,7 @@ func (p *Placement) CheckErrorRoutes() error {
 				}
 				for _, up := range p.namedUpstreams(invoked(in)) {
 					if SameApp(app, up) {
-						return errAt(in.first(), fmt.Errorf("%s hands the gate's refusals (%s) to %s (route %s), the app smsgate protects%s: every refused request would reach it unauthenticated.%s%s", who, codes, up, invoked(in), whyTheApp(up), toApp, hint))
+						return errAt(in.first(), fmt.Errorf("%s hands the gate's refusals (%s) to %s (route %s), the app smsgate protects%s: every refused request would reach it unauthenticated.%s%s", who, codes, up, invoked(in), whyTheApp(up, written), toApp, hint))
 					}
 				}
 				ownRoot := slices.ContainsFunc(inner(in.seg), func(l []token) bool { // another tree, as a root line

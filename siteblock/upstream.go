@@ -129,11 +129,19 @@ func thisMachine(ip net.IP) bool {
 	})
 }
 
-// whyTheApp says why up, where it names this machine otherwise than the
-// app's address does, is taken for the app; "" where it is spelt as one.
-func whyTheApp(up string) string {
+// whyTheApp says why up, where it or the app's address (of app, the
+// site's upstreams as written, one SameApp matches up with) names this
+// machine otherwise than the other does, is taken for the app; "" where
+// both are spelt as one (localhost, 127.0.0.1, ::1 or none).
+func whyTheApp(up string, app []string) string {
+	const why = ", and an app bound to every address, 0.0.0.0 or [::], answers %s on its port: Caddy cannot tell whether the app's socket does, so an error-page service on this machine needs a port of its own)"
 	if _, other := dial(up); other != "" {
-		return fmt.Sprintf(" (%s is this machine, and an app bound to every address, 0.0.0.0 or [::], answers there on its port: Caddy cannot tell whether the app's socket does, so an error-page service on this machine needs a port of its own)", other)
+		return fmt.Sprintf(" (%s is this machine"+why, other, "there")
+	}
+	for _, a := range app {
+		if _, other := dial(a); other != "" && SameApp(map[string]bool{DialKey(a): true}, up) {
+			return fmt.Sprintf(" (%s, where the site has the app, is this machine"+why, other, "on each of its addresses")
+		}
 	}
 	return ""
 }

@@ -98,9 +98,32 @@ func TestARefusalSaysWhyAnotherAddressIsTheApp(t *testing.T) {
 		"127.0.0.2:3000": "127.0.0.2", "http://app.localhost:3000": "app.localhost", "[::ffff:127.0.0.2]:3000": "::ffff:127.0.0.2",
 		"localhost:3000": "", "127.0.0.1:3000": "", "[::1]:3000": "", ":3000": "", "0.0.0.0:3000": "", "app:3000": "",
 	} {
-		got := whyTheApp(up)
+		got := whyTheApp(up, []string{"localhost:3000"})
 		if want == "" && got != "" || want != "" && !strings.HasPrefix(got, " ("+want+" is this machine") {
 			t.Errorf("whyTheApp(%q) = %q, want it to name %q", up, got, want)
+		}
+	}
+	// Where the app's address in the site is the machine's other one
+	// (reverse_proxy 192.168.1.10:3000, and handle_errors { reverse_proxy
+	// 127.0.0.1:3000 }), the refusal says so of the app's. Before, it
+	// said nothing: only the error route's address was looked at.
+	type pair struct{ app, up string }
+	cases := map[pair]string{
+		{"127.0.0.2:3000", "127.0.0.1:3000"}:             "127.0.0.2, where the site has the app,",
+		{"http://app.localhost:3000", ":3000"}:           "app.localhost, where the site has the app,",
+		{"127.0.0.2:3000-3002", "localhost:3001"}:        "127.0.0.2, where the site has the app,",
+		{"127.0.0.2:3000", "127.0.0.3:3000"}:             "127.0.0.3", // the error route's own first
+		{"localhost:3000", "127.0.0.1:3000"}:             "",
+		{"127.0.0.2:4000", "127.0.0.1:3000"}:             "", // not the app that matched
+		{"[::ffff:127.0.0.2]:3000", "http://[::1]:3000"}: "::ffff:127.0.0.2, where the site has the app,",
+	}
+	for _, own := range ownAddresses(t) {
+		cases[pair{net.JoinHostPort(own, "3000"), "127.0.0.1:3000"}] = own + ", where the site has the app,"
+	}
+	for c, want := range cases {
+		got := whyTheApp(c.up, []string{"localhost:5000", c.app})
+		if want == "" && got != "" || want != "" && !strings.HasPrefix(got, " ("+want+" is this machine") {
+			t.Errorf("the app at %s, the error route's %s: whyTheApp = %q, want it to name %q", c.app, c.up, got, want)
 		}
 	}
 }
