@@ -31,6 +31,9 @@ type Device struct {
 	// Credential is a passkey's public key, sign counter and flags (a
 	// go-webauthn Credential).
 	Credential json.RawMessage `json:"credential,omitempty"`
+	// RPID is the host a passkey is bound to (its WebAuthn RP ID): it
+	// answers there only. Empty for one added before it was kept.
+	RPID string `json:"rp_id,omitempty"`
 	// Name is the user's label for it ("work phone").
 	Name string `json:"name,omitempty"`
 	// Phone is the number in E.164 form; empty in verify-only mode.

@@ -218,12 +218,35 @@ func (s *Devices) FinishPasskey(ctx context.Context, realm, user, flow, lang str
 			return nil, ErrMaxDevices
 		}
 		name := s.defaultName("name.passkey", lang, countKind(list, factor.Passkey)+1)
-		return append(list, Device{ID: id, Kind: factor.Passkey, Name: name, Enrolled: now, Lang: lang, Credential: raw}), nil
+		return append(list, Device{ID: id, Kind: factor.Passkey, Name: name, Enrolled: now, Lang: lang, Credential: raw,
+			RPID: s.WebAuthn.Config.RPID}), nil
 	})
 	if err != nil {
 		return "", err
 	}
 	return id, s.Store.Put(ctx, handleKey(realm, u.handle), []byte(user), 0)
+}
+
+// PasskeysElsewhere names the host (RP ID) where the passkeys in list
+// answer when none of them answers here: each was made at another host of
+// the realm (no cookie_domain), and WebAuthn binds a passkey to its host.
+// "" when one may answer here (one kept without its RP ID may), or list
+// holds none.
+func (s *Devices) PasskeysElsewhere(list []Device) string {
+	if s.WebAuthn == nil {
+		return ""
+	}
+	elsewhere := ""
+	for _, d := range list {
+		switch {
+		case d.Kind != factor.Passkey:
+		case d.RPID == "" || d.RPID == s.WebAuthn.Config.RPID:
+			return ""
+		default:
+			elsewhere = d.RPID
+		}
+	}
+	return elsewhere
 }
 
 // BeginPasskeyLogin starts a sign-in with a passkey: user's own, or, when
