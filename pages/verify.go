@@ -239,6 +239,11 @@ func (p *Pages) verifyData(req *request, c *enrollment.Challenge, errMsg string)
 	d.App = d.App && p.offers(req, factor.TOTP)
 	d.AppFirst = d.AppFirst && d.App
 	d.Passkey = d.Passkey && p.offers(req, factor.WebAuthn)
+	elsewhere := "" // where her passkeys answer, when not at this host
+	if d.Passkey && own {
+		elsewhere = p.SignIn.Devices.PasskeysElsewhere(list)
+		d.Passkey = elsewhere == ""
+	}
 	d.Recoverable = d.Recoverable && p.offersRecovery(req) && p.hasRecovery(req, list)
 	d.StepUp = req.flow.Pending != nil && p.stepUp(req)
 	d.Strong = own && c == nil && d.LockedFor == 0 && !d.NoPhone && !d.Renew && (d.App || d.Passkey)
@@ -262,6 +267,11 @@ func (p *Pages) verifyData(req *request, c *enrollment.Challenge, errMsg string)
 		if kinds, _ := p.strongNotTaken(req, list); kinds != "" {
 			d.Error = p.say(req, words.Newf("factor.held_elsewhere", "kinds", kinds))
 		}
+	}
+	if elsewhere != "" && d.Error == "" && d.Back == "" {
+		// Her passkey answers at another host only: say where, rather
+		// than offer a button the browser cannot answer here.
+		d.Error = p.say(req, words.Newf("passkey.elsewhere", "host", elsewhere))
 	}
 	return d
 }
