@@ -268,9 +268,11 @@ func (p *Pages) verifyData(req *request, c *enrollment.Challenge, errMsg string)
 			d.Error = p.say(req, words.Newf("factor.held_elsewhere", "kinds", kinds))
 		}
 	}
-	if elsewhere != "" && d.Error == "" && d.Back == "" {
-		// Her passkey answers at another host only: say where, rather
-		// than offer a button the browser cannot answer here.
+	if elsewhere != "" && d.Error == "" && d.Back == "" && d.NoPhone && !d.App {
+		// Her passkey answers at another host only, and nothing else
+		// she holds is taken here: say where, rather than offer a
+		// button the browser cannot answer (with a code to type, the
+		// button is only left out: an error there marks the code).
 		d.Error = p.say(req, words.Newf("passkey.elsewhere", "host", elsewhere))
 	}
 	return d
