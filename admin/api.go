@@ -77,8 +77,8 @@ func (a *AdminAPI) siteFor(realm string) (*Site, error) {
 		if ctx.Context == nil || ctx.Err() != nil {
 			continue // none yet, or stopped
 		}
-		if v, err := ctx.AppIfConfigured("smsgate"); err == nil {
-			return v.(*App).Site(realm)
+		if app := appOf(ctx); app != nil { // never ctx.AppIfConfigured: see provisioned
+			return app.Site(realm)
 		}
 	}
 	return nil, errNoGate

@@ -33,10 +33,44 @@ func (*App) CaddyModule() caddy.ModuleInfo {
 	return caddy.ModuleInfo{ID: "smsgate", New: func() caddy.Module { return new(App) }}
 }
 
-// Provision keeps ctx, for Start.
+// Provision keeps ctx, for Start, and registers the app for the admin
+// API (appOf).
 func (a *App) Provision(ctx caddy.Context) error {
 	a.ctx = ctx
+	if ctx.Context != nil {
+		provisioned.Store(ctx.Done(), a)
+	}
 	return nil
+}
+
+// Cleanup forgets the app once its config stopped.
+func (a *App) Cleanup() error {
+	if a.ctx.Context != nil {
+		provisioned.CompareAndDelete(a.ctx.Done(), a)
+	}
+	return nil
+}
+
+// provisioned are the smsgate apps of the configs loaded, by their
+// config's context's Done channel (a module's context may carry values of
+// its own: the channel is the config's). The admin API finds a config's app here, never with
+// Caddy's own lookup (caddy.Context.AppIfConfigured): that reads the
+// config's map of apps, which Caddy writes, unlocked, while it provisions
+// the config, and the admin endpoint answers meanwhile (it starts before
+// the apps load). An admin request during a load that adds the first
+// gate (Caddy's start, or a reload from a config without one) read the
+// map as Caddy wrote it: a data race, which a running Caddy may end with
+// Go's "concurrent map read and map write", fatal to every site.
+var provisioned sync.Map // <-chan struct{} → *App
+
+// appOf is the smsgate app of ctx's config, once provisioned, or nil.
+func appOf(ctx caddy.Context) *App {
+	if ctx.Context == nil {
+		return nil
+	}
+	a, _ := provisioned.Load(ctx.Done())
+	app, _ := a.(*App)
+	return app
 }
 
 // Start implements caddy.App: the gates run inside the http app, which
@@ -95,6 +129,7 @@ func (a *App) Site(realm string) (*Site, error) {
 
 // Interface guard
 var (
-	_ caddy.App         = (*App)(nil)
-	_ caddy.Provisioner = (*App)(nil)
+	_ caddy.App          = (*App)(nil)
+	_ caddy.Provisioner  = (*App)(nil)
+	_ caddy.CleanerUpper = (*App)(nil)
 )

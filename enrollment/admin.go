@@ -261,6 +261,9 @@ func (s *Admin) Import(ctx context.Context, records []Record) (told NotRestored,
 	var endList []end
 	for _, r := range records {
 		key, value, err := r.stored()
+		if err == nil {
+			err = checkImported(key, value)
+		}
 		if err != nil {
 			return told, err
 		}

@@ -18,8 +18,10 @@ import (
 func importRecords(n, size int) []Record {
 	var records []Record
 	for i := range n {
-		v, _ := json.Marshal(strings.Repeat("x", size))
-		records = append(records, Record{Key: store.Key("device", realm, fmt.Sprint("user", i), "p"), Value: v})
+		// A device list, as the gates read it (checkImported), its name
+		// making up the size.
+		v, _ := json.Marshal([]Device{{ID: "1", Name: strings.Repeat("x", size)}})
+		records = append(records, Record{Key: store.Key("device", realm, fmt.Sprint("user", i)), Value: v})
 	}
 	return records
 }
@@ -61,7 +63,7 @@ func TestAnImportThatFailsWritesNothing(t *testing.T) {
 		t.Parallel()
 		st := onBadger(t)
 		records := importRecords(50, 100)
-		records = append(records[:25:25], append([]Record{{Key: store.Key("device", realm, strings.Repeat("k", 70000)), Value: json.RawMessage(`1`)}}, records[25:]...)...)
+		records = append(records[:25:25], append([]Record{{Key: store.Key("device", realm, strings.Repeat("k", 70000)), Value: json.RawMessage(`[]`)}}, records[25:]...)...)
 		importFails(t, st, records)
 	})
 	t.Run("redis", func(t *testing.T) {

@@ -1,0 +1,49 @@
+package enrollment
+
+import (
+	"encoding/json"
+	"net/url"
+	"strings"
+
+	"github.com/smsgate/caddy-smsgate/store"
+)
+
+// userRecords are the kinds of a user's lasting records an import writes
+// as the file holds them (the others are read before they are written:
+// Import).
+var userRecords = []string{"device", "recovery", "owner"}
+
+// checkImported refuses a user's record (devices, recovery codes, a
+// number's owner) that no gate would read as the file has it, before
+// anything is written: a key store.Key does not make (no realm or no name,
+// or written otherwise: "device/local%68ost/x", "device/localhost/a/../b"),
+// which no gate reads yet the admin's list shows as a user, or passes the
+// check of the file's realm (checkImport) for a realm it is not; and a
+// value the gates cannot read (a device list that is no list made the
+// admin's list of users, and the console's, a 503 saying the store did
+// not answer).
+func checkImported(key string, value []byte) error {
+	for _, kind := range userRecords {
+		rest, ok := strings.CutPrefix(key, kind+"/")
+		if !ok {
+			continue
+		}
+		realm, name, ok := strings.Cut(rest, "/")
+		r, err1 := url.PathUnescape(realm)
+		n, err2 := url.PathUnescape(name)
+		if !ok || err1 != nil || err2 != nil || r == "" || n == "" || store.Key(kind, r, n) != key {
+			return &ImportError{Key: key}
+		}
+		switch kind {
+		case "device":
+			if _, err := decodeDevices(n, value); err != nil {
+				return &ImportError{Key: key}
+			}
+		case "recovery":
+			if json.Unmarshal(value, new([]string)) != nil {
+				return &ImportError{Key: key}
+			}
+		}
+	}
+	return nil
+}
