@@ -73,6 +73,7 @@ var notAdmin = map[string]string{
 	"enrollment.RefusedError":     "the phone policy at a user's enrollment (signin's refusals): the admin's add parses only",
 	"enrollment.SendError":        "a code sent to a user (signin's refusals): the admin's tools send none",
 	"enrollment.WrongCodeError":   "a user's sign-in (signin's refusals)",
+	"enrollment.UnrecordedError":  "a user's right recovery code whose spend was not recorded: signin signs her in and logs it",
 	"phone.ErrNonGeographic":      "the phone policy at a user's enrollment: the admin's add parses only (phone.Parse)",
 	"phone.ErrPrefix":             "the phone policy at a user's enrollment: the admin's add parses only (phone.Parse)",
 	"phone.ErrRegion":             "the phone policy at a user's enrollment: the admin's add parses only (phone.Parse)",
