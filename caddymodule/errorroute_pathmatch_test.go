@@ -131,7 +131,8 @@ func TestAnErrorRouteForOtherPathsThanTheGatesLoads(t *testing.T) {
 // start check probed only /admin/smsgate-probe, so an error route for
 // the gate's pages (/admin/.smsgate/*) or *.php loaded and served the
 // gate's refusals there from the app; it probes the gate's pages and the
-// error routes' patterns met with the gate's now.
+// error routes' patterns met with the gate's now (a gate on every path:
+// /public/smsgate-probe for an error route on /public/*).
 func TestTheStartCheckRefusesWhatTheFileCheckRefusesByPath(t *testing.T) {
 	sitetest.Parallel(t)
 	inner := strings.Replace(gatedRoute(`{"path": ["/admin/*"]}`), `"identity": "none"`, `"identity": "none", "path_prefix": "/admin/.smsgate/"`, 1)
@@ -146,6 +147,13 @@ func TestTheStartCheckRefusesWhatTheFileCheckRefusesByPath(t *testing.T) {
 	} {
 		sitetest.AssertJSONLoadError(t, json(match), "s: errors route 0 proxies to localhost:{HTTP_PORT}, the app's upstream")
 	}
+	// A gate on every path: /public/x is refused too (the probe was
+	// /smsgate-probe only, and the JSON loaded).
+	everywhere := strings.NewReplacer("MATCH", `{"host": ["localhost"]}`, "INNER", gatedRoute(""), "NAMED", "",
+		"ERRORS", `{"match": [{"path": ["/public/*"]}], "handle": [`+toTheAppJSON+`]}`).Replace(pathGate)
+	sitetest.AssertJSONLoadError(t, everywhere, "s: errors route 0 proxies to localhost:{HTTP_PORT}", "path /public/smsgate-probe)")
+	sitetest.AssertLoadError(t, strings.NewReplacer("CODES", "", "UPSTREAM", "/public/* localhost:{HTTP_PORT}", "HOST", "app.localhost").Replace(errorRouteSite),
+		"Caddyfile:13", "handle_errors hands the gate's refusals (401) to localhost:{HTTP_PORT}")
 	c := sitetest.NewClient(t, "")
 	c.Accept = "application/json"
 	for _, match := range []string{`{"path": ["/public/*"]}`, `{"path": ["/admin"]}`, `{"path": ["/public/*", "/static/*"], "method": ["GET"]}`} {
