@@ -115,6 +115,7 @@ func TestAnErrorRouteForOtherPathsThanTheGatesLoads(t *testing.T) {
 		site("", "/admin/*"),
 		site("", "/admin*"),
 		site("", "/Admin/X"),
+		site("@p path /public/*\n\t\trewrite * /public{path}", "@p"), // a rewrite takes /admin/x to /public/admin/x
 		site("@p path /public/*\n\t\thandle /admin/* {\n\t\t\treverse_proxy localhost:{HTTP_PORT}\n\t\t}", "@p"),
 	} {
 		_, err := adaptedFrom(t, c, cfg)
