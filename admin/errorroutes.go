@@ -68,7 +68,7 @@ func CheckErrorRoutes(app *caddyhttp.App) error {
 				errs = append(errs, srv.Errors.Routes)
 			}
 			for _, host := range probeHosts(srv, route) {
-				for _, path := range s.probePaths(host) {
+				for _, path := range s.probePaths(host, errs) {
 					if reachedBefore(srv.Routes[:i], host, path, srv) {
 						continue
 					}
@@ -100,6 +100,7 @@ type site struct {
 	seen   map[string]bool       // named routes read
 	way    []caddyhttp.Route     // the routes read passes through
 	ways   [][]caddyhttp.Route   // the routes a request passes to reach each gate (their path matchers)
+	pages  []string              // each gate's path_prefix (its own pages' paths)
 	steps  int                   // routes follow took for one refusal
 }
 
@@ -141,7 +142,7 @@ func (s *site) read(handlers []caddyhttp.MiddlewareHandler) {
 			}
 		case caddy.Module:
 			if h.CaddyModule().ID == "http.handlers.smsgate" {
-				s.gate, s.ways = true, append(s.ways, slices.Clone(s.way))
+				s.gate, s.ways, s.pages = true, append(s.ways, slices.Clone(s.way)), append(s.pages, prefixOf(h))
 			}
 		}
 	}

@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -44,24 +45,41 @@ func hostsOf(route caddyhttp.Route) []string {
 
 // probePaths are the paths a refused request for host may have: each
 // pattern of the path matchers on the way to the gate (a wildcard as
-// probeName) that every route on the way with a path matcher takes
-// (a gate in handle /admin/* of a site: /admin/probeName), else
-// /probeName.
-func (s *site) probePaths(host string) []string {
+// probeName), the gate's own pages (its path_prefix), and each pattern of
+// the error routes' path matchers met with each of the way's (meet: the
+// gate on /admin/*, an error route on *.php: /admin/probeName.php), that
+// every route on the way with a path matcher takes (a gate in handle
+// /admin/* of a site: /admin/probeName), else /probeName.
+func (s *site) probePaths(host string, errs []caddyhttp.RouteList) []string {
+	var theirs []string
+	seen := map[string]bool{}
+	for _, list := range errs {
+		theirs = append(theirs, s.patternsIn(list, seen)...)
+	}
 	var out []string
-	for _, way := range s.ways {
+	for i, way := range s.ways {
 		before := len(out)
+		var ours []string
 		for _, route := range way {
 			for _, set := range route.MatcherSets {
 				for _, m := range set {
 					if p, ok := m.(*caddyhttp.MatchPath); ok {
-						for _, pattern := range *p {
-							path := strings.ReplaceAll(pattern, "*", probeName)
-							if strings.HasPrefix(path, "/") && !slices.Contains(out, path) && s.takenOnThe(way, host, path) {
-								out = append(out, path)
-							}
-						}
+						ours = append(ours, *p...)
 					}
+				}
+			}
+		}
+		ours = append(ours, "/*", s.pages[i]+"*")
+		for _, pattern := range ours {
+			paths := []string{strings.ReplaceAll(pattern, "*", probeName)}
+			for _, other := range theirs {
+				if path, ok := meet(pattern, other); ok {
+					paths = append(paths, path)
+				}
+			}
+			for _, path := range paths {
+				if strings.HasPrefix(path, "/") && !slices.Contains(out, path) && s.takenOnThe(way, host, path) {
+					out = append(out, path)
 				}
 			}
 		}
@@ -70,6 +88,79 @@ func (s *site) probePaths(host string) []string {
 		}
 	}
 	return out
+}
+
+// meet is a path both path patterns a and b match (a wildcard as
+// probeName), as Caddy's path matcher matches (case-insensitive; a
+// pattern's fixed beginning and end), or false where none is found.
+func meet(a, b string) (string, bool) {
+	a, b = strings.ToLower(a), strings.ToLower(b)
+	if !strings.Contains(b, "*") {
+		a, b = b, a
+	}
+	switch {
+	case a == "" || b == "" || strings.Contains(a+b, "{"):
+		return "", false
+	case !strings.Contains(b, "*"): // two exact paths
+		return a, a == b
+	case !strings.Contains(a, "*"):
+		return a, true // takenOnThe, and the error route's own matcher, judge it
+	}
+	ab, ae := a[:strings.Index(a, "*")], a[strings.LastIndex(a, "*")+1:]
+	bb, be := b[:strings.Index(b, "*")], b[strings.LastIndex(b, "*")+1:]
+	if !strings.HasPrefix(ab, bb) && !strings.HasPrefix(bb, ab) || !strings.HasSuffix(ae, be) && !strings.HasSuffix(be, ae) {
+		return "", false
+	}
+	begin, end := ab, ae
+	if len(bb) > len(ab) {
+		begin = bb
+	}
+	if len(be) > len(ae) {
+		end = be
+	}
+	if begin == "" {
+		begin = "/"
+	}
+	return begin + probeName + end, true
+}
+
+// patternsIn are the path patterns of routes' path matchers, at any
+// depth (subroutes, named routes they invoke: seen).
+func (s *site) patternsIn(routes caddyhttp.RouteList, seen map[string]bool) []string {
+	var out []string
+	for _, route := range routes {
+		for _, set := range route.MatcherSets {
+			for _, m := range set {
+				if p, ok := m.(*caddyhttp.MatchPath); ok {
+					out = append(out, *p...)
+				}
+			}
+		}
+		for _, h := range route.Handlers {
+			switch h := h.(type) {
+			case *caddyhttp.Subroute:
+				out = append(out, s.patternsIn(h.Routes, seen)...)
+			case *caddyhttp.Invoke:
+				if r := s.srv.NamedRoutes[h.Name]; r != nil && !seen[h.Name] {
+					seen[h.Name] = true
+					out = append(out, s.patternsIn(caddyhttp.RouteList{*r}, seen)...)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// prefixOf is a gate's path_prefix (where its own pages are), as its
+// config has it once provisioned.
+func prefixOf(gate any) string {
+	var cfg struct {
+		PathPrefix string `json:"path_prefix"`
+	}
+	if raw, err := json.Marshal(gate); err == nil {
+		_ = json.Unmarshal(raw, &cfg)
+	}
+	return cfg.PathPrefix
 }
 
 // takenOnThe reports whether each route on the way to a gate that

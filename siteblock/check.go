@@ -184,7 +184,7 @@ func (p *Placement) CheckReach(g *Gate, matcher caddy.ModuleMap) error {
 	if p == nil {
 		return nil
 	}
-	if err := p.CheckErrorRoutes(); err != nil {
+	if err := p.CheckErrorRoutes(matcher); err != nil {
 		return err
 	}
 	login := g.Prefix + "login"

@@ -29,8 +29,11 @@ import (
 // cover its host (othersErrors): that one is checked so. A handle_errors
 // given only codes the gate never answers with (handle_errors 502), one that proxies
 // elsewhere (an error-page service) or serves its own pages (rewrite *
-// /{err.status_code}.html), is the operator's to choose.
-func (p *Placement) CheckErrorRoutes() error {
+// /{err.status_code}.html), is the operator's to choose; so is a
+// directive under a path matcher no refused path matches (paths.go:
+// @public path /public/* beside a gate in handle /admin/*, whose matcher
+// is the gate's matcher's, its blocks', as the file has them).
+func (p *Placement) CheckErrorRoutes(matcher caddy.ModuleMap) error {
 	if p == nil {
 		return nil
 	}
@@ -67,10 +70,15 @@ func (p *Placement) CheckErrorRoutes() error {
 	if len(routes) == 0 {
 		routes = p.othersErrors(files)
 	}
+	refused := p.gatePaths(matcher)
 	for _, r := range routes {
 		d, who, hint := r.d, "handle_errors", ""
 		if !takesRefusals(d.args) {
 			continue
+		}
+		gate, defs := refused, pathDefs(d.seg)
+		if movesPaths(directivesOf(inner(d.seg), files)) {
+			gate = nil // its matchers may see another path than the one refused
 		}
 		codes := refusalsIn(d.args)
 		if r.site != "" {
@@ -80,10 +88,16 @@ func (p *Placement) CheckErrorRoutes() error {
 		// A move in a block, or in a block within it that every request
 		// enters (movesAll), moves what each file_server there and below
 		// serves; one under a matcher, for those it matches only.
-		var check func(list []*directive, moved bool) error
-		check = func(list []*directive, moved bool) error {
+		// One under a path matcher no refused path matches (pathsOn, around
+		// it too) never sees a refusal.
+		var check func(list []*directive, moved bool, on [][]string) error
+		check = func(list []*directive, moved bool, on [][]string) error {
 			moved = moved || slices.ContainsFunc(list, func(d *directive) bool { return movesAll(d, trees) })
 			for _, in := range list {
+				here := append(slices.Clone(on), p.pathsOn(in, defs, r.site == "")...)
+				if apartPaths(gate, here) {
+					continue
+				}
 				for _, up := range upstreams(in) {
 					if SameApp(app, up) {
 						return errAt(in.first(), fmt.Errorf("%s hands the gate's refusals (%s) to %s, the app smsgate protects%s: every refused request would reach it unauthenticated.%s%s", who, codes, up, whyTheApp(up, written), toApp, hint))
@@ -103,13 +117,13 @@ func (p *Placement) CheckErrorRoutes() error {
 				if in.name == "file_server" && servesFiles && !moved && !ownRoot {
 					return errAt(in.first(), fmt.Errorf("%s serves the gate's refusals (%s) with file_server at the path refused, from the files smsgate protects: each would go out in the refusal's body. Serve an error page (rewrite * /{err.status_code}.html), or answer the gate's refusals there itself (respond)%s", who, codes, hint))
 				}
-				if err := check(in.inner, moved); err != nil {
+				if err := check(in.inner, moved, here); err != nil {
 					return err
 				}
 			}
 			return nil
 		}
-		if err := check(directivesOf(inner(d.seg), files), false); err != nil {
+		if err := check(directivesOf(inner(d.seg), files), false, nil); err != nil {
 			return err
 		}
 	}

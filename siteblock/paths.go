@@ -1,0 +1,158 @@
+package siteblock
+
+import (
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/caddyserver/caddy/v2"
+)
+
+// What paths a refusal of the gate has, and which of them an error
+// route's directive takes: a directive under a path matcher that no
+// refused path can match (handle_errors { @public path /public/* …
+// reverse_proxy @public app } beside a gate in handle /admin/*) never
+// sees a refusal of the gate. Paths are compared as Caddy's path matcher
+// compares them (case-insensitive; a pattern's fixed beginning and end);
+// anything else (placeholders, escapes, globs, other matchers, not, a
+// rewrite on the way) counts as matching, as the start check's probes
+// do (admin/probe.go).
+
+// pathMovers change the path the matchers after them see.
+var pathMovers = []string{"rewrite", "uri", "try_files", "handle_path"}
+
+// movesPaths reports whether one of list, at any depth, changes the path.
+func movesPaths(list []*directive) bool {
+	return slices.ContainsFunc(list, func(d *directive) bool {
+		return slices.Contains(pathMovers, d.name) || movesPaths(d.inner)
+	})
+}
+
+// gatePaths are the path patterns a request the gate refuses matches, a
+// list for each matcher on its way (the blocks it is in, its own
+// matcher; each must match); none when something before it changes the
+// path.
+func (p *Placement) gatePaths(matcher caddy.ModuleMap) [][]string {
+	if movesPaths(p.before) {
+		return nil
+	}
+	var out [][]string
+	sets := []caddy.ModuleMap{matcher}
+	for _, d := range p.path {
+		if set, ok := p.b.matcherOf(d); ok {
+			sets = append(sets, set)
+		}
+	}
+	for _, set := range sets {
+		if _, ok := set["path"]; ok {
+			out = append(out, pathsOf(set))
+		}
+	}
+	return out
+}
+
+// pathDefs are the path patterns of the named matchers a handle_errors
+// block defines (nil for one without a path matcher, or defined twice).
+func pathDefs(seg []token) map[string][]string {
+	defs := map[string][]string{}
+	var walk func(stmts [][]token)
+	walk = func(stmts [][]token) {
+		for _, l := range stmts {
+			name := l[0].text
+			if !strings.HasPrefix(name, "@") {
+				walk(inner(l))
+				continue
+			}
+			var pats []string
+			if a := args(l); len(a) > 0 && a[0] == "path" {
+				pats = a[1:]
+			}
+			for _, m := range inner(l) {
+				if m[0].text == "path" {
+					pats = append(pats, args(m)...)
+				}
+			}
+			if _, twice := defs[name]; twice {
+				pats = nil
+			}
+			defs[name] = pats
+		}
+	}
+	walk(inner(seg))
+	return defs
+}
+
+// pathsOn are the path patterns d's matcher takes (a path, or a named
+// matcher of defs, else of the gate's site where own), or none.
+func (p *Placement) pathsOn(d *directive, defs map[string][]string, own bool) [][]string {
+	if d.lost || len(d.args) == 0 {
+		return nil
+	}
+	a := d.args[0]
+	if strings.HasPrefix(a, "/") {
+		return [][]string{{a}}
+	}
+	if pats, ok := defs[a]; ok {
+		if pats == nil {
+			return nil
+		}
+		return [][]string{pats}
+	}
+	if set, ok := p.b.matchers[a]; ok && own {
+		if _, has := set["path"]; has {
+			return [][]string{pathsOf(set)}
+		}
+	}
+	return nil
+}
+
+// apartPaths reports whether no path matches every list of gate and of
+// route: some list of one and some of the other match no path alike.
+func apartPaths(gate, route [][]string) bool {
+	return slices.ContainsFunc(gate, func(g []string) bool {
+		return slices.ContainsFunc(route, func(r []string) bool {
+			return !slices.ContainsFunc(g, func(x string) bool {
+				return slices.ContainsFunc(r, func(y string) bool { return !patternsApart(x, y) })
+			})
+		})
+	})
+}
+
+// patternsApart reports whether Caddy's path matcher matches no path by
+// both patterns x and y: two exact paths that differ, an exact path the
+// other does not match, or fixed beginnings (or ends) of which neither
+// begins (ends) the other. False when in doubt.
+func patternsApart(x, y string) bool {
+	x, y = strings.ToLower(x), strings.ToLower(y)
+	if strings.ContainsAny(x+y, "{%?[\\") || strings.Contains(x, "//") || strings.Contains(y, "//") {
+		return false
+	}
+	switch xs, ys := strings.Contains(x, "*"), strings.Contains(y, "*"); {
+	case !xs && !ys:
+		return x != y
+	case !xs:
+		return !caddyMatch(y, x)
+	case !ys:
+		return !caddyMatch(x, y)
+	}
+	xb, xe := x[:strings.Index(x, "*")], x[strings.LastIndex(x, "*")+1:]
+	yb, ye := y[:strings.Index(y, "*")], y[strings.LastIndex(y, "*")+1:]
+	return !strings.HasPrefix(xb, yb) && !strings.HasPrefix(yb, xb) || !strings.HasSuffix(xe, ye) && !strings.HasSuffix(ye, xe)
+}
+
+// caddyMatch reports whether Caddy's path matcher's pattern (lower case,
+// with a *) matches the path p, as MatchPath does after cleaning.
+func caddyMatch(pattern, p string) bool {
+	switch n := strings.Count(pattern, "*"); {
+	case pattern == "*":
+		return true
+	case n == 2 && strings.HasPrefix(pattern, "*") && strings.HasSuffix(pattern, "*"):
+		return strings.Contains(p, pattern[1:len(pattern)-1])
+	case n == 1 && strings.HasPrefix(pattern, "*"):
+		return strings.HasSuffix(p, pattern[1:])
+	case n == 1 && strings.HasSuffix(pattern, "*"):
+		return strings.HasPrefix(p, pattern[:len(pattern)-1])
+	}
+	ok, _ := path.Match(pattern, p)
+	return ok
+}
