@@ -167,6 +167,10 @@ func AssertJSONLoadError(t *testing.T, cfg string, want ...string) {
 	assertLoadError(t, "application/json", cfg, want...)
 }
 
+// localLoads takes the loads of refused configs into the in-process Caddy
+// one at a time.
+var localLoads sync.Mutex
+
 func assertLoadError(t *testing.T, contentType, cfg string, wants ...string) {
 	t.Helper()
 	cfg = strings.ReplaceAll(cfg, "{DIR}", filepath.Join(t.TempDir(), "store"))
@@ -175,6 +179,13 @@ func assertLoadError(t *testing.T, contentType, cfg string, wants ...string) {
 		at = b.process(t).ports
 	} else if err := startLocal(); err != nil {
 		t.Fatal(err)
+	} else {
+		// Tests that are parallel by t.Parallel alone share the in-process
+		// Caddy: each load replaces its admin endpoint (the config's admin
+		// is not the idle one's), closing the connection of a load posted
+		// meanwhile (EOF, more often than post sends again).
+		localLoads.Lock()
+		defer localLoads.Unlock()
 	}
 	err := post(at.admin, contentType, at.withPorts(cfg))
 	for _, want := range wants {
