@@ -167,8 +167,7 @@ func AssertJSONLoadError(t *testing.T, cfg string, want ...string) {
 	assertLoadError(t, "application/json", cfg, want...)
 }
 
-// localLoads takes the loads of refused configs into the in-process Caddy
-// one at a time.
+// localLoads: the in-process Caddy takes refused configs one at a time.
 var localLoads sync.Mutex
 
 func assertLoadError(t *testing.T, contentType, cfg string, wants ...string) {
@@ -180,10 +179,8 @@ func assertLoadError(t *testing.T, contentType, cfg string, wants ...string) {
 	} else if err := startLocal(); err != nil {
 		t.Fatal(err)
 	} else {
-		// Tests that are parallel by t.Parallel alone share the in-process
-		// Caddy: each load replaces its admin endpoint (the config's admin
-		// is not the idle one's), closing the connection of a load posted
-		// meanwhile (EOF, more often than post sends again).
+		// Tests parallel by t.Parallel alone share it, and each load replaces
+		// its admin endpoint, closing a load posted meanwhile (EOF).
 		localLoads.Lock()
 		defer localLoads.Unlock()
 	}
