@@ -111,7 +111,7 @@ func (p *Pages) devices(req *request) {
 		if need.strong && p.strongElsewhere(req, list, need, show) {
 			return
 		}
-		p.keepChange(req, user, need)
+		p.keepChange(req, cl, need)
 		req.flow.RD, req.flow.Challenge = p.PathPrefix+"devices", ""
 		p.goTo(req, signin.Verify)
 		return

@@ -223,6 +223,7 @@ func (p *Pages) serve(req *request) error {
 		w.Header().Set("Allow", "GET, POST")
 		return p.refuse(req, http.StatusMethodNotAllowed, errMethod, "gate.method")
 	}
+	leftStepUp(req, step)
 	// The country picker's choice (or its preset), and its example number.
 	req.region = p.presetRegion(req.form["region"], r.Header.Get("Accept-Language"))
 	if req.example = phone.Example(req.region); req.example == "" {

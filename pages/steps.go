@@ -287,7 +287,7 @@ func (p *Pages) signedIn(req *request, res *signin.Result) {
 	if rd == "" {
 		rd = "/"
 	}
-	if pc, notice := req.flow.Pending, req.flow.Notice; ((pc != nil && pc.User == res.User) || notice != "") && !req.json {
+	if pc, notice := p.passedStepUp(req, res.User, sid), req.flow.Notice; (pc != nil || notice != "") && !req.json {
 		// The devices page finishes the change a step-up kept, or says
 		// what was done.
 		req.flow = &flowClaims{CSRF: enrollment.RandomID(), Flow: signin.Flow{ID: enrollment.RandomID()}, Pending: pc, Notice: notice}

@@ -2,6 +2,7 @@ package pages
 
 import (
 	"net/http"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -23,6 +24,13 @@ type pendingChange struct {
 	User string            `json:"u"`
 	At   int64             `json:"at"` // when it was asked for (unix seconds)
 	Form map[string]string `json:"f"`
+	// From is the session that asked for it: only a step-up of that
+	// session, in this flow, carries it on (passedStepUp). Passed is the
+	// session that step-up issued: only it carries the change out
+	// (resumeChange). Any other sign-in, or leaving the step-up
+	// (leftStepUp), drops it.
+	From   string `json:"fr"`
+	Passed string `json:"ps,omitempty"`
 	// Strong: the change needs an app or a passkey proved (strongChange),
 	// and its step-up offers nothing else (rules).
 	Strong bool `json:"s,omitempty"`
@@ -36,14 +44,41 @@ var pendingFields = []string{"action", "device", "name", "phone", "region", "tru
 
 // keepChange keeps the devices form of req for after the step-up; need:
 // what the step-up must prove (strongChange).
-func (p *Pages) keepChange(req *request, user string, need proof) {
+func (p *Pages) keepChange(req *request, cl *session.Claims, need proof) {
 	form := make(map[string]string)
 	for _, k := range pendingFields {
 		if v := req.form[k]; v != "" {
 			form[k] = trimField(v)
 		}
 	}
-	req.flow.Pending = &pendingChange{User: user, At: p.Now().Unix(), Form: form, Strong: need.strong, Passkey: need.passkey}
+	req.flow.Pending = &pendingChange{User: cl.Subject, At: p.Now().Unix(), Form: form, From: cl.SID, Strong: need.strong, Passkey: need.passkey}
+}
+
+// passedStepUp is the change kept in req's flow, if the sign-in of user
+// now finishing (its new session sid) is that change's step-up: the
+// devices page's, by the session that asked for it. Any other sign-in in
+// this browser drops it (nil): a change left waiting is never carried out
+// by a later, ordinary sign-in, hers or the next user's of a shared
+// browser.
+func (p *Pages) passedStepUp(req *request, user, sid string) *pendingChange {
+	pc := req.flow.Pending
+	if pc == nil || pc.User != user || pc.From == "" || !p.stepUp(req) || p.session(req).SID != pc.From {
+		return nil
+	}
+	pc.Passed = sid
+	return pc
+}
+
+// leftStepUp drops a change kept for a step-up when a page other than the
+// step-up's own (the verify step, its passkey ceremony and delivery
+// status, the devices page that finishes it) is asked for: left, it is
+// not carried out later.
+func leftStepUp(req *request, step string) {
+	switch {
+	case step == "verify", step == "devices", step == "status", strings.HasPrefix(step, "passkey/"):
+	default:
+		req.flow.Pending = nil
+	}
 }
 
 // proof is what a devices-page change must have its session prove
@@ -133,12 +168,13 @@ func (p *Pages) strongNotTaken(req *request, list []enrollment.Device) (kinds st
 }
 
 // resumeChange takes the change kept for user, when the session's code is
-// newer than the change (the step-up was passed), into req's form: the
+// newer than the change and the session is the one its step-up issued
+// (passedStepUp), into req's form: the
 // devices page then carries it out. A change left waiting is dropped.
 func (p *Pages) resumeChange(req *request, cl *session.Claims) bool {
 	pc := req.flow.Pending
 	req.flow.Pending = nil
-	if pc == nil || pc.User != cl.Subject || cl.AuthTime < pc.At || p.Now().Sub(time.Unix(pc.At, 0)) > flowLifetime {
+	if pc == nil || pc.User != cl.Subject || pc.Passed == "" || pc.Passed != cl.SID || cl.AuthTime < pc.At || p.Now().Sub(time.Unix(pc.At, 0)) > flowLifetime {
 		return false
 	}
 	req.form = pc.Form
