@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/smsgate/caddy-smsgate/internal/endkeys"
+	"github.com/smsgate/caddy-smsgate/session"
 	"github.com/smsgate/caddy-smsgate/store"
 	"github.com/smsgate/caddy-smsgate/words"
 )
@@ -220,10 +221,16 @@ func (s *Admin) Export(ctx context.Context, realm string, withKeys bool) ([]Reco
 	return exportEnds(ctx, s.Store, realm, out)
 }
 
-// ImportError refuses a record that Export does not write.
-type ImportError struct{ Key string }
+// ImportError refuses a record that Export does not write; Why, when
+// known, says what is wrong with it (never quoting its value).
+type ImportError struct{ Key, Why string }
 
-func (e *ImportError) Error() string { return "import: " + e.Key + " is not a record smsgate exports" }
+func (e *ImportError) Error() string {
+	if e.Why != "" {
+		return "import: " + e.Key + " is not a record smsgate exports: " + e.Why
+	}
+	return "import: " + e.Key + " is not a record smsgate exports"
+}
 
 // PartialImportError is an import that stopped part way on a store that
 // cannot write it all or none (a Redis Cluster; one too large for a
@@ -304,6 +311,9 @@ func (s *Admin) Import(ctx context.Context, records []Record) (told NotRestored,
 			continue
 		}
 		keys, all[key] = append(keys, key), value // a key named twice: the last
+	}
+	if key := session.KeyNumbersProblem(keys); key != "" {
+		return told, &ImportError{Key: key, Why: "a gate reads keys/eddsa/1, 2, 3… up to the first missing, and the file skips one before it"}
 	}
 	if renamed != nil {
 		if err := s.keepEarlierRenamed(ctx, renamed); err != nil {

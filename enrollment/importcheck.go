@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/smsgate/caddy-smsgate/session"
 	"github.com/smsgate/caddy-smsgate/store"
 )
 
@@ -21,8 +22,15 @@ var userRecords = []string{"device", "recovery", "owner"}
 // check of the file's realm (checkImport) for a realm it is not; and a
 // value the gates cannot read (a device list that is no list made the
 // admin's list of users, and the console's, a 503 saying the store did
-// not answer).
+// not answer). A signing key (keys/) no gate can use is refused too
+// (session.KeyRecordProblem): a short secret or an unknown name was
+// answered "keys replaced" for every realm on the store.
 func checkImported(key string, value []byte) error {
+	if strings.HasPrefix(key, "keys/") {
+		if why := session.KeyRecordProblem(key, value); why != "" {
+			return &ImportError{Key: key, Why: why}
+		}
+	}
 	for _, kind := range userRecords {
 		rest, ok := strings.CutPrefix(key, kind+"/")
 		if !ok {

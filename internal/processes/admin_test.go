@@ -338,6 +338,16 @@ func TestAdminCLIChecksWhatTheAPIChecks(t *testing.T) {
 	refused("records of realm other.localhost", onStore("import", "--file", elsewhere, "--realm", "cli.localhost")...)
 	refused("the store holds no realm other.localhost", onStore("import", "--file", elsewhere)...)
 	refused(badName, onStore("invite", "--realm", "cli.localhost", "--user", "iv\u202ey")...)
+	// A signing key no gate can use (3 bytes): refused by the admin API's
+	// own check, naming the key, never quoting it, and not written.
+	badKeys := filepath.Join(dir, "badkeys.json")
+	if err := os.WriteFile(badKeys, []byte(`[{"key":"b64:keys/secret","value":"YWJj"}]`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	refused("keys/secret is not a record smsgate exports: 3 bytes", onStore("import", "--file", badKeys, "--realm", "cli.localhost")...)
+	if out, err := run(onStore("export", "--realm", "cli.localhost", "--with-keys")...); err != nil || !strings.Contains(out, "keys/secret") || strings.Contains(out, "YWJj") {
+		t.Fatalf("the store's keys after a refused import: %v\n%s", err, out)
+	}
 	for _, cmd := range [][]string{{"revoke", "--user", "ivy"}, {"reset", "--user", "ivy"}, {"users"}, {"export"}, {"sessions", "--user", "ivy"}} {
 		refused("the store holds no realm cli.localhots (realms: cli.localhost)", onStore(append(cmd, "--realm", "cli.localhots")...)...)
 	}
