@@ -1,8 +1,7 @@
 // Package endkeys names the store's records that end sessions, in one
 // place for the two rooms that read them: session, which writes them and
 // reads them at every check, and enrollment, whose export and import carry
-// them (a package of their own below both, as the import also reads
-// session's key records: KeyRecordProblem). The keys are the ones earlier releases wrote, byte for byte
+// them. The keys are the ones earlier releases wrote, byte for byte
 // (TestEndsAsThePreviousReleaseWroteThem, enrollment/testdata/previous-release.json).
 package endkeys
 
