@@ -21,11 +21,6 @@ import (
 	"github.com/smsgate/caddy-smsgate/siteblock"
 )
 
-// refusedWith are the statuses the gate hands to Caddy's error routes
-// (siteblock's refusedWith: 401 and a replaced gate's 503 anywhere, the
-// others on its own paths).
-var refusedWith = []int{401, 503, 400, 403, 404, 405, 500}
-
 // maxDepth is how deep follow goes into subroutes and named routes.
 const maxDepth = 64
 
@@ -42,7 +37,7 @@ const probeName = "smsgate-probe"
 // protects: for each top-level route of a server that holds a gate (in
 // subroutes, or a route it invokes), a request of its hosts and path that
 // reaches it (no terminal route before it matches) is refused with each
-// of refusedWith, and the error routes Caddy would run for it (the
+// of siteblock.RefusedWith, and the error routes Caddy would run for it (the
 // server's, and those of each subroute around the gate), their matchers
 // evaluated by Caddy (a kind the probe cannot stand for, a header, as
 // taking it: matches), are followed as Caddy runs them (rewrites applied,
@@ -72,7 +67,7 @@ func CheckErrorRoutes(app *caddyhttp.App) error {
 					if reachedBefore(srv.Routes[:i], host, path, srv) {
 						continue
 					}
-					for _, status := range refusedWith {
+					for _, status := range siteblock.RefusedWith {
 						for _, list := range errs {
 							r := probe(srv, host, path, status, s.root)
 							s.steps = 0

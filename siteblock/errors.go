@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/caddyserver/caddy/v2"
@@ -296,7 +297,7 @@ func (p *Placement) namedUpstreams(name string) []string {
 	return out
 }
 
-// refusedWith are the statuses the gate answers with as Caddy's errors:
+// RefusedWith are the statuses the gate answers with as Caddy's errors:
 // 401, and a 503 (a request a reload caught before the gate reaches the
 // replaced gate, which answers it so: handOff; the app served it, with the
 // first factor's identity, as admitted), on any path; on its own paths
@@ -304,7 +305,18 @@ func (p *Placement) namedUpstreams(name string) []string {
 // Caddy's path matchers clean the path and reverse_proxy and file_server
 // take it as sent, so a request for /.smsgate/%2e%2e/private that the gate
 // refuses with a 404 is /private to the app behind handle_errors 404.
-var refusedWith = []string{"400", "401", "403", "404", "405", "500", "503", "4xx", "5xx"}
+// Both checks of the error routes read it: this one, of a site block,
+// and the start's, of the running config (admin.CheckErrorRoutes).
+var RefusedWith = []int{401, 503, 400, 403, 404, 405, 500}
+
+// refusedWith are RefusedWith as handle_errors spells them, and their classes.
+var refusedWith = func() []string {
+	out := []string{"4xx", "5xx"}
+	for _, code := range RefusedWith {
+		out = append(out, strconv.Itoa(code))
+	}
+	return out
+}()
 
 // takesRefusals reports whether handle_errors with args (status codes;
 // none: every error) handles one of the gate's refusals (refusedWith).
