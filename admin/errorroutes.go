@@ -52,7 +52,7 @@ func CheckErrorRoutes(app *caddyhttp.App) error {
 		for i, route := range srv.Routes {
 			s := &site{srv: srv, app: map[string]bool{}, seen: map[string]bool{}, way: []caddyhttp.Route{route}}
 			s.read(route.Handlers)
-			if !s.gate {
+			if len(s.ways) == 0 { // no gate in it
 				continue
 			}
 			if s.files && len(s.trees) == 0 {
@@ -90,11 +90,10 @@ type site struct {
 	trees  []string              // where its files are
 	root   string                // its root variable, which error routes see too
 	files  bool                  // it serves files (file_server, php_fastcgi)
-	gate   bool                  // a gate is in it
 	errors []caddyhttp.RouteList // the error routes of the subroutes around a gate
 	seen   map[string]bool       // named routes read
 	way    []caddyhttp.Route     // the routes read passes through
-	ways   [][]caddyhttp.Route   // the routes a request passes to reach each gate (their path matchers)
+	ways   [][]caddyhttp.Route   // the routes a request passes to reach each gate in it (their path matchers)
 	pages  []string              // each gate's path_prefix (its own pages' paths)
 	steps  int                   // routes follow took for one refusal
 }
@@ -104,13 +103,13 @@ func (s *site) read(handlers []caddyhttp.MiddlewareHandler) {
 	for _, h := range handlers {
 		switch h := h.(type) {
 		case *caddyhttp.Subroute:
-			had := s.gate
+			had := len(s.ways)
 			for _, r := range h.Routes {
 				s.way = append(s.way, r)
 				s.read(r.Handlers)
 				s.way = s.way[:len(s.way)-1]
 			}
-			if s.gate && !had && h.Errors != nil {
+			if len(s.ways) > 0 && had == 0 && h.Errors != nil { // around the first gate in it
 				s.errors = append(s.errors, h.Errors.Routes)
 			}
 		case *caddyhttp.Invoke:
@@ -137,7 +136,7 @@ func (s *site) read(handlers []caddyhttp.MiddlewareHandler) {
 			}
 		case caddy.Module:
 			if h.CaddyModule().ID == "http.handlers.smsgate" {
-				s.gate, s.ways, s.pages = true, append(s.ways, slices.Clone(s.way)), append(s.pages, prefixOf(h))
+				s.ways, s.pages = append(s.ways, slices.Clone(s.way)), append(s.pages, prefixOf(h))
 			}
 		}
 	}

@@ -16,16 +16,16 @@ import (
 // route of every host, those the server's error routes name and one
 // they do not.
 func probeHosts(srv *caddyhttp.Server, route caddyhttp.Route) []string {
-	hosts := hostsOf(route)
-	if len(hosts) == 0 && srv.Errors != nil {
+	if hosts := hostsOf(route); len(hosts) > 0 {
+		return hosts
+	}
+	var hosts []string
+	if srv.Errors != nil {
 		for _, r := range srv.Errors.Routes {
 			hosts = append(hosts, hostsOf(r)...)
 		}
 	}
-	if len(hostsOf(route)) == 0 {
-		hosts = append(hosts, probeName+".invalid")
-	}
-	return hosts
+	return append(hosts, probeName+".invalid")
 }
 
 // hostsOf are the hosts a route's matchers name, a wildcard as probeName.
