@@ -274,8 +274,8 @@ func varsOf(r *http.Request) map[string]any {
 }
 
 // upstreamsOf are the addresses a reverse_proxy dials, spelt as
-// siteblock.DialKey takes them (a dynamic A or SRV source as its
-// dynamicUpstreams spells them).
+// siteblock.DialKey takes them (a dynamic A or SRV source as
+// siteblock.DynamicA and DynamicSRV spell them).
 func upstreamsOf(h *reverseproxy.Handler) []string {
 	var out []string
 	for _, u := range h.Upstreams {
@@ -283,13 +283,9 @@ func upstreamsOf(h *reverseproxy.Handler) []string {
 	}
 	switch d := h.DynamicUpstreams.(type) {
 	case *reverseproxy.AUpstreams:
-		out = append(out, "dynamic a "+d.Name+" "+cmp.Or(d.Port, "80"))
+		out = append(out, siteblock.DynamicA(d.Name, d.Port))
 	case *reverseproxy.SRVUpstreams:
-		name := d.Name
-		if d.Service != "" || d.Proto != "" {
-			name = "_" + d.Service + "._" + d.Proto + "." + name
-		}
-		out = append(out, "dynamic srv "+name)
+		out = append(out, siteblock.DynamicSRV(d.Service, d.Proto, d.Name))
 	}
 	return out
 }

@@ -204,13 +204,9 @@ func dynamicUpstreams(seg []token) []string {
 	}
 	switch source {
 	case "a":
-		return []string{"dynamic a " + arg(0, "name", "") + " " + arg(1, "port", "80")}
+		return []string{DynamicA(arg(0, "name", ""), arg(1, "port", ""))}
 	case "srv":
-		name := arg(0, "name", "")
-		if opt["service"] != "" || opt["proto"] != "" {
-			name = "_" + opt["service"] + "._" + opt["proto"] + "." + name
-		}
-		return []string{"dynamic srv " + name}
+		return []string{DynamicSRV(opt["service"], opt["proto"], arg(0, "name", ""))}
 	case "multi":
 		var out []string
 		for _, l := range inner(seg) {
@@ -235,13 +231,9 @@ func dynamicOf(m map[string]any) []string {
 	str := func(key string) string { s, _ := m[key].(string); return s }
 	switch str("source") {
 	case "a":
-		return []string{"dynamic a " + str("name") + " " + cmp.Or(str("port"), "80")}
+		return []string{DynamicA(str("name"), str("port"))}
 	case "srv":
-		name := str("name")
-		if str("service") != "" || str("proto") != "" {
-			name = "_" + str("service") + "._" + str("proto") + "." + name
-		}
-		return []string{"dynamic srv " + name}
+		return []string{DynamicSRV(str("service"), str("proto"), str("name"))}
 	case "multi":
 		var out []string
 		sources, _ := m["sources"].([]any)
@@ -254,4 +246,19 @@ func dynamicOf(m map[string]any) []string {
 	}
 	raw, _ := json.Marshal(m)
 	return []string{"dynamic " + string(raw)}
+}
+
+// DynamicA spells the upstreams an A lookup finds (dynamic a name port;
+// 80 where no port is written, as Caddy takes it) as DialKey takes them:
+// one spelling for a dynamic line, its adapted JSON (dynamicOf) and the
+// running config's module (admin's start check).
+func DynamicA(name, port string) string { return "dynamic a " + name + " " + cmp.Or(port, "80") }
+
+// DynamicSRV spells the upstreams an SRV lookup finds, by its whole name
+// (_service._proto.name where a service or proto is given), as DynamicA.
+func DynamicSRV(service, proto, name string) string {
+	if service != "" || proto != "" {
+		name = "_" + service + "._" + proto + "." + name
+	}
+	return "dynamic srv " + name
 }
