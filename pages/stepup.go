@@ -2,7 +2,6 @@ package pages
 
 import (
 	"net/http"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -70,13 +69,11 @@ func (p *Pages) passedStepUp(req *request, user, sid string) *pendingChange {
 }
 
 // leftStepUp drops a change kept for a step-up when a page other than the
-// step-up's own (the verify step, its passkey ceremony and delivery
-// status, the devices page that finishes it) is asked for: left, it is
-// not carried out later.
+// step-up's own (the verify step, its delivery status, the devices page
+// that finishes it; its passkey ceremony never gets here: serve hands it
+// off first) is asked for: left, it is not carried out later.
 func leftStepUp(req *request, step string) {
-	switch {
-	case step == "verify", step == "devices", step == "status", strings.HasPrefix(step, "passkey/"):
-	default:
+	if step != "verify" && step != "devices" && step != "status" {
 		req.flow.Pending = nil
 	}
 }
