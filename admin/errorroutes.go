@@ -96,6 +96,7 @@ type site struct {
 	ways   [][]caddyhttp.Route   // the routes a request passes to reach each gate in it (their path matchers)
 	pages  []string              // each gate's path_prefix (its own pages' paths)
 	steps  int                   // routes follow took for one refusal
+	depth  int                   // subroutes and named routes follow is inside now
 }
 
 // read notes what handlers (at any depth) serve with.
@@ -149,9 +150,11 @@ func (s *site) read(handlers []caddyhttp.MiddlewareHandler) {
 // matches) is followed for the requests it takes, its rewrites and vars
 // undone after it, and ends nothing.
 func (s *site) follow(routes caddyhttp.RouteList, r *http.Request, path, at string, sure bool) (bool, error) {
-	if strings.Count(at, "route") > maxDepth {
+	if s.depth++; s.depth > maxDepth {
+		s.depth--
 		return false, nil // a named route that invokes itself: Caddy's own loop
 	}
+	defer func() { s.depth-- }()
 	if s.steps += len(routes); s.steps > maxSteps {
 		return true, fmt.Errorf("%s: the error routes branch past %d routes for one refusal (named routes that invoke themselves more than once?), more than the check follows", at, maxSteps)
 	}
