@@ -83,8 +83,15 @@ func (g *Gate) siteGate(realmWritten bool) *siteblock.Gate {
 func (g *Gate) checkConfig() error {
 	c, run := g.withDefaults(), &gate{lines: g.run.lines}
 	err, warn := run.check(c), func(err error) { siteblock.WarnAt(g.run.lines.At(err), err) }
-	if err == nil { // and the store, opening nothing (what this machine lacks only told)
-		err = cmp.Or(run.load(c, new(settled), warn), providers.CheckResolved(c.ProvidersRaw, warn), store.Check(g.StoreRaw, warn))
+	// Then providers and store (opening nothing), each once the one before passed.
+	if err == nil {
+		err = run.load(c, new(settled), warn)
+	}
+	if err == nil {
+		err = providers.CheckResolved(c.ProvidersRaw, warn)
+	}
+	if err == nil {
+		err = store.Check(g.StoreRaw, warn)
 	}
 	return siteblock.ErrAt(g.run.lines.At(err), err)
 }
