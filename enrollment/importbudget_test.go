@@ -2,11 +2,14 @@ package enrollment
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/smsgate/caddy-smsgate/internal/endkeys"
 	"github.com/smsgate/caddy-smsgate/store"
 )
 
@@ -51,6 +54,38 @@ func TestAnImportsTombstonesHaveABudgetEach(t *testing.T) {
 		})
 		if n != users {
 			t.Fatalf("%d tombstones written; want %d", n, users)
+		}
+	})
+}
+
+// TestAnImportSpendsNotItsCallersBudget: the admin API calls Import with
+// its request's store budget (admin.Bounded); the import's own work on
+// each record has a budget of its own, so a file of many users is not
+// refused once the caller's is spent. The caller's budget here runs on a
+// clock that moves 100 ms at each reading, so that a few calls under it
+// spend it all. Before, the second look at each record's tombstones
+// (sweep) and each end's announcement ran under the caller's budget, and
+// the import failed.
+func TestAnImportSpendsNotItsCallersBudget(t *testing.T) {
+	onRaceStores(t, func(t *testing.T, st store.Store) {
+		s, _, _ := raceService(t, st)
+		s.Announce = func(ctx context.Context, st store.Store, key string, _ []byte) error { // a store call, as session.AnnounceEnd's
+			if _, err := st.Get(ctx, key); !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+			return nil
+		}
+		var at atomic.Int64
+		slow := func() time.Time { return time.Unix(0, at.Add(int64(100*time.Millisecond))) }
+		ctx := store.WithBudgetClock(context.Background(), store.RequestBudget, slow)
+		var file []Record
+		for i := range 40 {
+			user := fmt.Sprint("user", i)
+			file = append(file, Record{Key: deviceKey(realm, user), Value: []byte(`[{"id":"a","phone":"+14155550100"}]`)},
+				Record{Key: endkeys.User(realm, user), Value: []byte(`"2026-12-01T00:00:00Z"`)})
+		}
+		if _, err := (&Admin{Core: s.Core, Devices: s.Devices}).Import(ctx, file); err != nil {
+			t.Fatalf("an import of 40 users under a caller's budget that a few calls spend: %v", err)
 		}
 	})
 }

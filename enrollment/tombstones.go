@@ -298,10 +298,11 @@ func (s *Admin) sweep(ctx context.Context, keys []string, told *NotRestored) err
 		if !strings.HasPrefix(key, "device/") && !strings.HasPrefix(key, "recovery/") {
 			continue
 		}
-		names, devices, err := s.tombstonesOf(ctx, key)
+		each := store.WithBudget(ctx, store.RequestBudget) // as Import's records
+		names, devices, err := s.tombstonesOf(each, key)
 		n := 0
 		if err == nil && len(names) > 0 {
-			err = s.Store.Update(store.Lasting(store.WithBudget(ctx, store.RequestBudget)), key, func(value []byte, found bool) ([]byte, time.Duration, error) {
+			err = s.Store.Update(store.Lasting(each), key, func(value []byte, found bool) ([]byte, time.Duration, error) {
 				n = 0
 				if !found {
 					return nil, 0, store.ErrUnchanged
