@@ -333,7 +333,7 @@ func (s *Admin) Import(ctx context.Context, records []Record) (told NotRestored,
 	if n, err := s.keepLaterEnds(ctx, endList); err != nil {
 		return told, fmt.Errorf("nothing was imported but %d users' revocations and %d sessions' ends (a later one is never wrong to keep): %w", kept, n, err)
 	}
-	if err := s.honourTombstones(store.WithBudget(ctx, store.RequestBudget), buried, all, &told); err != nil {
+	if err := s.honourTombstones(ctx, buried, all, &told); err != nil {
 		return told, fmt.Errorf("nothing was imported but the file's tombstones (never wrong to keep): %w", err)
 	}
 	keys = slices.DeleteFunc(keys, func(key string) bool { _, ok := all[key]; return !ok })

@@ -204,5 +204,5 @@ func (s *Admin) announce(ctx context.Context, key string, value []byte) error {
 	if s.Announce == nil {
 		return nil
 	}
-	return s.Announce(ctx, s.Store, key, value)
+	return s.Announce(store.WithBudget(ctx, store.RequestBudget), s.Store, key, value) // as Import's records
 }

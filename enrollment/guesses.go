@@ -127,7 +127,7 @@ func (s *Core) giveBackNow(ctx context.Context, gs ...*guess) {
 // that reads the locks, before it reads them (a batch's operations go in
 // the order added, on Badger and Redis): a wrong code keeps its slot, a
 // try never compared gives its back, and a right one empties the window
-// (clearFailures: MaxFailures counts wrong codes in a row, as the count of
+// (forgetFailures: MaxFailures counts wrong codes in a row, as the count of
 // failures does). Once the window is full, a try is refused without being
 // compared, and writes the account lock itself. The window forgets a slot
 // after AccountLockout: a lock outlasts every slot taken before it, and a

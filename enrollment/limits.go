@@ -337,18 +337,11 @@ func (s *Core) countFailure(ctx context.Context, sc Scope, user string, accountW
 	return &LockedError{Wait: until.Sub(s.Now()), Started: true, Account: account}, 0, nil
 }
 
-// clearFailures forgets wrong codes after a right one: the limits count
-// consecutive failures. The account's slots among MaxFailures go too (the
-// window emptied: Store.ClearWindow), the right code's own among them: a
-// wrong code counts until the next right one, or for AccountLockout.
-func (s *Core) clearFailures(ctx context.Context, sc Scope, user string) {
-	var b store.Batch
-	s.forgetFailures(&b, sc, user)
-	_ = store.Do(ctx, s.Store, &b)
-}
-
-// forgetFailures adds clearFailures' deletes to b (which must not give
-// back a slot among MaxFailures as well: the window is emptied).
+// forgetFailures adds to b forgetting wrong codes after a right one: the
+// limits count consecutive failures. The account's slots among
+// MaxFailures go too (the window emptied: Store.ClearWindow), the right
+// code's own among them (so b must not give it back as well): a wrong
+// code counts until the next right one, or for AccountLockout.
 func (s *Core) forgetFailures(b *store.Batch, sc Scope, user string) {
 	b.Delete(failKey(sc, user))
 	b.Delete(failUserKey(sc, user))

@@ -398,3 +398,38 @@ func TestAFailedLockKeepsTheCount(t *testing.T) {
 		t.Fatalf("the next wrong code after a lock that failed to be written: %v, want the account locked", err)
 	}
 }
+
+// TestARightRecoveryCodeForgetsTheWrongOnes: the limits count wrong codes
+// in a row, so a right recovery code starts them afresh, as a right texted
+// code does.
+func TestARightRecoveryCodeForgetsTheWrongOnes(t *testing.T) {
+	l := Limits{LockAfter: 3, Lockout: time.Minute, MaxFailures: 100}
+	s, _, _ := limited(t, l)
+	ctx := context.Background()
+	codes, err := s.Devices.NewRecoveryCodes(ctx, realm, alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	try := 0
+	wrong := func() error {
+		try++
+		return s.Devices.UseRecoveryCode(ctx, sc, fmt.Sprint("flow", try), alice, "WRONGCODE1")
+	}
+	for range 2 {
+		if err := wrong(); !errors.Is(err, ErrWrongRecovery) {
+			t.Fatalf("%+v: a wrong code: %v", l, err)
+		}
+	}
+	if err := s.Devices.UseRecoveryCode(ctx, sc, "right", alice, codes[0]); err != nil {
+		t.Fatalf("%+v: the right code: %v", l, err)
+	}
+	for range 2 {
+		if err := wrong(); !errors.Is(err, ErrWrongRecovery) {
+			t.Fatalf("%+v: a wrong code after a right one: %v; want it counted afresh", l, err)
+		}
+	}
+	var locked *LockedError
+	if err := wrong(); !errors.As(err, &locked) {
+		t.Fatalf("%+v: a third wrong code in a row: %v; want a lock", l, err)
+	}
+}

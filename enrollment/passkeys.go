@@ -90,19 +90,9 @@ func handleKey(realm string, handle []byte) string {
 
 func ceremonyKey(realm, flow string) string { return store.Key("passkey-ceremony", realm, flow) }
 
-// passkeyUserOf is user with their passkeys.
-func (s *Devices) passkeyUserOf(ctx context.Context, realm, user string) (*passkeyUser, []Device, error) {
-	list, err := s.List(ctx, realm, user)
-	if err != nil {
-		return nil, nil, err
-	}
-	u, err := s.passkeyUserFrom(realm, user, list)
-	return u, list, err
-}
-
-// passkeyUserRead is passkeyUserOf with the read of user's device list
-// it was made from, for a write against it (keepSignCount).
-func (s *Devices) passkeyUserRead(ctx context.Context, realm, user string) (*passkeyUser, *store.Op, error) {
+// passkeyUserOf is user with their passkeys, and the read of user's
+// device list it was made from, for a write against it (keepSignCount).
+func (s *Devices) passkeyUserOf(ctx context.Context, realm, user string) (*passkeyUser, *store.Op, error) {
 	var b store.Batch
 	read := b.Get(deviceKey(realm, user))
 	if err := store.Do(ctx, s.Store, &b); err != nil {
@@ -305,7 +295,7 @@ func (s *Devices) FinishPasskeyLogin(ctx context.Context, sc Scope, user, flow s
 		refused = ErrPasskey
 	case named:
 		var u *passkeyUser
-		if u, read, err = s.passkeyUserRead(ctx, sc.Realm, user); err != nil {
+		if u, read, err = s.passkeyUserOf(ctx, sc.Realm, user); err != nil {
 			return "", nil, err
 		}
 		cred, refused = s.WebAuthn.ValidateLogin(u, session, answer)
@@ -315,7 +305,7 @@ func (s *Devices) FinishPasskeyLogin(ctx context.Context, sc Scope, user, flow s
 			owner, err := s.Store.Get(ctx, handleKey(sc.Realm, handle))
 			if err == nil {
 				var u *passkeyUser
-				u, read, err = s.passkeyUserRead(ctx, sc.Realm, string(owner))
+				u, read, err = s.passkeyUserOf(ctx, sc.Realm, string(owner))
 				if err == nil {
 					return u, nil
 				}

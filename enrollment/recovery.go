@@ -206,12 +206,15 @@ func (s *Devices) UseRecoveryCode(ctx context.Context, sc Scope, flow, user, cod
 	if err := store.Do(ctx, s.Store, &b); err != nil {
 		return err
 	}
+	giveBack := func(b *store.Batch) {
+		if ipTry.OK {
+			b.Unslide(ipKey, try)
+		}
+		guess.giveBack(b)
+	}
 	unchecked := func(err error) error {
 		var back store.Batch
-		if ipTry.OK {
-			back.Unslide(ipKey, try)
-		}
-		guess.giveBack(&back)
+		giveBack(&back)
 		_ = store.Do(context.WithoutCancel(ctx), s.Store, &back)
 		return err
 	}
@@ -240,8 +243,10 @@ func (s *Devices) UseRecoveryCode(ctx context.Context, sc Scope, flow, user, cod
 		return ErrWrongRecovery
 	}
 	unrecorded := s.retire(ctx, sc.Realm, user, want)
-	unchecked(nil) // a right code is no guess
-	s.clearFailures(ctx, sc, user)
+	var done store.Batch // a right code is no guess, and ends the wrong ones: one round trip
+	giveBack(&done)
+	s.forgetFailures(&done, sc, user)
+	_ = store.Do(context.WithoutCancel(ctx), s.Store, &done)
 	if unrecorded != nil {
 		return &UnrecordedError{Err: unrecorded}
 	}

@@ -44,15 +44,7 @@ const maxTallies = 1 << 16
 // *LimitError (stranger_ip, stranger_net or strangers) saying how long to
 // wait. Only an admitted request reaches the store.
 func (s *Strangers) Admit(ctx context.Context, realm, ip string) error {
-	if err := s.AdmitAddress(realm, ip); err != nil {
-		return err
-	}
-	var b store.Batch
-	op := s.Count(&b, Scope{Realm: realm, Stranger: true})
-	if err := store.Do(ctx, s.Store, &b); err != nil {
-		return err
-	}
-	return s.Refusal(op)
+	return s.admit(ctx, realm, ip, "", "strangers")
 }
 
 // AdmitAddress is Admit's part in memory: per client IP and per IPv6 /48.
@@ -70,11 +62,17 @@ func (s *Strangers) AdmitAddress(realm, ip string) error { return s.admitAddress
 // copied whole: without that total, one cookie sent from many addresses
 // made the store keep what it was asked, unbounded.
 func (s *Strangers) AdmitKnown(ctx context.Context, realm, ip string) error {
-	if err := s.admitAddress(realm, ip, "/known"); err != nil {
+	return s.admit(ctx, realm, ip, "/known", "strangers-known")
+}
+
+// admit is Admit with the address tallies' keys ending in side, counted
+// in the total named total.
+func (s *Strangers) admit(ctx context.Context, realm, ip, side, total string) error {
+	if err := s.admitAddress(realm, ip, side); err != nil {
 		return err
 	}
 	var b store.Batch
-	op := s.total(&b, "strangers-known", realm)
+	op := s.total(&b, total, realm)
 	if err := store.Do(ctx, s.Store, &b); err != nil {
 		return err
 	}

@@ -157,20 +157,22 @@ func plural(n int, one, more string) string {
 	return more
 }
 
-// honourTombstones runs before an import writes: it adds the file's
+// honourTombstones runs before an import writes, each record with a
+// request's store budget of its own (Import): it adds the file's
 // tombstones (buried) to the store's, the union never wrong to keep, and
 // takes out of the import's device lists and recovery sets (all, key to
 // value) what the store's tombstones name, counting it in told. A list or
 // set it leaves empty is not written (the store's stays: a set renewed
 // since, a phone enrolled since).
 func (s *Admin) honourTombstones(ctx context.Context, buried, all map[string][]byte, told *NotRestored) error {
+	each := func() context.Context { return store.WithBudget(ctx, store.RequestBudget) } // as Import's records
 	for key, value := range buried {
-		if err := bury(ctx, s.Store, key, readTombstones(value, true)...); err != nil {
+		if err := bury(each(), s.Store, key, readTombstones(value, true)...); err != nil {
 			return err
 		}
 	}
 	for key, value := range all {
-		kept, n, err := s.unburied(ctx, key, value)
+		kept, n, err := s.unburied(each(), key, value)
 		if err != nil {
 			return err
 		}
@@ -296,10 +298,11 @@ func (s *Admin) sweep(ctx context.Context, keys []string, told *NotRestored) err
 		if !strings.HasPrefix(key, "device/") && !strings.HasPrefix(key, "recovery/") {
 			continue
 		}
-		names, devices, err := s.tombstonesOf(ctx, key)
+		each := store.WithBudget(ctx, store.RequestBudget) // as Import's records
+		names, devices, err := s.tombstonesOf(each, key)
 		n := 0
 		if err == nil && len(names) > 0 {
-			err = s.Store.Update(store.Lasting(store.WithBudget(ctx, store.RequestBudget)), key, func(value []byte, found bool) ([]byte, time.Duration, error) {
+			err = s.Store.Update(store.Lasting(each), key, func(value []byte, found bool) ([]byte, time.Duration, error) {
 				n = 0
 				if !found {
 					return nil, 0, store.ErrUnchanged

@@ -1,0 +1,91 @@
+package enrollment
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/smsgate/caddy-smsgate/internal/endkeys"
+	"github.com/smsgate/caddy-smsgate/store"
+)
+
+// slowTombstones is a store whose writes of tombstones each take delay
+// of their request's store time (inside the store's call: a slow Redis).
+type slowTombstones struct {
+	store.Store
+	delay time.Duration
+}
+
+func (s slowTombstones) Update(ctx context.Context, key string, change func([]byte, bool) ([]byte, time.Duration, error)) error {
+	return s.Store.Update(ctx, key, func(old []byte, found bool) ([]byte, time.Duration, error) {
+		if isTombstone(key) {
+			time.Sleep(s.delay)
+		}
+		return change(old, found)
+	})
+}
+
+// TestAnImportsTombstonesHaveABudgetEach: an import is as long as its
+// export, so each of the file's tombstones has a request's store budget
+// of its own, as every other record it writes has, not a share of one.
+// Before, they all shared one (store.RequestBudget): a file with more
+// users' removals than one budget writes was refused, on a store that
+// answers in time each time.
+func TestAnImportsTombstonesHaveABudgetEach(t *testing.T) {
+	onRaceStores(t, func(t *testing.T, st store.Store) {
+		const users = 40
+		delay := store.RequestBudget / (users - 10) // 40 of them outlast one budget
+		s, _, _ := raceService(t, slowTombstones{Store: st, delay: delay})
+		var file []Record
+		for i := range users {
+			file = append(file, Record{Key: removedDeviceKey(realm, fmt.Sprint("user", i)), Value: []byte(`["gone"]`)})
+		}
+		if _, err := (&Admin{Core: s.Core, Devices: s.Devices}).Import(context.Background(), file); err != nil {
+			t.Fatalf("an import of %d users' tombstones, each written in %v: %v", users, delay, err)
+		}
+		n := 0
+		_ = st.Scan(context.Background(), removedDevicePrefix, func(key string, _ []byte) error {
+			n += strings.Count(key, "/user")
+			return nil
+		})
+		if n != users {
+			t.Fatalf("%d tombstones written; want %d", n, users)
+		}
+	})
+}
+
+// TestAnImportSpendsNotItsCallersBudget: the admin API calls Import with
+// its request's store budget (admin.Bounded); the import's own work on
+// each record has a budget of its own, so a file of many users is not
+// refused once the caller's is spent. The caller's budget here runs on a
+// clock that moves 100 ms at each reading, so that a few calls under it
+// spend it all. Before, the second look at each record's tombstones
+// (sweep) and each end's announcement ran under the caller's budget, and
+// the import failed.
+func TestAnImportSpendsNotItsCallersBudget(t *testing.T) {
+	onRaceStores(t, func(t *testing.T, st store.Store) {
+		s, _, _ := raceService(t, st)
+		s.Announce = func(ctx context.Context, st store.Store, key string, _ []byte) error { // a store call, as session.AnnounceEnd's
+			if _, err := st.Get(ctx, key); !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+			return nil
+		}
+		var at atomic.Int64
+		slow := func() time.Time { return time.Unix(0, at.Add(int64(100*time.Millisecond))) }
+		ctx := store.WithBudgetClock(context.Background(), store.RequestBudget, slow)
+		var file []Record
+		for i := range 40 {
+			user := fmt.Sprint("user", i)
+			file = append(file, Record{Key: deviceKey(realm, user), Value: []byte(`[{"id":"a","phone":"+14155550100"}]`)},
+				Record{Key: endkeys.User(realm, user), Value: []byte(`"2026-12-01T00:00:00Z"`)})
+		}
+		if _, err := (&Admin{Core: s.Core, Devices: s.Devices}).Import(ctx, file); err != nil {
+			t.Fatalf("an import of 40 users under a caller's budget that a few calls spend: %v", err)
+		}
+	})
+}
