@@ -73,7 +73,8 @@ func (s *Devices) StartApp(ctx context.Context, realm, user, issuer string) (*Ap
 
 // ConfirmApp adds the app StartApp began, once code shows it has the
 // secret, and returns its device ID. A wrong code counts as a wrong code
-// anywhere (the same lockouts). Of two confirmations of one setup at once
+// anywhere (the same lockouts), and a right one forgets the wrong ones
+// before it, as a right code at a sign-in does. Of two confirmations of one setup at once
 // (a double submit), one adds the app (added); the other finds it added
 // and answers with its ID, not added: only the one that added it may tell
 // the user's phones, or undo it (its session ended meanwhile).
@@ -100,7 +101,7 @@ func (s *Devices) ConfirmApp(ctx context.Context, sc Scope, user, code, name str
 	if !ok {
 		return "", false, s.wrongAppCode(ctx, sc, user)
 	}
-	s.giveBackNow(ctx, guess, fail) // a right code is no guess, nor a failure
+	s.rightAppCode(ctx, sc, user, guess) // the wrong codes before it forgotten, as at a sign-in
 	if err := s.useStep(ctx, sc.Realm, user, id, step); err != nil {
 		return "", false, err
 	}
@@ -209,13 +210,21 @@ func (s *Devices) CheckApp(ctx context.Context, sc Scope, user, code string) (*D
 		}
 		return nil, s.wrongAppCode(ctx, sc, user)
 	}
+	s.rightAppCode(ctx, sc, user, append(more, guess)...)
+	return d, nil
+}
+
+// rightAppCode forgets the wrong codes before a right app code (the
+// limits count them in a row) and gives back the slots it took among the
+// guesses, in one batch: a right code is no guess, nor a failure (its
+// failure's slot goes with the window: forgetFailures).
+func (s *Devices) rightAppCode(ctx context.Context, sc Scope, user string, guesses ...*guess) {
 	var done store.Batch
 	s.forgetFailures(&done, sc, user)
-	for _, g := range append(more, guess) { // a right code is no guess, nor a failure (its slot went with the window): its slots back, in the one batch
+	for _, g := range guesses {
 		g.giveBack(&done)
 	}
 	_ = store.Do(ctx, s.Store, &done)
-	return d, nil
 }
 
 // whichApp is the app of list whose code code is, and its step (nil for

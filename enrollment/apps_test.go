@@ -194,3 +194,39 @@ func TestAppExportImport(t *testing.T) {
 		t.Fatalf("the app after an import: %+v, %v", d, err)
 	}
 }
+
+// TestARightAppConfirmationForgetsTheWrongOnes: the limits count wrong
+// codes in a row, so the right code that adds an app starts them afresh,
+// as a right code at a sign-in does — both the lockout's count
+// (LockAfter) and the account's (MaxFailures).
+func TestARightAppConfirmationForgetsTheWrongOnes(t *testing.T) {
+	onRaceStores(t, func(t *testing.T, st store.Store) {
+		for name, l := range map[string]Limits{"LockAfter": {LockAfter: 3, Lockout: time.Minute, MaxFailures: 100}, "MaxFailures": {MaxFailures: 3}} {
+			ctx := context.Background()
+			s, _, clk := appServiceOn(t, st)
+			s.Limits = l
+			user := "alice-" + name
+			setup, err := s.Devices.StartApp(ctx, realm, user, "Example")
+			if err != nil {
+				t.Fatal(err)
+			}
+			for range 2 {
+				if _, _, err := s.Devices.ConfirmApp(ctx, sc, user, "000000", ""); !errors.As(err, new(*WrongCodeError)) {
+					t.Fatalf("%s 3: a wrong first code: %v", name, err)
+				}
+			}
+			right, _ := totp.GenerateCodeCustom(setup.Secret, clk.now(), appOpts)
+			if _, added, err := s.Devices.ConfirmApp(ctx, sc, user, right, ""); err != nil || !added {
+				t.Fatalf("%s 3: the right first code: %v, %v", name, added, err)
+			}
+			for range 2 {
+				if _, err := s.Devices.CheckApp(ctx, sc, user, "000000"); !errors.As(err, new(*WrongCodeError)) {
+					t.Fatalf("%s 3: a wrong code after the right confirmation: %v; want it counted afresh", name, err)
+				}
+			}
+			if _, err := s.Devices.CheckApp(ctx, sc, user, "000000"); !errors.As(err, new(*LockedError)) {
+				t.Fatalf("%s 3: a third wrong code in a row: %v; want a lock", name, err)
+			}
+		}
+	})
+}
