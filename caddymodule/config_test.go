@@ -3,6 +3,7 @@ package caddymodule
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"testing"
 
@@ -59,6 +60,13 @@ func TestProvisionLeavesTheConfigAsWritten(t *testing.T) {
 	}
 	if len(g.run.policy.Factors) == 0 || g.run.hot.prefix != DefaultPathPrefix || g.run.host != "example.com" {
 		t.Errorf("the running gate did not settle the defaults: factors %v, prefix %q, host %q", g.run.policy.Factors, g.run.hot.prefix, g.run.host)
+	}
+	// The admin's tools read the settled config's JSON (as a stopped
+	// Caddy's): a drift of its names or types would leave them zero values.
+	a := g.run.site.Config
+	got := fmt.Sprintf("%s %s %s %v %v %v", a.Realm, a.PublicOrigin, a.PathPrefix, a.Provisioned, a.Providers, len(a.StoreConfig) > 0)
+	if got != "example.com https://example.com "+DefaultPathPrefix+" [{carol}] [{log []}] true" {
+		t.Errorf("the admin's view of the gate: %s", got)
 	}
 }
 

@@ -130,7 +130,12 @@ func (g *gate) settle(ctx caddy.Context, conf *Gate) (c *Gate, s *settled, err e
 		g.logger.Warn("cookie_domain hands the session cookie to every host under it: any of them that is not yours, or that logs request headers, can replay it as the user. Use it only for a domain whose every host you run",
 			zap.String("realm", c.Realm), zap.String("cookie_domain", c.CookieDomain))
 	}
-	s.admin = c.adminConfig() // before LoadModule forgets the raw config
+	// The admin's tools read the config's JSON, as they read a stopped
+	// Caddy's (before LoadModule forgets its raw parts): types that drifted apart stop the load.
+	b, err := json.Marshal(c)
+	if err = cmp.Or(err, json.Unmarshal(b, &s.admin)); err != nil {
+		return nil, nil, fmt.Errorf("reading the config as the admin's tools do: %v", err)
+	}
 	if s.checker, err = g.loadProviders(ctx, c); err != nil {
 		return nil, nil, err
 	}
@@ -362,15 +367,6 @@ func (g *gate) handOff(w http.ResponseWriter, r *http.Request, next caddyhttp.Ha
 var errReplaced = errors.New("the site's configuration was just replaced: try again")
 
 var accentColour = regexp.MustCompile(`^#[0-9a-fA-F]{3}([0-9a-fA-F]{3})?$`)
-
-// adminConfig is what the admin's tools read of the gate's config: its
-// JSON fields of the same names, as they read a stopped Caddy's (the types
-// are the same: it cannot fail).
-func (g *Gate) adminConfig() (a admin.Config) {
-	b, _ := json.Marshal(g)
-	_ = json.Unmarshal(b, &a)
-	return a
-}
 
 // loadApp is the config's app name, loaded on first use. A Context made
 // outside a running config (caddy.NewContext in benchmarks) has none.
