@@ -31,17 +31,18 @@ func (p *Pages) stepUp(req *request) bool {
 // a call or a recovery code is neither offered nor taken — it would be
 // paid for, or used up, and send her back to this page. The flow decides
 // it, not her devices read again: one removed meanwhile leaves her
-// nothing to prove here, and the page says so (verifyData).
+// nothing to prove here, and the page says so (verifyData). The step-ups'
+// policies are built once, with the pages (New).
 func (p *Pages) rules(req *request) (*signin.Policy, bool) {
 	if p.consoleWhy(req) == consoleWhyStrong {
-		return p.Policy.StrongOnlyWithin(), false
+		return p.strongWithin, false
 	}
 	stepUp := p.stepUp(req)
 	if stepUp && req.flow.Pending != nil && req.flow.Pending.Passkey {
-		return p.Policy.PasskeyOnly(), false
+		return p.passkeyOnly, false
 	}
 	if stepUp && req.flow.Pending != nil && req.flow.Pending.Strong {
-		return p.Policy.StrongOnly(), false
+		return p.strongOnly, false
 	}
 	return p.Policy, stepUp
 }

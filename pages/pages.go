@@ -113,6 +113,9 @@ type Pages struct {
 	// publicHTTPS: browsers see the site over https (public_origin), so its
 	// cookies are Secure whatever Host a proxy in front asks with (secure).
 	publicHTTPS bool
+	// The policies of the step-ups (rules), built with the pages rather
+	// than at each of a verify page's questions of what it offers.
+	strongWithin, passkeyOnly, strongOnly *signin.Policy
 }
 
 // New builds the pages of a gate.
@@ -123,6 +126,7 @@ func New(c Config) *Pages {
 	}
 	p.csp, p.logo = p.contentSecurityPolicy(), logoURL(c.Logo)
 	p.example = phone.Example(append(c.AllowedRegions, c.DefaultRegion, "US")...)
+	p.strongWithin, p.passkeyOnly, p.strongOnly = c.Policy.StrongOnlyWithin(), c.Policy.PasskeyOnly(), c.Policy.StrongOnly()
 	return p
 }
 
