@@ -39,7 +39,7 @@ func TestTwoImportsAtOnceEachSayWhetherTheyReplacedTheKeys(t *testing.T) {
 			}
 		}
 		figures := map[string]int{}
-		for i := range 10 * raceRuns {
+		for i := range 5 * raceRuns {
 			if err := st.Put(ctx, "keys/secret", own, 0); err != nil {
 				t.Fatal(err)
 			}
@@ -64,6 +64,6 @@ func TestTwoImportsAtOnceEachSayWhetherTheyReplacedTheKeys(t *testing.T) {
 					i, ownLast, a.KeysReplaced, b.KeysReplaced)
 			}
 		}
-		t.Logf("%d rounds: %v", 10*raceRuns, figures)
+		t.Logf("%d rounds: %v", 5*raceRuns, figures)
 	})
 }
