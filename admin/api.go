@@ -195,11 +195,7 @@ func (a *AdminAPI) answer(w http.ResponseWriter, r *http.Request) (any, error) {
 		if err := checkImport(g.Realm, records); err != nil {
 			return nil, err
 		}
-		rekeyed, err := g.Admin.KeysReplaced(ctx, records)
-		if err != nil {
-			return nil, err
-		}
-		told, err := g.Admin.Import(ctx, records)
+		done, err := g.Admin.Import(ctx, records)
 		if err != nil {
 			return nil, err
 		}
@@ -212,9 +208,9 @@ func (a *AdminAPI) answer(w http.ResponseWriter, r *http.Request) (any, error) {
 		if err := g.Sessions.RereadRenamed(ctx); err != nil {
 			g.Logger.Warn("reading the store's record of when the cookies were renamed after the import: the next look at the store does", zap.Error(err))
 		}
-		g.Audit("admin_import", "", "", zap.Int("records", len(records)), zap.Bool("store_accepted", accepted), zap.Bool("keys_replaced", rekeyed),
-			zap.Int("devices_not_restored", told.Devices), zap.Int("recovery_codes_not_restored", told.RecoveryCodes))
-		return importSummary(len(records), accepted, rekeyed, told), nil
+		g.Audit("admin_import", "", "", zap.Int("records", len(records)), zap.Bool("store_accepted", accepted), zap.Bool("keys_replaced", done.KeysReplaced),
+			zap.Int("devices_not_restored", done.Devices), zap.Int("recovery_codes_not_restored", done.RecoveryCodes))
+		return importSummary(len(records), accepted, done), nil
 	}
 	var req Request
 	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {

@@ -239,11 +239,7 @@ func direct(fl caddycmd.Flags, config *configFile, sub subcommand, req Request, 
 		if err := checkImport(req.Realm, records); err != nil {
 			return nil, err
 		}
-		rekeyed, err := svc.KeysReplaced(ctx, records)
-		if err != nil {
-			return nil, err
-		}
-		told, err := svc.Import(ctx, records)
+		done, err := svc.Import(ctx, records)
 		if err != nil {
 			return nil, err
 		}
@@ -255,7 +251,7 @@ func direct(fl caddycmd.Flags, config *configFile, sub subcommand, req Request, 
 		if err != nil {
 			return nil, err
 		}
-		out = importSummary(len(records), accepted, rekeyed, told)
+		out = importSummary(len(records), accepted, done)
 	case "accept-store":
 		w, err := openEpoch(ctx, st, g)
 		if err != nil {

@@ -261,7 +261,7 @@ func acceptStore(ctx context.Context, w *continuity.Watch, st store.Store, newSe
 }
 
 // keysReplaced is what an import whose file's signing keys replaced the
-// store's says (enrollment.Admin.KeysReplaced).
+// store's says (enrollment.Imported).
 const keysReplaced = "the file's signing keys replaced the store's (every realm's): every gate that signs with the store's keys (no signing_key in its config) adopts them, a running one within a few seconds, and refuses the sessions, trusted browsers and codes made with the old keys: their users sign in again"
 
 // afterImport accepts a frozen store after an admin's import (a restore
@@ -277,9 +277,10 @@ func afterImport(ctx context.Context, w *continuity.Watch) (accepted bool, err e
 // importSummary is an import's answer: with what it left out because the
 // store removed it since the export was taken (a device, a recovery code:
 // enrollment's tombstones.go), said in words and counted.
-func importSummary(records int, accepted, rekeyed bool, told enrollment.NotRestored) map[string]any {
+func importSummary(records int, accepted bool, done enrollment.Imported) map[string]any {
 	out := map[string]any{"imported": records, "store_accepted": accepted}
-	if rekeyed {
+	told := done.NotRestored
+	if done.KeysReplaced {
 		out["keys"] = keysReplaced
 	}
 	if told != (enrollment.NotRestored{}) {

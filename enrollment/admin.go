@@ -258,9 +258,10 @@ func (e *PartialImportError) Unwrap() error { return e.Err }
 // apart, each keeping what the store holds where that ends more
 // (keepEarlierRenamed, keepLaterRevoked), and so are the ends of sessions
 // and trusts, for what is left of each (keepLaterEnds). Nothing the store
-// removed since the export was taken comes back (tombstones.go); told says
-// what was left out.
-func (s *Admin) Import(ctx context.Context, records []Record) (told NotRestored, err error) {
+// removed since the export was taken comes back (tombstones.go); done
+// says what was left out, and whether the store's signing keys were
+// replaced (Imported).
+func (s *Admin) Import(ctx context.Context, records []Record) (done Imported, err error) {
 	keys := make([]string, 0, len(records))
 	all := make(map[string][]byte, len(records))
 	var renamed []byte
@@ -272,7 +273,7 @@ func (s *Admin) Import(ctx context.Context, records []Record) (told NotRestored,
 			err = checkImported(key, value)
 		}
 		if err != nil {
-			return told, err
+			return done, err
 		}
 		if isEnd(key) {
 			var until time.Time
@@ -287,25 +288,25 @@ func (s *Admin) Import(ctx context.Context, records []Record) (told NotRestored,
 			known = known || strings.HasPrefix(key, p) && (p != renamedRecord || key == p) // a record, not a folder
 		}
 		if !known {
-			return told, &ImportError{Key: key}
+			return done, &ImportError{Key: key}
 		}
 		if key == renamedRecord {
 			if _, err := time.Parse(time.RFC3339Nano, string(value)); err != nil {
-				return told, &ImportError{Key: renamedRecord}
+				return done, &ImportError{Key: renamedRecord}
 			}
 			renamed = value // written apart: keepEarlierRenamed
 			continue
 		}
 		if strings.HasPrefix(key, endkeys.UserPrefix) {
 			if json.Unmarshal(value, new(time.Time)) != nil {
-				return told, &ImportError{Key: key}
+				return done, &ImportError{Key: key}
 			}
 			revoked[key] = value // written apart: keepLaterRevoked
 			continue
 		}
 		if isTombstone(key) {
 			if json.Unmarshal(value, new([]string)) != nil {
-				return told, &ImportError{Key: key}
+				return done, &ImportError{Key: key}
 			}
 			buried[key] = value // written apart: honourTombstones
 			continue
@@ -313,46 +314,48 @@ func (s *Admin) Import(ctx context.Context, records []Record) (told NotRestored,
 		keys, all[key] = append(keys, key), value // a key named twice: the last
 	}
 	if key := session.KeyNumbersProblem(keys); key != "" {
-		return told, &ImportError{Key: key, Why: "a gate reads keys/eddsa/1, 2, 3… up to the first missing, and the file skips one before it"}
+		return done, &ImportError{Key: key, Why: "a gate reads keys/eddsa/1, 2, 3… up to the first missing, and the file skips one before it"}
 	}
 	if renamed != nil {
 		if err := s.keepEarlierRenamed(ctx, renamed); err != nil {
-			return told, err
+			return done, err
 		}
 	}
 	kept := 0
 	for key, value := range revoked {
 		if err := s.keepLaterRevoked(ctx, key, value); err != nil {
 			if kept > 0 {
-				return told, fmt.Errorf("nothing was imported but %d users' revocations (a later one is never wrong to keep): %w", kept, err)
+				return done, fmt.Errorf("nothing was imported but %d users' revocations (a later one is never wrong to keep): %w", kept, err)
 			}
-			return told, fmt.Errorf("nothing was imported: %w", err)
+			return done, fmt.Errorf("nothing was imported: %w", err)
 		}
 		kept++
 	}
 	if n, err := s.keepLaterEnds(ctx, endList); err != nil {
-		return told, fmt.Errorf("nothing was imported but %d users' revocations and %d sessions' ends (a later one is never wrong to keep): %w", kept, n, err)
+		return done, fmt.Errorf("nothing was imported but %d users' revocations and %d sessions' ends (a later one is never wrong to keep): %w", kept, n, err)
 	}
-	if err := s.honourTombstones(ctx, buried, all, &told); err != nil {
-		return told, fmt.Errorf("nothing was imported but the file's tombstones (never wrong to keep): %w", err)
+	if err := s.honourTombstones(ctx, buried, all, &done.NotRestored); err != nil {
+		return done, fmt.Errorf("nothing was imported but the file's tombstones (never wrong to keep): %w", err)
 	}
 	keys = slices.DeleteFunc(keys, func(key string) bool { _, ok := all[key]; return !ok })
-	if err := s.write(ctx, keys, all); err != nil {
-		return told, err
+	if done.KeysReplaced, err = s.write(ctx, keys, all); err != nil {
+		return done, err
 	}
-	return told, s.sweep(ctx, keys, &told)
+	return done, s.sweep(ctx, keys, &done.NotRestored)
 }
 
 // write writes all (keys, in the file's order), all or none where the
-// store can, else one by one.
-func (s *Admin) write(ctx context.Context, keys []string, all map[string][]byte) error {
+// store can, else one by one, and reports whether that replaced a signing
+// key (rekeyed: as each was just before this write wrote it).
+func (s *Admin) write(ctx context.Context, keys []string, all map[string][]byte) (rekeyed bool, err error) {
+	signing := slices.DeleteFunc(slices.Clone(keys), func(key string) bool { return !isSigningKey(key) })
 	if a, ok := s.Store.(store.AllOrNothing); ok && len(all) > 0 {
-		err := a.PutAll(store.Lasting(store.WithBudget(ctx, store.RequestBudget)), all)
+		held, err := a.PutAll(store.Lasting(store.WithBudget(ctx, store.RequestBudget)), all, signing...)
 		if err != nil && !errors.Is(err, store.ErrNoTransaction) {
-			return fmt.Errorf("nothing was imported: %w", err)
+			return false, fmt.Errorf("nothing was imported: %w", err)
 		}
 		if err == nil {
-			return nil
+			return replaces(signing, held, all), nil
 		}
 	}
 	for i, key := range keys {
@@ -360,11 +363,13 @@ func (s *Admin) write(ctx context.Context, keys []string, all map[string][]byte)
 		if i == len(keys)-1 {
 			put = store.Lasting(put) // one sync makes the whole import durable
 		}
-		if err := s.Store.Put(put, key, all[key], 0); err != nil {
-			return &PartialImportError{Written: i, Of: len(keys), Err: err}
+		replaced, err := s.putOne(put, key, all[key])
+		if err != nil {
+			return false, &PartialImportError{Written: i, Of: len(keys), Err: err}
 		}
+		rekeyed = rekeyed || replaced
 	}
-	return nil
+	return rekeyed, nil
 }
 
 // keepEarlierRenamed writes the renamed record an import carries (value,

@@ -78,7 +78,7 @@ func TestASetWriteTheStoreFailedBuriesNothing(t *testing.T) {
 		}
 		told, err := admin.Import(ctx, export)
 		left, _ := s.Devices.RecoveryCodesLeft(ctx, realm, alice)
-		if err != nil || told != (NotRestored{}) || left != RecoveryCount {
+		if err != nil || told.NotRestored != (NotRestored{}) || left != RecoveryCount {
 			t.Errorf("an export imported after the failed writes: %v, told %+v, %d codes; want the set whole", err, told, left)
 		}
 		if err := s.Devices.UseRecoveryCode(ctx, sc, "flow2", alice, codes[0]); err != nil {

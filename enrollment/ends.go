@@ -105,7 +105,12 @@ type end struct {
 // each (one already over is not written), each unless the store holds it
 // ending as late or later: where the store holds it ending earlier, its
 // value stays (whether its logout was announced is the store's) and it
-// lasts as long as the file's. Before the other records, as
+// lasts as long as the file's. The scan (heldEnds) spares the writes of
+// those the store holds ending later; the write decides again in one
+// step (store.KeepLonger), so that one a gate wrote meanwhile ending later
+// (a logout, an admin's end of a trust: no expiry, a gate putting back the
+// ends the store lost: its own session_lifetime) is never made to end
+// sooner. Before the other records, as
 // keepLaterRevoked: a later end is never wrong to keep. An export of an
 // earlier release carries none, and imports as before.
 func (s *Admin) keepLaterEnds(ctx context.Context, list []end) (int, error) {
@@ -125,14 +130,12 @@ func (s *Admin) keepLaterEnds(ctx context.Context, list []end) (int, error) {
 			continue
 		}
 		put := store.Lasting(store.WithBudget(ctx, store.RequestBudget))
-		err := s.Store.Update(put, e.key, func(old []byte, found bool) ([]byte, time.Duration, error) {
-			if found {
-				return old, left, nil
-			}
-			return e.value, left, nil
-		})
+		wrote, err := store.KeepLonger(put, s.Store, e.key, e.value, left)
 		if err != nil {
 			return kept, fmt.Errorf("writing a session's end: %w", err)
+		}
+		if !wrote {
+			continue // one ending later was written meanwhile, and announced
 		}
 		if err := s.announce(ctx, e.key, e.value); err != nil {
 			return kept, fmt.Errorf("announcing a session's end: %w", err)

@@ -96,7 +96,7 @@ func TestAnImportBringsNoRemovedDeviceOrCodeBack(t *testing.T) {
 				t.Errorf("%s taken before: devices %q, %d recovery codes left; want the removed phone and the used code to stay gone (b, %d)", file.name, ids, left, RecoveryCount-1)
 			}
 			want := "1 device removed since the export was not restored; 1 recovery code used or replaced since the export was not restored"
-			if told != (NotRestored{Devices: 1, RecoveryCodes: 1}) || told.String() != want {
+			if told.NotRestored != (NotRestored{Devices: 1, RecoveryCodes: 1}) || told.String() != want {
 				t.Errorf("%s: the import said %+v %q; want %q", file.name, told, told, want)
 			}
 			if err := s.Devices.UseRecoveryCode(ctx, Scope{Realm: realm, Host: host, IP: "192.0.2.1"}, "flow2", alice, first.Codes[0]); err == nil {
@@ -152,7 +152,7 @@ func TestARestoreIntoAWipedStoreBringsEverythingBack(t *testing.T) {
 		wiped, _, _ := raceService(t, onBadger(t))
 		told, err := (&Admin{Core: wiped.Core, Devices: wiped.Devices}).Import(ctx, file)
 		left, _ := wiped.Devices.RecoveryCodesLeft(ctx, realm, alice)
-		if ids := deviceIDs(t, wiped.Devices, alice); err != nil || ids != "ab" || left != RecoveryCount || told != (NotRestored{}) {
+		if ids := deviceIDs(t, wiped.Devices, alice); err != nil || ids != "ab" || left != RecoveryCount || told.NotRestored != (NotRestored{}) {
 			t.Errorf("a restore into a wiped store: %v, devices %q, %d codes, told %+v; want everything back", err, ids, left, told)
 		}
 	}
@@ -242,7 +242,7 @@ func TestAnExportOfThePreviousReleaseImports(t *testing.T) {
 	admin := &Admin{Core: s.Core, Devices: s.Devices}
 	told, err := admin.Import(ctx, file)
 	left, _ := s.Devices.RecoveryCodesLeft(ctx, realm, alice)
-	if ids := deviceIDs(t, s.Devices, alice); err != nil || ids != "67PZRIP4U5Z2WFE5" || left != RecoveryCount || told != (NotRestored{}) {
+	if ids := deviceIDs(t, s.Devices, alice); err != nil || ids != "67PZRIP4U5Z2WFE5" || left != RecoveryCount || told.NotRestored != (NotRestored{}) {
 		t.Fatalf("the release before's export into a wiped store: %v, devices %q, %d codes, told %+v; want all of it", err, ids, left, told)
 	}
 	if _, err := s.Devices.Remove(ctx, realm, alice, "67PZRIP4", false); err != nil {
@@ -254,7 +254,7 @@ func TestAnExportOfThePreviousReleaseImports(t *testing.T) {
 	renewed, _ := s.Core.Store.Get(ctx, recoveryKey(realm, alice))
 	told, err = admin.Import(ctx, file)
 	now, _ := s.Core.Store.Get(ctx, recoveryKey(realm, alice))
-	if ids := deviceIDs(t, s.Devices, alice); err != nil || ids != "U5Z2WFE5" || string(now) != string(renewed) || told != (NotRestored{Devices: 1, RecoveryCodes: RecoveryCount}) {
+	if ids := deviceIDs(t, s.Devices, alice); err != nil || ids != "U5Z2WFE5" || string(now) != string(renewed) || told.NotRestored != (NotRestored{Devices: 1, RecoveryCodes: RecoveryCount}) {
 		t.Errorf("the release before's export after a removal and a renewal: %v, devices %q, codes kept %v, told %+v; want the removed phone and the replaced set left out", err, ids, string(now) == string(renewed), told)
 	}
 }
@@ -286,7 +286,7 @@ func TestAnUndoneRenewalKeepsItsSetImportable(t *testing.T) {
 	}
 	told, err := admin.Import(ctx, before)
 	left, _ := s.Devices.RecoveryCodesLeft(ctx, realm, alice)
-	if err != nil || left != RecoveryCount || told != (NotRestored{}) {
+	if err != nil || left != RecoveryCount || told.NotRestored != (NotRestored{}) {
 		t.Errorf("an export imported after a renewal undone: %v, %d codes, told %+v; want the user's set whole", err, left, told)
 	}
 	withdrawn, _ := s.Core.Store.Get(ctx, spentRecoveryKey(realm, alice))
@@ -362,7 +362,7 @@ func TestARefusedRemovalBuriesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	told, err := admin.Import(ctx, exported)
-	if ids := deviceIDs(t, s.Devices, alice); err != nil || ids != "a" || told != (NotRestored{}) {
+	if ids := deviceIDs(t, s.Devices, alice); err != nil || ids != "a" || told.NotRestored != (NotRestored{}) {
 		t.Errorf("an import of the store's own export after refused removals: devices %q, told %+v (%v); want a, nothing left out", ids, told, err)
 	}
 }

@@ -100,8 +100,8 @@ func (b *Badger) Put(ctx context.Context, key string, value []byte, ttl time.Dur
 }
 
 // PutAll implements AllOrNothing.
-func (b *Badger) PutAll(ctx context.Context, records map[string][]byte) error {
-	return b.db.PutAll(ctx, records)
+func (b *Badger) PutAll(ctx context.Context, records map[string][]byte, read ...string) (map[string][]byte, error) {
+	return b.db.PutAll(ctx, records, read...)
 }
 
 // PutIfAbsent implements Store.

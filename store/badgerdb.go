@@ -278,9 +278,25 @@ func (b *badgerDB) Scan(ctx context.Context, prefix string, fn func(string, []by
 }
 
 // PutAll implements AllOrNothing: one transaction, or ErrNoTransaction
-// where the records are more than one holds (badger.ErrTxnTooBig).
-func (b *badgerDB) PutAll(ctx context.Context, records map[string][]byte) error {
+// where the records are more than one holds (badger.ErrTxnTooBig). The
+// records of read are read in it: a transaction that wrote one meanwhile
+// makes it run again (update), reading that one's.
+func (b *badgerDB) PutAll(ctx context.Context, records map[string][]byte, read ...string) (map[string][]byte, error) {
+	var held map[string][]byte
 	err := b.update(ctx, func(txn *badger.Txn) error {
+		held = map[string][]byte{}
+		for _, k := range read {
+			item, err := txn.Get([]byte(k))
+			if errors.Is(err, badger.ErrKeyNotFound) {
+				continue
+			}
+			if err == nil {
+				held[k], err = item.ValueCopy(nil)
+			}
+			if err != nil {
+				return err
+			}
+		}
 		for k, v := range records {
 			if err := txn.SetEntry(entry(k, v, 0)); err != nil {
 				return err
@@ -289,9 +305,9 @@ func (b *badgerDB) PutAll(ctx context.Context, records map[string][]byte) error 
 		return nil
 	})
 	if errors.Is(err, badger.ErrTxnTooBig) {
-		return ErrNoTransaction
+		return nil, ErrNoTransaction
 	}
-	return b.synced(ctx, err)
+	return held, b.synced(ctx, err)
 }
 
 // update runs fn in a read-write transaction, again (after a jittered

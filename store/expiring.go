@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -99,9 +100,92 @@ func (r *Redis) ScanExpiring(ctx context.Context, prefix string, fn func(string,
 	return nil
 }
 
+// Lengthening is a store that makes a record last at least a time in one
+// atomic step (KeepLonger).
+type Lengthening interface {
+	KeepLonger(ctx context.Context, key string, value []byte, ttl time.Duration) (wrote bool, err error)
+}
+
+// KeepLonger writes value at key for ttl (0: no expiry) where key holds
+// no record, and where it holds one ending sooner makes that one last ttl,
+// its value as it is: in one atomic step, so that a record another writer
+// made to last longer meanwhile is never made to end sooner (an import's
+// end of a session: enrollment's keepLaterEnds). wrote says whether it
+// changed anything. On a store that cannot say when a record ends (no
+// Lengthening) it writes only where there is none.
+func KeepLonger(ctx context.Context, st Store, key string, value []byte, ttl time.Duration) (wrote bool, err error) {
+	if l, ok := st.(Lengthening); ok {
+		return l.KeepLonger(ctx, key, value, ttl)
+	}
+	return st.PutIfAbsent(ctx, key, value, ttl)
+}
+
+// KeepLonger implements Lengthening.
+func (b *Badger) KeepLonger(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
+	return b.db.KeepLonger(ctx, key, value, ttl)
+}
+
+// KeepLonger implements Lengthening: one transaction, in whole seconds
+// (an item's ExpiresAt).
+func (b *badgerDB) KeepLonger(ctx context.Context, key string, value []byte, ttl time.Duration) (wrote bool, err error) {
+	err = b.update(ctx, func(txn *badger.Txn) error {
+		wrote = false
+		v := value
+		item, err := txn.Get([]byte(key))
+		switch {
+		case err == nil:
+			if at := item.ExpiresAt(); at == 0 || ttl > 0 && at >= uint64(time.Now().Add(ttl).Unix()) {
+				return nil // as late or later already
+			}
+			if v, err = item.ValueCopy(nil); err != nil {
+				return err
+			}
+		case !errors.Is(err, badger.ErrKeyNotFound):
+			return err
+		}
+		wrote = true
+		return txn.SetEntry(entry(key, v, ttl))
+	})
+	if !wrote {
+		return false, err
+	}
+	return err == nil, b.synced(ctx, err)
+}
+
+// keepLongerScript is KeepLonger: KEYS[1] gets ARGV[1] for ARGV[2] ms (0:
+// no expiry) where it holds nothing, or that long where it ends sooner
+// (PTTL: -2 none, -1 no expiry). It returns 1 when it wrote.
+var keepLongerScript = redis.NewScript(`
+local left, ttl = redis.call("PTTL", KEYS[1]), tonumber(ARGV[2])
+if left == -1 or (ttl > 0 and left >= ttl) then return 0 end
+if left == -2 and ttl > 0 then
+	redis.call("SET", KEYS[1], ARGV[1], "PX", ttl)
+elseif left == -2 then
+	redis.call("SET", KEYS[1], ARGV[1])
+elseif ttl > 0 then
+	redis.call("PEXPIRE", KEYS[1], ttl)
+else
+	redis.call("PERSIST", KEYS[1])
+end
+return 1`)
+
+// KeepLonger implements Lengthening: one script.
+func (r *Redis) KeepLonger(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
+	ctx, done, err := spend(ctx)
+	defer done()
+	if err != nil {
+		return false, err
+	}
+	n, err := keepLongerScript.Run(ctx, r.client, []string{r.key(key)}, value, millis(ttl)).Int()
+	return n == 1 && err == nil, r.lasting(ctx, err, key)
+}
+
 // Interface guards
 var (
-	_ Expiring = (*Badger)(nil)
-	_ Expiring = (*badgerDB)(nil)
-	_ Expiring = (*Redis)(nil)
+	_ Expiring    = (*Badger)(nil)
+	_ Expiring    = (*badgerDB)(nil)
+	_ Expiring    = (*Redis)(nil)
+	_ Lengthening = (*Badger)(nil)
+	_ Lengthening = (*badgerDB)(nil)
+	_ Lengthening = (*Redis)(nil)
 )

@@ -10,21 +10,84 @@ import (
 	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
 )
 
+// expiringStores open each store that says when its records end: Badger,
+// a Redis server and a Redis Cluster.
+var expiringStores = map[string]func(t *testing.T) (store.Store, func() error, error){
+	"badger": func(t *testing.T) (store.Store, func() error, error) { return store.OpenBadger(t.TempDir()) },
+	"redis": func(t *testing.T) (store.Store, func() error, error) {
+		return store.OpenRedis(&store.Redis{Addresses: []string{redistest.Server(t)}, KeyPrefix: "p:"})
+	},
+	"cluster": func(t *testing.T) (store.Store, func() error, error) {
+		return store.OpenRedis(&store.Redis{Addresses: redistest.StartCluster(t), KeyPrefix: "p:"})
+	},
+}
+
+// TestKeepLongerNeverMakesARecordEndSooner: store.KeepLonger writes a
+// record where there is none, makes one ending sooner last its time (its
+// value kept), and leaves one ending as late or later, or never, as it is;
+// with no expiry, it makes one never end. On Badger, a Redis server and a
+// Redis Cluster.
+func TestKeepLongerNeverMakesARecordEndSooner(t *testing.T) {
+	t.Parallel()
+	const hour, none = time.Hour, time.Duration(0)
+	cases := []struct {
+		name      string
+		held, ttl time.Duration // held -1: no record
+		wrote     bool
+		value     string
+		ends      time.Duration // 0: never
+	}{
+		{"none", -1, hour, true, "new", hour},
+		{"none, no expiry", -1, none, true, "new", none},
+		{"sooner", hour, 2 * hour, true, "held", 2 * hour},
+		{"later", 2 * hour, hour, false, "held", 2 * hour},
+		{"never", none, hour, false, "held", none},
+		{"sooner, made never", hour, none, true, "held", none},
+	}
+	for name, open := range expiringStores {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			st, closeStore, err := open(t)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer func() { _ = closeStore() }()
+			ctx := context.Background()
+			for i, c := range cases {
+				key := fmt.Sprintf("longer/k%d", i)
+				if c.held >= 0 {
+					if err := st.Put(ctx, key, []byte("held"), c.held); err != nil {
+						t.Fatal(err)
+					}
+				}
+				wrote, err := store.KeepLonger(ctx, st, key, []byte("new"), c.ttl)
+				if err != nil || wrote != c.wrote {
+					t.Errorf("%s: wrote %v (%v), want %v", c.name, wrote, err, c.wrote)
+				}
+				err = st.(store.Expiring).ScanExpiring(ctx, key, func(_ string, value []byte, expires time.Time) error {
+					left := time.Duration(0)
+					if !expires.IsZero() {
+						left = time.Until(expires)
+					}
+					if string(value) != c.value || (left == 0) != (c.ends == 0) || left > c.ends+time.Second || left < c.ends-2*time.Second {
+						t.Errorf("%s: %q ending in %v, want %q ending in %v (0: never)", c.name, value, left.Round(time.Second), c.value, c.ends)
+					}
+					return nil
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
 // TestAScanSaysWhenRecordsExpire: Expiring's scan gives each record under
 // the prefix with its expiry (zero for none), on Badger, a Redis server
 // and a Redis Cluster (its keys on every master), and leaves out others'.
 func TestAScanSaysWhenRecordsExpire(t *testing.T) {
 	t.Parallel()
-	open := map[string]func(t *testing.T) (store.Store, func() error, error){
-		"badger": func(t *testing.T) (store.Store, func() error, error) { return store.OpenBadger(t.TempDir()) },
-		"redis": func(t *testing.T) (store.Store, func() error, error) {
-			return store.OpenRedis(&store.Redis{Addresses: []string{redistest.Server(t)}, KeyPrefix: "p:"})
-		},
-		"cluster": func(t *testing.T) (store.Store, func() error, error) {
-			return store.OpenRedis(&store.Redis{Addresses: redistest.StartCluster(t), KeyPrefix: "p:"})
-		},
-	}
-	for name, open := range open {
+	for name, open := range expiringStores {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			st, closeStore, err := open(t)

@@ -264,24 +264,43 @@ func (r *Redis) Put(ctx context.Context, key string, value []byte, ttl time.Dura
 // PutAll implements AllOrNothing: MULTI/EXEC, which a full server refuses
 // whole (EXECABORT, or OOM at EXEC), never part of it. A Cluster's keys
 // span masters, where one transaction cannot hold them: ErrNoTransaction.
-func (r *Redis) PutAll(ctx context.Context, records map[string][]byte) error {
+// The records of read are a GET each in the transaction, before the SETs.
+func (r *Redis) PutAll(ctx context.Context, records map[string][]byte, read ...string) (map[string][]byte, error) {
 	if _, ok := r.client.(*redis.ClusterClient); ok {
-		return ErrNoTransaction
+		return nil, ErrNoTransaction
 	}
 	ctx, done, err := spend(ctx)
 	defer done()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	keys := make([]string, 0, len(records))
-	_, err = r.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
+	keys, gets := make([]string, 0, len(records)), make([]*redis.StringCmd, len(read))
+	cmds, err := r.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		for i, k := range read {
+			gets[i] = p.Get(ctx, r.key(k))
+		}
 		for k, v := range records {
 			p.Set(ctx, r.key(k), v, 0)
 			keys = append(keys, k)
 		}
 		return nil
 	})
-	return r.lasting(ctx, err, keys...)
+	if errors.Is(err, redis.Nil) { // a GET of none: the first fault, if any, is another command's
+		err = nil
+		for _, c := range cmds {
+			if c.Err() != nil && !errors.Is(c.Err(), redis.Nil) {
+				err = c.Err()
+				break
+			}
+		}
+	}
+	held := map[string][]byte{}
+	for i, g := range gets {
+		if v, e := g.Bytes(); e == nil && err == nil {
+			held[read[i]] = v
+		}
+	}
+	return held, r.lasting(ctx, err, keys...)
 }
 
 // Take implements Store (GETDEL).

@@ -75,11 +75,14 @@ type Store interface {
 // written): Badger in one transaction, a Redis server (or Sentinel's
 // master) in MULTI/EXEC.
 type AllOrNothing interface {
-	// PutAll writes each record (key → value, no expiry), all or none. A
-	// store that cannot here (a Redis Cluster, whose keys span masters; more
-	// than one Badger transaction holds) writes nothing and answers
-	// ErrNoTransaction: write them one by one.
-	PutAll(ctx context.Context, records map[string][]byte) error
+	// PutAll writes each record (key → value, no expiry), all or none, and
+	// answers what the records of read (keys of records) held in the same
+	// step, just before it wrote them (a key that held none is not in
+	// held): what this write replaced, whatever another writer did before
+	// or after it. A store that cannot here (a Redis Cluster, whose keys
+	// span masters; more than one Badger transaction holds) writes nothing
+	// and answers ErrNoTransaction: write them one by one.
+	PutAll(ctx context.Context, records map[string][]byte, read ...string) (held map[string][]byte, err error)
 }
 
 // ErrNoTransaction is PutAll's answer where the store cannot write the
