@@ -91,7 +91,11 @@ var errMaxAge = errors.New("max_age must be a duration such as 15m")
 // upstream, and the request's other cookies (found: the session's, as in
 // ServeHTTP); repl, the request's placeholders.
 func (g *gate) authAnswer(w http.ResponseWriter, r *http.Request, repl *caddy.Replacer, cl *session.Claims, found cookies.Found) {
-	g.admit(r, repl, cl, cl.Facts().Lookup, found)
+	app := "" // the assertion's app, as the proxy says: never the portal's own Host
+	if g.hot.assertion {
+		app, _ = g.originalRequest(r)
+	}
+	g.admit(r, repl, cl, cl.Facts().Lookup, found, app)
 	h := w.Header()
 	for name, value := range g.authHeaders {
 		h.Set(name, identityValue(repl, cl.Facts(), value))

@@ -59,7 +59,7 @@ func (g *gate) serve(w http.ResponseWriter, r *http.Request, next caddyhttp.Hand
 		cl = g.pages.OldSession(w, r, token, cl) // nil if planted: the gate writes the prefixed name
 	}
 	if cl != nil && (h.anySession && h.earns.Holds(signin.AMRs(amrs)) || g.passes(cl, amrs, user)) {
-		if !g.admit(r, repl, cl, lookup, found) {
+		if !g.admit(r, repl, cl, lookup, found, r.Host) {
 			return g.handOff(w, r, next) // session.ErrReleased
 		}
 		return next.ServeHTTP(w, r)
@@ -115,13 +115,13 @@ var (
 // With a cached session it allocates nothing: the values were made when
 // the token was first verified. found is where ServeHTTP found the session's
 // cookie (the header is not looked up again); repl, the request's
-// placeholders; lookup, cl.Facts().Lookup (the cache's copy). It reports
+// placeholders; lookup, cl.Facts().Lookup (the cache's copy); app, the upstream's host. It reports
 // false, having changed nothing, when the identity assertion was due to be
 // signed after the gate's Cleanup (signing may write keys to the store it
 // let go of: session.ErrReleased): the request is then handed on.
-func (g *gate) admit(r *http.Request, repl *caddy.Replacer, cl *session.Claims, lookup func(string) (any, bool), found cookies.Found) bool {
+func (g *gate) admit(r *http.Request, repl *caddy.Replacer, cl *session.Claims, lookup func(string) (any, bool), found cookies.Found, app string) bool {
 	if g.hot.assertion {
-		switch a, err := g.sessions.Assertion(cl); {
+		switch a, err := g.sessions.Assertion(cl, app); {
 		case errors.Is(err, session.ErrReleased):
 			return false
 		case err != nil:

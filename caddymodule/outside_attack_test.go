@@ -173,7 +173,8 @@ func TestAssertionIsNeverASession(t *testing.T) {
 	if assertionClaims.ExpiresAt.After(sessionClaims.ExpiresAt.Time) {
 		t.Fatalf("the assertion (exp %v) outlives the session (exp %v)", assertionClaims.ExpiresAt, sessionClaims.ExpiresAt)
 	}
-	if len(assertionClaims.Audience) != 1 || assertionClaims.Audience[0] != "assertion:localhost" {
+	// The realm's, and the app's host (TestAnAssertionNamesItsApp).
+	if len(assertionClaims.Audience) != 2 || assertionClaims.Audience[0] != "assertion:localhost" || assertionClaims.Audience[1] != "assertion:localhost/localhost" {
 		t.Fatalf("assertion audience %v", assertionClaims.Audience)
 	}
 }

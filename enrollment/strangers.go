@@ -5,6 +5,7 @@ import (
 	"net"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/smsgate/caddy-smsgate/store"
@@ -27,9 +28,21 @@ type Strangers struct {
 	Store          store.Store
 	Now            func() time.Time
 
-	mu      sync.Mutex
-	tallies map[string]*tally
+	mu sync.Mutex
+	// tallies are the addresses' counts, in two parts that forget apart:
+	// IPv6 /64s (of which whoever holds a /48 has 65,536), and the units
+	// a holder cannot multiply so (IPv4 addresses, IPv6 /48s). A flood of
+	// one /48's /64s that fills its part makes it forget at random; in one
+	// part, it forgot the /48's own tally too, which started again: the /48
+	// was admitted anew as often as the flood made the gate forget.
+	tallies [2]map[string]*tally
 }
+
+// The parts of Strangers.tallies.
+const (
+	sub64  = 0 // IPv6 /64s
+	wholes = 1 // IPv4 addresses, IPv6 /48s
+)
 
 // tally counts one address's admissions in a fixed window, until end.
 type tally struct {
@@ -37,8 +50,21 @@ type tally struct {
 	n   int
 }
 
-// maxTallies bounds the addresses remembered (about 100 bytes each).
-const maxTallies = 1 << 16
+// MaxTallies bounds the addresses remembered (about 100 bytes each), half
+// of them in each part of the tallies.
+const MaxTallies = 1 << 16
+
+// maxTallies is MaxTallies, or a test's smaller bound (ShrinkTallies).
+var maxTallies atomic.Int64
+
+func init() { maxTallies.Store(MaxTallies) }
+
+// ShrinkTallies makes the gates remember n addresses at most, for a test
+// of what a flood that fills their tallies does, and returns what undoes it.
+func ShrinkTallies(n int) (restore func()) {
+	maxTallies.Store(int64(n))
+	return func() { maxTallies.Store(MaxTallies) }
+}
 
 // Admit counts one request from ip for realm, or refuses it with a
 // *LimitError (stranger_ip, stranger_net or strangers) saying how long to
@@ -82,11 +108,16 @@ func (s *Strangers) admit(ctx context.Context, realm, ip, side, total string) er
 // admitAddress is AdmitAddress, the tallies' keys ending in side.
 func (s *Strangers) admitAddress(realm, ip, side string) error {
 	now := s.Now()
-	if err := s.count(now, "stranger_ip", realm+"/"+IPKey(ip)+side, s.IP); err != nil {
+	n := net48(ip)
+	part := wholes
+	if n != "" {
+		part = sub64
+	}
+	if err := s.count(now, "stranger_ip", realm+"/"+IPKey(ip)+side, s.IP, part); err != nil {
 		return err
 	}
-	if n := net48(ip); n != "" {
-		return s.count(now, "stranger_net", realm+"/"+n+side, s.Net)
+	if n != "" {
+		return s.count(now, "stranger_net", realm+"/"+n+side, s.Net, wholes)
 	}
 	return nil
 }
@@ -123,23 +154,26 @@ func (s *Strangers) Refusal(op *store.Op) error {
 	return &LimitError{Limit: "strangers", Wait: time.Unix(0, (now.UnixNano()/w+1)*w).Sub(now)}
 }
 
-// count adds one to key's tally under rate, or refuses.
-func (s *Strangers) count(now time.Time, name, key string, rate Rate) error {
+// count adds one to key's tally, in part of the tallies, under rate, or
+// refuses.
+func (s *Strangers) count(now time.Time, name, key string, rate Rate, part int) error {
 	if rate.Count <= 0 || rate.Window <= 0 {
 		return nil
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.tallies == nil {
-		s.tallies = make(map[string]*tally)
+	tallies := s.tallies[part]
+	if tallies == nil {
+		tallies = make(map[string]*tally)
+		s.tallies[part] = tallies
 	}
-	t := s.tallies[key]
+	t := tallies[key]
 	if t == nil || !now.Before(t.end) {
-		if t == nil && len(s.tallies) >= maxTallies {
-			s.forget(now)
+		if t == nil && len(tallies) >= int(maxTallies.Load())/2 {
+			forget(tallies, now)
 		}
 		t = &tally{end: now.Add(rate.Window)}
-		s.tallies[key] = t
+		tallies[key] = t
 	}
 	if t.n >= rate.Count {
 		return &LimitError{Limit: name, Wait: t.end.Sub(now)}
@@ -148,21 +182,22 @@ func (s *Strangers) count(now time.Time, name, key string, rate Rate) error {
 	return nil
 }
 
-// forget drops the tallies whose window has passed and, while more than
-// 7/8 of maxTallies are left, others at random: a flood from many
-// addresses must not grow memory without end (the total still bounds the
-// store), and one scan makes room for many new addresses.
-func (s *Strangers) forget(now time.Time) {
-	for k, t := range s.tallies {
+// forget drops the tallies (one part's) whose window has passed and,
+// while more than 7/8 of the part's bound are left, others at random: a
+// flood from many addresses must not grow memory without end (the total
+// still bounds the store), and one scan makes room for many new addresses.
+func forget(tallies map[string]*tally, now time.Time) {
+	keep := int(maxTallies.Load()) / 2 * 7 / 8
+	for k, t := range tallies {
 		if !now.Before(t.end) {
-			delete(s.tallies, k)
+			delete(tallies, k)
 		}
 	}
-	for k := range s.tallies {
-		if len(s.tallies) <= maxTallies*7/8 {
+	for k := range tallies {
+		if len(tallies) <= keep {
 			break
 		}
-		delete(s.tallies, k)
+		delete(tallies, k)
 	}
 }
 

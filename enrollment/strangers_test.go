@@ -15,13 +15,13 @@ import (
 func TestStrangersRememberFewAddresses(t *testing.T) {
 	now := time.Unix(1_700_000_000, 0)
 	s := &Strangers{IP: Rate{2, time.Hour}, Net: Rate{100, time.Hour}, Now: func() time.Time { return now }}
-	for i := range maxTallies + 5000 {
+	for i := range MaxTallies + 5000 {
 		if err := s.AdmitAddress("r", fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if n := len(s.tallies); n > maxTallies {
-		t.Fatalf("%d addresses remembered, more than %d", n, maxTallies)
+	if n := len(s.tallies[sub64]) + len(s.tallies[wholes]); n > MaxTallies {
+		t.Fatalf("%d addresses remembered, more than %d", n, MaxTallies)
 	}
 	ip := "192.0.2.1"
 	for range 2 {

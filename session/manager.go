@@ -94,7 +94,7 @@ type Manager struct {
 	covered    coverage      // what the log said since the gate began reading it
 
 	assertMu    sync.Mutex
-	assertCache map[string]assertionEntry
+	assertCache map[assertionKey]assertionEntry
 
 	renamed renamedWindow // which unmarked tokens count as from before the cookies took their prefixed names (renamed.go)
 }
@@ -108,7 +108,7 @@ const CachedSessions = 10000
 // NewManager sets up a realm's sessions, reading or creating its keys.
 func NewManager(ctx context.Context, c Config) (*Manager, error) {
 	m := &Manager{store: c.Store, realm: c.Realm, lifetime: c.Lifetime, now: c.Now, logger: c.Logger,
-		coarse: c.Coarse, uses: c.Uses, form: c.LoginForm, pollWait: pollWait, assertCache: map[string]assertionEntry{}}
+		coarse: c.Coarse, uses: c.Uses, form: c.LoginForm, pollWait: pollWait, assertCache: map[assertionKey]assertionEntry{}}
 	m.cache.init(CachedSessions)
 	m.cache.amrs = c.AMRs
 	if m.logger == nil {

@@ -2,8 +2,11 @@ package session
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
+
+	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/store"
@@ -96,7 +99,7 @@ func TestAssertionsAreNotSessions(t *testing.T) {
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	m, _ := newManager(t, "EdDSA", &now)
 	tok, _ := m.Issue(ctx, "alice", []factor.AMR{factor.AMRSMS}, Where{})
-	a, err := m.Assertion(m.Check(ctx, tok))
+	a, err := m.Assertion(m.Check(ctx, tok), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +108,7 @@ func TestAssertionsAreNotSessions(t *testing.T) {
 	}
 	hs, _ := newManager(t, "HS256", &now)
 	tok, _ = hs.Issue(ctx, "alice", nil, Where{})
-	if _, err := hs.Assertion(hs.Check(ctx, tok)); err == nil {
+	if _, err := hs.Assertion(hs.Check(ctx, tok), ""); err == nil {
 		t.Fatal("HS256 made an assertion")
 	}
 }
@@ -133,5 +136,46 @@ func TestIssueAnswersTheSessionsID(t *testing.T) {
 	}
 	if sid == trustedSID {
 		t.Fatal("two sessions, one sid")
+	}
+}
+
+// TestAnAssertionNamesItsAppsHost: an assertion names the host of the app
+// it is for (from a Host, host:port or URL, as proxies say it), and one
+// session's assertions for two apps are two, each naming its own.
+func TestAnAssertionNamesItsAppsHost(t *testing.T) {
+	for app, want := range map[string]string{
+		"app.example.com": "app.example.com", "App.Example.com:8443": "app.example.com",
+		"https://app.example.com/x?y=1": "app.example.com", "http://[::1]:80/": "::1", "": "",
+		"evil.example/x": "", "a b": "", "https://user@app.example.com/": "app.example.com",
+	} {
+		if got := appHost(app); got != want {
+			t.Errorf("appHost(%q) = %q, want %q", app, got, want)
+		}
+	}
+	ctx := context.Background()
+	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	m, _ := newManager(t, "EdDSA", &now)
+	tok, _ := m.Issue(ctx, "alice", []factor.AMR{factor.AMRSMS}, Where{})
+	cl := m.Check(ctx, tok)
+	audOf := func(app string) []string {
+		a, err := m.Assertion(cl, app)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got Claims
+		if _, _, err := jwt.NewParser().ParseUnverified(a, &got); err != nil {
+			t.Fatal(err)
+		}
+		return got.Audience
+	}
+	realm := AssertionAudience(m.realm)
+	if got := audOf("wiki.example.com"); !slices.Equal(got, []string{realm, AssertionAudienceFor(m.realm, "wiki.example.com")}) {
+		t.Fatalf("the wiki's assertion names %v", got)
+	}
+	if got := audOf("https://grafana.example.com/d"); !slices.Equal(got, []string{realm, AssertionAudienceFor(m.realm, "grafana.example.com")}) {
+		t.Fatalf("grafana's assertion names %v (the wiki's, reused?)", got)
+	}
+	if got := audOf(""); !slices.Equal(got, []string{realm}) {
+		t.Fatalf("an assertion for no known app names %v", got)
 	}
 }

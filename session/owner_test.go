@@ -83,18 +83,18 @@ func TestNoAssertionSignedAfterTheOwnerLetGo(t *testing.T) {
 		t.Fatal(err)
 	}
 	cl := m.Check(ctx, tok)
-	first, err := m.Assertion(cl)
+	first, err := m.Assertion(cl, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	closed := make(chan struct{})
 	uses.Close(func() { _ = closeDB(); close(closed) })
 	<-closed
-	if a, err := m.Assertion(cl); err != nil || a != first {
+	if a, err := m.Assertion(cl, ""); err != nil || a != first {
 		t.Fatalf("the assertion still to be reused, after the owner let go: %v", err)
 	}
 	now = now.Add(61 * time.Minute) // the assertion expired, a new key due
-	if a, err := m.Assertion(cl); !errors.Is(err, ErrReleased) {
+	if a, err := m.Assertion(cl, ""); !errors.Is(err, ErrReleased) {
 		t.Fatalf("an assertion signed after the owner let go: %q, %v; want ErrReleased", a, err)
 	}
 }

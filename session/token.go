@@ -91,6 +91,11 @@ const (
 // the realm itself, so that no session check accepts one.
 func AssertionAudience(realm string) string { return "assertion:" + realm }
 
+// AssertionAudienceFor is what an identity assertion made for the app at
+// host names in its `aud` beside AssertionAudience(realm): the app checks
+// it (an assertion another app of the realm was handed names that app).
+func AssertionAudienceFor(realm, host string) string { return AssertionAudience(realm) + "/" + host }
+
 // WithType returns keys that sign and accept only tokens of type typ.
 func (k *Keys) WithType(typ string) *Keys {
 	c := *k

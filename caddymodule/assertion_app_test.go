@@ -1,0 +1,84 @@
+package caddymodule_test
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/smsgate/caddy-smsgate/internal/sitetest"
+)
+
+// assertionApps is one portal whose forward-auth check hands the apps an
+// identity assertion, and two apps that show the one they were given.
+const assertionApps = `http://auth.sso.localhost:{HTTP_PORT} {
+	smsgate {
+		identity none
+		user carol +14155552671
+		realm sso.localhost
+		cookie_domain sso.localhost
+		portal_url http://auth.sso.localhost:{HTTP_PORT}
+		redirect_hosts *.sso.localhost
+		signing_alg EdDSA
+		assertion_header X-Smsgate-Assertion
+		store badger {DIR}
+		provider log
+	}
+	respond "portal"
+}
+
+(app) {
+	route {
+		request_header -X-Smsgate-Assertion
+		forward_auth localhost:{HTTP_PORT} {
+			uri /.smsgate/auth
+			header_up Host auth.sso.localhost:{HTTP_PORT}
+			copy_headers Remote-User X-Smsgate-Assertion
+		}
+		respond "{http.request.header.X-Smsgate-Assertion}"
+	}
+}
+
+http://app1.sso.localhost:{HTTP_PORT} {
+	import app
+}
+
+http://app2.sso.localhost:{HTTP_PORT} {
+	import app
+}`
+
+// TestAnAssertionNamesItsApp: an identity assertion is a bearer token for
+// two minutes (renewed while the user is active), handed to every app
+// behind the portal; its audience named only the realm, so one app — a
+// compromised wiki, or one that logs its headers — held, for each of its
+// visitors, an assertion every other app of the realm that verifies
+// assertions took as theirs, admin's too (Pomerium names the route's host
+// for this). Now each names the host it was made for too
+// (assertion:<realm>/<host>), which an app checks, and an app is never
+// handed another's.
+func TestAnAssertionNamesItsApp(t *testing.T) {
+	sitetest.Parallel(t)
+	s := sitetest.StartWith(t, sitetest.TrustedProxies, assertionApps)
+	c := sitetest.NewClient(t, "")
+	res := c.GetURL(absolute(s, "app1.sso.localhost", "/"))
+	page := c.GetURL(res.Header.Get("Location"))
+	tok := sitetest.CSRFField.FindStringSubmatch(page.Text)[1]
+	c.PostURL(absolute(s, "auth.sso.localhost", "/.smsgate/login"), url.Values{"username": {"carol"}, "csrf": {tok}})
+	sitetest.Expect(t, c.PostURL(absolute(s, "auth.sso.localhost", "/.smsgate/verify"), url.Values{"code": {s.LastCode()}, "csrf": {tok}}),
+		http.StatusSeeOther, absolute(s, "app1.sso.localhost", "/"))
+	for _, app := range []string{"app1", "app2"} {
+		res := c.GetURL(absolute(s, app+".sso.localhost", "/"))
+		var cl jwt.RegisteredClaims
+		if _, _, err := jwt.NewParser().ParseUnverified(strings.TrimSpace(res.Text), &cl); err != nil {
+			t.Fatalf("%s was handed no assertion: %d %q (%v)", app, res.StatusCode, res.Text, err)
+		}
+		want := "assertion:sso.localhost/" + app + ".sso.localhost"
+		other := "assertion:sso.localhost/" + map[string]string{"app1": "app2", "app2": "app1"}[app] + ".sso.localhost"
+		if !slices.Contains(cl.Audience, want) || slices.Contains(cl.Audience, other) || !slices.Contains(cl.Audience, "assertion:sso.localhost") {
+			t.Fatalf("the assertion %s was handed names %v: want %s (and the realm's), not %s", app, cl.Audience, want, other)
+		}
+	}
+}
