@@ -43,14 +43,15 @@ const probeName = "smsgate-probe"
 // taking it: matches), are followed as Caddy runs them (rewrites applied,
 // vars set, the first handler that answers or a terminal route ends a
 // list): a reverse_proxy there to an upstream the gate's route proxies to
-// (siteblock.SameApp), or a file_server serving the refused path from
+// (siteblock.Machine.SameApp), or a file_server serving the refused path from
 // the gate's site's files (siteblock.HoldsTree), is refused, naming the
 // server and the error route.
 func CheckErrorRoutes(app *caddyhttp.App) error {
+	m := siteblock.ThisMachine()
 	for _, name := range slices.Sorted(maps.Keys(app.Servers)) {
 		srv := app.Servers[name]
 		for i, route := range srv.Routes {
-			s := &site{srv: srv, app: map[string]bool{}, seen: map[string]bool{}, way: []caddyhttp.Route{route}}
+			s := &site{srv: srv, m: m, app: map[string]bool{}, seen: map[string]bool{}, way: []caddyhttp.Route{route}}
 			s.read(route.Handlers)
 			if len(s.ways) == 0 { // no gate in it
 				continue
@@ -86,7 +87,8 @@ func CheckErrorRoutes(app *caddyhttp.App) error {
 // site is what a top-level route that holds a gate serves with.
 type site struct {
 	srv    *caddyhttp.Server
-	app    map[string]bool       // its upstreams (siteblock.DialKey)
+	m      *siteblock.Machine    // this machine's names, read once a check
+	app    map[string]bool       // its upstreams (siteblock.Machine.DialKey)
 	trees  []string              // where its files are
 	root   string                // its root variable, which error routes see too
 	files  bool                  // it serves files (file_server, php_fastcgi)
@@ -122,7 +124,7 @@ func (s *site) read(handlers []caddyhttp.MiddlewareHandler) {
 			}
 		case *reverseproxy.Handler:
 			for _, up := range upstreamsOf(h) {
-				s.app[siteblock.DialKey(up)] = true
+				s.app[s.m.DialKey(up)] = true
 			}
 			t, ok := h.Transport.(caddy.Module)
 			s.files = s.files || ok && t.CaddyModule().ID == "http.reverse_proxy.transport.fastcgi"
@@ -202,7 +204,7 @@ func (s *site) run(handlers []caddyhttp.MiddlewareHandler, r *http.Request, path
 			maps.Copy(varsOf(r), *h)
 		case *reverseproxy.Handler:
 			for _, up := range upstreamsOf(h) {
-				if siteblock.SameApp(s.app, up) {
+				if s.m.SameApp(s.app, up) {
 					return true, fmt.Errorf("%s proxies to %s, the app's upstream the gate's routes proxy to: every refused request would reach the app unauthenticated. Answer the gate's refusals there (respond), or match only statuses the gate never answers with", here, up)
 				}
 			}
@@ -277,7 +279,7 @@ func varsOf(r *http.Request) map[string]any {
 }
 
 // upstreamsOf are the addresses a reverse_proxy dials, spelt as
-// siteblock.DialKey takes them (a dynamic A or SRV source as
+// siteblock.Machine.DialKey takes them (a dynamic A or SRV source as
 // siteblock.DynamicA and DynamicSRV spell them).
 func upstreamsOf(h *reverseproxy.Handler) []string {
 	var out []string

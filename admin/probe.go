@@ -9,6 +9,8 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/smsgate/caddy-smsgate/siteblock"
 )
 
 // probeHosts are the hosts a refused request of the gate's route may
@@ -106,17 +108,9 @@ func meet(a, b string) (string, bool) {
 	case !strings.Contains(a, "*"):
 		return a, true // takenOnThe, and the error route's own matcher, judge it
 	}
-	ab, ae := a[:strings.Index(a, "*")], a[strings.LastIndex(a, "*")+1:]
-	bb, be := b[:strings.Index(b, "*")], b[strings.LastIndex(b, "*")+1:]
-	if !strings.HasPrefix(ab, bb) && !strings.HasPrefix(bb, ab) || !strings.HasSuffix(ae, be) && !strings.HasSuffix(be, ae) {
+	begin, end, ok := siteblock.WildcardsMeet(a, b)
+	if !ok {
 		return "", false
-	}
-	begin, end := ab, ae
-	if len(bb) > len(ab) {
-		begin = bb
-	}
-	if len(be) > len(ae) {
-		end = be
 	}
 	if begin == "" {
 		begin = "/"

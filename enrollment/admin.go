@@ -36,6 +36,9 @@ func (s *Admin) Users(ctx context.Context, realm string) ([]UserInfo, error) {
 	prefix := store.Key("device", realm, "")
 	var users []UserInfo
 	err := s.Store.Scan(ctx, prefix, func(key string, _ []byte) error {
+		// Not store.SplitKey: a key Key would not write that a store holds (an
+		// import before checkImported wrote its file's as they were) is listed
+		// as it always was.
 		user, err := url.PathUnescape(strings.TrimPrefix(key, prefix))
 		if err != nil {
 			return nil
@@ -165,6 +168,9 @@ func (r Record) Realm() string {
 	if key == renamedRecord || strings.HasPrefix(key, "keys/") {
 		return ""
 	}
+	// Not store.SplitKey: a realm escaped as Key would not ("local%68ost")
+	// is the realm it names, so that an import into it refuses the record
+	// itself (checkImported: TestAnImportOfRecordsNoGateReadsIsRefused).
 	_, rest, _ := strings.Cut(key, "/")
 	realm, _, _ := strings.Cut(rest, "/")
 	if name, err := url.PathUnescape(realm); err == nil {

@@ -2,7 +2,6 @@ package enrollment
 
 import (
 	"encoding/json"
-	"net/url"
 	"strings"
 
 	"github.com/smsgate/caddy-smsgate/session"
@@ -32,16 +31,14 @@ func checkImported(key string, value []byte) error {
 		}
 	}
 	for _, kind := range userRecords {
-		rest, ok := strings.CutPrefix(key, kind+"/")
-		if !ok {
+		if !strings.HasPrefix(key, kind+"/") {
 			continue
 		}
-		realm, name, ok := strings.Cut(rest, "/")
-		r, err1 := url.PathUnescape(realm)
-		n, err2 := url.PathUnescape(name)
-		if !ok || err1 != nil || err2 != nil || r == "" || n == "" || store.Key(kind, r, n) != key {
+		parts, ok := store.SplitKey(key)
+		if !ok || len(parts) != 3 || parts[1] == "" || parts[2] == "" {
 			return &ImportError{Key: key}
 		}
+		n := parts[2]
 		switch kind {
 		case "device":
 			if _, err := decodeDevices(n, value); err != nil {

@@ -244,3 +244,32 @@ func TestCostsCaddyfile(t *testing.T) {
 		}
 	}
 }
+
+// TestATallyKeepsNamesAsWritten: a provider, country and channel holding
+// '/', '%' or "%2F" as written are counted and read back as they were
+// (the row's key escapes them; parseRow reads them back), and a row's key
+// spelt otherwise than store.Key writes it is not read.
+func TestATallyKeepsNamesAsWritten(t *testing.T) {
+	t.Parallel()
+	st, closeDB, err := store.OpenBadger(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeDB()
+	clk := &clock{t: time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)}
+	tl := &Tally{Store: st, Realm: "r/%2F", Now: clk.now}
+	odd := Row{Sent, "G/B", "eu/%2F%", "s%ms"}
+	tl.Add(odd, 3)
+	if err := tl.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	names, rows, err := days(context.Background(), st, "r/%2F", clk.now(), 1)
+	if err != nil || len(names) != 1 || len(rows[0]) != 1 || rows[0][odd] != 3 {
+		t.Fatalf("read back: %v %+v, %v", names, rows, err)
+	}
+	for _, k := range []string{"sent/G%2fB/eu/sms", "sent/GB/%65u/sms", "sent/GB/eu%/sms", "sent/GB/eu%zz/sms"} {
+		if r, ok := parseRow(k); ok {
+			t.Errorf("%s read as %+v", k, r)
+		}
+	}
+}

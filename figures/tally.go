@@ -10,8 +10,6 @@ package figures
 import (
 	"context"
 	"encoding/json"
-	"net/url"
-	"strings"
 	"sync"
 	"time"
 
@@ -48,16 +46,9 @@ func (r Row) key() string { return store.Key(r.Kind, r.Country, r.Provider, stri
 
 // parseRow reads a key back.
 func parseRow(k string) (Row, bool) {
-	parts := strings.Split(k, "/")
-	if len(parts) != 4 {
+	parts, ok := store.SplitKey(k)
+	if !ok || len(parts) != 4 {
 		return Row{}, false
-	}
-	for i, p := range parts {
-		u, err := url.PathUnescape(p)
-		if err != nil {
-			return Row{}, false
-		}
-		parts[i] = u
 	}
 	return Row{parts[0], parts[1], parts[2], factor.Channel(parts[3])}, true
 }

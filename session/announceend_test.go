@@ -3,10 +3,12 @@ package session
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/smsgate/caddy-smsgate/internal/endkeys"
+	"github.com/smsgate/caddy-smsgate/store/storetest"
 )
 
 // TestAnnounceEndReachesAnotherInstance: the ends an import writes
@@ -44,6 +46,49 @@ func TestAnnounceEndReachesAnotherInstance(t *testing.T) {
 	for i, tok := range toks {
 		if cl, _ := b.Cached(ctx, tok); (cl != nil) != (i == 2) {
 			t.Errorf("session %d cached = %v after the announcement", i, cl != nil)
+		}
+	}
+}
+
+// TestAnnounceEndReadsEscapedKeys: an end whose realm and session, trust
+// or user hold '/', '%' or "%2F" as written is announced with them as
+// they were, and the same key spelt otherwise than store.Key writes it
+// (another escape) is announced as nothing, as no gate reads it.
+func TestAnnounceEndReadsEscapedKeys(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.Badger(t)
+	realm, id := "a/b%2F", "é/%25%"
+	at := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	stamp, _ := json.Marshal(at)
+	for _, c := range []struct {
+		key  string
+		want *revocation
+	}{
+		{endkeys.Session(realm, id), &revocation{Realm: realm, SID: id}},
+		{endkeys.Trust(realm, id), &revocation{Realm: realm, Trust: id}},
+		{endkeys.User(realm, id), &revocation{Realm: realm, User: id, At: at.UnixNano()}},
+		{strings.Replace(endkeys.Session(realm, id), "%2F", "%2f", 1), nil},
+		{"revoked/local%68ost/s1", nil},
+		{"revoked-user/r/a%zz", nil},
+	} {
+		before, _ := st.Counter(ctx, RevocationCounter)
+		if err := AnnounceEnd(ctx, st, c.key, stamp); err != nil {
+			t.Fatal(err)
+		}
+		n, _ := st.Counter(ctx, RevocationCounter)
+		if c.want == nil {
+			if n != before {
+				t.Errorf("%q was announced", c.key)
+			}
+			continue
+		}
+		var got revocation
+		raw, err := st.Get(ctx, revocationKey(n))
+		if err == nil {
+			err = json.Unmarshal(raw, &got)
+		}
+		if n != before+1 || err != nil || got != *c.want {
+			t.Errorf("%q announced as %+v (entry %d, was %d; %v), want %+v", c.key, got, n, before, err, *c.want)
 		}
 	}
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net/url"
-	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -152,15 +150,11 @@ func revokedBefore(op *store.Op) (time.Time, error) {
 // session the import ends served it until its cache entry went. A key of
 // none of these is announced as nothing.
 func AnnounceEnd(ctx context.Context, st store.Store, key string, value []byte) error {
-	parts := strings.Split(key, "/")
-	if len(parts) != 3 {
+	parts, ok := store.SplitKey(key)
+	if !ok || len(parts) != 3 {
 		return nil
 	}
-	realm, err1 := url.PathUnescape(parts[1])
-	id, err2 := url.PathUnescape(parts[2])
-	if err1 != nil || err2 != nil {
-		return nil
-	}
+	realm, id := parts[1], parts[2]
 	rv := revocation{Realm: realm}
 	switch key {
 	case endkeys.Session(realm, id):

@@ -42,6 +42,7 @@ func (p *Placement) CheckErrorRoutes(matcher caddy.ModuleMap) error {
 	if files == nil {
 		files = new(sourceFiles)
 	}
+	m := ThisMachine()
 	app := map[string]bool{} // the site's upstreams (DialKey)
 	var written []string     // and as written (whyTheApp)
 	servesFiles := false     // the site serves files
@@ -53,7 +54,7 @@ func (p *Placement) CheckErrorRoutes(matcher caddy.ModuleMap) error {
 			ups = append(ups, p.namedUpstreams(name)...)
 		}
 		for _, up := range ups {
-			app[DialKey(up)] = true
+			app[m.DialKey(up)] = true
 		}
 		written = append(written, ups...)
 		servesFiles = servesFiles || d.name == "file_server" || d.name == "php_fastcgi" // its own file_server
@@ -100,16 +101,16 @@ func (p *Placement) CheckErrorRoutes(matcher caddy.ModuleMap) error {
 					continue
 				}
 				for _, up := range upstreams(in) {
-					if SameApp(app, up) {
-						return errAt(in.first(), fmt.Errorf("%s hands the gate's refusals (%s) to %s, the app smsgate protects%s: every refused request would reach it unauthenticated.%s%s", who, codes, up, whyTheApp(up, written), toApp, hint))
+					if m.SameApp(app, up) {
+						return errAt(in.first(), fmt.Errorf("%s hands the gate's refusals (%s) to %s, the app smsgate protects%s: every refused request would reach it unauthenticated.%s%s", who, codes, up, m.whyTheApp(up, written), toApp, hint))
 					}
 				}
 				if name := invoked(in); name != "" && app["invoke "+name] {
 					return errAt(in.first(), fmt.Errorf("%s hands the gate's refusals (%s) to the route %s, which the site serves its requests with: every refused request would reach the app unauthenticated.%s%s", who, codes, name, toApp, hint))
 				}
 				for _, up := range p.namedUpstreams(invoked(in)) {
-					if SameApp(app, up) {
-						return errAt(in.first(), fmt.Errorf("%s hands the gate's refusals (%s) to %s (route %s), the app smsgate protects%s: every refused request would reach it unauthenticated.%s%s", who, codes, up, invoked(in), whyTheApp(up, written), toApp, hint))
+					if m.SameApp(app, up) {
+						return errAt(in.first(), fmt.Errorf("%s hands the gate's refusals (%s) to %s (route %s), the app smsgate protects%s: every refused request would reach it unauthenticated.%s%s", who, codes, up, invoked(in), m.whyTheApp(up, written), toApp, hint))
 					}
 				}
 				ownRoot := slices.ContainsFunc(inner(in.seg), func(l []token) bool { // another tree, as a root line

@@ -135,9 +135,30 @@ func patternsApart(x, y string) bool {
 	case !ys:
 		return !caddyMatch(x, y)
 	}
+	_, _, meet := WildcardsMeet(x, y)
+	return !meet
+}
+
+// WildcardsMeet reports whether path patterns x and y, each with a * (in
+// lower case), may match one path as their fixed beginnings and ends
+// tell: one's beginning begins the other's, and one's end ends the
+// other's. begin and end are then the longer of each (a path the start
+// check probes: admin's meet). patternsApart and meet take it alike;
+// they differ on purpose elsewhere: patternsApart answers "apart" only
+// when sure, meet finds a path to probe (the probe judges).
+func WildcardsMeet(x, y string) (begin, end string, ok bool) {
 	xb, xe := x[:strings.Index(x, "*")], x[strings.LastIndex(x, "*")+1:]
 	yb, ye := y[:strings.Index(y, "*")], y[strings.LastIndex(y, "*")+1:]
-	return !strings.HasPrefix(xb, yb) && !strings.HasPrefix(yb, xb) || !strings.HasSuffix(xe, ye) && !strings.HasSuffix(ye, xe)
+	if !strings.HasPrefix(xb, yb) && !strings.HasPrefix(yb, xb) || !strings.HasSuffix(xe, ye) && !strings.HasSuffix(ye, xe) {
+		return "", "", false
+	}
+	longer := func(s, t string) string {
+		if len(t) > len(s) {
+			return t
+		}
+		return s
+	}
+	return longer(xb, yb), longer(xe, ye), true
 }
 
 // caddyMatch reports whether Caddy's path matcher's pattern (lower case,

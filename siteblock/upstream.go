@@ -10,9 +10,26 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/caddyserver/caddy/v2"
 )
+
+// Machine is what names this machine (its host name, its interfaces'
+// addresses), each read once for one check (a config's load), at the
+// first address that needs it, not at each.
+type Machine struct {
+	hostname func() (string, error)
+	addrs    func() ([]net.Addr, error)
+}
+
+// ThisMachine is this machine's names, read when first needed.
+func ThisMachine() *Machine { return newMachine(os.Hostname, net.InterfaceAddrs) }
+
+// newMachine is a Machine whose names hostname and addrs read, each once.
+func newMachine(hostname func() (string, error), addrs func() ([]net.Addr, error)) *Machine {
+	return &Machine{hostname: sync.OnceValues(hostname), addrs: sync.OnceValues(addrs)}
+}
 
 // DialKey is the address a reverse_proxy or php_fastcgi upstream dials,
 // spelt one way, so that two spellings of one app compare equal: the
@@ -25,15 +42,15 @@ import (
 // address, another lower-case. An address with a
 // placeholder only a request fills in is kept as written (equal only to
 // itself).
-func DialKey(up string) string {
-	key, _ := dial(up)
+func (m *Machine) DialKey(up string) string {
+	key, _ := m.dial(up)
 	return key
 }
 
 // dial is DialKey, and the host as written where it is another name of
 // this machine than localhost, 127.0.0.1, ::1 or none (127.0.0.2, its
 // own address or host name), else "": a refusal says why it is the app.
-func dial(up string) (key, other string) {
+func (m *Machine) dial(up string) (key, other string) {
 	if f := strings.Fields(up); len(f) == 4 && f[0] == "dynamic" && f[1] == "a" {
 		up = net.JoinHostPort(f[2], f[3]) // the name's addresses at the port: as the name written so
 	} else if strings.HasPrefix(up, "dynamic ") {
@@ -70,7 +87,7 @@ func dial(up string) (key, other string) {
 		port = "80"
 	}
 	host = strings.TrimSuffix(strings.ToLower(host), ".")
-	if host != "" && host != "localhost" && thisMachineName(host) {
+	if host != "" && host != "localhost" && m.thisMachineName(host) {
 		if ip := net.ParseIP(host); ip == nil || !ip.IsUnspecified() && !ip.Equal(net.IPv4(127, 0, 0, 1)) && !ip.Equal(net.IPv6loopback) {
 			other = host
 		}
@@ -91,16 +108,16 @@ func dial(up string) (key, other string) {
 // 6761; localhost.localdomain, ip6-localhost, ip6-loopback, as
 // /etc/hosts spells them), or the machine's own host name (os.Hostname,
 // whole or its first label), which its /etc/hosts maps to itself.
-func thisMachineName(host string) bool {
+func (m *Machine) thisMachineName(host string) bool {
 	if ip := net.ParseIP(host); ip != nil {
-		return thisMachine(ip)
+		return m.thisMachine(ip)
 	}
 	switch {
 	case host == "localhost", strings.HasSuffix(host, ".localhost"),
 		host == "localhost.localdomain", host == "ip6-localhost", host == "ip6-loopback":
 		return true
 	}
-	name, err := os.Hostname()
+	name, err := m.hostname()
 	name = strings.TrimSuffix(strings.ToLower(name), ".")
 	short, _, _ := strings.Cut(name, ".")
 	return err == nil && name != "" && (host == name || host == short)
@@ -115,14 +132,14 @@ func thisMachineName(host string) bool {
 // accepts, so they are taken for one host: an error-page service on
 // 127.0.0.2 at the app's port, beside an app bound to 127.0.0.1 only,
 // is taken for the app (put it on a port of its own).
-func thisMachine(ip net.IP) bool {
+func (m *Machine) thisMachine(ip net.IP) bool {
 	if ip == nil {
 		return false
 	}
 	if ip.IsLoopback() || ip.IsUnspecified() {
 		return true
 	}
-	addrs, _ := net.InterfaceAddrs()
+	addrs, _ := m.addrs()
 	return slices.ContainsFunc(addrs, func(a net.Addr) bool {
 		n, ok := a.(*net.IPNet)
 		return ok && n.IP.Equal(ip)
@@ -133,13 +150,13 @@ func thisMachine(ip net.IP) bool {
 // site's upstreams as written, one SameApp matches up with) names this
 // machine otherwise than the other does, is taken for the app; "" where
 // both are spelt as one (localhost, 127.0.0.1, ::1 or none).
-func whyTheApp(up string, app []string) string {
+func (m *Machine) whyTheApp(up string, app []string) string {
 	const why = ", and an app bound to every address, 0.0.0.0 or [::], answers %s on its port: Caddy cannot tell whether the app's socket does, so an error-page service on this machine needs a port of its own)"
-	if _, other := dial(up); other != "" {
+	if _, other := m.dial(up); other != "" {
 		return fmt.Sprintf(" (%s is this machine"+why, other, "there")
 	}
 	for _, a := range app {
-		if _, other := dial(a); other != "" && SameApp(map[string]bool{DialKey(a): true}, up) {
+		if _, other := m.dial(a); other != "" && m.SameApp(map[string]bool{m.DialKey(a): true}, up) {
 			return fmt.Sprintf(" (%s, where the site has the app, is this machine"+why, other, "on each of its addresses")
 		}
 	}
@@ -149,8 +166,8 @@ func whyTheApp(up string, app []string) string {
 // SameApp reports whether up dials one of app's addresses (dialKeys):
 // the same key, or a port range (localhost:3000-3002, as Caddy takes it)
 // that meets another of the same host.
-func SameApp(app map[string]bool, up string) bool {
-	key := DialKey(up)
+func (m *Machine) SameApp(app map[string]bool, up string) bool {
+	key := m.DialKey(up)
 	if app[key] {
 		return true
 	}

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"strings"
 	"time"
 )
 
@@ -112,6 +113,39 @@ func Key(parts ...string) string {
 		}
 	}
 	return string(b)
+}
+
+// SplitKey is Key's inverse: the parts Key joined into key, ok false for
+// a key Key does not write. Key escapes only '/' and '%', as %2F and %25
+// (upper-case), so any other '%' ("%2f", "%68", "%zz", a lone '%') is
+// refused: a key has one spelling, and parts that come back name the
+// record read (Key(parts...) == key), never another spelling of it that
+// no gate reads. Key() and Key("") are both "": it splits to one empty
+// part.
+func SplitKey(key string) (parts []string, ok bool) {
+	parts = strings.Split(key, "/")
+	for i, p := range parts {
+		if !strings.Contains(p, "%") {
+			continue
+		}
+		var b strings.Builder
+		for j := 0; j < len(p); j++ {
+			switch {
+			case p[j] != '%':
+				b.WriteByte(p[j])
+			case strings.HasPrefix(p[j:], "%2F"):
+				b.WriteByte('/')
+				j += 2
+			case strings.HasPrefix(p[j:], "%25"):
+				b.WriteByte('%')
+				j += 2
+			default:
+				return nil, false
+			}
+		}
+		parts[i] = b.String()
+	}
+	return parts, true
 }
 
 type lastingKey struct{}

@@ -49,8 +49,9 @@ func In(prefix, realm string) string {
 
 // RealmPrefix is the prefix of the records of ends that key (Session's or
 // Trust's) is one of, in its own realm: key up to and with its second
-// '/', its realm as the key escapes it. ok is false for a key that names
-// no realm.
+// '/', its realm as the key escapes it (not store.SplitKey's: a scan's
+// prefix is the key's own bytes, however it was written). ok is false for
+// a key that names no realm.
 func RealmPrefix(key string) (prefix string, ok bool) {
 	kind, rest, ok1 := strings.Cut(key, "/")
 	realm, _, ok2 := strings.Cut(rest, "/")
