@@ -185,7 +185,10 @@ func TestAPostedCaddyfilesErrorRouteForOtherPathsLoads(t *testing.T) {
 // the gate's pages (/admin/.smsgate/*) or *.php loaded and served the
 // gate's refusals there from the app; it probes the gate's pages and the
 // error routes' patterns met with the gate's now (a gate on every path:
-// /public/smsgate-probe for an error route on /public/*).
+// /public/smsgate-probe for an error route on /public/*). The Caddyfile's
+// check read no site address's path (localhost/admin/*), and refused an
+// error route for /public/* or /admin there, which the start check loads:
+// it reads it now.
 func TestTheStartCheckRefusesWhatTheFileCheckRefusesByPath(t *testing.T) {
 	sitetest.Parallel(t)
 	inner := strings.Replace(gatedRoute(`{"path": ["/admin/*"]}`), `"identity": "none"`, `"identity": "none", "path_prefix": "/admin/.smsgate/"`, 1)
@@ -218,4 +221,52 @@ func TestTheStartCheckRefusesWhatTheFileCheckRefusesByPath(t *testing.T) {
 			t.Errorf("%s: a refused request was served: %d %s", match, res.StatusCode, res.Text)
 		}
 	}
+	// A site address's path (localhost/admin/*) is the gate's path for both:
+	// the Caddyfile's check read every path there and refused error routes
+	// for /public/* or /admin, which the start check loads.
+	for _, paths := range []string{"/public/*", "/admin"} {
+		json, err := adaptedFrom(t, c, strings.ReplaceAll(addressPathSite, "PATHS", paths))
+		if err != nil {
+			t.Errorf("%s: the Caddyfile check refused: %v", paths, err)
+			continue
+		}
+		if st, body := sitetest.Admin(t, http.MethodPost, "/load", json); st != http.StatusOK {
+			t.Errorf("%s: the start check refused: %d %s", paths, st, body)
+		} else if res := c.GetWith("/admin/x", map[string]string{"Remote-User": "admin"}); strings.Contains(res.Text, "app's page") {
+			t.Errorf("%s: a refused request was served: %d %s", paths, res.StatusCode, res.Text)
+		}
+		for _, meets := range []string{"/admin/*", "*.php", "/ADMIN/X"} {
+			_, err := adaptedFrom(t, c, strings.ReplaceAll(addressPathSite, "PATHS", meets))
+			if want := c.WithPorts("handle_errors hands the gate's refusals (401) to localhost:{HTTP_PORT}"); err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("%s: adapting: %v, want %q", meets, err, want)
+			}
+			if paths == "/public/*" {
+				sitetest.AssertJSONLoadError(t, strings.Replace(json, `"/public/*"`, `"`+meets+`"`, 1), "subroute route 0 proxies to localhost:{HTTP_PORT}, the app's upstream", "host localhost, path /admin/")
+			}
+		}
+	}
 }
+
+// addressPathSite is a gate on a site address's path (localhost/admin/*),
+// and a handle_errors proxying to the app for PATHS.
+const addressPathSite = `http://localhost:{HTTP_PORT}/admin/* {
+	smsgate {
+		identity none
+		enrollment closed
+		path_prefix /admin/.smsgate/
+		user carol +14155552671
+		store badger {DIR}
+		provider log
+	}
+	reverse_proxy localhost:{HTTP_PORT} {
+		header_up Host app.localhost
+	}
+	handle_errors {
+		reverse_proxy PATHS localhost:{HTTP_PORT} {
+			header_up Host app.localhost
+		}
+	}
+}
+http://app.localhost:{HTTP_PORT} {
+	respond "the app's page for [{http.request.header.Remote-User}]"
+}`
