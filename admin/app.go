@@ -76,7 +76,9 @@ func appOf(ctx caddy.Context) *App {
 // Start implements caddy.App: the gates run inside the http app, which
 // is provisioned by now, whatever the config was written in; a config
 // whose error routes hand a gate's refusals to its app is refused
-// (CheckErrorRoutes).
+// (CheckErrorRoutes). Not at caddy validate, which starts no app: the
+// first gate provisions this app inside the http app's Provision, before
+// its error and named routes, and nothing runs after that there.
 func (a *App) Start() error {
 	if a.ctx.Context == nil {
 		return nil

@@ -33,7 +33,9 @@ import (
 // /{err.status_code}.html), is the operator's to choose; so is a
 // directive under a path matcher no refused path matches (paths.go:
 // @public path /public/* beside a gate in handle /admin/*, whose matcher
-// is the gate's matcher's, its blocks', as the file has them).
+// is the gate's matcher's, its blocks', as the file has them; where Caddy
+// deleted a block's and no file has it, a posted Caddyfile, such a
+// directive is left to the start check, which reads it in the JSON).
 func (p *Placement) CheckErrorRoutes(matcher caddy.ModuleMap) error {
 	if p == nil {
 		return nil
@@ -73,14 +75,19 @@ func (p *Placement) CheckErrorRoutes(matcher caddy.ModuleMap) error {
 		routes = p.othersErrors(files)
 	}
 	refused := p.gatePaths(matcher)
+	// A block on the gate's way whose matcher Caddy deleted (a posted
+	// Caddyfile: no file to read it again) leaves the gate's paths
+	// unknown: a directive under a path matcher is then the start
+	// check's to judge, from the JSON (admin.CheckErrorRoutes).
+	unknown := !movesPaths(p.before) && slices.ContainsFunc(p.path, func(d *directive) bool { return d.lost })
 	for _, r := range routes {
 		d, who, hint := r.d, "handle_errors", ""
 		if !takesRefusals(d.args) {
 			continue
 		}
-		gate, defs := refused, pathDefs(d.seg)
+		gate, defs, toStart := refused, pathDefs(d.seg), unknown
 		if movesPaths(directivesOf(inner(d.seg), files)) {
-			gate = nil // its matchers may see another path than the one refused
+			gate, toStart = nil, false // its matchers may see another path than the one refused
 		}
 		codes := refusalsIn(d.args)
 		if r.site != "" {
@@ -97,7 +104,7 @@ func (p *Placement) CheckErrorRoutes(matcher caddy.ModuleMap) error {
 			moved = moved || slices.ContainsFunc(list, func(d *directive) bool { return movesAll(d, trees) })
 			for _, in := range list {
 				here := append(slices.Clone(on), p.pathsOn(in, defs, r.site == "")...)
-				if apartPaths(gate, here) {
+				if apartPaths(gate, here) || toStart && len(here) > 0 {
 					continue
 				}
 				for _, up := range upstreams(in) {

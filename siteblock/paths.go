@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 )
 
 // What paths a refusal of the gate has, and which of them an error
@@ -47,6 +48,24 @@ func (p *Placement) gatePaths(matcher caddy.ModuleMap) [][]string {
 		if _, ok := set["path"]; ok {
 			out = append(out, pathsOf(set))
 		}
+	}
+	if paths := p.b.addressPaths(); paths != nil {
+		out = append(out, paths)
+	}
+	return out
+}
+
+// addressPaths are the paths of the site's addresses (example.com/admin/*:
+// Caddy matches the site's routes, and its handle_errors, on them), none
+// where an address has none (every path) or cannot be read.
+func (b *Block) addressPaths() []string {
+	var out []string
+	for _, k := range b.keys {
+		addr, err := httpcaddyfile.ParseAddress(k)
+		if err != nil || addr.Path == "" {
+			return nil
+		}
+		out = append(out, addr.Path)
 	}
 	return out
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"testing"
 
 	"github.com/caddyserver/caddy/v2"
@@ -60,4 +61,23 @@ func caddyMatches(t *testing.T, pattern, path string) bool {
 	r = r.WithContext(context.WithValue(r.Context(), caddy.ReplacerCtxKey, caddy.NewReplacer()))
 	ok, err := m.MatchWithError(r)
 	return ok && err == nil
+}
+
+// TestAddressPathsAreTheSitesPaths: a site address's path is a path the
+// gate's requests have; an address without one takes every path.
+func TestAddressPathsAreTheSitesPaths(t *testing.T) {
+	for _, tc := range []struct {
+		keys []string
+		want []string
+	}{
+		{[]string{"example.com/admin/*"}, []string{"/admin/*"}},
+		{[]string{"http://localhost:8080/admin/*", "localhost/ops"}, []string{"/admin/*", "/ops"}},
+		{[]string{"example.com/admin/*", "example.com"}, nil},
+		{[]string{":80"}, nil},
+		{nil, nil},
+	} {
+		if got := (&Block{keys: tc.keys}).addressPaths(); !slices.Equal(got, tc.want) {
+			t.Errorf("%q: %q, want %q", tc.keys, got, tc.want)
+		}
+	}
 }
