@@ -76,15 +76,20 @@ func appOf(ctx caddy.Context) *App {
 // Start implements caddy.App: the gates run inside the http app, which
 // is provisioned by now, whatever the config was written in; a config
 // whose error routes hand a gate's refusals to its app is refused
-// (CheckErrorRoutes). Not at caddy validate, which starts no app: the
-// first gate provisions this app inside the http app's Provision, before
-// its error and named routes, and nothing runs after that there.
+// (CheckErrorRoutes), and one that loads is warned of a gate's server
+// that trusts proxies without strict mode (warnLooseProxies). Not at caddy
+// validate, which starts no app: the first gate provisions this app inside
+// the http app's Provision, before its error and named routes, and nothing
+// runs after that there.
 func (a *App) Start() error {
 	if a.ctx.Context == nil {
 		return nil
 	}
 	if app, err := a.ctx.AppIfConfigured("http"); err == nil {
-		return CheckErrorRoutes(app.(*caddyhttp.App))
+		if err := CheckErrorRoutes(app.(*caddyhttp.App)); err != nil {
+			return err
+		}
+		warnLooseProxies(app.(*caddyhttp.App), a.ctx.Logger())
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -125,35 +126,45 @@ func openExistingBadger(folder string) (store.Store, func() error, error) {
 }
 
 // configuredSite finds, in a Caddy JSON config, the smsgate handler that
-// serves realm, or the only realm when realm is empty.
+// serves realm, or the only realm when realm is empty. A gate whose JSON
+// does not read is an error naming it (where it is in the config, and
+// its realm where that reads): Caddy decodes the same fields and would
+// refuse the config too, and skipping the gate took another for "the only
+// realm", or said no gate served its realm.
 func configuredSite(config []byte, realm string) (*Site, error) {
 	var tree any
 	if err := json.Unmarshal(config, &tree); err != nil {
 		return nil, err
 	}
 	var sites []*Site
-	var walk func(any)
-	walk = func(v any) {
+	var bad error
+	var walk func(at string, v any)
+	walk = func(at string, v any) {
 		switch v := v.(type) {
 		case map[string]any:
 			if v["handler"] == "smsgate" {
 				raw, _ := json.Marshal(v)
 				s := new(Site)
-				if json.Unmarshal(raw, &s.Config) == nil {
-					s.Realm = strings.ToLower(s.Realm) // as Provision makes it
-					sites = append(sites, s)
+				if err := json.Unmarshal(raw, &s.Config); err != nil && bad == nil {
+					named, _ := v["realm"].(string)
+					bad = fmt.Errorf("the smsgate handler at %s (realm %q) does not read: %v; Caddy would refuse this config too", at, named, err)
 				}
+				s.Realm = strings.ToLower(s.Realm) // as Provision makes it
+				sites = append(sites, s)
 			}
-			for _, x := range v {
-				walk(x)
+			for _, k := range slices.Sorted(maps.Keys(v)) {
+				walk(strings.TrimPrefix(at+"."+k, "."), v[k])
 			}
 		case []any:
-			for _, x := range v {
-				walk(x)
+			for i, x := range v {
+				walk(fmt.Sprintf("%s[%d]", at, i), x)
 			}
 		}
 	}
-	walk(tree)
+	walk("", tree)
+	if bad != nil {
+		return nil, bad
+	}
 	app := &App{sites: sites} // each gate sees the others (Site.realmGates)
 	for _, s := range sites {
 		s.app = app

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/smsgate/caddy-smsgate/internal/sitetest"
+	"github.com/smsgate/caddy-smsgate/store"
 	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
 )
 
@@ -39,8 +40,8 @@ var adminEndpoints = []struct{ method, path, body string }{
 // the sessions, a session's end and the figures answered after 40 s,
 // store/accept after 12 s, the users up to 10 s (a scan, not held to the
 // budget: it now asks the store within it first), and the CLI waited as
-// long. The bound is a hang
-// detector, not a measure (the times are logged).
+// long. The times are logged; the bound is the budget's, with room for a
+// loaded machine (4× RequestBudget).
 func TestTheAdminAPIOnAHungStore(t *testing.T) {
 	sitetest.Parallel(t)
 	r := redistest.Start(t)
@@ -68,7 +69,11 @@ func TestTheAdminAPIOnAHungStore(t *testing.T) {
 			if st != http.StatusServiceUnavailable || rawFault.MatchString(body) || !strings.Contains(body, "the store did not answer") {
 				t.Errorf("admin %s %s with the store hung: %d %s", tc.method, tc.path, st, body)
 			}
-			if took > 10*time.Second { // a hang detector: the budget is 3 s
+			// The budget's bound, with room for a loaded machine: an admin
+			// request waits out RequestBudget (3 s) once; 4× leaves 9 s for a
+			// load of 30 on two cores, and still catches the 40 s of a
+			// budget per call.
+			if took > 4*store.RequestBudget {
 				t.Errorf("admin %s %s with the store hung answered after %s", tc.method, tc.path, took.Round(time.Second))
 			}
 		})

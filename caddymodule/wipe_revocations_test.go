@@ -75,7 +75,7 @@ func TestAWipedStoreBringsNoEndedSessionBack(t *testing.T) {
 		if before, err := session.RevokedBefore(context.Background(), st, "localhost", "bob"); err == nil && !before.IsZero() {
 			break
 		}
-		if time.Since(start) > 15*time.Second {
+		if time.Since(start) > 45*time.Second { // a hang guard, far above a loaded machine's next look
 			t.Fatal("the gate did not put bob's revocation back into the wiped store")
 		}
 		time.Sleep(100 * time.Millisecond)
