@@ -55,6 +55,10 @@ func realmTag(realm string) string {
 	return "_" + hex.EncodeToString(sum[:6])
 }
 
+// OwnSessionCookie is the session cookie's name (where not Secure: see
+// Prefixed) at a gate whose realm is not its site's default (ownCookies).
+func OwnSessionCookie(realm string) string { return SessionCookie + realmTag(realm) }
+
 // ownCookies reports whether the gate's realm is not its site's default:
 // the site's host name (the realm a Caddyfile gives a site of one host
 // name, whose origin it writes as site_origin), public_origin's host, or

@@ -60,8 +60,9 @@ func signedInAtBoth(t *testing.T, s *sitetest.Site) (alice *sitetest.Client, adm
 // sessions: each opens its routes (before: one cookie name for both, the
 // admin's sign-in replaced the site's session, 302 to the login at /x).
 // The default realm's cookie keeps its name (smsgate_session on plain
-// http at loopback): an upgrade signs no one out. The forward-auth check
-// of /admin's gate reads its realm's cookie.
+// http at loopback): an upgrade signs no one out. So do the known-browser
+// cookies. The forward-auth check of /admin's gate reads its realm's
+// cookie; a sign-out there leaves the site's session.
 func TestTwoRealmsOnOneHostKeepASessionEach(t *testing.T) {
 	sitetest.Parallel(t)
 	s := sitetest.Start(t, twoRealms)
@@ -72,6 +73,12 @@ func TestTwoRealmsOnOneHostKeepASessionEach(t *testing.T) {
 	}
 	if alice.Cookie("smsgate_session") == "" || adminCookie == "" {
 		t.Fatalf("the default realm's session cookie is not smsgate_session, or the admin realm has none of its own (%q)", adminCookie)
+	}
+	// The known-browser cookie too: each realm knows the browser (its own
+	// windows of guesses and send budgets) by its own.
+	adminKnown := "smsgate_known" + strings.TrimPrefix(adminCookie, "smsgate_session")
+	if alice.Cookie("smsgate_known") == "" || alice.CookieOf("http://localhost:{HTTP_PORT}/admin/", adminKnown) == "" {
+		t.Fatalf("the known-browser cookies: smsgate_known %q, %s %q", alice.Cookie("smsgate_known"), adminKnown, alice.CookieOf("http://localhost:{HTTP_PORT}/admin/", adminKnown))
 	}
 	sitetest.Expect(t, alice.Get("/admin/.smsgate/auth?mode=status"), http.StatusOK, "")
 	sitetest.Expect(t, alice.Get("/.smsgate/auth?mode=status"), http.StatusOK, "")

@@ -197,7 +197,11 @@ func stripLine(line string, names []string, skip span) string {
 // for every name it begins.
 func named(names []string, name string) bool {
 	for _, n := range names {
-		if n == name || strings.HasSuffix(n, "*") && strings.HasPrefix(name, n[:len(n)-1]) {
+		if last := len(n) - 1; last >= 0 && n[last] == '*' {
+			if len(name) >= last && name[:last] == n[:last] {
+				return true
+			}
+		} else if n == name {
 			return true
 		}
 	}
