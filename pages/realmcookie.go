@@ -61,11 +61,16 @@ func OwnSessionCookie(realm string) string { return SessionCookie + realmTag(rea
 
 // ownCookies reports whether the gate's realm is not its site's default:
 // the site's host name (the realm a Caddyfile gives a site of one host
-// name, whose origin it writes as site_origin), public_origin's host, or
-// cookie_domain (a realm across hosts, as the README sets it up). A gate
-// that knows no origin (JSON without site_origin, a site of several
-// names) cannot tell, and keeps the shared names.
+// name, whose origin it writes as site_origin) or public_origin's host;
+// with a cookie_domain, the domain alone (a realm across hosts, as the
+// README sets it up), so that every gate of the realm under it, whatever
+// its host, names its cookies alike. A gate that knows no origin (JSON
+// without site_origin, a site of several names) cannot tell, and keeps
+// the shared names.
 func ownCookies(c Config) bool {
+	if c.CookieDomain != "" {
+		return hostForm(c.Realm) != hostForm(c.CookieDomain)
+	}
 	known := false
 	for _, o := range []string{c.SiteOrigin, c.PublicOrigin} {
 		if u, err := url.Parse(o); o != "" && err == nil && u.Hostname() != "" {
@@ -75,7 +80,7 @@ func ownCookies(c Config) bool {
 			}
 		}
 	}
-	return known && hostForm(c.Realm) != hostForm(c.CookieDomain)
+	return known
 }
 
 // hostForm is a host name as browsers send it, to compare.
