@@ -47,7 +47,7 @@ const (
 // Prefixed is the name a site-wide cookie (SessionCookie, KnownCookie)
 // has where it is Secure: __Host- for the site alone, __Secure- with a
 // cookie_domain. It is the only name the gate reads such a cookie by,
-// but the old one (Pages.OldCounts).
+// but the old ones (cookieNames: Pages.oldCounts).
 func Prefixed(name, cookieDomain string) string { return prefix(cookieDomain != "") + name }
 
 // prefix is Prefixed's choice: with a cookie_domain (domain), or not.
