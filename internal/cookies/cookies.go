@@ -197,11 +197,13 @@ func stripLine(line string, names []string, skip span) string {
 // for every name it begins.
 func named(names []string, name string) bool {
 	for _, n := range names {
-		if last := len(n) - 1; last >= 0 && n[last] == '*' {
-			if len(name) >= last && name[:last] == n[:last] {
-				return true
-			}
-		} else if n == name {
+		if len(name) < len(n)-1 {
+			continue // shorter than n and its pattern: most cookies, at once
+		}
+		if n == name {
+			return true
+		}
+		if last := len(n) - 1; last >= 0 && n[last] == '*' && name[:last] == n[:last] {
 			return true
 		}
 	}
