@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 
 	"github.com/smsgate/caddy-smsgate/internal/cfutil"
@@ -110,14 +109,21 @@ func (p *Pages) oldCounts(name string, sec bool, cl *session.Claims) bool {
 // counts) is renamed in the answer: where Secure, and a shared name
 // anywhere (on plain http at loopback a realm of its own writes its own).
 func (p *Pages) renamed(name string, sec bool) bool {
-	return sec || slices.Index(p.names.session, name) > 1 || slices.Index(p.names.known, name) > 1
+	return sec || p.names.shared(name)
+}
+
+// shared reports whether name is one of the shared names a realm of its
+// own reads (past its own two; the default realm reads none: a length
+// read, on every request to the app with a cookie of the old name).
+func (n *cookieNames) shared(name string) bool {
+	return len(n.session) > 2 && (name == n.session[2] || name == n.session[3] || name == n.known[2] || name == n.known[3])
 }
 
 // expireShared ends the shared name (name) of a realm of its own's cookie
 // once renamed (its token verified for this realm: this realm's), as the
 // gate wrote it: for the host, and for cookie_domain.
 func (p *Pages) expireShared(w http.ResponseWriter, r *http.Request, name string) {
-	if slices.Index(p.names.session, name) < 2 && slices.Index(p.names.known, name) < 2 {
+	if !p.names.shared(name) {
 		return
 	}
 	c := p.cookie(r, name, "", "/", -1)
