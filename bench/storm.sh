@@ -103,7 +103,9 @@ get() { curl -s --resolve "localhost:${addr[$1]#127.0.0.1:}:127.0.0.1" "${@:3}" 
 for name in a b; do
 	for _ in $(seq 300); do get "$name" /.smsgate/login -o /dev/null && break; sleep 0.1; done
 done
-cookie="Cookie: smsgate_session=$("$work/storm" mint -secret "$STORM_SECRET" -realm storm.localhost)"
+# The realm (storm.localhost) is not the sites' host's (localhost): its
+# session cookie has a name of its own, which mint prints with the value.
+cookie="Cookie: $("$work/storm" mint -secret "$STORM_SECRET" -realm storm.localhost)"
 for name in a b; do
 	code=$(get "$name" / -o /dev/null -w '%{http_code}' -H "$cookie")
 	[ "$code" = 200 ] || { echo "storm: ${base[$name]} answers $code with a session" >&2; cat "$work/$name.stderr" >&2; exit 1; }

@@ -12,7 +12,6 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
 	"github.com/smsgate/caddy-smsgate/internal/cookies"
-	"github.com/smsgate/caddy-smsgate/pages"
 	"github.com/smsgate/caddy-smsgate/session"
 	"github.com/smsgate/caddy-smsgate/signin"
 	"github.com/smsgate/caddy-smsgate/store"
@@ -41,14 +40,14 @@ func (g *gate) authCheck(w http.ResponseWriter, r *http.Request) error {
 		}
 		maxAge = min(d, cmp.Or(maxAge, d)) // stricter only: Caddy's forward_auth passes the client's query on
 	}
-	found, old := pages.FindSession(r.Header, g.hot.cookieDomain) // admit strips it unread
+	found, old := g.pages.FindSession(r.Header) // admit strips it unread
 	cl, _, amrs := g.hot.sessions.Cached(r.Context(), found.Value)
 	if cl == nil && found.Value != "" {
 		if cl = g.sessions.Uncached(store.WithBudget(r.Context(), store.RequestBudget), found.Value); cl != nil {
 			amrs = uint8(signin.AMRsOf(cl.AMR))
 		}
 	}
-	if old && cl != nil && !g.pages.OldCountsAtCheck(r, cl) {
+	if old != "" && cl != nil && !g.pages.OldCountsAtCheck(r, old, cl) {
 		cl = nil // planted under the old name (the proxy's answer renames nothing)
 	}
 	repl := replacer(r)

@@ -46,7 +46,7 @@ func (g *gate) serve(w http.ResponseWriter, r *http.Request, next caddyhttp.Hand
 		g.logNoIdentity(r)
 		return caddyhttp.Error(http.StatusUnauthorized, errNoFirstFactor)
 	}
-	found, old := pages.FindSession(r.Header, h.cookieDomain)
+	found, old := g.pages.FindSession(r.Header)
 	token := found.Value
 	cl, lookup, amrs := h.sessions.Cached(r.Context(), token)
 	if cl == nil && token != "" {
@@ -55,8 +55,8 @@ func (g *gate) serve(w http.ResponseWriter, r *http.Request, next caddyhttp.Hand
 			return g.handOff(w, r, next) // errReplaced
 		}
 	}
-	if old {
-		cl = g.pages.OldSession(w, r, token, cl) // nil if planted: the gate writes the prefixed name
+	if old != "" {
+		cl = g.pages.OldSession(w, r, old, token, cl) // nil if planted: the gate writes the prefixed name
 	}
 	if cl != nil && (h.anySession && h.earns.Holds(signin.AMRs(amrs)) || g.passes(cl, amrs, user)) {
 		if !g.admit(r, repl, cl, lookup, found, r.Host) {
@@ -70,10 +70,10 @@ func (g *gate) serve(w http.ResponseWriter, r *http.Request, next caddyhttp.Hand
 // hot is what ServeHTTP reads, in one line made when Provision ends (the
 // cache's table too: session.Repeat); anySession: see everySessionPasses.
 type hot struct {
-	prefix                                          string // PathPrefix
-	sessions                                        session.Repeat
-	earns                                           signin.AMRs // g.policy.Earns(): anySession, against the cache entry's amr bits
-	assertion, noIdentity, anySession, cookieDomain bool
+	prefix                            string // PathPrefix
+	sessions                          session.Repeat
+	earns                             signin.AMRs // g.policy.Earns(): anySession, against the cache entry's amr bits
+	assertion, noIdentity, anySession bool
 }
 
 // own serves the gate's own paths (under its prefix), holding the drain.

@@ -92,7 +92,7 @@ func (g *gate) start(c *Gate) {
 	}
 	g.loginPage = c.PortalURL + c.PathPrefix + "login"
 	g.hot = hot{prefix: c.PathPrefix, assertion: c.AssertionHeader != "", sessions: g.sessions.Repeat(),
-		earns: g.policy.Earns(), noIdentity: c.Identity == IdentityNone, anySession: g.everySessionPasses(), cookieDomain: c.CookieDomain != ""}
+		earns: g.policy.Earns(), noIdentity: c.Identity == IdentityNone, anySession: g.everySessionPasses()}
 }
 
 // settled is what the checked config gives the later steps.
@@ -264,7 +264,7 @@ func (g *gate) buildPages(c *Gate, s *settled) {
 	g.pages = pages.New(pages.Config{Realm: c.Realm, Host: g.host, LinkOrigin: g.linkOrigin, PathPrefix: c.PathPrefix,
 		Channels: g.policy.Channels(c.Channels), CodeLength: c.CodeLength, Policy: g.policy,
 		Remember: time.Duration(c.Remember), StepUp: time.Duration(c.StepUp), MaxAge: time.Duration(c.MaxAge), RedirectHosts: c.RedirectHosts, Admins: c.Admins, Site: g.site,
-		PublicOrigin: c.PublicOrigin, PortalURL: c.PortalURL, CookieDomain: c.CookieDomain,
+		PublicOrigin: c.PublicOrigin, PortalURL: c.PortalURL, SiteOrigin: c.SiteOrigin, CookieDomain: c.CookieDomain,
 		SiteName: c.SiteName, Logo: c.Logo, Accent: c.Accent, AllowedRegions: c.AllowedRegions, DefaultRegion: c.DefaultRegion,
 		Templates: s.pages, Passkeys: g.webauthn != nil,
 		SignIn: g.signin, Sessions: g.sessions, Store: g.store, Flows: g.keys.Flows, Known: g.keys.Known, Sealer: g.keys.Seal,

@@ -47,7 +47,7 @@ const (
 // Prefixed is the name a site-wide cookie (SessionCookie, KnownCookie)
 // has where it is Secure: __Host- for the site alone, __Secure- with a
 // cookie_domain. It is the only name the gate reads such a cookie by,
-// but the old one (Pages.OldCounts).
+// but the old ones (cookieNames: Pages.oldCounts).
 func Prefixed(name, cookieDomain string) string { return prefix(cookieDomain != "") + name }
 
 // prefix is Prefixed's choice: with a cookie_domain (domain), or not.
@@ -58,16 +58,13 @@ func prefix(domain bool) string {
 	return HostPrefix
 }
 
-// prefixedSession is the session cookie's Prefixed name for the site
-// alone and with a cookie_domain, made once: FindSession runs on every
-// request to the app.
-var prefixedSession = [2]string{prefix(false) + SessionCookie, prefix(true) + SessionCookie}
-
-// GateCookies are every name the gate's cookies may have, old and new:
-// none reaches an upstream (a planted one neither).
+// GateCookies are every name the gate's cookies may have, old and new,
+// every realm's (a name ending in * stands for every name it begins, as
+// cookies.Strip reads it: a realm of its own adds realmTag): none
+// reaches an upstream (a planted one neither, of any realm).
 var GateCookies = []string{
-	HostPrefix + SessionCookie, SecurePrefix + SessionCookie, SessionCookie,
-	HostPrefix + KnownCookie, SecurePrefix + KnownCookie, KnownCookie,
+	HostPrefix + SessionCookie + "*", SecurePrefix + SessionCookie + "*", SessionCookie + "*",
+	HostPrefix + KnownCookie + "*", SecurePrefix + KnownCookie + "*", KnownCookie + "*",
 	FlowCookie, TrustCookie,
 }
 
@@ -95,8 +92,8 @@ func (p *Pages) readSession(req *request) *session.Claims {
 	req.sessionRead = true
 	if token, old := p.sessionCookie(req); token != "" {
 		cl := p.Sessions.Check(req.r.Context(), token)
-		if old {
-			cl = p.OldSession(req.w, req.r, token, cl)
+		if old != "" {
+			cl = p.OldSession(req.w, req.r, old, token, cl)
 		}
 		req.session = cl
 	}
@@ -104,29 +101,30 @@ func (p *Pages) readSession(req *request) *session.Claims {
 }
 
 // sessionCookie is the request's session cookie (FindSession), looked up
-// once for the whole request: under its prefixed name, else under its old
-// name (old), which counts only as OldCounts says.
-func (p *Pages) sessionCookie(req *request) (token string, old bool) {
+// once for the whole request: under its prefixed name, else under an old
+// name (old), which counts only as oldCounts says.
+func (p *Pages) sessionCookie(req *request) (token, old string) {
 	if !req.sessionFound {
-		found, old := FindSession(req.r.Header, p.CookieDomain != "")
+		found, old := p.FindSession(req.r.Header)
 		req.sessionToken, req.sessionOld, req.sessionFound = found.Value, old, true
 	}
 	return req.sessionToken, req.sessionOld
 }
 
-// FindSession is the look for the session cookie (cookies.Find: the
-// module's on every request to the app, the pages' once a request): under
-// its prefixed name (domain: with a cookie_domain), else under its old name
-// (old), which counts only as OldCounts says.
-func FindSession(h http.Header, domain bool) (found cookies.Found, old bool) {
-	name := prefixedSession[0]
-	if domain {
-		name = prefixedSession[1]
+// FindSession is the look for the gate's session cookie (cookies.Find:
+// the module's on every request to the app, the pages' once a request):
+// under its prefixed name, else under an old one (old: the name; "" for
+// the prefixed one), which counts only as oldCounts says (cookieNames).
+func (p *Pages) FindSession(h http.Header) (found cookies.Found, old string) {
+	if found = cookies.Find(h, p.names.session[0]); found.Value != "" {
+		return found, ""
 	}
-	if found = cookies.Find(h, name); found.Value != "" {
-		return found, false
+	for _, name := range p.names.session[1:] {
+		if found = cookies.Find(h, name); found.Value != "" {
+			return found, name
+		}
 	}
-	return cookies.Find(h, SessionCookie), true
+	return found, ""
 }
 
 // OldCounts reports whether a cookie found under its old name, whose
@@ -149,11 +147,11 @@ func (p *Pages) OldCounts(sec bool, cl *session.Claims) bool {
 // sign in), else at the site the proxy asks about (X-Forwarded-Proto and
 // -Host, X-Original-URL; headers that only make it stricter: a client
 // that sends them of its own refuses its own old-name cookie).
-func (p *Pages) OldCountsAtCheck(r *http.Request, cl *session.Claims) bool {
+func (p *Pages) OldCountsAtCheck(r *http.Request, name string, cl *session.Claims) bool {
 	if p.PortalURL != "" {
-		return p.OldCounts(!p.portalPlain, cl)
+		return p.oldCounts(name, !p.portalPlain, cl)
 	}
-	return p.OldCounts(p.secure(r) || forwardedSecure(r.Header), cl)
+	return p.oldCounts(name, p.secure(r) || forwardedSecure(r.Header), cl)
 }
 
 // forwardedSecure reports whether the request a proxy's forward-auth
@@ -187,19 +185,20 @@ func forwardedSecure(h http.Header) bool {
 // nil. When it counts on a Secure request, w's answer renames it (the
 // prefixed name written, the old one expired; w nil: no answer does, as
 // a sign-out's, which ends it).
-func (p *Pages) OldSession(w http.ResponseWriter, r *http.Request, token string, cl *session.Claims) *session.Claims {
+func (p *Pages) OldSession(w http.ResponseWriter, r *http.Request, name, token string, cl *session.Claims) *session.Claims {
 	if cl == nil {
 		return nil
 	}
 	sec := p.secure(r)
-	if !p.OldCounts(sec, cl) {
+	if !p.oldCounts(name, sec, cl) {
 		return nil // planted: the gate writes the prefixed name there
 	}
-	if sec && w != nil { // elsewhere the old name is the one written
+	if p.renamed(name, sec) && w != nil { // elsewhere the old name is the one written
 		// The answer now carries the session token: no shared cache may
 		// keep it, whatever the app says of its page.
 		w.Header().Add("Cache-Control", "private")
 		p.rename(w, r, SessionCookie, token, cl)
+		p.expireShared(w, r, name)
 	}
 	return cl
 }
@@ -208,7 +207,7 @@ func (p *Pages) OldSession(w http.ResponseWriter, r *http.Request, token string,
 // it comes under its old name on a Secure request and counts
 // (readSession, which keeps it for the page).
 func (p *Pages) renameSession(req *request) {
-	if _, old := p.sessionCookie(req); old && p.secure(req.r) {
+	if _, old := p.sessionCookie(req); old != "" && p.renamed(old, p.secure(req.r)) {
 		p.readSession(req)
 	}
 }
@@ -267,6 +266,7 @@ func (p *Pages) secure(r *http.Request) bool {
 // prefixed name, and the old name the request carries is expired as the
 // gate wrote it: for the host, and for cookie_domain.
 func (p *Pages) setSiteCookie(w http.ResponseWriter, r *http.Request, name, value string, maxAge int) {
+	known, name := name == KnownCookie, p.own(name)
 	c := p.cookie(r, name, value, "/", maxAge)
 	c.Domain = p.CookieDomain
 	if c.Secure {
@@ -279,7 +279,7 @@ func (p *Pages) setSiteCookie(w http.ResponseWriter, r *http.Request, name, valu
 		if p.CookieDomain != "" {
 			p.expire(w, r, name, p.CookieDomain)
 		}
-	case c.Name == name && c.Domain != "" && name == KnownCookie:
+	case c.Name == name && c.Domain != "" && known:
 		// The host's own copy (written before the known-browser cookie
 		// was for the domain) goes: the browser would send it first.
 		p.expire(w, r, name, "")

@@ -160,27 +160,27 @@ func (p *Pages) readKnown(req *request) {
 	var old *session.Claims
 	var oldToken string
 	named := false // a cookie under the prefixed name verifies
-	for _, name := range []string{Prefixed(KnownCookie, p.CookieDomain), KnownCookie} {
+	var oldName string
+	for i, name := range p.names.known {
 		for _, c := range r.CookiesNamed(name) {
 			cl := new(session.Claims)
 			if p.Known.Verify(c.Value, p.Realm, cl) != nil || cl.IssuedAt == nil {
 				continue
 			}
-			if name == KnownCookie {
-				if !p.OldCounts(sec, cl) {
-					continue
-				}
-				if cl.Trust != nil && (old == nil || cl.IssuedAt.After(old.IssuedAt.Time)) {
-					old, oldToken = cl, c.Value
-				}
-			} else {
+			switch {
+			case i == 0:
 				named = true
+			case !p.oldCounts(name, sec, cl):
+				continue
+			case cl.Trust != nil && (old == nil || cl.IssuedAt.After(old.IssuedAt.Time)):
+				old, oldToken, oldName = cl, c.Value, name
 			}
 			req.knowns = append(req.knowns, cl)
 		}
 	}
-	if old != nil && sec && !named {
+	if old != nil && p.renamed(oldName, sec) && !named {
 		p.rename(req.w, r, KnownCookie, oldToken, old)
+		p.expireShared(req.w, r, oldName)
 	}
 }
 

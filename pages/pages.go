@@ -64,13 +64,15 @@ type Config struct {
 	RedirectHosts            []string
 	// Admins may open the console (console.go); Site is the gate as the
 	// admin's tools see it, whose operations the console runs.
-	Admins                  []string
-	Site                    *admin.Site
-	PublicOrigin, PortalURL string
-	CookieDomain            string
-	SiteName, Logo, Accent  string
-	AllowedRegions          []string
-	DefaultRegion           string
+	Admins []string
+	Site   *admin.Site
+	// SiteOrigin is the site's (site_origin): its host names the default
+	// realm, whose cookies keep the shared names (cookieNames).
+	PublicOrigin, PortalURL, SiteOrigin string
+	CookieDomain                        string
+	SiteName, Logo, Accent              string
+	AllowedRegions                      []string
+	DefaultRegion                       string
 	// Templates are the pages' (see LoadTemplates).
 	Templates *Templates
 	// Passkeys says the gate takes passkeys (it has an origin to bind them to).
@@ -116,11 +118,13 @@ type Pages struct {
 	// The policies of the step-ups (rules), built with the pages rather
 	// than at each of a verify page's questions of what it offers.
 	strongWithin, passkeyOnly, strongOnly *signin.Policy
+	// names are the site-wide cookies' (namesFor).
+	names cookieNames
 }
 
 // New builds the pages of a gate.
 func New(c Config) *Pages {
-	p := &Pages{Config: c, publicHTTPS: strings.HasPrefix(c.PublicOrigin, "https://")}
+	p := &Pages{Config: c, publicHTTPS: strings.HasPrefix(c.PublicOrigin, "https://"), names: namesFor(c)}
 	if u, err := url.Parse(c.PortalURL); c.PortalURL != "" && err == nil {
 		p.portalPlain = insecureURL(u)
 	}

@@ -51,10 +51,10 @@ type request struct {
 	// it counts), sessionRead whether it did.
 	session     *session.Claims
 	sessionRead bool
-	// sessionToken is the request's session cookie, under its old name if
-	// sessionOld, once sessionCookie looked it up (sessionFound).
-	sessionToken             string
-	sessionOld, sessionFound bool
+	// sessionToken is the request's session cookie, under the old name
+	// sessionOld if any, once sessionCookie looked it up (sessionFound).
+	sessionToken, sessionOld string
+	sessionFound             bool
 	// failed is the error a page that could not be rendered answers
 	// with (Caddy's, for the site's handle_errors), or nil.
 	failed error

@@ -46,8 +46,8 @@ func (p *Pages) signOut(req *request) (signedIn, ok bool) {
 		var err error
 		if cl, err = p.Sessions.Verify(token); err != nil {
 			cl = nil
-		} else if old {
-			cl = p.OldSession(nil, req.r, token, cl) // it ends: no answer renames it
+		} else if old != "" {
+			cl = p.OldSession(nil, req.r, old, token, cl) // it ends: no answer renames it
 		}
 	}
 	if cl != nil {

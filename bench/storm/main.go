@@ -7,7 +7,7 @@
 // line of results per run. The sites are named localhost (a passkey's RP
 // ID cannot be an IP), and reached on 127.0.0.1.
 //
-//	storm mint -secret S -realm R   a session cookie value, as the gate signs one
+//	storm mint -secret S -realm R   a session cookie (name=value), as the gate signs one
 //	storm signins -a URL -b URL -logs A,B -rate N -for D -from I [-ip IP] [-pid P]
 //	storm sessions -a URL -b URL -secret S -realm R -n N
 package main
@@ -27,6 +27,7 @@ import (
 
 	"github.com/smsgate/caddy-smsgate/bench/codebook"
 	"github.com/smsgate/caddy-smsgate/factor"
+	"github.com/smsgate/caddy-smsgate/pages"
 	"github.com/smsgate/caddy-smsgate/session"
 )
 
@@ -50,7 +51,7 @@ func main() {
 	_ = fs.Parse(os.Args[2:])
 	switch os.Args[1] {
 	case "mint":
-		fmt.Println(mint(*secret, *realm, userName(0)))
+		fmt.Println(pages.OwnSessionCookie(*realm) + "=" + mint(*secret, *realm, userName(0)))
 	case "signins":
 		codes, err := codebook.Follow(strings.Split(*logs, ","), "storm", nil)
 		if err != nil {
@@ -97,7 +98,7 @@ func hold(a, b, secret, realm string, n int) map[string]any {
 			for tok := range tokens {
 				for _, base := range []string{a, b} {
 					req, _ := http.NewRequest("GET", base+"/", nil)
-					req.AddCookie(&http.Cookie{Name: "smsgate_session", Value: tok})
+					req.AddCookie(&http.Cookie{Name: pages.OwnSessionCookie(realm), Value: tok})
 					res, err := client.Do(req)
 					if err == nil {
 						_, _ = io.Copy(io.Discard, res.Body)

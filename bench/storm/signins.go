@@ -221,7 +221,7 @@ func signIn(codes *codebook.Book, first, second, user, ip string) (at attempt) {
 	t = time.Now()
 	res, _, err = do("POST", second, "/.smsgate/verify", url.Values{"code": {typed}, "csrf": {csrf}})
 	at.check = time.Since(t)
-	if err != nil || res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/" || jar["smsgate_session"] == "" {
+	if err != nil || res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/" || !hasSession(jar) {
 		at.failed = fmt.Sprint("check: ", status(res, err))
 		return at
 	}
@@ -247,4 +247,16 @@ func refusal(page string) string {
 		}
 	}
 	return "other"
+}
+
+// hasSession reports whether jar holds a session cookie: the shared name's,
+// or a realm's own (the gate's realm is not its site's host: storm.localhost
+// or burst.localhost at localhost).
+func hasSession(jar map[string]string) bool {
+	for name, v := range jar {
+		if strings.HasPrefix(name, "smsgate_session") && v != "" {
+			return true
+		}
+	}
+	return false
 }

@@ -6,7 +6,6 @@ package cookies
 
 import (
 	"net/http"
-	"slices"
 	"strings"
 )
 
@@ -99,7 +98,8 @@ func trimSpaceRight(s string) string {
 
 // Strip removes the named cookies from h's Cookie lines,
 // keeping all others as they were: every part whose name, trimmed as
-// net/http and most parsers trim it, is one of names. It runs on every
+// net/http and most parsers trim it, is one of names (a name ending in *:
+// every name it begins). It runs on every
 // admitted request, so the usual case (smsgate's cookies before or after
 // the others) takes a substring of the header, writes it where the line
 // was, and allocates nothing.
@@ -169,7 +169,7 @@ func stripLine(line string, names []string, skip span) string {
 		if eq := strings.IndexByte(name, '='); eq >= 0 {
 			name = trimSpaceRight(name[:eq])
 		}
-		if from == to || slices.Contains(names, name) {
+		if from == to || named(names, name) {
 			dropped = true
 		} else {
 			gap = gap || (dropped && len(spans) > 0)
@@ -191,4 +191,21 @@ func stripLine(line string, names []string, skip span) string {
 		b.WriteString(line[sp.from:sp.to])
 	}
 	return b.String()
+}
+
+// named reports whether name is one of names, a name ending in * standing
+// for every name it begins.
+func named(names []string, name string) bool {
+	for _, n := range names {
+		if len(name) < len(n)-1 {
+			continue // shorter than n and its pattern: most cookies, at once
+		}
+		if n == name {
+			return true
+		}
+		if last := len(n) - 1; last >= 0 && n[last] == '*' && name[:last] == n[:last] {
+			return true
+		}
+	}
+	return false
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/smsgate/caddy-smsgate/pages"
 	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
 )
 
@@ -97,12 +98,12 @@ func twoInstances(t *testing.T, store string) {
 	// A logout on B ends the session on A, within the bound.
 	_, _, page = c.do("GET", b.s.base+"/.smsgate/logout", nil)
 	csrf = csrfField.FindStringSubmatch(page)[1]
-	stolen := c.cookieValue(a.s.base, "smsgate_session")
+	stolen := c.cookieValue(a.s.base, pages.OwnSessionCookie("multi.localhost")) // its realm is not the host's
 	if st, _, _ := c.do("POST", b.s.base+"/.smsgate/logout", url.Values{"csrf": {csrf}}); st != http.StatusOK {
 		t.Fatalf("logout on B: %d", st)
 	}
 	thief := newBrowser(t, "")
-	thief.setCookie(a.s.base, "smsgate_session", stolen)
+	thief.setCookie(a.s.base, pages.OwnSessionCookie("multi.localhost"), stolen)
 	start = time.Now()
 	for {
 		st, _, _ := thief.do("GET", a.s.base+"/", nil)
@@ -163,7 +164,7 @@ func TestRedisDownMidRun(t *testing.T) {
 	if st != http.StatusServiceUnavailable || strings.Contains(body, "goroutine") || strings.Contains(body, "redis") {
 		t.Fatalf("a sign-in with Redis down: %d\n%s", st, body)
 	}
-	if dave.cookieValue(base, "smsgate_session") != "" {
+	if dave.cookieValue(base, pages.OwnSessionCookie("down.localhost")) != "" {
 		t.Fatal("a session without a code")
 	}
 	// carol's session was checked while Redis was up: it stays good. (One

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/smsgate/caddy-smsgate/internal/harness"
+	"github.com/smsgate/caddy-smsgate/pages"
 	"github.com/smsgate/caddy-smsgate/session"
 	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
 )
@@ -146,12 +147,12 @@ func blip(t *testing.T, pause bool) {
 	for _, out := range signedIn[:2] {
 		_, _, page := out.do("GET", p.b.base+"/.smsgate/logout", nil)
 		csrf := csrfField.FindStringSubmatch(page)[1]
-		stolen := out.cookieValue(p.a.base, "smsgate_session")
+		stolen := out.cookieValue(p.a.base, pages.OwnSessionCookie("pair.localhost")) // its realm is not the host's
 		if st, _, _ := out.do("POST", p.b.base+"/.smsgate/logout", url.Values{"csrf": {csrf}}); st != http.StatusOK {
 			t.Fatalf("logout on B: %d", st)
 		}
 		thief := newBrowser(t, "")
-		thief.setCookie(p.a.base, "smsgate_session", stolen)
+		thief.setCookie(p.a.base, pages.OwnSessionCookie("pair.localhost"), stolen)
 		start := time.Now()
 		for {
 			st, _, _ := thief.do("GET", p.a.base+"/", nil)
