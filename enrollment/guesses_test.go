@@ -33,7 +33,13 @@ func withApp(t *testing.T, s *Challenges, clk *clock) string {
 func TestGuessWindowHoldsUnderConcurrency(t *testing.T) {
 	ctx := context.Background()
 	s, _, clk := appService(t)
-	s.Limits.MaxFailures = 100
+	// MaxFailures above the 200 tries at once: each try holds a failure
+	// slot while it is compared (refusedUnchecked), so with fewer, a try
+	// that took a guess's slot could find them all held by tries about to
+	// give theirs back, and be refused unchecked (fails closed; a busy
+	// machine saw 19 checked of 20). A test's value: configs stop at
+	// MaxMaxFailures.
+	s.Limits.MaxFailures = 1000
 	s.Limits.LockAfter = 1000
 	s.Limits.Guesses = Rate{20, 24 * time.Hour}
 	secret := withApp(t, s, clk)
