@@ -111,6 +111,7 @@ func TestReadsAgainOnlyTheFileTheDirectiveCameFrom(t *testing.T) {
 	}{
 		{"the same file", body, []string{"/admin/*"}, false},
 		{"a handle for every path there", strings.Replace(body, "handle /admin/* {", "handle {", 1), nil, true},
+		// The limit: a file that differs only in the matcher Caddy deleted.
 		{"another path there", strings.Replace(body, "handle /admin/* {", "handle /public/* {", 1), []string{"/public/*"}, false},
 		{"another directive in it", strings.Replace(body, "\t\tsmsgate", "\t\trespond", 1), nil, true},
 		{"the directive on another line", "\n" + body, nil, true},
