@@ -175,7 +175,8 @@ func firstNamed(list []*directive, names ...string) *directive {
 
 // CheckReach refuses a gate whose pages a request cannot reach: its own
 // matcher, or a block it is in, leaves <prefix>login to other handlers
-// (so every visitor is sent to a page that is not the gate's), or it sits
+// (so every visitor is sent to a page that is not the gate's), as may its
+// site's address (example.com/admin/*: addressPaths), or it sits
 // in handle_path (which strips the path its pages and redirects need);
 // and one whose refusals a handle_errors hands to the app
 // (CheckErrorRoutes). It warns of a gate that protects only some paths
@@ -202,6 +203,10 @@ func (p *Placement) CheckReach(g *Gate, matcher caddy.ModuleMap) error {
 			return errAt(d.first(), fmt.Errorf("%s %s leaves %s to other handlers, so smsgate's pages are never served and every visitor is sent to a page that is not there: let it match %s* too",
 				d.name, d.args[0], login, g.Prefix))
 		}
+	}
+	if paths := p.b.addressPaths(); paths != nil && !slices.ContainsFunc(paths, func(a string) bool { return !patternsApart(a, login) }) {
+		return g.errAt("path_prefix", fmt.Errorf("the site's address %s leaves %s to other sites, so smsgate's pages are never served and every visitor is sent to a page that is not there: put them under it, such as `path_prefix %s/.smsgate/`",
+			strings.Join(p.b.keys, ", "), login, strings.TrimSuffix(literal(paths[0]), "/")))
 	}
 	if matcher != nil && matchesPath(matcher, login) == no {
 		return g.errAt("", fmt.Errorf("smsgate's matcher leaves %s to other handlers, so its pages are never served and every visitor is sent to a page that is not there: let the matcher match %s* too",

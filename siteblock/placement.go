@@ -90,7 +90,7 @@ func directivesOf(segs [][]token, files *sourceFiles) []*directive {
 		}
 		d := &directive{name: seg[0].text, seg: seg, args: args(seg)}
 		if n := len(seg); n > 2 && seg[n-1] == seg[n-2] {
-			d.args, d.lost = files.args(d.first())
+			d.args, d.lost = files.args(seg)
 		}
 		if slices.Contains(routing, d.name) {
 			d.inner = directivesOf(inner(seg), files)
@@ -102,15 +102,22 @@ func directivesOf(segs [][]token, files *sourceFiles) []*directive {
 
 // sourceFiles are Caddyfiles read again, by name, for the arguments Caddy
 // deleted as it parsed (nil: the file could not be read, e.g. a config
-// posted to the admin API).
+// posted to the admin API). A name is not always a file's: Caddy names a
+// posted Caddyfile "Caddyfile", which may be another file in its working
+// directory (so that name is no file's when the adapter was given none),
+// and a file may have changed since: it is used only where its tokens are
+// the segment's.
 type sourceFiles map[string][]caddyfile.Token
 
-// args are the arguments of the directive at tok as its file has them,
-// or lost.
-func (f *sourceFiles) args(tok token) ([]string, bool) {
+// args are the arguments of the directive seg (its matcher deleted, its
+// last token twice) as its file has them, or lost: the file has not the
+// directive there, its matcher then the segment's other tokens, at their
+// lines (up to a token from elsewhere: an import).
+func (f *sourceFiles) args(seg []token) ([]string, bool) {
 	if *f == nil {
 		*f = sourceFiles{}
 	}
+	tok := seg[0]
 	toks, ok := (*f)[tok.file]
 	if !ok {
 		if raw, err := os.ReadFile(tok.file); err == nil {
@@ -118,20 +125,33 @@ func (f *sourceFiles) args(tok token) ([]string, bool) {
 		}
 		(*f)[tok.file] = toks
 	}
-	for i, t := range toks {
-		if t.Line != tok.line || t.Text != tok.text {
-			continue
-		}
-		var args []string
-		for _, a := range toks[i+1:] {
-			if a.Line != tok.line || a.Text == "{" {
-				break
-			}
-			args = append(args, a.Text)
-		}
-		return args, false
+	i := slices.IndexFunc(toks, func(t caddyfile.Token) bool { return t.Line == tok.line && t.Text == tok.text })
+	if i < 0 || i+1 >= len(toks) || toks[i+1].Line != tok.line || !sameTokens(seg[1:len(seg)-1], toks[i+2:], tok) {
+		return nil, true
 	}
-	return nil, true
+	var args []string
+	for _, a := range toks[i+1:] {
+		if a.Line != tok.line || a.Text == "{" {
+			break
+		}
+		args = append(args, a.Text)
+	}
+	return args, false
+}
+
+// sameTokens reports whether the file's tokens begin with seg's, by text
+// and line, up to seg's first token not of first's file and chain (an
+// environment variable's token matches what it became).
+func sameTokens(seg []token, file []caddyfile.Token, first token) bool {
+	for i, t := range seg {
+		if t.file != first.file || t.chain != first.chain {
+			return true
+		}
+		if i >= len(file) || file[i].Line != t.line || file[i].Text != t.text && !strings.Contains(file[i].Text, "{$") {
+			return false
+		}
+	}
+	return true
 }
 
 // placement is what runs around one gate.
@@ -153,6 +173,9 @@ func (b *Block) place(file string, line int) (*placement, bool) {
 	files, _ := b.h.State["smsgate.files"].(*sourceFiles)
 	if files == nil {
 		files = new(sourceFiles)
+		if name, _ := b.h.Option("filename").(string); name == "" {
+			*files = sourceFiles{"Caddyfile": nil} // posted: the name Caddy gives it, no file of it
+		}
 		if b.h.State != nil {
 			b.h.State["smsgate.files"] = files
 		}

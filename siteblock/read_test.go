@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/caddyserver/caddy/v2/caddyconfig"
@@ -92,5 +93,45 @@ http://example.com:8080 {
 	// The matcher's definition is a segment too, of no consequence.
 	if !slices.Equal(before, []string{"basic_auth", "@app"}) || !slices.Equal(after, []string{"respond", "respond"}) {
 		t.Errorf("before %q, after %q", before, after)
+	}
+}
+
+// A Caddyfile is read again under the name Caddy gave its tokens, which
+// need not be its file: Caddy names a posted Caddyfile "Caddyfile", and
+// its working directory may hold another. The file's arguments count only
+// where its tokens are the directive's (TestAPostedCaddyfileIgnoresTheFileInCaddysDirectory
+// runs it in Caddy).
+func TestReadsAgainOnlyTheFileTheDirectiveCameFrom(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "Caddyfile")
+	body := "http://example.com {\n\thandle /admin/* {\n\t\tsmsgate\n\t}\n\trespond \"home\"\n}\n"
+	for _, c := range []struct {
+		name, onDisk string
+		args         []string
+		lost         bool
+	}{
+		{"the same file", body, []string{"/admin/*"}, false},
+		{"a handle for every path there", strings.Replace(body, "handle /admin/* {", "handle {", 1), nil, true},
+		// The limit: a file that differs only in the matcher Caddy deleted.
+		{"another path there", strings.Replace(body, "handle /admin/* {", "handle /public/* {", 1), []string{"/public/*"}, false},
+		{"another directive in it", strings.Replace(body, "\t\tsmsgate", "\t\trespond", 1), nil, true},
+		{"the directive on another line", "\n" + body, nil, true},
+		{"no file", "", nil, true},
+	} {
+		if c.onDisk == "" {
+			_ = os.Remove(file)
+		} else if err := os.WriteFile(file, []byte(c.onDisk), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		probed = nil
+		if _, _, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(body), map[string]any{"filename": file}); err != nil || len(probed) != 1 {
+			t.Fatalf("%s: %v, the directive ran %d times", c.name, err, len(probed))
+		}
+		p, ok := probed[0].place(file, 3)
+		if !ok || len(p.path) != 1 {
+			t.Fatalf("%s: the gate was not found in its handle", c.name)
+		}
+		if d := p.path[0]; d.lost != c.lost || !slices.Equal(d.args, c.args) {
+			t.Errorf("%s: args %q lost %v, want %q %v", c.name, d.args, d.lost, c.args, c.lost)
+		}
 	}
 }

@@ -51,6 +51,20 @@ func (s *Site) Set(name, value string) {
 	s.t.Cleanup(restore)
 }
 
+// SetKnob is Site's Set for a parallel test that starts no Site (one
+// that posts with LoadCaddyfile): the knob turns in t's Caddy process.
+func SetKnob(t *testing.T, name, value string) {
+	t.Helper()
+	b := bindingOf(t)
+	if b == nil {
+		t.Fatal("sitetest: SetKnob is for parallel tests (sitetest.Parallel)")
+	}
+	if _, ok := knobs[name]; !ok || strings.Contains(value, "\n") {
+		t.Fatalf("sitetest: no knob %q, or a value of more than one line", name)
+	}
+	b.process(t).set(t, name, value)
+}
+
 // turned are the restores of the knobs a child's test turned, last first.
 var turned struct {
 	sync.Mutex
