@@ -10,9 +10,10 @@ import (
 
 // signOut ends what this browser holds: its sessions of the realm under
 // each of its names (heldSessions), here and in the store, so that a
-// copy of the cookie stops working too; and its trusts, which would sign it in again at the next visit without a code (with a
-// login form, without anything at all): "Sign out" on a shared computer
-// leaves nobody signed in there. It clears their cookies and the flow's.
+// copy of the cookie stops working too; and its trusts, which would sign
+// it in again at the next visit without a code (with a login form,
+// without anything at all): "Sign out" on a shared computer leaves
+// nobody signed in there. It clears their cookies and the flow's.
 // signedIn says a session was ended; not ok when the store could not do
 // it (answered 503).
 //
