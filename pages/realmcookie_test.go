@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/smsgate/caddy-smsgate/internal/sitetest"
 )
@@ -140,4 +141,55 @@ func TestARealmsSessionUnderTheSharedNameCountsThereOnly(t *testing.T) {
 	planted := "smsgate_session_000000000000=x; theme=dark; __Host-smsgate_session_abc=y; __Secure-smsgate_known_1=z; smsgate_known_2=k"
 	res := sitetest.NewClient(t, "alice").GetWith("/admin/x", map[string]string{"Cookie": adminCookie + "=" + admin + "; " + planted})
 	sitetest.ExpectBody(t, res, "admin alice [theme=dark]")
+}
+
+// TestASignOutEndsTheRealmsSessionUnderEveryName: a browser carrying two
+// sessions of the admin realm, one under its own name and one under the
+// shared name (a release before's, or a gate of the realm that keeps the
+// shared names on the host: one that knows no origin), signs out at
+// /admin. Both end, and the shared name's is expired in the answer: the
+// browser is signed out of /admin (before: the own name's session alone
+// ended, and the next request read the shared name's, still live, and
+// opened /admin).
+func TestASignOutEndsTheRealmsSessionUnderEveryName(t *testing.T) {
+	sitetest.Parallel(t)
+	s := sitetest.Start(t, twoRealms)
+	alice, adminCookie := signedInAtBoth(t, s)
+	own := alice.CookieOf("http://localhost:{HTTP_PORT}/admin/", adminCookie)
+	// A second session of the admin realm: a code sign-in in another browser.
+	other := sitetest.NewClient(t, "alice")
+	s.Advance(time.Minute) // past the last send's cooldown
+	sitetest.Expect(t, other.Get("/admin/.smsgate/login"), http.StatusSeeOther, "/admin/.smsgate/verify")
+	tok := other.CSRF("/admin/.smsgate/verify")
+	other.Post("/admin/.smsgate/verify", url.Values{"action": {"send"}, "csrf": {tok}})
+	sitetest.Expect(t, other.Post("/admin/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}}), http.StatusSeeOther, "/")
+	second := other.CookieOf("http://localhost:{HTTP_PORT}/admin/", adminCookie)
+	if own == "" || second == "" || own == second {
+		t.Fatalf("two sessions of the admin realm: %q %q", own, second)
+	}
+	sitetest.ExpectBody(t, sitetest.NewClient(t, "alice").GetWith("/admin/x", map[string]string{"Cookie": "smsgate_session=" + second}), "admin alice []")
+
+	both := sitetest.NewClient(t, "alice")
+	both.SetCookie(adminCookie, own)
+	both.SetCookie("smsgate_session", second)
+	page := both.Get("/admin/.smsgate/logout")
+	csrf := sitetest.CSRFField.FindStringSubmatch(page.Text)
+	if csrf == nil {
+		t.Fatalf("GET logout: %d, no form", page.StatusCode)
+	}
+	res := both.Post("/admin/.smsgate/logout", url.Values{"csrf": {csrf[1]}})
+	sitetest.Expect(t, res, http.StatusOK, "")
+	expired := false
+	for _, c := range res.Cookies() {
+		expired = expired || c.Name == "smsgate_session" && c.MaxAge < 0
+	}
+	if !expired {
+		t.Errorf("the realm's session under the shared name is not expired: %v", res.Header["Set-Cookie"])
+	}
+	for _, cookie := range []string{adminCookie + "=" + own, "smsgate_session=" + second} {
+		sitetest.Expect(t, sitetest.NewClient(t, "alice").GetWith("/admin/x", map[string]string{"Cookie": cookie}), http.StatusFound, "/admin/.smsgate/login?rd=%2Fadmin%2Fx")
+	}
+	// The site's session, under the shared name, is the site's: its own
+	// sign-out ends it, never the admin realm's.
+	sitetest.ExpectBody(t, alice.Get("/x"), "home alice")
 }

@@ -8,11 +8,12 @@ import (
 	"go.uber.org/zap"
 )
 
-// signOut ends what this browser holds: its session, here and in the
-// store, so that a copy of the cookie stops working too; and its trusts,
-// which would sign it in again at the next visit without a code (with a
-// login form, without anything at all): "Sign out" on a shared computer
-// leaves nobody signed in there. It clears their cookies and the flow's.
+// signOut ends what this browser holds: its sessions of the realm under
+// each of its names (heldSessions), here and in the store, so that a
+// copy of the cookie stops working too; and its trusts, which would sign
+// it in again at the next visit without a code (with a login form,
+// without anything at all): "Sign out" on a shared computer leaves
+// nobody signed in there. It clears their cookies and the flow's.
 // signedIn says a session was ended; not ok when the store could not do
 // it (answered 503).
 //
@@ -40,25 +41,16 @@ func (p *Pages) signOut(req *request) (signedIn, ok bool) {
 			ends[known.Subject] = nil
 		}
 	}
-	var cl *session.Claims
-	token, old := p.sessionCookie(req)
-	if token != "" {
-		var err error
-		if cl, err = p.Sessions.Verify(token); err != nil {
-			cl = nil
-		} else if old != "" {
-			cl = p.OldSession(nil, req.r, old, token, cl) // it ends: no answer renames it
-		}
-	}
-	if cl != nil {
+	held := p.heldSessions(req)
+	for _, h := range held {
 		signedIn = true
-		came, err := p.trustOfSession(ctx, cl)
+		came, err := p.trustOfSession(ctx, h.cl)
 		if err != nil {
 			p.Logger.Error("signing out: reading the user's list of sessions for the trust the session came from", zap.Error(err))
 			p.unavailable(req)
 			return signedIn, false
 		}
-		ends[cl.Subject] = append(ends[cl.Subject], came)
+		ends[h.cl.Subject] = append(ends[h.cl.Subject], came)
 	}
 	if tc, err := req.r.Cookie(TrustCookie); err == nil {
 		if owner, id, ok := p.Sessions.TrustOf(tc.Value); ok {
@@ -83,16 +75,17 @@ func (p *Pages) signOut(req *request) (signedIn, ok bool) {
 			p.Audit("browser_untrusted", user, "", zap.Int("trusts", n))
 		}
 	}
-	if cl != nil {
-		ended, err := p.Sessions.Revoke(ctx, token, cl)
+	for _, h := range held {
+		ended, err := p.Sessions.Revoke(ctx, h.token, h.cl)
 		if err != nil {
 			p.Logger.Error("signing out: revoking the session", zap.Error(err))
 			p.unavailable(req)
 			return signedIn, false
 		}
 		if ended {
-			p.Audit("signed_out", cl.Subject, "")
+			p.Audit("signed_out", h.cl.Subject, "")
 		}
+		p.expireShared(req.w, req.r, h.name)
 	}
 	p.setSiteCookie(req.w, req.r, SessionCookie, "", -1)
 	p.setCookie(req.w, req.r, TrustCookie, "", p.PathPrefix, -1)
@@ -118,4 +111,36 @@ func (p *Pages) trustOfSession(ctx context.Context, cl *session.Claims) (string,
 		}
 	}
 	return "", nil
+}
+
+// heldSession is a session cookie of the realm a sign-out ends: its name,
+// token and verified claims.
+type heldSession struct {
+	name, token string
+	cl          *session.Claims
+}
+
+// heldSessions is every session of this realm the request's cookies hold,
+// under any of its names (cookieNames): its own, and the shared ones a
+// release before or a gate of the realm that keeps them wrote. One under
+// the shared name that counts (OldSession) lives beside the one under its
+// own: a sign-out ending the first it finds only would leave the browser
+// signed in by the other at its next request.
+func (p *Pages) heldSessions(req *request) []heldSession {
+	var held []heldSession
+	for i, name := range p.names.session {
+		for _, c := range req.r.CookiesNamed(name) {
+			cl, err := p.Sessions.Verify(c.Value)
+			if err != nil {
+				continue
+			}
+			if i > 0 && p.OldSession(nil, req.r, name, c.Value, cl) == nil {
+				continue // planted under the old name: not this browser's
+			}
+			if !slices.ContainsFunc(held, func(h heldSession) bool { return h.cl.SID == cl.SID }) {
+				held = append(held, heldSession{name, c.Value, cl})
+			}
+		}
+	}
+	return held
 }
