@@ -75,3 +75,42 @@ func TestRemovingALostPhoneEndsWhatItEarned(t *testing.T) {
 		})
 	}
 }
+
+// TestASignInRacingThePhonesRemovalDoesNotOutliveIt: the thief types the
+// stolen phone's code (asking to be trusted) while the admin removes the
+// phone. Whichever comes first, neither his session nor his trusted
+// browser may live after both: a sign-in that checked the code while the
+// phone was hers and listed its session after the removal read the list
+// would otherwise keep it. On Badger and Redis, through a real Caddy.
+func TestASignInRacingThePhonesRemovalDoesNotOutliveIt(t *testing.T) {
+	sitetest.Parallel(t)
+	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+		s := textSite(t, storeLine, []string{"alice"}, "\t\tremember 30d\n"+limitsOff)
+		addUser(t, s, "alice", "+14155552672")
+		for i := range 20 {
+			lost := addUser(t, s, "alice", fmt.Sprintf("+1415555%04d", 2700+i))
+			s.Advance(time.Minute)
+			thief := sitetest.NewClient(t, "alice")
+			sitetest.Expect(t, thief.Get("/.smsgate/login?rd=%2F"), http.StatusSeeOther, "/.smsgate/verify")
+			tok := thief.CSRF("/.smsgate/verify")
+			sitetest.Expect(t, thief.Post("/.smsgate/verify", url.Values{"action": {"send"}, "device": {lost}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+			code := s.LastCode()
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				thief.Post("/.smsgate/verify", url.Values{"code": {code}, "csrf": {tok}, "remember": {"1"}})
+			}()
+			time.Sleep(time.Duration(i) * time.Millisecond / 2)
+			if st, out := s.Admin("POST", "/smsgate/devices/remove", fmt.Sprintf(`{"realm":"localhost","user":"alice","id":%q}`, lost)); st != http.StatusOK {
+				t.Fatalf("removing the phone: %d %s", st, out)
+			}
+			<-done
+			if res := thief.Get("/"); res.StatusCode == http.StatusOK {
+				t.Fatalf("try %d: the thief's session outlived the removal of the phone it raced", i)
+			}
+			if res := thief.Get("/.smsgate/login?rd=%2F"); res.StatusCode == http.StatusSeeOther && res.Header.Get("Location") == "/" {
+				t.Fatalf("try %d: the thief's trusted browser outlived the removal of the phone it raced", i)
+			}
+		}
+	})
+}
