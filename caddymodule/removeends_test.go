@@ -114,3 +114,42 @@ func TestASignInRacingThePhonesRemovalDoesNotOutliveIt(t *testing.T) {
 		}
 	})
 }
+
+// TestRemovingALostPhoneEndsWhatItEarnedAtALoginForm: at a login form
+// (identity none) the code's challenge finds the phone by its number; the
+// session and trust it earns name the phone all the same, and end with
+// its removal. (Before the check named the phone it found, they named
+// none, and outlived the removal: 200.)
+func TestRemovingALostPhoneEndsWhatItEarnedAtALoginForm(t *testing.T) {
+	sitetest.Parallel(t)
+	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+		s := sitetest.Start(t, `http://localhost:{HTTP_PORT} {
+	smsgate {
+		realm localhost
+		identity none
+		enrollment closed
+		remember 30d
+		`+storeLine+`
+		provider log
+	}
+	respond "Hello, {http.auth.user.id}!"
+}`)
+		lost := addUser(t, s, "alice", "+14155552671")
+		addUser(t, s, "alice", "+14155552672")
+		thief := sitetest.NewClient(t, "")
+		page := thief.Get("/.smsgate/login")
+		tok := sitetest.CSRFField.FindStringSubmatch(page.Text)[1]
+		sitetest.Expect(t, thief.Post("/.smsgate/login", url.Values{"username": {"alice"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+		sitetest.Expect(t, thief.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}, "remember": {"1"}}), http.StatusSeeOther, "/")
+		sitetest.ExpectBody(t, thief.Get("/"), "Hello, alice!")
+		if st, out := s.Admin("POST", "/smsgate/devices/remove", fmt.Sprintf(`{"realm":"localhost","user":"alice","id":%q}`, lost)); st != http.StatusOK {
+			t.Fatalf("removing the phone: %d %s", st, out)
+		}
+		if res := thief.Get("/"); res.StatusCode == http.StatusOK {
+			t.Fatalf("the thief's session outlived the removal of the phone that earned it: %s", res.Text)
+		}
+		if res := thief.Get("/.smsgate/login?rd=%2F"); res.StatusCode == http.StatusSeeOther && res.Header.Get("Location") == "/" {
+			t.Fatal("the thief's trusted browser signed in again after the removal of the phone that earned it")
+		}
+	})
+}
