@@ -173,8 +173,12 @@ func adminOp(ctx context.Context, svc *enrollment.Admin, prefix, region, op stri
 		}
 		return map[string]string{"id": id}, err
 	case "devices/remove":
-		_, err := svc.Devices.Remove(ctx, req.Realm, req.User, req.ID, true)
-		return map[string]string{"removed": req.ID}, err
+		// With every session and trust the device earned (a lost phone's
+		// thief is cut off): none is the admin's own.
+		if _, err := svc.Devices.Remove(ctx, req.Realm, req.User, req.ID, true); err != nil {
+			return nil, err
+		}
+		return map[string]string{"removed": req.ID}, session.EndDevice(ctx, svc.Store, req.Realm, req.User, req.ID, nil, svc.Now())
 	case "reset":
 		// Revoked first, too: a change a session let in meanwhile (an app,
 		// a phone, a passkey, recovery codes) is checked again once

@@ -82,7 +82,7 @@ func TestAResetRacingASignInLeavesNoSession(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					trust, _, err := m.Trust(ctx, session.Began{}, user, "", "", "Firefox", []factor.AMR{factor.AMRSMS}, time.Now().Unix(), time.Hour)
+					trust, _, err := m.Trust(ctx, session.Began{}, user, "", "", "Firefox", "", []factor.AMR{factor.AMRSMS}, time.Now().Unix(), time.Hour)
 					if err != nil {
 						t.Fatal(err)
 					}

@@ -203,7 +203,7 @@ func (s *Devices) CheckApp(ctx context.Context, sc Scope, user, code string) (*D
 	// there (used): one removed since the list was read (the admin's
 	// removal of a leaked app, answered meanwhile) signs nobody in; its
 	// code is then no app's, as if the removal had come first.
-	if found, err := s.used(ctx, sc.Realm, user, d.ID, ""); err != nil || !found {
+	if found, err := s.used(ctx, sc.Realm, user, d.ID, ""); err != nil || found == "" {
 		if err != nil {
 			s.giveBackNow(ctx, append(more, guess, fail)...)
 			return nil, err

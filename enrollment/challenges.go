@@ -376,9 +376,13 @@ func (s *Challenges) Check(ctx context.Context, sc Scope, c *Challenge, code str
 		if sc.Provisioned {
 			break
 		}
-		if ok, err := s.Devices.used(ctx, realm, c.User, c.DeviceID, c.Phone); err != nil || !ok {
+		// Its device named (found by number after a login form): what the
+		// code earns ends with its removal (session.EndDevice).
+		id, err := s.Devices.used(ctx, realm, c.User, c.DeviceID, c.Phone)
+		if err != nil || id == "" {
 			return nil, cmpErr(err, ErrNoChallenge)
 		}
+		c.DeviceID = id
 	}
 	return c, nil
 }

@@ -349,20 +349,21 @@ func (s *Devices) edit(ctx context.Context, realm, user string, edit func([]Devi
 
 // used marks user's device id (or, without an id, the phone whose number
 // is e164) as just used, in the same atomic step that finds it, and
-// reports whether it is still there: a sign-in with a removed device is
+// answers its ID while it is still there ("" once gone): a sign-in with a removed device is
 // refused, and one it let in came before the removal.
-func (s *Devices) used(ctx context.Context, realm, user, id, e164 string) (bool, error) {
-	found := false
-	err := s.edit(ctx, realm, user, func(list []Device) ([]Device, error) {
+func (s *Devices) used(ctx context.Context, realm, user, id, e164 string) (found string, err error) {
+	err = s.edit(ctx, realm, user, func(list []Device) ([]Device, error) {
 		i := slices.IndexFunc(list, func(d Device) bool {
 			if id != "" {
 				return d.ID == id
 			}
 			return d.Kind == factor.Phone && s.Matches(&d, e164)
 		})
-		if found = i >= 0; !found {
+		found = "" // again at each try
+		if i < 0 {
 			return nil, store.ErrUnchanged
 		}
+		found = list[i].ID
 		list[i].LastUsed = s.Now().UTC()
 		return list, nil
 	})

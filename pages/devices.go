@@ -140,7 +140,7 @@ func (p *Pages) devices(req *request) {
 				}
 			}
 		}
-		if err := p.SignIn.RemovePhone(ctx, req.realm, user, req.form["device"]); err != nil {
+		if err := p.SignIn.RemovePhone(ctx, req.realm, user, req.form["device"], cl); err != nil {
 			p.actionFailed(req, err, show)
 			return
 		}

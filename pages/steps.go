@@ -1,6 +1,7 @@
 package pages
 
 import (
+	"cmp"
 	"errors"
 	"net/http"
 	"strings"
@@ -272,10 +273,12 @@ func (p *Pages) signedIn(req *request, res *signin.Result) {
 	// one its sign-in made (in place of the one it held), or the one it
 	// holds already.
 	held := p.heldTrust(req, res.User)
-	if w.Trust = p.trust(req, res.User, held, res.AMR); w.Trust == "" {
-		w.Trust = held
-	}
+	made := p.trust(req, res.User, held, res)
+	w.Trust, w.Device = cmp.Or(made, held), &res.Device
 	token, sid, err := p.Sessions.IssueBegun(req.r.Context(), req.began, res.User, res.AMR, w)
+	if err == nil {
+		err = p.stillHeld(req, res, token, sid, made)
+	}
 	if err != nil {
 		p.Logger.Error("signing session", zap.Error(err))
 		p.unavailable(req)

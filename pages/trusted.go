@@ -126,11 +126,12 @@ func (p *Pages) heldTrust(req *request, user string) string {
 // (a recovery code earns no trust: it is for a lost phone), and returns
 // the trust's ID ("" for none). held is the trust of the user's that the
 // browser holds (heldTrust): the new one replaces it.
-func (p *Pages) trust(req *request, user, held string, amr []factor.AMR) string {
+func (p *Pages) trust(req *request, user, held string, res *signin.Result) string {
+	amr := res.AMR
 	if p.Remember == 0 || req.form["remember"] != "1" || !signin.EarnsTrust(amr) {
 		return ""
 	}
-	token, tb, err := p.Sessions.Trust(req.r.Context(), req.began, user, held, p.browserID(req), p.browserName(req.lang, req.r.UserAgent()), amr, p.Now().Unix(), time.Duration(p.Remember))
+	token, tb, err := p.Sessions.Trust(req.r.Context(), req.began, user, held, p.browserID(req), p.browserName(req.lang, req.r.UserAgent()), res.Device, amr, p.Now().Unix(), time.Duration(p.Remember))
 	if err != nil {
 		p.Logger.Error("trusting a browser", zap.Error(err))
 		return ""
@@ -200,4 +201,31 @@ func browserOf(ua string) (browser, system string) {
 func where(req *request) session.Where {
 	browser, system := browserOf(req.r.UserAgent())
 	return session.Where{Host: req.r.Host, Browser: browser, System: system}
+}
+
+// errDeviceGone refuses a sign-in whose device was removed while it ran.
+var errDeviceGone = errors.New("the device that earned the sign-in was removed meanwhile")
+
+// stillHeld reads again, once the sign-in's trust (made: "" for none) is
+// written and its session listed, whether the user still holds the device
+// that earned them (signin.Service.Holds): one removed meanwhile, whose
+// end (session.EndDevice) read the trusts and the list before they were
+// there, takes both back, and the sign-in is refused. The session was not
+// handed out yet.
+func (p *Pages) stillHeld(req *request, res *signin.Result, token, sid, made string) error {
+	ctx := req.r.Context()
+	ok, err := p.SignIn.Holds(ctx, req.realm, res.User, res.Device)
+	if err == nil && ok {
+		return nil
+	}
+	p.Sessions.Withdraw(ctx, token, res.User, sid)
+	if made != "" {
+		if uerr := p.Sessions.Untrust(ctx, res.User, made); uerr != nil {
+			p.Logger.Error("ending the trust of a sign-in whose device was removed", zap.Error(uerr))
+		}
+	}
+	if err == nil {
+		err = errDeviceGone
+	}
+	return err
 }

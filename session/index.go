@@ -48,6 +48,9 @@ type Where struct {
 	// the trust cookie is a token signed with a key of the gate's secret,
 	// which the ID alone does not make (TestTrust).
 	Trust string `json:"trust,omitempty"`
+	// Device is the device that earned the session (Claims.Device): its
+	// removal ends the session. nil for one of a release before it.
+	Device *string `json:"device,omitempty"`
 }
 
 // maxWhere bounds each of Where's names (a Host header is the client's).
@@ -65,7 +68,7 @@ func (w Where) bounded() Where {
 		}
 		return ""
 	}
-	return Where{Host: cut(w.Host), Browser: cut(w.Browser), System: cut(w.System), Trust: cut(w.Trust)}
+	return Where{Host: cut(w.Host), Browser: cut(w.Browser), System: cut(w.System), Trust: cut(w.Trust), Device: w.Device}
 }
 
 // Info is a session as the index lists it.

@@ -1,6 +1,7 @@
 package session
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"fmt"
@@ -179,6 +180,7 @@ func (m *Manager) IssueBegun(ctx context.Context, b Began, user string, amr []fa
 // for one now. It answers the session's ID too, as IssueBegun does. The
 // session stands only while tb does once it is listed (stillTrusted).
 func (m *Manager) IssueTrusted(ctx context.Context, b Began, user string, tb *TrustedBrowser, where Where) (token, sid string, err error) {
+	where.Device = tb.Device // nil (an older trust's): none, and its trust's end ends it
 	token, sid, err = m.issue(ctx, b, user, Claims{AMR: tb.AMR, AuthTime: tb.AuthTime, Trusted: true}, where)
 	if err == nil {
 		err = m.stillTrusted(ctx, token, user, sid, tb.ID)
@@ -232,6 +234,8 @@ func (m *Manager) issue(ctx context.Context, b Began, user string, cl Claims, wh
 	cl.RegisteredClaims = m.keys.NewClaimsAt(m.realm, user, m.lifetime, b.at)
 	cl.SID = rand.Text()
 	cl.Trust = &where.Trust
+	where.Device = cmp.Or(where.Device, new(string)) // nil: earned by no device
+	cl.Device = where.Device
 	cl.Prefixed, cl.LoginForm = true, m.form
 	if cl.AuthTime == 0 {
 		cl.AuthTime = cl.IssuedAt.Unix()

@@ -56,6 +56,12 @@ type Claims struct {
 	// realm that has one takes it nowhere (Manager.earnedHere). Short:
 	// every request hashes the token.
 	LoginForm bool `json:"lf,omitempty"`
+	// Device, in a session, is the ID of the device whose code or answer
+	// earned it, or the trust it came from ("" for none: a recovery code,
+	// a phone of the config's); nil in a session of a release before it.
+	// The device's removal ends it (EndDevice). Short: every request
+	// hashes the token.
+	Device *string `json:"dv,omitempty"`
 
 	facts *Facts // made by Manager.Check, for the placeholders
 }

@@ -50,6 +50,10 @@ type TrustedBrowser struct {
 	// (Trusted), and EndUnlisted takes its record too. Zero in a trust
 	// made before this was kept (Created is then read instead).
 	Issued time.Time `json:"issued,omitzero"`
+	// Device is the ID of the device whose code or answer earned it ("" for
+	// none): its removal ends the trust (EndDevice). nil in a trust of a
+	// release before it.
+	Device *string `json:"device,omitempty"`
 }
 
 // ErrNotTrusted refuses a trust token that is not (or no longer) good.
@@ -62,7 +66,8 @@ func (m *Manager) trustKeys() *Keys {
 }
 
 // Trust makes a trust for user's browser (named by browser, e.g. "Firefox
-// on Linux"; known is its known-browser cookie's ID) lasting lifetime, earned by the code entered at authTime in
+// on Linux"; known is its known-browser cookie's ID) lasting lifetime, earned by the code of
+// device ("" for none: EndDevice) entered at authTime in
 // a sign-in that began at b (zero: now; its token is issued then, see
 // Began), and returns the cookie's token and the trust. replaces is the
 // ID of a trust of user's that this browser holds ("" for none): its
@@ -70,13 +75,13 @@ func (m *Manager) trustKeys() *Keys {
 // (no trust left that no browser holds, listed on the devices page and
 // taking a place among MaxTrusted); if the new trust cannot be written,
 // the old one stays.
-func (m *Manager) Trust(ctx context.Context, b Began, user, replaces, known, browser string, amr []factor.AMR, authTime int64, lifetime time.Duration) (string, *TrustedBrowser, error) {
+func (m *Manager) Trust(ctx context.Context, b Began, user, replaces, known, browser, device string, amr []factor.AMR, authTime int64, lifetime time.Duration) (string, *TrustedBrowser, error) {
 	now := m.now().UTC()
 	if b.at.IsZero() {
 		b.at = now
 	}
 	iat := jwt.NewNumericDate(b.at).UTC() // as the token says it
-	tb := TrustedBrowser{ID: rand.Text()[:16], Browser: browser, Created: now, Expires: now.Add(lifetime), AuthTime: authTime, AMR: amr, Known: known, Prefixed: true, Issued: iat}
+	tb := TrustedBrowser{ID: rand.Text()[:16], Browser: browser, Created: now, Expires: now.Add(lifetime), AuthTime: authTime, AMR: amr, Known: known, Prefixed: true, Issued: iat, Device: &device}
 	err := m.editTrusted(store.Lasting(ctx), user, func(list []TrustedBrowser) []TrustedBrowser {
 		if replaces != "" {
 			list = slices.DeleteFunc(list, func(old TrustedBrowser) bool { return old.ID == replaces })
@@ -138,8 +143,13 @@ func (m *Manager) stillTrusted(ctx context.Context, token, user, sid, id string)
 	return ErrNotTrusted
 }
 
-// withdraw takes back a session issued and not handed out: out of the
-// cache and the list.
+// Withdraw takes back a session issued and not handed out: out of the
+// cache and the list (a sign-in whose device was removed meanwhile).
+func (m *Manager) Withdraw(ctx context.Context, token, user, sid string) {
+	m.withdraw(ctx, token, user, sid)
+}
+
+// withdraw is Withdraw.
 func (m *Manager) withdraw(ctx context.Context, token, user, sid string) {
 	m.cache.Remove(token)
 	dropSessions(context.WithoutCancel(ctx), m.store, m.realm, user, m.now(), func(s Info) bool { return s.SID == sid })

@@ -57,5 +57,5 @@ func (s *Service) CheckApp(ctx context.Context, sc enrollment.Scope, user, input
 		return nil, err
 	}
 	s.audit("verified", user, "", zap.String("device", d.ID), zap.String("kind", factor.App.Name()))
-	return &Result{User: user, AMR: []factor.AMR{factor.AMROTP}}, nil
+	return &Result{User: user, AMR: []factor.AMR{factor.AMROTP}, Device: d.ID}, nil
 }

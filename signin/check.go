@@ -21,6 +21,10 @@ type Result struct {
 	AMR []factor.AMR
 	// RecoveryCodes are new codes to show once (after a first enrollment).
 	RecoveryCodes []string
+	// Device is the ID of the device whose code or answer it took ("" for
+	// a recovery code, or a phone of the config's): its session and trust
+	// name it, and end with its removal (session.EndDevice).
+	Device string
 }
 
 // Check takes what the user typed at the verify step: a recovery code
@@ -61,7 +65,7 @@ func (s *Service) Check(ctx context.Context, sc enrollment.Scope, f *Flow, user 
 		}
 		return nil, err
 	}
-	res := &Result{User: done.User, AMR: []factor.AMR{amrOf(done.Channel)}}
+	res := &Result{User: done.User, AMR: []factor.AMR{amrOf(done.Channel)}, Device: done.DeviceID}
 	switch done.Purpose {
 	case enrollment.Enroll:
 		if f.InvitedAs(done.User) {

@@ -65,5 +65,5 @@ func (s *Service) FinishPasskeyLogin(ctx context.Context, sc enrollment.Scope, u
 	if enrollment.PasskeySynced(d) {
 		amr = factor.AMRSoftware
 	}
-	return &Result{User: who, AMR: []factor.AMR{amr}}, nil
+	return &Result{User: who, AMR: []factor.AMR{amr}, Device: d.ID}, nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/smsgate/caddy-smsgate/internal/textsafe"
 	"github.com/smsgate/caddy-smsgate/phone"
 	"github.com/smsgate/caddy-smsgate/providers"
+	"github.com/smsgate/caddy-smsgate/session"
 	"github.com/smsgate/caddy-smsgate/words"
 )
 
@@ -30,11 +31,16 @@ func (s *Service) MakeDefault(ctx context.Context, realm, user, id string) error
 	return s.Devices.MakeDefault(ctx, realm, user, id)
 }
 
-// RemovePhone removes one of user's phones (the last one only where the
-// site allows it) and tells the others.
-func (s *Service) RemovePhone(ctx context.Context, realm, user, id string) error {
+// RemovePhone removes one of user's devices (the last one only where the
+// site allows it), ends every session and trust it earned but the asking
+// session keep and its trust (session.EndDevice: a lost phone's thief is
+// cut off), and tells the other phones.
+func (s *Service) RemovePhone(ctx context.Context, realm, user, id string, keep *session.Claims) error {
 	removed, err := s.Devices.Remove(ctx, realm, user, id, s.AllowRemoveLast)
 	if err != nil {
+		return err
+	}
+	if err := session.EndDevice(ctx, s.Devices.Store, realm, user, id, keep, s.Devices.Now()); err != nil {
 		return err
 	}
 	s.audit("device_removed", user, removed.Phone, zap.String("device", removed.ID), zap.String("kind", removed.Kind.Name()))
@@ -125,6 +131,18 @@ func langOf(list []enrollment.Device) string {
 		}
 	}
 	return "en"
+}
+
+// Holds reports whether user still holds device (true for "", none): a
+// sign-in that a device's code or answer earned reads it once its trust
+// is written and its session listed, and withdraws them when the device
+// was removed meanwhile (session.EndDevice read them before).
+func (s *Service) Holds(ctx context.Context, realm, user, device string) (bool, error) {
+	if device == "" {
+		return true, nil
+	}
+	list, err := s.Devices.List(ctx, realm, user)
+	return slices.ContainsFunc(list, func(d enrollment.Device) bool { return d.ID == device }), err
 }
 
 // PhonesOf lists user's phones, the default first.

@@ -1,0 +1,155 @@
+package caddymodule_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/smsgate/caddy-smsgate/internal/sitetest"
+)
+
+// TestRemovingALostPhoneEndsWhatItEarned: a thief holds alice's password
+// and her phone; he signs in with its code and has his browser trusted
+// (30 days). Alice, in another browser, signed in with her other phone,
+// removes the lost one on the devices page, or the admin removes it
+// (admin API). The thief's session and his trusted browser are refused at
+// once; the session that removed it stays, and so do a session and a
+// trust another of her phones earned. On Badger and Redis, through a
+// real Caddy. (Before, the removal ended nothing: the thief's session
+// answered 200, and his trust signed him in again without a code.)
+func TestRemovingALostPhoneEndsWhatItEarned(t *testing.T) {
+	sitetest.Parallel(t)
+	for _, by := range []string{"devices page", "admin"} {
+		t.Run(by, func(t *testing.T) {
+			sitetest.Parallel(t)
+			onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+				s := textSite(t, storeLine, []string{"alice"}, "\t\tremember 30d\n")
+				lost := addUser(t, s, "alice", "+14155552671")
+				kept := addUser(t, s, "alice", "+14155552672")
+				signInWith := func(c *sitetest.Client, device string, remember bool) {
+					t.Helper()
+					s.Advance(time.Minute) // past the last send's cooldown
+					sitetest.Expect(t, c.Get("/.smsgate/login?rd=%2F"), http.StatusSeeOther, "/.smsgate/verify")
+					tok := c.CSRF("/.smsgate/verify")
+					sitetest.Expect(t, c.Post("/.smsgate/verify", url.Values{"action": {"send"}, "device": {device}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+					form := url.Values{"code": {s.LastCode()}, "csrf": {tok}}
+					if remember {
+						form.Set("remember", "1")
+					}
+					sitetest.Expect(t, c.Post("/.smsgate/verify", form), http.StatusSeeOther, "/")
+					if remember && c.Cookie("smsgate_trust") == "" {
+						t.Fatal("no trust cookie")
+					}
+				}
+				thief, other, alice := sitetest.NewClient(t, "alice"), sitetest.NewClient(t, "alice"), sitetest.NewClient(t, "alice")
+				signInWith(thief, lost, true)
+				signInWith(other, kept, true)
+				signInWith(alice, kept, false)
+				sitetest.ExpectBody(t, thief.Get("/"), "Hello, alice!")
+
+				if by == "admin" {
+					if st, out := s.Admin("POST", "/smsgate/devices/remove", fmt.Sprintf(`{"realm":"localhost","user":"alice","id":%q}`, lost)); st != http.StatusOK {
+						t.Fatalf("removing the phone: %d %s", st, out)
+					}
+				} else {
+					tok := alice.CSRF("/.smsgate/devices")
+					sitetest.Expect(t, alice.Post("/.smsgate/devices", url.Values{"action": {"remove"}, "device": {lost}, "confirm": {"1"}, "csrf": {tok}}), http.StatusOK, "")
+					sitetest.ExpectBody(t, alice.Get("/"), "Hello, alice!") // where she removed it
+				}
+				if res := thief.Get("/"); res.StatusCode == http.StatusOK {
+					t.Fatalf("the thief's session outlived the removal of the phone that earned it: %s", res.Text)
+				}
+				if res := thief.Get("/.smsgate/login?rd=%2F"); res.StatusCode == http.StatusSeeOther && res.Header.Get("Location") == "/" {
+					t.Fatal("the thief's trusted browser signed in again after the removal of the phone that earned it")
+				}
+				// Another phone's session and trust stay.
+				sitetest.ExpectBody(t, other.Get("/"), "Hello, alice!")
+				other.SetCookie("smsgate_session", "")
+				sitetest.Expect(t, other.Get("/.smsgate/login?rd=%2F"), http.StatusSeeOther, "/")
+				if by == "admin" {
+					sitetest.ExpectBody(t, alice.Get("/"), "Hello, alice!")
+				}
+			})
+		})
+	}
+}
+
+// TestASignInRacingThePhonesRemovalDoesNotOutliveIt: the thief types the
+// stolen phone's code (asking to be trusted) while the admin removes the
+// phone. Whichever comes first, neither his session nor his trusted
+// browser may live after both: a sign-in that checked the code while the
+// phone was hers and listed its session after the removal read the list
+// would otherwise keep it. On Badger and Redis, through a real Caddy.
+func TestASignInRacingThePhonesRemovalDoesNotOutliveIt(t *testing.T) {
+	sitetest.Parallel(t)
+	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+		s := textSite(t, storeLine, []string{"alice"}, "\t\tremember 30d\n"+limitsOff)
+		addUser(t, s, "alice", "+14155552672")
+		for i := range 20 {
+			lost := addUser(t, s, "alice", fmt.Sprintf("+1415555%04d", 2700+i))
+			s.Advance(time.Minute)
+			thief := sitetest.NewClient(t, "alice")
+			sitetest.Expect(t, thief.Get("/.smsgate/login?rd=%2F"), http.StatusSeeOther, "/.smsgate/verify")
+			tok := thief.CSRF("/.smsgate/verify")
+			sitetest.Expect(t, thief.Post("/.smsgate/verify", url.Values{"action": {"send"}, "device": {lost}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+			code := s.LastCode()
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				thief.Post("/.smsgate/verify", url.Values{"code": {code}, "csrf": {tok}, "remember": {"1"}})
+			}()
+			time.Sleep(time.Duration(i) * time.Millisecond / 2)
+			if st, out := s.Admin("POST", "/smsgate/devices/remove", fmt.Sprintf(`{"realm":"localhost","user":"alice","id":%q}`, lost)); st != http.StatusOK {
+				t.Fatalf("removing the phone: %d %s", st, out)
+			}
+			<-done
+			if res := thief.Get("/"); res.StatusCode == http.StatusOK {
+				t.Fatalf("try %d: the thief's session outlived the removal of the phone it raced", i)
+			}
+			if res := thief.Get("/.smsgate/login?rd=%2F"); res.StatusCode == http.StatusSeeOther && res.Header.Get("Location") == "/" {
+				t.Fatalf("try %d: the thief's trusted browser outlived the removal of the phone it raced", i)
+			}
+		}
+	})
+}
+
+// TestRemovingALostPhoneEndsWhatItEarnedAtALoginForm: at a login form
+// (identity none) the code's challenge finds the phone by its number; the
+// session and trust it earns name the phone all the same, and end with
+// its removal. (Before the check named the phone it found, they named
+// none, and outlived the removal: 200.)
+func TestRemovingALostPhoneEndsWhatItEarnedAtALoginForm(t *testing.T) {
+	sitetest.Parallel(t)
+	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+		s := sitetest.Start(t, `http://localhost:{HTTP_PORT} {
+	smsgate {
+		realm localhost
+		identity none
+		enrollment closed
+		remember 30d
+		`+storeLine+`
+		provider log
+	}
+	respond "Hello, {http.auth.user.id}!"
+}`)
+		lost := addUser(t, s, "alice", "+14155552671")
+		addUser(t, s, "alice", "+14155552672")
+		thief := sitetest.NewClient(t, "")
+		page := thief.Get("/.smsgate/login")
+		tok := sitetest.CSRFField.FindStringSubmatch(page.Text)[1]
+		sitetest.Expect(t, thief.Post("/.smsgate/login", url.Values{"username": {"alice"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+		sitetest.Expect(t, thief.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}, "remember": {"1"}}), http.StatusSeeOther, "/")
+		sitetest.ExpectBody(t, thief.Get("/"), "Hello, alice!")
+		if st, out := s.Admin("POST", "/smsgate/devices/remove", fmt.Sprintf(`{"realm":"localhost","user":"alice","id":%q}`, lost)); st != http.StatusOK {
+			t.Fatalf("removing the phone: %d %s", st, out)
+		}
+		if res := thief.Get("/"); res.StatusCode == http.StatusOK {
+			t.Fatalf("the thief's session outlived the removal of the phone that earned it: %s", res.Text)
+		}
+		if res := thief.Get("/.smsgate/login?rd=%2F"); res.StatusCode == http.StatusSeeOther && res.Header.Get("Location") == "/" {
+			t.Fatal("the thief's trusted browser signed in again after the removal of the phone that earned it")
+		}
+	})
+}
