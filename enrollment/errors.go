@@ -50,11 +50,14 @@ func (e *LimitError) Error() string { return words.English.Render("en", e.Words(
 // LockedError says sign-in is locked after too many wrong codes. Started
 // is set on the attempt that began the lockout; Account says it locks the
 // account for everyone like this browser (strangers, or the owner's known
-// browsers), not only this IP.
+// browsers), not only this IP; AccountWait, when set, is how long the
+// account's lock holds, shorter than Wait when the same wrong code began
+// this IP's longer one too.
 type LockedError struct {
-	Wait    time.Duration
-	Started bool
-	Account bool
+	Wait        time.Duration
+	Started     bool
+	Account     bool
+	AccountWait time.Duration
 }
 
 func (e *LockedError) Words() words.Text {

@@ -315,26 +315,41 @@ func (s *Core) countFailure(ctx context.Context, sc Scope, user string, accountW
 	if accountWide && s.Limits.MaxFailures > 0 {
 		left = min(left, s.Limits.MaxFailures-int(total))
 	}
-	var key string
-	var d time.Duration
-	account := false
-	switch {
-	case accountWide && s.Limits.MaxFailures > 0 && total >= int64(s.Limits.MaxFailures):
-		key, d, account = lockUserKey(sc, user), AccountLockout, true
-	case s.Limits.LockAfter > 0 && pair%int64(s.Limits.LockAfter) == 0:
+	// One wrong code may reach both limits (lockout_after 3, max_failures
+	// 3): it starts both locks, the address's as long as configured
+	// (maybe longer than the account's), the account's told once.
+	now := s.Now()
+	var ends [2]time.Time // the account's, the address's
+	if accountWide && s.Limits.MaxFailures > 0 && total >= int64(s.Limits.MaxFailures) {
+		ends[0] = now.Add(AccountLockout)
+	}
+	if s.Limits.LockAfter > 0 && pair%int64(s.Limits.LockAfter) == 0 {
 		round := min(pair/int64(s.Limits.LockAfter)-1, 20)
-		key, d = lockKey(sc, user), min(s.Limits.Lockout<<round, failureMemory)
-	default:
+		ends[1] = now.Add(min(s.Limits.Lockout<<round, failureMemory))
+	}
+	if ends == [2]time.Time{} {
 		return nil, left, nil
 	}
-	until, err := s.lockUntil(ctx, key, s.Now().Add(d))
-	if err != nil {
-		return nil, 0, err // the count stays: the next wrong code locks
+	locked, failed := &LockedError{Started: true}, error(nil)
+	for i, key := range [2]string{lockUserKey(sc, user), lockKey(sc, user)} {
+		if ends[i].IsZero() {
+			continue
+		}
+		until, err := s.lockUntil(ctx, key, ends[i])
+		if err != nil {
+			failed = err // the account's count stays: the next wrong code locks
+			continue
+		}
+		if i == 0 {
+			_ = s.Store.Delete(ctx, failUserKey(sc, user)) // a new count after the lock, once it holds
+			locked.Account, locked.AccountWait = true, until.Sub(now)
+		}
+		locked.Wait = max(locked.Wait, until.Sub(now))
 	}
-	if account {
-		_ = s.Store.Delete(ctx, failUserKey(sc, user)) // a new count after the lock, once it holds
+	if failed != nil {
+		return nil, 0, failed
 	}
-	return &LockedError{Wait: until.Sub(s.Now()), Started: true, Account: account}, 0, nil
+	return locked, 0, nil
 }
 
 // forgetFailures adds to b forgetting wrong codes after a right one: the

@@ -104,3 +104,40 @@ func TestARefusedGuessKeepsALongerLock(t *testing.T) {
 		}
 	})
 }
+
+// TestOneWrongCodeStartsBothLocks: with lockout_after 3 and max_failures
+// 3, the third wrong code reaches both limits: the account is locked for
+// AccountLockout (15 minutes) and the address for lockout (an hour), each
+// as configured. On Badger and on a real Redis. (Before, only the account
+// lock started: past the 15 minutes the address could guess again.)
+func TestOneWrongCodeStartsBothLocks(t *testing.T) {
+	t.Parallel()
+	onRaceStores(t, func(t *testing.T, st store.Store) {
+		s, _, clk := raceService(t, st)
+		s.Limits.LockAfter, s.Limits.Lockout, s.Limits.MaxFailures = 3, time.Hour, 3
+		sc, ctx := enrolled, context.Background()
+		var third *LockedError
+		for range 3 {
+			var err error
+			if third, err = s.recordFailure(ctx, sc, "alice", true); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if third == nil || !third.Started || !third.Account || third.Wait != time.Hour || third.AccountWait != AccountLockout {
+			t.Fatalf("the third wrong code: %+v, want both locks begun: the address's for 1h, the account's for 15m", third)
+		}
+		var locked *LockedError
+		if err := s.checkLock(ctx, sc, "alice"); !errors.As(err, &locked) || !locked.Account || locked.Wait != AccountLockout {
+			t.Fatalf("the lock after the third wrong code: %v, want the account's, 15m", err)
+		}
+		clk.advance(AccountLockout + time.Minute)
+		if err := s.checkLock(ctx, sc, "alice"); !errors.As(err, &locked) || locked.Account || locked.Wait != 44*time.Minute {
+			t.Fatalf("16m after the third wrong code: %v, want the address still locked for 44m", err)
+		}
+		other := sc
+		other.IP = "192.0.2.2"
+		if err := s.checkLock(ctx, other, "alice"); err != nil {
+			t.Fatalf("16m after, from another address: %v, want no lock (the account's ended)", err)
+		}
+	})
+}

@@ -194,7 +194,11 @@ func (s *Service) lockStarted(ctx context.Context, sc enrollment.Scope, user, e1
 	bg, at := context.WithoutCancel(ctx), s.Devices.Now()
 	s.later(func() {
 		first, undo := s.Devices.FirstNotice(bg, sc.Realm, user, at)
-		s.notifyFirst(bg, first, undo, sc.Realm, user, "", words.Say("notice.locked", "wait", words.Wait(locked.Wait)))
+		wait := locked.Wait
+		if locked.AccountWait > 0 {
+			wait = locked.AccountWait // the account's, not this IP's longer lock
+		}
+		s.notifyFirst(bg, first, undo, sc.Realm, user, "", words.Say("notice.locked", "wait", words.Wait(wait)))
 	})
 }
 
