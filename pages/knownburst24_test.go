@@ -26,10 +26,10 @@ import (
 // Redis the one that counts the address's lockout_after-th wrong code
 // begins its lock (429), and 3 are answered wrong; on Badger a try's count
 // of the address and of the account are two writes (no atomic batch), so
-// under load that try may count the account's max_failures-th too and
-// begin the account's lock alone, and the address's later ones are
-// answered wrong: 4 (a busy machine; before, the bound was lockout_after
-// and this failed). One Caddy a store: each case has a
+// under load that try may count the account's max_failures-th too, and
+// then begins both locks (before, the account's alone, and the address's
+// later ones were answered wrong: 4, within the bound; before that, the
+// bound was lockout_after and this failed). One Caddy a store: each case has a
 // user, an address and 50 thieves' addresses of its own (so no count of
 // one case's, per user or per address, is another's), and the cases run
 // one after another (the site's clock and last code are the site's).
