@@ -153,3 +153,48 @@ func TestRemovingALostPhoneEndsWhatItEarnedAtALoginForm(t *testing.T) {
 		}
 	})
 }
+
+// TestRemovingAnAppEndsWhatItEarnedNotARecoveryCodes: an app's secret
+// leaks; a thief with alice's password signs in with its code and has his
+// browser trusted, while alice signs in elsewhere with a recovery code.
+// The admin removes the app: the thief's session and trust end (a device
+// is any kind, not only a phone); the recovery code's session, which no
+// device earned, and the session that added the app (earned by her phone)
+// stay. On Badger and Redis, through a real Caddy.
+func TestRemovingAnAppEndsWhatItEarnedNotARecoveryCodes(t *testing.T) {
+	sitetest.Parallel(t)
+	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+		s := textSite(t, storeLine, []string{"alice"}, "\t\tremember 30d\n"+limitsOff)
+		addUser(t, s, "alice", "+14155552671")
+		owner := sitetest.NewClient(t, "alice")
+		signIn(t, s, owner)
+		secret, tok := appSetup(t, owner)
+		sitetest.Expect(t, owner.Post("/.smsgate/devices", url.Values{"action": {"app-confirm"}, "code": {sitetest.AppCode(t, secret)}, "csrf": {tok}}), http.StatusOK, "")
+		app := appOf(t, s, "alice")
+		codes := renew(t, owner)
+		s.Advance(30 * time.Second)
+
+		thief := sitetest.NewClient(t, "alice")
+		sitetest.Expect(t, thief.Get("/.smsgate/login?rd=%2F"), http.StatusSeeOther, "/.smsgate/verify")
+		vt := thief.CSRF("/.smsgate/verify")
+		sitetest.Expect(t, thief.Post("/.smsgate/verify", url.Values{"action": {"app"}, "code": {sitetest.AppCode(t, secret)}, "csrf": {vt}, "remember": {"1"}}), http.StatusSeeOther, "/")
+		if thief.Cookie("smsgate_trust") == "" {
+			t.Fatal("no trust cookie")
+		}
+		rec := sitetest.NewClient(t, "alice")
+		sitetest.Expect(t, rec.Get("/.smsgate/login?rd=%2F"), http.StatusSeeOther, "/.smsgate/verify")
+		rt := rec.CSRF("/.smsgate/verify")
+		sitetest.Expect(t, rec.Post("/.smsgate/verify", url.Values{"code": {codes[0]}, "csrf": {rt}}), http.StatusSeeOther, "/")
+		if st, out := s.Admin("POST", "/smsgate/devices/remove", fmt.Sprintf(`{"realm":"localhost","user":"alice","id":%q}`, app)); st != http.StatusOK {
+			t.Fatalf("removing the app: %d %s", st, out)
+		}
+		if res := thief.Get("/"); res.StatusCode == http.StatusOK {
+			t.Fatal("the thief's session outlived the removal of the app that earned it")
+		}
+		if res := thief.Get("/.smsgate/login?rd=%2F"); res.StatusCode == http.StatusSeeOther && res.Header.Get("Location") == "/" {
+			t.Fatal("the thief's trusted browser signed in again after the removal of the app that earned it")
+		}
+		sitetest.ExpectBody(t, rec.Get("/"), "Hello, alice!")
+		sitetest.ExpectBody(t, owner.Get("/"), "Hello, alice!")
+	})
+}
