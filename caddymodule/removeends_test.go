@@ -198,3 +198,54 @@ func TestRemovingAnAppEndsWhatItEarnedNotARecoveryCodes(t *testing.T) {
 		sitetest.ExpectBody(t, owner.Get("/"), "Hello, alice!")
 	})
 }
+
+// TestAStepUpNamesItsOwnDevice: alice signs in with a phone in two
+// browsers, trusting one of them, then each steps up with her other phone
+// (new recovery codes, asked for past the 5-minute step-up). The lost
+// first phone's removal by the admin leaves the browser that did not
+// trust it signed in (its session names the phone that stepped it up,
+// which she still holds) and ends the trusting browser's session with
+// the trust it keeps (a step-up asking for no new trust keeps the
+// browser's, and the removed phone earned that). On Badger and Redis,
+// through a real Caddy.
+func TestAStepUpNamesItsOwnDevice(t *testing.T) {
+	sitetest.Parallel(t)
+	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+		s := textSite(t, storeLine, []string{"alice"}, "\t\tremember 30d\n"+limitsOff)
+		lost := addUser(t, s, "alice", "+14155552671")
+		kept := addUser(t, s, "alice", "+14155552672")
+		code := func(c *sitetest.Client, device, tok string, form url.Values, to string) {
+			t.Helper()
+			s.Advance(time.Minute) // past the last send's cooldown
+			sitetest.Expect(t, c.Post("/.smsgate/verify", url.Values{"action": {"send"}, "device": {device}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+			form.Set("code", s.LastCode())
+			form.Set("csrf", tok)
+			sitetest.Expect(t, c.Post("/.smsgate/verify", form), http.StatusSeeOther, to)
+		}
+		trusting, plain := sitetest.NewClient(t, "alice"), sitetest.NewClient(t, "alice")
+		for _, c := range []*sitetest.Client{trusting, plain} {
+			sitetest.Expect(t, c.Get("/.smsgate/login?rd=%2F"), http.StatusSeeOther, "/.smsgate/verify")
+			form := url.Values{}
+			if c == trusting {
+				form.Set("remember", "1")
+			}
+			code(c, lost, c.CSRF("/.smsgate/verify"), form, "/")
+		}
+		s.Advance(6 * time.Minute) // past the step-up's 5 minutes
+		for _, c := range []*sitetest.Client{trusting, plain} {
+			sitetest.Expect(t, renewing(c, c.CSRF("/.smsgate/devices")), http.StatusSeeOther, "/.smsgate/verify")
+			code(c, kept, c.CSRF("/.smsgate/verify"), url.Values{}, "/.smsgate/devices")
+			sitetest.ExpectBody(t, c.Get("/"), "Hello, alice!")
+		}
+		if st, out := s.Admin("POST", "/smsgate/devices/remove", fmt.Sprintf(`{"realm":"localhost","user":"alice","id":%q}`, lost)); st != http.StatusOK {
+			t.Fatalf("removing the phone: %d %s", st, out)
+		}
+		sitetest.ExpectBody(t, plain.Get("/"), "Hello, alice!")
+		if res := trusting.Get("/"); res.StatusCode == http.StatusOK {
+			t.Fatal("a step-up keeping the removed phone's trust outlived its removal")
+		}
+		if res := trusting.Get("/.smsgate/login?rd=%2F"); res.StatusCode == http.StatusSeeOther && res.Header.Get("Location") == "/" {
+			t.Fatal("the removed phone's trust signed the browser in again")
+		}
+	})
+}
