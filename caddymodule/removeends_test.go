@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -246,6 +249,54 @@ func TestAStepUpNamesItsOwnDevice(t *testing.T) {
 		}
 		if res := trusting.Get("/.smsgate/login?rd=%2F"); res.StatusCode == http.StatusSeeOther && res.Header.Get("Location") == "/" {
 			t.Fatal("the removed phone's trust signed the browser in again")
+		}
+	})
+}
+
+// failingTrusts is the user whose trusts a hold store's reads fail while
+// its file "fail" exists.
+const failingTrusts = "bob"
+
+// TestARemovalWhoseEndFailedEndsItWhenAskedAgain: the admin removes bob's
+// lost phone, and the store fails the end of what it earned (its read of
+// his trusts), after the phone went: the admin is told it failed, and asks
+// again once the store is back. The second removal must end the thief's
+// session and trust, not answer that bob holds no such device and leave
+// them. On Badger and Redis, through a real Caddy. (Before: 400 "no such
+// device", the thief's session 200 for good.)
+func TestARemovalWhoseEndFailedEndsItWhenAskedAgain(t *testing.T) {
+	sitetest.Parallel(t)
+	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+		dir := t.TempDir()
+		s := textSite(t, strings.Replace(storeLine, "store ", "store smsgate_test_hold "+dir+" ", 1), []string{failingTrusts}, "\t\tremember 30d\n"+limitsOff)
+		lost := addUser(t, s, failingTrusts, "+14155552671")
+		addUser(t, s, failingTrusts, "+14155552672")
+		thief := sitetest.NewClient(t, failingTrusts)
+		sitetest.Expect(t, thief.Get("/.smsgate/login?rd=%2F"), http.StatusSeeOther, "/.smsgate/verify")
+		tok := thief.CSRF("/.smsgate/verify")
+		sitetest.Expect(t, thief.Post("/.smsgate/verify", url.Values{"action": {"send"}, "device": {lost}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+		sitetest.Expect(t, thief.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}, "remember": {"1"}}), http.StatusSeeOther, "/")
+		remove := func() (int, string) {
+			return s.Admin("POST", "/smsgate/devices/remove", fmt.Sprintf(`{"realm":"localhost","user":%q,"id":%q}`, failingTrusts, lost))
+		}
+		if err := os.WriteFile(filepath.Join(dir, "fail"), nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		st, out := remove()
+		if err := os.Remove(filepath.Join(dir, "fail")); err != nil {
+			t.Fatal(err)
+		}
+		if st == http.StatusOK {
+			t.Fatalf("a removal whose end failed answered %d %s", st, out)
+		}
+		if st, out := remove(); st != http.StatusOK {
+			t.Fatalf("the removal asked again: %d %s", st, out)
+		}
+		if res := thief.Get("/"); res.StatusCode == http.StatusOK {
+			t.Fatal("the thief's session outlived the removal asked again")
+		}
+		if res := thief.Get("/.smsgate/login?rd=%2F"); res.StatusCode == http.StatusSeeOther && res.Header.Get("Location") == "/" {
+			t.Fatal("the thief's trusted browser outlived the removal asked again")
 		}
 	})
 }
