@@ -56,6 +56,15 @@ type TrustedBrowser struct {
 	Device *string `json:"device,omitempty"`
 }
 
+// issued is when tb's token was issued (Issued; Created in a trust made
+// before that was kept).
+func (tb *TrustedBrowser) issued() time.Time {
+	if tb.Issued.IsZero() {
+		return tb.Created
+	}
+	return tb.Issued
+}
+
 // ErrNotTrusted refuses a trust token that is not (or no longer) good.
 var ErrNotTrusted = errors.New("session: browser not trusted")
 
