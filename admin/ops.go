@@ -175,10 +175,10 @@ func adminOp(ctx context.Context, svc *enrollment.Admin, prefix, region, op stri
 	case "devices/remove":
 		// With every session and trust the device earned (a lost phone's
 		// thief is cut off): none is the admin's own.
-		if _, err := svc.Devices.Remove(ctx, req.Realm, req.User, req.ID, true); err != nil {
+		if _, err := signin.RemoveDevice(ctx, svc.Devices, req.Realm, req.User, req.ID, true, nil); err != nil {
 			return nil, err
 		}
-		return map[string]string{"removed": req.ID}, session.EndDevice(ctx, svc.Store, req.Realm, req.User, req.ID, nil, svc.Now())
+		return map[string]string{"removed": req.ID}, nil
 	case "reset":
 		// Revoked first, too: a change a session let in meanwhile (an app,
 		// a phone, a passkey, recovery codes) is checked again once

@@ -19,13 +19,16 @@ import (
 // admin's end of one: TestAnEndedSessionDoesNotComeBackByItsTrustMeanwhile),
 // or a read of a user's trusts (a sign-in by one, which found it:
 // TestASignInByATrustTheAdminEndsMeanwhileEndsWithIt), and can fail the reads of revocations (a session's check that it is
-// still live).
+// still live), and of failingTrusts's trusts (a removal's end of what
+// the device earned: TestARemovalWhoseEndFailedEndsItWhenAskedAgain).
 func init() {
 	sitetest.Holds.Park = func(op, key string) bool {
 		return op == "write" && (strings.HasPrefix(key, "recovery/") || strings.HasPrefix(key, "app-used/") ||
 			strings.HasPrefix(key, "sessions/")) || op == "read" && strings.HasPrefix(key, "trusted/")
 	}
-	sitetest.Holds.Fail = func(key string) bool { return strings.HasPrefix(key, "revoked") }
+	sitetest.Holds.Fail = func(key string) bool {
+		return strings.HasPrefix(key, "revoked") || key == "trusted/localhost/"+failingTrusts
+	}
 }
 
 // holdSite is textSite for alice, on the store of storeLine held by a

@@ -18,7 +18,10 @@ import (
 // realm on one store (Badger, and a real Redis), a user signed in at each
 // in a browser of its own, each removing a different one of the user's
 // three phones from its devices page at the same moment: both removals
-// last, and the third phone stays. (enrollment's
+// last, and the third phone stays. Each removes a phone other than the
+// default, whose code signed both browsers in (a removal ends what its
+// phone earned, the other browser's session too: its removal was then
+// refused, 303 to the login page, in 1 of 3 runs). (enrollment's
 // TestTwoGatesRemoveTwoPhonesAtOnce races the same in every interleaving
 // of the two removals' reads of the devices.)
 func TestTwoGatesRemoveTwoPhonesAtOnceThroughCaddy(t *testing.T) {
@@ -71,7 +74,7 @@ func TestTwoGatesRemoveTwoPhonesAtOnceThroughCaddy(t *testing.T) {
 			var wg sync.WaitGroup
 			start := make(chan struct{})
 			answers := make([]*sitetest.Response, 2)
-			for k, f := range []func() *sitetest.Response{remove(ca, a, tokA, ids[0]), remove(cb, b, tokB, ids[1])} {
+			for k, f := range []func() *sitetest.Response{remove(ca, a, tokA, ids[1]), remove(cb, b, tokB, ids[2])} {
 				wg.Go(func() { <-start; answers[k] = f() })
 			}
 			close(start)
@@ -94,9 +97,9 @@ func TestTwoGatesRemoveTwoPhonesAtOnceThroughCaddy(t *testing.T) {
 			}) bool {
 				return u.User == user
 			})
-			if at < 0 || len(users[at].Devices) != 1 || users[at].Devices[0].ID != ids[2] {
+			if at < 0 || len(users[at].Devices) != 1 || users[at].Devices[0].ID != ids[0] {
 				back++
-				t.Logf("run %d: %s's devices after the two removals: %v (removed %s and %s)", i, user, users, ids[0], ids[1])
+				t.Logf("run %d: %s's devices after the two removals: %v (removed %s and %s)", i, user, users, ids[1], ids[2])
 			}
 		}
 		if back > 0 {

@@ -90,6 +90,17 @@ func readTombstones(raw []byte, found bool) []string {
 	return held
 }
 
+// Removed reports whether user's device id was removed (its tombstone is
+// kept: the newest maxTombstonesPerUser), for a removal asked for again
+// whose first try removed it and then failed.
+func (s *Devices) Removed(ctx context.Context, realm, user, id string) (bool, error) {
+	raw, err := s.Store.Get(ctx, removedDeviceKey(realm, user))
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return false, err
+	}
+	return slices.Contains(readTombstones(raw, err == nil), id), nil
+}
+
 func (s *Devices) buryDevices(ctx context.Context, realm, user string, list []Device) error {
 	ids := make([]string, 0, len(list))
 	for _, d := range list {

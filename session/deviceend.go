@@ -55,11 +55,7 @@ func EndDevice(ctx context.Context, st store.Store, realm, user, device string, 
 			return err
 		}
 		for _, tb := range list {
-			issued := tb.Issued
-			if issued.IsZero() {
-				issued = tb.Created
-			}
-			if tb.ID != keepTrust && earned(tb.Device, issued) {
+			if tb.ID != keepTrust && earned(tb.Device, tb.issued()) {
 				ids = append(ids, tb.ID)
 			}
 		}

@@ -252,7 +252,7 @@ func (m *Manager) issue(ctx context.Context, b Began, user string, cl Claims, wh
 			// cookie makes hundreds at once, and the list's writes then
 			// give up (store.ErrContended). It stands only listed, where
 			// the admin sees and ends it (else a code, then).
-			m.withdraw(ctx, tok, user, cl.SID)
+			m.Withdraw(ctx, tok, user, cl.SID)
 			return "", "", err
 		}
 		m.logger.Warn("noting a new session in the user's list of sessions; the sign-in stands, unlisted", zap.Error(err))

@@ -56,6 +56,15 @@ type TrustedBrowser struct {
 	Device *string `json:"device,omitempty"`
 }
 
+// issued is when tb's token was issued (Issued; Created in a trust made
+// before that was kept).
+func (tb *TrustedBrowser) issued() time.Time {
+	if tb.Issued.IsZero() {
+		return tb.Created
+	}
+	return tb.Issued
+}
+
 // ErrNotTrusted refuses a trust token that is not (or no longer) good.
 var ErrNotTrusted = errors.New("session: browser not trusted")
 
@@ -136,7 +145,7 @@ func (m *Manager) stillTrusted(ctx context.Context, token, user, sid, id string)
 	if err == nil && slices.ContainsFunc(list, func(tb TrustedBrowser) bool { return tb.ID == id }) {
 		return nil
 	}
-	m.withdraw(ctx, token, user, sid)
+	m.Withdraw(ctx, token, user, sid)
 	if err != nil {
 		return err
 	}
@@ -146,11 +155,6 @@ func (m *Manager) stillTrusted(ctx context.Context, token, user, sid, id string)
 // Withdraw takes back a session issued and not handed out: out of the
 // cache and the list (a sign-in whose device was removed meanwhile).
 func (m *Manager) Withdraw(ctx context.Context, token, user, sid string) {
-	m.withdraw(ctx, token, user, sid)
-}
-
-// withdraw is Withdraw.
-func (m *Manager) withdraw(ctx context.Context, token, user, sid string) {
 	m.cache.Remove(token)
 	dropSessions(context.WithoutCancel(ctx), m.store, m.realm, user, m.now(), func(s Info) bool { return s.SID == sid })
 }

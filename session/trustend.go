@@ -35,11 +35,7 @@ func endTrusts(ctx context.Context, st store.Store, realm, user string, ids []st
 			if slices.Contains(ids, tb.ID) {
 				return true
 			}
-			issued := tb.Issued
-			if issued.IsZero() {
-				issued = tb.Created
-			}
-			if madeBy.IsZero() || issued.After(madeBy) {
+			if madeBy.IsZero() || tb.issued().After(madeBy) {
 				return false
 			}
 			ended = append(ended, tb.ID)

@@ -36,16 +36,31 @@ func (s *Service) MakeDefault(ctx context.Context, realm, user, id string) error
 // session keep and its trust (session.EndDevice: a lost phone's thief is
 // cut off), and tells the other phones.
 func (s *Service) RemovePhone(ctx context.Context, realm, user, id string, keep *session.Claims) error {
-	removed, err := s.Devices.Remove(ctx, realm, user, id, s.AllowRemoveLast)
-	if err != nil {
-		return err
-	}
-	if err := session.EndDevice(ctx, s.Devices.Store, realm, user, id, keep, s.Devices.Now()); err != nil {
+	removed, err := RemoveDevice(ctx, s.Devices, realm, user, id, s.AllowRemoveLast, keep)
+	if removed == nil {
 		return err
 	}
 	s.audit("device_removed", user, removed.Phone, zap.String("device", removed.ID), zap.String("kind", removed.Kind.Name()))
 	s.Notify(ctx, realm, user, "", words.Say("notice."+removed.Kind.Name()+"_removed", "phone", phone.Mask(removed.Phone)))
-	return nil
+	return err
+}
+
+// RemoveDevice removes user's device id and ends what it earned but keep
+// (session.EndDevice), for the devices page and the admin alike. It
+// answers the device removed, with the end's error, if any: asked again
+// after an end the store failed, it finds the device gone (its tombstone)
+// and ends what it earned then (nil: removed before); else it would be
+// ErrNoDevice, and the thief's session stayed for good.
+func RemoveDevice(ctx context.Context, d *enrollment.Devices, realm, user, id string, allowLast bool, keep *session.Claims) (*enrollment.Device, error) {
+	removed, err := d.Remove(ctx, realm, user, id, allowLast)
+	if errors.Is(err, enrollment.ErrNoDevice) {
+		if gone, rerr := d.Removed(ctx, realm, user, id); rerr != nil || !gone {
+			return nil, err
+		}
+	} else if err != nil {
+		return nil, err
+	}
+	return removed, session.EndDevice(ctx, d.Store, realm, user, id, keep, d.Now())
 }
 
 // RenewRecovery replaces user's recovery codes with a new set, to show
