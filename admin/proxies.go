@@ -7,6 +7,8 @@ import (
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
+
+	"github.com/smsgate/caddy-smsgate/siteblock"
 )
 
 // looseProxies is the warning of a gate's server that believes
@@ -22,9 +24,10 @@ const looseProxies = "this server trusts X-Forwarded-For from its trusted_proxie
 // reflection; TestATrustedProxyWithoutStrictModeIsWarnedOf sees a change
 // of Caddy's that hid it.
 func warnLooseProxies(app *caddyhttp.App, log *zap.Logger) {
+	m := siteblock.ThisMachine()
 	for _, name := range slices.Sorted(maps.Keys(app.Servers)) {
 		srv := app.Servers[name]
-		if srv.TrustedProxiesStrict > 0 || !trustsProxies(srv) || !holdsGate(srv) {
+		if srv.TrustedProxiesStrict > 0 || !trustsProxies(srv) || !holdsGate(srv, m) {
 			continue
 		}
 		log.Warn(looseProxies, zap.String("event", "trusted_proxies_not_strict"), zap.String("server", name),
@@ -39,10 +42,11 @@ func trustsProxies(srv *caddyhttp.Server) bool {
 	return srv.TrustedProxiesUnix || f.IsValid() && f.Kind() == reflect.Interface && !f.IsNil()
 }
 
-// holdsGate reports whether a route of srv holds a gate (at any depth).
-func holdsGate(srv *caddyhttp.Server) bool {
+// holdsGate reports whether a route of srv holds a gate (at any depth);
+// m is this machine, which reading a reverse_proxy's upstreams asks.
+func holdsGate(srv *caddyhttp.Server, m *siteblock.Machine) bool {
 	for _, route := range srv.Routes {
-		s := &site{srv: srv, app: map[string]bool{}, seen: map[string]bool{}, way: []caddyhttp.Route{route}}
+		s := &site{srv: srv, m: m, app: map[string]bool{}, seen: map[string]bool{}, way: []caddyhttp.Route{route}}
 		if s.read(route.Handlers); len(s.ways) > 0 {
 			return true
 		}

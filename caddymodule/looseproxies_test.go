@@ -1,6 +1,7 @@
 package caddymodule_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/smsgate/caddy-smsgate/internal/sitetest"
@@ -32,17 +33,27 @@ func TestATrustedProxyWithoutStrictModeIsWarnedOf(t *testing.T) {
 	for _, tc := range []struct {
 		name, globals string
 		warned        bool
+		app           string // the site's last line, for respond
 	}{
-		{"trusted_proxies", sitetest.TrustedProxies, true},
+		{"trusted_proxies", sitetest.TrustedProxies, true, ""},
+		// An app by a name or an address not loopback's: the walk asks
+		// this machine's names and addresses of it (before, with none to
+		// ask: a nil pointer, Caddy's start ended by a panic).
+		{"trusted_proxies before an app by name", sitetest.TrustedProxies, true, "reverse_proxy app.internal:9"},
+		{"trusted_proxies before an app by address", sitetest.TrustedProxies, true, "reverse_proxy 10.0.0.5:9"},
 		{"trusted_proxies_strict", `servers {
 		trusted_proxies static 127.0.0.1/32
 		trusted_proxies_strict
-	}`, false},
-		{"no trusted proxies", "", false},
+	}`, false, ""},
+		{"no trusted proxies", "", false, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			sitetest.Parallel(t)
-			s := sitetest.StartWith(t, tc.globals, site)
+			body := site
+			if tc.app != "" {
+				body = strings.Replace(site, `respond "Hello, {http.auth.user.id}!"`, tc.app, 1)
+			}
+			s := sitetest.StartWith(t, tc.globals, body)
 			warned := s.LogEntries(looseProxies)
 			if !tc.warned {
 				if len(warned) != 0 {
