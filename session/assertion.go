@@ -15,7 +15,7 @@ import (
 const assertionLifetime = 2 * time.Minute
 
 // assertionKey names an assertion to reuse: its session's, for its app.
-type assertionKey struct{ sid, host string }
+type assertionKey struct{ sid, app string }
 
 type assertionEntry struct {
 	token string
@@ -41,8 +41,7 @@ func (m *Manager) Assertion(cl *Claims, app string) (string, error) {
 		return "", errors.New("assertions need EdDSA")
 	}
 	now := m.now()
-	host := appHost(app)
-	key := assertionKey{cl.SID, host}
+	key := assertionKey{cl.SID, app} // as given: a reuse parses no host
 	m.assertMu.Lock()
 	e, ok := m.assertCache[key]
 	m.assertMu.Unlock()
@@ -51,7 +50,7 @@ func (m *Manager) Assertion(cl *Claims, app string) (string, error) {
 	}
 	a := Claims{RegisteredClaims: cl.RegisteredClaims, AuthTime: cl.AuthTime, AMR: cl.AMR, SID: cl.SID}
 	a.Audience = jwt.ClaimStrings{AssertionAudience(m.realm)}
-	if host != "" {
+	if host := appHost(app); host != "" {
 		a.Audience = append(a.Audience, AssertionAudienceFor(m.realm, host))
 	}
 	a.IssuedAt = jwt.NewNumericDate(now)
