@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"cmp"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -145,8 +146,8 @@ func (s *site) patternsIn(routes caddyhttp.RouteList, seen map[string]bool) []st
 	return out
 }
 
-// prefixOf is a gate's path_prefix (where its own pages are), as its
-// config has it once provisioned.
+// prefixOf is a gate's path_prefix (where its own pages are): its
+// config's, which the running gate keeps as written, else the default.
 func prefixOf(gate any) string {
 	var cfg struct {
 		PathPrefix string `json:"path_prefix"`
@@ -154,7 +155,7 @@ func prefixOf(gate any) string {
 	if raw, err := json.Marshal(gate); err == nil {
 		_ = json.Unmarshal(raw, &cfg)
 	}
-	return cfg.PathPrefix
+	return cmp.Or(cfg.PathPrefix, defaultPrefix)
 }
 
 // takenOnThe reports whether each route on the way to a gate that

@@ -172,3 +172,23 @@ func TestSoundErrorRoutesLoadAtStart(t *testing.T) {
 		}
 	}
 }
+
+// TestAnErrorRouteForTheGatesDefaultPagesIsRefused: the start check
+// probes the gate's own pages (its path_prefix), but read the prefix from
+// the gate's config as written, "" where none is (the gate's default,
+// /.smsgate/): so an error route to the app taking the gate's pages only
+// by a matcher the probe evaluates (an expression) was refused where the
+// config wrote path_prefix /.smsgate/ and loaded where it left it out,
+// and served the gate's refusals there from the app (before: GET
+// /.smsgate/nope, 200 "the app's page for [admin]"). The default is
+// probed now.
+func TestAnErrorRouteForTheGatesDefaultPagesIsRefused(t *testing.T) {
+	sitetest.Parallel(t)
+	for _, expr := range []string{`path('/.smsgate/*')`, `{http.request.uri.path}.startsWith('/.smsgate/')`} {
+		errors := `{"match": [{"expression": "` + expr + `"}], "handle": [` + toTheAppJSON + `]}`
+		for _, inner := range []string{gatedRoute(""), strings.Replace(gatedRoute(""), `"identity": "none"`, `"identity": "none", "path_prefix": "/.smsgate/"`, 1)} {
+			cfg := strings.NewReplacer("MATCH", `{"host": ["localhost"]}`, "INNER", inner, "ERRORS", errors, "NAMED", "").Replace(pathGate)
+			sitetest.AssertJSONLoadError(t, cfg, "s: errors route 0 proxies to localhost:{HTTP_PORT}, the app's upstream", "path /.smsgate/smsgate-probe)")
+		}
+	}
+}
