@@ -34,13 +34,33 @@ func probeHosts(srv *caddyhttp.Server, route caddyhttp.Route) []string {
 // hostsOf are the hosts a route's matchers name, a wildcard as probeName.
 func hostsOf(route caddyhttp.Route) []string {
 	var out []string
+	for _, h := range matchersOf[*caddyhttp.MatchHost](route) {
+		for _, host := range *h {
+			out = append(out, strings.ReplaceAll(host, "*", probeName))
+		}
+	}
+	return out
+}
+
+// matchersOf are a route's matchers of kind T, of every matcher set.
+func matchersOf[T caddyhttp.RequestMatcherWithError](route caddyhttp.Route) []T {
+	var out []T
 	for _, set := range route.MatcherSets {
 		for _, m := range set {
-			if h, ok := m.(*caddyhttp.MatchHost); ok {
-				for _, host := range *h {
-					out = append(out, strings.ReplaceAll(host, "*", probeName))
-				}
+			if t, ok := m.(T); ok {
+				out = append(out, t)
 			}
+		}
+	}
+	return out
+}
+
+// patternsOf are the path patterns of routes' path matchers.
+func patternsOf(routes ...caddyhttp.Route) []string {
+	var out []string
+	for _, route := range routes {
+		for _, p := range matchersOf[*caddyhttp.MatchPath](route) {
+			out = append(out, *p...)
 		}
 	}
 	return out
@@ -62,18 +82,7 @@ func (s *site) probePaths(host string, errs []caddyhttp.RouteList) []string {
 	var out []string
 	for i, way := range s.ways {
 		before := len(out)
-		var ours []string
-		for _, route := range way {
-			for _, set := range route.MatcherSets {
-				for _, m := range set {
-					if p, ok := m.(*caddyhttp.MatchPath); ok {
-						ours = append(ours, *p...)
-					}
-				}
-			}
-		}
-		ours = append(ours, "/*", s.pages[i]+"*")
-		for _, pattern := range ours {
+		for _, pattern := range append(patternsOf(way...), "/*", s.pages[i]+"*") {
 			paths := []string{strings.ReplaceAll(pattern, "*", probeName)}
 			for _, other := range theirs {
 				if path, ok := meet(pattern, other); ok {
@@ -124,13 +133,7 @@ func meet(a, b string) (string, bool) {
 func (s *site) patternsIn(routes caddyhttp.RouteList, seen map[string]bool) []string {
 	var out []string
 	for _, route := range routes {
-		for _, set := range route.MatcherSets {
-			for _, m := range set {
-				if p, ok := m.(*caddyhttp.MatchPath); ok {
-					out = append(out, *p...)
-				}
-			}
-		}
+		out = append(out, patternsOf(route)...)
 		for _, h := range route.Handlers {
 			switch h := h.(type) {
 			case *caddyhttp.Subroute:
@@ -163,16 +166,11 @@ func prefixOf(gate any) string {
 func (s *site) takenOnThe(way []caddyhttp.Route, host, path string) bool {
 	r := probe(s.srv, host, path, 0, "")
 	for _, route := range way {
-		takes, onPath := false, false
-		for _, set := range route.MatcherSets {
-			for _, m := range set {
-				if p, ok := m.(*caddyhttp.MatchPath); ok {
-					match, err := p.MatchWithError(r)
-					takes, onPath = takes || match && err == nil, true
-				}
-			}
-		}
-		if onPath && !takes {
+		paths := matchersOf[*caddyhttp.MatchPath](route)
+		if len(paths) > 0 && !slices.ContainsFunc(paths, func(p *caddyhttp.MatchPath) bool {
+			match, err := p.MatchWithError(r)
+			return match && err == nil
+		}) {
 			return false
 		}
 	}
