@@ -1,12 +1,15 @@
 package siteblock
 
 import (
-	"path"
+	"context"
+	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 )
 
 // What paths a refusal of the gate has, and which of them an error
@@ -150,9 +153,9 @@ func patternsApart(x, y string) bool {
 	case !xs && !ys:
 		return x != y
 	case !xs:
-		return !caddyMatch(y, x)
+		return pathTakes(caddyhttp.MatchPath{y}, x) == no
 	case !ys:
-		return !caddyMatch(x, y)
+		return pathTakes(caddyhttp.MatchPath{x}, y) == no
 	}
 	_, _, meet := WildcardsMeet(x, y)
 	return !meet
@@ -180,19 +183,20 @@ func WildcardsMeet(x, y string) (begin, end string, ok bool) {
 	return longer(xb, yb), longer(xe, ye), true
 }
 
-// caddyMatch reports whether Caddy's path matcher's pattern (lower case,
-// with a *) matches the path p, as MatchPath does after cleaning.
-func caddyMatch(pattern, p string) bool {
-	switch n := strings.Count(pattern, "*"); {
-	case pattern == "*":
-		return true
-	case n == 2 && strings.HasPrefix(pattern, "*") && strings.HasSuffix(pattern, "*"):
-		return strings.Contains(p, pattern[1:len(pattern)-1])
-	case n == 1 && strings.HasPrefix(pattern, "*"):
-		return strings.HasSuffix(p, pattern[1:])
-	case n == 1 && strings.HasSuffix(pattern, "*"):
-		return strings.HasPrefix(p, pattern[:len(pattern)-1])
+// pathTakes judges Caddy's path matcher of patterns on a GET whose path,
+// decoded, is p (r.URL.Path: as the gate compares its path_prefix, and as
+// an exact pattern names a path); maybe where Caddy errs.
+func pathTakes(patterns caddyhttp.MatchPath, p string) tri {
+	if patterns.Provision(caddy.Context{}) != nil {
+		return maybe
 	}
-	ok, _ := path.Match(pattern, p)
-	return ok
+	r := &http.Request{Method: http.MethodGet, URL: &url.URL{Path: p}}
+	r = r.WithContext(context.WithValue(context.Background(), caddy.ReplacerCtxKey, caddy.NewReplacer()))
+	switch ok, err := patterns.MatchWithError(r); {
+	case err != nil:
+		return maybe
+	case ok:
+		return yes
+	}
+	return no
 }

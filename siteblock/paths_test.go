@@ -1,10 +1,13 @@
 package siteblock
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/caddyserver/caddy/v2"
@@ -51,16 +54,54 @@ func TestPatternsApartAsCaddyMatches(t *testing.T) {
 	}
 }
 
-func caddyMatches(t *testing.T, pattern, path string) bool {
+// caddyMatches reports whether Caddy's path matcher of pattern, as Caddy
+// loads it from JSON, takes a GET whose request line names target (as
+// sent: escaped), read as Caddy's server reads it (net/http).
+func caddyMatches(t *testing.T, pattern, target string) bool {
+	t.Helper()
 	raw, _ := json.Marshal([]string{pattern})
 	var m caddyhttp.MatchPath
 	if err := json.Unmarshal(raw, &m); err != nil || m.Provision(caddy.Context{}) != nil {
 		t.Fatal(pattern)
 	}
-	r, _ := http.NewRequest(http.MethodGet, path, nil)
+	r, err := http.ReadRequest(bufio.NewReader(strings.NewReader("GET " + target + " HTTP/1.1\r\nHost: localhost\r\n\r\n")))
+	if err != nil {
+		t.Fatal(target, err)
+	}
 	r = r.WithContext(context.WithValue(r.Context(), caddy.ReplacerCtxKey, caddy.NewReplacer()))
 	ok, err := m.MatchWithError(r)
 	return ok && err == nil
+}
+
+// TestPathsMatchAsCaddyMatches: matchesPath (the gate's login page, "/")
+// and patternsApart (an exact path beside a pattern) answer as Caddy's
+// path matcher does for a request whose path is that path (decoded, as
+// the gate compares its path_prefix): patterns with a * in the middle, a
+// suffix, a prefix, a substring, exact, in another case, with %-escapes
+// (which Caddy compares in escaped space) and doubled slashes.
+func TestPathsMatchAsCaddyMatches(t *testing.T) {
+	patterns := []string{
+		"/admin/*", "/ADMIN/*", "/admin*", "*.php", "*/login", "*smsgate*", "/a/*/c", "/a/*/c/*", "/admin/*.php", "/.smsgate/*",
+		"/admin", "/Admin/X", "/.smsgate/login", "*", "/*", "/a%2fb/*", "/a%2Fb/login", "/%2esmsgate/*", "/a/%*/c", "//x/*", "/a b/*",
+	}
+	paths := []string{
+		"/", "/admin", "/admin/", "/admin/x", "/ADMIN/X", "/admins/x", "/admin/x.php", "/x.PHP", "/a/b/c", "/a/b/b/c", "/a/b/c/d",
+		"/.smsgate/login", "/.SMSGATE/LOGIN", "/auth/login", "/a/b/login", "/a%2fb/login", "/a%2Fb/login", "/%2esmsgate/login",
+		"/a b/login", "/a%20b/login", "//x/y", "/x/y",
+	}
+	for _, pattern := range patterns {
+		raw, _ := json.Marshal([]string{pattern})
+		for _, p := range paths {
+			want := caddyMatches(t, pattern, (&url.URL{Path: p}).EscapedPath())
+			if got := matchesPath(caddy.ModuleMap{"path": raw}, p); got == maybe || (got == yes) != want {
+				t.Errorf("matchesPath(%q, %q) = %v; Caddy matches: %v", pattern, p, got, want)
+			}
+			inDoubt := strings.ContainsAny(pattern+p, "{%?[\\") || strings.Contains(pattern+p, "//")
+			if apart := patternsApart(p, pattern); apart && want || !apart && !want && !inDoubt {
+				t.Errorf("patternsApart(%q, %q) = %v; Caddy matches %q by %q: %v", p, pattern, apart, p, pattern, want)
+			}
+		}
+	}
 }
 
 // TestAddressPathsAreTheSitesPaths: a site address's path is a path the

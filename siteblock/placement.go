@@ -1,9 +1,7 @@
 package siteblock
 
 import (
-	"context"
 	"encoding/json"
-	"net/http"
 	"os"
 	"reflect"
 	"slices"
@@ -283,8 +281,8 @@ const (
 	yes
 )
 
-// matchesPath judges a matcher set (all of its matchers) on a GET of path;
-// matchers other than path and not are maybe.
+// matchesPath judges a matcher set (all of its matchers) on a GET of path
+// (as pathTakes); matchers other than path and not are maybe.
 func matchesPath(set caddy.ModuleMap, path string) tri {
 	out := yes
 	for name, raw := range set {
@@ -292,17 +290,10 @@ func matchesPath(set caddy.ModuleMap, path string) tri {
 		switch name {
 		case "path":
 			var m caddyhttp.MatchPath
-			if json.Unmarshal(raw, &m) != nil || m.Provision(caddy.Context{}) != nil {
+			if json.Unmarshal(raw, &m) != nil {
 				return maybe
 			}
-			r, _ := http.NewRequest(http.MethodGet, path, nil)
-			r = r.WithContext(context.WithValue(r.Context(), caddy.ReplacerCtxKey, caddy.NewReplacer()))
-			t = no
-			if ok, err := m.MatchWithError(r); err != nil {
-				t = maybe
-			} else if ok {
-				t = yes
-			}
+			t = pathTakes(m, path)
 		case "not":
 			var sets []caddy.ModuleMap
 			if json.Unmarshal(raw, &sets) != nil {
