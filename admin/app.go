@@ -77,7 +77,8 @@ func appOf(ctx caddy.Context) *App {
 // is provisioned by now, whatever the config was written in; a config
 // whose error routes hand a gate's refusals to its app is refused
 // (CheckErrorRoutes), and one that loads is warned of a gate's server
-// that trusts proxies without strict mode (warnLooseProxies). Not at caddy
+// that trusts proxies without strict mode (warnLooseProxies, of the
+// servers the check found gates on: one walk of the routes). Not at caddy
 // validate, which starts no app: the first gate provisions this app inside
 // the http app's Provision, before its error and named routes, and nothing
 // runs after that there.
@@ -86,10 +87,11 @@ func (a *App) Start() error {
 		return nil
 	}
 	if app, err := a.ctx.AppIfConfigured("http"); err == nil {
-		if err := CheckErrorRoutes(app.(*caddyhttp.App)); err != nil {
+		gated, err := CheckErrorRoutes(app.(*caddyhttp.App))
+		if err != nil {
 			return err
 		}
-		warnLooseProxies(app.(*caddyhttp.App), a.ctx.Logger())
+		warnLooseProxies(app.(*caddyhttp.App), gated, a.ctx.Logger())
 	}
 	return nil
 }

@@ -45,8 +45,10 @@ const probeName = "smsgate-probe"
 // list): a reverse_proxy there to an upstream the gate's route proxies to
 // (siteblock.Machine.SameApp), or a file_server serving the refused path from
 // the gate's site's files (siteblock.HoldsTree), is refused, naming the
-// server and the error route.
-func CheckErrorRoutes(app *caddyhttp.App) error {
+// server and the error route. Its walk of the routes is the load's one:
+// it returns the names of the servers that hold a gate (in order), which
+// warnLooseProxies reads.
+func CheckErrorRoutes(app *caddyhttp.App) (gated []string, err error) {
 	m := siteblock.ThisMachine()
 	for _, name := range slices.Sorted(maps.Keys(app.Servers)) {
 		srv := app.Servers[name]
@@ -55,6 +57,9 @@ func CheckErrorRoutes(app *caddyhttp.App) error {
 			s.read(route.Handlers)
 			if len(s.ways) == 0 { // no gate in it
 				continue
+			}
+			if !slices.Contains(gated, name) {
+				gated = append(gated, name)
 			}
 			if s.files && len(s.trees) == 0 {
 				s.trees = []string{"."} // Caddy's own folder
@@ -73,7 +78,7 @@ func CheckErrorRoutes(app *caddyhttp.App) error {
 							r := probe(srv, host, path, status, s.root)
 							s.steps = 0
 							if _, err := s.follow(list, r, path, "errors route", true); err != nil {
-								return fmt.Errorf("%s: %v (for the gate's %d in route %d, host %s, path %s)", name, err, status, i, host, path)
+								return nil, fmt.Errorf("%s: %v (for the gate's %d in route %d, host %s, path %s)", name, err, status, i, host, path)
 							}
 						}
 					}
@@ -81,7 +86,7 @@ func CheckErrorRoutes(app *caddyhttp.App) error {
 			}
 		}
 	}
-	return nil
+	return gated, nil
 }
 
 // site is what a top-level route that holds a gate serves with.
