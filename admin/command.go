@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -26,6 +27,9 @@ type subcommand struct {
 }
 
 type flag struct{ name, usage string }
+
+// requiredFlags are the flags a subcommand that takes them needs.
+var requiredFlags = []string{"user", "id", "place"}
 
 var (
 	realmFlag = flag{"realm", "the site's realm (its host name unless the config sets realm); required when Caddy serves several"}
@@ -115,28 +119,25 @@ func adminCommand(sub subcommand, stdout, stderr io.Writer) caddycmd.CommandFunc
 	return func(fl caddycmd.Flags) (int, error) {
 		req := Request{Realm: fl.String("realm")}
 		for _, f := range sub.flags {
+			v := fl.String(f.name)
+			if v == "" && slices.Contains(requiredFlags, f.name) {
+				return caddy.ExitCodeFailedStartup, fmt.Errorf("%s needs --%s", sub.name, f.name)
+			}
 			switch f.name {
 			case "user":
-				req.User = fl.String("user")
-				if req.User == "" {
-					return caddy.ExitCodeFailedStartup, fmt.Errorf("%s needs --user", sub.name)
-				}
+				req.User = v
 			case "phone":
-				req.Phone = fl.String("phone")
+				req.Phone = v
 			case "name":
-				req.Name = fl.String("name")
+				req.Name = v
 			case "id":
-				if req.ID = fl.String("id"); req.ID == "" {
-					return caddy.ExitCodeFailedStartup, fmt.Errorf("%s needs --id", sub.name)
-				}
+				req.ID = v
 			case "ttl":
-				req.TTL = fl.String("ttl")
+				req.TTL = v
 			case "days":
-				req.Days = fl.String("days")
+				req.Days = v
 			case "place":
-				if req.Place = fl.String("place"); req.Place == "" {
-					return caddy.ExitCodeFailedStartup, fmt.Errorf("%s needs --place", sub.name)
-				}
+				req.Place = v
 			}
 		}
 		var body []byte
