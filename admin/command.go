@@ -118,26 +118,14 @@ An unknown or ambiguous realm is an error. Run 'caddy smsgate <command>
 func adminCommand(sub subcommand, stdout, stderr io.Writer) caddycmd.CommandFunc {
 	return func(fl caddycmd.Flags) (int, error) {
 		req := Request{Realm: fl.String("realm")}
+		fields := map[string]*string{"user": &req.User, "phone": &req.Phone, "name": &req.Name, "id": &req.ID, "ttl": &req.TTL, "days": &req.Days, "place": &req.Place}
 		for _, f := range sub.flags {
 			v := fl.String(f.name)
 			if v == "" && slices.Contains(requiredFlags, f.name) {
 				return caddy.ExitCodeFailedStartup, fmt.Errorf("%s needs --%s", sub.name, f.name)
 			}
-			switch f.name {
-			case "user":
-				req.User = v
-			case "phone":
-				req.Phone = v
-			case "name":
-				req.Name = v
-			case "id":
-				req.ID = v
-			case "ttl":
-				req.TTL = v
-			case "days":
-				req.Days = v
-			case "place":
-				req.Place = v
+			if field := fields[f.name]; field != nil {
+				*field = v
 			}
 		}
 		var body []byte

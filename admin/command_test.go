@@ -2,6 +2,8 @@ package admin
 
 import (
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -37,5 +39,40 @@ func TestACommandWithoutARequiredFlagIsRefused(t *testing.T) {
 	}
 	if checked < 9 {
 		t.Errorf("%d required flags checked", checked)
+	}
+}
+
+// TestACommandSendsEachOfItsFlags: each command's flags (but --file) go to
+// the admin API, in its query or its body.
+func TestACommandSendsEachOfItsFlags(t *testing.T) {
+	var sent string
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		sent = r.URL.RawQuery + " " + string(body)
+		_, _ = w.Write([]byte("[]"))
+	}))
+	defer api.Close()
+	for _, sub := range subcommands {
+		fs := (&cobra.Command{Use: sub.name}).Flags()
+		fs.String("address", strings.TrimPrefix(api.URL, "http://"), "")
+		fs.String("config", "", "")
+		fs.String("adapter", "", "")
+		fs.Bool("json", true, "")
+		fs.Bool("new-secret", false, "")
+		for _, f := range sub.flags {
+			fs.String(f.name, "v-"+f.name, f.usage)
+		}
+		if slices.ContainsFunc(sub.flags, func(f flag) bool { return f.name == "file" }) {
+			continue
+		}
+		sent = ""
+		if _, err := adminCommand(sub, io.Discard, io.Discard)(caddycmd.Flags{FlagSet: fs}); err != nil {
+			t.Errorf("%s: %v", sub.name, err)
+		}
+		for _, f := range sub.flags {
+			if !strings.Contains(sent, "v-"+f.name) {
+				t.Errorf("%s: --%s not sent: %s", sub.name, f.name, sent)
+			}
+		}
 	}
 }
