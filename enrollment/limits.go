@@ -330,14 +330,14 @@ func (s *Core) countFailure(ctx context.Context, sc Scope, user string, accountW
 	if ends == [2]time.Time{} {
 		return nil, left, nil
 	}
-	locked, failed := &LockedError{Started: true}, error(nil)
+	locked, failed := &LockedError{Started: true}, [2]error{}
 	for i, key := range [2]string{lockUserKey(sc, user), lockKey(sc, user)} {
 		if ends[i].IsZero() {
 			continue
 		}
 		until, err := s.lockUntil(ctx, key, ends[i])
 		if err != nil {
-			failed = err // the account's count stays: the next wrong code locks
+			failed[i] = err
 			continue
 		}
 		if i == 0 {
@@ -346,9 +346,15 @@ func (s *Core) countFailure(ctx context.Context, sc Scope, user string, accountW
 		}
 		locked.Wait = max(locked.Wait, until.Sub(now))
 	}
-	if failed != nil {
-		return nil, 0, failed
+	switch {
+	case failed[0] != nil:
+		return nil, 0, failed[0] // the account's count stays: the next wrong code locks
+	case failed[1] != nil && !locked.Account:
+		return nil, 0, failed[1] // refused; this round's lock is lost (the next round's, and the other limits, still hold)
 	}
+	// The account's lock holds (and its count went): it is answered, and
+	// told, though the address's failed (Unwritten, for the log).
+	locked.Unwritten = failed[1]
 	return locked, 0, nil
 }
 
