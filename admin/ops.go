@@ -54,8 +54,11 @@ func apiError(err error) error {
 		return caddy.APIError{HTTPStatus: r.Status, Err: err}
 	}
 	if part := (*enrollment.PartialImportError)(nil); errors.As(err, &part) {
-		return caddy.APIError{HTTPStatus: r.Status, Err: err, Message: fmt.Sprintf(
-			"%s; the import stopped after %d of %d records: run the same import again to finish it", errStoreDown, part.Written, part.Of)}
+		msg := fmt.Sprintf("%s; the import stopped after %d of %d records: run the same import again to finish it", errStoreDown, part.Written, part.Of)
+		if part.KeysReplaced { // the run again finds them in, and says nothing of them
+			msg += "; " + keysReplaced
+		}
+		return caddy.APIError{HTTPStatus: r.Status, Err: err, Message: msg}
 	}
 	return caddy.APIError{HTTPStatus: r.Status, Err: err, Message: errStoreDown}
 }

@@ -88,3 +88,18 @@ func TestWhichGateAnInviteLeadsTo(t *testing.T) {
 		t.Errorf("an invite where every gate requires another kind: %v", err)
 	}
 }
+
+// TestAPartialImportThatReplacedTheKeysSaysSo: a partial import whose
+// records written replaced the store's signing keys answers, through the
+// admin API (and so the CLI on a running Caddy), what that does, as a
+// whole import's answer does: the run again will not say it. Before, the
+// answer said nothing of the keys.
+func TestAPartialImportThatReplacedTheKeysSaysSo(t *testing.T) {
+	for _, replaced := range []bool{true, false} {
+		err := apiError(&enrollment.PartialImportError{Written: 8, Of: 21, KeysReplaced: replaced, Err: errors.New("the store went away")})
+		var ae caddy.APIError
+		if !errors.As(err, &ae) || strings.Contains(ae.Message, keysReplaced) != replaced {
+			t.Errorf("a partial import (keys replaced: %v) through the admin API: %q", replaced, ae.Message)
+		}
+	}
+}

@@ -242,14 +242,20 @@ func (e *ImportError) Error() string {
 // cannot write it all or none (a Redis Cluster; one too large for a
 // Badger transaction): the records before the one that failed are
 // written. Each record is written whole, as the file holds it, so the
-// same import run again finishes it.
+// same import run again finishes it (and, finding them in, does not say
+// that the records written replaced the signing keys: KeysReplaced does).
 type PartialImportError struct {
-	Written, Of int
-	Err         error
+	Written, Of  int
+	KeysReplaced bool
+	Err          error
 }
 
 func (e *PartialImportError) Error() string {
-	return fmt.Sprintf("import stopped after %d of %d records (%v): run the same import again to finish it", e.Written, e.Of, e.Err)
+	keys := ""
+	if e.KeysReplaced {
+		keys = "; the file's signing keys, written, replaced the store's"
+	}
+	return fmt.Sprintf("import stopped after %d of %d records (%v)%s: run the same import again to finish it", e.Written, e.Of, e.Err, keys)
 }
 
 func (e *PartialImportError) Unwrap() error { return e.Err }
@@ -371,7 +377,7 @@ func (s *Admin) write(ctx context.Context, keys []string, all map[string][]byte)
 		}
 		replaced, err := s.putOne(put, key, all[key])
 		if err != nil {
-			return false, &PartialImportError{Written: i, Of: len(keys), Err: err}
+			return false, &PartialImportError{Written: i, Of: len(keys), KeysReplaced: rekeyed, Err: err}
 		}
 		rekeyed = rekeyed || replaced
 	}

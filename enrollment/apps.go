@@ -72,15 +72,17 @@ func (s *Devices) StartApp(ctx context.Context, realm, user, issuer string) (*Ap
 }
 
 // ConfirmApp adds the app StartApp began, once code shows it has the
-// secret, and returns its device ID. A wrong code counts as a wrong code
-// anywhere (the same lockouts), and a right one forgets the wrong ones
-// before it, as a right code at a sign-in does. Of two confirmations of one setup at once
+// secret, and returns its device ID. A wrong code counts toward the same
+// lockouts as a wrong code anywhere, and a right one forgets the wrong
+// confirmation tries before it, and only those: its secret is the page's,
+// shown to whoever holds the session, so it proves nothing of the codes a
+// step-up or a sign-in got wrong (failsOf). Of two confirmations of one setup at once
 // (a double submit), one adds the app (added); the other finds it added
 // and answers with its ID, not added: only the one that added it may tell
 // the user's phones, or undo it (its session ended meanwhile).
 func (s *Devices) ConfirmApp(ctx context.Context, sc Scope, user, code, name string) (id string, added bool, err error) {
 	var reads store.Batch
-	fail := s.takeFailure(&reads, sc, user)
+	fail := s.takeFailureAt(&reads, failsOf(sc, user, true).slots)
 	locks := s.readLocks(&reads, sc, user)
 	guess := s.takeGuess(&reads, sc, user)
 	setup := reads.Get(appSetupKey(sc.Realm, user))
@@ -99,9 +101,9 @@ func (s *Devices) ConfirmApp(ctx context.Context, sc Scope, user, code, name str
 	id = RandomID()[:8]
 	step, ok := appStep(secret, code, s.Now())
 	if !ok {
-		return "", false, s.wrongAppCode(ctx, sc, user)
+		return "", false, s.wrongAppCode(ctx, sc, user, true)
 	}
-	s.rightAppCode(ctx, sc, user, guess) // the wrong codes before it forgotten, as at a sign-in
+	s.rightAppCode(ctx, sc, user, true, guess) // the wrong confirmation tries before it forgotten
 	if err := s.useStep(ctx, sc.Realm, user, id, step); err != nil {
 		return "", false, err
 	}
@@ -189,7 +191,7 @@ func (s *Devices) CheckApp(ctx context.Context, sc Scope, user, code string) (*D
 		return nil, err
 	}
 	if d == nil {
-		return nil, s.wrongAppCode(ctx, sc, user)
+		return nil, s.wrongAppCode(ctx, sc, user, false)
 	}
 	if err := s.useStep(ctx, sc.Realm, user, d.ID, step); err != nil {
 		if errors.Is(err, ErrCodeUsed) {
@@ -208,19 +210,24 @@ func (s *Devices) CheckApp(ctx context.Context, sc Scope, user, code string) (*D
 			s.giveBackNow(ctx, append(more, guess, fail)...)
 			return nil, err
 		}
-		return nil, s.wrongAppCode(ctx, sc, user)
+		return nil, s.wrongAppCode(ctx, sc, user, false)
 	}
-	s.rightAppCode(ctx, sc, user, append(more, guess)...)
+	s.rightAppCode(ctx, sc, user, false, append(more, guess)...)
 	return d, nil
 }
 
 // rightAppCode forgets the wrong codes before a right app code (the
-// limits count them in a row) and gives back the slots it took among the
-// guesses, in one batch: a right code is no guess, nor a failure (its
-// failure's slot goes with the window: forgetFailures).
-func (s *Devices) rightAppCode(ctx context.Context, sc Scope, user string, guesses ...*guess) {
+// limits count them in a row; a confirmation's, only the confirmation
+// tries: failsOf) and gives back the slots it took among the guesses, in
+// one batch: a right code is no guess, nor a failure (its failure's slot
+// goes with the window: forgetFailures).
+func (s *Devices) rightAppCode(ctx context.Context, sc Scope, user string, confirming bool, guesses ...*guess) {
 	var done store.Batch
-	s.forgetFailures(&done, sc, user)
+	if confirming {
+		failsOf(sc, user, true).forget(&done)
+	} else {
+		s.forgetFailures(&done, sc, user)
+	}
 	for _, g := range guesses {
 		g.giveBack(&done)
 	}
@@ -272,8 +279,8 @@ const decoySecret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 var totpCode = totp.GenerateCodeCustom
 
 // wrongAppCode counts a wrong app code and says what happens next.
-func (s *Devices) wrongAppCode(ctx context.Context, sc Scope, user string) error {
-	locked, left, err := s.countFailure(ctx, sc, user, true)
+func (s *Devices) wrongAppCode(ctx context.Context, sc Scope, user string, confirming bool) error {
+	locked, left, err := s.countFailure(ctx, sc, user, true, confirming)
 	switch {
 	case err != nil:
 		return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -226,6 +227,57 @@ func TestARightAppConfirmationForgetsTheWrongOnes(t *testing.T) {
 			}
 			if _, err := s.Devices.CheckApp(ctx, sc, user, "000000"); !errors.As(err, new(*LockedError)) {
 				t.Fatalf("%s 3: a third wrong code in a row: %v; want a lock", name, err)
+			}
+		}
+	})
+}
+
+// TestARightAppConfirmationForgetsNoOtherWrongCodes: the code that adds
+// an app is of a secret the page just showed whoever holds the session,
+// so it forgets the wrong confirmation tries before it and nothing else:
+// two wrong step-up codes, an app added with a right code, and the third
+// wrong step-up code locks — the lockout's count (LockAfter) and the
+// account's (MaxFailures). A wrong confirmation counts with the others:
+// one wrong step-up code, one wrong confirmation and one wrong step-up
+// code lock too. On Badger and on a real Redis. Before, the confirmation
+// forgot every count: a session holder could guess step-up codes without
+// end, adding an app between every two.
+func TestARightAppConfirmationForgetsNoOtherWrongCodes(t *testing.T) {
+	onRaceStores(t, func(t *testing.T, st store.Store) {
+		for name, l := range map[string]Limits{"LockAfter": {LockAfter: 3, Lockout: time.Minute, MaxFailures: 100}, "MaxFailures": {MaxFailures: 3}} {
+			for _, confirmWrong := range []bool{false, true} {
+				ctx := context.Background()
+				s, out, clk := appServiceOn(t, st)
+				s.Limits = l
+				user := fmt.Sprint("alice-", name, "-", confirmWrong)
+				c, err := s.Start(ctx, sc, Challenge{User: user, Phone: num, Purpose: Verify})
+				if err != nil {
+					t.Fatal(err)
+				}
+				wrong := wrongOf(codeOf(t, out))
+				setup, err := s.Devices.StartApp(ctx, realm, user, "Example")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := s.Check(ctx, sc, c, wrong); !errors.As(err, new(*WrongCodeError)) {
+					t.Fatalf("%s: the first wrong step-up code: %v", name, err)
+				}
+				if confirmWrong {
+					if _, _, err := s.Devices.ConfirmApp(ctx, sc, user, "000000", ""); !errors.As(err, new(*WrongCodeError)) {
+						t.Fatalf("%s: a wrong confirmation: %v", name, err)
+					}
+				} else {
+					if _, err := s.Check(ctx, sc, c, wrong); !errors.As(err, new(*WrongCodeError)) {
+						t.Fatalf("%s: the second wrong step-up code: %v", name, err)
+					}
+					right, _ := totp.GenerateCodeCustom(setup.Secret, clk.now(), appOpts)
+					if _, added, err := s.Devices.ConfirmApp(ctx, sc, user, right, ""); err != nil || !added {
+						t.Fatalf("%s: the app's right first code: %v, %v", name, added, err)
+					}
+				}
+				if _, err := s.Check(ctx, sc, c, wrong); !errors.As(err, new(*LockedError)) {
+					t.Fatalf("%s (a wrong confirmation among them: %v): the third wrong code: %v; want a lock", name, confirmWrong, err)
+				}
 			}
 		}
 	})

@@ -321,7 +321,7 @@ func (s *Challenges) Check(ctx context.Context, sc Scope, c *Challenge, code str
 		_ = codeMatches(s.CodeKey, c.ID, code, c.Hash)
 	}
 	if !ok {
-		locked, beforeLock, err := s.countFailure(ctx, sc, c.User, true)
+		locked, beforeLock, err := s.countFailure(ctx, sc, c.User, true, false)
 		if err != nil {
 			return nil, err
 		}

@@ -52,12 +52,15 @@ func (e *LimitError) Error() string { return words.English.Render("en", e.Words(
 // account for everyone like this browser (strangers, or the owner's known
 // browsers), not only this IP; AccountWait, when set, is how long the
 // account's lock holds, shorter than Wait when the same wrong code began
-// this IP's longer one too.
+// this IP's longer one too. Unwritten is the store's failure to write
+// the IP's lock the same wrong code began with the account's (which
+// holds): for the admin's log.
 type LockedError struct {
 	Wait        time.Duration
 	Started     bool
 	Account     bool
 	AccountWait time.Duration
+	Unwritten   error
 }
 
 func (e *LockedError) Words() words.Text {

@@ -136,13 +136,56 @@ func (s *Core) giveBackNow(ctx context.Context, gs ...*guess) {
 // AccountLockout, tries at once or not, besides MaxFailures in a row
 // within failureMemory.
 
+// fails are where wrong codes count: from one address (LockAfter),
+// account-wide, and the account's slots among MaxFailures. An app's
+// confirmation tries (confirming: the code of a secret the page just
+// showed whoever holds the session) count at keys of their own, which
+// countFailure adds to the others': a right confirmation forgets them
+// alone, never what other codes (a step-up's, a sign-in's) earned; a
+// right code elsewhere forgets both (forgetFailures).
+type fails struct{ pair, total, slots string }
+
+func failsOf(sc Scope, user string, confirming bool) fails {
+	if confirming {
+		const apart = "app-setup" // never an IPKey
+		return fails{sc.accountKey("fails", user, IPKey(sc.IP), apart), sc.accountKey("fails", user, apart), sc.accountKey("fail-slots", user, apart)}
+	}
+	return fails{failKey(sc, user), failUserKey(sc, user), failSlotKey(sc, user)}
+}
+
+// forget adds forgetting f's wrong codes to b (the window emptied:
+// Store.ClearWindow).
+func (f fails) forget(b *store.Batch) {
+	b.Delete(f.pair)
+	b.Delete(f.total)
+	b.ClearWindow(f.slots)
+}
+
+// accountKey names an account-wide record, or with parts one of its
+// records kept apart (a login form's client's streak: "ip" and its
+// IPKey; an address's wrong codes and lock: its IPKey); a known browser's are its own, apart from everyone else's (an
+// IPKey is never "known-browser").
+func (sc Scope) accountKey(kind, user string, parts ...string) string {
+	key := append([]string{kind, sc.Realm, user}, parts...)
+	if sc.Known {
+		key = append(key, "known-browser")
+	}
+	return store.Key(key...)
+}
+
 // takeFailure adds taking a try's slot among the account's MaxFailures to
 // b, before anything else is added; nil when MaxFailures is off.
 func (s *Core) takeFailure(b *store.Batch, sc Scope, user string) *guess {
+	return s.takeFailureAt(b, failSlotKey(sc, user))
+}
+
+// takeFailureAt is takeFailure in the window at key (an app's confirmation
+// tries': failsOf).
+func (s *Core) takeFailureAt(b *store.Batch, key string) *guess {
 	if s.Limits.MaxFailures <= 0 {
 		return nil
 	}
-	f := &guess{key: failSlotKey(sc, user), id: RandomID()}
+	f := &guess{key: key, id: RandomID()}
 	f.op = b.Slide(f.key, f.id, s.Limits.MaxFailures, AccountLockout, s.Now())
 	return f
 }

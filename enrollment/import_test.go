@@ -1,6 +1,7 @@
 package enrollment
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -129,5 +130,30 @@ func TestAnImportStoppedPartWayFinishesWhenRunAgain(t *testing.T) {
 	}
 	if n := held(t, st, records); n != len(records) {
 		t.Fatalf("the import run again: %d of %d records", n, len(records))
+	}
+}
+
+// TestAPartialImportSaysItReplacedTheKeys: an import record by record (a
+// store without transactions) whose file's signing keys went in before
+// the store stopped it says so, as a whole one does: the run again finds
+// them in, and says they replaced nothing. Before, the partial import's
+// error dropped it, and the admin heard of no replaced keys at all.
+func TestAPartialImportSaysItReplacedTheKeys(t *testing.T) {
+	t.Parallel()
+	st := onBadger(t)
+	ctx := context.Background()
+	if err := st.Put(ctx, "keys/secret", bytes.Repeat([]byte{'o'}, 32), 0); err != nil {
+		t.Fatal(err)
+	}
+	secret, _ := json.Marshal(bytes.Repeat([]byte{'x'}, 32))
+	records := append([]Record{{Key: "b64:keys/secret", Value: secret}}, importRecords(20, 10)...)
+	_, err := (&Admin{Core: &Core{Store: &failingAfter{Store: st, n: 7}, Now: time.Now}}).Import(ctx, records)
+	var part *PartialImportError
+	if !errors.As(err, &part) || part.Written != 8 || !part.KeysReplaced || !strings.Contains(err.Error(), "signing keys, written, replaced the store's") {
+		t.Fatalf("an import stopped after the keys and 7 records: %v (%+v); want it to say the keys were replaced", err, part)
+	}
+	done, err := (&Admin{Core: &Core{Store: st, Now: time.Now}}).Import(ctx, records)
+	if err != nil || done.KeysReplaced {
+		t.Fatalf("the import run again: replaced %v (%v); want it finished, the keys already in", done.KeysReplaced, err)
 	}
 }

@@ -265,18 +265,6 @@ func failKey(sc Scope, user string) string     { return sc.accountKey("fails", u
 func failUserKey(sc Scope, user string) string { return sc.accountKey("fails", user) }
 func failSlotKey(sc Scope, user string) string { return sc.accountKey("fail-slots", user) }
 
-// accountKey names an account-wide record, or with parts one of its
-// records kept apart (a login form's client's streak: "ip" and its
-// IPKey; an address's wrong codes and lock: its IPKey); a known browser's are its own, apart from everyone else's (an
-// IPKey is never "known-browser").
-func (sc Scope) accountKey(kind, user string, parts ...string) string {
-	key := append([]string{kind, sc.Realm, user}, parts...)
-	if sc.Known {
-		key = append(key, "known-browser")
-	}
-	return store.Key(key...)
-}
-
 // failureMemory is how long wrong codes are remembered without a success.
 const failureMemory = 24 * time.Hour
 
@@ -292,22 +280,24 @@ const AccountLockout = 15 * time.Minute
 // Only wrong phone codes count account-wide: wrong recovery codes lock out
 // just the (user, IP) pair, as their guessing has throttles of its own.
 func (s *Core) recordFailure(ctx context.Context, sc Scope, user string, accountWide bool) (*LockedError, error) {
-	locked, _, err := s.countFailure(ctx, sc, user, accountWide)
+	locked, _, err := s.countFailure(ctx, sc, user, accountWide, false)
 	return locked, err
 }
 
 // countFailure is recordFailure, also saying how many wrong codes are left
-// before a lockout starts (from this IP, or account-wide).
-func (s *Core) countFailure(ctx context.Context, sc Scope, user string, accountWide bool) (*LockedError, int, error) {
+// before a lockout starts (from this IP, or account-wide); confirming
+// counts an app's confirmation try (failsOf).
+func (s *Core) countFailure(ctx context.Context, sc Scope, user string, accountWide, confirming bool) (*LockedError, int, error) {
+	own, other := failsOf(sc, user, confirming), failsOf(sc, user, !confirming)
 	var b store.Batch
-	pairOp, totalOp := b.Incr(failKey(sc, user), failureMemory), &store.Op{}
+	pairOp, otherPair, totalOp, otherTotal := b.Incr(own.pair, failureMemory), b.Counter(other.pair), &store.Op{}, &store.Op{}
 	if accountWide {
-		totalOp = b.Incr(failUserKey(sc, user), failureMemory)
+		totalOp, otherTotal = b.Incr(own.total, failureMemory), b.Counter(other.total)
 	}
 	if err := store.Do(ctx, s.Store, &b); err != nil {
 		return nil, 0, err
 	}
-	pair, total := pairOp.N, totalOp.N
+	pair, total := pairOp.N+otherPair.N, totalOp.N+otherTotal.N
 	left := 1 << 30
 	if s.Limits.LockAfter > 0 {
 		left = s.Limits.LockAfter - int(pair%int64(s.Limits.LockAfter))
@@ -330,25 +320,34 @@ func (s *Core) countFailure(ctx context.Context, sc Scope, user string, accountW
 	if ends == [2]time.Time{} {
 		return nil, left, nil
 	}
-	locked, failed := &LockedError{Started: true}, error(nil)
+	locked, failed := &LockedError{Started: true}, [2]error{}
 	for i, key := range [2]string{lockUserKey(sc, user), lockKey(sc, user)} {
 		if ends[i].IsZero() {
 			continue
 		}
 		until, err := s.lockUntil(ctx, key, ends[i])
 		if err != nil {
-			failed = err // the account's count stays: the next wrong code locks
+			failed[i] = err
 			continue
 		}
 		if i == 0 {
-			_ = s.Store.Delete(ctx, failUserKey(sc, user)) // a new count after the lock, once it holds
+			var fresh store.Batch // a new count after the lock, once it holds
+			fresh.Delete(own.total)
+			fresh.Delete(other.total)
+			_ = store.Do(ctx, s.Store, &fresh)
 			locked.Account, locked.AccountWait = true, until.Sub(now)
 		}
 		locked.Wait = max(locked.Wait, until.Sub(now))
 	}
-	if failed != nil {
-		return nil, 0, failed
+	switch {
+	case failed[0] != nil:
+		return nil, 0, failed[0] // the account's count stays: the next wrong code locks
+	case failed[1] != nil && !locked.Account:
+		return nil, 0, failed[1] // refused; this round's lock is lost (the next round's, and the other limits, still hold)
 	}
+	// The account's lock holds (and its count went): it is answered, and
+	// told, though the address's failed (Unwritten, for the log).
+	locked.Unwritten = failed[1]
 	return locked, 0, nil
 }
 
@@ -356,9 +355,9 @@ func (s *Core) countFailure(ctx context.Context, sc Scope, user string, accountW
 // limits count consecutive failures. The account's slots among
 // MaxFailures go too (the window emptied: Store.ClearWindow), the right
 // code's own among them (so b must not give it back as well): a wrong
-// code counts until the next right one, or for AccountLockout.
+// code counts until the next right one, or for AccountLockout. An app's
+// confirmation tries go with the rest (failsOf).
 func (s *Core) forgetFailures(b *store.Batch, sc Scope, user string) {
-	b.Delete(failKey(sc, user))
-	b.Delete(failUserKey(sc, user))
-	b.ClearWindow(failSlotKey(sc, user))
+	failsOf(sc, user, false).forget(b)
+	failsOf(sc, user, true).forget(b)
 }

@@ -141,3 +141,49 @@ func TestOneWrongCodeStartsBothLocks(t *testing.T) {
 		}
 	})
 }
+
+// lockWriteFails is a store that fails every write of the lock at key.
+type lockWriteFails struct {
+	store.Store
+	key string
+}
+
+func (f *lockWriteFails) Update(ctx context.Context, key string, change func([]byte, bool) ([]byte, time.Duration, error)) error {
+	if key == f.key {
+		return errors.New("dial tcp 127.0.0.1:6379: connect: connection refused")
+	}
+	return f.Store.Update(ctx, key, change)
+}
+
+// TestAnAccountLockHoldsWhenTheAddresssFails: the third wrong code
+// reaches both limits (lockout_after 3, max_failures 3); the store writes
+// the account's lock, then fails the address's. The account's lock is
+// answered (begun, for 15 minutes: its notice goes out), the address's
+// failure carried for the log, and the account's count begins afresh.
+// On Badger and on a real Redis. Before, the store's error was answered:
+// the lock held, untold, its count already gone.
+func TestAnAccountLockHoldsWhenTheAddresssFails(t *testing.T) {
+	t.Parallel()
+	onRaceStores(t, func(t *testing.T, st store.Store) {
+		sc, ctx := enrolled, context.Background()
+		s, _, _ := raceService(t, &lockWriteFails{Store: st, key: lockKey(sc, "alice")})
+		s.Limits.LockAfter, s.Limits.Lockout, s.Limits.MaxFailures = 3, time.Hour, 3
+		var third *LockedError
+		for i := range 3 {
+			var err error
+			if third, err = s.recordFailure(ctx, sc, "alice", true); err != nil {
+				t.Fatalf("wrong code %d: %v; want the account's lock answered", i+1, err)
+			}
+		}
+		if third == nil || !third.Started || !third.Account || third.AccountWait != AccountLockout || third.Wait != AccountLockout || third.Unwritten == nil {
+			t.Fatalf("the third wrong code: %+v; want the account's lock begun (15m), the address's failure carried", third)
+		}
+		var locked *LockedError
+		if err := s.checkLock(ctx, sc, "alice"); !errors.As(err, &locked) || !locked.Account || locked.Wait != AccountLockout {
+			t.Fatalf("the lock after the third wrong code: %v, want the account's, 15m", err)
+		}
+		if n, err := s.Store.Incr(ctx, failUserKey(sc, "alice"), failureMemory); err != nil || n != 1 {
+			t.Errorf("the account's count after its lock: %d (%v); want a new count", n, err)
+		}
+	})
+}

@@ -5,7 +5,6 @@ import (
 	"net"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/smsgate/caddy-smsgate/store"
@@ -22,13 +21,14 @@ import (
 // every instance). The per-address counts are kept in memory, so that an
 // address that is refused writes nothing to the store; each instance (and
 // each config, after a reload) keeps its own, and forgets some when it
-// holds maxTallies.
+// holds MaxTallies.
 type Strangers struct {
 	IP, Net, Total Rate
 	Store          store.Store
 	Now            func() time.Time
 
-	mu sync.Mutex
+	mu  sync.Mutex
+	max int // the addresses remembered (0: MaxTallies): fewer in a test of a flood that fills them
 	// tallies are the addresses' counts, in two parts that forget apart:
 	// IPv6 /64s (of which whoever holds a /48 has 65,536), and the units
 	// a holder cannot multiply so (IPv4 addresses, IPv6 /48s). A flood of
@@ -54,16 +54,12 @@ type tally struct {
 // of them in each part of the tallies.
 const MaxTallies = 1 << 16
 
-// maxTallies is MaxTallies, or a test's smaller bound (ShrinkTallies).
-var maxTallies atomic.Int64
-
-func init() { maxTallies.Store(MaxTallies) }
-
-// ShrinkTallies makes the gates remember n addresses at most, for a test
-// of what a flood that fills their tallies does, and returns what undoes it.
-func ShrinkTallies(n int) (restore func()) {
-	maxTallies.Store(int64(n))
-	return func() { maxTallies.Store(MaxTallies) }
+// remembered is how many addresses s remembers at most (MaxTallies).
+func (s *Strangers) remembered() int {
+	if s.max > 0 {
+		return s.max
+	}
+	return MaxTallies
 }
 
 // Admit counts one request from ip for realm, or refuses it with a
@@ -169,8 +165,8 @@ func (s *Strangers) count(now time.Time, name, key string, rate Rate, part int) 
 	}
 	t := tallies[key]
 	if t == nil || !now.Before(t.end) {
-		if t == nil && len(tallies) >= int(maxTallies.Load())/2 {
-			forget(tallies, now)
+		if t == nil && len(tallies) >= s.remembered()/2 {
+			forget(tallies, now, s.remembered())
 		}
 		t = &tally{end: now.Add(rate.Window)}
 		tallies[key] = t
@@ -182,12 +178,13 @@ func (s *Strangers) count(now time.Time, name, key string, rate Rate, part int) 
 	return nil
 }
 
-// forget drops the tallies (one part's) whose window has passed and,
-// while more than 7/8 of the part's bound are left, others at random: a
-// flood from many addresses must not grow memory without end (the total
-// still bounds the store), and one scan makes room for many new addresses.
-func forget(tallies map[string]*tally, now time.Time) {
-	keep := int(maxTallies.Load()) / 2 * 7 / 8
+// forget drops the tallies (one part's, of at most remembered/2) whose
+// window has passed and, while more than 7/8 of the part's bound are left,
+// others at random: a flood from many addresses must not grow memory
+// without end (the total still bounds the store), and one scan makes room
+// for many new addresses.
+func forget(tallies map[string]*tally, now time.Time, remembered int) {
+	keep := remembered / 2 * 7 / 8
 	for k, t := range tallies {
 		if !now.Before(t.end) {
 			delete(tallies, k)

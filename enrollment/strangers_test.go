@@ -139,3 +139,36 @@ func TestAKnownBrowsersCookieFromManyAddressesIsBounded(t *testing.T) {
 		t.Fatalf("the next window: %v", err)
 	}
 }
+
+// TestAFloodOfOneNetworksAddressesKeepsItsLimit: whoever holds one IPv6
+// /48 (a tunnel broker gives one away) holds 65,536 /64s, each an address
+// of its own to the per-address tallies, which a gate keeps in memory and
+// forgets at random once it holds too many. Requests from ever-new /64s of
+// one /48 filled the tallies, and each forgetting could drop the /48's
+// own tally: it started again, and the /48 was admitted anew, as often as
+// the flood made the gate forget (the tallies shrunk to 64 addresses: 35
+// of 400 passkey sign-ins begun through a real Caddy were admitted where
+// stranger_net allows 5; at the real bound, 1,200 of 1,000,000 where it
+// allows 600). The /48 is the unit its holder cannot multiply: its tally
+// is never forgotten for its /64s.
+func TestAFloodOfOneNetworksAddressesKeepsItsLimit(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	s := &Strangers{IP: DefaultLimits.StrangerIP, Net: Rate{5, time.Hour}, Now: func() time.Time { return now }, max: 64}
+	admitted := 0
+	for i := range 400 {
+		err := s.AdmitAddress("r", fmt.Sprintf("2001:db8:7:%x::1", i))
+		var limit *LimitError
+		switch {
+		case err == nil:
+			admitted++
+		case !errors.As(err, &limit) || limit.Limit != "stranger_net":
+			t.Fatalf("request %d: %v", i, err)
+		}
+	}
+	if admitted != 5 {
+		t.Fatalf("%d requests admitted from the /64s of one /48, where stranger_net allows 5", admitted)
+	}
+	if n := len(s.tallies[sub64]) + len(s.tallies[wholes]); n > 64 {
+		t.Fatalf("%d addresses remembered, more than the 64 allowed", n)
+	}
+}

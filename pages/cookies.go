@@ -47,7 +47,7 @@ const (
 // Prefixed is the name a site-wide cookie (SessionCookie, KnownCookie)
 // has where it is Secure: __Host- for the site alone, __Secure- with a
 // cookie_domain. It is the only name the gate reads such a cookie by,
-// but the old ones (cookieNames: Pages.oldCounts).
+// but the old ones (cookieNames: oldCounts).
 func Prefixed(name, cookieDomain string) string { return prefix(cookieDomain != "") + name }
 
 // prefix is Prefixed's choice: with a cookie_domain (domain), or not.
@@ -127,19 +127,23 @@ func (p *Pages) FindSession(h http.Header) (found cookies.Found, old string) {
 	return found, ""
 }
 
-// OldCounts reports whether a cookie found under its old name, whose
-// token cl verified, counts where the gate's cookies are Secure (sec, as
-// secure says for the pages that named it) or not: always where the gate
-// still writes that name (plain http at loopback); elsewhere only a token
-// a release before the renaming issued (the browser's own from before the
-// upgrade: session.Manager.IssuedBeforeRename). One issued since was
-// planted: the gate writes no such cookie any more. The one rule for both
-// cookies, the pages', the module's and a forward-auth check's.
-func (p *Pages) OldCounts(sec bool, cl *session.Claims) bool {
-	return !sec || p.Sessions.IssuedBeforeRename(cl)
+// oldCounts reports whether a cookie found under its old name name, whose
+// token cl verified (for this realm: its audience), counts where the
+// gate's cookies are Secure (sec, as secure says for the pages that named
+// it) or not. An old name with the __Host-/__Secure- prefix is the shared
+// name a realm of its own wrote before it had its own: only this host (or
+// cookie_domain's, as its own name) can set one, so its token is this
+// realm's own. Any other counts always where the gate still writes that
+// name (plain http at loopback); elsewhere only a token a release before
+// the renaming issued (the browser's own from before the upgrade:
+// session.Manager.IssuedBeforeRename). One issued since was planted: the
+// gate writes no such cookie any more. The one rule for both cookies, the
+// pages', the module's and a forward-auth check's.
+func (p *Pages) oldCounts(name string, sec bool, cl *session.Claims) bool {
+	return strings.HasPrefix(name, HostPrefix) || strings.HasPrefix(name, SecurePrefix) || !sec || p.Sessions.IssuedBeforeRename(cl)
 }
 
-// OldCountsAtCheck is OldCounts for a forward-auth check, whose request
+// OldCountsAtCheck is oldCounts for a forward-auth check, whose request
 // comes from the proxy, often over plain http at a loopback address
 // (Traefik's forwardAuth and nginx's proxy_pass name the check's own
 // address), while the browser's cookie was named by the pages that wrote
@@ -181,7 +185,7 @@ func forwardedSecure(h http.Header) bool {
 
 // OldSession is the session found under its old name (token its value, cl
 // its verified claims: nil for none), as the module finds it on a request
-// to the app and the pages on theirs: cl if it counts (OldCounts), else
+// to the app and the pages on theirs: cl if it counts (oldCounts), else
 // nil. When it counts on a Secure request, w's answer renames it (the
 // prefixed name written, the old one expired; w nil: no answer does, as
 // a sign-out's, which ends it).

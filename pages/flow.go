@@ -150,7 +150,7 @@ func newest(knowns []*session.Claims) *session.Claims {
 
 // readKnown reads the request's known-browser cookies once, for the whole
 // request (req.knowns): every one that verifies, under its prefixed name,
-// and under its old name those that count (OldCounts). Where the prefixed
+// and under its old name those that count (oldCounts). Where the prefixed
 // name is written and the request carries none, the newest under the old
 // name that names its trust is renamed in the answer: one naming none is
 // known no more (knownUser), and renamed it took the place of the tagged

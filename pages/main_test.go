@@ -1,11 +1,9 @@
 package pages_test
 
 import (
-	"strconv"
 	"testing"
 	"time"
 
-	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/internal/sitetest"
 	"github.com/smsgate/caddy-smsgate/pages"
 )
@@ -24,13 +22,5 @@ func init() {
 			return nil, err
 		}
 		return pages.ShortenBodyTime(d), nil
-	})
-	// How many addresses a gate's strangers' tallies remember (a number).
-	sitetest.Knob("tallies", func(value string) (func(), error) {
-		n, err := strconv.Atoi(value)
-		if err != nil {
-			return nil, err
-		}
-		return enrollment.ShrinkTallies(n), nil
 	})
 }

@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/smsgate/caddy-smsgate/internal/cfutil"
-	"github.com/smsgate/caddy-smsgate/session"
 )
 
 // Two realms on one host keep a session each: a gate whose realm is not
@@ -94,15 +93,6 @@ func (p *Pages) own(name string) string {
 		return p.names.known[1]
 	}
 	return p.names.session[1]
-}
-
-// oldCounts is OldCounts for a cookie found under the old name (the token
-// verified, for this realm: its audience, cl) name. An old name with the
-// __Host-/__Secure- prefix is the shared name a realm of its own wrote
-// before it had its own: only this host (or cookie_domain's, as its own
-// name) can set one, so its token is this realm's own.
-func (p *Pages) oldCounts(name string, sec bool, cl *session.Claims) bool {
-	return strings.HasPrefix(name, HostPrefix) || strings.HasPrefix(name, SecurePrefix) || p.OldCounts(sec, cl)
 }
 
 // renamed reports whether a cookie found under the old name (one that

@@ -45,7 +45,7 @@ type request struct {
 	// known is whom this browser signed in as before, or "".
 	known string
 	// knowns are the request's known-browser cookies that verify (and
-	// count: OldCounts), read once (readKnown).
+	// count: oldCounts), read once (readKnown).
 	knowns []*session.Claims
 	// session is the request's session once readSession verified it (and
 	// it counts), sessionRead whether it did.

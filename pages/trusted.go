@@ -81,7 +81,7 @@ func (p *Pages) trustedSignIn(req *request) bool {
 // (readKnown), a planted one as well: its name says nothing, but the
 // cookie written with a trust earned since was issued since. A trust
 // earned before the renaming (session.Manager.EarnedBeforeRename) may
-// name no browser, or one only such a cookie names (OldCounts).
+// name no browser, or one only such a cookie names (oldCounts).
 func (p *Pages) earnedHere(req *request, tb *session.TrustedBrowser) bool {
 	if !p.secure(req.r) {
 		return true // plain http at loopback: no prefixed names

@@ -188,6 +188,10 @@ func (s *Service) lockStarted(ctx context.Context, sc enrollment.Scope, user, e1
 		return
 	}
 	s.audit("locked_out", user, e164, zap.String("ip", sc.IP), zap.Duration("for", locked.Wait), zap.Bool("account", locked.Account))
+	if locked.Unwritten != nil { // the account's lock holds, and is told
+		s.Logger.Error("lock_unwritten", zap.String("event", "lock_unwritten"), zap.String("user", textsafe.Escape(user)),
+			zap.String("ip", sc.IP), zap.Error(locked.Unwritten))
+	}
 	if !locked.Account {
 		return
 	}
