@@ -82,3 +82,35 @@ func TestAnAssertionNamesItsApp(t *testing.T) {
 		}
 	}
 }
+
+// TestAnAssertionNamesTheAppTheProxyNames: Caddy's forward_auth hands
+// the check the client's own headers beside its X-Forwarded-Host, so a
+// client — or a compromised app's page, whose script may send any header
+// to its own origin — that adds X-Original-URL naming another app made
+// the assertion handed to this app name that one (the check read nginx's
+// X-Original-URL first), and this app could act as its visitor there:
+// what naming the app was for. The client here is not a trusted proxy.
+func TestAnAssertionNamesTheAppTheProxyNames(t *testing.T) {
+	sitetest.Parallel(t)
+	s := sitetest.StartWith(t, sitetest.TrustedProxies, assertionApps)
+	c := sitetest.NewClient(t, "")
+	res := c.GetURL(absolute(s, "app1.sso.localhost", "/"))
+	page := c.GetURL(res.Header.Get("Location"))
+	tok := sitetest.CSRFField.FindStringSubmatch(page.Text)[1]
+	c.PostURL(absolute(s, "auth.sso.localhost", "/.smsgate/login"), url.Values{"username": {"carol"}, "csrf": {tok}})
+	sitetest.Expect(t, c.PostURL(absolute(s, "auth.sso.localhost", "/.smsgate/verify"), url.Values{"code": {s.LastCode()}, "csrf": {tok}}),
+		http.StatusSeeOther, absolute(s, "app1.sso.localhost", "/"))
+	c.OnLoopback(2) // a browser, not the trusted proxy
+	for _, forged := range []string{"X-Original-URL", "X-Forwarded-Host"} {
+		req, _ := http.NewRequest(http.MethodGet, absolute(s, "app1.sso.localhost", "/"), nil)
+		req.Header.Set(forged, map[string]string{"X-Original-URL": absolute(s, "app2.sso.localhost", "/"), "X-Forwarded-Host": s.WithPorts("app2.sso.localhost:{HTTP_PORT}")}[forged])
+		res := c.Do(req)
+		var cl jwt.RegisteredClaims
+		if _, _, err := jwt.NewParser().ParseUnverified(strings.TrimSpace(res.Text), &cl); err != nil {
+			t.Fatalf("app1 was handed no assertion: %d %q (%v)", res.StatusCode, res.Text, err)
+		}
+		if slices.Contains(cl.Audience, "assertion:sso.localhost/app2.sso.localhost") {
+			t.Fatalf("with the client's %s, the assertion app1 was handed names app2: %v", forged, cl.Audience)
+		}
+	}
+}
