@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 
@@ -111,6 +112,30 @@ func TestAnAssertionNamesTheAppTheProxyNames(t *testing.T) {
 		}
 		if slices.Contains(cl.Audience, "assertion:sso.localhost/app2.sso.localhost") {
 			t.Fatalf("with the client's %s, the assertion app1 was handed names app2: %v", forged, cl.Audience)
+		}
+	}
+}
+
+// TestAnAssertionIsReusedAcrossAnAppsPages: an app's assertion is signed
+// once and handed again for a minute, page after page. At a forward-auth
+// check it was kept under the whole URL the proxy named, so every other
+// page (each image, each query) was signed anew, a 10,000th one filling
+// the gate's cache of them for every session.
+func TestAnAssertionIsReusedAcrossAnAppsPages(t *testing.T) {
+	sitetest.Parallel(t)
+	s := sitetest.StartWith(t, sitetest.TrustedProxies, assertionApps)
+	c := sitetest.NewClient(t, "")
+	res := c.GetURL(absolute(s, "app1.sso.localhost", "/"))
+	page := c.GetURL(res.Header.Get("Location"))
+	tok := sitetest.CSRFField.FindStringSubmatch(page.Text)[1]
+	c.PostURL(absolute(s, "auth.sso.localhost", "/.smsgate/login"), url.Values{"username": {"carol"}, "csrf": {tok}})
+	sitetest.Expect(t, c.PostURL(absolute(s, "auth.sso.localhost", "/.smsgate/verify"), url.Values{"code": {s.LastCode()}, "csrf": {tok}}),
+		http.StatusSeeOther, absolute(s, "app1.sso.localhost", "/"))
+	first := c.GetURL(absolute(s, "app1.sso.localhost", "/")).Text
+	s.Advance(10 * time.Second) // a new one would say so in its iat
+	for _, path := range []string{"/", "/style.css", "/?page=2"} {
+		if got := c.GetURL(absolute(s, "app1.sso.localhost", path)).Text; got != first {
+			t.Fatalf("app1's page %s was handed a new assertion 10 s after the first:\n%s\nnot\n%s", path, got, first)
 		}
 	}
 }

@@ -94,6 +94,7 @@ func (g *gate) authAnswer(w http.ResponseWriter, r *http.Request, repl *caddy.Re
 	app := "" // the assertion's app, as the proxy says: never the portal's own Host
 	if g.hot.assertion {
 		app, _ = g.originalRequest(r)
+		app = pages.AppOf(app) // kept for the app, not each of its pages
 	}
 	g.admit(r, repl, cl, cl.Facts().Lookup, found, app)
 	h := w.Header()

@@ -45,3 +45,16 @@ func OneForwardedHost(h http.Header) bool {
 	}
 	return true
 }
+
+// AppOf is the app an original request's URL u names, as a forward-auth
+// check's assertion is kept by: u up to its path ("https://app.example.com"),
+// so that one is signed for an app, not for each of its pages (its images,
+// its queries: each would be signed and kept anew). A substring: no
+// allocation.
+func AppOf(u string) string {
+	_, rest, ok := strings.Cut(u, "://")
+	if end := strings.IndexAny(rest, "/?#"); ok && end >= 0 {
+		return u[:len(u)-len(rest)+end]
+	}
+	return u
+}
