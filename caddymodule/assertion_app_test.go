@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 
@@ -79,6 +80,62 @@ func TestAnAssertionNamesItsApp(t *testing.T) {
 		other := "assertion:sso.localhost/" + map[string]string{"app1": "app2", "app2": "app1"}[app] + ".sso.localhost"
 		if !slices.Contains(cl.Audience, want) || slices.Contains(cl.Audience, other) || !slices.Contains(cl.Audience, "assertion:sso.localhost") {
 			t.Fatalf("the assertion %s was handed names %v: want %s (and the realm's), not %s", app, cl.Audience, want, other)
+		}
+	}
+}
+
+// TestAnAssertionNamesTheAppTheProxyNames: Caddy's forward_auth hands
+// the check the client's own headers beside its X-Forwarded-Host, so a
+// client — or a compromised app's page, whose script may send any header
+// to its own origin — that adds X-Original-URL naming another app made
+// the assertion handed to this app name that one (the check read nginx's
+// X-Original-URL first), and this app could act as its visitor there:
+// what naming the app was for. The client here is not a trusted proxy.
+func TestAnAssertionNamesTheAppTheProxyNames(t *testing.T) {
+	sitetest.Parallel(t)
+	s := sitetest.StartWith(t, sitetest.TrustedProxies, assertionApps)
+	c := sitetest.NewClient(t, "")
+	res := c.GetURL(absolute(s, "app1.sso.localhost", "/"))
+	page := c.GetURL(res.Header.Get("Location"))
+	tok := sitetest.CSRFField.FindStringSubmatch(page.Text)[1]
+	c.PostURL(absolute(s, "auth.sso.localhost", "/.smsgate/login"), url.Values{"username": {"carol"}, "csrf": {tok}})
+	sitetest.Expect(t, c.PostURL(absolute(s, "auth.sso.localhost", "/.smsgate/verify"), url.Values{"code": {s.LastCode()}, "csrf": {tok}}),
+		http.StatusSeeOther, absolute(s, "app1.sso.localhost", "/"))
+	c.OnLoopback(2) // a browser, not the trusted proxy
+	for _, forged := range []string{"X-Original-URL", "X-Forwarded-Host"} {
+		req, _ := http.NewRequest(http.MethodGet, absolute(s, "app1.sso.localhost", "/"), nil)
+		req.Header.Set(forged, map[string]string{"X-Original-URL": absolute(s, "app2.sso.localhost", "/"), "X-Forwarded-Host": s.WithPorts("app2.sso.localhost:{HTTP_PORT}")}[forged])
+		res := c.Do(req)
+		var cl jwt.RegisteredClaims
+		if _, _, err := jwt.NewParser().ParseUnverified(strings.TrimSpace(res.Text), &cl); err != nil {
+			t.Fatalf("app1 was handed no assertion: %d %q (%v)", res.StatusCode, res.Text, err)
+		}
+		if slices.Contains(cl.Audience, "assertion:sso.localhost/app2.sso.localhost") {
+			t.Fatalf("with the client's %s, the assertion app1 was handed names app2: %v", forged, cl.Audience)
+		}
+	}
+}
+
+// TestAnAssertionIsReusedAcrossAnAppsPages: an app's assertion is signed
+// once and handed again for a minute, page after page. At a forward-auth
+// check it was kept under the whole URL the proxy named, so every other
+// page (each image, each query) was signed anew, a 10,000th one filling
+// the gate's cache of them for every session.
+func TestAnAssertionIsReusedAcrossAnAppsPages(t *testing.T) {
+	sitetest.Parallel(t)
+	s := sitetest.StartWith(t, sitetest.TrustedProxies, assertionApps)
+	c := sitetest.NewClient(t, "")
+	res := c.GetURL(absolute(s, "app1.sso.localhost", "/"))
+	page := c.GetURL(res.Header.Get("Location"))
+	tok := sitetest.CSRFField.FindStringSubmatch(page.Text)[1]
+	c.PostURL(absolute(s, "auth.sso.localhost", "/.smsgate/login"), url.Values{"username": {"carol"}, "csrf": {tok}})
+	sitetest.Expect(t, c.PostURL(absolute(s, "auth.sso.localhost", "/.smsgate/verify"), url.Values{"code": {s.LastCode()}, "csrf": {tok}}),
+		http.StatusSeeOther, absolute(s, "app1.sso.localhost", "/"))
+	first := c.GetURL(absolute(s, "app1.sso.localhost", "/")).Text
+	s.Advance(10 * time.Second) // a new one would say so in its iat
+	for _, path := range []string{"/", "/style.css", "/?page=2"} {
+		if got := c.GetURL(absolute(s, "app1.sso.localhost", path)).Text; got != first {
+			t.Fatalf("app1's page %s was handed a new assertion 10 s after the first:\n%s\nnot\n%s", path, got, first)
 		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
 	"github.com/smsgate/caddy-smsgate/internal/cookies"
+	"github.com/smsgate/caddy-smsgate/pages"
 	"github.com/smsgate/caddy-smsgate/session"
 	"github.com/smsgate/caddy-smsgate/signin"
 	"github.com/smsgate/caddy-smsgate/store"
@@ -93,6 +94,7 @@ func (g *gate) authAnswer(w http.ResponseWriter, r *http.Request, repl *caddy.Re
 	app := "" // the assertion's app, as the proxy says: never the portal's own Host
 	if g.hot.assertion {
 		app, _ = g.originalRequest(r)
+		app = pages.AppOf(app) // kept for the app, not each of its pages
 	}
 	g.admit(r, repl, cl, cl.Facts().Lookup, found, app)
 	h := w.Header()
@@ -138,29 +140,31 @@ func (g *gate) loginURL(original string) string {
 }
 
 // originalRequest is the URL and method the proxy is asking about, from
-// the headers it sets — believed only from the server's trusted_proxies.
-// Caddy and Traefik send X-Forwarded-Method/Proto/Host/Uri; nginx is
-// configured to send X-Original-URL and X-Original-Method. Only a refused
-// check needs it (for the login's return address).
+// the headers it sets — believed only from the server's trusted_proxies,
+// and only where they name one host (pages.OneForwardedHost: a client's
+// own beside the proxy's names none). Caddy and Traefik send
+// X-Forwarded-Method/Proto/Host/Uri; nginx is configured to send
+// X-Original-URL and X-Original-Method. A refused check needs it (for the
+// login's return address), and an assertion (for the app it names).
 func (g *gate) originalRequest(r *http.Request) (string, string) {
-	if trusted, _ := caddyhttp.GetVar(r.Context(), caddyhttp.TrustedProxyVarKey).(bool); !trusted {
+	if trusted, _ := caddyhttp.GetVar(r.Context(), caddyhttp.TrustedProxyVarKey).(bool); !trusted || !pages.OneForwardedHost(r.Header) {
 		return "", r.Method
 	}
 	// The names as net/http stores them (canonical), read without
 	// Header.Get's canonicalising: "X-Original-URL" would be copied.
 	if u := header(r, "X-Original-Url"); u != "" {
-		return u, headerOr(r, "X-Original-Method", http.MethodGet)
+		return u, cmp.Or(header(r, "X-Original-Method"), http.MethodGet)
 	}
 	host, uri := header(r, "X-Forwarded-Host"), header(r, "X-Forwarded-Uri")
 	if host == "" {
-		return "", headerOr(r, "X-Forwarded-Method", r.Method)
+		return "", cmp.Or(header(r, "X-Forwarded-Method"), r.Method)
 	}
-	proto := headerOr(r, "X-Forwarded-Proto", "https")
+	proto := cmp.Or(header(r, "X-Forwarded-Proto"), "https")
 	slash := "/"
 	if uri != "" && uri[0] == '/' {
 		slash = ""
 	}
-	return proto + "://" + host + slash + uri, headerOr(r, "X-Forwarded-Method", http.MethodGet)
+	return proto + "://" + host + slash + uri, cmp.Or(header(r, "X-Forwarded-Method"), http.MethodGet)
 }
 
 // header is the first value of a header given by its canonical name.
@@ -169,11 +173,4 @@ func header(r *http.Request, canonical string) string {
 		return v[0]
 	}
 	return ""
-}
-
-func headerOr(r *http.Request, canonical, def string) string {
-	if v := header(r, canonical); v != "" {
-		return v
-	}
-	return def
 }

@@ -254,8 +254,8 @@ func TestAStepUpNamesItsOwnDevice(t *testing.T) {
 }
 
 // failingTrusts is the user whose trusts a hold store's reads fail while
-// its file "fail" exists.
-const failingTrusts = "bob"
+// its file "fail" exists; failingEnd's too, but not her revocations.
+const failingTrusts, failingEnd = "bob", "dora"
 
 // TestARemovalWhoseEndFailedEndsItWhenAskedAgain: the admin removes bob's
 // lost phone, and the store fails the end of what it earned (its read of
@@ -298,5 +298,62 @@ func TestARemovalWhoseEndFailedEndsItWhenAskedAgain(t *testing.T) {
 		if res := thief.Get("/.smsgate/login?rd=%2F"); res.StatusCode == http.StatusSeeOther && res.Header.Get("Location") == "/" {
 			t.Fatal("the thief's trusted browser outlived the removal asked again")
 		}
+	})
+}
+
+// TestARemovalWhoseEndFailedOnTheDevicesPageIsAskedAgainThere: dora
+// removes her lost phone on the devices page, and the store fails the end
+// of what it earned, after the phone went. The page must let her ask
+// again — the phone is no longer listed there, and only a removal asked
+// again ends the thief's session and trust (RemoveDevice) — and the ask
+// must end them. On Badger and Redis, through a real Caddy. (Before: a
+// bare 503, and the devices page without the phone: nothing to ask again
+// with; the thief's session 200 for good.)
+func TestARemovalWhoseEndFailedOnTheDevicesPageIsAskedAgainThere(t *testing.T) {
+	sitetest.Parallel(t)
+	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+		dir := t.TempDir()
+		s := textSite(t, strings.Replace(storeLine, "store ", "store smsgate_test_hold "+dir+" ", 1), []string{failingEnd}, "\t\tremember 30d\n"+limitsOff)
+		lost := addUser(t, s, failingEnd, "+14155552671")
+		kept := addUser(t, s, failingEnd, "+14155552672")
+		signInWith := func(c *sitetest.Client, device string, remember bool) {
+			t.Helper()
+			s.Advance(time.Minute)
+			sitetest.Expect(t, c.Get("/.smsgate/login?rd=%2F"), http.StatusSeeOther, "/.smsgate/verify")
+			tok := c.CSRF("/.smsgate/verify")
+			sitetest.Expect(t, c.Post("/.smsgate/verify", url.Values{"action": {"send"}, "device": {device}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+			form := url.Values{"code": {s.LastCode()}, "csrf": {tok}}
+			if remember {
+				form.Set("remember", "1")
+			}
+			sitetest.Expect(t, c.Post("/.smsgate/verify", form), http.StatusSeeOther, "/")
+		}
+		thief, dora := sitetest.NewClient(t, failingEnd), sitetest.NewClient(t, failingEnd)
+		signInWith(thief, lost, true)
+		signInWith(dora, kept, false)
+		tok := dora.CSRF("/.smsgate/devices")
+		if err := os.WriteFile(filepath.Join(dir, "fail"), nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		res := dora.Post("/.smsgate/devices", url.Values{"action": {"remove"}, "device": {lost}, "confirm": {"1"}, "csrf": {tok}})
+		if err := os.Remove(filepath.Join(dir, "fail")); err != nil {
+			t.Fatal(err)
+		}
+		if res.StatusCode != http.StatusServiceUnavailable {
+			t.Fatalf("a removal whose end failed: %d, want 503", res.StatusCode)
+		}
+		if !strings.Contains(res.Text, `name="device" value="`+lost+`"`) || !strings.Contains(res.Text, `name="confirm" value="1"`) {
+			t.Fatalf("a removal whose end failed offers no way to ask again:\n%s", res.Text)
+		}
+		again := sitetest.CSRFField.FindStringSubmatch(res.Text)[1]
+		sitetest.Expect(t, dora.Post("/.smsgate/devices", url.Values{"action": {"remove"}, "device": {lost}, "confirm": {"1"}, "csrf": {again}}), http.StatusOK, "")
+		if res := thief.Get("/"); res.StatusCode == http.StatusOK {
+			t.Fatal("the thief's session outlived the removal asked again")
+		}
+		thief.SetCookie("smsgate_session", "")
+		if res := thief.Get("/.smsgate/login?rd=%2F"); res.StatusCode == http.StatusSeeOther && res.Header.Get("Location") == "/" {
+			t.Fatal("the thief's trusted browser outlived the removal asked again")
+		}
+		sitetest.ExpectBody(t, dora.Get("/"), "Hello, "+failingEnd+"!")
 	})
 }

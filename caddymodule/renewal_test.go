@@ -20,14 +20,17 @@ import (
 // or a read of a user's trusts (a sign-in by one, which found it:
 // TestASignInByATrustTheAdminEndsMeanwhileEndsWithIt), and can fail the reads of revocations (a session's check that it is
 // still live), and of failingTrusts's trusts (a removal's end of what
-// the device earned: TestARemovalWhoseEndFailedEndsItWhenAskedAgain).
+// the device earned: TestARemovalWhoseEndFailedEndsItWhenAskedAgain), and
+// of failingEnd's trusts alone (her own revocations read: her devices
+// page answers, TestARemovalWhoseEndFailedOnTheDevicesPageIsAskedAgainThere).
 func init() {
 	sitetest.Holds.Park = func(op, key string) bool {
 		return op == "write" && (strings.HasPrefix(key, "recovery/") || strings.HasPrefix(key, "app-used/") ||
 			strings.HasPrefix(key, "sessions/")) || op == "read" && strings.HasPrefix(key, "trusted/")
 	}
 	sitetest.Holds.Fail = func(key string) bool {
-		return strings.HasPrefix(key, "revoked") || key == "trusted/localhost/"+failingTrusts
+		return strings.HasPrefix(key, "revoked") && !strings.HasSuffix(key, "/"+failingEnd) ||
+			key == "trusted/localhost/"+failingTrusts || key == "trusted/localhost/"+failingEnd
 	}
 }
 

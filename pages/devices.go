@@ -5,6 +5,7 @@ import (
 	"errors"
 	"html/template"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
@@ -130,17 +131,23 @@ func (p *Pages) devices(req *request) {
 		}
 		done("devices.made_default")
 	case "remove":
-		if req.form["confirm"] != "1" && !req.json {
+		views := p.deviceViews(req, user)
+		at := slices.IndexFunc(views, func(v deviceView) bool { return v.ID == req.form["device"] })
+		if req.form["confirm"] != "1" && !req.json && at >= 0 {
 			// First the page names the phone and asks.
-			views := p.deviceViews(req, user)
-			for i := range views {
-				if views[i].ID == req.form["device"] {
-					p.page(req, http.StatusOK, "devices", pageData{Devices: views, Confirm: &views[i], RecoveryLeft: p.SignIn.RecoveryLeft(ctx, req.realm, user)})
-					return
-				}
-			}
+			p.page(req, http.StatusOK, "devices", pageData{Devices: views, Confirm: &views[at], RecoveryLeft: p.SignIn.RecoveryLeft(ctx, req.realm, user)})
+			return
 		}
 		if err := p.SignIn.RemovePhone(ctx, req.realm, user, req.form["device"], cl); err != nil {
+			if at >= 0 && !req.json && !refuse(err).known() {
+				// The store failed, maybe once the phone was gone and before
+				// what it earned ended (a thief's session): the page lists it
+				// no more, so the answer asks again (signin.RemoveDevice ends
+				// it then). A bare 503 left nothing to ask with.
+				p.Logger.Error("removing a device", zap.Error(err))
+				p.page(req, http.StatusServiceUnavailable, "devices", pageData{Error: p.sayID(req, "devices.remove_unfinished"), Confirm: &views[at]})
+				return
+			}
 			p.actionFailed(req, err, show)
 			return
 		}
