@@ -163,6 +163,9 @@ func (c *coverage) trustRevoked(cl *Claims) bool {
 // deviceRevoked reports whether the log told of the end of the device cl
 // names, covering cl (c.mu held).
 func (c *coverage) deviceRevoked(cl *Claims) bool {
+	if len(c.devices) == 0 {
+		return false
+	}
 	d, ok := c.devices[claimedDevice(cl)]
 	return ok && d.end.ends(cl)
 }

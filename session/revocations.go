@@ -98,7 +98,7 @@ func claimedDevice(cl *Claims) string {
 // names reports whether rv ends the session cl (its realm aside).
 func (rv revocation) names(cl *Claims) bool {
 	return (rv.SID != "" && cl.SID == rv.SID) || (rv.User != "" && cl.Subject == rv.User) ||
-		(rv.Trust != "" && cl.Trust != nil && *cl.Trust == rv.Trust) || (rv.Device != "" && claimedDevice(cl) == rv.device())
+		(rv.Trust != "" && cl.Trust != nil && *cl.Trust == rv.Trust) || (rv.Device != "" && cl.Device != nil && *cl.Device == rv.Device && cl.Subject == rv.Of)
 }
 
 func revocationKey(n int64) string { return store.Key("revocation", strconv.FormatInt(n, 10)) }
@@ -294,7 +294,8 @@ func (m *Manager) poll(ctx context.Context) {
 	delete(devices, "")
 	if len(sids)+len(users)+len(trusts)+len(devices) > 0 {
 		m.cache.Forget(func(cl *Claims) bool {
-			return sids[cl.SID] || users[cl.Subject] || (cl.Trust != nil && trusts[*cl.Trust]) || devices[claimedDevice(cl)]
+			return sids[cl.SID] || users[cl.Subject] || (cl.Trust != nil && trusts[*cl.Trust]) ||
+				(len(devices) > 0 && devices[claimedDevice(cl)])
 		})
 	}
 	m.seen.Store(upTo)
