@@ -1,6 +1,7 @@
 package session
 
 import (
+	"maps"
 	"sync"
 	"time"
 )
@@ -28,11 +29,21 @@ type coverage struct {
 	users map[string]userRevoked
 	// trusts: the trusts whose every session was revoked (endTrusts).
 	trusts map[string]time.Time
+	// devices: the devices removed (EndDevice), by deviceOf.
+	devices map[string]deviceRevoked
 }
 
 type seenRevocation struct {
-	at               time.Time
-	sid, user, trust string
+	at                       time.Time
+	sid, user, trust, device string
+}
+
+// deviceRevoked is a device's end the log told of (of user's device id),
+// and when it was read.
+type deviceRevoked struct {
+	read     time.Time
+	end      deviceEnd
+	user, id string
 }
 
 // userRevoked is when all of a user's sessions were revoked: read, when
@@ -52,6 +63,7 @@ func (c *coverage) reset(now time.Time) {
 	c.since = now
 	if c.sids == nil {
 		c.sids, c.users, c.trusts = map[string]time.Time{}, map[string]userRevoked{}, map[string]time.Time{}
+		c.devices = map[string]deviceRevoked{}
 	}
 }
 
@@ -60,12 +72,18 @@ func (c *coverage) reset(now time.Time) {
 func (c *coverage) add(now time.Time, rv revocation, lifetime time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.seen = append(c.seen, seenRevocation{at: now, sid: rv.SID, user: rv.User, trust: rv.Trust})
+	c.seen = append(c.seen, seenRevocation{at: now, sid: rv.SID, user: rv.User, trust: rv.Trust, device: rv.device()})
 	if rv.SID != "" {
 		c.sids[rv.SID] = now
 	}
 	if rv.Trust != "" {
 		c.trusts[rv.Trust] = now
+	}
+	if d := rv.device(); d != "" {
+		e := deviceEnd{At: time.Unix(0, rv.At), Keep: rv.Keep}
+		if old, ok := c.devices[d]; !ok || !old.end.At.After(e.At) { // never back
+			c.devices[d] = deviceRevoked{read: now, end: e, user: rv.Of, id: rv.Device}
+		}
 	}
 	if rv.User != "" {
 		u := userRevoked{read: now}
@@ -91,6 +109,9 @@ func (c *coverage) add(now time.Time, rv revocation, lifetime time.Duration) {
 		if c.trusts[old.trust] == old.at {
 			delete(c.trusts, old.trust)
 		}
+		if c.devices[old.device].read == old.at {
+			delete(c.devices, old.device)
+		}
 		c.seen = c.seen[1:]
 	}
 }
@@ -107,7 +128,7 @@ func (c *coverage) admits(cl *Claims) bool {
 	if !iat.After(c.since.Add(Leeway)) {
 		return false
 	}
-	if _, ok := c.sids[cl.SID]; ok || c.trustRevoked(cl) {
+	if _, ok := c.sids[cl.SID]; ok || c.trustRevoked(cl) || c.deviceRevoked(cl) {
 		return false
 	}
 	if u, ok := c.users[cl.Subject]; ok && !iat.After(u.read) {
@@ -122,7 +143,7 @@ func (c *coverage) admits(cl *Claims) bool {
 func (c *coverage) revokes(cl *Claims) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, ok := c.sids[cl.SID]; ok || c.trustRevoked(cl) {
+	if _, ok := c.sids[cl.SID]; ok || c.trustRevoked(cl) || c.deviceRevoked(cl) {
 		return true
 	}
 	u, ok := c.users[cl.Subject]
@@ -137,6 +158,24 @@ func (c *coverage) trustRevoked(cl *Claims) bool {
 	}
 	_, ok := c.trusts[*cl.Trust]
 	return ok
+}
+
+// deviceRevoked reports whether the log told of the end of the device cl
+// names, covering cl (c.mu held).
+func (c *coverage) deviceRevoked(cl *Claims) bool {
+	if len(c.devices) == 0 {
+		return false
+	}
+	d, ok := c.devices[claimedDevice(cl)]
+	return ok && d.end.ends(cl)
+}
+
+// knownDevices is the devices' ends the gate was told of, by deviceOf,
+// with when each was read, for putting back as known does.
+func (c *coverage) knownDevices() map[string]deviceRevoked {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return maps.Clone(c.devices)
 }
 
 // known is what the gate was told is revoked, for putting back into a

@@ -2,28 +2,84 @@ package session
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"time"
 
+	"github.com/smsgate/caddy-smsgate/internal/endkeys"
 	"github.com/smsgate/caddy-smsgate/store"
 )
 
 // Ending what a removed device earned. A session names the device whose
 // code or answer earned it (Claims.Device, and its entry in the user's
 // index, Where.Device), a trust its record (TrustedBrowser.Device): the
-// removal of a device (a lost phone, by the user or the admin) ends each
-// of them with the ends there are, a trust's with every session of it
-// (endTrusts) and a session's own (endListed), here at once and at every
-// gate within RevocationPoll (the revocation log).
+// removal of a device (a lost phone, by the user or the admin) writes the
+// device's end (endkeys.Device: every session it earned issued until the
+// removal, but the one asking for it), which every check of a session
+// that names the device reads in the same round trip as its other ends
+// (Manager.revoked), listed or not: one pushed off the user's list of
+// MaxListed, or whose listing failed at its sign-in, ends too. It ends
+// the trusts the device earned, with every session of them (endTrusts),
+// and the listed sessions with their own ends (endListed), here at once
+// and at every gate within RevocationPoll (the revocation log).
 //
 // A session or trust of a release before the claim names no device: each
-// of those issued until the removal ends (a removal is rare: signing the
-// user's other browsers out once costs less than keeping a thief in).
+// of those issued until the removal ends, but only as the user's list or
+// a trust finds it (a removal is rare: signing the user's other browsers
+// out once costs less than keeping a thief in).
 //
-// A sign-in with the device while it is removed is covered by the
-// sign-in: it writes its trust and lists its session, then reads the
+// A sign-in with the device while it is removed is covered twice: its
+// session began (its iat) before the removal, so the device's end covers
+// it; and it writes its trust and lists its session, then reads the
 // device again (signin.Service.Holds), while the removal takes the device
 // away, then reads the trusts and the list: one sees the other.
+
+// deviceEnd is the value of a device's end (endkeys.Device).
+type deviceEnd struct {
+	// At is the removal: the device's sessions issued until then end.
+	At time.Time `json:"at"`
+	// Keep is the session that asked for the removal (its SID; "" for the
+	// admin's), which stays.
+	Keep string `json:"keep,omitempty"`
+}
+
+// ends reports whether e ends cl, a session the device earned.
+func (e deviceEnd) ends(cl *Claims) bool {
+	return cl.SID != e.Keep && (cl.IssuedAt == nil || !cl.IssuedAt.After(e.At))
+}
+
+// deviceEnds reports whether op, a read of the end of the device cl names
+// (nil: it names none), ends cl; a record it cannot read does.
+func deviceEnds(op *store.Op, cl *Claims) bool {
+	if op == nil || errors.Is(op.Err, store.ErrNotFound) {
+		return false
+	}
+	var e deviceEnd
+	return op.Err != nil || json.Unmarshal(op.Value, &e) != nil || e.ends(cl)
+}
+
+// readDeviceEnd adds to b the read of the end of the device cl names, if
+// it names one (nil if not).
+func readDeviceEnd(b *store.Batch, realm string, cl *Claims) *store.Op {
+	if cl.Device == nil || *cl.Device == "" {
+		return nil
+	}
+	return b.Get(endkeys.Device(realm, cl.Subject, *cl.Device))
+}
+
+// endDeviceAt writes the end of user's device id (e), unless one as late
+// or later is there: it never moves back (a removal asked again, a gate
+// putting back what the store lost).
+func endDeviceAt(ctx context.Context, st store.Store, realm, user, id string, e deviceEnd) error {
+	return st.Update(ctx, endkeys.Device(realm, user, id), func(old []byte, found bool) ([]byte, time.Duration, error) {
+		var held deviceEnd
+		if found && json.Unmarshal(old, &held) == nil && !e.At.After(held.At) {
+			return nil, 0, store.ErrUnchanged
+		}
+		raw, err := json.Marshal(deviceEnd{At: e.At.UTC(), Keep: e.Keep})
+		return raw, 0, err
+	})
+}
 
 // EndDevice ends, at the removal of user's device at now, every session
 // and trust it earned, except keep (the session asking for the removal:
@@ -38,33 +94,23 @@ func EndDevice(ctx context.Context, st store.Store, realm, user, device string, 
 			keepTrust = *keep.Trust
 		}
 	}
+	if err := endDeviceAt(store.Lasting(ctx), st, realm, user, device, deviceEnd{At: now, Keep: keepSID}); err != nil {
+		return err
+	}
+	if err := announce(ctx, st, revocation{Realm: realm, Of: user, Device: device, At: now.UnixNano(), Keep: keepSID}); err != nil {
+		return err
+	}
 	earned := func(d *string, issued time.Time) bool {
 		if d == nil { // a release before the claim: it names none
 			return !issued.After(now)
 		}
 		return *d == device
 	}
-	var ids []string
-	raw, err := st.Get(ctx, trustedKey(realm, user))
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
+	ended, err := endTrusts(ctx, st, realm, user, nil, func(tb TrustedBrowser) bool {
+		return tb.ID != keepTrust && earned(tb.Device, tb.issued())
+	}, now)
+	if err != nil {
 		return err
-	}
-	if err == nil {
-		list, err := liveTrusts(raw, now)
-		if err != nil {
-			return err
-		}
-		for _, tb := range list {
-			if tb.ID != keepTrust && earned(tb.Device, tb.issued()) {
-				ids = append(ids, tb.ID)
-			}
-		}
-	}
-	var ended []string
-	if len(ids) > 0 {
-		if ended, err = endTrusts(ctx, st, realm, user, ids, time.Time{}, now); err != nil {
-			return err
-		}
 	}
 	// Read once the trusts have ended: a sign-in by one of them that found
 	// it before has listed its session by now, or withdraws it

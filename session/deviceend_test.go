@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
+
 	"github.com/smsgate/caddy-smsgate/factor"
 )
 
@@ -95,5 +97,143 @@ func TestEndDeviceEndsWhatTheDeviceEarned(t *testing.T) {
 	}
 	if want := []string{tKept.ID, tKeep.ID}; !slices.Equal(left, want) {
 		t.Errorf("trusts left %v, want another phone's and the removing session's %v", left, want)
+	}
+}
+
+// TestEndDeviceEndsItsUnlistedSessions, on Badger and a real Redis: alice's
+// lost phone signs in a session that alice's other sign-ins then push off
+// her list of MaxListed, and another whose listing the store failed; a
+// gate of another process has checked both. Removing the phone ends both
+// there (the revocation log) and in the store (the device's end: a check
+// that never saw them refuses them), with no list to find them in; the
+// session that asked for the removal, though the phone earned it, stays,
+// and so do another phone's sessions and one of the same phone issued
+// after the end, as a trust the removal kept signs in. (Before, both
+// sessions lived on until they expired: nothing read the token's
+// device.)
+func TestEndDeviceEndsItsUnlistedSessions(t *testing.T) {
+	t.Parallel()
+	for name, st := range bothStores(t) {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+			a, b := gatesOn(t, st, &now)
+			lost, other := "lost", "other"
+			issue := func(m *Manager, device *string) (string, *Claims) {
+				t.Helper()
+				tok, _, err := m.IssueBegun(ctx, Began{}, "alice", []factor.AMR{factor.AMRSMS}, Where{Device: device})
+				if err != nil {
+					t.Fatal(err)
+				}
+				cl, err := m.Verify(tok)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return tok, cl
+			}
+			pushed, _ := issue(a, &lost)
+			// Its listing failed: the sign-in stands, unlisted.
+			failing, err := NewManager(ctx, Config{Store: &failingWrites{Store: st, prefix: "sessions/"}, Realm: "example.com",
+				Secret: []byte("a secret of thirty-two bytes, no less"), Alg: "HS256", Lifetime: time.Hour, Now: func() time.Time { return now }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			failing.store.(*failingWrites).on.Store(true)
+			unlisted, _ := issue(awaitingPolls(failing), &lost)
+			keepTok, keep := issue(a, &lost)
+			var others []string
+			for range MaxListed {
+				now = now.Add(time.Second)
+				tok, _ := issue(a, &other)
+				others = append(others, tok)
+			}
+			list, err := Sessions(ctx, st, "example.com", "alice", now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, s := range list {
+				if s.Where.Device != nil && *s.Where.Device == lost && s.SID != keep.SID {
+					t.Fatal("a session of the lost phone is still listed")
+				}
+			}
+			for _, tok := range append([]string{pushed, unlisted, keepTok}, others...) {
+				if b.Check(ctx, tok) == nil {
+					t.Fatal("a session refused before the removal")
+				}
+			}
+			now = now.Add(time.Second)
+			if err := EndDevice(ctx, st, "example.com", "alice", lost, keep, now); err != nil {
+				t.Fatal(err)
+			}
+			now = now.Add(RevocationPoll)
+			later, _ := issue(a, &lost) // as a trust the removal kept signs in
+			// A gate that starts now knows only the store.
+			_, fresh := gatesOn(t, st, &now)
+			for name, tok := range map[string]string{"pushed off the list": pushed, "whose listing failed": unlisted} {
+				if b.Check(ctx, tok) != nil {
+					t.Errorf("the lost phone's session %s is live at the other gate after the removal", name)
+				}
+				if fresh.Check(ctx, tok) != nil {
+					t.Errorf("the lost phone's session %s is live in the store after the removal", name)
+				}
+			}
+			for name, tok := range map[string]string{"the removing": keepTok, "another phone's": others[0], "a later": later} {
+				if b.Check(ctx, tok) == nil || fresh.Check(ctx, tok) == nil {
+					t.Errorf("%s session ended with the removal", name)
+				}
+			}
+			// Asked again with an earlier time (a clock behind), the end
+			// does not move back.
+			if err := EndDevice(ctx, st, "example.com", "alice", lost, nil, now.Add(-time.Hour)); err != nil {
+				t.Fatal(err)
+			}
+			if _, fresh := gatesOn(t, st, &now); fresh.Check(ctx, pushed) != nil || fresh.Check(ctx, keepTok) == nil {
+				t.Error("a removal asked again at an earlier time moved the device's end")
+			}
+		})
+	}
+}
+
+// TestTheLogTellsOfADevicesEnd: a gate that read a device's end in the
+// revocation log refuses the device's sessions issued until then, but the
+// one kept, from memory while the store cannot answer or has forgotten the
+// record (revokes, admits), and puts the record back (knownDevices); other
+// devices', other users', later ones and those of no device are left
+// alone.
+func TestTheLogTellsOfADevicesEnd(t *testing.T) {
+	start := time.Unix(1_800_000_000, 0)
+	var c coverage
+	c.reset(start)
+	end := start.Add(time.Hour)
+	c.add(end, revocation{Realm: "localhost", Of: "alice", Device: "lost", At: end.UnixNano(), Keep: "kept"}, 12*time.Hour)
+	session := func(user, sid string, device *string, issued time.Time) *Claims {
+		return &Claims{SID: sid, Device: device, RegisteredClaims: jwt.RegisteredClaims{Subject: user, IssuedAt: jwt.NewNumericDate(issued)}}
+	}
+	lost, other, none := "lost", "other", ""
+	if cl := session("alice", "s1", &lost, end.Add(-time.Minute)); !c.revokes(cl) || c.admits(cl) {
+		t.Error("a session of the ended device, told of by the log")
+	}
+	for name, cl := range map[string]*Claims{
+		"kept":          session("alice", "kept", &lost, end.Add(-time.Minute)),
+		"later":         session("alice", "s2", &lost, end.Add(time.Minute)),
+		"other device":  session("alice", "s3", &other, end.Add(-time.Minute)),
+		"other user":    session("bob", "s4", &lost, end.Add(-time.Minute)),
+		"no device":     session("alice", "s5", &none, end.Add(-time.Minute)),
+		"earlier claim": session("alice", "s6", nil, end.Add(-time.Minute)),
+	} {
+		if c.revokes(cl) {
+			t.Errorf("the %s session is refused", name)
+		}
+		if cl.IssuedAt.After(start.Add(Leeway)) && !c.admits(cl) {
+			t.Errorf("the %s session is not admitted", name)
+		}
+	}
+	if d := c.knownDevices(); len(d) != 1 || d[deviceOf("alice", "lost")].user != "alice" || !d[deviceOf("alice", "lost")].end.At.Equal(end) {
+		t.Errorf("put back: %+v", d)
+	}
+	c.add(end.Add(13*time.Hour), revocation{Realm: "localhost", SID: "later"}, 12*time.Hour)
+	if d := c.knownDevices(); len(d) != 0 {
+		t.Errorf("kept past its sessions' lifetime: %+v", d)
 	}
 }

@@ -227,7 +227,7 @@ func End(ctx context.Context, st store.Store, realm, user, sid string, now time.
 	// trusts before its session.
 	var trusts []string
 	if ended.Where.Trust != "" {
-		if trusts, err = endTrusts(ctx, st, realm, user, []string{ended.Where.Trust}, time.Time{}, now); err != nil {
+		if trusts, err = endTrusts(ctx, st, realm, user, []string{ended.Where.Trust}, nil, now); err != nil {
 			return nil, err
 		}
 		// Read again once the trust has ended: a sign-in by it that found

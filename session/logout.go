@@ -85,6 +85,29 @@ func (m *Manager) Live(ctx context.Context, cl *Claims) (bool, error) {
 	return err == nil && !revoked, err
 }
 
+// revoked reads cl's revocation records in one round trip, its own (a
+// logout), its trust's (an admin's end: endTrusts), its device's (its
+// removal: EndDevice) and its user's (an admin's reset, a sign-out
+// everywhere), and reports whether any ends it;
+// a record it cannot read does. err is the store's: it could not be asked.
+func (m *Manager) revoked(ctx context.Context, cl *Claims) (bool, error) {
+	var b store.Batch
+	one, all := b.Get(endkeys.Session(m.realm, cl.SID)), b.Get(endkeys.User(m.realm, cl.Subject))
+	var trust *store.Op
+	if cl.Trust != nil && *cl.Trust != "" {
+		trust = b.Get(endkeys.Trust(m.realm, *cl.Trust))
+	}
+	device := readDeviceEnd(&b, m.realm, cl)
+	if err := store.Do(ctx, m.store, &b); err != nil {
+		return false, err
+	}
+	before, err := revokedBefore(all)
+	// What the log told this gate counts too: a store that forgot (a
+	// restart without persistence, an eviction) brings nothing back.
+	return one.Err == nil || (trust != nil && trust.Err == nil) || err != nil || (!before.IsZero() && !cl.IssuedAt.After(before)) ||
+		deviceEnds(device, cl) || m.covered.revokes(cl), nil
+}
+
 // RevokeUser ends every session of user in realm issued until now. It
 // needs only the store, so the admin's tools use it with Caddy stopped.
 // A revocation never moves back: one made by an instance whose clock is
@@ -145,12 +168,19 @@ func revokedBefore(op *store.Op) (time.Time, error) {
 
 // AnnounceEnd announces in the revocation log an end an import wrote to
 // st (enrollment.Core.Announce): key and value are the record's, a
-// session's end (endkeys.Session), a user's revocation (endkeys.User) or a
-// trust's end (endkeys.Trust). Without it, a gate that had cached a
-// session the import ends served it until its cache entry went. A key of
-// none of these is announced as nothing.
+// session's end (endkeys.Session), a user's revocation (endkeys.User), a
+// trust's end (endkeys.Trust) or a device's (endkeys.Device). Without it,
+// a gate that had cached a session the import ends served it until its
+// cache entry went. A key of none of these is announced as nothing.
 func AnnounceEnd(ctx context.Context, st store.Store, key string, value []byte) error {
 	parts, ok := store.SplitKey(key)
+	if ok && len(parts) == 4 && key == endkeys.Device(parts[1], parts[2], parts[3]) {
+		var e deviceEnd
+		if json.Unmarshal(value, &e) != nil {
+			e.At = time.Now() // unreadable, it ends every session of the device: forget them all
+		}
+		return announce(ctx, st, revocation{Realm: parts[1], Of: parts[2], Device: parts[3], At: e.At.UnixNano(), Keep: e.Keep})
+	}
 	if !ok || len(parts) != 3 {
 		return nil
 	}

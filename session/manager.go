@@ -15,7 +15,6 @@ import (
 
 	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/internal/drain"
-	"github.com/smsgate/caddy-smsgate/internal/endkeys"
 	"github.com/smsgate/caddy-smsgate/store"
 )
 
@@ -303,26 +302,6 @@ func (m *Manager) Uncached(ctx context.Context, token string) *Claims {
 	cl.facts = newFacts(cl)
 	m.cache.AddSince(token, cl, since)
 	return cl
-}
-
-// revoked reads cl's revocation records in one round trip, its own (a
-// logout), its trust's (an admin's end: endTrusts) and its user's (an
-// admin's reset, a sign-out everywhere), and reports whether any ends it;
-// a record it cannot read does. err is the store's: it could not be asked.
-func (m *Manager) revoked(ctx context.Context, cl *Claims) (bool, error) {
-	var b store.Batch
-	one, all := b.Get(endkeys.Session(m.realm, cl.SID)), b.Get(endkeys.User(m.realm, cl.Subject))
-	var trust *store.Op
-	if cl.Trust != nil && *cl.Trust != "" {
-		trust = b.Get(endkeys.Trust(m.realm, *cl.Trust))
-	}
-	if err := store.Do(ctx, m.store, &b); err != nil {
-		return false, err
-	}
-	before, err := revokedBefore(all)
-	// What the log told this gate counts too: a store that forgot (a
-	// restart without persistence, an eviction) brings nothing back.
-	return one.Err == nil || (trust != nil && trust.Err == nil) || err != nil || (!before.IsZero() && !cl.IssuedAt.After(before)) || m.covered.revokes(cl), nil
 }
 
 // Verify checks a token's signature and claims only, not revocation: for

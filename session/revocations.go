@@ -64,14 +64,41 @@ type revocation struct {
 	// At is the time of a user's revocation record (Unix nanoseconds), so
 	// that a gate that read it knows exactly which sessions it ended even
 	// after the store forgot the record (coverage.revokes). Earlier
-	// releases wrote none.
+	// releases wrote none. In a device's end, the end's own.
 	At int64 `json:"t,omitempty"`
+	// Device, of user Of: every session its token names as earned by this
+	// device (Claims.Device) issued until At, but Keep (a SID), ends
+	// (EndDevice; the store's record: endkeys.Device). A gate of an
+	// earlier release reads such an entry as one it cannot read, as one
+	// of a trust.
+	Device string `json:"d,omitempty"`
+	Of     string `json:"o,omitempty"`
+	Keep   string `json:"k,omitempty"`
+}
+
+// device is the key rv's device has among those the log ended ("" for
+// none): its user's and its own ID.
+func (rv revocation) device() string {
+	if rv.Device == "" {
+		return ""
+	}
+	return deviceOf(rv.Of, rv.Device)
+}
+
+func deviceOf(user, device string) string { return user + "\x00" + device }
+
+// claimedDevice is the key of the device cl names (deviceOf), "" for none.
+func claimedDevice(cl *Claims) string {
+	if cl.Device == nil || *cl.Device == "" {
+		return ""
+	}
+	return deviceOf(cl.Subject, *cl.Device)
 }
 
 // names reports whether rv ends the session cl (its realm aside).
 func (rv revocation) names(cl *Claims) bool {
 	return (rv.SID != "" && cl.SID == rv.SID) || (rv.User != "" && cl.Subject == rv.User) ||
-		(rv.Trust != "" && cl.Trust != nil && *cl.Trust == rv.Trust)
+		(rv.Trust != "" && cl.Trust != nil && *cl.Trust == rv.Trust) || (rv.Device != "" && cl.Device != nil && *cl.Device == rv.Device && cl.Subject == rv.Of)
 }
 
 func revocationKey(n int64) string { return store.Key("revocation", strconv.FormatInt(n, 10)) }
@@ -242,13 +269,13 @@ func (m *Manager) poll(ctx context.Context) {
 		m.storeFault("reading the revocation log", err)
 		return // read again at the next poll
 	}
-	sids, users, trusts := map[string]bool{}, map[string]bool{}, map[string]bool{}
+	sids, users, trusts, devices := map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]bool{}
 	upTo := n
 	for i, op := range ops {
 		var rv revocation
-		if op.Err == nil && json.Unmarshal(op.Value, &rv) == nil && (rv.SID != "" || rv.User != "" || rv.Trust != "") {
+		if op.Err == nil && json.Unmarshal(op.Value, &rv) == nil && (rv.SID != "" || rv.User != "" || rv.Trust != "" || rv.Device != "") {
 			if rv.Realm == m.realm {
-				sids[rv.SID], users[rv.User], trusts[rv.Trust] = true, true, true
+				sids[rv.SID], users[rv.User], trusts[rv.Trust], devices[rv.device()] = true, true, true, true
 				m.covered.add(m.now(), rv, m.lifetime)
 			}
 			continue
@@ -264,9 +291,11 @@ func (m *Manager) poll(ctx context.Context) {
 	delete(sids, "")
 	delete(users, "")
 	delete(trusts, "")
-	if len(sids)+len(users)+len(trusts) > 0 {
+	delete(devices, "")
+	if len(sids)+len(users)+len(trusts)+len(devices) > 0 {
 		m.cache.Forget(func(cl *Claims) bool {
-			return sids[cl.SID] || users[cl.Subject] || (cl.Trust != nil && trusts[*cl.Trust])
+			return sids[cl.SID] || users[cl.Subject] || (cl.Trust != nil && trusts[*cl.Trust]) ||
+				(len(devices) > 0 && devices[claimedDevice(cl)])
 		})
 	}
 	m.seen.Store(upTo)
@@ -336,6 +365,14 @@ func (m *Manager) putBack(ctx context.Context) {
 		}
 	}
 	flush()
+	devices := m.covered.knownDevices()
+	for _, d := range devices {
+		if d.read.Add(m.lifetime + Leeway).After(now) { // a session it ends may still live
+			if err := endDeviceAt(ctx, m.store, m.realm, d.user, d.id, d.end); err != nil {
+				failed = err
+			}
+		}
+	}
 	for user, at := range users {
 		if err := revokeUserAt(ctx, m.store, m.realm, user, at); err != nil {
 			failed = err
@@ -343,9 +380,9 @@ func (m *Manager) putBack(ctx context.Context) {
 	}
 	if failed != nil {
 		m.logger.Error("putting back revocations the store lost; this gate still refuses those sessions", zap.Error(failed))
-	} else if len(sids)+len(trusts)+len(users) > 0 {
+	} else if len(sids)+len(trusts)+len(users)+len(devices) > 0 {
 		m.logger.Warn("the store had lost revocations: this gate put back those it knew of",
-			zap.Int("sessions", len(sids)), zap.Int("trusts", len(trusts)), zap.Int("users", len(users)))
+			zap.Int("sessions", len(sids)), zap.Int("trusts", len(trusts)), zap.Int("users", len(users)), zap.Int("devices", len(devices)))
 	}
 }
 

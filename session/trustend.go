@@ -18,16 +18,16 @@ import (
 // session of a release before the claim names no trust: only its own
 // revocation, or its user's, ends it.
 
-// endTrusts ends user's trusts named by ids and, when madeBy is not zero,
-// every trust of user whose token was issued until then (those a
-// revocation of the user's sessions until madeBy ends: Trusted), each with
+// endTrusts ends user's trusts named by ids (each ended, in the record or
+// not: a retry after a fault finds it gone) and every one of the record
+// that also picks (nil: none), in the one edit of the record, each with
 // every session it made or came from. The trusts end first: a browser
 // refused once its session is revoked goes to the login page at once, and
 // a trust still there signed it in again (TestAnEndedSessionDoesNot-
 // ComeBackByItsTrustMeanwhile); a session that trust signed meanwhile
 // names it, and the revocation that follows ends it too. It answers the
-// IDs of the trusts it ended (ids, and those madeBy picked).
-func endTrusts(ctx context.Context, st store.Store, realm, user string, ids []string, madeBy, now time.Time) ([]string, error) {
+// IDs of the trusts it ended (ids, and those also picked).
+func endTrusts(ctx context.Context, st store.Store, realm, user string, ids []string, also func(TrustedBrowser) bool, now time.Time) ([]string, error) {
 	var ended []string
 	err := editTrusted(store.Lasting(ctx), st, realm, user, now, func(list []TrustedBrowser) []TrustedBrowser {
 		ended = slices.Clone(ids) // again at each try
@@ -35,7 +35,7 @@ func endTrusts(ctx context.Context, st store.Store, realm, user string, ids []st
 			if slices.Contains(ids, tb.ID) {
 				return true
 			}
-			if madeBy.IsZero() || tb.issued().After(madeBy) {
+			if also == nil || !also(tb) {
 				return false
 			}
 			ended = append(ended, tb.ID)

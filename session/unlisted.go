@@ -133,9 +133,9 @@ func EndUnlisted(ctx context.Context, st store.Store, realm, user string, now ti
 // endUnlistedTrusts ends the trusts u names (endTrusts), all those issued
 // until u.Through when it names too many to keep.
 func endUnlistedTrusts(ctx context.Context, st store.Store, realm, user string, u Unlisted, now time.Time) ([]string, error) {
-	var madeBy time.Time
+	var madeBy func(TrustedBrowser) bool // those a revocation until Through ends (Trusted)
 	if u.AllTrusts {
-		madeBy = u.Through
+		madeBy = func(tb TrustedBrowser) bool { return !tb.issued().After(u.Through) }
 	}
 	return endTrusts(ctx, st, realm, user, u.Trusts, madeBy, now)
 }

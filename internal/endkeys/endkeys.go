@@ -15,6 +15,7 @@ const (
 	session = "revoked"
 	trust   = "revoked-trust"
 	user    = "revoked-user"
+	device  = "revoked-device"
 )
 
 // Session is the key of one session's end (a logout, the admin's end of
@@ -34,10 +35,19 @@ func Trust(realm, id string) string { return store.Key(trust, realm, id) }
 // it holds ends. It never expires.
 func User(realm, name string) string { return store.Key(user, realm, name) }
 
+// Device is the key of the end of every session user's device id earned
+// (its removal: session.EndDevice), issued until the instant it holds
+// (session's deviceEnd). It has no expiry, as a trust's end has none: one
+// small record per device removed, and the sessions it ends live a gate's
+// session_lifetime, which the store alone (the admin's tools with Caddy
+// stopped) does not know.
+func Device(realm, user, id string) string { return store.Key(device, realm, user, id) }
+
 // Carried are the prefixes of the ends an export carries with when each
-// expires (a session's and a trust's); UserPrefix, a user's revocation's,
-// which has no expiry and goes with a user's lasting records.
-var Carried = []string{session + "/", trust + "/"}
+// expires (a session's; a trust's and a device's, none); UserPrefix, a
+// user's revocation's, which has no expiry and goes with a user's lasting
+// records.
+var Carried = []string{session + "/", trust + "/", device + "/"}
 
 // UserPrefix is the prefix of users' revocations (User).
 const UserPrefix = user + "/"
@@ -47,8 +57,8 @@ func In(prefix, realm string) string {
 	return store.Key(strings.TrimSuffix(prefix, "/"), realm, "")
 }
 
-// RealmPrefix is the prefix of the records of ends that key (Session's or
-// Trust's) is one of, in its own realm: key up to and with its second
+// RealmPrefix is the prefix of the records of ends that key (Session's,
+// Trust's or Device's) is one of, in its own realm: key up to and with its second
 // '/', its realm as the key escapes it (not store.SplitKey's: a scan's
 // prefix is the key's own bytes, however it was written). ok is false for
 // a key that names no realm.
