@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -24,8 +25,13 @@ func TestASessionHiddenFromTheListEndsWithItsPhone(t *testing.T) {
 	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
 		s := textSite(t, storeLine, []string{"alice"}, "\t\tremember 30d\n"+limitsOff)
 		addUser(t, s, "alice", "+14155552672")
-		survived := 0
-		for i := range 10 {
+		// 3 tries in the suite (before the fix, one survived in 97 of 100
+		// runs on Badger, 88 on Redis); SMSGATE_FULL=1 plays 10.
+		tries, survived := 3, 0
+		if os.Getenv("SMSGATE_FULL") != "" {
+			tries = 10
+		}
+		for i := range tries {
 			lost := addUser(t, s, "alice", fmt.Sprintf("+1415555%04d", 2700+i))
 			s.Advance(time.Minute)
 			thief := sitetest.NewClient(t, "alice")
@@ -64,7 +70,7 @@ func TestASessionHiddenFromTheListEndsWithItsPhone(t *testing.T) {
 			}
 		}
 		if survived > 0 {
-			t.Errorf("%d of 10 code sessions outlived the removal of their phone", survived)
+			t.Errorf("%d of %d code sessions outlived the removal of their phone", survived, tries)
 		}
 	})
 }
