@@ -13,6 +13,7 @@ import (
 // that is not the machine's (a test's, a gate's own) decides both when it
 // was made and when it ended.
 func TestAnInviteExpiresByTheClock(t *testing.T) {
+	t.Parallel()
 	st, closeDB, err := store.OpenBadger(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -40,6 +41,7 @@ func TestAnInviteExpiresByTheClock(t *testing.T) {
 // A phone the admin's tools set is named as any unnamed phone is, in
 // words ("Phone 1"), not by an English word of the code's own.
 func TestASetPhoneIsNamedInWords(t *testing.T) {
+	t.Parallel()
 	s, _, _ := newService(t)
 	if err := s.Devices.Set(context.Background(), realm, alice, num); err != nil {
 		t.Fatal(err)

@@ -37,6 +37,7 @@ func appServiceOn(t testing.TB, st store.Store) (*Challenges, *outbox, *clock) {
 // TestAppRFC6238Vectors: RFC 6238's SHA-1 test vectors (appendix B), as
 // six digits (the last six of the eight there), each found at its step.
 func TestAppRFC6238Vectors(t *testing.T) {
+	t.Parallel()
 	secret := "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ" // "12345678901234567890"
 	for at, code := range map[int64]string{59: "287082", 1111111109: "081804", 1111111111: "050471",
 		1234567890: "005924", 2000000000: "279037", 20000000000: "353130"} {
@@ -49,6 +50,7 @@ func TestAppRFC6238Vectors(t *testing.T) {
 
 // TestAppClockSkew: a step either side is accepted, two are not.
 func TestAppClockSkew(t *testing.T) {
+	t.Parallel()
 	secret := "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
 	now := time.Unix(1_800_000_015, 0)
 	for d, want := range map[int]bool{-2: false, -1: true, 0: true, 1: true, 2: false} {
@@ -68,6 +70,7 @@ func TestAppClockSkew(t *testing.T) {
 // TestAppFlow: an app is added only with a right code, its secret is kept
 // sealed, a code works once, and the next step's code works.
 func TestAppFlow(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s, _, clk := appService(t)
 	setup, err := s.Devices.StartApp(ctx, realm, alice, "Example")
@@ -127,6 +130,7 @@ func TestAppFlow(t *testing.T) {
 // TestAppGuessesShareTheLockout: wrong app codes and wrong texted codes
 // count toward one lockout, which then refuses both — even a right code.
 func TestAppGuessesShareTheLockout(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s, out, clk := appService(t)
 	s.Limits.LockAfter = 4
@@ -167,6 +171,7 @@ func TestAppGuessesShareTheLockout(t *testing.T) {
 // (never in clear), and after an import into another store — on a gate
 // with the same signing secret — the app still signs in.
 func TestAppExportImport(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s, _, clk := appService(t)
 	setup, _ := s.Devices.StartApp(ctx, realm, alice, "Example")
@@ -201,6 +206,7 @@ func TestAppExportImport(t *testing.T) {
 // as a right code at a sign-in does — both the lockout's count
 // (LockAfter) and the account's (MaxFailures).
 func TestARightAppConfirmationForgetsTheWrongOnes(t *testing.T) {
+	t.Parallel()
 	onRaceStores(t, func(t *testing.T, st store.Store) {
 		for name, l := range map[string]Limits{"LockAfter": {LockAfter: 3, Lockout: time.Minute, MaxFailures: 100}, "MaxFailures": {MaxFailures: 3}} {
 			ctx := context.Background()

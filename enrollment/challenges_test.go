@@ -92,6 +92,7 @@ func wrongOf(code string) string {
 }
 
 func TestEnrollAndVerify(t *testing.T) {
+	t.Parallel()
 	s, out, _ := newService(t)
 	ctx := context.Background()
 	c, err := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Enroll})
@@ -128,6 +129,7 @@ func TestEnrollAndVerify(t *testing.T) {
 }
 
 func TestWrongCodesKillTheChallenge(t *testing.T) {
+	t.Parallel()
 	s, out, _ := newService(t)
 	ctx := context.Background()
 	c, _ := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify})
@@ -148,6 +150,7 @@ func TestWrongCodesKillTheChallenge(t *testing.T) {
 }
 
 func TestExpiredCode(t *testing.T) {
+	t.Parallel()
 	s, out, clk := newService(t)
 	ctx := context.Background()
 	c, _ := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify})
@@ -162,6 +165,7 @@ func TestExpiredCode(t *testing.T) {
 }
 
 func TestCodeOfAnotherChallenge(t *testing.T) {
+	t.Parallel()
 	s, out, clk := newService(t)
 	ctx := context.Background()
 	_, _ = s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Enroll})
@@ -177,6 +181,7 @@ func TestCodeOfAnotherChallenge(t *testing.T) {
 }
 
 func TestResendCooldownDoubles(t *testing.T) {
+	t.Parallel()
 	s, out, clk := newService(t)
 	ctx := context.Background()
 	c, _ := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify})
@@ -202,6 +207,7 @@ func TestResendCooldownDoubles(t *testing.T) {
 }
 
 func TestConcurrentSubmissionsSucceedOnce(t *testing.T) {
+	t.Parallel()
 	s, out, _ := newService(t)
 	ctx := context.Background()
 	c, _ := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify})
@@ -225,6 +231,7 @@ func TestConcurrentSubmissionsSucceedOnce(t *testing.T) {
 }
 
 func TestDecoyNeverVerifiesAndSendsNothing(t *testing.T) {
+	t.Parallel()
 	s, out, _ := newService(t)
 	ctx := context.Background()
 	c, err := s.Start(ctx, sc, Challenge{User: "nobody", Phone: "", Purpose: Verify})
@@ -243,6 +250,7 @@ func TestDecoyNeverVerifiesAndSendsNothing(t *testing.T) {
 }
 
 func TestSendFailureLosesNothing(t *testing.T) {
+	t.Parallel()
 	s, out, _ := newService(t)
 	ctx := context.Background()
 	out.err = providers.NotSent(errors.New("gateway answered 401: secret-token-in-body"))
@@ -261,6 +269,7 @@ func TestSendFailureLosesNothing(t *testing.T) {
 }
 
 func TestNormalizeCode(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{"123456": "123456", "123 456": "123456", "123-456": "123456", " 12345": "", "1234567": "", "12345a": "", "１２３４５６": "", "": ""} {
 		got, ok := NormalizeCode(in, 6)
 		if got != want || ok != (want != "") {
@@ -270,6 +279,7 @@ func TestNormalizeCode(t *testing.T) {
 }
 
 func TestCodesAreUniform(t *testing.T) {
+	t.Parallel()
 	seen := map[byte]int{}
 	for range 2000 {
 		c := newCode(6)
@@ -286,6 +296,7 @@ func TestCodesAreUniform(t *testing.T) {
 }
 
 func TestCooldownOutlivesTheChallenge(t *testing.T) {
+	t.Parallel()
 	s, out, clk := newService(t)
 	ctx := context.Background()
 	if _, err := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify}); err != nil {
@@ -317,6 +328,7 @@ func TestCooldownOutlivesTheChallenge(t *testing.T) {
 // carried the doubling on (TestMonthOfTexts, whose month passes in
 // seconds, with SMSGATE_FULL=1: a user's "send again" refused days later).
 func TestTheDoublingIsForgottenByTheClock(t *testing.T) {
+	t.Parallel()
 	s, _, clk := newService(t)
 	ctx := context.Background()
 	if _, err := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify}); err != nil {
@@ -333,6 +345,7 @@ func TestTheDoublingIsForgottenByTheClock(t *testing.T) {
 }
 
 func TestFailedResendKeepsTheOldCode(t *testing.T) {
+	t.Parallel()
 	s, out, clk := newService(t)
 	ctx := context.Background()
 	c, _ := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify})
@@ -357,6 +370,7 @@ func mustTemplates(t testing.TB, sms, voice string) *Templates {
 }
 
 func TestTemplates(t *testing.T) {
+	t.Parallel()
 	tpl := mustTemplates(t, "{{.User}}, your {{.Site}} code: {{.Code}}", "")
 	d := MessageData{Site: "Grafana", Host: "grafana.example.com", User: "alice", Code: "042917"}
 	if got, _ := tpl.Render(factor.ChannelSMS, d); got != "alice, your Grafana code: 042917" {
@@ -400,6 +414,7 @@ func (v *verifier) CheckVerification(_ context.Context, to, code string) (bool, 
 }
 
 func TestVerifierMakesTheCodes(t *testing.T) {
+	t.Parallel()
 	s, out, _ := newService(t)
 	v := &verifier{codes: map[string]string{}}
 	s.Verifier = v
@@ -430,6 +445,7 @@ func TestVerifierMakesTheCodes(t *testing.T) {
 }
 
 func TestUserErrorsReachTheUser(t *testing.T) {
+	t.Parallel()
 	s, out, _ := newService(t)
 	out.err = &providers.UserError{Text: words.Text{ID: "provider.invalid"}, Err: errors.New("twilio: HTTP 400, error 21211")}
 	_, err := s.Start(context.Background(), sc, Challenge{User: alice, Phone: num, Purpose: Enroll})
@@ -444,6 +460,7 @@ func TestUserErrorsReachTheUser(t *testing.T) {
 // number, it signs nobody in; a phone still there does, and so does the
 // config's phone of a provisioned user, which has no device to find.
 func TestACodeToARemovedPhoneIsRefused(t *testing.T) {
+	t.Parallel()
 	s, out, _ := newService(t)
 	ctx := context.Background()
 	for _, byID := range []bool{true, false} {
@@ -481,6 +498,7 @@ func TestACodeToARemovedPhoneIsRefused(t *testing.T) {
 // base wait at most, and its streak is not followed: a stranger's eleven
 // codes under the name hold no other client for 8½ h after the upgrade.
 func TestAnOldLoginCooldownHoldsAtMostTheBaseWait(t *testing.T) {
+	t.Parallel()
 	s, _, clk := newService(t)
 	ctx := context.Background()
 	c := Challenge{User: alice, Phone: num, Purpose: Verify, LimitKey: "login alice"}

@@ -14,6 +14,7 @@ import (
 // recovery code and a reset are durable before the user hears of them; a
 // sign-in with an enrolled phone costs no sync at all.
 func TestAcknowledgedWritesAreLasting(t *testing.T) {
+	t.Parallel()
 	s, out, clk := newService(t)
 	log := &storetest.LastingLog{Store: s.Store}
 	s.Store = log
@@ -64,6 +65,7 @@ func TestAcknowledgedWritesAreLasting(t *testing.T) {
 // succeeds; of eight different codes used at once, all succeed and all
 // are burnt (each use sees the others': none is lost, none waits).
 func TestRecoveryCodeUseLosesNothing(t *testing.T) {
+	t.Parallel()
 	s, _, _ := newService(t)
 	ctx := context.Background()
 	codes, err := s.Devices.NewRecoveryCodes(ctx, realm, alice)

@@ -16,6 +16,7 @@ import (
 // that store carries each of them and an import into another store writes
 // them back the same bytes under the same keys.
 func TestEndsAsThePreviousReleaseWroteThem(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s, records, _, _ := openPreviousRelease(t)
 	var sid string

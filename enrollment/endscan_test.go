@@ -45,6 +45,7 @@ func (s *scans) ScanExpiring(ctx context.Context, prefix string, fn func(string,
 // is the same (TestAnExportCarriesTheEndsOfSessions, and the moves of
 // caddymodule's TestAMoveBringsNoLoggedOutSessionBack).
 func TestAnImportScansOnlyTheRealmsOfItsEnds(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s, _, _ := newService(t)
 	seen := &scans{Store: s.Store}

@@ -60,6 +60,7 @@ func onBothStores(t *testing.T, test func(t *testing.T, s *Challenges, w *failWa
 // and the rest are refused unchecked, the account locked. Before, every
 // try that read the locks before the lock was written was compared.
 func TestMaxFailuresHoldUnderConcurrency(t *testing.T) {
+	t.Parallel()
 	onBothStores(t, func(t *testing.T, s *Challenges, w *failWatch, _ *outbox, clk *clock, secret string) {
 		ctx := context.Background()
 		right, _ := totp.GenerateCodeCustom(secret, clk.now(), appOpts)
@@ -99,6 +100,7 @@ func TestMaxFailuresHoldUnderConcurrency(t *testing.T) {
 // signs in, and empties the window (MaxFailures wrong codes in a row lock);
 // and the window forgets its slots once a lock has passed.
 func TestTriesNotComparedGiveTheirFailureSlotBack(t *testing.T) {
+	t.Parallel()
 	onBothStores(t, func(t *testing.T, s *Challenges, w *failWatch, out *outbox, clk *clock, secret string) {
 		ctx := context.Background()
 		try := Scope{Realm: realm, Host: host, IP: "198.51.100.7", Provisioned: true}

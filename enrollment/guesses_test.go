@@ -31,6 +31,7 @@ func withApp(t *testing.T, s *Challenges, clk *clock) string {
 // in the window, never one more; one lock is started, and the owner's
 // known browser still signs in.
 func TestGuessWindowHoldsUnderConcurrency(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s, _, clk := appService(t)
 	// MaxFailures above the 200 tries at once: each try holds a failure
@@ -98,6 +99,7 @@ func TestGuessWindowHoldsUnderConcurrency(t *testing.T) {
 // TestRightCodesTakeNoSlot: a right code gives its slot back, so signing
 // in never fills the window.
 func TestRightCodesTakeNoSlot(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s, out, clk := appService(t)
 	s.Limits.Guesses = Rate{2, 24 * time.Hour}
@@ -122,6 +124,7 @@ func TestRightCodesTakeNoSlot(t *testing.T) {
 // TestGuessOdds: what the defaults allow in 30 days of non-stop guessing
 // from any number of IPs.
 func TestGuessOdds(t *testing.T) {
+	t.Parallel()
 	n, odds := DefaultLimits.GuessOdds(30, 6, 3)
 	if n != 3000 || odds > 0.01 || odds < 0.0089 {
 		t.Fatalf("an app's code: %d guesses, %.4f%%; want 3000 and 0.90%%", n, odds*100)
@@ -145,6 +148,7 @@ func TestGuessOdds(t *testing.T) {
 // lockout_after either. He still gets no more than Guesses.Count checked
 // wrong codes in its window: a right code gives back only its own slot.
 func TestRightCodesBetweenGuessesKeepTheWindow(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s, _, clk := appService(t)
 	s.Limits.MaxFailures = 3

@@ -36,6 +36,7 @@ func (s slowTombstones) Update(ctx context.Context, key string, change func([]by
 // users' removals than one budget writes was refused, on a store that
 // answers in time each time.
 func TestAnImportsTombstonesHaveABudgetEach(t *testing.T) {
+	t.Parallel()
 	onRaceStores(t, func(t *testing.T, st store.Store) {
 		const users = 40
 		delay := store.RequestBudget / (users - 10) // 40 of them outlast one budget
@@ -67,6 +68,7 @@ func TestAnImportsTombstonesHaveABudgetEach(t *testing.T) {
 // (sweep) and each end's announcement ran under the caller's budget, and
 // the import failed.
 func TestAnImportSpendsNotItsCallersBudget(t *testing.T) {
+	t.Parallel()
 	onRaceStores(t, func(t *testing.T, st store.Store) {
 		s, _, _ := raceService(t, st)
 		s.Announce = func(ctx context.Context, st store.Store, key string, _ []byte) error { // a store call, as session.AnnounceEnd's

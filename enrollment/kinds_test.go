@@ -64,6 +64,7 @@ func sameBytes(t *testing.T, what string, v any, raw string) {
 // (factor.Device: an app's is the Caddyfile's name for apps, factor.TOTP);
 // and the same devices, written by this release, are the same bytes.
 func TestDeviceKindsAsEarlierReleasesWroteThem(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s, records, _, _ := openPreviousRelease(t)
 	list, err := s.Devices.List(ctx, realm, alice)
@@ -93,6 +94,7 @@ func TestDeviceKindsAsEarlierReleasesWroteThem(t *testing.T) {
 // wrote, reads here as a call's (factor.ChannelVoice), is the right code
 // here, and is written back the same bytes.
 func TestACodeThePreviousReleaseCalledChecksHere(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s, records, code, id := openPreviousRelease(t)
 	c, err := s.Challenge(ctx, realm, id)

@@ -22,6 +22,7 @@ func limited(t *testing.T, l Limits) (*Challenges, *outbox, *clock) {
 }
 
 func TestSendLimits(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for _, tc := range []struct {
 		name  string
@@ -75,6 +76,7 @@ func TestSendLimits(t *testing.T) {
 }
 
 func TestEnrolledBudgetSurvivesNewNumberFlood(t *testing.T) {
+	t.Parallel()
 	s, _, _ := limited(t, Limits{GlobalNew: Rate{2, time.Hour}, GlobalEnrolled: Rate{5, time.Hour}})
 	ctx := context.Background()
 	for i := range 10 {
@@ -86,6 +88,7 @@ func TestEnrolledBudgetSurvivesNewNumberFlood(t *testing.T) {
 }
 
 func TestIPv6CountsBySlash64(t *testing.T) {
+	t.Parallel()
 	if IPKey("2001:db8:1:2:aaaa::1") != IPKey("2001:db8:1:2:bbbb::2") || IPKey("2001:db8:1:2::1") == IPKey("2001:db8:1:3::1") {
 		t.Fatal("IPv6 keys are not by /64")
 	}
@@ -95,6 +98,7 @@ func TestIPv6CountsBySlash64(t *testing.T) {
 }
 
 func TestLockoutGrowsAndIsPerUserAndIP(t *testing.T) {
+	t.Parallel()
 	s, out, clk := limited(t, Limits{LockAfter: 3, Lockout: time.Minute, MaxFailures: 100})
 	s.MaxAttempts = 10
 	ctx := context.Background()
@@ -136,6 +140,7 @@ func TestLockoutGrowsAndIsPerUserAndIP(t *testing.T) {
 }
 
 func TestAccountCapIsNISTs(t *testing.T) {
+	t.Parallel()
 	s, _, clk := limited(t, Limits{LockAfter: 1000, Lockout: time.Minute, MaxFailures: 100})
 	ctx := context.Background()
 	var locked *LockedError
@@ -168,6 +173,7 @@ func TestAccountCapIsNISTs(t *testing.T) {
 }
 
 func TestSuccessResetsTheCount(t *testing.T) {
+	t.Parallel()
 	s, out, _ := limited(t, Limits{LockAfter: 3, Lockout: time.Minute, MaxFailures: 100})
 	ctx := context.Background()
 	for range 3 {
@@ -182,6 +188,7 @@ func TestSuccessResetsTheCount(t *testing.T) {
 }
 
 func TestPolicyBeforeSend(t *testing.T) {
+	t.Parallel()
 	s, out, _ := limited(t, Limits{})
 	s.Policy = &phone.Policy{AllowedRegions: []string{"GB"}}
 	_, err := s.Start(context.Background(), sc, Challenge{User: alice, Phone: num, Purpose: Enroll})
@@ -225,6 +232,7 @@ func (r *recorder) Counter(ctx context.Context, k string) (int64, error) {
 // store work as for a known one — the path, not the clock, is compared —
 // the pumping guard's counters included.
 func TestDecoyTakesTheSamePath(t *testing.T) {
+	t.Parallel()
 	for _, verifyOnly := range []bool{false, true} {
 		s, out, clk := limited(t, DefaultLimits)
 		if verifyOnly {
@@ -256,6 +264,7 @@ func TestDecoyTakesTheSamePath(t *testing.T) {
 }
 
 func TestRecoveryCodes(t *testing.T) {
+	t.Parallel()
 	s, _, _ := limited(t, Limits{LockAfter: 10, Lockout: time.Minute, MaxFailures: 100})
 	ctx := context.Background()
 	codes, err := s.Devices.NewRecoveryCodes(ctx, realm, alice)
@@ -292,6 +301,7 @@ func TestRecoveryCodes(t *testing.T) {
 // for a moment. It must leave nothing behind: no place in any window, not
 // the global budget's either, no challenge, and the cooldown that was there.
 func TestARefusedSendTakesNothing(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s, out, clk := limited(t, Limits{IP: Rate{1, time.Hour}, User: Rate{1, time.Hour}, GlobalEnrolled: Rate{2, time.Hour}})
 	s.ResendCooldown = time.Minute
@@ -374,6 +384,7 @@ func (l *lockFault) Update(ctx context.Context, k string, change func([]byte, bo
 // deleted before the lock was written: a fault between the two gave the
 // guesser a fresh 100.
 func TestAFailedLockKeepsTheCount(t *testing.T) {
+	t.Parallel()
 	s, _, _ := limited(t, Limits{LockAfter: 1000, Lockout: time.Minute, MaxFailures: 100})
 	faulty := &lockFault{Store: s.Store}
 	s.Store = faulty
@@ -403,6 +414,7 @@ func TestAFailedLockKeepsTheCount(t *testing.T) {
 // in a row, so a right recovery code starts them afresh, as a right texted
 // code does.
 func TestARightRecoveryCodeForgetsTheWrongOnes(t *testing.T) {
+	t.Parallel()
 	l := Limits{LockAfter: 3, Lockout: time.Minute, MaxFailures: 100}
 	s, _, _ := limited(t, l)
 	ctx := context.Background()

@@ -10,6 +10,7 @@ import (
 )
 
 func TestSegments(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		text string
 		want int
@@ -35,6 +36,7 @@ func TestSegments(t *testing.T) {
 // A user's name reaches a text only as words: no link, no number to call,
 // no direction override, and never long enough to cost more segments.
 func TestUserNamesCannotWriteTheText(t *testing.T) {
+	t.Parallel()
 	tpl := mustTemplates(t, "Hi {{.User}}, your {{.Site}} code is {{.Code}}.\n\n@{{.Host}} #{{.Code}}", "Hi {{.User}}. {{.Digits}}")
 	if err := tpl.Fit(words.English, "example.com", "example.com", 10); err != nil {
 		t.Fatalf("a template with the user's name does not fit: %v", err)
@@ -65,6 +67,7 @@ func TestUserNamesCannotWriteTheText(t *testing.T) {
 
 // A template too long for its caps is a config error, in any language.
 func TestTemplatesMustFit(t *testing.T) {
+	t.Parallel()
 	long := mustTemplates(t, strings.Repeat("Please read this carefully. ", 20)+"{{.Code}}", "")
 	if err := long.Fit(words.English, "example.com", "example.com", 6); err == nil || !strings.Contains(err.Error(), "SMS segments") {
 		t.Fatalf("a 4-segment template fits: %v", err)
@@ -91,6 +94,7 @@ func TestTemplatesMustFit(t *testing.T) {
 // masked number (its dots are not in the GSM alphabet, so a text is UCS-2),
 // each fits MaxSegments.
 func TestNoticesFitTheirSegments(t *testing.T) {
+	t.Parallel()
 	for _, lang := range words.English.Langs() {
 		for _, id := range []string{"notice.phone_added", "notice.app_added", "notice.passkey_added", "notice.phone_removed",
 			"notice.app_removed", "notice.passkey_removed", "notice.recovery_used", "notice.locked", "notice.sim_swapped"} {

@@ -19,6 +19,7 @@ import (
 // The one that takes the hour's last slot says so (Last), and no other.
 // On Badger and on a real redis-server.
 func TestANoticeNotSentSpendsNoneOfTheHour(t *testing.T) {
+	t.Parallel()
 	onRaceStores(t, noticeNotSentSpendsNone)
 }
 
@@ -54,6 +55,7 @@ func noticeNotSentSpendsNone(t *testing.T, st store.Store) {
 // timed. Before, each phone's slot was a round trip of its own, in turn:
 // 1+MaxDevices.
 func TestANoticeTakesItsPhonesInOneRoundTrip(t *testing.T) {
+	t.Parallel()
 	st := redisStore(t)
 	trips := &pipelines{}
 	st.(*store.Redis).Client().AddHook(trips)

@@ -28,6 +28,7 @@ func codeOf(t *testing.T, out *outbox) string {
 // A pending enrollment must not complete once the user has a phone: the
 // attacker's phone A must not become a silent second device.
 func TestLateEnrollmentIsRefused(t *testing.T) {
+	t.Parallel()
 	s, out, _ := newService(t)
 	ctx := context.Background()
 	attacker, err := s.Start(ctx, sc, Challenge{User: alice, Phone: "+447911123456", Purpose: Enroll})
@@ -51,6 +52,7 @@ func TestLateEnrollmentIsRefused(t *testing.T) {
 }
 
 func TestExpiredChallengeIsNotResent(t *testing.T) {
+	t.Parallel()
 	s, out, clk := newService(t)
 	ctx := context.Background()
 	c, err := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Enroll})
@@ -71,6 +73,7 @@ func TestExpiredChallengeIsNotResent(t *testing.T) {
 // which bounds cost, keeps what was spent. (One that may have sent keeps
 // it all: TestAnUnconfirmedSendCountsAsSent.)
 func TestGatewayFaultsRefundTheBudget(t *testing.T) {
+	t.Parallel()
 	s, out, _ := limited(t, Limits{User: Rate{2, time.Hour}, Number: Rate{2, time.Hour}, GlobalEnrolled: Rate{3, time.Hour},
 		LockAfter: 10, Lockout: time.Minute, MaxFailures: 100})
 	ctx := context.Background()
@@ -99,6 +102,7 @@ func TestGatewayFaultsRefundTheBudget(t *testing.T) {
 // Ten sends at the end of one hour and ten at the start of the next: a
 // window slides, so the second burst is refused.
 func TestWindowsSlide(t *testing.T) {
+	t.Parallel()
 	s, _, clk := limited(t, Limits{User: Rate{10, time.Hour}, LockAfter: 10, Lockout: time.Minute, MaxFailures: 100})
 	ctx := context.Background()
 	clk.t = time.Date(2026, 11, 22, 10, 59, 0, 0, time.UTC)
@@ -118,6 +122,7 @@ func TestWindowsSlide(t *testing.T) {
 // Strangers who name a user cannot keep the user's own browser out: a
 // known browser has budgets and an account lockout of its own.
 func TestStrangersCannotSpendAKnownBrowsersBudget(t *testing.T) {
+	t.Parallel()
 	s, _, _ := limited(t, Limits{User: Rate{3, time.Hour}, Number: Rate{3, time.Hour}, LockAfter: 10, Lockout: time.Minute, MaxFailures: 100})
 	ctx := context.Background()
 	for i := range 3 {
@@ -140,6 +145,7 @@ func TestStrangersCannotSpendAKnownBrowsersBudget(t *testing.T) {
 // window, after which no stranger's code is checked, while the user's
 // known browser signs in as before.
 func TestRecoveryGuessesAreBounded(t *testing.T) {
+	t.Parallel()
 	s, out, _ := limited(t, DefaultLimits)
 	ctx := context.Background()
 	if _, err := s.Devices.NewRecoveryCodes(ctx, realm, alice); err != nil {
@@ -187,6 +193,7 @@ func TestRecoveryGuessesAreBounded(t *testing.T) {
 }
 
 func TestRecoveryCodesAreNeverDigitsOnly(t *testing.T) {
+	t.Parallel()
 	if _, ok := NormalizeRecovery("2345678923"); ok {
 		t.Fatal("a 10-digit phone code was taken for a recovery code")
 	}
@@ -209,6 +216,7 @@ func TestRecoveryCodesAreNeverDigitsOnly(t *testing.T) {
 // set with codes left (one written meanwhile); UndoRenewal withdraws it,
 // putting back what it replaced.
 func TestFirstRecoveryCodesReplaceNoUnusedSet(t *testing.T) {
+	t.Parallel()
 	s, _, _ := limited(t, DefaultLimits)
 	ctx := context.Background()
 	first, err := s.Devices.FirstRecoveryCodes(ctx, realm, alice)

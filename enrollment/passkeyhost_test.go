@@ -11,6 +11,7 @@ import (
 // none answers here. One kept without its RP ID (added before it was) may
 // answer here, and so may any one of several.
 func TestPasskeysElsewhereNamesTheHostTheyAnswerAt(t *testing.T) {
+	t.Parallel()
 	w, err := NewWebAuthn("https://b.example.com", "", "Example")
 	if err != nil {
 		t.Fatal(err)

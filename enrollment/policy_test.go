@@ -14,6 +14,7 @@ import (
 // sign-in code to a phone already enrolled is not refused so; a blind page
 // gets a decoy instead of the refusal.
 func TestThePolicyDecidesAtSendAndAtCheck(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for _, purpose := range []string{Enroll, Add, Verify} {
 		t.Run(purpose, func(t *testing.T) {

@@ -21,6 +21,7 @@ import (
 // is earlier (a later instant would count more of that release's
 // tokens). A value that is no instant is refused.
 func TestTheRenamedRecordGoesWithAnExport(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	if renamedRecord != session.RenamedRecord {
 		t.Fatalf("the export carries %q, the sessions read %q", renamedRecord, session.RenamedRecord)
@@ -82,6 +83,7 @@ func TestTheRenamedRecordGoesWithAnExport(t *testing.T) {
 // none): the release between's tokens issued between t0 and t1 counted
 // again.
 func TestAnImportRacingAPutBackKeepsTheEarlier(t *testing.T) {
+	t.Parallel()
 	const t0, t1 = "2026-12-01T09:00:00Z", "2026-12-01T10:00:00Z"
 	storetest.OnBadgerAndRedis(t, func(t *testing.T, st store.Store) {
 		ctx := context.Background()

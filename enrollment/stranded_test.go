@@ -13,6 +13,7 @@ import (
 // "N tries left" counts what will really happen: the lockout that comes
 // before the challenge's last try.
 func TestTriesLeftCountsTheLockout(t *testing.T) {
+	t.Parallel()
 	s, out, _ := limited(t, Limits{LockAfter: 3, Lockout: time.Minute, MaxFailures: 100})
 	ctx := context.Background()
 	c, err := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify})
@@ -35,6 +36,7 @@ func TestTriesLeftCountsTheLockout(t *testing.T) {
 // A verified challenge ends its cooldown: a second browser right after a
 // sign-in need not wait.
 func TestVerifiedCodeEndsItsCooldown(t *testing.T) {
+	t.Parallel()
 	s, out, _ := newService(t)
 	ctx := context.Background()
 	c, err := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify})
@@ -52,6 +54,7 @@ func TestVerifiedCodeEndsItsCooldown(t *testing.T) {
 // A phone added to an account is not the default until it is used or
 // chosen.
 func TestNewPhoneIsNotTheDefault(t *testing.T) {
+	t.Parallel()
 	s, _, clk := newService(t)
 	ctx := context.Background()
 	if err := s.Devices.Set(ctx, realm, alice, num); err != nil {
@@ -77,6 +80,7 @@ func TestNewPhoneIsNotTheDefault(t *testing.T) {
 // The built-in text speaks the user's language, and the phone remembers
 // the language it was enrolled in.
 func TestMessagesSpeakTheEnrolledLanguage(t *testing.T) {
+	t.Parallel()
 	s, out, _ := newService(t)
 	s.Words = words.English
 	ctx := context.Background()

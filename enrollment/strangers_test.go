@@ -13,6 +13,7 @@ import (
 // The addresses a gate remembers are bounded, and a window's end lets an
 // address in again.
 func TestStrangersRememberFewAddresses(t *testing.T) {
+	t.Parallel()
 	now := time.Unix(1_700_000_000, 0)
 	s := &Strangers{IP: Rate{2, time.Hour}, Net: Rate{100, time.Hour}, Now: func() time.Time { return now }}
 	for i := range MaxTallies + 5000 {
@@ -41,6 +42,7 @@ func TestStrangersRememberFewAddresses(t *testing.T) {
 
 // The total is one counter a window, aligned to the clock.
 func TestStrangersTotal(t *testing.T) {
+	t.Parallel()
 	st, closeDB, err := store.OpenBadger(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -69,6 +71,7 @@ func TestStrangersTotal(t *testing.T) {
 // is held by its own (AdmitKnown: a known browser's passkey sign-in at a
 // login form).
 func TestKnownBrowsersCountApartFromStrangers(t *testing.T) {
+	t.Parallel()
 	now := time.Unix(1_700_000_000, 0)
 	s := &Strangers{IP: Rate{2, time.Hour}, Net: Rate{3, time.Hour}, Now: func() time.Time { return now }}
 	for _, c := range []struct{ first, second, ip, limit string }{
@@ -107,6 +110,7 @@ func TestKnownBrowsersCountApartFromStrangers(t *testing.T) {
 // 6c5275d, by none: all 40 admitted), apart from strangers' (neither
 // spends the other's), on a real Badger.
 func TestAKnownBrowsersCookieFromManyAddressesIsBounded(t *testing.T) {
+	t.Parallel()
 	st, closeDB, err := store.OpenBadger(t.TempDir())
 	if err != nil {
 		t.Fatal(err)

@@ -110,6 +110,7 @@ func twoSends(t *testing.T, s *Challenges, sc Scope, c Challenge, run int, check
 // writes: an upgrade forgets no client's doubling. Its third code waits
 // 120 s, as it would have without the upgrade.
 func TestAStreakFromThePreviousReleaseHolds(t *testing.T) {
+	t.Parallel()
 	s, out, clk := newService(t)
 	ctx := context.Background()
 	for _, ip := range []string{"192.0.2.7", "2001:db8:1:2:3:4:5:6"} {
@@ -168,6 +169,7 @@ func (l *ttlLog) Update(ctx context.Context, key string, change func([]byte, boo
 // Before, it was put back with the doubling's hour of memory added, as
 // the client's streak is (20 s left, kept 1 h 0 min 20 s).
 func TestAnUndoneSendPutsTheBaseWaitBackAsWritten(t *testing.T) {
+	t.Parallel()
 	s, out, clk := newService(t)
 	ttls := &ttlLog{Store: s.Store, ttl: map[string]time.Duration{}}
 	s.Store = ttls

@@ -171,6 +171,7 @@ func beside(t *testing.T, s *Challenges, st store.Store, out *outbox, clk *clock
 // stands and holds a's next send. A take-back by plain writes (as undo
 // made before) deleted b's wait: a second text within it.
 func TestALateTakeBackUndoesNoOtherSendsWait(t *testing.T) {
+	t.Parallel()
 	s, out, clk := newService(t)
 	gone := &goneAfterClaim{Store: s.Store, armed: true}
 	a := beside(t, s, gone, out, clk)
@@ -229,6 +230,7 @@ func (l *lateClaim) land(t *testing.T) {
 // sent. Before, the take-back, its swap finding no write of its own, was
 // done, and the retry met the wait (a CooldownError).
 func TestAWriteLandingAfterItsTakeBackLeavesNoWait(t *testing.T) {
+	t.Parallel()
 	s, out, clk := newService(t)
 	late := &lateClaim{Store: s.Store, armed: true}
 	a := beside(t, s, late, out, clk)
