@@ -3,6 +3,7 @@ package admin
 import (
 	"cmp"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -189,9 +190,21 @@ func reachedBefore(before caddyhttp.RouteList, host, path string, srv *caddyhttp
 
 // probe is a request for host and path, prepared as Caddy prepares one,
 // refused with status (its error placeholders), the site's root variable
-// set.
+// set. A space or control byte in path (a path matcher's "/my docs/*")
+// is escaped, which a request line cannot hold, and a % stays as written
+// (an escape a path matcher compares with the request's escaped path);
+// host is set after, as a host matcher may be a placeholder, no URL's.
 func probe(srv *caddyhttp.Server, host, path string, status int, root string) *http.Request {
-	r := httptest.NewRequest(http.MethodGet, "http://"+host+path, nil)
+	var target strings.Builder
+	for _, c := range []byte(path) {
+		if c <= ' ' || c == 0x7f {
+			fmt.Fprintf(&target, "%%%02X", c)
+		} else {
+			target.WriteByte(c)
+		}
+	}
+	r := httptest.NewRequest(http.MethodGet, target.String(), nil)
+	r.Host, r.URL.Scheme, r.URL.Host, r.RequestURI = host, "http", host, "http://"+host+target.String()
 	repl := caddy.NewReplacer()
 	r = caddyhttp.PrepareRequest(r, repl, httptest.NewRecorder(), srv)
 	if status != 0 {

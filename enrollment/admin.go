@@ -2,8 +2,6 @@ package enrollment
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,10 +13,10 @@ import (
 	"github.com/smsgate/caddy-smsgate/internal/endkeys"
 	"github.com/smsgate/caddy-smsgate/session"
 	"github.com/smsgate/caddy-smsgate/store"
-	"github.com/smsgate/caddy-smsgate/words"
 )
 
-// The admin's operations: listing users, invites, export and import.
+// The admin's operations: listing users, export and import (invites:
+// invite.go).
 
 // UserInfo is one user as the admin sees them.
 type UserInfo struct {
@@ -66,78 +64,6 @@ func AnyUsers(ctx context.Context, st store.Store) (bool, error) {
 }
 
 var errFound = errors.New("found")
-
-// ErrInvite answers an invite link that expired or was used.
-var ErrInvite = words.New("invite.dead")
-
-func inviteKey(realm, token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return store.Key("invite", realm, hex.EncodeToString(sum[:]))
-}
-
-// MaxInviteTTL is the longest an invite works: a link lying in a mailbox
-// for months is a way in for whoever finds it.
-const MaxInviteTTL = 30 * 24 * time.Hour
-
-// NewInvite mints a single-use enrollment token for user, valid for ttl
-// (MaxInviteTTL at most). Only its hash is stored.
-func (s *Admin) NewInvite(ctx context.Context, realm, user string, ttl time.Duration) (string, error) {
-	if ttl <= 0 || ttl > MaxInviteTTL {
-		return "", fmt.Errorf("an invite works for %v at most, not %v", MaxInviteTTL, ttl)
-	}
-	token := RandomID() + RandomID()
-	now := s.Now()
-	raw, _ := json.Marshal(Invite{User: user, Expires: now.Add(ttl), Made: now})
-	return token, s.Store.Put(store.Lasting(ctx), inviteKey(realm, token), raw, ttl)
-}
-
-// Invite is the record behind an invite link.
-type Invite struct {
-	User    string    `json:"user"`
-	Expires time.Time `json:"expires"`
-	// Made is when the admin minted it: a reset of the user since then
-	// ends it (signin). An earlier release's invite has none.
-	Made time.Time `json:"made,omitzero"`
-}
-
-func (s *Admin) liveInvite(raw []byte) (Invite, error) {
-	var v Invite
-	if json.Unmarshal(raw, &v) != nil || v.User == "" || !s.Now().Before(v.Expires) {
-		return Invite{}, ErrInvite
-	}
-	return v, nil
-}
-
-// PeekInvite returns a live invite (whom it is for, when it was made),
-// without consuming it.
-func (s *Admin) PeekInvite(ctx context.Context, realm, token string) (Invite, error) {
-	if token == "" || len(token) > 128 {
-		return Invite{}, ErrInvite
-	}
-	raw, err := s.Store.Get(ctx, inviteKey(realm, token))
-	if errors.Is(err, store.ErrNotFound) {
-		return Invite{}, ErrInvite
-	}
-	if err != nil {
-		return Invite{}, err
-	}
-	return s.liveInvite(raw)
-}
-
-// TakeInvite consumes an invite and returns it.
-func (s *Admin) TakeInvite(ctx context.Context, realm, token string) (Invite, error) {
-	if token == "" || len(token) > 128 {
-		return Invite{}, ErrInvite
-	}
-	raw, err := s.Store.Take(store.Lasting(ctx), inviteKey(realm, token)) // an invite works once
-	if errors.Is(err, store.ErrNotFound) {
-		return Invite{}, ErrInvite
-	}
-	if err != nil {
-		return Invite{}, err
-	}
-	return s.liveInvite(raw)
-}
 
 // Record is one stored record, in an export.
 type Record struct {

@@ -33,15 +33,39 @@ import (
 const DefaultPrefix = "/.smsgate/"
 
 // PrefixRule is what ValidPrefix wants.
-const PrefixRule = "path_prefix must begin and end with '/', like " + DefaultPrefix + ", and be a path of this site: not //, \\, ? or #"
+const PrefixRule = "path_prefix must begin and end with '/', like " + DefaultPrefix + ", and be a path of this site that a browser sends as written: " +
+	"segments of ASCII letters, digits and " + prefixMarks + ", none empty, . or .. (so no //, \\, ?, #, %, space or quote)"
 
-// ValidPrefix reports whether p can be the pages' path prefix: a path of
-// this site, as every link and redirect the pages write begins with it
-// (a browser reads //host/ and /\host/ as another host; ? and # end the
-// path, so the pages could not be reached).
+// prefixMarks are the marks a prefix may hold besides letters, digits and
+// slashes: those a browser sends as written in a path and html/template
+// leaves in a link (it escapes ' ( and ), Chromium | and ^).
+const prefixMarks = "-._~!$&*+,=:@"
+
+// ValidPrefix reports whether p can be the pages' path prefix. Every link,
+// redirect and form the pages write begins with it as written, the flow's
+// and trust's cookies are scoped to it (a browser compares a cookie's path
+// with the path it sends, escaped), and the gate compares it with the
+// path Go decodes (r.URL.Path): so it must be a path of this site (a
+// browser reads //host/ and /\host/ as another host; ? and # end the path)
+// that a browser sends unchanged. A % would be decoded (/%2esmsgate/ is
+// /.smsgate/ to the gate), a space, a quote or a letter beyond ASCII
+// escaped (then no cookie path matches), ; dropped from a cookie's path,
+// and a . or .. segment resolved away: the pages could not be reached.
 func ValidPrefix(p string) bool {
-	return strings.HasPrefix(p, "/") && strings.HasSuffix(p, "/") && len(p) >= 3 &&
-		!strings.HasPrefix(p, "//") && !strings.ContainsAny(p, "\\?#")
+	if !strings.HasPrefix(p, "/") || !strings.HasSuffix(p, "/") || len(p) < 3 {
+		return false
+	}
+	for _, seg := range strings.Split(p[1:len(p)-1], "/") {
+		if seg == "" || seg == "." || seg == ".." {
+			return false
+		}
+		for _, c := range []byte(seg) {
+			if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte(prefixMarks, c) >= 0) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // Config is what the pages are built from: the gate's settings (the

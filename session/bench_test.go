@@ -18,7 +18,7 @@ import (
 //	go test ./session -run '^$' -bench CacheGet -benchmem
 func BenchmarkCacheGet(b *testing.B) {
 	keys := NewKeys(Derive([]byte("0123456789abcdef0123456789abcdef"), "session"), time.Now)
-	c := NewCache(10000)
+	c := newCache(10000)
 	var tok string
 	var all []string
 	for range 10000 {

@@ -80,17 +80,10 @@ type cacheEntry struct {
 	amrs uint8
 }
 
-// NewCache returns a cache holding at most max tokens. Its table has at
-// least twice as many slots, so that a bucket seldom fills before the
-// cache does.
-func NewCache(max int) *Cache {
-	c := new(Cache)
-	c.init(max)
-	return c
-}
-
 // init makes c a cache of at most max tokens (a Manager holds its cache
-// in itself: one pointer less to follow on every request).
+// in itself: one pointer less to follow on every request). Its table has
+// at least twice as many slots, so that a bucket seldom fills before the
+// cache does.
 func (c *Cache) init(max int) {
 	buckets := 1 << bits.Len(uint(max*2/bucketSlots)) // a power of two > max/2 buckets
 	c.slots, c.shift, c.max = make([]slot, buckets*bucketSlots), uint(64-bits.Len(uint(buckets-1))), max

@@ -20,7 +20,7 @@ func cacheClaims(sub string) *Claims {
 // TestCacheBound: however many tokens are added, the cache holds at most
 // its bound, and whatever it serves is the claims added for that token.
 func TestCacheBound(t *testing.T) {
-	c := NewCache(100)
+	c := newCache(100)
 	for i := range 1000 {
 		c.Add(cacheToken(i), cacheClaims(fmt.Sprint(i)))
 		if c.Len() > 100 {
@@ -49,7 +49,7 @@ func TestCacheBound(t *testing.T) {
 // replace, remove and forget, a reader gets the claims made for its own
 // token or a miss, never another's (run with -race).
 func TestCacheConcurrent(t *testing.T) {
-	c := NewCache(16) // small: buckets fill and entries are replaced
+	c := newCache(16) // small: buckets fill and entries are replaced
 	const tokens = 64
 	var writers, readers sync.WaitGroup
 	stop := make(chan struct{})
@@ -98,7 +98,7 @@ func TestCacheConcurrent(t *testing.T) {
 func TestCacheServesOnlyTheWholeToken(t *testing.T) {
 	t.Parallel()
 	for _, n := range []int{300, 900} {
-		c := NewCache(10)
+		c := newCache(10)
 		end := ".signature-ending-in-" + fmt.Sprint(n)
 		tok := strings.Repeat("h", n-len(end)) + end
 		c.Add(tok, cacheClaims("carol"))
@@ -125,4 +125,12 @@ func TestCacheServesOnlyTheWholeToken(t *testing.T) {
 			t.Fatalf("%d bytes: a removed token is served", n)
 		}
 	}
+}
+
+// newCache is a cache holding at most max tokens, apart from a Manager
+// (which holds its own: Cache.init).
+func newCache(max int) *Cache {
+	c := new(Cache)
+	c.init(max)
+	return c
 }

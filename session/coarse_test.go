@@ -73,7 +73,7 @@ func TestCachedLookupIsTheTokensOwn(t *testing.T) {
 	}
 	// Two tokens that end alike: the second replaces the first, whose
 	// placeholders go with it.
-	c := NewCache(10)
+	c := newCache(10)
 	end := ".signature-ending-alike"
 	a, b := "a"+end, "b"+end
 	c.Add(a, cacheClaims("alice"))

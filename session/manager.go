@@ -151,10 +151,6 @@ func NewManager(ctx context.Context, c Config) (*Manager, error) {
 // Secret is the server secret other keys are derived from (with Derive).
 func (m *Manager) Secret() []byte { return *m.secret.Load() }
 
-// Asymmetric reports whether sessions are signed with public keys (EdDSA),
-// so that upstreams can verify them and assertions can be made.
-func (m *Manager) Asymmetric() bool { return m.ring != nil }
-
 // Lifetime is how long a new session lasts.
 func (m *Manager) Lifetime() time.Duration { return m.lifetime }
 

@@ -114,7 +114,7 @@ func TestExpiryWithLeeway(t *testing.T) {
 }
 
 func TestCache(t *testing.T) {
-	c := NewCache(2)
+	c := newCache(2)
 	t0 := time.Now()
 	cl := &Claims{RegisteredClaims: jwt.RegisteredClaims{ExpiresAt: jwt.NewNumericDate(t0.Add(time.Minute))}}
 	tok := func(s string) string { return "header.claims." + strings.Repeat("s", 43-len(s)) + s }
@@ -155,7 +155,7 @@ func TestCacheServesOnlyTheSameToken(t *testing.T) {
 		b[i] ^= 1
 		return string(b)
 	}
-	c := NewCache(10)
+	c := newCache(10)
 	cl := &Claims{RegisteredClaims: jwt.RegisteredClaims{ExpiresAt: jwt.NewNumericDate(time.Now().Add(time.Minute))}}
 	c.Add(good, cl)
 	b64 := base64.RawURLEncoding.EncodeToString
