@@ -65,6 +65,56 @@ func Find(h http.Header, name string) Found {
 	return Found{lines: lines}
 }
 
+// FindFirst is Find for the first of names (in their order) the
+// Cookie lines carry with a value, in one pass over them: i is its index
+// in names, -1 for none. As Find would for each name in turn, each name's
+// first cookie alone counts, so one whose first is empty ("name=" or
+// "name" alone) is passed over for the next name (past 64 names, a
+// name's later cookies count too). It runs on every
+// request: a gate looks its session up under several names (its own,
+// and the shared ones a release before wrote).
+func FindFirst(h http.Header, names []string) (f Found, i int) {
+	lines := h["Cookie"]
+	f, i = Found{lines: lines}, -1
+	var seen uint64 // names whose first cookie was met (the first 64)
+	for n, line := range lines {
+		for from := 0; from <= len(line); {
+			to := strings.IndexByte(line[from:], ';')
+			if to < 0 {
+				to = len(line)
+			} else {
+				to += from
+			}
+			part := trimSpaceLeft(line[from:to])
+			name, v, eq := strings.Cut(part, "=")
+			if k := index(names, trimSpaceRight(name)); k >= 0 && seen&(1<<k) == 0 && (i < 0 || k < i) {
+				seen |= 1 << k // 0 for k ≥ 64
+				if v = trimSpaceRight(v); len(v) > 1 && v[0] == '"' && v[len(v)-1] == '"' {
+					v = v[1 : len(v)-1]
+				}
+				if eq && v != "" {
+					f, i = Found{Value: v, lines: lines, line: n + 1, from: from, to: to}, k
+					if k == 0 {
+						return f, i
+					}
+				}
+			}
+			from = to + 1
+		}
+	}
+	return f, i
+}
+
+// index is the index of name in names, or -1.
+func index(names []string, name string) int {
+	for k, n := range names {
+		if n == name {
+			return k
+		}
+	}
+	return -1
+}
+
 // partStart reports whether line[i] begins a cookie: only ASCII space
 // between it and the line's start or the previous ';'; from is where its
 // part begins (past that ';').

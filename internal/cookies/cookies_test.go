@@ -163,3 +163,87 @@ func BenchmarkAdmitCookies(b *testing.B) {
 		}
 	}
 }
+
+// FuzzFindFirst: one pass for several names finds what Find finds asking
+// for each in turn (the first with a value), at the same place, so that
+// Strip after it drops the same part.
+func FuzzFindFirst(f *testing.F) {
+	for _, s := range []string{"smsgate_session=a; __Host-smsgate_session=b", "__Host-smsgate_session=; smsgate_session=x; __Host-smsgate_session=y",
+		"smsgate_session_3f2a00000000=o\nsmsgate_session=s", "smsgate_session; smsgate_session=late", "a=1; __Host-smsgate_session_3f2a00000000 = \"q\" ; b",
+		"smsgate_session=\"\"; __Host-smsgate_session=z", "x=smsgate_session=1; smsgate_session =2", ";;", "smsgate_session_3f2a00000000"} {
+		f.Add(s)
+	}
+	names := []string{"__Host-smsgate_session_3f2a00000000", "smsgate_session_3f2a00000000", "__Host-smsgate_session", "smsgate_session"}
+	f.Fuzz(func(t *testing.T, header string) {
+		h := http.Header{}
+		for line := range strings.SplitSeq(header, "\n") {
+			h.Add("Cookie", line)
+		}
+		for n := 1; n <= len(names); n++ {
+			want, wantAt := Found{}, -1
+			for k, name := range names[:n] {
+				if want = Find(h, name); want.Value != "" {
+					wantAt = k
+					break
+				}
+			}
+			got, at := FindFirst(h, names[:n])
+			if at != wantAt || got.Value != want.Value || want.Value != "" && (got.line != want.line || got.from != want.from || got.to != want.to) {
+				t.Fatalf("Cookie %q, names %q: FindFirst %d %+v, Find in turn %d %+v", header, names[:n], at, got, wantAt, want)
+			}
+			if at >= 0 {
+				a, b := h.Clone(), h.Clone()
+				Find(a, names[at]).Strip(a, names...)
+				f, _ := FindFirst(b, names[:n])
+				f.Strip(b, names...)
+				if !slices.Equal(a["Cookie"], b["Cookie"]) {
+					t.Fatalf("Cookie %q: stripped after Find %q, after FindFirst %q", header, a["Cookie"], b["Cookie"])
+				}
+			}
+		}
+	})
+}
+
+// BenchmarkFindSession is a gate's look for its session cookie under its
+// names, "in-turn" (Find for each name, as before) and "one-pass"
+// (FindFirst): a realm of its own (four names: its own prefixed and not,
+// then the shared ones) finding its cookie over HTTPS (the first name),
+// at loopback (the second), and a release before's under the shared name
+// (the last); the default realm (two names) at loopback (the second).
+// Each header has another cookie after the session's.
+//
+//	go test ./internal/cookies -run '^$' -bench FindSession -benchmem
+func BenchmarkFindSession(b *testing.B) {
+	token := strings.Repeat("eyJhbGciOiJIUzI1NiJ9", 15)
+	own := []string{"__Host-smsgate_session_3f2a0b1c4d5e", "smsgate_session_3f2a0b1c4d5e", "__Host-smsgate_session", "smsgate_session"}
+	for _, c := range []struct {
+		name  string
+		names []string
+		at    int
+	}{{"own-realm/https", own, 0}, {"own-realm/loopback", own, 1}, {"own-realm/shared-name", own, 3}, {"default-realm/loopback", own[2:], 1}} {
+		h := http.Header{"Cookie": {c.names[c.at] + "=" + token + "; theme=dark"}}
+		for _, way := range []struct {
+			name string
+			find func() (Found, int)
+		}{
+			{"in-turn", func() (Found, int) {
+				for k, name := range c.names {
+					if f := Find(h, name); f.Value != "" {
+						return f, k
+					}
+				}
+				return Found{}, -1
+			}},
+			{"one-pass", func() (Found, int) { return FindFirst(h, c.names) }},
+		} {
+			b.Run(c.name+"/"+way.name, func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if f, k := way.find(); k != c.at || f.Value != token {
+						b.Fatal("not found")
+					}
+				}
+			})
+		}
+	}
+}
