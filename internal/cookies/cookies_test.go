@@ -3,6 +3,7 @@ package cookies
 import (
 	"net/http"
 	"net/textproto"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -11,13 +12,16 @@ import (
 // The gate's cookies, as the pages name them.
 const sessionCookie = "smsgate_session"
 
-// A realm of its own adds to the session's and known browser's names
-// (pages.GateCookies): any name they begin is the gate's.
-var gateCookies = []string{sessionCookie + "*", "smsgate_flow", "smsgate_known*", "smsgate_trust"}
+// A realm of its own adds its tag to the session's and known browser's
+// names (pages.GateCookies): "_" and 12 lowercase hex digits.
+var gateCookies = []string{sessionCookie + "#", "smsgate_flow", "smsgate_known#", "smsgate_trust"}
+
+// realmTagged matches a name with a realm's tag, written apart from Strip's.
+var realmTagged = regexp.MustCompile(`^(smsgate_session|smsgate_known)_[0-9a-f]{12}$`)
 
 // gateCookie is gateCookies' reading, written apart from Strip's.
 func gateCookie(name string) bool {
-	return strings.HasPrefix(name, sessionCookie) || strings.HasPrefix(name, "smsgate_known") || name == "smsgate_flow" || name == "smsgate_trust"
+	return realmTagged.MatchString(name) || slices.Contains([]string{sessionCookie, "smsgate_known", "smsgate_flow", "smsgate_trust"}, name)
 }
 
 // FuzzStripCookies: none of the gate's cookies survives, whatever the
@@ -28,7 +32,9 @@ func gateCookie(name string) bool {
 func FuzzStripCookies(f *testing.F) {
 	for _, s := range []string{"a=1; smsgate_session=x; b=2", "smsgate_session=x", ";;;", "smsgate_session", "a=1;smsgate_flow=y;smsgate_session=z", "smsgate_session=a=b; c",
 		"smsgate_session =x; a=1", "a=1\nsmsgate_trust=t; smsgate_known=k\nb=2", "\tsmsgate_flow\t=f;a=1; smsgate_session=s", "a=1; smsgate_known=k; b=2; smsgate_trust=t; c=3",
-		"smsgate_session_3f2a=x; a=1; smsgate_known_3f2a=k; smsgate_flowx=2", "a=1; smsgate_sessio=2; smsgate_trust_x=3"} {
+		"smsgate_session_3f2a=x; a=1; smsgate_known_3f2a=k; smsgate_flowx=2", "a=1; smsgate_sessio=2; smsgate_trust_x=3",
+		"smsgate_session_3f2a0b1c4d5e=x; smsgate_session_extra=1; smsgate_sessions_pref=2; smsgate_known_0123456789ab=k",
+		"smsgate_session_3F2A0B1C4D5E=u; smsgate_known_0123456789abc=l; smsgate_session_=e; smsgate_known_01234567890g=g"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, header string) {
@@ -245,5 +251,22 @@ func BenchmarkFindSession(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+// BenchmarkStripOthers is Strip on a header of other cookies only (an
+// admitted request's, past its session's part): each name compared with
+// the gate's.
+//
+//	go test ./internal/cookies -run '^$' -bench StripOthers -benchmem
+func BenchmarkStripOthers(b *testing.B) {
+	line := "theme=dark; lang=en; _ga=GA1.2.345678.901234; csrftoken=abcdef0123456789; sessionid=xyz"
+	h := http.Header{"Cookie": {line}}
+	b.ReportAllocs()
+	for b.Loop() {
+		Strip(h, gateCookies...)
+	}
+	if h["Cookie"][0] != line {
+		b.Fatal("changed")
 	}
 }
