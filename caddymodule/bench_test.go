@@ -18,6 +18,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/factor"
@@ -158,6 +159,32 @@ func BenchmarkAdmit(b *testing.B) {
 			benchAdmit(b, g, c.cookie, c.left, c.https)
 		})
 	}
+}
+
+// BenchmarkAdmitAssertion is BenchmarkAdmit's browser with
+// assertion_header: the identity assertion is reused (signed once, at
+// the first request), among as many other sessions' as the cache holds
+// but a few.
+//
+//	go test ./caddymodule -run '^$' -bench AdmitAssertion -benchmem
+func BenchmarkAdmitAssertion(b *testing.B) {
+	dir := b.TempDir()
+	ctx, cancel := caddy.NewContext(caddy.Context{Context: clock.Production(context.Background())})
+	b.Cleanup(cancel)
+	store, _ := json.Marshal(map[string]string{"module": "badger", "path": dir})
+	g := &Gate{Realm: "localhost", Identity: IdentityNone, SigningAlg: "EdDSA", AssertionHeader: "X-Smsgate-Assertion", StoreRaw: store,
+		ProvidersRaw: []json.RawMessage{json.RawMessage(`{"provider":"log"}`)}}
+	if err := g.Provision(ctx); err != nil {
+		b.Fatal(err)
+	}
+	for i := range session.CachedSessions - 20 {
+		cl := &session.Claims{SID: fmt.Sprint("other", i)}
+		cl.ExpiresAt = jwt.NewNumericDate(time.Now().Add(time.Hour))
+		if _, err := g.run.sessions.Assertion(cl, "localhost"); err != nil {
+			b.Fatal(err)
+		}
+	}
+	benchAdmit(b, g, sessionRequest(b, g).Header.Get("Cookie")+"; theme=dark", "theme=dark", false)
 }
 
 func benchAdmit(b *testing.B, g *Gate, cookie, left string, https bool) {

@@ -59,12 +59,14 @@ func prefix(domain bool) string {
 }
 
 // GateCookies are every name the gate's cookies may have, old and new,
-// every realm's (a name ending in * stands for every name it begins, as
-// cookies.Strip reads it: a realm of its own adds realmTag): none
-// reaches an upstream (a planted one neither, of any realm).
+// every realm's (a name ending in # stands for itself and itself with a
+// realm's tag, as cookies.Strip reads it: a realm of its own adds
+// realmTag): none reaches an upstream (a planted one neither, of any
+// realm). An upstream's own cookie that only begins alike
+// (smsgate_session_extra, smsgate_sessions) reaches it.
 var GateCookies = []string{
-	HostPrefix + SessionCookie + "*", SecurePrefix + SessionCookie + "*", SessionCookie + "*",
-	HostPrefix + KnownCookie + "*", SecurePrefix + KnownCookie + "*", KnownCookie + "*",
+	HostPrefix + SessionCookie + "#", SecurePrefix + SessionCookie + "#", SessionCookie + "#",
+	HostPrefix + KnownCookie + "#", SecurePrefix + KnownCookie + "#", KnownCookie + "#",
 	FlowCookie, TrustCookie,
 }
 
@@ -111,20 +113,17 @@ func (p *Pages) sessionCookie(req *request) (token, old string) {
 	return req.sessionToken, req.sessionOld
 }
 
-// FindSession is the look for the gate's session cookie (cookies.Find:
-// the module's on every request to the app, the pages' once a request):
-// under its prefixed name, else under an old one (old: the name; "" for
-// the prefixed one), which counts only as oldCounts says (cookieNames).
+// FindSession is the look for the gate's session cookie (the module's on
+// every request to the app, the pages' once a request), one pass over the
+// header for all its names (cookies.FindFirst): under its prefixed name,
+// else under an old one (old: the name; "" for the prefixed one), which
+// counts only as oldCounts says (cookieNames).
 func (p *Pages) FindSession(h http.Header) (found cookies.Found, old string) {
-	if found = cookies.Find(h, p.names.session[0]); found.Value != "" {
-		return found, ""
+	found, i := cookies.FindFirst(h, p.names.session)
+	if i > 0 {
+		old = p.names.session[i]
 	}
-	for _, name := range p.names.session[1:] {
-		if found = cookies.Find(h, name); found.Value != "" {
-			return found, name
-		}
-	}
-	return found, ""
+	return found, old
 }
 
 // oldCounts reports whether a cookie found under its old name name, whose

@@ -161,8 +161,12 @@ func (p *Pages) readKnown(req *request) {
 	var oldToken string
 	named := false // a cookie under the prefixed name verifies
 	var oldName string
+	all := r.Cookies() // read once for every name
 	for i, name := range p.names.known {
-		for _, c := range r.CookiesNamed(name) {
+		for _, c := range all {
+			if c.Name != name {
+				continue
+			}
 			cl := new(session.Claims)
 			if p.Known.Verify(c.Value, p.Realm, cl) != nil || cl.IssuedAt == nil {
 				continue

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/smsgate/caddy-smsgate/internal/cfutil"
+	"github.com/smsgate/caddy-smsgate/internal/cookies"
 )
 
 // Two realms on one host keep a session each: a gate whose realm is not
@@ -50,7 +51,7 @@ func namesFor(c Config) cookieNames {
 // instance and release, and short: two realms alike by chance, 2⁻⁴⁸.
 func realmTag(realm string) string {
 	sum := sha256.Sum256([]byte(realm))
-	return "_" + hex.EncodeToString(sum[:6])
+	return "_" + hex.EncodeToString(sum[:cookies.TagDigits/2]) // stripped by its length (GateCookies)
 }
 
 // OwnSessionCookie is the session cookie's name (where not Secure: see

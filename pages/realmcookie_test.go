@@ -138,7 +138,7 @@ func TestARealmsSessionUnderTheSharedNameCountsThereOnly(t *testing.T) {
 	}
 
 	// Planted cookies of any realm's names reach no app.
-	planted := "smsgate_session_000000000000=x; theme=dark; __Host-smsgate_session_abc=y; __Secure-smsgate_known_1=z; smsgate_known_2=k"
+	planted := "smsgate_session_000000000000=x; theme=dark; __Host-smsgate_session_0123456789ab=y; __Secure-smsgate_known_fedcba987654=z; smsgate_known_00000000000a=k"
 	res := sitetest.NewClient(t, "alice").GetWith("/admin/x", map[string]string{"Cookie": adminCookie + "=" + admin + "; " + planted})
 	sitetest.ExpectBody(t, res, "admin alice [theme=dark]")
 }
@@ -192,4 +192,40 @@ func TestASignOutEndsTheRealmsSessionUnderEveryName(t *testing.T) {
 	// The site's session, under the shared name, is the site's: its own
 	// sign-out ends it, never the admin realm's.
 	sitetest.ExpectBody(t, alice.Get("/x"), "home alice")
+}
+
+// cookieApp is a site whose gate (of the default realm) hands its app
+// the Cookie header it passes on.
+const cookieApp = `http://localhost:{HTTP_PORT} {
+	basic_auth argon2id {
+		alice ` + sitetest.DemoHash + `
+	}
+	smsgate {
+		store badger {DIR}
+		provider log
+	}
+	respond "app [{http.request.header.Cookie}]"
+}`
+
+// TestAnAppsOwnCookieOfALikeNameReachesIt: the gate takes off the names
+// its cookies have, a realm's tagged ones too ("_" and 12 lowercase hex
+// digits), planted or not, and no other: an app's own cookie whose name
+// only begins like one (smsgate_session_extra, smsgate_sessions_pref)
+// reaches the app (before: every name smsgate_session or smsgate_known
+// begins was taken off).
+func TestAnAppsOwnCookieOfALikeNameReachesIt(t *testing.T) {
+	sitetest.Parallel(t)
+	s := sitetest.Start(t, cookieApp)
+	alice := sitetest.NewClient(t, "alice")
+	sitetest.Enroll(t, s, alice, "+14155552671")
+	session := alice.Cookie("smsgate_session")
+	if session == "" {
+		t.Fatal("no session cookie")
+	}
+	gates := "smsgate_session_0123456789ab=x; __Host-smsgate_session_fedcba987654=y; __Secure-smsgate_known_0123456789ab=z; " +
+		"smsgate_known_00000000000a=k; smsgate_flow=f; smsgate_trust=t; __Host-smsgate_known=h"
+	own := "smsgate_session_extra=1; smsgate_sessions_pref=2; smsgate_known_x=3; __Host-smsgate_session_abc=4; " +
+		"smsgate_session_0123456789abc=5; smsgate_session_0123456789AB=6"
+	res := sitetest.NewClient(t, "alice").GetWith("/x", map[string]string{"Cookie": "smsgate_session=" + session + "; " + gates + "; " + own})
+	sitetest.ExpectBody(t, res, "app ["+own+"]")
 }

@@ -128,8 +128,12 @@ type heldSession struct {
 // signed in by the other at its next request.
 func (p *Pages) heldSessions(req *request) []heldSession {
 	var held []heldSession
+	all := req.r.Cookies() // read once for every name
 	for i, name := range p.names.session {
-		for _, c := range req.r.CookiesNamed(name) {
+		for _, c := range all {
+			if c.Name != name {
+				continue
+			}
 			cl, err := p.Sessions.Verify(c.Value)
 			if err != nil {
 				continue

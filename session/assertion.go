@@ -1,6 +1,7 @@
 package session
 
 import (
+	"cmp"
 	"errors"
 	"net"
 	"net/url"
@@ -20,6 +21,92 @@ type assertionKey struct{ sid, app string }
 type assertionEntry struct {
 	token string
 	until time.Time
+}
+
+// assertionApps is how many apps' assertions one session keeps to reuse.
+// The app is named by the request (its Host): at a catch-all site (`:443`,
+// `*.example.com`) a client may name a new one at every request, and each
+// is signed. Past these, a session's new one takes the place of its own
+// due first: a flood of Hosts churns the client's own, no one else's
+// (before, it filled the cache, which was then cleared for everyone).
+const assertionApps = 8
+
+// sessionApps are the apps a session's assertions in the cache are for,
+// read and written only when one is signed (a reuse reads the cache alone).
+type sessionApps struct {
+	n    int
+	apps [assertionApps]string
+}
+
+// keepAssertion keeps e to reuse as key's (under assertMu), in the place
+// of the session's one due first when it holds assertionApps. Past
+// assertMax in all, a session's go to make room: of a few the map answers
+// first (in no set order), the one whose newest is oldest (idle, most
+// likely), never key's own, and never everyone's at once.
+func (m *Manager) keepAssertion(key assertionKey, e assertionEntry) {
+	if _, ok := m.assertCache[key]; ok {
+		m.assertCache[key] = e
+		return
+	}
+	if m.assertApps == nil {
+		m.assertApps = map[string]*sessionApps{}
+	}
+	s := m.assertApps[key.sid]
+	if s == nil {
+		s = new(sessionApps)
+		m.assertApps[key.sid] = s
+	}
+	at := s.n
+	if at == len(s.apps) {
+		at = 0
+		for i, app := range s.apps {
+			if m.assertCache[assertionKey{key.sid, app}].until.Before(m.assertCache[assertionKey{key.sid, s.apps[at]}].until) {
+				at = i
+			}
+		}
+		delete(m.assertCache, assertionKey{key.sid, s.apps[at]})
+	} else {
+		s.n++
+	}
+	s.apps[at] = key.app
+	m.assertCache[key] = e
+	for len(m.assertCache) > cmp.Or(m.assertMax, CachedSessions) {
+		if !m.dropAssertions(key.sid) {
+			return
+		}
+	}
+}
+
+// dropAssertions forgets the assertions of one session but keep's, the
+// idlest of a few (keepAssertion); false if there is none.
+func (m *Manager) dropAssertions(keep string) bool {
+	drop, newest, seen := "", time.Time{}, 0
+	for sid, s := range m.assertApps {
+		if sid == keep {
+			continue
+		}
+		var t time.Time
+		for _, app := range s.apps[:s.n] {
+			if u := m.assertCache[assertionKey{sid, app}].until; u.After(t) {
+				t = u
+			}
+		}
+		if drop == "" || t.Before(newest) {
+			drop, newest = sid, t
+		}
+		if seen++; seen == 8 {
+			break
+		}
+	}
+	if drop == "" {
+		return false
+	}
+	s := m.assertApps[drop]
+	for _, app := range s.apps[:s.n] {
+		delete(m.assertCache, assertionKey{drop, app})
+	}
+	delete(m.assertApps, drop)
+	return true
 }
 
 // ErrReleased is Assertion's answer when it would sign after the owner
@@ -74,10 +161,7 @@ func (m *Manager) Assertion(cl *Claims, app string) (string, error) {
 		reuse = until
 	}
 	m.assertMu.Lock()
-	if len(m.assertCache) >= CachedSessions {
-		clear(m.assertCache)
-	}
-	m.assertCache[key] = assertionEntry{token: tok, until: reuse}
+	m.keepAssertion(key, assertionEntry{token: tok, until: reuse})
 	m.assertMu.Unlock()
 	return tok, nil
 }

@@ -1,7 +1,9 @@
 package session
 
 import (
+	"context"
 	"crypto/rand"
+	"fmt"
 	mrand "math/rand/v2"
 	"slices"
 	"strings"
@@ -9,6 +11,7 @@ import (
 	"time"
 
 	"github.com/smsgate/caddy-smsgate/factor"
+	"github.com/smsgate/caddy-smsgate/store/storetest"
 )
 
 // BenchmarkCacheGet is a repeat visit's lookup: a session token (of the
@@ -57,4 +60,53 @@ func BenchmarkCacheGet(b *testing.B) {
 			i = (i + 1) % len(all)
 		}
 	})
+}
+
+// BenchmarkAssertionReuse is a repeat visit's identity assertion
+// (assertion_header) still to be reused, among 10,000 sessions' (one app
+// each): "one-app" for a session's only app, "eighth-app" for the last of
+// a session's eight (a realm across hosts, or a catch-all site).
+//
+//	go test ./session -run '^$' -bench AssertionReuse -benchmem
+func BenchmarkAssertionReuse(b *testing.B) {
+	now := time.Now()
+	m, err := NewManager(context.Background(), Config{Store: storetest.Badger(b), Realm: "example.com", Alg: "EdDSA",
+		Lifetime: time.Hour, Now: func() time.Time { return now }})
+	if err != nil {
+		b.Fatal(err)
+	}
+	session := func() *Claims {
+		cl := &Claims{RegisteredClaims: m.keys.NewClaims("example.com", "carol", time.Hour), AMR: []factor.AMR{factor.AMRSMS}, SID: rand.Text()}
+		cl.AuthTime = cl.IssuedAt.Unix()
+		return cl
+	}
+	for range CachedSessions - 20 {
+		if _, err := m.Assertion(session(), "app.example.com"); err != nil {
+			b.Fatal(err)
+		}
+	}
+	one, eight := session(), session()
+	for i := range 8 {
+		if _, err := m.Assertion(eight, fmt.Sprintf("app%d.example.com", i)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, c := range []struct {
+		name, app string
+		cl        *Claims
+	}{{"one-app", "app.example.com", one}, {"eighth-app", "app7.example.com", eight}} {
+		b.Run(c.name, func(b *testing.B) {
+			first, err := m.Assertion(c.cl, strings.Clone(c.app))
+			if err != nil {
+				b.Fatal(err)
+			}
+			app := strings.Clone(c.app) // as a request's own Host
+			b.ReportAllocs()
+			for b.Loop() {
+				if a, _ := m.Assertion(c.cl, app); a != first {
+					b.Fatal("signed again")
+				}
+			}
+		})
+	}
 }

@@ -94,7 +94,9 @@ type Manager struct {
 	covered    coverage      // what the log said since the gate began reading it
 
 	assertMu    sync.Mutex
-	assertCache map[assertionKey]assertionEntry
+	assertCache map[assertionKey]assertionEntry // at most assertMax, or CachedSessions
+	assertApps  map[string]*sessionApps         // by session id: the apps in assertCache
+	assertMax   int                             // 0: CachedSessions (tests set less)
 
 	renamed renamedWindow // which unmarked tokens count as from before the cookies took their prefixed names (renamed.go)
 }
@@ -102,7 +104,7 @@ type Manager struct {
 // CachedSessions is how many checked sessions, and as many assertions, a
 // gate keeps in memory: enough for every user active in a few minutes on
 // a large site, at about 1 KiB each; past it, the least recent (sessions)
-// or all (assertions, remade on the next request) are dropped.
+// or an idle session's (assertions, remade at its next request) go.
 const CachedSessions = 10000
 
 // NewManager sets up a realm's sessions, reading or creating its keys.

@@ -65,6 +65,56 @@ func Find(h http.Header, name string) Found {
 	return Found{lines: lines}
 }
 
+// FindFirst is Find for the first of names (in their order) the
+// Cookie lines carry with a value, in one pass over them: i is its index
+// in names, -1 for none. As Find would for each name in turn, each name's
+// first cookie alone counts, so one whose first is empty ("name=" or
+// "name" alone) is passed over for the next name (past 64 names, a
+// name's later cookies count too). It runs on every
+// request: a gate looks its session up under several names (its own,
+// and the shared ones a release before wrote).
+func FindFirst(h http.Header, names []string) (f Found, i int) {
+	lines := h["Cookie"]
+	f, i = Found{lines: lines}, -1
+	var seen uint64 // names whose first cookie was met (the first 64)
+	for n, line := range lines {
+		for from := 0; from <= len(line); {
+			to := strings.IndexByte(line[from:], ';')
+			if to < 0 {
+				to = len(line)
+			} else {
+				to += from
+			}
+			part := trimSpaceLeft(line[from:to])
+			name, v, eq := strings.Cut(part, "=")
+			if k := index(names, trimSpaceRight(name)); k >= 0 && seen&(1<<k) == 0 && (i < 0 || k < i) {
+				seen |= 1 << k // 0 for k ≥ 64
+				if v = trimSpaceRight(v); len(v) > 1 && v[0] == '"' && v[len(v)-1] == '"' {
+					v = v[1 : len(v)-1]
+				}
+				if eq && v != "" {
+					f, i = Found{Value: v, lines: lines, line: n + 1, from: from, to: to}, k
+					if k == 0 {
+						return f, i
+					}
+				}
+			}
+			from = to + 1
+		}
+	}
+	return f, i
+}
+
+// index is the index of name in names, or -1.
+func index(names []string, name string) int {
+	for k, n := range names {
+		if n == name {
+			return k
+		}
+	}
+	return -1
+}
+
 // partStart reports whether line[i] begins a cookie: only ASCII space
 // between it and the line's start or the previous ';'; from is where its
 // part begins (past that ';').
@@ -96,10 +146,17 @@ func trimSpaceRight(s string) string {
 	return s
 }
 
+// TagDigits is how many lowercase hex digits a realm's tag has after its
+// "_" (a realm of its own's cookie names: pages.realmTag). In Strip's
+// names, one ending in # stands for itself and itself followed by a tag
+// ("smsgate_session#": smsgate_session and smsgate_session_3f2a0b1c4d5e,
+// not an upstream's own smsgate_session_extra or smsgate_sessions).
+const TagDigits = 12
+
 // Strip removes the named cookies from h's Cookie lines,
 // keeping all others as they were: every part whose name, trimmed as
-// net/http and most parsers trim it, is one of names (a name ending in *:
-// every name it begins). It runs on every
+// net/http and most parsers trim it, is one of names (a name ending in #:
+// itself and itself with a realm's tag, TagDigits). It runs on every
 // admitted request, so the usual case (smsgate's cookies before or after
 // the others) takes a substring of the header, writes it where the line
 // was, and allocates nothing.
@@ -193,19 +250,41 @@ func stripLine(line string, names []string, skip span) string {
 	return b.String()
 }
 
-// named reports whether name is one of names, a name ending in * standing
-// for every name it begins.
+// named reports whether name is one of names, a name ending in #
+// standing for itself and itself with a realm's tag.
 func named(names []string, name string) bool {
 	for _, n := range names {
 		if len(name) < len(n)-1 {
 			continue // shorter than n and its pattern: most cookies, at once
 		}
-		if n == name {
-			return true
-		}
-		if last := len(n) - 1; last >= 0 && n[last] == '*' && name[:last] == n[:last] {
+		if last := len(n) - 1; last >= 0 && n[last] == '#' {
+			if tagged(n[:last], name) {
+				return true
+			}
+		} else if n == name {
 			return true
 		}
 	}
 	return false
+}
+
+// tagged reports whether name is base, or base with a realm's tag.
+func tagged(base, name string) bool {
+	switch len(name) - len(base) {
+	case 0:
+		return name == base
+	case 1 + TagDigits:
+		return name[:len(base)] == base && name[len(base)] == '_' && tag(name[len(base)+1:])
+	}
+	return false // any other length (most cookies) at once
+}
+
+// tag reports whether s is lowercase hex digits alone.
+func tag(s string) bool {
+	for i := range len(s) {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
 }

@@ -3,6 +3,7 @@ package cookies
 import (
 	"net/http"
 	"net/textproto"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -11,13 +12,16 @@ import (
 // The gate's cookies, as the pages name them.
 const sessionCookie = "smsgate_session"
 
-// A realm of its own adds to the session's and known browser's names
-// (pages.GateCookies): any name they begin is the gate's.
-var gateCookies = []string{sessionCookie + "*", "smsgate_flow", "smsgate_known*", "smsgate_trust"}
+// A realm of its own adds its tag to the session's and known browser's
+// names (pages.GateCookies): "_" and 12 lowercase hex digits.
+var gateCookies = []string{sessionCookie + "#", "smsgate_flow", "smsgate_known#", "smsgate_trust"}
+
+// realmTagged matches a name with a realm's tag, written apart from Strip's.
+var realmTagged = regexp.MustCompile(`^(smsgate_session|smsgate_known)_[0-9a-f]{12}$`)
 
 // gateCookie is gateCookies' reading, written apart from Strip's.
 func gateCookie(name string) bool {
-	return strings.HasPrefix(name, sessionCookie) || strings.HasPrefix(name, "smsgate_known") || name == "smsgate_flow" || name == "smsgate_trust"
+	return realmTagged.MatchString(name) || slices.Contains([]string{sessionCookie, "smsgate_known", "smsgate_flow", "smsgate_trust"}, name)
 }
 
 // FuzzStripCookies: none of the gate's cookies survives, whatever the
@@ -28,7 +32,9 @@ func gateCookie(name string) bool {
 func FuzzStripCookies(f *testing.F) {
 	for _, s := range []string{"a=1; smsgate_session=x; b=2", "smsgate_session=x", ";;;", "smsgate_session", "a=1;smsgate_flow=y;smsgate_session=z", "smsgate_session=a=b; c",
 		"smsgate_session =x; a=1", "a=1\nsmsgate_trust=t; smsgate_known=k\nb=2", "\tsmsgate_flow\t=f;a=1; smsgate_session=s", "a=1; smsgate_known=k; b=2; smsgate_trust=t; c=3",
-		"smsgate_session_3f2a=x; a=1; smsgate_known_3f2a=k; smsgate_flowx=2", "a=1; smsgate_sessio=2; smsgate_trust_x=3"} {
+		"smsgate_session_3f2a=x; a=1; smsgate_known_3f2a=k; smsgate_flowx=2", "a=1; smsgate_sessio=2; smsgate_trust_x=3",
+		"smsgate_session_3f2a0b1c4d5e=x; smsgate_session_extra=1; smsgate_sessions_pref=2; smsgate_known_0123456789ab=k",
+		"smsgate_session_3F2A0B1C4D5E=u; smsgate_known_0123456789abc=l; smsgate_session_=e; smsgate_known_01234567890g=g"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, header string) {
@@ -161,5 +167,106 @@ func BenchmarkAdmitCookies(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+// FuzzFindFirst: one pass for several names finds what Find finds asking
+// for each in turn (the first with a value), at the same place, so that
+// Strip after it drops the same part.
+func FuzzFindFirst(f *testing.F) {
+	for _, s := range []string{"smsgate_session=a; __Host-smsgate_session=b", "__Host-smsgate_session=; smsgate_session=x; __Host-smsgate_session=y",
+		"smsgate_session_3f2a00000000=o\nsmsgate_session=s", "smsgate_session; smsgate_session=late", "a=1; __Host-smsgate_session_3f2a00000000 = \"q\" ; b",
+		"smsgate_session=\"\"; __Host-smsgate_session=z", "x=smsgate_session=1; smsgate_session =2", ";;", "smsgate_session_3f2a00000000"} {
+		f.Add(s)
+	}
+	names := []string{"__Host-smsgate_session_3f2a00000000", "smsgate_session_3f2a00000000", "__Host-smsgate_session", "smsgate_session"}
+	f.Fuzz(func(t *testing.T, header string) {
+		h := http.Header{}
+		for line := range strings.SplitSeq(header, "\n") {
+			h.Add("Cookie", line)
+		}
+		for n := 1; n <= len(names); n++ {
+			want, wantAt := Found{}, -1
+			for k, name := range names[:n] {
+				if want = Find(h, name); want.Value != "" {
+					wantAt = k
+					break
+				}
+			}
+			got, at := FindFirst(h, names[:n])
+			if at != wantAt || got.Value != want.Value || want.Value != "" && (got.line != want.line || got.from != want.from || got.to != want.to) {
+				t.Fatalf("Cookie %q, names %q: FindFirst %d %+v, Find in turn %d %+v", header, names[:n], at, got, wantAt, want)
+			}
+			if at >= 0 {
+				a, b := h.Clone(), h.Clone()
+				Find(a, names[at]).Strip(a, names...)
+				f, _ := FindFirst(b, names[:n])
+				f.Strip(b, names...)
+				if !slices.Equal(a["Cookie"], b["Cookie"]) {
+					t.Fatalf("Cookie %q: stripped after Find %q, after FindFirst %q", header, a["Cookie"], b["Cookie"])
+				}
+			}
+		}
+	})
+}
+
+// BenchmarkFindSession is a gate's look for its session cookie under its
+// names, "in-turn" (Find for each name, as before) and "one-pass"
+// (FindFirst): a realm of its own (four names: its own prefixed and not,
+// then the shared ones) finding its cookie over HTTPS (the first name),
+// at loopback (the second), and a release before's under the shared name
+// (the last); the default realm (two names) at loopback (the second).
+// Each header has another cookie after the session's.
+//
+//	go test ./internal/cookies -run '^$' -bench FindSession -benchmem
+func BenchmarkFindSession(b *testing.B) {
+	token := strings.Repeat("eyJhbGciOiJIUzI1NiJ9", 15)
+	own := []string{"__Host-smsgate_session_3f2a0b1c4d5e", "smsgate_session_3f2a0b1c4d5e", "__Host-smsgate_session", "smsgate_session"}
+	for _, c := range []struct {
+		name  string
+		names []string
+		at    int
+	}{{"own-realm/https", own, 0}, {"own-realm/loopback", own, 1}, {"own-realm/shared-name", own, 3}, {"default-realm/loopback", own[2:], 1}} {
+		h := http.Header{"Cookie": {c.names[c.at] + "=" + token + "; theme=dark"}}
+		for _, way := range []struct {
+			name string
+			find func() (Found, int)
+		}{
+			{"in-turn", func() (Found, int) {
+				for k, name := range c.names {
+					if f := Find(h, name); f.Value != "" {
+						return f, k
+					}
+				}
+				return Found{}, -1
+			}},
+			{"one-pass", func() (Found, int) { return FindFirst(h, c.names) }},
+		} {
+			b.Run(c.name+"/"+way.name, func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if f, k := way.find(); k != c.at || f.Value != token {
+						b.Fatal("not found")
+					}
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkStripOthers is Strip on a header of other cookies only (an
+// admitted request's, past its session's part): each name compared with
+// the gate's.
+//
+//	go test ./internal/cookies -run '^$' -bench StripOthers -benchmem
+func BenchmarkStripOthers(b *testing.B) {
+	line := "theme=dark; lang=en; _ga=GA1.2.345678.901234; csrftoken=abcdef0123456789; sessionid=xyz"
+	h := http.Header{"Cookie": {line}}
+	b.ReportAllocs()
+	for b.Loop() {
+		Strip(h, gateCookies...)
+	}
+	if h["Cookie"][0] != line {
+		b.Fatal("changed")
 	}
 }

@@ -89,14 +89,15 @@ func TestNginxAuthRequest(t *testing.T) {
 		}
 	}
 	for header, want := range map[string]string{
-		"smsgate_session=" + session + "; other=keep":          "other=keep",
-		"a=1; smsgate_session=" + session + "; b=2":            "a=1; b=2",
-		"a=1; smsgate_session=" + session:                      "a=1",
-		"smsgate_session=" + session + ";other=keep;  x=y":     "other=keep; x=y",
-		"xsmsgate_session=1; smsgate_session=" + session:       "xsmsgate_session=1",
-		"smsgate_session=" + session + "; smsgate_session_x=2": "", // a realm of its own's name
-		"a=1; smsgate_known=k; smsgate_session=" + session:     "a=1",
-		"smsgate_known=k; b=2; smsgate_session=" + session:     "b=2",
+		"smsgate_session=" + session + "; other=keep":                     "other=keep",
+		"a=1; smsgate_session=" + session + "; b=2":                       "a=1; b=2",
+		"a=1; smsgate_session=" + session:                                 "a=1",
+		"smsgate_session=" + session + ";other=keep;  x=y":                "other=keep; x=y",
+		"xsmsgate_session=1; smsgate_session=" + session:                  "xsmsgate_session=1",
+		"smsgate_session=" + session + "; smsgate_session_0123456789ab=2": "",                    // a realm of its own's name
+		"smsgate_session=" + session + "; smsgate_session_x=2":            "smsgate_session_x=2", // the app's own
+		"a=1; smsgate_known=k; smsgate_session=" + session:                "a=1",
+		"smsgate_known=k; b=2; smsgate_session=" + session:                "b=2",
 		// The names they have over HTTPS (here, with cookie_domain).
 		"a=1; __Secure-smsgate_session=" + session + "; b=2":                 "a=1; b=2",
 		"__Secure-smsgate_known=k; b=2; __Secure-smsgate_session=" + session: "b=2",
