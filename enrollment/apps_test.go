@@ -201,10 +201,12 @@ func TestAppExportImport(t *testing.T) {
 	}
 }
 
-// TestARightAppConfirmationForgetsTheWrongOnes: the limits count wrong
-// codes in a row, so the right code that adds an app starts them afresh,
-// as a right code at a sign-in does — both the lockout's count
-// (LockAfter) and the account's (MaxFailures).
+// TestARightAppConfirmationForgetsTheWrongOnes: the right code that adds
+// an app forgets the wrong confirmation tries before it (taken back from
+// the counts: forgetConfirmations), here every wrong code there was, so
+// both the lockout's count (LockAfter) and the account's (MaxFailures)
+// start afresh; what other codes got wrong stays
+// (TestARightAppConfirmationForgetsNoOtherWrongCodes).
 func TestARightAppConfirmationForgetsTheWrongOnes(t *testing.T) {
 	t.Parallel()
 	onRaceStores(t, func(t *testing.T, st store.Store) {
