@@ -209,7 +209,7 @@ func TestAppExportImport(t *testing.T) {
 // (TestARightAppConfirmationForgetsNoOtherWrongCodes).
 func TestARightAppConfirmationForgetsTheWrongOnes(t *testing.T) {
 	t.Parallel()
-	onRaceStores(t, func(t *testing.T, st store.Store) {
+	onRaceStoresAndCluster(t, func(t *testing.T, st store.Store) {
 		for name, l := range map[string]Limits{"LockAfter": {LockAfter: 3, Lockout: time.Minute, MaxFailures: 100}, "MaxFailures": {MaxFailures: 3}} {
 			ctx := context.Background()
 			s, _, clk := appServiceOn(t, st)
@@ -247,11 +247,11 @@ func TestARightAppConfirmationForgetsTheWrongOnes(t *testing.T) {
 // wrong step-up code locks — the lockout's count (LockAfter) and the
 // account's (MaxFailures). A wrong confirmation counts with the others:
 // one wrong step-up code, one wrong confirmation and one wrong step-up
-// code lock too. On Badger and on a real Redis. Before, the confirmation
+// code lock too. On Badger, a real Redis and a Cluster. Before, the confirmation
 // forgot every count: a session holder could guess step-up codes without
 // end, adding an app between every two.
 func TestARightAppConfirmationForgetsNoOtherWrongCodes(t *testing.T) {
-	onRaceStores(t, func(t *testing.T, st store.Store) {
+	onRaceStoresAndCluster(t, func(t *testing.T, st store.Store) {
 		for name, l := range map[string]Limits{"LockAfter": {LockAfter: 3, Lockout: time.Minute, MaxFailures: 100}, "MaxFailures": {MaxFailures: 3}} {
 			for _, confirmWrong := range []bool{false, true} {
 				ctx := context.Background()
