@@ -218,13 +218,14 @@ func (s *Devices) CheckApp(ctx context.Context, sc Scope, user, code string) (*D
 
 // rightAppCode forgets the wrong codes before a right app code (the
 // limits count them in a row; a confirmation's, only the confirmation
-// tries: failsOf) and gives back the slots it took among the guesses, in
-// one batch: a right code is no guess, nor a failure (its failure's slot
-// goes with the window: forgetFailures).
+// tries, taken back from the counts: forgetConfirmations) and gives back
+// the slots it took among the guesses, in one batch: a right code is no
+// guess, nor a failure (its failure's slot goes with the window:
+// forgetFailures).
 func (s *Devices) rightAppCode(ctx context.Context, sc Scope, user string, confirming bool, guesses ...*guess) {
 	var done store.Batch
 	if confirming {
-		failsOf(sc, user, true).forget(&done)
+		s.forgetConfirmations(ctx, &done, sc, user)
 	} else {
 		s.forgetFailures(&done, sc, user)
 	}

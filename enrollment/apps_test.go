@@ -201,13 +201,15 @@ func TestAppExportImport(t *testing.T) {
 	}
 }
 
-// TestARightAppConfirmationForgetsTheWrongOnes: the limits count wrong
-// codes in a row, so the right code that adds an app starts them afresh,
-// as a right code at a sign-in does — both the lockout's count
-// (LockAfter) and the account's (MaxFailures).
+// TestARightAppConfirmationForgetsTheWrongOnes: the right code that adds
+// an app forgets the wrong confirmation tries before it (taken back from
+// the counts: forgetConfirmations), here every wrong code there was, so
+// both the lockout's count (LockAfter) and the account's (MaxFailures)
+// start afresh; what other codes got wrong stays
+// (TestARightAppConfirmationForgetsNoOtherWrongCodes).
 func TestARightAppConfirmationForgetsTheWrongOnes(t *testing.T) {
 	t.Parallel()
-	onRaceStores(t, func(t *testing.T, st store.Store) {
+	onRaceStoresAndCluster(t, func(t *testing.T, st store.Store) {
 		for name, l := range map[string]Limits{"LockAfter": {LockAfter: 3, Lockout: time.Minute, MaxFailures: 100}, "MaxFailures": {MaxFailures: 3}} {
 			ctx := context.Background()
 			s, _, clk := appServiceOn(t, st)
@@ -245,11 +247,11 @@ func TestARightAppConfirmationForgetsTheWrongOnes(t *testing.T) {
 // wrong step-up code locks — the lockout's count (LockAfter) and the
 // account's (MaxFailures). A wrong confirmation counts with the others:
 // one wrong step-up code, one wrong confirmation and one wrong step-up
-// code lock too. On Badger and on a real Redis. Before, the confirmation
+// code lock too. On Badger, a real Redis and a Cluster. Before, the confirmation
 // forgot every count: a session holder could guess step-up codes without
 // end, adding an app between every two.
 func TestARightAppConfirmationForgetsNoOtherWrongCodes(t *testing.T) {
-	onRaceStores(t, func(t *testing.T, st store.Store) {
+	onRaceStoresAndCluster(t, func(t *testing.T, st store.Store) {
 		for name, l := range map[string]Limits{"LockAfter": {LockAfter: 3, Lockout: time.Minute, MaxFailures: 100}, "MaxFailures": {MaxFailures: 3}} {
 			for _, confirmWrong := range []bool{false, true} {
 				ctx := context.Background()

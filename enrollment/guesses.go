@@ -137,12 +137,16 @@ func (s *Core) giveBackNow(ctx context.Context, gs ...*guess) {
 // within failureMemory.
 
 // fails are where wrong codes count: from one address (LockAfter),
-// account-wide, and the account's slots among MaxFailures. An app's
-// confirmation tries (confirming: the code of a secret the page just
-// showed whoever holds the session) count at keys of their own, which
-// countFailure adds to the others': a right confirmation forgets them
-// alone, never what other codes (a step-up's, a sign-in's) earned; a
-// right code elsewhere forgets both (forgetFailures).
+// account-wide, and the account's slots among MaxFailures. Every wrong
+// code, of any kind, counts at the shared keys (failsOf(…, false)) in one
+// atomic Incr each, so that every count is seen once and no lock's
+// multiple is skipped by codes at once. An app's confirmation try
+// (confirming: the code of a secret the page just showed whoever holds
+// the session) counts at keys of its own as well, which tell a right
+// confirmation how many to take back from the shared counts
+// (forgetConfirmations): it forgets those alone, never what other codes
+// (a step-up's, a sign-in's) earned; a right code elsewhere forgets all
+// (forgetFailures). Its slots among MaxFailures are a window of its own.
 type fails struct{ pair, total, slots string }
 
 func failsOf(sc Scope, user string, confirming bool) fails {
@@ -151,6 +155,61 @@ func failsOf(sc Scope, user string, confirming bool) fails {
 		return fails{sc.accountKey("fails", user, IPKey(sc.IP), apart), sc.accountKey("fails", user, apart), sc.accountKey("fail-slots", user, apart)}
 	}
 	return fails{failKey(sc, user), failUserKey(sc, user), failSlotKey(sc, user)}
+}
+
+// takeBackTries bounds forgetConfirmations' compare-and-sets of a count.
+const takeBackTries = 8
+
+// forgetConfirmations forgets the wrong confirmation tries before a right
+// one: their count (at their own keys) is taken from the shared count,
+// by a compare-and-set against the count as read (Batch.SwapCount; read
+// again where a wrong code changed it meanwhile; a store keeps no
+// counter's end, so the count left lasts failureMemory afresh); then
+// done deletes their own counts and empties their window of slots. A
+// wrong confirmation between the read and done's delete stays in the
+// shared count, as does a count whose take-back lost takeBackTries races:
+// one too many, a lock maybe sooner, never one skipped.
+func (s *Core) forgetConfirmations(ctx context.Context, done *store.Batch, sc Scope, user string) {
+	own, shared := failsOf(sc, user, true), failsOf(sc, user, false)
+	done.ClearWindow(own.slots)
+	pending := [][2]string{{own.pair, shared.pair}, {own.total, shared.total}}
+	for range takeBackTries {
+		var reads, writes store.Batch
+		counts := make([][2]*store.Op, len(pending))
+		for i, k := range pending {
+			counts[i] = [2]*store.Op{reads.Counter(k[0]), reads.Counter(k[1])}
+		}
+		if store.Do(ctx, s.Store, &reads) != nil {
+			return
+		}
+		swaps := make([]*store.Op, len(pending))
+		for i, k := range pending {
+			mine, all := counts[i][0], counts[i][1]
+			switch left := all.N - mine.N; {
+			case mine.N == 0: // none to take back
+			case left > 0:
+				swaps[i] = writes.SwapCount(k[1], all, left, failureMemory)
+			default: // none left (never below none: a count expired or emptied by a lock)
+				swaps[i] = writes.Swap(k[1], all, nil, 0)
+			}
+		}
+		if store.Do(ctx, s.Store, &writes) != nil {
+			return
+		}
+		var again [][2]string
+		for i, k := range pending {
+			switch {
+			case swaps[i] == nil:
+			case swaps[i].OK:
+				done.Delete(k[0])
+			default:
+				again = append(again, k)
+			}
+		}
+		if pending = again; len(pending) == 0 {
+			return
+		}
+	}
 }
 
 // forget adds forgetting f's wrong codes to b (the window emptied:

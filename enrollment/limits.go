@@ -286,18 +286,26 @@ func (s *Core) recordFailure(ctx context.Context, sc Scope, user string, account
 
 // countFailure is recordFailure, also saying how many wrong codes are left
 // before a lockout starts (from this IP, or account-wide); confirming
-// counts an app's confirmation try (failsOf).
+// counts an app's confirmation try, at its own keys too (failsOf). Each
+// limit reads one count, its Incr's: of codes at once, each sees a count
+// of its own, so none skips a lock's multiple.
 func (s *Core) countFailure(ctx context.Context, sc Scope, user string, accountWide, confirming bool) (*LockedError, int, error) {
-	own, other := failsOf(sc, user, confirming), failsOf(sc, user, !confirming)
+	shared, own := failsOf(sc, user, false), failsOf(sc, user, true)
 	var b store.Batch
-	pairOp, otherPair, totalOp, otherTotal := b.Incr(own.pair, failureMemory), b.Counter(other.pair), &store.Op{}, &store.Op{}
+	pairOp, totalOp := b.Incr(shared.pair, failureMemory), &store.Op{}
 	if accountWide {
-		totalOp, otherTotal = b.Incr(own.total, failureMemory), b.Counter(other.total)
+		totalOp = b.Incr(shared.total, failureMemory)
+	}
+	if confirming { // what a right confirmation takes back (forgetConfirmations)
+		b.Incr(own.pair, failureMemory)
+		if accountWide {
+			b.Incr(own.total, failureMemory)
+		}
 	}
 	if err := store.Do(ctx, s.Store, &b); err != nil {
 		return nil, 0, err
 	}
-	pair, total := pairOp.N+otherPair.N, totalOp.N+otherTotal.N
+	pair, total := pairOp.N, totalOp.N
 	left := 1 << 30
 	if s.Limits.LockAfter > 0 {
 		left = s.Limits.LockAfter - int(pair%int64(s.Limits.LockAfter))
@@ -332,8 +340,8 @@ func (s *Core) countFailure(ctx context.Context, sc Scope, user string, accountW
 		}
 		if i == 0 {
 			var fresh store.Batch // a new count after the lock, once it holds
+			fresh.Delete(shared.total)
 			fresh.Delete(own.total)
-			fresh.Delete(other.total)
 			_ = store.Do(ctx, s.Store, &fresh)
 			locked.Account, locked.AccountWait = true, until.Sub(now)
 		}
@@ -356,7 +364,7 @@ func (s *Core) countFailure(ctx context.Context, sc Scope, user string, accountW
 // MaxFailures go too (the window emptied: Store.ClearWindow), the right
 // code's own among them (so b must not give it back as well): a wrong
 // code counts until the next right one, or for AccountLockout. An app's
-// confirmation tries go with the rest (failsOf).
+// confirmation tries' own counts go with the rest (failsOf).
 func (s *Core) forgetFailures(b *store.Batch, sc Scope, user string) {
 	failsOf(sc, user, false).forget(b)
 	failsOf(sc, user, true).forget(b)

@@ -160,11 +160,11 @@ func (f *lockWriteFails) Update(ctx context.Context, key string, change func([]b
 // the account's lock, then fails the address's. The account's lock is
 // answered (begun, for 15 minutes: its notice goes out), the address's
 // failure carried for the log, and the account's count begins afresh.
-// On Badger and on a real Redis. Before, the store's error was answered:
+// On Badger, a real Redis and a Cluster. Before, the store's error was answered:
 // the lock held, untold, its count already gone.
 func TestAnAccountLockHoldsWhenTheAddresssFails(t *testing.T) {
 	t.Parallel()
-	onRaceStores(t, func(t *testing.T, st store.Store) {
+	onRaceStoresAndCluster(t, func(t *testing.T, st store.Store) {
 		sc, ctx := enrolled, context.Background()
 		s, _, _ := raceService(t, &lockWriteFails{Store: st, key: lockKey(sc, "alice")})
 		s.Limits.LockAfter, s.Limits.Lockout, s.Limits.MaxFailures = 3, time.Hour, 3
