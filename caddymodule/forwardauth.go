@@ -91,10 +91,9 @@ var errMaxAge = errors.New("max_age must be a duration such as 15m")
 // upstream, and the request's other cookies (found: the session's, as in
 // ServeHTTP); repl, the request's placeholders.
 func (g *gate) authAnswer(w http.ResponseWriter, r *http.Request, repl *caddy.Replacer, cl *session.Claims, found cookies.Found) {
-	app := "" // the assertion's app, as the proxy says: never the portal's own Host
-	if g.hot.assertion {
-		app, _ = g.originalRequest(r)
-		app = pages.AppOf(app) // kept for the app, not each of its pages
+	app := "" // the assertion's app (not each of its pages), as the proxy says: never the portal's own Host
+	if trusted, _ := caddyhttp.GetVar(r.Context(), caddyhttp.TrustedProxyVarKey).(bool); g.hot.assertion && trusted {
+		app = pages.ForwardedApp(r.Header) // as originalRequest reads it, built once an app
 	}
 	g.admit(r, repl, cl, cl.Facts().Lookup, found, app)
 	h := w.Header()

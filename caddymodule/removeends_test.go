@@ -308,7 +308,9 @@ func TestARemovalWhoseEndFailedEndsItWhenAskedAgain(t *testing.T) {
 // again ends the thief's session and trust (RemoveDevice) — and the ask
 // must end them. On Badger and Redis, through a real Caddy. (Before: a
 // bare 503, and the devices page without the phone: nothing to ask again
-// with; the thief's session 200 for good.)
+// with; the thief's session 200 for good.) Her other phone is told of the
+// removal once, without saying browsers were signed out (before: it said
+// so, with the thief's session still live).
 func TestARemovalWhoseEndFailedOnTheDevicesPageIsAskedAgainThere(t *testing.T) {
 	sitetest.Parallel(t)
 	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
@@ -345,8 +347,25 @@ func TestARemovalWhoseEndFailedOnTheDevicesPageIsAskedAgainThere(t *testing.T) {
 		if !strings.Contains(res.Text, `name="device" value="`+lost+`"`) || !strings.Contains(res.Text, `name="confirm" value="1"`) {
 			t.Fatalf("a removal whose end failed offers no way to ask again:\n%s", res.Text)
 		}
+		// Her phones are told once, and not that the thief's browser was
+		// signed out: it was not yet.
+		removals := func() (n []string) {
+			for _, m := range s.Notices() {
+				if strings.Contains(m, "was removed") {
+					n = append(n, m)
+				}
+			}
+			return n
+		}
+		if n := removals(); len(n) != 1 || strings.Contains(n[0], "signed out") {
+			t.Fatalf("the notices of a removal whose end failed: %q", n)
+		}
 		again := sitetest.CSRFField.FindStringSubmatch(res.Text)[1]
 		sitetest.Expect(t, dora.Post("/.smsgate/devices", url.Values{"action": {"remove"}, "device": {lost}, "confirm": {"1"}, "csrf": {again}}), http.StatusOK, "")
+		sitetest.Expect(t, dora.Post("/.smsgate/devices", url.Values{"action": {"remove"}, "device": {lost}, "confirm": {"1"}, "csrf": {again}}), http.StatusOK, "")
+		if n := removals(); len(n) != 1 {
+			t.Fatalf("the notices of a removal asked again twice: %q", n)
+		}
 		if res := thief.Get("/"); res.StatusCode == http.StatusOK {
 			t.Fatal("the thief's session outlived the removal asked again")
 		}

@@ -91,7 +91,7 @@ func TestDevicesAndRecoveryCodes(t *testing.T) {
 		t.Fatalf("a phone was removed before the confirmation: %q", n)
 	}
 	sitetest.Expect(t, c.Post("/.smsgate/devices", url.Values{"action": {"remove"}, "device": {workID}, "confirm": {"1"}, "csrf": {ctok}}), http.StatusOK, "")
-	if n := s.Notices(); len(n) != 2 || !strings.Contains(n[1], "was removed") {
+	if n := s.Notices(); len(n) != 2 || !strings.Contains(n[1], "was removed from your account. Browsers signed in with it were signed out.") {
 		t.Fatalf("notices: %q", n)
 	}
 	lastID := deviceID.FindStringSubmatch(c.Get("/.smsgate/devices").Text)[1]

@@ -1,8 +1,11 @@
 package pages
 
 import (
+	"cmp"
+	"maps"
 	"net/http"
 	"strings"
+	"sync/atomic"
 )
 
 // OneForwardedHost reports whether the headers a proxy names the request
@@ -57,4 +60,79 @@ func AppOf(u string) string {
 		return u[:len(u)-len(rest)+end]
 	}
 	return u
+}
+
+// ForwardedApp is the app a forward-auth check's proxy names by its
+// headers (h, a trusted proxy's: see OneForwardedHost, "" where they name
+// two hosts), as AppOf keeps it: X-Original-URL's up to its path, else
+// X-Forwarded-Proto "://" X-Forwarded-Host. That one is built once per
+// proto and host and kept (forwardedApps), so that a check with an
+// identity assertion allocates nothing for it.
+func ForwardedApp(h http.Header) string {
+	if !OneForwardedHost(h) {
+		return ""
+	}
+	if u := first(h, "X-Original-Url"); u != "" {
+		return AppOf(u)
+	}
+	host := first(h, "X-Forwarded-Host")
+	if host == "" {
+		return ""
+	}
+	proto := cmp.Or(first(h, "X-Forwarded-Proto"), "https")
+	if strings.Contains(proto, ":") || strings.ContainsAny(host, "/?#") {
+		// A URL whose path AppOf would find elsewhere: built as before.
+		return AppOf(proto + "://" + host + "/" + strings.TrimPrefix(first(h, "X-Forwarded-Uri"), "/"))
+	}
+	return forwardedApps.of(proto, host)
+}
+
+// first is the first value of a header given by its canonical name (read
+// without Header.Get's canonicalising, which would copy "X-Original-URL").
+func first(h http.Header, canonical string) string {
+	if v := h[canonical]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+// appKey is a proto and host of ForwardedApp.
+type appKey struct{ proto, host string }
+
+// appCache is ForwardedApp's apps, each proto "://" host, read without a
+// lock: a map written once, swapped whole for one with another app. The
+// host is the client's on a catch-all site, so it keeps maxApps at most,
+// and builds the others each time (an allocation, as before it).
+type appCache struct {
+	apps atomic.Pointer[map[appKey]string]
+}
+
+const maxApps = 256
+
+var forwardedApps appCache
+
+func (c *appCache) of(proto, host string) string {
+	if m := c.apps.Load(); m != nil {
+		if app, ok := (*m)[appKey{proto, host}]; ok {
+			return app
+		}
+	}
+	app := proto + "://" + host
+	for {
+		old := c.apps.Load()
+		var m map[appKey]string
+		if old != nil {
+			if len(*old) >= maxApps {
+				return app
+			}
+			m = maps.Clone(*old)
+		} else {
+			m = map[appKey]string{}
+		}
+		// The key's strings are the app's own: none holds a request's headers.
+		m[appKey{app[:len(proto)], app[len(proto)+3:]}] = app
+		if c.apps.CompareAndSwap(old, &m) {
+			return app
+		}
+	}
 }

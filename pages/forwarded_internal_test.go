@@ -1,6 +1,8 @@
 package pages
 
 import (
+	"cmp"
+	"fmt"
 	"net/http"
 	"testing"
 )
@@ -51,5 +53,94 @@ func TestOneForwardedHost(t *testing.T) {
 	h := http.Header{"X-Original-Url": {"https://app1.example.com/x"}, "X-Forwarded-Host": {"app1.example.com"}}
 	if n := testing.AllocsPerRun(100, func() { OneForwardedHost(h) }); n != 0 {
 		t.Errorf("OneForwardedHost allocates %v times", n)
+	}
+}
+
+// builtApp is the app as the forward-auth check found it before
+// ForwardedApp: the original URL built from the proxy's headers, then
+// AppOf (caddymodule's originalRequest, for a trusted proxy).
+func builtApp(h http.Header) string {
+	if !OneForwardedHost(h) {
+		return ""
+	}
+	if u := first(h, "X-Original-Url"); u != "" {
+		return AppOf(u)
+	}
+	host, uri := first(h, "X-Forwarded-Host"), first(h, "X-Forwarded-Uri")
+	if host == "" {
+		return ""
+	}
+	slash := "/"
+	if uri != "" && uri[0] == '/' {
+		slash = ""
+	}
+	return AppOf(cmp.Or(first(h, "X-Forwarded-Proto"), "https") + "://" + host + slash + uri)
+}
+
+// TestForwardedApp: the app the proxy's headers name is the one the
+// original URL built from them named (builtApp), odd headers too, and a
+// check asks no allocation for it; past maxApps apps, they are built
+// each time, and still right.
+func TestForwardedApp(t *testing.T) {
+	var cases []http.Header
+	for _, url := range []string{"", "https://app1.example.com/x", "https://app2.example.com/"} {
+		for _, host := range []string{"", "app1.example.com", "App1.example.com:8443", "app1.example.com/evil", "app1.example.com?q", "[::1]:8443", "a.example, a.example"} {
+			for _, proto := range []string{"", "http", "https", "x:", "a://b"} {
+				for _, uri := range []string{"", "/", "/x/y?z", "x", "//x", "?q", "#f"} {
+					h := http.Header{}
+					for name, v := range map[string]string{"X-Original-Url": url, "X-Forwarded-Host": host, "X-Forwarded-Proto": proto, "X-Forwarded-Uri": uri} {
+						if v != "" {
+							h[name] = []string{v}
+						}
+					}
+					cases = append(cases, h)
+				}
+			}
+		}
+	}
+	for range 2 { // made, then kept
+		for _, h := range cases {
+			if got, want := ForwardedApp(h), builtApp(h); got != want {
+				t.Errorf("ForwardedApp(%v) = %q, want %q", h, got, want)
+			}
+		}
+	}
+	h := http.Header{"X-Forwarded-Proto": {"https"}, "X-Forwarded-Host": {"app.example.com"}, "X-Forwarded-Uri": {"/dashboard/42?tab=activity"}}
+	if n := testing.AllocsPerRun(100, func() { ForwardedApp(h) }); n != 0 {
+		t.Errorf("ForwardedApp allocates %v times", n)
+	}
+	for i := range maxApps + 10 {
+		h := http.Header{"X-Forwarded-Host": {fmt.Sprintf("app%d.example.com", i)}}
+		if got, want := ForwardedApp(h), fmt.Sprintf("https://app%d.example.com", i); got != want {
+			t.Fatalf("ForwardedApp(%v) = %q, want %q", h, got, want)
+		}
+	}
+	if n := len(*forwardedApps.apps.Load()); n != maxApps {
+		t.Errorf("%d apps kept, want %d", n, maxApps)
+	}
+	if n := testing.AllocsPerRun(100, func() { ForwardedApp(h) }); n != 0 {
+		t.Errorf("ForwardedApp of a kept app allocates %v times once full", n)
+	}
+}
+
+// BenchmarkForwardedApp: a forward-auth check's app, from Caddy's
+// forward_auth headers, built each time (before) and kept (after).
+//
+//	go test ./pages -run '^$' -bench ForwardedApp -benchmem -count 5
+func BenchmarkForwardedApp(b *testing.B) {
+	h := http.Header{"X-Forwarded-Method": {"GET"}, "X-Forwarded-Proto": {"https"}, "X-Forwarded-Host": {"app.localhost"},
+		"X-Forwarded-Uri": {"/dashboard/42?tab=activity"}, "X-Forwarded-For": {"127.0.0.1"}}
+	for _, c := range []struct {
+		name string
+		app  func(http.Header) string
+	}{{"built", builtApp}, {"kept", ForwardedApp}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if c.app(h) != "https://app.localhost" {
+					b.Fatal(c.app(h))
+				}
+			}
+		})
 	}
 }

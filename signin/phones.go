@@ -34,14 +34,22 @@ func (s *Service) MakeDefault(ctx context.Context, realm, user, id string) error
 // RemovePhone removes one of user's devices (the last one only where the
 // site allows it), ends every session and trust it earned but the asking
 // session keep and its trust (session.EndDevice: a lost phone's thief is
-// cut off), and tells the other phones.
+// cut off), and tells the other phones, once a removal: the removal that
+// took the device away tells them, and a removal asked again (which finds
+// it gone) does not. Where the store failed the end, the notice does not
+// say that browsers were signed out (they were not yet: its
+// _unfinished words).
 func (s *Service) RemovePhone(ctx context.Context, realm, user, id string, keep *session.Claims) error {
 	removed, err := RemoveDevice(ctx, s.Devices, realm, user, id, s.AllowRemoveLast, keep)
 	if removed == nil {
 		return err
 	}
 	s.audit("device_removed", user, removed.Phone, zap.String("device", removed.ID), zap.String("kind", removed.Kind.Name()))
-	s.Notify(ctx, realm, user, "", words.Say("notice."+removed.Kind.Name()+"_removed", "phone", phone.Mask(removed.Phone)))
+	notice := "notice." + removed.Kind.Name() + "_removed"
+	if err != nil {
+		notice += "_unfinished"
+	}
+	s.Notify(ctx, realm, user, "", words.Say(notice, "phone", phone.Mask(removed.Phone)))
 	return err
 }
 
