@@ -28,6 +28,7 @@ import (
 // gets it at its next sign-in, made lasting then (an atomic update more,
 // that once).
 func TestARightPasskeyAnswerRoundTrips(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s, out, _ := newServiceOn(t, redisStore(t))
 	var err error

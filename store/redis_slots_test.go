@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strconv"
 	"testing"
 	"time"
 
@@ -141,4 +142,65 @@ func elsewhere(t *testing.T, c *redistest.Cluster, r *Redis, key string) (*redis
 	}
 	t.Fatal("a cluster of one master")
 	return nil, ""
+}
+
+// searchTag is tagFor as it was: the first of 0, 1, 2, … whose slot is
+// slot, searched for each slot on its own.
+func searchTag(slot int) string {
+	for i := 0; ; i++ {
+		if tag := strconv.Itoa(i); slotOf(tag) == slot {
+			return tag
+		}
+	}
+}
+
+// TestEachSlotKeepsItsTag: the table of tags (one pass at the first use)
+// holds, for all 16,384 slots, the tag each slot's own search found: the
+// first number whose digits hash there, found here with slotOf in one
+// pass; searchTag itself for a few slots, the last one found among them
+// (109,757), and four tags as the old search found them. A lasting
+// write's marker keeps its name across an upgrade.
+func TestEachSlotKeepsItsTag(t *testing.T) {
+	t.Parallel()
+	first, left := map[int]string{}, clusterSlots
+	for i := 0; left > 0; i++ {
+		if s := slotOf(strconv.Itoa(i)); first[s] == "" {
+			first[s], left = strconv.Itoa(i), left-1
+		}
+	}
+	for slot := range clusterSlots {
+		if got := tagFor(slot); got != first[slot] {
+			t.Fatalf("slot %d: tag %q, the first that hashes there is %q", slot, got, first[slot])
+		}
+	}
+	for _, slot := range []int{0, 1, 16383, slotOf("109757")} {
+		if got, was := tagFor(slot), searchTag(slot); got != was {
+			t.Errorf("slot %d: tag %q, the search found %q", slot, got, was)
+		}
+	}
+	// As the old search found them (and Redis's CRC16 check value).
+	for slot, tag := range map[int]string{0: "3560", 1: "22179", 16383: "39296", slotOf("109757"): "109757"} {
+		if got := tagFor(slot); got != tag {
+			t.Errorf("slot %d: tag %q, was %q", slot, got, tag)
+		}
+	}
+	if got := slotOf("123456789"); got != 0x31C3 {
+		t.Errorf("slot of 123456789: %#x, Redis's CRC16 of it is 0x31C3", got)
+	}
+}
+
+// BenchmarkTagFor: a slot's tag, the table made (once a process, at
+// the first use of any slot) and once made. docs/BENCHMARKS.md compares
+// them with the search of each slot (before).
+func BenchmarkTagFor(b *testing.B) {
+	b.Run("table-filled", func(b *testing.B) {
+		for b.Loop() {
+			fillSlotTags()
+		}
+	})
+	b.Run("table", func(b *testing.B) {
+		for i := 0; b.Loop(); i++ {
+			tagFor(i * 7919 % clusterSlots)
+		}
+	})
 }
