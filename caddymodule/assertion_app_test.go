@@ -139,3 +139,38 @@ func TestAnAssertionIsReusedAcrossAnAppsPages(t *testing.T) {
 		}
 	}
 }
+
+// TestAnOriginalURLWithoutSchemeNamesNoApp: a compromised app1 page sends
+// its own origin one header, X-Original-URL naming app2 without a scheme
+// (a same-origin fetch, no preflight), or two, the second naming no host:
+// the assertion app1 is handed names no other app. Before, AppOf kept a
+// URL without "://" whole and the assertion named app2; and a value naming
+// no host reset OneForwardedHost's comparison.
+func TestAnOriginalURLWithoutSchemeNamesNoApp(t *testing.T) {
+	sitetest.Parallel(t)
+	s := sitetest.StartWith(t, sitetest.TrustedProxies, assertionApps)
+	c := sitetest.NewClient(t, "")
+	res := c.GetURL(absolute(s, "app1.sso.localhost", "/"))
+	page := c.GetURL(res.Header.Get("Location"))
+	tok := sitetest.CSRFField.FindStringSubmatch(page.Text)[1]
+	c.PostURL(absolute(s, "auth.sso.localhost", "/.smsgate/login"), url.Values{"username": {"carol"}, "csrf": {tok}})
+	sitetest.Expect(t, c.PostURL(absolute(s, "auth.sso.localhost", "/.smsgate/verify"), url.Values{"code": {s.LastCode()}, "csrf": {tok}}),
+		http.StatusSeeOther, absolute(s, "app1.sso.localhost", "/"))
+	c.OnLoopback(2) // a client, not the trusted proxy
+	for _, forged := range [][]string{
+		{absolute(s, "app2.sso.localhost", "/"), "x"},
+		{"app2.sso.localhost"},
+		{s.WithPorts("app2.sso.localhost:{HTTP_PORT}")},
+	} {
+		req, _ := http.NewRequest(http.MethodGet, absolute(s, "app1.sso.localhost", "/"), nil)
+		req.Header["X-Original-Url"] = forged
+		res := c.Do(req)
+		var cl jwt.RegisteredClaims
+		if _, _, err := jwt.NewParser().ParseUnverified(strings.TrimSpace(res.Text), &cl); err != nil {
+			t.Fatalf("X-Original-URL %q: app1 was handed no assertion: %d %q (%v)", forged, res.StatusCode, res.Text, err)
+		}
+		if slices.ContainsFunc(cl.Audience, func(a string) bool { return strings.Contains(a, "app2") }) {
+			t.Errorf("X-Original-URL %q: the assertion app1 was handed names app2: %v", forged, cl.Audience)
+		}
+	}
+}

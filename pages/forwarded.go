@@ -22,7 +22,10 @@ func OneForwardedHost(h http.Header) bool {
 	one := ""
 	same := func(host string) bool {
 		host = strings.TrimSuffix(hostOnly(strings.TrimSpace(host)), ".")
-		if host == "" || one == "" {
+		if host == "" {
+			return true // names none: passed over, never resetting the one named
+		}
+		if one == "" {
 			one = host
 		}
 		return strings.EqualFold(host, one)
@@ -52,11 +55,15 @@ func OneForwardedHost(h http.Header) bool {
 // AppOf is the app an original request's URL u names, as a forward-auth
 // check's assertion is kept by: u up to its path ("https://app.example.com"),
 // so that one is signed for an app, not for each of its pages (its images,
-// its queries: each would be signed and kept anew). A substring: no
-// allocation.
+// its queries: each would be signed and kept anew); "" for a URL without
+// a scheme, which names no app (a page's own header may be one). A
+// substring: no allocation.
 func AppOf(u string) string {
 	_, rest, ok := strings.Cut(u, "://")
-	if end := strings.IndexAny(rest, "/?#"); ok && end >= 0 {
+	if !ok {
+		return "" // no scheme: names no app (appHost would read "app2.example.com" as one)
+	}
+	if end := strings.IndexAny(rest, "/?#"); end >= 0 {
 		return u[:len(u)-len(rest)+end]
 	}
 	return u

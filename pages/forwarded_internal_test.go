@@ -14,7 +14,8 @@ func TestAppOf(t *testing.T) {
 		"https://app.example.com:8443?q": "https://app.example.com:8443",
 		"https://app.example.com#f":      "https://app.example.com",
 		"https://app.example.com":        "https://app.example.com",
-		"app.example.com/x":              "app.example.com/x",
+		"app.example.com/x":              "", // no scheme: no app (appHost would read its host)
+		"app2.example.com:8443":          "",
 		"":                               "",
 	} {
 		if got := AppOf(u); got != want {
@@ -44,6 +45,11 @@ func TestOneForwardedHost(t *testing.T) {
 		{nil, []string{"app1.example.com, app2.example.com"}, false},
 		{nil, []string{"app1.example.com", "app2.example.com"}, false},
 		{[]string{"https://[::1]:8443/"}, []string{"[::1]"}, true},
+		// A value naming no host never resets the one named before it.
+		{[]string{"https://app2.example.com/", "x"}, []string{"app1.example.com"}, false},
+		{[]string{"https://app2.example.com/", "https:///"}, []string{"app1.example.com"}, false},
+		{[]string{"https://app2.example.com/", "//app1.example.com/"}, []string{"app1.example.com"}, false},
+		{nil, []string{"app2.example.com, , app1.example.com"}, false},
 	} {
 		h := http.Header{"X-Original-Url": c.urls, "X-Forwarded-Host": c.hosts}
 		if got := OneForwardedHost(h); got != c.one {
