@@ -34,7 +34,10 @@ if [ -n "$nginx" ]; then
 	free_port BENCH_PORT_E
 	export BENCH_PORT_E
 	mkdir -p "$work/nginx"
-	block=$(sed -e "s|listen 443 ssl;|listen 127.0.0.1:$BENCH_PORT_E;|" -e "s|server_name app3.example.com;|server_name _;|" \
+	# wrk names the address (Host: 127.0.0.1:port), which the app's server
+	# serves here; its port is named in X-Original-URL, as the example says.
+	block=$(sed -e "s|listen 443 ssl;|listen 127.0.0.1:$BENCH_PORT_E;|" -e "s|listen 443 ssl default_server;|listen 127.0.0.1:$BENCH_PORT_E default_server;|" \
+		-e "s|server_name app3.example.com;|server_name 127.0.0.1;|" -e 's|\$scheme://\$host\$request_uri;|$scheme://$host:$server_port$request_uri;|' \
 		-e "s|http://127.0.0.1:3000|http://127.0.0.1:$BENCH_PORT_BACKEND|" \
 		-e "s|https://auth.example.com/|http://127.0.0.1:$BENCH_PORT_PORTAL/|" caddyfile-examples/nginx-auth-request.conf)
 	cat >"$work/nginx/nginx.conf" <<CONF

@@ -173,8 +173,9 @@ http://auth.sso.localhost:%[1]d {
 		t.Fatalf("the misdirected check: %d %v; want the empty 200 this test is about", res.StatusCode, res.Header)
 	}
 	startNginx(t, dir, nginx, nginxPort, portalPort, app.URL)
+	client := &http.Client{Transport: harness.Loopback(nil)}
 	for _, path := range []string{"/", "/admin", "/.smsgate/auth"} {
-		res, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d%s", nginxPort, path))
+		res, err := client.Get(fmt.Sprintf("http://app.sso.localhost:%d%s", nginxPort, path))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -216,8 +217,8 @@ http://:%[1]d {
 `, portalPort, filepath.Join(dir, "store")))
 	startCaddy(t, sock, config, logFile, fmt.Sprintf("http://127.0.0.1:%d", portalPort))
 	startNginx(t, dir, nginx, nginxPort, portalPort, app.URL)
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	req, _ := http.NewRequest("GET", fmt.Sprintf("http://127.0.0.1:%d/reports", nginxPort), nil)
+	client := &http.Client{Transport: harness.Loopback(nil), CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	req, _ := http.NewRequest("GET", fmt.Sprintf("http://app.sso.localhost:%d/reports", nginxPort), nil)
 	req.Header.Set("Accept", "text/html")
 	res, err := client.Do(req)
 	if err != nil {
@@ -265,6 +266,9 @@ func startNginxAt(t *testing.T, dir, nginx string, nginxPort int, portal, app st
 	}
 	block := strings.NewReplacer(
 		"listen 443 ssl;", fmt.Sprintf("listen 127.0.0.1:%d;", nginxPort),
+		"listen 443 ssl default_server;", fmt.Sprintf("listen 127.0.0.1:%d default_server;", nginxPort),
+		// Not on the scheme's default port: name it, as the example says.
+		"X-Original-URL $scheme://$host$request_uri;", "X-Original-URL $scheme://$host:$server_port$request_uri;",
 		"server_name app3.example.com;", "server_name app.sso.localhost;",
 		"http://127.0.0.1:3000", app,
 		"https://auth.example.com/", portal,
