@@ -7,7 +7,6 @@ import (
 	"os"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/smsgate/caddy-smsgate/internal/sitetest"
 )
@@ -33,20 +32,13 @@ func TestASessionHiddenFromTheListEndsWithItsPhone(t *testing.T) {
 		}
 		for i := range tries {
 			lost := addUser(t, s, "alice", fmt.Sprintf("+1415555%04d", 2700+i))
-			s.Advance(time.Minute)
 			thief := sitetest.NewClient(t, "alice")
-			sitetest.Expect(t, thief.Get("/.smsgate/login?rd=%2F"), http.StatusSeeOther, "/.smsgate/verify")
-			tok := thief.CSRF("/.smsgate/verify")
-			sitetest.Expect(t, thief.Post("/.smsgate/verify", url.Values{"action": {"send"}, "device": {lost}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
-			sitetest.Expect(t, thief.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}, "remember": {"1"}}), http.StatusSeeOther, "/")
+			signInWith(t, s, thief, lost, true)
 			trust, known := thief.Cookie("smsgate_trust"), thief.Cookie("smsgate_known")
 			// A second browser of his asks for a code, then types it amid a burst of trusted sign-ins.
-			s.Advance(time.Minute)
 			coder := sitetest.NewClient(t, "alice")
 			coder.SetCookie("smsgate_known", known)
-			sitetest.Expect(t, coder.Get("/.smsgate/login?rd=%2F"), http.StatusSeeOther, "/.smsgate/verify")
-			tok2 := coder.CSRF("/.smsgate/verify")
-			sitetest.Expect(t, coder.Post("/.smsgate/verify", url.Values{"action": {"send"}, "device": {lost}, "csrf": {tok2}}), http.StatusSeeOther, "/.smsgate/verify")
+			tok2 := askACode(t, s, coder, lost)
 			code := s.LastCode()
 			var wg sync.WaitGroup
 			for range 60 {
@@ -61,9 +53,7 @@ func TestASessionHiddenFromTheListEndsWithItsPhone(t *testing.T) {
 			if res.StatusCode != http.StatusSeeOther {
 				continue
 			}
-			if st, out := s.Admin("POST", "/smsgate/devices/remove", fmt.Sprintf(`{"realm":"localhost","user":"alice","id":%q}`, lost)); st != http.StatusOK {
-				t.Fatalf("removing the phone: %d %s", st, out)
-			}
+			removeAsAdmin(t, s, "alice", lost)
 			if r := coder.Get("/"); r.StatusCode == http.StatusOK {
 				survived++
 				t.Logf("try %d: the code session survived the removal", i)

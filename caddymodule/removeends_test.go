@@ -23,59 +23,94 @@ import (
 // real Caddy. (Before, the removal ended nothing: the thief's session
 // answered 200, and his trust signed him in again without a code.)
 func TestRemovingALostPhoneEndsWhatItEarned(t *testing.T) {
+	eachRemoval(t, "", func(t *testing.T, by string, s *sitetest.Site, lost, kept string, _ func(*sitetest.Site) string) {
+		thief, other, alice := sitetest.NewClient(t, "alice"), sitetest.NewClient(t, "alice"), sitetest.NewClient(t, "alice")
+		signInWith(t, s, thief, lost, true)
+		signInWith(t, s, other, kept, true)
+		signInWith(t, s, alice, kept, false)
+		sitetest.ExpectBody(t, thief.Get("/"), "Hello, alice!")
+
+		removePhone(t, s, by, alice, lost)
+		if by != "admin" {
+			sitetest.ExpectBody(t, alice.Get("/"), "Hello, alice!") // where she removed it
+		}
+		if res := thief.Get("/"); res.StatusCode == http.StatusOK {
+			t.Fatalf("the thief's session outlived the removal of the phone that earned it: %s", res.Text)
+		}
+		if res := thief.Get("/.smsgate/login?rd=%2F"); res.StatusCode == http.StatusSeeOther && res.Header.Get("Location") == "/" {
+			t.Fatal("the thief's trusted browser signed in again after the removal of the phone that earned it")
+		}
+		// Another phone's session and trust stay.
+		sitetest.ExpectBody(t, other.Get("/"), "Hello, alice!")
+		other.SetCookie("smsgate_session", "")
+		sitetest.Expect(t, other.Get("/.smsgate/login?rd=%2F"), http.StatusSeeOther, "/")
+		if by == "admin" {
+			sitetest.ExpectBody(t, alice.Get("/"), "Hello, alice!")
+		}
+	})
+}
+
+// eachRemoval runs test for a removal on the devices page and by the
+// admin (by), on each store, at a site (remember 30d, and extra) where
+// alice holds a phone she loses and one she keeps.
+func eachRemoval(t *testing.T, extra string, test func(t *testing.T, by string, s *sitetest.Site, lost, kept string, keep func(*sitetest.Site) string)) {
 	sitetest.Parallel(t)
 	for _, by := range []string{"devices page", "admin"} {
 		t.Run(by, func(t *testing.T) {
 			sitetest.Parallel(t)
-			onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
-				s := textSite(t, storeLine, []string{"alice"}, "\t\tremember 30d\n")
+			onEachStore(t, func(t *testing.T, storeLine string, keep func(*sitetest.Site) string) {
+				s := textSite(t, storeLine, []string{"alice"}, "\t\tremember 30d\n"+extra)
 				lost := addUser(t, s, "alice", "+14155552671")
 				kept := addUser(t, s, "alice", "+14155552672")
-				signInWith := func(c *sitetest.Client, device string, remember bool) {
-					t.Helper()
-					s.Advance(time.Minute) // past the last send's cooldown
-					sitetest.Expect(t, c.Get("/.smsgate/login?rd=%2F"), http.StatusSeeOther, "/.smsgate/verify")
-					tok := c.CSRF("/.smsgate/verify")
-					sitetest.Expect(t, c.Post("/.smsgate/verify", url.Values{"action": {"send"}, "device": {device}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
-					form := url.Values{"code": {s.LastCode()}, "csrf": {tok}}
-					if remember {
-						form.Set("remember", "1")
-					}
-					sitetest.Expect(t, c.Post("/.smsgate/verify", form), http.StatusSeeOther, "/")
-					if remember && c.Cookie("smsgate_trust") == "" {
-						t.Fatal("no trust cookie")
-					}
-				}
-				thief, other, alice := sitetest.NewClient(t, "alice"), sitetest.NewClient(t, "alice"), sitetest.NewClient(t, "alice")
-				signInWith(thief, lost, true)
-				signInWith(other, kept, true)
-				signInWith(alice, kept, false)
-				sitetest.ExpectBody(t, thief.Get("/"), "Hello, alice!")
-
-				if by == "admin" {
-					if st, out := s.Admin("POST", "/smsgate/devices/remove", fmt.Sprintf(`{"realm":"localhost","user":"alice","id":%q}`, lost)); st != http.StatusOK {
-						t.Fatalf("removing the phone: %d %s", st, out)
-					}
-				} else {
-					tok := alice.CSRF("/.smsgate/devices")
-					sitetest.Expect(t, alice.Post("/.smsgate/devices", url.Values{"action": {"remove"}, "device": {lost}, "confirm": {"1"}, "csrf": {tok}}), http.StatusOK, "")
-					sitetest.ExpectBody(t, alice.Get("/"), "Hello, alice!") // where she removed it
-				}
-				if res := thief.Get("/"); res.StatusCode == http.StatusOK {
-					t.Fatalf("the thief's session outlived the removal of the phone that earned it: %s", res.Text)
-				}
-				if res := thief.Get("/.smsgate/login?rd=%2F"); res.StatusCode == http.StatusSeeOther && res.Header.Get("Location") == "/" {
-					t.Fatal("the thief's trusted browser signed in again after the removal of the phone that earned it")
-				}
-				// Another phone's session and trust stay.
-				sitetest.ExpectBody(t, other.Get("/"), "Hello, alice!")
-				other.SetCookie("smsgate_session", "")
-				sitetest.Expect(t, other.Get("/.smsgate/login?rd=%2F"), http.StatusSeeOther, "/")
-				if by == "admin" {
-					sitetest.ExpectBody(t, alice.Get("/"), "Hello, alice!")
-				}
+				test(t, by, s, lost, kept, keep)
 			})
 		})
+	}
+}
+
+// removePhone removes alice's phone lost: on the devices page, in
+// alice's browser, or by the admin (by "admin").
+func removePhone(t *testing.T, s *sitetest.Site, by string, alice *sitetest.Client, lost string) {
+	t.Helper()
+	if by == "admin" {
+		removeAsAdmin(t, s, "alice", lost)
+		return
+	}
+	tok := alice.CSRF("/.smsgate/devices")
+	sitetest.Expect(t, alice.Post("/.smsgate/devices", url.Values{"action": {"remove"}, "device": {lost}, "confirm": {"1"}, "csrf": {tok}}), http.StatusOK, "")
+}
+
+// removeAsAdmin removes user's device id through the admin API.
+func removeAsAdmin(t *testing.T, s *sitetest.Site, user, id string) {
+	t.Helper()
+	if st, out := s.Admin("POST", "/smsgate/devices/remove", fmt.Sprintf(`{"realm":"localhost","user":%q,"id":%q}`, user, id)); st != http.StatusOK {
+		t.Fatalf("removing %s's device %s: %d %s", user, id, st, out)
+	}
+}
+
+// askACode has c, past the last send's cooldown, begin a sign-in and ask
+// for a code to device; it returns the verify page's CSRF token.
+func askACode(t *testing.T, s *sitetest.Site, c *sitetest.Client, device string) string {
+	t.Helper()
+	s.Advance(time.Minute) // past the last send's cooldown
+	sitetest.Expect(t, c.Get("/.smsgate/login?rd=%2F"), http.StatusSeeOther, "/.smsgate/verify")
+	tok := c.CSRF("/.smsgate/verify")
+	sitetest.Expect(t, c.Post("/.smsgate/verify", url.Values{"action": {"send"}, "device": {device}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+	return tok
+}
+
+// signInWith signs c in with device's code, its browser trusted if
+// remember (the trust cookie checked).
+func signInWith(t *testing.T, s *sitetest.Site, c *sitetest.Client, device string, remember bool) {
+	t.Helper()
+	tok := askACode(t, s, c, device)
+	form := url.Values{"code": {s.LastCode()}, "csrf": {tok}}
+	if remember {
+		form.Set("remember", "1")
+	}
+	sitetest.Expect(t, c.Post("/.smsgate/verify", form), http.StatusSeeOther, "/")
+	if remember && c.Cookie("smsgate_trust") == "" {
+		t.Fatal("no trust cookie")
 	}
 }
 
@@ -92,11 +127,8 @@ func TestASignInRacingThePhonesRemovalDoesNotOutliveIt(t *testing.T) {
 		addUser(t, s, "alice", "+14155552672")
 		for i := range 20 {
 			lost := addUser(t, s, "alice", fmt.Sprintf("+1415555%04d", 2700+i))
-			s.Advance(time.Minute)
 			thief := sitetest.NewClient(t, "alice")
-			sitetest.Expect(t, thief.Get("/.smsgate/login?rd=%2F"), http.StatusSeeOther, "/.smsgate/verify")
-			tok := thief.CSRF("/.smsgate/verify")
-			sitetest.Expect(t, thief.Post("/.smsgate/verify", url.Values{"action": {"send"}, "device": {lost}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+			tok := askACode(t, s, thief, lost)
 			code := s.LastCode()
 			done := make(chan struct{})
 			go func() {
@@ -104,9 +136,7 @@ func TestASignInRacingThePhonesRemovalDoesNotOutliveIt(t *testing.T) {
 				thief.Post("/.smsgate/verify", url.Values{"code": {code}, "csrf": {tok}, "remember": {"1"}})
 			}()
 			time.Sleep(time.Duration(i) * time.Millisecond / 2)
-			if st, out := s.Admin("POST", "/smsgate/devices/remove", fmt.Sprintf(`{"realm":"localhost","user":"alice","id":%q}`, lost)); st != http.StatusOK {
-				t.Fatalf("removing the phone: %d %s", st, out)
-			}
+			removeAsAdmin(t, s, "alice", lost)
 			<-done
 			if res := thief.Get("/"); res.StatusCode == http.StatusOK {
 				t.Fatalf("try %d: the thief's session outlived the removal of the phone it raced", i)
@@ -145,9 +175,7 @@ func TestRemovingALostPhoneEndsWhatItEarnedAtALoginForm(t *testing.T) {
 		sitetest.Expect(t, thief.Post("/.smsgate/login", url.Values{"username": {"alice"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
 		sitetest.Expect(t, thief.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}, "remember": {"1"}}), http.StatusSeeOther, "/")
 		sitetest.ExpectBody(t, thief.Get("/"), "Hello, alice!")
-		if st, out := s.Admin("POST", "/smsgate/devices/remove", fmt.Sprintf(`{"realm":"localhost","user":"alice","id":%q}`, lost)); st != http.StatusOK {
-			t.Fatalf("removing the phone: %d %s", st, out)
-		}
+		removeAsAdmin(t, s, "alice", lost)
 		if res := thief.Get("/"); res.StatusCode == http.StatusOK {
 			t.Fatalf("the thief's session outlived the removal of the phone that earned it: %s", res.Text)
 		}
@@ -188,9 +216,7 @@ func TestRemovingAnAppEndsWhatItEarnedNotARecoveryCodes(t *testing.T) {
 		sitetest.Expect(t, rec.Get("/.smsgate/login?rd=%2F"), http.StatusSeeOther, "/.smsgate/verify")
 		rt := rec.CSRF("/.smsgate/verify")
 		sitetest.Expect(t, rec.Post("/.smsgate/verify", url.Values{"code": {codes[0]}, "csrf": {rt}}), http.StatusSeeOther, "/")
-		if st, out := s.Admin("POST", "/smsgate/devices/remove", fmt.Sprintf(`{"realm":"localhost","user":"alice","id":%q}`, app)); st != http.StatusOK {
-			t.Fatalf("removing the app: %d %s", st, out)
-		}
+		removeAsAdmin(t, s, "alice", app)
 		if res := thief.Get("/"); res.StatusCode == http.StatusOK {
 			t.Fatal("the thief's session outlived the removal of the app that earned it")
 		}
@@ -240,9 +266,7 @@ func TestAStepUpNamesItsOwnDevice(t *testing.T) {
 			code(c, kept, c.CSRF("/.smsgate/verify"), url.Values{}, "/.smsgate/devices")
 			sitetest.ExpectBody(t, c.Get("/"), "Hello, alice!")
 		}
-		if st, out := s.Admin("POST", "/smsgate/devices/remove", fmt.Sprintf(`{"realm":"localhost","user":"alice","id":%q}`, lost)); st != http.StatusOK {
-			t.Fatalf("removing the phone: %d %s", st, out)
-		}
+		removeAsAdmin(t, s, "alice", lost)
 		sitetest.ExpectBody(t, plain.Get("/"), "Hello, alice!")
 		if res := trusting.Get("/"); res.StatusCode == http.StatusOK {
 			t.Fatal("a step-up keeping the removed phone's trust outlived its removal")
@@ -272,10 +296,7 @@ func TestARemovalWhoseEndFailedEndsItWhenAskedAgain(t *testing.T) {
 		lost := addUser(t, s, failingTrusts, "+14155552671")
 		addUser(t, s, failingTrusts, "+14155552672")
 		thief := sitetest.NewClient(t, failingTrusts)
-		sitetest.Expect(t, thief.Get("/.smsgate/login?rd=%2F"), http.StatusSeeOther, "/.smsgate/verify")
-		tok := thief.CSRF("/.smsgate/verify")
-		sitetest.Expect(t, thief.Post("/.smsgate/verify", url.Values{"action": {"send"}, "device": {lost}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
-		sitetest.Expect(t, thief.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}, "remember": {"1"}}), http.StatusSeeOther, "/")
+		signInWith(t, s, thief, lost, true)
 		remove := func() (int, string) {
 			return s.Admin("POST", "/smsgate/devices/remove", fmt.Sprintf(`{"realm":"localhost","user":%q,"id":%q}`, failingTrusts, lost))
 		}
@@ -318,21 +339,9 @@ func TestARemovalWhoseEndFailedOnTheDevicesPageIsAskedAgainThere(t *testing.T) {
 		s := textSite(t, strings.Replace(storeLine, "store ", "store smsgate_test_hold "+dir+" ", 1), []string{failingEnd}, "\t\tremember 30d\n"+limitsOff)
 		lost := addUser(t, s, failingEnd, "+14155552671")
 		kept := addUser(t, s, failingEnd, "+14155552672")
-		signInWith := func(c *sitetest.Client, device string, remember bool) {
-			t.Helper()
-			s.Advance(time.Minute)
-			sitetest.Expect(t, c.Get("/.smsgate/login?rd=%2F"), http.StatusSeeOther, "/.smsgate/verify")
-			tok := c.CSRF("/.smsgate/verify")
-			sitetest.Expect(t, c.Post("/.smsgate/verify", url.Values{"action": {"send"}, "device": {device}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
-			form := url.Values{"code": {s.LastCode()}, "csrf": {tok}}
-			if remember {
-				form.Set("remember", "1")
-			}
-			sitetest.Expect(t, c.Post("/.smsgate/verify", form), http.StatusSeeOther, "/")
-		}
 		thief, dora := sitetest.NewClient(t, failingEnd), sitetest.NewClient(t, failingEnd)
-		signInWith(thief, lost, true)
-		signInWith(dora, kept, false)
+		signInWith(t, s, thief, lost, true)
+		signInWith(t, s, dora, kept, false)
 		tok := dora.CSRF("/.smsgate/devices")
 		if err := os.WriteFile(filepath.Join(dir, "fail"), nil, 0o600); err != nil {
 			t.Fatal(err)
