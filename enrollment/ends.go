@@ -15,8 +15,9 @@ import (
 // records that end one session (a logout, the admin's end of a session:
 // endkeys.Session, kept for the session's remaining life) or every
 // session of one trust (the admin's end of a trust: endkeys.Trust, kept
-// with no expiry) or of one removed device (endkeys.Device, no expiry
-// either): the live ones, with when each expires (Record.Until).
+// with no expiry) or of one removed device (endkeys.Device, kept
+// session.LongestLifetime past the removal; no expiry when a previous
+// release wrote it): the live ones, with when each expires (Record.Until).
 // After a move with the signing key (`--with-keys`, or the same
 // signing_key), a copy of a logged-out session was live again on the new
 // store, which held no end.

@@ -67,18 +67,34 @@ func readDeviceEnd(b *store.Batch, realm string, cl *Claims) *store.Op {
 	return b.Get(endkeys.Device(realm, cl.Subject, *cl.Device))
 }
 
-// endDeviceAt writes the end of user's device id (e), unless one as late
-// or later is there: it never moves back (a removal asked again, a gate
-// putting back what the store lost).
-func endDeviceAt(ctx context.Context, st store.Store, realm, user, id string, e deviceEnd) error {
-	return st.Update(ctx, endkeys.Device(realm, user, id), func(old []byte, found bool) ([]byte, time.Duration, error) {
+// LongestLifetime is the longest a session or a trusted browser can last
+// (the most session_lifetime and remember allow: a browser keeps no cookie
+// longer either). A device's end lasts that long past its removal (and
+// Leeway): every session it ends has expired by then, at every gate of the
+// realm, whatever its config, so the admin's tools with Caddy stopped,
+// which know no gate's, write the same expiry.
+const LongestLifetime = 400 * 24 * time.Hour
+
+// endDeviceAt writes the end of user's device id (e) at now, unless one as
+// late or later is there: it never moves back (a removal asked again, a
+// gate putting back what the store lost, an import). It lasts until
+// LongestLifetime past e.At (one already over is not written); one of a
+// previous release, with no expiry, still counts. wrote says whether it
+// was written.
+func endDeviceAt(ctx context.Context, st store.Store, realm, user, id string, e deviceEnd, now time.Time) (wrote bool, err error) {
+	ttl := e.At.Add(LongestLifetime + Leeway).Sub(now)
+	if ttl <= 0 {
+		return false, nil
+	}
+	err = st.Update(ctx, endkeys.Device(realm, user, id), func(old []byte, found bool) ([]byte, time.Duration, error) {
 		var held deviceEnd
-		if found && json.Unmarshal(old, &held) == nil && !e.At.After(held.At) {
+		if wrote = !found || json.Unmarshal(old, &held) != nil || e.At.After(held.At); !wrote {
 			return nil, 0, store.ErrUnchanged
 		}
 		raw, err := json.Marshal(deviceEnd{At: e.At.UTC(), Keep: e.Keep})
-		return raw, 0, err
+		return raw, ttl, err
 	})
+	return wrote && err == nil, err
 }
 
 // EndDevice ends, at the removal of user's device at now, every session
@@ -94,7 +110,7 @@ func EndDevice(ctx context.Context, st store.Store, realm, user, device string, 
 			keepTrust = *keep.Trust
 		}
 	}
-	if err := endDeviceAt(store.Lasting(ctx), st, realm, user, device, deviceEnd{At: now, Keep: keepSID}); err != nil {
+	if _, err := endDeviceAt(store.Lasting(ctx), st, realm, user, device, deviceEnd{At: now, Keep: keepSID}, now); err != nil {
 		return err
 	}
 	if err := announce(ctx, st, revocation{Realm: realm, Of: user, Device: device, At: now.UnixNano(), Keep: keepSID}); err != nil {
