@@ -85,10 +85,83 @@ func TestAnExportCarriesTheEndsOfDevices(t *testing.T) {
 	})
 }
 
+// TestAnImportKeepsTheLaterDeviceEnd, on Badger and a real Redis: a
+// device removed twice, a session naming it signed between the two (as a
+// trust of the previous release the first removal kept signs one), is
+// exported; a store holding the first end (a restore: with no expiry, as
+// the previous release wrote it, or with one) imports the file. The later
+// end wins: that session ends. (Before, the import skipped a held end with
+// no expiry, and compared expiries, not the removals: the store's earlier
+// end stayed, and the session was live again.)
+func TestAnImportKeepsTheLaterDeviceEnd(t *testing.T) {
+	t.Parallel()
+	onRaceStores(t, func(t *testing.T, st store.Store) {
+		ctx := context.Background()
+		s, _, _ := raceService(t, st)
+		admin := &Admin{Core: s.Core, Devices: s.Devices}
+		admin.Announce = session.AnnounceEnd
+		gate := func() *session.Manager {
+			m, err := session.NewManager(ctx, session.Config{Store: st, Realm: realm, Secret: []byte("a secret of thirty-two bytes, no less"), Alg: "HS256", Lifetime: time.Hour, Now: time.Now})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return m
+		}
+		lost := "lost"
+		issue := func() string {
+			tok, err := gate().Issue(ctx, alice, []factor.AMR{factor.AMRSMS}, session.Where{Device: &lost})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_ = st.Delete(ctx, store.Key("sessions", realm, alice)) // unlisted: only the device's end ends it
+			return tok
+		}
+		first := issue()
+		if err := session.EndDevice(ctx, st, realm, alice, lost, nil, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		key := endkeys.Device(realm, alice, lost)
+		older, err := st.Get(ctx, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(1100 * time.Millisecond) // iat is whole seconds
+		between := issue()
+		time.Sleep(1100 * time.Millisecond)
+		if err := session.EndDevice(ctx, st, realm, alice, lost, nil, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if gate().Check(ctx, first) != nil || gate().Check(ctx, between) != nil { // claims: live
+			t.Fatal("the removals did not end the phone's sessions")
+		}
+		export, err := admin.Export(ctx, realm, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, held := range []time.Duration{0, time.Hour} {
+			if err := st.Put(ctx, key, older, held); err != nil {
+				t.Fatal(err)
+			}
+			if gate().Check(ctx, between) == nil {
+				t.Fatal("the first end ended the session signed after it")
+			}
+			if _, err := admin.Import(ctx, export); err != nil {
+				t.Fatal(err)
+			}
+			if gate().Check(ctx, between) != nil {
+				got, _ := st.Get(ctx, key)
+				t.Errorf("the store's earlier end held with expiry %v: after the import it is %s, and the session signed between the removals is live", held, got)
+			}
+		}
+	})
+}
+
 // TestDeviceEndsExpire: each removal of a device writes its end with an
 // expiry (session.LongestLifetime and Leeway past the removal), so a
 // user's add-and-remove loop no longer leaves one record for good a loop
-// (before: 300 loops, 300 records with no expiry, a reset leaving them).
+// (before: 300 loops, 300 records with no expiry, a reset leaving them);
+// and an end already over by the clock (an import of an old file) is not
+// written at all.
 func TestDeviceEndsExpire(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -126,5 +199,14 @@ func TestDeviceEndsExpire(t *testing.T) {
 	}
 	if n != loops {
 		t.Errorf("%d device ends, want %d", n, loops)
+	}
+	// One removed longer ago than any session lasts ends nothing: not written.
+	old := []byte(`{"at":"` + time.Now().Add(-session.LongestLifetime-session.Leeway-time.Minute).UTC().Format(time.RFC3339Nano) + `"}`)
+	key := endkeys.Device(realm, alice, "gone")
+	if wrote, err := session.KeepLaterDeviceEnd(ctx, s.Store, key, old, time.Now()); err != nil || wrote {
+		t.Errorf("an end over by the clock: written %v, %v", wrote, err)
+	}
+	if _, err := s.Store.Get(ctx, key); err == nil {
+		t.Error("an end over by the clock was written")
 	}
 }

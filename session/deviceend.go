@@ -97,6 +97,20 @@ func endDeviceAt(ctx context.Context, st store.Store, realm, user, id string, e 
 	return wrote && err == nil, err
 }
 
+// KeepLaterDeviceEnd writes value, a device's end an import carries under
+// key (endkeys.Device), unless the store holds one as late or later (as
+// endDeviceAt: the later removal wins, with the session it kept), in one
+// Update; the import announces one written (AnnounceEnd). An unreadable
+// value is not written (the import checked it).
+func KeepLaterDeviceEnd(ctx context.Context, st store.Store, key string, value []byte, now time.Time) (wrote bool, err error) {
+	parts, ok := store.SplitKey(key)
+	var e deviceEnd
+	if !ok || len(parts) != 4 || json.Unmarshal(value, &e) != nil {
+		return false, nil
+	}
+	return endDeviceAt(ctx, st, parts[1], parts[2], parts[3], e, now)
+}
+
 // EndDevice ends, at the removal of user's device at now, every session
 // and trust it earned, except keep (the session asking for the removal:
 // nil for the admin's) and the trust keep came from or made: the user
