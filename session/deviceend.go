@@ -111,19 +111,30 @@ func KeepLaterDeviceEnd(ctx context.Context, st store.Store, key string, value [
 	return endDeviceAt(ctx, st, parts[1], parts[2], parts[3], e, now)
 }
 
+// kept is what of keep, the session asking for the removal of device,
+// stays: its SID and the ID of its trust (the one it came from or made),
+// unless the device earned them (Claims.Device, TrustedBrowser.Device): a
+// thief who signed in with the stolen phone and removes it keeps nothing.
+// A session of a previous release names no device: it stays, as before.
+func kept(keep *Claims, device string) (sid, trust string) {
+	if keep == nil || keep.Device != nil && *keep.Device == device {
+		return "", ""
+	}
+	if keep.Trust != nil {
+		trust = *keep.Trust
+	}
+	return keep.SID, trust
+}
+
 // EndDevice ends, at the removal of user's device at now, every session
 // and trust it earned, except keep (the session asking for the removal:
-// nil for the admin's) and the trust keep came from or made: the user
-// stays signed in where she removed it. It reads only the store, so the
-// admin's tools use it with Caddy stopped too.
+// nil for the admin's) and the trust keep came from or made, where the
+// device earned neither (kept): the user stays signed in where she
+// removed another device; removing the one that signed this browser in
+// signs it out too. It reads only the store, so the admin's tools use it
+// with Caddy stopped too.
 func EndDevice(ctx context.Context, st store.Store, realm, user, device string, keep *Claims, now time.Time) error {
-	var keepSID, keepTrust string
-	if keep != nil {
-		keepSID = keep.SID
-		if keep.Trust != nil {
-			keepTrust = *keep.Trust
-		}
-	}
+	keepSID, keepTrust := kept(keep, device)
 	if _, err := endDeviceAt(store.Lasting(ctx), st, realm, user, device, deviceEnd{At: now, Keep: keepSID}, now); err != nil {
 		return err
 	}
@@ -137,7 +148,7 @@ func EndDevice(ctx context.Context, st store.Store, realm, user, device string, 
 		return *d == device
 	}
 	ended, err := endTrusts(ctx, st, realm, user, nil, func(tb TrustedBrowser) bool {
-		return tb.ID != keepTrust && earned(tb.Device, tb.issued())
+		return (tb.ID != keepTrust || tb.Device != nil) && earned(tb.Device, tb.issued())
 	}, now)
 	if err != nil {
 		return err
