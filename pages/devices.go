@@ -152,8 +152,9 @@ func (p *Pages) devices(req *request) {
 			return
 		}
 		if cl.Device != nil && *cl.Device == req.form["device"] {
-			// The device that signed this browser in: its session and
-			// trust ended with it (session.EndDevice).
+			// The device that signed this browser in: its session ended
+			// with it (session.EndDevice), and its trust if the device
+			// earned that too; one another device earned signs in again.
 			p.signedOutHere(req)
 			return
 		}
@@ -224,6 +225,7 @@ func (p *Pages) sweeping(req *request, cl *session.Claims, action string) {
 			return
 		}
 		p.Audit("signed_out_everywhere", user, "")
+		p.setCookie(req.w, req.r, TrustCookie, "", p.PathPrefix, -1)
 		p.signedOutHere(req)
 	case "recovery":
 		codes, err := p.SignIn.RenewRecovery(ctx, req.realm, user, p.live(cl))
@@ -244,11 +246,10 @@ func (p *Pages) sweeping(req *request, cl *session.Claims, action string) {
 	}
 }
 
-// signedOutHere answers a change that ended this browser's session and
-// trust: their cookies and the flow's cleared, "You are signed out".
+// signedOutHere answers a change that ended this browser's session: its
+// cookie and the flow's cleared, "You are signed out".
 func (p *Pages) signedOutHere(req *request) {
 	p.setSiteCookie(req.w, req.r, SessionCookie, "", -1)
-	p.setCookie(req.w, req.r, TrustCookie, "", p.PathPrefix, -1)
 	p.setCookie(req.w, req.r, FlowCookie, "", p.PathPrefix, -1)
 	p.pageNoFlow(req, http.StatusOK, "signed_out", pageData{})
 }
