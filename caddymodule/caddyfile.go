@@ -22,7 +22,7 @@ import (
 //	    identity         <placeholder>|none
 //	    enrollment       open|closed
 //	    user             <name> <phone>
-//	    session_lifetime <duration>
+//	    session_lifetime <duration, 1s to 400d>
 //	    signing_key      <secret>
 //	    code_length      <digits, 6 to 10>
 //	    code_ttl         <duration, 30s to 10m>

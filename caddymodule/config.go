@@ -89,7 +89,7 @@ type Gate struct {
 	// provisioned number takes precedence over an enrolled one.
 	Users []User `json:"users,omitempty"`
 
-	// How long a session lasts after a code is verified. Default: 12h.
+	// How long a session lasts after a code is verified: 1s to 400d. Default: 12h.
 	SessionLifetime caddy.Duration `json:"session_lifetime,omitempty"`
 
 	// The secret that signs sessions and hashes codes, at least 32 bytes

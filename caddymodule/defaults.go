@@ -10,6 +10,7 @@ import (
 	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/internal/cfutil"
 	"github.com/smsgate/caddy-smsgate/phone"
+	"github.com/smsgate/caddy-smsgate/session"
 )
 
 // The settings' defaults and ranges, and the send limits, merged into
@@ -21,7 +22,7 @@ import (
 // (TestREADMERangesAreTheTables).
 func (g *Gate) numbers() []cfutil.Number {
 	return []cfutil.Number{
-		{Option: "session_lifetime", Duration: &g.SessionLifetime, Min: time.Second},
+		{Option: "session_lifetime", Duration: &g.SessionLifetime, Min: time.Second, Max: session.LongestLifetime},
 		{Option: "code_length", Int: &g.CodeLength, Min: enrollment.MinCodeLength, Max: enrollment.MaxCodeLength},
 		{Option: "code_ttl", Duration: &g.CodeTTL, Min: enrollment.MinCodeTTL, Max: enrollment.MaxCodeTTL},
 		{Option: "max_attempts", Int: &g.MaxAttempts, Min: 1, Max: 10},
@@ -30,7 +31,7 @@ func (g *Gate) numbers() []cfutil.Number {
 		{Option: "max_age", Duration: &g.MaxAge, Min: time.Second, Unset: true},
 		{Option: "key_rotation", Duration: &g.KeyRotation, Min: time.Minute, Unset: true},
 		{Option: "step_up", Duration: &g.StepUp, Min: time.Second}, // a negative one turned it off
-		{Option: "remember", Duration: &g.Remember, Min: 24 * time.Hour, Max: 400 * 24 * time.Hour, Unset: true},
+		{Option: "remember", Duration: &g.Remember, Min: 24 * time.Hour, Max: session.LongestLifetime, Unset: true},
 		{Option: "lockout_after", Int: &g.LockoutAfter, Min: 1, Unset: true},
 		{Option: "lockout", Duration: &g.Lockout, Min: time.Second, Unset: true},
 		{Option: "max_failures", Int: &g.MaxFailures, Min: 1, Max: enrollment.MaxMaxFailures, Unset: true},

@@ -385,3 +385,56 @@ func TestARemovalWhoseEndFailedOnTheDevicesPageIsAskedAgainThere(t *testing.T) {
 		sitetest.ExpectBody(t, dora.Get("/"), "Hello, "+failingEnd+"!")
 	})
 }
+
+// TestRemovingThePhoneThatSignedInEndsTheRemover: a thief holding alice's
+// password and her stolen phone signs in with it, "trust this browser",
+// and removes that phone on the devices page (a form, or JSON) from the
+// very session it earned: his session and his trust end with everything
+// else the phone earned, and the answer says he is signed out (no error,
+// no devices page of a session that ended). His cookies sign nothing in. On Badger and Redis, through a real Caddy. (Before, the
+// remover's session and trust were kept whatever signed them in: he kept
+// signing in, and she could no longer remove the phone.)
+func TestRemovingThePhoneThatSignedInEndsTheRemover(t *testing.T) {
+	sitetest.Parallel(t)
+	for _, how := range []string{"form", "json"} {
+		t.Run(how, func(t *testing.T) {
+			sitetest.Parallel(t)
+			onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+				s := textSite(t, storeLine, []string{"alice"}, "\t\tremember 30d\n")
+				stolen := addUser(t, s, "alice", "+14155552671")
+				addUser(t, s, "alice", "+14155552672")
+				thief := sitetest.NewClient(t, "alice")
+				sitetest.Expect(t, thief.Get("/.smsgate/login?rd=%2F"), http.StatusSeeOther, "/.smsgate/verify")
+				tok := thief.CSRF("/.smsgate/verify")
+				sitetest.Expect(t, thief.Post("/.smsgate/verify", url.Values{"action": {"send"}, "device": {stolen}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+				sitetest.Expect(t, thief.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}, "remember": {"1"}}), http.StatusSeeOther, "/")
+				session, trust := thief.Cookie("smsgate_session"), thief.Cookie("smsgate_trust")
+				if session == "" || trust == "" {
+					t.Fatal("no session or trust cookie")
+				}
+				var res *sitetest.Response
+				if how == "json" {
+					res = thief.PostJSON("/.smsgate/devices", s.Base, map[string]string{"action": "remove", "device": stolen})
+				} else {
+					ct := thief.CSRF("/.smsgate/devices")
+					res = thief.Post("/.smsgate/devices", url.Values{"action": {"remove"}, "device": {stolen}, "confirm": {"1"}, "csrf": {ct}})
+				}
+				if res.StatusCode != http.StatusOK || !strings.Contains(res.Text, map[string]string{"form": "You are signed out.", "json": `"step":"signed_out"`}[how]) {
+					t.Fatalf("removing the phone that signed this browser in: %d %s", res.StatusCode, res.Text)
+				}
+				if thief.Cookie("smsgate_session") != "" {
+					t.Error("the answer left the ended session's cookie")
+				}
+				thief.SetCookie("smsgate_session", session)
+				thief.SetCookie("smsgate_trust", trust)
+				if res := thief.Get("/"); res.StatusCode == http.StatusOK {
+					t.Fatalf("the thief's session outlived the removal of the phone that earned it, asked from it: %s", res.Text)
+				}
+				thief.SetCookie("smsgate_session", "")
+				if res := thief.Get("/.smsgate/login?rd=%2F"); res.StatusCode == http.StatusSeeOther && res.Header.Get("Location") == "/" {
+					t.Fatal("the thief's trusted browser signed in again after removing the phone that earned it")
+				}
+			})
+		})
+	}
+}

@@ -24,7 +24,7 @@ func TestOneRangeEverywhere(t *testing.T) {
 		{"max_age", "max_age 1ns", `"max_age": "1ns"`, "max_age must be at least 1s, not 1ns"},
 		{"key_rotation", "key_rotation -1h", `"key_rotation": "-1h"`, "key_rotation must be at least 1m0s, not -1h0m0s"},
 		{"lockout", "lockout 1ns", `"lockout": "1ns"`, "lockout must be at least 1s, not 1ns"},
-		{"session_lifetime", "session_lifetime -1h", `"session_lifetime": "-1h"`, "session_lifetime must be at least 1s, not -1h0m0s"},
+		{"session_lifetime", "session_lifetime -1h", `"session_lifetime": "-1h"`, "session_lifetime must be from 1s to 9600h0m0s, not -1h0m0s"},
 		{"remember", "remember off 30d", `"remember": "720h", "remember_off": true`, ""},
 	} {
 		t.Run(c.caddyfile, func(t *testing.T) {

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pquerna/otp/totp"
+
 	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/internal/endkeys"
 	"github.com/smsgate/caddy-smsgate/session"
@@ -13,8 +15,8 @@ import (
 
 // TestAnExportCarriesTheEndsOfDevices: the end of a removed phone's
 // sessions (session.EndDevice), which alone ends one off her list, goes in
-// an export, with no expiry, as a
-// trust's end; imported into a store that lacks it (a move, a restore),
+// an export with its expiry (session.LongestLifetime past the removal);
+// imported into a store that lacks it (a move, a restore),
 // it is written and announced: a gate that had checked the phone's session
 // since refuses it at once, and one that knows only the store refuses it
 // too; another phone's session stays. On Badger and on a real Redis.
@@ -58,11 +60,11 @@ func TestAnExportCarriesTheEndsOfDevices(t *testing.T) {
 		carried := false
 		for _, r := range export {
 			if r.Key == key {
-				carried = r.Until == nil
+				carried = r.Until != nil && r.Until.After(time.Now().Add(session.LongestLifetime-time.Minute))
 			}
 		}
 		if !carried {
-			t.Fatalf("the export does not carry the device's end with no expiry: %v", export)
+			t.Fatalf("the export does not carry the device's end with its expiry: %v", export)
 		}
 		if err := st.Delete(ctx, key); err != nil { // a store without it
 			t.Fatal(err)
@@ -81,4 +83,130 @@ func TestAnExportCarriesTheEndsOfDevices(t *testing.T) {
 			t.Error("after the import, the lost phone's session is live, or another phone's ended")
 		}
 	})
+}
+
+// TestAnImportKeepsTheLaterDeviceEnd, on Badger and a real Redis: a
+// device removed twice, a session naming it signed between the two (as a
+// trust of the previous release the first removal kept signs one), is
+// exported; a store holding the first end (a restore: with no expiry, as
+// the previous release wrote it, or with one) imports the file. The later
+// end wins: that session ends. (Before, the import skipped a held end with
+// no expiry, and compared expiries, not the removals: the store's earlier
+// end stayed, and the session was live again.)
+func TestAnImportKeepsTheLaterDeviceEnd(t *testing.T) {
+	t.Parallel()
+	onRaceStores(t, func(t *testing.T, st store.Store) {
+		ctx := context.Background()
+		s, _, _ := raceService(t, st)
+		admin := &Admin{Core: s.Core, Devices: s.Devices}
+		admin.Announce = session.AnnounceEnd
+		gate := func() *session.Manager {
+			m, err := session.NewManager(ctx, session.Config{Store: st, Realm: realm, Secret: []byte("a secret of thirty-two bytes, no less"), Alg: "HS256", Lifetime: time.Hour, Now: time.Now})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return m
+		}
+		lost := "lost"
+		issue := func() string {
+			tok, err := gate().Issue(ctx, alice, []factor.AMR{factor.AMRSMS}, session.Where{Device: &lost})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_ = st.Delete(ctx, store.Key("sessions", realm, alice)) // unlisted: only the device's end ends it
+			return tok
+		}
+		first := issue()
+		if err := session.EndDevice(ctx, st, realm, alice, lost, nil, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		key := endkeys.Device(realm, alice, lost)
+		older, err := st.Get(ctx, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(1100 * time.Millisecond) // iat is whole seconds
+		between := issue()
+		time.Sleep(1100 * time.Millisecond)
+		if err := session.EndDevice(ctx, st, realm, alice, lost, nil, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if gate().Check(ctx, first) != nil || gate().Check(ctx, between) != nil { // claims: live
+			t.Fatal("the removals did not end the phone's sessions")
+		}
+		export, err := admin.Export(ctx, realm, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, held := range []time.Duration{0, time.Hour} {
+			if err := st.Put(ctx, key, older, held); err != nil {
+				t.Fatal(err)
+			}
+			if gate().Check(ctx, between) == nil {
+				t.Fatal("the first end ended the session signed after it")
+			}
+			if _, err := admin.Import(ctx, export); err != nil {
+				t.Fatal(err)
+			}
+			if gate().Check(ctx, between) != nil {
+				got, _ := st.Get(ctx, key)
+				t.Errorf("the store's earlier end held with expiry %v: after the import it is %s, and the session signed between the removals is live", held, got)
+			}
+		}
+	})
+}
+
+// TestDeviceEndsExpire: each removal of a device writes its end with an
+// expiry (session.LongestLifetime and Leeway past the removal), so a
+// user's add-and-remove loop no longer leaves one record for good a loop
+// (before: 300 loops, 300 records with no expiry, a reset leaving them);
+// and an end already over by the clock (an import of an old file) is not
+// written at all.
+func TestDeviceEndsExpire(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, _, clk := appService(t)
+	const loops = 20
+	for i := range loops {
+		setup, err := s.Devices.StartApp(ctx, realm, alice, "Example")
+		if err != nil {
+			t.Fatalf("loop %d: %v", i, err)
+		}
+		code, _ := totp.GenerateCodeCustom(setup.Secret, clk.now(), appOpts)
+		id, added, err := s.Devices.ConfirmApp(ctx, sc, alice, code, "app")
+		if err != nil || !added {
+			t.Fatalf("loop %d: %v %v", i, added, err)
+		}
+		if _, err := s.Devices.Remove(ctx, realm, alice, id, true); err != nil {
+			t.Fatalf("loop %d: %v", i, err)
+		}
+		if err := session.EndDevice(ctx, s.Store, realm, alice, id, nil, clk.now()); err != nil {
+			t.Fatal(err)
+		}
+		clk.advance(time.Second)
+	}
+	n := 0
+	e := s.Store.(store.Expiring)
+	least, most := clk.now().Add(session.LongestLifetime-time.Duration(loops+5)*time.Second), time.Now().Add(session.LongestLifetime+session.Leeway+time.Minute)
+	if err := e.ScanExpiring(ctx, endkeys.DevicePrefix, func(key string, _ []byte, exp time.Time) error {
+		n++
+		if exp.Before(least) || exp.After(most) {
+			t.Errorf("%s expires at %v, not %v past its removal", key, exp, session.LongestLifetime)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if n != loops {
+		t.Errorf("%d device ends, want %d", n, loops)
+	}
+	// One removed longer ago than any session lasts ends nothing: not written.
+	old := []byte(`{"at":"` + time.Now().Add(-session.LongestLifetime-session.Leeway-time.Minute).UTC().Format(time.RFC3339Nano) + `"}`)
+	key := endkeys.Device(realm, alice, "gone")
+	if wrote, err := session.KeepLaterDeviceEnd(ctx, s.Store, key, old, time.Now()); err != nil || wrote {
+		t.Errorf("an end over by the clock: written %v, %v", wrote, err)
+	}
+	if _, err := s.Store.Get(ctx, key); err == nil {
+		t.Error("an end over by the clock was written")
+	}
 }

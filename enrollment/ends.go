@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/smsgate/caddy-smsgate/internal/endkeys"
+	"github.com/smsgate/caddy-smsgate/session"
 	"github.com/smsgate/caddy-smsgate/store"
 )
 
@@ -15,8 +16,9 @@ import (
 // records that end one session (a logout, the admin's end of a session:
 // endkeys.Session, kept for the session's remaining life) or every
 // session of one trust (the admin's end of a trust: endkeys.Trust, kept
-// with no expiry) or of one removed device (endkeys.Device, no expiry
-// either): the live ones, with when each expires (Record.Until).
+// with no expiry) or of one removed device (endkeys.Device, kept
+// session.LongestLifetime past the removal; no expiry when a previous
+// release wrote it): the live ones, with when each expires (Record.Until).
 // After a move with the signing key (`--with-keys`, or the same
 // signing_key), a copy of a logged-out session was live again on the new
 // store, which held no end.
@@ -111,9 +113,13 @@ type end struct {
 // step (store.KeepLonger), so that one a gate wrote meanwhile ending later
 // (a logout, an admin's end of a trust: no expiry, a gate putting back the
 // ends the store lost: its own session_lifetime) is never made to end
-// sooner. Before the other records, as
-// keepLaterRevoked: a later end is never wrong to keep. An export of an
-// earlier release carries none, and imports as before.
+// sooner. A device's end is merged as the removal writes it instead
+// (session.KeepLaterDeviceEnd, one Update): the later removal wins, with
+// the session it kept, whatever the expiries say (each is its removal's
+// plus session.LongestLifetime; none, one of the previous release).
+// Before the other records, as keepLaterRevoked: a later end is never
+// wrong to keep. An export of an earlier release carries none, and
+// imports as before.
 func (s *Admin) keepLaterEnds(ctx context.Context, list []end) (int, error) {
 	held, err := s.heldEnds(ctx, list)
 	if err != nil {
@@ -121,6 +127,21 @@ func (s *Admin) keepLaterEnds(ctx context.Context, list []end) (int, error) {
 	}
 	kept := 0
 	for _, e := range list {
+		if strings.HasPrefix(e.key, endkeys.DevicePrefix) {
+			// The later removal wins, with the session it kept, whatever the
+			// expiries (its own, from its instant: session.LongestLifetime).
+			wrote, err := session.KeepLaterDeviceEnd(store.Lasting(store.WithBudget(ctx, store.RequestBudget)), s.Store, e.key, e.value, time.Now())
+			if err != nil {
+				return kept, fmt.Errorf("writing a device's end: %w", err)
+			}
+			if wrote {
+				if err := s.announce(ctx, e.key, e.value); err != nil {
+					return kept, fmt.Errorf("announcing a device's end: %w", err)
+				}
+				kept++
+			}
+			continue
+		}
 		left := time.Duration(0)
 		if !e.until.IsZero() {
 			if left = time.Until(e.until); left <= 0 {

@@ -166,14 +166,30 @@ func demoWithApp(t *testing.T) (*sitetest.Site, *sitetest.Client, string) {
 // each text taking a slot of global_enrolled, and the rest are logged.
 func TestNoticesAreBounded(t *testing.T) {
 	sitetest.Parallel(t)
-	s, c, secret := demoWithApp(t)
-	appRow := regexp.MustCompile(`name="device" value="([A-Z0-9]+)">\s*<label for="name-[A-Z0-9]+">Name</label><input type="text" id="name-[A-Z0-9]+" name="name" value="(?:Authenticator app 1|Aegis)"`)
+	s, c, first := demoWithApp(t)
+	// A second app, the one the loops remove and add again: the step-up is
+	// the first's (removing the app whose code a session proved last signs
+	// that session out).
+	tok := c.CSRF("/.smsgate/devices")
+	res := c.Post("/.smsgate/devices", url.Values{"action": {"app"}, "csrf": {tok}})
+	if res.StatusCode == http.StatusSeeOther { // the step-up, with the first app
+		s.Advance(30 * time.Second)
+		vt := c.CSRF("/.smsgate/verify")
+		sitetest.Expect(t, c.Post("/.smsgate/verify", url.Values{"action": {"app"}, "code": {sitetest.AppCode(t, first)}, "csrf": {vt}}), http.StatusSeeOther, "/.smsgate/devices")
+		res = c.Get("/.smsgate/devices")
+	}
+	secret := appSecret.FindStringSubmatch(res.Text)[1]
+	tok = c.CSRF("/.smsgate/devices")
+	if res := c.Post("/.smsgate/devices", url.Values{"action": {"app-confirm"}, "code": {sitetest.AppCode(t, secret)}, "csrf": {tok}}); !strings.Contains(res.Text, "Authenticator app 2") {
+		t.Fatalf("confirming the second app: %d\n%s", res.StatusCode, res.Text)
+	}
+	appRow := regexp.MustCompile(`name="device" value="([A-Z0-9]+)">\s*<label for="name-[A-Z0-9]+">Name</label><input type="text" id="name-[A-Z0-9]+" name="name" value="Authenticator app 2"`)
 	// A second phone: each notice is two texts.
 	if st, body := sitetest.Admin(t, "POST", "/smsgate/users", `{"realm":"localhost","user":"demo","phone":"+14155550199","name":"Work"}`); st != 200 {
 		t.Fatalf("adding a phone: %d %s", st, body)
 	}
-	if n := len(s.Notices()); n != 1 {
-		t.Fatalf("%d notices before the loops; want the first app's", n)
+	if n := len(s.Notices()); n != 2 {
+		t.Fatalf("%d notices before the loops; want the two apps'", n)
 	}
 	// Past the hour's notices by a few loops (each loop two notices): 20
 	// loops, as before, proved no more and took ~7 s under load.
@@ -185,11 +201,11 @@ func TestNoticesAreBounded(t *testing.T) {
 			t.Fatalf("loop %d: no app on the devices page", i)
 		}
 		res := c.Post("/.smsgate/devices", url.Values{"action": {"remove"}, "device": {id[1]}, "confirm": {"1"}, "csrf": {tok}})
-		if i == 0 { // the step-up, with the app
+		if res.StatusCode == http.StatusSeeOther { // the step-up, with the first app
 			sitetest.Expect(t, res, http.StatusSeeOther, "/.smsgate/verify")
 			s.Advance(30 * time.Second)
 			vt := c.CSRF("/.smsgate/verify")
-			sitetest.Expect(t, c.Post("/.smsgate/verify", url.Values{"action": {"app"}, "code": {sitetest.AppCode(t, secret)}, "csrf": {vt}}), http.StatusSeeOther, "/.smsgate/devices")
+			sitetest.Expect(t, c.Post("/.smsgate/verify", url.Values{"action": {"app"}, "code": {sitetest.AppCode(t, first)}, "csrf": {vt}}), http.StatusSeeOther, "/.smsgate/devices")
 			res = c.Get("/.smsgate/devices")
 		}
 		if res.StatusCode != http.StatusOK || appRow.MatchString(res.Text) {
@@ -205,12 +221,12 @@ func TestNoticesAreBounded(t *testing.T) {
 			t.Fatalf("loop %d: confirming the app: %d", i, res.StatusCode)
 		}
 	}
-	// The first app's notice (demoWithApp, to one phone) was one of the
-	// hour's; the loops had the others, two texts each.
-	if n, want := len(s.Notices()), 1+2*(enrollment.MaxNotices-1); n != want {
+	// The two apps' notices (to one phone) were two of the hour's; the
+	// loops had the others, two texts each.
+	if n, want := len(s.Notices()), 2+2*(enrollment.MaxNotices-2); n != want {
 		t.Fatalf("%d loops sent %d texts, %d in the hour; want %d in the hour", loops, n-1, n, want)
 	}
-	if n, want := len(s.LogEntries("notice_not_sent")), 2*loops-(enrollment.MaxNotices-1); n != want {
+	if n, want := len(s.LogEntries("notice_not_sent")), 2*loops-(enrollment.MaxNotices-2); n != want {
 		t.Fatalf("%d notices held back were logged; want %d", n, want)
 	}
 	// The hour's last notice (its two texts) says that the next changes are
@@ -224,16 +240,16 @@ func TestNoticesAreBounded(t *testing.T) {
 	}
 	// An hour on, the user hears of changes again.
 	s.Advance(time.Hour + time.Minute)
-	tok := c.CSRF("/.smsgate/devices")
+	tok = c.CSRF("/.smsgate/devices")
 	id := appRow.FindStringSubmatch(c.Get("/.smsgate/devices").Text)
-	res := c.Post("/.smsgate/devices", url.Values{"action": {"remove"}, "device": {id[1]}, "confirm": {"1"}, "csrf": {tok}})
+	res = c.Post("/.smsgate/devices", url.Values{"action": {"remove"}, "device": {id[1]}, "confirm": {"1"}, "csrf": {tok}})
 	if res.StatusCode == http.StatusSeeOther { // the step-up is older than 5 minutes now
 		vt := c.CSRF("/.smsgate/verify")
-		sitetest.Expect(t, c.Post("/.smsgate/verify", url.Values{"action": {"app"}, "code": {sitetest.AppCode(t, secret)}, "csrf": {vt}}), http.StatusSeeOther, "/.smsgate/devices")
+		sitetest.Expect(t, c.Post("/.smsgate/verify", url.Values{"action": {"app"}, "code": {sitetest.AppCode(t, first)}, "csrf": {vt}}), http.StatusSeeOther, "/.smsgate/devices")
 		c.Get("/.smsgate/devices") // the removal, made once the step-up is
 	}
 	texts = s.Notices()
-	if n, want := len(texts), 1+2*enrollment.MaxNotices; n != want {
+	if n, want := len(texts), 2+2*(enrollment.MaxNotices-1); n != want {
 		t.Fatalf("an hour later: %d texts in all; want %d", n, want)
 	}
 	if last := texts[len(texts)-1]; strings.Contains(last, "not texted") {

@@ -151,6 +151,13 @@ func (p *Pages) devices(req *request) {
 			p.actionFailed(req, err, show)
 			return
 		}
+		if cl.Device != nil && *cl.Device == req.form["device"] {
+			// The device that signed this browser in: its session ended
+			// with it (session.EndDevice), and its trust if the device
+			// earned that too; one another device earned signs in again.
+			p.signedOutHere(req)
+			return
+		}
 		done("devices.removed")
 	case "add":
 		_, err := p.SignIn.AddPhone(ctx, req.scope, &req.flow.Flow, user, req.form["phone"], req.region, req.form["name"])
@@ -218,10 +225,8 @@ func (p *Pages) sweeping(req *request, cl *session.Claims, action string) {
 			return
 		}
 		p.Audit("signed_out_everywhere", user, "")
-		p.setSiteCookie(req.w, req.r, SessionCookie, "", -1)
 		p.setCookie(req.w, req.r, TrustCookie, "", p.PathPrefix, -1)
-		p.setCookie(req.w, req.r, FlowCookie, "", p.PathPrefix, -1)
-		p.pageNoFlow(req, http.StatusOK, "signed_out", pageData{})
+		p.signedOutHere(req)
 	case "recovery":
 		codes, err := p.SignIn.RenewRecovery(ctx, req.realm, user, p.live(cl))
 		if errors.Is(err, signin.ErrEnded) {
@@ -239,6 +244,14 @@ func (p *Pages) sweeping(req *request, cl *session.Claims, action string) {
 		}
 		p.showCodes(req, user, codes, p.PathPrefix+"devices")
 	}
+}
+
+// signedOutHere answers a change that ended this browser's session: its
+// cookie and the flow's cleared, "You are signed out".
+func (p *Pages) signedOutHere(req *request) {
+	p.setSiteCookie(req.w, req.r, SessionCookie, "", -1)
+	p.setCookie(req.w, req.r, FlowCookie, "", p.PathPrefix, -1)
+	p.pageNoFlow(req, http.StatusOK, "signed_out", pageData{})
 }
 
 // showDevices renders user's devices page: a 503 when the store cannot

@@ -55,9 +55,13 @@ func TestTheUsersLanguage(t *testing.T) {
 
 	// The same browser, now in English, confirms; and adds an app. The
 	// page is English, the app's name too; the first phone still reads
-	// German.
+	// German. The session named the phone removed (its code, the adding's,
+	// was the latest): signed out, it signs in again by its trust, which
+	// the first phone earned.
 	c.Header = http.Header{"Accept-Language": {"en"}}
-	sitetest.Expect(t, c.Post("/.smsgate/devices", url.Values{"action": {"remove"}, "device": {id}, "confirm": {"1"}, "csrf": {tok}}), http.StatusOK, "")
+	sitetest.ExpectBody(t, c.Post("/.smsgate/devices", url.Values{"action": {"remove"}, "device": {id}, "confirm": {"1"}, "csrf": {tok}}), "You are signed out.")
+	sitetest.Expect(t, c.Get("/.smsgate/login?rd=%2F"), http.StatusSeeOther, "/")
+	tok = c.CSRF("/.smsgate/devices")
 	secret := appSecret.FindStringSubmatch(c.Post("/.smsgate/devices", url.Values{"action": {"app"}, "csrf": {tok}}).Text)[1]
 	res = c.Post("/.smsgate/devices", url.Values{"action": {"app-confirm"}, "code": {sitetest.AppCode(t, secret)}, "csrf": {tok}})
 	sitetest.ExpectBody(t, res, "<strong>Authenticator app 1</strong>")

@@ -67,34 +67,75 @@ func readDeviceEnd(b *store.Batch, realm string, cl *Claims) *store.Op {
 	return b.Get(endkeys.Device(realm, cl.Subject, *cl.Device))
 }
 
-// endDeviceAt writes the end of user's device id (e), unless one as late
-// or later is there: it never moves back (a removal asked again, a gate
-// putting back what the store lost).
-func endDeviceAt(ctx context.Context, st store.Store, realm, user, id string, e deviceEnd) error {
-	return st.Update(ctx, endkeys.Device(realm, user, id), func(old []byte, found bool) ([]byte, time.Duration, error) {
+// LongestLifetime is the longest a session or a trusted browser can last
+// (the most session_lifetime and remember allow: a browser keeps no cookie
+// longer either). A device's end lasts that long past its removal (and
+// Leeway): every session it ends has expired by then, at every gate of the
+// realm, whatever its config, so the admin's tools with Caddy stopped,
+// which know no gate's, write the same expiry.
+const LongestLifetime = 400 * 24 * time.Hour
+
+// endDeviceAt writes the end of user's device id (e) at now, unless one as
+// late or later is there: it never moves back (a removal asked again, a
+// gate putting back what the store lost, an import). It lasts until
+// LongestLifetime past e.At (one already over is not written); one of a
+// previous release, with no expiry, still counts. wrote says whether it
+// was written.
+func endDeviceAt(ctx context.Context, st store.Store, realm, user, id string, e deviceEnd, now time.Time) (wrote bool, err error) {
+	ttl := e.At.Add(LongestLifetime + Leeway).Sub(now)
+	if ttl <= 0 {
+		return false, nil
+	}
+	err = st.Update(ctx, endkeys.Device(realm, user, id), func(old []byte, found bool) ([]byte, time.Duration, error) {
 		var held deviceEnd
-		if found && json.Unmarshal(old, &held) == nil && !e.At.After(held.At) {
+		if wrote = !found || json.Unmarshal(old, &held) != nil || e.At.After(held.At); !wrote {
 			return nil, 0, store.ErrUnchanged
 		}
 		raw, err := json.Marshal(deviceEnd{At: e.At.UTC(), Keep: e.Keep})
-		return raw, 0, err
+		return raw, ttl, err
 	})
+	return wrote && err == nil, err
+}
+
+// KeepLaterDeviceEnd writes value, a device's end an import carries under
+// key (endkeys.Device), unless the store holds one as late or later (as
+// endDeviceAt: the later removal wins, with the session it kept), in one
+// Update; the import announces one written (AnnounceEnd). An unreadable
+// value is not written (the import checked it).
+func KeepLaterDeviceEnd(ctx context.Context, st store.Store, key string, value []byte, now time.Time) (wrote bool, err error) {
+	parts, ok := store.SplitKey(key)
+	var e deviceEnd
+	if !ok || len(parts) != 4 || json.Unmarshal(value, &e) != nil {
+		return false, nil
+	}
+	return endDeviceAt(ctx, st, parts[1], parts[2], parts[3], e, now)
+}
+
+// kept is what of keep, the session asking for the removal of device,
+// stays: its SID and the ID of its trust (the one it came from or made),
+// unless the device earned them (Claims.Device, TrustedBrowser.Device): a
+// thief who signed in with the stolen phone and removes it keeps nothing.
+// A session of a previous release names no device: it stays, as before.
+func kept(keep *Claims, device string) (sid, trust string) {
+	if keep == nil || keep.Device != nil && *keep.Device == device {
+		return "", ""
+	}
+	if keep.Trust != nil {
+		trust = *keep.Trust
+	}
+	return keep.SID, trust
 }
 
 // EndDevice ends, at the removal of user's device at now, every session
 // and trust it earned, except keep (the session asking for the removal:
-// nil for the admin's) and the trust keep came from or made: the user
-// stays signed in where she removed it. It reads only the store, so the
-// admin's tools use it with Caddy stopped too.
+// nil for the admin's) and the trust keep came from or made, where the
+// device earned neither (kept): the user stays signed in where she
+// removed another device; removing the one that signed this browser in
+// signs it out too. It reads only the store, so the admin's tools use it
+// with Caddy stopped too.
 func EndDevice(ctx context.Context, st store.Store, realm, user, device string, keep *Claims, now time.Time) error {
-	var keepSID, keepTrust string
-	if keep != nil {
-		keepSID = keep.SID
-		if keep.Trust != nil {
-			keepTrust = *keep.Trust
-		}
-	}
-	if err := endDeviceAt(store.Lasting(ctx), st, realm, user, device, deviceEnd{At: now, Keep: keepSID}); err != nil {
+	keepSID, keepTrust := kept(keep, device)
+	if _, err := endDeviceAt(store.Lasting(ctx), st, realm, user, device, deviceEnd{At: now, Keep: keepSID}, now); err != nil {
 		return err
 	}
 	if err := announce(ctx, st, revocation{Realm: realm, Of: user, Device: device, At: now.UnixNano(), Keep: keepSID}); err != nil {
@@ -107,7 +148,7 @@ func EndDevice(ctx context.Context, st store.Store, realm, user, device string, 
 		return *d == device
 	}
 	ended, err := endTrusts(ctx, st, realm, user, nil, func(tb TrustedBrowser) bool {
-		return tb.ID != keepTrust && earned(tb.Device, tb.issued())
+		return (tb.ID != keepTrust || tb.Device != nil) && earned(tb.Device, tb.issued())
 	}, now)
 	if err != nil {
 		return err

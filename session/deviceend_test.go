@@ -17,7 +17,7 @@ import (
 // the claim (which name no device), with the sessions of the trusts it
 // ends; a session and a trust another phone earned stay, so does one no
 // device earned (a recovery code's), and so do the session that asked for
-// the removal and its trust, though that phone earned them.
+// the removal and its trust, another phone's.
 func TestEndDeviceEndsWhatTheDeviceEarned(t *testing.T) {
 	ctx := context.Background()
 	now := time.Now().Truncate(time.Second)
@@ -43,13 +43,13 @@ func TestEndDeviceEndsWhatTheDeviceEarned(t *testing.T) {
 		}
 		return tok, cl
 	}
-	tLost, tKept, tOld, tKeep := trust(lost), trust(kept), trust(kept), trust(lost)
+	tLost, tKept, tOld, tKeep := trust(lost), trust(kept), trust(kept), trust(kept)
 	sLost, _ := issue(Where{Device: &lost})
 	sKept, _ := issue(Where{Device: &kept})
 	sNone, _ := issue(Where{Device: &none})
 	sOld, oldCl := issue(Where{})
 	sOfTrust, _ := issue(Where{Trust: tLost.ID, Device: &kept}) // a code of kept in a browser lost's trust holds
-	sKeep, keep := issue(Where{Trust: tKeep.ID, Device: &lost})
+	sKeep, keep := issue(Where{Trust: tKeep.ID, Device: &kept})
 	// The previous release's: no device in the index, nor in the trust.
 	if err := editIndex(ctx, st, "example.com", "alice", now, func(list []Info) []Info {
 		for i := range list {
@@ -105,12 +105,12 @@ func TestEndDeviceEndsWhatTheDeviceEarned(t *testing.T) {
 // her list of MaxListed, and another whose listing the store failed; a
 // gate of another process has checked both. Removing the phone ends both
 // there (the revocation log) and in the store (the device's end: a check
-// that never saw them refuses them), with no list to find them in; the
-// session that asked for the removal, though the phone earned it, stays,
-// and so do another phone's sessions and one of the same phone issued
-// after the end, as a trust the removal kept signs in. (Before, both
-// sessions lived on until they expired: nothing read the token's
-// device.)
+// that never saw them refuses them), with no list to find them in, and so
+// the session that asked for the removal, which the phone earned (its
+// holder removed the phone that signed it in); another phone's sessions
+// stay, and so does one of the same phone issued after the end. (Before,
+// both sessions lived on until they expired: nothing read the token's
+// device; and the asking session stayed though the phone earned it.)
 func TestEndDeviceEndsItsUnlistedSessions(t *testing.T) {
 	t.Parallel()
 	for name, st := range bothStores(t) {
@@ -167,10 +167,10 @@ func TestEndDeviceEndsItsUnlistedSessions(t *testing.T) {
 				t.Fatal(err)
 			}
 			now = now.Add(RevocationPoll)
-			later, _ := issue(a, &lost) // as a trust the removal kept signs in
+			later, _ := issue(failing, &lost) // unlisted: a later removal's list does not find it
 			// A gate that starts now knows only the store.
 			_, fresh := gatesOn(t, st, &now)
-			for name, tok := range map[string]string{"pushed off the list": pushed, "whose listing failed": unlisted} {
+			for name, tok := range map[string]string{"pushed off the list": pushed, "whose listing failed": unlisted, "removing": keepTok} {
 				if b.Check(ctx, tok) != nil {
 					t.Errorf("the lost phone's session %s is live at the other gate after the removal", name)
 				}
@@ -178,7 +178,7 @@ func TestEndDeviceEndsItsUnlistedSessions(t *testing.T) {
 					t.Errorf("the lost phone's session %s is live in the store after the removal", name)
 				}
 			}
-			for name, tok := range map[string]string{"the removing": keepTok, "another phone's": others[0], "a later": later} {
+			for name, tok := range map[string]string{"another phone's": others[0], "a later": later} {
 				if b.Check(ctx, tok) == nil || fresh.Check(ctx, tok) == nil {
 					t.Errorf("%s session ended with the removal", name)
 				}
@@ -188,7 +188,7 @@ func TestEndDeviceEndsItsUnlistedSessions(t *testing.T) {
 			if err := EndDevice(ctx, st, "example.com", "alice", lost, nil, now.Add(-time.Hour)); err != nil {
 				t.Fatal(err)
 			}
-			if _, fresh := gatesOn(t, st, &now); fresh.Check(ctx, pushed) != nil || fresh.Check(ctx, keepTok) == nil {
+			if _, fresh := gatesOn(t, st, &now); fresh.Check(ctx, pushed) != nil || fresh.Check(ctx, later) == nil {
 				t.Error("a removal asked again at an earlier time moved the device's end")
 			}
 		})
@@ -235,5 +235,54 @@ func TestTheLogTellsOfADevicesEnd(t *testing.T) {
 	c.add(end.Add(13*time.Hour), revocation{Realm: "localhost", SID: "later"}, 12*time.Hour)
 	if d := c.knownDevices(); len(d) != 0 {
 		t.Errorf("kept past its sessions' lifetime: %+v", d)
+	}
+}
+
+// TestRemovingTheDeviceThatSignedInEndsTheRemover: a thief holding her
+// password and her stolen phone signs in with it, trusting his browser,
+// and removes the phone from that session: the session and its trust end
+// with everything else the phone earned (before, both stayed: he kept
+// signing in, and she could no longer remove the phone). A session of the
+// previous release, which names no device, removing the phone still stays
+// with its trust.
+func TestRemovingTheDeviceThatSignedInEndsTheRemover(t *testing.T) {
+	ctx := context.Background()
+	now := time.Now().Truncate(time.Second)
+	m, st := newManager(t, "HS256", &now)
+	stolen := "stolen"
+	_, tb, err := m.Trust(ctx, Began{}, "alice", "", "", "his browser", stolen, []factor.AMR{factor.AMRSMS}, now.Unix(), 24*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, _, err := m.IssueBegun(ctx, Began{}, "alice", []factor.AMR{factor.AMRSMS}, Where{Trust: tb.ID, Device: &stolen})
+	if err != nil {
+		t.Fatal(err)
+	}
+	thief, err := m.Verify(tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(time.Second)
+	if err := EndDevice(ctx, st, "example.com", "alice", stolen, thief, now); err != nil {
+		t.Fatal(err)
+	}
+	if m.Check(ctx, tok) != nil {
+		t.Error("the session the removed phone earned stayed because it asked for the removal")
+	}
+	if list, err := m.TrustedBrowsers(ctx, "alice"); err != nil || len(list) != 0 {
+		t.Errorf("the removed phone's trust stayed because its session asked for the removal: %v, %v", list, err)
+	}
+	// A previous release's session (no dv) asking: kept, as before.
+	old, _, err := m.IssueBegun(ctx, Began{}, "alice", []factor.AMR{factor.AMRSMS}, Where{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	oldCl, _ := m.Verify(old)
+	now = now.Add(time.Second)
+	if err := EndDevice(ctx, st, "example.com", "alice", "another", oldCl, now); err != nil {
+		t.Fatal(err)
+	}
+	if m.Check(ctx, old) == nil {
+		t.Error("a previous release's session removing a device ended itself")
 	}
 }

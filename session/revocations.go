@@ -368,7 +368,7 @@ func (m *Manager) putBack(ctx context.Context) {
 	devices := m.covered.knownDevices()
 	for _, d := range devices {
 		if d.read.Add(m.lifetime + Leeway).After(now) { // a session it ends may still live
-			if err := endDeviceAt(ctx, m.store, m.realm, d.user, d.id, d.end); err != nil {
+			if _, err := endDeviceAt(ctx, m.store, m.realm, d.user, d.id, d.end, now); err != nil {
 				failed = err
 			}
 		}

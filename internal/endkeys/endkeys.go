@@ -37,17 +37,21 @@ func User(realm, name string) string { return store.Key(user, realm, name) }
 
 // Device is the key of the end of every session user's device id earned
 // (its removal: session.EndDevice), issued until the instant it holds
-// (session's deviceEnd). It has no expiry, as a trust's end has none: one
-// small record per device removed, and the sessions it ends live a gate's
-// session_lifetime, which the store alone (the admin's tools with Caddy
-// stopped) does not know.
+// (session's deviceEnd). It expires session.LongestLifetime past the
+// removal (the most any gate's session_lifetime can be, which the store
+// alone, the admin's tools with Caddy stopped, does not know): every
+// session it ends is over by then. One a previous release wrote has no
+// expiry, and counts.
 func Device(realm, user, id string) string { return store.Key(device, realm, user, id) }
 
 // Carried are the prefixes of the ends an export carries with when each
-// expires (a session's; a trust's and a device's, none); UserPrefix, a
+// expires (a session's, a device's; a trust's, none); UserPrefix, a
 // user's revocation's, which has no expiry and goes with a user's lasting
 // records.
 var Carried = []string{session + "/", trust + "/", device + "/"}
+
+// DevicePrefix is the prefix of devices' ends (Device).
+const DevicePrefix = device + "/"
 
 // UserPrefix is the prefix of users' revocations (User).
 const UserPrefix = user + "/"
