@@ -161,55 +161,62 @@ func failsOf(sc Scope, user string, confirming bool) fails {
 const takeBackTries = 8
 
 // forgetConfirmations forgets the wrong confirmation tries before a right
-// one: their count (at their own keys) is taken from the shared count,
-// by a compare-and-set against the count as read (Batch.SwapCount; read
-// again where a wrong code changed it meanwhile; a store keeps no
-// counter's end, so the count left lasts failureMemory afresh); then
-// done deletes their own counts and empties their window of slots. A
-// wrong confirmation between the read and done's delete stays in the
-// shared count, as does a count whose take-back lost takeBackTries races:
-// one too many, a lock maybe sooner, never one skipped.
+// one. It first takes their own counts for itself: each read, then
+// deleted by a compare-and-set against the count read (Batch.Swap; read
+// again where a wrong confirmation changed it meanwhile), so that of right
+// confirmations at once (a double submit) one alone takes a count back.
+// The count it took is then taken from the shared count, by a
+// compare-and-set too (Batch.SwapCount; read again where a wrong code
+// changed it; a store keeps no counter's end, so the count left lasts
+// failureMemory afresh; never below none). done empties their window of
+// slots. A count whose take-back failed (the store, or takeBackTries
+// races lost) stays in the shared count: one too many, a lock maybe
+// sooner, never one skipped.
 func (s *Core) forgetConfirmations(ctx context.Context, done *store.Batch, sc Scope, user string) {
 	own, shared := failsOf(sc, user, true), failsOf(sc, user, false)
 	done.ClearWindow(own.slots)
-	pending := [][2]string{{own.pair, shared.pair}, {own.total, shared.total}}
-	for range takeBackTries {
-		var reads, writes store.Batch
-		counts := make([][2]*store.Op, len(pending))
-		for i, k := range pending {
-			counts[i] = [2]*store.Op{reads.Counter(k[0]), reads.Counter(k[1])}
-		}
-		if store.Do(ctx, s.Store, &reads) != nil {
-			return
-		}
-		swaps := make([]*store.Op, len(pending))
-		for i, k := range pending {
-			mine, all := counts[i][0], counts[i][1]
-			switch left := all.N - mine.N; {
-			case mine.N == 0: // none to take back
-			case left > 0:
-				swaps[i] = writes.SwapCount(k[1], all, left, failureMemory)
-			default: // none left (never below none: a count expired or emptied by a lock)
-				swaps[i] = writes.Swap(k[1], all, nil, 0)
-			}
-		}
-		if store.Do(ctx, s.Store, &writes) != nil {
-			return
-		}
-		var again [][2]string
-		for i, k := range pending {
-			switch {
-			case swaps[i] == nil:
-			case swaps[i].OK:
-				done.Delete(k[0])
-			default:
-				again = append(again, k)
-			}
-		}
-		if pending = again; len(pending) == 0 {
-			return
+	var taken []takenCount
+	for _, k := range [][2]string{{own.pair, shared.pair}, {own.total, shared.total}} {
+		if n := s.swapCount(ctx, k[0], func(int64) int64 { return 0 }); n > 0 {
+			taken = append(taken, takenCount{k[1], n})
 		}
 	}
+	for _, t := range taken {
+		s.swapCount(ctx, t.key, func(all int64) int64 { return all - t.n })
+	}
+}
+
+// takenCount is a count taken from its own key, to take from key.
+type takenCount struct {
+	key string
+	n   int64
+}
+
+// swapCount writes to the counter at key what to makes of its count
+// (none at 0 or below), by a compare-and-set against the count read, read
+// again where it changed meanwhile (at most takeBackTries times). It
+// returns the count it replaced (0 for none, or where it did not write).
+func (s *Core) swapCount(ctx context.Context, key string, to func(int64) int64) int64 {
+	for range takeBackTries {
+		var reads, writes store.Batch
+		read := reads.Counter(key)
+		if store.Do(ctx, s.Store, &reads) != nil || read.N == 0 {
+			return 0
+		}
+		var swap *store.Op
+		if n := to(read.N); n > 0 {
+			swap = writes.SwapCount(key, read, n, failureMemory)
+		} else {
+			swap = writes.Swap(key, read, nil, 0) // none left
+		}
+		if store.Do(ctx, s.Store, &writes) != nil {
+			return 0
+		}
+		if swap.OK {
+			return read.N
+		}
+	}
+	return 0
 }
 
 // forget adds forgetting f's wrong codes to b (the window emptied:
