@@ -314,3 +314,52 @@ func TestRightConfirmationsAtOnceTakeBackTheirTriesOnce(t *testing.T) {
 		}
 	})
 }
+
+// TestAStaleConfirmationCountTakesNothingFromANewDay: two wrong
+// confirmations' own counts outlive the shared counts they were part of
+// (those began earlier, and expired: here, never written); a wrong step-up
+// code begins the shared counts afresh, and the right confirmation after
+// it takes nothing of it back. Before, it took its stale 2 out of the new
+// day's 1. On Badger and Redis.
+func TestAStaleConfirmationCountTakesNothingFromANewDay(t *testing.T) {
+	t.Parallel()
+	onRaceStores(t, func(t *testing.T, st store.Store) {
+		for _, confirming := range []bool{false, true} {
+			ctx := context.Background()
+			s, _, clk := appServiceOn(t, st)
+			s.Limits = Limits{LockAfter: 100, Lockout: time.Minute, MaxFailures: 100}
+			user := fmt.Sprint("alice-", confirming)
+			own := failsOf(sc, user, true)
+			for range 2 {
+				for _, key := range []string{own.pair, own.total} {
+					if _, err := st.Incr(ctx, key, failureMemory); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			setup, err := s.Devices.StartApp(ctx, realm, user, "Example")
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The new day's first wrong code: a step-up's, or a confirmation's.
+			want := int64(1)
+			if confirming {
+				if _, _, err := s.Devices.ConfirmApp(ctx, sc, user, "000000", ""); !errors.As(err, new(*WrongCodeError)) {
+					t.Fatalf("a wrong confirmation: %v", err)
+				}
+				want = 0
+			} else if _, _, err := s.countFailure(ctx, sc, user, true, false); err != nil {
+				t.Fatal(err)
+			}
+			right, _ := totp.GenerateCodeCustom(setup.Secret, clk.now(), appOpts)
+			if _, added, err := s.Devices.ConfirmApp(ctx, sc, user, right, ""); err != nil || !added {
+				t.Fatalf("the app's right first code: %v, %v", added, err)
+			}
+			for _, key := range []string{failKey(sc, user), failUserKey(sc, user)} {
+				if got, err := st.Counter(ctx, key); err != nil || got != want {
+					t.Errorf("first wrong code a confirmation: %v: %s: %d, %v; want %d", confirming, key, got, err, want)
+				}
+			}
+		}
+	})
+}
