@@ -175,48 +175,60 @@ const takeBackTries = 8
 func (s *Core) forgetConfirmations(ctx context.Context, done *store.Batch, sc Scope, user string) {
 	own, shared := failsOf(sc, user, true), failsOf(sc, user, false)
 	done.ClearWindow(own.slots)
-	var taken []takenCount
-	for _, k := range [][2]string{{own.pair, shared.pair}, {own.total, shared.total}} {
-		if n := s.swapCount(ctx, k[0], func(int64) int64 { return 0 }); n > 0 {
-			taken = append(taken, takenCount{k[1], n})
-		}
-	}
-	for _, t := range taken {
-		s.swapCount(ctx, t.key, func(all int64) int64 { return all - t.n })
+	took := s.swapCounts(ctx, []string{own.pair, own.total}, func(int, int64) int64 { return 0 })
+	if took[0]+took[1] > 0 {
+		s.swapCounts(ctx, []string{shared.pair, shared.total}, func(i int, all int64) int64 { return all - took[i] })
 	}
 }
 
-// takenCount is a count taken from its own key, to take from key.
-type takenCount struct {
-	key string
-	n   int64
-}
-
-// swapCount writes to the counter at key what to makes of its count
-// (none at 0 or below), by a compare-and-set against the count read, read
-// again where it changed meanwhile (at most takeBackTries times). It
-// returns the count it replaced (0 for none, or where it did not write).
-func (s *Core) swapCount(ctx context.Context, key string, to func(int64) int64) int64 {
+// swapCounts writes to each counter of keys what to makes of its count
+// (none at 0 or below), by compare-and-sets against the counts read, one
+// batch for them all, read again where one changed meanwhile (at most
+// takeBackTries times); a counter to leaves as it is, or found at none, is
+// not written. It returns the counts it replaced (0 where it did not write).
+func (s *Core) swapCounts(ctx context.Context, keys []string, to func(i int, n int64) int64) []int64 {
+	took := make([]int64, len(keys))
+	pending := make([]int, len(keys))
+	for i := range keys {
+		pending[i] = i
+	}
 	for range takeBackTries {
 		var reads, writes store.Batch
-		read := reads.Counter(key)
-		if store.Do(ctx, s.Store, &reads) != nil || read.N == 0 {
-			return 0
+		counts := make([]*store.Op, len(pending))
+		for j, i := range pending {
+			counts[j] = reads.Counter(keys[i])
 		}
-		var swap *store.Op
-		if n := to(read.N); n > 0 {
-			swap = writes.SwapCount(key, read, n, failureMemory)
-		} else {
-			swap = writes.Swap(key, read, nil, 0) // none left
+		if store.Do(ctx, s.Store, &reads) != nil {
+			return took
+		}
+		swaps := make([]*store.Op, len(pending))
+		for j, i := range pending {
+			switch n := to(i, counts[j].N); {
+			case counts[j].N == 0 || n == counts[j].N: // none, or nothing to change
+			case n > 0:
+				swaps[j] = writes.SwapCount(keys[i], counts[j], n, failureMemory)
+			default: // none left (never below none)
+				swaps[j] = writes.Swap(keys[i], counts[j], nil, 0)
+			}
 		}
 		if store.Do(ctx, s.Store, &writes) != nil {
-			return 0
+			return took
 		}
-		if swap.OK {
-			return read.N
+		var again []int
+		for j, i := range pending {
+			switch {
+			case swaps[j] == nil:
+			case swaps[j].OK:
+				took[i] = counts[j].N
+			default:
+				again = append(again, i)
+			}
+		}
+		if pending = again; len(pending) == 0 {
+			break
 		}
 	}
-	return 0
+	return took
 }
 
 // forget adds forgetting f's wrong codes to b (the window emptied:
