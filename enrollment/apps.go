@@ -103,10 +103,11 @@ func (s *Devices) ConfirmApp(ctx context.Context, sc Scope, user, code, name str
 	if !ok {
 		return "", false, s.wrongAppCode(ctx, sc, user, true)
 	}
-	s.rightAppCode(ctx, sc, user, true, guess) // the wrong confirmation tries before it forgotten
 	if err := s.useStep(ctx, sc.Realm, user, id, step); err != nil {
+		s.giveBackNow(ctx, guess, fail) // a right code the store failed
 		return "", false, err
 	}
+	s.rightAppCode(ctx, sc, user, true, guess) // the wrong confirmation tries before it forgotten
 	name = CleanName(name)
 	now := s.Now().UTC()
 	ctx = store.Lasting(ctx) // the user is told it is done

@@ -259,3 +259,107 @@ func TestAWrongCodeDuringATakeBackStaysCounted(t *testing.T) {
 		}
 	})
 }
+
+// TestRightConfirmationsAtOnceTakeBackTheirTriesOnce: per user, two wrong
+// confirmations and two wrong step-up codes (the shared counts at 4),
+// then four copies of the right confirmation at once (a double submit, a
+// burst): the tries are taken back once, and the shared counts still hold
+// the step-up's 2. Before, each copy read the full own count before the
+// first deleted it, and took it back again from what only the step-up's
+// codes held: erased in 99 of 100 rounds on Badger, 18–96 on Redis, 62–67
+// on a Cluster.
+func TestRightConfirmationsAtOnceTakeBackTheirTriesOnce(t *testing.T) {
+	t.Parallel()
+	onRaceStoresAndCluster(t, func(t *testing.T, st store.Store) {
+		ctx := context.Background()
+		s, _, clk := appServiceOn(t, st)
+		s.Limits = Limits{LockAfter: 100, Lockout: time.Minute, MaxFailures: 100}
+		erased, n := 0, 100
+		for i := range n {
+			user := fmt.Sprint("u", i)
+			setup, err := s.Devices.StartApp(ctx, realm, user, "Example")
+			if err != nil {
+				t.Fatal(err)
+			}
+			for range 2 {
+				if _, _, err := s.Devices.ConfirmApp(ctx, sc, user, "000000", ""); !errors.As(err, new(*WrongCodeError)) {
+					t.Fatalf("a wrong confirmation: %v", err)
+				}
+				if _, _, err := s.countFailure(ctx, sc, user, true, false); err != nil {
+					t.Fatal(err)
+				}
+			}
+			right, _ := totp.GenerateCodeCustom(setup.Secret, clk.now(), appOpts)
+			var errs [4]error
+			var copies []func()
+			for j := range errs {
+				copies = append(copies, func() { _, _, errs[j] = s.Devices.ConfirmApp(ctx, sc, user, right, "") })
+			}
+			race3(copies...)
+			for _, err := range errs {
+				if err != nil && !errors.Is(err, ErrCodeUsed) && !errors.Is(err, ErrNoAppSetup) {
+					t.Fatal(err)
+				}
+			}
+			for _, key := range []string{failKey(sc, user), failUserKey(sc, user)} {
+				if got, err := st.Counter(ctx, key); err != nil || got != 2 {
+					erased++
+					t.Logf("%s: %d, %v; want the step-up's 2", user, got, err)
+					break
+				}
+			}
+		}
+		if erased > 0 {
+			t.Errorf("%d of %d rounds took back more than the confirmations' tries", erased, n)
+		}
+	})
+}
+
+// TestAStaleConfirmationCountTakesNothingFromANewDay: two wrong
+// confirmations' own counts outlive the shared counts they were part of
+// (those began earlier, and expired: here, never written); a wrong step-up
+// code begins the shared counts afresh, and the right confirmation after
+// it takes nothing of it back. Before, it took its stale 2 out of the new
+// day's 1. On Badger and Redis.
+func TestAStaleConfirmationCountTakesNothingFromANewDay(t *testing.T) {
+	t.Parallel()
+	onRaceStores(t, func(t *testing.T, st store.Store) {
+		for _, confirming := range []bool{false, true} {
+			ctx := context.Background()
+			s, _, clk := appServiceOn(t, st)
+			s.Limits = Limits{LockAfter: 100, Lockout: time.Minute, MaxFailures: 100}
+			user := fmt.Sprint("alice-", confirming)
+			own := failsOf(sc, user, true)
+			for range 2 {
+				for _, key := range []string{own.pair, own.total} {
+					if _, err := st.Incr(ctx, key, failureMemory); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			setup, err := s.Devices.StartApp(ctx, realm, user, "Example")
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The new day's first wrong code: a step-up's, or a confirmation's.
+			want := int64(1)
+			if confirming {
+				if _, _, err := s.Devices.ConfirmApp(ctx, sc, user, "000000", ""); !errors.As(err, new(*WrongCodeError)) {
+					t.Fatalf("a wrong confirmation: %v", err)
+				}
+				want = 0
+			} else if _, _, err := s.countFailure(ctx, sc, user, true, false); err != nil {
+				t.Fatal(err)
+			}
+			right, _ := totp.GenerateCodeCustom(setup.Secret, clk.now(), appOpts)
+			if _, added, err := s.Devices.ConfirmApp(ctx, sc, user, right, ""); err != nil || !added {
+				t.Fatalf("the app's right first code: %v, %v", added, err)
+			}
+			for _, key := range []string{failKey(sc, user), failUserKey(sc, user)} {
+				if got, err := st.Counter(ctx, key); err != nil || got != want {
+					t.Errorf("first wrong code a confirmation: %v: %s: %d, %v; want %d", confirming, key, got, err, want)
+				}
+			}
+		}
+	})
+}

@@ -161,55 +161,74 @@ func failsOf(sc Scope, user string, confirming bool) fails {
 const takeBackTries = 8
 
 // forgetConfirmations forgets the wrong confirmation tries before a right
-// one: their count (at their own keys) is taken from the shared count,
-// by a compare-and-set against the count as read (Batch.SwapCount; read
-// again where a wrong code changed it meanwhile; a store keeps no
-// counter's end, so the count left lasts failureMemory afresh); then
-// done deletes their own counts and empties their window of slots. A
-// wrong confirmation between the read and done's delete stays in the
-// shared count, as does a count whose take-back lost takeBackTries races:
-// one too many, a lock maybe sooner, never one skipped.
+// one. It first takes their own counts for itself: each read, then
+// deleted by a compare-and-set against the count read (Batch.Swap; read
+// again where a wrong confirmation changed it meanwhile), so that of right
+// confirmations at once (a double submit) one alone takes a count back.
+// The count it took is then taken from the shared count, by a
+// compare-and-set too (Batch.SwapCount; read again where a wrong code
+// changed it; a store keeps no counter's end, so the count left lasts
+// failureMemory afresh; never below none). done empties their window of
+// slots. A count whose take-back failed (the store, or takeBackTries
+// races lost) stays in the shared count: one too many, a lock maybe
+// sooner, never one skipped.
 func (s *Core) forgetConfirmations(ctx context.Context, done *store.Batch, sc Scope, user string) {
 	own, shared := failsOf(sc, user, true), failsOf(sc, user, false)
 	done.ClearWindow(own.slots)
-	pending := [][2]string{{own.pair, shared.pair}, {own.total, shared.total}}
+	took := s.swapCounts(ctx, []string{own.pair, own.total}, func(int, int64) int64 { return 0 })
+	if took[0]+took[1] > 0 {
+		s.swapCounts(ctx, []string{shared.pair, shared.total}, func(i int, all int64) int64 { return all - took[i] })
+	}
+}
+
+// swapCounts writes to each counter of keys what to makes of its count
+// (none at 0 or below), by compare-and-sets against the counts read, one
+// batch for them all, read again where one changed meanwhile (at most
+// takeBackTries times); a counter to leaves as it is, or found at none, is
+// not written. It returns the counts it replaced (0 where it did not write).
+func (s *Core) swapCounts(ctx context.Context, keys []string, to func(i int, n int64) int64) []int64 {
+	took := make([]int64, len(keys))
+	pending := make([]int, len(keys))
+	for i := range keys {
+		pending[i] = i
+	}
 	for range takeBackTries {
 		var reads, writes store.Batch
-		counts := make([][2]*store.Op, len(pending))
-		for i, k := range pending {
-			counts[i] = [2]*store.Op{reads.Counter(k[0]), reads.Counter(k[1])}
+		counts := make([]*store.Op, len(pending))
+		for j, i := range pending {
+			counts[j] = reads.Counter(keys[i])
 		}
 		if store.Do(ctx, s.Store, &reads) != nil {
-			return
+			return took
 		}
 		swaps := make([]*store.Op, len(pending))
-		for i, k := range pending {
-			mine, all := counts[i][0], counts[i][1]
-			switch left := all.N - mine.N; {
-			case mine.N == 0: // none to take back
-			case left > 0:
-				swaps[i] = writes.SwapCount(k[1], all, left, failureMemory)
-			default: // none left (never below none: a count expired or emptied by a lock)
-				swaps[i] = writes.Swap(k[1], all, nil, 0)
+		for j, i := range pending {
+			switch n := to(i, counts[j].N); {
+			case counts[j].N == 0 || n == counts[j].N: // none, or nothing to change
+			case n > 0:
+				swaps[j] = writes.SwapCount(keys[i], counts[j], n, failureMemory)
+			default: // none left (never below none)
+				swaps[j] = writes.Swap(keys[i], counts[j], nil, 0)
 			}
 		}
 		if store.Do(ctx, s.Store, &writes) != nil {
-			return
+			return took
 		}
-		var again [][2]string
-		for i, k := range pending {
+		var again []int
+		for j, i := range pending {
 			switch {
-			case swaps[i] == nil:
-			case swaps[i].OK:
-				done.Delete(k[0])
+			case swaps[j] == nil:
+			case swaps[j].OK:
+				took[i] = counts[j].N
 			default:
-				again = append(again, k)
+				again = append(again, i)
 			}
 		}
 		if pending = again; len(pending) == 0 {
-			return
+			break
 		}
 	}
+	return took
 }
 
 // forget adds forgetting f's wrong codes to b (the window emptied:

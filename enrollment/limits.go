@@ -306,6 +306,7 @@ func (s *Core) countFailure(ctx context.Context, sc Scope, user string, accountW
 		return nil, 0, err
 	}
 	pair, total := pairOp.N, totalOp.N
+	s.freshCounts(ctx, own, pair == 1, accountWide && total == 1, confirming)
 	left := 1 << 30
 	if s.Limits.LockAfter > 0 {
 		left = s.Limits.LockAfter - int(pair%int64(s.Limits.LockAfter))
@@ -357,6 +358,30 @@ func (s *Core) countFailure(ctx context.Context, sc Scope, user string, accountW
 	// told, though the address's failed (Unwritten, for the log).
 	locked.Unwritten = failed[1]
 	return locked, 0, nil
+}
+
+// freshCounts makes a confirmation's own counts (own) start afresh with a
+// shared count that did (its Incr answered 1: the last one expired, a day
+// after it began): a count older than it is none of it, and a right
+// confirmation must not take it back from the new one. They start at 1
+// where this code is itself a confirmation. A code at once whose own count
+// this forgets stays in the shared count: one too many, never one skipped.
+func (s *Core) freshCounts(ctx context.Context, own fails, pair, total, confirming bool) {
+	var gone, again store.Batch // one batch names a key once
+	for _, k := range []struct {
+		key   string
+		fresh bool
+	}{{own.pair, pair}, {own.total, total}} {
+		if k.fresh {
+			gone.Delete(k.key)
+			if confirming {
+				again.Incr(k.key, failureMemory)
+			}
+		}
+	}
+	if store.Do(ctx, s.Store, &gone) == nil {
+		_ = store.Do(ctx, s.Store, &again)
+	}
 }
 
 // forgetFailures adds to b forgetting wrong codes after a right one: the

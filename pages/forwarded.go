@@ -109,12 +109,14 @@ type appKey struct{ proto, host string }
 // appCache is ForwardedApp's apps, each proto "://" host, read without a
 // lock: a map written once, swapped whole for one with another app. The
 // host is the client's on a catch-all site, so it keeps maxApps at most,
-// and builds the others each time (an allocation, as before it).
+// and builds the others each time (an allocation, as before it); nor a
+// host longer than a DNS name (255 bytes) or a proto longer than 16,
+// which would pin a client's long header for the process's life.
 type appCache struct {
 	apps atomic.Pointer[map[appKey]string]
 }
 
-const maxApps = 256
+const maxApps, maxAppHost, maxAppProto = 256, 255, 16
 
 var forwardedApps appCache
 
@@ -125,6 +127,9 @@ func (c *appCache) of(proto, host string) string {
 		}
 	}
 	app := proto + "://" + host
+	if len(host) > maxAppHost || len(proto) > maxAppProto {
+		return app
+	}
 	for {
 		old := c.apps.Load()
 		var m map[appKey]string

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 )
 
@@ -148,5 +149,30 @@ func BenchmarkForwardedApp(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestTheAppCacheKeepsNoLongHost: a client's host (or proto) longer than
+// a DNS name is answered but not kept (before: a 64 KiB host kept for the
+// process's life, 256 of them 18 MiB); one of 255 bytes is kept.
+func TestTheAppCacheKeepsNoLongHost(t *testing.T) {
+	var c appCache
+	kept := func() int {
+		if m := c.apps.Load(); m != nil {
+			return len(*m)
+		}
+		return 0
+	}
+	long := strings.Repeat("a", 256)
+	for _, k := range []appKey{{"https", long}, {strings.Repeat("h", 17), "app.example.com"}, {"https", strings.Repeat("b", 64<<10)}} {
+		if got := c.of(k.proto, k.host); got != k.proto+"://"+k.host {
+			t.Fatalf("of(%.20q, %.20q) = %.40q", k.proto, k.host, got)
+		}
+	}
+	if n := kept(); n != 0 {
+		t.Errorf("%d long apps kept", n)
+	}
+	if got := c.of("https", long[:255]); got != "https://"+long[:255] || kept() != 1 {
+		t.Errorf("a 255-byte host: %.40q, %d kept", got, kept())
 	}
 }
