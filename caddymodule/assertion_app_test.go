@@ -61,15 +61,7 @@ http://app2.sso.localhost:{HTTP_PORT} {
 // (assertion:<realm>/<host>), which an app checks, and an app is never
 // handed another's.
 func TestAnAssertionNamesItsApp(t *testing.T) {
-	sitetest.Parallel(t)
-	s := sitetest.StartWith(t, sitetest.TrustedProxies, assertionApps)
-	c := sitetest.NewClient(t, "")
-	res := c.GetURL(absolute(s, "app1.sso.localhost", "/"))
-	page := c.GetURL(res.Header.Get("Location"))
-	tok := sitetest.CSRFField.FindStringSubmatch(page.Text)[1]
-	c.PostURL(absolute(s, "auth.sso.localhost", "/.smsgate/login"), url.Values{"username": {"carol"}, "csrf": {tok}})
-	sitetest.Expect(t, c.PostURL(absolute(s, "auth.sso.localhost", "/.smsgate/verify"), url.Values{"code": {s.LastCode()}, "csrf": {tok}}),
-		http.StatusSeeOther, absolute(s, "app1.sso.localhost", "/"))
+	s, c := carolAtApp1(t)
 	for _, app := range []string{"app1", "app2"} {
 		res := c.GetURL(absolute(s, app+".sso.localhost", "/"))
 		var cl jwt.RegisteredClaims
@@ -92,15 +84,7 @@ func TestAnAssertionNamesItsApp(t *testing.T) {
 // X-Original-URL first), and this app could act as its visitor there:
 // what naming the app was for. The client here is not a trusted proxy.
 func TestAnAssertionNamesTheAppTheProxyNames(t *testing.T) {
-	sitetest.Parallel(t)
-	s := sitetest.StartWith(t, sitetest.TrustedProxies, assertionApps)
-	c := sitetest.NewClient(t, "")
-	res := c.GetURL(absolute(s, "app1.sso.localhost", "/"))
-	page := c.GetURL(res.Header.Get("Location"))
-	tok := sitetest.CSRFField.FindStringSubmatch(page.Text)[1]
-	c.PostURL(absolute(s, "auth.sso.localhost", "/.smsgate/login"), url.Values{"username": {"carol"}, "csrf": {tok}})
-	sitetest.Expect(t, c.PostURL(absolute(s, "auth.sso.localhost", "/.smsgate/verify"), url.Values{"code": {s.LastCode()}, "csrf": {tok}}),
-		http.StatusSeeOther, absolute(s, "app1.sso.localhost", "/"))
+	s, c := carolAtApp1(t)
 	c.OnLoopback(2) // a browser, not the trusted proxy
 	for _, forged := range []string{"X-Original-URL", "X-Forwarded-Host"} {
 		req, _ := http.NewRequest(http.MethodGet, absolute(s, "app1.sso.localhost", "/"), nil)
@@ -122,15 +106,7 @@ func TestAnAssertionNamesTheAppTheProxyNames(t *testing.T) {
 // page (each image, each query) was signed anew, a 10,000th one filling
 // the gate's cache of them for every session.
 func TestAnAssertionIsReusedAcrossAnAppsPages(t *testing.T) {
-	sitetest.Parallel(t)
-	s := sitetest.StartWith(t, sitetest.TrustedProxies, assertionApps)
-	c := sitetest.NewClient(t, "")
-	res := c.GetURL(absolute(s, "app1.sso.localhost", "/"))
-	page := c.GetURL(res.Header.Get("Location"))
-	tok := sitetest.CSRFField.FindStringSubmatch(page.Text)[1]
-	c.PostURL(absolute(s, "auth.sso.localhost", "/.smsgate/login"), url.Values{"username": {"carol"}, "csrf": {tok}})
-	sitetest.Expect(t, c.PostURL(absolute(s, "auth.sso.localhost", "/.smsgate/verify"), url.Values{"code": {s.LastCode()}, "csrf": {tok}}),
-		http.StatusSeeOther, absolute(s, "app1.sso.localhost", "/"))
+	s, c := carolAtApp1(t)
 	first := c.GetURL(absolute(s, "app1.sso.localhost", "/")).Text
 	s.Advance(10 * time.Second) // a new one would say so in its iat
 	for _, path := range []string{"/", "/style.css", "/?page=2"} {
@@ -147,15 +123,7 @@ func TestAnAssertionIsReusedAcrossAnAppsPages(t *testing.T) {
 // URL without "://" whole and the assertion named app2; and a value naming
 // no host reset OneForwardedHost's comparison.
 func TestAnOriginalURLWithoutSchemeNamesNoApp(t *testing.T) {
-	sitetest.Parallel(t)
-	s := sitetest.StartWith(t, sitetest.TrustedProxies, assertionApps)
-	c := sitetest.NewClient(t, "")
-	res := c.GetURL(absolute(s, "app1.sso.localhost", "/"))
-	page := c.GetURL(res.Header.Get("Location"))
-	tok := sitetest.CSRFField.FindStringSubmatch(page.Text)[1]
-	c.PostURL(absolute(s, "auth.sso.localhost", "/.smsgate/login"), url.Values{"username": {"carol"}, "csrf": {tok}})
-	sitetest.Expect(t, c.PostURL(absolute(s, "auth.sso.localhost", "/.smsgate/verify"), url.Values{"code": {s.LastCode()}, "csrf": {tok}}),
-		http.StatusSeeOther, absolute(s, "app1.sso.localhost", "/"))
+	s, c := carolAtApp1(t)
 	c.OnLoopback(2) // a client, not the trusted proxy
 	for _, forged := range [][]string{
 		{absolute(s, "app2.sso.localhost", "/"), "x"},
@@ -173,4 +141,20 @@ func TestAnOriginalURLWithoutSchemeNamesNoApp(t *testing.T) {
 			t.Errorf("X-Original-URL %q: the assertion app1 was handed names app2: %v", forged, cl.Audience)
 		}
 	}
+}
+
+// carolAtApp1 starts the portal of assertionApps, with carol signed in at
+// app1 through it.
+func carolAtApp1(t *testing.T) (*sitetest.Site, *sitetest.Client) {
+	t.Helper()
+	sitetest.Parallel(t)
+	s := sitetest.StartWith(t, sitetest.TrustedProxies, assertionApps)
+	c := sitetest.NewClient(t, "")
+	res := c.GetURL(absolute(s, "app1.sso.localhost", "/"))
+	page := c.GetURL(res.Header.Get("Location"))
+	tok := sitetest.CSRFField.FindStringSubmatch(page.Text)[1]
+	c.PostURL(absolute(s, "auth.sso.localhost", "/.smsgate/login"), url.Values{"username": {"carol"}, "csrf": {tok}})
+	sitetest.Expect(t, c.PostURL(absolute(s, "auth.sso.localhost", "/.smsgate/verify"), url.Values{"code": {s.LastCode()}, "csrf": {tok}}),
+		http.StatusSeeOther, absolute(s, "app1.sso.localhost", "/"))
+	return s, c
 }
