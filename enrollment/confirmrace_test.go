@@ -363,3 +363,52 @@ func TestAStaleConfirmationCountTakesNothingFromANewDay(t *testing.T) {
 		}
 	})
 }
+
+// TestAWrongCodeStartingADayDuringATakeBackStaysCounted: the shared
+// counts expired, two wrong confirmations' own counts left (the stale
+// state of TestAStaleConfirmationCountTakesNothingFromANewDay); a wrong
+// step-up code begins the new day's count and is held right after, before
+// it forgets the stale own counts, while a right confirmation takes them
+// back: it must not take them from the one wrong code the shared counts
+// now hold. Before, it took 2 from 1 and deleted both counts (review9).
+func TestAWrongCodeStartingADayDuringATakeBackStaysCounted(t *testing.T) {
+	t.Parallel()
+	onRaceStores(t, func(t *testing.T, st store.Store) {
+		ctx, user := context.Background(), "alice-day"
+		h := &heldAfterIncr{Store: st, key: failUserKey(sc, user), reached: make(chan struct{}), release: make(chan struct{})}
+		s, _, clk := appServiceOn(t, h)
+		s.Limits = Limits{LockAfter: 100, Lockout: time.Minute, MaxFailures: 100}
+		own := failsOf(sc, user, true)
+		for range 2 {
+			for _, key := range []string{own.pair, own.total} {
+				if _, err := st.Incr(ctx, key, failureMemory); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		setup, err := s.Devices.StartApp(ctx, realm, user, "Example")
+		if err != nil {
+			t.Fatal(err)
+		}
+		wrong := make(chan error)
+		go func() {
+			_, _, err := s.countFailure(context.WithValue(ctx, heldWriteKey{}, h), sc, user, true, false)
+			wrong <- err
+		}()
+		<-h.reached
+		right, _ := totp.GenerateCodeCustom(setup.Secret, clk.now(), appOpts)
+		_, added, err := s.Devices.ConfirmApp(ctx, sc, user, right, "")
+		close(h.release)
+		if werr := <-wrong; werr != nil {
+			t.Fatal(werr)
+		}
+		if err != nil || !added {
+			t.Fatalf("the app's right first code: %v, %v", added, err)
+		}
+		for _, key := range []string{failKey(sc, user), failUserKey(sc, user)} {
+			if got, err := st.Counter(ctx, key); err != nil || got != 1 {
+				t.Errorf("%s: %d, %v; want the new day's wrong step-up code, 1", key, got, err)
+			}
+		}
+	})
+}

@@ -177,7 +177,15 @@ func (s *Core) forgetConfirmations(ctx context.Context, done *store.Batch, sc Sc
 	done.ClearWindow(own.slots)
 	took := s.swapCounts(ctx, []string{own.pair, own.total}, func(int, int64) int64 { return 0 })
 	if took[0]+took[1] > 0 {
-		s.swapCounts(ctx, []string{shared.pair, shared.total}, func(i int, all int64) int64 { return all - took[i] })
+		s.swapCounts(ctx, []string{shared.pair, shared.total}, func(i int, all int64) int64 {
+			if all < took[i] {
+				// An own count is part of the shared one: a shared count
+				// smaller is a new day's, begun after the own expired
+				// (freshCounts not yet run): left whole, one too many.
+				return all
+			}
+			return all - took[i]
+		})
 	}
 }
 
