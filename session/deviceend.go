@@ -38,14 +38,12 @@ import (
 type deviceEnd struct {
 	// At is the removal: the device's sessions issued until then end.
 	At time.Time `json:"at"`
-	// Keep is the session that asked for the removal (its SID; "" for the
-	// admin's), which stays.
-	Keep string `json:"keep,omitempty"`
 }
 
-// ends reports whether e ends cl, a session the device earned.
+// ends reports whether e ends cl, a session the device earned: the
+// removing session never names the device (kept), so none of those stays.
 func (e deviceEnd) ends(cl *Claims) bool {
-	return cl.SID != e.Keep && (cl.IssuedAt == nil || !cl.IssuedAt.After(e.At))
+	return cl.IssuedAt == nil || !cl.IssuedAt.After(e.At)
 }
 
 // deviceEnds reports whether op, a read of the end of the device cl names
@@ -91,7 +89,7 @@ func endDeviceAt(ctx context.Context, st store.Store, realm, user, id string, e 
 		if wrote = !found || json.Unmarshal(old, &held) != nil || e.At.After(held.At); !wrote {
 			return nil, 0, store.ErrUnchanged
 		}
-		raw, err := json.Marshal(deviceEnd{At: e.At.UTC(), Keep: e.Keep})
+		raw, err := json.Marshal(deviceEnd{At: e.At.UTC()})
 		return raw, ttl, err
 	})
 	return wrote && err == nil, err
@@ -135,10 +133,10 @@ func kept(keep *Claims, device string) (sid, trust string) {
 // with Caddy stopped too.
 func EndDevice(ctx context.Context, st store.Store, realm, user, device string, keep *Claims, now time.Time) error {
 	keepSID, keepTrust := kept(keep, device)
-	if _, err := endDeviceAt(store.Lasting(ctx), st, realm, user, device, deviceEnd{At: now, Keep: keepSID}, now); err != nil {
+	if _, err := endDeviceAt(store.Lasting(ctx), st, realm, user, device, deviceEnd{At: now}, now); err != nil {
 		return err
 	}
-	if err := announce(ctx, st, revocation{Realm: realm, Of: user, Device: device, At: now.UnixNano(), Keep: keepSID}); err != nil {
+	if err := announce(ctx, st, revocation{Realm: realm, Of: user, Device: device, At: now.UnixNano()}); err != nil {
 		return err
 	}
 	earned := func(d *string, issued time.Time) bool {

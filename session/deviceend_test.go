@@ -196,8 +196,7 @@ func TestEndDeviceEndsItsUnlistedSessions(t *testing.T) {
 }
 
 // TestTheLogTellsOfADevicesEnd: a gate that read a device's end in the
-// revocation log refuses the device's sessions issued until then, but the
-// one kept, from memory while the store cannot answer or has forgotten the
+// revocation log refuses the device's sessions issued until then, from memory while the store cannot answer or has forgotten the
 // record (revokes, admits), and puts the record back (knownDevices); other
 // devices', other users', later ones and those of no device are left
 // alone.
@@ -206,7 +205,7 @@ func TestTheLogTellsOfADevicesEnd(t *testing.T) {
 	var c coverage
 	c.reset(start)
 	end := start.Add(time.Hour)
-	c.add(end, revocation{Realm: "localhost", Of: "alice", Device: "lost", At: end.UnixNano(), Keep: "kept"}, 12*time.Hour)
+	c.add(end, revocation{Realm: "localhost", Of: "alice", Device: "lost", At: end.UnixNano()}, 12*time.Hour)
 	session := func(user, sid string, device *string, issued time.Time) *Claims {
 		return &Claims{SID: sid, Device: device, RegisteredClaims: jwt.RegisteredClaims{Subject: user, IssuedAt: jwt.NewNumericDate(issued)}}
 	}
@@ -215,7 +214,6 @@ func TestTheLogTellsOfADevicesEnd(t *testing.T) {
 		t.Error("a session of the ended device, told of by the log")
 	}
 	for name, cl := range map[string]*Claims{
-		"kept":          session("alice", "kept", &lost, end.Add(-time.Minute)),
 		"later":         session("alice", "s2", &lost, end.Add(time.Minute)),
 		"other device":  session("alice", "s3", &other, end.Add(-time.Minute)),
 		"other user":    session("bob", "s4", &lost, end.Add(-time.Minute)),

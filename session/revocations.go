@@ -67,13 +67,12 @@ type revocation struct {
 	// releases wrote none. In a device's end, the end's own.
 	At int64 `json:"t,omitempty"`
 	// Device, of user Of: every session its token names as earned by this
-	// device (Claims.Device) issued until At, but Keep (a SID), ends
+	// device (Claims.Device) issued until At ends
 	// (EndDevice; the store's record: endkeys.Device). A gate of an
 	// earlier release reads such an entry as one it cannot read, as one
 	// of a trust.
 	Device string `json:"d,omitempty"`
 	Of     string `json:"o,omitempty"`
-	Keep   string `json:"k,omitempty"`
 }
 
 // device is the key rv's device has among those the log ended ("" for
