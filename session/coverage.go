@@ -30,20 +30,20 @@ type coverage struct {
 	// trusts: the trusts whose every session was revoked (endTrusts).
 	trusts map[string]time.Time
 	// devices: the devices removed (EndDevice), by deviceOf.
-	devices map[string]deviceRevoked
+	devices map[deviceKey]deviceRevoked
 }
 
 type seenRevocation struct {
-	at                       time.Time
-	sid, user, trust, device string
+	at               time.Time
+	sid, user, trust string
+	device           deviceKey
 }
 
-// deviceRevoked is a device's end the log told of (of user's device id),
-// and when it was read.
+// deviceRevoked is a device's end the log told of (its device: the key it
+// is kept by), and when it was read.
 type deviceRevoked struct {
-	read     time.Time
-	end      deviceEnd
-	user, id string
+	read time.Time
+	end  deviceEnd
 }
 
 // userRevoked is when all of a user's sessions were revoked: read, when
@@ -63,7 +63,7 @@ func (c *coverage) reset(now time.Time) {
 	c.since = now
 	if c.sids == nil {
 		c.sids, c.users, c.trusts = map[string]time.Time{}, map[string]userRevoked{}, map[string]time.Time{}
-		c.devices = map[string]deviceRevoked{}
+		c.devices = map[deviceKey]deviceRevoked{}
 	}
 }
 
@@ -79,10 +79,10 @@ func (c *coverage) add(now time.Time, rv revocation, lifetime time.Duration) {
 	if rv.Trust != "" {
 		c.trusts[rv.Trust] = now
 	}
-	if d := rv.device(); d != "" {
+	if d := rv.device(); d != (deviceKey{}) {
 		e := deviceEnd{At: time.Unix(0, rv.At)}
 		if old, ok := c.devices[d]; !ok || !old.end.At.After(e.At) { // never back
-			c.devices[d] = deviceRevoked{read: now, end: e, user: rv.Of, id: rv.Device}
+			c.devices[d] = deviceRevoked{read: now, end: e}
 		}
 	}
 	if rv.User != "" {
@@ -172,7 +172,7 @@ func (c *coverage) deviceRevoked(cl *Claims) bool {
 
 // knownDevices is the devices' ends the gate was told of, by deviceOf,
 // with when each was read, for putting back as known does.
-func (c *coverage) knownDevices() map[string]deviceRevoked {
+func (c *coverage) knownDevices() map[deviceKey]deviceRevoked {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return maps.Clone(c.devices)

@@ -77,19 +77,23 @@ type revocation struct {
 
 // device is the key rv's device has among those the log ended ("" for
 // none): its user's and its own ID.
-func (rv revocation) device() string {
+func (rv revocation) device() deviceKey {
 	if rv.Device == "" {
-		return ""
+		return deviceKey{}
 	}
 	return deviceOf(rv.Of, rv.Device)
 }
 
-func deviceOf(user, device string) string { return user + "\x00" + device }
+// deviceKey is a device among those the log ended: its user's and its
+// own ID (a struct, so that a session's lookup builds no string).
+type deviceKey struct{ user, id string }
 
-// claimedDevice is the key of the device cl names (deviceOf), "" for none.
-func claimedDevice(cl *Claims) string {
+func deviceOf(user, device string) deviceKey { return deviceKey{user, device} }
+
+// claimedDevice is the key of the device cl names (deviceOf), none for none.
+func claimedDevice(cl *Claims) deviceKey {
 	if cl.Device == nil || *cl.Device == "" {
-		return ""
+		return deviceKey{}
 	}
 	return deviceOf(cl.Subject, *cl.Device)
 }
@@ -268,7 +272,7 @@ func (m *Manager) poll(ctx context.Context) {
 		m.storeFault("reading the revocation log", err)
 		return // read again at the next poll
 	}
-	sids, users, trusts, devices := map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]bool{}
+	sids, users, trusts, devices := map[string]bool{}, map[string]bool{}, map[string]bool{}, map[deviceKey]bool{}
 	upTo := n
 	for i, op := range ops {
 		var rv revocation
@@ -290,7 +294,7 @@ func (m *Manager) poll(ctx context.Context) {
 	delete(sids, "")
 	delete(users, "")
 	delete(trusts, "")
-	delete(devices, "")
+	delete(devices, deviceKey{})
 	if len(sids)+len(users)+len(trusts)+len(devices) > 0 {
 		m.cache.Forget(func(cl *Claims) bool {
 			return sids[cl.SID] || users[cl.Subject] || (cl.Trust != nil && trusts[*cl.Trust]) ||
@@ -365,9 +369,9 @@ func (m *Manager) putBack(ctx context.Context) {
 	}
 	flush()
 	devices := m.covered.knownDevices()
-	for _, d := range devices {
+	for key, d := range devices {
 		if d.read.Add(m.lifetime + Leeway).After(now) { // a session it ends may still live
-			if _, err := endDeviceAt(ctx, m.store, m.realm, d.user, d.id, d.end, now); err != nil {
+			if _, err := endDeviceAt(ctx, m.store, m.realm, key.user, key.id, d.end, now); err != nil {
 				failed = err
 			}
 		}
