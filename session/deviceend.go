@@ -162,3 +162,17 @@ func EndDevice(ctx context.Context, st store.Store, realm, user, device string, 
 		return s.SID != keepSID && (endsTrust(ended, s) || earned(s.Where.Device, s.Issued))
 	})
 }
+
+// deviceKey is a device among those the log ended: its user's and its
+// own ID (a struct, so that a session's lookup builds no string).
+type deviceKey struct{ user, id string }
+
+func deviceOf(user, device string) deviceKey { return deviceKey{user, device} }
+
+// claimedDevice is the key of the device cl names (deviceOf), none for none.
+func claimedDevice(cl *Claims) deviceKey {
+	if cl.Device == nil || *cl.Device == "" {
+		return deviceKey{}
+	}
+	return deviceOf(cl.Subject, *cl.Device)
+}

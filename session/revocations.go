@@ -84,20 +84,6 @@ func (rv revocation) device() deviceKey {
 	return deviceOf(rv.Of, rv.Device)
 }
 
-// deviceKey is a device among those the log ended: its user's and its
-// own ID (a struct, so that a session's lookup builds no string).
-type deviceKey struct{ user, id string }
-
-func deviceOf(user, device string) deviceKey { return deviceKey{user, device} }
-
-// claimedDevice is the key of the device cl names (deviceOf), none for none.
-func claimedDevice(cl *Claims) deviceKey {
-	if cl.Device == nil || *cl.Device == "" {
-		return deviceKey{}
-	}
-	return deviceOf(cl.Subject, *cl.Device)
-}
-
 // names reports whether rv ends the session cl (its realm aside).
 func (rv revocation) names(cl *Claims) bool {
 	return (rv.SID != "" && cl.SID == rv.SID) || (rv.User != "" && cl.Subject == rv.User) ||
