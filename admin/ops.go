@@ -161,9 +161,11 @@ func answers(ctx context.Context, st store.Store) error {
 const defaultInviteTTL = 7 * 24 * time.Hour
 
 // adminOp runs one admin operation on svc; the admin API and the CLI
-// (working on a stopped Caddy's store) share it. prefix is where the
-// gate's pages are, with the site's origin when it is known.
-func adminOp(ctx context.Context, svc *enrollment.Admin, prefix, region, op string, req Request) (any, error) {
+// (working on a stopped Caddy's store) share it. tell is the running
+// gate's sign-in, which texts the user's phones of a removal (nil on a
+// stopped Caddy: no provider is loaded). prefix is where the gate's pages
+// are, with the site's origin when it is known.
+func adminOp(ctx context.Context, svc *enrollment.Admin, tell *signin.Service, prefix, region, op string, req Request) (any, error) {
 	switch op {
 	case "users":
 		e164, err := phone.Parse(req.Phone, region)
@@ -177,11 +179,19 @@ func adminOp(ctx context.Context, svc *enrollment.Admin, prefix, region, op stri
 		return map[string]string{"id": id}, err
 	case "devices/remove":
 		// With every session and trust the device earned (a lost phone's
-		// thief is cut off): none is the admin's own.
+		// thief is cut off): none is the admin's own. Her other phones are
+		// told, as of her own removal.
+		if tell != nil {
+			told, err := tell.AdminRemove(ctx, req.Realm, req.User, req.ID)
+			if err != nil {
+				return nil, err
+			}
+			return map[string]any{"removed": req.ID, "phones_told": told}, nil
+		}
 		if _, err := signin.RemoveDevice(ctx, svc.Devices, req.Realm, req.User, req.ID, true, nil); err != nil {
 			return nil, err
 		}
-		return map[string]string{"removed": req.ID}, nil
+		return map[string]any{"removed": req.ID, "phones_told": 0, "notice": untold}, nil
 	case "reset":
 		// Revoked first, too: a change a session let in meanwhile (an app,
 		// a phone, a passkey, recovery codes) is checked again once
@@ -232,6 +242,10 @@ func adminOp(ctx context.Context, svc *enrollment.Admin, prefix, region, op stri
 	}
 	return nil, &adminError{http.StatusNotFound, fmt.Errorf("unknown operation %q", op)}
 }
+
+// untold is what the CLI's removal on a stopped Caddy says of the notice
+// her phones get from a removal through the running gate.
+const untold = "her phones were not texted of the removal: Caddy is stopped, so no provider is loaded to text them; tell her yourself"
 
 // maskDevices hides numbers and apps' (sealed) secrets from listings: the
 // admin sees what the user sees.

@@ -114,7 +114,7 @@ func TestAResetRacingASignInLeavesNoSession(t *testing.T) {
 							}
 						},
 						B: func(ctx context.Context) {
-							_, errReset = adminOp(ctx, adm, "", "", "reset", Request{Realm: realm, User: user})
+							_, errReset = adminOp(ctx, adm, nil, "", "", "reset", Request{Realm: realm, User: user})
 						},
 						Check: func() {
 							if errReset != nil {

@@ -181,7 +181,10 @@ type Site struct {
 	Store    store.Store
 	Epoch    *continuity.Watch // is the store still the one the gate knew?
 	Sessions *session.Manager
-	Logger   *zap.Logger
+	// SignIn is the running gate's sign-in: an admin's removal of a device
+	// texts the user's phones through it (nil on a stopped Caddy).
+	SignIn *signin.Service
+	Logger *zap.Logger
 	// Audit logs an admin's change and emits it as a Caddy event.
 	Audit func(event, user, e164 string, fields ...zap.Field)
 	// Alarm logs a change of the store's state at level, and emits it.

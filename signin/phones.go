@@ -34,23 +34,41 @@ func (s *Service) MakeDefault(ctx context.Context, realm, user, id string) error
 // RemovePhone removes one of user's devices (the last one only where the
 // site allows it), ends every session and trust it earned but the asking
 // session keep and its trust (session.EndDevice: a lost phone's thief is
-// cut off), and tells the other phones, once a removal: the removal that
-// took the device away tells them, and a removal asked again (which finds
-// it gone) does not. Where the store failed the end, the notice does not
-// say that browsers were signed out (they were not yet: its
-// _unfinished words).
+// cut off), and tells the other phones (tellRemoved).
 func (s *Service) RemovePhone(ctx context.Context, realm, user, id string, keep *session.Claims) error {
-	removed, err := RemoveDevice(ctx, s.Devices, realm, user, id, s.AllowRemoveLast, keep)
-	if removed == nil {
-		return err
+	removed, _, err := s.remove(ctx, realm, user, id, s.AllowRemoveLast, keep)
+	if removed != nil {
+		s.audit("device_removed", user, removed.Phone, zap.String("device", removed.ID), zap.String("kind", removed.Kind.Name()))
 	}
-	s.audit("device_removed", user, removed.Phone, zap.String("device", removed.ID), zap.String("kind", removed.Kind.Name()))
+	return err
+}
+
+// AdminRemove is the admin's removal of user's device id (the admin API
+// and console; the CLI through them while Caddy runs): the last one too,
+// every session and trust it earned ended (none is the admin's), and her
+// other phones told as her own removal tells them, in the same words: she
+// learns of a removal she did not ask for, and asks the admin if it was
+// not the admin's. told is how many texts it let out (Notify).
+func (s *Service) AdminRemove(ctx context.Context, realm, user, id string) (told int, err error) {
+	_, told, err = s.remove(ctx, realm, user, id, true, nil)
+	return told, err
+}
+
+// remove is RemoveDevice, told to user's phones once a removal: the
+// removal that took the device away tells them, and one asked again
+// (which finds it gone) does not. Where the store failed the end, the
+// notice does not say that browsers were signed out (they were not yet:
+// its _unfinished words).
+func (s *Service) remove(ctx context.Context, realm, user, id string, allowLast bool, keep *session.Claims) (*enrollment.Device, int, error) {
+	removed, err := RemoveDevice(ctx, s.Devices, realm, user, id, allowLast, keep)
+	if removed == nil {
+		return nil, 0, err
+	}
 	notice := "notice." + removed.Kind.Name() + "_removed"
 	if err != nil {
 		notice += "_unfinished"
 	}
-	s.Notify(ctx, realm, user, "", words.Say(notice, "phone", phone.Mask(removed.Phone)))
-	return err
+	return removed, s.Notify(ctx, realm, user, "", words.Say(notice, "phone", phone.Mask(removed.Phone))), err
 }
 
 // RemoveDevice removes user's device id and ends what it earned but keep

@@ -13,7 +13,8 @@ import (
 // store (`caddy smsgate remove-device --store`). The removal wrote the
 // phone's end (revoked-device/, which ends its sessions off her list too:
 // an export of the store holds it), and Caddy, started again, refuses the
-// thief's session.
+// thief's session. No provider is loaded to text her phones of the
+// removal, and the output says so.
 func TestRemoveDeviceWithCaddyStoppedEndsWhatItEarned(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -33,7 +34,9 @@ func TestRemoveDeviceWithCaddyStoppedEndsWhatItEarned(t *testing.T) {
 	}
 	s.stop()
 
-	if out, err := runInProcess(t, "smsgate", "remove-device", "--realm", "cli.localhost", "--user", "ivy", "--id", m[1], "--address", adminAddr, "--store", storeDir); err != nil {
+	// No provider is loaded to text her phones: the output says so.
+	if out, err := runInProcess(t, "smsgate", "remove-device", "--realm", "cli.localhost", "--user", "ivy", "--id", m[1], "--address", adminAddr, "--store", storeDir); err != nil ||
+		!strings.Contains(out, "her phones were not texted of the removal: Caddy is stopped") {
 		t.Fatalf("remove-device (stopped): %v\n%s", err, out)
 	}
 	file := filepath.Join(dir, "export.json")
