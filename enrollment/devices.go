@@ -268,6 +268,11 @@ func (s *Devices) Rename(ctx context.Context, realm, user, id, name string) erro
 // Remove removes a device; the last one only if allowLast. In
 // verify-only mode its number is released for other users.
 func (s *Devices) Remove(ctx context.Context, realm, user, id string, allowLast bool) (*Device, error) {
+	return s.remove(ctx, realm, user, id, allowLast, false)
+}
+
+// remove is Remove, its notice owed first if owe (RemoveOwing).
+func (s *Devices) remove(ctx context.Context, realm, user, id string, allowLast, owe bool) (*Device, error) {
 	ctx = store.Lasting(ctx) // the user is told it is done
 	// Buried before it goes (tombstones.go), so no import brings it back;
 	// only one the user holds and may remove (a refused removal buried the
@@ -278,7 +283,8 @@ func (s *Devices) Remove(ctx context.Context, realm, user, id string, allowLast 
 	if err != nil {
 		return nil, err
 	}
-	if !slices.ContainsFunc(list, func(d Device) bool { return d.ID == id }) {
+	at := slices.IndexFunc(list, func(d Device) bool { return d.ID == id })
+	if at < 0 {
 		return nil, ErrNoDevice
 	}
 	if len(list) == 1 && !allowLast {
@@ -286,6 +292,11 @@ func (s *Devices) Remove(ctx context.Context, realm, user, id string, allowLast 
 	}
 	if err := bury(ctx, s.Store, removedDeviceKey(realm, user), id); err != nil {
 		return nil, err
+	}
+	if owe {
+		if err := s.owe(ctx, realm, user, list[at]); err != nil {
+			return nil, err
+		}
 	}
 	var removed *Device
 	err = s.edit(ctx, realm, user, func(list []Device) ([]Device, error) {

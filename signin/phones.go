@@ -54,11 +54,12 @@ func (s *Service) AdminRemove(ctx context.Context, realm, user, id string) (told
 	return told, err
 }
 
-// remove is RemoveDevice, told to user's phones once a removal: the
-// removal that took the device away tells them, and one asked again
-// (which finds it gone) does not. Where the store failed the end, the
-// notice does not say that browsers were signed out (they were not yet:
-// its _unfinished words).
+// remove is RemoveDevice, told to user's phones once a removal: by the
+// removal that took the device away, or by one asked again after a
+// removal the store wrote but answered as an error (which told nobody);
+// not by one asked again after a removal that told them. Where the store
+// failed the end, the notice does not say that browsers were signed out
+// (they were not yet: its _unfinished words).
 func (s *Service) remove(ctx context.Context, realm, user, id string, allowLast bool, keep *session.Claims) (*enrollment.Device, int, error) {
 	removed, err := RemoveDevice(ctx, s.Devices, realm, user, id, allowLast, keep)
 	if removed == nil {
@@ -72,13 +73,20 @@ func (s *Service) remove(ctx context.Context, realm, user, id string, allowLast 
 }
 
 // RemoveDevice removes user's device id and ends what it earned but keep
-// (session.EndDevice), for the devices page and the admin alike. It
-// answers the device removed, with the end's error, if any: asked again
-// after an end the store failed, it finds the device gone (its tombstone)
-// and ends what it earned then (nil: removed before); else it would be
-// ErrNoDevice, and the thief's session stayed for good.
+// (session.EndDevice), for the devices page and the admin alike. Asked
+// again after an end the store failed, it finds the device gone (its
+// tombstone) and ends what it earned then; else it would be ErrNoDevice,
+// and the thief's session stayed for good. It answers the device whose
+// removal is to be told to her phones (the notice it owes:
+// enrollment.TakeUntold), with the end's error, if any: nil where another
+// removal told it or tells it (one asked again at once), and where the
+// removal failed before the device went. A removal the store wrote but
+// answered as an error told nobody, and its notice is still owed: asked
+// again, the removal takes it. Of the removal that took the device away,
+// a notice the store could not take is answered all the same (told twice
+// rather than never).
 func RemoveDevice(ctx context.Context, d *enrollment.Devices, realm, user, id string, allowLast bool, keep *session.Claims) (*enrollment.Device, error) {
-	removed, err := d.Remove(ctx, realm, user, id, allowLast)
+	removed, err := d.RemoveOwing(ctx, realm, user, id, allowLast)
 	if errors.Is(err, enrollment.ErrNoDevice) {
 		if gone, rerr := d.Removed(ctx, realm, user, id); rerr != nil || !gone {
 			return nil, err
@@ -86,7 +94,11 @@ func RemoveDevice(ctx context.Context, d *enrollment.Devices, realm, user, id st
 	} else if err != nil {
 		return nil, err
 	}
-	return removed, session.EndDevice(ctx, d.Store, realm, user, id, keep, d.Now())
+	owed, terr := d.TakeUntold(ctx, realm, user, id)
+	if terr != nil && removed != nil {
+		owed = removed
+	}
+	return owed, session.EndDevice(ctx, d.Store, realm, user, id, keep, d.Now())
 }
 
 // RenewRecovery replaces user's recovery codes with a new set, to show

@@ -1,0 +1,72 @@
+package enrollment
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/smsgate/caddy-smsgate/store"
+)
+
+// A removal's notice, owed until told. A removal that tells the user's
+// phones (RemoveOwing: the devices page's, the admin's) writes, before it
+// takes the device away, what its notice names (the device's kind and
+// number) under untoldKey, unless a removal of it wrote it already; the
+// one that tells marks it told (TakeUntold: of a removal and one asked
+// again at once, one tells, and one asked again after it writes nothing
+// over the mark). So a removal the store wrote but answered as an error
+// (its reply lost: the device gone and nobody told) is told by the removal
+// asked again, which finds the device gone (its tombstone) and the notice
+// still owed. One never asked again is never told: the record goes after
+// untoldFor.
+
+func untoldKey(realm, user, id string) string { return store.Key("removal-untold", realm, user, id) }
+
+// untoldFor is how long a removal's notice stays owed, and told: a
+// removal asked again is asked within minutes (the devices page asks at
+// once).
+const untoldFor = 24 * time.Hour
+
+// untold is the record at untoldKey.
+type untold struct {
+	Device Device `json:"device"`
+	Told   bool   `json:"told,omitempty"`
+}
+
+// RemoveOwing is Remove, its notice owed until TakeUntold takes it.
+func (s *Devices) RemoveOwing(ctx context.Context, realm, user, id string, allowLast bool) (*Device, error) {
+	return s.remove(ctx, realm, user, id, allowLast, true)
+}
+
+// owe writes the notice d's removal owes (its ID, kind and number only),
+// unless one is there: owed by a removal of it at once, or told.
+func (s *Devices) owe(ctx context.Context, realm, user string, d Device) error {
+	raw, err := json.Marshal(untold{Device: Device{ID: d.ID, Kind: d.Kind, Phone: d.Phone}})
+	if err != nil {
+		return err
+	}
+	_, err = s.Store.PutIfAbsent(ctx, untoldKey(realm, user, d.ID), raw, untoldFor)
+	return err
+}
+
+// TakeUntold marks told the notice the removal of user's device id owes,
+// in one atomic step, and answers the device to tell of: nil where none
+// is owed (told already, or by another removal at once; a removal of the
+// release before owes none).
+func (s *Devices) TakeUntold(ctx context.Context, realm, user, id string) (*Device, error) {
+	var owed *Device
+	err := s.Store.Update(store.Lasting(ctx), untoldKey(realm, user, id), func(raw []byte, found bool) ([]byte, time.Duration, error) {
+		owed = nil // again at each try
+		var u untold
+		if !found || json.Unmarshal(raw, &u) != nil || u.Told {
+			return nil, 0, store.ErrUnchanged
+		}
+		owed, u.Told = &u.Device, true
+		raw, err := json.Marshal(u)
+		return raw, untoldFor, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return owed, nil
+}
