@@ -21,15 +21,16 @@ import (
 // TestASignInByATrustTheAdminEndsMeanwhileEndsWithIt), and can fail the reads of revocations (a session's check that it is
 // still live), and of failingTrusts's trusts (a removal's end of what
 // the device earned: TestARemovalWhoseEndFailedEndsItWhenAskedAgain), and
-// of failingEnd's trusts alone (her own revocations read: her devices
-// page answers, TestARemovalWhoseEndFailedOnTheDevicesPageIsAskedAgainThere).
+// of failingEnd's trusts alone (her own revocations read, and her devices'
+// ends, which her known-browser cookie's check reads: her devices page
+// answers, TestARemovalWhoseEndFailedOnTheDevicesPageIsAskedAgainThere).
 func init() {
 	sitetest.Holds.Park = func(op, key string) bool {
 		return op == "write" && (strings.HasPrefix(key, "recovery/") || strings.HasPrefix(key, "app-used/") ||
 			strings.HasPrefix(key, "sessions/")) || op == "read" && strings.HasPrefix(key, "trusted/")
 	}
 	sitetest.Holds.Fail = func(key string) bool {
-		return strings.HasPrefix(key, "revoked") && !strings.HasSuffix(key, "/"+failingEnd) ||
+		return strings.HasPrefix(key, "revoked") && !strings.HasSuffix(key, "/"+failingEnd) && !strings.Contains(key, "/"+failingEnd+"/") ||
 			key == "trusted/localhost/"+failingTrusts || key == "trusted/localhost/"+failingEnd
 	}
 }

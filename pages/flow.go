@@ -114,7 +114,8 @@ const knownLifetime = session.KnownLifetime
 // knownUser is whom this browser signed in as before (its known-browser
 // cookie), or "". Only since the user's last reset, revoke or sign-out
 // everywhere, which end every session and trust of theirs, and while the
-// admin has not ended the session it signed in with: a browser that
+// admin has not ended the session it signed in with, nor was the device
+// that earned it removed (listed or not: the cookie names it): a browser that
 // signed in as the user before one (a thief's, with the lost phone, or a
 // stolen browser) is a stranger's again, with no window of guesses or
 // send budget of the owner's (session.StillKnown). A cookie from a
@@ -128,7 +129,11 @@ func (p *Pages) knownUser(req *request) (string, error) {
 	if cl == nil || cl.Trust == nil {
 		return "", nil
 	}
-	if known, err := session.StillKnown(req.r.Context(), p.Store, p.Realm, cl.Subject, cl.SID, *cl.Trust, cl.IssuedAt.Time); !known {
+	device := ""
+	if cl.Device != nil {
+		device = *cl.Device
+	}
+	if known, err := session.StillKnown(req.r.Context(), p.Store, p.Realm, cl.Subject, cl.SID, *cl.Trust, device, cl.IssuedAt.Time); !known {
 		return "", err
 	}
 	return cl.Subject, nil
@@ -219,17 +224,21 @@ func (p *Pages) browserID(req *request) string {
 // rememberBrowser marks this browser as user's: strangers who name the
 // user then cannot spend its send budgets or lock it out (OWASP's device
 // cookies). It lets nobody in by itself. It names the session the sign-in
-// made (its ID, as Issue answered it: its token is not verified again)
-// and the trust that session came from or made (trust, "" for none, named
+// made (its ID, as Issue answered it: its token is not verified again),
+// the trust that session came from or made (trust, "" for none, named
 // all the same: a cookie naming none is one from before the claim, which
-// knownUser does not take): the admin's end of either ends this too, the
-// trust's even once the session is off the user's list. (A release before
-// the trust's claim here reads it as a session's tb, which a known-browser
-// cookie's reader ignores.)
-func (p *Pages) rememberBrowser(req *request, user, sid, trust string) {
+// knownUser does not take) and the device that earned it (the session's
+// dv, nil for none): the admin's end of the session or the trust, or the
+// device's removal, ends this too, even once the session is off the
+// user's list. (A release before the trust's claim here reads it as a
+// session's tb, which a known-browser cookie's reader ignores.)
+func (p *Pages) rememberBrowser(req *request, user, sid, trust string, device *string) {
 	// Stamped when the sign-in began, as its session is: a reset while it
 	// ran covers it too.
 	cl := session.Claims{RegisteredClaims: p.Known.NewClaimsAt(req.realm, user, knownLifetime, req.began.At()), SID: sid, Browser: p.browserID(req), Prefixed: true, Trust: &trust}
+	if device != nil && *device != "" {
+		cl.Device = device
+	}
 	token, err := p.Known.Sign(cl)
 	if err != nil {
 		p.Logger.Error("signing the known-browser cookie", zap.Error(err))

@@ -298,7 +298,7 @@ func (p *Pages) signedIn(req *request, res *signin.Result) {
 	} else {
 		p.setCookie(req.w, req.r, FlowCookie, "", p.PathPrefix, -1)
 	}
-	p.rememberBrowser(req, res.User, sid, w.Trust)
+	p.rememberBrowser(req, res.User, sid, w.Trust, w.Device)
 	switch {
 	case req.json:
 		out := map[string]any{"status": "verified", "redirect": rd}

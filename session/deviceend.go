@@ -43,8 +43,11 @@ type deviceEnd struct {
 // ends reports whether e ends cl, a session the device earned: the
 // removing session never names the device (kept), so none of those stays.
 func (e deviceEnd) ends(cl *Claims) bool {
-	return cl.IssuedAt == nil || !cl.IssuedAt.After(e.At)
+	return cl.IssuedAt == nil || e.endsAt(cl.IssuedAt.Time)
 }
+
+// endsAt reports whether e ends what was issued at issued: until the removal.
+func (e deviceEnd) endsAt(issued time.Time) bool { return !issued.After(e.At) }
 
 // deviceEnds reports whether op, a read of the end of the device cl names
 // (nil: it names none), ends cl; a record it cannot read does.

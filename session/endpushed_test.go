@@ -53,11 +53,11 @@ func TestEndStopsKnowingTheBrowsersOfTheTrustsUnlistedSessions(t *testing.T) {
 	if _, err := End(ctx, st, "example.com", "alice", last, now); err != nil {
 		t.Fatal(err)
 	}
-	if known, err := StillKnown(ctx, st, "example.com", "alice", old, tb.ID, first); err != nil || known {
+	if known, err := StillKnown(ctx, st, "example.com", "alice", old, tb.ID, "", first); err != nil || known {
 		t.Errorf("the browser of the ended trust's unlisted session is still known: %v, %v", known, err)
 	}
 	// A cookie of the release before, naming no trust: as it was.
-	if known, err := StillKnown(ctx, st, "example.com", "alice", old, "", first); err != nil || !known {
+	if known, err := StillKnown(ctx, st, "example.com", "alice", old, "", "", first); err != nil || !known {
 		t.Errorf("a cookie naming no trust: %v, %v (want known, as before the claim)", known, err)
 	}
 }

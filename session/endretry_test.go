@@ -83,13 +83,13 @@ func TestARetriedEndFinishesTheJob(t *testing.T) {
 					}
 				}
 				for i, sid := range sids {
-					if known, err := StillKnown(ctx, st, "example.com", user, sid, "", begun.Add(time.Duration(i+1)*time.Second)); err != nil || known {
+					if known, err := StillKnown(ctx, st, "example.com", user, sid, "", "", begun.Add(time.Duration(i+1)*time.Second)); err != nil || known {
 						t.Errorf("write %d failed, then the retry: the browser of the thief's session %d is still known (%v)", n, i, err)
 					}
 				}
 				if cl := m.Uncached(ctx, laptop); cl == nil {
 					t.Errorf("write %d failed, then the retry: the laptop's session ended", n)
-				} else if known, err := StillKnown(ctx, st, "example.com", user, cl.SID, "", begun); err != nil || !known {
+				} else if known, err := StillKnown(ctx, st, "example.com", user, cl.SID, "", "", begun); err != nil || !known {
 					t.Errorf("write %d failed, then the retry: the laptop is a stranger (%v)", n, err)
 				}
 			}

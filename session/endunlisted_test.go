@@ -37,7 +37,7 @@ func TestEndUnlistedEndsTheTrustsListedSessions(t *testing.T) {
 		thief, sids = append(thief, tok), append(sids, sid)
 	}
 	now = now.Add(time.Second)
-	if known, err := StillKnown(ctx, st, "example.com", "alice", sids[MaxListed], "", now.Add(-time.Second)); err != nil || !known {
+	if known, err := StillKnown(ctx, st, "example.com", "alice", sids[MaxListed], "", "", now.Add(-time.Second)); err != nil || !known {
 		t.Fatalf("the trust's last browser is not known before end-unlisted: %v, %v", known, err)
 	}
 	if u, err := EndUnlisted(ctx, st, "example.com", "alice", now); err != nil || u.Count == 0 {
@@ -51,7 +51,7 @@ func TestEndUnlistedEndsTheTrustsListedSessions(t *testing.T) {
 		// Signed in after the one pushed out, it is not ended by the
 		// revocation until then: its browser is a stranger's again only by
 		// the end's mark (StillKnown).
-		if known, err := StillKnown(ctx, st, "example.com", "alice", sids[i], "", now.Add(-time.Duration(len(thief)-i)*time.Second)); err != nil || known {
+		if known, err := StillKnown(ctx, st, "example.com", "alice", sids[i], "", "", now.Add(-time.Duration(len(thief)-i)*time.Second)); err != nil || known {
 			t.Errorf("the browser of the trust's session %d is still known after end-unlisted: %v, %v", i, known, err)
 		}
 	}

@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"time"
 
@@ -41,14 +42,17 @@ func endedFor(s Info, now time.Time) time.Duration {
 // in session sid ("" for a cookie from before sessions were named in it)
 // that came from or made trust ("" for none; a cookie from before the
 // known-browser cookie named it, Claims.Trust nil, is known no more: the
-// pages do not ask), is still theirs: no
+// pages do not ask), earned by device ("" for none: a recovery code, a
+// cookie from before it named one), is still theirs: no
 // reset, revoke or sign-out everywhere since, that session not ended by
 // the admin, nor its trust (End ends a trust with every session of it,
 // but marks as ended only those the user's list holds: a session pushed
 // off it by MaxListed newer ones is ended by the trust's record alone),
+// nor by the removal of its device (EndDevice marks the listed ones; one
+// pushed off the list is ended by the device's end alone),
 // and issued since the store's epoch began (none: the store forgot it,
 // and is not known either). One round trip to the store.
-func StillKnown(ctx context.Context, st store.Store, realm, user, sid, trust string, issued time.Time) (bool, error) {
+func StillKnown(ctx context.Context, st store.Store, realm, user, sid, trust, device string, issued time.Time) (bool, error) {
 	var b store.Batch
 	all := b.Get(endkeys.User(realm, user))
 	epoch := b.Get(continuity.Key)
@@ -59,6 +63,10 @@ func StillKnown(ctx context.Context, st store.Store, realm, user, sid, trust str
 	trustEnded := &store.Op{Err: store.ErrNotFound}
 	if trust != "" {
 		trustEnded = b.Get(endkeys.Trust(realm, trust))
+	}
+	deviceEnded := &store.Op{Err: store.ErrNotFound}
+	if device != "" {
+		deviceEnded = b.Get(endkeys.Device(realm, user, device))
 	}
 	if err := store.Do(ctx, st, &b); err != nil {
 		return false, err
@@ -75,6 +83,12 @@ func StillKnown(ctx context.Context, st store.Store, realm, user, sid, trust str
 	}
 	if !errors.Is(trustEnded.Err, store.ErrNotFound) {
 		return false, trustEnded.Err // nil: its trust ended
+	}
+	if !errors.Is(deviceEnded.Err, store.ErrNotFound) {
+		var e deviceEnd // one unreadable ends it, as it ends a session
+		if deviceEnded.Err != nil || json.Unmarshal(deviceEnded.Value, &e) != nil || e.endsAt(issued) {
+			return false, deviceEnded.Err
+		}
 	}
 	return before.IsZero() || issued.After(before), nil
 }

@@ -51,7 +51,7 @@ func TestStillKnownInTheStoresEpoch(t *testing.T) {
 func knownIn(t *testing.T, st store.Store) func(issued time.Time) bool {
 	return func(issued time.Time) bool {
 		t.Helper()
-		ok, err := StillKnown(context.Background(), st, "example.com", "alice", "S1", "", issued)
+		ok, err := StillKnown(context.Background(), st, "example.com", "alice", "S1", "", "", issued)
 		if err != nil {
 			t.Fatal(err)
 		}
