@@ -34,7 +34,7 @@ func (s *Service) MakeDefault(ctx context.Context, realm, user, id string) error
 // RemovePhone removes one of user's devices (the last one only where the
 // site allows it), ends every session and trust it earned but the asking
 // session keep and its trust (session.EndDevice: a lost phone's thief is
-// cut off), and tells the other phones (tellRemoved).
+// cut off), and tells the other phones (remove).
 func (s *Service) RemovePhone(ctx context.Context, realm, user, id string, keep *session.Claims) error {
 	removed, _, err := s.remove(ctx, realm, user, id, s.AllowRemoveLast, keep)
 	if removed != nil {
