@@ -1,0 +1,139 @@
+package enrollment
+
+import (
+	"context"
+	"time"
+
+	"github.com/smsgate/caddy-smsgate/store"
+)
+
+// failKey counts wrong codes for user from one address; a known browser's
+// apart from strangers' there (behind the same NAT), as its account lock
+// is (lockKey).
+func failKey(sc Scope, user string) string     { return sc.accountKey("fails", user, IPKey(sc.IP)) }
+func failUserKey(sc Scope, user string) string { return sc.accountKey("fails", user) }
+func failSlotKey(sc Scope, user string) string { return sc.accountKey("fail-slots", user) }
+
+// failureMemory is how long wrong codes are remembered without a success.
+const failureMemory = 24 * time.Hour
+
+// AccountLockout is how long MaxFailures consecutive wrong codes lock an
+// account everywhere. It is short because anyone who can name a user can
+// cause it (with identity "none", or behind a shared first factor):
+// guessing is bounded by the window of checked guesses (Limits.Guesses),
+// not by keeping the owner out.
+const AccountLockout = 15 * time.Minute
+
+// recordFailure counts a wrong code and locks out when a limit is reached.
+// It returns the lockout it started, if any.
+// Only wrong phone codes count account-wide: wrong recovery codes lock out
+// just the (user, IP) pair, as their guessing has throttles of its own.
+func (s *Core) recordFailure(ctx context.Context, sc Scope, user string, accountWide bool) (*LockedError, error) {
+	locked, _, err := s.countFailure(ctx, sc, user, accountWide, false)
+	return locked, err
+}
+
+// countFailure is recordFailure, also saying how many wrong codes are left
+// before a lockout starts (from this IP, or account-wide); confirming
+// counts an app's confirmation try, at its own keys too (failsOf). Each
+// limit reads one count, its Incr's: of codes at once, each sees a count
+// of its own, so none skips a lock's multiple.
+func (s *Core) countFailure(ctx context.Context, sc Scope, user string, accountWide, confirming bool) (*LockedError, int, error) {
+	shared, own := failsOf(sc, user, false), failsOf(sc, user, true)
+	var b store.Batch
+	pairOp, totalOp := b.Incr(shared.pair, failureMemory), &store.Op{}
+	if accountWide {
+		totalOp = b.Incr(shared.total, failureMemory)
+	}
+	if confirming { // what a right confirmation takes back (forgetConfirmations)
+		b.Incr(own.pair, failureMemory)
+		if accountWide {
+			b.Incr(own.total, failureMemory)
+		}
+	}
+	if err := store.Do(ctx, s.Store, &b); err != nil {
+		return nil, 0, err
+	}
+	pair, total := pairOp.N, totalOp.N
+	s.freshCounts(ctx, own, pair == 1, accountWide && total == 1, confirming)
+	left := 1 << 30
+	if s.Limits.LockAfter > 0 {
+		left = s.Limits.LockAfter - int(pair%int64(s.Limits.LockAfter))
+	}
+	if accountWide && s.Limits.MaxFailures > 0 {
+		left = min(left, s.Limits.MaxFailures-int(total))
+	}
+	accountLocks := accountWide && s.Limits.MaxFailures > 0 && total >= int64(s.Limits.MaxFailures)
+	addressLocks := s.Limits.LockAfter > 0 && pair%int64(s.Limits.LockAfter) == 0
+	if !accountLocks && !addressLocks {
+		return nil, left, nil
+	}
+	// One wrong code may reach both limits (lockout_after 3, max_failures
+	// 3): it starts both locks, the account's first, then the address's
+	// (as long as configured: maybe longer than the account's); the
+	// account's is told once.
+	now, locked := s.Now(), &LockedError{Started: true}
+	var accountErr, addressErr error
+	if accountLocks {
+		var until time.Time
+		if until, accountErr = s.lockUntil(ctx, lockUserKey(sc, user), now.Add(AccountLockout)); accountErr == nil {
+			var fresh store.Batch // a new count after the lock, once it holds
+			fresh.Delete(shared.total)
+			fresh.Delete(own.total)
+			_ = store.Do(ctx, s.Store, &fresh)
+			locked.Account, locked.AccountWait, locked.Wait = true, until.Sub(now), until.Sub(now)
+		}
+	}
+	if addressLocks {
+		round := min(pair/int64(s.Limits.LockAfter)-1, 20)
+		var until time.Time
+		if until, addressErr = s.lockUntil(ctx, lockKey(sc, user), now.Add(min(s.Limits.Lockout<<round, failureMemory))); addressErr == nil {
+			locked.Wait = max(locked.Wait, until.Sub(now))
+		}
+	}
+	switch {
+	case accountErr != nil:
+		return nil, 0, accountErr // the account's count stays: the next wrong code locks
+	case addressErr != nil && !locked.Account:
+		return nil, 0, addressErr // refused; this round's lock is lost (the next round's, and the other limits, still hold)
+	}
+	// The account's lock holds (and its count went): it is answered, and
+	// told, though the address's failed (Unwritten, for the log).
+	locked.Unwritten = addressErr
+	return locked, 0, nil
+}
+
+// freshCounts makes a confirmation's own counts (own) start afresh with a
+// shared count that did (its Incr answered 1: the last one expired, a day
+// after it began): a count older than it is none of it, and a right
+// confirmation must not take it back from the new one. They start at 1
+// where this code is itself a confirmation. A code at once whose own count
+// this forgets stays in the shared count: one too many, never one skipped.
+func (s *Core) freshCounts(ctx context.Context, own fails, pair, total, confirming bool) {
+	var gone, again store.Batch // one batch names a key once
+	for _, k := range []struct {
+		key   string
+		fresh bool
+	}{{own.pair, pair}, {own.total, total}} {
+		if k.fresh {
+			gone.Delete(k.key)
+			if confirming {
+				again.Incr(k.key, failureMemory)
+			}
+		}
+	}
+	if store.Do(ctx, s.Store, &gone) == nil {
+		_ = store.Do(ctx, s.Store, &again)
+	}
+}
+
+// forgetFailures adds to b forgetting wrong codes after a right one: the
+// limits count consecutive failures. The account's slots among
+// MaxFailures go too (the window emptied: Store.ClearWindow), the right
+// code's own among them (so b must not give it back as well): a wrong
+// code counts until the next right one, or for AccountLockout. An app's
+// confirmation tries' own counts go with the rest (failsOf).
+func (s *Core) forgetFailures(b *store.Batch, sc Scope, user string) {
+	failsOf(sc, user, false).forget(b)
+	failsOf(sc, user, true).forget(b)
+}
