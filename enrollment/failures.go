@@ -77,10 +77,7 @@ func (s *Core) countFailure(ctx context.Context, sc Scope, user string, accountW
 	if accountLocks {
 		var until time.Time
 		if until, accountErr = s.lockUntil(ctx, lockUserKey(sc, user), now.Add(AccountLockout)); accountErr == nil {
-			var fresh store.Batch // a new count after the lock, once it holds
-			fresh.Delete(shared.total)
-			fresh.Delete(own.total)
-			_ = store.Do(ctx, s.Store, &fresh)
+			s.afterAccountLock(ctx, shared, own)
 			locked.Account, locked.AccountWait, locked.Wait = true, until.Sub(now), until.Sub(now)
 		}
 	}
@@ -101,6 +98,33 @@ func (s *Core) countFailure(ctx context.Context, sc Scope, user string, accountW
 	// told, though the address's failed (Unwritten, for the log).
 	locked.Unwritten = addressErr
 	return locked, 0, nil
+}
+
+// afterAccountLock begins the account's count afresh once its lock holds:
+// the max_failures wrong codes the lock answers are taken from the shared
+// count, by a compare-and-set, where it still holds as many (swapCounts);
+// never the whole count, for a wrong code counted since this one's Incr
+// (at once; or after another code's lock took its share) is the first of
+// the next count. A code at once that saw max_failures or more locked
+// too, and takes a share where one is left (less is left alone): with
+// max_failures 2, of three codes counted the lock takes two and one
+// stays; of four, both shares go. The own count (a confirmation's tries, what a right one takes
+// back from the shared count) goes first, whole: the tries among the
+// lock's codes are taken back by none, and a try at once is left in the
+// shared count only, one too many (a lock maybe sooner, never one
+// skipped); after the shared count it could let a right confirmation at
+// once take back the lock's tries from the next count.
+func (s *Core) afterAccountLock(ctx context.Context, shared, own fails) {
+	if s.Store.Delete(ctx, own.total) != nil {
+		return // the count stays: the next wrong code locks
+	}
+	share := int64(s.Limits.MaxFailures)
+	s.swapCounts(ctx, []string{shared.total}, func(_ int, n int64) int64 {
+		if n < share {
+			return n
+		}
+		return n - share
+	})
 }
 
 // freshCounts makes a confirmation's own counts (own) start afresh with a
