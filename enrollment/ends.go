@@ -130,7 +130,7 @@ func (s *Admin) keepLaterEnds(ctx context.Context, list []end) (int, error) {
 		if strings.HasPrefix(e.key, endkeys.DevicePrefix) {
 			// The later removal wins, with the session it kept, whatever the
 			// expiries (its own, from its instant: session.LongestLifetime).
-			wrote, err := session.KeepLaterDeviceEnd(store.Lasting(store.WithBudget(ctx, store.RequestBudget)), s.Store, e.key, e.value, time.Now())
+			wrote, err := session.KeepLaterDeviceEnd(store.Lasting(store.WithBudget(ctx, store.RequestBudget)), s.Store, e.key, e.value, s.Now())
 			if err != nil {
 				return kept, fmt.Errorf("writing a device's end: %w", err)
 			}
