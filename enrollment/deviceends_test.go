@@ -203,7 +203,7 @@ func TestDeviceEndsExpire(t *testing.T) {
 	// One removed longer ago than any session lasts ends nothing: not written.
 	old := []byte(`{"at":"` + time.Now().Add(-session.LongestLifetime-session.Leeway-time.Minute).UTC().Format(time.RFC3339Nano) + `"}`)
 	key := endkeys.Device(realm, alice, "gone")
-	if wrote, err := session.KeepLaterDeviceEnd(ctx, s.Store, key, old, time.Now()); err != nil || wrote {
+	if wrote, err := session.KeepLaterDeviceEnds(ctx, s.Store, []session.StoredEnd{{Key: key, Value: old}}, time.Now()); err != nil || wrote[0] {
 		t.Errorf("an end over by the clock: written %v, %v", wrote, err)
 	}
 	if _, err := s.Store.Get(ctx, key); err == nil {
