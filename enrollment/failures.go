@@ -45,17 +45,11 @@ func (s *Core) countFailure(ctx context.Context, sc Scope, user string, accountW
 	if accountWide {
 		totalOp = b.Incr(shared.total, failureMemory)
 	}
-	if confirming { // what a right confirmation takes back (forgetConfirmations)
-		b.Incr(own.pair, failureMemory)
-		if accountWide {
-			b.Incr(own.total, failureMemory)
-		}
-	}
 	if err := store.Do(ctx, s.Store, &b); err != nil {
-		return nil, 0, err
+		return nil, 0, err // no own count: a right confirmation takes back nothing the shared ones lack
 	}
 	pair, total := pairOp.N, totalOp.N
-	s.freshCounts(ctx, own, pair == 1, accountWide && total == 1, confirming)
+	s.countOwn(ctx, own, pair == 1, accountWide && total == 1, confirming, accountWide)
 	left := 1 << 30
 	if s.Limits.LockAfter > 0 {
 		left = s.Limits.LockAfter - int(pair%int64(s.Limits.LockAfter))
@@ -127,23 +121,27 @@ func (s *Core) afterAccountLock(ctx context.Context, shared, own fails) {
 	})
 }
 
-// freshCounts makes a confirmation's own counts (own) start afresh with a
-// shared count that did (its Incr answered 1: the last one expired, a day
-// after it began): a count older than it is none of it, and a right
-// confirmation must not take it back from the new one. They start at 1
-// where this code is itself a confirmation. A code at once whose own count
-// this forgets stays in the shared count: one too many, never one skipped.
-func (s *Core) freshCounts(ctx context.Context, own fails, pair, total, confirming bool) {
+// countOwn counts a confirmation try (confirming) at its own keys (own),
+// what a right confirmation takes back (forgetConfirmations): once the
+// shared counts hold it, never before, so that a store failing one leaves
+// an own count short (one too many in the shared count, a lock maybe
+// sooner), never long (a wrong code of another kind taken back with it).
+// First it makes the own counts start afresh with a shared count that did
+// (its Incr answered 1: the last one expired, a day after it began): a
+// count older than it is none of it, and a right confirmation must not
+// take it back from the new one. A code at once whose own count this
+// forgets stays in the shared count: one too many, never one skipped.
+func (s *Core) countOwn(ctx context.Context, own fails, freshPair, freshTotal, confirming, accountWide bool) {
 	var gone, again store.Batch // one batch names a key once
 	for _, k := range []struct {
-		key   string
-		fresh bool
-	}{{own.pair, pair}, {own.total, total}} {
+		key           string
+		fresh, counts bool
+	}{{own.pair, freshPair, true}, {own.total, freshTotal, accountWide}} {
 		if k.fresh {
 			gone.Delete(k.key)
-			if confirming {
-				again.Incr(k.key, failureMemory)
-			}
+		}
+		if confirming && k.counts {
+			again.Incr(k.key, failureMemory)
 		}
 	}
 	if store.Do(ctx, s.Store, &gone) == nil {

@@ -2,8 +2,12 @@ package enrollment
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
+	"time"
+
+	"github.com/pquerna/otp/totp"
 
 	"github.com/smsgate/caddy-smsgate/store"
 )
@@ -49,6 +53,58 @@ func TestAWrongCodeAtALockStartsTheNextCount(t *testing.T) {
 		}
 		if wiped > 0 {
 			t.Errorf("%d of %d rounds: the account's count after its lock is not 1 (the code at once wiped)", wiped, n)
+		}
+	})
+}
+
+// incrFails is a store whose Incr of key fails while on is set (the store
+// answered the batch's other operations).
+type incrFails struct {
+	store.Store
+	key string
+	on  bool
+}
+
+func (f *incrFails) Incr(ctx context.Context, key string, ttl time.Duration) (int64, error) {
+	if f.on && key == f.key {
+		return 0, errors.New("read tcp 127.0.0.1:6379: i/o timeout")
+	}
+	return f.Store.Incr(ctx, key, ttl)
+}
+
+// TestAHalfFailedConfirmationCountTakesNothingBack: a wrong step-up code,
+// then a wrong confirmation whose count of the account's total the store
+// fails (the store's error answered), then the right confirmation: the
+// account's total still holds the step-up's wrong code. Before, the
+// confirmation's own count was written in the same batch as the shared
+// one that failed, one too high, and the right confirmation took the
+// step-up's code back with it (the total at 0). On Badger and a real
+// Redis.
+func TestAHalfFailedConfirmationCountTakesNothingBack(t *testing.T) {
+	t.Parallel()
+	onRaceStores(t, func(t *testing.T, st store.Store) {
+		ctx := context.Background()
+		f := &incrFails{Store: st, key: failUserKey(sc, "alice")}
+		s, _, clk := appServiceOn(t, f)
+		s.Limits = Limits{LockAfter: 100, Lockout: time.Minute, MaxFailures: 100}
+		setup, err := s.Devices.StartApp(ctx, realm, "alice", "Example")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := s.countFailure(ctx, sc, "alice", true, false); err != nil {
+			t.Fatal(err)
+		}
+		f.on = true
+		if _, _, err := s.Devices.ConfirmApp(ctx, sc, "alice", "000000", ""); err == nil || errors.As(err, new(*WrongCodeError)) {
+			t.Fatalf("a wrong confirmation whose count failed: %v; want the store's error", err)
+		}
+		f.on = false
+		right, _ := totp.GenerateCodeCustom(setup.Secret, clk.now(), appOpts)
+		if _, added, err := s.Devices.ConfirmApp(ctx, sc, "alice", right, ""); err != nil || !added {
+			t.Fatalf("the app's right first code: %v, %v", added, err)
+		}
+		if n, err := st.Counter(ctx, failUserKey(sc, "alice")); err != nil || n != 1 {
+			t.Errorf("the account's total after the right confirmation: %d, %v; want the step-up's 1", n, err)
 		}
 	})
 }

@@ -182,7 +182,7 @@ func (s *Core) forgetConfirmations(ctx context.Context, done *store.Batch, sc Sc
 			if all < took[i] {
 				// An own count is part of the shared one: a shared count
 				// smaller is a new day's, begun after the own expired
-				// (freshCounts not yet run): left whole, one too many.
+				// (countOwn not yet run): left whole, one too many.
 				return all
 			}
 			return all - took[i]
