@@ -35,7 +35,8 @@ func (s *Core) recordFailure(ctx context.Context, sc Scope, user string, account
 
 // countFailure is recordFailure, also saying how many wrong codes are left
 // before a lockout starts (from this IP, or account-wide); confirming
-// counts an app's confirmation try, at its own keys too (failsOf). Each
+// counts an app's confirmation try, at its own keys too (failsOf), once
+// the shared ones hold it (countOwn). Each
 // limit reads one count, its Incr's: of codes at once, each sees a count
 // of its own, so none skips a lock's multiple.
 func (s *Core) countFailure(ctx context.Context, sc Scope, user string, accountWide, confirming bool) (*LockedError, int, error) {
@@ -88,7 +89,7 @@ func (s *Core) countFailure(ctx context.Context, sc Scope, user string, accountW
 	case addressErr != nil && !locked.Account:
 		return nil, 0, addressErr // refused; this round's lock is lost (the next round's, and the other limits, still hold)
 	}
-	// The account's lock holds (and its count went): it is answered, and
+	// The account's lock holds (and its share of the count went): it is answered, and
 	// told, though the address's failed (Unwritten, for the log).
 	locked.Unwritten = addressErr
 	return locked, 0, nil
@@ -102,12 +103,12 @@ func (s *Core) countFailure(ctx context.Context, sc Scope, user string, accountW
 // the next count. A code at once that saw max_failures or more locked
 // too, and takes a share where one is left (less is left alone): with
 // max_failures 2, of three codes counted the lock takes two and one
-// stays; of four, both shares go. The own count (a confirmation's tries, what a right one takes
-// back from the shared count) goes first, whole: the tries among the
-// lock's codes are taken back by none, and a try at once is left in the
-// shared count only, one too many (a lock maybe sooner, never one
-// skipped); after the shared count it could let a right confirmation at
-// once take back the lock's tries from the next count.
+// stays; of four, both shares go. The own count (a confirmation's tries,
+// what a right one takes back from the shared count) goes first, whole:
+// the tries among the lock's codes are taken back by none, and a try at
+// once is left in the shared count only, one too many (a lock maybe
+// sooner, never one skipped); after the shared count it could let a right
+// confirmation at once take back the lock's tries from the next count.
 func (s *Core) afterAccountLock(ctx context.Context, shared, own fails) {
 	if s.Store.Delete(ctx, own.total) != nil {
 		return // the count stays: the next wrong code locks
