@@ -176,15 +176,17 @@ const maxRaces = 3
 func (s *Challenges) start(ctx context.Context, sc Scope, c *Challenge, resends int) (*Challenge, error) {
 	// Store time of their own: the send that follows keeps its request's.
 	s.retryTakeBacks(store.WithBudget(ctx, takeBackTime))
-	for try := 1; try <= maxRaces; try++ {
+	var got *Challenge
+	err := store.Retry(ctx, maxRaces, func() (bool, error) { // backing off: sends at once race again less
 		again := *c
-		got, err := s.startOnce(ctx, sc, &again, resends)
-		if !errors.Is(err, errRaced) {
-			return got, err
+		var err error
+		if got, err = s.startOnce(ctx, sc, &again, resends); errors.Is(err, errRaced) {
+			got, sc.Stranger = nil, false // counted in the strangers' total once, by the first try
+			return false, nil
 		}
-		sc.Stranger = false // counted in the strangers' total once, by the first try
-	}
-	return nil, store.ErrContended
+		return true, err
+	})
+	return got, err
 }
 
 // startCooldown is c's cooldown, to claim (store.Batch.Claim, with the

@@ -203,10 +203,33 @@ func TestDeviceEndsExpire(t *testing.T) {
 	// One removed longer ago than any session lasts ends nothing: not written.
 	old := []byte(`{"at":"` + time.Now().Add(-session.LongestLifetime-session.Leeway-time.Minute).UTC().Format(time.RFC3339Nano) + `"}`)
 	key := endkeys.Device(realm, alice, "gone")
-	if wrote, err := session.KeepLaterDeviceEnd(ctx, s.Store, key, old, time.Now()); err != nil || wrote {
+	if wrote, err := session.KeepLaterDeviceEnds(ctx, s.Store, []session.StoredEnd{{Key: key, Value: old}}, time.Now()); err != nil || wrote[0] {
 		t.Errorf("an end over by the clock: written %v, %v", wrote, err)
 	}
 	if _, err := s.Store.Get(ctx, key); err == nil {
 		t.Error("an end over by the clock was written")
+	}
+}
+
+// TestAnImportKeepsADeviceEndByTheGatesClock: an import writes a device's
+// end for what is left of it by the gate's clock, as a removal does: one
+// removed at the clock's now is written, whatever the machine's says.
+// Before, the import read time.Now() (a removal, the Core's clock): with
+// the gate's clock 401 days behind it, the end was taken for over and not
+// written. On Badger.
+func TestAnImportKeepsADeviceEndByTheGatesClock(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, _, clk := raceService(t, nil)
+	clk.t = time.Now().Add(-401 * 24 * time.Hour)
+	admin := &Admin{Core: s.Core, Devices: s.Devices}
+	admin.Announce = session.AnnounceEnd
+	key := endkeys.Device(realm, alice, "lost")
+	end := []byte(`{"at":"` + clk.now().UTC().Format(time.RFC3339Nano) + `"}`)
+	if _, err := admin.Import(ctx, []Record{record(key, end)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Store.Get(ctx, key); err != nil {
+		t.Fatalf("a device's end removed at the gate's now, imported: %v; want it written", err)
 	}
 }

@@ -114,33 +114,25 @@ type end struct {
 // (a logout, an admin's end of a trust: no expiry, a gate putting back the
 // ends the store lost: its own session_lifetime) is never made to end
 // sooner. A device's end is merged as the removal writes it instead
-// (session.KeepLaterDeviceEnd, one Update): the later removal wins, with
-// the session it kept, whatever the expiries say (each is its removal's
-// plus session.LongestLifetime; none, one of the previous release).
+// (session.KeepLaterDeviceEnds, a batch of compare-and-sets a round trip,
+// each batch with a request's store budget): the later removal wins,
+// whatever the expiries say (each is its removal's plus
+// session.LongestLifetime; none, one of the previous release).
 // Before the other records, as keepLaterRevoked: a later end is never
 // wrong to keep. An export of an earlier release carries none, and
 // imports as before.
 func (s *Admin) keepLaterEnds(ctx context.Context, list []end) (int, error) {
+	kept, err := s.keepLaterDeviceEnds(ctx, list)
+	if err != nil {
+		return kept, err
+	}
 	held, err := s.heldEnds(ctx, list)
 	if err != nil {
-		return 0, err
+		return kept, err
 	}
-	kept := 0
 	for _, e := range list {
 		if strings.HasPrefix(e.key, endkeys.DevicePrefix) {
-			// The later removal wins, with the session it kept, whatever the
-			// expiries (its own, from its instant: session.LongestLifetime).
-			wrote, err := session.KeepLaterDeviceEnd(store.Lasting(store.WithBudget(ctx, store.RequestBudget)), s.Store, e.key, e.value, time.Now())
-			if err != nil {
-				return kept, fmt.Errorf("writing a device's end: %w", err)
-			}
-			if wrote {
-				if err := s.announce(ctx, e.key, e.value); err != nil {
-					return kept, fmt.Errorf("announcing a device's end: %w", err)
-				}
-				kept++
-			}
-			continue
+			continue // kept above
 		}
 		left := time.Duration(0)
 		if !e.until.IsZero() {
@@ -163,6 +155,35 @@ func (s *Admin) keepLaterEnds(ctx context.Context, list []end) (int, error) {
 			return kept, fmt.Errorf("announcing a session's end: %w", err)
 		}
 		kept++
+	}
+	return kept, nil
+}
+
+// keepLaterDeviceEnds writes the devices' ends of list (keepLaterEnds),
+// announcing each written, and counts them.
+func (s *Admin) keepLaterDeviceEnds(ctx context.Context, list []end) (kept int, err error) {
+	var ends []session.StoredEnd
+	for _, e := range list {
+		if strings.HasPrefix(e.key, endkeys.DevicePrefix) {
+			ends = append(ends, session.StoredEnd{Key: e.key, Value: e.value})
+		}
+	}
+	for len(ends) > 0 {
+		batch := ends[:min(len(ends), session.DeviceEndsABatch)]
+		ends = ends[len(batch):]
+		wrote, err := session.KeepLaterDeviceEnds(store.Lasting(store.WithBudget(ctx, store.RequestBudget)), s.Store, batch, s.Now())
+		for i, w := range wrote {
+			if !w {
+				continue
+			}
+			if err := s.announce(ctx, batch[i].Key, batch[i].Value); err != nil {
+				return kept, fmt.Errorf("announcing a device's end: %w", err)
+			}
+			kept++
+		}
+		if err != nil {
+			return kept, fmt.Errorf("writing a device's end: %w", err)
+		}
 	}
 	return kept, nil
 }

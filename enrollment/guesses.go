@@ -157,7 +157,8 @@ func failsOf(sc Scope, user string, confirming bool) fails {
 	return fails{failKey(sc, user), failUserKey(sc, user), failSlotKey(sc, user)}
 }
 
-// takeBackTries bounds forgetConfirmations' compare-and-sets of a count.
+// takeBackTries bounds swapCounts' compare-and-sets of a count: each
+// lost to a wrong code at once, read again after a wait (store.Retry).
 const takeBackTries = 8
 
 // forgetConfirmations forgets the wrong confirmation tries before a right
@@ -181,7 +182,7 @@ func (s *Core) forgetConfirmations(ctx context.Context, done *store.Batch, sc Sc
 			if all < took[i] {
 				// An own count is part of the shared one: a shared count
 				// smaller is a new day's, begun after the own expired
-				// (freshCounts not yet run): left whole, one too many.
+				// (countOwn not yet run): left whole, one too many.
 				return all
 			}
 			return all - took[i]
@@ -192,22 +193,23 @@ func (s *Core) forgetConfirmations(ctx context.Context, done *store.Batch, sc Sc
 // swapCounts writes to each counter of keys what to makes of its count
 // (none at 0 or below), by compare-and-sets against the counts read, one
 // batch for them all, read again where one changed meanwhile (at most
-// takeBackTries times); a counter to leaves as it is, or found at none, is
-// not written. It returns the counts it replaced (0 where it did not write).
+// takeBackTries times, backing off: store.Retry); a counter to leaves as
+// it is, or found at none, is not written. It returns the counts it
+// replaced (0 where it did not write).
 func (s *Core) swapCounts(ctx context.Context, keys []string, to func(i int, n int64) int64) []int64 {
 	took := make([]int64, len(keys))
 	pending := make([]int, len(keys))
 	for i := range keys {
 		pending[i] = i
 	}
-	for range takeBackTries {
+	_ = store.Retry(ctx, takeBackTries, func() (bool, error) {
 		var reads, writes store.Batch
 		counts := make([]*store.Op, len(pending))
 		for j, i := range pending {
 			counts[j] = reads.Counter(keys[i])
 		}
-		if store.Do(ctx, s.Store, &reads) != nil {
-			return took
+		if err := store.Do(ctx, s.Store, &reads); err != nil {
+			return false, err
 		}
 		swaps := make([]*store.Op, len(pending))
 		for j, i := range pending {
@@ -219,8 +221,8 @@ func (s *Core) swapCounts(ctx context.Context, keys []string, to func(i int, n i
 				swaps[j] = writes.Swap(keys[i], counts[j], nil, 0)
 			}
 		}
-		if store.Do(ctx, s.Store, &writes) != nil {
-			return took
+		if err := store.Do(ctx, s.Store, &writes); err != nil {
+			return false, err
 		}
 		var again []int
 		for j, i := range pending {
@@ -232,10 +234,9 @@ func (s *Core) swapCounts(ctx context.Context, keys []string, to func(i int, n i
 				again = append(again, i)
 			}
 		}
-		if pending = again; len(pending) == 0 {
-			break
-		}
-	}
+		pending = again
+		return len(pending) == 0, nil
+	})
 	return took
 }
 

@@ -1,6 +1,7 @@
 package session
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -83,34 +84,120 @@ const LongestLifetime = 400 * 24 * time.Hour
 // previous release, with no expiry, still counts. wrote says whether it
 // was written.
 func endDeviceAt(ctx context.Context, st store.Store, realm, user, id string, e deviceEnd, now time.Time) (wrote bool, err error) {
-	ttl := e.At.Add(LongestLifetime + Leeway).Sub(now)
+	return e.keepAt(ctx, st, endkeys.Device(realm, user, id), now)
+}
+
+// keepAt is endDeviceAt at key, in one Update.
+func (e deviceEnd) keepAt(ctx context.Context, st store.Store, key string, now time.Time) (wrote bool, err error) {
+	ttl := e.ttl(now)
 	if ttl <= 0 {
 		return false, nil
 	}
-	err = st.Update(ctx, endkeys.Device(realm, user, id), func(old []byte, found bool) ([]byte, time.Duration, error) {
-		var held deviceEnd
-		if wrote = !found || json.Unmarshal(old, &held) != nil || e.At.After(held.At); !wrote {
+	err = st.Update(ctx, key, func(old []byte, found bool) ([]byte, time.Duration, error) {
+		if wrote = e.laterThan(old, found); !wrote {
 			return nil, 0, store.ErrUnchanged
 		}
-		raw, err := json.Marshal(deviceEnd{At: e.At.UTC()})
-		return raw, ttl, err
+		return e.record(), ttl, nil
 	})
 	return wrote && err == nil, err
 }
 
-// KeepLaterDeviceEnd writes value, a device's end an import carries under
-// key (endkeys.Device), unless the store holds one as late or later (as
-// endDeviceAt: the later removal wins, with the session it kept), in one
-// Update; the import announces one written (AnnounceEnd). An unreadable
-// value is not written (the import checked it).
-func KeepLaterDeviceEnd(ctx context.Context, st store.Store, key string, value []byte, now time.Time) (wrote bool, err error) {
-	parts, ok := store.SplitKey(key)
-	var e deviceEnd
-	if !ok || len(parts) != 4 || json.Unmarshal(value, &e) != nil {
-		return false, nil
-	}
-	return endDeviceAt(ctx, st, parts[1], parts[2], parts[3], e, now)
+// ttl is how long e is to last from now (LongestLifetime and Leeway past
+// its removal): 0 or less, over.
+func (e deviceEnd) ttl(now time.Time) time.Duration {
+	return e.At.Add(LongestLifetime + Leeway).Sub(now)
 }
+
+// laterThan reports whether e is to be written over old (found: a record
+// is there): there is none, or one unreadable, or ending earlier.
+func (e deviceEnd) laterThan(old []byte, found bool) bool {
+	var held deviceEnd
+	return !found || json.Unmarshal(old, &held) != nil || e.At.After(held.At)
+}
+
+// record is e as stored.
+func (e deviceEnd) record() []byte {
+	raw, _ := json.Marshal(deviceEnd{At: e.At.UTC()})
+	return raw
+}
+
+// KeepLaterDeviceEnds writes each of ends, a device's end an import
+// carries (Key: endkeys.Device, Value as stored), unless the store holds
+// one as late or later (as endDeviceAt: the later removal wins), and
+// answers which it wrote (the import announces those: AnnounceEnd). An
+// unreadable value is not written (the import checked it); of one key
+// named twice, the later end only.
+func KeepLaterDeviceEnds(ctx context.Context, st store.Store, ends []StoredEnd, now time.Time) (wrote []bool, err error) {
+	keyed := make([]keyedEnd, len(ends))
+	for i, r := range ends {
+		parts, ok := store.SplitKey(r.Key)
+		var e deviceEnd
+		if ok && len(parts) == 4 && json.Unmarshal(r.Value, &e) == nil {
+			keyed[i] = keyedEnd{r.Key, e}
+		}
+	}
+	return keepLaterDeviceEnds(ctx, st, keyed, now)
+}
+
+// StoredEnd is a device's end as stored: its key and value.
+type StoredEnd struct {
+	Key   string
+	Value []byte
+}
+
+// keyedEnd is a device's end to keep at its key ("": none).
+type keyedEnd struct {
+	key string
+	end deviceEnd
+}
+
+// keepLaterDeviceEnds is endDeviceAt for each of ends, in two round trips
+// a batch of DeviceEndsABatch: their records read, then those to write swapped
+// in where they still hold what was read (store.Batch.Swap); one changed
+// meanwhile is decided again in an Update of its own (keepAt). Of one key
+// named twice, the later end goes in the batch. wrote says which were
+// written; err is the first failure (the others are still written).
+func keepLaterDeviceEnds(ctx context.Context, st store.Store, ends []keyedEnd, now time.Time) (wrote []bool, err error) {
+	wrote = make([]bool, len(ends))
+	for from := 0; from < len(ends); from += DeviceEndsABatch {
+		chunk := ends[from:min(from+DeviceEndsABatch, len(ends))]
+		latest := map[string]int{} // a key's place in chunk: one batch names a key once
+		for i, e := range chunk {
+			if j, seen := latest[e.key]; e.key != "" && e.end.ttl(now) > 0 && (!seen || e.end.At.After(chunk[j].end.At)) {
+				latest[e.key] = i
+			}
+		}
+		var reads, writes store.Batch
+		got := make(map[int]*store.Op, len(latest))
+		for _, i := range latest {
+			got[i] = reads.Get(chunk[i].key)
+		}
+		if err := store.Do(ctx, st, &reads); err != nil {
+			return wrote, err
+		}
+		swaps := make(map[int]*store.Op, len(got))
+		for i, read := range got {
+			if e := chunk[i].end; e.laterThan(read.Value, read.Err == nil) {
+				swaps[i] = writes.Swap(chunk[i].key, read, e.record(), e.ttl(now))
+			}
+		}
+		failed := store.Do(ctx, st, &writes)
+		for i, op := range swaps {
+			if wrote[from+i] = op.OK; failed == nil && !op.OK { // changed since it was read
+				w, err := chunk[i].end.keepAt(ctx, st, chunk[i].key, now)
+				wrote[from+i], failed = w, cmp.Or(failed, err)
+			}
+		}
+		if failed != nil {
+			return wrote, failed
+		}
+	}
+	return wrote, nil
+}
+
+// DeviceEndsABatch is how many device ends keepLaterDeviceEnds writes a
+// round trip.
+const DeviceEndsABatch = 500
 
 // kept is what of keep, the session asking for the removal of device,
 // stays: its SID and the ID of its trust (the one it came from or made),

@@ -355,12 +355,14 @@ func (m *Manager) putBack(ctx context.Context) {
 	}
 	flush()
 	devices := m.covered.knownDevices()
+	var ends []keyedEnd
 	for key, d := range devices {
 		if d.read.Add(m.lifetime + Leeway).After(now) { // a session it ends may still live
-			if _, err := endDeviceAt(ctx, m.store, m.realm, key.user, key.id, d.end, now); err != nil {
-				failed = err
-			}
+			ends = append(ends, keyedEnd{endkeys.Device(m.realm, key.user, key.id), d.end})
 		}
+	}
+	if _, err := keepLaterDeviceEnds(ctx, m.store, ends, now); err != nil {
+		failed = err
 	}
 	for user, at := range users {
 		if err := revokeUserAt(ctx, m.store, m.realm, user, at); err != nil {

@@ -24,14 +24,26 @@ const (
 	maxBackoff   = 5 * time.Millisecond
 )
 
-// retry calls try until it reports done, backing off between tries. It
-// gives up with ErrContended after maxTries, or with ctx's error.
+// retry is Retry with the store's own bound (maxTries), for its updates.
 func retry(ctx context.Context, try func() (done bool, err error)) error {
+	return Retry(ctx, maxTries, try)
+}
+
+// Retry calls try until it reports done, at most tries times, backing off
+// between tries (from 20 µs, doubling up to 5 ms, each wait drawn at
+// random below it), so that writers that collided do not collide again at
+// once: a caller's compare-and-set lost to another writer, read and tried
+// again. It gives up with ErrContended after the last try (no wait after
+// it), or with try's error, or ctx's.
+func Retry(ctx context.Context, tries int, try func() (done bool, err error)) error {
 	backoff := firstBackoff
-	for range maxTries {
+	for n := 1; ; n++ {
 		done, err := try()
 		if done || err != nil {
 			return err
+		}
+		if n >= tries {
+			return ErrContended
 		}
 		t := time.NewTimer(rand.N(backoff) + 1)
 		select {
@@ -42,5 +54,4 @@ func retry(ctx context.Context, try func() (done bool, err error)) error {
 		}
 		backoff = min(2*backoff, maxBackoff)
 	}
-	return ErrContended
 }
