@@ -89,9 +89,41 @@ func ForwardedApp(h http.Header) string {
 	proto := cmp.Or(first(h, "X-Forwarded-Proto"), "https")
 	if strings.Contains(proto, ":") || strings.ContainsAny(host, "/?#") {
 		// A URL whose path AppOf would find elsewhere: built as before.
-		return AppOf(proto + "://" + host + "/" + strings.TrimPrefix(first(h, "X-Forwarded-Uri"), "/"))
+		return AppOf(forwardedURL(h, proto, host))
 	}
 	return forwardedApps.of(proto, host)
+}
+
+// OriginalRequest is the URL and method a forward-auth check's proxy asks
+// about, from the headers h it sets (a trusted proxy's: the caller checks
+// that), where they name one host (OneForwardedHost: a client's own beside
+// the proxy's names none); else "" and method, the check's own. Caddy and
+// Traefik send X-Forwarded-Method/Proto/Host/Uri; nginx is configured to
+// send X-Original-URL and X-Original-Method.
+func OriginalRequest(h http.Header, method string) (string, string) {
+	if !OneForwardedHost(h) {
+		return "", method
+	}
+	if u := first(h, "X-Original-Url"); u != "" {
+		return u, cmp.Or(first(h, "X-Original-Method"), http.MethodGet)
+	}
+	host := first(h, "X-Forwarded-Host")
+	if host == "" {
+		return "", cmp.Or(first(h, "X-Forwarded-Method"), method)
+	}
+	return forwardedURL(h, cmp.Or(first(h, "X-Forwarded-Proto"), "https"), host), cmp.Or(first(h, "X-Forwarded-Method"), http.MethodGet)
+}
+
+// forwardedURL is the original request's URL as the X-Forwarded- headers
+// h name it: proto "://" host, then X-Forwarded-Uri, after a "/" where it
+// has none.
+func forwardedURL(h http.Header, proto, host string) string {
+	uri := first(h, "X-Forwarded-Uri")
+	slash := "/"
+	if uri != "" && uri[0] == '/' {
+		slash = ""
+	}
+	return proto + "://" + host + slash + uri
 }
 
 // first is the first value of a header given by its canonical name (read

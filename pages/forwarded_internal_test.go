@@ -110,6 +110,9 @@ func TestForwardedApp(t *testing.T) {
 			if got, want := ForwardedApp(h), builtApp(h); got != want {
 				t.Errorf("ForwardedApp(%v) = %q, want %q", h, got, want)
 			}
+			if u, _ := OriginalRequest(h, http.MethodGet); AppOf(u) != builtApp(h) {
+				t.Errorf("OriginalRequest(%v) = %q, of app %q; want app %q", h, u, AppOf(u), builtApp(h))
+			}
 		}
 	}
 	h := http.Header{"X-Forwarded-Proto": {"https"}, "X-Forwarded-Host": {"app.example.com"}, "X-Forwarded-Uri": {"/dashboard/42?tab=activity"}}
