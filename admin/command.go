@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -26,37 +25,51 @@ type subcommand struct {
 	flags           []flag
 }
 
-type flag struct{ name, usage string }
+// flag is a subcommand's flag; a required one it refuses to run without.
+type flag struct {
+	name, usage string
+	required    bool
+}
 
-// requiredFlags are the flags a subcommand that takes them needs.
-var requiredFlags = []string{"user", "id", "place"}
+// requestFields are the Request's fields the flags set, by name (--realm
+// and every one some subcommand takes but --file).
+var requestFields = map[string]func(*Request) *string{
+	"realm": func(r *Request) *string { return &r.Realm },
+	"user":  func(r *Request) *string { return &r.User },
+	"phone": func(r *Request) *string { return &r.Phone },
+	"name":  func(r *Request) *string { return &r.Name },
+	"id":    func(r *Request) *string { return &r.ID },
+	"ttl":   func(r *Request) *string { return &r.TTL },
+	"days":  func(r *Request) *string { return &r.Days },
+	"place": func(r *Request) *string { return &r.Place },
+}
 
 var (
-	realmFlag = flag{"realm", "the site's realm (its host name unless the config sets realm); required when Caddy serves several"}
-	userFlag  = flag{"user", "the user's name, as the first factor or the login page names them"}
+	realmFlag = flag{"realm", "the site's realm (its host name unless the config sets realm); required when Caddy serves several", false}
+	userFlag  = flag{"user", "the user's name, as the first factor or the login page names them", true}
 )
 
 var subcommands = []subcommand{
 	{"users", "Lists users and their devices: phones (numbers masked), authenticator apps and passkeys", "users", []flag{realmFlag}},
 	{"add", "Provisions a phone for a user (needs a running Caddy: only the gate knows the phone policy)", "users",
-		[]flag{realmFlag, userFlag, {"phone", "the number in international format, e.g. +14155552671"}, {"name", "a label for the phone, e.g. Work"}}},
-	{"remove-device", "Removes one of a user's devices (a phone, an app or a passkey)", "devices/remove", []flag{realmFlag, userFlag, {"id", "the device's ID, as `users` lists it"}}},
+		[]flag{realmFlag, userFlag, {"phone", "the number in international format, e.g. +14155552671", false}, {"name", "a label for the phone, e.g. Work", false}}},
+	{"remove-device", "Removes one of a user's devices (a phone, an app or a passkey)", "devices/remove", []flag{realmFlag, userFlag, {"id", "the device's ID, as `users` lists it", true}}},
 	{"reset", "Lost phone: removes a user's phones and recovery codes and ends their sessions", "reset", []flag{realmFlag, userFlag}},
 	{"revoke", "Ends every session and trusted browser of a user", "revoke", []flag{realmFlag, userFlag}},
 	{"sessions", "Lists a user's sessions: when, how and where each was signed in (those from before sessions were listed are not; revoke ends them)", "sessions", []flag{realmFlag, userFlag}},
-	{"end-session", "Ends one of a user's sessions", "sessions/end", []flag{realmFlag, userFlag, {"id", "the session's ID, as `sessions` lists it"}}},
+	{"end-session", "Ends one of a user's sessions", "sessions/end", []flag{realmFlag, userFlag, {"id", "the session's ID, as `sessions` lists it", true}}},
 	{"end-unlisted", "Ends a user's sessions pushed off the list by newer ones (the list keeps the newest 20), with their trusted browsers", "sessions/end-unlisted", []flag{realmFlag, userFlag}},
-	{"invite", "Mints a single-use enrollment link", "invites", []flag{realmFlag, userFlag, {"ttl", "how long the link works (default 168h, at most 720h)"}}},
+	{"invite", "Mints a single-use enrollment link", "invites", []flag{realmFlag, userFlag, {"ttl", "how long the link works (default 168h, at most 720h)", false}}},
 	{"export", "Writes users, devices and recovery codes as JSON (file mode 0600)", "export",
-		[]flag{realmFlag, {"file", "where to write (default: standard output)"}}},
+		[]flag{realmFlag, {"file", "where to write (default: standard output)", false}}},
 	{"import", "Reads data written by export into the realm's store (a restore: it also accepts a store frozen after a wipe)", "import",
-		[]flag{realmFlag, {"file", "the export to read"}}},
+		[]flag{realmFlag, {"file", "the export to read", false}}},
 	{"accept-store", "After the store lost its data (and froze new enrollments): accepts its new state, so that enrollment goes on", "store/accept",
 		[]flag{realmFlag}},
 	{"figures", "Shows texts and calls sent, receipts, codes sent and used, and their estimated cost, by country and provider", "figures",
-		[]flag{realmFlag, {"days", "how many days, up to today (default and most 30)"}}},
+		[]flag{realmFlag, {"days", "how many days, up to today (default and most 30)", false}}},
 	{"pumping", "Lists the pumping guard's pauses: countries and number prefixes whose new sends are paused", "pumping", []flag{realmFlag}},
-	{"pumping-resume", "Ends a pumping pause now", "pumping/resume", []flag{realmFlag, {"place", "the paused country (GB) or prefix (+44740), as pumping lists it"}}},
+	{"pumping-resume", "Ends a pumping pause now", "pumping/resume", []flag{realmFlag, {"place", "the paused country (GB) or prefix (+44740), as pumping lists it", true}}},
 }
 
 func init() {
@@ -117,15 +130,14 @@ An unknown or ambiguous realm is an error. Run 'caddy smsgate <command>
 // and its notes and warnings to stderr.
 func adminCommand(sub subcommand, stdout, stderr io.Writer) caddycmd.CommandFunc {
 	return func(fl caddycmd.Flags) (int, error) {
-		req := Request{Realm: fl.String("realm")}
-		fields := map[string]*string{"user": &req.User, "phone": &req.Phone, "name": &req.Name, "id": &req.ID, "ttl": &req.TTL, "days": &req.Days, "place": &req.Place}
+		var req Request
 		for _, f := range sub.flags {
 			v := fl.String(f.name)
-			if v == "" && slices.Contains(requiredFlags, f.name) {
+			if v == "" && f.required {
 				return caddy.ExitCodeFailedStartup, fmt.Errorf("%s needs --%s", sub.name, f.name)
 			}
-			if field := fields[f.name]; field != nil {
-				*field = v
+			if field := requestFields[f.name]; field != nil {
+				*field(&req) = v
 			}
 		}
 		var body []byte

@@ -23,7 +23,10 @@ func TestACommandWithoutARequiredFlagIsRefused(t *testing.T) {
 			fs.String(f.name, "", f.usage)
 		}
 		for _, f := range sub.flags {
-			if !slices.Contains([]string{"user", "id", "place"}, f.name) {
+			if f.required != slices.Contains([]string{"user", "id", "place"}, f.name) {
+				t.Errorf("%s: --%s required: %v", sub.name, f.name, f.required)
+			}
+			if !f.required {
 				continue
 			}
 			checked++

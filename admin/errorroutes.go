@@ -52,41 +52,62 @@ func CheckErrorRoutes(app *caddyhttp.App) (gated []string, err error) {
 	m := siteblock.ThisMachine()
 	for _, name := range slices.Sorted(maps.Keys(app.Servers)) {
 		srv := app.Servers[name]
-		for i, route := range srv.Routes {
-			s := &site{srv: srv, m: m, app: map[string]bool{}, seen: map[string]bool{}, way: []caddyhttp.Route{route}}
-			s.read(route.Handlers)
-			if len(s.ways) == 0 { // no gate in it
-				continue
+		for i := range srv.Routes {
+			gate, err := checkRoute(name, srv, i, m)
+			if err != nil {
+				return nil, err
 			}
-			if !slices.Contains(gated, name) {
+			if gate && !slices.Contains(gated, name) {
 				gated = append(gated, name)
-			}
-			if s.files && len(s.trees) == 0 {
-				s.trees = []string{"."} // Caddy's own folder
-			}
-			errs := s.errors
-			if srv.Errors != nil {
-				errs = append(errs, srv.Errors.Routes)
-			}
-			for _, host := range probeHosts(srv, route) {
-				for _, path := range s.probePaths(host, errs) {
-					if reachedBefore(srv.Routes[:i], host, path, srv) {
-						continue
-					}
-					for _, status := range siteblock.RefusedWith {
-						for _, list := range errs {
-							r := probe(srv, host, path, status, s.root)
-							s.steps = 0
-							if _, err := s.follow(list, r, path, "errors route", true); err != nil {
-								return nil, fmt.Errorf("%s: %v (for the gate's %d in route %d, host %s, path %s)", name, err, status, i, host, path)
-							}
-						}
-					}
-				}
 			}
 		}
 	}
 	return gated, nil
+}
+
+// checkRoute checks the error routes Caddy would run for a gate in route i
+// of server name (CheckErrorRoutes), and reports whether it holds one.
+func checkRoute(name string, srv *caddyhttp.Server, i int, m *siteblock.Machine) (gate bool, err error) {
+	route := srv.Routes[i]
+	s := &site{srv: srv, m: m, app: map[string]bool{}, seen: map[string]bool{}, way: []caddyhttp.Route{route}}
+	s.read(route.Handlers)
+	if len(s.ways) == 0 { // no gate in it
+		return false, nil
+	}
+	if s.files && len(s.trees) == 0 {
+		s.trees = []string{"."} // Caddy's own folder
+	}
+	errs := s.errors
+	if srv.Errors != nil {
+		errs = append(errs, srv.Errors.Routes)
+	}
+	for _, host := range probeHosts(srv, route) {
+		for _, path := range s.probePaths(host, errs) {
+			if reachedBefore(srv.Routes[:i], host, path, srv) {
+				continue
+			}
+			if status, err := s.refused(host, path, errs); err != nil {
+				return true, fmt.Errorf("%s: %v (for the gate's %d in route %d, host %s, path %s)", name, err, status, i, host, path)
+			}
+		}
+	}
+	return true, nil
+}
+
+// refused follows each list of error routes errs for each status a gate
+// refuses with (siteblock.RefusedWith) at host and path, and answers the
+// first that serves what it must not, with its status.
+func (s *site) refused(host, path string, errs []caddyhttp.RouteList) (status int, err error) {
+	for _, status := range siteblock.RefusedWith {
+		for _, list := range errs {
+			r := probe(s.srv, host, path, status, s.root)
+			s.steps = 0
+			if _, err := s.follow(list, r, path, "errors route", true); err != nil {
+				return status, err
+			}
+		}
+	}
+	return 0, nil
 }
 
 // site is what a top-level route that holds a gate serves with.

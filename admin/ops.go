@@ -54,11 +54,7 @@ func apiError(err error) error {
 		return caddy.APIError{HTTPStatus: r.Status, Err: err}
 	}
 	if part := (*enrollment.PartialImportError)(nil); errors.As(err, &part) {
-		msg := fmt.Sprintf("%s; the import stopped after %d of %d records: run the same import again to finish it", errStoreDown, part.Written, part.Of)
-		if part.KeysReplaced { // the run again finds them in, and says nothing of them
-			msg += "; " + keysReplaced
-		}
-		return caddy.APIError{HTTPStatus: r.Status, Err: err, Message: msg}
+		return caddy.APIError{HTTPStatus: r.Status, Err: err, Message: errStoreDown + "; " + part.Progress()}
 	}
 	return caddy.APIError{HTTPStatus: r.Status, Err: err, Message: errStoreDown}
 }
@@ -281,10 +277,6 @@ func acceptStore(ctx context.Context, w *continuity.Watch, st store.Store, newSe
 	return out, nil
 }
 
-// keysReplaced is what an import whose file's signing keys replaced the
-// store's says (enrollment.Imported).
-const keysReplaced = "the file's signing keys replaced the store's (every realm's): every gate that signs with the store's keys (no signing_key in its config) adopts them, a running one within a few seconds, and refuses the sessions, trusted browsers and codes made with the old keys: their users sign in again"
-
 // afterImport accepts a frozen store after an admin's import (a restore
 // from an export), or notes that the store holds users now.
 func afterImport(ctx context.Context, w *continuity.Watch) (accepted bool, err error) {
@@ -302,7 +294,7 @@ func importSummary(records int, accepted bool, done enrollment.Imported) map[str
 	out := map[string]any{"imported": records, "store_accepted": accepted}
 	told := done.NotRestored
 	if done.KeysReplaced {
-		out["keys"] = keysReplaced
+		out["keys"] = enrollment.KeysReplacedSaid
 	}
 	if told != (enrollment.NotRestored{}) {
 		out["not_restored"] = told.String()

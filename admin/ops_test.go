@@ -93,13 +93,19 @@ func TestWhichGateAnInviteLeadsTo(t *testing.T) {
 // records written replaced the store's signing keys answers, through the
 // admin API (and so the CLI on a running Caddy), what that does, as a
 // whole import's answer does: the run again will not say it. Before, the
-// answer said nothing of the keys.
+// answer said nothing of the keys. The CLI with Caddy stopped (the
+// error's own text) says it in the same words: before, in others ("the
+// file's signing keys, written, replaced the store's").
 func TestAPartialImportThatReplacedTheKeysSaysSo(t *testing.T) {
 	for _, replaced := range []bool{true, false} {
-		err := apiError(&enrollment.PartialImportError{Written: 8, Of: 21, KeysReplaced: replaced, Err: errors.New("the store went away")})
+		part := &enrollment.PartialImportError{Written: 8, Of: 21, KeysReplaced: replaced, Err: errors.New("the store went away")}
+		err := apiError(part)
 		var ae caddy.APIError
-		if !errors.As(err, &ae) || strings.Contains(ae.Message, keysReplaced) != replaced {
+		if !errors.As(err, &ae) || strings.Contains(ae.Message, enrollment.KeysReplacedSaid) != replaced {
 			t.Errorf("a partial import (keys replaced: %v) through the admin API: %q", replaced, ae.Message)
+		}
+		if strings.Contains(part.Error(), enrollment.KeysReplacedSaid) != replaced {
+			t.Errorf("a partial import (keys replaced: %v) with Caddy stopped: %q", replaced, part.Error())
 		}
 	}
 }

@@ -119,9 +119,9 @@ func TestAnAssertionIsReusedAcrossAnAppsPages(t *testing.T) {
 // TestAnOriginalURLWithoutSchemeNamesNoApp: a compromised app1 page sends
 // its own origin one header, X-Original-URL naming app2 without a scheme
 // (a same-origin fetch, no preflight), or two, the second naming no host:
-// the assertion app1 is handed names no other app. Before, AppOf kept a
+// the assertion app1 is handed names no other app. Before, pages.appOf kept a
 // URL without "://" whole and the assertion named app2; and a value naming
-// no host reset OneForwardedHost's comparison.
+// no host reset pages.oneForwardedHost's comparison.
 func TestAnOriginalURLWithoutSchemeNamesNoApp(t *testing.T) {
 	s, c := carolAtApp1(t)
 	c.OnLoopback(2) // a client, not the trusted proxy

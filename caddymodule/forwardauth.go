@@ -138,38 +138,13 @@ func (g *gate) loginURL(original string) string {
 	return u
 }
 
-// originalRequest is the URL and method the proxy is asking about, from
-// the headers it sets — believed only from the server's trusted_proxies,
-// and only where they name one host (pages.OneForwardedHost: a client's
-// own beside the proxy's names none). Caddy and Traefik send
-// X-Forwarded-Method/Proto/Host/Uri; nginx is configured to send
-// X-Original-URL and X-Original-Method. A refused check needs it (for the
-// login's return address), and an assertion (for the app it names).
+// originalRequest is the URL and method the proxy is asking about
+// (pages.OriginalRequest), from the headers it sets — believed only from
+// the server's trusted_proxies. A refused check needs it (for the login's
+// return address), and an assertion (for the app it names).
 func (g *gate) originalRequest(r *http.Request) (string, string) {
-	if trusted, _ := caddyhttp.GetVar(r.Context(), caddyhttp.TrustedProxyVarKey).(bool); !trusted || !pages.OneForwardedHost(r.Header) {
+	if trusted, _ := caddyhttp.GetVar(r.Context(), caddyhttp.TrustedProxyVarKey).(bool); !trusted {
 		return "", r.Method
 	}
-	// The names as net/http stores them (canonical), read without
-	// Header.Get's canonicalising: "X-Original-URL" would be copied.
-	if u := header(r, "X-Original-Url"); u != "" {
-		return u, cmp.Or(header(r, "X-Original-Method"), http.MethodGet)
-	}
-	host, uri := header(r, "X-Forwarded-Host"), header(r, "X-Forwarded-Uri")
-	if host == "" {
-		return "", cmp.Or(header(r, "X-Forwarded-Method"), r.Method)
-	}
-	proto := cmp.Or(header(r, "X-Forwarded-Proto"), "https")
-	slash := "/"
-	if uri != "" && uri[0] == '/' {
-		slash = ""
-	}
-	return proto + "://" + host + slash + uri, cmp.Or(header(r, "X-Forwarded-Method"), http.MethodGet)
-}
-
-// header is the first value of a header given by its canonical name.
-func header(r *http.Request, canonical string) string {
-	if v := r.Header[canonical]; len(v) > 0 {
-		return v[0]
-	}
-	return ""
+	return pages.OriginalRequest(r.Header, r.Method)
 }

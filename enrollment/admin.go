@@ -176,12 +176,21 @@ type PartialImportError struct {
 	Err          error
 }
 
-func (e *PartialImportError) Error() string {
-	keys := ""
+func (e *PartialImportError) Error() string { return e.said(fmt.Sprintf(" (%v)", e.Err)) }
+
+// Progress is Error without the store's error: the admin API's answer,
+// whose driver's text goes to Caddy's log only.
+func (e *PartialImportError) Progress() string { return e.said("") }
+
+// said is how far the import got, with cause, that the same import run
+// again finishes it, and what the records written replaced: the run
+// again, finding the keys in, does not say it.
+func (e *PartialImportError) said(cause string) string {
+	s := fmt.Sprintf("the import stopped after %d of %d records%s: run the same import again to finish it", e.Written, e.Of, cause)
 	if e.KeysReplaced {
-		keys = "; the file's signing keys, written, replaced the store's"
+		s += "; " + KeysReplacedSaid
 	}
-	return fmt.Sprintf("import stopped after %d of %d records (%v)%s: run the same import again to finish it", e.Written, e.Of, e.Err, keys)
+	return s
 }
 
 func (e *PartialImportError) Unwrap() error { return e.Err }

@@ -125,6 +125,11 @@ func TestAppFlow(t *testing.T) {
 	if p, _ := s.Devices.ByID(ctx, realm, alice, id); p != nil {
 		t.Fatal("the app as a phone to text")
 	}
+	// A lookup of any kind finds it (signin.Service.Holds: a sign-in the
+	// app earned stands).
+	if d, err := s.Devices.Find(ctx, realm, alice, id); err != nil || d == nil || d.ID != id {
+		t.Fatalf("the app by its ID: %+v, %v", d, err)
+	}
 }
 
 // TestAppGuessesShareTheLockout: wrong app codes and wrong texted codes

@@ -129,18 +129,23 @@ func DefaultPhone(list []Device) *Device {
 // HasKind reports whether a List holds a device of kind.
 func HasKind(list []Device, kind factor.Device) bool { return countKind(list, kind) > 0 }
 
-// ByID returns one of user's phones, or nil.
-func (s *Devices) ByID(ctx context.Context, realm, user, id string) (*Device, error) {
+// Find returns user's device id, of any kind, or nil.
+func (s *Devices) Find(ctx context.Context, realm, user, id string) (*Device, error) {
 	list, err := s.List(ctx, realm, user)
-	if err != nil {
+	if i := slices.IndexFunc(list, func(d Device) bool { return d.ID == id }); i >= 0 {
+		return &list[i], nil
+	}
+	return nil, err
+}
+
+// ByID returns one of user's phones, or nil: Find, for a phone (a
+// device's ID is its user's only one: RandomID's).
+func (s *Devices) ByID(ctx context.Context, realm, user, id string) (*Device, error) {
+	d, err := s.Find(ctx, realm, user, id)
+	if d == nil || !d.IsPhone() {
 		return nil, err
 	}
-	for i := range list {
-		if list[i].ID == id && list[i].IsPhone() {
-			return &list[i], nil
-		}
-	}
-	return nil, nil
+	return d, nil
 }
 
 // Add records e164 as one more of user's phones and returns its ID.

@@ -149,7 +149,7 @@ func TestAPartialImportSaysItReplacedTheKeys(t *testing.T) {
 	records := append([]Record{{Key: "b64:keys/secret", Value: secret}}, importRecords(20, 10)...)
 	_, err := (&Admin{Core: &Core{Store: &failingAfter{Store: st, n: 7}, Now: time.Now}}).Import(ctx, records)
 	var part *PartialImportError
-	if !errors.As(err, &part) || part.Written != 8 || !part.KeysReplaced || !strings.Contains(err.Error(), "signing keys, written, replaced the store's") {
+	if !errors.As(err, &part) || part.Written != 8 || !part.KeysReplaced || !strings.Contains(err.Error(), KeysReplacedSaid) {
 		t.Fatalf("an import stopped after the keys and 7 records: %v (%+v); want it to say the keys were replaced", err, part)
 	}
 	done, err := (&Admin{Core: &Core{Store: st, Now: time.Now}}).Import(ctx, records)

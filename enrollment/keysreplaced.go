@@ -21,6 +21,11 @@ type Imported struct {
 	KeysReplaced bool
 }
 
+// KeysReplacedSaid is what an import whose file's signing keys replaced
+// the store's says of it (Imported.KeysReplaced, or a partial import's:
+// PartialImportError), through the admin API and the CLI alike.
+const KeysReplacedSaid = "the file's signing keys replaced the store's (every realm's): every gate that signs with the store's keys (no signing_key in its config) adopts them, a running one within a few seconds, and refuses the sessions, trusted browsers and codes made with the old keys: their users sign in again"
+
 // isSigningKey reports whether key is one of the store's signing keys.
 func isSigningKey(key string) bool { return strings.HasPrefix(key, "keys/") }
 

@@ -131,7 +131,9 @@ func (p *Pages) devices(req *request) {
 		}
 		done("devices.made_default")
 	case "remove":
-		views := p.deviceViews(req, user)
+		// The list strongChange read (a removal may take an app or a
+		// passkey): no second read of it.
+		views := p.viewsOf(req, list)
 		at := slices.IndexFunc(views, func(v deviceView) bool { return v.ID == req.form["device"] })
 		if req.form["confirm"] != "1" && !req.json && at >= 0 {
 			// First the page names the phone and asks.

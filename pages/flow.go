@@ -166,26 +166,20 @@ func (p *Pages) readKnown(req *request) {
 	var oldToken string
 	named := false // a cookie under the prefixed name verifies
 	var oldName string
-	all := r.Cookies() // read once for every name
-	for i, name := range p.names.known {
-		for _, c := range all {
-			if c.Name != name {
-				continue
-			}
-			cl := new(session.Claims)
-			if p.Known.Verify(c.Value, p.Realm, cl) != nil || cl.IssuedAt == nil {
-				continue
-			}
-			switch {
-			case i == 0:
-				named = true
-			case !p.oldCounts(name, sec, cl):
-				continue
-			case cl.Trust != nil && (old == nil || cl.IssuedAt.After(old.IssuedAt.Time)):
-				old, oldToken, oldName = cl, c.Value, name
-			}
-			req.knowns = append(req.knowns, cl)
+	for i, c := range cookiesUnder(r, p.names.known) {
+		cl := new(session.Claims)
+		if p.Known.Verify(c.Value, p.Realm, cl) != nil || cl.IssuedAt == nil {
+			continue
 		}
+		switch {
+		case i == 0:
+			named = true
+		case !p.oldCounts(c.Name, sec, cl):
+			continue
+		case cl.Trust != nil && (old == nil || cl.IssuedAt.After(old.IssuedAt.Time)):
+			old, oldToken, oldName = cl, c.Value, c.Name
+		}
+		req.knowns = append(req.knowns, cl)
 	}
 	if old != nil && p.renamed(oldName, sec) && !named {
 		p.rename(req.w, r, KnownCookie, oldToken, old)

@@ -8,7 +8,7 @@ import (
 	"sync/atomic"
 )
 
-// OneForwardedHost reports whether the headers a proxy names the request
+// oneForwardedHost reports whether the headers a proxy names the request
 // it asks about by (X-Original-URL: nginx's; X-Forwarded-Host: Caddy's
 // forward_auth, Traefik's) name one host at most, as a forward-auth
 // check believes them. Each proxy sets its own and passes the client's
@@ -17,7 +17,7 @@ import (
 // origin, naming another app, which the identity assertion handed to the
 // first app would name (TestAnAssertionNamesTheAppTheProxyNames). Where
 // they name two, the check names none. It allocates nothing.
-func OneForwardedHost(h http.Header) bool {
+func oneForwardedHost(h http.Header) bool {
 	urls, hosts := h["X-Original-Url"], h["X-Forwarded-Host"]
 	one := ""
 	same := func(host string) bool {
@@ -52,13 +52,13 @@ func OneForwardedHost(h http.Header) bool {
 	return true
 }
 
-// AppOf is the app an original request's URL u names, as a forward-auth
+// appOf is the app an original request's URL u names, as a forward-auth
 // check's assertion is kept by: u up to its path ("https://app.example.com"),
 // so that one is signed for an app, not for each of its pages (its images,
 // its queries: each would be signed and kept anew); "" for a URL without
 // a scheme, which names no app (a page's own header may be one). A
 // substring: no allocation.
-func AppOf(u string) string {
+func appOf(u string) string {
 	_, rest, ok := strings.Cut(u, "://")
 	if !ok {
 		return "" // no scheme: names no app (appHost would read "app2.example.com" as one)
@@ -70,17 +70,17 @@ func AppOf(u string) string {
 }
 
 // ForwardedApp is the app a forward-auth check's proxy names by its
-// headers (h, a trusted proxy's: see OneForwardedHost, "" where they name
-// two hosts), as AppOf keeps it: X-Original-URL's up to its path, else
+// headers (h, a trusted proxy's: see oneForwardedHost, "" where they name
+// two hosts), as appOf keeps it: X-Original-URL's up to its path, else
 // X-Forwarded-Proto "://" X-Forwarded-Host. That one is built once per
 // proto and host and kept (forwardedApps), so that a check with an
 // identity assertion allocates nothing for it.
 func ForwardedApp(h http.Header) string {
-	if !OneForwardedHost(h) {
+	if !oneForwardedHost(h) {
 		return ""
 	}
 	if u := first(h, "X-Original-Url"); u != "" {
-		return AppOf(u)
+		return appOf(u)
 	}
 	host := first(h, "X-Forwarded-Host")
 	if host == "" {
@@ -88,10 +88,42 @@ func ForwardedApp(h http.Header) string {
 	}
 	proto := cmp.Or(first(h, "X-Forwarded-Proto"), "https")
 	if strings.Contains(proto, ":") || strings.ContainsAny(host, "/?#") {
-		// A URL whose path AppOf would find elsewhere: built as before.
-		return AppOf(proto + "://" + host + "/" + strings.TrimPrefix(first(h, "X-Forwarded-Uri"), "/"))
+		// A URL whose path appOf would find elsewhere: built as before.
+		return appOf(forwardedURL(h, proto, host))
 	}
 	return forwardedApps.of(proto, host)
+}
+
+// OriginalRequest is the URL and method a forward-auth check's proxy asks
+// about, from the headers h it sets (a trusted proxy's: the caller checks
+// that), where they name one host (oneForwardedHost: a client's own beside
+// the proxy's names none); else "" and method, the check's own. Caddy and
+// Traefik send X-Forwarded-Method/Proto/Host/Uri; nginx is configured to
+// send X-Original-URL and X-Original-Method.
+func OriginalRequest(h http.Header, method string) (string, string) {
+	if !oneForwardedHost(h) {
+		return "", method
+	}
+	if u := first(h, "X-Original-Url"); u != "" {
+		return u, cmp.Or(first(h, "X-Original-Method"), http.MethodGet)
+	}
+	host := first(h, "X-Forwarded-Host")
+	if host == "" {
+		return "", cmp.Or(first(h, "X-Forwarded-Method"), method)
+	}
+	return forwardedURL(h, cmp.Or(first(h, "X-Forwarded-Proto"), "https"), host), cmp.Or(first(h, "X-Forwarded-Method"), http.MethodGet)
+}
+
+// forwardedURL is the original request's URL as the X-Forwarded- headers
+// h name it: proto "://" host, then X-Forwarded-Uri, after a "/" where it
+// has none.
+func forwardedURL(h http.Header, proto, host string) string {
+	uri := first(h, "X-Forwarded-Uri")
+	slash := "/"
+	if uri != "" && uri[0] == '/' {
+		slash = ""
+	}
+	return proto + "://" + host + slash + uri
 }
 
 // first is the first value of a header given by its canonical name (read

@@ -19,12 +19,12 @@ func TestAppOf(t *testing.T) {
 		"app2.example.com:8443":          "",
 		"":                               "",
 	} {
-		if got := AppOf(u); got != want {
-			t.Errorf("AppOf(%q) = %q, want %q", u, got, want)
+		if got := appOf(u); got != want {
+			t.Errorf("appOf(%q) = %q, want %q", u, got, want)
 		}
 	}
-	if n := testing.AllocsPerRun(100, func() { AppOf("https://app.example.com/x") }); n != 0 {
-		t.Errorf("AppOf allocates %v times", n)
+	if n := testing.AllocsPerRun(100, func() { appOf("https://app.example.com/x") }); n != 0 {
+		t.Errorf("appOf allocates %v times", n)
 	}
 }
 
@@ -53,25 +53,25 @@ func TestOneForwardedHost(t *testing.T) {
 		{nil, []string{"app2.example.com, , app1.example.com"}, false},
 	} {
 		h := http.Header{"X-Original-Url": c.urls, "X-Forwarded-Host": c.hosts}
-		if got := OneForwardedHost(h); got != c.one {
-			t.Errorf("OneForwardedHost(%v, %v) = %v, want %v", c.urls, c.hosts, got, c.one)
+		if got := oneForwardedHost(h); got != c.one {
+			t.Errorf("oneForwardedHost(%v, %v) = %v, want %v", c.urls, c.hosts, got, c.one)
 		}
 	}
 	h := http.Header{"X-Original-Url": {"https://app1.example.com/x"}, "X-Forwarded-Host": {"app1.example.com"}}
-	if n := testing.AllocsPerRun(100, func() { OneForwardedHost(h) }); n != 0 {
-		t.Errorf("OneForwardedHost allocates %v times", n)
+	if n := testing.AllocsPerRun(100, func() { oneForwardedHost(h) }); n != 0 {
+		t.Errorf("oneForwardedHost allocates %v times", n)
 	}
 }
 
 // builtApp is the app as the forward-auth check found it before
 // ForwardedApp: the original URL built from the proxy's headers, then
-// AppOf (caddymodule's originalRequest, for a trusted proxy).
+// appOf (caddymodule's originalRequest, for a trusted proxy).
 func builtApp(h http.Header) string {
-	if !OneForwardedHost(h) {
+	if !oneForwardedHost(h) {
 		return ""
 	}
 	if u := first(h, "X-Original-Url"); u != "" {
-		return AppOf(u)
+		return appOf(u)
 	}
 	host, uri := first(h, "X-Forwarded-Host"), first(h, "X-Forwarded-Uri")
 	if host == "" {
@@ -81,7 +81,7 @@ func builtApp(h http.Header) string {
 	if uri != "" && uri[0] == '/' {
 		slash = ""
 	}
-	return AppOf(cmp.Or(first(h, "X-Forwarded-Proto"), "https") + "://" + host + slash + uri)
+	return appOf(cmp.Or(first(h, "X-Forwarded-Proto"), "https") + "://" + host + slash + uri)
 }
 
 // TestForwardedApp: the app the proxy's headers name is the one the
@@ -109,6 +109,9 @@ func TestForwardedApp(t *testing.T) {
 		for _, h := range cases {
 			if got, want := ForwardedApp(h), builtApp(h); got != want {
 				t.Errorf("ForwardedApp(%v) = %q, want %q", h, got, want)
+			}
+			if u, _ := OriginalRequest(h, http.MethodGet); appOf(u) != builtApp(h) {
+				t.Errorf("OriginalRequest(%v) = %q, of app %q; want app %q", h, u, appOf(u), builtApp(h))
 			}
 		}
 	}

@@ -3,6 +3,7 @@ package pages
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"iter"
 	"net/http"
 	"net/url"
 	"strings"
@@ -41,6 +42,23 @@ func namesFor(c Config) cookieNames {
 		return list
 	}
 	return cookieNames{session: names(SessionCookie), known: names(KnownCookie)}
+}
+
+// cookiesUnder yields r's cookies under names (a cookieNames list), name
+// by name in its order, each with its name's index: a browser may hold
+// several under one name, and under several names. Read once for every
+// name.
+func cookiesUnder(r *http.Request, names []string) iter.Seq2[int, *http.Cookie] {
+	return func(yield func(int, *http.Cookie) bool) {
+		all := r.Cookies()
+		for i, name := range names {
+			for _, c := range all {
+				if c.Name == name && !yield(i, c) {
+					return
+				}
+			}
+		}
+	}
 }
 
 // realmTag is what a realm of its own adds to its cookies' names: "_" and

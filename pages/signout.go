@@ -128,22 +128,16 @@ type heldSession struct {
 // signed in by the other at its next request.
 func (p *Pages) heldSessions(req *request) []heldSession {
 	var held []heldSession
-	all := req.r.Cookies() // read once for every name
-	for i, name := range p.names.session {
-		for _, c := range all {
-			if c.Name != name {
-				continue
-			}
-			cl, err := p.Sessions.Verify(c.Value)
-			if err != nil {
-				continue
-			}
-			if i > 0 && p.OldSession(nil, req.r, name, c.Value, cl) == nil {
-				continue // planted under the old name: not this browser's
-			}
-			if !slices.ContainsFunc(held, func(h heldSession) bool { return h.cl.SID == cl.SID }) {
-				held = append(held, heldSession{name, c.Value, cl})
-			}
+	for i, c := range cookiesUnder(req.r, p.names.session) {
+		cl, err := p.Sessions.Verify(c.Value)
+		if err != nil {
+			continue
+		}
+		if i > 0 && p.OldSession(nil, req.r, c.Name, c.Value, cl) == nil {
+			continue // planted under the old name: not this browser's
+		}
+		if !slices.ContainsFunc(held, func(h heldSession) bool { return h.cl.SID == cl.SID }) {
+			held = append(held, heldSession{c.Name, c.Value, cl})
 		}
 	}
 	return held

@@ -21,9 +21,13 @@ import (
 // realm atOnceRealm, a login post right after it reads its number's base
 // wait (cooldown-to/…). It goes away as a send claims the records of its
 // cooldown (cooldown/…), once armed
-// (TestATryAgainAfterAStoreFailureIsNotMadeToWait).
+// (TestATryAgainAfterAStoreFailureIsNotMadeToWait), and as a removal
+// writes its device's end (revoked-device/…:
+// TestARemovalTheStoreStopsAsksAgain).
 func init() {
-	sitetest.Holds.Break = func(key string) bool { return strings.HasPrefix(key, "cooldown/") }
+	sitetest.Holds.Break = func(key string) bool {
+		return strings.HasPrefix(key, "cooldown/") || strings.HasPrefix(key, "revoked-device/")
+	}
 	sitetest.Holds.Park = func(op, key string) bool {
 		if strings.Contains(key, "/"+atOnceRealm+"/") {
 			return op == "read" && strings.HasPrefix(key, "cooldown-to/") && !strings.Contains(key, "/ip/")

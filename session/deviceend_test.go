@@ -9,7 +9,9 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/smsgate/caddy-smsgate/continuity"
 	"github.com/smsgate/caddy-smsgate/factor"
+	"github.com/smsgate/caddy-smsgate/internal/endkeys"
 )
 
 // TestEndDeviceEndsWhatTheDeviceEarned: the removal of alice's lost phone
@@ -282,5 +284,46 @@ func TestRemovingTheDeviceThatSignedInEndsTheRemover(t *testing.T) {
 	}
 	if m.Check(ctx, old) == nil {
 		t.Error("a previous release's session removing a device ended itself")
+	}
+}
+
+// TestADevicesListedSessionsKeepTheirOwnEnds: the removal of alice's lost
+// phone writes, for each listed session the phone earned, the session's
+// own end and its end mark, though the device's end refuses them at every
+// gate of this release: a gate of the release before reads no device end
+// (only the session's), and a browser that signed in with the phone stays
+// known (a guess window of its own) until its session's end mark says
+// otherwise where its known-browser cookie names no device (a previous
+// release's: StillKnown reads the device's end only for a cookie naming
+// it). Skipping them, as ends the device's already covers, would keep a
+// thief's browser known.
+func TestADevicesListedSessionsKeepTheirOwnEnds(t *testing.T) {
+	ctx := context.Background()
+	now := time.Now().Truncate(time.Second)
+	m, st := newManager(t, "HS256", &now)
+	if w, _, err := continuity.Open(ctx, st, continuity.Options{Now: func() time.Time { return now }}); err != nil || w == nil {
+		t.Fatal(err) // the store's epoch: browsers signed in since are known
+	}
+	lost := "lost"
+	tok, _, err := m.IssueBegun(ctx, Began{}, "alice", []factor.AMR{factor.AMRSMS}, Where{Device: &lost})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl, err := m.Verify(tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if known, err := StillKnown(ctx, st, "example.com", "alice", cl.SID, "", "", cl.IssuedAt.Time); err != nil || !known {
+		t.Fatalf("the browser the phone signed in is not known before the removal: %v, %v", known, err)
+	}
+	now = now.Add(time.Second)
+	if err := EndDevice(ctx, st, "example.com", "alice", lost, nil, now); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Get(ctx, endkeys.Session("example.com", cl.SID)); err != nil {
+		t.Errorf("the lost phone's listed session has no end of its own: %v", err)
+	}
+	if known, err := StillKnown(ctx, st, "example.com", "alice", cl.SID, "", "", cl.IssuedAt.Time); err != nil || known {
+		t.Errorf("the browser the lost phone signed in is still known: %v, %v", known, err)
 	}
 }

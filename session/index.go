@@ -260,7 +260,11 @@ func endsTrust(ended []string, s Info) bool {
 }
 
 // endListed ends the sessions of list that ends picks, one by one, and
-// takes them out of user's index.
+// takes them out of user's index. One a device's end covers (EndDevice)
+// is ended too: its browser's end mark (StillKnown reads the device's end
+// only for a known-browser cookie naming it: a previous release's names none),
+// and its own end and announcement for a gate of the release before,
+// which reads none either (TestADevicesListedSessionsKeepTheirOwnEnds).
 func endListed(ctx context.Context, st store.Store, realm, user string, list []Info, now time.Time, ends func(Info) bool) error {
 	for _, s := range list {
 		if !ends(s) {

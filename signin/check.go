@@ -3,7 +3,6 @@ package signin
 import (
 	"context"
 	"errors"
-	"slices"
 
 	"go.uber.org/zap"
 
@@ -244,8 +243,8 @@ func (s *Service) firstRecoveryCodes(ctx context.Context, realm, user, device st
 		return nil, nil // the user holds some, or none could be made
 	}
 	enrolled := func(ctx context.Context) (bool, error) {
-		list, err := s.Devices.List(ctx, realm, user)
-		return slices.ContainsFunc(list, func(d enrollment.Device) bool { return d.ID == device }), err
+		d, err := s.Devices.Find(ctx, realm, user, device)
+		return d != nil, err
 	}
 	if err := s.kept(ctx, enrolled, func(ctx context.Context) error { return s.Devices.UndoRenewal(ctx, realm, user, r) }); err != nil {
 		return nil, err

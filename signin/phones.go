@@ -194,8 +194,8 @@ func (s *Service) Holds(ctx context.Context, realm, user, device string) (bool, 
 	if device == "" {
 		return true, nil
 	}
-	list, err := s.Devices.List(ctx, realm, user)
-	return slices.ContainsFunc(list, func(d enrollment.Device) bool { return d.ID == device }), err
+	d, err := s.Devices.Find(ctx, realm, user, device)
+	return d != nil, err
 }
 
 // PhonesOf lists user's phones, the default first.

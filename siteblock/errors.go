@@ -44,27 +44,7 @@ func (p *Placement) CheckErrorRoutes(matcher caddy.ModuleMap) error {
 	if files == nil {
 		files = new(sourceFiles)
 	}
-	m := ThisMachine()
-	app := map[string]bool{} // the site's upstreams (DialKey)
-	var written []string     // and as written (whyTheApp)
-	servesFiles := false     // the site serves files
-	var trees []string       // where its files are (rootsOf)
-	for _, d := range p.all {
-		ups := upstreams(d)
-		if name := invoked(d); name != "" {
-			app["invoke "+name] = true // a named route the site serves with: the app
-			ups = append(ups, p.namedUpstreams(name)...)
-		}
-		for _, up := range ups {
-			app[m.DialKey(up)] = true
-		}
-		written = append(written, ups...)
-		servesFiles = servesFiles || d.name == "file_server" || d.name == "php_fastcgi" // its own file_server
-		trees = append(trees, rootsOf(d)...)
-	}
-	if len(trees) == 0 {
-		trees = []string{"."} // Caddy's own folder
-	}
+	site := p.servedWith(files)
 	var routes []errorRoute
 	for _, d := range p.all {
 		if d.name == "handle_errors" {
@@ -81,58 +61,20 @@ func (p *Placement) CheckErrorRoutes(matcher caddy.ModuleMap) error {
 	// check's to judge, from the JSON (admin.CheckErrorRoutes).
 	unknown := !movesPaths(p.before) && slices.ContainsFunc(p.path, func(d *directive) bool { return d.lost })
 	for _, r := range routes {
-		d, who, hint := r.d, "handle_errors", ""
+		d := r.d
 		if !takesRefusals(d.args) {
 			continue
 		}
-		gate, defs, toStart := refused, pathDefs(d.seg), unknown
-		if movesPaths(directivesOf(inner(d.seg), files)) {
-			gate, toStart = nil, false // its matchers may see another path than the one refused
+		c := &errorCheck{errorSite: site, site: r.site, gate: refused, defs: pathDefs(d.seg), toStart: unknown, who: "handle_errors", codes: refusalsIn(d.args)}
+		list := directivesOf(inner(d.seg), files)
+		if movesPaths(list) {
+			c.gate, c.toStart = nil, false // its matchers may see another path than the one refused
 		}
-		codes := refusalsIn(d.args)
 		if r.site != "" {
-			who = fmt.Sprintf("handle_errors of site %s (%s:%d), which Caddy runs for the gate's site as that has no handle_errors of its own,", r.site, d.first().file, d.first().line)
-			hint = "; or give the gate's site a handle_errors of its own (handle_errors 401 { respond 401 }), which Caddy runs in its place"
+			c.who = fmt.Sprintf("handle_errors of site %s (%s:%d), which Caddy runs for the gate's site as that has no handle_errors of its own,", r.site, d.first().file, d.first().line)
+			c.hint = "; or give the gate's site a handle_errors of its own (handle_errors 401 { respond 401 }), which Caddy runs in its place"
 		}
-		// A move in a block, or in a block within it that every request
-		// enters (movesAll), moves what each file_server there and below
-		// serves; one under a matcher, for those it matches only.
-		// One under a path matcher no refused path matches (pathsOn, around
-		// it too) never sees a refusal.
-		var check func(list []*directive, moved bool, on [][]string) error
-		check = func(list []*directive, moved bool, on [][]string) error {
-			moved = moved || slices.ContainsFunc(list, func(d *directive) bool { return movesAll(d, trees) })
-			for _, in := range list {
-				here := append(slices.Clone(on), p.pathsOn(in, defs, r.site == "")...)
-				if apartPaths(gate, here) || toStart && len(here) > 0 {
-					continue
-				}
-				for _, up := range upstreams(in) {
-					if m.SameApp(app, up) {
-						return errAt(in.first(), fmt.Errorf("%s hands the gate's refusals (%s) to %s, the app smsgate protects%s: every refused request would reach it unauthenticated.%s%s", who, codes, up, m.whyTheApp(up, written), toApp, hint))
-					}
-				}
-				if name := invoked(in); name != "" && app["invoke "+name] {
-					return errAt(in.first(), fmt.Errorf("%s hands the gate's refusals (%s) to the route %s, which the site serves its requests with: every refused request would reach the app unauthenticated.%s%s", who, codes, name, toApp, hint))
-				}
-				for _, up := range p.namedUpstreams(invoked(in)) {
-					if m.SameApp(app, up) {
-						return errAt(in.first(), fmt.Errorf("%s hands the gate's refusals (%s) to %s (route %s), the app smsgate protects%s: every refused request would reach it unauthenticated.%s%s", who, codes, up, invoked(in), m.whyTheApp(up, written), toApp, hint))
-					}
-				}
-				ownRoot := slices.ContainsFunc(inner(in.seg), func(l []token) bool { // another tree, as a root line
-					return l[0].text == "root" && (len(l) < 2 || !HoldsTree(trees, l[1].text))
-				})
-				if in.name == "file_server" && servesFiles && !moved && !ownRoot {
-					return errAt(in.first(), fmt.Errorf("%s serves the gate's refusals (%s) with file_server at the path refused, from the files smsgate protects: each would go out in the refusal's body. Serve an error page (rewrite * /{err.status_code}.html), or answer the gate's refusals there itself (respond)%s", who, codes, hint))
-				}
-				if err := check(in.inner, moved, here); err != nil {
-					return err
-				}
-			}
-			return nil
-		}
-		if err := check(directivesOf(inner(d.seg), files), false, nil); err != nil {
+		if err := c.check(list, false, nil); err != nil {
 			return err
 		}
 	}

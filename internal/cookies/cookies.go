@@ -6,6 +6,7 @@ package cookies
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 )
 
@@ -87,7 +88,7 @@ func FindFirst(h http.Header, names []string) (f Found, i int) {
 			}
 			part := trimSpaceLeft(line[from:to])
 			name, v, eq := strings.Cut(part, "=")
-			if k := index(names, trimSpaceRight(name)); k >= 0 && seen&(1<<k) == 0 && (i < 0 || k < i) {
+			if k := slices.Index(names, trimSpaceRight(name)); k >= 0 && seen&(1<<k) == 0 && (i < 0 || k < i) {
 				seen |= 1 << k // 0 for k ≥ 64
 				if v = trimSpaceRight(v); len(v) > 1 && v[0] == '"' && v[len(v)-1] == '"' {
 					v = v[1 : len(v)-1]
@@ -103,16 +104,6 @@ func FindFirst(h http.Header, names []string) (f Found, i int) {
 		}
 	}
 	return f, i
-}
-
-// index is the index of name in names, or -1.
-func index(names []string, name string) int {
-	for k, n := range names {
-		if n == name {
-			return k
-		}
-	}
-	return -1
 }
 
 // partStart reports whether line[i] begins a cookie: only ASCII space
