@@ -199,10 +199,10 @@ func TestRecoveryCodesAreNeverDigitsOnly(t *testing.T) {
 	}
 	s, _, _ := newService(t)
 	for range 200 {
-		codes, err := s.Devices.NewRecoveryCodes(context.Background(), realm, alice)
-		if err != nil {
-			t.Fatal(err)
-		}
+		// The sets the first set and every renewal write and show; the
+		// store's writes (an fsync and a retirement each) are not what is
+		// tested: 7.6 s of the package's wall, 1.3 s of CPU.
+		codes, _ := s.Devices.recoverySet(alice)
 		for _, c := range codes {
 			if _, ok := NormalizeRecovery(c); !ok {
 				t.Fatalf("generated code %q is not a recovery code", c)
