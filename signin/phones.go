@@ -68,11 +68,17 @@ func RemoveDevice(ctx context.Context, d *enrollment.Devices, realm, user, id st
 	} else if err != nil {
 		return nil, err
 	}
-	return removed, session.EndDevice(ctx, d.Store, realm, user, id, keep, d.Now())
+	if err := session.EndDevice(ctx, d.Store, realm, user, id, keep, d.Now()); err != nil {
+		return removed, err
+	}
+	_, err = d.ForgetCodesMadeBy(ctx, realm, user, id) // the set a session it earned made
+	return removed, err
 }
 
 // RenewRecovery replaces user's recovery codes with a new set, to show
-// once; live is the asking session's (see Live).
+// once; live is the asking session's (see Live), device the one that
+// earned it ("" for none: a recovery code's), whose removal withdraws the
+// set (Devices.MadeBy, ForgetCodesMadeBy).
 //
 // A renewal that is not kept (its session ended, or the store could not
 // say whether it did) puts back the set it replaced, and only while the
@@ -84,12 +90,23 @@ func RemoveDevice(ctx context.Context, d *enrollment.Devices, realm, user, id st
 // than deleting the new one is what keeps that from costing the user the
 // codes they saved. If the store cannot do the undo either, the new set
 // stays, seen by nobody, and the failure is logged.
-func (s *Service) RenewRecovery(ctx context.Context, realm, user string, live Live) ([]string, error) {
+func (s *Service) RenewRecovery(ctx context.Context, realm, user, device string, live Live) ([]string, error) {
 	r, err := s.Devices.RenewRecoveryCodes(ctx, realm, user)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.kept(ctx, live, func(ctx context.Context) error { return s.Devices.UndoRenewal(ctx, realm, user, r) }); err != nil {
+	undo := func(ctx context.Context) error { return s.Devices.UndoRenewal(ctx, realm, user, r) }
+	if device != "" {
+		// Before the session is read again: a removal of the device
+		// either ended it first (undone here) or finds this record.
+		if err := s.Devices.MadeBy(ctx, realm, user, r, device); err != nil {
+			if uerr := undo(context.WithoutCancel(ctx)); uerr != nil {
+				s.Logger.Error("undoing recovery codes whose maker was not recorded", zap.Error(uerr))
+			}
+			return nil, err
+		}
+	}
+	if err := s.kept(ctx, live, undo); err != nil {
 		return nil, err
 	}
 	s.audit("recovery_codes_renewed", user, "")
