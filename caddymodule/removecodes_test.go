@@ -3,6 +3,7 @@ package caddymodule_test
 import (
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -40,6 +41,25 @@ func TestRecoveryCodesTheLostPhoneMadeEndWithIt(t *testing.T) {
 			t.Fatal("a recovery code she made with the phone she keeps no longer signs her in after another phone's removal")
 		}
 	})
+}
+
+// TestNewRecoveryCodesAreToldToThePhones: making new recovery codes
+// (which ends the old ones) is told to the user's phones, as adding or
+// removing a device is: a thief holding her password and a phone who
+// makes a set of his own does not go unseen. (Before, no text.)
+func TestNewRecoveryCodesAreToldToThePhones(t *testing.T) {
+	sitetest.Parallel(t)
+	s := textSite(t, "store badger {DIR}", []string{"alice"}, "")
+	lost := addUser(t, s, "alice", "+14155552671")
+	addUser(t, s, "alice", "+14155552672")
+	thief := sitetest.NewClient(t, "alice")
+	signInWith(t, s, thief, lost, false)
+	before := len(s.Notices())
+	renew(t, thief)
+	notices := s.Notices()[before:]
+	if len(notices) != 2 || !strings.Contains(notices[0], "new recovery codes were made") {
+		t.Fatalf("notices after new recovery codes: %q", notices)
+	}
 }
 
 // recoverySignIn reports whether code signs a new browser in as alice.

@@ -110,6 +110,8 @@ func (s *Service) RenewRecovery(ctx context.Context, realm, user, device string,
 		return nil, err
 	}
 	s.audit("recovery_codes_renewed", user, "")
+	// The old set no longer works: whoever holds the user's phones is told.
+	s.Notify(ctx, realm, user, "", words.Say("notice.recovery_renewed"))
 	return r.Codes, nil
 }
 
