@@ -81,7 +81,8 @@ func appOf(ctx caddy.Context) *App {
 // servers the check found gates on: one walk of the routes). Not at caddy
 // validate, which starts no app: the first gate provisions this app inside
 // the http app's Provision, before its error and named routes, and nothing
-// runs after that there.
+// runs after that there. Then each gate's Started (what a new config
+// changes in the store: never at validate either).
 func (a *App) Start() error {
 	if a.ctx.Context == nil {
 		return nil
@@ -92,6 +93,11 @@ func (a *App) Start() error {
 			return err
 		}
 		warnLooseProxies(app.(*caddyhttp.App), gated, a.ctx.Logger())
+	}
+	for _, s := range a.all() {
+		if s.Started != nil {
+			s.Started(a.ctx, s.Realm)
+		}
 	}
 	return nil
 }

@@ -112,6 +112,10 @@ func (s *Core) PhoneHMAC(e164 string) string {
 // VerifyOnly reports whether devices keep only hashes of their numbers.
 func (s *Core) VerifyOnly() bool { return len(s.PhoneKey) > 0 }
 
+// NumberID is numberID, for a record of the sign-in's that names a
+// number (signin's provisioned numbers).
+func (s *Core) NumberID(e164 string) string { return s.numberID(e164) }
+
 // numberID names a number in counters and cooldowns without spelling it
 // out: a keyed hash, so that those records hold no numbers in any mode.
 func (s *Core) numberID(e164 string) string {

@@ -1,6 +1,7 @@
 package pages
 
 import (
+	"cmp"
 	"encoding/base64"
 	"errors"
 	"html/template"
@@ -230,7 +231,7 @@ func (p *Pages) sweeping(req *request, cl *session.Claims, action string) {
 		p.setCookie(req.w, req.r, TrustCookie, "", p.PathPrefix, -1)
 		p.signedOutHere(req)
 	case "recovery":
-		codes, err := p.SignIn.RenewRecovery(ctx, req.realm, user, p.live(cl))
+		codes, err := p.SignIn.RenewRecovery(ctx, req.realm, user, *cmp.Or(cl.Device, new(string)), p.live(cl))
 		if errors.Is(err, signin.ErrEnded) {
 			p.goTo(req, signin.Login) // a reset or a sign-out everywhere came first
 			return

@@ -73,7 +73,8 @@ func (s *Service) remove(ctx context.Context, realm, user, id string, allowLast 
 }
 
 // RemoveDevice removes user's device id and ends what it earned but keep
-// (session.EndDevice), for the devices page and the admin alike. Asked
+// (session.EndDevice, and the recovery codes a session it earned made),
+// for the devices page and the admin alike. Asked
 // again after an end the store failed, it finds the device gone (its
 // tombstone) and ends what it earned then; else it would be ErrNoDevice,
 // and the thief's session stayed for good. It answers the device whose
@@ -98,11 +99,17 @@ func RemoveDevice(ctx context.Context, d *enrollment.Devices, realm, user, id st
 	if terr != nil && removed != nil {
 		owed = removed
 	}
-	return owed, session.EndDevice(ctx, d.Store, realm, user, id, keep, d.Now())
+	if err := session.EndDevice(ctx, d.Store, realm, user, id, keep, d.Now()); err != nil {
+		return owed, err
+	}
+	_, err = d.ForgetCodesMadeBy(ctx, realm, user, id) // the set a session it earned made
+	return owed, err
 }
 
 // RenewRecovery replaces user's recovery codes with a new set, to show
-// once; live is the asking session's (see Live).
+// once; live is the asking session's (see Live), device the one that
+// earned it ("" for none: a recovery code's), whose removal withdraws the
+// set (Devices.MadeBy, ForgetCodesMadeBy).
 //
 // A renewal that is not kept (its session ended, or the store could not
 // say whether it did) puts back the set it replaced, and only while the
@@ -114,15 +121,28 @@ func RemoveDevice(ctx context.Context, d *enrollment.Devices, realm, user, id st
 // than deleting the new one is what keeps that from costing the user the
 // codes they saved. If the store cannot do the undo either, the new set
 // stays, seen by nobody, and the failure is logged.
-func (s *Service) RenewRecovery(ctx context.Context, realm, user string, live Live) ([]string, error) {
+func (s *Service) RenewRecovery(ctx context.Context, realm, user, device string, live Live) ([]string, error) {
 	r, err := s.Devices.RenewRecoveryCodes(ctx, realm, user)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.kept(ctx, live, func(ctx context.Context) error { return s.Devices.UndoRenewal(ctx, realm, user, r) }); err != nil {
+	undo := func(ctx context.Context) error { return s.Devices.UndoRenewal(ctx, realm, user, r) }
+	if device != "" {
+		// Before the session is read again: a removal of the device
+		// either ended it first (undone here) or finds this record.
+		if err := s.Devices.MadeBy(ctx, realm, user, r, device); err != nil {
+			if uerr := undo(context.WithoutCancel(ctx)); uerr != nil {
+				s.Logger.Error("undoing recovery codes whose maker was not recorded", zap.Error(uerr))
+			}
+			return nil, err
+		}
+	}
+	if err := s.kept(ctx, live, undo); err != nil {
 		return nil, err
 	}
 	s.audit("recovery_codes_renewed", user, "")
+	// The old set no longer works: whoever holds the user's phones is told.
+	s.Notify(ctx, realm, user, "", words.Say("notice.recovery_renewed"))
 	return r.Codes, nil
 }
 

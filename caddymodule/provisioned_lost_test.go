@@ -1,0 +1,48 @@
+package caddymodule_test
+
+import (
+	"net/http"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/smsgate/caddy-smsgate/internal/sitetest"
+)
+
+// TestAProvisionedPhoneTakenAwayEndsWhatItEarned: a provisioned user's
+// phone (the config's `user` line) is stolen with their password; the
+// thief signs in with its code and has his browser trusted (30 days).
+// The admin gives the user their new number in the config and reloads
+// it: the thief's session and trust end with the phone, and the user's
+// sign-in with the new one lasts through a reload that changes nothing.
+// On Badger and Redis, through a real Caddy. (Before, a session and a
+// trust the config's phone earned named no device and nothing ended
+// them: "Hello, alice!" after the reload, and the trust signed the thief
+// in again without a code.)
+func TestAProvisionedPhoneTakenAwayEndsWhatItEarned(t *testing.T) {
+	sitetest.Parallel(t)
+	onEachStore(t, func(t *testing.T, storeLine string, keep func(*sitetest.Site) string) {
+		s := textSite(t, storeLine, []string{"alice"}, "\t\tremember 30d\n\t\tuser alice +14155552671\n")
+		thief := sitetest.NewClient(t, "alice")
+		tok := codeSent(t, thief)
+		sitetest.Expect(t, thief.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}, "remember": {"1"}}), http.StatusSeeOther, "/")
+		sitetest.ExpectBody(t, thief.Get("/"), "Hello, alice!")
+
+		same := keep(s) // the store, for the loads after
+		s = textSite(t, same, []string{"alice"}, "\t\tremember 30d\n\t\tuser alice +447400123456\n")
+		thief.HTTP.CloseIdleConnections()
+		if res := thief.Get("/"); res.StatusCode == http.StatusOK {
+			t.Errorf("the thief's session outlived the config taking the phone away: %s", res.Text)
+		}
+		thief.SetCookie("smsgate_session", "")
+		if res := thief.Get("/.smsgate/login?rd=%2F"); res.StatusCode == http.StatusSeeOther && res.Header.Get("Location") == "/" {
+			t.Errorf("the thief's trusted browser signed in again after the config took the phone away")
+		}
+		alice := sitetest.NewClient(t, "alice")
+		s.Advance(time.Second) // past the revocation's second (a token's iat is in whole seconds)
+		signIn(t, s, alice)
+		s = textSite(t, same, []string{"alice"}, "\t\tremember 30d\n\t\tuser alice +447400123456\n")
+		alice.HTTP.CloseIdleConnections()
+		sitetest.ExpectBody(t, alice.Get("/"), "Hello, alice!")
+	})
+}

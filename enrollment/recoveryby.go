@@ -1,0 +1,69 @@
+package enrollment
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"time"
+
+	"github.com/smsgate/caddy-smsgate/store"
+)
+
+// Recovery codes made by a device's session. A session holder makes new
+// recovery codes after a step-up with a text: a thief holding the
+// password and a stolen phone makes a set of his own, and once the phone
+// is removed (its sessions and trusts end: session.EndDevice) signs in
+// again with one of its codes. So a renewal records the device whose
+// session made the set (recoveryByKey: the device's ID and the set's
+// hash), and the device's removal withdraws the set it made, where it is
+// still the user's (ForgetCodesMadeBy): she makes new ones.
+
+// recoveryByKey is the key of the record of which device's session made
+// user's recovery codes.
+func recoveryByKey(realm, user string) string { return store.Key("recovery-by", realm, user) }
+
+// madeBy is the record's value for the set raw, made by device.
+func madeBy(device string, raw []byte) string {
+	sum := sha256.Sum256(raw)
+	return device + " " + hex.EncodeToString(sum[:16])
+}
+
+// MadeBy records that a session device earned made r, user's new set.
+func (s *Devices) MadeBy(ctx context.Context, realm, user string, r *Renewal, device string) error {
+	return s.Store.Put(store.Lasting(ctx), recoveryByKey(realm, user), []byte(madeBy(device, r.wrote)), 0)
+}
+
+// ForgetCodesMadeBy withdraws user's recovery codes where a session device
+// earned made them (MadeBy) and they are still the set it made, in one
+// compare-and-delete (a set made since stays); the codes are buried first,
+// as a removal buries (an import brings none back). It reports whether it
+// withdrew them.
+func (s *Devices) ForgetCodesMadeBy(ctx context.Context, realm, user, device string) (bool, error) {
+	var b store.Batch
+	set, by := b.Get(recoveryKey(realm, user)), b.Get(recoveryByKey(realm, user))
+	if err := store.Do(ctx, s.Store, &b); err != nil {
+		return false, err
+	}
+	for _, op := range []*store.Op{set, by} {
+		if errors.Is(op.Err, store.ErrNotFound) {
+			return false, nil
+		} else if op.Err != nil {
+			return false, op.Err
+		}
+	}
+	if string(by.Value) != madeBy(device, set.Value) {
+		return false, nil
+	}
+	if err := s.buryCodes(ctx, realm, user, set.Value); err != nil {
+		return false, err
+	}
+	forgot := false
+	err := s.Store.Update(store.Lasting(ctx), recoveryKey(realm, user), func(cur []byte, found bool) ([]byte, time.Duration, error) {
+		if forgot = found && string(cur) == string(set.Value); !forgot {
+			return nil, 0, store.ErrUnchanged
+		}
+		return nil, 0, nil
+	})
+	return forgot && err == nil, err
+}
