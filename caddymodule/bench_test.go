@@ -59,7 +59,7 @@ func sessionRequest(b *testing.B, g *Gate, device ...string) *http.Request {
 	if len(device) > 0 && device[0] != "" {
 		where.Device = &device[0]
 	}
-	tok, err := g.run.sessions.Issue(context.Background(), "carol", []factor.AMR{factor.AMRSMS}, where)
+	tok, _, err := g.run.sessions.IssueBegun(context.Background(), session.Began{}, "carol", []factor.AMR{factor.AMRSMS}, where)
 	if err != nil {
 		b.Fatal(err)
 	}
