@@ -311,9 +311,6 @@ func (m *Manager) RevokeUser(ctx context.Context, user string) error {
 	return RevokeUser(ctx, m.store, m.realm, user, now)
 }
 
-// FlushCache forgets every verified token (benchmarks of the uncached path).
-func (m *Manager) FlushCache() { m.cache.Flush() }
-
 // LetGo empties the cache as the owner lets go of the store (a gate's
 // Cleanup, once its drain is closed; m is nil after a Provision that failed
 // early): no poll would tell the cache of a revocation any more, so a
