@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"time"
 
 	"github.com/smsgate/caddy-smsgate/factor"
 )
@@ -17,3 +18,22 @@ func (m *Manager) Issue(ctx context.Context, user string, amr []factor.AMR, wher
 // FlushCache forgets every verified token, as LetGo does: each session is
 // then one this gate has not checked (signed in at another).
 func (m *Manager) FlushCache() { m.cache.Flush() }
+
+// Get returns the claims of a token verified earlier that has not expired
+// by now.
+func (c *Cache) Get(token string, now time.Time) (*Claims, bool) {
+	if e := c.get(token, now.UnixNano()); e != nil {
+		return e.claims, true
+	}
+	return nil, false
+}
+
+// Add is AddSince with nothing forgotten since.
+func (c *Cache) Add(token string, cl *Claims) { c.AddSince(token, cl, c.Forgets()) }
+
+// Len is how many tokens the cache holds.
+func (c *Cache) Len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n
+}
