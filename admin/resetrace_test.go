@@ -67,7 +67,7 @@ func TestAResetRacingASignInLeavesNoSession(t *testing.T) {
 					runs++
 					user := fmt.Sprint(how, runs)
 					sc := enrollment.Scope{Realm: realm, Host: realm, IP: fmt.Sprintf("198.51.100.%d", runs%250)}
-					id, err := dev.Add(ctx, realm, user, num, "")
+					id, _, err := dev.AddIn(ctx, realm, user, num, "", "")
 					if err != nil {
 						t.Fatal(err)
 					}

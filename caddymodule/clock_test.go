@@ -34,7 +34,7 @@ func TestEachGateItsOwnClock(t *testing.T) {
 	}
 	var moved, still clock.Test
 	a, b := gate(&moved), gate(&still)
-	token, err := a.run.sessions.Issue(context.Background(), "alice", []factor.AMR{factor.AMRSMS}, session.Where{})
+	token, _, err := a.run.sessions.IssueBegun(context.Background(), session.Began{}, "alice", []factor.AMR{factor.AMRSMS}, session.Where{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -53,7 +53,7 @@ func TestTheHotPathKeepsEveryCheck(t *testing.T) {
 			if want := c.gate.Users == nil && c.gate.MaxAge == 0 && c.gate.Require == nil; g.run.hot.anySession != want {
 				t.Errorf("anySession %v, want %v", g.run.hot.anySession, want)
 			}
-			tok, err := g.run.sessions.Issue(context.Background(), c.user, c.amr, session.Where{})
+			tok, _, err := g.run.sessions.IssueBegun(context.Background(), session.Began{}, c.user, c.amr, session.Where{})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -55,7 +55,7 @@ func TestAnUncachedSessionAfterCleanupIsHandedOn(t *testing.T) {
 	}
 	old, next := gate("Wiki"), gate("Wiki") // the config being replaced, and the new one, on one store
 	issue := func(g *Gate, user string) string {
-		tok, err := g.run.sessions.Issue(context.Background(), user, []factor.AMR{factor.AMRSMS}, session.Where{})
+		tok, _, err := g.run.sessions.IssueBegun(context.Background(), session.Began{}, user, []factor.AMR{factor.AMRSMS}, session.Where{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -123,7 +123,7 @@ func TestNoAssertionSignedAfterCleanup(t *testing.T) {
 	g := Gate{SigningAlg: "EdDSA", KeyRotation: caddy.Duration(time.Hour), SessionLifetime: caddy.Duration(3 * time.Hour),
 		AssertionHeader: "X-Smsgate-Assertion"}
 	hotGate(t, &g, &now)
-	tok, err := g.run.sessions.Issue(context.Background(), "carol", []factor.AMR{factor.AMRSMS}, session.Where{})
+	tok, _, err := g.run.sessions.IssueBegun(context.Background(), session.Began{}, "carol", []factor.AMR{factor.AMRSMS}, session.Where{})
 	if err != nil {
 		t.Fatal(err)
 	}

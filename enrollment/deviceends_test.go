@@ -37,7 +37,7 @@ func TestAnExportCarriesTheEndsOfDevices(t *testing.T) {
 		}
 		issue := func(m *session.Manager, device string) string {
 			t.Helper()
-			tok, err := m.Issue(ctx, "alice", []factor.AMR{factor.AMRSMS}, session.Where{Device: &device})
+			tok, _, err := m.IssueBegun(ctx, session.Began{}, "alice", []factor.AMR{factor.AMRSMS}, session.Where{Device: &device})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -109,7 +109,7 @@ func TestAnImportKeepsTheLaterDeviceEnd(t *testing.T) {
 		}
 		lost := "lost"
 		issue := func() string {
-			tok, err := gate().Issue(ctx, alice, []factor.AMR{factor.AMRSMS}, session.Where{Device: &lost})
+			tok, _, err := gate().IssueBegun(ctx, session.Began{}, alice, []factor.AMR{factor.AMRSMS}, session.Where{Device: &lost})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -148,17 +148,12 @@ func (s *Devices) ByID(ctx context.Context, realm, user, id string) (*Device, er
 	return d, nil
 }
 
-// Add records e164 as one more of user's phones and returns its ID.
-// A number already enrolled for the user is renamed, not added twice.
-func (s *Devices) Add(ctx context.Context, realm, user, e164, name string) (string, error) {
-	id, _, err := s.AddIn(ctx, realm, user, e164, name, "")
-	return id, err
-}
-
-// AddIn is Add, for a phone whose messages speak lang; added says whether
-// it added the phone, or found the number the user's already (one they
-// had, or one another adding of it wrote meanwhile) and answers its ID:
-// only the one that added it may tell the user's phones, or undo it.
+// AddIn records e164 as one more of user's phones, whose messages speak
+// lang, and returns its ID. A number already enrolled for the user is
+// renamed, not added twice: added says whether it added the phone, or
+// found the number the user's already (one they had, or one another
+// adding of it wrote meanwhile) and answers its ID: only the one that
+// added it may tell the user's phones, or undo it.
 func (s *Devices) AddIn(ctx context.Context, realm, user, e164, name, lang string) (id string, added bool, err error) {
 	ctx = store.Lasting(ctx) // the user is told it is done
 	if _, err := phone.Parse(e164, ""); err != nil {

@@ -9,16 +9,17 @@ import (
 
 	"github.com/smsgate/caddy-smsgate/providers"
 	"github.com/smsgate/caddy-smsgate/pumping"
+	"github.com/smsgate/caddy-smsgate/pumping/pumpingtest"
 	"github.com/smsgate/caddy-smsgate/store"
 	"github.com/smsgate/caddy-smsgate/store/storetest"
 )
 
 // guardSaw is what the pumping guard counts as sent, in its sliding
 // window now, to the country and the prefix of e164, those given back
-// aside: as the guard reads it (pumping.Guard.Counts).
+// aside: as the guard reads it (pumpingtest.Counts).
 func guardSaw(t *testing.T, s *Challenges, e164 string) [2]float64 {
 	t.Helper()
-	saw, _, err := s.Guard.Counts(context.Background(), realm, e164, s.numberID(e164))
+	saw, _, err := pumpingtest.Counts(context.Background(), s.Guard, realm, e164, s.numberID(e164))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,13 +9,14 @@ import (
 
 	"github.com/smsgate/caddy-smsgate/providers"
 	"github.com/smsgate/caddy-smsgate/pumping"
+	"github.com/smsgate/caddy-smsgate/pumping/pumpingtest"
 )
 
 // unusedOf is the codes in a row the guard counts e164 left unused,
-// those given back aside: as the guard reads it (pumping.Guard.Counts).
+// those given back aside: as the guard reads it (pumpingtest.Counts).
 func unusedOf(t *testing.T, s *Challenges, e164 string) int64 {
 	t.Helper()
-	_, unused, err := s.Guard.Counts(context.Background(), realm, e164, s.numberID(e164))
+	_, unused, err := pumpingtest.Counts(context.Background(), s.Guard, realm, e164, s.numberID(e164))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	budgetclock "github.com/smsgate/caddy-smsgate/internal/clock" // beside the tests' own clock
 	"github.com/smsgate/caddy-smsgate/store"
 	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
 )
@@ -88,7 +89,7 @@ func TestASendThatSpentItsBudgetIsTakenBack(t *testing.T) {
 	a, sentByA := instance(stalling)
 	b, sentByB := instance(st)
 	c := Challenge{User: alice, Phone: num, Purpose: Verify}
-	ctx := store.WithBudgetClock(context.Background(), stallBudget, stalling.now)
+	ctx := store.WithBudget(budgetclock.ForBudgets(context.Background(), stalling.now), stallBudget)
 	if _, err := a.Start(ctx, sc, c); err == nil || len(sentByA.sent) != 0 || !stalling.stalled {
 		t.Fatalf("a send whose store stalled past its budget after its cooldown's write (%v): %v, %d sent; want an error and nothing sent",
 			stalling.stalled, err, len(sentByA.sent))

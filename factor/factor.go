@@ -97,9 +97,6 @@ const (
 	Passkey Device = "passkey"
 )
 
-// Devices are every kind of device held.
-var Devices = []Device{Phone, App, Passkey}
-
 // Name is d's name for people and logs: phone, app or passkey — a
 // device's "kind" in the devices page's JSON and the admin's tables, the
 // audit log's, and the words' keys (kind.app, notice.passkey_removed).

@@ -130,7 +130,7 @@ func TestConsoleSessionsFromAnOlderRelease(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok, err := old.Issue(context.Background(), "carol", []factor.AMR{factor.AMRSMS}, session.Where{})
+	tok, _, err := old.IssueBegun(context.Background(), session.Began{}, "carol", []factor.AMR{factor.AMRSMS}, session.Where{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +14,7 @@ import (
 	"github.com/smsgate/caddy-smsgate/phone"
 	"github.com/smsgate/caddy-smsgate/providers"
 	"github.com/smsgate/caddy-smsgate/signin"
+	"github.com/smsgate/caddy-smsgate/signin/signintest"
 )
 
 // Every typed error of the sign-in gets its own status and reason; anything
@@ -55,26 +55,32 @@ func TestRefuse(t *testing.T) {
 
 // Every class of refusal has its status here, and every reason the sign-in
 // names has a class that has one: a reason added to signin without a class,
-// or a class without a status, fails this test, not a user.
+// or a class without a status, fails this test, not a user. The sign-in's
+// reasons are its answers to signintest.Refusals, an example of each error
+// that refuses a user: signin's TestEveryRowAnswersARefusal has each of its
+// rows answer one.
 func TestEveryReasonHasAStatus(t *testing.T) {
 	t.Parallel()
-	for _, c := range signin.Classes() {
+	classes := map[signin.Class]bool{signin.Fault: true} // any other error's
+	reasons := map[string]bool{}
+	for name, err := range signintest.Refusals {
+		r := signin.Refuse(err)
+		classes[r.Class], reasons[r.Reason] = true, true
+		if r.Class == signin.Fault || statusOf[r.Class] == 0 {
+			t.Errorf("signin's reason %q (for %s) has class %d: no status of its own", r.Reason, name, r.Class)
+		}
+	}
+	if len(reasons) < 15 {
+		t.Fatalf("signin names %d reasons: the examples were not read", len(reasons))
+	}
+	for c := range classes {
 		if statusOf[c] == 0 {
 			t.Errorf("class %d has no status in statusOf", c)
 		}
 	}
 	for c := range statusOf {
-		if !slices.Contains(signin.Classes(), c) {
-			t.Errorf("statusOf maps class %d, which signin does not have", c)
-		}
-	}
-	reasons := signin.Reasons()
-	if len(reasons) < 15 {
-		t.Fatalf("signin names %d reasons: the table was not read", len(reasons))
-	}
-	for name, c := range reasons {
-		if c == signin.Fault || statusOf[c] == 0 {
-			t.Errorf("signin's reason %q has class %d: no status of its own", name, c)
+		if !classes[c] {
+			t.Errorf("statusOf maps class %d, which no refusal of signin's has", c)
 		}
 	}
 }

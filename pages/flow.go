@@ -218,7 +218,7 @@ func (p *Pages) browserID(req *request) string {
 // rememberBrowser marks this browser as user's: strangers who name the
 // user then cannot spend its send budgets or lock it out (OWASP's device
 // cookies). It lets nobody in by itself. It names the session the sign-in
-// made (its ID, as Issue answered it: its token is not verified again),
+// made (its ID, as IssueBegun answered it: its token is not verified again),
 // the trust that session came from or made (trust, "" for none, named
 // all the same: a cookie naming none is one from before the claim, which
 // knownUser does not take) and the device that earned it (the session's

@@ -5,7 +5,6 @@ import (
 	"math/bits"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/smsgate/caddy-smsgate/factor"
 )
@@ -111,16 +110,8 @@ func (t *table) bucket(k cacheKey) []slot {
 	return t.slots[b*bucketSlots : (b+1)*bucketSlots : (b+1)*bucketSlots]
 }
 
-// Get returns the claims of a token verified earlier that has not expired
-// by now.
-func (c *Cache) Get(token string, now time.Time) (*Claims, bool) {
-	if e := c.get(token, now.UnixNano()); e != nil {
-		return e.claims, true
-	}
-	return nil, false
-}
-
-// get is Get with now in Unix nanoseconds, answering the entry.
+// get answers the entry of a token verified earlier that has not expired
+// by now (Unix nanoseconds).
 func (t *table) get(token string, now int64) *cacheEntry {
 	k, ok := keyOf(token)
 	if !ok {
@@ -139,18 +130,16 @@ func (t *table) get(token string, now int64) *cacheEntry {
 	return nil
 }
 
-// Add remembers verified claims. A token that ends like another replaces
-// it (the other is verified again on its next use). When its bucket or
-// the cache is full it drops an entry, the bucket's that expires first
-// where it can; a dropped token is simply verified again.
-func (c *Cache) Add(token string, cl *Claims) { c.AddSince(token, cl, c.Forgets()) }
-
 // Forgets is a mark for AddSince: read it before checking a token
 // against the store.
 func (c *Cache) Forgets() uint64 { return c.forgets.Load() }
 
-// AddSince is Add for claims checked against the store after Forgets
-// answered since, and nothing if the cache forgot anything since then: a
+// AddSince remembers verified claims, checked against the store after
+// Forgets answered since. A token that ends like another replaces it (the
+// other is verified again on its next use). When its bucket or the cache
+// is full it drops an entry, the bucket's that expires first where it
+// can; a dropped token is simply verified again. It remembers nothing if
+// the cache forgot anything since then: a
 // revocation written after that check (a logout, a sign-out everywhere)
 // may have been applied here already, its news read, before the token was
 // in the cache to forget; cached, it would be served until it expired.
@@ -245,11 +234,4 @@ func (c *Cache) Forget(match func(*Claims) bool) {
 // its next use (after news the gate could not read, or a wiped store).
 func (c *Cache) Flush() {
 	c.Forget(func(*Claims) bool { return true })
-}
-
-// Len is how many tokens the cache holds.
-func (c *Cache) Len() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.n
 }

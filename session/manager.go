@@ -156,17 +156,12 @@ func (m *Manager) Secret() []byte { return *m.secret.Load() }
 // Lifetime is how long a new session lasts.
 func (m *Manager) Lifetime() time.Duration { return m.lifetime }
 
-// Issue signs a new session for user, authenticated now by amr, made
-// where (for the admin's listing of the user's sessions).
-func (m *Manager) Issue(ctx context.Context, user string, amr []factor.AMR, where Where) (string, error) {
-	token, _, err := m.issue(ctx, m.Begin(), user, Claims{AMR: amr}, where)
-	return token, err
-}
-
-// IssueBegun is Issue for a sign-in that began at b (Begin), before it
-// checked anything: the session is issued then (see Began). Beside its
-// token it answers the session's ID (the token's sid), for what names the
-// session (the known-browser cookie) without verifying the token again.
+// IssueBegun signs a new session for user, authenticated by amr, made
+// where (for the admin's listing of the user's sessions), for a sign-in
+// that began at b (Begin; zero: now), before it checked anything: the
+// session is issued then (see Began). Beside its token it answers the
+// session's ID (the token's sid), for what names the session (the
+// known-browser cookie) without verifying the token again.
 func (m *Manager) IssueBegun(ctx context.Context, b Began, user string, amr []factor.AMR, where Where) (token, sid string, err error) {
 	return m.issue(ctx, b, user, Claims{AMR: amr}, where)
 }
@@ -315,9 +310,6 @@ func (m *Manager) RevokeUser(ctx context.Context, user string) error {
 	m.covered.add(now, revocation{Realm: m.realm, User: user, At: now.UnixNano()}, m.lifetime)
 	return RevokeUser(ctx, m.store, m.realm, user, now)
 }
-
-// FlushCache forgets every verified token (benchmarks of the uncached path).
-func (m *Manager) FlushCache() { m.cache.Flush() }
 
 // LetGo empties the cache as the owner lets go of the store (a gate's
 // Cleanup, once its drain is closed; m is nil after a Provision that failed

@@ -8,60 +8,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/internal/harness"
-	"github.com/smsgate/caddy-smsgate/phone"
-	"github.com/smsgate/caddy-smsgate/providers"
 	"github.com/smsgate/caddy-smsgate/signin"
+	"github.com/smsgate/caddy-smsgate/signin/signintest"
 )
 
 // errorPackages are the packages whose errors reach the pages.
 var errorPackages = []string{"signin", "enrollment", "session", "phone", "providers"}
-
-// refusalsByName is every declared error that refuses a user, as it
-// reaches the pages (a phone's parse error wrapped as signin wraps it):
-// each must have a row in signin's refusals.
-var refusalsByName = map[string]error{
-	"enrollment.ErrNoChallenge":   enrollment.ErrNoChallenge,
-	"enrollment.ErrExpired":       enrollment.ErrExpired,
-	"enrollment.ErrTooMany":       enrollment.ErrTooMany,
-	"enrollment.ErrEnrolled":      enrollment.ErrEnrolled,
-	"enrollment.ErrNoAppSetup":    enrollment.ErrNoAppSetup,
-	"enrollment.ErrCodeUsed":      enrollment.ErrCodeUsed,
-	"enrollment.ErrPasskey":       enrollment.ErrPasskey,
-	"enrollment.ErrNoPasskey":     enrollment.ErrNoPasskey,
-	"enrollment.ErrWrongRecovery": enrollment.ErrWrongRecovery,
-	"enrollment.ErrRecoveryTries": enrollment.ErrRecoveryTries,
-	"enrollment.ErrInvite":        enrollment.ErrInvite,
-	"enrollment.ErrLastDevice":    enrollment.ErrLastDevice,
-	"enrollment.ErrNoDevice":      enrollment.ErrNoDevice,
-	"enrollment.ErrMaxDevices":    enrollment.ErrMaxDevices,
-	"enrollment.WrongCodeError":   &enrollment.WrongCodeError{},
-	"enrollment.CooldownError":    &enrollment.CooldownError{},
-	"enrollment.LimitError":       &enrollment.LimitError{Limit: "ip"},
-	"enrollment.LockedError":      &enrollment.LockedError{},
-	"enrollment.RefusedError":     &enrollment.RefusedError{Err: phone.ErrRegion},
-	"enrollment.SendError":        &enrollment.SendError{Err: errors.New("twilio: 500")},
-	"signin.ErrName":              signin.ErrName,
-	"signin.ErrNoCalls":           signin.ErrNoCalls,
-	"signin.ErrNoTexts":           signin.ErrNoTexts,
-	"signin.ErrOtherInvite":       signin.ErrOtherInvite,
-	"signin.ErrInviteNotHere":     signin.ErrInviteNotHere,
-	"signin.ErrRecoveryNotHere":   signin.ErrRecoveryNotHere,
-	"signin.CodeFormatError":      &signin.CodeFormatError{Length: 6},
-	"signin.AskPhoneError":        &signin.AskPhoneError{Err: phone.ErrMalformed},
-	"signin.InputError":           &signin.InputError{Err: phone.ErrMalformed},
-	"phone.ErrMalformed":          &signin.InputError{Err: phone.ErrMalformed},
-	"phone.ErrInvalid":            &signin.InputError{Err: phone.ErrInvalid},
-	"phone.ErrType":               &enrollment.RefusedError{Err: phone.ErrType},
-	"phone.ErrRegion":             &enrollment.RefusedError{Err: phone.ErrRegion},
-	"phone.ErrPrefix":             &enrollment.RefusedError{Err: phone.ErrPrefix},
-	"phone.ErrTypeVoice":          &enrollment.RefusedError{Err: phone.ErrTypeVoice},
-	"phone.ErrNonGeographic":      &signin.InputError{Err: phone.ErrNonGeographic},
-	"providers.UserError":         &enrollment.SendError{Err: &providers.UserError{}},
-	"providers.SIMSwapError":      &providers.SIMSwapError{},
-	"providers.LookupError":       &providers.LookupError{Err: errors.New("timeout")},
-}
 
 // notRefusals are the declared errors that are no refusal of a user, and
 // why: a page answers them otherwise, or they are the admin's, or a fault
@@ -99,18 +52,18 @@ func TestEveryErrorHasARow(t *testing.T) {
 		t.Fatalf("%d errors declared: the source was not read", len(declared))
 	}
 	for _, name := range declared {
-		_, refusal := refusalsByName[name]
+		_, refusal := signintest.Refusals[name]
 		_, not := notRefusals[name]
 		switch {
 		case refusal && not:
 			t.Errorf("%s is both a refusal and none", name)
 		case !refusal && !not:
-			t.Errorf("%s is a new error: give it a row in signin's refusals and name it in refusalsByName, or name it in notRefusals with why", name)
+			t.Errorf("%s is a new error: give it a row in signin's refusals and an example in signintest.Refusals, or name it in notRefusals with why", name)
 		}
 	}
-	for name := range refusalsByName {
+	for name := range signintest.Refusals {
 		if !slices.Contains(declared, name) {
-			t.Errorf("refusalsByName names %s, which is not declared", name)
+			t.Errorf("signintest.Refusals names %s, which is not declared", name)
 		}
 	}
 	for name := range notRefusals {
@@ -118,9 +71,9 @@ func TestEveryErrorHasARow(t *testing.T) {
 			t.Errorf("notRefusals names %s, which is not declared", name)
 		}
 	}
-	for name, err := range refusalsByName {
+	for name, err := range signintest.Refusals {
 		if i := strings.LastIndexByte(name, '.'); !strings.HasPrefix(name[i+1:], "Err") && !holds(err, name) {
-			t.Errorf("refusalsByName's example of %s is no %s", name, name)
+			t.Errorf("signintest.Refusals's example of %s is no %s", name, name)
 		}
 		if r := signin.Refuse(err); r.Class == signin.Fault || r.Reason == "error" {
 			t.Errorf("%s (%v) has no row in signin's refusals: it would be a fault, 503", name, err)
@@ -140,4 +93,30 @@ func holds(err error, name string) bool {
 		}
 	}
 	return false
+}
+
+// TestEveryRowAnswersARefusal: each row of signin's refusals has a class
+// of its own (none, or Fault, would make it a fault: 503 "unavailable"),
+// and is the answer (its reason and class) to one of signintest.Refusals,
+// whose classes pages gives each its HTTP status
+// (TestEveryReasonHasAStatus): so every row's class has one.
+func TestEveryRowAnswersARefusal(t *testing.T) {
+	t.Parallel()
+	rows := signin.RefusalRows()
+	if len(rows) < 15 {
+		t.Fatalf("signin has %d rows of refusals: the table was not read", len(rows))
+	}
+	answers := map[signin.RefusalRow]bool{}
+	for _, err := range signintest.Refusals {
+		r := signin.Refuse(err)
+		answers[signin.RefusalRow{Reason: r.Reason, Class: r.Class}] = true
+	}
+	for _, row := range rows {
+		if row.Class == signin.Fault || row.Class == signin.Class(0) {
+			t.Errorf("signin's reason %q has class %d: no class of its own", row.Reason, row.Class)
+		}
+		if !answers[row] {
+			t.Errorf("signin's row %q (class %d) answers none of signintest.Refusals: give it an example there", row.Reason, row.Class)
+		}
+	}
 }

@@ -45,7 +45,7 @@ func TestAnAccountLockIsToldWhenTheAddresssFails(t *testing.T) {
 	notices := new(counted)
 	b.s.Logger, b.s.Notices, b.s.Later = zap.New(core), notices, func(work func()) { work() }
 	b.dev.Limits.LockAfter, b.dev.Limits.Lockout, b.dev.Limits.MaxFailures = 3, time.Hour, 3
-	if _, err := b.dev.Add(ctx, "r", user, number, "Phone"); err != nil {
+	if _, _, err := b.dev.AddIn(ctx, "r", user, number, "Phone", ""); err != nil {
 		t.Fatal(err)
 	}
 	c, err := b.ch.Start(ctx, resetScope, enrollment.Challenge{User: user, Phone: number, Purpose: enrollment.Verify})

@@ -108,7 +108,7 @@ func TestARecoveryCodeRacingAResetEnrollsNothing(t *testing.T) {
 		next := func(key func(user string) string) storetest.Pair {
 			runs++
 			user := fmt.Sprint("user", runs)
-			if _, err := b.dev.Add(ctx, "r", user, fmt.Sprintf("+1415555%04d", runs), "Phone"); err != nil {
+			if _, _, err := b.dev.AddIn(ctx, "r", user, fmt.Sprintf("+1415555%04d", runs), "Phone", ""); err != nil {
 				t.Fatal(err)
 			}
 			r, err := b.dev.FirstRecoveryCodes(ctx, "r", user)

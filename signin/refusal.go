@@ -15,7 +15,7 @@ import (
 // the error itself, whose words the user reads. Refuse makes one from any
 // error; one the sign-in does not know is a Fault.
 type Refusal struct {
-	Reason string // one of Reasons, "limit_" and a send limit's name, or "error"
+	Reason string // a row's name in refusals, "limit_" and a send limit's name, or "error"
 	Class  Class
 	Wait   time.Duration // how long until trying again helps (Retry-After)
 	// Limit names the send limit that refused (reason "limit_<Limit>").
@@ -56,9 +56,6 @@ const (
 	Gone
 )
 
-// Classes are every class a refusal can have.
-func Classes() []Class { return []Class{Fault, Mistake, Wait, Barred, Unavailable, Gone} }
-
 // Refuse reads err: the first row of refusals that matches names it; a
 // send limit is "limit_" and its name; anything else is a Fault.
 func Refuse(err error) *Refusal {
@@ -92,16 +89,6 @@ func Refuse(err error) *Refusal {
 
 // Reason names what went wrong, for metrics and the audit log.
 func Reason(err error) string { return Refuse(err).Reason }
-
-// Reasons are the sign-in's own errors (besides the send limits'), each
-// with its class.
-func Reasons() map[string]Class {
-	out := make(map[string]Class, len(refusals))
-	for _, r := range refusals {
-		out[r.name] = r.class
-	}
-	return out
-}
 
 // refusals are the sign-in's errors by name and class, the first that
 // matches wins: the one table where an error gets its class, and so (in

@@ -31,11 +31,11 @@ func TestTwoRemovalsAtOnceNotifyOnce(t *testing.T) {
 				runs++
 				user, realm := "dora", fmt.Sprint("realm-", runs)
 				ctx := context.Background()
-				lost, err := s.Devices.Add(ctx, realm, user, "+14155550101", "Lost")
+				lost, _, err := s.Devices.AddIn(ctx, realm, user, "+14155550101", "Lost", "")
 				if err != nil {
 					t.Fatal(err)
 				}
-				if _, err := s.Devices.Add(ctx, realm, user, "+14155550102", "Kept"); err != nil {
+				if _, _, err := s.Devices.AddIn(ctx, realm, user, "+14155550102", "Kept", ""); err != nil {
 					t.Fatal(err)
 				}
 				var errA, errB error

@@ -49,7 +49,7 @@ func TestARightRecoveryCodeWhoseRecordFailsSignsIn(t *testing.T) {
 		core, logs := observer.New(zap.InfoLevel)
 		b.s.Logger = zap.New(core)
 		const user, number = "alice", "+14155550123"
-		if _, err := b.dev.Add(ctx, "r", user, number, "Phone"); err != nil {
+		if _, _, err := b.dev.AddIn(ctx, "r", user, number, "Phone", ""); err != nil {
 			t.Fatal(err)
 		}
 		r, err := b.dev.FirstRecoveryCodes(ctx, "r", user)

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"sync/atomic"
 	"time"
+
+	"github.com/smsgate/caddy-smsgate/internal/clock"
 )
 
 // A person waits for a request: its store work, all of its calls
@@ -39,21 +41,10 @@ type budget struct {
 	now  func() time.Time
 }
 
-// WithBudget gives ctx's store calls d of store time in all.
+// WithBudget gives ctx's store calls d of store time in all, read on
+// time.Now (a test's own clock where ctx carries one: clock.ForBudgets).
 func WithBudget(ctx context.Context, d time.Duration) context.Context {
-	return withBudget(ctx, d, time.Now)
-}
-
-// WithBudgetClock is WithBudget read on now, not time.Now: a test's own
-// clock, so that a call can spend a request's budget without the test
-// waiting it out (each call's deadline is still what is left, in real
-// time).
-func WithBudgetClock(ctx context.Context, d time.Duration, now func() time.Time) context.Context {
-	return withBudget(ctx, d, now)
-}
-
-func withBudget(ctx context.Context, d time.Duration, now func() time.Time) context.Context {
-	b := &budget{size: d, now: now}
+	b := &budget{size: d, now: clock.Budgets(ctx)}
 	b.left.Store(int64(d))
 	return context.WithValue(ctx, budgetKey{}, b)
 }

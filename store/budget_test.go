@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/smsgate/caddy-smsgate/internal/clock"
 	"github.com/smsgate/caddy-smsgate/store"
 	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
 )
@@ -82,7 +83,7 @@ func TestAScanOnARedisHungMidwayEndsWithinItsBudget(t *testing.T) {
 	// time (an answering Redis on a loaded machine may take more than a
 	// request's budget of 300 ms).
 	var minutes atomic.Int64
-	ctx := store.WithBudgetClock(bg, time.Minute, func() time.Time { return time.Unix(60*minutes.Add(1), 0) })
+	ctx := store.WithBudget(clock.ForBudgets(bg, func() time.Time { return time.Unix(60*minutes.Add(1), 0) }), time.Minute)
 	n := 0
 	if err := s.Scan(ctx, "device/", func(string, []byte) error { n++; return nil }); err != nil || n != 3000 {
 		t.Fatalf("a scan of a Redis that answers: %d keys, %v", n, err)
@@ -146,9 +147,9 @@ func TestAClusterClaimRetriedIsChargedOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	var tick atomic.Int64
-	ctx := store.WithBudgetClock(bg, time.Minute, func() time.Time {
+	ctx := store.WithBudget(clock.ForBudgets(bg, func() time.Time {
 		return time.Unix(tick.Add(1), 0)
-	})
+	}), time.Minute)
 	var claim store.Batch
 	c := claim.Claim(store.Swap{Key: a, Read: readA, Value: []byte("mine"), TTL: time.Hour},
 		store.Swap{Key: b, Read: readB, Value: []byte("mine"), TTL: time.Hour})

@@ -60,7 +60,7 @@ func TestEvictionsPutRevocationsBack(t *testing.T) {
 	}
 	w.sessions = a
 
-	tok, err := a.Issue(ctx, "alice", []factor.AMR{factor.AMRSMS}, session.Where{})
+	tok, _, err := a.IssueBegun(ctx, session.Began{}, "alice", []factor.AMR{factor.AMRSMS}, session.Where{})
 	if err != nil {
 		t.Fatal(err)
 	}

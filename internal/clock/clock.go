@@ -187,3 +187,22 @@ func (c *Test) StartOfHour() {
 	t := c.Now()
 	c.Advance(t.Truncate(time.Hour).Add(time.Hour + time.Second).Sub(t))
 }
+
+type budgetKey struct{}
+
+// ForBudgets returns ctx on which the store budgets given under it
+// (store.WithBudget) are read on now, not time.Now: a test's own clock,
+// so that a call can spend a request's budget without the test waiting it
+// out (each call's deadline is still what is left, in real time).
+func ForBudgets(ctx context.Context, now func() time.Time) context.Context {
+	return context.WithValue(ctx, budgetKey{}, now)
+}
+
+// Budgets is the clock of a store budget given under ctx: time.Now, or
+// the one ForBudgets gave it.
+func Budgets(ctx context.Context) func() time.Time {
+	if now, _ := ctx.Value(budgetKey{}).(func() time.Time); now != nil {
+		return now
+	}
+	return time.Now
+}

@@ -10,8 +10,9 @@ import (
 // weighs it: the codes sent to its country and to its prefix in the
 // sliding window, those given back aside; and the codes in a row the
 // number (numberID, its keyed hash) left unused, those given back aside.
-// It reads the guard's own keys, so that a test of what a send counted
-// asks the guard, not a copy of its key names and weighting.
+// It reads the guard's own keys (Watch's, and Count's of this window):
+// what pumpingtest.Counts, which the other packages' tests read through
+// the store, is held to.
 func (g *Guard) Counts(ctx context.Context, realm, e164, numberID string) (sent [2]float64, unused int64, err error) {
 	var b store.Batch
 	w := g.Watch(&b, realm, e164, numberID, true)

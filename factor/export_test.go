@@ -1,0 +1,4 @@
+package factor
+
+// Devices are every kind of device held.
+var Devices = []Device{Phone, App, Passkey}
