@@ -45,6 +45,9 @@ func Retry(ctx context.Context, tries int, try func() (done bool, err error)) er
 		if n >= tries {
 			return ErrContended
 		}
+		if err := ctx.Err(); err != nil {
+			return err // not left to the select, which picks at random among ready cases
+		}
 		t := time.NewTimer(rand.N(backoff) + 1)
 		select {
 		case <-ctx.Done():
