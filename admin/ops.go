@@ -176,18 +176,21 @@ func adminOp(ctx context.Context, svc *enrollment.Admin, tell *signin.Service, p
 	case "devices/remove":
 		// With every session and trust the device earned (a lost phone's
 		// thief is cut off): none is the admin's own. Her other phones are
-		// told, as of her own removal.
+		// told, as of her own removal. Whether it withdrew her recovery
+		// codes (a session the device earned made them) is said: she
+		// makes new ones.
 		if tell != nil {
-			told, err := tell.AdminRemove(ctx, req.Realm, req.User, req.ID)
+			r, err := tell.AdminRemove(ctx, req.Realm, req.User, req.ID)
 			if err != nil {
 				return nil, err
 			}
-			return map[string]any{"removed": req.ID, "phones_told": told}, nil
+			return map[string]any{"removed": req.ID, "phones_told": r.Told, "recovery_codes_withdrawn": r.CodesWithdrawn}, nil
 		}
-		if _, err := signin.RemoveDevice(ctx, svc.Devices, req.Realm, req.User, req.ID, true, nil); err != nil {
+		_, withdrawn, err := signin.RemoveDevice(ctx, svc.Devices, req.Realm, req.User, req.ID, true, nil)
+		if err != nil {
 			return nil, err
 		}
-		return map[string]any{"removed": req.ID, "phones_told": 0, "notice": untold}, nil
+		return map[string]any{"removed": req.ID, "phones_told": 0, "notice": untold, "recovery_codes_withdrawn": withdrawn}, nil
 	case "reset":
 		// Revoked first, too: a change a session let in meanwhile (an app,
 		// a phone, a passkey, recovery codes) is checked again once

@@ -166,6 +166,13 @@ var kindIDs = map[string]string{factor.Phone.Name(): "kind.phone", factor.App.Na
 // doneIDs say what a console change did.
 var doneIDs = map[string]string{"remove": "console.done.remove", "reset": "console.done.reset", "revoke": "console.done.revoke", "end": "console.done.end", "end-unlisted": "console.done.end_unlisted"}
 
+// withdrew says whether a removal's answer (admin's devices/remove)
+// withdrew the user's recovery codes.
+func withdrew(out any) bool {
+	m, ok := out.(map[string]any)
+	return ok && m["recovery_codes_withdrawn"] == true
+}
+
 // people lists the realm's users, numbers masked, those whose name or
 // device's name holds query first.
 func (p *Pages) people(req *request, query string) ([]personView, error) {
@@ -245,6 +252,8 @@ func (p *Pages) consoleUser(req *request, c *consoleView, by string) int {
 			c.Error, status = p.consoleError(req, err)
 		case op == "invites":
 			c.Invite = p.inviteOf(req, out)
+		case withdrew(out):
+			c.Done = "console.done.remove_codes"
 		default:
 			c.Done = doneIDs[req.form["action"]]
 		}

@@ -93,7 +93,7 @@ func (p *Pages) devices(req *request) {
 	user := cl.Subject
 	req.user, req.flow.User = user, user
 	ctx := req.r.Context()
-	show := func(status int, errMsg string) { p.showDevices(req, user, status, errMsg) }
+	show := func(status int, errMsg string) { p.showDevices(req, user, status, pageData{Error: errMsg}) }
 	done := func(notice string) { req.flow.Notice = notice; show(http.StatusOK, "") }
 	// A change asked for before a step-up is finished once it is passed.
 	resumed := req.r.Method == http.MethodGet && p.resumeChange(req, cl)
@@ -141,7 +141,8 @@ func (p *Pages) devices(req *request) {
 			p.page(req, http.StatusOK, "devices", pageData{Devices: views, Confirm: &views[at], RecoveryLeft: p.SignIn.RecoveryLeft(ctx, req.realm, user)})
 			return
 		}
-		if err := p.SignIn.RemovePhone(ctx, req.realm, user, req.form["device"], cl); err != nil {
+		r, err := p.SignIn.RemovePhone(ctx, req.realm, user, req.form["device"], cl)
+		if err != nil {
 			if at >= 0 && !req.json && !refuse(err).known() {
 				// The store failed, maybe once the phone was gone and before
 				// what it earned ended (a thief's session): the page lists it
@@ -158,10 +159,13 @@ func (p *Pages) devices(req *request) {
 			// The device that signed this browser in: its session ended
 			// with it (session.EndDevice), and its trust if the device
 			// earned that too; one another device earned signs in again.
-			p.signedOutHere(req)
+			p.signedOutHere(req, pageData{CodesWithdrawn: r.CodesWithdrawn})
 			return
 		}
-		done("devices.removed")
+		// Her recovery codes went with it where a session it earned made
+		// them: the page says so, and offers new ones at once.
+		req.flow.Notice = "devices.removed"
+		p.showDevices(req, user, http.StatusOK, pageData{CodesWithdrawn: r.CodesWithdrawn})
 	case "add":
 		_, err := p.SignIn.AddPhone(ctx, req.scope, &req.flow.Flow, user, req.form["phone"], req.region, req.form["name"])
 		switch {
@@ -229,7 +233,7 @@ func (p *Pages) sweeping(req *request, cl *session.Claims, action string) {
 		}
 		p.Audit("signed_out_everywhere", user, "")
 		p.setCookie(req.w, req.r, TrustCookie, "", p.PathPrefix, -1)
-		p.signedOutHere(req)
+		p.signedOutHere(req, pageData{})
 	case "recovery":
 		codes, err := p.SignIn.RenewRecovery(ctx, req.realm, user, *cmp.Or(cl.Device, new(string)), p.live(cl))
 		if errors.Is(err, signin.ErrEnded) {
@@ -250,29 +254,29 @@ func (p *Pages) sweeping(req *request, cl *session.Claims, action string) {
 }
 
 // signedOutHere answers a change that ended this browser's session: its
-// cookie and the flow's cleared, "You are signed out".
-func (p *Pages) signedOutHere(req *request) {
+// cookie and the flow's cleared, "You are signed out", with d.
+func (p *Pages) signedOutHere(req *request, d pageData) {
 	p.setSiteCookie(req.w, req.r, SessionCookie, "", -1)
 	p.setCookie(req.w, req.r, FlowCookie, "", p.PathPrefix, -1)
-	p.pageNoFlow(req, http.StatusOK, "signed_out", pageData{})
+	p.pageNoFlow(req, http.StatusOK, "signed_out", d)
 }
 
-// showDevices renders user's devices page: a 503 when the store cannot
-// list them (an empty list would be untrue).
-func (p *Pages) showDevices(req *request, user string, status int, errMsg string) {
+// showDevices renders user's devices page, with d (its error, or what a
+// change did): a 503 when the store cannot list them (an empty list would
+// be untrue).
+func (p *Pages) showDevices(req *request, user string, status int, d pageData) {
 	list, err := p.SignIn.PhonesOf(req.r.Context(), req.realm, user)
 	if err != nil {
 		p.Logger.Error("reading devices", zap.Error(err))
 		p.unavailable(req)
 		return
 	}
-	notice := ""
-	if req.flow.Notice != "" && errMsg == "" {
-		notice = p.sayID(req, req.flow.Notice)
+	if req.flow.Notice != "" && d.Error == "" {
+		d.Notice = p.sayID(req, req.flow.Notice)
 	}
 	req.flow.Notice = "" // said once
-	p.page(req, status, "devices", pageData{Error: errMsg, Notice: notice, Devices: p.viewsOf(req, list),
-		RecoveryLeft: p.SignIn.RecoveryLeft(req.r.Context(), req.realm, user), Trusted: p.trustViews(req, user)})
+	d.Devices, d.RecoveryLeft, d.Trusted = p.viewsOf(req, list), p.SignIn.RecoveryLeft(req.r.Context(), req.realm, user), p.trustViews(req, user)
+	p.page(req, status, "devices", d)
 }
 
 // actionFailed answers a devices action that did not happen: the user's
@@ -292,7 +296,7 @@ func (p *Pages) actionFailed(req *request, err error, show func(int, string)) {
 // deviceApp adds an authenticator app: its setup page, then its first code.
 func (p *Pages) deviceApp(req *request, cl *session.Claims, action string) {
 	ctx, user := req.r.Context(), cl.Subject
-	show := func(status int, errMsg string) { p.showDevices(req, user, status, errMsg) }
+	show := func(status int, errMsg string) { p.showDevices(req, user, status, pageData{Error: errMsg}) }
 	switch action {
 	case "app":
 		// A new secret for the user's app: scanned, or typed, then proved

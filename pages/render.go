@@ -144,6 +144,9 @@ func (p *Pages) pageNoFlow(req *request, status int, step string, d pageData) {
 		if len(d.Devices) > 0 {
 			out["devices"] = d.Devices
 		}
+		if d.CodesWithdrawn {
+			out["recovery_codes_withdrawn"] = true
+		}
 		if step == "devices" {
 			out["recovery_left"] = d.RecoveryLeft
 			out["trusted_browsers"] = d.Trusted

@@ -89,6 +89,10 @@ type pageData struct {
 	// Notice says what was just done (the devices page); Ask is a devices
 	// action ("recovery", "signout-all") to confirm first.
 	Notice, Ask string
+	// CodesWithdrawn says a removal just withdrew the user's recovery
+	// codes (a session the removed device earned made them): the page
+	// says so and offers new ones (JSON: recovery_codes_withdrawn).
+	CodesWithdrawn bool
 	// StepUp says a devices-page change waits for this code.
 	StepUp bool
 	// Unconfirmed says, in words, that the gateway could not confirm the

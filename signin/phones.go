@@ -35,12 +35,12 @@ func (s *Service) MakeDefault(ctx context.Context, realm, user, id string) error
 // site allows it), ends every session and trust it earned but the asking
 // session keep and its trust (session.EndDevice: a lost phone's thief is
 // cut off), and tells the other phones (remove).
-func (s *Service) RemovePhone(ctx context.Context, realm, user, id string, keep *session.Claims) error {
-	removed, _, err := s.remove(ctx, realm, user, id, s.AllowRemoveLast, keep)
-	if removed != nil {
-		s.audit("device_removed", user, removed.Phone, zap.String("device", removed.ID), zap.String("kind", removed.Kind.Name()))
+func (s *Service) RemovePhone(ctx context.Context, realm, user, id string, keep *session.Claims) (Removal, error) {
+	r, err := s.remove(ctx, realm, user, id, s.AllowRemoveLast, keep)
+	if r.Device != nil {
+		s.audit("device_removed", user, r.Device.Phone, zap.String("device", r.Device.ID), zap.String("kind", r.Device.Kind.Name()))
 	}
-	return err
+	return r, err
 }
 
 // AdminRemove is the admin's removal of user's device id (the admin API
@@ -48,10 +48,21 @@ func (s *Service) RemovePhone(ctx context.Context, realm, user, id string, keep 
 // every session and trust it earned ended (none is the admin's), and her
 // other phones told as her own removal tells them, in the same words: she
 // learns of a removal she did not ask for, and asks the admin if it was
-// not the admin's. told is how many texts it let out (Notify).
-func (s *Service) AdminRemove(ctx context.Context, realm, user, id string) (told int, err error) {
-	_, told, err = s.remove(ctx, realm, user, id, true, nil)
-	return told, err
+// not the admin's.
+func (s *Service) AdminRemove(ctx context.Context, realm, user, id string) (Removal, error) {
+	return s.remove(ctx, realm, user, id, true, nil)
+}
+
+// Removal is what a removal did that its answer tells.
+type Removal struct {
+	// Device is the removed device whose notice this removal owed (nil
+	// where another removal told it).
+	Device *enrollment.Device
+	// Told is how many texts its notice let out (Notify).
+	Told int
+	// CodesWithdrawn says that this removal withdrew the user's recovery
+	// codes (a session the device earned made them): she makes new ones.
+	CodesWithdrawn bool
 }
 
 // remove is RemoveDevice, told to user's phones once a removal: by the
@@ -59,17 +70,24 @@ func (s *Service) AdminRemove(ctx context.Context, realm, user, id string) (told
 // removal the store wrote but answered as an error (which told nobody);
 // not by one asked again after a removal that told them. Where the store
 // failed the end, the notice does not say that browsers were signed out
-// (they were not yet: its _unfinished words).
-func (s *Service) remove(ctx context.Context, realm, user, id string, allowLast bool, keep *session.Claims) (*enrollment.Device, int, error) {
-	removed, err := RemoveDevice(ctx, s.Devices, realm, user, id, allowLast, keep)
-	if removed == nil {
-		return nil, 0, err
+// (they were not yet: its _unfinished words). The removal that withdrew
+// her recovery codes (one, whichever try it was) tells her phones so too,
+// and audits it (recovery_codes_withdrawn: the device's ID, no code).
+func (s *Service) remove(ctx context.Context, realm, user, id string, allowLast bool, keep *session.Claims) (Removal, error) {
+	removed, withdrawn, err := RemoveDevice(ctx, s.Devices, realm, user, id, allowLast, keep)
+	r := Removal{Device: removed, CodesWithdrawn: withdrawn}
+	if removed != nil {
+		notice := "notice." + removed.Kind.Name() + "_removed"
+		if err != nil {
+			notice += "_unfinished"
+		}
+		r.Told = s.Notify(ctx, realm, user, "", words.Say(notice, "phone", phone.Mask(removed.Phone)))
 	}
-	notice := "notice." + removed.Kind.Name() + "_removed"
-	if err != nil {
-		notice += "_unfinished"
+	if withdrawn {
+		s.audit("recovery_codes_withdrawn", user, "", zap.String("device", id))
+		s.Notify(ctx, realm, user, "", words.Say("notice.recovery_withdrawn"))
 	}
-	return removed, s.Notify(ctx, realm, user, "", words.Say(notice, "phone", phone.Mask(removed.Phone))), err
+	return r, err
 }
 
 // RemoveDevice removes user's device id and ends what it earned but keep
@@ -85,25 +103,27 @@ func (s *Service) remove(ctx context.Context, realm, user, id string, allowLast 
 // answered as an error told nobody, and its notice is still owed: asked
 // again, the removal takes it. Of the removal that took the device away,
 // a notice the store could not take is answered all the same (told twice
-// rather than never).
-func RemoveDevice(ctx context.Context, d *enrollment.Devices, realm, user, id string, allowLast bool, keep *session.Claims) (*enrollment.Device, error) {
+// rather than never). withdrawn says that this call withdrew the recovery
+// codes (enrollment.ForgetCodesMadeBy, a compare-and-delete: of removals
+// asked again, only the one that withdrew them says so).
+func RemoveDevice(ctx context.Context, d *enrollment.Devices, realm, user, id string, allowLast bool, keep *session.Claims) (owed *enrollment.Device, withdrawn bool, err error) {
 	removed, err := d.RemoveOwing(ctx, realm, user, id, allowLast)
 	if errors.Is(err, enrollment.ErrNoDevice) {
 		if gone, rerr := d.Removed(ctx, realm, user, id); rerr != nil || !gone {
-			return nil, err
+			return nil, false, err
 		}
 	} else if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	owed, terr := d.TakeUntold(ctx, realm, user, id)
 	if terr != nil && removed != nil {
 		owed = removed
 	}
 	if err := session.EndDevice(ctx, d.Store, realm, user, id, keep, d.Now()); err != nil {
-		return owed, err
+		return owed, false, err
 	}
-	_, err = d.ForgetCodesMadeBy(ctx, realm, user, id) // the set a session it earned made
-	return owed, err
+	withdrawn, err = d.ForgetCodesMadeBy(ctx, realm, user, id) // the set a session it earned made
+	return owed, withdrawn, err
 }
 
 // RenewRecovery replaces user's recovery codes with a new set, to show

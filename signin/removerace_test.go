@@ -40,8 +40,8 @@ func TestTwoRemovalsAtOnceNotifyOnce(t *testing.T) {
 				}
 				var errA, errB error
 				return storetest.Pair{Key: store.Key("device", realm, user),
-					A: func(ctx context.Context) { errA = s.RemovePhone(ctx, realm, user, lost, nil) },
-					B: func(ctx context.Context) { errB = s.RemovePhone(ctx, realm, user, lost, nil) },
+					A: func(ctx context.Context) { _, errA = s.RemovePhone(ctx, realm, user, lost, nil) },
+					B: func(ctx context.Context) { _, errB = s.RemovePhone(ctx, realm, user, lost, nil) },
 					Check: func() {
 						t.Helper()
 						if n := notices.take(); n != 1 || errA != nil || errB != nil {

@@ -2,6 +2,7 @@ package processes
 
 import (
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -14,7 +15,9 @@ import (
 // phone's end (revoked-device/, which ends its sessions off her list too:
 // an export of the store holds it), and Caddy, started again, refuses the
 // thief's session. No provider is loaded to text her phones of the
-// removal, and the output says so.
+// removal, and the output says so; and says that her recovery codes were
+// withdrawn, the thief having made them with the phone's session (before:
+// not a word of it).
 func TestRemoveDeviceWithCaddyStoppedEndsWhatItEarned(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -32,11 +35,22 @@ func TestRemoveDeviceWithCaddyStoppedEndsWhatItEarned(t *testing.T) {
 	if st, _, body := thief.do("GET", s.base+"/", nil); st != http.StatusOK {
 		t.Fatalf("the thief's session: %d %q", st, body)
 	}
+	// He makes recovery codes of his own with the phone's session.
+	_, _, page := thief.do("GET", s.base+"/.smsgate/devices", nil)
+	tok := csrfField.FindStringSubmatch(page)
+	if tok == nil {
+		t.Fatalf("no devices page:\n%s", page)
+	}
+	if st, to, body := thief.do("POST", s.base+"/.smsgate/devices", url.Values{"action": {"recovery"}, "confirm": {"1"}, "csrf": {tok[1]}}); st != http.StatusSeeOther || to != "/.smsgate/recovery" {
+		t.Fatalf("the thief's new recovery codes: %d %s %q", st, to, body)
+	}
 	s.stop()
 
-	// No provider is loaded to text her phones: the output says so.
+	// No provider is loaded to text her phones: the output says so, and
+	// that her recovery codes went with the phone (its session made them).
 	if out, err := runInProcess(t, "smsgate", "remove-device", "--realm", "cli.localhost", "--user", "ivy", "--id", m[1], "--address", adminAddr, "--store", storeDir); err != nil ||
-		!strings.Contains(out, "her phones were not texted of the removal: Caddy is stopped") {
+		!strings.Contains(out, "her phones were not texted of the removal: Caddy is stopped") ||
+		!strings.Contains(out, `"recovery_codes_withdrawn": true`) || !strings.Contains(out, "Note: her recovery codes were withdrawn") {
 		t.Fatalf("remove-device (stopped): %v\n%s", err, out)
 	}
 	file := filepath.Join(dir, "export.json")
