@@ -12,6 +12,8 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/smsgate/caddy-smsgate/signin"
 )
 
 func init() {
@@ -81,8 +83,8 @@ func appOf(ctx caddy.Context) *App {
 // servers the check found gates on: one walk of the routes). Not at caddy
 // validate, which starts no app: the first gate provisions this app inside
 // the http app's Provision, before its error and named routes, and nothing
-// runs after that there. Then each gate's Started (what a new config
-// changes in the store: never at validate either).
+// runs after that there. Then the provisioned users are settled (what a
+// new config changes in the store: never at validate either).
 func (a *App) Start() error {
 	if a.ctx.Context == nil {
 		return nil
@@ -94,12 +96,28 @@ func (a *App) Start() error {
 		}
 		warnLooseProxies(app.(*caddyhttp.App), gated, a.ctx.Logger())
 	}
-	for _, s := range a.all() {
-		if s.Started != nil {
-			s.Started(a.ctx, s.Realm)
-		}
-	}
+	a.settleProvisioned()
 	return nil
+}
+
+// settleProvisioned settles the provisioned users of each realm the
+// config's gates serve, over every gate of the realm on one store
+// (signin.SettleProvisioned).
+func (a *App) settleProvisioned() {
+	var done []*Site
+	for _, s := range a.all() {
+		if s.SignIn == nil || slices.Contains(done, s) {
+			continue
+		}
+		var gates []*signin.Service
+		for _, g := range s.realmGates() {
+			if g.SignIn != nil {
+				gates = append(gates, g.SignIn)
+				done = append(done, g)
+			}
+		}
+		_ = signin.SettleProvisioned(a.ctx, s.Realm, gates)
+	}
 }
 
 // Stop implements caddy.App.
