@@ -46,3 +46,30 @@ func TestAProvisionedPhoneTakenAwayEndsWhatItEarned(t *testing.T) {
 		sitetest.ExpectBody(t, alice.Get("/"), "Hello, alice!")
 	})
 }
+
+// TestAProvisionedUsersLineDeletedEndsWhatItsPhoneEarned: as above, but
+// the admin deletes alice's `user` line (a leaver, or her lost phone's
+// line) and reloads: the thief's session and trust, which basic_auth
+// still lets through (it names alice), end with it, on Badger and Redis.
+// (Before, only a changed number ended them: "Hello, alice!" after the
+// reload, and the trust signed him in again.)
+func TestAProvisionedUsersLineDeletedEndsWhatItsPhoneEarned(t *testing.T) {
+	sitetest.Parallel(t)
+	onEachStore(t, func(t *testing.T, storeLine string, keep func(*sitetest.Site) string) {
+		s := textSite(t, storeLine, []string{"alice"}, "\t\tremember 30d\n\t\tuser alice +14155552671\n")
+		thief := sitetest.NewClient(t, "alice")
+		tok := codeSent(t, thief)
+		sitetest.Expect(t, thief.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}, "remember": {"1"}}), http.StatusSeeOther, "/")
+		sitetest.ExpectBody(t, thief.Get("/"), "Hello, alice!")
+
+		textSite(t, keep(s), []string{"alice"}, "\t\tremember 30d\n")
+		thief.HTTP.CloseIdleConnections()
+		if res := thief.Get("/"); res.StatusCode == http.StatusOK {
+			t.Errorf("the thief's session outlived the deletion of alice's user line: %s", res.Text)
+		}
+		thief.SetCookie("smsgate_session", "")
+		if res := thief.Get("/.smsgate/login?rd=%2F"); res.StatusCode == http.StatusSeeOther && res.Header.Get("Location") == "/" {
+			t.Errorf("the thief's trusted browser signed in again after the deletion of alice's user line")
+		}
+	})
+}

@@ -68,7 +68,7 @@ func SettleProvisioned(ctx context.Context, realm string, gates []*Service) erro
 	kept := map[string]string{}
 	prefix := provisionedKey(realm, "")
 	err := st.Scan(ctx, prefix, func(key string, value []byte) error {
-		if parts, ok := store.SplitKey(key); ok && len(parts) == 3 && given[parts[2]] != nil {
+		if parts, ok := store.SplitKey(key); ok && len(parts) == 3 {
 			kept[parts[2]] = string(value)
 		}
 		return nil
