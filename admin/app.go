@@ -7,8 +7,10 @@
 package admin
 
 import (
+	"errors"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
@@ -100,11 +102,55 @@ func (a *App) Start() error {
 	return nil
 }
 
-// settleProvisioned settles the provisioned users of each realm the
-// config's gates serve, over every gate of the realm on one store
-// (signin.SettleProvisioned).
+// settling serializes the settling of provisioned users (settle), and
+// names the config that started last: a retry of an older one settles
+// nothing (its numbers are no longer the config's).
+var settling struct {
+	sync.Mutex
+	latest *App
+}
+
+// settleProvisioned settles the provisioned users of the config that
+// starts now (settle); where the store failed, it tries again in the
+// background, after 1 s, then twice as long each time up to a minute,
+// until it succeeds, the config stops, or another config starts (which
+// settles them itself): a reload while the store is down still ends what
+// a phone taken away earned once the store is back. Each failure is
+// logged (signin.SettleProvisioned).
 func (a *App) settleProvisioned() {
+	settling.Lock()
+	settling.latest = a
+	err := a.settle()
+	settling.Unlock()
+	if err == nil {
+		return
+	}
+	go func() {
+		for wait := time.Second; ; wait = min(2*wait, time.Minute) {
+			select {
+			case <-a.ctx.Done():
+				return
+			case <-time.After(wait):
+			}
+			settling.Lock()
+			current := settling.latest == a
+			if current {
+				err = a.settle()
+			}
+			settling.Unlock()
+			if !current || err == nil {
+				return
+			}
+		}
+	}()
+}
+
+// settle settles the provisioned users of each realm the config's gates
+// serve, over every gate of the realm on one store
+// (signin.SettleProvisioned).
+func (a *App) settle() error {
 	var done []*Site
+	var errs []error
 	for _, s := range a.all() {
 		if s.SignIn == nil || slices.Contains(done, s) {
 			continue
@@ -116,8 +162,9 @@ func (a *App) settleProvisioned() {
 				done = append(done, g)
 			}
 		}
-		_ = signin.SettleProvisioned(a.ctx, s.Realm, gates)
+		errs = append(errs, signin.SettleProvisioned(a.ctx, s.Realm, gates))
 	}
+	return errors.Join(errs...)
 }
 
 // Stop implements caddy.App.
