@@ -7,11 +7,15 @@
 package admin
 
 import (
+	"errors"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/smsgate/caddy-smsgate/signin"
 )
 
 func init() {
@@ -81,8 +85,8 @@ func appOf(ctx caddy.Context) *App {
 // servers the check found gates on: one walk of the routes). Not at caddy
 // validate, which starts no app: the first gate provisions this app inside
 // the http app's Provision, before its error and named routes, and nothing
-// runs after that there. Then each gate's Started (what a new config
-// changes in the store: never at validate either).
+// runs after that there. Then the provisioned users are settled (what a
+// new config changes in the store: never at validate either).
 func (a *App) Start() error {
 	if a.ctx.Context == nil {
 		return nil
@@ -94,12 +98,73 @@ func (a *App) Start() error {
 		}
 		warnLooseProxies(app.(*caddyhttp.App), gated, a.ctx.Logger())
 	}
-	for _, s := range a.all() {
-		if s.Started != nil {
-			s.Started(a.ctx, s.Realm)
-		}
-	}
+	a.settleProvisioned()
 	return nil
+}
+
+// settling serializes the settling of provisioned users (settle), and
+// names the config that started last: a retry of an older one settles
+// nothing (its numbers are no longer the config's).
+var settling struct {
+	sync.Mutex
+	latest *App
+}
+
+// settleProvisioned settles the provisioned users of the config that
+// starts now (settle); where the store failed, it tries again in the
+// background, after 1 s, then twice as long each time up to a minute,
+// until it succeeds, the config stops, or another config starts (which
+// settles them itself): a reload while the store is down still ends what
+// a phone taken away earned once the store is back. Each failure is
+// logged (signin.SettleProvisioned).
+func (a *App) settleProvisioned() {
+	settling.Lock()
+	settling.latest = a
+	err := a.settle()
+	settling.Unlock()
+	if err == nil {
+		return
+	}
+	go func() {
+		for wait := time.Second; ; wait = min(2*wait, time.Minute) {
+			select {
+			case <-a.ctx.Done():
+				return
+			case <-time.After(wait):
+			}
+			settling.Lock()
+			current := settling.latest == a
+			if current {
+				err = a.settle()
+			}
+			settling.Unlock()
+			if !current || err == nil {
+				return
+			}
+		}
+	}()
+}
+
+// settle settles the provisioned users of each realm the config's gates
+// serve, over every gate of the realm on one store
+// (signin.SettleProvisioned).
+func (a *App) settle() error {
+	var done []*Site
+	var errs []error
+	for _, s := range a.all() {
+		if s.SignIn == nil || slices.Contains(done, s) {
+			continue
+		}
+		var gates []*signin.Service
+		for _, g := range s.realmGates() {
+			if g.SignIn != nil {
+				gates = append(gates, g.SignIn)
+				done = append(done, g)
+			}
+		}
+		errs = append(errs, signin.SettleProvisioned(a.ctx, s.Realm, gates))
+	}
+	return errors.Join(errs...)
 }
 
 // Stop implements caddy.App.

@@ -195,10 +195,6 @@ type Site struct {
 	Now   func() time.Time
 	// Recent is the realm's recent audit events (nil on a stopped Caddy).
 	Recent *recent.Ring
-	// Started runs when the config starts (App.Start: a load, never
-	// `caddy validate`) with the gate's realm: what a new config changes
-	// in the store (signin.Service.SettleProvisioned). Nil: nothing.
-	Started func(ctx context.Context, realm string)
 
 	app *App // the config's gates (Register, configuredSite); nil: none known
 }

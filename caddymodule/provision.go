@@ -278,7 +278,7 @@ func (g *gate) buildPages(c *Gate, s *settled) {
 // buildSite sets up the gate as the admin's tools (and its console) see it.
 func (g *gate) buildSite(s *settled) {
 	g.site = &admin.Site{Config: s.admin, Admin: g.admin, Store: g.store, Epoch: g.watch.Epoch(), Sessions: g.sessions, SignIn: g.signin,
-		Logger: g.logger, Audit: g.log.Audit, Alarm: g.log.Alarm, Tally: g.counting.Tally, Now: g.now, Recent: g.counting.Recent, Started: g.signin.SettleProvisioned}
+		Logger: g.logger, Audit: g.log.Audit, Alarm: g.log.Alarm, Tally: g.counting.Tally, Now: g.now, Recent: g.counting.Recent}
 }
 
 // register shows the gate to the admin's tools (the smsgate app).

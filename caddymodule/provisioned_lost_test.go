@@ -3,6 +3,8 @@ package caddymodule_test
 import (
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -45,4 +47,71 @@ func TestAProvisionedPhoneTakenAwayEndsWhatItEarned(t *testing.T) {
 		alice.HTTP.CloseIdleConnections()
 		sitetest.ExpectBody(t, alice.Get("/"), "Hello, alice!")
 	})
+}
+
+// TestAProvisionedUsersLineDeletedEndsWhatItsPhoneEarned: as above, but
+// the admin deletes alice's `user` line (a leaver, or her lost phone's
+// line) and reloads: the thief's session and trust, which basic_auth
+// still lets through (it names alice), end with it, on Badger and Redis.
+// (Before, only a changed number ended them: "Hello, alice!" after the
+// reload, and the trust signed him in again.)
+func TestAProvisionedUsersLineDeletedEndsWhatItsPhoneEarned(t *testing.T) {
+	sitetest.Parallel(t)
+	onEachStore(t, func(t *testing.T, storeLine string, keep func(*sitetest.Site) string) {
+		s := textSite(t, storeLine, []string{"alice"}, "\t\tremember 30d\n\t\tuser alice +14155552671\n")
+		thief := sitetest.NewClient(t, "alice")
+		tok := codeSent(t, thief)
+		sitetest.Expect(t, thief.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}, "remember": {"1"}}), http.StatusSeeOther, "/")
+		sitetest.ExpectBody(t, thief.Get("/"), "Hello, alice!")
+
+		textSite(t, keep(s), []string{"alice"}, "\t\tremember 30d\n")
+		thief.HTTP.CloseIdleConnections()
+		if res := thief.Get("/"); res.StatusCode == http.StatusOK {
+			t.Errorf("the thief's session outlived the deletion of alice's user line: %s", res.Text)
+		}
+		thief.SetCookie("smsgate_session", "")
+		if res := thief.Get("/.smsgate/login?rd=%2F"); res.StatusCode == http.StatusSeeOther && res.Header.Get("Location") == "/" {
+			t.Errorf("the thief's trusted browser signed in again after the deletion of alice's user line")
+		}
+	})
+}
+
+// TestAProvisionedPhoneTakenAwayWhileTheStoreIsDownEndsOnceItIsBack: the
+// reload that gives alice her new number finds the store unreadable (its
+// provisioned numbers: sitetest.Holds.Fail). Caddy starts all the same,
+// and once the store answers again the start is settled: the thief's
+// session and trust end. (Before, the failure was logged and nothing
+// ended until the next load.)
+func TestAProvisionedPhoneTakenAwayWhileTheStoreIsDownEndsOnceItIsBack(t *testing.T) {
+	sitetest.Parallel(t)
+	dir := t.TempDir()
+	s := textSite(t, "store smsgate_test_hold "+dir+" badger {DIR}", []string{"alice"}, "\t\tremember 30d\n\t\tuser alice +14155552671\n")
+	thief := sitetest.NewClient(t, "alice")
+	tok := codeSent(t, thief)
+	sitetest.Expect(t, thief.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}, "remember": {"1"}}), http.StatusSeeOther, "/")
+
+	if err := os.WriteFile(filepath.Join(dir, "fail"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	next := textSite(t, "store smsgate_test_hold "+dir+" badger "+s.Store, []string{"alice"}, "\t\tremember 30d\n\t\tuser alice +447400123456\n")
+	time.Sleep(1500 * time.Millisecond) // past the first retry, which fails too
+	if len(next.LogEntries("provisioned_number_changed")) != 0 {
+		t.Fatal("settled while the store could not be read")
+	}
+	if err := os.Remove(filepath.Join(dir, "fail")); err != nil {
+		t.Fatal(err)
+	}
+	for end := time.Now().Add(10 * time.Second); len(next.LogEntries("provisioned_number_changed")) == 0; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(end) {
+			t.Fatal("the number taken away while the store was down ended nothing once it was back")
+		}
+	}
+	thief.HTTP.CloseIdleConnections()
+	if res := thief.Get("/"); res.StatusCode == http.StatusOK {
+		t.Errorf("the thief's session outlived the config taking the phone away: %s", res.Text)
+	}
+	thief.SetCookie("smsgate_session", "")
+	if res := thief.Get("/.smsgate/login?rd=%2F"); res.StatusCode == http.StatusSeeOther && res.Header.Get("Location") == "/" {
+		t.Errorf("the thief's trusted browser signed in again after the config took the phone away")
+	}
 }

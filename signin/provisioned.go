@@ -17,71 +17,119 @@ import (
 // A provisioned user's phone is the config's (a `user` line), with no
 // device record: the sessions and trusts its codes earn name no device
 // (Result.Device is ""), so no device's end (session.EndDevice) reaches
-// them. The admin takes a lost one away by giving the user their new
-// number in the config and reloading it: SettleProvisioned then ends
-// every session and trust of that user, as the admin's revoke does. Each
-// provisioned user's number is kept in the store for it (provisionedKey:
-// a keyed hash, never the number, and which key made it), the config's at
-// its last start; one made with another key (the store's secret changed)
-// is only replaced.
+// them. The admin takes a lost one away by giving the user another number
+// in the config, or by deleting the user's line, and loading it:
+// SettleProvisioned then ends every session and trust of that user, as
+// the admin's revoke does. The store keeps, for each provisioned user of
+// a realm, the numbers the config at its last start gave them at any gate
+// of the realm (provisionedKey: keyed hashes, never a number, after the
+// key's own hash, which tells which key made them: "<key> <number>…"; the
+// previous release's record, one number, is the same with one). One made
+// with another key (the store's secret changed) is only replaced.
 
 // keyCheck is hashed beside each number (NumberID): it tells which key
-// the record's hash was made with.
+// the record's hashes were made with.
 const keyCheck = "provisioned numbers' key"
 
-// provisionedKey is the key of user's provisioned number in realm.
+// provisionedKey is the key of user's provisioned numbers in realm.
 func provisionedKey(realm, user string) string {
 	return store.Key("provisioned-number", realm, user)
 }
 
-// SettleProvisioned ends every session and trust of each provisioned
-// user whose number the config that starts now gives differs from the
-// one the store kept (the config before it gave), then keeps the new.
-// It runs when a config starts (admin.App.Start: never at `caddy
-// validate`, which starts nothing). A failure is logged, the user's
-// record left as it was: the next start ends them then. A first start
-// (no record: a new user, an upgrade) ends nothing.
-func (s *Service) SettleProvisioned(ctx context.Context, realm string) {
-	if len(s.Users) == 0 {
-		return
+// SettleProvisioned settles the provisioned users of realm as the config
+// that starts now gives them at gates, every gate of the realm on one
+// store (their union: a user two gates give two numbers has both): where
+// the store kept a number a user no longer has at any of them (another
+// number, or no `user` line), every session and trust of that user ends;
+// then the store keeps what they are given now (a deleted user's record
+// goes). A number added ends nothing, nor does the same config again. It
+// runs when a config starts (admin.App.Start: never at `caddy validate`,
+// which starts nothing). A user whose end or record failed keeps the
+// record as it was (so the next try ends them then), and the error is
+// returned; a first start (no record: a new user, an upgrade) ends
+// nothing.
+func SettleProvisioned(ctx context.Context, realm string, gates []*Service) error {
+	if len(gates) == 0 {
+		return nil
 	}
-	st := s.Devices.Store
-	names := slices.Sorted(maps.Keys(s.Users))
-	var b store.Batch
-	ops := make([]*store.Op, len(names))
-	for i, name := range names {
-		ops[i] = b.Get(provisionedKey(realm, name))
+	s := gates[0]
+	st, keyed := s.Devices.Store, s.Devices.NumberID(keyCheck)
+	given, numbers := map[string][]string{}, map[string]string{}
+	for _, g := range gates {
+		for name, u := range g.Users {
+			given[name] = append(given[name], s.Devices.NumberID(u.Phone))
+			numbers[name] = u.Phone
+		}
 	}
-	if err := store.Do(ctx, st, &b); err != nil {
+	for name, ids := range given {
+		slices.Sort(ids)
+		given[name] = slices.Compact(ids)
+	}
+	kept := map[string]string{}
+	prefix := provisionedKey(realm, "")
+	err := st.Scan(ctx, prefix, func(key string, value []byte) error {
+		if parts, ok := store.SplitKey(key); ok && len(parts) == 3 {
+			kept[parts[2]] = string(value)
+		}
+		return nil
+	})
+	if err != nil {
 		s.Logger.Error("reading the provisioned users' numbers", zap.Error(err))
-		return
+		return err
 	}
-	// The hash is keyed by the store's secret: one kept under another (an
-	// import of another store's keys, a new signing_key) cannot be
-	// compared, and is only replaced.
-	keyed := s.Devices.NumberID(keyCheck)
-	for i, name := range names {
-		id, op := keyed+" "+s.Devices.NumberID(s.Users[name].Phone), ops[i]
-		was, _, _ := strings.Cut(string(op.Value), " ")
-		switch {
-		case op.Err == nil && string(op.Value) == id:
-			continue
-		case op.Err == nil && was == keyed: // another number before: the old phone's sessions and trusts end
-			err := session.UntrustAll(ctx, st, realm, name)
-			if err == nil {
-				err = session.RevokeUser(ctx, st, realm, name, s.Devices.Now())
-			}
-			if err != nil {
-				s.Logger.Error("ending the sessions of a provisioned user whose number changed", zap.String("user", textsafe.Escape(name)), zap.Error(err))
-				continue
-			}
-			s.audit("provisioned_number_changed", name, s.Users[name].Phone)
-		case op.Err != nil && !errors.Is(op.Err, store.ErrNotFound):
-			s.Logger.Error("reading a provisioned user's number", zap.String("user", textsafe.Escape(name)), zap.Error(op.Err))
-			continue
-		}
-		if err := st.Put(store.Lasting(ctx), provisionedKey(realm, name), []byte(id), 0); err != nil {
-			s.Logger.Error("keeping a provisioned user's number", zap.String("user", textsafe.Escape(name)), zap.Error(err))
+	var errs []error
+	for _, name := range slices.Sorted(maps.Keys(names(given, kept))) {
+		if err := s.settleUser(ctx, realm, name, keyed, kept[name], given[name], numbers[name]); err != nil {
+			errs = append(errs, err)
 		}
 	}
+	return errors.Join(errs...)
+}
+
+// names are the names of both maps.
+func names(a map[string][]string, b map[string]string) map[string]bool {
+	all := map[string]bool{}
+	for name := range a {
+		all[name] = true
+	}
+	for name := range b {
+		all[name] = true
+	}
+	return all
+}
+
+// settleUser ends user's sessions and trusts where was (the kept record,
+// "" for none) holds a number under keyed that ids (what the config gives
+// now, sorted; none for a deleted line) lacks, then keeps ids.
+func (s *Service) settleUser(ctx context.Context, realm, name, keyed, was string, ids []string, e164 string) error {
+	now := strings.Join(append([]string{keyed}, ids...), " ")
+	if was == now {
+		return nil
+	}
+	if had := strings.Fields(was); len(had) > 0 && had[0] == keyed && slices.ContainsFunc(had[1:], func(id string) bool { return !slices.Contains(ids, id) }) {
+		st := s.Devices.Store
+		err := session.UntrustAll(ctx, st, realm, name)
+		if err == nil {
+			err = session.RevokeUser(ctx, st, realm, name, s.Devices.Now())
+		}
+		if err != nil {
+			s.Logger.Error("ending the sessions of a provisioned user whose number the config took away", zap.String("user", textsafe.Escape(name)), zap.Error(err))
+			return err
+		}
+		if len(ids) == 0 {
+			s.audit("provisioned_user_removed", name, "")
+		} else {
+			s.audit("provisioned_number_changed", name, e164)
+		}
+	}
+	var err error
+	if len(ids) == 0 {
+		err = s.Devices.Store.Delete(store.Lasting(ctx), provisionedKey(realm, name))
+	} else {
+		err = s.Devices.Store.Put(store.Lasting(ctx), provisionedKey(realm, name), []byte(now), 0)
+	}
+	if err != nil {
+		s.Logger.Error("keeping a provisioned user's numbers", zap.String("user", textsafe.Escape(name)), zap.Error(err))
+	}
+	return err
 }

@@ -127,6 +127,14 @@ func (h *HoldStore) Get(ctx context.Context, key string) ([]byte, error) {
 	return v, err
 }
 
+// Scan implements store.Store: it fails as a read of prefix does.
+func (h *HoldStore) Scan(ctx context.Context, prefix string, fn func(key string, value []byte) error) error {
+	if _, err := h.Get(ctx, prefix); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	return h.Store.Scan(ctx, prefix, fn)
+}
+
 // Put implements store.Store.
 func (h *HoldStore) Put(ctx context.Context, key string, value []byte, ttl time.Duration) error {
 	if h.down() {
