@@ -38,16 +38,20 @@ func TestAnInviteExpiresByTheClock(t *testing.T) {
 	}
 }
 
-// A phone the admin's tools set is named as any unnamed phone is, in
-// words ("Phone 1"), not by an English word of the code's own.
-func TestASetPhoneIsNamedInWords(t *testing.T) {
+// A phone added unnamed is named in words, in the language of the page
+// that added it and counted among the user's phones ("Phone 1", then
+// "Telefon 2"), not by an English word of the code's own.
+func TestAnUnnamedPhoneIsNamedInWords(t *testing.T) {
 	t.Parallel()
 	s, _, _ := newService(t)
-	if err := s.Devices.Set(context.Background(), realm, alice, num); err != nil {
-		t.Fatal(err)
-	}
-	d, err := s.Devices.Default(context.Background(), realm, alice)
-	if want := s.defaultName("name.phone", "", 1); err != nil || d == nil || d.Name != want {
-		t.Fatalf("the set phone: %+v, %v; want it named %q", d, err, want)
+	ctx := context.Background()
+	for _, c := range []struct{ e164, lang, want string }{{num, "", "Phone 1"}, {"+447400123456", "de", "Telefon 2"}} {
+		id, added, err := s.Devices.AddIn(ctx, realm, alice, c.e164, "", c.lang)
+		if err != nil || !added {
+			t.Fatalf("adding %s: %v, added %v", c.e164, err, added)
+		}
+		if d, err := s.Devices.ByID(ctx, realm, alice, id); err != nil || d == nil || d.Name != c.want {
+			t.Fatalf("the phone added unnamed (%q): %+v, %v; want it named %q", c.lang, d, err, c.want)
+		}
 	}
 }

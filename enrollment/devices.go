@@ -241,16 +241,6 @@ func (s *Devices) addFirst(ctx context.Context, realm, user, e164, lang string) 
 	return d.ID, nil
 }
 
-// Set makes e164 user's only phone (admin provisioning, tests).
-func (s *Devices) Set(ctx context.Context, realm, user, e164 string) error {
-	ctx = store.Lasting(ctx) // the user is told it is done
-	if _, err := phone.Parse(e164, ""); err != nil {
-		return fmt.Errorf("device of %q: %v", user, err)
-	}
-	_, err := s.replaceAll(ctx, realm, user, []Device{s.newPhone(e164, s.defaultName("name.phone", "", 1), "")})
-	return err
-}
-
 // Rename changes a device's label.
 func (s *Devices) Rename(ctx context.Context, realm, user, id, name string) error {
 	ctx = store.Lasting(ctx) // the user is told it is done

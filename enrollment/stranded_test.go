@@ -57,7 +57,7 @@ func TestNewPhoneIsNotTheDefault(t *testing.T) {
 	t.Parallel()
 	s, _, clk := newService(t)
 	ctx := context.Background()
-	if err := s.Devices.Set(ctx, realm, alice, num); err != nil {
+	if _, err := s.Devices.Add(ctx, realm, alice, num, ""); err != nil {
 		t.Fatal(err)
 	}
 	clk.advance(time.Hour)

@@ -60,7 +60,7 @@ func prefix(domain bool) string {
 
 // GateCookies are every name the gate's cookies may have, old and new,
 // every realm's (a name ending in # stands for itself and itself with a
-// realm's tag, as cookies.Strip reads it: a realm of its own adds
+// realm's tag, as cookies.Found.Strip reads it: a realm of its own adds
 // realmTag): none reaches an upstream (a planted one neither, of any
 // realm). An upstream's own cookie that only begins alike
 // (smsgate_session_extra, smsgate_sessions) reaches it.

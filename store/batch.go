@@ -90,7 +90,8 @@ func (b *Batch) Incr(key string, ttl time.Duration) *Op {
 	return b.add(&Op{kind: opIncr, key: key, ttl: ttl})
 }
 
-// Key is the record op names: for a store wrapper, a claim's part's.
+// Key is the record op names, for a store wrapper that looks at a
+// claim's parts (only a test's does: enrollment's stallAfterCooldown).
 func (op *Op) Key() string { return op.key }
 
 // Slide adds a Store.Slide.

@@ -193,8 +193,9 @@ func (r *Redis) Cleanup() error {
 	return nil
 }
 
-// OpenRedis connects outside Caddy (tests, command-line tools), to the
-// server, Sentinel setup or cluster that r describes. Each step of its
+// OpenRedis connects outside Caddy (the tests of every package that
+// runs on Redis: no command-line tool does), to the server, Sentinel
+// setup or cluster that r describes. Each step of its
 // start has a minute, not a config load's 5 s: on a machine loaded by
 // other work an answering Redis missed those, and a test failed at its
 // start. A server that refuses the connection fails at once all the same.
@@ -206,8 +207,9 @@ func OpenRedis(r *Redis) (Store, func() error, error) {
 	return r, r.Cleanup, nil
 }
 
-// Client is the connection pool, for tests and tools that must see the
-// commands themselves (a hook that counts round trips).
+// Client is the connection pool, for tests that must see the commands
+// themselves (a hook that counts round trips, a key's TTL); no product
+// code calls it.
 func (r *Redis) Client() redis.UniversalClient { return r.client }
 
 func (r *Redis) key(k string) string { return r.KeyPrefix + k }

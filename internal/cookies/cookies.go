@@ -10,70 +10,30 @@ import (
 	"strings"
 )
 
-// Value is the value of the first cookie named name in h's Cookie lines, as
-// net/http reads it (the name and the part trimmed of ASCII space, one
-// pair of quotes taken off the value), without http.Request.Cookie's
-// allocations and without splitting the header: it runs on every
-// request. A value net/http would refuse (a byte it does not allow) is
-// returned as it is: a session token that is not one fails its check.
-func Value(h http.Header, name string) string { return Find(h, name).Value }
-
-// Found is a cookie Find found, and where: Strip then needs neither to
-// look the header up again nor to read the found part (a session token,
-// most of the line) a second time. Its zero value found nothing.
+// Found is a cookie FindFirst found, and where: its Strip then needs
+// neither to look the header up again nor to read the found part (a
+// session token, most of the line) a second time. Its zero value found
+// nothing.
 type Found struct {
 	Value    string
-	lines    []string // h["Cookie"] as Find saw it
+	lines    []string // h["Cookie"] as FindFirst saw it
 	line     int      // 1 + the index of the line of the part name=value; 0: none
 	from, to int      // the part: from its line's start or the ';' before it, to the ';' after it or the line's end
 }
 
-// Find is Value, and where the cookie's part is, for Strip.
-func Find(h http.Header, name string) Found {
-	lines := h["Cookie"]
-	for n, line := range lines {
-		for at := 0; ; {
-			i := strings.Index(line[at:], name)
-			if i < 0 {
-				break
-			}
-			i += at
-			at = i + len(name)
-			from, ok := partStart(line, i)
-			if !ok {
-				continue // inside another cookie's name or value
-			}
-			rest := trimSpaceLeft(line[at:])
-			if rest == "" || rest[0] == ';' {
-				return Found{lines: lines} // the name alone: net/http's empty value
-			}
-			if rest[0] != '=' {
-				continue // a longer name
-			}
-			v := rest[1:]
-			to := len(line)
-			if end := strings.IndexByte(v, ';'); end >= 0 {
-				to -= len(v) - end
-				v = v[:end]
-			}
-			v = trimSpaceRight(v)
-			if len(v) > 1 && v[0] == '"' && v[len(v)-1] == '"' {
-				v = v[1 : len(v)-1]
-			}
-			return Found{Value: v, lines: lines, line: n + 1, from: from, to: to}
-		}
-	}
-	return Found{lines: lines}
-}
-
-// FindFirst is Find for the first of names (in their order) the
-// Cookie lines carry with a value, in one pass over them: i is its index
-// in names, -1 for none. As Find would for each name in turn, each name's
-// first cookie alone counts, so one whose first is empty ("name=" or
-// "name" alone) is passed over for the next name (past 64 names, a
-// name's later cookies count too). It runs on every
-// request: a gate looks its session up under several names (its own,
-// and the shared ones a release before wrote).
+// FindFirst finds the cookie under the first of names (in their order)
+// that h's Cookie lines carry with a value, in one pass over them: f is
+// its value as net/http reads it (the name and the part trimmed of ASCII
+// space, one pair of quotes taken off the value) and where its part is,
+// for f.Strip; i is its index in names, -1 for none. As for
+// http.Request.Cookie, each name's first cookie alone counts, so a name
+// whose first is empty ("name=" or "name" alone) is passed over for the
+// next name (past 64 names, a name's later cookies count too). A value
+// net/http would refuse (a byte it does not allow) is returned as it is:
+// a session token that is not one fails its check. It runs on every
+// request, without http.Request.Cookie's allocations and without
+// splitting the header: a gate looks its session up under several names
+// (its own, and the shared ones a release before wrote).
 func FindFirst(h http.Header, names []string) (f Found, i int) {
 	lines := h["Cookie"]
 	f, i = Found{lines: lines}, -1
@@ -106,19 +66,6 @@ func FindFirst(h http.Header, names []string) (f Found, i int) {
 	return f, i
 }
 
-// partStart reports whether line[i] begins a cookie: only ASCII space
-// between it and the line's start or the previous ';'; from is where its
-// part begins (past that ';').
-func partStart(line string, i int) (from int, ok bool) {
-	for i > 0 && isSpace(line[i-1]) {
-		i--
-	}
-	if i > 0 && line[i-1] != ';' {
-		return 0, false
-	}
-	return i, true
-}
-
 // isSpace is ASCII space as net/http trims it around cookies
 // (textproto.TrimString).
 func isSpace(b byte) bool { return b == ' ' || b == '\t' || b == '\n' || b == '\r' }
@@ -138,26 +85,23 @@ func trimSpaceRight(s string) string {
 }
 
 // TagDigits is how many lowercase hex digits a realm's tag has after its
-// "_" (a realm of its own's cookie names: pages.realmTag). In Strip's
-// names, one ending in # stands for itself and itself followed by a tag
-// ("smsgate_session#": smsgate_session and smsgate_session_3f2a0b1c4d5e,
-// not an upstream's own smsgate_session_extra or smsgate_sessions).
+// "_" (a realm of its own's cookie names: pages.realmTag). In
+// Found.Strip's names, one ending in # stands for itself and itself
+// followed by a tag ("smsgate_session#": smsgate_session and
+// smsgate_session_3f2a0b1c4d5e, not an upstream's own
+// smsgate_session_extra or smsgate_sessions).
 const TagDigits = 12
 
-// Strip removes the named cookies from h's Cookie lines,
-// keeping all others as they were: every part whose name, trimmed as
-// net/http and most parsers trim it, is one of names (a name ending in #:
-// itself and itself with a realm's tag, TagDigits). It runs on every
-// admitted request, so the usual case (smsgate's cookies before or after
-// the others) takes a substring of the header, writes it where the line
-// was, and allocates nothing.
-func Strip(h http.Header, names ...string) {
-	Found{}.Strip(h, names...)
-}
-
-// Strip is Strip for h unchanged since Find found f (whose name must be
-// one of names): the header is not looked up again, and f's part is
-// dropped unread.
+// Strip removes the named cookies from h's Cookie lines, h unchanged
+// since FindFirst found f (whose name, if it found one, must be one of
+// names), keeping all others as they were: every part whose name,
+// trimmed as net/http and most parsers trim it, is one of names (a name
+// ending in #: itself and itself with a realm's tag, TagDigits). f's
+// part is dropped unread, and the header not looked up again; a zero
+// Found strips h's lines as they are. It runs on every admitted request,
+// so the usual case (smsgate's cookies before or after the others) takes
+// a substring of the header, writes it where the line was, and allocates
+// nothing.
 func (f Found) Strip(h http.Header, names ...string) {
 	lines := f.lines
 	if f.line == 0 {

@@ -16,10 +16,10 @@ const sessionCookie = "smsgate_session"
 // names (pages.GateCookies): "_" and 12 lowercase hex digits.
 var gateCookies = []string{sessionCookie + "#", "smsgate_flow", "smsgate_known#", "smsgate_trust"}
 
-// realmTagged matches a name with a realm's tag, written apart from Strip's.
+// realmTagged matches a name with a realm's tag, written apart from Found.Strip's.
 var realmTagged = regexp.MustCompile(`^(smsgate_session|smsgate_known)_[0-9a-f]{12}$`)
 
-// gateCookie is gateCookies' reading, written apart from Strip's.
+// gateCookie is gateCookies' reading, written apart from Found.Strip's.
 func gateCookie(name string) bool {
 	return realmTagged.MatchString(name) || slices.Contains([]string{sessionCookie, "smsgate_known", "smsgate_flow", "smsgate_trust"}, name)
 }
@@ -27,8 +27,9 @@ func gateCookie(name string) bool {
 // FuzzStripCookies: none of the gate's cookies survives, whatever the
 // Cookie headers look like (each line of the input is one header), as
 // net/http reads them or as a parser that trims names (Node's cookie)
-// does; and nothing else is dropped or changed. Stripping after Find
-// (which skips the part it found) leaves exactly the same lines.
+// does; and nothing else is dropped or changed. Stripping after
+// FindFirst (which skips the part it found) leaves exactly the same lines
+// as stripping from nothing found.
 func FuzzStripCookies(f *testing.F) {
 	for _, s := range []string{"a=1; smsgate_session=x; b=2", "smsgate_session=x", ";;;", "smsgate_session", "a=1;smsgate_flow=y;smsgate_session=z", "smsgate_session=a=b; c",
 		"smsgate_session =x; a=1", "a=1\nsmsgate_trust=t; smsgate_known=k\nb=2", "\tsmsgate_flow\t=f;a=1; smsgate_session=s", "a=1; smsgate_known=k; b=2; smsgate_trust=t; c=3",
@@ -53,10 +54,11 @@ func FuzzStripCookies(f *testing.F) {
 			}
 		}
 		found := r.Clone(r.Context())
-		Strip(r.Header, gateCookies...)
-		Find(found.Header, sessionCookie).Strip(found.Header, gateCookies...)
+		Found{}.Strip(r.Header, gateCookies...)
+		first, _ := FindFirst(found.Header, []string{sessionCookie + "_3f2a0b1c4d5e", sessionCookie})
+		first.Strip(found.Header, gateCookies...)
 		if a, b := r.Header["Cookie"], found.Header["Cookie"]; !slices.Equal(a, b) || (a == nil) != (b == nil) {
-			t.Fatalf("Cookie %q: Strip kept %q, Find then Strip %q", header, a, b)
+			t.Fatalf("Cookie %q: Strip kept %q, FindFirst then Strip %q", header, a, b)
 		}
 		var got []string
 		for _, line := range r.Header.Values("Cookie") {
@@ -111,14 +113,15 @@ func FuzzCookieValue(f *testing.F) {
 				break
 			}
 		}
-		got := Value(r.Header, sessionCookie)
-		if got != want {
-			t.Fatalf("Cookie %q: cookieValue %q, want %q", header, got, want)
+		first, at := FindFirst(r.Header, []string{sessionCookie})
+		got := first.Value
+		if got != want || (at == 0) != (want != "") {
+			t.Fatalf("Cookie %q: FindFirst %q (%d), want %q", header, got, at, want)
 		}
 		c, err := r.Cookie(sessionCookie)
 		if found && strings.Count(header, ";") < 3000 && !strings.ContainsFunc(want, func(c rune) bool { return c < 0x20 || c >= 0x7f || c == '"' || c == ';' || c == '\\' }) {
 			if err != nil || c.Value != got {
-				t.Fatalf("Cookie %q: net/http finds %v %v, cookieValue %q", header, c, err, got)
+				t.Fatalf("Cookie %q: net/http finds %v %v, FindFirst %q", header, c, err, got)
 			}
 		}
 	})
@@ -128,11 +131,12 @@ func FuzzCookieValue(f *testing.F) {
 // header: the session's value found, then the gate's cookies taken off,
 // for a browser's header (the session and another cookie) and the session
 // alone (the header deleted); "separate" looks the header up and reads
-// the token again to strip, "found" strips from where Find found it.
+// the token again to strip, "found" strips from where FindFirst found it.
 //
 //	go test ./internal/cookies -run '^$' -bench AdmitCookies
 func BenchmarkAdmitCookies(b *testing.B) {
 	token := strings.Repeat("eyJhbGciOiJIUzI1NiJ9", 15) // a session token's length
+	session := []string{sessionCookie}
 	for _, shape := range []struct{ name, header string }{
 		{"browser", sessionCookie + "=" + token + "; theme=dark"},
 		{"session-only", sessionCookie + "=" + token},
@@ -141,8 +145,12 @@ func BenchmarkAdmitCookies(b *testing.B) {
 			name string
 			take func(http.Header) string
 		}{
-			{"separate", func(h http.Header) string { v := Value(h, sessionCookie); Strip(h, gateCookies...); return v }},
-			{"found", func(h http.Header) string { f := Find(h, sessionCookie); f.Strip(h, gateCookies...); return f.Value }},
+			{"separate", func(h http.Header) string {
+				f, _ := FindFirst(h, session)
+				Found{}.Strip(h, gateCookies...)
+				return f.Value
+			}},
+			{"found", func(h http.Header) string { f, _ := FindFirst(h, session); f.Strip(h, gateCookies...); return f.Value }},
 		} {
 			b.Run(shape.name+"/"+way.name, func(b *testing.B) {
 				headers := make([]http.Header, 1024)
@@ -170,9 +178,10 @@ func BenchmarkAdmitCookies(b *testing.B) {
 	}
 }
 
-// FuzzFindFirst: one pass for several names finds what Find finds asking
-// for each in turn (the first with a value), at the same place, so that
-// Strip after it drops the same part.
+// FuzzFindFirst: one pass for several names finds what the reference
+// Find (export_test.go, written another way) finds asking for each in
+// turn (the first with a value), at the same place, so that Strip after
+// it drops the same part.
 func FuzzFindFirst(f *testing.F) {
 	for _, s := range []string{"smsgate_session=a; __Host-smsgate_session=b", "__Host-smsgate_session=; smsgate_session=x; __Host-smsgate_session=y",
 		"smsgate_session_3f2a00000000=o\nsmsgate_session=s", "smsgate_session; smsgate_session=late", "a=1; __Host-smsgate_session_3f2a00000000 = \"q\" ; b",
@@ -254,7 +263,7 @@ func BenchmarkFindSession(b *testing.B) {
 	}
 }
 
-// BenchmarkStripOthers is Strip on a header of other cookies only (an
+// BenchmarkStripOthers is Strip (from nothing found) on a header of other cookies only (an
 // admitted request's, past its session's part): each name compared with
 // the gate's.
 //
@@ -264,7 +273,7 @@ func BenchmarkStripOthers(b *testing.B) {
 	h := http.Header{"Cookie": {line}}
 	b.ReportAllocs()
 	for b.Loop() {
-		Strip(h, gateCookies...)
+		Found{}.Strip(h, gateCookies...)
 	}
 	if h["Cookie"][0] != line {
 		b.Fatal("changed")

@@ -1,4 +1,0 @@
-package factor
-
-// Devices are every kind of device held.
-var Devices = []Device{Phone, App, Passkey}
