@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"os"
 	"slices"
-	"sync"
 	"testing"
 
 	"github.com/smsgate/caddy-smsgate/internal/sitetest"
@@ -16,13 +15,16 @@ import (
 
 // TestASessionHiddenFromTheListEndsWithItsPhone: the thief holds alice's
 // password and her phone, and his browser is trusted. In a second browser
-// he types a code of the phone, then his trust signs in 30 times at once:
-// the code's session is pushed off her list of 20 (a burst again if the
-// contention left it listed) before she removes the phone. The removal
-// must end it all the same (Claims.Device). Before: with the code typed
-// amid 60 sign-ins at once, 7 of 10 tries on Badger and 5 of 10 on Redis
-// outlived it (the residual of close4.md "Left" 3, reached at will);
-// typed first, every try hides it (20 of 20, speed6), so one try does.
+// he types a code of the phone, then his trust signs in 30 times: the
+// code's session is pushed off her list of 20 (again if it is still
+// listed) before she removes the phone. The removal must end it all the
+// same (Claims.Device). Before: with the code typed amid 60 sign-ins at
+// once, 7 of 10 tries on Badger and 5 of 10 on Redis outlived it (the
+// residual of close4.md "Left" 3, reached at will); typed first, every try
+// hides it (20 of 20, speed6), so one try does. The 30 sign-ins come one
+// after another: what hides the session is that they are later, not that
+// they are at once, and 30 at once waited for Caddy past the client's 10 s
+// on a loaded machine (load 20-43, the whole package running).
 func TestASessionHiddenFromTheListEndsWithItsPhone(t *testing.T) {
 	sitetest.Parallel(t)
 	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
@@ -37,24 +39,21 @@ func TestASessionHiddenFromTheListEndsWithItsPhone(t *testing.T) {
 			thief := sitetest.NewClient(t, "alice")
 			signInWith(t, s, thief, lost, true)
 			trust, known := thief.Cookie("smsgate_trust"), thief.Cookie("smsgate_known")
-			// A second browser of his signs in with a code, then a burst of trusted sign-ins.
+			// A second browser of his signs in with a code, then 30 trusted sign-ins.
 			coder := sitetest.NewClient(t, "alice")
 			coder.SetCookie("smsgate_known", known)
 			tok2 := askACode(t, s, coder, lost)
 			sitetest.Expect(t, coder.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok2}}), http.StatusSeeOther, "/")
-			for burst := 0; codeSessionListed(t, s, lost); burst++ {
-				if burst == 3 {
-					t.Fatal("three bursts of 30 trusted sign-ins left the code's session on her list")
+			for round := 0; codeSessionListed(t, s, lost); round++ {
+				if round == 3 {
+					t.Fatal("three rounds of 30 trusted sign-ins left the code's session on her list")
 				}
-				var wg sync.WaitGroup
 				for range 30 {
 					c := sitetest.NewClient(t, "alice")
 					c.SetCookie("smsgate_trust", trust)
 					c.SetCookie("smsgate_known", known)
-					wg.Add(1)
-					go func() { defer wg.Done(); c.Get("/.smsgate/login?rd=%2F") }()
+					c.Get("/.smsgate/login?rd=%2F")
 				}
-				wg.Wait()
 			}
 			removeAsAdmin(t, s, "alice", lost)
 			if r := coder.Get("/"); r.StatusCode == http.StatusOK {

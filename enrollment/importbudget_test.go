@@ -5,28 +5,37 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	budgetclock "github.com/smsgate/caddy-smsgate/internal/clock" // beside the tests' own clock
 	"github.com/smsgate/caddy-smsgate/internal/endkeys"
 	"github.com/smsgate/caddy-smsgate/store"
 )
 
 // slowTombstones is a store whose writes of tombstones each take delay
-// of their request's store time (inside the store's call: a slow Redis).
+// of their request's store time (inside the store's call: a slow Redis),
+// on the budgets' clock (clock.ForBudgets) and not in real time: a real
+// sleep let a loaded machine add its own time to each write's, and the
+// import failed on a store that answered in time each time.
 type slowTombstones struct {
 	store.Store
 	delay time.Duration
+	spent *atomic.Int64 // the budgets' clock: delay for each write so far
 }
 
 func (s slowTombstones) Update(ctx context.Context, key string, change func([]byte, bool) ([]byte, time.Duration, error)) error {
 	return s.Store.Update(ctx, key, func(old []byte, found bool) ([]byte, time.Duration, error) {
 		if isTombstone(key) {
-			time.Sleep(s.delay)
+			s.spent.Add(int64(s.delay))
 		}
 		return change(old, found)
 	})
 }
+
+// now is the budgets' clock: the delays so far.
+func (s slowTombstones) now() time.Time { return time.Unix(0, s.spent.Load()) }
 
 // TestAnImportsTombstonesHaveABudgetEach: an import is as long as its
 // export, so each of the file's tombstones has a request's store budget
@@ -39,12 +48,13 @@ func TestAnImportsTombstonesHaveABudgetEach(t *testing.T) {
 	onRaceStores(t, func(t *testing.T, st store.Store) {
 		const users = 40
 		delay := store.RequestBudget / (users - 10) // 40 of them outlast one budget
-		s, _, _ := raceService(t, slowTombstones{Store: st, delay: delay})
+		slow := slowTombstones{Store: st, delay: delay, spent: new(atomic.Int64)}
+		s, _, _ := raceService(t, slow)
 		var file []Record
 		for i := range users {
 			file = append(file, Record{Key: removedDeviceKey(realm, fmt.Sprint("user", i)), Value: []byte(`["gone"]`)})
 		}
-		if _, err := (&Admin{Core: s.Core, Devices: s.Devices}).Import(context.Background(), file); err != nil {
+		if _, err := (&Admin{Core: s.Core, Devices: s.Devices}).Import(budgetclock.ForBudgets(context.Background(), slow.now), file); err != nil {
 			t.Fatalf("an import of %d users' tombstones, each written in %v: %v", users, delay, err)
 		}
 		n := 0
