@@ -2,7 +2,6 @@ package signin
 
 import (
 	"context"
-	"errors"
 	"maps"
 	"slices"
 	"strings"
@@ -46,7 +45,7 @@ func provisionedKey(realm, user string) string {
 // runs when a config starts (admin.App.Start: never at `caddy validate`,
 // which starts nothing). A user whose end or record failed keeps the
 // record as it was (so the next try ends them then), and the error is
-// returned; a first start (no record: a new user, an upgrade) ends
+// returned, the users after it left to that try; a first start (no record: a new user, an upgrade) ends
 // nothing.
 func SettleProvisioned(ctx context.Context, realm string, gates []*Service) error {
 	if len(gates) == 0 {
@@ -77,13 +76,15 @@ func SettleProvisioned(ctx context.Context, realm string, gates []*Service) erro
 		s.Logger.Error("reading the provisioned users' numbers", zap.Error(err))
 		return err
 	}
-	var errs []error
+	// The first error stops it: the store is failing, and each user's
+	// write would wait for it in turn, holding up Caddy's start (the retry
+	// settles every user again).
 	for _, name := range slices.Sorted(maps.Keys(names(given, kept))) {
 		if err := s.settleUser(ctx, realm, name, keyed, kept[name], given[name], numbers[name]); err != nil {
-			errs = append(errs, err)
+			return err
 		}
 	}
-	return errors.Join(errs...)
+	return nil
 }
 
 // names are the names of both maps.

@@ -2,11 +2,16 @@ package signin
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/smsgate/caddy-smsgate/session"
+	"github.com/smsgate/caddy-smsgate/store"
 	"github.com/smsgate/caddy-smsgate/store/storetest"
 )
 
@@ -46,5 +51,37 @@ func TestAProvisionedRecordOfTheReleaseBeforeIsRead(t *testing.T) {
 	}
 	if err := SettleProvisioned(ctx, "r", []*Service{other}); err != nil || !revoked() {
 		t.Fatalf("the old record's number taken away: %v, revoked %v", err, revoked())
+	}
+}
+
+// failingPuts is a store whose writes of records fail, counted.
+type failingPuts struct {
+	store.Store
+	puts atomic.Int32
+}
+
+func (f *failingPuts) Put(context.Context, string, []byte, time.Duration) error {
+	f.puts.Add(1)
+	return errors.New("store down")
+}
+
+// TestASettleStopsAtTheStoresFirstError: a store that fails once the
+// records are read (a Redis hung mid-start) fails the first user's write;
+// the settle stops there, as the retry settles every user again. Before,
+// it went on through every provisioned user, each write waiting on the
+// failing store in turn while Caddy's start waited for all of them.
+func TestASettleStopsAtTheStoresFirstError(t *testing.T) {
+	st := &failingPuts{Store: storetest.Badger(t)}
+	s := newServiceOn(st, nil)
+	s.Logger = zap.NewNop()
+	for i := range 5 {
+		name := fmt.Sprint("user", i)
+		s.Users[name] = User{Name: name, Phone: fmt.Sprintf("+1415555267%d", i)}
+	}
+	if err := SettleProvisioned(context.Background(), "r", []*Service{s}); err == nil {
+		t.Fatal("a settle whose writes failed answered no error")
+	}
+	if n := st.puts.Load(); n != 1 {
+		t.Fatalf("%d writes tried on a failing store; want 1 (the first error stops the settle)", n)
 	}
 }
