@@ -230,7 +230,7 @@ func (p *Pages) sweeping(req *request, cl *session.Claims, action string) {
 		p.setCookie(req.w, req.r, TrustCookie, "", p.PathPrefix, -1)
 		p.signedOutHere(req)
 	case "recovery":
-		codes, err := p.SignIn.RenewRecovery(ctx, req.realm, user, cl.DeviceID(), p.live(cl))
+		codes, err := p.SignIn.RenewRecovery(ctx, req.realm, user, p.SignIn.Maker(cl), p.live(cl))
 		if errors.Is(err, signin.ErrEnded) {
 			p.goTo(req, signin.Login) // a reset or a sign-out everywhere came first
 			return

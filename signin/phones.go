@@ -107,9 +107,10 @@ func RemoveDevice(ctx context.Context, d *enrollment.Devices, realm, user, id st
 }
 
 // RenewRecovery replaces user's recovery codes with a new set, to show
-// once; live is the asking session's (see Live), device the one that
-// earned it ("" for none: a recovery code's), whose removal withdraws the
-// set (Devices.MadeBy, ForgetCodesMadeBy).
+// once; live is the asking session's (see Live), device what earned it
+// (Maker: a device, or the config's phone's mark; "" for none: a recovery
+// code's), whose removal or change of number withdraws the set
+// (Devices.MadeBy, ForgetCodesMadeBy).
 //
 // A renewal that is not kept (its session ended, or the store could not
 // say whether it did) puts back the set it replaced, and only while the

@@ -71,6 +71,9 @@ func (s *Service) SettleProvisioned(ctx context.Context, realm string) {
 			if err == nil {
 				err = session.RevokeUser(ctx, st, realm, name, s.Devices.Now())
 			}
+			if err == nil {
+				err = s.forgetConfigPhoneCodes(ctx, realm, name, op.Value) // the set a session the old phone earned made
+			}
 			if err != nil {
 				s.Logger.Error("ending the sessions of a provisioned user whose number changed", zap.String("user", textsafe.Escape(name)), zap.Error(err))
 				continue
