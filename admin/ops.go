@@ -184,7 +184,7 @@ func adminOp(ctx context.Context, svc *enrollment.Admin, tell *signin.Service, p
 			}
 			return map[string]any{"removed": req.ID, "phones_told": told}, nil
 		}
-		if _, err := signin.RemoveDevice(ctx, svc.Devices, req.Realm, req.User, req.ID, true, nil); err != nil {
+		if _, _, err := signin.RemoveDevice(ctx, svc.Devices, req.Realm, req.User, req.ID, true, nil); err != nil {
 			return nil, err
 		}
 		return map[string]any{"removed": req.ID, "phones_told": 0, "notice": noticeUnsent}, nil

@@ -61,7 +61,11 @@ func (s *Service) AdminRemove(ctx context.Context, realm, user, id string) (told
 // failed the end, the notice does not say that browsers were signed out
 // (they were not yet: its _unfinished words).
 func (s *Service) remove(ctx context.Context, realm, user, id string, allowLast bool, keep *session.Claims) (*enrollment.Device, int, error) {
-	removed, err := RemoveDevice(ctx, s.Devices, realm, user, id, allowLast, keep)
+	removed, untoldErr, err := RemoveDevice(ctx, s.Devices, realm, user, id, allowLast, keep)
+	if untoldErr != nil {
+		// Asked again: the notice, if owed still, waits for the next ask.
+		s.Logger.Error("reading whether a removal was told", zap.String("user", textsafe.Escape(user)), zap.Error(untoldErr))
+	}
 	if removed == nil {
 		return nil, 0, err
 	}
@@ -85,25 +89,26 @@ func (s *Service) remove(ctx context.Context, realm, user, id string, allowLast 
 // answered as an error told nobody, and its notice is still owed: asked
 // again, the removal takes it. Of the removal that took the device away,
 // a notice the store could not take is answered all the same (told twice
-// rather than never).
-func RemoveDevice(ctx context.Context, d *enrollment.Devices, realm, user, id string, allowLast bool, keep *session.Claims) (*enrollment.Device, error) {
+// rather than never); of a removal asked again, the store's failure to
+// take it is answered apart (untoldErr: to log, the removal stands).
+func RemoveDevice(ctx context.Context, d *enrollment.Devices, realm, user, id string, allowLast bool, keep *session.Claims) (owed *enrollment.Device, untoldErr, err error) {
 	removed, err := d.RemoveOwing(ctx, realm, user, id, allowLast)
 	if errors.Is(err, enrollment.ErrNoDevice) {
 		if gone, rerr := d.Removed(ctx, realm, user, id); rerr != nil || !gone {
-			return nil, err
+			return nil, nil, err
 		}
 	} else if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	owed, terr := d.TakeUntold(ctx, realm, user, id)
-	if terr != nil && removed != nil {
-		owed = removed
+	owed, untoldErr = d.TakeUntold(ctx, realm, user, id)
+	if untoldErr != nil && removed != nil {
+		owed, untoldErr = removed, nil
 	}
 	if err := session.EndDevice(ctx, d.Store, realm, user, id, keep, d.Now()); err != nil {
-		return owed, err
+		return owed, untoldErr, err
 	}
 	_, err = d.ForgetCodesMadeBy(ctx, realm, user, id) // the set a session it earned made
-	return owed, err
+	return owed, untoldErr, err
 }
 
 // RenewRecovery replaces user's recovery codes with a new set, to show
