@@ -186,11 +186,11 @@ func adminOp(ctx context.Context, svc *enrollment.Admin, tell *signin.Service, p
 			}
 			return map[string]any{"removed": req.ID, "phones_told": r.Told, "recovery_codes_withdrawn": r.CodesWithdrawn}, nil
 		}
-		_, withdrawn, err := signin.RemoveDevice(ctx, svc.Devices, req.Realm, req.User, req.ID, true, nil)
+		r, err := signin.RemoveDevice(ctx, svc.Devices, req.Realm, req.User, req.ID, true, nil)
 		if err != nil {
 			return nil, err
 		}
-		return map[string]any{"removed": req.ID, "phones_told": 0, "notice": untold, "recovery_codes_withdrawn": withdrawn}, nil
+		return map[string]any{"removed": req.ID, "phones_told": 0, "notice": noticeUnsent, "recovery_codes_withdrawn": r.CodesWithdrawn}, nil
 	case "reset":
 		// Revoked first, too: a change a session let in meanwhile (an app,
 		// a phone, a passkey, recovery codes) is checked again once
@@ -242,9 +242,9 @@ func adminOp(ctx context.Context, svc *enrollment.Admin, tell *signin.Service, p
 	return nil, &adminError{http.StatusNotFound, fmt.Errorf("unknown operation %q", op)}
 }
 
-// untold is what the CLI's removal on a stopped Caddy says of the notice
+// noticeUnsent is what the CLI's removal on a stopped Caddy says of the notice
 // her phones get from a removal through the running gate.
-const untold = "her phones were not texted of the removal: Caddy is stopped, so no provider is loaded to text them; tell her yourself"
+const noticeUnsent = "her phones were not texted of the removal: Caddy is stopped, so no provider is loaded to text them; tell her yourself"
 
 // maskDevices hides numbers and apps' (sealed) secrets from listings: the
 // admin sees what the user sees.

@@ -36,9 +36,12 @@ func (s *Core) recordFailure(ctx context.Context, sc Scope, user string, account
 // countFailure is recordFailure, also saying how many wrong codes are left
 // before a lockout starts (from this IP, or account-wide); confirming
 // counts an app's confirmation try, at its own keys too (failsOf), once
-// the shared ones hold it (countOwn). Each
-// limit reads one count, its Incr's: of codes at once, each sees a count
-// of its own, so none skips a lock's multiple.
+// the shared ones hold it (countOwn). Each limit reads one count, its
+// Incr's: of codes at once, each sees a count of its own, so none skips
+// the address lock's multiple of lockout_after; the account's locks at
+// every count from max_failures on (total >= max), as a right
+// confirmation's share taken off (forgetConfirmations) may bring its
+// count back to a value already seen.
 func (s *Core) countFailure(ctx context.Context, sc Scope, user string, accountWide, confirming bool) (*LockedError, int, error) {
 	shared, own := failsOf(sc, user, false), failsOf(sc, user, true)
 	var b store.Batch

@@ -1,7 +1,6 @@
 package pages
 
 import (
-	"cmp"
 	"encoding/base64"
 	"errors"
 	"html/template"
@@ -155,7 +154,7 @@ func (p *Pages) devices(req *request) {
 			p.actionFailed(req, err, show)
 			return
 		}
-		if cl.Device != nil && *cl.Device == req.form["device"] {
+		if cl.DeviceID() == req.form["device"] {
 			// The device that signed this browser in: its session ended
 			// with it (session.EndDevice), and its trust if the device
 			// earned that too; one another device earned signs in again.
@@ -235,7 +234,7 @@ func (p *Pages) sweeping(req *request, cl *session.Claims, action string) {
 		p.setCookie(req.w, req.r, TrustCookie, "", p.PathPrefix, -1)
 		p.signedOutHere(req, pageData{})
 	case "recovery":
-		codes, err := p.SignIn.RenewRecovery(ctx, req.realm, user, *cmp.Or(cl.Device, new(string)), p.live(cl))
+		codes, err := p.SignIn.RenewRecovery(ctx, req.realm, user, p.SignIn.Maker(cl), p.live(cl))
 		if errors.Is(err, signin.ErrEnded) {
 			p.goTo(req, signin.Login) // a reset or a sign-out everywhere came first
 			return

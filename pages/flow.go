@@ -129,11 +129,7 @@ func (p *Pages) knownUser(req *request) (string, error) {
 	if cl == nil || cl.Trust == nil {
 		return "", nil
 	}
-	device := ""
-	if cl.Device != nil {
-		device = *cl.Device
-	}
-	if known, err := session.StillKnown(req.r.Context(), p.Store, p.Realm, cl.Subject, cl.SID, *cl.Trust, device, cl.IssuedAt.Time); !known {
+	if known, err := session.StillKnown(req.r.Context(), p.Store, p.Realm, cl.Subject, cl.SID, *cl.Trust, cl.DeviceID(), cl.IssuedAt.Time); !known {
 		return "", err
 	}
 	return cl.Subject, nil

@@ -63,10 +63,10 @@ func deviceEnds(op *store.Op, cl *Claims) bool {
 // readDeviceEnd adds to b the read of the end of the device cl names, if
 // it names one (nil if not).
 func readDeviceEnd(b *store.Batch, realm string, cl *Claims) *store.Op {
-	if cl.Device == nil || *cl.Device == "" {
+	if cl.DeviceID() == "" {
 		return nil
 	}
-	return b.Get(endkeys.Device(realm, cl.Subject, *cl.Device))
+	return b.Get(endkeys.Device(realm, cl.Subject, cl.DeviceID()))
 }
 
 // LongestLifetime is the longest a session or a trusted browser can last
@@ -261,8 +261,8 @@ func deviceOf(user, device string) deviceKey { return deviceKey{user, device} }
 
 // claimedDevice is the key of the device cl names (deviceOf), none for none.
 func claimedDevice(cl *Claims) deviceKey {
-	if cl.Device == nil || *cl.Device == "" {
+	if cl.DeviceID() == "" {
 		return deviceKey{}
 	}
-	return deviceOf(cl.Subject, *cl.Device)
+	return deviceOf(cl.Subject, cl.DeviceID())
 }

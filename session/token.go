@@ -66,6 +66,15 @@ type Claims struct {
 	facts *Facts // made by Manager.Check, for the placeholders
 }
 
+// DeviceID is the ID of the device that earned the session (Device), ""
+// for none or for a session of a release before the claim.
+func (c *Claims) DeviceID() string {
+	if c.Device == nil {
+		return ""
+	}
+	return *c.Device
+}
+
 // Keys signs and verifies tokens of one kind: HS256 with one secret, or
 // EdDSA with a current key and, by `kid`, the keys before it.
 type Keys struct {

@@ -63,6 +63,10 @@ type Removal struct {
 	// CodesWithdrawn says that this removal withdrew the user's recovery
 	// codes (a session the device earned made them): she makes new ones.
 	CodesWithdrawn bool
+	// unread is, of a removal asked again, the store's failure to read
+	// whether it was told (TakeUntold): logged, the removal stands, and
+	// the notice, if still owed, waits for the next ask.
+	unread error
 }
 
 // remove is RemoveDevice, told to user's phones once a removal: by the
@@ -74,16 +78,18 @@ type Removal struct {
 // her recovery codes (one, whichever try it was) tells her phones so too,
 // and audits it (recovery_codes_withdrawn: the device's ID, no code).
 func (s *Service) remove(ctx context.Context, realm, user, id string, allowLast bool, keep *session.Claims) (Removal, error) {
-	removed, withdrawn, err := RemoveDevice(ctx, s.Devices, realm, user, id, allowLast, keep)
-	r := Removal{Device: removed, CodesWithdrawn: withdrawn}
-	if removed != nil {
+	r, err := RemoveDevice(ctx, s.Devices, realm, user, id, allowLast, keep)
+	if r.unread != nil {
+		s.Logger.Error("reading whether a removal was told", zap.String("user", textsafe.Escape(user)), zap.Error(r.unread))
+	}
+	if removed := r.Device; removed != nil {
 		notice := "notice." + removed.Kind.Name() + "_removed"
 		if err != nil {
 			notice += "_unfinished"
 		}
 		r.Told = s.Notify(ctx, realm, user, "", words.Say(notice, "phone", phone.Mask(removed.Phone)))
 	}
-	if withdrawn {
+	if r.CodesWithdrawn {
 		s.audit("recovery_codes_withdrawn", user, "", zap.String("device", id))
 		s.Notify(ctx, realm, user, "", words.Say("notice.recovery_withdrawn"))
 	}
@@ -103,27 +109,28 @@ func (s *Service) remove(ctx context.Context, realm, user, id string, allowLast 
 // answered as an error told nobody, and its notice is still owed: asked
 // again, the removal takes it. Of the removal that took the device away,
 // a notice the store could not take is answered all the same (told twice
-// rather than never). withdrawn says that this call withdrew the recovery
-// codes (enrollment.ForgetCodesMadeBy, a compare-and-delete: of removals
-// asked again, only the one that withdrew them says so).
-func RemoveDevice(ctx context.Context, d *enrollment.Devices, realm, user, id string, allowLast bool, keep *session.Claims) (owed *enrollment.Device, withdrawn bool, err error) {
+// rather than never). CodesWithdrawn says that this call withdrew the
+// recovery codes (enrollment.ForgetCodesMadeBy, a compare-and-delete: of
+// removals asked again, only the one that withdrew them says so). Told is
+// left to the caller.
+func RemoveDevice(ctx context.Context, d *enrollment.Devices, realm, user, id string, allowLast bool, keep *session.Claims) (r Removal, err error) {
 	removed, err := d.RemoveOwing(ctx, realm, user, id, allowLast)
 	if errors.Is(err, enrollment.ErrNoDevice) {
 		if gone, rerr := d.Removed(ctx, realm, user, id); rerr != nil || !gone {
-			return nil, false, err
+			return r, err
 		}
 	} else if err != nil {
-		return nil, false, err
+		return r, err
 	}
-	owed, terr := d.TakeUntold(ctx, realm, user, id)
-	if terr != nil && removed != nil {
-		owed = removed
+	r.Device, r.unread = d.TakeUntold(ctx, realm, user, id)
+	if r.unread != nil && removed != nil {
+		r.Device, r.unread = removed, nil // told twice rather than never
 	}
 	if err := session.EndDevice(ctx, d.Store, realm, user, id, keep, d.Now()); err != nil {
-		return owed, false, err
+		return r, err
 	}
-	withdrawn, err = d.ForgetCodesMadeBy(ctx, realm, user, id) // the set a session it earned made
-	return owed, withdrawn, err
+	r.CodesWithdrawn, err = d.ForgetCodesMadeBy(ctx, realm, user, id) // the set a session it earned made
+	return r, err
 }
 
 // RenewRecovery replaces user's recovery codes with a new set, to show

@@ -107,11 +107,18 @@ func (s *Service) settleUser(ctx context.Context, realm, name, keyed, was string
 	if was == now {
 		return nil
 	}
-	if had := strings.Fields(was); len(had) > 0 && had[0] == keyed && slices.ContainsFunc(had[1:], func(id string) bool { return !slices.Contains(ids, id) }) {
+	var lost []string // the numbers she had and is no longer given
+	if had := strings.Fields(was); len(had) > 0 && had[0] == keyed {
+		lost = slices.DeleteFunc(had[1:], func(id string) bool { return slices.Contains(ids, id) })
+	}
+	if len(lost) > 0 {
 		st := s.Devices.Store
 		err := session.UntrustAll(ctx, st, realm, name)
 		if err == nil {
 			err = session.RevokeUser(ctx, st, realm, name, s.Devices.Now())
+		}
+		if err == nil {
+			err = s.forgetConfigPhoneCodes(ctx, realm, name, lost) // the set a session a lost number earned made
 		}
 		if err != nil {
 			s.Logger.Error("ending the sessions of a provisioned user whose number the config took away", zap.String("user", textsafe.Escape(name)), zap.Error(err))

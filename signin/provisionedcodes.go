@@ -1,0 +1,54 @@
+package signin
+
+import (
+	"context"
+	"slices"
+
+	"github.com/smsgate/caddy-smsgate/factor"
+	"github.com/smsgate/caddy-smsgate/session"
+)
+
+// Recovery codes made by a session the config's phone earned. A thief
+// holding a provisioned user's password and phone makes a set of his own
+// (a step-up with a text to that phone: the renewal's notice goes to it
+// too); the config's phone has no device record, so the set named no
+// device, and once the admin gave the user a new number his session ended
+// (SettleProvisioned) while one of his codes signed him in again. So a
+// renewal by such a session records the config's phone as its maker (a
+// mark holding its keyed hash, as provisioned-number/ does, never the
+// number), and the change of that user's number withdraws the set it made
+// where it is still theirs (enrollment.Devices.ForgetCodesMadeBy, as a
+// removed device's: buried, compare-and-delete). A set made otherwise —
+// by a session an enrolled device or a recovery code earned, or by the
+// new number's — stays.
+
+// configPhoneMark names the config's phone whose number's keyed hash is
+// numberID (enrollment.Core.NumberID) as the maker of a set of codes.
+func configPhoneMark(numberID string) string { return "provisioned:" + numberID }
+
+// Maker is what earned cl, for a renewal it asks for (RenewRecovery): the
+// device it names; the config's phone of its user where that earned it
+// (no device, and a texted or called code proved: not a recovery code);
+// else "".
+func (s *Service) Maker(cl *session.Claims) string {
+	u, ok := s.Users[cl.Subject]
+	if id := cl.DeviceID(); id != "" || cl.Device == nil || !ok || !slices.ContainsFunc(cl.AMR, provesPhone) {
+		return id
+	}
+	return configPhoneMark(s.Devices.NumberID(u.Phone))
+}
+
+// provesPhone reports whether a is a phone's code: a text's or a call's.
+func provesPhone(a factor.AMR) bool { return a == factor.AMRSMS || a == factor.AMRTel }
+
+// forgetConfigPhoneCodes withdraws user's recovery codes where a session
+// a config's phone she lost earned made them: lost are those numbers'
+// keyed hashes (as her provisioned-number/ record keeps them).
+func (s *Service) forgetConfigPhoneCodes(ctx context.Context, realm, user string, lost []string) error {
+	for _, id := range lost {
+		if forgot, err := s.Devices.ForgetCodesMadeBy(ctx, realm, user, configPhoneMark(id)); forgot || err != nil {
+			return err // one set: withdrawn, or the store failed
+		}
+	}
+	return nil
+}
