@@ -10,6 +10,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/session"
 	"github.com/smsgate/caddy-smsgate/store"
 	"github.com/smsgate/caddy-smsgate/store/storetest"
@@ -83,5 +84,46 @@ func TestASettleStopsAtTheStoresFirstError(t *testing.T) {
 	}
 	if n := st.puts.Load(); n != 1 {
 		t.Fatalf("%d writes tried on a failing store; want 1 (the first error stops the settle)", n)
+	}
+}
+
+// TestADeletedLineWithdrawsTheCodesItsPhoneMade: a `user` line deleted
+// ends what the config's phone earned, as another number does: the
+// recovery codes a session it earned made too (before, only a changed
+// number withdrew them), and a set she made otherwise stays.
+func TestADeletedLineWithdrawsTheCodesItsPhoneMade(t *testing.T) {
+	ctx := context.Background()
+	live := func(context.Context) (bool, error) { return true, nil }
+	for _, tc := range []struct {
+		maker   string
+		usable  bool
+		subject string
+	}{
+		{maker: "phone", usable: false, subject: "a set the deleted line's phone made"},
+		{maker: "", usable: true, subject: "a set a recovery code's session made"},
+	} {
+		st := storetest.Badger(t)
+		s := newServiceOn(st, nil)
+		s.Logger, s.Notices, s.Site = zap.NewNop(), new(counted), "Example"
+		if err := SettleProvisioned(ctx, "r", []*Service{s}); err != nil {
+			t.Fatal(err)
+		}
+		maker := tc.maker
+		if maker == "phone" {
+			maker = configPhoneMark(s.Devices.NumberID("+14155552671"))
+		}
+		codes, err := s.RenewRecovery(ctx, "r", "carol", maker, live)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gone := newServiceOn(st, nil)
+		gone.Users, gone.Phones, gone.Logger = map[string]User{}, map[string]User{}, zap.NewNop()
+		if err := SettleProvisioned(ctx, "r", []*Service{gone}); err != nil {
+			t.Fatal(err)
+		}
+		err = s.Devices.UseRecoveryCode(ctx, enrollment.Scope{Realm: "r", IP: "192.0.2.1"}, "f", "carol", codes[0])
+		if (err == nil) != tc.usable {
+			t.Errorf("%s, her line deleted: a code of it answered %v; usable %v wanted", tc.subject, err, tc.usable)
+		}
 	}
 }
