@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/smsgate/caddy-smsgate/store"
@@ -40,6 +41,12 @@ func (s *Devices) MadeBy(ctx context.Context, realm, user string, r *Renewal, de
 // as a removal buries (an import brings none back). It reports whether it
 // withdrew them.
 func (s *Devices) ForgetCodesMadeBy(ctx context.Context, realm, user, device string) (bool, error) {
+	return s.ForgetCodesMadeByAny(ctx, realm, user, func(maker string) bool { return maker == device })
+}
+
+// ForgetCodesMadeByAny is ForgetCodesMadeBy for a maker that made says is
+// one to withdraw the set of.
+func (s *Devices) ForgetCodesMadeByAny(ctx context.Context, realm, user string, made func(maker string) bool) (bool, error) {
 	var b store.Batch
 	set, by := b.Get(recoveryKey(realm, user)), b.Get(recoveryByKey(realm, user))
 	if err := store.Do(ctx, s.Store, &b); err != nil {
@@ -52,7 +59,8 @@ func (s *Devices) ForgetCodesMadeBy(ctx context.Context, realm, user, device str
 			return false, op.Err
 		}
 	}
-	if string(by.Value) != madeBy(device, set.Value) {
+	maker, _, _ := strings.Cut(string(by.Value), " ")
+	if !made(maker) || string(by.Value) != madeBy(maker, set.Value) {
 		return false, nil
 	}
 	if err := s.buryCodes(ctx, realm, user, set.Value); err != nil {

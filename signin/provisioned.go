@@ -1,6 +1,7 @@
 package signin
 
 import (
+	"cmp"
 	"context"
 	"maps"
 	"slices"
@@ -11,6 +12,7 @@ import (
 	"github.com/smsgate/caddy-smsgate/internal/textsafe"
 	"github.com/smsgate/caddy-smsgate/session"
 	"github.com/smsgate/caddy-smsgate/store"
+	"github.com/smsgate/caddy-smsgate/words"
 )
 
 // A provisioned user's phone is the config's (a `user` line), with no
@@ -54,10 +56,11 @@ func SettleProvisioned(ctx context.Context, realm string, gates []*Service) erro
 	s := gates[0]
 	st, keyed := s.Devices.Store, s.Devices.NumberID(keyCheck)
 	given, numbers := map[string][]string{}, map[string]string{}
+	tellers := map[string]*Service{} // a gate that gives the user a number: it tells that phone too
 	for _, g := range gates {
 		for name, u := range g.Users {
 			given[name] = append(given[name], s.Devices.NumberID(u.Phone))
-			numbers[name] = u.Phone
+			numbers[name], tellers[name] = u.Phone, g
 		}
 	}
 	for name, ids := range given {
@@ -80,7 +83,7 @@ func SettleProvisioned(ctx context.Context, realm string, gates []*Service) erro
 	// write would wait for it in turn, holding up Caddy's start (the retry
 	// settles every user again).
 	for _, name := range slices.Sorted(maps.Keys(names(given, kept))) {
-		if err := s.settleUser(ctx, realm, name, keyed, kept[name], given[name], numbers[name]); err != nil {
+		if err := s.settleUser(ctx, realm, name, keyed, kept[name], given[name], numbers[name], cmp.Or(tellers[name], s)); err != nil {
 			return err
 		}
 	}
@@ -101,24 +104,25 @@ func names(a map[string][]string, b map[string]string) map[string]bool {
 
 // settleUser ends user's sessions and trusts where was (the kept record,
 // "" for none) holds a number under keyed that ids (what the config gives
-// now, sorted; none for a deleted line) lacks, then keeps ids.
-func (s *Service) settleUser(ctx context.Context, realm, name, keyed, was string, ids []string, e164 string) error {
+// now, sorted; none for a deleted line) lacks, with the recovery codes a
+// config phone's session made (told to her phones by teller, a gate that
+// gives her a number where one does), then keeps ids.
+func (s *Service) settleUser(ctx context.Context, realm, name, keyed, was string, ids []string, e164 string, teller *Service) error {
 	now := strings.Join(append([]string{keyed}, ids...), " ")
 	if was == now {
 		return nil
 	}
-	var lost []string // the numbers she had and is no longer given
-	if had := strings.Fields(was); len(had) > 0 && had[0] == keyed {
-		lost = slices.DeleteFunc(had[1:], func(id string) bool { return slices.Contains(ids, id) })
-	}
-	if len(lost) > 0 {
+	had := strings.Fields(was)
+	lost := len(had) > 0 && had[0] == keyed && slices.ContainsFunc(had[1:], func(id string) bool { return !slices.Contains(ids, id) })
+	if lost { // a number she had and is no longer given
 		st := s.Devices.Store
+		withdrawn := false
 		err := session.UntrustAll(ctx, st, realm, name)
 		if err == nil {
 			err = session.RevokeUser(ctx, st, realm, name, s.Devices.Now())
 		}
 		if err == nil {
-			err = s.forgetConfigPhoneCodes(ctx, realm, name, lost) // the set a session a lost number earned made
+			withdrawn, err = s.forgetConfigPhoneCodes(ctx, realm, name) // the set a config phone's session made
 		}
 		if err != nil {
 			s.Logger.Error("ending the sessions of a provisioned user whose number the config took away", zap.String("user", textsafe.Escape(name)), zap.Error(err))
@@ -128,6 +132,10 @@ func (s *Service) settleUser(ctx context.Context, realm, name, keyed, was string
 			s.audit("provisioned_user_removed", name, "")
 		} else {
 			s.audit("provisioned_number_changed", name, e164)
+		}
+		if withdrawn { // her printed codes stop working: she is told, as at a removal
+			s.audit("recovery_codes_withdrawn", name, "")
+			teller.Notify(ctx, realm, name, "", words.Say("notice.recovery_withdrawn"))
 		}
 	}
 	var err error

@@ -127,3 +127,43 @@ func TestADeletedLineWithdrawsTheCodesItsPhoneMade(t *testing.T) {
 		}
 	}
 }
+
+// TestANumberLostAtOneGateWithdrawsASetMadeAtAnother: a session counts
+// at every gate of its realm, and a renewal names the renewing gate's
+// phone of the user, not the one that earned the session (review11): a
+// thief signed in with P1 at gate a renews at gate b, which gives carol
+// P2, so the set names P2. The admin drops P1: the set goes all the
+// same (any config phone's set goes with a lost number), and she is
+// told (before: the thief's code still signed him in, and a withdrawal
+// was told to nobody).
+func TestANumberLostAtOneGateWithdrawsASetMadeAtAnother(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.Badger(t)
+	a, b := newServiceOn(st, nil), newServiceOn(st, nil)
+	told := new(counted)
+	for _, g := range []*Service{a, b} {
+		g.Logger, g.Notices, g.Site = zap.NewNop(), told, "Example"
+	}
+	p2 := User{Name: "carol", Phone: "+447400123456"}
+	b.Users, b.Phones = map[string]User{"carol": p2}, map[string]User{p2.Phone: p2}
+	if err := SettleProvisioned(ctx, "r", []*Service{a, b}); err != nil {
+		t.Fatal(err)
+	}
+	live := func(context.Context) (bool, error) { return true, nil }
+	codes, err := b.RenewRecovery(ctx, "r", "carol", configPhoneMark(b.Devices.NumberID(p2.Phone)), live)
+	if err != nil {
+		t.Fatal(err)
+	}
+	told.take()
+	dropped := newServiceOn(st, nil)
+	dropped.Users, dropped.Phones, dropped.Logger = map[string]User{}, map[string]User{}, zap.NewNop()
+	if err := SettleProvisioned(ctx, "r", []*Service{dropped, b}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Devices.UseRecoveryCode(ctx, enrollment.Scope{Realm: "r", IP: "192.0.2.1"}, "f", "carol", codes[0]); err == nil {
+		t.Error("P1 dropped: a code of the set renewed at the gate giving P2 still signs in")
+	}
+	if told.take() == 0 {
+		t.Error("her codes withdrawn at a settle: no phone told")
+	}
+}

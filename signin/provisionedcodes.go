@@ -3,6 +3,7 @@ package signin
 import (
 	"context"
 	"slices"
+	"strings"
 
 	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/session"
@@ -42,13 +43,13 @@ func (s *Service) Maker(cl *session.Claims) string {
 func provesPhone(a factor.AMR) bool { return a == factor.AMRSMS || a == factor.AMRTel }
 
 // forgetConfigPhoneCodes withdraws user's recovery codes where a session
-// a config's phone she lost earned made them: lost are those numbers'
-// keyed hashes (as her provisioned-number/ record keeps them).
-func (s *Service) forgetConfigPhoneCodes(ctx context.Context, realm, user string, lost []string) error {
-	for _, id := range lost {
-		if forgot, err := s.Devices.ForgetCodesMadeBy(ctx, realm, user, configPhoneMark(id)); forgot || err != nil {
-			return err // one set: withdrawn, or the store failed
-		}
-	}
-	return nil
+// a config's phone earned made them, any config's phone: a session counts
+// at every gate of its realm, and the renewal named the renewing gate's
+// phone of the user, which need not be the one that earned the session
+// (a thief signed in with a lost number renews at a gate giving her
+// another). It reports whether it withdrew them.
+func (s *Service) forgetConfigPhoneCodes(ctx context.Context, realm, user string) (bool, error) {
+	return s.Devices.ForgetCodesMadeByAny(ctx, realm, user, func(maker string) bool {
+		return strings.HasPrefix(maker, configPhoneMark(""))
+	})
 }
