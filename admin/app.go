@@ -30,6 +30,9 @@ type App struct {
 	ctx   caddy.Context
 	mu    sync.RWMutex
 	sites []*Site
+	// settleAt is when its first settle ran (under settling's lock): the
+	// provisioned users' sessions it ends are those issued before it.
+	settleAt time.Time
 }
 
 // CaddyModule returns the Caddy module information.
@@ -162,7 +165,10 @@ func (a *App) settle() error {
 				done = append(done, g)
 			}
 		}
-		errs = append(errs, signin.SettleProvisioned(a.ctx, s.Realm, gates))
+		if a.settleAt.IsZero() && len(gates) > 0 {
+			a.settleAt = gates[0].Devices.Now() // a retry ends only what was issued before the start
+		}
+		errs = append(errs, signin.SettleProvisioned(a.ctx, s.Realm, a.settleAt, gates))
 	}
 	return errors.Join(errs...)
 }

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -47,9 +48,11 @@ func provisionedKey(realm, user string) string {
 // runs when a config starts (admin.App.Start: never at `caddy validate`,
 // which starts nothing). A user whose end or record failed keeps the
 // record as it was (so the next try ends them then), and the error is
-// returned, the users after it left to that try; a first start (no record: a new user, an upgrade) ends
+// returned, the users after it left to that try, which ends what was
+// issued before at (when the config started, zero for now: a retry does
+// not sign her out of what she signed in to since); a first start (no record: a new user, an upgrade) ends
 // nothing.
-func SettleProvisioned(ctx context.Context, realm string, gates []*Service) error {
+func SettleProvisioned(ctx context.Context, realm string, at time.Time, gates []*Service) error {
 	if len(gates) == 0 {
 		return nil
 	}
@@ -83,7 +86,7 @@ func SettleProvisioned(ctx context.Context, realm string, gates []*Service) erro
 	// write would wait for it in turn, holding up Caddy's start (the retry
 	// settles every user again).
 	for _, name := range slices.Sorted(maps.Keys(names(given, kept))) {
-		if err := s.settleUser(ctx, realm, name, keyed, kept[name], given[name], numbers[name], cmp.Or(tellers[name], s)); err != nil {
+		if err := s.settleUser(ctx, realm, name, keyed, kept[name], given[name], numbers[name], cmp.Or(tellers[name], s), at); err != nil {
 			return err
 		}
 	}
@@ -107,7 +110,7 @@ func names(a map[string][]string, b map[string]string) map[string]bool {
 // now, sorted; none for a deleted line) lacks, with the recovery codes a
 // config phone's session made (told to her phones by teller, a gate that
 // gives her a number where one does), then keeps ids.
-func (s *Service) settleUser(ctx context.Context, realm, name, keyed, was string, ids []string, e164 string, teller *Service) error {
+func (s *Service) settleUser(ctx context.Context, realm, name, keyed, was string, ids []string, e164 string, teller *Service, at time.Time) error {
 	now := strings.Join(append([]string{keyed}, ids...), " ")
 	if was == now {
 		return nil
@@ -119,7 +122,7 @@ func (s *Service) settleUser(ctx context.Context, realm, name, keyed, was string
 		withdrawn := false
 		err := session.UntrustAll(ctx, st, realm, name)
 		if err == nil {
-			err = session.RevokeUser(ctx, st, realm, name, s.Devices.Now())
+			err = session.RevokeUser(ctx, st, realm, name, cmp.Or(at, s.Devices.Now()))
 		}
 		if err == nil {
 			withdrawn, err = s.forgetConfigPhoneCodes(ctx, realm, name) // the set a config phone's session made

@@ -39,7 +39,7 @@ func TestAProvisionedRecordOfTheReleaseBeforeIsRead(t *testing.T) {
 		}
 		return !at.IsZero()
 	}
-	if err := SettleProvisioned(ctx, "r", []*Service{s}); err != nil || revoked() {
+	if err := SettleProvisioned(ctx, "r", time.Time{}, []*Service{s}); err != nil || revoked() {
 		t.Fatalf("the same number as the old record's: %v, revoked %v", err, revoked())
 	}
 	if v, _ := st.Get(ctx, provisionedKey("r", "carol")); string(v) != old {
@@ -47,10 +47,10 @@ func TestAProvisionedRecordOfTheReleaseBeforeIsRead(t *testing.T) {
 	}
 	other := newServiceOn(st, nil)
 	other.Users = map[string]User{"carol": {Name: "carol", Phone: "+447400123456"}}
-	if err := SettleProvisioned(ctx, "r", []*Service{s, other}); err != nil || revoked() {
+	if err := SettleProvisioned(ctx, "r", time.Time{}, []*Service{s, other}); err != nil || revoked() {
 		t.Fatalf("a number added: %v, revoked %v", err, revoked())
 	}
-	if err := SettleProvisioned(ctx, "r", []*Service{other}); err != nil || !revoked() {
+	if err := SettleProvisioned(ctx, "r", time.Time{}, []*Service{other}); err != nil || !revoked() {
 		t.Fatalf("the old record's number taken away: %v, revoked %v", err, revoked())
 	}
 }
@@ -79,7 +79,7 @@ func TestASettleStopsAtTheStoresFirstError(t *testing.T) {
 		name := fmt.Sprint("user", i)
 		s.Users[name] = User{Name: name, Phone: fmt.Sprintf("+1415555267%d", i)}
 	}
-	if err := SettleProvisioned(context.Background(), "r", []*Service{s}); err == nil {
+	if err := SettleProvisioned(context.Background(), "r", time.Time{}, []*Service{s}); err == nil {
 		t.Fatal("a settle whose writes failed answered no error")
 	}
 	if n := st.puts.Load(); n != 1 {
@@ -105,7 +105,7 @@ func TestADeletedLineWithdrawsTheCodesItsPhoneMade(t *testing.T) {
 		st := storetest.Badger(t)
 		s := newServiceOn(st, nil)
 		s.Logger, s.Notices, s.Site = zap.NewNop(), new(counted), "Example"
-		if err := SettleProvisioned(ctx, "r", []*Service{s}); err != nil {
+		if err := SettleProvisioned(ctx, "r", time.Time{}, []*Service{s}); err != nil {
 			t.Fatal(err)
 		}
 		maker := tc.maker
@@ -118,7 +118,7 @@ func TestADeletedLineWithdrawsTheCodesItsPhoneMade(t *testing.T) {
 		}
 		gone := newServiceOn(st, nil)
 		gone.Users, gone.Phones, gone.Logger = map[string]User{}, map[string]User{}, zap.NewNop()
-		if err := SettleProvisioned(ctx, "r", []*Service{gone}); err != nil {
+		if err := SettleProvisioned(ctx, "r", time.Time{}, []*Service{gone}); err != nil {
 			t.Fatal(err)
 		}
 		err = s.Devices.UseRecoveryCode(ctx, enrollment.Scope{Realm: "r", IP: "192.0.2.1"}, "f", "carol", codes[0])
@@ -146,7 +146,7 @@ func TestANumberLostAtOneGateWithdrawsASetMadeAtAnother(t *testing.T) {
 	}
 	p2 := User{Name: "carol", Phone: "+447400123456"}
 	b.Users, b.Phones = map[string]User{"carol": p2}, map[string]User{p2.Phone: p2}
-	if err := SettleProvisioned(ctx, "r", []*Service{a, b}); err != nil {
+	if err := SettleProvisioned(ctx, "r", time.Time{}, []*Service{a, b}); err != nil {
 		t.Fatal(err)
 	}
 	live := func(context.Context) (bool, error) { return true, nil }
@@ -157,7 +157,7 @@ func TestANumberLostAtOneGateWithdrawsASetMadeAtAnother(t *testing.T) {
 	told.take()
 	dropped := newServiceOn(st, nil)
 	dropped.Users, dropped.Phones, dropped.Logger = map[string]User{}, map[string]User{}, zap.NewNop()
-	if err := SettleProvisioned(ctx, "r", []*Service{dropped, b}); err != nil {
+	if err := SettleProvisioned(ctx, "r", time.Time{}, []*Service{dropped, b}); err != nil {
 		t.Fatal(err)
 	}
 	if err := b.Devices.UseRecoveryCode(ctx, enrollment.Scope{Realm: "r", IP: "192.0.2.1"}, "f", "carol", codes[0]); err == nil {
@@ -165,5 +165,33 @@ func TestANumberLostAtOneGateWithdrawsASetMadeAtAnother(t *testing.T) {
 	}
 	if told.take() == 0 {
 		t.Error("her codes withdrawn at a settle: no phone told")
+	}
+}
+
+// TestASettleEndsWhatWasIssuedBeforeTheStart: a settle retried while
+// the store failed ends the sessions issued before the config started,
+// not those she signed in to since with the number she has now (review11:
+// each retry revoked at its own now, signing her out again and again).
+func TestASettleEndsWhatWasIssuedBeforeTheStart(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.Badger(t)
+	s := newServiceOn(st, nil)
+	s.Logger, s.Notices, s.Site = zap.NewNop(), new(counted), "Example"
+	if err := SettleProvisioned(ctx, "r", time.Time{}, []*Service{s}); err != nil {
+		t.Fatal(err)
+	}
+	moved := newServiceOn(st, nil)
+	p2 := User{Name: "carol", Phone: "+447400123456"}
+	moved.Users, moved.Phones, moved.Logger = map[string]User{"carol": p2}, map[string]User{p2.Phone: p2}, zap.NewNop()
+	started := time.Now().Add(-time.Hour).Truncate(time.Second)
+	if err := SettleProvisioned(ctx, "r", started, []*Service{moved}); err != nil {
+		t.Fatal(err)
+	}
+	at, err := session.RevokedBefore(ctx, st, "r", "carol")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !at.Equal(started) {
+		t.Fatalf("her sessions ended up to %v; want up to the start, %v", at, started)
 	}
 }
