@@ -30,10 +30,35 @@ func madeBy(device string, raw []byte) string {
 	return device + " " + hex.EncodeToString(sum[:16])
 }
 
-// MadeBy records that a session device earned made r, user's new set.
+// MadeBy records that a session device earned made r, user's new set,
+// while the set is still r's: one claim of both records (store.Batch.Claim),
+// so that a renewal by another device in between, whose set and maker are
+// there now, keeps its maker (its device's removal withdraws its set). A
+// set no longer r's records nothing.
 func (s *Devices) MadeBy(ctx context.Context, realm, user string, r *Renewal, device string) error {
-	return s.Store.Put(store.Lasting(ctx), recoveryByKey(realm, user), []byte(madeBy(device, r.wrote)), 0)
+	ctx = store.Lasting(ctx)
+	setKey, byKey := recoveryKey(realm, user), recoveryByKey(realm, user)
+	return store.Retry(ctx, madeByTries, func() (bool, error) {
+		var read store.Batch
+		set, by := read.Get(setKey), read.Get(byKey)
+		if err := store.Do(ctx, s.Store, &read); err != nil {
+			return false, err
+		}
+		if set.Err != nil || string(set.Value) != string(r.wrote) {
+			return true, nil // another set is the user's now
+		}
+		var b store.Batch
+		claim := b.Claim(store.Swap{Key: setKey, Read: set, Value: r.wrote},
+			store.Swap{Key: byKey, Read: by, Value: []byte(madeBy(device, r.wrote))})
+		if err := store.Do(ctx, s.Store, &b); err != nil {
+			return false, err
+		}
+		return claim.OK, nil // lost: read both again
+	})
 }
+
+// madeByTries bounds MadeBy's claims: one user's renewals at once are few.
+const madeByTries = 8
 
 // ForgetCodesMadeBy withdraws user's recovery codes where a session device
 // earned made them (MadeBy) and they are still the set it made, in one
