@@ -3,6 +3,7 @@ package signin
 import (
 	"cmp"
 	"context"
+	"errors"
 	"maps"
 	"slices"
 	"strings"
@@ -75,6 +76,9 @@ func SettleProvisioned(ctx context.Context, realm string, at time.Time, gates []
 	err := st.Scan(ctx, prefix, func(key string, value []byte) error {
 		if parts, ok := store.SplitKey(key); ok && len(parts) == 3 {
 			kept[parts[2]] = string(value)
+			if _, ok := given[parts[2]]; !ok {
+				given[parts[2]] = nil // a deleted line: given nothing
+			}
 		}
 		return nil
 	})
@@ -85,7 +89,7 @@ func SettleProvisioned(ctx context.Context, realm string, at time.Time, gates []
 	// The first error stops it: the store is failing, and each user's
 	// write would wait for it in turn, holding up Caddy's start (the retry
 	// settles every user again).
-	for _, name := range slices.Sorted(maps.Keys(names(given, kept))) {
+	for _, name := range slices.Sorted(maps.Keys(given)) {
 		if err := s.settleUser(ctx, realm, name, keyed, kept[name], given[name], numbers[name], cmp.Or(tellers[name], s), at); err != nil {
 			return err
 		}
@@ -93,62 +97,85 @@ func SettleProvisioned(ctx context.Context, realm string, at time.Time, gates []
 	return nil
 }
 
-// names are the names of both maps.
-func names(a map[string][]string, b map[string]string) map[string]bool {
-	all := map[string]bool{}
-	for name := range a {
-		all[name] = true
-	}
-	for name := range b {
-		all[name] = true
-	}
-	return all
-}
+// settleRounds bounds how often settleUser decides again on a record
+// another writer changed between its read and its write.
+const settleRounds = 3
+
+// errSettleRaced is a settle's answer when the record kept changing under
+// it (instances starting at once, round after round): the retry settles
+// again.
+var errSettleRaced = errors.New("the provisioned numbers' record kept changing")
 
 // settleUser ends user's sessions and trusts where was (the kept record,
 // "" for none) holds a number under keyed that ids (what the config gives
 // now, sorted; none for a deleted line) lacks, with the recovery codes a
 // config phone's session made (told to her phones by teller, a gate that
-// gives her a number where one does), then keeps ids.
+// gives her a number where one does), then keeps ids: only where the
+// record still holds was (a compare-and-set). Another instance on the
+// store that wrote its own meanwhile (two starting at once with other
+// `user` lines) has it decided again on what that one wrote: the record
+// left is one of theirs, with what it ends ended (settleRounds at most).
 func (s *Service) settleUser(ctx context.Context, realm, name, keyed, was string, ids []string, e164 string, teller *Service, at time.Time) error {
 	now := strings.Join(append([]string{keyed}, ids...), " ")
-	if was == now {
-		return nil
+	var value []byte // none: a deleted line's record goes
+	if len(ids) > 0 {
+		value = []byte(now)
 	}
-	had := strings.Fields(was)
-	lost := len(had) > 0 && had[0] == keyed && slices.ContainsFunc(had[1:], func(id string) bool { return !slices.Contains(ids, id) })
-	if lost { // a number she had and is no longer given
-		st := s.Devices.Store
-		withdrawn := false
-		err := session.UntrustAll(ctx, st, realm, name)
-		if err == nil {
-			err = session.RevokeUser(ctx, st, realm, name, cmp.Or(at, s.Devices.Now()))
+	for range settleRounds {
+		if was == now || value == nil && was == "" {
+			return nil
 		}
-		if err == nil {
-			withdrawn, err = s.forgetConfigPhoneCodes(ctx, realm, name) // the set a config phone's session made
-		}
-		if err != nil {
-			s.Logger.Error("ending the sessions of a provisioned user whose number the config took away", zap.String("user", textsafe.Escape(name)), zap.Error(err))
+		if err := s.endLost(ctx, realm, name, keyed, was, ids, e164, teller, at); err != nil {
 			return err
 		}
-		if len(ids) == 0 {
-			s.audit("provisioned_user_removed", name, "")
-		} else {
-			s.audit("provisioned_number_changed", name, e164)
+		changed := false
+		err := s.Devices.Store.Update(store.Lasting(ctx), provisionedKey(realm, name), func(cur []byte, _ bool) ([]byte, time.Duration, error) {
+			if changed = string(cur) != was; changed {
+				was = string(cur)
+				return nil, 0, store.ErrUnchanged
+			}
+			return value, 0, nil
+		})
+		if err != nil {
+			s.Logger.Error("keeping a provisioned user's numbers", zap.String("user", textsafe.Escape(name)), zap.Error(err))
+			return err
 		}
-		if withdrawn { // her printed codes stop working: she is told, as at a removal
-			s.audit("recovery_codes_withdrawn", name, "")
-			teller.Notify(ctx, realm, name, "", words.Say("notice.recovery_withdrawn"))
+		if !changed {
+			return nil
 		}
 	}
-	var err error
-	if len(ids) == 0 {
-		err = s.Devices.Store.Delete(store.Lasting(ctx), provisionedKey(realm, name))
-	} else {
-		err = s.Devices.Store.Put(store.Lasting(ctx), provisionedKey(realm, name), []byte(now), 0)
+	s.Logger.Error("keeping a provisioned user's numbers", zap.String("user", textsafe.Escape(name)), zap.Error(errSettleRaced))
+	return errSettleRaced
+}
+
+// endLost ends what user's lost number earned (settleUser), where was
+// holds one under keyed that ids lacks.
+func (s *Service) endLost(ctx context.Context, realm, name, keyed, was string, ids []string, e164 string, teller *Service, at time.Time) error {
+	had := strings.Fields(was)
+	if len(had) == 0 || had[0] != keyed || !slices.ContainsFunc(had[1:], func(id string) bool { return !slices.Contains(ids, id) }) {
+		return nil // nothing she had is lost
+	}
+	st := s.Devices.Store
+	withdrawn := false
+	err := session.UntrustAll(ctx, st, realm, name)
+	if err == nil {
+		err = session.RevokeUser(ctx, st, realm, name, cmp.Or(at, s.Devices.Now()))
+	}
+	if err == nil {
+		withdrawn, err = s.forgetConfigPhoneCodes(ctx, realm, name) // the set a config phone's session made
 	}
 	if err != nil {
-		s.Logger.Error("keeping a provisioned user's numbers", zap.String("user", textsafe.Escape(name)), zap.Error(err))
+		s.Logger.Error("ending the sessions of a provisioned user whose number the config took away", zap.String("user", textsafe.Escape(name)), zap.Error(err))
+		return err
 	}
-	return err
+	if len(ids) == 0 {
+		s.audit("provisioned_user_removed", name, "")
+	} else {
+		s.audit("provisioned_number_changed", name, e164)
+	}
+	if withdrawn { // her printed codes stop working: she is told, as at a removal
+		s.audit("recovery_codes_withdrawn", name, "")
+		teller.Notify(ctx, realm, name, "", words.Say("notice.recovery_withdrawn"))
+	}
+	return nil
 }

@@ -66,6 +66,11 @@ func (f *failingPuts) Put(context.Context, string, []byte, time.Duration) error 
 	return errors.New("store down")
 }
 
+func (f *failingPuts) Update(context.Context, string, func([]byte, bool) ([]byte, time.Duration, error)) error {
+	f.puts.Add(1)
+	return errors.New("store down")
+}
+
 // TestASettleStopsAtTheStoresFirstError: a store that fails once the
 // records are read (a Redis hung mid-start) fails the first user's write;
 // the settle stops there, as the retry settles every user again. Before,
