@@ -7,12 +7,15 @@
 package admin
 
 import (
+	"context"
 	"errors"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyevents"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
 	"github.com/smsgate/caddy-smsgate/signin"
@@ -30,8 +33,8 @@ type App struct {
 	ctx   caddy.Context
 	mu    sync.RWMutex
 	sites []*Site
-	// settleAt is when its first settle ran (under settling's lock): the
-	// provisioned users' sessions it ends are those issued before it.
+	// settleAt is when its settle started (set before any retry runs):
+	// the provisioned users' sessions it ends are those issued before it.
 	settleAt time.Time
 }
 
@@ -40,15 +43,30 @@ func (*App) CaddyModule() caddy.ModuleInfo {
 	return caddy.ModuleInfo{ID: "smsgate", New: func() caddy.Module { return new(App) }}
 }
 
-// Provision keeps ctx, for Start, and registers the app for the admin
-// API (appOf).
+// Provision keeps ctx, for Start, registers the app for the admin API
+// (appOf), and has the provisioned users settled once the whole config
+// runs: at Caddy's "started" event (experimental in Caddy), which a load
+// emits once every app started. Not in Start: an app started after this
+// one may fail, and Caddy then keeps the config before, whose numbers the
+// store must keep (settleProvisioned).
 func (a *App) Provision(ctx caddy.Context) error {
 	a.ctx = ctx
-	if ctx.Context != nil {
-		provisioned.Store(ctx.Done(), a)
+	if ctx.Context == nil {
+		return nil
 	}
-	return nil
+	provisioned.Store(ctx.Done(), a)
+	events, err := ctx.App("events")
+	if err != nil {
+		return err
+	}
+	return events.(*caddyevents.App).On("started", runs(a.settleProvisioned))
 }
+
+// runs is a Caddy event handler that calls its function.
+type runs func()
+
+// Handle implements caddyevents.Handler.
+func (f runs) Handle(context.Context, caddy.Event) error { f(); return nil }
 
 // Cleanup forgets the app once its config stopped.
 func (a *App) Cleanup() error {
@@ -88,8 +106,7 @@ func appOf(ctx caddy.Context) *App {
 // servers the check found gates on: one walk of the routes). Not at caddy
 // validate, which starts no app: the first gate provisions this app inside
 // the http app's Provision, before its error and named routes, and nothing
-// runs after that there. Then the provisioned users are settled (what a
-// new config changes in the store: never at validate either).
+// runs after that there.
 func (a *App) Start() error {
 	if a.ctx.Context == nil {
 		return nil
@@ -101,77 +118,98 @@ func (a *App) Start() error {
 		}
 		warnLooseProxies(app.(*caddyhttp.App), gated, a.ctx.Logger())
 	}
-	a.settleProvisioned()
 	return nil
 }
 
-// settling serializes the settling of provisioned users (settle), and
-// names the config that started last: a retry of an older one settles
-// nothing (its numbers are no longer the config's).
+// settling is the config that started last (a retry of an older one
+// settles nothing: its numbers are no longer the config's), and the lock
+// of each realm on a store (settleKey → *sync.Mutex), which its settles
+// take in turn: a settle of another realm or store never waits on one
+// whose store hangs.
 var settling struct {
-	sync.Mutex
-	latest *App
+	latest atomic.Pointer[App]
+	locks  sync.Map
+}
+
+// realmSettle is a realm's gates on one store, settled together.
+type realmSettle struct {
+	key   string // realm and store
+	realm string
+	gates []*signin.Service
 }
 
 // settleProvisioned settles the provisioned users of the config that
-// starts now (settle); where the store failed, it tries again in the
-// background, after 1 s, then twice as long each time up to a minute,
-// until it succeeds, the config stops, or another config starts (which
-// settles them itself): a reload while the store is down still ends what
-// a phone taken away earned once the store is back. Each failure is
-// logged (signin.SettleProvisioned).
+// started now, realm by realm (settle); where the store failed, or an
+// older config's settle of the realm still holds its lock (a retry
+// waiting on a store that hangs: Caddy's load does not wait for it), it
+// tries that realm again in the background, after 1 s, then twice as
+// long each time up to a minute, until it succeeds, the config stops, or
+// another config starts (which settles them itself): a reload while the
+// store is down still ends what a phone taken away earned once the store
+// is back. Each failure is logged (signin.SettleProvisioned).
 func (a *App) settleProvisioned() {
-	settling.Lock()
-	settling.latest = a
-	err := a.settle()
-	settling.Unlock()
-	if err == nil {
-		return
+	settling.latest.Store(a)
+	realms := a.realms()
+	if len(realms) > 0 {
+		a.settleAt = realms[0].gates[0].Devices.Now() // a retry ends only what was issued before the start
 	}
-	go func() {
-		for wait := time.Second; ; wait = min(2*wait, time.Minute) {
-			select {
-			case <-a.ctx.Done():
-				return
-			case <-time.After(wait):
-			}
-			settling.Lock()
-			current := settling.latest == a
-			if current {
-				err = a.settle()
-			}
-			settling.Unlock()
-			if !current || err == nil {
-				return
-			}
+	for _, r := range realms {
+		if a.settle(r, (*sync.Mutex).TryLock) == nil {
+			continue
 		}
-	}()
+		go func() {
+			for wait := time.Second; ; wait = min(2*wait, time.Minute) {
+				select {
+				case <-a.ctx.Done():
+					return
+				case <-time.After(wait):
+				}
+				if a.settle(r, func(mu *sync.Mutex) bool { mu.Lock(); return true }) == nil {
+					return
+				}
+			}
+		}()
+	}
 }
 
-// settle settles the provisioned users of each realm the config's gates
-// serve, over every gate of the realm on one store
-// (signin.SettleProvisioned).
-func (a *App) settle() error {
+// realms are the realms the config's gates serve, each with every gate
+// of the realm on one store.
+func (a *App) realms() []realmSettle {
 	var done []*Site
-	var errs []error
+	var realms []realmSettle
 	for _, s := range a.all() {
 		if s.SignIn == nil || slices.Contains(done, s) {
 			continue
 		}
-		var gates []*signin.Service
+		r := realmSettle{key: s.Realm + "\x00" + s.StoreID(), realm: s.Realm}
 		for _, g := range s.realmGates() {
 			if g.SignIn != nil {
-				gates = append(gates, g.SignIn)
+				r.gates = append(r.gates, g.SignIn)
 				done = append(done, g)
 			}
 		}
-		if a.settleAt.IsZero() && len(gates) > 0 {
-			a.settleAt = gates[0].Devices.Now() // a retry ends only what was issued before the start
-		}
-		errs = append(errs, signin.SettleProvisioned(a.ctx, s.Realm, a.settleAt, gates))
+		realms = append(realms, r)
 	}
-	return errors.Join(errs...)
+	return realms
 }
+
+// settle settles the provisioned users of r under its lock, taken by
+// lock, unless another config started since (signin.SettleProvisioned);
+// errBusy where lock did not take it.
+func (a *App) settle(r realmSettle, lock func(*sync.Mutex) bool) error {
+	mu, _ := settling.locks.LoadOrStore(r.key, new(sync.Mutex))
+	if !lock(mu.(*sync.Mutex)) {
+		return errBusy
+	}
+	defer mu.(*sync.Mutex).Unlock()
+	if settling.latest.Load() != a {
+		return nil
+	}
+	return signin.SettleProvisioned(a.ctx, r.realm, a.settleAt, r.gates)
+}
+
+// errBusy is a settle's answer where an older one holds the realm.
+var errBusy = errors.New("an older config's settle of the realm is running")
 
 // Stop implements caddy.App.
 func (*App) Stop() error { return nil }
