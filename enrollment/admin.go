@@ -76,7 +76,14 @@ type Record struct {
 // lasting are the prefixes of the records that outlive a sign-in: an
 // export carries these, not codes, counters or lockouts. The last two are
 // the whole store's, not a realm's (storeWide).
-var lasting = []string{"device/", "recovery/", "owner/", endkeys.UserPrefix, removedDevicePrefix, spentRecoveryPrefix, "keys/", renamedRecord}
+var lasting = []string{"device/", "recovery/", "owner/", ProvisionedNumbers + "/", endkeys.UserPrefix, removedDevicePrefix, spentRecoveryPrefix, "keys/", renamedRecord}
+
+// ProvisionedNumbers is the kind of the records that keep the numbers the
+// config gave each provisioned user of a realm (signin.SettleProvisioned:
+// keyed hashes). An export carries them as they are: restored into
+// another store (with the keys, which made the hashes), the next load that
+// takes a number away still ends what it earned.
+const ProvisionedNumbers = "provisioned-number"
 
 // renamedRecord is session.RenamedRecord: which unmarked tokens count
 // under the cookies' old names depends on it, so it goes where the keys

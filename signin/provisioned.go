@@ -11,6 +11,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/internal/textsafe"
 	"github.com/smsgate/caddy-smsgate/session"
 	"github.com/smsgate/caddy-smsgate/store"
@@ -36,7 +37,7 @@ const keyCheck = "provisioned numbers' key"
 
 // provisionedKey is the key of user's provisioned numbers in realm.
 func provisionedKey(realm, user string) string {
-	return store.Key("provisioned-number", realm, user)
+	return store.Key(enrollment.ProvisionedNumbers, realm, user)
 }
 
 // SettleProvisioned settles the provisioned users of realm as the config
