@@ -2,6 +2,7 @@ package admin
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,10 +19,13 @@ import (
 // Scan) hang until released.
 type hangs struct {
 	store.Store
+	entered sync.Once
+	in      chan struct{} // closed at the first Scan
 	release chan struct{}
 }
 
 func (h *hangs) Scan(ctx context.Context, prefix string, fn func(string, []byte) error) error {
+	h.entered.Do(func() { close(h.in) })
 	<-h.release
 	return h.Store.Scan(ctx, prefix, fn)
 }
@@ -35,7 +39,7 @@ func (h *hangs) Scan(ctx context.Context, prefix string, fn func(string, []byte)
 // the reload waited for the hung store's timeouts, realm b's settle too.)
 func TestAReloadWaitsOnNoOlderSettle(t *testing.T) {
 	ctx := context.Background()
-	hung := &hangs{Store: storetest.Badger(t), release: make(chan struct{})}
+	hung := &hangs{Store: storetest.Badger(t), in: make(chan struct{}), release: make(chan struct{})}
 	other := storetest.Badger(t)
 	gate := func(realm string, st store.Store, where, phone string) *Site {
 		_, dev, _ := enrollment.New(&enrollment.Core{Store: st, CodeKey: []byte("0123456789abcdef0123456789abcdef"), Now: time.Now}, enrollment.Challenges{})
@@ -53,7 +57,7 @@ func TestAReloadWaitsOnNoOlderSettle(t *testing.T) {
 	older := config(gate("a", hung, "/a", "+14155552671"))
 	olderDone := make(chan struct{})
 	go func() { older.settleProvisioned(); close(olderDone) }()
-	time.Sleep(100 * time.Millisecond) // the older settle holds realm a, hung
+	<-hung.in // the older settle holds realm a, hung
 	defer func() {
 		select {
 		case <-hung.release:
