@@ -94,3 +94,4 @@ func TestTheThiefsSetWithACodeSpentEndsWithItsProvisionedNumber(t *testing.T) {
 		}
 	})
 }
+
