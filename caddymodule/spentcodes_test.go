@@ -94,4 +94,3 @@ func TestTheThiefsSetWithACodeSpentEndsWithItsProvisionedNumber(t *testing.T) {
 		}
 	})
 }
-
