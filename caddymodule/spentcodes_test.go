@@ -1,8 +1,12 @@
 package caddymodule_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -91,6 +95,43 @@ func TestTheThiefsSetWithACodeSpentEndsWithItsProvisionedNumber(t *testing.T) {
 		s = textSite(t, keep(s), []string{"alice"}, user("+447400123456"))
 		if recoverySignIn(t, s, stolen[1]) {
 			t.Fatal("a code of the thief's set, one of its codes spent, signed him in after the config took the number away")
+		}
+	})
+}
+
+// TestACodeOfASetItsDevicesRemovalLeftSignsNobodyIn: the admin removes
+// bob's lost phone, with whose session a thief made recovery codes, and
+// the store fails the end of what it earned, after the phone went and
+// before the codes were reached; nobody asks again. The thief's code signs
+// nobody in: its sign-in names the removed phone. On Badger and Redis,
+// through a real Caddy. (Before: it named no device, and signed him in.)
+func TestACodeOfASetItsDevicesRemovalLeftSignsNobodyIn(t *testing.T) {
+	sitetest.Parallel(t)
+	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+		dir := t.TempDir()
+		s := textSite(t, strings.Replace(storeLine, "store ", "store smsgate_test_hold "+dir+" ", 1), []string{failingTrusts}, limitsOff)
+		lost := addUser(t, s, failingTrusts, "+14155552671")
+		addUser(t, s, failingTrusts, "+14155552672")
+		thief := sitetest.NewClient(t, failingTrusts)
+		signInWith(t, s, thief, lost, false)
+		stolen := renew(t, thief)
+		fail := filepath.Join(dir, "fail")
+		if err := os.WriteFile(fail, nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		st, out := s.Admin("POST", "/smsgate/devices/remove", fmt.Sprintf(`{"realm":"localhost","user":%q,"id":%q}`, failingTrusts, lost))
+		if err := os.Remove(fail); err != nil {
+			t.Fatal(err)
+		}
+		if st == http.StatusOK {
+			t.Fatalf("a removal whose end failed: %d %s", st, out)
+		}
+		s.Advance(time.Minute)
+		c := sitetest.NewClient(t, failingTrusts)
+		sitetest.Expect(t, c.Get("/.smsgate/login?rd=%2F"), http.StatusSeeOther, "/.smsgate/verify")
+		c.Post("/.smsgate/verify", url.Values{"code": {stolen[0]}, "csrf": {c.CSRF("/.smsgate/verify")}})
+		if res := c.Get("/"); res.StatusCode == http.StatusOK {
+			t.Fatalf("a code of the set the removed phone's session made signed in: %s", res.Text)
 		}
 	})
 }
