@@ -186,8 +186,17 @@ var ErrRecoveryTries = words.New("recovery.tries")
 // count toward the lockout of this user at this IP; of two uses of one
 // code, one succeeds.
 func (s *Devices) UseRecoveryCode(ctx context.Context, sc Scope, flow, user, code string) error {
+	_, err := s.UseRecoveryCodeOf(ctx, sc, flow, user, code)
+	return err
+}
+
+// UseRecoveryCodeOf is UseRecoveryCode, and answers, of a code it burnt,
+// the maker of its set (MadeBy: a device's ID, or another maker's mark;
+// "" for none), read before the code is burnt: the sign-in it earns names
+// that device, and ends with its removal, as the set does.
+func (s *Devices) UseRecoveryCodeOf(ctx context.Context, sc Scope, flow, user, code string) (maker string, err error) {
 	if err := s.checkLock(ctx, sc, user); err != nil {
-		return err
+		return "", err
 	}
 	// A try is counted for its sign-in before anything is checked (as a
 	// challenge counts a texted code's tries): of tries sent at once, at
@@ -195,7 +204,7 @@ func (s *Devices) UseRecoveryCode(ctx context.Context, sc Scope, flow, user, cod
 	// before, every one of them passed the count.
 	flowKey := store.Key("recovery-tries", sc.Realm, flow)
 	if n, err := s.Store.Incr(ctx, flowKey, RecoveryWindow); err != nil || n > RecoveryTriesPerFlow {
-		return cmpErr(err, ErrRecoveryTries)
+		return "", cmpErr(err, ErrRecoveryTries)
 	}
 	// A try takes a slot from this IP's recovery tries and from the
 	// account's window of checked guesses, both given back if it is right.
@@ -203,8 +212,9 @@ func (s *Devices) UseRecoveryCode(ctx context.Context, sc Scope, flow, user, cod
 	var b store.Batch
 	ipTry := b.Slide(ipKey, try, RecoveryTriesPerIP, RecoveryWindow, s.Now())
 	guess := s.takeGuess(&b, sc, user)
+	by := b.Get(recoveryByKey(sc.Realm, user))
 	if err := store.Do(ctx, s.Store, &b); err != nil {
-		return err
+		return "", err
 	}
 	giveBack := func(b *store.Batch) {
 		if ipTry.OK {
@@ -212,14 +222,17 @@ func (s *Devices) UseRecoveryCode(ctx context.Context, sc Scope, flow, user, cod
 		}
 		guess.giveBack(b)
 	}
-	unchecked := func(err error) error {
+	unchecked := func(err error) (string, error) {
 		var back store.Batch
 		giveBack(&back)
 		_ = store.Do(context.WithoutCancel(ctx), s.Store, &back)
-		return err
+		return "", err
 	}
 	if !ipTry.OK {
 		return unchecked(&LimitError{Limit: "recovery", Wait: ipTry.Wait})
+	}
+	if by.Err != nil && !errors.Is(by.Err, store.ErrNotFound) {
+		return unchecked(by.Err) // the session must name the set's maker
 	}
 	if err := s.guessRefused(ctx, sc, user, guess); err != nil {
 		return unchecked(err)
@@ -238,19 +251,20 @@ func (s *Devices) UseRecoveryCode(ctx context.Context, sc Scope, flow, user, cod
 	}
 	if !burnt {
 		if locked, err := s.recordFailure(ctx, sc, user, false); err != nil || locked != nil {
-			return cmpErr(err, locked)
+			return "", cmpErr(err, locked)
 		}
-		return ErrWrongRecovery
+		return "", ErrWrongRecovery
 	}
+	maker = makerOf(by.Value, want)
 	unrecorded := s.retire(ctx, sc.Realm, user, want)
 	var done store.Batch // a right code is no guess, and ends the wrong ones: one round trip
 	giveBack(&done)
 	s.forgetFailures(&done, sc, user)
 	_ = store.Do(context.WithoutCancel(ctx), s.Store, &done)
 	if unrecorded != nil {
-		return &UnrecordedError{Err: unrecorded}
+		return maker, &UnrecordedError{Err: unrecorded}
 	}
-	return nil
+	return maker, nil
 }
 
 // UnrecordedError answers a right recovery code, spent (taken out of its

@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -16,18 +18,46 @@ import (
 // password and a stolen phone makes a set of his own, and once the phone
 // is removed (its sessions and trusts end: session.EndDevice) signs in
 // again with one of its codes. So a renewal records the device whose
-// session made the set (recoveryByKey: the device's ID and the set's
-// hash), and the device's removal withdraws the set it made, where it is
-// still the user's (ForgetCodesMadeBy): she makes new ones.
+// session made the set (recoveryByKey: the device's ID and a digest of
+// each of the set's codes), and the device's removal withdraws the set it
+// made, where it is still the user's (ForgetCodesMadeBy): she makes new
+// ones. The set is known by its codes, not by the whole record: a code
+// spent takes one out (spend), and what is left is still that set. A code
+// of the set signs in a session that names the device too
+// (UseRecoveryCodeOf), which ends with it.
 
 // recoveryByKey is the key of the record of which device's session made
 // user's recovery codes.
 func recoveryByKey(realm, user string) string { return store.Key("recovery-by", realm, user) }
 
-// madeBy is the record's value for the set raw, made by device.
+// madeBy is the record's value for the set raw (its codes' hashes, as
+// stored), made by device: the device's ID and a digest of each code's
+// hash.
 func madeBy(device string, raw []byte) string {
-	sum := sha256.Sum256(raw)
-	return device + " " + hex.EncodeToString(sum[:16])
+	var hashes []string
+	_ = json.Unmarshal(raw, &hashes) // a set this package wrote
+	digests := make([]string, len(hashes))
+	for i, h := range hashes {
+		digests[i] = codeDigest(h)
+	}
+	return device + " " + strings.Join(digests, ",")
+}
+
+// codeDigest names one code of a set (its hash) in a madeBy record.
+func codeDigest(hash string) string {
+	sum := sha256.Sum256([]byte(hash))
+	return hex.EncodeToString(sum[:8])
+}
+
+// makerOf is the device the madeBy record by names where it made every
+// one of hashes (codes of one set, at least one), else "".
+func makerOf(by []byte, hashes []string) string {
+	maker, digests, _ := strings.Cut(string(by), " ")
+	made := strings.Split(digests, ",")
+	if len(hashes) == 0 || slices.ContainsFunc(hashes, func(h string) bool { return !slices.Contains(made, codeDigest(h)) }) {
+		return ""
+	}
+	return maker
 }
 
 // MadeBy records that a session device earned made r, user's new set,
@@ -61,10 +91,10 @@ func (s *Devices) MadeBy(ctx context.Context, realm, user string, r *Renewal, de
 const madeByTries = 8
 
 // ForgetCodesMadeBy withdraws user's recovery codes where a session device
-// earned made them (MadeBy) and they are still the set it made, in one
-// compare-and-delete (a set made since stays); the codes are buried first,
-// as a removal buries (an import brings none back). It reports whether it
-// withdrew them.
+// earned made them (MadeBy) and they are still of the set it made (codes
+// spent since or meanwhile aside), in one compare-and-delete (a set made
+// since stays); the codes are buried first, as a removal buries (an
+// import brings none back). It reports whether it withdrew them.
 func (s *Devices) ForgetCodesMadeBy(ctx context.Context, realm, user, device string) (bool, error) {
 	return s.ForgetCodesMadeByAny(ctx, realm, user, func(maker string) bool { return maker == device })
 }
@@ -84,8 +114,18 @@ func (s *Devices) ForgetCodesMadeByAny(ctx context.Context, realm, user string, 
 			return false, op.Err
 		}
 	}
-	maker, _, _ := strings.Cut(string(by.Value), " ")
-	if !made(maker) || string(by.Value) != madeBy(maker, set.Value) {
+	var read []string
+	if json.Unmarshal(set.Value, &read) != nil {
+		return false, nil // an unreadable set works for nobody
+	}
+	maker := makerOf(by.Value, read)
+	if maker == "" { // the record an earlier build wrote: the whole set's hash
+		maker, _, _ = strings.Cut(string(by.Value), " ")
+		if sum := sha256.Sum256(set.Value); string(by.Value) != maker+" "+hex.EncodeToString(sum[:16]) {
+			return false, nil
+		}
+	}
+	if !made(maker) {
 		return false, nil
 	}
 	if err := s.buryCodes(ctx, realm, user, set.Value); err != nil {
@@ -93,7 +133,12 @@ func (s *Devices) ForgetCodesMadeByAny(ctx context.Context, realm, user string, 
 	}
 	forgot := false
 	err := s.Store.Update(store.Lasting(ctx), recoveryKey(realm, user), func(cur []byte, found bool) ([]byte, time.Duration, error) {
-		if forgot = found && string(cur) == string(set.Value); !forgot {
+		var left []string
+		// Still the set read, or fewer of its codes (one spent meanwhile):
+		// every code left was buried above.
+		forgot = found && json.Unmarshal(cur, &left) == nil &&
+			!slices.ContainsFunc(left, func(h string) bool { return !slices.Contains(read, h) })
+		if !forgot {
 			return nil, 0, store.ErrUnchanged
 		}
 		return nil, 0, nil

@@ -42,8 +42,8 @@ func endedFor(s Info, now time.Time) time.Duration {
 // in session sid ("" for a cookie from before sessions were named in it)
 // that came from or made trust ("" for none; a cookie from before the
 // known-browser cookie named it, Claims.Trust nil, is known no more: the
-// pages do not ask), earned by device ("" for none: a recovery code, a
-// cookie from before it named one), is still theirs: no
+// pages do not ask), earned by device ("" for none: a recovery code of a
+// set no device made, a cookie from before it named one), is still theirs: no
 // reset, revoke or sign-out everywhere since, that session not ended by
 // the admin, nor its trust (End ends a trust with every session of it,
 // but marks as ended only those the user's list holds: a session pushed

@@ -3,6 +3,7 @@ package signin
 import (
 	"context"
 	"errors"
+	"strings"
 
 	"go.uber.org/zap"
 
@@ -20,9 +21,10 @@ type Result struct {
 	AMR []factor.AMR
 	// RecoveryCodes are new codes to show once (after a first enrollment).
 	RecoveryCodes []string
-	// Device is the ID of the device whose code or answer it took ("" for
-	// a recovery code, or a phone of the config's): its session and trust
-	// name it, and end with its removal (session.EndDevice).
+	// Device is the ID of the device whose code or answer it took (of a
+	// recovery code, the device whose session made its set; "" for none,
+	// or a phone of the config's): its session and trust name it, and end
+	// with its removal (session.EndDevice).
 	Device string
 }
 
@@ -145,7 +147,7 @@ func amrOf(channel factor.Channel) factor.AMR {
 // enroll a phone after it (TestARecoveryCodeRacingAResetEnrollsNothing).
 func (s *Service) useRecovery(ctx context.Context, sc enrollment.Scope, f *Flow, user, code string) (*Result, error) {
 	used := s.Devices.Now().UnixNano()
-	err := s.Devices.UseRecoveryCode(ctx, sc, f.ID, user, code)
+	maker, err := s.Devices.UseRecoveryCodeOf(ctx, sc, f.ID, user, code)
 	if unrecorded := new(enrollment.UnrecordedError); errors.As(err, &unrecorded) {
 		// The code was right and is spent: she is signed in. Only its
 		// record is missing, which an import of an older export reads.
@@ -174,7 +176,13 @@ func (s *Service) useRecovery(ctx context.Context, sc enrollment.Scope, f *Flow,
 		f.User, f.InvitedAt, f.Invitee = user, used, user
 		return nil, &StepError{Step: Enroll}
 	}
-	return &Result{User: user, AMR: []factor.AMR{factor.AMRRecovery}}, nil
+	if strings.HasPrefix(maker, configPhoneMark("")) {
+		maker = "" // no device: the settle of a new number ends every session
+	}
+	// A code of a set a device's session made earns a session that names
+	// that device, as the set does: its removal ends both (a thief who made
+	// codes with a stolen phone and signed in with one is cut off with it).
+	return &Result{User: user, AMR: []factor.AMR{factor.AMRRecovery}, Device: maker}, nil
 }
 
 // lockStarted audits a lockout that err began. When it locks the account
