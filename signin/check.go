@@ -9,6 +9,7 @@ import (
 	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/internal/textsafe"
+	"github.com/smsgate/caddy-smsgate/session"
 	"github.com/smsgate/caddy-smsgate/words"
 )
 
@@ -21,8 +22,9 @@ type Result struct {
 	// RecoveryCodes are new codes to show once (after a first enrollment).
 	RecoveryCodes []string
 	// Device is the ID of the device whose code or answer it took ("" for
-	// a recovery code, or a phone of the config's): its session and trust
-	// name it, and end with its removal (session.EndDevice).
+	// a recovery code): its session and trust name it, and end with its
+	// removal (session.EndDevice). For a phone of the config's, its mark
+	// (session.NumberMark): they stand while a config gives it.
 	Device string
 }
 
@@ -65,6 +67,9 @@ func (s *Service) Check(ctx context.Context, sc enrollment.Scope, f *Flow, user 
 		return nil, err
 	}
 	res := &Result{User: done.User, AMR: []factor.AMR{amrOf(done.Channel)}, Device: done.DeviceID}
+	if sc.Provisioned { // the config's phone: what it earns stands while the config gives it (session.CheckNumbers)
+		res.Device = session.NumberMark(s.Devices.NumberID(c.Phone))
+	}
 	switch done.Purpose {
 	case enrollment.Enroll:
 		if f.InvitedAs(done.User) {

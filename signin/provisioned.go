@@ -17,12 +17,20 @@ import (
 )
 
 // A provisioned user's phone is the config's (a `user` line), with no
-// device record: the sessions and trusts its codes earn name no device
-// (Result.Device is ""), so no device's end (session.EndDevice) reaches
-// them. The admin takes a lost one away by giving the user another number
-// in the config, or by deleting the user's line, and loading it:
-// SettleProvisioned then ends every session and trust of that user, as
-// the admin's revoke does. The store keeps, for each provisioned user of
+// device record: no device's end (session.EndDevice) reaches the sessions
+// and trusts its codes earn. They carry its number's mark instead
+// (Result.Device: session.NumberMark), and every gate refuses them where
+// its running config no longer gives her that number
+// (session.Manager.CheckNumbers, Gives): the admin takes a lost phone
+// away by giving the user another number in the config, or by deleting
+// her line, and loading it. That needs no record, and covers what the
+// old number earned at a gate still on the old config meanwhile (a
+// reload's overlap, a load that failed after this app started), at
+// another instance, or while the store failed at the start.
+// SettleProvisioned, at the config's start, then ends every session and
+// trust of that user, as the admin's revoke does (those issued before
+// the mark, which carry none; her known-browser cookies), and withdraws
+// the recovery codes a config phone's session made. The store keeps, for each provisioned user of
 // a realm, the numbers the config at its last start gave them at any gate
 // of the realm (provisionedKey: keyed hashes, never a number, after the
 // key's own hash, which tells which key made them: "<key> <number>…"; the
