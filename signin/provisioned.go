@@ -30,9 +30,9 @@ import (
 // SettleProvisioned, at the config's start, then ends every session and
 // trust of that user, as the admin's revoke does (those issued before
 // the mark, which carry none; her known-browser cookies), and withdraws
-// the recovery codes a config phone's session made. The store keeps, for each provisioned user of
-// a realm, the numbers the config at its last start gave them at any gate
-// of the realm (provisionedKey: keyed hashes, never a number, after the
+// the recovery codes a config phone's session made. The store keeps, for
+// each provisioned user of a realm, the numbers the config at its last
+// start gave them at any gate of the realm (provisionedKey: keyed hashes, never a number, after the
 // key's own hash, which tells which key made them: "<key> <number>…"; the
 // previous release's record, one number, is the same with one). One made
 // with another key (the store's secret changed) is only replaced.
@@ -52,7 +52,12 @@ func provisionedKey(realm, user string) string {
 // the store kept a number a user no longer has at any of them (another
 // number, or no `user` line), every session and trust of that user ends;
 // then the store keeps what they are given now (a deleted user's record
-// goes). A number added ends nothing, nor does the same config again. It
+// goes). A number added ends nothing, nor does the same config again.
+// What a config's phone earned since the number's mark is refused without
+// it, at once, by every gate whose config lacks the number
+// (session.Manager.CheckNumbers): this ends the rest (sessions and trusts
+// of a release before the mark, known-browser cookies) and withdraws the
+// recovery codes, where the record shows a number lost. It
 // runs when a config starts (admin.App.Start: never at `caddy validate`,
 // which starts nothing). A user whose end or record failed keeps the
 // record as it was (so the next try ends them then), and the error is
