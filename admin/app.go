@@ -106,11 +106,14 @@ func appOf(ctx caddy.Context) *App {
 // servers the check found gates on: one walk of the routes). Not at caddy
 // validate, which starts no app: the first gate provisions this app inside
 // the http app's Provision, before its error and named routes, and nothing
-// runs after that there.
+// runs after that there. The gates are first given their realm's
+// provisioned numbers (giveNumbers); the provisioned users are settled
+// once every app started (Provision).
 func (a *App) Start() error {
 	if a.ctx.Context == nil {
 		return nil
 	}
+	a.giveNumbers()
 	if app, err := a.ctx.AppIfConfigured("http"); err == nil {
 		gated, err := CheckErrorRoutes(app.(*caddyhttp.App))
 		if err != nil {

@@ -221,8 +221,7 @@ func (g *gate) openStore(ctx caddy.Context, c *Gate, s *settled) error {
 	return nil
 }
 
-// buildEnrollment sets up codes, devices, invites and the strangers'
-// bounds on the store.
+// buildEnrollment sets up codes, devices, invites and strangers' bounds.
 func (g *gate) buildEnrollment(c *Gate, s *settled) (*enrollment.Devices, error) {
 	keys, err := session.NewDerived(g.sessions.Secret(), g.now)
 	if err != nil {
@@ -251,12 +250,13 @@ func (g *gate) buildEnrollment(c *Gate, s *settled) (*enrollment.Devices, error)
 	return devices, nil
 }
 
-// buildSignIn sets up the sign-in's decisions.
+// buildSignIn sets up the sign-in's decisions (and session.CheckNumbers').
 func (g *gate) buildSignIn(c *Gate, s *settled, devices *enrollment.Devices) {
 	g.signin = &signin.Service{Identity: s.identity, Users: s.users, Phones: s.phones,
 		Challenges: g.challenges, Devices: devices, Invites: g.admin, Strangers: g.strangers, Notices: g.chain,
 		Site: g.name, Host: g.host, Channels: g.policy.Channels(c.Channels), CodeLength: c.CodeLength, DefaultRegion: c.DefaultRegion,
 		AllowRemoveLast: c.AllowRemoveLast, Audit: g.log.Audit, Logger: g.logger, Now: g.now, Later: g.inFlight.Go, Revoked: session.ReadRevoked}
+	g.sessions.CheckNumbers(g.signin.Gives)
 }
 
 // buildPages sets up the pages under the path prefix.

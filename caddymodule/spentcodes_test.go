@@ -135,3 +135,26 @@ func TestACodeOfASetItsDevicesRemovalLeftSignsNobodyIn(t *testing.T) {
 		}
 	})
 }
+
+// TestCodesMadeFromTheOldNumbersCodeSessionEndWithTheNumber: the thief
+// makes codes with alice's config phone's session, signs another browser
+// in with one and makes a new set there; the admin gives alice a new
+// number and reloads. That set's codes sign nobody in: a code's session
+// names the number whose session made its set, so the set it renews is
+// the number's too. On Badger and Redis, through a real Caddy. (Before:
+// the code's session named no number, nor did the set it made, and its
+// code said "Hello, alice!" after the reload.)
+func TestCodesMadeFromTheOldNumbersCodeSessionEndWithTheNumber(t *testing.T) {
+	sitetest.Parallel(t)
+	onEachStore(t, func(t *testing.T, storeLine string, keep func(*sitetest.Site) string) {
+		user := func(number string) string { return "\t\tuser alice " + number + "\n" }
+		s := textSite(t, storeLine, []string{"alice"}, user("+14155552671"))
+		thief := sitetest.NewClient(t, "alice")
+		signIn(t, s, thief)
+		second := renew(t, recoveryBrowser(t, s, renew(t, thief)[0]))
+		s = textSite(t, keep(s), []string{"alice"}, user("+447400123456"))
+		if recoverySignIn(t, s, second[0]) {
+			t.Fatal("a code of the set the thief made from his code's session signed him in after the config took the number away")
+		}
+	})
+}

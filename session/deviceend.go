@@ -63,7 +63,7 @@ func deviceEnds(op *store.Op, cl *Claims) bool {
 // readDeviceEnd adds to b the read of the end of the device cl names, if
 // it names one (nil if not).
 func readDeviceEnd(b *store.Batch, realm string, cl *Claims) *store.Op {
-	if cl.DeviceID() == "" {
+	if cl.DeviceID() == "" || IsNumberMark(cl.DeviceID()) { // a config's phone: no device to end
 		return nil
 	}
 	return b.Get(endkeys.Device(realm, cl.Subject, cl.DeviceID()))

@@ -73,6 +73,7 @@ type Manager struct {
 	logger   *zap.Logger
 	uses     *drain.Drain // see Config.Uses
 	form     bool         // Config.LoginForm
+	gives    Gives        // CheckNumbers; nil: every number
 
 	secret     atomic.Pointer[[]byte]
 	configured bool // the secret is the config's, not the store's
@@ -275,7 +276,7 @@ func (m *Manager) Uncached(ctx context.Context, token string) *Claims {
 		}
 		return nil
 	}
-	if !m.withinLifetime(cl) || !m.earnedHere(cl) {
+	if !m.withinLifetime(cl) || !m.earnedHere(cl) || !m.numberGiven(cl.Subject, cl.Device) {
 		return nil
 	}
 	revoked, err := m.revoked(ctx, cl)

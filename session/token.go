@@ -57,10 +57,12 @@ type Claims struct {
 	// every request hashes the token.
 	LoginForm bool `json:"lf,omitempty"`
 	// Device, in a session, is the ID of the device whose code or answer
-	// earned it, or the trust it came from ("" for none: a recovery code,
-	// a phone of the config's); nil in a session of a release before it.
-	// The device's removal ends it (EndDevice). Short: every request
-	// hashes the token.
+	// earned it, or the trust it came from ("" for none: a recovery code),
+	// or a phone of the config's mark (NumberMark: "" in a session of a
+	// release before it); nil in a session of a release before the claim.
+	// The device's removal ends it (EndDevice); a config no longer giving
+	// the number refuses it (CheckNumbers). Short: every request hashes
+	// the token.
 	Device *string `json:"dv,omitempty"`
 
 	facts *Facts // made by Manager.Check, for the placeholders

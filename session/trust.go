@@ -107,7 +107,8 @@ func (m *Manager) Trust(ctx context.Context, b Began, user, replaces, known, bro
 
 // Trusted checks a trust token: its signature, realm and expiry, that its
 // record is still there, and that no sign-out everywhere or reset came
-// after it. It returns the trust.
+// after it, and that the config still gives its user the number that
+// earned it, if a config's phone did (CheckNumbers). It returns the trust.
 func (m *Manager) Trusted(ctx context.Context, token string) (string, *TrustedBrowser, error) {
 	cl, ok := m.trustClaims(token)
 	if !ok {
@@ -125,7 +126,7 @@ func (m *Manager) Trusted(ctx context.Context, token string) (string, *TrustedBr
 		return "", nil, err
 	}
 	for i := range list {
-		if list[i].ID == cl.SID {
+		if list[i].ID == cl.SID && m.numberGiven(cl.Subject, list[i].Device) {
 			return cl.Subject, &list[i], nil
 		}
 	}

@@ -3,13 +3,13 @@ package signin
 import (
 	"context"
 	"errors"
-	"strings"
 
 	"go.uber.org/zap"
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/internal/textsafe"
+	"github.com/smsgate/caddy-smsgate/session"
 	"github.com/smsgate/caddy-smsgate/words"
 )
 
@@ -22,9 +22,11 @@ type Result struct {
 	// RecoveryCodes are new codes to show once (after a first enrollment).
 	RecoveryCodes []string
 	// Device is the ID of the device whose code or answer it took (of a
-	// recovery code, the device whose session made its set; "" for none,
-	// or a phone of the config's): its session and trust name it, and end
-	// with its removal (session.EndDevice).
+	// recovery code, the device whose session made its set; "" for none):
+	// its session and trust name it, and end with its removal
+	// (session.EndDevice). For a phone of the config's, or a recovery code
+	// whose set its session made, its mark (session.NumberMark): they
+	// stand while a config gives it.
 	Device string
 }
 
@@ -67,6 +69,9 @@ func (s *Service) Check(ctx context.Context, sc enrollment.Scope, f *Flow, user 
 		return nil, err
 	}
 	res := &Result{User: done.User, AMR: []factor.AMR{amrOf(done.Channel)}, Device: done.DeviceID}
+	if sc.Provisioned { // the config's phone: what it earns stands while the config gives it (session.CheckNumbers)
+		res.Device = session.NumberMark(s.Devices.NumberID(c.Phone))
+	}
 	switch done.Purpose {
 	case enrollment.Enroll:
 		if f.InvitedAs(done.User) {
@@ -176,12 +181,12 @@ func (s *Service) useRecovery(ctx context.Context, sc enrollment.Scope, f *Flow,
 		f.User, f.InvitedAt, f.Invitee = user, used, user
 		return nil, &StepError{Step: Enroll}
 	}
-	if strings.HasPrefix(maker, configPhoneMark("")) {
-		maker = "" // no device: the settle of a new number ends every session
-	}
 	// A code of a set a device's session made earns a session that names
 	// that device, as the set does: its removal ends both (a thief who made
 	// codes with a stolen phone and signed in with one is cut off with it).
+	// A set a config phone's session made names its number's mark: the
+	// session stands only where the config still gives that number, and a
+	// set renewed from it goes with the number.
 	return &Result{User: user, AMR: []factor.AMR{factor.AMRRecovery}, Device: maker}, nil
 }
 

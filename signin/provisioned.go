@@ -19,14 +19,22 @@ import (
 )
 
 // A provisioned user's phone is the config's (a `user` line), with no
-// device record: the sessions and trusts its codes earn name no device
-// (Result.Device is ""), so no device's end (session.EndDevice) reaches
-// them. The admin takes a lost one away by giving the user another number
-// in the config, or by deleting the user's line, and loading it:
-// SettleProvisioned then ends every session and trust of that user, as
-// the admin's revoke does. The store keeps, for each provisioned user of
-// a realm, the numbers the config at its last start gave them at any gate
-// of the realm (provisionedKey: keyed hashes, never a number, after the
+// device record: no device's end (session.EndDevice) reaches the sessions
+// and trusts its codes earn. They carry its number's mark instead
+// (Result.Device: session.NumberMark), and every gate refuses them where
+// its running config no longer gives her that number
+// (session.Manager.CheckNumbers, Gives): the admin takes a lost phone
+// away by giving the user another number in the config, or by deleting
+// her line, and loading it. That needs no record, and covers what the
+// old number earned at a gate still on the old config meanwhile (a
+// reload's overlap, a load that failed after this app started), at
+// another instance, or while the store failed at the start.
+// SettleProvisioned, at the config's start, then ends every session and
+// trust of that user, as the admin's revoke does (those issued before
+// the mark, which carry none; her known-browser cookies), and withdraws
+// the recovery codes a config phone's session made. The store keeps, for
+// each provisioned user of a realm, the numbers the config at its last
+// start gave them at any gate of the realm (provisionedKey: keyed hashes, never a number, after the
 // key's own hash, which tells which key made them: "<key> <number>…"; the
 // previous release's record, one number, is the same with one). One made
 // with another key (the store's secret changed) is only replaced.
@@ -46,7 +54,12 @@ func provisionedKey(realm, user string) string {
 // the store kept a number a user no longer has at any of them (another
 // number, or no `user` line), every session and trust of that user ends;
 // then the store keeps what they are given now (a deleted user's record
-// goes). A number added ends nothing, nor does the same config again. It
+// goes). A number added ends nothing, nor does the same config again.
+// What a config's phone earned since the number's mark is refused without
+// it, at once, by every gate whose config lacks the number
+// (session.Manager.CheckNumbers): this ends the rest (sessions and trusts
+// of a release before the mark, known-browser cookies) and withdraws the
+// recovery codes, where the record shows a number lost. It
 // runs when a config starts (admin.App.Start: never at `caddy validate`,
 // which starts nothing). A user whose end or record failed keeps the
 // record as it was (so the next try ends them then), and the error is

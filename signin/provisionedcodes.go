@@ -3,7 +3,6 @@ package signin
 import (
 	"context"
 	"slices"
-	"strings"
 
 	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/session"
@@ -24,13 +23,16 @@ import (
 // new number's — stays.
 
 // configPhoneMark names the config's phone whose number's keyed hash is
-// numberID (enrollment.Core.NumberID) as the maker of a set of codes.
-func configPhoneMark(numberID string) string { return "provisioned:" + numberID }
+// numberID (enrollment.Core.NumberID) as the maker of a set of codes: the
+// mark its session carries (session.NumberMark).
+func configPhoneMark(numberID string) string { return session.NumberMark(numberID) }
 
 // Maker is what earned cl, for a renewal it asks for (RenewRecovery): the
-// device it names; the config's phone of its user where that earned it
-// (no device, and a texted or called code proved: not a recovery code);
-// else "".
+// device it names, or the config's phone whose mark it carries (the
+// number that earned it, at whichever gate of the realm); for a session
+// of a release before the mark, this gate's config phone of its user
+// where that earned it (no device, and a texted or called code proved:
+// not a recovery code); else "".
 func (s *Service) Maker(cl *session.Claims) string {
 	u, ok := s.Users[cl.Subject]
 	if id := cl.DeviceID(); id != "" || cl.Device == nil || !ok || !slices.ContainsFunc(cl.AMR, provesPhone) {
@@ -50,6 +52,6 @@ func provesPhone(a factor.AMR) bool { return a == factor.AMRSMS || a == factor.A
 // another). It reports whether it withdrew them.
 func (s *Service) forgetConfigPhoneCodes(ctx context.Context, realm, user string) (bool, error) {
 	return s.Devices.ForgetCodesMadeByAny(ctx, realm, user, func(maker string) bool {
-		return strings.HasPrefix(maker, configPhoneMark(""))
+		return session.IsNumberMark(maker)
 	})
 }

@@ -8,6 +8,7 @@ package signin
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -99,6 +100,8 @@ type Service struct {
 	// answer), so that its owner waits for it before closing the store;
 	// nil: a goroutine of its own.
 	Later func(work func())
+
+	given atomic.Pointer[map[string][]string] // GiveNumbers
 }
 
 // later runs work after the request, through Later.
