@@ -3,6 +3,7 @@ package enrollment
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"time"
 
 	"github.com/smsgate/caddy-smsgate/store"
@@ -69,4 +70,21 @@ func (s *Devices) TakeUntold(ctx context.Context, realm, user, id string) (*Devi
 		return nil, err
 	}
 	return owed, nil
+}
+
+// Untold reads, without taking it, whether the removal of user's device
+// id still owes its notice (owed) or told it (told): the CLI's removal
+// with Caddy stopped, which texts nobody, leaves it owed for a removal
+// asked again through a running Caddy. Neither: none is kept (a removal
+// of the release before, or one told over untoldFor ago).
+func (s *Devices) Untold(ctx context.Context, realm, user, id string) (owed, told bool, err error) {
+	raw, err := s.Store.Get(ctx, untoldKey(realm, user, id))
+	if errors.Is(err, store.ErrNotFound) {
+		return false, false, nil
+	}
+	var u untold
+	if err != nil || json.Unmarshal(raw, &u) != nil {
+		return false, false, err
+	}
+	return !u.Told, u.Told, nil
 }
