@@ -53,6 +53,11 @@ func (s *Service) AdminRemove(ctx context.Context, realm, user, id string) (Remo
 	return s.remove(ctx, realm, user, id, true, nil)
 }
 
+// CodesWithdrawn names the audit event and the JSON field (the devices
+// page's, the admin's answer) that say her recovery codes were withdrawn
+// (a removal's: Removal.CodesWithdrawn; a lost provisioned number's).
+const CodesWithdrawn = "recovery_codes_withdrawn"
+
 // Removal is what a removal did that its answer tells.
 type Removal struct {
 	// Device is the removed device whose notice this removal owed (nil
@@ -94,7 +99,7 @@ func (s *Service) remove(ctx context.Context, realm, user, id string, allowLast 
 		r.Told = s.Notify(ctx, realm, user, "", words.Say(notice, "phone", phone.Mask(removed.Phone)))
 	}
 	if r.CodesWithdrawn {
-		s.audit("recovery_codes_withdrawn", user, "", zap.String("device", id))
+		s.audit(CodesWithdrawn, user, "", zap.String("device", id))
 		s.Notify(ctx, realm, user, "", words.Say("notice.recovery_withdrawn"))
 	}
 	return r, err
