@@ -38,7 +38,7 @@ func (s *Service) MakeDefault(ctx context.Context, realm, user, id string) error
 func (s *Service) RemovePhone(ctx context.Context, realm, user, id string, keep *session.Claims) (Removal, error) {
 	r, err := s.remove(ctx, realm, user, id, s.AllowRemoveLast, keep)
 	if r.Device != nil {
-		s.audit("device_removed", user, r.Device.Phone, zap.String("device", r.Device.ID), zap.String("kind", r.Device.Kind.Name()))
+		s.audit("device_removed", user, r.Device.Masked, zap.String("device", r.Device.ID), zap.String("kind", r.Device.Kind.Name()))
 	}
 	return r, err
 }
@@ -61,8 +61,8 @@ const CodesWithdrawn = "recovery_codes_withdrawn"
 // Removal is what a removal did that its answer tells.
 type Removal struct {
 	// Device is the removed device whose notice this removal owed (nil
-	// where another removal told it).
-	Device *enrollment.Device
+	// where another removal told it), its number masked.
+	Device *enrollment.Owed
 	// Told is how many texts its notice let out (Notify).
 	Told int
 	// CodesWithdrawn says that this removal withdrew the user's recovery
@@ -96,7 +96,7 @@ func (s *Service) remove(ctx context.Context, realm, user, id string, allowLast 
 		if err != nil {
 			notice += "_unfinished"
 		}
-		r.Told = s.Notify(ctx, realm, user, "", words.Say(notice, "phone", phone.Mask(removed.Phone)))
+		r.Told = s.Notify(ctx, realm, user, "", words.Say(notice, "phone", removed.Masked))
 	}
 	if r.CodesWithdrawn {
 		s.audit(CodesWithdrawn, user, "", zap.String("device", id))
@@ -134,7 +134,7 @@ func removeDevice(ctx context.Context, d *enrollment.Devices, realm, user, id st
 	if tell {
 		r.Device, r.unread = d.TakeUntold(ctx, realm, user, id)
 		if r.unread != nil && removed != nil {
-			r.Device, r.unread = removed, nil // told twice rather than never
+			r.Device, r.unread = enrollment.OwedOf(*removed), nil // told twice rather than never
 		}
 	}
 	if err := session.EndDevice(ctx, d.Store, realm, user, id, keep, d.Now()); err != nil {
