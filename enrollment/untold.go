@@ -97,18 +97,18 @@ func (s *Devices) TakeUntold(ctx context.Context, realm, user, id string) (*Owed
 }
 
 // Untold reads, without taking it, whether the removal of user's device
-// id still owes its notice (owed) or told it (told): the CLI's removal
-// with Caddy stopped, which texts nobody, leaves it owed for a removal
-// asked again through a running Caddy. Neither: none is kept (a removal
-// of the release before, or one told over untoldFor ago).
-func (s *Devices) Untold(ctx context.Context, realm, user, id string) (owed, told bool, err error) {
+// id still owes its notice: the CLI's removal with Caddy stopped, which
+// texts nobody, leaves it owed for a removal asked again through a
+// running Caddy. Not owed: told, or none kept (a removal of the release
+// before, or one over untoldFor ago).
+func (s *Devices) Untold(ctx context.Context, realm, user, id string) (owed bool, err error) {
 	raw, err := s.Store.Get(ctx, untoldKey(realm, user, id))
 	if errors.Is(err, store.ErrNotFound) {
-		return false, false, nil
+		return false, nil
 	}
 	var u untold
 	if err != nil || json.Unmarshal(raw, &u) != nil {
-		return false, false, err
+		return false, err
 	}
-	return !u.Told, u.Told, nil
+	return !u.Told, nil
 }

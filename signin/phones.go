@@ -154,7 +154,7 @@ func removeDevice(ctx context.Context, d *enrollment.Devices, realm, user, id st
 func RemoveDevice(ctx context.Context, d *enrollment.Devices, realm, user, id string) (Removal, error) {
 	r, err := removeDevice(ctx, d, realm, user, id, true, nil, false)
 	if err == nil {
-		r.Owed, _, _ = d.Untold(ctx, realm, user, id) // unread: not said owed
+		r.Owed, _ = d.Untold(ctx, realm, user, id) // unread: not said owed
 	}
 	return r, err
 }
