@@ -16,6 +16,8 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	caddycmd "github.com/caddyserver/caddy/v2/cmd"
 	"github.com/spf13/cobra"
+
+	"github.com/smsgate/caddy-smsgate/signin"
 )
 
 // subcommand is one `caddy smsgate` command: its admin API operation and
@@ -200,10 +202,8 @@ func adminCommand(sub subcommand, stdout, stderr io.Writer) caddycmd.CommandFunc
 			return caddy.ExitCodeSuccess, nil
 		}
 		_, _ = stdout.Write(out)
-		var removal struct {
-			Withdrawn bool `json:"recovery_codes_withdrawn"`
-		}
-		if sub.name == "remove-device" && json.Unmarshal(out, &removal) == nil && removal.Withdrawn {
+		var removal map[string]any
+		if sub.name == "remove-device" && json.Unmarshal(out, &removal) == nil && removal[signin.CodesWithdrawn] == true {
 			fmt.Fprintln(stderr, withdrawnLine)
 		}
 		return caddy.ExitCodeSuccess, nil

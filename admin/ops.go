@@ -184,13 +184,17 @@ func adminOp(ctx context.Context, svc *enrollment.Admin, tell *signin.Service, p
 			if err != nil {
 				return nil, err
 			}
-			return map[string]any{"removed": req.ID, "phones_told": r.Told, "recovery_codes_withdrawn": r.CodesWithdrawn}, nil
+			return map[string]any{"removed": req.ID, "phones_told": r.Told, signin.CodesWithdrawn: r.CodesWithdrawn}, nil
 		}
-		r, err := signin.RemoveDevice(ctx, svc.Devices, req.Realm, req.User, req.ID, true, nil)
+		r, err := signin.RemoveDevice(ctx, svc.Devices, req.Realm, req.User, req.ID)
 		if err != nil {
 			return nil, err
 		}
-		return map[string]any{"removed": req.ID, "phones_told": 0, "notice": noticeUnsent, "recovery_codes_withdrawn": r.CodesWithdrawn}, nil
+		notice := noticeUnsent
+		if r.Owed {
+			notice += noticeOwed
+		}
+		return map[string]any{"removed": req.ID, "phones_told": 0, "notice": notice, "notice_owed": r.Owed, signin.CodesWithdrawn: r.CodesWithdrawn}, nil
 	case "reset":
 		// Revoked first, too: a change a session let in meanwhile (an app,
 		// a phone, a passkey, recovery codes) is checked again once
@@ -202,17 +206,11 @@ func adminOp(ctx context.Context, svc *enrollment.Admin, tell *signin.Service, p
 		if err := svc.Devices.ResetUser(ctx, req.Realm, req.User); err != nil {
 			return nil, err
 		}
-		if err := session.UntrustAll(ctx, svc.Store, req.Realm, req.User); err != nil {
-			return nil, err
-		}
-		return map[string]string{"reset": req.User}, session.RevokeUser(ctx, svc.Store, req.Realm, req.User, svc.Now())
+		return map[string]string{"reset": req.User}, session.EndUser(ctx, svc.Store, req.Realm, req.User, svc.Now())
 	case "revoke":
 		// Every session and every trust: the trusts would not work any
 		// more, and the devices page must not list them as if they did.
-		if err := session.UntrustAll(ctx, svc.Store, req.Realm, req.User); err != nil {
-			return nil, err
-		}
-		return map[string]string{"revoked": req.User}, session.RevokeUser(ctx, svc.Store, req.Realm, req.User, svc.Now())
+		return map[string]string{"revoked": req.User}, session.EndUser(ctx, svc.Store, req.Realm, req.User, svc.Now())
 	case "sessions/end":
 		_, err := session.End(ctx, svc.Store, req.Realm, req.User, req.ID, svc.Now())
 		if errors.Is(err, session.ErrNoSession) {
@@ -245,6 +243,9 @@ func adminOp(ctx context.Context, svc *enrollment.Admin, tell *signin.Service, p
 // noticeUnsent is what the CLI's removal on a stopped Caddy says of the notice
 // her phones get from a removal through the running gate.
 const noticeUnsent = "her phones were not texted of the removal: Caddy is stopped, so no provider is loaded to text them; tell her yourself"
+
+// noticeOwed is what it adds where the notice stays owed (signin.RemoveDevice).
+const noticeOwed = ", or remove the device again once Caddy runs (within a day): that removal texts them"
 
 // maskDevices hides numbers and apps' (sealed) secrets from listings: the
 // admin sees what the user sees.

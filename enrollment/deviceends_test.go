@@ -2,6 +2,7 @@ package enrollment
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -203,7 +204,7 @@ func TestDeviceEndsExpire(t *testing.T) {
 	// One removed longer ago than any session lasts ends nothing: not written.
 	old := []byte(`{"at":"` + time.Now().Add(-session.LongestLifetime-session.Leeway-time.Minute).UTC().Format(time.RFC3339Nano) + `"}`)
 	key := endkeys.Device(realm, alice, "gone")
-	if wrote, err := session.KeepLaterDeviceEnds(ctx, s.Store, []session.StoredEnd{{Key: key, Value: old}}, time.Now()); err != nil || wrote[0] {
+	if wrote, err := session.KeepLaterDeviceEnds(ctx, s.Store, []session.StoredEnd{{Key: key, Value: old}}, time.Now(), nil); err != nil || wrote != 0 {
 		t.Errorf("an end over by the clock: written %v, %v", wrote, err)
 	}
 	if _, err := s.Store.Get(ctx, key); err == nil {
@@ -232,4 +233,80 @@ func TestAnImportKeepsADeviceEndByTheGatesClock(t *testing.T) {
 	if _, err := s.Store.Get(ctx, key); err != nil {
 		t.Fatalf("a device's end removed at the gate's now, imported: %v; want it written", err)
 	}
+}
+
+// announceFails is a store gone away once the import's ends are written:
+// while on, the revocation log's counter (an announcement's first write)
+// fails.
+type announceFails struct {
+	store.Store
+	on bool
+}
+
+func (s *announceFails) Incr(ctx context.Context, key string, ttl time.Duration) (int64, error) {
+	if s.on && key == session.RevocationCounter {
+		return 0, errors.New("the store went away")
+	}
+	return s.Store.Incr(ctx, key, ttl)
+}
+
+// TestADeviceEndWrittenButNotAnnouncedIsAnnouncedWhenRunAgain: an import
+// writes the ends of two lost phones, and the store goes away before they
+// are announced: the import fails, and a gate that had checked the phones'
+// sessions still serves them (nothing told it). The import run again once
+// the store is back finds the ends held as the file has them and
+// announces them: the gate, which reads the revocation log as another
+// process's would, refuses both sessions. On Badger and a real
+// Redis. (Before: the run again found them "as late", announced nothing,
+// and the gate served the sessions until their cache entries went.)
+func TestADeviceEndWrittenButNotAnnouncedIsAnnouncedWhenRunAgain(t *testing.T) {
+	t.Parallel()
+	onRaceStores(t, func(t *testing.T, st store.Store) {
+		ctx := context.Background()
+		gone := &announceFails{Store: st}
+		s, _, _ := raceService(t, gone)
+		admin := &Admin{Core: s.Core, Devices: s.Devices}
+		admin.Announce = session.AnnounceEnd
+		m, err := session.NewManager(ctx, session.Config{Store: st, Realm: realm, Secret: []byte("a secret of thirty-two bytes, no less"), Alg: "HS256", Lifetime: time.Hour, Now: time.Now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var toks []string
+		var records []Record
+		end := []byte(`{"at":"` + time.Now().Add(time.Second).UTC().Format(time.RFC3339Nano) + `"}`)
+		for _, device := range []string{"lost1", "lost2"} {
+			tok, _, err := m.IssueBegun(ctx, session.Began{}, alice, []factor.AMR{factor.AMRSMS}, session.Where{Device: &device})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.Check(ctx, tok) == nil {
+				t.Fatal("a lost phone's session refused before the import")
+			}
+			toks, records = append(toks, tok), append(records, record(endkeys.Device(realm, alice, device), end))
+		}
+		gone.on = true
+		if _, err := admin.Import(ctx, records); err == nil {
+			t.Fatal("an import whose announcements failed answered no error")
+		}
+		gone.on = false
+		time.Sleep(session.RevocationPoll + 100*time.Millisecond) // the gate (another process's) reads the log
+		for i, tok := range toks {
+			if _, err := st.Get(ctx, records[i].Key); err != nil || m.Check(ctx, tok) == nil {
+				t.Fatalf("the failed import: end %d written: %v; the gate refuses its session already", i+1, err)
+			}
+		}
+		if _, err := admin.Import(ctx, records); err != nil {
+			t.Fatal(err)
+		}
+		for i, tok := range toks {
+			// At its next poll of the log (a loaded machine's may take a few).
+			deadline := time.Now().Add(10 * time.Second)
+			for m.Check(ctx, tok) != nil && time.Now().Before(deadline) {
+				time.Sleep(100 * time.Millisecond)
+			}
+			if m.Check(ctx, tok) != nil {
+				t.Errorf("the import run again: the gate still serves lost phone %d's session (its end never announced)", i+1)
+			}
+		}
+	})
 }

@@ -115,7 +115,8 @@ type end struct {
 // ends the store lost: its own session_lifetime) is never made to end
 // sooner. A device's end is merged as the removal writes it instead
 // (session.KeepLaterDeviceEnds, a batch of compare-and-sets a round trip,
-// each batch with a request's store budget): the later removal wins,
+// each batch with a request's store budget; one held as it is announced
+// again): the later removal wins,
 // whatever the expiries say (each is its removal's plus
 // session.LongestLifetime; none, one of the previous release).
 // Before the other records, as keepLaterRevoked: a later end is never
@@ -160,7 +161,9 @@ func (s *Admin) keepLaterEnds(ctx context.Context, list []end) (int, error) {
 }
 
 // keepLaterDeviceEnds writes the devices' ends of list (keepLaterEnds),
-// announcing each written, and counts them.
+// announcing each written, and each the store holds as it is (an import
+// run again after one that wrote it but did not announce it:
+// session.KeepLaterDeviceEnds), and counts those written.
 func (s *Admin) keepLaterDeviceEnds(ctx context.Context, list []end) (kept int, err error) {
 	var ends []session.StoredEnd
 	for _, e := range list {
@@ -168,22 +171,19 @@ func (s *Admin) keepLaterDeviceEnds(ctx context.Context, list []end) (kept int, 
 			ends = append(ends, session.StoredEnd{Key: e.key, Value: e.value})
 		}
 	}
-	for len(ends) > 0 {
-		batch := ends[:min(len(ends), session.DeviceEndsABatch)]
-		ends = ends[len(batch):]
-		wrote, err := session.KeepLaterDeviceEnds(store.Lasting(store.WithBudget(ctx, store.RequestBudget)), s.Store, batch, s.Now())
-		for i, w := range wrote {
-			if !w {
-				continue
-			}
-			if err := s.announce(ctx, batch[i].Key, batch[i].Value); err != nil {
-				return kept, fmt.Errorf("announcing a device's end: %w", err)
-			}
-			kept++
-		}
+	if len(ends) == 0 {
+		return 0, nil
+	}
+	what := "writing"
+	kept, err = session.KeepLaterDeviceEnds(ctx, s.Store, ends, s.Now(), func(e session.StoredEnd) error {
+		err := s.announce(ctx, e.Key, e.Value)
 		if err != nil {
-			return kept, fmt.Errorf("writing a device's end: %w", err)
+			what = "announcing"
 		}
+		return err
+	})
+	if err != nil {
+		return kept, fmt.Errorf("%s a device's end: %w", what, err)
 	}
 	return kept, nil
 }

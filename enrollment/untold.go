@@ -3,15 +3,18 @@ package enrollment
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"time"
 
+	"github.com/smsgate/caddy-smsgate/factor"
+	"github.com/smsgate/caddy-smsgate/phone"
 	"github.com/smsgate/caddy-smsgate/store"
 )
 
 // A removal's notice, owed until told. A removal that tells the user's
 // phones (RemoveOwing: the devices page's, the admin's) writes, before it
 // takes the device away, what its notice names (the device's kind and
-// number) under untoldKey, unless a removal of it wrote it already; the
+// its number masked, as the text shows it: no more) under untoldKey, unless a removal of it wrote it already; the
 // one that tells marks it told (TakeUntold: of a removal and one asked
 // again at once, one tells, and one asked again after it writes nothing
 // over the mark). So a removal the store wrote but answered as an error
@@ -27,10 +30,32 @@ func untoldKey(realm, user, id string) string { return store.Key("removal-untold
 // once).
 const untoldFor = 24 * time.Hour
 
-// untold is the record at untoldKey.
+// Owed is what a removal's notice names: the device's ID and kind, and
+// its number masked (phone.Mask: what the text shows).
+type Owed struct {
+	ID     string        `json:"id,omitempty"`
+	Kind   factor.Device `json:"kind,omitempty"`
+	Masked string        `json:"masked,omitempty"`
+}
+
+// OwedOf is the notice d's removal owes.
+func OwedOf(d Device) *Owed { return &Owed{ID: d.ID, Kind: d.Kind, Masked: phone.Mask(d.Phone)} }
+
+// untold is the record at untoldKey. Device is the release before's,
+// which kept the number whole: read as its Owed, and written over in
+// this form once told.
 type untold struct {
-	Device Device `json:"device"`
-	Told   bool   `json:"told,omitempty"`
+	Owed
+	Device *Device `json:"device,omitempty"`
+	Told   bool    `json:"told,omitempty"`
+}
+
+// read is u's notice, of either release's record.
+func (u *untold) read() *Owed {
+	if u.Device != nil {
+		u.Owed, u.Device = *OwedOf(*u.Device), nil
+	}
+	return &u.Owed
 }
 
 // RemoveOwing is Remove, its notice owed until TakeUntold takes it.
@@ -38,10 +63,10 @@ func (s *Devices) RemoveOwing(ctx context.Context, realm, user, id string, allow
 	return s.remove(ctx, realm, user, id, allowLast, true)
 }
 
-// owe writes the notice d's removal owes (its ID, kind and number only),
-// unless one is there: owed by a removal of it at once, or told.
+// owe writes the notice d's removal owes (its ID, kind and masked number
+// only), unless one is there: owed by a removal of it at once, or told.
 func (s *Devices) owe(ctx context.Context, realm, user string, d Device) error {
-	raw, err := json.Marshal(untold{Device: Device{ID: d.ID, Kind: d.Kind, Phone: d.Phone}})
+	raw, err := json.Marshal(untold{Owed: *OwedOf(d)})
 	if err != nil {
 		return err
 	}
@@ -53,15 +78,15 @@ func (s *Devices) owe(ctx context.Context, realm, user string, d Device) error {
 // in one atomic step, and answers the device to tell of: nil where none
 // is owed (told already, or by another removal at once; a removal of the
 // release before owes none).
-func (s *Devices) TakeUntold(ctx context.Context, realm, user, id string) (*Device, error) {
-	var owed *Device
+func (s *Devices) TakeUntold(ctx context.Context, realm, user, id string) (*Owed, error) {
+	var owed *Owed
 	err := s.Store.Update(store.Lasting(ctx), untoldKey(realm, user, id), func(raw []byte, found bool) ([]byte, time.Duration, error) {
 		owed = nil // again at each try
 		var u untold
 		if !found || json.Unmarshal(raw, &u) != nil || u.Told {
 			return nil, 0, store.ErrUnchanged
 		}
-		owed, u.Told = &u.Device, true
+		owed, u.Told = u.read(), true
 		raw, err := json.Marshal(u)
 		return raw, untoldFor, err
 	})
@@ -69,4 +94,21 @@ func (s *Devices) TakeUntold(ctx context.Context, realm, user, id string) (*Devi
 		return nil, err
 	}
 	return owed, nil
+}
+
+// Untold reads, without taking it, whether the removal of user's device
+// id still owes its notice: the CLI's removal with Caddy stopped, which
+// texts nobody, leaves it owed for a removal asked again through a
+// running Caddy. Not owed: told, or none kept (a removal of the release
+// before, or one over untoldFor ago).
+func (s *Devices) Untold(ctx context.Context, realm, user, id string) (owed bool, err error) {
+	raw, err := s.Store.Get(ctx, untoldKey(realm, user, id))
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	var u untold
+	if err != nil || json.Unmarshal(raw, &u) != nil {
+		return false, err
+	}
+	return !u.Told, nil
 }

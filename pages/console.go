@@ -170,7 +170,7 @@ var doneIDs = map[string]string{"remove": "console.done.remove", "reset": "conso
 // withdrew the user's recovery codes.
 func withdrew(out any) bool {
 	m, ok := out.(map[string]any)
-	return ok && m["recovery_codes_withdrawn"] == true
+	return ok && m[signin.CodesWithdrawn] == true
 }
 
 // people lists the realm's users, numbers masked, those whose name or

@@ -15,6 +15,7 @@ import (
 	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/internal/cfutil"
 	"github.com/smsgate/caddy-smsgate/phone"
+	"github.com/smsgate/caddy-smsgate/signin"
 	"github.com/smsgate/caddy-smsgate/words"
 	"go.uber.org/zap"
 )
@@ -145,7 +146,7 @@ func (p *Pages) pageNoFlow(req *request, status int, step string, d pageData) {
 			out["devices"] = d.Devices
 		}
 		if d.CodesWithdrawn {
-			out["recovery_codes_withdrawn"] = true
+			out[signin.CodesWithdrawn] = true
 		}
 		if step == "devices" {
 			out["recovery_left"] = d.RecoveryLeft

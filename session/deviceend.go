@@ -1,7 +1,6 @@
 package session
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -123,11 +122,17 @@ func (e deviceEnd) record() []byte {
 
 // KeepLaterDeviceEnds writes each of ends, a device's end an import
 // carries (Key: endkeys.Device, Value as stored), unless the store holds
-// one as late or later (as endDeviceAt: the later removal wins), and
-// answers which it wrote (the import announces those: AnnounceEnd). An
-// unreadable value is not written (the import checked it); of one key
-// named twice, the later end only.
-func KeepLaterDeviceEnds(ctx context.Context, st store.Store, ends []StoredEnd, now time.Time) (wrote []bool, err error) {
+// one as late or later (as endDeviceAt: the later removal wins), a batch
+// of DeviceEndsABatch at a time, each with a request's store budget of
+// its own, and answers how many it wrote. Once a batch is done, told (nil:
+// none) is called with each end it wrote, and with each it found held as
+// it is (the same removal's), which the import announces (AnnounceEnd):
+// one run again after an import that wrote it but was not answered (a
+// lost reply) or failed before announcing it (the store gone meanwhile)
+// announces it then, where before it found it "as late" and said nothing.
+// told's error stops the import. An unreadable value is not written (the
+// import checked it); of one key named twice, the later end only.
+func KeepLaterDeviceEnds(ctx context.Context, st store.Store, ends []StoredEnd, now time.Time, told func(StoredEnd) error) (wrote int, err error) {
 	keyed := make([]keyedEnd, len(ends))
 	for i, r := range ends {
 		parts, ok := store.SplitKey(r.Key)
@@ -136,7 +141,16 @@ func KeepLaterDeviceEnds(ctx context.Context, st store.Store, ends []StoredEnd, 
 			keyed[i] = keyedEnd{r.Key, e}
 		}
 	}
-	return keepLaterDeviceEnds(ctx, st, keyed, now)
+	err = keepLaterDeviceEnds(store.Lasting(ctx), st, keyed, now, store.RequestBudget, func(i int, k endKept) error {
+		if k == endWritten {
+			wrote++
+		}
+		if told == nil || k == endLeft {
+			return nil
+		}
+		return told(ends[i])
+	})
+	return wrote, err
 }
 
 // StoredEnd is a device's end as stored: its key and value.
@@ -151,48 +165,92 @@ type keyedEnd struct {
 	end deviceEnd
 }
 
+// endKept is what keepLaterDeviceEnds did with an end.
+type endKept uint8
+
+const (
+	endLeft    endKept = iota // not written: the store holds a later one, or it is over
+	endWritten                // written
+	endHeld                   // not written: the store holds it as it is
+)
+
 // keepLaterDeviceEnds is endDeviceAt for each of ends, in two round trips
-// a batch of DeviceEndsABatch: their records read, then those to write swapped
-// in where they still hold what was read (store.Batch.Swap); one changed
-// meanwhile is decided again in an Update of its own (keepAt). Of one key
-// named twice, the later end goes in the batch. wrote says which were
-// written; err is the first failure (the others are still written).
-func keepLaterDeviceEnds(ctx context.Context, st store.Store, ends []keyedEnd, now time.Time) (wrote []bool, err error) {
-	wrote = make([]bool, len(ends))
+// a batch of DeviceEndsABatch (with budget of store time each, where
+// given): their records read, then those to write swapped in where they
+// still hold what was read (store.Batch.Swap); one changed meanwhile is
+// decided again in an Update of its own (keepAt). Of one key named twice,
+// the later end goes in the batch. Once a batch is written, done (nil:
+// none) is called with each of its ends (its place in ends) the batch
+// wrote or found held as it is; its error stops the run. err is the first
+// failure (the others of the batch are still written, and told to done).
+func keepLaterDeviceEnds(ctx context.Context, st store.Store, ends []keyedEnd, now time.Time, budget time.Duration, done func(int, endKept) error) error {
 	for from := 0; from < len(ends); from += DeviceEndsABatch {
 		chunk := ends[from:min(from+DeviceEndsABatch, len(ends))]
-		latest := map[string]int{} // a key's place in chunk: one batch names a key once
-		for i, e := range chunk {
-			if j, seen := latest[e.key]; e.key != "" && e.end.ttl(now) > 0 && (!seen || e.end.At.After(chunk[j].end.At)) {
-				latest[e.key] = i
-			}
+		bctx := ctx
+		if budget > 0 {
+			bctx = store.WithBudget(ctx, budget)
 		}
-		var reads, writes store.Batch
-		got := make(map[int]*store.Op, len(latest))
-		for _, i := range latest {
-			got[i] = reads.Get(chunk[i].key)
-		}
-		if err := store.Do(ctx, st, &reads); err != nil {
-			return wrote, err
-		}
-		swaps := make(map[int]*store.Op, len(got))
-		for i, read := range got {
-			if e := chunk[i].end; e.laterThan(read.Value, read.Err == nil) {
-				swaps[i] = writes.Swap(chunk[i].key, read, e.record(), e.ttl(now))
-			}
-		}
-		failed := store.Do(ctx, st, &writes)
-		for i, op := range swaps {
-			if wrote[from+i] = op.OK; failed == nil && !op.OK { // changed since it was read
-				w, err := chunk[i].end.keepAt(ctx, st, chunk[i].key, now)
-				wrote[from+i], failed = w, cmp.Or(failed, err)
+		kept, failed := keepDeviceEndsBatch(bctx, st, chunk, now)
+		for i, k := range kept {
+			if done != nil && k != endLeft {
+				if err := done(from+i, k); err != nil {
+					return err
+				}
 			}
 		}
 		if failed != nil {
-			return wrote, failed
+			return failed
 		}
 	}
-	return wrote, nil
+	return nil
+}
+
+// keepDeviceEndsBatch is one batch of keepLaterDeviceEnds: what it did
+// with each of ends.
+func keepDeviceEndsBatch(ctx context.Context, st store.Store, ends []keyedEnd, now time.Time) (kept []endKept, err error) {
+	kept = make([]endKept, len(ends))
+	latest := map[string]int{} // a key's place in ends: one batch names a key once
+	for i, e := range ends {
+		if j, seen := latest[e.key]; e.key != "" && e.end.ttl(now) > 0 && (!seen || e.end.At.After(ends[j].end.At)) {
+			latest[e.key] = i
+		}
+	}
+	var reads, writes store.Batch
+	got := make(map[int]*store.Op, len(latest))
+	for _, i := range latest {
+		got[i] = reads.Get(ends[i].key)
+	}
+	if err := store.Do(ctx, st, &reads); err != nil {
+		return kept, err
+	}
+	swaps := make(map[int]*store.Op, len(got))
+	for i, read := range got {
+		switch e := ends[i].end; {
+		case e.laterThan(read.Value, read.Err == nil):
+			swaps[i] = writes.Swap(ends[i].key, read, e.record(), e.ttl(now))
+		case e.heldIn(read.Value):
+			kept[i] = endHeld
+		}
+	}
+	failed := store.Do(ctx, st, &writes)
+	for i, op := range swaps {
+		if op.OK {
+			kept[i] = endWritten
+		} else if failed == nil { // changed since it was read
+			w, err := ends[i].end.keepAt(ctx, st, ends[i].key, now)
+			if failed = err; w {
+				kept[i] = endWritten
+			}
+		}
+	}
+	return kept, failed
+}
+
+// heldIn reports whether held, a device's end read from the store, is e
+// (the same removal's).
+func (e deviceEnd) heldIn(held []byte) bool {
+	var h deviceEnd
+	return json.Unmarshal(held, &h) == nil && h.At.Equal(e.At)
 }
 
 // DeviceEndsABatch is how many device ends keepLaterDeviceEnds writes a

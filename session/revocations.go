@@ -361,7 +361,7 @@ func (m *Manager) putBack(ctx context.Context) {
 			ends = append(ends, keyedEnd{endkeys.Device(m.realm, key.user, key.id), d.end})
 		}
 	}
-	if _, err := keepLaterDeviceEnds(ctx, m.store, ends, now); err != nil {
+	if err := keepLaterDeviceEnds(ctx, m.store, ends, now, 0, nil); err != nil {
 		failed = err
 	}
 	for user, at := range users {

@@ -38,7 +38,7 @@ func (s *Service) MakeDefault(ctx context.Context, realm, user, id string) error
 func (s *Service) RemovePhone(ctx context.Context, realm, user, id string, keep *session.Claims) (Removal, error) {
 	r, err := s.remove(ctx, realm, user, id, s.AllowRemoveLast, keep)
 	if r.Device != nil {
-		s.audit("device_removed", user, r.Device.Phone, zap.String("device", r.Device.ID), zap.String("kind", r.Device.Kind.Name()))
+		s.audit("device_removed", user, r.Device.Masked, zap.String("device", r.Device.ID), zap.String("kind", r.Device.Kind.Name()))
 	}
 	return r, err
 }
@@ -53,23 +53,32 @@ func (s *Service) AdminRemove(ctx context.Context, realm, user, id string) (Remo
 	return s.remove(ctx, realm, user, id, true, nil)
 }
 
+// CodesWithdrawn names the audit event and the JSON field (the devices
+// page's, the admin's answer) that say her recovery codes were withdrawn
+// (a removal's: Removal.CodesWithdrawn; a lost provisioned number's).
+const CodesWithdrawn = "recovery_codes_withdrawn"
+
 // Removal is what a removal did that its answer tells.
 type Removal struct {
 	// Device is the removed device whose notice this removal owed (nil
-	// where another removal told it).
-	Device *enrollment.Device
+	// where another removal told it), its number masked.
+	Device *enrollment.Owed
 	// Told is how many texts its notice let out (Notify).
 	Told int
 	// CodesWithdrawn says that this removal withdrew the user's recovery
 	// codes (a session the device earned made them): she makes new ones.
 	CodesWithdrawn bool
+	// Owed says, of a removal that tells nobody (RemoveDevice), that its
+	// notice is still owed: a removal of the device asked again through a
+	// running Caddy tells it.
+	Owed bool
 	// unread is, of a removal asked again, the store's failure to read
 	// whether it was told (TakeUntold): logged, the removal stands, and
 	// the notice, if still owed, waits for the next ask.
 	unread error
 }
 
-// remove is RemoveDevice, told to user's phones once a removal: by the
+// remove is removeDevice, told to user's phones once a removal: by the
 // removal that took the device away, or by one asked again after a
 // removal the store wrote but answered as an error (which told nobody);
 // not by one asked again after a removal that told them. Where the store
@@ -78,7 +87,7 @@ type Removal struct {
 // her recovery codes (one, whichever try it was) tells her phones so too,
 // and audits it (recovery_codes_withdrawn: the device's ID, no code).
 func (s *Service) remove(ctx context.Context, realm, user, id string, allowLast bool, keep *session.Claims) (Removal, error) {
-	r, err := RemoveDevice(ctx, s.Devices, realm, user, id, allowLast, keep)
+	r, err := removeDevice(ctx, s.Devices, realm, user, id, allowLast, keep, true)
 	if r.unread != nil {
 		s.Logger.Error("reading whether a removal was told", zap.String("user", textsafe.Escape(user)), zap.Error(r.unread))
 	}
@@ -87,22 +96,22 @@ func (s *Service) remove(ctx context.Context, realm, user, id string, allowLast 
 		if err != nil {
 			notice += "_unfinished"
 		}
-		r.Told = s.Notify(ctx, realm, user, "", words.Say(notice, "phone", phone.Mask(removed.Phone)))
+		r.Told = s.Notify(ctx, realm, user, "", words.Say(notice, "phone", removed.Masked))
 	}
 	if r.CodesWithdrawn {
-		s.audit("recovery_codes_withdrawn", user, "", zap.String("device", id))
+		s.audit(CodesWithdrawn, user, "", zap.String("device", id))
 		s.Notify(ctx, realm, user, "", words.Say("notice.recovery_withdrawn"))
 	}
 	return r, err
 }
 
-// RemoveDevice removes user's device id and ends what it earned but keep
+// removeDevice removes user's device id and ends what it earned but keep
 // (session.EndDevice, and the recovery codes a session it earned made),
 // for the devices page and the admin alike. Asked
 // again after an end the store failed, it finds the device gone (its
 // tombstone) and ends what it earned then; else it would be ErrNoDevice,
-// and the thief's session stayed for good. It answers the device whose
-// removal is to be told to her phones (the notice it owes:
+// and the thief's session stayed for good. Where tell, it answers the
+// device whose removal is to be told to her phones (the notice it owes:
 // enrollment.TakeUntold), with the end's error, if any: nil where another
 // removal told it or tells it (one asked again at once), and where the
 // removal failed before the device went. A removal the store wrote but
@@ -113,7 +122,7 @@ func (s *Service) remove(ctx context.Context, realm, user, id string, allowLast 
 // recovery codes (enrollment.ForgetCodesMadeBy, a compare-and-delete: of
 // removals asked again, only the one that withdrew them says so). Told is
 // left to the caller.
-func RemoveDevice(ctx context.Context, d *enrollment.Devices, realm, user, id string, allowLast bool, keep *session.Claims) (r Removal, err error) {
+func removeDevice(ctx context.Context, d *enrollment.Devices, realm, user, id string, allowLast bool, keep *session.Claims, tell bool) (r Removal, err error) {
 	removed, err := d.RemoveOwing(ctx, realm, user, id, allowLast)
 	if errors.Is(err, enrollment.ErrNoDevice) {
 		if gone, rerr := d.Removed(ctx, realm, user, id); rerr != nil || !gone {
@@ -122,14 +131,31 @@ func RemoveDevice(ctx context.Context, d *enrollment.Devices, realm, user, id st
 	} else if err != nil {
 		return r, err
 	}
-	r.Device, r.unread = d.TakeUntold(ctx, realm, user, id)
-	if r.unread != nil && removed != nil {
-		r.Device, r.unread = removed, nil // told twice rather than never
+	if tell {
+		r.Device, r.unread = d.TakeUntold(ctx, realm, user, id)
+		if r.unread != nil && removed != nil {
+			r.Device, r.unread = enrollment.OwedOf(*removed), nil // told twice rather than never
+		}
 	}
 	if err := session.EndDevice(ctx, d.Store, realm, user, id, keep, d.Now()); err != nil {
 		return r, err
 	}
 	r.CodesWithdrawn, err = d.ForgetCodesMadeBy(ctx, realm, user, id) // the set a session it earned made
+	return r, err
+}
+
+// RemoveDevice is the admin's removal of user's device id with Caddy
+// stopped (the CLI on its store): the last one too, what it earned ended
+// (removeDevice), and no phone told, no provider being loaded. The notice
+// it owes stays owed (Owed says so), for the same removal asked again
+// through a running Caddy to tell within a day (the device gone, it finds
+// the notice owed). Before, it marked the notice told: a removal the API
+// had written but answered as an error was then told by no try.
+func RemoveDevice(ctx context.Context, d *enrollment.Devices, realm, user, id string) (Removal, error) {
+	r, err := removeDevice(ctx, d, realm, user, id, true, nil, false)
+	if err == nil {
+		r.Owed, _ = d.Untold(ctx, realm, user, id) // unread: not said owed
+	}
 	return r, err
 }
 

@@ -171,10 +171,7 @@ func (s *Service) endLost(ctx context.Context, realm, name, keyed, was string, i
 	}
 	st := s.Devices.Store
 	withdrawn := false
-	err := session.UntrustAll(ctx, st, realm, name)
-	if err == nil {
-		err = session.RevokeUser(ctx, st, realm, name, cmp.Or(at, s.Devices.Now()))
-	}
+	err := session.EndUser(ctx, st, realm, name, cmp.Or(at, s.Devices.Now()))
 	if err == nil {
 		withdrawn, err = s.forgetConfigPhoneCodes(ctx, realm, name) // the set a config phone's session made
 	}
@@ -188,7 +185,7 @@ func (s *Service) endLost(ctx context.Context, realm, name, keyed, was string, i
 		s.audit("provisioned_number_changed", name, e164)
 	}
 	if withdrawn { // her printed codes stop working: she is told, as at a removal
-		s.audit("recovery_codes_withdrawn", name, "")
+		s.audit(CodesWithdrawn, name, "")
 		teller.Notify(ctx, realm, name, "", words.Say("notice.recovery_withdrawn"))
 	}
 	return nil
