@@ -25,21 +25,11 @@ func TestAProvisionedPhoneTakenAwayEndsWhatItEarned(t *testing.T) {
 	sitetest.Parallel(t)
 	onEachStore(t, func(t *testing.T, storeLine string, keep func(*sitetest.Site) string) {
 		s := textSite(t, storeLine, []string{"alice"}, "\t\tremember 30d\n\t\tuser alice +14155552671\n")
-		thief := sitetest.NewClient(t, "alice")
-		tok := codeSent(t, thief)
-		sitetest.Expect(t, thief.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}, "remember": {"1"}}), http.StatusSeeOther, "/")
-		sitetest.ExpectBody(t, thief.Get("/"), "Hello, alice!")
+		thief := thiefTrusted(t, s)
 
 		same := keep(s) // the store, for the loads after
 		s = textSite(t, same, []string{"alice"}, "\t\tremember 30d\n\t\tuser alice +447400123456\n")
-		thief.HTTP.CloseIdleConnections()
-		if res := thief.Get("/"); res.StatusCode == http.StatusOK {
-			t.Errorf("the thief's session outlived the config taking the phone away: %s", res.Text)
-		}
-		thief.SetCookie("smsgate_session", "")
-		if res := thief.Get("/.smsgate/login?rd=%2F"); res.StatusCode == http.StatusSeeOther && res.Header.Get("Location") == "/" {
-			t.Errorf("the thief's trusted browser signed in again after the config took the phone away")
-		}
+		shutOut(t, thief, "the config taking the phone away")
 		alice := sitetest.NewClient(t, "alice")
 		s.Advance(time.Second) // past the revocation's second (a token's iat is in whole seconds)
 		signIn(t, s, alice)
@@ -59,20 +49,10 @@ func TestAProvisionedUsersLineDeletedEndsWhatItsPhoneEarned(t *testing.T) {
 	sitetest.Parallel(t)
 	onEachStore(t, func(t *testing.T, storeLine string, keep func(*sitetest.Site) string) {
 		s := textSite(t, storeLine, []string{"alice"}, "\t\tremember 30d\n\t\tuser alice +14155552671\n")
-		thief := sitetest.NewClient(t, "alice")
-		tok := codeSent(t, thief)
-		sitetest.Expect(t, thief.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}, "remember": {"1"}}), http.StatusSeeOther, "/")
-		sitetest.ExpectBody(t, thief.Get("/"), "Hello, alice!")
+		thief := thiefTrusted(t, s)
 
 		textSite(t, keep(s), []string{"alice"}, "\t\tremember 30d\n")
-		thief.HTTP.CloseIdleConnections()
-		if res := thief.Get("/"); res.StatusCode == http.StatusOK {
-			t.Errorf("the thief's session outlived the deletion of alice's user line: %s", res.Text)
-		}
-		thief.SetCookie("smsgate_session", "")
-		if res := thief.Get("/.smsgate/login?rd=%2F"); res.StatusCode == http.StatusSeeOther && res.Header.Get("Location") == "/" {
-			t.Errorf("the thief's trusted browser signed in again after the deletion of alice's user line")
-		}
+		shutOut(t, thief, "the deletion of alice's user line")
 	})
 }
 
@@ -86,9 +66,7 @@ func TestAProvisionedPhoneTakenAwayWhileTheStoreIsDownEndsOnceItIsBack(t *testin
 	sitetest.Parallel(t)
 	dir := t.TempDir()
 	s := textSite(t, "store smsgate_test_hold "+dir+" badger {DIR}", []string{"alice"}, "\t\tremember 30d\n\t\tuser alice +14155552671\n")
-	thief := sitetest.NewClient(t, "alice")
-	tok := codeSent(t, thief)
-	sitetest.Expect(t, thief.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}, "remember": {"1"}}), http.StatusSeeOther, "/")
+	thief := thiefTrusted(t, s)
 
 	if err := os.WriteFile(filepath.Join(dir, "fail"), nil, 0o600); err != nil {
 		t.Fatal(err)
@@ -106,12 +84,30 @@ func TestAProvisionedPhoneTakenAwayWhileTheStoreIsDownEndsOnceItIsBack(t *testin
 			t.Fatal("the number taken away while the store was down ended nothing once it was back")
 		}
 	}
+	shutOut(t, thief, "the config taking the phone away")
+}
+
+// thiefTrusted signs a thief in at s with the code texted to alice's
+// provisioned phone, his browser trusted (remember).
+func thiefTrusted(t *testing.T, s *sitetest.Site) *sitetest.Client {
+	t.Helper()
+	thief := sitetest.NewClient(t, "alice")
+	tok := codeSent(t, thief)
+	sitetest.Expect(t, thief.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}, "remember": {"1"}}), http.StatusSeeOther, "/")
+	sitetest.ExpectBody(t, thief.Get("/"), "Hello, alice!")
+	return thief
+}
+
+// shutOut fails t unless, after what, neither the thief's session nor his
+// trusted browser signs him in.
+func shutOut(t *testing.T, thief *sitetest.Client, what string) {
+	t.Helper()
 	thief.HTTP.CloseIdleConnections()
 	if res := thief.Get("/"); res.StatusCode == http.StatusOK {
-		t.Errorf("the thief's session outlived the config taking the phone away: %s", res.Text)
+		t.Errorf("the thief's session outlived %s: %s", what, res.Text)
 	}
 	thief.SetCookie("smsgate_session", "")
 	if res := thief.Get("/.smsgate/login?rd=%2F"); res.StatusCode == http.StatusSeeOther && res.Header.Get("Location") == "/" {
-		t.Errorf("the thief's trusted browser signed in again after the config took the phone away")
+		t.Errorf("the thief's trusted browser signed in again after %s", what)
 	}
 }

@@ -215,7 +215,7 @@ func TestAppExportImport(t *testing.T) {
 func TestARightAppConfirmationForgetsTheWrongOnes(t *testing.T) {
 	t.Parallel()
 	onRaceStoresAndCluster(t, func(t *testing.T, st store.Store) {
-		for name, l := range map[string]Limits{"LockAfter": {LockAfter: 3, Lockout: time.Minute, MaxFailures: 100}, "MaxFailures": {MaxFailures: 3}} {
+		for name, l := range bothLocks(3) {
 			ctx := context.Background()
 			s, _, clk := appServiceOn(t, st)
 			s.Limits = l
@@ -225,9 +225,7 @@ func TestARightAppConfirmationForgetsTheWrongOnes(t *testing.T) {
 				t.Fatal(err)
 			}
 			for range 2 {
-				if _, _, err := s.Devices.ConfirmApp(ctx, sc, user, "000000", ""); !errors.As(err, new(*WrongCodeError)) {
-					t.Fatalf("%s 3: a wrong first code: %v", name, err)
-				}
+				wrongConfirmation(t, s, user)
 			}
 			right, _ := totp.GenerateCodeCustom(setup.Secret, clk.now(), appOpts)
 			if _, added, err := s.Devices.ConfirmApp(ctx, sc, user, right, ""); err != nil || !added {
@@ -257,7 +255,7 @@ func TestARightAppConfirmationForgetsTheWrongOnes(t *testing.T) {
 // end, adding an app between every two.
 func TestARightAppConfirmationForgetsNoOtherWrongCodes(t *testing.T) {
 	onRaceStoresAndCluster(t, func(t *testing.T, st store.Store) {
-		for name, l := range map[string]Limits{"LockAfter": {LockAfter: 3, Lockout: time.Minute, MaxFailures: 100}, "MaxFailures": {MaxFailures: 3}} {
+		for name, l := range bothLocks(3) {
 			for _, confirmWrong := range []bool{false, true} {
 				ctx := context.Background()
 				s, out, clk := appServiceOn(t, st)
@@ -276,9 +274,7 @@ func TestARightAppConfirmationForgetsNoOtherWrongCodes(t *testing.T) {
 					t.Fatalf("%s: the first wrong step-up code: %v", name, err)
 				}
 				if confirmWrong {
-					if _, _, err := s.Devices.ConfirmApp(ctx, sc, user, "000000", ""); !errors.As(err, new(*WrongCodeError)) {
-						t.Fatalf("%s: a wrong confirmation: %v", name, err)
-					}
+					wrongConfirmation(t, s, user)
 				} else {
 					if _, err := s.Check(ctx, sc, c, wrong); !errors.As(err, new(*WrongCodeError)) {
 						t.Fatalf("%s: the second wrong step-up code: %v", name, err)

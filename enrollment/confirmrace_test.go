@@ -13,21 +13,64 @@ import (
 	"github.com/smsgate/caddy-smsgate/store"
 )
 
-// heldAfterIncr holds a wrong code's countFailure right after its Incr of
-// key, where ctx is marked (heldWriteKey) with it.
-type heldAfterIncr struct {
+// heldAfter holds a caller whose context it marked (heldWriteKey) right
+// after its first Incr (op "incr") or Get (op "get") of key, until
+// released.
+type heldAfter struct {
 	store.Store
-	key              string
+	op, key          string
 	once             sync.Once
 	reached, release chan struct{}
 }
 
-func (h *heldAfterIncr) Incr(ctx context.Context, key string, ttl time.Duration) (int64, error) {
-	n, err := h.Store.Incr(ctx, key, ttl)
-	if key == h.key && ctx.Value(heldWriteKey{}) == h {
+func newHeldAfter(st store.Store, op, key string) *heldAfter {
+	return &heldAfter{Store: st, op: op, key: key, reached: make(chan struct{}), release: make(chan struct{})}
+}
+
+func (h *heldAfter) hold(ctx context.Context, op, key string) {
+	if op == h.op && key == h.key && ctx.Value(heldWriteKey{}) == h {
 		h.once.Do(func() { close(h.reached); <-h.release })
 	}
+}
+
+func (h *heldAfter) Incr(ctx context.Context, key string, ttl time.Duration) (int64, error) {
+	n, err := h.Store.Incr(ctx, key, ttl)
+	h.hold(ctx, "incr", key)
 	return n, err
+}
+
+func (h *heldAfter) Get(ctx context.Context, key string) ([]byte, error) {
+	v, err := h.Store.Get(ctx, key)
+	h.hold(ctx, "get", key)
+	return v, err
+}
+
+// bothLocks are the two rounds of a test of the counts, by name: the
+// lockout's (LockAfter), and the account's (MaxFailures), each after n
+// wrong codes.
+func bothLocks(n int) map[string]Limits {
+	return map[string]Limits{"LockAfter": {LockAfter: n, Lockout: time.Minute, MaxFailures: 100}, "MaxFailures": {MaxFailures: n}}
+}
+
+// wrongConfirmation has user's app setup confirmed with a wrong code.
+func wrongConfirmation(t *testing.T, s *Challenges, user string) {
+	t.Helper()
+	if _, _, err := s.Devices.ConfirmApp(context.Background(), sc, user, "000000", ""); !errors.As(err, new(*WrongCodeError)) {
+		t.Fatalf("%s: a wrong confirmation: %v", user, err)
+	}
+}
+
+// countedBefore counts two wrong codes at each of keys, as the previous
+// release's counts or confirmations' own counts left from an earlier day.
+func countedBefore(t *testing.T, st store.Store, keys ...string) {
+	t.Helper()
+	for range 2 {
+		for _, key := range keys {
+			if _, err := st.Incr(context.Background(), key, failureMemory); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 }
 
 // TestAWrongConfirmationAtOnceSkipsNoAddressLock: lockout_after 2. One
@@ -42,7 +85,7 @@ func TestAWrongConfirmationAtOnceSkipsNoAddressLock(t *testing.T) {
 	t.Parallel()
 	onRaceStores(t, func(t *testing.T, st store.Store) {
 		sc, ctx := enrolled, context.Background()
-		h := &heldAfterIncr{Store: st, key: failKey(sc, "alice"), reached: make(chan struct{}), release: make(chan struct{})}
+		h := newHeldAfter(st, "incr", failKey(sc, "alice"))
 		s, _, _ := raceService(t, h)
 		s.Limits.LockAfter, s.Limits.Lockout = 2, time.Hour
 		if l, _, err := s.countFailure(ctx, sc, "alice", true, false); err != nil || l != nil {
@@ -112,7 +155,7 @@ func TestWrongCodesOfBothKindsAtOnceStartTheAddressLock(t *testing.T) {
 func TestARightAppConfirmationTakesBackItsOwnTriesOnly(t *testing.T) {
 	t.Parallel()
 	onRaceStoresAndCluster(t, func(t *testing.T, st store.Store) {
-		for name, l := range map[string]Limits{"LockAfter": {LockAfter: 4, Lockout: time.Minute, MaxFailures: 100}, "MaxFailures": {MaxFailures: 4}} {
+		for name, l := range bothLocks(4) {
 			ctx := context.Background()
 			s, out, clk := appServiceOn(t, st)
 			s.Limits = l
@@ -130,9 +173,7 @@ func TestARightAppConfirmationTakesBackItsOwnTriesOnly(t *testing.T) {
 				t.Fatalf("%s: the first wrong step-up code: %v", name, err)
 			}
 			for range 2 {
-				if _, _, err := s.Devices.ConfirmApp(ctx, sc, user, "000000", ""); !errors.As(err, new(*WrongCodeError)) {
-					t.Fatalf("%s: a wrong confirmation: %v", name, err)
-				}
+				wrongConfirmation(t, s, user)
 			}
 			right, _ := totp.GenerateCodeCustom(setup.Secret, clk.now(), appOpts)
 			if _, added, err := s.Devices.ConfirmApp(ctx, sc, user, right, ""); err != nil || !added {
@@ -158,19 +199,13 @@ func TestARightAppConfirmationTakesBackItsOwnTriesOnly(t *testing.T) {
 func TestCountsOfThePreviousReleaseStillLock(t *testing.T) {
 	t.Parallel()
 	onRaceStores(t, func(t *testing.T, st store.Store) {
-		for name, l := range map[string]Limits{"LockAfter": {LockAfter: 3, Lockout: time.Minute, MaxFailures: 100}, "MaxFailures": {MaxFailures: 3}} {
+		for name, l := range bothLocks(3) {
 			for _, confirm := range []bool{false, true} {
 				ctx := context.Background()
 				s, out, clk := appServiceOn(t, st)
 				s.Limits = l
 				user := fmt.Sprint("alice-", name, "-", confirm)
-				for range 2 { // as the previous release counted two wrong codes
-					for _, key := range []string{failKey(sc, user), failUserKey(sc, user)} {
-						if _, err := st.Incr(ctx, key, failureMemory); err != nil {
-							t.Fatal(err)
-						}
-					}
-				}
+				countedBefore(t, st, failKey(sc, user), failUserKey(sc, user)) // as the previous release counted two wrong codes
 				c, err := s.Start(ctx, sc, Challenge{User: user, Phone: num, Purpose: Verify})
 				if err != nil {
 					t.Fatal(err)
@@ -193,23 +228,6 @@ func TestCountsOfThePreviousReleaseStillLock(t *testing.T) {
 	})
 }
 
-// heldAfterGet holds a Get of key, once read, where ctx is marked
-// (heldWriteKey) with it.
-type heldAfterGet struct {
-	store.Store
-	key              string
-	once             sync.Once
-	reached, release chan struct{}
-}
-
-func (h *heldAfterGet) Get(ctx context.Context, key string) ([]byte, error) {
-	v, err := h.Store.Get(ctx, key)
-	if key == h.key && ctx.Value(heldWriteKey{}) == h {
-		h.once.Do(func() { close(h.reached); <-h.release })
-	}
-	return v, err
-}
-
 // TestAWrongCodeDuringATakeBackStaysCounted: lockout_after 3. A wrong
 // confirmation, then the right one held after reading the address's
 // count (1) while a wrong step-up code brings it to 2: the take-back
@@ -220,7 +238,7 @@ func TestAWrongCodeDuringATakeBackStaysCounted(t *testing.T) {
 	t.Parallel()
 	onRaceStores(t, func(t *testing.T, st store.Store) {
 		ctx := context.Background()
-		h := &heldAfterGet{Store: st, key: failKey(sc, "alice"), reached: make(chan struct{}), release: make(chan struct{})}
+		h := newHeldAfter(st, "get", failKey(sc, "alice"))
 		s, out, clk := appServiceOn(t, h)
 		s.Limits = Limits{LockAfter: 3, Lockout: time.Minute, MaxFailures: 100}
 		c, err := s.Start(ctx, sc, Challenge{User: "alice", Phone: num, Purpose: Verify})
@@ -232,9 +250,7 @@ func TestAWrongCodeDuringATakeBackStaysCounted(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := s.Devices.ConfirmApp(ctx, sc, "alice", "000000", ""); !errors.As(err, new(*WrongCodeError)) {
-			t.Fatalf("a wrong confirmation: %v", err)
-		}
+		wrongConfirmation(t, s, "alice")
 		right, _ := totp.GenerateCodeCustom(setup.Secret, clk.now(), appOpts)
 		confirmed := make(chan error)
 		go func() {
@@ -282,9 +298,7 @@ func TestRightConfirmationsAtOnceTakeBackTheirTriesOnce(t *testing.T) {
 				t.Fatal(err)
 			}
 			for range 2 {
-				if _, _, err := s.Devices.ConfirmApp(ctx, sc, user, "000000", ""); !errors.As(err, new(*WrongCodeError)) {
-					t.Fatalf("a wrong confirmation: %v", err)
-				}
+				wrongConfirmation(t, s, user)
 				if _, _, err := s.countFailure(ctx, sc, user, true, false); err != nil {
 					t.Fatal(err)
 				}
@@ -330,13 +344,7 @@ func TestAStaleConfirmationCountTakesNothingFromANewDay(t *testing.T) {
 			s.Limits = Limits{LockAfter: 100, Lockout: time.Minute, MaxFailures: 100}
 			user := fmt.Sprint("alice-", confirming)
 			own := failsOf(sc, user, true)
-			for range 2 {
-				for _, key := range []string{own.pair, own.total} {
-					if _, err := st.Incr(ctx, key, failureMemory); err != nil {
-						t.Fatal(err)
-					}
-				}
-			}
+			countedBefore(t, st, own.pair, own.total)
 			setup, err := s.Devices.StartApp(ctx, realm, user, "Example")
 			if err != nil {
 				t.Fatal(err)
@@ -344,9 +352,7 @@ func TestAStaleConfirmationCountTakesNothingFromANewDay(t *testing.T) {
 			// The new day's first wrong code: a step-up's, or a confirmation's.
 			want := int64(1)
 			if confirming {
-				if _, _, err := s.Devices.ConfirmApp(ctx, sc, user, "000000", ""); !errors.As(err, new(*WrongCodeError)) {
-					t.Fatalf("a wrong confirmation: %v", err)
-				}
+				wrongConfirmation(t, s, user)
 				want = 0
 			} else if _, _, err := s.countFailure(ctx, sc, user, true, false); err != nil {
 				t.Fatal(err)
@@ -375,17 +381,11 @@ func TestAWrongCodeStartingADayDuringATakeBackStaysCounted(t *testing.T) {
 	t.Parallel()
 	onRaceStores(t, func(t *testing.T, st store.Store) {
 		ctx, user := context.Background(), "alice-day"
-		h := &heldAfterIncr{Store: st, key: failUserKey(sc, user), reached: make(chan struct{}), release: make(chan struct{})}
+		h := newHeldAfter(st, "incr", failUserKey(sc, user))
 		s, _, clk := appServiceOn(t, h)
 		s.Limits = Limits{LockAfter: 100, Lockout: time.Minute, MaxFailures: 100}
 		own := failsOf(sc, user, true)
-		for range 2 {
-			for _, key := range []string{own.pair, own.total} {
-				if _, err := st.Incr(ctx, key, failureMemory); err != nil {
-					t.Fatal(err)
-				}
-			}
-		}
+		countedBefore(t, st, own.pair, own.total)
 		setup, err := s.Devices.StartApp(ctx, realm, user, "Example")
 		if err != nil {
 			t.Fatal(err)

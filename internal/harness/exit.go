@@ -2,6 +2,8 @@ package harness
 
 import (
 	"os"
+	"slices"
+	"strings"
 	"syscall"
 	"testing"
 )
@@ -61,4 +63,32 @@ func Exit(code int) {
 		syscall.Exit(code) // past the race runtime's exit, and its wait
 	}
 	os.Exit(code)
+}
+
+// WithoutExitWait runs this test binary again in its own place (an exec:
+// the same process, arguments and output) with GORACE's atexit_sleep_ms=0,
+// when it is built with -race and GORACE does not set that wait: for a
+// TestMain that works after m.Run and exits with os.Exit (sitetest.Main:
+// it stops its Caddy), so that the race runtime still fails the binary for
+// a race in that work (exit status 66) without its second's wait at exit,
+// which a test binary's own environment cannot otherwise turn off. Call it
+// first in TestMain. On a failed exec the binary runs on, with the wait.
+func WithoutExitWait() {
+	if env, again := exitWaitEnv(); raceEnabled && again {
+		if self, err := os.Executable(); err == nil {
+			_ = syscall.Exec(self, os.Args, env)
+		}
+	}
+}
+
+// exitWaitEnv is this process's environment with GORACE's
+// atexit_sleep_ms=0 (RaceEnv; one GORACE: an exec's program reads the
+// first of a key), and whether that changed it: not when GORACE already
+// sets the wait, as whoever set it chose.
+func exitWaitEnv() ([]string, bool) {
+	if strings.Contains(os.Getenv("GORACE"), "atexit_sleep_ms") {
+		return nil, false
+	}
+	env := slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, "GORACE=") })
+	return append(env, RaceEnv()), true
 }

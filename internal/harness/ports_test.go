@@ -21,8 +21,14 @@ import (
 // on the socket it was handed as fd 3 (HARNESS_TEST_SERVE=1), or starts a
 // child, a script or makes a ProcessDir and waits to be killed
 // (HARNESS_TEST_START=1, HARNESS_TEST_GROUP=1, HARNESS_TEST_DIR=1;
-// start_test.go, group_test.go, dir_test.go).
+// start_test.go, group_test.go, dir_test.go), or prints its pid and
+// GORACE and calls WithoutExitWait (HARNESS_TEST_EXEC=1, exit_test.go).
 func TestMain(m *testing.M) {
+	if os.Getenv("HARNESS_TEST_EXEC") == "1" {
+		fmt.Printf("pid %d GORACE %q\n", os.Getpid(), os.Getenv("GORACE"))
+		WithoutExitWait()
+		return
+	}
 	if n, _ := strconv.Atoi(os.Getenv("HARNESS_TEST_PORTS")); n > 0 {
 		for range n {
 			fmt.Println(FreePort())

@@ -77,9 +77,10 @@ var gates clock.Test
 // Caddy's data and config directories under a temporary folder (never the
 // user's), the gates' clock made movable, up to four parallel tests at
 // once (they mostly wait, on Caddy and browsers), and every Caddy stopped
-// at the end, after the package's own ends (after). In a child that a
-// parallel test started, it is Caddy instead.
+// at the end, after the package's own ends (after), with no race wait at
+// exit (harness.WithoutExitWait). In a child, it is Caddy instead.
 func Main(m *testing.M, after ...func()) {
+	harness.WithoutExitWait()
 	if admin := os.Getenv(childEnv); admin != "" {
 		os.Exit(serve(admin))
 	}
