@@ -237,10 +237,19 @@ func TestAnImportKeepsADeviceEndByTheGatesClock(t *testing.T) {
 
 // announceFails is a store gone away once the import's ends are written:
 // while on, the revocation log's counter (an announcement's first write)
-// fails.
+// fails. It reads and keeps expiries as the store it wraps (Badger,
+// Redis) does.
 type announceFails struct {
 	store.Store
 	on bool
+}
+
+func (s *announceFails) ScanExpiring(ctx context.Context, prefix string, fn func(string, []byte, time.Time) error) error {
+	return s.Store.(store.Expiring).ScanExpiring(ctx, prefix, fn)
+}
+
+func (s *announceFails) KeepLonger(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
+	return s.Store.(store.Lengthening).KeepLonger(ctx, key, value, ttl)
 }
 
 func (s *announceFails) Incr(ctx context.Context, key string, ttl time.Duration) (int64, error) {

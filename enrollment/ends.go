@@ -115,10 +115,13 @@ type end struct {
 // ends the store lost: its own session_lifetime) is never made to end
 // sooner. A device's end is merged as the removal writes it instead
 // (session.KeepLaterDeviceEnds, a batch of compare-and-sets a round trip,
-// each batch with a request's store budget; one held as it is announced
-// again): the later removal wins,
+// each batch with a request's store budget): the later removal wins,
 // whatever the expiries say (each is its removal's plus
-// session.LongestLifetime; none, one of the previous release).
+// session.LongestLifetime; none, one of the previous release). Each is
+// announced by the rule of every end an import carries (tell): one
+// written, and one the store holds as the file has it (a device's: the
+// same removal; a session's or a trust's: ending when the file's does,
+// heldAsFiled), which an import that failed before announcing it wrote.
 // Before the other records, as keepLaterRevoked: a later end is never
 // wrong to keep. An export of an earlier release carries none, and
 // imports as before.
@@ -141,29 +144,53 @@ func (s *Admin) keepLaterEnds(ctx context.Context, list []end) (int, error) {
 				continue
 			}
 		}
-		if h, ok := held[e.key]; ok && (h.IsZero() || !e.until.IsZero() && !e.until.After(h)) {
-			continue
+		k := session.EndLeft
+		switch h, ok := held[e.key]; {
+		case ok && heldAsFiled(h, e.until):
+			k = session.EndHeld
+		case ok && (h.IsZero() || !e.until.IsZero() && !e.until.After(h)):
+			// ending later: left
+		default:
+			put := store.Lasting(store.WithBudget(ctx, store.RequestBudget))
+			wrote, err := store.KeepLonger(put, s.Store, e.key, e.value, left)
+			if err != nil {
+				return kept, fmt.Errorf("writing a session's end: %w", err)
+			}
+			if wrote { // else one ending later was written meanwhile, and announced
+				k = session.EndWritten
+				kept++
+			}
 		}
-		put := store.Lasting(store.WithBudget(ctx, store.RequestBudget))
-		wrote, err := store.KeepLonger(put, s.Store, e.key, e.value, left)
-		if err != nil {
-			return kept, fmt.Errorf("writing a session's end: %w", err)
-		}
-		if !wrote {
-			continue // one ending later was written meanwhile, and announced
-		}
-		if err := s.announce(ctx, e.key, e.value); err != nil {
+		if err := s.tell(ctx, e.key, e.value, k); err != nil {
 			return kept, fmt.Errorf("announcing a session's end: %w", err)
 		}
-		kept++
 	}
 	return kept, nil
 }
 
+// heldAsFiled reports whether an end the store holds expiring at held
+// (zero: never) is the file's, expiring at until: both never (a trust's),
+// or at the same second (Badger keeps expiries in whole seconds; on Redis
+// the store's expiry read back is a few milliseconds off).
+func heldAsFiled(held, until time.Time) bool {
+	return held.IsZero() == until.IsZero() && held.Sub(until).Abs() < time.Second
+}
+
+// tell announces an end the import kept as k, by the rule of every end it
+// carries (session.EndKept): one it wrote, and one the store holds as the
+// file has it (left untold by an import that wrote it and then failed),
+// never one the store holds ending later (what wrote that announced it).
+func (s *Admin) tell(ctx context.Context, key string, value []byte, k session.EndKept) error {
+	if k == session.EndLeft {
+		return nil
+	}
+	return s.announce(ctx, key, value)
+}
+
 // keepLaterDeviceEnds writes the devices' ends of list (keepLaterEnds),
-// announcing each written, and each the store holds as it is (an import
-// run again after one that wrote it but did not announce it:
-// session.KeepLaterDeviceEnds), and counts those written.
+// announcing each by tell's rule (session.KeepLaterDeviceEnds says which
+// it wrote and which the store holds as it is: the same removal's), and
+// counts those written.
 func (s *Admin) keepLaterDeviceEnds(ctx context.Context, list []end) (kept int, err error) {
 	var ends []session.StoredEnd
 	for _, e := range list {
@@ -175,8 +202,8 @@ func (s *Admin) keepLaterDeviceEnds(ctx context.Context, list []end) (kept int, 
 		return 0, nil
 	}
 	what := "writing"
-	kept, err = session.KeepLaterDeviceEnds(ctx, s.Store, ends, s.Now(), func(e session.StoredEnd) error {
-		err := s.announce(ctx, e.Key, e.Value)
+	kept, err = session.KeepLaterDeviceEnds(ctx, s.Store, ends, s.Now(), func(e session.StoredEnd, k session.EndKept) error {
+		err := s.tell(ctx, e.Key, e.Value, k)
 		if err != nil {
 			what = "announcing"
 		}
@@ -221,25 +248,31 @@ func (s *Admin) heldEnds(ctx context.Context, list []end) (map[string]time.Time,
 // export taken before a revoke (a restore; an import running while the
 // user was revoked) brought back the sessions that revoke had ended, at
 // every gate that had not read it in the log. Before the other records,
-// as keepEarlierRenamed: the later of two is never wrong to keep. One
-// written is announced (Core.Announce).
+// as keepEarlierRenamed: the later of two is never wrong to keep. It is
+// announced by tell's rule: written, or held as the file has it (the same
+// instant).
 func (s *Admin) keepLaterRevoked(ctx context.Context, key string, value []byte) error {
 	var at time.Time
 	_ = json.Unmarshal(value, &at) // checked before anything was written
-	wrote := false
+	k := session.EndLeft
 	err := s.Store.Update(store.Lasting(store.WithBudget(ctx, store.RequestBudget)), key, func(held []byte, found bool) ([]byte, time.Duration, error) {
 		var was time.Time
-		if found && (json.Unmarshal(held, &was) != nil || !at.After(was)) {
-			wrote = false
-			return nil, 0, store.ErrUnchanged
+		readable := found && json.Unmarshal(held, &was) == nil
+		switch {
+		case readable && was.Equal(at):
+			k = session.EndHeld
+		case found && (!readable || !at.After(was)):
+			k = session.EndLeft
+		default:
+			k = session.EndWritten
+			return value, 0, nil
 		}
-		wrote = true
-		return value, 0, nil
+		return nil, 0, store.ErrUnchanged
 	})
-	if err != nil || !wrote {
+	if err != nil {
 		return err
 	}
-	return s.announce(ctx, key, value)
+	return s.tell(ctx, key, value, k)
 }
 
 // announce tells running gates of an end an import wrote, through

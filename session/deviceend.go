@@ -125,14 +125,12 @@ func (e deviceEnd) record() []byte {
 // one as late or later (as endDeviceAt: the later removal wins), a batch
 // of DeviceEndsABatch at a time, each with a request's store budget of
 // its own, and answers how many it wrote. Once a batch is done, told (nil:
-// none) is called with each end it wrote, and with each it found held as
-// it is (the same removal's), which the import announces (AnnounceEnd):
-// one run again after an import that wrote it but was not answered (a
-// lost reply) or failed before announcing it (the store gone meanwhile)
-// announces it then, where before it found it "as late" and said nothing.
-// told's error stops the import. An unreadable value is not written (the
-// import checked it); of one key named twice, the later end only.
-func KeepLaterDeviceEnds(ctx context.Context, st store.Store, ends []StoredEnd, now time.Time, told func(StoredEnd) error) (wrote int, err error) {
+// none) is called with each of its ends and what it did with it: written,
+// held as it is (the same removal's: EndHeld) or left, which the import
+// announces or not by the rule of every end it carries (EndKept). told's
+// error stops the import. An unreadable value is not written (the import
+// checked it); of one key named twice, the later end only.
+func KeepLaterDeviceEnds(ctx context.Context, st store.Store, ends []StoredEnd, now time.Time, told func(StoredEnd, EndKept) error) (wrote int, err error) {
 	keyed := make([]keyedEnd, len(ends))
 	for i, r := range ends {
 		parts, ok := store.SplitKey(r.Key)
@@ -141,14 +139,14 @@ func KeepLaterDeviceEnds(ctx context.Context, st store.Store, ends []StoredEnd, 
 			keyed[i] = keyedEnd{r.Key, e}
 		}
 	}
-	err = keepLaterDeviceEnds(store.Lasting(ctx), st, keyed, now, store.RequestBudget, func(i int, k endKept) error {
-		if k == endWritten {
+	err = keepLaterDeviceEnds(store.Lasting(ctx), st, keyed, now, store.RequestBudget, func(i int, k EndKept) error {
+		if k == EndWritten {
 			wrote++
 		}
-		if told == nil || k == endLeft {
+		if told == nil {
 			return nil
 		}
-		return told(ends[i])
+		return told(ends[i], k)
 	})
 	return wrote, err
 }
@@ -165,13 +163,22 @@ type keyedEnd struct {
 	end deviceEnd
 }
 
-// endKept is what keepLaterDeviceEnds did with an end.
-type endKept uint8
+// EndKept is what an import did with an end it carries (a user's
+// revocation, a session's, a trust's or a device's end). The rule of
+// every kind: it announces (AnnounceEnd) one it wrote and one the store
+// holds as the file has it (the same revocation, removal or end: EndHeld),
+// never one the store holds ending later (EndLeft: what wrote that
+// announced it). One held as it is was written by an import that then
+// failed before announcing it (the store gone meanwhile, a lost reply):
+// the same import run again announces it, where before it found it "as
+// late" and said nothing, and a gate that had cached a session it ends
+// served it until its cache entry went.
+type EndKept uint8
 
 const (
-	endLeft    endKept = iota // not written: the store holds a later one, or it is over
-	endWritten                // written
-	endHeld                   // not written: the store holds it as it is
+	EndLeft    EndKept = iota // not written: the store holds one ending later, or it is over
+	EndWritten                // written
+	EndHeld                   // not written: the store holds it as the file has it
 )
 
 // keepLaterDeviceEnds is endDeviceAt for each of ends, in two round trips
@@ -180,10 +187,10 @@ const (
 // still hold what was read (store.Batch.Swap); one changed meanwhile is
 // decided again in an Update of its own (keepAt). Of one key named twice,
 // the later end goes in the batch. Once a batch is written, done (nil:
-// none) is called with each of its ends (its place in ends) the batch
-// wrote or found held as it is; its error stops the run. err is the first
-// failure (the others of the batch are still written, and told to done).
-func keepLaterDeviceEnds(ctx context.Context, st store.Store, ends []keyedEnd, now time.Time, budget time.Duration, done func(int, endKept) error) error {
+// none) is called with each of its ends (its place in ends) and what the
+// batch did with it; its error stops the run. err is the first failure
+// (the others of the batch are still written, and told to done).
+func keepLaterDeviceEnds(ctx context.Context, st store.Store, ends []keyedEnd, now time.Time, budget time.Duration, done func(int, EndKept) error) error {
 	for from := 0; from < len(ends); from += DeviceEndsABatch {
 		chunk := ends[from:min(from+DeviceEndsABatch, len(ends))]
 		bctx := ctx
@@ -192,7 +199,7 @@ func keepLaterDeviceEnds(ctx context.Context, st store.Store, ends []keyedEnd, n
 		}
 		kept, failed := keepDeviceEndsBatch(bctx, st, chunk, now)
 		for i, k := range kept {
-			if done != nil && k != endLeft {
+			if done != nil {
 				if err := done(from+i, k); err != nil {
 					return err
 				}
@@ -207,8 +214,8 @@ func keepLaterDeviceEnds(ctx context.Context, st store.Store, ends []keyedEnd, n
 
 // keepDeviceEndsBatch is one batch of keepLaterDeviceEnds: what it did
 // with each of ends.
-func keepDeviceEndsBatch(ctx context.Context, st store.Store, ends []keyedEnd, now time.Time) (kept []endKept, err error) {
-	kept = make([]endKept, len(ends))
+func keepDeviceEndsBatch(ctx context.Context, st store.Store, ends []keyedEnd, now time.Time) (kept []EndKept, err error) {
+	kept = make([]EndKept, len(ends))
 	latest := map[string]int{} // a key's place in ends: one batch names a key once
 	for i, e := range ends {
 		if j, seen := latest[e.key]; e.key != "" && e.end.ttl(now) > 0 && (!seen || e.end.At.After(ends[j].end.At)) {
@@ -229,17 +236,17 @@ func keepDeviceEndsBatch(ctx context.Context, st store.Store, ends []keyedEnd, n
 		case e.laterThan(read.Value, read.Err == nil):
 			swaps[i] = writes.Swap(ends[i].key, read, e.record(), e.ttl(now))
 		case e.heldIn(read.Value):
-			kept[i] = endHeld
+			kept[i] = EndHeld
 		}
 	}
 	failed := store.Do(ctx, st, &writes)
 	for i, op := range swaps {
 		if op.OK {
-			kept[i] = endWritten
+			kept[i] = EndWritten
 		} else if failed == nil { // changed since it was read
 			w, err := ends[i].end.keepAt(ctx, st, ends[i].key, now)
 			if failed = err; w {
-				kept[i] = endWritten
+				kept[i] = EndWritten
 			}
 		}
 	}

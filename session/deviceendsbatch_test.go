@@ -104,8 +104,8 @@ func TestADeviceEndChangedAfterItsReadIsDecidedAgain(t *testing.T) {
 			key := endkeys.Device("example.com", "alice", name)
 			changed := &changedAfterRead{Store: st, key: key, value: meanwhile.record()}
 			wrote := false
-			err := keepLaterDeviceEnds(ctx, changed, []keyedEnd{{key, ours}}, now, 0, func(_ int, k endKept) error {
-				wrote = k == endWritten
+			err := keepLaterDeviceEnds(ctx, changed, []keyedEnd{{key, ours}}, now, 0, func(_ int, k EndKept) error {
+				wrote = k == EndWritten
 				return nil
 			})
 			if err != nil {
