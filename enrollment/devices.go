@@ -45,6 +45,8 @@ type Device struct {
 	Lang string `json:"lang,omitempty"`
 	// LastUsed is when a code sent to it was last verified.
 	LastUsed time.Time `json:"last_used,omitzero"`
+	// AddedBy is the config phone's mark whose session added it (addedby.go).
+	AddedBy string `json:"added_by,omitempty"`
 }
 
 // IsPhone reports whether d gets codes by text or call.
@@ -339,10 +341,12 @@ func (s *Devices) edit(ctx context.Context, realm, user string, edit func([]Devi
 				return nil, 0, err
 			}
 		}
+		mark, before := addedBy(ctx, list)
 		list, err := edit(list)
 		if err != nil || len(list) == 0 {
 			return nil, 0, err
 		}
+		stampAdded(mark, before, list)
 		raw, err = json.Marshal(list)
 		return raw, 0, err
 	})

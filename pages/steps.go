@@ -179,6 +179,7 @@ func (p *Pages) checkCode(req *request, c *enrollment.Challenge) {
 		return
 	}
 	var live signin.Live
+	ctx := req.r.Context()
 	if c != nil && c.Purpose == enrollment.Add {
 		// A phone is added for a signed-in user: a session ended meanwhile
 		// (a sign-out everywhere, the admin's reset) ends the adding too.
@@ -189,8 +190,9 @@ func (p *Pages) checkCode(req *request, c *enrollment.Challenge) {
 			return
 		}
 		live = p.live(cl)
+		ctx = enrollment.AddedFrom(ctx, p.SignIn.Maker(cl)) // a config phone's session: the phone goes with its number
 	}
-	res, err := p.SignIn.Check(req.r.Context(), req.scope, &req.flow.Flow, req.user, c, req.form["code"], live)
+	res, err := p.SignIn.Check(ctx, req.scope, &req.flow.Flow, req.user, c, req.form["code"], live)
 	if err == nil && firstPhone {
 		p.sawUsers(req.r.Context())
 	}

@@ -165,15 +165,22 @@ func (s *Service) settleUser(ctx context.Context, realm, name, keyed, was string
 // endLost ends what user's lost number earned (settleUser), where was
 // holds one under keyed that ids lacks.
 func (s *Service) endLost(ctx context.Context, realm, name, keyed, was string, ids []string, e164 string, teller *Service, at time.Time) error {
-	had := strings.Fields(was)
-	if len(had) == 0 || had[0] != keyed || !slices.ContainsFunc(had[1:], func(id string) bool { return !slices.Contains(ids, id) }) {
+	lost := lostNumbers(keyed, was, ids)
+	if len(lost) == 0 {
 		return nil // nothing she had is lost
 	}
 	st := s.Devices.Store
-	withdrawn := false
+	withdrawn, removed, byDevice := false, 0, false
 	err := session.EndUser(ctx, st, realm, name, cmp.Or(at, s.Devices.Now()))
 	if err == nil {
 		withdrawn, err = s.forgetConfigPhoneCodes(ctx, realm, name) // the set a config phone's session made
+	}
+	if err == nil { // the devices its sessions added (provisionedadded.go)
+		removed, byDevice, err = s.removeAddedByLost(ctx, realm, name, lost)
+		withdrawn = withdrawn || byDevice
+	}
+	if removed > 0 { // told once, where the config gives her a number (a retry finds them gone)
+		teller.Notify(ctx, realm, name, "", words.Say("notice.added_devices_removed"))
 	}
 	if err != nil {
 		s.Logger.Error("ending the sessions of a provisioned user whose number the config took away", zap.String("user", textsafe.Escape(name)), zap.Error(err))

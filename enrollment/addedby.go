@@ -1,0 +1,74 @@
+package enrollment
+
+import (
+	"context"
+	"slices"
+
+	"github.com/smsgate/caddy-smsgate/session"
+)
+
+// Devices a config's phone added. A provisioned user's phone (the
+// config's `user` line) has no device record, so a thief holding her
+// password and that phone who adds a phone, an app or a passkey of his
+// own on the devices page (a step-up to the phone he holds; its notice
+// goes to it too) made a device of hers that no removal of his phone
+// could reach: once the admin gave her another number, his device still
+// signed him in. So a device added from a session a config's phone
+// earned records that phone's mark (Device.AddedBy: session.NumberMark,
+// the number's keyed hash, never the number), and a start that finds the
+// number lost removes it (signin.SettleProvisioned). The mark is the one
+// at the root of the chain: a device added from a session another such
+// device earned records that device's AddedBy, so the phone Y the thief
+// added from X's session, and Z from Y's, both name the lost number. A
+// device added from a session an enrolled device of hers earned, or her
+// new number's, records nothing of the old one.
+
+type addedFromKey struct{}
+
+// AddedFrom is ctx for adding a device from a session maker earned
+// (signin.Service.Maker: a device's ID, a config phone's mark, or ""):
+// the device it adds records the mark at the root (addedBy).
+func AddedFrom(ctx context.Context, maker string) context.Context {
+	if maker == "" {
+		return ctx
+	}
+	return context.WithValue(ctx, addedFromKey{}, maker)
+}
+
+// addedBy is the mark a device added from ctx's session records, read
+// from the list before the add (the same atomic update): the session's
+// own mark, else that of the device that earned it; "" for none. before
+// is a copy of list for stampAdded where there is a mark (nil else).
+func addedBy(ctx context.Context, list []Device) (mark string, before []Device) {
+	maker, _ := ctx.Value(addedFromKey{}).(string)
+	if mark = maker; maker != "" && !session.IsNumberMark(maker) {
+		mark = ""
+		if i := slices.IndexFunc(list, func(d Device) bool { return d.ID == maker }); i >= 0 {
+			mark = list[i].AddedBy
+		}
+	}
+	if mark == "" {
+		return "", nil
+	}
+	return mark, slices.Clone(list)
+}
+
+// stampAdded has each device of after that before lacks record mark.
+func stampAdded(mark string, before, after []Device) {
+	if mark == "" {
+		return
+	}
+	for i := range after {
+		if !slices.ContainsFunc(before, func(d Device) bool { return d.ID == after[i].ID }) {
+			after[i].AddedBy = mark
+		}
+	}
+}
+
+// AddedByLost is user's devices (in list) that a config phone's session
+// added (at the root) whose number's keyed hash lost holds.
+func AddedByLost(list []Device, lost []string) []Device {
+	return slices.DeleteFunc(slices.Clone(list), func(d Device) bool {
+		return !slices.ContainsFunc(lost, func(id string) bool { return d.AddedBy == session.NumberMark(id) })
+	})
+}

@@ -1,0 +1,48 @@
+package signin
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	"go.uber.org/zap"
+
+	"github.com/smsgate/caddy-smsgate/enrollment"
+)
+
+// lostNumbers is what was (a kept record, made under keyed) holds that ids
+// (what the config gives now) lacks: the keyed hashes of the lost numbers.
+func lostNumbers(keyed, was string, ids []string) []string {
+	had := strings.Fields(was)
+	if len(had) == 0 || had[0] != keyed {
+		return nil
+	}
+	return slices.DeleteFunc(had[1:], func(id string) bool { return slices.Contains(ids, id) })
+}
+
+// removeAddedByLost removes user's devices that a session of a lost
+// number added (enrollment.AddedByLost: the thief's phone, app or passkey
+// added with the stolen phone's step-up, and those added from their
+// sessions), as the admin's removal does (removeDevice: what each earned
+// ended, the recovery codes its sessions made withdrawn), each audited
+// (device_removed, by provisioned_number_lost). Its notice is not told to
+// the phones left, which may be the thief's: endLost tells her once, at
+// the number the config gives her now. It answers how many it removed and
+// whether one withdrew her codes.
+func (s *Service) removeAddedByLost(ctx context.Context, realm, user string, lost []string) (n int, withdrew bool, err error) {
+	list, err := s.Devices.List(ctx, realm, user)
+	if err != nil {
+		return 0, false, err
+	}
+	for _, d := range enrollment.AddedByLost(list, lost) {
+		r, err := removeDevice(ctx, s.Devices, realm, user, d.ID, true, nil, true)
+		withdrew = withdrew || r.CodesWithdrawn
+		if err != nil {
+			return n, withdrew, err
+		}
+		n++
+		s.audit("device_removed", user, enrollment.OwedOf(d).Masked, zap.String("device", d.ID),
+			zap.String("kind", d.Kind.Name()), zap.String("by", "provisioned_number_lost"))
+	}
+	return n, withdrew, nil
+}
