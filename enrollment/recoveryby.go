@@ -28,7 +28,10 @@ import (
 
 // recoveryByKey is the key of the record of which device's session made
 // user's recovery codes.
-func recoveryByKey(realm, user string) string { return store.Key("recovery-by", realm, user) }
+func recoveryByKey(realm, user string) string { return store.Key(recoveryBy, realm, user) }
+
+// recoveryBy is the kind of the record of a set's maker (recoveryByKey).
+const recoveryBy = "recovery-by"
 
 // madeBy is the record's value for the set raw (its codes' hashes, as
 // stored), made by device: the device's ID and a digest of each code's
