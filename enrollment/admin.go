@@ -293,6 +293,7 @@ func (s *Admin) Import(ctx context.Context, records []Record) (done Imported, er
 	if err := s.honourTombstones(ctx, buried, all, &done.NotRestored); err != nil {
 		return done, fmt.Errorf("nothing was imported but the file's tombstones (never wrong to keep): %w", err)
 	}
+	withItsSet(all)
 	keys = slices.DeleteFunc(keys, func(key string) bool { _, ok := all[key]; return !ok })
 	if done.KeysReplaced, err = s.write(ctx, keys, all); err != nil {
 		return done, err
