@@ -184,7 +184,7 @@ func (a *App) realms() []realmSettle {
 		if s.SignIn == nil || slices.Contains(done, s) {
 			continue
 		}
-		r := realmSettle{key: s.Realm + "\x00" + s.StoreID(), realm: s.Realm}
+		r := realmSettle{key: s.Realm + "\x00" + s.storeKey(), realm: s.Realm}
 		for _, g := range s.realmGates() {
 			if g.SignIn != nil {
 				r.gates = append(r.gates, g.SignIn)

@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -165,12 +166,29 @@ func unadmitted(realm, user, refused, useless string) error {
 func (s *Site) realmGates() []*Site {
 	gates := []*Site{s}
 	for _, g := range s.app.all() {
-		if g != s && g.Realm == s.Realm && g.StoreID() == s.StoreID() {
+		if g != s && g.Realm == s.Realm && s.sameStore(g) {
 			gates = append(gates, g)
 		}
 	}
 	return gates
 }
+
+// sameStore reports whether g's store is s's: written alike, or written
+// two ways (a Redis by name and by number, say) and holding one epoch
+// record (continuity.Record.ID): else the realm's gates on it would be
+// two realms, each settling the one record of each provisioned user
+// against its own numbers, and ending her sessions at every load.
+func (s *Site) sameStore(g *Site) bool {
+	if s.StoreID() == g.StoreID() {
+		return true
+	}
+	id := s.Epoch.ID()
+	return id != "" && id == g.Epoch.ID()
+}
+
+// storeKey names s's store for the settle's lock: its epoch record's ID
+// where it read one, which each spelling of the store shares.
+func (s *Site) storeKey() string { return cmp.Or(s.Epoch.ID(), s.StoreID()) }
 
 // Site is a gate as the admin's tools see it: its config and, while it
 // runs, what Provision built that the admin's changes go through. The CLI
@@ -236,7 +254,7 @@ func pick(sites []*Site, realm string) (*Site, error) {
 		if s.Realm != realm {
 			continue
 		}
-		if found != nil && found.StoreID() != s.StoreID() {
+		if found != nil && !found.sameStore(s) {
 			return nil, &adminError{http.StatusConflict, fmt.Errorf("realm %s is served by gates with different stores: the admin tools cannot tell which one you mean", realm)}
 		}
 		if found == nil || (len(found.Require) > 0 && len(s.Require) == 0) {

@@ -146,6 +146,19 @@ func (w *Watch) Frozen() *Freeze {
 	return nil
 }
 
+// ID is the ID of the store's epoch record as last read ("" before one
+// was, or for a nil Watch): gates whose stores are written differently
+// but hold one record are on one store (admin's realm of gates).
+func (w *Watch) ID() string {
+	if w == nil {
+		return ""
+	}
+	if rec := w.seen.Load(); rec != nil {
+		return rec.ID
+	}
+	return ""
+}
+
 // show ends a turn that holds mu and found rec (and noticed ch, if not
 // nil): the next turn may begin while ch is heard, and rec is shown only
 // once it was, after every earlier turn's.

@@ -74,9 +74,11 @@ type Record struct {
 }
 
 // lasting are the prefixes of the records that outlive a sign-in: an
-// export carries these, not codes, counters or lockouts. The last two are
+// export carries these, not codes, counters or lockouts (a set's maker
+// with it: restored without, a thief's set made from a lost phone's
+// session would name no device or number, and outlive the phone). The last two are
 // the whole store's, not a realm's (storeWide).
-var lasting = []string{"device/", "recovery/", "owner/", ProvisionedNumbers + "/", endkeys.UserPrefix, removedDevicePrefix, spentRecoveryPrefix, "keys/", renamedRecord}
+var lasting = []string{"device/", "recovery/", recoveryBy + "/", "owner/", ProvisionedNumbers + "/", endkeys.UserPrefix, removedDevicePrefix, spentRecoveryPrefix, "keys/", renamedRecord}
 
 // ProvisionedNumbers is the kind of the records that keep the numbers the
 // config gave each provisioned user of a realm (signin.SettleProvisioned:
@@ -291,6 +293,7 @@ func (s *Admin) Import(ctx context.Context, records []Record) (done Imported, er
 	if err := s.honourTombstones(ctx, buried, all, &done.NotRestored); err != nil {
 		return done, fmt.Errorf("nothing was imported but the file's tombstones (never wrong to keep): %w", err)
 	}
+	withItsSet(all)
 	keys = slices.DeleteFunc(keys, func(key string) bool { _, ok := all[key]; return !ok })
 	if done.KeysReplaced, err = s.write(ctx, keys, all); err != nil {
 		return done, err

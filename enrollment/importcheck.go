@@ -11,7 +11,7 @@ import (
 // userRecords are the kinds of a user's lasting records an import writes
 // as the file holds them (the others are read before they are written:
 // Import).
-var userRecords = []string{"device", "recovery", "owner", ProvisionedNumbers}
+var userRecords = []string{"device", "recovery", recoveryBy, "owner", ProvisionedNumbers}
 
 // checkImported refuses a user's record (devices, recovery codes, a
 // number's owner, a provisioned user's numbers) that no gate would read as the file has it, before
@@ -46,6 +46,10 @@ func checkImported(key string, value []byte) error {
 			}
 		case "recovery":
 			if json.Unmarshal(value, new([]string)) != nil {
+				return &ImportError{Key: key}
+			}
+		case recoveryBy: // the maker, then its set's digests (madeBy)
+			if maker, digests, ok := strings.Cut(string(value), " "); !ok || maker == "" || digests == "" {
 				return &ImportError{Key: key}
 			}
 		case ProvisionedNumbers: // the key's hash, then a number's at least

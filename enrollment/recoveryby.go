@@ -28,7 +28,25 @@ import (
 
 // recoveryByKey is the key of the record of which device's session made
 // user's recovery codes.
-func recoveryByKey(realm, user string) string { return store.Key("recovery-by", realm, user) }
+func recoveryByKey(realm, user string) string { return store.Key(recoveryBy, realm, user) }
+
+// recoveryBy is the kind of the record of a set's maker (recoveryByKey).
+const recoveryBy = "recovery-by"
+
+// withItsSet drops from an import's records (all) each maker's record
+// whose set it does not write (none in the file, or one whose codes were
+// replaced or withdrawn since: honourTombstones): written alone, it would
+// replace the maker of the set the store holds, which would then name
+// none, and the removal of the device that made it would withdraw nothing.
+func withItsSet(all map[string][]byte) {
+	for key := range all {
+		if parts, ok := store.SplitKey(key); ok && len(parts) == 3 && parts[0] == recoveryBy {
+			if _, ok := all[recoveryKey(parts[1], parts[2])]; !ok {
+				delete(all, key)
+			}
+		}
+	}
+}
 
 // madeBy is the record's value for the set raw (its codes' hashes, as
 // stored), made by device: the device's ID and a digest of each code's

@@ -117,7 +117,9 @@ const knownLifetime = session.KnownLifetime
 // admin has not ended the session it signed in with, nor was the device
 // that earned it removed (listed or not: the cookie names it): a browser that
 // signed in as the user before one (a thief's, with the lost phone, or a
-// stolen browser) is a stranger's again, with no window of guesses or
+// stolen browser), or whose sign-in a config's phone earned that no gate
+// of the realm gives her now (its number's mark: signin.Service.Gives,
+// as for its session), is a stranger's again, with no window of guesses or
 // send budget of the owner's (session.StillKnown). A cookie from a
 // release before it named its trust (no tb) is known no more: the admin's
 // end of the trust its session came from, pushed off the user's list, could
@@ -129,7 +131,11 @@ func (p *Pages) knownUser(req *request) (string, error) {
 	if cl == nil || cl.Trust == nil {
 		return "", nil
 	}
-	if known, err := session.StillKnown(req.r.Context(), p.Store, p.Realm, cl.Subject, cl.SID, *cl.Trust, cl.DeviceID(), cl.IssuedAt.Time); !known {
+	device := cl.DeviceID()
+	if session.IsNumberMark(device) && !p.SignIn.Gives(cl.Subject, device) {
+		return "", nil // a config's phone no longer hers: its browser is a stranger's, as its session is
+	}
+	if known, err := session.StillKnown(req.r.Context(), p.Store, p.Realm, cl.Subject, cl.SID, *cl.Trust, device, cl.IssuedAt.Time); !known {
 		return "", err
 	}
 	return cl.Subject, nil
