@@ -176,7 +176,7 @@ func (s *Service) endLost(ctx context.Context, realm, name, keyed, was string, i
 		withdrawn, err = s.forgetConfigPhoneCodes(ctx, realm, name) // the set a config phone's session made
 	}
 	if err == nil { // the devices its sessions added (provisionedadded.go)
-		removed, byDevice, err = s.removeAddedByLost(ctx, realm, name, lost)
+		removed, byDevice, err = s.removeAddedByLost(ctx, realm, name, lost, len(ids) > 0)
 		withdrawn = withdrawn || byDevice
 	}
 	if removed > 0 { // told once, where the config gives her a number (a retry finds them gone)

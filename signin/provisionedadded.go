@@ -25,16 +25,26 @@ func lostNumbers(keyed, was string, ids []string) []string {
 // added with the stolen phone's step-up, and those added from their
 // sessions), as the admin's removal does (removeDevice: what each earned
 // ended, the recovery codes its sessions made withdrawn), each audited
-// (device_removed, by provisioned_number_lost). Its notice is not told to
-// the phones left, which may be the thief's: endLost tells her once, at
-// the number the config gives her now. It answers how many it removed and
-// whether one withdrew her codes.
-func (s *Service) removeAddedByLost(ctx context.Context, realm, user string, lost []string) (n int, withdrew bool, err error) {
+// (device_removed, by provisioned_number_lost). endLost tells her once,
+// at her phones once they went (the number the config gives her now and
+// the devices left). Where no number is given her now
+// (her line deleted) and they are every device she has, they stay, and
+// the admin is told (added_devices_kept): a provisioned user adds her own
+// devices from her config phone's sessions, and removing them all would
+// leave her account with no factor, open to whoever knows her password
+// (a first enrollment) or closed to her. It answers how many it removed
+// and whether one withdrew her codes.
+func (s *Service) removeAddedByLost(ctx context.Context, realm, user string, lost []string, given bool) (n int, withdrew bool, err error) {
 	list, err := s.Devices.List(ctx, realm, user)
 	if err != nil {
 		return 0, false, err
 	}
-	for _, d := range enrollment.AddedByLost(list, lost) {
+	added := enrollment.AddedByLost(list, lost)
+	if !given && len(added) > 0 && len(added) == len(list) {
+		s.audit("added_devices_kept", user, "", zap.Int("devices", len(added)))
+		return 0, false, nil
+	}
+	for _, d := range added {
 		r, err := removeDevice(ctx, s.Devices, realm, user, d.ID, true, nil, true)
 		withdrew = withdrew || r.CodesWithdrawn
 		if err != nil {
