@@ -32,13 +32,19 @@ func configPhoneMark(numberID string) string { return session.NumberMark(numberI
 // number that earned it, at whichever gate of the realm); for a session
 // of a release before the mark, this gate's config phone of its user
 // where that earned it (no device, and a texted or called code proved:
-// not a recovery code); else "".
-func (s *Service) Maker(cl *session.Claims) string {
+// not a recovery code); else "". A recovery code's session that the
+// removal of the device it names kept (session.KeptAtRemoval: she removed
+// her lost phone from it) names none: that removal is past, and a set
+// naming the device would sign nobody in (Holds).
+func (s *Service) Maker(ctx context.Context, realm string, cl *session.Claims) (string, error) {
+	if kept, err := session.KeptAtRemoval(ctx, s.Devices.Store, realm, cl); kept || err != nil {
+		return "", err
+	}
 	u, ok := s.Users[cl.Subject]
 	if id := cl.DeviceID(); id != "" || cl.Device == nil || !ok || !slices.ContainsFunc(cl.AMR, provesPhone) {
-		return id
+		return id, nil
 	}
-	return configPhoneMark(s.Devices.NumberID(u.Phone))
+	return configPhoneMark(s.Devices.NumberID(u.Phone)), nil
 }
 
 // provesPhone reports whether a is a phone's code: a text's or a call's.
