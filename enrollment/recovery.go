@@ -67,6 +67,10 @@ type Renewal struct {
 
 	wrote    []byte // the stored set it wrote
 	replaced []byte // the one it replaced; nil for none
+	// byWrote is the maker record MadeBy wrote for it (nil: none), and
+	// byReplaced the one that was there (nil: none), which UndoRenewal
+	// puts back with the set.
+	byWrote, byReplaced []byte
 }
 
 // RenewRecoveryCodes replaces user's recovery codes with a new set,
@@ -107,16 +111,37 @@ func (s *Devices) RenewRecoveryCodes(ctx context.Context, realm, user string) (*
 // marked spent only codes no one holds, while retire's codes are the
 // user's; and buried first, an import that writes them back after the undo
 // finds them at its second look (Admin.sweep), with no spending again.
+//
+// Where MadeBy recorded r's maker, the record it replaced goes back with
+// the set, in one claim (store.Batch.Claim), while it still holds r's:
+// the set put back keeps its maker (whose removal withdraws it, and whose
+// codes' sessions name it).
 func (s *Devices) UndoRenewal(ctx context.Context, realm, user string, r *Renewal) error {
 	if err := s.buryCodes(ctx, realm, user, r.wrote); err != nil {
 		return err
 	}
+	ctx = store.Lasting(ctx)
+	setKey, byKey := recoveryKey(realm, user), recoveryByKey(realm, user)
 	undone := false
-	err := s.Store.Update(store.Lasting(ctx), recoveryKey(realm, user), func(cur []byte, found bool) ([]byte, time.Duration, error) {
-		if undone = found && string(cur) == string(r.wrote); !undone {
-			return nil, 0, store.ErrUnchanged
+	err := store.Retry(ctx, madeByTries, func() (bool, error) {
+		var read store.Batch
+		set, by := read.Get(setKey), read.Get(byKey)
+		if err := store.Do(ctx, s.Store, &read); err != nil {
+			return false, err
 		}
-		return r.replaced, 0, nil
+		if undone = set.Err == nil && string(set.Value) == string(r.wrote); !undone {
+			return true, nil // a set written since stays
+		}
+		swaps := []store.Swap{{Key: setKey, Read: set, Value: r.replaced}}
+		if r.byWrote != nil && by.Err == nil && string(by.Value) == string(r.byWrote) {
+			swaps = append(swaps, store.Swap{Key: byKey, Read: by, Value: r.byReplaced})
+		}
+		var b store.Batch
+		claim := b.Claim(swaps...)
+		if err := store.Do(ctx, s.Store, &b); err != nil {
+			return false, err
+		}
+		return claim.OK, nil // lost: read both again
 	})
 	var back []string
 	if err != nil || !undone || r.replaced == nil || json.Unmarshal(r.replaced, &back) != nil {

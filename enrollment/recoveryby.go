@@ -78,10 +78,17 @@ func (s *Devices) MadeBy(ctx context.Context, realm, user string, r *Renewal, de
 			return true, nil // another set is the user's now
 		}
 		var b store.Batch
+		wrote := []byte(madeBy(device, r.wrote))
 		claim := b.Claim(store.Swap{Key: setKey, Read: set, Value: r.wrote},
-			store.Swap{Key: byKey, Read: by, Value: []byte(madeBy(device, r.wrote))})
+			store.Swap{Key: byKey, Read: by, Value: wrote})
 		if err := store.Do(ctx, s.Store, &b); err != nil {
 			return false, err
+		}
+		if claim.OK { // for UndoRenewal
+			r.byWrote, r.byReplaced = wrote, nil
+			if by.Err == nil {
+				r.byReplaced = slices.Clone(by.Value)
+			}
 		}
 		return claim.OK, nil // lost: read both again
 	})
