@@ -237,7 +237,7 @@ func (s *Devices) UseRecoveryCodeOf(ctx context.Context, sc Scope, flow, user, c
 	var b store.Batch
 	ipTry := b.Slide(ipKey, try, RecoveryTriesPerIP, RecoveryWindow, s.Now())
 	guess := s.takeGuess(&b, sc, user)
-	by := b.Get(recoveryByKey(sc.Realm, user))
+	set, by := b.Get(recoveryKey(sc.Realm, user)), b.Get(recoveryByKey(sc.Realm, user))
 	if err := store.Do(ctx, s.Store, &b); err != nil {
 		return "", err
 	}
@@ -270,6 +270,7 @@ func (s *Devices) UseRecoveryCodeOf(ctx context.Context, sc Scope, flow, user, c
 	// whatever the bury's answer: that is an UnrecordedError, not a
 	// refusal (the code is gone from the user's set).
 	want := []string{s.recoveryHash(user, code)}
+	byValue := s.upgradeMaker(ctx, sc.Realm, user, set, by) // before the spend changes the set
 	burnt, err := s.spend(ctx, sc.Realm, user, want)
 	if err != nil {
 		return unchecked(err)
@@ -280,7 +281,7 @@ func (s *Devices) UseRecoveryCodeOf(ctx context.Context, sc Scope, flow, user, c
 		}
 		return "", ErrWrongRecovery
 	}
-	maker = makerOf(by.Value, want)
+	maker = makerOf(byValue, want)
 	unrecorded := s.retire(ctx, sc.Realm, user, want)
 	var done store.Batch // a right code is no guess, and ends the wrong ones: one round trip
 	giveBack(&done)

@@ -127,12 +127,9 @@ func (s *Devices) ForgetCodesMadeByAny(ctx context.Context, realm, user string, 
 	}
 	maker := makerOf(by.Value, read)
 	if maker == "" { // the record an earlier build wrote: the whole set's hash
-		maker, _, _ = strings.Cut(string(by.Value), " ")
-		if sum := sha256.Sum256(set.Value); string(by.Value) != maker+" "+hex.EncodeToString(sum[:16]) {
-			return false, nil
-		}
+		maker = earlierMaker(set, by)
 	}
-	if !made(maker) {
+	if maker == "" || !made(maker) {
 		return false, nil
 	}
 	if err := s.buryCodes(ctx, realm, user, set.Value); err != nil {
@@ -151,4 +148,39 @@ func (s *Devices) ForgetCodesMadeByAny(ctx context.Context, realm, user string, 
 		return nil, 0, nil
 	})
 	return forgot && err == nil, err
+}
+
+// earlierMaker is the maker a record an earlier build wrote (the device
+// and a hash of the whole set), by, names where it is set's, read with it;
+// else "".
+func earlierMaker(set, by *store.Op) string {
+	if set.Err != nil || by.Err != nil {
+		return ""
+	}
+	maker, _, _ := strings.Cut(string(by.Value), " ")
+	if sum := sha256.Sum256(set.Value); string(by.Value) != maker+" "+hex.EncodeToString(sum[:16]) {
+		return ""
+	}
+	return maker
+}
+
+// upgradeMaker rewrites a record an earlier build wrote (earlierMaker),
+// read with its set, in this build's form (madeBy: a digest of each code),
+// in one claim while both hold what was read, at its first read by a
+// code's use: a set with a code spent is no longer the whole set hashed,
+// and lost its maker (its codes' sessions named no device, and the
+// device's removal withdrew nothing). It answers the record to read the
+// code's maker in: this build's form of the set read, whether or not it
+// was written (a set renewed meanwhile keeps its own), else by's value.
+func (s *Devices) upgradeMaker(ctx context.Context, realm, user string, set, by *store.Op) []byte {
+	maker := earlierMaker(set, by)
+	if maker == "" {
+		return by.Value
+	}
+	wrote := []byte(madeBy(maker, set.Value))
+	var b store.Batch
+	b.Claim(store.Swap{Key: recoveryKey(realm, user), Read: set, Value: set.Value},
+		store.Swap{Key: recoveryByKey(realm, user), Read: by, Value: wrote})
+	_ = store.Do(store.Lasting(ctx), s.Store, &b) // not written: read again in the old form next time
+	return wrote
 }
