@@ -266,7 +266,7 @@ const DeviceEndsABatch = 500
 // thief who signed in with the stolen phone and removes it keeps nothing.
 // A session of a previous release names no device: it stays, as before.
 // A recovery code's session names the device whose session made the set
-// (Claims.Device): it stays, with its trust (she lost the phone, signed
+// (Claims.Device): it stays (she lost the phone, signed
 // in with a code, and removes it: with allow_remove_last, ending it left
 // her locked out); another browser's session of a code of that set ends.
 func kept(keep *Claims, device string) (sid, trust string) {
@@ -305,7 +305,7 @@ func EndDevice(ctx context.Context, st store.Store, realm, user, device string, 
 		return *d == device
 	}
 	ended, err := endTrusts(ctx, st, realm, user, nil, func(tb TrustedBrowser) bool {
-		return (tb.ID != keepTrust || tb.Device != nil && e.Keep == "") && earned(tb.Device, tb.issued())
+		return (tb.ID != keepTrust || tb.Device != nil) && earned(tb.Device, tb.issued())
 	}, now)
 	if err != nil {
 		return err
