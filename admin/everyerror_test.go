@@ -83,6 +83,7 @@ var notAdmin = map[string]string{
 	"session.ErrNoSession":        "adminOp's sessions/end makes it the admin's 404 (console.no_session)",
 	"session.ErrInvalid":          "a request's token, read as no session",
 	"session.ErrNotTrusted":       "a request's trust cookie, read as no trust",
+	"session.ErrNumberNotGiven":   "a request's trust cookie of a number not given here, read as no trust (the cookie kept)",
 	"session.ErrReleased":         "a request handed to the newest gate (caddymodule's handOff)",
 	"session.ErrSealed":           "a request's sealed value, read as no cookie",
 	"store.ErrNotFound":           "read by each caller as nothing there (answers, Owner, the lists)",

@@ -190,11 +190,13 @@ func adminOp(ctx context.Context, svc *enrollment.Admin, tell *signin.Service, p
 		if err != nil {
 			return nil, err
 		}
-		notice := noticeUnsent
+		notice, owed := noticeUnsent, any(r.Owed)
 		if r.Owed {
 			notice += noticeOwed
+		} else if r.OwedUnread != nil { // not known: null, and said
+			notice, owed = notice+noticeUnread, nil
 		}
-		return map[string]any{"removed": req.ID, "phones_told": 0, "notice": notice, "notice_owed": r.Owed, signin.CodesWithdrawn: r.CodesWithdrawn}, nil
+		return map[string]any{"removed": req.ID, "phones_told": 0, "notice": notice, "notice_owed": owed, signin.CodesWithdrawn: r.CodesWithdrawn}, nil
 	case "reset":
 		// Revoked first, too: a change a session let in meanwhile (an app,
 		// a phone, a passkey, recovery codes) is checked again once
@@ -246,6 +248,10 @@ const noticeUnsent = "her phones were not texted of the removal: Caddy is stoppe
 
 // noticeOwed is what it adds where the notice stays owed (signin.RemoveDevice).
 const noticeOwed = ", or remove the device again once Caddy runs (within a day): that removal texts them"
+
+// noticeUnread is what it adds where the store could not say whether the
+// notice is owed.
+const noticeUnread = "; whether the notice is still owed could not be read (the store failed): remove the device again once Caddy runs (within a day) to text them if it is"
 
 // maskDevices hides numbers and apps' (sealed) secrets from listings: the
 // admin sees what the user sees.

@@ -67,6 +67,10 @@ type Renewal struct {
 
 	wrote    []byte // the stored set it wrote
 	replaced []byte // the one it replaced; nil for none
+	// byWrote is the maker record MadeBy wrote for it (nil: none), and
+	// byReplaced the one that was there (nil: none), which UndoRenewal
+	// puts back with the set.
+	byWrote, byReplaced []byte
 }
 
 // RenewRecoveryCodes replaces user's recovery codes with a new set,
@@ -90,39 +94,6 @@ func (s *Devices) RenewRecoveryCodes(ctx context.Context, realm, user string) (*
 	}
 	_ = s.retire(ctx, realm, user, namesIn(r.replaced, false))
 	return r, nil
-}
-
-// UndoRenewal puts back the set r replaced (or none, if it replaced none),
-// but only while the stored set is still the one r wrote, in one atomic
-// step (a compare-and-set or compare-and-delete through Store.Update): a
-// set written since — another session's renewal, whose codes its browser
-// is showing, or an admin's reset — is left as it is. The set r wrote is
-// withdrawn before anyone was shown it; the one put back is the user's own
-// (a reset deletes codes after it revokes, so a set written before the
-// reset is deleted by it, after this).
-//
-// The withdrawn set is buried before the write, as a removal buries
-// (ForgetRecoveryCodes, a device's), not after it as a spent code is
-// (retire): its codes were never shown, so an undo the store fails leaves
-// marked spent only codes no one holds, while retire's codes are the
-// user's; and buried first, an import that writes them back after the undo
-// finds them at its second look (Admin.sweep), with no spending again.
-func (s *Devices) UndoRenewal(ctx context.Context, realm, user string, r *Renewal) error {
-	if err := s.buryCodes(ctx, realm, user, r.wrote); err != nil {
-		return err
-	}
-	undone := false
-	err := s.Store.Update(store.Lasting(ctx), recoveryKey(realm, user), func(cur []byte, found bool) ([]byte, time.Duration, error) {
-		if undone = found && string(cur) == string(r.wrote); !undone {
-			return nil, 0, store.ErrUnchanged
-		}
-		return r.replaced, 0, nil
-	})
-	var back []string
-	if err != nil || !undone || r.replaced == nil || json.Unmarshal(r.replaced, &back) != nil {
-		return err
-	}
-	return unbury(ctx, s.Store, spentRecoveryKey(realm, user), back) // the user's again
 }
 
 // recoverySet makes a new set of codes for user: the codes, and the set as
@@ -212,7 +183,7 @@ func (s *Devices) UseRecoveryCodeOf(ctx context.Context, sc Scope, flow, user, c
 	var b store.Batch
 	ipTry := b.Slide(ipKey, try, RecoveryTriesPerIP, RecoveryWindow, s.Now())
 	guess := s.takeGuess(&b, sc, user)
-	by := b.Get(recoveryByKey(sc.Realm, user))
+	set, by := b.Get(recoveryKey(sc.Realm, user)), b.Get(recoveryByKey(sc.Realm, user))
 	if err := store.Do(ctx, s.Store, &b); err != nil {
 		return "", err
 	}
@@ -245,6 +216,7 @@ func (s *Devices) UseRecoveryCodeOf(ctx context.Context, sc Scope, flow, user, c
 	// whatever the bury's answer: that is an UnrecordedError, not a
 	// refusal (the code is gone from the user's set).
 	want := []string{s.recoveryHash(user, code)}
+	byValue := s.upgradeMaker(ctx, sc.Realm, user, set, by) // before the spend changes the set
 	burnt, err := s.spend(ctx, sc.Realm, user, want)
 	if err != nil {
 		return unchecked(err)
@@ -255,7 +227,7 @@ func (s *Devices) UseRecoveryCodeOf(ctx context.Context, sc Scope, flow, user, c
 		}
 		return "", ErrWrongRecovery
 	}
-	maker = makerOf(by.Value, want)
+	maker = makerOf(byValue, want)
 	unrecorded := s.retire(ctx, sc.Realm, user, want)
 	var done store.Batch // a right code is no guess, and ends the wrong ones: one round trip
 	giveBack(&done)

@@ -96,10 +96,17 @@ func (s *Devices) MadeBy(ctx context.Context, realm, user string, r *Renewal, de
 			return true, nil // another set is the user's now
 		}
 		var b store.Batch
+		wrote := []byte(madeBy(device, r.wrote))
 		claim := b.Claim(store.Swap{Key: setKey, Read: set, Value: r.wrote},
-			store.Swap{Key: byKey, Read: by, Value: []byte(madeBy(device, r.wrote))})
+			store.Swap{Key: byKey, Read: by, Value: wrote})
 		if err := store.Do(ctx, s.Store, &b); err != nil {
 			return false, err
+		}
+		if claim.OK { // for UndoRenewal
+			r.byWrote, r.byReplaced = wrote, nil
+			if by.Err == nil {
+				r.byReplaced = slices.Clone(by.Value)
+			}
 		}
 		return claim.OK, nil // lost: read both again
 	})
@@ -138,12 +145,9 @@ func (s *Devices) ForgetCodesMadeByAny(ctx context.Context, realm, user string, 
 	}
 	maker := makerOf(by.Value, read)
 	if maker == "" { // the record an earlier build wrote: the whole set's hash
-		maker, _, _ = strings.Cut(string(by.Value), " ")
-		if sum := sha256.Sum256(set.Value); string(by.Value) != maker+" "+hex.EncodeToString(sum[:16]) {
-			return false, nil
-		}
+		maker = earlierMaker(set, by)
 	}
-	if !made(maker) {
+	if maker == "" || !made(maker) {
 		return false, nil
 	}
 	if err := s.buryCodes(ctx, realm, user, set.Value); err != nil {
@@ -162,4 +166,93 @@ func (s *Devices) ForgetCodesMadeByAny(ctx context.Context, realm, user string, 
 		return nil, 0, nil
 	})
 	return forgot && err == nil, err
+}
+
+// earlierMaker is the maker a record an earlier build wrote (the device
+// and a hash of the whole set), by, names where it is set's, read with it;
+// else "".
+func earlierMaker(set, by *store.Op) string {
+	if set.Err != nil || by.Err != nil {
+		return ""
+	}
+	maker, _, _ := strings.Cut(string(by.Value), " ")
+	if sum := sha256.Sum256(set.Value); string(by.Value) != maker+" "+hex.EncodeToString(sum[:16]) {
+		return ""
+	}
+	return maker
+}
+
+// upgradeMaker rewrites a record an earlier build wrote (earlierMaker),
+// read with its set, in this build's form (madeBy: a digest of each code),
+// in one claim while both hold what was read, at its first read by a
+// code's use: a set with a code spent is no longer the whole set hashed,
+// and lost its maker (its codes' sessions named no device, and the
+// device's removal withdrew nothing). It answers the record to read the
+// code's maker in: this build's form of the set read, whether or not it
+// was written (a set renewed meanwhile keeps its own), else by's value.
+func (s *Devices) upgradeMaker(ctx context.Context, realm, user string, set, by *store.Op) []byte {
+	maker := earlierMaker(set, by)
+	if maker == "" {
+		return by.Value
+	}
+	wrote := []byte(madeBy(maker, set.Value))
+	var b store.Batch
+	b.Claim(store.Swap{Key: recoveryKey(realm, user), Read: set, Value: set.Value},
+		store.Swap{Key: recoveryByKey(realm, user), Read: by, Value: wrote})
+	_ = store.Do(store.Lasting(ctx), s.Store, &b) // not written: read again in the old form next time
+	return wrote
+}
+
+// UndoRenewal puts back the set r replaced (or none, if it replaced none),
+// but only while the stored set is still the one r wrote, in one atomic
+// step (a compare-and-set or compare-and-delete through Store.Update): a
+// set written since — another session's renewal, whose codes its browser
+// is showing, or an admin's reset — is left as it is. The set r wrote is
+// withdrawn before anyone was shown it; the one put back is the user's own
+// (a reset deletes codes after it revokes, so a set written before the
+// reset is deleted by it, after this).
+//
+// The withdrawn set is buried before the write, as a removal buries
+// (ForgetRecoveryCodes, a device's), not after it as a spent code is
+// (retire): its codes were never shown, so an undo the store fails leaves
+// marked spent only codes no one holds, while retire's codes are the
+// user's; and buried first, an import that writes them back after the undo
+// finds them at its second look (Admin.sweep), with no spending again.
+//
+// Where MadeBy recorded r's maker, the record it replaced goes back with
+// the set, in one claim (store.Batch.Claim), while it still holds r's:
+// the set put back keeps its maker (whose removal withdraws it, and whose
+// codes' sessions name it).
+func (s *Devices) UndoRenewal(ctx context.Context, realm, user string, r *Renewal) error {
+	if err := s.buryCodes(ctx, realm, user, r.wrote); err != nil {
+		return err
+	}
+	ctx = store.Lasting(ctx)
+	setKey, byKey := recoveryKey(realm, user), recoveryByKey(realm, user)
+	undone := false
+	err := store.Retry(ctx, madeByTries, func() (bool, error) {
+		var read store.Batch
+		set, by := read.Get(setKey), read.Get(byKey)
+		if err := store.Do(ctx, s.Store, &read); err != nil {
+			return false, err
+		}
+		if undone = set.Err == nil && string(set.Value) == string(r.wrote); !undone {
+			return true, nil // a set written since stays
+		}
+		swaps := []store.Swap{{Key: setKey, Read: set, Value: r.replaced}}
+		if r.byWrote != nil && by.Err == nil && string(by.Value) == string(r.byWrote) {
+			swaps = append(swaps, store.Swap{Key: byKey, Read: by, Value: r.byReplaced})
+		}
+		var b store.Batch
+		claim := b.Claim(swaps...)
+		if err := store.Do(ctx, s.Store, &b); err != nil {
+			return false, err
+		}
+		return claim.OK, nil // lost: read both again
+	})
+	var back []string
+	if err != nil || !undone || r.replaced == nil || json.Unmarshal(r.replaced, &back) != nil {
+		return err
+	}
+	return unbury(ctx, s.Store, spentRecoveryKey(realm, user), back) // the user's again
 }

@@ -38,8 +38,15 @@ type Owed struct {
 	Masked string        `json:"masked,omitempty"`
 }
 
-// OwedOf is the notice d's removal owes.
-func OwedOf(d Device) *Owed { return &Owed{ID: d.ID, Kind: d.Kind, Masked: phone.Mask(d.Phone)} }
+// OwedOf is the notice d's removal owes: its number masked where it has
+// one (an app or a passkey has none, and its notice and audit name none).
+func OwedOf(d Device) *Owed {
+	o := &Owed{ID: d.ID, Kind: d.Kind}
+	if d.Phone != "" {
+		o.Masked = phone.Mask(d.Phone)
+	}
+	return o
+}
 
 // untold is the record at untoldKey. Device is the release before's,
 // which kept the number whole: read as its Owed, and written over in

@@ -154,10 +154,12 @@ func (p *Pages) devices(req *request) {
 			p.actionFailed(req, err, show)
 			return
 		}
-		if cl.DeviceID() == req.form["device"] {
+		if cl.EndsWith(req.form["device"]) {
 			// The device that signed this browser in: its session ended
 			// with it (session.EndDevice), and its trust if the device
 			// earned that too; one another device earned signs in again.
+			// A recovery code's session, which names the device whose
+			// session made the set, stays.
 			p.signedOutHere(req, pageData{CodesWithdrawn: r.CodesWithdrawn})
 			return
 		}
@@ -234,7 +236,11 @@ func (p *Pages) sweeping(req *request, cl *session.Claims, action string) {
 		p.setCookie(req.w, req.r, TrustCookie, "", p.PathPrefix, -1)
 		p.signedOutHere(req, pageData{})
 	case "recovery":
-		codes, err := p.SignIn.RenewRecovery(ctx, req.realm, user, p.SignIn.Maker(cl), p.live(cl))
+		maker, err := p.SignIn.Maker(ctx, req.realm, cl)
+		var codes []string
+		if err == nil {
+			codes, err = p.SignIn.RenewRecovery(ctx, req.realm, user, maker, p.live(cl))
+		}
 		if errors.Is(err, signin.ErrEnded) {
 			p.goTo(req, signin.Login) // a reset or a sign-out everywhere came first
 			return
@@ -320,7 +326,7 @@ func (p *Pages) deviceApp(req *request, cl *session.Claims, action string) {
 			Secret: setup.Secret, URI: setup.URI, Link: template.URL(setup.URI), Grouped: groupsOfFour(setup.Secret)}
 		p.page(req, http.StatusOK, "app", pageData{AppSetup: view})
 	case "app-confirm":
-		added := enrollment.AddedFrom(ctx, p.SignIn.Maker(cl)) // a config phone's session: the app goes with its number
+		added := enrollment.AddedFrom(ctx, p.SignIn.EarnedBy(cl)) // a config phone's session: the app goes with its number
 		if err := p.SignIn.ConfirmApp(added, req.scope, user, req.form["code"], req.form["name"], p.live(cl)); err != nil {
 			if errors.Is(err, signin.ErrEnded) {
 				p.goTo(req, signin.Login) // a reset or a sign-out everywhere came first

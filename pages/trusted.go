@@ -26,6 +26,8 @@ func (p *Pages) trustedSignIn(req *request) bool {
 	}
 	user, tb, err := p.browserTrust(req)
 	switch {
+	case errors.Is(err, session.ErrNumberNotGiven):
+		return false // not here, not yet (before the config's start): a code, the cookie kept
 	case errors.Is(err, session.ErrNotTrusted):
 		p.setCookie(req.w, req.r, TrustCookie, "", p.PathPrefix, -1) // ended: forget it
 		return false

@@ -38,12 +38,15 @@ import (
 type deviceEnd struct {
 	// At is the removal: the device's sessions issued until then end.
 	At time.Time `json:"at"`
+	// Keep is the SID of the session that asked for the removal where it
+	// names the device and stays (a recovery code's: kept), else "".
+	Keep string `json:"keep,omitempty"`
 }
 
-// ends reports whether e ends cl, a session the device earned: the
-// removing session never names the device (kept), so none of those stays.
+// ends reports whether e ends cl, a session the device earned: all of
+// them but the removing session where it stays (Keep).
 func (e deviceEnd) ends(cl *Claims) bool {
-	return cl.IssuedAt == nil || e.endsAt(cl.IssuedAt.Time)
+	return (e.Keep == "" || cl.SID != e.Keep) && (cl.IssuedAt == nil || e.endsAt(cl.IssuedAt.Time))
 }
 
 // endsAt reports whether e ends what was issued at issued: until the removal.
@@ -116,7 +119,7 @@ func (e deviceEnd) laterThan(old []byte, found bool) bool {
 
 // record is e as stored.
 func (e deviceEnd) record() []byte {
-	raw, _ := json.Marshal(deviceEnd{At: e.At.UTC()})
+	raw, _ := json.Marshal(deviceEnd{At: e.At.UTC(), Keep: e.Keep})
 	return raw
 }
 
@@ -269,8 +272,12 @@ const DeviceEndsABatch = 500
 // unless the device earned them (Claims.Device, TrustedBrowser.Device): a
 // thief who signed in with the stolen phone and removes it keeps nothing.
 // A session of a previous release names no device: it stays, as before.
+// A recovery code's session names the device whose session made the set
+// (Claims.Device): it stays (she lost the phone, signed
+// in with a code, and removes it: with allow_remove_last, ending it left
+// her locked out); another browser's session of a code of that set ends.
 func kept(keep *Claims, device string) (sid, trust string) {
-	if keep == nil || keep.Device != nil && *keep.Device == device {
+	if keep == nil || keep.EndsWith(device) {
 		return "", ""
 	}
 	if keep.Trust != nil {
@@ -288,10 +295,14 @@ func kept(keep *Claims, device string) (sid, trust string) {
 // with Caddy stopped too.
 func EndDevice(ctx context.Context, st store.Store, realm, user, device string, keep *Claims, now time.Time) error {
 	keepSID, keepTrust := kept(keep, device)
-	if _, err := endDeviceAt(store.Lasting(ctx), st, realm, user, device, deviceEnd{At: now}, now); err != nil {
+	e := deviceEnd{At: now}
+	if keep != nil && keep.DeviceID() == device {
+		e.Keep = keepSID // a recovery code's session naming it, kept
+	}
+	if _, err := endDeviceAt(store.Lasting(ctx), st, realm, user, device, e, now); err != nil {
 		return err
 	}
-	if err := announce(ctx, st, revocation{Realm: realm, Of: user, Device: device, At: now.UnixNano()}); err != nil {
+	if err := announce(ctx, st, revocation{Realm: realm, Of: user, Device: device, At: now.UnixNano(), Keep: e.Keep}); err != nil {
 		return err
 	}
 	earned := func(d *string, issued time.Time) bool {
@@ -330,4 +341,23 @@ func claimedDevice(cl *Claims) deviceKey {
 		return deviceKey{}
 	}
 	return deviceOf(cl.Subject, cl.DeviceID())
+}
+
+// KeptAtRemoval reports whether cl is the session the removal of the
+// device it names kept (deviceEnd.Keep: a recovery code's, which asked for
+// it): what it does since names no device that is still there (a set of
+// codes it makes has no maker whose removal is to come).
+func KeptAtRemoval(ctx context.Context, st store.Store, realm string, cl *Claims) (bool, error) {
+	if cl.DeviceID() == "" || IsNumberMark(cl.DeviceID()) {
+		return false, nil
+	}
+	raw, err := st.Get(ctx, endkeys.Device(realm, cl.Subject, cl.DeviceID()))
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	var e deviceEnd
+	if err != nil || json.Unmarshal(raw, &e) != nil {
+		return false, err
+	}
+	return e.Keep != "" && e.Keep == cl.SID, nil
 }

@@ -73,6 +73,8 @@ type revocation struct {
 	// of a trust.
 	Device string `json:"d,omitempty"`
 	Of     string `json:"o,omitempty"`
+	// Keep, of a device's end, is the session it leaves (deviceEnd.Keep).
+	Keep string `json:"k,omitempty"`
 }
 
 // device is the key rv's device has among those the log ended ("" for

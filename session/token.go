@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -76,6 +77,14 @@ func (c *Claims) DeviceID() string {
 	}
 	return *c.Device
 }
+
+// recovered reports whether a recovery code earned the session.
+func (c *Claims) recovered() bool { return slices.Contains(c.AMR, factor.AMRRecovery) }
+
+// EndsWith reports whether the removal of device ends the session c asking
+// for it (EndDevice): the device earned it, other than by a code of a
+// set its session made (a recovery code's session stays).
+func (c *Claims) EndsWith(device string) bool { return c.DeviceID() == device && !c.recovered() }
 
 // Keys signs and verifies tokens of one kind: HS256 with one secret, or
 // EdDSA with a current key and, by `kid`, the keys before it.

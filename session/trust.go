@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"time"
 
@@ -68,6 +69,14 @@ func (tb *TrustedBrowser) issued() time.Time {
 // ErrNotTrusted refuses a trust token that is not (or no longer) good.
 var ErrNotTrusted = errors.New("session: browser not trusted")
 
+// ErrNumberNotGiven is the ErrNotTrusted of a trust a config's phone
+// earned whose number this gate is not given for its user (CheckNumbers):
+// not trusted here now, but its record stays — a gate given the realm's
+// numbers only at the config's start (before it, its own `user` lines
+// alone) takes it then, and a number taken away ends the record at the
+// start (signin.SettleProvisioned) — so its browser keeps the cookie.
+var ErrNumberNotGiven = fmt.Errorf("%w: its number is not given here", ErrNotTrusted)
+
 func trustedKey(realm, user string) string { return store.Key("trusted", realm, user) }
 
 func (m *Manager) trustKeys() *Keys {
@@ -126,9 +135,13 @@ func (m *Manager) Trusted(ctx context.Context, token string) (string, *TrustedBr
 		return "", nil, err
 	}
 	for i := range list {
-		if list[i].ID == cl.SID && m.numberGiven(cl.Subject, list[i].Device) {
-			return cl.Subject, &list[i], nil
+		if list[i].ID != cl.SID {
+			continue
 		}
+		if !m.numberGiven(cl.Subject, list[i].Device) {
+			return "", nil, ErrNumberNotGiven
+		}
+		return cl.Subject, &list[i], nil
 	}
 	return "", nil, ErrNotTrusted
 }

@@ -34,6 +34,7 @@ var notRefusals = map[string]string{
 	"session.ErrSealed":             "a sealed value not sealed here: read as no cookie",
 	"session.ErrInvalid":            "a token refused: read as no session",
 	"session.ErrNotTrusted":         "a trust cookie no longer good: read as no trust",
+	"session.ErrNumberNotGiven":     "a trust cookie of a number not given here: read as no trust, the cookie kept",
 	"phone.PolicyError":             "a mistake in the config's phone policy: the admin's, at provision",
 	"providers.ErrNotSent":          "a mark on a provider's error (inside a SendError), not an error of its own",
 	"providers.ErrNoVerification":   "the provider has no pending code: enrollment answers ErrExpired",

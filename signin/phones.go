@@ -70,8 +70,10 @@ type Removal struct {
 	CodesWithdrawn bool
 	// Owed says, of a removal that tells nobody (RemoveDevice), that its
 	// notice is still owed: a removal of the device asked again through a
-	// running Caddy tells it.
-	Owed bool
+	// running Caddy tells it. OwedUnread is the store's failure to say
+	// whether it is (Owed then false: not known).
+	Owed       bool
+	OwedUnread error
 	// unread is, of a removal asked again, the store's failure to read
 	// whether it was told (TakeUntold): logged, the removal stands, and
 	// the notice, if still owed, waits for the next ask.
@@ -154,7 +156,7 @@ func removeDevice(ctx context.Context, d *enrollment.Devices, realm, user, id st
 func RemoveDevice(ctx context.Context, d *enrollment.Devices, realm, user, id string) (Removal, error) {
 	r, err := removeDevice(ctx, d, realm, user, id, true, nil, false)
 	if err == nil {
-		r.Owed, _ = d.Untold(ctx, realm, user, id) // unread: not said owed
+		r.Owed, r.OwedUnread = d.Untold(ctx, realm, user, id)
 	}
 	return r, err
 }

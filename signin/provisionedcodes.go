@@ -27,18 +27,30 @@ import (
 // mark its session carries (session.NumberMark).
 func configPhoneMark(numberID string) string { return session.NumberMark(numberID) }
 
-// Maker is what earned cl, for a renewal it asks for (RenewRecovery): the
-// device it names, or the config's phone whose mark it carries (the
-// number that earned it, at whichever gate of the realm); for a session
-// of a release before the mark, this gate's config phone of its user
-// where that earned it (no device, and a texted or called code proved:
-// not a recovery code); else "".
-func (s *Service) Maker(cl *session.Claims) string {
+// EarnedBy is what earned cl: the device it names, or the config's phone
+// whose mark it carries (the number that earned it, at whichever gate of
+// the realm); for a session of a release before the mark, this gate's
+// config phone of its user where that earned it (no device, and a texted
+// or called code proved: not a recovery code); else "". A device added
+// from cl records it (enrollment.AddedFrom).
+func (s *Service) EarnedBy(cl *session.Claims) string {
 	u, ok := s.Users[cl.Subject]
 	if id := cl.DeviceID(); id != "" || cl.Device == nil || !ok || !slices.ContainsFunc(cl.AMR, provesPhone) {
 		return id
 	}
 	return configPhoneMark(s.Devices.NumberID(u.Phone))
+}
+
+// Maker is what a renewal cl asks for names as its set's maker
+// (RenewRecovery): EarnedBy, but none for a recovery code's session that
+// the removal of the device it names kept (session.KeptAtRemoval: she
+// removed her lost phone from it): that removal is past, and a set naming
+// the device would sign nobody in (Holds).
+func (s *Service) Maker(ctx context.Context, realm string, cl *session.Claims) (string, error) {
+	if kept, err := session.KeptAtRemoval(ctx, s.Devices.Store, realm, cl); kept || err != nil {
+		return "", err
+	}
+	return s.EarnedBy(cl), nil
 }
 
 // provesPhone reports whether a is a phone's code: a text's or a call's.
