@@ -2,8 +2,6 @@ package enrollment
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"testing"
 
 	"github.com/smsgate/caddy-smsgate/store"
@@ -20,14 +18,7 @@ func TestAMakersRecordOfAnEarlierBuildOutlivesACodeSpent(t *testing.T) {
 	onRaceStores(t, func(t *testing.T, st store.Store) {
 		ctx := context.Background()
 		s, _, _ := raceService(t, st)
-		r, err := s.Devices.RenewRecoveryCodes(ctx, realm, "alice")
-		if err != nil {
-			t.Fatal(err)
-		}
-		sum := sha256.Sum256(r.wrote)
-		if err := st.Put(ctx, recoveryByKey(realm, "alice"), []byte("A "+hex.EncodeToString(sum[:16])), 0); err != nil {
-			t.Fatal(err)
-		}
+		r := earlierBuildsSet(t, s, st)
 		sc := Scope{Realm: realm, Host: host, IP: "192.0.2.1"}
 		for i := range 2 {
 			if maker, err := s.Devices.UseRecoveryCodeOf(ctx, sc, "flow", "alice", r.Codes[i]); err != nil || maker != "A" {

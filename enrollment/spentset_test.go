@@ -60,16 +60,25 @@ func TestAMakersRecordOfAnEarlierBuildStillWithdraws(t *testing.T) {
 	onRaceStores(t, func(t *testing.T, st store.Store) {
 		ctx := context.Background()
 		s, _, _ := raceService(t, st)
-		r, err := s.Devices.RenewRecoveryCodes(ctx, realm, "alice")
-		if err != nil {
-			t.Fatal(err)
-		}
-		sum := sha256.Sum256(r.wrote)
-		if err := st.Put(ctx, recoveryByKey(realm, "alice"), []byte("A "+hex.EncodeToString(sum[:16])), 0); err != nil {
-			t.Fatal(err)
-		}
+		earlierBuildsSet(t, s, st)
 		if forgot, err := s.Devices.ForgetCodesMadeBy(ctx, realm, "alice", "A"); err != nil || !forgot {
 			t.Fatalf("A removed: its set withdrawn %v (%v); want withdrawn", forgot, err)
 		}
 	})
+}
+
+// earlierBuildsSet renews alice's set and records device A as its maker
+// as a build before the per-code digests wrote it (the whole set's hash).
+func earlierBuildsSet(t *testing.T, s *Challenges, st store.Store) *Renewal {
+	t.Helper()
+	ctx := context.Background()
+	r, err := s.Devices.RenewRecoveryCodes(ctx, realm, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(r.wrote)
+	if err := st.Put(ctx, recoveryByKey(realm, "alice"), []byte("A "+hex.EncodeToString(sum[:16])), 0); err != nil {
+		t.Fatal(err)
+	}
+	return r
 }
