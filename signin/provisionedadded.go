@@ -2,6 +2,7 @@ package signin
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 
@@ -34,25 +35,43 @@ func lostNumbers(keyed, was string, ids []string) []string {
 // leave her account with no factor, open to whoever knows her password
 // (a first enrollment) or closed to her. It answers how many it removed
 // and whether one withdrew her codes.
+//
+// It reads her devices again until a round finds none to remove
+// (addedRounds at most, then errAddedRaced, for the settle's retry): a
+// session EndUser did not end (one issued after the config started, at a
+// gate still on the old config or another instance) of a device it is
+// removing adds another meanwhile, which names the lost number too.
 func (s *Service) removeAddedByLost(ctx context.Context, realm, user string, lost []string, given bool) (n int, withdrew bool, err error) {
-	list, err := s.Devices.List(ctx, realm, user)
-	if err != nil {
-		return 0, false, err
-	}
-	added := enrollment.AddedByLost(list, lost)
-	if !given && len(added) > 0 && len(added) == len(list) {
-		s.audit("added_devices_kept", user, "", zap.Int("devices", len(added)))
-		return 0, false, nil
-	}
-	for _, d := range added {
-		r, err := removeDevice(ctx, s.Devices, realm, user, d.ID, true, nil, true)
-		withdrew = withdrew || r.CodesWithdrawn
+	for range addedRounds {
+		list, err := s.Devices.List(ctx, realm, user)
 		if err != nil {
 			return n, withdrew, err
 		}
-		n++
-		s.audit("device_removed", user, enrollment.OwedOf(d).Masked, zap.String("device", d.ID),
-			zap.String("kind", d.Kind.Name()), zap.String("by", "provisioned_number_lost"))
+		added := enrollment.AddedByLost(list, lost)
+		if len(added) == 0 {
+			return n, withdrew, nil
+		}
+		if !given && len(added) == len(list) {
+			s.audit("added_devices_kept", user, "", zap.Int("devices", len(added)))
+			return n, withdrew, nil
+		}
+		for _, d := range added {
+			r, err := removeDevice(ctx, s.Devices, realm, user, d.ID, true, nil, true)
+			withdrew = withdrew || r.CodesWithdrawn
+			if err != nil {
+				return n, withdrew, err
+			}
+			n++
+			s.audit("device_removed", user, enrollment.OwedOf(d).Masked, zap.String("device", d.ID),
+				zap.String("kind", d.Kind.Name()), zap.String("by", "provisioned_number_lost"))
+		}
 	}
-	return n, withdrew, nil
+	return n, withdrew, errAddedRaced
 }
+
+// addedRounds bounds how often removeAddedByLost reads her devices again.
+const addedRounds = 5
+
+// errAddedRaced is removeAddedByLost's answer when each round found more
+// to remove: the retry settles again.
+var errAddedRaced = errors.New("devices the lost number's sessions added kept coming")
