@@ -216,13 +216,17 @@ func (s *Admin) keepLaterDeviceEnds(ctx context.Context, list []end) (kept int, 
 }
 
 // heldEnds is when each end the store holds expires, of the realms and
-// kinds of list's ends only: a scan of each such realm's ends of each
+// kinds of list's ends only (a device's end aside: keepLaterDeviceEnds
+// reads those): a scan of each such realm's ends of each
 // such kind, not of every realm's (a store that many sites share), and
 // none for an import that carries no end. A key that names no realm is
 // looked for by itself (a scan under the key).
 func (s *Admin) heldEnds(ctx context.Context, list []end) (map[string]time.Time, error) {
 	held, scanned := map[string]time.Time{}, map[string]bool{}
 	for _, e := range list {
+		if strings.HasPrefix(e.key, endkeys.DevicePrefix) {
+			continue // keepLaterDeviceEnds reads its own
+		}
 		prefix, ok := endkeys.RealmPrefix(e.key)
 		if !ok {
 			prefix = e.key

@@ -19,7 +19,7 @@ type errorSite struct {
 }
 
 // servedWith is what the gate's site serves with (errorSite).
-func (p *Placement) servedWith(files *sourceFiles) *errorSite {
+func (p *Placement) servedWith() *errorSite {
 	s := &errorSite{p: p, m: ThisMachine(), app: map[string]bool{}}
 	for _, d := range p.all {
 		ups := upstreams(d)

@@ -44,7 +44,7 @@ func (p *Placement) CheckErrorRoutes(matcher caddy.ModuleMap) error {
 	if files == nil {
 		files = new(sourceFiles)
 	}
-	site := p.servedWith(files)
+	site := p.servedWith()
 	var routes []errorRoute
 	for _, d := range p.all {
 		if d.name == "handle_errors" {
