@@ -46,8 +46,11 @@ type deviceEnd struct {
 // ends reports whether e ends cl, a session the device earned: all of
 // them but the removing session where it stays (Keep).
 func (e deviceEnd) ends(cl *Claims) bool {
-	return (e.Keep == "" || cl.SID != e.Keep) && (cl.IssuedAt == nil || e.endsAt(cl.IssuedAt.Time))
+	return !e.keeps(cl.SID) && (cl.IssuedAt == nil || e.endsAt(cl.IssuedAt.Time))
 }
+
+// keeps reports whether sid is the removing session that stays (Keep).
+func (e deviceEnd) keeps(sid string) bool { return e.Keep != "" && sid == e.Keep }
 
 // endsAt reports whether e ends what was issued at issued: until the removal.
 func (e deviceEnd) endsAt(issued time.Time) bool { return !issued.After(e.At) }
@@ -359,5 +362,5 @@ func KeptAtRemoval(ctx context.Context, st store.Store, realm string, cl *Claims
 	if err != nil || json.Unmarshal(raw, &e) != nil {
 		return false, err
 	}
-	return e.Keep != "" && e.Keep == cl.SID, nil
+	return e.keeps(cl.SID), nil
 }

@@ -86,7 +86,7 @@ func StillKnown(ctx context.Context, st store.Store, realm, user, sid, trust, de
 	}
 	if !errors.Is(deviceEnded.Err, store.ErrNotFound) {
 		var e deviceEnd // one unreadable ends it, as it ends a session
-		if deviceEnded.Err != nil || json.Unmarshal(deviceEnded.Value, &e) != nil || e.endsAt(issued) {
+		if deviceEnded.Err != nil || json.Unmarshal(deviceEnded.Value, &e) != nil || !e.keeps(sid) && e.endsAt(issued) {
 			return false, deviceEnded.Err
 		}
 	}
