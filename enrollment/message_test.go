@@ -97,7 +97,7 @@ func TestNoticesFitTheirSegments(t *testing.T) {
 	t.Parallel()
 	for _, lang := range words.English.Langs() {
 		for _, id := range []string{"notice.phone_added", "notice.app_added", "notice.passkey_added", "notice.phone_removed",
-			"notice.app_removed", "notice.passkey_removed", "notice.recovery_used", "notice.recovery_renewed", "notice.recovery_withdrawn", "notice.locked", "notice.sim_swapped",
+			"notice.app_removed", "notice.passkey_removed", "notice.recovery_used", "notice.recovery_renewed", "notice.recovery_withdrawn", "notice.recovery_withdrawn_number", "notice.locked", "notice.sim_swapped",
 			"notice.phone_removed_unfinished", "notice.app_removed_unfinished", "notice.passkey_removed_unfinished"} {
 			text := words.English.Render(lang, words.Say(id, "site", "intranet.wiki.example.com", "phone", "+44•••••••456", "wait", words.Wait(15*time.Minute)))
 			if strings.Contains(text, "{") || text == id {

@@ -191,9 +191,9 @@ func (s *Service) endLost(ctx context.Context, realm, name, keyed, was string, i
 	} else {
 		s.audit("provisioned_number_changed", name, e164)
 	}
-	if withdrawn { // her printed codes stop working: she is told, as at a removal
+	if withdrawn { // her printed codes stop working: she is told, as at a removal, of the number
 		s.audit(CodesWithdrawn, name, "")
-		teller.Notify(ctx, realm, name, "", words.Say("notice.recovery_withdrawn"))
+		teller.Notify(ctx, realm, name, "", words.Say("notice.recovery_withdrawn_number"))
 	}
 	return nil
 }
