@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/go-webauthn/webauthn/protocol"
-	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/signin"
 	"go.uber.org/zap"
@@ -63,7 +62,7 @@ func (p *Pages) passkey(req *request, step string) {
 			WriteJSON(req.w, http.StatusOK, creation)
 			return
 		}
-		added := enrollment.AddedFrom(ctx, p.SignIn.EarnedBy(cl)) // a config phone's session: the passkey goes with its number
+		added := p.addedFrom(ctx, cl)
 		err := p.SignIn.FinishPasskey(added, req.scope, cl.Subject, &req.flow.Flow, created(r), r.URL.Query().Get("name"), p.live(cl))
 		if errors.Is(err, signin.ErrEnded) { // a reset or a sign-out everywhere came first
 			p.fail(req, http.StatusForbidden, "step_up", p.sayID(req, "passkey.step_up"))

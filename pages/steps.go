@@ -190,7 +190,7 @@ func (p *Pages) checkCode(req *request, c *enrollment.Challenge) {
 			return
 		}
 		live = p.live(cl)
-		ctx = enrollment.AddedFrom(ctx, p.SignIn.EarnedBy(cl)) // a config phone's session: the phone goes with its number
+		ctx = p.addedFrom(ctx, cl)
 	}
 	res, err := p.SignIn.Check(ctx, req.scope, &req.flow.Flow, req.user, c, req.form["code"], live)
 	if err == nil && firstPhone {
