@@ -222,10 +222,12 @@ func (p *Pages) sweeping(req *request, cl *session.Claims, action string) {
 	switch action {
 	case "signout-all":
 		// Every session and every trusted browser of the user ends, here
-		// and (within the revocation poll) at every instance.
-		err := p.Sessions.RevokeUser(ctx, user)
+		// and (within the revocation poll) at every instance. Trusts
+		// first, as session.EndUser: a trusted browser signing in again
+		// between the two gets a session the revocation ends.
+		err := session.UntrustAll(ctx, p.Store, req.realm, user)
 		if err == nil {
-			err = session.UntrustAll(ctx, p.Store, req.realm, user)
+			err = p.Sessions.RevokeUser(ctx, user)
 		}
 		if err != nil {
 			p.Logger.Error("signing out everywhere", zap.Error(err))
