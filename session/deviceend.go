@@ -82,17 +82,34 @@ func readDeviceEnd(b *store.Batch, realm string, cl *Claims) *store.Op {
 // which know no gate's, write the same expiry.
 const LongestLifetime = 400 * 24 * time.Hour
 
-// endDeviceAt writes the end of user's device id (e) at now, unless one as
-// late or later is there: it never moves back (a removal asked again, a
-// gate putting back what the store lost, an import). It lasts until
-// LongestLifetime past e.At (one already over is not written); one of a
-// previous release, with no expiry, still counts. wrote says whether it
-// was written.
-func endDeviceAt(ctx context.Context, st store.Store, realm, user, id string, e deviceEnd, now time.Time) (wrote bool, err error) {
-	return e.keepAt(ctx, st, endkeys.Device(realm, user, id), now)
+// againAt writes the end of a device (e, at key) at now, the removal's
+// (EndDevice), unless one as late or later is there: it never moves back
+// (a removal asked again at once, a gate putting back what the store
+// lost, an import). It lasts until LongestLifetime past e.At; one of a
+// previous release, with no expiry, still counts. A device ended already
+// (the same removal asked again later, by her or by the admin: its
+// tombstone) keeps the session the first end kept, and no other: e.Keep
+// gives way, for a session the first end did not keep has ended, and a
+// later removal brings back none. held is the end the store holds once
+// done (e, where none was there).
+func (e deviceEnd) againAt(ctx context.Context, st store.Store, key string, now time.Time) (held deviceEnd, err error) {
+	err = st.Update(ctx, key, func(old []byte, found bool) ([]byte, time.Duration, error) {
+		held = e
+		var first deviceEnd
+		if found && json.Unmarshal(old, &first) == nil {
+			if held.Keep = first.Keep; !e.At.After(first.At) {
+				held = first
+				return nil, 0, store.ErrUnchanged
+			}
+		}
+		return held.record(), e.ttl(now), nil
+	})
+	return held, err
 }
 
-// keepAt is endDeviceAt at key, in one Update.
+// keepAt writes e at key, in one Update, unless one as late or later is
+// there (an import's: the end it carries, its Keep as it is). wrote says
+// whether it was written.
 func (e deviceEnd) keepAt(ctx context.Context, st store.Store, key string, now time.Time) (wrote bool, err error) {
 	ttl := e.ttl(now)
 	if ttl <= 0 {
@@ -128,7 +145,7 @@ func (e deviceEnd) record() []byte {
 
 // KeepLaterDeviceEnds writes each of ends, a device's end an import
 // carries (Key: endkeys.Device, Value as stored), unless the store holds
-// one as late or later (as endDeviceAt: the later removal wins), a batch
+// one as late or later (as againAt: the later removal wins), a batch
 // of DeviceEndsABatch at a time, each with a request's store budget of
 // its own, and answers how many it wrote. Once a batch is done, told (nil:
 // none) is called with each of its ends and what it did with it: written,
@@ -187,7 +204,7 @@ const (
 	EndHeld                   // not written: the store holds it as the file has it
 )
 
-// keepLaterDeviceEnds is endDeviceAt for each of ends, in two round trips
+// keepLaterDeviceEnds is keepAt for each of ends, in two round trips
 // a batch of DeviceEndsABatch (with budget of store time each, where
 // given): their records read, then those to write swapped in where they
 // still hold what was read (store.Batch.Swap); one changed meanwhile is
@@ -300,12 +317,13 @@ func EndDevice(ctx context.Context, st store.Store, realm, user, device string, 
 	keepSID, keepTrust := kept(keep, device)
 	e := deviceEnd{At: now}
 	if keep != nil && keep.DeviceID() == device {
-		e.Keep = keepSID // a recovery code's session naming it, kept
+		e.Keep, keepSID = keepSID, "" // a recovery code's session naming it, kept where the end keeps it
 	}
-	if _, err := endDeviceAt(store.Lasting(ctx), st, realm, user, device, e, now); err != nil {
+	e, err := e.againAt(store.Lasting(ctx), st, endkeys.Device(realm, user, device), now)
+	if err != nil {
 		return err
 	}
-	if err := announce(ctx, st, revocation{Realm: realm, Of: user, Device: device, At: now.UnixNano(), Keep: e.Keep}); err != nil {
+	if err := announce(ctx, st, revocation{Realm: realm, Of: user, Device: device, At: e.At.UnixNano(), Keep: e.Keep}); err != nil {
 		return err
 	}
 	earned := func(d *string, issued time.Time) bool {
@@ -328,7 +346,7 @@ func EndDevice(ctx context.Context, st store.Store, realm, user, device string, 
 		return err
 	}
 	return endListed(ctx, st, realm, user, list, now, func(s Info) bool {
-		return s.SID != keepSID && (endsTrust(ended, s) || earned(s.Where.Device, s.Issued))
+		return s.SID != keepSID && !e.keeps(s.SID) && (endsTrust(ended, s) || earned(s.Where.Device, s.Issued))
 	})
 }
 
