@@ -84,9 +84,9 @@ const LongestLifetime = 400 * 24 * time.Hour
 
 // againAt writes the end of a device (e, at key) at now, the removal's
 // (EndDevice), unless one as late or later is there: it never moves back
-// (a removal asked again at once, a gate putting back what the store
-// lost, an import). It lasts until LongestLifetime past e.At; one of a
-// previous release, with no expiry, still counts. A device ended already
+// (a removal asked again by an instance whose clock is behind). It lasts
+// until LongestLifetime past e.At; one of a previous release, with no
+// expiry, still counts. A device ended already
 // (the same removal asked again later, by her or by the admin: its
 // tombstone) keeps the session the first end kept, and no other: e.Keep
 // gives way, for a session the first end did not keep has ended, and a
@@ -108,8 +108,9 @@ func (e deviceEnd) againAt(ctx context.Context, st store.Store, key string, now 
 }
 
 // keepAt writes e at key, in one Update, unless one as late or later is
-// there (an import's: the end it carries, its Keep as it is). wrote says
-// whether it was written.
+// there: a gate putting back what the store lost, an import (the end it
+// carries, its Keep as it is). One already over is not written. wrote
+// says whether it was written.
 func (e deviceEnd) keepAt(ctx context.Context, st store.Store, key string, now time.Time) (wrote bool, err error) {
 	ttl := e.ttl(now)
 	if ttl <= 0 {
