@@ -36,6 +36,9 @@ type App struct {
 	// settleAt is when its settle started (set before any retry runs):
 	// the provisioned users' sessions it ends are those issued before it.
 	settleAt time.Time
+	// probes says, of two gates whose stores hold one epoch record,
+	// whether they are on one store (storePair → bool: oneStore).
+	probes sync.Map
 }
 
 // CaddyModule returns the Caddy module information.

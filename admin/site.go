@@ -173,19 +173,6 @@ func (s *Site) realmGates() []*Site {
 	return gates
 }
 
-// sameStore reports whether g's store is s's: written alike, or written
-// two ways (a Redis by name and by number, say) and holding one epoch
-// record (continuity.Record.ID): else the realm's gates on it would be
-// two realms, each settling the one record of each provisioned user
-// against its own numbers, and ending her sessions at every load.
-func (s *Site) sameStore(g *Site) bool {
-	if s.StoreID() == g.StoreID() {
-		return true
-	}
-	id := s.Epoch.ID()
-	return id != "" && id == g.Epoch.ID()
-}
-
 // storeKey names s's store for the settle's lock: its epoch record's ID
 // where it read one, which each spelling of the store shares.
 func (s *Site) storeKey() string { return cmp.Or(s.Epoch.ID(), s.StoreID()) }

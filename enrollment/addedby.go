@@ -38,8 +38,8 @@ func AddedFrom(ctx context.Context, maker string) context.Context {
 // addedBy is the mark a device added from ctx's session records, read
 // from the list before the add (the same atomic update): the session's
 // own mark, else that of the device that earned it; "" for none. before
-// is a copy of list for stampAdded where there is a mark (nil else).
-func addedBy(ctx context.Context, list []Device) (mark string, before []Device) {
+// is the IDs of list for stampAdded where there is a mark (nil else).
+func addedBy(ctx context.Context, list []Device) (mark string, before map[string]bool) {
 	maker, _ := ctx.Value(addedFromKey{}).(string)
 	if mark = maker; maker != "" && !session.IsNumberMark(maker) {
 		mark = ""
@@ -50,16 +50,20 @@ func addedBy(ctx context.Context, list []Device) (mark string, before []Device) 
 	if mark == "" {
 		return "", nil
 	}
-	return mark, slices.Clone(list)
+	before = make(map[string]bool, len(list))
+	for _, d := range list {
+		before[d.ID] = true
+	}
+	return mark, before
 }
 
-// stampAdded has each device of after that before lacks record mark.
-func stampAdded(mark string, before, after []Device) {
+// stampAdded has each device of after whose ID before lacks record mark.
+func stampAdded(mark string, before map[string]bool, after []Device) {
 	if mark == "" {
 		return
 	}
 	for i := range after {
-		if !slices.ContainsFunc(before, func(d Device) bool { return d.ID == after[i].ID }) {
+		if !before[after[i].ID] {
 			after[i].AddedBy = mark
 		}
 	}

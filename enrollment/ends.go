@@ -158,11 +158,13 @@ func (s *Admin) keepLaterEnds(ctx context.Context, list []end) (int, error) {
 			}
 			if wrote { // else one ending later was written meanwhile, and announced
 				k = session.EndWritten
-				kept++
 			}
 		}
 		if err := s.tell(ctx, e.key, e.value, k); err != nil {
-			return kept, fmt.Errorf("announcing a session's end: %w", err)
+			return kept, fmt.Errorf("announcing a session's end (%s): %w", writtenUntold, err)
+		}
+		if k == session.EndWritten {
+			kept++ // written and announced, as a user's revocation is counted
 		}
 	}
 	return kept, nil
@@ -190,7 +192,7 @@ func (s *Admin) tell(ctx context.Context, key string, value []byte, k session.En
 // keepLaterDeviceEnds writes the devices' ends of list (keepLaterEnds),
 // announcing each by tell's rule (session.KeepLaterDeviceEnds says which
 // it wrote and which the store holds as it is: the same removal's), and
-// counts those written.
+// counts those written and announced.
 func (s *Admin) keepLaterDeviceEnds(ctx context.Context, list []end) (kept int, err error) {
 	var ends []session.StoredEnd
 	for _, e := range list {
@@ -209,11 +211,18 @@ func (s *Admin) keepLaterDeviceEnds(ctx context.Context, list []end) (kept int, 
 		}
 		return err
 	})
-	if err != nil {
-		return kept, fmt.Errorf("%s a device's end: %w", what, err)
+	if err != nil && what == "announcing" {
+		return kept, fmt.Errorf("announcing a device's end (%s): %w", writtenUntold, err)
+	} else if err != nil {
+		return kept, fmt.Errorf("writing a device's end: %w", err)
 	}
 	return kept, nil
 }
+
+// writtenUntold says of an end an import wrote whose announcement failed that
+// it is in the store, uncounted: the import run again announces it
+// (session.EndHeld).
+const writtenUntold = "written, not announced: the import run again announces it"
 
 // heldEnds is when each end the store holds expires, of the realms and
 // kinds of list's ends only (a device's end aside: keepLaterDeviceEnds
@@ -276,7 +285,10 @@ func (s *Admin) keepLaterRevoked(ctx context.Context, key string, value []byte) 
 	if err != nil {
 		return err
 	}
-	return s.tell(ctx, key, value, k)
+	if err := s.tell(ctx, key, value, k); err != nil {
+		return fmt.Errorf("announcing a user's revocation (%s): %w", writtenUntold, err)
+	}
+	return nil
 }
 
 // announce tells running gates of an end an import wrote, through

@@ -13,6 +13,7 @@ import (
 	"github.com/smsgate/caddy-smsgate/admin"
 	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/internal/textsafe"
+	"github.com/smsgate/caddy-smsgate/phone"
 	"github.com/smsgate/caddy-smsgate/session"
 	"github.com/smsgate/caddy-smsgate/signin"
 	"github.com/smsgate/caddy-smsgate/words"
@@ -155,9 +156,12 @@ type personView struct {
 	RecoveryLeft int
 }
 
-// consoleDevice is a device as the console shows it.
+// consoleDevice is a device as the console shows it. AddedFrom is the
+// config's number whose session added it (Device.AddedBy, at the root of
+// the chain), masked, or that it is a number no longer given her (the
+// old one: its devices go at the next start's settle); "" for none.
 type consoleDevice struct {
-	ID, Kind, KindID, Masked, Name, Added, LastUsed string
+	ID, Kind, KindID, Masked, Name, Added, LastUsed, AddedFrom string
 }
 
 // kindIDs name the kinds of device.
@@ -202,6 +206,11 @@ func (p *Pages) people(req *request, query string) ([]personView, error) {
 			}
 			match = match || strings.Contains(strings.ToLower(d.Name), query) || strings.Contains(d.Phone, query)
 			cd.KindID = kindIDs[cd.Kind]
+			if number := p.SignIn.Given(u.User, d.AddedBy); number != "" {
+				cd.AddedFrom = phone.Mask(number)
+			} else if d.AddedBy != "" {
+				cd.AddedFrom = p.Words.T(req.lang, "a number no longer given")
+			}
 			v.Devices = append(v.Devices, cd)
 		}
 		if match {

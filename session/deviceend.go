@@ -148,11 +148,12 @@ func (e deviceEnd) record() []byte {
 // carries (Key: endkeys.Device, Value as stored), unless the store holds
 // one as late or later (as againAt: the later removal wins), a batch
 // of DeviceEndsABatch at a time, each with a request's store budget of
-// its own, and answers how many it wrote. Once a batch is done, told (nil:
-// none) is called with each of its ends and what it did with it: written,
-// held as it is (the same removal's: EndHeld) or left, which the import
-// announces or not by the rule of every end it carries (EndKept). told's
-// error stops the import. An unreadable value is not written (the import
+// its own, and answers how many it wrote that told took (one whose told
+// failed is not counted, nor are the rest of its batch, written all the
+// same). Once a batch is done, told (nil: none) is called with each of
+// its ends and what it did with it: written, held as it is (the same
+// removal's: EndHeld) or left, which the import announces or not by the
+// rule of every end it carries (EndKept). told's error stops the import. An unreadable value is not written (the import
 // checked it); of one key named twice, the later end only.
 func KeepLaterDeviceEnds(ctx context.Context, st store.Store, ends []StoredEnd, now time.Time, told func(StoredEnd, EndKept) error) (wrote int, err error) {
 	keyed := make([]keyedEnd, len(ends))
@@ -164,13 +165,15 @@ func KeepLaterDeviceEnds(ctx context.Context, st store.Store, ends []StoredEnd, 
 		}
 	}
 	err = keepLaterDeviceEnds(store.Lasting(ctx), st, keyed, now, store.RequestBudget, func(i int, k EndKept) error {
+		if told != nil {
+			if err := told(ends[i], k); err != nil {
+				return err
+			}
+		}
 		if k == EndWritten {
 			wrote++
 		}
-		if told == nil {
-			return nil
-		}
-		return told(ends[i], k)
+		return nil
 	})
 	return wrote, err
 }

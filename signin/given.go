@@ -18,7 +18,12 @@ func (s *Service) GiveNumbers(numbers map[string][]string) { s.given.Store(&numb
 // earned stands only while it does (session.Manager.CheckNumbers). It
 // hashes the user's numbers (a session's first check at the gate, not a
 // repeat visit's: the hash's key is the store's secret, which may change).
-func (s *Service) Gives(user, mark string) bool {
+func (s *Service) Gives(user, mark string) bool { return s.Given(user, mark) != "" }
+
+// Given is the number (E.164) the config gives user that mark names, or
+// "" where it gives none (a number lost, or no mark): the admin's console
+// shows, masked, which number a device was added from (Device.AddedBy).
+func (s *Service) Given(user, mark string) string {
 	var numbers []string
 	if given := s.given.Load(); given != nil {
 		numbers = (*given)[user]
@@ -28,8 +33,8 @@ func (s *Service) Gives(user, mark string) bool {
 	id, ok := strings.CutPrefix(mark, session.NumberMark(""))
 	for _, e164 := range numbers {
 		if ok && id != "" && s.Devices.NumberID(e164) == id {
-			return true
+			return e164
 		}
 	}
-	return false
+	return ""
 }

@@ -9,6 +9,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/session"
 )
 
 // lostNumbers is what was (a kept record, made under keyed) holds that ids
@@ -36,6 +37,10 @@ func lostNumbers(keyed, was string, ids []string) []string {
 // (a first enrollment) or closed to her. It answers how many it removed
 // and whether one withdrew her codes.
 //
+// Each device's end is written before it leaves her list, and again
+// after (removeDevice): an adding from a session it earned that lands in
+// between names nothing, and is undone by its own check of that session.
+//
 // It reads her devices again until a round finds none to remove
 // (addedRounds at most, then errAddedRaced, for the settle's retry): a
 // session EndUser did not end (one issued after the config started, at a
@@ -56,6 +61,15 @@ func (s *Service) removeAddedByLost(ctx context.Context, realm, user string, los
 			return n, withdrew, nil
 		}
 		for _, d := range added {
+			// Its end first: an adding from a session d earned that lands
+			// once d left her list records no mark (no round finds it), but
+			// its own check of that session (kept) finds it ended and undoes
+			// it. removeDevice writes the end again, for a sign-in with d in
+			// between; a removal refused after this leaves d hers, its
+			// sessions ended, for the retry.
+			if err := session.EndDevice(ctx, s.Devices.Store, realm, user, d.ID, nil, s.Devices.Now()); err != nil {
+				return n, withdrew, err
+			}
 			r, err := removeDevice(ctx, s.Devices, realm, user, d.ID, true, nil, true)
 			withdrew = withdrew || r.CodesWithdrawn
 			if err != nil {
