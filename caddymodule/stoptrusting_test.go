@@ -83,3 +83,43 @@ func TestStopTrustingABrowserSignsItOut(t *testing.T) {
 		sitetest.ExpectBody(t, carol.Get("/"), "hi carol")
 	})
 }
+
+// TestSignOutEndsTheSessionsOfACopiedTrust (attack13): through a real
+// Caddy on Badger and Redis, a thief holds a copy of carol's trusted
+// browser's cookies (its trust and known-browser cookies) and signed in
+// with it, without a code. carol signs out in her browser: its trust ends,
+// and with it every session it gave, the thief's too, as a copy of the
+// session cookie stops working at a sign-out. Before, only the trust's
+// record went: the thief's session answered 200 "hi carol" for the rest
+// of its lifetime (12 h by default).
+func TestSignOutEndsTheSessionsOfACopiedTrust(t *testing.T) {
+	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+		s := sitetest.Start(t, `http://localhost:{HTTP_PORT} {
+	smsgate {
+		identity none
+		user carol +14155552671
+		`+storeLine+`
+		provider log
+`+limitsOff+`	}
+	respond "hi {http.auth.user.id}"
+}`)
+		carol := sitetest.NewClient(t, "")
+		tok := carol.CSRF("/.smsgate/login")
+		sitetest.Expect(t, carol.Post("/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+		sitetest.Expect(t, carol.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}, "remember": {"1"}}), http.StatusSeeOther, "/")
+		thief := sitetest.NewClient(t, "")
+		thief.SetCookieFor(thief.Base()+"/.smsgate/", "smsgate_trust", carol.Cookie("smsgate_trust"))
+		thief.SetCookie("smsgate_known", carol.Cookie("smsgate_known"))
+		sitetest.Expect(t, thief.Get("/.smsgate/login"), http.StatusSeeOther, "/")
+		sitetest.ExpectBody(t, thief.Get("/"), "hi carol")
+
+		tok = carol.CSRF("/.smsgate/logout")
+		sitetest.ExpectBody(t, carol.Post("/.smsgate/logout", url.Values{"csrf": {tok}}), "signed out")
+		if res := thief.Get("/"); res.StatusCode == http.StatusOK {
+			t.Errorf("the copied trust's session after carol signed out: %d %s", res.StatusCode, res.Text)
+		}
+		if res := thief.Get("/.smsgate/login"); res.StatusCode == http.StatusSeeOther && res.Header.Get("Location") == "/" {
+			t.Error("the copied trust signed in again after carol signed out")
+		}
+	})
+}
