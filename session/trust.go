@@ -220,19 +220,16 @@ func (m *Manager) Untrust(ctx context.Context, user, id string) error {
 
 // UntrustBrowser ends, in one atomic step, user's trusts named by ids and
 // every one earned by a browser of known (TrustedBrowser.Known) — a
-// sign-out in that browser, wherever each trust's cookie is kept. The
-// user's other browsers keep theirs. It answers how many ended.
+// sign-out in that browser, wherever each trust's cookie is kept — each
+// with every session it gave or whose sign-in made it (endTrusts): a copy
+// of its cookie signed in elsewhere is signed out too, as a copy of the
+// session cookie is. Only trusts of user's record end. The user's other
+// browsers keep theirs. It answers how many ended.
 func (m *Manager) UntrustBrowser(ctx context.Context, user string, known []string, ids ...string) (int, error) {
-	var ended int
-	err := m.editTrusted(store.Lasting(ctx), user, func(list []TrustedBrowser) []TrustedBrowser {
-		n := len(list)
-		list = slices.DeleteFunc(list, func(tb TrustedBrowser) bool {
-			return (tb.Known != "" && slices.Contains(known, tb.Known)) || slices.Contains(ids, tb.ID)
-		})
-		ended = n - len(list)
-		return list
-	})
-	return ended, err
+	ended, err := endTrusts(ctx, m.store, m.realm, user, nil, func(tb TrustedBrowser) bool {
+		return (tb.Known != "" && slices.Contains(known, tb.Known)) || slices.Contains(ids, tb.ID)
+	}, m.now())
+	return len(ended), err
 }
 
 // UntrustAll ends every trust of user in realm (a reset; also with Caddy
