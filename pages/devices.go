@@ -195,12 +195,20 @@ func (p *Pages) devices(req *request) {
 		}
 		p.page(req, http.StatusOK, "passkey", pageData{})
 	case "untrust":
-		if err := p.Sessions.Untrust(ctx, user, req.form["trust"]); err != nil {
+		// Its sessions end with it (a thief's browser is signed out): this
+		// browser's too, where its session came from it or made it.
+		ended, err := p.Sessions.EndTrust(ctx, user, req.form["trust"])
+		if err != nil {
 			p.Logger.Error("ending a trusted browser", zap.Error(err))
 			p.unavailable(req)
 			return
 		}
 		p.Audit("browser_untrusted", user, "")
+		if ended && cl.Trust != nil && *cl.Trust == req.form["trust"] {
+			p.setCookie(req.w, req.r, TrustCookie, "", p.PathPrefix, -1)
+			p.signedOutHere(req, pageData{})
+			return
+		}
 		done("devices.untrusted")
 	case "signout-all", "recovery":
 		if req.form["confirm"] != "1" && !req.json {

@@ -65,14 +65,24 @@ func (p *Pages) signOut(req *request) (signedIn, ok bool) {
 		if ids = slices.DeleteFunc(ids, func(id string) bool { return id == "" }); len(browsers) == 0 && len(ids) == 0 {
 			continue // nothing of theirs to end here
 		}
-		n, err := p.Sessions.UntrustBrowser(ctx, user, browsers, ids...)
+		ended, err := p.Sessions.UntrustBrowser(ctx, user, browsers, ids...)
 		if err != nil {
 			p.Logger.Error("signing out: ending this browser's trusted sign-ins", zap.Error(err))
 			p.unavailable(req)
 			return signedIn, false
 		}
-		if n > 0 {
-			p.Audit("browser_untrusted", user, "", zap.Int("trusts", n))
+		if len(ended) > 0 {
+			p.Audit("browser_untrusted", user, "", zap.Int("trusts", len(ended)))
+			// A copy of their cookies signed in elsewhere signs out too;
+			// a sign-out reads no list of sessions otherwise, so one that
+			// cannot be read leaves them (logged), and the sign-out goes on.
+			var keep []string
+			for _, h := range held {
+				keep = append(keep, h.cl.SID)
+			}
+			if err := p.Sessions.EndCopies(ctx, user, ended, keep); err != nil {
+				p.Logger.Error("signing out: ending the sessions copies of this browser's trusts signed in", zap.Error(err))
+			}
 		}
 	}
 	for _, h := range held {

@@ -221,18 +221,43 @@ func (m *Manager) Untrust(ctx context.Context, user, id string) error {
 // UntrustBrowser ends, in one atomic step, user's trusts named by ids and
 // every one earned by a browser of known (TrustedBrowser.Known) — a
 // sign-out in that browser, wherever each trust's cookie is kept. The
-// user's other browsers keep theirs. It answers how many ended.
-func (m *Manager) UntrustBrowser(ctx context.Context, user string, known []string, ids ...string) (int, error) {
-	var ended int
+// user's other browsers keep theirs. It answers the IDs of those that
+// ended (EndCopies ends the sessions copies of their cookies signed in).
+func (m *Manager) UntrustBrowser(ctx context.Context, user string, known []string, ids ...string) ([]string, error) {
+	var ended []string
 	err := m.editTrusted(store.Lasting(ctx), user, func(list []TrustedBrowser) []TrustedBrowser {
-		n := len(list)
-		list = slices.DeleteFunc(list, func(tb TrustedBrowser) bool {
-			return (tb.Known != "" && slices.Contains(known, tb.Known)) || slices.Contains(ids, tb.ID)
+		ended = nil // again at each try
+		return slices.DeleteFunc(list, func(tb TrustedBrowser) bool {
+			if (tb.Known != "" && slices.Contains(known, tb.Known)) || slices.Contains(ids, tb.ID) {
+				ended = append(ended, tb.ID)
+				return true
+			}
+			return false
 		})
-		ended = n - len(list)
-		return list
 	})
 	return ended, err
+}
+
+// EndCopies ends user's listed sessions that came from or made one of
+// trusts (a sign-out's, UntrustBrowser), but those of keep (the browser's
+// own, which the sign-out revokes itself and whose browser stays known):
+// a copy of a trust's cookie signed in elsewhere is signed out with the
+// browser whose trust it copied, as a copy of its session cookie is. A
+// session the list pushed off (MaxListed) is not found. The trusts are
+// not marked ended (endTrusts): the owner's browser, whose known-browser
+// cookie names its trust, stays known after a sign-out.
+func (m *Manager) EndCopies(ctx context.Context, user string, trusts, keep []string) error {
+	if len(trusts) == 0 {
+		return nil
+	}
+	now := m.now()
+	list, err := unended(ctx, m.store, m.realm, user, now)
+	if err != nil {
+		return err
+	}
+	return endListed(ctx, m.store, m.realm, user, list, now, func(s Info) bool {
+		return endsTrust(trusts, s) && !slices.Contains(keep, s.SID)
+	})
 }
 
 // UntrustAll ends every trust of user in realm (a reset; also with Caddy

@@ -110,9 +110,9 @@ func TestUntrustBrowser(t *testing.T) {
 		return tb
 	}
 	here, there, other, unnamed, named := trust("B1"), trust("B1"), trust("B2"), trust(""), trust("")
-	n, err := m.UntrustBrowser(ctx, "alice", []string{"B1"}, named.ID, "")
-	if err != nil || n != 3 {
-		t.Fatalf("UntrustBrowser = %d, %v; want 3 ended", n, err)
+	ended, err := m.UntrustBrowser(ctx, "alice", []string{"B1"}, named.ID, "")
+	if err != nil || len(ended) != 3 {
+		t.Fatalf("UntrustBrowser = %v, %v; want 3 ended", ended, err)
 	}
 	list, _ := m.TrustedBrowsers(ctx, "alice")
 	if len(list) != 2 || list[0].ID != other.ID || list[1].ID != unnamed.ID {
