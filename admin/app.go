@@ -39,6 +39,8 @@ type App struct {
 	// probes says, of two gates whose stores hold one epoch record,
 	// whether they are on one store (storePair → bool: oneStore).
 	probes sync.Map
+	// probesFailed is the pairs whose probe failed, logged once.
+	probesFailed sync.Map
 }
 
 // CaddyModule returns the Caddy module information.

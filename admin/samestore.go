@@ -5,10 +5,12 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"sync"
 	"time"
 
 	"go.uber.org/zap"
 
+	"github.com/smsgate/caddy-smsgate/continuity"
 	"github.com/smsgate/caddy-smsgate/store"
 )
 
@@ -49,9 +51,9 @@ func (a *App) oneStore(s, g *Site) bool {
 	defer cancel()
 	one, err := readsAcross(ctx, s.Store, g.Store)
 	if err != nil {
-		if s.Logger != nil {
+		if _, told := a.probeFailed().LoadOrStore(storePair{s, g}, true); !told && s.Logger != nil {
 			s.Logger.Warn("could not ask whether two gates of the realm whose stores hold one epoch record are on one store; taken as one",
-				zap.String("store", s.StoreID()), zap.String("other", g.StoreID()), zap.Error(err))
+				zap.String("store", continuity.Describe(s.StoreConfig)), zap.String("other", continuity.Describe(g.StoreConfig)), zap.Error(err))
 		}
 		return true
 	}
@@ -60,6 +62,15 @@ func (a *App) oneStore(s, g *Site) bool {
 		a.probes.Store(storePair{g, s}, one)
 	}
 	return one
+}
+
+// probeFailed is the pairs whose probe failed and was logged: once per
+// pair and config, not at every admin request while the store is away.
+func (a *App) probeFailed() *sync.Map {
+	if a == nil {
+		return new(sync.Map)
+	}
+	return &a.probesFailed
 }
 
 // probeKey is where readsAcross writes (a minute at most).

@@ -22,6 +22,24 @@ func Identity(storeConfig json.RawMessage) string {
 	return string(out)
 }
 
+// Describe names a store for a log line: its module and where it is
+// (addresses, master, database, prefix, folder), never its credentials —
+// Identity holds the config whole, passwords and all.
+func Describe(storeConfig json.RawMessage) string {
+	var all map[string]json.RawMessage
+	if storeConfig == nil || json.Unmarshal(storeConfig, &all) != nil {
+		return Identity(nil)
+	}
+	kept := map[string]json.RawMessage{}
+	for _, k := range []string{"module", "addresses", "master_name", "cluster", "db", "key_prefix", "path"} {
+		if v, ok := all[k]; ok {
+			kept[k] = v
+		}
+	}
+	out, _ := json.Marshal(kept)
+	return string(out)
+}
+
 // Dir is where gates remember the stores they have seen: in Caddy's data
 // directory, beside (never inside) the Badger store's folder.
 func Dir() string { return filepath.Join(caddy.AppDataDir(), "smsgate-continuity") }
