@@ -1,6 +1,7 @@
 package signin
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/smsgate/caddy-smsgate/session"
@@ -12,6 +13,24 @@ import (
 // them earned stands here (Gives). Until then, the gate's own `user`
 // lines.
 func (s *Service) GiveNumbers(numbers map[string][]string) { s.given.Store(&numbers) }
+
+// Given is the numbers (E.164) gates give each provisioned user: their
+// union, sorted, each once. Built once for the gates of a realm on one
+// store (admin.App.Start), it is what each of them is given (GiveNumbers)
+// and what the settle keeps (SettleProvisioned).
+func Given(gates []*Service) map[string][]string {
+	given := map[string][]string{}
+	for _, g := range gates {
+		for name, u := range g.Users {
+			given[name] = append(given[name], u.Phone)
+		}
+	}
+	for name, numbers := range given {
+		slices.Sort(numbers)
+		given[name] = slices.Compact(numbers)
+	}
+	return given
+}
 
 // Gives reports whether the config gives user the number mark
 // (session.NumberMark) names: a session or a trust a config's phone

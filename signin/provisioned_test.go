@@ -19,6 +19,12 @@ import (
 	"github.com/smsgate/caddy-smsgate/store/storetest"
 )
 
+// settleRealm settles realm "r" of gates with their union (Given), as
+// admin.App hands it to SettleProvisioned.
+func settleRealm(ctx context.Context, at time.Time, gates ...*Service) error {
+	return SettleProvisioned(ctx, "r", at, gates, Given(gates))
+}
+
 // TestAProvisionedRecordOfTheReleaseBeforeIsRead: a store holding the
 // record attack6's build wrote (one number: "<key's hash> <number's
 // hash>") is read as a set of one. The same number ends nothing and
@@ -42,7 +48,7 @@ func TestAProvisionedRecordOfTheReleaseBeforeIsRead(t *testing.T) {
 		}
 		return !at.IsZero()
 	}
-	if err := SettleProvisioned(ctx, "r", time.Time{}, []*Service{s}); err != nil || revoked() {
+	if err := settleRealm(ctx, time.Time{}, s); err != nil || revoked() {
 		t.Fatalf("the same number as the old record's: %v, revoked %v", err, revoked())
 	}
 	if v, _ := st.Get(ctx, provisionedKey("r", "carol")); string(v) != old {
@@ -50,10 +56,10 @@ func TestAProvisionedRecordOfTheReleaseBeforeIsRead(t *testing.T) {
 	}
 	other := newServiceOn(st, nil)
 	other.Users = map[string]User{"carol": {Name: "carol", Phone: "+447400123456"}}
-	if err := SettleProvisioned(ctx, "r", time.Time{}, []*Service{s, other}); err != nil || revoked() {
+	if err := settleRealm(ctx, time.Time{}, s, other); err != nil || revoked() {
 		t.Fatalf("a number added: %v, revoked %v", err, revoked())
 	}
-	if err := SettleProvisioned(ctx, "r", time.Time{}, []*Service{other}); err != nil || !revoked() {
+	if err := settleRealm(ctx, time.Time{}, other); err != nil || !revoked() {
 		t.Fatalf("the old record's number taken away: %v, revoked %v", err, revoked())
 	}
 }
@@ -87,7 +93,7 @@ func TestASettleStopsAtTheStoresFirstError(t *testing.T) {
 		name := fmt.Sprint("user", i)
 		s.Users[name] = User{Name: name, Phone: fmt.Sprintf("+1415555267%d", i)}
 	}
-	if err := SettleProvisioned(context.Background(), "r", time.Time{}, []*Service{s}); err == nil {
+	if err := settleRealm(context.Background(), time.Time{}, s); err == nil {
 		t.Fatal("a settle whose writes failed answered no error")
 	}
 	if n := st.puts.Load(); n != 1 {
@@ -113,7 +119,7 @@ func TestADeletedLineWithdrawsTheCodesItsPhoneMade(t *testing.T) {
 		st := storetest.Badger(t)
 		s := newServiceOn(st, nil)
 		s.Logger, s.Notices, s.Site = zap.NewNop(), new(counted), "Example"
-		if err := SettleProvisioned(ctx, "r", time.Time{}, []*Service{s}); err != nil {
+		if err := settleRealm(ctx, time.Time{}, s); err != nil {
 			t.Fatal(err)
 		}
 		maker := tc.maker
@@ -126,7 +132,7 @@ func TestADeletedLineWithdrawsTheCodesItsPhoneMade(t *testing.T) {
 		}
 		gone := newServiceOn(st, nil)
 		gone.Users, gone.Phones, gone.Logger = map[string]User{}, map[string]User{}, zap.NewNop()
-		if err := SettleProvisioned(ctx, "r", time.Time{}, []*Service{gone}); err != nil {
+		if err := settleRealm(ctx, time.Time{}, gone); err != nil {
 			t.Fatal(err)
 		}
 		err = s.Devices.UseRecoveryCode(ctx, enrollment.Scope{Realm: "r", IP: "192.0.2.1"}, "f", "carol", codes[0])
@@ -154,7 +160,7 @@ func TestANumberLostAtOneGateWithdrawsASetMadeAtAnother(t *testing.T) {
 	}
 	p2 := User{Name: "carol", Phone: "+447400123456"}
 	b.Users, b.Phones = map[string]User{"carol": p2}, map[string]User{p2.Phone: p2}
-	if err := SettleProvisioned(ctx, "r", time.Time{}, []*Service{a, b}); err != nil {
+	if err := settleRealm(ctx, time.Time{}, a, b); err != nil {
 		t.Fatal(err)
 	}
 	live := func(context.Context) (bool, error) { return true, nil }
@@ -165,7 +171,7 @@ func TestANumberLostAtOneGateWithdrawsASetMadeAtAnother(t *testing.T) {
 	told.take()
 	dropped := newServiceOn(st, nil)
 	dropped.Users, dropped.Phones, dropped.Logger = map[string]User{}, map[string]User{}, zap.NewNop()
-	if err := SettleProvisioned(ctx, "r", time.Time{}, []*Service{dropped, b}); err != nil {
+	if err := settleRealm(ctx, time.Time{}, dropped, b); err != nil {
 		t.Fatal(err)
 	}
 	if err := b.Devices.UseRecoveryCode(ctx, enrollment.Scope{Realm: "r", IP: "192.0.2.1"}, "f", "carol", codes[0]); err == nil {
@@ -188,14 +194,14 @@ func TestASettleEndsWhatWasIssuedBeforeTheStart(t *testing.T) {
 	st := storetest.Badger(t)
 	s := newServiceOn(st, nil)
 	s.Logger, s.Notices, s.Site = zap.NewNop(), new(counted), "Example"
-	if err := SettleProvisioned(ctx, "r", time.Time{}, []*Service{s}); err != nil {
+	if err := settleRealm(ctx, time.Time{}, s); err != nil {
 		t.Fatal(err)
 	}
 	moved := newServiceOn(st, nil)
 	p2 := User{Name: "carol", Phone: "+447400123456"}
 	moved.Users, moved.Phones, moved.Logger = map[string]User{"carol": p2}, map[string]User{p2.Phone: p2}, zap.NewNop()
 	started := time.Now().Add(-time.Hour).Truncate(time.Second)
-	if err := SettleProvisioned(ctx, "r", started, []*Service{moved}); err != nil {
+	if err := settleRealm(ctx, started, moved); err != nil {
 		t.Fatal(err)
 	}
 	at, err := session.RevokedBefore(ctx, st, "r", "carol")

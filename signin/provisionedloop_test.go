@@ -47,7 +47,7 @@ func TestASettleRemovesWhatWasAddedWhileItRemoved(t *testing.T) {
 		s := newServiceOn(wrapped, nil)
 		s.Users, s.Phones = map[string]User{"alice": alice}, map[string]User{alice.Phone: alice}
 		s.Logger, s.Notices, s.Site = zap.NewNop(), new(counted), "Example"
-		if err := SettleProvisioned(ctx, "r", time.Time{}, []*Service{s}); err != nil {
+		if err := settleRealm(ctx, time.Time{}, s); err != nil {
 			t.Fatal(err)
 		}
 		fromPhone := enrollment.AddedFrom(ctx, configPhoneMark(s.Devices.NumberID(alice.Phone)))
@@ -67,7 +67,7 @@ func TestASettleRemovesWhatWasAddedWhileItRemoved(t *testing.T) {
 		p2 := User{Name: "alice", Phone: "+447400123456"}
 		moved.Users, moved.Phones = map[string]User{"alice": p2}, map[string]User{p2.Phone: p2}
 		moved.Logger, moved.Notices, moved.Site = zap.NewNop(), new(counted), "Example"
-		if err := SettleProvisioned(ctx, "r", time.Time{}, []*Service{moved}); err != nil {
+		if err := settleRealm(ctx, time.Time{}, moved); err != nil {
 			t.Fatal(err)
 		}
 		list, err := s.Devices.List(ctx, "r", "alice")
