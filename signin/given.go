@@ -2,7 +2,6 @@ package signin
 
 import (
 	"slices"
-	"strings"
 
 	"github.com/smsgate/caddy-smsgate/session"
 )
@@ -44,11 +43,16 @@ func (s *Service) Gives(user, mark string) bool {
 	} else if u, ok := s.Users[user]; ok {
 		numbers = []string{u.Phone}
 	}
-	id, ok := strings.CutPrefix(mark, session.NumberMark(""))
-	for _, e164 := range numbers {
-		if ok && id != "" && s.Devices.NumberID(e164) == id {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(numbers, func(e164 string) bool { return s.marks(mark, e164) })
 }
+
+// numberMark is the mark of what the config's phone e164 earned: a
+// session's and a trust's Device, a set of codes' maker, a device's
+// AddedBy (session.NumberMark of its keyed hash, enrollment.Core.NumberID,
+// never the number).
+func (s *Service) numberMark(e164 string) string {
+	return session.NumberMark(s.Devices.NumberID(e164))
+}
+
+// marks reports whether mark is e164's (numberMark).
+func (s *Service) marks(mark, e164 string) bool { return e164 != "" && mark == s.numberMark(e164) }

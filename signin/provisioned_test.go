@@ -124,7 +124,7 @@ func TestADeletedLineWithdrawsTheCodesItsPhoneMade(t *testing.T) {
 		}
 		maker := tc.maker
 		if maker == "phone" {
-			maker = configPhoneMark(s.Devices.NumberID("+14155552671"))
+			maker = s.numberMark("+14155552671")
 		}
 		codes, err := s.RenewRecovery(ctx, "r", "carol", maker, live)
 		if err != nil {
@@ -164,7 +164,7 @@ func TestANumberLostAtOneGateWithdrawsASetMadeAtAnother(t *testing.T) {
 		t.Fatal(err)
 	}
 	live := func(context.Context) (bool, error) { return true, nil }
-	codes, err := b.RenewRecovery(ctx, "r", "carol", configPhoneMark(b.Devices.NumberID(p2.Phone)), live)
+	codes, err := b.RenewRecovery(ctx, "r", "carol", b.numberMark(p2.Phone), live)
 	if err != nil {
 		t.Fatal(err)
 	}

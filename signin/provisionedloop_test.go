@@ -50,7 +50,7 @@ func TestASettleRemovesWhatWasAddedWhileItRemoved(t *testing.T) {
 		if err := settleRealm(ctx, time.Time{}, s); err != nil {
 			t.Fatal(err)
 		}
-		fromPhone := enrollment.AddedFrom(ctx, configPhoneMark(s.Devices.NumberID(alice.Phone)))
+		fromPhone := enrollment.AddedFrom(ctx, s.numberMark(alice.Phone))
 		y, _, err := s.Devices.AddIn(fromPhone, "r", "alice", "+14155559001", "Y", "en")
 		if err != nil {
 			t.Fatal(err)
