@@ -135,7 +135,7 @@ func TestADeletedLineWithdrawsTheCodesItsPhoneMade(t *testing.T) {
 		if err := settleRealm(ctx, time.Time{}, gone); err != nil {
 			t.Fatal(err)
 		}
-		err = s.Devices.UseRecoveryCode(ctx, enrollment.Scope{Realm: "r", IP: "192.0.2.1"}, "f", "carol", codes[0])
+		_, err = s.Devices.UseRecoveryCodeOf(ctx, enrollment.Scope{Realm: "r", IP: "192.0.2.1"}, "f", "carol", codes[0])
 		if (err == nil) != tc.usable {
 			t.Errorf("%s, her line deleted: a code of it answered %v; usable %v wanted", tc.subject, err, tc.usable)
 		}
@@ -174,7 +174,7 @@ func TestANumberLostAtOneGateWithdrawsASetMadeAtAnother(t *testing.T) {
 	if err := settleRealm(ctx, time.Time{}, dropped, b); err != nil {
 		t.Fatal(err)
 	}
-	if err := b.Devices.UseRecoveryCode(ctx, enrollment.Scope{Realm: "r", IP: "192.0.2.1"}, "f", "carol", codes[0]); err == nil {
+	if _, err := b.Devices.UseRecoveryCodeOf(ctx, enrollment.Scope{Realm: "r", IP: "192.0.2.1"}, "f", "carol", codes[0]); err == nil {
 		t.Error("P1 dropped: a code of the set renewed at the gate giving P2 still signs in")
 	}
 	told.mu.Lock()
