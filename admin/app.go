@@ -41,6 +41,9 @@ type App struct {
 	probes sync.Map
 	// probesFailed is the pairs whose probe failed, logged once.
 	probesFailed sync.Map
+	// settles are its realms with their numbers, built once at Start
+	// (giveNumbers): the settle keeps what each gate was given.
+	settles []realmSettle
 }
 
 // CaddyModule returns the Caddy module information.
@@ -139,11 +142,13 @@ var settling struct {
 	locks  sync.Map
 }
 
-// realmSettle is a realm's gates on one store, settled together.
+// realmSettle is a realm's gates on one store, settled together, and
+// the numbers they give each provisioned user (signin.Given).
 type realmSettle struct {
 	key   string // realm and store
 	realm string
 	gates []*signin.Service
+	given map[string][]string
 }
 
 // settleProvisioned settles the provisioned users of the config that
@@ -157,7 +162,7 @@ type realmSettle struct {
 // is back. Each failure is logged (signin.SettleProvisioned).
 func (a *App) settleProvisioned() {
 	settling.latest.Store(a)
-	realms := a.realms()
+	realms := a.settles // as the gates were given them
 	if len(realms) > 0 {
 		a.settleAt = realms[0].gates[0].Devices.Now() // a retry ends only what was issued before the start
 	}
@@ -196,6 +201,7 @@ func (a *App) realms() []realmSettle {
 				done = append(done, g)
 			}
 		}
+		r.given = signin.NumbersOf(r.gates)
 		realms = append(realms, r)
 	}
 	return realms
@@ -213,7 +219,7 @@ func (a *App) settle(r realmSettle, lock func(*sync.Mutex) bool) error {
 	if settling.latest.Load() != a {
 		return nil
 	}
-	return signin.SettleProvisioned(a.ctx, r.realm, a.settleAt, r.gates)
+	return signin.SettleProvisioned(a.ctx, r.realm, a.settleAt, r.gates, r.given)
 }
 
 // errBusy is a settle's answer where an older one holds the realm.

@@ -16,8 +16,6 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	caddycmd "github.com/caddyserver/caddy/v2/cmd"
 	"github.com/spf13/cobra"
-
-	"github.com/smsgate/caddy-smsgate/signin"
 )
 
 // subcommand is one `caddy smsgate` command: its admin API operation and
@@ -202,17 +200,9 @@ func adminCommand(sub subcommand, stdout, stderr io.Writer) caddycmd.CommandFunc
 			return caddy.ExitCodeSuccess, nil
 		}
 		_, _ = stdout.Write(out)
-		var removal map[string]any
-		if sub.name == "remove-device" && json.Unmarshal(out, &removal) == nil && removal[signin.CodesWithdrawn] == true {
-			fmt.Fprintln(stderr, withdrawnLine)
-		}
 		return caddy.ExitCodeSuccess, nil
 	}
 }
-
-// withdrawnLine is what remove-device says of a removal that withdrew the
-// user's recovery codes (signin.RemoveDevice).
-const withdrawnLine = "Note: her recovery codes were withdrawn: a session the removed device signed in made them. They no longer work: she makes new ones on her devices page (tell her)."
 
 // writePrivate writes data to file, readable by its owner only, as a new
 // file: written beside it under a name of its own (O_EXCL, 0600) and

@@ -1,31 +1,17 @@
 package admin
 
-import "slices"
-
-// giveNumbers hands each gate of the config that starts the numbers the
-// gates of its realm on its store give each provisioned user (their
-// union, as signin.SettleProvisioned settles them): a session or a trust
-// that a config's phone earned stands at a gate only while one of them
-// is its number (signin.Service.GiveNumbers). Before, each gate knows its
-// own `user` lines, which the union holds: a gate's numbers only grow.
+// giveNumbers builds the config's realms once (realms: each realm's gates
+// on one store, with the numbers they give each provisioned user, their
+// union), which the settle then keeps (settleProvisioned), and hands each
+// gate its realm's numbers: a session or a trust that a config's phone
+// earned stands at a gate only while one of them is its number
+// (signin.Service.GiveNumbers). Before, each gate knows its own `user`
+// lines, which the union holds: a gate's numbers only grow.
 func (a *App) giveNumbers() {
-	for _, s := range a.all() {
-		if s.SignIn == nil {
-			continue
+	a.settles = a.realms()
+	for _, r := range a.settles {
+		for _, g := range r.gates {
+			g.GiveNumbers(r.given)
 		}
-		given := map[string][]string{}
-		for _, g := range s.realmGates() {
-			if g.SignIn == nil {
-				continue
-			}
-			for name, u := range g.SignIn.Users {
-				given[name] = append(given[name], u.Phone)
-			}
-		}
-		for name, numbers := range given {
-			slices.Sort(numbers)
-			given[name] = slices.Compact(numbers)
-		}
-		s.SignIn.GiveNumbers(given)
 	}
 }

@@ -178,13 +178,13 @@ func adminOp(ctx context.Context, svc *enrollment.Admin, tell *signin.Service, p
 		// thief is cut off): none is the admin's own. Her other phones are
 		// told, as of her own removal. Whether it withdrew her recovery
 		// codes (a session the device earned made them) is said: she
-		// makes new ones.
+		// makes new ones (removalAnswer).
 		if tell != nil {
 			r, err := tell.AdminRemove(ctx, req.Realm, req.User, req.ID)
 			if err != nil {
 				return nil, err
 			}
-			return map[string]any{"removed": req.ID, "phones_told": r.Told, signin.CodesWithdrawn: r.CodesWithdrawn}, nil
+			return removalAnswer(map[string]any{"removed": req.ID, "phones_told": r.Told}, r), nil
 		}
 		r, err := signin.RemoveDevice(ctx, svc.Devices, req.Realm, req.User, req.ID)
 		if err != nil {
@@ -196,7 +196,7 @@ func adminOp(ctx context.Context, svc *enrollment.Admin, tell *signin.Service, p
 		} else if r.OwedUnread != nil { // not known: null, and said
 			notice, owed = notice+noticeUnread, nil
 		}
-		return map[string]any{"removed": req.ID, "phones_told": 0, "notice": notice, "notice_owed": owed, signin.CodesWithdrawn: r.CodesWithdrawn}, nil
+		return removalAnswer(map[string]any{"removed": req.ID, "phones_told": 0, "notice": notice, "notice_owed": owed}, r), nil
 	case "reset":
 		// Revoked first, too: a change a session let in meanwhile (an app,
 		// a phone, a passkey, recovery codes) is checked again once
@@ -241,6 +241,22 @@ func adminOp(ctx context.Context, svc *enrollment.Admin, tell *signin.Service, p
 	}
 	return nil, &adminError{http.StatusNotFound, fmt.Errorf("unknown operation %q", op)}
 }
+
+// removalAnswer is answer, a device's removal's, with whether r withdrew
+// her recovery codes (always there: signin.CodesWithdrawn) and, where it
+// did, what that means (note: the CLI prints the answer as it is, as it
+// does the notice of a removal with Caddy stopped).
+func removalAnswer(answer map[string]any, r signin.Removal) map[string]any {
+	answer[signin.CodesWithdrawn] = r.CodesWithdrawn
+	if r.CodesWithdrawn {
+		answer["note"] = codesWithdrawnNote
+	}
+	return answer
+}
+
+// codesWithdrawnNote is what a removal that withdrew the user's recovery
+// codes says of them (signin.RemoveDevice).
+const codesWithdrawnNote = "her recovery codes were withdrawn: a session the removed device signed in made them. They no longer work: she makes new ones on her devices page (tell her)"
 
 // noticeUnsent is what the CLI's removal on a stopped Caddy says of the notice
 // her phones get from a removal through the running gate.

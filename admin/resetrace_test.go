@@ -96,7 +96,8 @@ func TestAResetRacingASignInLeavesNoSession(t *testing.T) {
 							case "phone":
 								_, errSignIn = ch.Check(ctx, sc, c, code)
 							case "recovery":
-								amr, errSignIn = factor.AMRRecovery, dev.UseRecoveryCode(ctx, sc, fmt.Sprint("flow", runs), user, r.Codes[0])
+								amr = factor.AMRRecovery
+								_, errSignIn = dev.UseRecoveryCodeOf(ctx, sc, fmt.Sprint("flow", runs), user, r.Codes[0])
 							case "trusted":
 								// A trusted browser signs in again (pages' trustedSignIn).
 								var tb *session.TrustedBrowser

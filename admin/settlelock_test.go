@@ -52,6 +52,7 @@ func TestAReloadWaitsOnNoOlderSettle(t *testing.T) {
 		for _, s := range sites {
 			app.Register(s)
 		}
+		app.giveNumbers() // as Start does
 		return app
 	}
 	older := config(gate("a", hung, "/a", "+14155552671"))

@@ -151,20 +151,14 @@ const (
 // ErrRecoveryTries answers a sign-in that tried too many recovery codes.
 var ErrRecoveryTries = words.New("recovery.tries")
 
-// UseRecoveryCode burns one of user's recovery codes. flow names the
+// UseRecoveryCodeOf burns one of user's recovery codes. flow names the
 // sign-in in progress, which may try RecoveryTriesPerFlow codes (each try
-// counts, whatever its answer). Wrong ones
-// count toward the lockout of this user at this IP; of two uses of one
-// code, one succeeds.
-func (s *Devices) UseRecoveryCode(ctx context.Context, sc Scope, flow, user, code string) error {
-	_, err := s.UseRecoveryCodeOf(ctx, sc, flow, user, code)
-	return err
-}
-
-// UseRecoveryCodeOf is UseRecoveryCode, and answers, of a code it burnt,
-// the maker of its set (MadeBy: a device's ID, or another maker's mark;
-// "" for none), read before the code is burnt: the sign-in it earns names
-// that device, and ends with its removal, as the set does.
+// counts, whatever its answer). Wrong ones count toward the lockout of
+// this user at this IP; of two uses of one code, one succeeds. It
+// answers, of a code it burnt, the maker of its set (MadeBy: a device's
+// ID, or another maker's mark; "" for none), read before the code is
+// burnt: the sign-in it earns names that device, and ends with its
+// removal, as the set does.
 func (s *Devices) UseRecoveryCodeOf(ctx context.Context, sc Scope, flow, user, code string) (maker string, err error) {
 	if err := s.checkLock(ctx, sc, user); err != nil {
 		return "", err

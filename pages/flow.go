@@ -118,7 +118,7 @@ const knownLifetime = session.KnownLifetime
 // that earned it removed (listed or not: the cookie names it): a browser that
 // signed in as the user before one (a thief's, with the lost phone, or a
 // stolen browser), or whose sign-in a config's phone earned that no gate
-// of the realm gives her now (its number's mark: signin.Service.Gives,
+// of the realm gives her now (its number's mark: session.Manager.NumberGiven,
 // as for its session), is a stranger's again, with no window of guesses or
 // send budget of the owner's (session.StillKnown). A cookie from a
 // release before it named its trust (no tb) is known no more: the admin's
@@ -131,11 +131,10 @@ func (p *Pages) knownUser(req *request) (string, error) {
 	if cl == nil || cl.Trust == nil {
 		return "", nil
 	}
-	device := cl.DeviceID()
-	if session.IsNumberMark(device) && !p.SignIn.Gives(cl.Subject, device) {
+	if !p.Sessions.NumberGiven(cl.Subject, cl.Device) {
 		return "", nil // a config's phone no longer hers: its browser is a stranger's, as its session is
 	}
-	if known, err := session.StillKnown(req.r.Context(), p.Store, p.Realm, cl.Subject, cl.SID, *cl.Trust, device, cl.IssuedAt.Time); !known {
+	if known, err := session.StillKnown(req.r.Context(), p.Store, p.Realm, cl.Subject, cl.SID, *cl.Trust, cl.DeviceID(), cl.IssuedAt.Time); !known {
 		return "", err
 	}
 	return cl.Subject, nil

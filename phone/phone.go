@@ -98,12 +98,7 @@ func MaskDigits(s string) string {
 
 // Mask hides all but the country code and the last three digits:
 // +14155552671 becomes +1•••••••671. It is what logs and pages show.
-// A number masked already is answered as it is (a removal's notice keeps
-// no more: enrollment.Owed), never masked again.
 func Mask(e164 string) string {
-	if isMasked(e164) {
-		return e164
-	}
 	if !strings.HasPrefix(e164, "+") || len(e164) < 6 {
 		return "•••"
 	}
@@ -113,18 +108,6 @@ func Mask(e164 string) string {
 		cc = 0
 	}
 	return "+" + digits[:cc] + strings.Repeat("•", len(digits)-cc-3) + digits[len(digits)-3:]
-}
-
-// isMasked reports whether s is a number as Mask writes it: +, up to
-// three digits (the calling code), hidden digits, the last three.
-func isMasked(s string) bool {
-	rest, ok := strings.CutPrefix(s, "+")
-	cc := 0
-	for ok && cc < 3 && cc < len(rest) && rest[cc] >= '0' && rest[cc] <= '9' {
-		cc++
-	}
-	hidden := strings.TrimLeft(rest[min(cc, len(rest)):], "•")
-	return ok && len(hidden) < len(rest)-cc && len(hidden) == 3 && strings.Trim(hidden, "0123456789") == ""
 }
 
 // countryCodeLen is the length of the calling code digits start with (1

@@ -46,18 +46,9 @@ func TestMask(t *testing.T) {
 		"+35312345678":  "+353•••••678",
 		"nonsense":      "•••",
 		"+12":           "•••",
-		// Masked already: as it is; a whole number never passes.
-		"+1•••••••671":  "+1•••••••671",
-		"+353•••••678":  "+353•••••678",
-		"+•••••••••671": "+•••••••••671",
 	} {
 		if got := Mask(in); got != want {
 			t.Errorf("Mask(%q) = %q, want %q", in, got, want)
-		}
-	}
-	for _, in := range []string{"+1•••••••6714155552", "+14155•••671", "+14155552671•"} {
-		if got := Mask(in); strings.Contains(got, "4155") {
-			t.Errorf("Mask(%q) = %q: taken for masked", in, got)
 		}
 	}
 }

@@ -58,12 +58,33 @@ func (e deviceEnd) endsAt(issued time.Time) bool { return !issued.After(e.At) }
 // deviceEnds reports whether op, a read of the end of the device cl names
 // (nil: it names none), ends cl; a record it cannot read does.
 func deviceEnds(op *store.Op, cl *Claims) bool {
-	if op == nil || errors.Is(op.Err, store.ErrNotFound) {
+	if op == nil {
 		return false
 	}
-	var e deviceEnd
-	return op.Err != nil || json.Unmarshal(op.Value, &e) != nil || e.ends(cl)
+	e, found, err := parseDeviceEnd(op.Value, op.Err)
+	return err != nil || found && e.ends(cl)
 }
+
+// parseDeviceEnd is a device's end as the store answered its read (raw,
+// err: the store's, which it returns): found is false where there is
+// none. One it cannot read ends every session of the device and keeps
+// none (unreadableEnd), for each of its readers (deviceEnds, StillKnown,
+// KeptAtRemoval).
+func parseDeviceEnd(raw []byte, err error) (e deviceEnd, found bool, _ error) {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return deviceEnd{}, false, nil
+	case err != nil:
+		return deviceEnd{}, false, err
+	case json.Unmarshal(raw, &e) != nil:
+		return unreadableEnd, true, nil
+	}
+	return e, true, nil
+}
+
+// unreadableEnd is what a device's end that cannot be read does: it ends
+// every session of the device (issued until the end of time) and keeps none.
+var unreadableEnd = deviceEnd{At: time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)}
 
 // readDeviceEnd adds to b the read of the end of the device cl names, if
 // it names one (nil if not).
@@ -376,13 +397,6 @@ func KeptAtRemoval(ctx context.Context, st store.Store, realm string, cl *Claims
 	if cl.DeviceID() == "" || IsNumberMark(cl.DeviceID()) {
 		return false, nil
 	}
-	raw, err := st.Get(ctx, endkeys.Device(realm, cl.Subject, cl.DeviceID()))
-	if errors.Is(err, store.ErrNotFound) {
-		return false, nil
-	}
-	var e deviceEnd
-	if err != nil || json.Unmarshal(raw, &e) != nil {
-		return false, err
-	}
-	return e.keeps(cl.SID), nil
+	e, _, err := parseDeviceEnd(st.Get(ctx, endkeys.Device(realm, cl.Subject, cl.DeviceID())))
+	return err == nil && e.keeps(cl.SID), err
 }

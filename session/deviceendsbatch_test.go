@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -115,6 +116,57 @@ func TestADeviceEndChangedAfterItsReadIsDecidedAgain(t *testing.T) {
 			if got, _ := st.Get(ctx, key); string(got) != string(want.record()) || wrote != (name == "earlier") {
 				t.Errorf("an end %s written meanwhile: the store holds %s (written: %v); want %s", name, got, wrote, want.record())
 			}
+		}
+	})
+}
+
+// failsFirstEndRead is a store (no batches of its own: each operation in
+// turn) whose first read of a device's end fails, as a store failing one
+// round trip does.
+type failsFirstEndRead struct {
+	store.Store
+	failed atomic.Bool
+}
+
+func (f *failsFirstEndRead) Get(ctx context.Context, key string) ([]byte, error) {
+	if strings.HasPrefix(key, endkeys.DevicePrefix) && f.failed.CompareAndSwap(false, true) {
+		return nil, errDown
+	}
+	return f.Store.Get(ctx, key)
+}
+
+// TestAFailedBatchOfDeviceEndsPutBackLeavesTheOthersWritten: a gate
+// putting back two batches of devices' ends into a store that forgot
+// them, the store failing the first batch, writes the second all the
+// same: putBack is not run again, and another instance or a restarted
+// gate reads the store, not this gate's memory (before: the run stopped
+// at the first failed batch, and none was written). On Badger and a real
+// Redis.
+func TestAFailedBatchOfDeviceEndsPutBackLeavesTheOthersWritten(t *testing.T) {
+	storetest.OnBadgerAndRedis(t, func(t *testing.T, st store.Store) {
+		ctx := context.Background()
+		now := time.Now()
+		failing := &failsFirstEndRead{Store: st}
+		m, err := NewManager(ctx, Config{Store: failing, Realm: "example.com", Alg: "HS256", Lifetime: time.Hour, Now: func() time.Time { return now }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		const n = 2 * DeviceEndsABatch
+		for i := range n {
+			m.covered.add(now, revocation{Realm: m.realm, Of: "alice", Device: fmt.Sprint("d", i), At: now.UnixNano()}, time.Hour)
+		}
+		m.putBack(ctx)
+		if !failing.failed.Load() {
+			t.Fatal("no read of a device's end failed")
+		}
+		written := 0
+		for i := range n {
+			if _, err := st.Get(ctx, endkeys.Device(m.realm, "alice", fmt.Sprint("d", i))); err == nil {
+				written++
+			}
+		}
+		if written != n-DeviceEndsABatch {
+			t.Errorf("%d of %d devices' ends put back with one batch failed; want %d (the other batch)", written, n, n-DeviceEndsABatch)
 		}
 	})
 }

@@ -2,7 +2,6 @@ package session
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"time"
 
@@ -84,11 +83,8 @@ func StillKnown(ctx context.Context, st store.Store, realm, user, sid, trust, de
 	if !errors.Is(trustEnded.Err, store.ErrNotFound) {
 		return false, trustEnded.Err // nil: its trust ended
 	}
-	if !errors.Is(deviceEnded.Err, store.ErrNotFound) {
-		var e deviceEnd // one unreadable ends it, as it ends a session
-		if deviceEnded.Err != nil || json.Unmarshal(deviceEnded.Value, &e) != nil || !e.keeps(sid) && e.endsAt(issued) {
-			return false, deviceEnded.Err
-		}
+	if e, found, err := parseDeviceEnd(deviceEnded.Value, deviceEnded.Err); err != nil || found && !e.keeps(sid) && e.endsAt(issued) {
+		return false, err
 	}
 	return before.IsZero() || issued.After(before), nil
 }

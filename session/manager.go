@@ -276,7 +276,7 @@ func (m *Manager) Uncached(ctx context.Context, token string) *Claims {
 		}
 		return nil
 	}
-	if !m.withinLifetime(cl) || !m.earnedHere(cl) || !m.numberGiven(cl.Subject, cl.Device) {
+	if !m.withinLifetime(cl) || !m.earnedHere(cl) || !m.NumberGiven(cl.Subject, cl.Device) {
 		return nil
 	}
 	revoked, err := m.revoked(ctx, cl)

@@ -40,9 +40,9 @@ type Gives func(user, mark string) bool
 // a repeat visit reads nothing more.
 func (m *Manager) CheckNumbers(gives Gives) { m.gives = gives }
 
-// numberGiven reports whether what device earned (a session's or a
-// trust's Device; nil in one of a release before it) stands for user:
-// a device, none, or a number the config gives user.
-func (m *Manager) numberGiven(user string, device *string) bool {
+// NumberGiven reports whether what device earned (a session's, a trust's
+// or a known-browser cookie's Device; nil in one of a release before it)
+// stands for user: a device, none, or a number the config gives user.
+func (m *Manager) NumberGiven(user string, device *string) bool {
 	return m.gives == nil || device == nil || !IsNumberMark(*device) || m.gives(user, *device)
 }

@@ -138,7 +138,7 @@ func (m *Manager) Trusted(ctx context.Context, token string) (string, *TrustedBr
 		if list[i].ID != cl.SID {
 			continue
 		}
-		if !m.numberGiven(cl.Subject, list[i].Device) {
+		if !m.NumberGiven(cl.Subject, list[i].Device) {
 			return "", nil, ErrNumberNotGiven
 		}
 		return cl.Subject, &list[i], nil

@@ -9,7 +9,6 @@ import (
 	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/internal/textsafe"
-	"github.com/smsgate/caddy-smsgate/session"
 	"github.com/smsgate/caddy-smsgate/words"
 )
 
@@ -70,7 +69,7 @@ func (s *Service) Check(ctx context.Context, sc enrollment.Scope, f *Flow, user 
 	}
 	res := &Result{User: done.User, AMR: []factor.AMR{amrOf(done.Channel)}, Device: done.DeviceID}
 	if sc.Provisioned { // the config's phone: what it earns stands while the config gives it (session.CheckNumbers)
-		res.Device = session.NumberMark(s.Devices.NumberID(c.Phone))
+		res.Device = s.numberMark(c.Phone)
 	}
 	switch done.Purpose {
 	case enrollment.Enroll:

@@ -1,7 +1,7 @@
 package signin
 
 import (
-	"strings"
+	"slices"
 
 	"github.com/smsgate/caddy-smsgate/session"
 )
@@ -12,6 +12,24 @@ import (
 // them earned stands here (Gives). Until then, the gate's own `user`
 // lines.
 func (s *Service) GiveNumbers(numbers map[string][]string) { s.given.Store(&numbers) }
+
+// NumbersOf is the numbers (E.164) gates give each provisioned user:
+// their union, sorted, each once. Built once for the gates of a realm on one
+// store (admin.App.Start), it is what each of them is given (GiveNumbers)
+// and what the settle keeps (SettleProvisioned).
+func NumbersOf(gates []*Service) map[string][]string {
+	given := map[string][]string{}
+	for _, g := range gates {
+		for name, u := range g.Users {
+			given[name] = append(given[name], u.Phone)
+		}
+	}
+	for name, numbers := range given {
+		slices.Sort(numbers)
+		given[name] = slices.Compact(numbers)
+	}
+	return given
+}
 
 // Gives reports whether the config gives user the number mark
 // (session.NumberMark) names: a session or a trust a config's phone
@@ -30,11 +48,21 @@ func (s *Service) Given(user, mark string) string {
 	} else if u, ok := s.Users[user]; ok {
 		numbers = []string{u.Phone}
 	}
-	id, ok := strings.CutPrefix(mark, session.NumberMark(""))
 	for _, e164 := range numbers {
-		if ok && id != "" && s.Devices.NumberID(e164) == id {
+		if s.marks(mark, e164) {
 			return e164
 		}
 	}
 	return ""
 }
+
+// numberMark is the mark of what the config's phone e164 earned: a
+// session's and a trust's Device, a set of codes' maker, a device's
+// AddedBy (session.NumberMark of its keyed hash, enrollment.Core.NumberID,
+// never the number).
+func (s *Service) numberMark(e164 string) string {
+	return session.NumberMark(s.Devices.NumberID(e164))
+}
+
+// marks reports whether mark is e164's (numberMark).
+func (s *Service) marks(mark, e164 string) bool { return e164 != "" && mark == s.numberMark(e164) }

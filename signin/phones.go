@@ -37,8 +37,12 @@ func (s *Service) MakeDefault(ctx context.Context, realm, user, id string) error
 // cut off), and tells the other phones (remove).
 func (s *Service) RemovePhone(ctx context.Context, realm, user, id string, keep *session.Claims) (Removal, error) {
 	r, err := s.remove(ctx, realm, user, id, s.AllowRemoveLast, keep)
-	if r.Device != nil {
-		s.audit("device_removed", user, r.Device.Masked, zap.String("device", r.Device.ID), zap.String("kind", r.Device.Kind.Name()))
+	if r.Device != nil { // the notice holds the number masked only: the audit's phone as it is (audit.Log.Audit)
+		fields := []zap.Field{zap.String("device", r.Device.ID), zap.String("kind", r.Device.Kind.Name())}
+		if r.Device.Masked != "" {
+			fields = append(fields, zap.String("phone", r.Device.Masked))
+		}
+		s.audit("device_removed", user, "", fields...)
 	}
 	return r, err
 }

@@ -50,7 +50,8 @@ func provisionedKey(realm, user string) string {
 
 // SettleProvisioned settles the provisioned users of realm as the config
 // that starts now gives them at gates, every gate of the realm on one
-// store (their union: a user two gates give two numbers has both): where
+// store (given, their union: Given; a user two gates give two numbers has
+// both): where
 // the store kept a number a user no longer has at any of them (another
 // number, or no `user` line), every session and trust of that user ends;
 // then the store keeps what they are given now (a deleted user's record
@@ -67,31 +68,33 @@ func provisionedKey(realm, user string) string {
 // issued before at (when the config started, zero for now: a retry does
 // not sign her out of what she signed in to since); a first start (no record: a new user, an upgrade) ends
 // nothing.
-func SettleProvisioned(ctx context.Context, realm string, at time.Time, gates []*Service) error {
+func SettleProvisioned(ctx context.Context, realm string, at time.Time, gates []*Service, given map[string][]string) error {
 	if len(gates) == 0 {
 		return nil
 	}
 	s := gates[0]
 	st, keyed := s.Devices.Store, s.Devices.NumberID(keyCheck)
-	given, numbers := map[string][]string{}, map[string]string{}
-	tellers := map[string]*Service{} // a gate that gives the user a number: it tells that phone too
+	ids := map[string][]string{} // given's keyed hashes (the record's)
+	for name, e164s := range given {
+		for _, e164 := range e164s {
+			ids[name] = append(ids[name], s.Devices.NumberID(e164))
+		}
+		slices.Sort(ids[name])
+		ids[name] = slices.Compact(ids[name])
+	}
+	numbers, tellers := map[string]string{}, map[string]*Service{} // a gate that gives the user a number: it tells that phone too
 	for _, g := range gates {
 		for name, u := range g.Users {
-			given[name] = append(given[name], s.Devices.NumberID(u.Phone))
 			numbers[name], tellers[name] = u.Phone, g
 		}
-	}
-	for name, ids := range given {
-		slices.Sort(ids)
-		given[name] = slices.Compact(ids)
 	}
 	kept := map[string]string{}
 	prefix := provisionedKey(realm, "")
 	err := st.Scan(ctx, prefix, func(key string, value []byte) error {
 		if parts, ok := store.SplitKey(key); ok && len(parts) == 3 {
 			kept[parts[2]] = string(value)
-			if _, ok := given[parts[2]]; !ok {
-				given[parts[2]] = nil // a deleted line: given nothing
+			if _, ok := ids[parts[2]]; !ok {
+				ids[parts[2]] = nil // a deleted line: given nothing
 			}
 		}
 		return nil
@@ -103,8 +106,8 @@ func SettleProvisioned(ctx context.Context, realm string, at time.Time, gates []
 	// The first error stops it: the store is failing, and each user's
 	// write would wait for it in turn, holding up Caddy's start (the retry
 	// settles every user again).
-	for _, name := range slices.Sorted(maps.Keys(given)) {
-		if err := s.settleUser(ctx, realm, name, keyed, kept[name], given[name], numbers[name], cmp.Or(tellers[name], s), at); err != nil {
+	for _, name := range slices.Sorted(maps.Keys(ids)) {
+		if err := s.settleUser(ctx, realm, name, keyed, kept[name], ids[name], numbers[name], cmp.Or(tellers[name], s), at); err != nil {
 			return err
 		}
 	}

@@ -19,6 +19,12 @@ import (
 	"github.com/smsgate/caddy-smsgate/store/storetest"
 )
 
+// settleRealm settles realm "r" of gates with their union (NumbersOf), as
+// admin.App hands it to SettleProvisioned.
+func settleRealm(ctx context.Context, at time.Time, gates ...*Service) error {
+	return SettleProvisioned(ctx, "r", at, gates, NumbersOf(gates))
+}
+
 // TestAProvisionedRecordOfTheReleaseBeforeIsRead: a store holding the
 // record attack6's build wrote (one number: "<key's hash> <number's
 // hash>") is read as a set of one. The same number ends nothing and
@@ -42,7 +48,7 @@ func TestAProvisionedRecordOfTheReleaseBeforeIsRead(t *testing.T) {
 		}
 		return !at.IsZero()
 	}
-	if err := SettleProvisioned(ctx, "r", time.Time{}, []*Service{s}); err != nil || revoked() {
+	if err := settleRealm(ctx, time.Time{}, s); err != nil || revoked() {
 		t.Fatalf("the same number as the old record's: %v, revoked %v", err, revoked())
 	}
 	if v, _ := st.Get(ctx, provisionedKey("r", "carol")); string(v) != old {
@@ -50,10 +56,10 @@ func TestAProvisionedRecordOfTheReleaseBeforeIsRead(t *testing.T) {
 	}
 	other := newServiceOn(st, nil)
 	other.Users = map[string]User{"carol": {Name: "carol", Phone: "+447400123456"}}
-	if err := SettleProvisioned(ctx, "r", time.Time{}, []*Service{s, other}); err != nil || revoked() {
+	if err := settleRealm(ctx, time.Time{}, s, other); err != nil || revoked() {
 		t.Fatalf("a number added: %v, revoked %v", err, revoked())
 	}
-	if err := SettleProvisioned(ctx, "r", time.Time{}, []*Service{other}); err != nil || !revoked() {
+	if err := settleRealm(ctx, time.Time{}, other); err != nil || !revoked() {
 		t.Fatalf("the old record's number taken away: %v, revoked %v", err, revoked())
 	}
 }
@@ -87,7 +93,7 @@ func TestASettleStopsAtTheStoresFirstError(t *testing.T) {
 		name := fmt.Sprint("user", i)
 		s.Users[name] = User{Name: name, Phone: fmt.Sprintf("+1415555267%d", i)}
 	}
-	if err := SettleProvisioned(context.Background(), "r", time.Time{}, []*Service{s}); err == nil {
+	if err := settleRealm(context.Background(), time.Time{}, s); err == nil {
 		t.Fatal("a settle whose writes failed answered no error")
 	}
 	if n := st.puts.Load(); n != 1 {
@@ -113,12 +119,12 @@ func TestADeletedLineWithdrawsTheCodesItsPhoneMade(t *testing.T) {
 		st := storetest.Badger(t)
 		s := newServiceOn(st, nil)
 		s.Logger, s.Notices, s.Site = zap.NewNop(), new(counted), "Example"
-		if err := SettleProvisioned(ctx, "r", time.Time{}, []*Service{s}); err != nil {
+		if err := settleRealm(ctx, time.Time{}, s); err != nil {
 			t.Fatal(err)
 		}
 		maker := tc.maker
 		if maker == "phone" {
-			maker = configPhoneMark(s.Devices.NumberID("+14155552671"))
+			maker = s.numberMark("+14155552671")
 		}
 		codes, err := s.RenewRecovery(ctx, "r", "carol", maker, live)
 		if err != nil {
@@ -126,10 +132,10 @@ func TestADeletedLineWithdrawsTheCodesItsPhoneMade(t *testing.T) {
 		}
 		gone := newServiceOn(st, nil)
 		gone.Users, gone.Phones, gone.Logger = map[string]User{}, map[string]User{}, zap.NewNop()
-		if err := SettleProvisioned(ctx, "r", time.Time{}, []*Service{gone}); err != nil {
+		if err := settleRealm(ctx, time.Time{}, gone); err != nil {
 			t.Fatal(err)
 		}
-		err = s.Devices.UseRecoveryCode(ctx, enrollment.Scope{Realm: "r", IP: "192.0.2.1"}, "f", "carol", codes[0])
+		_, err = s.Devices.UseRecoveryCodeOf(ctx, enrollment.Scope{Realm: "r", IP: "192.0.2.1"}, "f", "carol", codes[0])
 		if (err == nil) != tc.usable {
 			t.Errorf("%s, her line deleted: a code of it answered %v; usable %v wanted", tc.subject, err, tc.usable)
 		}
@@ -154,21 +160,21 @@ func TestANumberLostAtOneGateWithdrawsASetMadeAtAnother(t *testing.T) {
 	}
 	p2 := User{Name: "carol", Phone: "+447400123456"}
 	b.Users, b.Phones = map[string]User{"carol": p2}, map[string]User{p2.Phone: p2}
-	if err := SettleProvisioned(ctx, "r", time.Time{}, []*Service{a, b}); err != nil {
+	if err := settleRealm(ctx, time.Time{}, a, b); err != nil {
 		t.Fatal(err)
 	}
 	live := func(context.Context) (bool, error) { return true, nil }
-	codes, err := b.RenewRecovery(ctx, "r", "carol", configPhoneMark(b.Devices.NumberID(p2.Phone)), live)
+	codes, err := b.RenewRecovery(ctx, "r", "carol", b.numberMark(p2.Phone), live)
 	if err != nil {
 		t.Fatal(err)
 	}
 	told.take()
 	dropped := newServiceOn(st, nil)
 	dropped.Users, dropped.Phones, dropped.Logger = map[string]User{}, map[string]User{}, zap.NewNop()
-	if err := SettleProvisioned(ctx, "r", time.Time{}, []*Service{dropped, b}); err != nil {
+	if err := settleRealm(ctx, time.Time{}, dropped, b); err != nil {
 		t.Fatal(err)
 	}
-	if err := b.Devices.UseRecoveryCode(ctx, enrollment.Scope{Realm: "r", IP: "192.0.2.1"}, "f", "carol", codes[0]); err == nil {
+	if _, err := b.Devices.UseRecoveryCodeOf(ctx, enrollment.Scope{Realm: "r", IP: "192.0.2.1"}, "f", "carol", codes[0]); err == nil {
 		t.Error("P1 dropped: a code of the set renewed at the gate giving P2 still signs in")
 	}
 	told.mu.Lock()
@@ -188,14 +194,14 @@ func TestASettleEndsWhatWasIssuedBeforeTheStart(t *testing.T) {
 	st := storetest.Badger(t)
 	s := newServiceOn(st, nil)
 	s.Logger, s.Notices, s.Site = zap.NewNop(), new(counted), "Example"
-	if err := SettleProvisioned(ctx, "r", time.Time{}, []*Service{s}); err != nil {
+	if err := settleRealm(ctx, time.Time{}, s); err != nil {
 		t.Fatal(err)
 	}
 	moved := newServiceOn(st, nil)
 	p2 := User{Name: "carol", Phone: "+447400123456"}
 	moved.Users, moved.Phones, moved.Logger = map[string]User{"carol": p2}, map[string]User{p2.Phone: p2}, zap.NewNop()
 	started := time.Now().Add(-time.Hour).Truncate(time.Second)
-	if err := SettleProvisioned(ctx, "r", started, []*Service{moved}); err != nil {
+	if err := settleRealm(ctx, started, moved); err != nil {
 		t.Fatal(err)
 	}
 	at, err := session.RevokedBefore(ctx, st, "r", "carol")

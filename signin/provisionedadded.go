@@ -76,7 +76,7 @@ func (s *Service) removeAddedByLost(ctx context.Context, realm, user string, los
 				return n, withdrew, err
 			}
 			n++
-			s.audit("device_removed", user, enrollment.OwedOf(d).Masked, zap.String("device", d.ID),
+			s.audit("device_removed", user, d.Phone, zap.String("device", d.ID),
 				zap.String("kind", d.Kind.Name()), zap.String("by", "provisioned_number_lost"))
 		}
 	}

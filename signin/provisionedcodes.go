@@ -22,11 +22,6 @@ import (
 // by a session an enrolled device or a recovery code earned, or by the
 // new number's — stays.
 
-// configPhoneMark names the config's phone whose number's keyed hash is
-// numberID (enrollment.Core.NumberID) as the maker of a set of codes: the
-// mark its session carries (session.NumberMark).
-func configPhoneMark(numberID string) string { return session.NumberMark(numberID) }
-
 // EarnedBy is what earned cl: the device it names, or the config's phone
 // whose mark it carries (the number that earned it, at whichever gate of
 // the realm); for a session of a release before the mark, this gate's
@@ -38,7 +33,7 @@ func (s *Service) EarnedBy(cl *session.Claims) string {
 	if id := cl.DeviceID(); id != "" || cl.Device == nil || !ok || !slices.ContainsFunc(cl.AMR, provesPhone) {
 		return id
 	}
-	return configPhoneMark(s.Devices.NumberID(u.Phone))
+	return s.numberMark(u.Phone)
 }
 
 // Maker is what a renewal cl asks for names as its set's maker

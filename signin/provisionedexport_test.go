@@ -28,7 +28,7 @@ func TestAProvisionedNumberTakenAwayAfterARestoreEndsWhatItEarned(t *testing.T) 
 		ctx := context.Background()
 		before := newServiceOn(storetest.Badger(t), nil)
 		before.Logger = zap.NewNop()
-		if err := SettleProvisioned(ctx, "r", time.Time{}, []*Service{before}); err != nil {
+		if err := settleRealm(ctx, time.Time{}, before); err != nil {
 			t.Fatal(err)
 		}
 		records, err := before.Invites.Export(ctx, "r", false)
@@ -50,7 +50,7 @@ func TestAProvisionedNumberTakenAwayAfterARestoreEndsWhatItEarned(t *testing.T) 
 			t.Fatal(err)
 		}
 		after.Users = map[string]User{"carol": {Name: "carol", Phone: "+447400123456"}}
-		if err := SettleProvisioned(ctx, "r", time.Time{}, []*Service{after}); err != nil {
+		if err := settleRealm(ctx, time.Time{}, after); err != nil {
 			t.Fatal(err)
 		}
 		if at, err := session.RevokedBefore(ctx, restored, "r", "carol"); err != nil || at.IsZero() {

@@ -51,10 +51,10 @@ func TestASettleRemovesWhatWasAddedWhileItRemoved(t *testing.T) {
 		s := newServiceOn(wrapped, nil)
 		s.Users, s.Phones = map[string]User{"alice": alice}, map[string]User{alice.Phone: alice}
 		s.Logger, s.Notices, s.Site = zap.NewNop(), new(counted), "Example"
-		if err := SettleProvisioned(ctx, "r", time.Time{}, []*Service{s}); err != nil {
+		if err := settleRealm(ctx, time.Time{}, s); err != nil {
 			t.Fatal(err)
 		}
-		fromPhone := enrollment.AddedFrom(ctx, configPhoneMark(s.Devices.NumberID(alice.Phone)))
+		fromPhone := enrollment.AddedFrom(ctx, s.numberMark(alice.Phone))
 		y, _, err := s.Devices.AddIn(fromPhone, "r", "alice", "+14155559001", "Y", "en")
 		if err != nil {
 			t.Fatal(err)
@@ -71,7 +71,7 @@ func TestASettleRemovesWhatWasAddedWhileItRemoved(t *testing.T) {
 		p2 := User{Name: "alice", Phone: "+447400123456"}
 		moved.Users, moved.Phones = map[string]User{"alice": p2}, map[string]User{p2.Phone: p2}
 		moved.Logger, moved.Notices, moved.Site = zap.NewNop(), new(counted), "Example"
-		if err := SettleProvisioned(ctx, "r", time.Time{}, []*Service{moved}); err != nil {
+		if err := settleRealm(ctx, time.Time{}, moved); err != nil {
 			t.Fatal(err)
 		}
 		list, err := s.Devices.List(ctx, "r", "alice")
@@ -127,10 +127,10 @@ func thiefsPhone(t *testing.T, st store.Store, wrapped *addsAfter) (s, moved *Se
 	s.Devices.Secrets, s.Devices.Limits = sealer, enrollment.DefaultLimits
 	s.Users, s.Phones = map[string]User{"alice": alice}, map[string]User{alice.Phone: alice}
 	s.Logger, s.Notices, s.Site = zap.NewNop(), new(counted), "Example"
-	if err := SettleProvisioned(ctx, "r", time.Time{}, []*Service{s}); err != nil {
+	if err := settleRealm(ctx, time.Time{}, s); err != nil {
 		t.Fatal(err)
 	}
-	fromPhone := enrollment.AddedFrom(ctx, configPhoneMark(s.Devices.NumberID(alice.Phone)))
+	fromPhone := enrollment.AddedFrom(ctx, s.numberMark(alice.Phone))
 	y, _, err := s.Devices.AddIn(fromPhone, "r", "alice", "+14155559001", "Y", "en")
 	if err != nil {
 		t.Fatal(err)
@@ -197,7 +197,7 @@ func TestADeviceAddedOnceTheSettleTookItsMakerAwayIsUndone(t *testing.T) {
 			added = s.ConfirmApp(enrollment.AddedFrom(ctx, *cl.Device), sc, "alice", code, "Z", live)
 		}
 		wrapped.armed.Store(true)
-		if err := SettleProvisioned(ctx, "r", started, []*Service{moved}); err != nil {
+		if err := settleRealm(ctx, started, moved); err != nil {
 			t.Fatal(err)
 		}
 		if wrapped.armed.Load() {
@@ -221,14 +221,14 @@ func TestASettlesRemovalRefusedAfterItsEndLeavesTheDeviceSignedOut(t *testing.T)
 		wrapped := &addsAfter{Store: st, refuse: true}
 		s, moved, m, cl, started := thiefsPhone(t, st, wrapped)
 		wrapped.armed.Store(true)
-		if err := SettleProvisioned(ctx, "r", started, []*Service{moved}); err == nil {
+		if err := settleRealm(ctx, started, moved); err == nil {
 			t.Fatal("the settle whose removal the store failed answered no error")
 		}
 		live, err := m.Live(ctx, cl)
 		if names := namesOf(t, s); len(names) != 1 || live || err != nil {
 			t.Errorf("the removal refused: her devices %q, Y's session live %v (%v); want Y, ended", names, live, err)
 		}
-		if err := SettleProvisioned(ctx, "r", started, []*Service{moved}); err != nil {
+		if err := settleRealm(ctx, started, moved); err != nil {
 			t.Fatal(err)
 		}
 		if names := namesOf(t, s); len(names) != 0 {

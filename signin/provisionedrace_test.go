@@ -57,7 +57,7 @@ func TestTwoSettlesAtOnceEndInOneOfTheirRecords(t *testing.T) {
 		var wg sync.WaitGroup
 		errs := make([]error, 2)
 		for i, s := range []*Service{one, other} {
-			wg.Go(func() { errs[i] = SettleProvisioned(ctx, "r", time.Time{}, []*Service{s}) })
+			wg.Go(func() { errs[i] = settleRealm(ctx, time.Time{}, s) })
 		}
 		wg.Wait()
 		if errs[0] != nil || errs[1] != nil {

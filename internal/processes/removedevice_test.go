@@ -50,7 +50,7 @@ func TestRemoveDeviceWithCaddyStoppedEndsWhatItEarned(t *testing.T) {
 	// that her recovery codes went with the phone (its session made them).
 	if out, err := runInProcess(t, "smsgate", "remove-device", "--realm", "cli.localhost", "--user", "ivy", "--id", m[1], "--address", adminAddr, "--store", storeDir); err != nil ||
 		!strings.Contains(out, "her phones were not texted of the removal: Caddy is stopped") ||
-		!strings.Contains(out, `"recovery_codes_withdrawn": true`) || !strings.Contains(out, "Note: her recovery codes were withdrawn") {
+		!strings.Contains(out, `"recovery_codes_withdrawn": true`) || !strings.Contains(out, `"note": "her recovery codes were withdrawn`) {
 		t.Fatalf("remove-device (stopped): %v\n%s", err, out)
 	}
 	file := filepath.Join(dir, "export.json")
