@@ -145,7 +145,7 @@ func KeepLaterDeviceEnds(ctx context.Context, st store.Store, ends []StoredEnd, 
 			keyed[i] = keyedEnd{r.Key, e}
 		}
 	}
-	err = keepLaterDeviceEnds(store.Lasting(ctx), st, keyed, now, store.RequestBudget, func(i int, k EndKept) error {
+	err = keepLaterDeviceEnds(store.Lasting(ctx), st, keyed, now, store.RequestTime(), func(i int, k EndKept) error {
 		if k == EndWritten {
 			wrote++
 		}
