@@ -117,7 +117,7 @@ func (a *AdminAPI) serve(w http.ResponseWriter, r *http.Request) error {
 // store that hangs part way ends the scan within it: store.Redis.Scan);
 // an import has a budget of its own (enrollment.Admin.Import).
 func Bounded(ctx context.Context) context.Context {
-	return store.WithBudget(context.WithoutCancel(ctx), store.RequestBudget)
+	return store.WithBudget(context.WithoutCancel(ctx), store.RequestTime())
 }
 
 // DeprecatedKeysByGET is the warning an export of the keys by GET logs:

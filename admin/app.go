@@ -18,6 +18,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyevents"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
+	"github.com/smsgate/caddy-smsgate/internal/clock"
 	"github.com/smsgate/caddy-smsgate/signin"
 )
 
@@ -142,8 +143,15 @@ var settling struct {
 	locks  sync.Map
 }
 
+// settleRetry is the first wait before a failed settle is tried again:
+// SettleRetry, unless a test shortened it (clock.Shorten).
+var settleRetry = clock.NewWait("settle-retry", SettleRetry)
+
+// SettleRetry is the first wait before a failed settle is tried again.
+const SettleRetry = time.Second
+
 // realmSettle is a realm's gates on one store, settled together, and
-// the numbers they give each provisioned user (signin.Given).
+// the numbers they give each provisioned user (signin.NumbersOf).
 type realmSettle struct {
 	key   string // realm and store
 	realm string
@@ -171,7 +179,7 @@ func (a *App) settleProvisioned() {
 			continue
 		}
 		go func() {
-			for wait := time.Second; ; wait = min(2*wait, time.Minute) {
+			for wait := settleRetry.Get(); ; wait = min(2*wait, time.Minute) {
 				select {
 				case <-a.ctx.Done():
 					return

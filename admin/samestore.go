@@ -47,7 +47,7 @@ func (a *App) oneStore(s, g *Site) bool {
 			return one.(bool)
 		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), store.RequestBudget)
+	ctx, cancel := context.WithTimeout(context.Background(), store.RequestTime())
 	defer cancel()
 	one, err := readsAcross(ctx, s.Store, g.Store)
 	if err != nil {

@@ -57,6 +57,9 @@ func TestTheAdminAPIOnAHungStore(t *testing.T) {
 	if st, body := s.Admin("POST", "/smsgate/users", `{"user":"dan","phone":"+14155552674"}`); st != http.StatusOK {
 		t.Fatalf("add: %d %s", st, body)
 	}
+	// Each request waits out its budget: a shorter one (the bound below
+	// stays RequestBudget's).
+	s.Shorten("request-budget", 500*time.Millisecond)
 	r.Pause()
 	defer r.Resume()
 	var wg sync.WaitGroup

@@ -70,6 +70,9 @@ func askedLittle(t *testing.T, how string) {
 		bob := sitetest.NewClient(t, "bob")
 		bobTok := bob.CSRF("/.smsgate/enroll")
 		sitetest.Expect(t, bob.Post("/.smsgate/enroll", url.Values{"phone": {"+14155552672"}, "csrf": {bobTok}}), http.StatusSeeOther, "/.smsgate/verify")
+		// The pages wait out their budget: a shorter one (the bound below
+		// stays RequestBudget's).
+		s.Shorten("request-budget", 500*time.Millisecond)
 		switch how {
 		case "refusing":
 			w.Refuse(true)

@@ -44,7 +44,7 @@ func (g *gate) authCheck(w http.ResponseWriter, r *http.Request) error {
 	found, old := g.pages.FindSession(r.Header) // admit strips it unread
 	cl, _, amrs := g.hot.sessions.Cached(r.Context(), found.Value)
 	if cl == nil && found.Value != "" {
-		if cl = g.sessions.Uncached(store.WithBudget(r.Context(), store.RequestBudget), found.Value); cl != nil {
+		if cl = g.sessions.Uncached(store.WithBudget(r.Context(), store.RequestTime()), found.Value); cl != nil {
 			amrs = uint8(signin.AMRsOf(cl.AMR))
 		}
 	}

@@ -86,7 +86,7 @@ func (g *gate) own(w http.ResponseWriter, r *http.Request, next caddyhttp.Handle
 		return g.authCheck(w, r) // forward auth: no pages, no flow (a store budget on a cache miss only)
 	}
 	// A person waits (store.RequestBudget); a step read is done whole, hang-up or not (as admin.Bounded).
-	r = r.WithContext(store.WithBudget(context.WithoutCancel(r.Context()), store.RequestBudget))
+	r = r.WithContext(store.WithBudget(context.WithoutCancel(r.Context()), store.RequestTime()))
 	return g.pages.ServeHTTP(w, r)
 }
 
@@ -97,7 +97,7 @@ func (g *gate) uncached(r *http.Request, token string) (*session.Claims, func(st
 		return nil, nil, 0, errReplaced
 	}
 	defer g.inFlight.Release()
-	if cl := g.sessions.Uncached(store.WithBudget(r.Context(), store.RequestBudget), token); cl != nil {
+	if cl := g.sessions.Uncached(store.WithBudget(r.Context(), store.RequestTime()), token); cl != nil {
 		return cl, cl.Facts().Lookup, uint8(signin.AMRsOf(cl.AMR)), nil
 	}
 	return nil, nil, 0, nil

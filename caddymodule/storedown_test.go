@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/smsgate/caddy-smsgate/internal/sitetest"
 	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
@@ -51,6 +52,7 @@ func TestStoreDownEveryPath(t *testing.T) {
 	_, invite := sitetest.Admin(t, "POST", "/smsgate/invites", `{"user":"bob"}`)
 	var inv struct{ Path string }
 	_ = json.Unmarshal([]byte(invite), &inv)
+	s.Shorten("request-budget", 500*time.Millisecond) // what the pages wait out
 	r.Stop()
 
 	expect := func(who string, res *sitetest.Response, allowed ...int) {

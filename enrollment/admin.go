@@ -41,7 +41,7 @@ func (s *Admin) Users(ctx context.Context, realm string) ([]UserInfo, error) {
 		if err != nil {
 			return nil
 		}
-		ctx := store.WithBudget(ctx, store.RequestBudget)
+		ctx := store.WithBudget(ctx, store.RequestTime())
 		devices, err := s.Devices.List(ctx, realm, user)
 		if err != nil {
 			return err
@@ -307,7 +307,7 @@ func (s *Admin) Import(ctx context.Context, records []Record) (done Imported, er
 func (s *Admin) write(ctx context.Context, keys []string, all map[string][]byte) (rekeyed bool, err error) {
 	signing := slices.DeleteFunc(slices.Clone(keys), func(key string) bool { return !isSigningKey(key) })
 	if a, ok := s.Store.(store.AllOrNothing); ok && len(all) > 0 {
-		held, err := a.PutAll(store.Lasting(store.WithBudget(ctx, store.RequestBudget)), all, signing...)
+		held, err := a.PutAll(store.Lasting(store.WithBudget(ctx, store.RequestTime())), all, signing...)
 		if err != nil && !errors.Is(err, store.ErrNoTransaction) {
 			return false, fmt.Errorf("nothing was imported: %w", err)
 		}
@@ -316,7 +316,7 @@ func (s *Admin) write(ctx context.Context, keys []string, all map[string][]byte)
 		}
 	}
 	for i, key := range keys {
-		put := store.WithBudget(ctx, store.RequestBudget)
+		put := store.WithBudget(ctx, store.RequestTime())
 		if i == len(keys)-1 {
 			put = store.Lasting(put) // one sync makes the whole import durable
 		}
@@ -338,7 +338,7 @@ func (s *Admin) write(ctx context.Context, keys []string, all map[string][]byte)
 // earlier instant. Before the other records: the earlier of two is never
 // wrong to keep, whether they are written or not.
 func (s *Admin) keepEarlierRenamed(ctx context.Context, value []byte) error {
-	if err := store.KeepEarliest(store.Lasting(store.WithBudget(ctx, store.RequestBudget)), s.Store, renamedRecord, value); err != nil {
+	if err := store.KeepEarliest(store.Lasting(store.WithBudget(ctx, store.RequestTime())), s.Store, renamedRecord, value); err != nil {
 		return fmt.Errorf("nothing was imported: %w", err)
 	}
 	return nil

@@ -175,7 +175,7 @@ const maxRaces = 3
 // refuses it.
 func (s *Challenges) start(ctx context.Context, sc Scope, c *Challenge, resends int) (*Challenge, error) {
 	// Store time of their own: the send that follows keeps its request's.
-	s.retryTakeBacks(store.WithBudget(ctx, takeBackTime))
+	s.retryTakeBacks(store.WithBudget(ctx, takeBackTime()))
 	var got *Challenge
 	err := store.Retry(ctx, maxRaces, func() (bool, error) { // backing off: sends at once race again less
 		again := *c

@@ -151,7 +151,7 @@ func (s *Admin) keepLaterEnds(ctx context.Context, list []end) (int, error) {
 		case ok && (h.IsZero() || !e.until.IsZero() && !e.until.After(h)):
 			// ending later: left
 		default:
-			put := store.Lasting(store.WithBudget(ctx, store.RequestBudget))
+			put := store.Lasting(store.WithBudget(ctx, store.RequestTime()))
 			wrote, err := store.KeepLonger(put, s.Store, e.key, e.value, left)
 			if err != nil {
 				return kept, fmt.Errorf("writing a session's end: %w", err)
@@ -268,7 +268,7 @@ func (s *Admin) keepLaterRevoked(ctx context.Context, key string, value []byte) 
 	var at time.Time
 	_ = json.Unmarshal(value, &at) // checked before anything was written
 	k := session.EndLeft
-	err := s.Store.Update(store.Lasting(store.WithBudget(ctx, store.RequestBudget)), key, func(held []byte, found bool) ([]byte, time.Duration, error) {
+	err := s.Store.Update(store.Lasting(store.WithBudget(ctx, store.RequestTime())), key, func(held []byte, found bool) ([]byte, time.Duration, error) {
 		var was time.Time
 		readable := found && json.Unmarshal(held, &was) == nil
 		switch {
@@ -299,5 +299,5 @@ func (s *Admin) announce(ctx context.Context, key string, value []byte) error {
 	if s.Announce == nil {
 		return nil
 	}
-	return s.Announce(store.WithBudget(ctx, store.RequestBudget), s.Store, key, value) // as Import's records
+	return s.Announce(store.WithBudget(ctx, store.RequestTime()), s.Store, key, value) // as Import's records
 }

@@ -65,5 +65,5 @@ func (s *Challenges) judged(ctx context.Context, c *Challenge, w *pumping.Watch)
 func (s *Challenges) uncount(ctx context.Context, w *pumping.Watch) {
 	var b store.Batch
 	w.GiveBack(&b)
-	_ = store.Do(store.WithBudget(ctx, takeBackTime), s.Store, &b)
+	_ = store.Do(store.WithBudget(ctx, takeBackTime()), s.Store, &b)
 }

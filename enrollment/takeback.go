@@ -41,9 +41,9 @@ import (
 // not tried at every send while its wait lasts.
 
 // takeBackTime is the store time a send's take-back has, whatever its
-// request has left: a request's (store.RequestBudget), so that a page
+// request has left: a request's (store.RequestTime), so that a page
 // whose send the store failed part-way answers within twice that at most.
-const takeBackTime = store.RequestBudget
+var takeBackTime = store.RequestTime
 
 // takeBackMemory is how long a take-back that failed is kept to be tried
 // again: past it, the waits it would put back are over, and the windows
@@ -88,7 +88,7 @@ type takeBacks struct {
 // be tried again if the store does not take it.
 func (s *Challenges) undo(ctx context.Context, sc Scope, c *Challenge, waits []wait, refund []spent, guard *pumping.Watch) {
 	tb := takeBack{challenge: challengeKey(sc.Realm, c.ID), waits: waits, refund: refund, guard: guard, until: s.Now().Add(takeBackMemory)}
-	if again, err := s.takeBack(store.WithBudget(ctx, takeBackTime), tb); err != nil {
+	if again, err := s.takeBack(store.WithBudget(ctx, takeBackTime()), tb); err != nil {
 		tb.guard = nil
 		s.failed.keep(tb)
 	} else if again != nil {

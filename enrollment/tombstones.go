@@ -176,7 +176,7 @@ func plural(n int, one, more string) string {
 // set it leaves empty is not written (the store's stays: a set renewed
 // since, a phone enrolled since).
 func (s *Admin) honourTombstones(ctx context.Context, buried, all map[string][]byte, told *NotRestored) error {
-	each := func() context.Context { return store.WithBudget(ctx, store.RequestBudget) } // as Import's records
+	each := func() context.Context { return store.WithBudget(ctx, store.RequestTime()) } // as Import's records
 	for key, value := range buried {
 		if err := bury(each(), s.Store, key, readTombstones(value, true)...); err != nil {
 			return err
@@ -309,7 +309,7 @@ func (s *Admin) sweep(ctx context.Context, keys []string, told *NotRestored) err
 		if !strings.HasPrefix(key, "device/") && !strings.HasPrefix(key, "recovery/") {
 			continue
 		}
-		each := store.WithBudget(ctx, store.RequestBudget) // as Import's records
+		each := store.WithBudget(ctx, store.RequestTime()) // as Import's records
 		names, devices, err := s.tombstonesOf(each, key)
 		n := 0
 		if err == nil && len(names) > 0 {

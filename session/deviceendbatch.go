@@ -32,7 +32,7 @@ func KeepLaterDeviceEnds(ctx context.Context, st store.Store, ends []StoredEnd, 
 			keyed[i] = keyedEnd{r.Key, e}
 		}
 	}
-	err = keepLaterDeviceEnds(store.Lasting(ctx), st, keyed, now, store.RequestBudget, func(i int, k EndKept) error {
+	err = keepLaterDeviceEnds(store.Lasting(ctx), st, keyed, now, store.RequestTime(), func(i int, k EndKept) error {
 		if told != nil {
 			if err := told(ends[i], k); err != nil {
 				return err

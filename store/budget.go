@@ -23,8 +23,15 @@ import (
 // Work without a budget (the gate's watch, flushes: each has a timeout of
 // its own) is bounded as before.
 
-// RequestBudget is the store time a request may spend (see WithBudget).
+// RequestBudget is the store time a request may spend (see WithBudget):
+// RequestTime, which is RequestBudget unless a test shortened it.
 const RequestBudget = 3 * time.Second
+
+// requestBudget is RequestBudget as requests read it (clock.Shorten).
+var requestBudget = clock.NewWait("request-budget", RequestBudget)
+
+// RequestTime is the store time a request may spend: RequestBudget.
+func RequestTime() time.Duration { return requestBudget.Get() }
 
 // ErrBudgetSpent is what a store call answers once its request's budget is
 // spent: the store did not answer in time.

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/smsgate/caddy-smsgate/internal/clock"
 )
 
 // A write the user is told about (Lasting) is on the master when Redis
@@ -29,6 +31,9 @@ import (
 
 // ReplicaWait is the longest a lasting write waits for a replica.
 const ReplicaWait = 2 * time.Second
+
+// replicaWait is ReplicaWait as a write reads it (clock.Shorten).
+var replicaWait = clock.NewWait("replica-wait", ReplicaWait)
 
 // replicaCheck is how often a master's count of replicas is read again
 // (INFO replication): a replica attached or lost, a failover, is followed
@@ -188,7 +193,7 @@ func (r *Redis) waitOn(ctx context.Context, node redis.Cmdable, addr, marker str
 			p.Do(ctx, "ASKING")
 		}
 		set = p.Set(ctx, marker, "1", time.Minute)
-		wait = p.Do(ctx, "WAIT", 1, ReplicaWait.Milliseconds())
+		wait = p.Do(ctx, "WAIT", 1, replicaWait.Get().Milliseconds())
 		return nil
 	})
 	var refused redis.Error
@@ -210,7 +215,7 @@ func (r *Redis) waitOn(ctx context.Context, node redis.Cmdable, addr, marker str
 			where = "the master at " + addr
 		}
 		return fmt.Errorf("redis store: no replica acknowledged a write within %s (%s has %d in sync, as last read): "+
-			"it may be lost in a failover, so it was not reported done", ReplicaWait, where, n)
+			"it may be lost in a failover, so it was not reported done", replicaWait.Get(), where, n)
 	}
 	return nil
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/smsgate/caddy-smsgate/audit"
 	"github.com/smsgate/caddy-smsgate/continuity"
 	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/internal/clock"
 	"github.com/smsgate/caddy-smsgate/session"
 	"github.com/smsgate/caddy-smsgate/store"
 )
@@ -25,6 +26,9 @@ import (
 // secret: a wipe or a secret made elsewhere is noticed within it (a wipe
 // at once, by an enrollment).
 const StoreWatch = 2 * time.Second
+
+// watchEvery is StoreWatch as the watch reads it (clock.Shorten).
+var watchEvery = clock.NewWait("store-watch", StoreWatch)
 
 // Watch is a gate's watch of its store.
 type Watch struct {
@@ -75,7 +79,7 @@ func Open(ctx context.Context, st store.Store, identity string, log *audit.Log, 
 	}
 	w.epoch = e
 	if e.Frozen() != nil {
-		return w, 2 * StoreWatch, nil
+		return w, 2 * watchEvery.Get(), nil
 	}
 	return w, 0, nil
 }
@@ -91,7 +95,7 @@ func (w *Watch) Start(sessions *session.Manager) {
 	w.stop = func() { cancel(); <-done }
 	go func() {
 		defer close(done)
-		tick := time.NewTicker(StoreWatch)
+		tick := time.NewTicker(watchEvery.Get())
 		defer tick.Stop()
 		for {
 			select {

@@ -5,6 +5,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/smsgate/caddy-smsgate/internal/clock"
 )
 
 // A knob is a setting inside Caddy that a test turns for a while: a
@@ -63,6 +66,44 @@ func SetKnob(t *testing.T, name, value string) {
 		t.Fatalf("sitetest: no knob %q, or a value of more than one line", name)
 	}
 	b.process(t).set(t, name, value)
+}
+
+// The knob "wait" shortens one of the product's waits (clock.Shorten):
+// "NAME DURATION".
+func init() {
+	Knob("wait", func(value string) (func(), error) {
+		name, length, _ := strings.Cut(value, " ")
+		d, err := time.ParseDuration(length)
+		if err != nil {
+			return nil, err
+		}
+		return clock.Shorten(name, d)
+	})
+}
+
+// Shorten makes the product's wait name (clock.NewWait: "request-budget",
+// "store-watch", "settle-retry", "replica-wait") d long in t's Caddy
+// until t ends, so that t sits through less of it: before Start for a
+// wait read as a gate starts (the store watch's). Keep the real length in
+// a test of something that must happen only once the wait is over.
+func Shorten(t *testing.T, name string, d time.Duration) {
+	t.Helper()
+	value := name + " " + d.String()
+	if bindingOf(t) != nil {
+		SetKnob(t, "wait", value)
+		return
+	}
+	restore, err := knobs["wait"](value)
+	if err != nil {
+		t.Fatalf("sitetest: knob wait: %v", err)
+	}
+	t.Cleanup(restore)
+}
+
+// Shorten is the package's Shorten in the site's Caddy.
+func (s *Site) Shorten(name string, d time.Duration) {
+	s.t.Helper()
+	s.Set("wait", name+" "+d.String())
 }
 
 // turned are the restores of the knobs a child's test turned, last first.
