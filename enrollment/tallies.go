@@ -31,7 +31,9 @@ type sharedTallies struct {
 // routes, each its own handler). The gate holds them until ctx is done
 // (its config stopped); the last one's end forgets them. A reload's gates
 // take them before the old ones let go (Caddy provisions the new config
-// first, then stops the old), so the counts outlive a reload too.
+// first, then stops the old), so the counts outlive a reload too. Each
+// gate holds the shared counts to its own rates (two gates of a realm
+// configured apart: the lower refuses first).
 func (s *Strangers) Shared(ctx context.Context, realm, storeID, epoch string) *Strangers {
 	shared.Lock()
 	defer shared.Unlock()
