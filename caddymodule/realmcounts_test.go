@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -29,7 +30,7 @@ func strangerGates(storeLine, more string) string {
 // address one allowance of sign-ins begun by strangers (stranger_ip) and
 // an IPv6 /48 one (stranger_net), however its requests are spread over
 // them; a gate of another realm on the same store keeps its own. Through
-// a real Caddy, on Badger and on Redis. (Before, each gate counted the
+// a real Caddy, on Badger and on Redis; a reload keeps the counts. (Before, each gate counted the
 // addresses in memory of its own: an address alternating between a and b
 // was admitted 6 times where stranger_ip allows 3, a /48 10 times where
 // stranger_net allows 5.)
@@ -66,6 +67,10 @@ func TestTwoGatesOfARealmGiveAnAddressOneAllowance(t *testing.T) {
 			}
 			if got := admitted(one, "o.other.localhost"); got != 3 {
 				t.Errorf("the same address at another realm's gate: %d sign-ins begun, want its own 3", got)
+			}
+			sitetest.StartWith(t, sitetest.TrustedProxies, strings.ReplaceAll(strangerGates(storeLine, ""), "{DIR}", s.Store)) // a reload
+			if begin("b.sso.localhost", one(0)) {
+				t.Error("a reload of the same config gave the address a new allowance")
 			}
 			net48 := func(i int) string { return fmt.Sprintf("2001:db8:7:%x::1", i) }
 			if got := admitted(net48, "a.sso.localhost", "b.sso.localhost"); got != 5 {
