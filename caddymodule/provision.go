@@ -62,7 +62,7 @@ func (g *Gate) Provision(ctx caddy.Context) error {
 	if err := rt.openStore(ctx, c, s); err != nil {
 		return err
 	}
-	devices, err := rt.buildEnrollment(c, s)
+	devices, err := rt.buildEnrollment(ctx, c, s)
 	if err != nil {
 		return err
 	}
@@ -222,14 +222,14 @@ func (g *gate) openStore(ctx caddy.Context, c *Gate, s *settled) error {
 }
 
 // buildEnrollment sets up codes, devices, invites and strangers' bounds.
-func (g *gate) buildEnrollment(c *Gate, s *settled) (*enrollment.Devices, error) {
+func (g *gate) buildEnrollment(ctx caddy.Context, c *Gate, s *settled) (*enrollment.Devices, error) {
 	keys, err := session.NewDerived(g.sessions.Secret(), g.now)
 	if err != nil {
 		return nil, err
 	}
 	g.keys = keys
 	var devices *enrollment.Devices
-	g.strangers = &enrollment.Strangers{IP: s.limits.StrangerIP, Net: s.limits.StrangerNet, Total: s.limits.Strangers, Store: g.store, Now: g.now}
+	g.strangers = (&enrollment.Strangers{IP: s.limits.StrangerIP, Net: s.limits.StrangerNet, Total: s.limits.Strangers, Store: g.store, Now: g.now}).Shared(ctx, c.Realm, g.storeID, g.watch.Epoch().ID())
 	g.challenges, devices, g.admin = enrollment.New(&enrollment.Core{Store: g.store, CodeKey: keys.Code,
 		PhoneKey: s.phoneKey, Limits: s.limits, Secrets: keys.Apps, WebAuthn: g.webauthn, VerifyUser: c.Identity == IdentityNone,
 		Strangers: g.strangers, Now: g.now, Announce: session.AnnounceEnd}, enrollment.Challenges{

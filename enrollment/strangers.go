@@ -19,26 +19,34 @@ import (
 // the store, whatever the number of addresses: at most Total.Count
 // admissions per window, in one counter per window in the store (shared by
 // every instance). The per-address counts are kept in memory, so that an
-// address that is refused writes nothing to the store; each instance (and
-// each config, after a reload) keeps its own, and forgets some when it
-// holds MaxTallies.
+// address that is refused writes nothing to the store: in Tallies, which
+// the gates of a realm on one store share in a process (Shared; each
+// instance keeps its own), and which forget some when they hold
+// MaxTallies.
 type Strangers struct {
 	IP, Net, Total Rate
 	Store          store.Store
 	Now            func() time.Time
+	// Tallies are the addresses' counts: nil, the Strangers' own (own);
+	// a realm's gates' on one store (Shared).
+	Tallies *Tallies
 
-	mu  sync.Mutex
-	max int // the addresses remembered (0: MaxTallies): fewer in a test of a flood that fills them
-	// tallies are the addresses' counts, in two parts that forget apart:
-	// IPv6 /64s (of which whoever holds a /48 has 65,536), and the units
-	// a holder cannot multiply so (IPv4 addresses, IPv6 /48s). A flood of
-	// one /48's /64s that fills its part makes it forget at random; in one
-	// part, it forgot the /48's own tally too, which started again: the /48
-	// was admitted anew as often as the flood made the gate forget.
-	tallies [2]map[string]*tally
+	own Tallies
 }
 
-// The parts of Strangers.tallies.
+// Tallies are the addresses' counts, in two parts that forget apart:
+// IPv6 /64s (of which whoever holds a /48 has 65,536), and the units a
+// holder cannot multiply so (IPv4 addresses, IPv6 /48s). A flood of one
+// /48's /64s that fills its part makes it forget at random; in one part,
+// it forgot the /48's own tally too, which started again: the /48 was
+// admitted anew as often as the flood made the gate forget.
+type Tallies struct {
+	mu    sync.Mutex
+	max   int // the addresses remembered (0: MaxTallies): fewer in a test of a flood that fills them
+	parts [2]map[string]*tally
+}
+
+// The parts of Tallies.
 const (
 	sub64  = 0 // IPv6 /64s
 	wholes = 1 // IPv4 addresses, IPv6 /48s
@@ -54,12 +62,20 @@ type tally struct {
 // of them in each part of the tallies.
 const MaxTallies = 1 << 16
 
-// remembered is how many addresses s remembers at most (MaxTallies).
-func (s *Strangers) remembered() int {
-	if s.max > 0 {
-		return s.max
+// remembered is how many addresses t remembers at most (MaxTallies).
+func (t *Tallies) remembered() int {
+	if t.max > 0 {
+		return t.max
 	}
 	return MaxTallies
+}
+
+// tallies are the counts s keeps: Tallies, or its own.
+func (s *Strangers) tallies() *Tallies {
+	if s.Tallies != nil {
+		return s.Tallies
+	}
+	return &s.own
 }
 
 // Admit counts one request from ip for realm, or refuses it with a
@@ -156,17 +172,18 @@ func (s *Strangers) count(now time.Time, name, key string, rate Rate, part int) 
 	if rate.Count <= 0 || rate.Window <= 0 {
 		return nil
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	tallies := s.tallies[part]
+	ts := s.tallies()
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	tallies := ts.parts[part]
 	if tallies == nil {
 		tallies = make(map[string]*tally)
-		s.tallies[part] = tallies
+		ts.parts[part] = tallies
 	}
 	t := tallies[key]
 	if t == nil || !now.Before(t.end) {
-		if t == nil && len(tallies) >= s.remembered()/2 {
-			forget(tallies, now, s.remembered())
+		if t == nil && len(tallies) >= ts.remembered()/2 {
+			forget(tallies, now, ts.remembered())
 		}
 		t = &tally{end: now.Add(rate.Window)}
 		tallies[key] = t

@@ -21,7 +21,7 @@ func TestStrangersRememberFewAddresses(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if n := len(s.tallies[sub64]) + len(s.tallies[wholes]); n > MaxTallies {
+	if n := len(s.own.parts[sub64]) + len(s.own.parts[wholes]); n > MaxTallies {
 		t.Fatalf("%d addresses remembered, more than %d", n, MaxTallies)
 	}
 	ip := "192.0.2.1"
@@ -157,7 +157,7 @@ func TestAKnownBrowsersCookieFromManyAddressesIsBounded(t *testing.T) {
 // is never forgotten for its /64s.
 func TestAFloodOfOneNetworksAddressesKeepsItsLimit(t *testing.T) {
 	now := time.Unix(1_700_000_000, 0)
-	s := &Strangers{IP: DefaultLimits.StrangerIP, Net: Rate{5, time.Hour}, Now: func() time.Time { return now }, max: 64}
+	s := &Strangers{IP: DefaultLimits.StrangerIP, Net: Rate{5, time.Hour}, Now: func() time.Time { return now }, own: Tallies{max: 64}}
 	admitted := 0
 	for i := range 400 {
 		err := s.AdmitAddress("r", fmt.Sprintf("2001:db8:7:%x::1", i))
@@ -172,7 +172,57 @@ func TestAFloodOfOneNetworksAddressesKeepsItsLimit(t *testing.T) {
 	if admitted != 5 {
 		t.Fatalf("%d requests admitted from the /64s of one /48, where stranger_net allows 5", admitted)
 	}
-	if n := len(s.tallies[sub64]) + len(s.tallies[wholes]); n > 64 {
+	if n := len(s.own.parts[sub64]) + len(s.own.parts[wholes]); n > 64 {
 		t.Fatalf("%d addresses remembered, more than the 64 allowed", n)
+	}
+}
+
+// TestARealmsGatesShareTheirTallies: the gates of one realm on one store
+// (written alike, or holding one epoch record) count an address once
+// (Shared), a gate of another realm or store apart; a reload's gates keep
+// the counts (they take them before the old ones end), and once the last
+// gate ended they are forgotten. (Before, each gate counted alone: an
+// address was admitted stranger_ip times at each.)
+func TestARealmsGatesShareTheirTallies(t *testing.T) {
+	t.Parallel()
+	now := time.Unix(1_700_000_000, 0)
+	gate := func(realm, storeID, epoch string) (*Strangers, context.CancelFunc) {
+		ctx, end := context.WithCancel(context.Background())
+		s := &Strangers{IP: Rate{2, time.Hour}, Now: func() time.Time { return now }}
+		return s.Shared(ctx, realm, storeID, epoch), end
+	}
+	const ip = "192.0.2.44"
+	admits := func(s *Strangers) bool { return s.AdmitAddress("r", ip) == nil }
+	a, endA := gate("r", "S", "")
+	b, endB := gate("r", "S", "E") // its epoch read, a's not
+	byNumber, endC := gate("r", "S by number", "E")
+	other, endO := gate("o", "S", "E")
+	apart, endD := gate("r", "T", "F")
+	defer endO()
+	defer endD()
+	if !admits(a) || !admits(b) || admits(a) || admits(b) || admits(byNumber) {
+		t.Fatal("the realm's gates on one store gave the address more than stranger_ip's 2")
+	}
+	if !admits(other) || !admits(apart) {
+		t.Fatal("a gate of another realm, or on another store, counted the realm's")
+	}
+	reloaded, endR := gate("r", "S", "E")
+	endA()
+	endB()
+	endC()
+	if admits(reloaded) {
+		t.Fatal("a reload's gate forgot the count")
+	}
+	endR()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		fresh, endF := gate("r", "S", "")
+		ok := admits(fresh)
+		endF()
+		if ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the tallies outlived the realm's last gate")
+		}
 	}
 }

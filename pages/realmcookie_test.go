@@ -210,9 +210,9 @@ const cookieApp = `http://localhost:{HTTP_PORT} {
 // TestAnAppsOwnCookieOfALikeNameReachesIt: the gate takes off the names
 // its cookies have, a realm's tagged ones too ("_" and 12 lowercase hex
 // digits), planted or not, and no other: an app's own cookie whose name
-// only begins like one (smsgate_session_extra, smsgate_sessions_pref)
-// reaches the app (before: every name smsgate_session or smsgate_known
-// begins was taken off).
+// only begins like one (smsgate_session_extra, smsgate_sessions_pref,
+// an app's smsgate_sessionid) reaches the app (before: every name
+// smsgate_session or smsgate_known begins was taken off).
 func TestAnAppsOwnCookieOfALikeNameReachesIt(t *testing.T) {
 	sitetest.Parallel(t)
 	s := sitetest.Start(t, cookieApp)
@@ -225,7 +225,7 @@ func TestAnAppsOwnCookieOfALikeNameReachesIt(t *testing.T) {
 	gates := "smsgate_session_0123456789ab=x; __Host-smsgate_session_fedcba987654=y; __Secure-smsgate_known_0123456789ab=z; " +
 		"smsgate_known_00000000000a=k; smsgate_flow=f; smsgate_trust=t; __Host-smsgate_known=h"
 	own := "smsgate_session_extra=1; smsgate_sessions_pref=2; smsgate_known_x=3; __Host-smsgate_session_abc=4; " +
-		"smsgate_session_0123456789abc=5; smsgate_session_0123456789AB=6"
+		"smsgate_session_0123456789abc=5; smsgate_session_0123456789AB=6; smsgate_sessionid=7; __Host-smsgate_knownid=8"
 	res := sitetest.NewClient(t, "alice").GetWith("/x", map[string]string{"Cookie": "smsgate_session=" + session + "; " + gates + "; " + own})
 	sitetest.ExpectBody(t, res, "app ["+own+"]")
 }
