@@ -24,15 +24,7 @@ var trustField = regexp.MustCompile(`name="trust" value="([^"]+)"`)
 // the rest of its session (session_lifetime, 12 h by default).
 func TestStopTrustingABrowserSignsItOut(t *testing.T) {
 	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
-		s := sitetest.Start(t, `http://localhost:{HTTP_PORT} {
-	smsgate {
-		identity none
-		user carol +14155552671
-		`+storeLine+`
-		provider log
-`+limitsOff+`	}
-	respond "hi {http.auth.user.id}"
-}`)
+		s := carolsSite(t, storeLine)
 		signIn := func(c *sitetest.Client, remember bool) {
 			t.Helper()
 			tok := c.CSRF("/.smsgate/login")
@@ -94,15 +86,7 @@ func TestStopTrustingABrowserSignsItOut(t *testing.T) {
 // of its lifetime (12 h by default).
 func TestSignOutEndsTheSessionsOfACopiedTrust(t *testing.T) {
 	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
-		s := sitetest.Start(t, `http://localhost:{HTTP_PORT} {
-	smsgate {
-		identity none
-		user carol +14155552671
-		`+storeLine+`
-		provider log
-`+limitsOff+`	}
-	respond "hi {http.auth.user.id}"
-}`)
+		s := carolsSite(t, storeLine)
 		carol := sitetest.NewClient(t, "")
 		tok := carol.CSRF("/.smsgate/login")
 		sitetest.Expect(t, carol.Post("/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
@@ -122,4 +106,18 @@ func TestSignOutEndsTheSessionsOfACopiedTrust(t *testing.T) {
 			t.Error("the copied trust signed in again after carol signed out")
 		}
 	})
+}
+
+// carolsSite is a login form for carol alone on storeLine's store, its
+// limits off, answering "hi" and who is signed in.
+func carolsSite(t *testing.T, storeLine string) *sitetest.Site {
+	return sitetest.Start(t, `http://localhost:{HTTP_PORT} {
+	smsgate {
+		identity none
+		user carol +14155552671
+		`+storeLine+`
+		provider log
+`+limitsOff+`	}
+	respond "hi {http.auth.user.id}"
+}`)
 }
