@@ -40,8 +40,9 @@ type App struct {
 	// probes says, of two gates whose stores hold one epoch record,
 	// whether they are on one store (storePair → bool: oneStore).
 	probes sync.Map
-	// probesFailed is the pairs whose probe failed, logged once.
-	probesFailed sync.Map
+	// probesFailed is the pairs whose probe failed in this attempt
+	// (oneStore); probesLogged, those logged, once.
+	probesFailed, probesLogged sync.Map
 	// settles are its realms with their numbers, built once at Start
 	// (giveNumbers): the settle keeps what each gate was given.
 	settles []realmSettle
@@ -155,6 +156,7 @@ const SettleRetry = time.Second
 type realmSettle struct {
 	key   string // realm and store
 	realm string
+	sites []*Site // the gates' admin views
 	gates []*signin.Service
 	given map[string][]string
 }
@@ -167,7 +169,10 @@ type realmSettle struct {
 // long each time up to a minute, until it succeeds, the config stops, or
 // another config starts (which settles them itself): a reload while the
 // store is down still ends what a phone taken away earned once the store
-// is back. Each failure is logged (signin.SettleProvisioned).
+// is back. Each failure is logged (signin.SettleProvisioned). A realm
+// grouped where a probe failed at the start (unsure: two stores holding
+// one epoch record taken as one) is never settled on that guess: the
+// retry asks again, and groups its gates anew first (regroup).
 func (a *App) settleProvisioned() {
 	settling.latest.Store(a)
 	realms := a.settles // as the gates were given them
@@ -175,37 +180,46 @@ func (a *App) settleProvisioned() {
 		a.settleAt = realms[0].gates[0].Devices.Now() // a retry ends only what was issued before the start
 	}
 	for _, r := range realms {
-		if a.settle(r, (*sync.Mutex).TryLock) == nil {
+		if !a.unsure(r.sites) && a.settle(r, (*sync.Mutex).TryLock) == nil {
 			continue
 		}
-		go func() {
-			for wait := settleRetry.Get(); ; wait = min(2*wait, time.Minute) {
-				select {
-				case <-a.ctx.Done():
-					return
-				case <-time.After(wait):
-				}
-				if a.settle(r, func(mu *sync.Mutex) bool { mu.Lock(); return true }) == nil {
-					return
-				}
-			}
-		}()
+		go a.retry([]realmSettle{r})
 	}
 }
 
-// realms are the realms the config's gates serve, each with every gate
-// of the realm on one store.
-func (a *App) realms() []realmSettle {
+// retry settles rs again until each is settled, after 1 s, then twice
+// as long each time up to a minute; a realm whose probe failed at the
+// start (unsure) is first grouped again, once the probe answers (regroup).
+func (a *App) retry(rs []realmSettle) {
+	for wait := settleRetry.Get(); len(rs) > 0; wait = min(2*wait, time.Minute) {
+		select {
+		case <-a.ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		var sure bool
+		if rs, sure = a.regroup(rs); !sure {
+			continue
+		}
+		rs = slices.DeleteFunc(rs, func(r realmSettle) bool {
+			return a.settle(r, func(mu *sync.Mutex) bool { mu.Lock(); return true }) == nil
+		})
+	}
+}
+
+// realmsOf are the realms sites serve, each with every gate of sites in
+// the realm on one store.
+func (a *App) realmsOf(sites []*Site) []realmSettle {
 	var done []*Site
 	var realms []realmSettle
-	for _, s := range a.all() {
+	for _, s := range sites {
 		if s.SignIn == nil || slices.Contains(done, s) {
 			continue
 		}
 		r := realmSettle{key: s.Realm + "\x00" + s.storeKey(), realm: s.Realm}
 		for _, g := range s.realmGates() {
-			if g.SignIn != nil {
-				r.gates = append(r.gates, g.SignIn)
+			if g.SignIn != nil && slices.Contains(sites, g) {
+				r.sites, r.gates = append(r.sites, g), append(r.gates, g.SignIn)
 				done = append(done, g)
 			}
 		}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"slices"
 	"sync"
 	"time"
 
@@ -40,19 +41,29 @@ type storePair struct{ s, g *Site }
 // asked once per pair of the app's gates (a's probes; none kept for a nil
 // app). A store that fails the probe is taken as one, as the epoch
 // records say (how it was before the probe: never two realms of one
-// store), and asked again the next time.
+// store), and that answer is kept for the rest of the attempt (the
+// config's start, then each of the settle's retries: regroup), so one
+// load waits out at most one request budget per pair on a store that
+// hangs, and the admin's tools answer as the settle grouped the gates.
 func (a *App) oneStore(s, g *Site) bool {
 	if a != nil {
 		if one, ok := a.probes.Load(storePair{s, g}); ok {
 			return one.(bool)
+		}
+		if _, failed := a.probesFailed.Load(storePair{s, g}); failed {
+			return true
 		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), store.RequestTime())
 	defer cancel()
 	one, err := readsAcross(ctx, s.Store, g.Store)
 	if err != nil {
-		if _, told := a.probeFailed().LoadOrStore(storePair{s, g}, true); !told && s.Logger != nil {
-			s.Logger.Warn("could not ask whether two gates of the realm whose stores hold one epoch record are on one store; taken as one",
+		if a != nil {
+			a.probesFailed.Store(storePair{s, g}, true)
+			a.probesFailed.Store(storePair{g, s}, true)
+		}
+		if _, told := a.probesTold().LoadOrStore(storePair{s, g}, true); !told && s.Logger != nil {
+			s.Logger.Warn("could not ask whether two gates of the realm whose stores hold one epoch record are on one store; taken as one until the settle asks again",
 				zap.String("store", continuity.Describe(s.StoreConfig)), zap.String("other", continuity.Describe(g.StoreConfig)), zap.Error(err))
 		}
 		return true
@@ -64,13 +75,56 @@ func (a *App) oneStore(s, g *Site) bool {
 	return one
 }
 
-// probeFailed is the pairs whose probe failed and was logged: once per
-// pair and config, not at every admin request while the store is away.
-func (a *App) probeFailed() *sync.Map {
+// probesTold is the pairs whose failed probe was logged: once per pair
+// and config, not at every retry while the store is away.
+func (a *App) probesTold() *sync.Map {
 	if a == nil {
 		return new(sync.Map)
 	}
-	return &a.probesFailed
+	return &a.probesLogged
+}
+
+// unsure reports whether a probe of one of sites failed in this attempt:
+// their grouping is a guess, which the settle does not act on.
+func (a *App) unsure(sites []*Site) bool {
+	found := false
+	a.probesFailed.Range(func(k, _ any) bool {
+		found = slices.Contains(sites, k.(storePair).s)
+		return !found
+	})
+	return found
+}
+
+// regroup starts a new attempt for the gates of rs where a probe of
+// theirs failed (at the start, or the attempt before): those probes are
+// asked again and, where every one answers now, their realms are built
+// again and each gate is given its realm's numbers (GiveNumbers), before
+// the settle; else rs as they were, and false. rs as they are where no
+// probe of theirs failed.
+func (a *App) regroup(rs []realmSettle) ([]realmSettle, bool) {
+	var sites []*Site
+	for _, r := range rs {
+		sites = append(sites, r.sites...)
+	}
+	if !a.unsure(sites) {
+		return rs, true
+	}
+	a.probesFailed.Range(func(k, _ any) bool {
+		if p := k.(storePair); slices.Contains(sites, p.s) || slices.Contains(sites, p.g) {
+			a.probesFailed.Delete(k)
+		}
+		return true
+	})
+	regrouped := a.realmsOf(sites)
+	if a.unsure(sites) {
+		return rs, false
+	}
+	for _, r := range regrouped {
+		for _, g := range r.gates {
+			g.GiveNumbers(r.given)
+		}
+	}
+	return regrouped, true
 }
 
 // probeKey is where readsAcross writes (a minute at most).
