@@ -44,7 +44,7 @@ func TestNginxAuthRequest(t *testing.T) {
 		realm sso.localhost
 		cookie_domain sso.localhost
 		portal_url %s
-		redirect_hosts *.sso.localhost
+		redirect_hosts *.sso.localhost:*
 		store badger %s
 		provider log
 	}
