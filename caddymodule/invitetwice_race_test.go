@@ -90,4 +90,3 @@ func TestAnInviteOpenedInTwoBrowsersEnrollsOnce(t *testing.T) {
 		}
 	})
 }
-
