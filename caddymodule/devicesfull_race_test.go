@@ -14,10 +14,10 @@ import (
 	"github.com/smsgate/caddy-smsgate/internal/sitetest"
 )
 
-var appSetupSecret = regexp.MustCompile(`<code class="secret" id="secret">([A-Z2-7 ]+)</code>`)
+var appSetupSecret = regexp.MustCompile(`<code class="secret" id="secret">([A-Z2-7 ]+)</code>`) // the devices page's app setup
 
 // TestTheLastDeviceSlotIsTakenOnce (attack14): carol, one slot short of
-// MaxDevices, confirms an authenticator app from four of her sessions at
+// MaxDevices, confirms a new phone's code from four of her sessions at
 // once, through a real Caddy on Badger and Redis. One is added, the others
 // are told the account is full: the limit is checked in the step that
 // writes her list.
@@ -75,34 +75,34 @@ func TestTheLastDeviceSlotIsTakenOnce(t *testing.T) {
 		if st, out := s.Admin("POST", "/smsgate/devices/remove", fmt.Sprintf(`{"realm":"localhost","user":"carol","id":%q}`, id)); st != http.StatusOK {
 			t.Fatalf("removing %s: %d %s", id, st, out)
 		}
-		forms := make([]url.Values, n)
+		// Each session adds a phone of its own (one app setup is pending
+		// per user at a time: a later one replaces it).
+		codes, toks := make([]string, n), make([]string, n)
 		for i, c := range clients {
-			tok := c.CSRF("/.smsgate/devices")
-			res := c.Post("/.smsgate/devices", url.Values{"action": {"app"}, "csrf": {tok}})
-			m := appSetupSecret.FindStringSubmatch(res.Text)
-			if m == nil {
-				t.Fatalf("no app setup: %d\n%s", res.StatusCode, res.Text)
-			}
-			forms[i] = url.Values{"action": {"app-confirm"}, "code": {sitetest.AppCode(t, m[1])}, "csrf": {tok}}
+			toks[i] = c.CSRF("/.smsgate/devices")
+			res := c.Post("/.smsgate/devices", url.Values{"action": {"add"}, "phone": {fmt.Sprintf("+4474001234%02d", i)}, "csrf": {toks[i]}})
+			sitetest.Expect(t, res, http.StatusSeeOther, "/.smsgate/verify")
+			codes[i] = s.LastCode()
 		}
-		statuses := make([]int, n)
+		full := make([]bool, n)
 		var wg sync.WaitGroup
 		for i, c := range clients {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				statuses[i] = c.Post("/.smsgate/devices", forms[i]).StatusCode
+				res := c.Post("/.smsgate/verify", url.Values{"code": {codes[i]}, "csrf": {toks[i]}})
+				full[i] = res.StatusCode == http.StatusBadRequest && strings.Contains(res.Text, fmt.Sprintf("At most %d devices", enrollment.MaxDevices))
 			}()
 		}
 		wg.Wait()
-		added := 0
-		for _, st := range statuses {
-			if st < 400 {
-				added++
+		refused := 0
+		for _, f := range full {
+			if f {
+				refused++
 			}
 		}
-		if got := len(devices()); added != 1 || got != enrollment.MaxDevices {
-			t.Fatalf("four apps confirmed at once into the last slot: statuses %v, %d devices; want one added, %d devices", statuses, got, enrollment.MaxDevices)
+		if got := len(devices()); refused != n-1 || got != enrollment.MaxDevices {
+			t.Fatalf("four phones confirmed at once into the last slot: told full %v, %d devices; want one added, %d devices", full, got, enrollment.MaxDevices)
 		}
 	})
 }
