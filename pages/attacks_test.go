@@ -124,7 +124,7 @@ func TestBadInput(t *testing.T) {
 
 func TestOffSiteRedirectsAreRefused(t *testing.T) {
 	sitetest.Parallel(t)
-	s := sitetest.Basic(t, "redirect_hosts app.example.com *.corp.example dev.example.com:8443 *.lab.example:*")
+	s := sitetest.Basic(t, "redirect_hosts app.example.com *.corp.example dev.example.com:8443 *.lab.example:* www.example.net:443")
 	sitetest.Enroll(t, s, sitetest.NewClient(t, "alice"), "+14155552671")
 	for rd, want := range map[string]string{
 		// Hosts that end like *.corp.example but are not browsers' hosts

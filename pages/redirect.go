@@ -39,7 +39,7 @@ func safeRedirect(rd string, hosts []string) string {
 		return rd
 	}
 	secure := u.Scheme == "https" || (u.Scheme == "http" && localhost.Is(u.Hostname()))
-	if !secure || u.Host == "" || !plainHost(u.Hostname()) || !hostAllowed(u.Hostname(), targetPort(u), hosts) {
+	if !secure || u.Host == "" || !plainHost(u.Hostname()) || !hostAllowed(u, hosts) {
 		return ""
 	}
 	return rd
@@ -61,24 +61,37 @@ func plainHost(host string) bool {
 
 // targetPort is u's port, "" for its scheme's default (written or not).
 func targetPort(u *url.URL) string {
-	if p := u.Port(); p != "443" || u.Scheme != "https" {
-		if p != "80" || u.Scheme != "http" {
-			return p
-		}
+	if p := u.Port(); p != defaultPort(u.Scheme) {
+		return p
 	}
 	return ""
 }
 
-// hostAllowed matches host and port against exact names and `*.` suffix
-// patterns, each with the scheme's default port unless it names one (or
-// `:*`, any): as a CSP source reads a host (and the pages' form-action,
-// which browsers apply to the redirect, is one), and as oauth2-proxy's
-// whitelist_domains does. app.example.com took https://app.example.com:444,
-// another service than the one the owner listed (attack14).
-func hostAllowed(host, port string, hosts []string) bool {
-	host = strings.ToLower(host)
+// defaultPort is scheme's port where a URL names none.
+func defaultPort(scheme string) string {
+	switch scheme {
+	case "https":
+		return "443"
+	case "http":
+		return "80"
+	}
+	return ""
+}
+
+// hostAllowed matches u's host and port against exact names and `*.`
+// suffix patterns, each with the scheme's default port unless it names
+// one (the default written out is the default; `:*` is any): as a CSP
+// source reads a host (and the pages' form-action, which browsers apply
+// to the redirect, is one), and as oauth2-proxy's whitelist_domains does.
+// app.example.com took https://app.example.com:444, another service than
+// the one the owner listed (attack14).
+func hostAllowed(u *url.URL, hosts []string) bool {
+	host, port := strings.ToLower(u.Hostname()), targetPort(u)
 	for _, h := range hosts {
 		h, p := splitEntry(strings.ToLower(h))
+		if p == defaultPort(u.Scheme) {
+			p = ""
+		}
 		if p != "*" && p != port {
 			continue
 		}
