@@ -22,7 +22,7 @@ const assertionApps = `http://auth.sso.localhost:{HTTP_PORT} {
 		realm sso.localhost
 		cookie_domain sso.localhost
 		portal_url http://auth.sso.localhost:{HTTP_PORT}
-		redirect_hosts *.sso.localhost
+		redirect_hosts *.sso.localhost:*
 		signing_alg EdDSA
 		assertion_header X-Smsgate-Assertion
 		store badger {DIR}

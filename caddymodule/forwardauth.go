@@ -74,7 +74,7 @@ func (g *gate) authCheck(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	original, method := g.originalRequest(r)
-	login := g.loginURL(original)
+	login := pages.LoginReturn(g.loginPage, original)
 	if q.Get("mode") == "status" || method != http.MethodGet || !strings.Contains(r.Header.Get("Accept"), "text/html") {
 		// nginx cannot URL-encode: it reads the login URL from this header
 		// (auth_request_set) to redirect with error_page.
@@ -127,15 +127,6 @@ func identityValue(repl *caddy.Replacer, f *session.Facts, value string) string 
 		}
 	}
 	return repl.ReplaceAll(value, "")
-}
-
-// loginURL is the portal's login page, returning to original.
-func (g *gate) loginURL(original string) string {
-	u := g.loginPage
-	if original != "" {
-		u += "?rd=" + url.QueryEscape(original)
-	}
-	return u
 }
 
 // originalRequest is the URL and method the proxy is asking about

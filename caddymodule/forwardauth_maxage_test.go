@@ -26,7 +26,7 @@ func TestAClientsMaxAgeDoesNotLoosenThePortals(t *testing.T) {
 		realm sso.localhost
 		cookie_domain sso.localhost
 		portal_url http://auth.sso.localhost:{HTTP_PORT}
-		redirect_hosts *.sso.localhost
+		redirect_hosts *.sso.localhost:*
 		max_age 15m
 		store badger {DIR}
 		provider log

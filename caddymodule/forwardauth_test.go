@@ -19,7 +19,7 @@ const portalSites = `http://auth.sso.localhost:{HTTP_PORT} {
 		realm sso.localhost
 		cookie_domain sso.localhost
 		portal_url http://auth.sso.localhost:{HTTP_PORT}
-		redirect_hosts *.sso.localhost
+		redirect_hosts *.sso.localhost:*
 		store badger {DIR}
 		provider log
 	}

@@ -28,7 +28,7 @@ func TestALoginFormsSessionOpensNoFirstFactorsGate(t *testing.T) {
 		realm sso.localhost
 		cookie_domain sso.localhost
 		portal_url http://auth.sso.localhost:{HTTP_PORT}
-		redirect_hosts *.sso.localhost
+		redirect_hosts *.sso.localhost:*
 		user carol +14155552671
 		store badger {DIR}
 		provider log

@@ -130,6 +130,9 @@ func (g *gate) settle(ctx caddy.Context, conf *Gate) (c *Gate, s *settled, err e
 		g.logger.Warn("cookie_domain hands the session cookie to every host under it: any of them that is not yours, or that logs request headers, can replay it as the user. Use it only for a domain whose every host you run",
 			zap.String("realm", c.Realm), zap.String("cookie_domain", c.CookieDomain))
 	}
+	if h, port := pages.PortlessRedirectHost(c.RedirectHosts, c.PortalURL); h != "" {
+		g.logger.Warn(pages.PortlessWarning, zap.String("redirect_hosts", h), zap.String("portal_port", port))
+	}
 	// The admin's tools read the config's JSON, as they read a stopped
 	// Caddy's (before LoadModule forgets its raw parts): types that drifted apart stop the load.
 	b, err := json.Marshal(c)

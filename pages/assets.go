@@ -33,9 +33,9 @@ func (p *Pages) contentSecurityPolicy() string {
 	}
 	forms := "'self'"
 	for _, h := range p.RedirectHosts {
-		forms += " https://" + h + ":*"
-		if strings.HasSuffix(strings.TrimPrefix(h, "*."), "localhost") {
-			forms += " http://" + h + ":*"
+		forms += " https://" + h // the scheme's port, where h names none: as safeRedirect
+		if name, _ := splitEntry(h); localhost.Is(strings.TrimPrefix(name, "*.")) {
+			forms += " http://" + h
 		}
 	}
 	if p.PortalURL != "" {

@@ -124,7 +124,7 @@ func TestBadInput(t *testing.T) {
 
 func TestOffSiteRedirectsAreRefused(t *testing.T) {
 	sitetest.Parallel(t)
-	s := sitetest.Basic(t, "redirect_hosts app.example.com *.corp.example")
+	s := sitetest.Basic(t, "redirect_hosts app.example.com *.corp.example dev.example.com:8443 *.lab.example:* www.example.net:443")
 	sitetest.Enroll(t, s, sitetest.NewClient(t, "alice"), "+14155552671")
 	for rd, want := range map[string]string{
 		// Hosts that end like *.corp.example but are not browsers' hosts
@@ -136,7 +136,17 @@ func TestOffSiteRedirectsAreRefused(t *testing.T) {
 		"https://evil.example%2Ecorp.example/":     "/",
 		"https://xn--bcher-kva.corp.example/x":     "https://xn--bcher-kva.corp.example/x",
 		"https://Wiki.Corp.Example/x":              "https://Wiki.Corp.Example/x",
-		"https://wiki.corp.example:8443/x":         "https://wiki.corp.example:8443/x",
+		// A listed host is its scheme's default port unless the entry
+		// names one (attack14): app.example.com took any port of the
+		// host, another service than the one listed.
+		"https://app.example.com:444/x":    "/",
+		"https://wiki.corp.example:8443/x": "/",
+		"https://app.example.com:443/x":    "https://app.example.com:443/x",
+		"https://dev.example.com:8443/x":   "https://dev.example.com:8443/x",
+		"https://dev.example.com/x":        "/",
+		"https://dev.example.com:8444/x":   "/",
+		"https://a.lab.example:9000/x":     "https://a.lab.example:9000/x",
+		"https://a.lab.example/x":          "https://a.lab.example/x",
 		// A trailing dot names another origin to browsers (the host's
 		// cookies and CSP do not cover it): the site's root instead.
 		"https://App.Example.com./x": "/",

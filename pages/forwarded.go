@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"maps"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync/atomic"
 )
@@ -179,4 +180,27 @@ func (c *appCache) of(proto, host string) string {
 			return app
 		}
 	}
+}
+
+// maxReturn bounds a login address's escaped return address: nginx reads
+// the check's answer headers into one page (proxy_buffer_size, 4 KiB), and
+// an X-Smsgate-Login past it answered the client 500 (attack14).
+const maxReturn = 2800
+
+// LoginReturn is loginPage returning to original (a forward-auth check's
+// request, "" for none): without its query where the whole escapes past
+// maxReturn, and to nowhere where its page alone does.
+func LoginReturn(loginPage, original string) string {
+	if original == "" {
+		return loginPage
+	}
+	rd := url.QueryEscape(original)
+	if u, err := url.Parse(original); len(rd) > maxReturn && err == nil {
+		u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment = "", false, "", ""
+		rd = url.QueryEscape(u.String())
+	}
+	if len(rd) > maxReturn {
+		return loginPage
+	}
+	return loginPage + "?rd=" + rd
 }

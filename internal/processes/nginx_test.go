@@ -44,7 +44,7 @@ func TestNginxAuthRequest(t *testing.T) {
 		realm sso.localhost
 		cookie_domain sso.localhost
 		portal_url %s
-		redirect_hosts *.sso.localhost
+		redirect_hosts *.sso.localhost:*
 		store badger %s
 		provider log
 	}
@@ -326,5 +326,63 @@ http {
 			t.Fatalf("nginx did not start: %v\n%s", err, log)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestNginxSendsALongAddressToTheLogin: the check's 401 names the login in
+// X-Smsgate-Login, the return address escaped in it, and nginx reads an
+// upstream's header section into one page (proxy_buffer_size, 4 KiB): an
+// app address of 1,900 characters with escapes in its query (as a
+// dashboard's state is), under the 2,048 the login takes, made the header
+// "too big" and answered 500, not the login (attack14, low). The return
+// address is the page without its query where the whole is too long.
+func TestNginxSendsALongAddressToTheLogin(t *testing.T) {
+	t.Parallel()
+	nginx := nginxPath(t)
+	dir := t.TempDir()
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "app user=%s", r.Header.Get("Remote-User"))
+	}))
+	defer app.Close()
+	sock, nginxPort := listen(t), harness.Port(t)
+	portalPort := sock.Port
+	portal := fmt.Sprintf("http://auth.sso.localhost:%d", portalPort)
+	config, logFile := caddyfile(t, dir, "caddy", "admin off\n\tservers {\n\t\ttrusted_proxies static 127.0.0.1/32\n\t}", fmt.Sprintf(`http://:%d {
+	smsgate {
+		identity none
+		user carol +14155552671
+		realm sso.localhost
+		portal_url %s
+		redirect_hosts *.sso.localhost:*
+		store badger %s
+		provider log
+	}
+	respond "portal"
+}
+`, portalPort, portal, filepath.Join(dir, "store")))
+	startCaddy(t, sock, config, logFile, fmt.Sprintf("http://127.0.0.1:%d", portalPort))
+	startNginx(t, dir, nginx, nginxPort, portalPort, app.URL)
+	client := &http.Client{Transport: harness.Loopback(nil), CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	appURL := fmt.Sprintf("http://app.sso.localhost:%d", nginxPort)
+	for path, rd := range map[string]string{
+		"/d/x?" + strings.Repeat("a=%2F/&", 270): appURL + "/d/x", // 1,895 characters: 500 before
+		"/d/x?" + strings.Repeat("a=%2F/&", 100): appURL + "/d/x?" + strings.Repeat("a=%2F/&", 100),
+		"/" + strings.Repeat("%2F", 1100):        "",
+		"/" + strings.Repeat("a%2F", 459):        appURL + "/" + strings.Repeat("a%2F", 459), // 2,795 escaped (a port of 5 digits)
+	} {
+		req, _ := http.NewRequest("GET", appURL+path, nil)
+		req.Header.Set("Accept", "text/html")
+		res, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		want := portal + "/.smsgate/login"
+		if rd != "" {
+			want += "?rd=" + url.QueryEscape(rd)
+		}
+		if res.StatusCode != http.StatusFound || res.Header.Get("Location") != want {
+			t.Errorf("GET %.40s… (%d characters) through nginx: %d %.120s, want 302 %.120s", path, len(path), res.StatusCode, res.Header.Get("Location"), want)
+		}
 	}
 }

@@ -217,7 +217,7 @@ func TestTraefikExample(t *testing.T) {
 		realm sso.localhost
 		cookie_domain sso.localhost
 		portal_url %[2]s
-		redirect_hosts *.sso.localhost
+		redirect_hosts *.sso.localhost:*
 		store badger %[3]s
 		provider log
 	}
