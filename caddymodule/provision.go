@@ -247,7 +247,6 @@ func (g *gate) buildEnrollment(ctx caddy.Context, c *Gate, s *settled) (*enrollm
 		ResendCooldown: time.Duration(c.ResendCooldown),
 	})
 	g.challenges.Checker = s.checker
-	keys.OnRekey(g.admin.Rekey)
 	g.challenges.Words = g.words // the built-in messages in the user's language
 	g.startCounting(c)
 	return devices, nil
@@ -260,6 +259,7 @@ func (g *gate) buildSignIn(c *Gate, s *settled, devices *enrollment.Devices) {
 		Site: g.name, Host: g.host, Channels: g.policy.Channels(c.Channels), CodeLength: c.CodeLength, DefaultRegion: c.DefaultRegion,
 		AllowRemoveLast: c.AllowRemoveLast, Audit: g.log.Audit, Logger: g.logger, Now: g.now, Later: g.inFlight.Go, Revoked: session.ReadRevoked}
 	g.sessions.CheckNumbers(g.signin.Gives)
+	g.keys.OnRekey(func(code []byte) { g.signin.Rekey(c.Realm, code) }) // codes, and the records of numbers' hashes
 }
 
 // buildPages sets up the pages under the path prefix.

@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/smsgate/caddy-smsgate/session"
+	"github.com/smsgate/caddy-smsgate/store"
 )
 
 // Devices a config's phone added. A provisioned user's phone (the
@@ -74,5 +75,23 @@ func stampAdded(mark string, before map[string]bool, after []Device) {
 func AddedByLost(list []Device, lost []string) []Device {
 	return slices.DeleteFunc(slices.Clone(list), func(d Device) bool {
 		return !slices.ContainsFunc(lost, func(id string) bool { return d.AddedBy == session.NumberMark(id) })
+	})
+}
+
+// Remark has user's devices whose AddedBy is a key of marks record its
+// value instead: a number's mark made again under the store's new secret
+// (signin.Service.Rekey).
+func (s *Devices) Remark(ctx context.Context, realm, user string, marks map[string]string) error {
+	return s.edit(ctx, realm, user, func(list []Device) ([]Device, error) {
+		changed := false
+		for i := range list {
+			if mark, ok := marks[list[i].AddedBy]; ok && list[i].AddedBy != "" {
+				list[i].AddedBy, changed = mark, true
+			}
+		}
+		if !changed {
+			return nil, store.ErrUnchanged
+		}
+		return list, nil
 	})
 }

@@ -75,8 +75,15 @@ func (s *Core) defaultName(id, lang string, n int) string {
 }
 
 // Rekey makes code hashes use key from now on: the gate adopted the
-// store's new signing secret.
-func (s *Core) Rekey(key []byte) { s.rekeyed.Store(&key) }
+// store's new signing secret. It answers NumberID under the key it
+// replaced, for the records that hold one (signin.Service.Rekey).
+func (s *Core) Rekey(key []byte) (was func(e164 string) string) {
+	old := s.CodeKey
+	if k := s.rekeyed.Swap(&key); k != nil {
+		old = *k
+	}
+	return func(e164 string) string { return numberIDUnder(old, e164) }
+}
 
 // Sealer encrypts a secret for a context it is bound to (session.Sealer).
 type Sealer interface {
@@ -118,11 +125,14 @@ func (s *Core) NumberID(e164 string) string { return s.numberID(e164) }
 
 // numberID names a number in counters and cooldowns without spelling it
 // out: a keyed hash, so that those records hold no numbers in any mode.
-func (s *Core) numberID(e164 string) string {
+func (s *Core) numberID(e164 string) string { return numberIDUnder(s.codeKey(), e164) }
+
+// numberIDUnder is numberID under key.
+func numberIDUnder(key []byte, e164 string) string {
 	if e164 == "" {
 		return ""
 	}
-	m := hmac.New(sha256.New, s.codeKey())
+	m := hmac.New(sha256.New, key)
 	m.Write([]byte("number\x00" + e164))
 	return hex.EncodeToString(m.Sum(nil)[:16])
 }
