@@ -83,7 +83,7 @@ func stampAdded(mark string, gone bool, before map[string]bool, after []Device) 
 // ErrEnded answers a change whose session ended while it was made
 // (signin.ErrEnded): undone, or, for a device added from a session whose
 // device left her list, refused.
-var ErrEnded = errors.New("the session ended while the change was made; it was undone")
+var ErrEnded = errors.New("the session ended while the change was made; nothing of it stays")
 
 // AddedByLost is user's devices (in list) that a config phone's session
 // added (at the root) whose number's keyed hash lost holds.
