@@ -56,6 +56,7 @@ var notAdmin = map[string]string{
 	"enrollment.HeldError":        "adminOp's users makes it the admin's 409, its owner's name escaped",
 	"enrollment.ErrLastDevice":    "the admin's devices/remove removes a last device too (allowLast)",
 	"enrollment.ErrEnrolled":      "a user's first enrollment (addFirst), not the admin's add",
+	"enrollment.ErrEnded":         "a user's add from a session whose device left her list (signin.ErrEnded); the admin's add names no session",
 	"enrollment.ErrNoSecrets":     "an app's enrollment without a sealer: a user's, the gate's config",
 	"enrollment.ErrPasskeysOff":   "a passkey's enrollment without an origin: a user's, the gate's config",
 	"enrollment.CooldownError":    "a user's sign-in (signin's refusals)",

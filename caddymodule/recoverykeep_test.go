@@ -41,9 +41,10 @@ func TestHerCodesRenewedAfterTheLostPhonesRemovalWork(t *testing.T) {
 // phone; a recovery session of another browser (the thief's, with a code
 // of the same set) ends. The admin then removes the lost phone too (the
 // same removal asked again): her session still stays, the thief's stays
-// ended. On Badger and Redis, through a real Caddy. (Before: her session
-// named the phone, and ended: she was locked out; keeps13: the admin's
-// removal asked again, an end without Keep, signed her out.)
+// ended, and she adds her new phone from it. On Badger and Redis,
+// through a real Caddy. (Before: her session named the phone, and ended:
+// she was locked out; keeps13: the admin's removal asked again, an end
+// without Keep, signed her out.)
 func TestRemovingTheLostLastPhoneFromARecoverySessionKeepsHerIn(t *testing.T) {
 	sitetest.Parallel(t)
 	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
@@ -66,6 +67,12 @@ func TestRemovingTheLostLastPhoneFromARecoverySessionKeepsHerIn(t *testing.T) {
 			if res := thief.Get("/"); res.StatusCode == 200 {
 				t.Errorf("removed again %v: another recovery session of the lost phone's set outlived its removal", again)
 			}
+		}
+		// Her kept session names the lost phone, gone from her list: it
+		// still adds her new phone (gap14: another session naming a
+		// device gone from her list adds none).
+		if added := addPhone(t, s, her, "+14155559009", "New"); !phoneSignsIn(t, s, added) {
+			t.Error("the new phone her kept recovery session added signs her in no more")
 		}
 	})
 }

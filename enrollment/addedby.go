@@ -2,6 +2,7 @@ package enrollment
 
 import (
 	"context"
+	"errors"
 	"slices"
 
 	"github.com/smsgate/caddy-smsgate/session"
@@ -38,37 +39,52 @@ func AddedFrom(ctx context.Context, maker string) context.Context {
 
 // addedBy is the mark a device added from ctx's session records, read
 // from the list before the add (the same atomic update): the session's
-// own mark, else that of the device that earned it; "" for none. before
-// is the IDs of list for stampAdded where there is a mark (nil else).
-func addedBy(ctx context.Context, list []Device) (mark string, before map[string]bool) {
+// own mark, else that of the device that earned it; "" for none. gone is
+// whether that device is no longer on list. before is the IDs of list for
+// stampAdded where there is a mark or gone (nil else).
+func addedBy(ctx context.Context, list []Device) (mark string, gone bool, before map[string]bool) {
 	maker, _ := ctx.Value(addedFromKey{}).(string)
 	if mark = maker; maker != "" && !session.IsNumberMark(maker) {
 		mark = ""
-		if i := slices.IndexFunc(list, func(d Device) bool { return d.ID == maker }); i >= 0 {
+		i := slices.IndexFunc(list, func(d Device) bool { return d.ID == maker })
+		if gone = i < 0; !gone {
 			mark = list[i].AddedBy
 		}
 	}
-	if mark == "" {
-		return "", nil
+	if mark == "" && !gone {
+		return "", false, nil
 	}
 	before = make(map[string]bool, len(list))
 	for _, d := range list {
 		before[d.ID] = true
 	}
-	return mark, before
+	return mark, gone, before
 }
 
-// stampAdded has each device of after whose ID before lacks record mark.
-func stampAdded(mark string, before map[string]bool, after []Device) {
-	if mark == "" {
-		return
-	}
+// stampAdded has each device of after whose ID before lacks record mark,
+// or refuses it (ErrEnded) where the device that earned its session is
+// gone (addedBy). Such a session was issued until the device's removal,
+// whose end ends it (session.EndDevice), or is the one that removal kept
+// (AddedFrom names no device for it: signin.Service.AddingFrom): a device
+// it added would name nothing of the removed device's, so that no settle
+// of a lost number finds it (the settle's sign-in with the device between
+// its end and its removal, signin.removeAddedByLost).
+func stampAdded(mark string, gone bool, before map[string]bool, after []Device) error {
 	for i := range after {
-		if !before[after[i].ID] {
+		if before != nil && !before[after[i].ID] {
+			if gone {
+				return ErrEnded
+			}
 			after[i].AddedBy = mark
 		}
 	}
+	return nil
 }
+
+// ErrEnded answers a change whose session ended while it was made
+// (signin.ErrEnded): undone, or, for a device added from a session whose
+// device left her list, refused.
+var ErrEnded = errors.New("the session ended while the change was made; nothing of it stays")
 
 // AddedByLost is user's devices (in list) that a config phone's session
 // added (at the root) whose number's keyed hash lost holds.

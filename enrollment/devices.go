@@ -341,12 +341,14 @@ func (s *Devices) edit(ctx context.Context, realm, user string, edit func([]Devi
 				return nil, 0, err
 			}
 		}
-		mark, before := addedBy(ctx, list)
+		mark, gone, before := addedBy(ctx, list)
 		list, err := edit(list)
 		if err != nil || len(list) == 0 {
 			return nil, 0, err
 		}
-		stampAdded(mark, before, list)
+		if err := stampAdded(mark, gone, before, list); err != nil {
+			return nil, 0, err
+		}
 		raw, err = json.Marshal(list)
 		return raw, 0, err
 	})

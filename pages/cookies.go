@@ -12,7 +12,6 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"golang.org/x/net/publicsuffix"
 
-	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/internal/cfutil"
 	"github.com/smsgate/caddy-smsgate/internal/cookies"
 	"github.com/smsgate/caddy-smsgate/internal/localhost"
@@ -233,13 +232,6 @@ func (p *Pages) rename(w http.ResponseWriter, r *http.Request, name, token strin
 // change it let in is written.
 func (p *Pages) live(cl *session.Claims) signin.Live {
 	return func(ctx context.Context) (bool, error) { return p.Sessions.Live(ctx, cl) }
-}
-
-// addedFrom is ctx for a device added from cl's session: it records what
-// earned the session (signin.EarnedBy), so that a device a config phone's
-// session added goes with its number (enrollment.AddedFrom).
-func (p *Pages) addedFrom(ctx context.Context, cl *session.Claims) context.Context {
-	return enrollment.AddedFrom(ctx, p.SignIn.EarnedBy(cl))
 }
 
 // setCookie writes an HttpOnly, SameSite=Lax cookie, Secure except on

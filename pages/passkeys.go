@@ -62,7 +62,7 @@ func (p *Pages) passkey(req *request, step string) {
 			WriteJSON(req.w, http.StatusOK, creation)
 			return
 		}
-		added := p.addedFrom(ctx, cl)
+		added := p.SignIn.AddingFrom(ctx, req.realm, cl)
 		err := p.SignIn.FinishPasskey(added, req.scope, cl.Subject, &req.flow.Flow, created(r), r.URL.Query().Get("name"), p.live(cl))
 		if errors.Is(err, signin.ErrEnded) { // a reset or a sign-out everywhere came first
 			p.fail(req, http.StatusForbidden, "step_up", p.sayID(req, "passkey.step_up"))

@@ -60,6 +60,9 @@ func (s *Service) Check(ctx context.Context, sc enrollment.Scope, f *Flow, user 
 		sc.Provisioned = u.Phone == c.Phone
 	}
 	done, err := s.Challenges.Check(ctx, sc, c, code)
+	if errors.Is(err, ErrEnded) { // a phone added from a session whose device left her list: refused
+		return nil, enrollment.ErrNoChallenge // its code is used up: a new sign-in
+	}
 	if err != nil {
 		s.verifyFailed(ctx, sc, user, c.Phone, factor.Phone, err)
 		if errors.Is(err, enrollment.ErrTooMany) && c.Purpose == enrollment.Enroll {

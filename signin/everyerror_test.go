@@ -23,6 +23,7 @@ var notRefusals = map[string]string{
 	"signin.Refusal":                "the table's own answer, not a cause",
 	"signin.StepError":              "sends the user on to another step (pages.goTo), no refusal",
 	"signin.ErrEnded":               "the session ended during the change: the pages send the user to sign in again",
+	"enrollment.ErrEnded":           "signin.ErrEnded; also a device added from a session whose device left her list (a phone's code: ErrNoChallenge)",
 	"enrollment.ErrNoSecrets":       "a gate without a sealer for app secrets: the admin's config, a fault",
 	"enrollment.ErrPasskeysOff":     "passkeys without an origin: the admin's config, a fault",
 	"enrollment.ImportError":        "the admin API's import (admin's refusals: admin.Refuse), never a user's",

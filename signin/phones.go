@@ -297,7 +297,7 @@ func (s *Service) RecoveryLeft(ctx context.Context, realm, user string) int {
 type Live func(context.Context) (bool, error)
 
 // ErrEnded answers a change whose session ended while it was made.
-var ErrEnded = errors.New("the session ended while the change was made; it was undone")
+var ErrEnded = enrollment.ErrEnded
 
 // kept checks a written change against live, and undoes it (undo) when
 // its session ended or cannot be told live.

@@ -38,8 +38,9 @@ func lostNumbers(keyed, was string, ids []string) []string {
 // and whether one withdrew her codes.
 //
 // Each device's end is written before it leaves her list, and again
-// after (removeDevice): an adding from a session it earned that lands in
-// between names nothing, and is undone by its own check of that session.
+// after (removeDevice); an adding from a session it earned once it left
+// her list is refused in the list's update (AddingFrom, enrollment's
+// stampAdded), a session signed in before the first end or after it alike.
 //
 // It reads her devices again until a round finds none to remove
 // (addedRounds at most, then errAddedRaced, for the settle's retry): a
@@ -61,10 +62,9 @@ func (s *Service) removeAddedByLost(ctx context.Context, realm, user string, los
 			return n, withdrew, nil
 		}
 		for _, d := range added {
-			// Its end first: an adding from a session d earned that lands
-			// once d left her list records no mark (no round finds it), but
-			// its own check of that session (kept) finds it ended and undoes
-			// it. removeDevice writes the end again, for a sign-in with d in
+			// Its end first: d's sessions end before d leaves her list (an
+			// adding from one once d is gone is refused: stampAdded).
+			// removeDevice writes the end again, for a sign-in with d in
 			// between; a removal refused after this leaves d hers, its
 			// sessions ended, for the retry.
 			if err := session.EndDevice(ctx, s.Devices.Store, realm, user, d.ID, nil, s.Devices.Now()); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 
+	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/session"
 )
@@ -27,7 +28,7 @@ import (
 // the realm); for a session of a release before the mark, this gate's
 // config phone of its user where that earned it (no device, and a texted
 // or called code proved: not a recovery code); else "". A device added
-// from cl records it (enrollment.AddedFrom).
+// from cl records it (AddingFrom).
 func (s *Service) EarnedBy(cl *session.Claims) string {
 	u, ok := s.Users[cl.Subject]
 	if id := cl.DeviceID(); id != "" || cl.Device == nil || !ok || !slices.ContainsFunc(cl.AMR, provesPhone) {
@@ -46,6 +47,20 @@ func (s *Service) Maker(ctx context.Context, realm string, cl *session.Claims) (
 		return "", err
 	}
 	return s.EarnedBy(cl), nil
+}
+
+// AddingFrom is ctx for adding a device from cl's session
+// (enrollment.AddedFrom): Maker, so that a device a config phone's
+// session added goes with its number, and the session the removal of its
+// device kept (her recovery code's) adds her new phone, where another
+// session naming a device gone from her list adds none (ErrEnded). A
+// store that cannot tell that session kept names the device all the same.
+func (s *Service) AddingFrom(ctx context.Context, realm string, cl *session.Claims) context.Context {
+	maker, err := s.Maker(ctx, realm, cl)
+	if err != nil {
+		maker = s.EarnedBy(cl)
+	}
+	return enrollment.AddedFrom(ctx, maker)
 }
 
 // provesPhone reports whether a is a phone's code: a text's or a call's.

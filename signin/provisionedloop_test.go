@@ -91,18 +91,23 @@ func TestASettleRemovesWhatWasAddedWhileItRemoved(t *testing.T) {
 // addsAfter is a store whose first Update of key, once armed, runs add
 // once it is written (another session's adding, landing just after the
 // settle's removal took a device off her list), or, where refuse, fails
-// without writing (a store failing the removal).
+// without writing (a store failing the removal); before it, before (if
+// not nil: a sign-in landing between the settle's first end of the
+// device and its removal).
 type addsAfter struct {
 	store.Store
-	key    string
-	add    func()
-	refuse bool
-	armed  atomic.Bool
+	key         string
+	before, add func()
+	refuse      bool
+	armed       atomic.Bool
 }
 
 func (a *addsAfter) Update(ctx context.Context, k string, change func([]byte, bool) ([]byte, time.Duration, error)) error {
 	if k != a.key || !a.armed.Swap(false) {
 		return a.Store.Update(ctx, k, change)
+	}
+	if a.before != nil {
+		a.before()
 	}
 	if a.refuse {
 		return errors.New("the store failed")
