@@ -1,6 +1,7 @@
 package session
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -25,12 +26,14 @@ import (
 // /.smsgate/jwks.json.
 type keyring struct {
 	store    store.Store
+	secret   func() []byte // the store's secret the keys go with; nil: a configured one (every key counts)
 	rotation time.Duration // 0: never rotate
 	lifetime time.Duration // of sessions: how long a retired key still verifies
 	now      func() time.Time
 
 	mu       sync.RWMutex
 	keys     []edKey // oldest first
+	top      int     // the highest key number in the store, whichever secret it goes with
 	loadedAt time.Time
 }
 
@@ -39,18 +42,60 @@ type edKey struct {
 	kid     string
 	priv    ed25519.PrivateKey
 	created time.Time
+	bound   []byte
 }
 
 type edKeyRecord struct {
 	Seed    []byte    `json:"seed"`
 	Created time.Time `json:"created"`
+	// Bound names the store's secret the key goes with (boundTo): a new
+	// secret ends the keys made before it, and so every session they
+	// signed. None: a previous release's, claimed by the first gate that
+	// reads it (or by NewSecret, for the secret it replaces).
+	Bound []byte `json:"bound,omitempty"`
+}
+
+// boundTo is the mark of the keys that go with secret (never the secret).
+func boundTo(secret []byte) []byte { return Derive(secret, "eddsa binding")[:8] }
+
+// claimKey marks key n, if it names no secret, as bound's, and returns it
+// as the store holds it then.
+func claimKey(ctx context.Context, st store.Store, n int, bound []byte) (edKeyRecord, error) {
+	var rec edKeyRecord
+	err := st.Update(store.Lasting(ctx), edKeyName(n), func(old []byte, found bool) ([]byte, time.Duration, error) {
+		rec = edKeyRecord{}
+		if !found {
+			return nil, 0, store.ErrNotFound
+		}
+		if json.Unmarshal(old, &rec) != nil || len(rec.Seed) != ed25519.SeedSize {
+			return nil, 0, fmt.Errorf("session key %d is unreadable", n)
+		}
+		if rec.Bound != nil {
+			return nil, 0, store.ErrUnchanged
+		}
+		rec.Bound = bound
+		raw, _ := json.Marshal(rec)
+		return raw, 0, nil
+	})
+	return rec, err
+}
+
+// bound is the mark of the keys this gate signs with (nil: any).
+func (k *keyring) bound() []byte {
+	if k.secret == nil {
+		return nil
+	}
+	return boundTo(k.secret())
 }
 
 func edKeyName(n int) string { return store.Key("keys", "eddsa", strconv.Itoa(n)) }
 
-// load reads every key from the store, creating the first if there is none.
+// load reads every key from the store that goes with the gate's secret
+// (claiming those of a previous release for it), creating one if there is
+// none.
 func (k *keyring) load(ctx context.Context) error {
 	var keys []edKey
+	bound, top := k.bound(), 0
 	for n := 1; ; n++ {
 		raw, err := k.store.Get(ctx, edKeyName(n))
 		if errors.Is(err, store.ErrNotFound) {
@@ -63,18 +108,27 @@ func (k *keyring) load(ctx context.Context) error {
 		if err := json.Unmarshal(raw, &rec); err != nil || len(rec.Seed) != ed25519.SeedSize {
 			return fmt.Errorf("session key %d is unreadable", n)
 		}
+		if bound != nil && rec.Bound == nil {
+			if rec, err = claimKey(ctx, k.store, n, bound); err != nil {
+				return err
+			}
+		}
+		top = n
+		if bound != nil && !bytes.Equal(rec.Bound, bound) {
+			continue // another secret's: ended by a new one
+		}
 		priv := ed25519.NewKeyFromSeed(rec.Seed)
 		sum := sha256.Sum256(priv.Public().(ed25519.PublicKey))
-		keys = append(keys, edKey{n: n, kid: fmt.Sprintf("ed%d-%s", n, hex.EncodeToString(sum[:4])), priv: priv, created: rec.Created})
+		keys = append(keys, edKey{n: n, kid: fmt.Sprintf("ed%d-%s", n, hex.EncodeToString(sum[:4])), priv: priv, created: rec.Created, bound: rec.Bound})
 	}
 	if len(keys) == 0 {
-		if err := k.create(ctx, 1); err != nil {
+		if err := k.create(ctx, top+1); err != nil {
 			return err
 		}
 		return k.load(ctx)
 	}
 	k.mu.Lock()
-	k.keys, k.loadedAt = keys, k.now()
+	k.keys, k.top, k.loadedAt = keys, top, k.now()
 	k.mu.Unlock()
 	return nil
 }
@@ -83,7 +137,7 @@ func (k *keyring) load(ctx context.Context) error {
 func (k *keyring) create(ctx context.Context, n int) error {
 	seed := make([]byte, ed25519.SeedSize)
 	_, _ = rand.Read(seed)
-	raw, _ := json.Marshal(edKeyRecord{Seed: seed, Created: k.now().UTC()})
+	raw, _ := json.Marshal(edKeyRecord{Seed: seed, Created: k.now().UTC(), Bound: k.bound()})
 	_, err := k.store.PutIfAbsent(store.Lasting(ctx), edKeyName(n), raw, 0)
 	return err
 }
@@ -91,11 +145,11 @@ func (k *keyring) create(ctx context.Context, n int) error {
 // signing returns the newest key, rotating first when it is due.
 func (k *keyring) signing() (any, string, error) {
 	k.mu.RLock()
-	newest := k.keys[len(k.keys)-1]
+	newest, top := k.keys[len(k.keys)-1], k.top
 	k.mu.RUnlock()
 	if k.rotation > 0 && k.now().Sub(newest.created) >= k.rotation {
 		ctx := context.Background()
-		if err := k.create(ctx, newest.n+1); err != nil {
+		if err := k.create(ctx, top+1); err != nil {
 			return nil, "", err
 		}
 		if err := k.load(ctx); err != nil {
@@ -188,7 +242,7 @@ func (k *keyring) reconcile(ctx context.Context) (bool, error) {
 	k.mu.RUnlock()
 	if _, err := k.store.Get(ctx, edKeyName(mine[0].n)); errors.Is(err, store.ErrNotFound) {
 		for _, key := range mine {
-			raw, _ := json.Marshal(edKeyRecord{Seed: key.priv.Seed(), Created: key.created})
+			raw, _ := json.Marshal(edKeyRecord{Seed: key.priv.Seed(), Created: key.created, Bound: key.bound})
 			if _, err := k.store.PutIfAbsent(store.Lasting(ctx), edKeyName(key.n), raw, 0); err != nil {
 				return false, err
 			}

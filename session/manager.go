@@ -135,6 +135,9 @@ func NewManager(ctx context.Context, c Config) (*Manager, error) {
 		m.keys = NewKeys(Derive(secret, "session"), m.now)
 	case "EdDSA":
 		m.ring = &keyring{store: c.Store, rotation: c.Rotation, lifetime: c.Lifetime, now: m.now}
+		if !m.configured {
+			m.ring.secret = m.Secret
+		}
 		if err := m.ring.load(ctx); err != nil {
 			return nil, fmt.Errorf("loading session keys: %v", err)
 		}

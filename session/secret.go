@@ -127,7 +127,22 @@ func (m *Manager) adopt(secret []byte) {
 // NewSecret replaces the store's generated signing secret with a new one
 // (an admin's choice after a wipe): every gate adopts it at its next look
 // (Reconcile), and every session signed before ends.
+//
+// The EdDSA keys made under the old secret end with it (edKeyRecord.Bound):
+// those of a previous release, which name no secret, are marked as the
+// old secret's first.
 func NewSecret(ctx context.Context, st store.Store) error {
+	old, err := st.Get(ctx, secretRecord)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	for n := 1; ; n++ {
+		if _, err := claimKey(ctx, st, n, boundTo(old)); errors.Is(err, store.ErrNotFound) {
+			break
+		} else if err != nil {
+			return err
+		}
+	}
 	fresh := make([]byte, secretLen)
 	_, _ = rand.Read(fresh)
 	return st.Put(store.Lasting(ctx), secretRecord, fresh, 0)
