@@ -103,3 +103,19 @@ func TestARekeyDuringTheSettleLeavesNoRecordOfTheOldKey(t *testing.T) {
 		xRemoved(t, s)
 	})
 }
+
+// TestARekeyAfterAReloadEndsWhatTheLostNumberAdded: carol is given two
+// numbers, X added from the first's session; a reload gives her the
+// second alone, and the gate adopts the store's new secret before that
+// config's settle. The re-keying ends what the number no longer given
+// earned, as the settle would have (X removed). On Badger and Redis.
+// (Before: the re-keying dropped the lost number's hash, the settle
+// under the new key found nothing lost, and X stayed.)
+func TestARekeyAfterAReloadEndsWhatTheLostNumberAdded(t *testing.T) {
+	storetest.OnBadgerAndRedis(t, func(t *testing.T, st store.Store) {
+		s := rekeyFixture(t, st, map[string][]string{"carol": {rekeyA, rekeyB}})
+		s.GiveNumbers(map[string][]string{"carol": {rekeyB}})
+		s.Rekey("r", []byte(rekeyNew))
+		xRemoved(t, s)
+	})
+}
