@@ -27,13 +27,32 @@ import (
 // is ended first, as the settle would have (rekeyUser), then it is
 // dropped from the record. A store that fails here leaves the old key's
 // records (logged), as before.
+//
+// With RekeyTurn (a gate of an app), the records are re-keyed in the
+// background, in the gate's turn: under the realm's settle lock, never
+// by a gate whose config another replaced (its numbers are not the
+// config's: it would end what the new config's numbers earned).
 func (s *Service) Rekey(realm string, code []byte) {
 	was := s.Devices.Rekey(code)
-	ctx, cancel := context.WithTimeout(context.Background(), rekeyTime)
-	defer cancel()
-	if err := s.rekeyNumbers(ctx, realm, was); err != nil {
-		s.Logger.Error("keeping the provisioned numbers' hashes under the store's new secret", zap.Error(err))
+	records := func() {
+		ctx, cancel := context.WithTimeout(context.Background(), rekeyTime)
+		defer cancel()
+		if s.RekeyTurn != nil {
+			done, ok := s.RekeyTurn(ctx)
+			if !ok {
+				return
+			}
+			defer done()
+		}
+		if err := s.rekeyNumbers(ctx, realm, was); err != nil {
+			s.Logger.Error("keeping the provisioned numbers' hashes under the store's new secret", zap.Error(err))
+		}
 	}
+	if s.RekeyTurn == nil {
+		records()
+		return
+	}
+	s.later(records)
 }
 
 // rekeyTime bounds Rekey's writes (the gate's adoption of the secret

@@ -1,0 +1,48 @@
+package admin
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// RekeyTurn is the gate's turn to make its realm's records of numbers'
+// hashes again under the store's new secret (signin.Service.RekeyTurn):
+// once its config started (its gates given their numbers), under the
+// lock its realm's settles take, so that a settle never runs meanwhile;
+// done lets the lock go. None (ok false) for a gate of a config another
+// replaced since (its numbers are no longer the config's: what the new
+// one gives would be taken for lost), of a config that stopped, or when
+// ctx ends first. A gate outside an app has its turn at once.
+func (s *Site) RekeyTurn(ctx context.Context) (done func(), ok bool) {
+	a := s.app
+	if a == nil {
+		return func() {}, true
+	}
+	var stopped <-chan struct{}
+	if a.ctx.Context != nil {
+		stopped = a.ctx.Done()
+	}
+	mu, _ := settling.locks.LoadOrStore(s.Realm+"\x00"+s.storeKey(), new(sync.Mutex))
+	for {
+		if a.started.Load() {
+			if settling.latest.Load() != a {
+				return nil, false
+			}
+			if mu.(*sync.Mutex).TryLock() {
+				if settling.latest.Load() == a {
+					return mu.(*sync.Mutex).Unlock, true
+				}
+				mu.(*sync.Mutex).Unlock()
+				return nil, false
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil, false
+		case <-stopped:
+			return nil, false
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
