@@ -25,10 +25,10 @@ func (s *Site) RekeyTurn(ctx context.Context) (done func(), ok bool) {
 	}
 	mu, _ := settling.locks.LoadOrStore(s.Realm+"\x00"+s.storeKey(), new(sync.Mutex))
 	for {
+		if !s.RekeyOn() {
+			return nil, false
+		}
 		if a.started.Load() {
-			if settling.latest.Load() != a {
-				return nil, false
-			}
 			if mu.(*sync.Mutex).TryLock() {
 				if settling.latest.Load() == a {
 					return mu.(*sync.Mutex).Unlock, true
@@ -45,4 +45,18 @@ func (s *Site) RekeyTurn(ctx context.Context) (done func(), ok bool) {
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
+}
+
+// RekeyOn reports whether the gate may still re-key (RekeyTurn, and a
+// failed re-keying's retry: signin.Service.RekeyOn): its config neither
+// replaced by another nor stopped.
+func (s *Site) RekeyOn() bool {
+	a := s.app
+	if a == nil {
+		return true
+	}
+	if a.ctx.Context != nil && a.ctx.Err() != nil {
+		return false
+	}
+	return !a.started.Load() || settling.latest.Load() == a
 }

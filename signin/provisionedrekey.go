@@ -9,6 +9,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/smsgate/caddy-smsgate/internal/clock"
 	"github.com/smsgate/caddy-smsgate/session"
 	"github.com/smsgate/caddy-smsgate/store"
 )
@@ -31,29 +32,50 @@ import (
 // With RekeyTurn (a gate of an app), the records are re-keyed in the
 // background, in the gate's turn: under the realm's settle lock, never
 // by a gate whose config another replaced (its numbers are not the
-// config's: it would end what the new config's numbers earned).
+// config's: it would end what the new config's numbers earned); a
+// failure is tried again (rekeyOnce).
 func (s *Service) Rekey(realm string, code []byte) {
 	was := s.Devices.Rekey(code)
-	records := func() {
-		ctx, cancel := context.WithTimeout(context.Background(), rekeyTime)
-		defer cancel()
-		if s.RekeyTurn != nil {
-			done, ok := s.RekeyTurn(ctx)
-			if !ok {
-				return
-			}
-			defer done()
-		}
-		if err := s.rekeyNumbers(ctx, realm, was); err != nil {
-			s.Logger.Error("keeping the provisioned numbers' hashes under the store's new secret", zap.Error(err))
-		}
-	}
 	if s.RekeyTurn == nil {
-		records()
+		s.rekeyOnce(realm, was)
 		return
 	}
-	s.later(records)
+	s.later(func() {
+		for wait := rekeyRetry.Get(); s.rekeyOnce(realm, was); wait = min(2*wait, time.Minute) {
+			for end := time.Now().Add(wait); time.Now().Before(end); time.Sleep(min(time.Until(end), time.Second)) {
+				if s.RekeyOn != nil && !s.RekeyOn() {
+					return // its config was replaced, or stopped
+				}
+			}
+		}
+	})
 }
+
+// rekeyOnce re-keys realm's records (rekeyNumbers) in the gate's turn
+// (RekeyTurn), and reports whether it failed, to be tried again: a
+// failed re-keying is retried after 1 s, then twice as long each time up
+// to a minute, until it succeeds or the gate's config is replaced or
+// stops (RekeyOn), as the settle is.
+func (s *Service) rekeyOnce(realm string, was func(string) string) (again bool) {
+	ctx, cancel := context.WithTimeout(context.Background(), rekeyTime)
+	defer cancel()
+	if s.RekeyTurn != nil {
+		done, ok := s.RekeyTurn(ctx)
+		if !ok {
+			return s.RekeyOn != nil && s.RekeyOn() // no turn in time: again, while the config runs
+		}
+		defer done()
+	}
+	err := s.rekeyNumbers(ctx, realm, was)
+	if err != nil {
+		s.Logger.Error("keeping the provisioned numbers' hashes under the store's new secret", zap.Error(err))
+	}
+	return err != nil && s.RekeyTurn != nil
+}
+
+// rekeyRetry is the first wait before a failed re-keying is tried again
+// (clock.Shorten in tests).
+var rekeyRetry = clock.NewWait("rekey-retry", time.Second)
 
 // rekeyTime bounds Rekey's writes (the gate's adoption of the secret
 // waits for them).

@@ -13,6 +13,7 @@ import (
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/factor"
+	"github.com/smsgate/caddy-smsgate/internal/clock"
 	"github.com/smsgate/caddy-smsgate/store"
 	"github.com/smsgate/caddy-smsgate/store/storetest"
 )
@@ -117,5 +118,65 @@ func TestARekeyAfterAReloadEndsWhatTheLostNumberAdded(t *testing.T) {
 		s.GiveNumbers(map[string][]string{"carol": {rekeyB}})
 		s.Rekey("r", []byte(rekeyNew))
 		xRemoved(t, s)
+	})
+}
+
+// failsOnce is a store whose first update of carol's provisioned record
+// in realm r fails (a store down a moment).
+type failsOnce struct {
+	store.Store
+	failed atomic.Bool
+}
+
+func (f *failsOnce) Update(ctx context.Context, key string, change func([]byte, bool) ([]byte, time.Duration, error)) error {
+	if key == provisionedKey("r", "carol") && f.failed.CompareAndSwap(false, true) {
+		return errors.New("the store is down")
+	}
+	return f.Store.Update(ctx, key, change)
+}
+
+// TestAFailedRekeyIsTriedAgain: the gate adopts the store's new secret
+// while the store fails its first write of carol's record; the re-keying
+// is tried again (after rekey-retry) and the record is made under the
+// new key, X's mark with it. On Badger and Redis. (Before: logged, never
+// tried again: the record stayed under the old key, which the settle
+// only replaces.)
+func TestAFailedRekeyIsTriedAgain(t *testing.T) {
+	restore, err := clock.Shorten("rekey-retry", 20*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer restore()
+	storetest.OnBadgerAndRedis(t, func(t *testing.T, inner store.Store) {
+		ctx := context.Background()
+		st := &failsOnce{Store: inner}
+		st.failed.Store(true) // not the fixture's settle
+		s := rekeyFixture(t, st, map[string][]string{"carol": {rekeyA}})
+		var on atomic.Bool
+		on.Store(true)
+		defer on.Store(false)
+		s.RekeyTurn = func(context.Context) (func(), bool) { return func() {}, on.Load() }
+		s.RekeyOn = on.Load
+		st.failed.Store(false)
+		s.Rekey("r", []byte(rekeyNew))
+		want := s.Devices.NumberID(keyCheck) + " " + s.Devices.NumberID(rekeyA)
+		for end := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			got, err := inner.Get(ctx, provisionedKey("r", "carol"))
+			if err == nil && string(got) == want {
+				break
+			}
+			if time.Now().After(end) {
+				t.Fatalf("the record after a failed re-keying: %q %v, want %q", got, err, want)
+			}
+		}
+		for end := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			list, err := s.Devices.List(ctx, "r", "carol")
+			if err == nil && len(list) == 1 && s.Given("carol", list[0].AddedBy) == rekeyA {
+				break
+			}
+			if time.Now().After(end) {
+				t.Fatalf("X after the re-keying tried again names no number given: %+v %v", list, err)
+			}
+		}
 	})
 }

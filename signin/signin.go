@@ -104,6 +104,9 @@ type Service struct {
 	// realm's records (Rekey, then in the background): none for a gate
 	// whose config was replaced (admin.Site.RekeyTurn).
 	RekeyTurn func(ctx context.Context) (done func(), ok bool)
+	// RekeyOn, with RekeyTurn, reports whether a failed re-keying is to be
+	// tried again: the gate's config neither replaced nor stopped.
+	RekeyOn func() bool
 
 	given atomic.Pointer[map[string][]string] // GiveNumbers
 }
