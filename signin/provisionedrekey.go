@@ -77,7 +77,8 @@ func (s *Service) rekeyOnce(realm string, was func(string) string) (again bool) 
 // (clock.Shorten in tests).
 var rekeyRetry = clock.NewWait("rekey-retry", time.Second)
 
-// rekeyTime bounds Rekey's writes (the gate's adoption of the secret
+// rekeyTime bounds each try of Rekey's writes, its wait for the gate's
+// turn with them (without RekeyTurn, the gate's adoption of the secret
 // waits for them).
 const rekeyTime = 30 * time.Second
 
