@@ -46,6 +46,7 @@ type App struct {
 	// settles are its realms with their numbers, built once at Start
 	// (giveNumbers): the settle keeps what each gate was given.
 	settles []realmSettle
+	started atomic.Bool // settleProvisioned ran: it was the latest (RekeyTurn)
 }
 
 // CaddyModule returns the Caddy module information.
@@ -175,6 +176,7 @@ type realmSettle struct {
 // retry asks again, and groups its gates anew first (regroup).
 func (a *App) settleProvisioned() {
 	settling.latest.Store(a)
+	a.started.Store(true)
 	realms := a.settles // as the gates were given them
 	if len(realms) > 0 {
 		a.settleAt = realms[0].gates[0].Devices.Now() // a retry ends only what was issued before the start

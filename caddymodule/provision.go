@@ -282,6 +282,7 @@ func (g *gate) buildPages(c *Gate, s *settled) {
 func (g *gate) buildSite(s *settled) {
 	g.site = &admin.Site{Config: s.admin, Admin: g.admin, Store: g.store, Epoch: g.watch.Epoch(), Sessions: g.sessions, SignIn: g.signin,
 		Logger: g.logger, Audit: g.log.Audit, Alarm: g.log.Alarm, Tally: g.counting.Tally, Now: g.now, Recent: g.counting.Recent}
+	g.signin.RekeyTurn, g.signin.RekeyOn = g.site.RekeyTurn, g.site.RekeyOn // the records' re-keying: in the realm's settle lock, by the latest config
 }
 
 // register shows the gate to the admin's tools (the smsgate app).

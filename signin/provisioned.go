@@ -119,8 +119,10 @@ func SettleProvisioned(ctx context.Context, realm string, at time.Time, gates []
 const settleRounds = 3
 
 // errSettleRaced is a settle's answer when the record kept changing under
-// it (instances starting at once, round after round): the retry settles
-// again.
+// it (instances starting at once, round after round), or was made again
+// under the store's new secret meanwhile (Rekey: the settle's hashes are
+// of the old key, its record would be one the gate cannot read): the
+// retry settles again.
 var errSettleRaced = errors.New("the provisioned numbers' record kept changing")
 
 // settleUser ends user's sessions and trusts where was (the kept record,
@@ -147,6 +149,9 @@ func (s *Service) settleUser(ctx context.Context, realm, name, keyed, was string
 		}
 		changed := false
 		err := s.Devices.Store.Update(store.Lasting(ctx), provisionedKey(realm, name), func(cur []byte, _ bool) ([]byte, time.Duration, error) {
+			if f := strings.Fields(string(cur)); len(f) > 0 && f[0] != keyed && f[0] == s.Devices.NumberID(keyCheck) {
+				return nil, 0, errSettleRaced // re-keyed meanwhile (Rekey): settled again under the new key
+			}
 			if changed = string(cur) != was; changed {
 				was = string(cur)
 				return nil, 0, store.ErrUnchanged

@@ -9,6 +9,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/smsgate/caddy-smsgate/internal/clock"
 	"github.com/smsgate/caddy-smsgate/session"
 	"github.com/smsgate/caddy-smsgate/store"
 )
@@ -23,19 +24,61 @@ import (
 // given" for a number still given, and once the number moved the settle,
 // which cannot read a record of another key, only replaced it, and
 // removed nothing of what the old number added. A hash of a number the
-// config running here does not give cannot be made again: it is dropped
-// from the record, and a device's AddedBy keeps it. A store that fails
-// here leaves the old key's records (logged), as before.
+// config running here does not give cannot be made again: what it earned
+// is ended first, as the settle would have (rekeyUser), then it is
+// dropped from the record. A store that fails here leaves the old key's
+// records (logged), as before.
+//
+// With RekeyTurn (a gate of an app), the records are re-keyed in the
+// background, in the gate's turn: under the realm's settle lock, never
+// by a gate whose config another replaced (its numbers are not the
+// config's: it would end what the new config's numbers earned); a
+// failure is tried again (rekeyOnce).
 func (s *Service) Rekey(realm string, code []byte) {
 	was := s.Devices.Rekey(code)
-	ctx, cancel := context.WithTimeout(context.Background(), rekeyTime)
-	defer cancel()
-	if err := s.rekeyNumbers(ctx, realm, was); err != nil {
-		s.Logger.Error("keeping the provisioned numbers' hashes under the store's new secret", zap.Error(err))
+	if s.RekeyTurn == nil {
+		s.rekeyOnce(realm, was)
+		return
 	}
+	s.later(func() {
+		for wait := rekeyRetry.Get(); s.rekeyOnce(realm, was); wait = min(2*wait, time.Minute) {
+			for end := time.Now().Add(wait); time.Now().Before(end); time.Sleep(min(time.Until(end), time.Second)) {
+				if s.RekeyOn != nil && !s.RekeyOn() {
+					return // its config was replaced, or stopped
+				}
+			}
+		}
+	})
 }
 
-// rekeyTime bounds Rekey's writes (the gate's adoption of the secret
+// rekeyOnce re-keys realm's records (rekeyNumbers) in the gate's turn
+// (RekeyTurn), and reports whether it failed, to be tried again: a
+// failed re-keying is retried after 1 s, then twice as long each time up
+// to a minute, until it succeeds or the gate's config is replaced or
+// stops (RekeyOn), as the settle is.
+func (s *Service) rekeyOnce(realm string, was func(string) string) (again bool) {
+	ctx, cancel := context.WithTimeout(context.Background(), rekeyTime)
+	defer cancel()
+	if s.RekeyTurn != nil {
+		done, ok := s.RekeyTurn(ctx)
+		if !ok {
+			return s.RekeyOn != nil && s.RekeyOn() // no turn in time: again, while the config runs
+		}
+		defer done()
+	}
+	err := s.rekeyNumbers(ctx, realm, was)
+	if err != nil {
+		s.Logger.Error("keeping the provisioned numbers' hashes under the store's new secret", zap.Error(err))
+	}
+	return err != nil && s.RekeyTurn != nil
+}
+
+// rekeyRetry is the first wait before a failed re-keying is tried again
+// (clock.Shorten in tests).
+var rekeyRetry = clock.NewWait("rekey-retry", time.Second)
+
+// rekeyTime bounds each try of Rekey's writes, its wait for the gate's
+// turn with them (without RekeyTurn, the gate's adoption of the secret
 // waits for them).
 const rekeyTime = 30 * time.Second
 
@@ -56,15 +99,44 @@ func (s *Service) rekeyNumbers(ctx context.Context, realm string, was func(strin
 	}
 	var first error
 	for _, name := range slices.Sorted(maps.Keys(given)) {
-		ids, marks := map[string]string{}, map[string]string{}
-		for _, e164 := range given[name] {
-			ids[was(e164)] = s.Devices.NumberID(e164)
-			marks[session.NumberMark(was(e164))] = s.numberMark(e164)
+		if err := s.rekeyUser(ctx, realm, name, oldKey, newKey, was, given[name]); err != nil && first == nil {
+			first = err
 		}
+	}
+	return first
+}
+
+// rekeyUser makes user's record (of oldKey) and her devices' AddedBy
+// again under newKey, for numbers (what the config gives her). A hash
+// of a number it no longer gives (a reload took it away, its settle not
+// run yet) cannot be made again: what it earned is ended first, as the
+// settle would (endLost: the devices its sessions added, whose AddedBy
+// is that hash's mark), then it is dropped; before, the settle under the
+// new key found nothing lost, and they stayed. Where the record changed
+// between its read and the end, it is decided again (settleRounds).
+func (s *Service) rekeyUser(ctx context.Context, realm, name, oldKey, newKey string, was func(string) string, numbers []string) error {
+	var olds []string // the numbers' hashes under the old key
+	ids, marks := map[string]string{}, map[string]string{}
+	for _, e164 := range numbers {
+		olds = append(olds, was(e164))
+		ids[was(e164)] = s.Devices.NumberID(e164)
+		marks[session.NumberMark(was(e164))] = s.numberMark(e164)
+	}
+	e164 := s.Users[name].Phone // audited with the change, as the settle does
+	if e164 == "" && len(numbers) > 0 {
+		e164 = numbers[0]
+	}
+	ended := "" // the record whose lost numbers' ends were written
+	for range settleRounds {
+		lost := ""
 		err := s.Devices.Store.Update(store.Lasting(ctx), provisionedKey(realm, name), func(cur []byte, _ bool) ([]byte, time.Duration, error) {
 			had := strings.Fields(string(cur))
 			if len(had) == 0 || had[0] != oldKey {
 				return nil, 0, store.ErrUnchanged // none, or made under another key
+			}
+			if len(lostNumbers(oldKey, string(cur), olds)) > 0 && string(cur) != ended {
+				lost = string(cur)
+				return nil, 0, store.ErrUnchanged // its ends first
 			}
 			var now []string
 			for _, id := range had[1:] {
@@ -75,12 +147,16 @@ func (s *Service) rekeyNumbers(ctx context.Context, realm string, was func(strin
 			slices.Sort(now) // as settleUser writes them
 			return []byte(strings.Join(append([]string{newKey}, now...), " ")), 0, nil
 		})
-		if err == nil {
-			err = s.Devices.Remark(ctx, realm, name, marks)
+		if err != nil {
+			return err
 		}
-		if err != nil && first == nil {
-			first = err
+		if lost == "" {
+			return s.Devices.Remark(ctx, realm, name, marks)
 		}
+		if err := s.endLost(ctx, realm, name, oldKey, lost, olds, e164, s, time.Time{}); err != nil {
+			return err
+		}
+		ended = lost
 	}
-	return first
+	return errSettleRaced
 }

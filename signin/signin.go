@@ -100,6 +100,13 @@ type Service struct {
 	// answer), so that its owner waits for it before closing the store;
 	// nil: a goroutine of its own.
 	Later func(work func())
+	// RekeyTurn, where set, waits for the gate's turn to re-key its
+	// realm's records (Rekey, then in the background): none for a gate
+	// whose config was replaced (admin.Site.RekeyTurn).
+	RekeyTurn func(ctx context.Context) (done func(), ok bool)
+	// RekeyOn, with RekeyTurn, reports whether a failed re-keying is to be
+	// tried again: the gate's config neither replaced nor stopped.
+	RekeyOn func() bool
 
 	given atomic.Pointer[map[string][]string] // GiveNumbers
 }
