@@ -23,16 +23,7 @@ var appSetupSecret = regexp.MustCompile(`<code class="secret" id="secret">([A-Z2
 // writes her list.
 func TestTheLastDeviceSlotIsTakenOnce(t *testing.T) {
 	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
-		s := sitetest.Start(t, `http://localhost:{HTTP_PORT} {
-	smsgate {
-		identity none
-		user carol +14155552671
-		factors sms totp
-		`+storeLine+`
-		provider log
-`+limitsOff+`	}
-	respond "hi {http.auth.user.id}"
-}`)
+		s := carolsSite(t, storeLine, "factors sms totp")
 		const n = 4
 		clients := make([]*sitetest.Client, n)
 		for i := range clients {

@@ -17,16 +17,7 @@ import (
 // Redis: after both, she has no app and her session is gone.
 func TestAnAppConfirmedAsTheAdminResetsHerStaysGone(t *testing.T) {
 	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
-		s := sitetest.Start(t, `http://localhost:{HTTP_PORT} {
-	smsgate {
-		identity none
-		user carol +14155552671
-		factors sms totp
-		`+storeLine+`
-		provider log
-`+limitsOff+`	}
-	respond "hi {http.auth.user.id}"
-}`)
+		s := carolsSite(t, storeLine, "factors sms totp")
 		for round := range 6 {
 			c := sitetest.NewClient(t, "")
 			tok := c.CSRF("/.smsgate/login")

@@ -108,14 +108,19 @@ func TestSignOutEndsTheSessionsOfACopiedTrust(t *testing.T) {
 	})
 }
 
-// carolsSite is a login form for carol alone on storeLine's store, its
-// limits off, answering "hi" and who is signed in.
-func carolsSite(t *testing.T, storeLine string) *sitetest.Site {
+// carolsSite is a login form for carol alone on storeLine's store, with
+// the options lines besides, its limits off, answering "hi" and who is
+// signed in.
+func carolsSite(t *testing.T, storeLine string, lines ...string) *sitetest.Site {
+	var options string
+	for _, l := range lines {
+		options += "\t\t" + l + "\n"
+	}
 	return sitetest.Start(t, `http://localhost:{HTTP_PORT} {
 	smsgate {
 		identity none
 		user carol +14155552671
-		`+storeLine+`
+`+options+`		`+storeLine+`
 		provider log
 `+limitsOff+`	}
 	respond "hi {http.auth.user.id}"
