@@ -152,6 +152,11 @@ func (s *Service) settleUser(ctx context.Context, realm, name, keyed, was string
 			if f := strings.Fields(string(cur)); len(f) > 0 && f[0] != keyed && f[0] == s.Devices.NumberID(keyCheck) {
 				return nil, 0, errSettleRaced // re-keyed meanwhile (Rekey): settled again under the new key
 			}
+			if f := strings.Fields(string(cur)); len(f) > 0 && f[0] != keyed {
+				if _, pending := s.rekeying.Load(f[0]); pending {
+					return nil, 0, errSettleRaced // of a key the gate is re-keying from: settled after it
+				}
+			}
 			if changed = string(cur) != was; changed {
 				was = string(cur)
 				return nil, 0, store.ErrUnchanged

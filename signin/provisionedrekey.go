@@ -40,7 +40,10 @@ func (s *Service) Rekey(realm string, code []byte) {
 		s.rekeyOnce(realm, was)
 		return
 	}
+	oldKey := was(keyCheck)
+	s.rekeying.Store(oldKey, struct{}{}) // a settle meanwhile waits for it (settleUser)
 	s.later(func() {
+		defer s.rekeying.Delete(oldKey)
 		for wait := rekeyRetry.Get(); s.rekeyOnce(realm, was); wait = min(2*wait, time.Minute) {
 			for end := time.Now().Add(wait); time.Now().Before(end); time.Sleep(min(time.Until(end), time.Second)) {
 				if s.RekeyOn != nil && !s.RekeyOn() {
@@ -69,8 +72,10 @@ func (s *Service) rekeyOnce(realm string, was func(string) string) (again bool) 
 	err := s.rekeyNumbers(ctx, realm, was)
 	if err != nil {
 		s.Logger.Error("keeping the provisioned numbers' hashes under the store's new secret", zap.Error(err))
+		return s.RekeyTurn != nil
 	}
-	return err != nil && s.RekeyTurn != nil
+	s.rekeying.Delete(was(keyCheck)) // done: before the turn lets a settle in
+	return false
 }
 
 // rekeyRetry is the first wait before a failed re-keying is tried again
@@ -96,6 +101,20 @@ func (s *Service) rekeyNumbers(ctx context.Context, realm string, was func(strin
 		for name, u := range s.Users {
 			given[name] = []string{u.Phone}
 		}
+	}
+	// A user whose line a reload deleted has a record and no numbers:
+	// every number it holds is lost, ended as the settle would (else the
+	// settle, finding a record of the old key, would end nothing of it).
+	given = maps.Clone(given)
+	if err := s.Devices.Store.Scan(ctx, provisionedKey(realm, ""), func(key string, _ []byte) error {
+		if parts, ok := store.SplitKey(key); ok && len(parts) == 3 {
+			if _, ok := given[parts[2]]; !ok {
+				given[parts[2]] = nil
+			}
+		}
+		return nil
+	}); err != nil {
+		return err
 	}
 	var first error
 	for _, name := range slices.Sorted(maps.Keys(given)) {

@@ -8,6 +8,7 @@ package signin
 import (
 	"context"
 	"errors"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -108,7 +109,8 @@ type Service struct {
 	// tried again: the gate's config neither replaced nor stopped.
 	RekeyOn func() bool
 
-	given atomic.Pointer[map[string][]string] // GiveNumbers
+	given    atomic.Pointer[map[string][]string] // GiveNumbers
+	rekeying sync.Map                            // old key → struct{}: a re-keying from it not done (Rekey)
 }
 
 // later runs work after the request, through Later.
