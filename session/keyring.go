@@ -128,6 +128,10 @@ func (k *keyring) load(ctx context.Context) error {
 		return k.load(ctx)
 	}
 	k.mu.Lock()
+	if !bytes.Equal(k.bound(), bound) { // a new secret adopted while this read: its keys, not these
+		k.mu.Unlock()
+		return k.load(ctx)
+	}
 	k.keys, k.top, k.loadedAt = keys, top, k.now()
 	k.mu.Unlock()
 	return nil
