@@ -35,16 +35,16 @@ import (
 // config's: it would end what the new config's numbers earned); a
 // failure is tried again (rekeyOnce).
 func (s *Service) Rekey(realm string, code []byte) {
-	was := s.Devices.Rekey(code)
+	was, at := s.Devices.Rekey(code), s.Devices.Now() // a retry ends only what was issued before the adoption
 	if s.RekeyTurn == nil {
-		s.rekeyOnce(realm, was)
+		s.rekeyOnce(realm, was, at)
 		return
 	}
 	oldKey := was(keyCheck)
 	s.rekeying.Store(oldKey, struct{}{}) // a settle meanwhile waits for it (settleUser)
 	s.later(func() {
 		defer s.rekeying.Delete(oldKey)
-		for wait := rekeyRetry.Get(); s.rekeyOnce(realm, was); wait = min(2*wait, time.Minute) {
+		for wait := rekeyRetry.Get(); s.rekeyOnce(realm, was, at); wait = min(2*wait, time.Minute) {
 			for end := time.Now().Add(wait); time.Now().Before(end); time.Sleep(min(time.Until(end), time.Second)) {
 				if s.RekeyOn != nil && !s.RekeyOn() {
 					return // its config was replaced, or stopped
@@ -59,7 +59,7 @@ func (s *Service) Rekey(realm string, code []byte) {
 // failed re-keying is retried after 1 s, then twice as long each time up
 // to a minute, until it succeeds or the gate's config is replaced or
 // stops (RekeyOn), as the settle is.
-func (s *Service) rekeyOnce(realm string, was func(string) string) (again bool) {
+func (s *Service) rekeyOnce(realm string, was func(string) string, at time.Time) (again bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), rekeyTime)
 	defer cancel()
 	if s.RekeyTurn != nil {
@@ -69,7 +69,7 @@ func (s *Service) rekeyOnce(realm string, was func(string) string) (again bool) 
 		}
 		defer done()
 	}
-	err := s.rekeyNumbers(ctx, realm, was)
+	err := s.rekeyNumbers(ctx, realm, was, at)
 	if err != nil {
 		s.Logger.Error("keeping the provisioned numbers' hashes under the store's new secret", zap.Error(err))
 		return s.RekeyTurn != nil
@@ -89,7 +89,7 @@ const rekeyTime = 30 * time.Second
 
 // rekeyNumbers makes the records of realm's provisioned users made under
 // the key was hashes with again under the key NumberID hashes with now.
-func (s *Service) rekeyNumbers(ctx context.Context, realm string, was func(string) string) error {
+func (s *Service) rekeyNumbers(ctx context.Context, realm string, was func(string) string, at time.Time) error {
 	oldKey, newKey := was(keyCheck), s.Devices.NumberID(keyCheck)
 	if oldKey == newKey {
 		return nil
@@ -118,7 +118,7 @@ func (s *Service) rekeyNumbers(ctx context.Context, realm string, was func(strin
 	}
 	var first error
 	for _, name := range slices.Sorted(maps.Keys(given)) {
-		if err := s.rekeyUser(ctx, realm, name, oldKey, newKey, was, given[name]); err != nil && first == nil {
+		if err := s.rekeyUser(ctx, realm, name, oldKey, newKey, was, given[name], at); err != nil && first == nil {
 			first = err
 		}
 	}
@@ -133,7 +133,7 @@ func (s *Service) rekeyNumbers(ctx context.Context, realm string, was func(strin
 // is that hash's mark), then it is dropped; before, the settle under the
 // new key found nothing lost, and they stayed. Where the record changed
 // between its read and the end, it is decided again (settleRounds).
-func (s *Service) rekeyUser(ctx context.Context, realm, name, oldKey, newKey string, was func(string) string, numbers []string) error {
+func (s *Service) rekeyUser(ctx context.Context, realm, name, oldKey, newKey string, was func(string) string, numbers []string, at time.Time) error {
 	var olds []string // the numbers' hashes under the old key
 	ids, marks := map[string]string{}, map[string]string{}
 	for _, e164 := range numbers {
@@ -172,7 +172,7 @@ func (s *Service) rekeyUser(ctx context.Context, realm, name, oldKey, newKey str
 		if lost == "" {
 			return s.Devices.Remark(ctx, realm, name, marks)
 		}
-		if err := s.endLost(ctx, realm, name, oldKey, lost, olds, e164, s, time.Time{}); err != nil {
+		if err := s.endLost(ctx, realm, name, oldKey, lost, olds, e164, s, at); err != nil {
 			return err
 		}
 		ended = lost
