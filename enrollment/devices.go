@@ -155,7 +155,9 @@ func (s *Devices) ByID(ctx context.Context, realm, user, id string) (*Device, er
 // renamed, not added twice: added says whether it added the phone, or
 // found the number the user's already (one they had, or one another
 // adding of it wrote meanwhile) and answers its ID: only the one that
-// added it may tell the user's phones, or undo it.
+// added it may tell the user's phones, or undo it. An error answers
+// neither (added false): the update may have set them before it failed
+// (a refusal of stampAdded's, a write that failed).
 func (s *Devices) AddIn(ctx context.Context, realm, user, e164, name, lang string) (id string, added bool, err error) {
 	ctx = store.Lasting(ctx) // the user is told it is done
 	if _, err := phone.Parse(e164, ""); err != nil {
@@ -179,7 +181,10 @@ func (s *Devices) AddIn(ctx context.Context, realm, user, e164, name, lang strin
 		id, added = d.ID, true
 		return append(list, d), nil
 	})
-	return id, added, err
+	if err != nil {
+		return "", false, err
+	}
+	return id, added, nil
 }
 
 // AddClaimed is AddIn for a phone whose code the user typed: in
