@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/pquerna/otp/totp"
-	"go.uber.org/zap"
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/factor"
@@ -146,10 +145,8 @@ func adding(t *testing.T, s *Service, kind string, sc enrollment.Scope) func(con
 func TestAddsFromSessionsNamingNoListedDevice(t *testing.T) {
 	storetest.OnBadgerAndRedis(t, func(t *testing.T, st store.Store) {
 		ctx := context.Background()
-		alice := User{Name: "alice", Phone: "+14155552671"}
-		s := newServiceOn(st, nil)
-		s.Users, s.Phones = map[string]User{"alice": alice}, map[string]User{alice.Phone: alice}
-		s.Logger, s.Notices, s.Site, s.AllowRemoveLast = zap.NewNop(), new(counted), "Example", true
+		s := alicesGate(st, alicesPhone)
+		s.AllowRemoveLast = true
 		y, _, err := s.Devices.AddIn(ctx, "r", "alice", "+14155559001", "Y", "en")
 		if err != nil {
 			t.Fatal(err)
@@ -174,7 +171,7 @@ func TestAddsFromSessionsNamingNoListedDevice(t *testing.T) {
 		if _, err := s.RemovePhone(ctx, "r", "alice", y, hers); err != nil {
 			t.Fatal(err)
 		}
-		mark := s.numberMark(alice.Phone)
+		mark := s.numberMark(alicesPhone)
 		for _, c := range []struct {
 			name, e164 string
 			from       *session.Claims

@@ -47,18 +47,8 @@ func TestASettleRemovesWhatWasAddedWhileItRemoved(t *testing.T) {
 	storetest.OnBadgerAndRedis(t, func(t *testing.T, st store.Store) {
 		ctx := context.Background()
 		wrapped := &addsFirst{Store: st, key: "/alice"}
-		alice := User{Name: "alice", Phone: "+14155552671"}
-		s := newServiceOn(wrapped, nil)
-		s.Users, s.Phones = map[string]User{"alice": alice}, map[string]User{alice.Phone: alice}
-		s.Logger, s.Notices, s.Site = zap.NewNop(), new(counted), "Example"
-		if err := settleRealm(ctx, time.Time{}, s); err != nil {
-			t.Fatal(err)
-		}
-		fromPhone := enrollment.AddedFrom(ctx, s.numberMark(alice.Phone))
-		y, _, err := s.Devices.AddIn(fromPhone, "r", "alice", "+14155559001", "Y", "en")
-		if err != nil {
-			t.Fatal(err)
-		}
+		s := alicesGate(wrapped, alicesPhone)
+		y := theThiefsY(t, s)
 		wrapped.key = store.Key("device", "r", "alice")
 		wrapped.add = func(ctx context.Context) {
 			if _, _, err := s.Devices.AddIn(enrollment.AddedFrom(ctx, y), "r", "alice", "+14155559002", "Z", "en"); err != nil {
@@ -66,12 +56,7 @@ func TestASettleRemovesWhatWasAddedWhileItRemoved(t *testing.T) {
 			}
 		}
 		wrapped.armed.Store(true)
-
-		moved := newServiceOn(wrapped, nil)
-		p2 := User{Name: "alice", Phone: "+447400123456"}
-		moved.Users, moved.Phones = map[string]User{"alice": p2}, map[string]User{p2.Phone: p2}
-		moved.Logger, moved.Notices, moved.Site = zap.NewNop(), new(counted), "Example"
-		if err := settleRealm(ctx, time.Time{}, moved); err != nil {
+		if err := settleRealm(ctx, time.Time{}, alicesGate(wrapped, herNewPhone)); err != nil {
 			t.Fatal(err)
 		}
 		list, err := s.Devices.List(ctx, "r", "alice")
@@ -123,23 +108,13 @@ func (a *addsAfter) Update(ctx context.Context, k string, change func([]byte, bo
 // number (moved) started: that settle does not end it.
 func thiefsPhone(t *testing.T, st store.Store, wrapped *addsAfter) (s, moved *Service, m *session.Manager, cl *session.Claims, started time.Time) {
 	ctx := context.Background()
-	alice := User{Name: "alice", Phone: "+14155552671"}
-	s = newServiceOn(wrapped, nil)
+	s = alicesGate(wrapped, alicesPhone)
 	sealer, err := session.NewSealer(session.Derive([]byte("0123456789abcdef0123456789abcdef"), "apps"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	s.Devices.Secrets, s.Devices.Limits = sealer, enrollment.DefaultLimits
-	s.Users, s.Phones = map[string]User{"alice": alice}, map[string]User{alice.Phone: alice}
-	s.Logger, s.Notices, s.Site = zap.NewNop(), new(counted), "Example"
-	if err := settleRealm(ctx, time.Time{}, s); err != nil {
-		t.Fatal(err)
-	}
-	fromPhone := enrollment.AddedFrom(ctx, s.numberMark(alice.Phone))
-	y, _, err := s.Devices.AddIn(fromPhone, "r", "alice", "+14155559001", "Y", "en")
-	if err != nil {
-		t.Fatal(err)
-	}
+	y := theThiefsY(t, s)
 	if m, err = session.NewManager(ctx, session.Config{Store: st, Realm: "r", Lifetime: time.Hour, Now: time.Now}); err != nil {
 		t.Fatal(err)
 	}
@@ -151,12 +126,39 @@ func thiefsPhone(t *testing.T, st store.Store, wrapped *addsAfter) (s, moved *Se
 	if cl, err = m.Verify(token); err != nil {
 		t.Fatal(err)
 	}
-	moved = newServiceOn(wrapped, nil)
-	p2 := User{Name: "alice", Phone: "+447400123456"}
-	moved.Users, moved.Phones = map[string]User{"alice": p2}, map[string]User{p2.Phone: p2}
-	moved.Logger, moved.Notices, moved.Site = zap.NewNop(), new(counted), "Example"
 	wrapped.key = store.Key("device", "r", "alice")
-	return s, moved, m, cl, started
+	return s, alicesGate(wrapped, herNewPhone), m, cl, started
+}
+
+// alicesPhone is alice's config phone, the thief's; herNewPhone the one
+// the admin gives her in its place.
+const alicesPhone, herNewPhone = "+14155552671", "+447400123456"
+
+// alicesGate is a gate on st whose config gives alice the phone phone
+// (a provisioned user).
+func alicesGate(st store.Store, phone string) *Service {
+	alice := User{Name: "alice", Phone: phone}
+	s := newServiceOn(st, nil)
+	s.Users, s.Phones = map[string]User{"alice": alice}, map[string]User{phone: alice}
+	s.Logger, s.Notices, s.Site = zap.NewNop(), new(counted), "Example"
+	return s
+}
+
+// theThiefsY settles s, alice's gate (alicesGate), and adds the thief's
+// phone Y from her config phone's session: Y records its mark. It
+// answers Y's ID.
+func theThiefsY(t *testing.T, s *Service) string {
+	t.Helper()
+	ctx := context.Background()
+	if err := settleRealm(ctx, time.Time{}, s); err != nil {
+		t.Fatal(err)
+	}
+	fromPhone := enrollment.AddedFrom(ctx, s.numberMark(s.Users["alice"].Phone))
+	y, _, err := s.Devices.AddIn(fromPhone, "r", "alice", "+14155559001", "Y", "en")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return y
 }
 
 // namesOf is the names of alice's devices in realm r.
