@@ -80,7 +80,7 @@ func (c *coverage) add(now time.Time, rv revocation, lifetime time.Duration) {
 		c.trusts[rv.Trust] = now
 	}
 	if d := rv.device(); d != (deviceKey{}) {
-		e := deviceEnd{At: time.Unix(0, rv.At), Keep: rv.Keep}
+		e := deviceEnd{At: time.Unix(0, rv.At), Keep: rv.Keep, Mark: rv.Mark}
 		if old, ok := c.devices[d]; !ok || !old.end.At.After(e.At) { // never back
 			c.devices[d] = deviceRevoked{read: now, end: e}
 		}

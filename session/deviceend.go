@@ -41,6 +41,11 @@ type deviceEnd struct {
 	// Keep is the SID of the session that asked for the removal where it
 	// names the device and stays (a recovery code's: kept), else "".
 	Keep string `json:"keep,omitempty"`
+	// Mark is, where Keep is kept, the mark the removed device recorded
+	// (enrollment.Device.AddedBy: a config phone's, at the root of its
+	// chain), which a device Keep adds records (KeptMark): a device added
+	// from its session while it was listed recorded it too.
+	Mark string `json:"added_by,omitempty"`
 }
 
 // ends reports whether e ends cl, a session the device earned: all of
@@ -118,7 +123,7 @@ func (e deviceEnd) againAt(ctx context.Context, st store.Store, key string, now 
 		held = e
 		var first deviceEnd
 		if found && json.Unmarshal(old, &first) == nil {
-			if held.Keep = first.Keep; !e.At.After(first.At) {
+			if held.Keep, held.Mark = first.Keep, first.Mark; !e.At.After(first.At) {
 				held = first
 				return nil, 0, store.ErrUnchanged
 			}
@@ -161,7 +166,7 @@ func (e deviceEnd) laterThan(old []byte, found bool) bool {
 
 // record is e as stored.
 func (e deviceEnd) record() []byte {
-	raw, _ := json.Marshal(deviceEnd{At: e.At.UTC(), Keep: e.Keep})
+	raw, _ := json.Marshal(deviceEnd{At: e.At.UTC(), Keep: e.Keep, Mark: e.Mark})
 	return raw
 }
 
@@ -192,16 +197,25 @@ func kept(keep *Claims, device string) (sid, trust string) {
 // signs it out too. It reads only the store, so the admin's tools use it
 // with Caddy stopped too.
 func EndDevice(ctx context.Context, st store.Store, realm, user, device string, keep *Claims, now time.Time) error {
+	return EndMarkedDevice(ctx, st, realm, user, device, "", keep, now)
+}
+
+// EndMarkedDevice is EndDevice for a device that recorded mark (its
+// AddedBy), which a recovery code's session it keeps adds with (KeptMark).
+func EndMarkedDevice(ctx context.Context, st store.Store, realm, user, device, mark string, keep *Claims, now time.Time) error {
 	keepSID, keepTrust := kept(keep, device)
 	e := deviceEnd{At: now}
 	if keep != nil && keep.DeviceID() == device {
 		e.Keep, keepSID = keepSID, "" // a recovery code's session naming it, kept where the end keeps it
+		if e.Keep != "" {
+			e.Mark = mark
+		}
 	}
 	e, err := e.againAt(store.Lasting(ctx), st, endkeys.Device(realm, user, device), now)
 	if err != nil {
 		return err
 	}
-	if err := announce(ctx, st, revocation{Realm: realm, Of: user, Device: device, At: e.At.UnixNano(), Keep: e.Keep}); err != nil {
+	if err := announce(ctx, st, revocation{Realm: realm, Of: user, Device: device, At: e.At.UnixNano(), Keep: e.Keep, Mark: e.Mark}); err != nil {
 		return err
 	}
 	earned := func(d *string, issued time.Time) bool {
@@ -247,9 +261,19 @@ func claimedDevice(cl *Claims) deviceKey {
 // it): what it does since names no device that is still there (a set of
 // codes it makes has no maker whose removal is to come).
 func KeptAtRemoval(ctx context.Context, st store.Store, realm string, cl *Claims) (bool, error) {
+	kept, _, err := KeptMark(ctx, st, realm, cl)
+	return kept, err
+}
+
+// KeptMark is KeptAtRemoval, and where kept the mark the removed device
+// recorded (deviceEnd.Mark: "" for none, or an end of a build before it).
+func KeptMark(ctx context.Context, st store.Store, realm string, cl *Claims) (kept bool, mark string, err error) {
 	if cl.DeviceID() == "" || IsNumberMark(cl.DeviceID()) {
-		return false, nil
+		return false, "", nil
 	}
 	e, _, err := parseDeviceEnd(st.Get(ctx, endkeys.Device(realm, cl.Subject, cl.DeviceID())))
-	return err == nil && e.keeps(cl.SID), err
+	if kept = err == nil && e.keeps(cl.SID); kept {
+		mark = e.Mark
+	}
+	return kept, mark, err
 }

@@ -191,7 +191,7 @@ func AnnounceEnd(ctx context.Context, st store.Store, key string, value []byte) 
 		if json.Unmarshal(value, &e) != nil {
 			e.At = time.Now() // unreadable, it ends every session of the device: forget them all
 		}
-		return announce(ctx, st, revocation{Realm: parts[1], Of: parts[2], Device: parts[3], At: e.At.UnixNano(), Keep: e.Keep})
+		return announce(ctx, st, revocation{Realm: parts[1], Of: parts[2], Device: parts[3], At: e.At.UnixNano(), Keep: e.Keep, Mark: e.Mark})
 	}
 	if !ok || len(parts) != 3 {
 		return nil

@@ -75,6 +75,9 @@ type revocation struct {
 	Of     string `json:"o,omitempty"`
 	// Keep, of a device's end, is the session it leaves (deviceEnd.Keep).
 	Keep string `json:"k,omitempty"`
+	// Mark, of a device's end, is the mark Keep adds with (deviceEnd.Mark),
+	// so that a gate putting the end back keeps it.
+	Mark string `json:"m,omitempty"`
 }
 
 // device is the key rv's device has among those the log ended ("" for

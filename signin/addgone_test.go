@@ -204,3 +204,68 @@ func TestAddsFromSessionsNamingNoListedDevice(t *testing.T) {
 		}
 	})
 }
+
+// TestTheKeptRecoverySessionsDeviceGoesWithTheLostNumber: the thief,
+// holding alice's config phone X, adds his phone Y from X's session (Y
+// records X's mark), signs in with a recovery code of a set Y's session
+// made, removes Y from that session (the removal keeps it: a recovery
+// code's) and adds Z from it. Z records the mark Y recorded (the device's
+// end keeps it for the kept session: session.KeptMark), as a device added
+// from Y's session while Y was listed did, so the config giving alice
+// another number removes Z too; a set of codes the session renews names
+// that mark (Maker), and goes with the number too. Before, Z and the set
+// named nothing and stayed, signing the thief in after the number's
+// change. (Her own kept session,
+// of a device naming no config phone, adds a device naming nothing:
+// TestAddsFromSessionsNamingNoListedDevice.) On Badger and Redis.
+func TestTheKeptRecoverySessionsDeviceGoesWithTheLostNumber(t *testing.T) {
+	storetest.OnBadgerAndRedis(t, func(t *testing.T, st store.Store) {
+		ctx := context.Background()
+		s := alicesGate(st, alicesPhone)
+		s.AllowRemoveLast = true
+		y := theThiefsY(t, s)
+		m, err := session.NewManager(ctx, session.Config{Store: st, Realm: "r", Lifetime: time.Hour, Now: time.Now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		token, _, err := m.IssueBegun(ctx, m.Begin(), "alice", []factor.AMR{factor.AMRRecovery}, session.Where{Device: &y})
+		if err != nil {
+			t.Fatal(err)
+		}
+		kept, err := m.Verify(token)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.RemovePhone(ctx, "r", "alice", y, kept); err != nil {
+			t.Fatal(err)
+		}
+		if ok, err := session.KeptAtRemoval(ctx, st, "r", kept); err != nil || !ok {
+			t.Fatalf("the recovery session that removed Y: kept %v (%v); want kept", ok, err)
+		}
+		z, added, err := s.Devices.AddIn(s.AddingFrom(ctx, "r", kept), "r", "alice", "+14155559002", "Z", "en")
+		if err != nil || !added {
+			t.Fatalf("Z from the kept session: added %v (%v); want added", added, err)
+		}
+		if d, err := s.Devices.Find(ctx, "r", "alice", z); err != nil || d == nil || d.AddedBy != s.numberMark(alicesPhone) {
+			t.Errorf("Z: %+v (%v); want it, recording X's mark as Y did", d, err)
+		}
+		maker, err := s.Maker(ctx, "r", kept)
+		if err != nil || maker != s.numberMark(alicesPhone) {
+			t.Errorf("a set the kept session renews names %q (%v); want X's mark, as Y recorded", maker, err)
+		}
+		live := func(context.Context) (bool, error) { return true, nil }
+		codes, err := s.RenewRecovery(ctx, "r", "alice", maker, live)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := settleRealm(ctx, time.Time{}, alicesGate(st, herNewPhone)); err != nil {
+			t.Fatal(err)
+		}
+		if names := namesOf(t, s); len(names) != 0 {
+			t.Errorf("her number changed: her devices %q; want none (Z added from the session Y's removal kept)", names)
+		}
+		if _, err := s.Devices.UseRecoveryCodeOf(ctx, enrollment.Scope{Realm: "r", IP: "192.0.2.1"}, "f", "alice", codes[0]); err == nil {
+			t.Error("her number changed: a code of the set the kept session renewed still signs in")
+		}
+	})
+}

@@ -143,7 +143,11 @@ func removeDevice(ctx context.Context, d *enrollment.Devices, realm, user, id st
 			r.Device, r.unread = enrollment.OwedOf(*removed), nil // told twice rather than never
 		}
 	}
-	if err := session.EndDevice(ctx, d.Store, realm, user, id, keep, d.Now()); err != nil {
+	mark := "" // the removed device's AddedBy, for the session the end keeps (AddingFrom)
+	if removed != nil {
+		mark = removed.AddedBy
+	}
+	if err := session.EndMarkedDevice(ctx, d.Store, realm, user, id, mark, keep, d.Now()); err != nil {
 		return r, err
 	}
 	r.CodesWithdrawn, err = d.ForgetCodesMadeBy(ctx, realm, user, id) // the set a session it earned made

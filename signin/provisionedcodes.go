@@ -38,13 +38,16 @@ func (s *Service) EarnedBy(cl *session.Claims) string {
 }
 
 // Maker is what a renewal cl asks for names as its set's maker
-// (RenewRecovery): EarnedBy, but none for a recovery code's session that
-// the removal of the device it names kept (session.KeptAtRemoval: she
-// removed her lost phone from it): that removal is past, and a set naming
-// the device would sign nobody in (Holds).
+// (RenewRecovery): EarnedBy, but for a recovery code's session that the
+// removal of the device it names kept (session.KeptMark: she removed her
+// lost phone from it) the mark that device recorded (Device.AddedBy: ""
+// for none): that removal is past, and a set naming the device would
+// sign nobody in (Holds); where a config phone's session added the
+// device (at the root of its chain), the set goes with that number, as
+// one the device's session made would have (gap17).
 func (s *Service) Maker(ctx context.Context, realm string, cl *session.Claims) (string, error) {
-	if kept, err := session.KeptAtRemoval(ctx, s.Devices.Store, realm, cl); kept || err != nil {
-		return "", err
+	if kept, mark, err := session.KeptMark(ctx, s.Devices.Store, realm, cl); kept || err != nil {
+		return mark, err
 	}
 	return s.EarnedBy(cl), nil
 }
@@ -52,9 +55,11 @@ func (s *Service) Maker(ctx context.Context, realm string, cl *session.Claims) (
 // AddingFrom is ctx for adding a device from cl's session
 // (enrollment.AddedFrom): Maker, so that a device a config phone's
 // session added goes with its number, and the session the removal of its
-// device kept (her recovery code's) adds her new phone, where another
-// session naming a device gone from her list adds none (ErrEnded). A
-// store that cannot tell that session kept names the device all the same.
+// device kept (her recovery code's) adds her new phone, recording what
+// that device recorded (a device added from its session while it was
+// listed did too), where another session naming a device gone from her
+// list adds none (ErrEnded). A store that cannot tell that session kept
+// names the device all the same.
 func (s *Service) AddingFrom(ctx context.Context, realm string, cl *session.Claims) context.Context {
 	maker, err := s.Maker(ctx, realm, cl)
 	if err != nil {

@@ -1,0 +1,75 @@
+package session
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/smsgate/caddy-smsgate/factor"
+	"github.com/smsgate/caddy-smsgate/store"
+	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
+)
+
+// TestAKeptSessionsMarkOutlivesTheEndAskedAgainAndAWipe: the removal of
+// the thief's device Y (which recorded a config phone's mark) from the
+// recovery session it keeps writes that mark in Y's end (EndMarkedDevice),
+// for what the session adds (KeptMark); the same removal asked again
+// (the admin's, later, naming no mark: the device is gone) keeps it, as
+// it keeps the session; and a gate that read the end in the revocation
+// log puts it back with the mark once Redis forgot it. A session the end
+// does not keep has no mark.
+func TestAKeptSessionsMarkOutlivesTheEndAskedAgainAndAWipe(t *testing.T) {
+	ctx := context.Background()
+	r := redistest.Start(t)
+	st, closeStore, err := store.OpenRedis(&store.Redis{Addresses: []string{r.Addr}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = closeStore() })
+	now := time.Now().Truncate(time.Second)
+	m, err := NewManager(ctx, Config{Store: st, Realm: "r", Secret: []byte("a secret of thirty-two bytes, ok"),
+		Lifetime: time.Hour, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	y := "Y"
+	session := func(amr factor.AMR) *Claims {
+		tok, err := m.Issue(ctx, "alice", []factor.AMR{amr}, Where{Device: &y})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cl, err := m.Verify(tok)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cl
+	}
+	kept, other := session(factor.AMRRecovery), session(factor.AMRRecovery)
+	mark := NumberMark("x")
+	check := func(when string) {
+		t.Helper()
+		for _, c := range []struct {
+			name string
+			cl   *Claims
+			kept bool
+			mark string
+		}{{"the removing session", kept, true, mark}, {"another browser's", other, false, ""}} {
+			if ok, got, err := KeptMark(ctx, st, "r", c.cl); err != nil || ok != c.kept || got != c.mark {
+				t.Errorf("%s: %s kept %v with mark %q (%v); want %v, %q", when, c.name, ok, got, err, c.kept, c.mark)
+			}
+		}
+	}
+	if err := EndMarkedDevice(ctx, st, "r", "alice", y, mark, kept, now); err != nil {
+		t.Fatal(err)
+	}
+	check("Y removed")
+	now = now.Add(time.Minute)
+	if err := EndDevice(ctx, st, "r", "alice", y, nil, now); err != nil {
+		t.Fatal(err)
+	}
+	check("the removal asked again")
+	m.poll(ctx) // the log read, as every second
+	r.Restart() // every record gone
+	m.poll(ctx) // the wipe noticed: what the log told put back
+	check("the end put back after a wipe")
+}
