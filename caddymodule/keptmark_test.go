@@ -18,7 +18,9 @@ import (
 func TestWhatTheThiefsKeptRecoverySessionAddsGoesWithTheNumber(t *testing.T) {
 	sitetest.Parallel(t)
 	onEachStore(t, func(t *testing.T, storeLine string, keep func(*sitetest.Site) string) {
-		user := func(number string) string { return "\t\tuser alice " + number + "\n\t\tallow_remove_last\n" + limitsOff }
+		user := func(number string) string {
+			return "\t\tuser alice " + number + "\n\t\tallow_remove_last\n" + limitsOff
+		}
 		s := textSite(t, storeLine, []string{"alice"}, user("+14155552671"))
 		thief := sitetest.NewClient(t, "alice")
 		signIn(t, s, thief)
