@@ -11,8 +11,9 @@ package admin
 func (a *App) giveNumbers() {
 	a.settles = a.realmsOf(a.all())
 	for _, r := range a.settles {
-		for _, g := range r.gates {
+		for i, g := range r.gates {
 			g.GiveNumbers(r.given)
+			r.sites[i].lockKey = r.key // for the config's life (settleKey)
 		}
 	}
 }
