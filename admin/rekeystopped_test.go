@@ -51,8 +51,10 @@ func TestARekeyLeftBehindByAStoppedConfigTouchesNoStore(t *testing.T) {
 			app.giveNumbers()
 			app.settleProvisioned()
 
-			cancel() // the config stops: its context first,
-			if err := closeStore(); err != nil { // then its cleanup closes the store
+			// The config stops: its context first, then its cleanup
+			// closes the store.
+			cancel()
+			if err := closeStore(); err != nil {
 				t.Fatal(err)
 			}
 			in.Rekey("r", []byte("fedcba9876543210fedcba9876543210"))
