@@ -218,7 +218,7 @@ func (a *App) realmsOf(sites []*Site) []realmSettle {
 		if s.SignIn == nil || slices.Contains(done, s) {
 			continue
 		}
-		r := realmSettle{key: s.Realm + "\x00" + s.storeKey(), realm: s.Realm}
+		r := realmSettle{key: s.settleKey(), realm: s.Realm}
 		for _, g := range s.realmGates() {
 			if g.SignIn != nil && slices.Contains(sites, g) {
 				r.sites, r.gates = append(r.sites, g), append(r.gates, g.SignIn)

@@ -1,5 +1,7 @@
 package admin
 
+import "slices"
+
 // giveNumbers builds the config's realms once (realmsOf: each realm's gates
 // on one store, with the numbers they give each provisioned user, their
 // union), which the settle then keeps (settleProvisioned; a realm built
@@ -7,12 +9,38 @@ package admin
 // gate its realm's numbers: a session or a trust that a config's phone
 // earned stands at a gate only while one of them is its number
 // (signin.Service.GiveNumbers). Before, each gate knows its own `user`
-// lines, which the union holds: a gate's numbers only grow.
+// lines, which the union holds: a gate's numbers only grow. Each gate's
+// settle lock is fixed now, for the config's life (settleKey): the
+// config before's for a realm on a store it served (inherited).
 func (a *App) giveNumbers() {
 	a.settles = a.realmsOf(a.all())
-	for _, r := range a.settles {
-		for _, g := range r.gates {
+	for i, r := range a.settles {
+		r.key = a.inherited(r)
+		a.settles[i].key = r.key
+		for j, g := range r.gates {
 			g.GiveNumbers(r.given)
+			r.sites[j].lockKey = r.key
 		}
 	}
+}
+
+// inherited is the key of r's settle lock: that of the config that
+// started last, where it served r's realm on one of r's stores (alike
+// spelled, or holding the epoch record one of r's gates read), else r's
+// own. Else an accept-store (a new epoch ID: storeKey) between the two
+// starts gave the older config's settle retry and the newer's settle
+// two locks, and both ran at once.
+func (a *App) inherited(r realmSettle) string {
+	last := settling.latest.Load()
+	if last == nil || last == a {
+		return r.key
+	}
+	for _, o := range last.settles {
+		if o.realm == r.realm && slices.ContainsFunc(o.sites, func(old *Site) bool {
+			return slices.ContainsFunc(r.sites, func(s *Site) bool { return s.StoreID() == old.StoreID() || s.storeKey() == old.storeKey() })
+		}) {
+			return o.key
+		}
+	}
+	return r.key
 }

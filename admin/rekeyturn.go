@@ -23,12 +23,12 @@ func (s *Site) RekeyTurn(ctx context.Context) (done func(), ok bool) {
 	if a.ctx.Context != nil {
 		stopped = a.ctx.Done()
 	}
-	mu, _ := settling.locks.LoadOrStore(s.Realm+"\x00"+s.storeKey(), new(sync.Mutex))
 	for {
 		if !s.RekeyOn() {
 			return nil, false
 		}
-		if a.started.Load() {
+		if a.started.Load() { // its lock's key set (settleKey)
+			mu, _ := settling.locks.LoadOrStore(s.settleKey(), new(sync.Mutex))
 			if mu.(*sync.Mutex).TryLock() {
 				if settling.latest.Load() == a {
 					return mu.(*sync.Mutex).Unlock, true

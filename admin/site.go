@@ -177,6 +177,12 @@ func (s *Site) realmGates() []*Site {
 // where it read one, which each spelling of the store shares.
 func (s *Site) storeKey() string { return cmp.Or(s.Epoch.ID(), s.StoreID()) }
 
+// settleKey names the lock of s's realm on its store that its settles
+// and its re-keying take: fixed at its config's start (giveNumbers), so
+// that an epoch accepted since (accept-store: a new ID, storeKey) never
+// gives a retry and a re-keying of that config two locks (final16 L-2).
+func (s *Site) settleKey() string { return cmp.Or(s.lockKey, s.Realm+"\x00"+s.storeKey()) }
+
 // Site is a gate as the admin's tools see it: its config and, while it
 // runs, what Provision built that the admin's changes go through. The CLI
 // on a stopped Caddy has the config only.
@@ -201,7 +207,8 @@ type Site struct {
 	// Recent is the realm's recent audit events (nil on a stopped Caddy).
 	Recent *recent.Ring
 
-	app *App // the config's gates (Register, configuredSite); nil: none known
+	app     *App   // the config's gates (Register, configuredSite); nil: none known
+	lockKey string // its realm's settle lock, set at the start (settleKey)
 }
 
 // sawUsers notes that the store holds users now: losing them freezes it.
