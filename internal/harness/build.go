@@ -1,8 +1,10 @@
 package harness
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"os/exec"
+	"path/filepath"
 	"time"
 )
 
@@ -12,13 +14,19 @@ import (
 // the next build copies it instead of linking Caddy again. env is the go
 // command's environment (nil: this process's). One build at a time
 // across the test binaries of a run (internal/processes, bench/soak,
-// bench's smoke test, held by an abstract socket as the ports are): two
+// bench's smoke test, held by an abstract socket as the ports are, named
+// for the module's folder, so other checkouts' builds go on): two
 // go commands building the same program at once each do all of the work,
 // as Go's cache shares no work in progress — after a change in the gate,
 // 7–18 s of CPU each, which made bench/soak swing from 10 s to 37 s in the
 // suite. The second waits, then copies the first's from the cache.
 func BuildCaddy(root, dir string, env []string) error {
-	release := waitLock("go-run-cmd-caddy")
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		return err
+	}
+	sum := sha256.Sum256([]byte(abs)) // a name short enough for a socket's
+	release := waitLock(fmt.Sprintf("go-run-cmd-caddy-%x", sum[:8]))
 	defer release()
 	cmd := exec.Command("go", "run", "-exec", "cp -t '"+dir+"'", "./cmd/caddy")
 	cmd.Dir = root
