@@ -58,10 +58,8 @@ func TestScriptsStart(t *testing.T) {
 	// the build cache, where go build would link it again every time.
 	bin := t.TempDir()
 	caddy := filepath.Join(bin, "caddy")
-	build := exec.Command("go", "run", "-exec", "cp -t '"+bin+"'", "./cmd/caddy")
-	build.Dir = root
-	if out, err := harness.CombinedOutput(build); err != nil {
-		t.Fatalf("building Caddy: %v\n%s", err, out)
+	if err := harness.BuildCaddy(root, bin, nil); err != nil {
+		t.Fatal(err)
 	}
 	for _, c := range []struct {
 		name string

@@ -37,11 +37,7 @@ func buildCaddy(t *testing.T) string {
 		if build.err = os.MkdirAll(dir, 0o700); build.err != nil {
 			return
 		}
-		cmd := exec.Command("go", "run", "-exec", "cp -t '"+dir+"'", "./cmd/caddy")
-		cmd.Dir = filepath.Join("..", "..")
-		cmd.Env = goEnv
-		if out, err := harness.CombinedOutput(cmd); err != nil {
-			build.err = fmt.Errorf("go run ./cmd/caddy: %v\n%s", err, out)
+		if build.err = harness.BuildCaddy(filepath.Join("..", ".."), dir, goEnv); build.err != nil {
 			return
 		}
 		build.path = filepath.Join(dir, "caddy")
