@@ -15,13 +15,13 @@ import (
 // undoneAdder is the user of TestASessionAnUndoneAppSignedInEndsWithIt: the
 // hold store (renewal_test.go's init) holds the first write of her device
 // list once armed, and nothing else of hers.
-const undoneAdder = "dora"
+const undoneAdder = "uma"
 
-// TestASessionAnUndoneAppSignedInEndsWithIt: a thief signed in as dora
+// TestASessionAnUndoneAppSignedInEndsWithIt: a thief signed in as uma
 // (a stolen session, S1) adds an authenticator app whose secret he keeps;
 // its confirmation is held once the app is written, before it reads its
 // session again. The admin ends S1 (the console, the admin API), and the
-// thief, in another browser, signs in with the app (S2: dora's password
+// thief, in another browser, signs in with the app (S2: uma's password
 // and the app's code). The confirmation goes on, finds S1 ended, and undoes
 // the app: S2, which only the app earned, must end with it. On Badger and
 // Redis, through a real Caddy. (Before, the undo took the app off her list
