@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -20,7 +21,7 @@ import (
 // adds a phone for her: through a real Caddy on Badger and Redis. One
 // device is added; every other answer says her account is full (none a
 // 500); her list holds MaxDevices; only the one added tells her phones
-// (the admin's tells none). Each kind's add checks the limit in the atomic
+// (the admin's tells none); no whole number nor the app's secret in the log. Each kind's add checks the limit in the atomic
 // update that writes her list (enrollment.Devices.edit). Checked on a read
 // before that update, all six were added (15 devices) once the read and
 // the write were 100 ms apart (a slow store); at this store's speed, six
@@ -119,6 +120,16 @@ func TestTheLastSlotIsTakenOnceWhateverTheKind(t *testing.T) {
 		}
 		if want != "" && told[want] == 0 {
 			t.Fatalf("%s won; her phones were told nothing", won[0])
+		}
+		log, err := os.ReadFile(s.LogFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw := strings.Join(strings.Fields(string(log)), "")
+		for _, number := range []string{"447400123400", "447400123401", "14155559999", "14155550100", strings.ReplaceAll(secret, " ", "")} {
+			if strings.Contains(raw, number) {
+				t.Fatalf("the log holds %s", number)
+			}
 		}
 	})
 }
