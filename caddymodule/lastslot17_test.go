@@ -19,8 +19,9 @@ import (
 // short of MaxDevices, finishes adding two passkeys, an authenticator app
 // and two phones from five of her sessions at once, while the admin API
 // adds a phone for her: through a real Caddy on Badger and Redis. One
-// device is added; every other answer says her account is full (none a
-// 500); her list holds MaxDevices; only the one added tells her phones
+// device is added; every other answer says her account is full, or (a
+// passkey's, an app's, once a passkey or an app was added meanwhile) asks
+// for the step-up with it that she now needs (none a 500); her list holds MaxDevices; only the one added tells her phones
 // (the admin's tells none); no whole number nor the app's secret in the log. Each kind's add checks the limit in the atomic
 // update that writes her list (enrollment.Devices.edit). Checked on a read
 // before that update, all six were added (15 devices) once the read and
@@ -41,9 +42,13 @@ func TestTheLastSlotIsTakenOnceWhateverTheKind(t *testing.T) {
 			sitetest.Expect(t, c.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}}), http.StatusSeeOther, "/")
 			return c
 		}
+		// A contender's answer is a win (added), a refusal (her account
+		// full; or, for a passkey or an app, the step-up with one that a
+		// passkey or an app added meanwhile now asks for: 403 and a
+		// redirect to the verify step), or a failure of the test.
 		type contender struct {
 			kind   string
-			finish func() (status int, text string)
+			finish func() (status int, text, location string)
 		}
 		var all []contender
 		for range 2 {
@@ -57,50 +62,58 @@ func TestTheLastSlotIsTakenOnceWhateverTheKind(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			all = append(all, contender{"passkey", func() (int, string) {
+			all = append(all, contender{"passkey", func() (int, string, string) {
 				res := c.PostJSON("/.smsgate/passkey/register/finish", s.Base, json.RawMessage(answer))
-				return res.StatusCode, res.Text
+				return res.StatusCode, res.Text, ""
 			}})
 		}
 		app := session()
 		secret, appTok := appSetup(t, app)
-		all = append(all, contender{"app", func() (int, string) {
+		all = append(all, contender{"app", func() (int, string, string) {
 			res := app.Post("/.smsgate/devices", url.Values{"action": {"app-confirm"}, "code": {sitetest.AppCode(t, secret)}, "csrf": {appTok}})
-			return res.StatusCode, res.Text
+			return res.StatusCode, res.Text, res.Header.Get("Location")
 		}})
 		for i := range 2 {
 			c := session()
 			tok := c.CSRF("/.smsgate/devices")
 			sitetest.Expect(t, c.Post("/.smsgate/devices", url.Values{"action": {"add"}, "phone": {fmt.Sprintf("+4474001234%02d", i)}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
 			code := s.LastCode()
-			all = append(all, contender{"phone", func() (int, string) {
+			all = append(all, contender{"phone", func() (int, string, string) {
 				res := c.Post("/.smsgate/verify", url.Values{"code": {code}, "csrf": {tok}})
-				return res.StatusCode, res.Text
+				return res.StatusCode, res.Text, res.Header.Get("Location")
 			}})
 		}
-		all = append(all, contender{"admin", func() (int, string) {
-			return s.Admin("POST", "/smsgate/users", `{"realm":"localhost","user":"carol","phone":"+14155559999"}`)
+		all = append(all, contender{"admin", func() (int, string, string) {
+			st, out := s.Admin("POST", "/smsgate/users", `{"realm":"localhost","user":"carol","phone":"+14155559999"}`)
+			return st, out, ""
 		}})
 		before := len(s.Notices())
 
-		statuses, texts := make([]int, len(all)), make([]string, len(all))
+		statuses, texts, locations := make([]int, len(all)), make([]string, len(all)), make([]string, len(all))
 		var wg sync.WaitGroup
 		for i, c := range all {
-			wg.Go(func() { statuses[i], texts[i] = c.finish() })
+			wg.Go(func() { statuses[i], texts[i], locations[i] = c.finish() })
 		}
 		wg.Wait()
 		full := fmt.Sprintf("At most %d devices", enrollment.MaxDevices)
 		var won []string
 		for i, c := range all {
+			st, text, loc := statuses[i], texts[i], locations[i]
 			switch {
-			case statuses[i] == http.StatusBadRequest && strings.Contains(texts[i], full):
-			case statuses[i] < 400:
+			case st == http.StatusBadRequest && strings.Contains(text, full),
+				c.kind == "passkey" && st == http.StatusForbidden && strings.Contains(text, `"step_up"`),
+				c.kind == "app" && st == http.StatusSeeOther && loc == "/.smsgate/verify":
+			case c.kind == "passkey" && st == http.StatusOK && strings.Contains(text, `"added"`),
+				c.kind == "app" && st == http.StatusOK && strings.Contains(text, "The authenticator app was added."),
+				c.kind == "phone" && st == http.StatusSeeOther && loc == "/.smsgate/devices",
+				c.kind == "admin" && st == http.StatusOK:
 				won = append(won, c.kind)
 			default:
-				t.Errorf("%s: %d %s", c.kind, statuses[i], texts[i])
+				t.Errorf("%s: %d %s %s", c.kind, st, loc, text)
 			}
 		}
 		list := listOf(t, s, "carol")
+		t.Logf("added: %v; answers %v %q", won, statuses, locations)
 		if len(won) != 1 || len(list) != enrollment.MaxDevices {
 			t.Fatalf("six adds at once into the last slot: %v added, %d devices; want one, %d", won, len(list), enrollment.MaxDevices)
 		}
