@@ -76,3 +76,50 @@ func TestASessionAnUndoneAppSignedInEndsWithIt(t *testing.T) {
 		}
 	})
 }
+
+// TestAnAppConfirmedOnceItsStepUpLapsedCountsNoWrongTry: vera, who holds
+// an authenticator app, steps up with it to add a second one, and types
+// the new app's code after the step-up lapsed (step_up, 5 min; the setup
+// waits 10). The confirmation asks for a step-up again and, resumed after
+// it, asks for the code (a step-up keeps the change, not its code)
+// without counting a wrong try; the code then adds the app. On Badger and
+// Redis, through a real Caddy. (Before, the resumed confirmation checked
+// the code it did not have: "Wrong code; 9 tries left.", a failure toward
+// her lockouts.)
+func TestAnAppConfirmedOnceItsStepUpLapsedCountsNoWrongTry(t *testing.T) {
+	sitetest.Parallel(t)
+	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+		s := textSite(t, storeLine, []string{"vera"}, limitsOff)
+		addUser(t, s, "vera", "+14155552671")
+		c := sitetest.NewClient(t, "vera")
+		signIn(t, s, c)
+		first, tok := appSetup(t, c)
+		sitetest.Expect(t, c.Post("/.smsgate/devices", url.Values{"action": {"app-confirm"}, "code": {sitetest.AppCode(t, first)}, "csrf": {tok}}), http.StatusOK, "")
+		stepUp := func() {
+			t.Helper()
+			s.Advance(30 * time.Second) // the app's last code is used
+			vt := c.CSRF("/.smsgate/verify")
+			sitetest.Expect(t, c.Post("/.smsgate/verify", url.Values{"action": {"app"}, "code": {sitetest.AppCode(t, first)}, "csrf": {vt}}), http.StatusSeeOther, "/.smsgate/devices")
+		}
+		// A second app: she holds one, so a step-up with it first.
+		tok = c.CSRF("/.smsgate/devices")
+		sitetest.Expect(t, c.Post("/.smsgate/devices", url.Values{"action": {"app"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+		stepUp()
+		setup := c.Get("/.smsgate/devices")
+		m := appSetupSecret.FindStringSubmatch(setup.Text)
+		if m == nil {
+			t.Fatalf("no second app's setup after the step-up: %d\n%s", setup.StatusCode, setup.Text)
+		}
+		second, tok := m[1], sitetest.CSRFField.FindStringSubmatch(setup.Text)[1]
+
+		s.Advance(6 * time.Minute) // the step-up lapsed; the setup waits
+		sitetest.Expect(t, c.Post("/.smsgate/devices", url.Values{"action": {"app-confirm"}, "code": {sitetest.AppCode(t, second)}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+		stepUp()
+		page := c.Get("/.smsgate/devices")
+		if strings.Contains(page.Text, "Wrong code") || !strings.Contains(page.Text, `value="app-confirm"`) {
+			t.Fatalf("the app's confirmation resumed after its step-up: %d\n%s", page.StatusCode, page.Text)
+		}
+		tok = sitetest.CSRFField.FindStringSubmatch(page.Text)[1]
+		sitetest.ExpectBody(t, c.Post("/.smsgate/devices", url.Values{"action": {"app-confirm"}, "code": {sitetest.AppCode(t, second)}, "csrf": {tok}}), "The authenticator app was added.")
+	})
+}
