@@ -112,7 +112,7 @@ func TestTheLastSlotIsTakenOnceWhateverTheKind(t *testing.T) {
 				t.Errorf("%s: %d %s %s", c.kind, st, loc, text)
 			}
 		}
-		list := listOf(t, s, "carol")
+		list := listOf(t, s, "localhost", "carol")
 		t.Logf("added: %v; answers %v %q", won, statuses, locations)
 		if len(won) != 1 || len(list) != enrollment.MaxDevices {
 			t.Fatalf("six adds at once into the last slot: %v added, %d devices; want one, %d", won, len(list), enrollment.MaxDevices)
@@ -147,10 +147,10 @@ func TestTheLastSlotIsTakenOnceWhateverTheKind(t *testing.T) {
 	})
 }
 
-// listOf is user's devices, as the admin API lists them.
-func listOf(t *testing.T, s *sitetest.Site, user string) []map[string]any {
+// listOf is user's devices in realm, as the admin API lists them.
+func listOf(t *testing.T, s *sitetest.Site, realm, user string) []map[string]any {
 	t.Helper()
-	_, out := s.Admin("GET", "/smsgate/users?realm=localhost", "")
+	_, out := s.Admin("GET", "/smsgate/users?realm="+realm, "")
 	var users []struct {
 		User    string           `json:"user"`
 		Devices []map[string]any `json:"devices"`
