@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -24,7 +25,7 @@ import (
 // refused (sent to sign in again) is not; the session at gate a is over,
 // and the one at b lasts only where its new phone, kept, signed it in; her other
 // phones are told of the removal once each, and of each kept add once; no
-// answer is a 5xx.
+// answer is a 5xx; no whole number in the log.
 func TestTheAdminsRemovalWhileHerSessionsAddDevices(t *testing.T) {
 	sitetest.Parallel(t)
 	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
@@ -143,6 +144,16 @@ func TestTheAdminsRemovalWhileHerSessionsAddDevices(t *testing.T) {
 				}
 			}
 			outcomes[fmt.Sprintf("app kept %v, phone kept %v", appKept, phoneKept)]++
+		}
+		log, err := os.ReadFile(s.LogFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw := strings.Join(strings.Fields(string(log)), "")
+		for _, number := range []string{"14155555", "4474009"} { // her phones' and the new ones' (whole numbers only)
+			if strings.Contains(raw, number) {
+				t.Fatalf("the log holds a whole number (%s…)", number)
+			}
 		}
 		t.Logf("%d runs: %v", runs, outcomes)
 	})
