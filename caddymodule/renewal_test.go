@@ -26,7 +26,7 @@ import (
 // answers, TestARemovalWhoseEndFailedOnTheDevicesPageIsAskedAgainThere).
 func init() {
 	sitetest.Holds.Park = func(op, key string) bool {
-		if strings.Contains(key, "/"+undoneAdder) { // TestASessionAnUndoneAppSignedInEndsWithIt
+		if strings.HasSuffix(key, "/"+undoneAdder) || strings.Contains(key, "/"+undoneAdder+"/") { // TestASessionAnUndoneAppSignedInEndsWithIt
 			return op == "write" && key == "device/localhost/"+undoneAdder
 		}
 		return op == "write" && (strings.HasPrefix(key, "recovery/") || strings.HasPrefix(key, "app-used/") ||
