@@ -281,6 +281,16 @@ func (p *Pages) signedIn(req *request, res *signin.Result) {
 	if err == nil {
 		err = p.stillHeld(req, res, token, sid, made)
 	}
+	if errors.Is(err, errDeviceGone) {
+		// Nothing handed out: refused as the check refuses a device
+		// removed before it (the admin's removal of a stolen phone).
+		if res.AMR[0] == factor.AMRHardware || res.AMR[0] == factor.AMRSoftware {
+			p.passkeyFailed(req, enrollment.ErrPasskey)
+		} else {
+			p.checked(req, nil, nil, enrollment.ErrNoChallenge, false)
+		}
+		return
+	}
 	if err != nil {
 		p.Logger.Error("signing session", zap.Error(err))
 		p.unavailable(req)

@@ -24,8 +24,13 @@ func (s *Service) StartApp(ctx context.Context, realm, user string) (*enrollment
 // confirmations of one app at once (a double submit), the one that found
 // it added by the other tells nobody (keptAdding): it answers as done
 // while its session is live, and is refused (ErrEnded) once it ended, as
-// a phone's second code is (TestTwoAppConfirmsAtOnceNotifyOnce).
+// a phone's second code is (TestTwoAppConfirmsAtOnceNotifyOnce). A code
+// that is not six digits (none: the confirmation a step-up resumed, which
+// keeps no code) is refused as at a sign-in, no guess counted.
 func (s *Service) ConfirmApp(ctx context.Context, sc enrollment.Scope, user, code, name string, live Live) error {
+	if _, ok := enrollment.NormalizeCode(code, 6); !ok {
+		return &CodeFormatError{Length: 6}
+	}
 	since := s.Devices.Now()
 	id, added, err := s.Devices.ConfirmApp(ctx, sc, user, code, name)
 	if err != nil {

@@ -333,7 +333,12 @@ func (s *Service) keptAdding(ctx context.Context, live Live, realm, user, id str
 // removing undoes the adding of user's device id, begun at since. A
 // device enrolled before that is one the user had (a phone added again is
 // found by its number, and its ID answered) and stays: an undone adding
-// must not take away what it did not add.
+// must not take away what it did not add. What the device earned while it
+// was listed (a sign-in with it from another browser, between its write
+// and the check of its adding's session; the recovery codes such a session
+// made) ends with it, as at any removal (session.EndDevice,
+// ForgetCodesMadeBy); the removal itself is told to nobody, as its adding
+// was not.
 func (s *Service) removing(realm, user, id string, since time.Time) func(context.Context) error {
 	return func(ctx context.Context) error {
 		list, err := s.Devices.List(ctx, realm, user)
@@ -343,8 +348,18 @@ func (s *Service) removing(realm, user, id string, since time.Time) func(context
 		if i := slices.IndexFunc(list, func(d enrollment.Device) bool { return d.ID == id }); i < 0 || list[i].Enrolled.Before(since) {
 			return nil
 		}
-		_, err = s.Devices.Remove(ctx, realm, user, id, true)
-		return err
+		if _, err = s.Devices.Remove(ctx, realm, user, id, true); err != nil {
+			return err
+		}
+		if err := session.EndDevice(ctx, s.Devices.Store, realm, user, id, nil, s.Devices.Now()); err != nil {
+			return err
+		}
+		if withdrawn, err := s.Devices.ForgetCodesMadeBy(ctx, realm, user, id); err != nil || !withdrawn {
+			return err
+		}
+		s.audit(CodesWithdrawn, user, "", zap.String("device", id))
+		s.Notify(ctx, realm, user, "", words.Say("notice.recovery_withdrawn"))
+		return nil
 	}
 }
 
