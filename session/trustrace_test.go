@@ -18,7 +18,7 @@ import (
 // listed session of that trust) while that browser signs in again by the
 // trust (Trusted, then IssueTrusted, as the pages do). Once the end is
 // acknowledged, no session of that trust is live, in every interleaving
-// of their reads of the user's trusts and 50 times at once, on Badger and
+// of their reads of the user's trusts and atOnce times at once, on Badger and
 // on a real Redis. Before, a sign-in that found the trust before the end
 // removed it and listed its session after the end had read the list kept
 // that session for its lifetime: the stolen browser the admin shut out
