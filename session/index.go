@@ -233,7 +233,9 @@ func End(ctx context.Context, st store.Store, realm, user, sid string, now time.
 		// Read again once the trust has ended: a sign-in by it that found
 		// it before has listed its session by now, or withdraws it
 		// (IssueTrusted reads the trust again once listed). With the list
-		// read first: those pushed off it meanwhile end too.
+		// read first: those pushed off it meanwhile end too (the trust's
+		// end covers its sessions but those a release before the tb claim
+		// signed, which only their own end reaches).
 		again, err := unended(ctx, st, realm, user, now)
 		if err != nil {
 			return nil, err

@@ -79,10 +79,13 @@ func TestAnEndRacingATrustedSignInEndsItsSession(t *testing.T) {
 		}
 		// The end of a session that sign-ins elsewhere push off the list
 		// meanwhile (MaxListed of them, as a trusted browser's burst would):
-		// it still ends it, read from the list as it stood when the end
-		// began.
+		// it still ends it, and its trust's other session that a release
+		// before the tb claim signed (the index's where.trust alone names
+		// the trust: no trust's end reaches it), read from the list as it
+		// stood when the end began.
 		endVsPushedOut := func() storetest.Pair {
-			user, _, _, token, first := thief()
+			user, _, tb, token, first := thief()
+			untagged := beforeTheTrustClaim(t, m, user, tb)
 			var errEnd error
 			return storetest.Pair{Key: sessionsKey("example.com", user),
 				A: func(ctx context.Context) { _, errEnd = End(ctx, il, "example.com", user, first, now) },
@@ -104,10 +107,34 @@ func TestAnEndRacingATrustedSignInEndsItsSession(t *testing.T) {
 					if m.Uncached(ctx, token) != nil {
 						lost["the session the admin ended is live, pushed off the list meanwhile"]++
 					}
+					if m.Uncached(ctx, untagged) != nil {
+						lost["a session of the ended trust naming no trust is live, pushed off the list meanwhile"]++
+					}
 				}}
 		}
 		return []race{{endVsTrustedSignIn, 2}, {endVsPushedOut, 2}}
 	})
+}
+
+// beforeTheTrustClaim signs user in again by tb and answers the session's
+// token as a release before the tb claim signed it (Claims.Trust nil): the
+// index lists it with its trust, but no trust's end record or log entry
+// names it, only its own end.
+func beforeTheTrustClaim(t *testing.T, m *Manager, user string, tb *TrustedBrowser) string {
+	t.Helper()
+	token, _, err := m.IssueTrusted(context.Background(), Began{}, user, tb, Where{Trust: tb.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl, err := m.Verify(token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl.Trust = nil
+	if token, err = m.keys.Sign(cl); err != nil {
+		t.Fatal(err)
+	}
+	return token
 }
 
 // madeTrust makes a trust of user's, earned by amr at authTime, for a test
