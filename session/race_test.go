@@ -17,7 +17,9 @@ import (
 // never brings back a trust that the sign-out ended, and of a trust made
 // while another is ended, both changes hold — on Badger and on a real
 // Redis, in every interleaving of their reads of the user's trusts
-// (storetest.Interleaver) and atOnce times at once.
+// (storetest.Interleaver) and atOnce times at once. (With the trusts'
+// Store.Update made a read then a write, every race in which both change
+// the record loses a change, on both stores.)
 func TestRacingTrusts(t *testing.T) {
 	t.Parallel()
 	raceOnBothStores(t, func(t *testing.T, m *Manager, il *storetest.Interleaver, now time.Time, lost map[string]int) []race {
