@@ -97,12 +97,9 @@ func (m *Manager) Reconcile(ctx context.Context) (SecretChange, error) {
 		if err != nil {
 			return change, err
 		}
-		// What the old keys signed is refused from now on: emptied also
-		// for a new secret whose keys another load put in first (a kid not
-		// held), over what a check cached since the adoption's own emptying.
-		if replaced || change == SecretAdopted {
-			m.cache.Flush()
-			change = SecretAdopted
+		if replaced {
+			m.cache.Flush() // what the old keys signed is refused from now on
+			change = max(change, SecretAdopted)
 		}
 	}
 	// A store that changed, or a secret adopted (an import's), may vouch
