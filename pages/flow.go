@@ -45,6 +45,8 @@ type flowClaims struct {
 	// Pad makes the user's name and it one length (userWidth), so that
 	// the cookie's length does not tell a known name from a decoy's.
 	Pad string `json:"pad"`
+
+	read string // the cookie it was read from ("": a fresh flow), for saveFlow
 }
 
 // userWidth is the room the flow keeps for a user's name (as JSON): more
@@ -68,31 +70,54 @@ func (p *Pages) readFlow(r *http.Request, realm string) *flowClaims {
 			if fl.Flow.ID == "" {
 				fl.Flow.ID = enrollment.RandomID()
 			}
+			fl.read = c.Value
 			return fl
 		}
 	}
+	return freshFlow()
+}
+
+// freshFlow is a sign-in begun afresh.
+func freshFlow() *flowClaims {
 	return &flowClaims{CSRF: enrollment.RandomID(), Flow: signin.Flow{ID: enrollment.RandomID()}}
+}
+
+// opens reports whether the flow cookie sealed opens, and its flow
+// verifies, under the gate's keys as they are now.
+func (p *Pages) opens(sealed, realm string) bool {
+	token, err := p.Sealer.Open(sealed, realm)
+	return err == nil && p.Flows.Verify(token, realm, new(flowClaims)) == nil
 }
 
 // saveFlow signs the flow and seals it into its cookie, limited to the
 // gate's pages. Sealed, because it names the user being signed in (and a
 // decoy's name would tell that the user does not exist), and padded, so
 // that its length does not tell either.
+//
+// A flow read under keys that a new secret replaced since (the gate
+// adopted the store's while the request ran) is not carried over under
+// the new ones: a fresh flow is saved instead (its form token the page
+// shows), as a flow read after the adoption would have been. Asked once
+// the flow is sealed, so that keys replaced while it was signed count.
 func (p *Pages) saveFlow(req *request) {
-	fl := req.flow
-	fl.RegisteredClaims = p.Flows.NewClaims(req.realm, "", flowLifetime)
-	if fl.Started == 0 { // a fresh flow: its start
-		fl.Started = p.Now().Unix()
-	}
-	fl.pad()
 	for {
+		fl := req.flow
+		fl.RegisteredClaims = p.Flows.NewClaims(req.realm, "", flowLifetime)
+		if fl.Started == 0 { // a fresh flow: its start
+			fl.Started = p.Now().Unix()
+		}
+		fl.pad()
 		token, err := p.Flows.Sign(fl)
 		if err != nil {
 			p.Logger.Error("signing flow cookie", zap.Error(err))
 			return
 		}
 		sealed := p.Sealer.Seal(token, req.realm)
-		if len(sealed) > maxFlowCookie && fl.RD != "" {
+		switch {
+		case fl.read != "" && !p.opens(fl.read, req.realm):
+			req.flow = freshFlow() // read under the old secret's keys
+			continue
+		case len(sealed) > maxFlowCookie && fl.RD != "":
 			// Browsers drop a cookie past 4 KiB, and the sign-in with it:
 			// better to land on "/" afterwards. (Known names and decoys
 			// have flows of one length: they are cut alike.)

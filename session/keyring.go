@@ -30,6 +30,10 @@ type keyring struct {
 	rotation time.Duration // 0: never rotate
 	lifetime time.Duration // of sessions: how long a retired key still verifies
 	now      func() time.Time
+	// gone is called when a load replaced keys the gate held (a new
+	// secret's, a store that lost them), once the new ones are in: the
+	// cache of checked sessions is emptied, whichever load it was.
+	gone func()
 
 	mu       sync.RWMutex
 	keys     []edKey // oldest first
@@ -132,8 +136,14 @@ func (k *keyring) load(ctx context.Context) error {
 		k.mu.Unlock()
 		return k.load(ctx)
 	}
+	gone := slices.ContainsFunc(k.keys, func(held edKey) bool {
+		return !slices.ContainsFunc(keys, func(e edKey) bool { return e.kid == held.kid })
+	})
 	k.keys, k.top, k.loadedAt = keys, top, k.now()
 	k.mu.Unlock()
+	if gone && k.gone != nil {
+		k.gone() // what a check cached under the old keys meanwhile goes too
+	}
 	return nil
 }
 

@@ -134,7 +134,7 @@ func NewManager(ctx context.Context, c Config) (*Manager, error) {
 	case "HS256", "":
 		m.keys = NewKeys(Derive(secret, "session"), m.now)
 	case "EdDSA":
-		m.ring = &keyring{store: c.Store, rotation: c.Rotation, lifetime: c.Lifetime, now: m.now}
+		m.ring = &keyring{store: c.Store, rotation: c.Rotation, lifetime: c.Lifetime, now: m.now, gone: m.cache.Flush}
 		if !m.configured {
 			m.ring.secret = m.Secret
 		}
