@@ -116,19 +116,29 @@ const LongestLifetime = 400 * 24 * time.Hour
 // (the same removal asked again later, by her or by the admin: its
 // tombstone) keeps the session the first end kept, and no other: e.Keep
 // gives way, for a session the first end did not keep has ended, and a
-// later removal brings back none. held is the end the store holds once
-// done (e, where none was there).
+// later removal brings back none. Its Mark too, but where the first had
+// none to give for the session both keep (a removal that found the device
+// gone wrote it before the one that took it away, or a retry that could
+// not read it): e's fills it in (review17). held is the end the store
+// holds once done (e, where none was there).
 func (e deviceEnd) againAt(ctx context.Context, st store.Store, key string, now time.Time) (held deviceEnd, err error) {
 	err = st.Update(ctx, key, func(old []byte, found bool) ([]byte, time.Duration, error) {
 		held = e
 		var first deviceEnd
 		if found && json.Unmarshal(old, &first) == nil {
-			if held.Keep, held.Mark = first.Keep, first.Mark; !e.At.After(first.At) {
-				held = first
-				return nil, 0, store.ErrUnchanged
+			held.Keep, held.Mark = first.Keep, first.Mark
+			filled := first.Mark == "" && e.Mark != "" && first.keeps(e.Keep)
+			if filled {
+				held.Mark = e.Mark
+			}
+			if !e.At.After(first.At) {
+				if held.At = first.At; !filled {
+					held = first
+					return nil, 0, store.ErrUnchanged
+				}
 			}
 		}
-		return held.record(), e.ttl(now), nil
+		return held.record(), held.ttl(now), nil
 	})
 	return held, err
 }
