@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/smsgate/caddy-smsgate/internal/endkeys"
@@ -286,4 +287,48 @@ func KeptMark(ctx context.Context, st store.Store, realm string, cl *Claims) (ke
 		mark = e.Mark
 	}
 	return kept, mark, err
+}
+
+// EndKeptOfLost ends the session each of user's device ends keeps (Keep)
+// where the removed device recorded the mark of one of lost (keyed hashes
+// of numbers the config no longer gives her: NumberMark): the settle of a
+// lost number (signin's endLost) ends a recovery session kept at the
+// removal of a device that number's chain added, though signed in after
+// the config's start (EndUser ends only those before it): else it
+// outlived the settle and added devices recording the lost mark, which no
+// later settle looks for (review17 L). The end keeps nothing since (the
+// session ends as every other the device earned: KeptMark no longer
+// answers it kept), its Mark left; announced in the revocation log.
+func EndKeptOfLost(ctx context.Context, st store.Store, realm, user string, lost []string, now time.Time) error {
+	ofLost := func(e deviceEnd) bool {
+		return e.Keep != "" && slices.ContainsFunc(lost, func(id string) bool { return e.Mark == NumberMark(id) })
+	}
+	var ids []string
+	err := st.Scan(ctx, endkeys.Device(realm, user, ""), func(key string, raw []byte) error {
+		if parts, ok := store.SplitKey(key); ok && len(parts) == 4 {
+			if e, _, _ := parseDeviceEnd(raw, nil); ofLost(e) {
+				ids = append(ids, parts[3])
+			}
+		}
+		return nil
+	})
+	for _, id := range ids {
+		if err != nil {
+			break
+		}
+		var held deviceEnd
+		wrote := false
+		err = st.Update(store.Lasting(ctx), endkeys.Device(realm, user, id), func(old []byte, found bool) ([]byte, time.Duration, error) {
+			held = deviceEnd{}
+			if wrote = found && json.Unmarshal(old, &held) == nil && ofLost(held) && held.ttl(now) > 0; !wrote {
+				return nil, 0, store.ErrUnchanged
+			}
+			held.Keep = ""
+			return held.record(), held.ttl(now), nil
+		})
+		if err == nil && wrote {
+			err = announce(ctx, st, revocation{Realm: realm, Of: user, Device: id, At: held.At.UnixNano(), Mark: held.Mark})
+		}
+	}
+	return err
 }

@@ -132,3 +132,56 @@ func keptMarkCheck(t *testing.T, s *Service, kept *session.Claims) {
 		t.Errorf("her number changed: devices %q remain; want none (Z from the kept session)", names)
 	}
 }
+
+// TestAKeptSessionSignedInAfterTheStartEndsAtTheSettle: the recovery
+// session kept at Y's removal (Y added from X's session) was signed in
+// after the new config started, before its settle ran (settleAt): the
+// settle of X's number ends it all the same (session.EndKeptOfLost), and
+// it adds nothing since (its device gone, it names Y: refused). Before
+// (review17 L), EndUser ended only what was issued before the start and
+// the settle's removals work from her list, where Y is gone: the session
+// still counted, and W, added from it with X's lost mark, stayed through
+// the next settle. On Badger and Redis.
+func TestAKeptSessionSignedInAfterTheStartEndsAtTheSettle(t *testing.T) {
+	storetest.OnBadgerAndRedis(t, func(t *testing.T, st store.Store) {
+		ctx := context.Background()
+		s := alicesGate(st, alicesPhone)
+		s.AllowRemoveLast = true
+		y := theThiefsY(t, s)
+		started := time.Now().Add(-time.Second) // the new config's start, before his sign-in
+		m, err := session.NewManager(ctx, session.Config{Store: st, Realm: "r", Lifetime: time.Hour, Now: time.Now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		token, _, err := m.IssueBegun(ctx, m.Begin(), "alice", []factor.AMR{factor.AMRRecovery}, session.Where{Device: &y})
+		if err != nil {
+			t.Fatal(err)
+		}
+		kept, err := m.Verify(token)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.RemovePhone(ctx, "r", "alice", y, kept); err != nil {
+			t.Fatal(err)
+		}
+		moved := alicesGate(st, herNewPhone)
+		if err := settleRealm(ctx, started, moved); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(1100 * time.Millisecond) // a poll
+		if m.Check(ctx, token) != nil {
+			t.Errorf("the kept session still counts after the settle of X's number")
+		}
+		w, added, err := s.Devices.AddIn(moved.AddingFrom(ctx, "r", kept), "r", "alice", "+14155559003", "W", "en")
+		if err == nil && added {
+			d, _ := s.Devices.Find(ctx, "r", "alice", w)
+			t.Errorf("W added from the kept session after the settle: %+v", d)
+		}
+		if err := settleRealm(ctx, time.Now(), moved); err != nil {
+			t.Fatal(err)
+		}
+		if names := namesOf(t, s); len(names) != 0 {
+			t.Errorf("after the next settle: devices %q remain", names)
+		}
+	})
+}
