@@ -289,36 +289,42 @@ func KeptMark(ctx context.Context, st store.Store, realm string, cl *Claims) (ke
 	return kept, mark, err
 }
 
-// EndKeptOfLost ends the session each of user's device ends keeps (Keep)
-// where the removed device recorded the mark of one of lost (keyed hashes
-// of numbers the config no longer gives her: NumberMark): the settle of a
-// lost number (signin's endLost) ends a recovery session kept at the
-// removal of a device that number's chain added, though signed in after
-// the config's start (EndUser ends only those before it): else it
-// outlived the settle and added devices recording the lost mark, which no
-// later settle looks for (review17 L). The end keeps nothing since (the
-// session ends as every other the device earned: KeptMark no longer
-// answers it kept), its Mark left; announced in the revocation log.
-func EndKeptOfLost(ctx context.Context, st store.Store, realm, user string, lost []string, now time.Time) error {
+// EndKeptOfLost ends the session each end of user's devices removed
+// (their IDs: her tombstones, enrollment's) keeps (Keep) where the removed
+// device recorded the mark of one of lost (keyed hashes of numbers the
+// config no longer gives her: NumberMark): the settle of a lost number
+// (signin's endLost) ends a recovery session kept at the removal of a
+// device that number's chain added, though signed in after the config's
+// start (EndUser ends only those before it): else it outlived the settle
+// and added devices recording the lost mark, which no later settle looks
+// for (review17 L). The end keeps nothing since (the session ends as
+// every other the device earned: KeptMark no longer answers it kept), its
+// Mark left; announced in the revocation log. The ends are read in one
+// batch (no scan: on Redis that walks every key).
+func EndKeptOfLost(ctx context.Context, st store.Store, realm, user string, removed, lost []string, now time.Time) error {
 	ofLost := func(e deviceEnd) bool {
 		return e.Keep != "" && slices.ContainsFunc(lost, func(id string) bool { return e.Mark == NumberMark(id) })
 	}
-	var ids []string
-	err := st.Scan(ctx, endkeys.Device(realm, user, ""), func(key string, raw []byte) error {
-		if parts, ok := store.SplitKey(key); ok && len(parts) == 4 {
-			if e, _, _ := parseDeviceEnd(raw, nil); ofLost(e) {
-				ids = append(ids, parts[3])
-			}
-		}
+	if len(removed) == 0 {
 		return nil
-	})
-	for _, id := range ids {
-		if err != nil {
+	}
+	var b store.Batch
+	reads := make([]*store.Op, len(removed))
+	for i, id := range slices.Compact(slices.Sorted(slices.Values(removed))) {
+		reads[i] = b.Get(endkeys.Device(realm, user, id))
+	}
+	err := store.Do(ctx, st, &b)
+	for _, op := range reads {
+		if op == nil || err != nil {
 			break
+		}
+		e, found, rerr := parseDeviceEnd(op.Value, op.Err)
+		if err = rerr; !found || !ofLost(e) {
+			continue
 		}
 		var held deviceEnd
 		wrote := false
-		err = st.Update(store.Lasting(ctx), endkeys.Device(realm, user, id), func(old []byte, found bool) ([]byte, time.Duration, error) {
+		err = st.Update(store.Lasting(ctx), op.Key(), func(old []byte, found bool) ([]byte, time.Duration, error) {
 			held = deviceEnd{}
 			if wrote = found && json.Unmarshal(old, &held) == nil && ofLost(held) && held.ttl(now) > 0; !wrote {
 				return nil, 0, store.ErrUnchanged
@@ -327,7 +333,8 @@ func EndKeptOfLost(ctx context.Context, st store.Store, realm, user string, lost
 			return held.record(), held.ttl(now), nil
 		})
 		if err == nil && wrote {
-			err = announce(ctx, st, revocation{Realm: realm, Of: user, Device: id, At: held.At.UnixNano(), Mark: held.Mark})
+			parts, _ := store.SplitKey(op.Key())
+			err = announce(ctx, st, revocation{Realm: realm, Of: user, Device: parts[len(parts)-1], At: held.At.UnixNano(), Mark: held.Mark})
 		}
 	}
 	return err

@@ -2,29 +2,27 @@ package signin
 
 import (
 	"context"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"go.uber.org/zap"
 
-	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/session"
 	"github.com/smsgate/caddy-smsgate/store"
 	"github.com/smsgate/caddy-smsgate/store/storetest"
 )
 
-// readTogether is a store whose first two Scans of the provisioned
-// numbers answer only once both were asked (5 s at most): two settles
-// that read the record before either writes.
+// readTogether is a store whose first two Scans answer only once both
+// were asked (5 s at most): two settles that read the record before
+// either writes.
 type readTogether struct {
 	store.Store
 	arrived sync.WaitGroup
 }
 
 func (r *readTogether) Scan(ctx context.Context, prefix string, fn func(string, []byte) error) error {
-	if err := r.Store.Scan(ctx, prefix, fn); err != nil || !strings.HasPrefix(prefix, enrollment.ProvisionedNumbers) {
+	if err := r.Store.Scan(ctx, prefix, fn); err != nil {
 		return err
 	}
 	r.arrived.Done()
