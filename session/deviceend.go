@@ -309,13 +309,14 @@ func EndKeptOfLost(ctx context.Context, st store.Store, realm, user string, remo
 		return nil
 	}
 	var b store.Batch
-	reads := make([]*store.Op, len(removed))
-	for i, id := range slices.Compact(slices.Sorted(slices.Values(removed))) {
+	ids := slices.Compact(slices.Sorted(slices.Values(removed)))
+	reads := make([]*store.Op, len(ids))
+	for i, id := range ids {
 		reads[i] = b.Get(endkeys.Device(realm, user, id))
 	}
 	err := store.Do(ctx, st, &b)
-	for _, op := range reads {
-		if op == nil || err != nil {
+	for i, op := range reads {
+		if err != nil {
 			break
 		}
 		e, found, rerr := parseDeviceEnd(op.Value, op.Err)
@@ -333,8 +334,7 @@ func EndKeptOfLost(ctx context.Context, st store.Store, realm, user string, remo
 			return held.record(), held.ttl(now), nil
 		})
 		if err == nil && wrote {
-			parts, _ := store.SplitKey(op.Key())
-			err = announce(ctx, st, revocation{Realm: realm, Of: user, Device: parts[len(parts)-1], At: held.At.UnixNano(), Mark: held.Mark})
+			err = announce(ctx, st, revocation{Realm: realm, Of: user, Device: ids[i], At: held.At.UnixNano(), Mark: held.Mark})
 		}
 	}
 	return err
