@@ -1,6 +1,12 @@
 package admin
 
-import "slices"
+import (
+	"cmp"
+	"context"
+	"slices"
+
+	"github.com/smsgate/caddy-smsgate/store"
+)
 
 // giveNumbers builds the config's realms once (realmsOf: each realm's gates
 // on one store, with the numbers they give each provisioned user, their
@@ -29,18 +35,48 @@ func (a *App) giveNumbers() {
 // spelled, or holding the epoch record one of r's gates read), else r's
 // own. Else an accept-store (a new epoch ID: storeKey) between the two
 // starts gave the older config's settle retry and the newer's settle
-// two locks, and both ran at once.
+// two locks, and both ran at once. Where none matches but that config
+// served the realm, the gates read the epoch record again first (one
+// request budget in all): an accept by another instance is seen by this
+// one's watch within its look (2 s), so the older config's gates could
+// still hold the ID it replaced (review17 L3).
 func (a *App) inherited(r realmSettle) string {
 	last := settling.latest.Load()
 	if last == nil || last == a {
 		return r.key
 	}
+	key, served := last.served(r)
+	if key != "" || !served {
+		return cmp.Or(key, r.key)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), store.RequestTime())
+	defer cancel()
 	for _, o := range last.settles {
-		if o.realm == r.realm && slices.ContainsFunc(o.sites, func(old *Site) bool {
-			return slices.ContainsFunc(r.sites, func(s *Site) bool { return s.StoreID() == old.StoreID() || s.storeKey() == old.storeKey() })
-		}) {
-			return o.key
+		if o.realm == r.realm {
+			for _, s := range slices.Concat(o.sites, r.sites) {
+				if s.Epoch != nil {
+					_, _ = s.Epoch.Check(ctx) // a failure leaves the ID as it was read
+				}
+			}
 		}
 	}
-	return r.key
+	key, _ = last.served(r)
+	return cmp.Or(key, r.key)
+}
+
+// served is the key of the settle lock a's config took for r's realm on
+// one of r's stores ("" for none), and whether it served that realm.
+func (a *App) served(r realmSettle) (key string, realm bool) {
+	for _, o := range a.settles {
+		if o.realm != r.realm {
+			continue
+		}
+		realm = true
+		if slices.ContainsFunc(o.sites, func(old *Site) bool {
+			return slices.ContainsFunc(r.sites, func(s *Site) bool { return s.StoreID() == old.StoreID() || s.storeKey() == old.storeKey() })
+		}) {
+			return o.key, true
+		}
+	}
+	return "", realm
 }

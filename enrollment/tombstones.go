@@ -94,11 +94,19 @@ func readTombstones(raw []byte, found bool) []string {
 // kept: the newest maxTombstonesPerUser), for a removal asked for again
 // whose first try removed it and then failed.
 func (s *Devices) Removed(ctx context.Context, realm, user, id string) (bool, error) {
+	ids, err := s.RemovedIDs(ctx, realm, user)
+	return slices.Contains(ids, id), err
+}
+
+// RemovedIDs is the IDs of user's devices removed (their tombstones), for
+// the settle of a lost number, which reads their ends
+// (session.EndKeptOfLost).
+func (s *Devices) RemovedIDs(ctx context.Context, realm, user string) ([]string, error) {
 	raw, err := s.Store.Get(ctx, removedDeviceKey(realm, user))
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return false, err
+		return nil, err
 	}
-	return slices.Contains(readTombstones(raw, err == nil), id), nil
+	return readTombstones(raw, err == nil), nil
 }
 
 func (s *Devices) buryDevices(ctx context.Context, realm, user string, list []Device) error {

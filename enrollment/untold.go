@@ -14,7 +14,8 @@ import (
 // A removal's notice, owed until told. A removal that tells the user's
 // phones (RemoveOwing: the devices page's, the admin's) writes, before it
 // takes the device away, what its notice names (the device's kind and
-// its number masked, as the text shows it: no more) under untoldKey, unless a removal of it wrote it already; the
+// its number masked, as the text shows it: no more; and the mark it
+// recorded, AddedBy) under untoldKey, unless a removal of it wrote it already; the
 // one that tells marks it told (TakeUntold: of a removal and one asked
 // again at once, one tells, and one asked again after it writes nothing
 // over the mark). So a removal the store wrote but answered as an error
@@ -50,11 +51,14 @@ func OwedOf(d Device) *Owed {
 
 // untold is the record at untoldKey. Device is the release before's,
 // which kept the number whole: read as its Owed, and written over in
-// this form once told.
+// this form once told. AddedBy is the removed device's (Device.AddedBy: a
+// config phone's mark, never a number), for the removal asked again
+// (RemovedMark); one of a build before it has none.
 type untold struct {
 	Owed
-	Device *Device `json:"device,omitempty"`
-	Told   bool    `json:"told,omitempty"`
+	Device  *Device `json:"device,omitempty"`
+	Told    bool    `json:"told,omitempty"`
+	AddedBy string  `json:"added_by,omitempty"`
 }
 
 // read is u's notice, of either release's record.
@@ -71,9 +75,10 @@ func (s *Devices) RemoveOwing(ctx context.Context, realm, user, id string, allow
 }
 
 // owe writes the notice d's removal owes (its ID, kind and masked number
-// only), unless one is there: owed by a removal of it at once, or told.
+// only, and its AddedBy), unless one is there: owed by a removal of it at
+// once, or told.
 func (s *Devices) owe(ctx context.Context, realm, user string, d Device) error {
-	raw, err := json.Marshal(untold{Owed: *OwedOf(d)})
+	raw, err := json.Marshal(untold{Owed: *OwedOf(d), AddedBy: d.AddedBy})
 	if err != nil {
 		return err
 	}
@@ -118,4 +123,21 @@ func (s *Devices) Untold(ctx context.Context, realm, user, id string) (owed bool
 		return false, err
 	}
 	return !u.Told, nil
+}
+
+// RemovedMark is the mark (Device.AddedBy) of user's device id that a
+// removal took away within untoldFor, as its owed notice keeps it: for
+// the removal asked again, which finds the device gone (its first end
+// failed, or another removal took it away at once), to write into the
+// device's end (signin's removeDevice). "" for none kept.
+func (s *Devices) RemovedMark(ctx context.Context, realm, user, id string) (string, error) {
+	raw, err := s.Store.Get(ctx, untoldKey(realm, user, id))
+	if errors.Is(err, store.ErrNotFound) {
+		return "", nil
+	}
+	var u untold
+	if err != nil || json.Unmarshal(raw, &u) != nil {
+		return "", err
+	}
+	return u.AddedBy, nil
 }

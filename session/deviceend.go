@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/smsgate/caddy-smsgate/internal/endkeys"
@@ -116,19 +117,29 @@ const LongestLifetime = 400 * 24 * time.Hour
 // (the same removal asked again later, by her or by the admin: its
 // tombstone) keeps the session the first end kept, and no other: e.Keep
 // gives way, for a session the first end did not keep has ended, and a
-// later removal brings back none. held is the end the store holds once
-// done (e, where none was there).
+// later removal brings back none. Its Mark too, but where the first had
+// none to give for the session both keep (a removal that found the device
+// gone wrote it before the one that took it away, or a retry that could
+// not read it): e's fills it in (review17). held is the end the store
+// holds once done (e, where none was there).
 func (e deviceEnd) againAt(ctx context.Context, st store.Store, key string, now time.Time) (held deviceEnd, err error) {
 	err = st.Update(ctx, key, func(old []byte, found bool) ([]byte, time.Duration, error) {
 		held = e
 		var first deviceEnd
 		if found && json.Unmarshal(old, &first) == nil {
-			if held.Keep, held.Mark = first.Keep, first.Mark; !e.At.After(first.At) {
-				held = first
-				return nil, 0, store.ErrUnchanged
+			held.Keep, held.Mark = first.Keep, first.Mark
+			filled := first.Mark == "" && e.Mark != "" && first.keeps(e.Keep)
+			if filled {
+				held.Mark = e.Mark
+			}
+			if !e.At.After(first.At) {
+				if held.At = first.At; !filled {
+					held = first
+					return nil, 0, store.ErrUnchanged
+				}
 			}
 		}
-		return held.record(), e.ttl(now), nil
+		return held.record(), held.ttl(now), nil
 	})
 	return held, err
 }
@@ -276,4 +287,55 @@ func KeptMark(ctx context.Context, st store.Store, realm string, cl *Claims) (ke
 		mark = e.Mark
 	}
 	return kept, mark, err
+}
+
+// EndKeptOfLost ends the session each end of user's devices removed
+// (their IDs: her tombstones, enrollment's) keeps (Keep) where the removed
+// device recorded the mark of one of lost (keyed hashes of numbers the
+// config no longer gives her: NumberMark): the settle of a lost number
+// (signin's endLost) ends a recovery session kept at the removal of a
+// device that number's chain added, though signed in after the config's
+// start (EndUser ends only those before it): else it outlived the settle
+// and added devices recording the lost mark, which no later settle looks
+// for (review17 L). The end keeps nothing since (the session ends as
+// every other the device earned: KeptMark no longer answers it kept), its
+// Mark left; announced in the revocation log. The ends are read in one
+// batch (no scan: on Redis that walks every key).
+func EndKeptOfLost(ctx context.Context, st store.Store, realm, user string, removed, lost []string, now time.Time) error {
+	ofLost := func(e deviceEnd) bool {
+		return e.Keep != "" && slices.ContainsFunc(lost, func(id string) bool { return e.Mark == NumberMark(id) })
+	}
+	if len(removed) == 0 {
+		return nil
+	}
+	var b store.Batch
+	ids := slices.Compact(slices.Sorted(slices.Values(removed)))
+	reads := make([]*store.Op, len(ids))
+	for i, id := range ids {
+		reads[i] = b.Get(endkeys.Device(realm, user, id))
+	}
+	err := store.Do(ctx, st, &b)
+	for i, op := range reads {
+		if err != nil {
+			break
+		}
+		e, found, rerr := parseDeviceEnd(op.Value, op.Err)
+		if err = rerr; !found || !ofLost(e) {
+			continue
+		}
+		var held deviceEnd
+		wrote := false
+		err = st.Update(store.Lasting(ctx), op.Key(), func(old []byte, found bool) ([]byte, time.Duration, error) {
+			held = deviceEnd{}
+			if wrote = found && json.Unmarshal(old, &held) == nil && ofLost(held) && held.ttl(now) > 0; !wrote {
+				return nil, 0, store.ErrUnchanged
+			}
+			held.Keep = ""
+			return held.record(), held.ttl(now), nil
+		})
+		if err == nil && wrote {
+			err = announce(ctx, st, revocation{Realm: realm, Of: user, Device: ids[i], At: held.At.UnixNano(), Mark: held.Mark})
+		}
+	}
+	return err
 }

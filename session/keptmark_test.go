@@ -7,6 +7,7 @@ import (
 
 	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/store"
+	"github.com/smsgate/caddy-smsgate/store/storetest"
 	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
 )
 
@@ -72,4 +73,58 @@ func TestAKeptSessionsMarkOutlivesTheEndAskedAgainAndAWipe(t *testing.T) {
 	r.Restart() // every record gone
 	m.poll(ctx) // the wipe noticed: what the log told put back
 	check("the end put back after a wipe")
+}
+
+// TestAnEndWithNoMarkIsFilledInByTheRemovalThatTookTheDevice: of two
+// removals of Y at once from the recovery session they keep, the one that
+// found Y gone (no mark to give) wrote the end first; the one that took Y
+// away, writing the mark it read, fills it in (review17 B): before, the
+// end kept the first's empty mark and the session added devices naming
+// nothing. An end that keeps another session, or none, is given no mark
+// and keeps no more; on Badger and Redis.
+func TestAnEndWithNoMarkIsFilledInByTheRemovalThatTookTheDevice(t *testing.T) {
+	storetest.OnBadgerAndRedis(t, func(t *testing.T, st store.Store) {
+		ctx := context.Background()
+		now := time.Now().Truncate(time.Second)
+		m, err := NewManager(ctx, Config{Store: st, Realm: "r", Lifetime: time.Hour, Now: func() time.Time { return now }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		recovery := func(device string) *Claims {
+			tok, err := m.Issue(ctx, "alice", []factor.AMR{factor.AMRRecovery}, Where{Device: &device})
+			if err != nil {
+				t.Fatal(err)
+			}
+			cl, err := m.Verify(tok)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return cl
+		}
+		mark := NumberMark("x")
+		keptY, keptW, otherW, byAdmin := recovery("Y"), recovery("W"), recovery("W"), recovery("V")
+		for _, c := range []struct {
+			device      string
+			first, then *Claims
+			read        *Claims
+			kept        bool
+			want        string
+		}{
+			{"Y", keptY, keptY, keptY, true, mark}, // the same session: filled in
+			{"W", keptW, otherW, keptW, true, ""},  // another browser's session asking: no mark given
+			{"W", keptW, otherW, otherW, false, ""},
+			{"V", nil, byAdmin, byAdmin, false, ""}, // the admin's end first: keeps nothing
+		} {
+			if err := EndMarkedDevice(ctx, st, "r", "alice", c.device, "", c.first, now); err != nil {
+				t.Fatal(err)
+			}
+			if err := EndMarkedDevice(ctx, st, "r", "alice", c.device, mark, c.then, now); err != nil {
+				t.Fatal(err)
+			}
+			ok, got, err := KeptMark(ctx, st, "r", c.read)
+			if err != nil || got != c.want || ok != c.kept {
+				t.Errorf("%s: kept %v, mark %q (%v); want %v, %q", c.device, ok, got, err, c.kept, c.want)
+			}
+		}
+	})
 }

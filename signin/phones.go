@@ -124,7 +124,12 @@ func (s *Service) remove(ctx context.Context, realm, user, id string, allowLast 
 // answered as an error told nobody, and its notice is still owed: asked
 // again, the removal takes it. Of the removal that took the device away,
 // a notice the store could not take is answered all the same (told twice
-// rather than never). CodesWithdrawn says that this call withdrew the
+// rather than never). A removal asked again writes in the end the mark
+// the device recorded (its AddedBy: EndMarkedDevice) as its owed notice
+// keeps it (enrollment.Devices.RemovedMark), where the first removal's
+// end failed or another removal took the device away at once; one that
+// cannot read it ends all the same and answers the error (asked again,
+// it fills in the mark: the end's againAt). CodesWithdrawn says that this call withdrew the
 // recovery codes (enrollment.ForgetCodesMadeBy, a compare-and-delete: of
 // removals asked again, only the one that withdrew them says so). Told is
 // left to the caller.
@@ -143,15 +148,17 @@ func removeDevice(ctx context.Context, d *enrollment.Devices, realm, user, id st
 			r.Device, r.unread = enrollment.OwedOf(*removed), nil // told twice rather than never
 		}
 	}
-	mark := "" // the removed device's AddedBy, for the session the end keeps (AddingFrom)
+	mark, unread := "", error(nil) // the removed device's AddedBy, for the session the end keeps (AddingFrom)
 	if removed != nil {
 		mark = removed.AddedBy
+	} else if keep != nil && keep.DeviceID() == id { // gone: as its owed notice keeps it (RemovedMark)
+		mark, unread = d.RemovedMark(ctx, realm, user, id)
 	}
 	if err := session.EndMarkedDevice(ctx, d.Store, realm, user, id, mark, keep, d.Now()); err != nil {
 		return r, err
 	}
 	r.CodesWithdrawn, err = d.ForgetCodesMadeBy(ctx, realm, user, id) // the set a session it earned made
-	return r, err
+	return r, cmp.Or(err, unread)
 }
 
 // RemoveDevice is the admin's removal of user's device id with Caddy

@@ -185,6 +185,12 @@ func (s *Service) endLost(ctx context.Context, realm, name, keyed, was string, i
 	st := s.Devices.Store
 	withdrawn, removed, byDevice := false, 0, false
 	err := session.EndUser(ctx, st, realm, name, cmp.Or(at, s.Devices.Now()))
+	if err == nil { // a recovery session kept at a removal of a device its chain added, signed in since at
+		var removed []string
+		if removed, err = s.Devices.RemovedIDs(ctx, realm, name); err == nil {
+			err = session.EndKeptOfLost(ctx, st, realm, name, removed, lost, s.Devices.Now())
+		}
+	}
 	if err == nil {
 		withdrawn, err = s.forgetConfigPhoneCodes(ctx, realm, name) // the set a config phone's session made
 	}
