@@ -27,7 +27,9 @@ import (
 // A session or trust of a release before the claim names no device: each
 // of those issued until the removal ends, but only as the user's list or
 // a trust finds it (a removal is rare: signing the user's other browsers
-// out once costs less than keeping a thief in).
+// out once costs less than keeping a thief in); not at the undo of an
+// adding (EndUndoneDevice): its device, listed for a moment, earned one
+// only at a previous release's gate in a rolling upgrade (SECURITY.md).
 //
 // A sign-in with the device while it is removed is covered twice: its
 // session began (its iat) before the removal, so the device's end covers
@@ -214,6 +216,21 @@ func EndDevice(ctx context.Context, st store.Store, realm, user, device string, 
 // EndMarkedDevice is EndDevice for a device that recorded mark (its
 // AddedBy), which a recovery code's session it keeps adds with (KeptMark).
 func EndMarkedDevice(ctx context.Context, st store.Store, realm, user, device, mark string, keep *Claims, now time.Time) error {
+	return endDevice(ctx, st, realm, user, device, mark, keep, now, true)
+}
+
+// EndUndoneDevice is EndDevice for a device whose adding was undone (its
+// session ended while it ran), with keep nil: it was listed only from its
+// write to the undo, and what names no device (a session or trust of a
+// release before the claim, the user's own) stays. Its end is written as
+// any device's, for every session and trust naming it.
+func EndUndoneDevice(ctx context.Context, st store.Store, realm, user, device string, now time.Time) error {
+	return endDevice(ctx, st, realm, user, device, "", nil, now, false)
+}
+
+// endDevice is EndMarkedDevice; unnamed says whether what names no device
+// (a release before the claim) and was issued until now ends too.
+func endDevice(ctx context.Context, st store.Store, realm, user, device, mark string, keep *Claims, now time.Time, unnamed bool) error {
 	keepSID, keepTrust := kept(keep, device)
 	e := deviceEnd{At: now}
 	if keep != nil && keep.DeviceID() == device {
@@ -231,7 +248,7 @@ func EndMarkedDevice(ctx context.Context, st store.Store, realm, user, device, m
 	}
 	earned := func(d *string, issued time.Time) bool {
 		if d == nil { // a release before the claim: it names none
-			return !issued.After(now)
+			return unnamed && !issued.After(now)
 		}
 		return *d == device
 	}

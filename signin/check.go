@@ -88,7 +88,7 @@ func (s *Service) Check(ctx context.Context, sc enrollment.Scope, f *Flow, user 
 				}
 				return s.spend(ctx, sc.Realm, done.User, f)
 			}
-			if err := s.kept(ctx, standing, s.removing(sc.Realm, done.User, done.DeviceID, since)); err != nil {
+			if err := s.keptRemoving(ctx, standing, sc.Realm, done.User, done.DeviceID, since); err != nil {
 				return nil, cmpEnded(err, enrollment.ErrNoChallenge) // its code is used up: a new sign-in
 			}
 		}

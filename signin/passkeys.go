@@ -29,7 +29,7 @@ func (s *Service) FinishPasskey(ctx context.Context, sc enrollment.Scope, user s
 		s.verifyFailed(ctx, sc, user, "", factor.Passkey, err) // an audit line only: an adding is no guess, and lockStarted finds no lock in its error
 		return err
 	}
-	if err := s.kept(ctx, live, s.removing(sc.Realm, user, id, since)); err != nil {
+	if err := s.keptRemoving(ctx, live, sc.Realm, user, id, since); err != nil {
 		return err
 	}
 	if name != "" {

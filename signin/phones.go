@@ -311,16 +311,25 @@ type Live func(context.Context) (bool, error)
 var ErrEnded = enrollment.ErrEnded
 
 // kept checks a written change against live, and undoes it (undo) when
-// its session ended or cannot be told live.
-func (s *Service) kept(ctx context.Context, live Live, undo func(context.Context) error) error {
+// its session ended or cannot be told live. An undo that fails is logged
+// with whose (the fields given) and not asked again.
+func (s *Service) kept(ctx context.Context, live Live, undo func(context.Context) error, whose ...zap.Field) error {
 	ok, err := live(ctx)
 	if err == nil && ok {
 		return nil
 	}
 	if uerr := undo(context.WithoutCancel(ctx)); uerr != nil {
-		s.Logger.Error("undoing a change made for a session that ended", zap.Error(uerr))
+		s.Logger.Error("undoing a change made for a session that ended", append(whose, zap.Error(uerr))...)
 	}
 	return cmp.Or(err, ErrEnded)
+}
+
+// keptRemoving is kept, undoing the adding of user's device id, begun at
+// since (removing). A failed undo is logged with her name and the
+// device's ID (never its number): the admin finishes it by removing that
+// device again (removeDevice finds its tombstone and ends what it earned).
+func (s *Service) keptRemoving(ctx context.Context, live Live, realm, user, id string, since time.Time) error {
+	return s.kept(ctx, live, s.removing(realm, user, id, since), zap.String("user", textsafe.Escape(user)), zap.String("device", id))
 }
 
 // keptAdding checks the adding of user's device id, begun at since,
@@ -330,11 +339,10 @@ func (s *Service) kept(ctx context.Context, live Live, undo func(context.Context
 // but answers for its own session all the same: refused (ErrEnded) once
 // that ended. Only the one that added it tells the user's phones.
 func (s *Service) keptAdding(ctx context.Context, live Live, realm, user, id string, since time.Time, added bool) error {
-	undo := func(context.Context) error { return nil }
 	if added {
-		undo = s.removing(realm, user, id, since)
+		return s.keptRemoving(ctx, live, realm, user, id, since)
 	}
-	return s.kept(ctx, live, undo)
+	return s.kept(ctx, live, func(context.Context) error { return nil })
 }
 
 // removing undoes the adding of user's device id, begun at since. A
@@ -343,9 +351,10 @@ func (s *Service) keptAdding(ctx context.Context, live Live, realm, user, id str
 // must not take away what it did not add. What the device earned while it
 // was listed (a sign-in with it from another browser, between its write
 // and the check of its adding's session; the recovery codes such a session
-// made) ends with it, as at any removal (session.EndDevice,
-// ForgetCodesMadeBy); the removal itself is told to nobody, as its adding
-// was not.
+// made) ends with it, as at any removal (session.EndUndoneDevice,
+// ForgetCodesMadeBy), but for what names no device (a session or trust of
+// a release before the claim), which a removal ends and it never earned;
+// the removal itself is told to nobody, as its adding was not.
 func (s *Service) removing(realm, user, id string, since time.Time) func(context.Context) error {
 	return func(ctx context.Context) error {
 		list, err := s.Devices.List(ctx, realm, user)
@@ -358,7 +367,7 @@ func (s *Service) removing(realm, user, id string, since time.Time) func(context
 		if _, err = s.Devices.Remove(ctx, realm, user, id, true); err != nil {
 			return err
 		}
-		if err := session.EndDevice(ctx, s.Devices.Store, realm, user, id, nil, s.Devices.Now()); err != nil {
+		if err := session.EndUndoneDevice(ctx, s.Devices.Store, realm, user, id, s.Devices.Now()); err != nil {
 			return err
 		}
 		if withdrawn, err := s.Devices.ForgetCodesMadeBy(ctx, realm, user, id); err != nil || !withdrawn {

@@ -1,0 +1,100 @@
+package session
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/smsgate/caddy-smsgate/factor"
+	"github.com/smsgate/caddy-smsgate/internal/endkeys"
+)
+
+// TestAnUndoneDeviceEndsOnlyWhatNamesIt (review18 L1): the undo of an
+// adding (its session ended while it ran) ends the session and the trust
+// the undone app earned, the sessions of that trust, and writes the app's
+// end (for a session naming it that no list holds); alice's session and
+// trust of the previous release, which name no device, stay: the app
+// earned neither. (Before, EndDevice's rule for a removal ended both.)
+func TestAnUndoneDeviceEndsOnlyWhatNamesIt(t *testing.T) {
+	ctx := context.Background()
+	now := time.Now().Truncate(time.Second)
+	m, st := newManager(t, "HS256", &now)
+	app, phone := "app", "phone"
+	trust := func(device string) *TrustedBrowser {
+		t.Helper()
+		_, tb, err := m.Trust(ctx, Began{}, "alice", "", "", "a browser", device, []factor.AMR{factor.AMRSMS}, now.Unix(), 24*time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tb
+	}
+	issue := func(w Where) (string, *Claims) {
+		t.Helper()
+		tok, _, err := m.IssueBegun(ctx, Began{}, "alice", []factor.AMR{factor.AMRSMS}, w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cl, err := m.Verify(tok)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok, cl
+	}
+	tApp, tOld, tPhone := trust(app), trust(phone), trust(phone)
+	sApp, _ := issue(Where{Device: &app})
+	sOfTrust, _ := issue(Where{Trust: tApp.ID, Device: &phone})
+	sPhone, _ := issue(Where{Device: &phone})
+	sOld, oldCl := issue(Where{})
+	if err := editIndex(ctx, st, "example.com", "alice", now, func(list []Info) []Info {
+		for i := range list {
+			if list[i].SID == oldCl.SID {
+				list[i].Where.Device = nil
+			}
+		}
+		return list
+	}); err != nil {
+		t.Fatal(err)
+	}
+	list, err := m.TrustedBrowsers(ctx, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range list {
+		if list[i].ID == tOld.ID {
+			list[i].Device = nil
+		}
+	}
+	raw, _ := json.Marshal(list)
+	if err := st.Put(ctx, trustedKey("example.com", "alice"), raw, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(time.Second)
+	if err := EndUndoneDevice(ctx, st, "example.com", "alice", app, now); err != nil {
+		t.Fatal(err)
+	}
+	for name, tok := range map[string]string{"the app's": sApp, "its trust's": sOfTrust} {
+		if m.Check(ctx, tok) != nil {
+			t.Errorf("%s session outlived the undo", name)
+		}
+	}
+	for name, tok := range map[string]string{"her phone's": sPhone, "the previous release's": sOld} {
+		if m.Check(ctx, tok) == nil {
+			t.Errorf("%s session ended with the undo", name)
+		}
+	}
+	if list, err = m.TrustedBrowsers(ctx, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	var left []string
+	for _, tb := range list {
+		left = append(left, tb.ID)
+	}
+	if want := []string{tOld.ID, tPhone.ID}; !slices.Equal(left, want) {
+		t.Errorf("trusts left %v, want the previous release's and her phone's %v", left, want)
+	}
+	if e, found, err := parseDeviceEnd(st.Get(ctx, endkeys.Device("example.com", "alice", app))); err != nil || !found || !e.At.Equal(now) || e.Keep != "" {
+		t.Errorf("the app's end %+v found %v %v, want at the undo, keeping none", e, found, err)
+	}
+}
