@@ -19,7 +19,9 @@ import (
 // provisioned phone is (an invited user's first phone still enrolls:
 // TestAnInviteEnrollsOnlyItsUser). On Badger and on Redis, through a real
 // Caddy. (Before, the code enrolled the thief's phone after the reload,
-// and signed them in.)
+// and signed them in.) Two of his browsers, each with a code pending: one
+// types it, the other asks for it again, which ends its code (asked
+// first, by the one that types, that end left no code to check).
 func TestAnEnrollmentTheConfigClosedMeanwhileIsRefused(t *testing.T) {
 	sitetest.Parallel(t)
 	onEachStore(t, func(t *testing.T, storeLine string, keep func(*sitetest.Site) string) {
@@ -38,18 +40,25 @@ func TestAnEnrollmentTheConfigClosedMeanwhileIsRefused(t *testing.T) {
 }`)
 		}
 		s := site(storeLine, "open")
-		thief := sitetest.NewClient(t, "mallory")
-		sitetest.Expect(t, thief.Get("/.smsgate/login?rd=%2F"), http.StatusSeeOther, "/.smsgate/enroll")
-		tok := thief.CSRF("/.smsgate/enroll")
-		sitetest.Expect(t, thief.Post("/.smsgate/enroll", url.Values{"phone": {"+14155552671"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+		enroll := func(phone string) (*sitetest.Client, string) {
+			c := sitetest.NewClient(t, "mallory")
+			sitetest.Expect(t, c.Get("/.smsgate/login?rd=%2F"), http.StatusSeeOther, "/.smsgate/enroll")
+			tok := c.CSRF("/.smsgate/enroll")
+			sitetest.Expect(t, c.Post("/.smsgate/enroll", url.Values{"phone": {phone}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+			return c, tok
+		}
+		thief, tok := enroll("+14155552671")
 		code := s.LastCode()
+		s.Advance(time.Minute) // past the cooldown
+		again, againTok := enroll("+14155552672")
 
 		s = site(keep(s), "closed")
 		thief.HTTP.CloseIdleConnections() // the old config's server closed them
-		s.Advance(time.Minute)            // past the cooldown
+		again.HTTP.CloseIdleConnections()
+		s.Advance(time.Minute) // past the cooldown
 		sent := s.Sent()
-		thief.Post("/.smsgate/verify", url.Values{"action": {"resend"}, "csrf": {tok}})
-		thief.Post("/.smsgate/verify", url.Values{"action": {"send"}, "csrf": {tok}})
+		again.Post("/.smsgate/verify", url.Values{"action": {"resend"}, "csrf": {againTok}})
+		again.Post("/.smsgate/verify", url.Values{"action": {"send"}, "csrf": {againTok}})
 		if s.Sent() != sent {
 			t.Errorf("a first phone's code sent again after the config closed enrollment")
 		}
