@@ -49,6 +49,56 @@ func (w *settleWatch) Scan(ctx context.Context, prefix string, fn func(string, [
 	return w.Store.Scan(ctx, prefix, fn)
 }
 
+// settleRetryOnBadgerAndRedis runs run on Badger and on Redis, a settle's
+// retry shortened to 20 ms.
+func settleRetryOnBadgerAndRedis(t *testing.T, run func(*testing.T, store.Store)) {
+	restore, err := clock.Shorten("settle-retry", 20*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer restore()
+	for name, open := range map[string]func(testing.TB) store.Store{"badger": storetest.Badger, "redis": storetest.Redis} {
+		t.Run(name, func(t *testing.T) { run(t, open(t)) })
+	}
+}
+
+// carolsConfig is a config of one gate of realm "r" on st (its store
+// config naming the folder path) giving carol phone, its numbers given as
+// Start does.
+func carolsConfig(ctx context.Context, t *testing.T, st store.Store, phone, path string) (*App, *Site) {
+	epoch, _, err := continuity.Open(ctx, st, continuity.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, dev, _ := enrollment.New(&enrollment.Core{Store: st, CodeKey: []byte("0123456789abcdef0123456789abcdef"), Now: time.Now}, enrollment.Challenges{})
+	carol := signin.User{Name: "carol", Phone: phone}
+	in := &signin.Service{Users: map[string]signin.User{"carol": carol}, Phones: map[string]signin.User{phone: carol}, Devices: dev, Logger: zap.NewNop(), Now: time.Now}
+	s := &Site{Config: Config{Realm: "r", StoreConfig: []byte(`{"module":"badger","path":"` + path + `"}`)}, Store: st, Epoch: epoch, SignIn: in}
+	app := &App{ctx: caddy.Context{Context: ctx}}
+	app.Register(s)
+	app.giveNumbers()
+	return app, s
+}
+
+// retryAcrossAccept fails app's settle at its start (the store down), its
+// retry pending; accepts the store's state through epoch (accept-store: a
+// new epoch ID); lets the store answer, and returns once the retry's
+// settle holds the realm's lock, in its Scan, until w is released.
+func (w *settleWatch) retryAcrossAccept(ctx context.Context, t *testing.T, app *App, epoch *continuity.Watch) {
+	w.down.Store(true)
+	app.settleProvisioned()
+	if _, err := epoch.Accept(ctx, "accept-store", true); err != nil {
+		t.Fatal(err)
+	}
+	w.held.Store(true)
+	w.down.Store(false)
+	select {
+	case <-w.in:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the settle's retry never ran")
+	}
+}
+
 // TestARekeyAfterAcceptStoreWaitsForThePendingSettle: a config's settle
 // fails at its start (the store down), its retry pending; an admin
 // accepts the store's state (accept-store: a new epoch record, whose ID
@@ -59,14 +109,7 @@ func (w *settleWatch) Scan(ctx context.Context, prefix string, fn func(string, [
 // lock of the new epoch's ID, the retry the start's: both ran at once,
 // final16 L-2.)
 func TestARekeyAfterAcceptStoreWaitsForThePendingSettle(t *testing.T) {
-	restore, err := clock.Shorten("settle-retry", 20*time.Millisecond)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer restore()
-	for name, open := range map[string]func(testing.TB) store.Store{"badger": storetest.Badger, "redis": storetest.Redis} {
-		t.Run(name, func(t *testing.T) { rekeyAfterAcceptStore(t, open(t)) })
-	}
+	settleRetryOnBadgerAndRedis(t, rekeyAfterAcceptStore)
 }
 
 func rekeyAfterAcceptStore(t *testing.T, backing store.Store) {
@@ -75,35 +118,15 @@ func rekeyAfterAcceptStore(t *testing.T, backing store.Store) {
 	st := &settleWatch{Store: backing, in: make(chan struct{}), release: make(chan struct{})}
 	released := sync.OnceFunc(func() { close(st.release) })
 	defer released()
-	epoch, _, err := continuity.Open(ctx, st, continuity.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, dev, _ := enrollment.New(&enrollment.Core{Store: st, CodeKey: []byte("0123456789abcdef0123456789abcdef"), Now: time.Now}, enrollment.Challenges{})
-	carol := signin.User{Name: "carol", Phone: "+447400123456"}
-	in := &signin.Service{Users: map[string]signin.User{"carol": carol}, Phones: map[string]signin.User{carol.Phone: carol}, Devices: dev, Logger: zap.NewNop(), Now: time.Now}
-	s := &Site{Config: Config{Realm: "r", StoreConfig: []byte(`{"module":"badger","path":"/r"}`)}, Store: st, Epoch: epoch, SignIn: in}
+	app, s := carolsConfig(ctx, t, st, "+447400123456", "/r")
+	in, dev, carol := s.SignIn, s.SignIn.Devices, s.SignIn.Users["carol"]
 	in.RekeyTurn, in.RekeyOn = s.RekeyTurn, s.RekeyOn
 	var work sync.WaitGroup
 	in.Later = func(f func()) { work.Go(f) }
 	defer work.Wait() // after cancel: the config stopped
 	defer cancel()
-	app := &App{ctx: caddy.Context{Context: ctx}}
-	app.Register(s)
-	app.giveNumbers() // as Start does
 
-	st.down.Store(true)
-	app.settleProvisioned() // fails: its retry is pending
-	if _, err := epoch.Accept(ctx, "accept-store", true); err != nil {
-		t.Fatal(err)
-	}
-	st.held.Store(true)
-	st.down.Store(false)
-	select {
-	case <-st.in: // the retry's settle holds the realm's lock, in its Scan
-	case <-time.After(10 * time.Second):
-		t.Fatal("the settle's retry never ran")
-	}
+	st.retryAcrossAccept(ctx, t, app, s.Epoch) // the retry's settle holds the realm's lock
 	in.Rekey("r", []byte("fedcba9876543210fedcba9876543210"))
 	time.Sleep(300 * time.Millisecond) // the re-keying's turn, were it given
 	if n := st.highest.Load(); n > 1 {
@@ -135,14 +158,7 @@ func rekeyAfterAcceptStore(t *testing.T, backing store.Store) {
 // reload's number. On Badger and Redis. (Before, the reload's settle
 // took the lock of the new epoch's ID: both settles ran at once.)
 func TestAReloadAfterAcceptStoreWaitsForTheOlderSettle(t *testing.T) {
-	restore, err := clock.Shorten("settle-retry", 20*time.Millisecond)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer restore()
-	for name, open := range map[string]func(testing.TB) store.Store{"badger": storetest.Badger, "redis": storetest.Redis} {
-		t.Run(name, func(t *testing.T) { reloadAfterAcceptStore(t, open(t)) })
-	}
+	settleRetryOnBadgerAndRedis(t, reloadAfterAcceptStore)
 }
 
 func reloadAfterAcceptStore(t *testing.T, backing store.Store) {
@@ -151,34 +167,9 @@ func reloadAfterAcceptStore(t *testing.T, backing store.Store) {
 	st := &settleWatch{Store: backing, in: make(chan struct{}), release: make(chan struct{})}
 	released := sync.OnceFunc(func() { close(st.release) })
 	defer released()
-	config := func(phone string) (*App, *Site) {
-		epoch, _, err := continuity.Open(ctx, st, continuity.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, dev, _ := enrollment.New(&enrollment.Core{Store: st, CodeKey: []byte("0123456789abcdef0123456789abcdef"), Now: time.Now}, enrollment.Challenges{})
-		carol := signin.User{Name: "carol", Phone: phone}
-		in := &signin.Service{Users: map[string]signin.User{"carol": carol}, Phones: map[string]signin.User{phone: carol}, Devices: dev, Logger: zap.NewNop(), Now: time.Now}
-		s := &Site{Config: Config{Realm: "r", StoreConfig: []byte(`{"module":"badger","path":"/r"}`)}, Store: st, Epoch: epoch, SignIn: in}
-		app := &App{ctx: caddy.Context{Context: ctx}}
-		app.Register(s)
-		app.giveNumbers() // as Start does
-		return app, s
-	}
-	older, site := config("+14155552671")
-	st.down.Store(true)
-	older.settleProvisioned() // fails: its retry is pending
-	if _, err := site.Epoch.Accept(ctx, "accept-store", true); err != nil {
-		t.Fatal(err)
-	}
-	st.held.Store(true)
-	st.down.Store(false)
-	select {
-	case <-st.in: // the older retry's settle holds the realm's lock, in its Scan
-	case <-time.After(10 * time.Second):
-		t.Fatal("the settle's retry never ran")
-	}
-	newer, reloaded := config("+447400123456")
+	older, site := carolsConfig(ctx, t, st, "+14155552671", "/r")
+	st.retryAcrossAccept(ctx, t, older, site.Epoch) // the older retry's settle holds the realm's lock
+	newer, reloaded := carolsConfig(ctx, t, st, "+447400123456", "/r")
 	newer.settleProvisioned()
 	if n := st.highest.Load(); n > 1 {
 		t.Errorf("the reload's settle read the provisioned numbers while the older retry held the realm: %d at once", n)

@@ -1,7 +1,6 @@
 package caddymodule_test
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -9,7 +8,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/smsgate/caddy-smsgate/internal/sitetest"
 )
@@ -29,34 +27,14 @@ import (
 func TestTheAdminsRemovalWhileHerSessionsAddDevices(t *testing.T) {
 	sitetest.Parallel(t)
 	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
-		gate := "smsgate {\n\t\tidentity none\n\t\trealm sso.localhost\n\t\t" + storeLine + "\n\t\tprovider log\n\t\tresend_cooldown 1s\n" + limitsOff + "\t}"
-		s := sitetest.Start(t, "http://a.sso.localhost:{HTTP_PORT} {\n\t"+gate+"\n\trespond \"a {http.auth.user.id}\"\n}\nhttp://b.sso.localhost:{HTTP_PORT} {\n\t"+gate+"\n\trespond \"b {http.auth.user.id}\"\n}")
-		a := func(p string) string { return absolute(s, "a.sso.localhost", p) }
-		b := func(p string) string { return absolute(s, "b.sso.localhost", p) }
-		signedIn := func(user string, at func(string) string, ip int) (*sitetest.Client, string) {
-			t.Helper()
-			s.Advance(time.Minute) // past the last code's waits
-			c := sitetest.NewClient(t, "").OnLoopback(ip)
-			tok := sitetest.CSRFField.FindStringSubmatch(c.GetURL(at("/.smsgate/login")).Text)[1]
-			sitetest.Expect(t, c.PostURL(at("/.smsgate/login"), url.Values{"username": {user}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
-			sitetest.Expect(t, c.PostURL(at("/.smsgate/verify"), url.Values{"code": {s.LastCode()}, "csrf": {tok}}), http.StatusSeeOther, "/")
-			return c, sitetest.CSRFField.FindStringSubmatch(c.GetURL(at("/.smsgate/devices")).Text)[1]
-		}
+		s, a, b := twoGatesOn(t, storeLine)
 		const runs = 6
 		outcomes := map[string]int{}
 		for i := range runs {
 			user := fmt.Sprint("wren", i)
-			var ids []string
-			for j := range 2 {
-				st, out := s.Admin("POST", "/smsgate/users", fmt.Sprintf(`{"realm":"sso.localhost","user":%q,"phone":"+1415555%04d"}`, user, 5000+10*i+j))
-				var added struct{ ID string }
-				if st != http.StatusOK || json.Unmarshal([]byte(out), &added) != nil {
-					t.Fatalf("adding a phone: %d %s", st, out)
-				}
-				ids = append(ids, added.ID)
-			}
-			ca, tokA := signedIn(user, a, 2+2*i)
-			cb, tokB := signedIn(user, b, 3+2*i)
+			ids := addPhones(t, s, user, 5000+10*i, 2)
+			ca, tokA := signedInAt(t, s, sitetest.NewClient(t, "").OnLoopback(2+2*i), user, a)
+			cb, tokB := signedInAt(t, s, sitetest.NewClient(t, "").OnLoopback(3+2*i), user, b)
 			app := appSetupSecret.FindStringSubmatch(ca.PostURL(a("/.smsgate/devices"), url.Values{"action": {"app"}, "csrf": {tokA}}).Text)
 			if app == nil {
 				t.Fatal("no app setup")

@@ -180,9 +180,8 @@ func TestForwardedHeadersFromStrangersAreIgnored(t *testing.T) {
 	sitetest.Expect(t, c.Do(req), http.StatusUnauthorized, "")
 }
 
-// twoGatesOnOneStore starts two gates of one realm (sso.localhost) on one
-// Badger store, at a.sso.localhost and b.sso.localhost, each answering
-// with its letter and the user; a and b make their absolute URLs.
+// twoGatesOnOneStore is twoGates of one realm (sso.localhost) on one
+// Badger store, giving carol +14155552671.
 func twoGatesOnOneStore(t *testing.T) (s *sitetest.Site, a, b func(path string) string) {
 	t.Helper()
 	gate := `smsgate {
@@ -193,7 +192,15 @@ func twoGatesOnOneStore(t *testing.T) (s *sitetest.Site, a, b func(path string) 
 		store badger {DIR}
 		provider log
 	}`
-	s = sitetest.Start(t, "http://a.sso.localhost:{HTTP_PORT} {\n\t"+gate+"\n\trespond \"a {http.auth.user.id}\"\n}\nhttp://b.sso.localhost:{HTTP_PORT} {\n\t"+gate+"\n\trespond \"b {http.auth.user.id}\"\n}")
+	return twoGates(t, gate, gate)
+}
+
+// twoGates starts gateA at a.sso.localhost and gateB at b.sso.localhost,
+// in one Caddy, each answering with its letter and the user; a and b
+// make their absolute URLs.
+func twoGates(t *testing.T, gateA, gateB string) (s *sitetest.Site, a, b func(path string) string) {
+	t.Helper()
+	s = sitetest.Start(t, "http://a.sso.localhost:{HTTP_PORT} {\n\t"+gateA+"\n\trespond \"a {http.auth.user.id}\"\n}\nhttp://b.sso.localhost:{HTTP_PORT} {\n\t"+gateB+"\n\trespond \"b {http.auth.user.id}\"\n}")
 	a = func(p string) string { return absolute(s, "a.sso.localhost", p) }
 	b = func(p string) string { return absolute(s, "b.sso.localhost", p) }
 	return s, a, b

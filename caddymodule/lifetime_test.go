@@ -30,9 +30,7 @@ func TestASessionLastsTheGatesLifetime(t *testing.T) {
 		provider log
 	}`
 	}
-	s := sitetest.Start(t, "http://a.sso.localhost:{HTTP_PORT} {\n\t"+gate("12h")+"\n\trespond \"a {http.auth.user.id}\"\n}\nhttp://b.sso.localhost:{HTTP_PORT} {\n\t"+gate("1h")+"\n\trespond \"b {http.auth.user.id}\"\n}")
-	a := func(p string) string { return absolute(s, "a.sso.localhost", p) }
-	b := func(p string) string { return absolute(s, "b.sso.localhost", p) }
+	s, a, b := twoGates(t, gate("12h"), gate("1h"))
 
 	c := sitetest.NewClient(t, "")
 	tok := sitetest.CSRFField.FindStringSubmatch(c.GetURL(a("/.smsgate/login")).Text)[1]

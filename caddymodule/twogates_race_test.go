@@ -27,10 +27,7 @@ import (
 func TestTwoGatesRemoveTwoPhonesAtOnceThroughCaddy(t *testing.T) {
 	sitetest.Parallel(t)
 	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
-		gate := "smsgate {\n\t\tidentity none\n\t\trealm sso.localhost\n\t\t" + storeLine + "\n\t\tprovider log\n\t\tresend_cooldown 1s\n" + limitsOff + "\t}"
-		s := sitetest.Start(t, "http://a.sso.localhost:{HTTP_PORT} {\n\t"+gate+"\n\trespond \"a {http.auth.user.id}\"\n}\nhttp://b.sso.localhost:{HTTP_PORT} {\n\t"+gate+"\n\trespond \"b {http.auth.user.id}\"\n}")
-		a := func(p string) string { return absolute(s, "a.sso.localhost", p) }
-		b := func(p string) string { return absolute(s, "b.sso.localhost", p) }
+		s, a, b := twoGatesOn(t, storeLine)
 		admin := func(method, path, body string) string {
 			t.Helper()
 			st, out := s.Admin(method, path, body)
@@ -39,33 +36,13 @@ func TestTwoGatesRemoveTwoPhonesAtOnceThroughCaddy(t *testing.T) {
 			}
 			return out
 		}
-		// signedIn is a browser of user's signed in at the gate at, and the
-		// csrf token of its devices page.
-		signedIn := func(user string, at func(string) string) (*sitetest.Client, string) {
-			t.Helper()
-			s.Advance(time.Minute) // past the last code's waits
-			c := sitetest.NewClient(t, "")
-			tok := sitetest.CSRFField.FindStringSubmatch(c.GetURL(at("/.smsgate/login")).Text)[1]
-			sitetest.Expect(t, c.PostURL(at("/.smsgate/login"), url.Values{"username": {user}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
-			sitetest.Expect(t, c.PostURL(at("/.smsgate/verify"), url.Values{"code": {s.LastCode()}, "csrf": {tok}}), http.StatusSeeOther, "/")
-			m := sitetest.CSRFField.FindStringSubmatch(c.GetURL(at("/.smsgate/devices")).Text)
-			if m == nil {
-				t.Fatalf("%s's devices page at %s: no form", user, at(""))
-			}
-			return c, m[1]
-		}
 		const runs = 8
 		back := 0
 		for i := range runs {
 			user := fmt.Sprint("dora", i)
-			var ids []string
-			for j := range 3 {
-				var added struct{ ID string }
-				_ = json.Unmarshal([]byte(admin("POST", "/smsgate/users", fmt.Sprintf(`{"realm":"sso.localhost","user":%q,"phone":"+1415555%04d"}`, user, 3000+10*i+j))), &added)
-				ids = append(ids, added.ID)
-			}
-			ca, tokA := signedIn(user, a)
-			cb, tokB := signedIn(user, b)
+			ids := addPhones(t, s, user, 3000+10*i, 3)
+			ca, tokA := signedInAt(t, s, sitetest.NewClient(t, ""), user, a)
+			cb, tokB := signedInAt(t, s, sitetest.NewClient(t, ""), user, b)
 			remove := func(c *sitetest.Client, at func(string) string, tok, id string) func() *sitetest.Response {
 				return func() *sitetest.Response {
 					return c.PostURL(at("/.smsgate/devices"), url.Values{"action": {"remove"}, "device": {id}, "confirm": {"1"}, "csrf": {tok}})
@@ -106,4 +83,44 @@ func TestTwoGatesRemoveTwoPhonesAtOnceThroughCaddy(t *testing.T) {
 			t.Errorf("in %d of %d runs a removal made at one gate while the other gate removed another phone did not last", back, runs)
 		}
 	})
+}
+
+// twoGatesOn is twoGates of realm sso.localhost, both on storeLine's
+// store, codes sent again after a second, no limits (limitsOff).
+func twoGatesOn(t *testing.T, storeLine string) (s *sitetest.Site, a, b func(path string) string) {
+	t.Helper()
+	gate := "smsgate {\n\t\tidentity none\n\t\trealm sso.localhost\n\t\t" + storeLine + "\n\t\tprovider log\n\t\tresend_cooldown 1s\n" + limitsOff + "\t}"
+	return twoGates(t, gate, gate)
+}
+
+// addPhones gives user n phones through s's admin API, +1415555 and
+// first, first+1, … (4 digits), and answers their device IDs.
+func addPhones(t *testing.T, s *sitetest.Site, user string, first, n int) []string {
+	t.Helper()
+	var ids []string
+	for j := range n {
+		st, out := s.Admin("POST", "/smsgate/users", fmt.Sprintf(`{"realm":"sso.localhost","user":%q,"phone":"+1415555%04d"}`, user, first+j))
+		var added struct{ ID string }
+		if st != http.StatusOK || json.Unmarshal([]byte(out), &added) != nil {
+			t.Fatalf("adding a phone: %d %s", st, out)
+		}
+		ids = append(ids, added.ID)
+	}
+	return ids
+}
+
+// signedInAt signs user in at the gate at in browser c, with the code s
+// sent a minute on (past the last code's waits), and answers c and the
+// csrf token of its devices page.
+func signedInAt(t *testing.T, s *sitetest.Site, c *sitetest.Client, user string, at func(string) string) (*sitetest.Client, string) {
+	t.Helper()
+	s.Advance(time.Minute)
+	tok := sitetest.CSRFField.FindStringSubmatch(c.GetURL(at("/.smsgate/login")).Text)[1]
+	sitetest.Expect(t, c.PostURL(at("/.smsgate/login"), url.Values{"username": {user}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+	sitetest.Expect(t, c.PostURL(at("/.smsgate/verify"), url.Values{"code": {s.LastCode()}, "csrf": {tok}}), http.StatusSeeOther, "/")
+	m := sitetest.CSRFField.FindStringSubmatch(c.GetURL(at("/.smsgate/devices")).Text)
+	if m == nil {
+		t.Fatalf("%s's devices page at %s: no form", user, at(""))
+	}
+	return c, m[1]
 }

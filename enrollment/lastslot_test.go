@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-webauthn/webauthn/protocol"
-	"github.com/go-webauthn/webauthn/webauthn"
 	"github.com/pquerna/otp/totp"
 
 	"github.com/smsgate/caddy-smsgate/internal/fakes"
@@ -36,29 +34,14 @@ func TestTwoAddsIntoTheLastSlot(t *testing.T) {
 			il := &storetest.Interleaver{Store: st}
 			s, _, clk := appServiceOn(t, il)
 			s.Limits = Limits{}
-			var err error
-			s.WebAuthn, err = webauthn.New(&webauthn.Config{RPID: "example.com", RPDisplayName: "Example", RPOrigins: []string{"https://example.com"}})
-			if err != nil {
-				t.Fatal(err)
-			}
+			withPasskeys(t, s)
 			ctx := context.Background()
 			// adding readies one add of kind for user, the i-th of the pair.
 			adding := func(kind, user string, i int) func(ctx context.Context) error {
 				switch kind {
 				case "passkey":
 					flow := fmt.Sprint("add-", user, "-", i)
-					begin, err := s.Devices.BeginPasskey(ctx, realm, user, flow)
-					if err != nil {
-						t.Fatal(err)
-					}
-					created, err := fakes.NewAuthenticator("example.com", "https://example.com").Create(mustJSON(t, begin))
-					if err != nil {
-						t.Fatal(err)
-					}
-					parsed, err := protocol.ParseCredentialCreationResponseBytes(created)
-					if err != nil {
-						t.Fatal(err)
-					}
+					parsed := passkeyMade(t, s, fakes.NewAuthenticator("example.com", "https://example.com"), user, flow)
 					return func(ctx context.Context) error {
 						_, err := s.Devices.FinishPasskey(ctx, realm, user, flow, "en", parsed)
 						return err

@@ -107,33 +107,47 @@ func TestAnAdminsRemovalWhileTheUserUsesTheDevice(t *testing.T) {
 	}
 }
 
+// withPasskeys lets s add passkeys of example.com and sign in with them.
+func withPasskeys(t *testing.T, s *Challenges) {
+	t.Helper()
+	var err error
+	s.WebAuthn, err = webauthn.New(&webauthn.Config{RPID: "example.com", RPDisplayName: "Example", RPOrigins: []string{"https://example.com"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// passkeyMade is key's answer to the passkey registration s begins for
+// user as flow: what FinishPasskey takes.
+func passkeyMade(t *testing.T, s *Challenges, key *fakes.Authenticator, user, flow string) *protocol.ParsedCredentialCreationData {
+	t.Helper()
+	begin, err := s.Devices.BeginPasskey(context.Background(), realm, user, flow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	created, err := key.Create(mustJSON(t, begin))
+	if err != nil {
+		t.Fatal(err)
+	}
+	parsed, err := protocol.ParseCredentialCreationResponseBytes(created)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return parsed
+}
+
 // passkeyRaces is a service on st with passkeys, and a way to give a user
 // a passkey (its ID) and to answer a sign-in with it.
 func passkeyRaces(t *testing.T, st store.Store) (s *Challenges, register func(user string) string, answer func(user, flow string) *protocol.ParsedCredentialAssertionData) {
 	t.Helper()
 	ctx := context.Background()
 	s, _, _ = raceService(t, st)
-	var err error
-	s.WebAuthn, err = webauthn.New(&webauthn.Config{RPID: "example.com", RPDisplayName: "Example", RPOrigins: []string{"https://example.com"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	withPasskeys(t, s)
 	keys := map[string]*fakes.Authenticator{}
 	register = func(user string) string {
 		key := fakes.NewAuthenticator("example.com", "https://example.com")
 		keys[user] = key
-		begin, err := s.Devices.BeginPasskey(ctx, realm, user, "register-"+user)
-		if err != nil {
-			t.Fatal(err)
-		}
-		created, err := key.Create(mustJSON(t, begin))
-		if err != nil {
-			t.Fatal(err)
-		}
-		parsed, err := protocol.ParseCredentialCreationResponseBytes(created)
-		if err != nil {
-			t.Fatal(err)
-		}
+		parsed := passkeyMade(t, s, key, user, "register-"+user)
 		id, err := s.Devices.FinishPasskey(ctx, realm, user, "register-"+user, "en", parsed)
 		if err != nil {
 			t.Fatal(err)
@@ -223,19 +237,7 @@ func TestAnAdminsRemovalWhileTheUserSignsInWithAPasskey(t *testing.T) {
 			user := fmt.Sprint("add-", held, "-", runs)
 			putDevices(t, s.Devices, user, phone, Device{ID: "q", Name: "Q", Phone: "+14155550100", Enrolled: earlier})
 			register(user) // the user holds one passkey: the new one is a second
-			key := newKey(keys, user)
-			begin, err := s.Devices.BeginPasskey(ctx, realm, user, "add-"+user)
-			if err != nil {
-				t.Fatal(err)
-			}
-			created, err := key.Create(mustJSON(t, begin))
-			if err != nil {
-				t.Fatal(err)
-			}
-			parsed, err := protocol.ParseCredentialCreationResponseBytes(created)
-			if err != nil {
-				t.Fatal(err)
-			}
+			parsed := passkeyMade(t, s, newKey(keys, user), user, "add-"+user)
 			var errRemove, errAdd error
 			var added string
 			return storetest.Pair{Key: deviceKey(realm, user),

@@ -342,24 +342,9 @@ func TestRacingPasskeyAssertions(t *testing.T) {
 	onRaceStores(t, func(t *testing.T, st store.Store) {
 		il := &storetest.Interleaver{Store: st}
 		s, _, _ := raceService(t, il)
-		var err error
-		s.WebAuthn, err = webauthn.New(&webauthn.Config{RPID: "example.com", RPDisplayName: "Example", RPOrigins: []string{"https://example.com"}})
-		if err != nil {
-			t.Fatal(err)
-		}
+		withPasskeys(t, s)
 		key := fakes.NewAuthenticator("example.com", "https://example.com")
-		begin, err := s.Devices.BeginPasskey(ctx, realm, alice, "register")
-		if err != nil {
-			t.Fatal(err)
-		}
-		created, err := key.Create(mustJSON(t, begin))
-		if err != nil {
-			t.Fatal(err)
-		}
-		answer, err := protocol.ParseCredentialCreationResponseBytes(created)
-		if err != nil {
-			t.Fatal(err)
-		}
+		answer := passkeyMade(t, s, key, alice, "register")
 		if _, err := s.Devices.FinishPasskey(ctx, realm, alice, "register", "en", answer); err != nil {
 			t.Fatal(err)
 		}

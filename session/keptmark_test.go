@@ -8,7 +8,6 @@ import (
 	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/store"
 	"github.com/smsgate/caddy-smsgate/store/storetest"
-	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
 )
 
 // TestAKeptSessionsMarkOutlivesTheEndAskedAgainAndAWipe: the removal of
@@ -21,18 +20,9 @@ import (
 // does not keep has no mark.
 func TestAKeptSessionsMarkOutlivesTheEndAskedAgainAndAWipe(t *testing.T) {
 	ctx := context.Background()
-	r := redistest.Start(t)
-	st, closeStore, err := store.OpenRedis(&store.Redis{Addresses: []string{r.Addr}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = closeStore() })
+	r, st := wipeable(t)
 	now := time.Now().Truncate(time.Second)
-	m, err := NewManager(ctx, Config{Store: st, Realm: "r", Secret: []byte("a secret of thirty-two bytes, ok"),
-		Lifetime: time.Hour, Now: func() time.Time { return now }})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := managerOf(t, st, "r", &now)
 	y := "Y"
 	session := func(amr factor.AMR) *Claims {
 		tok, err := m.Issue(ctx, "alice", []factor.AMR{amr}, Where{Device: &y})

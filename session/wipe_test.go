@@ -16,6 +16,31 @@ import (
 	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
 )
 
+// wipeable is a Redis without persistence (its Restart forgets every
+// record) and the store on it.
+func wipeable(t *testing.T) (*redistest.Redis, store.Store) {
+	t.Helper()
+	r := redistest.Start(t)
+	st, closeStore, err := store.OpenRedis(&store.Redis{Addresses: []string{r.Addr}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = closeStore() })
+	return r, st
+}
+
+// managerOf is a gate's manager of realm on st, its secret fixed (a
+// gate opened later reads its sessions), its clock *now.
+func managerOf(t *testing.T, st store.Store, realm string, now *time.Time) *Manager {
+	t.Helper()
+	m, err := NewManager(context.Background(), Config{Store: st, Realm: realm, Secret: []byte("a secret of thirty-two bytes, ok"),
+		Lifetime: time.Hour, Now: func() time.Time { return *now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
 // TestAWipedStoreBringsNoRevokedSessionBack: Redis restarts without
 // persistence and forgets every revocation record. A session logged out,
 // and one of a user whose sessions all ended (a sign-out everywhere, an
@@ -27,21 +52,9 @@ import (
 // sign-out everywhere, go on.
 func TestAWipedStoreBringsNoRevokedSessionBack(t *testing.T) {
 	ctx := context.Background()
-	r := redistest.Start(t)
-	st, closeStore, err := store.OpenRedis(&store.Redis{Addresses: []string{r.Addr}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = closeStore() })
+	r, st := wipeable(t)
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
-	open := func() *Manager {
-		m, err := NewManager(ctx, Config{Store: st, Realm: "wipe.example", Secret: []byte("a secret of thirty-two bytes, ok"),
-			Lifetime: time.Hour, Now: func() time.Time { return now }})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return m
-	}
+	open := func() *Manager { return managerOf(t, st, "wipe.example", &now) }
 	a := open()
 	issue := func(user string) string {
 		tok, err := a.Issue(ctx, user, []factor.AMR{factor.AMRSMS}, Where{})

@@ -221,21 +221,8 @@ func TestAddsFromSessionsNamingNoListedDevice(t *testing.T) {
 func TestTheKeptRecoverySessionsDeviceGoesWithTheLostNumber(t *testing.T) {
 	storetest.OnBadgerAndRedis(t, func(t *testing.T, st store.Store) {
 		ctx := context.Background()
-		s := alicesGate(st, alicesPhone)
-		s.AllowRemoveLast = true
-		y := theThiefsY(t, s)
-		m, err := session.NewManager(ctx, session.Config{Store: st, Realm: "r", Lifetime: time.Hour, Now: time.Now})
-		if err != nil {
-			t.Fatal(err)
-		}
-		token, _, err := m.IssueBegun(ctx, m.Begin(), "alice", []factor.AMR{factor.AMRRecovery}, session.Where{Device: &y})
-		if err != nil {
-			t.Fatal(err)
-		}
-		kept, err := m.Verify(token)
-		if err != nil {
-			t.Fatal(err)
-		}
+		s, y := thiefsYOnAlicesGate(t, st)
+		_, _, kept := recoverySession(t, st, y)
 		if _, err := s.RemovePhone(ctx, "r", "alice", y, kept); err != nil {
 			t.Fatal(err)
 		}

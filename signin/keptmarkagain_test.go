@@ -36,9 +36,21 @@ func (g *endGate) Update(ctx context.Context, key string, f func([]byte, bool) (
 	return g.Store.Update(ctx, key, f)
 }
 
-// keptSession is a recovery code's session of alice naming y (the set
-// a session y earned made), which y's removal from it keeps.
-func keptSession(t *testing.T, st store.Store, y string) *session.Claims {
+// thiefsYOnAlicesGate is alice's gate on st (alicesGate, her config
+// phone X), her last device removable, with the thief's phone Y added
+// from X's session (theThiefsY). It answers the gate and Y's ID.
+func thiefsYOnAlicesGate(t *testing.T, st store.Store) (*Service, string) {
+	t.Helper()
+	s := alicesGate(st, alicesPhone)
+	s.AllowRemoveLast = true
+	return s, theThiefsY(t, s)
+}
+
+// recoverySession is a recovery code's session of alice naming y (the
+// set a session y earned made), which y's removal from it keeps: its
+// manager, its token and its claims.
+func recoverySession(t *testing.T, st store.Store, y string) (*session.Manager, string, *session.Claims) {
+	t.Helper()
 	ctx := context.Background()
 	m, err := session.NewManager(ctx, session.Config{Store: st, Realm: "r", Lifetime: time.Hour, Now: time.Now})
 	if err != nil {
@@ -52,7 +64,7 @@ func keptSession(t *testing.T, st store.Store, y string) *session.Claims {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return kept
+	return m, token, kept
 }
 
 // TestAKeptSessionsMarkOutlivesARemovalAskedAgain: the thief's phone Y
@@ -68,10 +80,8 @@ func TestAKeptSessionsMarkOutlivesARemovalAskedAgain(t *testing.T) {
 	storetest.OnBadgerAndRedis(t, func(t *testing.T, backing store.Store) {
 		ctx := context.Background()
 		st := &endGate{Store: backing}
-		s := alicesGate(st, alicesPhone)
-		s.AllowRemoveLast = true
-		y := theThiefsY(t, s)
-		kept := keptSession(t, st, y)
+		s, y := thiefsYOnAlicesGate(t, st)
+		_, _, kept := recoverySession(t, st, y)
 		st.failFirst.Store(true)
 		if _, err := s.RemovePhone(ctx, "r", "alice", y, kept); err == nil {
 			t.Fatal("want the first removal's end to fail")
@@ -94,10 +104,8 @@ func TestTwoRemovalsAtOnceKeepTheKeptSessionsMark(t *testing.T) {
 	storetest.OnBadgerAndRedis(t, func(t *testing.T, backing store.Store) {
 		ctx := context.Background()
 		st := &endGate{Store: backing, in: make(chan struct{}), release: make(chan struct{})}
-		s := alicesGate(st, alicesPhone)
-		s.AllowRemoveLast = true
-		y := theThiefsY(t, s)
-		kept := keptSession(t, st, y)
+		s, y := thiefsYOnAlicesGate(t, st)
+		_, _, kept := recoverySession(t, st, y)
 		st.holdFirst.Store(true)
 		var wg sync.WaitGroup
 		wg.Go(func() { _, _ = s.RemovePhone(ctx, "r", "alice", y, kept) }) // took Y; held at its end
@@ -145,22 +153,9 @@ func keptMarkCheck(t *testing.T, s *Service, kept *session.Claims) {
 func TestAKeptSessionSignedInAfterTheStartEndsAtTheSettle(t *testing.T) {
 	storetest.OnBadgerAndRedis(t, func(t *testing.T, st store.Store) {
 		ctx := context.Background()
-		s := alicesGate(st, alicesPhone)
-		s.AllowRemoveLast = true
-		y := theThiefsY(t, s)
+		s, y := thiefsYOnAlicesGate(t, st)
 		started := time.Now().Add(-time.Second) // the new config's start, before his sign-in
-		m, err := session.NewManager(ctx, session.Config{Store: st, Realm: "r", Lifetime: time.Hour, Now: time.Now})
-		if err != nil {
-			t.Fatal(err)
-		}
-		token, _, err := m.IssueBegun(ctx, m.Begin(), "alice", []factor.AMR{factor.AMRRecovery}, session.Where{Device: &y})
-		if err != nil {
-			t.Fatal(err)
-		}
-		kept, err := m.Verify(token)
-		if err != nil {
-			t.Fatal(err)
-		}
+		m, token, kept := recoverySession(t, st, y)
 		if _, err := s.RemovePhone(ctx, "r", "alice", y, kept); err != nil {
 			t.Fatal(err)
 		}
