@@ -20,8 +20,10 @@ import (
 // config before's for a realm on a store it served (inherited).
 func (a *App) giveNumbers() {
 	a.settles = a.realmsOf(a.all())
+	ctx, cancel := context.WithTimeout(context.Background(), store.RequestTime())
+	defer cancel() // one budget for every realm's re-read (inherited)
 	for i, r := range a.settles {
-		r.key = a.inherited(r)
+		r.key = a.inherited(ctx, r)
 		a.settles[i].key = r.key
 		for j, g := range r.gates {
 			g.GiveNumbers(r.given)
@@ -36,11 +38,15 @@ func (a *App) giveNumbers() {
 // own. Else an accept-store (a new epoch ID: storeKey) between the two
 // starts gave the older config's settle retry and the newer's settle
 // two locks, and both ran at once. Where none matches but that config
-// served the realm, the gates read the epoch record again first (one
-// request budget in all): an accept by another instance is seen by this
-// one's watch within its look (2 s), so the older config's gates could
-// still hold the ID it replaced (review17 L3).
-func (a *App) inherited(r realmSettle) string {
+// served the realm, the gates read the epoch record again first: an
+// accept by another instance is seen by this one's watch within its look
+// (2 s), so the older config's gates could still hold the ID it replaced
+// (review17 L3). Those re-reads share ctx, one request budget for the
+// whole start (every realm's), and none waits past it for a watch busy
+// with its own look (a dead store holds it up to 10 s): a gate not read
+// in time is taken as not matching, its own lock kept, so the two
+// settles may overlap at that reload, as before review17 L3 (review19 M1).
+func (a *App) inherited(ctx context.Context, r realmSettle) string {
 	last := settling.latest.Load()
 	if last == nil || last == a {
 		return r.key
@@ -49,13 +55,11 @@ func (a *App) inherited(r realmSettle) string {
 	if key != "" || !served {
 		return cmp.Or(key, r.key)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), store.RequestTime())
-	defer cancel()
 	for _, o := range last.settles {
 		if o.realm == r.realm {
 			for _, s := range slices.Concat(o.sites, r.sites) {
-				if s.Epoch != nil {
-					_, _ = s.Epoch.Check(ctx) // a failure leaves the ID as it was read
+				if s.Epoch != nil && ctx.Err() == nil {
+					_, _ = s.Epoch.Reread(ctx) // a failure leaves the ID as it was read
 				}
 			}
 		}

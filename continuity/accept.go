@@ -3,6 +3,7 @@ package continuity
 import (
 	"context"
 	"errors"
+	"time"
 )
 
 // ErrNotFrozen refuses to accept a store that is not frozen.
@@ -50,4 +51,26 @@ func (w *Watch) accept(ctx context.Context, how string, force bool) (old, rec *R
 	w.rec = rec
 	w.marker.set(memory{ID: rec.ID, Users: true})
 	return old, rec, nil
+}
+
+// Reread is Check for a caller that must not wait on another turn past
+// ctx (admin's inherited, at a config's start): where a turn holds the
+// watch (the gate's own watch looking at a dead store, up to 10 s), it
+// waits for it only while ctx lasts, then gives up with ctx's error, the
+// record unread (as it does once ctx is over).
+func (w *Watch) Reread(ctx context.Context) (Change, error) {
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for !w.mu.TryLock() {
+		select {
+		case <-ctx.Done():
+			return Change{}, ctx.Err()
+		case <-tick.C:
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		w.mu.Unlock()
+		return Change{}, err
+	}
+	return w.turn(ctx)
 }

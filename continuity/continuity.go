@@ -177,6 +177,11 @@ func (w *Watch) show(rec *Record, ch *Change) {
 // gate has seen users freezes the store.
 func (w *Watch) Check(ctx context.Context) (Change, error) {
 	w.mu.Lock()
+	return w.turn(ctx)
+}
+
+// turn is a Check that holds mu, and lets it go.
+func (w *Watch) turn(ctx context.Context) (Change, error) {
 	rec, ch, err := w.check(ctx)
 	if err != nil {
 		w.mu.Unlock()
