@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/smsgate/caddy-smsgate/store"
+	"golang.org/x/sync/singleflight"
 )
 
 // keyring holds the EdDSA session keys, kept in the store as
@@ -39,6 +40,13 @@ type keyring struct {
 	keys     []edKey // oldest first
 	top      int     // the highest key number in the store, whichever secret it goes with
 	loadedAt time.Time
+	// begun numbers the loads as they begin, held the one whose keys
+	// these are: a load begun before it (overtaken by a rotation's) keeps
+	// its older view to itself.
+	begun, held uint64
+	// poll is the one load that unknown kids run at a time: the others
+	// wait for it and take its keys.
+	poll singleflight.Group
 }
 
 type edKey struct {
@@ -98,6 +106,10 @@ func edKeyName(n int) string { return store.Key("keys", "eddsa", strconv.Itoa(n)
 // (claiming those of a previous release for it), creating one if there is
 // none.
 func (k *keyring) load(ctx context.Context) error {
+	k.mu.Lock()
+	k.begun++
+	seq := k.begun
+	k.mu.Unlock()
 	var keys []edKey
 	bound, top := k.bound(), 0
 	for n := 1; ; n++ {
@@ -136,10 +148,14 @@ func (k *keyring) load(ctx context.Context) error {
 		k.mu.Unlock()
 		return k.load(ctx)
 	}
+	if seq < k.held { // a later load's keys are in: they are newer
+		k.mu.Unlock()
+		return nil
+	}
 	gone := slices.ContainsFunc(k.keys, func(held edKey) bool {
 		return !slices.ContainsFunc(keys, func(e edKey) bool { return e.kid == held.kid })
 	})
-	k.keys, k.top, k.loadedAt = keys, top, k.now()
+	k.keys, k.top, k.loadedAt, k.held = keys, top, k.now(), seq
 	k.mu.Unlock()
 	if gone && k.gone != nil {
 		k.gone() // what a check cached under the old keys meanwhile goes too
@@ -178,19 +194,24 @@ func (k *keyring) signing() (any, string, error) {
 
 // verifying returns the public key of kid while it is live. An unknown kid
 // (a key another instance just made) reloads the keys, at most every few
-// seconds, so random kids cannot make every request read the store.
+// seconds and one load at a time (the requests meanwhile wait for it and
+// take its keys), so random kids cannot make every request read the store.
 func (k *keyring) verifying(kid string) (any, error) {
 	if pub, ok := k.live(kid); ok {
 		return pub, nil
 	}
-	k.mu.RLock()
-	stale := k.now().Sub(k.loadedAt) > RevocationPoll
-	k.mu.RUnlock()
-	if stale {
-		if err := k.load(context.Background()); err == nil {
-			if pub, ok := k.live(kid); ok {
-				return pub, nil
-			}
+	_, err, _ := k.poll.Do("", func() (any, error) {
+		k.mu.RLock()
+		stale := k.now().Sub(k.loadedAt) > RevocationPoll
+		k.mu.RUnlock()
+		if !stale { // loaded just now (a load this request waited for)
+			return nil, nil
+		}
+		return nil, k.load(context.Background())
+	})
+	if err == nil {
+		if pub, ok := k.live(kid); ok {
+			return pub, nil
 		}
 	}
 	return nil, fmt.Errorf("unknown or retired key %q", kid)

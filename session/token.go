@@ -212,6 +212,20 @@ func (k *Keys) Verify(token, audience string, claims jwt.Claims) error {
 	return nil
 }
 
+// Signed reports whether token, of this kind, is signed by one of the keys
+// as they are now, whatever its claims and times: a token Verify took at a
+// request's start, asked again at its end, is then still the keys'.
+func (k *Keys) Signed(token string) bool {
+	_, err := jwt.Parse(token, func(t *jwt.Token) (any, error) {
+		if typ, _ := t.Header["typ"].(string); typ != k.typ {
+			return nil, fmt.Errorf("a token of type %q, not %q", typ, k.typ)
+		}
+		kid, _ := t.Header["kid"].(string)
+		return k.verify(kid)
+	}, jwt.WithValidMethods([]string{k.method.Alg()}), jwt.WithoutClaimsValidation(), jwt.WithStrictDecoding())
+	return err == nil
+}
+
 // NewClaims fills the registered claims of a token valid for lifetime.
 func (k *Keys) NewClaims(audience, subject string, lifetime time.Duration) jwt.RegisteredClaims {
 	return k.NewClaimsAt(audience, subject, lifetime, k.now())
