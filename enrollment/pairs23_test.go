@@ -1,6 +1,7 @@
 package enrollment
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -175,8 +176,9 @@ func passkeyRaces(t *testing.T, st store.Store) (s *Challenges, register func(us
 // TestAnAdminsRemovalWhileTheUserSignsInWithAPasskey: the admin removes a
 // user's passkey while the user signs in with it (its sign counter kept in
 // the device list), and removes a phone while the user adds a passkey. The
-// removed device never comes back; a sign-in either came first or is
-// refused (ErrPasskey); the passkey added is kept.
+// removed device never comes back; a sign-in either came first (the
+// removed passkey holds the sign count it kept) or is refused
+// (ErrPasskey); the passkey added is kept.
 func TestAnAdminsRemovalWhileTheUserSignsInWithAPasskey(t *testing.T) {
 	t.Parallel()
 	earlier := time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
@@ -194,13 +196,23 @@ func TestAnAdminsRemovalWhileTheUserSignsInWithAPasskey(t *testing.T) {
 			putDevices(t, s.Devices, user, phone)
 			id := register(user)
 			a := answer(user, "flow-"+user)
+			list, err := s.Devices.List(context.Background(), realm, user)
+			if err != nil || byID(list, id) == nil {
+				t.Fatal(list, err)
+			}
+			was := byID(list, id).Credential
 			var errRemove, errIn error
+			var removed *Device
 			return storetest.Pair{Key: deviceKey(realm, user),
-				A: func(ctx context.Context) { _, errRemove = s.Devices.Remove(ctx, realm, user, id, true) },
+				A: func(ctx context.Context) { removed, errRemove = s.Devices.Remove(ctx, realm, user, id, true) },
 				B: func(ctx context.Context) {
 					_, _, errIn = s.Devices.FinishPasskeyLogin(ctx, enrolled, user, "flow-"+user, a)
 				},
 				Check: func() {
+					// Let in, it came first: the removed passkey holds its sign count.
+					if errIn == nil && (removed == nil || bytes.Equal(removed.Credential, was)) {
+						lost["a sign-in let in after the removal"]++
+					}
 					if errors.Is(errIn, ErrPasskey) {
 						refused++
 						errIn = nil
