@@ -1,6 +1,7 @@
 package enrollment
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -28,8 +29,12 @@ import (
 // TestAnAdminsRemovalWhileTheUserUsesTheDevice: the admin removes phone A
 // (remove-device, allowed the last) while the user renames it, or signs in
 // with a code sent to it. The removed phone never comes back and the other
-// phone is untouched; the user's change either came first or is refused
-// (ErrNoDevice, ErrNoChallenge: the code is no longer A's).
+// phone is untouched; the user's change either came first (the removed
+// phone shows it: renamed, used) or is refused (ErrNoDevice,
+// ErrNoChallenge: the code is no longer A's). Before the check of that
+// (a code's sign-in let in after the removal), the found device's ID
+// kept from a try the removal's write undid (Devices.used, 694f84f) let
+// a code to the removed phone sign in, and the test passed.
 func TestAnAdminsRemovalWhileTheUserUsesTheDevice(t *testing.T) {
 	t.Parallel()
 	earlier := time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
@@ -41,12 +46,16 @@ func TestAnAdminsRemovalWhileTheUserUsesTheDevice(t *testing.T) {
 		// refused is the answer the user's change may get once the removal
 		// came first.
 		refused error
+		// came reports whether the removed device (as the removal
+		// answers it) shows the user's change: one let in came first.
+		came func(removed *Device) bool
 	}{{
 		name: "Rename",
 		use: func(ctx context.Context, s *Challenges, user string) error {
 			return s.Devices.Rename(ctx, realm, user, "a", "renamed")
 		},
 		refused: ErrNoDevice,
+		came:    func(d *Device) bool { return d.Name == "renamed" },
 	}, {
 		name: "SignInWithIt",
 		use: func(ctx context.Context, s *Challenges, user string) error {
@@ -62,6 +71,7 @@ func TestAnAdminsRemovalWhileTheUserUsesTheDevice(t *testing.T) {
 			return err
 		},
 		refused: ErrNoChallenge,
+		came:    func(d *Device) bool { return !d.LastUsed.IsZero() },
 	}}
 	on := raceStores(t)
 	for _, r := range races {
@@ -76,16 +86,21 @@ func TestAnAdminsRemovalWhileTheUserUsesTheDevice(t *testing.T) {
 				user := fmt.Sprint(r.name, "-", held, "-", runs)
 				putDevices(t, s.Devices, user, phoneA, phoneB)
 				var errRemove, errUse error
+				var removed *Device
 				return storetest.Pair{Key: deviceKey(realm, user),
-					A: func(ctx context.Context) { _, errRemove = s.Devices.Remove(ctx, realm, user, "a", true) },
+					A: func(ctx context.Context) { removed, errRemove = s.Devices.Remove(ctx, realm, user, "a", true) },
 					B: func(ctx context.Context) { errUse = r.use(ctx, s, user) },
 					Check: func() {
+						let := errUse == nil
 						if errors.Is(errUse, r.refused) {
 							refused++
 							errUse = nil
 						}
 						if errRemove != nil || errUse != nil {
 							t.Fatalf("%s: removal %v, the user's %v", user, errRemove, errUse)
+						}
+						if let && (removed == nil || !r.came(removed)) {
+							lost["the user's change let in after the removal"]++
 						}
 						list, err := s.Devices.List(context.Background(), realm, user)
 						if err != nil {
@@ -175,8 +190,9 @@ func passkeyRaces(t *testing.T, st store.Store) (s *Challenges, register func(us
 // TestAnAdminsRemovalWhileTheUserSignsInWithAPasskey: the admin removes a
 // user's passkey while the user signs in with it (its sign counter kept in
 // the device list), and removes a phone while the user adds a passkey. The
-// removed device never comes back; a sign-in either came first or is
-// refused (ErrPasskey); the passkey added is kept.
+// removed device never comes back; a sign-in either came first (the
+// removed passkey holds the sign count it kept) or is refused
+// (ErrPasskey); the passkey added is kept.
 func TestAnAdminsRemovalWhileTheUserSignsInWithAPasskey(t *testing.T) {
 	t.Parallel()
 	earlier := time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
@@ -194,13 +210,23 @@ func TestAnAdminsRemovalWhileTheUserSignsInWithAPasskey(t *testing.T) {
 			putDevices(t, s.Devices, user, phone)
 			id := register(user)
 			a := answer(user, "flow-"+user)
+			list, err := s.Devices.List(context.Background(), realm, user)
+			if err != nil || byID(list, id) == nil {
+				t.Fatal(list, err)
+			}
+			was := byID(list, id).Credential
 			var errRemove, errIn error
+			var removed *Device
 			return storetest.Pair{Key: deviceKey(realm, user),
-				A: func(ctx context.Context) { _, errRemove = s.Devices.Remove(ctx, realm, user, id, true) },
+				A: func(ctx context.Context) { removed, errRemove = s.Devices.Remove(ctx, realm, user, id, true) },
 				B: func(ctx context.Context) {
 					_, _, errIn = s.Devices.FinishPasskeyLogin(ctx, enrolled, user, "flow-"+user, a)
 				},
 				Check: func() {
+					// Let in, it came first: the removed passkey holds its sign count.
+					if errIn == nil && (removed == nil || bytes.Equal(removed.Credential, was)) {
+						lost["a sign-in let in after the removal"]++
+					}
 					if errors.Is(errIn, ErrPasskey) {
 						refused++
 						errIn = nil
