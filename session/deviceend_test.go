@@ -12,6 +12,7 @@ import (
 	"github.com/smsgate/caddy-smsgate/continuity"
 	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/internal/endkeys"
+	"github.com/smsgate/caddy-smsgate/store"
 )
 
 // TestEndDeviceEndsWhatTheDeviceEarned: the removal of alice's lost phone
@@ -25,26 +26,8 @@ func TestEndDeviceEndsWhatTheDeviceEarned(t *testing.T) {
 	now := time.Now().Truncate(time.Second)
 	m, st := newManager(t, "HS256", &now)
 	lost, kept, none := "lost", "kept", ""
-	trust := func(device string) *TrustedBrowser {
-		t.Helper()
-		_, tb, err := m.Trust(ctx, Began{}, "alice", "", "", "a browser", device, []factor.AMR{factor.AMRSMS}, now.Unix(), 24*time.Hour)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return tb
-	}
-	issue := func(w Where) (string, *Claims) {
-		t.Helper()
-		tok, _, err := m.IssueBegun(ctx, Began{}, "alice", []factor.AMR{factor.AMRSMS}, w)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cl, err := m.Verify(tok)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return tok, cl
-	}
+	a := alicesRecords{t, m, st, &now}
+	trust, issue := a.trust, a.issue
 	tLost, tKept, tOld, tKeep := trust(lost), trust(kept), trust(kept), trust(kept)
 	sLost, _ := issue(Where{Device: &lost})
 	sKept, _ := issue(Where{Device: &kept})
@@ -53,29 +36,7 @@ func TestEndDeviceEndsWhatTheDeviceEarned(t *testing.T) {
 	sOfTrust, _ := issue(Where{Trust: tLost.ID, Device: &kept}) // a code of kept in a browser lost's trust holds
 	sKeep, keep := issue(Where{Trust: tKeep.ID, Device: &kept})
 	// The previous release's: no device in the index, nor in the trust.
-	if err := editIndex(ctx, st, "example.com", "alice", now, func(list []Info) []Info {
-		for i := range list {
-			if list[i].SID == oldCl.SID {
-				list[i].Where.Device = nil
-			}
-		}
-		return list
-	}); err != nil {
-		t.Fatal(err)
-	}
-	list, err := m.TrustedBrowsers(ctx, "alice")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range list {
-		if list[i].ID == tOld.ID {
-			list[i].Device = nil
-		}
-	}
-	raw, _ := json.Marshal(list)
-	if err := st.Put(ctx, trustedKey("example.com", "alice"), raw, time.Hour); err != nil {
-		t.Fatal(err)
-	}
+	a.ofThePreviousRelease(oldCl.SID, tOld.ID)
 	now = now.Add(time.Second)
 	if err := EndDevice(ctx, st, "example.com", "alice", lost, keep, now); err != nil {
 		t.Fatal(err)
@@ -90,13 +51,7 @@ func TestEndDeviceEndsWhatTheDeviceEarned(t *testing.T) {
 			t.Errorf("%s session ended with the removal", name)
 		}
 	}
-	if list, err = m.TrustedBrowsers(ctx, "alice"); err != nil {
-		t.Fatal(err)
-	}
-	var left []string
-	for _, tb := range list {
-		left = append(left, tb.ID)
-	}
+	left := a.trustsLeft()
 	if want := []string{tKept.ID, tKeep.ID}; !slices.Equal(left, want) {
 		t.Errorf("trusts left %v, want another phone's and the removing session's %v", left, want)
 	}
@@ -326,4 +281,81 @@ func TestADevicesListedSessionsKeepTheirOwnEnds(t *testing.T) {
 	if known, err := StillKnown(ctx, st, "example.com", "alice", cl.SID, "", "", cl.IssuedAt.Time); err != nil || known {
 		t.Errorf("the browser the lost phone signed in is still known: %v, %v", known, err)
 	}
+}
+
+// alicesRecords issues alice's sessions and trusts on m (st its store),
+// at *now, for the tests of a device's end.
+type alicesRecords struct {
+	t   *testing.T
+	m   *Manager
+	st  store.Store
+	now *time.Time
+}
+
+// trust is a trust of a browser device earned.
+func (a alicesRecords) trust(device string) *TrustedBrowser {
+	a.t.Helper()
+	_, tb, err := a.m.Trust(context.Background(), Began{}, "alice", "", "", "a browser", device, []factor.AMR{factor.AMRSMS}, a.now.Unix(), 24*time.Hour)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	return tb
+}
+
+// issue is a session signed in at w.
+func (a alicesRecords) issue(w Where) (string, *Claims) {
+	a.t.Helper()
+	tok, _, err := a.m.IssueBegun(context.Background(), Began{}, "alice", []factor.AMR{factor.AMRSMS}, w)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	cl, err := a.m.Verify(tok)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	return tok, cl
+}
+
+// ofThePreviousRelease makes sid's listing and trust's record name no
+// device, as the release before the claim wrote them.
+func (a alicesRecords) ofThePreviousRelease(sid, trust string) {
+	a.t.Helper()
+	ctx := context.Background()
+	if err := editIndex(ctx, a.st, "example.com", "alice", *a.now, func(list []Info) []Info {
+		for i := range list {
+			if list[i].SID == sid {
+				list[i].Where.Device = nil
+			}
+		}
+		return list
+	}); err != nil {
+		a.t.Fatal(err)
+	}
+	list, err := a.m.TrustedBrowsers(ctx, "alice")
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	for i := range list {
+		if list[i].ID == trust {
+			list[i].Device = nil
+		}
+	}
+	raw, _ := json.Marshal(list)
+	if err := a.st.Put(ctx, trustedKey("example.com", "alice"), raw, time.Hour); err != nil {
+		a.t.Fatal(err)
+	}
+}
+
+// trustsLeft is the IDs of alice's trusts.
+func (a alicesRecords) trustsLeft() []string {
+	a.t.Helper()
+	list, err := a.m.TrustedBrowsers(context.Background(), "alice")
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	var left []string
+	for _, tb := range list {
+		left = append(left, tb.ID)
+	}
+	return left
 }

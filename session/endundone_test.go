@@ -2,12 +2,10 @@ package session
 
 import (
 	"context"
-	"encoding/json"
 	"slices"
 	"testing"
 	"time"
 
-	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/internal/endkeys"
 )
 
@@ -22,54 +20,14 @@ func TestAnUndoneDeviceEndsOnlyWhatNamesIt(t *testing.T) {
 	now := time.Now().Truncate(time.Second)
 	m, st := newManager(t, "HS256", &now)
 	app, phone := "app", "phone"
-	trust := func(device string) *TrustedBrowser {
-		t.Helper()
-		_, tb, err := m.Trust(ctx, Began{}, "alice", "", "", "a browser", device, []factor.AMR{factor.AMRSMS}, now.Unix(), 24*time.Hour)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return tb
-	}
-	issue := func(w Where) (string, *Claims) {
-		t.Helper()
-		tok, _, err := m.IssueBegun(ctx, Began{}, "alice", []factor.AMR{factor.AMRSMS}, w)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cl, err := m.Verify(tok)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return tok, cl
-	}
+	a := alicesRecords{t, m, st, &now}
+	trust, issue := a.trust, a.issue
 	tApp, tOld, tPhone := trust(app), trust(phone), trust(phone)
 	sApp, _ := issue(Where{Device: &app})
 	sOfTrust, _ := issue(Where{Trust: tApp.ID, Device: &phone})
 	sPhone, _ := issue(Where{Device: &phone})
 	sOld, oldCl := issue(Where{})
-	if err := editIndex(ctx, st, "example.com", "alice", now, func(list []Info) []Info {
-		for i := range list {
-			if list[i].SID == oldCl.SID {
-				list[i].Where.Device = nil
-			}
-		}
-		return list
-	}); err != nil {
-		t.Fatal(err)
-	}
-	list, err := m.TrustedBrowsers(ctx, "alice")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range list {
-		if list[i].ID == tOld.ID {
-			list[i].Device = nil
-		}
-	}
-	raw, _ := json.Marshal(list)
-	if err := st.Put(ctx, trustedKey("example.com", "alice"), raw, time.Hour); err != nil {
-		t.Fatal(err)
-	}
+	a.ofThePreviousRelease(oldCl.SID, tOld.ID)
 	now = now.Add(time.Second)
 	if err := EndUndoneDevice(ctx, st, "example.com", "alice", app, now); err != nil {
 		t.Fatal(err)
@@ -84,13 +42,7 @@ func TestAnUndoneDeviceEndsOnlyWhatNamesIt(t *testing.T) {
 			t.Errorf("%s session ended with the undo", name)
 		}
 	}
-	if list, err = m.TrustedBrowsers(ctx, "alice"); err != nil {
-		t.Fatal(err)
-	}
-	var left []string
-	for _, tb := range list {
-		left = append(left, tb.ID)
-	}
+	left := a.trustsLeft()
 	if want := []string{tOld.ID, tPhone.ID}; !slices.Equal(left, want) {
 		t.Errorf("trusts left %v, want the previous release's and her phone's %v", left, want)
 	}
