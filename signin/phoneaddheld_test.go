@@ -49,16 +49,7 @@ func TestTheLosingPhoneAddAnswersForItsOwnSession(t *testing.T) {
 			t.Parallel()
 			const user, realm, added = "carol", "example.com", "+447400123456"
 			h := &heldAfterUpdate{Store: st, key: store.Key("device", realm, user), reached: make(chan struct{}), release: make(chan struct{})}
-			s := newServiceOn(h, LoginForm{})
-			tpl, err := enrollment.ParseTemplates("", "")
-			if err != nil {
-				t.Fatal(err)
-			}
-			sent := new(codes)
-			s.Challenges.Sender, s.Challenges.Templates = sent, tpl
-			s.Challenges.CodeTTL, s.Challenges.MaxAttempts, s.Challenges.CodeLength = time.Hour, 5, 6
-			notices := new(counted)
-			s.Notices, s.Site = notices, "Example"
+			s, sent, notices := phoneAdding(t, h)
 			scope := func(ip int) enrollment.Scope {
 				return enrollment.Scope{Realm: realm, Host: "example.com", IP: fmt.Sprintf("192.0.2.%d", ip), Known: true}
 			}

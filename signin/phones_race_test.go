@@ -47,6 +47,22 @@ func (c *codes) take() string {
 	return c.last
 }
 
+// phoneAdding is a gate on st whose codes sent are kept (sent) and whose
+// notices are counted: for the tests of a phone added twice at once.
+func phoneAdding(t *testing.T, st store.Store) (*Service, *codes, *counted) {
+	t.Helper()
+	s := newServiceOn(st, LoginForm{})
+	tpl, err := enrollment.ParseTemplates("", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent, notices := new(codes), new(counted)
+	s.Challenges.Sender, s.Challenges.Templates = sent, tpl
+	s.Challenges.CodeTTL, s.Challenges.MaxAttempts, s.Challenges.CodeLength = time.Hour, 5, 6
+	s.Notices, s.Site = notices, "Example"
+	return s, sent, notices
+}
+
 // TestTwoPhoneAddsAtOnceNotifyOnce: carol adds one new number in two tabs
 // (two codes to it, one session), and both codes are checked at once, her
 // session going on or ended as soon as the first of them is answered (a
@@ -65,16 +81,7 @@ func TestTwoPhoneAddsAtOnceNotifyOnce(t *testing.T) {
 		t.Run(kind, func(t *testing.T) {
 			t.Parallel()
 			il := &storetest.Interleaver{Store: st}
-			s := newServiceOn(il, LoginForm{})
-			tpl, err := enrollment.ParseTemplates("", "")
-			if err != nil {
-				t.Fatal(err)
-			}
-			sent := new(codes)
-			s.Challenges.Sender, s.Challenges.Templates = sent, tpl
-			s.Challenges.CodeTTL, s.Challenges.MaxAttempts, s.Challenges.CodeLength = time.Hour, 5, 6
-			notices := new(counted)
-			s.Notices, s.Site = notices, "Example"
+			s, sent, notices := phoneAdding(t, il)
 			const added = "+447400123456"
 			runs := 0
 			next := func(ends bool) storetest.Pair {
