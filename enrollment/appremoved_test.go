@@ -35,9 +35,10 @@ func (h *heldPut) PutIfAbsent(ctx context.Context, key string, value []byte, ttl
 // held there while the admin removes the app: the check answers a wrong
 // code, no device (its mark of the app used finds it gone: Devices.used).
 // caddymodule's TestAnAppRemovedDuringItsSignInSignsNobodyIn passes
-// without that refusal, the removal's end of what the app earned
-// (session.EndDevice) withdrawing the session all the same; this one
-// fails without it. On Badger and Redis.
+// without that refusal: the sign-in's read of the app once its session is
+// listed (signin.Service.Holds) withdraws the session all the same, and a
+// removal after that read came after the sign-in; this one fails without
+// it. On Badger and Redis.
 func TestAnAppRemovedDuringItsCheckSignsNobodyIn(t *testing.T) {
 	t.Parallel()
 	onRaceStores(t, func(t *testing.T, st store.Store) {
