@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -39,7 +40,12 @@ func (c *codes) Send(_ context.Context, m providers.Message) error {
 // 50 times at once. Whatever the sign-in answered, no session it
 // issued survives the reset once both have returned: not at the gate
 // that issued it (its cache), nor at another gate of the realm on the
-// store. The user is left with no device and no recovery code.
+// store. The user is left with no device and no recovery code. The
+// clock steps a second between the sign-in's check and its signing, as a
+// request descheduled there (held at it, the reset ran whole meanwhile):
+// in one second, a session stamped when signed, not when its sign-in
+// began (session.Began), was covered by the reset's revocation all the
+// same.
 func TestAResetRacingASignInLeavesNoSession(t *testing.T) {
 	const realm, num, pause = "example.com", "+14155552671", "test/pause"
 	tpl, err := enrollment.ParseTemplates("", "")
@@ -50,10 +56,12 @@ func TestAResetRacingASignInLeavesNoSession(t *testing.T) {
 		ctx := context.Background()
 		il := &storetest.Interleaver{Store: st}
 		out := &codes{}
-		core := &enrollment.Core{Store: il, CodeKey: []byte("0123456789abcdef0123456789abcdef"), Now: time.Now}
+		var skew atomic.Int64 // what the clock stepped
+		now := func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
+		core := &enrollment.Core{Store: il, CodeKey: []byte("0123456789abcdef0123456789abcdef"), Now: now}
 		ch, dev, adm := enrollment.New(core, enrollment.Challenges{Sender: out, CodeLength: 6, CodeTTL: 5 * time.Minute, MaxAttempts: 5, Templates: tpl})
 		gate := func() *session.Manager {
-			m, err := session.NewManager(ctx, session.Config{Store: il, Realm: realm, Lifetime: time.Hour, Now: time.Now})
+			m, err := session.NewManager(ctx, session.Config{Store: il, Realm: realm, Lifetime: time.Hour, Now: now})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -103,6 +111,7 @@ func TestAResetRacingASignInLeavesNoSession(t *testing.T) {
 								var tb *session.TrustedBrowser
 								if _, tb, errSignIn = m.Trusted(ctx, trust); errSignIn == nil {
 									_, _ = il.Get(ctx, pause)
+									skew.Add(int64(time.Second))
 									tok, _, errSignIn = m.IssueTrusted(ctx, b, user, tb, session.Where{Trust: tb.ID})
 								}
 								return
@@ -111,6 +120,7 @@ func TestAResetRacingASignInLeavesNoSession(t *testing.T) {
 								// Where the request may be descheduled between its check and
 								// its session (a read the Interleaver can hold at).
 								_, _ = il.Get(ctx, pause)
+								skew.Add(int64(time.Second))
 								tok, _, errSignIn = m.IssueBegun(ctx, b, user, []factor.AMR{amr}, session.Where{})
 							}
 						},

@@ -14,8 +14,8 @@ import (
 )
 
 // heldAfter holds a caller whose context it marked (heldWriteKey) right
-// after its first Incr (op "incr") or Get (op "get") of key, until
-// released.
+// after its first Incr (op "incr") or Counter (op "counter") of key,
+// until released.
 type heldAfter struct {
 	store.Store
 	op, key          string
@@ -39,10 +39,13 @@ func (h *heldAfter) Incr(ctx context.Context, key string, ttl time.Duration) (in
 	return n, err
 }
 
-func (h *heldAfter) Get(ctx context.Context, key string) ([]byte, error) {
-	v, err := h.Store.Get(ctx, key)
-	h.hold(ctx, "get", key)
-	return v, err
+// Counter holds after the count a Batch's Counter reads after its record
+// (a Get: the compare-and-set's, which a hold right after it saw change
+// before the count was read, so that the count read was already right).
+func (h *heldAfter) Counter(ctx context.Context, key string) (int64, error) {
+	n, err := h.Store.Counter(ctx, key)
+	h.hold(ctx, "counter", key)
+	return n, err
 }
 
 // bothLocks are the two rounds of a test of the counts, by name: the
@@ -238,7 +241,7 @@ func TestAWrongCodeDuringATakeBackStaysCounted(t *testing.T) {
 	t.Parallel()
 	onRaceStores(t, func(t *testing.T, st store.Store) {
 		ctx := context.Background()
-		h := newHeldAfter(st, "get", failKey(sc, "alice"))
+		h := newHeldAfter(st, "counter", failKey(sc, "alice"))
 		s, out, clk := appServiceOn(t, h)
 		s.Limits = Limits{LockAfter: 3, Lockout: time.Minute, MaxFailures: 100}
 		c, err := s.Start(ctx, sc, Challenge{User: "alice", Phone: num, Purpose: Verify})

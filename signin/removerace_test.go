@@ -16,7 +16,10 @@ import (
 // that took the phone away and the one that found it gone both end what it
 // earned, and her phone left is told once, by whichever took the notice
 // the removal owes (enrollment.TakeUntold). On Badger and on a real Redis,
-// in every interleaving of their reads of the device list.
+// in every interleaving of their reads of the device list, and of the
+// owed notice's record (removal-untold/: held at it, a take that read it
+// owed and wrote it told apart, not in one Update, told twice; held at the
+// list only, the first removal had told before the other read it).
 func TestTwoRemovalsAtOnceNotifyOnce(t *testing.T) {
 	t.Parallel()
 	for kind, st := range raceStores(t) {
@@ -27,6 +30,7 @@ func TestTwoRemovalsAtOnceNotifyOnce(t *testing.T) {
 			notices := new(counted)
 			s.Notices, s.Site, s.Logger = notices, "Example", zap.NewNop()
 			runs := 0
+			at := func(realm, user, lost string) string { return store.Key("device", realm, user) }
 			next := func() storetest.Pair {
 				runs++
 				user, realm := "dora", fmt.Sprint("realm-", runs)
@@ -39,7 +43,7 @@ func TestTwoRemovalsAtOnceNotifyOnce(t *testing.T) {
 					t.Fatal(err)
 				}
 				var errA, errB error
-				return storetest.Pair{Key: store.Key("device", realm, user),
+				return storetest.Pair{Key: at(realm, user, lost),
 					A: func(ctx context.Context) { _, errA = s.RemovePhone(ctx, realm, user, lost, nil) },
 					B: func(ctx context.Context) { _, errB = s.RemovePhone(ctx, realm, user, lost, nil) },
 					Check: func() {
@@ -51,6 +55,10 @@ func TestTwoRemovalsAtOnceNotifyOnce(t *testing.T) {
 			}
 			if held := il.Interleave(t, next); held < 2 {
 				t.Fatalf("%d interleavings: the removals do not both read the device list", held)
+			}
+			at = func(realm, user, lost string) string { return store.Key("removal-untold", realm, user, lost) }
+			if held := il.Interleave(t, next); held < 2 {
+				t.Fatalf("%d interleavings: the removals do not both read the owed notice", held)
 			}
 		})
 	}
