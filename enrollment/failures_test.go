@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -29,6 +30,12 @@ func TestAWrongCodeAtALockStartsTheNextCount(t *testing.T) {
 		s, _, _ := raceService(t, st)
 		s.Limits.MaxFailures = 2
 		wiped, n := 0, 300
+		if strings.HasSuffix(t.Name(), "/redis") {
+			// Broken to a read then a write, 300 rounds beside the other
+			// stores' lost a code in 1 to 4 here (58 to 70 on Badger, 93
+			// to 147 on a Cluster); 1,000 lost it in 163 and 192.
+			n = 1000
+		}
 		for i := range n {
 			user := fmt.Sprint("u", i)
 			if _, _, err := s.countFailure(ctx, sc, user, true, false); err != nil {
