@@ -199,6 +199,9 @@ func (a *App) retry(rs []realmSettle) {
 			return
 		case <-time.After(wait):
 		}
+		if settling.latest.Load() != a {
+			return // replaced: the newer config settles (settle would refuse)
+		}
 		var sure bool
 		if rs, sure = a.regroup(rs); !sure {
 			continue

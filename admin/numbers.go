@@ -55,13 +55,19 @@ func (a *App) inherited(ctx context.Context, r realmSettle) string {
 	if key != "" || !served {
 		return cmp.Or(key, r.key)
 	}
+	sites := slices.Clone(r.sites) // each gate read once
 	for _, o := range last.settles {
 		if o.realm == r.realm {
-			for _, s := range slices.Concat(o.sites, r.sites) {
-				if s.Epoch != nil && ctx.Err() == nil {
-					_, _ = s.Epoch.Reread(ctx) // a failure leaves the ID as it was read
+			for _, s := range o.sites {
+				if !slices.Contains(sites, s) {
+					sites = append(sites, s)
 				}
 			}
+		}
+	}
+	for _, s := range sites {
+		if s.Epoch != nil && ctx.Err() == nil {
+			_, _ = s.Epoch.Reread(ctx) // a failure leaves the ID as it was read
 		}
 	}
 	key, _ = last.served(r)

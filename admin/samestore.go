@@ -62,7 +62,9 @@ func (a *App) oneStore(s, g *Site) bool {
 			a.probesFailed.Store(storePair{s, g}, true)
 			a.probesFailed.Store(storePair{g, s}, true)
 		}
-		if _, told := a.probesTold().LoadOrStore(storePair{s, g}, true); !told && s.Logger != nil {
+		_, told := a.probesTold().LoadOrStore(storePair{s, g}, true)
+		a.probesTold().Store(storePair{g, s}, true) // asked from either side, told once
+		if !told && s.Logger != nil {
 			s.Logger.Warn("could not ask whether two gates of the realm whose stores hold one epoch record are on one store; taken as one until the settle asks again",
 				zap.String("store", continuity.Describe(s.StoreConfig)), zap.String("other", continuity.Describe(g.StoreConfig)), zap.Error(err))
 		}

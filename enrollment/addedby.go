@@ -101,7 +101,7 @@ func (s *Devices) Remark(ctx context.Context, realm, user string, marks map[stri
 	return s.edit(ctx, realm, user, func(list []Device) ([]Device, error) {
 		changed := false
 		for i := range list {
-			if mark, ok := marks[list[i].AddedBy]; ok && list[i].AddedBy != "" {
+			if mark, ok := marks[list[i].AddedBy]; ok {
 				list[i].AddedBy, changed = mark, true
 			}
 		}

@@ -284,7 +284,7 @@ func (p *Pages) signedIn(req *request, res *signin.Result) {
 	if errors.Is(err, errDeviceGone) {
 		// Nothing handed out: refused as the check refuses a device
 		// removed before it (the admin's removal of a stolen phone).
-		if res.AMR[0] == factor.AMRHardware || res.AMR[0] == factor.AMRSoftware {
+		if res.AMR[0].Proves() == factor.WebAuthn {
 			p.passkeyFailed(req, enrollment.ErrPasskey)
 		} else {
 			p.checked(req, nil, nil, enrollment.ErrNoChallenge, false)

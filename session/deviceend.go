@@ -77,7 +77,7 @@ func deviceEnds(op *store.Op, cl *Claims) bool {
 // err: the store's, which it returns): found is false where there is
 // none. One it cannot read ends every session of the device and keeps
 // none (unreadableEnd), for each of its readers (deviceEnds, StillKnown,
-// KeptAtRemoval).
+// KeptMark).
 func parseDeviceEnd(raw []byte, err error) (e deviceEnd, found bool, _ error) {
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -284,17 +284,12 @@ func claimedDevice(cl *Claims) deviceKey {
 	return deviceOf(cl.Subject, cl.DeviceID())
 }
 
-// KeptAtRemoval reports whether cl is the session the removal of the
-// device it names kept (deviceEnd.Keep: a recovery code's, which asked for
-// it): what it does since names no device that is still there (a set of
-// codes it makes has no maker whose removal is to come).
-func KeptAtRemoval(ctx context.Context, st store.Store, realm string, cl *Claims) (bool, error) {
-	kept, _, err := KeptMark(ctx, st, realm, cl)
-	return kept, err
-}
-
-// KeptMark is KeptAtRemoval, and where kept the mark the removed device
-// recorded (deviceEnd.Mark: "" for none, or an end of a build before it).
+// KeptMark reports whether cl is the session the removal of the device it
+// names kept (deviceEnd.Keep: a recovery code's, which asked for it): what
+// it does since names no device that is still there (a set of codes it
+// makes has no maker whose removal is to come); and where kept the mark
+// the removed device recorded (deviceEnd.Mark: "" for none, or an end of
+// a build before it).
 func KeptMark(ctx context.Context, st store.Store, realm string, cl *Claims) (kept bool, mark string, err error) {
 	if cl.DeviceID() == "" || IsNumberMark(cl.DeviceID()) {
 		return false, "", nil

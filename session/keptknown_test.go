@@ -54,7 +54,7 @@ func TestAKeptRecoverySessionsBrowserStaysKnown(t *testing.T) {
 // TestAnUnreadableDeviceEndEndsForEachReader: a device's end the store
 // holds but that cannot be read ends the device's session (deviceEnds),
 // its browser's known-ness (StillKnown) and keeps no session
-// (KeptAtRemoval), as each reader did before they shared parseDeviceEnd;
+// (KeptMark), as each reader did before they shared parseDeviceEnd;
 // one the store holds keeping her session keeps it for each.
 func TestAnUnreadableDeviceEndEndsForEachReader(t *testing.T) {
 	ctx := context.Background()
@@ -93,7 +93,7 @@ func TestAnUnreadableDeviceEndEndsForEachReader(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		kept, err := KeptAtRemoval(ctx, st, "example.com", cl)
+		kept, _, err := KeptMark(ctx, st, "example.com", cl)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -186,14 +186,7 @@ var ErrInvalid = errors.New("invalid token")
 // one algorithm only: `alg: none` and HS/asymmetric confusion are refused),
 // issuer, audience and times.
 func (k *Keys) Verify(token, audience string, claims jwt.Claims) error {
-	keyfunc := func(t *jwt.Token) (any, error) {
-		if typ, _ := t.Header["typ"].(string); typ != k.typ {
-			return nil, fmt.Errorf("a token of type %q, not %q", typ, k.typ)
-		}
-		kid, _ := t.Header["kid"].(string)
-		return k.verify(kid)
-	}
-	_, err := jwt.ParseWithClaims(token, claims, keyfunc,
+	_, err := jwt.ParseWithClaims(token, claims, k.keyOf,
 		jwt.WithValidMethods([]string{k.method.Alg()}),
 		jwt.WithIssuer(Issuer),
 		jwt.WithAudience(audience),
@@ -216,14 +209,17 @@ func (k *Keys) Verify(token, audience string, claims jwt.Claims) error {
 // as they are now, whatever its claims and times: a token Verify took at a
 // request's start, asked again at its end, is then still the keys'.
 func (k *Keys) Signed(token string) bool {
-	_, err := jwt.Parse(token, func(t *jwt.Token) (any, error) {
-		if typ, _ := t.Header["typ"].(string); typ != k.typ {
-			return nil, fmt.Errorf("a token of type %q, not %q", typ, k.typ)
-		}
-		kid, _ := t.Header["kid"].(string)
-		return k.verify(kid)
-	}, jwt.WithValidMethods([]string{k.method.Alg()}), jwt.WithoutClaimsValidation(), jwt.WithStrictDecoding())
+	_, err := jwt.Parse(token, k.keyOf, jwt.WithValidMethods([]string{k.method.Alg()}), jwt.WithoutClaimsValidation(), jwt.WithStrictDecoding())
 	return err == nil
+}
+
+// keyOf is the key t is verified with: one of this kind's (its typ), by its kid.
+func (k *Keys) keyOf(t *jwt.Token) (any, error) {
+	if typ, _ := t.Header["typ"].(string); typ != k.typ {
+		return nil, fmt.Errorf("a token of type %q, not %q", typ, k.typ)
+	}
+	kid, _ := t.Header["kid"].(string)
+	return k.verify(kid)
 }
 
 // NewClaims fills the registered claims of a token valid for lifetime.

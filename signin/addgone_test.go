@@ -226,7 +226,7 @@ func TestTheKeptRecoverySessionsDeviceGoesWithTheLostNumber(t *testing.T) {
 		if _, err := s.RemovePhone(ctx, "r", "alice", y, kept); err != nil {
 			t.Fatal(err)
 		}
-		if ok, err := session.KeptAtRemoval(ctx, st, "r", kept); err != nil || !ok {
+		if ok, _, err := session.KeptMark(ctx, st, "r", kept); err != nil || !ok {
 			t.Fatalf("the recovery session that removed Y: kept %v (%v); want kept", ok, err)
 		}
 		z, added, err := s.Devices.AddIn(s.AddingFrom(ctx, "r", kept), "r", "alice", "+14155559002", "Z", "en")

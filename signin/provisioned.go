@@ -149,10 +149,10 @@ func (s *Service) settleUser(ctx context.Context, realm, name, keyed, was string
 		}
 		changed := false
 		err := s.Devices.Store.Update(store.Lasting(ctx), provisionedKey(realm, name), func(cur []byte, _ bool) ([]byte, time.Duration, error) {
-			if f := strings.Fields(string(cur)); len(f) > 0 && f[0] != keyed && f[0] == s.Devices.NumberID(keyCheck) {
-				return nil, 0, errSettleRaced // re-keyed meanwhile (Rekey): settled again under the new key
-			}
 			if f := strings.Fields(string(cur)); len(f) > 0 && f[0] != keyed {
+				if f[0] == s.Devices.NumberID(keyCheck) {
+					return nil, 0, errSettleRaced // re-keyed meanwhile (Rekey): settled again under the new key
+				}
 				if _, pending := s.rekeying.Load(f[0]); pending {
 					return nil, 0, errSettleRaced // of a key the gate is re-keying from: settled after it
 				}
@@ -186,9 +186,9 @@ func (s *Service) endLost(ctx context.Context, realm, name, keyed, was string, i
 	withdrawn, removed, byDevice := false, 0, false
 	err := session.EndUser(ctx, st, realm, name, cmp.Or(at, s.Devices.Now()))
 	if err == nil { // a recovery session kept at a removal of a device its chain added, signed in since at
-		var removed []string
-		if removed, err = s.Devices.RemovedIDs(ctx, realm, name); err == nil {
-			err = session.EndKeptOfLost(ctx, st, realm, name, removed, lost, s.Devices.Now())
+		var tombstones []string
+		if tombstones, err = s.Devices.RemovedIDs(ctx, realm, name); err == nil {
+			err = session.EndKeptOfLost(ctx, st, realm, name, tombstones, lost, s.Devices.Now())
 		}
 	}
 	if err == nil {

@@ -137,9 +137,10 @@ func (s *Service) rekeyUser(ctx context.Context, realm, name, oldKey, newKey str
 	var olds []string // the numbers' hashes under the old key
 	ids, marks := map[string]string{}, map[string]string{}
 	for _, e164 := range numbers {
-		olds = append(olds, was(e164))
-		ids[was(e164)] = s.Devices.NumberID(e164)
-		marks[session.NumberMark(was(e164))] = s.numberMark(e164)
+		old := was(e164)
+		olds = append(olds, old)
+		ids[old] = s.Devices.NumberID(e164)
+		marks[session.NumberMark(old)] = s.numberMark(e164)
 	}
 	e164 := s.Users[name].Phone // audited with the change, as the settle does
 	if e164 == "" && len(numbers) > 0 {
