@@ -15,7 +15,8 @@ import (
 // gate its realm's numbers: a session or a trust that a config's phone
 // earned stands at a gate only while one of them is its number
 // (signin.Service.GiveNumbers). Before, each gate knows its own `user`
-// lines, which the union holds: a gate's numbers only grow. Each gate's
+// lines, which the union holds: a gate's numbers only grow (but where the
+// retry's regroup splits a realm a failed probe had joined). Each gate's
 // settle lock is fixed now, for the config's life (settleKey): the
 // config before's for a realm on a store it served (inherited).
 func (a *App) giveNumbers() {
