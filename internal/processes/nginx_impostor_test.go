@@ -31,10 +31,7 @@ import (
 func TestNginxChecksThePortalsCertificate(t *testing.T) {
 	t.Parallel()
 	nginx := nginxPath(t)
-	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprintf(w, "app user=%s", r.Header.Get("Remote-User"))
-	}))
-	defer app.Close()
+	app := remoteUserApp(t)
 	browser := &http.Client{
 		Transport:     harness.Loopback(nil),
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },

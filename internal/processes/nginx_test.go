@@ -143,10 +143,7 @@ func TestNginxFailsClosedOnAWrongHost(t *testing.T) {
 	t.Parallel()
 	nginx := nginxPath(t)
 	dir := t.TempDir()
-	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprintf(w, "app user=%s", r.Header.Get("Remote-User"))
-	}))
-	defer app.Close()
+	app := remoteUserApp(t)
 	sock, nginxPort := listen(t), harness.Port(t)
 	portalPort := sock.Port
 	config, logFile := caddyfile(t, dir, "caddy", "admin off", fmt.Sprintf(`http://127.0.0.1:%[1]d {
@@ -195,10 +192,7 @@ func TestNginxWrongHostMeetsACatchAll(t *testing.T) {
 	t.Parallel()
 	nginx := nginxPath(t)
 	dir := t.TempDir()
-	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprintf(w, "app user=%s", r.Header.Get("Remote-User"))
-	}))
-	defer app.Close()
+	app := remoteUserApp(t)
 	sock, nginxPort := listen(t), harness.Port(t)
 	portalPort := sock.Port
 	config, logFile := caddyfile(t, dir, "caddy", "admin off", fmt.Sprintf(`http://auth.sso.localhost:%[1]d {
@@ -340,10 +334,7 @@ func TestNginxSendsALongAddressToTheLogin(t *testing.T) {
 	t.Parallel()
 	nginx := nginxPath(t)
 	dir := t.TempDir()
-	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprintf(w, "app user=%s", r.Header.Get("Remote-User"))
-	}))
-	defer app.Close()
+	app := remoteUserApp(t)
 	sock, nginxPort := listen(t), harness.Port(t)
 	portalPort := sock.Port
 	portal := fmt.Sprintf("http://auth.sso.localhost:%d", portalPort)
@@ -385,4 +376,14 @@ func TestNginxSendsALongAddressToTheLogin(t *testing.T) {
 			t.Errorf("GET %.40s… (%d characters) through nginx: %d %.120s, want 302 %.120s", path, len(path), res.StatusCode, res.Header.Get("Location"), want)
 		}
 	}
+}
+
+// remoteUserApp is an app behind the gate that answers with the
+// Remote-User its proxy passed, closed when t ends.
+func remoteUserApp(t *testing.T) *httptest.Server {
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "app user=%s", r.Header.Get("Remote-User"))
+	}))
+	t.Cleanup(app.Close)
+	return app
 }
