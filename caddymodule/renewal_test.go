@@ -25,11 +25,15 @@ import (
 // ends, which her known-browser cookie's check reads: her devices page
 // answers, TestARemovalWhoseEndFailedOnTheDevicesPageIsAskedAgainThere),
 // or a read of heldFlow's records (a page of her sign-in, its flow read:
-// TestAFlowReadUnderTheOldSecretIsNotCarriedOverToTheNew).
+// TestAFlowReadUnderTheOldSecretIsNotCarriedOverToTheNew), or of
+// twoTabs's app setup (TestASetupStartedWhileAnotherConfirmsStays).
 func init() {
 	sitetest.Holds.Park = func(op, key string) bool {
 		if strings.HasSuffix(key, "/"+undoneAdder) || strings.Contains(key, "/"+undoneAdder+"/") { // TestASessionAnUndoneAppSignedInEndsWithIt
 			return op == "write" && key == "device/localhost/"+undoneAdder
+		}
+		if strings.HasSuffix(key, "/"+twoTabs) || strings.Contains(key, "/"+twoTabs+"/") { // TestASetupStartedWhileAnotherConfirmsStays
+			return op == "read" && key == "app-setup/localhost/"+twoTabs
 		}
 		return op == "write" && (strings.HasPrefix(key, "recovery/") || strings.HasPrefix(key, "app-used/") ||
 			strings.HasPrefix(key, "sessions/")) || op == "read" && (strings.HasPrefix(key, "trusted/") || strings.HasSuffix(key, "/"+heldFlow))

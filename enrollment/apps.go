@@ -130,7 +130,15 @@ func (s *Devices) ConfirmApp(ctx context.Context, sc Scope, user, code, name str
 	if err != nil {
 		return "", false, err
 	}
-	_ = s.Store.Delete(ctx, appSetupKey(sc.Realm, user))
+	// The setup ends only if it is still the one read: another session
+	// of the user (a second tab) may have started one since, which waits
+	// for its own code (TestAConfirmationLeavesASetupStartedMeanwhile).
+	// A claim of one record: a compare-and-delete in one step on every
+	// store, as the Delete before it (storetest.Interleaver holds a Swap
+	// as a read then a write; a claim, as none).
+	var end store.Batch
+	end.Claim(store.Swap{Key: appSetupKey(sc.Realm, user), Read: setup})
+	_ = store.Do(ctx, s.Store, &end)
 	if had != "" {
 		return had, false, nil
 	}
