@@ -193,7 +193,10 @@ func (a *App) settleProvisioned() {
 // as long each time up to a minute; a realm whose probe failed at the
 // start (unsure) is first grouped again, once the probe answers (regroup).
 func (a *App) retry(rs []realmSettle) {
-	for wait := settleRetry.Get(); len(rs) > 0; wait = min(2*wait, time.Minute) {
+	for wait := range settleRetry.Doubling() {
+		if len(rs) == 0 {
+			return
+		}
 		select {
 		case <-a.ctx.Done():
 			return
