@@ -146,11 +146,8 @@ var settling struct {
 }
 
 // settleRetry is the first wait before a failed settle is tried again:
-// SettleRetry, unless a test shortened it (clock.Shorten).
-var settleRetry = clock.NewWait("settle-retry", SettleRetry)
-
-// SettleRetry is the first wait before a failed settle is tried again.
-const SettleRetry = time.Second
+// 1 s, unless a test shortened it (clock.Shorten).
+var settleRetry = clock.NewWait("settle-retry", time.Second)
 
 // realmSettle is a realm's gates on one store, settled together, and
 // the numbers they give each provisioned user (signin.NumbersOf).
