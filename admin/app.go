@@ -146,11 +146,8 @@ var settling struct {
 }
 
 // settleRetry is the first wait before a failed settle is tried again:
-// SettleRetry, unless a test shortened it (clock.Shorten).
-var settleRetry = clock.NewWait("settle-retry", SettleRetry)
-
-// SettleRetry is the first wait before a failed settle is tried again.
-const SettleRetry = time.Second
+// 1 s, unless a test shortened it (clock.Shorten).
+var settleRetry = clock.NewWait("settle-retry", time.Second)
 
 // realmSettle is a realm's gates on one store, settled together, and
 // the numbers they give each provisioned user (signin.NumbersOf).
@@ -193,7 +190,10 @@ func (a *App) settleProvisioned() {
 // as long each time up to a minute; a realm whose probe failed at the
 // start (unsure) is first grouped again, once the probe answers (regroup).
 func (a *App) retry(rs []realmSettle) {
-	for wait := settleRetry.Get(); len(rs) > 0; wait = min(2*wait, time.Minute) {
+	for wait := range settleRetry.Doubling() {
+		if len(rs) == 0 {
+			return
+		}
 		select {
 		case <-a.ctx.Done():
 			return

@@ -71,7 +71,7 @@ func TestAProvisionedPhoneTakenAwayWhileTheStoreIsDownEndsOnceItIsBack(t *testin
 	if err := os.WriteFile(filepath.Join(dir, "fail"), nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	sitetest.Shorten(t, "settle-retry", 100*time.Millisecond) // admin.SettleRetry, 1 s
+	sitetest.Shorten(t, "settle-retry", 100*time.Millisecond) // admin's settleRetry, 1 s
 	next := textSite(t, "store smsgate_test_hold "+dir+" badger "+s.Store, []string{"alice"}, "\t\tremember 30d\n\t\tuser alice +447400123456\n")
 	time.Sleep(300 * time.Millisecond) // past the first two retries (0.1 s, 0.3 s), which fail too
 	if len(next.LogEntries("provisioned_number_changed")) != 0 {

@@ -3,7 +3,6 @@ package continuity
 import (
 	"context"
 	"errors"
-	"time"
 )
 
 // ErrNotFrozen refuses to accept a store that is not frozen.
@@ -59,14 +58,10 @@ func (w *Watch) accept(ctx context.Context, how string, force bool) (old, rec *R
 // waits for it only while ctx lasts, then gives up with ctx's error, the
 // record unread (as it does once ctx is over).
 func (w *Watch) Reread(ctx context.Context) (Change, error) {
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
-	for !w.mu.TryLock() {
-		select {
-		case <-ctx.Done():
-			return Change{}, ctx.Err()
-		case <-tick.C:
-		}
+	select {
+	case w.mu <- struct{}{}:
+	case <-ctx.Done():
+		return Change{}, ctx.Err()
 	}
 	if err := ctx.Err(); err != nil {
 		w.mu.Unlock()
@@ -74,3 +69,10 @@ func (w *Watch) Reread(ctx context.Context) (Change, error) {
 	}
 	return w.turn(ctx)
 }
+
+// turns is the Watch's lock: a channel of one, which a wait that its
+// context bounds selects on (Reread).
+type turns chan struct{}
+
+func (t turns) Lock()   { t <- struct{}{} }
+func (t turns) Unlock() { <-t }

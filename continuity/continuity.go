@@ -91,8 +91,8 @@ type Watch struct {
 	evictions int64
 	notice    func(Change) // Options.Notice
 
-	mu  sync.Mutex // one Check, SawUsers or Accept at a time
-	rec *Record    // the store's record, as last read (under mu)
+	mu  turns   // one Check, SawUsers or Accept at a time
+	rec *Record // the store's record, as last read (under mu)
 	// told is taken before mu is let go (show): what each turn found is
 	// heard (notice) and shown (seen) in the turns' order, and no reader
 	// waits while it is heard.
@@ -128,7 +128,8 @@ func Open(ctx context.Context, st store.Store, o Options) (*Watch, Change, error
 	if o.Probe == nil {
 		o.Probe = func(context.Context) (bool, error) { return false, nil }
 	}
-	w := &Watch{st: st, marker: openMarker(o.Dir, o.Identity), probe: o.Probe, now: o.Now, evicted: o.Evicted, evictions: -1, notice: o.Notice}
+	w := &Watch{st: st, marker: openMarker(o.Dir, o.Identity), probe: o.Probe, now: o.Now, evicted: o.Evicted, evictions: -1, notice: o.Notice,
+		mu: make(turns, 1)}
 	ch, err := w.Check(ctx)
 	return w, ch, err
 }

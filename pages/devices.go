@@ -336,7 +336,7 @@ func (p *Pages) deviceApp(req *request, cl *session.Claims, action string) {
 			Secret: setup.Secret, URI: setup.URI, Link: template.URL(setup.URI), Grouped: groupsOfFour(setup.Secret)}
 		p.page(req, http.StatusOK, "app", pageData{AppSetup: view})
 	case "app-confirm":
-		added := p.SignIn.AddingFrom(ctx, req.realm, cl)
+		added := p.SignIn.AddingWith(ctx, req.realm, cl, req.form["code"], signin.AppCodeLength)
 		if err := p.SignIn.ConfirmApp(added, req.scope, user, req.form["code"], req.form["name"], p.live(cl)); err != nil {
 			if errors.Is(err, signin.ErrEnded) {
 				p.goTo(req, signin.Login) // a reset or a sign-out everywhere came first

@@ -46,7 +46,7 @@ type flowClaims struct {
 	// the cookie's length does not tell a known name from a decoy's.
 	Pad string `json:"pad"`
 
-	read string // the cookie it was read from ("": a fresh flow), for saveFlow
+	read string // the token its cookie opened to ("": a fresh flow), for saveFlow
 }
 
 // userWidth is the room the flow keeps for a user's name (as JSON): more
@@ -70,7 +70,7 @@ func (p *Pages) readFlow(r *http.Request, realm string) *flowClaims {
 			if fl.Flow.ID == "" {
 				fl.Flow.ID = enrollment.RandomID()
 			}
-			fl.read = c.Value
+			fl.read = token
 			return fl
 		}
 	}
@@ -82,15 +82,6 @@ func freshFlow() *flowClaims {
 	return &flowClaims{CSRF: enrollment.RandomID(), Flow: signin.Flow{ID: enrollment.RandomID()}}
 }
 
-// opens reports whether the flow cookie sealed still opens, and its flow
-// is still signed, under the gate's keys as they are now. Its times are
-// not asked again: readFlow took it, within the leeway, at the request's
-// start, and the request's work since (a provider's send) does not end it.
-func (p *Pages) opens(sealed, realm string) bool {
-	token, err := p.Sealer.Open(sealed, realm)
-	return err == nil && p.Flows.Signed(token)
-}
-
 // saveFlow signs the flow and seals it into its cookie, limited to the
 // gate's pages. Sealed, because it names the user being signed in (and a
 // decoy's name would tell that the user does not exist), and padded, so
@@ -100,7 +91,12 @@ func (p *Pages) opens(sealed, realm string) bool {
 // adopted the store's while the request ran) is not carried over under
 // the new ones: a fresh flow is saved instead (its form token the page
 // shows), as a flow read after the adoption would have been. Asked once
-// the flow is sealed, so that keys replaced while it was signed count.
+// the flow is sealed, so that keys replaced while it was signed count:
+// whether the flow keys still sign the token its cookie opened to (read,
+// not opened again: a new secret replaces the flow keys before the
+// seal's, session.Derived.Rekey), not its times again (Keys.Signed):
+// readFlow took it, within the leeway, at the request's start, and the
+// request's work since (a provider's send) does not end it.
 func (p *Pages) saveFlow(req *request) {
 	for {
 		fl := req.flow
@@ -116,7 +112,7 @@ func (p *Pages) saveFlow(req *request) {
 		}
 		sealed := p.Sealer.Seal(token, req.realm)
 		switch {
-		case fl.read != "" && !p.opens(fl.read, req.realm):
+		case fl.read != "" && !p.Flows.Signed(fl.read):
 			req.flow = freshFlow() // read under the old secret's keys
 			continue
 		case len(sealed) > maxFlowCookie && fl.RD != "":

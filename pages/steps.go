@@ -190,7 +190,7 @@ func (p *Pages) checkCode(req *request, c *enrollment.Challenge) {
 			return
 		}
 		live = p.live(cl)
-		ctx = p.SignIn.AddingFrom(ctx, req.realm, cl)
+		ctx = p.SignIn.AddingWith(ctx, req.realm, cl, req.form["code"], p.SignIn.CodeLength)
 	}
 	res, err := p.SignIn.Check(ctx, req.scope, &req.flow.Flow, req.user, c, req.form["code"], live)
 	if err == nil && firstPhone {

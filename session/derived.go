@@ -32,7 +32,9 @@ func NewDerived(secret []byte, now func() time.Time) (*Derived, error) {
 // OnRekey has code keys made elsewhere (from Code) follow a new secret.
 func (d *Derived) OnRekey(f func(code []byte)) { d.rekeys = append(d.rekeys, f) }
 
-// Rekey derives every key again from a new secret.
+// Rekey derives every key again from a new secret: the flow keys first,
+// so that a flow they still sign was sealed under the seal's key as it is
+// (pages.saveFlow asks them only).
 func (d *Derived) Rekey(secret []byte) error {
 	d.Flows.Rekey(Derive(secret, "flow"))
 	d.Known.Rekey(Derive(secret, "known browser"))

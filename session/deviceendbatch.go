@@ -5,6 +5,7 @@ package session
 // only where the store holds none as late (the later removal wins).
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"time"
@@ -32,7 +33,7 @@ func KeepLaterDeviceEnds(ctx context.Context, st store.Store, ends []StoredEnd, 
 			keyed[i] = keyedEnd{r.Key, e}
 		}
 	}
-	err = keepLaterDeviceEnds(store.Lasting(ctx), st, keyed, now, store.RequestTime(), func(i int, k EndKept) error {
+	err = keepLaterDeviceEnds(store.Lasting(ctx), st, keyed, now, store.RequestTime(), false, func(i int, k EndKept) error {
 		if told != nil {
 			if err := told(ends[i], k); err != nil {
 				return err
@@ -83,9 +84,12 @@ const (
 // decided again in an Update of its own (keepAt). Of one key named twice,
 // the later end goes in the batch. Once a batch is written, done (nil:
 // none) is called with each of its ends (its place in ends) and what the
-// batch did with it; its error stops the run. err is the first failure
-// (the others of the batch are still written, and told to done).
-func keepLaterDeviceEnds(ctx context.Context, st store.Store, ends []keyedEnd, now time.Time, budget time.Duration, done func(int, EndKept) error) error {
+// batch did with it; its error stops the run. A batch the store failed
+// stops it too, with that failure (the others of the batch are still
+// written, and told to done); with every, each batch is tried all the
+// same (a gate's put-back: Manager.putBack), and the last failure told.
+func keepLaterDeviceEnds(ctx context.Context, st store.Store, ends []keyedEnd, now time.Time, budget time.Duration, every bool, done func(int, EndKept) error) error {
+	var last error
 	for from := 0; from < len(ends); from += DeviceEndsABatch {
 		chunk := ends[from:min(from+DeviceEndsABatch, len(ends))]
 		bctx := ctx
@@ -100,11 +104,12 @@ func keepLaterDeviceEnds(ctx context.Context, st store.Store, ends []keyedEnd, n
 				}
 			}
 		}
-		if failed != nil {
+		if failed != nil && !every {
 			return failed
 		}
+		last = cmp.Or(failed, last)
 	}
-	return nil
+	return last
 }
 
 // keepDeviceEndsBatch is one batch of keepLaterDeviceEnds: what it did

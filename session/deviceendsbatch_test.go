@@ -105,7 +105,7 @@ func TestADeviceEndChangedAfterItsReadIsDecidedAgain(t *testing.T) {
 			key := endkeys.Device("example.com", "alice", name)
 			changed := &changedAfterRead{Store: st, key: key, value: meanwhile.record()}
 			wrote := false
-			err := keepLaterDeviceEnds(ctx, changed, []keyedEnd{{key, ours}}, now, 0, func(_ int, k EndKept) error {
+			err := keepLaterDeviceEnds(ctx, changed, []keyedEnd{{key, ours}}, now, 0, false, func(_ int, k EndKept) error {
 				wrote = k == EndWritten
 				return nil
 			})

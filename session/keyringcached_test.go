@@ -53,3 +53,37 @@ func TestASessionCheckedWhileTheKeysFollowANewSecretIsNotCachedOverIt(t *testing
 		t.Error("a session of the old secret's key, checked while the gate adopted the new one, is let in after it")
 	}
 }
+
+// TestKeysTheStoreReplacedEmptyTheCache: a gate of a configured secret
+// whose EdDSA keys the store replaced (wiped, and another gate of that
+// secret made new ones) refuses, from its next Reconcile, a session its
+// old key signed that it had checked and cached: the keyring's load that
+// finds a held key gone empties the cache (keyring.gone; Reconcile's own
+// flush, which did it again, went). On Badger.
+func TestKeysTheStoreReplacedEmptyTheCache(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.Badger(t)
+	cfg := Config{Store: st, Realm: "example.com", Secret: []byte("0123456789abcdef0123456789abcdef"), Alg: "EdDSA", Lifetime: time.Hour, Now: time.Now}
+	m, err := NewManager(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	awaitingPolls(m)
+	tok, err := m.Issue(ctx, "alice", []factor.AMR{factor.AMRSMS}, Where{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Check(ctx, tok) == nil {
+		t.Fatal("premise: the session is let in (and cached)")
+	}
+	wipe(t, st)
+	if _, err := NewManager(ctx, cfg); err != nil { // the other gate: new keys
+		t.Fatal(err)
+	}
+	if change, err := m.Reconcile(ctx); err != nil || change != SecretAdopted { // its keys replaced: what they signed is refused
+		t.Fatalf("reconcile: %v, %v", change, err)
+	}
+	if m.Check(ctx, tok) != nil {
+		t.Error("a session of a key the store replaced is let in from the cache after the gate loaded the new keys")
+	}
+}

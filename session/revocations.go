@@ -366,13 +366,11 @@ func (m *Manager) putBack(ctx context.Context) {
 			ends = append(ends, keyedEnd{endkeys.Device(m.realm, key.user, key.id), d.end})
 		}
 	}
-	// Every batch tried, as above: putBack is not run again (poll clears
+	// Every batch tried (every), as above: putBack is not run again (poll clears
 	// what asked for it), so a batch left after a failed one was never
 	// written, and other instances served the sessions it ends.
-	for from := 0; from < len(ends); from += DeviceEndsABatch {
-		if err := keepLaterDeviceEnds(ctx, m.store, ends[from:min(from+DeviceEndsABatch, len(ends))], now, 0, nil); err != nil {
-			failed = err
-		}
+	if err := keepLaterDeviceEnds(ctx, m.store, ends, now, 0, true, nil); err != nil {
+		failed = err
 	}
 	for user, at := range users {
 		if err := revokeUserAt(ctx, m.store, m.realm, user, at); err != nil {

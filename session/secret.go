@@ -97,8 +97,7 @@ func (m *Manager) Reconcile(ctx context.Context) (SecretChange, error) {
 		if err != nil {
 			return change, err
 		}
-		if replaced {
-			m.cache.Flush() // what the old keys signed is refused from now on
+		if replaced { // what the old keys signed is refused: its load emptied the cache (keyring.gone)
 			change = max(change, SecretAdopted)
 		}
 	}

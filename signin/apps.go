@@ -19,6 +19,9 @@ func (s *Service) StartApp(ctx context.Context, realm, user string) (*enrollment
 	return s.Devices.StartApp(ctx, realm, user, s.Site)
 }
 
+// AppCodeLength is how many digits an authenticator app's code has.
+const AppCodeLength = 6
+
 // ConfirmApp adds the app once its first code is right, and tells the
 // user's phones; live is the asking session's (see Live). Of two
 // confirmations of one app at once (a double submit), the one that found
@@ -28,8 +31,8 @@ func (s *Service) StartApp(ctx context.Context, realm, user string) (*enrollment
 // that is not six digits (none: the confirmation a step-up resumed, which
 // keeps no code) is refused as at a sign-in, no guess counted.
 func (s *Service) ConfirmApp(ctx context.Context, sc enrollment.Scope, user, code, name string, live Live) error {
-	if _, ok := enrollment.NormalizeCode(code, 6); !ok {
-		return &CodeFormatError{Length: 6}
+	if _, ok := enrollment.NormalizeCode(code, AppCodeLength); !ok {
+		return &CodeFormatError{Length: AppCodeLength}
 	}
 	since := s.Devices.Now()
 	id, added, err := s.Devices.ConfirmApp(ctx, sc, user, code, name)
@@ -50,8 +53,8 @@ func (s *Service) ConfirmApp(ctx context.Context, sc enrollment.Scope, user, cod
 
 // CheckApp signs user in with a code from one of their apps.
 func (s *Service) CheckApp(ctx context.Context, sc enrollment.Scope, user, input string) (*Result, error) {
-	if _, ok := enrollment.NormalizeCode(input, 6); !ok {
-		return nil, &CodeFormatError{Length: 6}
+	if _, ok := enrollment.NormalizeCode(input, AppCodeLength); !ok {
+		return nil, &CodeFormatError{Length: AppCodeLength}
 	}
 	if user == "" {
 		return nil, enrollment.ErrNoChallenge

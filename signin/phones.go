@@ -105,10 +105,16 @@ func (s *Service) remove(ctx context.Context, realm, user, id string, allowLast 
 		r.Told = s.Notify(ctx, realm, user, "", words.Say(notice, "phone", removed.Masked))
 	}
 	if r.CodesWithdrawn {
-		s.audit(CodesWithdrawn, user, "", zap.String("device", id))
-		s.Notify(ctx, realm, user, "", words.Say("notice.recovery_withdrawn"))
+		s.codesWithdrawn(ctx, realm, user, id)
 	}
 	return r, err
+}
+
+// codesWithdrawn audits that the removal of user's device id withdrew her
+// recovery codes (the device's ID, no code), and tells her phones so.
+func (s *Service) codesWithdrawn(ctx context.Context, realm, user, id string) {
+	s.audit(CodesWithdrawn, user, "", zap.String("device", id))
+	s.Notify(ctx, realm, user, "", words.Say("notice.recovery_withdrawn"))
 }
 
 // removeDevice removes user's device id and ends what it earned but keep
@@ -373,8 +379,7 @@ func (s *Service) removing(realm, user, id string, since time.Time) func(context
 		if withdrawn, err := s.Devices.ForgetCodesMadeBy(ctx, realm, user, id); err != nil || !withdrawn {
 			return err
 		}
-		s.audit(CodesWithdrawn, user, "", zap.String("device", id))
-		s.Notify(ctx, realm, user, "", words.Say("notice.recovery_withdrawn"))
+		s.codesWithdrawn(ctx, realm, user, id)
 		return nil
 	}
 }

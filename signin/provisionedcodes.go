@@ -59,13 +59,23 @@ func (s *Service) Maker(ctx context.Context, realm string, cl *session.Claims) (
 // that device recorded (a device added from its session while it was
 // listed did too), where another session naming a device gone from her
 // list adds none (ErrEnded). A store that cannot tell that session kept
-// names the device all the same.
+// names the device all the same. One that checks a code: AddingWith.
 func (s *Service) AddingFrom(ctx context.Context, realm string, cl *session.Claims) context.Context {
 	maker, err := s.Maker(ctx, realm, cl)
 	if err != nil {
 		maker = s.EarnedBy(cl)
 	}
 	return enrollment.AddedFrom(ctx, maker)
+}
+
+// AddingWith is AddingFrom for a device whose adding checks code, of
+// length digits (a phone's: CodeLength; an app's: AppCodeLength): a code
+// of another form, refused unread (CodeFormatError), reads nothing.
+func (s *Service) AddingWith(ctx context.Context, realm string, cl *session.Claims, code string, length int) context.Context {
+	if _, ok := enrollment.NormalizeCode(code, length); !ok {
+		return ctx
+	}
+	return s.AddingFrom(ctx, realm, cl)
 }
 
 // provesPhone reports whether a is a phone's code: a text's or a call's.

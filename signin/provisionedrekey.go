@@ -44,7 +44,10 @@ func (s *Service) Rekey(realm string, code []byte) {
 	s.rekeying.Store(oldKey, struct{}{}) // a settle meanwhile waits for it (settleUser)
 	s.later(func() {
 		defer s.rekeying.Delete(oldKey)
-		for wait := rekeyRetry.Get(); s.rekeyOnce(realm, was, at); wait = min(2*wait, time.Minute) {
+		for wait := range rekeyRetry.Doubling() {
+			if !s.rekeyOnce(realm, was, at) {
+				return
+			}
 			for end := time.Now().Add(wait); time.Now().Before(end); time.Sleep(min(time.Until(end), time.Second)) {
 				if s.RekeyOn != nil && !s.RekeyOn() {
 					return // its config was replaced, or stopped

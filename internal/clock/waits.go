@@ -2,6 +2,7 @@ package clock
 
 import (
 	"fmt"
+	"iter"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -38,6 +39,15 @@ func (w *Wait) Get() time.Duration {
 		return time.Duration(d)
 	}
 	return w.d
+}
+
+// Doubling is a retry's waits (a failed settle's, a failed re-keying's):
+// the wait's length, then twice as long each time, up to a minute.
+func (w *Wait) Doubling() iter.Seq[time.Duration] {
+	return func(yield func(time.Duration) bool) {
+		for d := w.Get(); yield(d); d = min(2*d, time.Minute) {
+		}
+	}
 }
 
 // Shorten makes the wait named name d long, until restore: for a test,

@@ -1,6 +1,7 @@
 package clock
 
 import (
+	"slices"
 	"testing"
 	"time"
 )
@@ -36,5 +37,32 @@ func TestAWaitIsItsLengthUntilATestShortensIt(t *testing.T) {
 	}
 	if _, err := Shorten("no-such-wait", time.Millisecond); err == nil {
 		t.Error("an unknown wait shortened")
+	}
+}
+
+// TestDoublingWaitsDoubleUpToAMinute: a retry's waits are the wait's
+// length (as shortened), then twice as long each time, up to a minute.
+func TestDoublingWaitsDoubleUpToAMinute(t *testing.T) {
+	w := NewWait("test-doubling", 10*time.Second)
+	var got []time.Duration
+	for d := range w.Doubling() {
+		if got = append(got, d); len(got) == 5 {
+			break
+		}
+	}
+	want := []time.Duration{10 * time.Second, 20 * time.Second, 40 * time.Second, time.Minute, time.Minute}
+	if !slices.Equal(got, want) {
+		t.Errorf("waits %v; want %v", got, want)
+	}
+	restore, err := Shorten("test-doubling", time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer restore()
+	for d := range w.Doubling() {
+		if d != time.Second {
+			t.Errorf("shortened: first wait %v; want 1s", d)
+		}
+		break
 	}
 }
