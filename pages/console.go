@@ -247,16 +247,20 @@ func (p *Pages) consoleUser(req *request, c *consoleView, by string) int {
 	status := http.StatusOK
 	if req.r.Method == http.MethodPost {
 		op := map[string]string{"remove": "devices/remove", "reset": "reset", "revoke": "revoke", "end": "sessions/end", "end-unlisted": "sessions/end-unlisted", "invite": "invites"}[req.form["action"]]
-		if op == "" {
-			c.Error = p.sayID(req, "gate.unknown_action")
-			return http.StatusBadRequest
-		}
 		id := req.form["device"]
 		if op == "sessions/end" {
 			id = req.form["session"]
 		}
-		out, err := p.Site.Change(ctx, op, admin.Request{User: name, ID: id}, by)
+		var out any
+		var err error
+		if op != "" {
+			out, err = p.Site.Change(ctx, op, admin.Request{User: name, ID: id}, by)
+		}
 		switch {
+		case op == "":
+			// The page still names the user (its template reads c.User):
+			// an early return answered 500 (attack22).
+			c.Error, status = p.sayID(req, "gate.unknown_action"), http.StatusBadRequest
 		case err != nil:
 			c.Error, status = p.consoleError(req, err)
 		case op == "invites":
