@@ -10,6 +10,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"go.uber.org/zap"
 
 	"github.com/smsgate/caddy-smsgate/internal/cookies"
 	"github.com/smsgate/caddy-smsgate/pages"
@@ -20,8 +21,8 @@ import (
 
 // authCheck serves GET /.smsgate/auth, the forward-auth check for other
 // proxies (Caddy forward_auth, Traefik forwardAuth, nginx auth_request).
-// A valid session answers 200 with identity headers for the upstream (and
-// the request's other cookies, in Cookie, for Traefik to copy); none
+// A valid session answers 200 with identity headers for the upstream (and,
+// to a trusted proxy, the request's other cookies, in Cookie, to copy); none
 // answers a redirect to the portal's login (or 401 with ?mode=status, for
 // nginx, which redirects itself with error_page). ?max_age=15m asks for a
 // code entered within that time (step-up), never a longer one than the
@@ -51,6 +52,7 @@ func (g *gate) authCheck(w http.ResponseWriter, r *http.Request) error {
 	if old != "" && cl != nil && !g.pages.OldCountsAtCheck(r, old, cl) {
 		cl = nil // planted under the old name (the proxy's answer renames nothing)
 	}
+	trusted, _ := caddyhttp.GetVar(r.Context(), caddyhttp.TrustedProxyVarKey).(bool) // believe its headers, echo Cookie
 	repl := replacer(r)
 	if repl == nil { // outside Caddy's server
 		repl = caddy.NewReplacer()
@@ -70,10 +72,13 @@ func (g *gate) authCheck(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	if cl != nil && g.fresh(cl, maxAge) && g.strongEnough(cl, amrs) {
-		g.authAnswer(w, r, repl, cl, found)
+		g.authAnswer(w, r, repl, cl, found, trusted)
 		return nil
 	}
-	original, method := g.originalRequest(r)
+	original, method := "", r.Method // the URL and method the proxy asks about
+	if trusted {
+		original, method = pages.OriginalRequest(r.Header, r.Method)
+	}
 	login := pages.LoginReturn(g.loginPage, original)
 	if q.Get("mode") == "status" || method != http.MethodGet || !strings.Contains(r.Header.Get("Accept"), "text/html") {
 		// nginx cannot URL-encode: it reads the login URL from this header
@@ -89,23 +94,26 @@ var errMaxAge = errors.New("max_age must be a duration such as 15m")
 
 // authAnswer is a successful check's 200: the identity headers for the
 // upstream, and the request's other cookies (found: the session's, as in
-// ServeHTTP); repl, the request's placeholders.
-func (g *gate) authAnswer(w http.ResponseWriter, r *http.Request, repl *caddy.Replacer, cl *session.Claims, found cookies.Found) {
+// ServeHTTP); repl, the request's placeholders; trusted, from a trusted proxy.
+func (g *gate) authAnswer(w http.ResponseWriter, r *http.Request, repl *caddy.Replacer, cl *session.Claims, found cookies.Found, trusted bool) {
 	app := "" // the assertion's app (not each of its pages), as the proxy says: never the portal's own Host
-	if trusted, _ := caddyhttp.GetVar(r.Context(), caddyhttp.TrustedProxyVarKey).(bool); g.hot.assertion && trusted {
-		app = pages.ForwardedApp(r.Header) // as originalRequest reads it, built once an app
+	if g.hot.assertion && trusted {
+		app = pages.ForwardedApp(r.Header) // as pages.OriginalRequest reads it, built once an app
 	}
 	g.admit(r, repl, cl, cl.Facts().Lookup, found, app)
 	h := w.Header()
 	for name, value := range g.authHeaders {
 		h.Set(name, identityValue(repl, cl.Facts(), value))
 	}
-	// The request's cookies without smsgate's (admit took them off):
-	// a proxy that copies Cookie from this answer (Traefik's
-	// authResponseHeaders) hands the app no bearer token, and one that
-	// got its 2xx from anything but the gate hands it no cookies at all.
-	if cookies := r.Header["Cookie"]; len(cookies) > 0 {
+	// The request's cookies without smsgate's (admit took them off), for a
+	// proxy that copies Cookie from this answer (Traefik, nginx): the app no
+	// bearer token, no cookies after a 2xx from anything else. To a trusted
+	// proxy only: a page's script fetching the check reads it, HttpOnly too.
+	if cookies := r.Header["Cookie"]; len(cookies) > 0 && trusted {
 		h.Set("Cookie", strings.Join(cookies, "; "))
+	} else if len(cookies) > 0 && !g.echoWarned.Load() && g.echoWarned.CompareAndSwap(false, true) {
+		g.logger.Warn("forward-auth check answered without the request's cookies (Cookie): it echoes them only to a proxy in the server's trusted_proxies; a proxy that copies Cookie from the answer (nginx's $upstream_http_cookie, Traefik's authResponseHeaders) must be listed there, or its apps get no cookies",
+			zap.String("ip", pages.ClientIP(r)))
 	}
 	if g.assertionHeader != "" {
 		a, _ := repl.GetString("smsgate.assertion") // admit's, never the client's
@@ -127,15 +135,4 @@ func identityValue(repl *caddy.Replacer, f *session.Facts, value string) string 
 		}
 	}
 	return repl.ReplaceAll(value, "")
-}
-
-// originalRequest is the URL and method the proxy is asking about
-// (pages.OriginalRequest), from the headers it sets — believed only from
-// the server's trusted_proxies. A refused check needs it (for the login's
-// return address), and an assertion (for the app it names).
-func (g *gate) originalRequest(r *http.Request) (string, string) {
-	if trusted, _ := caddyhttp.GetVar(r.Context(), caddyhttp.TrustedProxyVarKey).(bool); !trusted {
-		return "", r.Method
-	}
-	return pages.OriginalRequest(r.Header, r.Method)
 }

@@ -2,6 +2,7 @@ package caddymodule
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-webauthn/webauthn/webauthn"
@@ -85,4 +86,6 @@ type gate struct {
 	logger   *zap.Logger
 	now      func() time.Time
 	coarse   bool // now is the real time: repeat visits read clock.Coarse
+	// echoWarned: the forward-auth check logged that it echoed no Cookie.
+	echoWarned atomic.Bool
 }

@@ -65,7 +65,7 @@ func TestOneForwardedHost(t *testing.T) {
 
 // builtApp is the app as the forward-auth check found it before
 // ForwardedApp: the original URL built from the proxy's headers, then
-// appOf (caddymodule's originalRequest, for a trusted proxy).
+// appOf (pages.OriginalRequest, which caddymodule's check calls for a trusted proxy).
 func builtApp(h http.Header) string {
 	if !oneForwardedHost(h) {
 		return ""
