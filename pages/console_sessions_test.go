@@ -174,41 +174,55 @@ func TestConsoleKeepsItsPlaceAcrossSignIn(t *testing.T) {
 	sitetest.Expect(t, c.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/admin/?q=car")
 }
 
-// TestConsoleEndRacesASignIn: through a real Caddy (run with -race), an
-// admin ends one of carol's sessions while carol signs in on another
-// browser, five times: each time the ended one is gone and signed out,
-// the new one listed and signed in.
+// racedUser is TestConsoleEndRacesASignIn's user: the end of one of her
+// sessions is held once it read her index of sessions (the package's
+// sitetest.Holds).
+const racedUser = "dana"
+
+// TestConsoleEndRacesASignIn: through a real Caddy, on Badger and on
+// Redis, an admin ends one of dana's sessions while dana signs in on
+// another browser, twice: the end is held once it read her index of
+// sessions to take the ended one out, until the sign-in has listed the
+// new one there and been answered. Each time the ended one is gone and
+// signed out, the new one listed and signed in: the index is changed in
+// one atomic step (Store.Update), so the end's change, made on the list
+// it read, is made again on the list the sign-in left. With the index's
+// change made on a read before it (a read then a write), the end wrote
+// the list it read less the ended one: the new session was listed no
+// more (the console could not end it). Before, the two ran free at once,
+// five times: with that read then write they met in none of ten runs
+// (session's TestRacingIndex interleaves them).
 func TestConsoleEndRacesASignIn(t *testing.T) {
 	sitetest.Parallel(t)
-	s := sitetest.Start(t, sitetest.NamedUsersSite)
-	admin, old := sitetest.NewClient(t, ""), sitetest.NewClient(t, "")
-	sitetest.SignInAs(t, s, admin, "alice")
-	sitetest.SignInAs(t, s, old, "carol")
-	path := "/.smsgate/admin/user?name=carol"
-	for round := range 5 {
-		page := admin.Get(path)
-		oldSID := regexpSession.FindStringSubmatch(page.Text)[1] // the newest: old's
-		tok := sitetest.CSRFField.FindStringSubmatch(page.Text)[1]
-		fresh := sitetest.NewClient(t, "") // no cooldown to wait: the last code was used
-		ftok := fresh.CSRF("/.smsgate/login")
-		sitetest.Expect(t, fresh.Post("/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {ftok}}), http.StatusSeeOther, "/.smsgate/verify")
-		code := s.LastCode()
-		var ended, signed *sitetest.Response
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			ended = consolePost(admin, path, url.Values{"action": {"end"}, "session": {oldSID}, "csrf": {tok}}, s.Base)
-		}()
-		signed = fresh.Post("/.smsgate/verify", url.Values{"code": {code}, "csrf": {ftok}})
-		<-done
-		sitetest.Expect(t, ended, http.StatusOK, "")
-		sitetest.Expect(t, signed, http.StatusSeeOther, "/")
-		page = admin.Get(path)
-		if n := strings.Count(page.Text, `name="action" value="end"`); n != 1 || strings.Contains(page.Text, oldSID) {
-			t.Fatalf("round %d: %d sessions listed (want the new one only), the ended one listed: %v", round, n, strings.Contains(page.Text, oldSID))
-		}
-		sitetest.Expect(t, old.Get("/"), http.StatusFound, "/.smsgate/login?rd=%2F")
-		sitetest.Expect(t, fresh.Get("/"), http.StatusOK, "")
-		old = fresh
+	for _, kind := range []string{"badger", "redis"} {
+		t.Run(kind, func(t *testing.T) {
+			sitetest.Parallel(t)
+			s, dir := heldSite(t, kind, "user alice +14155550101", "user "+racedUser+" +14155552672", "admins alice")
+			admin, old := sitetest.NewClient(t, ""), sitetest.NewClient(t, "")
+			sitetest.SignInAs(t, s, admin, "alice")
+			sitetest.SignInAs(t, s, old, racedUser)
+			path := "/.smsgate/admin/user?name=" + racedUser
+			for round := range 2 {
+				page := admin.Get(path)
+				oldSID := regexpSession.FindStringSubmatch(page.Text)[1] // the newest: old's
+				tok := sitetest.CSRFField.FindStringSubmatch(page.Text)[1]
+				fresh := sitetest.NewClient(t, "") // no cooldown to wait: the last code was used
+				ftok := fresh.CSRF("/.smsgate/login")
+				sitetest.Expect(t, fresh.Post("/.smsgate/login", url.Values{"username": {racedUser}, "csrf": {ftok}}), http.StatusSeeOther, "/.smsgate/verify")
+				code := s.LastCode()
+				end := sitetest.Park(t, dir, func() *sitetest.Response {
+					return consolePost(admin, path, url.Values{"action": {"end"}, "session": {oldSID}, "csrf": {tok}}, s.Base)
+				})
+				sitetest.Expect(t, fresh.Post("/.smsgate/verify", url.Values{"code": {code}, "csrf": {ftok}}), http.StatusSeeOther, "/")
+				sitetest.Expect(t, end.Release(t), http.StatusOK, "")
+				page = admin.Get(path)
+				if n := strings.Count(page.Text, `name="action" value="end"`); n != 1 || strings.Contains(page.Text, oldSID) {
+					t.Fatalf("round %d: %d sessions listed (want the new one only), the ended one listed: %v", round, n, strings.Contains(page.Text, oldSID))
+				}
+				sitetest.Expect(t, old.Get("/"), http.StatusFound, "/.smsgate/login?rd=%2F")
+				sitetest.Expect(t, fresh.Get("/"), http.StatusOK, "")
+				old = fresh
+			}
+		})
 	}
 }

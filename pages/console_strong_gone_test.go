@@ -116,7 +116,12 @@ func deviceOf(t *testing.T, s *sitetest.Site, user, kind string) string {
 // after, has expired (403: "reload the page"), never a 500, and signs
 // nothing in. The session her app's code stepped up in the other tab
 // ended with the app (its latest code was the app's): that tab says she
-// is signed out, and the console asks her to sign in again.
+// is signed out, and the console asks her to sign in again. The first
+// tab never reaches the console's rule for its verify page (rules: her
+// app or passkey only, decided by the flow): the other tab's step-up
+// replaced the browser's flow, so this passes with that rule decided by
+// her devices read again, as before a737b31 (checked: the two tests of a
+// removal by another admin, above and below, fail so).
 func TestTheConsolesStepUpWhenSheRemovedHerAppInAnotherTab(t *testing.T) {
 	sitetest.Parallel(t)
 	// Her phone is the config's, not listed on her devices page: the app

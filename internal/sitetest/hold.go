@@ -24,8 +24,10 @@ func init() { caddy.RegisterModule(HoldStore{}) }
 // process of the binary, parent and Caddy children, must know them).
 var Holds struct {
 	// Park matches the operation to hold once armed, after it ran: op is
-	// "read" (a Get) or "write" (a Put, an Update, a PutIfAbsent that
-	// wrote).
+	// "read" (a Get), "update" (an Update's read of its record, before
+	// the change: held there, the change is made on what it read, as a
+	// read then a write would be, and the store's own Update must find
+	// it stale) or "write" (a Put, an Update, a PutIfAbsent that wrote).
 	Park func(op, key string) bool
 	// Fail matches the reads that fail while the file "fail" exists.
 	Fail func(key string) bool
@@ -170,7 +172,10 @@ func (h *HoldStore) Update(ctx context.Context, key string, change func([]byte, 
 	if h.down() {
 		return errDown
 	}
-	err := h.Store.Update(ctx, key, change)
+	err := h.Store.Update(ctx, key, func(old []byte, found bool) ([]byte, time.Duration, error) {
+		h.after("update", key)
+		return change(old, found)
+	})
 	if err == nil && h.breaks(key) {
 		return errDown
 	}
@@ -258,6 +263,7 @@ type Parked struct {
 // on. A test that fails while it is held lets it go on at its cleanup.
 func Park(t *testing.T, dir string, do func() *Response) *Parked {
 	t.Helper()
+	_ = os.Remove(filepath.Join(dir, "parked")) // a request parked before, and let go
 	if err := os.WriteFile(filepath.Join(dir, "arm"), nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
