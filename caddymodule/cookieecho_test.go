@@ -41,18 +41,32 @@ func TestTheChecksCookieEchoIsForTrustedProxiesOnly(t *testing.T) {
 	if warned := s.LogEntries(cookieEchoWithheld); len(warned) != 0 {
 		t.Fatalf("warned of a withheld Cookie echo where it was sent: %v", warned)
 	}
-	// From a browser (127.0.0.2, not in trusted_proxies): no Cookie.
+	// From a browser (127.0.0.2, not in trusted_proxies): no Cookie, and
+	// no warning: its fetch does not spend the one the proxy needs.
 	c.OnLoopback(2)
 	for range 3 {
 		if got := check().Header.Values("Cookie"); len(got) != 0 {
 			t.Fatalf("the check echoed Cookie %q to a client outside trusted_proxies (a page's script reads it)", got)
 		}
 	}
+	if warned := s.LogEntries(cookieEchoWithheld); len(warned) != 0 {
+		t.Fatalf("a browser's own fetch of the check spent the warning meant for a proxy (review22): %v", warned)
+	}
+	// From a proxy left out of trusted_proxies (127.0.0.3: an nginx that
+	// sends the original request's address): no Cookie, one warning, its ip.
+	c.OnLoopback(3)
+	for range 3 {
+		res := c.GetWith("/.smsgate/auth", map[string]string{"X-Original-URL": "http://localhost/app", "X-Original-Method": "GET"})
+		sitetest.Expect(t, res, http.StatusOK, "")
+		if got := res.Header.Values("Cookie"); len(got) != 0 {
+			t.Fatalf("the check echoed Cookie %q to a proxy outside trusted_proxies", got)
+		}
+	}
 	warned := s.LogEntries(cookieEchoWithheld)
 	if len(warned) != 1 {
 		t.Fatalf("%d warnings of the withheld Cookie echo after 3 checks; want one: %v", len(warned), warned)
 	}
-	if w := warned[0]; w["level"] != "warn" || w["ip"] != "127.0.0.2" || strings.Contains(fmt.Sprint(w), "httponly-value") || strings.Contains(fmt.Sprint(w), "app_secret") {
-		t.Fatalf("the warning: %v; want level warn, the client's ip, no cookie", w)
+	if w := warned[0]; w["level"] != "warn" || w["ip"] != "127.0.0.3" || strings.Contains(fmt.Sprint(w), "httponly-value") || strings.Contains(fmt.Sprint(w), "app_secret") {
+		t.Fatalf("the warning: %v; want level warn, the proxy's ip, no cookie", w)
 	}
 }

@@ -111,7 +111,7 @@ func (g *gate) authAnswer(w http.ResponseWriter, r *http.Request, repl *caddy.Re
 	// proxy only: a page's script fetching the check reads it, HttpOnly too.
 	if cookies := r.Header["Cookie"]; len(cookies) > 0 && trusted {
 		h.Set("Cookie", strings.Join(cookies, "; "))
-	} else if len(cookies) > 0 && !g.echoWarned.Load() && g.echoWarned.CompareAndSwap(false, true) {
+	} else if len(cookies) > 0 && asProxy(r) && !g.echoWarned.Load() && g.echoWarned.CompareAndSwap(false, true) {
 		g.logger.Warn("forward-auth check answered without the request's cookies (Cookie): it echoes them only to a proxy in the server's trusted_proxies; a proxy that copies Cookie from the answer (nginx's $upstream_http_cookie, Traefik's authResponseHeaders) must be listed there, or its apps get no cookies",
 			zap.String("ip", pages.ClientIP(r)))
 	}
@@ -120,6 +120,13 @@ func (g *gate) authAnswer(w http.ResponseWriter, r *http.Request, repl *caddy.Re
 		h.Set(g.assertionHeader, a)
 	}
 	w.WriteHeader(http.StatusOK)
+}
+
+// asProxy: the check carries the original request's address, as a proxy
+// sends it (nginx's X-Original-URL, Traefik's X-Forwarded-Uri): the one
+// warning goes to the proxy it is for, not to a browser's own fetch.
+func asProxy(r *http.Request) bool {
+	return r.Header.Get("X-Original-URL") != "" || r.Header.Get("X-Forwarded-Uri") != ""
 }
 
 // identityValue is an auth header's value with its placeholders replaced.
