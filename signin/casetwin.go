@@ -28,7 +28,7 @@ var errTwinFound = errors.New("a case twin")
 // not empty, of another name equal to user's under Unicode case folding:
 // asked where the enrollment begins (before a code is sent) and again
 // just before its device is written (enrollment.Scope.First). The admin's
-// own adding (admin API, CLI, console) is not asked: the admin decides
+// own adding (admin API, CLI) and invites are not asked: the admin decides
 // (basic_auth may hold Alice and alice). It costs one scan of the realm's
 // device records, only for a user the first factor already signed in who
 // holds no device. A refusal is audited (enrollment_refused_case) with
