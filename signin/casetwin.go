@@ -24,18 +24,18 @@ var ErrCaseTwin = words.New("enroll.case_twin")
 var errTwinFound = errors.New("a case twin")
 
 // caseTwin refuses user's own first enrollment (trust on first use: no
-// invite, not a user of the config's) when realm holds a device record,
-// not empty, of another name equal to user's under Unicode case folding:
-// asked where the enrollment begins (before a code is sent) and again
-// just before its device is written (enrollment.Scope.First). The admin's
-// own adding (admin API, CLI) and invites are not asked: the admin decides
-// (basic_auth may hold Alice and alice). It costs one scan of the realm's
-// device records, only for a user the first factor already signed in who
-// holds no device. A refusal is audited (enrollment_refused_case) with
-// the realm and user's name only.
+// invite or recovery code, not a user of the config's) when realm holds a
+// device record, not empty, of another name equal to user's under Unicode
+// case folding: asked where the enrollment begins (before a code is sent)
+// and again just before its device is written (enrollment.Scope.First).
+// The admin's own adding (admin API, CLI) and invites are not asked: the
+// admin decides (basic_auth may hold Alice and alice). It costs one scan
+// of the realm's device records, only for a user the first factor already
+// signed in who holds no device. A refusal is audited
+// (enrollment_refused_case) with the realm and user's name only.
 func (s *Service) caseTwin(ctx context.Context, realm string, f *Flow, user string) error {
 	if f.InvitedAs(user) {
-		return nil // the admin's invite names her: the admin decided
+		return nil // the admin's invite names her (the admin decided), or her recovery code did (useRecovery)
 	}
 	if _, ok := s.Users[user]; ok {
 		return nil
