@@ -126,9 +126,10 @@ func TestACaseBlindSSOsOtherSpellingEnrollsNoSecondAlice(t *testing.T) {
 		}
 		sitetest.Enroll(t, s, login(t, "bob"), "+14155550102")
 	})
-	// A code sent to ALICE's (and Alice's) first phone before alice
-	// enrolled hers enrolls nothing once she did: refused where the device
-	// would be written; nor does another code go out for it.
+	// A code sent to ALICE's (and Alice's, aLiCe's) first phone before
+	// alice enrolled hers enrolls nothing once she did: refused where the
+	// device would be written; nor does another code go out for it, nor a
+	// new one to the number whose code died of wrong tries.
 	on("completed", func(t *testing.T, s *sitetest.Site) {
 		alice, thief, other := login(t, "alice"), login(t, "ALICE"), login(t, "Alice")
 		begin := func(c *sitetest.Client, num string) (code, tok string) {
@@ -139,6 +140,11 @@ func TestACaseBlindSSOsOtherSpellingEnrollsNoSecondAlice(t *testing.T) {
 		}
 		code, tok := begin(thief, "+14155550199")
 		_, otherTok := begin(other, "+14155550198")
+		third := login(t, "aLiCe") // her code died of wrong tries: "send a code" would go to the same number
+		thirdCode, thirdTok := begin(third, "+14155550197")
+		for range 5 {
+			third.Post("/.smsgate/verify", url.Values{"code": {sitetest.WrongCode(thirdCode)}, "csrf": {thirdTok}})
+		}
 		sitetest.Enroll(t, s, alice, "+14155550101")
 		res := thief.Post("/.smsgate/verify", url.Values{"code": {code}, "csrf": {tok}})
 		if res.StatusCode != http.StatusForbidden || !strings.Contains(res.Text, caseTwinPage) {
@@ -149,6 +155,10 @@ func TestACaseBlindSSOsOtherSpellingEnrollsNoSecondAlice(t *testing.T) {
 		res = other.Post("/.smsgate/verify", url.Values{"action": {"resend"}, "csrf": {otherTok}})
 		if res.StatusCode != http.StatusForbidden || !strings.Contains(res.Text, caseTwinPage) || s.Sent() != sent {
 			t.Fatalf("another code for Alice's first phone: %d (%d sent), want 403 and none:\n%s", res.StatusCode, s.Sent()-sent, res.Text)
+		}
+		res = third.Post("/.smsgate/verify", url.Values{"action": {"send"}, "csrf": {thirdTok}})
+		if res.StatusCode != http.StatusForbidden || !strings.Contains(res.Text, caseTwinPage) || s.Sent() != sent {
+			t.Fatalf("a new code for aLiCe's first phone, its code dead: %d (%d sent), want 403 and none:\n%s", res.StatusCode, s.Sent()-sent, res.Text)
 		}
 		users := usersOf(t, s)
 		if len(users) != 1 || users["alice"] != 1 {
