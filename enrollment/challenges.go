@@ -362,7 +362,7 @@ func (s *Challenges) Check(ctx context.Context, sc Scope, c *Challenge, code str
 		// A first enrollment completes only while the user still has no
 		// phone: a code started earlier (by someone who knew the password)
 		// must not add a silent second phone after the user enrolled theirs.
-		if c.DeviceID, err = s.Devices.addFirst(ctx, realm, c.User, c.Phone, c.Lang); err != nil {
+		if c.DeviceID, err = s.Devices.addFirst(ctx, realm, c.User, c.Phone, c.Lang, sc.First); err != nil {
 			return nil, err
 		}
 	case Add:

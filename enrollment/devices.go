@@ -220,11 +220,16 @@ func (s *Devices) newPhone(e164, name, lang string) Device {
 
 // addFirst records e164 as user's first phone, atomically: if the
 // user has a device already (another enrollment won), it returns
-// ErrEnrolled and changes nothing.
-func (s *Devices) addFirst(ctx context.Context, realm, user, e164, lang string) (string, error) {
+// ErrEnrolled and changes nothing; so does first's error (nil: none asked).
+func (s *Devices) addFirst(ctx context.Context, realm, user, e164, lang string, first func(context.Context) error) (string, error) {
 	ctx = store.Lasting(ctx) // the user is told it is done
 	if list, err := s.List(ctx, realm, user); err != nil || len(list) > 0 {
 		return "", cmpErr(err, ErrEnrolled)
+	}
+	if first != nil {
+		if err := first(ctx); err != nil {
+			return "", err
+		}
 	}
 	if ok, err := s.claim(ctx, realm, user, e164); err != nil || !ok {
 		return "", cmpErr(err, ErrNoChallenge) // another user bound the number meanwhile

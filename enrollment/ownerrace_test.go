@@ -59,11 +59,11 @@ func TestANumbersOwnerFollowsItsPhone(t *testing.T) {
 		before:  func(*testing.T, *Devices, string) {},
 		devices: true,
 		a: func(ctx context.Context, s *Devices, user string) error {
-			_, err := s.addFirst(ctx, realm, user, num, "")
+			_, err := s.addFirst(ctx, realm, user, num, "", nil)
 			return nilIf(err, ErrEnrolled)
 		},
 		b: func(ctx context.Context, s *Devices, user string) error {
-			_, err := s.addFirst(ctx, realm, user, num, "")
+			_, err := s.addFirst(ctx, realm, user, num, "", nil)
 			return nilIf(err, ErrEnrolled)
 		},
 	}}

@@ -1,6 +1,10 @@
 package enrollment
 
-import "github.com/smsgate/caddy-smsgate/store"
+import (
+	"context"
+
+	"github.com/smsgate/caddy-smsgate/store"
+)
 
 // Scope is where a request comes from: the realm it is for, the host it
 // came to (for messages), and the client's IP (for limits).
@@ -32,6 +36,11 @@ type Scope struct {
 	// asked at the check: Check looks for no device then, and otherwise
 	// refuses a code whose phone is no longer the user's.
 	Provisioned bool
+	// First, where set, is asked just before a first enrollment's device
+	// is written (Check, an Enroll challenge): an error refuses it, the
+	// code used up (signin's rule on a name that differs only in case from
+	// an enrolled user's).
+	First func(context.Context) error
 }
 
 // spender is whose send windows (per user, calls) a send for limitKey

@@ -59,9 +59,15 @@ func (s *Service) Check(ctx context.Context, sc enrollment.Scope, f *Flow, user 
 	if u, ok := s.Users[c.User]; ok && c.Purpose == enrollment.Verify && c.Phone != "" {
 		sc.Provisioned = u.Phone == c.Phone
 	}
+	if c.Purpose == enrollment.Enroll { // asked again as its device is written: a twin may have enrolled since the code was sent
+		sc.First = func(ctx context.Context) error { return s.caseTwin(ctx, sc.Realm, f, c.User) }
+	}
 	done, err := s.Challenges.Check(ctx, sc, c, code)
 	if errors.Is(err, ErrEnded) { // a phone added from a session whose device left her list: refused
 		return nil, enrollment.ErrNoChallenge // its code is used up: a new sign-in
+	}
+	if errors.Is(err, ErrCaseTwin) {
+		return nil, err // audited by caseTwin: no guess, no failure
 	}
 	if err != nil {
 		s.verifyFailed(ctx, sc, user, c.Phone, factor.Phone, err)

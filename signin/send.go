@@ -93,6 +93,9 @@ func (s *Service) Enroll(ctx context.Context, sc enrollment.Scope, f *Flow, user
 	if err != nil {
 		return nil, &InputError{Err: err}
 	}
+	if err := s.caseTwin(ctx, sc.Realm, f, user); err != nil {
+		return nil, err
+	}
 	s.discard(ctx, sc.Realm, f)
 	c, err := s.start(ctx, sc, enrollment.Challenge{User: user, Phone: e164, Purpose: enrollment.Enroll, Channel: s.Channels[0]})
 	if err != nil {
@@ -163,6 +166,9 @@ func (s *Service) Send(ctx context.Context, sc enrollment.Scope, f *Flow, user s
 				// The number being enrolled, again, after its code died
 				// of wrong tries: no need to type it once more. (An
 				// expired code is never renewed this way.)
+				if err := s.caseTwin(ctx, sc.Realm, f, user); err != nil {
+					return nil, err
+				}
 				nc, err := s.start(ctx, sc, enrollment.Challenge{User: user, Phone: f.Enrolling, Purpose: enrollment.Enroll, Channel: channel})
 				if err != nil {
 					return nil, err
@@ -271,7 +277,8 @@ func cause(err error) error {
 // invite the flow accepted has enrolled a phone already or a reset ended
 // it (a copy of its flow's cookie: inviteStands): no more texts or calls
 // for a code that would enroll nothing (Check refuses it). It returns the
-// step the user is at instead.
+// step the user is at instead; and where its user's name now differs only
+// in case from an enrolled user's (caseTwin), ErrCaseTwin.
 func (s *Service) enrollClosed(ctx context.Context, realm string, f *Flow, c *enrollment.Challenge) error {
 	if c == nil || c.Purpose != enrollment.Enroll {
 		return nil
@@ -284,6 +291,10 @@ func (s *Service) enrollClosed(ctx context.Context, realm string, f *Flow, c *en
 		}
 	}
 	if ok {
+		if err := s.caseTwin(ctx, realm, f, c.User); err != nil {
+			s.discard(ctx, realm, f) // nor another code for it
+			return err
+		}
 		return nil
 	}
 	s.discard(ctx, realm, f)

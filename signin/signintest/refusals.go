@@ -45,6 +45,7 @@ var Refusals = map[string]error{
 	"signin.ErrOtherInvite":       signin.ErrOtherInvite,
 	"signin.ErrInviteNotHere":     signin.ErrInviteNotHere,
 	"signin.ErrRecoveryNotHere":   signin.ErrRecoveryNotHere,
+	"signin.ErrCaseTwin":          signin.ErrCaseTwin,
 	"signin.CodeFormatError":      &signin.CodeFormatError{Length: 6},
 	"signin.AskPhoneError":        &signin.AskPhoneError{Err: phone.ErrMalformed},
 	"signin.InputError":           &signin.InputError{Err: phone.ErrMalformed},

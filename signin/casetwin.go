@@ -1,0 +1,62 @@
+package signin
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"strings"
+
+	"go.uber.org/zap"
+	"golang.org/x/text/cases"
+
+	"github.com/smsgate/caddy-smsgate/store"
+	"github.com/smsgate/caddy-smsgate/words"
+)
+
+// ErrCaseTwin refuses a user's own first enrollment where the realm holds
+// an enrolled user whose name differs from hers in case only: a first
+// factor whose logins ignore case and that passes the name as typed
+// (Remote-User: ALICE for alice's password) would otherwise let whoever
+// holds alice's password enroll his own phone as ALICE.
+var ErrCaseTwin = words.New("enroll.case_twin")
+
+// errTwinFound ends a scan at the first twin.
+var errTwinFound = errors.New("a case twin")
+
+// caseTwin refuses user's own first enrollment (trust on first use: no
+// invite or recovery code, not a user of the config's) when realm holds a
+// device record, not empty, of another name equal to user's under Unicode
+// case folding: asked where the enrollment begins (before a code is sent)
+// and again just before its device is written (enrollment.Scope.First).
+// The admin's own adding (admin API, CLI) and invites are not asked: the
+// admin decides (basic_auth may hold Alice and alice). It costs one scan
+// of the realm's device records, only for a user the first factor already
+// signed in who holds no device. A refusal is audited
+// (enrollment_refused_case) with the realm and user's name only.
+func (s *Service) caseTwin(ctx context.Context, realm string, f *Flow, user string) error {
+	if f.InvitedAs(user) {
+		return nil // the admin's invite names her (the admin decided), or her recovery code did (useRecovery)
+	}
+	if _, ok := s.Users[user]; ok {
+		return nil
+	}
+	fold := cases.Fold()
+	folded := fold.String(user)
+	prefix := store.Key("device", realm, "")
+	err := s.Devices.Store.Scan(ctx, prefix, func(key string, raw []byte) error {
+		parts, ok := store.SplitKey(strings.TrimPrefix(key, prefix))
+		if !ok || len(parts) != 1 || parts[0] == user || fold.String(parts[0]) != folded {
+			return nil
+		}
+		list, err := s.Devices.List(ctx, realm, parts[0]) // an empty list is no one's: only a twin's name reads it
+		if err != nil || len(list) > 0 {
+			return cmp.Or(err, errTwinFound)
+		}
+		return nil
+	})
+	if !errors.Is(err, errTwinFound) {
+		return err
+	}
+	s.audit("enrollment_refused_case", user, "", zap.String("realm", realm))
+	return ErrCaseTwin
+}

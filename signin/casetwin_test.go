@@ -1,0 +1,57 @@
+package signin
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"testing"
+
+	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/store"
+)
+
+// TestWhichNamesAreCaseTwins: a user's own first enrollment is refused
+// where the realm holds a device record, not empty, of a name equal to
+// hers under Unicode case folding (ß and SS too) but not hers, however
+// Key escaped it; not for another realm's user, nor an empty record, nor
+// by an invite the flow accepted (the admin's), nor for a user of the
+// config's. On Badger and a real Redis (with a key prefix: the scan's
+// keys are the gate's, without it).
+func TestWhichNamesAreCaseTwins(t *testing.T) {
+	t.Parallel()
+	for kind, st := range raceStores(t) {
+		t.Run(kind, func(t *testing.T) {
+			ctx := context.Background()
+			s := newServiceOn(st, FirstFactor{Open: true})
+			put := func(realm, user string, devices []enrollment.Device) {
+				raw, _ := json.Marshal(devices)
+				if err := st.Put(ctx, store.Key("device", realm, user), raw, 0); err != nil {
+					t.Fatal(err)
+				}
+			}
+			phone := []enrollment.Device{{ID: "1", Phone: "+14155550101"}}
+			put("r", "alice", phone)
+			put("r", "straße", phone)
+			put("r", "a/b%c", phone)
+			put("r", "Carol", phone)
+			put("r", "dora", []enrollment.Device{}) // her last device removed
+			put("r2", "erin", phone)
+			for user, refused := range map[string]bool{
+				"ALICE": true, "Alice": true, "alice": false, "alicE ": false, "STRASSE": true,
+				"A/B%C": true, "DORA": false, "ERIN": false, "carol": false, "bob": false,
+			} {
+				f := &Flow{User: user}
+				err := s.caseTwin(ctx, "r", f, user)
+				if refused != errors.Is(err, ErrCaseTwin) || (!refused && err != nil) {
+					t.Errorf("%q: %v, want refused %v", user, err, refused)
+				}
+				if refused {
+					f.Invitee = user // the admin's invite names her
+					if err := s.caseTwin(ctx, "r", f, user); err != nil {
+						t.Errorf("%q by an invite: %v", user, err)
+					}
+				}
+			}
+		})
+	}
+}
