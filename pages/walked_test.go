@@ -1,0 +1,80 @@
+package pages_test
+
+import (
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/smsgate/caddy-smsgate/internal/sitetest"
+)
+
+// What a walk of the pages as a user (walk22) found, through a real Caddy.
+
+// trustedAlice enrolls alice on a Basic site with "Trust this browser"
+// ticked, and returns her browser, its csrf token and her phone's ID.
+func trustedAlice(t *testing.T) (*sitetest.Site, *sitetest.Client, string, string) {
+	t.Helper()
+	sitetest.Parallel(t)
+	s := sitetest.Basic(t, "remember 30d")
+	c := sitetest.NewClient(t, "alice")
+	tok := c.CSRF("/.smsgate/enroll")
+	sitetest.Expect(t, c.Post("/.smsgate/enroll", url.Values{"phone": {"+14155552671"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+	sitetest.ExpectEnrolled(t, c.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "remember": {"1"}, "csrf": {tok}}), "/")
+	page := c.Get("/.smsgate/devices")
+	m := regexp.MustCompile(`name="device" value="([^"]+)"`).FindStringSubmatch(page.Text)
+	if m == nil || !strings.Contains(page.Text, "Trusted browsers") {
+		t.Fatalf("the devices page after a trusted enrollment:\n%s", page.Text)
+	}
+	return s, c, c.CSRF("/.smsgate/devices"), m[1]
+}
+
+// TestTheDevicesPageKeepsItsTrustedBrowsersWhileItAsks: the page that asks
+// "Remove Phone 1?" and the one that answers a mistyped number are the
+// devices page, trusted browsers included; they were left out, and the
+// section vanished until a reload.
+func TestTheDevicesPageKeepsItsTrustedBrowsersWhileItAsks(t *testing.T) {
+	_, c, tok, id := trustedAlice(t)
+	res := c.Post("/.smsgate/devices", url.Values{"action": {"remove"}, "device": {id}, "csrf": {tok}})
+	if res.StatusCode != http.StatusOK || !strings.Contains(res.Text, "Remove Phone 1") || !strings.Contains(res.Text, "Trusted browsers") {
+		t.Errorf("the removal's question: %d\n%s", res.StatusCode, res.Text)
+	}
+	res = c.Post("/.smsgate/devices", url.Values{"action": {"add"}, "phone": {"+1 415 555 267x"}, "csrf": {tok}})
+	if res.StatusCode != http.StatusBadRequest || !strings.Contains(res.Text, `id="phone-error"`) || !strings.Contains(res.Text, "Trusted browsers") {
+		t.Errorf("a mistyped number: %d\n%s", res.StatusCode, res.Text)
+	}
+}
+
+// TestAnEmptyNameRenamesNothing: a rename with the name cleared (or only
+// spaces) keeps the device's name, and the field says a name is needed;
+// it was taken, "The name was changed.", and the device had none.
+func TestAnEmptyNameRenamesNothing(t *testing.T) {
+	_, c, tok, id := trustedAlice(t)
+	page := c.Get("/.smsgate/devices")
+	if !regexp.MustCompile(`<input type="text" id="name-` + id + `" name="name" value="Phone 1" maxlength="40" required>`).MatchString(page.Text) {
+		t.Errorf("the rename field asks for no name:\n%s", page.Text)
+	}
+	for _, name := range []string{"", "   ", "\u200b"} {
+		c.Post("/.smsgate/devices", url.Values{"action": {"rename"}, "device": {id}, "name": {name}, "csrf": {tok}})
+		if page := c.Get("/.smsgate/devices"); !strings.Contains(page.Text, "<strong>Phone 1</strong>") {
+			t.Fatalf("renamed to %q, the phone is listed as:\n%s", name, page.Text)
+		}
+	}
+}
+
+// TestAWrongFirstAppCodeKeepsTheNameTyped: adding an app, a wrong first
+// code answers with the form again, the name typed still in it.
+func TestAWrongFirstAppCodeKeepsTheNameTyped(t *testing.T) {
+	_, c, tok, _ := trustedAlice(t)
+	if res := c.Post("/.smsgate/devices", url.Values{"action": {"app"}, "csrf": {tok}}); res.StatusCode != http.StatusOK || !appSecret.MatchString(res.Text) {
+		t.Fatalf("adding an app: %d\n%s", res.StatusCode, res.Text)
+	}
+	res := c.Post("/.smsgate/devices", url.Values{"action": {"app-confirm"}, "code": {"000000"}, "name": {"My <Aegis>"}, "csrf": {tok}})
+	if res.StatusCode != http.StatusBadRequest || !strings.Contains(res.Text, "Wrong code") {
+		t.Fatalf("a wrong first code: %d\n%s", res.StatusCode, res.Text)
+	}
+	if !strings.Contains(res.Text, `id="name" name="name" value="My &lt;Aegis&gt;"`) {
+		t.Fatalf("the name typed is not kept:\n%s", res.Text)
+	}
+}
