@@ -140,6 +140,8 @@ type consoleView struct {
 	this          string // the admin's own session
 	Invite        *inviteView
 	Done          string
+	// Ask is a reset or revoke asked for, not made yet: confirmed first.
+	Ask string
 	// Events: the recent audit events, filtered.
 	Events     []eventView
 	EventUser  string
@@ -251,12 +253,22 @@ func (p *Pages) consoleUser(req *request, c *consoleView, by string) int {
 			c.Error = p.sayID(req, "gate.unknown_action")
 			return http.StatusBadRequest
 		}
+		if (op == "reset" || op == "revoke") && req.form["confirm"] != "1" {
+			// Neither is undone, and each ends every session of the
+			// user: the page asks first, as the devices page does.
+			c.Ask = op
+			op = ""
+		}
 		id := req.form["device"]
 		if op == "sessions/end" {
 			id = req.form["session"]
 		}
-		out, err := p.Site.Change(ctx, op, admin.Request{User: name, ID: id}, by)
+		out, err := any(nil), error(nil)
+		if op != "" {
+			out, err = p.Site.Change(ctx, op, admin.Request{User: name, ID: id}, by)
+		}
 		switch {
+		case op == "":
 		case err != nil:
 			c.Error, status = p.consoleError(req, err)
 		case op == "invites":

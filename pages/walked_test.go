@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/smsgate/caddy-smsgate/internal/sitetest"
 )
@@ -76,5 +77,41 @@ func TestAWrongFirstAppCodeKeepsTheNameTyped(t *testing.T) {
 	}
 	if !strings.Contains(res.Text, `id="name" name="name" value="My &lt;Aegis&gt;"`) {
 		t.Fatalf("the name typed is not kept:\n%s", res.Text)
+	}
+}
+
+// TestTheConsoleAsksBeforeAResetOrASignOutEverywhere: the console's
+// "Reset" and "Sign out everywhere" undo more than one click should (a
+// reset removes every phone and recovery code of the user): the page asks
+// first, names the user, and changes nothing until confirmed — in German
+// too. Both were made at the first click.
+func TestTheConsoleAsksBeforeAResetOrASignOutEverywhere(t *testing.T) {
+	sitetest.Parallel(t)
+	s := sitetest.Basic(t, "admins alice")
+	alice, bob := sitetest.NewClient(t, "alice"), sitetest.NewClient(t, "bob")
+	sitetest.Enroll(t, s, alice, "+14155550101")
+	sitetest.Enroll(t, s, bob, "+4915123000002")
+	path := "/.smsgate/admin/user?name=bob"
+	tok := alice.CSRF(path)
+	for _, tc := range []struct{ action, lang, ask, button string }{
+		{"reset", "en", "Reset bob? Their phones and recovery codes are removed, and every session ends.", `value="reset">Reset bob</button>`},
+		{"revoke", "de", "bob überall abmelden? Alle Sitzungen werden beendet", `value="revoke">Überall abmelden</button>`},
+		{"revoke", "en", "Sign bob out everywhere?", `value="revoke">Sign out everywhere</button>`},
+	} {
+		res := alice.PostWith(path, url.Values{"action": {tc.action}, "csrf": {tok}}, map[string]string{"Origin": s.Base, "Accept-Language": tc.lang})
+		sitetest.Expect(t, res, http.StatusOK, "")
+		if !strings.Contains(res.Text, `id="confirm"`) || !strings.Contains(res.Text, tc.ask) || !strings.Contains(res.Text, tc.button) || !strings.Contains(res.Text, `name="confirm" value="1"`) {
+			t.Fatalf("%s (%s) asks nothing first:\n%s", tc.action, tc.lang, res.Text)
+		}
+		s.Advance(2 * time.Second) // past the revocation poll: a revoke would show
+		sitetest.Expect(t, bob.Get("/"), http.StatusOK, "")
+		if page := alice.Get(path); !strings.Contains(page.Text, "49••") {
+			t.Fatalf("after asking to %s, bob's phone is gone:\n%s", tc.action, page.Text)
+		}
+	}
+	res := consolePost(alice, path, url.Values{"action": {"reset"}, "confirm": {"1"}, "csrf": {tok}}, s.Base)
+	sitetest.ExpectBody(t, res, "phones and recovery codes are removed, and their sessions ended.")
+	if strings.Contains(res.Text, "49••") {
+		t.Fatalf("confirmed, the reset left bob's phone:\n%s", res.Text)
 	}
 }
