@@ -115,3 +115,21 @@ func TestTheConsoleAsksBeforeAResetOrASignOutEverywhere(t *testing.T) {
 		t.Fatalf("confirmed, the reset left bob's phone:\n%s", res.Text)
 	}
 }
+
+// TestAPasskeyStepOnlyPostedSaysSo: the passkey ceremony's endpoints take
+// only POST, and a GET's answer says so (it said "Use GET or POST.", in
+// answer to a GET), in the reader's language.
+func TestAPasskeyStepOnlyPostedSaysSo(t *testing.T) {
+	sitetest.Parallel(t)
+	s := sitetest.Basic(t, "")
+	c := sitetest.NewClient(t, "alice")
+	sitetest.Enroll(t, s, c, "+14155552671")
+	for lang, want := range map[string]string{"en": `"message":"Use POST."`, "de": `"message":"Verwenden Sie POST."`} {
+		for _, step := range []string{"login/begin", "login/finish", "register/begin", "register/finish"} {
+			res := c.GetWith("/.smsgate/passkey/"+step, map[string]string{"Accept-Language": lang})
+			if res.StatusCode != http.StatusMethodNotAllowed || res.Header.Get("Allow") != "POST" || !strings.Contains(res.Text, want) {
+				t.Fatalf("GET %s (%s): %d, Allow %q: %s", step, lang, res.StatusCode, res.Header.Get("Allow"), res.Text)
+			}
+		}
+	}
+}
