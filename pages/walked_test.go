@@ -133,3 +133,34 @@ func TestAPasskeyStepOnlyPostedSaysSo(t *testing.T) {
 		}
 	}
 }
+
+// TestTheRemovalOfAnAppSaysWhatItEnds: "Remove Authenticator app 1?" said
+// "It will get no more codes" — an app gets none, it makes them — in
+// German "Es erhält …" of "die App" too. An app's (or a passkey's)
+// removal says it signs her in no more; a phone's says it as before.
+func TestTheRemovalOfAnAppSaysWhatItEnds(t *testing.T) {
+	sitetest.Parallel(t)
+	s := sitetest.Start(t, sitetest.AppSite)
+	c := sitetest.NewClient(t, "")
+	secret := addApp(t, s, c)
+	app := regexp.MustCompile(`name="device" value="([^"]+)"`).FindStringSubmatch(c.Get("/.smsgate/devices").Text) // carol's phone is the config's: no form
+	if app == nil {
+		t.Fatal("no app listed")
+	}
+	for lang, want := range map[string]string{"en": "Remove Aegis? It will no longer sign you in, and your phones will be told.",
+		"de": "Aegis entfernen? Sie können sich dann nicht mehr damit anmelden, und Ihre Telefone werden benachrichtigt."} {
+		// A change to the app asks for the app first (then asks), unless
+		// the app signed in just now.
+		hl := map[string]string{"Accept-Language": lang}
+		tok := c.CSRF("/.smsgate/devices")
+		res := c.PostWith("/.smsgate/devices", url.Values{"action": {"remove"}, "device": {app[1]}, "csrf": {tok}}, hl)
+		if res.StatusCode == http.StatusSeeOther {
+			s.Advance(30 * time.Second) // a code not used yet
+			sitetest.Expect(t, c.Post("/.smsgate/verify", url.Values{"action": {"app"}, "code": {sitetest.AppCode(t, secret)}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/devices")
+			res = c.GetWith("/.smsgate/devices", hl)
+		}
+		if res.StatusCode != http.StatusOK || !strings.Contains(res.Text, want) {
+			t.Errorf("%s: the removal's question, wanting %q: %d %s", lang, want, res.StatusCode, res.Header.Get("Location"))
+		}
+	}
+}
