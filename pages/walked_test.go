@@ -164,3 +164,18 @@ func TestTheRemovalOfAnAppSaysWhatItEnds(t *testing.T) {
 		}
 	}
 }
+
+// TestTheConsolesStepUpSaysWhyOnce: the verify page the console sends an
+// admin holding an app to says why ("The console needs your authenticator
+// app or passkey…") — and said besides "If you have none yet, add one on
+// your devices page", to an admin who has one (that is why it asks).
+func TestTheConsolesStepUpSaysWhyOnce(t *testing.T) {
+	sitetest.Parallel(t)
+	_, c, _ := atTheConsolesVerify(t)
+	for lang, why := range map[string]string{"en": "The console needs your authenticator app or passkey", "de": "Die Konsole braucht Ihre Authenticator-App oder Ihren Passkey"} {
+		page := c.GetWith("/.smsgate/verify", map[string]string{"Accept-Language": lang})
+		if !strings.Contains(page.Text, why) || strings.Contains(page.Text, `id="requires"`) {
+			t.Errorf("%s: the console's step-up:\n%s", lang, page.Text)
+		}
+	}
+}
