@@ -160,7 +160,7 @@ func (p *Pages) devices(req *request) {
 			// earned that too; one another device earned signs in again.
 			// A recovery code's session, which names the device whose
 			// session made the set, stays.
-			p.signedOutHere(req, pageData{CodesWithdrawn: r.CodesWithdrawn})
+			p.signedOutHere(req, pageData{CodesWithdrawn: r.CodesWithdrawn, Why: p.sayID(req, "devices.signed_out_removed")})
 			return
 		}
 		// Her recovery codes went with it where a session it earned made
@@ -206,7 +206,7 @@ func (p *Pages) devices(req *request) {
 		p.Audit("browser_untrusted", user, "")
 		if ended && cl.Trust != nil && *cl.Trust == req.form["trust"] {
 			p.setCookie(req.w, req.r, TrustCookie, "", p.PathPrefix, -1)
-			p.signedOutHere(req, pageData{})
+			p.signedOutHere(req, pageData{Why: p.sayID(req, "devices.signed_out_untrusted")})
 			return
 		}
 		done("devices.untrusted")

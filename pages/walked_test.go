@@ -179,3 +179,33 @@ func TestTheConsolesStepUpSaysWhyOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestASignOutByAChangeSaysWhy: removing the device this browser signed in
+// with, or no longer trusting this browser, signs it out — and the page
+// said only "You are signed out.", not why.
+func TestASignOutByAChangeSaysWhy(t *testing.T) {
+	s, c, tok, _ := trustedAlice(t)
+	trust := regexp.MustCompile(`name="trust" value="([^"]+)"`).FindStringSubmatch(c.Get("/.smsgate/devices").Text)
+	if trust == nil {
+		t.Fatal("no trusted browser listed")
+	}
+	res := c.PostWith("/.smsgate/devices", url.Values{"action": {"untrust"}, "trust": {trust[1]}, "csrf": {tok}}, map[string]string{"Accept-Language": "de"})
+	if !strings.Contains(res.Text, "Sie sind abgemeldet.") || !strings.Contains(res.Text, "Sie vertrauen diesem Browser nicht mehr, deshalb ist er jetzt abgemeldet.") {
+		t.Fatalf("no longer trusting this browser:\n%s", res.Text)
+	}
+
+	// Signed in again, with a second phone's code: removing that phone.
+	d := c
+	tok = d.CSRF("/.smsgate/verify")
+	sitetest.Expect(t, d.Post("/.smsgate/verify", url.Values{"action": {"send"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+	sitetest.Expect(t, d.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}}), http.StatusSeeOther, "/")
+	tok = d.CSRF("/.smsgate/devices")
+	sitetest.Expect(t, d.Post("/.smsgate/devices", url.Values{"action": {"add"}, "phone": {"+14155550199"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+	sitetest.Expect(t, d.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/devices")
+	ids := regexp.MustCompile(`name="device" value="([^"]+)"`).FindAllStringSubmatch(d.Get("/.smsgate/devices").Text, -1)
+	tok = d.CSRF("/.smsgate/devices")
+	res = d.Post("/.smsgate/devices", url.Values{"action": {"remove"}, "device": {ids[len(ids)-1][1]}, "confirm": {"1"}, "csrf": {tok}})
+	if !strings.Contains(res.Text, "You are signed out.") || !strings.Contains(res.Text, "The device you removed is the one this browser signed in with") {
+		t.Fatalf("removing the phone this browser signed in with:\n%s", res.Text)
+	}
+}
