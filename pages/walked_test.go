@@ -209,3 +209,36 @@ func TestASignOutByAChangeSaysWhy(t *testing.T) {
 		t.Fatalf("removing the phone this browser signed in with:\n%s", res.Text)
 	}
 }
+
+// TestNoRecoveryCodesLeftIsSaidSo: once her codes are withdrawn (made while
+// signed in with a phone she then removed), the devices page said "0
+// unused. Each signs you in once if you lose your phones."; it says none
+// are left and to make new ones.
+func TestNoRecoveryCodesLeftIsSaidSo(t *testing.T) {
+	s, c, tok, first := trustedAlice(t)
+	// A second phone, whose code signs this browser in; new codes made so.
+	sitetest.Expect(t, c.Post("/.smsgate/devices", url.Values{"action": {"add"}, "phone": {"+14155550199"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+	sitetest.Expect(t, c.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/devices")
+	tok = c.CSRF("/.smsgate/devices")
+	sitetest.Expect(t, c.Post("/.smsgate/devices", url.Values{"action": {"recovery"}, "confirm": {"1"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/recovery")
+	// Signed in again with the first phone, the second removed.
+	c.Post("/.smsgate/logout", url.Values{"csrf": {c.CSRF("/.smsgate/logout")}})
+	tok = c.CSRF("/.smsgate/verify")
+	sitetest.Expect(t, c.Post("/.smsgate/verify", url.Values{"action": {"send"}, "device": {first}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+	sitetest.Expect(t, c.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}}), http.StatusSeeOther, "/")
+	ids := regexp.MustCompile(`name="device" value="([^"]+)"`).FindAllStringSubmatch(c.Get("/.smsgate/devices").Text, -1)
+	tok = c.CSRF("/.smsgate/devices")
+	var second string
+	for _, id := range ids {
+		if id[1] != first {
+			second = id[1]
+		}
+	}
+	c.Post("/.smsgate/devices", url.Values{"action": {"remove"}, "device": {second}, "confirm": {"1"}, "csrf": {tok}})
+	for lang, want := range map[string]string{"en": "None left. Make new ones: they sign you in if you lose your phones.", "de": "Keine Codes mehr übrig."} {
+		page := c.GetWith("/.smsgate/devices", map[string]string{"Accept-Language": lang})
+		if !strings.Contains(page.Text, want) || strings.Contains(page.Text, "0 unused") || strings.Contains(page.Text, "0 Codes") {
+			t.Errorf("%s: no codes left, the page says:\n%s", lang, page.Text)
+		}
+	}
+}
