@@ -140,8 +140,9 @@ type consoleView struct {
 	this          string // the admin's own session
 	Invite        *inviteView
 	Done          string
-	// Ask is a reset or revoke asked for, not made yet: confirmed first.
-	Ask string
+	// Ask is a reset, revoke or removal (of AskDevice) asked for, not
+	// made yet: confirmed first.
+	Ask, AskDevice string
 	// Events: the recent audit events, filtered.
 	Events     []eventView
 	EventUser  string
@@ -253,13 +254,13 @@ func (p *Pages) consoleUser(req *request, c *consoleView, by string) int {
 			c.Error = p.sayID(req, "gate.unknown_action")
 			return http.StatusBadRequest
 		}
-		if (op == "reset" || op == "revoke") && req.form["confirm"] != "1" {
-			// Neither is undone, and each ends every session of the
-			// user: the page asks first, as the devices page does.
-			c.Ask = op
+		id := req.form["device"]
+		if (op == "reset" || op == "revoke" || op == "devices/remove") && req.form["confirm"] != "1" {
+			// None is undone: the page asks first, naming the user (and
+			// the device), as the devices page does.
+			c.Ask, c.AskDevice = req.form["action"], id
 			op = ""
 		}
-		id := req.form["device"]
 		if op == "sessions/end" {
 			id = req.form["session"]
 		}

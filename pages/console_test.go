@@ -110,7 +110,7 @@ func TestConsoleAsAStranger(t *testing.T) {
 	if m == nil {
 		t.Fatal("no device to remove on bob's page")
 	}
-	res = consolePost(alice, path, url.Values{"action": {"remove"}, "device": {m[1]}, "csrf": {tok}}, s.Base)
+	res = consolePost(alice, path, url.Values{"action": {"remove"}, "device": {m[1]}, "confirm": {"1"}, "csrf": {tok}}, s.Base)
 	sitetest.Expect(t, res, http.StatusOK, "")
 	sitetest.ExpectBody(t, res, "The device is removed.")
 	if _, body := sitetest.Admin(t, http.MethodGet, "/smsgate/users?realm=localhost", ""); strings.Contains(body, `"user":"bob"`) {

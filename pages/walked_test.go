@@ -81,10 +81,11 @@ func TestAWrongFirstAppCodeKeepsTheNameTyped(t *testing.T) {
 }
 
 // TestTheConsoleAsksBeforeAResetOrASignOutEverywhere: the console's
-// "Reset" and "Sign out everywhere" undo more than one click should (a
-// reset removes every phone and recovery code of the user): the page asks
-// first, names the user, and changes nothing until confirmed — in German
-// too. Both were made at the first click.
+// "Reset", "Sign out everywhere" and a device's "Remove" undo more than
+// one click should (a reset removes every phone and recovery code of the
+// user): the page asks first, names the user (and the device), and
+// changes nothing until confirmed — in German too. All were made at the
+// first click.
 func TestTheConsoleAsksBeforeAResetOrASignOutEverywhere(t *testing.T) {
 	sitetest.Parallel(t)
 	s := sitetest.Basic(t, "admins alice")
@@ -108,6 +109,17 @@ func TestTheConsoleAsksBeforeAResetOrASignOutEverywhere(t *testing.T) {
 		if page := alice.Get(path); !strings.Contains(page.Text, "49••") {
 			t.Fatalf("after asking to %s, bob's phone is gone:\n%s", tc.action, page.Text)
 		}
+	}
+	// A device's removal too, naming it.
+	m := regexpDevice.FindStringSubmatch(alice.Get(path).Text)
+	for lang, want := range map[string]string{"en": "Remove Phone 1 of bob? bob can no longer sign in with it.", "de": "Phone 1 von bob entfernen? bob kann sich dann nicht mehr damit anmelden."} {
+		res := alice.PostWith(path, url.Values{"action": {"remove"}, "device": {m[1]}, "csrf": {tok}}, map[string]string{"Origin": s.Base, "Accept-Language": lang})
+		if !strings.Contains(res.Text, want) || !strings.Contains(res.Text, `name="device" value="`+m[1]+`">`) {
+			t.Fatalf("a removal (%s) asks nothing first:\n%s", lang, res.Text)
+		}
+	}
+	if page := alice.Get(path); !strings.Contains(page.Text, "49••") {
+		t.Fatalf("after asking to remove it, bob's phone is gone:\n%s", page.Text)
 	}
 	res := consolePost(alice, path, url.Values{"action": {"reset"}, "confirm": {"1"}, "csrf": {tok}}, s.Base)
 	sitetest.ExpectBody(t, res, "phones and recovery codes are removed, and their sessions ended.")
