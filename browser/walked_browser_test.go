@@ -56,3 +56,31 @@ func TestALongDeviceNameFitsAPhonesScreen(t *testing.T) {
 	}
 	noProblems(t, b)
 }
+
+// TestTheConsolesQuestionsInABrowser: the console's question before a
+// reset (and a device's removal) in Chromium: shown, no violation axe-core
+// finds, light and dark, phone and desktop; Cancel leaves the user as he
+// was.
+func TestTheConsolesQuestionsInABrowser(t *testing.T) {
+	sitetest.Parallel(t)
+	source := axeSource(t)
+	s := sitetest.Basic(t, "admins alice")
+	sitetest.Enroll(t, s, sitetest.NewClient(t, "bob"), "+4915123000002")
+	b := newChrome(t)
+	b.basicAuth("alice")
+	b.do(chromedp.Navigate(s.Base+"/.smsgate/admin/"), chromedp.WaitVisible(chromedp.CSS(`#phone`)),
+		chromedp.SendKeys(chromedp.CSS(`#phone`), "+1 415 555 0100"), chromedp.Submit(chromedp.CSS(`#phone`)), chromedp.WaitVisible(chromedp.CSS(`#code`)))
+	b.do(chromedp.SetValue(chromedp.CSS(`#code`), s.LastCode()), chromedp.Submit(chromedp.CSS(`#code`)), chromedp.WaitVisible(chromedp.CSS(`ul.codes`)))
+	b.do(chromedp.Navigate(s.Base+"/.smsgate/admin/user?name=bob"), chromedp.WaitVisible(chromedp.CSS(`button[value=reset]`)))
+	b.next(chromedp.Click(chromedp.CSS(`button[value=reset]`)))
+	b.waitText(`#confirm`, "Reset bob?")
+	b.axeEverywhere(source, "the question before a reset")
+	b.next(chromedp.Click(chromedp.CSS(`#confirm a.cancel`)))
+	if b.eval(`String(!!document.querySelector("#confirm"))`) != "false" || !strings.Contains(b.text(`main`), "49••") {
+		t.Fatalf("after Cancel: %q", b.text(`main`))
+	}
+	b.next(chromedp.Click(chromedp.CSS(`form:has(input[value=remove]) button`)))
+	b.waitText(`#confirm`, "Remove Phone 1 of bob?")
+	b.axeEverywhere(source, "the question before a removal")
+	noProblems(t, b)
+}
