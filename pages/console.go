@@ -11,6 +11,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/smsgate/caddy-smsgate/admin"
+	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/internal/textsafe"
 	"github.com/smsgate/caddy-smsgate/phone"
@@ -298,6 +299,12 @@ func (p *Pages) consoleUser(req *request, c *consoleView, by string) int {
 			c.Error = p.sayID(req, "console.no_user")
 			return http.StatusNotFound
 		}
+	}
+	if c.Ask == "remove" && !slices.ContainsFunc(c.User.Devices, func(d consoleDevice) bool { return d.ID == c.AskDevice }) {
+		// No such device of the user's: refused as its removal would be,
+		// not asked about.
+		c.Ask = ""
+		c.Error, status = p.consoleError(req, enrollment.ErrNoDevice)
 	}
 	c.Trusts = p.trustViews(req, name)
 	p.consoleSessions(req, c, name, c.this)

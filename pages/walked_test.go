@@ -121,6 +121,13 @@ func TestTheConsoleAsksBeforeAResetOrASignOutEverywhere(t *testing.T) {
 	if page := alice.Get(path); !strings.Contains(page.Text, "49••") {
 		t.Fatalf("after asking to remove it, bob's phone is gone:\n%s", page.Text)
 	}
+	// A device bob does not hold: refused as its removal is, not asked about.
+	asked := consolePost(alice, path, url.Values{"action": {"remove"}, "device": {"NOPE"}, "csrf": {tok}}, s.Base)
+	made := consolePost(alice, path, url.Values{"action": {"remove"}, "device": {"NOPE"}, "confirm": {"1"}, "csrf": {tok}}, s.Base)
+	errorOf := regexp.MustCompile(`<p class="error" id="error"[^>]*>([^<]+)</p>`)
+	if e := errorOf.FindStringSubmatch(asked.Text); e == nil || asked.StatusCode != made.StatusCode || strings.Contains(asked.Text, `id="confirm"`) || e[1] != errorOf.FindStringSubmatch(made.Text)[1] {
+		t.Fatalf("asked about a device bob does not hold: %d, made: %d\n%s", asked.StatusCode, made.StatusCode, asked.Text)
+	}
 	res := consolePost(alice, path, url.Values{"action": {"reset"}, "confirm": {"1"}, "csrf": {tok}}, s.Base)
 	sitetest.ExpectBody(t, res, "phones and recovery codes are removed, and their sessions ended.")
 	if strings.Contains(res.Text, "49••") {
