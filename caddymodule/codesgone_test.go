@@ -210,7 +210,7 @@ func TestTheConsolesRemovalSaysTheCodesWent(t *testing.T) {
 	signIn(t, s, bob)
 	const console = "/.smsgate/admin/user?name=alice"
 	page := bob.Get(console)
-	remove := url.Values{"action": {"remove"}, "device": {lost}, "csrf": {sitetest.CSRFField.FindStringSubmatch(page.Text)[1]}}
+	remove := url.Values{"action": {"remove"}, "device": {lost}, "confirm": {"1"}, "csrf": {sitetest.CSRFField.FindStringSubmatch(page.Text)[1]}}
 	res := bob.PostWith(console, remove, map[string]string{"Origin": s.Base})
 	sitetest.Expect(t, res, http.StatusOK, "")
 	sitetest.ExpectBody(t, res, "The device is removed, and with it the user&#39;s recovery codes")

@@ -118,7 +118,7 @@ func TestConsoleAtThePortal(t *testing.T) {
 	page := carol.GetURL(portal("admin/user?name=dave"))
 	sitetest.Expect(t, page, http.StatusOK, "")
 	sitetest.ExpectBody(t, page, "at auth.sso.localhost:{HTTP_PORT}")
-	form := url.Values{"action": {"revoke"}, "csrf": {sitetest.CSRFField.FindStringSubmatch(page.Text)[1]}}
+	form := url.Values{"action": {"revoke"}, "confirm": {"1"}, "csrf": {sitetest.CSRFField.FindStringSubmatch(page.Text)[1]}}
 	sitetest.Expect(t, consoleForm(carol, portal("admin/user?name=dave"), form, absolute(s, "app1.sso.localhost", "")), http.StatusForbidden, "")
 	sitetest.Expect(t, dave.GetURL(absolute(s, "app2.sso.localhost", "/")), http.StatusOK, "")
 	res := consoleForm(carol, portal("admin/user?name=dave"), form, absolute(s, "auth.sso.localhost", ""))

@@ -11,6 +11,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/smsgate/caddy-smsgate/admin"
+	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/internal/textsafe"
 	"github.com/smsgate/caddy-smsgate/phone"
@@ -140,6 +141,9 @@ type consoleView struct {
 	this          string // the admin's own session
 	Invite        *inviteView
 	Done          string
+	// Ask is a reset, revoke or removal (of AskDevice) asked for, not
+	// made yet: confirmed first.
+	Ask, AskDevice string
 	// Events: the recent audit events, filtered.
 	Events     []eventView
 	EventUser  string
@@ -248,6 +252,12 @@ func (p *Pages) consoleUser(req *request, c *consoleView, by string) int {
 	if req.r.Method == http.MethodPost {
 		op := map[string]string{"remove": "devices/remove", "reset": "reset", "revoke": "revoke", "end": "sessions/end", "end-unlisted": "sessions/end-unlisted", "invite": "invites"}[req.form["action"]]
 		id := req.form["device"]
+		if (op == "reset" || op == "revoke" || op == "devices/remove") && req.form["confirm"] != "1" {
+			// None is undone: the page asks first, naming the user (and
+			// the device), as the devices page does.
+			c.Ask, c.AskDevice = req.form["action"], id
+			op = ""
+		}
 		if op == "sessions/end" {
 			id = req.form["session"]
 		}
@@ -257,6 +267,7 @@ func (p *Pages) consoleUser(req *request, c *consoleView, by string) int {
 			out, err = p.Site.Change(ctx, op, admin.Request{User: name, ID: id}, by)
 		}
 		switch {
+		case c.Ask != "": // the question: nothing done yet
 		case op == "":
 			// The page still names the user (its template reads c.User):
 			// an early return answered 500 (attack22).
@@ -289,6 +300,12 @@ func (p *Pages) consoleUser(req *request, c *consoleView, by string) int {
 			c.Error = p.sayID(req, "console.no_user")
 			return http.StatusNotFound
 		}
+	}
+	if c.Ask == "remove" && !slices.ContainsFunc(c.User.Devices, func(d consoleDevice) bool { return d.ID == c.AskDevice }) {
+		// No such device of the user's: refused as its removal would be,
+		// not asked about.
+		c.Ask = ""
+		c.Error, status = p.consoleError(req, enrollment.ErrNoDevice)
 	}
 	c.Trusts = p.trustViews(req, name)
 	p.consoleSessions(req, c, name, c.this)

@@ -149,7 +149,7 @@ func TestConsoleSessionsFromAnOlderRelease(t *testing.T) {
 		t.Fatalf("the API: %d %s", st, body)
 	}
 	tok2 := sitetest.CSRFField.FindStringSubmatch(page.Text)[1]
-	sitetest.Expect(t, consolePost(admin, path, url.Values{"action": {"revoke"}, "csrf": {tok2}}, s.Base), http.StatusOK, "")
+	sitetest.Expect(t, consolePost(admin, path, url.Values{"action": {"revoke"}, "confirm": {"1"}, "csrf": {tok2}}, s.Base), http.StatusOK, "")
 	sitetest.Expect(t, carol.Get("/"), http.StatusFound, "/.smsgate/login?rd=%2F")
 }
 

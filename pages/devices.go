@@ -137,7 +137,7 @@ func (p *Pages) devices(req *request) {
 		at := slices.IndexFunc(views, func(v deviceView) bool { return v.ID == req.form["device"] })
 		if req.form["confirm"] != "1" && !req.json && at >= 0 {
 			// First the page names the phone and asks.
-			p.page(req, http.StatusOK, "devices", pageData{Devices: views, Confirm: &views[at], RecoveryLeft: p.SignIn.RecoveryLeft(ctx, req.realm, user)})
+			p.page(req, http.StatusOK, "devices", pageData{Devices: views, Confirm: &views[at], RecoveryLeft: p.SignIn.RecoveryLeft(ctx, req.realm, user), Trusted: p.trustViews(req, user)})
 			return
 		}
 		r, err := p.SignIn.RemovePhone(ctx, req.realm, user, req.form["device"], cl)
@@ -160,7 +160,7 @@ func (p *Pages) devices(req *request) {
 			// earned that too; one another device earned signs in again.
 			// A recovery code's session, which names the device whose
 			// session made the set, stays.
-			p.signedOutHere(req, pageData{CodesWithdrawn: r.CodesWithdrawn})
+			p.signedOutHere(req, pageData{CodesWithdrawn: r.CodesWithdrawn, Why: p.sayID(req, "devices.signed_out_removed")})
 			return
 		}
 		// Her recovery codes went with it where a session it earned made
@@ -173,7 +173,7 @@ func (p *Pages) devices(req *request) {
 		case errors.As(err, new(*signin.InputError)):
 			// Next to its field, with what was typed kept.
 			p.page(req, refuse(err).status, "devices", pageData{Devices: p.deviceViews(req, user), RecoveryLeft: p.SignIn.RecoveryLeft(ctx, req.realm, user),
-				PhoneError: p.say(req, err), Phone: trimInput(req.form["phone"]), DeviceName: req.form["name"]})
+				PhoneError: p.say(req, err), Phone: trimInput(req.form["phone"]), DeviceName: req.form["name"], Trusted: p.trustViews(req, user)})
 		case err != nil:
 			req.flow.RD = p.PathPrefix + "devices"
 			p.sendFailed(req, err, "verify")
@@ -206,7 +206,7 @@ func (p *Pages) devices(req *request) {
 		p.Audit("browser_untrusted", user, "")
 		if ended && cl.Trust != nil && *cl.Trust == req.form["trust"] {
 			p.setCookie(req.w, req.r, TrustCookie, "", p.PathPrefix, -1)
-			p.signedOutHere(req, pageData{})
+			p.signedOutHere(req, pageData{Why: p.sayID(req, "devices.signed_out_untrusted")})
 			return
 		}
 		done("devices.untrusted")
@@ -349,7 +349,7 @@ func (p *Pages) deviceApp(req *request, cl *session.Claims, action string) {
 				return
 			}
 			o.setRetryAfter(req.w)
-			p.page(req, o.status, "app", pageData{Error: p.say(req, err), AppError: true})
+			p.page(req, o.status, "app", pageData{Error: p.say(req, err), AppError: true, DeviceName: req.form["name"]}) // the name typed kept
 			return
 		}
 		req.flow.Notice = "devices.app_added"

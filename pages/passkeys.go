@@ -23,7 +23,7 @@ func (p *Pages) passkey(req *request, step string) {
 	switch {
 	case r.Method != http.MethodPost:
 		req.w.Header().Set("Allow", "POST")
-		p.fail(req, http.StatusMethodNotAllowed, "method_not_allowed", p.sayID(req, "gate.method"))
+		p.fail(req, http.StatusMethodNotAllowed, "method_not_allowed", p.sayID(req, "gate.method_post")) // POST only: "Use GET or POST." was untrue here
 		return
 	case !strings.EqualFold(r.Header.Get("Origin"), p.publicOrigin(r)):
 		p.fail(req, http.StatusForbidden, "bad_origin", p.sayID(req, "gate.bad_origin"))

@@ -263,7 +263,9 @@ func (p *Pages) verifyData(req *request, c *enrollment.Challenge, errMsg string)
 		// alone (a refusal's "requires an app or a passkey" above it
 		// would ask for what she no longer holds).
 		d.Error = ""
-	case len(pol.Require) > 0 && !p.offersRecovery(req) && errMsg == "":
+	case len(pol.Require) > 0 && !p.offersRecovery(req) && errMsg == "" && why != consoleWhyStrong:
+		// (The console's why says it, to an admin who holds one: not
+		// "if you have none yet, add one".)
 		d.Requires = p.requiredWords(req)
 	case own && errMsg == "" && d.LockedFor == 0 && d.NoPhone && !d.App && !d.Passkey && !d.Renew:
 		// Nothing the user holds is taken here (a passkey, at a gate
