@@ -253,14 +253,13 @@ func (s *Devices) addFirst(ctx context.Context, realm, user, e164, lang string, 
 	return d.ID, nil
 }
 
-// Rename changes a device's label; an empty one (or only spaces) keeps it.
+// Rename changes a device's label; an empty one (or only spaces) keeps
+// it: a device keeps a name to be told apart by.
 func (s *Devices) Rename(ctx context.Context, realm, user, id, name string) error {
 	ctx = store.Lasting(ctx) // the user is told it is done
 	return s.edit(ctx, realm, user, func(list []Device) ([]Device, error) {
 		for i := range list {
 			if list[i].ID == id {
-				// An empty name (cleared, or only spaces) renames nothing:
-				// a device keeps a name to be told apart by.
 				list[i].Name = cmp.Or(CleanName(name), list[i].Name)
 				return list, nil
 			}
