@@ -45,7 +45,7 @@ func TestAnAppRemovedDuringItsCheckSignsNobodyIn(t *testing.T) {
 		ctx := context.Background()
 		h := &heldPut{Store: st, prefix: "app-used/", reached: make(chan struct{}), release: make(chan struct{})}
 		s, _, clk := appServiceOn(t, h)
-		setup, err := s.Devices.StartApp(ctx, realm, "alice", "Example")
+		setup, err := s.Devices.StartApp(ctx, realm, "alice", "Example", "")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -54,8 +54,9 @@ func (a *AppSetup) QR() ([]byte, error) { return QRPNG(a.URI, 240) }
 
 // StartApp makes a new secret for one of user's apps. It waits in the
 // store, sealed, for a code that proves the app has it (ConfirmApp);
-// until then no device exists.
-func (s *Devices) StartApp(ctx context.Context, realm, user, issuer string) (*AppSetup, error) {
+// until then no device exists. The setup names sid, the session that
+// began it: only that session is shown it again (PendingApp).
+func (s *Devices) StartApp(ctx context.Context, realm, user, issuer, sid string) (*AppSetup, error) {
 	if s.Secrets == nil {
 		return nil, ErrNoSecrets
 	}
@@ -64,8 +65,7 @@ func (s *Devices) StartApp(ctx context.Context, realm, user, issuer string) (*Ap
 	if err != nil {
 		return nil, err
 	}
-	sealed := s.Secrets.Seal(key.Secret(), appSetupKey(realm, user))
-	if err := s.Store.Put(ctx, appSetupKey(realm, user), []byte(sealed), appSetupTTL); err != nil {
+	if err := s.Store.Put(ctx, appSetupKey(realm, user), s.sealSetup(realm, user, sid, key.URL()), appSetupTTL); err != nil {
 		return nil, err
 	}
 	return &AppSetup{Secret: key.Secret(), URI: key.URL()}, nil
@@ -93,12 +93,12 @@ func (s *Devices) ConfirmApp(ctx context.Context, sc Scope, user, code, name str
 	if err := s.refusedUnchecked(ctx, sc, user, locks, guess, fail); err != nil {
 		return "", false, err
 	}
-	secret, err := s.Secrets.Open(string(setup.Value), appSetupKey(sc.Realm, user))
-	if setup.Err != nil || err != nil {
+	opened, err := s.openSetup(sc.Realm, user, setup)
+	if err != nil {
 		s.giveBackNow(ctx, guess, fail)
 		return "", false, ErrNoAppSetup
 	}
-	id = RandomID()[:8]
+	id, secret := RandomID()[:8], opened.Secret
 	step, ok := appStep(secret, code, s.Now())
 	if !ok {
 		return "", false, s.wrongAppCode(ctx, sc, user, true)

@@ -33,7 +33,7 @@ func TestRacingAppConfirms(t *testing.T) {
 			runs++
 			user = fmt.Sprint("user-", runs)
 			sc := Scope{Realm: realm, Host: host, IP: fmt.Sprintf("192.0.2.%d", runs%250+1)}
-			setup, err := s.Devices.StartApp(context.Background(), realm, user, "Example")
+			setup, err := s.Devices.StartApp(context.Background(), realm, user, "Example", "")
 			if err != nil {
 				t.Fatal(err)
 			}

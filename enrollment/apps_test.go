@@ -73,7 +73,7 @@ func TestAppFlow(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	s, _, clk := appService(t)
-	setup, err := s.Devices.StartApp(ctx, realm, alice, "Example")
+	setup, err := s.Devices.StartApp(ctx, realm, alice, "Example", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +139,7 @@ func TestAppGuessesShareTheLockout(t *testing.T) {
 	ctx := context.Background()
 	s, out, clk := appService(t)
 	s.Limits.LockAfter = 4
-	setup, _ := s.Devices.StartApp(ctx, realm, alice, "Example")
+	setup, _ := s.Devices.StartApp(ctx, realm, alice, "Example", "")
 	first, _ := totp.GenerateCodeCustom(setup.Secret, clk.now(), appOpts)
 	if _, _, err := s.Devices.ConfirmApp(ctx, sc, alice, first, ""); err != nil {
 		t.Fatal(err)
@@ -179,7 +179,7 @@ func TestAppExportImport(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	s, _, clk := appService(t)
-	setup, _ := s.Devices.StartApp(ctx, realm, alice, "Example")
+	setup, _ := s.Devices.StartApp(ctx, realm, alice, "Example", "")
 	first, _ := totp.GenerateCodeCustom(setup.Secret, clk.now(), appOpts)
 	if _, _, err := s.Devices.ConfirmApp(ctx, sc, alice, first, "Aegis"); err != nil {
 		t.Fatal(err)
@@ -220,7 +220,7 @@ func TestARightAppConfirmationForgetsTheWrongOnes(t *testing.T) {
 			s, _, clk := appServiceOn(t, st)
 			s.Limits = l
 			user := "alice-" + name
-			setup, err := s.Devices.StartApp(ctx, realm, user, "Example")
+			setup, err := s.Devices.StartApp(ctx, realm, user, "Example", "")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -266,7 +266,7 @@ func TestARightAppConfirmationForgetsNoOtherWrongCodes(t *testing.T) {
 					t.Fatal(err)
 				}
 				wrong := wrongOf(codeOf(t, out))
-				setup, err := s.Devices.StartApp(ctx, realm, user, "Example")
+				setup, err := s.Devices.StartApp(ctx, realm, user, "Example", "")
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -29,7 +29,7 @@ func TestAConfirmationLeavesASetupStartedMeanwhile(t *testing.T) {
 			runs++
 			user := fmt.Sprint("user-", runs)
 			sc := Scope{Realm: realm, Host: host, IP: fmt.Sprintf("192.0.2.%d", runs%250+1)}
-			first, err := s.Devices.StartApp(context.Background(), realm, user, "Example")
+			first, err := s.Devices.StartApp(context.Background(), realm, user, "Example", "")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -41,7 +41,7 @@ func TestAConfirmationLeavesASetupStartedMeanwhile(t *testing.T) {
 			var errConfirm, errStart error
 			return storetest.Pair{Key: appSetupKey(realm, user),
 				A: func(ctx context.Context) { _, _, errConfirm = s.Devices.ConfirmApp(ctx, sc, user, code, "") },
-				B: func(ctx context.Context) { second, errStart = s.Devices.StartApp(ctx, realm, user, "Example") },
+				B: func(ctx context.Context) { second, errStart = s.Devices.StartApp(ctx, realm, user, "Example", "") },
 				Check: func() {
 					t.Helper()
 					if errStart != nil {

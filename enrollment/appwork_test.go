@@ -72,7 +72,7 @@ func addApps(tb testing.TB, s *Challenges, clk *clock, user string, n int) []str
 	tb.Helper()
 	var secrets []string
 	for range n {
-		setup, err := s.Devices.StartApp(context.Background(), realm, user, "Example")
+		setup, err := s.Devices.StartApp(context.Background(), realm, user, "Example", "")
 		if err != nil {
 			tb.Fatal(err)
 		}

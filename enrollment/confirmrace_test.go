@@ -168,7 +168,7 @@ func TestARightAppConfirmationTakesBackItsOwnTriesOnly(t *testing.T) {
 				t.Fatal(err)
 			}
 			wrong := wrongOf(codeOf(t, out))
-			setup, err := s.Devices.StartApp(ctx, realm, user, "Example")
+			setup, err := s.Devices.StartApp(ctx, realm, user, "Example", "")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -214,7 +214,7 @@ func TestCountsOfThePreviousReleaseStillLock(t *testing.T) {
 					t.Fatal(err)
 				}
 				if confirm {
-					setup, err := s.Devices.StartApp(ctx, realm, user, "Example")
+					setup, err := s.Devices.StartApp(ctx, realm, user, "Example", "")
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -249,7 +249,7 @@ func TestAWrongCodeDuringATakeBackStaysCounted(t *testing.T) {
 			t.Fatal(err)
 		}
 		wrong := wrongOf(codeOf(t, out))
-		setup, err := s.Devices.StartApp(ctx, realm, "alice", "Example")
+		setup, err := s.Devices.StartApp(ctx, realm, "alice", "Example", "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -296,7 +296,7 @@ func TestRightConfirmationsAtOnceTakeBackTheirTriesOnce(t *testing.T) {
 		erased, n := 0, 100
 		for i := range n {
 			user := fmt.Sprint("u", i)
-			setup, err := s.Devices.StartApp(ctx, realm, user, "Example")
+			setup, err := s.Devices.StartApp(ctx, realm, user, "Example", "")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -348,7 +348,7 @@ func TestAStaleConfirmationCountTakesNothingFromANewDay(t *testing.T) {
 			user := fmt.Sprint("alice-", confirming)
 			own := failsOf(sc, user, true)
 			countedBefore(t, st, own.pair, own.total)
-			setup, err := s.Devices.StartApp(ctx, realm, user, "Example")
+			setup, err := s.Devices.StartApp(ctx, realm, user, "Example", "")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -389,7 +389,7 @@ func TestAWrongCodeStartingADayDuringATakeBackStaysCounted(t *testing.T) {
 		s.Limits = Limits{LockAfter: 100, Lockout: time.Minute, MaxFailures: 100}
 		own := failsOf(sc, user, true)
 		countedBefore(t, st, own.pair, own.total)
-		setup, err := s.Devices.StartApp(ctx, realm, user, "Example")
+		setup, err := s.Devices.StartApp(ctx, realm, user, "Example", "")
 		if err != nil {
 			t.Fatal(err)
 		}

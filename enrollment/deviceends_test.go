@@ -169,7 +169,7 @@ func TestDeviceEndsExpire(t *testing.T) {
 	s, _, clk := appService(t)
 	const loops = 20
 	for i := range loops {
-		setup, err := s.Devices.StartApp(ctx, realm, alice, "Example")
+		setup, err := s.Devices.StartApp(ctx, realm, alice, "Example", "")
 		if err != nil {
 			t.Fatalf("loop %d: %v", i, err)
 		}

@@ -94,7 +94,7 @@ func TestAHalfFailedConfirmationCountTakesNothingBack(t *testing.T) {
 		f := &incrFails{Store: st, key: failUserKey(sc, "alice")}
 		s, _, clk := appServiceOn(t, f)
 		s.Limits = Limits{LockAfter: 100, Lockout: time.Minute, MaxFailures: 100}
-		setup, err := s.Devices.StartApp(ctx, realm, "alice", "Example")
+		setup, err := s.Devices.StartApp(ctx, realm, "alice", "Example", "")
 		if err != nil {
 			t.Fatal(err)
 		}

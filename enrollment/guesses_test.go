@@ -15,7 +15,7 @@ import (
 func withApp(t *testing.T, s *Challenges, clk *clock) string {
 	t.Helper()
 	ctx := context.Background()
-	setup, err := s.Devices.StartApp(ctx, realm, alice, "Example")
+	setup, err := s.Devices.StartApp(ctx, realm, alice, "Example", "")
 	if err != nil {
 		t.Fatal(err)
 	}

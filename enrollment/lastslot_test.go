@@ -47,7 +47,7 @@ func TestTwoAddsIntoTheLastSlot(t *testing.T) {
 						return err
 					}
 				case "app":
-					setup, err := s.Devices.StartApp(ctx, realm, user, "Example")
+					setup, err := s.Devices.StartApp(ctx, realm, user, "Example", "")
 					if err != nil {
 						t.Fatal(err)
 					}

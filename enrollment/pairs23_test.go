@@ -394,7 +394,7 @@ func TestARightAndAWrongCodeAtOnceUnderMaxFailures(t *testing.T) {
 			runs++
 			user := fmt.Sprint("mf-", held, "-", runs)
 			fc.wrong[failUserKey(Scope{Realm: realm}, user)] = &atomic.Int64{}
-			setup, err := s.Devices.StartApp(ctx, realm, user, "Example")
+			setup, err := s.Devices.StartApp(ctx, realm, user, "Example", "")
 			if err != nil {
 				t.Fatal(err)
 			}

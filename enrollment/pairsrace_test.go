@@ -365,7 +365,7 @@ func TestAnAppCodeTypedAtOnceWorksOnce(t *testing.T) {
 		ready := func() (string, string) {
 			runs++
 			user := fmt.Sprint("u", runs)
-			setup, err := s.Devices.StartApp(ctx, realm, user, "Example")
+			setup, err := s.Devices.StartApp(ctx, realm, user, "Example", "")
 			if err != nil {
 				t.Fatal(err)
 			}

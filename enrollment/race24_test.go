@@ -78,7 +78,7 @@ func TestABurstOfWrongCodesWhileTheOwnerSignsInRepeatedly(t *testing.T) {
 			s.Limits.MaxFailures = maxFailures
 			ctx := context.Background()
 			owner := Scope{Realm: realm, Host: host, IP: "192.0.2.10"}
-			setup, err := s.Devices.StartApp(ctx, realm, user, "Example")
+			setup, err := s.Devices.StartApp(ctx, realm, user, "Example", "")
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -62,7 +62,7 @@ func TestARefusedAppAddTakesItsCodeAgain(t *testing.T) {
 					}
 					first = id
 				}
-				setup, err := s.Devices.StartApp(ctx, realm, alice, "Example")
+				setup, err := s.Devices.StartApp(ctx, realm, alice, "Example", "")
 				if err != nil {
 					t.Fatal(err)
 				}

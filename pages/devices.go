@@ -316,7 +316,7 @@ func (p *Pages) deviceApp(req *request, cl *session.Claims, action string) {
 	case "app":
 		// A new secret for the user's app: scanned, or typed, then proved
 		// with its first code.
-		setup, err := p.SignIn.StartApp(ctx, req.realm, user)
+		setup, err := p.SignIn.StartApp(ctx, req.realm, user, cl.SID)
 		if err != nil {
 			p.Logger.Error("starting an authenticator app", zap.Error(err))
 			p.unavailable(req)
@@ -326,14 +326,12 @@ func (p *Pages) deviceApp(req *request, cl *session.Claims, action string) {
 			WriteJSON(req.w, http.StatusOK, map[string]any{"step": "app", "secret": setup.Secret, "uri": setup.URI})
 			return
 		}
-		picture, err := setup.QR()
+		view, err := appViewOf(setup)
 		if err != nil {
 			p.Logger.Error("drawing an authenticator app's QR code", zap.Error(err))
 			p.unavailable(req)
 			return
 		}
-		view := &appSetupView{QR: template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(picture)),
-			Secret: setup.Secret, URI: setup.URI, Link: template.URL(setup.URI), Grouped: groupsOfFour(setup.Secret)}
 		p.page(req, http.StatusOK, "app", pageData{AppSetup: view})
 	case "app-confirm":
 		added := p.SignIn.AddingWith(ctx, req.realm, cl, req.form["code"], signin.AppCodeLength)
@@ -349,12 +347,30 @@ func (p *Pages) deviceApp(req *request, cl *session.Claims, action string) {
 				return
 			}
 			o.setRetryAfter(req.w)
-			p.page(req, o.status, "app", pageData{Error: p.say(req, err), AppError: true, DeviceName: req.form["name"]}) // the name typed kept
+			d := pageData{Error: p.say(req, err), AppError: true, DeviceName: req.form["name"]} // the name typed kept
+			if !req.json {
+				// The key again, to type it anew, if this session began
+				// the setup: another's key is not this session's to see.
+				if setup, err := p.SignIn.PendingApp(ctx, req.realm, user, cl.SID); err == nil {
+					d.AppSetup, _ = appViewOf(setup)
+				}
+			}
+			p.page(req, o.status, "app", d)
 			return
 		}
 		req.flow.Notice = "devices.app_added"
 		show(http.StatusOK, "")
 	}
+}
+
+// appViewOf is an app's setup as its page shows it, QR code drawn.
+func appViewOf(setup *enrollment.AppSetup) (*appSetupView, error) {
+	picture, err := setup.QR()
+	if err != nil {
+		return nil, err
+	}
+	return &appSetupView{QR: template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(picture)),
+		Secret: setup.Secret, URI: setup.URI, Link: template.URL(setup.URI), Grouped: groupsOfFour(setup.Secret)}, nil
 }
 
 // groupsOfFour writes a key as people type it: ABCD EFGH IJKL.

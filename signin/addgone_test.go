@@ -103,7 +103,7 @@ func adding(t *testing.T, s *Service, kind string, sc enrollment.Scope) func(con
 	t.Helper()
 	ctx := context.Background()
 	if kind == "app" {
-		setup, err := s.StartApp(ctx, "r", "alice")
+		setup, err := s.StartApp(ctx, "r", "alice", "")
 		if err != nil {
 			t.Fatal(err)
 		}

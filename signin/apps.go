@@ -15,8 +15,15 @@ import (
 // the verify step.
 
 // StartApp begins adding an app for user: the secret to scan or type.
-func (s *Service) StartApp(ctx context.Context, realm, user string) (*enrollment.AppSetup, error) {
-	return s.Devices.StartApp(ctx, realm, user, s.Site)
+// sid names the session that began it, the only one PendingApp shows it to.
+func (s *Service) StartApp(ctx context.Context, realm, user, sid string) (*enrollment.AppSetup, error) {
+	return s.Devices.StartApp(ctx, realm, user, s.Site, sid)
+}
+
+// PendingApp is user's app setup that the session sid began, still
+// waiting for its first code (enrollment.ErrNoAppSetup if none is).
+func (s *Service) PendingApp(ctx context.Context, realm, user, sid string) (*enrollment.AppSetup, error) {
+	return s.Devices.PendingApp(ctx, realm, user, sid)
 }
 
 // AppCodeLength is how many digits an authenticator app's code has.

@@ -71,7 +71,7 @@ func TestTwoAppConfirmsAtOnceNotifyOnce(t *testing.T) {
 				// carol's own name: the provisioned phone gets the notices.
 				user, realm := "carol", fmt.Sprint("realm-", runs)
 				sc := enrollment.Scope{Realm: realm, Host: "example.com", IP: fmt.Sprintf("192.0.2.%d", runs%250+1), Known: true}
-				setup, err := s.StartApp(context.Background(), realm, user)
+				setup, err := s.StartApp(context.Background(), realm, user, "")
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -189,7 +189,7 @@ func TestADeviceAddedOnceTheSettleTookItsMakerAwayIsUndone(t *testing.T) {
 		ctx := context.Background()
 		wrapped := &addsAfter{Store: st}
 		s, moved, m, cl, started := thiefsPhone(t, st, wrapped)
-		setup, err := s.StartApp(ctx, "r", "alice")
+		setup, err := s.StartApp(ctx, "r", "alice", "")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -38,6 +38,10 @@ var Holds struct {
 	// "down" written, and every call fails while "down" exists (the test
 	// removes it to bring the store back).
 	Break func(key string) bool
+	// Rewrite, while the file "rewrite" exists, is what a Put writes in
+	// place of value (value itself where it answers nil): a record as a
+	// previous release wrote it, say. file is that file's content.
+	Rewrite func(key string, value, file []byte) []byte
 }
 
 // HoldStore is a store for tests, `store smsgate_test_hold <dir> <store>
@@ -141,6 +145,11 @@ func (h *HoldStore) Scan(ctx context.Context, prefix string, fn func(key string,
 func (h *HoldStore) Put(ctx context.Context, key string, value []byte, ttl time.Duration) error {
 	if h.down() {
 		return errDown
+	}
+	if file, err := os.ReadFile(filepath.Join(h.Dir, "rewrite")); err == nil && Holds.Rewrite != nil {
+		if v := Holds.Rewrite(key, value, file); v != nil {
+			value = v
+		}
 	}
 	err := h.Store.Put(ctx, key, value, ttl)
 	if err == nil && h.breaks(key) {

@@ -1,0 +1,70 @@
+package enrollment
+
+import (
+	"context"
+	"strings"
+
+	"github.com/pquerna/otp"
+
+	"github.com/smsgate/caddy-smsgate/store"
+)
+
+// An app's setup record (appSetupKey) is sealed for its key. This
+// release's is setupFormat, then the sealing of the SID of the session
+// that began it and the setup's otpauth:// URI, one line each; a previous
+// release's, the sealing of the secret alone, is still read (confirmed as
+// before) and shown to no session (its SID unknown). A previous release
+// reading this one's finds no setup: its user starts again.
+const setupFormat = "2."
+
+// sealSetup is the record of an app's setup that sid began.
+func (s *Devices) sealSetup(realm, user, sid, uri string) []byte {
+	return []byte(setupFormat + s.Secrets.Seal(sid+"\n"+uri, appSetupKey(realm, user)))
+}
+
+// pendingSetup is a setup record opened: its secret, and its URI and
+// session's SID ("" both in a previous release's record).
+type pendingSetup struct{ Secret, URI, SID string }
+
+// openSetup opens the setup record read (ErrNoAppSetup for none, or one
+// that does not open).
+func (s *Devices) openSetup(realm, user string, read *store.Op) (pendingSetup, error) {
+	if read.Err != nil {
+		return pendingSetup{}, ErrNoAppSetup
+	}
+	raw, now := strings.CutPrefix(string(read.Value), setupFormat)
+	plain, err := s.Secrets.Open(raw, appSetupKey(realm, user))
+	if err != nil {
+		return pendingSetup{}, ErrNoAppSetup
+	}
+	if !now {
+		return pendingSetup{Secret: plain}, nil
+	}
+	sid, uri, _ := strings.Cut(plain, "\n")
+	key, err := otp.NewKeyFromURL(uri)
+	if err != nil || key.Secret() == "" {
+		return pendingSetup{}, ErrNoAppSetup
+	}
+	return pendingSetup{Secret: key.Secret(), URI: uri, SID: sid}, nil
+}
+
+// PendingApp is user's app setup waiting for its first code, when the
+// session sid began it: a wrong first code shows its key again to that
+// session. A setup another session began (her other browser's, or an
+// intruder's) is shown to none but its own, nor a previous release's
+// (ErrNoAppSetup for them, for none, and for an empty sid).
+func (s *Devices) PendingApp(ctx context.Context, realm, user, sid string) (*AppSetup, error) {
+	if s.Secrets == nil {
+		return nil, ErrNoSecrets
+	}
+	var reads store.Batch
+	read := reads.Get(appSetupKey(realm, user))
+	if err := store.Do(ctx, s.Store, &reads); err != nil {
+		return nil, err
+	}
+	opened, err := s.openSetup(realm, user, read)
+	if err != nil || sid == "" || opened.SID != sid {
+		return nil, ErrNoAppSetup
+	}
+	return &AppSetup{Secret: opened.Secret, URI: opened.URI}, nil
+}
