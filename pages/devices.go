@@ -147,8 +147,14 @@ func (p *Pages) devices(req *request) {
 				// what it earned ended (a thief's session): the page lists it
 				// no more, so the answer asks again (signin.RemoveDevice ends
 				// it then). A bare 503 left nothing to ask with.
+				// The rest of the page as ever (her other devices, her
+				// trusted browsers), read again: the phone went from it.
 				p.Logger.Error("removing a device", zap.Error(err))
-				p.page(req, http.StatusServiceUnavailable, "devices", pageData{Error: p.sayID(req, "devices.remove_unfinished"), Confirm: &views[at]})
+				d := pageData{Error: p.sayID(req, "devices.remove_unfinished"), Confirm: &views[at]}
+				if list, err := p.SignIn.PhonesOf(ctx, req.realm, user); err == nil {
+					d.Devices, d.RecoveryLeft, d.Trusted = p.viewsOf(req, list), p.SignIn.RecoveryLeft(ctx, req.realm, user), p.trustViews(req, user)
+				}
+				p.page(req, http.StatusServiceUnavailable, "devices", d)
 				return
 			}
 			p.actionFailed(req, err, show)

@@ -64,8 +64,9 @@ type pageData struct {
 	// Who is the user the first factor named, shown with "Not you?".
 	Who string
 	// Why says why the console asks for this sign-in (words); Back is
-	// the console's address, where its notice says to go back to.
-	Why, Back string
+	// the console's address, where its notice says to go back to; Cancel
+	// is where a step-up of a browser signed in already goes back to.
+	Why, Back, Cancel string
 	// Passkey offers "Use a passkey" (verify) or "Sign in with a passkey"
 	// (login); Passkeys and Apps say the gate takes them at all (devices).
 	Passkey, Passkeys, Apps bool
@@ -256,6 +257,14 @@ func (p *Pages) verifyData(req *request, c *enrollment.Challenge, errMsg string)
 	}
 	if !d.Hidden {
 		d.Who = req.user
+	}
+	if cl := p.session(req); cl != nil && cl.Subject == req.user && d.Back == "" {
+		// Signed in already (a step-up): a way back to where she was, the
+		// flow's return address checked as every redirect is, else her
+		// devices page (so for the console, which would send her here).
+		if d.Cancel = safeRedirect(req.flow.RD, p.RedirectHosts); d.Cancel == "" || why != "" {
+			d.Cancel = p.PathPrefix + "devices"
+		}
 	}
 	switch pol, _ := p.rules(req); {
 	case d.Back != "":

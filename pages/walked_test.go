@@ -261,3 +261,41 @@ func TestNoRecoveryCodesLeftIsSaidSo(t *testing.T) {
 		}
 	}
 }
+
+// TestAStepUpOffersAWayBack: alice, signed in, opens the verify page
+// ("Confirm it's you"): it has a Cancel link back to where she came from
+// (its rd, checked as every redirect is: an off-site one is not followed),
+// else to her devices page; in German too. A browser not signed in has no
+// such link (nowhere to go back to). It had none: only the browser's back.
+func TestAStepUpOffersAWayBack(t *testing.T) {
+	sitetest.Parallel(t)
+	s := sitetest.Basic(t, "redirect_hosts app.example.com")
+	c := sitetest.NewClient(t, "alice")
+	tok := c.CSRF("/.smsgate/enroll")
+	sitetest.Expect(t, c.Post("/.smsgate/enroll", url.Values{"phone": {"+14155552671"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+	sitetest.ExpectEnrolled(t, c.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}}), "/")
+	for rd, want := range map[string]string{
+		"":                          "/.smsgate/devices",
+		"/somewhere":                "/somewhere",
+		"https://app.example.com/x": "https://app.example.com/x",
+		"https://evil.example/":     "/.smsgate/devices",
+		"//evil.example/":           "/.smsgate/devices",
+		"javascript:alert(1)":       "/.smsgate/devices",
+	} {
+		res := c.Get("/.smsgate/verify?rd=" + url.QueryEscape(rd))
+		if res.StatusCode != http.StatusOK || !strings.Contains(res.Text, "Confirm it&#39;s you") {
+			t.Fatalf("the verify page signed in (rd %q): %d\n%s", rd, res.StatusCode, res.Text)
+		}
+		if !strings.Contains(res.Text, `<a href="`+want+`" id="cancel" class="cancel">Cancel</a>`) {
+			t.Errorf("rd %q: no Cancel to %q:\n%s", rd, want, res.Text)
+		}
+	}
+	c.Header = http.Header{"Accept-Language": {"de"}}
+	if res := c.Get("/.smsgate/verify?rd=%2Fsomewhere"); !strings.Contains(res.Text, `<a href="/somewhere" id="cancel" class="cancel">Abbrechen</a>`) {
+		t.Errorf("in German, no Abbrechen:\n%s", res.Text)
+	}
+	other := sitetest.NewClient(t, "alice")
+	if res := other.Get("/.smsgate/verify?rd=%2Fsomewhere"); res.StatusCode != http.StatusOK || strings.Contains(res.Text, `id="cancel"`) {
+		t.Errorf("a browser not signed in: %d\n%s", res.StatusCode, res.Text)
+	}
+}

@@ -29,7 +29,8 @@ var Holds struct {
 	// read then a write would be, and the store's own Update must find
 	// it stale) or "write" (a Put, an Update, a PutIfAbsent that wrote).
 	Park func(op, key string) bool
-	// Fail matches the reads that fail while the file "fail" exists.
+	// Fail matches the reads that fail while the file "fail" exists (the
+	// first of them, while "fail-once" does).
 	Fail func(key string) bool
 	// Break matches the writes during which the store goes away, once
 	// armed by the file "break" (which it removes): the write is made and
@@ -50,7 +51,8 @@ var Holds struct {
 // process). While the file "arm" exists, the first operation Holds.Park
 // matches removes "arm", writes "parked" and waits (10 s at most) for a
 // file "go", which it removes; while a file "fail" exists, the reads
-// Holds.Fail matches fail; the first write Holds.Break matches while a
+// Holds.Fail matches fail (while "fail-once" does, the first of them, which
+// removes it); the first write Holds.Break matches while a
 // file "break" exists makes every call fail until "down" is removed.
 type HoldStore struct {
 	Dir   string          `json:"dir"`
@@ -121,7 +123,7 @@ func (h *HoldStore) after(op, key string) {
 // Get implements store.Store.
 func (h *HoldStore) Get(ctx context.Context, key string) ([]byte, error) {
 	if Holds.Fail != nil && Holds.Fail(key) {
-		if _, err := os.Stat(filepath.Join(h.Dir, "fail")); err == nil {
+		if _, err := os.Stat(filepath.Join(h.Dir, "fail")); err == nil || os.Remove(filepath.Join(h.Dir, "fail-once")) == nil {
 			return nil, errors.New("test: the store cannot be read")
 		}
 	}

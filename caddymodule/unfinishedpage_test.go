@@ -1,0 +1,59 @@
+package caddymodule_test
+
+import (
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/smsgate/caddy-smsgate/internal/sitetest"
+)
+
+// TestTheDevicesPageAskingARemovalAgainListsTheRest: dora removes her lost
+// phone on the devices page, and the store fails once, at the end of what
+// it earned, after the phone went. The 503 that asks her again is the
+// devices page all the same: her other phone listed (with its Edit), the
+// lost one only in the question, her trusted browser (her laptop's;
+// the thief's trust had ended before the store failed). On Badger and Redis, through a
+// real Caddy. (Before: the question alone, no list, no trusted browsers —
+// walk22.)
+func TestTheDevicesPageAskingARemovalAgainListsTheRest(t *testing.T) {
+	sitetest.Parallel(t)
+	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+		dir := t.TempDir()
+		s := textSite(t, strings.Replace(storeLine, "store ", "store smsgate_test_hold "+dir+" ", 1), []string{failingEnd}, "\t\tremember 30d\n"+limitsOff)
+		lost := addUser(t, s, failingEnd, "+14155552671")
+		kept := addUser(t, s, failingEnd, "+14155552672")
+		thief, dora := sitetest.NewClient(t, failingEnd), sitetest.NewClient(t, failingEnd)
+		signInWith(t, s, thief, lost, true)
+		signInWith(t, s, dora, kept, false)
+		signInWith(t, s, sitetest.NewClient(t, failingEnd), kept, true) // her laptop
+		tok := dora.CSRF("/.smsgate/devices")
+		if err := os.WriteFile(filepath.Join(dir, "fail-once"), nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		res := dora.Post("/.smsgate/devices", url.Values{"action": {"remove"}, "device": {lost}, "confirm": {"1"}, "csrf": {tok}})
+		if res.StatusCode != http.StatusServiceUnavailable {
+			t.Fatalf("a removal whose end failed: %d, want 503", res.StatusCode)
+		}
+		if !strings.Contains(res.Text, `name="device" value="`+lost+`"><input type="hidden" name="confirm" value="1">`) {
+			t.Fatalf("a removal whose end failed does not ask again:\n%s", res.Text)
+		}
+		if !strings.Contains(res.Text, `id="name-`+kept+`"`) || strings.Contains(res.Text, `id="name-`+lost+`"`) {
+			t.Fatalf("the page asking again does not list her other phone alone:\n%s", res.Text)
+		}
+		if !strings.Contains(res.Text, "Trusted browsers") || strings.Count(res.Text, `name="trust" value=`) != 1 {
+			t.Fatalf("the page asking again does not list her laptop's trust:\n%s", res.Text)
+		}
+		if !strings.Contains(res.Text, "Recovery codes") {
+			t.Fatalf("the page asking again has no recovery codes section:\n%s", res.Text)
+		}
+		again := sitetest.CSRFField.FindStringSubmatch(res.Text)[1]
+		sitetest.Expect(t, dora.Post("/.smsgate/devices", url.Values{"action": {"remove"}, "device": {lost}, "confirm": {"1"}, "csrf": {again}}), http.StatusOK, "")
+		if res := thief.Get("/"); res.StatusCode == http.StatusOK {
+			t.Fatal("the thief's session outlived the removal asked again")
+		}
+	})
+}
