@@ -25,7 +25,8 @@ var errTwinFound = errors.New("a case twin")
 
 // caseTwin refuses user's own first enrollment (trust on first use: no
 // invite or recovery code, not a user of the config's) when realm holds a
-// device record, not empty, of another name equal to user's under Unicode
+// device record, not empty, or the config a user (at any of the realm's
+// gates: GiveNumbers), of another name equal to user's under Unicode
 // case folding: asked where the enrollment begins (before a code is sent)
 // and again just before its device is written (enrollment.Scope.First).
 // The admin's own adding (admin API, CLI) and invites are not asked: the
@@ -37,11 +38,17 @@ func (s *Service) caseTwin(ctx context.Context, realm string, f *Flow, user stri
 	if f.InvitedAs(user) {
 		return nil // the admin's invite names her (the admin decided), or her recovery code did (useRecovery)
 	}
-	if _, ok := s.Users[user]; ok {
+	names := s.configNames()
+	if _, ok := names[user]; ok {
 		return nil
 	}
 	fold := cases.Fold()
 	folded := fold.String(user)
+	for name := range names { // a config's user holds her phone in the config: no device record here
+		if fold.String(name) == folded {
+			return s.refuseTwin(realm, user)
+		}
+	}
 	prefix := store.Key("device", realm, "")
 	err := s.Devices.Store.Scan(ctx, prefix, func(key string, raw []byte) error {
 		parts, ok := store.SplitKey(strings.TrimPrefix(key, prefix))
@@ -57,6 +64,24 @@ func (s *Service) caseTwin(ctx context.Context, realm string, f *Flow, user stri
 	if !errors.Is(err, errTwinFound) {
 		return err
 	}
+	return s.refuseTwin(realm, user)
+}
+
+// refuseTwin audits and answers a refusal of user's first enrollment.
+func (s *Service) refuseTwin(realm, user string) error {
 	s.audit("enrollment_refused_case", user, "", zap.String("realm", realm))
 	return ErrCaseTwin
+}
+
+// configNames is the names of the config's users at any gate of the realm
+// on this store (GiveNumbers), else this gate's own `user` lines.
+func (s *Service) configNames() map[string][]string {
+	if given := s.given.Load(); given != nil {
+		return *given
+	}
+	names := make(map[string][]string, len(s.Users))
+	for name := range s.Users {
+		names[name] = nil
+	}
+	return names
 }

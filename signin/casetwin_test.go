@@ -55,3 +55,29 @@ func TestWhichNamesAreCaseTwins(t *testing.T) {
 		})
 	}
 }
+
+// TestAConfigUsersCaseTwinIsRefused: a config's user (`user carol +1…`)
+// holds her phone in the config and no device record; CAROL's own first
+// enrollment is refused all the same, and so is that of a twin of a user
+// another gate of the realm gives a number (GiveNumbers). Before, only
+// device records were compared: CAROL enrolled his own phone.
+func TestAConfigUsersCaseTwinIsRefused(t *testing.T) {
+	t.Parallel()
+	for kind, st := range raceStores(t) {
+		t.Run(kind, func(t *testing.T) {
+			ctx := context.Background()
+			s := newServiceOn(st, FirstFactor{Open: true})
+			for user, refused := range map[string]bool{"CAROL": true, "Carol": true, "carol": false, "DAVE": false} {
+				if err := s.caseTwin(ctx, "r", &Flow{User: user}, user); refused != errors.Is(err, ErrCaseTwin) || (!refused && err != nil) {
+					t.Errorf("%q: %v, want refused %v", user, err, refused)
+				}
+			}
+			s.GiveNumbers(map[string][]string{"carol": {"+14155552671"}, "dave": {"+14155552672"}}) // dave is another gate's
+			for user, refused := range map[string]bool{"CAROL": true, "DAVE": true, "dave": false, "erin": false} {
+				if err := s.caseTwin(ctx, "r", &Flow{User: user}, user); refused != errors.Is(err, ErrCaseTwin) || (!refused && err != nil) {
+					t.Errorf("given: %q: %v, want refused %v", user, err, refused)
+				}
+			}
+		})
+	}
+}
