@@ -8,13 +8,15 @@ import (
 
 	"go.uber.org/zap"
 	"golang.org/x/text/cases"
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/smsgate/caddy-smsgate/store"
 	"github.com/smsgate/caddy-smsgate/words"
 )
 
 // ErrCaseTwin refuses a user's own first enrollment where the realm holds
-// an enrolled user whose name differs from hers in case only: a first
+// an enrolled user whose name differs from hers in case only (or in
+// Unicode normalisation, or spaces around: twinKey): a first
 // factor whose logins ignore case and that passes the name as typed
 // (Remote-User: ALICE for alice's password) would otherwise let whoever
 // holds alice's password enroll his own phone as ALICE.
@@ -26,8 +28,8 @@ var errTwinFound = errors.New("a case twin")
 // caseTwin refuses user's own first enrollment (trust on first use: no
 // invite or recovery code, not a user of the config's) when realm holds a
 // device record, not empty, or the config a user (at any of the realm's
-// gates: GiveNumbers), of another name equal to user's under Unicode
-// case folding: asked where the enrollment begins (before a code is sent)
+// gates: GiveNumbers), of another name equal to user's under twinKey
+// (NFKC, spaces trimmed, Unicode case folding): asked where the enrollment begins (before a code is sent)
 // and again just before its device is written (enrollment.Scope.First).
 // The admin's own adding (admin API, CLI) and invites are not asked: the
 // admin decides (basic_auth may hold Alice and alice). It costs one scan
@@ -43,16 +45,16 @@ func (s *Service) caseTwin(ctx context.Context, realm string, f *Flow, user stri
 		return nil
 	}
 	fold := cases.Fold()
-	folded := fold.String(user)
+	folded := twinKey(fold, user)
 	for name := range names { // a config's user holds her phone in the config: no device record here
-		if fold.String(name) == folded {
+		if twinKey(fold, name) == folded {
 			return s.refuseTwin(realm, user)
 		}
 	}
 	prefix := store.Key("device", realm, "")
 	err := s.Devices.Store.Scan(ctx, prefix, func(key string, raw []byte) error {
 		parts, ok := store.SplitKey(strings.TrimPrefix(key, prefix))
-		if !ok || len(parts) != 1 || parts[0] == user || fold.String(parts[0]) != folded {
+		if !ok || len(parts) != 1 || parts[0] == user || twinKey(fold, parts[0]) != folded {
 			return nil
 		}
 		list, err := s.Devices.List(ctx, realm, parts[0]) // an empty list is no one's: only a twin's name reads it
@@ -65,6 +67,14 @@ func (s *Service) caseTwin(ctx context.Context, realm string, f *Flow, user stri
 		return err
 	}
 	return s.refuseTwin(realm, user)
+}
+
+// twinKey is what names are compared by: NFKC (a full-width ＡＬＩＣＥ,
+// a decomposed andre\u0301), spaces around trimmed ("ALICE ", as a
+// directory's caseIgnoreMatch ignores them), then Unicode case folding.
+// fold is the caller's (a Caser is not to be shared between goroutines).
+func twinKey(fold cases.Caser, name string) string {
+	return fold.String(strings.TrimSpace(norm.NFKC.String(name)))
 }
 
 // refuseTwin audits and answers a refusal of user's first enrollment.
