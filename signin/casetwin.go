@@ -1,7 +1,6 @@
 package signin
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"strings"
@@ -10,7 +9,6 @@ import (
 	"golang.org/x/text/cases"
 	"golang.org/x/text/unicode/norm"
 
-	"github.com/smsgate/caddy-smsgate/store"
 	"github.com/smsgate/caddy-smsgate/words"
 )
 
@@ -29,14 +27,18 @@ var errTwinFound = errors.New("a case twin")
 // invite or recovery code, not a user of the config's) when realm holds a
 // device record, not empty, or the config a user (at any of the realm's
 // gates: GiveNumbers), of another name equal to user's under twinKey
-// (NFKC, spaces trimmed, Unicode case folding): asked where the enrollment begins (before a code is sent)
-// and again just before its device is written (enrollment.Scope.First).
-// The admin's own adding (admin API, CLI) and invites are not asked: the
-// admin decides (basic_auth may hold Alice and alice). It costs one scan
-// of the realm's device records, only for a user the first factor already
-// signed in who holds no device. A refusal is audited
-// (enrollment_refused_case) with the realm and user's name only.
-func (s *Service) caseTwin(ctx context.Context, realm string, f *Flow, user string) error {
+// (NFKC, spaces trimmed, Unicode case folding). Where the enrollment
+// begins and before another code is sent for it (fresh false) it reads
+// the realm's snapshot of enrolled names (enrolledNames: at most
+// twinsFresh old, one scan at a time), so that a flood of refused POSTs
+// costs no scan each; just before its device is written
+// (enrollment.Scope.First, fresh true), reached only with a right code,
+// it scans the realm's device records afresh: a twin enrolled since the
+// snapshot is refused there. The admin's own adding (admin API, CLI) and
+// invites are not asked: the admin decides (basic_auth may hold Alice and
+// alice). A refusal is audited (enrollment_refused_case) with the realm
+// and user's name only.
+func (s *Service) caseTwin(ctx context.Context, realm string, f *Flow, user string, fresh bool) error {
 	if f.InvitedAs(user) {
 		return nil // the admin's invite names her (the admin decided), or her recovery code did (useRecovery)
 	}
@@ -51,15 +53,21 @@ func (s *Service) caseTwin(ctx context.Context, realm string, f *Flow, user stri
 			return s.refuseTwin(realm, user)
 		}
 	}
-	prefix := store.Key("device", realm, "")
-	err := s.Devices.Store.Scan(ctx, prefix, func(key string, raw []byte) error {
-		parts, ok := store.SplitKey(strings.TrimPrefix(key, prefix))
-		if !ok || len(parts) != 1 || parts[0] == user || twinKey(fold, parts[0]) != folded {
-			return nil
+	if !fresh {
+		enrolled, err := s.enrolledNames(ctx, realm)
+		if err != nil {
+			return err
 		}
-		list, err := s.Devices.List(ctx, realm, parts[0]) // an empty list is no one's: only a twin's name reads it
-		if err != nil || len(list) > 0 {
-			return cmp.Or(err, errTwinFound)
+		for _, name := range enrolled[folded] {
+			if name != user {
+				return s.refuseTwin(realm, user)
+			}
+		}
+		return nil
+	}
+	err := s.scanEnrolled(ctx, realm, func(name string) error {
+		if name != user && twinKey(fold, name) == folded {
+			return errTwinFound
 		}
 		return nil
 	})
