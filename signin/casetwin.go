@@ -37,7 +37,7 @@ var errTwinFound = errors.New("a case twin")
 // snapshot is refused there. The admin's own adding (admin API, CLI) and
 // invites are not asked: the admin decides (basic_auth may hold Alice and
 // alice). A refusal is audited (enrollment_refused_case) with the realm
-// and user's name only.
+// and user's name only (refuseTwin: where it begins, once in twinsFresh).
 func (s *Service) caseTwin(ctx context.Context, realm string, f *Flow, user string, fresh bool) error {
 	if f.InvitedAs(user) {
 		return nil // the admin's invite names her (the admin decided), or her recovery code did (useRecovery)
@@ -50,7 +50,7 @@ func (s *Service) caseTwin(ctx context.Context, realm string, f *Flow, user stri
 	folded := twinKey(fold, user)
 	for name := range names { // a config's user holds her phone in the config: no device record here
 		if twinKey(fold, name) == folded {
-			return s.refuseTwin(realm, user)
+			return s.refuseTwin(realm, user, fresh)
 		}
 	}
 	if !fresh {
@@ -60,7 +60,7 @@ func (s *Service) caseTwin(ctx context.Context, realm string, f *Flow, user stri
 		}
 		for _, name := range enrolled[folded] {
 			if name != user {
-				return s.refuseTwin(realm, user)
+				return s.refuseTwin(realm, user, false)
 			}
 		}
 		return nil
@@ -74,7 +74,7 @@ func (s *Service) caseTwin(ctx context.Context, realm string, f *Flow, user stri
 	if !errors.Is(err, errTwinFound) {
 		return err
 	}
-	return s.refuseTwin(realm, user)
+	return s.refuseTwin(realm, user, true)
 }
 
 // twinKey is what names are compared by: NFKC (a full-width ＡＬＩＣＥ,
@@ -85,9 +85,23 @@ func twinKey(fold cases.Caser, name string) string {
 	return fold.String(strings.TrimSpace(norm.NFKC.String(name)))
 }
 
-// refuseTwin audits and answers a refusal of user's first enrollment.
-func (s *Service) refuseTwin(realm, user string) error {
-	s.audit("enrollment_refused_case", user, "", zap.String("realm", realm))
+// refuseTwin audits and answers a refusal of user's first enrollment: at
+// completion (fresh) each; where it begins, the first of her name in
+// twinsFresh, with the number of hers not written since the last
+// ("repeats"), so that a flood of POSTs keeps its lines few and the
+// console's recent events their others.
+func (s *Service) refuseTwin(realm, user string, fresh bool) error {
+	fields := []zap.Field{zap.String("realm", realm)}
+	if !fresh {
+		n, tell := s.refusalTold(realm, user)
+		if !tell {
+			return ErrCaseTwin
+		}
+		if n > 0 {
+			fields = append(fields, zap.Int("repeats", n))
+		}
+	}
+	s.audit("enrollment_refused_case", user, "", fields...)
 	return ErrCaseTwin
 }
 

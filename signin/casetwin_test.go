@@ -140,8 +140,9 @@ func (s *scanCount) Scan(ctx context.Context, prefix string, fn func(string, []b
 }
 
 // TestRefusedEnrollPOSTsShareAScan: 500 refused enroll POSTs of ALICE
-// (alice enrolled) make one scan of the realm's device records, and 50 at
-// once after the snapshot aged twinsFresh make one more; yet bob's code,
+// (alice enrolled) make one scan of the realm's device records and one
+// audit line, and 50 at once after the snapshot aged twinsFresh make one
+// more of each (the line counting the 499 unwritten); yet bob's code,
 // sent before Bob enrolled just now, is refused at completion (a fresh
 // scan) and enrolls nothing. On Badger and Redis. Before, each POST
 // scanned the realm (500 scans: review23's F2).
@@ -163,6 +164,21 @@ func TestRefusedEnrollPOSTsShareAScan(t *testing.T) {
 			clock.Store(time.Now().UnixNano())
 			s := &Service{Identity: FirstFactor{Open: true}, Challenges: ch, Devices: dev, Invites: adm, Channels: []factor.Channel{"sms"},
 				CodeLength: 6, Now: func() time.Time { return time.Unix(0, clock.Load()) }, Logger: zap.NewNop()}
+			var mu sync.Mutex
+			var lines []string // the refusals' audit lines: user and repeats
+			s.Audit = func(event, user, _ string, fields ...zap.Field) {
+				if event == "enrollment_refused_case" {
+					mu.Lock()
+					defer mu.Unlock()
+					line := user
+					for _, f := range fields {
+						if f.Key == "repeats" {
+							line += fmt.Sprint(" repeats=", f.Integer)
+						}
+					}
+					lines = append(lines, line)
+				}
+			}
 			if _, _, err := dev.AddIn(ctx, "r", "alice", "+14155550101", "", ""); err != nil {
 				t.Fatal(err)
 			}
@@ -171,8 +187,8 @@ func TestRefusedEnrollPOSTsShareAScan(t *testing.T) {
 					t.Fatalf("POST %d: %v", i, err)
 				}
 			}
-			if n := counted.scans.Load(); n != 1 {
-				t.Fatalf("500 refused POSTs made %d scans, want 1", n)
+			if n := counted.scans.Load(); n != 1 || len(lines) != 1 || lines[0] != "ALICE" {
+				t.Fatalf("500 refused POSTs made %d scans, want 1, and audit lines %q, want one", n, lines)
 			}
 			clock.Add(int64(twinsFresh))
 			var wg sync.WaitGroup
@@ -184,8 +200,8 @@ func TestRefusedEnrollPOSTsShareAScan(t *testing.T) {
 				})
 			}
 			wg.Wait()
-			if n := counted.scans.Load(); n != 2 {
-				t.Fatalf("50 POSTs at once, the snapshot aged: %d scans in all, want 2", n)
+			if n := counted.scans.Load(); n != 2 || len(lines) != 2 || lines[1] != "ALICE repeats=499" {
+				t.Fatalf("50 POSTs at once, the snapshot aged: %d scans in all, want 2, and audit lines %q", n, lines)
 			}
 			f := &Flow{ID: "b"}
 			c, err := s.Enroll(ctx, sc, f, "bob", "+14155550102", "")
@@ -200,6 +216,9 @@ func TestRefusedEnrollPOSTsShareAScan(t *testing.T) {
 			out.mu.Unlock()
 			if _, err := s.Check(ctx, sc, f, "bob", c, code, nil); !errors.Is(err, ErrCaseTwin) {
 				t.Fatalf("bob's code, Bob enrolled since it was sent: %v, want ErrCaseTwin", err)
+			}
+			if len(lines) != 3 || lines[2] != "bob" {
+				t.Fatalf("audit lines %q, want bob's refusal at completion", lines)
 			}
 			if list, err := dev.List(ctx, "r", "bob"); err != nil || len(list) > 0 {
 				t.Fatalf("bob's devices: %d %v", len(list), err)

@@ -25,6 +25,45 @@ type twinNames struct {
 	names map[string][]string // twinKey → the names holding a device
 	scan  *twinScan           // the scan under way, nil if none
 	gen   int                 // enrolledSince's count: a scan begun before one is no snapshot
+	// refused is the names refused where an enrollment begins: when one's
+	// refusal was last written, and how many since were not (refusalTold).
+	refused map[string]twinRefused
+}
+
+type twinRefused struct {
+	told   time.Time
+	untold int
+}
+
+// refusalTold reports whether user's refusal where an enrollment begins
+// is to be written: the first of her name in twinsFresh, with n, the
+// number of hers not written since the last; the others are counted. It
+// keeps at most 10,000 names (each one a first factor signed in): those
+// written more than twinsFresh ago go first, their untold counts lost.
+func (s *Service) refusalTold(realm, user string) (n int, tell bool) {
+	v, _ := s.twins.LoadOrStore(realm, &twinNames{})
+	t := v.(*twinNames)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	now := s.Now()
+	r, ok := t.refused[user]
+	if ok && now.Sub(r.told) < twinsFresh {
+		r.untold++
+		t.refused[user] = r
+		return 0, false
+	}
+	if len(t.refused) >= 10000 {
+		for name, old := range t.refused {
+			if now.Sub(old.told) >= twinsFresh {
+				delete(t.refused, name)
+			}
+		}
+	}
+	if t.refused == nil || len(t.refused) >= 10000 {
+		t.refused = map[string]twinRefused{}
+	}
+	t.refused[user] = twinRefused{told: now}
+	return r.untold, true
 }
 
 // twinScan is one scan of a realm's device records, shared by whoever
