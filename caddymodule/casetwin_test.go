@@ -209,3 +209,52 @@ func TestAliceAndAliceOnBasicAuthAreTheAdminsToEnroll(t *testing.T) {
 		t.Fatalf("Alice with the admin's phone: %d %q", res.StatusCode, res.Text)
 	}
 }
+
+// TestAConfigUsersCaseTwinEnrollsNothing: alice is the config's (`user
+// alice +1…`: her phone in the config, no device record), behind a
+// case-blind SSO with enrollment open. ALICE (her password typed in
+// capitals) is refused his own first phone (403, the page), nothing is
+// sent and he does not get in; on Badger and Redis. Before, he enrolled
+// it and was greeted "Hello ALICE" (review23's F1).
+func TestAConfigUsersCaseTwinEnrollsNothing(t *testing.T) {
+	sitetest.Parallel(t)
+	sso := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if login := r.Header.Get("X-Login"); strings.EqualFold(login, "alice") {
+			w.Header().Set("Remote-User", login)
+			return
+		}
+		w.WriteHeader(http.StatusUnauthorized)
+	}))
+	t.Cleanup(sso.Close)
+	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+		s := sitetest.Start(t, `http://localhost:{HTTP_PORT} {
+	route {
+		forward_auth `+strings.TrimPrefix(sso.URL, "http://")+` {
+			uri /check
+			copy_headers Remote-User
+		}
+		smsgate {
+			identity {http.request.header.Remote-User}
+			user alice +14155550101
+			`+storeLine+`
+			provider log
+		}
+		respond "Hello {http.request.header.Remote-User}"
+	}
+}`)
+		thief := sitetest.NewClient(t, "")
+		thief.Header = http.Header{"X-Login": {"ALICE"}}
+		sitetest.Expect(t, thief.Get("/"), http.StatusFound, "/.smsgate/login?rd=%2F")
+		sent := s.Sent()
+		res, _ := sitetest.EnrollWith(t, thief, "+14155550199")
+		if res.StatusCode != http.StatusForbidden || !strings.Contains(res.Text, caseTwinPage) || s.Sent() != sent {
+			t.Fatalf("ALICE's first phone: %d (%d sent), want 403 and the page:\n%s", res.StatusCode, s.Sent()-sent, res.Text)
+		}
+		if res := thief.Get("/"); res.StatusCode == http.StatusOK {
+			t.Fatalf("the thief got in as ALICE: %q", res.Text)
+		}
+		if n, ok := usersOf(t, s)["ALICE"]; ok {
+			t.Fatalf("ALICE holds %d device(s)", n)
+		}
+	})
+}

@@ -1,20 +1,20 @@
 package signin
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"strings"
 
 	"go.uber.org/zap"
 	"golang.org/x/text/cases"
+	"golang.org/x/text/unicode/norm"
 
-	"github.com/smsgate/caddy-smsgate/store"
 	"github.com/smsgate/caddy-smsgate/words"
 )
 
 // ErrCaseTwin refuses a user's own first enrollment where the realm holds
-// an enrolled user whose name differs from hers in case only: a first
+// an enrolled user whose name differs from hers in case only (or in
+// Unicode normalisation, or spaces around: twinKey): a first
 // factor whose logins ignore case and that passes the name as typed
 // (Remote-User: ALICE for alice's password) would otherwise let whoever
 // holds alice's password enroll his own phone as ALICE.
@@ -25,38 +25,95 @@ var errTwinFound = errors.New("a case twin")
 
 // caseTwin refuses user's own first enrollment (trust on first use: no
 // invite or recovery code, not a user of the config's) when realm holds a
-// device record, not empty, of another name equal to user's under Unicode
-// case folding: asked where the enrollment begins (before a code is sent)
-// and again just before its device is written (enrollment.Scope.First).
-// The admin's own adding (admin API, CLI) and invites are not asked: the
-// admin decides (basic_auth may hold Alice and alice). It costs one scan
-// of the realm's device records, only for a user the first factor already
-// signed in who holds no device. A refusal is audited
-// (enrollment_refused_case) with the realm and user's name only.
-func (s *Service) caseTwin(ctx context.Context, realm string, f *Flow, user string) error {
+// device record, not empty, or the config a user (at any of the realm's
+// gates: GiveNumbers), of another name equal to user's under twinKey
+// (NFKC, spaces trimmed, Unicode case folding). Where the enrollment
+// begins and before another code is sent for it (fresh false) it reads
+// the realm's snapshot of enrolled names (enrolledNames: at most
+// twinsFresh old, one scan at a time), so that a flood of refused POSTs
+// costs no scan each; just before its device is written
+// (enrollment.Scope.First, fresh true), reached only with a right code,
+// it scans the realm's device records afresh: a twin enrolled since the
+// snapshot is refused there. The admin's own adding (admin API, CLI) and
+// invites are not asked: the admin decides (basic_auth may hold Alice and
+// alice). A refusal is audited (enrollment_refused_case) with the realm
+// and user's name only (refuseTwin: where it begins, once in twinsFresh).
+func (s *Service) caseTwin(ctx context.Context, realm string, f *Flow, user string, fresh bool) error {
 	if f.InvitedAs(user) {
 		return nil // the admin's invite names her (the admin decided), or her recovery code did (useRecovery)
 	}
-	if _, ok := s.Users[user]; ok {
+	names := s.configNames()
+	if _, ok := names[user]; ok {
 		return nil
 	}
 	fold := cases.Fold()
-	folded := fold.String(user)
-	prefix := store.Key("device", realm, "")
-	err := s.Devices.Store.Scan(ctx, prefix, func(key string, raw []byte) error {
-		parts, ok := store.SplitKey(strings.TrimPrefix(key, prefix))
-		if !ok || len(parts) != 1 || parts[0] == user || fold.String(parts[0]) != folded {
-			return nil
+	folded := twinKey(fold, user)
+	for name := range names { // a config's user holds her phone in the config: no device record here
+		if twinKey(fold, name) == folded {
+			return s.refuseTwin(realm, user, fresh)
 		}
-		list, err := s.Devices.List(ctx, realm, parts[0]) // an empty list is no one's: only a twin's name reads it
-		if err != nil || len(list) > 0 {
-			return cmp.Or(err, errTwinFound)
+	}
+	if !fresh {
+		enrolled, err := s.enrolledNames(ctx, realm)
+		if err != nil {
+			return err
+		}
+		for _, name := range enrolled[folded] {
+			if name != user {
+				return s.refuseTwin(realm, user, false)
+			}
+		}
+		return nil
+	}
+	err := s.scanEnrolled(ctx, realm, func(name string) error {
+		if name != user && twinKey(fold, name) == folded {
+			return errTwinFound
 		}
 		return nil
 	})
 	if !errors.Is(err, errTwinFound) {
 		return err
 	}
-	s.audit("enrollment_refused_case", user, "", zap.String("realm", realm))
+	return s.refuseTwin(realm, user, true)
+}
+
+// twinKey is what names are compared by: NFKC (a full-width ＡＬＩＣＥ,
+// a decomposed andre\u0301), spaces around trimmed ("ALICE ", as a
+// directory's caseIgnoreMatch ignores them), then Unicode case folding.
+// fold is the caller's (a Caser is not to be shared between goroutines).
+func twinKey(fold cases.Caser, name string) string {
+	return fold.String(strings.TrimSpace(norm.NFKC.String(name)))
+}
+
+// refuseTwin audits and answers a refusal of user's first enrollment: at
+// completion (fresh) each; where it begins, the first of her name in
+// twinsFresh, with the number of hers not written since the last
+// ("repeats"), so that a flood of POSTs keeps its lines few and the
+// console's recent events their others.
+func (s *Service) refuseTwin(realm, user string, fresh bool) error {
+	fields := []zap.Field{zap.String("realm", realm)}
+	if !fresh {
+		n, tell := s.refusalTold(realm, user)
+		if !tell {
+			return ErrCaseTwin
+		}
+		if n > 0 {
+			fields = append(fields, zap.Int("repeats", n))
+		}
+	}
+	s.audit("enrollment_refused_case", user, "", fields...)
 	return ErrCaseTwin
+}
+
+// configNames is the names of the config's users at any gate of the realm
+// on this store (GiveNumbers), else this gate's own `user` lines.
+func (s *Service) configNames() map[string][]string {
+	if given := s.given.Load(); given != nil {
+		return *given
+	}
+	names := make(map[string][]string, len(s.Users))
+	for name := range s.Users {
+		names[name] = nil
+	}
+	return names
 }

@@ -60,7 +60,7 @@ func (s *Service) Check(ctx context.Context, sc enrollment.Scope, f *Flow, user 
 		sc.Provisioned = u.Phone == c.Phone
 	}
 	if c.Purpose == enrollment.Enroll { // asked again as its device is written: a twin may have enrolled since the code was sent
-		sc.First = func(ctx context.Context) error { return s.caseTwin(ctx, sc.Realm, f, c.User) }
+		sc.First = func(ctx context.Context) error { return s.caseTwin(ctx, sc.Realm, f, c.User, true) }
 	}
 	done, err := s.Challenges.Check(ctx, sc, c, code)
 	if errors.Is(err, ErrEnded) { // a phone added from a session whose device left her list: refused
@@ -82,6 +82,7 @@ func (s *Service) Check(ctx context.Context, sc enrollment.Scope, f *Flow, user 
 	}
 	switch done.Purpose {
 	case enrollment.Enroll:
+		s.enrolledSince(sc.Realm) // a twin of hers is refused where it begins, not a snapshot later
 		if f.InvitedAs(done.User) {
 			// A reset since the invite was minted ends the enrollment it let
 			// in, if it came before the reset removed every phone; and an

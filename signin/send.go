@@ -93,7 +93,7 @@ func (s *Service) Enroll(ctx context.Context, sc enrollment.Scope, f *Flow, user
 	if err != nil {
 		return nil, &InputError{Err: err}
 	}
-	if err := s.caseTwin(ctx, sc.Realm, f, user); err != nil {
+	if err := s.caseTwin(ctx, sc.Realm, f, user, false); err != nil {
 		return nil, err
 	}
 	s.discard(ctx, sc.Realm, f)
@@ -166,7 +166,7 @@ func (s *Service) Send(ctx context.Context, sc enrollment.Scope, f *Flow, user s
 				// The number being enrolled, again, after its code died
 				// of wrong tries: no need to type it once more. (An
 				// expired code is never renewed this way.)
-				if err := s.caseTwin(ctx, sc.Realm, f, user); err != nil {
+				if err := s.caseTwin(ctx, sc.Realm, f, user, false); err != nil {
 					return nil, err
 				}
 				nc, err := s.start(ctx, sc, enrollment.Challenge{User: user, Phone: f.Enrolling, Purpose: enrollment.Enroll, Channel: channel})
@@ -291,7 +291,7 @@ func (s *Service) enrollClosed(ctx context.Context, realm string, f *Flow, c *en
 		}
 	}
 	if ok {
-		if err := s.caseTwin(ctx, realm, f, c.User); err != nil {
+		if err := s.caseTwin(ctx, realm, f, c.User, false); err != nil {
 			s.discard(ctx, realm, f) // nor another code for it
 			return err
 		}

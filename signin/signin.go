@@ -111,6 +111,7 @@ type Service struct {
 
 	given    atomic.Pointer[map[string][]string] // GiveNumbers
 	rekeying sync.Map                            // old key → struct{}: a re-keying from it not done (Rekey)
+	twins    sync.Map                            // realm → *twinNames: enrolled names where enrollments begin (caseTwin)
 }
 
 // later runs work after the request, through Later.
