@@ -259,10 +259,11 @@ func (p *Pages) verifyData(req *request, c *enrollment.Challenge, errMsg string)
 		d.Who = req.user
 	}
 	if cl := p.session(req); cl != nil && cl.Subject == req.user && d.Back == "" {
-		// Signed in already (a step-up): a way back to where she was, the
-		// flow's return address checked as every redirect is, else her
-		// devices page (so for the console, which would send her here).
-		if d.Cancel = safeRedirect(req.flow.RD, p.RedirectHosts); d.Cancel == "" || why != "" {
+		// Signed in already (a step-up): for a change she asked for, a
+		// way back to where she was, the flow's return address checked as
+		// every redirect is; else her devices page (the console, or a
+		// route's max_age or require, would send her here again).
+		if d.Cancel = safeRedirect(req.flow.RD, p.RedirectHosts); d.Cancel == "" || why != "" || req.flow.Pending == nil {
 			d.Cancel = p.PathPrefix + "devices"
 		}
 	}

@@ -262,40 +262,56 @@ func TestNoRecoveryCodesLeftIsSaidSo(t *testing.T) {
 	}
 }
 
-// TestAStepUpOffersAWayBack: alice, signed in, opens the verify page
-// ("Confirm it's you"): it has a Cancel link back to where she came from
-// (its rd, checked as every redirect is: an off-site one is not followed),
-// else to her devices page; in German too. A browser not signed in has no
-// such link (nowhere to go back to). It had none: only the browser's back.
+// TestAStepUpOffersAWayBack: the step-up page of a browser signed in
+// already has a Cancel link (walk22): for a devices-page change she asked
+// for, back to the flow's return address; for any other (a route's
+// max_age or require, or /verify opened by hand), her devices page, since
+// the route would ask again (review24: Cancel back to "/" under max_age
+// led to the same page, three times over). Never off the site; in
+// German too; none for a browser not signed in.
 func TestAStepUpOffersAWayBack(t *testing.T) {
 	sitetest.Parallel(t)
 	s := sitetest.Basic(t, "redirect_hosts app.example.com")
 	c := sitetest.NewClient(t, "alice")
-	tok := c.CSRF("/.smsgate/enroll")
-	sitetest.Expect(t, c.Post("/.smsgate/enroll", url.Values{"phone": {"+14155552671"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
-	sitetest.ExpectEnrolled(t, c.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}}), "/")
-	for rd, want := range map[string]string{
-		"":                          "/.smsgate/devices",
-		"/somewhere":                "/somewhere",
-		"https://app.example.com/x": "https://app.example.com/x",
-		"https://evil.example/":     "/.smsgate/devices",
-		"//evil.example/":           "/.smsgate/devices",
-		"javascript:alert(1)":       "/.smsgate/devices",
-	} {
-		res := c.Get("/.smsgate/verify?rd=" + url.QueryEscape(rd))
+	sitetest.Enroll(t, s, c, "+14155552671")
+	cancelTo := func(res *sitetest.Response, want string) {
+		t.Helper()
 		if res.StatusCode != http.StatusOK || !strings.Contains(res.Text, "Confirm it&#39;s you") {
-			t.Fatalf("the verify page signed in (rd %q): %d\n%s", rd, res.StatusCode, res.Text)
+			t.Fatalf("the verify page signed in: %d\n%s", res.StatusCode, res.Text)
 		}
 		if !strings.Contains(res.Text, `<a href="`+want+`" id="cancel" class="cancel">Cancel</a>`) {
-			t.Errorf("rd %q: no Cancel to %q:\n%s", rd, want, res.Text)
+			t.Errorf("no Cancel to %q:\n%s", want, res.Text)
 		}
 	}
+	for _, rd := range []string{"", "/somewhere", "https://app.example.com/x", "https://evil.example/", "//evil.example/", "javascript:alert(1)"} {
+		cancelTo(c.Get("/.smsgate/verify?rd="+url.QueryEscape(rd)), "/.smsgate/devices")
+	}
 	c.Header = http.Header{"Accept-Language": {"de"}}
-	if res := c.Get("/.smsgate/verify?rd=%2Fsomewhere"); !strings.Contains(res.Text, `<a href="/somewhere" id="cancel" class="cancel">Abbrechen</a>`) {
+	if res := c.Get("/.smsgate/verify?rd=%2Fsomewhere"); !strings.Contains(res.Text, `<a href="/.smsgate/devices" id="cancel" class="cancel">Abbrechen</a>`) {
 		t.Errorf("in German, no Abbrechen:\n%s", res.Text)
 	}
+	c.Header = nil
+	// A change she asked for on her devices page: back there.
+	s.Advance(10 * time.Minute)
+	tok := c.CSRF("/.smsgate/devices")
+	add := url.Values{"action": {"add"}, "phone": {"+447400123456"}, "name": {"Work phone"}, "csrf": {tok}}
+	sitetest.Expect(t, c.Post("/.smsgate/devices", add), http.StatusSeeOther, "/.smsgate/verify")
+	cancelTo(c.Get("/.smsgate/verify"), "/.smsgate/devices")
 	other := sitetest.NewClient(t, "alice")
 	if res := other.Get("/.smsgate/verify?rd=%2Fsomewhere"); res.StatusCode != http.StatusOK || strings.Contains(res.Text, `id="cancel"`) {
 		t.Errorf("a browser not signed in: %d\n%s", res.StatusCode, res.Text)
+	}
+	// Past max_age, "/" sends her to the step-up: its Cancel leads out.
+	m := sitetest.Basic(t, "max_age 1m")
+	d := sitetest.NewClient(t, "alice")
+	sitetest.Enroll(t, m, d, "+14155552671")
+	m.Advance(2 * time.Minute)
+	res := d.Get("/")
+	for n := 0; n < 5 && res.StatusCode/100 == 3; n++ { // on to the step-up
+		res = d.Get(res.Header.Get("Location"))
+	}
+	cancelTo(res, "/.smsgate/devices")
+	if res := d.Get("/.smsgate/devices"); res.StatusCode != http.StatusOK || strings.Contains(res.Text, `id="cancel"`) {
+		t.Errorf("the devices page Cancel led to: %d\n%s", res.StatusCode, res.Text)
 	}
 }
