@@ -39,6 +39,10 @@ func TestConsoleSessionsInABrowser(t *testing.T) {
 	// The newest first: the phone's. Its button ends it.
 	b.do(chromedp.Click(chromedp.CSS(`table.sessions tbody tr:first-child button`)))
 	b.waitText(`p.done`, "The session has ended")
+	// Post/Redirect/Get: the page is a GET's, which a reload does not repost.
+	if at := b.eval(`location.pathname + location.search`); at != "/.smsgate/admin/user?done=end&name=carol" {
+		t.Fatalf("after ending a session, the browser is at %q", at)
+	}
 	b.axeEverywhere(source, "a user's sessions, one ended")
 	if rows := b.text(`table.sessions tbody`); strings.Contains(rows, "Safari on iOS") || !strings.Contains(rows, "Firefox on Linux") {
 		t.Fatalf("after ending the phone's session: %q", rows)

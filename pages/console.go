@@ -4,6 +4,7 @@ import (
 	"context"
 	"html/template"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -97,7 +98,13 @@ func (p *Pages) console(req *request) {
 	case "people":
 		status = p.consolePeople(req, c)
 	case "user":
-		status = p.consoleUser(req, c, admin)
+		if status = p.consoleUser(req, c, admin); status == http.StatusSeeOther {
+			// Post/Redirect/Get: a reload shows the change, not repeats it.
+			p.saveFlow(req)
+			done := url.Values{"name": {req.r.URL.Query().Get("name")}, "done": {c.Done}}
+			http.Redirect(req.w, req.r, p.PathPrefix+"admin/user?"+done.Encode(), status)
+			return
+		}
 	case "events":
 		status = p.consoleEvents(req, c)
 	case "costs":
@@ -171,8 +178,9 @@ type consoleDevice struct {
 // kindIDs name the kinds of device.
 var kindIDs = map[string]string{factor.Phone.Name(): "kind.phone", factor.App.Name(): "kind.app", factor.Passkey.Name(): "kind.passkey"}
 
-// doneIDs say what a console change did.
-var doneIDs = map[string]string{"remove": "console.done.remove", "reset": "console.done.reset", "revoke": "console.done.revoke", "end": "console.done.end", "end-unlisted": "console.done.end_unlisted"}
+// doneIDs say what a console change did, by its action (remove_codes: a
+// removal that withdrew the recovery codes), as admin/user?done= carries it.
+var doneIDs = map[string]string{"remove": "console.done.remove", "remove_codes": "console.done.remove_codes", "reset": "console.done.reset", "revoke": "console.done.revoke", "end": "console.done.end", "end-unlisted": "console.done.end_unlisted"}
 
 // withdrew says whether a removal's answer (admin's devices/remove)
 // withdrew the user's recovery codes.
@@ -244,12 +252,16 @@ type inviteView struct {
 }
 
 // consoleUser is admin/user?name=…: one user, and the admin's changes to
-// them (POST: remove, reset, revoke, end a session, invite).
+// them (POST: remove, reset, revoke, end a session, invite). A change
+// made answers 303 to the page with done=<action> (an invite excepted: its
+// link is shown once, never put in an address); a GET shows a known done.
 func (p *Pages) consoleUser(req *request, c *consoleView, by string) int {
 	name := req.r.URL.Query().Get("name")
 	ctx := req.r.Context()
 	status := http.StatusOK
-	if req.r.Method == http.MethodPost {
+	if req.r.Method != http.MethodPost {
+		c.Done = doneIDs[req.r.URL.Query().Get("done")] // unknown: none
+	} else {
 		op := map[string]string{"remove": "devices/remove", "reset": "reset", "revoke": "revoke", "end": "sessions/end", "end-unlisted": "sessions/end-unlisted", "invite": "invites"}[req.form["action"]]
 		id := req.form["device"]
 		if (op == "reset" || op == "revoke" || op == "devices/remove") && req.form["confirm"] != "1" {
@@ -277,9 +289,11 @@ func (p *Pages) consoleUser(req *request, c *consoleView, by string) int {
 		case op == "invites":
 			c.Invite = p.inviteOf(req, out)
 		case withdrew(out):
-			c.Done = "console.done.remove_codes"
+			c.Done = "remove_codes"
+			return http.StatusSeeOther
 		default:
-			c.Done = doneIDs[req.form["action"]]
+			c.Done = req.form["action"]
+			return http.StatusSeeOther
 		}
 	}
 	people, err := p.people(req, "")

@@ -66,8 +66,7 @@ func TestConsoleSessions(t *testing.T) {
 	end := url.Values{"action": {"end"}, "session": {laptopSID}, "csrf": {tok}}
 	sitetest.Expect(t, consolePost(admin, path, end, "http://evil.localhost"), http.StatusForbidden, "")
 	// Alice ends the laptop's session: the laptop is out, the phone in.
-	res := consolePost(admin, path, end, s.Base)
-	sitetest.Expect(t, res, http.StatusOK, "")
+	res := sitetest.ConsoleDone(t, consolePost(admin, path, end, s.Base), "end")
 	sitetest.ExpectBody(t, res, "The session has ended")
 	if strings.Contains(res.Text, "Firefox on Linux") || !strings.Contains(res.Text, "Safari on iOS") {
 		t.Fatalf("after ending the laptop's session:\n%s", res.Text)
@@ -149,7 +148,7 @@ func TestConsoleSessionsFromAnOlderRelease(t *testing.T) {
 		t.Fatalf("the API: %d %s", st, body)
 	}
 	tok2 := sitetest.CSRFField.FindStringSubmatch(page.Text)[1]
-	sitetest.Expect(t, consolePost(admin, path, url.Values{"action": {"revoke"}, "confirm": {"1"}, "csrf": {tok2}}, s.Base), http.StatusOK, "")
+	sitetest.ConsoleDone(t, consolePost(admin, path, url.Values{"action": {"revoke"}, "confirm": {"1"}, "csrf": {tok2}}, s.Base), "revoke")
 	sitetest.Expect(t, carol.Get("/"), http.StatusFound, "/.smsgate/login?rd=%2F")
 }
 
@@ -214,7 +213,7 @@ func TestConsoleEndRacesASignIn(t *testing.T) {
 					return consolePost(admin, path, url.Values{"action": {"end"}, "session": {oldSID}, "csrf": {tok}}, s.Base)
 				})
 				sitetest.Expect(t, fresh.Post("/.smsgate/verify", url.Values{"code": {code}, "csrf": {ftok}}), http.StatusSeeOther, "/")
-				sitetest.Expect(t, end.Release(t), http.StatusOK, "")
+				sitetest.Expect(t, end.Release(t), http.StatusSeeOther, "/.smsgate/admin/user?done=end&name="+racedUser)
 				page = admin.Get(path)
 				if n := strings.Count(page.Text, `name="action" value="end"`); n != 1 || strings.Contains(page.Text, oldSID) {
 					t.Fatalf("round %d: %d sessions listed (want the new one only), the ended one listed: %v", round, n, strings.Contains(page.Text, oldSID))

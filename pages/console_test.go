@@ -98,8 +98,7 @@ func TestConsoleAsAStranger(t *testing.T) {
 	sitetest.Expect(t, res, http.StatusOK, "")
 	sitetest.ExpectBody(t, res, "/.smsgate/invite?token=")
 	sitetest.ExpectBody(t, res, `src="data:image/png;base64,`)
-	res = consolePost(alice, path, url.Values{"action": {"revoke"}, "confirm": {"1"}, "csrf": {tok}}, s.Base)
-	sitetest.Expect(t, res, http.StatusOK, "")
+	res = sitetest.ConsoleDone(t, consolePost(alice, path, url.Values{"action": {"revoke"}, "confirm": {"1"}, "csrf": {tok}}, s.Base), "revoke")
 	sitetest.ExpectBody(t, res, "Every session and trusted browser of the user has ended.")
 	s.Advance(2 * time.Second) // the revocation log is read every second
 	if r := bob.Get("/"); r.StatusCode == http.StatusOK {
@@ -110,8 +109,7 @@ func TestConsoleAsAStranger(t *testing.T) {
 	if m == nil {
 		t.Fatal("no device to remove on bob's page")
 	}
-	res = consolePost(alice, path, url.Values{"action": {"remove"}, "device": {m[1]}, "confirm": {"1"}, "csrf": {tok}}, s.Base)
-	sitetest.Expect(t, res, http.StatusOK, "")
+	res = sitetest.ConsoleDone(t, consolePost(alice, path, url.Values{"action": {"remove"}, "device": {m[1]}, "confirm": {"1"}, "csrf": {tok}}, s.Base), "remove")
 	sitetest.ExpectBody(t, res, "The device is removed.")
 	if _, body := sitetest.Admin(t, http.MethodGet, "/smsgate/users?realm=localhost", ""); strings.Contains(body, `"user":"bob"`) {
 		t.Fatalf("bob's device is still listed: %s", body)

@@ -128,7 +128,7 @@ func TestTheConsoleAsksBeforeAResetOrASignOutEverywhere(t *testing.T) {
 	if e := errorOf.FindStringSubmatch(asked.Text); e == nil || asked.StatusCode != made.StatusCode || strings.Contains(asked.Text, `id="confirm"`) || e[1] != errorOf.FindStringSubmatch(made.Text)[1] {
 		t.Fatalf("asked about a device bob does not hold: %d, made: %d\n%s", asked.StatusCode, made.StatusCode, asked.Text)
 	}
-	res := consolePost(alice, path, url.Values{"action": {"reset"}, "confirm": {"1"}, "csrf": {tok}}, s.Base)
+	res := sitetest.ConsoleDone(t, consolePost(alice, path, url.Values{"action": {"reset"}, "confirm": {"1"}, "csrf": {tok}}, s.Base), "reset")
 	sitetest.ExpectBody(t, res, "phones and recovery codes are removed, and their sessions ended.")
 	if strings.Contains(res.Text, "49••") {
 		t.Fatalf("confirmed, the reset left bob's phone:\n%s", res.Text)

@@ -15,7 +15,7 @@ import (
 
 // consolePost submits a console form as a browser does: with the page's
 // Origin.
-func consolePost(t *testing.T, b *browser, target, origin string, form url.Values) (int, string) {
+func consolePost(t *testing.T, b *browser, target, origin string, form url.Values) (int, string, string) {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, target, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -27,7 +27,7 @@ func consolePost(t *testing.T, b *browser, target, origin string, form url.Value
 	}
 	defer res.Body.Close()
 	body, _ := io.ReadAll(res.Body)
-	return res.StatusCode, string(body)
+	return res.StatusCode, res.Header.Get("Location"), string(body)
 }
 
 // refusedWithin waits until b's session is refused at base, at most
@@ -97,8 +97,13 @@ func TestConsoleSessionsOnTwoInstances(t *testing.T) {
 		}
 	}
 	csrf := csrfField.FindStringSubmatch(page)[1]
-	if st, body := consolePost(t, admin, b.s.base+"/.smsgate/admin/user?name=dave", b.s.base, url.Values{"action": {"end"}, "session": {sidA}, "csrf": {csrf}}); st != http.StatusOK || !strings.Contains(body, "The session has ended") {
-		t.Fatalf("ending the session made on A, from B: %d\n%s", st, body)
+	// The change answers 303 to the page (Post/Redirect/Get), which says it.
+	st, loc, body := consolePost(t, admin, b.s.base+"/.smsgate/admin/user?name=dave", b.s.base, url.Values{"action": {"end"}, "session": {sidA}, "csrf": {csrf}})
+	if st != http.StatusSeeOther || loc != "/.smsgate/admin/user?done=end&name=dave" {
+		t.Fatalf("ending the session made on A, from B: %d to %q\n%s", st, loc, body)
+	}
+	if st, _, body = admin.do("GET", b.s.base+loc, nil); st != http.StatusOK || !strings.Contains(body, "The session has ended") {
+		t.Fatalf("the page after ending the session made on A: %d\n%s", st, body)
 	}
 	refusedWithin(t, onA, a.s.base, "the browser signed in on A")
 	for _, base := range []string{a.s.base, b.s.base} {

@@ -1,0 +1,60 @@
+package pages_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/smsgate/caddy-smsgate/internal/sitetest"
+)
+
+// TestTheConsolesChangesAnswerWithARedirect: through a real Caddy, a
+// change the console made answers 303 to the user's page with done=
+// (Post/Redirect/Get): a reload of the page shows it, not repeats it. It
+// answered a 200 page, and a reload re-posted the form: a reset again,
+// after the user had enrolled again. An unknown done says nothing; an
+// invite is still a 200 with its link, never put in an address.
+func TestTheConsolesChangesAnswerWithARedirect(t *testing.T) {
+	sitetest.Parallel(t)
+	s := sitetest.Basic(t, "admins alice")
+	alice, bob := sitetest.NewClient(t, "alice"), sitetest.NewClient(t, "bob")
+	sitetest.Enroll(t, s, alice, "+14155550101")
+	sitetest.Enroll(t, s, bob, "+4915123000002")
+	path := "/.smsgate/admin/user?name=bob"
+	tok := alice.CSRF(path)
+	reset := consolePost(alice, path, url.Values{"action": {"reset"}, "confirm": {"1"}, "csrf": {tok}}, s.Base)
+	sitetest.Expect(t, reset, http.StatusSeeOther, "/.smsgate/admin/user?done=reset&name=bob")
+	const said = "phones and recovery codes are removed, and their sessions ended."
+	page := sitetest.ConsoleDone(t, reset, "reset")
+	sitetest.Expect(t, page, http.StatusOK, "")
+	sitetest.ExpectBody(t, page, said)
+	if strings.Contains(page.Text, "49••") {
+		t.Fatalf("the reset left bob's phone:\n%s", page.Text)
+	}
+	// Bob enrolls again; alice reloads the page she was sent to: nothing
+	// is reset again.
+	s.Advance(time.Minute)
+	sitetest.Enroll(t, s, sitetest.NewClient(t, "bob"), "+4915123000002")
+	page = alice.Get(reset.Header.Get("Location"))
+	sitetest.Expect(t, page, http.StatusOK, "")
+	sitetest.ExpectBody(t, page, said)
+	sitetest.ExpectBody(t, page, "49••")
+	if _, body := sitetest.Admin(t, http.MethodGet, "/smsgate/users?realm=localhost", ""); !strings.Contains(body, `"user":"bob"`) {
+		t.Fatalf("after the reload, bob's phone is gone: %s", body)
+	}
+	// An unknown done, or none: no words of a change.
+	for _, q := range []string{"&done=nope", "&done=console.done.reset", "&done=invite", ""} {
+		if r := alice.Get(path + q); r.StatusCode != http.StatusOK || strings.Contains(r.Text, `class="done"`) {
+			t.Fatalf("%s: %d, a change said:\n%s", q, r.StatusCode, r.Text)
+		}
+	}
+	// An invite: its link shown once, on a 200.
+	invite := consolePost(alice, path, url.Values{"action": {"invite"}, "csrf": {tok}}, s.Base)
+	sitetest.Expect(t, invite, http.StatusOK, "")
+	sitetest.ExpectBody(t, invite, "/.smsgate/invite?token=")
+	// A failed change keeps its status and page: no redirect.
+	gone := consolePost(alice, path, url.Values{"action": {"end"}, "session": {"GONE"}, "csrf": {tok}}, s.Base)
+	sitetest.Expect(t, gone, http.StatusNotFound, "")
+}
