@@ -57,3 +57,37 @@ func TestTheDevicesPageAskingARemovalAgainListsTheRest(t *testing.T) {
 		}
 	})
 }
+
+// failingCount is the user whose recovery codes the hold store fails to
+// read while its file "fail" exists (renewal_test.go's Holds.Fail).
+const failingCount = "rhea"
+
+// TestTheDevicesPageSaysNothingOfRecoveryCodesItCannotCount (review24 O1):
+// when the store fails the read of rhea's recovery codes, her devices page
+// (and the 503 that asks a removal again, served just when the store
+// fails) leaves their count out, rather than saying she has none left. On
+// Badger and Redis, through a real Caddy. (Before: "None left.".)
+func TestTheDevicesPageSaysNothingOfRecoveryCodesItCannotCount(t *testing.T) {
+	sitetest.Parallel(t)
+	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+		dir := t.TempDir()
+		s := textSite(t, strings.Replace(storeLine, "store ", "store smsgate_test_hold "+dir+" ", 1), []string{failingCount}, limitsOff)
+		addUser(t, s, failingCount, "+14155552671")
+		rhea := sitetest.NewClient(t, failingCount)
+		signIn(t, s, rhea)
+		if res := rhea.Get("/.smsgate/devices"); !strings.Contains(res.Text, "unused") && !strings.Contains(res.Text, "None left") {
+			t.Fatalf("the devices page says nothing of her recovery codes while the store answers:\n%s", res.Text)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "fail"), nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		res := rhea.Get("/.smsgate/devices")
+		if res.StatusCode != http.StatusOK || strings.Contains(res.Text, "None left") || strings.Contains(res.Text, "unused") {
+			t.Errorf("the devices page, her recovery codes unread: %d\n%s", res.StatusCode, res.Text)
+		}
+		rhea.Accept = "application/json"
+		if res := rhea.Get("/.smsgate/devices"); strings.Contains(res.Text, "recovery_left") {
+			t.Errorf("the devices page's JSON, her recovery codes unread: %d %s", res.StatusCode, res.Text)
+		}
+	})
+}

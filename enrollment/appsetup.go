@@ -3,6 +3,7 @@ package enrollment
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/pquerna/otp"
 
@@ -32,7 +33,12 @@ func (s *Devices) openSetup(realm, user string, read *store.Op) (pendingSetup, e
 	if read.Err != nil {
 		return pendingSetup{}, ErrNoAppSetup
 	}
-	raw, now := strings.CutPrefix(string(read.Value), setupFormat)
+	return s.openSetupValue(realm, user, read.Value)
+}
+
+// openSetupValue opens a setup record's value.
+func (s *Devices) openSetupValue(realm, user string, value []byte) (pendingSetup, error) {
+	raw, now := strings.CutPrefix(string(value), setupFormat)
 	plain, err := s.Secrets.Open(raw, appSetupKey(realm, user))
 	if err != nil {
 		return pendingSetup{}, ErrNoAppSetup
@@ -67,4 +73,22 @@ func (s *Devices) PendingApp(ctx context.Context, realm, user, sid string) (*App
 		return nil, ErrNoAppSetup
 	}
 	return &AppSetup{Secret: opened.Secret, URI: opened.URI}, nil
+}
+
+// CarryApp hands user's app setup that the session from began to the
+// session to that a step-up of the same browser issued in its place, so
+// that a wrong first code there still shows its key: in one atomic step,
+// and only while the setup still names from (another session's, a
+// previous release's or none is left as it is). Its wait starts again.
+func (s *Devices) CarryApp(ctx context.Context, realm, user, from, to string) error {
+	if s.Secrets == nil || from == "" || to == "" || from == to {
+		return nil
+	}
+	return s.Store.Update(ctx, appSetupKey(realm, user), func(old []byte, found bool) ([]byte, time.Duration, error) {
+		opened, err := s.openSetupValue(realm, user, old)
+		if !found || err != nil || opened.SID != from {
+			return nil, 0, store.ErrUnchanged
+		}
+		return s.sealSetup(realm, user, to, opened.URI), appSetupTTL, nil
+	})
 }

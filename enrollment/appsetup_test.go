@@ -51,3 +51,50 @@ func TestAPendingAppIsShownToItsOwnSessionOnly(t *testing.T) {
 		}
 	})
 }
+
+// TestCarryAppMovesOnlyTheSetupOfTheSessionItLeaves (review24 F1): a
+// step-up's new session takes over the setup its browser's old session
+// began; a setup another session began, a previous release's record or
+// none are left as they are. On Badger and a real Redis.
+func TestCarryAppMovesOnlyTheSetupOfTheSessionItLeaves(t *testing.T) {
+	t.Parallel()
+	onRaceStores(t, func(t *testing.T, st store.Store) {
+		ctx := context.Background()
+		s, _, _ := appServiceOn(t, st)
+		if err := s.Devices.CarryApp(ctx, realm, alice, "sid-one", "sid-new"); err != nil {
+			t.Fatalf("carrying no setup: %v", err)
+		}
+		if _, err := st.Get(ctx, appSetupKey(realm, alice)); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("carrying no setup wrote one: %v", err)
+		}
+		setup, err := s.Devices.StartApp(ctx, realm, alice, "Example", "sid-two")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Devices.CarryApp(ctx, realm, alice, "sid-one", "sid-new"); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.Devices.PendingApp(ctx, realm, alice, "sid-two"); err != nil || got.Secret != setup.Secret {
+			t.Fatalf("another session's setup was taken: %+v, %v", got, err)
+		}
+		if err := s.Devices.CarryApp(ctx, realm, alice, "sid-two", "sid-new"); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.Devices.PendingApp(ctx, realm, alice, "sid-new"); err != nil || got.Secret != setup.Secret || got.URI != setup.URI {
+			t.Fatalf("the new session is shown %+v, %v; want %+v", got, err, setup)
+		}
+		if got, err := s.Devices.PendingApp(ctx, realm, alice, "sid-two"); !errors.Is(err, ErrNoAppSetup) || got != nil {
+			t.Fatalf("the session left still is shown the setup: %+v, %v", got, err)
+		}
+		old := []byte(s.Secrets.Seal(setup.Secret, appSetupKey(realm, alice)))
+		if err := st.Put(ctx, appSetupKey(realm, alice), old, appSetupTTL); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Devices.CarryApp(ctx, realm, alice, "", "sid-new"); err != nil {
+			t.Fatal(err)
+		}
+		if raw, err := st.Get(ctx, appSetupKey(realm, alice)); err != nil || string(raw) != string(old) {
+			t.Fatalf("the previous release's record was changed: %q, %v", raw, err)
+		}
+	})
+}

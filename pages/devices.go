@@ -137,7 +137,7 @@ func (p *Pages) devices(req *request) {
 		at := slices.IndexFunc(views, func(v deviceView) bool { return v.ID == req.form["device"] })
 		if req.form["confirm"] != "1" && !req.json && at >= 0 {
 			// First the page names the phone and asks.
-			p.page(req, http.StatusOK, "devices", pageData{Devices: views, Confirm: &views[at], RecoveryLeft: p.SignIn.RecoveryLeft(ctx, req.realm, user), Trusted: p.trustViews(req, user)})
+			p.page(req, http.StatusOK, "devices", pageData{Devices: views, Confirm: &views[at], RecoveryLeft: p.recoveryLeft(req, user), Trusted: p.trustViews(req, user)})
 			return
 		}
 		r, err := p.SignIn.RemovePhone(ctx, req.realm, user, req.form["device"], cl)
@@ -152,7 +152,7 @@ func (p *Pages) devices(req *request) {
 				p.Logger.Error("removing a device", zap.Error(err))
 				d := pageData{Error: p.sayID(req, "devices.remove_unfinished"), Confirm: &views[at]}
 				if list, err := p.SignIn.PhonesOf(ctx, req.realm, user); err == nil {
-					d.Devices, d.RecoveryLeft, d.Trusted = p.viewsOf(req, list), p.SignIn.RecoveryLeft(ctx, req.realm, user), p.trustViews(req, user)
+					d.Devices, d.RecoveryLeft, d.Trusted = p.viewsOf(req, list), p.recoveryLeft(req, user), p.trustViews(req, user)
 				}
 				p.page(req, http.StatusServiceUnavailable, "devices", d)
 				return
@@ -178,7 +178,7 @@ func (p *Pages) devices(req *request) {
 		switch {
 		case errors.As(err, new(*signin.InputError)):
 			// Next to its field, with what was typed kept.
-			p.page(req, refuse(err).status, "devices", pageData{Devices: p.deviceViews(req, user), RecoveryLeft: p.SignIn.RecoveryLeft(ctx, req.realm, user),
+			p.page(req, refuse(err).status, "devices", pageData{Devices: p.deviceViews(req, user), RecoveryLeft: p.recoveryLeft(req, user),
 				PhoneError: p.say(req, err), Phone: trimInput(req.form["phone"]), DeviceName: req.form["name"], Trusted: p.trustViews(req, user)})
 		case err != nil:
 			req.flow.RD = p.PathPrefix + "devices"
@@ -220,7 +220,7 @@ func (p *Pages) devices(req *request) {
 		if req.form["confirm"] != "1" && !req.json {
 			// Both undo more than one click should: the page asks first.
 			p.page(req, http.StatusOK, "devices", pageData{Ask: action, Devices: p.deviceViews(req, user),
-				RecoveryLeft: p.SignIn.RecoveryLeft(ctx, req.realm, user), Trusted: p.trustViews(req, user)})
+				RecoveryLeft: p.recoveryLeft(req, user), Trusted: p.trustViews(req, user)})
 			return
 		}
 		p.sweeping(req, cl, action)
@@ -296,7 +296,7 @@ func (p *Pages) showDevices(req *request, user string, status int, d pageData) {
 		d.Notice = p.sayID(req, req.flow.Notice)
 	}
 	req.flow.Notice = "" // said once
-	d.Devices, d.RecoveryLeft, d.Trusted = p.viewsOf(req, list), p.SignIn.RecoveryLeft(req.r.Context(), req.realm, user), p.trustViews(req, user)
+	d.Devices, d.RecoveryLeft, d.Trusted = p.viewsOf(req, list), p.recoveryLeft(req, user), p.trustViews(req, user)
 	p.page(req, status, "devices", d)
 }
 

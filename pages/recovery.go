@@ -3,6 +3,8 @@ package pages
 import (
 	"net/http"
 
+	"go.uber.org/zap"
+
 	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/signin"
 	"github.com/smsgate/caddy-smsgate/words"
@@ -50,4 +52,16 @@ func (p *Pages) recovery(req *request) {
 	}
 	p.setCookie(req.w, req.r, FlowCookie, "", p.PathPrefix, -1)
 	http.Redirect(req.w, req.r, nc.Next, http.StatusSeeOther)
+}
+
+// recoveryLeft counts user's unused recovery codes for the devices page:
+// -1 when the store could not say (the page then says nothing of them,
+// rather than "none left").
+func (p *Pages) recoveryLeft(req *request, user string) int {
+	n, err := p.SignIn.RecoveryLeft(req.r.Context(), req.realm, user)
+	if err != nil {
+		p.Logger.Error("counting recovery codes", zap.Error(err))
+		return -1
+	}
+	return n
 }

@@ -149,7 +149,9 @@ func (p *Pages) pageNoFlow(req *request, status int, step string, d pageData) {
 			out[signin.CodesWithdrawn] = true
 		}
 		if step == "devices" {
-			out["recovery_left"] = d.RecoveryLeft
+			if d.RecoveryLeft >= 0 {
+				out["recovery_left"] = d.RecoveryLeft
+			}
 			out["trusted_browsers"] = d.Trusted
 		}
 		if d.Recovery != nil {

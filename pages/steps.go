@@ -296,6 +296,7 @@ func (p *Pages) signedIn(req *request, res *signin.Result) {
 		p.unavailable(req)
 		return
 	}
+	p.carryApp(req, res.User, sid)
 	p.setSiteCookie(req.w, req.r, SessionCookie, token, int(p.Sessions.Lifetime()/time.Second))
 	p.Metrics.SignIns.WithLabelValues(string(res.AMR[0])).Inc()
 	rd := req.flow.RD

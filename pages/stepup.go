@@ -68,6 +68,18 @@ func (p *Pages) passedStepUp(req *request, user, sid string) *pendingChange {
 	return pc
 }
 
+// carryApp hands the app setup the session this browser holds began (a
+// wrong first code shows its key again to that session only) to sid, the
+// session a step-up of the same user issued in its place: the browser
+// that was shown the key keeps it. A setup of another session stays put.
+func (p *Pages) carryApp(req *request, user, sid string) {
+	if old := p.readSession(req); old != nil && old.Subject == user {
+		if err := p.SignIn.CarryApp(req.r.Context(), req.realm, user, old.SID, sid); err != nil {
+			p.Logger.Warn("carrying an app's setup to the new session", zap.Error(err))
+		}
+	}
+}
+
 // leftStepUp drops a change kept for a step-up when a page other than the
 // step-up's own (the verify step, its delivery status, the devices page
 // that finishes it; its passkey ceremony never gets here: serve hands it

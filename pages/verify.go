@@ -34,7 +34,8 @@ type pageData struct {
 	AskPhone bool
 	// Devices are the user's phones, to choose from or manage.
 	Devices []deviceView
-	// RecoveryLeft counts unused recovery codes.
+	// RecoveryLeft counts unused recovery codes; -1 when they could not
+	// be counted (the page says nothing of them then).
 	RecoveryLeft int
 	// Recovery are new recovery codes, shown once; Next is where to go on.
 	Recovery []string
@@ -321,7 +322,8 @@ func (p *Pages) hasRecovery(req *request, list []enrollment.Device) bool {
 	if p.SignIn.Identity.NamesThemselves() {
 		return len(p.SignIn.Users) == 0
 	}
-	return len(list) > 0 && p.SignIn.RecoveryLeft(req.r.Context(), req.realm, req.user) > 0
+	n, _ := p.SignIn.RecoveryLeft(req.r.Context(), req.realm, req.user)
+	return len(list) > 0 && n > 0
 }
 
 // seconds is a wait as whole seconds, rounded up (0 for none).

@@ -26,6 +26,12 @@ func (s *Service) PendingApp(ctx context.Context, realm, user, sid string) (*enr
 	return s.Devices.PendingApp(ctx, realm, user, sid)
 }
 
+// CarryApp hands user's app setup that the session from began to the
+// session to a step-up of the same browser issued in its place.
+func (s *Service) CarryApp(ctx context.Context, realm, user, from, to string) error {
+	return s.Devices.CarryApp(ctx, realm, user, from, to)
+}
+
 // AppCodeLength is how many digits an authenticator app's code has.
 const AppCodeLength = 6
 

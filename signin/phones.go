@@ -301,9 +301,8 @@ func (s *Service) PhonesOf(ctx context.Context, realm, user string) ([]enrollmen
 }
 
 // RecoveryLeft counts user's unused recovery codes.
-func (s *Service) RecoveryLeft(ctx context.Context, realm, user string) int {
-	n, _ := s.Devices.RecoveryCodesLeft(ctx, realm, user)
-	return n
+func (s *Service) RecoveryLeft(ctx context.Context, realm, user string) (int, error) {
+	return s.Devices.RecoveryCodesLeft(ctx, realm, user)
 }
 
 // Live says whether the session that asked for a change is still live,
