@@ -322,6 +322,20 @@ func TestARemovalWhoseEndFailedEndsItWhenAskedAgain(t *testing.T) {
 	})
 }
 
+// lostPhoneSite is a real Caddy on storeLine through the hold store (its
+// folder, dir) where user holds two phones: lost, which signed the thief's
+// browser in with "trust this browser", and kept, which signed hers in.
+func lostPhoneSite(t *testing.T, storeLine, user string) (s *sitetest.Site, dir, lost, kept string, thief, her *sitetest.Client) {
+	dir = t.TempDir()
+	s = textSite(t, strings.Replace(storeLine, "store ", "store smsgate_test_hold "+dir+" ", 1), []string{user}, "\t\tremember 30d\n"+limitsOff)
+	lost = addUser(t, s, user, "+14155552671")
+	kept = addUser(t, s, user, "+14155552672")
+	thief, her = sitetest.NewClient(t, user), sitetest.NewClient(t, user)
+	signInWith(t, s, thief, lost, true)
+	signInWith(t, s, her, kept, false)
+	return s, dir, lost, kept, thief, her
+}
+
 // TestARemovalWhoseEndFailedOnTheDevicesPageIsAskedAgainThere: dora
 // removes her lost phone on the devices page, and the store fails the end
 // of what it earned, after the phone went. The page must let her ask
@@ -335,13 +349,7 @@ func TestARemovalWhoseEndFailedEndsItWhenAskedAgain(t *testing.T) {
 func TestARemovalWhoseEndFailedOnTheDevicesPageIsAskedAgainThere(t *testing.T) {
 	sitetest.Parallel(t)
 	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
-		dir := t.TempDir()
-		s := textSite(t, strings.Replace(storeLine, "store ", "store smsgate_test_hold "+dir+" ", 1), []string{failingEnd}, "\t\tremember 30d\n"+limitsOff)
-		lost := addUser(t, s, failingEnd, "+14155552671")
-		kept := addUser(t, s, failingEnd, "+14155552672")
-		thief, dora := sitetest.NewClient(t, failingEnd), sitetest.NewClient(t, failingEnd)
-		signInWith(t, s, thief, lost, true)
-		signInWith(t, s, dora, kept, false)
+		s, dir, lost, _, thief, dora := lostPhoneSite(t, storeLine, failingEnd)
 		tok := dora.CSRF("/.smsgate/devices")
 		if err := os.WriteFile(filepath.Join(dir, "fail"), nil, 0o600); err != nil {
 			t.Fatal(err)

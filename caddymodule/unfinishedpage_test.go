@@ -22,13 +22,7 @@ import (
 func TestTheDevicesPageAskingARemovalAgainListsTheRest(t *testing.T) {
 	sitetest.Parallel(t)
 	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
-		dir := t.TempDir()
-		s := textSite(t, strings.Replace(storeLine, "store ", "store smsgate_test_hold "+dir+" ", 1), []string{failingEnd}, "\t\tremember 30d\n"+limitsOff)
-		lost := addUser(t, s, failingEnd, "+14155552671")
-		kept := addUser(t, s, failingEnd, "+14155552672")
-		thief, dora := sitetest.NewClient(t, failingEnd), sitetest.NewClient(t, failingEnd)
-		signInWith(t, s, thief, lost, true)
-		signInWith(t, s, dora, kept, false)
+		s, dir, lost, kept, thief, dora := lostPhoneSite(t, storeLine, failingEnd)
 		signInWith(t, s, sitetest.NewClient(t, failingEnd), kept, true) // her laptop
 		tok := dora.CSRF("/.smsgate/devices")
 		if err := os.WriteFile(filepath.Join(dir, "fail-once"), nil, 0o600); err != nil {

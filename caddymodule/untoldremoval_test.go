@@ -36,13 +36,7 @@ func init() {
 func TestARemovalWrittenButAnsweredAsAnErrorIsToldWhenAskedAgain(t *testing.T) {
 	sitetest.Parallel(t)
 	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
-		dir := t.TempDir()
-		s := textSite(t, strings.Replace(storeLine, "store ", "store smsgate_test_hold "+dir+" ", 1), []string{brokenRemoval}, "\t\tremember 30d\n"+limitsOff)
-		lost := addUser(t, s, brokenRemoval, "+14155552671")
-		kept := addUser(t, s, brokenRemoval, "+14155552672")
-		thief, erin := sitetest.NewClient(t, brokenRemoval), sitetest.NewClient(t, brokenRemoval)
-		signInWith(t, s, thief, lost, true)
-		signInWith(t, s, erin, kept, false)
+		s, dir, lost, _, thief, erin := lostPhoneSite(t, storeLine, brokenRemoval)
 		tok := erin.CSRF("/.smsgate/devices")
 		if err := os.WriteFile(filepath.Join(dir, "break"), nil, 0o600); err != nil {
 			t.Fatal(err)
