@@ -100,9 +100,10 @@ func (p *Pages) console(req *request) {
 	case "user":
 		if status = p.consoleUser(req, c, admin); status == http.StatusSeeOther {
 			// Post/Redirect/Get: a reload shows the change, not repeats it.
+			name := req.r.URL.Query().Get("name")
+			req.flow.Done = &consoleDone{Action: c.Done, User: name}
 			p.saveFlow(req)
-			done := url.Values{"name": {req.r.URL.Query().Get("name")}, "done": {c.Done}}
-			http.Redirect(req.w, req.r, p.PathPrefix+"admin/user?"+done.Encode(), status)
+			http.Redirect(req.w, req.r, p.PathPrefix+"admin/user?"+url.Values{"name": {name}}.Encode(), status)
 			return
 		}
 	case "events":
@@ -178,8 +179,15 @@ type consoleDevice struct {
 // kindIDs name the kinds of device.
 var kindIDs = map[string]string{factor.Phone.Name(): "kind.phone", factor.App.Name(): "kind.app", factor.Passkey.Name(): "kind.passkey"}
 
+// consoleDone is a console change just made, as the flow carries it to
+// the page its answer redirects to.
+type consoleDone struct {
+	Action string `json:"a"`
+	User   string `json:"u"`
+}
+
 // doneIDs say what a console change did, by its action (remove_codes: a
-// removal that withdrew the recovery codes), as admin/user?done= carries it.
+// removal that withdrew the recovery codes).
 var doneIDs = map[string]string{"remove": "console.done.remove", "remove_codes": "console.done.remove_codes", "reset": "console.done.reset", "revoke": "console.done.revoke", "end": "console.done.end", "end-unlisted": "console.done.end_unlisted"}
 
 // withdrew says whether a removal's answer (admin's devices/remove)
@@ -253,14 +261,18 @@ type inviteView struct {
 
 // consoleUser is admin/user?name=…: one user, and the admin's changes to
 // them (POST: remove, reset, revoke, end a session, invite). A change
-// made answers 303 to the page with done=<action> (an invite excepted: its
-// link is shown once, never put in an address); a GET shows a known done.
+// made answers 303 to the page, its action kept in the flow (an invite
+// excepted: its link is shown once, never put in an address); the GET
+// that follows says it, once.
 func (p *Pages) consoleUser(req *request, c *consoleView, by string) int {
 	name := req.r.URL.Query().Get("name")
 	ctx := req.r.Context()
 	status := http.StatusOK
 	if req.r.Method != http.MethodPost {
-		c.Done = doneIDs[req.r.URL.Query().Get("done")] // unknown: none
+		if d := req.flow.Done; d != nil && d.User == name {
+			c.Done = doneIDs[d.Action]
+		}
+		req.flow.Done = nil // said once
 	} else {
 		op := map[string]string{"remove": "devices/remove", "reset": "reset", "revoke": "revoke", "end": "sessions/end", "end-unlisted": "sessions/end-unlisted", "invite": "invites"}[req.form["action"]]
 		id := req.form["device"]

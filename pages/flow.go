@@ -37,6 +37,10 @@ type flowClaims struct {
 	Pending *pendingChange `json:"pc,omitempty"`
 	// Notice is what the next devices page says was done (a message id).
 	Notice string `json:"nt,omitempty"`
+	// Done is the console's change just made, said once by the user's
+	// page its answer redirects to (never in the address: a link could
+	// show a change nobody made, review25).
+	Done *consoleDone `json:"cd,omitempty"`
 	// Why is why the console sent its admin to the verify step (a
 	// message id: consoleWhyStrong or consoleWhyFresh).
 	Why string `json:"why,omitempty"`
