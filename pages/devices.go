@@ -137,7 +137,7 @@ func (p *Pages) devices(req *request) {
 		at := slices.IndexFunc(views, func(v deviceView) bool { return v.ID == req.form["device"] })
 		if req.form["confirm"] != "1" && !req.json && at >= 0 {
 			// First the page names the phone and asks.
-			p.page(req, http.StatusOK, "devices", pageData{Devices: views, Confirm: &views[at], RecoveryLeft: p.recoveryLeft(req, user), Trusted: p.trustViews(req, user)})
+			p.page(req, http.StatusOK, "devices", p.withLists(req, user, views, pageData{Confirm: &views[at]}))
 			return
 		}
 		r, err := p.SignIn.RemovePhone(ctx, req.realm, user, req.form["device"], cl)
@@ -152,7 +152,7 @@ func (p *Pages) devices(req *request) {
 				p.Logger.Error("removing a device", zap.Error(err))
 				d := pageData{Error: p.sayID(req, "devices.remove_unfinished"), Confirm: &views[at]}
 				if list, err := p.SignIn.PhonesOf(ctx, req.realm, user); err == nil {
-					d.Devices, d.RecoveryLeft, d.Trusted = p.viewsOf(req, list), p.recoveryLeft(req, user), p.trustViews(req, user)
+					d = p.withLists(req, user, p.viewsOf(req, list), d)
 				}
 				p.page(req, http.StatusServiceUnavailable, "devices", d)
 				return
@@ -178,8 +178,8 @@ func (p *Pages) devices(req *request) {
 		switch {
 		case errors.As(err, new(*signin.InputError)):
 			// Next to its field, with what was typed kept.
-			p.page(req, refuse(err).status, "devices", pageData{Devices: p.deviceViews(req, user), RecoveryLeft: p.recoveryLeft(req, user),
-				PhoneError: p.say(req, err), Phone: trimInput(req.form["phone"]), DeviceName: req.form["name"], Trusted: p.trustViews(req, user)})
+			p.page(req, refuse(err).status, "devices", p.withLists(req, user, p.deviceViews(req, user),
+				pageData{PhoneError: p.say(req, err), Phone: trimInput(req.form["phone"]), DeviceName: req.form["name"]}))
 		case err != nil:
 			req.flow.RD = p.PathPrefix + "devices"
 			p.sendFailed(req, err, "verify")
@@ -219,8 +219,7 @@ func (p *Pages) devices(req *request) {
 	case "signout-all", "recovery":
 		if req.form["confirm"] != "1" && !req.json {
 			// Both undo more than one click should: the page asks first.
-			p.page(req, http.StatusOK, "devices", pageData{Ask: action, Devices: p.deviceViews(req, user),
-				RecoveryLeft: p.recoveryLeft(req, user), Trusted: p.trustViews(req, user)})
+			p.page(req, http.StatusOK, "devices", p.withLists(req, user, p.deviceViews(req, user), pageData{Ask: action}))
 			return
 		}
 		p.sweeping(req, cl, action)
@@ -296,8 +295,14 @@ func (p *Pages) showDevices(req *request, user string, status int, d pageData) {
 		d.Notice = p.sayID(req, req.flow.Notice)
 	}
 	req.flow.Notice = "" // said once
-	d.Devices, d.RecoveryLeft, d.Trusted = p.viewsOf(req, list), p.recoveryLeft(req, user), p.trustViews(req, user)
-	p.page(req, status, "devices", d)
+	p.page(req, status, "devices", p.withLists(req, user, p.viewsOf(req, list), d))
+}
+
+// withLists is d with the devices page's lists: her devices (views), the
+// count of her unused recovery codes and her trusted browsers.
+func (p *Pages) withLists(req *request, user string, views []deviceView, d pageData) pageData {
+	d.Devices, d.RecoveryLeft, d.Trusted = views, p.recoveryLeft(req, user), p.trustViews(req, user)
+	return d
 }
 
 // actionFailed answers a devices action that did not happen: the user's
