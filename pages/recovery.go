@@ -54,7 +54,7 @@ func (p *Pages) recovery(req *request) {
 	http.Redirect(req.w, req.r, nc.Next, http.StatusSeeOther)
 }
 
-// recoveryLeft counts user's unused recovery codes for the devices page:
+// recoveryLeft counts user's unused recovery codes for the pages:
 // -1 when the store could not say (the page then says nothing of them,
 // rather than "none left").
 func (p *Pages) recoveryLeft(req *request, user string) int {

@@ -264,8 +264,9 @@ func (p *Pages) verifyData(req *request, c *enrollment.Challenge, errMsg string)
 		// way back to where she was, the flow's return address checked as
 		// every redirect is; else her devices page (the console, or a
 		// route's max_age or require, would send her here again).
-		if d.Cancel = safeRedirect(req.flow.RD, p.RedirectHosts); d.Cancel == "" || why != "" || req.flow.Pending == nil {
-			d.Cancel = p.PathPrefix + "devices"
+		d.Cancel = p.PathPrefix + "devices"
+		if rd := safeRedirect(req.flow.RD, p.RedirectHosts); rd != "" && why == "" && req.flow.Pending != nil {
+			d.Cancel = rd
 		}
 	}
 	switch pol, _ := p.rules(req); {
@@ -322,8 +323,7 @@ func (p *Pages) hasRecovery(req *request, list []enrollment.Device) bool {
 	if p.SignIn.Identity.NamesThemselves() {
 		return len(p.SignIn.Users) == 0
 	}
-	n, _ := p.SignIn.RecoveryLeft(req.r.Context(), req.realm, req.user)
-	return len(list) > 0 && n > 0
+	return len(list) > 0 && p.recoveryLeft(req, req.user) > 0
 }
 
 // seconds is a wait as whole seconds, rounded up (0 for none).
