@@ -33,10 +33,12 @@ var errTwinFound = errors.New("a case twin")
 // twinsFresh old, one scan at a time), so that a flood of refused POSTs
 // costs no scan each; just before its device is written
 // (enrollment.Scope.First, fresh true), reached only with a right code,
-// it scans the realm's device records afresh: a twin enrolled since the
-// snapshot is refused there. The admin's own adding (admin API, CLI) and
-// invites are not asked: the admin decides (basic_auth may hold Alice and
-// alice). A refusal is audited (enrollment_refused_case) with the realm
+// it scans the realm's device records afresh (a twin enrolled since the
+// snapshot, or before claims were written, is refused there), then claims
+// her name's key (claimTwin: of two twins completing at the same instant,
+// the second claim is refused, whichever device is written first). The
+// admin's own adding (admin API, CLI) and invites are not asked: the admin
+// decides (basic_auth may hold Alice and alice). A refusal is audited (enrollment_refused_case) with the realm
 // and user's name only (refuseTwin: where it begins, once in twinsFresh).
 func (s *Service) caseTwin(ctx context.Context, realm string, f *Flow, user string, fresh bool) error {
 	if f.InvitedAs(user) {
@@ -71,10 +73,13 @@ func (s *Service) caseTwin(ctx context.Context, realm string, f *Flow, user stri
 		}
 		return nil
 	})
-	if !errors.Is(err, errTwinFound) {
-		return err
+	if err == nil {
+		err = s.claimTwin(ctx, realm, user, folded)
 	}
-	return s.refuseTwin(realm, user, true)
+	if errors.Is(err, errTwinFound) || errors.Is(err, errTwinClaimed) {
+		return s.refuseTwin(realm, user, true)
+	}
+	return err
 }
 
 // twinKey is what names are compared by: NFKC (a full-width ＡＬＩＣＥ,

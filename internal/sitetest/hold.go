@@ -27,7 +27,8 @@ var Holds struct {
 	// "read" (a Get), "update" (an Update's read of its record, before
 	// the change: held there, the change is made on what it read, as a
 	// read then a write would be, and the store's own Update must find
-	// it stale) or "write" (a Put, an Update, a PutIfAbsent that wrote).
+	// it stale), "write" (a Put, an Update, a PutIfAbsent that wrote) or
+	// "scanned" (a Scan, its key the prefix, once it ran).
 	Park func(op, key string) bool
 	// Fail matches the reads that fail while the file "fail" exists (the
 	// first of them, while "fail-once" does).
@@ -140,7 +141,9 @@ func (h *HoldStore) Scan(ctx context.Context, prefix string, fn func(key string,
 	if _, err := h.Get(ctx, prefix); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
-	return h.Store.Scan(ctx, prefix, fn)
+	err := h.Store.Scan(ctx, prefix, fn)
+	h.after("scanned", prefix)
+	return err
 }
 
 // Put implements store.Store.
