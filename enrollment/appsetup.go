@@ -116,9 +116,10 @@ func (s *Devices) CarryApp(ctx context.Context, realm, user, from, to string) er
 		if !found || err != nil || opened.SID != from {
 			return nil, 0, store.ErrUnchanged
 		}
-		ends := cmp.Or(opened.Ends, s.Now().Add(appSetupTTL))
+		now := s.Now()
+		ends := cmp.Or(opened.Ends, now.Add(appSetupTTL))
 		// At least a second for the store (its expiry is only tidying:
 		// the record's own end is read).
-		return s.sealSetup(realm, user, to, opened.URI, ends), max(ends.Sub(s.Now()), time.Second), nil
+		return s.sealSetup(realm, user, to, opened.URI, ends), max(ends.Sub(now), time.Second), nil
 	})
 }
