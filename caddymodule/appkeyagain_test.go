@@ -32,12 +32,12 @@ func init() {
 		if err != nil {
 			return nil
 		}
-		raw, _ := strings.CutPrefix(string(value), "2.")
+		raw, _ := strings.CutPrefix(string(value), "3.") // the session's SID, the setup's end, the URI
 		plain, err := apps.Open(raw, key)
 		if err != nil {
 			return nil
 		}
-		_, uri, _ := strings.Cut(plain, "\n")
+		uri := plain[strings.LastIndex(plain, "\n")+1:]
 		app, err := otp.NewKeyFromURL(uri)
 		if err != nil {
 			return nil

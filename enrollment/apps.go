@@ -65,7 +65,7 @@ func (s *Devices) StartApp(ctx context.Context, realm, user, issuer, sid string)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.Store.Put(ctx, appSetupKey(realm, user), s.sealSetup(realm, user, sid, key.URL()), appSetupTTL); err != nil {
+	if err := s.Store.Put(ctx, appSetupKey(realm, user), s.sealSetup(realm, user, sid, key.URL(), s.Now().Add(appSetupTTL)), appSetupTTL); err != nil {
 		return nil, err
 	}
 	return &AppSetup{Secret: key.Secret(), URI: key.URL()}, nil

@@ -18,9 +18,18 @@ import (
 // ErrInvite answers an invite link that expired or was used.
 var ErrInvite = words.New("invite.dead")
 
+// ErrInviteReplaced answers the link of an invite the admin replaced by
+// minting a newer one for the user (ReadReplaced).
+var ErrInviteReplaced = words.New("invite.replaced")
+
 func inviteKey(realm, token string) string {
+	return store.Key("invite", realm, inviteID(token))
+}
+
+// inviteID is what names an invite in the store: its token's hash.
+func inviteID(token string) string {
 	sum := sha256.Sum256([]byte(token))
-	return store.Key("invite", realm, hex.EncodeToString(sum[:]))
+	return hex.EncodeToString(sum[:])
 }
 
 // MaxInviteTTL is the longest an invite works: a link lying in a mailbox
@@ -28,15 +37,21 @@ func inviteKey(realm, token string) string {
 const MaxInviteTTL = 30 * 24 * time.Hour
 
 // NewInvite mints a single-use enrollment token for user, valid for ttl
-// (MaxInviteTTL at most). Only its hash is stored.
+// (MaxInviteTTL at most). Only its hash is stored. It replaces every
+// earlier invite of the user (markLatest, before the invite is written:
+// a link handed out is always the newest).
 func (s *Admin) NewInvite(ctx context.Context, realm, user string, ttl time.Duration) (string, error) {
 	if ttl <= 0 || ttl > MaxInviteTTL {
 		return "", fmt.Errorf("an invite works for %v at most, not %v", MaxInviteTTL, ttl)
 	}
 	token := RandomID() + RandomID()
 	now := s.Now()
+	ctx = store.Lasting(ctx)
+	if err := s.markLatest(ctx, realm, user, latestInvite{Made: now.UnixNano(), ID: inviteID(token)}); err != nil {
+		return "", err
+	}
 	raw, _ := json.Marshal(Invite{User: user, Expires: now.Add(ttl), Made: now})
-	return token, s.Store.Put(store.Lasting(ctx), inviteKey(realm, token), raw, ttl)
+	return token, s.Store.Put(ctx, inviteKey(realm, token), raw, ttl)
 }
 
 // Invite is the record behind an invite link.
@@ -46,13 +61,18 @@ type Invite struct {
 	// Made is when the admin minted it: a reset of the user since then
 	// ends it (signin). An earlier release's invite has none.
 	Made time.Time `json:"made,omitzero"`
+	// ID is its token's hash (not in the record: its key).
+	ID string `json:"-"`
 }
 
-func (s *Admin) liveInvite(raw []byte) (Invite, error) {
+// liveInvite is the invite token names, whose record is raw, if it is
+// live.
+func (s *Admin) liveInvite(raw []byte, token string) (Invite, error) {
 	var v Invite
 	if json.Unmarshal(raw, &v) != nil || v.User == "" || !s.Now().Before(v.Expires) {
 		return Invite{}, ErrInvite
 	}
+	v.ID = inviteID(token)
 	return v, nil
 }
 
@@ -69,7 +89,7 @@ func (s *Admin) PeekInvite(ctx context.Context, realm, token string) (Invite, er
 	if err != nil {
 		return Invite{}, err
 	}
-	return s.liveInvite(raw)
+	return s.liveInvite(raw, token)
 }
 
 // TakeInvite consumes an invite and returns it.
@@ -84,5 +104,5 @@ func (s *Admin) TakeInvite(ctx context.Context, realm, token string) (Invite, er
 	if err != nil {
 		return Invite{}, err
 	}
-	return s.liveInvite(raw)
+	return s.liveInvite(raw, token)
 }

@@ -44,6 +44,7 @@ func TestRefuse(t *testing.T) {
 		{&signin.CodeFormatError{Length: 6}, http.StatusBadRequest, "code_format", 0},
 		{signin.ErrNoCalls, http.StatusBadRequest, "no_calls", 0},
 		{enrollment.ErrInvite, http.StatusBadRequest, "invite_dead", 0},
+		{enrollment.ErrInviteReplaced, http.StatusBadRequest, "invite_replaced", 0},
 		{errors.New("badger: closed"), http.StatusServiceUnavailable, "error", 0},
 	} {
 		o := refuse(c.err)

@@ -15,7 +15,10 @@ import (
 // scanner's GET must not burn it). With a first factor, the invite must be
 // for the user it names; at a login form that names its users, for one
 // of them. An invite minted before the user was last reset or revoked is
-// dead (see standing).
+// dead (see standing), and one the admin replaced by minting a newer one
+// for the user is too (enrollment.ReadReplaced): a link is checked so
+// until it is accepted; a flow that accepted it before the newer one was
+// minted goes on (it was used).
 func (s *Service) InviteFor(ctx context.Context, realm, token, prior string) (string, error) {
 	inv, err := s.inviteFor(ctx, realm, token, prior)
 	return inv.User, err
@@ -33,8 +36,16 @@ func (s *Service) inviteFor(ctx context.Context, realm, token, prior string) (en
 		// A device enrolled here could never sign in here.
 		return enrollment.Invite{}, ErrInviteNotHere
 	}
-	if ok, err := s.standing(ctx, realm, inv.User, inv.Made); err != nil || !ok {
+	// Both reads in one batch: one round trip on Redis.
+	var b store.Batch
+	stands := s.readStanding(&b, realm, inv.User, inv.Made)
+	replaced := enrollment.ReadReplaced(&b, realm, inv.User)
+	_ = store.Do(ctx, s.Devices.Store, &b) // a read's error is its own: below
+	if ok, err := stands(); err != nil || !ok {
 		return enrollment.Invite{}, cmp.Or[error](err, enrollment.ErrInvite)
+	}
+	if gone, err := replaced(inv); err != nil || gone {
+		return enrollment.Invite{}, cmp.Or[error](err, enrollment.ErrInviteReplaced)
 	}
 	return inv, nil
 }

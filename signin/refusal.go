@@ -136,6 +136,7 @@ var refusals = []struct {
 	{"devices_full", Mistake, errmatch.Is(enrollment.ErrMaxDevices)},
 	// An invite link.
 	{"invite_dead", Mistake, errmatch.Is(enrollment.ErrInvite)},
+	{"invite_replaced", Mistake, errmatch.Is(enrollment.ErrInviteReplaced)},
 	{"invite_other", Mistake, errmatch.Is(ErrOtherInvite)},
 	{"invite_not_here", Mistake, errmatch.Is(ErrInviteNotHere)},
 }

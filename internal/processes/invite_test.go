@@ -1,14 +1,18 @@
 package processes
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/internal/harness"
 	"github.com/smsgate/caddy-smsgate/internal/sitetest"
+	"github.com/smsgate/caddy-smsgate/store"
 )
 
 // TestAdminCLIRefusesAnInviteNoGateTakes: `caddy smsgate invite` for a
@@ -21,6 +25,8 @@ import (
 // invite leads to his gate. With a Badger folder alone (--store) no
 // config says whom the gates sign in, and the invite is made. Before,
 // dave's invite was made everywhere, its link refused at every gate.
+// Caddy stopped, a second invite for bob replaces the first, as through
+// the running gate (invite24; before: both stood).
 func TestAdminCLIRefusesAnInviteNoGateTakes(t *testing.T) {
 	t.Parallel()
 	s, n := namedForms(t)
@@ -52,6 +58,36 @@ func TestAdminCLIRefusesAnInviteNoGateTakes(t *testing.T) {
 	}
 	invite("stopped, --config", "bob", base+"/bob/.smsgate/invite?token=", false, "--config", config)
 	invite("stopped, --store", "dave", "/.smsgate/invite?token=", false, "--store", storeDir)
+
+	// Caddy stopped, a newer invite replaces the earlier as through the
+	// running gate (invite24): the CLI writes the user's newest invite.
+	var tokens []string
+	for range 2 {
+		out, err := runInProcess(t, "smsgate", "invite", "--realm", "localhost", "--user", "bob", "--config", config)
+		_, token, ok := strings.Cut(out, "invite?token=")
+		if err != nil || !ok {
+			t.Fatalf("invite for bob, Caddy stopped: %v\n%s", err, out)
+		}
+		tokens = append(tokens, strings.Fields(token)[0])
+	}
+	st, closeDB, err := store.OpenBadger(storeDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = closeDB() }()
+	_, _, adm := enrollment.New(&enrollment.Core{Store: st, Now: time.Now}, enrollment.Challenges{})
+	for i, token := range tokens {
+		inv, err := adm.PeekInvite(context.Background(), "localhost", token)
+		if err != nil {
+			t.Fatalf("the CLI's invite %d: %v", i+1, err)
+		}
+		var b store.Batch
+		replaced := enrollment.ReadReplaced(&b, "localhost", "bob")
+		_ = store.Do(context.Background(), st, &b)
+		if gone, err := replaced(inv); err != nil || gone != (i == 0) {
+			t.Errorf("the CLI's invite %d of 2, Caddy stopped: replaced %v, %v; want only the first", i+1, gone, err)
+		}
+	}
 }
 
 // TestAdminCLIRefusesAPhoneNoGateTakes: `caddy smsgate add` for a name no
