@@ -31,15 +31,18 @@ var errTwinFound = errors.New("a case twin")
 // begins and before another code is sent for it (fresh false) it reads
 // the realm's snapshot of enrolled names (enrolledNames: at most
 // twinsFresh old, one scan at a time), so that a flood of refused POSTs
-// costs no scan each; just before its device is written
-// (enrollment.Scope.First, fresh true), reached only with a right code,
-// it scans the realm's device records afresh (a twin enrolled since the
-// snapshot, or before claims were written, is refused there), then claims
-// her name's key (claimTwin: of two twins completing at the same instant,
-// the second claim is refused, whichever device is written first). The
-// admin's own adding (admin API, CLI) and invites are not asked: the admin
-// decides (basic_auth may hold Alice and alice). A refusal is audited (enrollment_refused_case) with the realm
-// and user's name only (refuseTwin: where it begins, once in twinsFresh).
+// costs no scan each, then the claim of her name (one Get: another user's
+// live claim refuses her, ErrTwinClaimed, before any text is sent); just
+// before its device is written (enrollment.Scope.First, fresh true),
+// reached only with a right code, it scans the realm's device records
+// afresh (a twin enrolled since the snapshot, or before claims were
+// written, is refused there), then claims her name's key (claimTwin: of
+// two twins completing at the same instant, the second claim is refused,
+// ErrTwinClaimed, whichever device is written first). The admin's own
+// adding (admin API, CLI) and invites are not asked: the admin decides
+// (basic_auth may hold Alice and alice). A refusal is audited
+// (enrollment_refused_case) with the realm and user's name only
+// (refuseTwin: where it begins, once in twinsFresh).
 func (s *Service) caseTwin(ctx context.Context, realm string, f *Flow, user string, fresh bool) error {
 	if f.InvitedAs(user) {
 		return nil // the admin's invite names her (the admin decided), or her recovery code did (useRecovery)
@@ -52,7 +55,7 @@ func (s *Service) caseTwin(ctx context.Context, realm string, f *Flow, user stri
 	folded := twinKey(fold, user)
 	for name := range names { // a config's user holds her phone in the config: no device record here
 		if twinKey(fold, name) == folded {
-			return s.refuseTwin(realm, user, fresh)
+			return s.refuseTwin(realm, user, fresh, ErrCaseTwin)
 		}
 	}
 	if !fresh {
@@ -62,8 +65,14 @@ func (s *Service) caseTwin(ctx context.Context, realm string, f *Flow, user stri
 		}
 		for _, name := range enrolled[folded] {
 			if name != user {
-				return s.refuseTwin(realm, user, false)
+				return s.refuseTwin(realm, user, false, ErrCaseTwin)
 			}
+		}
+		if claimed, err := s.claimedByOther(ctx, realm, user, folded); err != nil || claimed {
+			if err == nil {
+				err = s.refuseTwin(realm, user, false, ErrTwinClaimed)
+			}
+			return err
 		}
 		return nil
 	}
@@ -76,8 +85,11 @@ func (s *Service) caseTwin(ctx context.Context, realm string, f *Flow, user stri
 	if err == nil {
 		err = s.claimTwin(ctx, realm, user, folded)
 	}
-	if errors.Is(err, errTwinFound) || errors.Is(err, errTwinClaimed) {
-		return s.refuseTwin(realm, user, true)
+	switch {
+	case errors.Is(err, errTwinFound):
+		return s.refuseTwin(realm, user, true, ErrCaseTwin)
+	case errors.Is(err, errTwinClaimed):
+		return s.refuseTwin(realm, user, true, ErrTwinClaimed)
 	}
 	return err
 }
@@ -95,19 +107,19 @@ func twinKey(fold cases.Caser, name string) string {
 // twinsFresh, with the number of hers not written since the last
 // ("repeats"), so that a flood of POSTs keeps its lines few and the
 // console's recent events their others.
-func (s *Service) refuseTwin(realm, user string, fresh bool) error {
+func (s *Service) refuseTwin(realm, user string, fresh bool, refusal error) error {
 	fields := []zap.Field{zap.String("realm", realm)}
 	if !fresh {
 		n, tell := s.refusalTold(realm, user)
 		if !tell {
-			return ErrCaseTwin
+			return refusal
 		}
 		if n > 0 {
 			fields = append(fields, zap.Int("repeats", n))
 		}
 	}
 	s.audit("enrollment_refused_case", user, "", fields...)
-	return ErrCaseTwin
+	return refusal
 }
 
 // configNames is the names of the config's users at any gate of the realm

@@ -66,7 +66,7 @@ func (s *Service) Check(ctx context.Context, sc enrollment.Scope, f *Flow, user 
 	if errors.Is(err, ErrEnded) { // a phone added from a session whose device left her list: refused
 		return nil, enrollment.ErrNoChallenge // its code is used up: a new sign-in
 	}
-	if errors.Is(err, ErrCaseTwin) {
+	if errors.Is(err, ErrCaseTwin) || errors.Is(err, ErrTwinClaimed) {
 		return nil, err // audited by caseTwin: no guess, no failure
 	}
 	if err != nil {

@@ -115,6 +115,7 @@ var refusals = []struct {
 	{"wrong_recovery_code", Mistake, errmatch.Is(enrollment.ErrWrongRecovery)},
 	{"recovery_not_here", Barred, errmatch.Is(ErrRecoveryNotHere)},
 	{"case_twin", Barred, errmatch.Is(ErrCaseTwin)},
+	{"case_twin", Barred, errmatch.Is(ErrTwinClaimed)},
 	{"number_refused", Mistake, errmatch.As[*enrollment.RefusedError]},
 	{"sim_swapped", Barred, errmatch.As[*providers.SIMSwapError]},
 	{"lookup_failed", Unavailable, errmatch.As[*providers.LookupError]},

@@ -9,28 +9,42 @@ import (
 	"time"
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/internal/clock"
 	"github.com/smsgate/caddy-smsgate/store"
+	"github.com/smsgate/caddy-smsgate/words"
 )
 
-// twinGrace is how long a claim of a name (claimTwin) holds it for a user
-// who holds no device: far longer than a completion takes from its claim
-// to its device written, so that a claim is never taken from a completion
-// under way; a claim older than this, whose user holds no device (her
-// completion failed, or the admin reset or removed her since), is taken
-// over by a twin, as the scan alone would let her enroll.
-const twinGrace = 10 * time.Minute
+// twinGraceLength is how long a claim of a name (claimTwin) lives in the store,
+// by the store's clock (its expiry: one clock for every gate on it). It
+// need only cover a completion from its fresh scan to its device's write
+// (that twin's scan, claim and write), which a request's store budget
+// (store.RequestBudget, 3 s of store calls, no send in between) bounds
+// far below it: once the device is written, the scan refuses the twin,
+// so the claim need not outlive that. Short, so that a claim whose user
+// holds no device (her completion failed after it, or the admin reset her
+// just after) turns her twin away (ErrTwinClaimed) for as little as may be.
+const twinGraceLength = 2 * time.Minute
+
+// twinGrace is twinGraceLength as claims read it (clock.Shorten: a test's).
+var twinGrace = clock.NewWait("twin-grace", twinGraceLength)
+
+// ErrTwinClaimed refuses a user's own first enrollment where another
+// user's claim of the same name (twinKey) is live: a twin whose first
+// enrollment is being completed, or was a moment ago. It says to try
+// again in a few minutes (the claim expires within TwinGrace), and no
+// more about the other account than ErrCaseTwin does.
+var ErrTwinClaimed = words.New("enroll.twin_claimed")
 
 // errTwinClaimed ends a claim of a name another user holds.
 var errTwinClaimed = errors.New("a case twin's claim")
 
 // twinClaim is a claim of a name in a realm (its key: twinKey's hash):
-// whose it is, when it was made or last asserted, and a nonce, so that a
-// claim asserted again is never the value another writer read (the store
-// compares values).
+// whose it is, and a nonce, so that a claim asserted again is never the
+// value another writer read (the store compares values). No time: its
+// expiry is the store's.
 type twinClaim struct {
-	User  string    `json:"user"`
-	At    time.Time `json:"at"`
-	Nonce string    `json:"nonce"`
+	User  string `json:"user"`
+	Nonce string `json:"nonce"`
 }
 
 // twinClaimKey is the key of the claim of folded (twinKey) in realm:
@@ -46,36 +60,49 @@ func twinClaimKey(realm, folded string) string {
 // two twins completing at once, the second claim finds the first and is
 // refused (errTwinClaimed), whichever of them reaches the scan or the
 // device's write first (the claims, not the scans, decide). After the
-// scan, not before: a completion the scan refuses claims nothing, so a
-// refused twin holds no name for twinGrace. A claim of hers is
-// asserted again (a new time and nonce: a takeover that read the old one
-// writes nothing); one of another user's is taken over only where it is
-// older than twinGrace and its user holds no device (read inside the
-// step: a claim asserted meanwhile is read again), else refused. An
-// unreadable record is taken over (the scan still refuses a twin who
-// holds a device). No expiry: it must outlive twinGrace, and holds a name
-// and a time, no number. A failed write fails the completion (closed).
+// scan, not before: a completion the scan refuses claims nothing. An
+// absent claim (none, or expired: twinGrace by the store's clock) or an
+// unreadable one is free (the scan still refuses a twin who holds a
+// device), and written; hers is asserted again (a new nonce and a fresh
+// expiry); another user's refuses her, whatever its age: no gate's clock
+// is read, so that a gate whose clock is ahead takes no live claim and a
+// gate's clock behind holds no name longer. A failed write fails the
+// completion (closed).
 func (s *Service) claimTwin(ctx context.Context, realm, user, folded string) error {
-	now := s.Now()
-	mine, err := json.Marshal(twinClaim{User: user, At: now.UTC(), Nonce: enrollment.RandomID()})
+	mine, err := json.Marshal(twinClaim{User: user, Nonce: enrollment.RandomID()})
 	if err != nil {
 		return err
 	}
+	grace := twinGrace.Get()
 	return s.Devices.Store.Update(store.Lasting(ctx), twinClaimKey(realm, folded), func(old []byte, found bool) ([]byte, time.Duration, error) {
-		var held twinClaim
-		if !found || json.Unmarshal(old, &held) != nil || held.User == user {
-			return mine, 0, nil
-		}
-		if now.Sub(held.At) < twinGrace {
+		if held, ok := readClaim(old, found); ok && held != user {
 			return nil, 0, errTwinClaimed
 		}
-		list, err := s.Devices.List(ctx, realm, held.User)
-		if err != nil {
-			return nil, 0, err
-		}
-		if len(list) > 0 {
-			return nil, 0, errTwinClaimed
-		}
-		return mine, 0, nil
+		return mine, grace, nil
 	})
+}
+
+// claimedByOther reads the claim of folded in realm where an enrollment
+// begins (one Get): whether another user than user holds it, so that her
+// twin is refused before a text is sent rather than after a code typed.
+func (s *Service) claimedByOther(ctx context.Context, realm, user, folded string) (bool, error) {
+	raw, err := s.Devices.Store.Get(ctx, twinClaimKey(realm, folded))
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	held, ok := readClaim(raw, true)
+	return ok && held != user, nil
+}
+
+// readClaim is the user a claim's record names, ok false where there is
+// none or it is unreadable (free).
+func readClaim(raw []byte, found bool) (string, bool) {
+	var held twinClaim
+	if !found || json.Unmarshal(raw, &held) != nil || held.User == "" {
+		return "", false
+	}
+	return held.User, true
 }

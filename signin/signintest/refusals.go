@@ -47,6 +47,7 @@ var Refusals = map[string]error{
 	"signin.ErrInviteNotHere":      signin.ErrInviteNotHere,
 	"signin.ErrRecoveryNotHere":    signin.ErrRecoveryNotHere,
 	"signin.ErrCaseTwin":           signin.ErrCaseTwin,
+	"signin.ErrTwinClaimed":        signin.ErrTwinClaimed,
 	"signin.CodeFormatError":       &signin.CodeFormatError{Length: 6},
 	"signin.AskPhoneError":         &signin.AskPhoneError{Err: phone.ErrMalformed},
 	"signin.InputError":            &signin.InputError{Err: phone.ErrMalformed},
