@@ -28,11 +28,17 @@ import (
 // TestAFlowReadUnderTheOldSecretIsNotCarriedOverToTheNew), or of
 // twoTabs's app setup (TestASetupStartedWhileAnotherConfirmsStays), or
 // a scan of twinsRealm's devices (a first enrollment's completion, its
-// device not yet written: TestTwinsCompletingAtOnceThroughCaddyEnrollOne).
+// device not yet written: TestTwinsCompletingAtOnceThroughCaddyEnrollOne),
+// or the write of claimedRealm's claim of a name (a first enrollment's
+// completion, its device not yet written:
+// TestALiveTwinClaimRefusesAtTheEnrollStepThroughCaddy).
 func init() {
 	sitetest.Holds.Park = func(op, key string) bool {
 		if op == "scanned" {
 			return key == "device/"+twinsRealm+"/"
+		}
+		if strings.HasPrefix(key, "twin/"+claimedRealm+"/") {
+			return op == "write"
 		}
 		if strings.HasSuffix(key, "/"+undoneAdder) || strings.Contains(key, "/"+undoneAdder+"/") { // TestASessionAnUndoneAppSignedInEndsWithIt
 			return op == "write" && key == "device/localhost/"+undoneAdder
