@@ -22,6 +22,7 @@ var appSetupSecret = regexp.MustCompile(`<code class="secret" id="secret">([A-Z2
 // are told the account is full: the limit is checked in the step that
 // writes her list.
 func TestTheLastDeviceSlotIsTakenOnce(t *testing.T) {
+	sitetest.Parallel(t)
 	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
 		s := carolsSite(t, storeLine, "factors sms totp")
 		const n = 4

@@ -29,6 +29,7 @@ import (
 // requests at once did not land in that gap in the runs tried: every
 // interleaving is enrollment's TestTwoAddsIntoTheLastSlot.
 func TestTheLastSlotIsTakenOnceWhateverTheKind(t *testing.T) {
+	sitetest.Parallel(t)
 	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
 		s := carolsSite(t, storeLine)
 		origin := s.WithPorts(s.Base)

@@ -16,6 +16,7 @@ import (
 // admin resets her (the admin API), through a real Caddy on Badger and
 // Redis: after both, she has no app and her session is gone.
 func TestAnAppConfirmedAsTheAdminResetsHerStaysGone(t *testing.T) {
+	sitetest.Parallel(t)
 	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
 		s := carolsSite(t, storeLine, "factors sms totp")
 		for round := range 6 {

@@ -23,6 +23,7 @@ var trustField = regexp.MustCompile(`name="trust" value="([^"]+)"`)
 // record went: the thief's browser stayed signed in (200 "hi carol") for
 // the rest of its session (session_lifetime, 12 h by default).
 func TestStopTrustingABrowserSignsItOut(t *testing.T) {
+	sitetest.Parallel(t)
 	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
 		s := carolsSite(t, storeLine)
 		signIn := func(c *sitetest.Client, remember bool) {
@@ -85,6 +86,7 @@ func TestStopTrustingABrowserSignsItOut(t *testing.T) {
 // record went: the thief's session answered 200 "hi carol" for the rest
 // of its lifetime (12 h by default).
 func TestSignOutEndsTheSessionsOfACopiedTrust(t *testing.T) {
+	sitetest.Parallel(t)
 	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
 		s := carolsSite(t, storeLine)
 		carol := sitetest.NewClient(t, "")

@@ -254,6 +254,7 @@ func TestARightAppConfirmationForgetsTheWrongOnes(t *testing.T) {
 // forgot every count: a session holder could guess step-up codes without
 // end, adding an app between every two.
 func TestARightAppConfirmationForgetsNoOtherWrongCodes(t *testing.T) {
+	t.Parallel()
 	onRaceStoresAndCluster(t, func(t *testing.T, st store.Store) {
 		for name, l := range bothLocks(3) {
 			for _, confirmWrong := range []bool{false, true} {

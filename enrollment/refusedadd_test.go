@@ -47,6 +47,7 @@ func TestARefusedAppAddTakesItsCodeAgain(t *testing.T) {
 	t.Parallel()
 	for _, refusal := range []string{"full", "ended"} {
 		t.Run(refusal, func(t *testing.T) {
+			t.Parallel()
 			storetest.OnBadgerAndRedis(t, func(t *testing.T, st store.Store) {
 				ctx := context.Background()
 				s, _, clk := appServiceOn(t, st)

@@ -18,6 +18,7 @@ import (
 // address signs in. Before, only the account's lock started: at 16
 // minutes the address was let in.
 func TestAWrongCodeReachingBothLimitsStartsBothLocks(t *testing.T) {
+	sitetest.Parallel(t)
 	onBothStores(t, func(t *testing.T, storeLine string) {
 		s := guessSiteOn(t, storeLine, "max_failures 3\n\t\t\tlimit guesses 100 1d\n\t\t\tlockout_after 3\n\t\t\tlockout 1h")
 		_, secret := carolWithApp(t, s)

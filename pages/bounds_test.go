@@ -49,6 +49,7 @@ func wrongForAll(t *testing.T, secrets ...string) string {
 // apps (MaxDevices) gave strangers 30 accepted codes a guess: 8.6% in 30
 // days at the defaults, where the window promises at most 1%.
 func TestEveryAppComparedIsAGuess(t *testing.T) {
+	sitetest.Parallel(t)
 	onBothStores(t, func(t *testing.T, storeLine string) { everyAppComparedIsAGuess(t, storeLine) })
 }
 
@@ -190,6 +191,7 @@ func TestNoCallWhereTextsAreRequired(t *testing.T) {
 // before it checks it). Before, a sign-in's tries were counted after the
 // check, so every try sent at once passed the count: 20 of 20 checked.
 func TestRecoveryTriesPerSignInHoldAtOnce(t *testing.T) {
+	sitetest.Parallel(t)
 	onBothStores(t, recoveryTriesPerSignInHoldAtOnce)
 }
 

@@ -275,6 +275,7 @@ http://localhost:{HTTP_PORT} {
 // 1%). The same trimming let one site's short `limit ip`, `global_new` …
 // (keys the store's sites share) reset another's.
 func TestAShortWindowHidesNothingFromALongOne(t *testing.T) {
+	sitetest.Parallel(t)
 	onBothStores(t, func(t *testing.T, storeLine string) {
 		s := guessSitesOn(t, storeLine, "limit guesses 3 1h", "limit guesses 3 1d")
 		carol := sitetest.NewClient(t, "").From("198.51.100.7")

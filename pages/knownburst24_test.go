@@ -140,6 +140,7 @@ func userWithApp(t *testing.T, s *sitetest.Site, user, home string) (*sitetest.C
 // text is sent (her cooldown), however many ask at once, on Badger and
 // Redis; and the strangers' send budget at her address is not spent.
 func TestAKnownCookieCopiedTo50ClientsSendsAtOnce(t *testing.T) {
+	sitetest.Parallel(t)
 	onBothStores(t, func(t *testing.T, storeLine string) {
 		const clients = 50
 		s := sitetest.StartWith(t, sitetest.TrustedProxies, strings.Replace(sitetest.AppSite, "store badger {DIR}", storeLine+"\n\t\tlimit ip 3 1h", 1))

@@ -20,6 +20,7 @@ import (
 // compared: 85 of 120 on Badger, 21 on Redis (the race finder's counts;
 // this test before the fix: 101 and 47, now 10 and 10).
 func TestMaxFailuresHoldUnderABurst(t *testing.T) {
+	sitetest.Parallel(t)
 	onBothStores(t, maxFailuresHoldUnderABurst)
 }
 
@@ -86,6 +87,7 @@ func maxFailuresHoldUnderABurst(t *testing.T, storeLine string) {
 // the wrong codes before it still counted for 15 minutes, and the second
 // wrong code after it locked carol out.
 func TestARightCodeStartsMaxFailuresAfresh(t *testing.T) {
+	sitetest.Parallel(t)
 	onBothStores(t, rightCodeStartsMaxFailuresAfresh)
 }
 

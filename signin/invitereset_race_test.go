@@ -25,6 +25,7 @@ import (
 // before the reset is undone by it; one after it, or between its steps,
 // finds its invite ended, standing, and undoes itself: kept.)
 func TestAnInvitesEnrollmentRacingAResetLeavesNothing(t *testing.T) {
+	t.Parallel()
 	storetest.OnBadgerAndRedis(t, func(t *testing.T, st store.Store) {
 		ctx := context.Background()
 		il := &storetest.Interleaver{Store: st}

@@ -151,6 +151,7 @@ func keptMarkCheck(t *testing.T, s *Service, kept *session.Claims) {
 // still counted, and W, added from it with X's lost mark, stayed through
 // the next settle. On Badger and Redis.
 func TestAKeptSessionSignedInAfterTheStartEndsAtTheSettle(t *testing.T) {
+	t.Parallel()
 	storetest.OnBadgerAndRedis(t, func(t *testing.T, st store.Store) {
 		ctx := context.Background()
 		s, y := thiefsYOnAlicesGate(t, st)

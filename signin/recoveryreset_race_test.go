@@ -99,6 +99,7 @@ func (b *resetBench) left(t *testing.T, user string) string {
 // every interleaving of their reads of her device list and of her
 // recovery set, and 50 times at once, on Badger and on a real Redis.
 func TestARecoveryCodeRacingAResetEnrollsNothing(t *testing.T) {
+	t.Parallel()
 	storetest.OnBadgerAndRedis(t, func(t *testing.T, st store.Store) {
 		ctx := context.Background()
 		il := &storetest.Interleaver{Store: st}

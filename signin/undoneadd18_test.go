@@ -28,6 +28,7 @@ import (
 // every session and trust of the previous release issued until then, so
 // it signed her out of them, told to nobody, though the app earned none.
 func TestAnUndoneAddSparesHerPreviousReleasesTrust(t *testing.T) {
+	t.Parallel()
 	storetest.OnBadgerAndRedis(t, func(t *testing.T, st store.Store) {
 		ctx := context.Background()
 		s := alicesGate(st, alicesPhone)

@@ -313,10 +313,14 @@ func (p *process) stop() {
 }
 
 // stopProcesses stops every child, and reports a race any reported after
-// its last test (a non-zero exit for the test binary).
+// its last test (a non-zero exit for the test binary). The children are all
+// told at once, then waited for: one after another took 0.59 s for four.
 func stopProcesses() (raced bool) {
 	processes.Lock()
 	defer processes.Unlock()
+	for _, p := range processes.all {
+		_ = p.stdin.Close()
+	}
 	for _, p := range processes.all {
 		p.stop()
 		if out := p.output(p.mark); harness.RaceIn([]byte(out)) {

@@ -279,7 +279,7 @@ func StartWith(t *testing.T, globals, body string) *Site {
 		t.Fatalf("loading the config: %v\n%s", err, cfg)
 	}
 	if p != nil {
-		stopsFirst(t, p)
+		stopsFirst(t, p, dir)
 	}
 	return &Site{t: t, LogFile: logFile, Store: filepath.Join(dir, "store"), Base: at.base(), p: p, ports: at}
 }
