@@ -185,9 +185,12 @@ func adminCommand(sub subcommand, stdout, stderr io.Writer) caddycmd.CommandFunc
 			}
 		}
 		if sub.name == "invite" {
-			var inv struct{ URL, Expires string }
+			var inv struct{ URL, Expires, Note string }
 			if json.Unmarshal(out, &inv) == nil && inv.URL != "" {
 				fmt.Fprintf(stdout, "%s\n(single use, until %s)\n", inv.URL, inv.Expires)
+				if inv.Note != "" {
+					fmt.Fprintf(stderr, "Note: %s.\n", inv.Note)
+				}
 				return caddy.ExitCodeSuccess, nil
 			}
 		}

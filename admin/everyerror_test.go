@@ -44,10 +44,11 @@ var adminRows = map[string]struct {
 // storeFaults are the store's failures: in no row, so a 503, their words
 // in the log only.
 var storeFaults = map[string]error{
-	"store.ErrBudgetSpent": store.ErrBudgetSpent,
-	"store.ErrContended":   store.ErrContended,
-	"store.ErrDiskFull":    store.ErrDiskFull,
-	"store.ErrUnwritable":  store.ErrUnwritable,
+	"enrollment.ErrInviteUnrecorded": fmt.Errorf("%w: %w", enrollment.ErrInviteUnrecorded, errors.New("EOF")),
+	"store.ErrBudgetSpent":           store.ErrBudgetSpent,
+	"store.ErrContended":             store.ErrContended,
+	"store.ErrDiskFull":              store.ErrDiskFull,
+	"store.ErrUnwritable":            store.ErrUnwritable,
 }
 
 // notAdmin are the declared errors that reach no admin as they are, and why.

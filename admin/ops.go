@@ -56,6 +56,9 @@ func apiError(err error) error {
 	if part := (*enrollment.PartialImportError)(nil); errors.As(err, &part) {
 		return caddy.APIError{HTTPStatus: r.Status, Err: err, Message: errStoreDown + "; " + part.Progress()}
 	}
+	if inv := (*inviteFailed)(nil); errors.As(err, &inv) {
+		return caddy.APIError{HTTPStatus: r.Status, Err: err, Message: errStoreDown + "; " + inv.said()}
+	}
 	return caddy.APIError{HTTPStatus: r.Status, Err: err, Message: errStoreDown}
 }
 
@@ -235,9 +238,12 @@ func adminOp(ctx context.Context, svc *enrollment.Admin, tell *signin.Service, p
 			ttl = d
 		}
 		token, err := svc.NewInvite(ctx, req.Realm, req.User, ttl)
+		if err != nil {
+			return nil, &inviteFailed{err}
+		}
 		link := prefix + "invite?token=" + token
 		_, path, _ := strings.Cut(strings.TrimPrefix(strings.TrimPrefix(link, "https://"), "http://"), "/")
-		return map[string]string{"url": link, "path": "/" + path, "expires": svc.Now().Add(ttl).UTC().Format(time.RFC3339)}, err
+		return map[string]string{"url": link, "path": "/" + path, "expires": svc.Now().Add(ttl).UTC().Format(time.RFC3339), "note": inviteReplacesNote}, nil
 	}
 	return nil, &adminError{http.StatusNotFound, fmt.Errorf("unknown operation %q", op)}
 }

@@ -1,7 +1,6 @@
 package enrollment
 
 import (
-	"cmp"
 	"context"
 	"strconv"
 	"strings"
@@ -104,7 +103,8 @@ func (s *Devices) PendingApp(ctx context.Context, realm, user, sid string) (*App
 // that a wrong first code there still shows its key: in one atomic step,
 // and only while the setup still names from (another session's, one of
 // the release before last or none is left as it is). It keeps the
-// setup's end: a setup is not kept alive by stepping up again and again.
+// setup's end: a setup is not kept alive by stepping up again and again
+// (capped at appSetupTTL from now, for an end by a clock that is ahead).
 // A previous release's, whose end is the store's, is given appSetupTTL
 // from now, once: it is this release's from then on.
 func (s *Devices) CarryApp(ctx context.Context, realm, user, from, to string) error {
@@ -117,9 +117,15 @@ func (s *Devices) CarryApp(ctx context.Context, realm, user, from, to string) er
 			return nil, 0, store.ErrUnchanged
 		}
 		now := s.Now()
-		ends := cmp.Or(opened.Ends, now.Add(appSetupTTL))
+		// Its end, but never past appSetupTTL from now: an end set by an
+		// instance whose clock is ahead would outlive the 10 minutes
+		// (review27).
+		ends := now.Add(appSetupTTL)
+		if !opened.Ends.IsZero() && opened.Ends.Before(ends) {
+			ends = opened.Ends
+		}
 		// At least a second for the store (its expiry is only tidying:
-		// the record's own end is read).
+		// the record's own end is read), appSetupTTL at most.
 		return s.sealSetup(realm, user, to, opened.URI, ends), max(ends.Sub(now), time.Second), nil
 	})
 }

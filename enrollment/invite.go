@@ -38,8 +38,11 @@ const MaxInviteTTL = 30 * 24 * time.Hour
 
 // NewInvite mints a single-use enrollment token for user, valid for ttl
 // (MaxInviteTTL at most). Only its hash is stored. It replaces every
-// earlier invite of the user (markLatest, before the invite is written:
-// a link handed out is always the newest).
+// earlier invite of the user: the invite is written first, then the
+// record naming it the newest (markLatest). A failure of the first write
+// leaves her earlier links working and hands out none; of the second,
+// ErrInviteUnrecorded: no link is handed out, and whether the earlier
+// ones still work is not known.
 func (s *Admin) NewInvite(ctx context.Context, realm, user string, ttl time.Duration) (string, error) {
 	if ttl <= 0 || ttl > MaxInviteTTL {
 		return "", fmt.Errorf("an invite works for %v at most, not %v", MaxInviteTTL, ttl)
@@ -47,11 +50,14 @@ func (s *Admin) NewInvite(ctx context.Context, realm, user string, ttl time.Dura
 	token := RandomID() + RandomID()
 	now := s.Now()
 	ctx = store.Lasting(ctx)
-	if err := s.markLatest(ctx, realm, user, latestInvite{Made: now.UnixNano(), ID: inviteID(token)}); err != nil {
+	raw, _ := json.Marshal(Invite{User: user, Expires: now.Add(ttl), Made: now})
+	if err := s.Store.Put(ctx, inviteKey(realm, token), raw, ttl); err != nil {
 		return "", err
 	}
-	raw, _ := json.Marshal(Invite{User: user, Expires: now.Add(ttl), Made: now})
-	return token, s.Store.Put(ctx, inviteKey(realm, token), raw, ttl)
+	if err := s.markLatest(ctx, realm, user, inviteID(token)); err != nil {
+		return "", fmt.Errorf("%w: %w", ErrInviteUnrecorded, err)
+	}
+	return token, nil
 }
 
 // Invite is the record behind an invite link.

@@ -4,54 +4,53 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"time"
 
 	"github.com/smsgate/caddy-smsgate/store"
 )
 
 // A user's newest invite: minting one replaces every earlier one of hers
 // (the console's invite page reloaded mints another: the first link must
-// not stay out there, working). The record names the newest by its mint
-// time and ID; an invite minted before it, or at the same instant but
-// written before it, is replaced (ReadReplaced). No record (the previous
-// release's invites, or none minted since) replaces nothing.
+// not stay out there, working). NewInvite writes the invite, then this
+// record naming it by its ID, overwriting the one before: an invite is
+// replaced exactly when the record names another (ReadReplaced), so one
+// stands, the one whose record was written last, whatever the clocks of
+// the instances that minted them say (review27: keeping the later mint
+// time refused the newer link where an instance's clock was ahead). No
+// record (the previous release's invites, or none minted since) replaces
+// nothing.
+
+// ErrInviteUnrecorded is a mint whose invite was written but whose
+// record as the user's newest may not be (the store failed writing it):
+// its link is not handed out, and her earlier links may or may not still
+// work (the write may have been made, its answer lost).
+var ErrInviteUnrecorded = errors.New("the new invite could not be recorded as the user's newest")
 
 // latestInviteKey names the record of user's newest invite.
 func latestInviteKey(realm, user string) string { return store.Key("invite-latest", realm, user) }
 
-// latestInviteTTL is how long that record is kept: past the end of any
-// invite minted before it (MaxInviteTTL at most, and an hour for clocks
-// of two instances that disagree).
-const latestInviteTTL = MaxInviteTTL + time.Hour
+// latestInviteTTL is how long that record is kept: written after the
+// invite it names (and after every invite it replaces), for as long as
+// any of them can last.
+const latestInviteTTL = MaxInviteTTL
 
 // latestInvite is the record of a user's newest invite.
 type latestInvite struct {
-	// Made is when it was minted (Unix nanoseconds, as Flow.InvitedAt).
-	Made int64 `json:"made"`
 	// ID is its token's hash (Invite.ID).
 	ID string `json:"id"`
 }
 
-// markLatest records inv as user's newest invite, in one atomic step,
-// unless the record names one minted after it (an instance whose clock
-// is behind): of two mints at once, the later stands (at the same
-// instant, the one written last).
-func (s *Admin) markLatest(ctx context.Context, realm, user string, inv latestInvite) error {
-	raw, _ := json.Marshal(inv)
-	return s.Store.Update(ctx, latestInviteKey(realm, user), func(old []byte, found bool) ([]byte, time.Duration, error) {
-		var was latestInvite
-		if found && json.Unmarshal(old, &was) == nil && was.Made > inv.Made {
-			return nil, 0, store.ErrUnchanged
-		}
-		return raw, latestInviteTTL, nil
-	})
+// markLatest records the invite id names as user's newest, replacing the
+// one the record named.
+func (s *Admin) markLatest(ctx context.Context, realm, user, id string) error {
+	raw, _ := json.Marshal(latestInvite{ID: id})
+	return s.Store.Put(ctx, latestInviteKey(realm, user), raw, latestInviteTTL)
 }
 
 // ReadReplaced adds to b the read of user's newest invite, and returns,
 // once b is done, whether inv (one of hers) was replaced by a newer one:
-// minted before it, or at the same instant and written before it. An
-// invite of the release before last, with no mint time, is replaced by
-// any. No record: none is.
+// the record names another (an invite of the release before last, with
+// no mint time, is never named: any record replaces it). No record: none
+// is.
 func ReadReplaced(b *store.Batch, realm, user string) func(inv Invite) (bool, error) {
 	op := b.Get(latestInviteKey(realm, user))
 	return func(inv Invite) (bool, error) {
@@ -65,10 +64,6 @@ func ReadReplaced(b *store.Batch, realm, user string) func(inv Invite) (bool, er
 		if err := json.Unmarshal(op.Value, &latest); err != nil {
 			return false, err
 		}
-		if inv.Made.IsZero() {
-			return true, nil
-		}
-		made := inv.Made.UnixNano()
-		return made < latest.Made || (made == latest.Made && inv.ID != latest.ID), nil
+		return latest.ID != inv.ID, nil
 	}
 }

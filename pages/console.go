@@ -1,7 +1,9 @@
 package pages
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -298,6 +300,15 @@ func (p *Pages) consoleUser(req *request, c *consoleView, by string) int {
 			c.Error, status = p.sayID(req, "gate.unknown_action"), http.StatusBadRequest
 		case err != nil:
 			c.Error, status = p.consoleError(req, err)
+			if op == "invites" && status >= http.StatusInternalServerError {
+				// The store failed: no link is shown. Those sent before
+				// still work, unless it failed recording the new one.
+				said := "console.invite_unmade"
+				if errors.Is(err, enrollment.ErrInviteUnrecorded) {
+					said = "console.invite_unrecorded"
+				}
+				c.Error += " " + p.sayID(req, said)
+			}
 		case op == "invites":
 			c.Invite = p.inviteOf(req, out)
 		case withdrew(out):
@@ -310,8 +321,12 @@ func (p *Pages) consoleUser(req *request, c *consoleView, by string) int {
 	}
 	people, err := p.people(req, "")
 	if err != nil {
+		// The page still names the user (its template reads c.User): an
+		// early return without it answered an empty 500 (review27).
+		// A change's failure already said keeps what it said.
+		c.User = &personView{User: textsafe.Escape(name)}
 		p.Logger.Error("listing users for the console", zap.Error(err))
-		c.Error = p.sayID(req, "gate.unavailable")
+		c.Error = cmp.Or(c.Error, p.sayID(req, "gate.unavailable"))
 		return http.StatusServiceUnavailable
 	}
 	for i := range people {

@@ -85,11 +85,12 @@ func (s *Service) Check(ctx context.Context, sc enrollment.Scope, f *Flow, user 
 		s.enrolledSince(sc.Realm) // a twin of hers is refused where it begins, not a snapshot later
 		if f.InvitedAs(done.User) {
 			// A reset since the invite was minted ends the enrollment it let
-			// in, if it came before the reset removed every phone; and an
+			// in, if it came before the reset removed every phone, and so
+			// does a newer invite minted since it was accepted; and an
 			// invite enrolls one phone: a copy of its flow, used once that
 			// phone is removed, enrolls none (spend).
 			standing := func(ctx context.Context) (bool, error) {
-				ok, err := s.standing(ctx, sc.Realm, done.User, f.invitedAt())
+				ok, err := s.acceptedStands(ctx, sc.Realm, done.User, f)
 				if err != nil || !ok {
 					return ok, err
 				}
@@ -187,7 +188,7 @@ func (s *Service) useRecovery(ctx context.Context, sc enrollment.Scope, f *Flow,
 	}
 	if !has {
 		s.discard(ctx, sc.Realm, f) // a login form's decoy
-		f.User, f.InvitedAt, f.Invitee = user, used, user
+		f.User, f.InvitedAt, f.Invitee, f.InviteID = user, used, user, ""
 		return nil, &StepError{Step: Enroll}
 	}
 	// A code of a set a device's session made earns a session that names

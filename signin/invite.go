@@ -15,10 +15,10 @@ import (
 // scanner's GET must not burn it). With a first factor, the invite must be
 // for the user it names; at a login form that names its users, for one
 // of them. An invite minted before the user was last reset or revoked is
-// dead (see standing), and one the admin replaced by minting a newer one
-// for the user is too (enrollment.ReadReplaced): a link is checked so
-// until it is accepted; a flow that accepted it before the newer one was
-// minted goes on (it was used).
+// dead (see readStanding), and one the admin replaced by minting a newer
+// one for the user is too (enrollment.ReadReplaced): a link is checked so
+// until it is accepted, and a flow that accepted it, at each send of a
+// code and at the completion (readAccepted).
 func (s *Service) InviteFor(ctx context.Context, realm, token, prior string) (string, error) {
 	inv, err := s.inviteFor(ctx, realm, token, prior)
 	return inv.User, err
@@ -62,29 +62,20 @@ func (s *Service) AcceptInvite(ctx context.Context, realm string, f *Flow, token
 		return 0, err
 	}
 	s.audit("invite_used", inv.User, "")
-	f.User, f.InvitedAt, f.Invitee, f.Challenge = inv.User, 0, inv.User, ""
+	f.User, f.InvitedAt, f.Invitee, f.Challenge, f.InviteID = inv.User, 0, inv.User, "", inv.ID
 	if !inv.Made.IsZero() { // an earlier release's invite has no time: 0, as its flows have
 		f.InvitedAt = inv.Made.UnixNano()
 	}
 	return s.Next(ctx, realm, f, inv.User)
 }
 
-// standing says whether an invite of user's minted at made still stands:
-// an admin's reset or revoke (which end every session of the user, and
-// stamp when: session.RevokeUser) ends the invites minted before it too,
-// and an enrollment they let in (a link that leaked with the lost phone,
-// or was accepted by whoever the reset is meant to shut out). An invite
-// without a time (an earlier release's) stands only for a user never
-// revoked.
-func (s *Service) standing(ctx context.Context, realm, user string, made time.Time) (bool, error) {
-	var b store.Batch
-	stands := s.readStanding(&b, realm, user, made)
-	_ = store.Do(ctx, s.Devices.Store, &b) // a read's error is its own: stands says it
-	return stands()
-}
-
-// readStanding adds to b the read standing makes, and returns its answer
-// once b is done.
+// readStanding adds to b the read that says whether an invite of user's
+// minted at made still stands, and returns its answer once b is done: an
+// admin's reset or revoke (which end every session of the user, and stamp
+// when: session.RevokeUser) ends the invites minted before it too, and an
+// enrollment they let in (a link that leaked with the lost phone, or was
+// accepted by whoever the reset is meant to shut out). An invite without
+// a time (an earlier release's) stands only for a user never revoked.
 func (s *Service) readStanding(b *store.Batch, realm, user string, made time.Time) func() (bool, error) {
 	if s.Revoked == nil {
 		return func() (bool, error) { return true, nil }
@@ -122,13 +113,14 @@ func (s *Service) spend(ctx context.Context, realm, user string, f *Flow) (bool,
 
 // inviteStands says whether the invite f accepted for user (or the
 // recovery code that let it enroll) may still enroll a phone: no reset
-// since it was minted (standing), and no phone enrolled by it (spend).
-// It runs on each send of an enrollment code, so both records are read in
-// one batch (one round trip on Redis); the spend's record decides nothing
-// where the reset has ended the invite, nor does an error reading it.
+// since it was minted (readStanding), no newer invite of the user's since
+// (readAccepted), and no phone enrolled by it (spend). It runs on each
+// send of an enrollment code, so the records are read in one batch (one
+// round trip on Redis); the spend's record decides nothing where the
+// invite has ended, nor does an error reading it.
 func (s *Service) inviteStands(ctx context.Context, realm, user string, f *Flow) (bool, error) {
 	var b store.Batch
-	stands := s.readStanding(&b, realm, user, f.invitedAt())
+	stands := s.readAccepted(&b, realm, user, f)
 	spent := b.Get(spentKey(realm, user, f.InvitedAt))
 	_ = store.Do(ctx, s.Devices.Store, &b) // a read's error is its own: below
 	if ok, err := stands(); err != nil || !ok {
@@ -152,3 +144,33 @@ func (f *Flow) InvitedAs(user string) bool {
 // invitedAt is when the invite a flow accepted was minted (the epoch for
 // an earlier release's flow).
 func (f *Flow) invitedAt() time.Time { return time.Unix(0, f.InvitedAt) }
+
+// acceptedStands says whether what f accepted for user (an invite, or a
+// recovery code that let it enroll) still stands (readAccepted).
+func (s *Service) acceptedStands(ctx context.Context, realm, user string, f *Flow) (bool, error) {
+	var b store.Batch
+	stands := s.readAccepted(&b, realm, user, f)
+	_ = store.Do(ctx, s.Devices.Store, &b) // a read's error is its own: stands says it
+	return stands()
+}
+
+// readAccepted adds to b the reads of whether what f accepted still
+// stands: no reset since (readStanding), and for an invite, no newer one
+// of the user's minted since it was accepted (enrollment.ReadReplaced: a
+// flow that accepted the first link ends with it). A recovery code's
+// enrollment, or an invite's flow of the release before (no InviteID), is
+// asked the reset only.
+func (s *Service) readAccepted(b *store.Batch, realm, user string, f *Flow) func() (bool, error) {
+	stands := s.readStanding(b, realm, user, f.invitedAt())
+	if f.InviteID == "" {
+		return stands
+	}
+	replaced := enrollment.ReadReplaced(b, realm, user)
+	return func() (bool, error) {
+		if ok, err := stands(); err != nil || !ok {
+			return false, err
+		}
+		gone, err := replaced(enrollment.Invite{ID: f.InviteID})
+		return !gone && err == nil, err
+	}
+}

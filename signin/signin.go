@@ -50,7 +50,7 @@ type Flow struct {
 	Enrolling string `json:"en,omitempty"`
 	// InvitedAt is when that invite was minted, or the recovery code used
 	// (Unix nanoseconds): a reset of the user since ends what it lets in
-	// (standing).
+	// (readStanding).
 	InvitedAt int64 `json:"ina,omitempty"`
 	// Invitee is the user an admin's invite, or a recovery code of a user
 	// with no device left (useRecovery), was for: they may enroll a phone
@@ -59,6 +59,11 @@ type Flow struct {
 	// previous release's "inv", which named nobody, is not read: its flow
 	// enrolls nobody.)
 	Invitee string `json:"ivu,omitempty"`
+	// InviteID is the ID of the invite the flow accepted (none for a
+	// recovery code's enrollment, nor for a flow of the release before):
+	// a newer invite minted for the user since ends what it lets in
+	// (enrollment.ReadReplaced), as a reset does.
+	InviteID string `json:"ivi,omitempty"`
 }
 
 // Auditor hears the sign-in's audit events (numbers are masked by it).
@@ -182,7 +187,7 @@ func (s *Service) Next(ctx context.Context, realm string, f *Flow, user string) 
 			if ok {
 				return Enroll, nil
 			}
-			f.Invitee = "" // ended by a reset since it was accepted, or used (a copy of the flow)
+			f.Invitee = "" // ended by a reset or a newer invite since it was accepted, or used (a copy of the flow)
 		}
 		return s.Identity.first(user, has), nil
 	}

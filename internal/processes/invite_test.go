@@ -46,6 +46,7 @@ func TestAdminCLIRefusesAnInviteNoGateTakes(t *testing.T) {
 	}
 	invite("running", "dave", why, true)
 	invite("running", "bob", base+"/bob/.smsgate/invite?token=", false)
+	invite("running", "bob", "Note: the user's earlier invite links no longer work.", false) // invite26
 	s.stop()
 
 	invite("stopped, --config", "dave", why, true, "--config", config)
@@ -57,6 +58,7 @@ func TestAdminCLIRefusesAnInviteNoGateTakes(t *testing.T) {
 		t.Errorf("invite for dave through the config's admin address: %v, want refused, the config read once\n%s", err, out)
 	}
 	invite("stopped, --config", "bob", base+"/bob/.smsgate/invite?token=", false, "--config", config)
+	invite("stopped, --config", "bob", "Note: the user's earlier invite links no longer work.", false, "--config", config)
 	invite("stopped, --store", "dave", "/.smsgate/invite?token=", false, "--store", storeDir)
 
 	// Caddy stopped, a newer invite replaces the earlier as through the
