@@ -50,6 +50,7 @@ func (c *codes) Send(_ context.Context, m providers.Message) error {
 // it where the reset ended the trust meanwhile); its case fails only with
 // both broken (2 of ~33 kept, Badger and Redis), passes with either alone.
 func TestAResetRacingASignInLeavesNoSession(t *testing.T) {
+	t.Parallel()
 	const realm, num, pause = "example.com", "+14155552671", "test/pause"
 	tpl, err := enrollment.ParseTemplates("", "")
 	if err != nil {
