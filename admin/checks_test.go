@@ -10,6 +10,7 @@ import (
 // says it: the number policy, a provider's Lookup (not where it lives),
 // and the first factor's source where both have one.
 func TestGatesDifferInWhatTheyCheck(t *testing.T) {
+	t.Parallel()
 	gate := func(raw string) *Config {
 		var c Config
 		if err := json.Unmarshal([]byte(raw), &c); err != nil {

@@ -16,6 +16,7 @@ import (
 // --user, --id or --place refuses to run without it, naming it, before it
 // asks anything of Caddy.
 func TestACommandWithoutARequiredFlagIsRefused(t *testing.T) {
+	t.Parallel()
 	checked := 0
 	for _, sub := range subcommands {
 		fs := (&cobra.Command{Use: sub.name}).Flags()
@@ -48,6 +49,7 @@ func TestACommandWithoutARequiredFlagIsRefused(t *testing.T) {
 // TestACommandSendsEachOfItsFlags: each command's flags (but --file) go to
 // the admin API, in its query or its body.
 func TestACommandSendsEachOfItsFlags(t *testing.T) {
+	t.Parallel()
 	var sent string
 	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)

@@ -12,6 +12,7 @@ import (
 // the admin did not mean. Now it is an error naming the gate, where it is
 // in the config and its realm.
 func TestAGateWhoseJSONDoesNotReadIsNamed(t *testing.T) {
+	t.Parallel()
 	const config = `{"apps": {"http": {"servers": {"srv0": {"routes": [{"handle": [
 		{"handler": "smsgate", "realm": "site.example", "store": {"module": "badger", "path": "/a"}},
 		{"handler": "smsgate", "realm": "admin.example", "require": "sms", "store": {"module": "badger", "path": "/b"}}

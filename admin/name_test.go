@@ -6,6 +6,7 @@ import "testing"
 // into it, so an invite or a phone for " alice" could never be used; the
 // admin's tools refuse it as they refuse a name no gate admits.
 func TestCheckNameRefusesANameNoFormTakes(t *testing.T) {
+	t.Parallel()
 	for _, name := range []string{" alice", "alice ", "alice\t"} {
 		if checkName(name) == nil {
 			t.Errorf("checkName(%q) took it", name)

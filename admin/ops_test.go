@@ -18,6 +18,7 @@ import (
 // store's own words. Before, it was the bare "the store did not answer",
 // and the admin could not tell that records were written.
 func TestAnImportStoppedPartWayIsSaid(t *testing.T) {
+	t.Parallel()
 	err := apiError(&enrollment.PartialImportError{Written: 7, Of: 20, Err: errors.New("dial tcp 10.0.0.7:6379: connection refused")})
 	var ae caddy.APIError
 	if !errors.As(err, &ae) || ae.HTTPStatus != http.StatusServiceUnavailable ||
@@ -34,6 +35,7 @@ func TestAnImportStoppedPartWayIsSaid(t *testing.T) {
 // where a gate that requires an app is the one that signs the user in, that
 // (before, it said that no gate of the realm signed the user in).
 func TestWhichGateAnInviteLeadsTo(t *testing.T) {
+	t.Parallel()
 	store := []byte(`{"module":"badger","path":"/a"}`)
 	gate := func(realm, identity, prefix string, require []factor.Kind, users ...string) *Site {
 		s := &Site{Config: Config{Realm: realm, Identity: identity, PathPrefix: prefix, Require: require, StoreConfig: store}}
@@ -97,6 +99,7 @@ func TestWhichGateAnInviteLeadsTo(t *testing.T) {
 // error's own text) says it in the same words: before, in others ("the
 // file's signing keys, written, replaced the store's").
 func TestAPartialImportThatReplacedTheKeysSaysSo(t *testing.T) {
+	t.Parallel()
 	for _, replaced := range []bool{true, false} {
 		part := &enrollment.PartialImportError{Written: 8, Of: 21, KeysReplaced: replaced, Err: errors.New("the store went away")}
 		err := apiError(part)

@@ -30,6 +30,7 @@ func (s untoldUnread) Get(ctx context.Context, key string) ([]byte, error) {
 // Caddy runs). On Badger and Redis. (Before: notice_owed false, as if
 // none were owed: nobody would be told.)
 func TestAStoppedCaddysRemovalSaysItCouldNotTellWhetherANoticeIsOwed(t *testing.T) {
+	t.Parallel()
 	const realm, user = "example.com", "ivy"
 	storetest.OnBadgerAndRedis(t, func(t *testing.T, st store.Store) {
 		ctx := context.Background()

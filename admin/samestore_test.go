@@ -17,6 +17,7 @@ import (
 // config, Redis password included, went to Caddy's log at every admin
 // request while the store was away).
 func TestAFailedStoreProbeLogsNoPasswordAndOnce(t *testing.T) {
+	t.Parallel()
 	st, closeStore, err := store.OpenBadger(filepath.Join(t.TempDir(), "db"))
 	if err != nil {
 		t.Fatal(err)

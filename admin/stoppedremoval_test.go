@@ -54,6 +54,7 @@ func (t *texts) Send(_ context.Context, m providers.Message) error {
 // (Before: the stopped Caddy's removal marked the notice told, and the
 // removal went unseen.)
 func TestAStoppedCaddysRemovalLeavesTheNoticeOwed(t *testing.T) {
+	t.Parallel()
 	const realm, user = "example.com", "ivy"
 	storetest.OnBadgerAndRedis(t, func(t *testing.T, st store.Store) {
 		ctx := context.Background()

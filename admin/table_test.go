@@ -8,6 +8,7 @@ import (
 // `caddy smsgate users` shows a name's direction and line characters as
 // escapes: they cannot turn the row around or start a new one.
 func TestUsersTableShowsHiddenCharacters(t *testing.T) {
+	t.Parallel()
 	out, err := usersTable([]byte(`[{"user":"eve\u202ecod.exe","devices":[{"id":"1","name":"Phone\u2028two","phone":"+44•••••••458"}],"recovery_left":0}]`))
 	if err != nil {
 		t.Fatal(err)
@@ -21,6 +22,7 @@ func TestUsersTableShowsHiddenCharacters(t *testing.T) {
 // `caddy smsgate sessions` shows a host's hidden characters as escapes
 // too, and says when none are listed.
 func TestSessionsTable(t *testing.T) {
+	t.Parallel()
 	out, err := sessionsTable([]byte(`[{"sid":"ABC","issued":"2026-12-01T10:00:00Z","expires":"2026-12-01T22:00:00Z","amr":["otp"],"trusted":true,"where":{"host":"evil\u202ecom","browser":"Firefox","system":"Linux"}}]`))
 	if err != nil {
 		t.Fatal(err)
@@ -38,6 +40,7 @@ func TestSessionsTable(t *testing.T) {
 // answer's "at"), not the machine's: a gate whose clock is not the CLI's
 // (a test's, one set ahead) is read as it sees itself.
 func TestFiguresTableJudgesPausesByTheGatesClock(t *testing.T) {
+	t.Parallel()
 	const answer = `{"realm":"example.com","from":"2026-01-01","to":"2026-01-30","total":{},"days":[],"countries":[],"providers":[],
 		"pumping":{"on":true,"at":"2026-01-30T12:00:00Z","pauses":[
 			{"place":"+44740","kind":"prefix","since":"2026-01-30T11:30:00Z","until":"2026-01-30T13:00:00Z","sent":40,"used":2,"trips":1},

@@ -18,6 +18,7 @@ import (
 // store holds it; another session stays cached, and a key that is no end
 // announces nothing.
 func TestAnnounceEndReachesAnotherInstance(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	a, b, st := twoGates(t, &now)
@@ -55,6 +56,7 @@ func TestAnnounceEndReachesAnotherInstance(t *testing.T) {
 // they were, and the same key spelt otherwise than store.Key writes it
 // (another escape) is announced as nothing, as no gate reads it.
 func TestAnnounceEndReadsEscapedKeys(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st := storetest.Badger(t)
 	realm, id := "a/b%2F", "é/%25%"

@@ -18,6 +18,7 @@ import (
 // checked at the real bound, 10,000 Hosts; a bound of 500 here keeps the
 // test to a second under -race).
 func TestAFloodOfHostsKeepsOthersAssertions(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	m, _ := newManager(t, "EdDSA", &now)
@@ -60,6 +61,7 @@ func TestAFloodOfHostsKeepsOthersAssertions(t *testing.T) {
 // the cache's bound, one session's go at a time, an idle one's rather than
 // one just used, and never everyone's.
 func TestAssertionsPastTheBoundDropAnIdleSession(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	m, _ := newManager(t, "EdDSA", &now)
 	m.assertMax = 20

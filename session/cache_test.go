@@ -20,6 +20,7 @@ func cacheClaims(sub string) *Claims {
 // TestCacheBound: however many tokens are added, the cache holds at most
 // its bound, and whatever it serves is the claims added for that token.
 func TestCacheBound(t *testing.T) {
+	t.Parallel()
 	c := newCache(100)
 	for i := range 1000 {
 		c.Add(cacheToken(i), cacheClaims(fmt.Sprint(i)))
@@ -49,6 +50,7 @@ func TestCacheBound(t *testing.T) {
 // replace, remove and forget, a reader gets the claims made for its own
 // token or a miss, never another's (run with -race).
 func TestCacheConcurrent(t *testing.T) {
+	t.Parallel()
 	c := newCache(16) // small: buckets fill and entries are replaced
 	const tokens = 64
 	var writers, readers sync.WaitGroup

@@ -16,6 +16,8 @@ import (
 // (clock.Coarse, a reading kept for clock.Refresh), a cached session is
 // never served at or after its expiry, though the clock is not read for
 // each request; it is served until shortly before (clock.Ahead).
+// Serial: its bound holds while the coarse clock's timer runs at most
+// Ahead-Refresh late, which other tests at once on the cores would strain.
 func TestCachedEndsOnTimeOnTheCoarseClock(t *testing.T) {
 	st := storetest.Badger(t)
 	m, err := NewManager(context.Background(), Config{Store: st, Realm: "example.com", Lifetime: time.Hour,
@@ -55,6 +57,7 @@ func TestCachedEndsOnTimeOnTheCoarseClock(t *testing.T) {
 // claims, the placeholders of those claims: another session's, even one
 // whose token ends alike (the cache's key) and took its slot, never.
 func TestCachedLookupIsTheTokensOwn(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	m, _ := newManager(t, "HS256", &now)
 	ctx := context.Background()
@@ -93,6 +96,7 @@ func TestCachedLookupIsTheTokensOwn(t *testing.T) {
 // cached, whether at Issue or by a check of a token the cache had not
 // held — and nothing for a token it does not hold.
 func TestCachedAMRsAreTheTokensOwn(t *testing.T) {
+	t.Parallel()
 	st := storetest.Badger(t)
 	bits := func(amr []factor.AMR) uint8 {
 		var b uint8

@@ -12,6 +12,7 @@ import (
 // new secret has: flows, known browsers, the flow seal, apps' secrets and
 // (through OnRekey) the code key; and the old secret's tokens end.
 func TestDerivedRekeysEveryKey(t *testing.T) {
+	t.Parallel()
 	now := func() time.Time { return time.Unix(1_800_000_000, 0) }
 	oldSecret, newSecret := bytes.Repeat([]byte("o"), 32), bytes.Repeat([]byte("n"), 32)
 	d, err := NewDerived(oldSecret, now)

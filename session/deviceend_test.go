@@ -22,6 +22,7 @@ import (
 // device earned (a recovery code's), and so do the session that asked for
 // the removal and its trust, another phone's.
 func TestEndDeviceEndsWhatTheDeviceEarned(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	now := time.Now().Truncate(time.Second)
 	m, st := newManager(t, "HS256", &now)
@@ -158,6 +159,7 @@ func TestEndDeviceEndsItsUnlistedSessions(t *testing.T) {
 // devices', other users', later ones and those of no device are left
 // alone.
 func TestTheLogTellsOfADevicesEnd(t *testing.T) {
+	t.Parallel()
 	start := time.Unix(1_800_000_000, 0)
 	var c coverage
 	c.reset(start)
@@ -201,6 +203,7 @@ func TestTheLogTellsOfADevicesEnd(t *testing.T) {
 // previous release, which names no device, removing the phone still stays
 // with its trust.
 func TestRemovingTheDeviceThatSignedInEndsTheRemover(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	now := time.Now().Truncate(time.Second)
 	m, st := newManager(t, "HS256", &now)
@@ -253,6 +256,7 @@ func TestRemovingTheDeviceThatSignedInEndsTheRemover(t *testing.T) {
 // it). Skipping them, as ends the device's already covers, would keep a
 // thief's browser known.
 func TestADevicesListedSessionsKeepTheirOwnEnds(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	now := time.Now().Truncate(time.Second)
 	m, st := newManager(t, "HS256", &now)

@@ -37,6 +37,7 @@ func (c *tripCounter) Update(ctx context.Context, key string, change func([]byte
 // (before: 50 Updates, two round trips or more each); one the store holds
 // ending later stays, one ending earlier is replaced.
 func TestDeviceEndsArePutBackInTwoRoundTrips(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	base := &tripCounter{Store: storetest.Redis(t)}
@@ -97,6 +98,7 @@ func (c *changedAfterRead) Update(ctx context.Context, key string, change func([
 // decided again: one ending later stays (not written), one ending earlier
 // is replaced (written). On Badger and a real Redis.
 func TestADeviceEndChangedAfterItsReadIsDecidedAgain(t *testing.T) {
+	t.Parallel()
 	storetest.OnBadgerAndRedis(t, func(t *testing.T, st store.Store) {
 		ctx := context.Background()
 		now := time.Now()
@@ -143,6 +145,7 @@ func (f *failsFirstEndRead) Get(ctx context.Context, key string) ([]byte, error)
 // at the first failed batch, and none was written). On Badger and a real
 // Redis.
 func TestAFailedBatchOfDeviceEndsPutBackLeavesTheOthersWritten(t *testing.T) {
+	t.Parallel()
 	storetest.OnBadgerAndRedis(t, func(t *testing.T, st store.Store) {
 		ctx := context.Background()
 		now := time.Now()

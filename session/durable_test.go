@@ -15,6 +15,7 @@ import (
 // news other instances forget their cached copies by); checking a session
 // writes nothing.
 func TestRevocationsAreLasting(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st := storetest.Badger(t)
 	log := &storetest.LastingLog{Store: st}

@@ -22,6 +22,7 @@ import (
 // <nil>), from 60ccfa8 until the fix. A cookie from before it named its
 // trust is known as it was, by its session's mark alone.
 func TestEndStopsKnowingTheBrowsersOfTheTrustsUnlistedSessions(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	now := time.Now().Truncate(time.Second)
 	m, st := newManager(t, "HS256", &now)

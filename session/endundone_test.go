@@ -16,6 +16,7 @@ import (
 // trust of the previous release, which name no device, stay: the app
 // earned neither. (Before, EndDevice's rule for a removal ended both.)
 func TestAnUndoneDeviceEndsOnlyWhatNamesIt(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	now := time.Now().Truncate(time.Second)
 	m, st := newManager(t, "HS256", &now)

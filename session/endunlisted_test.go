@@ -17,6 +17,7 @@ import (
 // known (before, the sessions of the trust just ended were left out of the
 // list it reads, so their browsers stayed known: 20 of 21).
 func TestEndUnlistedEndsTheTrustsListedSessions(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	now := time.Now().Truncate(time.Second)
 	m, st := newManager(t, "HS256", &now)

@@ -169,6 +169,7 @@ func TestSessionIndex(t *testing.T) {
 // TestIndexOffTheCheckPath: checking a session neither reads nor writes
 // the index, and a sign-in stands when the index cannot be written.
 func TestIndexOffTheCheckPath(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	base := storetest.Badger(t)
@@ -216,6 +217,7 @@ func TestIndexOffTheCheckPath(t *testing.T) {
 // no index. Nothing is listed, an end is told there is no such session,
 // and RevokeUser still ends them.
 func TestStoreWithoutIndex(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	m, st := newManager(t, "HS256", &now)

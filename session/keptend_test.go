@@ -17,6 +17,7 @@ import (
 // device, a recovery code's too, ends. A session the device's own code
 // earned ends with it even where it asks (EndsWith).
 func TestADevicesEndSparesTheRecoverySessionThatAskedForIt(t *testing.T) {
+	t.Parallel()
 	start := time.Unix(1_800_000_000, 0)
 	end := start.Add(time.Hour)
 	lost := "lost"

@@ -19,6 +19,7 @@ import (
 // browser, end. (Before, final read: StillKnown read the end without its
 // Keep, and her browser was a stranger's again.)
 func TestAKeptRecoverySessionsBrowserStaysKnown(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	now := time.Now().Truncate(time.Second)
 	m, st := newManager(t, "HS256", &now)
@@ -57,6 +58,7 @@ func TestAKeptRecoverySessionsBrowserStaysKnown(t *testing.T) {
 // (KeptMark), as each reader did before they shared parseDeviceEnd;
 // one the store holds keeping her session keeps it for each.
 func TestAnUnreadableDeviceEndEndsForEachReader(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	now := time.Now().Truncate(time.Second)
 	m, st := newManager(t, "HS256", &now)

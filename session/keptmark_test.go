@@ -19,6 +19,7 @@ import (
 // log puts it back with the mark once Redis forgot it. A session the end
 // does not keep has no mark.
 func TestAKeptSessionsMarkOutlivesTheEndAskedAgainAndAWipe(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	r, st := wipeable(t)
 	now := time.Now().Truncate(time.Second)
@@ -73,6 +74,7 @@ func TestAKeptSessionsMarkOutlivesTheEndAskedAgainAndAWipe(t *testing.T) {
 // nothing. An end that keeps another session, or none, is given no mark
 // and keeps no more; on Badger and Redis.
 func TestAnEndWithNoMarkIsFilledInByTheRemovalThatTookTheDevice(t *testing.T) {
+	t.Parallel()
 	storetest.OnBadgerAndRedis(t, func(t *testing.T, st store.Store) {
 		ctx := context.Background()
 		now := time.Now().Truncate(time.Second)

@@ -44,6 +44,7 @@ func asPreviousRelease(t *testing.T, st store.Store) {
 // rotate on. On Badger and Redis. (Before: every check below of a session
 // from before the new secret passed.)
 func TestANewSecretEndsTheEdDSAKeysMadeBeforeIt(t *testing.T) {
+	t.Parallel()
 	storetest.OnBadgerAndRedis(t, func(t *testing.T, st store.Store) {
 		ctx := context.Background()
 		now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)

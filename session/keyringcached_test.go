@@ -19,6 +19,7 @@ import (
 // session was let in from it until it expired. Now the cache is emptied
 // once the keys follow a new secret, whatever load put them in.
 func TestASessionCheckedWhileTheKeysFollowANewSecretIsNotCachedOverIt(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st := storetest.Badger(t)
 	m, err := NewManager(ctx, Config{Store: st, Realm: "example.com", Alg: "EdDSA", Lifetime: 24 * time.Hour, Now: time.Now})
@@ -61,6 +62,7 @@ func TestASessionCheckedWhileTheKeysFollowANewSecretIsNotCachedOverIt(t *testing
 // finds a held key gone empties the cache (keyring.gone; Reconcile's own
 // flush, which did it again, went). On Badger.
 func TestKeysTheStoreReplacedEmptyTheCache(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st := storetest.Badger(t)
 	cfg := Config{Store: st, Realm: "example.com", Secret: []byte("0123456789abcdef0123456789abcdef"), Alg: "EdDSA", Lifetime: time.Hour, Now: time.Now}

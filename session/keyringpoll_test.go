@@ -28,6 +28,8 @@ func (c *countKeyGets) Get(ctx context.Context, key string) ([]byte, error) {
 // TestUnknownKidsLoadTheKeysOncePerPoll (review19 L-M1): a stranger's
 // burst of forged kids while the keys are stale ran one load each (64 at
 // once: 64 loads). Now one load runs, and the others wait for its keys.
+// Serial: its 64 goroutines must overlap within a 2 ms round trip, which
+// other tests at once on the cores would make rarer.
 func TestUnknownKidsLoadTheKeysOncePerPoll(t *testing.T) {
 	st := &countKeyGets{Store: storetest.Badger(t)}
 	m, err := NewManager(context.Background(), Config{Store: st, Realm: "example.com", Alg: "EdDSA", Lifetime: 24 * time.Hour, Now: time.Now})
@@ -73,6 +75,7 @@ func (h *holdLoad) Get(ctx context.Context, key string) ([]byte, error) {
 // emptied and the gate signed with the older key again (nothing was
 // replaced). Now a load overtaken by a later one keeps its view to itself.
 func TestALoadOvertakenByARotationKeepsItsOlderKeys(t *testing.T) {
+	t.Parallel()
 	st := &holdLoad{Store: storetest.Badger(t), reached: make(chan struct{}), release: make(chan struct{})}
 	ctx := context.Background()
 	now := time.Now()

@@ -34,6 +34,7 @@ func (h *holdFirstKeyGet) Get(ctx context.Context, key string) ([]byte, error) {
 // next look at the store. Now a load whose secret changed meanwhile loads
 // again.
 func TestAKeyLoadBegunBeforeANewSecretKeepsNoOldKey(t *testing.T) {
+	t.Parallel()
 	st := &holdFirstKeyGet{Store: storetest.Badger(t), reached: make(chan struct{}), release: make(chan struct{})}
 	ctx := context.Background()
 	m, err := NewManager(ctx, Config{Store: st, Realm: "example.com", Alg: "EdDSA", Lifetime: 24 * time.Hour, Now: time.Now})

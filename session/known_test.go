@@ -15,6 +15,7 @@ import (
 // while the record is gone (the store has just forgotten), is a
 // stranger's, whatever the store no longer says about it.
 func TestStillKnownInTheStoresEpoch(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	_, st := newManager(t, "HS256", &now)
@@ -66,6 +67,7 @@ func knownIn(t *testing.T, st store.Store) func(issued time.Time) bool {
 // stranger's, one issued since it counts. (Before: counted, the epoch
 // being the same.)
 func TestStillKnownNotAcrossAnEviction(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	_, st := newManager(t, "HS256", &now)

@@ -32,6 +32,7 @@ func (s *noCounter) Incr(ctx context.Context, key string, ttl time.Duration) (in
 // audited. And a session that had already ended (a sign-out everywhere,
 // the admin's End) is not ended again by its old cookie's logout.
 func TestLogoutTellsOfItsEndOnce(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	base := storetest.Badger(t)

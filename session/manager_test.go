@@ -37,6 +37,7 @@ func awaitingPolls(m *Manager) *Manager {
 }
 
 func TestManagerIssueCheckRevoke(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for _, alg := range []string{"HS256", "EdDSA"} {
 		now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
@@ -95,6 +96,7 @@ func TestManagerIssueCheckRevoke(t *testing.T) {
 }
 
 func TestAssertionsAreNotSessions(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	m, _ := newManager(t, "EdDSA", &now)
@@ -117,6 +119,7 @@ func TestAssertionsAreNotSessions(t *testing.T) {
 // beside the token is the token's own sid, so that the pages name the
 // session (the known-browser cookie) without verifying the token again.
 func TestIssueAnswersTheSessionsID(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	m, _ := newManager(t, "EdDSA", &now)
@@ -143,6 +146,7 @@ func TestIssueAnswersTheSessionsID(t *testing.T) {
 // it is for (from a Host, host:port or URL, as proxies say it), and one
 // session's assertions for two apps are two, each naming its own.
 func TestAnAssertionNamesItsAppsHost(t *testing.T) {
+	t.Parallel()
 	for app, want := range map[string]string{
 		"app.example.com": "app.example.com", "App.Example.com:8443": "app.example.com",
 		"https://app.example.com/x?y=1": "app.example.com", "http://[::1]:80/": "::1", "": "",

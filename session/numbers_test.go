@@ -18,6 +18,7 @@ import (
 // recovery code), or of a release before the mark ("" or no claim) is
 // not asked. No device's end is read for a mark. On Badger.
 func TestWhatANumberEarnedStandsWhereItIsGiven(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	st := storetest.Badger(t)

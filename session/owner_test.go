@@ -22,6 +22,8 @@ import (
 // cache, which no poll tells of a revocation any more (the gate hands the
 // request on to the one that replaced it). Until a poll is due, the cache
 // answers as a live gate's does.
+// Serial: its sleep is the time a wrongly started poll has to show
+// itself, which other tests at once would shorten.
 func TestNoPollAfterTheOwnerLetGo(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
@@ -66,6 +68,7 @@ func TestNoPollAfterTheOwnerLetGo(t *testing.T) {
 // nothing); one due to be signed again is ErrReleased, and nothing is
 // signed: signing may rotate the keys, a write to the store let go of.
 func TestNoAssertionSignedAfterTheOwnerLetGo(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	st, closeDB, err := store.OpenBadger(t.TempDir())

@@ -206,6 +206,7 @@ func both(a, b func()) {
 // whose clock is behind does not bring back the sessions a later one (by
 // another instance's clock) ended.
 func TestRevocationNeverMovesBack(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	m, st := newManager(t, "HS256", &now)

@@ -23,6 +23,7 @@ import (
 // A session a release before issued (no mark) verifies still; with the
 // record unreadable, no unmarked token is from before the renaming.
 func TestWhatThisReleaseIssuesIsMarked(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st := storetest.Badger(t)
 	if err := st.Put(ctx, "cookies/renamed", []byte("unreadable"), 0); err != nil {
@@ -81,6 +82,7 @@ func TestWhatThisReleaseIssuesIsMarked(t *testing.T) {
 // none issued before now. A marked one never is. The record is read, not
 // written.
 func TestTheRenamedRecordDecidesUnmarkedTokens(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	renamed := time.Date(2026, 12, 1, 10, 0, 0, 500_000_000, time.UTC)
 	epoch := func(frozen bool) []byte {
@@ -156,6 +158,7 @@ func TestTheRenamedRecordDecidesUnmarkedTokens(t *testing.T) {
 // old-name cookies from before the renaming would count no more; and one
 // that holds a later instant gets the gate's earlier one back.
 func TestAGateThatReadTheRenamedRecordPutsItBack(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st := storetest.Badger(t)
 	renamed := []byte("2026-12-01T10:00:00.5Z")

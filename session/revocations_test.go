@@ -85,6 +85,7 @@ func signedIn(t *testing.T, a, b *Manager, n int) []string {
 // the revocation log, any logout emptied every cache: with the store down,
 // almost every signed-in user was refused.)
 func TestLogoutsElsewhereKeepOtherSessions(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	a, b, st := twoGates(t, &now)
@@ -124,8 +125,12 @@ func TestLogoutsElsewhereKeepOtherSessions(t *testing.T) {
 // request that started a poll went on before it ended and the test saw
 // "0 cached" (twoGates: a request waits for its poll).
 func TestRevocationLogGaps(t *testing.T) {
+	t.Parallel()
 	for _, slow := range []time.Duration{0, 2 * pollWait} {
-		t.Run(fmt.Sprint("poll+", slow), func(t *testing.T) { revocationLogGaps(t, slow) })
+		t.Run(fmt.Sprint("poll+", slow), func(t *testing.T) {
+			t.Parallel() // each on its own store and gates
+			revocationLogGaps(t, slow)
+		})
 	}
 }
 
@@ -199,6 +204,7 @@ func announceAt(ctx context.Context, st store.Store, n int64, rv revocation) err
 // without a gap, and revoked nowhere in it. One issued before, one revoked,
 // or one of a user signed out everywhere, is refused.
 func TestUnseenSessionsDuringAnOutage(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	a, b, st := twoGates(t, &now)
@@ -241,6 +247,7 @@ func TestUnseenSessionsDuringAnOutage(t *testing.T) {
 // serving it from its cache until its next poll reached the store, which
 // on a loaded machine could be after the admin's page said "ended".
 func TestRevocationsHereApplyAtOnce(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	a, b, st := twoGates(t, &now)
@@ -290,6 +297,7 @@ func TestRevocationsHereApplyAtOnce(t *testing.T) {
 // nothing; one that was interrupted before its announcement (the record
 // without the mark) announces on its next try.
 func TestReplayedLogoutAnnouncesOnce(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	a, b, st := twoGates(t, &now)
@@ -348,6 +356,7 @@ func TestReplayedLogoutAnnouncesOnce(t *testing.T) {
 // back of an hour, not for an hour and RevocationPoll, and meanwhile a
 // session ended at another instance went on being admitted from the cache.
 func TestRevocationsAfterTheClockWentBack(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	a, b, st := twoGates(t, &now)
@@ -373,6 +382,7 @@ func TestRevocationsAfterTheClockWentBack(t *testing.T) {
 // clock is more than RevocationPoll before it (it went back); not when a
 // call read the clock a moment before another's poll.
 func TestPollDue(t *testing.T) {
+	t.Parallel()
 	const last = int64(1_800_000_000_000_000_000)
 	for _, c := range []struct {
 		now  int64
@@ -402,6 +412,7 @@ func TestPollDue(t *testing.T) {
 // taken for an exact time: the gate neither refuses from memory by it
 // once the store forgot the record (revokes), nor puts it back (known).
 func TestALogEntryOfThePreviousRelease(t *testing.T) {
+	t.Parallel()
 	var rv revocation
 	if err := json.Unmarshal([]byte(`{"r":"localhost","u":"alice"}`), &rv); err != nil || rv.User != "alice" || rv.At != 0 {
 		t.Fatalf("the previous release's entry: %+v %v", rv, err)

@@ -38,6 +38,7 @@ func (s *racingStore) Get(ctx context.Context, key string) ([]byte, error) {
 // a moment) is not cached: else the gate serves it from its cache until it
 // expires, every poll after having nothing more to say of it.
 func TestARevocationDuringACheckIsNotCachedOver(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	now := time.Now()
 	inner := storetest.Badger(t)
@@ -74,6 +75,7 @@ func TestARevocationDuringACheckIsNotCachedOver(t *testing.T) {
 // forgot the user's sessions in, serves the revoked session until it
 // expires. The sign-in itself may pass, as a check in flight does.
 func TestARevocationDuringASignInIsNotCachedOver(t *testing.T) {
+	t.Parallel()
 	for _, kind := range []string{"Issue", "IssueTrusted"} {
 		t.Run(kind, func(t *testing.T) {
 			ctx := context.Background()

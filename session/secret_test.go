@@ -18,6 +18,7 @@ import (
 // sessions, trusts and derived keys follow, and what the old secret signed
 // is refused. A configured secret is left alone.
 func TestReconcileSecret(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for _, alg := range []string{"HS256", "EdDSA"} {
 		t.Run(alg, func(t *testing.T) {
@@ -94,6 +95,7 @@ func wipe(t *testing.T, st store.Store) {
 // TestConfiguredSecretIsLeftAlone: a secret from the config is not the
 // store's to change.
 func TestConfiguredSecretIsLeftAlone(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	st := storetest.Badger(t)
@@ -133,6 +135,7 @@ func (s *secretLooks) Get(ctx context.Context, key string) ([]byte, error) {
 // look), so that a loaded machine's late goroutine is not taken for no
 // running instance.
 func TestStartAwaitsARestoredSecret(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	base := storetest.Badger(t)
 	st := &secretLooks{Store: base, looked: make(chan struct{})}

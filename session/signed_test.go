@@ -9,6 +9,7 @@ import (
 // a flow it read) takes a token of its keys whatever its times, and
 // refuses one of other keys or of another type.
 func TestSignedAsksTheKeysNotTheTimes(t *testing.T) {
+	t.Parallel()
 	now := time.Now()
 	clock := func() time.Time { return now }
 	keys := NewKeys(Derive([]byte("0123456789abcdef0123456789abcdef"), "flow"), clock)

@@ -32,6 +32,7 @@ func sessionToken(t *testing.T, k *Keys, aud string, lifetime time.Duration) str
 }
 
 func TestVerifyAcceptsItsOwnToken(t *testing.T) {
+	t.Parallel()
 	k, _, _ := setup()
 	var cl Claims
 	if err := k.Verify(sessionToken(t, k, "a.example", time.Hour), "a.example", &cl); err != nil {
@@ -43,6 +44,7 @@ func TestVerifyAcceptsItsOwnToken(t *testing.T) {
 }
 
 func TestVerifyRefuses(t *testing.T) {
+	t.Parallel()
 	k, flows, now := setup()
 	good := sessionToken(t, k, "a.example", time.Hour)
 	parts := strings.Split(good, ".")
@@ -101,6 +103,7 @@ func TestVerifyRefuses(t *testing.T) {
 }
 
 func TestExpiryWithLeeway(t *testing.T) {
+	t.Parallel()
 	k, _, now := setup()
 	tok := sessionToken(t, k, "a.example", time.Hour)
 	*now = now.Add(time.Hour + Leeway - time.Second)
@@ -114,6 +117,7 @@ func TestExpiryWithLeeway(t *testing.T) {
 }
 
 func TestCache(t *testing.T) {
+	t.Parallel()
 	c := newCache(2)
 	t0 := time.Now()
 	cl := &Claims{RegisteredClaims: jwt.RegisteredClaims{ExpiresAt: jwt.NewNumericDate(t0.Add(time.Minute))}}
@@ -147,6 +151,7 @@ func TestCache(t *testing.T) {
 // for. Tokens that end alike but differ anywhere else are misses, and
 // neither they nor their removal disturb the entry.
 func TestCacheServesOnlyTheSameToken(t *testing.T) {
+	t.Parallel()
 	k, _, _ := setup()
 	good := sessionToken(t, k, "a.example", time.Hour)
 	parts := strings.Split(good, ".")

@@ -13,6 +13,7 @@ import (
 // record goes (Untrust, UntrustAll), when the user's sessions are all
 // revoked after it, and when it expires. No other token passes for one.
 func TestTrust(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	m, st := newManager(t, "HS256", &now)
@@ -75,6 +76,7 @@ func TestTrust(t *testing.T) {
 // TestTrustReplaces: a trust made in place of another (the browser's,
 // given up with its cookie) ends that one in the same step, and no other.
 func TestTrustReplaces(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	m, _ := newManager(t, "HS256", &now)
@@ -99,6 +101,7 @@ func TestTrustReplaces(t *testing.T) {
 // browsers, and trusts from before browsers were named, keep theirs. A
 // session names the trust it came from (Claims.Trust), "" for none.
 func TestUntrustBrowser(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	m, _ := newManager(t, "HS256", &now)

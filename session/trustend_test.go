@@ -121,6 +121,7 @@ func TestEndEndsTheTrustsUnlistedSessions(t *testing.T) {
 // (Before, it ended every trust of alice's, and every listed session that
 // came from any trust.)
 func TestEndUnlistedKeepsATrustMadeSince(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	m, st := newManager(t, "HS256", &now)
@@ -206,6 +207,7 @@ func (s *failingWrites) Update(ctx context.Context, key string, change func([]by
 // end it), whichever write failed. (Before, the list dropped it first and
 // the count came second: a failure of the count left the session neither.)
 func TestAPushedOutSessionIsListedOrCounted(t *testing.T) {
+	t.Parallel()
 	for _, prefix := range []string{"sessions-unlisted/", "sessions/"} {
 		t.Run(strings.TrimSuffix(prefix, "/"), func(t *testing.T) {
 			ctx := context.Background()
@@ -365,6 +367,7 @@ func (s *tidied) taken(user string) []string {
 // the record back (known), and leaves the sessions of other trusts, and
 // of none, alone.
 func TestTheLogTellsOfATrustsEnd(t *testing.T) {
+	t.Parallel()
 	start := time.Unix(1_800_000_000, 0)
 	var c coverage
 	c.reset(start)

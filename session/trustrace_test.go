@@ -156,6 +156,7 @@ func madeTrust(t *testing.T, m *Manager, user string, amr []factor.AMR, authTime
 // trust made and can end it. A sign-in with a code still stands unlisted
 // (TestIndexOffTheCheckPath). Before, it stood unlisted.
 func TestATrustedSignInStandsOnlyListed(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	base := storetest.Badger(t)

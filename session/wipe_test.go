@@ -51,6 +51,7 @@ func managerOf(t *testing.T, st store.Store, realm string, now *time.Time) *Mana
 // them too. Sessions not revoked, and the user's sign-in after the
 // sign-out everywhere, go on.
 func TestAWipedStoreBringsNoRevokedSessionBack(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	r, st := wipeable(t)
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
@@ -114,6 +115,7 @@ func (l lost) Counter(ctx context.Context, key string) (int64, error) {
 // failover). The log's counter is now no lower than what the gate read
 // before, but lower than what it wrote: the gate puts the record back.
 func TestALostLogEntryIsPutBack(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	m, base := newManager(t, "HS256", &now)
@@ -158,6 +160,7 @@ func (s *revokedDuringRead) Counter(ctx context.Context, key string) (int64, err
 // take it for a failover (a warning to the operator, and every revocation
 // the gate knows written again).
 func TestALogoutDuringAPollIsNoLostEntry(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	base := storetest.Badger(t)
 	core, logs := observer.New(zap.InfoLevel)
@@ -195,6 +198,7 @@ func TestALogoutDuringAPollIsNoLostEntry(t *testing.T) {
 // revoked sessions than one batch holds (putBackBatch) puts every one of
 // them back into a store that forgot them, in a round trip a batch.
 func TestPutBackWritesEveryRecordInBatches(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	m, base := newManager(t, "HS256", &now)
@@ -218,6 +222,7 @@ func TestPutBackWritesEveryRecordInBatches(t *testing.T) {
 // (endkeys.Trust). Before, the put-back wrote this gate's lifetime as
 // the record's TTL, over the record still there too.
 func TestAnEndedTrustIsPutBackWithoutExpiry(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	st, closeRedis, err := store.OpenRedis(&store.Redis{Addresses: []string{redistest.Server(t)}})
