@@ -3,6 +3,8 @@ package caddymodule_test
 import (
 	"strings"
 	"testing"
+
+	"github.com/caddyserver/caddy/v2/caddyconfig"
 )
 
 // TestAWebhookWithoutAURLNamesItsLine: a webhook provider without a url is
@@ -43,4 +45,23 @@ func TestAWebhookBodyWithoutTheCodeIsRefused(t *testing.T) {
 	const want = "webhook body template never says the code: write {{.Body}} (the whole text) or {{.Code}} in it"
 	refusedFromBoth(t, "provider webhook https://gw.example.com/send {\n\t\t\tbody `{\"to\": \"{{.To}}\", \"from\": \"{{.From}}\"}`\n\t\t}",
 		`"providers": [{"provider": "log"}, {"provider": "webhook", "url": "https://gw.example.com/send", "body": "{\"to\": \"{{.To}}\"}"}]`, "Caddyfile:11", want, want)
+}
+
+// TestARefusedGatewayURLIsQuotedWithoutItsKey: a gateway URL written in
+// the Caddyfile (not from {env.*}) that is refused is quoted without its
+// query and user info, where a key may live: the refusal goes to Caddy's
+// log on a reload (attack26 F10; before: the URL whole, key and all).
+func TestARefusedGatewayURLIsQuotedWithoutItsKey(t *testing.T) {
+	t.Parallel()
+	for provider, want := range map[string]string{
+		"webhook ftp://x.example/send?key=SECRETKEY123":                                 `webhook url "ftp://x.example/send?…" must be`,
+		"webhook {\n\t\t\turl ftp://user:SECRETPASS@x.example/send#SECRETFRAG\n\t\t}":   `webhook url "ftp://…@x.example/send?…" must be`,
+		"signal x.example:8080/?token=SECRETKEY123 {\n\t\t\tnumber +15005550006\n\t\t}": `signal url "x.example:8080/?…" must be`,
+	} {
+		cfg := "localhost {\n\tsmsgate {\n\t\tidentity none\n\t\tstore badger " + t.TempDir() + "\n\t\tprovider " + provider + "\n\t}\n}\n"
+		_, _, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(cfg), map[string]any{"filename": "Caddyfile"})
+		if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "SECRET") {
+			t.Errorf("%s: %v; want %q, no secret", provider, err, want)
+		}
+	}
 }

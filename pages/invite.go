@@ -12,6 +12,12 @@ import (
 func (p *Pages) invite(req *request) {
 	ctx := req.r.Context()
 	if req.r.Method == http.MethodGet {
+		// The link's token is in this page's address: the requests it
+		// leads to (its POST, the pages that follow) send the site's
+		// origin as their Referer, not the address, so that an access log
+		// that writes Referer holds no token (the Origin header is kept,
+		// as no-referrer would not).
+		req.w.Header().Set("Referrer-Policy", "strict-origin")
 		token := req.r.URL.Query().Get("token")
 		if _, err := p.SignIn.InviteFor(ctx, req.realm, token, req.user); err != nil {
 			p.inviteFailed(req, err)

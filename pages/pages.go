@@ -21,6 +21,7 @@ import (
 	"github.com/smsgate/caddy-smsgate/continuity"
 	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/factor"
+	"github.com/smsgate/caddy-smsgate/internal/logonce"
 	"github.com/smsgate/caddy-smsgate/phone"
 	"github.com/smsgate/caddy-smsgate/providers"
 	"github.com/smsgate/caddy-smsgate/session"
@@ -144,11 +145,14 @@ type Pages struct {
 	strongWithin, passkeyOnly, strongOnly *signin.Policy
 	// names are the site-wide cookies' (namesFor).
 	names cookieNames
+	// forged throttles the warnings of forged delivery receipts (twilioStatus).
+	forged *logonce.Throttle
 }
 
 // New builds the pages of a gate.
 func New(c Config) *Pages {
-	p := &Pages{Config: c, publicHTTPS: strings.HasPrefix(c.PublicOrigin, "https://"), names: namesFor(c)}
+	p := &Pages{Config: c, publicHTTPS: strings.HasPrefix(c.PublicOrigin, "https://"), names: namesFor(c),
+		forged: &logonce.Throttle{Every: forgedEvery}}
 	if u, err := url.Parse(c.PortalURL); c.PortalURL != "" && err == nil {
 		p.portalPlain = insecureURL(u)
 	}

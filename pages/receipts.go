@@ -23,6 +23,9 @@ import (
 // receiptLifetime is how long a receipt is kept: as long as its code.
 const receiptLifetime = enrollment.MaxCodeTTL + time.Minute
 
+// forgedEvery is how often a forged receipt's warning is written at most.
+const forgedEvery = 5 * time.Second
+
 // receipt is what a gateway said about a message.
 type receipt struct {
 	Status string `json:"status"` // delivered, failed, pending
@@ -54,8 +57,15 @@ func (p *Pages) twilioStatus(w http.ResponseWriter, r *http.Request) error {
 	// never the Host of this request.
 	url := p.LinkOrigin + r.URL.RequestURI()
 	if !p.Receipts.VerifyReceipt(url, r.PostForm, r.Header.Get("X-Twilio-Signature")) {
-		p.Logger.Warn("delivery receipt refused: its signature is wrong", zap.String("event", "receipt_forged"),
-			zap.String("ip", ClientIP(r)), zap.String("provider", p.ReceiptsName))
+		// Anyone may post here: one line per 5 s, with the number of those
+		// not written since (repeats), not one per request.
+		if n, tell := p.forged.Tell(p.ReceiptsName, p.Now()); tell {
+			fields := []zap.Field{zap.String("event", "receipt_forged"), zap.String("ip", ClientIP(r)), zap.String("provider", p.ReceiptsName)}
+			if n > 0 {
+				fields = append(fields, zap.Int("repeats", n))
+			}
+			p.Logger.Warn("delivery receipt refused: its signature is wrong", fields...)
+		}
 		return caddyhttp.Error(http.StatusForbidden, errors.New("the receipt's signature is wrong"))
 	}
 	id := r.URL.Query().Get("r")

@@ -198,7 +198,28 @@ func notURL(name, value string) error {
 	if u, err := url.Parse(value); err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" {
 		return nil
 	}
-	return fmt.Errorf("%s %q must be an http or https URL with a host, such as https://gateway.example.com/send", name, value)
+	return fmt.Errorf("%s %q must be an http or https URL with a host, such as https://gateway.example.com/send", name, shownURL(value))
+}
+
+// shownURL is value as a refusal quotes it: without its query, fragment
+// and user info, which may hold a gateway's key (a literal in the
+// Caddyfile: the refusal goes to Caddy's log).
+func shownURL(value string) string {
+	if i := strings.IndexAny(value, "?#"); i >= 0 {
+		value = value[:i] + "?…"
+	}
+	start := 0
+	if i := strings.Index(value, "://"); i >= 0 {
+		start = i + 3
+	}
+	host := value[start:]
+	if i := strings.IndexAny(host, "/?"); i >= 0 {
+		host = host[:i]
+	}
+	if at := strings.LastIndex(host, "@"); at >= 0 {
+		value = value[:start] + "…@" + value[start+at+1:]
+	}
+	return value
 }
 
 func (t *Twilio) needs() []needed {

@@ -26,9 +26,10 @@ const maxResponse = 64 << 10
 
 // response is a gateway's answer, read whole.
 type response struct {
-	status int
-	header http.Header
-	body   []byte
+	status  int
+	header  http.Header
+	body    []byte
+	secrets []string // what the request carried that may be secret (see secrets)
 }
 
 // refused is a gateway's answer of status as an error: a 4xx (a client
@@ -93,7 +94,7 @@ func do(ctx context.Context, client *http.Client, method, u string, body []byte,
 	if err != nil {
 		return nil, fmt.Errorf("reading the answer: %v", err)
 	}
-	return &response{status: res.StatusCode, header: res.Header, body: b}, nil
+	return &response{status: res.StatusCode, header: res.Header, body: b, secrets: secrets(req.URL, req.Header)}, nil
 }
 
 // postForm sends form-encoded values.
@@ -101,7 +102,8 @@ func postForm(ctx context.Context, client *http.Client, u string, form url.Value
 	return post(ctx, client, u, "application/x-www-form-urlencoded", []byte(form.Encode()), header)
 }
 
-// snippet is a short, single-line excerpt of a body for the admin's log.
+// snippet is a short, single-line excerpt of a body for the admin's log:
+// only of what smsgate made itself; a gateway's answer is res.said().
 func snippet(b []byte) string {
 	s := strings.Join(strings.Fields(string(b)), " ")
 	if len(s) > 300 {

@@ -269,7 +269,10 @@ func Redact(err error, to string, codes ...string) error {
 	}
 	msg := redactNumber(err.Error(), to)
 	for _, c := range codes {
-		if len(c) >= 4 {
+		switch {
+		case len(c) >= 4 && digitsOf(c) == c:
+			msg = redactCode(msg, c) // in any grouping: "987 654", "9-8-7-6-5-4"
+		case len(c) >= 4:
 			msg = strings.ReplaceAll(msg, c, "[code]")
 		}
 	}
@@ -291,13 +294,7 @@ func redactNumber(msg, e164 string) string {
 		return strings.ReplaceAll(msg, e164, phone.Mask(e164))
 	}
 	return digitRun.ReplaceAllStringFunc(msg, func(run string) string {
-		digits := strings.Map(func(r rune) rune {
-			if r >= '0' && r <= '9' {
-				return r
-			}
-			return -1
-		}, run)
-		if strings.Contains(digits, national) {
+		if strings.Contains(digitsOf(run), national) {
 			return phone.Mask(e164)
 		}
 		return run

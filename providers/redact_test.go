@@ -91,3 +91,58 @@ func TestWebhookURLSecretIsNotLogged(t *testing.T) {
 		t.Fatalf("error %q: want the URL without its query", err)
 	}
 }
+
+// A gateway that fails and echoes the request in its own words — the code
+// grouped ("9 8 7 6 5 4", "987-654"), the URL with its key, the
+// Authorization header — in its body or in its error's message, while the
+// next provider delivers: none of it reaches the log (attack26 F1).
+func TestAnEchoingGatewayLeavesNoCodeOrSecretInTheLog(t *testing.T) {
+	echoed := func(r *http.Request) string {
+		return fmt.Sprintf("code 9 8 7 6 5 4, 987-654, 987.654, 98 76 54 at %s by %s", r.URL.String(), r.Header.Get("Authorization"))
+	}
+	for name, answer := range map[string]func(w http.ResponseWriter, r *http.Request){
+		"body": func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(http.StatusInternalServerError)
+			fmt.Fprintf(w, `{"error":"invalid","echo":%q}`, echoed(r))
+		},
+		"message": func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(http.StatusInternalServerError)
+			fmt.Fprintf(w, `{"code":20500,"message":%q}`, echoed(r))
+		},
+	} {
+		echo := httptest.NewServer(http.HandlerFunc(answer))
+		defer echo.Close()
+		good := fakes.NewHook(t)
+		core, logs := observer.New(zap.DebugLevel)
+		chain := Chain{Logger: zap.New(core), Senders: []Named{
+			{Name: "webhook.0", Sender: newWebhook(t, &Webhook{URL: echo.URL + "/send?key=GWKEYSECRET", Token: "BEARERSECRET"})},
+			{Name: "twilio", Sender: newTwilio(t, fakes.NewTwilio(t), func(tw *Twilio) { tw.AuthToken, tw.BaseURL = "TWILIOTOKENSECRET", echo.URL })},
+			{Name: "webhook.1", Sender: newWebhook(t, &Webhook{URL: good.URL})},
+		}}
+		m := Message{To: "+14155552671", Channel: factor.ChannelSMS, Code: "987654", Body: "Your code is 987654.", Host: "localhost"}
+		if err := chain.Send(context.Background(), m); err != nil {
+			t.Fatal(err)
+		}
+		failed := 0
+		for _, e := range logs.All() {
+			line := fmt.Sprint(e.Message, e.ContextMap())
+			if e.Message == "provider_failed" {
+				failed++
+			}
+			for what, leak := range map[string]bool{
+				"code":           strings.Contains(digitsOf(line), "987654"),
+				"key":            strings.Contains(line, "GWKEYSECRET"),
+				"bearer token":   strings.Contains(line, "BEARERSECRET"),
+				"Twilio's token": strings.Contains(line, "TWILIOTOKENSECRET"),
+				"basic auth":     strings.Contains(line, "Basic "),
+			} {
+				if leak {
+					t.Errorf("%s echoed: the log line leaks the %s: %s", name, what, line)
+				}
+			}
+		}
+		if failed != 2 {
+			t.Errorf("%s echoed: %d provider_failed lines, want 2", name, failed)
+		}
+	}
+}

@@ -77,13 +77,7 @@ func (s *Signal) Send(ctx context.Context, m Message) error {
 		return err
 	}
 	if res.status >= 300 {
-		var e struct {
-			Error string `json:"error"`
-		}
-		if json.Unmarshal(res.body, &e) == nil && e.Error != "" {
-			return refused(res.status, fmt.Errorf("signal: HTTP %d: %s", res.status, e.Error))
-		}
-		return refused(res.status, fmt.Errorf("signal: HTTP %d: %s", res.status, snippet(res.body)))
+		return refused(res.status, fmt.Errorf("signal: HTTP %d: %s", res.status, res.said()))
 	}
 	return nil
 }

@@ -209,7 +209,7 @@ func (t *Twilio) CheckVerification(ctx context.Context, to, code string) (bool, 
 			Status string `json:"status"`
 		}
 		if err := json.Unmarshal(res.body, &v); err != nil {
-			return false, fmt.Errorf("twilio verify: unreadable answer: %s", snippet(res.body))
+			return false, fmt.Errorf("twilio verify: an unreadable answer of %d bytes", len(res.body))
 		}
 		return v.Status == "approved", nil
 	case http.StatusNotFound:
@@ -272,9 +272,9 @@ func (t *Twilio) failure(res *response) error {
 func (t *Twilio) failed(res *response) error {
 	var te twilioError
 	_ = json.Unmarshal(res.body, &te)
-	admin := fmt.Errorf("twilio: HTTP %d, error %d: %s (%s)", res.status, te.Code, te.Message, te.MoreInfo)
+	admin := fmt.Errorf("twilio: HTTP %d, error %d: %s (%s)", res.status, te.Code, res.mask(te.Message), res.mask(te.MoreInfo))
 	if te.Code == 0 && te.Message == "" {
-		admin = fmt.Errorf("twilio: HTTP %d: %s", res.status, snippet(res.body))
+		admin = fmt.Errorf("twilio: HTTP %d: %s", res.status, res.said())
 	}
 	switch {
 	case twilioUserErrors[te.Code] != "":

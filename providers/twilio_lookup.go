@@ -161,7 +161,7 @@ func (t *Twilio) lookup(ctx context.Context, e164 string) (lookupAnswer, error) 
 		return a, err
 	}
 	if res.status != http.StatusOK {
-		return a, fmt.Errorf("twilio lookup: HTTP %d: %s", res.status, snippet(res.body))
+		return a, fmt.Errorf("twilio lookup: HTTP %d: %s", res.status, res.said())
 	}
 	var body struct {
 		LineType *struct {

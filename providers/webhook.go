@@ -170,7 +170,7 @@ func (w *Webhook) Send(ctx context.Context, m Message) error {
 		return err
 	}
 	if res.status < 200 || res.status >= 300 { // a 3xx too: not followed, it may have been acted on (a 303 after a POST)
-		return refused(res.status, fmt.Errorf("webhook: HTTP %d: %s", res.status, snippet(res.body)))
+		return refused(res.status, fmt.Errorf("webhook: HTTP %d: %s", res.status, res.said()))
 	}
 	return nil
 }

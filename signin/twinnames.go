@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/text/cases"
 
+	"github.com/smsgate/caddy-smsgate/internal/logonce"
 	"github.com/smsgate/caddy-smsgate/store"
 )
 
@@ -25,15 +26,12 @@ type twinNames struct {
 	names map[string][]string // twinKey → the names holding a device
 	scan  *twinScan           // the scan under way, nil if none
 	gen   int                 // enrolledSince's count: a scan begun before one is no snapshot
-	// refused is the names refused where an enrollment begins: when one's
-	// refusal was last written, and how many since were not (refusalTold).
-	refused map[string]twinRefused
+	// refused throttles the names refused where an enrollment begins
+	// (refusalTold).
+	refused logonce.Throttle
 }
 
-type twinRefused struct {
-	told   time.Time
-	untold int
-}
+func newTwinNames() *twinNames { return &twinNames{refused: logonce.Throttle{Every: twinsFresh}} }
 
 // refusalTold reports whether user's refusal where an enrollment begins
 // is to be written: the first of her name in twinsFresh, with n, the
@@ -41,29 +39,8 @@ type twinRefused struct {
 // keeps at most 10,000 names (each one a first factor signed in): those
 // written more than twinsFresh ago go first, their untold counts lost.
 func (s *Service) refusalTold(realm, user string) (n int, tell bool) {
-	v, _ := s.twins.LoadOrStore(realm, &twinNames{})
-	t := v.(*twinNames)
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	now := s.Now()
-	r, ok := t.refused[user]
-	if ok && now.Sub(r.told) < twinsFresh {
-		r.untold++
-		t.refused[user] = r
-		return 0, false
-	}
-	if len(t.refused) >= 10000 {
-		for name, old := range t.refused {
-			if now.Sub(old.told) >= twinsFresh {
-				delete(t.refused, name)
-			}
-		}
-	}
-	if t.refused == nil || len(t.refused) >= 10000 {
-		t.refused = map[string]twinRefused{}
-	}
-	t.refused[user] = twinRefused{told: now}
-	return r.untold, true
+	v, _ := s.twins.LoadOrStore(realm, newTwinNames())
+	return v.(*twinNames).refused.Tell(user, s.Now())
 }
 
 // twinScan is one scan of a realm's device records, shared by whoever
@@ -79,7 +56,7 @@ type twinScan struct {
 // a time whose result every caller waiting for it shares. A failed scan
 // is no snapshot: its callers fail (closed), the next one scans again.
 func (s *Service) enrolledNames(ctx context.Context, realm string) (map[string][]string, error) {
-	v, _ := s.twins.LoadOrStore(realm, &twinNames{})
+	v, _ := s.twins.LoadOrStore(realm, newTwinNames())
 	t := v.(*twinNames)
 	t.mu.Lock()
 	if t.names != nil && s.Now().Sub(t.at) < twinsFresh {
