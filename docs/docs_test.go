@@ -358,3 +358,20 @@ func number(t *testing.T, s string) int {
 	}
 	return n
 }
+
+// TestNoMergeLeftovers: a merge's conflict markers left in a document
+// (gofmt finds them in Go, nothing did in Markdown: a README row was once
+// committed between them, its citations still all true).
+func TestNoMergeLeftovers(t *testing.T) {
+	root := harness.Root(t)
+	marker := regexp.MustCompile(`(?m)^(<{7}|={7}|>{7})( |$)`)
+	for _, doc := range documents {
+		raw, err := os.ReadFile(filepath.Join(root, doc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if loc := marker.FindIndex(raw); loc != nil {
+			t.Errorf("%s:%d holds a merge's conflict marker", doc, 1+strings.Count(string(raw[:loc[0]]), "\n"))
+		}
+	}
+}
