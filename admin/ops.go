@@ -1,9 +1,12 @@
 package admin
 
 import (
+	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -59,11 +62,34 @@ func apiError(err error) error {
 	return caddy.APIError{HTTPStatus: r.Status, Err: err, Message: errStoreDown}
 }
 
+// decodeBody reads an admin request's JSON body into v: the one place the
+// admin's tools decode one. A field v does not have (a misspelt "tll" that
+// would give an invite of the default week) and anything after the JSON
+// value are refused, never dropped.
+func decodeBody(body io.Reader, v any) error {
+	dec := json.NewDecoder(body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return decodeError(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		var big *http.MaxBytesError
+		if errors.As(err, &big) {
+			return err
+		}
+		return badRequest("the request body holds more after its JSON: send one JSON value, nothing after it")
+	}
+	return nil
+}
+
 // decodeError is a request body that is not the JSON asked for.
 func decodeError(err error) error {
 	var big *http.MaxBytesError
 	if errors.As(err, &big) {
 		return err
+	}
+	if field, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		return badRequest(fmt.Sprintf("the request body's field %s is not one this request takes: check its spelling", textsafe.Escape(field)))
 	}
 	return &adminError{http.StatusBadRequest, fmt.Errorf("the request body is not valid JSON: %v", err)}
 }
@@ -99,6 +125,9 @@ func (s *Site) check(op string, req Request) (*Site, error) {
 	}
 	if req.User == "" {
 		return nil, badRequest("user is required")
+	}
+	if err := checkControls(req.User); err != nil {
+		return nil, err
 	}
 	switch op {
 	case "invites":
@@ -202,17 +231,33 @@ func adminOp(ctx context.Context, svc *enrollment.Admin, tell *signin.Service, p
 		// a phone, a passkey, recovery codes) is checked again once
 		// written (session.Manager.Live) and undone, so none outlives the
 		// reset; and last, for sign-ins made with a device before it went.
+		// A name that held nothing is revoked all the same, and said
+		// (noSuchUser).
+		held, err := holdsAnything(ctx, svc.Store, req.Realm, req.User)
+		if err != nil {
+			return nil, err
+		}
 		if err := session.RevokeUser(ctx, svc.Store, req.Realm, req.User, svc.Now()); err != nil {
 			return nil, err
 		}
 		if err := svc.Devices.ResetUser(ctx, req.Realm, req.User); err != nil {
 			return nil, err
 		}
-		return map[string]string{"reset": req.User}, session.EndUser(ctx, svc.Store, req.Realm, req.User, svc.Now())
+		if err := session.EndUser(ctx, svc.Store, req.Realm, req.User, svc.Now()); err != nil || !held {
+			return nil, cmp.Or(err, noSuchUser(req.User))
+		}
+		return map[string]string{"reset": req.User}, nil
 	case "revoke":
 		// Every session and every trust: the trusts would not work any
 		// more, and the devices page must not list them as if they did.
-		return map[string]string{"revoked": req.User}, session.EndUser(ctx, svc.Store, req.Realm, req.User, svc.Now())
+		held, err := holdsAnything(ctx, svc.Store, req.Realm, req.User)
+		if err != nil {
+			return nil, err
+		}
+		if err := session.EndUser(ctx, svc.Store, req.Realm, req.User, svc.Now()); err != nil || !held {
+			return nil, cmp.Or(err, noSuchUser(req.User))
+		}
+		return map[string]string{"revoked": req.User}, nil
 	case "sessions/end":
 		_, err := session.End(ctx, svc.Store, req.Realm, req.User, req.ID, svc.Now())
 		if errors.Is(err, session.ErrNoSession) {
