@@ -164,6 +164,7 @@ func checkName(user string) error {
 func checkImport(realm string, records []enrollment.Record) error {
 	for _, r := range records {
 		if of := r.Realm(); of != "" && of != realm {
+			of := textsafe.Escape(of) // a hand-edited file's direction mark, shown
 			return badRequest(fmt.Sprintf("the file holds records of realm %s, not %s: import it into realm %s, or export realm %s", of, realm, of, realm))
 		}
 	}
