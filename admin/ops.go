@@ -3,10 +3,8 @@ package admin
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -60,38 +58,6 @@ func apiError(err error) error {
 		return caddy.APIError{HTTPStatus: r.Status, Err: err, Message: errStoreDown + "; " + part.Progress()}
 	}
 	return caddy.APIError{HTTPStatus: r.Status, Err: err, Message: errStoreDown}
-}
-
-// decodeBody reads an admin request's JSON body into v: the one place the
-// admin's tools decode one. A field v does not have (a misspelt "tll" that
-// would give an invite of the default week) and anything after the JSON
-// value are refused, never dropped.
-func decodeBody(body io.Reader, v any) error {
-	dec := json.NewDecoder(body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return decodeError(err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		var big *http.MaxBytesError
-		if errors.As(err, &big) {
-			return err
-		}
-		return badRequest("the request body holds more after its JSON: send one JSON value, nothing after it")
-	}
-	return nil
-}
-
-// decodeError is a request body that is not the JSON asked for.
-func decodeError(err error) error {
-	var big *http.MaxBytesError
-	if errors.As(err, &big) {
-		return err
-	}
-	if field, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-		return badRequest(fmt.Sprintf("the request body's field %s is not one this request takes: check its spelling", textsafe.Escape(field)))
-	}
-	return &adminError{http.StatusBadRequest, fmt.Errorf("the request body is not valid JSON: %v", err)}
 }
 
 // Request is the body of the admin's POSTs.

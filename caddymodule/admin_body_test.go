@@ -12,8 +12,8 @@ import (
 // what it did as asked. A reset or revocation of a name that holds
 // nothing (a typo of a lost phone's owner) is a 404 saying so; a name
 // with a control character is refused; a misspelt field (an invite's
-// "tll", which gave the default week) and anything after the JSON are
-// refused, the field named. A user who holds something is reset and
+// "tll", which gave the default week), a field named twice (the last one
+// won) and anything after the JSON are refused, the field named. A user who holds something is reset and
 // revoked as before, and the CLI's own bodies (pumping/resume with its
 // empty "user") are still taken.
 func TestTheAdminAPISaysWhatItDidNotDo(t *testing.T) {
@@ -37,7 +37,8 @@ func TestTheAdminAPISaysWhatItDidNotDo(t *testing.T) {
 	}{
 		{"reset", `{"realm":"localhost","user":"alcie"}`, http.StatusNotFound, "No such user: alcie holds no phone"},
 		{"revoke", `{"realm":"localhost","user":"alcie"}`, http.StatusNotFound, "No such user: alcie"},
-		{"reset", `{"realm":"localhost","user":"alice","user":"alcie"}`, http.StatusNotFound, "No such user: alcie"},
+		{"reset", `{"realm":"localhost","user":"alice","user":"alcie"}`, http.StatusBadRequest, `names the field \"user\" twice`},
+		{"reset", `{"realm":"localhost","user":"alice","User":"alcie"}`, http.StatusBadRequest, `names the field \"User\" twice`},
 		{"revoke", `{"realm":"localhost","user":"\u0000"}`, http.StatusBadRequest, "no control characters"},
 		{"reset", `{"realm":"localhost","user":"al\u0007ice"}`, http.StatusBadRequest, "no control characters"},
 		{"revoke", `{"realm":"localhost","user":"alice"} and then some`, http.StatusBadRequest, "holds more after its JSON"},
