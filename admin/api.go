@@ -185,8 +185,8 @@ func (a *AdminAPI) answer(w http.ResponseWriter, r *http.Request) (any, error) {
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<20)
 	if op == "import" {
 		var records []enrollment.Record
-		if err := json.NewDecoder(r.Body).Decode(&records); err != nil {
-			return nil, decodeError(err)
+		if err := decodeBody(r.Body, &records); err != nil {
+			return nil, err
 		}
 		g, err := a.siteFor(q.Get("realm"))
 		if err != nil {
@@ -213,8 +213,8 @@ func (a *AdminAPI) answer(w http.ResponseWriter, r *http.Request) (any, error) {
 		return importSummary(len(records), accepted, done), nil
 	}
 	var req Request
-	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-		return nil, decodeError(err)
+	if err := decodeBody(r.Body, &req); err != nil {
+		return nil, err
 	}
 	g, err := a.siteFor(req.Realm)
 	if err != nil {

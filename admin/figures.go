@@ -2,7 +2,6 @@ package admin
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
@@ -114,9 +113,9 @@ func (a *AdminAPI) countingOp(w http.ResponseWriter, r *http.Request, op string)
 		if r.Method != http.MethodPost {
 			return nil, notAllowed(w, "use POST", http.MethodPost)
 		}
-		var req struct{ Realm, Place string }
-		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096)).Decode(&req); err != nil {
-			return nil, decodeError(err)
+		var req Request // the CLI sends its Request
+		if err := decodeBody(http.MaxBytesReader(w, r.Body, 4096), &req); err != nil {
+			return nil, err
 		}
 		s, err := a.siteFor(req.Realm)
 		if err != nil {

@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -193,7 +194,7 @@ func direct(fl caddycmd.Flags, config *configFile, sub subcommand, req Request, 
 	var records []enrollment.Record
 	newRealm := sub.name == "import" && fl.Bool("new-realm")
 	if sub.name == "import" {
-		if err := json.Unmarshal(body, &records); err != nil {
+		if err := decodeBody(bytes.NewReader(body), &records); err != nil { // as the admin API reads it
 			return nil, fmt.Errorf("%s is not an export: %v", fl.String("file"), err)
 		}
 		for _, r := range records {

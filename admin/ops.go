@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -62,15 +63,6 @@ func apiError(err error) error {
 	return caddy.APIError{HTTPStatus: r.Status, Err: err, Message: errStoreDown}
 }
 
-// decodeError is a request body that is not the JSON asked for.
-func decodeError(err error) error {
-	var big *http.MaxBytesError
-	if errors.As(err, &big) {
-		return err
-	}
-	return &adminError{http.StatusBadRequest, fmt.Errorf("the request body is not valid JSON: %v", err)}
-}
-
 // Request is the body of the admin's POSTs.
 type Request struct {
 	Realm string `json:"realm"`
@@ -102,6 +94,9 @@ func (s *Site) check(op string, req Request) (*Site, error) {
 	}
 	if req.User == "" {
 		return nil, badRequest("user is required")
+	}
+	if err := checkControls(req.User); err != nil {
+		return nil, err
 	}
 	switch op {
 	case "invites":
@@ -138,6 +133,7 @@ func checkName(user string) error {
 func checkImport(realm string, records []enrollment.Record) error {
 	for _, r := range records {
 		if of := r.Realm(); of != "" && of != realm {
+			of := textsafe.Escape(of) // a hand-edited file's direction mark, shown
 			return badRequest(fmt.Sprintf("the file holds records of realm %s, not %s: import it into realm %s, or export realm %s", of, realm, of, realm))
 		}
 	}
@@ -205,17 +201,33 @@ func adminOp(ctx context.Context, svc *enrollment.Admin, tell *signin.Service, p
 		// a phone, a passkey, recovery codes) is checked again once
 		// written (session.Manager.Live) and undone, so none outlives the
 		// reset; and last, for sign-ins made with a device before it went.
+		// A name that held nothing is revoked all the same, and said
+		// (noSuchUser).
+		held, err := holdsAnything(ctx, svc.Store, req.Realm, req.User)
+		if err != nil {
+			return nil, err
+		}
 		if err := session.RevokeUser(ctx, svc.Store, req.Realm, req.User, svc.Now()); err != nil {
 			return nil, err
 		}
 		if err := svc.Devices.ResetUser(ctx, req.Realm, req.User); err != nil {
 			return nil, err
 		}
-		return map[string]string{"reset": req.User}, session.EndUser(ctx, svc.Store, req.Realm, req.User, svc.Now())
+		if err := session.EndUser(ctx, svc.Store, req.Realm, req.User, svc.Now()); err != nil || !held {
+			return nil, cmp.Or(err, noSuchUser(req.User))
+		}
+		return map[string]string{"reset": req.User}, nil
 	case "revoke":
 		// Every session and every trust: the trusts would not work any
 		// more, and the devices page must not list them as if they did.
-		return map[string]string{"revoked": req.User}, session.EndUser(ctx, svc.Store, req.Realm, req.User, svc.Now())
+		held, err := holdsAnything(ctx, svc.Store, req.Realm, req.User)
+		if err != nil {
+			return nil, err
+		}
+		if err := session.EndUser(ctx, svc.Store, req.Realm, req.User, svc.Now()); err != nil || !held {
+			return nil, cmp.Or(err, noSuchUser(req.User))
+		}
+		return map[string]string{"revoked": req.User}, nil
 	case "sessions/end":
 		_, err := session.End(ctx, svc.Store, req.Realm, req.User, req.ID, svc.Now())
 		if errors.Is(err, session.ErrNoSession) {

@@ -168,9 +168,9 @@ type ImportError struct{ Key, Why string }
 
 func (e *ImportError) Error() string {
 	if e.Why != "" {
-		return "import: " + e.Key + " is not a record smsgate exports: " + e.Why
+		return "import: " + e.named() + " is not a record smsgate exports: " + e.Why
 	}
-	return "import: " + e.Key + " is not a record smsgate exports"
+	return "import: " + e.named() + " is not a record smsgate exports"
 }
 
 // PartialImportError is an import that stopped part way on a store that

@@ -3,6 +3,9 @@ package enrollment
 import (
 	"encoding/json"
 	"strings"
+	"unicode/utf8"
+
+	"github.com/smsgate/caddy-smsgate/internal/textsafe"
 
 	"github.com/smsgate/caddy-smsgate/session"
 	"github.com/smsgate/caddy-smsgate/store"
@@ -59,4 +62,26 @@ func checkImported(key string, value []byte) error {
 		}
 	}
 	return nil
+}
+
+// maxKeyShown is how much of a refused record's key an ImportError names.
+const maxKeyShown = 100
+
+// named is the refused record's key as the admin reads it: escaped (a
+// hand-edited file's controls and direction marks are shown, not obeyed),
+// cut to maxKeyShown bytes, and a record with no key said so (it named an
+// empty key: "import:  is not a record smsgate exports").
+func (e *ImportError) named() string {
+	key := e.Key
+	if key == "" {
+		return `a record without a "key"`
+	}
+	if len(key) > maxKeyShown {
+		cut := maxKeyShown
+		for cut > 0 && !utf8.RuneStart(key[cut]) {
+			cut--
+		}
+		key = key[:cut] + "…"
+	}
+	return textsafe.Escape(key)
 }

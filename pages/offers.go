@@ -78,9 +78,15 @@ func (p *Pages) offersRecovery(req *request) bool {
 	return pol.OffersRecovery(stepUp)
 }
 
-// requiredWords says, in the reader's language, what this gate asks for.
+// requiredWords says, in the reader's language, what this gate asks for;
+// at a gate that requires no kind (a call posted where no voice provider
+// is loaded: a page from before a reload, a hand-made form), that what
+// was asked for is not offered here.
 func (p *Pages) requiredWords(req *request) string {
-	return p.say(req, words.Newf("factor.required", "kinds", p.requiredKinds(req)))
+	if kinds := p.requiredKinds(req); kinds != "" {
+		return p.say(req, words.Newf("factor.required", "kinds", kinds))
+	}
+	return p.say(req, words.New("factor.not_offered"))
 }
 
 // requiredKinds names the kinds the route requires: "an authenticator app

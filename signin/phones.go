@@ -21,11 +21,6 @@ import (
 // A signed-in user's own phones and recovery codes (the devices page). The
 // HTTP layer checks the session and its step-up before calling these.
 
-// RenamePhone changes a phone's label.
-func (s *Service) RenamePhone(ctx context.Context, realm, user, id, name string) error {
-	return s.Devices.Rename(ctx, realm, user, id, name)
-}
-
 // MakeDefault makes one of user's phones the one codes go to first.
 func (s *Service) MakeDefault(ctx context.Context, realm, user, id string) error {
 	return s.Devices.MakeDefault(ctx, realm, user, id)

@@ -133,6 +133,7 @@ var refusals = []struct {
 	{"no_texts", Mistake, errmatch.Is(ErrNoTexts)},
 	// The devices page's changes.
 	{"no_device", Gone, errmatch.Is(enrollment.ErrNoDevice)},
+	{"device_name_empty", Mistake, errmatch.Is(ErrDeviceName)},
 	{"last_device", Mistake, errmatch.Is(enrollment.ErrLastDevice)},
 	{"devices_full", Mistake, errmatch.Is(enrollment.ErrMaxDevices)},
 	// An invite link.

@@ -54,6 +54,13 @@ func TestAdminCLI(t *testing.T) {
 		t.Fatalf("invite:\n%s", out)
 	}
 	cli("smsgate", "revoke", "--realm", "cli.localhost", "--user", "ivy")
+	// A name that holds nothing (a typo of ivy) is told, not "reset": a
+	// non-zero exit with the admin API's sentence
+	// (TestTheAdminAPISaysWhatItDidNotDo; on a stopped Caddy's store the
+	// CLI runs the same adminOp).
+	if out, err := runInProcess(t, "smsgate", "reset", "--realm", "cli.localhost", "--user", "ivvy", "--address", adminAddr); err == nil || !strings.Contains(out, "answered 404: No such user: ivvy holds no phone") {
+		t.Fatalf("reset of a name that holds nothing: %v\n%s", err, out)
+	}
 	// A realm this Caddy does not serve is an error, never another site.
 	if out, err := runInProcess(t, "smsgate", "reset", "--realm", "b.example", "--user", "ivy", "--address", adminAddr); err == nil || !strings.Contains(out, `no smsgate handler serves realm b.example`) {
 		t.Fatalf("reset of an unknown realm: %v\n%s", err, out)

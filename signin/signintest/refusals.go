@@ -46,6 +46,7 @@ var Refusals = map[string]error{
 	"signin.ErrOtherInvite":        signin.ErrOtherInvite,
 	"signin.ErrInviteNotHere":      signin.ErrInviteNotHere,
 	"signin.ErrRecoveryNotHere":    signin.ErrRecoveryNotHere,
+	"signin.ErrDeviceName":         signin.ErrDeviceName,
 	"signin.ErrCaseTwin":           signin.ErrCaseTwin,
 	"signin.ErrTwinClaimed":        signin.ErrTwinClaimed,
 	"signin.CodeFormatError":       &signin.CodeFormatError{Length: 6},
