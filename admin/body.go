@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/smsgate/caddy-smsgate/internal/textsafe"
@@ -50,17 +51,19 @@ func twiceNamed(raw []byte) string {
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
 		return ""
 	}
-	seen := map[string]bool{}
+	var seen []string
 	for dec.More() {
 		tok, err := dec.Token()
 		key, ok := tok.(string)
 		if err != nil || !ok {
 			return "" // not JSON: the decode says so
 		}
-		if seen[strings.ToLower(key)] { // Go's decoder matches a field's name in any case
+		// Go's decoder matches a field's name under Unicode's simple case
+		// folding, as strings.EqualFold does ("uſer" is "user"), not ToLower.
+		if slices.ContainsFunc(seen, func(s string) bool { return strings.EqualFold(s, key) }) {
 			return fmt.Sprintf("%q", key)
 		}
-		seen[strings.ToLower(key)] = true
+		seen = append(seen, key)
 		if err := dec.Decode(new(json.RawMessage)); err != nil {
 			return ""
 		}

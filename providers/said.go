@@ -13,8 +13,9 @@ import (
 
 // said is what a gateway's error answer says, for the admin's log: the
 // message of a JSON error (its "message", "error", "error.message",
-// "detail" or "error_description" field), cut short, with every secret
-// the request carried masked (secrets). The rest of the body is never
+// "detail" or "error_description" field), cut short, with the secrets
+// the request carried in its header and address masked (secrets: not its
+// path's or body's, which a config should not hold). The rest of the body is never
 // quoted: a gateway may echo the request, and with it the code in any
 // form, its key and the Authorization header.
 func (r *response) said() string {
@@ -39,10 +40,16 @@ func (r *response) mask(s string) string {
 	}
 	s = strings.Join(strings.Fields(s), " ")
 	if len(s) > 200 {
-		s = strings.ToValidUTF8(s[:200], "") + "…"
+		// Cut where no run of digits is split: Redact masks the code and
+		// the number later, and a part of either would escape it.
+		s = cutRun.ReplaceAllString(strings.ToValidUTF8(s[:200], ""), "") + "…"
 	}
 	return s
 }
+
+// cutRun is a run of digits at the end of a message cut short, with what
+// codeRun and digitRun allow between them (an escape perhaps cut too).
+var cutRun = regexp.MustCompile(`(?:\d|[\s.,/_+()-]|%[0-9A-Fa-f]{0,2})*\d(?:[\s.,/_+()-]|%[0-9A-Fa-f]{0,2})*$`)
 
 // secrets lists what a request to u with header may carry that is a
 // secret: every header value and each of its words (a bearer token; a
@@ -87,17 +94,20 @@ func secrets(u *url.URL, header http.Header) []string {
 	return out
 }
 
-// codeRun is a run of digits with at most two spaces, dashes, dots,
-// commas, slashes or underscores between each two: how a code may be
-// written back.
-var codeRun = regexp.MustCompile(`\d(?:[\s.,/_-]{0,2}\d)*`)
+// codeRun is a run of digits with at most three spaces, dashes, dots,
+// commas, slashes, underscores or pluses (a form-encoded space), or
+// their %-escapes, between each two: how a code may be written back.
+var codeRun = regexp.MustCompile(`\d(?:(?:[\s.,/_+-]|%2[0-9A-Fa-f]){0,3}\d)*`)
+
+// escapedSeparator is a %-escape codeRun allows between digits.
+var escapedSeparator = regexp.MustCompile(`%2[0-9A-Fa-f]`)
 
 // redactCode replaces every run of digits in msg that spells code, in any
 // grouping ("987654", "987 654", "9-8-7-6-5-4"), by "[code]".
 func redactCode(msg, code string) string {
 	msg = strings.ReplaceAll(msg, code, "[code]")
 	return codeRun.ReplaceAllStringFunc(msg, func(run string) string {
-		if strings.Contains(digitsOf(run), code) {
+		if strings.Contains(digitsOf(escapedSeparator.ReplaceAllString(run, "")), code) {
 			return "[code]"
 		}
 		return run

@@ -115,7 +115,7 @@ func (t *Twilio) CheckNumber(ctx context.Context, e164 string, channel factor.Ch
 		if open {
 			return nil
 		}
-		return &LookupError{Err: err}
+		return &LookupError{Err: Redact(err, e164)} // its text may name the number (Twilio's 20404 names the resource)
 	}
 	refused, ok := l.RefuseTypes[channel]
 	if !ok {
