@@ -218,18 +218,11 @@ func TestAliceAndAliceOnBasicAuthAreTheAdminsToEnroll(t *testing.T) {
 // it and was greeted "Hello ALICE" (review23's F1).
 func TestAConfigUsersCaseTwinEnrollsNothing(t *testing.T) {
 	sitetest.Parallel(t)
-	sso := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if login := r.Header.Get("X-Login"); strings.EqualFold(login, "alice") {
-			w.Header().Set("Remote-User", login)
-			return
-		}
-		w.WriteHeader(http.StatusUnauthorized)
-	}))
-	t.Cleanup(sso.Close)
+	sso := aliceSSO(t)
 	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
 		s := sitetest.Start(t, `http://localhost:{HTTP_PORT} {
 	route {
-		forward_auth `+strings.TrimPrefix(sso.URL, "http://")+` {
+		forward_auth `+sso+` {
 			uri /check
 			copy_headers Remote-User
 		}

@@ -32,19 +32,12 @@ const twinClaimedPage = "differs only in capital letters from another account th
 // both were enrolled (review23's F5).
 func TestTwinsCompletingAtOnceThroughCaddyEnrollOne(t *testing.T) {
 	sitetest.Parallel(t)
-	sso := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if login := r.Header.Get("X-Login"); strings.EqualFold(login, "alice") {
-			w.Header().Set("Remote-User", login)
-			return
-		}
-		w.WriteHeader(http.StatusUnauthorized)
-	}))
-	t.Cleanup(sso.Close)
+	sso := aliceSSO(t)
 	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
 		dir := t.TempDir()
 		s := sitetest.Start(t, `http://localhost:{HTTP_PORT} {
 	route {
-		forward_auth `+strings.TrimPrefix(sso.URL, "http://")+` {
+		forward_auth `+sso+` {
 			uri /check
 			copy_headers Remote-User
 		}
@@ -107,19 +100,12 @@ func TestTwinsCompletingAtOnceThroughCaddyEnrollOne(t *testing.T) {
 // account "already has a phone" (review26's F2).
 func TestALiveTwinClaimRefusesAtTheEnrollStepThroughCaddy(t *testing.T) {
 	sitetest.Parallel(t)
-	sso := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if login := r.Header.Get("X-Login"); strings.EqualFold(login, "alice") {
-			w.Header().Set("Remote-User", login)
-			return
-		}
-		w.WriteHeader(http.StatusUnauthorized)
-	}))
-	t.Cleanup(sso.Close)
+	sso := aliceSSO(t)
 	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
 		dir := t.TempDir()
 		s := sitetest.Start(t, `http://localhost:{HTTP_PORT} {
 	route {
-		forward_auth `+strings.TrimPrefix(sso.URL, "http://")+` {
+		forward_auth `+sso+` {
 			uri /check
 			copy_headers Remote-User
 		}
@@ -169,4 +155,19 @@ func TestALiveTwinClaimRefusesAtTheEnrollStepThroughCaddy(t *testing.T) {
 			t.Errorf("users: %d %s, want alice alone", st, out)
 		}
 	})
+}
+
+// aliceSSO is the address of an SSO stub whose logins ignore case: the
+// X-Login header's name passes, as typed, where it is alice's in any case
+// (alice's password typed as ALICE), in Remote-User.
+func aliceSSO(t *testing.T) string {
+	sso := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if login := r.Header.Get("X-Login"); strings.EqualFold(login, "alice") {
+			w.Header().Set("Remote-User", login)
+			return
+		}
+		w.WriteHeader(http.StatusUnauthorized)
+	}))
+	t.Cleanup(sso.Close)
+	return strings.TrimPrefix(sso.URL, "http://")
 }
