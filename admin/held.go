@@ -2,7 +2,6 @@ package admin
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"strings"
 	"unicode"
@@ -24,13 +23,17 @@ var userKinds = []string{"device", "recovery", "provisioned-number", "sessions",
 // realm: a reset or revocation of a name that holds none (a typo of a
 // lost phone's owner) is told as such, not answered as done.
 func holdsAnything(ctx context.Context, st store.Store, realm, user string) (bool, error) {
-	for _, kind := range userKinds {
-		_, err := st.Get(ctx, store.Key(kind, realm, user))
-		if err == nil {
+	var b store.Batch
+	reads := make([]*store.Op, len(userKinds))
+	for i, kind := range userKinds {
+		reads[i] = b.Get(store.Key(kind, realm, user))
+	}
+	if err := store.Do(ctx, st, &b); err != nil { // one round trip on Redis, not one a kind
+		return false, err
+	}
+	for _, read := range reads {
+		if read.Err == nil {
 			return true, nil
-		}
-		if !errors.Is(err, store.ErrNotFound) {
-			return false, err
 		}
 	}
 	return false, nil
