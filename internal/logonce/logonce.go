@@ -8,9 +8,9 @@ import (
 	"time"
 )
 
-// max is how many keys a Throttle keeps: past it, those told a window ago
+// maxKeys is how many keys a Throttle keeps: past it, those told a window ago
 // or more go first, their counts lost.
-const max = 10000
+const maxKeys = 10000
 
 // Throttle tells, per key, whether a line is to be written. The zero
 // value is not usable: set Every.
@@ -37,14 +37,14 @@ func (t *Throttle) Tell(key string, now time.Time) (n int, tell bool) {
 		t.keys[key] = e
 		return 0, false
 	}
-	if len(t.keys) >= max {
+	if len(t.keys) >= maxKeys {
 		for k, old := range t.keys {
 			if now.Sub(old.told) >= t.Every {
 				delete(t.keys, k)
 			}
 		}
 	}
-	if t.keys == nil || len(t.keys) >= max {
+	if t.keys == nil || len(t.keys) >= maxKeys {
 		t.keys = map[string]entry{}
 	}
 	t.keys[key] = entry{told: now}
