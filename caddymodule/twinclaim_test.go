@@ -34,24 +34,7 @@ func TestTwinsCompletingAtOnceThroughCaddyEnrollOne(t *testing.T) {
 	sitetest.Parallel(t)
 	sso := aliceSSO(t)
 	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
-		dir := t.TempDir()
-		s := sitetest.Start(t, `http://localhost:{HTTP_PORT} {
-	route {
-		forward_auth `+sso+` {
-			uri /check
-			copy_headers Remote-User
-		}
-		smsgate {
-			identity {http.request.header.Remote-User}
-			realm `+twinsRealm+`
-			`+strings.Replace(storeLine, "store ", "store smsgate_test_hold "+dir+" ", 1)+`
-			provider log {
-				allow_public
-			}
-		}
-		respond "Hello {http.request.header.Remote-User}"
-	}
-}`)
+		s, dir := caseBlindHeldSite(t, sso, twinsRealm, storeLine)
 		begin := func(name, num string) (c *sitetest.Client, code, tok string) {
 			c = sitetest.NewClient(t, "")
 			c.Header = http.Header{"X-Login": {name}}
@@ -102,24 +85,7 @@ func TestALiveTwinClaimRefusesAtTheEnrollStepThroughCaddy(t *testing.T) {
 	sitetest.Parallel(t)
 	sso := aliceSSO(t)
 	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
-		dir := t.TempDir()
-		s := sitetest.Start(t, `http://localhost:{HTTP_PORT} {
-	route {
-		forward_auth `+sso+` {
-			uri /check
-			copy_headers Remote-User
-		}
-		smsgate {
-			identity {http.request.header.Remote-User}
-			realm `+claimedRealm+`
-			`+strings.Replace(storeLine, "store ", "store smsgate_test_hold "+dir+" ", 1)+`
-			provider log {
-				allow_public
-			}
-		}
-		respond "Hello {http.request.header.Remote-User}"
-	}
-}`)
+		s, dir := caseBlindHeldSite(t, sso, claimedRealm, storeLine)
 		login := func(name string) *sitetest.Client {
 			c := sitetest.NewClient(t, "")
 			c.Header = http.Header{"X-Login": {name}}
@@ -170,4 +136,28 @@ func aliceSSO(t *testing.T) string {
 	}))
 	t.Cleanup(sso.Close)
 	return strings.TrimPrefix(sso.URL, "http://")
+}
+
+// caseBlindHeldSite starts a site behind the case-blind SSO at sso, its
+// gate in realm on storeLine's store wrapped in sitetest.HoldStore, whose
+// folder (its hold and fail files) it returns too.
+func caseBlindHeldSite(t *testing.T, sso, realm, storeLine string) (*sitetest.Site, string) {
+	dir := t.TempDir()
+	return sitetest.Start(t, `http://localhost:{HTTP_PORT} {
+	route {
+		forward_auth `+sso+` {
+			uri /check
+			copy_headers Remote-User
+		}
+		smsgate {
+			identity {http.request.header.Remote-User}
+			realm `+realm+`
+			`+strings.Replace(storeLine, "store ", "store smsgate_test_hold "+dir+" ", 1)+`
+			provider log {
+				allow_public
+			}
+		}
+		respond "Hello {http.request.header.Remote-User}"
+	}
+}`), dir
 }
