@@ -250,6 +250,9 @@ func adminOp(ctx context.Context, svc *enrollment.Admin, tell *signin.Service, p
 			ttl = d
 		}
 		token, err := svc.NewInvite(ctx, req.Realm, req.User, ttl)
+		if errors.Is(err, enrollment.ErrInviteRaced) {
+			return nil, err // the admin's 409: another mint's link is the one that works
+		}
 		if err != nil {
 			return nil, &inviteFailed{err}
 		}
