@@ -167,7 +167,7 @@ func adminOp(ctx context.Context, svc *enrollment.Admin, tell *signin.Service, p
 		if err != nil {
 			return nil, phone.WithExample(err, region)
 		}
-		id, err := svc.Devices.AddBound(ctx, req.Realm, req.User, e164, req.Name)
+		id, err := signin.AddByAdmin(ctx, svc.Devices, req.Realm, req.User, e164, req.Name)
 		if held := (*enrollment.HeldError)(nil); errors.As(err, &held) {
 			return nil, &adminError{http.StatusConflict, errors.New(textsafe.Escape(held.Error()))}
 		}
