@@ -64,9 +64,11 @@ func (p *Pages) twilioStatus(w http.ResponseWriter, r *http.Request) error {
 		// Anyone may post here: one line per source (client IP) in 5 s, with
 		// the number of its posts not written since (repeats), and at most
 		// forgedLines lines of all sources in 5 s, the next line counting
-		// the sources none of whose posts were written (other_sources): a
-		// flood from one source does not hide another's, nor does one from
-		// many fill the disk.
+		// the sources none of whose posts were written (other_sources), the
+		// last of them kept for the source left unwritten longest: a flood
+		// from one source does not hide another's, nor does one from many
+		// fill the disk or hide a source for more than a window per source
+		// ahead of it.
 		ip := ClientIP(r)
 		if n, others, tell := p.forged.Hidden(ip, p.Now()); tell {
 			fields := []zap.Field{zap.String("event", "receipt_forged"), zap.String("ip", ip), zap.String("provider", p.ReceiptsName)}
