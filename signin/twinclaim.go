@@ -94,23 +94,59 @@ func (s *Service) claimTwin(ctx context.Context, realm, user, folded string) err
 // and her enrollment goes on: both are enrolled, as where the admin adds
 // a twin of a user enrolled before (SECURITY.md, case twins).
 func ClaimName(ctx context.Context, st store.Store, realm, user string) error {
-	mine, err := json.Marshal(twinClaim{User: user, Nonce: enrollment.RandomID()})
+	_, _, err := claimName(ctx, st, realm, user)
+	return err
+}
+
+// claimName is ClaimName, with the claim's nonce and whether it replaced
+// a live claim (of anyone).
+func claimName(ctx context.Context, st store.Store, realm, user string) (nonce string, replaced bool, err error) {
+	nonce = enrollment.RandomID()
+	mine, err := json.Marshal(twinClaim{User: user, Nonce: nonce})
 	if err != nil {
-		return err
+		return "", false, err
 	}
 	grace := twinGrace.Get()
-	return st.Update(store.Lasting(ctx), twinClaimKey(realm, twinKey(cases.Fold(), user)), func([]byte, bool) ([]byte, time.Duration, error) {
+	err = st.Update(store.Lasting(ctx), twinClaimKey(realm, twinKey(cases.Fold(), user)), func(old []byte, found bool) ([]byte, time.Duration, error) {
+		_, replaced = readClaim(old, found)
 		return mine, grace, nil
 	})
+	return nonce, replaced, err
 }
 
 // AddByAdmin is the admin's add of e164 to user's phones
-// (Devices.AddBound), her name claimed first (ClaimName).
+// (Devices.AddBound), her name claimed first (ClaimName). An add refused
+// or failed gives the claim back (releaseName) where it claimed a free
+// name and she holds no device: her own enrollment is not turned away
+// for twinGrace by an add that did not happen (review29).
 func AddByAdmin(ctx context.Context, d *enrollment.Devices, realm, user, e164, name string) (string, error) {
-	if err := ClaimName(ctx, d.Store, realm, user); err != nil {
+	nonce, replaced, err := claimName(ctx, d.Store, realm, user)
+	if err != nil {
 		return "", err
 	}
-	return d.AddBound(ctx, realm, user, e164, name)
+	id, err := d.AddBound(ctx, realm, user, e164, name)
+	if err != nil && !replaced {
+		releaseName(ctx, d, realm, user, nonce)
+	}
+	return id, err
+}
+
+// releaseName deletes user's claim of her name in realm if it is still
+// the one carrying nonce (one Store.Update comparing it: a claim written
+// since, by anyone, stays) and she holds no device (an add whose write
+// was applied but answered as an error keeps it). Best effort: a claim
+// not released expires within twinGrace, as before.
+func releaseName(ctx context.Context, d *enrollment.Devices, realm, user, nonce string) {
+	if held, err := d.List(ctx, realm, user); err != nil || len(held) > 0 {
+		return
+	}
+	_ = d.Store.Update(store.Lasting(ctx), twinClaimKey(realm, twinKey(cases.Fold(), user)), func(old []byte, found bool) ([]byte, time.Duration, error) {
+		var held twinClaim
+		if !found || json.Unmarshal(old, &held) != nil || held.Nonce != nonce {
+			return nil, 0, store.ErrUnchanged
+		}
+		return nil, 0, nil
+	})
 }
 
 // claimedByOther reads the claim of folded in realm where an enrollment
