@@ -251,7 +251,7 @@ func adminOp(ctx context.Context, svc *enrollment.Admin, tell *signin.Service, p
 		}
 		token, err := svc.NewInvite(ctx, req.Realm, req.User, ttl)
 		if errors.Is(err, enrollment.ErrInviteRaced) {
-			return nil, err // the admin's 409: another mint's link is the one that works
+			return nil, err // the admin's 409: another mint's link works if it was handed out
 		}
 		if err != nil {
 			return nil, &inviteFailed{err}

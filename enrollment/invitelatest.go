@@ -30,7 +30,12 @@ var ErrInviteUnrecorded = errors.New("the new invite could not be recorded as th
 // ErrInviteRaced is a mint whose record as the user's newest another mint
 // for her replaced before it was read back (two admins inviting her at the
 // same instant): its link would not work, so it is not handed out; the
-// other mint's is the one that works (review28).
+// other mint's works if it was handed out (review28). It may not have been:
+// a mint whose record was written but answered as an error (a Redis WAIT
+// timeout) is ErrInviteUnrecorded, and then neither admin holds a link, so
+// the words say to make a new invite if nobody received one (review29).
+// Minting once more here is not done: a raced mint cannot tell that case
+// from one whose other link was handed out, which its record would kill.
 var ErrInviteRaced = words.New("invite.raced")
 
 // latestInviteKey names the record of user's newest invite.
