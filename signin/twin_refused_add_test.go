@@ -2,11 +2,15 @@ package signin
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"testing"
 
+	"golang.org/x/text/cases"
+
 	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/store"
 )
 
 // The admin's add of ALICE refused (the number is bob's:
@@ -35,6 +39,37 @@ func TestARefusedAddDoesNotHoldTheName(t *testing.T) {
 			_, err = s.Enroll(ctx, sc, &Flow{ID: "alice"}, "alice", "+14155550101", "")
 			if err != nil {
 				t.Errorf("alice's own enrollment after the admin's refused add of ALICE: %v; want begun (no ALICE enrolled or being enrolled)", err)
+			}
+		})
+	}
+}
+
+// releaseName deletes only the claim that carries its nonce: a claim
+// written since (another add, an invite's enrollment) stays.
+func TestReleasingANameKeepsAClaimWrittenSince(t *testing.T) {
+	for kind, st := range raceStores(t) {
+		t.Run(kind, func(t *testing.T) {
+			s, _, _ := twinSite(t, st)
+			ctx := context.Background()
+			realm := fmt.Sprint("r29b", kind)
+			nonce, _, err := claimName(ctx, st, realm, "ALICE")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := ClaimName(ctx, st, realm, "ALICE"); err != nil { // written since
+				t.Fatal(err)
+			}
+			releaseName(ctx, s.Devices, realm, "ALICE", nonce)
+			key := twinClaimKey(realm, twinKey(cases.Fold(), "ALICE"))
+			if _, err := st.Get(ctx, key); err != nil {
+				t.Fatalf("the claim written since: %v; want kept", err)
+			}
+			raw, _ := st.Get(ctx, key)
+			var held twinClaim
+			_ = json.Unmarshal(raw, &held)
+			releaseName(ctx, s.Devices, realm, "ALICE", held.Nonce)
+			if _, err := st.Get(ctx, key); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("the claim carrying its nonce after releaseName: %v; want gone", err)
 			}
 		})
 	}
