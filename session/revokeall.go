@@ -17,8 +17,10 @@ import (
 // differ by up to Leeway (the tokens tolerate it), so a session signed a
 // moment before the revoke by an instance whose clock is ahead counted
 // still after it, and stayed in her list (attack28 F2). So the revoke also
-// ends, by its SID, every session her index lists as it begins (the way a
-// device's removal ends the sessions it earned: EndDevice), and where the
+// ends, by its SID, every session her index lists as it begins signed
+// later than the record's instant, by its signing instance's clock (the
+// way a device's removal ends the sessions it earned: EndDevice; the
+// record ends the rest without a write each), and where the
 // index pushed some out (Unlisted) signed later than the revoke's instant,
 // by that instance's clock, it writes the record at the newest of them: those end too (with a session signed in that
 // moment since, on an instance on time: the revoke ends more, never
@@ -102,7 +104,9 @@ func revokeAll(ctx context.Context, st store.Store, realm, user string, now time
 		return done, err
 	}
 	for _, s := range list {
-		done.sids = append(done.sids, s.SID)
+		if s.Issued.After(done.at) { // the record ends the others: no write each
+			done.sids = append(done.sids, s.SID)
+		}
 	}
 	if err := endListed(ctx, st, realm, user, list, now, func(s Info) bool { return slices.Contains(done.sids, s.SID) }); err != nil {
 		return done, err
