@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/smsgate/caddy-smsgate/internal/endkeys"
 	"github.com/smsgate/caddy-smsgate/store"
 	"github.com/smsgate/caddy-smsgate/words"
 )
@@ -34,7 +35,7 @@ func inviteID(token string) string {
 
 // MaxInviteTTL is the longest an invite works: a link lying in a mailbox
 // for months is a way in for whoever finds it.
-const MaxInviteTTL = 30 * 24 * time.Hour
+const MaxInviteTTL = endkeys.InviteLife
 
 // NewInvite mints a single-use enrollment token for user, valid for ttl
 // (MaxInviteTTL at most). Only its hash is stored. It replaces every

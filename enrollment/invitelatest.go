@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/smsgate/caddy-smsgate/internal/endkeys"
 	"github.com/smsgate/caddy-smsgate/store"
 	"github.com/smsgate/caddy-smsgate/words"
 )
@@ -19,7 +20,10 @@ import (
 // the instances that minted them say (review27: keeping the later mint
 // time refused the newer link where an instance's clock was ahead). No
 // record (the previous release's invites, or none minted since) replaces
-// nothing.
+// nothing. A revocation of all her sessions (session.RevokeUser: a reset,
+// a revoke, a sign-out everywhere) writes the record naming no invite
+// (endkeys.NoInvite), where there is one: every invite minted before it
+// ends by its ID, not by comparing clocks (attack28 F2).
 
 // ErrInviteUnrecorded is a mint whose invite was written but whose
 // record as the user's newest may not be (the store failed writing it):
@@ -39,7 +43,7 @@ var ErrInviteUnrecorded = errors.New("the new invite could not be recorded as th
 var ErrInviteRaced = words.New("invite.raced")
 
 // latestInviteKey names the record of user's newest invite.
-func latestInviteKey(realm, user string) string { return store.Key("invite-latest", realm, user) }
+func latestInviteKey(realm, user string) string { return endkeys.LatestInvite(realm, user) }
 
 // latestInviteTTL is how long that record is kept: written after the
 // invite it names (and after every invite it replaces), for as long as
@@ -86,23 +90,41 @@ func (s *Admin) stillLatest(ctx context.Context, realm, user, token string) erro
 }
 
 // ReadReplaced adds to b the read of user's newest invite, and returns,
-// once b is done, whether inv (one of hers) was replaced by a newer one:
-// the record names another (an invite of the release before last, with
-// no mint time, is never named: any record replaces it). No record: none
-// is.
+// once b is done, whether inv (one of hers) was replaced by a newer one,
+// or ended by a revocation of all her sessions (ReadGone).
 func ReadReplaced(b *store.Batch, realm, user string) func(inv Invite) (bool, error) {
-	op := b.Get(latestInviteKey(realm, user))
+	gone := ReadGone(b, realm, user)
 	return func(inv Invite) (bool, error) {
+		why, err := gone(inv)
+		return why != nil, err
+	}
+}
+
+// ReadGone adds to b the read of user's newest invite, and returns, once
+// b is done, why inv (one of hers) is gone, nil where it is not: the
+// record names another (ErrInviteReplaced: an invite of the release
+// before last, with no mint time, is never named: any record replaces
+// it), or none (ErrInvite: a reset, a revoke, a sign-out everywhere wrote
+// it, endkeys.NoInvite). No record: it is not. err is the store's.
+func ReadGone(b *store.Batch, realm, user string) func(inv Invite) (gone, err error) {
+	op := b.Get(latestInviteKey(realm, user))
+	return func(inv Invite) (error, error) {
 		if errors.Is(op.Err, store.ErrNotFound) {
-			return false, nil
+			return nil, nil
 		}
 		var latest latestInvite
 		if op.Err != nil {
-			return false, op.Err
+			return nil, op.Err
 		}
 		if err := json.Unmarshal(op.Value, &latest); err != nil {
-			return false, err
+			return nil, err
 		}
-		return latest.ID != inv.ID, nil
+		switch latest.ID {
+		case inv.ID:
+			return nil, nil
+		case endkeys.NoInvite:
+			return ErrInvite, nil
+		}
+		return ErrInviteReplaced, nil
 	}
 }

@@ -108,34 +108,6 @@ func (m *Manager) revoked(ctx context.Context, cl *Claims) (bool, error) {
 		deviceEnds(device, cl) || m.covered.revokes(cl), nil
 }
 
-// EndUser ends every trust of user in realm (UntrustAll), then every
-// session issued until at (RevokeUser): the admin's revoke and reset, and
-// a provisioned user who lost her number. Trusts first, so that a trusted
-// browser signing in again between the two gets a session the revocation
-// ends.
-func EndUser(ctx context.Context, st store.Store, realm, user string, at time.Time) error {
-	if err := UntrustAll(ctx, st, realm, user); err != nil {
-		return err
-	}
-	return RevokeUser(ctx, st, realm, user, at)
-}
-
-// RevokeUser ends every session of user in realm issued until now. It
-// needs only the store, so the admin's tools use it with Caddy stopped.
-// A revocation never moves back: one made by an instance whose clock is
-// behind must not bring back the sessions a later one ended.
-func RevokeUser(ctx context.Context, st store.Store, realm, user string, now time.Time) error {
-	if err := revokeUserAt(store.Lasting(ctx), st, realm, user, now); err != nil {
-		return err
-	}
-	if err := announce(ctx, st, revocation{Realm: realm, User: user, At: now.UnixNano()}); err != nil {
-		return err
-	}
-	// Those it ended leave the index (a session signed meanwhile stays).
-	dropSessions(ctx, st, realm, user, now, func(s Info) bool { return !s.Issued.After(now) })
-	return nil
-}
-
 // revokeUserAt writes user's revocation record: every session issued
 // until now ends. It never moves back.
 func revokeUserAt(ctx context.Context, st store.Store, realm, user string, now time.Time) error {

@@ -308,11 +308,19 @@ func (m *Manager) Verify(token string) (*Claims, error) {
 	return cl, m.keys.Verify(token, m.realm, cl)
 }
 
-// RevokeUser ends every session of user issued until now.
+// RevokeUser ends every session of user issued until now (RevokeUser:
+// those listed by their SID too), here at once.
 func (m *Manager) RevokeUser(ctx context.Context, user string) error {
 	now := m.now()
 	m.covered.add(now, revocation{Realm: m.realm, User: user, At: now.UnixNano()}, m.lifetime)
-	return RevokeUser(ctx, m.store, m.realm, user, now)
+	done, err := revokeAll(ctx, m.store, m.realm, user, now)
+	for _, sid := range done.sids {
+		m.covered.add(now, revocation{Realm: m.realm, SID: sid}, m.lifetime)
+	}
+	if done.at.After(now) {
+		m.covered.add(now, revocation{Realm: m.realm, User: user, At: done.at.UnixNano()}, m.lifetime)
+	}
+	return err
 }
 
 // LetGo empties the cache as the owner lets go of the store (a gate's

@@ -2,7 +2,6 @@ package session
 
 import (
 	"context"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -19,14 +18,14 @@ import (
 type racingStore struct {
 	store.Store
 	key   string
-	once  sync.Once
+	fired atomic.Bool // not a sync.Once: after may read key again (RevokeUser reads it)
 	after func()
 }
 
 func (s *racingStore) Get(ctx context.Context, key string) ([]byte, error) {
 	v, err := s.Store.Get(ctx, key)
-	if key == s.key {
-		s.once.Do(s.after)
+	if key == s.key && s.fired.CompareAndSwap(false, true) {
+		s.after()
 	}
 	return v, err
 }

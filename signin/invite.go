@@ -39,13 +39,13 @@ func (s *Service) inviteFor(ctx context.Context, realm, token, prior string) (en
 	// Both reads in one batch: one round trip on Redis.
 	var b store.Batch
 	stands := s.readStanding(&b, realm, inv.User, inv.Made)
-	replaced := enrollment.ReadReplaced(&b, realm, inv.User)
+	gone := enrollment.ReadGone(&b, realm, inv.User)
 	_ = store.Do(ctx, s.Devices.Store, &b) // a read's error is its own: below
 	if ok, err := stands(); err != nil || !ok {
 		return enrollment.Invite{}, cmp.Or[error](err, enrollment.ErrInvite)
 	}
-	if gone, err := replaced(inv); err != nil || gone {
-		return enrollment.Invite{}, cmp.Or[error](err, enrollment.ErrInviteReplaced)
+	if why, err := gone(inv); err != nil || why != nil {
+		return enrollment.Invite{}, cmp.Or(err, why)
 	}
 	return inv, nil
 }

@@ -184,7 +184,7 @@ func (s *Service) endLost(ctx context.Context, realm, name, keyed, was string, i
 	}
 	st := s.Devices.Store
 	withdrawn, removed, byDevice := false, 0, false
-	err := session.EndUser(ctx, st, realm, name, cmp.Or(at, s.Devices.Now()))
+	err := session.EndUserUntil(ctx, st, realm, name, cmp.Or(at, s.Devices.Now()))
 	if err == nil { // a recovery session kept at a removal of a device its chain added, signed in since at
 		var tombstones []string
 		if tombstones, err = s.Devices.RemovedIDs(ctx, realm, name); err == nil {

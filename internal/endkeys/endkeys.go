@@ -7,6 +7,7 @@ package endkeys
 
 import (
 	"strings"
+	"time"
 
 	"github.com/smsgate/caddy-smsgate/store"
 )
@@ -74,3 +75,19 @@ func RealmPrefix(key string) (prefix string, ok bool) {
 	}
 	return kind + "/" + realm + "/", true
 }
+
+// LatestInvite is the key of the record of user's newest invite
+// (enrollment's): an invite is replaced exactly when the record names
+// another. A revocation of all the user's sessions (session.RevokeUser: a
+// reset, a revoke, a sign-out everywhere) writes it naming NoInvite, so
+// that every invite minted before ends by its ID, whatever the clocks of
+// the instances that minted it and ended it say (attack28 F2).
+func LatestInvite(realm, user string) string { return store.Key("invite-latest", realm, user) }
+
+// NoInvite is the ID no invite has (theirs are hex hashes) that a
+// revocation writes as the newest (LatestInvite).
+const NoInvite = "ended"
+
+// InviteLife is the longest an invite works (enrollment.MaxInviteTTL),
+// and so how long a record of the newest invite is kept.
+const InviteLife = 30 * 24 * time.Hour
