@@ -102,7 +102,7 @@ func (s *site) refused(host, path string, errs []caddyhttp.RouteList) (status in
 		for _, list := range errs {
 			r := probe(s.srv, host, path, status, s.root)
 			s.steps = 0
-			if _, err := s.follow(list, r, path, "errors route", true); err != nil {
+			if _, err := s.follow(list, r, path, &place{part: "errors route", k: -1}, true); err != nil {
 				return status, err
 			}
 		}
@@ -177,7 +177,7 @@ func (s *site) read(handlers []caddyhttp.MiddlewareHandler) {
 // to the app. A route the probe may or may not stand for (sure false:
 // matches) is followed for the requests it takes, its rewrites and vars
 // undone after it, and ends nothing.
-func (s *site) follow(routes caddyhttp.RouteList, r *http.Request, path, at string, sure bool) (bool, error) {
+func (s *site) follow(routes caddyhttp.RouteList, r *http.Request, path string, at *place, sure bool) (bool, error) {
 	if s.depth++; s.depth > maxDepth {
 		s.depth--
 		return false, nil // a named route that invokes itself: Caddy's own loop
@@ -195,7 +195,7 @@ func (s *site) follow(routes caddyhttp.RouteList, r *http.Request, path, at stri
 			continue
 		}
 		u, vars := *r.URL, maps.Clone(varsOf(r))
-		done, err := s.run(route.Handlers, r, path, fmt.Sprintf("%s %d", at, k), sure && certain)
+		done, err := s.run(route.Handlers, r, path, &place{up: at, k: k}, sure && certain)
 		if !certain { // its moves are for the requests it takes only
 			*r.URL = u
 			clear(varsOf(r))
@@ -210,17 +210,17 @@ func (s *site) follow(routes caddyhttp.RouteList, r *http.Request, path, at stri
 }
 
 // run runs a route's handlers for follow.
-func (s *site) run(handlers []caddyhttp.MiddlewareHandler, r *http.Request, path, here string, sure bool) (bool, error) {
+func (s *site) run(handlers []caddyhttp.MiddlewareHandler, r *http.Request, path string, here *place, sure bool) (bool, error) {
 	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
 	for _, h := range handlers {
 		switch h := h.(type) {
 		case *caddyhttp.Subroute:
-			if done, err := s.follow(h.Routes, r, path, here+", subroute route", sure); done || err != nil {
+			if done, err := s.follow(h.Routes, r, path, &place{up: here, part: ", subroute route", k: -1}, sure); done || err != nil {
 				return done, err
 			}
 		case *caddyhttp.Invoke:
 			if named := s.srv.NamedRoutes[h.Name]; named != nil {
-				if done, err := s.follow(caddyhttp.RouteList{*named}, r, path, here+", named route "+h.Name+" route", sure); done || err != nil {
+				if done, err := s.follow(caddyhttp.RouteList{*named}, r, path, &place{up: here, part: ", named route " + h.Name + " route", k: -1}, sure); done || err != nil {
 					return done, err
 				}
 			}
@@ -263,9 +263,9 @@ func (s *site) run(handlers []caddyhttp.MiddlewareHandler, r *http.Request, path
 
 // responses follows the routes of handle_response blocks (a
 // reverse_proxy's, an intercept's), for some answers only: none ends.
-func (s *site) responses(blocks []caddyhttp.ResponseHandler, r *http.Request, path, here string) error {
+func (s *site) responses(blocks []caddyhttp.ResponseHandler, r *http.Request, path string, here *place) error {
 	for k, hr := range blocks {
-		if _, err := s.follow(hr.Routes, r, path, fmt.Sprintf("%s, handle_response %d route", here, k), false); err != nil {
+		if _, err := s.follow(hr.Routes, r, path, &place{up: here, part: fmt.Sprintf(", handle_response %d route", k), k: -1}, false); err != nil {
 			return err
 		}
 	}

@@ -68,4 +68,7 @@ var refusals = []struct {
 	// store/accept on a store that is not frozen, or changed meanwhile.
 	{"not_frozen", http.StatusConflict, errmatch.Is(continuity.ErrNotFrozen)},
 	{"store_changed", http.StatusConflict, errmatch.Is(continuity.ErrChanged)},
+	// An invite another mint for the user replaced at the same instant: no
+	// link handed out, the other's works.
+	{"invite_raced", http.StatusConflict, errmatch.Is(enrollment.ErrInviteRaced)},
 }

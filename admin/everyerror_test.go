@@ -34,6 +34,7 @@ var adminRows = map[string]struct {
 	"continuity.ErrChanged":         {continuity.ErrChanged, http.StatusConflict},
 	"enrollment.ErrMaxDevices":      {enrollment.ErrMaxDevices, http.StatusBadRequest},
 	"enrollment.ErrNoDevice":        {enrollment.ErrNoDevice, http.StatusNotFound},
+	"enrollment.ErrInviteRaced":     {enrollment.ErrInviteRaced, http.StatusConflict},
 	"enrollment.ImportError":        {&enrollment.ImportError{Key: "k"}, http.StatusBadRequest},
 	"enrollment.PartialImportError": {&enrollment.PartialImportError{Written: 1, Of: 2, Err: errors.New("EOF")}, http.StatusServiceUnavailable},
 	"phone.ErrMalformed":            {phone.WithExample(phone.ErrMalformed, "GB"), http.StatusBadRequest},

@@ -167,7 +167,7 @@ func adminOp(ctx context.Context, svc *enrollment.Admin, tell *signin.Service, p
 		if err != nil {
 			return nil, phone.WithExample(err, region)
 		}
-		id, err := svc.Devices.AddBound(ctx, req.Realm, req.User, e164, req.Name)
+		id, err := signin.AddByAdmin(ctx, svc.Devices, req.Realm, req.User, e164, req.Name)
 		if held := (*enrollment.HeldError)(nil); errors.As(err, &held) {
 			return nil, &adminError{http.StatusConflict, errors.New(textsafe.Escape(held.Error()))}
 		}
@@ -250,6 +250,9 @@ func adminOp(ctx context.Context, svc *enrollment.Admin, tell *signin.Service, p
 			ttl = d
 		}
 		token, err := svc.NewInvite(ctx, req.Realm, req.User, ttl)
+		if errors.Is(err, enrollment.ErrInviteRaced) {
+			return nil, err // the admin's 409: another mint's link is the one that works
+		}
 		if err != nil {
 			return nil, &inviteFailed{err}
 		}

@@ -17,8 +17,8 @@ import (
 func TestACallWhereNoneIsOfferedIsAnsweredInWords(t *testing.T) {
 	sitetest.Parallel(t)
 	s := sitetest.Start(t, `http://localhost:{HTTP_PORT} {
-	basic_auth {
-		alice $2a$10$eAjqWKWtJzWGcoO86qpOTe3dpZRbaxiYEpCAQw/3wFkkdxgx/z4cK
+	basic_auth argon2id {
+		alice `+sitetest.DemoHash+`
 	}
 	smsgate {
 		store badger {DIR}

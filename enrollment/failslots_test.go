@@ -43,9 +43,8 @@ func (f *failWatch) Get(ctx context.Context, k string) ([]byte, error) {
 // failWatch), alice holding an app (its secret) and MaxFailures 3.
 func onBothStores(t *testing.T, test func(t *testing.T, s *Challenges, w *failWatch, out *outbox, clk *clock, secret string)) {
 	storetest.OnBadgerAndRedis(t, func(t *testing.T, st store.Store) {
-		s, out, clk := appService(t)
 		w := &failWatch{Store: st}
-		s.Store = w
+		s, out, clk := appServiceOn(t, w)
 		s.Limits.LockAfter = 1000
 		s.Limits.MaxFailures = 3
 		secret := withApp(t, s, clk)

@@ -42,7 +42,8 @@ const MaxInviteTTL = 30 * 24 * time.Hour
 // record naming it the newest (markLatest). A failure of the first write
 // leaves her earlier links working and hands out none; of the second,
 // ErrInviteUnrecorded: no link is handed out, and whether the earlier
-// ones still work is not known.
+// ones still work is not known. A mint whose record another replaced
+// before it was read back is ErrInviteRaced (stillLatest).
 func (s *Admin) NewInvite(ctx context.Context, realm, user string, ttl time.Duration) (string, error) {
 	if ttl <= 0 || ttl > MaxInviteTTL {
 		return "", fmt.Errorf("an invite works for %v at most, not %v", MaxInviteTTL, ttl)
@@ -56,6 +57,9 @@ func (s *Admin) NewInvite(ctx context.Context, realm, user string, ttl time.Dura
 	}
 	if err := s.markLatest(ctx, realm, user, inviteID(token)); err != nil {
 		return "", fmt.Errorf("%w: %w", ErrInviteUnrecorded, err)
+	}
+	if err := s.stillLatest(ctx, realm, user, token); err != nil {
+		return "", err
 	}
 	return token, nil
 }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 
 	"github.com/smsgate/caddy-smsgate/store"
+	"github.com/smsgate/caddy-smsgate/words"
 )
 
 // A user's newest invite: minting one replaces every earlier one of hers
@@ -24,6 +26,12 @@ import (
 // its link is not handed out, and her earlier links may or may not still
 // work (the write may have been made, its answer lost).
 var ErrInviteUnrecorded = errors.New("the new invite could not be recorded as the user's newest")
+
+// ErrInviteRaced is a mint whose record as the user's newest another mint
+// for her replaced before it was read back (two admins inviting her at the
+// same instant): its link would not work, so it is not handed out; the
+// other mint's is the one that works (review28).
+var ErrInviteRaced = words.New("invite.raced")
 
 // latestInviteKey names the record of user's newest invite.
 func latestInviteKey(realm, user string) string { return store.Key("invite-latest", realm, user) }
@@ -44,6 +52,32 @@ type latestInvite struct {
 func (s *Admin) markLatest(ctx context.Context, realm, user, id string) error {
 	raw, _ := json.Marshal(latestInvite{ID: id})
 	return s.Store.Put(ctx, latestInviteKey(realm, user), raw, latestInviteTTL)
+}
+
+// stillLatest reads back the record of user's newest invite, just written
+// naming token's: a mint at the same instant whose record was written
+// after it replaced it (the record is overwritten, the last write wins),
+// and its link would be handed out dead. Then it is ErrInviteRaced, and
+// its invite is deleted (an instance of the previous release, which reads
+// no record, would take it). A read that fails is ErrInviteUnrecorded: the
+// record was written, whether it still names this one is not known. A mint
+// whose record is replaced only after this read — the other admin's write
+// came once this one had answered — is handed out, and replaced as any
+// earlier link is by a newer one.
+func (s *Admin) stillLatest(ctx context.Context, realm, user, token string) error {
+	raw, err := s.Store.Get(ctx, latestInviteKey(realm, user))
+	var latest latestInvite
+	if err == nil {
+		err = json.Unmarshal(raw, &latest)
+	}
+	if err != nil {
+		return fmt.Errorf("%w: reading it back: %w", ErrInviteUnrecorded, err)
+	}
+	if latest.ID != inviteID(token) {
+		_ = s.Store.Delete(ctx, inviteKey(realm, token))
+		return ErrInviteRaced
+	}
+	return nil
 }
 
 // ReadReplaced adds to b the read of user's newest invite, and returns,

@@ -70,10 +70,9 @@ func TestABurstOfWrongCodesWhileTheOwnerSignsInRepeatedly(t *testing.T) {
 		for run := range runs {
 			user := fmt.Sprint("burst-", run)
 			fc := &seqCounter{Store: st, key: failUserKey(Scope{Realm: realm}, user)}
-			s, _, _ := appService(t)
+			s, _, _ := appServiceOn(t, fc)
 			clk := &lockedClock{t: time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)}
 			s.Now = clk.now
-			s.Store = fc
 			s.Limits.LockAfter = 1000 // the per-address lock: each stranger types one
 			s.Limits.MaxFailures = maxFailures
 			ctx := context.Background()

@@ -152,7 +152,7 @@ type Pages struct {
 // New builds the pages of a gate.
 func New(c Config) *Pages {
 	p := &Pages{Config: c, publicHTTPS: strings.HasPrefix(c.PublicOrigin, "https://"), names: namesFor(c),
-		forged: &logonce.Throttle{Every: forgedEvery}}
+		forged: &logonce.Throttle{Every: forgedEvery, Lines: forgedLines}}
 	if u, err := url.Parse(c.PortalURL); c.PortalURL != "" && err == nil {
 		p.portalPlain = insecureURL(u)
 	}

@@ -23,8 +23,12 @@ import (
 // receiptLifetime is how long a receipt is kept: as long as its code.
 const receiptLifetime = enrollment.MaxCodeTTL + time.Minute
 
-// forgedEvery is how often a forged receipt's warning is written at most.
-const forgedEvery = 5 * time.Second
+// forgedEvery is how often a forged receipt's warning is written at most
+// per source, and forgedLines how many of all sources in that time.
+const (
+	forgedEvery = 5 * time.Second
+	forgedLines = 5
+)
 
 // receipt is what a gateway said about a message.
 type receipt struct {
@@ -57,12 +61,20 @@ func (p *Pages) twilioStatus(w http.ResponseWriter, r *http.Request) error {
 	// never the Host of this request.
 	url := p.LinkOrigin + r.URL.RequestURI()
 	if !p.Receipts.VerifyReceipt(url, r.PostForm, r.Header.Get("X-Twilio-Signature")) {
-		// Anyone may post here: one line per 5 s, with the number of those
-		// not written since (repeats), not one per request.
-		if n, tell := p.forged.Tell(p.ReceiptsName, p.Now()); tell {
-			fields := []zap.Field{zap.String("event", "receipt_forged"), zap.String("ip", ClientIP(r)), zap.String("provider", p.ReceiptsName)}
+		// Anyone may post here: one line per source (client IP) in 5 s, with
+		// the number of its posts not written since (repeats), and at most
+		// forgedLines lines of all sources in 5 s, the next line counting
+		// the sources none of whose posts were written (other_sources): a
+		// flood from one source does not hide another's, nor does one from
+		// many fill the disk.
+		ip := ClientIP(r)
+		if n, others, tell := p.forged.Hidden(ip, p.Now()); tell {
+			fields := []zap.Field{zap.String("event", "receipt_forged"), zap.String("ip", ip), zap.String("provider", p.ReceiptsName)}
 			if n > 0 {
 				fields = append(fields, zap.Int("repeats", n))
+			}
+			if others > 0 {
+				fields = append(fields, zap.Int("other_sources", others))
 			}
 			p.Logger.Warn("delivery receipt refused: its signature is wrong", fields...)
 		}

@@ -45,6 +45,16 @@ func Parse(input, defaultRegion string) (string, error) {
 	if !strings.HasPrefix(input, "+") && defaultRegion == "" {
 		return "", ErrMalformed
 	}
+	// An input here is at most MaxInput characters, none of them a newline.
+	p := parses.get(defaultRegion+"\n"+input, func() parsed {
+		e164, err := parse(input, defaultRegion)
+		return parsed{e164, err}
+	})
+	return p.e164, p.err
+}
+
+// parse is Parse past its checks of the characters (see known.go).
+func parse(input, defaultRegion string) (string, error) {
 	num, err := phonenumbers.Parse(input, defaultRegion)
 	if err != nil {
 		return "", ErrMalformed

@@ -148,11 +148,11 @@ const NonGeographic = "001"
 
 // Check reports why e164 may not be sent a code on channel, or nil.
 func (p *Policy) Check(e164 string, channel factor.Channel) error {
-	num, err := phonenumbers.Parse(e164, "")
-	if err != nil || !phonenumbers.IsValidNumber(num) {
+	f := factsOf(e164)
+	if !f.parsed || !f.valid {
 		return ErrInvalid
 	}
-	region := phonenumbers.GetRegionCodeForNumber(num)
+	region := f.region
 	allowed := p.AllowedRegions
 	if r, ok := p.ChannelRegions[channel]; ok {
 		allowed = r
@@ -171,7 +171,7 @@ func (p *Policy) Check(e164 string, channel factor.Channel) error {
 	if slices.ContainsFunc(p.DenyPrefixes, hasPrefix) || (len(p.AllowPrefixes) > 0 && !slices.ContainsFunc(p.AllowPrefixes, hasPrefix)) {
 		return ErrPrefix
 	}
-	if !p.typeAllowed(num, channel) {
+	if !p.typeAllowed(f.kind, channel) {
 		if channel == factor.ChannelVoice {
 			return ErrTypeVoice
 		}
@@ -180,22 +180,17 @@ func (p *Policy) Check(e164 string, channel factor.Channel) error {
 	return nil
 }
 
-func (p *Policy) typeAllowed(num *phonenumbers.PhoneNumber, channel factor.Channel) bool {
+func (p *Policy) typeAllowed(got phonenumbers.PhoneNumberType, channel factor.Channel) bool {
 	types, ok := p.Types[channel]
 	if !ok {
 		types = DefaultTypes[channel]
 	}
-	got := phonenumbers.GetNumberType(num)
 	return slices.ContainsFunc(types, func(name string) bool { return typeNames[name] == got })
 }
 
 // Region is the ISO 3166 code of e164's country, or "ZZ".
 func Region(e164 string) string {
-	num, err := phonenumbers.Parse(e164, "")
-	if err != nil {
-		return "ZZ"
-	}
-	if r := phonenumbers.GetRegionCodeForNumber(num); r != "" {
+	if r := factsOf(e164).region; r != "" {
 		return r
 	}
 	return "ZZ"

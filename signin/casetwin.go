@@ -39,13 +39,22 @@ var errTwinFound = errors.New("a case twin")
 // snapshot, or before claims were written, is refused there), then claims
 // her name's key (claimTwin: of two twins completing at the same instant,
 // the second claim is refused, ErrTwinClaimed, whichever device is written
-// first). The admin's own adding (admin API, CLI) and invites are not
-// asked: the admin decides (basic_auth may hold Alice and alice). A
-// refusal is audited (enrollment_refused_case) with the realm and user's
-// name only (refuseTwin: where it begins, once in twinsFresh).
+// first). The admin's own adding (admin API, console, CLI) and invites are
+// not asked: the admin decides (basic_auth may hold Alice and alice); they
+// claim the name all the same (ClaimName), so that a twin's own enrollment
+// after is refused. A refusal is audited (enrollment_refused_case) with
+// the realm and user's name only (refuseTwin: where it begins, once in
+// twinsFresh).
 func (s *Service) caseTwin(ctx context.Context, realm string, f *Flow, user string, fresh bool) error {
 	if f.InvitedAs(user) {
-		return nil // the admin's invite names her (the admin decided), or her recovery code did (useRecovery)
+		// The admin's invite names her (the admin decided), or her recovery
+		// code did (useRecovery): never refused; her name claimed just
+		// before her device is written, so that a twin's own enrollment
+		// meanwhile is refused (ClaimName).
+		if fresh {
+			return ClaimName(ctx, s.Devices.Store, realm, user)
+		}
+		return nil
 	}
 	names := s.configNames()
 	if _, ok := names[user]; ok {

@@ -8,6 +8,8 @@ import (
 	"errors"
 	"time"
 
+	"golang.org/x/text/cases"
+
 	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/internal/clock"
 	"github.com/smsgate/caddy-smsgate/store"
@@ -80,6 +82,35 @@ func (s *Service) claimTwin(ctx context.Context, realm, user, folded string) err
 		}
 		return mine, grace, nil
 	})
+}
+
+// ClaimName writes user's claim of her name in realm (twinKey's), whoever
+// held it, for the admin's paths, which no claim refuses (the admin
+// decides): the admin's add (AddByAdmin: the admin API, the console, the
+// CLI) and an invite's enrollment (caseTwin), before their device is
+// written. A twin's own first enrollment whose claim comes after it is
+// refused (ErrTwinClaimed), and once the device is written, its scan
+// refuses her (ErrCaseTwin). A twin's claim written before it is replaced
+// and her enrollment goes on: both are enrolled, as where the admin adds
+// a twin of a user enrolled before (SECURITY.md, case twins).
+func ClaimName(ctx context.Context, st store.Store, realm, user string) error {
+	mine, err := json.Marshal(twinClaim{User: user, Nonce: enrollment.RandomID()})
+	if err != nil {
+		return err
+	}
+	grace := twinGrace.Get()
+	return st.Update(store.Lasting(ctx), twinClaimKey(realm, twinKey(cases.Fold(), user)), func([]byte, bool) ([]byte, time.Duration, error) {
+		return mine, grace, nil
+	})
+}
+
+// AddByAdmin is the admin's add of e164 to user's phones
+// (Devices.AddBound), her name claimed first (ClaimName).
+func AddByAdmin(ctx context.Context, d *enrollment.Devices, realm, user, e164, name string) (string, error) {
+	if err := ClaimName(ctx, d.Store, realm, user); err != nil {
+		return "", err
+	}
+	return d.AddBound(ctx, realm, user, e164, name)
 }
 
 // claimedByOther reads the claim of folded in realm where an enrollment

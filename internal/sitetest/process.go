@@ -102,6 +102,7 @@ type process struct {
 	skew   atomic.Int64 // how far Advance moved its clock
 	knobs  bool         // its test turned a knob (under mu)
 	mark   int64        // its stderr's size when its current test took it
+	ticks  int64        // its CPU then, for cpuLogEnv
 }
 
 // processes are the children this binary started, and those no test holds.
@@ -131,6 +132,9 @@ func takeProcess(t *testing.T) *process {
 	}
 	if fi, err := os.Stat(p.stderr()); err == nil {
 		p.mark = fi.Size()
+	}
+	if os.Getenv(cpuLogEnv) != "" {
+		p.ticks = cpuTicks(p.cmd.Process.Pid)
 	}
 	return p
 }
@@ -291,6 +295,7 @@ func (p *process) release(t *testing.T) {
 		p.stop()
 		return
 	}
+	logCPU(t, p, p.ticks)
 	processes.Lock()
 	processes.idle = append(processes.idle, p)
 	processes.Unlock()
