@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	caddycmd "github.com/caddyserver/caddy/v2/cmd"
@@ -82,7 +83,10 @@ func openStopped(folder string, config *configFile, realm string, create bool) (
 	_ = json.Unmarshal(g.StoreConfig, &fields)
 	delete(fields, "module") // the inline key names the module; the module's own config is the rest
 	raw, _ = json.Marshal(fields)
-	ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
+	ctx, cancel, err := cliContext()
+	if err != nil {
+		return nil, nil, nil, err
+	}
 	loaded, err := ctx.LoadModuleByID("smsgate.stores."+mod.Module, raw)
 	if err != nil {
 		cancel()
@@ -94,6 +98,26 @@ func openStopped(folder string, config *configFile, realm string, create bool) (
 		return nil, nil, nil, fmt.Errorf("module %s is not a smsgate store", mod.Module)
 	}
 	return st, g, cancel, nil
+}
+
+// cliContextMu keeps one caddy.ProvisionContext at a time: it sets Caddy's
+// default logger and CertMagic's default storage, the process's.
+var cliContextMu sync.Mutex
+
+// cliContext is a Caddy context for a store module the CLI opens: one of
+// a config of no apps, whose log is Caddy's default (the terminal, as
+// Caddy's other lines), so that a store's warning (a Redis keeping
+// nothing on disk) is one line. A context without a config logs through
+// zap's development logger, a stack trace under every warning.
+func cliContext() (caddy.Context, context.CancelFunc, error) {
+	cliContextMu.Lock()
+	base, err := caddy.ProvisionContext(&caddy.Config{})
+	cliContextMu.Unlock()
+	if err != nil {
+		return caddy.Context{}, nil, err
+	}
+	ctx, cancel := caddy.NewContext(base)
+	return ctx, cancel, nil
 }
 
 // configFile is --config (with --adapter), read at most once: for the

@@ -50,6 +50,20 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	}
 }
 
+// NewLookupFailures registers on reg (nil: none) the count of Twilio
+// Lookups that could not answer, by step (enroll, sign_in) and result
+// (sent: the code went out unchecked; refused), or takes the one there:
+// the twilio provider counts them, on the gate's registry.
+func NewLookupFailures(reg prometheus.Registerer) *prometheus.CounterVec {
+	c := prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "caddy", Subsystem: "smsgate", Name: "lookup_failures_total",
+		Help: "Twilio Lookups that could not answer before a send, by step (enroll, sign_in) and result (sent: the code went out unchecked; refused)."},
+		[]string{"at", "result"})
+	if reg == nil {
+		return c
+	}
+	return register(reg, c)
+}
+
 // register adds c to reg, or returns the collector already there.
 func register[T prometheus.Collector](reg prometheus.Registerer, c T) T {
 	if err := reg.Register(c); err != nil {

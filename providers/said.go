@@ -1,13 +1,14 @@
 package providers
 
 import (
+	"cmp"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -54,13 +55,17 @@ var cutRun = regexp.MustCompile(`(?:\d|[\s.,/_+()-]|%[0-9A-Fa-f]{0,2})*\d(?:[\s.
 // secrets lists what a request to u with header may carry that is a
 // secret: every header value and each of its words (a bearer token; a
 // basic auth's user:password, decoded, and its password), the URL's user
-// info and its query's values. Only those of 4 bytes or more: shorter
-// ones would mask ordinary words.
+// info and its query's values, each in every form a gateway may echo it
+// (secretForms), and a query value also as the URL wrote it (the address
+// as sent: "%2B", "%2b" or a raw "+") and with its escapes alone decoded
+// (its "+" kept). Only those of 4 bytes or more, decoded: shorter ones
+// would mask ordinary words.
 func secrets(u *url.URL, header http.Header) []string {
 	var out []string
-	add := func(s string) {
+	add := func(s string, as ...string) {
 		if len(s) >= 4 {
-			out = append(out, s)
+			out = append(out, secretForms(s)...)
+			out = append(out, as...)
 		}
 	}
 	for k, vs := range header {
@@ -84,15 +89,33 @@ func secrets(u *url.URL, header http.Header) []string {
 		pass, _ := u.User.Password()
 		add(pass)
 	}
-	for _, vs := range u.Query() {
-		for _, v := range vs {
-			add(v)
+	for _, pair := range strings.Split(u.RawQuery, "&") {
+		_, raw, _ := strings.Cut(pair, "=")
+		if v, err := url.QueryUnescape(raw); err == nil {
+			escapesOnly, _ := url.PathUnescape(raw)
+			add(v, raw, escapesOnly)
 		}
 	}
 	// The longest first: a secret that holds another is masked whole.
-	sort.Slice(out, func(i, j int) bool { return len(out[i]) > len(out[j]) })
-	return out
+	slices.SortFunc(out, func(a, b string) int { return cmp.Or(len(b)-len(a), strings.Compare(a, b)) })
+	return slices.Compact(out)
 }
+
+// secretForms is s as a gateway may echo it: as is, %-escaped as a query
+// writes it (a space as "+") and as a path does ("%20"), the escapes' hex
+// in capitals or not.
+func secretForms(s string) []string {
+	forms := []string{s}
+	for _, esc := range []string{url.QueryEscape(s), url.PathEscape(s)} {
+		if esc != s {
+			forms = append(forms, esc, lowerEscapes.ReplaceAllStringFunc(esc, strings.ToLower))
+		}
+	}
+	return forms
+}
+
+// lowerEscapes is a %-escape, its hex to write in small letters.
+var lowerEscapes = regexp.MustCompile(`%[0-9A-F]{2}`)
 
 // codeRun is a run of digits with at most three spaces, dashes, dots,
 // commas, slashes, underscores or pluses (a form-encoded space), or

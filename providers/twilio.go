@@ -91,7 +91,7 @@ func (t *Twilio) Provision(ctx caddy.Context) error {
 	}
 	t.token = optional(t.AuthToken)
 	if t.Lookup != nil {
-		if err := t.Lookup.provision(ctx.Logger()); err != nil {
+		if err := t.Lookup.provision(ctx); err != nil {
 			return err
 		}
 	}

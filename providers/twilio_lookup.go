@@ -16,6 +16,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
 	"github.com/smsgate/caddy-smsgate/factor"
@@ -59,6 +60,7 @@ type TwilioLookup struct {
 	mu     sync.Mutex
 	cache  map[[32]byte]lookupAnswer
 	logger *zap.Logger
+	lookupWatch
 }
 
 var defaultRefused = map[factor.Channel][]string{
@@ -112,6 +114,7 @@ func (t *Twilio) CheckNumber(ctx context.Context, e164 string, channel factor.Ch
 		if enrolling {
 			open = l.OnErrorEnroll == "open"
 		}
+		l.failed(err, e164, enrolling, open)
 		if open {
 			return nil
 		}
@@ -215,11 +218,18 @@ func isoHours(p string) time.Duration {
 	return time.Duration(days)*24*time.Hour + time.Duration(hours)*time.Hour
 }
 
-// provision sets the Lookup's defaults and checks its settings.
-func (l *TwilioLookup) provision(logger *zap.Logger) error {
-	if l.logger = logger; logger == nil {
+// provision sets the Lookup's defaults and checks its settings; its
+// failures are told on ctx's logger and counted on its metrics registry
+// (watch), where the gate's counters are.
+func (l *TwilioLookup) provision(ctx caddy.Context) error {
+	if l.logger = ctx.Logger(); l.logger == nil {
 		l.logger = zap.NewNop()
 	}
+	var reg prometheus.Registerer // none in a bare Context (a test's)
+	if r := ctx.GetMetricsRegistry(); r != nil {
+		reg = r
+	}
+	l.watch(reg)
 	if l.BaseURL == "" {
 		l.BaseURL = "https://lookups.twilio.com"
 	}

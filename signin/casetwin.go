@@ -27,23 +27,24 @@ var errTwinFound = errors.New("a case twin")
 // invite or recovery code, not a user of the config's) when realm holds a
 // device record, not empty, or the config a user (at any of the realm's
 // gates: GiveNumbers), of another name equal to user's under twinKey
-// (NFKC, spaces trimmed, Unicode case folding). Where the enrollment
-// begins and before another code is sent for it (fresh false) it reads
-// the realm's snapshot of enrolled names (enrolledNames: at most
-// twinsFresh old, one scan at a time), so that a flood of refused POSTs
-// costs no scan each, then the claim of her name (one Get: another user's
-// live claim refuses her, ErrTwinClaimed, before any text is sent); just
-// before its device is written (enrollment.Scope.First, fresh true),
-// reached only with a right code, it scans the realm's device records
-// afresh (a twin enrolled since the snapshot, or before claims were
-// written, is refused there), then claims her name's key (claimTwin: of
-// two twins completing at the same instant, the second claim is refused,
-// ErrTwinClaimed, whichever device is written first). The admin's own
-// adding (admin API, console, CLI) and invites are not asked: the admin
-// decides (basic_auth may hold Alice and alice); they claim the name all
-// the same (ClaimName), so that a twin's own enrollment after is refused. A refusal is audited
-// (enrollment_refused_case) with the realm and user's name only
-// (refuseTwin: where it begins, once in twinsFresh).
+// (NFKC, spaces trimmed, upper- and lower-cased, Unicode case folding).
+// Where the enrollment begins and before another code is sent for it
+// (fresh false) it reads the realm's snapshot of enrolled names
+// (enrolledNames: at most twinsFresh old, one scan at a time), so that a
+// flood of refused POSTs costs no scan each, then the claim of her name
+// (one Get: another user's live claim refuses her, ErrTwinClaimed, before
+// any text is sent); just before its device is written
+// (enrollment.Scope.First, fresh true), reached only with a right code, it
+// scans the realm's device records afresh (a twin enrolled since the
+// snapshot, or before claims were written, is refused there), then claims
+// her name's key (claimTwin: of two twins completing at the same instant,
+// the second claim is refused, ErrTwinClaimed, whichever device is written
+// first). The admin's own adding (admin API, console, CLI) and invites are
+// not asked: the admin decides (basic_auth may hold Alice and alice); they
+// claim the name all the same (ClaimName), so that a twin's own enrollment
+// after is refused. A refusal is audited (enrollment_refused_case) with
+// the realm and user's name only (refuseTwin: where it begins, once in
+// twinsFresh).
 func (s *Service) caseTwin(ctx context.Context, realm string, f *Flow, user string, fresh bool) error {
 	if f.InvitedAs(user) {
 		// The admin's invite names her (the admin decided), or her recovery
@@ -104,10 +105,17 @@ func (s *Service) caseTwin(ctx context.Context, realm string, f *Flow, user stri
 
 // twinKey is what names are compared by: NFKC (a full-width ＡＬＩＣＥ,
 // a decomposed andre\u0301), spaces around trimmed ("ALICE ", as a
-// directory's caseIgnoreMatch ignores them), then Unicode case folding.
+// directory's caseIgnoreMatch ignores them), upper- then lower-cased rune
+// by rune, then Unicode case folding. The upper and lower casing first
+// is what case-blind logins do and the folding leaves out: "alıce"
+// (dotless ı) upper-cases to ALICE (.NET's ToUpperInvariant, Java's
+// equalsIgnoreCase, JavaScript), "ALİCE" (dotted İ) lower-cases to alice
+// (Go's strings.ToLower); and x/text folds Cherokee letters each to the
+// other case (golang/go#46101), which a lower-cased name is not. For any
+// other name the key is the folding's alone, as it was (TestTwinKeyIsStable).
 // fold is the caller's (a Caser is not to be shared between goroutines).
 func twinKey(fold cases.Caser, name string) string {
-	return fold.String(strings.TrimSpace(norm.NFKC.String(name)))
+	return fold.String(strings.ToLower(strings.ToUpper(strings.TrimSpace(norm.NFKC.String(name)))))
 }
 
 // refuseTwin audits and answers a refusal of user's first enrollment: at

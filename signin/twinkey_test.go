@@ -1,0 +1,51 @@
+package signin
+
+import (
+	"testing"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/cases"
+)
+
+// TestTwinKeyIsStable: twinKey upper- and lower-cases a name before the
+// folding (attack28's F1), and that changes the key (so a claim's key,
+// twin/<realm>/<sha256>, and the snapshot's grouping) of no name but
+// those that were twins all along: names holding (once NFKC-normalised)
+// a Turkish ı or İ, now i as the case-blind logins have them
+// (ToUpper("alıce") is ALICE, ToLower("ALİCE") alice), or a Cherokee
+// capital, which x/text's folding sent to the small letter while it sends
+// the small letter to the capital (golang/go#46101: Ꭰ and ꭰ had two
+// keys). Casing and folding go rune by rune: every other rune, cased,
+// folds as it did. "alíce" stays apart from alice.
+func TestTwinKeyIsStable(t *testing.T) {
+	t.Parallel()
+	fold := cases.Fold()
+	changed := func(r rune) bool {
+		return r == 'ı' || r == 'İ' || r >= 0x13a0 && r <= 0x13f5 // Cherokee capitals: now the small letters' key
+	}
+	for r := rune(0); r <= unicode.MaxRune; r++ { // twinKey's casing and folding go rune by rune, after NFKC
+		cased := unicode.ToLower(unicode.ToUpper(r))
+		if cased == r || !utf8.ValidRune(r) {
+			continue // the same rune folded: the same key
+		}
+		if now, was := fold.String(string(cased)), fold.String(string(r)); (now != was) != changed(r) {
+			t.Errorf("%U %q: folds to %+q, was %+q", r, r, now, was)
+		}
+	}
+	for _, twins := range [][]string{
+		{"alice", "al\u0131ce", "AL\u0130CE", "ALICE", "al\U0001D6A4ce"},
+		{"\u13a0\u13a1", "\uab70\uab71", "\u13a0\uab71"},
+	} {
+		for _, name := range twins[1:] {
+			if twinKey(fold, name) != twinKey(fold, twins[0]) {
+				t.Errorf("%+q and %+q: keys %+q, %+q; want one", name, twins[0], twinKey(fold, name), twinKey(fold, twins[0]))
+			}
+		}
+	}
+	for _, other := range []string{"al\u00edce", "alce", "alise", "al\u0131\u0307ce"} {
+		if twinKey(fold, other) == twinKey(fold, "alice") {
+			t.Errorf("%+q has alice's key", other)
+		}
+	}
+}
