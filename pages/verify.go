@@ -89,8 +89,10 @@ type pageData struct {
 	// Enrolling says the code is for a first phone: "change it". Renew
 	// offers a new code to it after the last one died of wrong tries.
 	Enrolling, Renew bool
-	// Confirm is a phone the user asked to remove, to confirm.
-	Confirm *deviceView
+	// Confirm is a phone the user asked to remove, to confirm. KeepOnly
+	// says her only device may not be removed: no Remove, a hint instead.
+	Confirm  *deviceView
+	KeepOnly bool
 	// PhoneError is an error about the phone typed (shown by its field);
 	// DeviceName the name typed, kept.
 	PhoneError, DeviceName string
