@@ -112,7 +112,9 @@ func axeTest(t *testing.T) (*sitetest.Site, string) {
 	t.Helper()
 	sitetest.Parallel(t)
 	source := axeSource(t)
-	return sitetest.Basic(t, "channels sms voice\n\t\tsite_name \"Example Wiki\"\n\t\tlockout_after 3"), source
+	// allow_remove_last: bob's only phone is offered Remove (walk29: not
+	// without it), so its confirmation is checked too.
+	return sitetest.Basic(t, "channels sms voice\n\t\tsite_name \"Example Wiki\"\n\t\tlockout_after 3\n\t\tallow_remove_last"), source
 }
 
 // TestPagesPassAxe: bob's first visit: enrolling, a code (a wrong one,

@@ -268,6 +268,12 @@ type inviteView struct {
 // that follows says it, once.
 func (p *Pages) consoleUser(req *request, c *consoleView, by string) int {
 	name := req.r.URL.Query().Get("name")
+	if name == "" {
+		// Nobody named: the page asks for a name (its field), and offers
+		// no action and no "What happened to" with none (walk29).
+		c.User, c.Error = &personView{}, p.sayID(req, "console.no_user")
+		return http.StatusNotFound
+	}
 	ctx := req.r.Context()
 	status := http.StatusOK
 	if req.r.Method != http.MethodPost {
@@ -337,10 +343,6 @@ func (p *Pages) consoleUser(req *request, c *consoleView, by string) int {
 	if c.User == nil {
 		// No devices (or never enrolled): still a user an admin may invite.
 		c.User = &personView{User: textsafe.Escape(name)}
-		if name == "" {
-			c.Error = p.sayID(req, "console.no_user")
-			return http.StatusNotFound
-		}
 	}
 	if c.Ask == "remove" && !slices.ContainsFunc(c.User.Devices, func(d consoleDevice) bool { return d.ID == c.AskDevice }) {
 		// No such device of the user's: refused as its removal would be,

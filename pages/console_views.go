@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"net/http"
 	"slices"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -23,6 +24,12 @@ import (
 func (p *Pages) inviteOf(req *request, out any) *inviteView {
 	inv, _ := out.(map[string]string)
 	v := &inviteView{URL: inv["url"], Expires: inv["expires"]}
+	if at, err := time.Parse(time.RFC3339, v.Expires); err == nil {
+		// As the console's other times read (its sessions'): the date in
+		// the reader's words, the minute, the gate's clock's zone (walk29:
+		// "bis 2026-12-14T03:12:18Z" beside "7.12.2026").
+		v.Expires = at.In(p.Now().Location()).Format(p.sayID(req, "date.format") + " 15:04 MST")
+	}
 	picture, err := enrollment.QRPNG(v.URL, 240)
 	if err != nil {
 		p.Logger.Error("drawing an invite's QR code", zap.Error(err))

@@ -210,7 +210,7 @@ func (p *Pages) checkApp(req *request, c *enrollment.Challenge) {
 	d := pageData{}
 	if err != nil {
 		d = p.verifyData(req, c, p.say(req, err))
-		d.AppError = true
+		d.AppError, d.Remembered = true, req.form["remember"] == "1"
 	}
 	p.answerCheck(req, res, err, d)
 }
@@ -223,7 +223,10 @@ func (p *Pages) checked(req *request, c *enrollment.Challenge, res *signin.Resul
 			c = nil // the challenge is over: offer a new code
 		}
 		d = p.verifyData(req, c, p.say(req, err))
-		d.RecoveryError = recovery
+		d.RecoveryError, d.Remembered = recovery, req.form["remember"] == "1"
+		if recovery && errors.Is(err, enrollment.ErrWrongRecovery) {
+			d.RecoveryTyped = req.form["code"]
+		}
 	}
 	p.answerCheck(req, res, err, d)
 }

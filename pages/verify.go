@@ -51,8 +51,12 @@ type pageData struct {
 	Switch string
 	// Recoverable offers "I don't have my phone" (a recovery code).
 	Recoverable bool
-	// RecoveryError says the last recovery code was refused.
+	// RecoveryError says the last recovery code was refused; RecoveryTyped
+	// is what was typed, kept when it was refused as wrong (a code that is
+	// not, or no longer, valid is no secret; one refused for another
+	// reason — too many tries — may be a good one: not echoed).
 	RecoveryError bool
+	RecoveryTyped string
 	// App offers "Use my authenticator app"; AppError says its last code
 	// was refused. NoPhone says the user has no phone to text (an app only).
 	App, AppError, NoPhone bool
@@ -73,8 +77,10 @@ type pageData struct {
 	Passkey, Passkeys, Apps bool
 	// Requires says what this route asks for, when it asks for a kind.
 	Requires string
-	// Remember offers "Trust this browser for N days" (0: not offered).
-	Remember int
+	// Remember offers "Trust this browser for N days" (0: not offered);
+	// Remembered keeps her tick through a refused code.
+	Remember   int
+	Remembered bool
 	// Trusted are the user's trusted browsers (the devices page).
 	Trusted []trustView
 	// AppSetup is an app being added: its QR code (a data: URI), secret
@@ -83,8 +89,10 @@ type pageData struct {
 	// Enrolling says the code is for a first phone: "change it". Renew
 	// offers a new code to it after the last one died of wrong tries.
 	Enrolling, Renew bool
-	// Confirm is a phone the user asked to remove, to confirm.
-	Confirm *deviceView
+	// Confirm is a phone the user asked to remove, to confirm. KeepOnly
+	// says her only device may not be removed: no Remove, a hint instead.
+	Confirm  *deviceView
+	KeepOnly bool
 	// PhoneError is an error about the phone typed (shown by its field);
 	// DeviceName the name typed, kept.
 	PhoneError, DeviceName string

@@ -1,0 +1,11 @@
+package pages
+
+// keepsOnly says views are a user's only device, which she may not remove
+// (no allow_remove_last: enrollment.ErrLastDevice). The devices page offers
+// no Remove on it and says why instead (pageData.KeepOnly); a removal asked
+// from an older page is refused at once, not confirmed first — walk29: the
+// confirmation promised "your other phones will be told", then the removal
+// answered 400 "This is your only phone".
+func (p *Pages) keepsOnly(views []deviceView) bool {
+	return len(views) == 1 && !p.SignIn.AllowRemoveLast
+}
