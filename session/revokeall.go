@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"slices"
 	"time"
 
@@ -22,9 +23,10 @@ import (
 // way a device's removal ends the sessions it earned: EndDevice; the
 // record ends the rest without a write each), and where the
 // index pushed some out (Unlisted) signed later than the revoke's instant,
-// by that instance's clock, it writes the record at the newest of them: those end too (with a session signed in that
-// moment since, on an instance on time: the revoke ends more, never
-// less). The invites minted before it end by their ID (endkeys.NoInvite),
+// by that instance's clock, it writes the record at the newest of them, at most Leeway past its
+// own clock: those end too (with a session signed in that moment since,
+// on an instance on time: the revoke ends more, never less); one signed
+// further ahead is one no gate on time accepts (Verify). The invites minted before it end by their ID (endkeys.NoInvite),
 // not by their mint time. What neither the index nor its count knows (a
 // session whose listing failed at its sign-in, or of a release before the
 // index) is still ended by the clocks only (SECURITY.md).
@@ -89,19 +91,22 @@ func revokeUntil(ctx context.Context, st store.Store, realm, user string, at tim
 // its SID (only by the clocks: TestRacingIndex).
 func revokeAll(ctx context.Context, st store.Store, realm, user string, now time.Time) (revokedAll, error) {
 	done := revokedAll{at: now}
-	list, err := unended(ctx, st, realm, user, now)
-	if err != nil {
-		return done, err
-	}
-	u, err := UnlistedSessions(ctx, st, realm, user, now)
-	if err != nil {
-		return done, err
-	}
+	// A read that fails writes the record all the same (review30: a revoke
+	// refused for her list left every session standing): until now, as
+	// before the list was read, and returns the failure once done. An
+	// unreadable list is none, as at a sign-in (editIndex).
+	list, listErr := unended(ctx, st, realm, user, now)
+	u, unlistedErr := UnlistedSessions(ctx, st, realm, user, now)
+	readErr := errors.Join(readable(listErr), readable(unlistedErr))
 	if u.Count > 0 && u.Through.After(now) { // signed after now, by the clock of an instance ahead
-		done.at = u.Through
+		// At most Leeway ahead (review30): a gate on time refuses a token
+		// signed further ahead than that (Verify), and one whose clock is
+		// hours ahead must not make every sign-in of hers for hours be
+		// born ended, nor every invite minted for her refused.
+		done.at = minTime(u.Through, now.Add(Leeway))
 	}
 	if err := revokeUntil(ctx, st, realm, user, done.at); err != nil {
-		return done, err
+		return done, errors.Join(err, readErr)
 	}
 	for _, s := range list {
 		if s.Issued.After(done.at) { // the record ends the others: no write each
@@ -109,9 +114,27 @@ func revokeAll(ctx context.Context, st store.Store, realm, user string, now time
 		}
 	}
 	if err := endListed(ctx, st, realm, user, list, now, func(s Info) bool { return slices.Contains(done.sids, s.SID) }); err != nil {
-		return done, err
+		return done, errors.Join(err, readErr)
 	}
-	return done, endInvites(ctx, st, realm, user)
+	return done, errors.Join(endInvites(ctx, st, realm, user), readErr)
+}
+
+// readable is err where it is the store's, nil where a record could not
+// be decoded: such a record is read as none (editIndex starts it again).
+func readable(err error) error {
+	var syntax *json.SyntaxError
+	var kind *json.UnmarshalTypeError
+	if errors.As(err, &syntax) || errors.As(err, &kind) {
+		return nil
+	}
+	return err
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
 }
 
 // revokedAll is what revokeAll ended: the sessions until at, and sids.
