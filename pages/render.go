@@ -114,6 +114,8 @@ func pageTitle(step string, d pageData) string {
 		switch {
 		case d.LockedFor > 0:
 			return words.N("Sign-in locked")
+		case d.Adding:
+			return words.N("Confirm your new phone")
 		case !d.Pending && !(d.NoPhone && d.App):
 			return words.N("Confirm it's you")
 		}

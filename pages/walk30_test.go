@@ -36,3 +36,46 @@ func TestAnErrorPageTakesTheSignedInBackToTheSite(t *testing.T) {
 		t.Errorf("a browser not signed in is not offered to start again:\n%s", res.Text)
 	}
 }
+
+// TestAddingAPhoneIsNoSignIn (walk29, 12-add-phone-verify.png): the code
+// page for a phone she is adding says so ("Confirm your new phone"), has
+// no "Not you? Cancel this sign-in" (a link that signed her out), one
+// Cancel, back to her devices page, and no "Trust this browser" where the
+// browser is trusted already (offered where it is not). Through a real
+// Caddy, in German too.
+func TestAddingAPhoneIsNoSignIn(t *testing.T) {
+	sitetest.Parallel(t)
+	s := sitetest.Basic(t, "")
+	for i, trusted := range []bool{true, false} {
+		c := sitetest.NewClient(t, []string{"alice", "bob"}[i])
+		sitetest.Expect(t, c.Get("/.smsgate/login"), http.StatusSeeOther, "/.smsgate/enroll")
+		tok := c.CSRF("/.smsgate/enroll")
+		sitetest.Expect(t, c.Post("/.smsgate/enroll", url.Values{"phone": {[]string{"+14155552671", "+14155552672"}[i]}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+		remember := map[bool]string{true: "1"}[trusted]
+		sitetest.ExpectEnrolled(t, c.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "remember": {remember}, "csrf": {tok}}), "/")
+		devices := c.Get("/.smsgate/devices")
+		if got := strings.Contains(devices.Text, `<span class="badge">This browser</span>`); got != trusted {
+			t.Fatalf("trusted %v: the devices page says %v", trusted, got)
+		}
+		tok = sitetest.CSRFField.FindStringSubmatch(devices.Text)[1]
+		sitetest.Expect(t, c.Post("/.smsgate/devices", url.Values{"action": {"add"}, "phone": {[]string{"+447400123456", "+447400123457"}[i]}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+		for lang, title := range map[string]string{"en": "Confirm your new phone", "de": "Neues Telefon bestätigen"} {
+			c.Header = http.Header{"Accept-Language": {lang}}
+			page := c.Get("/.smsgate/verify")
+			if !strings.Contains(page.Text, "<h1>"+title+"</h1>") || !strings.Contains(page.Text, `name="code"`) {
+				t.Errorf("%s: the heading is not %q:\n%s", lang, title, page.Text)
+			}
+			if strings.Contains(page.Text, `id="who"`) || strings.Contains(page.Text, `href="/.smsgate/logout"`) {
+				t.Errorf("%s: adding a phone offers to cancel a sign-in:\n%s", lang, page.Text)
+			}
+			if n := strings.Count(page.Text, ">"+map[string]string{"en": "Cancel", "de": "Abbrechen"}[lang]+"</a>"); n != 1 || !strings.Contains(page.Text, `<a href="/.smsgate/devices" id="cancel" class="cancel">`) {
+				t.Errorf("%s: %d Cancels, or none to the devices page:\n%s", lang, n, page.Text)
+			}
+			if got := strings.Contains(page.Text, `name="remember"`); got == trusted {
+				t.Errorf("%s: trusted %v, and the trust box is offered: %v", lang, trusted, got)
+			}
+		}
+		c.Header = nil
+		s.Advance(61e9)
+	}
+}
