@@ -3,6 +3,7 @@ package pages_test
 import (
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -77,5 +78,39 @@ func TestAddingAPhoneIsNoSignIn(t *testing.T) {
 		}
 		c.Header = nil
 		s.Advance(61e9)
+	}
+}
+
+// TestStopTrustingThisBrowserSaysItSignsOut (walk29, 21-untrust.png):
+// "Stop trusting" this browser ends its session at once; the button's
+// hint says so (and describes it), for this browser only: another trusted
+// browser of hers is listed without it. Through a real Caddy, in German too.
+func TestStopTrustingThisBrowserSaysItSignsOut(t *testing.T) {
+	sitetest.Parallel(t)
+	s := sitetest.Start(t, trustSite)
+	here, there := sitetest.NewClient(t, ""), sitetest.NewClient(t, "")
+	signInTrusting(t, s, there, true)
+	signInTrusting(t, s, here, true)
+	hint := map[string]string{"en": "This signs you out of this browser at once.", "de": "Damit werden Sie in diesem Browser sofort abgemeldet."}
+	for lang, says := range hint {
+		here.Header = http.Header{"Accept-Language": {lang}}
+		page := here.Get("/.smsgate/devices")
+		if n := strings.Count(page.Text, `value="untrust"`); n != 2 {
+			t.Fatalf("%s: %d trusted browsers listed, want 2:\n%s", lang, n, page.Text)
+		}
+		if strings.Count(page.Text, `<span class="hint" id="untrust-hint">`+says+`</span>`) != 1 || strings.Count(page.Text, `aria-describedby="untrust-hint"`) != 1 {
+			t.Errorf("%s: this browser's Stop trusting does not say it signs out (once):\n%s", lang, page.Text)
+		}
+	}
+	// And it does.
+	page := here.Get("/.smsgate/devices")
+	tok := sitetest.CSRFField.FindStringSubmatch(page.Text)[1]
+	this := regexp.MustCompile(`name="trust" value="([^"]+)">\s*<button[^>]*aria-describedby="untrust-hint"`).FindStringSubmatch(page.Text)
+	if this == nil {
+		t.Fatalf("no button for this browser:\n%s", page.Text)
+	}
+	here.Post("/.smsgate/devices", url.Values{"action": {"untrust"}, "trust": {this[1]}, "csrf": {tok}})
+	if res := here.Get("/.smsgate/devices"); res.StatusCode == http.StatusOK {
+		t.Errorf("still signed in after stopping trusting this browser: %d", res.StatusCode)
 	}
 }
