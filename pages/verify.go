@@ -96,6 +96,10 @@ type pageData struct {
 	// says her only device may not be removed: no Remove, a hint instead.
 	Confirm  *deviceView
 	KeepOnly bool
+	// SignsOut says the device to confirm the removal of is the one this
+	// browser's session rests on (the last it confirmed, by signing in
+	// with it or adding it): the question warns that it signs out here.
+	SignsOut bool
 	// PhoneError is an error about the phone typed (shown by its field);
 	// DeviceName the name typed, kept.
 	PhoneError, DeviceName string

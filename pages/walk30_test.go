@@ -114,3 +114,43 @@ func TestStopTrustingThisBrowserSaysItSignsOut(t *testing.T) {
 		t.Errorf("still signed in after stopping trusting this browser: %d", res.StatusCode)
 	}
 }
+
+// TestRemovingThePhoneJustAddedWarnsAndSaysWhy (walk29, 16-remove-last.png):
+// adding a phone moves this browser's session onto it; removing that phone
+// signs the browser out. Its confirmation says so beforehand (not the other
+// phone's), and the signed-out page says why truly — the device she last
+// confirmed in this browser, not "the one this browser signed in with".
+// Through a real Caddy, in German too.
+func TestRemovingThePhoneJustAddedWarnsAndSaysWhy(t *testing.T) {
+	sitetest.Parallel(t)
+	s := sitetest.Basic(t, "")
+	c := sitetest.NewClient(t, "alice")
+	sitetest.Enroll(t, s, c, "+14155552671")
+	first := deviceID.FindStringSubmatch(c.Get("/.smsgate/devices").Text)[1]
+	tok := c.CSRF("/.smsgate/devices")
+	sitetest.Expect(t, c.Post("/.smsgate/devices", url.Values{"action": {"add"}, "phone": {"+447400123456"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+	sitetest.Expect(t, c.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/devices")
+	var added string
+	for _, m := range deviceID.FindAllStringSubmatch(c.Get("/.smsgate/devices").Text, -1) {
+		if m[1] != first {
+			added = m[1]
+		}
+	}
+	warn := map[string]string{"en": "You last confirmed this device in this browser", "de": "Dieses Gerät haben Sie zuletzt in diesem Browser bestätigt"}
+	for lang, says := range warn {
+		h := map[string]string{"Accept-Language": lang}
+		tok = c.CSRF("/.smsgate/devices")
+		ask := c.PostWith("/.smsgate/devices", url.Values{"action": {"remove"}, "device": {added}, "csrf": {tok}}, h)
+		if !strings.Contains(ask.Text, `name="confirm" value="1"`) || !strings.Contains(ask.Text, `<p class="notice" id="signs-out">`+says) {
+			t.Errorf("%s: removing the phone just added does not warn it signs out here:\n%s", lang, ask.Text)
+		}
+		other := c.PostWith("/.smsgate/devices", url.Values{"action": {"remove"}, "device": {first}, "csrf": {tok}}, h)
+		if !strings.Contains(other.Text, `name="confirm" value="1"`) || strings.Contains(other.Text, `id="signs-out"`) {
+			t.Errorf("%s: the other phone's removal warns of a sign-out:\n%s", lang, other.Text)
+		}
+	}
+	res := c.PostWith("/.smsgate/devices", url.Values{"action": {"remove"}, "device": {added}, "confirm": {"1"}, "csrf": {tok}}, map[string]string{"Accept-Language": "de"})
+	if !strings.Contains(res.Text, "Sie sind abgemeldet.") || !strings.Contains(res.Text, "Sie haben das Gerät entfernt, das Sie zuletzt in diesem Browser bestätigt haben") {
+		t.Fatalf("removing the phone just added:\n%s", res.Text)
+	}
+}
