@@ -154,3 +154,37 @@ func TestRemovingThePhoneJustAddedWarnsAndSaysWhy(t *testing.T) {
 		t.Fatalf("removing the phone just added:\n%s", res.Text)
 	}
 }
+
+// TestEveryPageHasAWayBack (walk29, 08, 11, 36): the devices page and the
+// console link back to the site (/), and the sign-out confirmation has a
+// Cancel: back to the site when signed in, back to the code step for a
+// sign-in in progress ("Not you?"). Never off the site. Through a real
+// Caddy, in German too.
+func TestEveryPageHasAWayBack(t *testing.T) {
+	sitetest.Parallel(t)
+	s := sitetest.Basic(t, "admins alice")
+	alice := sitetest.NewClient(t, "alice")
+	sitetest.Enroll(t, s, alice, "+14155552671")
+	for lang, back := range map[string]string{"en": "Back to the site", "de": "Zurück zur Website"} {
+		alice.Header = http.Header{"Accept-Language": {lang}}
+		cancel := map[string]string{"en": "Cancel", "de": "Abbrechen"}[lang]
+		for _, path := range []string{"/.smsgate/devices", "/.smsgate/admin/"} {
+			page := alice.Get(path)
+			sitetest.Expect(t, page, http.StatusOK, "")
+			if !strings.Contains(page.Text, `<a href="/" id="home">`+back+`</a>`) {
+				t.Errorf("%s %s: no way back to the site:\n%s", lang, path, page.Text)
+			}
+		}
+		page := alice.Get("/.smsgate/logout")
+		if !strings.Contains(page.Text, `<a href="/" id="cancel" class="cancel">`+cancel+`</a>`) {
+			t.Errorf("%s: the sign-out confirmation has no Cancel back to the site:\n%s", lang, page.Text)
+		}
+	}
+	// A sign-in in progress: its "Not you?" confirmation goes back to the code.
+	bob := sitetest.NewClient(t, "bob")
+	sitetest.Expect(t, bob.Get("/.smsgate/login"), http.StatusSeeOther, "/.smsgate/enroll")
+	page := bob.Get("/.smsgate/logout")
+	if !strings.Contains(page.Text, `<a href="/.smsgate/verify" id="cancel" class="cancel">Cancel</a>`) {
+		t.Errorf("a sign-in's sign-out confirmation has no Cancel back to it:\n%s", page.Text)
+	}
+}
