@@ -459,7 +459,7 @@ Object.defineProperty(navigator, "credentials", {value: {get: function () { retu
 	}
 	b.shoot("devices")
 	b.do(chromedp.Navigate(s.Base+"/.smsgate/logout"), chromedp.WaitVisible(chromedp.CSS(`button`)),
-		chromedp.Click(chromedp.CSS(`button`)), chromedp.WaitVisible(chromedp.CSS(`main a[href="/"]`)))
+		chromedp.Click(chromedp.CSS(`button`)), chromedp.WaitVisible(chromedp.CSS(`main a[href="/"]:not(#cancel)`)))
 	if text := b.text(`main`); !strings.Contains(text, "You are signed out.") {
 		t.Fatalf("after logout: %q", text)
 	}

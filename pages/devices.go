@@ -137,7 +137,7 @@ func (p *Pages) devices(req *request) {
 		at := slices.IndexFunc(views, func(v deviceView) bool { return v.ID == req.form["device"] })
 		if req.form["confirm"] != "1" && !req.json && at >= 0 && !p.keepsOnly(views) {
 			// First the page names the phone and asks.
-			p.page(req, http.StatusOK, "devices", p.withLists(req, user, views, pageData{Confirm: &views[at]}))
+			p.page(req, http.StatusOK, "devices", p.withLists(req, user, views, pageData{Confirm: &views[at], SignsOut: cl.EndsWith(views[at].ID)}))
 			return
 		}
 		r, err := p.SignIn.RemovePhone(ctx, req.realm, user, req.form["device"], cl)

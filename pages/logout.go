@@ -7,7 +7,13 @@ import "net/http"
 // sign anyone out.
 func (p *Pages) logout(req *request) {
 	if req.r.Method == http.MethodGet {
-		p.page(req, http.StatusOK, "logout", pageData{})
+		// Cancel: back to the site, signed in; a sign-in in progress
+		// ("Not you?") goes back to its code step.
+		back := p.PathPrefix + "verify"
+		if p.session(req) != nil {
+			back = "/"
+		}
+		p.page(req, http.StatusOK, "logout", pageData{Cancel: back})
 		return
 	}
 	signedIn, ok := p.signOut(req)

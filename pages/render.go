@@ -87,6 +87,9 @@ type view struct {
 	// elements, rendered (the login page's without data-example).
 	Regions       []regionOption
 	RegionOptions template.HTML
+	// SignedIn says the message page's reader is signed in: its way out
+	// is back to the site, not a new sign-in (which would text her).
+	SignedIn bool
 }
 
 var titles = map[string]string{
@@ -111,6 +114,8 @@ func pageTitle(step string, d pageData) string {
 		switch {
 		case d.LockedFor > 0:
 			return words.N("Sign-in locked")
+		case d.Adding:
+			return words.N("Confirm your new phone")
 		case !d.Pending && !(d.NoPhone && d.App):
 			return words.N("Confirm it's you")
 		}
@@ -178,6 +183,10 @@ func (p *Pages) pageNoFlow(req *request, status int, step string, d pageData) {
 	if step == "enroll" || step == "devices" || step == "login" {
 		v.Regions = p.regions(lang, req.region)
 		v.RegionOptions = p.regionOptions(lang, req.region, step != "login")
+	}
+	if step == "message" && status < http.StatusInternalServerError {
+		// (Not on a 503: a store that failed is not asked again for it.)
+		v.SignedIn = p.session(req) != nil
 	}
 	var buf bytes.Buffer
 	if err := p.Templates.t.ExecuteTemplate(&buf, "page", v); err != nil {

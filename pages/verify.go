@@ -89,10 +89,17 @@ type pageData struct {
 	// Enrolling says the code is for a first phone: "change it". Renew
 	// offers a new code to it after the last one died of wrong tries.
 	Enrolling, Renew bool
+	// Adding says the code confirms a phone a signed-in user is adding:
+	// no sign-in ("Not you?"), one Cancel back to her devices page.
+	Adding bool
 	// Confirm is a phone the user asked to remove, to confirm. KeepOnly
 	// says her only device may not be removed: no Remove, a hint instead.
 	Confirm  *deviceView
 	KeepOnly bool
+	// SignsOut says the device to confirm the removal of is the one this
+	// browser's session rests on (the last it confirmed, by signing in
+	// with it or adding it): the question warns that it signs out here.
+	SignsOut bool
 	// PhoneError is an error about the phone typed (shown by its field);
 	// DeviceName the name typed, kept.
 	PhoneError, DeviceName string
@@ -275,6 +282,15 @@ func (p *Pages) verifyData(req *request, c *enrollment.Challenge, errMsg string)
 		d.Cancel = p.PathPrefix + "devices"
 		if rd := safeRedirect(req.flow.RD, p.RedirectHosts); rd != "" && why == "" && req.flow.Pending != nil {
 			d.Cancel = rd
+		}
+	}
+	if c != nil && c.Purpose == enrollment.Add {
+		// Her new phone's code, signed in: no "Not you? Cancel this
+		// sign-in" (that signs her out), one way back, to her devices;
+		// no trust box for a browser that holds her trust already.
+		d.Adding, d.Who, d.Masked, d.Cancel = true, "", c.Masked, p.PathPrefix+"devices"
+		if d.Remember > 0 && p.heldTrust(req, req.user) != "" {
+			d.Remember = 0
 		}
 	}
 	switch pol, _ := p.rules(req); {

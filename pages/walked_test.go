@@ -228,7 +228,7 @@ func TestASignOutByAChangeSaysWhy(t *testing.T) {
 	ids := regexp.MustCompile(`name="device" value="([^"]+)"`).FindAllStringSubmatch(d.Get("/.smsgate/devices").Text, -1)
 	tok = d.CSRF("/.smsgate/devices")
 	res = d.Post("/.smsgate/devices", url.Values{"action": {"remove"}, "device": {ids[len(ids)-1][1]}, "confirm": {"1"}, "csrf": {tok}})
-	if !strings.Contains(res.Text, "You are signed out.") || !strings.Contains(res.Text, "The device you removed is the one this browser signed in with") {
+	if !strings.Contains(res.Text, "You are signed out.") || !strings.Contains(res.Text, "You removed the device you last confirmed in this browser") {
 		t.Fatalf("removing the phone this browser signed in with:\n%s", res.Text)
 	}
 }
