@@ -110,6 +110,9 @@ var titles = map[string]string{
 // pageTitle is a page's heading: the verify page asks for a code only
 // when it has a field for one.
 func pageTitle(step string, d pageData) string {
+	if step == "enroll" && d.Twin {
+		return words.N("This name cannot add a phone here")
+	}
 	if step == "verify" {
 		switch {
 		case d.LockedFor > 0:

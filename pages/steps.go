@@ -78,7 +78,9 @@ func (p *Pages) enroll(req *request) {
 		return
 	}
 	if req.r.Method == http.MethodGet {
-		p.page(req, http.StatusOK, "enroll", pageData{})
+		if !p.twinRefused(req) { // a case twin's refusal before a number is typed
+			p.page(req, http.StatusOK, "enroll", pageData{})
+		}
 		return
 	}
 	if _, err := p.SignIn.Enroll(req.r.Context(), req.scope, &req.flow.Flow, req.user, req.form["phone"], req.region); err != nil {

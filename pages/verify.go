@@ -18,6 +18,9 @@ type pageData struct {
 	// Stranded says the enroll step cannot be taken here (no phone's code
 	// is taken): no form.
 	Stranded bool
+	// Twin says the enroll step is refused to this name (a case twin):
+	// its own page, no form; Claimed, the twin is being set up now.
+	Twin, Claimed bool
 	// Phone is what the user typed, to fill the form again.
 	Phone string
 	// Masked is the phone a pending code went to, when it may be shown.
