@@ -42,6 +42,9 @@ func (p *Pages) inviteOf(req *request, out any) *inviteView {
 // eventView is an audit event as the console lists it.
 type eventView struct {
 	Time, Kind, User, Phone, By, Detail string
+	// Words is the kind said in the page's language where the catalogue
+	// has it ("audit." and the kind), else the kind itself.
+	Words string
 }
 
 // eventKinds are the console's filters: an event's kind begins with one.
@@ -69,9 +72,13 @@ func (p *Pages) consoleEvents(req *request, c *consoleView) int {
 		c.Error = p.sayID(req, "gate.unavailable")
 		return http.StatusServiceUnavailable
 	}
-	format := p.sayID(req, "date.format") + " 15:04:05"
+	format := p.sayID(req, "date.format") + " 15:04:05 MST" // the time zone too (walk29, 48)
 	for _, e := range list {
-		c.Events = append(c.Events, eventView{Time: e.Time.In(p.Now().Location()).Format(format), Kind: e.Kind,
+		said := p.Words.T(req.lang, "audit."+e.Kind)
+		if said == "audit."+e.Kind { // no words for it: its ID
+			said = e.Kind
+		}
+		c.Events = append(c.Events, eventView{Time: e.Time.In(p.Now().Location()).Format(format), Kind: e.Kind, Words: said,
 			User: textsafe.Escape(e.User), Phone: e.Phone, By: textsafe.Escape(e.By), Detail: textsafe.Escape(e.Detail)})
 	}
 	return http.StatusOK

@@ -1,0 +1,44 @@
+package pages_test
+
+import (
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/smsgate/caddy-smsgate/internal/sitetest"
+)
+
+// eventTime is a time in what happened, with its time zone.
+var eventTime = regexp.MustCompile(`<td>[^<]*\d{4} \d\d:\d\d:\d\d [A-Z]{3,4}</td>`)
+
+// TestWhatHappenedSaysEachEventInWords: through a real Caddy, what happened
+// says each event in the page's words (en, de), its ID kept for the logs
+// (data-kind; a kind the catalogue has no words for is shown by its ID),
+// and every time with its time zone. Before, the IDs alone
+// (admin_devices_remove) and times with no zone (walk29, 48).
+func TestWhatHappenedSaysEachEventInWords(t *testing.T) {
+	sitetest.Parallel(t)
+	s := sitetest.Basic(t, "admins alice")
+	alice := sitetest.NewClient(t, "alice")
+	sitetest.Enroll(t, s, alice, "+14155550101")
+	for _, c := range []struct{ lang, enrolled, verified string }{
+		{"en", "First phone added", "Signed in with a code"},
+		{"de", "Erstes Telefon hinzugefügt", "Mit einem Code angemeldet"},
+	} {
+		alice.Header = http.Header{"Accept-Language": {c.lang}}
+		res := alice.Get("/.smsgate/admin/events")
+		sitetest.Expect(t, res, http.StatusOK, "")
+		for _, want := range []string{`<td data-kind="enrolled">` + c.enrolled + `</td>`, `<td data-kind="verified">` + c.verified + `</td>`} {
+			if !strings.Contains(res.Text, want) {
+				t.Errorf("%s: no %q in\n%s", c.lang, want, res.Text)
+			}
+		}
+		if strings.Contains(res.Text, `">enrolled</td>`) {
+			t.Errorf("%s: an ID for words", c.lang)
+		}
+		if n, all := len(eventTime.FindAllString(res.Text, -1)), strings.Count(res.Text, "data-kind="); n == 0 || n != all {
+			t.Errorf("%s: %d of %d times with a time zone:\n%s", c.lang, n, all, res.Text)
+		}
+	}
+}
