@@ -9,6 +9,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/factor"
+	"github.com/smsgate/caddy-smsgate/internal/logonce"
 	"github.com/smsgate/caddy-smsgate/phone"
 	"github.com/smsgate/caddy-smsgate/store"
 	"go.uber.org/zap"
@@ -72,9 +73,7 @@ func (p *Pages) twilioStatus(w http.ResponseWriter, r *http.Request) error {
 		ip := ClientIP(r)
 		if n, others, tell := p.forged.Hidden(ip, p.Now()); tell {
 			fields := []zap.Field{zap.String("event", "receipt_forged"), zap.String("ip", ip), zap.String("provider", p.ReceiptsName)}
-			if n > 0 {
-				fields = append(fields, zap.Int("repeats", n))
-			}
+			fields = logonce.Repeats(fields, n)
 			if others > 0 {
 				fields = append(fields, zap.Int("other_sources", others))
 			}

@@ -63,8 +63,6 @@ func (l *TwilioLookup) failed(err error, e164 string, enrolling, open bool) {
 	}
 	fields := []zap.Field{zap.String("event", "lookup_failed"), zap.String("at", at),
 		zap.String("error", strings.ReplaceAll(Redact(err, e164).Error(), phone.Mask(e164), "[number]"))}
-	if n > 0 {
-		fields = append(fields, zap.Int("repeats", n))
-	}
+	fields = logonce.Repeats(fields, n)
 	l.logger.Warn("Twilio Lookup cannot answer: codes go out without a check of "+checks+" ("+option+" open)", fields...)
 }

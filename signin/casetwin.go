@@ -9,6 +9,7 @@ import (
 	"golang.org/x/text/cases"
 	"golang.org/x/text/unicode/norm"
 
+	"github.com/smsgate/caddy-smsgate/internal/logonce"
 	"github.com/smsgate/caddy-smsgate/words"
 )
 
@@ -130,9 +131,7 @@ func (s *Service) refuseTwin(realm, user string, fresh bool, refusal error) erro
 		if !tell {
 			return refusal
 		}
-		if n > 0 {
-			fields = append(fields, zap.Int("repeats", n))
-		}
+		fields = logonce.Repeats(fields, n)
 	}
 	s.audit("enrollment_refused_case", user, "", fields...)
 	return refusal

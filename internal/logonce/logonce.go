@@ -10,6 +10,8 @@ package logonce
 import (
 	"sync"
 	"time"
+
+	"go.uber.org/zap"
 )
 
 // maxKeys is how many keys a Throttle keeps: past it, those told a window ago
@@ -138,4 +140,13 @@ func (t *Throttle) put(key string, e entry, now time.Time) {
 		}
 	}
 	t.keys[key] = e
+}
+
+// Repeats adds to a told line's fields the number of its key's lines not
+// written since the last (Tell's n), where there were any.
+func Repeats(fields []zap.Field, n int) []zap.Field {
+	if n > 0 {
+		fields = append(fields, zap.Int("repeats", n))
+	}
+	return fields
 }
