@@ -17,16 +17,7 @@ import (
 // letters is still taken.
 func TestARenameToNothingIsRefused(t *testing.T) {
 	sitetest.Parallel(t)
-	s := sitetest.Start(t, `http://localhost:{HTTP_PORT} {
-	basic_auth argon2id {
-		alice `+sitetest.DemoHash+`
-	}
-	smsgate {
-		store badger {DIR}
-		provider log
-	}
-	respond "Hello, {http.auth.user.id}!"
-}`)
+	s := sitetest.Basic(t, "")
 	c := sitetest.NewClient(t, "alice")
 	sitetest.Enroll(t, s, c, "+14155552671")
 	page := c.Get("/.smsgate/devices")

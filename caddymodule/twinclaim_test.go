@@ -86,22 +86,9 @@ func TestALiveTwinClaimRefusesAtTheEnrollStepThroughCaddy(t *testing.T) {
 	sso := aliceSSO(t)
 	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
 		s, dir := caseBlindHeldSite(t, sso, claimedRealm, storeLine)
-		login := func(name string) *sitetest.Client {
-			c := sitetest.NewClient(t, "")
-			c.Header = http.Header{"X-Login": {name}}
-			sitetest.Expect(t, c.Get("/.smsgate/login?rd=%2F"), http.StatusSeeOther, "/.smsgate/enroll")
-			return c
-		}
-		alice := login("alice")
-		res, tok := sitetest.EnrollWith(t, alice, "+14155550101")
-		sitetest.Expect(t, res, http.StatusSeeOther, "/.smsgate/verify")
-		code := s.LastCode()
-		thief := login("ALICE")
-		held := sitetest.Park(t, dir, func() *sitetest.Response {
-			return alice.Post("/.smsgate/verify", url.Values{"code": {code}, "csrf": {tok}})
-		})
+		thief, held := aliceCompletingHeld(t, s, dir)
 		sent := s.Sent()
-		res, _ = sitetest.EnrollWith(t, thief, "+14155550199")
+		res, _ := sitetest.EnrollWith(t, thief, "+14155550199")
 		if res.StatusCode != http.StatusForbidden || !strings.Contains(res.Text, twinClaimedPage) || strings.Contains(res.Text, caseTwinPage) {
 			t.Errorf("ALICE's enroll step while alice's claim lives: %d, want 403 and the claim's words:\n%s", res.StatusCode, res.Text)
 		}
@@ -120,6 +107,28 @@ func TestALiveTwinClaimRefusesAtTheEnrollStepThroughCaddy(t *testing.T) {
 		if st != http.StatusOK || strings.Count(out, `"user":`) != 1 || !strings.Contains(out, `"user":"alice"`) {
 			t.Errorf("users: %d %s, want alice alone", st, out)
 		}
+	})
+}
+
+// aliceCompletingHeld signs alice and ALICE in at s (caseBlindHeldSite,
+// its store held through dir) and parks alice's completion of her first
+// enrollment after her name's claim, before her phone is written: it
+// returns ALICE's client and the parked completion.
+func aliceCompletingHeld(t *testing.T, s *sitetest.Site, dir string) (*sitetest.Client, *sitetest.Parked) {
+	t.Helper()
+	login := func(name string) *sitetest.Client {
+		c := sitetest.NewClient(t, "")
+		c.Header = http.Header{"X-Login": {name}}
+		sitetest.Expect(t, c.Get("/.smsgate/login?rd=%2F"), http.StatusSeeOther, "/.smsgate/enroll")
+		return c
+	}
+	alice := login("alice")
+	res, tok := sitetest.EnrollWith(t, alice, "+14155550101")
+	sitetest.Expect(t, res, http.StatusSeeOther, "/.smsgate/verify")
+	code := s.LastCode()
+	thief := login("ALICE")
+	return thief, sitetest.Park(t, dir, func() *sitetest.Response {
+		return alice.Post("/.smsgate/verify", url.Values{"code": {code}, "csrf": {tok}})
 	})
 }
 

@@ -91,20 +91,7 @@ func TestATwinBeingSetUpMeetsTheSamePageWithTryAgain(t *testing.T) {
 	sso := aliceSSO(t)
 	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
 		s, dir := caseBlindHeldSite(t, sso, claimedRealm, storeLine)
-		login := func(name string) *sitetest.Client {
-			c := sitetest.NewClient(t, "")
-			c.Header = http.Header{"X-Login": {name}}
-			sitetest.Expect(t, c.Get("/.smsgate/login?rd=%2F"), http.StatusSeeOther, "/.smsgate/enroll")
-			return c
-		}
-		alice := login("alice")
-		res, tok := sitetest.EnrollWith(t, alice, "+14155550101")
-		sitetest.Expect(t, res, http.StatusSeeOther, "/.smsgate/verify")
-		code := s.LastCode()
-		thief := login("ALICE")
-		held := sitetest.Park(t, dir, func() *sitetest.Response {
-			return alice.Post("/.smsgate/verify", url.Values{"code": {code}, "csrf": {tok}})
-		})
+		thief, held := aliceCompletingHeld(t, s, dir)
 		twinPageOf(t, s, thief, "You are signed in as ALICE.", twinClaimedPage, `href="/.smsgate/enroll" id="retry"`)
 		sitetest.Expect(t, held.Release(t), http.StatusSeeOther, "/.smsgate/recovery")
 	})

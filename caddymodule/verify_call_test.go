@@ -16,16 +16,7 @@ import (
 // nothing is sent.
 func TestACallWhereNoneIsOfferedIsAnsweredInWords(t *testing.T) {
 	sitetest.Parallel(t)
-	s := sitetest.Start(t, `http://localhost:{HTTP_PORT} {
-	basic_auth argon2id {
-		alice `+sitetest.DemoHash+`
-	}
-	smsgate {
-		store badger {DIR}
-		provider log
-	}
-	respond "Hello, {http.auth.user.id}!"
-}`)
+	s := sitetest.Basic(t, "")
 	c := sitetest.NewClient(t, "alice")
 	sitetest.Expect(t, c.Get("/.smsgate/login?rd=%2F"), http.StatusSeeOther, "/.smsgate/enroll")
 	res, tok := sitetest.EnrollWith(t, c, "+14155552671")
