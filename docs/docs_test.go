@@ -19,7 +19,7 @@ import (
 )
 
 // The documents whose citations are checked.
-var documents = []string{"README.md", "SECURITY.md", "docs/ARCHITECTURE.md", "docs/BENCHMARKS.md", "docs/TESTING.md"}
+var documents = []string{"README.md", "SECURITY.md", "docs/ARCHITECTURE.md", "docs/BENCHMARKS.md", "docs/TESTING.md", "docs/UPGRADING.md"}
 
 // Names the documents cite that belong to others (Twilio's, Traefik's,
 // Badger's, HTTP's…), not to this repository.
