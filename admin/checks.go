@@ -36,7 +36,10 @@ type ProviderChecks struct {
 // differences names the options in which c and o check differently
 // before a code, or in the first factor's source (with a first factor on
 // both: a login form's sessions are marked, session.Claims.LoginForm, and
-// refused by a gate with a first factor).
+// refused by a gate with a first factor). Not session_lifetime nor
+// remember: each gate holds a session, and one a trust gave, to its own
+// (session.Manager.withinLifetime, trustedHere), so neither opens a gate
+// that differs in it.
 func (c *Config) differences(o *Config) []string {
 	var out []string
 	same := func(name string, a, b any) {

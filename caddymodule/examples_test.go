@@ -141,8 +141,8 @@ func withEnv(cfg string, env map[string]string) string {
 var globalBlock = regexp.MustCompile(`(?ms)^\{\n.*?^\}\n`)
 
 // signInThroughPortal visits an app behind the portal, signs in as carol
-// there, and checks that the app greets her.
-func signInThroughPortal(t *testing.T, s *sitetest.Site, host, path string) {
+// there, checks that the app greets her, and answers her browser.
+func signInThroughPortal(t *testing.T, s *sitetest.Site, host, path string) *sitetest.Client {
 	t.Helper()
 	s.Advance(time.Minute)
 	c := sitetest.NewClient(t, "")
@@ -159,6 +159,7 @@ func signInThroughPortal(t *testing.T, s *sitetest.Site, host, path string) {
 	if res = c.GetURL(absolute(s, host, path)); res.StatusCode != http.StatusOK || !strings.Contains(res.Text, "carol") || strings.Contains(res.Text, "smsgate_session") {
 		t.Fatalf("app with a session: %d %q", res.StatusCode, res.Text)
 	}
+	return c
 }
 
 // quickstartExtras checks what the quickstart shows a newcomer besides the

@@ -154,3 +154,62 @@ func TestAnInviteEnrollsOnlyItsUser(t *testing.T) {
 	sitetest.Expect(t, c.Post("/.smsgate/enroll", url.Values{"phone": {"+14155552671"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
 	sitetest.ExpectEnrolled(t, c.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}}), "/")
 }
+
+// TestHerOwnSignOutEverywhereEndsHerInvite, on Badger and a real Redis:
+// carol (a phone of the config's, at a login form) has an invite the admin
+// minted for her, unopened. Her own "Sign out everywhere" on the devices
+// page ends it, as the admin's revoke does (session.RevokeUser ends the
+// invites minted before it): its link is refused after (400). One minted
+// after the sign-out is taken (a code to her phone).
+func TestHerOwnSignOutEverywhereEndsHerInvite(t *testing.T) {
+	sitetest.Parallel(t)
+	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+		s := sitetest.Start(t, `http://localhost:{HTTP_PORT} {
+	smsgate {
+		identity none
+		enrollment closed
+		realm localhost
+		user carol +14155552671
+		`+storeLine+`
+		provider log
+	}
+	respond "Hello, {http.auth.user.id}!"
+}`)
+		invite := func() string {
+			t.Helper()
+			st, body := s.Admin("POST", "/smsgate/invites", `{"realm":"localhost","user":"carol","ttl":"1h"}`)
+			if st != http.StatusOK {
+				t.Fatalf("invite: %d %s", st, body)
+			}
+			var inv struct{ Path string }
+			_ = json.Unmarshal([]byte(body), &inv)
+			return strings.TrimPrefix(inv.Path, "/.smsgate/invite?token=")
+		}
+		accept := func(token string) *sitetest.Response {
+			t.Helper()
+			c := sitetest.NewClient(t, "")
+			tok := c.CSRF("/.smsgate/login")
+			return c.Post("/.smsgate/invite", url.Values{"token": {token}, "csrf": {tok}})
+		}
+		token := invite()
+		s.Advance(time.Second)
+		carol := sitetest.NewClient(t, "")
+		tok := carol.CSRF("/.smsgate/login")
+		sitetest.Expect(t, carol.Post("/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+		sitetest.Expect(t, carol.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}}), http.StatusSeeOther, "/")
+		sitetest.ExpectBody(t, carol.Get("/"), "Hello, carol!")
+		devTok := carol.CSRF("/.smsgate/devices")
+		if res := carol.Post("/.smsgate/devices", url.Values{"action": {"signout-all"}, "confirm": {"1"}, "csrf": {devTok}}); res.StatusCode >= 400 {
+			t.Fatalf("sign out everywhere: %d %s", res.StatusCode, res.Text)
+		}
+		if res := carol.Get("/"); res.StatusCode == http.StatusOK {
+			t.Fatalf("premise: carol signed out everywhere: %d %s", res.StatusCode, res.Text)
+		}
+		s.Advance(time.Second)
+		if res := accept(token); res.StatusCode != http.StatusBadRequest {
+			t.Errorf("the invite minted before her sign-out everywhere: %d to %q, want 400 (ended)", res.StatusCode, res.Header.Get("Location"))
+		}
+		s.Advance(time.Second)
+		sitetest.Expect(t, accept(invite()), http.StatusSeeOther, "/.smsgate/verify") // one minted since: a code to her phone
+	})
+}

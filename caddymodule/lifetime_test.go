@@ -72,3 +72,68 @@ func TestATrustLastsWhatRememberAllowsNow(t *testing.T) {
 		t.Fatal("a browser trusted 2 days ago signed in without a code under remember 1d")
 	}
 }
+
+// TestAGatesRememberBoundsTheTrustsSessionsItTakes, on Badger and a real
+// Redis: one site, two gates of its realm, the site's with remember 30d
+// and the /admin gate's with 1d or off. A browser trusted at the site's
+// gate signs in there by its trust, no code, once its session is over:
+// that session counts at the admin's gate only where the admin's gate
+// would have honoured the trust itself (1d: a 23-hour-old trust's, not a
+// 2-day-old one's; off: none), and at the site's gate always; the code's
+// own session counts at both. Before (attack32's F1), the admin's gate
+// took the session of a 2-day-old trust (200 "admin carol"), under
+// remember off too.
+func TestAGatesRememberBoundsTheTrustsSessionsItTakes(t *testing.T) {
+	sitetest.Parallel(t)
+	for _, on := range []string{"badger", "redis"} {
+		for _, admin := range []string{"1d", "off"} {
+			t.Run(on+"/remember "+admin, func(t *testing.T) {
+				store := storeOn(t, on)
+				s := sitetest.Start(t, `http://localhost:{HTTP_PORT} {
+	handle /admin* {
+		smsgate {
+			identity none
+			user carol +14155552671
+			path_prefix /admin/.smsgate/
+			remember `+admin+`
+			store `+store+`
+			provider log
+		}
+		respond "admin {http.auth.user.id}"
+	}
+	handle {
+		smsgate {
+			identity none
+			user carol +14155552671
+			remember 30d
+			store `+store+`
+			provider log
+		}
+		respond "Hello {http.auth.user.id}"
+	}
+}`)
+				c := sitetest.NewClient(t, "")
+				tok := c.CSRF("/.smsgate/login")
+				sitetest.Expect(t, c.Post("/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+				sitetest.Expect(t, c.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}, "remember": {"1"}}), http.StatusSeeOther, "/")
+				sitetest.ExpectBody(t, c.Get("/admin/x"), "admin carol") // the code's session
+
+				byTrust := func(age string, adminTakes bool) {
+					t.Helper()
+					if res := c.Get("/admin/x"); res.StatusCode == http.StatusOK {
+						t.Fatalf("premise: the session is over at %s: %d %q", age, res.StatusCode, res.Text)
+					}
+					sitetest.Expect(t, c.Get("/.smsgate/login?rd=%2F"), http.StatusSeeOther, "/") // trusted at the site's gate: no code
+					sitetest.ExpectBody(t, c.Get("/"), "Hello carol")                             // where the trust was made
+					if res := c.Get("/admin/x"); (res.StatusCode == http.StatusOK) != adminTakes {
+						t.Errorf("remember %s: the session of a %s trust at /admin/x: %d %q, want it taken %v", admin, age, res.StatusCode, res.Text, adminTakes)
+					}
+				}
+				s.Advance(23 * time.Hour) // the session (12 h) is over
+				byTrust("23-hour-old", admin == "1d")
+				s.Advance(25 * time.Hour) // and so is the next one
+				byTrust("2-day-old", false)
+			})
+		}
+	}
+}

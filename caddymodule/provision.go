@@ -214,7 +214,7 @@ func (g *gate) openStore(ctx caddy.Context, c *Gate, s *settled) error {
 	}
 	g.sessions, err = session.NewManager(ctx, session.Config{Store: g.store, Realm: c.Realm, Secret: s.signingKey, AwaitSecret: await,
 		Alg: c.SigningAlg, Lifetime: time.Duration(c.SessionLifetime), Rotation: time.Duration(c.KeyRotation), Now: g.now, Coarse: g.coarse, Logger: g.logger, Uses: &g.inFlight,
-		AMRs: signin.AMRBits, LoginForm: c.Identity == IdentityNone}) // hot.earns tests them
+		AMRs: signin.AMRBits, LoginForm: c.Identity == IdentityNone, Remember: time.Duration(c.Remember)}) // hot.earns tests them
 	if err != nil {
 		return err
 	}

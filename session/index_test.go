@@ -82,7 +82,7 @@ func TestSessionIndex(t *testing.T) {
 			clock := func() time.Time { return now }
 			open := func() *Manager {
 				m, err := NewManager(ctx, Config{Store: st, Realm: "example.com", Secret: []byte("a secret of thirty-two bytes, no less"),
-					Alg: "HS256", Lifetime: time.Hour, Now: clock})
+					Alg: "HS256", Lifetime: time.Hour, Remember: gatesRemember, Now: clock})
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -54,6 +54,10 @@ type Config struct {
 	AMRs func(amr []factor.AMR) uint8
 	// LoginForm: the gate is a login form (identity none); see Claims.LoginForm.
 	LoginForm bool
+	// Remember is how long the gate honours a trusted browser (its
+	// `remember`; 0: off): a session a trust gave counts here only where
+	// this gate would have given it (Manager.trustedHere).
+	Remember time.Duration
 }
 
 // Manager issues, checks and revokes one realm's sessions. It owns the
@@ -69,6 +73,7 @@ type Manager struct {
 	store    store.Store
 	realm    string
 	lifetime time.Duration
+	remember time.Duration // Config.Remember
 	now      func() time.Time
 	logger   *zap.Logger
 	uses     *drain.Drain // see Config.Uses
@@ -110,7 +115,7 @@ const CachedSessions = 10000
 
 // NewManager sets up a realm's sessions, reading or creating its keys.
 func NewManager(ctx context.Context, c Config) (*Manager, error) {
-	m := &Manager{store: c.Store, realm: c.Realm, lifetime: c.Lifetime, now: c.Now, logger: c.Logger,
+	m := &Manager{store: c.Store, realm: c.Realm, lifetime: c.Lifetime, remember: c.Remember, now: c.Now, logger: c.Logger,
 		coarse: c.Coarse, uses: c.Uses, form: c.LoginForm, pollWait: pollWait, assertCache: map[assertionKey]assertionEntry{}}
 	m.cache.init(CachedSessions)
 	m.cache.amrs = c.AMRs
@@ -279,7 +284,7 @@ func (m *Manager) Uncached(ctx context.Context, token string) *Claims {
 		}
 		return nil
 	}
-	if !m.withinLifetime(cl) || !m.earnedHere(cl) || !m.NumberGiven(cl.Subject, cl.Device) {
+	if !m.withinLifetime(cl) || !m.earnedHere(cl) || !m.trustedHere(cl) || !m.NumberGiven(cl.Subject, cl.Device) {
 		return nil
 	}
 	revoked, err := m.revoked(ctx, cl)

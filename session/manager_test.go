@@ -13,11 +13,15 @@ import (
 	"github.com/smsgate/caddy-smsgate/store/storetest"
 )
 
+// gatesRemember is a gate's default `remember` (caddymodule.DefaultRemember):
+// the trusts these tests make give sessions that count (trustedHere).
+const gatesRemember = 30 * 24 * time.Hour
+
 func newManager(t *testing.T, alg string, now *time.Time) (*Manager, store.Store) {
 	t.Helper()
 	st := storetest.Badger(t)
 	m, err := NewManager(context.Background(), Config{Store: st, Realm: "example.com", Alg: alg, Lifetime: time.Hour,
-		Now: func() time.Time { return *now }})
+		Remember: gatesRemember, Now: func() time.Time { return *now }})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -30,7 +30,7 @@ func TestWhatThisReleaseIssuesIsMarked(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
-	m, err := NewManager(ctx, Config{Store: st, Realm: "example.com", Lifetime: time.Hour, Now: func() time.Time { return now }})
+	m, err := NewManager(ctx, Config{Store: st, Realm: "example.com", Lifetime: time.Hour, Remember: gatesRemember, Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatalf("a store with a renaming record: %v", err)
 	}

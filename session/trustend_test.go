@@ -26,7 +26,7 @@ func gatesOn(t *testing.T, st store.Store, now *time.Time) (a, b *Manager) {
 	t.Helper()
 	open := func(st store.Store) *Manager {
 		m, err := NewManager(context.Background(), Config{Store: st, Realm: "example.com", Secret: []byte("a secret of thirty-two bytes, no less"),
-			Alg: "HS256", Lifetime: time.Hour, Now: func() time.Time { return *now }})
+			Alg: "HS256", Lifetime: time.Hour, Remember: gatesRemember, Now: func() time.Time { return *now }})
 		if err != nil {
 			t.Fatal(err)
 		}
