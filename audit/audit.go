@@ -75,13 +75,19 @@ func recentEvent(at time.Time, event, user, e164 string, fields []zap.Field) rec
 	return e
 }
 
-// Alarm logs msg at level with an event field, and emits the event.
+// Alarm logs msg at level with an event field, and emits the event. The
+// pumping guard's (pumping_paused, pumping_resumed) are the realm's, and
+// kept for the console's what happened too, as its filter "Pumping guard"
+// promises (before, none ever reached it).
 func (l *Log) Alarm(level zapcore.Level, event, msg string, fields ...zap.Field) {
 	fs := append([]zap.Field{zap.String("event", event), zap.String("realm", l.Realm)}, fields...)
 	if ce := l.Logger.Check(level, msg); ce != nil {
 		ce.Write(fs...)
 	}
 	l.emit(event, fs)
+	if l.Recent != nil && strings.HasPrefix(event, "pumping_") {
+		l.Recent.Add(recentEvent(l.Now(), event, "", "", fields))
+	}
 }
 
 // emit sends the event smsgate_<event> with fs as its data, built only if

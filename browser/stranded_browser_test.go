@@ -168,8 +168,11 @@ func TestNobodyStrandedInARealBrowser(t *testing.T) {
 	f.do(chromedp.Navigate(s.Base+"/"), chromedp.WaitVisible(chromedp.CSS(`#phone`)),
 		chromedp.SendKeys(chromedp.CSS(`#phone`), "+1 415 555 0100"), chromedp.Submit(chromedp.CSS(`#phone`)),
 		chromedp.WaitVisible(chromedp.CSS(`#code`)))
-	f.do(chromedp.Click(chromedp.CSS(`a[href$="enroll?change=1"]`)), chromedp.WaitVisible(chromedp.CSS(`#phone`)),
-		chromedp.SendKeys(chromedp.CSS(`#phone`), "+1 415 555 0101"), chromedp.Submit(chromedp.CSS(`#phone`)),
+	f.do(chromedp.Click(chromedp.CSS(`a[href$="enroll?change=1"]`)), chromedp.WaitVisible(chromedp.CSS(`#phone`)))
+	if got := f.eval(`document.getElementById('phone').value`); got != "+14155550100" { // the number she typed, to correct
+		t.Fatalf("changing the number: the field holds %q", got)
+	}
+	f.do(chromedp.Clear(chromedp.CSS(`#phone`)), chromedp.SendKeys(chromedp.CSS(`#phone`), "+1 415 555 0101"), chromedp.Submit(chromedp.CSS(`#phone`)),
 		chromedp.WaitVisible(chromedp.CSS(`#code`)))
 	if got := f.text(`main`); !strings.Contains(got, "•••101") {
 		t.Fatalf("after changing the number: %q", got)

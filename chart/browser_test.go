@@ -74,7 +74,17 @@ func TestChartsInABrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(page(string(columns), string(bars)))
+	all := []string{string(columns), string(bars)}
+	for _, lang := range []string{"en", "de"} { // the console's charts, and more, in both languages (TestEveryLabelFits)
+		for _, draw := range consoleCharts(lang) {
+			h, err := draw()
+			if err != nil {
+				t.Fatal(err)
+			}
+			all = append(all, h)
+		}
+	}
+	srv := httptest.NewServer(page(all...))
 	defer srv.Close()
 
 	// The profile, and what Chromium writes beside it, in the test's
@@ -135,6 +145,15 @@ func TestChartsInABrowser(t *testing.T) {
 			if len(violations) > 0 {
 				t.Errorf("%s, %dx%d: %s", scheme, size.w, size.h, strings.Join(violations, "; "))
 			}
+			// Every text as Chromium lays it out lies inside its image's
+			// viewBox (walk29, 49 and 73: labels cut at the edge).
+			outside, err := chromedp.Run(ctx, chromedp.Evaluate[string](outsideScript))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if outside != "" {
+				t.Errorf("%s, %dx%d: texts outside their image: %s", scheme, size.w, size.h, outside)
+			}
 			low, err := chromedp.Run(ctx, chromedp.Evaluate[string](contrastScript))
 			if err != nil {
 				t.Fatal(err)
@@ -150,6 +169,21 @@ func TestChartsInABrowser(t *testing.T) {
 		t.Errorf("the CSP refused: %v", refused)
 	}
 }
+
+// outsideScript lists each chart text whose box, as Chromium measures it
+// (getBBox, in the viewBox's units), leaves its image's viewBox.
+const outsideScript = `(() => {
+	const out = [];
+	document.querySelectorAll("svg.chart-image").forEach(svg => {
+		const v = svg.viewBox.baseVal;
+		svg.querySelectorAll("text").forEach(t => {
+			const b = t.getBBox();
+			if (b.x < v.x - 0.5 || b.y < v.y - 0.5 || b.x + b.width > v.x + v.width + 0.5 || b.y + b.height > v.y + v.height + 0.5)
+				out.push(svg.closest("figure").id + ": " + JSON.stringify(t.textContent) + " " + [b.x, b.y, b.width, b.height].map(n => n.toFixed(1)).join(","));
+		});
+	});
+	return out.join("; ");
+})()`
 
 // contrastScript lists each series whose drawn colour (fill and opacity,
 // over the card) stands less than 3:1 against the card.

@@ -130,14 +130,61 @@ func (c *Chart) open(w *writer, height float64) {
 	w.f(`<desc id="%s-desc">%s</desc>`+"\n", c.ID, esc(c.Summary))
 }
 
-// legend draws a swatch and a name per series, on one line at y.
-func (c *Chart) legend(w *writer, x, y float64) {
-	w.f(`<g class="legend" font-size="12" fill="currentColor">` + "\n")
+// Text is measured as the charts draw it: charWidth em a character, more
+// than most glyphs of a sans-serif take (a few wide capitals aside), so
+// that a label the estimate fits fits the picture. The legend's entries
+// and the labels are placed by it, and wrap or move rather than run off
+// the image (walk29, 49 and 73: "Nicht verwendet…", the last day cut).
+const charWidth = 0.6
+
+// textWidth estimates how wide s is drawn at size.
+func textWidth(s string, size float64) float64 {
+	return float64(len([]rune(s))) * size * charWidth
+}
+
+// margin is room kept free at the image's right edge.
+const margin = 4
+
+// legendSize is the legend's font size; legendLine, a line of it.
+const legendSize, legendLine = 12.0, 16.0
+
+// legendEntry is one series' swatch and name in the legend, on its line.
+type legendEntry struct {
+	series int
+	name   string
+	x      float64
+	line   int
+}
+
+// legendLayout places a swatch and a name per series from x0 to the
+// image's right edge, each entry whole, wrapping onto a new line (from
+// x0) when the next would not fit; a name longer than a whole line is cut
+// (the table and the tooltips keep it). It returns the entries and the
+// number of lines.
+func (c *Chart) legendLayout(x0 float64) ([]legendEntry, int) {
+	var out []legendEntry
+	x, line := x0, 0
+	most := int((width - margin - x0 - 14) / (legendSize * charWidth)) // the characters a line holds
 	for i, s := range c.Series {
-		w.f(`<rect class="series-%d" x="%s" y="%s" width="10" height="10" fill-opacity="%s"/>`, i, num(x), num(y-9), opacities[i])
-		name := short(s.Name, 16)
-		w.f(`<text x="%s" y="%s">%s</text>`+"\n", num(x+14), num(y), esc(name))
-		x += 14 + 7.2*float64(len([]rune(name))) + 16
+		name := short(s.Name, max(most, 2))
+		w := 14 + textWidth(name, legendSize)
+		if x > x0 && x+w > width-margin {
+			x, line = x0, line+1
+		}
+		out = append(out, legendEntry{i, name, x, line})
+		x += w + 16
+	}
+	return out, line + 1
+}
+
+// legend draws the entries legendLayout placed, the first line's baseline
+// at y.
+func (c *Chart) legend(w *writer, entries []legendEntry, y float64) {
+	w.f(`<g class="legend" font-size="%s" fill="currentColor">`+"\n", num(legendSize))
+	for _, e := range entries {
+		ly := y + legendLine*float64(e.line)
+		w.f(`<rect class="series-%d" x="%s" y="%s" width="10" height="10" fill-opacity="%s"/>`, e.series, num(e.x), num(ly-9), opacities[e.series])
+		w.f(`<text x="%s" y="%s">%s</text>`+"\n", num(e.x+14), num(ly), esc(e.name))
 	}
 	w.f("</g>\n")
 }

@@ -10,25 +10,45 @@ func Columns(c Chart) (template.HTML, error) {
 	if err := c.check(); err != nil {
 		return "", err
 	}
-	const height, top, bottom, left, right = 240.0, 28.0, 216.0, 52.0, 632.0
+	const axisSize = 11.0
 	top0 := 0.0
 	for i := range c.Labels {
 		top0 = max(top0, c.total(i))
 	}
 	scale := niceMax(top0)
+	ticks := []float64{0, scale / 2, scale}
+	// The scale's labels end 6 left of the axis: it moves right for long
+	// ones (a cost's currency).
+	left := 52.0
+	for _, v := range ticks {
+		left = max(left, 4+textWidth(c.format(v), axisSize)+6)
+	}
+	const right = width - 8
+	entries, lines := c.legendLayout(left)
+	extra := legendLine * float64(lines-1) // the legend's further lines push the plot down
+	height, top, bottom := 240+extra, 28+extra, 216+extra
 	y := func(v float64) float64 { return bottom - v/scale*(bottom-top) }
 	var w writer
 	c.open(&w, height)
-	c.legend(&w, left, 14)
-	w.f(`<g class="axis" font-size="11" fill="currentColor" text-anchor="end">` + "\n")
-	for _, v := range []float64{0, scale / 2, scale} {
+	c.legend(&w, entries, 14)
+	w.f(`<g class="axis" font-size="%s" fill="currentColor" text-anchor="end">`+"\n", num(axisSize))
+	for _, v := range ticks {
 		w.f(`<line x1="%s" x2="%s" y1="%s" y2="%[3]s" stroke="currentColor" stroke-opacity="0.25"/>`, num(left), num(right), num(y(v)))
 		w.f(`<text x="%s" y="%s">%s</text>`+"\n", num(left-6), num(y(v)+4), esc(c.format(v)))
 	}
 	n := len(c.Labels)
 	slot := (right - left) / float64(max(n, 1))
 	for _, i := range ends(n) {
-		w.f(`<text x="%s" y="%s" text-anchor="middle">%s</text>`+"\n", num(left+slot*(float64(i)+0.5)), num(bottom+16), esc(c.Labels[i]))
+		// The first begins at the plot's left edge and the last ends at
+		// its right (centred under their columns, they ran off the image).
+		x, anchor := left+slot*(float64(i)+0.5), "middle"
+		switch {
+		case n > 1 && i == 0:
+			x, anchor = left, "start"
+		case n > 1 && i == n-1:
+			x, anchor = right, "end"
+		}
+		w.f(`<text x="%s" y="%s" text-anchor="%s">%s</text>`+"\n", num(x), num(bottom+16), anchor, esc(c.Labels[i]))
 	}
 	w.f("</g>\n")
 	return c.stacks(&w, func(i int, base, v float64) (float64, float64, float64, float64) {

@@ -124,7 +124,7 @@ func TestConsoleAsAStranger(t *testing.T) {
 	if strings.Contains(res.Text, `data-kind="signed_in`) {
 		t.Fatal("the admin_ filter lists sign-ins")
 	}
-	sitetest.ExpectBody(t, alice.Get("/.smsgate/admin/events?kind=console_"), "not_admin")
+	sitetest.ExpectBody(t, alice.Get("/.smsgate/admin/events?kind=console_"), "Reason: not an admin")
 	sitetest.ExpectBody(t, alice.Get("/.smsgate/admin/events?user=bob"), "49••")
 
 	// What it costs: two texts to two countries, drawn and tabled.

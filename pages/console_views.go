@@ -43,7 +43,8 @@ func (p *Pages) inviteOf(req *request, out any) *inviteView {
 type eventView struct {
 	Time, Kind, User, Phone, By, Detail string
 	// Words is the kind said in the page's language where the catalogue
-	// has it ("audit." and the kind), else the kind itself.
+	// has it ("audit." and the kind), else the kind itself; Detail, its
+	// details so said (eventwords.go).
 	Words string
 }
 
@@ -74,12 +75,8 @@ func (p *Pages) consoleEvents(req *request, c *consoleView) int {
 	}
 	format := p.sayID(req, "date.format") + " 15:04:05 MST" // the time zone too (walk29, 48)
 	for _, e := range list {
-		said := p.Words.T(req.lang, "audit."+e.Kind)
-		if said == "audit."+e.Kind { // no words for it: its ID
-			said = e.Kind
-		}
-		c.Events = append(c.Events, eventView{Time: e.Time.In(p.Now().Location()).Format(format), Kind: e.Kind, Words: said,
-			User: textsafe.Escape(e.User), Phone: e.Phone, By: textsafe.Escape(e.By), Detail: textsafe.Escape(e.Detail)})
+		c.Events = append(c.Events, eventView{Time: e.Time.In(p.Now().Location()).Format(format), Kind: e.Kind, Words: p.eventWords(req.lang, e.Kind),
+			User: textsafe.Escape(e.User), Phone: e.Phone, By: textsafe.Escape(e.By), Detail: textsafe.Escape(p.detailWords(req.lang, e.Detail))})
 	}
 	return http.StatusOK
 }

@@ -135,7 +135,7 @@ func (p *Pages) devices(req *request) {
 		// passkey): no second read of it.
 		views := p.viewsOf(req, list)
 		at := slices.IndexFunc(views, func(v deviceView) bool { return v.ID == req.form["device"] })
-		if req.form["confirm"] != "1" && !req.json && at >= 0 && !p.keepsOnly(views) {
+		if req.form["confirm"] != "1" && !req.json && at >= 0 && !p.keepsOnly(user, views) {
 			// First the page names the phone and asks.
 			p.page(req, http.StatusOK, "devices", p.withLists(req, user, views, pageData{Confirm: &views[at], SignsOut: cl.EndsWith(views[at].ID)}))
 			return
@@ -301,7 +301,7 @@ func (p *Pages) showDevices(req *request, user string, status int, d pageData) {
 // withLists is d with the devices page's lists: her devices (views), the
 // count of her unused recovery codes and her trusted browsers.
 func (p *Pages) withLists(req *request, user string, views []deviceView, d pageData) pageData {
-	d.Devices, d.RecoveryLeft, d.Trusted, d.KeepOnly = views, p.recoveryLeft(req, user), p.trustViews(req, user), p.keepsOnly(views)
+	d.Devices, d.RecoveryLeft, d.Trusted, d.KeepOnly = views, p.recoveryLeft(req, user), p.trustViews(req, user), p.keepsOnly(user, views)
 	return d
 }
 

@@ -103,7 +103,7 @@ func TestDevicesAndRecoveryCodes(t *testing.T) {
 	lastID := deviceID.FindStringSubmatch(c.Get("/.smsgate/devices").Text)[1]
 	res := c.Post("/.smsgate/devices", url.Values{"action": {"remove"}, "device": {lastID}, "confirm": {"1"}, "csrf": {ctok}})
 	sitetest.Expect(t, res, http.StatusBadRequest, "")
-	sitetest.ExpectBody(t, res, "This is your only phone")
+	sitetest.ExpectBody(t, res, "This is your only device")
 
 	// A recovery code signs in once, and the phone is told.
 	r1 := sitetest.NewClient(t, "alice")

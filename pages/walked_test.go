@@ -39,7 +39,7 @@ func trustedAlice(t *testing.T) (*sitetest.Site, *sitetest.Client, string, strin
 func TestTheDevicesPageKeepsItsTrustedBrowsersWhileItAsks(t *testing.T) {
 	_, c, tok, id := trustedAlice(t)
 	res := c.Post("/.smsgate/devices", url.Values{"action": {"remove"}, "device": {id}, "csrf": {tok}})
-	if res.StatusCode != http.StatusBadRequest || !strings.Contains(res.Text, "This is your only phone") || !strings.Contains(res.Text, "Trusted browsers") {
+	if res.StatusCode != http.StatusBadRequest || !strings.Contains(res.Text, "This is your only device") || !strings.Contains(res.Text, "Trusted browsers") {
 		t.Errorf("the removal's question: %d\n%s", res.StatusCode, res.Text)
 	}
 	res = c.Post("/.smsgate/devices", url.Values{"action": {"add"}, "phone": {"+1 415 555 267x"}, "csrf": {tok}})

@@ -1,0 +1,91 @@
+package pages_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/smsgate/caddy-smsgate/internal/fakes"
+	"github.com/smsgate/caddy-smsgate/internal/sitetest"
+)
+
+// TestAConfigPhoneUsersOnlyAppMayGo: through a real Caddy, carol, whose
+// phone is in the Caddyfile (`user carol +1…`), adds an app, then removes
+// it: the rule that keeps a user one device counts the config's phone,
+// which cannot be removed and still signs her in. Her devices page offers
+// Remove on the app (no "Your only device"), the removal is made, and she
+// signs in by text after it. Before, the app was kept: the page offered no
+// Remove and a removal answered 400 "This is your only phone", untrue.
+func TestAConfigPhoneUsersOnlyAppMayGo(t *testing.T) {
+	sitetest.Parallel(t)
+	s := sitetest.Start(t, sitetest.AppSite)
+	c := sitetest.NewClient(t, "")
+	secret := addApp(t, s, c)
+	page := c.Get("/.smsgate/devices")
+	m := deviceID.FindStringSubmatch(page.Text)
+	if m == nil || !strings.Contains(page.Text, `value="remove"`) || strings.Contains(page.Text, `id="keep-only"`) {
+		t.Fatalf("carol's app is offered no Remove:\n%s", page.Text)
+	}
+	tok := sitetest.CSRFField.FindStringSubmatch(page.Text)[1]
+	res := c.Post("/.smsgate/devices", url.Values{"action": {"remove"}, "device": {m[1]}, "confirm": {"1"}, "csrf": {tok}})
+	if res.StatusCode == http.StatusSeeOther { // the step-up a removal of an app asks, with the app
+		sitetest.Expect(t, res, http.StatusSeeOther, "/.smsgate/verify")
+		s.Advance(30 * time.Second)
+		vt := c.CSRF("/.smsgate/verify")
+		sitetest.Expect(t, c.Post("/.smsgate/verify", url.Values{"action": {"app"}, "code": {sitetest.AppCode(t, secret)}, "csrf": {vt}}), http.StatusSeeOther, "/.smsgate/devices")
+		res = c.Get("/.smsgate/devices") // the removal, made once the step-up is
+	}
+	if res.StatusCode != http.StatusOK || strings.Contains(res.Text, "Aegis") || strings.Contains(res.Text, "only phone") || strings.Contains(res.Text, "only device") {
+		t.Fatalf("removing carol's app: %d\n%s", res.StatusCode, res.Text)
+	}
+	s.Advance(time.Minute) // past the cooldown of the first code
+	sitetest.SignIn(t, s, sitetest.NewClient(t, ""))
+}
+
+// TestAnOnlyPasskeySaysItIsTheOnlyDevice: where the one-device rule still
+// refuses, its words are true: ann, who holds only a passkey (no phone in
+// the config), is told "This is your only device", never "your only
+// phone" (before: "This is your only phone" of a passkey). Through a real
+// Caddy.
+func TestAnOnlyPasskeySaysItIsTheOnlyDevice(t *testing.T) {
+	sitetest.Parallel(t)
+	s := sitetest.Start(t, passkeyOnlySite("", "identity none"))
+	c, _ := annInvited(t, s)
+	origin := s.WithPorts(s.Base)
+	phoneID := deviceID.FindStringSubmatch(c.Get("/.smsgate/devices").Text)[1]
+	auth := fakes.NewAuthenticator("localhost", origin)
+	begin := passkeyCall(c, "register/begin", origin, nil)
+	created, err := auth.Create([]byte(begin.Text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := passkeyCall(c, "register/finish", origin, created); res.StatusCode != http.StatusOK {
+		t.Fatalf("register/finish: %d %s", res.StatusCode, res.Text)
+	}
+	tok := c.CSRF("/.smsgate/devices")
+	sitetest.Expect(t, c.Post("/.smsgate/devices", url.Values{"action": {"remove"}, "device": {phoneID}, "confirm": {"1"}, "csrf": {tok}}), http.StatusOK, "")
+
+	// Signed in afresh with the passkey: no step-up before the removal.
+	c = sitetest.NewClient(t, "")
+	c.CSRF("/.smsgate/login")
+	begin = passkeyCall(c, "login/begin", origin, nil)
+	answer, err := auth.Get([]byte(begin.Text))
+	if err != nil {
+		t.Fatalf("the authenticator: %v (begin: %d %s)", err, begin.StatusCode, begin.Text)
+	}
+	if res := passkeyCall(c, "login/finish", origin, answer); res.StatusCode != http.StatusOK {
+		t.Fatalf("login/finish: %d %s", res.StatusCode, res.Text)
+	}
+	page := c.Get("/.smsgate/devices")
+	if !strings.Contains(page.Text, `id="keep-only"`) {
+		t.Fatalf("her only passkey is offered Remove:\n%s", page.Text)
+	}
+	id := deviceID.FindStringSubmatch(page.Text)[1]
+	tok = sitetest.CSRFField.FindStringSubmatch(page.Text)[1]
+	res := c.Post("/.smsgate/devices", url.Values{"action": {"remove"}, "device": {id}, "confirm": {"1"}, "csrf": {tok}})
+	if res.StatusCode != http.StatusBadRequest || !strings.Contains(res.Text, "This is your only device") || strings.Contains(res.Text, "only phone") {
+		t.Fatalf("removing her only passkey: %d\n%s", res.StatusCode, res.Text)
+	}
+}

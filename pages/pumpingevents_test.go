@@ -1,0 +1,60 @@
+package pages_test
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/smsgate/caddy-smsgate/internal/sitetest"
+)
+
+// TestAPumpingPauseIsInWhatHappened: through a real Caddy, a pause of the
+// pumping guard reaches the console's what happened, under its filter
+// "Pumping guard", in words (en, de) with where and why; the admin's log
+// and Caddy event are as before. Before, the filter offered it and no
+// pause ever reached it (the guard's were alarms, never kept for the
+// console).
+func TestAPumpingPauseIsInWhatHappened(t *testing.T) {
+	sitetest.Parallel(t)
+	s := sitetest.StartWith(t, sitetest.TrustedProxies, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
+	basic_auth argon2id {
+		alice %[1]s
+		u1 %[1]s
+		u2 %[1]s
+		u3 %[1]s
+	}
+	smsgate {
+		admins alice
+		pumping_guard {
+			prefix_min_sends 3
+		}
+		store badger {DIR}
+		provider log
+	}
+	respond "hi"
+}`, sitetest.DemoHash))
+	s.StartOfHour()
+	alice := sitetest.NewClient(t, "alice")
+	sitetest.Enroll(t, s, alice, "+14155550101")
+	for i := 1; i <= 3; i++ {
+		c := sitetest.NewClient(t, fmt.Sprint("u", i)).From(fmt.Sprintf("203.0.113.%d", i))
+		res, _ := sitetest.EnrollWith(t, c, fmt.Sprintf("+44740010000%d", i))
+		if want := http.StatusSeeOther; i == 3 {
+			sitetest.Expect(t, res, http.StatusTooManyRequests, "") // the prefix's third code: +44740 paused
+		} else {
+			sitetest.Expect(t, res, want, "/.smsgate/verify")
+		}
+	}
+	for _, c := range []struct{ lang, paused, where string }{
+		{"en", "Codes paused (SMS pumping?)", "Where: &#43;44740; Kind: number prefix"},
+		{"de", "Codes ausgesetzt (SMS-Betrug?)", "Wo: &#43;44740; Art: Nummernbereich"},
+	} {
+		alice.Header = http.Header{"Accept-Language": {c.lang}}
+		res := alice.Get("/.smsgate/admin/events?kind=pumping")
+		sitetest.Expect(t, res, http.StatusOK, "")
+		if !strings.Contains(res.Text, `<td data-kind="pumping_paused">`+c.paused+`</td>`) || !strings.Contains(res.Text, c.where) {
+			t.Errorf("%s: no pause in what happened:\n%s", c.lang, res.Text)
+		}
+	}
+}
