@@ -100,23 +100,36 @@ func openStopped(folder string, config *configFile, realm string, create bool) (
 	return st, g, cancel, nil
 }
 
-// cliContextMu keeps one caddy.ProvisionContext at a time: it sets Caddy's
-// default logger and CertMagic's default storage, the process's.
-var cliContextMu sync.Mutex
+// cliBase is the Caddy context of a config of no apps that every store
+// the CLI opens is loaded under (cliContext), provisioned once per process
+// under cliBaseMu: caddy.ProvisionContext sets Caddy's default logger and
+// CertMagic's default storage, the process's, and keeps the cancel of the
+// context it makes unexported (Caddy 2.11's Config.cancelFunc), so a base
+// made per command was never cancelled and each stayed (clock32). cliBases
+// counts those made.
+var (
+	cliBaseMu sync.Mutex
+	cliBase   *caddy.Context
+	cliBases  int
+)
 
 // cliContext is a Caddy context for a store module the CLI opens: one of
 // a config of no apps, whose log is Caddy's default (the terminal, as
 // Caddy's other lines), so that a store's warning (a Redis keeping
 // nothing on disk) is one line. A context without a config logs through
-// zap's development logger, a stack trace under every warning.
+// zap's development logger, a stack trace under every warning. Its cancel
+// (at the command's end) cleans up the modules loaded under it, the store.
 func cliContext() (caddy.Context, context.CancelFunc, error) {
-	cliContextMu.Lock()
-	base, err := caddy.ProvisionContext(&caddy.Config{})
-	cliContextMu.Unlock()
-	if err != nil {
-		return caddy.Context{}, nil, err
+	cliBaseMu.Lock()
+	defer cliBaseMu.Unlock()
+	if cliBase == nil {
+		base, err := caddy.ProvisionContext(&caddy.Config{})
+		if err != nil {
+			return caddy.Context{}, nil, err
+		}
+		cliBase, cliBases = &base, cliBases+1
 	}
-	ctx, cancel := caddy.NewContext(base)
+	ctx, cancel := caddy.NewContext(*cliBase)
 	return ctx, cancel, nil
 }
 
@@ -330,7 +343,7 @@ func direct(fl caddycmd.Flags, config *configFile, sub subcommand, req Request, 
 		if to.PublicOrigin != "" || to.SiteOrigin != "" {
 			prefix = to.LinkOrigin() + prefix // from the config: the whole link
 		}
-		if out, err = adminOp(ctx, svc, nil, prefix, "", sub.op, req); err != nil {
+		if out, err = adminOp(session.LogTo(ctx, caddy.Log()), svc, nil, prefix, "", sub.op, req); err != nil {
 			return nil, err
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/smsgate/caddy-smsgate/internal/endkeys"
 	"github.com/smsgate/caddy-smsgate/store"
@@ -54,6 +55,46 @@ const latestInviteTTL = MaxInviteTTL
 type latestInvite struct {
 	// ID is its token's hash (Invite.ID).
 	ID string `json:"id"`
+	// Recovery is the mark of the recovery code used last with no phone
+	// left, whose flow may enroll one (MarkRecovery): a revocation of all
+	// her sessions writes the record naming no invite, and no mark.
+	Recovery string `json:"recovery,omitempty"`
+}
+
+// MarkRecovery records mark in user's record of her newest invite (the
+// invite it names kept), before a recovery code of hers is burnt: the
+// enrollment the code lets in, where she holds no phone, stands while the
+// record holds the mark (ReadRecoveryMark), so the revocation of a reset
+// (endkeys.NoInvite) ends it by that ID, not by comparing clocks (clock32).
+// A newer invite minted for her ends it too, as it ends an older invite.
+func (s *Devices) MarkRecovery(ctx context.Context, realm, user, mark string) error {
+	return s.Store.Update(store.Lasting(ctx), latestInviteKey(realm, user), func(old []byte, found bool) ([]byte, time.Duration, error) {
+		var latest latestInvite
+		if found {
+			_ = json.Unmarshal(old, &latest) // unreadable: names no invite
+		}
+		latest.Recovery = mark
+		raw, err := json.Marshal(latest)
+		return raw, latestInviteTTL, err
+	})
+}
+
+// ReadRecoveryMark adds to b the read of user's record of her newest
+// invite, and returns, once b is done, whether it still holds mark
+// (MarkRecovery): none, or another, is not (a reset since, a newer
+// invite, a later code's mark). err is the store's.
+func ReadRecoveryMark(b *store.Batch, realm, user string) func(mark string) (bool, error) {
+	op := b.Get(latestInviteKey(realm, user))
+	return func(mark string) (bool, error) {
+		if errors.Is(op.Err, store.ErrNotFound) {
+			return false, nil
+		}
+		if op.Err != nil {
+			return false, op.Err
+		}
+		var latest latestInvite
+		return json.Unmarshal(op.Value, &latest) == nil && latest.Recovery == mark, nil
+	}
 }
 
 // markLatest records the invite id names as user's newest, replacing the

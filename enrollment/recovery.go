@@ -160,6 +160,16 @@ var ErrRecoveryTries = words.New("recovery.tries")
 // burnt: the sign-in it earns names that device, and ends with its
 // removal, as the set does.
 func (s *Devices) UseRecoveryCodeOf(ctx context.Context, sc Scope, flow, user, code string) (maker string, err error) {
+	return s.UseRecoveryCodeMarked(ctx, sc, flow, user, code, "")
+}
+
+// UseRecoveryCodeMarked is UseRecoveryCodeOf that, where mark is not ""
+// and user holds codes, marks her record of invites with it
+// (MarkRecovery) before burning the code: an enrollment the code lets in
+// stands while the mark does (ReadRecoveryMark), and a reset that removes
+// her codes after the burn ends it by that mark. A mark that cannot be
+// written burns nothing.
+func (s *Devices) UseRecoveryCodeMarked(ctx context.Context, sc Scope, flow, user, code, mark string) (maker string, err error) {
 	if err := s.checkLock(ctx, sc, user); err != nil {
 		return "", err
 	}
@@ -210,6 +220,11 @@ func (s *Devices) UseRecoveryCodeOf(ctx context.Context, sc Scope, flow, user, c
 	// whatever the bury's answer: that is an UnrecordedError, not a
 	// refusal (the code is gone from the user's set).
 	want := []string{s.recoveryHash(user, code)}
+	if mark != "" && holdsCodes(set) { // not a decoy's name: nothing written for it
+		if err := s.MarkRecovery(ctx, sc.Realm, user, mark); err != nil {
+			return unchecked(err)
+		}
+	}
 	byValue := s.upgradeMaker(ctx, sc.Realm, user, set, by) // before the spend changes the set
 	burnt, err := s.spend(ctx, sc.Realm, user, want)
 	if err != nil {
@@ -231,6 +246,12 @@ func (s *Devices) UseRecoveryCodeOf(ctx context.Context, sc Scope, flow, user, c
 		return maker, &UnrecordedError{Err: unrecorded}
 	}
 	return maker, nil
+}
+
+// holdsCodes says whether set, a read of a user's recovery set, holds codes.
+func holdsCodes(set *store.Op) bool {
+	var hashes []string
+	return set.Err == nil && json.Unmarshal(set.Value, &hashes) == nil && len(hashes) > 0
 }
 
 // UnrecordedError answers a right recovery code, spent (taken out of its

@@ -53,7 +53,7 @@ func (l *TwilioLookup) failed(err error, e164 string, enrolling, open bool) {
 	if !open {
 		return // refused: the send's own error says so
 	}
-	n, tell := l.told.Tell(at, time.Now())
+	n, tell := l.told.Tell(at, l.clock())
 	if !tell {
 		return
 	}

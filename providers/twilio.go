@@ -69,6 +69,7 @@ type Twilio struct {
 	// blockedUntil (Unix nanoseconds) honours a 429's Retry-After: until
 	// then, sends fail at once and the next provider takes over.
 	blockedUntil *atomic.Int64
+	now          func() time.Time // the gate's clock (nil: the default one)
 }
 
 // CaddyModule returns the Caddy module information.
@@ -108,6 +109,7 @@ func (t *Twilio) Provision(ctx caddy.Context) error {
 	t.VerifyBaseURL = strings.TrimSuffix(t.VerifyBaseURL, "/")
 	t.client = newClient(t.Timeout)
 	t.blockedUntil = new(atomic.Int64)
+	t.now = clockIn(ctx) // the gate's: a 429's back-off goes by it
 	return nil
 }
 
@@ -232,7 +234,7 @@ func (t *Twilio) auth() http.Header {
 
 func (t *Twilio) checkBlocked() error {
 	if until := t.blockedUntil.Load(); until != 0 {
-		if wait := time.Until(time.Unix(0, until)); wait > 0 {
+		if wait := time.Unix(0, until).Sub(nowOf(t.now)); wait > 0 {
 			return fmt.Errorf("twilio: rate limited (429) for another %s", wait.Round(time.Second))
 		}
 	}
@@ -280,8 +282,9 @@ func (t *Twilio) failed(res *response) error {
 	case twilioUserErrors[te.Code] != "":
 		return &UserError{Text: words.Text{ID: twilioUserErrors[te.Code]}, Err: admin}
 	case res.status == http.StatusTooManyRequests || te.Code == 20429:
-		wait := retryAfter(res.header, time.Now(), time.Minute)
-		t.blockedUntil.Store(time.Now().Add(wait).UnixNano())
+		now := nowOf(t.now)
+		wait := retryAfter(res.header, now, time.Minute)
+		t.blockedUntil.Store(now.Add(wait).UnixNano())
 		return fmt.Errorf("%w; backing off for %s", admin, wait)
 	case te.Code == 20003 || res.status == http.StatusUnauthorized:
 		return fmt.Errorf("%w: Twilio refused the credentials: check account_sid and auth_token (or api_key and api_secret)", admin)

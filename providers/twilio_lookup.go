@@ -21,6 +21,7 @@ import (
 
 	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/internal/cfutil"
+	"github.com/smsgate/caddy-smsgate/internal/clock"
 	"github.com/smsgate/caddy-smsgate/phone"
 	"github.com/smsgate/caddy-smsgate/words"
 )
@@ -60,7 +61,32 @@ type TwilioLookup struct {
 	mu     sync.Mutex
 	cache  map[[32]byte]lookupAnswer
 	logger *zap.Logger
+	now    func() time.Time // the gate's clock (nil: the default one)
 	lookupWatch
+}
+
+// clock is the time by the gate's clock (clock.From of its context at
+// provision): the cache's, the SIM swap's age and the warning's throttle
+// go by it, as the rest of the gate does; a Lookup made without
+// provision reads the default clock.
+func (l *TwilioLookup) clock() time.Time { return nowOf(l.now) }
+
+// clockIn is the clock ctx carries (clock.From), nil for a bare Context
+// (a test's, which carries nothing): the default clock then.
+func clockIn(ctx caddy.Context) func() time.Time {
+	if ctx.Context == nil {
+		return nil
+	}
+	now, _ := clock.From(ctx)
+	return now
+}
+
+// nowOf is now() where now is not nil, else the default clock.
+func nowOf(now func() time.Time) time.Time {
+	if now == nil {
+		now, _ = clock.From(context.Background())
+	}
+	return now()
 }
 
 var defaultRefused = map[factor.Channel][]string{
@@ -134,7 +160,7 @@ func (t *Twilio) CheckNumber(ctx context.Context, e164 string, channel factor.Ch
 		case a.noSIMData:
 			l.logger.Info("no SIM-swap data for this number; the code is sent (on_no_sim_data open)",
 				zap.String("event", "sim_swap_unknown"), zap.String("to", phone.Mask(e164)))
-		case a.swapped != nil && time.Since(*a.swapped) < within:
+		case a.swapped != nil && l.clock().Sub(*a.swapped) < within:
 			return &SIMSwapError{Within: within}
 		case a.swapped == nil && a.inPeriod != nil && *a.inPeriod && a.period <= within:
 			return &SIMSwapError{Within: within}
@@ -147,7 +173,7 @@ func (t *Twilio) CheckNumber(ctx context.Context, e164 string, channel factor.Ch
 func (t *Twilio) lookup(ctx context.Context, e164 string) (lookupAnswer, error) {
 	l := t.Lookup
 	key := sha256.Sum256([]byte(e164)) // the cache holds no numbers
-	now := time.Now()
+	now := l.clock()
 	l.mu.Lock()
 	a, ok := l.cache[key]
 	l.mu.Unlock()
@@ -225,6 +251,7 @@ func (l *TwilioLookup) provision(ctx caddy.Context) error {
 	if l.logger = ctx.Logger(); l.logger == nil {
 		l.logger = zap.NewNop()
 	}
+	l.now = clockIn(ctx)
 	var reg prometheus.Registerer // none in a bare Context (a test's)
 	if r := ctx.GetMetricsRegistry(); r != nil {
 		reg = r

@@ -94,3 +94,27 @@ func TestAnnounceEndReadsEscapedKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestAnUnreadableDeviceEndIsAnnouncedByTheGatesClock (clock32 4): an
+// import's device end that cannot be read ends every session of the
+// device, announced at the gate's time (AnnounceEndBy, the clock the gate
+// runs on), not the machine's: a gate ahead forgets what it signed.
+// Before, time.Now: announced 20 s behind the gate.
+func TestAnUnreadableDeviceEndIsAnnouncedByTheGatesClock(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := storetest.Badger(t)
+	ahead := time.Now().Add(20 * time.Second)
+	if err := AnnounceEndBy(func() time.Time { return ahead })(ctx, st, endkeys.Device("example.com", "alice", "LOST"), []byte("{")); err != nil {
+		t.Fatal(err)
+	}
+	n, _ := st.Counter(ctx, RevocationCounter)
+	var got revocation
+	raw, err := st.Get(ctx, revocationKey(n))
+	if err == nil {
+		err = json.Unmarshal(raw, &got)
+	}
+	if err != nil || got.Device != "LOST" || got.At != ahead.UnixNano() {
+		t.Errorf("the unreadable end announced as %+v (%v); want the device's at the gate's %v", got, err, ahead)
+	}
+}

@@ -19,7 +19,8 @@ import (
 // removal, but the one asking for it), which every check of a session
 // that names the device reads in the same round trip as its other ends
 // (Manager.revoked), listed or not: one pushed off the user's list of
-// MaxListed, or whose listing failed at its sign-in, ends too. It ends
+// MaxListed, or whose listing failed at its sign-in, ends too (one an
+// instance ahead signed a moment before the removal: pushedAhead). It ends
 // the trusts the device earned, with every session of them (endTrusts),
 // and the listed sessions with their own ends (endListed), here at once
 // and at every gate within RevocationPoll (the revocation log).
@@ -265,9 +266,34 @@ func endDevice(ctx context.Context, st store.Store, realm, user, device, mark st
 	if err != nil {
 		return err
 	}
-	return endListed(ctx, st, realm, user, list, now, func(s Info) bool {
+	pushedErr := e.pushedAhead(ctx, st, realm, user, device, now)
+	return errors.Join(endListed(ctx, st, realm, user, list, now, func(s Info) bool {
 		return s.SID != keepSID && !e.keeps(s.SID) && (endsTrust(ended, s) || earned(s.Where.Device, s.Issued))
-	})
+	}), pushedErr)
+}
+
+// pushedAhead moves e, the end of user's device just written, on to the
+// newest session pushed off her list where that was signed later than
+// e.At (by the clock of an instance ahead), at most Leeway past now, as a
+// revoke does (revokeAll): a session the device earned a moment before
+// the removal at such an instance, pushed off the list (before, or by a
+// sign-in racing the removal: counted before it leaves the list, so read
+// after the list), ends by the end alone, which ended it by the clocks
+// (clock32). The device is gone: no session signed since names it.
+func (e deviceEnd) pushedAhead(ctx context.Context, st store.Store, realm, user, device string, now time.Time) error {
+	u, err := UnlistedSessions(ctx, st, realm, user, now)
+	if err != nil {
+		return readable(err)
+	}
+	later := e
+	if later.At = minTime(u.Through, now.Add(Leeway)); u.Count == 0 || !later.At.After(e.At) {
+		return nil
+	}
+	held, err := later.againAt(store.Lasting(ctx), st, endkeys.Device(realm, user, device), now)
+	if err != nil {
+		return err
+	}
+	return announce(ctx, st, revocation{Realm: realm, Of: user, Device: device, At: held.At.UnixNano(), Keep: held.Keep, Mark: held.Mark})
 }
 
 // deviceKey is a device among those the log ended: its user's and its

@@ -8,6 +8,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/smsgate/caddy-smsgate/internal/clock"
 	"github.com/smsgate/caddy-smsgate/internal/endkeys"
 	"github.com/smsgate/caddy-smsgate/store"
 )
@@ -157,11 +158,23 @@ func revokedBefore(op *store.Op) (time.Time, error) {
 // a gate that had cached a session the import ends served it until its
 // cache entry went. A key of none of these is announced as nothing.
 func AnnounceEnd(ctx context.Context, st store.Store, key string, value []byte) error {
+	return AnnounceEndBy(clock.Now)(ctx, st, key, value)
+}
+
+// AnnounceEndBy is AnnounceEnd where an unreadable device's end is
+// announced at now's time, the gate's clock (clock32), as its other ends.
+func AnnounceEndBy(now func() time.Time) func(ctx context.Context, st store.Store, key string, value []byte) error {
+	return func(ctx context.Context, st store.Store, key string, value []byte) error {
+		return announceEnd(ctx, st, key, value, now)
+	}
+}
+
+func announceEnd(ctx context.Context, st store.Store, key string, value []byte, now func() time.Time) error {
 	parts, ok := store.SplitKey(key)
 	if ok && len(parts) == 4 && key == endkeys.Device(parts[1], parts[2], parts[3]) {
 		var e deviceEnd
 		if json.Unmarshal(value, &e) != nil {
-			e.At = time.Now() // unreadable, it ends every session of the device: forget them all
+			e.At = now() // unreadable, it ends every session of the device: forget them all
 		}
 		return announce(ctx, st, revocation{Realm: parts[1], Of: parts[2], Device: parts[3], At: e.At.UnixNano(), Keep: e.Keep, Mark: e.Mark})
 	}

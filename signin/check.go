@@ -154,15 +154,18 @@ func amrOf(channel factor.Channel) factor.AMR {
 // on to the Enroll step (*StepError). Not at a login form that does not
 // name them (ErrRecoveryNotHere; the code is used up).
 //
-// That enrollment is stamped (Flow.InvitedAt) before the code is burnt: a
+// That enrollment is marked (Flow.RecoveryID: enrollment.MarkRecovery)
+// before the code is burnt, so a reset after the burn ends it by that ID
+// whatever the clocks (clock32: stamped by a gate's clock ahead of the
+// resetting one's, it stood). It is stamped (Flow.InvitedAt) then too: a
 // code burnt was there, so its use came before a reset removed it, and the
 // reset's last revocation comes after that (standing ends the enrollment).
 // Stamped once no phone was found, after the notice's text went out, a
 // reset made meanwhile came before the stamp, and let the code's holder
 // enroll a phone after it (TestARecoveryCodeRacingAResetEnrollsNothing).
 func (s *Service) useRecovery(ctx context.Context, sc enrollment.Scope, f *Flow, user, code string) (*Result, error) {
-	used := s.Devices.Now().UnixNano()
-	maker, err := s.Devices.UseRecoveryCodeOf(ctx, sc, f.ID, user, code)
+	used, mark := s.Devices.Now().UnixNano(), enrollment.RandomID()
+	maker, err := s.Devices.UseRecoveryCodeMarked(ctx, sc, f.ID, user, code, mark)
 	if unrecorded := new(enrollment.UnrecordedError); errors.As(err, &unrecorded) {
 		// The code was right and is spent: she is signed in. Only its
 		// record is missing, which an import of an older export reads.
@@ -188,7 +191,7 @@ func (s *Service) useRecovery(ctx context.Context, sc enrollment.Scope, f *Flow,
 	}
 	if !has {
 		s.discard(ctx, sc.Realm, f) // a login form's decoy
-		f.User, f.InvitedAt, f.Invitee, f.InviteID = user, used, user, ""
+		f.User, f.InvitedAt, f.Invitee, f.InviteID, f.RecoveryID = user, used, user, "", mark
 		return nil, &StepError{Step: Enroll}
 	}
 	// A code of a set a device's session made earns a session that names

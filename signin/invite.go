@@ -62,7 +62,7 @@ func (s *Service) AcceptInvite(ctx context.Context, realm string, f *Flow, token
 		return 0, err
 	}
 	s.audit("invite_used", inv.User, "")
-	f.User, f.InvitedAt, f.Invitee, f.Challenge, f.InviteID = inv.User, 0, inv.User, "", inv.ID
+	f.User, f.InvitedAt, f.Invitee, f.Challenge, f.InviteID, f.RecoveryID = inv.User, 0, inv.User, "", inv.ID, ""
 	if !inv.Made.IsZero() { // an earlier release's invite has no time: 0, as its flows have
 		f.InvitedAt = inv.Made.UnixNano()
 	}
@@ -162,6 +162,15 @@ func (s *Service) acceptedStands(ctx context.Context, realm, user string, f *Flo
 // asked the reset only.
 func (s *Service) readAccepted(b *store.Batch, realm, user string, f *Flow) func() (bool, error) {
 	stands := s.readStanding(b, realm, user, f.invitedAt())
+	if f.InviteID == "" && f.RecoveryID != "" { // a recovery code's: by its mark too
+		marked := enrollment.ReadRecoveryMark(b, realm, user)
+		return func() (bool, error) {
+			if ok, err := stands(); err != nil || !ok {
+				return false, err
+			}
+			return marked(f.RecoveryID)
+		}
+	}
 	if f.InviteID == "" {
 		return stands
 	}

@@ -64,6 +64,12 @@ type Flow struct {
 	// a newer invite minted for the user since ends what it lets in
 	// (enrollment.ReadReplaced), as a reset does.
 	InviteID string `json:"ivi,omitempty"`
+	// RecoveryID is the ID the recovery code that let the flow enroll
+	// marked her record of invites with before it was burnt
+	// (enrollment.MarkRecovery): a reset, revoke or sign-out everywhere
+	// since, or a newer invite, ends what it lets in by that ID, whatever
+	// the clocks (clock32). None for a flow of the release before.
+	RecoveryID string `json:"rci,omitempty"`
 }
 
 // Auditor hears the sign-in's audit events (numbers are masked by it).

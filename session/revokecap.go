@@ -1,0 +1,63 @@
+package session
+
+import (
+	"context"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/smsgate/caddy-smsgate/audit"
+	"github.com/smsgate/caddy-smsgate/internal/logonce"
+)
+
+// A revocation of all of a user's sessions moves its record on to the
+// newest session pushed off her list, at most Leeway past its own clock
+// (revokeAll): one signed further ahead was signed by an instance whose
+// clock is that far ahead, which a gate on time refuses anyway, but whose
+// own sessions go on where its clock is. That says a clock is wrong: the
+// revoke warns, once a minute per realm (capTold), with the gap in
+// seconds and the user, never a session's ID or token.
+
+// capToldEvery is how often a capped revoke is told per realm: the next
+// line counts those not written ("repeats").
+const capToldEvery = time.Minute
+
+// capTold is the throttle of every gate of the process, per realm.
+var capTold = logonce.Throttle{Every: capToldEvery}
+
+// CappedMessage is the warning of a revoke whose record was capped.
+const CappedMessage = "a revoke's record was capped at 30 s past this instance's clock: a session of the user pushed off her list was signed later, by the clock of an instance that far ahead; check the clocks (NTP) of the instances and of the admin's workstation"
+
+type loggerKey struct{}
+
+// LogTo is ctx carrying logger (Caddy's), which a revocation of all of a
+// user's sessions made with ctx (RevokeUser, EndUser) warns through when
+// its record was capped. Without it, no warning.
+func LogTo(ctx context.Context, logger *zap.Logger) context.Context {
+	return context.WithValue(ctx, loggerKey{}, logger)
+}
+
+// loggerOf is the logger LogTo put in ctx, or nil.
+func loggerOf(ctx context.Context) *zap.Logger {
+	l, _ := ctx.Value(loggerKey{}).(*zap.Logger)
+	return l
+}
+
+// tellCapped warns through ctx's logger that user's revocation in realm,
+// made at now, was capped at Leeway past now though a session pushed off
+// her list was signed at through, by its instance's clock; a gap within
+// Leeway is none. At most one line per realm in capToldEvery.
+func tellCapped(ctx context.Context, realm, user string, through, now time.Time) {
+	gap := through.Sub(now)
+	logger := loggerOf(ctx)
+	if gap <= Leeway || logger == nil {
+		return
+	}
+	n, tell := capTold.Tell(realm, now)
+	if !tell {
+		return
+	}
+	fields := []zap.Field{zap.String("event", "revoke_capped"), zap.String("realm", realm), audit.User(user),
+		zap.Int64("gap_seconds", int64(gap/time.Second))}
+	logger.Warn(CappedMessage, logonce.Repeats(fields, n)...)
+}
