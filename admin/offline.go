@@ -88,6 +88,9 @@ func openStopped(folder string, config *configFile, realm string, create bool) (
 		return nil, nil, nil, err
 	}
 	loaded, err := ctx.LoadModuleByID("smsgate.stores."+mod.Module, raw)
+	if st, ok := loaded.(store.Store); ok && err == nil {
+		err = store.Open(ctx, st) // a module opens no store at Provision (store.Opener)
+	}
 	if err != nil {
 		cancel()
 		return nil, nil, nil, fmt.Errorf("opening the %s store of realm %s: %v", mod.Module, g.Realm, err)

@@ -7,19 +7,23 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/smsgate/caddy-smsgate/internal/harness"
 	"github.com/smsgate/caddy-smsgate/internal/sitetest"
 )
 
 // TestFailedLoadLeavesNoStoreOpen: a config that fails after a gate of it
-// opened its store (a later gate's templates are missing) is cleaned up
-// by Caddy; the gate's store, loaded in a context of the gate's own, must
-// be closed with it: no file of its folder stays open in Caddy, and a
-// config loaded next on the same folder works.
+// opened its store (a later gate's Redis refuses, as the config starts) is
+// cleaned up by Caddy; the gate's store, loaded in a context of the gate's
+// own, must be closed with it: no file of its folder stays open in Caddy,
+// and a config loaded next on the same folder works. One that fails at
+// Provision (a later gate's templates are missing) opens no store at all:
+// stores open as the config starts.
 func TestFailedLoadLeavesNoStoreOpen(t *testing.T) {
 	sitetest.Parallel(t)
 	s := sitetest.Basic(t, "")
 	folder := filepath.Join(t.TempDir(), "store")
-	sitetest.AssertLoadError(t, fmt.Sprintf(`{
+	config := func(second string) string {
+		return fmt.Sprintf(`{
 	admin localhost:{ADMIN_PORT}
 	http_port {HTTP_PORT}
 }
@@ -38,12 +42,18 @@ http://127.0.0.1:{HTTP_PORT} {
 		alice %[1]s
 	}
 	smsgate {
-		store badger %[2]s-other
+		%[3]s
 		provider log
-		templates_dir %[2]s-missing
 	}
 	respond ok
-}`, sitetest.DemoHash, folder), "templates")
+}`, sitetest.DemoHash, folder, second)
+	}
+	sitetest.AssertLoadError(t, config("store badger "+folder+"-other\n\t\ttemplates_dir "+folder+"-missing"), "templates")
+	if _, err := os.Stat(folder); !os.IsNotExist(err) {
+		t.Errorf("a config refused at Provision made its gate's store folder: %v", err)
+	}
+	refusing := fmt.Sprintf("127.0.0.1:%d", harness.Port(t))
+	sitetest.AssertLoadError(t, config("store redis "+refusing), "redis store at ["+refusing+"]")
 	if _, err := os.Stat(filepath.Join(folder, "MANIFEST")); err != nil {
 		t.Fatalf("the first gate never opened its store (the test tests nothing): %v", err)
 	}

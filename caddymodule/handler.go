@@ -25,6 +25,11 @@ import (
 // the admitted path; the rest is in own, uncached, pages.Refuse. The
 // running gate serves it (serve): Gate is its configuration.
 func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	if err := g.run.opened(g.run.opens); errors.Is(err, errReplaced) {
+		return g.run.handOff(w, r, next) // cleaned up before it opened
+	} else if err != nil {
+		return caddyhttp.Error(http.StatusServiceUnavailable, err) // the config's start fails with it
+	}
 	return g.run.serve(w, r, next)
 }
 
@@ -67,7 +72,7 @@ func (g *gate) serve(w http.ResponseWriter, r *http.Request, next caddyhttp.Hand
 	return pages.Refuse(w, r, h.prefix, errUnauthenticated)
 }
 
-// hot is what ServeHTTP reads, in one line made when Provision ends (the
+// hot is what ServeHTTP reads, in one line made when the gate opens (the
 // cache's table too: session.Repeat); anySession: see everySessionPasses.
 type hot struct {
 	prefix                            string // PathPrefix
@@ -188,3 +193,22 @@ func (g *gate) everySessionPasses() bool {
 func (g *gate) fresh(cl *session.Claims, maxAge time.Duration) bool {
 	return maxAge <= 0 || g.now().Sub(time.Unix(cl.AuthTime, 0)) <= maxAge
 }
+
+// handOff serves a request that reached the gate after Cleanup (it was
+// still in a handler before the gate, basic_auth say, when the config was
+// reloaded) with the newest live gate of the same configuration, which
+// runs all its checks (and hands it on again if it was replaced too) and
+// says so (handed_off); with none, a 503 the client may retry at once, on
+// the new config (an error, for handle_errors). The store stays untouched.
+func (g *gate) handOff(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	if s, ok := successors.Newest(g.key, g); ok { // told by s: the events app of g's config ended with it
+		s.log.Alarm(zap.InfoLevel, "handed_off", "a request that reached its gate after a config reload is served by the gate that replaced it")
+		return s.serve(w, r, next)
+	}
+	g.logger.Info("a request reached its gate after a config reload; no live gate has its configuration: 503, to retry", zap.String("event", "replaced"), zap.String("realm", g.log.Realm))
+	w.Header().Set("Retry-After", "1")
+	return caddyhttp.Error(http.StatusServiceUnavailable, errReplaced)
+}
+
+// errReplaced is also uncached's word for such a request: ServeHTTP hands it off.
+var errReplaced = errors.New("the site's configuration was just replaced: try again")

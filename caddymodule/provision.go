@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"regexp"
 	"time"
 
@@ -32,12 +31,11 @@ import (
 	"github.com/smsgate/caddy-smsgate/words"
 )
 
-// Provision builds the running gate (gate, runtime.go) from its
-// configuration, in steps: it settles and checks the config before it opens
-// anything (check.go), loads the providers, and only then opens the store
-// and the keys (a config that cannot run creates no database folder); the
-// sign-in, the pages and the admin's view of the gate are built on them,
-// each step a method of the running gate given the configuration.
+// Provision builds the running gate (gate, runtime.go) from its config: it
+// settles and checks it (check.go), loads the providers and the store's
+// module, and opens nothing: the store opens (open) as the config starts
+// (the smsgate app's Start, or a first request), never at `caddy validate`,
+// which starts nothing; outside a running config (a test's), here.
 func (g *Gate) Provision(ctx caddy.Context) error {
 	if g.run == nil {
 		g.run = new(gate) // from JSON: no Caddyfile lines
@@ -58,21 +56,44 @@ func (g *Gate) Provision(ctx caddy.Context) error {
 	if ev, err := loadApp(ctx, "events"); err == nil {
 		rt.log.Events = ev.(*caddyevents.App)
 	}
-	// The config is good: only now the store.
-	if err := rt.openStore(ctx, c, s); err != nil {
+	if err := rt.loadStore(ctx, c); err != nil {
 		return err
 	}
-	devices, err := rt.buildEnrollment(ctx, c, s)
+	rt.opens = func() error { return rt.open(ctx, c, s) }
+	app, err := loadApp(ctx, "smsgate")
+	if err != nil {
+		return rt.opened(rt.opens)
+	}
+	rt.app = app.(*admin.App)
+	rt.app.OnStart(func() error { return rt.opened(rt.opens) })
+	return nil
+}
+
+// open opens the store (store.Open: its failure fails the config's start,
+// naming the store), then builds the gate on it, once (opened).
+func (g *gate) open(ctx caddy.Context, c *Gate, s *settled) error {
+	if err := g.openStore(ctx, c, s); err != nil {
+		return err
+	}
+	devices, err := g.buildEnrollment(ctx, c, s)
 	if err != nil {
 		return err
 	}
-	rt.buildSignIn(c, s, devices)
-	rt.buildSite(s)
-	rt.buildPages(c, s)
-	rt.register(ctx)
-	rt.start(c)
-	successors.Add(rt.key, rt) // ready to serve what a replaced gate hands off
+	g.buildSignIn(c, s, devices)
+	g.buildSite(s)
+	g.buildPages(c, s)
+	if g.app != nil {
+		g.app.Register(g.site) // shows the gate to the admin's tools
+	}
+	g.start(c)
+	successors.Add(g.key, g) // ready to serve what a replaced gate hands off
 	return nil
+}
+
+// opened runs f once (open, or cleanup's refusal of it), answering its error.
+func (g *gate) opened(f func() error) error {
+	g.opening.Do(func() { g.openErr = f() })
+	return g.openErr
 }
 
 // start sets what serving reads of the configuration c and the hot line,
@@ -190,9 +211,8 @@ func (s *settled) settleUsers(c *Gate) {
 	}
 }
 
-// openStore opens the store, checks it is the one the gate knew, and sets
-// up the sessions and the keys derived from their secret.
-func (g *gate) openStore(ctx caddy.Context, c *Gate, s *settled) error {
+// loadStore provisions the store's module (its checks: no store opened).
+func (g *gate) loadStore(ctx caddy.Context, c *Gate) error {
 	// The store lives in a context of the gate's own, ended by Cleanup after
 	// the gate's last writes: Caddy cleans up a config's modules in no set
 	// order, and a store closed first lost the figures' and recent events'
@@ -208,6 +228,16 @@ func (g *gate) openStore(ctx caddy.Context, c *Gate, s *settled) error {
 		return fmt.Errorf("module %T is not a smsgate store", mod)
 	}
 	g.store = st
+	return nil
+}
+
+// openStore opens the store, checks it is the one the gate knew, and sets
+// up the sessions and the keys derived from their secret.
+func (g *gate) openStore(ctx caddy.Context, c *Gate, s *settled) error {
+	err := store.Open(ctx, g.store)
+	if err != nil {
+		return err
+	}
 	var await time.Duration
 	if g.watch, await, err = storewatch.Open(ctx, g.store, g.storeID, g.log, g.now); err != nil {
 		return err
@@ -285,14 +315,6 @@ func (g *gate) buildSite(s *settled) {
 	g.signin.RekeyTurn, g.signin.RekeyOn = g.site.RekeyTurn, g.site.RekeyOn // the records' re-keying: in the realm's settle lock, by the latest config
 }
 
-// register shows the gate to the admin's tools (the smsgate app).
-func (g *gate) register(ctx caddy.Context) {
-	if app, err := loadApp(ctx, "smsgate"); err == nil {
-		g.app = app.(*admin.App)
-		g.app.Register(g.site)
-	}
-}
-
 // loadProviders provisions the providers (once, before any store) into the
 // failover chain, and finds the one that reports delivery, checks numbers,
 // or verifies; a mistake told as the adapter does (CheckResolved).
@@ -333,7 +355,8 @@ func (g *Gate) Cleanup() error { return g.run.cleanup() }
 // go of its store (TestReloadDuringASend). A request that reaches the gate
 // after Cleanup begins nothing on the store, nor is admitted from its cache.
 func (g *gate) cleanup() error {
-	successors.Remove(g.key, g) // before the drain closes: a gate refusing requests is never found
+	_ = g.opened(func() error { return errReplaced }) // not opened yet: never
+	successors.Remove(g.key, g)                       // before the drain closes: a gate refusing requests is never found
 	if g.app != nil {
 		g.app.Unregister(g.site)
 	}
@@ -351,25 +374,6 @@ func (g *gate) cleanup() error {
 // successors are the live gates by their configuration (handOff).
 var successors handoff.Registry[*gate]
 
-// handOff serves a request that reached the gate after Cleanup (it was
-// still in a handler before the gate, basic_auth say, when the config was
-// reloaded) with the newest live gate of the same configuration, which
-// runs all its checks (and hands it on again if it was replaced too) and
-// says so (handed_off); with none, a 503 the client may retry at once, on
-// the new config (an error, for handle_errors). The store stays untouched.
-func (g *gate) handOff(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
-	if s, ok := successors.Newest(g.key, g); ok { // told by s: the events app of g's config ended with it
-		s.log.Alarm(zap.InfoLevel, "handed_off", "a request that reached its gate after a config reload is served by the gate that replaced it")
-		return s.serve(w, r, next)
-	}
-	g.logger.Info("a request reached its gate after a config reload; no live gate has its configuration: 503, to retry", zap.String("event", "replaced"), zap.String("realm", g.log.Realm))
-	w.Header().Set("Retry-After", "1")
-	return caddyhttp.Error(http.StatusServiceUnavailable, errReplaced)
-}
-
-// errReplaced is also uncached's word for such a request: ServeHTTP hands it off.
-var errReplaced = errors.New("the site's configuration was just replaced: try again")
-
 var accentColour = regexp.MustCompile(`^#[0-9a-fA-F]{3}([0-9a-fA-F]{3})?$`)
 
 // loadApp is the config's app name, loaded on first use. A Context made
@@ -383,9 +387,7 @@ func loadApp(ctx caddy.Context, name string) (app any, err error) {
 	return ctx.App(name)
 }
 
-// Validate has nothing left to check: Provision checked the config before
-// it opened anything (Caddy calls Validate after Provision, when the store
-// would already be open).
+// Validate has nothing left to check: Provision checked the config.
 func (g *Gate) Validate() error { return nil }
 
 // Interface guards

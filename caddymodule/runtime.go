@@ -2,6 +2,7 @@ package caddymodule
 
 import (
 	"context"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -41,7 +42,10 @@ type gate struct {
 	// verifies says a provider makes and checks its own codes (Verify).
 	verifies bool
 
-	store store.Store
+	store   store.Store
+	opens   func() error // open, once (opened)
+	opening sync.Once
+	openErr error
 	// closeStore ends the store's context (its Cleanup), after the gate's
 	// and its last request's (inFlight).
 	closeStore context.CancelFunc

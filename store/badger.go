@@ -2,10 +2,14 @@ package store
 
 import (
 	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"go.uber.org/zap"
 )
 
 func init() {
@@ -25,8 +29,16 @@ type Badger struct {
 	// directory. A relative path is taken from Caddy's working directory.
 	Path string `json:"path,omitempty"`
 
-	db      *badgerDB
+	open *badgerOpen // set by Provision
+}
+
+// badgerOpen is a Badger module's hold on its database, once opened.
+type badgerOpen struct {
+	mu      sync.Mutex
+	db      atomic.Pointer[badgerDB]
 	absPath string
+	logger  *zap.Logger
+	closed  bool // by Cleanup: nothing opens it again
 }
 
 // CaddyModule returns the Caddy module information.
@@ -37,30 +49,62 @@ func (Badger) CaddyModule() caddy.ModuleInfo {
 	}
 }
 
-// Provision opens the database, or joins the one already open at that path.
+// Provision checks the folder and keeps it, opening nothing: `caddy
+// validate` provisions a config and never starts it, and a database opened
+// there made its folder, and failed on the folder's lock beside the Caddy
+// that runs the config. The database opens at Open (the gate's, when the
+// config starts) or at first use, once.
 func (b *Badger) Provision(ctx caddy.Context) error {
 	abs, err := b.folder() // created by openBadger, once checked
 	if err != nil {
 		return err
 	}
-	logger := ctx.Logger()
-	val, _, err := databases.LoadOrNew(abs, func() (caddy.Destructor, error) {
-		return openBadger(abs, logger)
-	})
-	if err != nil {
-		return err
-	}
-	b.db = val.(*badgerDB)
-	b.absPath = abs
+	b.open = &badgerOpen{absPath: abs, logger: ctx.Logger()}
 	return nil
 }
 
-// Cleanup releases this config's hold on the database.
+// Open opens the database, or joins the one already open at that path.
+func (b *Badger) Open(context.Context) error {
+	_, err := b.database()
+	return err
+}
+
+// database is the open database, opened on first use (Open).
+func (b *Badger) database() (*badgerDB, error) {
+	o := b.open
+	if db := o.db.Load(); db != nil {
+		return db, nil
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if db := o.db.Load(); db != nil {
+		return db, nil
+	} else if o.closed {
+		return nil, fmt.Errorf("badger store at %s: closed", o.absPath)
+	}
+	val, _, err := databases.LoadOrNew(o.absPath, func() (caddy.Destructor, error) {
+		return openBadger(o.absPath, o.logger)
+	})
+	if err != nil {
+		return nil, err
+	}
+	o.db.Store(val.(*badgerDB))
+	return val.(*badgerDB), nil
+}
+
+// Cleanup releases this config's hold on the database, if it opened it.
 func (b *Badger) Cleanup() error {
-	if b.absPath == "" {
+	o := b.open
+	if o == nil {
 		return nil
 	}
-	_, err := databases.Delete(b.absPath)
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.closed = true
+	if o.db.Load() == nil {
+		return nil
+	}
+	_, err := databases.Delete(o.absPath)
 	return err
 }
 
@@ -92,57 +136,111 @@ func (b *Badger) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 }
 
 // Get implements Store.
-func (b *Badger) Get(ctx context.Context, key string) ([]byte, error) { return b.db.Get(ctx, key) }
+func (b *Badger) Get(ctx context.Context, key string) ([]byte, error) {
+	db, err := b.database()
+	if err != nil {
+		return nil, err
+	}
+	return db.Get(ctx, key)
+}
 
 // Put implements Store.
 func (b *Badger) Put(ctx context.Context, key string, value []byte, ttl time.Duration) error {
-	return b.db.Put(ctx, key, value, ttl)
+	db, err := b.database()
+	if err != nil {
+		return err
+	}
+	return db.Put(ctx, key, value, ttl)
 }
 
 // PutAll implements AllOrNothing.
 func (b *Badger) PutAll(ctx context.Context, records map[string][]byte, read ...string) (map[string][]byte, error) {
-	return b.db.PutAll(ctx, records, read...)
+	db, err := b.database()
+	if err != nil {
+		return nil, err
+	}
+	return db.PutAll(ctx, records, read...)
 }
 
 // PutIfAbsent implements Store.
 func (b *Badger) PutIfAbsent(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
-	return b.db.PutIfAbsent(ctx, key, value, ttl)
+	db, err := b.database()
+	if err != nil {
+		return false, err
+	}
+	return db.PutIfAbsent(ctx, key, value, ttl)
 }
 
 // Take implements Store.
-func (b *Badger) Take(ctx context.Context, key string) ([]byte, error) { return b.db.Take(ctx, key) }
+func (b *Badger) Take(ctx context.Context, key string) ([]byte, error) {
+	db, err := b.database()
+	if err != nil {
+		return nil, err
+	}
+	return db.Take(ctx, key)
+}
 
 // Delete implements Store.
-func (b *Badger) Delete(ctx context.Context, key string) error { return b.db.Delete(ctx, key) }
+func (b *Badger) Delete(ctx context.Context, key string) error {
+	db, err := b.database()
+	if err != nil {
+		return err
+	}
+	return db.Delete(ctx, key)
+}
 
 // Incr implements Store.
 func (b *Badger) Incr(ctx context.Context, key string, ttl time.Duration) (int64, error) {
-	return b.db.Incr(ctx, key, ttl)
+	db, err := b.database()
+	if err != nil {
+		return 0, err
+	}
+	return db.Incr(ctx, key, ttl)
 }
 
 // Update implements Store.
 func (b *Badger) Update(ctx context.Context, key string, change func([]byte, bool) ([]byte, time.Duration, error)) error {
-	return b.db.Update(ctx, key, change)
+	db, err := b.database()
+	if err != nil {
+		return err
+	}
+	return db.Update(ctx, key, change)
 }
 
 // Slide implements Store.
 func (b *Badger) Slide(ctx context.Context, key, id string, limit int, window time.Duration, now time.Time) (bool, time.Duration, error) {
-	return b.db.Slide(ctx, key, id, limit, window, now)
+	db, err := b.database()
+	if err != nil {
+		return false, 0, err
+	}
+	return db.Slide(ctx, key, id, limit, window, now)
 }
 
 // Unslide implements Store.
 func (b *Badger) Unslide(ctx context.Context, key, id string) error {
-	return b.db.Unslide(ctx, key, id)
+	db, err := b.database()
+	if err != nil {
+		return err
+	}
+	return db.Unslide(ctx, key, id)
 }
 
 // ClearWindow implements Store.
 func (b *Badger) ClearWindow(ctx context.Context, key string) error {
-	return b.db.ClearWindow(ctx, key)
+	db, err := b.database()
+	if err != nil {
+		return err
+	}
+	return db.ClearWindow(ctx, key)
 }
 
 // Counter implements Store.
 func (b *Badger) Counter(ctx context.Context, key string) (int64, error) {
-	return b.db.Counter(ctx, key)
+	db, err := b.database()
+	if err != nil {
+		return 0, err
+	}
+	return db.Counter(ctx, key)
 }
 
 // countFormat implements countReader.
@@ -150,16 +248,20 @@ func (*Badger) countFormat() countFormat { return binaryCount }
 
 // Scan implements Store.
 func (b *Badger) Scan(ctx context.Context, prefix string, fn func(string, []byte) error) error {
-	return b.db.Scan(ctx, prefix, fn)
+	db, err := b.database()
+	if err != nil {
+		return err
+	}
+	return db.Scan(ctx, prefix, fn)
 }
 
 // sharedIdentity is the open database: the same for every gate on the
 // folder, in this config and the next (see Same).
 func (b *Badger) sharedIdentity() any {
-	if b.db == nil {
+	if b.open == nil || b.open.db.Load() == nil {
 		return nil
 	}
-	return b.db
+	return b.open.db.Load()
 }
 
 // Interface guards
@@ -170,5 +272,6 @@ var (
 	_ AllOrNothing          = (*badgerDB)(nil)
 	_ caddy.Provisioner     = (*Badger)(nil)
 	_ caddy.CleanerUpper    = (*Badger)(nil)
+	_ Opener                = (*Badger)(nil)
 	_ caddyfile.Unmarshaler = (*Badger)(nil)
 )

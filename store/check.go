@@ -20,7 +20,7 @@ import (
 // What a store's config takes from the machine it runs on (a Badger
 // folder, Redis addresses and credentials written as `{env.X}`) is
 // checked without opening, dialling or creating anything, by the store's
-// Provision before it opens, and by a Caddyfile's adapter (Check), so that
+// Provision (which opens nothing: Open does), and by a Caddyfile's adapter (Check), so that
 // a mistake names the store's line.
 
 // Check checks a gate's store config raw as its Provision will, opening

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -59,6 +60,7 @@ type Redis struct {
 	identity string
 	// startStep, when set, replaces the package's startStep (OpenRedis).
 	startStep time.Duration
+	start     *redisStart // Open's, once
 }
 
 // CaddyModule returns the Caddy module information.
@@ -69,16 +71,15 @@ func (Redis) CaddyModule() caddy.ModuleInfo {
 	}
 }
 
-// startStep bounds each step of Provision: the ping (a Redis that does not
+// startStep bounds each step of Open: the ping (a Redis that does not
 // answer fails the config load within it), each script's load, the
 // durability reads.
 const startStep = 5 * time.Second
 
-// Provision connects (lazily: go-redis dials on first use) and pings, so
-// that a wrong address fails the config load, not the first sign-in. A
-// server that evicts keys is refused (see durability), and so is a
-// replica a failover could promote (Sentinel's, a Cluster's); one that
-// keeps nothing on disk is a warning in the log.
+// Provision checks the options and makes the client, dialling nobody
+// (go-redis dials on first use): `caddy validate` provisions a config and
+// never starts it, and must reach no server. Open, as the config starts,
+// pings and checks the server.
 func (r *Redis) Provision(ctx caddy.Context) error {
 	repl := caddy.NewReplacer()
 	if len(r.Addresses) == 0 {
@@ -116,6 +117,30 @@ func (r *Redis) Provision(ctx caddy.Context) error {
 	r.replicaCounts = newReplicaCounts()
 	r.replicaPools = &replicaPools{pools: map[string]*redis.Client{}}
 	r.identity = fmt.Sprintf("%q %q %t %d %q", addrs, r.MasterName, r.Cluster, r.DB, r.KeyPrefix)
+	r.start = &redisStart{logger: ctx.Logger()}
+	return nil
+}
+
+// redisStart is Open's, once.
+type redisStart struct {
+	once   sync.Once
+	err    error
+	logger *zap.Logger
+}
+
+// Open pings the server (so that a wrong address fails the config load,
+// not the first sign-in) and loads the scripts, once. A server that evicts
+// keys is refused (see durability), and so is a replica a failover could
+// promote (Sentinel's, a Cluster's); one that keeps nothing on disk is a
+// warning in the log.
+func (r *Redis) Open(ctx context.Context) error {
+	r.start.once.Do(func() { r.start.err = r.open(ctx) })
+	return r.start.err
+}
+
+// open is Open's first.
+func (r *Redis) open(ctx context.Context) error {
+	addrs := r.opts.Addrs
 	// Each step of the start has startStep of its own, not what the ones
 	// before it left: on a loaded machine an answering Redis (a Cluster's
 	// three masters) took more than 5 s for them all, and the start failed
@@ -146,7 +171,7 @@ func (r *Redis) Provision(ctx caddy.Context) error {
 		return r.failed(fmt.Errorf("redis store at %v: %v", addrs, err))
 	}
 	for _, w := range warnings {
-		ctx.Logger().Warn(w, zap.Strings("addresses", addrs))
+		r.start.logger.Warn(w, zap.Strings("addresses", addrs))
 	}
 	return nil
 }
@@ -172,7 +197,7 @@ func (r *Redis) sharedIdentity() any {
 	return r.identity
 }
 
-// failed closes the connections of a Provision that fails with err, and
+// failed closes the connections of an Open that fails with err, and
 // leaves none for Cleanup (which Caddy runs next) to close again.
 func (r *Redis) failed(err error) error {
 	_ = r.client.Close()
@@ -201,6 +226,9 @@ func (r *Redis) Cleanup() error {
 func OpenRedis(r *Redis) (Store, func() error, error) {
 	r.startStep = time.Minute
 	if err := r.Provision(caddy.Context{Context: context.Background()}); err != nil {
+		return nil, nil, err
+	}
+	if err := r.Open(context.Background()); err != nil {
 		return nil, nil, err
 	}
 	return r, r.Cleanup, nil
@@ -300,4 +328,5 @@ var (
 	_ caddy.Provisioner     = (*Redis)(nil)
 	_ caddy.CleanerUpper    = (*Redis)(nil)
 	_ caddyfile.Unmarshaler = (*Redis)(nil)
+	_ Opener                = (*Redis)(nil)
 )

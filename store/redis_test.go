@@ -178,18 +178,28 @@ func TestRedisSameServerIsOneStore(t *testing.T) {
 }
 
 // TestRedisProvisionFailureCleansUpQuietly: a Redis that does not answer
-// at provision fails the config load with the reason alone. Caddy runs a
-// module's Cleanup after its Provision failed; that must not close the
-// client Provision already closed (before: "…; additionally, cleanup:
-// redis: client is closed"), and a second Cleanup is as quiet.
+// is no error at Provision, which dials nobody (`caddy validate` runs it),
+// and fails its opening (the config's start) with the reason alone. Caddy
+// runs a module's Cleanup after a failed load; that must not close the
+// client the failed opening already closed (before: "…; additionally,
+// cleanup: redis: client is closed"), and a second Cleanup is as quiet.
 func TestRedisProvisionFailureCleansUpQuietly(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
 	defer cancel()
 	nobody := fmt.Sprintf(`{"addresses":["127.0.0.1:%d"]}`, harness.Port(t)) // nothing listens there
-	_, err := ctx.LoadModuleByID("smsgate.stores.redis", []byte(nobody))
-	if err == nil || !strings.Contains(err.Error(), "redis store at") || strings.Contains(err.Error(), "cleanup") {
-		t.Fatalf("loading a Redis store nobody answers: %v", err)
+	mod, err := ctx.LoadModuleByID("smsgate.stores.redis", []byte(nobody))
+	if err != nil {
+		t.Fatalf("provisioning a Redis store nobody answers: %v", err)
+	}
+	err = store.Open(ctx, mod.(store.Store))
+	if err == nil || !strings.Contains(err.Error(), "redis store at") {
+		t.Fatalf("opening a Redis store nobody answers: %v", err)
+	}
+	for i := range 2 {
+		if err := mod.(caddy.CleanerUpper).Cleanup(); err != nil {
+			t.Errorf("cleanup %d after a failed opening: %v", i+1, err)
+		}
 	}
 	r := &store.Redis{Addresses: []string{fmt.Sprintf("127.0.0.1:%d", harness.Port(t))}}
 	if _, _, err := store.OpenRedis(r); err == nil {

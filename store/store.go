@@ -190,3 +190,20 @@ func identity(s Store) any {
 	}
 	return s
 }
+
+// Opener is a store module that opens its database (a folder, a
+// connection) apart from Provision: Caddy provisions a config at `caddy
+// validate` too, which must open no store, and starts it (its apps' Start)
+// only where it runs; the gate opens its store as its config starts.
+type Opener interface {
+	// Open opens the store; once it is open, again answers at once.
+	Open(ctx context.Context) error
+}
+
+// Open opens st where it is an Opener; any other store is open already.
+func Open(ctx context.Context, st Store) error {
+	if o, ok := st.(Opener); ok {
+		return o.Open(ctx)
+	}
+	return nil
+}

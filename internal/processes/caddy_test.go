@@ -20,6 +20,7 @@ package processes
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -100,6 +101,7 @@ func listen(t *testing.T) *harness.Socket { return harness.Listen(t) }
 // its environment. It is stopped when the test ends.
 func startCaddy(t *testing.T, sock *harness.Socket, config, logFile, base string, env ...string) *server {
 	t.Helper()
+	served := servedIn(logFile) // its .stderr starts again empty
 	var files harness.Files
 	files.Bind(sock) // fd/3, as caddyfile's default_bind says
 	cmd := exec.Command(os.Args[0])
@@ -143,11 +145,30 @@ func startCaddy(t *testing.T, sock *harness.Socket, config, logFile, base string
 	case <-s.exited:
 		err = fmt.Errorf("caddy ended: %v", cmd.ProcessState)
 	}
+	// Caddy starts its apps in no set order: its http app may answer before
+	// the smsgate app started (its gates open their stores then). Started
+	// is once `caddy run` says it serves the config, as `caddy start` waits.
+	for err == nil && servedIn(logFile)+servedIn(logFile+".stderr") <= served {
+		select {
+		case <-s.exited:
+			err = fmt.Errorf("caddy ended: %v", cmd.ProcessState)
+		case <-ctx.Done():
+			err = errors.New("caddy answered, and never said it serves its config")
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
 	if err != nil {
 		b, _ := os.ReadFile(logFile + ".stderr")
 		t.Fatalf("caddy did not start: %v\n%s", err, b)
 	}
 	return s
+}
+
+// servedIn is how many times Caddy said it serves its config in file
+// (its log, or its stderr where the config logs elsewhere).
+func servedIn(file string) int {
+	b, _ := os.ReadFile(file)
+	return strings.Count(string(b), `"msg":"serving initial configuration"`)
 }
 
 // restart stops Caddy and starts it again on the same socket and config.

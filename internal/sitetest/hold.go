@@ -76,6 +76,9 @@ func (h *HoldStore) Provision(ctx caddy.Context) error {
 	return nil
 }
 
+// Open opens Inner (store.Opener).
+func (h *HoldStore) Open(ctx context.Context) error { return store.Open(ctx, h.Store) }
+
 // UnmarshalCaddyfile reads `store smsgate_test_hold <dir> <store> <args...>`.
 func (h *HoldStore) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next()
