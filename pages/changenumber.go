@@ -10,14 +10,14 @@ import (
 // (walk29, 23). Only her own flow's (the flow cookie, sealed): its pending
 // code, which Pending gives only to the user it was sent for; or, once
 // that code died of wrong tries, the number the flow kept for a new one
-// (Flow.Enrolling) where the flow names her (Flow.User). Never another
+// where she typed it (Flow.EnrollingOf). Never another
 // user's, never from the address. "" where there is none.
 func (p *Pages) enrollingNumber(req *request) string {
 	c, err := p.SignIn.Pending(req.r.Context(), req.realm, &req.flow.Flow, req.user)
 	switch {
 	case err == nil && c != nil && c.Purpose == enrollment.Enroll && c.User == req.user:
 		return c.Phone
-	case req.flow.Enrolling != "" && req.user != "" && req.flow.User == req.user:
+	case req.flow.EnrollingOf(req.user) != "":
 		return req.flow.Enrolling
 	}
 	return ""

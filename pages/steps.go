@@ -109,7 +109,7 @@ func (p *Pages) verify(req *request) {
 		// No code pending: only a user with a phone may ask for one here.
 		// (Or a first phone whose code died: a new one may go to it.)
 		if step, err := p.SignIn.Next(ctx, req.realm, &req.flow.Flow, req.user); err != nil ||
-			(step != signin.Verify && !(step == signin.Enroll && req.flow.Enrolling != "")) {
+			(step != signin.Verify && !(step == signin.Enroll && req.flow.EnrollingOf(req.user) != "")) {
 			p.nextOf(req, step, err)
 			return
 		}

@@ -225,13 +225,13 @@ func (p *Pages) verifyData(req *request, c *enrollment.Challenge, errMsg string)
 			// asks again for what she holds now.
 			why, d.Back = consoleStrongGone, req.flow.RD
 		}
-		if c == nil && err == nil && dev == nil && req.flow.Enrolling != "" {
+		if number := req.flow.EnrollingOf(req.user); c == nil && err == nil && dev == nil && number != "" {
 			// A first phone's code died of wrong tries: a new one to the
-			// same number, or another number.
-			d.Renew, d.Enrolling, d.Masked = true, true, phone.Mask(req.flow.Enrolling)
+			// same number (hers: EnrollingOf), or another number.
+			d.Renew, d.Enrolling, d.Masked = true, true, phone.Mask(number)
 			d.Recoverable = false
 			d.ResendIn = seconds(p.SignIn.Challenges.CooldownLeft(req.r.Context(), req.scope,
-				enrollment.Challenge{User: req.user, Phone: req.flow.Enrolling, Channel: p.Channels[0]}))
+				enrollment.Challenge{User: req.user, Phone: number, Channel: p.Channels[0]}))
 		} else if c == nil && err == nil {
 			if dev != nil {
 				d.Masked = phone.Mask(dev.Phone)

@@ -72,7 +72,7 @@ func (s *Service) Check(ctx context.Context, sc enrollment.Scope, f *Flow, user 
 	if err != nil {
 		s.verifyFailed(ctx, sc, user, c.Phone, factor.Phone, err)
 		if errors.Is(err, enrollment.ErrTooMany) && c.Purpose == enrollment.Enroll {
-			f.Enrolling = c.Phone // "send me a code" goes to the same number
+			f.Enrolling, f.EnrollingFor = c.Phone, c.User // "send me a code" goes to the same number, hers only
 		}
 		return nil, err
 	}

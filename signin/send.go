@@ -103,7 +103,7 @@ func (s *Service) Enroll(ctx context.Context, sc enrollment.Scope, f *Flow, user
 	}
 	s.sent(c, user, e164)
 	f.pending(c)
-	f.Enrolling = ""
+	f.Enrolling, f.EnrollingFor = "", ""
 	return c, nil
 }
 
@@ -162,21 +162,21 @@ func (s *Service) Send(ctx context.Context, sc enrollment.Scope, f *Flow, user s
 			if err != nil {
 				return nil, err
 			}
-			if step == Enroll && f.Enrolling != "" {
+			if number := f.EnrollingOf(user); step == Enroll && number != "" {
 				// The number being enrolled, again, after its code died
 				// of wrong tries: no need to type it once more. (An
 				// expired code is never renewed this way.)
 				if err := s.caseTwin(ctx, sc.Realm, f, user, false); err != nil {
 					return nil, err
 				}
-				nc, err := s.start(ctx, sc, enrollment.Challenge{User: user, Phone: f.Enrolling, Purpose: enrollment.Enroll, Channel: channel})
+				nc, err := s.start(ctx, sc, enrollment.Challenge{User: user, Phone: number, Purpose: enrollment.Enroll, Channel: channel})
 				if err != nil {
 					return nil, err
 				}
 				s.discard(ctx, sc.Realm, f)
-				s.sent(nc, user, f.Enrolling)
+				s.sent(nc, user, number)
 				f.pending(nc)
-				f.Enrolling = ""
+				f.Enrolling, f.EnrollingFor = "", ""
 				return nc, nil
 			}
 			return nil, &StepError{Step: step}

@@ -46,8 +46,13 @@ type Flow struct {
 	// (what was typed at the login page), when not User.
 	LimitKey string `json:"lk,omitempty"`
 	// Enrolling is the number a first phone's code went to, so that a
-	// new code can go there without typing it again.
-	Enrolling string `json:"en,omitempty"`
+	// new code can go there without typing it again; EnrollingFor is who
+	// typed it (the flow's User names nobody where the identity is a
+	// header, and one browser may serve two users): only theirs
+	// (EnrollingOf). A flow of the release before names nobody, so its
+	// number is typed again.
+	Enrolling    string `json:"en,omitempty"`
+	EnrollingFor string `json:"enu,omitempty"`
 	// InvitedAt is when that invite was minted, or the recovery code used
 	// (Unix nanoseconds): a reset of the user since ends what it lets in
 	// (readStanding).
@@ -70,6 +75,15 @@ type Flow struct {
 	// since, or a newer invite, ends what it lets in by that ID, whatever
 	// the clocks (clock32). None for a flow of the release before.
 	RecoveryID string `json:"rci,omitempty"`
+}
+
+// EnrollingOf is the number user's first phone's code died at in this
+// flow (Enrolling), or "" where it was another's, or none.
+func (f *Flow) EnrollingOf(user string) string {
+	if user == "" || f.EnrollingFor != user {
+		return ""
+	}
+	return f.Enrolling
 }
 
 // Auditor hears the sign-in's audit events (numbers are masked by it).
