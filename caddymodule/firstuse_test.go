@@ -14,12 +14,12 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
+	"github.com/smsgate/caddy-smsgate/internal/cfutil"
 	"github.com/smsgate/caddy-smsgate/store"
 )
 
-// TestAFirstRequestOpensTheGate: a gate provisioned in a config (where
-// the smsgate app loads) opens no store at Provision: `caddy validate`
-// runs it. Caddy starts apps in no set order, so the http app may serve
+// TestAFirstRequestOpensTheGate: a gate provisioned by `caddy validate`
+// (cfutil.Validating) opens no store at Provision. Caddy starts apps in no set order, so the http app may serve
 // a request before the smsgate app's Start opened the gates: the request
 // opens its gate, once, and is served. A gate whose store cannot open
 // answers 503 with why (the config's start fails with it); one cleaned up
@@ -28,7 +28,10 @@ func TestAFirstRequestOpensTheGate(t *testing.T) {
 	// Not parallel: ProvisionContext sets Caddy's process-wide defaults
 	// (CertMagic's storage, the default logger), as the parallel tests'
 	// in-process caddy.Load does (a race, -race found it).
-	// A config provisioned and not started, as `caddy validate` leaves it.
+	// A config provisioned and not started, as `caddy validate` leaves it
+	// (elsewhere Provision opens the store: TestAReloadWhoseStoreCannotOpenTouchesNoLiveRequest).
+	validating = func() bool { return true }
+	t.Cleanup(func() { validating = cfutil.Validating })
 	cfg, err := caddy.ProvisionContext(&caddy.Config{Admin: &caddy.AdminConfig{Disabled: true}})
 	if err != nil {
 		t.Fatal(err)

@@ -31,11 +31,10 @@ import (
 	"github.com/smsgate/caddy-smsgate/words"
 )
 
-// Provision builds the running gate (gate, runtime.go) from its config: it
-// settles and checks it (check.go), loads the providers and the store's
-// module, and opens nothing: the store opens (open) as the config starts
-// (the smsgate app's Start, or a first request), never at `caddy validate`,
-// which starts nothing; outside a running config (a test's), here.
+// Provision builds the running gate (gate, runtime.go): it settles and
+// checks the config (check.go), loads the providers and the store's module,
+// then opens (open): a store that cannot fails the load before the config
+// listens — but not at `caddy validate`, which never starts it (OnStart).
 func (g *Gate) Provision(ctx caddy.Context) error {
 	if g.run == nil {
 		g.run = new(gate) // from JSON: no Caddyfile lines
@@ -60,14 +59,17 @@ func (g *Gate) Provision(ctx caddy.Context) error {
 		return err
 	}
 	rt.opens = func() error { return rt.open(ctx, c, s) }
-	app, err := loadApp(ctx, "smsgate")
-	if err != nil {
-		return rt.opened(rt.opens)
+	if app, err := loadApp(ctx, "smsgate"); err == nil {
+		rt.app = app.(*admin.App)
+		rt.app.OnStart(func() error { return rt.opened(rt.opens) })
+		if validating() {
+			return nil
+		}
 	}
-	rt.app = app.(*admin.App)
-	rt.app.OnStart(func() error { return rt.opened(rt.opens) })
-	return nil
+	return rt.opened(rt.opens)
 }
+
+var validating = cfutil.Validating // a test of the opening at start sets it
 
 // open opens the store (store.Open: its failure fails the config's start,
 // naming the store), then builds the gate on it, once (opened).
@@ -96,9 +98,8 @@ func (g *gate) opened(f func() error) error {
 	return g.openErr
 }
 
-// start sets what serving reads of the configuration c and the hot line,
-// and starts the watch; every key derived from the secret follows when the
-// gate adopts the store's.
+// start sets what serving reads of c and the hot line, and starts the
+// watch; the keys derived from the secret follow the store's.
 func (g *gate) start(c *Gate) {
 	g.sessions.OnNewSecret(func(secret []byte) {
 		if err := g.keys.Rekey(secret); err != nil {
