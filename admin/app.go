@@ -9,7 +9,6 @@ package admin
 import (
 	"context"
 	"errors"
-	"net/http"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -47,8 +46,6 @@ type App struct {
 	// settles are its realms with their numbers, built once at Start
 	// (giveNumbers): the settle keeps what each gate was given.
 	settles []realmSettle
-	// opens are the gates' openings of their stores, run at Start (OnStart).
-	opens   []func() error
 	started atomic.Bool // settleProvisioned ran: it was the latest (RekeyTurn)
 }
 
@@ -120,49 +117,20 @@ func appOf(ctx caddy.Context) *App {
 // servers the check found gates on: one walk of the routes). Not at caddy
 // validate, which starts no app: the first gate provisions this app inside
 // the http app's Provision, before its error and named routes, and nothing
-// runs after that there. Then the gates open their stores (OnStart: not
-// at caddy validate either), and are given their realm's provisioned
-// numbers (giveNumbers); the provisioned users are settled once every app
-// started (Provision).
+// runs after that there. The gates are first given their realm's
+// provisioned numbers (giveNumbers); the provisioned users are settled
+// once every app started (Provision).
 func (a *App) Start() error {
 	if a.ctx.Context == nil {
 		return nil
 	}
+	a.giveNumbers()
 	if app, err := a.ctx.AppIfConfigured("http"); err == nil {
 		gated, err := CheckErrorRoutes(app.(*caddyhttp.App))
 		if err != nil {
 			return err
 		}
 		warnLooseProxies(app.(*caddyhttp.App), gated, a.ctx.Logger())
-	}
-	if err := a.openGates(); err != nil {
-		return err
-	}
-	a.giveNumbers()
-	return nil
-}
-
-// OnStart has open, a gate's opening of its store (once: a second call
-// answers the first's error), run at Start, once the config runs: Caddy
-// provisions a config at `caddy validate` too, which must open no store,
-// and starts its apps only where it runs it.
-func (a *App) OnStart(open func() error) {
-	a.mu.Lock()
-	a.opens = append(a.opens, open)
-	a.mu.Unlock()
-}
-
-// openGates opens the gates' stores (OnStart): at Start, or at an admin
-// request that comes first (Caddy starts apps in no set order: the http
-// app may serve, and the admin API be asked, before this one starts).
-func (a *App) openGates() error {
-	a.mu.RLock()
-	opens := slices.Clone(a.opens)
-	a.mu.RUnlock()
-	for _, open := range opens {
-		if err := open(); err != nil {
-			return err
-		}
 	}
 	return nil
 }
@@ -320,8 +288,6 @@ func (a *App) Unregister(s *Site) {
 func (a *App) Site(realm string) (*Site, error) {
 	if a == nil {
 		return nil, errNoGate
-	} else if err := a.openGates(); err != nil {
-		return nil, &adminError{http.StatusServiceUnavailable, err}
 	}
 	return pick(a.all(), realm)
 }

@@ -25,11 +25,6 @@ import (
 // the admitted path; the rest is in own, uncached, pages.Refuse. The
 // running gate serves it (serve): Gate is its configuration.
 func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
-	if err := g.run.opened(g.run.opens); errors.Is(err, errReplaced) {
-		return g.run.handOff(w, r, next) // cleaned up before it opened
-	} else if err != nil {
-		return caddyhttp.Error(http.StatusServiceUnavailable, err) // the config's start fails with it
-	}
 	return g.run.serve(w, r, next)
 }
 
@@ -72,7 +67,7 @@ func (g *gate) serve(w http.ResponseWriter, r *http.Request, next caddyhttp.Hand
 	return pages.Refuse(w, r, h.prefix, errUnauthenticated)
 }
 
-// hot is what ServeHTTP reads, in one line made when the gate opens (the
+// hot is what ServeHTTP reads, in one line made when Provision ends (the
 // cache's table too: session.Repeat); anySession: see everySessionPasses.
 type hot struct {
 	prefix                            string // PathPrefix

@@ -33,8 +33,9 @@ import (
 
 // Provision builds the running gate (gate, runtime.go): it settles and
 // checks the config (check.go), loads the providers and the store's module,
-// then opens (open): a store that cannot fails the load before the config
-// listens — but not at `caddy validate`, which never starts it (OnStart).
+// then opens the store and builds on it (open): a store that cannot open
+// fails the load before the config listens. Not in `caddy validate`, which
+// never starts the config (cfutil.Validating): it opens nothing.
 func (g *Gate) Provision(ctx caddy.Context) error {
 	if g.run == nil {
 		g.run = new(gate) // from JSON: no Caddyfile lines
@@ -58,21 +59,19 @@ func (g *Gate) Provision(ctx caddy.Context) error {
 	if err := rt.loadStore(ctx, c); err != nil {
 		return err
 	}
-	rt.opens = func() error { return rt.open(ctx, c, s) }
 	if app, err := loadApp(ctx, "smsgate"); err == nil {
 		rt.app = app.(*admin.App)
-		rt.app.OnStart(func() error { return rt.opened(rt.opens) })
-		if validating() {
-			return nil
-		}
 	}
-	return rt.opened(rt.opens)
+	if validating() {
+		return nil // never started: no store opened, nothing built on one
+	}
+	return rt.open(ctx, c, s)
 }
 
-var validating = cfutil.Validating // a test of the opening at start sets it
+var validating = cfutil.Validating // a test sets it
 
-// open opens the store (store.Open: its failure fails the config's start,
-// naming the store), then builds the gate on it, once (opened).
+// open opens the store (store.Open: its failure fails the load, naming the
+// store), then builds the gate on it.
 func (g *gate) open(ctx caddy.Context, c *Gate, s *settled) error {
 	if err := g.openStore(ctx, c, s); err != nil {
 		return err
@@ -90,12 +89,6 @@ func (g *gate) open(ctx caddy.Context, c *Gate, s *settled) error {
 	g.start(c)
 	successors.Add(g.key, g) // ready to serve what a replaced gate hands off
 	return nil
-}
-
-// opened runs f once (open, or cleanup's refusal of it), answering its error.
-func (g *gate) opened(f func() error) error {
-	g.opening.Do(func() { g.openErr = f() })
-	return g.openErr
 }
 
 // start sets what serving reads of c and the hot line, and starts the
@@ -356,8 +349,7 @@ func (g *Gate) Cleanup() error { return g.run.cleanup() }
 // go of its store (TestReloadDuringASend). A request that reaches the gate
 // after Cleanup begins nothing on the store, nor is admitted from its cache.
 func (g *gate) cleanup() error {
-	_ = g.opened(func() error { return errReplaced }) // not opened yet: never
-	successors.Remove(g.key, g)                       // before the drain closes: a gate refusing requests is never found
+	successors.Remove(g.key, g) // before the drain closes: a gate refusing requests is never found
 	if g.app != nil {
 		g.app.Unregister(g.site)
 	}

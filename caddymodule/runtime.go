@@ -2,7 +2,6 @@ package caddymodule
 
 import (
 	"context"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -42,10 +41,7 @@ type gate struct {
 	// verifies says a provider makes and checks its own codes (Verify).
 	verifies bool
 
-	store   store.Store
-	opens   func() error // open, once (opened)
-	opening sync.Once
-	openErr error
+	store store.Store
 	// closeStore ends the store's context (its Cleanup), after the gate's
 	// and its last request's (inFlight).
 	closeStore context.CancelFunc

@@ -52,8 +52,8 @@ func (Badger) CaddyModule() caddy.ModuleInfo {
 // Provision checks the folder and keeps it, opening nothing: `caddy
 // validate` provisions a config and never starts it, and a database opened
 // there made its folder, and failed on the folder's lock beside the Caddy
-// that runs the config. The database opens at Open (the gate's, when the
-// config starts) or at first use, once.
+// that runs the config. The database opens at Open (the gate's Provision,
+// but in `caddy validate`) or at first use, once.
 func (b *Badger) Provision(ctx caddy.Context) error {
 	abs, err := b.folder() // created by openBadger, once checked
 	if err != nil {

@@ -78,8 +78,8 @@ const startStep = 5 * time.Second
 
 // Provision checks the options and makes the client, dialling nobody
 // (go-redis dials on first use): `caddy validate` provisions a config and
-// never starts it, and must reach no server. Open, as the config starts,
-// pings and checks the server.
+// never starts it, and must reach no server. Open, at the gate's Provision
+// (but in `caddy validate`), pings and checks the server.
 func (r *Redis) Provision(ctx caddy.Context) error {
 	repl := caddy.NewReplacer()
 	if len(r.Addresses) == 0 {

@@ -193,8 +193,8 @@ func identity(s Store) any {
 
 // Opener is a store module that opens its database (a folder, a
 // connection) apart from Provision: Caddy provisions a config at `caddy
-// validate` too, which must open no store, and starts it (its apps' Start)
-// only where it runs; the gate opens its store as its config starts.
+// validate` too, which must open no store; the gate opens its store at its
+// own Provision, except there.
 type Opener interface {
 	// Open opens the store; once it is open, again answers at once.
 	Open(ctx context.Context) error
