@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"reflect"
 	"strings"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -36,8 +37,12 @@ type ProviderChecks struct {
 // differences names the options in which c and o check differently
 // before a code, or in the first factor's source (with a first factor on
 // both: a login form's sessions are marked, session.Claims.LoginForm, and
-// refused by a gate with a first factor). Not session_lifetime nor
-// remember: each gate holds a session, and one a trust gave, to its own
+// refused by a gate with a first factor), and step_up and max_age where
+// they make the gates hold a change at the devices page to sign-ins of
+// different ages (changeHold): the devices page of each gate changes the
+// realm's phones, so a session the stricter gate would send to a step-up
+// adds a phone at the other's. Not session_lifetime nor remember: each
+// gate holds a session, and one a trust gave, to its own
 // (session.Manager.withinLifetime, trustedHere), so neither opens a gate
 // that differs in it.
 func (c *Config) differences(o *Config) []string {
@@ -57,7 +62,23 @@ func (c *Config) differences(o *Config) []string {
 		same("identity", c.Identity, o.Identity)
 		same("identity_from", c.IdentityFrom, o.IdentityFrom)
 	}
+	if c.changeHold() != o.changeHold() {
+		same("step_up", c.StepUp, o.StepUp)
+		same("max_age", c.MaxAge, o.MaxAge)
+	}
 	return out
+}
+
+// changeHold is how recent a code must be for a change at the gate's
+// devices page: step_up, or max_age where it is shorter (as the devices
+// page and the passkey ceremony hold it). Gates alike in it (the same
+// step_up, no longer than the shortest max_age) are not warned of.
+func (c *Config) changeHold() time.Duration {
+	hold := time.Duration(c.StepUp)
+	if m := time.Duration(c.MaxAge); m > 0 && (hold <= 0 || m < hold) {
+		hold = m
+	}
+	return hold
 }
 
 // lookups are the gate's providers' Lookup options, each as its provider
@@ -82,6 +103,12 @@ func (c *Config) where() string {
 	return strings.TrimSpace(c.SiteOrigin + " " + c.prefix())
 }
 
+// MixedChecks is realm_checks_differ's warning.
+const MixedChecks = "gates of one realm check differently before a code, and share their sessions: a session the looser gate issues opens the stricter one. " +
+	"Give the stricter gate its own realm (realm admin.example.com, say) for it to sign its users in itself " +
+	"(where only step_up or max_age differ, the devices page of the looser gate changes the realm's phones with a staler sign-in: " +
+	"give every gate of the realm the same step_up, no longer than the shortest max_age among them)"
+
 // warnMixedChecks warns, when s registers, of each gate of its realm on
 // its store that checks differently before a code or in its first factor
 // (differences): sessions are the realm's, so the stricter gate admits a
@@ -95,7 +122,7 @@ func (s *Site) warnMixedChecks() {
 	}
 	for _, g := range s.realmGates()[1:] {
 		if diff := s.differences(&g.Config); len(diff) > 0 {
-			s.Logger.Warn("gates of one realm check differently before a code, and share their sessions: a session the looser gate issues opens the stricter one. Give the stricter gate its own realm (realm admin.example.com, say) for it to sign its users in itself",
+			s.Logger.Warn(MixedChecks,
 				zap.String("event", "realm_checks_differ"), zap.String("realm", s.Realm),
 				zap.String("gate", s.where()), zap.String("other_gate", g.where()), zap.Strings("differ", diff))
 		}

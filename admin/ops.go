@@ -115,7 +115,7 @@ func (s *Site) check(op string, req Request) (*Site, error) {
 // list it is shown in.
 func checkName(user string) error {
 	if !textsafe.Clean(user) || len(user) > signin.MaxIdentity {
-		return badRequest(fmt.Sprintf("user: a name is at most %d bytes, without control or direction characters", signin.MaxIdentity))
+		return badRequest(fmt.Sprintf("user: a name is at most %d bytes, without control, direction or invisible characters", signin.MaxIdentity))
 	}
 	if user != strings.TrimSpace(user) {
 		return badRequest(fmt.Sprintf("user: %q has spaces around it, which no login form keeps: name the user without them", user))

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/caddyserver/caddy/v2"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
@@ -44,6 +45,10 @@ type Config struct {
 	// (see admits).
 	Identity    string `json:"identity,omitempty"`
 	Provisioned []User `json:"users,omitempty"`
+	// StepUp and MaxAge say how recent a code must be for a change at the
+	// gate's devices page (changeHold; defaults applied where a gate runs).
+	StepUp caddy.Duration `json:"step_up,omitempty"`
+	MaxAge caddy.Duration `json:"max_age,omitempty"`
 	Checks
 }
 

@@ -67,8 +67,8 @@ type Gate struct {
 	// SSO's forward_auth, or "none" to let users name themselves on the
 	// login page (provisioned users only). Default: `{http.auth.user.id}`
 	// (set by basic_auth). An empty identity is refused, never let through,
-	// and so is one longer than 256 bytes or with control or direction
-	// characters. A request header is believed only where a forward_auth
+	// and so is one longer than 256 bytes or with control, direction or
+	// invisible characters. A request header is believed only where a forward_auth
 	// earlier in the route copied it from its auth answer, or from the
 	// server's trusted_proxies; a client's own copy names nobody. A
 	// placeholder the client sets outright (a cookie, the query) is refused.

@@ -159,7 +159,7 @@ func (g *gate) logNoIdentity(r *http.Request) {
 		return
 	}
 	if user := strings.TrimSpace(repl.ReplaceAll(g.identity, "")); user != "" {
-		g.logger.Warn("identity refused: longer than the gate takes, or with control or direction characters",
+		g.logger.Warn("identity refused: longer than the gate takes, or with control, direction or invisible characters",
 			zap.String("user", textsafe.Escape(user[:min(len(user), 64)])), zap.Int("bytes", len(user)))
 		return
 	}

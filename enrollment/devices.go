@@ -390,7 +390,7 @@ func (s *Devices) used(ctx context.Context, realm, user, id, e164 string) (found
 
 // CleanName makes a device label safe and short.
 func CleanName(name string) string {
-	// No control, direction or zero-width characters: a name is shown in
+	// No control, direction or invisible characters: a name is shown in
 	// pages, tables and logs, and must not rearrange them.
 	name = strings.Join(strings.Fields(textsafe.Strip(name)), " ")
 	if r := []rune(name); len(r) > 40 {

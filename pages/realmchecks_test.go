@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/smsgate/caddy-smsgate/admin"
 	"github.com/smsgate/caddy-smsgate/internal/fakes"
 	"github.com/smsgate/caddy-smsgate/internal/sitetest"
 )
@@ -83,7 +84,7 @@ func TestAStricterGatesOwnRealmTakesNoSessionOfTheSite(t *testing.T) {
 	sitetest.Expect(t, thief.Post("/admin/.smsgate/verify", url.Values{"action": {"send"}, "csrf": {tok}}), http.StatusForbidden, "")
 }
 
-const mixedChecks = "gates of one realm check differently before a code, and share their sessions: a session the looser gate issues opens the stricter one. Give the stricter gate its own realm (realm admin.example.com, say) for it to sign its users in itself"
+const mixedChecks = admin.MixedChecks
 
 // lookupAtAdmin starts a site behind basic_auth (alice) whose /admin gate
 // (its options adminOptions) checks each send with Twilio Lookup

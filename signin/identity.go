@@ -23,7 +23,7 @@ func CheckAdmins(names []string) error {
 	for _, name := range names {
 		switch {
 		case name == "" || !textsafe.Clean(name) || len(name) > MaxIdentity:
-			return fmt.Errorf("%q: a name must be at most %d bytes, without control or direction characters", textsafe.Escape(name), MaxIdentity)
+			return fmt.Errorf("%q: a name must be at most %d bytes, without control, direction or invisible characters", textsafe.Escape(name), MaxIdentity)
 		case seen[name]:
 			return fmt.Errorf("%q is named twice", name)
 		}
@@ -60,7 +60,7 @@ func CheckUsers(users []User, region string, form bool, policy *phone.Policy, ki
 		case seen[u.Name]:
 			return i, fmt.Errorf("user %q is provisioned twice", u.Name)
 		case !textsafe.Clean(u.Name) || len(u.Name) > MaxIdentity:
-			return i, fmt.Errorf("user %q: a name must be at most %d bytes, without control or direction characters", textsafe.Escape(u.Name), MaxIdentity)
+			return i, fmt.Errorf("user %q: a name must be at most %d bytes, without control, direction or invisible characters", textsafe.Escape(u.Name), MaxIdentity)
 		}
 		seen[u.Name] = true
 		num, err := phone.Parse(u.Phone, region)

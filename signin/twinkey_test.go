@@ -1,11 +1,15 @@
 package signin
 
 import (
+	"strings"
 	"testing"
 	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/text/cases"
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/smsgate/caddy-smsgate/internal/textsafe"
 )
 
 // TestTwinKeyIsStable: twinKey upper- and lower-cases a name before the
@@ -36,6 +40,8 @@ func TestTwinKeyIsStable(t *testing.T) {
 	for _, twins := range [][]string{
 		{"alice", "al\u0131ce", "AL\u0130CE", "ALICE", "al\U0001D6A4ce"},
 		{"\u13a0\u13a1", "\uab70\uab71", "\u13a0\uab71"},
+		{"alice", "alic\u034fe", "ALICE\ufe0f", "\u00adalice", "alice\U000E0100", "\u3164alice", "al\u200bice"},
+		{"andr\u00e9", "andre\u034f\u0301", "ANDRE\u0301\ufe00"},
 	} {
 		for _, name := range twins[1:] {
 			if twinKey(fold, name) != twinKey(fold, twins[0]) {
@@ -46,6 +52,35 @@ func TestTwinKeyIsStable(t *testing.T) {
 	for _, other := range []string{"al\u00edce", "alce", "alise", "al\u0131\u0307ce"} {
 		if twinKey(fold, other) == twinKey(fold, "alice") {
 			t.Errorf("%+q has alice's key", other)
+		}
+	}
+}
+
+// TestTwinKeyLeavesOutOnlyWhatIsHidden: twinKey leaves out what textsafe
+// hides (attack33's F1: "alic\u034fe" was a key of its own); the key of a
+// name holding no such character is what it was, every assigned rune
+// tried (a tab or a line break is a space, as textsafe.Strip has it).
+func TestTwinKeyLeavesOutOnlyWhatIsHidden(t *testing.T) {
+	t.Parallel()
+	fold := cases.Fold()
+	was := func(name string) string {
+		return fold.String(strings.ToLower(strings.ToUpper(strings.TrimSpace(norm.NFKC.String(name)))))
+	}
+	for r := rune(0); r <= unicode.MaxRune; r++ {
+		name := "a" + string(r) + "b"
+		switch {
+		case unicode.In(r, unicode.Co, unicode.Cs) || !utf8.ValidRune(r):
+			continue // hidden by their category, wholesale
+		case textsafe.Hidden(r):
+			if want := twinKey(fold, textsafe.Strip(name)); twinKey(fold, name) != want || strings.ContainsRune(want, r) {
+				t.Errorf("%U, hidden, is in the key: %+q", r, twinKey(fold, name))
+			}
+			continue
+		case !unicode.In(r, unicode.L, unicode.M, unicode.N, unicode.P, unicode.S, unicode.Z):
+			continue // unassigned
+		}
+		if now, before := twinKey(fold, name), was(name); now != before {
+			t.Errorf("%U: the key of %+q is %+q, was %+q", r, name, now, before)
 		}
 	}
 }

@@ -20,11 +20,18 @@ import (
 
 // Hidden reports whether r changes how the text around it is shown, or is
 // not shown at all: control and format characters (Cc, Cf: direction
-// marks, overrides and isolates, zero-width characters, the BOM), line and
-// paragraph separators (Zl, Zp), private-use and unassigned-surrogate code
-// points, and invalid UTF-8.
+// marks, overrides and isolates, zero-width characters, the BOM, the soft
+// hyphen, tags), line and paragraph separators (Zl, Zp), private-use and
+// unassigned-surrogate code points, invalid UTF-8, and with Cf the rest of
+// Unicode's Default_Ignorable_Code_Point: variation selectors (U+FE00-FE0F,
+// U+E0100-E01EF, Mongolian's U+180B-180F) and the other default-ignorables
+// (U+034F COMBINING GRAPHEME JOINER, the Hangul fillers U+115F, U+1160,
+// U+3164, U+FFA0, U+17B4-17B5, reserved ones), which a directory's
+// comparison drops (RFC 4518 §2.2): "alic\u034fe" shows, and logs in at
+// LDAP, as "alice".
 func Hidden(r rune) bool {
-	return r == utf8.RuneError || unicode.In(r, unicode.Cc, unicode.Cf, unicode.Zl, unicode.Zp, unicode.Co, unicode.Cs)
+	return r == utf8.RuneError || unicode.In(r, unicode.Cc, unicode.Cf, unicode.Zl, unicode.Zp, unicode.Co, unicode.Cs,
+		unicode.Variation_Selector, unicode.Other_Default_Ignorable_Code_Point)
 }
 
 // Clean reports whether s holds nothing Hidden.
@@ -103,7 +110,7 @@ func EscapeJSON(raw []byte) []byte {
 }
 
 // Words is s made fit to go into a message someone else wrote (a text to a
-// phone): letters and marks, and at most maxDigits digits in all, so that
+// phone): letters and marks (none Hidden), and at most maxDigits digits in all, so that
 // no link, address or number to call can be spelled with it; any other
 // character ends a word. Runs of spaces become one; the result holds at
 // most maxRunes runes (cut with "…").
@@ -122,7 +129,7 @@ func Words(s string, maxRunes, maxDigits int) string {
 	space := false
 	n := 0
 	for _, r := range s {
-		keep := unicode.IsLetter(r) || unicode.IsMark(r) || (unicode.IsDigit(r) && digits <= maxDigits)
+		keep := !Hidden(r) && (unicode.IsLetter(r) || unicode.IsMark(r) || (unicode.IsDigit(r) && digits <= maxDigits))
 		if !keep {
 			space = b.Len() > 0
 			continue

@@ -16,6 +16,12 @@ func TestStripAndEscape(t *testing.T) {
 		"bad\xffbyte":           {"badbyte", `bad\xffbyte`},
 		"Grüße 📱 Ünïcödé":       {"Grüße 📱 Ünïcödé", "Grüße 📱 Ünïcödé"},
 		"private\U000F0000use":  {"privateuse", `private\U000F0000use`},
+		"alic\u034Fe":           {"alice", `alic\u034Fe`},
+		"alice\uFE0F":           {"alice", `alice\uFE0F`},
+		"alice\U000E0100":       {"alice", `alice\U000E0100`},
+		"soft\u00ADhyphen":      {"softhyphen", `soft\u00ADhyphen`},
+		"\u3164alice\uFFA0":     {"alice", `\u3164alice\uFFA0`},
+		"Phone \u2764\uFE0F":    {"Phone \u2764", "Phone \u2764" + `\uFE0F`},
 	} {
 		if got := Strip(in); got != want[0] {
 			t.Errorf("Strip(%q) = %q, want %q", in, got, want[0])
@@ -58,9 +64,35 @@ func TestWordsSpellNoLinkAndNoNumber(t *testing.T) {
 		"a\u202Eb\u2028c":                                             "a b c",
 		"alice@example.com":                                           "alice example com",
 		"   ":                                                         "",
+		"alic\u034Fe\uFE0F \u3164":                                    "alic e",
 	} {
 		if got := Words(in, 32, 3); got != want {
 			t.Errorf("Words(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestEveryDefaultIgnorableIsHidden: Unicode's Default_Ignorable_Code_Point
+// (DerivedCoreProperties.txt, Unicode 15.1), which Go's unicode package
+// has no table of, is Hidden whole: a name holding one shows as the name
+// without it, and a directory's comparison drops it.
+func TestEveryDefaultIgnorableIsHidden(t *testing.T) {
+	for _, r := range [][2]rune{
+		{0x00AD, 0x00AD}, {0x034F, 0x034F}, {0x061C, 0x061C}, {0x115F, 0x1160},
+		{0x17B4, 0x17B5}, {0x180B, 0x180F}, {0x200B, 0x200F}, {0x202A, 0x202E},
+		{0x2060, 0x206F}, {0x3164, 0x3164}, {0xFE00, 0xFE0F}, {0xFEFF, 0xFEFF},
+		{0xFFA0, 0xFFA0}, {0xFFF0, 0xFFF8}, {0x1BCA0, 0x1BCA3}, {0x1D173, 0x1D17A},
+		{0xE0000, 0xE0FFF},
+	} {
+		for c := r[0]; c <= r[1]; c++ {
+			if !Hidden(c) {
+				t.Errorf("%U, a default-ignorable code point, is not Hidden", c)
+			}
+		}
+	}
+	for _, shown := range "alice Ünïcödé 가각\u1100\u1161\u2764\U0001F4F1\u00A0\u0301" {
+		if Hidden(shown) {
+			t.Errorf("%U is Hidden", shown)
 		}
 	}
 }
