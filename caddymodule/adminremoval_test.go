@@ -22,7 +22,7 @@ import (
 // the answer {"removed": id}.)
 func TestTheAdminsRemovalTellsHerPhones(t *testing.T) {
 	sitetest.Parallel(t)
-	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
 		s := textSite(t, storeLine, []string{"alice"}, limitsOff)
 		const lost, kept = "+14155552671", "+4915112345678"
 		if st, out := s.Admin("POST", "/smsgate/import?realm=localhost", `[{"key":"device/localhost/alice","value":[`+

@@ -29,7 +29,7 @@ const heldFlow = "gwen"
 // the adoption).
 func TestAFlowReadUnderTheOldSecretIsNotCarriedOverToTheNew(t *testing.T) {
 	sitetest.Parallel(t)
-	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
 		sitetest.Shorten(t, "store-watch", 200*time.Millisecond) // the gate's next look, sooner
 		dir := t.TempDir()
 		s := textSite(t, strings.Replace(storeLine, "store ", "store smsgate_test_hold "+dir+" ", 1), []string{heldFlow, "bob"},

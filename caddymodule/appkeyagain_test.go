@@ -62,7 +62,7 @@ func keyShown(page *sitetest.Response) string {
 // could not read the key again but by starting anew.)
 func TestAWrongFirstCodeShowsTheKeyAgainToItsSessionOnly(t *testing.T) {
 	sitetest.Parallel(t)
-	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
 		s := textSite(t, storeLine, []string{"alice"}, limitsOff)
 		addUser(t, s, "alice", "+14155552671")
 		one, other := sitetest.NewClient(t, "alice"), sitetest.NewClient(t, "alice")
@@ -101,7 +101,7 @@ func TestAWrongFirstCodeShowsTheKeyAgainToItsSessionOnly(t *testing.T) {
 // Caddy.
 func TestAPreviousReleasesSetupIsStillConfirmed(t *testing.T) {
 	sitetest.Parallel(t)
-	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
 		dir := t.TempDir()
 		s := textSite(t, strings.Replace(storeLine, "store ", "store smsgate_test_hold "+dir+" ", 1), []string{oldSetup}, limitsOff)
 		addUser(t, s, oldSetup, "+14155552671")

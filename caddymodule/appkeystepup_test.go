@@ -19,7 +19,7 @@ import (
 // (Before, the browser that began the setup was shown no key again.)
 func TestAStepUpCarriesTheAppSetupToTheNewSession(t *testing.T) {
 	sitetest.Parallel(t)
-	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
 		s := textSite(t, storeLine, []string{"vera"}, limitsOff)
 		addUser(t, s, "vera", "+14155552671")
 		c, other := sitetest.NewClient(t, "vera"), sitetest.NewClient(t, "vera")

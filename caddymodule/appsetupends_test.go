@@ -21,7 +21,7 @@ import (
 // app, and a step-up now and then kept a setup alive for ever.)
 func TestASetupCarriedByAStepUpEndsTenMinutesAfterItBegan(t *testing.T) {
 	sitetest.Parallel(t)
-	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
 		s := textSite(t, storeLine, []string{"vera"}, limitsOff)
 		addUser(t, s, "vera", "+14155552671")
 		c := sitetest.NewClient(t, "vera")

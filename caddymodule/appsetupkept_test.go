@@ -26,7 +26,7 @@ const twoTabs = "tess"
 // authenticator app is not being added any more; start again.")
 func TestASetupStartedWhileAnotherConfirmsStays(t *testing.T) {
 	sitetest.Parallel(t)
-	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
 		dir := t.TempDir()
 		s := textSite(t, strings.Replace(storeLine, "store ", "store smsgate_test_hold "+dir+" ", 1), []string{twoTabs}, limitsOff)
 		addUser(t, s, twoTabs, "+14155552671")

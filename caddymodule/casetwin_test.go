@@ -35,7 +35,7 @@ func caseBlindSSO(t *testing.T) (on func(name string, run func(t *testing.T, s *
 	on = func(name string, run func(t *testing.T, s *sitetest.Site)) {
 		t.Run(name, func(t *testing.T) {
 			sitetest.Parallel(t)
-			onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+			sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
 				run(t, sitetest.Start(t, `http://localhost:{HTTP_PORT} {
 	route {
 		forward_auth `+strings.TrimPrefix(sso.URL, "http://")+` {
@@ -221,7 +221,7 @@ func TestAliceAndAliceOnBasicAuthAreTheAdminsToEnroll(t *testing.T) {
 func TestAConfigUsersCaseTwinEnrollsNothing(t *testing.T) {
 	sitetest.Parallel(t)
 	sso := aliceSSO(t)
-	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
 		s := sitetest.Start(t, `http://localhost:{HTTP_PORT} {
 	route {
 		forward_auth `+sso+` {

@@ -35,7 +35,7 @@ func TestATurkicIsNameEnrollsNoSecondAlice(t *testing.T) {
 		c.Header = http.Header{"X-Login": {name}}
 		return c
 	}
-	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
 		s := sitetest.Start(t, `http://localhost:{HTTP_PORT} {
 	route {
 		forward_auth `+strings.TrimPrefix(sso.URL, "http://")+` {

@@ -24,7 +24,7 @@ import (
 // first, by the one that types, that end left no code to check).
 func TestAnEnrollmentTheConfigClosedMeanwhileIsRefused(t *testing.T) {
 	sitetest.Parallel(t)
-	onEachStore(t, func(t *testing.T, storeLine string, keep func(*sitetest.Site) string) {
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, keep func(*sitetest.Site) string) {
 		site := func(storeLine, enrollment string) *sitetest.Site {
 			return sitetest.Start(t, `http://localhost:{HTTP_PORT} {
 	basic_auth argon2id {

@@ -146,7 +146,7 @@ func TestARemovalAskedAgainSaysWhetherItWithdrewTheCodes(t *testing.T) {
 		t.Run(by, func(t *testing.T) {
 			sitetest.Parallel(t)
 			user := map[string]string{"devices page": failingEnd, "admin": failingTrusts}[by]
-			onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+			sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
 				dir := t.TempDir()
 				s := textSite(t, strings.Replace(storeLine, "store ", "store smsgate_test_hold "+dir+" ", 1), []string{user}, "\t\tremember 30d\n"+limitsOff)
 				lost := addUser(t, s, user, "+14155552671")

@@ -26,7 +26,7 @@ import (
 // answer is a 5xx; no whole number in the log.
 func TestTheAdminsRemovalWhileHerSessionsAddDevices(t *testing.T) {
 	sitetest.Parallel(t)
-	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
 		s, a, b := twoGatesOn(t, storeLine)
 		const runs = 6
 		outcomes := map[string]int{}

@@ -23,7 +23,7 @@ var appSetupSecret = regexp.MustCompile(`<code class="secret" id="secret">([A-Z2
 // writes her list.
 func TestTheLastDeviceSlotIsTakenOnce(t *testing.T) {
 	sitetest.Parallel(t)
-	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
 		s := carolsSite(t, storeLine, "factors sms totp")
 		const n = 4
 		clients := make([]*sitetest.Client, n)

@@ -20,7 +20,7 @@ import (
 // session still answered 200.)
 func TestANewSecretEndsEdDSASessions(t *testing.T) {
 	sitetest.Parallel(t)
-	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
 		sitetest.Shorten(t, "store-watch", 200*time.Millisecond) // the gate's next look, sooner
 		s := textSite(t, storeLine, []string{"alice"}, "\t\tsigning_alg EdDSA\n")
 		addUser(t, s, "alice", "+14155552671")

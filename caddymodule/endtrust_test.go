@@ -122,7 +122,7 @@ func sessionID(t *testing.T, token string) string {
 // her other browsers' trusts.)
 func TestANewTrustReplacesTheBrowsersOld(t *testing.T) {
 	sitetest.Parallel(t)
-	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
 		s := textSite(t, storeLine, []string{"alice"}, "\t\tremember 30d\n")
 		addUser(t, s, "alice", "+14155552671")
 		trusted := func(c *sitetest.Client) string {
@@ -211,7 +211,7 @@ func TestAnEndedSessionEndsTheTrustItHeldWithRememberOff(t *testing.T) {
 // alice!)
 func TestAnEndedSessionDoesNotComeBackByItsTrustMeanwhile(t *testing.T) {
 	sitetest.Parallel(t)
-	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
 		dir := t.TempDir()
 		s := rememberingHoldSite(t, storeLine, dir)
 		c := sitetest.NewClient(t, "alice")

@@ -22,7 +22,7 @@ import (
 // sign-in hands out none, which only its re-read of the trust ensures.
 func TestASignInByATrustTheAdminEndsMeanwhileEndsWithIt(t *testing.T) {
 	sitetest.Parallel(t)
-	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
 		dir := t.TempDir()
 		s := rememberingHoldSite(t, storeLine, dir)
 		thief := sitetest.NewClient(t, "alice")

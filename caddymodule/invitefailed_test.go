@@ -45,7 +45,7 @@ func visible(s string) string {
 // signin.)
 func TestAFailedInviteSaysWhatBecameOfTheLinkSent(t *testing.T) {
 	sitetest.Parallel(t)
-	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
 		dir := t.TempDir()
 		s := textSite(t, strings.Replace(storeLine, "store ", "store smsgate_test_hold "+dir+" ", 1), []string{"alice", unrecordedInvitee}, "\t\tadmins alice\n")
 		addUser(t, s, "alice", "+14155552670")
@@ -110,7 +110,7 @@ func TestAFailedInviteSaysWhatBecameOfTheLinkSent(t *testing.T) {
 // naming the new invite was written first: A was refused.)
 func TestAFailedInviteSaysTheLinkSentStillWorks(t *testing.T) {
 	sitetest.Parallel(t)
-	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
 		dir := t.TempDir()
 		s := sitetest.Start(t, `http://localhost:{HTTP_PORT} {
 	basic_auth argon2id {

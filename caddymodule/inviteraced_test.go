@@ -26,7 +26,7 @@ const racedInvitee = "ivo"
 // whose record was written first was dead.)
 func TestTwoAdminsInvitingAtOnceAreToldWhichLinkWorks(t *testing.T) {
 	sitetest.Parallel(t)
-	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
 		dir := t.TempDir()
 		s := textSite(t, strings.Replace(storeLine, "store ", "store smsgate_test_hold "+dir+" ", 1), []string{"alice", racedInvitee}, "\t\tadmins alice\n")
 		addUser(t, s, "alice", "+14155552670")

@@ -19,7 +19,7 @@ import (
 // from invites of which one stood.)
 func TestAnInviteReplacedWhileItsEnrollmentRunsEnrollsNothing(t *testing.T) {
 	sitetest.Parallel(t)
-	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
 		s := textSite(t, storeLine, []string{"bob"}, limitsOff)
 		mint := func() string {
 			t.Helper()

@@ -23,7 +23,7 @@ import (
 // link's holder enrolled their phone as the reset user.)
 func TestAResetEndsTheUsersInvites(t *testing.T) {
 	sitetest.Parallel(t)
-	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
 		s := sitetest.Start(t, `http://localhost:{HTTP_PORT} {
 	smsgate {
 		identity none
@@ -163,7 +163,7 @@ func TestAnInviteEnrollsOnlyItsUser(t *testing.T) {
 // after the sign-out is taken (a code to her phone).
 func TestHerOwnSignOutEverywhereEndsHerInvite(t *testing.T) {
 	sitetest.Parallel(t)
-	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
 		s := sitetest.Start(t, `http://localhost:{HTTP_PORT} {
 	smsgate {
 		identity none

@@ -17,7 +17,7 @@ import (
 // Z named nothing and signed him in after the reload, and so did a code.)
 func TestWhatTheThiefsKeptRecoverySessionAddsGoesWithTheNumber(t *testing.T) {
 	sitetest.Parallel(t)
-	onEachStore(t, func(t *testing.T, storeLine string, keep func(*sitetest.Site) string) {
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, keep func(*sitetest.Site) string) {
 		user := func(number string) string {
 			return "\t\tuser alice " + number + "\n\t\tallow_remove_last\n" + limitsOff
 		}

@@ -22,7 +22,7 @@ import (
 // had no mark, and Z signed him in after the reload.)
 func TestAKeptSessionsMarkOutlivesARemovalWrittenButAnsweredAsAnError(t *testing.T) {
 	sitetest.Parallel(t)
-	onEachStore(t, func(t *testing.T, storeLine string, keep func(*sitetest.Site) string) {
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, keep func(*sitetest.Site) string) {
 		user := func(number string) string {
 			return "\t\tuser alice " + number + "\n\t\tallow_remove_last\n" + limitsOff
 		}

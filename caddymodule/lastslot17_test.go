@@ -30,7 +30,7 @@ import (
 // interleaving is enrollment's TestTwoAddsIntoTheLastSlot.
 func TestTheLastSlotIsTakenOnceWhateverTheKind(t *testing.T) {
 	sitetest.Parallel(t)
-	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
 		s := carolsSite(t, storeLine)
 		origin := s.WithPorts(s.Base)
 		for i := 0; i < enrollment.MaxDevices-1; i++ {

@@ -29,7 +29,7 @@ import (
 // after its text had gone (a 500), and the send was never counted.
 func TestReloadDuringASend(t *testing.T) {
 	sitetest.Parallel(t) // the parts too: serial with SMSGATE_SITETEST_SERIAL
-	onEachStore(t, func(t *testing.T, storeLine string, keep func(*sitetest.Site) string) {
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, keep func(*sitetest.Site) string) {
 		arrived, release := make(chan string, 1), make(chan struct{})
 		hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			var m struct{ Body string }
@@ -86,7 +86,7 @@ func TestReloadDuringASend(t *testing.T) {
 // holds.
 func TestSignInsDuringReloads(t *testing.T) {
 	sitetest.Parallel(t) // the parts too: serial with SMSGATE_SITETEST_SERIAL
-	onEachStore(t, func(t *testing.T, storeLine string, keep func(*sitetest.Site) string) {
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, keep func(*sitetest.Site) string) {
 		const workers, each = 6, 5
 		var mu sync.Mutex
 		codes := map[string]string{} // the last code sent to each number

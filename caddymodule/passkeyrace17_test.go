@@ -25,7 +25,7 @@ import (
 // or a refusal, never a 5xx.
 func TestAPasskeySignInWhileTheAdminRemovesIt(t *testing.T) {
 	sitetest.Parallel(t)
-	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
 		s := carolsSite(t, storeLine)
 		origin := s.WithPorts(s.Base)
 		// login readies a passkey sign-in from the login page, from
@@ -132,7 +132,7 @@ func TestAPasskeySignInWhileTheAdminRemovesIt(t *testing.T) {
 // a real Caddy. (Before: 503 and `signing session` logged as an error.)
 func TestASignInWhoseDeviceTheAdminRemovesMeanwhileIsRefused(t *testing.T) {
 	sitetest.Parallel(t)
-	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
 		dir := t.TempDir()
 		s := textSite(t, strings.Replace(storeLine, "store ", "store smsgate_test_hold "+dir+" ", 1), []string{"alice"}, limitsOff)
 		stolen := addUser(t, s, "alice", "+14155552671")

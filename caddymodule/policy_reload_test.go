@@ -26,7 +26,7 @@ func TestACodeForANumberTheConfigNoLongerAllowsEnrollsNothing(t *testing.T) {
 			// Parallel too: a serial subtest queues again for a slot
 			// after its parallel ones, and the second waited for it.
 			sitetest.Parallel(t)
-			onEachStore(t, func(t *testing.T, storeLine string, keep func(*sitetest.Site) string) {
+			sitetest.OnEachStore(t, func(t *testing.T, storeLine string, keep func(*sitetest.Site) string) {
 				site := func(storeLine, policy string) *sitetest.Site {
 					return sitetest.Start(t, `http://localhost:{HTTP_PORT} {
 	basic_auth argon2id {

@@ -27,7 +27,7 @@ import (
 // (Before: his phone's code said "Hello, alice!" after the reload.)
 func TestADeviceTheThiefAddedGoesWithTheNumber(t *testing.T) {
 	sitetest.Parallel(t)
-	onEachStore(t, func(t *testing.T, storeLine string, keep func(*sitetest.Site) string) {
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, keep func(*sitetest.Site) string) {
 		user := func(number string) string { return "\t\tuser alice " + number + "\n" + limitsOff }
 		s := textSite(t, storeLine, []string{"alice"}, user("+14155552671"))
 		thief := sitetest.NewClient(t, "alice")

@@ -22,7 +22,7 @@ import (
 // recovery code answered 303 to / and "Hello, alice!" after the reload.)
 func TestCodesAProvisionedPhoneMadeEndWithItsNumber(t *testing.T) {
 	sitetest.Parallel(t)
-	onEachStore(t, func(t *testing.T, storeLine string, keep func(*sitetest.Site) string) {
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, keep func(*sitetest.Site) string) {
 		user := func(number string) string { return "\t\tuser alice " + number + "\n" }
 		s := textSite(t, storeLine, []string{"alice"}, user("+14155552671"))
 		thief := sitetest.NewClient(t, "alice")

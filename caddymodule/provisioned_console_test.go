@@ -19,7 +19,7 @@ import (
 // console showed nothing of it.)
 func TestTheConsoleShowsWhichNumberADeviceWasAddedFrom(t *testing.T) {
 	sitetest.Parallel(t)
-	onEachStore(t, func(t *testing.T, storeLine string, keep func(*sitetest.Site) string) {
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, keep func(*sitetest.Site) string) {
 		const bob = "\t\tuser bob +14155550199\n\t\tadmins bob\n" + limitsOff
 		s := textSite(t, storeLine, []string{"alice", "bob"}, "\t\tuser alice +14155552671\n"+bob)
 		alice, admin := sitetest.NewClient(t, "alice"), sitetest.NewClient(t, "bob")

@@ -17,7 +17,7 @@ import (
 // and her password alone led to the first enrollment.)
 func TestDeletingAProvisionedLineLeavesHerTheDevicesSheAdded(t *testing.T) {
 	sitetest.Parallel(t)
-	onEachStore(t, func(t *testing.T, storeLine string, keep func(*sitetest.Site) string) {
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, keep func(*sitetest.Site) string) {
 		s := textSite(t, storeLine, []string{"alice"}, "\t\tuser alice +14155552671\n"+limitsOff)
 		alice := sitetest.NewClient(t, "alice")
 		signIn(t, s, alice)

@@ -23,7 +23,7 @@ import (
 // in again without a code.)
 func TestAProvisionedPhoneTakenAwayEndsWhatItEarned(t *testing.T) {
 	sitetest.Parallel(t)
-	onEachStore(t, func(t *testing.T, storeLine string, keep func(*sitetest.Site) string) {
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, keep func(*sitetest.Site) string) {
 		s := textSite(t, storeLine, []string{"alice"}, "\t\tremember 30d\n\t\tuser alice +14155552671\n")
 		thief := thiefTrusted(t, s)
 
@@ -47,7 +47,7 @@ func TestAProvisionedPhoneTakenAwayEndsWhatItEarned(t *testing.T) {
 // reload, and the trust signed him in again.)
 func TestAProvisionedUsersLineDeletedEndsWhatItsPhoneEarned(t *testing.T) {
 	sitetest.Parallel(t)
-	onEachStore(t, func(t *testing.T, storeLine string, keep func(*sitetest.Site) string) {
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, keep func(*sitetest.Site) string) {
 		s := textSite(t, storeLine, []string{"alice"}, "\t\tremember 30d\n\t\tuser alice +14155552671\n")
 		thief := thiefTrusted(t, s)
 

@@ -69,7 +69,7 @@ func refusedAsSignedOut(t *testing.T, c *sitetest.Client, what string) {
 // session answered "Hello, alice!" and the trust signed him in again.)
 func TestWhatTheOldNumberEarnedOnceTheRecordHeldTheNewIsRefused(t *testing.T) {
 	sitetest.Parallel(t)
-	onEachStore(t, func(t *testing.T, storeLine string, keep func(*sitetest.Site) string) {
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, keep func(*sitetest.Site) string) {
 		dir := t.TempDir()
 		held := func(line string) string {
 			return strings.Replace(line, "store ", "store smsgate_test_hold "+dir+" ", 1)
@@ -109,7 +109,7 @@ func TestWhatTheOldNumberEarnedOnceTheRecordHeldTheNewIsRefused(t *testing.T) {
 // signed him in until the store answered again.)
 func TestATrustTheOldNumberEarnedGivesNoSessionOnceTheNumberChanged(t *testing.T) {
 	sitetest.Parallel(t)
-	onEachStore(t, func(t *testing.T, storeLine string, keep func(*sitetest.Site) string) {
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, keep func(*sitetest.Site) string) {
 		dir := t.TempDir()
 		held := func(line string) string {
 			return strings.Replace(line, "store ", "store smsgate_test_hold "+dir+" ", 1)

@@ -22,7 +22,7 @@ import (
 // it and removed nothing: X still signed the thief in.)
 func TestADeviceTheThiefAddedGoesWithTheNumberAfterANewSecret(t *testing.T) {
 	sitetest.Parallel(t)
-	onEachStore(t, func(t *testing.T, storeLine string, keep func(*sitetest.Site) string) {
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, keep func(*sitetest.Site) string) {
 		sitetest.Shorten(t, "store-watch", 200*time.Millisecond) // the gate's next look, sooner
 		const bob = "\t\tuser bob +14155550199\n\t\tadmins bob\n" + limitsOff
 		s := textSite(t, storeLine, []string{"alice", "bob"}, "\t\tuser alice +14155552671\n"+bob)

@@ -20,7 +20,7 @@ import (
 // thief was signed in after the reload.)
 func TestACodeToAPhoneTheConfigNoLongerGivesSignsNobodyIn(t *testing.T) {
 	sitetest.Parallel(t)
-	onEachStore(t, func(t *testing.T, storeLine string, keep func(*sitetest.Site) string) {
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, keep func(*sitetest.Site) string) {
 		s := textSite(t, storeLine, []string{"alice"}, "\t\tuser alice +14155552671\n")
 		thief := sitetest.NewClient(t, "alice")
 		tok := codeSent(t, thief)

@@ -21,7 +21,7 @@ import (
 // signed him in as alice, named by no device or number.)
 func TestCodesTheOldNumberMadeEndWithItAfterARestore(t *testing.T) {
 	sitetest.Parallel(t)
-	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
 		user := func(number string) string { return "\t\tuser alice " + number + "\n" }
 		s := textSite(t, storeLine, []string{"alice"}, user("+14155552671"))
 		thief := sitetest.NewClient(t, "alice")

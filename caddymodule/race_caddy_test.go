@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/smsgate/caddy-smsgate/internal/sitetest"
-	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
 )
 
 // TestRemovedDeviceStaysRemoved: through a real Caddy, an admin removes
@@ -30,7 +29,7 @@ func TestRemovedDeviceStaysRemoved(t *testing.T) {
 	if os.Getenv("SMSGATE_FULL") != "" {
 		runs = 25
 	}
-	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
 		// The users sign in with basic_auth, then a code to their
 		// default phone.
 		users := make([]string, runs)
@@ -147,26 +146,4 @@ func TestRemovedDeviceStaysRemoved(t *testing.T) {
 			t.Fatalf("in %d runs, a phone the admin removed was back %d times after the user's sign-in; the sign-in's last use was lost %d times", runs, back, lost)
 		}
 	})
-}
-
-// onEachStore runs test in two parts, on Badger and on Redis, each with a
-// Caddy of its own. storeLine is the Caddyfile's store line; Badger's
-// names {DIR}, a new folder at every Start: keep(s) is the line that names
-// site s's store, for the configs after it (reloads) to share it.
-func onEachStore(t *testing.T, test func(t *testing.T, storeLine string, keep func(*sitetest.Site) string)) {
-	for _, kind := range []string{"badger", "redis"} {
-		t.Run(kind, func(t *testing.T) {
-			sitetest.Parallel(t)
-			storeLine := "store badger {DIR}"
-			if kind == "redis" {
-				storeLine = "store redis " + redistest.Server(t)
-			}
-			test(t, storeLine, func(s *sitetest.Site) string {
-				if kind == "redis" {
-					return storeLine
-				}
-				return "store badger " + s.Store
-			})
-		})
-	}
 }

@@ -47,7 +47,7 @@ func TestHerCodesRenewedAfterTheLostPhonesRemovalWork(t *testing.T) {
 // without Keep, signed her out.)
 func TestRemovingTheLostLastPhoneFromARecoverySessionKeepsHerIn(t *testing.T) {
 	sitetest.Parallel(t)
-	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
 		s := textSite(t, storeLine, []string{"alice"}, "\t\tallow_remove_last\n")
 		lost := addUser(t, s, "alice", "+14155552671")
 		alice := sitetest.NewClient(t, "alice")

@@ -81,7 +81,7 @@ func totals(t *testing.T, s *sitetest.Site) figuresTotals {
 // the new config serves it.
 func TestARequestHeldAcrossAReload(t *testing.T) {
 	sitetest.Parallel(t)
-	onEachStore(t, func(t *testing.T, storeLine string, keep func(*sitetest.Site) string) {
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, keep func(*sitetest.Site) string) {
 		arrived, release := make(chan struct{}), make(chan struct{})
 		sso := parkingSSO(t, &arrived, &release)
 		site := func(siteName string, i int) *sitetest.Site {

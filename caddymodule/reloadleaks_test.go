@@ -74,7 +74,7 @@ func TestReloadsLeakNothing(t *testing.T) {
 	if os.Getenv("SMSGATE_FULL") != "" {
 		reloads, first = 20, 5
 	}
-	onEachStore(t, func(t *testing.T, storeLine string, keep func(*sitetest.Site) string) {
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, keep func(*sitetest.Site) string) {
 		var users strings.Builder
 		for i := 1; i <= reloads; i++ {
 			fmt.Fprintf(&users, "\t\tuser%d %s\n", i, sitetest.DemoHash)

@@ -27,7 +27,7 @@ import (
 // on a loaded machine (load 20-43, the whole package running).
 func TestASessionHiddenFromTheListEndsWithItsPhone(t *testing.T) {
 	sitetest.Parallel(t)
-	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
 		s := textSite(t, storeLine, []string{"alice"}, "\t\tremember 30d\n"+limitsOff)
 		addUser(t, s, "alice", "+14155552672")
 		tries, survived := 1, 0 // SMSGATE_FULL=1 plays 10

@@ -26,7 +26,7 @@ import (
 // with a sign-in on the phone at a gate ahead.)
 func TestARemovalEndsTheLostPhonesSessionWhateverTheClocks(t *testing.T) {
 	sitetest.Parallel(t)
-	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
 		s := textSite(t, storeLine, []string{"alice"}, "\t\tremember 30d\n")
 		lost := addUser(t, s, "alice", "+14155552671")
 		other := addUser(t, s, "alice", "+14155552672")

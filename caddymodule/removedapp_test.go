@@ -24,7 +24,7 @@ import (
 // and signed the thief in after it: 303 to /.)
 func TestAnAppRemovedDuringItsSignInSignsNobodyIn(t *testing.T) {
 	sitetest.Parallel(t)
-	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
 		dir := t.TempDir()
 		s := holdSite(t, storeLine, dir)
 		owner := sitetest.NewClient(t, "alice")

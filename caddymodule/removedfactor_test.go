@@ -22,7 +22,7 @@ import (
 // the user's.)
 func TestACodeToARemovedPhoneSignsNobodyIn(t *testing.T) {
 	sitetest.Parallel(t)
-	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
 		s := textSite(t, storeLine, []string{"alice"}, "")
 		phone := addUser(t, s, "alice", "+14155552671")
 		thief := sitetest.NewClient(t, "alice")
@@ -50,7 +50,7 @@ func TestACodeToARemovedPhoneSignsNobodyIn(t *testing.T) {
 // after the reset, and a new session with it.)
 func TestAPhoneBeingAddedDoesNotOutliveAReset(t *testing.T) {
 	sitetest.Parallel(t)
-	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
 		s := textSite(t, storeLine, []string{"alice"}, "")
 		addUser(t, s, "alice", "+14155552671")
 		intruder := sitetest.NewClient(t, "alice")
@@ -90,7 +90,7 @@ func TestAPhoneBeingAddedDoesNotOutliveAReset(t *testing.T) {
 // of 30; held, every time.)
 func TestAResetEndsAFactorBeingAdded(t *testing.T) {
 	sitetest.Parallel(t)
-	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
 		dir := t.TempDir()
 		s := holdSite(t, storeLine, dir)
 		c := sitetest.NewClient(t, "alice")

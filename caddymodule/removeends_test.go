@@ -58,7 +58,7 @@ func eachRemoval(t *testing.T, extra string, test func(t *testing.T, by string, 
 	for _, by := range []string{"devices page", "admin"} {
 		t.Run(by, func(t *testing.T) {
 			sitetest.Parallel(t)
-			onEachStore(t, func(t *testing.T, storeLine string, keep func(*sitetest.Site) string) {
+			sitetest.OnEachStore(t, func(t *testing.T, storeLine string, keep func(*sitetest.Site) string) {
 				s := textSite(t, storeLine, []string{"alice"}, "\t\tremember 30d\n"+extra)
 				lost := addUser(t, s, "alice", "+14155552671")
 				kept := addUser(t, s, "alice", "+14155552672")
@@ -122,7 +122,7 @@ func signInWith(t *testing.T, s *sitetest.Site, c *sitetest.Client, device strin
 // would otherwise keep it. On Badger and Redis, through a real Caddy.
 func TestASignInRacingThePhonesRemovalDoesNotOutliveIt(t *testing.T) {
 	sitetest.Parallel(t)
-	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
 		s := textSite(t, storeLine, []string{"alice"}, "\t\tremember 30d\n"+limitsOff)
 		addUser(t, s, "alice", "+14155552672")
 		for i := range 20 {
@@ -155,7 +155,7 @@ func TestASignInRacingThePhonesRemovalDoesNotOutliveIt(t *testing.T) {
 // none, and outlived the removal: 200.)
 func TestRemovingALostPhoneEndsWhatItEarnedAtALoginForm(t *testing.T) {
 	sitetest.Parallel(t)
-	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
 		s := sitetest.Start(t, `http://localhost:{HTTP_PORT} {
 	smsgate {
 		realm localhost
@@ -194,7 +194,7 @@ func TestRemovingALostPhoneEndsWhatItEarnedAtALoginForm(t *testing.T) {
 // stay. On Badger and Redis, through a real Caddy.
 func TestRemovingAnAppEndsWhatItEarnedNotARecoveryCodes(t *testing.T) {
 	sitetest.Parallel(t)
-	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
 		s := textSite(t, storeLine, []string{"alice"}, "\t\tremember 30d\n"+limitsOff)
 		addUser(t, s, "alice", "+14155552671")
 		owner := sitetest.NewClient(t, "alice")
@@ -239,7 +239,7 @@ func TestRemovingAnAppEndsWhatItEarnedNotARecoveryCodes(t *testing.T) {
 // through a real Caddy.
 func TestAStepUpNamesItsOwnDevice(t *testing.T) {
 	sitetest.Parallel(t)
-	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
 		s := textSite(t, storeLine, []string{"alice"}, "\t\tremember 30d\n"+limitsOff)
 		lost := addUser(t, s, "alice", "+14155552671")
 		kept := addUser(t, s, "alice", "+14155552672")
@@ -290,7 +290,7 @@ const failingTrusts, failingEnd = "bob", "dora"
 // device", the thief's session 200 for good.)
 func TestARemovalWhoseEndFailedEndsItWhenAskedAgain(t *testing.T) {
 	sitetest.Parallel(t)
-	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
 		dir := t.TempDir()
 		s := textSite(t, strings.Replace(storeLine, "store ", "store smsgate_test_hold "+dir+" ", 1), []string{failingTrusts}, "\t\tremember 30d\n"+limitsOff)
 		lost := addUser(t, s, failingTrusts, "+14155552671")
@@ -348,7 +348,7 @@ func lostPhoneSite(t *testing.T, storeLine, user string) (s *sitetest.Site, dir,
 // so, with the thief's session still live).
 func TestARemovalWhoseEndFailedOnTheDevicesPageIsAskedAgainThere(t *testing.T) {
 	sitetest.Parallel(t)
-	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
 		s, dir, lost, _, thief, dora := lostPhoneSite(t, storeLine, failingEnd)
 		tok := dora.CSRF("/.smsgate/devices")
 		if err := os.WriteFile(filepath.Join(dir, "fail"), nil, 0o600); err != nil {
@@ -407,7 +407,7 @@ func TestRemovingThePhoneThatSignedInEndsTheRemover(t *testing.T) {
 	for _, how := range []string{"form", "json"} {
 		t.Run(how, func(t *testing.T) {
 			sitetest.Parallel(t)
-			onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+			sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
 				s := textSite(t, storeLine, []string{"alice"}, "\t\tremember 30d\n")
 				stolen := addUser(t, s, "alice", "+14155552671")
 				addUser(t, s, "alice", "+14155552672")

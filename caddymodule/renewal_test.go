@@ -124,7 +124,7 @@ func signsInWith(t *testing.T, code string) bool {
 // stored: B's browser showed codes that did not work.)
 func TestAnUndoneRenewalLeavesAnotherSessionsCodes(t *testing.T) {
 	sitetest.Parallel(t)
-	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
 		dir := t.TempDir()
 		s := holdSite(t, storeLine, dir)
 		a, b := sitetest.NewClient(t, "alice"), sitetest.NewClient(t, "alice")
@@ -150,7 +150,7 @@ func TestAnUndoneRenewalLeavesAnotherSessionsCodes(t *testing.T) {
 // with no recovery codes, and was not told.)
 func TestARenewalNotKeptLeavesTheCodesItReplaced(t *testing.T) {
 	sitetest.Parallel(t)
-	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
 		var resetAlice func(t *testing.T)
 		for _, tc := range []struct {
 			name   string

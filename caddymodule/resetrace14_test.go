@@ -17,7 +17,7 @@ import (
 // Redis: after both, she has no app and her session is gone.
 func TestAnAppConfirmedAsTheAdminResetsHerStaysGone(t *testing.T) {
 	sitetest.Parallel(t)
-	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
 		s := carolsSite(t, storeLine, "factors sms totp")
 		for round := range 6 {
 			c := sitetest.NewClient(t, "")

@@ -85,7 +85,7 @@ func recoveryBrowser(t *testing.T, s *sitetest.Site, code string) *sitetest.Clie
 // through a real Caddy. (Before: "Hello, alice!" with the next code.)
 func TestTheThiefsSetWithACodeSpentEndsWithItsProvisionedNumber(t *testing.T) {
 	sitetest.Parallel(t)
-	onEachStore(t, func(t *testing.T, storeLine string, keep func(*sitetest.Site) string) {
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, keep func(*sitetest.Site) string) {
 		user := func(number string) string { return "\t\tuser alice " + number + "\n" }
 		s := textSite(t, storeLine, []string{"alice"}, user("+14155552671"))
 		thief := sitetest.NewClient(t, "alice")
@@ -107,7 +107,7 @@ func TestTheThiefsSetWithACodeSpentEndsWithItsProvisionedNumber(t *testing.T) {
 // through a real Caddy. (Before: it named no device, and signed him in.)
 func TestACodeOfASetItsDevicesRemovalLeftSignsNobodyIn(t *testing.T) {
 	sitetest.Parallel(t)
-	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
 		dir := t.TempDir()
 		s := textSite(t, strings.Replace(storeLine, "store ", "store smsgate_test_hold "+dir+" ", 1), []string{failingTrusts}, limitsOff)
 		lost := addUser(t, s, failingTrusts, "+14155552671")
@@ -146,7 +146,7 @@ func TestACodeOfASetItsDevicesRemovalLeftSignsNobodyIn(t *testing.T) {
 // code said "Hello, alice!" after the reload.)
 func TestCodesMadeFromTheOldNumbersCodeSessionEndWithTheNumber(t *testing.T) {
 	sitetest.Parallel(t)
-	onEachStore(t, func(t *testing.T, storeLine string, keep func(*sitetest.Site) string) {
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, keep func(*sitetest.Site) string) {
 		user := func(number string) string { return "\t\tuser alice " + number + "\n" }
 		s := textSite(t, storeLine, []string{"alice"}, user("+14155552671"))
 		thief := sitetest.NewClient(t, "alice")

@@ -24,7 +24,7 @@ var trustField = regexp.MustCompile(`name="trust" value="([^"]+)"`)
 // the rest of its session (session_lifetime, 12 h by default).
 func TestStopTrustingABrowserSignsItOut(t *testing.T) {
 	sitetest.Parallel(t)
-	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
 		s := carolsSite(t, storeLine)
 		signIn := func(c *sitetest.Client, remember bool) {
 			t.Helper()
@@ -87,7 +87,7 @@ func TestStopTrustingABrowserSignsItOut(t *testing.T) {
 // of its lifetime (12 h by default).
 func TestSignOutEndsTheSessionsOfACopiedTrust(t *testing.T) {
 	sitetest.Parallel(t)
-	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
 		s := carolsSite(t, storeLine)
 		carol := sitetest.NewClient(t, "")
 		tok := carol.CSRF("/.smsgate/login")

@@ -70,7 +70,7 @@ var _ caddyevents.Handler = (*eventPark)(nil)
 // too, the owner's own window of guesses.)
 func TestASignInStraddlingAResetEndsWithIt(t *testing.T) {
 	sitetest.Parallel(t)
-	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
 		park := t.TempDir()
 		s := sitetest.StartWith(t, "events {\n\t\ton smsgate_verified smsgate_test_park "+park+"\n\t}", `http://localhost:{HTTP_PORT} {
 	basic_auth argon2id {
@@ -157,7 +157,7 @@ func TestASignInStraddlingAResetEndsWithIt(t *testing.T) {
 // ann's next enrollment got no codes, as she seemed to hold some.)
 func TestAnEnrollmentStraddlingAResetLeavesNoRecoveryCodes(t *testing.T) {
 	sitetest.Parallel(t)
-	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
 		park := t.TempDir()
 		s := sitetest.StartWith(t, "events {\n\t\ton smsgate_enrolled smsgate_test_park "+park+"\n\t}", `http://localhost:{HTTP_PORT} {
 	smsgate {

@@ -33,7 +33,7 @@ const twinClaimedPage = "differs only in capital letters from another account th
 func TestTwinsCompletingAtOnceThroughCaddyEnrollOne(t *testing.T) {
 	sitetest.Parallel(t)
 	sso := aliceSSO(t)
-	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
 		s, dir := caseBlindHeldSite(t, sso, twinsRealm, storeLine)
 		begin := func(name, num string) (c *sitetest.Client, code, tok string) {
 			c = sitetest.NewClient(t, "")
@@ -84,7 +84,7 @@ func TestTwinsCompletingAtOnceThroughCaddyEnrollOne(t *testing.T) {
 func TestALiveTwinClaimRefusesAtTheEnrollStepThroughCaddy(t *testing.T) {
 	sitetest.Parallel(t)
 	sso := aliceSSO(t)
-	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
 		s, dir := caseBlindHeldSite(t, sso, claimedRealm, storeLine)
 		thief, held := aliceCompletingHeld(t, s, dir)
 		sent := s.Sent()

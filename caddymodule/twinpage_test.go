@@ -45,7 +45,7 @@ func twinPageOf(t *testing.T, s *sitetest.Site, c *sitetest.Client, who, want st
 // once she had typed a number, as an error on the number (walk29, 61, 62).
 func TestACaseTwinMeetsHerOwnPageBeforeANumber(t *testing.T) {
 	sitetest.Parallel(t)
-	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
 		s := sitetest.Start(t, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
 	basic_auth argon2id {
 		alice %[1]s
@@ -89,7 +89,7 @@ func TestACaseTwinMeetsHerOwnPageBeforeANumber(t *testing.T) {
 func TestATwinBeingSetUpMeetsTheSamePageWithTryAgain(t *testing.T) {
 	sitetest.Parallel(t)
 	sso := aliceSSO(t)
-	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
 		s, dir := caseBlindHeldSite(t, sso, claimedRealm, storeLine)
 		thief, held := aliceCompletingHeld(t, s, dir)
 		twinPageOf(t, s, thief, "You are signed in as ALICE.", twinClaimedPage, `href="/.smsgate/enroll" id="retry"`)

@@ -26,7 +26,7 @@ import (
 // of the two removals' reads of the devices.)
 func TestTwoGatesRemoveTwoPhonesAtOnceThroughCaddy(t *testing.T) {
 	sitetest.Parallel(t)
-	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
 		s, a, b := twoGatesOn(t, storeLine)
 		admin := func(method, path, body string) string {
 			t.Helper()

@@ -29,7 +29,7 @@ const undoneAdder = "uma"
 // by an app she never saw added, and the codes it made signed in.)
 func TestASessionAnUndoneAppSignedInEndsWithIt(t *testing.T) {
 	sitetest.Parallel(t)
-	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
 		dir := t.TempDir()
 		s := textSite(t, strings.Replace(storeLine, "store ", "store smsgate_test_hold "+dir+" ", 1), []string{undoneAdder}, limitsOff)
 		addUser(t, s, undoneAdder, "+14155552671")
@@ -88,7 +88,7 @@ func TestASessionAnUndoneAppSignedInEndsWithIt(t *testing.T) {
 // her lockouts.)
 func TestAnAppConfirmedOnceItsStepUpLapsedCountsNoWrongTry(t *testing.T) {
 	sitetest.Parallel(t)
-	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
 		s := textSite(t, storeLine, []string{"vera"}, limitsOff)
 		addUser(t, s, "vera", "+14155552671")
 		c := sitetest.NewClient(t, "vera")

@@ -21,7 +21,7 @@ import (
 // walk22.)
 func TestTheDevicesPageAskingARemovalAgainListsTheRest(t *testing.T) {
 	sitetest.Parallel(t)
-	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
 		s, dir, lost, kept, thief, dora := lostPhoneSite(t, storeLine, failingEnd)
 		signInWith(t, s, sitetest.NewClient(t, failingEnd), kept, true) // her laptop
 		tok := dora.CSRF("/.smsgate/devices")
@@ -63,7 +63,7 @@ const failingCount = "rhea"
 // Badger and Redis, through a real Caddy. (Before: "None left.".)
 func TestTheDevicesPageSaysNothingOfRecoveryCodesItCannotCount(t *testing.T) {
 	sitetest.Parallel(t)
-	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
 		dir := t.TempDir()
 		s := textSite(t, strings.Replace(storeLine, "store ", "store smsgate_test_hold "+dir+" ", 1), []string{failingCount}, limitsOff)
 		addUser(t, s, failingCount, "+14155552671")

@@ -36,7 +36,7 @@ func init() {
 // the phone gone: the removal went unseen.)
 func TestARemovalWrittenButAnsweredAsAnErrorIsToldWhenAskedAgain(t *testing.T) {
 	sitetest.Parallel(t)
-	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
 		s, dir, lost, _, thief, erin := lostPhoneSite(t, storeLine, brokenRemoval)
 		tok := erin.CSRF("/.smsgate/devices")
 		if err := os.WriteFile(filepath.Join(dir, "break"), nil, 0o600); err != nil {

@@ -16,7 +16,6 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"github.com/smsgate/caddy-smsgate/internal/sitetest"
-	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
 )
 
 // wrongForAll is a six-digit code that none of the apps' secrets accepts
@@ -56,16 +55,7 @@ func TestEveryAppComparedIsAGuess(t *testing.T) {
 // onBothStores runs test on Badger and on a real Redis, each with a Caddy
 // of its own.
 func onBothStores(t *testing.T, test func(t *testing.T, storeLine string)) {
-	for _, kind := range []string{"badger", "redis"} {
-		t.Run(kind, func(t *testing.T) {
-			sitetest.Parallel(t)
-			storeLine := "store badger {DIR}"
-			if kind == "redis" {
-				storeLine = "store redis " + redistest.Server(t)
-			}
-			test(t, storeLine)
-		})
-	}
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) { test(t, storeLine) })
 }
 
 func everyAppComparedIsAGuess(t *testing.T, storeLine string) {

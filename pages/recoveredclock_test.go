@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/smsgate/caddy-smsgate/internal/sitetest"
-	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
 )
 
 // TestAResetEndsARecoveryCodesEnrollmentWhateverTheClocks (clock32 3),
@@ -23,14 +22,8 @@ import (
 // reset's revocation ended the mark, and nothing is enrolled.
 func TestAResetEndsARecoveryCodesEnrollmentWhateverTheClocks(t *testing.T) {
 	sitetest.Parallel(t)
-	for _, kind := range []string{"badger", "redis"} {
-		t.Run(kind, func(t *testing.T) {
-			sitetest.Parallel(t)
-			storeLine := "store badger {DIR}"
-			if kind == "redis" {
-				storeLine = "store redis " + redistest.Server(t)
-			}
-			s := sitetest.Start(t, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+		s := sitetest.Start(t, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
 	smsgate {
 		identity none
 		realm localhost
@@ -40,29 +33,28 @@ func TestAResetEndsARecoveryCodesEnrollmentWhateverTheClocks(t *testing.T) {
 	}
 	respond "Hello, {http.auth.user.id}!"
 }`, storeLine))
-			c, codes := annInvited(t, s)
-			id := deviceID.FindStringSubmatch(c.Get("/.smsgate/devices").Text)[1]
-			if st, out := s.Admin("POST", "/smsgate/devices/remove", fmt.Sprintf(`{"realm":"localhost","user":"ann","id":%q}`, id)); st != http.StatusOK {
-				t.Fatalf("removing the phone: %d %s", st, out)
-			}
-			s.Advance(20 * time.Second) // the gate ahead
-			r := sitetest.NewClient(t, "")
-			rtok := r.CSRF("/.smsgate/login")
-			sitetest.Expect(t, r.Post("/.smsgate/login", url.Values{"username": {"ann"}, "csrf": {rtok}}), http.StatusSeeOther, "/.smsgate/verify")
-			sitetest.Expect(t, r.Post("/.smsgate/verify", url.Values{"code": {codes[0]}, "csrf": {rtok}}), http.StatusSeeOther, "/.smsgate/enroll")
-			s.Advance(-20 * time.Second) // on time
-			if st, out := s.Admin("POST", "/smsgate/reset", `{"realm":"localhost","user":"ann"}`); st != http.StatusOK {
-				t.Fatalf("reset: %d %s", st, out)
-			}
-			if res := r.Post("/.smsgate/enroll", url.Values{"phone": {"+14155552672"}, "csrf": {rtok}}); res.StatusCode == http.StatusSeeOther && res.Header.Get("Location") == "/.smsgate/verify" {
-				r.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {rtok}})
-			}
-			if _, out := s.Admin("GET", "/smsgate/users?realm=localhost", ""); strings.Contains(out, "+1•••••••672") {
-				t.Errorf("the code used just before the reset at a gate 20 s ahead enrolled a phone after it: %s", out)
-			}
-			if res := r.Get("/"); res.StatusCode == http.StatusOK {
-				t.Errorf("the code's holder signed in after the reset: %s", res.Text)
-			}
-		})
-	}
+		c, codes := annInvited(t, s)
+		id := deviceID.FindStringSubmatch(c.Get("/.smsgate/devices").Text)[1]
+		if st, out := s.Admin("POST", "/smsgate/devices/remove", fmt.Sprintf(`{"realm":"localhost","user":"ann","id":%q}`, id)); st != http.StatusOK {
+			t.Fatalf("removing the phone: %d %s", st, out)
+		}
+		s.Advance(20 * time.Second) // the gate ahead
+		r := sitetest.NewClient(t, "")
+		rtok := r.CSRF("/.smsgate/login")
+		sitetest.Expect(t, r.Post("/.smsgate/login", url.Values{"username": {"ann"}, "csrf": {rtok}}), http.StatusSeeOther, "/.smsgate/verify")
+		sitetest.Expect(t, r.Post("/.smsgate/verify", url.Values{"code": {codes[0]}, "csrf": {rtok}}), http.StatusSeeOther, "/.smsgate/enroll")
+		s.Advance(-20 * time.Second) // on time
+		if st, out := s.Admin("POST", "/smsgate/reset", `{"realm":"localhost","user":"ann"}`); st != http.StatusOK {
+			t.Fatalf("reset: %d %s", st, out)
+		}
+		if res := r.Post("/.smsgate/enroll", url.Values{"phone": {"+14155552672"}, "csrf": {rtok}}); res.StatusCode == http.StatusSeeOther && res.Header.Get("Location") == "/.smsgate/verify" {
+			r.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {rtok}})
+		}
+		if _, out := s.Admin("GET", "/smsgate/users?realm=localhost", ""); strings.Contains(out, "+1•••••••672") {
+			t.Errorf("the code used just before the reset at a gate 20 s ahead enrolled a phone after it: %s", out)
+		}
+		if res := r.Get("/"); res.StatusCode == http.StatusOK {
+			t.Errorf("the code's holder signed in after the reset: %s", res.Text)
+		}
+	})
 }

@@ -1,0 +1,30 @@
+package sitetest
+
+import (
+	"testing"
+
+	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
+)
+
+// OnEachStore runs test in two parts, on Badger and on a real Redis (a
+// redis-server of the part's own), each with a Caddy of its own (Parallel).
+// storeLine is the Caddyfile's store line; Badger's names {DIR}, a new
+// folder at every Start: keep(s) is the line that names site s's store,
+// for the configs after it (reloads) to share it.
+func OnEachStore(t *testing.T, test func(t *testing.T, storeLine string, keep func(*Site) string)) {
+	for _, kind := range []string{"badger", "redis"} {
+		t.Run(kind, func(t *testing.T) {
+			Parallel(t)
+			storeLine := "store badger {DIR}"
+			if kind == "redis" {
+				storeLine = "store redis " + redistest.Server(t)
+			}
+			test(t, storeLine, func(s *Site) string {
+				if kind == "redis" {
+					return storeLine
+				}
+				return "store badger " + s.Store
+			})
+		})
+	}
+}
