@@ -124,3 +124,29 @@ func TestAConfigPhoneUsersDevicesPageListsIt(t *testing.T) {
 		}
 	}
 }
+
+// TestRemovingAnAppsStepUpSaysWhatIsTrue: through a real Caddy, carol,
+// who holds an app, asks to remove it; the step-up page says the change
+// needs her app (or a passkey) and, lost, the admin removes it; never
+// "If you have none yet, add one on your devices page" (walk33's 82), in
+// English and German.
+func TestRemovingAnAppsStepUpSaysWhatIsTrue(t *testing.T) {
+	sitetest.Parallel(t)
+	s := sitetest.Start(t, sitetest.AppSite)
+	c := sitetest.NewClient(t, "")
+	addApp(t, s, c)
+	page := c.Get("/.smsgate/devices")
+	m := deviceID.FindStringSubmatch(page.Text)
+	tok := sitetest.CSRFField.FindStringSubmatch(page.Text)[1]
+	sitetest.Expect(t, c.Post("/.smsgate/devices", url.Values{"action": {"remove"}, "device": {m[1]}, "confirm": {"1"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+	for lang, want := range map[string]string{
+		"en": "Lost it? Ask the site&#39;s administrator to remove it",
+		"de": "Dann bitten Sie die Verwaltung der Website, es zu entfernen",
+	} {
+		c.Header = http.Header{"Accept-Language": {lang}}
+		page := c.Get("/.smsgate/verify")
+		if !strings.Contains(page.Text, want) || strings.Contains(page.Text, "If you have none yet") || strings.Contains(page.Text, "noch nicht eingerichtet") {
+			t.Errorf("%s: the step-up of an app's removal:\n%s", lang, page.Text)
+		}
+	}
+}
