@@ -66,6 +66,7 @@ var notAdmin = map[string]string{
 	"enrollment.ErrExpired":        "a user's sign-in (signin's refusals)",
 	"enrollment.ErrInvite":         "a user's invite link (signin's refusals); the admin mints them",
 	"enrollment.ErrInviteReplaced": "a user's invite link a newer one replaced (signin's refusals); the admin mints them",
+	"enrollment.ErrInviteEnded":    "a user's invite link a reset or a revoke ended (signin's refusals); the admin mints them",
 	"enrollment.ErrNoAppSetup":     "a user's app enrollment (signin's refusals)",
 	"enrollment.ErrNoPasskey":      "a user's sign-in (signin's refusals)",
 	"enrollment.ErrPasskey":        "a user's sign-in (signin's refusals)",

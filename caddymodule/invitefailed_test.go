@@ -65,7 +65,7 @@ func TestAFailedInviteSaysWhatBecameOfTheLinkSent(t *testing.T) {
 		}
 		const console = "/.smsgate/admin/user?name=" + unrecordedInvitee
 		form := url.Values{"action": {"invite"}, "csrf": {sitetest.CSRFField.FindStringSubmatch(alice.Get(console).Text)[1]}}
-		res := alice.PostWith(console, form, map[string]string{"Origin": s.Base})
+		res := sitetest.ConsoleDone(t, alice.PostWith(console, form, map[string]string{"Origin": s.Base}), "invite")
 		m := inviteLink.FindStringSubmatch(res.Text)
 		if m == nil {
 			t.Fatalf("the first invite: %d", res.StatusCode)
@@ -133,7 +133,7 @@ func TestAFailedInviteSaysTheLinkSentStillWorks(t *testing.T) {
 		signIn(t, s, alice)
 		const console = "/.smsgate/admin/user?name=fay"
 		form := url.Values{"action": {"invite"}, "csrf": {sitetest.CSRFField.FindStringSubmatch(alice.Get(console).Text)[1]}}
-		m := inviteLink.FindStringSubmatch(alice.PostWith(console, form, map[string]string{"Origin": s.Base}).Text)
+		m := inviteLink.FindStringSubmatch(sitetest.ConsoleDone(t, alice.PostWith(console, form, map[string]string{"Origin": s.Base}), "invite").Text)
 		if m == nil {
 			t.Fatal("the first invite: no link")
 		}

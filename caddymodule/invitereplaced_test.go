@@ -71,7 +71,7 @@ func TestAReloadedConsoleInviteReplacesTheFirstLink(t *testing.T) {
 			form := url.Values{"action": {"invite"}, "csrf": {sitetest.CSRFField.FindStringSubmatch(alice.Get(console).Text)[1]}}
 			mint := func() string {
 				t.Helper()
-				res := alice.PostWith(console, form, map[string]string{"Origin": s.Base})
+				res := sitetest.ConsoleDone(t, alice.PostWith(console, form, map[string]string{"Origin": s.Base}), "invite")
 				m := inviteLink.FindStringSubmatch(res.Text)
 				if res.StatusCode != http.StatusOK || m == nil {
 					t.Fatalf("the console's invite: %d, no link", res.StatusCode)
@@ -79,7 +79,7 @@ func TestAReloadedConsoleInviteReplacesTheFirstLink(t *testing.T) {
 				return m[1]
 			}
 			first := mint()
-			second := mint() // the page reloaded: the same POST again
+			second := mint() // the same form posted again (a reload now GETs: Post/Redirect/Get)
 			if first == second {
 				t.Fatal("the reload answered the same link")
 			}

@@ -125,6 +125,9 @@ func num(v float64) string { return strconv.FormatFloat(math.Round(v*10)/10, 'f'
 func (c *Chart) open(w *writer, height float64) {
 	w.f(`<figure class="chart" id="%s">`+"\n", c.ID)
 	w.f(`<figcaption id="%s-title">%s</figcaption>`+"\n", c.ID, esc(c.Title))
+	// A scroller: on a narrow screen the picture keeps a width its text
+	// can be read at (CSS), and it and its table scroll, not the page.
+	w.f(`<div class="chart-scroll" tabindex="0" role="region" aria-labelledby="%s-title">`+"\n", c.ID)
 	w.f(`<svg xmlns="http://www.w3.org/2000/svg" class="chart-image" viewBox="0 0 %d %s" role="img" aria-labelledby="%[3]s-title" aria-describedby="%[3]s-desc" focusable="false">`+"\n",
 		width, num(height), c.ID)
 	w.f(`<desc id="%s-desc">%s</desc>`+"\n", c.ID, esc(c.Summary))
@@ -242,7 +245,7 @@ func (c *Chart) table(w *writer) {
 	if c.Disclose != "" {
 		w.f("</details>\n")
 	}
-	w.f("</figure>\n")
+	w.f("</div>\n</figure>\n")
 }
 
 // short is s cut to n characters with an ellipsis: what the image has

@@ -39,6 +39,11 @@ func consoleCharts(lang string) map[string]func() (string, error) {
 	examples, bars, costs := days(), outcomes(), days()
 	examples.ID, bars.ID, costs.ID = lang+"-columns", lang+"-bars", lang+"-costs"
 	costs.Format = func(v float64) string { return fmt.Sprintf("EUR %.2f", v*1000) }
+	// Each its own title, as on a page: a chart's box that scrolls is a
+	// region named by it, and axe asks each region a name of its own.
+	for _, c := range []*Chart{&perDay, &perCountry, &examples, &bars, &long, &costs} {
+		c.Title += " (" + c.ID + ")"
+	}
 	return map[string]func() (string, error){
 		"per-day":     func() (string, error) { h, err := Columns(perDay); return string(h), err },
 		"per-country": func() (string, error) { h, err := Bars(perCountry); return string(h), err },

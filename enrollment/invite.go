@@ -23,6 +23,11 @@ var ErrInvite = words.New("invite.dead")
 // minting a newer one for the user (ReadReplaced).
 var ErrInviteReplaced = words.New("invite.replaced")
 
+// ErrInviteEnded answers the link of an invite a reset (or a sign-out
+// everywhere) of its user ended since it was minted: not "expired or was
+// already used", which is untrue (walk33's 52).
+var ErrInviteEnded = words.New("invite.ended")
+
 func inviteKey(realm, token string) string {
 	return store.Key("invite", realm, inviteID(token))
 }

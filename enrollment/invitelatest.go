@@ -166,7 +166,7 @@ func ReadGone(b *store.Batch, realm, user string) func(inv Invite) (gone, err er
 		case inv.ID, "": // "": a recovery code's mark alone (MarkRecovery), no invite's
 			return nil, nil
 		case endkeys.NoInvite:
-			return ErrInvite, nil
+			return ErrInviteEnded, nil
 		}
 		return ErrInviteReplaced, nil
 	}

@@ -125,6 +125,29 @@ func (s *Devices) RecoveryCodesLeft(ctx context.Context, realm, user string) (in
 	return len(hashes), err
 }
 
+// RecoveryCodesMade counts user's unused recovery codes, and says whether
+// she ever held any: a set stored, or a record of codes spent or withdrawn
+// (tombstones.go). With neither she has never made one, which a page says
+// otherwise than "none left". One round trip.
+func (s *Devices) RecoveryCodesMade(ctx context.Context, realm, user string) (left int, made bool, err error) {
+	var b store.Batch
+	set, spent := b.Get(recoveryKey(realm, user)), b.Get(spentRecoveryKey(realm, user))
+	if err := store.Do(ctx, s.Store, &b); err != nil {
+		return 0, true, err
+	}
+	for _, op := range []*store.Op{set, spent} {
+		if op.Err != nil && !errors.Is(op.Err, store.ErrNotFound) {
+			return 0, true, op.Err
+		}
+	}
+	if set.Err != nil {
+		return 0, spent.Err == nil, nil
+	}
+	var hashes []string
+	err = json.Unmarshal(set.Value, &hashes)
+	return len(hashes), true, err
+}
+
 // NormalizeRecovery reports whether input looks like a recovery code, and
 // returns it in canonical form.
 func NormalizeRecovery(input string) (string, bool) {

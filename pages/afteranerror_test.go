@@ -181,7 +181,7 @@ func TestTheConsolesInviteSaysItsTimeAsItsDates(t *testing.T) {
 	} {
 		admin.Header = http.Header{"Accept-Language": {lang}}
 		path := "/.smsgate/admin/user?name=carol"
-		res := consolePost(admin, path, url.Values{"action": {"invite"}, "csrf": {admin.CSRF(path)}}, s.Base)
+		res := sitetest.ConsoleDone(t, consolePost(admin, path, url.Values{"action": {"invite"}, "csrf": {admin.CSRF(path)}}, s.Base), "invite")
 		if res.StatusCode != http.StatusOK || !want.MatchString(res.Text) || regexp.MustCompile(`20\d\d-\d\d-\d\dT`).MatchString(res.Text) {
 			t.Errorf("%s: the invite's expiry: %d\n%s", lang, res.StatusCode, res.Text)
 		}

@@ -3,6 +3,7 @@ package pages_test
 import (
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -87,5 +88,65 @@ func TestAnOnlyPasskeySaysItIsTheOnlyDevice(t *testing.T) {
 	res := c.Post("/.smsgate/devices", url.Values{"action": {"remove"}, "device": {id}, "confirm": {"1"}, "csrf": {tok}})
 	if res.StatusCode != http.StatusBadRequest || !strings.Contains(res.Text, "This is your only device") || strings.Contains(res.Text, "only phone") {
 		t.Fatalf("removing her only passkey: %d\n%s", res.StatusCode, res.Text)
+	}
+}
+
+// TestAConfigPhoneUsersDevicesPageListsIt: through a real Caddy, carol,
+// whose phone is in the Caddyfile (`user carol +1…`), signs in with it;
+// her devices page lists it, masked, "set by your administrator", with
+// no Remove or Rename, and says she has no recovery codes yet with the
+// way to make them, in English and German. Before (walk33's 80): the
+// list was empty and it said "None left… (the old ones stop working)"
+// of codes she never had.
+func TestAConfigPhoneUsersDevicesPageListsIt(t *testing.T) {
+	sitetest.Parallel(t)
+	s := sitetest.Carol(t, "")
+	c := sitetest.NewClient(t, "")
+	sitetest.SignIn(t, s, c)
+	for lang, want := range map[string][]string{
+		"en": {"set by your administrator", "You have no recovery codes yet.", "Make recovery codes"},
+		"de": {"von Ihrem Administrator eingerichtet", "Sie haben noch keine Wiederherstellungscodes.", "Wiederherstellungscodes erstellen"},
+	} {
+		c.Header = http.Header{"Accept-Language": {lang}}
+		page := c.Get("/.smsgate/devices")
+		row := regexp.MustCompile(`(?s)<li id="config-phone">.*?</li>`).FindString(page.Text)
+		if page.StatusCode != http.StatusOK || row == "" || !strings.Contains(row, "•") || strings.Contains(row, "4155552671") ||
+			strings.Contains(row, "remove") || strings.Contains(row, "rename") {
+			t.Fatalf("%s: carol's phone from the config, row %q:\n%s", lang, row, page.Text)
+		}
+		for _, w := range want {
+			if !strings.Contains(page.Text, w) {
+				t.Errorf("%s: no %q:\n%s", lang, w, page.Text)
+			}
+		}
+		if strings.Contains(page.Text, "None left") || strings.Contains(page.Text, "mehr übrig") || strings.Contains(page.Text, "stop working") || strings.Contains(page.Text, "ungültig") {
+			t.Errorf("%s: codes she never had are said used up:\n%s", lang, page.Text)
+		}
+	}
+}
+
+// TestRemovingAnAppsStepUpSaysWhatIsTrue: through a real Caddy, carol,
+// who holds an app, asks to remove it; the step-up page says the change
+// needs her app (or a passkey) and, lost, the admin removes it; never
+// "If you have none yet, add one on your devices page" (walk33's 82), in
+// English and German.
+func TestRemovingAnAppsStepUpSaysWhatIsTrue(t *testing.T) {
+	sitetest.Parallel(t)
+	s := sitetest.Start(t, sitetest.AppSite)
+	c := sitetest.NewClient(t, "")
+	addApp(t, s, c)
+	page := c.Get("/.smsgate/devices")
+	m := deviceID.FindStringSubmatch(page.Text)
+	tok := sitetest.CSRFField.FindStringSubmatch(page.Text)[1]
+	sitetest.Expect(t, c.Post("/.smsgate/devices", url.Values{"action": {"remove"}, "device": {m[1]}, "confirm": {"1"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+	for lang, want := range map[string]string{
+		"en": "Lost it? Ask the site&#39;s administrator to remove it",
+		"de": "Dann bitten Sie die Verwaltung der Website, es zu entfernen",
+	} {
+		c.Header = http.Header{"Accept-Language": {lang}}
+		page := c.Get("/.smsgate/verify")
+		if !strings.Contains(page.Text, want) || strings.Contains(page.Text, "If you have none yet") || strings.Contains(page.Text, "noch nicht eingerichtet") {
+			t.Errorf("%s: the step-up of an app's removal:\n%s", lang, page.Text)
+		}
 	}
 }

@@ -103,7 +103,7 @@ func (p *Pages) console(req *request) {
 		if status = p.consoleUser(req, c, admin); status == http.StatusSeeOther {
 			// Post/Redirect/Get: a reload shows the change, not repeats it.
 			name := req.r.URL.Query().Get("name")
-			req.flow.Done = &consoleDone{Action: c.Done, User: name}
+			req.flow.Done = &consoleDone{Action: c.Done, User: name, Invite: c.madeInvite}
 			p.saveFlow(req)
 			http.Redirect(req.w, req.r, p.PathPrefix+"admin/user?"+url.Values{"name": {name}}.Encode(), status)
 			return
@@ -151,6 +151,7 @@ type consoleView struct {
 	this          string // the admin's own session
 	Invite        *inviteView
 	Done          string
+	madeInvite    map[string]string // an invite just made, for the GET after (consoleDone)
 	// Ask is a reset, revoke or removal (of AskDevice) asked for, not
 	// made yet: confirmed first.
 	Ask, AskDevice string
@@ -186,6 +187,10 @@ var kindIDs = map[string]string{factor.Phone.Name(): "kind.phone", factor.App.Na
 type consoleDone struct {
 	Action string `json:"a"`
 	User   string `json:"u"`
+	// Invite is an invite just made (its url and expires): the sealed
+	// flow carries its link to the next GET only, never an address
+	// Caddy logs; a reload shows it no more, and mints none.
+	Invite map[string]string `json:"i,omitempty"`
 }
 
 // doneIDs say what a console change did, by its action (remove_codes: a
@@ -279,6 +284,9 @@ func (p *Pages) consoleUser(req *request, c *consoleView, by string) int {
 	if req.r.Method != http.MethodPost {
 		if d := req.flow.Done; d != nil && d.User == name {
 			c.Done = doneIDs[d.Action]
+			if d.Action == "invite" && d.Invite != nil {
+				c.Invite = p.inviteOf(req, d.Invite)
+			}
 		}
 		req.flow.Done = nil // said once
 	} else {
@@ -316,7 +324,11 @@ func (p *Pages) consoleUser(req *request, c *consoleView, by string) int {
 				c.Error += " " + p.sayID(req, said)
 			}
 		case op == "invites":
-			c.Invite = p.inviteOf(req, out)
+			// Post/Redirect/Get too: a reload re-posted the form and
+			// minted a new invite, ending the link just shown (walk33).
+			c.madeInvite, _ = out.(map[string]string)
+			c.Done = "invite"
+			return http.StatusSeeOther
 		case withdrew(out):
 			c.Done = "remove_codes"
 			return http.StatusSeeOther

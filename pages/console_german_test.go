@@ -120,7 +120,7 @@ func TestConsoleInGerman(t *testing.T) {
 	sitetest.ExpectBody(t, page, "Diese Sitzung beenden")
 	sitetest.ExpectBody(t, page, "Firefox unter Linux, auf localhost:{HTTP_PORT}")
 	tok = sitetest.CSRFField.FindStringSubmatch(page.Text)[1]
-	check("a user, with an invite", consolePost(admin, path, url.Values{"action": {"invite"}, "csrf": {tok}}, s.Base))
+	check("a user, with an invite", sitetest.ConsoleDone(t, consolePost(admin, path, url.Values{"action": {"invite"}, "csrf": {tok}}, s.Base), "invite"))
 	res := sitetest.ConsoleDone(t, consolePost(admin, path, url.Values{"action": {"end"}, "session": {sessionRow(t, page.Text, "Firefox")}, "csrf": {tok}}, s.Base), "end")
 	check("a user, a session ended", res)
 	sitetest.ExpectBody(t, res, "Die Sitzung ist beendet")

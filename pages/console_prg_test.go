@@ -3,6 +3,7 @@ package pages_test
 import (
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -54,10 +55,24 @@ func TestTheConsolesChangesAnswerWithARedirect(t *testing.T) {
 			t.Fatalf("%s: %d, a change said:\n%s", q, r.StatusCode, r.Text)
 		}
 	}
-	// An invite: its link shown once, on a 200.
-	invite := consolePost(alice, path, url.Values{"action": {"invite"}, "csrf": {tok}}, s.Base)
+	// An invite: a 303 too, its link shown once by the GET that follows
+	// (the sealed flow carries it, never an address); a reload shows it
+	// no more and mints none: the link shown still works (walk33's 43b,
+	// 50: a reload re-posted the form, and its new invite ended the link).
+	posted := consolePost(alice, path, url.Values{"action": {"invite"}, "csrf": {tok}}, s.Base)
+	if strings.Contains(posted.Header.Get("Location"), "token") {
+		t.Fatalf("the invite's token in an address: %s", posted.Header.Get("Location"))
+	}
+	invite := sitetest.ConsoleDone(t, posted, "invite")
 	sitetest.Expect(t, invite, http.StatusOK, "")
 	sitetest.ExpectBody(t, invite, "/.smsgate/invite?token=")
+	link := regexp.MustCompile(`/\.smsgate/invite\?token=[^"<\s]+`).FindString(invite.Text)
+	if again := alice.Get(posted.Header.Get("Location")); again.StatusCode != http.StatusOK || strings.Contains(again.Text, "invite?token=") {
+		t.Fatalf("the reload: %d, the link shown again:\n%s", again.StatusCode, again.Text)
+	}
+	if open := sitetest.NewClient(t, "bob").Get(strings.ReplaceAll(link, "&amp;", "&")); open.StatusCode != http.StatusOK || strings.Contains(open.Text, "expired") {
+		t.Fatalf("the link shown, after the reload: %d\n%s", open.StatusCode, open.Text)
+	}
 	// A failed change keeps its status and page: no redirect.
 	gone := consolePost(alice, path, url.Values{"action": {"end"}, "session": {"GONE"}, "csrf": {tok}}, s.Base)
 	sitetest.Expect(t, gone, http.StatusNotFound, "")

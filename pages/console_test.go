@@ -94,7 +94,7 @@ func TestConsoleAsAStranger(t *testing.T) {
 	sitetest.Expect(t, alice.Get("/"), http.StatusOK, "")
 
 	// Alice's own: an invite (link and QR code), then bob signed out.
-	res = consolePost(alice, path, url.Values{"action": {"invite"}, "csrf": {tok}}, s.Base)
+	res = sitetest.ConsoleDone(t, consolePost(alice, path, url.Values{"action": {"invite"}, "csrf": {tok}}, s.Base), "invite")
 	sitetest.Expect(t, res, http.StatusOK, "")
 	sitetest.ExpectBody(t, res, "/.smsgate/invite?token=")
 	sitetest.ExpectBody(t, res, `src="data:image/png;base64,`)

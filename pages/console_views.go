@@ -6,9 +6,14 @@ import (
 	"html/template"
 	"net/http"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
+	"golang.org/x/text/currency"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
 
 	"github.com/smsgate/caddy-smsgate/chart"
 	"github.com/smsgate/caddy-smsgate/enrollment"
@@ -111,7 +116,7 @@ func (p *Pages) consoleCosts(req *request, c *consoleView) int {
 		return http.StatusServiceUnavailable
 	}
 	t := func(s string, args ...any) string { return p.Words.T(req.lang, s, args...) }
-	v := &costsView{From: f.From, To: f.To, Currency: f.Currency, Texts: f.Total.Texts, Calls: f.Total.Calls, Cost: f.Total.Cost, Unpriced: f.Total.Unpriced}
+	v := &costsView{From: f.From, To: f.To, Currency: p.currencyWord(req, f.Currency), Texts: f.Total.Texts, Calls: f.Total.Calls, Cost: p.money(req, f.Total.Cost), Unpriced: f.Total.Unpriced}
 	// Per day, stacked by country (the five with most texts, the rest as one).
 	var top []string
 	for i, cn := range f.Countries {
@@ -155,7 +160,7 @@ func (p *Pages) consoleCosts(req *request, c *consoleView) int {
 		used.Values = append(used.Values, float64(cn.CodesUsed))
 		unused.Values = append(unused.Values, float64(max(cn.CodesSent-cn.CodesUsed, 0)))
 		row := countryCosts{Country: cn.Country, Texts: cn.Texts, Calls: cn.Calls, Delivered: cn.Delivered, Undelivered: cn.Undelivered,
-			Unknown: cn.Unknown, CodesSent: cn.CodesSent, CodesUsed: cn.CodesUsed, PausedSend: cn.Paused, Conversion: "–", Cost: cn.Cost}
+			Unknown: cn.Unknown, CodesSent: cn.CodesSent, CodesUsed: cn.CodesUsed, PausedSend: cn.Paused, Conversion: "–", Cost: p.money(req, cn.Cost)}
 		if cn.Conversion != nil {
 			row.Conversion = fmt.Sprintf("%.0f %%", *cn.Conversion*100)
 		}
@@ -175,4 +180,29 @@ func (p *Pages) consoleCosts(req *request, c *consoleView) int {
 	}
 	c.Costs = v
 	return http.StatusOK
+}
+
+// money writes an amount (figures: a decimal, 2 to 6 places) in the
+// reader's language, its places kept: "0,43" in German (walk33: "0.43").
+func (p *Pages) money(req *request, amount string) string {
+	v, err := strconv.ParseFloat(amount, 64)
+	if err != nil {
+		return amount
+	}
+	places := 0
+	if i := strings.IndexByte(amount, '.'); i >= 0 {
+		places = len(amount) - i - 1
+	}
+	return message.NewPrinter(language.Make(req.lang)).Sprintf("%.*f", places, v)
+}
+
+// currencyWord names a currency (ISO 4217) as the reader's language
+// writes it after an amount: German "0,43 €"; English keeps the code
+// ("0.43 EUR"), as a symbol after the amount is not how English writes it.
+func (p *Pages) currencyWord(req *request, code string) string {
+	unit, err := currency.ParseISO(code)
+	if err != nil || req.lang == "en" {
+		return code
+	}
+	return message.NewPrinter(language.Make(req.lang)).Sprint(currency.NarrowSymbol(unit))
 }

@@ -301,8 +301,8 @@ func (p *Pages) showDevices(req *request, user string, status int, d pageData) {
 // withLists is d with the devices page's lists: her devices (views), the
 // count of her unused recovery codes and her trusted browsers.
 func (p *Pages) withLists(req *request, user string, views []deviceView, d pageData) pageData {
-	d.Devices, d.RecoveryLeft, d.Trusted, d.KeepOnly = views, p.recoveryLeft(req, user), p.trustViews(req, user), p.keepsOnly(user, views)
-	return d
+	d.Devices, d.Trusted, d.KeepOnly = views, p.trustViews(req, user), p.keepsOnly(user, views)
+	return p.withConfigAndCodes(req, user, d)
 }
 
 // actionFailed answers a devices action that did not happen: the user's

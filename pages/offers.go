@@ -83,7 +83,12 @@ func (p *Pages) offersRecovery(req *request) bool {
 // is loaded: a page from before a reload, a hand-made form), that what
 // was asked for is not offered here.
 func (p *Pages) requiredWords(req *request) string {
-	if kinds := p.requiredKinds(req); kinds != "" {
+	if kinds := p.requiredKinds(req); kinds != "" && p.changesStrong(req) {
+		// A change to her apps or passkeys, whose step-up takes only
+		// those: she holds one (no "if you have none yet"); lost, the
+		// admin removes it (README §Authenticator apps).
+		return p.say(req, words.Newf("factor.change_needs", "kinds", kinds))
+	} else if kinds != "" {
 		return p.say(req, words.Newf("factor.required", "kinds", kinds))
 	}
 	return p.say(req, words.New("factor.not_offered"))
@@ -115,4 +120,10 @@ func (p *Pages) stranded(req *request) bool {
 	p.page(req, status, "enroll", pageData{Stranded: true,
 		Error: p.say(req, words.Newf("factor.no_first_phone", "kinds", p.requiredKinds(req)))})
 	return true
+}
+
+// changesStrong reports whether this step-up is for a change to an app or
+// a passkey (its policy takes only those: rules).
+func (p *Pages) changesStrong(req *request) bool {
+	return p.consoleWhy(req) != consoleWhyStrong && p.stepUp(req) && req.flow.Pending != nil && (req.flow.Pending.Strong || req.flow.Pending.Passkey)
 }

@@ -57,4 +57,12 @@ func TestAPumpingPauseIsInWhatHappened(t *testing.T) {
 			t.Errorf("%s: no pause in what happened:\n%s", c.lang, res.Text)
 		}
 	}
+	// The costs page says it in the same word, of numbers with the prefix
+	// (walk33: "angehalten", "Pausiert" and "ausgesetzt" for one pause,
+	// and "neue Codes nach +1415").
+	res := alice.Get("/.smsgate/admin/costs")
+	if !strings.Contains(res.Text, "Der Pumping-Schutz hat neue Codes an Nummern mit &#43;44740 ausgesetzt.") || !strings.Contains(res.Text, `<th scope="col">Ausgesetzt</th>`) ||
+		strings.Contains(res.Text, "angehalten") || strings.Contains(res.Text, "Pausiert") {
+		t.Errorf("de: the costs page's pause:\n%s", res.Text)
+	}
 }

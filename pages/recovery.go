@@ -6,6 +6,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/phone"
 	"github.com/smsgate/caddy-smsgate/signin"
 	"github.com/smsgate/caddy-smsgate/words"
 )
@@ -58,10 +59,30 @@ func (p *Pages) recovery(req *request) {
 // -1 when the store could not say (the page then says nothing of them,
 // rather than "none left").
 func (p *Pages) recoveryLeft(req *request, user string) int {
-	n, err := p.SignIn.RecoveryLeft(req.r.Context(), req.realm, user)
+	n, _ := p.recoveryMade(req, user)
+	return n
+}
+
+// recoveryMade is recoveryLeft, and whether she holds a set at all: with
+// none, the page says "You have no recovery codes yet", not "none left".
+func (p *Pages) recoveryMade(req *request, user string) (int, bool) {
+	n, made, err := p.SignIn.RecoveryMade(req.r.Context(), req.realm, user)
 	if err != nil {
 		p.Logger.Error("counting recovery codes", zap.Error(err))
-		return -1
+		return -1, true
 	}
-	return n
+	return n, made
+}
+
+// withConfigAndCodes is d with the phone the config gives user, masked
+// (set by her administrator: listed, never removed or renamed here), and
+// her recovery codes: how many are left, or that she never held any.
+func (p *Pages) withConfigAndCodes(req *request, user string, d pageData) pageData {
+	made := false
+	d.RecoveryLeft, made = p.recoveryMade(req, user)
+	d.NoRecoveryYet = !made
+	if e164 := p.SignIn.ConfigPhone(user); e164 != "" {
+		d.ConfigPhone = phone.Mask(e164)
+	}
+	return d
 }

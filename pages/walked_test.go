@@ -96,7 +96,7 @@ func TestTheConsoleAsksBeforeAResetOrASignOutEverywhere(t *testing.T) {
 	path := "/.smsgate/admin/user?name=bob"
 	tok := alice.CSRF(path)
 	for _, tc := range []struct{ action, lang, ask, button string }{
-		{"reset", "en", "Reset bob? Their phones and recovery codes are removed, and every session ends.", `value="reset">Reset bob</button>`},
+		{"reset", "en", "Reset bob? Their phones and recovery codes are removed, every session ends, and open invite links stop working.", `value="reset">Reset bob</button>`},
 		{"revoke", "de", "bob überall abmelden? Alle Sitzungen werden beendet", `value="revoke">Überall abmelden</button>`},
 		{"revoke", "en", "Sign bob out everywhere?", `value="revoke">Sign out everywhere</button>`},
 	} {

@@ -1,6 +1,7 @@
 package signin
 
 import (
+	"context"
 	"slices"
 
 	"github.com/smsgate/caddy-smsgate/session"
@@ -74,4 +75,16 @@ func (s *Service) marks(mark, e164 string) bool { return e164 != "" && mark == s
 func (s *Service) KeepsConfigPhone(user string) bool {
 	u, ok := s.Users[user]
 	return ok && u.Phone != ""
+}
+
+// ConfigPhone is the phone this gate's config gives user (`user carol
+// +1…`), E.164, or "": her devices page lists it, masked, with no Remove.
+func (s *Service) ConfigPhone(user string) string {
+	return s.Users[user].Phone
+}
+
+// RecoveryMade counts user's unused recovery codes, and says whether she
+// holds a set at all (enrollment.Devices.RecoveryCodesMade).
+func (s *Service) RecoveryMade(ctx context.Context, realm, user string) (int, bool, error) {
+	return s.Devices.RecoveryCodesMade(ctx, realm, user)
 }

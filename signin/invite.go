@@ -42,7 +42,7 @@ func (s *Service) inviteFor(ctx context.Context, realm, token, prior string) (en
 	gone := enrollment.ReadGone(&b, realm, inv.User)
 	_ = store.Do(ctx, s.Devices.Store, &b) // a read's error is its own: below
 	if ok, err := stands(); err != nil || !ok {
-		return enrollment.Invite{}, cmp.Or[error](err, enrollment.ErrInvite)
+		return enrollment.Invite{}, cmp.Or[error](err, enrollment.ErrInviteEnded) // a reset or a revoke since it was minted
 	}
 	if why, err := gone(inv); err != nil || why != nil {
 		return enrollment.Invite{}, cmp.Or(err, why)

@@ -65,7 +65,7 @@ func TestAnInviteAndAFlowOfThePreviousRelease(t *testing.T) {
 
 	revoked = time.Now()
 	oldInvite("revoked")
-	if _, err := s.AcceptInvite(ctx, "r", &Flow{}, "revoked", ""); !errors.Is(err, enrollment.ErrInvite) {
+	if _, err := s.AcceptInvite(ctx, "r", &Flow{}, "revoked", ""); !errors.Is(err, enrollment.ErrInviteEnded) {
 		t.Fatalf("an earlier release's invite for a user revoked since: %v", err)
 	}
 	old := &Flow{User: "gina", Invitee: "gina"}

@@ -139,6 +139,7 @@ var refusals = []struct {
 	// An invite link.
 	{"invite_dead", Mistake, errmatch.Is(enrollment.ErrInvite)},
 	{"invite_replaced", Mistake, errmatch.Is(enrollment.ErrInviteReplaced)},
+	{"invite_ended", Mistake, errmatch.Is(enrollment.ErrInviteEnded)},
 	{"invite_other", Mistake, errmatch.Is(ErrOtherInvite)},
 	{"invite_not_here", Mistake, errmatch.Is(ErrInviteNotHere)},
 }

@@ -46,8 +46,8 @@ func TestAResetEndsTheInvitesMintedBeforeItWhateverTheClocks(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if _, err := s.InviteFor(ctx, "r", tok, ""); !errors.Is(err, enrollment.ErrInvite) {
-			t.Errorf("the invite minted before the reset (by an instance 20 s ahead): %v; want it dead (ErrInvite)", err)
+		if _, err := s.InviteFor(ctx, "r", tok, ""); !errors.Is(err, enrollment.ErrInviteEnded) {
+			t.Errorf("the invite minted before the reset (by an instance 20 s ahead): %v; want it ended (ErrInviteEnded)", err)
 		}
 		if ok, err := s.acceptedStands(ctx, "r", "carol", &f); ok || err != nil {
 			t.Errorf("a flow that accepted an invite minted before the reset (by an instance 20 s ahead) still stands: %v, %v", ok, err)

@@ -31,6 +31,7 @@ var Refusals = map[string]error{
 	"enrollment.ErrRecoveryTries":  enrollment.ErrRecoveryTries,
 	"enrollment.ErrInvite":         enrollment.ErrInvite,
 	"enrollment.ErrInviteReplaced": enrollment.ErrInviteReplaced,
+	"enrollment.ErrInviteEnded":    enrollment.ErrInviteEnded,
 	"enrollment.ErrLastDevice":     enrollment.ErrLastDevice,
 	"enrollment.ErrNoDevice":       enrollment.ErrNoDevice,
 	"enrollment.ErrMaxDevices":     enrollment.ErrMaxDevices,
