@@ -18,7 +18,7 @@ import (
 // a real Caddy.
 func TestAnInviteEndedByAResetSaysSo(t *testing.T) {
 	sitetest.Parallel(t)
-	onEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
 		s := sitetest.Start(t, `http://localhost:{HTTP_PORT} {
 	smsgate {
 		identity none
