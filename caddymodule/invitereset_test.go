@@ -24,16 +24,7 @@ import (
 func TestAResetEndsTheUsersInvites(t *testing.T) {
 	sitetest.Parallel(t)
 	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
-		s := sitetest.Start(t, `http://localhost:{HTTP_PORT} {
-	smsgate {
-		identity none
-		enrollment closed
-		realm localhost
-		`+storeLine+`
-		provider log
-	}
-	respond "Hello, {http.auth.user.id}!"
-}`)
+		s := inviteOnlySite(t, storeLine, "")
 		invite := func(user string) string {
 			t.Helper()
 			st, body := s.Admin("POST", "/smsgate/invites", fmt.Sprintf(`{"realm":"localhost","user":%q,"ttl":"1h"}`, user))
@@ -212,4 +203,19 @@ func TestHerOwnSignOutEverywhereEndsHerInvite(t *testing.T) {
 		s.Advance(time.Second)
 		sitetest.Expect(t, accept(invite()), http.StatusSeeOther, "/.smsgate/verify") // one minted since: a code to her phone
 	})
+}
+
+// inviteOnlySite is a login form on storeLine's store whose enrollment is
+// closed: only an admin's invite lets a user in (extra: more options).
+func inviteOnlySite(t *testing.T, storeLine, extra string) *sitetest.Site {
+	return sitetest.Start(t, `http://localhost:{HTTP_PORT} {
+	smsgate {
+		identity none
+		enrollment closed
+		realm localhost
+		`+storeLine+`
+		provider log
+`+extra+`	}
+	respond "Hello, {http.auth.user.id}!"
+}`)
 }

@@ -19,16 +19,7 @@ import (
 func TestAnInviteEndedByAResetSaysSo(t *testing.T) {
 	sitetest.Parallel(t)
 	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
-		s := sitetest.Start(t, `http://localhost:{HTTP_PORT} {
-	smsgate {
-		identity none
-		enrollment closed
-		realm localhost
-		`+storeLine+`
-		provider log
-	}
-	respond "Hello, {http.auth.user.id}!"
-}`)
+		s := inviteOnlySite(t, storeLine, "")
 		st, body := s.Admin("POST", "/smsgate/invites", `{"realm":"localhost","user":"ann","ttl":"1h"}`)
 		if st != http.StatusOK {
 			t.Fatalf("invite: %d %s", st, body)

@@ -21,16 +21,7 @@ import (
 func TestAnInviteOpenedInTwoBrowsersEnrollsOnce(t *testing.T) {
 	sitetest.Parallel(t)
 	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
-		s := sitetest.Start(t, `http://localhost:{HTTP_PORT} {
-	smsgate {
-		identity none
-		enrollment closed
-		realm localhost
-		`+storeLine+`
-		provider log
-`+limitsOff+`	}
-	respond "Hello, {http.auth.user.id}!"
-}`)
+		s := inviteOnlySite(t, storeLine, limitsOff)
 		st, body := s.Admin("POST", "/smsgate/invites", `{"realm":"localhost","user":"dan","ttl":"1h"}`)
 		if st != http.StatusOK {
 			t.Fatalf("invite: %d %s", st, body)
