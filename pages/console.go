@@ -132,6 +132,19 @@ func (p *Pages) strongEnough(ctx context.Context, user string, cl *session.Claim
 	return !signin.HoldsStrong(devices)
 }
 
+// SectionTitle is the section's name, first in the page's <title>: each
+// console page had the same one, "Console" (walk33), which a tab or a
+// screen reader's list of windows could not tell apart.
+func (c *consoleView) SectionTitle() string {
+	switch c.Section {
+	case "events":
+		return words.N("What happened")
+	case "costs":
+		return words.N("What it costs")
+	}
+	return words.N("People") // the people, and one of them
+}
+
 // consoleView is what the console's pages show.
 type consoleView struct {
 	Section, Admin string

@@ -127,6 +127,10 @@ func TestConsoleInGerman(t *testing.T) {
 	res = consolePost(admin, path, url.Values{"action": {"end"}, "session": {"GONE"}, "csrf": {tok}}, s.Base)
 	sitetest.ExpectBody(t, res, "carol hat keine solche Sitzung")
 	check("someone with no devices", admin.Get("/.smsgate/admin/user?name=nobody"))
+	// Each page's title names its section first (walk33: all were "Konsole").
+	for path, title := range map[string]string{"/.smsgate/admin/": "Personen · Konsole", "/.smsgate/admin/events": "Ereignisse · Konsole", "/.smsgate/admin/costs": "Was es kostet · Konsole"} {
+		sitetest.ExpectBody(t, admin.Get(path), "<title>"+title)
+	}
 	check("what happened", admin.Get("/.smsgate/admin/events"))
 	check("what happened, filtered", admin.Get("/.smsgate/admin/events?kind=admin_&user=carol"))
 	check("what it costs", admin.Get("/.smsgate/admin/costs"))
