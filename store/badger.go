@@ -2,9 +2,6 @@ package store
 
 import (
 	"context"
-	"fmt"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -29,16 +26,9 @@ type Badger struct {
 	// directory. A relative path is taken from Caddy's working directory.
 	Path string `json:"path,omitempty"`
 
-	open *badgerOpen // set by Provision
-}
-
-// badgerOpen is a Badger module's hold on its database, once opened.
-type badgerOpen struct {
-	mu      sync.Mutex
-	db      atomic.Pointer[badgerDB]
+	db      *badgerDB // Open's
 	absPath string
 	logger  *zap.Logger
-	closed  bool // by Cleanup: nothing opens it again
 }
 
 // CaddyModule returns the Caddy module information.
@@ -52,59 +42,38 @@ func (Badger) CaddyModule() caddy.ModuleInfo {
 // Provision checks the folder and keeps it, opening nothing: `caddy
 // validate` provisions a config and never starts it, and a database opened
 // there made its folder, and failed on the folder's lock beside the Caddy
-// that runs the config. The database opens at Open (the gate's Provision,
-// but in `caddy validate`) or at first use, once.
+// that runs the config. Open opens it (the gate's Provision, but in `caddy
+// validate`), before any other method is called.
 func (b *Badger) Provision(ctx caddy.Context) error {
 	abs, err := b.folder() // created by openBadger, once checked
 	if err != nil {
 		return err
 	}
-	b.open = &badgerOpen{absPath: abs, logger: ctx.Logger()}
+	b.absPath, b.logger = abs, ctx.Logger()
 	return nil
 }
 
 // Open opens the database, or joins the one already open at that path.
 func (b *Badger) Open(context.Context) error {
-	_, err := b.database()
-	return err
-}
-
-// database is the open database, opened on first use (Open).
-func (b *Badger) database() (*badgerDB, error) {
-	o := b.open
-	if db := o.db.Load(); db != nil {
-		return db, nil
+	if b.db != nil {
+		return nil
 	}
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if db := o.db.Load(); db != nil {
-		return db, nil
-	} else if o.closed {
-		return nil, fmt.Errorf("badger store at %s: closed", o.absPath)
-	}
-	val, _, err := databases.LoadOrNew(o.absPath, func() (caddy.Destructor, error) {
-		return openBadger(o.absPath, o.logger)
+	val, _, err := databases.LoadOrNew(b.absPath, func() (caddy.Destructor, error) {
+		return openBadger(b.absPath, b.logger)
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
-	o.db.Store(val.(*badgerDB))
-	return val.(*badgerDB), nil
+	b.db = val.(*badgerDB)
+	return nil
 }
 
 // Cleanup releases this config's hold on the database, if it opened it.
 func (b *Badger) Cleanup() error {
-	o := b.open
-	if o == nil {
+	if b.db == nil {
 		return nil
 	}
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.closed = true
-	if o.db.Load() == nil {
-		return nil
-	}
-	_, err := databases.Delete(o.absPath)
+	_, err := databases.Delete(b.absPath)
 	return err
 }
 
@@ -136,111 +105,57 @@ func (b *Badger) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 }
 
 // Get implements Store.
-func (b *Badger) Get(ctx context.Context, key string) ([]byte, error) {
-	db, err := b.database()
-	if err != nil {
-		return nil, err
-	}
-	return db.Get(ctx, key)
-}
+func (b *Badger) Get(ctx context.Context, key string) ([]byte, error) { return b.db.Get(ctx, key) }
 
 // Put implements Store.
 func (b *Badger) Put(ctx context.Context, key string, value []byte, ttl time.Duration) error {
-	db, err := b.database()
-	if err != nil {
-		return err
-	}
-	return db.Put(ctx, key, value, ttl)
+	return b.db.Put(ctx, key, value, ttl)
 }
 
 // PutAll implements AllOrNothing.
 func (b *Badger) PutAll(ctx context.Context, records map[string][]byte, read ...string) (map[string][]byte, error) {
-	db, err := b.database()
-	if err != nil {
-		return nil, err
-	}
-	return db.PutAll(ctx, records, read...)
+	return b.db.PutAll(ctx, records, read...)
 }
 
 // PutIfAbsent implements Store.
 func (b *Badger) PutIfAbsent(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
-	db, err := b.database()
-	if err != nil {
-		return false, err
-	}
-	return db.PutIfAbsent(ctx, key, value, ttl)
+	return b.db.PutIfAbsent(ctx, key, value, ttl)
 }
 
 // Take implements Store.
-func (b *Badger) Take(ctx context.Context, key string) ([]byte, error) {
-	db, err := b.database()
-	if err != nil {
-		return nil, err
-	}
-	return db.Take(ctx, key)
-}
+func (b *Badger) Take(ctx context.Context, key string) ([]byte, error) { return b.db.Take(ctx, key) }
 
 // Delete implements Store.
-func (b *Badger) Delete(ctx context.Context, key string) error {
-	db, err := b.database()
-	if err != nil {
-		return err
-	}
-	return db.Delete(ctx, key)
-}
+func (b *Badger) Delete(ctx context.Context, key string) error { return b.db.Delete(ctx, key) }
 
 // Incr implements Store.
 func (b *Badger) Incr(ctx context.Context, key string, ttl time.Duration) (int64, error) {
-	db, err := b.database()
-	if err != nil {
-		return 0, err
-	}
-	return db.Incr(ctx, key, ttl)
+	return b.db.Incr(ctx, key, ttl)
 }
 
 // Update implements Store.
 func (b *Badger) Update(ctx context.Context, key string, change func([]byte, bool) ([]byte, time.Duration, error)) error {
-	db, err := b.database()
-	if err != nil {
-		return err
-	}
-	return db.Update(ctx, key, change)
+	return b.db.Update(ctx, key, change)
 }
 
 // Slide implements Store.
 func (b *Badger) Slide(ctx context.Context, key, id string, limit int, window time.Duration, now time.Time) (bool, time.Duration, error) {
-	db, err := b.database()
-	if err != nil {
-		return false, 0, err
-	}
-	return db.Slide(ctx, key, id, limit, window, now)
+	return b.db.Slide(ctx, key, id, limit, window, now)
 }
 
 // Unslide implements Store.
 func (b *Badger) Unslide(ctx context.Context, key, id string) error {
-	db, err := b.database()
-	if err != nil {
-		return err
-	}
-	return db.Unslide(ctx, key, id)
+	return b.db.Unslide(ctx, key, id)
 }
 
 // ClearWindow implements Store.
 func (b *Badger) ClearWindow(ctx context.Context, key string) error {
-	db, err := b.database()
-	if err != nil {
-		return err
-	}
-	return db.ClearWindow(ctx, key)
+	return b.db.ClearWindow(ctx, key)
 }
 
 // Counter implements Store.
 func (b *Badger) Counter(ctx context.Context, key string) (int64, error) {
-	db, err := b.database()
-	if err != nil {
-		return 0, err
-	}
-	return db.Counter(ctx, key)
+	return b.db.Counter(ctx, key)
 }
 
 // countFormat implements countReader.
@@ -248,20 +163,16 @@ func (*Badger) countFormat() countFormat { return binaryCount }
 
 // Scan implements Store.
 func (b *Badger) Scan(ctx context.Context, prefix string, fn func(string, []byte) error) error {
-	db, err := b.database()
-	if err != nil {
-		return err
-	}
-	return db.Scan(ctx, prefix, fn)
+	return b.db.Scan(ctx, prefix, fn)
 }
 
 // sharedIdentity is the open database: the same for every gate on the
 // folder, in this config and the next (see Same).
 func (b *Badger) sharedIdentity() any {
-	if b.open == nil || b.open.db.Load() == nil {
+	if b.db == nil {
 		return nil
 	}
-	return b.open.db.Load()
+	return b.db
 }
 
 // Interface guards

@@ -168,13 +168,7 @@ func (p *Op) write(txn *badger.Txn) error {
 func (b *badgerDB) Claim(ctx context.Context, parts []*Op) (bool, error) { return b.claim(ctx, parts) }
 
 // Claim implements Claimer.
-func (b *Badger) Claim(ctx context.Context, parts []*Op) (bool, error) {
-	db, err := b.database()
-	if err != nil {
-		return false, err
-	}
-	return db.claim(ctx, parts)
-}
+func (b *Badger) Claim(ctx context.Context, parts []*Op) (bool, error) { return b.db.claim(ctx, parts) }
 
 // claimScript is swap over several keys: for KEYS[i], ARGV[5i-4] says
 // whether there was a record, ARGV[5i-3] is its value, ARGV[5i-2] the

@@ -20,11 +20,7 @@ type Expiring interface {
 
 // ScanExpiring implements Expiring.
 func (b *Badger) ScanExpiring(ctx context.Context, prefix string, fn func(string, []byte, time.Time) error) error {
-	db, err := b.database()
-	if err != nil {
-		return err
-	}
-	return db.ScanExpiring(ctx, prefix, fn)
+	return b.db.ScanExpiring(ctx, prefix, fn)
 }
 
 // ScanExpiring implements Expiring: an item's ExpiresAt (whole seconds).
@@ -126,11 +122,7 @@ func KeepLonger(ctx context.Context, st Store, key string, value []byte, ttl tim
 
 // KeepLonger implements Lengthening.
 func (b *Badger) KeepLonger(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
-	db, err := b.database()
-	if err != nil {
-		return false, err
-	}
-	return db.KeepLonger(ctx, key, value, ttl)
+	return b.db.KeepLonger(ctx, key, value, ttl)
 }
 
 // KeepLonger implements Lengthening: one transaction, in whole seconds

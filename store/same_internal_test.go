@@ -18,11 +18,7 @@ type wrapped struct{ Store }
 func TestSame(t *testing.T) {
 	db, other := &badgerDB{}, &badgerDB{}
 	r := func(id string) *Redis { return &Redis{identity: id} }
-	opened := func(db *badgerDB) *Badger {
-		b := &Badger{open: &badgerOpen{}}
-		b.open.db.Store(db)
-		return b
-	}
+	opened := func(db *badgerDB) *Badger { return &Badger{db: db} }
 	v := wrapped{valueStore{f: func() {}}}
 	for _, c := range []struct {
 		a, b Store
@@ -31,8 +27,8 @@ func TestSame(t *testing.T) {
 		{opened(db), opened(db), true},
 		{opened(db), db, true},
 		{opened(db), opened(other), false},
-		{&Badger{}, &Badger{}, false},                                       // not provisioned
-		{&Badger{open: &badgerOpen{}}, &Badger{open: &badgerOpen{}}, false}, // not opened
+		{&Badger{}, &Badger{}, false},                           // not provisioned
+		{&Badger{absPath: "/a"}, &Badger{absPath: "/a"}, false}, // not opened
 		{r(`["a:6379"] "" false 0 "smsgate:"`), r(`["a:6379"] "" false 0 "smsgate:"`), true},
 		{r(`["a:6379"] "" false 0 "smsgate:"`), r(`["a:6379"] "" false 0 "other:"`), false},
 		{&Redis{}, &Redis{}, false},
