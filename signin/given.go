@@ -68,17 +68,11 @@ func (s *Service) numberMark(e164 string) string {
 // marks reports whether mark is e164's (numberMark).
 func (s *Service) marks(mark, e164 string) bool { return e164 != "" && mark == s.numberMark(e164) }
 
-// KeepsConfigPhone reports whether this gate's config gives user a phone
-// (`user carol +1…`): it signs her in here and cannot be removed, so the
-// rule that keeps a user one device counts it (RemovePhone): her only
-// device of her own (an app, a passkey, a phone) may go.
-func (s *Service) KeepsConfigPhone(user string) bool {
-	u, ok := s.Users[user]
-	return ok && u.Phone != ""
-}
-
 // ConfigPhone is the phone this gate's config gives user (`user carol
 // +1…`), E.164, or "": her devices page lists it, masked, with no Remove.
+// It signs her in here and cannot be removed, so the rule that keeps a
+// user one device counts it (RemovePhone): with one, her only device of
+// her own (an app, a passkey, a phone) may go.
 func (s *Service) ConfigPhone(user string) string {
 	return s.Users[user].Phone
 }

@@ -31,8 +31,8 @@ func (s *Service) MakeDefault(ctx context.Context, realm, user, id string) error
 // session keep and its trust (session.EndDevice: a lost phone's thief is
 // cut off), and tells the other phones (remove).
 func (s *Service) RemovePhone(ctx context.Context, realm, user, id string, keep *session.Claims) (Removal, error) {
-	// The config's phone is a device she keeps (KeepsConfigPhone).
-	r, err := s.remove(ctx, realm, user, id, s.AllowRemoveLast || s.KeepsConfigPhone(user), keep)
+	// The config's phone is a device she keeps (ConfigPhone).
+	r, err := s.remove(ctx, realm, user, id, s.AllowRemoveLast || s.ConfigPhone(user) != "", keep)
 	if r.Device != nil { // the notice holds the number masked only: the audit's phone as it is (audit.Log.Audit)
 		fields := []zap.Field{zap.String("device", r.Device.ID), zap.String("kind", r.Device.Kind.Name())}
 		if r.Device.Masked != "" {
