@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -60,7 +59,8 @@ type Redis struct {
 	identity string
 	// startStep, when set, replaces the package's startStep (OpenRedis).
 	startStep time.Duration
-	start     *redisStart // Open's, once
+	logger    *zap.Logger
+	opened    bool // by Open
 }
 
 // CaddyModule returns the Caddy module information.
@@ -117,29 +117,19 @@ func (r *Redis) Provision(ctx caddy.Context) error {
 	r.replicaCounts = newReplicaCounts()
 	r.replicaPools = &replicaPools{pools: map[string]*redis.Client{}}
 	r.identity = fmt.Sprintf("%q %q %t %d %q", addrs, r.MasterName, r.Cluster, r.DB, r.KeyPrefix)
-	r.start = &redisStart{logger: ctx.Logger()}
+	r.logger = ctx.Logger()
 	return nil
 }
 
-// redisStart is Open's, once.
-type redisStart struct {
-	once   sync.Once
-	err    error
-	logger *zap.Logger
-}
-
 // Open pings the server (so that a wrong address fails the config load,
-// not the first sign-in) and loads the scripts, once. A server that evicts
-// keys is refused (see durability), and so is a replica a failover could
-// promote (Sentinel's, a Cluster's); one that keeps nothing on disk is a
-// warning in the log.
+// not the first sign-in) and loads the scripts; open, it answers at once.
+// A server that evicts keys is refused (see durability), and so is a
+// replica a failover could promote (Sentinel's, a Cluster's); one that
+// keeps nothing on disk is a warning in the log.
 func (r *Redis) Open(ctx context.Context) error {
-	r.start.once.Do(func() { r.start.err = r.open(ctx) })
-	return r.start.err
-}
-
-// open is Open's first.
-func (r *Redis) open(ctx context.Context) error {
+	if r.opened {
+		return nil
+	}
 	addrs := r.opts.Addrs
 	// Each step of the start has startStep of its own, not what the ones
 	// before it left: on a loaded machine an answering Redis (a Cluster's
@@ -171,8 +161,9 @@ func (r *Redis) open(ctx context.Context) error {
 		return r.failed(fmt.Errorf("redis store at %v: %v", addrs, err))
 	}
 	for _, w := range warnings {
-		r.start.logger.Warn(w, zap.Strings("addresses", addrs))
+		r.logger.Warn(w, zap.Strings("addresses", addrs))
 	}
+	r.opened = true
 	return nil
 }
 
