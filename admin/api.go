@@ -254,8 +254,7 @@ func (s *Site) Change(ctx context.Context, op string, req Request, by string) (a
 		return nil, err
 	}
 	req.Realm = s.Realm
-	ctx = session.LogTo(ctx, s.Logger) // a revoke's capped record told
-	out, err := adminOp(ctx, s.Admin, s.SignIn, to.LinkOrigin()+to.prefix(), s.DefaultRegion, op, req)
+	out, err := adminOp(ctx, s.Admin, s.SignIn, s.Logger, to.LinkOrigin()+to.prefix(), s.DefaultRegion, op, req)
 	if err != nil {
 		return nil, err
 	}

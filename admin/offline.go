@@ -346,7 +346,7 @@ func direct(fl caddycmd.Flags, config *configFile, sub subcommand, req Request, 
 		if to.PublicOrigin != "" || to.SiteOrigin != "" {
 			prefix = to.LinkOrigin() + prefix // from the config: the whole link
 		}
-		if out, err = adminOp(session.LogTo(ctx, caddy.Log()), svc, nil, prefix, "", sub.op, req); err != nil {
+		if out, err = adminOp(ctx, svc, nil, caddy.Log(), prefix, "", sub.op, req); err != nil {
 			return nil, err
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
+	"go.uber.org/zap"
 
 	"github.com/smsgate/caddy-smsgate/continuity"
 	"github.com/smsgate/caddy-smsgate/enrollment"
@@ -158,9 +159,10 @@ const defaultInviteTTL = 7 * 24 * time.Hour
 // adminOp runs one admin operation on svc; the admin API and the CLI
 // (working on a stopped Caddy's store) share it. tell is the running
 // gate's sign-in, which texts the user's phones of a removal (nil on a
-// stopped Caddy: no provider is loaded). prefix is where the gate's pages
+// stopped Caddy: no provider is loaded); logger, Caddy's, is told of a
+// revoke's capped record (session.RevokeUser). prefix is where the gate's pages
 // are, with the site's origin when it is known.
-func adminOp(ctx context.Context, svc *enrollment.Admin, tell *signin.Service, prefix, region, op string, req Request) (any, error) {
+func adminOp(ctx context.Context, svc *enrollment.Admin, tell *signin.Service, logger *zap.Logger, prefix, region, op string, req Request) (any, error) {
 	switch op {
 	case "users":
 		e164, err := phone.Parse(req.Phone, region)
@@ -207,13 +209,13 @@ func adminOp(ctx context.Context, svc *enrollment.Admin, tell *signin.Service, p
 		if err != nil {
 			return nil, err
 		}
-		if err := session.RevokeUser(ctx, svc.Store, req.Realm, req.User, svc.Now()); err != nil {
+		if err := session.RevokeUser(ctx, svc.Store, req.Realm, req.User, svc.Now(), logger); err != nil {
 			return nil, err
 		}
 		if err := svc.Devices.ResetUser(ctx, req.Realm, req.User); err != nil {
 			return nil, err
 		}
-		if err := session.EndUser(ctx, svc.Store, req.Realm, req.User, svc.Now()); err != nil || !held {
+		if err := session.EndUser(ctx, svc.Store, req.Realm, req.User, svc.Now(), logger); err != nil || !held {
 			return nil, cmp.Or(err, noSuchUser(req.User))
 		}
 		return map[string]string{"reset": req.User}, nil
@@ -224,7 +226,7 @@ func adminOp(ctx context.Context, svc *enrollment.Admin, tell *signin.Service, p
 		if err != nil {
 			return nil, err
 		}
-		if err := session.EndUser(ctx, svc.Store, req.Realm, req.User, svc.Now()); err != nil || !held {
+		if err := session.EndUser(ctx, svc.Store, req.Realm, req.User, svc.Now(), logger); err != nil || !held {
 			return nil, cmp.Or(err, noSuchUser(req.User))
 		}
 		return map[string]string{"revoked": req.User}, nil

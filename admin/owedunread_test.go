@@ -39,7 +39,7 @@ func TestAStoppedCaddysRemovalSaysItCouldNotTellWhetherANoticeIsOwed(t *testing.
 		if err != nil {
 			t.Fatal(err)
 		}
-		out, err := adminOp(ctx, adm, nil, "", "", "devices/remove", Request{Realm: realm, User: user, ID: lost})
+		out, err := adminOp(ctx, adm, nil, nil, "", "", "devices/remove", Request{Realm: realm, User: user, ID: lost})
 		m, _ := out.(map[string]any)
 		if err != nil || m["removed"] != lost || m["notice_owed"] != nil || !strings.Contains(m["notice"].(string), "could not be read") {
 			t.Fatalf("the removal with Caddy stopped, the notice unread: %v, %v; want removed, notice_owed null and said", out, err)

@@ -142,7 +142,7 @@ func resetRacingASignIn(t *testing.T, st store.Store, tpl *enrollment.Templates,
 					}
 				},
 				B: func(ctx context.Context) {
-					_, errReset = adminOp(ctx, adm, nil, "", "", "reset", Request{Realm: realm, User: user})
+					_, errReset = adminOp(ctx, adm, nil, nil, "", "", "reset", Request{Realm: realm, User: user})
 				},
 				Check: func() {
 					if errReset != nil {

@@ -70,7 +70,7 @@ func TestAStoppedCaddysRemovalLeavesTheNoticeOwed(t *testing.T) {
 			t.Fatal(err)
 		}
 		remove := func(tell *signin.Service) (map[string]any, error) {
-			out, err := adminOp(ctx, adm, tell, "", "", "devices/remove", Request{Realm: realm, User: user, ID: lost})
+			out, err := adminOp(ctx, adm, tell, nil, "", "", "devices/remove", Request{Realm: realm, User: user, ID: lost})
 			m, _ := out.(map[string]any)
 			return m, err
 		}

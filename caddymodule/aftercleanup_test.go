@@ -207,7 +207,7 @@ func revokedWhileLate(t *testing.T, advance time.Duration) {
 		t.Fatal(err)
 	}
 	defer closeOther()
-	if err := session.RevokeUser(context.Background(), other, "localhost", "bob", s.Now()); err != nil {
+	if err := session.RevokeUser(context.Background(), other, "localhost", "bob", s.Now(), nil); err != nil {
 		t.Fatal(err)
 	}
 	s.Advance(advance)

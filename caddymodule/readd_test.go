@@ -43,7 +43,7 @@ func TestAnUndoneAddLeavesThePhoneTheUserHad(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer closeOther()
-	if err := session.RevokeUser(context.Background(), other, "localhost", "alice", s.Now()); err != nil {
+	if err := session.RevokeUser(context.Background(), other, "localhost", "alice", s.Now(), nil); err != nil {
 		t.Fatal(err)
 	}
 	res := alice.Post("/.smsgate/verify", url.Values{"code": {code}, "csrf": {tok}})

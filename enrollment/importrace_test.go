@@ -35,7 +35,7 @@ func TestAnImportRacingARevokeKeepsTheRevoke(t *testing.T) {
 		next := func() storetest.Pair {
 			runs++
 			user := fmt.Sprint("user", runs)
-			if err := session.RevokeUser(ctx, st, realm, user, t0); err != nil {
+			if err := session.RevokeUser(ctx, st, realm, user, t0, nil); err != nil {
 				t.Fatal(err)
 			}
 			export, err := admin.Export(ctx, realm, false)
@@ -60,7 +60,7 @@ func TestAnImportRacingARevokeKeepsTheRevoke(t *testing.T) {
 			var errImport, errRevoke error
 			return storetest.Pair{Key: store.Key("revoked-user", realm, user),
 				A: func(ctx context.Context) { _, errImport = admin.Import(ctx, records) },
-				B: func(ctx context.Context) { errRevoke = session.RevokeUser(ctx, il, realm, user, t1) },
+				B: func(ctx context.Context) { errRevoke = session.RevokeUser(ctx, il, realm, user, t1, nil) },
 				Check: func() {
 					if errImport != nil || errRevoke != nil {
 						t.Fatalf("%s: import %v, revoke %v", user, errImport, errRevoke)

@@ -181,7 +181,7 @@ func TestAnImportRacingASignOutEverywhereAndAReset(t *testing.T) {
 			if _, err := s.Devices.NewRecoveryCodes(ctx, realm, user); err != nil {
 				t.Fatal(err)
 			}
-			if err := session.RevokeUser(ctx, st, realm, user, at); err != nil {
+			if err := session.RevokeUser(ctx, st, realm, user, at, nil); err != nil {
 				t.Fatal(err)
 			}
 			export, err := admin.Export(ctx, realm, false)
@@ -203,11 +203,11 @@ func TestAnImportRacingASignOutEverywhereAndAReset(t *testing.T) {
 			var errs [3]error
 			race3(
 				func() { _, errs[0] = admin.Import(ctx, records) },
-				func() { errs[1] = session.RevokeUser(ctx, st, realm, user, t1) },
+				func() { errs[1] = session.RevokeUser(ctx, st, realm, user, t1, nil) },
 				func() {
-					if errs[2] = session.RevokeUser(ctx, st, realm, user, t2); errs[2] == nil {
+					if errs[2] = session.RevokeUser(ctx, st, realm, user, t2, nil); errs[2] == nil {
 						if errs[2] = s.Devices.ResetUser(ctx, realm, user); errs[2] == nil {
-							errs[2] = session.RevokeUser(ctx, st, realm, user, t2)
+							errs[2] = session.RevokeUser(ctx, st, realm, user, t2, nil)
 						}
 					}
 				})
@@ -230,7 +230,7 @@ func TestAnImportRacingASignOutEverywhereAndAReset(t *testing.T) {
 		for i := range raceRuns {
 			user := fmt.Sprint("two-", i)
 			early, late := exportOf(user, phone, t0), exportOf(user, other, t3)
-			if err := session.RevokeUser(ctx, st, realm, user, t1); err != nil { // the store's: neither export's
+			if err := session.RevokeUser(ctx, st, realm, user, t1, nil); err != nil { // the store's: neither export's
 				t.Fatal(err)
 			}
 			var errA, errB error

@@ -101,7 +101,7 @@ func TestAnImportRacingAResetLeavesNothing(t *testing.T) {
 // session revoked, every device and recovery code removed, every trust
 // ended, revoked again.
 func resetUser(ctx context.Context, d *Devices, st store.Store, user string) error {
-	if err := session.RevokeUser(ctx, st, realm, user, time.Now()); err != nil {
+	if err := session.RevokeUser(ctx, st, realm, user, time.Now(), nil); err != nil {
 		return err
 	}
 	if err := d.ResetUser(ctx, realm, user); err != nil {
@@ -110,5 +110,5 @@ func resetUser(ctx context.Context, d *Devices, st store.Store, user string) err
 	if err := session.UntrustAll(ctx, st, realm, user); err != nil {
 		return err
 	}
-	return session.RevokeUser(ctx, st, realm, user, time.Now())
+	return session.RevokeUser(ctx, st, realm, user, time.Now(), nil)
 }

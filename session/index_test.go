@@ -205,7 +205,7 @@ func TestIndexOffTheCheckPath(t *testing.T) {
 		t.Fatalf("a sign-in with the index failing: %v", err)
 	}
 	spy.fail.Store(false)
-	if err := RevokeUser(ctx, spy, "example.com", "alice", now); err != nil {
+	if err := RevokeUser(ctx, spy, "example.com", "alice", now, nil); err != nil {
 		t.Fatal(err)
 	}
 	now = now.Add(RevocationPoll)
@@ -289,7 +289,7 @@ func TestRacingIndex(t *testing.T) {
 			later := now.Add(time.Second)
 			var errA, errB error
 			return storetest.Pair{Key: sessionsKey("example.com", user),
-				A: func(ctx context.Context) { errA = RevokeUser(ctx, il, "example.com", user, now) },
+				A: func(ctx context.Context) { errA = RevokeUser(ctx, il, "example.com", user, now, nil) },
 				B: func(ctx context.Context) {
 					errB = editIndex(ctx, il, "example.com", user, later, func(l []Info) []Info {
 						return append(l, Info{SID: "after-" + user, Issued: later, Expires: later.Add(time.Hour)})

@@ -318,10 +318,7 @@ func (m *Manager) Verify(token string) (*Claims, error) {
 func (m *Manager) RevokeUser(ctx context.Context, user string) error {
 	now := m.now()
 	m.covered.add(now, revocation{Realm: m.realm, User: user, At: now.UnixNano()}, m.lifetime)
-	if loggerOf(ctx) == nil {
-		ctx = LogTo(ctx, m.logger) // a capped record told (tellCapped)
-	}
-	done, err := revokeAll(ctx, m.store, m.realm, user, now)
+	done, err := revokeAll(ctx, m.store, m.realm, user, now, m.logger)
 	for _, sid := range done.sids {
 		m.covered.add(now, revocation{Realm: m.realm, SID: sid}, m.lifetime)
 	}

@@ -211,10 +211,10 @@ func TestRevocationNeverMovesBack(t *testing.T) {
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	m, st := newManager(t, "HS256", &now)
 	token, _ := m.Issue(ctx, "alice", []factor.AMR{factor.AMRSMS}, Where{})
-	if err := RevokeUser(ctx, st, "example.com", "alice", now.Add(time.Minute)); err != nil {
+	if err := RevokeUser(ctx, st, "example.com", "alice", now.Add(time.Minute), nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := RevokeUser(ctx, st, "example.com", "alice", now.Add(-time.Minute)); err != nil {
+	if err := RevokeUser(ctx, st, "example.com", "alice", now.Add(-time.Minute), nil); err != nil {
 		t.Fatal(err)
 	}
 	if before, err := RevokedBefore(ctx, st, "example.com", "alice"); err != nil || !before.Equal(now.Add(time.Minute)) {

@@ -257,7 +257,7 @@ func TestRevocationsHereApplyAtOnce(t *testing.T) {
 	if _, err := End(ctx, st, "example.com", cl.Subject, cl.SID, now); err != nil {
 		t.Fatal(err)
 	}
-	if err := RevokeUser(ctx, st, "example.com", "user2", now); err != nil {
+	if err := RevokeUser(ctx, st, "example.com", "user2", now, nil); err != nil {
 		t.Fatal(err)
 	}
 	for i, gate := range []*Manager{a, b} {
@@ -279,7 +279,7 @@ func TestRevocationsHereApplyAtOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	other.Check(ctx, tok)
-	if err := RevokeUser(ctx, st, "example.com", "user0", now); err != nil {
+	if err := RevokeUser(ctx, st, "example.com", "user0", now, nil); err != nil {
 		t.Fatal(err)
 	}
 	st.down.Store(true) // only the cache can answer now

@@ -26,7 +26,7 @@ func TestARevokeMovesItsRecordAtMostLeewayAhead(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if err := RevokeUser(ctx, st, "example.com", "alice", real); err != nil {
+		if err := RevokeUser(ctx, st, "example.com", "alice", real, nil); err != nil {
 			t.Fatal(err)
 		}
 		var batch store.Batch

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"time"
 
+	"go.uber.org/zap"
+
 	"github.com/smsgate/caddy-smsgate/internal/endkeys"
 	"github.com/smsgate/caddy-smsgate/store"
 )
@@ -34,12 +36,13 @@ import (
 // EndUser ends every trust of user in realm (UntrustAll), then every
 // session issued until now and every invite (RevokeUser): the admin's
 // revoke and reset. Trusts first, so that a trusted browser signing in
-// again between the two gets a session the revocation ends.
-func EndUser(ctx context.Context, st store.Store, realm, user string, now time.Time) error {
+// again between the two gets a session the revocation ends. logger is
+// RevokeUser's.
+func EndUser(ctx context.Context, st store.Store, realm, user string, now time.Time, logger *zap.Logger) error {
 	if err := UntrustAll(ctx, st, realm, user); err != nil {
 		return err
 	}
-	_, err := revokeAll(ctx, st, realm, user, now)
+	_, err := revokeAll(ctx, st, realm, user, now, logger)
 	return err
 }
 
@@ -61,9 +64,10 @@ func EndUserUntil(ctx context.Context, st store.Store, realm, user string, at ti
 // them, and every invite minted for her. It needs only the store, so the
 // admin's tools use it with Caddy stopped. A revocation never moves back:
 // one made by an instance whose clock is behind must not bring back the
-// sessions a later one ended.
-func RevokeUser(ctx context.Context, st store.Store, realm, user string, now time.Time) error {
-	_, err := revokeAll(ctx, st, realm, user, now)
+// sessions a later one ended. A record it capped (a clock is wrong) is
+// told through logger, Caddy's (nil: not told).
+func RevokeUser(ctx context.Context, st store.Store, realm, user string, now time.Time, logger *zap.Logger) error {
+	_, err := revokeAll(ctx, st, realm, user, now, logger)
 	return err
 }
 
@@ -89,7 +93,7 @@ func revokeUntil(ctx context.Context, st store.Store, realm, user string, at tim
 // the list since was counted first (note), read next; a sign-in listed
 // after the read was not answered before the revoke, and is not ended by
 // its SID (only by the clocks: TestRacingIndex).
-func revokeAll(ctx context.Context, st store.Store, realm, user string, now time.Time) (revokedAll, error) {
+func revokeAll(ctx context.Context, st store.Store, realm, user string, now time.Time, logger *zap.Logger) (revokedAll, error) {
 	done := revokedAll{at: now}
 	// A read that fails writes the record all the same (review30: a revoke
 	// refused for her list left every session standing): until now, as
@@ -104,7 +108,7 @@ func revokeAll(ctx context.Context, st store.Store, realm, user string, now time
 		// hours ahead must not make every sign-in of hers for hours be
 		// born ended, nor every invite minted for her refused.
 		done.at = minTime(u.Through, now.Add(Leeway))
-		tellCapped(ctx, realm, user, u.Through, now) // past Leeway: a clock is wrong
+		tellCapped(logger, realm, user, u.Through, now) // past Leeway: a clock is wrong
 	}
 	if err := revokeUntil(ctx, st, realm, user, done.at); err != nil {
 		return done, errors.Join(err, readErr)

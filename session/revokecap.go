@@ -1,7 +1,7 @@
 package session
 
 import (
-	"context"
+	"fmt"
 	"time"
 
 	"go.uber.org/zap"
@@ -25,31 +25,16 @@ const capToldEvery = time.Minute
 // capTold is the throttle of every gate of the process, per realm.
 var capTold = logonce.Throttle{Every: capToldEvery}
 
-// CappedMessage is the warning of a revoke whose record was capped.
-const CappedMessage = "a revoke's record was capped at 30 s past this instance's clock: a session of the user pushed off her list was signed later, by the clock of an instance that far ahead; check the clocks (NTP) of the instances and of the admin's workstation"
+// CappedMessage is the warning of a revoke whose record was capped, its
+// gap Leeway's own (TestTheCappedMessageNamesLeeway).
+var CappedMessage = fmt.Sprintf("a revoke's record was capped at %d s past this instance's clock: a session of the user pushed off her list was signed later, by the clock of an instance that far ahead; check the clocks (NTP) of the instances and of the admin's workstation", int64(Leeway/time.Second))
 
-type loggerKey struct{}
-
-// LogTo is ctx carrying logger (Caddy's), which a revocation of all of a
-// user's sessions made with ctx (RevokeUser, EndUser) warns through when
-// its record was capped. Without it, no warning.
-func LogTo(ctx context.Context, logger *zap.Logger) context.Context {
-	return context.WithValue(ctx, loggerKey{}, logger)
-}
-
-// loggerOf is the logger LogTo put in ctx, or nil.
-func loggerOf(ctx context.Context) *zap.Logger {
-	l, _ := ctx.Value(loggerKey{}).(*zap.Logger)
-	return l
-}
-
-// tellCapped warns through ctx's logger that user's revocation in realm,
-// made at now, was capped at Leeway past now though a session pushed off
-// her list was signed at through, by its instance's clock; a gap within
-// Leeway is none. At most one line per realm in capToldEvery.
-func tellCapped(ctx context.Context, realm, user string, through, now time.Time) {
+// tellCapped warns through logger (none: nil) that user's revocation in
+// realm, made at now, was capped at Leeway past now though a session
+// pushed off her list was signed at through, by its instance's clock; a
+// gap within Leeway is none. At most one line per realm in capToldEvery.
+func tellCapped(logger *zap.Logger, realm, user string, through, now time.Time) {
 	gap := through.Sub(now)
-	logger := loggerOf(ctx)
 	if gap <= Leeway || logger == nil {
 		return
 	}

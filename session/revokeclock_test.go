@@ -58,7 +58,7 @@ func TestARevokeEndsTheSessionsSignedBeforeItWhateverTheClocks(t *testing.T) {
 			}
 			real = real.Add(10 * time.Second)
 			ahead = real.Add(20 * time.Second)
-			if err := RevokeUser(ctx, st, "example.com", "alice", real); err != nil { // the CLI's, or another instance's
+			if err := RevokeUser(ctx, st, "example.com", "alice", real, nil); err != nil { // the CLI's, or another instance's
 				t.Fatal(err)
 			}
 			for i, tok := range toks {
@@ -99,7 +99,7 @@ func TestARevokeWritesHerNewestInviteAsNone(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, user := range []string{"alice", "nobody"} {
-			if err := RevokeUser(ctx, st, "example.com", user, time.Now()); err != nil {
+			if err := RevokeUser(ctx, st, "example.com", user, time.Now(), nil); err != nil {
 				t.Fatal(err)
 			}
 		}

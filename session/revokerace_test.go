@@ -54,7 +54,7 @@ func TestARevocationDuringACheckIsNotCachedOver(t *testing.T) {
 	m.FlushCache() // a session this gate has not cached (signed in at another)
 	st.key = endkeys.User("example.com", "alice")
 	st.after = func() {
-		if err := RevokeUser(ctx, st, "example.com", "alice", now.Add(time.Second)); err != nil {
+		if err := RevokeUser(ctx, st, "example.com", "alice", now.Add(time.Second), nil); err != nil {
 			t.Error(err)
 		}
 		// Another request polls the revocation log meanwhile.
@@ -86,7 +86,7 @@ func TestARevocationDuringASignInIsNotCachedOver(t *testing.T) {
 			var m *Manager
 			clockNow := func() time.Time {
 				if armed.Swap(false) {
-					if err := RevokeUser(ctx, st, "example.com", "alice", now.Add(time.Second)); err != nil {
+					if err := RevokeUser(ctx, st, "example.com", "alice", now.Add(time.Second), nil); err != nil {
 						t.Error(err)
 					}
 					m.poll(ctx) // this gate's poll reads its news meanwhile

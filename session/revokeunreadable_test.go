@@ -27,7 +27,7 @@ func TestAnUnreadableListStopsNoRevoke(t *testing.T) {
 			t.Fatal(err)
 		}
 		now = now.Add(time.Second)
-		if err := RevokeUser(ctx, st, "example.com", "alice", now); err != nil {
+		if err := RevokeUser(ctx, st, "example.com", "alice", now, nil); err != nil {
 			t.Errorf("the revoke: %v", err)
 		}
 		if a.Uncached(ctx, tok) != nil {

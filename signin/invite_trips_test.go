@@ -72,11 +72,11 @@ func TestAnInviteStandsInOneRoundTrip(t *testing.T) {
 				f := &Flow{User: user, Invitee: user, InvitedAt: t0.UnixNano()}
 				switch revoked {
 				case "before":
-					if err := session.RevokeUser(ctx, st, "r", user, t0.Add(-time.Minute)); err != nil {
+					if err := session.RevokeUser(ctx, st, "r", user, t0.Add(-time.Minute), nil); err != nil {
 						t.Fatal(err)
 					}
 				case "after":
-					if err := session.RevokeUser(ctx, st, "r", user, t0.Add(time.Minute)); err != nil {
+					if err := session.RevokeUser(ctx, st, "r", user, t0.Add(time.Minute), nil); err != nil {
 						t.Fatal(err)
 					}
 				}

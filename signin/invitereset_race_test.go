@@ -41,13 +41,13 @@ func TestAnInvitesEnrollmentRacingAResetLeavesNothing(t *testing.T) {
 			Revoked: session.ReadRevoked}
 		sc := enrollment.Scope{Realm: "r", Host: "r", IP: "192.0.2.1"}
 		reset := func(ctx context.Context, user string) error {
-			if err := session.RevokeUser(ctx, il, "r", user, time.Now()); err != nil {
+			if err := session.RevokeUser(ctx, il, "r", user, time.Now(), nil); err != nil {
 				return err
 			}
 			if err := dev.ResetUser(ctx, "r", user); err != nil {
 				return err
 			}
-			return session.RevokeUser(ctx, il, "r", user, time.Now())
+			return session.RevokeUser(ctx, il, "r", user, time.Now(), nil)
 		}
 		runs, enrolledFirst := 0, 0
 		left := map[string]int{}

@@ -47,7 +47,7 @@ func newResetBench(t *testing.T, st store.Store, now func() time.Time) *resetBen
 
 // reset is the admin API's reset of user (admin's adminOp "reset").
 func (b *resetBench) reset(ctx context.Context, user string) error {
-	if err := session.RevokeUser(ctx, b.st, "r", user, time.Now()); err != nil {
+	if err := session.RevokeUser(ctx, b.st, "r", user, time.Now(), nil); err != nil {
 		return err
 	}
 	if err := b.dev.ResetUser(ctx, "r", user); err != nil {
@@ -56,7 +56,7 @@ func (b *resetBench) reset(ctx context.Context, user string) error {
 	if err := session.UntrustAll(ctx, b.st, "r", user); err != nil {
 		return err
 	}
-	return session.RevokeUser(ctx, b.st, "r", user, time.Now())
+	return session.RevokeUser(ctx, b.st, "r", user, time.Now(), nil)
 }
 
 // enrollBy has the flow f, sent on to the Enroll step by a recovery code,

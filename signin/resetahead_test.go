@@ -25,7 +25,7 @@ func TestAnInviteMintedAfterAResetBesideAGateAheadWorks(t *testing.T) {
 		if err := st.Put(ctx, store.Key("sessions-unlisted", "r", "bob"), raw, 2*time.Hour); err != nil {
 			t.Fatal(err)
 		}
-		if err := session.RevokeUser(ctx, st, "r", "bob", real); err != nil {
+		if err := session.RevokeUser(ctx, st, "r", "bob", real, nil); err != nil {
 			t.Fatal(err)
 		}
 		real = real.Add(time.Minute)

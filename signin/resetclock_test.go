@@ -42,7 +42,7 @@ func TestAResetEndsTheInvitesMintedBeforeItWhateverTheClocks(t *testing.T) {
 		}
 		real = real.Add(10 * time.Second) // the admin resets them 10 s later, from an instance on time
 		for _, user := range []string{"bob", "carol"} {
-			if err := session.RevokeUser(ctx, st, "r", user, real); err != nil {
+			if err := session.RevokeUser(ctx, st, "r", user, real, nil); err != nil {
 				t.Fatal(err)
 			}
 		}
