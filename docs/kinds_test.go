@@ -2,13 +2,9 @@ package docs
 
 import (
 	"go/ast"
-	"go/parser"
 	"go/token"
-	"io/fs"
-	"path/filepath"
 	"slices"
 	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/smsgate/caddy-smsgate/internal/harness"
@@ -23,7 +19,6 @@ import (
 // that none does. The words left outside are other vocabularies that
 // happen to share a word (the reason by each).
 func TestKindsAreNamedOnlyInFactor(t *testing.T) {
-	root := harness.Root(t)
 	wire := []string{"sms", "voice", "totp", "webauthn", "passkey", "tel", "otp", "swk", "hwk"}
 	other := map[string][]string{
 		"providers/twilio.go":  {"voice"},   // the twilio block's `voice` option
@@ -36,43 +31,19 @@ func TestKindsAreNamedOnlyInFactor(t *testing.T) {
 		"pages/steps.go":       {"sms"},     // the verify page's buttons (action sms, call)
 		"pages/verify.go":      {"sms"},     // the button it offers (Switch: sms, call)
 	}
-	checked := 0
-	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(root, path)
-		rel = filepath.ToSlash(rel)
-		if d.IsDir() {
-			// factor names them; the rest are test rigs and tools (a fake
-			// Twilio speaks Twilio's words).
-			if strings.HasPrefix(d.Name(), ".") || slices.Contains([]string{"factor", "bench", "testdata", "internal/fakes"}, rel) {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
-			return nil
-		}
-		f, err := parser.ParseFile(token.NewFileSet(), path, nil, 0)
-		if err != nil {
-			return err
-		}
-		checked++
-		ast.Inspect(f, func(n ast.Node) bool {
+	// factor names them; the rest are test rigs and tools (a fake Twilio
+	// speaks Twilio's words).
+	for _, f := range harness.GoFiles(t, token.NewFileSet(), 0, "factor", "bench", "internal/fakes") {
+		ast.Inspect(f.File, func(n ast.Node) bool {
 			lit, ok := n.(*ast.BasicLit)
 			if !ok || lit.Kind != token.STRING {
 				return true
 			}
 			word, err := strconv.Unquote(lit.Value)
-			if err == nil && slices.Contains(wire, word) && !slices.Contains(other[rel], word) {
-				t.Errorf("%s names the kind %q as a word: name it by package factor's value", rel, word)
+			if err == nil && slices.Contains(wire, word) && !slices.Contains(other[f.Rel], word) {
+				t.Errorf("%s names the kind %q as a word: name it by package factor's value", f.Rel, word)
 			}
 			return true
 		})
-		return nil
-	})
-	if err != nil || checked < 100 {
-		t.Fatalf("walked %d files: %v", checked, err)
 	}
 }

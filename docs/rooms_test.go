@@ -3,7 +3,6 @@ package docs
 import (
 	"go/parser"
 	"go/token"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -35,57 +34,28 @@ func TestRoomsKeepToTheirJobs(t *testing.T) {
 		}
 	}
 	glue := []string{"caddymodule", "pages", "admin"}
-	checked := 0
-	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(root, path)
-		if d.IsDir() {
-			// Tools and test rigs, not rooms of the gate.
-			if strings.HasPrefix(d.Name(), ".") || slices.Contains([]string{"bench", "cmd", "browser", "testdata", "internal/harness", "internal/fakes", "internal/sitetest", "store/storetest"}, rel) {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
-			return nil
-		}
-		src, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		f, err := parser.ParseFile(token.NewFileSet(), path, src, parser.ImportsOnly)
-		if err != nil {
-			return err
-		}
-		room := strings.Split(filepath.ToSlash(rel), "/")[0]
-		checked++
+	// Tools and test rigs, not rooms of the gate.
+	rigs := []string{"bench", "cmd", "browser", "internal/harness", "internal/fakes", "internal/sitetest", "store/storetest"}
+	for _, f := range harness.GoFiles(t, token.NewFileSet(), parser.ImportsOnly, rigs...) {
+		room := strings.Split(f.Rel, "/")[0]
 		if !slices.Contains(glue, room) {
 			// The one *http.Request a provider may name is the redirect its
 			// client refuses to follow: its own call, not a request it takes.
-			calls := strings.ReplaceAll(string(src), "func noRedirect(*http.Request, []*http.Request) error", "")
+			calls := strings.ReplaceAll(string(f.Src), "func noRedirect(*http.Request, []*http.Request) error", "")
 			for _, http := range []string{"*http.Request", "http.ResponseWriter"} {
 				if strings.Contains(calls, http) {
-					t.Errorf("%s, below the glue, knows %s", rel, http)
+					t.Errorf("%s, below the glue, knows %s", f.Rel, http)
 				}
 			}
 		}
-		for _, imp := range f.Imports {
+		for _, imp := range f.File.Imports {
 			p, _ := strconv.Unquote(imp.Path.Value)
 			switch {
 			case p == "html/template" && room != "pages" && room != "chart":
-				t.Errorf("%s renders an HTML template: only the pages do (and chart, their SVG)", rel)
+				t.Errorf("%s renders an HTML template: only the pages do (and chart, their SVG)", f.Rel)
 			case (strings.HasPrefix(p, "github.com/dgraph-io/badger") || strings.HasPrefix(p, "github.com/redis/go-redis")) && room != "store":
-				t.Errorf("%s imports %s: only store knows a database", rel, p)
+				t.Errorf("%s imports %s: only store knows a database", f.Rel, p)
 			}
 		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if checked < 100 {
-		t.Fatalf("only %d files read: the walk missed the rooms", checked)
 	}
 }

@@ -2,10 +2,7 @@ package pages_test
 
 import (
 	"go/ast"
-	"go/parser"
 	"go/token"
-	"io/fs"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -45,34 +42,12 @@ func TestEveryEventKindHasWords(t *testing.T) {
 
 // eventKinds reads every kind of event the module's code can emit.
 func eventKinds(t *testing.T) []string {
-	root := harness.Root(t)
 	fset := token.NewFileSet()
-	var files []*ast.File
-	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			if path != root && (strings.HasPrefix(d.Name(), ".") || d.Name() == "testdata" || d.Name() == "node_modules") {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if strings.HasSuffix(path, ".go") && !strings.HasSuffix(path, "_test.go") {
-			f, err := parser.ParseFile(fset, path, nil, 0)
-			if err != nil {
-				return err
-			}
-			files = append(files, f)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	files := harness.GoFiles(t, fset, 0)
 	consts := map[string]string{} // a string constant's name → its value
 	var adminOps []string         // the cases of admin's adminOp, audited as admin_<op>
-	for _, f := range files {
+	for _, file := range files {
+		f := file.File
 		ast.Inspect(f, func(n ast.Node) bool {
 			switch n := n.(type) {
 			case *ast.ValueSpec:
@@ -105,7 +80,8 @@ func eventKinds(t *testing.T) []string {
 		t.Fatalf("admin's adminOp has %d cases: not read", len(adminOps))
 	}
 	var kinds []string
-	for _, f := range files {
+	for _, file := range files {
+		f := file.File
 		ast.Inspect(f, func(n ast.Node) bool {
 			call, ok := n.(*ast.CallExpr)
 			if !ok {
