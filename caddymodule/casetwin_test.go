@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -24,41 +23,16 @@ const caseTwinPage = "differs only in capital letters from an account that alrea
 // compares names without the characters RFC 4518 maps to nothing
 // (ldapPrep): "alic\u034fe" logs in with alice's password.
 func caseBlindSSO(t *testing.T) (on func(name string, run func(t *testing.T, s *sitetest.Site)), login func(t *testing.T, name string) *sitetest.Client) {
-	sso := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if login := r.Header.Get("X-Login"); strings.EqualFold(ldapPrep(login), "alice") || login == "bob" {
-			w.Header().Set("Remote-User", login)
-			return
-		}
-		w.WriteHeader(http.StatusUnauthorized)
-	}))
-	t.Cleanup(sso.Close)
+	sso := ssoStub(t, func(login string) bool { return strings.EqualFold(ldapPrep(login), "alice") || login == "bob" })
 	on = func(name string, run func(t *testing.T, s *sitetest.Site)) {
 		t.Run(name, func(t *testing.T) {
 			sitetest.Parallel(t)
 			sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
-				run(t, sitetest.Start(t, `http://localhost:{HTTP_PORT} {
-	route {
-		forward_auth `+strings.TrimPrefix(sso.URL, "http://")+` {
-			uri /check
-			copy_headers Remote-User
-		}
-		smsgate {
-			identity {http.request.header.Remote-User}
-			`+storeLine+`
-			provider log
-		}
-		respond "Hello {http.request.header.Remote-User}"
-	}
-}`))
+				run(t, behindSSO(t, sso, storeLine, "provider log"))
 			})
 		})
 	}
-	login = func(t *testing.T, name string) *sitetest.Client {
-		c := sitetest.NewClient(t, "")
-		c.Header = http.Header{"X-Login": {name}}
-		return c
-	}
-	return on, login
+	return on, ssoLogin
 }
 
 // usersOf is the realm's enrolled users, from the admin API.
@@ -222,23 +196,8 @@ func TestAConfigUsersCaseTwinEnrollsNothing(t *testing.T) {
 	sitetest.Parallel(t)
 	sso := aliceSSO(t)
 	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
-		s := sitetest.Start(t, `http://localhost:{HTTP_PORT} {
-	route {
-		forward_auth `+sso+` {
-			uri /check
-			copy_headers Remote-User
-		}
-		smsgate {
-			identity {http.request.header.Remote-User}
-			user alice +14155550101
-			`+storeLine+`
-			provider log
-		}
-		respond "Hello {http.request.header.Remote-User}"
-	}
-}`)
-		thief := sitetest.NewClient(t, "")
-		thief.Header = http.Header{"X-Login": {"ALICE"}}
+		s := behindSSO(t, sso, "user alice +14155550101", storeLine, "provider log")
+		thief := ssoLogin(t, "ALICE")
 		sitetest.Expect(t, thief.Get("/"), http.StatusFound, "/.smsgate/login?rd=%2F")
 		sent := s.Sent()
 		res, _ := sitetest.EnrollWith(t, thief, "+14155550199")

@@ -2,7 +2,6 @@ package caddymodule_test
 
 import (
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -21,38 +20,14 @@ import (
 // cases.Fold, which has no Turkic rows: both enrolled (attack28's F1).
 func TestATurkicIsNameEnrollsNoSecondAlice(t *testing.T) {
 	sitetest.Parallel(t)
-	sso := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		login := r.Header.Get("X-Login")
-		if strings.ToUpper(login) == "ALICE" || strings.ToLower(login) == "alice" || login == "al\u00edce" {
-			w.Header().Set("Remote-User", login)
-			return
-		}
-		w.WriteHeader(http.StatusUnauthorized)
-	}))
-	t.Cleanup(sso.Close)
-	login := func(t *testing.T, name string) *sitetest.Client {
-		c := sitetest.NewClient(t, "")
-		c.Header = http.Header{"X-Login": {name}}
-		return c
-	}
+	sso := ssoStub(t, func(login string) bool {
+		return strings.ToUpper(login) == "ALICE" || strings.ToLower(login) == "alice" || login == "al\u00edce"
+	})
 	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
-		s := sitetest.Start(t, `http://localhost:{HTTP_PORT} {
-	route {
-		forward_auth `+strings.TrimPrefix(sso.URL, "http://")+` {
-			uri /check
-			copy_headers Remote-User
-		}
-		smsgate {
-			identity {http.request.header.Remote-User}
-			`+storeLine+`
-			provider log
-		}
-		respond "Hello {http.request.header.Remote-User}"
-	}
-}`)
-		sitetest.Enroll(t, s, login(t, "alice"), "+14155550101")
+		s := behindSSO(t, sso, storeLine, "provider log")
+		sitetest.Enroll(t, s, ssoLogin(t, "alice"), "+14155550101")
 		for _, twin := range []string{"al\u0131ce", "AL\u0130CE"} {
-			thief := login(t, twin)
+			thief := ssoLogin(t, twin)
 			sitetest.Expect(t, thief.Get("/.smsgate/login?rd=%2F"), http.StatusSeeOther, "/.smsgate/enroll")
 			sent := s.Sent()
 			res, _ := sitetest.EnrollWith(t, thief, "+14155550199")
@@ -61,7 +36,7 @@ func TestATurkicIsNameEnrollsNoSecondAlice(t *testing.T) {
 					twin, res.StatusCode, s.Sent()-sent)
 			}
 		}
-		sitetest.Enroll(t, s, login(t, "al\u00edce"), "+14155550102")
+		sitetest.Enroll(t, s, ssoLogin(t, "al\u00edce"), "+14155550102")
 		if users := usersOf(t, s); users["alice"] != 1 || users["al\u00edce"] != 1 || len(users) != 2 {
 			t.Errorf("users: %v, want alice and al\u00edce, one device each", users)
 		}

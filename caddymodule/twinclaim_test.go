@@ -2,7 +2,6 @@ package caddymodule_test
 
 import (
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -36,8 +35,7 @@ func TestTwinsCompletingAtOnceThroughCaddyEnrollOne(t *testing.T) {
 	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
 		s, dir := caseBlindHeldSite(t, sso, twinsRealm, storeLine)
 		begin := func(name, num string) (c *sitetest.Client, code, tok string) {
-			c = sitetest.NewClient(t, "")
-			c.Header = http.Header{"X-Login": {name}}
+			c = ssoLogin(t, name)
 			sitetest.Expect(t, c.Get("/.smsgate/login?rd=%2F"), http.StatusSeeOther, "/.smsgate/enroll")
 			res, tok := sitetest.EnrollWith(t, c, num)
 			sitetest.Expect(t, res, http.StatusSeeOther, "/.smsgate/verify")
@@ -117,8 +115,7 @@ func TestALiveTwinClaimRefusesAtTheEnrollStepThroughCaddy(t *testing.T) {
 func aliceCompletingHeld(t *testing.T, s *sitetest.Site, dir string) (*sitetest.Client, *sitetest.Parked) {
 	t.Helper()
 	login := func(name string) *sitetest.Client {
-		c := sitetest.NewClient(t, "")
-		c.Header = http.Header{"X-Login": {name}}
+		c := ssoLogin(t, name)
 		sitetest.Expect(t, c.Get("/.smsgate/login?rd=%2F"), http.StatusSeeOther, "/.smsgate/enroll")
 		return c
 	}
@@ -130,43 +127,4 @@ func aliceCompletingHeld(t *testing.T, s *sitetest.Site, dir string) (*sitetest.
 	return thief, sitetest.Park(t, dir, func() *sitetest.Response {
 		return alice.Post("/.smsgate/verify", url.Values{"code": {code}, "csrf": {tok}})
 	})
-}
-
-// aliceSSO is the address of an SSO stub whose logins ignore case: the
-// X-Login header's name passes, as typed, where it is alice's in any case
-// (alice's password typed as ALICE), in Remote-User.
-func aliceSSO(t *testing.T) string {
-	sso := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if login := r.Header.Get("X-Login"); strings.EqualFold(login, "alice") {
-			w.Header().Set("Remote-User", login)
-			return
-		}
-		w.WriteHeader(http.StatusUnauthorized)
-	}))
-	t.Cleanup(sso.Close)
-	return strings.TrimPrefix(sso.URL, "http://")
-}
-
-// caseBlindHeldSite starts a site behind the case-blind SSO at sso, its
-// gate in realm on storeLine's store wrapped in sitetest.HoldStore, whose
-// folder (its hold and fail files) it returns too.
-func caseBlindHeldSite(t *testing.T, sso, realm, storeLine string) (*sitetest.Site, string) {
-	dir := t.TempDir()
-	return sitetest.Start(t, `http://localhost:{HTTP_PORT} {
-	route {
-		forward_auth `+sso+` {
-			uri /check
-			copy_headers Remote-User
-		}
-		smsgate {
-			identity {http.request.header.Remote-User}
-			realm `+realm+`
-			`+strings.Replace(storeLine, "store ", "store smsgate_test_hold "+dir+" ", 1)+`
-			provider log {
-				allow_public
-			}
-		}
-		respond "Hello {http.request.header.Remote-User}"
-	}
-}`), dir
 }
