@@ -78,39 +78,7 @@ func TestTheAdminsAddAndATwinsOwnEnrollmentAtOnce(t *testing.T) {
 						admins = invited(t, s, out, sc, "ALICE", "+14155550199")
 					}
 					completions := [2]func(context.Context) error{begun(t, s, out, sc, "alice", "+14155550101"), admins}
-					var steppers [2]*stepper
-					var errs [2]error
-					for j := range steppers {
-						st := &stepper{arrived: make(chan struct{}), proceed: make(chan struct{}), done: make(chan struct{})}
-						steppers[j] = st
-						go func() {
-							defer close(st.done)
-							errs[j] = completions[j](context.WithValue(context.Background(), stepperKey{}, st))
-						}()
-					}
-					held := [2]bool{}
-					wait := func(j int) {
-						select {
-						case <-steppers[j].arrived:
-							held[j] = true
-						case <-steppers[j].done:
-							held[j] = false
-						}
-					}
-					wait(0)
-					wait(1)
-					for _, who := range order {
-						if j := int(who - 'a'); held[j] {
-							steppers[j].proceed <- struct{}{}
-							wait(j)
-						}
-					}
-					for j := range steppers {
-						for held[j] {
-							steppers[j].proceed <- struct{}{}
-							wait(j)
-						}
-					}
+					errs := inOrder(order, completions)
 					// alice's claim (her second step) before the admin's (its first).
 					aliceFirst := strings.Index(order[strings.Index(order, "a")+1:], "a")+strings.Index(order, "a")+1 < strings.Index(order, "b")
 					lists := [2]int{}

@@ -109,6 +109,46 @@ func interleavings(a, b int) []string {
 	return out
 }
 
+// inOrder runs the two completions at once, each held before each of its
+// steps (stepStore), lets them take their steps in order ('a' the
+// first's, 'b' the second's; a step of one returned already is none),
+// then each to its end, and returns what they returned.
+func inOrder(order string, completions [2]func(context.Context) error) (errs [2]error) {
+	var steppers [2]*stepper
+	for j := range steppers {
+		st := &stepper{arrived: make(chan struct{}), proceed: make(chan struct{}), done: make(chan struct{})}
+		steppers[j] = st
+		go func() {
+			defer close(st.done)
+			errs[j] = completions[j](context.WithValue(context.Background(), stepperKey{}, st))
+		}()
+	}
+	held := [2]bool{}
+	wait := func(j int) { // until j is held at its next step, or returned
+		select {
+		case <-steppers[j].arrived:
+			held[j] = true
+		case <-steppers[j].done:
+			held[j] = false
+		}
+	}
+	wait(0)
+	wait(1)
+	for _, who := range order {
+		if j := int(who - 'a'); held[j] {
+			steppers[j].proceed <- struct{}{}
+			wait(j)
+		}
+	}
+	for j := range steppers { // to its end (none left with the fix)
+		for held[j] {
+			steppers[j].proceed <- struct{}{}
+			wait(j)
+		}
+	}
+	return errs
+}
+
 // TestTwinsCompletingAtOnceEnrollOne: alice and ALICE (twins under
 // twinKey, neither enrolled) both begin their first enrollments (codes
 // sent: the snapshot holds neither), then complete them with the steps
@@ -130,39 +170,7 @@ func TestTwinsCompletingAtOnceEnrollOne(t *testing.T) {
 				completions := [2]func(context.Context) error{
 					begun(t, s, out, sc, names[0], "+14155550101"), begun(t, s, out, sc, names[1], "+14155550199"),
 				}
-				var steppers [2]*stepper
-				var errs [2]error
-				for j := range steppers {
-					st := &stepper{arrived: make(chan struct{}), proceed: make(chan struct{}), done: make(chan struct{})}
-					steppers[j] = st
-					go func() {
-						defer close(st.done)
-						errs[j] = completions[j](context.WithValue(context.Background(), stepperKey{}, st))
-					}()
-				}
-				held := [2]bool{}
-				wait := func(j int) { // until j is held at its next step, or returned
-					select {
-					case <-steppers[j].arrived:
-						held[j] = true
-					case <-steppers[j].done:
-						held[j] = false
-					}
-				}
-				wait(0)
-				wait(1)
-				for _, who := range order { // a step of one refused already is none
-					if j := int(who - 'a'); held[j] {
-						steppers[j].proceed <- struct{}{}
-						wait(j)
-					}
-				}
-				for j := range steppers { // to its end (none left with the fix)
-					for held[j] {
-						steppers[j].proceed <- struct{}{}
-						wait(j)
-					}
-				}
+				errs := inOrder(order, completions)
 				enrolled := 0
 				for j, name := range names {
 					list, err := s.Devices.List(context.Background(), realm, name)
