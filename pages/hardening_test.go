@@ -171,21 +171,7 @@ func TestBombingOneNumberFromManyIPs(t *testing.T) {
 
 func TestPumpingManyNumbers(t *testing.T) {
 	sitetest.Parallel(t)
-	s := sitetest.StartWith(t, sitetest.TrustedProxies, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
-	basic_auth argon2id {
-		alice %[1]s
-		bob %[1]s
-	}
-	smsgate {
-		limit ip 3 1h
-		limit user 100 1h
-		limit global_new 5 1h
-		store badger {DIR}
-		provider log
-	}
-	respond "hi"
-}`, sitetest.DemoHash))
-	s.StartOfHour()
+	s := pumpingSite(t, []string{"alice", "bob"}, "limit ip 3 1h", "limit user 100 1h", "limit global_new 5 1h")
 	pump := func(user, ip string, n, first int) {
 		c := sitetest.NewClient(t, user).From(ip)
 		for i := range n {

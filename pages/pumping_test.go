@@ -19,25 +19,10 @@ import (
 // configuration says.
 func TestACountryIsJudgedFromItsConfiguredCode(t *testing.T) {
 	sitetest.Parallel(t)
-	s := sitetest.StartWith(t, sitetest.TrustedProxies, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
-	basic_auth argon2id {
-		u0 %[1]s
-		u1 %[1]s
-		u2 %[1]s
-		u3 %[1]s
-		u4 %[1]s
-	}
-	smsgate {
-		pumping_guard {
+	s := pumpingSite(t, []string{"u0", "u1", "u2", "u3", "u4"}, `pumping_guard {
 			prefix_min_sends 3
 			country_min_sends 4
-		}
-		store badger {DIR}
-		provider log
-	}
-	respond "hi"
-}`, sitetest.DemoHash))
-	s.StartOfHour()
+		}`)
 	enroll := func(i int, num string, sent bool) {
 		t.Helper()
 		c := sitetest.NewClient(t, fmt.Sprint("u", i)).From(fmt.Sprintf("203.0.113.%d", i+1))

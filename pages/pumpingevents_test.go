@@ -17,24 +17,9 @@ import (
 // console).
 func TestAPumpingPauseIsInWhatHappened(t *testing.T) {
 	sitetest.Parallel(t)
-	s := sitetest.StartWith(t, sitetest.TrustedProxies, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
-	basic_auth argon2id {
-		alice %[1]s
-		u1 %[1]s
-		u2 %[1]s
-		u3 %[1]s
-	}
-	smsgate {
-		admins alice
-		pumping_guard {
+	s := pumpingSite(t, []string{"alice", "u1", "u2", "u3"}, "admins alice", `pumping_guard {
 			prefix_min_sends 3
-		}
-		store badger {DIR}
-		provider log
-	}
-	respond "hi"
-}`, sitetest.DemoHash))
-	s.StartOfHour()
+		}`)
 	alice := sitetest.NewClient(t, "alice")
 	sitetest.Enroll(t, s, alice, "+14155550101")
 	for i := 1; i <= 3; i++ {
