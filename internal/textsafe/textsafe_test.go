@@ -22,6 +22,8 @@ func TestStripAndEscape(t *testing.T) {
 		"soft\u00ADhyphen":      {"softhyphen", `soft\u00ADhyphen`},
 		"\u3164alice\uFFA0":     {"alice", `\u3164alice\uFFA0`},
 		"Phone \u2764\uFE0F":    {"Phone \u2764", "Phone \u2764" + `\uFE0F`},
+		"alice\uFFFC":           {"alice", `alice\uFFFC`},
+		"alic\u1806e":           {"alice", `alic\u1806e`},
 	} {
 		if got := Strip(in); got != want[0] {
 			t.Errorf("Strip(%q) = %q, want %q", in, got, want[0])
@@ -75,14 +77,15 @@ func TestWordsSpellNoLinkAndNoNumber(t *testing.T) {
 // TestEveryDefaultIgnorableIsHidden: Unicode's Default_Ignorable_Code_Point
 // (DerivedCoreProperties.txt, Unicode 15.1), which Go's unicode package
 // has no table of, is Hidden whole: a name holding one shows as the name
-// without it, and a directory's comparison drops it.
+// without it, and a directory's comparison drops it; so are U+1806 and
+// U+FFFC, which RFC 4518 §2.2 drops too (attack34's F1).
 func TestEveryDefaultIgnorableIsHidden(t *testing.T) {
 	for _, r := range [][2]rune{
 		{0x00AD, 0x00AD}, {0x034F, 0x034F}, {0x061C, 0x061C}, {0x115F, 0x1160},
 		{0x17B4, 0x17B5}, {0x180B, 0x180F}, {0x200B, 0x200F}, {0x202A, 0x202E},
 		{0x2060, 0x206F}, {0x3164, 0x3164}, {0xFE00, 0xFE0F}, {0xFEFF, 0xFEFF},
 		{0xFFA0, 0xFFA0}, {0xFFF0, 0xFFF8}, {0x1BCA0, 0x1BCA3}, {0x1D173, 0x1D17A},
-		{0xE0000, 0xE0FFF},
+		{0xE0000, 0xE0FFF}, {0x1806, 0x1806}, {0xFFFC, 0xFFFC},
 	} {
 		for c := r[0]; c <= r[1]; c++ {
 			if !Hidden(c) {
@@ -90,7 +93,7 @@ func TestEveryDefaultIgnorableIsHidden(t *testing.T) {
 			}
 		}
 	}
-	for _, shown := range "alice Ünïcödé 가각\u1100\u1161\u2764\U0001F4F1\u00A0\u0301" {
+	for _, shown := range "alice Ünïcödé 가각\u1100\u1161\u2764\U0001F4F1\u00A0\u0301\u1680\u1807" {
 		if Hidden(shown) {
 			t.Errorf("%U is Hidden", shown)
 		}
