@@ -1,6 +1,7 @@
 package caddymodule_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -49,8 +50,9 @@ func lastTo(s *sitetest.Site) string {
 // code to it (as for an enrolled phone), never sent to enroll his own
 // phone as her first, whose session opened the kiosk a as carol. Its
 // enroll page sends him on to the code, a POST to it sends nothing to his
-// number; carol herself signs in at b with a code to her phone, and that
-// session opens a.
+// number, an invite for her leads to the code too; carol herself signs in
+// at b with a code to her phone, her devices page there lists it, and
+// that session opens a.
 func TestAConfigPhoneUserIsNoNewcomerAtTheRealmsOtherGate(t *testing.T) {
 	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
 		s, a, b := kioskAndPortal(t, storeLine)
@@ -73,6 +75,17 @@ func TestAConfigPhoneUserIsNoNewcomerAtTheRealmsOtherGate(t *testing.T) {
 		}
 		// He holds no code of hers: a wrong one, then the kiosk still shut.
 		thief.PostURL(b("/.smsgate/verify"), url.Values{"code": {"000000"}, "csrf": {tok}})
+		// An invite for her (leaked, or the admin's for a user the console
+		// lists with no device) leads him to her code too, not to enroll.
+		st, out := s.Admin("POST", "/smsgate/invites", `{"realm":"sso.localhost","user":"carol","ttl":"1h"}`)
+		var inv struct{ Path string }
+		if st != http.StatusOK || json.Unmarshal([]byte(out), &inv) != nil {
+			t.Fatalf("invite: %d %s", st, out)
+		}
+		tok = sitetest.CSRFField.FindStringSubmatch(thief.GetURL(b(inv.Path)).Text)[1]
+		sitetest.Expect(t, thief.PostURL(b("/.smsgate/invite"), url.Values{"token": {strings.TrimPrefix(inv.Path, "/.smsgate/invite?token=")}, "csrf": {tok}}),
+			http.StatusSeeOther, "/.smsgate/verify")
+		sitetest.Expect(t, thief.GetURL(b("/.smsgate/enroll")), http.StatusSeeOther, "/.smsgate/verify")
 		thief.User = ""
 		if res := thief.GetURL(a("/")); res.StatusCode == http.StatusOK {
 			t.Errorf("gate a admits carol without her phone: %q", res.Text)
@@ -85,6 +98,7 @@ func TestAConfigPhoneUserIsNoNewcomerAtTheRealmsOtherGate(t *testing.T) {
 		carol.PostURL(b("/.smsgate/verify"), url.Values{"action": {"send"}, "csrf": {tok}})
 		sitetest.Expect(t, carol.PostURL(b("/.smsgate/verify"), url.Values{"code": {s.LastCode()}, "csrf": {tok}}), http.StatusSeeOther, "/")
 		sitetest.ExpectBody(t, carol.GetURL(b("/")), "b carol")
+		sitetest.ExpectBody(t, carol.GetURL(b("/.smsgate/devices")), `id="config-phone"`) // hers, with no Remove
 		carol.User = ""
 		sitetest.ExpectBody(t, carol.GetURL(a("/")), "a carol")
 	})
