@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"unicode"
 
 	"go.uber.org/zap"
 	"golang.org/x/text/cases"
@@ -16,7 +17,7 @@ import (
 
 // ErrCaseTwin refuses a user's own first enrollment where the realm holds
 // an enrolled user whose name differs from hers in case only (or in
-// Unicode normalisation, or spaces around: twinKey): a first
+// Unicode normalisation, or spaces as a directory compares them: twinKey): a first
 // factor whose logins ignore case and that passes the name as typed
 // (Remote-User: ALICE for alice's password) would otherwise let whoever
 // holds alice's password enroll his own phone as ALICE.
@@ -29,7 +30,8 @@ var errTwinFound = errors.New("a case twin")
 // invite or recovery code, not a user of the config's) when realm holds a
 // device record, not empty, or the config a user (at any of the realm's
 // gates: GiveNumbers), of another name equal to user's under twinKey
-// (NFKC, spaces trimmed, upper- and lower-cased, Unicode case folding).
+// (RFC 4518's map of hidden characters and spaces, NFKC, upper- and
+// lower-cased, Unicode case folding).
 // Where the enrollment begins and before another code is sent for it
 // (fresh false) it reads the realm's snapshot of enrolled names
 // (enrolledNames: at most twinsFresh old, one scan at a time), so that a
@@ -105,26 +107,47 @@ func (s *Service) caseTwin(ctx context.Context, realm string, f *Flow, user stri
 	return err
 }
 
-// twinKey is what names are compared by: NFKC (a full-width ＡＬＩＣＥ,
-// a decomposed andre\u0301), spaces around trimmed ("ALICE ", as a
-// directory's caseIgnoreMatch ignores them), upper- then lower-cased rune
-// by rune, then Unicode case folding. The upper and lower casing first
-// is what case-blind logins do and the folding leaves out: "alıce"
-// (dotless ı) upper-cases to ALICE (.NET's ToUpperInvariant, Java's
+// twinKey is what names are compared by: what a directory's
+// caseIgnoreMatch compares (RFC 4518's string preparation), and what
+// case-blind logins take for one name. What textsafe hides is left out,
+// before NFKC and after it (U+3164 is U+1160 under NFKC): the
+// default-ignorables and U+1806, U+FFFC, which §2.2 maps to nothing
+// ("alic\u034fe", "alice\ufe0f", "alice\ufffc": no identity holds one
+// now, but a name stored before or imported may); every White_Space
+// (a tab, a line break, U+1680 OGHAM SPACE MARK, which NFKC keeps) is a
+// space, as §2.2 maps it, and runs of spaces are one, none at either end
+// (§2.6.1's insignificant space handling: "mary  smith" is "mary smith",
+// as an HTML page shows both; "ALICE " is alice); then NFKC (a full-width
+// ＡＬＩＣＥ, a decomposed andre\u0301), upper- then lower-cased rune by
+// rune, then Unicode case folding. The upper and lower casing first is
+// what case-blind logins do and the folding leaves out: "alıce" (dotless
+// ı) upper-cases to ALICE (.NET's ToUpperInvariant, Java's
 // equalsIgnoreCase, JavaScript), "ALİCE" (dotted İ) lower-cases to alice
 // (Go's strings.ToLower); and x/text folds Cherokee letters each to the
 // other case (golang/go#46101), which a lower-cased name is not. For any
 // other name the key is the folding's alone, as it was (TestTwinKeyIsStable).
-// What textsafe hides is left out, before NFKC and after it (U+3164 is
-// U+1160 under NFKC): default-ignorables a directory's comparison drops
-// (RFC 4518 §2.2: "alic\u034fe", "alice\ufe0f"; no identity holds one
-// now, but a name stored before or imported may). A tab or line break is
-// a space, inside the name as spaces are. Names without them keep the
-// key they had.
+// Names with no hidden character, no space but single U+0020 between
+// words and no other White_Space keep the key they had.
 // fold is the caller's (a Caser is not to be shared between goroutines).
 func twinKey(fold cases.Caser, name string) string {
-	name = textsafe.Strip(norm.NFKC.String(textsafe.Strip(name)))
-	return fold.String(strings.ToLower(strings.ToUpper(strings.TrimSpace(name))))
+	name = prepared(norm.NFKC.String(prepared(name)))
+	return fold.String(strings.ToLower(strings.ToUpper(name)))
+}
+
+// prepared is name as RFC 4518 §2.2 maps it, and §2.6.1 its spaces: what
+// textsafe hides left out, every White_Space a space, runs of spaces one,
+// none at either end (twinKey).
+func prepared(name string) string {
+	name = strings.Map(func(r rune) rune {
+		switch {
+		case unicode.Is(unicode.White_Space, r):
+			return ' '
+		case textsafe.Hidden(r):
+			return -1
+		}
+		return r
+	}, name)
+	return strings.Join(strings.Fields(name), " ")
 }
 
 // refuseTwin audits and answers a refusal of user's first enrollment: at

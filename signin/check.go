@@ -54,10 +54,11 @@ func (s *Service) Check(ctx context.Context, sc enrollment.Scope, f *Flow, user 
 	}
 	since := s.Devices.Now() // before an added phone is written (removing)
 	// A provisioned user's phone (no device record) proves the user only
-	// while this config gives it to them: a code sent before a reload took
-	// the phone away (a lost phone) signs nobody in.
-	if u, ok := s.Users[c.User]; ok && c.Purpose == enrollment.Verify && c.Phone != "" {
-		sc.Provisioned = u.Phone == c.Phone
+	// while this config gives it to them (here, or at another gate of the
+	// realm: ConfigPhone): a code sent before a reload took the phone away
+	// (a lost phone) signs nobody in.
+	if e164 := s.ConfigPhone(c.User); e164 != "" && c.Purpose == enrollment.Verify && c.Phone != "" {
+		sc.Provisioned = e164 == c.Phone
 	}
 	if c.Purpose == enrollment.Enroll { // asked again as its device is written: a twin may have enrolled since the code was sent
 		sc.First = func(ctx context.Context) error { return s.caseTwin(ctx, sc.Realm, f, c.User, true) }
@@ -127,10 +128,11 @@ func (s *Service) Check(ctx context.Context, sc enrollment.Scope, f *Flow, user 
 
 // mayEnroll reports whether this gate lets user enroll a first phone now:
 // by an invite the flow accepted, or where the identity opens enrollment
-// (a first factor, enrollment open). The config that checks a code
-// decides, not the one that sent it.
+// (a first factor, enrollment open), and never where the config gives her
+// a phone (ConfigPhone: she is no newcomer at any gate of the realm). The
+// config that checks a code decides, not the one that sent it.
 func (s *Service) mayEnroll(f *Flow, user string) bool {
-	return f.InvitedAs(user) || s.Identity.first(user, false) == Enroll
+	return s.ConfigPhone(user) == "" && (f.InvitedAs(user) || s.Identity.first(user, false) == Enroll)
 }
 
 // amrOf is RFC 8176's name of how a code came: "sms", or "tel" for a call.

@@ -68,13 +68,26 @@ func (s *Service) numberMark(e164 string) string {
 // marks reports whether mark is e164's (numberMark).
 func (s *Service) marks(mark, e164 string) bool { return e164 != "" && mark == s.numberMark(e164) }
 
-// ConfigPhone is the phone this gate's config gives user (`user carol
-// +1…`), E.164, or "": her devices page lists it, masked, with no Remove.
-// It signs her in here and cannot be removed, so the rule that keeps a
-// user one device counts it (RemovePhone): with one, her only device of
-// her own (an app, a passkey, a phone) may go.
+// ConfigPhone is the phone the config gives user (`user carol +1…`),
+// E.164, or "": this gate's own line's, else the first of the numbers the
+// realm's other gates give her (GiveNumbers, sorted). It is hers at every
+// gate of the realm: a gate without her line asks for a code to it where
+// she has no phone enrolled (HasDevice, DeviceOf), never takes her for a
+// newcomer that open enrollment, an invite or a recovery code lets enroll
+// a first phone (whoever held her password enrolled his own, and its
+// session opened the gate that gives her the phone: attack34 F2). Her
+// devices page lists it, masked, with no Remove. It signs her in and
+// cannot be removed, so the rule that keeps a user one device counts it
+// (RemovePhone): with one, her only device of her own (an app, a
+// passkey, a phone) may go.
 func (s *Service) ConfigPhone(user string) string {
-	return s.Users[user].Phone
+	if u, ok := s.Users[user]; ok {
+		return u.Phone
+	}
+	if given := s.given.Load(); given != nil && len((*given)[user]) > 0 {
+		return (*given)[user][0]
+	}
+	return ""
 }
 
 // RecoveryMade counts user's unused recovery codes, and says whether she

@@ -231,8 +231,8 @@ func (s *Service) Notify(ctx context.Context, realm, user, except string, notice
 		s.Logger.Error("reading devices for a notice", zap.Error(err))
 		return 0
 	}
-	if u, ok := s.Users[user]; ok && !slices.ContainsFunc(list, func(d enrollment.Device) bool { return d.Phone == u.Phone }) {
-		list = append(list, enrollment.Device{Phone: u.Phone})
+	if e164 := s.ConfigPhone(user); e164 != "" && !slices.ContainsFunc(list, func(d enrollment.Device) bool { return d.Phone == e164 }) {
+		list = append(list, enrollment.Device{Phone: e164})
 	}
 	args := map[string]any{"site": s.Site}
 	for k, v := range notice.Args {

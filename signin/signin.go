@@ -252,6 +252,8 @@ func (s *Service) lookup(ctx context.Context, realm, name, region string) (user,
 		user, e164 = owner, num // verify-only: the number typed is the number
 	case perr != nil && d != nil && d.Phone != "":
 		user, e164 = name, d.Phone
+	case perr != nil && s.ConfigPhone(name) != "":
+		user, e164 = name, s.ConfigPhone(name) // another gate of the realm gives it
 	case perr != nil && enrollment.HasKind(list, factor.App):
 		user = name // no phone to text: the app's code, at the verify step
 	}
@@ -262,9 +264,10 @@ func (s *Service) lookup(ctx context.Context, realm, name, region string) (user,
 }
 
 // HasDevice reports whether user has anything to sign in with here: a
-// provisioned phone, or an enrolled phone or app.
+// phone the config gives her (at any gate of the realm: ConfigPhone), or
+// an enrolled phone or app.
 func (s *Service) HasDevice(ctx context.Context, realm, user string) (bool, error) {
-	if _, ok := s.Users[user]; ok {
+	if s.ConfigPhone(user) != "" {
 		return true, nil
 	}
 	list, err := s.Devices.List(ctx, realm, user)
@@ -278,16 +281,32 @@ func (s *Service) DevicesOf(ctx context.Context, realm, user string) ([]enrollme
 	if u, ok := s.Users[user]; ok {
 		return list, &enrollment.Device{Phone: u.Phone}, err
 	}
-	return list, enrollment.DefaultPhone(list), err
+	return list, s.orGiven(user, enrollment.DefaultPhone(list)), err
 }
 
-// DeviceOf is the phone user signs in with: provisioned, else enrolled
-// (in verify-only mode, with only a hash of its number), else nil.
+// DeviceOf is the phone user signs in with: provisioned here, else
+// enrolled (in verify-only mode, with only a hash of its number), else
+// the one another gate of the realm gives her (ConfigPhone), else nil.
 func (s *Service) DeviceOf(ctx context.Context, realm, user string) (*enrollment.Device, error) {
 	if u, ok := s.Users[user]; ok {
 		return &enrollment.Device{Phone: u.Phone}, nil
 	}
-	return s.Devices.Default(ctx, realm, user)
+	d, err := s.Devices.Default(ctx, realm, user)
+	if err != nil {
+		return nil, err
+	}
+	return s.orGiven(user, d), nil
+}
+
+// orGiven is d, else the phone another gate of the realm gives user
+// (ConfigPhone: no device record), else nil. Her enrolled phone comes
+// first at a gate without her line: what she signed in with there before
+// another gate gave her a phone stays.
+func (s *Service) orGiven(user string, d *enrollment.Device) *enrollment.Device {
+	if e164 := s.ConfigPhone(user); d == nil && e164 != "" {
+		return &enrollment.Device{Phone: e164}
+	}
+	return d
 }
 
 // Pending is the flow's challenge, if there is one and it is user's.

@@ -28,9 +28,12 @@ import (
 // (U+034F COMBINING GRAPHEME JOINER, the Hangul fillers U+115F, U+1160,
 // U+3164, U+FFA0, U+17B4-17B5, reserved ones), which a directory's
 // comparison drops (RFC 4518 §2.2): "alic\u034fe" shows, and logs in at
-// LDAP, as "alice".
+// LDAP, as "alice". So are the two others §2.2 maps to nothing, which show
+// nothing where a name is read (attack34's F1): U+1806 MONGOLIAN TODO SOFT
+// HYPHEN (shown only at a line's end) and U+FFFC OBJECT REPLACEMENT
+// CHARACTER (a placeholder for an object that is not there).
 func Hidden(r rune) bool {
-	return r == utf8.RuneError || unicode.In(r, unicode.Cc, unicode.Cf, unicode.Zl, unicode.Zp, unicode.Co, unicode.Cs,
+	return r == utf8.RuneError || r == '\u1806' || r == '\ufffc' || unicode.In(r, unicode.Cc, unicode.Cf, unicode.Zl, unicode.Zp, unicode.Co, unicode.Cs,
 		unicode.Variation_Selector, unicode.Other_Default_Ignorable_Code_Point)
 }
 
