@@ -213,6 +213,7 @@ func (p *Pages) checkApp(req *request, c *enrollment.Challenge) {
 	if err != nil {
 		d = p.verifyData(req, c, p.say(req, err))
 		d.AppError, d.Remembered = true, req.form["remember"] == "1"
+		p.whichCode(req, &d, err, "code.wrong_app")
 	}
 	p.answerCheck(req, res, err, d)
 }
@@ -226,6 +227,9 @@ func (p *Pages) checked(req *request, c *enrollment.Challenge, res *signin.Resul
 		}
 		d = p.verifyData(req, c, p.say(req, err))
 		d.RecoveryError, d.Remembered = recovery, req.form["remember"] == "1"
+		if !recovery {
+			p.whichCode(req, &d, err, textedOrCalled(c))
+		}
 		if recovery && errors.Is(err, enrollment.ErrWrongRecovery) {
 			d.RecoveryTyped = req.form["code"]
 		}
