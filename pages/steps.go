@@ -79,7 +79,7 @@ func (p *Pages) enroll(req *request) {
 	}
 	if req.r.Method == http.MethodGet {
 		if !p.twinRefused(req) { // a case twin's refusal before a number is typed
-			p.page(req, http.StatusOK, "enroll", pageData{Phone: p.enrollingNumber(req)}) // back to change it: the number she typed
+			p.page(req, http.StatusOK, "enroll", pageData{Phone: p.asTyped(req, p.enrollingNumber(req))}) // back to change it: the number she typed
 		}
 		return
 	}
