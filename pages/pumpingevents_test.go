@@ -47,8 +47,8 @@ func TestAPumpingPauseIsInWhatHappened(t *testing.T) {
 		}
 	}
 	for _, c := range []struct{ lang, paused, where string }{
-		{"en", "Codes paused (SMS pumping?)", "Where: &#43;44740; Kind: number prefix"},
-		{"de", "Codes ausgesetzt (SMS-Betrug?)", "Wo: &#43;44740; Art: Nummernbereich"},
+		{"en", "Codes paused (SMS pumping?)", "Where: &#43;44740; Kind: number prefix; Codes asked for: 3; Codes sent: 2; Codes used: 0"},
+		{"de", "Codes ausgesetzt (SMS-Betrug?)", "Wo: &#43;44740; Art: Nummernbereich; Angeforderte Codes: 3; Gesendete Codes: 2; Verwendete Codes: 0"},
 	} {
 		alice.Header = http.Header{"Accept-Language": {c.lang}}
 		res := alice.Get("/.smsgate/admin/events?kind=pumping")
@@ -57,6 +57,13 @@ func TestAPumpingPauseIsInWhatHappened(t *testing.T) {
 			t.Errorf("%s: no pause in what happened:\n%s", c.lang, res.Text)
 		}
 	}
+	// The costs page's codes sent agree with the event's: the third,
+	// refused, is none (walk33, 48b: "Codes sent: 2" for one sent).
+	alice.Header = http.Header{"Accept-Language": {"en"}}
+	if res := alice.Get("/.smsgate/admin/costs"); !strings.Contains(res.Text, "GB: 2</title>") {
+		t.Errorf("the costs page's texts to GB should be the event's 2 sent:\n%s", res.Text)
+	}
+	alice.Header = http.Header{"Accept-Language": {"de"}}
 	// The costs page says it in the same word, of numbers with the prefix
 	// (walk33: "angehalten", "Pausiert" and "ausgesetzt" for one pause,
 	// and "neue Codes nach +1415").
