@@ -81,7 +81,7 @@ func (p *Pages) consoleEvents(req *request, c *consoleView) int {
 	format := p.sayID(req, "date.format") + " 15:04:05 MST" // the time zone too (walk29, 48)
 	for _, e := range list {
 		c.Events = append(c.Events, eventView{Time: e.Time.In(p.Now().Location()).Format(format), Kind: e.Kind, Words: p.eventWords(req.lang, e.Kind),
-			User: textsafe.Escape(e.User), Phone: e.Phone, By: textsafe.Escape(e.By), Detail: textsafe.Escape(p.detailWords(req.lang, e.Detail))})
+			User: textsafe.Escape(e.User), Phone: e.Phone, By: p.byWords(req.lang, e), Detail: textsafe.Escape(p.detailWords(req.lang, e.Detail))})
 	}
 	return http.StatusOK
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/smsgate/caddy-smsgate/internal/harness"
+	"github.com/smsgate/caddy-smsgate/pages"
 	"github.com/smsgate/caddy-smsgate/words"
 )
 
@@ -159,4 +160,23 @@ func eventKinds(t *testing.T) []string {
 	}
 	slices.Sort(kinds)
 	return slices.Compact(kinds)
+}
+
+// TestEveryEventKindHasAnActor: every kind of event the code can emit says
+// who did it when its "by" is empty (walk33: a resume from the CLI showed
+// an empty "By" on the console's what happened), in every language the
+// catalogue ships; and the kinds an admin's API or CLI makes say so.
+func TestEveryEventKindHasAnActor(t *testing.T) {
+	t.Parallel()
+	for _, kind := range eventKinds(t) {
+		id := pages.ActorID(kind)
+		for _, lang := range words.English.Langs() {
+			if said := words.English.T(lang, id); id == "" || said == id || lang != "en" && said == words.English.T("en", id) {
+				t.Errorf("event %s: who did it (%q) has no words in %s", kind, id, lang)
+			}
+		}
+		if want := "by.admin_api"; (strings.HasPrefix(kind, "admin_") || kind == "pumping_resumed" || kind == "store_accepted") && id != want {
+			t.Errorf("event %s is by %s, want %s", kind, id, want)
+		}
+	}
 }

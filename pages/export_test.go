@@ -8,3 +8,6 @@ func ShortenBodyTime(d time.Duration) (restore func()) {
 	was := bodyTime.Swap(int64(d))
 	return func() { bodyTime.Store(was) }
 }
+
+// ActorID is the words' ID of who acted in an event of kind with no "by".
+func ActorID(kind string) string { return actorID(kind) }

@@ -3,6 +3,7 @@ package pages_test
 import (
 	"fmt"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -71,5 +72,22 @@ func TestAPumpingPauseIsInWhatHappened(t *testing.T) {
 	if !strings.Contains(res.Text, "Der Pumping-Schutz hat neue Codes an Nummern mit &#43;44740 ausgesetzt.") || !strings.Contains(res.Text, `<th scope="col">Ausgesetzt</th>`) ||
 		strings.Contains(res.Text, "angehalten") || strings.Contains(res.Text, "Pausiert") {
 		t.Errorf("de: the costs page's pause:\n%s", res.Text)
+	}
+	// Who did it, in words: the guard paused, and the CLI (through the
+	// admin API) resumed (walk33: an empty "By").
+	if st, body := sitetest.Admin(t, "POST", "/smsgate/pumping/resume", `{"realm":"localhost","place":"+44740"}`); st != http.StatusOK {
+		t.Fatalf("resuming +44740: %d %s", st, body)
+	}
+	for _, c := range []struct{ lang, paused, resumed string }{
+		{"en", "the pumping guard", "administrator (command line or admin API)"},
+		{"de", "der Pumping-Schutz", "Administrator (Kommandozeile oder Admin-API)"},
+	} {
+		alice.Header = http.Header{"Accept-Language": {c.lang}}
+		res := alice.Get("/.smsgate/admin/events?kind=pumping")
+		for kind, by := range map[string]string{"pumping_paused": c.paused, "pumping_resumed": c.resumed} {
+			if !regexp.MustCompile(`<td data-kind="` + kind + `">[^<]*</td><td></td><td></td><td>` + regexp.QuoteMeta(by) + `</td>`).MatchString(res.Text) {
+				t.Errorf("%s: %s should be by %q:\n%s", c.lang, kind, by, res.Text)
+			}
+		}
 	}
 }
