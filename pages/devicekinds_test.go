@@ -12,8 +12,9 @@ import (
 // TestEveryDeviceAddedSaysItsKind: through a real Caddy, the console's
 // what happened names the kind of every device added — a phone as an app
 // — in English and German (walk33: "Gerät hinzugefügt" with no kind for a
-// phone, where an app's said "Art: Authenticator-App"). Before, a phone's
-// device_added held no kind at all.
+// phone, where an app's said "Art: Authenticator-App"), under the filter
+// of device changes. Before, a phone's device_added held no kind at all,
+// and no filter chose device changes.
 func TestEveryDeviceAddedSaysItsKind(t *testing.T) {
 	sitetest.Parallel(t)
 	s := sitetest.Basic(t, "admins bob")
@@ -40,7 +41,11 @@ func TestEveryDeviceAddedSaysItsKind(t *testing.T) {
 		{"en", "Device added", "Kind: phone", "Kind: authenticator app"},
 		{"de", "Gerät hinzugefügt", "Art: Telefon", "Art: Authenticator-App"},
 	} {
-		res = bob.GetWith("/.smsgate/admin/events", map[string]string{"Accept-Language": c.lang})
+		// Under its filter too (walk33: device changes were under none).
+		res = bob.GetWith("/.smsgate/admin/events?kind=device_", map[string]string{"Accept-Language": c.lang})
+		if !regexp.MustCompile(`<option value="device_" selected>`).MatchString(res.Text) || regexp.MustCompile(`data-kind="code_sent"`).MatchString(res.Text) {
+			t.Errorf("%s: the filter of device changes:\n%s", c.lang, res.Text)
+		}
 		for _, kind := range []string{c.phone, c.app} {
 			if !regexp.MustCompile(`<td data-kind="device_added">` + c.added + `</td>(?:<td>[^<]*</td>)*<td>[^<]*` + regexp.QuoteMeta(kind) + `[^<]*</td></tr>`).MatchString(res.Text) {
 				t.Errorf("%s: no device added with %q:\n%s", c.lang, kind, res.Text)

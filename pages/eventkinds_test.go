@@ -180,3 +180,31 @@ func TestEveryEventKindHasAnActor(t *testing.T) {
 		}
 	}
 }
+
+// TestEveryEventKindHasAFilter: every kind of event the code can emit is
+// under one of the console's filters of what happened (walk33: device
+// changes, sign-outs and notices were under none, and "Sign-ins" missed
+// the sign-ins with a code), and each filter has words in every language.
+func TestEveryEventKindHasAFilter(t *testing.T) {
+	t.Parallel()
+	_, ids, prefixes := pages.EventFilters()
+	for _, kind := range eventKinds(t) {
+		if !slices.ContainsFunc(prefixes, func(ps []string) bool {
+			return slices.ContainsFunc(ps, func(p string) bool { return strings.HasPrefix(kind, p) })
+		}) {
+			t.Errorf("event %s is under no filter of what happened", kind)
+		}
+	}
+	for _, id := range ids {
+		for _, lang := range words.English.Langs() {
+			if said := words.English.T(lang, id); said == id { // German's "Codes" and "Limits" are English's
+				t.Errorf("the filter %s has no words in %s", id, lang)
+			}
+		}
+	}
+	for _, kind := range []string{"verified", "signed_in_trusted"} {
+		if !slices.Contains(prefixes[0], kind) && !strings.HasPrefix(kind, prefixes[0][0]) {
+			t.Errorf("Sign-ins (%v) misses %s", prefixes[0], kind)
+		}
+	}
+}
