@@ -262,6 +262,10 @@ func (p *Pages) answerCheck(req *request, res *signin.Result, err error, d pageD
 			p.Metrics.Lockouts.Inc()
 		}
 		p.Metrics.Verifications.WithLabelValues(o.Reason).Inc()
+		if twin, ok := p.twinAtCompletion(req, err); ok {
+			p.page(req, o.status, "enroll", twin)
+			return
+		}
 		p.page(req, o.status, "verify", d)
 		return
 	}
