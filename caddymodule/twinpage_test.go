@@ -103,22 +103,30 @@ func TestATwinBeingSetUpMeetsTheSamePageWithTryAgain(t *testing.T) {
 // page: who she is signed in as, that her code was right and her
 // administrator must sort out the two accounts, Sign out; no "exact name"
 // (the other account is not hers), no code field; in German too (ALICE).
+// On Badger and Redis.
 // Before, the verify page told alice herself to "Sign in with that
 // account's exact name", with no way on but "Not you?" (walk33, 65).
 func TestATwinEnrolledMeanwhileIsTheAdminsToSortOut(t *testing.T) {
 	sitetest.Parallel(t)
-	s := sitetest.Start(t, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+		twinEnrolledMeanwhile(t, sitetest.Start(t, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
 	basic_auth argon2id {
 		alice %[1]s
 		ALICE %[1]s
 		Alice %[1]s
 	}
 	smsgate {
-		store badger {DIR}
+		%[2]s
 		provider log
 	}
 	respond "Hello, {http.auth.user.id}!"
-}`, sitetest.DemoHash))
+}`, sitetest.DemoHash, storeLine)))
+	})
+}
+
+// twinEnrolledMeanwhile is TestATwinEnrolledMeanwhileIsTheAdminsToSortOut
+// on site s.
+func twinEnrolledMeanwhile(t *testing.T, s *sitetest.Site) {
 	codes := map[string]string{}
 	toks := map[string]string{}
 	clients := map[string]*sitetest.Client{}
