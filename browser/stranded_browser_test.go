@@ -169,7 +169,7 @@ func TestNobodyStrandedInARealBrowser(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(`#phone`), "+1 415 555 0100"), chromedp.Submit(chromedp.CSS(`#phone`)),
 		chromedp.WaitVisible(chromedp.CSS(`#code`)))
 	f.do(chromedp.Click(chromedp.CSS(`a[href$="enroll?change=1"]`)), chromedp.WaitVisible(chromedp.CSS(`#phone`)))
-	if got := f.eval(`document.getElementById('phone').value`); got != "+14155550100" { // the number she typed, to correct
+	if got := f.eval(`document.getElementById('phone').value + " " + document.getElementById('region').value`); got != "(415) 555-0100 US" { // the number she typed, as she knows it, to correct
 		t.Fatalf("changing the number: the field holds %q", got)
 	}
 	f.do(chromedp.Clear(chromedp.CSS(`#phone`)), chromedp.SendKeys(chromedp.CSS(`#phone`), "+1 415 555 0101"), chromedp.Submit(chromedp.CSS(`#phone`)),

@@ -16,6 +16,10 @@ import (
 // case from an enrolled user's.
 const caseTwinPage = "differs only in capital letters from an account that already has a phone"
 
+// caseTwinLatePage is what the twin's page says where her first phone's
+// right code is refused: a twin got a phone since her code was sent.
+const caseTwinLatePage = "whose name differs from yours only in capital letters, got a phone"
+
 // caseBlindSSO is an SSO whose logins ignore case and that passes the name
 // as typed (X-Login: ALICE for alice's password → Remote-User: ALICE), as
 // nginx's auth_basic over LDAP does, behind a real Caddy on Badger and on
@@ -123,7 +127,7 @@ func TestACaseBlindSSOsOtherSpellingEnrollsNoSecondAlice(t *testing.T) {
 		}
 		sitetest.Enroll(t, s, alice, "+14155550101")
 		res := thief.Post("/.smsgate/verify", url.Values{"code": {code}, "csrf": {tok}})
-		if res.StatusCode != http.StatusForbidden || !strings.Contains(res.Text, caseTwinPage) {
+		if res.StatusCode != http.StatusForbidden || !strings.Contains(res.Text, caseTwinLatePage) {
 			t.Fatalf("ALICE's code, sent before alice enrolled: %d, want 403:\n%s", res.StatusCode, res.Text)
 		}
 		s.Advance(2 * time.Minute) // Alice's cooldown over: "send again" would send

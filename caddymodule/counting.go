@@ -46,6 +46,6 @@ func (g *gate) codeEvent(event, e164 string, channel factor.Channel) {
 func (g *gate) pumpingPaused(realm string, p pumping.Pause) {
 	g.metrics.Pauses.WithLabelValues(p.Kind).Inc()
 	g.log.Alarm(zap.WarnLevel, "pumping_paused", "codes to "+p.Place+" are used too seldom: new sends there are paused (SMS pumping?)",
-		zap.String("place", p.Place), zap.String("kind", p.Kind), zap.Int64("sent", p.Sent), zap.Int64("used", p.Used),
+		zap.String("place", p.Place), zap.String("kind", p.Kind), zap.Int64("asked", p.Asked), zap.Int64("sent", p.Sent), zap.Int64("used", p.Used),
 		zap.Time("until", p.Until), zap.Int("trips", p.Trips))
 }

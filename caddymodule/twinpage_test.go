@@ -96,3 +96,68 @@ func TestATwinBeingSetUpMeetsTheSamePageWithTryAgain(t *testing.T) {
 		sitetest.Expect(t, held.Release(t), http.StatusSeeOther, "/.smsgate/recovery")
 	})
 }
+
+// TestATwinEnrolledMeanwhileIsTheAdminsToSortOut: basic_auth holds alice,
+// ALICE and Alice; alice and ALICE each ask for a first phone's code, then
+// Alice enrolls hers. alice's right code is refused (403), on the twin's
+// page: who she is signed in as, that her code was right and her
+// administrator must sort out the two accounts, Sign out; no "exact name"
+// (the other account is not hers), no code field; in German too (ALICE).
+// On Badger and Redis.
+// Before, the verify page told alice herself to "Sign in with that
+// account's exact name", with no way on but "Not you?" (walk33, 65).
+func TestATwinEnrolledMeanwhileIsTheAdminsToSortOut(t *testing.T) {
+	sitetest.Parallel(t)
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+		twinEnrolledMeanwhile(t, sitetest.Start(t, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
+	basic_auth argon2id {
+		alice %[1]s
+		ALICE %[1]s
+		Alice %[1]s
+	}
+	smsgate {
+		%[2]s
+		provider log
+	}
+	respond "Hello, {http.auth.user.id}!"
+}`, sitetest.DemoHash, storeLine)))
+	})
+}
+
+// twinEnrolledMeanwhile is TestATwinEnrolledMeanwhileIsTheAdminsToSortOut
+// on site s.
+func twinEnrolledMeanwhile(t *testing.T, s *sitetest.Site) {
+	codes := map[string]string{}
+	toks := map[string]string{}
+	clients := map[string]*sitetest.Client{}
+	for i, name := range []string{"alice", "ALICE"} {
+		c := sitetest.NewClient(t, name)
+		sitetest.Expect(t, c.Get("/.smsgate/login?rd=%2F"), http.StatusSeeOther, "/.smsgate/enroll")
+		res, tok := sitetest.EnrollWith(t, c, fmt.Sprintf("+1415555010%d", i+1))
+		sitetest.Expect(t, res, http.StatusSeeOther, "/.smsgate/verify")
+		codes[name], toks[name], clients[name] = s.LastCode(), tok, c
+	}
+	sitetest.Enroll(t, s, sitetest.NewClient(t, "Alice"), "+14155550109")
+	for _, c := range []struct{ name, lang, who, late, what, out string }{
+		{"alice", "en", "You are signed in as alice.", "Your code was right, but meanwhile another account, whose name differs from yours only in capital letters, got a phone", "Your administrator has to sort out the two accounts", "Sign out"},
+		{"ALICE", "de", "Sie sind als ALICE angemeldet.", "Ihr Code war richtig, aber inzwischen hat ein anderes Konto", "Ihr Administrator muss die beiden Konten klären", "Abmelden"},
+	} {
+		res := clients[c.name].PostWith("/.smsgate/verify", url.Values{"code": {codes[c.name]}, "csrf": {toks[c.name]}}, map[string]string{"Accept-Language": c.lang})
+		if res.StatusCode != http.StatusForbidden {
+			t.Fatalf("%s's right code: %d, want 403:\n%s", c.name, res.StatusCode, res.Text)
+		}
+		for _, w := range []string{c.who, c.late, c.what, c.out, `action="/.smsgate/logout"`} {
+			if !strings.Contains(res.Text, w) {
+				t.Errorf("%s: no %q in\n%s", c.name, w, res.Text)
+			}
+		}
+		for _, w := range []string{"exact name", "genauem Namen", `name="code"`, "Alice", "0109"} {
+			if strings.Contains(res.Text, w) {
+				t.Errorf("%s: %q in\n%s", c.name, w, res.Text)
+			}
+		}
+	}
+	if users := usersOf(t, s); users["alice"] != 0 || users["ALICE"] != 0 || users["Alice"] != 1 {
+		t.Fatalf("users: %v", users)
+	}
+}

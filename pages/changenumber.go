@@ -1,7 +1,9 @@
 package pages
 
 import (
+	"github.com/nyaruka/phonenumbers"
 	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/phone"
 )
 
 // enrollingNumber is the number this flow's first phone's code went to,
@@ -21,4 +23,26 @@ func (p *Pages) enrollingNumber(req *request) string {
 		return req.flow.Enrolling
 	}
 	return ""
+}
+
+// asTyped is e164 as she knows it, for the enroll page's field: in its
+// country's national format ("01512 3456780" for +4915123456780), that
+// country chosen in the picker (and its example number), where the gate
+// takes numbers of it (presetRegion: the number's country, else the
+// gate's default region); else as it is (walk33, 03 and 33: "+4915…" in
+// a field whose hint says to type it as she knows it).
+func (p *Pages) asTyped(req *request, e164 string) string {
+	r := phone.Region(e164)
+	if e164 == "" || p.presetRegion(r, "") != r {
+		return e164
+	}
+	num, err := phonenumbers.Parse(e164, r)
+	if err != nil {
+		return e164
+	}
+	req.region = r
+	if ex := phone.Example(r); ex != "" {
+		req.example = ex
+	}
+	return phonenumbers.Format(num, phonenumbers.NATIONAL)
 }

@@ -1,6 +1,7 @@
 package pages_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -148,5 +149,39 @@ func TestRemovingAnAppsStepUpSaysWhatIsTrue(t *testing.T) {
 		if !strings.Contains(page.Text, want) || strings.Contains(page.Text, "If you have none yet") || strings.Contains(page.Text, "noch nicht eingerichtet") {
 			t.Errorf("%s: the step-up of an app's removal:\n%s", lang, page.Text)
 		}
+	}
+}
+
+// TestTheConfigPhoneIsInTheDevicesJSON: through a real Caddy, carol's
+// devices page as JSON lists the phone the config gives her, as the HTML
+// page's row does: masked, of kind phone, set by her administrator, with
+// no ID (nothing to remove or rename). Before, only the HTML listed it
+// (walk33).
+func TestTheConfigPhoneIsInTheDevicesJSON(t *testing.T) {
+	sitetest.Parallel(t)
+	s := sitetest.Start(t, sitetest.AppSite)
+	c := sitetest.NewClient(t, "")
+	sitetest.SignIn(t, s, c)
+	if page := c.Get("/.smsgate/devices"); !strings.Contains(page.Text, `id="config-phone"`) {
+		t.Fatalf("the HTML page lists no config phone:\n%s", page.Text)
+	}
+	res := c.GetWith("/.smsgate/devices", map[string]string{"Accept": "application/json"})
+	var got struct {
+		Devices []map[string]any `json:"devices"`
+	}
+	if err := json.Unmarshal([]byte(res.Text), &got); err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("the devices page as JSON: %d %v\n%s", res.StatusCode, err, res.Text)
+	}
+	var config []map[string]any
+	for _, d := range got.Devices {
+		if d["set_by"] == "administrator" {
+			config = append(config, d)
+		}
+	}
+	if len(config) != 1 || config[0]["kind"] != "phone" || config[0]["phone"] != "+1•••••••671" || config[0]["id"] != nil {
+		t.Fatalf("the config's phone in the JSON: %v\n%s", config, res.Text)
+	}
+	if strings.Contains(res.Text, "4155552671") {
+		t.Fatalf("the whole number in the JSON: %s", res.Text)
 	}
 }

@@ -53,26 +53,21 @@ type eventView struct {
 	Words string
 }
 
-// eventKinds are the console's filters: an event's kind begins with one.
-var eventKinds = []eventKind{{"signed_in", "event.signed_in"}, {"code_", "event.code_"}, {"locked_out", "event.locked_out"},
-	{"limit", "event.limit"}, {"number_", "event.number_"}, {"sim_swap", "event.sim_swap"}, {"delivery_", "event.delivery_"},
-	{"pumping", "event.pumping"}, {"admin_", "event.admin_"}, {"console_", "event.console_"}}
-
-// eventKind is a filter: events whose kind begins with Prefix, named by ID.
-type eventKind struct{ Prefix, ID string }
-
 // consoleEvents is admin/events: the realm's recent audit events, newest
 // first, filtered by user and kind.
 func (p *Pages) consoleEvents(req *request, c *consoleView) int {
 	q := req.r.URL.Query()
 	c.EventUser, c.EventKind, c.EventKinds = q.Get("user"), q.Get("kind"), eventKinds
-	if !slices.ContainsFunc(eventKinds, func(k eventKind) bool { return k.Prefix == c.EventKind }) {
+	filter := recent.Filter{User: c.EventUser}
+	if i := slices.IndexFunc(eventKinds, func(k eventKind) bool { return k.Prefix == c.EventKind }); i >= 0 {
+		filter.Kinds = eventKinds[i].prefixes()
+	} else {
 		c.EventKind = ""
 	}
 	if p.Site.Recent == nil {
 		return http.StatusOK
 	}
-	list, err := p.Site.Recent.Read(req.r.Context(), recent.Filter{User: c.EventUser, Kind: c.EventKind}, 200)
+	list, err := p.Site.Recent.Read(req.r.Context(), filter, 200)
 	if err != nil {
 		p.Logger.Error("reading recent events", zap.Error(err))
 		c.Error = p.sayID(req, "gate.unavailable")
@@ -81,7 +76,7 @@ func (p *Pages) consoleEvents(req *request, c *consoleView) int {
 	format := p.sayID(req, "date.format") + " 15:04:05 MST" // the time zone too (walk29, 48)
 	for _, e := range list {
 		c.Events = append(c.Events, eventView{Time: e.Time.In(p.Now().Location()).Format(format), Kind: e.Kind, Words: p.eventWords(req.lang, e.Kind),
-			User: textsafe.Escape(e.User), Phone: e.Phone, By: textsafe.Escape(e.By), Detail: textsafe.Escape(p.detailWords(req.lang, e.Detail))})
+			User: textsafe.Escape(e.User), Phone: e.Phone, By: p.byWords(req.lang, e), Detail: textsafe.Escape(p.detailWords(req.lang, e.Detail))})
 	}
 	return http.StatusOK
 }

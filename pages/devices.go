@@ -18,12 +18,13 @@ import (
 
 // deviceView is a device as pages show it.
 type deviceView struct {
-	ID       string `json:"id"`
-	Kind     string `json:"kind"` // factor.Device's Name: phone, app or passkey
+	ID       string `json:"id,omitempty"` // none for the config's phone
+	Kind     string `json:"kind"`         // factor.Device's Name: phone, app or passkey
 	Name     string `json:"name"`
 	Masked   string `json:"phone,omitempty"`
 	LastUsed string `json:"last_used,omitempty"`
 	Default  bool   `json:"default"`
+	SetBy    string `json:"set_by,omitempty"` // "administrator": the config's phone
 }
 
 // deviceViews lists user's devices for a page, the default first.

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/smsgate/caddy-smsgate/internal/harness"
+	"github.com/smsgate/caddy-smsgate/pages"
 	"github.com/smsgate/caddy-smsgate/words"
 )
 
@@ -135,4 +136,51 @@ func eventKinds(t *testing.T) []string {
 	}
 	slices.Sort(kinds)
 	return slices.Compact(kinds)
+}
+
+// TestEveryEventKindHasAnActor: every kind of event the code can emit says
+// who did it when its "by" is empty (walk33: a resume from the CLI showed
+// an empty "By" on the console's what happened), in every language the
+// catalogue ships; and the kinds an admin's API or CLI makes say so.
+func TestEveryEventKindHasAnActor(t *testing.T) {
+	t.Parallel()
+	for _, kind := range eventKinds(t) {
+		id := pages.ActorID(kind)
+		for _, lang := range words.English.Langs() {
+			if said := words.English.T(lang, id); id == "" || said == id || lang != "en" && said == words.English.T("en", id) {
+				t.Errorf("event %s: who did it (%q) has no words in %s", kind, id, lang)
+			}
+		}
+		if want := "by.admin_api"; (strings.HasPrefix(kind, "admin_") || kind == "pumping_resumed" || kind == "store_accepted") && id != want {
+			t.Errorf("event %s is by %s, want %s", kind, id, want)
+		}
+	}
+}
+
+// TestEveryEventKindHasAFilter: every kind of event the code can emit is
+// under one of the console's filters of what happened (walk33: device
+// changes, sign-outs and notices were under none, and "Sign-ins" missed
+// the sign-ins with a code), and each filter has words in every language.
+func TestEveryEventKindHasAFilter(t *testing.T) {
+	t.Parallel()
+	_, ids, prefixes := pages.EventFilters()
+	for _, kind := range eventKinds(t) {
+		if !slices.ContainsFunc(prefixes, func(ps []string) bool {
+			return slices.ContainsFunc(ps, func(p string) bool { return strings.HasPrefix(kind, p) })
+		}) {
+			t.Errorf("event %s is under no filter of what happened", kind)
+		}
+	}
+	for _, id := range ids {
+		for _, lang := range words.English.Langs() {
+			if said := words.English.T(lang, id); said == id { // German's "Codes" and "Limits" are English's
+				t.Errorf("the filter %s has no words in %s", id, lang)
+			}
+		}
+	}
+	for _, kind := range []string{"verified", "signed_in_trusted"} {
+		if !slices.Contains(prefixes[0], kind) && !strings.HasPrefix(kind, prefixes[0][0]) {
+			t.Errorf("Sign-ins (%v) misses %s", prefixes[0], kind)
+		}
+	}
 }

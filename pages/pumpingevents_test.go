@@ -3,6 +3,7 @@ package pages_test
 import (
 	"fmt"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -32,8 +33,8 @@ func TestAPumpingPauseIsInWhatHappened(t *testing.T) {
 		}
 	}
 	for _, c := range []struct{ lang, paused, where string }{
-		{"en", "Codes paused (SMS pumping?)", "Where: &#43;44740; Kind: number prefix"},
-		{"de", "Codes ausgesetzt (SMS-Betrug?)", "Wo: &#43;44740; Art: Nummernbereich"},
+		{"en", "Codes paused (SMS pumping?)", "Where: &#43;44740; Kind: number prefix; Codes asked for: 3; Codes sent: 2; Codes used: 0"},
+		{"de", "Codes ausgesetzt (SMS-Betrug?)", "Wo: &#43;44740; Art: Nummernbereich; Angeforderte Codes: 3; Gesendete Codes: 2; Verwendete Codes: 0"},
 	} {
 		alice.Header = http.Header{"Accept-Language": {c.lang}}
 		res := alice.Get("/.smsgate/admin/events?kind=pumping")
@@ -42,6 +43,13 @@ func TestAPumpingPauseIsInWhatHappened(t *testing.T) {
 			t.Errorf("%s: no pause in what happened:\n%s", c.lang, res.Text)
 		}
 	}
+	// The costs page's codes sent agree with the event's: the third,
+	// refused, is none (walk33, 48b: "Codes sent: 2" for one sent).
+	alice.Header = http.Header{"Accept-Language": {"en"}}
+	if res := alice.Get("/.smsgate/admin/costs"); !strings.Contains(res.Text, "GB: 2</title>") {
+		t.Errorf("the costs page's texts to GB should be the event's 2 sent:\n%s", res.Text)
+	}
+	alice.Header = http.Header{"Accept-Language": {"de"}}
 	// The costs page says it in the same word, of numbers with the prefix
 	// (walk33: "angehalten", "Pausiert" and "ausgesetzt" for one pause,
 	// and "neue Codes nach +1415").
@@ -49,5 +57,22 @@ func TestAPumpingPauseIsInWhatHappened(t *testing.T) {
 	if !strings.Contains(res.Text, "Der Pumping-Schutz hat neue Codes an Nummern mit &#43;44740 ausgesetzt.") || !strings.Contains(res.Text, `<th scope="col">Ausgesetzt</th>`) ||
 		strings.Contains(res.Text, "angehalten") || strings.Contains(res.Text, "Pausiert") {
 		t.Errorf("de: the costs page's pause:\n%s", res.Text)
+	}
+	// Who did it, in words: the guard paused, and the CLI (through the
+	// admin API) resumed (walk33: an empty "By").
+	if st, body := sitetest.Admin(t, "POST", "/smsgate/pumping/resume", `{"realm":"localhost","place":"+44740"}`); st != http.StatusOK {
+		t.Fatalf("resuming +44740: %d %s", st, body)
+	}
+	for _, c := range []struct{ lang, paused, resumed string }{
+		{"en", "the pumping guard", "administrator (command line or admin API)"},
+		{"de", "der Pumping-Schutz", "Administrator (Kommandozeile oder Admin-API)"},
+	} {
+		alice.Header = http.Header{"Accept-Language": {c.lang}}
+		res := alice.Get("/.smsgate/admin/events?kind=pumping")
+		for kind, by := range map[string]string{"pumping_paused": c.paused, "pumping_resumed": c.resumed} {
+			if !regexp.MustCompile(`<td data-kind="` + kind + `">[^<]*</td><td></td><td></td><td>` + regexp.QuoteMeta(by) + `</td>`).MatchString(res.Text) {
+				t.Errorf("%s: %s should be by %q:\n%s", c.lang, kind, by, res.Text)
+			}
+		}
 	}
 }

@@ -2,10 +2,12 @@ package pages
 
 import (
 	"net/http"
+	"slices"
 
 	"go.uber.org/zap"
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/phone"
 	"github.com/smsgate/caddy-smsgate/signin"
 	"github.com/smsgate/caddy-smsgate/words"
@@ -85,4 +87,16 @@ func (p *Pages) withConfigAndCodes(req *request, user string, d pageData) pageDa
 		d.ConfigPhone = phone.Mask(e164)
 	}
 	return d
+}
+
+// withConfigPhone is the devices page's list for JSON callers: d's
+// devices, and the phone the config gives her (d.ConfigPhone, masked), as
+// the page's own row shows it: set by her administrator, with no ID (it
+// is neither removed nor renamed here). Before, only the HTML listed it
+// (walk33). Any other step's devices as they are.
+func withConfigPhone(p *Pages, req *request, step string, d pageData) []deviceView {
+	if step != "devices" || d.ConfigPhone == "" {
+		return d.Devices
+	}
+	return append(slices.Clip(d.Devices), deviceView{Kind: factor.Phone.Name(), Name: p.sayID(req, "Phone"), Masked: d.ConfigPhone, SetBy: "administrator"})
 }

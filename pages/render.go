@@ -150,8 +150,8 @@ func (p *Pages) pageNoFlow(req *request, status int, step string, d pageData) {
 		if d.Delivery != "" {
 			out["delivery"] = d.Delivery
 		}
-		if len(d.Devices) > 0 {
-			out["devices"] = d.Devices
+		if devices := withConfigPhone(p, req, step, d); len(devices) > 0 {
+			out["devices"] = devices
 		}
 		if d.CodesWithdrawn {
 			out[signin.CodesWithdrawn] = true

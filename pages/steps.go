@@ -79,7 +79,7 @@ func (p *Pages) enroll(req *request) {
 	}
 	if req.r.Method == http.MethodGet {
 		if !p.twinRefused(req) { // a case twin's refusal before a number is typed
-			p.page(req, http.StatusOK, "enroll", pageData{Phone: p.enrollingNumber(req)}) // back to change it: the number she typed
+			p.page(req, http.StatusOK, "enroll", pageData{Phone: p.asTyped(req, p.enrollingNumber(req))}) // back to change it: the number she typed
 		}
 		return
 	}
@@ -213,6 +213,7 @@ func (p *Pages) checkApp(req *request, c *enrollment.Challenge) {
 	if err != nil {
 		d = p.verifyData(req, c, p.say(req, err))
 		d.AppError, d.Remembered = true, req.form["remember"] == "1"
+		p.whichCode(req, &d, err, "code.wrong_app")
 	}
 	p.answerCheck(req, res, err, d)
 }
@@ -226,6 +227,9 @@ func (p *Pages) checked(req *request, c *enrollment.Challenge, res *signin.Resul
 		}
 		d = p.verifyData(req, c, p.say(req, err))
 		d.RecoveryError, d.Remembered = recovery, req.form["remember"] == "1"
+		if !recovery {
+			p.whichCode(req, &d, err, textedOrCalled(c))
+		}
 		if recovery && errors.Is(err, enrollment.ErrWrongRecovery) {
 			d.RecoveryTyped = req.form["code"]
 		}
@@ -258,6 +262,10 @@ func (p *Pages) answerCheck(req *request, res *signin.Result, err error, d pageD
 			p.Metrics.Lockouts.Inc()
 		}
 		p.Metrics.Verifications.WithLabelValues(o.Reason).Inc()
+		if twin, ok := p.twinAtCompletion(req, err); ok {
+			p.page(req, o.status, "enroll", twin)
+			return
+		}
 		p.page(req, o.status, "verify", d)
 		return
 	}

@@ -30,3 +30,21 @@ func (p *Pages) twinRefused(req *request) bool {
 	}
 	return true
 }
+
+// twinAtCompletion is the twin's page (as twinRefused shows it) for a
+// first phone's right code refused because a case twin of her name got a
+// phone since her code was sent (signin.ErrCaseTwin at completion), or is
+// getting one now (ErrTwinClaimed): who she is signed in as, what is true
+// for her — her code was right, and her administrator must sort out the
+// two accounts (walk33, 65: "Sign in with that account's exact name", told
+// to alice herself, with no way on but "Not you?") — and Sign out. ok is
+// false for any other refusal.
+func (p *Pages) twinAtCompletion(req *request, err error) (_ pageData, ok bool) {
+	switch {
+	case errors.Is(err, signin.ErrCaseTwin):
+		return pageData{Twin: true, Who: req.user, Error: p.sayID(req, "enroll.case_twin_late")}, true
+	case errors.Is(err, signin.ErrTwinClaimed):
+		return pageData{Twin: true, Claimed: true, Who: req.user, Error: p.say(req, err)}, true
+	}
+	return pageData{}, false
+}

@@ -83,9 +83,12 @@ type Pause struct {
 	Kind  string    `json:"kind"`
 	Since time.Time `json:"since"`
 	Until time.Time `json:"until"`
-	// Sent and Used are the window's codes when it began.
-	Sent int64 `json:"sent"`
-	Used int64 `json:"used"`
+	// Asked, Sent and Used are the window's codes when it began: asked
+	// for (the send that began it among them, refused unless its number
+	// was exempt), sent (as the admin's figures count them), used.
+	Asked int64 `json:"asked,omitempty"`
+	Sent  int64 `json:"sent"`
+	Used  int64 `json:"used"`
 	// Trips counts this place's pauses within a day, this one included.
 	Trips int `json:"trips"`
 	// ResumedBy is "admin" when an admin ended it early.

@@ -250,7 +250,14 @@ func (w *Watch) Judge(ctx context.Context) (*Refusal, error) {
 		if sent < float64(min) || used >= w.g.MinConversion*sent {
 			continue
 		}
-		ps, forgot, err := w.g.pause(ctx, w.realm, p.name, p.kind, int64(math.Round(sent)), int64(math.Round(used)), w.now)
+		// This send is counted, and refused unless exempt: asked for,
+		// never sent (walk33: "Codes sent: 2" where the costs page said 1).
+		asked := int64(math.Round(sent))
+		gone := asked
+		if !w.exempt() {
+			gone--
+		}
+		ps, forgot, err := w.g.pause(ctx, w.realm, p.name, p.kind, counts{asked: asked, sent: gone, used: int64(math.Round(used))}, w.now)
 		p.forgot = forgot
 		if err != nil {
 			return nil, err
@@ -262,10 +269,14 @@ func (w *Watch) Judge(ctx context.Context) (*Refusal, error) {
 	return refusal, nil
 }
 
+// counts are a place's codes when its pause began: asked for (the send
+// that paused it too), sent, used.
+type counts struct{ asked, sent, used int64 }
+
 // pause starts place's pause, unless another send started one already;
 // either way it returns the pause in force, and whether it forgot the
 // place's counts (only where it started it).
-func (g *Guard) pause(ctx context.Context, realm, place, kind string, sent, used int64, now time.Time) (_ Pause, forgot bool, _ error) {
+func (g *Guard) pause(ctx context.Context, realm, place, kind string, n counts, now time.Time) (_ Pause, forgot bool, _ error) {
 	var started Pause
 	began := false
 	err := g.Store.Update(ctx, pauseKey(realm, place), func(old []byte, _ bool) ([]byte, time.Duration, error) {
@@ -279,7 +290,7 @@ func (g *Guard) pause(ctx context.Context, realm, place, kind string, sent, used
 			trips = prev.Trips + 1
 		}
 		d := min(g.Pause<<min(trips-1, 10), MaxPause)
-		started = Pause{Place: place, Kind: kind, Since: now, Until: now.Add(d), Sent: sent, Used: used, Trips: trips}
+		started = Pause{Place: place, Kind: kind, Since: now, Until: now.Add(d), Asked: n.asked, Sent: n.sent, Used: n.used, Trips: trips}
 		began = true
 		raw, err := json.Marshal(started)
 		return raw, d + MaxPause, err

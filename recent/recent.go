@@ -10,6 +10,7 @@ package recent
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -145,13 +146,21 @@ func (r *Ring) Run(every time.Duration, failed func(error)) (stop func()) {
 }
 
 // Filter chooses events: by user (exactly) and kind (a prefix: "admin_"
-// is every admin action); empty matches all.
+// is every admin action; or any of Kinds, prefixes too); empty matches
+// all.
 type Filter struct {
 	User, Kind string
+	Kinds      []string
 }
 
 func (f Filter) match(e Event) bool {
-	return (f.User == "" || e.User == f.User || e.By == f.User) && (f.Kind == "" || strings.HasPrefix(e.Kind, f.Kind))
+	if f.User != "" && e.User != f.User && e.By != f.User {
+		return false
+	}
+	if f.Kind == "" && len(f.Kinds) == 0 {
+		return true
+	}
+	return f.Kind != "" && strings.HasPrefix(e.Kind, f.Kind) || slices.ContainsFunc(f.Kinds, func(p string) bool { return strings.HasPrefix(e.Kind, p) })
 }
 
 // Read flushes this gate's events and returns the ring's that f matches,

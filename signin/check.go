@@ -118,7 +118,7 @@ func (s *Service) Check(ctx context.Context, sc enrollment.Scope, f *Flow, user 
 			return nil, cmpEnded(err, enrollment.ErrNoChallenge) // its code is used up: a new sign-in
 		}
 		if done.Added {
-			s.audit("device_added", done.User, done.Phone, zap.String("device", done.DeviceID))
+			s.audit("device_added", done.User, done.Phone, zap.String("device", done.DeviceID), zap.String("kind", factor.Phone.Name()))
 			s.Notify(ctx, sc.Realm, done.User, done.DeviceID, words.Say("notice.phone_added", "phone", done.Masked))
 		}
 	}

@@ -1,0 +1,67 @@
+package pages
+
+import (
+	"strings"
+
+	"github.com/smsgate/caddy-smsgate/internal/textsafe"
+	"github.com/smsgate/caddy-smsgate/recent"
+	"github.com/smsgate/caddy-smsgate/words"
+)
+
+// Who did it, in words, for the console's what happened: an event's "by"
+// is the admin who made a change in the console, or a reason the gate
+// gave; empty, it was someone the kind of event names (walk33: a resume
+// from the CLI showed an empty "By"). Every kind of event the code can
+// emit has one (TestEveryEventKindHasAnActor).
+
+// byKinds are the reasons a "by" may hold (not an admin's name: an admin
+// named like one is still shown by her name where the console wrote it).
+var byKinds = map[string]string{"provisioned_number_lost": "by.provisioned_number_lost"}
+
+// actorPrefixes name who acts in events of kinds beginning with each
+// prefix, when their "by" is empty (the longest prefix wins; "" is every
+// kind).
+var actorPrefixes = map[string]string{
+	"":                         "by.gate",
+	"admin_":                   "by.admin_api", // the admin API, which the CLI calls (the console's name the admin)
+	"pumping_resumed":          "by.admin_api",
+	"store_accepted":           "by.admin_api",
+	"pumping_paused":           "by.pumping_guard",
+	"provisioned_":             "by.config",
+	"added_devices_kept":       "by.config",
+	"browser_untrusted":        "by.user",
+	"device_":                  "by.user",
+	"enrolled":                 "by.user",
+	"invite_used":              "by.user",
+	"recovery_code_used":       "by.user",
+	"recovery_codes_renewed":   "by.user",
+	"signed_in_trusted":        "by.user",
+	"signed_out":               "by.user",
+	"verified":                 "by.user",
+	"code_sent":                "by.user",
+	"recovery_codes_withdrawn": "by.gate",
+	"enrollment_refused_case":  "by.gate",
+}
+
+// actorID is the words' ID of who acted in an event of kind whose "by" is
+// empty.
+func actorID(kind string) string {
+	best := ""
+	for prefix := range actorPrefixes {
+		if strings.HasPrefix(kind, prefix) && len(prefix) > len(best) {
+			best = prefix
+		}
+	}
+	return actorPrefixes[best]
+}
+
+// byWords says who did e, in lang.
+func (p *Pages) byWords(lang string, e recent.Event) string {
+	if e.By == "" {
+		return p.Words.Render(lang, words.Text{ID: actorID(e.Kind)})
+	}
+	if id, ok := byKinds[e.By]; ok {
+		return p.sayOr(lang, id, e.By)
+	}
+	return textsafe.Escape(e.By)
+}
