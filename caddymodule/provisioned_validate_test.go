@@ -49,7 +49,7 @@ http://localhost:1 {
 	if err := json.Unmarshal(adapted, &c); err != nil {
 		t.Fatal(err)
 	}
-	if err := caddy.Validate(&c); err != nil {
+	if err := sitetest.Validate(t, &c); err != nil {
 		t.Fatal(err)
 	}
 	sitetest.ExpectBody(t, alice.Get("/"), "Hello, alice!")

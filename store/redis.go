@@ -13,6 +13,8 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
+
+	"github.com/smsgate/caddy-smsgate/internal/clock"
 )
 
 func init() {
@@ -73,8 +75,9 @@ func (Redis) CaddyModule() caddy.ModuleInfo {
 
 // startStep bounds each step of Open: the ping (a Redis that does not
 // answer fails the config load within it), each script's load, the
-// durability reads.
-const startStep = 5 * time.Second
+// durability reads: 5 s, shortened only in a test that sits through it
+// (a silent Redis's ping, internal/processes).
+var startStep = clock.NewWait("store-start", 5*time.Second)
 
 // Provision checks the options and makes the client, dialling nobody
 // (go-redis dials on first use): `caddy validate` provisions a config and
@@ -136,7 +139,7 @@ func (r *Redis) Open(ctx context.Context) error {
 	// three masters) took more than 5 s for them all, and the start failed
 	// ("loading a script: context deadline exceeded").
 	step := func() (context.Context, context.CancelFunc) {
-		return context.WithTimeout(ctx, cmp.Or(r.startStep, startStep))
+		return context.WithTimeout(ctx, cmp.Or(r.startStep, startStep.Get()))
 	}
 	pingCtx, cancel := step()
 	defer cancel()

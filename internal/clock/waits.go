@@ -13,8 +13,10 @@ import (
 // its code reads it: its documented length, unless a test shortened it
 // (Shorten) to sit through less of it. A test's Caddy process is the test
 // binary run again, so a wait is named, and shortened there by its name
-// (sitetest's knob "wait"). Nothing else sets it: no option, no
-// environment variable, and the package is internal to the module.
+// (sitetest's knob "wait"; internal/processes' test binary, run as
+// Caddy, reads the names from its own TestMain's variable). Nothing else
+// sets it: no option, no environment variable of the product's, and the
+// package is internal to the module.
 type Wait struct {
 	d     time.Duration
 	short atomic.Int64 // nanoseconds; 0: d

@@ -38,6 +38,7 @@ import (
 	"github.com/spf13/cobra"
 
 	_ "github.com/smsgate/caddy-smsgate"
+	"github.com/smsgate/caddy-smsgate/internal/clock"
 	"github.com/smsgate/caddy-smsgate/internal/harness"
 	_ "github.com/smsgate/caddy-smsgate/internal/sitetest"
 )
@@ -45,6 +46,7 @@ import (
 func TestMain(m *testing.M) {
 	if os.Getenv("SMSGATE_TEST_CADDY") == "1" {
 		os.Args = append([]string{"caddy"}, strings.Fields(os.Getenv("SMSGATE_TEST_CADDY_ARGS"))...)
+		shortenWaits()
 		caddycmd.Main()
 		return
 	}
@@ -63,6 +65,30 @@ func TestMain(m *testing.M) {
 	code := harness.Run(m)
 	_ = os.RemoveAll(root)
 	harness.Exit(code)
+}
+
+// waitsEnv shortens the product's fixed waits in a test Caddy:
+// "NAME DURATION", comma-separated (clock.Shorten's names). Only this test
+// binary reads it, run as Caddy; a test that sits through a wait gives it
+// to startCaddy (TestAReloadWhoseStoreCannotOpenTouchesNoLiveRequest).
+const waitsEnv = "SMSGATE_TEST_CADDY_WAITS"
+
+// shortenWaits shortens, in a test Caddy, the waits waitsEnv names.
+func shortenWaits() {
+	for _, w := range strings.Split(os.Getenv(waitsEnv), ",") {
+		if w == "" {
+			continue
+		}
+		name, length, _ := strings.Cut(w, " ")
+		d, err := time.ParseDuration(length)
+		if err == nil {
+			_, err = clock.Shorten(name, d)
+		}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "%s: %q: %v\n", waitsEnv, w, err)
+			os.Exit(2)
+		}
+	}
 }
 
 // dataRoot is this test binary's folder (Caddy's data and config, the

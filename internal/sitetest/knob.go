@@ -82,7 +82,7 @@ func init() {
 }
 
 // Shorten makes the product's wait name (clock.NewWait: "request-budget",
-// "store-watch", "settle-retry", "replica-wait", "twin-grace") d long in
+// "store-watch", "settle-retry", "replica-wait", "twin-grace", "store-start") d long in
 // t's Caddy until t ends, so that t sits through less of it: before Start
 // for a wait read as a gate starts (the store watch's). Keep the real length in
 // a test of something that must happen only once the wait is over.

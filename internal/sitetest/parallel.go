@@ -55,6 +55,8 @@ var localLive atomic.Bool
 // testing the last config of another test.
 func stopLocal() {
 	if localLive.CompareAndSwap(true, false) {
+		localLoads.Lock()
+		defer localLoads.Unlock()
 		if err := caddy.Load(idleConfig(strconv.Itoa(AdminPort)), true); err != nil {
 			panic(err)
 		}

@@ -19,9 +19,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -167,9 +165,6 @@ func AssertJSONLoadError(t *testing.T, cfg string, want ...string) {
 	t.Helper()
 	assertLoadError(t, "application/json", cfg, want...)
 }
-
-// localLoads: the in-process Caddy takes refused configs one at a time.
-var localLoads sync.Mutex
 
 func assertLoadError(t *testing.T, contentType, cfg string, wants ...string) {
 	t.Helper()
@@ -361,12 +356,6 @@ func Admin(t *testing.T, method, path, body string) (int, string) {
 	}
 	return admin(t, portsOf(t), method, path, body)
 }
-
-// startLocal starts the in-process Caddy, with only its admin endpoint,
-// the first time a test needs it.
-var startLocal = sync.OnceValue(func() error {
-	return caddy.Load(idleConfig(strconv.Itoa(AdminPort)), true)
-})
 
 // AssertAdapt adapts the Caddyfile cfg and expects the JSON want
 // (indented with tabs), warnings or not.
