@@ -30,7 +30,10 @@ func (p *Pages) enrollingNumber(req *request) string {
 // country chosen in the picker (and its example number), where the gate
 // takes numbers of it (presetRegion: the number's country, else the
 // gate's default region); else as it is (walk33, 03 and 33: "+4915…" in
-// a field whose hint says to type it as she knows it).
+// a field whose hint says to type it as she knows it). Only a national
+// format the form reads back as e164 (review34 R1: the library writes an
+// Argentine mobile, +54 9 11…, as "09 15-…", its area code lost, which
+// the form refuses): else the whole number, as the form takes it too.
 func (p *Pages) asTyped(req *request, e164 string) string {
 	r := phone.Region(e164)
 	if e164 == "" || p.presetRegion(r, "") != r {
@@ -40,9 +43,13 @@ func (p *Pages) asTyped(req *request, e164 string) string {
 	if err != nil {
 		return e164
 	}
+	national := phonenumbers.Format(num, phonenumbers.NATIONAL)
+	if back, err := phone.Parse(national, r); err != nil || back != e164 {
+		return e164
+	}
 	req.region = r
 	if ex := phone.Example(r); ex != "" {
 		req.example = ex
 	}
-	return phonenumbers.Format(num, phonenumbers.NATIONAL)
+	return national
 }
