@@ -128,10 +128,14 @@ func (r *Redis) Provision(ctx caddy.Context) error {
 // not the first sign-in) and loads the scripts; open, it answers at once.
 // A server that evicts keys is refused (see durability), and so is a
 // replica a failover could promote (Sentinel's, a Cluster's); one that
-// keeps nothing on disk is a warning in the log.
+// keeps nothing on disk is a warning in the log. After a failed Open it
+// answers an error again: its connections are closed (failed).
 func (r *Redis) Open(ctx context.Context) error {
 	if r.opened {
 		return nil
+	}
+	if r.client == nil {
+		return errors.New("redis store: closed after a failed opening")
 	}
 	addrs := r.opts.Addrs
 	// Each step of the start has startStep of its own, not what the ones

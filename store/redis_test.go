@@ -196,6 +196,11 @@ func TestRedisProvisionFailureCleansUpQuietly(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "redis store at") {
 		t.Fatalf("opening a Redis store nobody answers: %v", err)
 	}
+	// Opened again, it fails again, its connections closed: no panic on
+	// the client failed() let go (review34 R2).
+	if err := store.Open(ctx, mod.(store.Store)); err == nil {
+		t.Error("a second Open after a failed one says the store is open")
+	}
 	for i := range 2 {
 		if err := mod.(caddy.CleanerUpper).Cleanup(); err != nil {
 			t.Errorf("cleanup %d after a failed opening: %v", i+1, err)
