@@ -1,6 +1,7 @@
 package pages
 
 import (
+	"cmp"
 	"strings"
 
 	"github.com/smsgate/caddy-smsgate/internal/textsafe"
@@ -19,10 +20,10 @@ import (
 var byKinds = map[string]string{"provisioned_number_lost": "by.provisioned_number_lost"}
 
 // actorPrefixes name who acts in events of kinds beginning with each
-// prefix, when their "by" is empty (the longest prefix wins; "" is every
-// kind).
+// prefix, when their "by" is empty (the longest prefix wins). Every kind
+// the code emits is under one (TestEveryEventKindHasAnActor: no catch-all,
+// so a new kind is named, not guessed; review34 R4).
 var actorPrefixes = map[string]string{
-	"":                         "by.gate",
 	"admin_":                   "by.admin_api", // the admin API, which the CLI calls (the console's name the admin)
 	"pumping_resumed":          "by.admin_api",
 	"store_accepted":           "by.admin_api",
@@ -39,12 +40,25 @@ var actorPrefixes = map[string]string{
 	"signed_out":               "by.user",
 	"verified":                 "by.user",
 	"code_sent":                "by.user",
+	"verify_failed":            "by.user", // a wrong code she (or a thief) typed
 	"recovery_codes_withdrawn": "by.gate",
 	"enrollment_refused_case":  "by.gate",
+	"code_unconfirmed":         "by.gate",
+	"console_refused":          "by.gate",
+	"delivery_":                "by.gate",
+	"handed_off":               "by.gate",
+	"limit_hit":                "by.gate",
+	"locked_out":               "by.gate",
+	"not_enrolled":             "by.gate",
+	"notice_sent":              "by.gate",
+	"number_refused":           "by.gate",
+	"secret_":                  "by.gate",
+	"sim_swap":                 "by.gate",
+	"store_":                   "by.gate",
 }
 
 // actorID is the words' ID of who acted in an event of kind whose "by" is
-// empty.
+// empty, or "" for a kind none names.
 func actorID(kind string) string {
 	best := ""
 	for prefix := range actorPrefixes {
@@ -58,7 +72,7 @@ func actorID(kind string) string {
 // byWords says who did e, in lang.
 func (p *Pages) byWords(lang string, e recent.Event) string {
 	if e.By == "" {
-		return p.Words.Render(lang, words.Text{ID: actorID(e.Kind)})
+		return p.Words.Render(lang, words.Text{ID: cmp.Or(actorID(e.Kind), "by.gate")}) // a kind of a newer release
 	}
 	if id, ok := byKinds[e.By]; ok {
 		return p.sayOr(lang, id, e.By)
