@@ -8,3 +8,6 @@ func ShortenBodyTime(d time.Duration) (restore func()) {
 	was := bodyTime.Swap(int64(d))
 	return func() { bodyTime.Store(was) }
 }
+
+// SignInSteps are the pages whose POSTs no session makes (liveForChange).
+var SignInSteps = signInSteps
