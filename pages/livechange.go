@@ -60,3 +60,26 @@ func (p *Pages) liveForChange(req *request, step string) bool {
 	}
 	return err == nil && live
 }
+
+// bornEnded answers, and reports so, a sign-in of user whose session her
+// revocation record would end as it is issued: a sign-out everywhere (or
+// an admin's revoke) a moment ago at an instance whose clock is ahead of
+// this one's, whose instant this clock has not reached (attack34b's F2).
+// Issued, it was a 303 into a dead session: every request after it sent
+// back to sign in, for as long as the clocks differ. Now the page says so,
+// in words, with Retry-After. The record stands as written: it must end
+// every session signed before it. A store that cannot say lets the
+// sign-in go on (a session born ended is refused all the same).
+func (p *Pages) bornEnded(req *request, user string) bool {
+	wait, err := p.Sessions.BornEnded(req.r.Context(), user, req.began)
+	if err != nil {
+		p.Logger.Warn("reading whether a new session would be born ended", zap.Error(err))
+		return false
+	}
+	if wait <= 0 {
+		return false
+	}
+	req.w.Header().Set("Retry-After", retryAfter(wait))
+	p.fail(req, http.StatusConflict, "signed_out_elsewhere", p.sayID(req, "gate.signed_out_elsewhere"))
+	return true
+}
