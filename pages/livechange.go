@@ -33,7 +33,8 @@ var signInSteps = map[string]bool{
 // liveForChange reports whether req may go on to step's page: any but a
 // POST of a session whose end the store holds (or a store that cannot
 // say: 503). An ended one goes to sign-in, as signin.ErrEnded's do, back
-// to its page after; the page never sees it.
+// to its page after (a passkey's ceremony: refused in JSON, as its own
+// check refuses); the page never sees it.
 func (p *Pages) liveForChange(req *request, step string) bool {
 	if req.r.Method != http.MethodPost || signInSteps[step] {
 		return true
@@ -47,6 +48,11 @@ func (p *Pages) liveForChange(req *request, step string) bool {
 	case err != nil:
 		p.Logger.Error("checking a session is still live before its change", zap.Error(err))
 		p.unavailable(req)
+	case !live && strings.HasPrefix(step, "passkey/"):
+		// The ceremony's script reads JSON: refused as its own check of
+		// an ended session refuses (passkey.go).
+		req.session, req.json = nil, true
+		p.fail(req, http.StatusForbidden, "step_up", p.sayID(req, "passkey.step_up"))
 	case !live:
 		req.session = nil
 		req.flow.RD = p.PathPrefix + "devices"
