@@ -351,6 +351,11 @@ func TestARemovalWhoseEndFailedOnTheDevicesPageIsAskedAgainThere(t *testing.T) {
 	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
 		s, dir, lost, _, thief, dora := lostPhoneSite(t, storeLine, failingEnd)
 		tok := dora.CSRF("/.smsgate/devices")
+		// Her own session's end, read first (the page's check that it
+		// still lives), is spared: the removal's end fails.
+		if err := os.WriteFile(filepath.Join(dir, "spare"), nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
 		if err := os.WriteFile(filepath.Join(dir, "fail"), nil, 0o600); err != nil {
 			t.Fatal(err)
 		}

@@ -20,3 +20,6 @@ func EventFilters() (values, ids []string, prefixes [][]string) {
 	}
 	return values, ids, prefixes
 }
+
+// SignInSteps are the pages whose POSTs no session makes (liveForChange).
+var SignInSteps = signInSteps

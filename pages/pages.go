@@ -217,7 +217,9 @@ func (p *Pages) serve(req *request) error {
 	var handle func(*request)
 	step := strings.TrimPrefix(r.URL.Path, p.PathPrefix)
 	if strings.HasPrefix(step, "passkey/") {
-		p.passkey(req, step) // JSON of their own: the browser's WebAuthn answers
+		if p.liveForChange(req, step) {
+			p.passkey(req, step) // JSON of their own: the browser's WebAuthn answers
+		}
 		return nil
 	}
 	switch step {
@@ -267,6 +269,9 @@ func (p *Pages) serve(req *request) error {
 	}
 	if (step == "login" || step == "verify" || step == "enroll") && p.trustedSignIn(req) {
 		return nil // a trusted browser: no code
+	}
+	if !p.liveForChange(req, step) {
+		return nil // an ended session's change: to sign-in
 	}
 	handle(req)
 	return nil

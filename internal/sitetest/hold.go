@@ -31,7 +31,9 @@ var Holds struct {
 	// "scanned" (a Scan, its key the prefix, once it ran).
 	Park func(op, key string) bool
 	// Fail matches the reads that fail while the file "fail" exists (the
-	// first of them, while "fail-once" does).
+	// first of them, while "fail-once" does), but the first of them while
+	// "spare" exists, which it removes (a devices page's check that its
+	// session still lives, read before the change whose read is to fail).
 	Fail func(key string) bool
 	// Break matches the writes during which the store goes away, once
 	// armed by the file "break" (which it removes): the write is made and
@@ -126,7 +128,7 @@ func (h *HoldStore) after(op, key string) {
 
 // Get implements store.Store.
 func (h *HoldStore) Get(ctx context.Context, key string) ([]byte, error) {
-	if Holds.Fail != nil && Holds.Fail(key) {
+	if Holds.Fail != nil && Holds.Fail(key) && os.Remove(filepath.Join(h.Dir, "spare")) != nil {
 		if _, err := os.Stat(filepath.Join(h.Dir, "fail")); err == nil || os.Remove(filepath.Join(h.Dir, "fail-once")) == nil {
 			return nil, errors.New("test: the store cannot be read")
 		}

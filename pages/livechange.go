@@ -1,0 +1,91 @@
+package pages
+
+import (
+	"net/http"
+	"strings"
+
+	"go.uber.org/zap"
+
+	"github.com/smsgate/caddy-smsgate/signin"
+)
+
+// A POST that a signed-in session makes (the devices page's rename,
+// default, removal, adding, untrusting…; the console's reset, revoke,
+// removal, invite, ending of a session; a passkey's adding; any page
+// added later) is made only once the store says the session is still
+// live (session.Manager.Live: one read of its revocation records). The
+// gate's cache of sessions learns of an end written by another instance
+// only at its next read of the revocation log (RevocationPoll): in that
+// second an ended session at this instance (a thief's, signed out
+// everywhere, revoked or its phone removed at another) removed her other
+// phone, or, an admin's, reset a user or minted an invite (attack34b).
+// The steps of a sign-in are not a session's change, and keep their own
+// rules: an ended session's browser signs in through them again.
+
+// signInSteps are the pages whose POSTs no session makes: signing in
+// (a step-up too: it issues a new session, whose change the devices
+// page then checks), signing out, an invite's link, a code's delivery.
+var signInSteps = map[string]bool{
+	"login": true, "enroll": true, "verify": true, "logout": true, "invite": true, "status": true,
+	"passkey/login/begin": true, "passkey/login/finish": true,
+}
+
+// liveForChange reports whether req may go on to step's page: any but a
+// POST of a session whose end the store holds (or a store that cannot
+// say: 503). An ended one goes to sign-in, as signin.ErrEnded's do, back
+// to its page after (a passkey's ceremony: refused in JSON, as its own
+// check refuses); the page never sees it.
+func (p *Pages) liveForChange(req *request, step string) bool {
+	if req.r.Method != http.MethodPost || signInSteps[step] {
+		return true
+	}
+	cl := p.session(req)
+	if cl == nil {
+		return true // none: the page answers as it does for none
+	}
+	live, err := p.Sessions.Live(req.r.Context(), cl)
+	switch {
+	case err != nil:
+		p.Logger.Error("checking a session is still live before its change", zap.Error(err))
+		p.unavailable(req)
+	case !live && strings.HasPrefix(step, "passkey/"):
+		// The ceremony's script reads JSON: refused as its own check of
+		// an ended session refuses (passkey.go).
+		req.session, req.json = nil, true
+		p.fail(req, http.StatusForbidden, "step_up", p.sayID(req, "passkey.step_up"))
+	case !live:
+		req.session = nil
+		req.flow.RD = p.PathPrefix + "devices"
+		if strings.HasPrefix(step, "admin/") {
+			req.flow.RD = p.PathPrefix + step // the console's own way back
+			if q := req.r.URL.RawQuery; q != "" {
+				req.flow.RD += "?" + q
+			}
+		}
+		p.goTo(req, signin.Login)
+	}
+	return err == nil && live
+}
+
+// bornEnded answers, and reports so, a sign-in of user whose session her
+// revocation record would end as it is issued: a sign-out everywhere (or
+// an admin's revoke) a moment ago at an instance whose clock is ahead of
+// this one's, whose instant this clock has not reached (attack34b's F2).
+// Issued, it was a 303 into a dead session: every request after it sent
+// back to sign in, for as long as the clocks differ. Now the page says so,
+// in words, with Retry-After. The record stands as written: it must end
+// every session signed before it. A store that cannot say lets the
+// sign-in go on (a session born ended is refused all the same).
+func (p *Pages) bornEnded(req *request, user string) bool {
+	wait, err := p.Sessions.BornEnded(req.r.Context(), user, req.began)
+	if err != nil {
+		p.Logger.Warn("reading whether a new session would be born ended", zap.Error(err))
+		return false
+	}
+	if wait <= 0 {
+		return false
+	}
+	req.w.Header().Set("Retry-After", retryAfter(wait))
+	p.fail(req, http.StatusConflict, "signed_out_elsewhere", p.sayID(req, "gate.signed_out_elsewhere"))
+	return true
+}
