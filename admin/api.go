@@ -253,7 +253,7 @@ func (s *Site) Change(ctx context.Context, op string, req Request, by string) (a
 	if err != nil {
 		return nil, err
 	}
-	req.Realm = s.Realm
+	req.Realm, req.by = s.Realm, by
 	out, err := adminOp(ctx, s.Admin, s.SignIn, s.Logger, to.LinkOrigin()+to.prefix(), s.DefaultRegion, op, req)
 	if err != nil {
 		return nil, err
@@ -271,6 +271,7 @@ func (s *Site) Change(ctx context.Context, op string, req Request, by string) (a
 	case req.ID != "":
 		fields = append(fields, zap.String("device", req.ID))
 	}
+	fields = append(fields, endedField(out)...)
 	s.Audit("admin_"+strings.NewReplacer("/", "_", "-", "_").Replace(op), req.User, "", fields...)
 	return out, nil
 }

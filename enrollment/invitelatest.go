@@ -146,7 +146,8 @@ func ReadReplaced(b *store.Batch, realm, user string) func(inv Invite) (bool, er
 // record names another (ErrInviteReplaced: an invite of the release
 // before last, with no mint time, is never named: any record replaces
 // it), or none (ErrInvite: a reset, a revoke, a sign-out everywhere wrote
-// it, endkeys.NoInvite). No record, or one holding only a recovery code's
+// it, endkeys.NoInvite), or ended with the admin who minted it
+// (ErrInviteWithdrawn: endkeys.Withdrawn, session.EndMinted). No record, or one holding only a recovery code's
 // mark (review33: it made a pending invite of a release before the record
 // look replaced): it is not. err is the store's.
 func ReadGone(b *store.Batch, realm, user string) func(inv Invite) (gone, err error) {
@@ -167,6 +168,8 @@ func ReadGone(b *store.Batch, realm, user string) func(inv Invite) (gone, err er
 			return nil, nil
 		case endkeys.NoInvite:
 			return ErrInviteEnded, nil
+		case endkeys.Withdrawn:
+			return ErrInviteWithdrawn, nil
 		}
 		return ErrInviteReplaced, nil
 	}
