@@ -268,6 +268,9 @@ func adminOp(ctx context.Context, svc *enrollment.Admin, tell *signin.Service, l
 			ttl = d
 		}
 		token, err := svc.NewInviteBy(ctx, req.Realm, req.User, req.by, ttl)
+		if errors.Is(err, enrollment.ErrInviteWithdrawn) {
+			return nil, ErrMintEnded // her revoke ended it as it was made
+		}
 		if errors.Is(err, enrollment.ErrInviteRaced) {
 			return nil, err // the admin's 409: another mint's link works if it was handed out
 		}
