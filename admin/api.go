@@ -27,8 +27,9 @@ func init() {
 //	GET  /smsgate/users?realm=R               users and their devices
 //	POST /smsgate/users    {realm,user,phone,name}   provision a phone
 //	POST /smsgate/devices/remove {realm,user,id}
-//	POST /smsgate/reset    {realm,user}       remove devices and recovery codes, end sessions
-//	POST /smsgate/revoke   {realm,user}       end sessions
+//	POST /smsgate/reset    {realm,user}       remove devices and recovery codes, end sessions and the invites
+//	                                          the user minted at the console (answered: invites_ended)
+//	POST /smsgate/revoke   {realm,user}       end sessions, and those invites
 //	GET  /smsgate/sessions?realm=R&user=U     a user's sessions (since sessions were listed), newest first
 //	POST /smsgate/sessions/end {realm,user,id}  end one of them
 //	GET  /smsgate/sessions/unlisted?realm=R&user=U  how many the list (the newest 20) pushed out
