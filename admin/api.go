@@ -27,8 +27,9 @@ func init() {
 //	GET  /smsgate/users?realm=R               users and their devices
 //	POST /smsgate/users    {realm,user,phone,name}   provision a phone
 //	POST /smsgate/devices/remove {realm,user,id}
-//	POST /smsgate/reset    {realm,user}       remove devices and recovery codes, end sessions
-//	POST /smsgate/revoke   {realm,user}       end sessions
+//	POST /smsgate/reset    {realm,user}       remove devices and recovery codes, end sessions and the invites
+//	                                          the user minted at the console (answered: invites_ended)
+//	POST /smsgate/revoke   {realm,user}       end sessions, and those invites
 //	GET  /smsgate/sessions?realm=R&user=U     a user's sessions (since sessions were listed), newest first
 //	POST /smsgate/sessions/end {realm,user,id}  end one of them
 //	GET  /smsgate/sessions/unlisted?realm=R&user=U  how many the list (the newest 20) pushed out
@@ -253,7 +254,7 @@ func (s *Site) Change(ctx context.Context, op string, req Request, by string) (a
 	if err != nil {
 		return nil, err
 	}
-	req.Realm = s.Realm
+	req.Realm, req.by = s.Realm, by
 	out, err := adminOp(ctx, s.Admin, s.SignIn, s.Logger, to.LinkOrigin()+to.prefix(), s.DefaultRegion, op, req)
 	if err != nil {
 		return nil, err
@@ -271,6 +272,7 @@ func (s *Site) Change(ctx context.Context, op string, req Request, by string) (a
 	case req.ID != "":
 		fields = append(fields, zap.String("device", req.ID))
 	}
+	fields = append(fields, endedField(out)...)
 	s.Audit("admin_"+strings.NewReplacer("/", "_", "-", "_").Replace(op), req.User, "", fields...)
 	return out, nil
 }

@@ -71,4 +71,8 @@ var refusals = []struct {
 	// An invite another mint for the user replaced at the same instant: no
 	// link handed out, the other's works.
 	{"invite_raced", http.StatusConflict, errmatch.Is(enrollment.ErrInviteRaced)},
+	// An admin holding too many invites open (the index of hers is
+	// bounded), or revoked while she minted one: no link handed out.
+	{"invites_too_many", http.StatusConflict, errmatch.Is(enrollment.ErrTooManyMinted)},
+	{"invite_minter_ended", http.StatusForbidden, errmatch.Is(ErrMintEnded)},
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -79,6 +80,13 @@ type Request struct {
 	// figures' span (sent as a query).
 	Place string `json:"place,omitempty"`
 	Days  string `json:"-"`
+	// Live, the console's, asks whether the session of the admin who
+	// mints an invite still stands once it is written (signin.Live): one
+	// revoked meanwhile gets no link (ErrMintEnded).
+	Live func(context.Context) (bool, error) `json:"-"`
+	// by is the admin at the console who asks (Site.Change): an invite
+	// she mints is hers, and ends with her (enrollment.NewInviteBy).
+	by string
 }
 
 // check is what the admin's tools refuse before a change to a user, the
@@ -215,10 +223,14 @@ func adminOp(ctx context.Context, svc *enrollment.Admin, tell *signin.Service, l
 		if err := svc.Devices.ResetUser(ctx, req.Realm, req.User); err != nil {
 			return nil, err
 		}
-		if err := session.EndUser(ctx, svc.Store, req.Realm, req.User, svc.Now(), logger); err != nil || !held {
+		if err := session.EndUser(ctx, svc.Store, req.Realm, req.User, svc.Now(), logger); err != nil {
+			return nil, err
+		}
+		ended, err := session.EndMinted(ctx, svc.Store, req.Realm, req.User, svc.Now()) // an admin's: the invites she minted
+		if err != nil || !held {
 			return nil, cmp.Or(err, noSuchUser(req.User))
 		}
-		return map[string]string{"reset": req.User}, nil
+		return map[string]string{"reset": req.User, InvitesEnded: strconv.Itoa(ended)}, nil
 	case "revoke":
 		// Every session and every trust: the trusts would not work any
 		// more, and the devices page must not list them as if they did.
@@ -226,10 +238,14 @@ func adminOp(ctx context.Context, svc *enrollment.Admin, tell *signin.Service, l
 		if err != nil {
 			return nil, err
 		}
-		if err := session.EndUser(ctx, svc.Store, req.Realm, req.User, svc.Now(), logger); err != nil || !held {
+		if err := session.EndUser(ctx, svc.Store, req.Realm, req.User, svc.Now(), logger); err != nil {
+			return nil, err
+		}
+		ended, err := session.EndMinted(ctx, svc.Store, req.Realm, req.User, svc.Now())
+		if err != nil || !held {
 			return nil, cmp.Or(err, noSuchUser(req.User))
 		}
-		return map[string]string{"revoked": req.User}, nil
+		return map[string]string{"revoked": req.User, InvitesEnded: strconv.Itoa(ended)}, nil
 	case "sessions/end":
 		_, err := session.End(ctx, svc.Store, req.Realm, req.User, req.ID, svc.Now())
 		if errors.Is(err, session.ErrNoSession) {
@@ -251,12 +267,18 @@ func adminOp(ctx context.Context, svc *enrollment.Admin, tell *signin.Service, l
 			}
 			ttl = d
 		}
-		token, err := svc.NewInvite(ctx, req.Realm, req.User, ttl)
+		token, err := svc.NewInviteBy(ctx, req.Realm, req.User, req.by, ttl)
+		if errors.Is(err, enrollment.ErrInviteWithdrawn) {
+			return nil, ErrMintEnded // her revoke ended it as it was made
+		}
 		if errors.Is(err, enrollment.ErrInviteRaced) {
 			return nil, err // the admin's 409: another mint's link works if it was handed out
 		}
 		if err != nil {
 			return nil, &inviteFailed{err}
+		}
+		if err := mintStands(ctx, req); err != nil {
+			return nil, err
 		}
 		link := prefix + "invite?token=" + token
 		_, path, _ := strings.Cut(strings.TrimPrefix(strings.TrimPrefix(link, "https://"), "http://"), "/")

@@ -28,6 +28,11 @@ var ErrInviteReplaced = words.New("invite.replaced")
 // already used", which is untrue (walk33's 52).
 var ErrInviteEnded = words.New("invite.ended")
 
+// ErrInviteWithdrawn answers the link of an invite an admin minted whose
+// account was since reset, revoked or signed out everywhere
+// (session.EndMinted, attack34b): ended by an administrator.
+var ErrInviteWithdrawn = words.New("invite.withdrawn")
+
 func inviteKey(realm, token string) string {
 	return store.Key("invite", realm, inviteID(token))
 }
@@ -51,13 +56,27 @@ const MaxInviteTTL = endkeys.InviteLife
 // ones still work is not known. A mint whose record another replaced
 // before it was read back is ErrInviteRaced (stillLatest).
 func (s *Admin) NewInvite(ctx context.Context, realm, user string, ttl time.Duration) (string, error) {
+	return s.NewInviteBy(ctx, realm, user, "", ttl)
+}
+
+// NewInviteBy is NewInvite by the admin by (the console's; "": the admin
+// API's or the CLI's, nobody's): the invite is first indexed as hers
+// (indexMinted), so that her revocation ends it (session.EndMinted). A
+// failure to index it makes no invite, and leaves her earlier links as
+// they were.
+func (s *Admin) NewInviteBy(ctx context.Context, realm, user, by string, ttl time.Duration) (string, error) {
 	if ttl <= 0 || ttl > MaxInviteTTL {
 		return "", fmt.Errorf("an invite works for %v at most, not %v", MaxInviteTTL, ttl)
 	}
 	token := RandomID() + RandomID()
 	now := s.Now()
 	ctx = store.Lasting(ctx)
-	raw, _ := json.Marshal(Invite{User: user, Expires: now.Add(ttl), Made: now})
+	raw, _ := json.Marshal(Invite{User: user, Expires: now.Add(ttl), Made: now, By: by})
+	if by != "" {
+		if err := s.indexMinted(ctx, realm, by, user, inviteID(token), now.Add(ttl)); err != nil {
+			return "", err
+		}
+	}
 	if err := s.Store.Put(ctx, inviteKey(realm, token), raw, ttl); err != nil {
 		return "", err
 	}
@@ -77,6 +96,10 @@ type Invite struct {
 	// Made is when the admin minted it: a reset of the user since then
 	// ends it (signin). An earlier release's invite has none.
 	Made time.Time `json:"made,omitzero"`
+	// By is the admin who minted it at the console (NewInviteBy): her
+	// revocation ends it. None: the admin API's, the CLI's, or an earlier
+	// release's (never ended so).
+	By string `json:"by,omitempty"`
 	// ID is its token's hash (not in the record: its key).
 	ID string `json:"-"`
 }

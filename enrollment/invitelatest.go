@@ -110,7 +110,8 @@ func (s *Admin) markLatest(ctx context.Context, realm, user, id string) error {
 // and its link would be handed out dead. Then it is ErrInviteRaced, and
 // its invite is deleted (an instance of the previous release, which reads
 // no record, would take it). A read that fails is ErrInviteUnrecorded: the
-// record was written, whether it still names this one is not known. A mint
+// record was written, whether it still names this one is not known. One
+// the end of its admin withdrew meanwhile is ErrInviteWithdrawn. A mint
 // whose record is replaced only after this read — the other admin's write
 // came once this one had answered — is handed out, and replaced as any
 // earlier link is by a newer one.
@@ -125,6 +126,9 @@ func (s *Admin) stillLatest(ctx context.Context, realm, user, token string) erro
 	}
 	if latest.ID != inviteID(token) {
 		_ = s.Store.Delete(ctx, inviteKey(realm, token))
+		if latest.ID == endkeys.Withdrawn { // the end of its admin came between (session.EndMinted)
+			return ErrInviteWithdrawn
+		}
 		return ErrInviteRaced
 	}
 	return nil
@@ -146,7 +150,8 @@ func ReadReplaced(b *store.Batch, realm, user string) func(inv Invite) (bool, er
 // record names another (ErrInviteReplaced: an invite of the release
 // before last, with no mint time, is never named: any record replaces
 // it), or none (ErrInvite: a reset, a revoke, a sign-out everywhere wrote
-// it, endkeys.NoInvite). No record, or one holding only a recovery code's
+// it, endkeys.NoInvite), or ended with the admin who minted it
+// (ErrInviteWithdrawn: endkeys.Withdrawn, session.EndMinted). No record, or one holding only a recovery code's
 // mark (review33: it made a pending invite of a release before the record
 // look replaced): it is not. err is the store's.
 func ReadGone(b *store.Batch, realm, user string) func(inv Invite) (gone, err error) {
@@ -167,6 +172,8 @@ func ReadGone(b *store.Batch, realm, user string) func(inv Invite) (gone, err er
 			return nil, nil
 		case endkeys.NoInvite:
 			return ErrInviteEnded, nil
+		case endkeys.Withdrawn:
+			return ErrInviteWithdrawn, nil
 		}
 		return ErrInviteReplaced, nil
 	}

@@ -94,7 +94,7 @@ func (p *Pages) console(req *request) {
 		p.fail(req, http.StatusForbidden, "bad_origin", p.sayID(req, "gate.bad_origin"))
 		return
 	}
-	c := &consoleView{Section: consoleSections[step], Admin: admin, this: cl.SID}
+	c := &consoleView{Section: consoleSections[step], Admin: admin, this: cl.SID, live: p.live(cl)}
 	status := http.StatusOK
 	switch c.Section {
 	case "people":
@@ -161,7 +161,8 @@ type consoleView struct {
 	// together); UnlistedError: they could not be counted.
 	Unlisted      int
 	UnlistedError bool
-	this          string // the admin's own session
+	this          string      // the admin's own session
+	live          signin.Live // it, asked again once an invite is minted (admin.Request.Live)
 	Invite        *inviteView
 	Done          string
 	madeInvite    map[string]string // an invite just made, for the GET after (consoleDone)
@@ -317,7 +318,7 @@ func (p *Pages) consoleUser(req *request, c *consoleView, by string) int {
 		var out any
 		var err error
 		if op != "" {
-			out, err = p.Site.Change(ctx, op, admin.Request{User: name, ID: id}, by)
+			out, err = p.Site.Change(ctx, op, admin.Request{User: name, ID: id, Live: c.live}, by)
 		}
 		switch {
 		case c.Ask != "": // the question: nothing done yet

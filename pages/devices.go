@@ -235,20 +235,13 @@ func (p *Pages) sweeping(req *request, cl *session.Claims, action string) {
 	ctx, user := req.r.Context(), cl.Subject
 	switch action {
 	case "signout-all":
-		// Every session and every trusted browser of the user ends, here
-		// and (within the revocation poll) at every instance. Trusts
-		// first, as session.EndUser: a trusted browser signing in again
-		// between the two gets a session the revocation ends.
-		err := session.UntrustAll(ctx, p.Store, req.realm, user)
-		if err == nil {
-			err = p.Sessions.RevokeUser(ctx, user)
-		}
+		ended, err := p.signOutEverywhere(ctx, req.realm, user)
 		if err != nil {
 			p.Logger.Error("signing out everywhere", zap.Error(err))
 			p.unavailable(req)
 			return
 		}
-		p.Audit("signed_out_everywhere", user, "")
+		p.Audit("signed_out_everywhere", user, "", zap.Int("invites_ended", ended))
 		p.setCookie(req.w, req.r, TrustCookie, "", p.PathPrefix, -1)
 		p.signedOutHere(req, pageData{})
 	case "recovery":

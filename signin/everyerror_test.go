@@ -31,6 +31,7 @@ var notRefusals = map[string]string{
 	"enrollment.HeldError":           "the admin's add of a phone another user holds (admin), never a user's",
 	"enrollment.ErrInviteUnrecorded": "an invite the store failed to record as the user's newest: the admin's mint (admin: 503), never a user's",
 	"enrollment.ErrInviteRaced":      "an invite another mint for the user replaced at the same instant: the admin's mint (admin: 409), never a user's",
+	"enrollment.ErrTooManyMinted":    "an admin holding too many invites open: the admin's mint (admin: 409), never a user's",
 	"enrollment.UnrecordedError":     "a right recovery code, spent, whose record the store failed: signin signs the user in and logs it (useRecovery)",
 	"session.ErrReleased":            "the request is handed to the newest gate (caddymodule's handOff)",
 	"session.ErrNoSession":           "the admin's end of a session not listed (admin: 404)",

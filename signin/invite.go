@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"time"
 
+	"go.uber.org/zap"
+
 	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/store"
 )
@@ -61,7 +63,11 @@ func (s *Service) AcceptInvite(ctx context.Context, realm string, f *Flow, token
 	if err != nil {
 		return 0, err
 	}
-	s.audit("invite_used", inv.User, "")
+	if inv.By != "" { // who minted it at the console: her revocation ends the invites she minted
+		s.audit("invite_used", inv.User, "", zap.String("by", inv.By))
+	} else {
+		s.audit("invite_used", inv.User, "")
+	}
 	f.User, f.InvitedAt, f.Invitee, f.Challenge, f.InviteID, f.RecoveryID = inv.User, 0, inv.User, "", inv.ID, ""
 	if !inv.Made.IsZero() { // an earlier release's invite has no time: 0, as its flows have
 		f.InvitedAt = inv.Made.UnixNano()

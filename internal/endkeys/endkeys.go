@@ -91,3 +91,29 @@ const NoInvite = "ended"
 // InviteLife is the longest an invite works (enrollment.MaxInviteTTL),
 // and so how long a record of the newest invite is kept.
 const InviteLife = 30 * 24 * time.Hour
+
+// MintedInvites is the key of the index of the invites admin minted at
+// the console (enrollment's, attack34b): each its user and ID, until it
+// expires. A revocation of all her sessions ends those still open
+// (session.EndMinted), by writing their users' newest as Withdrawn where
+// it still names them, without a scan of the store.
+func MintedInvites(realm, admin string) string { return store.Key("invites-minted", realm, admin) }
+
+// Withdrawn is the ID no invite has that the end of the admin who minted
+// an invite writes as its user's newest (LatestInvite) where it named it:
+// the invite ends by its ID, as a revocation's NoInvite ends her own. A
+// release before this one reads it as a newer invite: refused there too.
+const Withdrawn = "withdrawn"
+
+// Minted is one entry of MintedInvites: the invite (ID: its token's hash)
+// of User, until Expires.
+type Minted struct {
+	User    string    `json:"user"`
+	ID      string    `json:"id"`
+	Expires time.Time `json:"expires"`
+}
+
+// MaxMinted is how many invites an admin may hold open at once (each
+// until it expires, or until she is revoked): the index stays small, and
+// a mint beyond it is refused, never recorded unindexed.
+const MaxMinted = 500

@@ -410,7 +410,7 @@ func TestAdminCLIFindsTheConfigsAdminEndpoint(t *testing.T) {
 		t.Fatalf("add: %v\n%s", err, out)
 	}
 	out, err := runInProcess(t, "smsgate", "reset", "--user", "liv", "--config", config)
-	if err != nil || !strings.Contains(out, `{"reset":"liv"}`) || strings.Contains(out, "working on the store directly") {
+	if err != nil || !strings.Contains(out, `{"invites_ended":"0","reset":"liv"}`) || strings.Contains(out, "working on the store directly") {
 		t.Fatalf("reset --config with Caddy running: %v\n%s", err, out)
 	}
 }

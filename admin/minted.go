@@ -1,0 +1,52 @@
+package admin
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"go.uber.org/zap"
+
+	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/words"
+)
+
+// InvitesEnded is the answer's count, to a reset or a revoke, of the open
+// invites the user had minted as an admin at the console that it ended
+// (session.EndMinted, attack34b): her audit event names it (endedField),
+// never a token or a link.
+const InvitesEnded = "invites_ended"
+
+// endedField is the audit's field of how many invites out ended, where
+// it says.
+func endedField(out any) []zap.Field {
+	answer, _ := out.(map[string]string)
+	n, err := strconv.Atoi(answer[InvitesEnded])
+	if err != nil {
+		return nil
+	}
+	return []zap.Field{zap.Int(InvitesEnded, n)}
+}
+
+// ErrMintEnded refuses the link of an invite whose admin's session ended
+// while she minted it (Request.Live): her revocation's end of the invites
+// she minted (session.EndMinted) read her index before this one was in
+// it, so its link is never handed out; nobody else holds its token.
+var ErrMintEnded = words.New("console.invite_minter_ended")
+
+// mintStands asks req.Live, where the console gave one, once an invite
+// was minted: its session revoked is ErrMintEnded; not known (the store
+// failed), an invite failed, which may have replaced the earlier links.
+func mintStands(ctx context.Context, req Request) error {
+	if req.Live == nil {
+		return nil
+	}
+	ok, err := req.Live(ctx)
+	if err != nil {
+		return &inviteFailed{fmt.Errorf("%w: its admin's session could not be checked: %w", enrollment.ErrInviteUnrecorded, err)}
+	}
+	if !ok {
+		return ErrMintEnded
+	}
+	return nil
+}

@@ -1,0 +1,80 @@
+package caddymodule_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/smsgate/caddy-smsgate/internal/endkeys"
+	"github.com/smsgate/caddy-smsgate/internal/sitetest"
+	"github.com/smsgate/caddy-smsgate/store"
+	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
+)
+
+// TestAnInviteOfThePreviousReleaseIsNotEndedWithAnAdmin (attack34b, the
+// upgrade): a store the previous release wrote holds an open invite for
+// olga, minted at its console, which recorded no minter (the invite and
+// her newest-invite record as it wrote them). This release reads it as
+// nobody's: the revoke of an admin (mallory, who may have minted it) ends
+// none of it, and olga enrolls by it (docs/UPGRADING.md says so: reset or
+// re-invite her to end it). On Badger and Redis, through a real Caddy.
+func TestAnInviteOfThePreviousReleaseIsNotEndedWithAnAdmin(t *testing.T) {
+	sitetest.Parallel(t)
+	for _, kind := range []string{"badger", "redis"} {
+		t.Run(kind, func(t *testing.T) {
+			sitetest.Parallel(t)
+			var st store.Store
+			var closeStore func() error
+			var err error
+			storeLine := ""
+			if kind == "badger" {
+				dir := t.TempDir()
+				st, closeStore, err = store.OpenBadger(dir)
+				storeLine = "store badger " + dir
+			} else {
+				addr := redistest.Server(t)
+				st, closeStore, err = store.OpenRedis(&store.Redis{Addresses: []string{addr}})
+				storeLine = "store redis " + addr
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			const oldToken = "PREVIOUSRELEASEINVITEFOROLGA2345"
+			sum := sha256.Sum256([]byte(oldToken))
+			id := hex.EncodeToString(sum[:])
+			now := time.Now()
+			ctx := context.Background()
+			old, _ := json.Marshal(map[string]any{"user": "olga", "expires": now.Add(24 * time.Hour), "made": now.Add(-time.Minute)})
+			latest, _ := json.Marshal(map[string]any{"id": id})
+			if err := st.Put(ctx, store.Key("invite", "localhost", id), old, 24*time.Hour); err != nil {
+				t.Fatal(err)
+			}
+			if err := st.Put(ctx, endkeys.LatestInvite("localhost", "olga"), latest, 24*time.Hour); err != nil {
+				t.Fatal(err)
+			}
+			if err := closeStore(); err != nil {
+				t.Fatal(err)
+			}
+
+			s := textSite(t, storeLine, []string{"mallory", "olga"}, "\t\tadmins mallory\n")
+			addUser(t, s, "mallory", "+14155552671")
+			if st, out := s.Admin("POST", "/smsgate/revoke", `{"realm":"localhost","user":"mallory"}`); st != http.StatusOK {
+				t.Fatalf("revoking mallory: %d %s", st, out)
+			}
+			if ends := s.LogEntries("admin_revoke"); len(ends) != 1 || ends[0]["invites_ended"] != float64(0) {
+				t.Errorf("the audit of the revoke: %v; want invites_ended 0", ends)
+			}
+			olga := sitetest.NewClient(t, "olga")
+			tok := olga.CSRF("/.smsgate/invite?token=" + oldToken)
+			sitetest.Expect(t, olga.Post("/.smsgate/invite", url.Values{"token": {oldToken}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/enroll")
+			sitetest.Expect(t, olga.Post("/.smsgate/enroll", url.Values{"phone": {"+14155552672"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+			sitetest.ExpectEnrolled(t, olga.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}}), "/")
+			sitetest.ExpectBody(t, olga.Get("/"), "Hello, olga!")
+		})
+	}
+}
