@@ -257,7 +257,7 @@ func (p *Pages) people(req *request, query string) ([]personView, error) {
 			out = append(out, v)
 		}
 	}
-	return out, nil
+	return p.withConfigPeople(req, query, users, out), nil
 }
 
 // consolePeople is admin/: the users, searchable.
@@ -369,7 +369,7 @@ func (p *Pages) consoleUser(req *request, c *consoleView, by string) int {
 		// No devices (or never enrolled): still a user an admin may invite.
 		c.User = &personView{User: textsafe.Escape(name)}
 	}
-	if c.Ask == "remove" && !slices.ContainsFunc(c.User.Devices, func(d consoleDevice) bool { return d.ID == c.AskDevice }) {
+	if c.Ask == "remove" && !slices.ContainsFunc(c.User.Devices, func(d consoleDevice) bool { return d.ID != "" && d.ID == c.AskDevice }) {
 		// No such device of the user's: refused as its removal would be,
 		// not asked about.
 		c.Ask = ""

@@ -114,11 +114,8 @@ type pageData struct {
 	// says so and offers new ones (JSON: recovery_codes_withdrawn).
 	CodesWithdrawn bool
 	// NoRecoveryYet says the user holds no set of recovery codes at all
-	// (never made, or withdrawn): not "none left". ConfigPhone is the
-	// phone the config gives her (`user carol +1…`), masked: her devices
-	// page lists it, with no Remove or Rename.
+	// (never made, or withdrawn): not "none left".
 	NoRecoveryYet bool
-	ConfigPhone   string
 	// StepUp says a devices-page change waits for this code.
 	StepUp bool
 	// Unconfirmed says, in words, that the gateway could not confirm the
