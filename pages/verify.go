@@ -1,6 +1,7 @@
 package pages
 
 import (
+	"html/template"
 	"strings"
 	"time"
 
@@ -19,8 +20,10 @@ type pageData struct {
 	// is taken): no form.
 	Stranded bool
 	// Twin says the enroll step is refused to this name (a case twin):
-	// its own page, no form; Claimed, the twin is being set up now.
+	// its own page, no form; Claimed, the twin is being set up now;
+	// TwinWho, who she is signed in as (whoLine).
 	Twin, Claimed bool
+	TwinWho       template.HTML
 	// Phone is what the user typed, to fill the form again.
 	Phone string
 	// Masked is the phone a pending code went to, when it may be shown.
