@@ -274,9 +274,9 @@ func (p *Pages) consolePeople(req *request, c *consoleView) int {
 
 // inviteView is an invite the console made: its link and a QR code of it.
 type inviteView struct {
-	URL     string
-	QR      template.URL
-	Expires string
+	URL, Expires string
+	QR           template.URL
+	Earlier      bool // an earlier invite of hers was open: it ends
 }
 
 // consoleUser is admin/user?name=…: one user, and the admin's changes to
@@ -316,6 +316,7 @@ func (p *Pages) consoleUser(req *request, c *consoleView, by string) int {
 		}
 		var out any
 		var err error
+		earlier := op == "invites" && p.openInvite(req, name) // read before the mint
 		if op != "" {
 			out, err = p.Site.Change(ctx, op, admin.Request{User: name, ID: id}, by)
 		}
@@ -340,6 +341,7 @@ func (p *Pages) consoleUser(req *request, c *consoleView, by string) int {
 			// Post/Redirect/Get too: a reload re-posted the form and
 			// minted a new invite, ending the link just shown (walk33).
 			c.madeInvite, _ = out.(map[string]string)
+			markEarlier(c.madeInvite, earlier)
 			c.Done = "invite"
 			return http.StatusSeeOther
 		case withdrew(out):

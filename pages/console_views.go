@@ -28,7 +28,7 @@ import (
 // inviteOf is the invite admin.Site.Change made, with a QR code of its link.
 func (p *Pages) inviteOf(req *request, out any) *inviteView {
 	inv, _ := out.(map[string]string)
-	v := &inviteView{URL: inv["url"], Expires: inv["expires"]}
+	v := &inviteView{URL: inv["url"], Expires: inv["expires"], Earlier: inv["earlier"] == "1"}
 	if at, err := time.Parse(time.RFC3339, v.Expires); err == nil {
 		// As the console's other times read (its sessions'): the date in
 		// the reader's words, the minute, the gate's clock's zone (walk29:
@@ -42,6 +42,26 @@ func (p *Pages) inviteOf(req *request, out any) *inviteView {
 	}
 	v.QR = template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(picture))
 	return v
+}
+
+// openInvite reports whether user holds an invite still open, read
+// before the console mints another (enrollment.OpenInvite): its page says
+// the earlier links no longer work only where one was (walk34's 61). A
+// failed read says nothing of them.
+func (p *Pages) openInvite(req *request, user string) bool {
+	open, err := enrollment.OpenInvite(req.r.Context(), p.Site.Store, p.Site.Realm, user)
+	if err != nil {
+		p.Logger.Warn("reading whether an earlier invite was open", zap.Error(err))
+	}
+	return open
+}
+
+// markEarlier marks an invite just made (the admin API's answer) as one
+// that ended an earlier open one, for the page after (inviteOf).
+func markEarlier(made map[string]string, earlier bool) {
+	if earlier && made != nil {
+		made["earlier"] = "1"
+	}
 }
 
 // eventView is an audit event as the console lists it.
