@@ -78,4 +78,9 @@ func TestAPumpingPauseIsInWhatHappened(t *testing.T) {
 			}
 		}
 	}
+	// An admin's resume is an admin action too: under that filter as well
+	// (walk34: under "Pumping guard" only).
+	if res := alice.Get("/.smsgate/admin/events?kind=admin_"); !strings.Contains(res.Text, `<td data-kind="pumping_resumed">`) {
+		t.Errorf("the resume is not under the admin actions' filter:\n%s", res.Text)
+	}
 }
