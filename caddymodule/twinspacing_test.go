@@ -14,7 +14,8 @@ import (
 // page of "mary smith", which has a phone. The page says the names differ
 // only in capital letters, spacing or invisible characters (RFC 4518's
 // comparison), and shows her name in a <code class="name"> whose spaces
-// the style sheet keeps (white-space: pre-wrap), in English and German.
+// the style sheet keeps (white-space: pre-wrap), in English and German,
+// and its hint that the name comes from the site's login above Sign out.
 // Before: "differs only in capital letters", of a name in lower case, and
 // "You are signed in as mary smith." (HTML showed one space). On Badger
 // and Redis, through a real Caddy.
@@ -55,6 +56,11 @@ func TestTheTwinPageShowsHowTheNamesDiffer(t *testing.T) {
 			res := twin.Get("/.smsgate/enroll")
 			if res.StatusCode != http.StatusForbidden || !strings.Contains(res.Text, want[0]) || !strings.Contains(res.Text, want[1]) {
 				t.Errorf("%s: the twin page, want %q and %q:\n%s", lang, want[0], want[1], res.Text)
+			}
+			// The hint that the name comes from the site's own login is
+			// read before its Sign out, not after (walk34).
+			if hint, out := strings.Index(res.Text, `id="who-hint"`), strings.Index(res.Text, `action="/.smsgate/logout"`); hint < 0 || out < 0 || hint > out {
+				t.Errorf("%s: the hint (at %d) is not above Sign out (at %d)", lang, hint, out)
 			}
 		}
 		css := mary.Get("/.smsgate/assets/smsgate.css")
