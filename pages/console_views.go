@@ -64,6 +64,16 @@ func markEarlier(made map[string]string, earlier bool) {
 	}
 }
 
+// day is a figures' day (2026-12-07) as the console's other dates read
+// (date.format: 7 Dec 2026, 7.12.2026), walk34; as it is where it is none.
+func (p *Pages) day(req *request, d string) string {
+	at, err := time.Parse(time.DateOnly, d)
+	if err != nil {
+		return d
+	}
+	return at.Format(p.sayID(req, "date.format"))
+}
+
 // eventView is an audit event as the console lists it.
 type eventView struct {
 	Time, Kind, User, Phone, By, Detail string
@@ -131,7 +141,7 @@ func (p *Pages) consoleCosts(req *request, c *consoleView) int {
 		return http.StatusServiceUnavailable
 	}
 	t := func(s string, args ...any) string { return p.Words.T(req.lang, s, args...) }
-	v := &costsView{From: f.From, To: f.To, Currency: p.currencyWord(req, f.Currency), Texts: f.Total.Texts, Calls: f.Total.Calls, Cost: p.money(req, f.Total.Cost), Unpriced: f.Total.Unpriced}
+	v := &costsView{From: p.day(req, f.From), To: p.day(req, f.To), Currency: p.currencyWord(req, f.Currency), Texts: f.Total.Texts, Calls: f.Total.Calls, Cost: p.money(req, f.Total.Cost), Unpriced: f.Total.Unpriced}
 	// Per day, stacked by country (the five with most texts, the rest as one).
 	var top []string
 	for i, cn := range f.Countries {
@@ -146,7 +156,7 @@ func (p *Pages) consoleCosts(req *request, c *consoleView) int {
 	other := chart.Series{Name: t(words.N("Other"))}
 	var labels []string
 	for _, d := range f.Days {
-		labels = append(labels, d.Day)
+		labels = append(labels, p.day(req, d.Day))
 		rest := float64(d.Texts + d.Calls)
 		for i, cn := range top {
 			n := float64(d.ByCountry[cn])
