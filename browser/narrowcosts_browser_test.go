@@ -35,8 +35,9 @@ const narrowFaults = `(() => {
 // Chromium at a 360 px viewport: its charts' text renders at 10 px or more
 // (a 640-wide picture keeps a readable width in a box that scrolls) and no
 // element overflows the page or its card (the charts' tables scroll in
-// that box); axe finds nothing there. Before (walk33's 73n): text at about
-// 5 px, and the first table past the card.
+// that box); axe finds nothing there; the per-day chart's box opens at its
+// newest column. Before (walk33's 73n): text at about 5 px, and the first
+// table past the card; (walk34's 55b) the box opened at the oldest day.
 func TestTheCostsPageAt360Pixels(t *testing.T) {
 	sitetest.Parallel(t)
 	source := axeSource(t)
@@ -61,4 +62,21 @@ func TestTheCostsPageAt360Pixels(t *testing.T) {
 	if found := b.axe(source, false); len(found) > 0 {
 		t.Errorf("axe at 360 px: %v", found)
 	}
+	if off := b.eval(newestOffScreen); off != "" {
+		t.Errorf("the costs page at 360 px: %s", off)
+	}
 }
+
+// newestOffScreen says where the per-day chart's box, which scrolls at
+// 360 px, opens with its newest column (the rightmost) out of sight; ""
+// when it shows it (walk34's 55b: it opened at the oldest day).
+const newestOffScreen = `(() => {
+  const box = document.querySelector('#per-day [role=region]');
+  if (!box) return 'no per-day chart';
+  if (box.scrollWidth <= box.clientWidth) return 'the per-day chart does not scroll at 360 px';
+  const b = box.getBoundingClientRect();
+  let right = -Infinity;
+  for (const r of box.querySelectorAll('.series rect')) { const q = r.getBoundingClientRect(); if (q.width > 0) right = Math.max(right, q.right); }
+  if (right === -Infinity) return 'the per-day chart draws no column';
+  return right > b.left && right <= b.right + 1 ? '' : 'the newest column ends at ' + Math.round(right) + ' px, out of its box (' + Math.round(b.left) + ' to ' + Math.round(b.right) + ' px)';
+})()`

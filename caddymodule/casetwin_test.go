@@ -14,11 +14,11 @@ import (
 
 // caseTwinPage is what the enroll page says to a name that differs only in
 // case from an enrolled user's.
-const caseTwinPage = "differs only in capital letters from an account that already has a phone"
+const caseTwinPage = "differs only in capital letters, spacing or invisible characters from an account that already has a phone"
 
 // caseTwinLatePage is what the twin's page says where her first phone's
 // right code is refused: a twin got a phone since her code was sent.
-const caseTwinLatePage = "whose name differs from yours only in capital letters, got a phone"
+const caseTwinLatePage = "whose name differs from yours only in capital letters, spacing or invisible characters, got a phone"
 
 // caseBlindSSO is an SSO whose logins ignore case and that passes the name
 // as typed (X-Login: ALICE for alice's password → Remote-User: ALICE), as

@@ -18,7 +18,7 @@ const (
 
 // twinClaimedPage is what the enroll page says to a name that differs only
 // in case from a user's whose first enrollment holds the name's claim.
-const twinClaimedPage = "differs only in capital letters from another account that is being set up right now"
+const twinClaimedPage = "differs only in capital letters, spacing or invisible characters from another account that is being set up right now"
 
 // TestTwinsCompletingAtOnceThroughCaddyEnrollOne: behind a case-blind SSO
 // (alice's password typed as ALICE passes as ALICE) with enrollment open,

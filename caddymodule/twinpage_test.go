@@ -38,7 +38,7 @@ func twinPageOf(t *testing.T, s *sitetest.Site, c *sitetest.Client, who, want st
 
 // TestACaseTwinMeetsHerOwnPageBeforeANumber: basic_auth holds alice and
 // Alice; alice enrolled. Alice's enroll page is the twin's own page (403):
-// "You are signed in as Alice.", the refusal's words, what she can do,
+// `You are signed in as <code class="name">Alice</code>.`, the refusal's words, what she can do,
 // a Sign out that signs her out; in German too; no phone field, nothing
 // sent. Her POST of a number is refused as before (403, the words). On
 // Badger and Redis. Before, the form was shown and she was refused only
@@ -60,11 +60,11 @@ func TestACaseTwinMeetsHerOwnPageBeforeANumber(t *testing.T) {
 		sitetest.Enroll(t, s, sitetest.NewClient(t, "alice"), "+14155550101")
 		Alice := sitetest.NewClient(t, "Alice")
 		sitetest.Expect(t, Alice.Get("/.smsgate/login?rd=%2F"), http.StatusSeeOther, "/.smsgate/enroll")
-		twinPageOf(t, s, Alice, "You are signed in as Alice.", caseTwinPage, "ask your administrator to add a phone for this name", "Sign out")
+		twinPageOf(t, s, Alice, `You are signed in as <code class="name">Alice</code>.`, caseTwinPage, "ask your administrator to add a phone for this name", "Sign out")
 		de := sitetest.NewClient(t, "Alice")
 		de.Header = http.Header{"Accept-Language": {"de"}}
 		sitetest.Expect(t, de.Get("/.smsgate/login?rd=%2F"), http.StatusSeeOther, "/.smsgate/enroll")
-		twinPageOf(t, s, de, "Sie sind als Alice angemeldet.", "nur in der Groß- und Kleinschreibung", "Bitten Sie Ihren Administrator", "Abmelden")
+		twinPageOf(t, s, de, `Sie sind als <code class="name">Alice</code> angemeldet.`, "nur in Groß- und Kleinschreibung, Leerzeichen oder unsichtbaren Zeichen", "Bitten Sie Ihren Administrator", "Abmelden")
 		// The POST's refusal stands (a twin who appears between the page and it).
 		sent := s.Sent()
 		tok := Alice.CSRF("/.smsgate/enroll")
@@ -92,7 +92,7 @@ func TestATwinBeingSetUpMeetsTheSamePageWithTryAgain(t *testing.T) {
 	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
 		s, dir := caseBlindHeldSite(t, sso, claimedRealm, storeLine)
 		thief, held := aliceCompletingHeld(t, s, dir)
-		twinPageOf(t, s, thief, "You are signed in as ALICE.", twinClaimedPage, `href="/.smsgate/enroll" id="retry"`)
+		twinPageOf(t, s, thief, `You are signed in as <code class="name">ALICE</code>.`, twinClaimedPage, `href="/.smsgate/enroll" id="retry"`)
 		sitetest.Expect(t, held.Release(t), http.StatusSeeOther, "/.smsgate/recovery")
 	})
 }
@@ -139,8 +139,8 @@ func twinEnrolledMeanwhile(t *testing.T, s *sitetest.Site) {
 	}
 	sitetest.Enroll(t, s, sitetest.NewClient(t, "Alice"), "+14155550109")
 	for _, c := range []struct{ name, lang, who, late, what, out string }{
-		{"alice", "en", "You are signed in as alice.", "Your code was right, but meanwhile another account, whose name differs from yours only in capital letters, got a phone", "Your administrator has to sort out the two accounts", "Sign out"},
-		{"ALICE", "de", "Sie sind als ALICE angemeldet.", "Ihr Code war richtig, aber inzwischen hat ein anderes Konto", "Ihr Administrator muss die beiden Konten klären", "Abmelden"},
+		{"alice", "en", `You are signed in as <code class="name">alice</code>.`, "Your code was right, but meanwhile another account, whose name differs from yours only in capital letters, spacing or invisible characters, got a phone", "Your administrator has to sort out the two accounts", "Sign out"},
+		{"ALICE", "de", `Sie sind als <code class="name">ALICE</code> angemeldet.`, "Ihr Code war richtig, aber inzwischen hat ein anderes Konto", "Ihr Administrator muss die beiden Konten klären", "Abmelden"},
 	} {
 		res := clients[c.name].PostWith("/.smsgate/verify", url.Values{"code": {codes[c.name]}, "csrf": {toks[c.name]}}, map[string]string{"Accept-Language": c.lang})
 		if res.StatusCode != http.StatusForbidden {

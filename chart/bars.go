@@ -33,7 +33,7 @@ func Bars(c Chart) (template.HTML, error) {
 	height := top + row*float64(len(c.Labels)) + 8
 	x := func(v float64) float64 { return v / most * (right - left) }
 	var w writer
-	c.open(&w, height)
+	c.open(&w, height, false)
 	c.legend(&w, entries, 14)
 	w.f(`<g class="axis" font-size="%s" fill="currentColor">`+"\n", num(size))
 	for i, l := range c.Labels {

@@ -121,13 +121,23 @@ func esc(s string) string { return html.EscapeString(s) }
 func num(v float64) string { return strconv.FormatFloat(math.Round(v*10)/10, 'f', -1, 64) }
 
 // open begins the figure and the image: the caption, and the svg named by
-// it and described by the summary.
-func (c *Chart) open(w *writer, height float64) {
+// it and described by the summary. fromEnd says the picture's scroller
+// opens at its right end (the newest of a count over time: Columns).
+func (c *Chart) open(w *writer, height float64, fromEnd bool) {
 	w.f(`<figure class="chart" id="%s">`+"\n", c.ID)
 	w.f(`<figcaption id="%s-title">%s</figcaption>`+"\n", c.ID, esc(c.Title))
-	// A scroller: on a narrow screen the picture keeps a width its text
-	// can be read at (CSS), and it and its table scroll, not the page.
-	w.f(`<div class="chart-scroll" tabindex="0" role="region" aria-labelledby="%s-title">`+"\n", c.ID)
+	// Scrollers: on a narrow screen the picture keeps a width its text
+	// can be read at (CSS) and scrolls in a box of its own, named by the
+	// caption (a Columns' box opens at its right end, the newest days,
+	// without script: walk34's 55b, the oldest shown first); its table,
+	// once shown, scrolls in the outer one (its summary in it stays
+	// where it is), not the page.
+	w.f("<div class=\"chart-scroll\">\n")
+	picture := "chart-picture"
+	if fromEnd {
+		picture += " from-end"
+	}
+	w.f(`<div class="%s" tabindex="0" role="region" aria-labelledby="%s-title">`+"\n", picture, c.ID)
 	w.f(`<svg xmlns="http://www.w3.org/2000/svg" class="chart-image" viewBox="0 0 %d %s" role="img" aria-labelledby="%[3]s-title" aria-describedby="%[3]s-desc" focusable="false">`+"\n",
 		width, num(height), c.ID)
 	w.f(`<desc id="%s-desc">%s</desc>`+"\n", c.ID, esc(c.Summary))
@@ -212,7 +222,7 @@ func (c *Chart) stacks(w *writer, place func(i int, base, v float64) (x, y, widt
 		}
 		w.f("</g>\n")
 	}
-	w.f("</svg>\n")
+	w.f("</svg>\n</div>\n")
 	c.table(w)
 	return safe(w)
 }

@@ -29,7 +29,7 @@ func Columns(c Chart) (template.HTML, error) {
 	height, top, bottom := 240+extra, 28+extra, 216+extra
 	y := func(v float64) float64 { return bottom - v/scale*(bottom-top) }
 	var w writer
-	c.open(&w, height)
+	c.open(&w, height, true)
 	c.legend(&w, entries, 14)
 	w.f(`<g class="axis" font-size="%s" fill="currentColor" text-anchor="end">`+"\n", num(axisSize))
 	for _, v := range ticks {

@@ -12,11 +12,17 @@ const CSS = `/* Charts (package chart). */
 .chart { margin: 1rem 0 1.5rem; }
 .chart figcaption { font-weight: 600; margin-bottom: .35rem; }
 .chart-image { display: block; width: 100%; height: auto; }
-.chart-scroll { overflow-x: auto; }
+.chart-scroll, .chart-picture { overflow-x: auto; }
 /* Below 480 px a 640-wide picture would draw its 12-unit text at 6 px:
    it keeps its own width (40rem: text as drawn, 11 px and more) and
-   scrolls in its box instead. */
-@media (max-width: 30em) { .chart-scroll .chart-image { min-width: 40rem; } }
+   scrolls in its box instead. A count over time's box (from-end) opens
+   at its right end, the newest days: a right-to-left box overflows to
+   its left, so it starts scrolled to the right (walk34's 55b). */
+@media (max-width: 30em) {
+  .chart-picture .chart-image { min-width: 40rem; }
+  .chart-picture.from-end { direction: rtl; }
+  .chart-picture.from-end > * { direction: ltr; }
+}
 .chart .series-0 { fill: var(--chart-0); fill-opacity: 1; }
 .chart .series-1 { fill: var(--chart-1); fill-opacity: 1; }
 .chart .series-2 { fill: var(--chart-2); fill-opacity: 1; }

@@ -297,7 +297,7 @@ func (s *Devices) wrongAppCode(ctx context.Context, sc Scope, user string, confi
 	case locked != nil:
 		return locked
 	}
-	return &WrongCodeError{Left: left}
+	return &WrongCodeError{Left: left, Locks: true}
 }
 
 // useStep marks an app's step as used: of two uses of one code, even at

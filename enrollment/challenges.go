@@ -337,7 +337,7 @@ func (s *Challenges) Check(ctx context.Context, sc Scope, c *Challenge, code str
 		}
 		// What will really happen: the challenge's tries, or the lockout
 		// that comes first.
-		return nil, &WrongCodeError{Left: min(left, beforeLock)}
+		return nil, &WrongCodeError{Left: min(left, beforeLock), Locks: beforeLock < left}
 	}
 	var done store.Batch
 	take := done.Take(challengeKey(realm, c.ID))

@@ -20,8 +20,16 @@ var (
 	ErrEnrolled = words.New("code.enrolled")
 )
 
-// WrongCodeError says a code did not match and how many tries are left.
-type WrongCodeError struct{ Left int }
+// WrongCodeError says a code did not match and how many tries are left:
+// this code's (a texted or called one's), or, Locks, the wrong codes
+// before sign-in locks (lockout_after, max_failures), where that comes
+// first; an app's code always counts toward the lock (walk34: "9 tries
+// left" for an app's code and "4" for the texted one on one page, each
+// true of something else).
+type WrongCodeError struct {
+	Left  int
+	Locks bool
+}
 
 func (e *WrongCodeError) Words() words.Text {
 	return words.Text{ID: "code.wrong", Args: map[string]any{"n": e.Left}}

@@ -459,7 +459,7 @@ func TestProvisionedLogin(t *testing.T) {
 	}
 	res := m.Post("/.smsgate/verify", url.Values{"code": {"123456"}, "csrf": {tok}})
 	sitetest.Expect(t, res, http.StatusBadRequest, "")
-	sitetest.ExpectBody(t, res, "4 tries left")
+	sitetest.ExpectBody(t, res, "4 more tries for this code") // its page asks for an app's code too: whichCode
 	if s.Sent() != sent {
 		t.Fatal("a code was sent for an unknown user")
 	}

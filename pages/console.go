@@ -258,7 +258,7 @@ func (p *Pages) people(req *request, query string) ([]personView, error) {
 			out = append(out, v)
 		}
 	}
-	return out, nil
+	return p.withConfigPeople(req, query, users, out), nil
 }
 
 // consolePeople is admin/: the users, searchable.
@@ -275,9 +275,9 @@ func (p *Pages) consolePeople(req *request, c *consoleView) int {
 
 // inviteView is an invite the console made: its link and a QR code of it.
 type inviteView struct {
-	URL     string
-	QR      template.URL
-	Expires string
+	URL, Expires string
+	QR           template.URL
+	Earlier      bool // an earlier invite of hers was open: it ends
 }
 
 // consoleUser is admin/user?name=…: one user, and the admin's changes to
@@ -317,6 +317,7 @@ func (p *Pages) consoleUser(req *request, c *consoleView, by string) int {
 		}
 		var out any
 		var err error
+		earlier := op == "invites" && p.openInvite(req, name) // read before the mint
 		if op != "" {
 			out, err = p.Site.Change(ctx, op, admin.Request{User: name, ID: id, Live: c.live}, by)
 		}
@@ -341,6 +342,7 @@ func (p *Pages) consoleUser(req *request, c *consoleView, by string) int {
 			// Post/Redirect/Get too: a reload re-posted the form and
 			// minted a new invite, ending the link just shown (walk33).
 			c.madeInvite, _ = out.(map[string]string)
+			markEarlier(c.madeInvite, earlier)
 			c.Done = "invite"
 			return http.StatusSeeOther
 		case withdrew(out):
@@ -370,7 +372,7 @@ func (p *Pages) consoleUser(req *request, c *consoleView, by string) int {
 		// No devices (or never enrolled): still a user an admin may invite.
 		c.User = &personView{User: textsafe.Escape(name)}
 	}
-	if c.Ask == "remove" && !slices.ContainsFunc(c.User.Devices, func(d consoleDevice) bool { return d.ID == c.AskDevice }) {
+	if c.Ask == "remove" && !slices.ContainsFunc(c.User.Devices, func(d consoleDevice) bool { return d.ID != "" && d.ID == c.AskDevice }) {
 		// No such device of the user's: refused as its removal would be,
 		// not asked about.
 		c.Ask = ""

@@ -28,7 +28,7 @@ import (
 // inviteOf is the invite admin.Site.Change made, with a QR code of its link.
 func (p *Pages) inviteOf(req *request, out any) *inviteView {
 	inv, _ := out.(map[string]string)
-	v := &inviteView{URL: inv["url"], Expires: inv["expires"]}
+	v := &inviteView{URL: inv["url"], Expires: inv["expires"], Earlier: inv["earlier"] == "1"}
 	if at, err := time.Parse(time.RFC3339, v.Expires); err == nil {
 		// As the console's other times read (its sessions'): the date in
 		// the reader's words, the minute, the gate's clock's zone (walk29:
@@ -42,6 +42,36 @@ func (p *Pages) inviteOf(req *request, out any) *inviteView {
 	}
 	v.QR = template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(picture))
 	return v
+}
+
+// openInvite reports whether user holds an invite still open, read
+// before the console mints another (enrollment.OpenInvite): its page says
+// the earlier links no longer work only where one was (walk34's 61). A
+// failed read says nothing of them.
+func (p *Pages) openInvite(req *request, user string) bool {
+	open, err := enrollment.OpenInvite(req.r.Context(), p.Site.Store, p.Site.Realm, user)
+	if err != nil {
+		p.Logger.Warn("reading whether an earlier invite was open", zap.Error(err))
+	}
+	return open
+}
+
+// markEarlier marks an invite just made (the admin API's answer) as one
+// that ended an earlier open one, for the page after (inviteOf).
+func markEarlier(made map[string]string, earlier bool) {
+	if earlier && made != nil {
+		made["earlier"] = "1"
+	}
+}
+
+// day is a figures' day (2026-12-07) as the console's other dates read
+// (date.format: 7 Dec 2026, 7.12.2026), walk34; as it is where it is none.
+func (p *Pages) day(req *request, d string) string {
+	at, err := time.Parse(time.DateOnly, d)
+	if err != nil {
+		return d
+	}
+	return at.Format(p.sayID(req, "date.format"))
 }
 
 // eventView is an audit event as the console lists it.
@@ -111,7 +141,7 @@ func (p *Pages) consoleCosts(req *request, c *consoleView) int {
 		return http.StatusServiceUnavailable
 	}
 	t := func(s string, args ...any) string { return p.Words.T(req.lang, s, args...) }
-	v := &costsView{From: f.From, To: f.To, Currency: p.currencyWord(req, f.Currency), Texts: f.Total.Texts, Calls: f.Total.Calls, Cost: p.money(req, f.Total.Cost), Unpriced: f.Total.Unpriced}
+	v := &costsView{From: p.day(req, f.From), To: p.day(req, f.To), Currency: p.currencyWord(req, f.Currency), Texts: f.Total.Texts, Calls: f.Total.Calls, Cost: p.money(req, f.Total.Cost), Unpriced: f.Total.Unpriced}
 	// Per day, stacked by country (the five with most texts, the rest as one).
 	var top []string
 	for i, cn := range f.Countries {
@@ -126,7 +156,7 @@ func (p *Pages) consoleCosts(req *request, c *consoleView) int {
 	other := chart.Series{Name: t(words.N("Other"))}
 	var labels []string
 	for _, d := range f.Days {
-		labels = append(labels, d.Day)
+		labels = append(labels, p.day(req, d.Day))
 		rest := float64(d.Texts + d.Calls)
 		for i, cn := range top {
 			n := float64(d.ByCountry[cn])

@@ -3,6 +3,7 @@ package pages_test
 import (
 	"fmt"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -41,6 +42,27 @@ func TestTheCostsPageWritesMoneyInTheReadersLanguage(t *testing.T) {
 		}
 		if lang == "de" && (strings.Contains(res.Text, "0.43") || !strings.Contains(res.Text, "<td>0,43</td>")) {
 			t.Errorf("de: an amount written the English way:\n%s", res.Text)
+		}
+	}
+}
+
+// TestTheCostsPageWritesDatesAsTheOtherPages (walk34): through a real
+// Caddy, the costs page's span and its days (the chart's labels, its
+// table) are written as the console's other dates are (date.format:
+// "7 Dec 2026", "7.12.2026"), never "2026-12-07".
+func TestTheCostsPageWritesDatesAsTheOtherPages(t *testing.T) {
+	sitetest.Parallel(t)
+	s := sitetest.Basic(t, "admins alice")
+	alice := sitetest.NewClient(t, "alice")
+	sitetest.Enroll(t, s, alice, "+14155550101")
+	iso := regexp.MustCompile(`\b20\d\d-\d\d-\d\d\b`)
+	for lang, layout := range map[string]string{"en": "2 Jan 2006", "de": "2.1.2006"} {
+		alice.Header = http.Header{"Accept-Language": {lang}}
+		res := alice.Get("/.smsgate/admin/costs")
+		sitetest.Expect(t, res, http.StatusOK, "")
+		today := s.Now().UTC().Format(layout)
+		if found := iso.FindAllString(res.Text, 3); found != nil || !strings.Contains(res.Text, today) {
+			t.Errorf("%s: dates %v written as no other page does, or no %q:\n%s", lang, found, today, res.Text)
 		}
 	}
 }

@@ -292,11 +292,12 @@ func (p *Pages) showDevices(req *request, user string, status int, d pageData) {
 	p.page(req, status, "devices", p.withLists(req, user, p.viewsOf(req, list), d))
 }
 
-// withLists is d with the devices page's lists: her devices (views), the
-// count of her unused recovery codes and her trusted browsers.
+// withLists is d with the devices page's lists: her devices (views) and
+// the phone the config gives her (withConfigPhone), the count of her
+// unused recovery codes and her trusted browsers.
 func (p *Pages) withLists(req *request, user string, views []deviceView, d pageData) pageData {
-	d.Devices, d.Trusted, d.KeepOnly = views, p.trustViews(req, user), p.keepsOnly(user, views)
-	return p.withConfigAndCodes(req, user, d)
+	d.Devices, d.Trusted, d.KeepOnly = p.withConfigPhone(req, user, views), p.trustViews(req, user), p.keepsOnly(user, views)
+	return p.withCodes(req, user, d)
 }
 
 // actionFailed answers a devices action that did not happen: the user's

@@ -18,7 +18,7 @@ var eventKinds = []eventKind{
 	{Prefix: "sim_swap", ID: "event.sim_swap"},
 	{Prefix: "delivery_", ID: "event.delivery_"},
 	{Prefix: "pumping", ID: "event.pumping"},
-	{Prefix: "admin_", ID: "event.admin_"},
+	{Prefix: "admin_", ID: "event.admin_", Also: []string{"pumping_resumed"}}, // an admin resumes: both filters
 	{Prefix: "console_", ID: "event.console_"},
 	{Prefix: "provisioned_", ID: "event.provisioned_", Also: []string{"added_devices_kept"}},
 	{Prefix: "store_", ID: "event.store_", Also: []string{"secret_"}},

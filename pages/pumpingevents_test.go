@@ -48,13 +48,16 @@ func TestAPumpingPauseIsInWhatHappened(t *testing.T) {
 	alice.Header = http.Header{"Accept-Language": {"en"}}
 	if res := alice.Get("/.smsgate/admin/costs"); !strings.Contains(res.Text, "GB: 2</title>") {
 		t.Errorf("the costs page's texts to GB should be the event's 2 sent:\n%s", res.Text)
+	} else if !strings.Contains(res.Text, `<th scope="col">Refused while paused</th>`) {
+		// Its column counts the sends refused (walk34's 50b: "Paused").
+		t.Errorf("the costs page's column of refused sends:\n%s", res.Text)
 	}
 	alice.Header = http.Header{"Accept-Language": {"de"}}
 	// The costs page says it in the same word, of numbers with the prefix
 	// (walk33: "angehalten", "Pausiert" and "ausgesetzt" for one pause,
 	// and "neue Codes nach +1415").
 	res := alice.Get("/.smsgate/admin/costs")
-	if !strings.Contains(res.Text, "Der Pumping-Schutz hat neue Codes an Nummern mit &#43;44740 ausgesetzt.") || !strings.Contains(res.Text, `<th scope="col">Ausgesetzt</th>`) ||
+	if !strings.Contains(res.Text, "Der Pumping-Schutz hat neue Codes an Nummern mit &#43;44740 ausgesetzt.") || !strings.Contains(res.Text, `<th scope="col">Während der Pause abgelehnt</th>`) ||
 		strings.Contains(res.Text, "angehalten") || strings.Contains(res.Text, "Pausiert") {
 		t.Errorf("de: the costs page's pause:\n%s", res.Text)
 	}
@@ -74,5 +77,10 @@ func TestAPumpingPauseIsInWhatHappened(t *testing.T) {
 				t.Errorf("%s: %s should be by %q:\n%s", c.lang, kind, by, res.Text)
 			}
 		}
+	}
+	// An admin's resume is an admin action too: under that filter as well
+	// (walk34: under "Pumping guard" only).
+	if res := alice.Get("/.smsgate/admin/events?kind=admin_"); !strings.Contains(res.Text, `<td data-kind="pumping_resumed">`) {
+		t.Errorf("the resume is not under the admin actions' filter:\n%s", res.Text)
 	}
 }

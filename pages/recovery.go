@@ -2,13 +2,10 @@ package pages
 
 import (
 	"net/http"
-	"slices"
 
 	"go.uber.org/zap"
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
-	"github.com/smsgate/caddy-smsgate/factor"
-	"github.com/smsgate/caddy-smsgate/phone"
 	"github.com/smsgate/caddy-smsgate/signin"
 	"github.com/smsgate/caddy-smsgate/words"
 )
@@ -76,27 +73,11 @@ func (p *Pages) recoveryMade(req *request, user string) (int, bool) {
 	return n, made
 }
 
-// withConfigAndCodes is d with the phone the config gives user, masked
-// (set by her administrator: listed, never removed or renamed here), and
-// her recovery codes: how many are left, or that she never held any.
-func (p *Pages) withConfigAndCodes(req *request, user string, d pageData) pageData {
+// withCodes is d with the count of user's recovery codes: how many are
+// left, or that she never held any.
+func (p *Pages) withCodes(req *request, user string, d pageData) pageData {
 	made := false
 	d.RecoveryLeft, made = p.recoveryMade(req, user)
 	d.NoRecoveryYet = !made
-	if e164 := p.SignIn.ConfigPhone(user); e164 != "" {
-		d.ConfigPhone = phone.Mask(e164)
-	}
 	return d
-}
-
-// withConfigPhone is the devices page's list for JSON callers: d's
-// devices, and the phone the config gives her (d.ConfigPhone, masked), as
-// the page's own row shows it: set by her administrator, with no ID (it
-// is neither removed nor renamed here). Before, only the HTML listed it
-// (walk33). Any other step's devices as they are.
-func withConfigPhone(p *Pages, req *request, step string, d pageData) []deviceView {
-	if step != "devices" || d.ConfigPhone == "" {
-		return d.Devices
-	}
-	return append(slices.Clip(d.Devices), deviceView{Kind: factor.Phone.Name(), Name: p.sayID(req, "Phone"), Masked: d.ConfigPhone, SetBy: "administrator"})
 }

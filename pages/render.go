@@ -150,8 +150,8 @@ func (p *Pages) pageNoFlow(req *request, status int, step string, d pageData) {
 		if d.Delivery != "" {
 			out["delivery"] = d.Delivery
 		}
-		if devices := withConfigPhone(p, req, step, d); len(devices) > 0 {
-			out["devices"] = devices
+		if len(d.Devices) > 0 {
+			out["devices"] = d.Devices
 		}
 		if d.CodesWithdrawn {
 			out[signin.CodesWithdrawn] = true

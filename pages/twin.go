@@ -2,11 +2,15 @@ package pages
 
 import (
 	"errors"
+	"html"
+	"html/template"
 	"net/http"
+	"strings"
 
 	"go.uber.org/zap"
 
 	"github.com/smsgate/caddy-smsgate/audit"
+	"github.com/smsgate/caddy-smsgate/internal/textsafe"
 	"github.com/smsgate/caddy-smsgate/signin"
 )
 
@@ -22,7 +26,7 @@ func (p *Pages) twinRefused(req *request) bool {
 	case err == nil:
 		return false
 	case errors.Is(err, signin.ErrCaseTwin) || errors.Is(err, signin.ErrTwinClaimed):
-		p.page(req, http.StatusForbidden, "enroll", pageData{Twin: true, Who: req.user,
+		p.page(req, http.StatusForbidden, "enroll", pageData{Twin: true, TwinWho: p.whoLine(req),
 			Claimed: errors.Is(err, signin.ErrTwinClaimed), Error: p.say(req, err)})
 	default:
 		p.Logger.Error("reading enrolled names", audit.User(req.user), zap.Error(err))
@@ -42,9 +46,21 @@ func (p *Pages) twinRefused(req *request) bool {
 func (p *Pages) twinAtCompletion(req *request, err error) (_ pageData, ok bool) {
 	switch {
 	case errors.Is(err, signin.ErrCaseTwin):
-		return pageData{Twin: true, Who: req.user, Error: p.sayID(req, "enroll.case_twin_late")}, true
+		return pageData{Twin: true, TwinWho: p.whoLine(req), Error: p.sayID(req, "enroll.case_twin_late")}, true
 	case errors.Is(err, signin.ErrTwinClaimed):
-		return pageData{Twin: true, Claimed: true, Who: req.user, Error: p.say(req, err)}, true
+		return pageData{Twin: true, Claimed: true, TwinWho: p.whoLine(req), Error: p.say(req, err)}, true
 	}
 	return pageData{}, false
+}
+
+// whoLine is "You are signed in as {name}." on the twin's page, her name
+// in a <code> that keeps its spaces (code.name: white-space: pre-wrap, its
+// edges drawn) with any hidden character escaped (textsafe): names are
+// compared as a directory compares them (RFC 4518: case, spacing,
+// invisible characters), and a sentence's HTML showed "mary  smith" as
+// "mary smith" (walk34's 43). The other account's name is not shown: the
+// page says no more of it than the refusal does.
+func (p *Pages) whoLine(req *request) template.HTML {
+	before, after, _ := strings.Cut(p.Words.T(req.lang, "You are signed in as {name}."), "{name}")
+	return template.HTML(html.EscapeString(before) + `<code class="name">` + html.EscapeString(textsafe.Escape(req.user)) + `</code>` + html.EscapeString(after))
 }

@@ -1,6 +1,7 @@
 package pages
 
 import (
+	"html/template"
 	"strings"
 	"time"
 
@@ -19,8 +20,10 @@ type pageData struct {
 	// is taken): no form.
 	Stranded bool
 	// Twin says the enroll step is refused to this name (a case twin):
-	// its own page, no form; Claimed, the twin is being set up now.
+	// its own page, no form; Claimed, the twin is being set up now;
+	// TwinWho, who she is signed in as (whoLine).
 	Twin, Claimed bool
+	TwinWho       template.HTML
 	// Phone is what the user typed, to fill the form again.
 	Phone string
 	// Masked is the phone a pending code went to, when it may be shown.
@@ -114,11 +117,8 @@ type pageData struct {
 	// says so and offers new ones (JSON: recovery_codes_withdrawn).
 	CodesWithdrawn bool
 	// NoRecoveryYet says the user holds no set of recovery codes at all
-	// (never made, or withdrawn): not "none left". ConfigPhone is the
-	// phone the config gives her (`user carol +1…`), masked: her devices
-	// page lists it, with no Remove or Rename.
+	// (never made, or withdrawn): not "none left".
 	NoRecoveryYet bool
-	ConfigPhone   string
 	// StepUp says a devices-page change waits for this code.
 	StepUp bool
 	// Unconfirmed says, in words, that the gateway could not confirm the

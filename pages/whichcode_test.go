@@ -17,7 +17,10 @@ var invalidField = regexp.MustCompile(`<input [^>]*id="([a-z-]+)"[^>]*aria-inval
 // a texted code and one from her app at once (walk33's 25-both-codes). A
 // wrong one of either says which was wrong, and marks that field alone
 // (aria-invalid, autofocus), on a page no cache keeps; "Wrong code" said
-// neither (26-wrong-app-code).
+// neither (26-wrong-app-code). Each number says what it counts (walk34's
+// 08b/08c: "9 tries left" for the app's, "4" for the texted one's): the
+// texted code's own tries, or the wrong codes before sign-in locks where
+// that comes first, as an app's always do.
 func TestWhichCodeWasWrong(t *testing.T) {
 	sitetest.Parallel(t)
 	_, _, _ = demoWithApp(t)
@@ -30,8 +33,8 @@ func TestWhichCodeWasWrong(t *testing.T) {
 		t.Fatalf("the page should ask for both codes:\n%s", page.Text)
 	}
 	for _, tc := range []struct{ action, says, field string }{
-		{"app", "The code from your app is wrong; ", "app-code"},
-		{"", "The texted code is wrong; ", "code"},
+		{"app", "The code from your app is wrong; 9 more wrong codes lock sign-in for a while.", "app-code"},
+		{"", "The texted code is wrong; 4 more tries for this code.", "code"},
 	} {
 		form := url.Values{"code": {"000000"}, "csrf": {tok}}
 		if tc.action != "" {
@@ -51,7 +54,20 @@ func TestWhichCodeWasWrong(t *testing.T) {
 	}
 	// In German too.
 	res := c.PostWith("/.smsgate/verify", url.Values{"action": {"app"}, "code": {"000000"}, "csrf": {tok}}, map[string]string{"Accept-Language": "de"})
-	if !strings.Contains(res.Text, "Der Code aus Ihrer App ist falsch. Sie haben noch ") {
+	if !strings.Contains(res.Text, "Der Code aus Ihrer App ist falsch. Noch 7 falsche Codes, dann wird die Anmeldung für eine Weile gesperrt.") {
 		t.Fatalf("a wrong app code in German:\n%s", res.Text)
+	}
+	// Where the lock comes before this code's tries run out, the texted
+	// code's number counts the lock's, and says so.
+	for range 4 {
+		c.Post("/.smsgate/verify", url.Values{"action": {"app"}, "code": {"000000"}, "csrf": {tok}})
+	}
+	for _, tc := range [][2]string{{"en", "The texted code is wrong; 2 more wrong codes lock sign-in for a while."},
+		{"de", "Der Code aus der SMS ist falsch. Noch 1 falscher Code, dann wird die Anmeldung für eine Weile gesperrt."}} {
+		lang, says := tc[0], tc[1]
+		res := c.PostWith("/.smsgate/verify", url.Values{"code": {"000000"}, "csrf": {tok}}, map[string]string{"Accept-Language": lang})
+		if !strings.Contains(res.Text, says) {
+			t.Fatalf("a wrong texted code before the lock, in %s: want %q\n%s", lang, says, res.Text)
+		}
 	}
 }

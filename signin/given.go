@@ -95,3 +95,23 @@ func (s *Service) ConfigPhone(user string) string {
 func (s *Service) RecoveryMade(ctx context.Context, realm, user string) (int, bool, error) {
 	return s.Devices.RecoveryCodesMade(ctx, realm, user)
 }
+
+// ConfigUsers names the users the config gives a phone (ConfigPhone) at
+// any gate of the realm, sorted: the admin's console lists them, those
+// with no device record of their own too.
+func (s *Service) ConfigUsers() []string {
+	var names []string
+	if given := s.given.Load(); given != nil {
+		for name, numbers := range *given {
+			if len(numbers) == 0 {
+				continue
+			}
+			names = append(names, name)
+		}
+	}
+	for name := range s.Users {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	return slices.Compact(names)
+}
