@@ -211,13 +211,6 @@ type consoleDone struct {
 // removal that withdrew the recovery codes).
 var doneIDs = map[string]string{"remove": "console.done.remove", "remove_codes": "console.done.remove_codes", "reset": "console.done.reset", "revoke": "console.done.revoke", "end": "console.done.end", "end-unlisted": "console.done.end_unlisted"}
 
-// withdrew says whether a removal's answer (admin's devices/remove)
-// withdrew the user's recovery codes.
-func withdrew(out any) bool {
-	m, ok := out.(map[string]any)
-	return ok && m[signin.CodesWithdrawn] == true
-}
-
 // people lists the realm's users, numbers masked, those whose name or
 // device's name holds query first.
 func (p *Pages) people(req *request, query string) ([]personView, error) {

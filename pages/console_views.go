@@ -18,6 +18,7 @@ import (
 	"github.com/smsgate/caddy-smsgate/chart"
 	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/internal/textsafe"
+	"github.com/smsgate/caddy-smsgate/signin"
 	"github.com/smsgate/caddy-smsgate/recent"
 	"github.com/smsgate/caddy-smsgate/words"
 )
@@ -230,4 +231,11 @@ func (p *Pages) currencyWord(req *request, code string) string {
 		return code
 	}
 	return message.NewPrinter(language.Make(req.lang)).Sprint(currency.NarrowSymbol(unit))
+}
+
+// withdrew says whether a removal's answer (admin's devices/remove)
+// withdrew the user's recovery codes.
+func withdrew(out any) bool {
+	m, ok := out.(map[string]any)
+	return ok && m[signin.CodesWithdrawn] == true
 }
