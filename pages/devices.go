@@ -97,6 +97,9 @@ func (p *Pages) devices(req *request) {
 	done := func(notice string) { req.flow.Notice = notice; show(http.StatusOK, "") }
 	// A change asked for before a step-up is finished once it is passed.
 	resumed := req.r.Method == http.MethodGet && p.resumeChange(req, cl)
+	if resumed && !p.liveChange(req, "devices") {
+		return
+	}
 	action := req.form["action"]
 	if (req.r.Method == http.MethodGet && !resumed) || action == "" {
 		show(http.StatusOK, "")

@@ -39,6 +39,13 @@ func (p *Pages) liveForChange(req *request, step string) bool {
 	if req.r.Method != http.MethodPost || signInSteps[step] {
 		return true
 	}
+	return p.liveChange(req, step)
+}
+
+// liveChange is liveForChange's answer for a change req's session makes
+// at step, whatever its method: the devices page's change kept for a
+// step-up is made by the GET after it (resumeChange; review35 F4).
+func (p *Pages) liveChange(req *request, step string) bool {
 	cl := p.session(req)
 	if cl == nil {
 		return true // none: the page answers as it does for none
