@@ -100,7 +100,7 @@ func TestARevokedAdminsInvitesEndWithHer(t *testing.T) {
 				ned := sitetest.NewClient(t, "ned")
 				ntok := ned.CSRF("/.smsgate/invite?token=" + nedToken)
 				sitetest.Expect(t, ned.Post("/.smsgate/invite", url.Values{"token": {nedToken}, "csrf": {ntok}}), http.StatusSeeOther, "/.smsgate/enroll")
-				if used := s.LogEntries("invite_used"); len(used) != 1 || used[0]["user"] != "ned" || used[0]["by"] != nil {
+				if used := s.LogEntries("invite_used"); len(used) != 1 || used[0]["user"] != "ned" || used[0]["minted_by"] != nil {
 					t.Errorf("the audit of ned's invite used: %v; want one naming no admin", used)
 				}
 

@@ -63,8 +63,8 @@ func (s *Service) AcceptInvite(ctx context.Context, realm string, f *Flow, token
 	if err != nil {
 		return 0, err
 	}
-	if inv.By != "" { // who minted it at the console: her revocation ends the invites she minted
-		s.audit("invite_used", inv.User, "", zap.String("by", inv.By))
+	if inv.By != "" { // who minted it at the console (not "by": the user acts here; review35 F6)
+		s.audit("invite_used", inv.User, "", zap.String("minted_by", inv.By))
 	} else {
 		s.audit("invite_used", inv.User, "")
 	}
