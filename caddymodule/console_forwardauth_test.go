@@ -121,7 +121,7 @@ func TestConsoleAtThePortal(t *testing.T) {
 	sitetest.Expect(t, consoleForm(carol, portal("admin/user?name=dave"), form, absolute(s, "app1.sso.localhost", "")), http.StatusForbidden, "")
 	sitetest.Expect(t, dave.GetURL(absolute(s, "app2.sso.localhost", "/")), http.StatusOK, "")
 	res := sitetest.ConsoleDone(t, consoleForm(carol, portal("admin/user?name=dave"), form, absolute(s, "auth.sso.localhost", "")), "revoke")
-	sitetest.ExpectBody(t, res, "Every session and trusted browser of the user has ended.")
+	sitetest.ExpectBody(t, res, "Every session and trusted browser of the user has ended, and so has every invite link they made at the console.")
 	sitetest.Advance(2 * time.Second)
 	for _, app := range []string{"app1", "app2"} {
 		sitetest.Expect(t, dave.GetURL(absolute(s, app+".sso.localhost", "/")), http.StatusFound, portal("login?rd="+url.QueryEscape(absolute(s, app+".sso.localhost", "/"))))

@@ -43,7 +43,7 @@ func TestARevokedAdminsInvitesEndWithHer(t *testing.T) {
 					t.Fatalf("mallory's invite for mal: %d, no link", res.StatusCode)
 				}
 				token := m[1]
-				sitetest.ExpectBody(t, res, "Made by you, mallory: it stops working if your account is reset or signed out everywhere before mal uses it.")
+				sitetest.ExpectBody(t, res, "This link is tied to your account, mallory: it stops working if your account is reset or signed out everywhere before mal uses it.")
 				mal := sitetest.NewClient(t, "mal")
 				tok := mal.CSRF("/.smsgate/invite?token=" + token) // mal opens it (a GET burns nothing), and waits
 				// ned's invite, minted by the admin API: nobody's to end.

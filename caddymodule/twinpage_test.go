@@ -60,7 +60,7 @@ func TestACaseTwinMeetsHerOwnPageBeforeANumber(t *testing.T) {
 		sitetest.Enroll(t, s, sitetest.NewClient(t, "alice"), "+14155550101")
 		Alice := sitetest.NewClient(t, "Alice")
 		sitetest.Expect(t, Alice.Get("/.smsgate/login?rd=%2F"), http.StatusSeeOther, "/.smsgate/enroll")
-		twinPageOf(t, s, Alice, `You are signed in as <code class="name">Alice</code>.`, caseTwinPage, "ask your administrator to add a phone for this name", "Sign out")
+		twinPageOf(t, s, Alice, `You are signed in as <code class="name">Alice</code>.`, caseTwinPage, "ask your administrator to sort out the two accounts", "Sign out")
 		de := sitetest.NewClient(t, "Alice")
 		de.Header = http.Header{"Accept-Language": {"de"}}
 		sitetest.Expect(t, de.Get("/.smsgate/login?rd=%2F"), http.StatusSeeOther, "/.smsgate/enroll")

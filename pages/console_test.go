@@ -99,7 +99,7 @@ func TestConsoleAsAStranger(t *testing.T) {
 	sitetest.ExpectBody(t, res, "/.smsgate/invite?token=")
 	sitetest.ExpectBody(t, res, `src="data:image/png;base64,`)
 	res = sitetest.ConsoleDone(t, consolePost(alice, path, url.Values{"action": {"revoke"}, "confirm": {"1"}, "csrf": {tok}}, s.Base), "revoke")
-	sitetest.ExpectBody(t, res, "Every session and trusted browser of the user has ended.")
+	sitetest.ExpectBody(t, res, "Every session and trusted browser of the user has ended, and so has every invite link they made at the console.")
 	s.Advance(2 * time.Second) // the revocation log is read every second
 	if r := bob.Get("/"); r.StatusCode == http.StatusOK {
 		t.Fatalf("bob still signed in after the console's revoke: %d", r.StatusCode)

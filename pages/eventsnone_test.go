@@ -11,7 +11,8 @@ import (
 // TestAnEmptyFilterSaysSo (walk34): through a real Caddy, the console's
 // what happened, filtered to a kind of which there is none, says "No
 // events of this kind." (en + de), and to a user with none, "No events
-// for this user."; "Nothing yet." is left to a console with no events at
+// for this user."; to both, "No events of this kind for {user}." (walk35:
+// "No events of this kind." where there were some, none of hers); "Nothing yet." is left to a console with no events at
 // all. Before: "Nothing yet." under any filter, beside a list that had
 // events.
 func TestAnEmptyFilterSaysSo(t *testing.T) {
@@ -24,6 +25,9 @@ func TestAnEmptyFilterSaysSo(t *testing.T) {
 		{"de", "?kind=sim_swap", "Keine Ereignisse dieser Art."},
 		{"en", "?user=nobody", "No events for this user."},
 		{"de", "?user=nobody", "Keine Ereignisse für diesen Benutzer."},
+		// Both: of this kind there are events, none of hers (walk35).
+		{"en", "?kind=code_&user=nobody", "No events of this kind for nobody."},
+		{"de", "?kind=code_&user=nobody", "Keine Ereignisse dieser Art für nobody."},
 	} {
 		alice.Header = http.Header{"Accept-Language": {tc.lang}}
 		res := alice.Get("/.smsgate/admin/events" + tc.query)
