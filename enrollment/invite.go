@@ -73,7 +73,7 @@ func (s *Admin) NewInviteBy(ctx context.Context, realm, user, by string, ttl tim
 	ctx = store.Lasting(ctx)
 	raw, _ := json.Marshal(Invite{User: user, Expires: now.Add(ttl), Made: now, By: by})
 	if by != "" {
-		if err := s.indexMinted(ctx, realm, by, user, inviteID(token), now.Add(ttl)); err != nil {
+		if err := s.indexMinted(ctx, realm, by, user, inviteID(token), now, now.Add(ttl)); err != nil {
 			return "", err
 		}
 	}

@@ -22,10 +22,10 @@ import (
 // endkeys.MaxMinted invites open: the index of hers is bounded.
 var ErrTooManyMinted = words.New("invite.too_many")
 
-// indexMinted records the invite id of user, until expires, in by's
-// index, dropping those expired; its expiry is that of the last of them
-// (MaxInviteTTL at most).
-func (s *Admin) indexMinted(ctx context.Context, realm, by, user, id string, expires time.Time) error {
+// indexMinted records the invite id of user, minted at made, until
+// expires, in by's index, dropping those expired; its expiry is that of
+// the last of them (MaxInviteTTL at most).
+func (s *Admin) indexMinted(ctx context.Context, realm, by, user, id string, made, expires time.Time) error {
 	now := s.Now()
 	return s.Store.Update(ctx, endkeys.MintedInvites(realm, by), func(old []byte, found bool) ([]byte, time.Duration, error) {
 		var list []endkeys.Minted
@@ -34,7 +34,7 @@ func (s *Admin) indexMinted(ctx context.Context, realm, by, user, id string, exp
 				return nil, 0, err // unreadable: refused, never started again without the invites it names
 			}
 		}
-		kept := []endkeys.Minted{{User: user, ID: id, Expires: expires}}
+		kept := []endkeys.Minted{{User: user, ID: id, Expires: expires, Made: made}}
 		last := expires
 		for _, m := range list {
 			if now.Before(m.Expires) {
