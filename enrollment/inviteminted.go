@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"time"
 
+	"go.uber.org/zap"
+
 	"github.com/smsgate/caddy-smsgate/internal/endkeys"
 	"github.com/smsgate/caddy-smsgate/words"
 )
@@ -24,14 +26,18 @@ var ErrTooManyMinted = words.New("invite.too_many")
 
 // indexMinted records the invite id of user, minted at made, until
 // expires, in by's index, dropping those expired; its expiry is that of
-// the last of them (MaxInviteTTL at most).
+// the last of them (MaxInviteTTL at most). An index that cannot be
+// decoded is logged and started again (fix35: it refused every mint of
+// hers for its life): the invites it named are not known.
 func (s *Admin) indexMinted(ctx context.Context, realm, by, user, id string, made, expires time.Time) error {
 	now := s.Now()
 	return s.Store.Update(ctx, endkeys.MintedInvites(realm, by), func(old []byte, found bool) ([]byte, time.Duration, error) {
 		var list []endkeys.Minted
 		if found {
 			if err := json.Unmarshal(old, &list); err != nil {
-				return nil, 0, err // unreadable: refused, never started again without the invites it names
+				s.logger().Error("an admin's index of the invites she minted could not be read: started again, the invites it named are not ended with her",
+					zap.String("realm", realm), zap.String("admin", by), zap.Error(err))
+				list = nil
 			}
 		}
 		kept := []endkeys.Minted{{User: user, ID: id, Expires: expires, Made: made}}
@@ -55,4 +61,11 @@ func maxTime(a, b time.Time) time.Time {
 		return a
 	}
 	return b
+}
+
+func (s *Core) logger() *zap.Logger {
+	if s.Logger == nil {
+		return zap.NewNop()
+	}
+	return s.Logger
 }

@@ -37,7 +37,9 @@ type MintedEnd struct {
 // user, her reset) is left as it is, and not counted. One that enrolled
 // its user (endkeys.InviteSpent, read first) is used: left, and its user
 // named. The index keeps what could not be ended (an error), for a next
-// try; the rest leave it.
+// try; the rest leave it. An index that cannot be decoded is logged and
+// removed (fix35: it blocked every end and mint of hers for its life):
+// the invites it named are not known, so none is ended.
 func EndMinted(ctx context.Context, st store.Store, realm, admin string, now time.Time, logger *zap.Logger) (MintedEnd, error) {
 	ctx = store.Lasting(ctx)
 	var out MintedEnd
@@ -50,7 +52,15 @@ func EndMinted(ctx context.Context, st store.Store, realm, admin string, now tim
 	}
 	var list []endkeys.Minted
 	if err := json.Unmarshal(raw, &list); err != nil {
-		return out, err
+		logger.Error("an admin's index of the invites she minted could not be read: removed, the invites it named are not ended",
+			zap.String("realm", realm), zap.String("admin", admin), zap.Error(err))
+		return out, st.Update(ctx, endkeys.MintedInvites(realm, admin), func(old []byte, found bool) ([]byte, time.Duration, error) {
+			var again []endkeys.Minted
+			if !found || json.Unmarshal(old, &again) == nil {
+				return nil, 0, store.ErrUnchanged // mended meanwhile (a mint of hers): kept
+			}
+			return nil, 0, nil
+		})
 	}
 	done := []string{}
 	for _, m := range list {
