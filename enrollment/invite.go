@@ -86,6 +86,9 @@ func (s *Admin) NewInviteBy(ctx context.Context, realm, user, by string, ttl tim
 	if err := s.stillLatest(ctx, realm, user, token); err != nil {
 		return "", err
 	}
+	if by != "" {
+		s.unindexReplaced(ctx, realm, by, user, inviteID(token)) // her earlier ones for user are dead now
+	}
 	return token, nil
 }
 

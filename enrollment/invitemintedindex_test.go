@@ -2,6 +2,7 @@ package enrollment_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -65,6 +66,58 @@ func TestAnUnreadableMintedIndexIsMended(t *testing.T) {
 			if strings.Contains(fmt.Sprint(e.Message, e.ContextMap()), token) {
 				t.Errorf("a log names the token: %v", e)
 			}
+		}
+	})
+}
+
+// TestTheCapCountsOnlyOpenInvites (review35 finding 3): the cap of
+// endkeys.MaxMinted counted every invite minted and not yet expired: one
+// user's invite sent again MaxMinted times (one live link) refused her
+// next mint for anyone, saying "wait until some are used", untrue. Now a
+// mint for a user drops that user's earlier entries, and at the cap those
+// used (endkeys.InviteSpent) or replaced (the user's newest names another)
+// leave; while all are open, the mint is refused. On Badger and Redis.
+func TestTheCapCountsOnlyOpenInvites(t *testing.T) {
+	storetest.OnBadgerAndRedis(t, func(t *testing.T, st store.Store) {
+		ctx := context.Background()
+		adm := mintedAdmin(st, nil)
+		const week = 7 * 24 * time.Hour
+		for i := range endkeys.MaxMinted {
+			if _, err := adm.NewInviteBy(ctx, "r", "walt", "vera", week); err != nil {
+				t.Fatalf("walt's invite again, %d: %v", i, err)
+			}
+		}
+		if _, err := adm.NewInviteBy(ctx, "r", "xena", "vera", week); err != nil {
+			t.Fatalf("one live invite of hers (walt's newest), and her mint for xena: %v", err)
+		}
+
+		// Full of open invites (written as a mint would), then one used, one replaced.
+		made := time.Now()
+		list := make([]endkeys.Minted, endkeys.MaxMinted)
+		for i := range list {
+			list[i] = endkeys.Minted{User: fmt.Sprint("u", i), ID: fmt.Sprint("id", i), Made: made, Expires: made.Add(week)}
+		}
+		raw, _ := json.Marshal(list)
+		if err := st.Put(ctx, endkeys.MintedInvites("r", "nina"), raw, week); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := adm.NewInviteBy(ctx, "r", "yara", "nina", week); !errors.Is(err, enrollment.ErrTooManyMinted) {
+			t.Fatalf("her mint with %d open: %v; want ErrTooManyMinted", endkeys.MaxMinted, err)
+		}
+		if err := st.Put(ctx, endkeys.InviteSpent("r", "u7", made.UnixNano()), []byte("1"), week); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := adm.NewInviteBy(ctx, "r", "yara", "nina", week); err != nil {
+			t.Errorf("her mint once u7 used theirs: %v", err)
+		}
+		if err := st.Put(ctx, endkeys.LatestInvite("r", "u8"), []byte(`{"id":"another"}`), week); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := adm.NewInviteBy(ctx, "r", "zoe", "nina", week); err != nil {
+			t.Errorf("her mint once u8's was replaced: %v", err)
+		}
+		if _, err := adm.NewInviteBy(ctx, "r", "abe", "nina", week); !errors.Is(err, enrollment.ErrTooManyMinted) {
+			t.Errorf("her mint with %d open again: %v; want ErrTooManyMinted", endkeys.MaxMinted, err)
 		}
 	})
 }
