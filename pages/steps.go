@@ -147,6 +147,9 @@ func (p *Pages) verify(req *request) {
 	case action == "resend":
 		_, err := p.SignIn.Resend(ctx, req.scope, &req.flow.Flow, req.user, c)
 		p.sent(req, c, err)
+	case req.user != "" && p.bornEnded(req, req.user):
+		// answered, before the check: her code (a recovery code too) is
+		// not spent on a session that would be born ended (review35)
 	case action == "app":
 		p.checkApp(req, c)
 	default:
