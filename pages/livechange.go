@@ -82,9 +82,12 @@ func (p *Pages) liveForChange(req *request, step string) bool {
 // stands as written: it must end every session signed before it. A store
 // that cannot say lets the sign-in go on (a session born ended is refused
 // all the same). The verify page asks it before a code is checked, so the
-// code (a recovery code: one of ten) is not spent on it (review35); the
-// session's issue asks it again (signedIn): a passkey's user is known only
-// once its assertion is checked, and a revocation may land during a check.
+// code (a recovery code: one of ten) is not spent on it (review35), and
+// not again after the check: a sign-in stays at its round trips
+// (TestSignInRoundTrips), and a revocation ahead landing during the check
+// (a few milliseconds) fails closed, a 303 into a session already ended,
+// as before attack34b. A passkey's sign-in asks once its assertion named
+// its user (passkeyLogin).
 func (p *Pages) bornEnded(req *request, user string) bool {
 	wait, err := p.Sessions.BornEnded(req.r.Context(), user, req.began)
 	if err != nil {

@@ -284,11 +284,10 @@ func (p *Pages) answerCheck(req *request, res *signin.Result, err error, d pageD
 }
 
 // signedIn starts the session and sends the user on. A first enrollment
-// shows the new recovery codes first, once.
+// shows the new recovery codes first, once. A session that would be born
+// ended was refused before: before the code's check (verify), or once a
+// passkey named its user (passkeyLogin).
 func (p *Pages) signedIn(req *request, res *signin.Result) {
-	if p.bornEnded(req, res.User) {
-		return
-	}
 	w := where(req)
 	// The admin's end of this session ends this browser's trust too: the
 	// one its sign-in made (in place of the one it held), or the one it
