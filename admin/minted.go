@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"go.uber.org/zap"
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/session"
 	"github.com/smsgate/caddy-smsgate/words"
 )
 
@@ -17,15 +19,33 @@ import (
 // never a token or a link.
 const InvitesEnded = "invites_ended"
 
-// endedField is the audit's field of how many invites out ended, where
-// it says.
+// InvitesUsed is the answer's list (comma-separated, names only, where
+// any) of the users who enrolled by an invite she minted at the console
+// (fix35): not ended, and the accounts an admin must look at.
+const InvitesUsed = "invites_used"
+
+// mintedAnswer adds to answer what EndMinted did.
+func mintedAnswer(answer map[string]string, ended session.MintedEnd) map[string]string {
+	answer[InvitesEnded] = strconv.Itoa(ended.Ended)
+	if len(ended.Used) > 0 {
+		answer[InvitesUsed] = strings.Join(ended.Used, ",")
+	}
+	return answer
+}
+
+// endedField is the audit's fields of how many invites out ended, and
+// who used one, where it says.
 func endedField(out any) []zap.Field {
 	answer, _ := out.(map[string]string)
 	n, err := strconv.Atoi(answer[InvitesEnded])
 	if err != nil {
 		return nil
 	}
-	return []zap.Field{zap.Int(InvitesEnded, n)}
+	fields := []zap.Field{zap.Int(InvitesEnded, n)}
+	if used := answer[InvitesUsed]; used != "" {
+		fields = append(fields, zap.Strings(InvitesUsed, strings.Split(used, ",")))
+	}
+	return fields
 }
 
 // ErrMintEnded refuses the link of an invite whose admin's session ended

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -226,11 +225,11 @@ func adminOp(ctx context.Context, svc *enrollment.Admin, tell *signin.Service, l
 		if err := session.EndUser(ctx, svc.Store, req.Realm, req.User, svc.Now(), logger); err != nil {
 			return nil, err
 		}
-		ended, err := session.EndMinted(ctx, svc.Store, req.Realm, req.User, svc.Now()) // an admin's: the invites she minted
+		ended, err := session.EndMinted(ctx, svc.Store, req.Realm, req.User, svc.Now(), logger) // an admin's: the invites she minted
 		if err != nil || !held {
 			return nil, cmp.Or(err, noSuchUser(req.User))
 		}
-		return map[string]string{"reset": req.User, InvitesEnded: strconv.Itoa(ended)}, nil
+		return mintedAnswer(map[string]string{"reset": req.User}, ended), nil
 	case "revoke":
 		// Every session and every trust: the trusts would not work any
 		// more, and the devices page must not list them as if they did.
@@ -241,11 +240,11 @@ func adminOp(ctx context.Context, svc *enrollment.Admin, tell *signin.Service, l
 		if err := session.EndUser(ctx, svc.Store, req.Realm, req.User, svc.Now(), logger); err != nil {
 			return nil, err
 		}
-		ended, err := session.EndMinted(ctx, svc.Store, req.Realm, req.User, svc.Now())
+		ended, err := session.EndMinted(ctx, svc.Store, req.Realm, req.User, svc.Now(), logger)
 		if err != nil || !held {
 			return nil, cmp.Or(err, noSuchUser(req.User))
 		}
-		return map[string]string{"revoked": req.User, InvitesEnded: strconv.Itoa(ended)}, nil
+		return mintedAnswer(map[string]string{"revoked": req.User}, ended), nil
 	case "sessions/end":
 		_, err := session.End(ctx, svc.Store, req.Realm, req.User, req.ID, svc.Now())
 		if errors.Is(err, session.ErrNoSession) {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/go-webauthn/webauthn/webauthn"
+	"go.uber.org/zap"
 
 	"github.com/smsgate/caddy-smsgate/store"
 	"github.com/smsgate/caddy-smsgate/words"
@@ -46,6 +47,9 @@ type Core struct {
 	// Nil: not announced (gates refuse those sessions once their cache
 	// entries go).
 	Announce func(ctx context.Context, st store.Store, key string, value []byte) error
+	// Logger is told of a record mended (an admin's unreadable index of
+	// the invites she minted: indexMinted); nil, nobody.
+	Logger *zap.Logger
 
 	rekeyed atomic.Pointer[[]byte] // CodeKey, replaced (Rekey)
 }

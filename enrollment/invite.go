@@ -73,7 +73,7 @@ func (s *Admin) NewInviteBy(ctx context.Context, realm, user, by string, ttl tim
 	ctx = store.Lasting(ctx)
 	raw, _ := json.Marshal(Invite{User: user, Expires: now.Add(ttl), Made: now, By: by})
 	if by != "" {
-		if err := s.indexMinted(ctx, realm, by, user, inviteID(token), now.Add(ttl)); err != nil {
+		if err := s.indexMinted(ctx, realm, by, user, inviteID(token), now, now.Add(ttl)); err != nil {
 			return "", err
 		}
 	}
@@ -85,6 +85,9 @@ func (s *Admin) NewInviteBy(ctx context.Context, realm, user, by string, ttl tim
 	}
 	if err := s.stillLatest(ctx, realm, user, token); err != nil {
 		return "", err
+	}
+	if by != "" {
+		s.unindexReplaced(ctx, realm, by, user, inviteID(token)) // her earlier ones for user are dead now
 	}
 	return token, nil
 }

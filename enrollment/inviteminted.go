@@ -3,9 +3,14 @@ package enrollment
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"slices"
 	"time"
 
+	"go.uber.org/zap"
+
 	"github.com/smsgate/caddy-smsgate/internal/endkeys"
+	"github.com/smsgate/caddy-smsgate/store"
 	"github.com/smsgate/caddy-smsgate/words"
 )
 
@@ -22,22 +27,42 @@ import (
 // endkeys.MaxMinted invites open: the index of hers is bounded.
 var ErrTooManyMinted = words.New("invite.too_many")
 
-// indexMinted records the invite id of user, until expires, in by's
-// index, dropping those expired; its expiry is that of the last of them
-// (MaxInviteTTL at most).
-func (s *Admin) indexMinted(ctx context.Context, realm, by, user, id string, expires time.Time) error {
+// indexMinted records the invite id of user, minted at made, until
+// expires, in by's index, dropping those expired; its expiry is that of
+// the last of them (MaxInviteTTL at most). At the cap, the closed are
+// looked for and dropped (closedMinted), and it tries once more: the cap
+// counts only her open invites (fix35). An index that cannot be decoded
+// is logged and started again (fix35: it refused every mint of hers for
+// its life): the invites it named are not known.
+func (s *Admin) indexMinted(ctx context.Context, realm, by, user, id string, made, expires time.Time) error {
+	entry := endkeys.Minted{User: user, ID: id, Expires: expires, Made: made}
+	err := s.addMinted(ctx, realm, by, entry, nil)
+	if !errors.Is(err, ErrTooManyMinted) {
+		return err
+	}
+	closed, rerr := s.closedMinted(ctx, realm, by)
+	if rerr != nil || len(closed) == 0 {
+		return err // the store's failure: the cap stands
+	}
+	return s.addMinted(ctx, realm, by, entry, closed)
+}
+
+// addMinted adds entry to by's index, dropping the expired and closed.
+func (s *Admin) addMinted(ctx context.Context, realm, by string, entry endkeys.Minted, closed map[string]bool) error {
 	now := s.Now()
 	return s.Store.Update(ctx, endkeys.MintedInvites(realm, by), func(old []byte, found bool) ([]byte, time.Duration, error) {
 		var list []endkeys.Minted
 		if found {
 			if err := json.Unmarshal(old, &list); err != nil {
-				return nil, 0, err // unreadable: refused, never started again without the invites it names
+				s.logger().Error("an admin's index of the invites she minted could not be read: started again, the invites it named are not ended with her",
+					zap.String("realm", realm), zap.String("admin", by), zap.Error(err))
+				list = nil
 			}
 		}
-		kept := []endkeys.Minted{{User: user, ID: id, Expires: expires}}
-		last := expires
+		kept := []endkeys.Minted{entry}
+		last := entry.Expires
 		for _, m := range list {
-			if now.Before(m.Expires) {
+			if now.Before(m.Expires) && !closed[m.ID] {
 				kept = append(kept, m)
 				last = maxTime(last, m.Expires)
 			}
@@ -48,6 +73,76 @@ func (s *Admin) indexMinted(ctx context.Context, realm, by, user, id string, exp
 		raw, err := json.Marshal(kept)
 		return raw, min(last.Sub(now), MaxInviteTTL), err
 	})
+}
+
+// closedMinted reads which invites of by's index are closed, by their
+// IDs: replaced (its user's newest names another: a newer invite, her
+// reset, an end) or used (it enrolled its user: endkeys.InviteSpent). One
+// taken and not yet enrolled by is open: its flow ends with her. All in
+// one batch (one round trip on Redis); an error is the store's.
+func (s *Admin) closedMinted(ctx context.Context, realm, by string) (map[string]bool, error) {
+	raw, err := s.Store.Get(ctx, endkeys.MintedInvites(realm, by))
+	var list []endkeys.Minted
+	if err == nil {
+		err = json.Unmarshal(raw, &list)
+	}
+	if err != nil {
+		return nil, err
+	}
+	var b store.Batch
+	latest, spent := make([]*store.Op, len(list)), make([]*store.Op, len(list))
+	for i, m := range list {
+		latest[i] = b.Get(endkeys.LatestInvite(realm, m.User))
+		if !m.Made.IsZero() {
+			spent[i] = b.Get(endkeys.InviteSpent(realm, m.User, m.Made.UnixNano()))
+		}
+	}
+	_ = store.Do(ctx, s.Store, &b) // each read's error is its own
+	closed := map[string]bool{}
+	for i, m := range list {
+		var l latestInvite
+		if latest[i].Err == nil && json.Unmarshal(latest[i].Value, &l) == nil && l.ID != "" && l.ID != m.ID {
+			closed[m.ID] = true
+		}
+		if spent[i] != nil && spent[i].Err == nil {
+			closed[m.ID] = true
+		}
+	}
+	return closed, nil
+}
+
+// unindexReplaced drops from by's index the invites of user other than
+// id, once id is her newest (stillLatest): they are dead (ReadGone), and
+// the cap counts only the open (fix35). Where it fails they stay, counted
+// until they expire or she is revoked: the mint stands.
+func (s *Admin) unindexReplaced(ctx context.Context, realm, by, user, id string) {
+	err := s.Store.Update(ctx, endkeys.MintedInvites(realm, by), func(old []byte, found bool) ([]byte, time.Duration, error) {
+		var list []endkeys.Minted
+		if !found || json.Unmarshal(old, &list) != nil {
+			return nil, 0, store.ErrUnchanged
+		}
+		n := len(list)
+		list = slices.DeleteFunc(list, func(m endkeys.Minted) bool { return m.User == user && m.ID != id })
+		if len(list) == n {
+			return nil, 0, store.ErrUnchanged
+		}
+		now, last := s.Now(), s.Now()
+		for _, m := range list {
+			last = maxTime(last, m.Expires)
+		}
+		raw, err := json.Marshal(list)
+		return raw, min(last.Sub(now)+time.Second, MaxInviteTTL), err
+	})
+	if err != nil {
+		s.logger().Warn("an admin's index of the invites she minted: the replaced were not dropped", zap.String("realm", realm), zap.String("admin", by), zap.Error(err))
+	}
+}
+
+func (s *Core) logger() *zap.Logger {
+	if s.Logger == nil {
+		return zap.NewNop()
+	}
+	return s.Logger
 }
 
 func maxTime(a, b time.Time) time.Time {

@@ -244,7 +244,7 @@ func (p *Pages) sweeping(req *request, cl *session.Claims, action string) {
 			p.unavailable(req)
 			return
 		}
-		p.Audit("signed_out_everywhere", user, "", zap.Int("invites_ended", ended))
+		p.Audit("signed_out_everywhere", user, "", zap.Int("invites_ended", ended.Ended), zap.Strings("invites_used", ended.Used))
 		p.setCookie(req.w, req.r, TrustCookie, "", p.PathPrefix, -1)
 		p.signedOutHere(req, pageData{})
 	case "recovery":

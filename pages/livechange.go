@@ -2,11 +2,15 @@ package pages
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"go.uber.org/zap"
 
+	"github.com/smsgate/caddy-smsgate/session"
 	"github.com/smsgate/caddy-smsgate/signin"
+	"github.com/smsgate/caddy-smsgate/words"
 )
 
 // A POST that a signed-in session makes (the devices page's rename,
@@ -80,9 +84,17 @@ func (p *Pages) liveChange(req *request, step string) bool {
 // this one's, whose instant this clock has not reached (attack34b's F2).
 // Issued, it was a 303 into a dead session: every request after it sent
 // back to sign in, for as long as the clocks differ. Now the page says so,
-// in words, with Retry-After. The record stands as written: it must end
-// every session signed before it. A store that cannot say lets the
-// sign-in go on (a session born ended is refused all the same).
+// in words, with Retry-After, and the words say the same wait (review35:
+// "a few seconds" where a clock far ahead made it minutes). The record
+// stands as written: it must end every session signed before it. A store
+// that cannot say lets the sign-in go on (a session born ended is refused
+// all the same). The verify page asks it before a code is checked, so the
+// code (a recovery code: one of ten) is not spent on it (review35), and
+// not again after the check: a sign-in stays at its round trips
+// (TestSignInRoundTrips), and a revocation ahead landing during the check
+// (a few milliseconds) fails closed, a 303 into a session already ended,
+// as before attack34b. A passkey's sign-in asks once its assertion named
+// its user (passkeyLogin).
 func (p *Pages) bornEnded(req *request, user string) bool {
 	wait, err := p.Sessions.BornEnded(req.r.Context(), user, req.began)
 	if err != nil {
@@ -92,7 +104,13 @@ func (p *Pages) bornEnded(req *request, user string) bool {
 	if wait <= 0 {
 		return false
 	}
-	req.w.Header().Set("Retry-After", retryAfter(wait))
-	p.fail(req, http.StatusConflict, "signed_out_elsewhere", p.sayID(req, "gate.signed_out_elsewhere"))
+	if wait > session.Leeway+time.Second {
+		p.Logger.Warn("a sign-in waits for a revocation record ahead of this clock by more than the leeway: a clock is wrong (NTP)",
+			zap.String("user", user), zap.Duration("wait", wait))
+	}
+	secs := retryAfter(wait)
+	req.w.Header().Set("Retry-After", secs)
+	n, _ := strconv.Atoi(secs)
+	p.fail(req, http.StatusConflict, "signed_out_elsewhere", p.Words.Render(req.lang, words.Say("gate.signed_out_elsewhere", "wait", words.Wait(time.Duration(n)*time.Second))))
 	return true
 }

@@ -105,6 +105,9 @@ func (p *Pages) passkeyLogin(req *request, step string) {
 			return
 		}
 		p.Metrics.Verifications.WithLabelValues(factor.Passkey.Name()).Inc()
+		if p.bornEnded(req, res.User) { // its user known only now: its challenge spent, no code
+			return
+		}
 		p.signedIn(req, res)
 	default:
 		p.fail(req, http.StatusNotFound, "not_found", p.sayID(req, "gate.not_found"))

@@ -13,13 +13,14 @@ import (
 // admin at the console (session.EndMinted, attack34b): a sign-out
 // everywhere is what she does when she fears another holds her account,
 // and the invites that other minted end with its sessions (one of her own
-// she still wants, she mints again). It returns how many it ended.
-func (p *Pages) signOutEverywhere(ctx context.Context, realm, user string) (int, error) {
+// she still wants, she mints again). It returns what it ended, and who
+// used one (their names: audited).
+func (p *Pages) signOutEverywhere(ctx context.Context, realm, user string) (session.MintedEnd, error) {
 	if err := session.UntrustAll(ctx, p.Store, realm, user); err != nil {
-		return 0, err
+		return session.MintedEnd{}, err
 	}
 	if err := p.Sessions.RevokeUser(ctx, user); err != nil {
-		return 0, err
+		return session.MintedEnd{}, err
 	}
-	return session.EndMinted(ctx, p.Store, realm, user, p.Now())
+	return session.EndMinted(ctx, p.Store, realm, user, p.Now(), p.Logger)
 }

@@ -147,6 +147,9 @@ func (p *Pages) verify(req *request) {
 	case action == "resend":
 		_, err := p.SignIn.Resend(ctx, req.scope, &req.flow.Flow, req.user, c)
 		p.sent(req, c, err)
+	case req.user != "" && p.bornEnded(req, req.user):
+		// answered, before the check: her code (a recovery code too) is
+		// not spent on a session that would be born ended (review35)
 	case action == "app":
 		p.checkApp(req, c)
 	default:
@@ -281,11 +284,10 @@ func (p *Pages) answerCheck(req *request, res *signin.Result, err error, d pageD
 }
 
 // signedIn starts the session and sends the user on. A first enrollment
-// shows the new recovery codes first, once.
+// shows the new recovery codes first, once. A session that would be born
+// ended was refused before: before the code's check (verify), or once a
+// passkey named its user (passkeyLogin).
 func (p *Pages) signedIn(req *request, res *signin.Result) {
-	if p.bornEnded(req, res.User) {
-		return
-	}
 	w := where(req)
 	// The admin's end of this session ends this browser's trust too: the
 	// one its sign-in made (in place of the one it held), or the one it

@@ -7,9 +7,21 @@ import (
 	"slices"
 	"time"
 
+	"go.uber.org/zap"
+
 	"github.com/smsgate/caddy-smsgate/internal/endkeys"
 	"github.com/smsgate/caddy-smsgate/store"
 )
+
+// MintedEnd is what EndMinted did with the invites an admin minted:
+// Ended, how many it ended (open, or accepted and not yet enrolled by);
+// Used, the users who enrolled by one (names only, sorted): an invite used
+// is neither ended nor withdrawn (fix35), and those are the accounts an
+// admin must look at.
+type MintedEnd struct {
+	Ended int
+	Used  []string
+}
 
 // EndMinted ends every open invite admin minted at the console (her index:
 // endkeys.MintedInvites, attack34b): a thief who took her account and
@@ -22,38 +34,61 @@ import (
 // the record every step of an acceptance reads (the link, each code sent,
 // the enrollment once written, then undone): an acceptance enrolled
 // before it, or is refused. One replaced since (a newer invite of the
-// user, her reset) is left as it is, and not counted. It returns how many
-// it ended. The index keeps what could not be ended (an error), for a
-// next try; the rest leave it.
-func EndMinted(ctx context.Context, st store.Store, realm, admin string, now time.Time) (int, error) {
+// user, her reset) is left as it is, and not counted. One that enrolled
+// its user (endkeys.InviteSpent, read first) is used: left, and its user
+// named. The index keeps what could not be ended (an error), for a next
+// try; the rest leave it. An index that cannot be decoded is logged and
+// removed (fix35: it blocked every end and mint of hers for its life):
+// the invites it named are not known, so none is ended.
+func EndMinted(ctx context.Context, st store.Store, realm, admin string, now time.Time, logger *zap.Logger) (MintedEnd, error) {
 	ctx = store.Lasting(ctx)
+	var out MintedEnd
 	raw, err := st.Get(ctx, endkeys.MintedInvites(realm, admin))
 	if errors.Is(err, store.ErrNotFound) {
-		return 0, nil
+		return out, nil
 	}
 	if err != nil {
-		return 0, err
+		return out, err
 	}
 	var list []endkeys.Minted
 	if err := json.Unmarshal(raw, &list); err != nil {
-		return 0, err
+		logger.Error("an admin's index of the invites she minted could not be read: removed, the invites it named are not ended",
+			zap.String("realm", realm), zap.String("admin", admin), zap.Error(err))
+		return out, st.Update(ctx, endkeys.MintedInvites(realm, admin), func(old []byte, found bool) ([]byte, time.Duration, error) {
+			var again []endkeys.Minted
+			if !found || json.Unmarshal(old, &again) == nil {
+				return nil, 0, store.ErrUnchanged // mended meanwhile (a mint of hers): kept
+			}
+			return nil, 0, nil
+		})
 	}
-	ended, done := 0, []string{}
+	done := []string{}
 	for _, m := range list {
 		if !now.Before(m.Expires) {
 			done = append(done, m.ID)
 			continue
 		}
+		used, err := spent(ctx, st, realm, m)
+		if err != nil {
+			return out, err
+		}
+		if used {
+			out.Used = append(out.Used, m.User)
+			done = append(done, m.ID)
+			continue
+		}
 		withdrawn, err := withdraw(ctx, st, realm, m)
 		if err != nil {
-			return ended, err
+			return out, err
 		}
 		if withdrawn {
-			ended++
+			out.Ended++
 		}
 		done = append(done, m.ID)
 	}
-	return ended, st.Update(ctx, endkeys.MintedInvites(realm, admin), func(old []byte, found bool) ([]byte, time.Duration, error) {
+	slices.Sort(out.Used)
+	out.Used = slices.Compact(out.Used)
+	return out, st.Update(ctx, endkeys.MintedInvites(realm, admin), func(old []byte, found bool) ([]byte, time.Duration, error) {
 		var left []endkeys.Minted
 		if !found || json.Unmarshal(old, &left) != nil {
 			return nil, 0, store.ErrUnchanged
@@ -71,6 +106,20 @@ func EndMinted(ctx context.Context, st store.Store, realm, admin string, now tim
 		raw, err := json.Marshal(left)
 		return raw, min(last.Sub(now)+time.Second, endkeys.InviteLife), err
 	})
+}
+
+// spent says whether m enrolled its user (endkeys.InviteSpent, written
+// by the enrollment once, kept as long as m can last). An entry without
+// its mint time (none is written so since fix35) is not known to be.
+func spent(ctx context.Context, st store.Store, realm string, m endkeys.Minted) (bool, error) {
+	if m.Made.IsZero() {
+		return false, nil
+	}
+	_, err := st.Get(ctx, endkeys.InviteSpent(realm, m.User, m.Made.UnixNano()))
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 // withdraw writes m's user's newest invite as Withdrawn where it names m,

@@ -4,12 +4,12 @@ import (
 	"cmp"
 	"context"
 	"errors"
-	"strconv"
 	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/internal/endkeys"
 	"github.com/smsgate/caddy-smsgate/store"
 )
 
@@ -98,14 +98,14 @@ func (s *Service) readStanding(b *store.Batch, realm, user string, made time.Tim
 
 // spentTTL is how long the record of an invite's enrollment is kept:
 // longer than any flow that accepted it before lives (the pages' flows
-// end an hour after they began).
-const spentTTL = 24 * time.Hour
+// end an hour after they began), and as long as an invite can last, so
+// that the end of the admin who minted it tells it used (fix35:
+// session.EndMinted; it was 24 hours).
+const spentTTL = endkeys.InviteLife
 
 // spentKey names the record that the invite a flow accepted, minted at at
 // (Unix nanoseconds: Flow.InvitedAt), enrolled user's phone.
-func spentKey(realm, user string, at int64) string {
-	return store.Key("invite-spent", realm, user, strconv.FormatInt(at, 10))
-}
+func spentKey(realm, user string, at int64) string { return endkeys.InviteSpent(realm, user, at) }
 
 // spend records that the invite f accepted (or the recovery code that let
 // it enroll) enrolled user's phone, and reports whether this is its first

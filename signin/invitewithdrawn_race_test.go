@@ -101,7 +101,11 @@ func TestAnInviteRacingTheEndOfItsAdminEnrolledBeforeOrNot(t *testing.T) {
 					}
 					done = enroll(ctx, f, user, c, code)
 				},
-				B: func(ctx context.Context) { ended, errEnd = session.EndMinted(ctx, il, "r", minter, time.Now()) },
+				B: func(ctx context.Context) {
+					var e session.MintedEnd
+					e, errEnd = session.EndMinted(ctx, il, "r", minter, time.Now(), zap.NewNop())
+					ended = e.Ended
+				},
 				Check: func() {
 					if errEnd != nil || ended > 1 {
 						t.Fatalf("%s: the end: %d %v", user, ended, errEnd)

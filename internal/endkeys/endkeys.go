@@ -6,6 +6,7 @@
 package endkeys
 
 import (
+	"strconv"
 	"strings"
 	"time"
 
@@ -106,11 +107,21 @@ func MintedInvites(realm, admin string) string { return store.Key("invites-minte
 const Withdrawn = "withdrawn"
 
 // Minted is one entry of MintedInvites: the invite (ID: its token's hash)
-// of User, until Expires.
+// of User, minted at Made, until Expires. Made names its enrollment's
+// record (InviteSpent): one used is told from one open (fix35).
 type Minted struct {
 	User    string    `json:"user"`
 	ID      string    `json:"id"`
 	Expires time.Time `json:"expires"`
+	Made    time.Time `json:"made,omitzero"`
+}
+
+// InviteSpent is the key of the record that the invite of user minted at
+// at (Unix nanoseconds), or the recovery code used then, enrolled her
+// phone (signin's). It lasts InviteLife: as long as the invite's entry in
+// its admin's index (MintedInvites), whose end tells a used one (fix35).
+func InviteSpent(realm, user string, at int64) string {
+	return store.Key("invite-spent", realm, user, strconv.FormatInt(at, 10))
 }
 
 // MaxMinted is how many invites an admin may hold open at once (each
