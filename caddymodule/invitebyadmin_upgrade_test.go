@@ -13,7 +13,6 @@ import (
 	"github.com/smsgate/caddy-smsgate/internal/endkeys"
 	"github.com/smsgate/caddy-smsgate/internal/sitetest"
 	"github.com/smsgate/caddy-smsgate/store"
-	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
 )
 
 // TestAnInviteOfThePreviousReleaseIsNotEndedWithAnAdmin (attack34b, the
@@ -28,22 +27,7 @@ func TestAnInviteOfThePreviousReleaseIsNotEndedWithAnAdmin(t *testing.T) {
 	for _, kind := range []string{"badger", "redis"} {
 		t.Run(kind, func(t *testing.T) {
 			sitetest.Parallel(t)
-			var st store.Store
-			var closeStore func() error
-			var err error
-			storeLine := ""
-			if kind == "badger" {
-				dir := t.TempDir()
-				st, closeStore, err = store.OpenBadger(dir)
-				storeLine = "store badger " + dir
-			} else {
-				addr := redistest.Server(t)
-				st, closeStore, err = store.OpenRedis(&store.Redis{Addresses: []string{addr}})
-				storeLine = "store redis " + addr
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
+			st, closeStore, storeLine := sitetest.StoreFirst(t, kind)
 			const oldToken = "PREVIOUSRELEASEINVITEFOROLGA2345"
 			sum := sha256.Sum256([]byte(oldToken))
 			id := hex.EncodeToString(sum[:])

@@ -12,8 +12,6 @@ import (
 
 	"github.com/smsgate/caddy-smsgate/internal/endkeys"
 	"github.com/smsgate/caddy-smsgate/internal/sitetest"
-	"github.com/smsgate/caddy-smsgate/store"
-	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
 )
 
 // TestAFullIndexOfReplacedInvitesRefusesNoMint (review35 finding 3): the
@@ -28,22 +26,7 @@ func TestAFullIndexOfReplacedInvitesRefusesNoMint(t *testing.T) {
 	for _, kind := range []string{"badger", "redis"} {
 		t.Run(kind, func(t *testing.T) {
 			sitetest.Parallel(t)
-			var st store.Store
-			var closeStore func() error
-			var err error
-			storeLine := ""
-			if kind == "badger" {
-				dir := t.TempDir()
-				st, closeStore, err = store.OpenBadger(dir)
-				storeLine = "store badger " + dir
-			} else {
-				addr := redistest.Server(t)
-				st, closeStore, err = store.OpenRedis(&store.Redis{Addresses: []string{addr}})
-				storeLine = "store redis " + addr
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
+			st, closeStore, storeLine := sitetest.StoreFirst(t, kind)
 			ctx, now, week := context.Background(), time.Now(), 7*24*time.Hour
 			list := make([]endkeys.Minted, endkeys.MaxMinted) // walt's invite, minted again and again
 			for i := range list {

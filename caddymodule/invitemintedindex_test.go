@@ -10,8 +10,6 @@ import (
 
 	"github.com/smsgate/caddy-smsgate/internal/endkeys"
 	"github.com/smsgate/caddy-smsgate/internal/sitetest"
-	"github.com/smsgate/caddy-smsgate/store"
-	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
 )
 
 // TestAnUnreadableMintedIndexBlocksNoEnd (review35 finding 2): the index
@@ -27,22 +25,7 @@ func TestAnUnreadableMintedIndexBlocksNoEnd(t *testing.T) {
 	for _, kind := range []string{"badger", "redis"} {
 		t.Run(kind, func(t *testing.T) {
 			sitetest.Parallel(t)
-			var st store.Store
-			var closeStore func() error
-			var err error
-			storeLine := ""
-			if kind == "badger" {
-				dir := t.TempDir()
-				st, closeStore, err = store.OpenBadger(dir)
-				storeLine = "store badger " + dir
-			} else {
-				addr := redistest.Server(t)
-				st, closeStore, err = store.OpenRedis(&store.Redis{Addresses: []string{addr}})
-				storeLine = "store redis " + addr
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
+			st, closeStore, storeLine := sitetest.StoreFirst(t, kind)
 			for _, admin := range []string{"mallory", "nora"} {
 				if err := st.Put(context.Background(), endkeys.MintedInvites("localhost", admin), []byte(`{"not":"a list"}`), time.Hour); err != nil {
 					t.Fatal(err)

@@ -13,7 +13,6 @@ import (
 
 	"github.com/smsgate/caddy-smsgate/internal/sitetest"
 	"github.com/smsgate/caddy-smsgate/store"
-	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
 )
 
 // inviteLink finds the token of the invite link a console page shows.
@@ -36,22 +35,7 @@ func TestAReloadedConsoleInviteReplacesTheFirstLink(t *testing.T) {
 			sitetest.Parallel(t)
 			// The previous release's invite for carl, written before the
 			// gate opens the store (Badger is one process's).
-			var st store.Store
-			var closeStore func() error
-			var err error
-			storeLine := ""
-			if kind == "badger" {
-				dir := t.TempDir()
-				st, closeStore, err = store.OpenBadger(dir)
-				storeLine = "store badger " + dir
-			} else {
-				addr := redistest.Server(t)
-				st, closeStore, err = store.OpenRedis(&store.Redis{Addresses: []string{addr}})
-				storeLine = "store redis " + addr
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
+			st, closeStore, storeLine := sitetest.StoreFirst(t, kind)
 			const oldToken = "PREVIOUSRELEASEINVITETOKEN234567"
 			sum := sha256.Sum256([]byte(oldToken))
 			now := time.Now()

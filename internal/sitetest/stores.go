@@ -3,6 +3,7 @@ package sitetest
 import (
 	"testing"
 
+	"github.com/smsgate/caddy-smsgate/store"
 	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
 )
 
@@ -27,4 +28,27 @@ func OnEachStore(t *testing.T, test func(t *testing.T, storeLine string, keep fu
 			})
 		})
 	}
+}
+
+// StoreFirst opens a store of kind ("badger" or "redis": a redis-server
+// of t's own) for t to write records into before a site opens it (an
+// earlier release's, a damaged one), with the Caddyfile's line naming
+// it. t closes it (closeStore) before the site starts: a Badger folder is
+// one process's.
+func StoreFirst(t *testing.T, kind string) (st store.Store, closeStore func() error, storeLine string) {
+	t.Helper()
+	var err error
+	if kind == "badger" {
+		dir := t.TempDir()
+		st, closeStore, err = store.OpenBadger(dir)
+		storeLine = "store badger " + dir
+	} else {
+		addr := redistest.Server(t)
+		st, closeStore, err = store.OpenRedis(&store.Redis{Addresses: []string{addr}})
+		storeLine = "store redis " + addr
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st, closeStore, storeLine
 }
