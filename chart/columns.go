@@ -24,13 +24,10 @@ func Columns(c Chart) (template.HTML, error) {
 		left = max(left, 4+textWidth(c.format(v), axisSize)+6)
 	}
 	const right = width - 8
-	entries, lines := c.legendLayout(left)
-	extra := legendLine * float64(lines-1) // the legend's further lines push the plot down
-	height, top, bottom := 240+extra, 28+extra, 216+extra
+	const height, top, bottom = 216.0, 12.0, 192.0
 	y := func(v float64) float64 { return bottom - v/scale*(bottom-top) }
 	var w writer
 	c.open(&w, height, true)
-	c.legend(&w, entries, 14)
 	w.f(`<g class="axis" font-size="%s" fill="currentColor" text-anchor="end">`+"\n", num(axisSize))
 	for _, v := range ticks {
 		w.f(`<line x1="%s" x2="%s" y1="%s" y2="%[3]s" stroke="currentColor" stroke-opacity="0.25"/>`, num(left), num(right), num(y(v)))
@@ -51,9 +48,9 @@ func Columns(c Chart) (template.HTML, error) {
 		w.f(`<text x="%s" y="%s" text-anchor="%s">%s</text>`+"\n", num(x), num(bottom+16), anchor, esc(c.Labels[i]))
 	}
 	w.f("</g>\n")
-	return c.stacks(&w, func(i int, base, v float64) (float64, float64, float64, float64) {
+	return c.stacks(&w, func(i int, base, v float64) (string, string, string, string) {
 		y1, y0 := y(base), y(base+v)
-		return left + slot*float64(i) + slot*0.15, y0, slot * 0.7, y1 - y0
+		return num(left + slot*float64(i) + slot*0.15), num(y0), num(slot * 0.7), num(y1 - y0)
 	}), nil
 }
 
