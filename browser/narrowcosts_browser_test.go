@@ -68,7 +68,31 @@ func TestTheCostsPageAt360Pixels(t *testing.T) {
 	if off := b.eval(barsOffScreen); off != "" {
 		t.Errorf("the costs page at 360 px: %s", off)
 	}
+	if cut := b.eval(perDayCut); cut != "" {
+		t.Errorf("the costs page at 360 px: %s", cut)
+	}
 }
+
+// perDayCut says what of the per-day chart, as its box opens at 360 px,
+// is cut by the box's edge or scrolled out of sight: the legend (it must
+// stand outside the box that scrolls, wholly on screen), and each text
+// of the picture partly inside the box; "" when none (walk35's 50, 51
+// and C0: the legend scrolled off to the left, and "23 Nov" read "3 Nov").
+const perDayCut = `(() => {
+  const box = document.querySelector('#per-day [role=region]');
+  if (!box) return 'no per-day chart';
+  const b = box.getBoundingClientRect();
+  const out = [];
+  const legend = document.querySelector('#per-day .chart-legend');
+  if (!legend) out.push('no legend');
+  else if (box.contains(legend)) out.push('the legend scrolls with the picture');
+  else for (const li of legend.querySelectorAll('li')) { const r = li.getBoundingClientRect(); if (r.left < 0 || r.right > window.innerWidth) out.push('the legend\'s ' + li.textContent + ' is off-screen'); }
+  for (const t of box.querySelectorAll('text')) {
+    const r = t.getBoundingClientRect();
+    if (r.right > b.left + 1 && r.left < b.left - 1 || r.left < b.right - 1 && r.right > b.right + 1) out.push('"' + t.textContent + '" is cut by the box\'s edge (' + Math.round(r.left) + ' to ' + Math.round(r.right) + ' px, the box ' + Math.round(b.left) + ' to ' + Math.round(b.right) + ')');
+  }
+  return out.join('; ');
+})()`
 
 // barsOffScreen says which of the bar chart's bars or texts, as it opens
 // at 360 px, end outside its box or the screen; "" when none (walk35's

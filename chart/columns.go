@@ -3,8 +3,8 @@ package chart
 import "html/template"
 
 // Columns draws c as stacked columns, one per label, in order (days, left
-// to right): for a count over time. Only the first, middle and last labels
-// are written under the columns; every one is in the table, and in the
+// to right): for a count over time. Only the first, the last and a week
+// before the last labels are written under the columns (ends); every one is in the table, and in the
 // tooltip of each part of a column.
 func Columns(c Chart) (template.HTML, error) {
 	if err := c.check(); err != nil {
@@ -54,11 +54,18 @@ func Columns(c Chart) (template.HTML, error) {
 	}), nil
 }
 
-// ends are the labels written under the columns: the first, the middle
-// and the last, each once.
+// ends are the labels written under the columns: the first, the last,
+// and (from 12 days) the one a week before the last, each once. Not the
+// middle: on a phone the picture opens at its right end and its box's
+// left edge, 210 to 370 of the 640 wide for a box of 260 to 430 px, cut
+// the middle day's label ("23.11.2026" read "3.11.2026": walk35's C0); a
+// week before the last stands wholly inside it at any of those widths.
 func ends(n int) []int {
 	var out []int
-	for _, i := range []int{0, n / 2, n - 1} {
+	for _, i := range []int{0, n - 8, n - 1} {
+		if i == n-8 && n < 12 {
+			continue
+		}
 		if i >= 0 && i < n && (len(out) == 0 || out[len(out)-1] != i) {
 			out = append(out, i)
 		}
