@@ -71,7 +71,29 @@ func TestTheCostsPageAt360Pixels(t *testing.T) {
 	if cut := b.eval(perDayCut); cut != "" {
 		t.Errorf("the costs page at 360 px: %s", cut)
 	}
+	if gone := b.eval(countryScrolledAway); gone != "" {
+		t.Errorf("the costs page at 360 px: %s", gone)
+	}
 }
+
+// countryScrolledAway scrolls the table by country to its right end and
+// says where its first column (the country) is then out of sight; ""
+// when it stays at the box's left (walk35's B2: scrolled, the rows named
+// nothing).
+const countryScrolledAway = `(() => {
+  const caption = [...document.querySelectorAll('main .scroll table caption')].pop();
+  if (!caption) return 'no table by country';
+  const box = caption.closest('.scroll');
+  if (box.scrollWidth <= box.clientWidth) return 'the table by country does not scroll at 360 px';
+  box.scrollLeft = box.scrollWidth;
+  const b = box.getBoundingClientRect(), out = [];
+  for (const th of box.querySelectorAll('tr > :first-child')) {
+    const r = th.getBoundingClientRect();
+    if (r.left < b.left - 1 || r.right > b.right + 1) out.push('"' + th.textContent.trim() + '" at ' + Math.round(r.left) + ' px');
+  }
+  box.scrollLeft = 0;
+  return out.length ? 'scrolled to its end, the table by country\'s first column is out of sight (the box from ' + Math.round(b.left) + ' px): ' + out.join(', ') : '';
+})()`
 
 // perDayCut says what of the per-day chart, as its box opens at 360 px,
 // is cut by the box's edge or scrolled out of sight: the legend (it must
