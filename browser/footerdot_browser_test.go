@@ -38,3 +38,34 @@ func TestTheDevicesFooterLeavesNoDotDangling(t *testing.T) {
 		}
 	}
 }
+
+// footerButtonUnlike says how the devices page's footer's button (Sign
+// out everywhere) differs from its links (Back to the site): font,
+// underline, padding, left edge; "" when it reads as one of them.
+const footerButtonUnlike = `(() => {
+  const a = document.querySelector('#home'), b = a.closest('p').querySelector('button');
+  if (!b) return 'no button in the footer';
+  const sa = getComputedStyle(a), sb = getComputedStyle(b), out = [];
+  for (const k of ['fontSize', 'fontWeight', 'fontFamily', 'textAlign']) if (sa[k] !== sb[k] && !(k === 'textAlign' && sb[k] === 'left')) out.push(k + ' ' + sb[k] + ', not ' + sa[k]);
+  if (!sb.textDecorationLine.includes('underline')) out.push('not underlined');
+  if (parseFloat(sb.paddingLeft) !== 0) out.push('padding ' + sb.paddingLeft);
+  const r = document.createRange(); r.selectNodeContents(b);
+  const left = r.getClientRects()[0].left, aLeft = a.getBoundingClientRect().left;
+  if (Math.abs(left - aLeft) > 1) out.push('its text begins at ' + Math.round(left) + ' px, the links at ' + Math.round(aLeft));
+  return out.join('; ');
+})()`
+
+// TestTheDevicesFooterReadsAsOne (walk35's 60, 61, 10): in Chromium, at
+// 360 and 1280 px, the footer's "Sign out everywhere (…)" reads as its
+// links do: their font, underlined, no padding, its text at their left
+// edge. Before, a centred block in the buttons' font under a left-aligned,
+// underlined line of links.
+func TestTheDevicesFooterReadsAsOne(t *testing.T) {
+	s, b := aliceEnrolled(t, "")
+	for _, w := range []int64{360, 1280} {
+		b.do(chromedp.EmulateViewport(w, 800), chromedp.Navigate(s.Base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`#home`)))
+		if faults := b.eval(footerButtonUnlike); faults != "" {
+			t.Errorf("at %d px: %s", w, faults)
+		}
+	}
+}

@@ -15,7 +15,7 @@ import (
 const narrowFaults = `(() => {
   const out = [];
   for (const svg of document.querySelectorAll('svg.chart-image')) {
-    const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+    const scale = svg.hasAttribute('viewBox') ? svg.getBoundingClientRect().width / svg.viewBox.baseVal.width : 1;
     for (const t of svg.querySelectorAll('text')) {
       const px = parseFloat(getComputedStyle(t).fontSize) * scale;
       if (px < 10) { out.push('text "' + t.textContent + '" at ' + px.toFixed(1) + ' px'); break; }
@@ -65,7 +65,73 @@ func TestTheCostsPageAt360Pixels(t *testing.T) {
 	if off := b.eval(newestOffScreen); off != "" {
 		t.Errorf("the costs page at 360 px: %s", off)
 	}
+	if off := b.eval(barsOffScreen); off != "" {
+		t.Errorf("the costs page at 360 px: %s", off)
+	}
+	if cut := b.eval(perDayCut); cut != "" {
+		t.Errorf("the costs page at 360 px: %s", cut)
+	}
+	if gone := b.eval(countryScrolledAway); gone != "" {
+		t.Errorf("the costs page at 360 px: %s", gone)
+	}
 }
+
+// countryScrolledAway scrolls the table by country to its right end and
+// says where its first column (the country) is then out of sight; ""
+// when it stays at the box's left (walk35's B2: scrolled, the rows named
+// nothing).
+const countryScrolledAway = `(() => {
+  const caption = [...document.querySelectorAll('main .scroll table caption')].pop();
+  if (!caption) return 'no table by country';
+  const box = caption.closest('.scroll');
+  if (box.scrollWidth <= box.clientWidth) return 'the table by country does not scroll at 360 px';
+  box.scrollLeft = box.scrollWidth;
+  const b = box.getBoundingClientRect(), out = [];
+  for (const th of box.querySelectorAll('tr > :first-child')) {
+    const r = th.getBoundingClientRect();
+    if (r.left < b.left - 1 || r.right > b.right + 1) out.push('"' + th.textContent.trim() + '" at ' + Math.round(r.left) + ' px');
+  }
+  box.scrollLeft = 0;
+  return out.length ? 'scrolled to its end, the table by country\'s first column is out of sight (the box from ' + Math.round(b.left) + ' px): ' + out.join(', ') : '';
+})()`
+
+// perDayCut says what of the per-day chart, as its box opens at 360 px,
+// is cut by the box's edge or scrolled out of sight: the legend (it must
+// stand outside the box that scrolls, wholly on screen), and each text
+// of the picture partly inside the box; "" when none (walk35's 50, 51
+// and C0: the legend scrolled off to the left, and "23 Nov" read "3 Nov").
+const perDayCut = `(() => {
+  const box = document.querySelector('#per-day [role=region]');
+  if (!box) return 'no per-day chart';
+  const b = box.getBoundingClientRect();
+  const out = [];
+  const legend = document.querySelector('#per-day .chart-legend');
+  if (!legend) out.push('no legend');
+  else if (box.contains(legend)) out.push('the legend scrolls with the picture');
+  else for (const li of legend.querySelectorAll('li')) { const r = li.getBoundingClientRect(); if (r.left < 0 || r.right > window.innerWidth) out.push('the legend\'s ' + li.textContent + ' is off-screen'); }
+  for (const t of box.querySelectorAll('text')) {
+    const r = t.getBoundingClientRect();
+    if (r.right > b.left + 1 && r.left < b.left - 1 || r.left < b.right - 1 && r.right > b.right + 1) out.push('"' + t.textContent + '" is cut by the box\'s edge (' + Math.round(r.left) + ' to ' + Math.round(r.right) + ' px, the box ' + Math.round(b.left) + ' to ' + Math.round(b.right) + ')');
+  }
+  return out.join('; ');
+})()`
+
+// barsOffScreen says which of the bar chart's bars or texts, as it opens
+// at 360 px, end outside its box or the screen; "" when none (walk35's
+// B1: its picture kept a 640 px width and opened at its left, US's unused
+// part and its total out of sight).
+const barsOffScreen = `(() => {
+  const svg = document.querySelector('#per-country svg');
+  if (!svg) return 'no bar chart';
+  const box = svg.closest('[role=region]').getBoundingClientRect();
+  const right = Math.min(box.right, window.innerWidth);
+  const out = [];
+  for (const el of svg.querySelectorAll('rect, text')) {
+    const r = el.getBoundingClientRect();
+    if (r.width > 0 && (r.right > right + 1 || r.left < box.left - 1)) out.push((el.textContent || el.tagName) + ' from ' + Math.round(r.left) + ' to ' + Math.round(r.right) + ' px');
+  }
+  return out.length ? 'the bar chart draws outside its box (' + Math.round(box.left) + ' to ' + Math.round(right) + ' px): ' + out.join('; ') : '';
+})()`
 
 // newestOffScreen says where the per-day chart's box, which scrolls at
 // 360 px, opens with its newest column (the rightmost) out of sight; ""

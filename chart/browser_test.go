@@ -175,7 +175,7 @@ func TestChartsInABrowser(t *testing.T) {
 const outsideScript = `(() => {
 	const out = [];
 	document.querySelectorAll("svg.chart-image").forEach(svg => {
-		const v = svg.viewBox.baseVal;
+		const v = svg.hasAttribute("viewBox") ? svg.viewBox.baseVal : {x: 0, y: 0, width: svg.getBoundingClientRect().width, height: svg.getBoundingClientRect().height};
 		svg.querySelectorAll("text").forEach(t => {
 			const b = t.getBBox();
 			if (b.x < v.x - 0.5 || b.y < v.y - 0.5 || b.x + b.width > v.x + v.width + 0.5 || b.y + b.height > v.y + v.height + 0.5)

@@ -120,26 +120,35 @@ func esc(s string) string { return html.EscapeString(s) }
 // num writes a coordinate: at most one decimal.
 func num(v float64) string { return strconv.FormatFloat(math.Round(v*10)/10, 'f', -1, 64) }
 
-// open begins the figure and the image: the caption, and the svg named by
-// it and described by the summary. fromEnd says the picture's scroller
-// opens at its right end (the newest of a count over time: Columns).
+// open begins the figure and the image: the caption, the legend (HTML,
+// outside the scroller: walk35's 50, it scrolled off with the picture),
+// and the svg named by the caption and described by the summary. fromEnd
+// says the picture's scroller opens at its right end and keeps a width
+// its text can be read at (the newest of a count over time: Columns);
+// height is the image's in its viewBox, 640 wide. A Bars' image (fromEnd
+// false, fluid) has no viewBox: its user units are CSS pixels, its bars
+// placed in percentages of its width, so that it is drawn at its box's
+// width, text at 12 px (walk35's B1: the bars ran off a 360 px screen).
 func (c *Chart) open(w *writer, height float64, fromEnd bool) {
 	w.f(`<figure class="chart" id="%s">`+"\n", c.ID)
 	w.f(`<figcaption id="%s-title">%s</figcaption>`+"\n", c.ID, esc(c.Title))
-	// Scrollers: on a narrow screen the picture keeps a width its text
-	// can be read at (CSS) and scrolls in a box of its own, named by the
-	// caption (a Columns' box opens at its right end, the newest days,
-	// without script: walk34's 55b, the oldest shown first); its table,
-	// once shown, scrolls in the outer one (its summary in it stays
-	// where it is), not the page.
+	c.legend(w)
+	// Scrollers: on a narrow screen a Columns' picture keeps a width its
+	// text can be read at (CSS) and scrolls in a box of its own, named by
+	// the caption (it opens at its right end, the newest days, without
+	// script: walk34's 55b, the oldest shown first); its table, once
+	// shown, scrolls in the outer one (its summary in it stays where it
+	// is), not the page.
 	w.f("<div class=\"chart-scroll\">\n")
-	picture := "chart-picture"
+	picture, box := "chart-picture", fmt.Sprintf(`viewBox="0 0 %d %s"`, width, num(height))
 	if fromEnd {
 		picture += " from-end"
+	} else {
+		box = fmt.Sprintf(`height="%s"`, num(height))
 	}
 	w.f(`<div class="%s" tabindex="0" role="region" aria-labelledby="%s-title">`+"\n", picture, c.ID)
-	w.f(`<svg xmlns="http://www.w3.org/2000/svg" class="chart-image" viewBox="0 0 %d %s" role="img" aria-labelledby="%[3]s-title" aria-describedby="%[3]s-desc" focusable="false">`+"\n",
-		width, num(height), c.ID)
+	w.f(`<svg xmlns="http://www.w3.org/2000/svg" class="chart-image" %s role="img" aria-labelledby="%s-title" aria-describedby="%[2]s-desc" focusable="false">`+"\n",
+		box, c.ID)
 	w.f(`<desc id="%s-desc">%s</desc>`+"\n", c.ID, esc(c.Summary))
 }
 
@@ -158,55 +167,23 @@ func textWidth(s string, size float64) float64 {
 // margin is room kept free at the image's right edge.
 const margin = 4
 
-// legendSize is the legend's font size; legendLine, a line of it.
-const legendSize, legendLine = 12.0, 16.0
-
-// legendEntry is one series' swatch and name in the legend, on its line.
-type legendEntry struct {
-	series int
-	name   string
-	x      float64
-	line   int
-}
-
-// legendLayout places a swatch and a name per series from x0 to the
-// image's right edge, each entry whole, wrapping onto a new line (from
-// x0) when the next would not fit; a name longer than a whole line is cut
-// (the table and the tooltips keep it). It returns the entries and the
-// number of lines.
-func (c *Chart) legendLayout(x0 float64) ([]legendEntry, int) {
-	var out []legendEntry
-	x, line := x0, 0
-	most := int((width - margin - x0 - 14) / (legendSize * charWidth)) // the characters a line holds
+// legend lists the series, a swatch (coloured by the stylesheet) and a
+// name each, in HTML above the picture: it wraps at the page's width and
+// stays in sight while the picture scrolls (walk35's 50 and 51).
+func (c *Chart) legend(w *writer) {
+	w.f(`<ul class="chart-legend">`)
 	for i, s := range c.Series {
-		name := short(s.Name, max(most, 2))
-		w := 14 + textWidth(name, legendSize)
-		if x > x0 && x+w > width-margin {
-			x, line = x0, line+1
-		}
-		out = append(out, legendEntry{i, name, x, line})
-		x += w + 16
+		w.f(`<li><span class="chart-swatch series-%d"></span>%s</li>`, i, esc(s.Name))
 	}
-	return out, line + 1
-}
-
-// legend draws the entries legendLayout placed, the first line's baseline
-// at y.
-func (c *Chart) legend(w *writer, entries []legendEntry, y float64) {
-	w.f(`<g class="legend" font-size="%s" fill="currentColor">`+"\n", num(legendSize))
-	for _, e := range entries {
-		ly := y + legendLine*float64(e.line)
-		w.f(`<rect class="series-%d" x="%s" y="%s" width="10" height="10" fill-opacity="%s"/>`, e.series, num(e.x), num(ly-9), opacities[e.series])
-		w.f(`<text x="%s" y="%s">%s</text>`+"\n", num(e.x+14), num(ly), esc(e.name))
-	}
-	w.f("</g>\n")
+	w.f("</ul>\n")
 }
 
 // stacks draws each series' part of each label, a <g> a series, stacked
 // on the parts before it: place is where label i's part from base to
-// base+v goes (x, y, width, height). Then it closes the image, and the
+// base+v goes (x, y, width, height, as written: numbers or percentages).
+// Then it closes the image, and the
 // table closes the figure.
-func (c *Chart) stacks(w *writer, place func(i int, base, v float64) (x, y, width, height float64)) template.HTML {
+func (c *Chart) stacks(w *writer, place func(i int, base, v float64) (x, y, width, height string)) template.HTML {
 	base := make([]float64, len(c.Labels))
 	for si, s := range c.Series {
 		w.f(`<g class="series series-%d" fill="currentColor" fill-opacity="%s">`+"\n", si, opacities[si])
@@ -218,7 +195,7 @@ func (c *Chart) stacks(w *writer, place func(i int, base, v float64) (x, y, widt
 			x, y, width, height := place(i, base[i], v)
 			base[i] += v
 			w.f(`<rect x="%s" y="%s" width="%s" height="%s"><title>%s, %s: %s</title></rect>`+"\n",
-				num(x), num(y), num(width), num(height), esc(l), esc(s.Name), esc(c.format(v)))
+				x, y, width, height, esc(l), esc(s.Name), esc(c.format(v)))
 		}
 		w.f("</g>\n")
 	}

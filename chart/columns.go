@@ -3,8 +3,8 @@ package chart
 import "html/template"
 
 // Columns draws c as stacked columns, one per label, in order (days, left
-// to right): for a count over time. Only the first, middle and last labels
-// are written under the columns; every one is in the table, and in the
+// to right): for a count over time. Only the first, the last and a week
+// before the last labels are written under the columns (ends); every one is in the table, and in the
 // tooltip of each part of a column.
 func Columns(c Chart) (template.HTML, error) {
 	if err := c.check(); err != nil {
@@ -24,13 +24,10 @@ func Columns(c Chart) (template.HTML, error) {
 		left = max(left, 4+textWidth(c.format(v), axisSize)+6)
 	}
 	const right = width - 8
-	entries, lines := c.legendLayout(left)
-	extra := legendLine * float64(lines-1) // the legend's further lines push the plot down
-	height, top, bottom := 240+extra, 28+extra, 216+extra
+	const height, top, bottom = 216.0, 12.0, 192.0
 	y := func(v float64) float64 { return bottom - v/scale*(bottom-top) }
 	var w writer
 	c.open(&w, height, true)
-	c.legend(&w, entries, 14)
 	w.f(`<g class="axis" font-size="%s" fill="currentColor" text-anchor="end">`+"\n", num(axisSize))
 	for _, v := range ticks {
 		w.f(`<line x1="%s" x2="%s" y1="%s" y2="%[3]s" stroke="currentColor" stroke-opacity="0.25"/>`, num(left), num(right), num(y(v)))
@@ -51,17 +48,24 @@ func Columns(c Chart) (template.HTML, error) {
 		w.f(`<text x="%s" y="%s" text-anchor="%s">%s</text>`+"\n", num(x), num(bottom+16), anchor, esc(c.Labels[i]))
 	}
 	w.f("</g>\n")
-	return c.stacks(&w, func(i int, base, v float64) (float64, float64, float64, float64) {
+	return c.stacks(&w, func(i int, base, v float64) (string, string, string, string) {
 		y1, y0 := y(base), y(base+v)
-		return left + slot*float64(i) + slot*0.15, y0, slot * 0.7, y1 - y0
+		return num(left + slot*float64(i) + slot*0.15), num(y0), num(slot * 0.7), num(y1 - y0)
 	}), nil
 }
 
-// ends are the labels written under the columns: the first, the middle
-// and the last, each once.
+// ends are the labels written under the columns: the first, the last,
+// and (from 12 days) the one a week before the last, each once. Not the
+// middle: on a phone the picture opens at its right end and its box's
+// left edge, 210 to 370 of the 640 wide for a box of 260 to 430 px, cut
+// the middle day's label ("23.11.2026" read "3.11.2026": walk35's C0); a
+// week before the last stands wholly inside it at any of those widths.
 func ends(n int) []int {
 	var out []int
-	for _, i := range []int{0, n / 2, n - 1} {
+	for _, i := range []int{0, n - 8, n - 1} {
+		if i == n-8 && n < 12 {
+			continue
+		}
 		if i >= 0 && i < n && (len(out) == 0 || out[len(out)-1] != i) {
 			out = append(out, i)
 		}

@@ -11,24 +11,34 @@ const CSS = `/* Charts (package chart). */
 @media (prefers-color-scheme: dark) { :root { --chart-0: #7aa2f7; --chart-1: #f5a524; --chart-2: #34d399; --chart-3: #c4b5fd; --chart-4: #f472b6; --chart-5: #cbd5e1; } }
 .chart { margin: 1rem 0 1.5rem; }
 .chart figcaption { font-weight: 600; margin-bottom: .35rem; }
-.chart-image { display: block; width: 100%; height: auto; }
+.chart-image { display: block; width: 100%; }
+.chart-image[viewBox] { height: auto; }
+.chart-legend { list-style: none; margin: 0 0 .35rem; padding: 0; display: flex; flex-wrap: wrap; gap: .1rem 1rem; font-size: .8125rem; }
+.chart-swatch { display: inline-block; width: .625rem; height: .625rem; margin-right: .35rem; background: currentColor; }
 .chart-scroll, .chart-picture { overflow-x: auto; }
-/* Below 480 px a 640-wide picture would draw its 12-unit text at 6 px:
-   it keeps its own width (40rem: text as drawn, 11 px and more) and
-   scrolls in its box instead. A count over time's box (from-end) opens
-   at its right end, the newest days: a right-to-left box overflows to
-   its left, so it starts scrolled to the right (walk34's 55b). */
+/* Below 480 px a count over time's 640-wide picture (from-end) would
+   draw its 11-unit text at 6 px: it keeps its own width (40rem: text as
+   drawn) and scrolls in its box instead, opening at its right end, the
+   newest days: a right-to-left box overflows to its left, so it starts
+   scrolled to the right (walk34's 55b). Bars have no viewBox: they are
+   drawn at their box's width, text at 12 px (walk35's B1). */
 @media (max-width: 30em) {
-  .chart-picture .chart-image { min-width: 40rem; }
+  .chart-picture.from-end .chart-image { min-width: 40rem; }
   .chart-picture.from-end { direction: rtl; }
   .chart-picture.from-end > * { direction: ltr; }
 }
 .chart .series-0 { fill: var(--chart-0); fill-opacity: 1; }
+.chart-swatch.series-0 { background: var(--chart-0); }
 .chart .series-1 { fill: var(--chart-1); fill-opacity: 1; }
+.chart-swatch.series-1 { background: var(--chart-1); }
 .chart .series-2 { fill: var(--chart-2); fill-opacity: 1; }
+.chart-swatch.series-2 { background: var(--chart-2); }
 .chart .series-3 { fill: var(--chart-3); fill-opacity: 1; }
+.chart-swatch.series-3 { background: var(--chart-3); }
 .chart .series-4 { fill: var(--chart-4); fill-opacity: 1; }
+.chart-swatch.series-4 { background: var(--chart-4); }
 .chart .series-5 { fill: var(--chart-5); fill-opacity: 1; }
+.chart-swatch.series-5 { background: var(--chart-5); }
 .chart .series rect, .chart .legend rect { stroke: var(--card, Canvas); stroke-width: 1; }
 table.chart-data { border-collapse: collapse; font-size: .875rem; font-variant-numeric: tabular-nums; margin-top: .5rem; }
 table.chart-data th, table.chart-data td { padding: .15rem .6rem; text-align: right; }

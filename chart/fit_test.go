@@ -72,16 +72,25 @@ func TestEveryLabelFits(t *testing.T) {
 				t.Fatal(err)
 			}
 			svg := find(doc, "svg")
+			// Without a viewBox (Bars) the image is as wide as its box: a
+			// phone's, 300 px, and as high as its height.
 			var vb [4]float64
 			for i, f := range strings.Fields(attr(svg, "viewBox")) {
 				vb[i], _ = strconv.ParseFloat(f, 64)
+			}
+			if attr(svg, "viewBox") == "" {
+				vb[2] = 300
+				vb[3], _ = strconv.ParseFloat(attr(svg, "height"), 64)
 			}
 			texts := 0
 			var walk func(*html.Node)
 			walk = func(n *html.Node) {
 				if n.Type == html.ElementNode && n.Data == "text" {
 					texts++
-					x, _ := strconv.ParseFloat(attr(n, "x"), 64)
+					x, _ := strconv.ParseFloat(strings.TrimSuffix(attr(n, "x"), "%"), 64)
+					if strings.HasSuffix(attr(n, "x"), "%") {
+						x *= vb[2] / 100
+					}
 					y, _ := strconv.ParseFloat(attr(n, "y"), 64)
 					size, _ := strconv.ParseFloat(inherited(n, "font-size", "16"), 64)
 					s := text(n)

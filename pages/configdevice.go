@@ -30,18 +30,27 @@ func (p *Pages) configDevice(req *request, user string, ownPhone bool) *deviceVi
 
 // withConfigPhone is user's devices (views, as viewsOf makes them) and
 // the phone the config gives her, last (configDevice), one phone marked
-// the default: the one codes go to.
+// the default: the one codes go to. The page marks it only where she
+// has two phones or more (walk35's 61: "Default" of her one phone).
 func (p *Pages) withConfigPhone(req *request, user string, views []deviceView) []deviceView {
 	own := slices.ContainsFunc(views, func(v deviceView) bool { return v.Kind == factor.Phone.Name() })
-	config := p.configDevice(req, user, own)
-	if config == nil {
-		return views
-	}
 	out := slices.Clone(views)
-	for i := range out {
-		out[i].Default = out[i].Default && !config.Default
+	if config := p.configDevice(req, user, own); config != nil {
+		for i := range out {
+			out[i].Default = out[i].Default && !config.Default
+		}
+		out = append(out, *config)
 	}
-	return append(out, *config)
+	phones := 0
+	for _, v := range out {
+		if v.Kind == factor.Phone.Name() {
+			phones++
+		}
+	}
+	for i := range out {
+		out[i].Mark = out[i].Default && phones > 1
+	}
+	return out
 }
 
 // withConfigPeople is the console's people (out, those of users that

@@ -118,6 +118,7 @@ type costsView struct {
 	From, To, Currency string
 	Texts, Calls       int64
 	Cost               string
+	Amount             string // Cost and Currency, joined by a no-break space: "0,32 €" never breaks (walk35's B2)
 	Unpriced           int64
 	PerDay, PerCountry template.HTML
 	Countries          []countryCosts
@@ -143,6 +144,7 @@ func (p *Pages) consoleCosts(req *request, c *consoleView) int {
 	}
 	t := func(s string, args ...any) string { return p.Words.T(req.lang, s, args...) }
 	v := &costsView{From: p.day(req, f.From), To: p.day(req, f.To), Currency: p.currencyWord(req, f.Currency), Texts: f.Total.Texts, Calls: f.Total.Calls, Cost: p.money(req, f.Total.Cost), Unpriced: f.Total.Unpriced}
+	v.Amount = v.Cost + "\u00a0" + v.Currency
 	// Per day, stacked by country (the five with most texts, the rest as one).
 	var top []string
 	for i, cn := range f.Countries {

@@ -33,7 +33,7 @@ func TestTheCostsPageWritesMoneyInTheReadersLanguage(t *testing.T) {
 }`, sitetest.DemoHash))
 	alice := sitetest.NewClient(t, "alice")
 	sitetest.Enroll(t, s, alice, "+14155550101")
-	for lang, want := range map[string]string{"de": "Geschätzte Kosten: 0,43 €.", "en": "Estimated cost: 0.43 EUR."} {
+	for lang, want := range map[string]string{"de": "Geschätzte Kosten: 0,43\u00a0€.", "en": "Estimated cost: 0.43\u00a0EUR."} {
 		alice.Header = http.Header{"Accept-Language": {lang}}
 		res := alice.Get("/.smsgate/admin/costs")
 		sitetest.Expect(t, res, http.StatusOK, "")

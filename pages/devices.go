@@ -25,6 +25,7 @@ type deviceView struct {
 	LastUsed string `json:"last_used,omitempty"`
 	Default  bool   `json:"default"`
 	SetBy    string `json:"set_by,omitempty"` // "administrator": the config's phone
+	Mark     bool   `json:"-"`                // the page marks it "Default for texts": the default of two phones or more
 }
 
 // deviceViews lists user's devices for a page, the default first.
