@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/smsgate/caddy-smsgate/internal/endkeys"
+	"github.com/smsgate/caddy-smsgate/internal/textsafe"
 	"github.com/smsgate/caddy-smsgate/store"
 	"github.com/smsgate/caddy-smsgate/words"
 )
@@ -55,7 +56,7 @@ func (s *Admin) addMinted(ctx context.Context, realm, by string, entry endkeys.M
 		if found {
 			if err := json.Unmarshal(old, &list); err != nil {
 				s.logger().Error("an admin's index of the invites she minted could not be read: started again, the invites it named are not ended with her",
-					zap.String("realm", realm), zap.String("admin", by), zap.Error(err))
+					zap.String("realm", realm), zap.String("admin", textsafe.Escape(by)), zap.Error(err))
 				list = nil
 			}
 		}
@@ -134,7 +135,7 @@ func (s *Admin) unindexReplaced(ctx context.Context, realm, by, user, id string)
 		return raw, min(last.Sub(now)+time.Second, MaxInviteTTL), err
 	})
 	if err != nil {
-		s.logger().Warn("an admin's index of the invites she minted: the replaced were not dropped", zap.String("realm", realm), zap.String("admin", by), zap.Error(err))
+		s.logger().Warn("an admin's index of the invites she minted: the replaced were not dropped", zap.String("realm", realm), zap.String("admin", textsafe.Escape(by)), zap.Error(err))
 	}
 }
 

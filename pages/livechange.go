@@ -8,6 +8,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/smsgate/caddy-smsgate/audit"
 	"github.com/smsgate/caddy-smsgate/session"
 	"github.com/smsgate/caddy-smsgate/signin"
 	"github.com/smsgate/caddy-smsgate/words"
@@ -106,7 +107,7 @@ func (p *Pages) bornEnded(req *request, user string) bool {
 	}
 	if wait > session.Leeway+time.Second {
 		p.Logger.Warn("a sign-in waits for a revocation record ahead of this clock by more than the leeway: a clock is wrong (NTP)",
-			zap.String("user", user), zap.Duration("wait", wait))
+			audit.User(user), zap.Duration("wait", wait))
 	}
 	secs := retryAfter(wait)
 	req.w.Header().Set("Retry-After", secs)

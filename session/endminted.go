@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/smsgate/caddy-smsgate/internal/endkeys"
+	"github.com/smsgate/caddy-smsgate/internal/textsafe"
 	"github.com/smsgate/caddy-smsgate/store"
 )
 
@@ -53,7 +54,7 @@ func EndMinted(ctx context.Context, st store.Store, realm, admin string, now tim
 	var list []endkeys.Minted
 	if err := json.Unmarshal(raw, &list); err != nil {
 		logger.Error("an admin's index of the invites she minted could not be read: removed, the invites it named are not ended",
-			zap.String("realm", realm), zap.String("admin", admin), zap.Error(err))
+			zap.String("realm", realm), zap.String("admin", textsafe.Escape(admin)), zap.Error(err))
 		return out, st.Update(ctx, endkeys.MintedInvites(realm, admin), func(old []byte, found bool) ([]byte, time.Duration, error) {
 			var again []endkeys.Minted
 			if !found || json.Unmarshal(old, &again) == nil {
