@@ -61,18 +61,16 @@ func (s *Admin) addMinted(ctx context.Context, realm, by string, entry endkeys.M
 			}
 		}
 		kept := []endkeys.Minted{entry}
-		last := entry.Expires
 		for _, m := range list {
 			if now.Before(m.Expires) && !closed[m.ID] {
 				kept = append(kept, m)
-				last = maxTime(last, m.Expires)
 			}
 		}
 		if len(kept) > endkeys.MaxMinted {
 			return nil, 0, ErrTooManyMinted
 		}
 		raw, err := json.Marshal(kept)
-		return raw, min(last.Sub(now), MaxInviteTTL), err
+		return raw, endkeys.MintedLife(kept, now), err
 	})
 }
 
@@ -127,12 +125,8 @@ func (s *Admin) unindexReplaced(ctx context.Context, realm, by, user, id string)
 		if len(list) == n {
 			return nil, 0, store.ErrUnchanged
 		}
-		now, last := s.Now(), s.Now()
-		for _, m := range list {
-			last = maxTime(last, m.Expires)
-		}
 		raw, err := json.Marshal(list)
-		return raw, min(last.Sub(now)+time.Second, MaxInviteTTL), err
+		return raw, endkeys.MintedLife(list, s.Now()), err
 	})
 	if err != nil {
 		s.logger().Warn("an admin's index of the invites she minted: the replaced were not dropped", zap.String("realm", realm), zap.String("admin", textsafe.Escape(by)), zap.Error(err))
@@ -144,11 +138,4 @@ func (s *Core) logger() *zap.Logger {
 		return zap.NewNop()
 	}
 	return s.Logger
-}
-
-func maxTime(a, b time.Time) time.Time {
-	if a.After(b) {
-		return a
-	}
-	return b
 }

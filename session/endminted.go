@@ -98,14 +98,8 @@ func EndMinted(ctx context.Context, st store.Store, realm, admin string, now tim
 		if len(left) == 0 {
 			return nil, 0, nil // none left (one indexed meanwhile is kept: not in done)
 		}
-		last := now
-		for _, m := range left {
-			if m.Expires.After(last) {
-				last = m.Expires
-			}
-		}
 		raw, err := json.Marshal(left)
-		return raw, min(last.Sub(now)+time.Second, endkeys.InviteLife), err
+		return raw, endkeys.MintedLife(left, now), err
 	})
 }
 

@@ -116,6 +116,18 @@ type Minted struct {
 	Made    time.Time `json:"made,omitzero"`
 }
 
+// MintedLife is how long an index holding list is kept past now: until
+// its last invite expires (a second more), InviteLife at most.
+func MintedLife(list []Minted, now time.Time) time.Duration {
+	last := now
+	for _, m := range list {
+		if m.Expires.After(last) {
+			last = m.Expires
+		}
+	}
+	return min(last.Sub(now)+time.Second, InviteLife)
+}
+
 // InviteSpent is the key of the record that the invite of user minted at
 // at (Unix nanoseconds), or the recovery code used then, enrolled her
 // phone (signin's). It lasts InviteLife: as long as the invite's entry in
