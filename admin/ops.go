@@ -222,10 +222,7 @@ func adminOp(ctx context.Context, svc *enrollment.Admin, tell *signin.Service, l
 		if err := svc.Devices.ResetUser(ctx, req.Realm, req.User); err != nil {
 			return nil, err
 		}
-		if err := session.EndUser(ctx, svc.Store, req.Realm, req.User, svc.Now(), logger); err != nil {
-			return nil, err
-		}
-		ended, err := session.EndMinted(ctx, svc.Store, req.Realm, req.User, svc.Now(), logger) // an admin's: the invites she minted
+		ended, err := session.EndUser(ctx, svc.Store, req.Realm, req.User, svc.Now(), logger) // an admin's: the invites she minted too
 		if err != nil || !held {
 			return nil, cmp.Or(err, noSuchUser(req.User))
 		}
@@ -237,10 +234,7 @@ func adminOp(ctx context.Context, svc *enrollment.Admin, tell *signin.Service, l
 		if err != nil {
 			return nil, err
 		}
-		if err := session.EndUser(ctx, svc.Store, req.Realm, req.User, svc.Now(), logger); err != nil {
-			return nil, err
-		}
-		ended, err := session.EndMinted(ctx, svc.Store, req.Realm, req.User, svc.Now(), logger)
+		ended, err := session.EndUser(ctx, svc.Store, req.Realm, req.User, svc.Now(), logger)
 		if err != nil || !held {
 			return nil, cmp.Or(err, noSuchUser(req.User))
 		}

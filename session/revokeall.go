@@ -34,16 +34,20 @@ import (
 // index) is still ended by the clocks only (SECURITY.md).
 
 // EndUser ends every trust of user in realm (UntrustAll), then every
-// session issued until now and every invite (RevokeUser): the admin's
+// session issued until now and every invite (RevokeUser), then the open
+// invites she minted as an admin at the console (EndMinted): the admin's
 // revoke and reset. Trusts first, so that a trusted browser signing in
-// again between the two gets a session the revocation ends. logger is
-// RevokeUser's.
-func EndUser(ctx context.Context, st store.Store, realm, user string, now time.Time, logger *zap.Logger) error {
+// again between the two gets a session the revocation ends; her mints
+// last, so that one of hers after them is refused by its session's check.
+// logger is RevokeUser's.
+func EndUser(ctx context.Context, st store.Store, realm, user string, now time.Time, logger *zap.Logger) (MintedEnd, error) {
 	if err := UntrustAll(ctx, st, realm, user); err != nil {
-		return err
+		return MintedEnd{}, err
 	}
-	_, err := revokeAll(ctx, st, realm, user, now, logger)
-	return err
+	if _, err := revokeAll(ctx, st, realm, user, now, logger); err != nil {
+		return MintedEnd{}, err
+	}
+	return EndMinted(ctx, st, realm, user, now, logger)
 }
 
 // EndUserUntil is EndUser for what was issued until at, which may be past
