@@ -29,22 +29,13 @@ func TestAnInvitesEnrollmentRacingAResetLeavesNothing(t *testing.T) {
 	storetest.OnBadgerAndRedis(t, func(t *testing.T, st store.Store) {
 		ctx := context.Background()
 		il := &storetest.Interleaver{Store: st}
-		tpl, err := enrollment.ParseTemplates("", "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		out := &lastCode{}
-		ch, dev, adm := enrollment.New(&enrollment.Core{Store: il, CodeKey: []byte("0123456789abcdef0123456789abcdef"), Now: time.Now},
-			enrollment.Challenges{Sender: out, CodeLength: 6, CodeTTL: 5 * time.Minute, MaxAttempts: 5, Templates: tpl})
-		s := &Service{Identity: FirstFactor{Open: false}, Challenges: ch, Devices: dev, Invites: adm, Channels: []factor.Channel{factor.ChannelSMS},
-			CodeLength: 6, Now: time.Now, Logger: zap.NewNop(),
-			Revoked: session.ReadRevoked}
+		s, out := invitingGate(t, il)
 		sc := enrollment.Scope{Realm: "r", Host: "r", IP: "192.0.2.1"}
 		reset := func(ctx context.Context, user string) error {
 			if err := session.RevokeUser(ctx, il, "r", user, time.Now(), nil); err != nil {
 				return err
 			}
-			if err := dev.ResetUser(ctx, "r", user); err != nil {
+			if err := s.Devices.ResetUser(ctx, "r", user); err != nil {
 				return err
 			}
 			return session.RevokeUser(ctx, il, "r", user, time.Now(), nil)
@@ -54,7 +45,7 @@ func TestAnInvitesEnrollmentRacingAResetLeavesNothing(t *testing.T) {
 		next := func() storetest.Pair {
 			runs++
 			user := fmt.Sprint("user", runs)
-			token, err := adm.NewInvite(ctx, "r", user, time.Hour)
+			token, err := s.Invites.NewInvite(ctx, "r", user, time.Hour)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -62,7 +53,7 @@ func TestAnInvitesEnrollmentRacingAResetLeavesNothing(t *testing.T) {
 			if step, err := s.AcceptInvite(ctx, "r", f, token, user); err != nil || step != Enroll {
 				t.Fatalf("accepting the invite: %v %v", step, err)
 			}
-			c, err := ch.Start(ctx, sc, enrollment.Challenge{User: user, Phone: fmt.Sprintf("+1415555%04d", runs), Purpose: enrollment.Enroll})
+			c, err := s.Challenges.Start(ctx, sc, enrollment.Challenge{User: user, Phone: fmt.Sprintf("+1415555%04d", runs), Purpose: enrollment.Enroll})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -80,10 +71,10 @@ func TestAnInvitesEnrollmentRacingAResetLeavesNothing(t *testing.T) {
 					if errEnroll == nil {
 						enrolledFirst++
 					}
-					if list, err := dev.List(ctx, "r", user); err != nil || len(list) > 0 {
+					if list, err := s.Devices.List(ctx, "r", user); err != nil || len(list) > 0 {
 						left["a phone"]++
 					}
-					if n, err := dev.RecoveryCodesLeft(ctx, "r", user); err != nil || n > 0 {
+					if n, err := s.Devices.RecoveryCodesLeft(ctx, "r", user); err != nil || n > 0 {
 						left["recovery codes"]++
 					}
 				}}
@@ -102,4 +93,20 @@ func TestAnInvitesEnrollmentRacingAResetLeavesNothing(t *testing.T) {
 			t.Errorf("%d interleavings, 50 at once: left after both: %v", interleavings, left)
 		}
 	})
+}
+
+// invitingGate is a gate on st whose first factor names its users and
+// whose enrollment is closed (an invite opens it), texting through out:
+// the invite race tests'.
+func invitingGate(t *testing.T, st store.Store) (*Service, *lastCode) {
+	t.Helper()
+	tpl, err := enrollment.ParseTemplates("", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := &lastCode{}
+	ch, dev, adm := enrollment.New(&enrollment.Core{Store: st, CodeKey: []byte("0123456789abcdef0123456789abcdef"), Now: time.Now},
+		enrollment.Challenges{Sender: out, CodeLength: 6, CodeTTL: 5 * time.Minute, MaxAttempts: 5, Templates: tpl})
+	return &Service{Identity: FirstFactor{Open: false}, Challenges: ch, Devices: dev, Invites: adm, Channels: []factor.Channel{factor.ChannelSMS},
+		CodeLength: 6, Now: time.Now, Logger: zap.NewNop(), Revoked: session.ReadRevoked}, out
 }

@@ -9,7 +9,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
-	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/internal/endkeys"
 	"github.com/smsgate/caddy-smsgate/session"
 	"github.com/smsgate/caddy-smsgate/store"
@@ -30,16 +29,7 @@ func TestAnInviteRacingTheEndOfItsAdminEnrolledBeforeOrNot(t *testing.T) {
 	storetest.OnBadgerAndRedis(t, func(t *testing.T, st store.Store) {
 		ctx := context.Background()
 		il := &storetest.Interleaver{Store: st}
-		tpl, err := enrollment.ParseTemplates("", "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		out := &lastCode{}
-		ch, dev, adm := enrollment.New(&enrollment.Core{Store: il, CodeKey: []byte("0123456789abcdef0123456789abcdef"), Now: time.Now},
-			enrollment.Challenges{Sender: out, CodeLength: 6, CodeTTL: 5 * time.Minute, MaxAttempts: 5, Templates: tpl})
-		s := &Service{Identity: FirstFactor{Open: false}, Challenges: ch, Devices: dev, Invites: adm, Channels: []factor.Channel{factor.ChannelSMS},
-			CodeLength: 6, Now: time.Now, Logger: zap.NewNop(),
-			Revoked: session.ReadRevoked}
+		s, out := invitingGate(t, il)
 		sc := enrollment.Scope{Realm: "r", Host: "r", IP: "192.0.2.1"}
 		runs := 0
 		// enroll has f, which accepted mal's invite, enroll a phone: c is
@@ -48,7 +38,7 @@ func TestAnInviteRacingTheEndOfItsAdminEnrolledBeforeOrNot(t *testing.T) {
 		enroll := func(ctx context.Context, f *Flow, user string, c *enrollment.Challenge, code string) bool {
 			if c == nil {
 				var err error
-				if c, err = ch.Start(ctx, sc, enrollment.Challenge{User: user, Phone: fmt.Sprintf("+1415555%04d", runs), Purpose: enrollment.Enroll}); err != nil {
+				if c, err = s.Challenges.Start(ctx, sc, enrollment.Challenge{User: user, Phone: fmt.Sprintf("+1415555%04d", runs), Purpose: enrollment.Enroll}); err != nil {
 					return false
 				}
 				out.mu.Lock()
@@ -59,7 +49,7 @@ func TestAnInviteRacingTheEndOfItsAdminEnrolledBeforeOrNot(t *testing.T) {
 			return err == nil
 		}
 		holds := func(user string) bool {
-			list, err := dev.List(ctx, "r", user)
+			list, err := s.Devices.List(ctx, "r", user)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -69,7 +59,7 @@ func TestAnInviteRacingTheEndOfItsAdminEnrolledBeforeOrNot(t *testing.T) {
 		next := func(accepted bool) storetest.Pair {
 			runs++
 			user, minter := fmt.Sprint("mal", runs), fmt.Sprint("mallory", runs)
-			token, err := adm.NewInviteBy(ctx, "r", user, minter, time.Hour)
+			token, err := s.Invites.NewInviteBy(ctx, "r", user, minter, time.Hour)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -80,7 +70,7 @@ func TestAnInviteRacingTheEndOfItsAdminEnrolledBeforeOrNot(t *testing.T) {
 				if step, err := s.AcceptInvite(ctx, "r", f, token, user); err != nil || step != Enroll {
 					t.Fatalf("accepting the invite: %v %v", step, err)
 				}
-				if c, err = ch.Start(ctx, sc, enrollment.Challenge{User: user, Phone: fmt.Sprintf("+1415555%04d", runs), Purpose: enrollment.Enroll}); err != nil {
+				if c, err = s.Challenges.Start(ctx, sc, enrollment.Challenge{User: user, Phone: fmt.Sprintf("+1415555%04d", runs), Purpose: enrollment.Enroll}); err != nil {
 					t.Fatal(err)
 				}
 				out.mu.Lock()
