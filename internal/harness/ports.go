@@ -147,6 +147,9 @@ func reserve(also []int) (port int, release func(), err error) {
 		for _, a := range also {
 			ports = append(ports, p+a)
 		}
+		if !given.take(ports) {
+			continue
+		}
 		var held []func()
 		undo := func() {
 			for _, r := range held {
@@ -174,6 +177,34 @@ func reserve(also []int) (port int, release func(), err error) {
 		undo()
 	}
 	return 0, nil, fmt.Errorf("harness: no free port in [%d, %d) after 1000 tries", low, high)
+}
+
+// given is every port this process has handed out: none is handed out
+// twice. State the process keeps by a server's address outlives the test
+// that started the server (a gate's memory of a store it saw holding
+// users: continuity), so a later test's new, empty redis-server on the
+// same port looked like that store wiped ("New enrollments are paused").
+// The range holds ~22,000 ports; a test binary uses a few hundred.
+var given = ports{seen: map[int]bool{}}
+
+type ports struct {
+	sync.Mutex
+	seen map[int]bool
+}
+
+// take marks ps given, unless one of them already was.
+func (g *ports) take(ps []int) bool {
+	g.Lock()
+	defer g.Unlock()
+	for _, p := range ps {
+		if g.seen[p] {
+			return false
+		}
+	}
+	for _, p := range ps {
+		g.seen[p] = true
+	}
+	return true
 }
 
 var reservableOnce = sync.OnceValues(func() (int, int) {
