@@ -74,5 +74,8 @@ var refusals = []struct {
 	// An admin holding too many invites open (the index of hers is
 	// bounded), or revoked while she minted one: no link handed out.
 	{"invites_too_many", http.StatusConflict, errmatch.Is(enrollment.ErrTooManyMinted)},
+	// An invite for a user the config gives a phone (signin.RefuseInvite):
+	// she enrolls nothing. No link handed out.
+	{"invite_config_phone", http.StatusConflict, errmatch.Is(enrollment.ErrInviteConfigPhone)},
 	{"invite_minter_ended", http.StatusForbidden, errmatch.Is(ErrMintEnded)},
 }

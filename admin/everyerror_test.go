@@ -30,17 +30,18 @@ var adminRows = map[string]struct {
 	err    error
 	status int
 }{
-	"continuity.ErrNotFrozen":       {continuity.ErrNotFrozen, http.StatusConflict},
-	"continuity.ErrChanged":         {continuity.ErrChanged, http.StatusConflict},
-	"enrollment.ErrMaxDevices":      {enrollment.ErrMaxDevices, http.StatusBadRequest},
-	"enrollment.ErrNoDevice":        {enrollment.ErrNoDevice, http.StatusNotFound},
-	"enrollment.ErrInviteRaced":     {enrollment.ErrInviteRaced, http.StatusConflict},
-	"enrollment.ErrTooManyMinted":   {enrollment.ErrTooManyMinted, http.StatusConflict},
-	"enrollment.ImportError":        {&enrollment.ImportError{Key: "k"}, http.StatusBadRequest},
-	"enrollment.PartialImportError": {&enrollment.PartialImportError{Written: 1, Of: 2, Err: errors.New("EOF")}, http.StatusServiceUnavailable},
-	"phone.ErrMalformed":            {phone.WithExample(phone.ErrMalformed, "GB"), http.StatusBadRequest},
-	"phone.ErrInvalid":              {phone.WithExample(phone.ErrInvalid, "GB"), http.StatusBadRequest},
-	"phone.ErrType":                 {phone.WithExample(phone.ErrType, "GB"), http.StatusBadRequest},
+	"continuity.ErrNotFrozen":         {continuity.ErrNotFrozen, http.StatusConflict},
+	"continuity.ErrChanged":           {continuity.ErrChanged, http.StatusConflict},
+	"enrollment.ErrMaxDevices":        {enrollment.ErrMaxDevices, http.StatusBadRequest},
+	"enrollment.ErrNoDevice":          {enrollment.ErrNoDevice, http.StatusNotFound},
+	"enrollment.ErrInviteRaced":       {enrollment.ErrInviteRaced, http.StatusConflict},
+	"enrollment.ErrTooManyMinted":     {enrollment.ErrTooManyMinted, http.StatusConflict},
+	"enrollment.ErrInviteConfigPhone": {enrollment.ErrInviteConfigPhone, http.StatusConflict},
+	"enrollment.ImportError":          {&enrollment.ImportError{Key: "k"}, http.StatusBadRequest},
+	"enrollment.PartialImportError":   {&enrollment.PartialImportError{Written: 1, Of: 2, Err: errors.New("EOF")}, http.StatusServiceUnavailable},
+	"phone.ErrMalformed":              {phone.WithExample(phone.ErrMalformed, "GB"), http.StatusBadRequest},
+	"phone.ErrInvalid":                {phone.WithExample(phone.ErrInvalid, "GB"), http.StatusBadRequest},
+	"phone.ErrType":                   {phone.WithExample(phone.ErrType, "GB"), http.StatusBadRequest},
 }
 
 // storeFaults are the store's failures: in no row, so a 503, their words

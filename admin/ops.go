@@ -91,7 +91,8 @@ type Request struct {
 // check is what the admin's tools refuse before a change to a user, the
 // same in the admin API, the console and the CLI on a stopped Caddy's
 // store: a new name nobody could sign in as (checkName), no user, an
-// invite no gate of the realm could take (inviteGate), a phone for a name
+// invite for a user the config gives a phone (she enrolls nothing) or
+// that no gate of the realm could take (inviteGate), a phone for a name
 // no gate of the realm signs in (admitted). It returns the gate the
 // change's link leads to (an invite's: one that takes it; else s).
 func (s *Site) check(op string, req Request) (*Site, error) {

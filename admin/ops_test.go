@@ -29,11 +29,13 @@ func TestAnImportStoppedPartWayIsSaid(t *testing.T) {
 
 // TestWhichGateAnInviteLeadsTo: an invite leads to the first of the
 // realm's gates on the store that enrolls phones (no require) and signs
-// its user in: a login form naming its users signs in only them, one
-// naming none and a first factor's gate any name; gates of another realm
-// or store do not count. With none, a 409 that names the user, and why:
-// where a gate that requires an app is the one that signs the user in, that
-// (before, it said that no gate of the realm signed the user in).
+// its user in: a login form naming none and a first factor's gate sign in
+// any name; a login form naming its users signs in only them, and they
+// get no invite at all (the config gives them a phone: invite36); gates
+// of another realm or store do not count, their users' lines neither.
+// With none, a 409 that names the user, and why: where a gate that
+// requires an app is the one that signs the user in, that (before, it
+// said that no gate of the realm signed the user in).
 func TestWhichGateAnInviteLeadsTo(t *testing.T) {
 	t.Parallel()
 	store := []byte(`{"module":"badger","path":"/a"}`)
@@ -45,40 +47,39 @@ func TestWhichGateAnInviteLeadsTo(t *testing.T) {
 		return s
 	}
 	named := gate("r", identityNone, "/named/", nil, "alice")
-	strong := gate("r", identityNone, "/strong/", []factor.Kind{factor.TOTP}, "bob")
+	strong := gate("r", "{http.auth.user.id}", "/strong/", []factor.Kind{factor.TOTP})
 	otherRealm := gate("o", identityNone, "/o/", nil, "dave")
 	otherStore := gate("r", identityNone, "/s/", nil, "dave")
 	otherStore.StoreConfig = []byte(`{"module":"badger","path":"/b"}`)
 	app := new(App)
-	for _, s := range []*Site{named, strong, otherRealm, otherStore} {
+	for _, s := range []*Site{named, otherRealm, otherStore} {
 		app.Register(s)
 	}
-	for user, want := range map[string]string{"alice": "/named/", "bob": "", "dave": ""} {
+	// Whom no gate of the realm signs in (dave's user lines are another
+	// realm's and another store's): refused as such.
+	if to, err := named.inviteGate("dave"); err == nil || !strings.Contains(err.Error(), "no gate of realm r signs in dave") {
+		t.Errorf("an invite for dave, whom no gate of the realm names: %v %v", to, err)
+	}
+	app.Register(strong)
+	for user, want := range map[string]string{"alice": "config", "bob": "require (totp at /strong/)"} {
 		to, err := named.inviteGate(user)
 		status, msg, _ := mistake(err)
 		switch {
-		case want != "" && (err != nil || to.prefix() != want):
-			t.Errorf("an invite for %s: %v, %v; want the gate at %s", user, to, err, want)
-		case want == "" && user == "dave" && (status != http.StatusConflict || !strings.Contains(msg, "no gate of realm r signs in "+user)):
-			t.Errorf("an invite for %s, whom no gate of the realm names: %v %q", user, to, msg)
-		case want == "" && user == "bob" && (status != http.StatusConflict || strings.Contains(msg, "no gate") || !strings.Contains(msg, "require (totp at /strong/)")):
+		case want == "config" && (!errors.Is(err, enrollment.ErrInviteConfigPhone) || status != http.StatusConflict):
+			t.Errorf("an invite for %s, whose phone the config gives: %v %d %q; want refused, 409", user, to, status, msg)
+		case want != "config" && (status != http.StatusConflict || strings.Contains(msg, "no gate") || !strings.Contains(msg, want)):
 			// The gate that signs bob in requires an app: no gate
 			// signing bob in is not why.
-			t.Errorf("an invite for %s, whom only a gate that requires an app names: %v %q", user, to, msg)
+			t.Errorf("an invite for %s, whom only a gate that requires an app signs in: %v %q", user, to, msg)
 		}
 	}
-	// The realm's only gate that signs in any name requires an app (and
-	// its login form names alice only): refused, for that reason.
-	anyStrong := gate("r", "{http.auth.user.id}", "/ffstrong/", []factor.Kind{factor.TOTP})
-	app.Register(anyStrong)
-	if _, err := named.inviteGate("dave"); err == nil || strings.Contains(err.Error(), "no gate") || !strings.Contains(err.Error(), "require (totp at /ffstrong/)") {
-		t.Errorf("an invite for dave where the gate that signs in any name requires an app: %v", err)
-	}
-	app.Unregister(anyStrong)
 	for _, s := range []*Site{gate("r", identityNone, "/anyone/", nil), gate("r", "{http.auth.user.id}", "/ff/", nil, "alice")} {
 		app.Register(s)
 		if to, err := named.inviteGate("dave"); err != nil || to != s {
 			t.Errorf("an invite for dave with a gate at %s in the realm: %v, %v", s.prefix(), to, err)
+		}
+		if _, err := named.inviteGate("alice"); !errors.Is(err, enrollment.ErrInviteConfigPhone) {
+			t.Errorf("an invite for alice with a gate at %s in the realm: %v; want refused, her phone the config's", s.prefix(), err)
 		}
 		app.Unregister(s)
 	}

@@ -106,7 +106,10 @@ func (c *Config) prefix() string {
 	return c.PathPrefix
 }
 
-// inviteGate is the gate an invite for user leads to: one of the realm's
+// inviteGate is the gate an invite for user leads to, where one may be
+// minted for her at all: never where the config gives her a phone at a
+// gate of the realm (configUsers, signin.RefuseInvite: she enrolls
+// nothing, so a login form's own users get none). Else one of the realm's
 // gates on s's store (s first, then the others in the order they were
 // configured) where a phone can be enrolled (a route that requires
 // another kind, an app or a passkey, sends no texts) and that signs user
@@ -117,6 +120,9 @@ func (c *Config) prefix() string {
 // no gate signs user in at all. Two gates with different lists of users
 // on one store: an invite for a user either names is good, and leads there.
 func (s *Site) inviteGate(user string) (*Site, error) {
+	if err := signin.RefuseInvite(user, s.configUsers()); err != nil {
+		return nil, err
+	}
 	enrolling := false
 	var strong *Site // the first gate that signs user in, where no phone can be enrolled
 	for _, g := range s.realmGates() {
@@ -138,10 +144,27 @@ func (s *Site) inviteGate(user string) (*Site, error) {
 	case strong != nil:
 		return nil, &adminError{http.StatusConflict, fmt.Errorf("no invite for %q: realm %s signs %s in only at gates with require (%s at %s), where no phone can be enrolled, "+
 			"and its gates that enroll phones are login forms (identity none) whose users do not name %s, so its link could never be used: "+
-			"add %s to such a gate's users, or serve the realm with a gate without require that signs in any name",
+			"give %s a user line at such a gate (its phone then signs them in, no invite needed), or serve the realm with a gate without require that signs in any name",
 			user, s.Realm, user, factor.Join(strong.Require, " "), strong.prefix(), user, user)}
 	}
 	return nil, unadmitted(s.Realm, user, fmt.Sprintf("no invite for %q", user), "its link could never be used")
+}
+
+// configUsers names the users the config gives a phone at a gate of s's
+// realm (signin.RefuseInvite): the running gate's sign-in knows them
+// (signin.ConfigUsers, the source of its ConfigPhone); on a stopped Caddy,
+// the user lines of the realm's gates in its config file (realmGates).
+func (s *Site) configUsers() []string {
+	if s.SignIn != nil {
+		return s.SignIn.ConfigUsers()
+	}
+	var names []string
+	for _, g := range s.realmGates() {
+		for _, u := range g.Provisioned {
+			names = append(names, u.Name)
+		}
+	}
+	return names
 }
 
 // admitted refuses to provision a phone for user (the admin's add) where

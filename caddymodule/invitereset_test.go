@@ -147,25 +147,19 @@ func TestAnInviteEnrollsOnlyItsUser(t *testing.T) {
 }
 
 // TestHerOwnSignOutEverywhereEndsHerInvite, on Badger and a real Redis:
-// carol (a phone of the config's, at a login form) has an invite the admin
-// minted for her, unopened. Her own "Sign out everywhere" on the devices
+// carol (a phone the admin added, at a login form: one the config gave
+// would get no invite, invite36) has an invite the admin minted for her,
+// unopened. Her own "Sign out everywhere" on the devices
 // page ends it, as the admin's revoke does (session.RevokeUser ends the
 // invites minted before it): its link is refused after (400). One minted
 // after the sign-out is taken (a code to her phone).
 func TestHerOwnSignOutEverywhereEndsHerInvite(t *testing.T) {
 	sitetest.Parallel(t)
 	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
-		s := sitetest.Start(t, `http://localhost:{HTTP_PORT} {
-	smsgate {
-		identity none
-		enrollment closed
-		realm localhost
-		user carol +14155552671
-		`+storeLine+`
-		provider log
-	}
-	respond "Hello, {http.auth.user.id}!"
-}`)
+		s := inviteOnlySite(t, storeLine, "")
+		if st, out := s.Admin("POST", "/smsgate/users", `{"realm":"localhost","user":"carol","phone":"+14155552671"}`); st != http.StatusOK {
+			t.Fatalf("carol's phone: %d %s", st, out)
+		}
 		invite := func() string {
 			t.Helper()
 			st, body := s.Admin("POST", "/smsgate/invites", `{"realm":"localhost","user":"carol","ttl":"1h"}`)

@@ -33,6 +33,12 @@ var ErrInviteEnded = words.New("invite.ended")
 // (session.EndMinted, attack34b): ended by an administrator.
 var ErrInviteWithdrawn = words.New("invite.withdrawn")
 
+// ErrInviteConfigPhone refuses to mint an invite for a user the config
+// gives a phone at a gate of the realm (signin.RefuseInvite): she signs in
+// with it and enrolls nothing, so the invite would be used up for
+// nothing (invite36). It names no number.
+var ErrInviteConfigPhone = words.New("invite.config_phone")
+
 func inviteKey(realm, token string) string {
 	return store.Key("invite", realm, inviteID(token))
 }

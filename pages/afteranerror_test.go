@@ -168,11 +168,13 @@ func TestTheConsoleAsksForAName(t *testing.T) {
 // TestTheConsolesInviteSaysItsTimeAsItsDates (walk29, 72, 73): the invite's
 // expiry reads as the console's other dates do, with its minute ("bis
 // 14.12.2026 03:12 UTC", not "bis 2026-12-14T03:12:18Z"), and the German
-// of a user's page is natural: "Aktionen für carol", not "carol helfen";
-// no "dieser Version des Gates". Through a real Caddy, in English too.
+// of a user's page is natural: "Aktionen für dan", not "dan helfen";
+// no "dieser Version des Gates". Through a real Caddy, in English too. (An
+// invite for dan: the config gives alice and carol their phones, and
+// them no invite.)
 func TestTheConsolesInviteSaysItsTimeAsItsDates(t *testing.T) {
 	sitetest.Parallel(t)
-	s := sitetest.Start(t, sitetest.NamedUsersSite)
+	s := sitetest.Start(t, sitetest.InvitingSite)
 	admin := sitetest.NewClient(t, "")
 	sitetest.SignInAs(t, s, admin, "alice")
 	for lang, want := range map[string]*regexp.Regexp{
@@ -180,7 +182,7 @@ func TestTheConsolesInviteSaysItsTimeAsItsDates(t *testing.T) {
 		"en": regexp.MustCompile(`it works once, until \d{1,2} [A-Z][a-z]{2} 20\d\d \d\d:\d\d [A-Z]+\.`),
 	} {
 		admin.Header = http.Header{"Accept-Language": {lang}}
-		path := "/.smsgate/admin/user?name=carol"
+		path := "/.smsgate/admin/user?name=dan"
 		res := sitetest.ConsoleDone(t, consolePost(admin, path, url.Values{"action": {"invite"}, "csrf": {admin.CSRF(path)}}, s.Base), "invite")
 		if res.StatusCode != http.StatusOK || !want.MatchString(res.Text) || regexp.MustCompile(`20\d\d-\d\d-\d\dT`).MatchString(res.Text) {
 			t.Errorf("%s: the invite's expiry: %d\n%s", lang, res.StatusCode, res.Text)
@@ -188,11 +190,11 @@ func TestTheConsolesInviteSaysItsTimeAsItsDates(t *testing.T) {
 		if lang != "de" {
 			continue
 		}
-		for _, stilted := range []string{"carol helfen", "dieser Version des Gates"} {
+		for _, stilted := range []string{"dan helfen", "dieser Version des Gates"} {
 			if strings.Contains(res.Text, stilted) {
 				t.Errorf("the German console says %q", stilted)
 			}
 		}
-		sitetest.ExpectBody(t, res, "Aktionen für carol")
+		sitetest.ExpectBody(t, res, "Aktionen für dan")
 	}
 }

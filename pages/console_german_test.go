@@ -91,7 +91,7 @@ func TestConsoleInGerman(t *testing.T) {
 	if len(english.texts) < 100 {
 		t.Fatalf("only %d English texts read from the catalogues", len(english.texts))
 	}
-	s := sitetest.Start(t, sitetest.NamedUsersSite)
+	s := sitetest.Start(t, sitetest.InvitingSite)
 	carol, admin := sitetest.NewClient(t, ""), sitetest.NewClient(t, "")
 	// Carol trusts her browser, from a German page: the console lists it
 	// (by the name it got then, as a device keeps its name) and her session.
@@ -120,8 +120,14 @@ func TestConsoleInGerman(t *testing.T) {
 	sitetest.ExpectBody(t, page, "Diese Sitzung beenden")
 	sitetest.ExpectBody(t, page, "Firefox unter Linux, auf localhost:{HTTP_PORT}")
 	tok = sitetest.CSRFField.FindStringSubmatch(page.Text)[1]
-	check("a user, with an invite", sitetest.ConsoleDone(t, consolePost(admin, path, url.Values{"action": {"invite"}, "csrf": {tok}}, s.Base), "invite"))
-	res := sitetest.ConsoleDone(t, consolePost(admin, path, url.Values{"action": {"end"}, "session": {sessionRow(t, page.Text, "Firefox")}, "csrf": {tok}}, s.Base), "end")
+	// An invite for dan (the config gives carol her phone, and her none).
+	dan := "/.smsgate/admin/user?name=dan"
+	check("a user, with an invite", sitetest.ConsoleDone(t, consolePost(admin, dan, url.Values{"action": {"invite"}, "csrf": {tok}}, s.Base), "invite"))
+	res := consolePost(admin, path, url.Values{"action": {"invite"}, "csrf": {tok}}, s.Base)
+	if left := english.in(res.Text); res.StatusCode != http.StatusConflict || !strings.Contains(res.Text, "Die Telefonnummer dieses Benutzers steht in der Konfiguration") || len(left) > 0 {
+		t.Errorf("an invite for carol, whose phone the config gives: %d, English left %q\n%s", res.StatusCode, left, res.Text)
+	}
+	res = sitetest.ConsoleDone(t, consolePost(admin, path, url.Values{"action": {"end"}, "session": {sessionRow(t, page.Text, "Firefox")}, "csrf": {tok}}, s.Base), "end")
 	check("a user, a session ended", res)
 	sitetest.ExpectBody(t, res, "Die Sitzung ist beendet")
 	res = consolePost(admin, path, url.Values{"action": {"end"}, "session": {"GONE"}, "csrf": {tok}}, s.Base)

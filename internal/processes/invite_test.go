@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/internal/endkeys"
 	"github.com/smsgate/caddy-smsgate/internal/harness"
 	"github.com/smsgate/caddy-smsgate/internal/sitetest"
 	"github.com/smsgate/caddy-smsgate/store"
@@ -18,19 +19,22 @@ import (
 // TestAdminCLIRefusesAnInviteNoGateTakes: `caddy smsgate invite` for a
 // name no login form of the realm signs in (the realm's two login forms,
 // on one store, name alice and carol, and bob under /bob/:
-// sitetest.NamedForms; dave is nobody's) is
-// refused with words that name him and say why, through the running
-// Caddy's admin API and, Caddy stopped, on the store its config names
-// (--config, read once: the config's gates say whom they sign in); bob's
-// invite leads to his gate. With a Badger folder alone (--store) no
+// sitetest.NamedForms; dave is nobody's) is refused with words that name
+// him and say why, through the running Caddy's admin API and, Caddy
+// stopped, on the store its config names (--config, read once: the
+// config's gates say whom they sign in). For bob and carol, whose phones
+// the config gives (each at a gate of the realm of his or her own), it is
+// refused too, with the console's and the admin API's sentence, a non-zero
+// exit, and no invite record written (invite36; before, each was made, its
+// link used up enrolling nothing). With a Badger folder alone (--store) no
 // config says whom the gates sign in, and the invite is made. Before,
 // dave's invite was made everywhere, its link refused at every gate.
-// Caddy stopped, a second invite for bob replaces the first, as through
+// Caddy stopped, a second invite for dave replaces the first, as through
 // the running gate (invite24; before: both stood).
 func TestAdminCLIRefusesAnInviteNoGateTakes(t *testing.T) {
 	t.Parallel()
 	s, n := namedForms(t)
-	storeDir, adminAddr, base, config := n.store, n.admin, n.base, n.config
+	storeDir, adminAddr, config := n.store, n.admin, n.config
 	const why = "no gate of realm localhost signs in dave, so its link could never be used"
 	invite := func(how, user, want string, refused bool, where ...string) {
 		t.Helper()
@@ -44,9 +48,10 @@ func TestAdminCLIRefusesAnInviteNoGateTakes(t *testing.T) {
 	if out, err := runInProcess(t, "smsgate", "add", "--realm", "localhost", "--user", "bob", "--phone", "+14155550123", "--address", adminAddr); err != nil {
 		t.Fatalf("add: %v\n%s", err, out)
 	}
+	const given = "No invite was made: this user's phone is set in the configuration"
 	invite("running", "dave", why, true)
-	invite("running", "bob", base+"/bob/.smsgate/invite?token=", false)
-	invite("running", "bob", "Note: the user's earlier invite links no longer work.", false) // invite26
+	invite("running", "bob", given, true)
+	invite("running", "carol", given, true)
 	s.stop()
 
 	invite("stopped, --config", "dave", why, true, "--config", config)
@@ -57,18 +62,19 @@ func TestAdminCLIRefusesAnInviteNoGateTakes(t *testing.T) {
 	if err == nil || !strings.Contains(out, why) || strings.Count(out, "using config from file") != 1 {
 		t.Errorf("invite for dave through the config's admin address: %v, want refused, the config read once\n%s", err, out)
 	}
-	invite("stopped, --config", "bob", base+"/bob/.smsgate/invite?token=", false, "--config", config)
-	invite("stopped, --config", "bob", "Note: the user's earlier invite links no longer work.", false, "--config", config)
+	invite("stopped, --config", "bob", given, true, "--config", config)
+	invite("stopped, --config", "carol", given, true, "--config", config)
 	invite("stopped, --store", "dave", "/.smsgate/invite?token=", false, "--store", storeDir)
+	invite("stopped, --store", "dave", "Note: the user's earlier invite links no longer work.", false, "--store", storeDir) // invite26
 
 	// Caddy stopped, a newer invite replaces the earlier as through the
 	// running gate (invite24): the CLI writes the user's newest invite.
 	var tokens []string
 	for range 2 {
-		out, err := runInProcess(t, "smsgate", "invite", "--realm", "localhost", "--user", "bob", "--config", config)
+		out, err := runInProcess(t, "smsgate", "invite", "--realm", "localhost", "--user", "dave", "--store", storeDir)
 		_, token, ok := strings.Cut(out, "invite?token=")
 		if err != nil || !ok {
-			t.Fatalf("invite for bob, Caddy stopped: %v\n%s", err, out)
+			t.Fatalf("invite for dave, Caddy stopped: %v\n%s", err, out)
 		}
 		tokens = append(tokens, strings.Fields(token)[0])
 	}
@@ -84,10 +90,15 @@ func TestAdminCLIRefusesAnInviteNoGateTakes(t *testing.T) {
 			t.Fatalf("the CLI's invite %d: %v", i+1, err)
 		}
 		var b store.Batch
-		replaced := enrollment.ReadReplaced(&b, "localhost", "bob")
+		replaced := enrollment.ReadReplaced(&b, "localhost", "dave")
 		_ = store.Do(context.Background(), st, &b)
 		if gone, err := replaced(inv); err != nil || gone != (i == 0) {
 			t.Errorf("the CLI's invite %d of 2, Caddy stopped: replaced %v, %v; want only the first", i+1, gone, err)
+		}
+	}
+	for _, user := range []string{"bob", "carol"} {
+		if raw, err := st.Get(context.Background(), endkeys.LatestInvite("localhost", user)); err == nil {
+			t.Errorf("an invite for %s, whose phone the config gives, was written: %s", user, raw)
 		}
 	}
 }

@@ -41,6 +41,40 @@ const NamedUsersSite = `http://localhost:{HTTP_PORT} {
 	respond "Hello, {http.auth.user.id}!"
 }`
 
+// InvitingSite is NamedUsersSite's login form (alice, an admin, and
+// carol: the config gives their phones, so they get no invite) with a
+// gate of its realm on its store behind basic_auth under /dan/ (pages
+// under /dan/.smsgate/), which signs in dan (password demo), whom no
+// config line names: an invite for him is made, and leads there.
+const InvitingSite = `http://localhost:{HTTP_PORT} {
+	handle /dan* {
+		basic_auth argon2id {
+			dan ` + DemoHash + `
+		}
+		smsgate {
+			realm localhost
+			path_prefix /dan/.smsgate/
+			signing_key "a signing key of at least thirty-two bytes, for tests"
+			store badger {DIR}
+			provider log
+		}
+		respond "dan's"
+	}
+	handle {
+		smsgate {
+			identity none
+			realm localhost
+			user alice +14155550101
+			user carol +14155552671
+			admins alice
+			signing_key "a signing key of at least thirty-two bytes, for tests"
+			store badger {DIR}
+			provider log
+		}
+		respond "Hello, {http.auth.user.id}!"
+	}
+}`
+
 // NamedForms is a site whose realm, localhost, is served by two login
 // forms on one store, each naming its users: alice (an admin) and carol at
 // the root, bob under /bob/ (pages under /bob/.smsgate/). extra is more of
