@@ -16,8 +16,11 @@ import (
 // reset or a revocation finds: her phones, apps and passkeys (device),
 // recovery codes, the numbers the config gave her (provisioned-number),
 // her sessions listed and pushed out of the list, her trusted browsers,
-// an invite made for her (invite-latest), an app being set up.
-var userKinds = []string{"device", "recovery", "provisioned-number", "sessions", "sessions-unlisted", "trusted", "invite-latest", "app-setup"}
+// an invite made for her (invite-latest), an app being set up, and, an
+// admin's, the index of the invites she minted at the console
+// (invites-minted: one who never enrolled a device of her own is reset or
+// revoked, her invites ended and said, not "no such user": invite36).
+var userKinds = []string{"device", "recovery", "provisioned-number", "sessions", "sessions-unlisted", "trusted", "invite-latest", "app-setup", "invites-minted"}
 
 // holdsAnything reports whether user holds any record of userKinds in
 // realm: a reset or revocation of a name that holds none (a typo of a
