@@ -117,8 +117,7 @@ func (c *Config) prefix() string {
 // could never be used (a login form would refuse it when it is opened,
 // signin.ErrInviteNotHere): every gate requires another kind; or a gate
 // that signs user in does, and those that enroll do not sign user in; or
-// no gate signs user in at all. Two gates with different lists of users
-// on one store: an invite for a user either names is good, and leads there.
+// no gate signs user in at all.
 func (s *Site) inviteGate(user string) (*Site, error) {
 	if err := signin.RefuseInvite(user, s.configUsers()); err != nil {
 		return nil, err

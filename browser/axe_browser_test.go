@@ -3,6 +3,7 @@ package browser_test
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"os"
 	"strconv"
 	"strings"
@@ -221,14 +222,28 @@ func TestPagesPassAxeGerman(t *testing.T) {
 }
 
 // TestPagesPassAxeLoginForm: the login and invite pages of a site where
-// users name themselves.
+// users name themselves (a login form naming none: carol's phone the
+// admin's; an invite for dan, as none is made for a user whose phone the
+// config gives).
 func TestPagesPassAxeLoginForm(t *testing.T) {
 	sitetest.Parallel(t)
 	source := axeSource(t)
-	s := sitetest.Carol(t, "")
-	_, body := sitetest.Admin(t, "POST", "/smsgate/invites", `{"realm":"localhost","user":"carol","ttl":"1h"}`)
+	s := sitetest.Start(t, `http://localhost:{HTTP_PORT} {
+	smsgate {
+		identity none
+		store badger {DIR}
+		provider log
+	}
+	respond "hi"
+}`)
+	if st, out := sitetest.Admin(t, "POST", "/smsgate/users", `{"realm":"localhost","user":"carol","phone":"+14155552671"}`); st != http.StatusOK {
+		t.Fatalf("carol's phone: %d %s", st, out)
+	}
+	_, body := sitetest.Admin(t, "POST", "/smsgate/invites", `{"realm":"localhost","user":"dan","ttl":"1h"}`)
 	var inv struct{ Path string }
-	_ = json.Unmarshal([]byte(body), &inv)
+	if json.Unmarshal([]byte(body), &inv) != nil || inv.Path == "" {
+		t.Fatalf("an invite for dan: %s", body)
+	}
 	b := newChrome(t)
 	b.headers("", "de")
 	b.do(chromedp.Navigate(s.Base+"/.smsgate/login"), chromedp.WaitVisible(chromedp.CSS(`#username`)))

@@ -50,12 +50,32 @@ func lastTo(s *sitetest.Site) string {
 // code to it (as for an enrolled phone), never sent to enroll his own
 // phone as her first, whose session opened the kiosk a as carol. Its
 // enroll page sends him on to the code, a POST to it sends nothing to his
-// number, an invite for her leads to the code too; carol herself signs in
-// at b with a code to her phone, her devices page there lists it, and
-// that session opens a.
+// number, an invite for her leads to the code too (one minted before the
+// config gave her the phone: none is minted since, invite36); carol
+// herself signs in at b with a code to her phone, her devices page there
+// lists it, and that session opens a.
 func TestAConfigPhoneUserIsNoNewcomerAtTheRealmsOtherGate(t *testing.T) {
-	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
-		s, a, b := kioskAndPortal(t, storeLine)
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, keep func(*sitetest.Site) string) {
+		// The portal alone first, where carol is nobody's config phone:
+		// an invite for her is made.
+		before := sitetest.Start(t, `http://b.sso.localhost:{HTTP_PORT} {
+	basic_auth argon2id {
+		carol `+sitetest.DemoHash+`
+	}
+	smsgate {
+		realm sso.localhost
+		cookie_domain sso.localhost
+		`+storeLine+`
+		provider log
+	}
+	respond "b {http.auth.user.id}"
+}`)
+		st, out := before.Admin("POST", "/smsgate/invites", `{"realm":"sso.localhost","user":"carol","ttl":"1h"}`)
+		var inv struct{ Path string }
+		if st != http.StatusOK || json.Unmarshal([]byte(out), &inv) != nil {
+			t.Fatalf("invite: %d %s", st, out)
+		}
+		s, a, b := kioskAndPortal(t, keep(before))
 		thief := sitetest.NewClient(t, "carol") // carol's password, not her phone
 		sitetest.Expect(t, thief.GetURL(b("/.smsgate/login?rd=%2F")), http.StatusSeeOther, "/.smsgate/verify")
 		sitetest.Expect(t, thief.GetURL(b("/.smsgate/enroll")), http.StatusSeeOther, "/.smsgate/verify")
@@ -75,13 +95,8 @@ func TestAConfigPhoneUserIsNoNewcomerAtTheRealmsOtherGate(t *testing.T) {
 		}
 		// He holds no code of hers: a wrong one, then the kiosk still shut.
 		thief.PostURL(b("/.smsgate/verify"), url.Values{"code": {"000000"}, "csrf": {tok}})
-		// An invite for her (leaked, or the admin's for a user the console
-		// lists with no device) leads him to her code too, not to enroll.
-		st, out := s.Admin("POST", "/smsgate/invites", `{"realm":"sso.localhost","user":"carol","ttl":"1h"}`)
-		var inv struct{ Path string }
-		if st != http.StatusOK || json.Unmarshal([]byte(out), &inv) != nil {
-			t.Fatalf("invite: %d %s", st, out)
-		}
+		// An invite for her (leaked, minted before the config gave her
+		// the phone) leads him to her code too, not to enroll.
 		tok = sitetest.CSRFField.FindStringSubmatch(thief.GetURL(b(inv.Path)).Text)[1]
 		sitetest.Expect(t, thief.PostURL(b("/.smsgate/invite"), url.Values{"token": {strings.TrimPrefix(inv.Path, "/.smsgate/invite?token=")}, "csrf": {tok}}),
 			http.StatusSeeOther, "/.smsgate/verify")

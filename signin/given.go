@@ -98,7 +98,8 @@ func (s *Service) RecoveryMade(ctx context.Context, realm, user string) (int, bo
 
 // ConfigUsers names the users the config gives a phone (ConfigPhone) at
 // any gate of the realm, sorted: the admin's console lists them, those
-// with no device record of their own too.
+// with no device record of their own too, and the admin's tools mint
+// none of them an invite (RefuseInvite).
 func (s *Service) ConfigUsers() []string {
 	var names []string
 	if given := s.given.Load(); given != nil {

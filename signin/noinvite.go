@@ -7,7 +7,7 @@ import (
 )
 
 // RefuseInvite is the one rule of whom no invite is minted for, the same
-// for the admin API, the console and the CLI (admin's Site.check asks it
+// for the admin API, the console and the CLI (admin's inviteGate asks it
 // before any mint): a user the config gives a phone at a gate of the realm
 // (enrollment.ErrInviteConfigPhone). She holds that phone at every gate
 // of the realm (ConfigPhone), is no newcomer there, and enrolls nothing:
