@@ -12,6 +12,12 @@ build() { go run -exec "cp -t '$2'" "$1"; }
 caddy_into() { if [ -n "${CADDY:-}" ]; then cp "$CADDY" "$1/caddy"; else build ./cmd/caddy "$1"; fi; }
 
 work=$(mktemp -d)
+# Caddy's data directory is the run's, never the user's: a gate remembers
+# its stores there (smsgate-continuity/, by the store's config: a Redis
+# by its address), and a later run's new Redis on a port an earlier run's
+# had would look wiped to it (bench/smoke_test.go checks nothing is
+# written in the one it gives).
+export XDG_DATA_HOME="$work/data"
 pids=()
 cleanup() { for p in "${pids[@]}" $(jobs -p); do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT

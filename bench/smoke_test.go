@@ -86,12 +86,20 @@ func TestScriptsStart(t *testing.T) {
 			defer cancel()
 			cmd := exec.CommandContext(ctx, c.args[0], c.args[1:]...)
 			cmd.Dir = root
-			cmd.Env = append(append(os.Environ(), "CADDY="+caddy, "OUT="+tmp, "TMPDIR="+tmp), c.env...)
+			// Caddy's data directory as a user's would be: a script's
+			// Caddy keeps its own (a gate's memory of its stores, by
+			// address: a later run's new Redis on a port an earlier run's
+			// used would look wiped), and writes nothing here.
+			home := filepath.Join(tmp, "home-data")
+			cmd.Env = append(append(os.Environ(), "CADDY="+caddy, "OUT="+tmp, "TMPDIR="+tmp, "XDG_DATA_HOME="+home), c.env...)
 			// Its own process group, so that a run cut short, or this
 			// binary killed, leaves no Caddy, Redis or wrk behind.
 			out, err := harness.CombinedOutput(cmd)
 			if err != nil {
 				t.Fatalf("%s: %v\n%s", strings.Join(c.args, " "), err, out)
+			}
+			if _, err := os.Stat(home); !os.IsNotExist(err) {
+				t.Errorf("%s wrote into the user's data directory (%v)", c.name, err)
 			}
 			for _, want := range c.want {
 				if !strings.Contains(string(out), want) {

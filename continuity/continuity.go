@@ -103,7 +103,8 @@ type Watch struct {
 // Options is what Open needs besides the store.
 type Options struct {
 	// Identity names the store (its config), so that each store has its
-	// own memory; Dir is the folder of the memory files ("": memory only).
+	// own memory ("": the Watch's own, in no file); Dir is the folder of
+	// the memory files ("": memory only).
 	Identity, Dir string
 	// Probe reports whether the store holds any user.
 	Probe func(context.Context) (bool, error)

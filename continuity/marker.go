@@ -25,15 +25,24 @@ var memories sync.Map // identity hash → memory
 // that outlives it.
 type marker struct {
 	key, file string
+	mems      *sync.Map // memories, or the marker's own (no identity)
 	mu        sync.Mutex
 	err       error
 }
 
 // openMarker is the memory of the store named by identity, kept in dir
-// (none: in this process only).
+// (none: in this process only). No identity names no store: the memory
+// is the Watch's own, in no file. Keyed by "", every unnamed store (each
+// test's own) was one memory, so a store that one had seen hold users
+// made a later one's new, empty store look wiped
+// (TestWatchesOfUnnamedStoresRememberApart).
 func openMarker(dir, identity string) *marker {
 	sum := sha256.Sum256([]byte(identity))
-	m := &marker{key: hex.EncodeToString(sum[:12])}
+	m := &marker{key: hex.EncodeToString(sum[:12]), mems: &memories}
+	if identity == "" {
+		m.mems = new(sync.Map)
+		return m
+	}
 	if dir != "" {
 		m.file = filepath.Join(dir, m.key+".json")
 	}
@@ -42,7 +51,7 @@ func openMarker(dir, identity string) *marker {
 
 // get is what the process remembers, else what the file says.
 func (m *marker) get() memory {
-	if v, ok := memories.Load(m.key); ok {
+	if v, ok := m.mems.Load(m.key); ok {
 		return v.(memory)
 	}
 	var mem memory
@@ -57,7 +66,7 @@ func (m *marker) get() memory {
 // set remembers mem, writing the file when it changed (atomically: a crash
 // mid-write must not leave a file that remembers nothing).
 func (m *marker) set(mem memory) {
-	old, known := memories.Swap(m.key, mem)
+	old, known := m.mems.Swap(m.key, mem)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.file == "" || known && old.(memory) == mem && m.err == nil {

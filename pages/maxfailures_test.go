@@ -1,13 +1,16 @@
 package pages_test
 
 import (
+	"context"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/smsgate/caddy-smsgate/internal/sitetest"
+	"github.com/smsgate/caddy-smsgate/store"
 )
 
 // TestMaxFailuresHoldUnderABurst: through a real Caddy, 120 wrong app
@@ -46,15 +49,18 @@ func maxFailuresHoldUnderABurst(t *testing.T, storeLine string) {
 		}()
 	}
 	close(start)
-	wrongAnswers := 0
+	wrongAnswers, unavailable := 0, 0
 	for range tries {
 		switch res := <-answers; {
 		case res.StatusCode == http.StatusBadRequest && strings.Contains(res.Text, "Wrong code"):
 			wrongAnswers++
+		case res.StatusCode == http.StatusServiceUnavailable && strings.Contains(res.Text, "Sign-in is unavailable right now"):
+			unavailable++
 		case res.StatusCode != http.StatusTooManyRequests:
 			t.Errorf("a try of the burst: %d\n%s", res.StatusCode, res.Text)
 		}
 	}
+	spentBudgets(t, s, unavailable)
 	// A compared code is answered "wrong", or, when it began an account
 	// lock (the max_failures-th), logged so (locked_out); a try refused
 	// unchecked is neither, but of the refused tries one begins the lock
@@ -66,7 +72,9 @@ func maxFailuresHoldUnderABurst(t *testing.T, storeLine string) {
 		}
 	}
 	t.Logf("of %d wrong codes at once: %d answered wrong, %d began an account lock", tries, wrongAnswers, locks)
-	if seen := wrongAnswers + locks; seen > maxFailures+1 || wrongAnswers >= maxFailures || locks == 0 {
+	// A try cut by its budget may be the one that began the lock, its line
+	// unwritten: then the right code's refusal below shows the lock.
+	if seen := wrongAnswers + locks; seen > maxFailures+1 || wrongAnswers >= maxFailures || locks == 0 && unavailable == 0 {
 		t.Fatalf("of %d wrong codes sent at once, %d answered wrong and %d began an account lock; want fewer than max_failures %d wrong, and a lock, %d in all at most",
 			tries, wrongAnswers, locks, maxFailures, maxFailures+1)
 	}
@@ -111,4 +119,40 @@ func rightCodeStartsMaxFailuresAfresh(t *testing.T, storeLine string) {
 	sitetest.Expect(t, carol.guess(sitetest.AppCode(t, secret)), http.StatusSeeOther, "/")
 	wrong("after carol signed in", 2)
 	sitetest.Expect(t, a.guess(sitetest.WrongCode(sitetest.AppCode(t, secret))), http.StatusTooManyRequests, "")
+}
+
+// spentBudgets checks that each of the burst's n tries answered 503 spent
+// its request's store time (store.RequestBudget, 3 s of wall time in
+// store calls), as the log says ("checking a code": the budget's deadline,
+// go-redis's read cut at it, or ErrBudgetSpent), and nothing else failed. A budget is wall time: 120
+// tries at once through a race-enabled Caddy on two busy cores spent it
+// now and then (on Redis: 5 of 16 runs at load 25-40, two copies at once;
+// once in a whole run of the package beside another copy), and the test
+// failed on an answer it does not judge. Such a try counts neither as
+// compared nor as refused: the bounds below still hold for those answered,
+// and the lock must still hold.
+func spentBudgets(t *testing.T, s *sitetest.Site, n int) {
+	t.Helper()
+	spent := 0
+	for _, e := range s.LogEntries("checking a code") {
+		err, _ := e["error"].(string)
+		for _, timedOut := range []string{context.DeadlineExceeded.Error(), store.ErrBudgetSpent.Error(), "i/o timeout"} { // "i/o timeout": go-redis's read, to the budget's deadline
+			if strings.Contains(err, timedOut) {
+				spent++
+				break
+			}
+		}
+	}
+	if spent != n {
+		raw, _ := os.ReadFile(s.LogFile)
+		var errs []string
+		for _, l := range strings.Split(string(raw), "\n") {
+			if strings.Contains(l, `"level":"error"`) {
+				errs = append(errs, l)
+			}
+		}
+		t.Errorf("%d tries of the burst answered 503, %d of them for their store time spent (the log): another failure; the log's errors:\n%s", n, spent, strings.Join(errs, "\n"))
+	} else if n > 0 {
+		t.Logf("%d tries of the burst spent their store time (a loaded machine)", n)
+	}
 }

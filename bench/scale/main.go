@@ -97,6 +97,9 @@ http://localhost:%d {
 	}
 	base := fmt.Sprintf("http://localhost:%d", *port)
 	cmd := exec.Command(*caddyBin, "run", "--config", config)
+	// Caddy's data directory (a gate's memory of its stores) is the run's,
+	// never the user's.
+	cmd.Env = append(os.Environ(), "XDG_DATA_HOME="+filepath.Join(*dir, "data"))
 	start := time.Now()
 	// Caddy dies with this program, however it ends (log.Fatal runs no
 	// deferred stop; nor does a SIGKILL): before, it outlived both.
