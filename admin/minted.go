@@ -33,10 +33,31 @@ func mintedAnswer(answer map[string]string, ended session.MintedEnd) map[string]
 	return answer
 }
 
+// unlistedEnd is the answer to end-unlisted: what it ended, and the
+// invites minted through those sessions it ended (attack36 F3).
+type unlistedEnd struct {
+	session.Unlisted
+	Ended string `json:"invites_ended,omitempty"`
+	Used  string `json:"invites_used,omitempty"`
+}
+
+func newUnlistedEnd(u session.Unlisted, ended session.MintedEnd) unlistedEnd {
+	a := mintedAnswer(map[string]string{}, ended)
+	return unlistedEnd{Unlisted: u, Ended: a[InvitesEnded], Used: a[InvitesUsed]}
+}
+
 // endedField is the audit's fields of how many invites out ended, and
 // who used one, where it says.
 func endedField(out any) []zap.Field {
 	answer, _ := out.(map[string]string)
+	switch a := out.(type) {
+	case map[string]any: // a device's removal's
+		answer = map[string]string{}
+		answer[InvitesEnded], _ = a[InvitesEnded].(string)
+		answer[InvitesUsed], _ = a[InvitesUsed].(string)
+	case unlistedEnd:
+		answer = map[string]string{InvitesEnded: a.Ended, InvitesUsed: a.Used}
+	}
 	n, err := strconv.Atoi(answer[InvitesEnded])
 	if err != nil {
 		return nil

@@ -14,6 +14,7 @@ import (
 
 	"github.com/smsgate/caddy-smsgate/continuity"
 	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/internal/endkeys"
 	"github.com/smsgate/caddy-smsgate/internal/textsafe"
 	"github.com/smsgate/caddy-smsgate/phone"
 	"github.com/smsgate/caddy-smsgate/session"
@@ -83,6 +84,10 @@ type Request struct {
 	// mints an invite still stands once it is written (signin.Live): one
 	// revoked meanwhile gets no link (ErrMintEnded).
 	Live func(context.Context) (bool, error) `json:"-"`
+	// From, the console's, is the admin's session that asks: an invite
+	// she mints ends with it, and with the device it signed in with
+	// (session.MintedFrom, attack36 F3).
+	From *endkeys.MintedFrom `json:"-"`
 	// by is the admin at the console who asks (Site.Change): an invite
 	// she mints is hers, and ends with her (enrollment.NewInviteBy).
 	by string
@@ -241,13 +246,23 @@ func adminOp(ctx context.Context, svc *enrollment.Admin, tell *signin.Service, l
 		}
 		return mintedAnswer(map[string]string{"revoked": req.User}, ended), nil
 	case "sessions/end":
-		_, err := session.End(ctx, svc.Store, req.Realm, req.User, req.ID, svc.Now())
+		info, err := session.End(ctx, svc.Store, req.Realm, req.User, req.ID, svc.Now())
 		if errors.Is(err, session.ErrNoSession) {
 			return nil, &adminError{http.StatusNotFound, words.Newf("console.no_session", "user", textsafe.Escape(req.User))}
 		}
-		return map[string]string{"ended": req.ID}, err
+		if err != nil {
+			return nil, err
+		}
+		// An admin's: the invites she minted through it end too (attack36 F3).
+		ended, err := session.EndMintedOf(ctx, svc.Store, req.Realm, req.User, svc.Now(), logger, session.MintedIn(info.SID, info.Where.Trust))
+		return mintedAnswer(map[string]string{"ended": req.ID}, ended), err
 	case "sessions/end-unlisted":
-		return session.EndUnlisted(ctx, svc.Store, req.Realm, req.User, svc.Now())
+		u, err := session.EndUnlisted(ctx, svc.Store, req.Realm, req.User, svc.Now())
+		if err != nil || u.Count == 0 {
+			return unlistedEnd{Unlisted: u}, err
+		}
+		ended, err := session.EndMintedOf(ctx, svc.Store, req.Realm, req.User, svc.Now(), logger, session.MintedOfUnlisted(u))
+		return newUnlistedEnd(u, ended), err
 	case "invites":
 		ttl := defaultInviteTTL
 		if req.TTL != "" {
@@ -261,7 +276,7 @@ func adminOp(ctx context.Context, svc *enrollment.Admin, tell *signin.Service, l
 			}
 			ttl = d
 		}
-		token, err := svc.NewInviteBy(ctx, req.Realm, req.User, req.by, ttl)
+		token, err := svc.NewInviteFrom(ctx, req.Realm, req.User, req.by, req.From, ttl)
 		if errors.Is(err, enrollment.ErrInviteWithdrawn) {
 			return nil, ErrMintEnded // her revoke ended it as it was made
 		}
@@ -286,6 +301,9 @@ func adminOp(ctx context.Context, svc *enrollment.Admin, tell *signin.Service, l
 // did, what that means (note: the CLI prints the answer as it is, as it
 // does the notice of a removal with Caddy stopped).
 func removalAnswer(answer map[string]any, r signin.Removal) map[string]any {
+	for k, v := range mintedAnswer(map[string]string{}, r.Minted) { // an admin's: the invites its sessions minted (attack36 F3)
+		answer[k] = v
+	}
 	answer[signin.CodesWithdrawn] = r.CodesWithdrawn
 	if r.CodesWithdrawn {
 		answer["note"] = codesWithdrawnNote

@@ -65,12 +65,20 @@ func (s *Admin) NewInvite(ctx context.Context, realm, user string, ttl time.Dura
 	return s.NewInviteBy(ctx, realm, user, "", ttl)
 }
 
-// NewInviteBy is NewInvite by the admin by (the console's; "": the admin
-// API's or the CLI's, nobody's): the invite is first indexed as hers
-// (indexMinted), so that her revocation ends it (session.EndMinted). A
-// failure to index it makes no invite, and leaves her earlier links as
-// they were.
+// NewInviteBy is NewInviteFrom by the admin by from a session not known.
 func (s *Admin) NewInviteBy(ctx context.Context, realm, user, by string, ttl time.Duration) (string, error) {
+	return s.NewInviteFrom(ctx, realm, user, by, nil, ttl)
+}
+
+// NewInviteFrom is NewInvite by the admin by (the console's; "": the admin
+// API's or the CLI's, nobody's), from her session from (nil: not known):
+// the invite is first indexed as hers (indexMinted), so that her
+// revocation ends it (session.EndMinted), and the end of from, or of the
+// device it signed in with, too (attack36 F3). A failure to index it
+// makes no invite, and leaves her earlier links as they were. Its entry
+// is marked done once its record as its user's newest is written or never
+// will be (mintedDone; one not known to be stays pending, attack36 F1).
+func (s *Admin) NewInviteFrom(ctx context.Context, realm, user, by string, from *endkeys.MintedFrom, ttl time.Duration) (string, error) {
 	if ttl <= 0 || ttl > MaxInviteTTL {
 		return "", fmt.Errorf("an invite works for %v at most, not %v", MaxInviteTTL, ttl)
 	}
@@ -79,23 +87,31 @@ func (s *Admin) NewInviteBy(ctx context.Context, realm, user, by string, ttl tim
 	ctx = store.Lasting(ctx)
 	raw, _ := json.Marshal(Invite{User: user, Expires: now.Add(ttl), Made: now, By: by})
 	if by != "" {
-		if err := s.indexMinted(ctx, realm, by, user, inviteID(token), now, now.Add(ttl)); err != nil {
+		entry := endkeys.Minted{User: user, ID: inviteID(token), Expires: now.Add(ttl), Made: now, Pending: true, From: from}
+		if err := s.indexMinted(ctx, realm, by, entry); err != nil {
 			return "", err
 		}
 	}
-	if err := s.Store.Put(ctx, inviteKey(realm, token), raw, ttl); err != nil {
+	err := s.writeInvite(ctx, realm, user, token, raw, ttl)
+	if by != "" && !errors.Is(err, ErrInviteUnrecorded) {
+		s.mintedDone(ctx, realm, by, user, inviteID(token)) // her earlier ones for user are dead now
+	}
+	if err != nil {
 		return "", err
-	}
-	if err := s.markLatest(ctx, realm, user, inviteID(token)); err != nil {
-		return "", fmt.Errorf("%w: %w", ErrInviteUnrecorded, err)
-	}
-	if err := s.stillLatest(ctx, realm, user, token); err != nil {
-		return "", err
-	}
-	if by != "" {
-		s.unindexReplaced(ctx, realm, by, user, inviteID(token)) // her earlier ones for user are dead now
 	}
 	return token, nil
+}
+
+// writeInvite writes the invite token names (raw), then the record naming
+// it its user's newest (markLatest), and reads that back (stillLatest).
+func (s *Admin) writeInvite(ctx context.Context, realm, user, token string, raw []byte, ttl time.Duration) error {
+	if err := s.Store.Put(ctx, inviteKey(realm, token), raw, ttl); err != nil {
+		return err
+	}
+	if err := s.markLatest(ctx, realm, user, inviteID(token)); err != nil {
+		return fmt.Errorf("%w: %w", ErrInviteUnrecorded, err)
+	}
+	return s.stillLatest(ctx, realm, user, token)
 }
 
 // Invite is the record behind an invite link.

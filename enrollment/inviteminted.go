@@ -28,15 +28,14 @@ import (
 // endkeys.MaxMinted invites open: the index of hers is bounded.
 var ErrTooManyMinted = words.New("invite.too_many")
 
-// indexMinted records the invite id of user, minted at made, until
-// expires, in by's index, dropping those expired; its expiry is that of
+// indexMinted records entry (an invite of its user, pending: being
+// minted) in by's index, dropping those expired; its expiry is that of
 // the last of them (MaxInviteTTL at most). At the cap, the closed are
 // looked for and dropped (closedMinted), and it tries once more: the cap
 // counts only her open invites (fix35). An index that cannot be decoded
 // is logged and started again (fix35: it refused every mint of hers for
 // its life): the invites it named are not known.
-func (s *Admin) indexMinted(ctx context.Context, realm, by, user, id string, made, expires time.Time) error {
-	entry := endkeys.Minted{User: user, ID: id, Expires: expires, Made: made}
+func (s *Admin) indexMinted(ctx context.Context, realm, by string, entry endkeys.Minted) error {
 	err := s.addMinted(ctx, realm, by, entry, nil)
 	if !errors.Is(err, ErrTooManyMinted) {
 		return err
@@ -76,9 +75,13 @@ func (s *Admin) addMinted(ctx context.Context, realm, by string, entry endkeys.M
 
 // closedMinted reads which invites of by's index are closed, by their
 // IDs: replaced (its user's newest names another: a newer invite, her
-// reset, an end) or used (it enrolled its user: endkeys.InviteSpent). One
-// taken and not yet enrolled by is open: its flow ends with her. All in
-// one batch (one round trip on Redis); an error is the store's.
+// reset, an end), where its mint is done (one pending may still be
+// written its user's newest: attack36 F1), or used (it enrolled its user:
+// endkeys.InviteSpent). One taken and not yet enrolled by is open: its
+// flow ends with her. The index is read before its users' newest: an
+// entry done then had its record written before, and one named no more
+// is never named again. All in one batch (one round trip on Redis); an
+// error is the store's.
 func (s *Admin) closedMinted(ctx context.Context, realm, by string) (map[string]bool, error) {
 	raw, err := s.Store.Get(ctx, endkeys.MintedInvites(realm, by))
 	var list []endkeys.Minted
@@ -91,7 +94,9 @@ func (s *Admin) closedMinted(ctx context.Context, realm, by string) (map[string]
 	var b store.Batch
 	latest, spent := make([]*store.Op, len(list)), make([]*store.Op, len(list))
 	for i, m := range list {
-		latest[i] = b.Get(endkeys.LatestInvite(realm, m.User))
+		if !m.Pending {
+			latest[i] = b.Get(endkeys.LatestInvite(realm, m.User))
+		}
 		if !m.Made.IsZero() {
 			spent[i] = b.Get(endkeys.InviteSpent(realm, m.User, m.Made.UnixNano()))
 		}
@@ -99,8 +104,7 @@ func (s *Admin) closedMinted(ctx context.Context, realm, by string) (map[string]
 	_ = store.Do(ctx, s.Store, &b) // each read's error is its own
 	closed := map[string]bool{}
 	for i, m := range list {
-		var l latestInvite
-		if latest[i].Err == nil && json.Unmarshal(latest[i].Value, &l) == nil && l.ID != "" && l.ID != m.ID {
+		if latest[i] != nil && replaced(latest[i].Value, latest[i].Err, m.ID) {
 			closed[m.ID] = true
 		}
 		if spent[i] != nil && spent[i].Err == nil {
@@ -110,25 +114,63 @@ func (s *Admin) closedMinted(ctx context.Context, realm, by string) (map[string]
 	return closed, nil
 }
 
-// unindexReplaced drops from by's index the invites of user other than
-// id, once id is her newest (stillLatest): they are dead (ReadGone), and
-// the cap counts only the open (fix35). Where it fails they stay, counted
+// replaced reports whether raw (err: the read's), a user's newest
+// invite, names another than id.
+func replaced(raw []byte, err error, id string) bool {
+	var l latestInvite
+	return err == nil && json.Unmarshal(raw, &l) == nil && l.ID != "" && l.ID != id
+}
+
+// mintedDone marks the entry id (of user) in by's index done, once its
+// mint has written its record as user's newest or never will, then drops
+// the entries of user that were done then, and that her newest, read
+// after, does not name: they are dead (ReadGone), and the cap counts only
+// the open (fix35). An entry still pending is kept (attack36 F1: dropped,
+// a mint at the same time whose record came last stood out of her index,
+// and her end left its link live). Where it fails they stay, counted
 // until they expire or she is revoked: the mint stands.
-func (s *Admin) unindexReplaced(ctx context.Context, realm, by, user, id string) {
-	err := s.Store.Update(ctx, endkeys.MintedInvites(realm, by), func(old []byte, found bool) ([]byte, time.Duration, error) {
+func (s *Admin) mintedDone(ctx context.Context, realm, by, user, id string) {
+	var done []string // user's others, done when this one was marked
+	key := endkeys.MintedInvites(realm, by)
+	err := s.Store.Update(ctx, key, func(old []byte, found bool) ([]byte, time.Duration, error) {
+		done = nil
 		var list []endkeys.Minted
 		if !found || json.Unmarshal(old, &list) != nil {
 			return nil, 0, store.ErrUnchanged
 		}
-		n := len(list)
-		list = slices.DeleteFunc(list, func(m endkeys.Minted) bool { return m.User == user && m.ID != id })
-		if len(list) == n {
+		i := slices.IndexFunc(list, func(m endkeys.Minted) bool { return m.ID == id })
+		for _, m := range list {
+			if m.User == user && m.ID != id && !m.Pending {
+				done = append(done, m.ID)
+			}
+		}
+		if i < 0 || !list[i].Pending {
 			return nil, 0, store.ErrUnchanged
 		}
+		list[i].Pending = false
 		raw, err := json.Marshal(list)
 		return raw, endkeys.MintedLife(list, s.Now()), err
 	})
-	if err != nil {
+	if err == nil && len(done) > 0 {
+		var latest []byte
+		latest, err = s.Store.Get(ctx, endkeys.LatestInvite(realm, user))
+		if err == nil { // none: none replaced
+			err = s.Store.Update(ctx, key, func(old []byte, found bool) ([]byte, time.Duration, error) {
+				var list []endkeys.Minted
+				if !found || json.Unmarshal(old, &list) != nil {
+					return nil, 0, store.ErrUnchanged
+				}
+				n := len(list)
+				list = slices.DeleteFunc(list, func(m endkeys.Minted) bool { return slices.Contains(done, m.ID) && replaced(latest, nil, m.ID) })
+				if len(list) == n {
+					return nil, 0, store.ErrUnchanged
+				}
+				raw, err := json.Marshal(list)
+				return raw, endkeys.MintedLife(list, s.Now()), err
+			})
+		}
+	}
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		s.logger().Warn("an admin's index of the invites she minted: the replaced were not dropped", zap.String("realm", realm), zap.String("admin", textsafe.Escape(by)), zap.Error(err))
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/smsgate/caddy-smsgate/admin"
 	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/factor"
+	"github.com/smsgate/caddy-smsgate/internal/endkeys"
 	"github.com/smsgate/caddy-smsgate/internal/textsafe"
 	"github.com/smsgate/caddy-smsgate/phone"
 	"github.com/smsgate/caddy-smsgate/session"
@@ -94,7 +95,7 @@ func (p *Pages) console(req *request) {
 		p.fail(req, http.StatusForbidden, "bad_origin", p.sayID(req, "gate.bad_origin"))
 		return
 	}
-	c := &consoleView{Section: consoleSections[step], Admin: admin, this: cl.SID, live: p.live(cl)}
+	c := &consoleView{Section: consoleSections[step], Admin: admin, this: cl.SID, live: p.live(cl), from: session.MintedFrom(cl)}
 	status := http.StatusOK
 	switch c.Section {
 	case "people":
@@ -177,6 +178,9 @@ type consoleView struct {
 	EventKinds []eventKind
 	// Costs: the figures, drawn.
 	Costs *costsView
+	// from is the admin's own session, as an invite it mints names it
+	// (admin.Request.From).
+	from *endkeys.MintedFrom
 }
 
 // personView is a user as the console lists them.
@@ -313,7 +317,7 @@ func (p *Pages) consoleUser(req *request, c *consoleView, by string) int {
 		var err error
 		earlier := op == "invites" && p.openInvite(req, name) // read before the mint
 		if op != "" {
-			out, err = p.Site.Change(ctx, op, admin.Request{User: name, ID: id, Live: c.live}, by)
+			out, err = p.Site.Change(ctx, op, admin.Request{User: name, ID: id, Live: c.live, From: c.from}, by)
 		}
 		switch {
 		case c.Ask != "": // the question: nothing done yet

@@ -42,6 +42,17 @@ type MintedEnd struct {
 // removed (fix35: it blocked every end and mint of hers for its life):
 // the invites it named are not known, so none is ended.
 func EndMinted(ctx context.Context, st store.Store, realm, admin string, now time.Time, logger *zap.Logger) (MintedEnd, error) {
+	return EndMintedOf(ctx, st, realm, admin, now, logger, nil)
+}
+
+// EndMintedOf is EndMinted of the invites ends picks (nil: every one):
+// those minted through a session that ended, or with the device removed
+// (attack36 F3: MintedOfDevice, MintedIn, MintedUntil). The others stay,
+// in her index. logger nil: not told.
+func EndMintedOf(ctx context.Context, st store.Store, realm, admin string, now time.Time, logger *zap.Logger, ends func(endkeys.Minted) bool) (MintedEnd, error) {
+	if logger == nil {
+		logger = zap.NewNop()
+	}
 	ctx = store.Lasting(ctx)
 	var out MintedEnd
 	raw, err := st.Get(ctx, endkeys.MintedInvites(realm, admin))
@@ -65,6 +76,9 @@ func EndMinted(ctx context.Context, st store.Store, realm, admin string, now tim
 	}
 	done := []string{}
 	for _, m := range list {
+		if ends != nil && !ends(m) {
+			continue // left as it is, and in her index
+		}
 		if !now.Before(m.Expires) {
 			done = append(done, m.ID)
 			continue

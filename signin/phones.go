@@ -38,7 +38,7 @@ func (s *Service) RemovePhone(ctx context.Context, realm, user, id string, keep 
 		if r.Device.Masked != "" {
 			fields = append(fields, zap.String("phone", r.Device.Masked))
 		}
-		s.audit("device_removed", user, "", fields...)
+		s.audit("device_removed", user, "", append(fields, mintedFields(r.Minted)...)...)
 	}
 	return r, err
 }
@@ -68,6 +68,9 @@ type Removal struct {
 	// CodesWithdrawn says that this removal withdrew the user's recovery
 	// codes (a session the device earned made them): she makes new ones.
 	CodesWithdrawn bool
+	// Minted is what it did with the invites she minted as an admin at
+	// the console through a session the device earned (attack36 F3).
+	Minted session.MintedEnd
 	// Owed says, of a removal that tells nobody (RemoveDevice), that its
 	// notice is still owed: a removal of the device asked again through a
 	// running Caddy tells it. OwedUnread is the store's failure to say
@@ -157,6 +160,11 @@ func removeDevice(ctx context.Context, d *enrollment.Devices, realm, user, id st
 		mark, unread = d.RemovedMark(ctx, realm, user, id)
 	}
 	if err := session.EndMarkedDevice(ctx, d.Store, realm, user, id, mark, keep, d.Now()); err != nil {
+		return r, err
+	}
+	// An admin's invites minted through a session it earned end with it
+	// (and those of an index entry naming no session: attack36 F3).
+	if r.Minted, err = session.EndMintedOf(ctx, d.Store, realm, user, d.Now(), d.Logger, session.MintedOfDevice(id, keep)); err != nil {
 		return r, err
 	}
 	r.CodesWithdrawn, err = d.ForgetCodesMadeBy(ctx, realm, user, id) // the set a session it earned made

@@ -184,7 +184,12 @@ func (s *Service) endLost(ctx context.Context, realm, name, keyed, was string, i
 	}
 	st := s.Devices.Store
 	withdrawn, removed, byDevice := false, 0, false
-	err := session.EndUserUntil(ctx, st, realm, name, cmp.Or(at, s.Devices.Now()))
+	var minted session.MintedEnd
+	until := cmp.Or(at, s.Devices.Now())
+	err := session.EndUserUntil(ctx, st, realm, name, until)
+	if err == nil { // an admin's invites minted through a session it ended (attack36 F2)
+		minted, err = session.EndMintedOf(ctx, st, realm, name, s.Devices.Now(), s.Logger, session.MintedUntil(until))
+	}
 	if err == nil { // a recovery session kept at a removal of a device its chain added, signed in since at
 		var tombstones []string
 		if tombstones, err = s.Devices.RemovedIDs(ctx, realm, name); err == nil {
@@ -206,9 +211,9 @@ func (s *Service) endLost(ctx context.Context, realm, name, keyed, was string, i
 		return err
 	}
 	if len(ids) == 0 {
-		s.audit("provisioned_user_removed", name, "")
+		s.audit("provisioned_user_removed", name, "", mintedFields(minted)...)
 	} else {
-		s.audit("provisioned_number_changed", name, e164)
+		s.audit("provisioned_number_changed", name, e164, mintedFields(minted)...)
 	}
 	if withdrawn { // her printed codes stop working: she is told, as at a removal, of the number
 		s.audit(CodesWithdrawn, name, "")

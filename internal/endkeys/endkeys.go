@@ -114,6 +114,26 @@ type Minted struct {
 	ID      string    `json:"id"`
 	Expires time.Time `json:"expires"`
 	Made    time.Time `json:"made,omitzero"`
+	// Pending marks a mint in progress: its record as its user's newest
+	// (LatestInvite) may be written yet, so a record naming another does
+	// not close it (attack36 F1). Its mint clears it once that record is
+	// written or never will be. None: an entry of the release before.
+	Pending bool `json:"pending,omitempty"`
+	// From is the session that minted it (attack36 F3): the end of that
+	// session, or of the device it signed in with, ends it. nil: an entry
+	// of the release before, ended at any removal of a device of hers.
+	From *MintedFrom `json:"from,omitempty"`
+}
+
+// MintedFrom is the admin's session that minted an invite: its SID, when
+// it was signed (whole seconds, as its token), the trusted browser it
+// came from or made, and the device that earned it ("" for none, or not
+// known to it: a recovery code's, a session of a release before).
+type MintedFrom struct {
+	SID    string    `json:"sid"`
+	Issued time.Time `json:"issued"`
+	Trust  string    `json:"trust,omitempty"`
+	Device string    `json:"device,omitempty"`
 }
 
 // MintedLife is how long an index holding list is kept past now: until

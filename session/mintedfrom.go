@@ -1,0 +1,59 @@
+package session
+
+import (
+	"slices"
+	"time"
+
+	"github.com/smsgate/caddy-smsgate/internal/endkeys"
+)
+
+// Which of an admin's console invites end with what ended (attack36 F3):
+// each entry of her index names the session that minted it
+// (endkeys.MintedFrom). An entry of the release before names none: a
+// removal of a device of hers ends it (a thief's phone may have minted
+// it), the end of one session does not.
+
+// MintedFrom is the entry's record of the session cl minting an invite.
+func MintedFrom(cl *Claims) *endkeys.MintedFrom {
+	from := &endkeys.MintedFrom{SID: cl.SID, Device: cl.DeviceID()}
+	if cl.IssuedAt != nil {
+		from.Issued = cl.IssuedAt.UTC()
+	}
+	if cl.Trust != nil {
+		from.Trust = *cl.Trust
+	}
+	return from
+}
+
+// MintedOfDevice picks the invites minted through a session the removal
+// of device ended (EndDevice: one the device earned, but keep where it
+// stays), and those whose entry names no session.
+func MintedOfDevice(device string, keep *Claims) func(endkeys.Minted) bool {
+	keepSID, _ := kept(keep, device)
+	return func(m endkeys.Minted) bool {
+		return m.From == nil || m.From.Device == device && m.From.SID != keepSID
+	}
+}
+
+// MintedIn picks the invites minted through session sid, or through a
+// session of trust ("" for none): End ends them all.
+func MintedIn(sid, trust string) func(endkeys.Minted) bool {
+	return func(m endkeys.Minted) bool {
+		return m.From != nil && (m.From.SID == sid || trust != "" && m.From.Trust == trust)
+	}
+}
+
+// MintedUntil picks the invites minted through a session signed until at
+// (a revocation of her sessions until then: a provisioned admin's lost
+// number, EndUserUntil), and those whose entry names no session.
+func MintedUntil(at time.Time) func(endkeys.Minted) bool {
+	return func(m endkeys.Minted) bool { return m.From == nil || !m.From.Issued.After(at) }
+}
+
+// MintedOfUnlisted picks the invites minted through a session EndUnlisted
+// ended with u: signed until u.Through, or of a trust it names.
+func MintedOfUnlisted(u Unlisted) func(endkeys.Minted) bool {
+	return func(m endkeys.Minted) bool {
+		return m.From != nil && (!m.From.Issued.After(u.Through) || m.From.Trust != "" && slices.Contains(u.Trusts, m.From.Trust))
+	}
+}
