@@ -116,6 +116,9 @@ func TestAccessibleAndCSPSafe(t *testing.T) {
 				case "style", "script", "foreignobject", "image", "use":
 					t.Errorf("a <%s> element", n.Data)
 				case "svg":
+					if attr(n, "aria-hidden") == "true" && attr(n, "class") == "chart-scale" {
+						break // a Columns' scale, beside the image: its numbers are in the table
+					}
 					if attr(n, "role") != "img" || ids[attr(n, "aria-labelledby")] == nil || ids[attr(n, "aria-labelledby")].Data != "figcaption" {
 						t.Errorf("the svg is not an image named by the caption: %v", n.Attr)
 					}
