@@ -1,6 +1,9 @@
 package chart
 
-import "html/template"
+import (
+	"html/template"
+	"math"
+)
 
 // Columns draws c as stacked columns, one per label, in order (days, left
 // to right): for a count over time. Only the first, the last and a week
@@ -16,6 +19,9 @@ func Columns(c Chart) (template.HTML, error) {
 	}
 	scale := niceMax(top0)
 	ticks := []float64{0, scale / 2, scale}
+	if c.whole() && scale/2 != math.Trunc(scale/2) {
+		ticks = []float64{0, scale} // no half a text (walk36: "2.5", and in German too)
+	}
 	const height, top, bottom = 216.0, 12.0, 192.0
 	y := func(v float64) float64 { return bottom - v/scale*(bottom-top) }
 	// The scale is an image of its own beside the picture's box, as wide
@@ -77,4 +83,16 @@ func ends(n int) []int {
 		}
 	}
 	return out
+}
+
+// whole reports whether every value is a whole number (a count).
+func (c *Chart) whole() bool {
+	for _, s := range c.Series {
+		for _, v := range s.Values {
+			if v != math.Trunc(v) {
+				return false
+			}
+		}
+	}
+	return true
 }
