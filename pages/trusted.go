@@ -160,7 +160,7 @@ func (p *Pages) trustViews(req *request, user string) []trustView {
 	this := p.heldTrust(req, user)
 	views := make([]trustView, len(list))
 	for i, tb := range list {
-		views[i] = trustView{ID: tb.ID, Browser: tb.Browser, Since: tb.Created.Format(p.sayID(req, "date.format")), This: tb.ID == this}
+		views[i] = trustView{ID: tb.ID, Browser: p.trustedName(req.lang, tb.Browser), Since: tb.Created.Format(p.sayID(req, "date.format")), This: tb.ID == this}
 	}
 	return views
 }
