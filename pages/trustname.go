@@ -1,13 +1,16 @@
 package pages
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // trustedName is a trusted browser's name as its record holds it, worded
 // in the language of the page it was trusted on ("Firefox unter Linux"),
 // said in lang ("Firefox on Linux"): its kind and system read back by
 // each language's name.browser (and name.some_browser) and worded again
 // (walk36: a German page listed "Chrome on Linux"). A name no language
-// reads is shown as it is.
+// reads, its kind and system among browserOf's, is shown as it is.
 func (p *Pages) trustedName(lang, stored string) string {
 	for _, l := range p.Words.Langs() {
 		some := p.Words.T(l, "name.some_browser")
@@ -35,7 +38,14 @@ func (p *Pages) trustedName(lang, stored string) string {
 		if one == some {
 			one = ""
 		}
-		return p.nameBrowser(lang, one, two)
+		if (one == "" || named(browserNames, one)) && named(systemNames, two) {
+			return p.nameBrowser(lang, one, two)
+		}
 	}
 	return stored
+}
+
+// named reports whether name is one of names' (browserNames, systemNames).
+func named(names [][2]string, name string) bool {
+	return slices.ContainsFunc(names, func(n [2]string) bool { return n[1] == name })
 }
