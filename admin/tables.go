@@ -48,8 +48,9 @@ func usersTable(raw []byte) ([]byte, error) {
 				phone = "(hash only)"
 			}
 			// Names as they are shown, not obeyed: no direction override
-			// rearranges the row.
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", textsafe.Escape(u.User), kind, phone, d.ID, textsafe.Escape(d.Name), last, left)
+			// rearranges the row. A device its user did not name is
+			// "Phone 2" (Device.Label, in English).
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", textsafe.Escape(u.User), kind, phone, d.ID, textsafe.Escape(d.Label(nil, "en")), last, left)
 		}
 	}
 	if err := tw.Flush(); err != nil {

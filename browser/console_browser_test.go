@@ -21,7 +21,8 @@ func (c *chrome) axeEverywhere(source, name string) {
 
 // TestConsoleInABrowser: each page of the console in Chromium (its CSP
 // enforced), with no violation axe-core finds, light and dark, phone and
-// desktop; and the screenshots the README shows.
+// desktop; the people page's two forms alike; and the screenshots the
+// README shows.
 func TestConsoleInABrowser(t *testing.T) {
 	sitetest.Parallel(t)
 	source := axeSource(t)
@@ -39,6 +40,9 @@ func TestConsoleInABrowser(t *testing.T) {
 	b.do(chromedp.SetValue(chromedp.CSS(`#code`), s.LastCode()), chromedp.Submit(chromedp.CSS(`#code`)), chromedp.WaitVisible(chromedp.CSS(`ul.codes`)))
 
 	b.do(chromedp.Navigate(s.Base+"/.smsgate/admin/"), chromedp.WaitVisible(chromedp.CSS(`table.console`)))
+	if odd := b.eval(peopleFormsDiffer); odd != "" {
+		t.Errorf("the people page's forms: %s", odd)
+	}
 	b.axeEverywhere(source, "people")
 	b.shoot("console-people")
 	b.do(chromedp.Navigate(s.Base+"/.smsgate/admin/user?name=bob"), chromedp.WaitVisible(chromedp.CSS(`form.actions`)),

@@ -222,10 +222,29 @@ func TestButtonsPromiseOnlyWhatTheServerDoes(t *testing.T) {
 	d.do(chromedp.Navigate(s.Base+"/.smsgate/verify"), chromedp.WaitVisible(chromedp.CSS(`#call button`)))
 }
 
+// recoveryButtonOdd says how the devices page's "Make new codes (the old
+// ones stop working)" differs from the links below it ("Back to the
+// site", and "Sign out everywhere", a button as it is): its text's left
+// edge, font and underline; "" when it reads as they do (walk36's 3: a
+// centred block in the buttons' smaller font).
+const recoveryButtonOdd = `(() => {
+  const b = document.querySelector('form:has(input[name=action][value=recovery]) button'), home = document.querySelector('#home');
+  if (!b || !home) return 'no button or no link';
+  const text = document.createRange();
+  text.selectNodeContents(b);
+  const out = [], at = text.getBoundingClientRect().left, want = home.getBoundingClientRect().left;
+  if (Math.abs(at - want) > 1) out.push('its text begins at ' + Math.round(at) + ' px, the links at ' + Math.round(want));
+  const s = getComputedStyle(b), h = getComputedStyle(home);
+  if (s.fontSize !== h.fontSize || s.fontFamily !== h.fontFamily) out.push('its text is ' + s.fontSize + ' ' + s.fontFamily + ', the links\' ' + h.fontSize + ' ' + h.fontFamily);
+  if (!s.textDecorationLine.includes('underline')) out.push('it is not underlined');
+  return out.join('; ');
+})()`
+
 // TestDevicesPageSaysWhatItDid: each action is followed by what was done;
 // "Make new codes" and "Sign out everywhere" ask first (a page of their
 // own, so without JavaScript too); a new passkey takes the name typed;
-// the trusted browsers mark this one.
+// the trusted browsers mark this one; "Make new codes" reads as the
+// links below it do.
 func TestDevicesPageSaysWhatItDid(t *testing.T) {
 	sitetest.Parallel(t)
 	s := sitetest.Basic(t, "remember 30d")
@@ -241,6 +260,9 @@ func TestDevicesPageSaysWhatItDid(t *testing.T) {
 	b.do(chromedp.Navigate(s.Base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`ul.devices`)))
 	if got := b.text(`main`); !strings.Contains(got, "This browser") {
 		t.Fatalf("the trusted browsers do not mark this one: %q", got)
+	}
+	if odd := b.eval(recoveryButtonOdd); odd != "" {
+		t.Errorf("the devices page's \"Make new codes\": %s", odd)
 	}
 	// Rename: said.
 	b.do(chromedp.Click(chromedp.CSS(`details.edit summary`)), chromedp.SetValue(chromedp.CSS(`details.edit input[name=name]`), "Old phone"),

@@ -36,23 +36,13 @@ const narrowFaults = `(() => {
 // (a 640-wide picture keeps a readable width in a box that scrolls) and no
 // element overflows the page or its card (the charts' tables scroll in
 // that box); axe finds nothing there; the per-day chart's box opens at its
-// newest column. Before (walk33's 73n): text at about 5 px, and the first
+// newest column, and its scale stays in sight scrolled to either end.
+// Before (walk33's 73n): text at about 5 px, and the first
 // table past the card; (walk34's 55b) the box opened at the oldest day.
 func TestTheCostsPageAt360Pixels(t *testing.T) {
 	sitetest.Parallel(t)
 	source := axeSource(t)
-	s := sitetest.Basic(t, "admins alice")
-	for i, user := range []string{"bob", "demo"} {
-		c := sitetest.NewClient(t, user)
-		tok := c.CSRF("/.smsgate/enroll")
-		c.Post("/.smsgate/enroll", url.Values{"phone": {[]string{"+4915123000002", "+14155550103"}[i]}, "csrf": {tok}})
-		c.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}})
-	}
-	b := newChrome(t)
-	b.headers("alice", "de")
-	b.do(chromedp.Navigate(s.Base+"/.smsgate/admin/"), chromedp.WaitVisible(chromedp.CSS(`#phone`)),
-		chromedp.SendKeys(chromedp.CSS(`#phone`), "+1 415 555 0100"), chromedp.Submit(chromedp.CSS(`#phone`)), chromedp.WaitVisible(chromedp.CSS(`#code`)))
-	b.do(chromedp.SetValue(chromedp.CSS(`#code`), s.LastCode()), chromedp.Submit(chromedp.CSS(`#code`)), chromedp.WaitVisible(chromedp.CSS(`ul.codes`)))
+	b, s := costsPage(t, "de")
 	b.do(chromedp.EmulateViewport(360, 740, chromedp.EmulateMobile))
 	b.view.w = 360
 	b.do(chromedp.Navigate(s.Base+"/.smsgate/admin/costs"), chromedp.WaitVisible(chromedp.CSS(`svg`)))
@@ -74,6 +64,29 @@ func TestTheCostsPageAt360Pixels(t *testing.T) {
 	if gone := b.eval(countryScrolledAway); gone != "" {
 		t.Errorf("the costs page at 360 px: %s", gone)
 	}
+	if gone := b.eval(scaleScrolledAway); gone != "" {
+		t.Errorf("the costs page at 360 px: %s", gone)
+	}
+}
+
+// costsPage is a site with two users' texts (to Germany and the US) and
+// its admin alice signed in to the console in Chromium, her page's
+// language lang.
+func costsPage(t *testing.T, lang string) (*chrome, *sitetest.Site) {
+	t.Helper()
+	s := sitetest.Basic(t, "admins alice")
+	for i, user := range []string{"bob", "demo"} {
+		c := sitetest.NewClient(t, user)
+		tok := c.CSRF("/.smsgate/enroll")
+		c.Post("/.smsgate/enroll", url.Values{"phone": {[]string{"+4915123000002", "+14155550103"}[i]}, "csrf": {tok}})
+		c.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}})
+	}
+	b := newChrome(t)
+	b.headers("alice", lang)
+	b.do(chromedp.Navigate(s.Base+"/.smsgate/admin/"), chromedp.WaitVisible(chromedp.CSS(`#phone`)),
+		chromedp.SendKeys(chromedp.CSS(`#phone`), "+1 415 555 0100"), chromedp.Submit(chromedp.CSS(`#phone`)), chromedp.WaitVisible(chromedp.CSS(`#code`)))
+	b.do(chromedp.SetValue(chromedp.CSS(`#code`), s.LastCode()), chromedp.Submit(chromedp.CSS(`#code`)), chromedp.WaitVisible(chromedp.CSS(`ul.codes`)))
+	return b, s
 }
 
 // countryScrolledAway scrolls the table by country to its right end and

@@ -57,9 +57,6 @@ const MaxSeries = 6
 // a stylesheet; adjacent ones differ by at least a third.
 var opacities = [MaxSeries]string{"1", "0.62", "0.36", "0.82", "0.5", "0.22"}
 
-// width is the viewBox's width; the image scales to its container.
-const width = 640
-
 func (c *Chart) format(v float64) string {
 	if c.Format != nil {
 		return c.Format(v)
@@ -120,37 +117,50 @@ func esc(s string) string { return html.EscapeString(s) }
 // num writes a coordinate: at most one decimal.
 func num(v float64) string { return strconv.FormatFloat(math.Round(v*10)/10, 'f', -1, 64) }
 
+// pct writes a coordinate in percent of the image's width: two decimals
+// (a tenth of a percent is a pixel of a wide screen).
+func pct(v float64) string { return strconv.FormatFloat(math.Round(v*100)/100, 'f', -1, 64) + "%" }
+
 // open begins the figure and the image: the caption, the legend (HTML,
 // outside the scroller: walk35's 50, it scrolled off with the picture),
-// and the svg named by the caption and described by the summary. fromEnd
-// says the picture's scroller opens at its right end and keeps a width
-// its text can be read at (the newest of a count over time: Columns);
-// height is the image's in its viewBox, 640 wide. A Bars' image (fromEnd
-// false, fluid) has no viewBox: its user units are CSS pixels, its bars
-// placed in percentages of its width, so that it is drawn at its box's
-// width, text at 12 px (walk35's B1: the bars ran off a 360 px screen).
-func (c *Chart) open(w *writer, height float64, fromEnd bool) {
+// and the svg named by the caption and described by the summary, height
+// CSS pixels high. An image has no viewBox: its user units are CSS
+// pixels, its parts placed in percentages of its width, so that it is
+// drawn at its box's width and its text at the legend's size at any
+// width (walk35's B1: a 640-wide Bars ran off a 360 px screen; walk36's
+// 2: a Columns' text scaled to 17 px on a desktop). scale, if set, is
+// an image of its own drawn beside the picture, outside the box it
+// scrolls in: a Columns' scale (walk36's 1: it scrolled off with the
+// days). fromEnd says the picture keeps a width its days can be told
+// apart at (CSS) and its scroller opens at its right end, the newest of
+// a count over time (Columns).
+func (c *Chart) open(w *writer, height float64, scale string, fromEnd bool) {
 	w.f(`<figure class="chart" id="%s">`+"\n", c.ID)
 	w.f(`<figcaption id="%s-title">%s</figcaption>`+"\n", c.ID, esc(c.Title))
 	c.legend(w)
-	// Scrollers: on a narrow screen a Columns' picture keeps a width its
-	// text can be read at (CSS) and scrolls in a box of its own, named by
-	// the caption (it opens at its right end, the newest days, without
-	// script: walk34's 55b, the oldest shown first); its table, once
+	// Scrollers: on a narrow screen a Columns' picture keeps its width
+	// and scrolls in a box of its own, named by the caption (it opens at
+	// its right end, the newest days, without script: walk34's 55b, the
+	// oldest shown first), its scale beside the box; its table, once
 	// shown, scrolls in the outer one (its summary in it stays where it
 	// is), not the page.
 	w.f("<div class=\"chart-scroll\">\n")
-	picture, box := "chart-picture", fmt.Sprintf(`viewBox="0 0 %d %s"`, width, num(height))
+	picture := "chart-picture"
 	if fromEnd {
 		picture += " from-end"
-	} else {
-		box = fmt.Sprintf(`height="%s"`, num(height))
+	}
+	if scale != "" {
+		w.f("<div class=\"chart-row\">\n%s", scale)
 	}
 	w.f(`<div class="%s" tabindex="0" role="region" aria-labelledby="%s-title">`+"\n", picture, c.ID)
-	w.f(`<svg xmlns="http://www.w3.org/2000/svg" class="chart-image" %s role="img" aria-labelledby="%s-title" aria-describedby="%[2]s-desc" focusable="false">`+"\n",
-		box, c.ID)
+	w.f(`<svg xmlns="http://www.w3.org/2000/svg" class="chart-image" height="%s" role="img" aria-labelledby="%s-title" aria-describedby="%[2]s-desc" focusable="false">`+"\n",
+		num(height), c.ID)
 	w.f(`<desc id="%s-desc">%s</desc>`+"\n", c.ID, esc(c.Summary))
 }
+
+// size is the charts' text size in CSS pixels: the legend's (CSS:
+// .8125rem).
+const size = 13.0
 
 // Text is measured as the charts draw it: charWidth em a character, more
 // than most glyphs of a sans-serif take (a few wide capitals aside), so
@@ -163,9 +173,6 @@ const charWidth = 0.6
 func textWidth(s string, size float64) float64 {
 	return float64(len([]rune(s))) * size * charWidth
 }
-
-// margin is room kept free at the image's right edge.
-const margin = 4
 
 // legend lists the series, a swatch (coloured by the stylesheet) and a
 // name each, in HTML above the picture: it wraps at the page's width and
@@ -181,9 +188,9 @@ func (c *Chart) legend(w *writer) {
 // stacks draws each series' part of each label, a <g> a series, stacked
 // on the parts before it: place is where label i's part from base to
 // base+v goes (x, y, width, height, as written: numbers or percentages).
-// Then it closes the image, and the
-// table closes the figure.
-func (c *Chart) stacks(w *writer, place func(i int, base, v float64) (x, y, width, height string)) template.HTML {
+// Then it closes the image (and its row, beside a scale), and the table
+// closes the figure.
+func (c *Chart) stacks(w *writer, row bool, place func(i int, base, v float64) (x, y, width, height string)) template.HTML {
 	base := make([]float64, len(c.Labels))
 	for si, s := range c.Series {
 		w.f(`<g class="series series-%d" fill="currentColor" fill-opacity="%s">`+"\n", si, opacities[si])
@@ -200,6 +207,9 @@ func (c *Chart) stacks(w *writer, place func(i int, base, v float64) (x, y, widt
 		w.f("</g>\n")
 	}
 	w.f("</svg>\n</div>\n")
+	if row {
+		w.f("</div>\n")
+	}
 	c.table(w)
 	return safe(w)
 }

@@ -12,21 +12,23 @@ const CSS = `/* Charts (package chart). */
 .chart { margin: 1rem 0 1.5rem; }
 .chart figcaption { font-weight: 600; margin-bottom: .35rem; }
 .chart-image { display: block; width: 100%; }
-.chart-image[viewBox] { height: auto; }
 .chart-legend { list-style: none; margin: 0 0 .35rem; padding: 0; display: flex; flex-wrap: wrap; gap: .1rem 1rem; font-size: .8125rem; }
 .chart-swatch { display: inline-block; width: .625rem; height: .625rem; margin-right: .35rem; background: currentColor; }
 .chart-scroll, .chart-picture { overflow-x: auto; }
-/* Below 480 px a count over time's 640-wide picture (from-end) would
-   draw its 11-unit text at 6 px: it keeps its own width (40rem: text as
-   drawn) and scrolls in its box instead, opening at its right end, the
-   newest days: a right-to-left box overflows to its left, so it starts
-   scrolled to the right (walk34's 55b). Bars have no viewBox: they are
-   drawn at their box's width, text at 12 px (walk35's B1). */
-@media (max-width: 30em) {
-  .chart-picture.from-end .chart-image { min-width: 40rem; }
-  .chart-picture.from-end { direction: rtl; }
-  .chart-picture.from-end > * { direction: ltr; }
-}
+/* A count over time's scale stands beside its picture's box, outside
+   it: it stays in sight while the days scroll (walk36's 1). */
+.chart-row { display: flex; align-items: flex-start; }
+.chart-scale { display: block; flex: none; }
+.chart-row > .chart-picture { flex: 1 1 auto; min-width: 0; }
+/* Charts have no viewBox: drawn at their box's width, their text at the
+   legend's size (walk35's B1, walk36's 2). A count over time's picture
+   keeps a width its days can be told apart and its labels read at
+   (40rem) and scrolls in its box below it, opening at its right end,
+   the newest days: a right-to-left box overflows to its left, so it
+   starts scrolled to the right (walk34's 55b). */
+.chart-picture.from-end .chart-image { min-width: 40rem; }
+.chart-picture.from-end { direction: rtl; }
+.chart-picture.from-end > * { direction: ltr; }
 .chart .series-0 { fill: var(--chart-0); fill-opacity: 1; }
 .chart-swatch.series-0 { background: var(--chart-0); }
 .chart .series-1 { fill: var(--chart-1); fill-opacity: 1; }

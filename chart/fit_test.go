@@ -71,48 +71,56 @@ func TestEveryLabelFits(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			svg := find(doc, "svg")
-			// Without a viewBox (Bars) the image is as wide as its box: a
-			// phone's, 300 px, and as high as its height.
-			var vb [4]float64
-			for i, f := range strings.Fields(attr(svg, "viewBox")) {
-				vb[i], _ = strconv.ParseFloat(f, 64)
-			}
-			if attr(svg, "viewBox") == "" {
-				vb[2] = 300
-				vb[3], _ = strconv.ParseFloat(attr(svg, "height"), 64)
-			}
 			texts := 0
-			var walk func(*html.Node)
-			walk = func(n *html.Node) {
-				if n.Type == html.ElementNode && n.Data == "text" {
-					texts++
-					x, _ := strconv.ParseFloat(strings.TrimSuffix(attr(n, "x"), "%"), 64)
-					if strings.HasSuffix(attr(n, "x"), "%") {
-						x *= vb[2] / 100
+			for _, svg := range findAll(doc, "svg") {
+				// Without a viewBox the image is as wide as its box: a
+				// phone's, 300 px, or a Columns' 640 (40rem, from-end),
+				// and as high as its height; its scale as wide as it says.
+				var vb [4]float64
+				for i, f := range strings.Fields(attr(svg, "viewBox")) {
+					vb[i], _ = strconv.ParseFloat(f, 64)
+				}
+				if attr(svg, "viewBox") == "" {
+					vb[2] = 300
+					if strings.Contains(attr(svg.Parent, "class"), "from-end") {
+						vb[2] = 640
 					}
-					y, _ := strconv.ParseFloat(attr(n, "y"), 64)
-					size, _ := strconv.ParseFloat(inherited(n, "font-size", "16"), 64)
-					s := text(n)
-					w := textWidth(s, size)
-					switch inherited(n, "text-anchor", "start") {
-					case "middle":
-						x -= w / 2
-					case "end":
-						x -= w
+					if w := attr(svg, "width"); w != "" {
+						vb[2], _ = strconv.ParseFloat(w, 64)
 					}
-					if x < vb[0] || x+w > vb[0]+vb[2] || y-size < vb[1] || y+size*0.25 > vb[1]+vb[3] {
-						t.Errorf("%s, %s: %q (%.1f to %.1f across, %.1f to %.1f down) leaves the viewBox %v", lang, name, s, x, x+w, y-size, y+size*0.25, vb)
+					vb[3], _ = strconv.ParseFloat(attr(svg, "height"), 64)
+				}
+				var walk func(*html.Node)
+				walk = func(n *html.Node) {
+					if n.Type == html.ElementNode && n.Data == "text" {
+						texts++
+						x, _ := strconv.ParseFloat(strings.TrimSuffix(attr(n, "x"), "%"), 64)
+						if strings.HasSuffix(attr(n, "x"), "%") {
+							x *= vb[2] / 100
+						}
+						y, _ := strconv.ParseFloat(attr(n, "y"), 64)
+						size, _ := strconv.ParseFloat(inherited(n, "font-size", "16"), 64)
+						s := text(n)
+						w := textWidth(s, size)
+						switch inherited(n, "text-anchor", "start") {
+						case "middle":
+							x -= w / 2
+						case "end":
+							x -= w
+						}
+						if x < vb[0] || x+w > vb[0]+vb[2] || y-size < vb[1] || y+size*0.25 > vb[1]+vb[3] {
+							t.Errorf("%s, %s: %q (%.1f to %.1f across, %.1f to %.1f down) leaves the viewBox %v", lang, name, s, x, x+w, y-size, y+size*0.25, vb)
+						}
+						if strings.HasSuffix(s, "…") && (name == "per-day" || name == "per-country" || inherited(n, "class", "") == "legend") {
+							t.Errorf("%s, %s: %q is cut", lang, name, s)
+						}
 					}
-					if strings.HasSuffix(s, "…") && (name == "per-day" || name == "per-country" || inherited(n, "class", "") == "legend") {
-						t.Errorf("%s, %s: %q is cut", lang, name, s)
+					for k := n.FirstChild; k != nil; k = k.NextSibling {
+						walk(k)
 					}
 				}
-				for k := n.FirstChild; k != nil; k = k.NextSibling {
-					walk(k)
-				}
+				walk(svg)
 			}
-			walk(svg)
 			if texts < 4 {
 				t.Errorf("%s, %s: %d texts read", lang, name, texts)
 			}
@@ -120,17 +128,16 @@ func TestEveryLabelFits(t *testing.T) {
 	}
 }
 
-// find is the first element named tag under n.
-func find(n *html.Node, tag string) *html.Node {
+// findAll is every element named tag under n, in order.
+func findAll(n *html.Node, tag string) []*html.Node {
+	var out []*html.Node
 	if n.Type == html.ElementNode && n.Data == tag {
-		return n
+		out = append(out, n)
 	}
 	for k := n.FirstChild; k != nil; k = k.NextSibling {
-		if f := find(k, tag); f != nil {
-			return f
-		}
+		out = append(out, findAll(k, tag)...)
 	}
-	return nil
+	return out
 }
 
 // inherited is n's attribute key, or its nearest ancestor's, or else.

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/store"
 )
 
@@ -38,20 +39,51 @@ func TestAnInviteExpiresByTheClock(t *testing.T) {
 	}
 }
 
-// A phone added unnamed is named in words, in the language of the page
-// that added it and counted among the user's phones ("Phone 1", then
-// "Telefon 2"), not by an English word of the code's own.
+// A phone added unnamed keeps no name: its kind's default, numbered
+// among the user's phones as it was added ("Phone 1", then "Phone 2"), is
+// worded where it is shown, in the reader's language ("Telefon 2"), not
+// in that of the page that added it (walk36's 4) nor by an English word
+// of the code's own.
 func TestAnUnnamedPhoneIsNamedInWords(t *testing.T) {
 	t.Parallel()
 	s, _, _ := newService(t)
 	ctx := context.Background()
-	for _, c := range []struct{ e164, lang, want string }{{num, "", "Phone 1"}, {"+447400123456", "de", "Telefon 2"}} {
+	for i, c := range []struct{ e164, lang, en, de string }{{num, "", "Phone 1", "Telefon 1"}, {"+447400123456", "de", "Phone 2", "Telefon 2"}} {
 		id, added, err := s.Devices.AddIn(ctx, realm, alice, c.e164, "", c.lang)
 		if err != nil || !added {
 			t.Fatalf("adding %s: %v, added %v", c.e164, err, added)
 		}
-		if d, err := s.Devices.ByID(ctx, realm, alice, id); err != nil || d == nil || d.Name != c.want {
-			t.Fatalf("the phone added unnamed (%q): %+v, %v; want it named %q", c.lang, d, err, c.want)
+		d, err := s.Devices.ByID(ctx, realm, alice, id)
+		if err != nil || d == nil || d.Name != "" || d.Nth != i+1 {
+			t.Fatalf("the phone added unnamed (%q): %+v, %v; want no name, number %d", c.lang, d, err, i+1)
+		}
+		if en, de := d.Label(nil, "en"), d.Label(nil, "de"); en != c.en || de != c.de {
+			t.Fatalf("the phone added unnamed (%q) reads %q and %q; want %q and %q", c.lang, en, de, c.en, c.de)
+		}
+	}
+}
+
+// TestALabelReadsAnOldDefault: a name as the release before wrote a
+// default, in any language ("Phone 2", "Telefon 2"), reads as that
+// default in the reader's; a name the user gave as it is, a number in it
+// or not; an app's and a passkey's by their kinds.
+func TestALabelReadsAnOldDefault(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		d      Device
+		en, de string
+	}{
+		{Device{Name: "Phone 2"}, "Phone 2", "Telefon 2"},
+		{Device{Name: "Telefon 2"}, "Phone 2", "Telefon 2"},
+		{Device{Name: "Work phone"}, "Work phone", "Work phone"},
+		{Device{Name: "Phone 2b"}, "Phone 2b", "Phone 2b"},
+		{Device{Name: "Room 2"}, "Room 2", "Room 2"},
+		{Device{Name: "Passkey 3", Kind: factor.Passkey}, "Passkey 3", "Passkey 3"},
+		{Device{Name: "Phone 3", Kind: factor.Passkey}, "Phone 3", "Phone 3"},
+		{Device{Kind: factor.App, Nth: 2}, "Authenticator app 2", "Authenticator-App 2"},
+	} {
+		if en, de := c.d.Label(nil, "en"), c.d.Label(nil, "de"); en != c.en || de != c.de {
+			t.Errorf("%+v reads %q and %q; want %q and %q", c.d, en, de, c.en, c.de)
 		}
 	}
 }

@@ -121,11 +121,11 @@ func (s *Devices) ConfirmApp(ctx context.Context, sc Scope, user, code, name str
 		if len(list) >= MaxDevices {
 			return nil, ErrMaxDevices
 		}
+		d := Device{ID: id, Kind: factor.App, Name: name, Enrolled: now, Lang: sc.Lang, Secret: s.Secrets.Seal(secret, appKey(sc.Realm, user, id))}
 		if name == "" {
-			name = s.defaultName("name.app", sc.Lang, countKind(list, factor.App)+1)
+			d.Nth = countKind(list, factor.App) + 1 // its name worded where it is shown (Label)
 		}
-		return append(list, Device{ID: id, Kind: factor.App, Name: name, Enrolled: now, Lang: sc.Lang,
-			Secret: s.Secrets.Seal(secret, appKey(sc.Realm, user, id))}), nil
+		return append(list, d), nil
 	})
 	if err != nil {
 		return "", false, err

@@ -71,13 +71,6 @@ func (s *Core) Say(lang string, t words.Text) string {
 	return s.Words.Render(lang, t)
 }
 
-// defaultName names a device its user did not name ("Phone 2",
-// "Telefon 2"): id is its kind's name.* text, in the language of the page
-// that added it.
-func (s *Core) defaultName(id, lang string, n int) string {
-	return s.Say(lang, words.Say(id, "n", n))
-}
-
 // Rekey makes code hashes use key from now on: the gate adopted the
 // store's new signing secret. It answers NumberID under the key it
 // replaced, for the records that hold one (signin.Service.Rekey).

@@ -17,41 +17,6 @@ import (
 	"github.com/smsgate/caddy-smsgate/words"
 )
 
-// Device is a phone or an authenticator app enrolled for a user. A user
-// may hold several.
-type Device struct {
-	// ID names the device in forms and logs; never the number.
-	ID string `json:"id,omitempty"`
-	// Kind is factor.Phone (the zero value, as records were first
-	// written), factor.App or factor.Passkey.
-	Kind factor.Device `json:"kind,omitempty"`
-	// Secret is an app's TOTP secret, sealed (Core.Secrets) for this
-	// realm, user and device: never in clear, in the store or an export.
-	Secret string `json:"secret,omitempty"`
-	// Credential is a passkey's public key, sign counter and flags (a
-	// go-webauthn Credential).
-	Credential json.RawMessage `json:"credential,omitempty"`
-	// RPID is the host a passkey is bound to (its WebAuthn RP ID): it
-	// answers there only. Empty for one added before it was kept.
-	RPID string `json:"rp_id,omitempty"`
-	// Name is the user's label for it ("work phone").
-	Name string `json:"name,omitempty"`
-	// Phone is the number in E.164 form; empty in verify-only mode.
-	Phone string `json:"phone,omitempty"`
-	// PhoneHMAC is the keyed hash of the number, in verify-only mode.
-	PhoneHMAC string    `json:"phone_hmac,omitempty"`
-	Enrolled  time.Time `json:"enrolled"`
-	// Lang is the language the user enrolled it in: its messages speak it.
-	Lang string `json:"lang,omitempty"`
-	// LastUsed is when a code sent to it was last verified.
-	LastUsed time.Time `json:"last_used,omitzero"`
-	// AddedBy is the config phone's mark whose session added it (addedby.go).
-	AddedBy string `json:"added_by,omitempty"`
-}
-
-// IsPhone reports whether d gets codes by text or call.
-func (d *Device) IsPhone() bool { return d.Kind == factor.Phone }
-
 // ErrLastDevice refuses to remove a user's only device.
 var ErrLastDevice = words.New("device.last")
 
@@ -174,7 +139,10 @@ func (s *Devices) AddIn(ctx context.Context, realm, user, e164, name, lang strin
 		if len(list) >= MaxDevices {
 			return nil, ErrMaxDevices
 		}
-		d := s.newPhone(e164, cmp.Or(name, s.defaultName("name.phone", lang, countKind(list, factor.Phone)+1)), lang)
+		d := s.newPhone(e164, name, lang)
+		if name == "" {
+			d.Nth = countKind(list, factor.Phone) + 1
+		}
 		if len(list) > 0 {
 			d.LastUsed = time.Time{} // the only phone is the default; another waits its turn
 		}
@@ -208,7 +176,8 @@ func (s *Devices) AddClaimed(ctx context.Context, realm, user, e164, name, lang 
 	return id, added, nil
 }
 
-// newPhone is a new phone device, as its first use made it the default.
+// newPhone is a new phone device, as its first use made it the default;
+// name "" is its user gave none (set its Nth).
 func (s *Devices) newPhone(e164, name, lang string) Device {
 	now := s.Now().UTC()
 	d := Device{ID: RandomID()[:8], Name: name, Phone: e164, Enrolled: now, LastUsed: now, Lang: lang}
@@ -234,7 +203,8 @@ func (s *Devices) addFirst(ctx context.Context, realm, user, e164, lang string, 
 	if ok, err := s.claim(ctx, realm, user, e164); err != nil || !ok {
 		return "", cmpErr(err, ErrNoChallenge) // another user bound the number meanwhile
 	}
-	d := s.newPhone(e164, s.defaultName("name.phone", lang, 1), lang)
+	d := s.newPhone(e164, "", lang)
+	d.Nth = 1
 	raw, err := json.Marshal([]Device{d})
 	if err != nil {
 		return "", err

@@ -207,8 +207,8 @@ func (s *Devices) FinishPasskey(ctx context.Context, realm, user, flow, lang str
 		if len(list) >= MaxDevices {
 			return nil, ErrMaxDevices
 		}
-		name := s.defaultName("name.passkey", lang, countKind(list, factor.Passkey)+1)
-		return append(list, Device{ID: id, Kind: factor.Passkey, Name: name, Enrolled: now, Lang: lang, Credential: raw,
+		// Unnamed: "Passkey 2" is worded where it is shown (Label).
+		return append(list, Device{ID: id, Kind: factor.Passkey, Nth: countKind(list, factor.Passkey) + 1, Enrolled: now, Lang: lang, Credential: raw,
 			RPID: s.WebAuthn.Config.RPID}), nil
 	})
 	if err != nil {

@@ -140,7 +140,7 @@ func TestTheConsoleAsksForAName(t *testing.T) {
 	s := sitetest.Start(t, sitetest.NamedUsersSite)
 	admin := sitetest.NewClient(t, "")
 	sitetest.SignInAs(t, s, admin, "alice")
-	field := regexp.MustCompile(`<form method="get" action="/\.smsgate/admin/user">\s*<label for="name">[^<]+</label>\s*<input type="text" id="name" name="name"[^>]*>`)
+	field := regexp.MustCompile(`<form method="get" action="/\.smsgate/admin/user" class="find">\s*<label for="name">[^<]+</label>\s*<input type="text" id="name" name="name"[^>]*>`)
 	for _, lang := range []string{"en", "de"} {
 		admin.Header = http.Header{"Accept-Language": {lang}}
 		people := admin.Get("/.smsgate/admin/")

@@ -187,8 +187,11 @@ var consoleCSS = chart.CSS + `/* The console. */
 body { grid-template-columns: minmax(0, 1fr); }
 main.console { width: min(72rem, 100% - 1rem); padding: 1.5rem 1rem; }
 input[type=search] { width: 100%; font-size: 1rem; padding: .55rem .6rem; border: 1px solid var(--muted); border-radius: 8px; background: transparent; color: var(--fg); }
-form[role=search] { margin-bottom: 1rem; }
-form[role=search] button { width: auto; margin: .5rem 0 0; }
+/* "Invite or find someone by name" as the search above it (walk36: a
+   taller field, a button as wide as the page). */
+form.find input[type=text] { font-size: 1rem; padding: .55rem .6rem; }
+form[role=search], form.find { margin-bottom: 1rem; }
+form[role=search] button, form.find button { width: auto; margin: .5rem 0 0; }
 .console-nav { display: flex; flex-wrap: wrap; gap: .25rem 1.25rem; margin-bottom: 1rem; }
 .console-nav a[aria-current=page] { font-weight: 700; text-decoration-thickness: 3px; }
 .scroll { overflow-x: auto; margin: .5rem 0 1rem; position: relative; }

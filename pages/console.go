@@ -230,7 +230,7 @@ func (p *Pages) people(req *request, query string) ([]personView, error) {
 		v := personView{User: textsafe.Escape(u.User), RecoveryLeft: u.RecoveryLeft}
 		match := query == "" || strings.Contains(strings.ToLower(u.User), query)
 		for _, d := range u.Devices {
-			cd := consoleDevice{ID: d.ID, Kind: d.Kind.Name(), Masked: d.Phone, Name: textsafe.Escape(d.Name), LastUsed: p.Words.T(req.lang, "never")}
+			cd := consoleDevice{ID: d.ID, Kind: d.Kind.Name(), Masked: d.Phone, Name: textsafe.Escape(d.Label(p.Words, req.lang)), LastUsed: p.Words.T(req.lang, "never")}
 			switch {
 			case !d.IsPhone():
 				cd.Masked = ""
@@ -243,7 +243,7 @@ func (p *Pages) people(req *request, query string) ([]personView, error) {
 			if !d.LastUsed.IsZero() {
 				cd.LastUsed = d.LastUsed.Format(format)
 			}
-			match = match || strings.Contains(strings.ToLower(d.Name), query) || strings.Contains(d.Phone, query)
+			match = match || strings.Contains(strings.ToLower(d.Label(p.Words, req.lang)), query) || strings.Contains(d.Phone, query)
 			cd.KindID = kindIDs[cd.Kind]
 			if number := p.SignIn.Given(u.User, d.AddedBy); number != "" {
 				cd.AddedFrom = phone.Mask(number)

@@ -43,7 +43,7 @@ func (p *Pages) viewsOf(req *request, list []enrollment.Device) []deviceView {
 	views := make([]deviceView, len(list))
 	first := true // the default: the first phone
 	for i, d := range list {
-		views[i] = deviceView{ID: d.ID, Kind: d.Kind.Name(), Name: d.Name, Masked: phone.Mask(d.Phone), Default: first && d.IsPhone()}
+		views[i] = deviceView{ID: d.ID, Kind: d.Kind.Name(), Name: d.Label(p.Words, req.lang), Masked: phone.Mask(d.Phone), Default: first && d.IsPhone()}
 		switch {
 		case !d.IsPhone():
 			views[i].Masked = ""

@@ -15,8 +15,10 @@ import (
 // TestTheUsersLanguage: a user who enrolled from a German page is texted
 // the notices about their account in German, whatever the language of the
 // page the change came from; what they add without a name is named in the
-// language of the page they add it on (a phone, an app, a trusted
-// browser). Before, every notice and default name was English.
+// language of the page that shows it (a phone, an app, a trusted
+// browser). Before, every notice and default name was English; then
+// (walk36's 4) a phone added unnamed on a German page read "Telefon 1" on
+// an English one, and a browser trusted there "Firefox unter Linux".
 func TestTheUsersLanguage(t *testing.T) {
 	sitetest.Parallel(t)
 	s := sitetest.Basic(t, "remember 30d")
@@ -54,8 +56,7 @@ func TestTheUsersLanguage(t *testing.T) {
 	sitetest.ExpectBody(t, ask, ">Telefon 2 entfernen</button>")
 
 	// The same browser, now in English, confirms; and adds an app. The
-	// page is English, the app's name too; the first phone still reads
-	// German. The session named the phone removed (its code, the adding's,
+	// page is English, the app's name too, and the first phone's. The session named the phone removed (its code, the adding's,
 	// was the latest): signed out, it signs in again by its trust, which
 	// the first phone earned.
 	c.Header = http.Header{"Accept-Language": {"en"}}
@@ -65,6 +66,8 @@ func TestTheUsersLanguage(t *testing.T) {
 	secret := appSecret.FindStringSubmatch(c.Post("/.smsgate/devices", url.Values{"action": {"app"}, "csrf": {tok}}).Text)[1]
 	res = c.Post("/.smsgate/devices", url.Values{"action": {"app-confirm"}, "code": {sitetest.AppCode(t, secret)}, "csrf": {tok}})
 	sitetest.ExpectBody(t, res, "<strong>Authenticator app 1</strong>")
+	sitetest.ExpectBody(t, res, "<strong>Phone 1</strong>")          // added unnamed on a German page: its name is worded here, in English
+	sitetest.ExpectBody(t, res, "<strong>Firefox on Linux</strong>") // trusted on a German page: its name is worded here too
 	sitetest.ExpectBody(t, res, "<h1>Your devices</h1>")
 	notices = s.Notices()
 	if len(notices) != 3 || !strings.HasPrefix(notices[1], "localhost: Ein Telefon (+44•••••••456) wurde aus Ihrem Konto entfernt.") ||

@@ -160,7 +160,7 @@ func (p *Pages) trustViews(req *request, user string) []trustView {
 	this := p.heldTrust(req, user)
 	views := make([]trustView, len(list))
 	for i, tb := range list {
-		views[i] = trustView{ID: tb.ID, Browser: tb.Browser, Since: tb.Created.Format(p.sayID(req, "date.format")), This: tb.ID == this}
+		views[i] = trustView{ID: tb.ID, Browser: p.trustedName(req.lang, tb.Browser), Since: tb.Created.Format(p.sayID(req, "date.format")), This: tb.ID == this}
 	}
 	return views
 }
@@ -194,9 +194,15 @@ func browserOf(ua string) (browser, system string) {
 		}
 		return ""
 	}
-	return find([][2]string{{"Firefox/", "Firefox"}, {"Edg/", "Edge"}, {"OPR/", "Opera"}, {"Chrome/", "Chrome"}, {"Safari/", "Safari"}}),
-		find([][2]string{{"Android", "Android"}, {"iPhone", "iOS"}, {"iPad", "iPadOS"}, {"Windows", "Windows"}, {"Mac OS X", "macOS"}, {"Linux", "Linux"}})
+	return find(browserNames), find(systemNames)
 }
+
+// browserNames and systemNames name a browser's kind and system by what
+// its User-Agent holds, in order (browserOf; trustedName reads them back).
+var (
+	browserNames = [][2]string{{"Firefox/", "Firefox"}, {"Edg/", "Edge"}, {"OPR/", "Opera"}, {"Chrome/", "Chrome"}, {"Safari/", "Safari"}}
+	systemNames  = [][2]string{{"Android", "Android"}, {"iPhone", "iOS"}, {"iPad", "iPadOS"}, {"Windows", "Windows"}, {"Mac OS X", "macOS"}, {"Linux", "Linux"}}
+)
 
 // where describes, for the admin's list of sessions, where req signs in:
 // the site's host and the browser, by name.

@@ -113,7 +113,7 @@ func TestTheConsoleAsksBeforeAResetOrASignOutEverywhere(t *testing.T) {
 	}
 	// A device's removal too, naming it.
 	m := regexpDevice.FindStringSubmatch(alice.Get(path).Text)
-	for lang, want := range map[string]string{"en": "Remove Phone 1 of bob? bob can no longer sign in with it.", "de": "Phone 1 von bob entfernen? bob kann sich dann nicht mehr damit anmelden."} {
+	for lang, want := range map[string]string{"en": "Remove Phone 1 of bob? bob can no longer sign in with it.", "de": "Telefon 1 von bob entfernen? bob kann sich dann nicht mehr damit anmelden."} {
 		res := alice.PostWith(path, url.Values{"action": {"remove"}, "device": {m[1]}, "csrf": {tok}}, map[string]string{"Origin": s.Base, "Accept-Language": lang})
 		if !strings.Contains(res.Text, want) || !strings.Contains(res.Text, `name="device" value="`+m[1]+`">`) {
 			t.Fatalf("a removal (%s) asks nothing first:\n%s", lang, res.Text)
