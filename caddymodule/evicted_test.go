@@ -47,6 +47,7 @@ func TestAnEvictedDeviceFreezesEnrollment(t *testing.T) {
 	}
 	const device, epoch, secret = "smsgate:device/localhost/alice", "smsgate:epoch", "smsgate:keys/secret"
 	junk := strings.Repeat("x", 1000)
+	var last string // the last key fill wrote
 	fill := func(prefix string, until func() bool) {
 		t.Helper()
 		for i := 0; !until(); i++ {
@@ -55,7 +56,8 @@ func TestAnEvictedDeviceFreezesEnrollment(t *testing.T) {
 			}
 			_, _ = c.Pipelined(ctx, func(p redis.Pipeliner) error {
 				for j := range 10 {
-					p.Set(ctx, fmt.Sprintf("%s:%d:%d", prefix, i, j), junk, 0)
+					last = fmt.Sprintf("%s:%d:%d", prefix, i, j)
+					p.Set(ctx, last, junk, 0)
 				}
 				// The epoch record and the secret stay the most recently
 				// used, as the gate's reads keep them: else, once few old
@@ -78,8 +80,15 @@ func TestAnEvictedDeviceFreezesEnrollment(t *testing.T) {
 	// gate reads now are the recently used ones, and alice's phone is as
 	// old as the junk around it. The new keys then evict old ones (never
 	// the epoch record or the secret, which are newer than every old key
-	// left), until one of them is alice's phone.
-	time.Sleep(2100 * time.Millisecond)
+	// left), until one of them is alice's phone. Two seconds by Redis's
+	// clock, as its LRU reads it: the last old key's idle time (OBJECT
+	// IDLETIME leaves it as it is), asked for until it is 2, where a sleep
+	// of 2.1 s waited on this machine's clock for Redis's (1-2 s).
+	for start := time.Now(); c.ObjectIdleTime(ctx, last).Val() < 2*time.Second; time.Sleep(20 * time.Millisecond) {
+		if time.Since(start) > 30*time.Second { // a hang guard
+			t.Fatalf("Redis's LRU clock did not move in 30 s: %s idle %v", last, c.ObjectIdleTime(ctx, last).Val())
+		}
+	}
 	fill("new", func() bool { return c.Exists(ctx, device).Val() == 0 }) // EXISTS leaves a key's LRU time as it is
 	if c.Exists(ctx, epoch).Val() != 1 {
 		t.Fatal("the epoch record was evicted too: this is a wipe, not what the test is about")

@@ -270,6 +270,7 @@ func StartWith(t *testing.T, globals, body string) *Site {
 		}
 		localLive.Store(true)
 	}
+	logStart(t, body)
 	if err := post(at.admin, "text/caddyfile", cfg); err != nil {
 		t.Fatalf("loading the config: %v\n%s", err, cfg)
 	}
