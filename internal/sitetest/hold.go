@@ -144,7 +144,9 @@ func (h *HoldStore) putWhileParked() {
 		return
 	}
 	err = h.Store.Put(context.Background(), rec.Key, rec.Value, 0)
-	_ = os.WriteFile(filepath.Join(h.Dir, "put-done"), []byte(fmt.Sprint(err)), 0o600)
+	if os.WriteFile(filepath.Join(h.Dir, "put-done.tmp"), []byte(fmt.Sprint(err)), 0o600) == nil {
+		_ = os.Rename(filepath.Join(h.Dir, "put-done.tmp"), filepath.Join(h.Dir, "put-done")) // whole, once seen
+	}
 }
 
 // PutWhileParked has the HoldStore in dir, which holds a request (Park),
