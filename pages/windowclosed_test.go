@@ -45,7 +45,10 @@ func init() {
 // and the reset were made on a session already ended (200, the phone
 // gone; 303 back to the console, wilma's phone gone); the renewal and the
 // invite, which check the session again once written and undo, were
-// undone (the invite answered 403 "No invite link was made").
+// undone (the invite answered 403 "No invite link was made"). And a
+// record of hers that changed meanwhile but ends nothing (moved to an
+// instant before her session) refuses the change too, her session live:
+// 503, try again, not a sign-in (endedMeanwhile asks the store again).
 func TestARevocationBetweenTheCheckAndTheChangeStopsIt(t *testing.T) {
 	sitetest.Parallel(t)
 	for _, kind := range []string{"badger", "redis"} {
@@ -124,4 +127,26 @@ func revokedBetween(t *testing.T, kind string) {
 			t.Errorf("%s: a revoked admin minted an invite: %v", change.name, minted)
 		}
 	}
+
+	// Her revocation record moved meanwhile to an instant before her
+	// session (an end of the sessions pushed off her list, say): the
+	// change is refused all the same (its guard's record changed), but
+	// her session lives: told to try again (503), not sent to sign in.
+	signedIn := s.Now()
+	c := signIn(windowUser)
+	before := users()
+	c.SetCookie(pages.KnownCookie, "none")
+	rename := url.Values{"action": {"rename"}, "device": {other}, "name": {"Mine"}, "csrf": {c.CSRF("/.smsgate/devices")}}
+	held := sitetest.Park(t, dir, func() *sitetest.Response {
+		return c.PostWith("/.smsgate/devices", rename, map[string]string{"Origin": c.Base()})
+	})
+	at, _ := json.Marshal(signedIn.Add(-time.Second).UTC())
+	sitetest.PutWhileParked(t, dir, endkeys.User("localhost", windowUser), at)
+	if res := held.Release(t); res.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("a rename whose guard's record changed, her session still live: %d %s, want 503", res.StatusCode, res.Header.Get("Location"))
+	}
+	if after := users(); after != before {
+		t.Errorf("a rename whose guard's record changed was made:\nbefore %s\nafter  %s", before, after)
+	}
+	sitetest.ExpectBody(t, c.Get("/"), "Hello, "+windowUser+"!")
 }
