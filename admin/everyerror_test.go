@@ -82,6 +82,7 @@ var notAdmin = map[string]string{
 	"enrollment.SendError":          "a code sent to a user (signin's refusals): the admin's tools send none",
 	"enrollment.WrongCodeError":     "a user's sign-in (signin's refusals)",
 	"enrollment.UnrecordedError":    "a user's right recovery code whose spend was not recorded: signin signs her in and logs it",
+	"store.ErrGuardBroken":          "a console change whose admin's session ended between its check and its write: pages answers it as an ended session's (endedMeanwhile); the admin API and the CLI guard nothing",
 	"phone.ErrNonGeographic":        "the phone policy at a user's enrollment: the admin's add parses only (phone.Parse)",
 	"phone.ErrPrefix":               "the phone policy at a user's enrollment: the admin's add parses only (phone.Parse)",
 	"phone.ErrRegion":               "the phone policy at a user's enrollment: the admin's add parses only (phone.Parse)",

@@ -101,6 +101,7 @@ func (p *Pages) devices(req *request) {
 	if resumed && !p.liveChange(req, "devices") {
 		return
 	}
+	ctx = req.r.Context() // with the change's guard (liveChange)
 	action := req.form["action"]
 	if (req.r.Method == http.MethodGet && !resumed) || action == "" {
 		show(http.StatusOK, "")

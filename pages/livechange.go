@@ -11,6 +11,7 @@ import (
 	"github.com/smsgate/caddy-smsgate/audit"
 	"github.com/smsgate/caddy-smsgate/session"
 	"github.com/smsgate/caddy-smsgate/signin"
+	"github.com/smsgate/caddy-smsgate/store"
 	"github.com/smsgate/caddy-smsgate/words"
 )
 
@@ -49,34 +50,78 @@ func (p *Pages) liveForChange(req *request, step string) bool {
 
 // liveChange is liveForChange's answer for a change req's session makes
 // at step, whatever its method: the devices page's change kept for a
-// step-up is made by the GET after it (resumeChange; review35 F4).
+// step-up is made by the GET after it (resumeChange; review35 F4). A live
+// session's request goes on with the guard of the records read
+// (session.Manager.LiveGuard, store.WithGuard): its change's first
+// lasting write is made only if they still hold what they held, in the
+// same atomic step, so that an end written at another instance after this
+// read and before that write (one round trip: attack34b) lets no change
+// through; the page then answers as for an ended session (endedMeanwhile).
 func (p *Pages) liveChange(req *request, step string) bool {
 	cl := p.session(req)
 	if cl == nil {
 		return true // none: the page answers as it does for none
 	}
-	live, err := p.Sessions.Live(req.r.Context(), cl)
+	live, guard, err := p.Sessions.LiveGuard(req.r.Context(), cl)
 	switch {
 	case err != nil:
 		p.Logger.Error("checking a session is still live before its change", zap.Error(err))
 		p.unavailable(req)
-	case !live && strings.HasPrefix(step, "passkey/"):
-		// The ceremony's script reads JSON: refused as its own check of
-		// an ended session refuses (passkey.go).
-		req.session, req.json = nil, true
-		p.fail(req, http.StatusForbidden, "step_up", p.sayID(req, "passkey.step_up"))
 	case !live:
-		req.session = nil
-		req.flow.RD = p.PathPrefix + "devices"
-		if strings.HasPrefix(step, "admin/") {
-			req.flow.RD = p.PathPrefix + step // the console's own way back
-			if q := req.r.URL.RawQuery; q != "" {
-				req.flow.RD += "?" + q
-			}
-		}
-		p.goTo(req, signin.Login)
+		p.endedChange(req, step)
+	default:
+		req.guard = guard
+		req.r = req.r.WithContext(store.WithGuard(req.r.Context(), guard))
 	}
 	return err == nil && live
+}
+
+// endedChange answers the change at step of a session that ended: to
+// sign-in, back to its page after (a passkey's ceremony: refused in
+// JSON, as its own check refuses).
+func (p *Pages) endedChange(req *request, step string) {
+	req.session = nil
+	if strings.HasPrefix(step, "passkey/") {
+		// The ceremony's script reads JSON: refused as its own check of
+		// an ended session refuses (passkey.go).
+		req.json = true
+		p.fail(req, http.StatusForbidden, "step_up", p.sayID(req, "passkey.step_up"))
+		return
+	}
+	req.flow.RD = p.PathPrefix + "devices"
+	if strings.HasPrefix(step, "admin/") {
+		req.flow.RD = p.PathPrefix + step // the console's own way back
+		if q := req.r.URL.RawQuery; q != "" {
+			req.flow.RD += "?" + q
+		}
+	}
+	p.goTo(req, signin.Login)
+}
+
+// endedMeanwhile answers, and reports so, a request whose change was
+// refused for its guard (store.ErrGuardBroken: its session's end landed
+// between liveChange's read and the change's write), whatever the page was
+// about to answer (its failure): as for a session already ended, once the
+// store says it is (a record of it that changed and ended nothing — an
+// admin's end of the sessions pushed off her list, say — answers
+// unavailable: the change was not made, and is asked again). Every page's
+// answer asks it first (page, pageNoFlow, fail).
+func (p *Pages) endedMeanwhile(req *request) bool {
+	if !req.guard.Broken() {
+		return false
+	}
+	req.guard = nil
+	step := strings.TrimPrefix(req.r.URL.Path, p.PathPrefix)
+	if cl := p.session(req); cl != nil {
+		if live, err := p.Sessions.Live(req.r.Context(), cl); err != nil || live {
+			p.Logger.Warn("a change was refused for its session's records, which changed before it was written; the session still lives", zap.Error(err))
+			p.unavailable(req)
+			return true
+		}
+	}
+	p.Logger.Info("a change was refused: its session ended before it was written", audit.User(req.user), zap.String("page", step))
+	p.endedChange(req, step)
+	return true
 }
 
 // bornEnded answers, and reports so, a sign-in of user whose session her

@@ -128,6 +128,9 @@ func pageTitle(step string, d pageData) string {
 
 // page renders a step's page (or its JSON) and keeps the flow cookie.
 func (p *Pages) page(req *request, status int, step string, d pageData) {
+	if p.endedMeanwhile(req) {
+		return
+	}
 	p.saveFlow(req)
 	d.Passkeys, d.Apps = p.Passkeys, p.Policy.Takes(factor.TOTP)
 	if step == "login" {
@@ -138,6 +141,9 @@ func (p *Pages) page(req *request, status int, step string, d pageData) {
 
 // pageNoFlow renders without touching the flow cookie.
 func (p *Pages) pageNoFlow(req *request, status int, step string, d pageData) {
+	if p.endedMeanwhile(req) {
+		return
+	}
 	if req.json {
 		out := map[string]any{"step": step}
 		if d.Error != "" {
@@ -207,6 +213,9 @@ func (p *Pages) pageNoFlow(req *request, status int, step string, d pageData) {
 
 // fail answers with a message page (or JSON error) and no form.
 func (p *Pages) fail(req *request, status int, code, msg string) {
+	if p.endedMeanwhile(req) {
+		return
+	}
 	if req.json {
 		WriteJSON(req.w, status, map[string]string{"error": code, "message": msg})
 		return

@@ -12,6 +12,7 @@ import (
 	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/session"
 	"github.com/smsgate/caddy-smsgate/signin"
+	"github.com/smsgate/caddy-smsgate/store"
 	"go.uber.org/zap"
 )
 
@@ -65,6 +66,9 @@ type request struct {
 	// began is when the request began, before it checked anything: the
 	// session a sign-in earns is issued then (session.Began).
 	began session.Began
+	// guard is the guard of a live session's change (liveChange), its
+	// request's context carrying it; nil for none.
+	guard *store.Guard
 }
 
 // readForm parses a POST and checks that it came from the gate's own page:

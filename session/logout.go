@@ -82,8 +82,22 @@ const (
 // reset, a sign-out everywhere) write their revocation before they remove
 // anything, so of the change and the end one sees the other.
 func (m *Manager) Live(ctx context.Context, cl *Claims) (bool, error) {
-	revoked, err := m.revoked(ctx, cl)
-	return err == nil && !revoked, err
+	live, _, err := m.LiveGuard(ctx, cl)
+	return live, err
+}
+
+// LiveGuard is Live, and, for a live session, the guard of its change
+// (store.Guard): the records read, which the change's first lasting
+// write, made with store.WithGuard, finds still as they were in the same
+// atomic step, or is refused (store.ErrGuardBroken): an end written
+// between this read and that write (at another instance) lets no change
+// through.
+func (m *Manager) LiveGuard(ctx context.Context, cl *Claims) (bool, *store.Guard, error) {
+	revoked, reads, err := m.revokedReads(ctx, cl)
+	if err != nil || revoked {
+		return false, nil, err
+	}
+	return true, store.NewGuard(reads...), nil
 }
 
 // revoked reads cl's revocation records in one round trip, its own (a
@@ -92,6 +106,12 @@ func (m *Manager) Live(ctx context.Context, cl *Claims) (bool, error) {
 // everywhere), and reports whether any ends it;
 // a record it cannot read does. err is the store's: it could not be asked.
 func (m *Manager) revoked(ctx context.Context, cl *Claims) (bool, error) {
+	revoked, _, err := m.revokedReads(ctx, cl)
+	return revoked, err
+}
+
+// revokedReads is revoked, and the reads it made (for a guard).
+func (m *Manager) revokedReads(ctx context.Context, cl *Claims) (bool, []*store.Op, error) {
 	var b store.Batch
 	one, all := b.Get(endkeys.Session(m.realm, cl.SID)), b.Get(endkeys.User(m.realm, cl.Subject))
 	var trust *store.Op
@@ -100,13 +120,13 @@ func (m *Manager) revoked(ctx context.Context, cl *Claims) (bool, error) {
 	}
 	device := readDeviceEnd(&b, m.realm, cl)
 	if err := store.Do(ctx, m.store, &b); err != nil {
-		return false, err
+		return false, nil, err
 	}
 	before, err := revokedBefore(all)
 	// What the log told this gate counts too: a store that forgot (a
 	// restart without persistence, an eviction) brings nothing back.
 	return one.Err == nil || (trust != nil && trust.Err == nil) || err != nil || (!before.IsZero() && !cl.IssuedAt.After(before)) ||
-		deviceEnds(device, cl) || m.covered.revokes(cl), nil
+		deviceEnds(device, cl) || m.covered.revokes(cl), []*store.Op{one, all, trust, device}, nil
 }
 
 // revokeUserAt writes user's revocation record: every session issued

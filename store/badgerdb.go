@@ -142,15 +142,24 @@ func (b *badgerDB) Get(_ context.Context, key string) ([]byte, error) {
 }
 
 func (b *badgerDB) Put(ctx context.Context, key string, value []byte, ttl time.Duration) error {
-	return b.synced(ctx, b.update(ctx, func(txn *badger.Txn) error {
+	g := guardOf(ctx)
+	err := b.synced(ctx, b.update(ctx, func(txn *badger.Txn) error {
+		if err := g.inTxn(txn); err != nil {
+			return err
+		}
 		return txn.SetEntry(entry(key, value, ttl))
 	}))
+	return g.settle(true, err)
 }
 
 func (b *badgerDB) PutIfAbsent(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
 	var wrote bool
+	g := guardOf(ctx)
 	err := b.update(ctx, func(txn *badger.Txn) error {
 		wrote = false
+		if err := g.inTxn(txn); err != nil {
+			return err
+		}
 		_, err := txn.Get([]byte(key))
 		if err == nil {
 			return nil
@@ -164,12 +173,16 @@ func (b *badgerDB) PutIfAbsent(ctx context.Context, key string, value []byte, tt
 	if wrote {
 		err = b.synced(ctx, err)
 	}
-	return wrote, err
+	return wrote, g.settle(wrote, err)
 }
 
 func (b *badgerDB) Take(ctx context.Context, key string) ([]byte, error) {
 	var val []byte
+	g := guardOf(ctx)
 	err := b.update(ctx, func(txn *badger.Txn) error {
+		if err := g.inTxn(txn); err != nil {
+			return err
+		}
 		item, err := txn.Get([]byte(key))
 		if err != nil {
 			return err
@@ -179,11 +192,17 @@ func (b *badgerDB) Take(ctx context.Context, key string) ([]byte, error) {
 		}
 		return txn.Delete([]byte(key))
 	})
-	return val, notFound(b.synced(ctx, err))
+	return val, g.settle(true, notFound(b.synced(ctx, err)))
 }
 
 func (b *badgerDB) Delete(ctx context.Context, key string) error {
-	return b.synced(ctx, b.update(ctx, func(txn *badger.Txn) error { return txn.Delete([]byte(key)) }))
+	g := guardOf(ctx)
+	return g.settle(true, b.synced(ctx, b.update(ctx, func(txn *badger.Txn) error {
+		if err := g.inTxn(txn); err != nil {
+			return err
+		}
+		return txn.Delete([]byte(key))
+	})))
 }
 
 func (b *badgerDB) ClearWindow(_ context.Context, key string) error { return b.windows.clear(key) }
@@ -216,8 +235,12 @@ func (b *badgerDB) Incr(ctx context.Context, key string, ttl time.Duration) (int
 
 func (b *badgerDB) Update(ctx context.Context, key string, change func([]byte, bool) ([]byte, time.Duration, error)) error {
 	var wrote bool
+	g := guardOf(ctx)
 	err := b.update(ctx, func(txn *badger.Txn) error {
 		wrote = false
+		if err := g.inTxn(txn); err != nil {
+			return err
+		}
 		var old []byte
 		item, err := txn.Get([]byte(key))
 		found := err == nil
@@ -247,7 +270,7 @@ func (b *badgerDB) Update(ctx context.Context, key string, change func([]byte, b
 	if wrote {
 		err = b.synced(ctx, err)
 	}
-	return err
+	return g.settle(wrote, err)
 }
 
 func (b *badgerDB) Slide(ctx context.Context, key, id string, limit int, span time.Duration, now time.Time) (bool, time.Duration, error) {

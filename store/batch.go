@@ -32,6 +32,10 @@ type Op struct {
 	format countFormat // the count's format in the record a Counter read
 	found  bool
 	parts  []*Op // a claim's swaps
+	// check is a claim's part that compares its record and writes none
+	// (a guard's: Guard.claimParts); blind one that writes its record
+	// without comparing (a guarded Put or Delete).
+	check, blind bool
 
 	// Value is what a Get or a Take read, or the record a Counter read
 	// (nil: none), for a Swap of it.
@@ -248,7 +252,7 @@ func (op *Op) run(ctx context.Context, s Store) {
 		}
 	case opSwap:
 		op.Err = s.Update(ctx, op.key, func(cur []byte, found bool) ([]byte, time.Duration, error) {
-			if op.OK = found == op.found && bytes.Equal(cur, op.old); !op.OK {
+			if op.OK = op.blind || found == op.found && bytes.Equal(cur, op.old); !op.OK || op.check {
 				return nil, 0, ErrUnchanged
 			}
 			return op.value, op.ttl, nil

@@ -107,7 +107,7 @@ func claimInTurn(ctx context.Context, s Store, parts []*Op) (bool, error) {
 func giveBack(ctx context.Context, s Store, parts []*Op) {
 	var b Batch
 	for _, won := range parts {
-		if !won.OK || won.Err != nil {
+		if !won.OK || won.Err != nil || won.check {
 			continue
 		}
 		var back []byte // none was there
@@ -122,9 +122,12 @@ func giveBack(ctx context.Context, s Store, parts []*Op) {
 // claim writes every part in one transaction, if each record holds what
 // its part read.
 func (b *badgerDB) claim(ctx context.Context, parts []*Op) (bool, error) {
-	won := false
+	won, g := false, guardOf(ctx)
 	err := b.update(ctx, func(txn *badger.Txn) error {
 		won = false
+		if err := g.inTxn(txn); err != nil {
+			return err
+		}
 		for _, p := range parts {
 			item, err := txn.Get([]byte(p.key))
 			found := err == nil
@@ -137,11 +140,14 @@ func (b *badgerDB) claim(ctx context.Context, parts []*Op) (bool, error) {
 			case !errors.Is(err, badger.ErrKeyNotFound):
 				return err
 			}
-			if found != p.found || !bytes.Equal(cur, p.old) {
+			if !p.blind && (found != p.found || !bytes.Equal(cur, p.old)) {
 				return nil
 			}
 		}
 		for _, p := range parts {
+			if p.check {
+				continue
+			}
 			if err := p.write(txn); err != nil {
 				return err
 			}
@@ -152,7 +158,7 @@ func (b *badgerDB) claim(ctx context.Context, parts []*Op) (bool, error) {
 	if won {
 		err = b.synced(ctx, err)
 	}
-	return won && err == nil, err
+	return won && err == nil, g.settle(won, err)
 }
 
 // write makes a swap's write in txn: its value, or for nil, a delete
@@ -170,23 +176,29 @@ func (b *badgerDB) Claim(ctx context.Context, parts []*Op) (bool, error) { retur
 // Claim implements Claimer.
 func (b *Badger) Claim(ctx context.Context, parts []*Op) (bool, error) { return b.db.claim(ctx, parts) }
 
-// claimScript is swap over several keys: for KEYS[i], ARGV[5i-4] says
-// whether there was a record, ARGV[5i-3] is its value, ARGV[5i-2] the
-// ttl in ms (0: none), ARGV[5i-1] the new value and ARGV[5i], set, says
-// to delete the record instead (a nil value, as swap). It returns 1 when
-// it wrote them all, 0 when one had changed (and wrote none).
+// claimScript is swap over several keys: for KEYS[i], ARGV[6i-5] says
+// whether there was a record, ARGV[6i-4] is its value, ARGV[6i-3] the
+// ttl in ms (0: none), ARGV[6i-2] the new value and ARGV[6i-1], set, says
+// to delete the record instead (a nil value, as swap); ARGV[6i] is "c"
+// for a part that only compares (a guard's), "w" for one that writes
+// without comparing (a guarded Put), else "s". It returns 1 when it
+// wrote them all, 0 when one had changed (and wrote none).
 var claimScript = redis.NewScript(`
 for i, k in ipairs(KEYS) do
-	local cur, a = redis.call("GET", k), 5 * i - 5
-	if ARGV[a + 1] == "1" then
-		if cur ~= ARGV[a + 2] then return 0 end
-	elseif cur then
-		return 0
+	local a = 6 * i - 6
+	if ARGV[a + 6] ~= "w" then
+		local cur = redis.call("GET", k)
+		if ARGV[a + 1] == "1" then
+			if cur ~= ARGV[a + 2] then return 0 end
+		elseif cur then
+			return 0
+		end
 	end
 end
 for i, k in ipairs(KEYS) do
-	local a = 5 * i - 5
-	if ARGV[a + 5] == "1" then
+	local a = 6 * i - 6
+	if ARGV[a + 6] == "c" then
+	elseif ARGV[a + 5] == "1" then
 		redis.call("DEL", k)
 	elseif tonumber(ARGV[a + 3]) > 0 then
 		redis.call("SET", k, ARGV[a + 4], "PX", ARGV[a + 3])
@@ -198,10 +210,17 @@ return 1`)
 
 // claimArgs are op's keys (prefixed) and claimScript's arguments.
 func (r *Redis) claimArgs(op *Op) ([]string, []any) {
-	keys, args := make([]string, len(op.parts)), make([]any, 0, 5*len(op.parts))
+	keys, args := make([]string, len(op.parts)), make([]any, 0, 6*len(op.parts))
 	for i, p := range op.parts {
 		keys[i] = r.key(p.key)
-		args = append(args, flag(p.found), p.old, millis(p.ttl), p.value, flag(p.value == nil))
+		mode := "s"
+		switch {
+		case p.check:
+			mode = "c"
+		case p.blind:
+			mode = "w"
+		}
+		args = append(args, flag(p.found), p.old, millis(p.ttl), p.value, flag(p.value == nil), mode)
 	}
 	return keys, args
 }
@@ -223,6 +242,19 @@ func (r *Redis) inOneStep(op *Op) bool {
 
 // Claim implements Claimer: a batch of the claim alone.
 func (r *Redis) Claim(ctx context.Context, parts []*Op) (bool, error) {
+	if g := guardOf(ctx); g != nil {
+		ctx, done, err := spend(ctx)
+		defer done()
+		if err != nil {
+			return false, err
+		}
+		won, err := r.guarded(ctx, g, parts...)
+		keys := make([]string, len(parts))
+		for i, p := range parts {
+			keys[i] = p.key
+		}
+		return won, r.lasting(ctx, err, keys...)
+	}
 	op := &Op{kind: opClaim, parts: parts}
 	r.DoBatch(ctx, []*Op{op})
 	return op.OK, op.Err

@@ -59,3 +59,7 @@ func MarkerFor(st Store, key string) string { return st.(*Redis).markerFor(key) 
 func BudgetLeft(ctx context.Context) time.Duration {
 	return time.Duration(ctx.Value(budgetKey{}).(*budget).left.Load())
 }
+
+// ClaimParts are the parts of the claim b holds first (Batch.Claim), for
+// a test that makes it through Claimer.Claim.
+func ClaimParts(b *Batch) []*Op { return b.ops[0].parts }

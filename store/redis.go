@@ -241,6 +241,9 @@ func (r *Redis) key(k string) string { return r.KeyPrefix + k }
 
 // PutIfAbsent implements Store (SET NX).
 func (r *Redis) PutIfAbsent(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
+	if g := guardOf(ctx); g != nil {
+		return r.guardedPutIfAbsent(ctx, g, key, value, ttl)
+	}
 	ctx, done, err := spend(ctx)
 	defer done()
 	if err != nil {

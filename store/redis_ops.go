@@ -258,6 +258,9 @@ func (r *Redis) Get(ctx context.Context, key string) ([]byte, error) {
 
 // Put implements Store.
 func (r *Redis) Put(ctx context.Context, key string, value []byte, ttl time.Duration) error {
+	if g := guardOf(ctx); g != nil {
+		return r.guardedPut(ctx, g, key, value, ttl)
+	}
 	return r.alone(ctx, &Op{kind: opPut, key: key, value: value, ttl: ttl}, r.lastingOp).Err
 }
 
@@ -305,12 +308,18 @@ func (r *Redis) PutAll(ctx context.Context, records map[string][]byte, read ...s
 
 // Take implements Store (GETDEL).
 func (r *Redis) Take(ctx context.Context, key string) ([]byte, error) {
+	if guardOf(ctx) != nil {
+		return r.guardedTake(ctx, key)
+	}
 	op := r.alone(ctx, &Op{kind: opTake, key: key}, r.lastingOp)
 	return op.Value, op.Err
 }
 
 // Delete implements Store.
 func (r *Redis) Delete(ctx context.Context, key string) error {
+	if g := guardOf(ctx); g != nil {
+		return r.guardedPut(ctx, g, key, nil, 0)
+	}
 	return r.alone(ctx, &Op{kind: opDelete, key: key}, r.lastingOp).Err
 }
 
@@ -334,42 +343,6 @@ func (r *Redis) Slide(ctx context.Context, key, id string, limit int, window tim
 // Unslide implements Store.
 func (r *Redis) Unslide(ctx context.Context, key, id string) error {
 	return r.alone(ctx, &Op{kind: opUnslide, key: key, id: id}, nil).Err
-}
-
-// Update implements Store: a GET, then the change written by swap if the
-// record is still what was read, else again — two round trips, as many
-// as the GET and SET it replaces.
-func (r *Redis) Update(ctx context.Context, key string, change func([]byte, bool) ([]byte, time.Duration, error)) error {
-	ctx, done, err := spend(ctx)
-	defer done()
-	if err != nil {
-		return err
-	}
-	k := r.key(key)
-	wrote := false
-	err = retry(ctx, func() (bool, error) {
-		old, err := r.client.Get(ctx, k).Bytes()
-		found := err == nil
-		if err != nil && !errors.Is(err, redis.Nil) {
-			return false, err
-		}
-		value, ttl, err := change(old, found)
-		switch {
-		case errors.Is(err, ErrUnchanged):
-			return true, nil
-		case err != nil:
-			return false, err
-		case value == nil && !found:
-			return true, nil
-		}
-		n, err := swap.Run(ctx, r.client, []string{k}, flag(found), old, millis(ttl), value, flag(value == nil)).Int()
-		wrote = n == 1
-		return wrote, err
-	})
-	if !wrote {
-		return err // nothing written (unchanged, or an error)
-	}
-	return r.lasting(ctx, err, key)
 }
 
 // flag is a script's argument for b.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -120,9 +121,51 @@ func (h *HoldStore) after(op, key string) {
 	}
 	_ = os.WriteFile(filepath.Join(h.Dir, "parked"), nil, 0o600)
 	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(2 * time.Millisecond) {
+		h.putWhileParked()
 		if os.Remove(filepath.Join(h.Dir, "go")) == nil {
 			return
 		}
+	}
+}
+
+// putWhileParked writes into the inner store the record the file "put"
+// holds (PutWhileParked), if any: straight into the store, as another
+// instance writes it (this process's caches learn nothing of it).
+func (h *HoldStore) putWhileParked() {
+	raw, err := os.ReadFile(filepath.Join(h.Dir, "put"))
+	if err != nil {
+		return
+	}
+	var rec struct {
+		Key   string `json:"key"`
+		Value []byte `json:"value"`
+	}
+	if json.Unmarshal(raw, &rec) != nil || os.Remove(filepath.Join(h.Dir, "put")) != nil {
+		return
+	}
+	err = h.Store.Put(context.Background(), rec.Key, rec.Value, 0)
+	if os.WriteFile(filepath.Join(h.Dir, "put-done.tmp"), []byte(fmt.Sprint(err)), 0o600) == nil {
+		_ = os.Rename(filepath.Join(h.Dir, "put-done.tmp"), filepath.Join(h.Dir, "put-done")) // whole, once seen
+	}
+}
+
+// PutWhileParked has the HoldStore in dir, which holds a request (Park),
+// write value at key (no expiry) into its inner store, as another
+// instance sharing the store would write it then: the parked request goes
+// on with what it read before. It returns once written.
+func PutWhileParked(t *testing.T, dir, key string, value []byte) {
+	t.Helper()
+	raw, _ := json.Marshal(map[string]any{"key": key, "value": value})
+	_ = os.Remove(filepath.Join(dir, "put-done"))
+	if err := os.WriteFile(filepath.Join(dir, "put.tmp"), raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(filepath.Join(dir, "put.tmp"), filepath.Join(dir, "put")); err != nil {
+		t.Fatal(err)
+	}
+	AwaitFile(t, filepath.Join(dir, "put-done"))
+	if got, _ := os.ReadFile(filepath.Join(dir, "put-done")); string(got) != "<nil>" {
+		t.Fatalf("writing %s while a request is parked: %s", key, got)
 	}
 }
 

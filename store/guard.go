@@ -1,0 +1,187 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"sync"
+
+	"github.com/dgraph-io/badger/v4"
+)
+
+// A guard closes the window between a check and the change it lets in: a
+// session's POST is made once the store says the session still lives
+// (one read of its ends: session.Manager.LiveGuard), and a revocation
+// written at another instance between that read and the change's write
+// let the change through (attack34b: 8–11 ms across two Caddy
+// processes). The reads ride with the request's ctx (WithGuard), and the
+// change's first lasting write (a ctx marked Lasting) is made only if
+// every record read still holds what it held, in the same atomic step
+// as the write: Badger reads them in the write's transaction (a
+// revocation committed meanwhile is a conflict, and the retry finds it),
+// a Redis server checks them in the script that writes (a claim's
+// check-only parts). So a revocation is either before the change, which
+// is refused (ErrGuardBroken), or after it: the change stands, and the
+// revocation ends the session anyway. A change is a few writes; the first
+// that writes decides, and spends the guard: the writes after it follow
+// (a removal's ends must not be refused half-way). Once broken, every
+// guarded write after refuses at once. Writes that are not changes
+// (counters, windows, a short-lived record: no Lasting) pass unguarded,
+// and so does a batch (store.Do); a Redis Cluster, whose keys span
+// masters, checks the records just before the write (claimInTurn), not
+// in one step with it.
+type Guard struct {
+	reads  []*Op // Gets, done
+	mu     sync.Mutex
+	spent  bool
+	broken bool
+}
+
+// ErrGuardBroken answers a guarded write refused: a record the change
+// was let in on changed since it was read (the session ended meanwhile).
+// Nothing was written.
+var ErrGuardBroken = errors.New("store: a record the change was allowed by changed before it was written")
+
+type guardKey struct{}
+
+// NewGuard is a guard of the records reads (Gets of a batch done; nil
+// ones are skipped) found.
+func NewGuard(reads ...*Op) *Guard {
+	g := &Guard{}
+	for _, r := range reads {
+		if r != nil {
+			g.reads = append(g.reads, r)
+		}
+	}
+	return g
+}
+
+// WithGuard is ctx whose lasting writes g guards (nil: none, as a store
+// calling itself inside a guarded write needs).
+func WithGuard(ctx context.Context, g *Guard) context.Context {
+	return context.WithValue(ctx, guardKey{}, g)
+}
+
+// Broken reports whether a guarded write was refused (ErrGuardBroken).
+func (g *Guard) Broken() bool {
+	if g == nil {
+		return false
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.broken
+}
+
+// guardOf is the guard a write made with ctx checks: nil where ctx is not
+// Lasting, has none, or its guard is spent.
+func guardOf(ctx context.Context) *Guard {
+	if !IsLasting(ctx) {
+		return nil
+	}
+	g, _ := ctx.Value(guardKey{}).(*Guard)
+	if g == nil {
+		return nil
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.spent {
+		return nil
+	}
+	return g
+}
+
+// settle records a guarded write's outcome and returns err: a write spends
+// g, ErrGuardBroken breaks it.
+func (g *Guard) settle(wrote bool, err error) error {
+	if g == nil {
+		return err
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	switch {
+	case errors.Is(err, ErrGuardBroken):
+		g.broken = true
+	case wrote && err == nil:
+		g.spent = true
+	}
+	return err
+}
+
+// holds reports whether a record (cur; found: there is one) is what the
+// read r found.
+func (r *Op) holds(cur []byte, found bool) bool {
+	return found == r.foundRecord() && bytes.Equal(cur, r.Value)
+}
+
+// inTxn checks g's records in txn, Badger's write (nil g: none): its
+// reads are the transaction's, so a revocation committed before it does
+// is a conflict, and the retry reads it.
+func (g *Guard) inTxn(txn *badger.Txn) error {
+	if g == nil {
+		return nil
+	}
+	if g.Broken() {
+		return ErrGuardBroken
+	}
+	for _, r := range g.reads {
+		item, err := txn.Get([]byte(r.key))
+		found := err == nil
+		var cur []byte
+		switch {
+		case found:
+			if cur, err = item.ValueCopy(nil); err != nil {
+				return err
+			}
+		case !errors.Is(err, badger.ErrKeyNotFound):
+			return err
+		}
+		if !r.holds(cur, found) {
+			return ErrGuardBroken
+		}
+	}
+	return nil
+}
+
+// claimParts are the parts of a claim that makes writes (swaps of their
+// records) only while g's records hold what they held: a check-only part
+// each, first (a claim made in turn checks them before it writes), but
+// where a write is of the record itself (a sign-out everywhere writes the
+// user's revocation it was let in on): that write is made against what
+// the guard read, and one that read another value is refused at once.
+func (g *Guard) claimParts(writes ...*Op) ([]*Op, error) {
+	parts := make([]*Op, 0, len(g.reads)+len(writes))
+	for _, r := range g.reads {
+		i := 0
+		for i < len(writes) && writes[i].key != r.key {
+			i++
+		}
+		switch {
+		case i == len(writes):
+			parts = append(parts, &Op{kind: opSwap, key: r.key, old: r.Value, found: r.foundRecord(), check: true})
+		case writes[i].blind:
+			writes[i].blind, writes[i].old, writes[i].found = false, r.Value, r.foundRecord()
+		case !r.holds(writes[i].old, writes[i].found):
+			return nil, ErrGuardBroken
+		}
+	}
+	return append(parts, writes...), nil
+}
+
+// changed reads g's records again on st, and reports whether one changed:
+// why a guarded swap was refused (its own record, or the guard's).
+func (g *Guard) changed(ctx context.Context, st Store) (bool, error) {
+	var b Batch
+	now := make([]*Op, len(g.reads))
+	for i, r := range g.reads {
+		now[i] = b.Get(r.key)
+	}
+	if err := Do(WithGuard(ctx, nil), st, &b); err != nil {
+		return false, err
+	}
+	for i, r := range g.reads {
+		if !r.holds(now[i].Value, now[i].Err == nil) {
+			return true, nil
+		}
+	}
+	return false, nil
+}

@@ -1,0 +1,136 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// A guarded write on Redis (Guard): the write as a claim with the guard's
+// records as its check-only parts, in one script on a server, in one
+// round trip as the write alone (a Put's SET, an Update's swap).
+
+// Update implements Store: a GET, then the change written by swap if the
+// record is still what was read, else again — two round trips, as many
+// as the GET and SET it replaces.
+func (r *Redis) Update(ctx context.Context, key string, change func([]byte, bool) ([]byte, time.Duration, error)) error {
+	ctx, done, err := spend(ctx)
+	defer done()
+	if err != nil {
+		return err
+	}
+	k, g := r.key(key), guardOf(ctx)
+	wrote := false
+	err = retry(ctx, func() (bool, error) {
+		old, err := r.client.Get(ctx, k).Bytes()
+		found := err == nil
+		if err != nil && !errors.Is(err, redis.Nil) {
+			return false, err
+		}
+		value, ttl, err := change(old, found)
+		switch {
+		case errors.Is(err, ErrUnchanged):
+			return true, nil
+		case err != nil:
+			return false, err
+		case value == nil && !found:
+			return true, nil
+		}
+		if g != nil { // the guard's records checked in the same script
+			wrote, err = r.guarded(ctx, g, swapOp(key, old, found, value, ttl))
+			return wrote || err != nil, err
+		}
+		n, err := swap.Run(ctx, r.client, []string{k}, flag(found), old, millis(ttl), value, flag(value == nil)).Int()
+		wrote = n == 1
+		return wrote, err
+	})
+	if !wrote {
+		return err // nothing written (unchanged, or an error)
+	}
+	return r.lasting(ctx, err, key)
+}
+
+// guarded makes writes (swaps) only while g's records hold what they
+// held, and reports whether it wrote: ErrGuardBroken where one changed;
+// false, nil where a write's own record did (a swap lost, to read again).
+// It calls no lasting wait: the caller does, as for the write alone.
+func (r *Redis) guarded(ctx context.Context, g *Guard, writes ...*Op) (bool, error) {
+	if g.Broken() {
+		return false, ErrGuardBroken
+	}
+	parts, err := g.claimParts(writes...)
+	if err != nil {
+		return false, g.settle(false, err)
+	}
+	bare := WithGuard(ctx, nil) // the claim's own calls are not guarded again
+	op := &Op{kind: opClaim, parts: parts}
+	if r.inOneStep(op) {
+		r.one(bare, op)
+	} else {
+		op.OK, op.Err = claimInTurn(bare, r, parts) // its checks first (claimParts)
+	}
+	if op.Err == nil && !op.OK {
+		blind := true
+		for _, w := range writes {
+			blind = blind && w.blind
+		}
+		// A blind write lost to the guard alone; a swap, read again.
+		changed, err := blind, error(nil)
+		if !blind {
+			changed, err = g.changed(bare, r)
+		}
+		switch {
+		case err != nil:
+			op.Err = err
+		case changed:
+			op.Err = ErrGuardBroken
+		}
+	}
+	return op.OK && op.Err == nil, g.settle(op.OK, op.Err)
+}
+
+// guardedPut is Put or Delete (value nil) under g, within the request's
+// budget, with its lasting wait.
+func (r *Redis) guardedPut(ctx context.Context, g *Guard, key string, value []byte, ttl time.Duration) error {
+	ctx, done, err := spend(ctx)
+	defer done()
+	if err != nil {
+		return err
+	}
+	_, err = r.guarded(ctx, g, &Op{kind: opSwap, key: key, value: value, ttl: ttl, blind: true})
+	return r.lasting(ctx, err, key)
+}
+
+// guardedPutIfAbsent is PutIfAbsent under g.
+func (r *Redis) guardedPutIfAbsent(ctx context.Context, g *Guard, key string, value []byte, ttl time.Duration) (bool, error) {
+	ctx, done, err := spend(ctx)
+	defer done()
+	if err != nil {
+		return false, err
+	}
+	wrote, err := r.guarded(ctx, g, swapOp(key, nil, false, value, ttl))
+	if !wrote {
+		return false, err
+	}
+	err = r.lasting(ctx, err, key)
+	return err == nil, err
+}
+
+// guardedTake is Take under g: the record read, then deleted where it
+// still holds that (Update's two round trips).
+func (r *Redis) guardedTake(ctx context.Context, key string) ([]byte, error) {
+	var val []byte
+	err := r.Update(ctx, key, func(old []byte, found bool) ([]byte, time.Duration, error) {
+		if !found {
+			return nil, 0, ErrNotFound
+		}
+		val = old
+		return nil, 0, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return val, nil
+}
