@@ -154,7 +154,9 @@ func (s *Site) inviteGate(user string) (*Site, error) {
 // configUsers names the users the config gives a phone at a gate of s's
 // realm (signin.RefuseInvite): the running gate's sign-in knows them
 // (signin.ConfigUsers, the source of its ConfigPhone); on a stopped Caddy,
-// the user lines of the realm's gates in its config file (realmGates).
+// the user lines of the realm's gates in its config file (realmGates), or,
+// with a Badger folder alone, the users the last settle kept numbers for
+// (settledUsers).
 func (s *Site) configUsers() []string {
 	if s.SignIn != nil {
 		return s.SignIn.ConfigUsers()
