@@ -88,7 +88,7 @@ func (p *Pages) withConfigPeople(req *request, query string, users []enrollment.
 // noInvite is why the console offers no invite for user, in the reader's
 // words, or "" where it offers one: the rule the admin's mint asks
 // (signin.RefuseInvite), so that no "Make an invite" leads to its 409.
-// The config gives user a phone (she receives her codes by text), or a
+// The config gives user a phone (she signs in with it), or a
 // user whose name is hers in other capitals, spacing or invisible
 // characters one (the refusal's words, naming that spelling).
 func (p *Pages) noInvite(req *request, user string) string {
