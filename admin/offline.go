@@ -338,6 +338,11 @@ func direct(fl caddycmd.Flags, config *configFile, sub subcommand, req Request, 
 		if req.Realm == "" {
 			return nil, fmt.Errorf("%s needs --realm", sub.name)
 		}
+		if folder != "" && sub.op == "invites" {
+			if g.Provisioned, err = settledUsers(ctx, st, req.Realm); err != nil {
+				return nil, err
+			}
+		}
 		to, err := g.check(sub.op, req)
 		if err != nil {
 			return nil, err

@@ -109,7 +109,9 @@ func (c *Config) prefix() string {
 // inviteGate is the gate an invite for user leads to, where one may be
 // minted for her at all: never where the config gives her a phone at a
 // gate of the realm (configUsers, signin.RefuseInvite: she enrolls
-// nothing, so a login form's own users get none). Else one of the realm's
+// nothing, so a login form's own users get none), nor for her twin (her
+// name in other capitals, spacing or invisible characters: the refusal
+// names her spelling). Else one of the realm's
 // gates on s's store (s first, then the others in the order they were
 // configured) where a phone can be enrolled (a route that requires
 // another kind, an app or a passkey, sends no texts) and that signs user
@@ -152,7 +154,9 @@ func (s *Site) inviteGate(user string) (*Site, error) {
 // configUsers names the users the config gives a phone at a gate of s's
 // realm (signin.RefuseInvite): the running gate's sign-in knows them
 // (signin.ConfigUsers, the source of its ConfigPhone); on a stopped Caddy,
-// the user lines of the realm's gates in its config file (realmGates).
+// the user lines of the realm's gates in its config file (realmGates), or,
+// with a Badger folder alone, the users the last settle kept numbers for
+// (settledUsers).
 func (s *Site) configUsers() []string {
 	if s.SignIn != nil {
 		return s.SignIn.ConfigUsers()

@@ -8,6 +8,8 @@ import (
 	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/internal/textsafe"
 	"github.com/smsgate/caddy-smsgate/phone"
+	"github.com/smsgate/caddy-smsgate/signin"
+	"github.com/smsgate/caddy-smsgate/words"
 )
 
 // configDevice is the phone the config gives user (signin.ConfigPhone)
@@ -81,4 +83,21 @@ func (p *Pages) withConfigPeople(req *request, query string, users []enrollment.
 	}
 	slices.SortStableFunc(out, func(a, b personView) int { return strings.Compare(a.User, b.User) })
 	return out
+}
+
+// noInvite is why the console offers no invite for user, in the reader's
+// words, or "" where it offers one: the rule the admin's mint asks
+// (signin.RefuseInvite), so that no "Make an invite" leads to its 409.
+// The config gives user a phone (she signs in with it), or a
+// user whose name is hers in other capitals, spacing or invisible
+// characters one (the refusal's words, naming that spelling).
+func (p *Pages) noInvite(req *request, user string) string {
+	switch err := signin.RefuseInvite(user, p.SignIn.ConfigUsers()); {
+	case err == nil:
+		return ""
+	case p.SignIn.ConfigPhone(user) != "":
+		return p.Words.Render(req.lang, words.Say("console.config_phone_no_invite", "user", textsafe.Escape(user)))
+	default:
+		return p.say(req, err)
+	}
 }

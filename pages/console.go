@@ -165,7 +165,7 @@ type consoleView struct {
 	this          string      // the admin's own session
 	live          signin.Live // it, asked again once an invite is minted (admin.Request.Live)
 	Invite        *inviteView
-	ConfigPhone   bool // the user's phone is in the config: she signs in, no invite (walk35's A1)
+	NoInvite      string // why no invite is offered, in the reader's words (noInvite: walk35's A1, review36)
 	Done          string
 	madeInvite    map[string]string // an invite just made, for the GET after (consoleDone)
 	// Ask is a reset, revoke or removal (of AskDevice) asked for, not
@@ -376,7 +376,7 @@ func (p *Pages) consoleUser(req *request, c *consoleView, by string) int {
 		c.Ask = ""
 		c.Error, status = p.consoleError(req, enrollment.ErrNoDevice)
 	}
-	c.Trusts, c.ConfigPhone = p.trustViews(req, name), p.SignIn.ConfigPhone(name) != ""
+	c.Trusts, c.NoInvite = p.trustViews(req, name), p.noInvite(req, name)
 	p.consoleSessions(req, c, name, c.this)
 	return status
 }

@@ -124,7 +124,7 @@ func TestConsoleInGerman(t *testing.T) {
 	dan := "/.smsgate/admin/user?name=dan"
 	check("a user, with an invite", sitetest.ConsoleDone(t, consolePost(admin, dan, url.Values{"action": {"invite"}, "csrf": {tok}}, s.Base), "invite"))
 	res := consolePost(admin, path, url.Values{"action": {"invite"}, "csrf": {tok}}, s.Base)
-	if left := english.in(res.Text); res.StatusCode != http.StatusConflict || !strings.Contains(res.Text, "Die Telefonnummer dieses Benutzers steht in der Konfiguration") || len(left) > 0 {
+	if left := english.in(res.Text); res.StatusCode != http.StatusConflict || !strings.Contains(res.Text, "Die Telefonnummer dieses Benutzers ist in der Konfiguration hinterlegt") || len(left) > 0 {
 		t.Errorf("an invite for carol, whose phone the config gives: %d, English left %q\n%s", res.StatusCode, left, res.Text)
 	}
 	res = sitetest.ConsoleDone(t, consolePost(admin, path, url.Values{"action": {"end"}, "session": {sessionRow(t, page.Text, "Firefox")}, "csrf": {tok}}, s.Base), "end")

@@ -3,6 +3,8 @@ package signin
 import (
 	"context"
 	"errors"
+	"iter"
+	"maps"
 	"strings"
 	"unicode"
 
@@ -64,13 +66,11 @@ func (s *Service) caseTwin(ctx context.Context, realm string, f *Flow, user stri
 	if _, ok := names[user]; ok {
 		return nil
 	}
+	if TwinOf(user, maps.Keys(names)) != "" { // a config's user holds her phone in the config: no device record here
+		return s.refuseTwin(realm, user, fresh, ErrCaseTwin)
+	}
 	fold := cases.Fold()
 	folded := twinKey(fold, user)
-	for name := range names { // a config's user holds her phone in the config: no device record here
-		if twinKey(fold, name) == folded {
-			return s.refuseTwin(realm, user, fresh, ErrCaseTwin)
-		}
-	}
 	if !fresh {
 		enrolled, err := s.enrolledNames(ctx, realm)
 		if err != nil {
@@ -105,6 +105,21 @@ func (s *Service) caseTwin(ctx context.Context, realm string, f *Flow, user stri
 		return s.refuseTwin(realm, user, true, ErrTwinClaimed)
 	}
 	return err
+}
+
+// TwinOf is the first of names, other than user, that is user's twin
+// (equal under twinKey), or "" for none: the config's users that sign-in
+// refuses user's own first enrollment beside (caseTwin), and that no
+// invite is minted for a twin of (RefuseInvite).
+func TwinOf(user string, names iter.Seq[string]) string {
+	fold := cases.Fold()
+	key := twinKey(fold, user)
+	for name := range names {
+		if name != user && twinKey(fold, name) == key {
+			return name
+		}
+	}
+	return ""
 }
 
 // twinKey is what names are compared by: what a directory's

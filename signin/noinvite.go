@@ -4,14 +4,23 @@ import (
 	"slices"
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/internal/textsafe"
+	"github.com/smsgate/caddy-smsgate/words"
 )
 
 // RefuseInvite is the one rule of whom no invite is minted for, the same
 // for the admin API, the console and the CLI (admin's inviteGate asks it
-// before any mint): a user the config gives a phone at a gate of the realm
-// (enrollment.ErrInviteConfigPhone). She holds that phone at every gate
-// of the realm (ConfigPhone), is no newcomer there, and enrolls nothing:
-// an invite for her would be used up enrolling nothing (invite36).
+// before any mint, the console before it offers one): a user the config
+// gives a phone at a gate of the realm (enrollment.ErrInviteConfigPhone).
+// She holds that phone at every gate of the realm (ConfigPhone), is no
+// newcomer there, and enrolls nothing: an invite for her would be used up
+// enrolling nothing (invite36). Nor one for her twin (TwinOf: her name in
+// other capitals, spacing or invisible characters, as caseTwin compares
+// them), which sign-in refuses a first phone of his own beside her config
+// phone, and an invite would let enroll one (InvitedAs): whoever holds her
+// password where a first factor's logins ignore case (review36). Its
+// refusal names her spelling (configTwin), never her number; the admin's
+// own adding may still give a genuine twin a phone.
 // configUsers names those users: a running gate's ConfigUsers (the
 // realm's numbers, GiveNumbers, the source ConfigPhone reads), or, on a
 // stopped Caddy, the user lines of the realm's gates in its config file
@@ -20,5 +29,22 @@ func RefuseInvite(user string, configUsers []string) error {
 	if slices.Contains(configUsers, user) {
 		return enrollment.ErrInviteConfigPhone
 	}
+	if held := TwinOf(user, slices.Values(configUsers)); held != "" {
+		return &configTwin{held: held}
+	}
 	return nil
 }
+
+// configTwin refuses an invite for a twin of held, a user the config
+// gives a phone (RefuseInvite): enrollment.ErrInviteConfigPhone (its row
+// and status, 409), in words that name held's spelling.
+type configTwin struct{ held string }
+
+func (e *configTwin) Error() string { return words.English.Render("en", e.Words()) }
+
+// Words implements words.Worded.
+func (e *configTwin) Words() words.Text {
+	return words.Say("invite.config_phone_twin", "user", textsafe.Escape(e.held))
+}
+
+func (e *configTwin) Unwrap() error { return enrollment.ErrInviteConfigPhone }

@@ -26,8 +26,12 @@ import (
 // the config gives (each at a gate of the realm of his or her own), it is
 // refused too, with the console's and the admin API's sentence, a non-zero
 // exit, and no invite record written (invite36; before, each was made, its
-// link used up enrolling nothing). With a Badger folder alone (--store) no
-// config says whom the gates sign in, and the invite is made. Before,
+// link used up enrolling nothing), and for Carol, carol's twin, in words
+// naming carol (review36's 1). With a Badger folder alone (--store) no
+// config says whom the gates sign in, and dave's invite is made; bob's,
+// carol's and Carol's are refused there too, the store's record of whom
+// the config's last start gave a number (provisioned-number/) standing
+// for the config (review36's 4; before, they were made). Before,
 // dave's invite was made everywhere, its link refused at every gate.
 // Caddy stopped, a second invite for dave replaces the first, as through
 // the running gate (invite24; before: both stood).
@@ -64,6 +68,13 @@ func TestAdminCLIRefusesAnInviteNoGateTakes(t *testing.T) {
 	}
 	invite("stopped, --config", "bob", given, true, "--config", config)
 	invite("stopped, --config", "carol", given, true, "--config", config)
+	const twin = "No invite for this name: it differs only in capital letters, spacing or invisible characters from carol, whose phone is set in the configuration"
+	invite("stopped, --config", "Carol", twin, true, "--config", config)
+	// --store alone: the users the last start's settle kept numbers for
+	// (provisioned-number/) stand for the config's (review36's 4).
+	invite("stopped, --store", "bob", given, true, "--store", storeDir)
+	invite("stopped, --store", "carol", given, true, "--store", storeDir)
+	invite("stopped, --store", "Carol", twin, true, "--store", storeDir)
 	invite("stopped, --store", "dave", "/.smsgate/invite?token=", false, "--store", storeDir)
 	invite("stopped, --store", "dave", "Note: the user's earlier invite links no longer work.", false, "--store", storeDir) // invite26
 
@@ -96,7 +107,7 @@ func TestAdminCLIRefusesAnInviteNoGateTakes(t *testing.T) {
 			t.Errorf("the CLI's invite %d of 2, Caddy stopped: replaced %v, %v; want only the first", i+1, gone, err)
 		}
 	}
-	for _, user := range []string{"bob", "carol"} {
+	for _, user := range []string{"bob", "carol", "Carol"} {
 		if raw, err := st.Get(context.Background(), endkeys.LatestInvite("localhost", user)); err == nil {
 			t.Errorf("an invite for %s, whose phone the config gives, was written: %s", user, raw)
 		}
