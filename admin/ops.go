@@ -327,9 +327,14 @@ const noticeOwed = ", or remove the device again once Caddy runs (within a day):
 const noticeUnread = "; whether the notice is still owed could not be read (the store failed): remove the device again once Caddy runs (within a day) to text them if it is"
 
 // maskDevices hides numbers and apps' (sealed) secrets from listings: the
-// admin sees what the user sees.
+// admin sees what the user sees. A device its user did not name is listed
+// with its default in English ("Phone 2"), as before walk36 stored none,
+// `nth` beside it: a script reading `name` keeps working.
 func maskDevices(list []enrollment.Device) {
 	for i := range list {
+		if list[i].Name == "" {
+			list[i].Name = list[i].Label(nil, "en")
+		}
 		list[i].Phone = phone.Mask(list[i].Phone)
 		list[i].PhoneHMAC, list[i].Secret, list[i].Credential = "", "", nil
 	}
