@@ -13,11 +13,11 @@ import (
 )
 
 // configPhonesSite is a realm, localhost, on storeLine's store, served by
-// a gate behind basic_auth (alice, an admin, and dan) whose config gives
+// a gate behind basic_auth (alice, an admin, and other) whose config gives
 // alice and carol their phones, and by a login form under /bob/ (pages
 // under /bob/.smsgate/) whose config gives bob his: bob's phone comes from
 // another gate of the realm.
-func configPhonesSite(t *testing.T, storeLine string) *sitetest.Site {
+func configPhonesSite(t *testing.T, storeLine, other string) *sitetest.Site {
 	return sitetest.Start(t, `http://localhost:{HTTP_PORT} {
 	handle /bob* {
 		smsgate {
@@ -33,7 +33,7 @@ func configPhonesSite(t *testing.T, storeLine string) *sitetest.Site {
 	handle {
 		basic_auth argon2id {
 			alice `+sitetest.DemoHash+`
-			dan `+sitetest.DemoHash+`
+			`+other+` `+sitetest.DemoHash+`
 		}
 		smsgate {
 			realm localhost
@@ -64,7 +64,7 @@ const refusedSaid = "this user's phone is set in the configuration"
 func TestNoInviteForAUserTheConfigGivesAPhone(t *testing.T) {
 	sitetest.Parallel(t)
 	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, keep func(*sitetest.Site) string) {
-		s := configPhonesSite(t, storeLine)
+		s := configPhonesSite(t, storeLine, "dan")
 		for _, user := range []string{"carol", "bob"} {
 			st, out := s.Admin("POST", "/smsgate/invites", `{"realm":"localhost","user":"`+user+`","ttl":"1h"}`)
 			if st != http.StatusConflict || !strings.Contains(out, `"error":"No invite was made: `+refusedSaid) ||

@@ -26,34 +26,7 @@ import (
 func TestNoInviteForATwinOfAConfigUser(t *testing.T) {
 	sitetest.Parallel(t)
 	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, keep func(*sitetest.Site) string) {
-		s := sitetest.Start(t, `http://localhost:{HTTP_PORT} {
-	handle /bob* {
-		smsgate {
-			identity none
-			realm localhost
-			path_prefix /bob/.smsgate/
-			user bob +14155550199
-			`+storeLine+`
-			provider log
-		}
-		respond "bob's"
-	}
-	handle {
-		basic_auth argon2id {
-			alice `+sitetest.DemoHash+`
-			Carol `+sitetest.DemoHash+`
-		}
-		smsgate {
-			realm localhost
-			user alice +14155550101
-			user carol +14155552671
-			admins alice
-			`+storeLine+`
-			provider log
-		}
-		respond "Hello, {http.auth.user.id}!"
-	}
-}`)
+		s := configPhonesSite(t, storeLine, "Carol") // Carol: a case-blind SSO's spelling of carol
 		twin := sitetest.NewClient(t, "Carol")
 		if res := twin.Get("/.smsgate/enroll"); res.StatusCode != http.StatusForbidden {
 			t.Fatalf("Carol's own enrollment beside the config's carol: %d, want 403 (twin)", res.StatusCode)

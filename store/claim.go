@@ -3,7 +3,6 @@ package store
 import (
 	"bytes"
 	"context"
-	"errors"
 	"slices"
 	"strings"
 	"time"
@@ -129,15 +128,8 @@ func (b *badgerDB) claim(ctx context.Context, parts []*Op) (bool, error) {
 			return err
 		}
 		for _, p := range parts {
-			item, err := txn.Get([]byte(p.key))
-			found := err == nil
-			var cur []byte
-			switch {
-			case found:
-				if cur, err = item.ValueCopy(nil); err != nil {
-					return err
-				}
-			case !errors.Is(err, badger.ErrKeyNotFound):
+			cur, found, err := getInTxn(txn, p.key)
+			if err != nil {
 				return err
 			}
 			if !p.blind && (found != p.found || !bytes.Equal(cur, p.old)) {

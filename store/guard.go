@@ -124,15 +124,8 @@ func (g *Guard) inTxn(txn *badger.Txn) error {
 		return ErrGuardBroken
 	}
 	for _, r := range g.reads {
-		item, err := txn.Get([]byte(r.key))
-		found := err == nil
-		var cur []byte
-		switch {
-		case found:
-			if cur, err = item.ValueCopy(nil); err != nil {
-				return err
-			}
-		case !errors.Is(err, badger.ErrKeyNotFound):
+		cur, found, err := getInTxn(txn, r.key)
+		if err != nil {
 			return err
 		}
 		if !r.holds(cur, found) {
@@ -184,4 +177,18 @@ func (g *Guard) changed(ctx context.Context, st Store) (bool, error) {
 		}
 	}
 	return false, nil
+}
+
+// getInTxn reads key in txn: its value and whether it is there (a key
+// not found is no error).
+func getInTxn(txn *badger.Txn, key string) (cur []byte, found bool, err error) {
+	item, err := txn.Get([]byte(key))
+	switch {
+	case err == nil:
+		cur, err = item.ValueCopy(nil)
+		return cur, err == nil, err
+	case errors.Is(err, badger.ErrKeyNotFound):
+		return nil, false, nil
+	}
+	return nil, false, err
 }
