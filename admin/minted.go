@@ -8,6 +8,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/smsgate/caddy-smsgate/audit"
 	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/session"
 	"github.com/smsgate/caddy-smsgate/words"
@@ -64,7 +65,7 @@ func endedField(out any) []zap.Field {
 	}
 	fields := []zap.Field{zap.Int(InvitesEnded, n)}
 	if used := answer[InvitesUsed]; used != "" {
-		fields = append(fields, zap.Strings(InvitesUsed, strings.Split(used, ",")))
+		fields = append(fields, audit.Users(InvitesUsed, strings.Split(used, ",")))
 	}
 	return fields
 }

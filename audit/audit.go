@@ -108,3 +108,13 @@ func (l *Log) emit(event string, fs []zap.Field) {
 // User is a user's name for the log, shown, not obeyed: its direction and
 // control characters escaped (textsafe.Escape).
 func User(user string) zap.Field { return zap.String("user", textsafe.Escape(user)) }
+
+// Users is a list of users' names for the log under key, each escaped as
+// User escapes one (who used an admin's invites: invites_used).
+func Users(key string, users []string) zap.Field {
+	shown := make([]string, len(users))
+	for i, u := range users {
+		shown[i] = textsafe.Escape(u)
+	}
+	return zap.Strings(key, shown)
+}

@@ -1,7 +1,9 @@
 package audit
 
 import (
+	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/caddyserver/caddy/v2"
@@ -48,5 +50,20 @@ func TestAnEventIsBuiltOnlyForASubscriber(t *testing.T) {
 	l.Alarm(zapcore.WarnLevel, "verified", "an alarm", zap.Object("probe", probe{&encoded}))
 	if encoded != 0 {
 		t.Fatalf("the event's payload was built %d times with nobody subscribed", encoded)
+	}
+}
+
+// TestUsersAreEscapedEach: the names of who used an admin's invites
+// (invites_used) are shown, not obeyed, as the user field's name is: a
+// name with a direction override or a line break came raw into the log.
+func TestUsersAreEscapedEach(t *testing.T) {
+	names := []string{"mal\u202eeci", "bob\nforged line", "carol"}
+	enc := zapcore.NewMapObjectEncoder()
+	Users("invites_used", names).AddTo(enc)
+	got := fmt.Sprint(enc.Fields["invites_used"])
+	for i, n := range names {
+		if want := User(n).String; !strings.Contains(got, want) || i < 2 && strings.Contains(got, n) {
+			t.Errorf("invites_used %q: want %q shown escaped as User shows it", got, n)
+		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/smsgate/caddy-smsgate/audit"
 	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/phone"
@@ -246,7 +247,7 @@ func (p *Pages) sweeping(req *request, cl *session.Claims, action string) {
 			p.unavailable(req)
 			return
 		}
-		p.Audit("signed_out_everywhere", user, "", zap.Int("invites_ended", ended.Ended), zap.Strings("invites_used", ended.Used))
+		p.Audit("signed_out_everywhere", user, "", zap.Int("invites_ended", ended.Ended), audit.Users("invites_used", ended.Used))
 		p.setCookie(req.w, req.r, TrustCookie, "", p.PathPrefix, -1)
 		p.signedOutHere(req, pageData{})
 	case "recovery":

@@ -3,6 +3,7 @@ package signin
 import (
 	"go.uber.org/zap"
 
+	"github.com/smsgate/caddy-smsgate/audit"
 	"github.com/smsgate/caddy-smsgate/session"
 )
 
@@ -15,7 +16,7 @@ func mintedFields(m session.MintedEnd) []zap.Field {
 	}
 	fields := []zap.Field{zap.Int("invites_ended", m.Ended)}
 	if len(m.Used) > 0 {
-		fields = append(fields, zap.Strings("invites_used", m.Used))
+		fields = append(fields, audit.Users("invites_used", m.Used))
 	}
 	return fields
 }
