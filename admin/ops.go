@@ -222,7 +222,10 @@ func adminOp(ctx context.Context, svc *enrollment.Admin, tell *signin.Service, l
 		if err != nil {
 			return nil, err
 		}
-		if err := session.RevokeUser(ctx, svc.Store, req.Realm, req.User, svc.Now(), logger); err != nil {
+		// The revocation only prepares the reset (store.Preparing): a
+		// guarded reset (an admin's console session) is decided by its
+		// first write of her records, as a removal by its list's.
+		if err := session.RevokeUser(store.Preparing(ctx), svc.Store, req.Realm, req.User, svc.Now(), logger); err != nil {
 			return nil, err
 		}
 		if err := svc.Devices.ResetUser(ctx, req.Realm, req.User); err != nil {

@@ -263,11 +263,12 @@ func (s *Devices) remove(ctx context.Context, realm, user, id string, allowLast,
 	if len(list) == 1 && !allowLast {
 		return nil, ErrLastDevice
 	}
-	if err := bury(ctx, s.Store, removedDeviceKey(realm, user), id); err != nil {
+	prep := store.Preparing(ctx) // the list's edit below is the change
+	if err := bury(prep, s.Store, removedDeviceKey(realm, user), id); err != nil {
 		return nil, err
 	}
 	if owe {
-		if err := s.owe(ctx, realm, user, list[at]); err != nil {
+		if err := s.owe(prep, realm, user, list[at]); err != nil {
 			return nil, err
 		}
 	}

@@ -24,7 +24,8 @@ import (
 // is refused (ErrGuardBroken), or after it: the change stands, and the
 // revocation ends the session anyway. A change is a few writes; the first
 // that writes decides, and spends the guard: the writes after it follow
-// (a removal's ends must not be refused half-way). Once broken, every
+// (a removal's ends must not be refused half-way); writes that only
+// prepare it (Preparing) are checked and spend nothing. Once broken, every
 // guarded write after refuses at once. Writes that are not changes
 // (counters, windows, a short-lived record: no Lasting) pass unguarded,
 // and so does a batch (store.Do); a Redis Cluster, whose keys span
@@ -35,6 +36,9 @@ type Guard struct {
 	mu     sync.Mutex
 	spent  bool
 	broken bool
+	// of is the guard a preparation's check stands for (Preparing): its
+	// outcome breaks of, and spends nothing.
+	of *Guard
 }
 
 // ErrGuardBroken answers a guarded write refused: a record the change
@@ -43,6 +47,18 @@ type Guard struct {
 var ErrGuardBroken = errors.New("store: a record the change was allowed by changed before it was written")
 
 type guardKey struct{}
+
+type preparingKey struct{}
+
+// Preparing marks the writes made with ctx as a change's preparations,
+// made before the write that changes what the user holds (a removal's
+// tombstone and owed notice, a reset's revocation): guarded, they are
+// checked as that write is but spend no guard, so the write that makes
+// the change is checked too. Before, the tombstone spent it, and a
+// revocation landing after it let the removal through (review36b F2).
+func Preparing(ctx context.Context) context.Context {
+	return context.WithValue(ctx, preparingKey{}, true)
+}
 
 // NewGuard is a guard of the records reads (Gets of a batch done; nil
 // ones are skipped) found.
@@ -67,6 +83,9 @@ func (g *Guard) Broken() bool {
 	if g == nil {
 		return false
 	}
+	if g.of != nil {
+		return g.of.Broken()
+	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return g.broken
@@ -87,6 +106,9 @@ func guardOf(ctx context.Context) *Guard {
 	if g.spent {
 		return nil
 	}
+	if prep, _ := ctx.Value(preparingKey{}).(bool); prep {
+		return &Guard{reads: g.reads, of: g}
+	}
 	return g
 }
 
@@ -95,6 +117,9 @@ func guardOf(ctx context.Context) *Guard {
 func (g *Guard) settle(wrote bool, err error) error {
 	if g == nil {
 		return err
+	}
+	if g.of != nil { // a preparation's: checked, never spent
+		g, wrote = g.of, false
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
