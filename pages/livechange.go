@@ -103,8 +103,8 @@ func (p *Pages) endedChange(req *request, step string) {
 // between liveChange's read and the change's write), whatever the page was
 // about to answer (its failure): as for a session already ended, once the
 // store says it is (a record of it that changed and ended nothing — an
-// admin's end of the sessions pushed off her list, say — answers
-// unavailable: the change was not made, and is asked again). Every page's
+// admin's end of the sessions pushed off her list, say — answers 503 in
+// words of its own: the change was not made, and is asked again). Every page's
 // answer asks it first (page, pageNoFlow, fail).
 func (p *Pages) endedMeanwhile(req *request) bool {
 	if !req.guard.Broken() {
@@ -115,7 +115,9 @@ func (p *Pages) endedMeanwhile(req *request) bool {
 	if cl := p.session(req); cl != nil {
 		if live, err := p.Sessions.Live(req.r.Context(), cl); err != nil || live {
 			p.Logger.Warn("a change was refused for its session's records, which changed before it was written; the session still lives", zap.Error(err))
-			p.unavailable(req)
+			// Nothing is down: her change was not made, and is asked again
+			// (review36b F4: it said sign-in was unavailable).
+			p.fail(req, http.StatusServiceUnavailable, "unavailable", p.sayID(req, "change.refused_meanwhile"))
 			return true
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -142,8 +143,8 @@ func revokedBetween(t *testing.T, kind string) {
 	})
 	at, _ := json.Marshal(signedIn.Add(-time.Second).UTC())
 	sitetest.PutWhileParked(t, dir, endkeys.User("localhost", windowUser), at)
-	if res := held.Release(t); res.StatusCode != http.StatusServiceUnavailable {
-		t.Errorf("a rename whose guard's record changed, her session still live: %d %s, want 503", res.StatusCode, res.Header.Get("Location"))
+	if res := held.Release(t); res.StatusCode != http.StatusServiceUnavailable || !strings.Contains(res.Text, "your account changed meanwhile") {
+		t.Errorf("a rename whose guard's record changed, her session still live: %d %s %s, want 503 saying her change was not made", res.StatusCode, res.Header.Get("Location"), res.Text)
 	}
 	if after := users(); after != before {
 		t.Errorf("a rename whose guard's record changed was made:\nbefore %s\nafter  %s", before, after)
