@@ -1,19 +1,14 @@
 package pages_test
 
 import (
-	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/smsgate/caddy-smsgate/internal/endkeys"
 	"github.com/smsgate/caddy-smsgate/internal/sitetest"
-	"github.com/smsgate/caddy-smsgate/pages"
-	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
 )
 
 // windowUser and windowAdmin are the user and the admin of
@@ -63,34 +58,8 @@ func TestARevocationBetweenTheCheckAndTheChangeStopsIt(t *testing.T) {
 // revokedBetween is TestARevocationBetweenTheCheckAndTheChangeStopsIt on
 // the store kind.
 func revokedBetween(t *testing.T, kind string) {
-	inner := "badger {DIR}"
-	if kind == "redis" {
-		inner = "redis " + redistest.Server(t)
-	}
-	dir := t.TempDir()
-	s := sitetest.Start(t, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
-	smsgate {
-		identity none
-		admins %s
-		store smsgate_test_hold %s %s
-		provider log
-	}
-	respond "Hello, {http.auth.user.id}!"
-}`, windowAdmin, dir, inner))
-	for _, u := range [][2]string{{windowUser, "+14155550101"}, {windowUser, "+14155550102"}, {windowAdmin, "+14155550103"}, {"wilma", "+14155550104"}} {
-		if st, out := s.Admin("POST", "/smsgate/users", `{"realm":"localhost","user":"`+u[0]+`","phone":"`+u[1]+`"}`); st != http.StatusOK {
-			t.Fatalf("adding %s: %d %s", u[0], st, out)
-		}
-	}
-	users := func() string { _, out := s.Admin("GET", "/smsgate/users?realm=localhost", ""); return out }
-	other := regexp.MustCompile(`"id":"([^"]+)","name":"Phone 2"`).FindStringSubmatch(users())[1]
-	signIn := func(user string) *sitetest.Client {
-		c := sitetest.NewClient(t, "")
-		tok := c.CSRF("/.smsgate/login")
-		sitetest.Expect(t, c.Post("/.smsgate/login", url.Values{"username": {user}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
-		sitetest.Expect(t, c.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}}), http.StatusSeeOther, "/")
-		return c
-	}
+	s := startWindowSite(t, kind, windowAdmin, [2]string{windowUser, "+14155550101"}, [2]string{windowUser, "+14155550102"}, [2]string{windowAdmin, "+14155550103"}, [2]string{"wilma", "+14155550104"})
+	users, other := s.users, s.secondPhone()
 	wilma := "/.smsgate/admin/user?name=wilma"
 	for _, change := range []struct {
 		name, user, path string
@@ -101,21 +70,13 @@ func revokedBetween(t *testing.T, kind string) {
 		{"mint an invite", windowAdmin, wilma, url.Values{"action": {"invite"}}},
 		{"reset a user", windowAdmin, wilma, url.Values{"action": {"reset"}, "confirm": {"1"}}},
 	} {
-		c := signIn(change.user)
+		c := s.signIn(t, change.user)
 		if change.user == windowAdmin {
 			sitetest.Expect(t, c.Get(wilma), http.StatusOK, "")
 		}
 		before := users()
-		// No known-browser cookie, whose check reads her revocation too,
-		// before the page's: the hold is at liveChange's read.
-		c.SetCookie(pages.KnownCookie, "none")
-		change.form.Set("csrf", c.CSRF("/.smsgate/devices"))
-		held := sitetest.Park(t, dir, func() *sitetest.Response {
-			return c.PostWith(change.path, change.form, map[string]string{"Origin": c.Base()})
-		})
-		// Revoked by another instance: its record, straight into the store.
-		at, _ := json.Marshal(s.Now().Add(time.Second).UTC())
-		sitetest.PutWhileParked(t, dir, endkeys.User("localhost", change.user), at)
+		held := s.hold(t, c, change.path, change.form) // at liveChange's read
+		s.revoke(t, change.user, s.Now().Add(time.Second))
 		res := held.Release(t)
 		s.Advance(time.Minute) // her next sign-in is not born ended (bornEnded)
 		if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/.smsgate/login" {
@@ -134,15 +95,10 @@ func revokedBetween(t *testing.T, kind string) {
 	// change is refused all the same (its guard's record changed), but
 	// her session lives: told to try again (503), not sent to sign in.
 	signedIn := s.Now()
-	c := signIn(windowUser)
+	c := s.signIn(t, windowUser)
 	before := users()
-	c.SetCookie(pages.KnownCookie, "none")
-	rename := url.Values{"action": {"rename"}, "device": {other}, "name": {"Mine"}, "csrf": {c.CSRF("/.smsgate/devices")}}
-	held := sitetest.Park(t, dir, func() *sitetest.Response {
-		return c.PostWith("/.smsgate/devices", rename, map[string]string{"Origin": c.Base()})
-	})
-	at, _ := json.Marshal(signedIn.Add(-time.Second).UTC())
-	sitetest.PutWhileParked(t, dir, endkeys.User("localhost", windowUser), at)
+	held := s.hold(t, c, "/.smsgate/devices", url.Values{"action": {"rename"}, "device": {other}, "name": {"Mine"}})
+	s.revoke(t, windowUser, signedIn.Add(-time.Second))
 	if res := held.Release(t); res.StatusCode != http.StatusServiceUnavailable || !strings.Contains(res.Text, "your account changed meanwhile") {
 		t.Errorf("a rename whose guard's record changed, her session still live: %d %s %s, want 503 saying her change was not made", res.StatusCode, res.Header.Get("Location"), res.Text)
 	}

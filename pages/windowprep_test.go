@@ -1,0 +1,97 @@
+package pages_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/smsgate/caddy-smsgate/internal/endkeys"
+	"github.com/smsgate/caddy-smsgate/internal/sitetest"
+	"github.com/smsgate/caddy-smsgate/store"
+)
+
+// straddleUser's removal is held (sitetest.Holds.Park) once the removed
+// phone's tombstone is written; resetVictim's reset by resetAdmin once
+// her revocation is.
+const (
+	straddleUser            = "rita"
+	resetAdmin, resetVictim = "rex", "vera"
+)
+
+func init() {
+	earlier := sitetest.Holds.Park
+	sitetest.Holds.Park = func(op, key string) bool {
+		switch {
+		case strings.HasSuffix(key, "/"+straddleUser):
+			return key == store.Key("removed-device", "localhost", straddleUser) && op == "write"
+		case strings.HasSuffix(key, "/"+resetVictim) || strings.HasSuffix(key, "/"+resetAdmin):
+			return key == endkeys.User("localhost", resetVictim) && op == "write"
+		}
+		return earlier != nil && earlier(op, key)
+	}
+}
+
+// TestARevocationAfterTheTombstoneStopsTheRemoval (review36b F2): the
+// devices page's removal of a phone writes the phone's tombstone first
+// (enrollment.Devices.remove: bury), then the notice it owes, then her
+// device list. Her revocation (another instance's sign-out everywhere)
+// lands after the tombstone and before the list's write: the removal is
+// refused, her phone kept. Before (the tombstone spent the guard, the
+// list's write went unguarded), it went through on a session already
+// ended: 200, the phone gone. On Badger and on Redis.
+func TestARevocationAfterTheTombstoneStopsTheRemoval(t *testing.T) {
+	sitetest.Parallel(t)
+	for _, kind := range []string{"badger", "redis"} {
+		t.Run(kind, func(t *testing.T) {
+			sitetest.Parallel(t)
+			s := startWindowSite(t, kind, "", [2]string{straddleUser, "+14155550121"}, [2]string{straddleUser, "+14155550122"})
+			other := s.secondPhone()
+			c := s.signIn(t, straddleUser)
+			before := s.users()
+			held := s.hold(t, c, "/.smsgate/devices", url.Values{"action": {"remove"}, "device": {other}, "confirm": {"1"}})
+			if parked := s.users(); parked != before {
+				t.Fatalf("held after her list's write, not before it:\n%s", parked)
+			}
+			s.revoke(t, straddleUser, s.Now().Add(time.Second))
+			res := held.Release(t)
+			if after := s.users(); after != before {
+				t.Errorf("her removal, her session revoked after its tombstone and before her list's write: %d %s, and her phone went:\nbefore %s\nafter  %s",
+					res.StatusCode, res.Header.Get("Location"), before, after)
+			}
+		})
+	}
+}
+
+// TestAnAdminRevokedAfterHerResetsFirstWriteResetsNoOne (review36b F2,
+// the console): an admin's reset writes the user's revocation first
+// (session.RevokeUser), then removes her phones (Devices.ResetUser). The
+// admin's own revocation (another instance's sign-out everywhere, or
+// another admin's revoke of her) lands between the two: the reset is
+// refused, the user's phones kept. Before (the revocation spent the
+// guard), the reset took them on a session already ended: 303 back to
+// the console, done. On Badger and on Redis.
+func TestAnAdminRevokedAfterHerResetsFirstWriteResetsNoOne(t *testing.T) {
+	sitetest.Parallel(t)
+	for _, kind := range []string{"badger", "redis"} {
+		t.Run(kind, func(t *testing.T) {
+			sitetest.Parallel(t)
+			s := startWindowSite(t, kind, resetAdmin, [2]string{resetAdmin, "+14155550141"}, [2]string{resetVictim, "+14155550142"})
+			c := s.signIn(t, resetAdmin)
+			page := "/.smsgate/admin/user?name=" + resetVictim
+			sitetest.Expect(t, c.Get(page), http.StatusOK, "")
+			before := s.users()
+			held := s.hold(t, c, page, url.Values{"action": {"reset"}, "confirm": {"1"}})
+			if parked := s.users(); parked != before {
+				t.Fatalf("held after her phones went, not before:\n%s", parked)
+			}
+			s.revoke(t, resetAdmin, s.Now().Add(time.Second))
+			res := held.Release(t)
+			if after := s.users(); after != before {
+				t.Errorf("a reset by an admin revoked after its first write and before the phones' removal: %d %s, and the user's phones went:\nbefore %s\nafter  %s",
+					res.StatusCode, res.Header.Get("Location"), before, after)
+			}
+		})
+	}
+}
