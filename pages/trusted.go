@@ -133,7 +133,7 @@ func (p *Pages) trust(req *request, user, held string, res *signin.Result) strin
 	if p.Remember == 0 || req.form["remember"] != "1" || !signin.EarnsTrust(amr) {
 		return ""
 	}
-	token, tb, err := p.Sessions.Trust(req.r.Context(), req.began, user, held, p.browserID(req), p.browserName(req.lang, req.r.UserAgent()), res.Device, amr, p.Now().Unix(), time.Duration(p.Remember))
+	token, tb, err := p.Sessions.Trust(req.r.Context(), req.began, user, held, p.browserID(req), where(req), res.Device, amr, p.Now().Unix(), time.Duration(p.Remember))
 	if err != nil {
 		p.Logger.Error("trusting a browser", zap.Error(err))
 		return ""
@@ -142,10 +142,15 @@ func (p *Pages) trust(req *request, user, held string, res *signin.Result) strin
 	return tb.ID
 }
 
-// trustView is a trusted browser as the devices page lists it.
+// trustView is a trusted browser as the devices page lists it: Browser
+// its name in the reader's words ("Firefox on Linux"), as before; Kind and
+// System its parts, by name ("Firefox", "Linux"), where known (neither for
+// a name of the previous release that no language reads).
 type trustView struct {
 	ID      string `json:"id"`
 	Browser string `json:"browser"`
+	Kind    string `json:"browser_kind,omitempty"`
+	System  string `json:"system,omitempty"`
 	Since   string `json:"since"`
 	// This is the browser asking.
 	This bool `json:"this_browser,omitempty"`
@@ -160,16 +165,14 @@ func (p *Pages) trustViews(req *request, user string) []trustView {
 	this := p.heldTrust(req, user)
 	views := make([]trustView, len(list))
 	for i, tb := range list {
-		views[i] = trustView{ID: tb.ID, Browser: p.trustedName(req.lang, tb.Browser), Since: tb.Created.Format(p.sayID(req, "date.format")), This: tb.ID == this}
+		kind, system, ok := p.trustedParts(&tb)
+		name := tb.Browser // a name of the previous release no language reads: as it is
+		if ok {
+			name = p.nameBrowser(req.lang, kind, system)
+		}
+		views[i] = trustView{ID: tb.ID, Browser: name, Kind: kind, System: system, Since: tb.Created.Format(p.sayID(req, "date.format")), This: tb.ID == this}
 	}
 	return views
-}
-
-// browserName names a browser by its User-Agent, for the devices page, in
-// lang (the page's where it was trusted): "Firefox on Linux".
-func (p *Pages) browserName(lang, ua string) string {
-	browser, system := browserOf(ua)
-	return p.nameBrowser(lang, browser, system)
 }
 
 // nameBrowser says a browser's kind and system in lang ("" for unknown).
@@ -198,7 +201,7 @@ func browserOf(ua string) (browser, system string) {
 }
 
 // browserNames and systemNames name a browser's kind and system by what
-// its User-Agent holds, in order (browserOf; trustedName reads them back).
+// its User-Agent holds, in order (browserOf; readWorded reads them back).
 var (
 	browserNames = [][2]string{{"Firefox/", "Firefox"}, {"Edg/", "Edge"}, {"OPR/", "Opera"}, {"Chrome/", "Chrome"}, {"Safari/", "Safari"}}
 	systemNames  = [][2]string{{"Android", "Android"}, {"iPhone", "iOS"}, {"iPad", "iPadOS"}, {"Windows", "Windows"}, {"Mac OS X", "macOS"}, {"Linux", "Linux"}}

@@ -3,19 +3,36 @@ package pages
 import (
 	"slices"
 	"strings"
+
+	"github.com/smsgate/caddy-smsgate/session"
 )
 
-// trustedName is a trusted browser's name as its record holds it, worded
-// in the language of the page it was trusted on ("Firefox unter Linux"),
-// said in lang ("Firefox on Linux"): its kind and system read back by
-// each language's name.browser (and name.some_browser) and worded again
-// (walk36: a German page listed "Chrome on Linux"). A name no language
-// reads, its kind and system among browserOf's, is shown as it is.
-func (p *Pages) trustedName(lang, stored string) string {
+// trustedParts are a trusted browser's kind and system by name
+// ("Firefox", "Linux"; "" for unknown), for the page to word in its
+// reader's language (nameBrowser). This release keeps them apart in the
+// trust's record (session.TrustedBrowser); the previous release kept the
+// whole name as the page that trusted it worded it ("Firefox unter
+// Linux", "Ein Browser"), in Browser, with no System: readWorded reads
+// that back, at each listing (nothing is rewritten). ok is false for such
+// a name that no language reads: it is shown as it is.
+func (p *Pages) trustedParts(tb *session.TrustedBrowser) (browser, system string, ok bool) {
+	if tb.System != "" || tb.Browser == "" || named(browserNames, tb.Browser) {
+		return tb.Browser, tb.System, true // this release's (a kind alone reads the same either way)
+	}
+	return p.readWorded(tb.Browser)
+}
+
+// readWorded reads a trust's name as the previous release worded it, by
+// each language's name.browser (and name.some_browser), back into its
+// kind and system, each one of browserOf's ("my laptop on the desk" is
+// not "my laptop" on "the desk"). For trusts of the previous release
+// only: it can go once the longest `remember` (400 days) has passed since
+// the upgrade.
+func (p *Pages) readWorded(stored string) (browser, system string, ok bool) {
 	for _, l := range p.Words.Langs() {
 		some := p.Words.T(l, "name.some_browser")
 		if stored == some {
-			return p.nameBrowser(lang, "", "")
+			return "", "", true
 		}
 		// The pattern, its two places marked: "\x00 on \x01".
 		pat := p.Words.T(l, "name.browser", "browser", "\x00", "system", "\x01")
@@ -28,8 +45,8 @@ func (p *Pages) trustedName(lang, stored string) string {
 		if len(stored) < len(prefix)+len(mid)+len(suffix) || !strings.HasPrefix(stored, prefix) || !strings.HasSuffix(stored, suffix) {
 			continue
 		}
-		one, two, ok := strings.Cut(stored[len(prefix):len(stored)-len(suffix)], mid)
-		if !ok || one == "" || two == "" {
+		one, two, found := strings.Cut(stored[len(prefix):len(stored)-len(suffix)], mid)
+		if !found || one == "" || two == "" {
 			continue
 		}
 		if b > s {
@@ -39,10 +56,10 @@ func (p *Pages) trustedName(lang, stored string) string {
 			one = ""
 		}
 		if (one == "" || named(browserNames, one)) && named(systemNames, two) {
-			return p.nameBrowser(lang, one, two)
+			return one, two, true
 		}
 	}
-	return stored
+	return "", "", false
 }
 
 // named reports whether name is one of names' (browserNames, systemNames).

@@ -30,8 +30,17 @@ const MaxTrusted = 20
 
 // TrustedBrowser is one trust, as the devices page lists it.
 type TrustedBrowser struct {
-	ID      string    `json:"id"`
+	ID string `json:"id"`
+	// Browser and System name the browser's kind and system, as a
+	// session's Where does ("Firefox", "Linux"; "" for unknown): a page
+	// words them in its reader's language. A trust of a release before
+	// this one holds in Browser its whole name as the page that trusted
+	// it worded it ("Firefox unter Linux", "Ein Browser"), and no System
+	// (pages' trustedName reads it back). The key is the previous
+	// release's, so that it lists a trust this one made by its kind
+	// (the system lost: a rolling upgrade, a step back).
 	Browser string    `json:"browser"`
+	System  string    `json:"system,omitempty"`
 	Created time.Time `json:"created"`
 	Expires time.Time `json:"expires"`
 	// AuthTime is when the code that earned the trust was entered, and AMR
@@ -83,8 +92,9 @@ func (m *Manager) trustKeys() *Keys {
 	return NewKeys(Derive(m.Secret(), "trusted browser"), m.now).WithType(TypeTrust)
 }
 
-// Trust makes a trust for user's browser (named by browser, e.g. "Firefox
-// on Linux"; known is its known-browser cookie's ID) lasting lifetime, earned by the code of
+// Trust makes a trust for user's browser (its kind and system, by name,
+// as where says them: Where.Browser and Where.System, "Firefox" and
+// "Linux"; known is its known-browser cookie's ID) lasting lifetime, earned by the code of
 // device ("" for none: EndDevice) entered at authTime in
 // a sign-in that began at b (zero: now; its token is issued then, see
 // Began), and returns the cookie's token and the trust. replaces is the
@@ -93,13 +103,14 @@ func (m *Manager) trustKeys() *Keys {
 // (no trust left that no browser holds, listed on the devices page and
 // taking a place among MaxTrusted); if the new trust cannot be written,
 // the old one stays.
-func (m *Manager) Trust(ctx context.Context, b Began, user, replaces, known, browser, device string, amr []factor.AMR, authTime int64, lifetime time.Duration) (string, *TrustedBrowser, error) {
+func (m *Manager) Trust(ctx context.Context, b Began, user, replaces, known string, where Where, device string, amr []factor.AMR, authTime int64, lifetime time.Duration) (string, *TrustedBrowser, error) {
 	now := m.now().UTC()
 	if b.at.IsZero() {
 		b.at = now
 	}
 	iat := jwt.NewNumericDate(b.at).UTC() // as the token says it
-	tb := TrustedBrowser{ID: rand.Text()[:16], Browser: browser, Created: now, Expires: now.Add(lifetime), AuthTime: authTime, AMR: amr, Known: known, Prefixed: true, Issued: iat, Device: &device}
+	where = where.bounded()
+	tb := TrustedBrowser{ID: rand.Text()[:16], Browser: where.Browser, System: where.System, Created: now, Expires: now.Add(lifetime), AuthTime: authTime, AMR: amr, Known: known, Prefixed: true, Issued: iat, Device: &device}
 	err := m.editTrusted(store.Lasting(ctx), user, func(list []TrustedBrowser) []TrustedBrowser {
 		if replaces != "" {
 			list = slices.DeleteFunc(list, func(old TrustedBrowser) bool { return old.ID == replaces })

@@ -17,12 +17,12 @@ func TestTrust(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	m, st := newManager(t, "HS256", &now)
-	token, _, err := m.Trust(ctx, Began{}, "alice", "", "", "Firefox on Linux", "", []factor.AMR{factor.AMROTP}, now.Unix()-60, 30*24*time.Hour)
+	token, _, err := m.Trust(ctx, Began{}, "alice", "", "", Where{Browser: "Firefox", System: "Linux"}, "", []factor.AMR{factor.AMROTP}, now.Unix()-60, 30*24*time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
 	user, tb, err := m.Trusted(ctx, token)
-	if err != nil || user != "alice" || tb.Browser != "Firefox on Linux" || tb.AMR[0] != "otp" || tb.AuthTime != now.Unix()-60 {
+	if err != nil || user != "alice" || tb.Browser != "Firefox" || tb.System != "Linux" || tb.AMR[0] != "otp" || tb.AuthTime != now.Unix()-60 {
 		t.Fatalf("Trusted = %q, %+v, %v", user, tb, err)
 	}
 	// Its ID (what the admin's list of sessions, the devices page and the
@@ -48,7 +48,7 @@ func TestTrust(t *testing.T) {
 	}
 
 	now = now.Add(time.Minute)
-	second, _, _ := m.Trust(ctx, Began{}, "alice", "", "", "Safari on iOS", "", []factor.AMR{factor.AMRSMS}, now.Unix(), time.Hour)
+	second, _, _ := m.Trust(ctx, Began{}, "alice", "", "", Where{Browser: "Safari", System: "iOS"}, "", []factor.AMR{factor.AMRSMS}, now.Unix(), time.Hour)
 	list, _ := m.TrustedBrowsers(ctx, "alice")
 	if len(list) != 2 {
 		t.Fatalf("%d trusts listed, want 2", len(list))
@@ -59,14 +59,14 @@ func TestTrust(t *testing.T) {
 	if _, _, err := m.Trusted(ctx, second); !errors.Is(err, ErrNotTrusted) {
 		t.Fatalf("an ended trust: %v", err)
 	}
-	third, _, _ := m.Trust(ctx, Began{}, "alice", "", "", "Edge on Windows", "", []factor.AMR{factor.AMRSMS}, now.Unix(), time.Hour)
+	third, _, _ := m.Trust(ctx, Began{}, "alice", "", "", Where{Browser: "Edge", System: "Windows"}, "", []factor.AMR{factor.AMRSMS}, now.Unix(), time.Hour)
 	if err := UntrustAll(ctx, st, "example.com", "alice"); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := m.Trusted(ctx, third); !errors.Is(err, ErrNotTrusted) {
 		t.Fatalf("a trust after UntrustAll: %v", err)
 	}
-	fourth, _, _ := m.Trust(ctx, Began{}, "alice", "", "", "Edge on Windows", "", []factor.AMR{factor.AMRSMS}, now.Unix(), time.Hour)
+	fourth, _, _ := m.Trust(ctx, Began{}, "alice", "", "", Where{Browser: "Edge", System: "Windows"}, "", []factor.AMR{factor.AMRSMS}, now.Unix(), time.Hour)
 	now = now.Add(2 * time.Hour)
 	if _, _, err := m.Trusted(ctx, fourth); !errors.Is(err, ErrNotTrusted) {
 		t.Fatalf("an expired trust: %v", err)
@@ -80,9 +80,9 @@ func TestTrustReplaces(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	m, _ := newManager(t, "HS256", &now)
-	other, _, _ := m.Trust(ctx, Began{}, "alice", "", "", "Safari on iOS", "", []factor.AMR{factor.AMRSMS}, now.Unix(), time.Hour)
-	old, tb, _ := m.Trust(ctx, Began{}, "alice", "", "", "Firefox on Linux", "", []factor.AMR{factor.AMRSMS}, now.Unix(), time.Hour)
-	again, _, err := m.Trust(ctx, Began{}, "alice", tb.ID, "", "Firefox on Linux", "", []factor.AMR{factor.AMRSMS}, now.Unix(), time.Hour)
+	other, _, _ := m.Trust(ctx, Began{}, "alice", "", "", Where{Browser: "Safari", System: "iOS"}, "", []factor.AMR{factor.AMRSMS}, now.Unix(), time.Hour)
+	old, tb, _ := m.Trust(ctx, Began{}, "alice", "", "", Where{Browser: "Firefox", System: "Linux"}, "", []factor.AMR{factor.AMRSMS}, now.Unix(), time.Hour)
+	again, _, err := m.Trust(ctx, Began{}, "alice", tb.ID, "", Where{Browser: "Firefox", System: "Linux"}, "", []factor.AMR{factor.AMRSMS}, now.Unix(), time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +106,7 @@ func TestUntrustBrowser(t *testing.T) {
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	m, _ := newManager(t, "HS256", &now)
 	trust := func(known string) *TrustedBrowser {
-		_, tb, err := m.Trust(ctx, Began{}, "alice", "", known, "Firefox on Linux", "", []factor.AMR{factor.AMRSMS}, now.Unix(), time.Hour)
+		_, tb, err := m.Trust(ctx, Began{}, "alice", "", known, Where{Browser: "Firefox", System: "Linux"}, "", []factor.AMR{factor.AMRSMS}, now.Unix(), time.Hour)
 		if err != nil {
 			t.Fatal(err)
 		}
