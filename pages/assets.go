@@ -198,6 +198,12 @@ form[role=search] button, form.find button { width: auto; margin: .5rem 0 0; }
 table.console { border-collapse: collapse; width: 100%; font-size: .9rem; font-variant-numeric: tabular-nums; }
 table.console th, table.console td { padding: .3rem .5rem; text-align: left; border-bottom: 1px solid color-mix(in srgb, currentColor 25%, transparent); vertical-align: top; }
 table.console caption { text-align: left; font-weight: 600; }
+/* A cell's value is one line — a name ("Telefon 1"), a number, a date —
+   and a table wider than the screen scrolls in its box (walk36: at 360 px
+   "Telefon / 1"); a session's how and where, and an event's details, are
+   text and wrap. */
+table.console td { white-space: nowrap; }
+table.console.sessions td:nth-child(2), table.console.sessions td:nth-child(3), table.console td[data-kind] ~ td:last-child { white-space: normal; }
 table.console form { margin: 0; }
 table.console button { margin: 0; width: auto; padding: .25rem .6rem; }
 form.actions { display: flex; flex-wrap: wrap; gap: .5rem; margin-bottom: 1rem; }
