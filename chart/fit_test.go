@@ -98,6 +98,8 @@ func TestEveryLabelFits(t *testing.T) {
 						if strings.HasSuffix(attr(n, "x"), "%") {
 							x *= vb[2] / 100
 						}
+						dx, _ := strconv.ParseFloat(attr(n, "dx"), 64)
+						x += dx
 						y, _ := strconv.ParseFloat(attr(n, "y"), 64)
 						size, _ := strconv.ParseFloat(inherited(n, "font-size", "16"), 64)
 						s := text(n)
