@@ -65,10 +65,12 @@ type Templates struct {
 	// defaults: the built-in texts, which speak each language of words'
 	// catalogue; an admin's own template speaks its own.
 	smsDefault, voiceDefault bool
+	fitted                   fitted // Fit's answers for the built-in words (templatecache.go)
 }
 
 // ParseTemplates parses the SMS and voice templates (empty: the default)
-// and tries them once, so that a mistake is a config error.
+// and tries them once, so that a mistake is a config error. Templates
+// parsed once are shared (templatecache.go).
 func ParseTemplates(sms, voice string) (*Templates, error) {
 	if sms == "" {
 		sms = DefaultSMSTemplate
@@ -76,6 +78,11 @@ func ParseTemplates(sms, voice string) (*Templates, error) {
 	if voice == "" {
 		voice = DefaultVoiceTemplate
 	}
+	return parsed.get(sms, voice)
+}
+
+// parseTemplates is ParseTemplates with no template kept.
+func parseTemplates(sms, voice string) (*Templates, error) {
 	t := &Templates{smsDefault: sms == DefaultSMSTemplate, voiceDefault: voice == DefaultVoiceTemplate}
 	var err error
 	if t.sms, err = template.New(string(factor.ChannelSMS)).Option("missingkey=error").Parse(sms); err != nil {
@@ -110,6 +117,14 @@ func optionOf(channel factor.Channel) string {
 // code of codeLength digits and a user name of UserRunes characters that
 // each take two UTF-16 units.
 func (t *Templates) Fit(cat *words.Catalogue, site, host string, codeLength int) error {
+	if cat != nil && cat != words.English { // loaded from a folder: a catalogue of its own
+		return t.fit(cat, site, host, codeLength)
+	}
+	return t.fitted.get(fitKey{site, host, codeLength, cat == nil}, func() error { return t.fit(cat, site, host, codeLength) })
+}
+
+// fit is Fit with no answer kept.
+func (t *Templates) fit(cat *words.Catalogue, site, host string, codeLength int) error {
 	longest := MessageData{Site: site, Host: host, User: strings.Repeat("\U00020000", UserRunes) + "…", Code: strings.Repeat("8", codeLength)}
 	langs := []string{"en"}
 	if cat != nil {

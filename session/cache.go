@@ -25,6 +25,12 @@ type Cache struct {
 	mu  sync.Mutex
 	n   int // entries held (under mu)
 	max int
+	// held marks the buckets that may hold an entry (under mu), a bit
+	// each: set when an entry is stored in its bucket, cleared by Forget
+	// when it finds the bucket empty. Forget reads the buckets marked, not
+	// the whole table (32,768 slots for CachedSessions, most of them
+	// empty on most sites), unless the cache is an eighth full or more.
+	held []uint64
 	// forgets counts Remove and Forget calls (written under mu), matched
 	// or not: a token checked against the store before one of them is not
 	// cached after it (see AddSince).
@@ -86,6 +92,7 @@ type cacheEntry struct {
 func (c *Cache) init(max int) {
 	buckets := 1 << bits.Len(uint(max*2/bucketSlots)) // a power of two > max/2 buckets
 	c.slots, c.shift, c.max = make([]slot, buckets*bucketSlots), uint(64-bits.Len(uint(buckets-1))), max
+	c.held = make([]uint64, (buckets+63)/64)
 }
 
 // keyOf is a token's cache key; ok is false for a token too short to be
@@ -103,11 +110,16 @@ func keyOf(token string) (k cacheKey, ok bool) {
 // bucket is the slots key k may take. The key's bits are mixed first
 // (Fibonacci hashing): its low bits are base64url's, few and uneven.
 func (t *table) bucket(k cacheKey) []slot {
-	b := 0
-	if t.shift < 64 {
-		b = int(uint64(k) * 0x9E3779B97F4A7C15 >> t.shift)
-	}
+	b := t.bucketOf(k)
 	return t.slots[b*bucketSlots : (b+1)*bucketSlots : (b+1)*bucketSlots]
+}
+
+// bucketOf is the number of key k's bucket.
+func (t *table) bucketOf(k cacheKey) int {
+	if t.shift < 64 {
+		return int(uint64(k) * 0x9E3779B97F4A7C15 >> t.shift)
+	}
+	return 0
 }
 
 // get answers the entry of a token verified earlier that has not expired
@@ -191,6 +203,8 @@ func (c *Cache) AddSince(token string, cl *Claims, since uint64) {
 	free.entry.Store(e)
 	free.key.Store(uint64(k))
 	c.n++
+	n := c.bucketOf(k)
+	c.held[n/64] |= 1 << (n % 64)
 }
 
 // clear empties a slot that holds an entry (under mu).
@@ -223,9 +237,31 @@ func (c *Cache) Forget(match func(*Claims) bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.forgets.Add(1)
-	for i := range c.slots {
-		if e := c.slots[i].entry.Load(); e != nil && match(e.claims) {
-			c.clear(&c.slots[i])
+	if c.n >= len(c.slots)/8 { // most buckets hold an entry: read every slot
+		for i := range c.slots {
+			if e := c.slots[i].entry.Load(); e != nil && match(e.claims) {
+				c.clear(&c.slots[i])
+			}
+		}
+		return // the buckets emptied stay marked: a mark says "may hold"
+	}
+	for w := range c.held {
+		for marked := c.held[w]; marked != 0; marked &= marked - 1 {
+			bit := bits.TrailingZeros64(marked)
+			b := w*64 + bit
+			empty := true
+			for i := b * bucketSlots; i < (b+1)*bucketSlots; i++ {
+				switch e := c.slots[i].entry.Load(); {
+				case e == nil:
+				case match(e.claims):
+					c.clear(&c.slots[i])
+				default:
+					empty = false
+				}
+			}
+			if empty {
+				c.held[w] &^= 1 << bit
+			}
 		}
 	}
 }
