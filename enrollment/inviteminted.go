@@ -79,8 +79,8 @@ func (s *Admin) addMinted(ctx context.Context, realm, by string, entry endkeys.M
 // written its user's newest: attack36 F1) or past mintGrace, or used (it
 // enrolled its user: endkeys.InviteSpent), or, pending past mintGrace,
 // never written (its invite's record absent, and its user's newest not
-// naming it: its mint died before them, minted37). One taken and not yet enrolled by is open: its
-// flow ends with her. The index is read before its users' newest: an
+// naming it: its mint died before them, minted37). One taken and not
+// yet enrolled by is open: its flow ends with her. The index is read before its users' newest: an
 // entry done then had its record written before, and one named no more
 // is never named again. All in one batch (one round trip on Redis); an
 // error is the store's.
