@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/smsgate/caddy-smsgate/internal/sitetest"
 )
@@ -57,6 +58,51 @@ func TestAnAdminTakenOutOfAdminsEndsHerInvites(t *testing.T) {
 		s = textSite(t, kept, users, "\t\tadmins alice mallory\n"+limitsOff)
 		if res := sitetest.NewClient(t, "mal").Get("/.smsgate/invite?token=" + malToken); res.StatusCode != http.StatusOK {
 			t.Errorf("mal's link, its admin named again: %d\n%s", res.StatusCode, res.Text)
+		}
+	})
+}
+
+// TestAnOperatorEndsAnAdminAPIInviteByRevokingItsUser (minted37 4): an
+// invite the admin API makes names no admin, and no admin's end reaches
+// it; the operator ends it by revoking its user, who holds nothing else
+// (the README's way, one user at a time): answered 200, not "No such
+// user", and its link then says it was ended, a flow that accepted it
+// before enrolls nothing. Through a real Caddy, on Badger and Redis.
+func TestAnOperatorEndsAnAdminAPIInviteByRevokingItsUser(t *testing.T) {
+	sitetest.Parallel(t)
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+		s := textSite(t, storeLine, []string{"olga", "pia"}, limitsOff)
+		mint := func(user string) string {
+			t.Helper()
+			st, out := s.Admin("POST", "/smsgate/invites", `{"realm":"localhost","user":"`+user+`","ttl":"1h"}`)
+			link := inviteLink.FindStringSubmatch(out)
+			if st != http.StatusOK || link == nil {
+				t.Fatalf("the admin API's invite for %s: %d %s", user, st, out)
+			}
+			return link[1]
+		}
+		olgaToken, piaToken := mint("olga"), mint("pia")
+		pia := sitetest.NewClient(t, "pia")
+		tok := pia.CSRF("/.smsgate/invite?token=" + piaToken)
+		sitetest.Expect(t, pia.Post("/.smsgate/invite", url.Values{"token": {piaToken}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/enroll")
+		s.Advance(time.Second)
+		for _, user := range []string{"olga", "pia"} {
+			if st, out := s.Admin("POST", "/smsgate/revoke", `{"realm":"localhost","user":"`+user+`"}`); st != http.StatusOK {
+				t.Fatalf("revoking %s, who holds an invite: %d %s", user, st, out)
+			}
+		}
+		s.Advance(time.Second)
+		if res := sitetest.NewClient(t, "olga").Get("/.smsgate/invite?token=" + olgaToken); res.StatusCode != http.StatusBadRequest || !strings.Contains(res.Text, "This invite was ended") {
+			t.Errorf("olga's link after her revoke: %d\n%s", res.StatusCode, res.Text)
+		}
+		sent := s.Sent()
+		pia.Post("/.smsgate/enroll", url.Values{"phone": {"+14155552679"}, "csrf": {tok}})
+		if s.Sent() > sent { // a code went out: typed, it must enroll nothing
+			t.Errorf("pia's flow, which accepted the invite before her revoke, was sent a code after it")
+			pia.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}})
+		}
+		if _, out := s.Admin("GET", "/smsgate/users?realm=localhost", ""); strings.Contains(out, `"user":"pia"`) {
+			t.Errorf("pia's flow, which accepted the invite before her revoke, enrolled after it: %s", out)
 		}
 	})
 }
