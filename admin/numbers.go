@@ -5,6 +5,7 @@ import (
 	"context"
 	"slices"
 
+	"github.com/smsgate/caddy-smsgate/signin"
 	"github.com/smsgate/caddy-smsgate/store"
 )
 
@@ -28,6 +29,7 @@ func (a *App) giveNumbers() {
 		a.settles[i].key = r.key
 		for j, g := range r.gates {
 			g.GiveNumbers(r.given)
+			g.GiveAdmins(signin.AdminsOf(r.gates)) // an admin's invite stands while one names her (minted37)
 			r.sites[j].lockKey = r.key
 		}
 	}

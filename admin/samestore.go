@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/smsgate/caddy-smsgate/continuity"
+	"github.com/smsgate/caddy-smsgate/signin"
 	"github.com/smsgate/caddy-smsgate/store"
 )
 
@@ -124,6 +125,7 @@ func (a *App) regroup(rs []realmSettle) ([]realmSettle, bool) {
 	for _, r := range regrouped {
 		for _, g := range r.gates {
 			g.GiveNumbers(r.given)
+			g.GiveAdmins(signin.AdminsOf(r.gates))
 		}
 	}
 	return regrouped, true

@@ -281,7 +281,7 @@ func (g *gate) buildSignIn(c *Gate, s *settled, devices *enrollment.Devices) {
 	g.signin = &signin.Service{Identity: s.identity, Users: s.users, Phones: s.phones,
 		Challenges: g.challenges, Devices: devices, Invites: g.admin, Strangers: g.strangers, Notices: g.chain,
 		Site: g.name, Host: g.host, Channels: g.policy.Channels(c.Channels), CodeLength: c.CodeLength, DefaultRegion: c.DefaultRegion,
-		AllowRemoveLast: c.AllowRemoveLast, Audit: g.log.Audit, Logger: g.logger, Now: g.now, Later: g.inFlight.Go, Revoked: session.ReadRevoked}
+		AllowRemoveLast: c.AllowRemoveLast, Admins: c.Admins, Audit: g.log.Audit, Logger: g.logger, Now: g.now, Later: g.inFlight.Go, Revoked: session.ReadRevoked}
 	g.sessions.CheckNumbers(g.signin.Gives)
 	g.keys.OnRekey(func(code []byte) { g.signin.Rekey(c.Realm, code) }) // codes, and the records of numbers' hashes
 }

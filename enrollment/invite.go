@@ -39,9 +39,10 @@ var ErrInviteWithdrawn = words.New("invite.withdrawn")
 // nothing (invite36). It names no number.
 var ErrInviteConfigPhone = words.New("invite.config_phone")
 
-func inviteKey(realm, token string) string {
-	return store.Key("invite", realm, inviteID(token))
-}
+func inviteKey(realm, token string) string { return inviteKeyOf(realm, inviteID(token)) }
+
+// inviteKeyOf is the key of the invite whose ID (inviteID) is id.
+func inviteKeyOf(realm, id string) string { return store.Key("invite", realm, id) }
 
 // inviteID is what names an invite in the store: its token's hash.
 func inviteID(token string) string {

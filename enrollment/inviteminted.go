@@ -76,9 +76,11 @@ func (s *Admin) addMinted(ctx context.Context, realm, by string, entry endkeys.M
 // closedMinted reads which invites of by's index are closed, by their
 // IDs: replaced (its user's newest names another: a newer invite, her
 // reset, an end), where its mint is done (one pending may still be
-// written its user's newest: attack36 F1), or used (it enrolled its user:
-// endkeys.InviteSpent). One taken and not yet enrolled by is open: its
-// flow ends with her. The index is read before its users' newest: an
+// written its user's newest: attack36 F1) or past mintGrace, or used (it
+// enrolled its user: endkeys.InviteSpent), or, pending past mintGrace,
+// never written (its invite's record absent, and its user's newest not
+// naming it: its mint died before them, minted37). One taken and not
+// yet enrolled by is open: its flow ends with her. The index is read before its users' newest: an
 // entry done then had its record written before, and one named no more
 // is never named again. All in one batch (one round trip on Redis); an
 // error is the store's.
@@ -92,10 +94,15 @@ func (s *Admin) closedMinted(ctx context.Context, realm, by string) (map[string]
 		return nil, err
 	}
 	var b store.Batch
-	latest, spent := make([]*store.Op, len(list)), make([]*store.Op, len(list))
+	latest, spent, made := make([]*store.Op, len(list)), make([]*store.Op, len(list)), make([]*store.Op, len(list))
+	now := s.Now()
 	for i, m := range list {
-		if !m.Pending {
+		dead := m.Pending && deadMint(m, now)
+		if !m.Pending || dead {
 			latest[i] = b.Get(endkeys.LatestInvite(realm, m.User))
+		}
+		if dead {
+			made[i] = b.Get(inviteKeyOf(realm, m.ID))
 		}
 		if !m.Made.IsZero() {
 			spent[i] = b.Get(endkeys.InviteSpent(realm, m.User, m.Made.UnixNano()))
@@ -110,8 +117,40 @@ func (s *Admin) closedMinted(ctx context.Context, realm, by string) (map[string]
 		if spent[i] != nil && spent[i].Err == nil {
 			closed[m.ID] = true
 		}
+		if made[i] != nil && errors.Is(made[i].Err, store.ErrNotFound) && !names(latest[i], m.ID) {
+			closed[m.ID] = true // its mint died before its invite was written: none ever will be
+		}
 	}
 	return closed, nil
+}
+
+// names reports whether latest, a read of a user's newest invite, names
+// id: its mint wrote the invite, and the link may have been handed out
+// and taken (its record gone, its flow open: it ends with her).
+func names(latest *store.Op, id string) bool {
+	var l latestInvite
+	return latest.Err == nil && json.Unmarshal(latest.Value, &l) == nil && l.ID == id
+}
+
+// mintGrace is how long after its mint time an entry may still be
+// pending with its mint alive (minted37): a console mint's writes (the
+// entry, the invite, its record as its user's newest, the read back) are
+// one request's, RequestBudget (3 s) of store time in all, a Redis
+// replica's WAIT within it, and a command sent before its deadline
+// reaches the store within a network's delay; the entry's time is the
+// minting instance's clock, judged by another's. An hour leaves all that
+// a wide margin, and a mint that died pending (the process stopped
+// between its entry and its invite) counts against the cap an hour, not
+// until it expires (up to 30 days).
+const mintGrace = time.Hour
+
+// deadMint reports whether m, pending, is past mintGrace: its mint is
+// over, its invite and its record as its user's newest written or never
+// to be, so it is read as done (closedMinted), and dropped where its
+// invite is absent. One with no mint time (none pending is written so)
+// is not known to be.
+func deadMint(m endkeys.Minted, now time.Time) bool {
+	return !m.Made.IsZero() && now.Sub(m.Made) > mintGrace
 }
 
 // replaced reports whether raw (err: the read's), a user's newest

@@ -51,9 +51,12 @@ func MintedUntil(at time.Time) func(endkeys.Minted) bool {
 }
 
 // MintedOfUnlisted picks the invites minted through a session EndUnlisted
-// ended with u: signed until u.Through, or of a trust it names.
+// ended with u: signed until u.Through, or of a trust it names or ended
+// (u.Ended: past MaxListed trusts, every one issued until u.Through,
+// whose sessions signed since end too: minted37).
 func MintedOfUnlisted(u Unlisted) func(endkeys.Minted) bool {
 	return func(m endkeys.Minted) bool {
-		return m.From != nil && (!m.From.Issued.After(u.Through) || m.From.Trust != "" && slices.Contains(u.Trusts, m.From.Trust))
+		return m.From != nil && (!m.From.Issued.After(u.Through) ||
+			m.From.Trust != "" && (slices.Contains(u.Trusts, m.From.Trust) || slices.Contains(u.Ended, m.From.Trust)))
 	}
 }

@@ -35,6 +35,10 @@ type Unlisted struct {
 	// AllTrusts: more trusts than MaxListed: every trust of the user
 	// issued until Through ends (a trust made since stays).
 	AllTrusts bool `json:"all_trusts,omitempty"`
+	// Ended is the trusts EndUnlisted ended (not stored): past MaxListed,
+	// those issued until Through, which the record does not name; the
+	// invites minted in their sessions end too (MintedOfUnlisted).
+	Ended []string `json:"-"`
 }
 
 func unlistedKey(realm, user string) string { return store.Key("sessions-unlisted", realm, user) }
@@ -127,7 +131,8 @@ func EndUnlisted(ctx context.Context, st store.Store, realm, user string, now ti
 	if err := endListed(ctx, st, realm, user, list, now, ends); err != nil {
 		return Unlisted{}, err
 	}
-	return u, tidyUnlisted(ctx, st, realm, user, u, trusts, now)
+	u.Ended, err = tidyUnlisted(ctx, st, realm, user, u, trusts, now)
+	return u, err
 }
 
 // endUnlistedTrusts ends the trusts u names (endTrusts), all those issued
@@ -147,8 +152,8 @@ func endUnlistedTrusts(ctx context.Context, st store.Store, realm, user string, 
 // its trust, added to the record's since EndUnlisted read it, had not:
 // it ends here (endTrusts) before the record goes (an Unlisted whose
 // Through the revocation covers is never shown again: UnlistedSessions).
-// ended is the trusts ended so far.
-func tidyUnlisted(ctx context.Context, st store.Store, realm, user string, u Unlisted, ended []string, now time.Time) error {
+// ended is the trusts ended so far; it returns them, with those it ended.
+func tidyUnlisted(ctx context.Context, st store.Store, realm, user string, u Unlisted, ended []string, now time.Time) ([]string, error) {
 	allEnded := u.AllTrusts
 	for range MaxListed + 2 { // each turn but the last ends a trust at least
 		var more Unlisted
@@ -170,21 +175,21 @@ func tidyUnlisted(ctx context.Context, st store.Store, realm, user string, u Unl
 			return nil, 0, nil
 		})
 		if err != nil || !more.AllTrusts && len(more.Trusts) == 0 {
-			return err
+			return ended, err
 		}
 		more.Through = u.Through
 		trusts, err := endUnlistedTrusts(ctx, st, realm, user, more, now)
 		if err != nil {
-			return err
+			return ended, err
 		}
 		list, err := unended(ctx, st, realm, user, now)
 		if err != nil {
-			return err
+			return ended, err
 		}
 		if err := endListed(ctx, st, realm, user, list, now, func(s Info) bool { return endsTrust(trusts, s) }); err != nil {
-			return err
+			return ended, err
 		}
 		ended, allEnded = append(ended, trusts...), allEnded || more.AllTrusts
 	}
-	return nil
+	return ended, nil
 }

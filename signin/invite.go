@@ -49,6 +49,9 @@ func (s *Service) inviteFor(ctx context.Context, realm, token, prior string) (en
 	if why, err := gone(inv); err != nil || why != nil {
 		return enrollment.Invite{}, cmp.Or(err, why)
 	}
+	if !s.MinterStands(inv.By) { // her admin taken out of admins (minted37)
+		return enrollment.Invite{}, ErrInviteMinterGone
+	}
 	return inv, nil
 }
 
@@ -68,7 +71,7 @@ func (s *Service) AcceptInvite(ctx context.Context, realm string, f *Flow, token
 	} else {
 		s.audit("invite_used", inv.User, "")
 	}
-	f.User, f.InvitedAt, f.Invitee, f.Challenge, f.InviteID, f.RecoveryID = inv.User, 0, inv.User, "", inv.ID, ""
+	f.User, f.InvitedAt, f.Invitee, f.Challenge, f.InviteID, f.RecoveryID, f.InvitedBy = inv.User, 0, inv.User, "", inv.ID, "", inv.By
 	if !inv.Made.IsZero() { // an earlier release's invite has no time: 0, as its flows have
 		f.InvitedAt = inv.Made.UnixNano()
 	}
@@ -163,7 +166,8 @@ func (s *Service) acceptedStands(ctx context.Context, realm, user string, f *Flo
 // readAccepted adds to b the reads of whether what f accepted still
 // stands: no reset since (readStanding), and for an invite, no newer one
 // of the user's minted since it was accepted (enrollment.ReadReplaced: a
-// flow that accepted the first link ends with it). A recovery code's
+// flow that accepted the first link ends with it), and its minter still
+// an admin of the realm (MinterStands, minted37). A recovery code's
 // enrollment, or an invite's flow of the release before (no InviteID), is
 // asked the reset only.
 func (s *Service) readAccepted(b *store.Batch, realm, user string, f *Flow) func() (bool, error) {
@@ -182,7 +186,7 @@ func (s *Service) readAccepted(b *store.Batch, realm, user string, f *Flow) func
 	}
 	replaced := enrollment.ReadReplaced(b, realm, user)
 	return func() (bool, error) {
-		if ok, err := stands(); err != nil || !ok {
+		if ok, err := stands(); err != nil || !ok || !s.MinterStands(f.InvitedBy) {
 			return false, err
 		}
 		gone, err := replaced(enrollment.Invite{ID: f.InviteID})

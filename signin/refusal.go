@@ -141,6 +141,7 @@ var refusals = []struct {
 	{"invite_replaced", Mistake, errmatch.Is(enrollment.ErrInviteReplaced)},
 	{"invite_ended", Mistake, errmatch.Is(enrollment.ErrInviteEnded)},
 	{"invite_withdrawn", Mistake, errmatch.Is(enrollment.ErrInviteWithdrawn)},
+	{"invite_minter_gone", Mistake, errmatch.Is(ErrInviteMinterGone)},
 	{"invite_other", Mistake, errmatch.Is(ErrOtherInvite)},
 	{"invite_not_here", Mistake, errmatch.Is(ErrInviteNotHere)},
 }

@@ -75,6 +75,12 @@ type Flow struct {
 	// since, or a newer invite, ends what it lets in by that ID, whatever
 	// the clocks (clock32). None for a flow of the release before.
 	RecoveryID string `json:"rci,omitempty"`
+	// InvitedBy is the admin who minted at the console the invite the
+	// flow accepted (enrollment.Invite.By): what it lets in stands only
+	// while she is an admin of the realm (MinterStands). None for the
+	// admin API's or the CLI's invite, nor for a flow of the release
+	// before.
+	InvitedBy string `json:"ivb,omitempty"`
 }
 
 // EnrollingOf is the number user's first phone's code died at in this
@@ -113,9 +119,13 @@ type Service struct {
 	DefaultRegion string
 	// AllowRemoveLast lets users remove their last phone.
 	AllowRemoveLast bool
-	Audit           Auditor
-	Logger          *zap.Logger
-	Now             func() time.Time
+	// Admins are this gate's console admins (the admins option): an
+	// invite one of them minted is honoured while she is an admin of a
+	// gate of the realm (MinterStands, GiveAdmins).
+	Admins []string
+	Audit  Auditor
+	Logger *zap.Logger
+	Now    func() time.Time
 	// Revoked adds to b the read of when user's sessions were last all
 	// ended (a reset, a revoke, a sign-out everywhere: session.ReadRevoked)
 	// and returns it, zero if never, once b is done; an invite minted
@@ -135,6 +145,7 @@ type Service struct {
 	RekeyOn func() bool
 
 	given    atomic.Pointer[map[string][]string] // GiveNumbers
+	admins   atomic.Pointer[[]string]            // GiveAdmins
 	rekeying sync.Map                            // old key → struct{}: a re-keying from it not done (Rekey)
 	twins    sync.Map                            // realm → *twinNames: enrolled names where enrollments begin (caseTwin)
 }

@@ -117,7 +117,9 @@ type Minted struct {
 	// Pending marks a mint in progress: its record as its user's newest
 	// (LatestInvite) may be written yet, so a record naming another does
 	// not close it (attack36 F1). Its mint clears it once that record is
-	// written or never will be. None: an entry of the release before.
+	// written or never will be; one still pending an hour past Made is a
+	// mint that died, read as done (enrollment's mintGrace, minted37).
+	// None: an entry of the release before.
 	Pending bool `json:"pending,omitempty"`
 	// From is the session that minted it (attack36 F3): the end of that
 	// session, or of the device it signed in with, ends it. nil: an entry

@@ -47,6 +47,7 @@ var Refusals = map[string]error{
 	"signin.ErrNoTexts":             signin.ErrNoTexts,
 	"signin.ErrOtherInvite":         signin.ErrOtherInvite,
 	"signin.ErrInviteNotHere":       signin.ErrInviteNotHere,
+	"signin.ErrInviteMinterGone":    signin.ErrInviteMinterGone,
 	"signin.ErrRecoveryNotHere":     signin.ErrRecoveryNotHere,
 	"signin.ErrDeviceName":          signin.ErrDeviceName,
 	"signin.ErrCaseTwin":            signin.ErrCaseTwin,
