@@ -27,10 +27,18 @@ import (
 // (a removal's ends must not be refused half-way); writes that only
 // prepare it (Preparing) are checked and spend nothing. Once broken, every
 // guarded write after refuses at once. Writes that are not changes
-// (counters, windows, a short-lived record: no Lasting) pass unguarded,
-// and so does a batch (store.Do); a Redis Cluster, whose keys span
-// masters, checks the records just before the write (claimInTurn), not
-// in one step with it.
+// (counters, windows, a short-lived record: no Lasting; Incr, Slide,
+// ClearWindow whatever the ctx) pass unguarded. A batch (store.Do) is
+// guarded as its writes alone are: on Badger each through the store's
+// methods; on a Redis server its writes (Put, Delete, Swap, PutIfAbsent,
+// a claim) in one script after the guard's checks, in the batch's own
+// pipeline (guardBatch: no round trip more), all written where the
+// records hold, none where one changed; a batch with a Take, or on a
+// Cluster over several slots, one write after another through the
+// store's methods. A Redis Cluster, whose keys span masters, checks the
+// records just before the write (claimInTurn), not in one step with it:
+// a revocation landing between that check and the write lets the change
+// through (SECURITY.md says how long that is).
 type Guard struct {
 	reads  []*Op // Gets, done
 	mu     sync.Mutex
