@@ -194,13 +194,7 @@ func Do(ctx context.Context, s Store, b *Batch) error {
 			}
 		}
 	}
-	if bs, ok := s.(Batcher); ok {
-		bs.DoBatch(ctx, b.ops)
-	} else {
-		for _, op := range b.ops {
-			op.run(ctx, s)
-		}
-	}
+	DoOps(ctx, s, b.ops)
 	for _, op := range b.ops {
 		if op.Err != nil && !errors.Is(op.Err, ErrNotFound) {
 			return op.Err

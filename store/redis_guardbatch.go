@@ -174,8 +174,4 @@ func settleGuardedBatch(g *Guard, step *Op) {
 
 // runAlone runs ops one by one through r's methods (guardBatch's alone),
 // each with its own lasting wait.
-func (r *Redis) runAlone(ctx context.Context, ops []*Op) {
-	for _, op := range ops {
-		op.run(ctx, r)
-	}
-}
+func (r *Redis) runAlone(ctx context.Context, ops []*Op) { RunEach(ctx, r, ops) }
