@@ -29,8 +29,9 @@ func (h *HoldStore) fails(key string) bool {
 // Holds.Fail fails aside; the store is held (AddHold) once the batch
 // is done, where a read ("read": a Get, a Counter) or a write made
 // ("write": a Put, a Swap or PutIfAbsent that wrote) matches; a write
-// Holds.Break matches (a claim's, by any of its records) takes the store
-// away, the batch's writes answering errDown. While "rewrite" exists,
+// Holds.Break matches (those, or a claim made, by any of its records)
+// takes the store away, the batch's writes answering errDown: as the
+// store's own methods do (a Delete or a Take neither holds nor breaks). While "rewrite" exists,
 // the batch is split into the store's own methods (Holds.Rewrite: a Put's
 // value replaced: TestAPreviousReleasesSetupIsStillConfirmed), as every
 // batch was before guard37.
@@ -57,7 +58,7 @@ func (h *HoldStore) DoBatch(ctx context.Context, ops []*store.Op) {
 	var written []*store.Op
 	var keys []string
 	for _, op := range sent {
-		if op.Err == nil && slices.Contains([]string{"put", "delete", "take", "swap", "claim"}, op.Kind()) && (op.OK || op.Kind() != "swap" && op.Kind() != "claim") {
+		if op.Err == nil && (op.Kind() == "put" || op.OK && (op.Kind() == "swap" || op.Kind() == "claim")) {
 			written, keys = append(written, op), append(keys, op.Keys()...)
 		}
 	}
@@ -71,7 +72,7 @@ func (h *HoldStore) DoBatch(ctx context.Context, ops []*store.Op) {
 		switch {
 		case reads(op):
 			h.after("read", op.Key())
-		case slices.Contains(written, op) && (op.Kind() == "put" || op.Kind() == "swap"):
+		case op.Kind() != "claim" && slices.Contains(written, op):
 			h.after("write", op.Key())
 		}
 	}
