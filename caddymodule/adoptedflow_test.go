@@ -12,7 +12,7 @@ import (
 )
 
 // heldFlow is the user whose pages the hold store holds at their reads
-// (renewal_test.go's sitetest.Holds.Park).
+// of her records (the test's sitetest.AddHold).
 const heldFlow = "gwen"
 
 // TestAFlowReadUnderTheOldSecretIsNotCarriedOverToTheNew: a page of a
@@ -36,6 +36,7 @@ func TestAFlowReadUnderTheOldSecretIsNotCarriedOverToTheNew(t *testing.T) {
 			"\t\tuser "+heldFlow+" +14155552671\n\t\tuser bob +14155550199\n"+limitsOff)
 		held, other := sitetest.NewClient(t, heldFlow), sitetest.NewClient(t, "bob")
 		begun, was := flowBegun(t, held), flowBegun(t, other)
+		sitetest.AddHold(t, dir, sitetest.Hold{Of: heldFlow, Op: "read", Key: "*/*/" + heldFlow})
 		parked := sitetest.Park(t, dir, func() *sitetest.Response { return held.Get("/.smsgate/verify") })
 		importAnotherSecret(t, s)
 		for deadline := time.Now().Add(30 * time.Second); other.CSRF("/.smsgate/verify") == was; time.Sleep(50 * time.Millisecond) {

@@ -11,7 +11,7 @@ import (
 )
 
 // twoTabs is the user of TestASetupStartedWhileAnotherConfirmsStays: the
-// hold store (renewal_test.go's init) holds her first read of her app
+// hold store (the test's sitetest.AddHold) holds her first read of her app
 // setup once armed, and nothing else of hers.
 const twoTabs = "tess"
 
@@ -34,6 +34,7 @@ func TestASetupStartedWhileAnotherConfirmsStays(t *testing.T) {
 		signIn(t, s, one)
 		signIn(t, s, other)
 		first, tok := appSetup(t, one)
+		sitetest.AddHold(t, dir, sitetest.Hold{Of: twoTabs, Op: "read", Key: "app-setup/localhost/" + twoTabs})
 		confirm := sitetest.Park(t, dir, func() *sitetest.Response {
 			return one.Post("/.smsgate/devices", url.Values{"action": {"app-confirm"}, "code": {sitetest.AppCode(t, first)}, "csrf": {tok}})
 		})

@@ -218,6 +218,7 @@ func TestAnEndedSessionDoesNotComeBackByItsTrustMeanwhile(t *testing.T) {
 		tok := codeSent(t, c)
 		sitetest.Expect(t, c.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}, "remember": {"1"}}), http.StatusSeeOther, "/")
 		sid := sessionID(t, c.Cookie("smsgate_session"))
+		sitetest.AddHold(t, dir, sitetest.Hold{Of: "alice", Op: "write", Key: "sessions/*/alice"}) // at its write of her list of sessions
 		end := sitetest.Park(t, dir, func() *sitetest.Response {
 			res, err := http.Post(s.WithPorts("http://localhost:{ADMIN_PORT}/smsgate/sessions/end"), "application/json",
 				strings.NewReader(fmt.Sprintf(`{"realm":"localhost","user":"alice","id":%q}`, sid)))

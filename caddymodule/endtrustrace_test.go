@@ -31,6 +31,7 @@ func TestASignInByATrustTheAdminEndsMeanwhileEndsWithIt(t *testing.T) {
 		first := sessionID(t, thief.Cookie("smsgate_session"))
 		thief.SetCookie("smsgate_session", "")
 
+		sitetest.AddHold(t, dir, sitetest.Hold{Of: "alice", Op: "read", Key: "trusted/*/alice"}) // right after it read her trusts
 		signIn := sitetest.Park(t, dir, func() *sitetest.Response { return thief.Get("/.smsgate/login?rd=%2F") })
 		if st, out := s.Admin("POST", "/smsgate/sessions/end", fmt.Sprintf(`{"realm":"localhost","user":"alice","id":%q}`, first)); st != http.StatusOK {
 			t.Fatalf("ending the thief's first session: %d %s", st, out)

@@ -11,7 +11,7 @@ import (
 )
 
 // racedInvitee is the user whose record of her newest invite, once armed,
-// holds the mint that wrote it (sitetest.Holds.Park, renewal_test.go's init).
+// holds the mint that wrote it (the test's sitetest.AddHold).
 const racedInvitee = "ivo"
 
 // TestTwoAdminsInvitingAtOnceAreToldWhichLinkWorks (review28, close11 item
@@ -50,6 +50,7 @@ func TestTwoAdminsInvitingAtOnceAreToldWhichLinkWorks(t *testing.T) {
 		const said = "Another invite for this user was made at the same moment and replaced this one: no link was made here. The other invite's link works if it was handed out"
 
 		// The console's mint held after its record; the API's meanwhile.
+		sitetest.AddHold(t, dir, sitetest.Hold{Of: racedInvitee, Op: "write", Key: "invite-latest/localhost/" + racedInvitee})
 		held := sitetest.Park(t, dir, inConsole)
 		st, out := byAPI()
 		var answer struct{ URL string }

@@ -38,6 +38,7 @@ func TestAnAppRemovedDuringItsSignInSignsNobodyIn(t *testing.T) {
 		sitetest.Expect(t, thief.Get("/.smsgate/login?rd=%2F"), http.StatusSeeOther, "/.smsgate/verify")
 		vt := thief.CSRF("/.smsgate/verify")
 		code := sitetest.AppCode(t, secret)
+		sitetest.AddHold(t, dir, sitetest.Hold{Of: "alice", Op: "write", Key: "app-used/*/alice/*/*"}) // at its write of the code's step
 		held := sitetest.Park(t, dir, func() *sitetest.Response {
 			return thief.Post("/.smsgate/verify", url.Values{"action": {"app"}, "code": {code}, "csrf": {vt}})
 		})

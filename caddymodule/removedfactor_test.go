@@ -97,6 +97,7 @@ func TestAResetEndsAFactorBeingAdded(t *testing.T) {
 		signIn(t, s, c)
 		secret, tok := appSetup(t, c)
 		code := sitetest.AppCode(t, secret)
+		sitetest.AddHold(t, dir, sitetest.Hold{Of: "alice", Op: "write", Key: "app-used/*/alice/*/*"}) // at its write of the code's step
 		done := sitetest.Park(t, dir, func() *sitetest.Response {
 			return c.Post("/.smsgate/devices", url.Values{"action": {"app-confirm"}, "code": {code}, "csrf": {tok}})
 		})

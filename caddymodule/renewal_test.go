@@ -11,47 +11,15 @@ import (
 	"github.com/smsgate/caddy-smsgate/internal/sitetest"
 )
 
-// These tests' hold store (sitetest.HoldStore) holds a request right
-// after it writes someone's recovery codes, or the step of a new app's
-// first code (TestAResetEndsAFactorBeingAdded: its session checked, its
-// app not yet written; TestAnAppRemovedDuringItsSignInSignsNobodyIn: its
-// app found, not yet marked used), or a user's list of sessions (the
-// admin's end of one: TestAnEndedSessionDoesNotComeBackByItsTrustMeanwhile),
-// or a read of a user's trusts (a sign-in by one, which found it:
-// TestASignInByATrustTheAdminEndsMeanwhileEndsWithIt), and can fail the reads of revocations (a session's check that it is
-// still live), and of failingTrusts's trusts (a removal's end of what
-// the device earned: TestARemovalWhoseEndFailedEndsItWhenAskedAgain), and
-// of failingEnd's trusts alone (her own revocations read, and her devices'
-// ends, which her known-browser cookie's check reads: her devices page
-// answers, TestARemovalWhoseEndFailedOnTheDevicesPageIsAskedAgainThere),
-// or a read of heldFlow's records (a page of her sign-in, its flow read:
-// TestAFlowReadUnderTheOldSecretIsNotCarriedOverToTheNew), or of
-// twoTabs's app setup (TestASetupStartedWhileAnotherConfirmsStays), or
-// a scan of twinsRealm's devices (a first enrollment's completion, its
-// device not yet written: TestTwinsCompletingAtOnceThroughCaddyEnrollOne),
-// or the write of claimedRealm's claim of a name (a first enrollment's
-// completion, its device not yet written:
-// TestALiveTwinClaimRefusesAtTheEnrollStepThroughCaddy).
+// These tests' hold store (sitetest.HoldStore) can fail the reads of
+// revocations (a session's check that it is still live), and of
+// failingTrusts's trusts (a removal's end of what the device earned:
+// TestARemovalWhoseEndFailedEndsItWhenAskedAgain), and of failingEnd's
+// trusts alone (her own revocations read, and her devices' ends, which
+// her known-browser cookie's check reads: her devices page answers,
+// TestARemovalWhoseEndFailedOnTheDevicesPageIsAskedAgainThere). Where it
+// holds a request is each test's own rule (sitetest.AddHold).
 func init() {
-	sitetest.Holds.Park = func(op, key string) bool {
-		if op == "scanned" {
-			return key == "device/"+twinsRealm+"/"
-		}
-		if strings.HasSuffix(key, "/"+racedInvitee) { // TestTwoAdminsInvitingAtOnceAreToldWhichLinkWorks
-			return op == "write" && key == "invite-latest/localhost/"+racedInvitee
-		}
-		if strings.HasPrefix(key, "twin/"+claimedRealm+"/") {
-			return op == "write"
-		}
-		if strings.HasSuffix(key, "/"+undoneAdder) || strings.Contains(key, "/"+undoneAdder+"/") { // TestASessionAnUndoneAppSignedInEndsWithIt
-			return op == "write" && key == "device/localhost/"+undoneAdder
-		}
-		if strings.HasSuffix(key, "/"+twoTabs) || strings.Contains(key, "/"+twoTabs+"/") { // TestASetupStartedWhileAnotherConfirmsStays
-			return op == "read" && key == "app-setup/localhost/"+twoTabs
-		}
-		return op == "write" && (strings.HasPrefix(key, "recovery/") || strings.HasPrefix(key, "app-used/") ||
-			strings.HasPrefix(key, "sessions/")) || op == "read" && (strings.HasPrefix(key, "trusted/") || strings.HasSuffix(key, "/"+heldFlow))
-	}
 	sitetest.Holds.Fail = func(key string) bool {
 		if strings.HasSuffix(key, "/"+failingCount) || strings.Contains(key, "/"+failingCount+"/") { // TestTheDevicesPageSaysNothingOfRecoveryCodesItCannotCount
 			return key == "recovery/localhost/"+failingCount
@@ -89,10 +57,11 @@ func renewing(c *sitetest.Client, tok string) *sitetest.Response {
 	return c.Post("/.smsgate/devices", url.Values{"action": {"recovery"}, "confirm": {"1"}, "csrf": {tok}})
 }
 
-// parkedRenewal has c ask for new recovery codes, held once they are
-// written (sitetest.Park).
+// parkedRenewal has c, alice's, ask for new recovery codes, held once
+// they are written (sitetest.Park).
 func parkedRenewal(t *testing.T, c *sitetest.Client, dir string) *sitetest.Parked {
 	t.Helper()
+	sitetest.AddHold(t, dir, sitetest.Hold{Of: "alice", Op: "write", Key: "recovery/*/alice"})
 	tok := c.CSRF("/.smsgate/devices")
 	return sitetest.Park(t, dir, func() *sitetest.Response { return renewing(c, tok) })
 }

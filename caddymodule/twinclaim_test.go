@@ -43,6 +43,7 @@ func TestTwinsCompletingAtOnceThroughCaddyEnrollOne(t *testing.T) {
 		}
 		alice, aliceCode, aliceTok := begin("alice", "+14155550101")
 		thief, thiefCode, thiefTok := begin("ALICE", "+14155550199")
+		sitetest.AddHold(t, dir, sitetest.Hold{Of: twinsRealm, Op: "scanned", Key: "device/" + twinsRealm + "/"})
 		held := sitetest.Park(t, dir, func() *sitetest.Response {
 			return alice.Post("/.smsgate/verify", url.Values{"code": {aliceCode}, "csrf": {aliceTok}})
 		})
@@ -124,6 +125,7 @@ func aliceCompletingHeld(t *testing.T, s *sitetest.Site, dir string) (*sitetest.
 	sitetest.Expect(t, res, http.StatusSeeOther, "/.smsgate/verify")
 	code := s.LastCode()
 	thief := login("ALICE")
+	sitetest.AddHold(t, dir, sitetest.Hold{Of: claimedRealm, Op: "write", Key: "twin/" + claimedRealm + "/*"})
 	return thief, sitetest.Park(t, dir, func() *sitetest.Response {
 		return alice.Post("/.smsgate/verify", url.Values{"code": {code}, "csrf": {tok}})
 	})

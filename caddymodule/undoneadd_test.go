@@ -13,7 +13,7 @@ import (
 )
 
 // undoneAdder is the user of TestASessionAnUndoneAppSignedInEndsWithIt: the
-// hold store (renewal_test.go's init) holds the first write of her device
+// hold store (the test's sitetest.AddHold) holds the first write of her device
 // list once armed, and nothing else of hers.
 const undoneAdder = "uma"
 
@@ -38,6 +38,7 @@ func TestASessionAnUndoneAppSignedInEndsWithIt(t *testing.T) {
 		first := sessionID(t, thief.Cookie("smsgate_session"))
 		secret, tok := appSetup(t, thief)
 		code := sitetest.AppCode(t, secret)
+		sitetest.AddHold(t, dir, sitetest.Hold{Of: undoneAdder, Op: "write", Key: "device/localhost/" + undoneAdder})
 		confirm := sitetest.Park(t, dir, func() *sitetest.Response {
 			return thief.Post("/.smsgate/devices", url.Values{"action": {"app-confirm"}, "code": {code}, "csrf": {tok}})
 		})

@@ -50,6 +50,7 @@ func twoAppConfirms(t *testing.T, kind string, revoked bool) {
 	confirm := func() *sitetest.Response {
 		return c.Post("/.smsgate/devices", url.Values{"action": {"app-confirm"}, "code": {code}, "csrf": {tok}})
 	}
+	sitetest.AddHold(t, dir, sitetest.Hold{Of: "carol", Op: "read", Key: "app-setup/*/carol"})
 	held := sitetest.Park(t, dir, confirm) // held once it read the setup
 	res := confirm()
 	if revoked {

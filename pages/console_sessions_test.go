@@ -209,6 +209,7 @@ func TestConsoleEndRacesASignIn(t *testing.T) {
 				ftok := fresh.CSRF("/.smsgate/login")
 				sitetest.Expect(t, fresh.Post("/.smsgate/login", url.Values{"username": {racedUser}, "csrf": {ftok}}), http.StatusSeeOther, "/.smsgate/verify")
 				code := s.LastCode()
+				sitetest.AddHold(t, dir, sitetest.Hold{Of: racedUser, Op: "update", Key: "sessions/localhost/" + racedUser})
 				end := sitetest.Park(t, dir, func() *sitetest.Response {
 					return consolePost(admin, path, url.Values{"action": {"end"}, "session": {oldSID}, "csrf": {tok}}, s.Base)
 				})

@@ -48,6 +48,7 @@ func TestANumberRemovedWhileAddedBackStillNamesItsUser(t *testing.T) {
 				t.Fatalf("carol's devices: %v %s", err, out)
 			}
 			atok := a.CSRF("/.smsgate/devices")
+			sitetest.AddHold(t, dir, sitetest.Hold{Of: "carol", Op: "write", Key: "device/*/carol"}) // held once it wrote her devices
 			removal := sitetest.Park(t, dir, func() *sitetest.Response {
 				return a.Post("/.smsgate/devices", url.Values{"action": {"remove"}, "device": {users[0].Devices[0].ID}, "confirm": {"1"}, "csrf": {atok}})
 			})

@@ -54,6 +54,10 @@ func twoPhoneAdds(t *testing.T, kind string, revoked bool) {
 	}
 	first := adding(sitetest.NewClient(t, ""))
 	second := adding(sitetest.NewClient(t, "").OnLoopback(77)) // heldAddress
+	// Held once its code's check read its address's lockout.
+	for _, key := range []string{"lock/*/*/" + heldAddress, "lock/*/*/" + heldAddress + "/known-browser"} {
+		sitetest.AddHold(t, dir, sitetest.Hold{Of: heldAddress, Op: "read", Key: key})
+	}
 	held := sitetest.Park(t, dir, second)
 	sitetest.Expect(t, first(), http.StatusSeeOther, "/.smsgate/devices")
 	if revoked {

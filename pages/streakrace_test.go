@@ -10,37 +10,15 @@ import (
 	"github.com/smsgate/caddy-smsgate/internal/sitetest"
 )
 
-// These tests' hold store (sitetest.HoldStore) holds a login post right
-// after it reads the record of a login form's doubling (a client's
-// streak: cooldown/…/ip/…), an app's confirmation right after it reads
-// the app being added (app-setup/…), and a code's check from 127.0.0.77
-// right after it read that address's lockout (lock/…/127.0.0.77: its
-// check begun, its session checked, before it takes the code), a change of
-// a user's devices right after it wrote them (device/…: a removal, before it
-// unbinds a verify-only number); in the
-// realm atOnceRealm, a login post right after it reads its number's base
-// wait (cooldown-to/…). It goes away as a send claims the records of its
-// cooldown (cooldown/…), once armed
+// These tests' hold store (sitetest.HoldStore) goes away as a send
+// claims the records of its cooldown (cooldown/…), once armed
 // (TestATryAgainAfterAStoreFailureIsNotMadeToWait), and as a removal
 // writes its device's end (revoked-device/…:
-// TestARemovalTheStoreStopsAsksAgain). It holds the end of one of
-// racedUser's sessions once it read her index of sessions to take it out
-// (an Update's read of sessions/…: TestConsoleEndRacesASignIn).
+// TestARemovalTheStoreStopsAsksAgain). Where it holds a request is each
+// test's own rule (sitetest.AddHold).
 func init() {
 	sitetest.Holds.Break = func(key string) bool {
 		return strings.HasPrefix(key, "cooldown/") || strings.HasPrefix(key, "revoked-device/")
-	}
-	sitetest.Holds.Park = func(op, key string) bool {
-		if key == "sessions/localhost/"+racedUser {
-			return op == "update"
-		}
-		if strings.Contains(key, "/"+atOnceRealm+"/") {
-			return op == "read" && strings.HasPrefix(key, "cooldown-to/") && !strings.Contains(key, "/ip/")
-		}
-		return op == "read" && (strings.HasPrefix(key, "cooldown/") && strings.Contains(key, "/ip/") ||
-			strings.HasPrefix(key, "app-setup/") ||
-			strings.HasPrefix(key, "lock/") && strings.HasSuffix(strings.TrimSuffix(key, "/known-browser"), "/"+heldAddress)) ||
-			op == "write" && strings.HasPrefix(key, "device/")
 	}
 }
 
@@ -72,6 +50,7 @@ func TestTwoLoginPostsAtOnceSendOneCode(t *testing.T) {
 				return c.Post("/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}})
 			}
 			// Held once it read the client's streak.
+			sitetest.AddHold(t, dir, sitetest.Hold{Of: "127.0.0.1", Op: "read", Key: "cooldown/*/*/ip/*"})
 			parked := sitetest.Park(t, dir, func() *sitetest.Response { return post(held, heldTok) })
 			res := post(other, otherTok)
 			heldStatus := parked.Release(t).StatusCode
@@ -111,6 +90,8 @@ func TestANameAndItsNumberAtOnceSendOneCode(t *testing.T) {
 			s, dir := heldSite(t, kind, "realm "+atOnceRealm)
 			name, number := sitetest.NewClient(t, ""), sitetest.NewClient(t, "").OnLoopback(2)
 			nameTok, numberTok := name.CSRF("/.smsgate/login"), number.CSRF("/.smsgate/login")
+			// Held once it read its number's base wait.
+			sitetest.AddHold(t, dir, sitetest.Hold{Of: atOnceRealm, Op: "read", Key: "cooldown-to/*/*"})
 			parked := sitetest.Park(t, dir, func() *sitetest.Response {
 				return name.Post("/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {nameTok}})
 			})

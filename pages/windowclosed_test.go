@@ -13,18 +13,8 @@ import (
 
 // windowUser and windowAdmin are the user and the admin of
 // TestARevocationBetweenTheCheckAndTheChangeStopsIt: their requests are
-// held (sitetest.Holds.Park) once their revocation was read.
+// held (its sitetest.AddHold) once their revocation was read.
 const windowUser, windowAdmin = "winnie", "wolf"
-
-func init() {
-	earlier := sitetest.Holds.Park
-	sitetest.Holds.Park = func(op, key string) bool {
-		if key == endkeys.User("localhost", windowUser) || key == endkeys.User("localhost", windowAdmin) {
-			return op == "read"
-		}
-		return earlier != nil && earlier(op, key)
-	}
-}
 
 // TestARevocationBetweenTheCheckAndTheChangeStopsIt: through a real
 // Caddy, on Badger and on Redis, a POST of a session is held right after
@@ -59,6 +49,9 @@ func TestARevocationBetweenTheCheckAndTheChangeStopsIt(t *testing.T) {
 // the store kind.
 func revokedBetween(t *testing.T, kind string) {
 	s := startWindowSite(t, kind, windowAdmin, [2]string{windowUser, "+14155550101"}, [2]string{windowUser, "+14155550102"}, [2]string{windowAdmin, "+14155550103"}, [2]string{"wilma", "+14155550104"})
+	for _, who := range []string{windowUser, windowAdmin} {
+		sitetest.AddHold(t, s.dir, sitetest.Hold{Of: who, Op: "read", Key: endkeys.User("localhost", who)})
+	}
 	users, other := s.users, s.secondPhone()
 	wilma := "/.smsgate/admin/user?name=wilma"
 	for _, change := range []struct {

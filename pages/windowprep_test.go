@@ -3,7 +3,6 @@ package pages_test
 import (
 	"net/http"
 	"net/url"
-	"strings"
 	"testing"
 	"time"
 
@@ -12,26 +11,13 @@ import (
 	"github.com/smsgate/caddy-smsgate/store"
 )
 
-// straddleUser's removal is held (sitetest.Holds.Park) once the removed
+// straddleUser's removal is held (its sitetest.AddHold) once the removed
 // phone's tombstone is written; resetVictim's reset by resetAdmin once
 // her revocation is.
 const (
 	straddleUser            = "rita"
 	resetAdmin, resetVictim = "rex", "vera"
 )
-
-func init() {
-	earlier := sitetest.Holds.Park
-	sitetest.Holds.Park = func(op, key string) bool {
-		switch {
-		case strings.HasSuffix(key, "/"+straddleUser):
-			return key == store.Key("removed-device", "localhost", straddleUser) && op == "write"
-		case strings.HasSuffix(key, "/"+resetVictim) || strings.HasSuffix(key, "/"+resetAdmin):
-			return key == endkeys.User("localhost", resetVictim) && op == "write"
-		}
-		return earlier != nil && earlier(op, key)
-	}
-}
 
 // TestARevocationAfterTheTombstoneStopsTheRemoval (review36b F2): the
 // devices page's removal of a phone writes the phone's tombstone first
@@ -47,6 +33,7 @@ func TestARevocationAfterTheTombstoneStopsTheRemoval(t *testing.T) {
 		t.Run(kind, func(t *testing.T) {
 			sitetest.Parallel(t)
 			s := startWindowSite(t, kind, "", [2]string{straddleUser, "+14155550121"}, [2]string{straddleUser, "+14155550122"})
+			sitetest.AddHold(t, s.dir, sitetest.Hold{Of: straddleUser, Op: "write", Key: store.Key("removed-device", "localhost", straddleUser)})
 			other := s.secondPhone()
 			c := s.signIn(t, straddleUser)
 			before := s.users()
@@ -78,6 +65,7 @@ func TestAnAdminRevokedAfterHerResetsFirstWriteResetsNoOne(t *testing.T) {
 		t.Run(kind, func(t *testing.T) {
 			sitetest.Parallel(t)
 			s := startWindowSite(t, kind, resetAdmin, [2]string{resetAdmin, "+14155550141"}, [2]string{resetVictim, "+14155550142"})
+			sitetest.AddHold(t, s.dir, sitetest.Hold{Of: resetVictim, Op: "write", Key: endkeys.User("localhost", resetVictim)})
 			c := s.signIn(t, resetAdmin)
 			page := "/.smsgate/admin/user?name=" + resetVictim
 			sitetest.Expect(t, c.Get(page), http.StatusOK, "")

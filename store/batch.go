@@ -32,6 +32,7 @@ type Op struct {
 	format countFormat // the count's format in the record a Counter read
 	found  bool
 	parts  []*Op // a claim's swaps
+	writes []*Op // a guarded batch's writes (Redis: guardBatch)
 	// check is a claim's part that compares its record and writes none
 	// (a guard's: Guard.claimParts); blind one that writes its record
 	// without comparing (a guarded Put or Delete).
@@ -64,6 +65,7 @@ const (
 	opSwap
 	opClaim
 	opClearWindow
+	opGuardedBatch // Redis's: a batch's writes under a guard, in one script
 )
 
 func (b *Batch) add(op *Op) *Op { b.ops = append(b.ops, op); return op }
@@ -192,13 +194,7 @@ func Do(ctx context.Context, s Store, b *Batch) error {
 			}
 		}
 	}
-	if bs, ok := s.(Batcher); ok {
-		bs.DoBatch(ctx, b.ops)
-	} else {
-		for _, op := range b.ops {
-			op.run(ctx, s)
-		}
-	}
+	DoOps(ctx, s, b.ops)
 	for _, op := range b.ops {
 		if op.Err != nil && !errors.Is(op.Err, ErrNotFound) {
 			return op.Err
@@ -257,6 +253,7 @@ func (op *Op) run(ctx context.Context, s Store) {
 			}
 			return op.value, op.ttl, nil
 		})
+		op.OK = op.OK && op.Err == nil // refused after it compared (a guard's)
 	case opClaim:
 		op.OK, op.Err = ClaimOn(ctx, s, op.parts)
 	}

@@ -27,10 +27,22 @@ import (
 // (a removal's ends must not be refused half-way); writes that only
 // prepare it (Preparing) are checked and spend nothing. Once broken, every
 // guarded write after refuses at once. Writes that are not changes
-// (counters, windows, a short-lived record: no Lasting) pass unguarded,
-// and so does a batch (store.Do); a Redis Cluster, whose keys span
-// masters, checks the records just before the write (claimInTurn), not
-// in one step with it.
+// (counters, windows, a short-lived record: no Lasting; Incr, Slide,
+// ClearWindow whatever the ctx) pass unguarded. A batch (store.Do) is
+// guarded as its writes alone are: on Badger each through the store's
+// methods; on a Redis server its writes (Put, Delete, Swap, PutIfAbsent,
+// a claim) in one script after the guard's checks, in the batch's own
+// pipeline (guardBatch: no round trip more), all written where the
+// records hold, none where one changed; a batch with a Take, or on a
+// Cluster over several slots, one write after another through the
+// store's methods. On a Redis Cluster the guard's records and the
+// write's are in different slots (no hash tag in their keys; a session's
+// and a trust's ends are named by their IDs), which no script holds
+// together: the records are read side by side in one round trip just
+// before the write (checkThenClaim), and a revocation landing between
+// that read and the write lets the change through (SECURITY.md;
+// TestAGuardOnAClusterChecksBeforeItsWrite). The admin API and the CLI
+// have no session, and so no guard.
 type Guard struct {
 	reads  []*Op // Gets, done
 	mu     sync.Mutex
@@ -162,10 +174,11 @@ func (g *Guard) inTxn(txn *badger.Txn) error {
 
 // claimParts are the parts of a claim that makes writes (swaps of their
 // records) only while g's records hold what they held: a check-only part
-// each, first (a claim made in turn checks them before it writes), but
-// where a write is of the record itself (a sign-out everywhere writes the
-// user's revocation it was let in on): that write is made against what
-// the guard read, and one that read another value is refused at once.
+// each, first (on a Cluster read side by side before the writes are
+// claimed: checkThenClaim), but where a write is of the record itself (a
+// sign-out everywhere writes the user's revocation it was let in on):
+// that write is made against what the guard read, and one that read
+// another value is refused at once.
 func (g *Guard) claimParts(writes ...*Op) ([]*Op, error) {
 	parts := make([]*Op, 0, len(g.reads)+len(writes))
 	for _, r := range g.reads {

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"time"
@@ -69,7 +70,7 @@ func (r *Redis) guarded(ctx context.Context, g *Guard, writes ...*Op) (bool, err
 	if r.inOneStep(op) {
 		r.one(bare, op)
 	} else {
-		op.OK, op.Err = claimInTurn(bare, r, parts) // its checks first (claimParts)
+		op.OK, op.Err = r.checkThenClaim(bare, parts)
 	}
 	if op.Err == nil && !op.OK {
 		blind := true
@@ -89,6 +90,35 @@ func (r *Redis) guarded(ctx context.Context, g *Guard, writes ...*Op) (bool, err
 		}
 	}
 	return op.OK && op.Err == nil, g.settle(op.OK, op.Err)
+}
+
+// checkThenClaim is a guarded claim whose keys no script can hold (a
+// Cluster's, over several slots): the guard's records (parts' check-only
+// ones, first: claimParts) read in one round trip, side by side, then,
+// where each still holds what the guard read, the writes claimed in turn
+// (claimInTurn). A revocation landing between those reads and the write
+// is not seen: the window SECURITY.md tells of (one round trip, and the
+// write's own; before, the records were read one after another, a round
+// trip each: TestAGuardOnAClusterChecksBeforeItsWrite).
+func (r *Redis) checkThenClaim(ctx context.Context, parts []*Op) (bool, error) {
+	n := 0
+	for n < len(parts) && parts[n].check {
+		n++
+	}
+	var b Batch
+	now := make([]*Op, n)
+	for i, p := range parts[:n] {
+		now[i] = b.Get(p.key)
+	}
+	if err := Do(ctx, r, &b); err != nil {
+		return false, err
+	}
+	for i, p := range parts[:n] {
+		if now[i].foundRecord() != p.found || !bytes.Equal(now[i].Value, p.old) {
+			return false, nil
+		}
+	}
+	return claimInTurn(ctx, r, parts[n:])
 }
 
 // guardedPut is Put or Delete (value nil) under g, within the request's

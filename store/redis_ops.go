@@ -116,12 +116,18 @@ func (r *Redis) send(ctx context.Context, c redis.Cmdable, op *Op, alone bool) r
 		return c.ZRem(ctx, key, op.id)
 	case opSwap:
 		return script(swap, flag(op.found), op.old, millis(op.ttl), op.value, flag(op.value == nil))
-	case opClaim:
-		keys, args := r.claimArgs(op)
-		if alone {
-			return claimScript.Run(ctx, c, keys, args...)
+	case opClaim, opGuardedBatch:
+		s, keys, args := claimScript, []string(nil), []any(nil)
+		if op.kind == opClaim {
+			keys, args = r.claimArgs(op)
+		} else {
+			s = guardedBatchScript
+			keys, args = r.guardedBatchArgs(op)
 		}
-		return claimScript.EvalSha(ctx, c, keys, args...)
+		if alone {
+			return s.Run(ctx, c, keys, args...)
+		}
+		return s.EvalSha(ctx, c, keys, args...)
 	default:
 		now, span := op.now.UnixMilli(), op.window.Milliseconds()
 		return script(slide, now, span, op.limit, op.id, "("+strconv.FormatInt(now-span, 10))
@@ -155,6 +161,10 @@ func (r *Redis) read(op *Op, cmd redis.Cmder) {
 		case opSwap, opClaim:
 			n, err := c.Int64()
 			op.OK, op.Err = n == 1, err
+			return
+		case opGuardedBatch:
+			res, err := c.Int64Slice()
+			readGuardedBatch(op, res, err)
 			return
 		}
 		res, err := c.Int64Slice()
@@ -209,7 +219,15 @@ func (r *Redis) DoBatch(ctx context.Context, ops []*Op) {
 		}
 		return
 	}
-	sent, split := r.sendable(ops)
+	g, run, step := guardOf(ctx), ops, (*Op)(nil)
+	if g != nil {
+		alone := false
+		if run, step, alone = r.guardBatch(g, ops); alone {
+			r.runAlone(ctx, ops)
+			return
+		}
+	}
+	sent, split := r.sendable(run)
 	cmds := make([]redis.Cmder, len(sent))
 	_, _ = r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, op := range sent {
@@ -231,6 +249,9 @@ func (r *Redis) DoBatch(ctx context.Context, ops []*Op) {
 		}
 	}
 	r.settleClaims(ctx, split)
+	if step != nil {
+		settleGuardedBatch(g, step)
+	}
 	if !IsLasting(ctx) {
 		return
 	}

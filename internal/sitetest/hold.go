@@ -20,17 +20,11 @@ import (
 
 func init() { caddy.RegisterModule(HoldStore{}) }
 
-// Holds say where this test binary's HoldStore holds a request and which
-// of its reads fail: set them from an init of the test package (every
-// process of the binary, parent and Caddy children, must know them).
+// Holds say which of this test binary's HoldStore's reads fail, where it
+// goes away and what it writes instead: set them from an init of the test
+// package (every process of the binary, parent and Caddy children, must
+// know them). Where it holds a request is each test's own rule (AddHold).
 var Holds struct {
-	// Park matches the operation to hold once armed, after it ran: op is
-	// "read" (a Get), "update" (an Update's read of its record, before
-	// the change: held there, the change is made on what it read, as a
-	// read then a write would be, and the store's own Update must find
-	// it stale), "write" (a Put, an Update, a PutIfAbsent that wrote) or
-	// "scanned" (a Scan, its key the prefix, once it ran).
-	Park func(op, key string) bool
 	// Fail matches the reads that fail while the file "fail" exists (the
 	// first of them, while "fail-once" does), but the first of them while
 	// "spare" exists, which it removes (a devices page's check that its
@@ -52,8 +46,8 @@ var Holds struct {
 // HoldStore is a store for tests, `store smsgate_test_hold <dir> <store>
 // <args...>`: a real one (Inner) that holds a request at a point of the
 // test's choosing (Holds), driven by files in Dir (Caddy runs in another
-// process). While the file "arm" exists, the first operation Holds.Park
-// matches removes "arm", writes "parked" and waits (10 s at most) for a
+// process). While the file "arm" exists, the first operation a rule of
+// the test's (AddHold) matches removes "arm", writes "parked" and waits (10 s at most) for a
 // file "go", which it removes; while a file "fail" exists, the reads
 // Holds.Fail matches fail (while "fail-once" does, the first of them, which
 // removes it); the first write Holds.Break matches while a
@@ -116,7 +110,7 @@ func (h *HoldStore) breaks(keys ...string) bool {
 // after holds the request that ran op on key there, if it is the one
 // armed for.
 func (h *HoldStore) after(op, key string) {
-	if Holds.Park == nil || !Holds.Park(op, key) || os.Remove(filepath.Join(h.Dir, "arm")) != nil {
+	if _, err := os.Stat(filepath.Join(h.Dir, "arm")); err != nil || !h.holds(op, key) || os.Remove(filepath.Join(h.Dir, "arm")) != nil {
 		return
 	}
 	_ = os.WriteFile(filepath.Join(h.Dir, "parked"), nil, 0o600)
@@ -171,10 +165,8 @@ func PutWhileParked(t *testing.T, dir, key string, value []byte) {
 
 // Get implements store.Store.
 func (h *HoldStore) Get(ctx context.Context, key string) ([]byte, error) {
-	if Holds.Fail != nil && Holds.Fail(key) && os.Remove(filepath.Join(h.Dir, "spare")) != nil {
-		if _, err := os.Stat(filepath.Join(h.Dir, "fail")); err == nil || os.Remove(filepath.Join(h.Dir, "fail-once")) == nil {
-			return nil, errors.New("test: the store cannot be read")
-		}
+	if h.fails(key) {
+		return nil, errUnread
 	}
 	if h.down() {
 		return nil, errDown
@@ -321,7 +313,7 @@ type Parked struct {
 }
 
 // Park arms the HoldStore in dir and sends do, returning once the store
-// holds it at the first operation Holds.Park matches; Release lets it go
+// holds it at the first operation a rule added to dir matches (AddHold); Release lets it go
 // on. A test that fails while it is held lets it go on at its cleanup.
 func Park(t *testing.T, dir string, do func() *Response) *Parked {
 	t.Helper()
