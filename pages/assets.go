@@ -204,6 +204,11 @@ table.console caption { text-align: left; font-weight: 600; }
    text and wrap. */
 table.console td { white-space: nowrap; }
 table.console.sessions td:nth-child(2), table.console.sessions td:nth-child(3), table.console td[data-kind] ~ td:last-child { white-space: normal; }
+/* That text keeps a reading width in a table wider than its box: the
+   table scrolls anyway, and squeezed to its longest word an event's
+   details ran down a phone's screen a word a line, "Authenticator" over
+   "-App", each row tall and empty beside them (walk37). */
+table.console.sessions td:nth-child(2), table.console.sessions td:nth-child(3), table.console td[data-kind] ~ td:last-child { min-width: 14rem; }
 table.console form { margin: 0; }
 table.console button { margin: 0; width: auto; padding: .25rem .6rem; }
 form.actions { display: flex; flex-wrap: wrap; gap: .5rem; margin-bottom: 1rem; }

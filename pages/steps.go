@@ -368,6 +368,9 @@ func (p *Pages) sendFailed(req *request, err error, page string) {
 		p.Logger.Error("code_not_sent", zap.String("event", "code_not_sent"), audit.User(req.user), zap.Error(o.Cause))
 	}
 	data := pageData{Error: p.say(req, err), Phone: trimInput(req.form["phone"])}
+	if page == "login" && len(req.form["username"]) <= signin.MaxIdentity {
+		data.Username = req.form["username"] // kept at a refusal (wait, a limit): not typed again (walk37)
+	}
 	if errors.As(err, new(*enrollment.CooldownError)) {
 		data.ResendIn = int((o.Wait + time.Second - 1) / time.Second) // the button counts down
 	}

@@ -24,8 +24,9 @@ type pageData struct {
 	// TwinWho, who she is signed in as (whoLine).
 	Twin, Claimed bool
 	TwinWho       template.HTML
-	// Phone is what the user typed, to fill the form again.
-	Phone string
+	// Phone is what the user typed, to fill the form again; Username,
+	// the name or number typed at the login form.
+	Phone, Username string
 	// Masked is the phone a pending code went to, when it may be shown.
 	Masked string
 	// Pending says a code was sent and can be typed in.
