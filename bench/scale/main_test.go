@@ -4,7 +4,11 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/smsgate/caddy-smsgate/internal/harness"
 )
+
+func TestMain(m *testing.M) { harness.Main(m) }
 
 // TestAScaleRunWorksInAFolderOfItsOwn: with no -dir, each run works in a
 // new temporary folder, which it removes at the end; a folder named with
