@@ -69,7 +69,7 @@ func Identity(storeConfig json.RawMessage) string {
 		}
 		cluster := r.Cluster || len(addrs) > 1 && r.MasterName == ""
 		return canonical(map[string]any{"module": module, "addresses": addrs, "master_name": r.MasterName,
-			"cluster": cluster, "db": r.DB, "key_prefix": repl.ReplaceAll(r.KeyPrefix, "")})
+			"cluster": cluster, "db": r.DB, "key_prefix": r.KeyPrefix})
 	}
 	return Former(storeConfig)
 }
