@@ -13,11 +13,12 @@ import (
 // TestAReloadSpelledAnotherWayAfterAnotherInstancesAcceptWaitsForTheOlderSettle:
 // as TestAReloadAfterAcceptStoreWaitsForTheOlderSettle, but the accept is
 // another instance's (this one's watch would read it within 2 s) and the
-// reload spells the store another way: the reload's gates read the epoch
-// record again where nothing matched (inherited), find the older
-// config's store, and take its lock. Before (review17 L3), the older
-// config's gate still held the replaced ID, nothing matched, and both
-// settles ran at once.
+// reload names the store another way (a link to its folder): the reload's
+// gates read the epoch record again where nothing matched (inherited),
+// find the older config's store, and take its lock. Before (review17
+// L3), the older config's gate still held the replaced ID, nothing
+// matched, and both settles ran at once. (A trailing slash is no other
+// name: continuity.Identity names Badger by its folder, cleaned.)
 func TestAReloadSpelledAnotherWayAfterAnotherInstancesAcceptWaitsForTheOlderSettle(t *testing.T) {
 	settleRetryOnBadgerAndRedis(t, reloadRespelledAfterAnotherInstancesAccept)
 }
@@ -34,7 +35,7 @@ func reloadRespelledAfterAnotherInstancesAccept(t *testing.T, backing store.Stor
 		t.Fatal(err)
 	}
 	st.retryAcrossAccept(ctx, t, older, other)
-	newer, _ := carolsConfig(ctx, t, st, "+447400123456", "/r/") // the same folder, spelled another way
+	newer, _ := carolsConfig(ctx, t, st, "+447400123456", "/r-link") // the same folder, by a symbolic link
 	newer.settleProvisioned()
 	if n := st.highest.Load(); n > 1 {
 		t.Errorf("the reload's settle ran while the older retry held the realm: %d at once (keys %q, %q)", n, older.settles[0].key, newer.settles[0].key)

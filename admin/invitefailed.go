@@ -1,14 +1,40 @@
 package admin
 
 import (
+	"context"
 	"errors"
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
+	"github.com/smsgate/caddy-smsgate/store"
 )
 
 // inviteReplacesNote is what an invite's answer says of the user's
-// earlier links (enrollment.NewInvite replaced them).
+// earlier links (enrollment.NewInvite replaced them), where one was open.
 const inviteReplacesNote = "the user's earlier invite links no longer work"
+
+// earlierNote is what an invite about to be minted for user does to her
+// earlier links, read before it is (enrollment.OpenInvite): it ends the
+// one still open (inviteReplacesNote), or none where none is open ("": no
+// note; the answer said it of her first invite too, resid37); a read that
+// fails says "if any".
+func earlierNote(ctx context.Context, st store.Store, realm, user string) string {
+	open, err := enrollment.OpenInvite(ctx, st, realm, user)
+	switch {
+	case err != nil:
+		return "the user's earlier invite links, if any, no longer work"
+	case open:
+		return inviteReplacesNote
+	}
+	return ""
+}
+
+// withNote is an invite's answer made with its note, if any.
+func withNote(made map[string]string, note string) map[string]string {
+	if note != "" {
+		made["note"] = note
+	}
+	return made
+}
 
 // inviteFailed is an invite that the store failed to make: no link is
 // handed out, and the admin is told what became of those sent before.

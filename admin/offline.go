@@ -223,7 +223,7 @@ func badgerSite(realm, folder string) *Site {
 // openEpoch is the CLI's view of a stopped Caddy's store epoch, with the
 // memory its gates keep in Caddy's data directory.
 func openEpoch(ctx context.Context, st store.Store, g *Site) (*continuity.Watch, error) {
-	w, _, err := continuity.Open(ctx, st, continuity.Options{Identity: g.StoreID(), Dir: continuity.Dir(),
+	w, _, err := continuity.Open(ctx, st, continuity.Options{Identity: g.StoreID(), Former: continuity.Former(g.StoreConfig), Dir: continuity.Dir(),
 		Probe: func(ctx context.Context) (bool, error) { return enrollment.AnyUsers(ctx, st) }})
 	return w, err
 }

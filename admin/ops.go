@@ -279,6 +279,7 @@ func adminOp(ctx context.Context, svc *enrollment.Admin, tell *signin.Service, l
 			}
 			ttl = d
 		}
+		note := earlierNote(ctx, svc.Store, req.Realm, req.User) // read before the mint ends it
 		token, err := svc.NewInviteFrom(ctx, req.Realm, req.User, req.by, req.From, ttl)
 		if errors.Is(err, enrollment.ErrInviteWithdrawn) {
 			return nil, ErrMintEnded // her revoke ended it as it was made
@@ -294,7 +295,7 @@ func adminOp(ctx context.Context, svc *enrollment.Admin, tell *signin.Service, l
 		}
 		link := prefix + "invite?token=" + token
 		_, path, _ := strings.Cut(strings.TrimPrefix(strings.TrimPrefix(link, "https://"), "http://"), "/")
-		return map[string]string{"url": link, "path": "/" + path, "expires": svc.Now().Add(ttl).UTC().Format(time.RFC3339), "note": inviteReplacesNote}, nil
+		return withNote(map[string]string{"url": link, "path": "/" + path, "expires": svc.Now().Add(ttl).UTC().Format(time.RFC3339)}, note), nil
 	}
 	return nil, &adminError{http.StatusNotFound, fmt.Errorf("unknown operation %q", op)}
 }

@@ -70,7 +70,10 @@ func replacedGateReKeysNothing(t *testing.T, st store.Store) {
 		t.Fatalf("the replaced config's gate re-keyed the record: %q %v, was %q", v, err, before)
 	}
 
-	mu, _ := settling.locks.Load(newer.Realm + "\x00" + newer.storeKey())
+	// Its lock, as its start named it: inherited from the config that
+	// started before it in this process where that served realm r on a
+	// store named alike (another test's: every test here names /r).
+	mu, _ := settling.locks.Load(newer.settleKey())
 	mu.(interface{ Lock() }).Lock() // a settle of the realm runs
 	newer.SignIn.Rekey("r", newKey)
 	time.Sleep(200 * time.Millisecond)

@@ -121,7 +121,9 @@ func (c *Config) prefix() string {
 // that signs user in does, and those that enroll do not sign user in; or
 // no gate signs user in at all.
 func (s *Site) inviteGate(user string) (*Site, error) {
-	if err := signin.RefuseInvite(user, s.configUsers()); err != nil {
+	if err := signin.RefuseInvite(user, s.configUsers()); err != nil && s.SignIn == nil {
+		return nil, signin.OnAStoppedCaddy(err) // the CLI's: no add until Caddy runs
+	} else if err != nil {
 		return nil, err
 	}
 	enrolling := false

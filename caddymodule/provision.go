@@ -157,7 +157,7 @@ func (g *gate) settle(ctx caddy.Context, conf *Gate) (c *Gate, s *settled, err e
 	if s.checker, err = g.loadProviders(ctx, c); err != nil {
 		return nil, nil, err
 	}
-	g.storeID = continuity.Identity(c.StoreRaw)
+	g.storeID, g.former = continuity.Identity(c.StoreRaw), continuity.Former(c.StoreRaw) // before LoadModule clears StoreRaw
 	g.linkOrigin = s.admin.LinkOrigin()
 	return c, s, nil
 }
@@ -233,7 +233,7 @@ func (g *gate) openStore(ctx caddy.Context, c *Gate, s *settled) error {
 		return err
 	}
 	var await time.Duration
-	if g.watch, await, err = storewatch.Open(ctx, g.store, g.storeID, g.log, g.now); err != nil {
+	if g.watch, await, err = storewatch.Open(ctx, g.store, g.storeID, g.former, g.log, g.now); err != nil {
 		return err
 	}
 	g.sessions, err = session.NewManager(ctx, session.Config{Store: g.store, Realm: c.Realm, Secret: s.signingKey, AwaitSecret: await,

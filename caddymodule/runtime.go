@@ -67,7 +67,8 @@ type gate struct {
 	keys       *session.Derived   // flows, known browsers, the flow seal, apps' secrets, code hashes
 	webauthn   *webauthn.WebAuthn // passkeys (nil: no origin to bind them to)
 	watch      *storewatch.Watch  // is the store still the one the gate knew?
-	storeID    string             // the store's config, canonical (see storeIdentity)
+	storeID    string             // what names the store's data (continuity.Identity)
+	former     string             // the previous release's name for it (continuity.Former)
 	// host (the WebOTP line's, xn--) and name (the messages', as people
 	// write it: site_name's default) are public_origin's host, else the
 	// realm. Fixed at load, never taken from a request.

@@ -102,10 +102,11 @@ type Watch struct {
 
 // Options is what Open needs besides the store.
 type Options struct {
-	// Identity names the store (its config), so that each store has its
-	// own memory ("": the Watch's own, in no file); Dir is the folder of
-	// the memory files ("": memory only).
-	Identity, Dir string
+	// Identity names the store (see Identity), so that each store has its
+	// own memory ("": the Watch's own, in no file), Former as the previous
+	// release did (its file is read where Identity's is missing); Dir is
+	// the folder of the memory files ("": memory only).
+	Identity, Former, Dir string
 	// Probe reports whether the store holds any user.
 	Probe func(context.Context) (bool, error)
 	// Evicted, if the store can tell, is how many keys it has evicted so
@@ -129,7 +130,7 @@ func Open(ctx context.Context, st store.Store, o Options) (*Watch, Change, error
 	if o.Probe == nil {
 		o.Probe = func(context.Context) (bool, error) { return false, nil }
 	}
-	w := &Watch{st: st, marker: openMarker(o.Dir, o.Identity), probe: o.Probe, now: o.Now, evicted: o.Evicted, evictions: -1, notice: o.Notice,
+	w := &Watch{st: st, marker: openMarker(o.Dir, o.Identity, o.Former), probe: o.Probe, now: o.Now, evicted: o.Evicted, evictions: -1, notice: o.Notice,
 		mu: make(turns, 1)}
 	ch, err := w.Check(ctx)
 	return w, ch, err

@@ -49,7 +49,7 @@ func wipe(t *testing.T, st store.Store) {
 }
 
 // forget drops what this process remembers of identity, as a restart does.
-func forget(identity string) { memories.Delete(openMarker("", identity).key) }
+func forget(identity string) { memories.Delete(fileKey(identity)) }
 
 // stores counts the stores the tests name (storeID).
 var stores atomic.Int64

@@ -25,28 +25,38 @@ var memories sync.Map // identity hash → memory
 // that outlives it.
 type marker struct {
 	key, file string
+	former    string    // the previous release's file for the store, read where file is missing
 	mems      *sync.Map // memories, or the marker's own (no identity)
 	mu        sync.Mutex
 	err       error
 }
 
 // openMarker is the memory of the store named by identity, kept in dir
-// (none: in this process only). No identity names no store: the memory
+// (none: in this process only), or, where none is kept yet, in the file
+// the previous release kept under former (its name for the store). No identity names no store: the memory
 // is the Watch's own, in no file. Keyed by "", every unnamed store (each
 // test's own) was one memory, so a store that one had seen hold users
 // made a later one's new, empty store look wiped
 // (TestWatchesOfUnnamedStoresRememberApart).
-func openMarker(dir, identity string) *marker {
-	sum := sha256.Sum256([]byte(identity))
-	m := &marker{key: hex.EncodeToString(sum[:12]), mems: &memories}
+func openMarker(dir, identity, former string) *marker {
+	m := &marker{key: fileKey(identity), mems: &memories}
 	if identity == "" {
 		m.mems = new(sync.Map)
 		return m
 	}
 	if dir != "" {
 		m.file = filepath.Join(dir, m.key+".json")
+		if former != "" && former != identity {
+			m.former = filepath.Join(dir, fileKey(former)+".json")
+		}
 	}
 	return m
+}
+
+// fileKey is the name of identity's memory (in memories, and its file's).
+func fileKey(identity string) string {
+	sum := sha256.Sum256([]byte(identity))
+	return hex.EncodeToString(sum[:12])
 }
 
 // get is what the process remembers, else what the file says.
@@ -55,9 +65,13 @@ func (m *marker) get() memory {
 		return v.(memory)
 	}
 	var mem memory
-	if m.file != "" {
-		if raw, err := os.ReadFile(m.file); err == nil {
+	for _, file := range []string{m.file, m.former} {
+		if file == "" {
+			continue
+		}
+		if raw, err := os.ReadFile(file); err == nil {
 			_ = json.Unmarshal(raw, &mem)
+			return mem
 		}
 	}
 	return mem

@@ -112,7 +112,7 @@ func revokeAll(ctx context.Context, st store.Store, realm, user string, now time
 		// hours ahead must not make every sign-in of hers for hours be
 		// born ended, nor every invite minted for her refused.
 		done.at = minTime(u.Through, now.Add(Leeway))
-		tellCapped(logger, realm, user, u.Through, now) // past Leeway: a clock is wrong
+		tellCapped(logger, st, realm, user, u.Through, now) // past Leeway: a clock is wrong
 	}
 	if err := revokeUntil(ctx, st, realm, user, done.at); err != nil {
 		return done, errors.Join(err, readErr)

@@ -1,6 +1,7 @@
 package signin
 
 import (
+	"errors"
 	"slices"
 
 	"github.com/smsgate/caddy-smsgate/enrollment"
@@ -37,13 +38,32 @@ func RefuseInvite(user string, configUsers []string) error {
 
 // configTwin refuses an invite for a twin of held, a user the config
 // gives a phone (RefuseInvite): enrollment.ErrInviteConfigPhone (its row
-// and status, 409), in words that name held's spelling.
-type configTwin struct{ held string }
+// and status, 409), in words that name held's spelling; stopped, as the
+// CLI on a stopped Caddy says it (OnAStoppedCaddy).
+type configTwin struct {
+	held    string
+	stopped bool
+}
+
+// OnAStoppedCaddy is err, RefuseInvite's, as the CLI on a stopped Caddy
+// says it: a twin's refusal told the admin to add their phone herself,
+// which only a running Caddy does (caddy smsgate add), so it says to
+// start Caddy first (invite.config_phone_twin_stopped).
+func OnAStoppedCaddy(err error) error {
+	var twin *configTwin
+	if errors.As(err, &twin) {
+		return &configTwin{held: twin.held, stopped: true}
+	}
+	return err
+}
 
 func (e *configTwin) Error() string { return words.English.Render("en", e.Words()) }
 
 // Words implements words.Worded.
 func (e *configTwin) Words() words.Text {
+	if e.stopped {
+		return words.Say("invite.config_phone_twin_stopped", "user", textsafe.Escape(e.held))
+	}
 	return words.Say("invite.config_phone_twin", "user", textsafe.Escape(e.held))
 }
 

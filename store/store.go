@@ -7,6 +7,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"time"
@@ -174,6 +175,22 @@ func IsLasting(ctx context.Context) bool {
 func Same(a, b Store) bool {
 	ia, ib := identity(a), identity(b)
 	return ia != nil && ia == ib
+}
+
+// Which names the database s stands for, as Same tells stores apart, for
+// what a process keeps per store (a log line's throttle): "" for a store
+// Same cannot compare. It holds nothing alive, and is never logged (a
+// Redis's names its addresses).
+func Which(s Store) string {
+	id := identity(s)
+	switch v := reflect.ValueOf(id); {
+	case id == nil:
+		return ""
+	case v.Kind() == reflect.Pointer:
+		return fmt.Sprintf("%T %p", id, id)
+	default:
+		return fmt.Sprintf("%T %v", id, id)
+	}
 }
 
 // shared is a store that names what it stores in, for Same.

@@ -54,7 +54,7 @@ func TestEvictionsPutRevocationsBack(t *testing.T) {
 		return m
 	}
 	a, b := manager(stA), manager(stB)
-	w, _, err := Open(ctx, stA, "a", &audit.Log{Logger: zap.NewNop(), Realm: "r"}, clock)
+	w, _, err := Open(ctx, stA, "a", "", &audit.Log{Logger: zap.NewNop(), Realm: "r"}, clock)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -73,7 +73,7 @@ func TestAFreezeIsLoggedBeforeItIsSeen(t *testing.T) {
 	// A store of its own each run: this process remembers the last run's
 	// (-count), whose wipe its Open would find.
 	identity := fmt.Sprint(t.Name(), " ", runs.Add(1))
-	w, _, err := Open(ctx, st, identity, &audit.Log{Logger: zap.New(log), Realm: "r"}, time.Now)
+	w, _, err := Open(ctx, st, identity, "", &audit.Log{Logger: zap.New(log), Realm: "r"}, time.Now)
 	if err != nil {
 		t.Fatal(err)
 	}

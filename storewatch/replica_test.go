@@ -42,7 +42,7 @@ func TestAReplicaSetToEvictIsAnAlarm(t *testing.T) {
 	}
 	defer closeStore()
 	core, logs := observer.New(zapcore.InfoLevel)
-	w, _, err := Open(ctx, st, "a", &audit.Log{Logger: zap.New(core), Realm: "r"}, time.Now)
+	w, _, err := Open(ctx, st, "a", "", &audit.Log{Logger: zap.New(core), Realm: "r"}, time.Now)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -47,13 +47,13 @@ type evicting interface {
 	Evictions(context.Context) (store.Evictions, error)
 }
 
-// Open reads what the gate remembers of st (identity: its config, see
-// continuity.Identity) and checks it. It returns how long the sessions
+// Open reads what the gate remembers of st (identity and former: its
+// names, see continuity.Identity and continuity.Former) and checks it. It returns how long the sessions
 // should wait for a running instance to put back a secret the store lost
 // (only when the store was found wiped).
-func Open(ctx context.Context, st store.Store, identity string, log *audit.Log, now func() time.Time) (*Watch, time.Duration, error) {
+func Open(ctx context.Context, st store.Store, identity, former string, log *audit.Log, now func() time.Time) (*Watch, time.Duration, error) {
 	w := &Watch{log: log}
-	o := continuity.Options{Identity: identity, Dir: continuity.Dir(),
+	o := continuity.Options{Identity: identity, Former: former, Dir: continuity.Dir(),
 		Probe: func(ctx context.Context) (bool, error) { return enrollment.AnyUsers(ctx, st) }, Now: now, Notice: w.noticed}
 	w.evicted.Store(-1)
 	if ev, ok := st.(evicting); ok {

@@ -5,7 +5,11 @@
 //
 //	go build -o /tmp/caddy ./cmd/caddy
 //	go run ./bench/scale -caddy /tmp/caddy -n 1000000 -dir /tmp/smsgate-scale
-//	go run ./bench/scale -caddy /tmp/caddy -n 1000 -logins 5 -dir /tmp/s   # a smoke run
+//	go run ./bench/scale -caddy /tmp/caddy -n 1000 -logins 5   # a smoke run
+//
+// Without -dir, it works in a new temporary folder, removed at the end, so
+// that two runs at once never share one; a folder named with -dir is kept,
+// and its store filled once, for the next run on it.
 //
 // Targets 127.0.0.1 only; stops by itself.
 package main
@@ -42,30 +46,58 @@ const realm = "scale.localhost"
 func main() {
 	caddyBin := flag.String("caddy", "", "a Caddy binary with smsgate (go build ./cmd/caddy)")
 	n := flag.Int("n", 1_000_000, "devices to enroll")
-	dir := flag.String("dir", filepath.Join(os.TempDir(), "smsgate-scale"), "where the store and logs go")
+	dir := flag.String("dir", "", "where the store and logs go, kept (default: a new temporary folder, removed at the end)")
 	logins := flag.Int("logins", 200, "sign-ins to time")
 	port := flag.Int("port", 0, "Caddy's port (default: a free one)")
 	flag.Parse()
 	if *caddyBin == "" {
 		log.Fatal("scale: -caddy is required")
 	}
-	storeDir := filepath.Join(*dir, "store")
+	work, done, err := workDir(*dir)
+	if err != nil {
+		log.Fatal(err)
+	}
+	err = run(*caddyBin, work, *n, *logins, *port)
+	done()
+	if err != nil {
+		log.Fatal(err)
+	}
+}
+
+// workDir is dir, kept; or, dir unnamed, a new temporary folder, which
+// done removes. A fixed default (/tmp/smsgate-scale) was one folder for
+// every run: two at once shared a store and a log
+// (TestAScaleRunWorksInAFolderOfItsOwn).
+func workDir(dir string) (work string, done func(), err error) {
+	if dir != "" {
+		return dir, func() {}, os.MkdirAll(dir, 0o700)
+	}
+	if work, err = os.MkdirTemp("", "smsgate-scale-"); err != nil {
+		return "", nil, err
+	}
+	return work, func() { _ = os.RemoveAll(work) }, nil
+}
+
+// run fills the store in dir (unless it is there), starts Caddy on it and
+// times the sign-ins; Caddy is stopped when it returns.
+func run(caddyBin, dir string, n, logins, port int) error {
+	storeDir := filepath.Join(dir, "store")
 	if _, err := os.Stat(storeDir); err != nil {
 		start := time.Now()
-		if err := fill(storeDir, *n); err != nil {
-			log.Fatal(err)
+		if err := fill(storeDir, n); err != nil {
+			return err
 		}
-		fmt.Printf("filled %d devices in %s\n", *n, time.Since(start).Round(time.Millisecond))
+		fmt.Printf("filled %d devices in %s\n", n, time.Since(start).Round(time.Millisecond))
 	}
 	size := dirSize(storeDir)
 	fmt.Printf("store on disk: %.1f MiB\n", float64(size)/(1<<20))
 
-	if *port == 0 {
-		*port = harness.FreePort()
+	if port == 0 {
+		port = harness.FreePort()
 	}
-	logFile := filepath.Join(*dir, "caddy.log")
+	logFile := filepath.Join(dir, "caddy.log")
 	_ = os.Remove(logFile)
-	config := filepath.Join(*dir, "Caddyfile")
+	config := filepath.Join(dir, "Caddyfile")
 	err := os.WriteFile(config, fmt.Appendf(nil, `{
 	admin off
 	log {
@@ -91,20 +123,20 @@ http://localhost:%d {
 	}
 	respond "hi {http.auth.user.id}"
 }
-`, logFile, *port, realm, storeDir), 0o600)
+`, logFile, port, realm, storeDir), 0o600)
 	if err != nil {
-		log.Fatal(err)
+		return err
 	}
-	base := fmt.Sprintf("http://localhost:%d", *port)
-	cmd := exec.Command(*caddyBin, "run", "--config", config)
+	base := fmt.Sprintf("http://localhost:%d", port)
+	cmd := exec.Command(caddyBin, "run", "--config", config)
 	// Caddy's data directory (a gate's memory of its stores) is the run's,
 	// never the user's.
-	cmd.Env = append(os.Environ(), "XDG_DATA_HOME="+filepath.Join(*dir, "data"))
+	cmd.Env = append(os.Environ(), "XDG_DATA_HOME="+filepath.Join(dir, "data"))
 	start := time.Now()
-	// Caddy dies with this program, however it ends (log.Fatal runs no
-	// deferred stop; nor does a SIGKILL): before, it outlived both.
+	// Caddy dies with this program, however it ends (a SIGKILL runs no
+	// deferred stop): before, it outlived it.
 	if err := harness.Start(cmd, syscall.SIGTERM); err != nil {
-		log.Fatal(err)
+		return err
 	}
 	defer func() { _ = cmd.Process.Signal(syscall.SIGTERM); _ = cmd.Wait() }()
 	for {
@@ -113,7 +145,7 @@ http://localhost:%d {
 			break
 		}
 		if time.Since(start) > time.Minute {
-			log.Fatal("caddy did not start in a minute")
+			return fmt.Errorf("caddy did not start in a minute")
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -121,17 +153,18 @@ http://localhost:%d {
 	fmt.Printf("RSS after start: %.1f MiB\n", rss(cmd.Process.Pid))
 
 	var loginT, verifyT []time.Duration
-	for i := range *logins {
-		user := fmt.Sprintf("user%07d", rand.IntN(*n))
+	for i := range logins {
+		user := fmt.Sprintf("user%07d", rand.IntN(n))
 		l, v, err := signIn(base, logFile, user)
 		if err != nil {
-			log.Fatalf("sign-in %d (%s): %v", i, user, err)
+			return fmt.Errorf("sign-in %d (%s): %v", i, user, err)
 		}
 		loginT, verifyT = append(loginT, l), append(verifyT, v)
 	}
-	fmt.Printf("login (lookup + challenge + send) over %d users: p50 %s, p99 %s\n", *logins, pct(loginT, 50), pct(loginT, 99))
-	fmt.Printf("verify (check + session) over %d users: p50 %s, p99 %s\n", *logins, pct(verifyT, 50), pct(verifyT, 99))
-	fmt.Printf("RSS after %d sign-ins: %.1f MiB\n", *logins, rss(cmd.Process.Pid))
+	fmt.Printf("login (lookup + challenge + send) over %d users: p50 %s, p99 %s\n", logins, pct(loginT, 50), pct(loginT, 99))
+	fmt.Printf("verify (check + session) over %d users: p50 %s, p99 %s\n", logins, pct(verifyT, 50), pct(verifyT, 99))
+	fmt.Printf("RSS after %d sign-ins: %.1f MiB\n", logins, rss(cmd.Process.Pid))
+	return nil
 }
 
 // fill writes n devices the way the gate stores them.

@@ -19,7 +19,36 @@ import (
 // them, at two at once: about 14 s of `go test -race ./...`). A TestMain
 // that does more after m.Run (stops a Caddy, say) exits with os.Exit
 // instead, so that a race in that work still fails the binary.
-func Main(m *testing.M) { Exit(Run(m)) }
+//
+// Caddy's data directory is the binary's own (OwnData), for it and every
+// process it starts.
+func Main(m *testing.M) {
+	removeData := OwnData()
+	code := Run(m)
+	removeData()
+	Exit(code)
+}
+
+// OwnData points XDG_DATA_HOME, Caddy's data directory (caddy.AppDataDir:
+// a gate's default Badger store, its memory of the stores it saw,
+// Caddy's instance ID and certificates), at a ProcessDir of this test
+// binary's, for it and every process it starts, and returns what removes
+// it. A test that opened a gate or a store with no folder of its own wrote
+// into the user's ~/.local/share/caddy (a stray default store, smsgate/,
+// and a memory of each test's store: a later test's new store at an
+// address an earlier one had would look wiped there); sitetest.Main and
+// internal/processes give theirs a folder of their own the same way
+// (TestTheTestsDataDirectoryIsTheirOwn).
+func OwnData() (remove func()) {
+	dir, err := ProcessDir("data")
+	if err != nil {
+		panic(err)
+	}
+	if err := os.Setenv("XDG_DATA_HOME", dir); err != nil {
+		panic(err)
+	}
+	return func() { _ = os.RemoveAll(dir) }
+}
 
 // Run is m.Run in a temporary folder of this test binary's own (OwnTemp),
 // removed when the tests end: for a TestMain that tidies up more after
