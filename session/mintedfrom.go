@@ -35,11 +35,12 @@ func MintedOfDevice(device string, keep *Claims) func(endkeys.Minted) bool {
 	}
 }
 
-// MintedIn picks the invites minted through session sid, or through a
-// session of trust ("" for none): End ends them all.
+// MintedIn picks the invites minted through session sid ("" for none),
+// or through a session of trust ("" for none): End ends them all, and the
+// devices page's end of a trust (its sessions) those of the trust.
 func MintedIn(sid, trust string) func(endkeys.Minted) bool {
 	return func(m endkeys.Minted) bool {
-		return m.From != nil && (m.From.SID == sid || trust != "" && m.From.Trust == trust)
+		return m.From != nil && (sid != "" && m.From.SID == sid || trust != "" && m.From.Trust == trust)
 	}
 }
 

@@ -7,10 +7,11 @@ import (
 	"github.com/smsgate/caddy-smsgate/session"
 )
 
-// mintedFields is the audit's fields of what an end did with the invites
+// MintedFields is the audit's fields of what an end did with the invites
 // the user minted as an admin at the console, where it did anything
-// (admin.InvitesEnded, admin.InvitesUsed: the same names).
-func mintedFields(m session.MintedEnd) []zap.Field {
+// (admin.InvitesEnded, admin.InvitesUsed: the same names); the pages'
+// ends (a trusted browser's) name them too.
+func MintedFields(m session.MintedEnd) []zap.Field {
 	if m.Ended == 0 && len(m.Used) == 0 {
 		return nil
 	}

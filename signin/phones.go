@@ -38,7 +38,7 @@ func (s *Service) RemovePhone(ctx context.Context, realm, user, id string, keep 
 		if r.Device.Masked != "" {
 			fields = append(fields, zap.String("phone", r.Device.Masked))
 		}
-		s.audit("device_removed", user, "", append(fields, mintedFields(r.Minted)...)...)
+		s.audit("device_removed", user, "", append(fields, MintedFields(r.Minted)...)...)
 	}
 	return r, err
 }
