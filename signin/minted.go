@@ -1,6 +1,8 @@
 package signin
 
 import (
+	"context"
+
 	"go.uber.org/zap"
 
 	"github.com/smsgate/caddy-smsgate/audit"
@@ -20,4 +22,16 @@ func MintedFields(m session.MintedEnd) []zap.Field {
 		fields = append(fields, audit.Users("invites_used", m.Used))
 	}
 	return fields
+}
+
+// endUndoneMinted ends the console invites minted in a session that user's
+// device id earned while listed, its adding undone (session.MintedOfUndone:
+// session.EndUndoneDevice ended the session and left its invites, attack37),
+// audited as invites_ended where it ended any (the undo is told to nobody).
+func (s *Service) endUndoneMinted(ctx context.Context, realm, user, id string) error {
+	m, err := session.EndMintedOf(ctx, s.Devices.Store, realm, user, s.Devices.Now(), s.Logger, session.MintedOfUndone(id))
+	if fields := MintedFields(m); fields != nil {
+		s.audit("invites_ended", user, "", append([]zap.Field{zap.String("device", id)}, fields...)...)
+	}
+	return err
 }
