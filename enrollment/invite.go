@@ -89,13 +89,17 @@ func (s *Admin) NewInviteFrom(ctx context.Context, realm, user, by string, from 
 	raw, _ := json.Marshal(Invite{User: user, Expires: now.Add(ttl), Made: now, By: by})
 	if by != "" {
 		entry := endkeys.Minted{User: user, ID: inviteID(token), Expires: now.Add(ttl), Made: now, Pending: true, From: from}
-		if err := s.indexMinted(ctx, realm, by, entry); err != nil {
+		// A preparation (store.Preparing): the invite's write decides, so a
+		// revocation landing after the entry writes no invite (attack37).
+		if err := s.indexMinted(store.Preparing(ctx), realm, by, entry); err != nil {
 			return "", err
 		}
 	}
 	err := s.writeInvite(ctx, realm, user, token, raw, ttl)
 	if by != "" && !errors.Is(err, ErrInviteUnrecorded) {
-		s.mintedDone(ctx, realm, by, user, inviteID(token)) // her earlier ones for user are dead now
+		// Her earlier ones for user are dead now; or, the guard refused the
+		// invite, it never will be written: done, not a change (no guard).
+		s.mintedDone(store.WithGuard(ctx, nil), realm, by, user, inviteID(token))
 	}
 	if err != nil {
 		return "", err

@@ -208,21 +208,9 @@ func (p *Pages) devices(req *request) {
 		}
 		p.page(req, http.StatusOK, "passkey", pageData{})
 	case "untrust":
-		// Its sessions end with it (a thief's browser is signed out): this
-		// browser's too, where its session came from it or made it.
-		ended, err := p.Sessions.EndTrust(ctx, user, req.form["trust"])
-		if err != nil {
-			p.Logger.Error("ending a trusted browser", zap.Error(err))
-			p.unavailable(req)
-			return
+		if p.untrust(req, cl, req.form["trust"]) {
+			done("devices.untrusted")
 		}
-		p.Audit("browser_untrusted", user, "")
-		if ended && cl.Trust != nil && *cl.Trust == req.form["trust"] {
-			p.setCookie(req.w, req.r, TrustCookie, "", p.PathPrefix, -1)
-			p.signedOutHere(req, pageData{Why: p.sayID(req, "devices.signed_out_untrusted")})
-			return
-		}
-		done("devices.untrusted")
 	case "signout-all", "recovery":
 		if req.form["confirm"] != "1" && !req.json {
 			// Both undo more than one click should: the page asks first.

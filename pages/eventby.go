@@ -42,6 +42,7 @@ var actorPrefixes = map[string]string{
 	"code_sent":                "by.user",
 	"verify_failed":            "by.user", // a wrong code she (or a thief) typed
 	"recovery_codes_withdrawn": "by.gate",
+	"invites_ended":            "by.gate", // an undone adding's (signin's endUndoneMinted)
 	"enrollment_refused_case":  "by.gate",
 	"code_unconfirmed":         "by.gate",
 	"console_refused":          "by.gate",

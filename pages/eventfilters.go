@@ -10,7 +10,7 @@ var eventKinds = []eventKind{
 	{Prefix: "signed_out", ID: "event.signed_out", Also: []string{"browser_untrusted"}},
 	{Prefix: "code_", ID: "event.code_"},
 	{Prefix: "recovery_", ID: "event.recovery_"},
-	{Prefix: "device_", ID: "event.device_", Also: []string{"enrolled", "enrollment_refused_case", "invite_used"}},
+	{Prefix: "device_", ID: "event.device_", Also: []string{"enrolled", "enrollment_refused_case", "invite_used", "invites_ended"}},
 	{Prefix: "notice_", ID: "event.notice_"},
 	{Prefix: "locked_out", ID: "event.locked_out"},
 	{Prefix: "limit", ID: "event.limit"},

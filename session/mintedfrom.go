@@ -35,11 +35,19 @@ func MintedOfDevice(device string, keep *Claims) func(endkeys.Minted) bool {
 	}
 }
 
-// MintedIn picks the invites minted through session sid, or through a
-// session of trust ("" for none): End ends them all.
+// MintedOfUndone picks the invites minted through a session device earned
+// while it was listed, its adding undone (EndUndoneDevice): those of a
+// session naming it, not those whose entry names no session.
+func MintedOfUndone(device string) func(endkeys.Minted) bool {
+	return func(m endkeys.Minted) bool { return m.From != nil && m.From.Device == device }
+}
+
+// MintedIn picks the invites minted through session sid ("" for none),
+// or through a session of trust ("" for none): End ends them all, and the
+// devices page's end of a trust (its sessions) those of the trust.
 func MintedIn(sid, trust string) func(endkeys.Minted) bool {
 	return func(m endkeys.Minted) bool {
-		return m.From != nil && (m.From.SID == sid || trust != "" && m.From.Trust == trust)
+		return m.From != nil && (sid != "" && m.From.SID == sid || trust != "" && m.From.Trust == trust)
 	}
 }
 

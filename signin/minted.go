@@ -1,16 +1,19 @@
 package signin
 
 import (
+	"context"
+
 	"go.uber.org/zap"
 
 	"github.com/smsgate/caddy-smsgate/audit"
 	"github.com/smsgate/caddy-smsgate/session"
 )
 
-// mintedFields is the audit's fields of what an end did with the invites
+// MintedFields is the audit's fields of what an end did with the invites
 // the user minted as an admin at the console, where it did anything
-// (admin.InvitesEnded, admin.InvitesUsed: the same names).
-func mintedFields(m session.MintedEnd) []zap.Field {
+// (admin.InvitesEnded, admin.InvitesUsed: the same names); the pages'
+// ends (a trusted browser's) name them too.
+func MintedFields(m session.MintedEnd) []zap.Field {
 	if m.Ended == 0 && len(m.Used) == 0 {
 		return nil
 	}
@@ -19,4 +22,16 @@ func mintedFields(m session.MintedEnd) []zap.Field {
 		fields = append(fields, audit.Users("invites_used", m.Used))
 	}
 	return fields
+}
+
+// endUndoneMinted ends the console invites minted in a session that user's
+// device id earned while listed, its adding undone (session.MintedOfUndone:
+// session.EndUndoneDevice ended the session and left its invites, attack37),
+// audited as invites_ended where it ended any (the undo is told to nobody).
+func (s *Service) endUndoneMinted(ctx context.Context, realm, user, id string) error {
+	m, err := session.EndMintedOf(ctx, s.Devices.Store, realm, user, s.Devices.Now(), s.Logger, session.MintedOfUndone(id))
+	if fields := MintedFields(m); fields != nil {
+		s.audit("invites_ended", user, "", append([]zap.Field{zap.String("device", id)}, fields...)...)
+	}
+	return err
 }

@@ -38,7 +38,7 @@ func (s *Service) RemovePhone(ctx context.Context, realm, user, id string, keep 
 		if r.Device.Masked != "" {
 			fields = append(fields, zap.String("phone", r.Device.Masked))
 		}
-		s.audit("device_removed", user, "", append(fields, mintedFields(r.Minted)...)...)
+		s.audit("device_removed", user, "", append(fields, MintedFields(r.Minted)...)...)
 	}
 	return r, err
 }
@@ -360,9 +360,10 @@ func (s *Service) keptAdding(ctx context.Context, live Live, realm, user, id str
 // must not take away what it did not add. What the device earned while it
 // was listed (a sign-in with it from another browser, between its write
 // and the check of its adding's session; the recovery codes such a session
-// made) ends with it, as at any removal (session.EndUndoneDevice,
-// ForgetCodesMadeBy), but for what names no device (a session or trust of
-// a release before the claim), which a removal ends and it never earned;
+// made, the invites it minted) ends with it, as at any removal
+// (session.EndUndoneDevice, endUndoneMinted, ForgetCodesMadeBy), but for
+// what names no device (a session or trust of a release before the
+// claim), which a removal ends and it never earned;
 // the removal itself is told to nobody, as its adding was not.
 func (s *Service) removing(realm, user, id string, since time.Time) func(context.Context) error {
 	return func(ctx context.Context) error {
@@ -377,6 +378,9 @@ func (s *Service) removing(realm, user, id string, since time.Time) func(context
 			return err
 		}
 		if err := session.EndUndoneDevice(ctx, s.Devices.Store, realm, user, id, s.Devices.Now()); err != nil {
+			return err
+		}
+		if err := s.endUndoneMinted(ctx, realm, user, id); err != nil {
 			return err
 		}
 		if withdrawn, err := s.Devices.ForgetCodesMadeBy(ctx, realm, user, id); err != nil || !withdrawn {

@@ -211,9 +211,9 @@ func (s *Service) endLost(ctx context.Context, realm, name, keyed, was string, i
 		return err
 	}
 	if len(ids) == 0 {
-		s.audit("provisioned_user_removed", name, "", mintedFields(minted)...)
+		s.audit("provisioned_user_removed", name, "", MintedFields(minted)...)
 	} else {
-		s.audit("provisioned_number_changed", name, e164, mintedFields(minted)...)
+		s.audit("provisioned_number_changed", name, e164, MintedFields(minted)...)
 	}
 	if withdrawn { // her printed codes stop working: she is told, as at a removal, of the number
 		s.audit(CodesWithdrawn, name, "")

@@ -149,7 +149,7 @@ func (b *badgerDB) Put(ctx context.Context, key string, value []byte, ttl time.D
 		}
 		return txn.SetEntry(entry(key, value, ttl))
 	}))
-	return g.settle(true, err)
+	return g.settleWrite(true, err, key, value, true)
 }
 
 func (b *badgerDB) PutIfAbsent(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
@@ -173,7 +173,7 @@ func (b *badgerDB) PutIfAbsent(ctx context.Context, key string, value []byte, tt
 	if wrote {
 		err = b.synced(ctx, err)
 	}
-	return wrote, g.settle(wrote, err)
+	return wrote, g.settleWrite(wrote, err, key, value, true)
 }
 
 func (b *badgerDB) Take(ctx context.Context, key string) ([]byte, error) {
@@ -192,17 +192,17 @@ func (b *badgerDB) Take(ctx context.Context, key string) ([]byte, error) {
 		}
 		return txn.Delete([]byte(key))
 	})
-	return val, g.settle(true, notFound(b.synced(ctx, err)))
+	return val, g.settleWrite(true, notFound(b.synced(ctx, err)), key, nil, false)
 }
 
 func (b *badgerDB) Delete(ctx context.Context, key string) error {
 	g := guardOf(ctx)
-	return g.settle(true, b.synced(ctx, b.update(ctx, func(txn *badger.Txn) error {
+	return g.settleWrite(true, b.synced(ctx, b.update(ctx, func(txn *badger.Txn) error {
 		if err := g.inTxn(txn); err != nil {
 			return err
 		}
 		return txn.Delete([]byte(key))
-	})))
+	})), key, nil, false)
 }
 
 func (b *badgerDB) ClearWindow(_ context.Context, key string) error { return b.windows.clear(key) }
@@ -235,6 +235,7 @@ func (b *badgerDB) Incr(ctx context.Context, key string, ttl time.Duration) (int
 
 func (b *badgerDB) Update(ctx context.Context, key string, change func([]byte, bool) ([]byte, time.Duration, error)) error {
 	var wrote bool
+	var written []byte
 	g := guardOf(ctx)
 	err := b.update(ctx, func(txn *badger.Txn) error {
 		wrote = false
@@ -253,6 +254,7 @@ func (b *badgerDB) Update(ctx context.Context, key string, change func([]byte, b
 			return err
 		}
 		value, ttl, err := change(old, found)
+		written = value // what a write leaves (nil: a delete)
 		switch {
 		case errors.Is(err, ErrUnchanged):
 			return nil
@@ -270,7 +272,7 @@ func (b *badgerDB) Update(ctx context.Context, key string, change func([]byte, b
 	if wrote {
 		err = b.synced(ctx, err)
 	}
-	return g.settle(wrote, err)
+	return g.settleWrite(wrote, err, key, written, written != nil)
 }
 
 func (b *badgerDB) Slide(ctx context.Context, key, id string, limit int, span time.Duration, now time.Time) (bool, time.Duration, error) {

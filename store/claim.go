@@ -150,6 +150,13 @@ func (b *badgerDB) claim(ctx context.Context, parts []*Op) (bool, error) {
 	if won {
 		err = b.synced(ctx, err)
 	}
+	if won && err == nil {
+		for _, p := range parts {
+			if !p.check {
+				g.wrote(p.key, p.value, p.value != nil)
+			}
+		}
+	}
 	return won && err == nil, g.settle(won, err)
 }
 

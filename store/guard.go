@@ -144,6 +144,56 @@ func (g *Guard) settle(wrote bool, err error) error {
 	return err
 }
 
+// wrote records a guarded write made (committed) of key: value, or none
+// (a delete; found false). Where key is a record g read, g holds what was
+// written from now on, so a change's own write (a reset's preparation
+// rewriting the revocation its guard read) does not break its guard for
+// the writes after it; a write by anyone else still does (attack37 F1:
+// an admin's console reset of herself reset nothing).
+func (g *Guard) wrote(key string, value []byte, found bool) {
+	if g == nil {
+		return
+	}
+	if g.of != nil {
+		g = g.of
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for i, r := range g.reads {
+		if r.key != key {
+			continue
+		}
+		now := &Op{kind: r.kind, key: key, Value: value}
+		if !found {
+			now.Value, now.Err = nil, ErrNotFound
+		} else if now.Value == nil {
+			now.Value = []byte{}
+		}
+		reads := append([]*Op{}, g.reads...) // a preparation's guard holds the old slice
+		reads[i], g.reads = now, reads
+		return
+	}
+}
+
+// settleWrite is settle for a write of key (value, or none: found false),
+// noting it (wrote) where it was made.
+func (g *Guard) settleWrite(wrote bool, err error, key string, value []byte, found bool) error {
+	if wrote && err == nil {
+		g.wrote(key, value, found)
+	}
+	return g.settle(wrote, err)
+}
+
+// current is the records g checks, as they are now (wrote).
+func (g *Guard) current() []*Op {
+	if g.of != nil {
+		g = g.of
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.reads
+}
+
 // holds reports whether a record (cur; found: there is one) is what the
 // read r found.
 func (r *Op) holds(cur []byte, found bool) bool {
@@ -160,7 +210,7 @@ func (g *Guard) inTxn(txn *badger.Txn) error {
 	if g.Broken() {
 		return ErrGuardBroken
 	}
-	for _, r := range g.reads {
+	for _, r := range g.current() {
 		cur, found, err := getInTxn(txn, r.key)
 		if err != nil {
 			return err
@@ -180,8 +230,9 @@ func (g *Guard) inTxn(txn *badger.Txn) error {
 // that write is made against what the guard read, and one that read
 // another value is refused at once.
 func (g *Guard) claimParts(writes ...*Op) ([]*Op, error) {
-	parts := make([]*Op, 0, len(g.reads)+len(writes))
-	for _, r := range g.reads {
+	reads := g.current()
+	parts := make([]*Op, 0, len(reads)+len(writes))
+	for _, r := range reads {
 		i := 0
 		for i < len(writes) && writes[i].key != r.key {
 			i++
@@ -202,14 +253,15 @@ func (g *Guard) claimParts(writes ...*Op) ([]*Op, error) {
 // why a guarded swap was refused (its own record, or the guard's).
 func (g *Guard) changed(ctx context.Context, st Store) (bool, error) {
 	var b Batch
-	now := make([]*Op, len(g.reads))
-	for i, r := range g.reads {
+	reads := g.current()
+	now := make([]*Op, len(reads))
+	for i, r := range reads {
 		now[i] = b.Get(r.key)
 	}
 	if err := Do(WithGuard(ctx, nil), st, &b); err != nil {
 		return false, err
 	}
-	for i, r := range g.reads {
+	for i, r := range reads {
 		if !r.holds(now[i].Value, now[i].Err == nil) {
 			return true, nil
 		}

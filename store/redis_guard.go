@@ -89,6 +89,11 @@ func (r *Redis) guarded(ctx context.Context, g *Guard, writes ...*Op) (bool, err
 			op.Err = ErrGuardBroken
 		}
 	}
+	if op.OK && op.Err == nil {
+		for _, w := range writes {
+			g.wrote(w.key, w.value, w.value != nil)
+		}
+	}
 	return op.OK && op.Err == nil, g.settle(op.OK, op.Err)
 }
 

@@ -92,7 +92,7 @@ func (r *Redis) guardBatch(g *Guard, ops []*Op) (sent []*Op, step *Op, alone boo
 		return sent, nil, false
 	}
 	step = &Op{kind: opGuardedBatch, writes: writes}
-	for _, rd := range g.reads {
+	for _, rd := range g.current() {
 		step.parts = append(step.parts, &Op{kind: opSwap, key: rd.key, old: rd.Value, found: rd.foundRecord(), check: true})
 	}
 	for _, w := range writes {
@@ -163,11 +163,29 @@ func readGuardedBatch(step *Op, res []int64, err error) {
 }
 
 // settleGuardedBatch records step's outcome in g: spent where a write
-// was made, broken where the guard's records had changed.
+// was made, broken where the guard's records had changed; a write made of
+// a record g read is what g holds from then on (Guard.wrote).
 func settleGuardedBatch(g *Guard, step *Op) {
 	wrote := false
 	for _, w := range step.writes {
 		wrote = wrote || w.OK
+		if !w.OK || step.Err != nil {
+			continue
+		}
+		switch w.kind {
+		case opPut:
+			g.wrote(w.key, w.value, true)
+		case opDelete:
+			g.wrote(w.key, nil, false)
+		case opSwap:
+			g.wrote(w.key, w.value, w.value != nil)
+		case opClaim:
+			for _, p := range w.parts {
+				if !p.check {
+					g.wrote(p.key, p.value, p.value != nil)
+				}
+			}
+		}
 	}
 	_ = g.settle(wrote, step.Err)
 }
