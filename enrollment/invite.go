@@ -87,15 +87,15 @@ func (s *Admin) NewInviteFrom(ctx context.Context, realm, user, by string, from 
 	now := s.Now()
 	ctx = store.Lasting(ctx)
 	raw, _ := json.Marshal(Invite{User: user, Expires: now.Add(ttl), Made: now, By: by})
+	entry := endkeys.Minted{User: user, ID: inviteID(token), Expires: now.Add(ttl), Made: now, Pending: true, From: from}
 	if by != "" {
-		entry := endkeys.Minted{User: user, ID: inviteID(token), Expires: now.Add(ttl), Made: now, Pending: true, From: from}
 		if err := s.indexMinted(ctx, realm, by, entry); err != nil {
 			return "", err
 		}
 	}
 	err := s.writeInvite(ctx, realm, user, token, raw, ttl)
 	if by != "" && !errors.Is(err, ErrInviteUnrecorded) {
-		s.mintedDone(ctx, realm, by, user, inviteID(token)) // her earlier ones for user are dead now
+		s.mintedDone(ctx, realm, by, entry) // her earlier ones for user are dead now
 	}
 	if err != nil {
 		return "", err
