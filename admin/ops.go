@@ -260,11 +260,14 @@ func adminOp(ctx context.Context, svc *enrollment.Admin, tell *signin.Service, l
 		ended, err := session.EndMintedOf(ctx, svc.Store, req.Realm, req.User, svc.Now(), logger, session.MintedIn(info.SID, info.Where.Trust))
 		return mintedAnswer(map[string]string{"ended": req.ID}, ended), err
 	case "sessions/end-unlisted":
-		u, err := session.EndUnlisted(ctx, svc.Store, req.Realm, req.User, svc.Now())
-		if err != nil || u.Count == 0 {
+		var ended session.MintedEnd // its record goes once they end: a retry ends them (review37 F2)
+		u, err := session.EndUnlistedWith(ctx, svc.Store, req.Realm, req.User, svc.Now(), func(u session.Unlisted) (err error) {
+			ended, err = session.EndMintedOf(ctx, svc.Store, req.Realm, req.User, svc.Now(), logger, session.MintedOfUnlisted(u))
+			return err
+		})
+		if u.Count == 0 {
 			return unlistedEnd{Unlisted: u}, err
 		}
-		ended, err := session.EndMintedOf(ctx, svc.Store, req.Realm, req.User, svc.Now(), logger, session.MintedOfUnlisted(u))
 		return newUnlistedEnd(u, ended), err
 	case "invites":
 		ttl := defaultInviteTTL

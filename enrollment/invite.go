@@ -87,8 +87,8 @@ func (s *Admin) NewInviteFrom(ctx context.Context, realm, user, by string, from 
 	now := s.Now()
 	ctx = store.Lasting(ctx)
 	raw, _ := json.Marshal(Invite{User: user, Expires: now.Add(ttl), Made: now, By: by})
+	entry := endkeys.Minted{User: user, ID: inviteID(token), Expires: now.Add(ttl), Made: now, Pending: true, From: from}
 	if by != "" {
-		entry := endkeys.Minted{User: user, ID: inviteID(token), Expires: now.Add(ttl), Made: now, Pending: true, From: from}
 		// A preparation (store.Preparing): the invite's write decides, so a
 		// revocation landing after the entry writes no invite (attack37).
 		if err := s.indexMinted(store.Preparing(ctx), realm, by, entry); err != nil {
@@ -99,7 +99,7 @@ func (s *Admin) NewInviteFrom(ctx context.Context, realm, user, by string, from 
 	if by != "" && !errors.Is(err, ErrInviteUnrecorded) {
 		// Her earlier ones for user are dead now; or, the guard refused the
 		// invite, it never will be written: done, not a change (no guard).
-		s.mintedDone(store.WithGuard(ctx, nil), realm, by, user, inviteID(token))
+		s.mintedDone(store.WithGuard(ctx, nil), realm, by, entry)
 	}
 	if err != nil {
 		return "", err

@@ -139,9 +139,11 @@ func names(latest *store.Op, id string) bool {
 // replica's WAIT within it, and a command sent before its deadline
 // reaches the store within a network's delay; the entry's time is the
 // minting instance's clock, judged by another's. An hour leaves all that
-// a wide margin, and a mint that died pending (the process stopped
-// between its entry and its invite) counts against the cap an hour, not
-// until it expires (up to 30 days).
+// a wide margin; a mint judged dead while alive (a clock skewed past it,
+// a process stalled) puts its entry back as it ends (mintedDone), so no
+// clock is trusted with a link (review37 F1). And a mint that died
+// pending (the process stopped between its entry and its invite) counts
+// against the cap an hour, not until it expires (up to 30 days).
 const mintGrace = time.Hour
 
 // deadMint reports whether m, pending, is past mintGrace: its mint is
@@ -160,22 +162,27 @@ func replaced(raw []byte, err error, id string) bool {
 	return err == nil && json.Unmarshal(raw, &l) == nil && l.ID != "" && l.ID != id
 }
 
-// mintedDone marks the entry id (of user) in by's index done, once its
-// mint has written its record as user's newest or never will, then drops
-// the entries of user that were done then, and that her newest, read
-// after, does not name: they are dead (ReadGone), and the cap counts only
-// the open (fix35). An entry still pending is kept (attack36 F1: dropped,
-// a mint at the same time whose record came last stood out of her index,
-// and her end left its link live). Where it fails they stay, counted
-// until they expire or she is revoked: the mint stands.
-func (s *Admin) mintedDone(ctx context.Context, realm, by, user, id string) {
+// mintedDone marks entry (of user) in by's index done, once its mint has
+// written its record as user's newest or never will, then drops the
+// entries of user that were done then, and that her newest, read after,
+// does not name: they are dead (ReadGone), and the cap counts only the
+// open (fix35). An entry still pending is kept (attack36 F1: dropped, a
+// mint at the same time whose record came last stood out of her index,
+// and her end left its link live). An entry not found is put back, done,
+// in the same Update (review37 F1: another instance, its clock an hour
+// ahead, or this mint stalled an hour, read it as a dead mint's and
+// dropped it; no clock is trusted), past the cap if it must be: a link
+// written is never left out of her index. Where it fails they stay,
+// counted until they expire or she is revoked: the mint stands.
+func (s *Admin) mintedDone(ctx context.Context, realm, by string, entry endkeys.Minted) {
+	user, id := entry.User, entry.ID
 	var done []string // user's others, done when this one was marked
 	key := endkeys.MintedInvites(realm, by)
 	err := s.Store.Update(ctx, key, func(old []byte, found bool) ([]byte, time.Duration, error) {
 		done = nil
 		var list []endkeys.Minted
-		if !found || json.Unmarshal(old, &list) != nil {
-			return nil, 0, store.ErrUnchanged
+		if found && json.Unmarshal(old, &list) != nil {
+			return nil, 0, store.ErrUnchanged // undecodable: her next mint starts it again (addMinted)
 		}
 		i := slices.IndexFunc(list, func(m endkeys.Minted) bool { return m.ID == id })
 		for _, m := range list {
@@ -183,10 +190,16 @@ func (s *Admin) mintedDone(ctx context.Context, realm, by, user, id string) {
 				done = append(done, m.ID)
 			}
 		}
-		if i < 0 || !list[i].Pending {
+		switch {
+		case i < 0:
+			back := entry
+			back.Pending = false
+			list = append(list, back)
+		case list[i].Pending:
+			list[i].Pending = false
+		default:
 			return nil, 0, store.ErrUnchanged
 		}
-		list[i].Pending = false
 		raw, err := json.Marshal(list)
 		return raw, endkeys.MintedLife(list, s.Now()), err
 	})

@@ -35,10 +35,17 @@ type Unlisted struct {
 	// AllTrusts: more trusts than MaxListed: every trust of the user
 	// issued until Through ends (a trust made since stays).
 	AllTrusts bool `json:"all_trusts,omitempty"`
-	// Ended is the trusts EndUnlisted ended (not stored): past MaxListed,
-	// those issued until Through, which the record does not name; the
-	// invites minted in their sessions end too (MintedOfUnlisted).
-	Ended []string `json:"-"`
+	// Ended is the trusts EndUnlisted ends that the record does not name
+	// (past MaxListed: those issued until Through), written in it before
+	// they end (review37 F2: a retry of an end that failed after found
+	// them gone, and left the invites minted in their sessions live); the
+	// invites minted in their sessions end too (MintedOfUnlisted). None in
+	// a record of the release before.
+	Ended []string `json:"ended,omitempty"`
+	// Ending marks an end begun (EndUnlisted): the record stays until the
+	// invites minted through its sessions have ended, and an end asked
+	// again reads it though the revocation until Through covers it.
+	Ending bool `json:"ending,omitempty"`
 }
 
 func unlistedKey(realm, user string) string { return store.Key("sessions-unlisted", realm, user) }
@@ -74,6 +81,12 @@ func noteUnlisted(ctx context.Context, st store.Store, realm, user string, now t
 // a zero Unlisted when none (expired, or ended by a revocation of all the
 // user's sessions since).
 func UnlistedSessions(ctx context.Context, st store.Store, realm, user string, now time.Time) (Unlisted, error) {
+	return unlisted(ctx, st, realm, user, now, false)
+}
+
+// unlisted is UnlistedSessions, and, ending, an end begun (Ending) that
+// the revocation until its Through covers: EndUnlisted's retry.
+func unlisted(ctx context.Context, st store.Store, realm, user string, now time.Time, ending bool) (Unlisted, error) {
 	var b store.Batch
 	op, all := b.Get(unlistedKey(realm, user)), b.Get(endkeys.User(realm, user))
 	if err := store.Do(ctx, st, &b); err != nil {
@@ -90,7 +103,7 @@ func UnlistedSessions(ctx context.Context, st store.Store, realm, user string, n
 		return Unlisted{}, err
 	}
 	var u Unlisted
-	if err := json.Unmarshal(op.Value, &u); err != nil || !now.Before(u.Expires) || !u.Through.After(before) {
+	if err := json.Unmarshal(op.Value, &u); err != nil || !now.Before(u.Expires) || !u.Through.After(before) && !(ending && u.Ending) {
 		return Unlisted{}, nil
 	}
 	return u, nil
@@ -105,9 +118,22 @@ func UnlistedSessions(ctx context.Context, st store.Store, realm, user string, n
 // token was issued until then, which that revocation ends anyway
 // (Trusted): a browser the user trusted since keeps its trust.
 func EndUnlisted(ctx context.Context, st store.Store, realm, user string, now time.Time) (Unlisted, error) {
-	u, err := UnlistedSessions(ctx, st, realm, user, now)
+	return EndUnlistedWith(ctx, st, realm, user, now, nil)
+}
+
+// EndUnlistedWith is EndUnlisted that runs endInvites (the end of the
+// invites minted through the sessions it ended: MintedOfUnlisted) once
+// those have ended, before it takes the record away (review37 F2): where
+// a step fails, the record stays, its end begun and the trusts it ends
+// written in it first (beginEnd), and an end asked again reads them and
+// ends their invites. nil: none to end.
+func EndUnlistedWith(ctx context.Context, st store.Store, realm, user string, now time.Time, endInvites func(Unlisted) error) (Unlisted, error) {
+	u, err := unlisted(ctx, st, realm, user, now, true)
 	if err != nil || u.Count == 0 {
 		return u, err
+	}
+	if u, err = beginEnd(ctx, st, realm, user, u, now); err != nil {
+		return Unlisted{}, err
 	}
 	trusts, err := endUnlistedTrusts(ctx, st, realm, user, u, now)
 	if err != nil {
@@ -131,8 +157,54 @@ func EndUnlisted(ctx context.Context, st store.Store, realm, user string, now ti
 	if err := endListed(ctx, st, realm, user, list, now, ends); err != nil {
 		return Unlisted{}, err
 	}
-	u.Ended, err = tidyUnlisted(ctx, st, realm, user, u, trusts, now)
+	ended, err := tidyUnlisted(ctx, st, realm, user, u, trusts, now, endInvites)
+	u.Ended = union(u.Ended, ended)
 	return u, err
+}
+
+// beginEnd writes in user's Unlisted (the one u read: its Through) that
+// its end has begun, with the trusts it ends that it does not name (past
+// MaxListed: those issued until Through, read now), before any ends; it
+// answers u so (review37 F2).
+func beginEnd(ctx context.Context, st store.Store, realm, user string, u Unlisted, now time.Time) (Unlisted, error) {
+	var more []string
+	if u.AllTrusts {
+		raw, err := st.Get(ctx, trustedKey(realm, user))
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return u, err
+		}
+		var list []TrustedBrowser
+		if err == nil {
+			if list, err = liveTrusts(raw, now); err != nil {
+				return u, err
+			}
+		}
+		for _, tb := range list {
+			if !tb.issued().After(u.Through) {
+				more = append(more, tb.ID)
+			}
+		}
+	}
+	u.Ending, u.Ended = true, union(u.Ended, more)
+	return u, st.Update(ctx, unlistedKey(realm, user), func(raw []byte, found bool) ([]byte, time.Duration, error) {
+		var cur Unlisted
+		if !found || json.Unmarshal(raw, &cur) != nil || !cur.Through.Equal(u.Through) {
+			return nil, 0, store.ErrUnchanged // moved on: a newer push-out's
+		}
+		cur.Ending, cur.Ended = true, union(cur.Ended, more)
+		out, err := json.Marshal(cur)
+		return out, cur.Expires.Sub(now) + Leeway, err
+	})
+}
+
+// union is a with those of b it lacks.
+func union(a, b []string) []string {
+	for _, id := range b {
+		if !slices.Contains(a, id) {
+			a = append(a, id)
+		}
+	}
+	return a
 }
 
 // endUnlistedTrusts ends the trusts u names (endTrusts), all those issued
@@ -153,9 +225,12 @@ func endUnlistedTrusts(ctx context.Context, st store.Store, realm, user string, 
 // it ends here (endTrusts) before the record goes (an Unlisted whose
 // Through the revocation covers is never shown again: UnlistedSessions).
 // ended is the trusts ended so far; it returns them, with those it ended.
-func tidyUnlisted(ctx context.Context, st store.Store, realm, user string, u Unlisted, ended []string, now time.Time) ([]string, error) {
+// The record goes once endInvites has ended their invites (nil: none),
+// after the last trust ended (review37 F2).
+func tidyUnlisted(ctx context.Context, st store.Store, realm, user string, u Unlisted, ended []string, now time.Time, endInvites func(Unlisted) error) ([]string, error) {
 	allEnded := u.AllTrusts
-	for range MaxListed + 2 { // each turn but the last ends a trust at least
+	invitesDone := endInvites == nil
+	for range 2*MaxListed + 4 { // each turn but the last two ends a trust or their invites
 		var more Unlisted
 		err := st.Update(ctx, unlistedKey(realm, user), func(raw []byte, found bool) ([]byte, time.Duration, error) {
 			more = Unlisted{}
@@ -169,15 +244,30 @@ func tidyUnlisted(ctx context.Context, st store.Store, realm, user string, u Unl
 					more.Trusts = append(more.Trusts, t)
 				}
 			}
-			if more.AllTrusts || len(more.Trusts) > 0 {
+			if more.AllTrusts || len(more.Trusts) > 0 || !invitesDone {
 				return nil, 0, store.ErrUnchanged // ended first, then the record goes
 			}
 			return nil, 0, nil
 		})
-		if err != nil || !more.AllTrusts && len(more.Trusts) == 0 {
+		if err != nil {
 			return ended, err
 		}
+		if !more.AllTrusts && len(more.Trusts) == 0 {
+			if invitesDone {
+				return ended, nil
+			}
+			done := u
+			done.Ended = union(slices.Clone(u.Ended), ended)
+			if err := endInvites(done); err != nil {
+				return ended, err
+			}
+			invitesDone = true
+			continue
+		}
 		more.Through = u.Through
+		if _, err := beginEnd(ctx, st, realm, user, more, now); err != nil {
+			return ended, err
+		}
 		trusts, err := endUnlistedTrusts(ctx, st, realm, user, more, now)
 		if err != nil {
 			return ended, err
@@ -190,6 +280,7 @@ func tidyUnlisted(ctx context.Context, st store.Store, realm, user string, u Unl
 			return ended, err
 		}
 		ended, allEnded = append(ended, trusts...), allEnded || more.AllTrusts
+		invitesDone = endInvites == nil // theirs too
 	}
 	return ended, nil
 }
