@@ -1,17 +1,12 @@
 package caddymodule_test
 
 import (
-	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"net/http"
 	"testing"
 	"time"
 
 	"github.com/smsgate/caddy-smsgate/internal/endkeys"
 	"github.com/smsgate/caddy-smsgate/internal/sitetest"
-	"github.com/smsgate/caddy-smsgate/store"
 )
 
 // TestAMintedIndexOfThePreviousReleaseEndsAtARemoval (attack36 F3, the
@@ -30,22 +25,11 @@ func TestAMintedIndexOfThePreviousReleaseEndsAtARemoval(t *testing.T) {
 			sitetest.Parallel(t)
 			st, closeStore, storeLine := sitetest.StoreFirst(t, kind)
 			const oldToken = "PREVIOUSRELEASEINVITEFOROLGA2345"
-			sum := sha256.Sum256([]byte(oldToken))
-			id := hex.EncodeToString(sum[:])
 			now := time.Now().UTC()
-			ctx := context.Background()
-			inv, _ := json.Marshal(map[string]any{"user": "olga", "expires": now.Add(24 * time.Hour), "made": now.Add(-time.Minute), "by": "mallory"})
-			latest, _ := json.Marshal(map[string]any{"id": id})
-			index, _ := json.Marshal([]map[string]any{{"user": "olga", "id": id, "expires": now.Add(24 * time.Hour), "made": now.Add(-time.Minute)}})
-			for key, value := range map[string][]byte{
-				store.Key("invite", "localhost", id):          inv,
-				endkeys.LatestInvite("localhost", "olga"):     latest,
-				endkeys.MintedInvites("localhost", "mallory"): index,
-			} {
-				if err := st.Put(ctx, key, value, 24*time.Hour); err != nil {
-					t.Fatal(err)
-				}
-			}
+			id := putPreviousInvite(t, st, now, oldToken, "olga", map[string]any{"by": "mallory"})
+			putRecord(t, st, endkeys.LatestInvite("localhost", "olga"), map[string]any{"id": id})
+			putRecord(t, st, endkeys.MintedInvites("localhost", "mallory"),
+				[]map[string]any{{"user": "olga", "id": id, "expires": now.Add(24 * time.Hour), "made": now.Add(-time.Minute)}})
 			if err := closeStore(); err != nil {
 				t.Fatal(err)
 			}

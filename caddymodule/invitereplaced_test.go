@@ -1,10 +1,6 @@
 package caddymodule_test
 
 import (
-	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -12,7 +8,6 @@ import (
 	"time"
 
 	"github.com/smsgate/caddy-smsgate/internal/sitetest"
-	"github.com/smsgate/caddy-smsgate/store"
 )
 
 // inviteLink finds the token of the invite link a console page shows.
@@ -37,12 +32,7 @@ func TestAReloadedConsoleInviteReplacesTheFirstLink(t *testing.T) {
 			// gate opens the store (Badger is one process's).
 			st, closeStore, storeLine := sitetest.StoreFirst(t, kind)
 			const oldToken = "PREVIOUSRELEASEINVITETOKEN234567"
-			sum := sha256.Sum256([]byte(oldToken))
-			now := time.Now()
-			old, _ := json.Marshal(map[string]any{"user": "carl", "expires": now.Add(24 * time.Hour), "made": now.Add(-time.Minute)})
-			if err := st.Put(context.Background(), store.Key("invite", "localhost", hex.EncodeToString(sum[:])), old, 24*time.Hour); err != nil {
-				t.Fatal(err)
-			}
+			putPreviousInvite(t, st, time.Now(), oldToken, "carl", nil)
 			if err := closeStore(); err != nil {
 				t.Fatal(err)
 			}
