@@ -104,6 +104,16 @@ func TestRemovingAnAdminsLostPhoneEndsTheInvitesItMinted(t *testing.T) {
 	}
 }
 
+// twoAdminsSite is a site (with the options more) of two admins, alice
+// and mallory, each with a phone, and of mal and ned, who have none.
+func twoAdminsSite(t *testing.T, storeLine, more string) *sitetest.Site {
+	t.Helper()
+	s := textSite(t, storeLine, []string{"alice", "mallory", "mal", "ned"}, more+"\t\tadmins alice mallory\n"+limitsOff)
+	addUser(t, s, "alice", "+14155552670")
+	addUser(t, s, "mallory", "+14155552671")
+	return s
+}
+
 // TestEndingAnAdminsSessionEndsTheInvitesItMinted (attack36 F3): a thief
 // holding mallory's account mints at the console an invite for mal;
 // mallory, in another browser, one for ned. alice, an admin, ends the
@@ -114,9 +124,7 @@ func TestRemovingAnAdminsLostPhoneEndsTheInvitesItMinted(t *testing.T) {
 func TestEndingAnAdminsSessionEndsTheInvitesItMinted(t *testing.T) {
 	sitetest.Parallel(t)
 	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
-		s := textSite(t, storeLine, []string{"alice", "mallory", "mal", "ned"}, "\t\tadmins alice mallory\n"+limitsOff)
-		addUser(t, s, "alice", "+14155552670")
-		addUser(t, s, "mallory", "+14155552671")
+		s := twoAdminsSite(t, storeLine, "")
 		thief, owner, alice := sitetest.NewClient(t, "mallory"), sitetest.NewClient(t, "mallory"), sitetest.NewClient(t, "alice")
 		signIn(t, s, thief)
 		s.Advance(time.Minute) // past the first code's cooldown
@@ -146,9 +154,7 @@ func TestEndingAnAdminsSessionEndsTheInvitesItMinted(t *testing.T) {
 func TestEndingAnAdminsUnlistedSessionsEndsTheInvitesTheyMinted(t *testing.T) {
 	sitetest.Parallel(t)
 	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
-		s := textSite(t, storeLine, []string{"alice", "mallory", "mal", "ned"}, "\t\tremember 30d\n\t\tadmins alice mallory\n"+limitsOff)
-		addUser(t, s, "alice", "+14155552670")
-		addUser(t, s, "mallory", "+14155552671")
+		s := twoAdminsSite(t, storeLine, "\t\tremember 30d\n")
 		thief := sitetest.NewClient(t, "mallory")
 		tok := codeSent(t, thief)
 		sitetest.Expect(t, thief.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}, "remember": {"1"}}), http.StatusSeeOther, "/")
