@@ -24,15 +24,21 @@ func kioskAndPortal(t *testing.T, storeLine string) (s *sitetest.Site, a, b func
 		cookie_domain sso.localhost
 		`+storeLine+`
 		provider log
-	}`, `basic_auth argon2id {
-		carol `+sitetest.DemoHash+`
+	}`, portalGate(storeLine))
+}
+
+// portalGate is kioskAndPortal's gate b: carol behind basic_auth (her
+// password "demo"), no config line giving her a phone.
+func portalGate(storeLine string) string {
+	return `basic_auth argon2id {
+		carol ` + sitetest.DemoHash + `
 	}
 	smsgate {
 		realm sso.localhost
 		cookie_domain sso.localhost
-		`+storeLine+`
+		` + storeLine + `
 		provider log
-	}`)
+	}`
 }
 
 // lastTo is the masked number the last code or notice went to.
@@ -58,18 +64,7 @@ func TestAConfigPhoneUserIsNoNewcomerAtTheRealmsOtherGate(t *testing.T) {
 	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, keep func(*sitetest.Site) string) {
 		// The portal alone first, where carol is nobody's config phone:
 		// an invite for her is made.
-		before := sitetest.Start(t, `http://b.sso.localhost:{HTTP_PORT} {
-	basic_auth argon2id {
-		carol `+sitetest.DemoHash+`
-	}
-	smsgate {
-		realm sso.localhost
-		cookie_domain sso.localhost
-		`+storeLine+`
-		provider log
-	}
-	respond "b {http.auth.user.id}"
-}`)
+		before := sitetest.Start(t, "http://b.sso.localhost:{HTTP_PORT} {\n\t"+portalGate(storeLine)+"\n\trespond \"b {http.auth.user.id}\"\n}")
 		st, out := before.Admin("POST", "/smsgate/invites", `{"realm":"sso.localhost","user":"carol","ttl":"1h"}`)
 		var inv struct{ Path string }
 		if st != http.StatusOK || json.Unmarshal([]byte(out), &inv) != nil {

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"net/url"
 	"strings"
@@ -32,18 +33,8 @@ func TestAnInviteOfThePreviousReleaseIsNotEndedWithAnAdmin(t *testing.T) {
 			sitetest.Parallel(t)
 			st, closeStore, storeLine := sitetest.StoreFirst(t, strings.TrimSuffix(kind, ", no admins"))
 			const oldToken = "PREVIOUSRELEASEINVITEFOROLGA2345"
-			sum := sha256.Sum256([]byte(oldToken))
-			id := hex.EncodeToString(sum[:])
-			now := time.Now()
-			ctx := context.Background()
-			old, _ := json.Marshal(map[string]any{"user": "olga", "expires": now.Add(24 * time.Hour), "made": now.Add(-time.Minute)})
-			latest, _ := json.Marshal(map[string]any{"id": id})
-			if err := st.Put(ctx, store.Key("invite", "localhost", id), old, 24*time.Hour); err != nil {
-				t.Fatal(err)
-			}
-			if err := st.Put(ctx, endkeys.LatestInvite("localhost", "olga"), latest, 24*time.Hour); err != nil {
-				t.Fatal(err)
-			}
+			id := putPreviousInvite(t, st, time.Now(), oldToken, "olga", nil)
+			putRecord(t, st, endkeys.LatestInvite("localhost", "olga"), map[string]any{"id": id})
 			if err := closeStore(); err != nil {
 				t.Fatal(err)
 			}
@@ -67,5 +58,30 @@ func TestAnInviteOfThePreviousReleaseIsNotEndedWithAnAdmin(t *testing.T) {
 			sitetest.ExpectEnrolled(t, olga.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}}), "/")
 			sitetest.ExpectBody(t, olga.Get("/"), "Hello, olga!")
 		})
+	}
+}
+
+// putPreviousInvite writes on st an open invite for user, by its token,
+// as the previous release wrote it: minted a minute before now, for a
+// day, with the fields more. It answers the invite's ID.
+func putPreviousInvite(t *testing.T, st store.Store, now time.Time, token, user string, more map[string]any) string {
+	t.Helper()
+	sum := sha256.Sum256([]byte(token))
+	id := hex.EncodeToString(sum[:])
+	rec := map[string]any{"user": user, "expires": now.Add(24 * time.Hour), "made": now.Add(-time.Minute)}
+	maps.Copy(rec, more)
+	putRecord(t, st, store.Key("invite", "localhost", id), rec)
+	return id
+}
+
+// putRecord writes v, in JSON, at key on st, for a day.
+func putRecord(t *testing.T, st store.Store, key string, v any) {
+	t.Helper()
+	raw, err := json.Marshal(v)
+	if err == nil {
+		err = st.Put(context.Background(), key, raw, 24*time.Hour)
+	}
+	if err != nil {
+		t.Fatal(err)
 	}
 }

@@ -47,6 +47,23 @@ func inviteEnded(t *testing.T, s *sitetest.Site, user, token string) bool {
 	return true
 }
 
+// expectMalsEnded checks an end of what minted mal's invite (its audit,
+// event): mal's link is ended by an administrator, ned's still works, and
+// the audit's one line names invites_ended 1. malIn and nedIn say where
+// each was minted.
+func expectMalsEnded(t *testing.T, s *sitetest.Site, malToken, nedToken, event, malIn, nedIn string) {
+	t.Helper()
+	if !inviteEnded(t, s, "mal", malToken) {
+		t.Errorf("mal's link, minted %s, still works after %s", malIn, event)
+	}
+	if inviteEnded(t, s, "ned", nedToken) {
+		t.Errorf("ned's link, minted %s, ended with %s", nedIn, event)
+	}
+	if ends := s.LogEntries(event); len(ends) != 1 || ends[0]["invites_ended"] != float64(1) {
+		t.Errorf("the audit of %s: %v; want one naming invites_ended 1", event, ends)
+	}
+}
+
 // TestRemovingAnAdminsLostPhoneEndsTheInvitesItMinted (attack36 F3):
 // mallory, an admin, holds two phones; a thief with the first (and her
 // password) signs in and mints at the console an invite for a name of
@@ -81,18 +98,20 @@ func TestRemovingAnAdminsLostPhoneEndsTheInvitesItMinted(t *testing.T) {
 					tok := owner.CSRF("/.smsgate/devices")
 					sitetest.Expect(t, owner.Post("/.smsgate/devices", url.Values{"action": {"remove"}, "device": {lost}, "confirm": {"1"}, "csrf": {tok}}), http.StatusOK, "")
 				}
-				if !inviteEnded(t, s, "mal", malToken) {
-					t.Errorf("mal's link, minted with the lost phone, works after its removal")
-				}
-				if inviteEnded(t, s, "ned", nedToken) {
-					t.Errorf("ned's link, minted with the phone kept, ended with the other's removal")
-				}
-				if ends := s.LogEntries(event); len(ends) != 1 || ends[0]["invites_ended"] != float64(1) {
-					t.Errorf("the audit of the removal: %v; want one naming invites_ended 1", ends)
-				}
+				expectMalsEnded(t, s, malToken, nedToken, event, "with the lost phone", "with the phone kept")
 			})
 		})
 	}
+}
+
+// twoAdminsSite is a site (with the options more) of two admins, alice
+// and mallory, each with a phone, and of mal and ned, who have none.
+func twoAdminsSite(t *testing.T, storeLine, more string) *sitetest.Site {
+	t.Helper()
+	s := textSite(t, storeLine, []string{"alice", "mallory", "mal", "ned"}, more+"\t\tadmins alice mallory\n"+limitsOff)
+	addUser(t, s, "alice", "+14155552670")
+	addUser(t, s, "mallory", "+14155552671")
+	return s
 }
 
 // TestEndingAnAdminsSessionEndsTheInvitesItMinted (attack36 F3): a thief
@@ -105,9 +124,7 @@ func TestRemovingAnAdminsLostPhoneEndsTheInvitesItMinted(t *testing.T) {
 func TestEndingAnAdminsSessionEndsTheInvitesItMinted(t *testing.T) {
 	sitetest.Parallel(t)
 	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
-		s := textSite(t, storeLine, []string{"alice", "mallory", "mal", "ned"}, "\t\tadmins alice mallory\n"+limitsOff)
-		addUser(t, s, "alice", "+14155552670")
-		addUser(t, s, "mallory", "+14155552671")
+		s := twoAdminsSite(t, storeLine, "")
 		thief, owner, alice := sitetest.NewClient(t, "mallory"), sitetest.NewClient(t, "mallory"), sitetest.NewClient(t, "alice")
 		signIn(t, s, thief)
 		s.Advance(time.Minute) // past the first code's cooldown
@@ -123,15 +140,7 @@ func TestEndingAnAdminsSessionEndsTheInvitesItMinted(t *testing.T) {
 		if res := thief.Get("/"); res.StatusCode == http.StatusOK {
 			t.Fatalf("the thief's session outlived its end")
 		}
-		if !inviteEnded(t, s, "mal", malToken) {
-			t.Errorf("mal's link, minted in the session ended, still works")
-		}
-		if inviteEnded(t, s, "ned", nedToken) {
-			t.Errorf("ned's link, minted in mallory's other session, ended")
-		}
-		if ends := s.LogEntries("admin_sessions_end"); len(ends) != 1 || ends[0]["invites_ended"] != float64(1) {
-			t.Errorf("the audit of the end: %v; want one naming invites_ended 1", ends)
-		}
+		expectMalsEnded(t, s, malToken, nedToken, "admin_sessions_end", "in the session ended", "in mallory's other session")
 	})
 }
 
@@ -145,9 +154,7 @@ func TestEndingAnAdminsSessionEndsTheInvitesItMinted(t *testing.T) {
 func TestEndingAnAdminsUnlistedSessionsEndsTheInvitesTheyMinted(t *testing.T) {
 	sitetest.Parallel(t)
 	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
-		s := textSite(t, storeLine, []string{"alice", "mallory", "mal", "ned"}, "\t\tremember 30d\n\t\tadmins alice mallory\n"+limitsOff)
-		addUser(t, s, "alice", "+14155552670")
-		addUser(t, s, "mallory", "+14155552671")
+		s := twoAdminsSite(t, storeLine, "\t\tremember 30d\n")
 		thief := sitetest.NewClient(t, "mallory")
 		tok := codeSent(t, thief)
 		sitetest.Expect(t, thief.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}, "remember": {"1"}}), http.StatusSeeOther, "/")
@@ -168,14 +175,6 @@ func TestEndingAnAdminsUnlistedSessionsEndsTheInvitesTheyMinted(t *testing.T) {
 		sitetest.ExpectBody(t, got, "Sessions pushed off this list by newer ones: 2") // the thief's first two
 		form := url.Values{"action": {"end-unlisted"}, "csrf": {sitetest.CSRFField.FindStringSubmatch(got.Text)[1]}}
 		sitetest.ConsoleDone(t, alice.PostWith(page, form, map[string]string{"Origin": s.Base}), "end-unlisted")
-		if !inviteEnded(t, s, "mal", malToken) {
-			t.Errorf("mal's link, minted in a session pushed off the list, works after the end of those")
-		}
-		if inviteEnded(t, s, "ned", nedToken) {
-			t.Errorf("ned's link, minted in a session signed since, ended")
-		}
-		if ends := s.LogEntries("admin_sessions_end_unlisted"); len(ends) != 1 || ends[0]["invites_ended"] != float64(1) {
-			t.Errorf("the audit of the end: %v; want one naming invites_ended 1", ends)
-		}
+		expectMalsEnded(t, s, malToken, nedToken, "admin_sessions_end_unlisted", "in a session pushed off the list", "in a session signed since")
 	})
 }

@@ -1,10 +1,6 @@
 package caddymodule_test
 
 import (
-	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"net/http"
 	"testing"
 	"time"
@@ -25,52 +21,37 @@ import (
 // minted with her other phone. On Badger and Redis, through a real Caddy.
 func TestAMintedIndexOfThePreviousReleaseEndsAtARemoval(t *testing.T) {
 	sitetest.Parallel(t)
-	for _, kind := range []string{"badger", "redis"} {
-		t.Run(kind, func(t *testing.T) {
-			sitetest.Parallel(t)
-			st, closeStore, storeLine := sitetest.StoreFirst(t, kind)
-			const oldToken = "PREVIOUSRELEASEINVITEFOROLGA2345"
-			sum := sha256.Sum256([]byte(oldToken))
-			id := hex.EncodeToString(sum[:])
-			now := time.Now().UTC()
-			ctx := context.Background()
-			inv, _ := json.Marshal(map[string]any{"user": "olga", "expires": now.Add(24 * time.Hour), "made": now.Add(-time.Minute), "by": "mallory"})
-			latest, _ := json.Marshal(map[string]any{"id": id})
-			index, _ := json.Marshal([]map[string]any{{"user": "olga", "id": id, "expires": now.Add(24 * time.Hour), "made": now.Add(-time.Minute)}})
-			for key, value := range map[string][]byte{
-				store.Key("invite", "localhost", id):          inv,
-				endkeys.LatestInvite("localhost", "olga"):     latest,
-				endkeys.MintedInvites("localhost", "mallory"): index,
-			} {
-				if err := st.Put(ctx, key, value, 24*time.Hour); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if err := closeStore(); err != nil {
-				t.Fatal(err)
-			}
+	sitetest.OnEachStoreFirst(t, func(t *testing.T, st store.Store, closeStore func() error, storeLine string) {
+		const oldToken = "PREVIOUSRELEASEINVITEFOROLGA2345"
+		now := time.Now().UTC()
+		id := putPreviousInvite(t, st, now, oldToken, "olga", map[string]any{"by": "mallory"})
+		putRecord(t, st, endkeys.LatestInvite("localhost", "olga"), map[string]any{"id": id})
+		putRecord(t, st, endkeys.MintedInvites("localhost", "mallory"),
+			[]map[string]any{{"user": "olga", "id": id, "expires": now.Add(24 * time.Hour), "made": now.Add(-time.Minute)}})
+		if err := closeStore(); err != nil {
+			t.Fatal(err)
+		}
 
-			s := textSite(t, storeLine, []string{"mallory", "olga", "ned"}, "\t\tadmins mallory\n"+limitsOff)
-			lost := addUser(t, s, "mallory", "+14155552671")
-			kept := addUser(t, s, "mallory", "+4915112345678")
-			other, owner := sitetest.NewClient(t, "mallory"), sitetest.NewClient(t, "mallory")
-			signInWith(t, s, other, kept, false)
-			signInWith(t, s, owner, kept, false)
-			nedToken := mintAt(t, s, owner, "ned")
+		s := textSite(t, storeLine, []string{"mallory", "olga", "ned"}, "\t\tadmins mallory\n"+limitsOff)
+		lost := addUser(t, s, "mallory", "+14155552671")
+		kept := addUser(t, s, "mallory", "+4915112345678")
+		other, owner := sitetest.NewClient(t, "mallory"), sitetest.NewClient(t, "mallory")
+		signInWith(t, s, other, kept, false)
+		signInWith(t, s, owner, kept, false)
+		nedToken := mintAt(t, s, owner, "ned")
 
-			if st, out := s.Admin("POST", "/smsgate/sessions/end", `{"realm":"localhost","user":"mallory","id":"`+sessionID(t, other.Cookie("smsgate_session"))+`"}`); st != http.StatusOK {
-				t.Fatalf("ending mallory's other session: %d %s", st, out)
-			}
-			if inviteEnded(t, s, "olga", oldToken) {
-				t.Errorf("olga's invite, of the previous release's index, ended with a session of mallory's")
-			}
-			removeAsAdmin(t, s, "mallory", lost)
-			if !inviteEnded(t, s, "olga", oldToken) {
-				t.Errorf("olga's invite, of the previous release's index, still works after a removal of mallory's phone")
-			}
-			if inviteEnded(t, s, "ned", nedToken) {
-				t.Errorf("ned's invite, minted with the phone kept, ended with the other's removal")
-			}
-		})
-	}
+		if st, out := s.Admin("POST", "/smsgate/sessions/end", `{"realm":"localhost","user":"mallory","id":"`+sessionID(t, other.Cookie("smsgate_session"))+`"}`); st != http.StatusOK {
+			t.Fatalf("ending mallory's other session: %d %s", st, out)
+		}
+		if inviteEnded(t, s, "olga", oldToken) {
+			t.Errorf("olga's invite, of the previous release's index, ended with a session of mallory's")
+		}
+		removeAsAdmin(t, s, "mallory", lost)
+		if !inviteEnded(t, s, "olga", oldToken) {
+			t.Errorf("olga's invite, of the previous release's index, still works after a removal of mallory's phone")
+		}
+		if inviteEnded(t, s, "ned", nedToken) {
+			t.Errorf("ned's invite, minted with the phone kept, ended with the other's removal")
+		}
+	})
 }

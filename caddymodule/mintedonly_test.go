@@ -24,33 +24,29 @@ import (
 // answered "No such user" (404), as of a name that held nothing.
 func TestAResetOfAnAdminWhoHoldsOnlyInvitesEndsThem(t *testing.T) {
 	sitetest.Parallel(t)
-	for _, kind := range []string{"badger", "redis"} {
-		t.Run(kind, func(t *testing.T) {
-			sitetest.Parallel(t)
-			st, closeStore, storeLine := sitetest.StoreFirst(t, kind)
-			tokens := map[string]string{}
-			for admin, user := range map[string]string{"ann": "dan", "amy": "don"} {
-				tokens[admin] = mintedBy(t, st, admin, user)
+	sitetest.OnEachStoreFirst(t, func(t *testing.T, st store.Store, closeStore func() error, storeLine string) {
+		tokens := map[string]string{}
+		for admin, user := range map[string]string{"ann": "dan", "amy": "don"} {
+			tokens[admin] = mintedBy(t, st, admin, user)
+		}
+		if err := closeStore(); err != nil {
+			t.Fatal(err)
+		}
+		s := inviteOnlySite(t, storeLine, "")
+		for admin, op := range map[string]string{"ann": "reset", "amy": "revoke"} {
+			code, out := s.Admin("POST", "/smsgate/"+op, `{"realm":"localhost","user":"`+admin+`"}`)
+			var answer map[string]string
+			_ = json.Unmarshal([]byte(out), &answer)
+			if code != http.StatusOK || answer["invites_ended"] != "1" || strings.Contains(out, "No such user") {
+				t.Errorf("%s of %s, who holds only the invite she minted: %d %s; want it ended and said", op, admin, code, out)
 			}
-			if err := closeStore(); err != nil {
-				t.Fatal(err)
+			c := sitetest.NewClient(t, "")
+			tok := c.CSRF("/.smsgate/login")
+			if res := c.Post("/.smsgate/invite", map[string][]string{"token": {tokens[admin]}, "csrf": {tok}}); res.StatusCode != http.StatusBadRequest {
+				t.Errorf("the link of the invite %s minted, after the %s: %d to %q, want 400 (ended)", admin, op, res.StatusCode, res.Header.Get("Location"))
 			}
-			s := inviteOnlySite(t, storeLine, "")
-			for admin, op := range map[string]string{"ann": "reset", "amy": "revoke"} {
-				code, out := s.Admin("POST", "/smsgate/"+op, `{"realm":"localhost","user":"`+admin+`"}`)
-				var answer map[string]string
-				_ = json.Unmarshal([]byte(out), &answer)
-				if code != http.StatusOK || answer["invites_ended"] != "1" || strings.Contains(out, "No such user") {
-					t.Errorf("%s of %s, who holds only the invite she minted: %d %s; want it ended and said", op, admin, code, out)
-				}
-				c := sitetest.NewClient(t, "")
-				tok := c.CSRF("/.smsgate/login")
-				if res := c.Post("/.smsgate/invite", map[string][]string{"token": {tokens[admin]}, "csrf": {tok}}); res.StatusCode != http.StatusBadRequest {
-					t.Errorf("the link of the invite %s minted, after the %s: %d to %q, want 400 (ended)", admin, op, res.StatusCode, res.Header.Get("Location"))
-				}
-			}
-		})
-	}
+		}
+	})
 }
 
 // mintedBy writes into st, as the console does, an invite for user that

@@ -1,9 +1,7 @@
 package caddymodule_test
 
 import (
-	"fmt"
 	"net/http"
-	"net/url"
 	"testing"
 
 	"github.com/smsgate/caddy-smsgate/internal/sitetest"
@@ -20,22 +18,8 @@ import (
 func TestANewRedisAtTheOldAddressIsTheStoreWiped(t *testing.T) {
 	sitetest.Parallel(t)
 	r := redistest.Start(t)
-	cfg := fmt.Sprintf(`http://localhost:{HTTP_PORT} {
-	basic_auth argon2id {
-		alice %[1]s
-		bob %[1]s
-	}
-	smsgate {
-		store redis %[2]s
-		provider log
-	}
-	respond "Hello, {http.auth.user.id}!"
-}`, sitetest.DemoHash, r.Addr)
-	s := sitetest.Start(t, cfg)
-	alice := sitetest.NewClient(t, "alice")
-	tok := alice.CSRF("/.smsgate/enroll")
-	sitetest.Expect(t, alice.Post("/.smsgate/enroll", url.Values{"phone": {"+14155552671"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
-	sitetest.ExpectEnrolled(t, alice.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}}), "/")
+	cfg := redisSite(r.Addr, "alice", "bob")
+	sitetest.Enroll(t, sitetest.Start(t, cfg), sitetest.NewClient(t, "alice"), "+14155552671")
 
 	r.Restart() // a new server at the address, empty (no append-only file)
 	sitetest.Start(t, cfg)

@@ -24,21 +24,8 @@ func TestWipedStoreFreezesEnrollment(t *testing.T) {
 	resetEvents()
 	r := redistest.Start(t)
 	s := sitetest.StartWith(t, "events {\n\t\ton smsgate_store_frozen smsgate_test_recorder\n\t\ton smsgate_store_accepted smsgate_test_recorder\n\t}",
-		fmt.Sprintf(`http://localhost:{HTTP_PORT} {
-	basic_auth argon2id {
-		alice %[1]s
-		bob %[1]s
-	}
-	smsgate {
-		store redis %[2]s
-		provider log
-	}
-	respond "Hello, {http.auth.user.id}!"
-}`, sitetest.DemoHash, r.Addr))
-	alice := sitetest.NewClient(t, "alice")
-	tok := alice.CSRF("/.smsgate/enroll")
-	sitetest.Expect(t, alice.Post("/.smsgate/enroll", url.Values{"phone": {"+14155552671"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
-	sitetest.ExpectEnrolled(t, alice.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}}), "/")
+		redisSite(r.Addr, "alice", "bob"))
+	sitetest.Enroll(t, s, sitetest.NewClient(t, "alice"), "+14155552671")
 
 	r.Restart() // no append-only file: every device and the secret are gone
 	mallory := sitetest.NewClient(t, "alice")
@@ -47,7 +34,7 @@ func TestWipedStoreFreezesEnrollment(t *testing.T) {
 		// The form itself is refused once the gate knows (its watch
 		// may have noticed first, on a slow machine); else the enrollment.
 		if res = mallory.Get("/.smsgate/enroll"); res.StatusCode == http.StatusOK {
-			tok = sitetest.CSRFField.FindStringSubmatch(res.Text)[1]
+			tok := sitetest.CSRFField.FindStringSubmatch(res.Text)[1]
 			res = mallory.Post("/.smsgate/enroll", url.Values{"phone": {"+14155550199"}, "csrf": {tok}})
 		}
 		if !strings.Contains(res.Text, "unavailable") || time.Since(start) > 10*time.Second {
@@ -80,7 +67,7 @@ func TestWipedStoreFreezesEnrollment(t *testing.T) {
 	if e := recordedEvent("smsgate_store_accepted"); e == nil {
 		t.Fatal("no smsgate_store_accepted event")
 	}
-	tok = bob.CSRF("/.smsgate/enroll")
+	tok := bob.CSRF("/.smsgate/enroll")
 	sitetest.Expect(t, bob.Post("/.smsgate/enroll", url.Values{"phone": {"+14155552672"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
 	sitetest.ExpectEnrolled(t, bob.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}}), "/")
 }
@@ -91,20 +78,8 @@ func TestWipedStoreFreezesEnrollment(t *testing.T) {
 func TestRestoreAcceptsAWipedStore(t *testing.T) {
 	sitetest.Parallel(t)
 	r := redistest.Start(t)
-	s := sitetest.Start(t, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
-	basic_auth argon2id {
-		alice %[1]s
-	}
-	smsgate {
-		store redis %[2]s
-		provider log
-	}
-	respond "Hello, {http.auth.user.id}!"
-}`, sitetest.DemoHash, r.Addr))
-	alice := sitetest.NewClient(t, "alice")
-	tok := alice.CSRF("/.smsgate/enroll")
-	sitetest.Expect(t, alice.Post("/.smsgate/enroll", url.Values{"phone": {"+14155552671"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
-	sitetest.ExpectEnrolled(t, alice.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}}), "/")
+	s := sitetest.Start(t, redisSite(r.Addr, "alice"))
+	sitetest.Enroll(t, s, sitetest.NewClient(t, "alice"), "+14155552671")
 	_, backup := sitetest.Admin(t, "POST", "/smsgate/export?with_keys=1", "")
 
 	r.Restart()
@@ -123,12 +98,30 @@ func TestRestoreAcceptsAWipedStore(t *testing.T) {
 	// Alice's phone is back: her sign-in is a code to it, not an enrollment.
 	again := sitetest.NewClient(t, "alice")
 	sitetest.Expect(t, again.Get("/.smsgate/login"), http.StatusSeeOther, "/.smsgate/verify")
-	tok = again.CSRF("/.smsgate/verify")
+	tok := again.CSRF("/.smsgate/verify")
 	sitetest.Expect(t, again.Post("/.smsgate/verify", url.Values{"action": {"send"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
 	if to := s.LogEntries("verification code"); to[len(to)-1]["to"] != "+1•••••••671" {
 		t.Fatalf("the code went to %v", to[len(to)-1]["to"])
 	}
 	sitetest.Expect(t, again.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}}), http.StatusSeeOther, "/")
+}
+
+// redisSite is a site whose basic_auth users (password demo) enroll on
+// the redis-server at addr.
+func redisSite(addr string, users ...string) string {
+	var b strings.Builder
+	for _, u := range users {
+		fmt.Fprintf(&b, "\t\t%s %s\n", u, sitetest.DemoHash)
+	}
+	return fmt.Sprintf(`http://localhost:{HTTP_PORT} {
+	basic_auth argon2id {
+%s	}
+	smsgate {
+		store redis %s
+		provider log
+	}
+	respond "Hello, {http.auth.user.id}!"
+}`, b.String(), addr)
 }
 
 func resetEvents() {

@@ -8,6 +8,7 @@ import (
 	"unicode/utf16"
 
 	"github.com/smsgate/caddy-smsgate/factor"
+	"github.com/smsgate/caddy-smsgate/internal/memo"
 	"github.com/smsgate/caddy-smsgate/internal/textsafe"
 	"github.com/smsgate/caddy-smsgate/words"
 )
@@ -65,7 +66,7 @@ type Templates struct {
 	// defaults: the built-in texts, which speak each language of words'
 	// catalogue; an admin's own template speaks its own.
 	smsDefault, voiceDefault bool
-	fitted                   fitted // Fit's answers for the built-in words (templatecache.go)
+	fitted                   memo.Map[fitKey, error] // Fit's answers for the built-in words (templatecache.go)
 }
 
 // ParseTemplates parses the SMS and voice templates (empty: the default)
@@ -83,7 +84,7 @@ func ParseTemplates(sms, voice string) (*Templates, error) {
 
 // parseTemplates is ParseTemplates with no template kept.
 func parseTemplates(sms, voice string) (*Templates, error) {
-	t := &Templates{smsDefault: sms == DefaultSMSTemplate, voiceDefault: voice == DefaultVoiceTemplate}
+	t := &Templates{smsDefault: sms == DefaultSMSTemplate, voiceDefault: voice == DefaultVoiceTemplate, fitted: memo.Map[fitKey, error]{Max: maxKept}}
 	var err error
 	if t.sms, err = template.New(string(factor.ChannelSMS)).Option("missingkey=error").Parse(sms); err != nil {
 		return nil, fmt.Errorf("message_template: %v", err)
@@ -120,7 +121,7 @@ func (t *Templates) Fit(cat *words.Catalogue, site, host string, codeLength int)
 	if cat != nil && cat != words.English { // loaded from a folder: a catalogue of its own
 		return t.fit(cat, site, host, codeLength)
 	}
-	return t.fitted.get(fitKey{site, host, codeLength, cat == nil}, func() error { return t.fit(cat, site, host, codeLength) })
+	return t.fitted.Get(fitKey{site, host, codeLength, cat == nil}, func() error { return t.fit(cat, site, host, codeLength) })
 }
 
 // fit is Fit with no answer kept.

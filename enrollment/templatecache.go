@@ -58,27 +58,3 @@ type fitKey struct {
 	codeLength int
 	noWords    bool
 }
-
-// fitted is a Templates' Fit answers for the built-in words.
-type fitted struct {
-	mu sync.Mutex
-	m  map[fitKey]error
-}
-
-// get answers fit's answer for k, asked once.
-func (f *fitted) get(k fitKey, fit func() error) error {
-	f.mu.Lock()
-	err, ok := f.m[k]
-	f.mu.Unlock()
-	if ok {
-		return err
-	}
-	err = fit()
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.m == nil || len(f.m) >= maxKept {
-		f.m = make(map[fitKey]error)
-	}
-	f.m[k] = err
-	return err
-}

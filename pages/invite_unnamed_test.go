@@ -23,32 +23,7 @@ import (
 // carol, whose phone the config gives, none is made (invite36).
 func TestAnInviteForANameTheFormDoesNotAdmit(t *testing.T) {
 	sitetest.Parallel(t)
-	s := sitetest.Start(t, `http://localhost:{HTTP_PORT} {
-	handle /bob* {
-		basic_auth argon2id {
-			bob `+sitetest.DemoHash+`
-		}
-		smsgate {
-			realm localhost
-			path_prefix /bob/.smsgate/
-			store badger {DIR}
-			provider log
-		}
-		respond "bob's"
-	}
-	handle {
-		smsgate {
-			identity none
-			realm localhost
-			user alice +14155550101
-			user carol +14155552671
-			admins alice
-			store badger {DIR}
-			provider log
-		}
-		respond "Hello, {http.auth.user.id}!"
-	}
-}`)
+	s := sitetest.Start(t, sitetest.RealmSite(sitetest.BasicAuthGate("bob", ""), ""))
 	const why = "This invite is for an account this site does not sign in"
 	st, out := s.Admin("POST", "/smsgate/invites", `{"realm":"localhost","user":"bob","ttl":"1h"}`)
 	if st != http.StatusOK || !strings.Contains(out, `"path":"/bob/.smsgate/invite?token=`) {

@@ -67,10 +67,8 @@ func revokedBetween(t *testing.T, kind string) {
 		if change.user == windowAdmin {
 			sitetest.Expect(t, c.Get(wilma), http.StatusOK, "")
 		}
-		before := users()
-		held := s.hold(t, c, change.path, change.form) // at liveChange's read
-		s.revoke(t, change.user, s.Now().Add(time.Second))
-		res := held.Release(t)
+		// Held at liveChange's read.
+		res, before := s.revokedWhileHeld(t, c, change.path, change.form, "", change.user, s.Now().Add(time.Second))
 		s.Advance(time.Minute) // her next sign-in is not born ended (bornEnded)
 		if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/.smsgate/login" {
 			t.Errorf("%s, the session revoked between its check and its change: %d %s, want 303 to the sign-in", change.name, res.StatusCode, res.Header.Get("Location"))
@@ -89,10 +87,8 @@ func revokedBetween(t *testing.T, kind string) {
 	// her session lives: told to try again (503), not sent to sign in.
 	signedIn := s.Now()
 	c := s.signIn(t, windowUser)
-	before := users()
-	held := s.hold(t, c, "/.smsgate/devices", url.Values{"action": {"rename"}, "device": {other}, "name": {"Mine"}})
-	s.revoke(t, windowUser, signedIn.Add(-time.Second))
-	if res := held.Release(t); res.StatusCode != http.StatusServiceUnavailable || !strings.Contains(res.Text, "your account changed meanwhile") {
+	res, before := s.revokedWhileHeld(t, c, "/.smsgate/devices", url.Values{"action": {"rename"}, "device": {other}, "name": {"Mine"}}, "", windowUser, signedIn.Add(-time.Second))
+	if res.StatusCode != http.StatusServiceUnavailable || !strings.Contains(res.Text, "your account changed meanwhile") {
 		t.Errorf("a rename whose guard's record changed, her session still live: %d %s %s, want 503 saying her change was not made", res.StatusCode, res.Header.Get("Location"), res.Text)
 	}
 	if after := users(); after != before {

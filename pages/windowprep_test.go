@@ -36,13 +36,8 @@ func TestARevocationAfterTheTombstoneStopsTheRemoval(t *testing.T) {
 			sitetest.AddHold(t, s.dir, sitetest.Hold{Of: straddleUser, Op: "write", Key: store.Key("removed-device", "localhost", straddleUser)})
 			other := s.secondPhone()
 			c := s.signIn(t, straddleUser)
-			before := s.users()
-			held := s.hold(t, c, "/.smsgate/devices", url.Values{"action": {"remove"}, "device": {other}, "confirm": {"1"}})
-			if parked := s.users(); parked != before {
-				t.Fatalf("held after her list's write, not before it:\n%s", parked)
-			}
-			s.revoke(t, straddleUser, s.Now().Add(time.Second))
-			res := held.Release(t)
+			res, before := s.revokedWhileHeld(t, c, "/.smsgate/devices", url.Values{"action": {"remove"}, "device": {other}, "confirm": {"1"}},
+				"after her list's write, not before it", straddleUser, s.Now().Add(time.Second))
 			if after := s.users(); after != before {
 				t.Errorf("her removal, her session revoked after its tombstone and before her list's write: %d %s, and her phone went:\nbefore %s\nafter  %s",
 					res.StatusCode, res.Header.Get("Location"), before, after)
@@ -69,13 +64,8 @@ func TestAnAdminRevokedAfterHerResetsFirstWriteResetsNoOne(t *testing.T) {
 			c := s.signIn(t, resetAdmin)
 			page := "/.smsgate/admin/user?name=" + resetVictim
 			sitetest.Expect(t, c.Get(page), http.StatusOK, "")
-			before := s.users()
-			held := s.hold(t, c, page, url.Values{"action": {"reset"}, "confirm": {"1"}})
-			if parked := s.users(); parked != before {
-				t.Fatalf("held after her phones went, not before:\n%s", parked)
-			}
-			s.revoke(t, resetAdmin, s.Now().Add(time.Second))
-			res := held.Release(t)
+			res, before := s.revokedWhileHeld(t, c, page, url.Values{"action": {"reset"}, "confirm": {"1"}},
+				"after her phones went, not before", resetAdmin, s.Now().Add(time.Second))
 			if after := s.users(); after != before {
 				t.Errorf("a reset by an admin revoked after its first write and before the phones' removal: %d %s, and the user's phones went:\nbefore %s\nafter  %s",
 					res.StatusCode, res.Header.Get("Location"), before, after)

@@ -89,3 +89,21 @@ func (w *windowSite) revoke(t *testing.T, user string, at time.Time) {
 	raw, _ := json.Marshal(at.UTC())
 	sitetest.PutWhileParked(t, w.dir, endkeys.User("localhost", user), raw)
 }
+
+// revokedWhileHeld posts form to path as c, parked where the test's hold
+// rule says, checks that the users are as before while it is parked (the
+// hold comes before the change's write; where says where it is), writes
+// user's revocation as of at, and lets it go: it answers the answer and
+// the users from before.
+func (w *windowSite) revokedWhileHeld(t *testing.T, c *sitetest.Client, path string, form url.Values, where, user string, at time.Time) (*sitetest.Response, string) {
+	t.Helper()
+	before := w.users()
+	held := w.hold(t, c, path, form)
+	if where != "" {
+		if parked := w.users(); parked != before {
+			t.Fatalf("held %s:\n%s", where, parked)
+		}
+	}
+	w.revoke(t, user, at)
+	return held.Release(t), before
+}

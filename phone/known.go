@@ -1,9 +1,9 @@
 package phone
 
 import (
-	"sync"
-
 	"github.com/nyaruka/phonenumbers"
+
+	"github.com/smsgate/caddy-smsgate/internal/memo"
 )
 
 // What libphonenumber says of a number is kept for the numbers read
@@ -18,29 +18,6 @@ import (
 // all at once when full (a flood of new numbers only misses, as before).
 const kept = 1024
 
-// A memo keeps what a pure function said of a key.
-type memo[V any] struct {
-	mu sync.Mutex
-	m  map[string]V
-}
-
-func (c *memo[V]) get(key string, of func() V) V {
-	c.mu.Lock()
-	v, ok := c.m[key]
-	c.mu.Unlock()
-	if ok {
-		return v
-	}
-	v = of()
-	c.mu.Lock()
-	if c.m == nil || len(c.m) >= kept {
-		c.m = make(map[string]V, kept)
-	}
-	c.m[key] = v
-	c.mu.Unlock()
-	return v
-}
-
 // facts are what Check, Region and Place read of an E.164 number.
 type facts struct {
 	parsed   bool // false: it does not parse, and the rest is zero
@@ -51,12 +28,12 @@ type facts struct {
 	national string // its national significant number
 }
 
-var known memo[facts]
+var known = memo.Map[string, facts]{Max: kept}
 
 // factsOf reads e164 once for all: its region found once, where
 // IsValidNumber and GetNumberType each find it again.
 func factsOf(e164 string) facts {
-	return known.get(e164, func() facts {
+	return known.Get(e164, func() facts {
 		num, err := phonenumbers.Parse(e164, "")
 		if err != nil {
 			return facts{}
@@ -77,4 +54,4 @@ type parsed struct {
 	err  error
 }
 
-var parses memo[parsed]
+var parses = memo.Map[string, parsed]{Max: kept}

@@ -40,12 +40,8 @@ func TestKeptAnswersAreTheLibrarysAnswers(t *testing.T) {
 		return f
 	}
 	forget := func() {
-		known.mu.Lock()
-		known.m = nil
-		known.mu.Unlock()
-		parses.mu.Lock()
-		parses.m = nil
-		parses.mu.Unlock()
+		known.Forget()
+		parses.Forget()
 	}
 	policies := []*Policy{{}, {AllowedRegions: []string{"US"}}, {Types: map[factor.Channel][]string{factor.ChannelSMS: {"fixed_line"}}}}
 	for _, n := range numbers {
@@ -85,10 +81,7 @@ func TestKeptAnswersAreTheLibrarysAnswers(t *testing.T) {
 		Region("+1415555" + fmt.Sprintf("%04d", i))
 		Place("+4479111"+strconv.Itoa(100000+i), 3)
 	}
-	known.mu.Lock()
-	n := len(known.m)
-	known.mu.Unlock()
-	if n > kept {
+	if n := known.Len(); n > kept {
 		t.Errorf("%d numbers kept, more than %d", n, kept)
 	}
 }

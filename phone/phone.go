@@ -46,7 +46,7 @@ func Parse(input, defaultRegion string) (string, error) {
 		return "", ErrMalformed
 	}
 	// An input here is at most MaxInput characters, none of them a newline.
-	p := parses.get(defaultRegion+"\n"+input, func() parsed {
+	p := parses.Get(defaultRegion+"\n"+input, func() parsed {
 		e164, err := parse(input, defaultRegion)
 		return parsed{e164, err}
 	})

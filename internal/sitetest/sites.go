@@ -46,20 +46,16 @@ const NamedUsersSite = `http://localhost:{HTTP_PORT} {
 // gate of its realm on its store behind basic_auth under /dan/ (pages
 // under /dan/.smsgate/), which signs in dan (password demo), whom no
 // config line names: an invite for him is made, and leads there.
-const InvitingSite = `http://localhost:{HTTP_PORT} {
-	handle /dan* {
-		basic_auth argon2id {
-			dan ` + DemoHash + `
-		}
-		smsgate {
-			realm localhost
-			path_prefix /dan/.smsgate/
-			signing_key "a signing key of at least thirty-two bytes, for tests"
-			store badger {DIR}
-			provider log
-		}
-		respond "dan's"
-	}
+var InvitingSite = RealmSite(BasicAuthGate("dan", signingKey), signingKey)
+
+const signingKey = `signing_key "a signing key of at least thirty-two bytes, for tests"`
+
+// RealmSite is a site whose realm, localhost, has a login form at its
+// root naming alice (an admin) and carol (with the smsgate options
+// more), after the handles of other.
+func RealmSite(other, more string) string {
+	return `http://localhost:{HTTP_PORT} {
+	` + other + `
 	handle {
 		smsgate {
 			identity none
@@ -67,21 +63,41 @@ const InvitingSite = `http://localhost:{HTTP_PORT} {
 			user alice +14155550101
 			user carol +14155552671
 			admins alice
-			signing_key "a signing key of at least thirty-two bytes, for tests"
+			` + more + `
 			store badger {DIR}
 			provider log
 		}
 		respond "Hello, {http.auth.user.id}!"
 	}
 }`
+}
+
+// BasicAuthGate is a handle of a gate of realm localhost on the store
+// (with the smsgate options more) behind basic_auth under /user/ (pages
+// under /user/.smsgate/), which signs in user (password demo) and names
+// no users: one RealmSite's form does not admit.
+func BasicAuthGate(user, more string) string {
+	return `handle /` + user + `* {
+		basic_auth argon2id {
+			` + user + ` ` + DemoHash + `
+		}
+		smsgate {
+			realm localhost
+			path_prefix /` + user + `/.smsgate/
+			` + more + `
+			store badger {DIR}
+			provider log
+		}
+		respond "` + user + `'s"
+	}`
+}
 
 // NamedForms is a site whose realm, localhost, is served by two login
 // forms on one store, each naming its users: alice (an admin) and carol at
 // the root, bob under /bob/ (pages under /bob/.smsgate/). extra is more of
 // the site block, before the root's handle.
 func NamedForms(extra string) string {
-	return `http://localhost:{HTTP_PORT} {
-	handle /bob* {
+	return RealmSite(`handle /bob* {
 		smsgate {
 			identity none
 			realm localhost
@@ -92,20 +108,7 @@ func NamedForms(extra string) string {
 		}
 		respond "bob's"
 	}
-	` + extra + `
-	handle {
-		smsgate {
-			identity none
-			realm localhost
-			user alice +14155550101
-			user carol +14155552671
-			admins alice
-			store badger {DIR}
-			provider log
-		}
-		respond "Hello, {http.auth.user.id}!"
-	}
-}`
+	`+extra, "")
 }
 
 // Browsers' User-Agents: the console names them.

@@ -30,6 +30,19 @@ func OnEachStore(t *testing.T, test func(t *testing.T, storeLine string, keep fu
 	}
 }
 
+// OnEachStoreFirst runs test on Badger and on a redis-server of its own,
+// each a subtest in parallel, with a StoreFirst of that kind: records
+// written into st before the site opens it, closed (closeStore) first.
+func OnEachStoreFirst(t *testing.T, test func(t *testing.T, st store.Store, closeStore func() error, storeLine string)) {
+	for _, kind := range []string{"badger", "redis"} {
+		t.Run(kind, func(t *testing.T) {
+			Parallel(t)
+			st, closeStore, storeLine := StoreFirst(t, kind)
+			test(t, st, closeStore, storeLine)
+		})
+	}
+}
+
 // StoreFirst opens a store of kind ("badger" or "redis": a redis-server
 // of t's own) for t to write records into before a site opens it (an
 // earlier release's, a damaged one), with the Caddyfile's line naming
