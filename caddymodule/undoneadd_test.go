@@ -30,26 +30,7 @@ const undoneAdder = "uma"
 func TestASessionAnUndoneAppSignedInEndsWithIt(t *testing.T) {
 	sitetest.Parallel(t)
 	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
-		dir := t.TempDir()
-		s := textSite(t, strings.Replace(storeLine, "store ", "store smsgate_test_hold "+dir+" ", 1), []string{undoneAdder}, limitsOff)
-		addUser(t, s, undoneAdder, "+14155552671")
-		thief := sitetest.NewClient(t, undoneAdder)
-		signIn(t, s, thief)
-		first := sessionID(t, thief.Cookie("smsgate_session"))
-		secret, tok := appSetup(t, thief)
-		code := sitetest.AppCode(t, secret)
-		sitetest.AddHold(t, dir, sitetest.Hold{Of: undoneAdder, Op: "write", Key: "device/localhost/" + undoneAdder})
-		confirm := sitetest.Park(t, dir, func() *sitetest.Response {
-			return thief.Post("/.smsgate/devices", url.Values{"action": {"app-confirm"}, "code": {code}, "csrf": {tok}})
-		})
-		if st, out := s.Admin("POST", "/smsgate/sessions/end", fmt.Sprintf(`{"realm":"localhost","user":%q,"id":%q}`, undoneAdder, first)); st != http.StatusOK {
-			t.Fatalf("ending the thief's session: %d %s", st, out)
-		}
-		s.Advance(30 * time.Second) // the confirming code's step is used
-		other := sitetest.NewClient(t, undoneAdder)
-		sitetest.Expect(t, other.Get("/.smsgate/login?rd=%2F"), http.StatusSeeOther, "/.smsgate/verify")
-		vt := other.CSRF("/.smsgate/verify")
-		sitetest.Expect(t, other.Post("/.smsgate/verify", url.Values{"action": {"app"}, "code": {sitetest.AppCode(t, secret)}, "csrf": {vt}}), http.StatusSeeOther, "/")
+		s, other, secret, confirm := undoneApp(t, storeLine, []string{undoneAdder}, limitsOff)
 		stolen := renew(t, other) // S2 replaces her recovery codes
 		sitetest.Expect(t, confirm.Release(t), http.StatusSeeOther, "/.smsgate/login")
 		if res := other.Get("/"); res.StatusCode == http.StatusOK {
@@ -123,4 +104,33 @@ func TestAnAppConfirmedOnceItsStepUpLapsedCountsNoWrongTry(t *testing.T) {
 		tok = sitetest.CSRFField.FindStringSubmatch(page.Text)[1]
 		sitetest.ExpectBody(t, c.Post("/.smsgate/devices", url.Values{"action": {"app-confirm"}, "code": {sitetest.AppCode(t, second)}, "csrf": {tok}}), "The authenticator app was added.")
 	})
+}
+
+// undoneApp is the set-up of the undone-app tests, on a hold store: a
+// thief signed in as uma (S1) adds an authenticator app, its confirmation
+// held (confirm) once the app is written; the admin API ends S1; the
+// thief signs in with the app in another browser (other, S2).
+func undoneApp(t *testing.T, storeLine string, users []string, extra string) (s *sitetest.Site, other *sitetest.Client, secret string, confirm *sitetest.Parked) {
+	t.Helper()
+	dir := t.TempDir()
+	s = textSite(t, strings.Replace(storeLine, "store ", "store smsgate_test_hold "+dir+" ", 1), users, extra)
+	addUser(t, s, undoneAdder, "+14155552671")
+	thief := sitetest.NewClient(t, undoneAdder)
+	signIn(t, s, thief)
+	first := sessionID(t, thief.Cookie("smsgate_session"))
+	secret, tok := appSetup(t, thief)
+	code := sitetest.AppCode(t, secret)
+	sitetest.AddHold(t, dir, sitetest.Hold{Of: undoneAdder, Op: "write", Key: "device/localhost/" + undoneAdder})
+	confirm = sitetest.Park(t, dir, func() *sitetest.Response {
+		return thief.Post("/.smsgate/devices", url.Values{"action": {"app-confirm"}, "code": {code}, "csrf": {tok}})
+	})
+	if st, out := s.Admin("POST", "/smsgate/sessions/end", fmt.Sprintf(`{"realm":"localhost","user":%q,"id":%q}`, undoneAdder, first)); st != http.StatusOK {
+		t.Fatalf("ending the thief's session: %d %s", st, out)
+	}
+	s.Advance(30 * time.Second) // the confirming code's step is used
+	other = sitetest.NewClient(t, undoneAdder)
+	sitetest.Expect(t, other.Get("/.smsgate/login?rd=%2F"), http.StatusSeeOther, "/.smsgate/verify")
+	vt := other.CSRF("/.smsgate/verify")
+	sitetest.Expect(t, other.Post("/.smsgate/verify", url.Values{"action": {"app"}, "code": {sitetest.AppCode(t, secret)}, "csrf": {vt}}), http.StatusSeeOther, "/")
+	return s, other, secret, confirm
 }

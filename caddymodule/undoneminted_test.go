@@ -1,12 +1,8 @@
 package caddymodule_test
 
 import (
-	"fmt"
 	"net/http"
-	"net/url"
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/smsgate/caddy-smsgate/internal/sitetest"
 )
@@ -23,26 +19,7 @@ import (
 func TestAnInviteMintedInASessionAnUndoneAppSignedInEndsWithIt(t *testing.T) {
 	sitetest.Parallel(t)
 	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
-		dir := t.TempDir()
-		s := textSite(t, strings.Replace(storeLine, "store ", "store smsgate_test_hold "+dir+" ", 1), []string{undoneAdder, "mal"}, "\t\tadmins "+undoneAdder+"\n"+limitsOff)
-		addUser(t, s, undoneAdder, "+14155552671")
-		thief := sitetest.NewClient(t, undoneAdder)
-		signIn(t, s, thief)
-		first := sessionID(t, thief.Cookie("smsgate_session"))
-		secret, tok := appSetup(t, thief)
-		code := sitetest.AppCode(t, secret)
-		sitetest.AddHold(t, dir, sitetest.Hold{Of: undoneAdder, Op: "write", Key: "device/localhost/" + undoneAdder})
-		confirm := sitetest.Park(t, dir, func() *sitetest.Response {
-			return thief.Post("/.smsgate/devices", url.Values{"action": {"app-confirm"}, "code": {code}, "csrf": {tok}})
-		})
-		if st, out := s.Admin("POST", "/smsgate/sessions/end", fmt.Sprintf(`{"realm":"localhost","user":%q,"id":%q}`, undoneAdder, first)); st != http.StatusOK {
-			t.Fatalf("ending the thief's session: %d %s", st, out)
-		}
-		s.Advance(30 * time.Second) // the confirming code's step is used
-		other := sitetest.NewClient(t, undoneAdder)
-		sitetest.Expect(t, other.Get("/.smsgate/login?rd=%2F"), http.StatusSeeOther, "/.smsgate/verify")
-		vt := other.CSRF("/.smsgate/verify")
-		sitetest.Expect(t, other.Post("/.smsgate/verify", url.Values{"action": {"app"}, "code": {sitetest.AppCode(t, secret)}, "csrf": {vt}}), http.StatusSeeOther, "/")
+		s, other, _, confirm := undoneApp(t, storeLine, []string{undoneAdder, "mal"}, "\t\tadmins "+undoneAdder+"\n"+limitsOff)
 		malToken := mintAt(t, s, other, "mal")
 		sitetest.Expect(t, confirm.Release(t), http.StatusSeeOther, "/.smsgate/login")
 		if res := other.Get("/"); res.StatusCode == http.StatusOK {
