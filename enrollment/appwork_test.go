@@ -10,6 +10,7 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"github.com/smsgate/caddy-smsgate/store"
+	"github.com/smsgate/caddy-smsgate/store/storetest"
 )
 
 // TestAppCheckTellsNoCount: checking an app code costs the same work
@@ -233,7 +234,7 @@ func TestARightAppCodeGivesItsSlotsBackInOneBatch(t *testing.T) {
 func appCheckTrips(t *testing.T, holders map[string]int, code func(user string, secrets []string, now time.Time) string) (map[string]int64, map[string]error) {
 	ctx := context.Background()
 	s, _, clk := appServiceOn(t, redisStore(t))
-	trips := &pipelines{}
+	trips := &storetest.RoundTrips{}
 	s.Store.(*store.Redis).Client().AddHook(trips)
 	secrets := map[string][]string{}
 	for user, n := range holders {
@@ -243,9 +244,9 @@ func appCheckTrips(t *testing.T, holders map[string]int, code func(user string, 
 	cost, errs := map[string]int64{}, map[string]error{}
 	for user := range holders {
 		c := code(user, secrets[user], clk.now())
-		trips.n.Store(0)
+		trips.N.Store(0)
 		_, errs[user] = s.Devices.CheckApp(ctx, enrolled, user, c)
-		cost[user] = trips.n.Load()
+		cost[user] = trips.N.Load()
 	}
 	return cost, errs
 }

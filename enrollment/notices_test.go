@@ -2,13 +2,11 @@ package enrollment
 
 import (
 	"context"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/smsgate/caddy-smsgate/store"
+	"github.com/smsgate/caddy-smsgate/store/storetest"
 )
 
 // TestANoticeNotSentSpendsNoneOfTheHour: a notice none of whose texts the
@@ -57,7 +55,7 @@ func noticeNotSentSpendsNone(t *testing.T, st store.Store) {
 func TestANoticeTakesItsPhonesInOneRoundTrip(t *testing.T) {
 	t.Parallel()
 	st := redisStore(t)
-	trips := &pipelines{}
+	trips := &storetest.RoundTrips{}
 	st.(*store.Redis).Client().AddHook(trips)
 	clk := &clock{t: time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC)}
 	c := &Core{Store: st, Now: clk.now, Limits: Limits{GlobalEnrolled: Rate{MaxDevices + 1, time.Minute}}}
@@ -71,40 +69,11 @@ func TestANoticeTakesItsPhonesInOneRoundTrip(t *testing.T) {
 		{1, "global_enrolled", 2}, // the window's last slot
 		{0, "global_enrolled", 3}, // none: the hour's slot given back
 	} {
-		trips.n.Store(0)
+		trips.N.Store(0)
 		got := c.TakeNotice(ctx, realm, alice, MaxDevices, clk.now())
-		if got.Allowed != want.allowed || got.Limit != want.limit || trips.n.Load() != want.trips {
+		if got.Allowed != want.allowed || got.Limit != want.limit || trips.N.Load() != want.trips {
 			t.Errorf("a notice to %d phones: %+v in %d round trips; want %d allowed (%q) in %d",
-				MaxDevices, got, trips.n.Load(), want.allowed, want.limit, want.trips)
+				MaxDevices, got, trips.N.Load(), want.allowed, want.limit, want.trips)
 		}
-	}
-}
-
-// pipelines counts the round trips to Redis: a command alone, or a
-// pipeline; not a new connection's redisHandshake (HELLO, CLIENT SETINFO),
-// which is the pool's, nor INFO: the store's read of a master's replicas
-// (INFO replication) that a lasting write makes, or waits for, once the
-// count is a second old (the store's, not the request's work: a sign-in
-// that straddled it counted one more, 8 for 7); its other INFOs are the
-// store's checks and watch.
-type pipelines struct{ n atomic.Int64 }
-
-var redisHandshake = map[string]bool{"hello": true, "auth": true, "client": true, "select": true, "info": true}
-
-func (c *pipelines) DialHook(next redis.DialHook) redis.DialHook { return next }
-func (c *pipelines) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error {
-		if !redisHandshake[cmd.Name()] {
-			c.n.Add(1)
-		}
-		return next(ctx, cmd)
-	}
-}
-func (c *pipelines) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return func(ctx context.Context, cmds []redis.Cmder) error {
-		if !redisHandshake[cmds[0].Name()] {
-			c.n.Add(1)
-		}
-		return next(ctx, cmds)
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/smsgate/caddy-smsgate/internal/fakes"
 	"github.com/smsgate/caddy-smsgate/store"
+	"github.com/smsgate/caddy-smsgate/store/storetest"
 )
 
 // TestARightPasskeyAnswerRoundTrips: on Redis, every limit on, a right
@@ -46,7 +47,7 @@ func TestARightPasskeyAnswerRoundTrips(t *testing.T) {
 		t.Fatal(err)
 	}
 	record := credKey(realm, c.ID)
-	trips := &pipelines{}
+	trips := &storetest.RoundTrips{}
 	s.Store.(*store.Redis).Client().AddHook(trips)
 	for i, user := range []string{alice, "", alice} {
 		if i == 2 { // a passkey from before credentials were recorded
@@ -67,7 +68,7 @@ func TestARightPasskeyAnswerRoundTrips(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		trips.n.Store(0)
+		trips.N.Store(0)
 		who, _, err := s.Devices.FinishPasskeyLogin(ctx, sc, user, flow, assertion)
 		if err != nil || who != alice {
 			t.Fatalf("sign-in %d (named %q): %q, %v", i+1, user, who, err)
@@ -76,7 +77,7 @@ func TestARightPasskeyAnswerRoundTrips(t *testing.T) {
 		if i == 2 {
 			want += 2 // the record, written, made lasting: an atomic update (once a passkey)
 		}
-		if n := trips.n.Load(); n != want {
+		if n := trips.N.Load(); n != want {
 			t.Errorf("sign-in %d, a right passkey answer (named %q), took %d round trips, want %d", i+1, user, n, want)
 		}
 		if owner, err := s.Store.Get(ctx, record); err != nil || string(owner) != alice {
@@ -92,7 +93,7 @@ func TestARightPasskeyAnswerRoundTrips(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	trips.n.Store(0)
+	trips.N.Store(0)
 	read, err := s.Challenge(ctx, realm, ch.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -100,7 +101,7 @@ func TestARightPasskeyAnswerRoundTrips(t *testing.T) {
 	if _, err := s.Check(ctx, enrolledPhone, read, out.last(t).Code); err != nil {
 		t.Fatal(err)
 	}
-	if n := trips.n.Load(); n != 5 {
+	if n := trips.N.Load(); n != 5 {
 		t.Errorf("a right code for an enrolled phone took %d round trips, not 5: the passkey's are compared with it", n)
 	}
 }

@@ -4,10 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"sync/atomic"
 	"testing"
-
-	"github.com/redis/go-redis/v9"
 
 	"github.com/smsgate/caddy-smsgate/store"
 	"github.com/smsgate/caddy-smsgate/store/storetest"
@@ -162,7 +159,7 @@ func guardedBatches(t *testing.T, s store.Store, within string, take bool) {
 func TestAGuardedBatchCostsItsRoundTrip(t *testing.T) {
 	t.Parallel()
 	s := storetest.Redis(t).(*store.Redis)
-	count := &pipelines{}
+	count := &storetest.RoundTrips{}
 	s.Client().AddHook(count)
 	bg := context.Background()
 	var unguarded int64
@@ -182,11 +179,11 @@ func TestAGuardedBatchCostsItsRoundTrip(t *testing.T) {
 		b.Put(store.Key("change", "one"), []byte("x"), 0)
 		b.Delete(store.Key("change", "two"))
 		b.Get(store.Key("change", "three"))
-		count.n.Store(0)
+		count.N.Store(0)
 		if err := store.Do(ctx, s, &b); err != nil && !errors.Is(err, store.ErrNotFound) {
 			t.Fatal(err)
 		}
-		switch n := count.n.Load(); i {
+		switch n := count.N.Load(); i {
 		case 2:
 			unguarded = n
 		case 3:
@@ -196,21 +193,4 @@ func TestAGuardedBatchCostsItsRoundTrip(t *testing.T) {
 			t.Logf("a lasting batch: %d round trips, guarded or not", n)
 		}
 	}
-}
-
-// pipelines counts round trips on a Redis client: one a command alone or
-// a pipeline (a connection's handshake aside).
-type pipelines struct{ n atomic.Int64 }
-
-func (c *pipelines) DialHook(next redis.DialHook) redis.DialHook { return next }
-func (c *pipelines) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error {
-		if cmd.Name() != "hello" && cmd.Name() != "client" {
-			c.n.Add(1)
-		}
-		return next(ctx, cmd)
-	}
-}
-func (c *pipelines) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return func(ctx context.Context, cmds []redis.Cmder) error { c.n.Add(1); return next(ctx, cmds) }
 }

@@ -5,10 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"sync/atomic"
 	"testing"
-
-	"github.com/redis/go-redis/v9"
 
 	"github.com/smsgate/caddy-smsgate/store"
 	"github.com/smsgate/caddy-smsgate/store/storetest"
@@ -67,7 +64,7 @@ func TestAHoldStorePassesABatchWhole(t *testing.T) {
 	storetest.OnBadgerAndRedis(t, func(t *testing.T, s store.Store) {
 		dir := t.TempDir()
 		h := &HoldStore{Dir: dir, Store: s}
-		trips := &pipelines{}
+		trips := &storetest.RoundTrips{}
 		if r, ok := s.(*store.Redis); ok {
 			r.Client().AddHook(trips)
 		}
@@ -86,10 +83,10 @@ func TestAHoldStorePassesABatchWhole(t *testing.T) {
 		three.Get("k/dan/a")
 		three.Put("k/dan/b", []byte("b"), 0)
 		three.Get("k/dan/c")
-		trips.n.Store(0)
+		trips.N.Store(0)
 		_ = store.Do(bg, h, &three)
-		if _, ok := s.(*store.Redis); ok && trips.n.Load() != 1 {
-			t.Errorf("a batch of three through the hold store: %d round trips, want 1 (its pipeline)", trips.n.Load())
+		if _, ok := s.(*store.Redis); ok && trips.N.Load() != 1 {
+			t.Errorf("a batch of three through the hold store: %d round trips, want 1 (its pipeline)", trips.N.Load())
 		}
 
 		// Under a guard whose record changed since: refused, as the store's own.
@@ -105,21 +102,4 @@ func TestAHoldStorePassesABatchWhole(t *testing.T) {
 			t.Errorf("a guarded batch through the hold store, its record changed: %v, wrote %q", put.Err, got)
 		}
 	})
-}
-
-// pipelines counts round trips on a Redis client (a connection's
-// handshake aside).
-type pipelines struct{ n atomic.Int64 }
-
-func (c *pipelines) DialHook(next redis.DialHook) redis.DialHook { return next }
-func (c *pipelines) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error {
-		if cmd.Name() != "hello" && cmd.Name() != "client" {
-			c.n.Add(1)
-		}
-		return next(ctx, cmd)
-	}
-}
-func (c *pipelines) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return func(ctx context.Context, cmds []redis.Cmder) error { c.n.Add(1); return next(ctx, cmds) }
 }
