@@ -96,9 +96,17 @@ func (s *Admin) NewInviteFrom(ctx context.Context, realm, user, by string, from 
 		}
 	}
 	err := s.writeInvite(ctx, realm, user, token, raw, ttl)
-	if by != "" && !errors.Is(err, ErrInviteUnrecorded) {
-		// Her earlier ones for user are dead now; or, the guard refused the
-		// invite, it never will be written: done, not a change (no guard).
+	var failed unwritten
+	switch {
+	case by == "" || errors.Is(err, ErrInviteUnrecorded):
+	case errors.As(err, &failed):
+		// Its invite's write failed (the guard refused it, the store
+		// failed it): no link is handed out, nor ever can be (its token
+		// is nobody's), so its entry goes, not put back (invites38: it
+		// counted until it expired). Not a change (no guard).
+		s.mintedGone(store.WithGuard(ctx, nil), realm, by, entry.ID)
+	default:
+		// Her earlier ones for user are dead now: done, not a change.
 		s.mintedDone(store.WithGuard(ctx, nil), realm, by, entry)
 	}
 	if err != nil {
@@ -111,13 +119,20 @@ func (s *Admin) NewInviteFrom(ctx context.Context, realm, user, by string, from 
 // it its user's newest (markLatest), and reads that back (stillLatest).
 func (s *Admin) writeInvite(ctx context.Context, realm, user, token string, raw []byte, ttl time.Duration) error {
 	if err := s.Store.Put(ctx, inviteKey(realm, token), raw, ttl); err != nil {
-		return err
+		return unwritten{err}
 	}
 	if err := s.markLatest(ctx, realm, user, inviteID(token)); err != nil {
 		return fmt.Errorf("%w: %w", ErrInviteUnrecorded, err)
 	}
 	return s.stillLatest(ctx, realm, user, token)
 }
+
+// unwritten is the failure of a mint's invite's write (writeInvite): no
+// link is handed out.
+type unwritten struct{ err error }
+
+func (u unwritten) Error() string { return u.err.Error() }
+func (u unwritten) Unwrap() error { return u.err }
 
 // Invite is the record behind an invite link.
 type Invite struct {

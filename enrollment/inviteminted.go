@@ -227,6 +227,30 @@ func (s *Admin) mintedDone(ctx context.Context, realm, by string, entry endkeys.
 	}
 }
 
+// mintedGone takes the entry id away from by's index: its mint's invite
+// was never written, or, its write failed after all, its token is
+// nobody's (no link was handed out), so it is closed.
+func (s *Admin) mintedGone(ctx context.Context, realm, by, id string) {
+	err := s.Store.Update(ctx, endkeys.MintedInvites(realm, by), func(old []byte, found bool) ([]byte, time.Duration, error) {
+		var list []endkeys.Minted
+		if !found || json.Unmarshal(old, &list) != nil {
+			return nil, 0, store.ErrUnchanged
+		}
+		n := len(list)
+		if list = slices.DeleteFunc(list, func(m endkeys.Minted) bool { return m.ID == id }); len(list) == n {
+			return nil, 0, store.ErrUnchanged // dropped meanwhile: left out
+		}
+		if len(list) == 0 {
+			return nil, 0, nil
+		}
+		raw, err := json.Marshal(list)
+		return raw, endkeys.MintedLife(list, s.Now()), err
+	})
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		s.logger().Warn("an admin's index of the invites she minted: a failed mint's entry was not taken away", zap.String("realm", realm), zap.String("admin", textsafe.Escape(by)), zap.Error(err))
+	}
+}
+
 func (s *Core) logger() *zap.Logger {
 	if s.Logger == nil {
 		return zap.NewNop()
