@@ -42,7 +42,7 @@ var ErrInviteConfigPhone = words.New("invite.config_phone")
 func inviteKey(realm, token string) string { return inviteKeyOf(realm, inviteID(token)) }
 
 // inviteKeyOf is the key of the invite whose ID (inviteID) is id.
-func inviteKeyOf(realm, id string) string { return store.Key("invite", realm, id) }
+func inviteKeyOf(realm, id string) string { return endkeys.Invite(realm, id) }
 
 // inviteID is what names an invite in the store: its token's hash.
 func inviteID(token string) string {

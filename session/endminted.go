@@ -31,7 +31,8 @@ type MintedEnd struct {
 // sign-out everywhere), so that a mint of hers after it is refused by its
 // session's check (the console's, once the invite is written: Live). Each
 // invite ends by its ID: its user's newest invite (endkeys.LatestInvite)
-// is written as Withdrawn where it still names it, in one atomic Update,
+// is written as Withdrawn where it still names it, or names none (its
+// mint wrote its invite and not that record: invites38), in one atomic Update,
 // the record every step of an acceptance reads (the link, each code sent,
 // the enrollment once written, then undone): an acceptance enrolled
 // before it, or is refused. One replaced since (a newer invite of the
@@ -132,20 +133,37 @@ func spent(ctx context.Context, st store.Store, realm string, m endkeys.Minted) 
 }
 
 // withdraw writes m's user's newest invite as Withdrawn where it names m,
-// keeping the rest of the record (a recovery code's mark), and reports
-// whether it did.
+// or names none (no record, or a recovery code's mark alone: m's mint
+// wrote its invite and not that record, so it stands: invites38), keeping
+// the rest of the record (a recovery code's mark), and reports whether it
+// ended m: named, or its invite's record there (one never written is not
+// counted).
 func withdraw(ctx context.Context, st store.Store, realm string, m endkeys.Minted) (bool, error) {
-	withdrawn := false
+	named, wrote := false, false
 	err := st.Update(ctx, endkeys.LatestInvite(realm, m.User), func(old []byte, found bool) ([]byte, time.Duration, error) {
-		withdrawn = false
-		var latest map[string]any
-		if !found || json.Unmarshal(old, &latest) != nil || latest["id"] != m.ID {
+		named, wrote = false, false
+		latest := map[string]any{}
+		if found && json.Unmarshal(old, &latest) != nil {
+			return nil, 0, store.ErrUnchanged
+		}
+		switch id, _ := latest["id"].(string); id {
+		case m.ID:
+			named = true
+		case "": // none named: m stands
+		default:
 			return nil, 0, store.ErrUnchanged
 		}
 		latest["id"] = endkeys.Withdrawn
 		raw, err := json.Marshal(latest)
-		withdrawn = err == nil
+		wrote = err == nil
 		return raw, endkeys.InviteLife, err
 	})
-	return withdrawn && err == nil, err
+	if err != nil || !wrote || named {
+		return wrote && err == nil, err
+	}
+	_, err = st.Get(ctx, endkeys.Invite(realm, m.ID))
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
 }

@@ -93,6 +93,10 @@ const NoInvite = "ended"
 // and so how long a record of the newest invite is kept.
 const InviteLife = 30 * 24 * time.Hour
 
+// Invite is the key of the invite whose ID (its token's hash) is id
+// (enrollment's).
+func Invite(realm, id string) string { return store.Key("invite", realm, id) }
+
 // MintedInvites is the key of the index of the invites admin minted at
 // the console (enrollment's, attack34b): each its user and ID, until it
 // expires. A revocation of all her sessions ends those still open
