@@ -135,7 +135,7 @@ func EndUnlistedWith(ctx context.Context, st store.Store, realm, user string, no
 	if u, err = beginEnd(ctx, st, realm, user, u, now); err != nil {
 		return Unlisted{}, err
 	}
-	trusts, err := endUnlistedTrusts(ctx, st, realm, user, u, now)
+	u, trusts, err := endUnlistedTrusts(ctx, st, realm, user, u, now)
 	if err != nil {
 		return Unlisted{}, err
 	}
@@ -191,6 +191,9 @@ func beginEnd(ctx context.Context, st store.Store, realm, user string, u Unliste
 		if !found || json.Unmarshal(raw, &cur) != nil || !cur.Through.Equal(u.Through) {
 			return nil, 0, store.ErrUnchanged // moved on: a newer push-out's
 		}
+		if cur.Ending && len(union(slices.Clone(cur.Ended), more)) == len(cur.Ended) {
+			return nil, 0, store.ErrUnchanged // begun, and none more to write
+		}
 		cur.Ending, cur.Ended = true, union(cur.Ended, more)
 		out, err := json.Marshal(cur)
 		return out, cur.Expires.Sub(now) + Leeway, err
@@ -207,14 +210,40 @@ func union(a, b []string) []string {
 	return a
 }
 
-// endUnlistedTrusts ends the trusts u names (endTrusts), all those issued
-// until u.Through when it names too many to keep.
-func endUnlistedTrusts(ctx context.Context, st store.Store, realm, user string, u Unlisted, now time.Time) ([]string, error) {
-	var madeBy func(TrustedBrowser) bool // those a revocation until Through ends (Trusted)
-	if u.AllTrusts {
-		madeBy = func(tb TrustedBrowser) bool { return !tb.issued().After(u.Through) }
+// endUnlistedTrusts ends the trusts u names (endTrusts); when it names
+// too many to keep, all those issued until u.Through, each written in its
+// record first (beginEnd: u.Ended), so that a retry after a failure picks
+// their invites (review37 F2): it ends those recorded, reads again and
+// records and ends those that appeared meanwhile (a sign-in issued until
+// Through whose trust was written late: rfix37's window, invites38). It
+// answers u as recorded, and the trusts it ended.
+func endUnlistedTrusts(ctx context.Context, st store.Store, realm, user string, u Unlisted, now time.Time) (Unlisted, []string, error) {
+	if !u.AllTrusts {
+		ended, err := endTrusts(ctx, st, realm, user, u.Trusts, nil, now)
+		return u, ended, err
 	}
-	return endTrusts(ctx, st, realm, user, u.Trusts, madeBy, now)
+	var ended []string
+	for range 3 {
+		var ids []string // those recorded not yet ended here
+		for _, id := range union(slices.Clone(u.Trusts), u.Ended) {
+			if !slices.Contains(ended, id) {
+				ids = append(ids, id)
+			}
+		}
+		got, err := endTrusts(ctx, st, realm, user, ids, nil, now)
+		if err != nil {
+			return u, ended, err
+		}
+		ended = union(ended, got)
+		n := len(u.Ended)
+		if u, err = beginEnd(ctx, st, realm, user, u, now); err != nil || len(u.Ended) == n {
+			return u, ended, err // none appeared since the read before
+		}
+	}
+	// Still appearing: ended unrecorded, as a revocation until Through
+	// ends their tokens anyway (Trusted).
+	got, err := endTrusts(ctx, st, realm, user, nil, func(tb TrustedBrowser) bool { return !tb.issued().After(u.Through) }, now)
+	return u, union(ended, got), err
 }
 
 // tidyUnlisted takes user's Unlisted away once EndUnlisted has ended what
@@ -265,13 +294,15 @@ func tidyUnlisted(ctx context.Context, st store.Store, realm, user string, u Unl
 			continue
 		}
 		more.Through = u.Through
-		if _, err := beginEnd(ctx, st, realm, user, more, now); err != nil {
-			return ended, err
-		}
-		trusts, err := endUnlistedTrusts(ctx, st, realm, user, more, now)
+		more, err = beginEnd(ctx, st, realm, user, more, now)
 		if err != nil {
 			return ended, err
 		}
+		more, trusts, err := endUnlistedTrusts(ctx, st, realm, user, more, now)
+		if err != nil {
+			return ended, err
+		}
+		u.Ended = union(u.Ended, more.Ended)
 		list, err := unended(ctx, st, realm, user, now)
 		if err != nil {
 			return ended, err
