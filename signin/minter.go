@@ -15,7 +15,10 @@ import (
 // no event need end them: her index is kept, and her invites work again
 // if the config names her again before they expire. An invite of the
 // admin API or the CLI, or of the release before, names nobody: it is
-// honoured as before.
+// honoured as before. Each instance judges by its own running config
+// (invites38, decided): in a rolling change of admins, an instance not yet
+// reloaded honours her invites as it grants her an admin's powers; her
+// revoke, in the store, ends them at every instance at once.
 
 // ErrInviteMinterGone answers the link of an invite minted at the
 // console by an admin the config no longer names (MinterStands).
