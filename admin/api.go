@@ -28,7 +28,8 @@ func init() {
 //	POST /smsgate/users    {realm,user,phone,name}   provision a phone
 //	POST /smsgate/devices/remove {realm,user,id}
 //	POST /smsgate/reset    {realm,user}       remove devices and recovery codes, end sessions and the invites
-//	                                          the user minted at the console (answered: invites_ended)
+//	                                          the user minted at the console (answered: invites_ended, and
+//	                                          invites_used, a list of the users who enrolled by one)
 //	POST /smsgate/revoke   {realm,user}       end sessions, and those invites
 //	GET  /smsgate/sessions?realm=R&user=U     a user's sessions (since sessions were listed), newest first
 //	POST /smsgate/sessions/end {realm,user,id}  end one of them

@@ -114,7 +114,8 @@ func appOf(ctx caddy.Context) *App {
 // whose error routes hand a gate's refusals to its app is refused
 // (CheckErrorRoutes), and one that loads is warned of a gate's server
 // that trusts proxies without strict mode (warnLooseProxies, of the
-// servers the check found gates on: one walk of the routes). Not at caddy
+// servers the check found gates on: one walk of the routes) or trusts a
+// range wider than a LAN's (warnWideProxies: the Cookie echo). Not at caddy
 // validate, which starts no app: the first gate provisions this app inside
 // the http app's Provision, before its error and named routes, and nothing
 // runs after that there. The gates are first given their realm's
@@ -131,6 +132,7 @@ func (a *App) Start() error {
 			return err
 		}
 		warnLooseProxies(app.(*caddyhttp.App), gated, a.ctx.Logger())
+		warnWideProxies(app.(*caddyhttp.App), gated, a.ctx.Logger())
 	}
 	return nil
 }

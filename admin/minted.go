@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"strings"
 
 	"go.uber.org/zap"
 
@@ -20,16 +19,18 @@ import (
 // never a token or a link.
 const InvitesEnded = "invites_ended"
 
-// InvitesUsed is the answer's list (comma-separated, names only, where
-// any) of the users who enrolled by an invite she minted at the console
-// (fix35): not ended, and the accounts an admin must look at.
+// InvitesUsed is the answer's list (a JSON array of names, where any) of
+// the users who enrolled by an invite she minted at the console (fix35):
+// not ended, and the accounts an admin must look at. (Before resid38, one
+// string, the names joined by commas: a name with a comma in it read as
+// two, in the answer and in its audit event.)
 const InvitesUsed = "invites_used"
 
 // mintedAnswer adds to answer what EndMinted did.
-func mintedAnswer(answer map[string]string, ended session.MintedEnd) map[string]string {
+func mintedAnswer(answer map[string]any, ended session.MintedEnd) map[string]any {
 	answer[InvitesEnded] = strconv.Itoa(ended.Ended)
 	if len(ended.Used) > 0 {
-		answer[InvitesUsed] = strings.Join(ended.Used, ",")
+		answer[InvitesUsed] = ended.Used
 	}
 	return answer
 }
@@ -38,34 +39,33 @@ func mintedAnswer(answer map[string]string, ended session.MintedEnd) map[string]
 // invites minted through those sessions it ended (attack36 F3).
 type unlistedEnd struct {
 	session.Unlisted
-	Ended string `json:"invites_ended,omitempty"`
-	Used  string `json:"invites_used,omitempty"`
+	Ended string   `json:"invites_ended,omitempty"`
+	Used  []string `json:"invites_used,omitempty"`
 }
 
 func newUnlistedEnd(u session.Unlisted, ended session.MintedEnd) unlistedEnd {
-	a := mintedAnswer(map[string]string{}, ended)
-	return unlistedEnd{Unlisted: u, Ended: a[InvitesEnded], Used: a[InvitesUsed]}
+	return unlistedEnd{Unlisted: u, Ended: strconv.Itoa(ended.Ended), Used: ended.Used}
 }
 
 // endedField is the audit's fields of how many invites out ended, and
 // who used one, where it says.
 func endedField(out any) []zap.Field {
-	answer, _ := out.(map[string]string)
+	var ended string
+	var used []string
 	switch a := out.(type) {
-	case map[string]any: // a device's removal's
-		answer = map[string]string{}
-		answer[InvitesEnded], _ = a[InvitesEnded].(string)
-		answer[InvitesUsed], _ = a[InvitesUsed].(string)
+	case map[string]any:
+		ended, _ = a[InvitesEnded].(string)
+		used, _ = a[InvitesUsed].([]string)
 	case unlistedEnd:
-		answer = map[string]string{InvitesEnded: a.Ended, InvitesUsed: a.Used}
+		ended, used = a.Ended, a.Used
 	}
-	n, err := strconv.Atoi(answer[InvitesEnded])
+	n, err := strconv.Atoi(ended)
 	if err != nil {
 		return nil
 	}
 	fields := []zap.Field{zap.Int(InvitesEnded, n)}
-	if used := answer[InvitesUsed]; used != "" {
-		fields = append(fields, audit.Users(InvitesUsed, strings.Split(used, ",")))
+	if len(used) > 0 {
+		fields = append(fields, audit.Users(InvitesUsed, used))
 	}
 	return fields
 }

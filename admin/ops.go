@@ -235,7 +235,7 @@ func adminOp(ctx context.Context, svc *enrollment.Admin, tell *signin.Service, l
 		if err != nil || !held {
 			return nil, cmp.Or(err, noSuchUser(req.User))
 		}
-		return mintedAnswer(map[string]string{"reset": req.User}, ended), nil
+		return mintedAnswer(map[string]any{"reset": req.User}, ended), nil
 	case "revoke":
 		// Every session and every trust: the trusts would not work any
 		// more, and the devices page must not list them as if they did.
@@ -247,7 +247,7 @@ func adminOp(ctx context.Context, svc *enrollment.Admin, tell *signin.Service, l
 		if err != nil || !held {
 			return nil, cmp.Or(err, noSuchUser(req.User))
 		}
-		return mintedAnswer(map[string]string{"revoked": req.User}, ended), nil
+		return mintedAnswer(map[string]any{"revoked": req.User}, ended), nil
 	case "sessions/end":
 		info, err := session.End(ctx, svc.Store, req.Realm, req.User, req.ID, svc.Now())
 		if errors.Is(err, session.ErrNoSession) {
@@ -258,7 +258,7 @@ func adminOp(ctx context.Context, svc *enrollment.Admin, tell *signin.Service, l
 		}
 		// An admin's: the invites she minted through it end too (attack36 F3).
 		ended, err := session.EndMintedOf(ctx, svc.Store, req.Realm, req.User, svc.Now(), logger, session.MintedIn(info.SID, info.Where.Trust))
-		return mintedAnswer(map[string]string{"ended": req.ID}, ended), err
+		return mintedAnswer(map[string]any{"ended": req.ID}, ended), err
 	case "sessions/end-unlisted":
 		var ended session.MintedEnd // its record goes once they end: a retry ends them (review37 F2)
 		u, err := session.EndUnlistedWith(ctx, svc.Store, req.Realm, req.User, svc.Now(), func(u session.Unlisted) (err error) {
@@ -308,7 +308,7 @@ func adminOp(ctx context.Context, svc *enrollment.Admin, tell *signin.Service, l
 // did, what that means (note: the CLI prints the answer as it is, as it
 // does the notice of a removal with Caddy stopped).
 func removalAnswer(answer map[string]any, r signin.Removal) map[string]any {
-	for k, v := range mintedAnswer(map[string]string{}, r.Minted) { // an admin's: the invites its sessions minted (attack36 F3)
+	for k, v := range mintedAnswer(map[string]any{}, r.Minted) { // an admin's: the invites its sessions minted (attack36 F3)
 		answer[k] = v
 	}
 	answer[signin.CodesWithdrawn] = r.CodesWithdrawn

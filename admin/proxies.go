@@ -37,3 +37,45 @@ func trustsProxies(srv *caddyhttp.Server) bool {
 	f := reflect.ValueOf(srv).Elem().FieldByName("trustedProxies")
 	return srv.TrustedProxiesUnix || f.IsValid() && f.Kind() == reflect.Interface && !f.IsNil()
 }
+
+// wideProxies is the warning of a gate's server whose trusted_proxies
+// hold a range wider than a LAN's that is not loopback's (wideRanges).
+const wideProxies = "this server's trusted_proxies hold a range of more than 256 addresses that is not loopback: every client there is a trusted proxy, and the gates' forward-auth check (/.smsgate/auth) answers one with the request's cookies (the Cookie echo, for nginx's and Traefik's apps), so a page's script in a browser there reads every cookie of a gated app's origin, HttpOnly ones too, and its X-Forwarded-For names any client. If browsers can reach this server from there (Caddy's private_ranges on an intranet), list only your proxies' own addresses (SECURITY.md, \"The check's Cookie echo\")"
+
+// warnWideProxies warns, once a load (App.Start), of each server of gated
+// whose static trusted_proxies hold a wide range (wideRanges), naming
+// those ranges. A warning, not a refusal: a range of proxies alone (a
+// container network) is safe, and only the operator knows whether
+// browsers are in it. A dynamic source (a CDN's list) is not read.
+func warnWideProxies(app *caddyhttp.App, gated []string, log *zap.Logger) {
+	for _, name := range gated {
+		if wide := wideRanges(app.Servers[name]); len(wide) > 0 {
+			log.Warn(wideProxies, zap.String("event", "trusted_proxies_wide"), zap.String("server", name),
+				zap.Strings("ranges", wide))
+		}
+	}
+}
+
+// wideRanges are the ranges of srv's static trusted_proxies that hold
+// more than 256 addresses (an IPv4 range wider than /24, an IPv6 one than
+// /120) and are not loopback's: as for trustsProxies, Caddy keeps them
+// unexported, and they are read (never changed) by reflection.
+func wideRanges(srv *caddyhttp.Server) []string {
+	f := reflect.ValueOf(srv).Elem().FieldByName("trustedProxies")
+	if !f.IsValid() || f.Kind() != reflect.Interface || f.IsNil() || f.Elem().Type() != reflect.TypeFor[*caddyhttp.StaticIPRange]() {
+		return nil
+	}
+	ranges := f.Elem().Elem().FieldByName("Ranges")
+	var wide []string
+	for i := range ranges.Len() {
+		s := ranges.Index(i).String()
+		p, err := caddyhttp.CIDRExpressionToPrefix(s)
+		if err != nil || p.Addr().IsLoopback() {
+			continue
+		}
+		if bits := p.Addr().BitLen(); bits-p.Bits() > 8 {
+			wide = append(wide, s)
+		}
+	}
+	return wide
+}

@@ -69,10 +69,36 @@ func recentEvent(at time.Time, event, user, e164 string, fields []zap.Field) rec
 			detail = append(detail, f.Key+"="+strconv.FormatInt(f.Integer, 10))
 		case f.Type == zapcore.BoolType:
 			detail = append(detail, f.Key+"="+strconv.FormatBool(f.Integer == 1))
+		case f.Type == zapcore.ArrayMarshalerType: // a list of names (Users): invites_used
+			if names := namesShown(f); names != "" {
+				detail = append(detail, f.Key+"="+names)
+			}
 		}
 	}
 	e.Detail = strings.Join(detail, " ")
 	return e
+}
+
+// namesShown is a list field of strings as the console's details show it:
+// joined by ", ", a name holding a comma, a space, a quote or an equals
+// sign quoted (its "=" as \u003d), so that it reads as one name and not
+// as another detail (the details are key=value, by spaces).
+func namesShown(f zap.Field) string {
+	enc := zapcore.NewMapObjectEncoder()
+	f.AddTo(enc)
+	list, _ := enc.Fields[f.Key].([]any)
+	shown := make([]string, 0, len(list))
+	for _, v := range list {
+		name, ok := v.(string)
+		if !ok {
+			return ""
+		}
+		if strings.ContainsAny(name, ", \"=") {
+			name = strings.ReplaceAll(strconv.Quote(name), "=", `\u003d`)
+		}
+		shown = append(shown, name)
+	}
+	return strings.Join(shown, ", ")
 }
 
 // Alarm logs msg at level with an event field, and emits the event. The

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyevents"
@@ -65,5 +66,17 @@ func TestUsersAreEscapedEach(t *testing.T) {
 		if want := User(n).String; !strings.Contains(got, want) || i < 2 && strings.Contains(got, n) {
 			t.Errorf("invites_used %q: want %q shown escaped as User shows it", got, n)
 		}
+	}
+}
+
+// TestTheConsoleShowsWhoUsedTheInvites: the console's what happened holds
+// invites_used, each name read as one (before, a list field was left out
+// of the event's details, so the console never named them).
+func TestTheConsoleShowsWhoUsedTheInvites(t *testing.T) {
+	e := recentEvent(time.Now(), "admin_revoke", "mallory", "", []zap.Field{
+		zap.Int("invites_ended", 0), Users("invites_used", []string{"mal,doe", "bob", "eve x=1"}),
+	})
+	if want := `invites_ended=0 invites_used="mal,doe", bob, "eve x\u003d1"`; e.Detail != want {
+		t.Errorf("details %q, want %q", e.Detail, want)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
 
+	"github.com/smsgate/caddy-smsgate/caddymodule/failedload"
 	"github.com/smsgate/caddy-smsgate/internal/cookies"
 	"github.com/smsgate/caddy-smsgate/internal/textsafe"
 	"github.com/smsgate/caddy-smsgate/pages"
@@ -195,7 +196,14 @@ func (g *gate) fresh(cl *session.Claims, maxAge time.Duration) bool {
 // runs all its checks (and hands it on again if it was replaced too) and
 // says so (handed_off); with none, a 503 the client may retry at once, on
 // the new config (an error, for handle_errors). The store stays untouched.
+// A gate whose config failed to start hands it to the running config's
+// server on its address first (failedload.ToRunning: no 503 for a load that
+// changed nothing).
 func (g *gate) handOff(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	if failedload.FailedToStart(g.log.Ctx) && failedload.ToRunning(w, r) {
+		g.logger.Info("a request reached the gate of a config that failed to start: served by the running config", zap.String("event", "handed_to_running"), zap.String("realm", g.log.Realm))
+		return nil
+	}
 	if s, ok := successors.Newest(g.key, g); ok { // told by s: the events app of g's config ended with it
 		s.log.Alarm(zap.InfoLevel, "handed_off", "a request that reached its gate after a config reload is served by the gate that replaced it")
 		return s.serve(w, r, next)
