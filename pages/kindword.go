@@ -1,30 +1,31 @@
 package pages
 
-import "strings"
+import (
+	"strings"
 
-// kindWord is the kind of a device named name (factor.Device's Name:
-// "app", "passkey"), in lang's words, for the devices page to say beside
-// the name: "" for a phone (its number is said instead), and "" where the
-// name says the kind already, as the defaults do ("Authenticator app 1",
-// "Passkey 2"): "Authenticator app 1 authenticator app" said it twice
-// (walk38). The kind is looked for in lang's words and in English, case,
-// hyphens and spaces aside ("Authenticator-App" is "authenticator app").
-func (p *Pages) kindWord(lang, kind, name string) string {
-	var key, word string
-	switch kind {
-	case "app":
-		key, word = "authenticator app", p.Words.T(lang, "authenticator app")
-	case "passkey":
-		key, word = "passkey", p.Words.T(lang, "passkey")
-	default:
-		return ""
+	"github.com/smsgate/caddy-smsgate/factor"
+)
+
+// kindSaid reports whether the name of a device of kind (factor.Device's
+// Name) says its kind already, as the defaults do ("Authenticator app 1",
+// "Passkey 2"): the devices page then says no kind beside it, where it
+// said "Authenticator app 1 authenticator app" (walk38). A phone's never
+// does (its number is said). The kind is looked for in lang's words and
+// in English, case, hyphens and spaces aside ("Authenticator-App" is
+// "authenticator app").
+func (p *Pages) kindSaid(lang, kind, name string) bool {
+	id, ok := kindIDs[kind]
+	if !ok || kind == factor.Phone.Name() {
+		return false
 	}
-	fold := strings.NewReplacer("-", " ", "\u00a0", " ")
-	named := fold.Replace(strings.ToLower(name))
-	for _, said := range []string{word, key} {
-		if strings.Contains(named, fold.Replace(strings.ToLower(said))) {
-			return ""
+	fold := func(s string) string {
+		return strings.NewReplacer("-", " ", "\u00a0", " ").Replace(strings.ToLower(s))
+	}
+	named := fold(name)
+	for _, l := range []string{lang, "en"} {
+		if strings.Contains(named, fold(p.Words.T(l, id))) {
+			return true
 		}
 	}
-	return word
+	return false
 }
