@@ -17,13 +17,14 @@ import (
 // (its code is a sign-in: a session of the new phone), then, past
 // step_up, another (the step-up's code is a sign-in too, and the new
 // phone's after it); a copy of each cookie she held before is refused at
-// once. Through a real Caddy on Badger and Redis. Before: every copy
-// stayed signed in ("hi carol") until it expired, and her list held three
-// sessions of one browser.
+// once; and so is a copy of hers once dave signs in in her browser (a
+// shared computer). Through a real Caddy on Badger and Redis. Before:
+// every copy stayed signed in ("hi carol") until it expired, and her list
+// held four sessions of one browser.
 func TestASessionItsBrowserReplacedEnds(t *testing.T) {
 	sitetest.Parallel(t)
 	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
-		s := carolsSite(t, storeLine)
+		s := carolsSite(t, storeLine, "user dave +14155550142")
 		carol := sitetest.NewClient(t, "")
 		sitetest.SignIn(t, s, carol)
 		copyOf := func() *sitetest.Client {
@@ -76,7 +77,16 @@ func TestASessionItsBrowserReplacedEnds(t *testing.T) {
 		_, out := s.Admin("GET", "/smsgate/sessions?realm=localhost&user=carol", "")
 		var list []map[string]any
 		if err := json.Unmarshal([]byte(out), &list); err != nil || len(list) != 1 {
-			t.Fatalf("carol's sessions: %s (%v); want one, this browser's", out, err)
+			t.Errorf("carol's sessions: %s (%v); want one, this browser's", out, err)
 		}
+
+		// Another name signed in in her browser (a shared computer): hers
+		// ends with the cookie it replaced.
+		before = copyOf()
+		tok = carol.CSRF("/.smsgate/login")
+		sitetest.Expect(t, carol.Post("/.smsgate/login", url.Values{"username": {"dave"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+		code("/")
+		sitetest.ExpectBody(t, carol.Get("/"), "hi dave")
+		refused(before, "of carol's, once dave signed in in her browser")
 	})
 }
