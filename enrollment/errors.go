@@ -48,10 +48,18 @@ func (e *CooldownError) Error() string { return words.English.Render("en", e.Wor
 type LimitError struct {
 	Limit string
 	Wait  time.Duration
+	// Adding: the refused code was for a phone being added (a first one,
+	// or another of a signed-in user), where no other way to sign in is
+	// there to offer: the pumping guard's words offer none (walk38).
+	Adding bool
 }
 
 func (e *LimitError) Words() words.Text {
-	return words.Text{ID: "limit." + e.Limit, Args: map[string]any{"wait": words.Wait(e.Wait)}}
+	id := "limit." + e.Limit
+	if e.Adding && e.Limit == "pumping" {
+		id = "limit.pumping_adding"
+	}
+	return words.Text{ID: id, Args: map[string]any{"wait": words.Wait(e.Wait)}}
 }
 func (e *LimitError) Error() string { return words.English.Render("en", e.Words()) }
 

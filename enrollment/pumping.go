@@ -38,7 +38,7 @@ func (s *Challenges) paused(sc Scope, c *Challenge, r *pumping.Refusal) error {
 		return nil
 	}
 	s.observe(CodePaused, c.Phone, c.Channel)
-	err := &LimitError{Limit: "pumping", Wait: r.Wait}
+	err := &LimitError{Limit: "pumping", Wait: r.Wait, Adding: c.Purpose != Verify}
 	if !sc.Blind {
 		return err
 	}
@@ -54,7 +54,7 @@ func (s *Challenges) judged(ctx context.Context, c *Challenge, w *pumping.Watch)
 		return err
 	}
 	s.observe(CodePaused, c.Phone, c.Channel)
-	return &LimitError{Limit: "pumping", Wait: r.Wait}
+	return &LimitError{Limit: "pumping", Wait: r.Wait, Adding: c.Purpose != Verify}
 }
 
 // uncount gives back the guard's count of a send answered blind (as a

@@ -85,11 +85,15 @@ func TestGuardPausesTheRangeOnly(t *testing.T) {
 			sent := 0
 			for i := range 200 {
 				_, err := s.Start(ctx, sc, Challenge{User: fmt.Sprint("bot", i), Phone: attacked(i), Purpose: Enroll})
+				var limit *LimitError
 				switch {
 				case err == nil:
 					sent++
 				case !isPumping(err):
 					t.Fatalf("send %d: %v", i, err)
+				case !errors.As(err, &limit) || !limit.Adding || limit.Words().ID != "limit.pumping_adding":
+					// A first phone: no other way to sign in (walk38).
+					t.Fatalf("send %d, a first phone's, refused as a sign-in's is (%+v): %v", i, limit, err)
 				}
 			}
 			// The owner's send and code count too: the range's 20th send (the
@@ -116,7 +120,7 @@ func TestGuardPausesTheRangeOnly(t *testing.T) {
 			clk.advance(5 * time.Minute)
 			_, err = s.Start(ctx, sc, Challenge{User: "owner", Phone: attacked(99999), Purpose: Verify})
 			var limit *LimitError
-			if !errors.As(err, &limit) || limit.Limit != "pumping" || limit.Wait <= 0 || limit.Wait > time.Hour {
+			if !errors.As(err, &limit) || limit.Limit != "pumping" || limit.Wait <= 0 || limit.Wait > time.Hour || limit.Adding || limit.Words().ID != "limit.pumping" {
 				t.Fatalf("the owner's code after %d unused: %v", pumping.Defaults.Grace, err)
 			}
 			// The pause ends by itself; the range trips again, for twice as long.

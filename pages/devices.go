@@ -27,6 +27,7 @@ type deviceView struct {
 	Default  bool   `json:"default"`
 	SetBy    string `json:"set_by,omitempty"` // "administrator": the config's phone
 	Mark     bool   `json:"-"`                // the page marks it "Default for texts": the default of two phones or more
+	KindSaid bool   `json:"-"`                // its name says its kind: the page does not (kindSaid)
 }
 
 // deviceViews lists user's devices for a page, the default first.
@@ -45,6 +46,7 @@ func (p *Pages) viewsOf(req *request, list []enrollment.Device) []deviceView {
 	first := true // the default: the first phone
 	for i, d := range list {
 		views[i] = deviceView{ID: d.ID, Kind: d.Kind.Name(), Name: d.Label(p.Words, req.lang), Masked: phone.Mask(d.Phone), Default: first && d.IsPhone()}
+		views[i].KindSaid = p.kindSaid(req.lang, views[i].Kind, views[i].Name)
 		switch {
 		case !d.IsPhone():
 			views[i].Masked = ""

@@ -3,6 +3,7 @@ package pages_test
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/smsgate/caddy-smsgate/internal/sitetest"
@@ -16,7 +17,8 @@ import (
 // country. Before, the send refused by the prefix's pause kept its count
 // in the country: the country paused at its fourth code with only two
 // texts sent to it, refusing the site's users there sooner than its
-// configuration says.
+// configuration says. A refused first phone is offered no other way to
+// sign in: it has none (walk38).
 func TestACountryIsJudgedFromItsConfiguredCode(t *testing.T) {
 	sitetest.Parallel(t)
 	s := pumpingSite(t, []string{"u0", "u1", "u2", "u3", "u4"}, `pumping_guard {
@@ -33,6 +35,9 @@ func TestACountryIsJudgedFromItsConfiguredCode(t *testing.T) {
 		}
 		sitetest.Expect(t, res, http.StatusTooManyRequests, "")
 		sitetest.ExpectBody(t, res, "Codes to numbers like yours are paused")
+		if strings.Contains(res.Text, "another way") {
+			t.Errorf("a first phone's refusal offers another way to sign in, where there is none (walk38):\n%s", res.Text)
+		}
 	}
 	enroll(0, "+447400100001", true)
 	enroll(1, "+447400100002", true)

@@ -80,6 +80,17 @@ func (p *Pages) carryApp(req *request, user, sid string) {
 	}
 }
 
+// replaced ends the session this browser's cookie named before sid was
+// handed out in its place (session.Manager.Replaced decides which): a
+// copy of the old cookie signs nobody in after (walk38). Asked once the
+// new session's cookie is set and the step-up it passed was read.
+func (p *Pages) replaced(req *request, sid string) {
+	old, _ := p.sessionCookie(req)
+	if err := p.Sessions.Replaced(req.r.Context(), old, sid); err != nil {
+		p.Logger.Error("ending the session a sign-in replaced in this browser; it lasts until it expires", zap.Error(err))
+	}
+}
+
 // leftStepUp drops a change kept for a step-up when a page other than the
 // step-up's own (the verify step, its delivery status, the devices page
 // that finishes it; its passkey ceremony never gets here: serve hands it

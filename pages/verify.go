@@ -32,7 +32,8 @@ type pageData struct {
 	// Pending says a code was sent and can be typed in.
 	Pending bool
 	// Hidden says a code may have been sent to an account we do not name.
-	Hidden bool
+	// NumberTyped: a number was typed at the login form, not a name.
+	Hidden, NumberTyped bool
 	// ResendIn is how many seconds remain before "send again".
 	ResendIn int
 	// Calling says the pending code comes by phone call.
@@ -179,7 +180,7 @@ func verifyChoices(d pageData) []string {
 // pending). The number is shown only when the first factor already proved
 // who the user is; after a login form it could tell who exists.
 func (p *Pages) verifyData(req *request, c *enrollment.Challenge, errMsg string) pageData {
-	d := pageData{Error: errMsg, Hidden: p.SignIn.Identity.NamesThemselves(), Remember: int(time.Duration(p.Remember) / (24 * time.Hour))}
+	d := pageData{Error: errMsg, Hidden: p.SignIn.Identity.NamesThemselves(), NumberTyped: req.flow.NumberTyped(), Remember: int(time.Duration(p.Remember) / (24 * time.Hour))}
 	if wait := p.SignIn.Challenges.LockedFor(req.r.Context(), req.scope, req.user); wait > 0 && req.user != "" {
 		d.LockedFor = int((wait + time.Second - 1) / time.Second)
 	}

@@ -38,6 +38,15 @@ func (s *Service) Name(ctx context.Context, sc enrollment.Scope, f *Flow, typed,
 	return err
 }
 
+// NumberTyped reports whether what was typed at the login page, which
+// names this sign-in, was a phone number (login took it for one: its
+// limits count the number), not a name: the verify page's "Not you?"
+// then asks for another number, not another name (walk38).
+func (f *Flow) NumberTyped() bool {
+	n, ok := strings.CutPrefix(f.LimitKey, "login +")
+	return ok && n != "" && strings.Trim(n, "0123456789") == "" // E.164: a name "+x" is a name
+}
+
 func (s *Service) login(ctx context.Context, sc enrollment.Scope, f *Flow, known, typed, region string, send bool) (*enrollment.Challenge, error) {
 	name := strings.TrimSpace(typed)
 	if name == "" || len(name) > MaxIdentity {
