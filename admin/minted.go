@@ -11,6 +11,7 @@ import (
 	"github.com/smsgate/caddy-smsgate/audit"
 	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/session"
+	"github.com/smsgate/caddy-smsgate/signin"
 	"github.com/smsgate/caddy-smsgate/words"
 )
 
@@ -42,13 +43,17 @@ type unlistedEnd struct {
 	Used  string `json:"invites_used,omitempty"`
 }
 
-func newUnlistedEnd(u session.Unlisted, ended session.MintedEnd) unlistedEnd {
-	a := mintedAnswer(map[string]string{}, ended)
-	return unlistedEnd{Unlisted: u, Ended: a[InvitesEnded], Used: a[InvitesUsed]}
+func newUnlistedEnd(ended signin.Ended) unlistedEnd {
+	if ended.Unlisted.Count == 0 {
+		return unlistedEnd{Unlisted: ended.Unlisted}
+	}
+	a := mintedAnswer(map[string]string{}, ended.Minted)
+	return unlistedEnd{Unlisted: ended.Unlisted, Ended: a[InvitesEnded], Used: a[InvitesUsed]}
 }
 
 // endedField is the audit's fields of how many invites out ended, and
-// who used one, where it says.
+// who used one, where it says (a reset's, a revoke's, a removal's: the
+// ends of sessions are signin's, audited there).
 func endedField(out any) []zap.Field {
 	answer, _ := out.(map[string]string)
 	switch a := out.(type) {
@@ -56,8 +61,6 @@ func endedField(out any) []zap.Field {
 		answer = map[string]string{}
 		answer[InvitesEnded], _ = a[InvitesEnded].(string)
 		answer[InvitesUsed], _ = a[InvitesUsed].(string)
-	case unlistedEnd:
-		answer = map[string]string{InvitesEnded: a.Ended, InvitesUsed: a.Used}
 	}
 	n, err := strconv.Atoi(answer[InvitesEnded])
 	if err != nil {
