@@ -15,14 +15,16 @@ import (
 // The ends of a user's sessions and trusted browsers, each one step that
 // ends it AND the console invites minted through it (attack36 F3,
 // attack37 F2: a thief's link must not outlive his session), audited
-// once: the devices page's "Stop trusting" (EndTrust), the console's and
-// the admin API's "End this session" (EndSession) and end of the
-// sessions pushed off the list (EndUnlisted). The pages and the admin
-// only render what they answer. Where the end of the invites fails, the
-// step answers the error (the store failed: nothing is audited), and
-// asking again ends them: a trust and its sessions once gone are asked
-// again by the trust, an end of the unlisted ones keeps its record until
-// their invites have ended (session.EndUnlistedWith, review37 F2).
+// once: the devices page's "Stop trusting" (EndTrust) and sign out
+// everywhere (SignOutEverywhere), the console's and the admin API's "End
+// this session" (EndSession) and end of the sessions pushed off the list
+// (EndUnlisted). The pages and the admin only render what they answer.
+// Where the end of the invites fails, the step answers the error (the
+// store failed: nothing is audited), and asking again ends them: a trust
+// and its sessions once gone are asked again by the trust, an ended
+// session stays in her index and the end of the unlisted ones keeps its
+// record until their invites have ended (session.EndWith,
+// session.EndUnlistedWith, review37 F2), a sign-out ends every invite.
 
 // Ends is what those steps need: the store the realm's sessions, trusts
 // and invites are on, its clock, the log (EndMintedOf's), and the audit
@@ -72,16 +74,19 @@ func (e Ends) EndTrust(ctx context.Context, user, trust string) (Ended, error) {
 
 // EndSession is an admin's end of user's session sid (by: the admin at
 // the console; "" the admin API's caller): with its trust and that
-// trust's sessions (session.End), and the invites minted through any of
-// them, audited as admin_sessions_end (invites_ended, even 0: the
-// admin's answer says it). An unknown sid is session.ErrNoSession.
+// trust's sessions (session.EndWith), and the invites minted through any
+// of them, audited as admin_sessions_end (invites_ended, even 0: the
+// admin's answer says it). An unknown sid is session.ErrNoSession; one
+// it ended whose invites failed stays in her index until they end, and
+// asked again, it ends them.
 func (e Ends) EndSession(ctx context.Context, user, sid, by string) (Ended, error) {
 	var out Ended
 	var err error
-	if out.Session, err = session.End(ctx, e.Store, e.Realm, user, sid, e.Now()); err != nil {
-		return out, err
-	}
-	if out.Minted, err = e.endMinted(ctx, user, session.MintedIn(out.Session.SID, out.Session.Where.Trust)); err != nil {
+	out.Session, err = session.EndWith(ctx, e.Store, e.Realm, user, sid, e.Now(), func(s session.Info) (err error) {
+		out.Minted, err = e.endMinted(ctx, user, session.MintedIn(s.SID, s.Where.Trust))
+		return err
+	})
+	if err != nil {
 		return out, err
 	}
 	e.audit("admin_sessions_end", user, append(byField(by, zap.String("session", ShortSID(sid))), countedFields(out.Minted)...)...)
