@@ -255,7 +255,7 @@ func (s *Site) Change(ctx context.Context, op string, req Request, by string) (a
 	if err != nil {
 		return nil, err
 	}
-	req.Realm, req.by = s.Realm, by
+	req.Realm, req.by, req.audit = s.Realm, by, s.Audit
 	out, err := adminOp(ctx, s.Admin, s.SignIn, s.Logger, to.LinkOrigin()+to.prefix(), s.DefaultRegion, op, req)
 	if err != nil {
 		return nil, err
@@ -263,14 +263,14 @@ func (s *Site) Change(ctx context.Context, op string, req Request, by string) (a
 	if op == "users" {
 		s.sawUsers(ctx)
 	}
+	if strings.HasPrefix(op, "sessions/") {
+		return out, nil // audited by signin's end (signin.Ends)
+	}
 	var fields []zap.Field
 	if by != "" {
 		fields = append(fields, zap.String("by", by))
 	}
-	switch {
-	case op == "sessions/end":
-		fields = append(fields, zap.String("session", ShortSID(req.ID)))
-	case req.ID != "":
+	if req.ID != "" {
 		fields = append(fields, zap.String("device", req.ID))
 	}
 	fields = append(fields, endedField(out)...)
@@ -308,10 +308,6 @@ func (s *Site) UserSessions(ctx context.Context, user string) ([]session.Info, e
 func (s *Site) UnlistedSessions(ctx context.Context, user string) (session.Unlisted, error) {
 	return session.UnlistedSessions(ctx, s.Store, s.Realm, user, s.now())
 }
-
-// ShortSID is the part of a session's ID that logs and the console show:
-// enough to tell one from another.
-func ShortSID(sid string) string { return sid[:min(len(sid), 8)] }
 
 // writeAdmin answers v as JSON; names' direction and control characters go
 // as \u escapes (the same strings to a JSON reader, harmless in a terminal).

@@ -10,6 +10,7 @@ import (
 	"github.com/smsgate/caddy-smsgate/audit"
 	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/session"
+	"github.com/smsgate/caddy-smsgate/signin"
 	"github.com/smsgate/caddy-smsgate/words"
 )
 
@@ -43,21 +44,23 @@ type unlistedEnd struct {
 	Used  []string `json:"invites_used,omitempty"`
 }
 
-func newUnlistedEnd(u session.Unlisted, ended session.MintedEnd) unlistedEnd {
-	return unlistedEnd{Unlisted: u, Ended: strconv.Itoa(ended.Ended), Used: ended.Used}
+func newUnlistedEnd(ended signin.Ended) unlistedEnd {
+	if ended.Unlisted.Count == 0 {
+		return unlistedEnd{Unlisted: ended.Unlisted}
+	}
+	return unlistedEnd{Unlisted: ended.Unlisted, Ended: strconv.Itoa(ended.Minted.Ended), Used: ended.Minted.Used}
 }
 
 // endedField is the audit's fields of how many invites out ended, and
-// who used one, where it says.
+// who used one, where it says (a reset's, a revoke's, a removal's: the
+// ends of sessions are signin's, audited there).
 func endedField(out any) []zap.Field {
 	var ended string
 	var used []string
 	switch a := out.(type) {
-	case map[string]any:
+	case map[string]any: // a device's removal's, a reset's, a revoke's
 		ended, _ = a[InvitesEnded].(string)
 		used, _ = a[InvitesUsed].([]string)
-	case unlistedEnd:
-		ended, used = a.Ended, a.Used
 	}
 	n, err := strconv.Atoi(ended)
 	if err != nil {

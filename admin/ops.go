@@ -91,6 +91,9 @@ type Request struct {
 	// by is the admin at the console who asks (Site.Change): an invite
 	// she mints is hers, and ends with her (enrollment.NewInviteBy).
 	by string
+	// audit, Site.Change's, is where signin's ends audit (nil: the CLI
+	// on a stopped Caddy's store audits nothing).
+	audit signin.Auditor
 }
 
 // check is what the admin's tools refuse before a change to a user, the
@@ -248,27 +251,19 @@ func adminOp(ctx context.Context, svc *enrollment.Admin, tell *signin.Service, l
 			return nil, cmp.Or(err, noSuchUser(req.User))
 		}
 		return mintedAnswer(map[string]any{"revoked": req.User}, ended), nil
-	case "sessions/end":
-		info, err := session.End(ctx, svc.Store, req.Realm, req.User, req.ID, svc.Now())
+	case "sessions/end", "sessions/end-unlisted":
+		// signin decides what ends with them (the invites minted through
+		// them, attack36 F3), and audits it with the admin who asked.
+		ends := signin.Ends{Store: svc.Store, Realm: req.Realm, Now: svc.Now, Logger: logger, Audit: req.audit}
+		if op == "sessions/end-unlisted" {
+			ended, err := ends.EndUnlisted(ctx, req.User, req.by)
+			return newUnlistedEnd(ended), err
+		}
+		ended, err := ends.EndSession(ctx, req.User, req.ID, req.by)
 		if errors.Is(err, session.ErrNoSession) {
 			return nil, &adminError{http.StatusNotFound, words.Newf("console.no_session", "user", textsafe.Escape(req.User))}
 		}
-		if err != nil {
-			return nil, err
-		}
-		// An admin's: the invites she minted through it end too (attack36 F3).
-		ended, err := session.EndMintedOf(ctx, svc.Store, req.Realm, req.User, svc.Now(), logger, session.MintedIn(info.SID, info.Where.Trust))
-		return mintedAnswer(map[string]any{"ended": req.ID}, ended), err
-	case "sessions/end-unlisted":
-		var ended session.MintedEnd // its record goes once they end: a retry ends them (review37 F2)
-		u, err := session.EndUnlistedWith(ctx, svc.Store, req.Realm, req.User, svc.Now(), func(u session.Unlisted) (err error) {
-			ended, err = session.EndMintedOf(ctx, svc.Store, req.Realm, req.User, svc.Now(), logger, session.MintedOfUnlisted(u))
-			return err
-		})
-		if u.Count == 0 {
-			return unlistedEnd{Unlisted: u}, err
-		}
-		return newUnlistedEnd(u, ended), err
+		return mintedAnswer(map[string]any{"ended": req.ID}, ended.Minted), err
 	case "invites":
 		ttl := defaultInviteTTL
 		if req.TTL != "" {

@@ -1,6 +1,7 @@
 package docs
 
 import (
+	"go/ast"
 	"go/parser"
 	"go/token"
 	"os"
@@ -57,5 +58,40 @@ func TestRoomsKeepToTheirJobs(t *testing.T) {
 				t.Errorf("%s imports %s: only store knows a database", f.Rel, p)
 			}
 		}
+	}
+}
+
+// TestTheGlueEndsNoInvites (#23): whether an end also ends the console
+// invites minted through what it ended is signin's decision (signin.Ends,
+// phones.go, minted.go, provisioned.go), made once for the pages, the
+// console and the admin's tools: no file of the glue ends an admin's
+// invites itself (session.EndMinted, EndMintedOf) nor picks which
+// (session.MintedIn, MintedOf…, MintedUntil).
+func TestTheGlueEndsNoInvites(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join(harness.Root(t), "docs/ARCHITECTURE.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(raw), "TestTheGlueEndsNoInvites") {
+		t.Error("docs/ARCHITECTURE.md no longer names this rule: change this test with it")
+	}
+	others := []string{"bench", "cmd", "browser", "internal/harness", "internal/fakes", "internal/sitetest", "store/storetest"}
+	for _, f := range harness.GoFiles(t, token.NewFileSet(), 0, others...) {
+		room := strings.Split(f.Rel, "/")[0]
+		if room != "caddymodule" && room != "pages" && room != "admin" {
+			continue
+		}
+		ast.Inspect(f.File, func(n ast.Node) bool {
+			sel, ok := n.(*ast.SelectorExpr)
+			if !ok {
+				return true
+			}
+			if pkg, _ := sel.X.(*ast.Ident); pkg != nil && pkg.Name == "session" &&
+				(strings.HasPrefix(sel.Sel.Name, "EndMinted") || strings.HasPrefix(sel.Sel.Name, "MintedIn") ||
+					strings.HasPrefix(sel.Sel.Name, "MintedOf") || sel.Sel.Name == "MintedUntil") {
+				t.Errorf("%s names session.%s: the glue renders signin's ends (signin.Ends), it does not decide what they end", f.Rel, sel.Sel.Name)
+			}
+			return true
+		})
 	}
 }

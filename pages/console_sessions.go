@@ -5,9 +5,9 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/smsgate/caddy-smsgate/admin"
 	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/internal/textsafe"
+	"github.com/smsgate/caddy-smsgate/signin"
 )
 
 // The console's list of a user's sessions (admin/user): when, how and
@@ -53,7 +53,7 @@ func (p *Pages) sessionViews(req *request, user, this string) ([]sessionView, er
 		if s.Where.Host != "" {
 			where = p.Words.T(req.lang, "{browser}, at {host}", "browser", where, "host", textsafe.Escape(s.Where.Host))
 		}
-		views[i] = sessionView{SID: s.SID, Short: admin.ShortSID(s.SID), Signed: s.Issued.In(loc).Format(format), Expires: s.Expires.In(loc).Format(format),
+		views[i] = sessionView{SID: s.SID, Short: signin.ShortSID(s.SID), Signed: s.Issued.In(loc).Format(format), Expires: s.Expires.In(loc).Format(format),
 			How: strings.Join(how, " + "), Where: where, Trusted: s.Trusted, This: s.SID == this}
 	}
 	return views, nil

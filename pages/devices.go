@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/smsgate/caddy-smsgate/audit"
 	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/phone"
@@ -231,13 +230,11 @@ func (p *Pages) sweeping(req *request, cl *session.Claims, action string) {
 	ctx, user := req.r.Context(), cl.Subject
 	switch action {
 	case "signout-all":
-		ended, err := p.signOutEverywhere(ctx, req.realm, user)
-		if err != nil {
+		if _, err := p.ends(req).SignOutEverywhere(ctx, user); err != nil {
 			p.Logger.Error("signing out everywhere", zap.Error(err))
 			p.unavailable(req)
 			return
 		}
-		p.Audit("signed_out_everywhere", user, "", zap.Int("invites_ended", ended.Ended), audit.Users("invites_used", ended.Used))
 		p.setCookie(req.w, req.r, TrustCookie, "", p.PathPrefix, -1)
 		p.signedOutHere(req, pageData{})
 	case "recovery":

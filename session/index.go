@@ -214,13 +214,27 @@ func listed(ctx context.Context, st store.Store, realm, user string, now time.Ti
 // after the trust had ended answered ErrNoSession, and the browsers of
 // the sessions not yet marked stayed known: TestARetriedEndFinishesTheJob.)
 func End(ctx context.Context, st store.Store, realm, user, sid string, now time.Time) (*Info, error) {
+	return EndWith(ctx, st, realm, user, sid, now, nil)
+}
+
+// EndWith is End that runs endInvites (the end of the console invites
+// minted through the sessions it ended: signin's, MintedIn) once they
+// have ended, before they leave user's index: where it fails, the session
+// stays in the index, ended (Sessions leaves it out), and an end of it
+// asked again finds it there by its own revocation and runs endInvites
+// again (ends38: the retry answered ErrNoSession, and the invites minted
+// through it stayed live). nil: none to end.
+func EndWith(ctx context.Context, st store.Store, realm, user, sid string, now time.Time, endInvites func(Info) error) (*Info, error) {
 	list, err := unended(ctx, st, realm, user, now)
 	if err != nil {
 		return nil, err
 	}
 	i := slices.IndexFunc(list, func(s Info) bool { return s.SID == sid })
 	if sid == "" || i < 0 {
-		return nil, ErrNoSession
+		if sid == "" || endInvites == nil {
+			return nil, ErrNoSession
+		}
+		return endedAgain(ctx, st, realm, user, sid, now, endInvites)
 	}
 	ended := list[i]
 	// Its trust ends first (endTrusts), as logout ends the browser's
@@ -250,9 +264,15 @@ func End(ctx context.Context, st store.Store, realm, user, sid string, now time.
 	// The session named last: its revocation is what a retry looks for.
 	list = append(slices.DeleteFunc(list, func(s Info) bool { return s.SID == sid }), ended)
 	ends := func(s Info) bool { return s.SID == sid || endsTrust(trusts, s) }
-	if err := endListed(ctx, st, realm, user, list, now, ends); err != nil {
+	if err := revokeListed(ctx, st, realm, list, now, ends); err != nil {
 		return nil, err
 	}
+	if endInvites != nil {
+		if err := endInvites(ended); err != nil {
+			return nil, err
+		}
+	}
+	dropSessions(ctx, st, realm, user, now, ends)
 	return &ended, nil
 }
 
@@ -268,6 +288,16 @@ func endsTrust(ended []string, s Info) bool {
 // and its own end and announcement for a gate of the release before,
 // which reads none either (TestADevicesListedSessionsKeepTheirOwnEnds).
 func endListed(ctx context.Context, st store.Store, realm, user string, list []Info, now time.Time, ends func(Info) bool) error {
+	if err := revokeListed(ctx, st, realm, list, now, ends); err != nil {
+		return err
+	}
+	dropSessions(ctx, st, realm, user, now, ends)
+	return nil
+}
+
+// revokeListed is endListed but for the index: the sessions of list that
+// ends picks, ended one by one.
+func revokeListed(ctx context.Context, st store.Store, realm string, list []Info, now time.Time, ends func(Info) bool) error {
 	for _, s := range list {
 		if !ends(s) {
 			continue
@@ -284,7 +314,6 @@ func endListed(ctx context.Context, st store.Store, realm, user string, list []I
 			return err
 		}
 	}
-	dropSessions(ctx, st, realm, user, now, ends)
 	return nil
 }
 

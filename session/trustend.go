@@ -56,14 +56,15 @@ func endTrusts(ctx context.Context, st store.Store, realm, user string, ids []st
 	return ended, nil
 }
 
-// EndTrust ends user's trust id (the devices page's "Stop trusting") with
-// every session it gave or whose sign-in made it (endTrusts), as the
-// admin's end of one of its sessions does: a browser the user stopped
-// trusting (a thief's, or one holding a copy of the trust's cookie) is
-// signed out, not left its session until it expires. Only a trust of
-// user's own record ends: another user's ID names none. It reports
-// whether one ended.
-func (m *Manager) EndTrust(ctx context.Context, user, id string) (bool, error) {
-	ended, err := endTrusts(ctx, m.store, m.realm, user, nil, func(tb TrustedBrowser) bool { return tb.ID == id }, m.now())
+// EndTrust ends user's trust id (the devices page's "Stop trusting":
+// signin.Ends.EndTrust, which ends the invites minted in its sessions
+// too) with every session it gave or whose sign-in made it (endTrusts),
+// as the admin's end of one of its sessions does: a browser the user
+// stopped trusting (a thief's, or one holding a copy of the trust's
+// cookie) is signed out, not left its session until it expires. Only a
+// trust of user's own record ends: another user's ID names none. It
+// reports whether one ended.
+func EndTrust(ctx context.Context, st store.Store, realm, user, id string, now time.Time) (bool, error) {
+	ended, err := endTrusts(ctx, st, realm, user, nil, func(tb TrustedBrowser) bool { return tb.ID == id }, now)
 	return len(ended) > 0, err
 }

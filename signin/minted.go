@@ -17,6 +17,12 @@ func MintedFields(m session.MintedEnd) []zap.Field {
 	if m.Ended == 0 && len(m.Used) == 0 {
 		return nil
 	}
+	return countedFields(m)
+}
+
+// countedFields is MintedFields where none ended too (invites_ended 0):
+// the admin's ends, whose answer counts them always.
+func countedFields(m session.MintedEnd) []zap.Field {
 	fields := []zap.Field{zap.Int("invites_ended", m.Ended)}
 	if len(m.Used) > 0 {
 		fields = append(fields, audit.Users("invites_used", m.Used))
