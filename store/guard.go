@@ -35,7 +35,8 @@ import (
 // pipeline (guardBatch: no round trip more), all written where the
 // records hold, none where one changed; a batch with a Take, or on a
 // Cluster over several slots, one write after another through the
-// store's methods. On a Redis Cluster the guard's records and the
+// store's methods (so too where the script is refused TRYAGAIN: its
+// slot mid-move). On a Redis Cluster the guard's records and the
 // write's are in different slots (no hash tag in their keys; a session's
 // and a trust's ends are named by their IDs), which no script holds
 // together: the records are read side by side in one round trip just

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -249,6 +250,14 @@ func (r *Redis) DoBatch(ctx context.Context, ops []*Op) {
 		}
 	}
 	r.settleClaims(ctx, split)
+	var madeAlone []*Op
+	if step != nil && redis.IsTryAgainError(step.Err) {
+		// The same on a guarded batch's script (nothing written): its
+		// writes made alone, each guarded as on a Cluster's several slots
+		// (guarded: checkThenClaim), each with its own lasting wait.
+		madeAlone, step = step.writes, nil
+		r.runAlone(ctx, madeAlone)
+	}
 	if step != nil {
 		settleGuardedBatch(g, step)
 	}
@@ -258,7 +267,7 @@ func (r *Redis) DoBatch(ctx context.Context, ops []*Op) {
 	var written []*Op
 	var keys []string
 	for _, op := range ops {
-		if op.kind != opGet && op.kind != opCounter && op.Err == nil {
+		if op.kind != opGet && op.kind != opCounter && op.Err == nil && !slices.Contains(madeAlone, op) {
 			written, keys = append(written, op), op.appendKeys(keys)
 		}
 	}
