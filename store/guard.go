@@ -65,10 +65,11 @@ type preparingKey struct{}
 
 // Preparing marks the writes made with ctx as a change's preparations,
 // made before the write that changes what the user holds (a removal's
-// tombstone and owed notice, a reset's revocation): guarded, they are
-// checked as that write is but spend no guard, so the write that makes
-// the change is checked too. Before, the tombstone spent it, and a
-// revocation landing after it let the removal through (review36b F2).
+// tombstone and owed notice, a reset's revocation, a passkey's credential
+// claim): guarded, they are checked as that write is but spend no guard,
+// so the write that makes the change is checked too. Before, the
+// tombstone spent it, and a revocation landing after it let the removal
+// through (review36b F2); the claim, the passkey's listing (guard38).
 func Preparing(ctx context.Context) context.Context {
 	return context.WithValue(ctx, preparingKey{}, true)
 }
