@@ -3,7 +3,9 @@ package store
 import (
 	"context"
 	"errors"
+	"strconv"
 	"testing"
+	"time"
 )
 
 // TestAGuardedBatchOnAMovingSlot (guard38): on a Redis Cluster, a guarded
@@ -132,5 +134,59 @@ func TestAGuardedBatchOnAMovingSlot(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestATryAgainInABatchMakesNothingTwice (guard38): go-redis re-sends
+// every command of a node's share of a Cluster pipeline whose first
+// command answered TRYAGAIN (a claim's one script on a slot mid-move,
+// some of its keys at neither master), up to its MaxRedirects: the
+// commands after it, made already, were made again — an INCR beside such
+// a claim counted 4, and a swap made twice reads its own write and says
+// it lost. Now a multi-key script of a Cluster's batch goes after a read
+// of its own first key (its slot's node's share never begins with it):
+// its TRYAGAIN is its own (made in turn: claimInTurn), the rest made once.
+func TestATryAgainInABatchMakesNothingTwice(t *testing.T) {
+	t.Parallel()
+	bg := context.Background()
+	c, r := onReplicatedCluster(t)
+	tag := "{" + tagFor(slotOf(r.key("twice"))) + "}"
+	old, to := elsewhere(t, c, r, tag+"a")
+	if err := r.Put(bg, tag+"a", []byte("old"), 0); err != nil {
+		t.Fatal(err)
+	}
+	// Records of other slots at the same master: a counter, a swap's.
+	var same []string
+	for i := 0; len(same) < 2; i++ {
+		k := "beside-" + strconv.Itoa(i)
+		if at, _ := elsewhere(t, c, r, k); at.Options().Addr == old.Options().Addr && slotOf(r.key(k)) != slotOf(r.key(tag+"a")) {
+			same = append(same, k)
+		}
+	}
+	if err := r.Put(bg, same[1], []byte("old"), 0); err != nil {
+		t.Fatal(err)
+	}
+	c.Migrate(slotOf(r.key(tag+"a")), to) // tag+"b" at neither: TRYAGAIN
+	var reads Batch
+	a, sw := reads.Get(tag+"a"), reads.Get(same[1])
+	if err := Do(bg, r, &reads); err != nil {
+		t.Fatal(err)
+	}
+	var b Batch
+	claim := b.Claim(Swap{Key: tag + "a", Read: a, Value: []byte("new")}, Swap{Key: tag + "b", Read: &Op{Err: ErrNotFound}, Value: []byte("new")})
+	n := b.Incr(same[0], time.Hour)
+	swap := b.Swap(same[1], sw, []byte("new"), 0)
+	if err := Do(bg, r, &b); err != nil {
+		t.Fatal(err)
+	}
+	got, err := r.Counter(bg, same[0])
+	if err != nil || got != 1 || n.N != 1 {
+		t.Errorf("an INCR beside a claim refused TRYAGAIN: answered %d, counted %d (%v), want 1", n.N, got, err)
+	}
+	if !swap.OK {
+		t.Errorf("a swap beside a claim refused TRYAGAIN, made: answered lost")
+	}
+	if !claim.OK || claim.Err != nil {
+		t.Errorf("the claim refused TRYAGAIN, made in turn: %v %v", claim.OK, claim.Err)
 	}
 }

@@ -230,8 +230,12 @@ func (r *Redis) DoBatch(ctx context.Context, ops []*Op) {
 	}
 	sent, split := r.sendable(run)
 	cmds := make([]redis.Cmder, len(sent))
+	_, cluster := r.client.(*redis.ClusterClient)
 	_, _ = r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, op := range sent {
+			if cluster && op.severalKeys() { // never first on its node (severalKeys)
+				p.Get(ctx, r.key(op.parts[0].key))
+			}
 			cmds[i] = r.send(ctx, p, op, false)
 		}
 		return nil
