@@ -248,7 +248,7 @@ func (r *Redis) DoBatch(ctx context.Context, ops []*Op) {
 		}
 		if op.kind == opClaim && redis.IsTryAgainError(op.Err) {
 			// A Cluster's slot midway through a move, its records split
-			// between the two masters (TRYAGAIN, past go-redis's tries):
+			// between the two masters (TRYAGAIN, not tried again: severalKeys):
 			// made in turn, as a claim over several slots is.
 			op.OK, op.Err = claimInTurn(ctx, r, op.parts)
 		}
