@@ -194,7 +194,11 @@ func (s *Devices) FinishPasskey(ctx context.Context, realm, user, flow, lang str
 	if err != nil {
 		return "", ErrPasskey
 	}
-	if err := s.claimCredential(ctx, realm, user, cred.ID, u.creds); err != nil {
+	// The claim prepares the change, the list's write makes it: checked
+	// against the guard, it spends none (store.Preparing), so a revocation
+	// landing after it refuses the list's write (before, the passkey was
+	// listed until the re-check after the write undid it).
+	if err := s.claimCredential(store.Preparing(ctx), realm, user, cred.ID, u.creds); err != nil {
 		return "", err
 	}
 	raw, err := json.Marshal(cred)

@@ -35,7 +35,8 @@ import (
 // pipeline (guardBatch: no round trip more), all written where the
 // records hold, none where one changed; a batch with a Take, or on a
 // Cluster over several slots, one write after another through the
-// store's methods. On a Redis Cluster the guard's records and the
+// store's methods (so too where the script is refused TRYAGAIN: its
+// slot mid-move). On a Redis Cluster the guard's records and the
 // write's are in different slots (no hash tag in their keys; a session's
 // and a trust's ends are named by their IDs), which no script holds
 // together: the records are read side by side in one round trip just
@@ -64,10 +65,11 @@ type preparingKey struct{}
 
 // Preparing marks the writes made with ctx as a change's preparations,
 // made before the write that changes what the user holds (a removal's
-// tombstone and owed notice, a reset's revocation): guarded, they are
-// checked as that write is but spend no guard, so the write that makes
-// the change is checked too. Before, the tombstone spent it, and a
-// revocation landing after it let the removal through (review36b F2).
+// tombstone and owed notice, a reset's revocation, a passkey's credential
+// claim): guarded, they are checked as that write is but spend no guard,
+// so the write that makes the change is checked too. Before, the
+// tombstone spent it, and a revocation landing after it let the removal
+// through (review36b F2); the claim, the passkey's listing (guard38).
 func Preparing(ctx context.Context) context.Context {
 	return context.WithValue(ctx, preparingKey{}, true)
 }

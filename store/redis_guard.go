@@ -67,9 +67,14 @@ func (r *Redis) guarded(ctx context.Context, g *Guard, writes ...*Op) (bool, err
 	}
 	bare := WithGuard(ctx, nil) // the claim's own calls are not guarded again
 	op := &Op{kind: opClaim, parts: parts}
-	if r.inOneStep(op) {
+	oneStep := r.inOneStep(op)
+	if oneStep {
 		r.one(bare, op)
-	} else {
+	}
+	if !oneStep || redis.IsTryAgainError(op.Err) {
+		// Over several slots, or one mid-move, its records split between
+		// two masters (TRYAGAIN, past go-redis's tries: the script was not
+		// run): checked, then written in turn.
 		op.OK, op.Err = r.checkThenClaim(bare, parts)
 	}
 	if op.Err == nil && !op.OK {

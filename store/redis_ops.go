@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -229,8 +230,12 @@ func (r *Redis) DoBatch(ctx context.Context, ops []*Op) {
 	}
 	sent, split := r.sendable(run)
 	cmds := make([]redis.Cmder, len(sent))
+	_, cluster := r.client.(*redis.ClusterClient)
 	_, _ = r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, op := range sent {
+			if cluster && op.severalKeys() { // never first on its node (severalKeys)
+				p.Get(ctx, r.key(op.parts[0].key))
+			}
 			cmds[i] = r.send(ctx, p, op, false)
 		}
 		return nil
@@ -243,12 +248,20 @@ func (r *Redis) DoBatch(ctx context.Context, ops []*Op) {
 		}
 		if op.kind == opClaim && redis.IsTryAgainError(op.Err) {
 			// A Cluster's slot midway through a move, its records split
-			// between the two masters (TRYAGAIN, past go-redis's tries):
+			// between the two masters (TRYAGAIN, not tried again: severalKeys):
 			// made in turn, as a claim over several slots is.
 			op.OK, op.Err = claimInTurn(ctx, r, op.parts)
 		}
 	}
 	r.settleClaims(ctx, split)
+	var madeAlone []*Op
+	if step != nil && redis.IsTryAgainError(step.Err) {
+		// The same on a guarded batch's script (nothing written): its
+		// writes made alone, each guarded as on a Cluster's several slots
+		// (guarded: checkThenClaim), each with its own lasting wait.
+		madeAlone, step = step.writes, nil
+		r.runAlone(ctx, madeAlone)
+	}
 	if step != nil {
 		settleGuardedBatch(g, step)
 	}
@@ -258,7 +271,7 @@ func (r *Redis) DoBatch(ctx context.Context, ops []*Op) {
 	var written []*Op
 	var keys []string
 	for _, op := range ops {
-		if op.kind != opGet && op.kind != opCounter && op.Err == nil {
+		if op.kind != opGet && op.kind != opCounter && op.Err == nil && !slices.Contains(madeAlone, op) {
 			written, keys = append(written, op), op.appendKeys(keys)
 		}
 	}
