@@ -116,3 +116,48 @@ func TestAReTrustOfThePreviousReleasesTrust(t *testing.T) {
 		expectTrusted(t, m, 2, renewed)
 	})
 }
+
+// TestEndUnlistedReachesARetrustedBrowser (attack38 F1), on Badger and a
+// real Redis: a session of alice's trusted browser is pushed off her list
+// by 20 newer ones; the browser is then trusted again (a step-up with
+// "remember") and signs in. The admin's end of the sessions pushed off
+// the list ends their trust, so the browser's trust as renewed, and the
+// session signed since by it. (Before, the re-trust's new ID was not the
+// one the unlisted record named: both stayed.)
+func TestEndUnlistedReachesARetrustedBrowser(t *testing.T) {
+	t.Parallel()
+	storetest.OnBadgerAndRedis(t, func(t *testing.T, st store.Store) {
+		ctx := context.Background()
+		now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+		m, _ := gatesOn(t, st, &now)
+		_, id := retrust(t, m, &now, "")
+		list, _ := m.TrustedBrowsers(ctx, "alice")
+		if _, _, err := m.IssueTrusted(ctx, Began{}, "alice", &list[0], Where{Trust: id}); err != nil {
+			t.Fatal(err)
+		}
+		for range MaxListed {
+			now = now.Add(time.Second)
+			if _, _, err := m.IssueBegun(ctx, Began{}, "alice", []factor.AMR{factor.AMRSMS}, Where{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if u, err := UnlistedSessions(ctx, st, "example.com", "alice", now); err != nil || u.Count != 1 || len(u.Trusts) != 1 {
+			t.Fatalf("pushed off the list: %+v, %v; want the trust's session", u, err)
+		}
+		token, same := retrust(t, m, &now, id)
+		list, _ = m.TrustedBrowsers(ctx, "alice")
+		session, _, err := m.IssueTrusted(ctx, Began{}, "alice", &list[0], Where{Trust: same})
+		if err != nil {
+			t.Fatal(err)
+		}
+		now = now.Add(time.Second)
+		if _, err := EndUnlisted(ctx, st, "example.com", "alice", now); err != nil {
+			t.Fatal(err)
+		}
+		m.FlushCache()
+		if m.Uncached(ctx, session) != nil {
+			t.Error("the session the re-trusted browser signed after end-unlisted")
+		}
+		expectTrusted(t, m, 0, map[string]error{token: ErrNotTrusted})
+	})
+}
