@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"time"
 
@@ -99,10 +100,20 @@ func (m *Manager) trustKeys() *Keys {
 // a sign-in that began at b (zero: now; its token is issued then, see
 // Began), and returns the cookie's token and the trust. replaces is the
 // ID of a trust of user's that this browser holds ("" for none): its
-// cookie gives way to the new one's, so it ends in the same atomic step
-// (no trust left that no browser holds, listed on the devices page and
-// taking a place among MaxTrusted); if the new trust cannot be written,
-// the old one stays.
+// cookie gives way to the new one's, so the new one takes its place in
+// the same atomic step (no trust left that no browser holds, listed on
+// the devices page and taking a place among MaxTrusted); if the new trust
+// cannot be written, the old one stays.
+//
+// A re-trust keeps the ID of the trust it replaces (attack38 F1): the
+// sessions that trust signed in or made, the console invites minted in
+// them and the devices page's row all name it, so "Stop trusting" (of the
+// row she saw before, too), the console's end of a session and
+// end-unlisted reach everything the browser's trusts ever named, and two
+// tabs of one browser re-trusting at once leave one trust. The previous
+// token of the trust, and a copy of it, are refused from then on
+// (Trusted: issued before the trust's Issued); a replaced ID no longer
+// listed (ended meanwhile: its end marks stay) is not taken again.
 func (m *Manager) Trust(ctx context.Context, b Began, user, replaces, known string, where Where, device string, amr []factor.AMR, authTime int64, lifetime time.Duration) (string, *TrustedBrowser, error) {
 	now := m.now().UTC()
 	if b.at.IsZero() {
@@ -110,10 +121,13 @@ func (m *Manager) Trust(ctx context.Context, b Began, user, replaces, known stri
 	}
 	iat := jwt.NewNumericDate(b.at).UTC() // as the token says it
 	where = where.bounded()
-	tb := TrustedBrowser{ID: rand.Text()[:16], Browser: where.Browser, System: where.System, Created: now, Expires: now.Add(lifetime), AuthTime: authTime, AMR: amr, Known: known, Prefixed: true, Issued: iat, Device: &device}
+	fresh := rand.Text()[:16]
+	tb := TrustedBrowser{Browser: where.Browser, System: where.System, Created: now, Expires: now.Add(lifetime), AuthTime: authTime, AMR: amr, Known: known, Prefixed: true, Issued: iat, Device: &device}
 	err := m.editTrusted(store.Lasting(ctx), user, func(list []TrustedBrowser) []TrustedBrowser {
-		if replaces != "" {
-			list = slices.DeleteFunc(list, func(old TrustedBrowser) bool { return old.ID == replaces })
+		tb.ID = fresh // again at each try
+		if i := slices.IndexFunc(list, func(old TrustedBrowser) bool { return replaces != "" && old.ID == replaces }); i >= 0 {
+			tb.ID = replaces
+			list = slices.Delete(list, i, i+1)
 		}
 		list = append(list, tb)
 		return list[max(0, len(list)-MaxTrusted):]
@@ -126,9 +140,11 @@ func (m *Manager) Trust(ctx context.Context, b Began, user, replaces, known stri
 }
 
 // Trusted checks a trust token: its signature, realm and expiry, that its
-// record is still there, and that no sign-out everywhere or reset came
-// after it, and that the config still gives its user the number that
-// earned it, if a config's phone did (CheckNumbers). It returns the trust.
+// record is still there and was not re-trusted since the token was issued
+// (Trust: the browser's token before, or a copy of it), that no sign-out
+// everywhere or reset came after it, and that the config still gives its
+// user the number that earned it, if a config's phone did (CheckNumbers).
+// It returns the trust.
 func (m *Manager) Trusted(ctx context.Context, token string) (string, *TrustedBrowser, error) {
 	cl, ok := m.trustClaims(token)
 	if !ok {
@@ -148,6 +164,9 @@ func (m *Manager) Trusted(ctx context.Context, token string) (string, *TrustedBr
 	for i := range list {
 		if list[i].ID != cl.SID {
 			continue
+		}
+		if !list[i].Issued.IsZero() && (cl.IssuedAt == nil || cl.IssuedAt.Before(list[i].Issued)) {
+			return "", nil, ErrNotTrusted // its browser re-trusted since (Trust): this token was given up
 		}
 		if !m.NumberGiven(cl.Subject, list[i].Device) {
 			return "", nil, ErrNumberNotGiven
@@ -296,12 +315,9 @@ func editTrusted(ctx context.Context, st store.Store, realm, user string, now ti
 				return nil, 0, err
 			}
 		}
-		was := make([]string, len(list))
-		for i, tb := range list {
-			was[i] = tb.ID
-		}
+		was := slices.Clone(list) // a re-trust keeps its ID (Trust): the trusts are compared whole
 		list = edit(list)
-		if slices.EqualFunc(was, list, func(id string, tb TrustedBrowser) bool { return id == tb.ID }) {
+		if slices.EqualFunc(was, list, func(a, b TrustedBrowser) bool { return reflect.DeepEqual(a, b) }) {
 			return nil, 0, store.ErrUnchanged // nothing ended or made (a sign-out's): no write to wait for
 		}
 		if len(list) == 0 {

@@ -74,7 +74,8 @@ func TestTrust(t *testing.T) {
 }
 
 // TestTrustReplaces: a trust made in place of another (the browser's,
-// given up with its cookie) ends that one in the same step, and no other.
+// given up with its cookie), a second later or more, takes its place in
+// the same step (its ID: TestAReTrustKeepsTheTrustsID), and no other's.
 func TestTrustReplaces(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -82,6 +83,7 @@ func TestTrustReplaces(t *testing.T) {
 	m, _ := newManager(t, "HS256", &now)
 	other, _, _ := m.Trust(ctx, Began{}, "alice", "", "", Where{Browser: "Safari", System: "iOS"}, "", []factor.AMR{factor.AMRSMS}, now.Unix(), time.Hour)
 	old, tb, _ := m.Trust(ctx, Began{}, "alice", "", "", Where{Browser: "Firefox", System: "Linux"}, "", []factor.AMR{factor.AMRSMS}, now.Unix(), time.Hour)
+	now = now.Add(time.Second)
 	again, _, err := m.Trust(ctx, Began{}, "alice", tb.ID, "", Where{Browser: "Firefox", System: "Linux"}, "", []factor.AMR{factor.AMRSMS}, now.Unix(), time.Hour)
 	if err != nil {
 		t.Fatal(err)
