@@ -55,6 +55,7 @@ func (l *lostAnswer) Put(ctx context.Context, key string, value []byte, ttl time
 // not done: it cannot tell this case from a raced mint whose other link was
 // handed out, which the new mint's record would then kill (review28).
 func TestBothMintsRefusedAreToldTheTruth(t *testing.T) {
+	t.Parallel()
 	on := raceStores(t)
 	on("Lost/", func(t *testing.T, st store.Store) {
 		l := &lostAnswer{Store: st, both: make(chan struct{})}

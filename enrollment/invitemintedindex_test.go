@@ -32,6 +32,7 @@ func mintedAdmin(st store.Store, logger *zap.Logger) *enrollment.Admin {
 // succeeds, and a mint logs it and starts it again; the next end ends
 // the invite that mint indexed. On Badger and Redis.
 func TestAnUnreadableMintedIndexIsMended(t *testing.T) {
+	t.Parallel()
 	storetest.OnBadgerAndRedis(t, func(t *testing.T, st store.Store) {
 		ctx := context.Background()
 		core, logs := observer.New(zap.InfoLevel)
@@ -78,6 +79,7 @@ func TestAnUnreadableMintedIndexIsMended(t *testing.T) {
 // used (endkeys.InviteSpent) or replaced (the user's newest names another)
 // leave; while all are open, the mint is refused. On Badger and Redis.
 func TestTheCapCountsOnlyOpenInvites(t *testing.T) {
+	t.Parallel()
 	storetest.OnBadgerAndRedis(t, func(t *testing.T, st store.Store) {
 		ctx := context.Background()
 		adm := mintedAdmin(st, nil)

@@ -25,6 +25,7 @@ import (
 // open, and ends with her), stay. Before, every one counted until it
 // expired (a week here, up to 30 days). On Badger and Redis.
 func TestAMintThatDiedPendingLeavesTheCap(t *testing.T) {
+	t.Parallel()
 	storetest.OnBadgerAndRedis(t, func(t *testing.T, st store.Store) {
 		ctx := context.Background()
 		now := time.Now()

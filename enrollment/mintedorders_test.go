@@ -114,6 +114,7 @@ func liveAfterHerEnd(t *testing.T, st store.Store, adm *enrollment.Admin, token 
 // that mal's newest, read after, does not name. Failed without the fix
 // (B live after her end), on Badger and Redis.
 func TestTheMintFinishingLastKeepsTheLiveMintIndexed(t *testing.T) {
+	t.Parallel()
 	storetest.OnBadgerAndRedis(t, func(t *testing.T, st store.Store) {
 		hold := holdMint(st, "update", "invites-minted/", 2) // A's finish
 		adm := mintedAdmin(hold, nil)
@@ -144,6 +145,7 @@ func TestTheMintFinishingLastKeepsTheLiveMintIndexed(t *testing.T) {
 // stays. Failed without the fix (A live after her end), on Badger and
 // Redis.
 func TestTheMintFinishingFirstKeepsTheMintInFlight(t *testing.T) {
+	t.Parallel()
 	storetest.OnBadgerAndRedis(t, func(t *testing.T, st store.Store) {
 		hold := holdMint(st, "put", "invite/", 1) // A's invite
 		adm := mintedAdmin(hold, nil)
@@ -165,6 +167,7 @@ func TestTheMintFinishingFirstKeepsTheMintInFlight(t *testing.T) {
 // open; a closed one (u0's, replaced) still makes room. Failed without
 // the fix (mal's newest live after her end), on Badger and Redis.
 func TestAMintAtTheCapKeepsAMintInFlight(t *testing.T) {
+	t.Parallel()
 	storetest.OnBadgerAndRedis(t, func(t *testing.T, st store.Store) {
 		ctx := context.Background()
 		hold := holdMint(st, "put", "invite/", 1) // mal's second, indexed
@@ -201,6 +204,7 @@ func TestAMintAtTheCapKeepsAMintInFlight(t *testing.T) {
 // and by a removal of a device of hers (which ends them: a thief's phone
 // may have minted them), on Badger and Redis.
 func TestAnIndexOfThePreviousReleaseIsRead(t *testing.T) {
+	t.Parallel()
 	storetest.OnBadgerAndRedis(t, func(t *testing.T, st store.Store) {
 		ctx := context.Background()
 		adm := mintedAdmin(st, nil)

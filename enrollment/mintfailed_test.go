@@ -42,6 +42,7 @@ func (s *failInvite) Put(ctx context.Context, key string, value []byte, ttl time
 // cap is made. Failed without the fix (her mint at the cap refused), on
 // Badger and Redis.
 func TestAMintWhoseInviteFailedLeavesNoEntry(t *testing.T) {
+	t.Parallel()
 	storetest.OnBadgerAndRedis(t, func(t *testing.T, st store.Store) {
 		ctx := context.Background()
 		const week = 7 * 24 * time.Hour
@@ -84,6 +85,7 @@ func TestAMintWhoseInviteFailedLeavesNoEntry(t *testing.T) {
 // entry in place (no other instance). It was marked done and counted until
 // it expired; now it goes. Failed without the fix, on Badger and Redis.
 func TestAMintWhoseInviteFailedTakesItsEntryAway(t *testing.T) {
+	t.Parallel()
 	storetest.OnBadgerAndRedis(t, func(t *testing.T, st store.Store) {
 		ctx := context.Background()
 		const week = 7 * 24 * time.Hour

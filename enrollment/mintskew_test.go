@@ -26,6 +26,7 @@ import (
 // trusted now: the mint's mintedDone puts back its entry, done, where it
 // finds none, so her end withdraws the link. On Badger and Redis.
 func TestAMintInFlightAtASkewedClockStaysIndexed(t *testing.T) {
+	t.Parallel()
 	storetest.OnBadgerAndRedis(t, func(t *testing.T, st store.Store) {
 		ctx := context.Background()
 		const week = 7 * 24 * time.Hour

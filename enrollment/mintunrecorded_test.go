@@ -63,6 +63,7 @@ func unrecordedMint(t *testing.T, st store.Store, now func() time.Time) endkeys.
 // keeps) the end writes it Withdrawn too. Failed without the fix (the
 // invite not gone, 0 ended), on Badger and Redis.
 func TestHerEndEndsAnUnrecordedMintsInvite(t *testing.T) {
+	t.Parallel()
 	for _, before := range []string{"", `{"recovery":"mark1"}`} {
 		storetest.OnBadgerAndRedis(t, func(t *testing.T, st store.Store) {
 			ctx := context.Background()
@@ -96,6 +97,7 @@ func TestHerEndEndsAnUnrecordedMintsInvite(t *testing.T) {
 // the decision (so before the fix too): past the hour's grace her mint at
 // the cap is refused while mal's invite lives, and made once it expired.
 func TestAnUnrecordedMintCountsWhileItsInviteLives(t *testing.T) {
+	t.Parallel()
 	storetest.OnBadgerAndRedis(t, func(t *testing.T, st store.Store) {
 		ctx := context.Background()
 		now := time.Now()
