@@ -263,7 +263,7 @@ func (s *Site) Change(ctx context.Context, op string, req Request, by string) (a
 	if op == "users" {
 		s.sawUsers(ctx)
 	}
-	if strings.HasPrefix(op, "sessions/") {
+	if strings.HasPrefix(op, "sessions/") || op == "reset" || op == "revoke" {
 		return out, nil // audited by signin's end (signin.Ends)
 	}
 	var fields []zap.Field

@@ -16,8 +16,8 @@ import (
 
 // InvitesEnded is the answer's count, to a reset or a revoke, of the open
 // invites the user had minted as an admin at the console that it ended
-// (session.EndMinted, attack34b): her audit event names it (endedField),
-// never a token or a link.
+// (session.EndMinted, attack34b): her audit event names it (signin's, by
+// the same name), never a token or a link.
 const InvitesEnded = "invites_ended"
 
 // InvitesUsed is the answer's list (a JSON array of names, where any) of
@@ -52,13 +52,13 @@ func newUnlistedEnd(ended signin.Ended) unlistedEnd {
 }
 
 // endedField is the audit's fields of how many invites out ended, and
-// who used one, where it says (a reset's, a revoke's, a removal's: the
-// ends of sessions are signin's, audited there).
+// who used one, where it says (a removal's: the ends of sessions, a
+// reset's and a revoke's are signin's, audited there).
 func endedField(out any) []zap.Field {
 	var ended string
 	var used []string
 	switch a := out.(type) {
-	case map[string]any: // a device's removal's, a reset's, a revoke's
+	case map[string]any: // a device's removal's
 		ended, _ = a[InvitesEnded].(string)
 		used, _ = a[InvitesUsed].([]string)
 	}

@@ -176,9 +176,10 @@ const defaultInviteTTL = 7 * 24 * time.Hour
 // (working on a stopped Caddy's store) share it. tell is the running
 // gate's sign-in, which texts the user's phones of a removal (nil on a
 // stopped Caddy: no provider is loaded); logger, Caddy's, is told of a
-// revoke's capped record (session.RevokeUser). prefix is where the gate's pages
+// revoke's capped record (signin.Ends). prefix is where the gate's pages
 // are, with the site's origin when it is known.
 func adminOp(ctx context.Context, svc *enrollment.Admin, tell *signin.Service, logger *zap.Logger, prefix, region, op string, req Request) (any, error) {
+	ends := signin.Ends{Store: svc.Store, Realm: req.Realm, Now: svc.Now, Logger: logger, Audit: req.audit, Devices: svc.Devices}
 	switch op {
 	case "users":
 		e164, err := phone.Parse(req.Phone, region)
@@ -214,47 +215,23 @@ func adminOp(ctx context.Context, svc *enrollment.Admin, tell *signin.Service, l
 			notice, owed = notice+noticeUnread, nil
 		}
 		return removalAnswer(map[string]any{"removed": req.ID, "phones_told": 0, "notice": notice, "notice_owed": owed}, r), nil
-	case "reset":
-		// Revoked first, too: a change a session let in meanwhile (an app,
-		// a phone, a passkey, recovery codes) is checked again once
-		// written (session.Manager.Live) and undone, so none outlives the
-		// reset; and last, for sign-ins made with a device before it went.
-		// A name that held nothing is revoked all the same, and said
-		// (noSuchUser).
-		held, err := holdsAnything(ctx, svc.Store, req.Realm, req.User)
-		if err != nil {
-			return nil, err
+	case "reset", "revoke":
+		// signin decides each (signin.Ends.Reset, Revoke): the order of
+		// its ends, whether she held anything, and its audit, with the
+		// admin who asked. A name that held nothing is reset or revoked
+		// all the same, and said (noSuchUser).
+		step, said := ends.Revoke, "revoked"
+		if op == "reset" {
+			step, said = ends.Reset, "reset"
 		}
-		// The revocation only prepares the reset (store.Preparing): a
-		// guarded reset (an admin's console session) is decided by its
-		// first write of her records, as a removal by its list's.
-		if err := session.RevokeUser(store.Preparing(ctx), svc.Store, req.Realm, req.User, svc.Now(), logger); err != nil {
-			return nil, err
-		}
-		if err := svc.Devices.ResetUser(ctx, req.Realm, req.User); err != nil {
-			return nil, err
-		}
-		ended, err := session.EndUser(ctx, svc.Store, req.Realm, req.User, svc.Now(), logger) // an admin's: the invites she minted too
-		if err != nil || !held {
+		ended, err := step(ctx, req.User, req.by)
+		if err != nil || !ended.Held {
 			return nil, cmp.Or(err, noSuchUser(req.User))
 		}
-		return mintedAnswer(map[string]any{"reset": req.User}, ended), nil
-	case "revoke":
-		// Every session and every trust: the trusts would not work any
-		// more, and the devices page must not list them as if they did.
-		held, err := holdsAnything(ctx, svc.Store, req.Realm, req.User)
-		if err != nil {
-			return nil, err
-		}
-		ended, err := session.EndUser(ctx, svc.Store, req.Realm, req.User, svc.Now(), logger)
-		if err != nil || !held {
-			return nil, cmp.Or(err, noSuchUser(req.User))
-		}
-		return mintedAnswer(map[string]any{"revoked": req.User}, ended), nil
+		return mintedAnswer(map[string]any{said: req.User}, ended.Minted), nil
 	case "sessions/end", "sessions/end-unlisted":
 		// signin decides what ends with them (the invites minted through
 		// them, attack36 F3), and audits it with the admin who asked.
-		ends := signin.Ends{Store: svc.Store, Realm: req.Realm, Now: svc.Now, Logger: logger, Audit: req.audit}
 		if op == "sessions/end-unlisted" {
 			ended, err := ends.EndUnlisted(ctx, req.User, req.by)
 			return newUnlistedEnd(ended), err

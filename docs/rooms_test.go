@@ -66,7 +66,10 @@ func TestRoomsKeepToTheirJobs(t *testing.T) {
 // phones.go, minted.go, provisioned.go), made once for the pages, the
 // console and the admin's tools: no file of the glue ends an admin's
 // invites itself (session.EndMinted, EndMintedOf) nor picks which
-// (session.MintedIn, MintedOf…, MintedUntil).
+// (session.MintedIn, MintedOf…, MintedUntil). Nor does it order a
+// reset's or a revoke's ends and decide their audit (adminops38:
+// signin.Ends.Reset, Revoke): no session.EndUser…, RevokeUser or
+// UntrustAll in the glue, and no ResetUser of anything (enrollment's).
 func TestTheGlueEndsNoInvites(t *testing.T) {
 	raw, err := os.ReadFile(filepath.Join(harness.Root(t), "docs/ARCHITECTURE.md"))
 	if err != nil {
@@ -90,6 +93,11 @@ func TestTheGlueEndsNoInvites(t *testing.T) {
 				(strings.HasPrefix(sel.Sel.Name, "EndMinted") || strings.HasPrefix(sel.Sel.Name, "MintedIn") ||
 					strings.HasPrefix(sel.Sel.Name, "MintedOf") || sel.Sel.Name == "MintedUntil") {
 				t.Errorf("%s names session.%s: the glue renders signin's ends (signin.Ends), it does not decide what they end", f.Rel, sel.Sel.Name)
+			}
+			if pkg, _ := sel.X.(*ast.Ident); pkg != nil && pkg.Name == "session" &&
+				(strings.HasPrefix(sel.Sel.Name, "EndUser") || sel.Sel.Name == "RevokeUser" || sel.Sel.Name == "UntrustAll") ||
+				sel.Sel.Name == "ResetUser" {
+				t.Errorf("%s names %s: a reset's and a revoke's ends are signin's (signin.Ends.Reset, Revoke), the glue renders them", f.Rel, sel.Sel.Name)
 			}
 			return true
 		})

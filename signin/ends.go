@@ -7,6 +7,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/smsgate/caddy-smsgate/audit"
+	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/internal/endkeys"
 	"github.com/smsgate/caddy-smsgate/session"
 	"github.com/smsgate/caddy-smsgate/store"
@@ -30,7 +31,7 @@ import (
 // and invites are on, its clock, the log (EndMintedOf's), and the audit
 // (nil: not audited, as the admin's commands on a stopped Caddy's store);
 // for SignOutEverywhere, the gate's sessions (its cache: ended here at
-// once).
+// once); for Reset, her devices (userends.go).
 type Ends struct {
 	Store    store.Store
 	Realm    string
@@ -38,17 +39,20 @@ type Ends struct {
 	Logger   *zap.Logger
 	Audit    Auditor
 	Sessions *session.Manager
+	Devices  *enrollment.Devices
 }
 
 // Ended is what an end did: the session it ended (EndSession), whether
 // the trust was there to end (EndTrust: false asked again after a
 // failure), the sessions pushed off the list it ended (EndUnlisted), and
-// what it did with the invites minted through them.
+// what it did with the invites minted through them; of a Reset or a
+// Revoke, whether she held anything (false: no such user, not audited).
 type Ended struct {
 	Session  *session.Info
 	Trust    bool
 	Unlisted session.Unlisted
 	Minted   session.MintedEnd
+	Held     bool
 }
 
 // EndTrust is the devices page's end of user's trusted browser trust:

@@ -19,15 +19,17 @@ import (
 )
 
 // failMintedOnce fails the next read of mallory's index of the invites she
-// minted, where failNext is set: the end of the invites fails, after the
-// session or trust it goes with has ended.
+// minted, where failNext is set (after pass reads of it let through): the
+// end of the invites fails, after the session or trust it goes with has
+// ended.
 type failMintedOnce struct {
 	store.Store
 	failNext atomic.Bool
+	pass     atomic.Int32
 }
 
 func (s *failMintedOnce) Get(ctx context.Context, key string) ([]byte, error) {
-	if key == endkeys.MintedInvites("r", "mallory") && s.failNext.CompareAndSwap(true, false) {
+	if key == endkeys.MintedInvites("r", "mallory") && s.failNext.Load() && s.pass.Add(-1) < 0 && s.failNext.CompareAndSwap(true, false) {
 		return nil, errors.New("ends38: the store went away")
 	}
 	return s.Store.Get(ctx, key)

@@ -1,0 +1,104 @@
+package signin
+
+import (
+	"context"
+
+	"github.com/smsgate/caddy-smsgate/session"
+	"github.com/smsgate/caddy-smsgate/store"
+)
+
+// The admin's reset (a lost phone) and revoke of a user, each one step of
+// signin's as the ends of ends.go are (#23: before, admin/ops.go decided
+// their order itself): whether she held anything is read first, and
+// decides the audit and the answer. A name that held nothing (a typo of a
+// lost phone's owner) is reset or revoked all the same — a session from
+// before sessions were listed is in no list, and ends with it — answered
+// Held false (the admin's 404) and audited nowhere. Where a step fails,
+// the step answers the error (the store failed: nothing is audited), and
+// asking again does it all again (each write may be made twice); she is
+// found again by what is left of hers (her index of the invites she
+// minted stays until they end), but one whose every record had gone
+// before the failure is then Held false: the admin's 404, and her reset
+// audited nowhere (left, adminops38).
+
+// userKinds are the records under a user's name that make her someone a
+// reset or a revocation finds: her phones, apps and passkeys (device),
+// recovery codes, the numbers the config gave her (provisioned-number),
+// her sessions listed and pushed out of the list, her trusted browsers,
+// an invite made for her (invite-latest), an app being set up, and, an
+// admin's, the index of the invites she minted at the console
+// (invites-minted: one who never enrolled a device of her own is reset or
+// revoked, her invites ended and said, not "no such user": invite36).
+var userKinds = []string{"device", "recovery", "provisioned-number", "sessions", "sessions-unlisted", "trusted", "invite-latest", "app-setup", "invites-minted"}
+
+// Reset is the admin's reset of user (by: the admin at the console; ""
+// the admin API's caller or the CLI's): her sessions revoked first, as a
+// preparation (store.Preparing: a guarded reset, an admin's console
+// session, is decided by its first write of her records, as a removal by
+// its list's), so that a change a session let in meanwhile (an app, a
+// phone, a passkey, recovery codes) is checked again once written
+// (session.Manager.Live) and undone; then every device and recovery code
+// of hers (enrollment.Devices.ResetUser); then, for sign-ins made with a
+// device before it went, every trust and session again and every invite
+// she minted as an admin (session.EndUser). Audited as admin_reset (by,
+// invites_ended even 0, invites_used) where she held anything.
+func (e Ends) Reset(ctx context.Context, user, by string) (Ended, error) {
+	var out Ended
+	var err error
+	if out.Held, err = e.holds(ctx, user); err != nil {
+		return out, err
+	}
+	if err := session.RevokeUser(store.Preparing(ctx), e.Store, e.Realm, user, e.Now(), e.Logger); err != nil {
+		return out, err
+	}
+	if err := e.Devices.ResetUser(ctx, e.Realm, user); err != nil {
+		return out, err
+	}
+	return e.endUser(ctx, out, "admin_reset", user, by)
+}
+
+// Revoke is the admin's revocation of user (by as Reset's): every trusted
+// browser and session of hers (the trusts would not work any more, and
+// her devices page must not list them as if they did), and every invite
+// she minted as an admin (session.EndUser). Audited as admin_revoke (by,
+// invites_ended even 0, invites_used) where she held anything.
+func (e Ends) Revoke(ctx context.Context, user, by string) (Ended, error) {
+	var out Ended
+	var err error
+	if out.Held, err = e.holds(ctx, user); err != nil {
+		return out, err
+	}
+	return e.endUser(ctx, out, "admin_revoke", user, by)
+}
+
+// endUser ends user's trusts, sessions and minted invites into out, and
+// audits event where she held anything.
+func (e Ends) endUser(ctx context.Context, out Ended, event, user, by string) (Ended, error) {
+	var err error
+	if out.Minted, err = session.EndUser(ctx, e.Store, e.Realm, user, e.Now(), e.Logger); err != nil {
+		return out, err
+	}
+	if out.Held {
+		e.audit(event, user, byField(by, countedFields(out.Minted)...)...)
+	}
+	return out, nil
+}
+
+// holds reports whether user holds any record of userKinds in the realm,
+// in one read (one round trip on Redis, not one a kind).
+func (e Ends) holds(ctx context.Context, user string) (bool, error) {
+	var b store.Batch
+	reads := make([]*store.Op, len(userKinds))
+	for i, kind := range userKinds {
+		reads[i] = b.Get(store.Key(kind, e.Realm, user))
+	}
+	if err := store.Do(ctx, e.Store, &b); err != nil {
+		return false, err
+	}
+	for _, read := range reads {
+		if read.Err == nil {
+			return true, nil
+		}
+	}
+	return false, nil
+}
