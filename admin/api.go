@@ -247,7 +247,8 @@ func notAllowed(w http.ResponseWriter, msg string, allow ...string) error {
 // devices/remove, reset, revoke, invites) on the running gate, once its
 // checks passed (Site.check, which the CLI on a stopped Caddy's store
 // runs too), and audits it with by, the admin who did it (empty: the
-// admin API, whose caller Caddy's admin endpoint vouched for). The admin
+// admin API, whose caller Caddy's admin endpoint vouched for; the ends of
+// sessions, a reset and a revoke are audited by signin.Ends). The admin
 // API and the console (package pages) share it. An invite's link leads
 // to a gate of the realm that signs its user in (inviteGate).
 func (s *Site) Change(ctx context.Context, op string, req Request, by string) (any, error) {
