@@ -57,7 +57,7 @@ func newEndsRig(t *testing.T, inner store.Store, pushOff bool) *endsRig {
 	now := time.Now().UTC().Truncate(time.Second)
 	clock := func() time.Time { return now }
 	r := &endsRig{st: &failMintedOnce{Store: inner}}
-	m, err := session.NewManager(ctx, session.Config{Store: inner, Realm: "r", Secret: []byte("a secret of thirty-two bytes, no less"), Alg: "HS256", Lifetime: time.Hour, Now: clock})
+	m, err := session.NewManager(ctx, session.Config{Store: inner, Realm: "r", Secret: []byte("a secret of thirty-two bytes, no less"), Alg: "HS256", Lifetime: time.Hour, Remember: 24 * time.Hour, Now: clock})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,6 +96,9 @@ func newEndsRig(t *testing.T, inner store.Store, pushOff bool) *endsRig {
 		if err := inner.Put(ctx, endkeys.LatestInvite("r", m.User), []byte(`{"id":"`+m.ID+`"}`), 24*time.Hour); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if r.thiefOut() {
+		t.Fatal("the thief's session does not count before any end")
 	}
 	r.ends = Ends{Store: r.st, Realm: "r", Now: clock, Logger: zap.NewNop(), Audit: func(event, user, _ string, fields ...zap.Field) {
 		enc := zapcore.NewMapObjectEncoder()

@@ -67,8 +67,8 @@ func TestResetAndRevokeAreOneStepEach(t *testing.T) {
 			if err != nil || !ended.Held || ended.Minted.Ended != 2 {
 				t.Fatalf("%s: %+v, %v; want her held, both invites ended", op, ended, err)
 			}
-			if !r.withdrawn(t, "mal") || !r.withdrawn(t, "ned") || listed(t, r) != 0 {
-				t.Errorf("%s: mal's invite ended %v, ned's %v, %d sessions listed; want both ended, none", op, r.withdrawn(t, "mal"), r.withdrawn(t, "ned"), listed(t, r))
+			if !r.withdrawn(t, "mal") || !r.withdrawn(t, "ned") || listed(t, r) != 0 || !r.thiefOut() {
+				t.Errorf("%s: mal's invite ended %v, ned's %v, %d sessions listed, the thief out %v; want both ended, none, out", op, r.withdrawn(t, "mal"), r.withdrawn(t, "ned"), listed(t, r), r.thiefOut())
 			}
 			if trusts, err := r.m.TrustedBrowsers(ctx, "mallory"); err != nil || len(trusts) != 0 {
 				t.Errorf("%s: her trusts after: %v, %v; want none", op, trusts, err)
@@ -115,7 +115,7 @@ func TestAResetStoppedPartWayIsDoneWhenAskedAgain(t *testing.T) {
 				t.Fatalf("%s failed before it read her index", op)
 			}
 			// Part way: her sessions and (a reset's) her phone are gone.
-			if len(r.audited) != 0 || listed(t, r) != 0 || r.withdrawn(t, "mal") || (op == "admin_reset") != (phones(t, dev) == 0) {
+			if len(r.audited) != 0 || listed(t, r) != 0 || !r.thiefOut() || r.withdrawn(t, "mal") || (op == "admin_reset") != (phones(t, dev) == 0) {
 				t.Fatalf("%s after the failure: audited %v, %d sessions listed, mal's invite ended %v, %d phones", op, r.audited, listed(t, r), r.withdrawn(t, "mal"), phones(t, dev))
 			}
 			ended, err := step(ctx, "mallory", "")
