@@ -8,10 +8,12 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"github.com/caddyserver/caddy/v2/modules/caddytls"
 )
 
 // FailedToStart reports whether ctx, a module's caddy.Context, is that of
@@ -64,7 +66,7 @@ func ToRunning(w http.ResponseWriter, r *http.Request) bool {
 			running = s
 		}
 	}
-	if running == nil {
+	if running == nil || r.TLS != nil && checksClients(running) {
 		return false
 	}
 	for {
@@ -81,6 +83,16 @@ func ToRunning(w http.ResponseWriter, r *http.Request) bool {
 	handed.URL = &u
 	running.ServeHTTP(w, handed)
 	return true
+}
+
+// checksClients reports whether s's TLS asks clients for certificates. A
+// connection another config's server took was never asked by s's policy,
+// so its requests are not s's to serve (Caddy checks a client's
+// certificate at the handshake only).
+func checksClients(s *caddyhttp.Server) bool {
+	return slices.ContainsFunc(s.TLSConnPolicies, func(cp *caddytls.ConnectionPolicy) bool {
+		return cp.ClientAuthentication != nil && cp.ClientAuthentication.Active()
+	})
 }
 
 // handedKey marks a request ToRunning handed on.
