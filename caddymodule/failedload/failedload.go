@@ -43,9 +43,9 @@ func FailedToStart(ctx context.Context) bool {
 // left them), written to the connection's own response writer under the
 // failed config's wrappers, the headers they set taken off. It hands
 // nothing where no config runs, where the running config's servers do
-// not listen on that address, where it is the failed server's own, over
-// TLS to a server that asks clients for certificates (checksClients), or
-// a second time (a request already handed on).
+// not listen on that address, where it is the failed server's own, where
+// that server asks more of the connection (asksMore: TLS, or a client's
+// certificate), or a second time (a request already handed on).
 func ToRunning(w http.ResponseWriter, r *http.Request) bool {
 	if r.Context().Value(handedKey{}) != nil {
 		return false
@@ -70,7 +70,7 @@ func ToRunning(w http.ResponseWriter, r *http.Request) bool {
 			running = s
 		}
 	}
-	if running == nil || r.TLS != nil && checksClients(running) {
+	if running == nil || asksMore(running, r) {
 		return false
 	}
 	for {
@@ -89,11 +89,14 @@ func ToRunning(w http.ResponseWriter, r *http.Request) bool {
 	return true
 }
 
-// checksClients reports whether s's TLS asks clients for certificates. A
-// connection another config's server took was never asked by s's policy,
-// so its requests are not s's to serve (Caddy checks a client's
-// certificate at the handshake only).
-func checksClients(s *caddyhttp.Server) bool {
+// asksMore reports whether s asks more of a connection than the server
+// that took r's did: TLS where r came in plain, or, over TLS, clients'
+// certificates (Caddy checks one at the handshake only, and r's handshake
+// was never s's). Such a request is not s's to serve.
+func asksMore(s *caddyhttp.Server, r *http.Request) bool {
+	if r.TLS == nil {
+		return len(s.TLSConnPolicies) > 0
+	}
 	return slices.ContainsFunc(s.TLSConnPolicies, func(cp *caddytls.ConnectionPolicy) bool {
 		return cp.ClientAuthentication != nil && cp.ClientAuthentication.Active()
 	})

@@ -61,40 +61,48 @@ func TestToRunningHandsNothingItCannot(t *testing.T) {
 	}
 }
 
-// A request that came over TLS is not handed to a running server whose
-// TLS asks clients for certificates: its connection was never asked by
-// that server's policy (Caddy checks a client's certificate at the
-// handshake only). Through a real Caddy config, loaded in this process;
-// the same request over plain HTTP is served by it.
-func TestToRunningHandsNoTLSRequestToAServerThatChecksClients(t *testing.T) {
+// A request is not handed to a running server that asks more of its
+// connection than the one that took it: a client's certificate over TLS
+// (Caddy checks one at the handshake only), or TLS where it came in
+// plain. Through real Caddy configs, loaded in this process; a server of
+// plain HTTP serves both.
+func TestToRunningHandsNoRequestToAServerThatAsksMore(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	cfg := fmt.Sprintf(`{"admin": {"disabled": true, "config": {"persist": false}},
-		"storage": {"module": "file_system", "root": %q},
-		"apps": {"http": {"servers": {"running": {"listen": [%q], "automatic_https": {"disable": true},
-			"tls_connection_policies": [{"client_authentication": {"mode": "require"}}],
-			"routes": [{"handle": [{"handler": "static_response", "body": "the running config"}]}]}}}}}`, t.TempDir(), addr)
-	if err := caddy.Load([]byte(cfg), true); err != nil {
-		t.Fatal(err)
-	}
 	t.Cleanup(func() { _ = caddy.Stop() })
 	local, _ := net.ResolveTCPAddr("tcp", addr)
 	own := &caddyhttp.Server{Listen: []string{addr}}
-	for name, want := range map[string]bool{"plain HTTP": true, "TLS": false} {
-		r := httptest.NewRequest(http.MethodGet, "/", nil)
-		r = r.WithContext(context.WithValue(context.WithValue(context.WithValue(r.Context(),
-			http.LocalAddrContextKey, net.Addr(local)), caddyhttp.ServerCtxKey, own),
-			caddyhttp.OriginalRequestCtxKey, *r))
-		if name == "TLS" {
-			r.TLS = &tls.ConnectionState{}
+	for _, running := range []struct {
+		policies  string
+		plain, tl bool // handed
+	}{
+		{`[{"client_authentication": {"mode": "require"}}]`, false, false},
+		{`[]`, true, true},
+	} {
+		cfg := fmt.Sprintf(`{"admin": {"disabled": true, "config": {"persist": false}},
+			"storage": {"module": "file_system", "root": %q},
+			"apps": {"http": {"servers": {"running": {"listen": [%q], "automatic_https": {"disable": true},
+				"tls_connection_policies": %s,
+				"routes": [{"handle": [{"handler": "static_response", "body": "the running config"}]}]}}}}}`, t.TempDir(), addr, running.policies)
+		if err := caddy.Load([]byte(cfg), true); err != nil {
+			t.Fatal(err)
 		}
-		w := httptest.NewRecorder()
-		if got := ToRunning(w, r); got != want || want && w.Body.String() != "the running config" {
-			t.Errorf("%s: handed %v (%q), want %v", name, got, w.Body.String(), want)
+		for name, want := range map[string]bool{"plain HTTP": running.plain, "TLS": running.tl} {
+			r := httptest.NewRequest(http.MethodGet, "/", nil)
+			r = r.WithContext(context.WithValue(context.WithValue(context.WithValue(r.Context(),
+				http.LocalAddrContextKey, net.Addr(local)), caddyhttp.ServerCtxKey, own),
+				caddyhttp.OriginalRequestCtxKey, *r))
+			if name == "TLS" {
+				r.TLS = &tls.ConnectionState{}
+			}
+			w := httptest.NewRecorder()
+			if got := ToRunning(w, r); got != want || want && w.Body.String() != "the running config" {
+				t.Errorf("TLS policies %s, a request over %s: handed %v (%q), want %v", running.policies, name, got, w.Body.String(), want)
+			}
 		}
 	}
 }
