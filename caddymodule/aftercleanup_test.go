@@ -82,8 +82,9 @@ func TestAnAssertionAfterCleanup(t *testing.T) {
 // it was) reaches the old admin gate after its Cleanup, with a session it
 // has not cached: it must not be handed to the site's other gate, which
 // would let bob's hour-old code into /admin/ along the old route (as it
-// did with the registry keyed by the realm); it is the 503 to retry, and
-// the new admin gate still asks for a fresh code.
+// did with the registry keyed by the realm); it is handed whole to the
+// running config's server, whose new admin gate asks for a fresh code
+// (401; before, the 503 to retry), and still does on his next request.
 func TestAStricterGateHandsToNoOther(t *testing.T) {
 	sitetest.Parallel(t)
 	arrived, release := make(chan struct{}), make(chan struct{})
@@ -133,11 +134,11 @@ func TestAStricterGateHandsToNoOther(t *testing.T) {
 	old := s
 	s = site(2) // the admin gate changed, the other not
 	close(release)
-	if res, body := answer(); res.StatusCode != http.StatusServiceUnavailable {
-		t.Fatalf("an hour-old code, for /admin/ whose gate was replaced: %d %q", res.StatusCode, body)
+	if res, body := answer(); res.StatusCode != http.StatusUnauthorized || body != "401 sign in with a code sent to your phone" {
+		t.Fatalf("an hour-old code, for /admin/ whose gate was replaced: %d %q; want the new admin gate's 401", res.StatusCode, body)
 	}
-	if said := old.LogEntries("a request reached its gate after a config reload; no live gate has its configuration: 503, to retry"); len(said) != 1 || said[0]["event"] != "replaced" {
-		t.Fatalf("the old admin gate's 503 logged: %v", said)
+	if said := old.LogEntries(handedToRunningAfterReload); len(said) != 1 || said[0]["event"] != "handed_to_running" {
+		t.Fatalf("the old admin gate's hand-over logged: %v", said)
 	}
 	handedOff(t, s, 0)
 	sitetest.ExpectBody(t, bob.Get("/"), "config 2: bob")

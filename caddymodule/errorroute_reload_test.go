@@ -12,7 +12,9 @@ import (
 // TestAReplacedGatesAnswerIsNotServedByTheApp: a request still in a
 // handler before the gate (a forward_auth) when a reload changes the
 // gate's configuration reaches the old gate after its Cleanup, which
-// answers 503 as a Caddy error (handOff: errReplaced), for handle_errors.
+// answers 503 as a Caddy error (handOff: errReplaced), for handle_errors,
+// where no running server listens on the request's address (here, one
+// does: it is handed to it, whose gate refuses mallory, 401).
 // The check of handle_errors read 401 only, so `handle_errors 404 5xx`
 // to the app's own upstream — the codes its own message suggested — loaded,
 // and that 503 was served by the app: mallory, who has the first factor
@@ -62,7 +64,7 @@ http://app.localhost:{HTTP_PORT} {
 	req.AddCookie(&http.Cookie{Name: "smsgate_session", Value: "anything"})
 	answer := aside(t, mallory.HTTP, req)
 	<-arrived
-	site("Another wiki") // the gate's configuration changed: nobody to hand on to
+	site("Another wiki") // the gate's configuration changed: no gate to hand on to
 	close(release)
 	if res, body := answer(); strings.Contains(body, "app's page") {
 		t.Fatalf("a request the replaced gate refused was served by the app: %d %q", res.StatusCode, body)

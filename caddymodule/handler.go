@@ -196,17 +196,22 @@ func (g *gate) fresh(cl *session.Claims, maxAge time.Duration) bool {
 // runs all its checks (and hands it on again if it was replaced too) and
 // says so (handed_off); with none, a 503 the client may retry at once, on
 // the new config (an error, for handle_errors). The store stays untouched.
-// A gate whose config failed to start hands it to the running config's
-// server on its address first (failedload.ToRunning: no 503 for a load that
-// changed nothing).
+// With no such gate (the reload changed the gate), or first where its config
+// failed to start, the running config's server on the request's address
+// serves it whole, its own routes and gate (failedload.ToRunning, once).
 func (g *gate) handOff(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
-	if failedload.FailedToStart(g.log.Ctx) && failedload.ToRunning(w, r) {
+	failed := failedload.FailedToStart(g.log.Ctx)
+	if failed && failedload.ToRunning(w, r) {
 		g.logger.Info("a request reached the gate of a config that failed to start: served by the running config", zap.String("event", "handed_to_running"), zap.String("realm", g.log.Realm))
 		return nil
 	}
 	if s, ok := successors.Newest(g.key, g); ok { // told by s: the events app of g's config ended with it
 		s.log.Alarm(zap.InfoLevel, "handed_off", "a request that reached its gate after a config reload is served by the gate that replaced it")
 		return s.serve(w, r, next)
+	}
+	if !failed && failedload.ToRunning(w, r) {
+		g.logger.Info("a request reached its gate after a reload that changed it: served by the running config", zap.String("event", "handed_to_running"), zap.String("realm", g.log.Realm))
+		return nil
 	}
 	g.logger.Info("a request reached its gate after a config reload; no live gate has its configuration: 503, to retry", zap.String("event", "replaced"), zap.String("realm", g.log.Realm))
 	w.Header().Set("Retry-After", "1")

@@ -1,17 +1,21 @@
-// Package failedload serves a request that reached a gate of a config
-// that failed to start (Caddy kept the config it had) through the running
-// config's server: the glue between a cleaned-up gate and Caddy's HTTP
-// app (caddymodule's handOff asks it first for such a gate).
+// Package failedload serves a request that reached a cleaned-up gate
+// through the running config's server: the gate of a config that failed
+// to start (Caddy kept the config it had), or of one a reload changed
+// (no live gate has its configuration). It is the glue between such a
+// gate and Caddy's HTTP app (caddymodule's handOff asks it first for a
+// failed config's gate, after the live gates for a reload's).
 package failedload
 
 import (
 	"context"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"github.com/caddyserver/caddy/v2/modules/caddytls"
 )
 
 // FailedToStart reports whether ctx, a module's caddy.Context, is that of
@@ -29,17 +33,19 @@ func FailedToStart(ctx context.Context) bool {
 // listens where r's server took r's connection, as if the connection had
 // reached that server's socket (its routes from the first, its own
 // gate, its answer), and reports whether it did. It is for a request
-// that reached a gate of a config that failed to start, once that gate
-// was cleaned up: the config that answers every other connection of the
-// port is the one to answer it, and its retry would meet it anyway.
+// that reached a gate of a config that failed to start, or that a reload
+// replaced with another, once that gate was cleaned up: the config that
+// answers every other connection of the port is the one to answer it,
+// and its retry would meet it anyway.
 //
 // r is handed as it arrived (its method, URL and client address from
 // before the failed config's handlers; its headers as those handlers
 // left them), written to the connection's own response writer under the
 // failed config's wrappers, the headers they set taken off. It hands
 // nothing where no config runs, where the running config's servers do
-// not listen on that address, where it is the failed server's own, or a
-// second time (a request already handed on).
+// not listen on that address, where it is the failed server's own, where
+// that server asks more of the connection (asksMore: TLS, or a client's
+// certificate), or a second time (a request already handed on).
 func ToRunning(w http.ResponseWriter, r *http.Request) bool {
 	if r.Context().Value(handedKey{}) != nil {
 		return false
@@ -64,7 +70,7 @@ func ToRunning(w http.ResponseWriter, r *http.Request) bool {
 			running = s
 		}
 	}
-	if running == nil {
+	if running == nil || asksMore(running, r) {
 		return false
 	}
 	for {
@@ -81,6 +87,19 @@ func ToRunning(w http.ResponseWriter, r *http.Request) bool {
 	handed.URL = &u
 	running.ServeHTTP(w, handed)
 	return true
+}
+
+// asksMore reports whether s asks more of a connection than the server
+// that took r's did: TLS where r came in plain, or, over TLS, clients'
+// certificates (Caddy checks one at the handshake only, and r's handshake
+// was never s's). Such a request is not s's to serve.
+func asksMore(s *caddyhttp.Server, r *http.Request) bool {
+	if r.TLS == nil {
+		return len(s.TLSConnPolicies) > 0
+	}
+	return slices.ContainsFunc(s.TLSConnPolicies, func(cp *caddytls.ConnectionPolicy) bool {
+		return cp.ClientAuthentication != nil && cp.ClientAuthentication.Active()
+	})
 }
 
 // handedKey marks a request ToRunning handed on.

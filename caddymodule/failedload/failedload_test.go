@@ -2,7 +2,9 @@ package failedload
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	_ "github.com/caddyserver/caddy/v2/modules/filestorage"
 )
 
 // A config's context tells a failed start (Caddy's run cancels it with
@@ -55,5 +58,51 @@ func TestToRunningHandsNothingItCannot(t *testing.T) {
 	at, ok := listening(own, local)
 	if want, _ := caddy.ParseNetworkAddress(":8080"); !ok || at != want || !sameAddress(&caddyhttp.Server{Listen: []string{"localhost:9090", ":8080"}}, at) {
 		t.Errorf("listening: %v %v", at, ok)
+	}
+}
+
+// A request is not handed to a running server that asks more of its
+// connection than the one that took it: a client's certificate over TLS
+// (Caddy checks one at the handshake only), or TLS where it came in
+// plain. Through real Caddy configs, loaded in this process; a server of
+// plain HTTP serves both.
+func TestToRunningHandsNoRequestToAServerThatAsksMore(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	t.Cleanup(func() { _ = caddy.Stop() })
+	local, _ := net.ResolveTCPAddr("tcp", addr)
+	own := &caddyhttp.Server{Listen: []string{addr}}
+	for _, running := range []struct {
+		policies  string
+		plain, tl bool // handed
+	}{
+		{`[{"client_authentication": {"mode": "require"}}]`, false, false},
+		{`[]`, true, true},
+	} {
+		cfg := fmt.Sprintf(`{"admin": {"disabled": true, "config": {"persist": false}},
+			"storage": {"module": "file_system", "root": %q},
+			"apps": {"http": {"servers": {"running": {"listen": [%q], "automatic_https": {"disable": true},
+				"tls_connection_policies": %s,
+				"routes": [{"handle": [{"handler": "static_response", "body": "the running config"}]}]}}}}}`, t.TempDir(), addr, running.policies)
+		if err := caddy.Load([]byte(cfg), true); err != nil {
+			t.Fatal(err)
+		}
+		for name, want := range map[string]bool{"plain HTTP": running.plain, "TLS": running.tl} {
+			r := httptest.NewRequest(http.MethodGet, "/", nil)
+			r = r.WithContext(context.WithValue(context.WithValue(context.WithValue(r.Context(),
+				http.LocalAddrContextKey, net.Addr(local)), caddyhttp.ServerCtxKey, own),
+				caddyhttp.OriginalRequestCtxKey, *r))
+			if name == "TLS" {
+				r.TLS = &tls.ConnectionState{}
+			}
+			w := httptest.NewRecorder()
+			if got := ToRunning(w, r); got != want || want && w.Body.String() != "the running config" {
+				t.Errorf("TLS policies %s, a request over %s: handed %v (%q), want %v", running.policies, name, got, w.Body.String(), want)
+			}
+		}
 	}
 }
