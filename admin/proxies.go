@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"net/netip"
 	"reflect"
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
@@ -58,8 +59,8 @@ func warnWideProxies(app *caddyhttp.App, gated []string, log *zap.Logger) {
 
 // wideRanges are the ranges of srv's static trusted_proxies that hold
 // more than 256 addresses (an IPv4 range wider than /24, an IPv6 one than
-// /120) and are not loopback's: as for trustsProxies, Caddy keeps them
-// unexported, and they are read (never changed) by reflection.
+// /120) and are not loopback's (loopbackOnly): as for trustsProxies, Caddy
+// keeps them unexported, and they are read (never changed) by reflection.
 func wideRanges(srv *caddyhttp.Server) []string {
 	f := reflect.ValueOf(srv).Elem().FieldByName("trustedProxies")
 	if !f.IsValid() || f.Kind() != reflect.Interface || f.IsNil() || f.Elem().Type() != reflect.TypeFor[*caddyhttp.StaticIPRange]() {
@@ -70,7 +71,7 @@ func wideRanges(srv *caddyhttp.Server) []string {
 	for i := range ranges.Len() {
 		s := ranges.Index(i).String()
 		p, err := caddyhttp.CIDRExpressionToPrefix(s)
-		if err != nil || p.Addr().IsLoopback() {
+		if err != nil || loopbackOnly(p) {
 			continue
 		}
 		if bits := p.Addr().BitLen(); bits-p.Bits() > 8 {
@@ -78,4 +79,20 @@ func wideRanges(srv *caddyhttp.Server) []string {
 		}
 	}
 	return wide
+}
+
+// loopbackOnly says whether every address of p is loopback's: p lies
+// inside 127.0.0.0/8 (also written IPv4-mapped) or is ::1/128. The range
+// is asked, not the address it is written with (attack38b F2): Caddy
+// trusts every address p.Contains, and "127.0.0.1/0" holds them all.
+func loopbackOnly(p netip.Prefix) bool {
+	p = p.Masked()
+	switch a := p.Addr(); {
+	case a.Is4():
+		return p.Bits() >= 8 && a.IsLoopback()
+	case a.Is4In6():
+		return p.Bits() >= 96+8 && a.IsLoopback()
+	default:
+		return p.Bits() == 128 && a == netip.IPv6Loopback()
+	}
 }

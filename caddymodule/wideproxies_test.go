@@ -19,7 +19,8 @@ const wideProxies = "this server's trusted_proxies hold a range of more than 256
 // HttpOnly cookies. Before, such a config loaded without a word. Now the
 // load warns once per server, naming the ranges of more than 256
 // addresses that are not loopback's; a proxy's own address, a LAN-sized
-// range (/24) or loopback's are not warned of.
+// range (/24) or loopback's are not warned of, and a range written with
+// loopback's address is judged by the addresses it holds.
 func TestATrustedProxiesRangeThatMayHoldBrowsersIsWarnedOf(t *testing.T) {
 	sitetest.Parallel(t)
 	const site = `http://localhost:{HTTP_PORT} {
@@ -41,6 +42,10 @@ func TestATrustedProxiesRangeThatMayHoldBrowsersIsWarnedOf(t *testing.T) {
 		{"a proxy's address", "192.168.1.7", nil},
 		{"a LAN's range, loopback's", "192.168.1.0/24 127.0.0.0/8 ::1 2001:db8::/120", nil},
 		{"an IPv6 network", "2001:db8::/64", []string{"2001:db8::/64"}},
+		// Written with loopback's address, these hold every IPv4 client,
+		// every IPv6 one, half the IPv4 internet (attack38b F2: the
+		// written address was asked, not the range).
+		{"wide ranges written from loopback's address", "127.0.0.1/0 ::1/0 127.0.0.0/1 127.0.0.1/8", []string{"127.0.0.1/0", "::1/0", "127.0.0.0/1"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			sitetest.Parallel(t)

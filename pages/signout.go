@@ -1,7 +1,6 @@
 package pages
 
 import (
-	"context"
 	"slices"
 
 	"github.com/smsgate/caddy-smsgate/session"
@@ -18,7 +17,9 @@ import (
 // it (answered 503).
 //
 // The trusts that end are the one this gate's trust cookie holds, the one
-// the session came from, and every other one this browser earned (named by
+// the session came from — each only while its cookie is still good
+// (session.Manager.HeldTrust, TrustOfSession: a copy of a cookie the
+// browser gave up signs nobody out) — and every other one this browser earned (named by
 // its known-browser cookie, which every gate of the realm sees): another
 // gate of the realm (a route's own pages under its own path_prefix,
 // another host under cookie_domain) keeps its trust cookie where this
@@ -44,18 +45,22 @@ func (p *Pages) signOut(req *request) (signedIn, ok bool) {
 	held := p.heldSessions(req)
 	for _, h := range held {
 		signedIn = true
-		came, err := p.trustOfSession(ctx, h.cl)
+		came, err := p.Sessions.TrustOfSession(ctx, h.cl)
 		if err != nil {
-			p.Logger.Error("signing out: reading the user's list of sessions for the trust the session came from", zap.Error(err))
+			p.Logger.Error("signing out: reading whether the session is live, or the user's list of sessions, for the trust the session came from", zap.Error(err))
 			p.unavailable(req)
 			return signedIn, false
 		}
 		ends[h.cl.Subject] = append(ends[h.cl.Subject], came)
 	}
 	if tc, err := req.r.Cookie(TrustCookie); err == nil {
-		if owner, id, ok := p.Sessions.TrustOf(tc.Value); ok {
-			ends[owner] = append(ends[owner], id)
+		owner, id, err := p.Sessions.HeldTrust(ctx, tc.Value)
+		if err != nil {
+			p.Logger.Error("signing out: reading whether this browser's trust stands", zap.Error(err))
+			p.unavailable(req)
+			return signedIn, false
 		}
+		ends[owner] = append(ends[owner], id)
 	}
 	delete(ends, "")
 	// The trusts before the session: a retry after a failure between them
@@ -101,26 +106,6 @@ func (p *Pages) signOut(req *request) (signedIn, ok bool) {
 	p.setCookie(req.w, req.r, TrustCookie, "", p.PathPrefix, -1)
 	p.setCookie(req.w, req.r, FlowCookie, "", p.PathPrefix, -1)
 	return signedIn, true
-}
-
-// trustOfSession is the ID of the trust the session cl names (the one it
-// was signed in with, or held when it was), "" for none: its claim, or,
-// for a session of the release before it, read from the user's index of
-// sessions before the session ends (a listing leaves the ended out).
-func (p *Pages) trustOfSession(ctx context.Context, cl *session.Claims) (string, error) {
-	if cl.Trust != nil {
-		return *cl.Trust, nil
-	}
-	list, err := session.Sessions(ctx, p.Store, p.Realm, cl.Subject, p.Now())
-	if err != nil {
-		return "", err
-	}
-	for _, s := range list {
-		if s.SID == cl.SID {
-			return s.Where.Trust, nil
-		}
-	}
-	return "", nil
 }
 
 // heldSession is a session cookie of the realm a sign-out ends: its name,

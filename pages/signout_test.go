@@ -254,7 +254,7 @@ func TestSignOutNeedsNoListOfSessions(t *testing.T) {
 	if trustSignsIn(t, old, old.Base()+admin) {
 		t.Fatal("a session of the release before signed out, and its trust signed the browser in again")
 	}
-	if entries := s.LogEntries("signing out: reading the user's list of sessions for the trust the session came from"); len(entries) != 1 {
+	if entries := s.LogEntries("signing out: reading whether the session is live, or the user's list of sessions, for the trust the session came from"); len(entries) != 1 {
 		t.Fatalf("the failed listing was logged %d times, want once, saying what failed", len(entries))
 	}
 }

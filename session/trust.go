@@ -203,14 +203,6 @@ func (m *Manager) Withdraw(ctx context.Context, token, user, sid string) {
 	dropSessions(context.WithoutCancel(ctx), m.store, m.realm, user, m.now(), func(s Info) bool { return s.SID == sid })
 }
 
-// TrustOf reads a trust token without the store: its user and its
-// trust's ID, if its signature, realm and expiry hold (whether the trust
-// still stands, Trusted says). For a sign-out, which ends it either way.
-func (m *Manager) TrustOf(token string) (user, id string, ok bool) {
-	cl, ok := m.trustClaims(token)
-	return cl.Subject, cl.SID, ok
-}
-
 // trustClaims reads a trust token's claims, if its signature, realm and
 // expiry hold.
 func (m *Manager) trustClaims(token string) (cl Claims, ok bool) {

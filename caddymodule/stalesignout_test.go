@@ -1,0 +1,92 @@
+package caddymodule_test
+
+import (
+	"net/http"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/smsgate/caddy-smsgate/internal/sitetest"
+	"github.com/smsgate/caddy-smsgate/pages"
+)
+
+// stepUp has c, signed in, prove itself again with a code an hour on (the
+// devices page's step-up), "remember this browser" ticked or not: its
+// session is replaced (session.Manager.Replaced), its trust renewed under
+// the same ID if remember.
+func stepUp(t *testing.T, s *sitetest.Site, c *sitetest.Client, remember bool) {
+	t.Helper()
+	s.Advance(time.Hour)
+	sitetest.Expect(t, c.Get("/.smsgate/login?rd=%2F.smsgate%2Fdevices"), http.StatusSeeOther, "/.smsgate/verify")
+	tok := c.CSRF("/.smsgate/verify")
+	sitetest.Expect(t, c.Post("/.smsgate/verify", url.Values{"action": {"send"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+	form := url.Values{"code": {s.LastCode()}, "csrf": {tok}}
+	if remember {
+		form.Set("remember", "1")
+	}
+	sitetest.Expect(t, c.Post("/.smsgate/verify", form), http.StatusSeeOther, "/.smsgate/devices")
+}
+
+// TestAGivenUpCookieSignsNobodyOut (attack38b F1): alice signs in with
+// "remember"; copies of her trust and session cookies are kept. She
+// proves herself again with "remember" (her trust renewed under its ID,
+// her session replaced), and again without (her session replaced, her
+// trust held). mallory, another user of the site (his own password), puts in his browser one
+// given-up copy at a time — her first trust cookie, her first session
+// cookie, her second — and signs out: her browser stays signed in and
+// her renewed trust still signs in. Her own sign-out then ends both. On
+// Badger and Redis, through a real Caddy. Before, a sign-out took a trust
+// ID from any cookie whose signature held: each copy signed her browser
+// out (her trust ended, and every session it signed in or made).
+func TestAGivenUpCookieSignsNobodyOut(t *testing.T) {
+	sitetest.Parallel(t)
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+		s := textSite(t, storeLine, []string{"alice", "mallory"}, "\t\tremember 30d\n"+limitsOff)
+		addUser(t, s, "alice", "+14155552671")
+		addUser(t, s, "mallory", "+14155552672")
+		alice := sitetest.NewClient(t, "alice")
+		tok := codeSent(t, alice)
+		sitetest.Expect(t, alice.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}, "remember": {"1"}}), http.StatusSeeOther, "/")
+		firstTrust, firstSession := alice.Cookie(pages.TrustCookie), alice.Cookie(pages.SessionCookie)
+		stepUp(t, s, alice, true)
+		secondSession := alice.Cookie(pages.SessionCookie)
+		stepUp(t, s, alice, false)
+		if alice.Cookie(pages.TrustCookie) == firstTrust || secondSession == firstSession || alice.Cookie(pages.SessionCookie) == secondSession {
+			t.Fatalf("the step-ups renewed no cookie")
+		}
+		if signsInByTrust(t, "alice", firstTrust) {
+			t.Fatalf("the given-up trust cookie still signs in")
+		}
+
+		for _, stale := range []struct{ what, name, token string }{
+			{"her trust cookie before the re-trust", pages.TrustCookie, firstTrust},
+			{"her session cookie before the re-trust", pages.SessionCookie, firstSession},
+			{"her session cookie before the step-up", pages.SessionCookie, secondSession},
+		} {
+			mallory := sitetest.NewClient(t, "mallory")
+			csrf := sitetest.CSRFField.FindStringSubmatch(mallory.Get("/.smsgate/logout").Text)[1]
+			if stale.name == pages.TrustCookie {
+				mallory.SetCookieFor(mallory.Base()+"/.smsgate/", stale.name, stale.token)
+			} else {
+				mallory.SetCookie(stale.name, stale.token)
+			}
+			if res := mallory.Post("/.smsgate/logout", url.Values{"csrf": {csrf}}); res.StatusCode != http.StatusOK {
+				t.Fatalf("mallory's sign-out with a copy of %s: %d", stale.what, res.StatusCode)
+			}
+			if res := alice.Get("/"); res.StatusCode != http.StatusOK {
+				t.Fatalf("a sign-out with a copy of %s signed alice's browser out: %d", stale.what, res.StatusCode)
+			}
+			if !signsInByTrust(t, "alice", alice.Cookie(pages.TrustCookie)) {
+				t.Fatalf("a sign-out with a copy of %s ended alice's trust", stale.what)
+			}
+		}
+
+		// Her own sign-out ends her session and her trust.
+		csrf := sitetest.CSRFField.FindStringSubmatch(alice.Get("/.smsgate/logout").Text)[1]
+		trust := alice.Cookie(pages.TrustCookie)
+		sitetest.Expect(t, alice.Post("/.smsgate/logout", url.Values{"csrf": {csrf}}), http.StatusOK, "")
+		if signsInByTrust(t, "alice", trust) {
+			t.Fatalf("alice's own sign-out left her trust")
+		}
+	})
+}

@@ -1,0 +1,63 @@
+package session
+
+import (
+	"context"
+	"errors"
+)
+
+// What a sign-out in a browser ends of its trusts, besides those its
+// known-browser cookies name (UntrustBrowser): the trust its trust cookie
+// holds (HeldTrust) and the one each of its sessions came from or held
+// (TrustOfSession). Each only where the cookie is still good: a copy of a
+// cookie the browser gave up (its trust cookie before a re-trust, which
+// keeps the trust's ID; its session cookie before Replaced ended that
+// session) signs nobody in, and must not sign its owner out either, nor
+// end the trust she renewed since (attack38b F1). Before, a signature was
+// enough.
+
+// HeldTrust is the user and ID of the trust whose token a sign-out's
+// browser holds, if the store still accepts that token (Trusted: not the
+// trust's token before a re-trust, nor one of a trust ended), "" for
+// none; a trust not trusted here only because this gate is not given the
+// number that earned it (ErrNumberNotGiven) is its browser's all the same,
+// and ends. err is the store's.
+func (m *Manager) HeldTrust(ctx context.Context, token string) (user, id string, err error) {
+	user, tb, err := m.Trusted(ctx, token)
+	switch {
+	case err == nil:
+		return user, tb.ID, nil
+	case errors.Is(err, ErrNumberNotGiven):
+		cl, _ := m.trustClaims(token) // Trusted read it: good
+		return cl.Subject, cl.SID, nil
+	case errors.Is(err, ErrNotTrusted):
+		return "", "", nil
+	}
+	return "", "", err
+}
+
+// TrustOfSession is the ID of the trust the session cl (signature
+// verified) names, the one it was signed in with or held when it was, ""
+// for none or for a session no longer live (Live: replaced, signed out,
+// ended): its claim, or, for a session of the release before it, read
+// from the user's index of sessions before the session ends (a listing
+// leaves the ended out). A sign-out asks it before it ends the session:
+// its next try after a fault between the two finds the trusts ended
+// already. err is the store's.
+func (m *Manager) TrustOfSession(ctx context.Context, cl *Claims) (string, error) {
+	if live, err := m.Live(ctx, cl); err != nil || !live {
+		return "", err
+	}
+	if cl.Trust != nil {
+		return *cl.Trust, nil
+	}
+	list, err := Sessions(ctx, m.store, m.realm, cl.Subject, m.now())
+	if err != nil {
+		return "", err
+	}
+	for _, s := range list {
+		if s.SID == cl.SID {
+			return s.Where.Trust, nil
+		}
+	}
+	return "", nil
+}
