@@ -38,8 +38,9 @@ func FailedToStart(ctx context.Context) bool {
 // left them), written to the connection's own response writer under the
 // failed config's wrappers, the headers they set taken off. It hands
 // nothing where no config runs, where the running config's servers do
-// not listen on that address, where it is the failed server's own, or a
-// second time (a request already handed on).
+// not listen on that address, where it is the failed server's own, over
+// TLS where the running server asks for client certificates
+// (handshakeHolds), or a second time (a request already handed on).
 func ToRunning(w http.ResponseWriter, r *http.Request) bool {
 	if r.Context().Value(handedKey{}) != nil {
 		return false
@@ -64,7 +65,7 @@ func ToRunning(w http.ResponseWriter, r *http.Request) bool {
 			running = s
 		}
 	}
-	if running == nil {
+	if running == nil || !handshakeHolds(running, r) {
 		return false
 	}
 	for {
@@ -80,6 +81,25 @@ func ToRunning(w http.ResponseWriter, r *http.Request) bool {
 	u := *orig.URL
 	handed.URL = &u
 	running.ServeHTTP(w, handed)
+	return true
+}
+
+// handshakeHolds reports whether r's connection, whose TLS handshake (if
+// any) the failed config's policies made, may be served by running: a
+// connection without TLS, or a server none of whose TLS policies asks a
+// client for a certificate. Where one does, the failed config's handshake
+// may have skipped that check, and the request is not handed (the gate
+// answers its 503, and the retry meets the running config's handshake):
+// review38.
+func handshakeHolds(running *caddyhttp.Server, r *http.Request) bool {
+	if r.TLS == nil {
+		return true
+	}
+	for _, p := range running.TLSConnPolicies {
+		if p != nil && p.ClientAuthentication != nil && p.ClientAuthentication.Active() {
+			return false
+		}
+	}
 	return true
 }
 

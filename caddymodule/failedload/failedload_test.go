@@ -2,6 +2,7 @@ package failedload
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"net"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"github.com/caddyserver/caddy/v2/modules/caddytls"
 )
 
 // A config's context tells a failed start (Caddy's run cancels it with
@@ -55,5 +57,30 @@ func TestToRunningHandsNothingItCannot(t *testing.T) {
 	at, ok := listening(own, local)
 	if want, _ := caddy.ParseNetworkAddress(":8080"); !ok || at != want || !sameAddress(&caddyhttp.Server{Listen: []string{"localhost:9090", ":8080"}}, at) {
 		t.Errorf("listening: %v %v", at, ok)
+	}
+}
+
+// A TLS request is handed only to a running server that asks no client
+// for a certificate: its handshake was the failed config's, which may
+// not have asked (review38). One without TLS is handed either way.
+func TestATLSRequestIsNotHandedWhereClientCertificatesAreAsked(t *testing.T) {
+	asks := &caddyhttp.Server{TLSConnPolicies: caddytls.ConnectionPolicies{{}, {ClientAuthentication: &caddytls.ClientAuthentication{Mode: "require_and_verify"}}}}
+	none := &caddyhttp.Server{TLSConnPolicies: caddytls.ConnectionPolicies{{}, {ClientAuthentication: &caddytls.ClientAuthentication{}}}}
+	plain := httptest.NewRequest(http.MethodGet, "/", nil)
+	overTLS := httptest.NewRequest(http.MethodGet, "/", nil)
+	overTLS.TLS = &tls.ConnectionState{}
+	for _, c := range []struct {
+		name    string
+		running *caddyhttp.Server
+		r       *http.Request
+		want    bool
+	}{
+		{"TLS, client certificates asked", asks, overTLS, false},
+		{"TLS, none asked", none, overTLS, true},
+		{"no TLS, client certificates asked", asks, plain, true},
+	} {
+		if got := handshakeHolds(c.running, c.r); got != c.want {
+			t.Errorf("%s: handed %v, want %v", c.name, got, c.want)
+		}
 	}
 }
