@@ -7,7 +7,7 @@ package pages
 // notices were under none, and "Sign-ins" missed those with a code).
 var eventKinds = []eventKind{
 	{Prefix: "signed_in", ID: "event.signed_in", Also: []string{"verified", "verify_failed", "not_enrolled", "handed_off"}},
-	{Prefix: "signed_out", ID: "event.signed_out", Also: []string{"browser_untrusted"}},
+	{Prefix: "signed_out", ID: "event.signed_out", Also: []string{"browser_untrusted", "session_replaced"}},
 	{Prefix: "code_", ID: "event.code_"},
 	{Prefix: "recovery_", ID: "event.recovery_"},
 	{Prefix: "device_", ID: "event.device_", Also: []string{"enrolled", "enrollment_refused_case", "invite_used", "invites_ended"}},

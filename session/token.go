@@ -65,6 +65,11 @@ type Claims struct {
 	// the number refuses it (CheckNumbers). Short: every request hashes
 	// the token.
 	Device *string `json:"dv,omitempty"`
+	// Gen, in a trust token, is the generation of its trust it was issued
+	// for (TrustedBrowser.Gen: 0 for the first, and in a token of a
+	// release before it); a re-trust counts it up, and Trusted refuses a
+	// token of another generation.
+	Gen int `json:"gen,omitempty"`
 
 	facts *Facts // made by Manager.Check, for the placeholders
 }

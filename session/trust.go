@@ -65,6 +65,14 @@ type TrustedBrowser struct {
 	// none): its removal ends the trust (EndDevice). nil in a trust of a
 	// release before it.
 	Device *string `json:"device,omitempty"`
+	// Gen counts the re-trusts of its ID (Trust; 0 for none, and in a
+	// trust of a release before it): its token carries it (Claims.Gen),
+	// and Trusted takes only the token of the trust's generation, so the
+	// browser's earlier cookie (a copy of it too) is refused, whatever
+	// second it was issued in (review38 F2: compared by its issue time,
+	// a whole second, one issued in the re-trust's second still signed
+	// in).
+	Gen int `json:"gen,omitempty"`
 }
 
 // issued is when tb's token was issued (Issued; Created in a trust made
@@ -112,8 +120,9 @@ func (m *Manager) trustKeys() *Keys {
 // end-unlisted reach everything the browser's trusts ever named, and two
 // tabs of one browser re-trusting at once leave one trust. The previous
 // token of the trust, and a copy of it, are refused from then on
-// (Trusted: issued before the trust's Issued); a replaced ID no longer
-// listed (ended meanwhile: its end marks stay) is not taken again.
+// (Trusted: a re-trust counts its Gen up, and the new token carries
+// the new one); a replaced ID no longer listed (ended meanwhile: its
+// end marks stay) is not taken again.
 func (m *Manager) Trust(ctx context.Context, b Began, user, replaces, known string, where Where, device string, amr []factor.AMR, authTime int64, lifetime time.Duration) (string, *TrustedBrowser, error) {
 	now := m.now().UTC()
 	if b.at.IsZero() {
@@ -124,9 +133,9 @@ func (m *Manager) Trust(ctx context.Context, b Began, user, replaces, known stri
 	fresh := rand.Text()[:16]
 	tb := TrustedBrowser{Browser: where.Browser, System: where.System, Created: now, Expires: now.Add(lifetime), AuthTime: authTime, AMR: amr, Known: known, Prefixed: true, Issued: iat, Device: &device}
 	err := m.editTrusted(store.Lasting(ctx), user, func(list []TrustedBrowser) []TrustedBrowser {
-		tb.ID = fresh // again at each try
+		tb.ID, tb.Gen = fresh, 0 // again at each try
 		if i := slices.IndexFunc(list, func(old TrustedBrowser) bool { return replaces != "" && old.ID == replaces }); i >= 0 {
-			tb.ID = replaces
+			tb.ID, tb.Gen = replaces, list[i].Gen+1
 			list = slices.Delete(list, i, i+1)
 		}
 		list = append(list, tb)
@@ -135,13 +144,14 @@ func (m *Manager) Trust(ctx context.Context, b Began, user, replaces, known stri
 	if err != nil {
 		return "", nil, err
 	}
-	token, err := m.trustKeys().Sign(Claims{RegisteredClaims: m.trustKeys().NewClaimsAt(m.realm, user, lifetime, b.at), SID: tb.ID, AuthTime: authTime})
+	token, err := m.trustKeys().Sign(Claims{RegisteredClaims: m.trustKeys().NewClaimsAt(m.realm, user, lifetime, b.at), SID: tb.ID, AuthTime: authTime, Gen: tb.Gen})
 	return token, &tb, err
 }
 
 // Trusted checks a trust token: its signature, realm and expiry, that its
 // record is still there and was not re-trusted since the token was issued
-// (Trust: the browser's token before, or a copy of it), that no sign-out
+// (Trust: the browser's token before, or a copy of it, is of an earlier
+// generation), that no sign-out
 // everywhere or reset came after it, and that the config still gives its
 // user the number that earned it, if a config's phone did (CheckNumbers).
 // It returns the trust.
@@ -165,7 +175,7 @@ func (m *Manager) Trusted(ctx context.Context, token string) (string, *TrustedBr
 		if list[i].ID != cl.SID {
 			continue
 		}
-		if !list[i].Issued.IsZero() && (cl.IssuedAt == nil || cl.IssuedAt.Before(list[i].Issued)) {
+		if cl.Gen != list[i].Gen {
 			return "", nil, ErrNotTrusted // its browser re-trusted since (Trust): this token was given up
 		}
 		if !m.NumberGiven(cl.Subject, list[i].Device) {

@@ -98,7 +98,7 @@ func asksMore(s *caddyhttp.Server, r *http.Request) bool {
 		return len(s.TLSConnPolicies) > 0
 	}
 	return slices.ContainsFunc(s.TLSConnPolicies, func(cp *caddytls.ConnectionPolicy) bool {
-		return cp.ClientAuthentication != nil && cp.ClientAuthentication.Active()
+		return cp != nil && cp.ClientAuthentication != nil && cp.ClientAuthentication.Active()
 	})
 }
 
