@@ -38,3 +38,29 @@ func TestAReplacedSessionsInvitesEndWithIt(t *testing.T) {
 		expectMalsEnded(t, s, malToken, nedToken, "session_replaced", "in the session replaced", "in mallory's other session")
 	})
 }
+
+// TestAnAdminsInviteOutlivesHerStepUp (lead, on review38 F1's merge):
+// mallory mints at the console an invite for mal, then proves herself
+// again in the same browser an hour on (a step-up, which replaces her
+// session there): mal's link still works (its entry now names her new
+// session, whose end by an admin would end it), and the replacement's
+// audit ends no invite. On Badger and Redis, through a real Caddy.
+// (fixr38 ended it at every step-up: an admin's invites died as she
+// went on working at the console.)
+func TestAnAdminsInviteOutlivesHerStepUp(t *testing.T) {
+	sitetest.Parallel(t)
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+		s := twoAdminsSite(t, storeLine, "")
+		mallory := sitetest.NewClient(t, "mallory")
+		signIn(t, s, mallory)
+		malToken := mintAt(t, s, mallory, "mal")
+		stepUp(t, s, mallory, false)
+		if inviteEnded(t, s, "mal", malToken) {
+			t.Error("mal's link ended at mallory's step-up")
+		}
+		ends := s.LogEntries("session_replaced")
+		if len(ends) != 1 || ends[0]["invites_ended"] != nil {
+			t.Errorf("the step-up's audit: %v; want one session_replaced ending no invite", ends)
+		}
+	})
+}

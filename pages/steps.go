@@ -330,7 +330,7 @@ func (p *Pages) signedIn(req *request, res *signin.Result) {
 		p.setCookie(req.w, req.r, FlowCookie, "", p.PathPrefix, -1)
 	}
 	p.rememberBrowser(req, res.User, sid, w.Trust, w.Device)
-	p.replaced(req, sid)
+	p.replaced(req, res.User, sid)
 	switch {
 	case req.json:
 		out := map[string]any{"status": "verified", "redirect": rd}

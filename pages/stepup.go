@@ -85,10 +85,11 @@ func (p *Pages) carryApp(req *request, user, sid string) {
 // copy of the old cookie signs nobody in after (walk38). Asked once the
 // new session's cookie is set and the step-up it passed was read. The end
 // is audited as session_replaced (as a sign-out is as signed_out), with
-// the console invites it ended (invites_ended, where any).
-func (p *Pages) replaced(req *request, sid string) {
+// the console invites it ended (invites_ended, where any: another user's
+// session; the user's own go with the browser to sid).
+func (p *Pages) replaced(req *request, user, sid string) {
 	old, _ := p.sessionCookie(req)
-	r, err := p.Sessions.Replaced(req.r.Context(), old, sid)
+	r, err := p.Sessions.Replaced(req.r.Context(), old, user, sid)
 	if err != nil {
 		p.Logger.Error("ending the session a sign-in replaced in this browser; it lasts until it expires", zap.Error(err))
 		return

@@ -59,7 +59,7 @@ func (p *Pages) trustedSignIn(req *request) bool {
 	p.setSiteCookie(req.w, req.r, SessionCookie, token, int(p.Sessions.Lifetime()/time.Second))
 	p.setCookie(req.w, req.r, FlowCookie, "", p.PathPrefix, -1)
 	p.rememberBrowser(req, user, sid, tb.ID, tb.Device) // known by this session now: the admin's end of it or its trust ends that too
-	p.replaced(req, sid)
+	p.replaced(req, user, sid)
 	p.Audit("signed_in_trusted", user, "", zap.String("browser", tb.ID))
 	p.Metrics.SignIns.WithLabelValues(string(factor.AMRTrusted)).Inc()
 	rd := req.flow.RD

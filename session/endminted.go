@@ -167,3 +167,29 @@ func withdraw(ctx context.Context, st store.Store, realm string, m endkeys.Minte
 	}
 	return err == nil, err
 }
+
+// MoveMinted makes the entries of admin's index minted in session from
+// name session to instead (Replaced: the same user's new session in the
+// same browser), keeping when from was signed, its trust and its device:
+// a revocation or an end that reached from's invites reaches them still.
+func MoveMinted(ctx context.Context, st store.Store, realm, admin, from, to string, now time.Time) error {
+	return st.Update(store.Lasting(ctx), endkeys.MintedInvites(realm, admin), func(old []byte, found bool) ([]byte, time.Duration, error) {
+		var list []endkeys.Minted
+		if !found || json.Unmarshal(old, &list) != nil {
+			return nil, 0, store.ErrUnchanged // none, or unreadable: EndMintedOf's to mend
+		}
+		moved := false
+		for i, m := range list {
+			if m.From != nil && m.From.SID == from {
+				f := *m.From
+				f.SID = to
+				list[i].From, moved = &f, true
+			}
+		}
+		if !moved {
+			return nil, 0, store.ErrUnchanged
+		}
+		raw, err := json.Marshal(list)
+		return raw, endkeys.MintedLife(list, now), err
+	})
+}

@@ -21,22 +21,25 @@ type Replacement struct {
 // trust it came from stays (the browser is still trusted, its new session
 // names that trust too).
 //
-// The console invites minted in old end with it (review38 F1; MintedIn
-// of old alone, not of its trust), before it does: old ends because a
-// copy of its cookie may be a thief's, and what a thief minted in it must
-// not outlive it (attack36 F3) — once ended, old leaves the user's list,
-// and no end of it by the admin reaches its invites any more. An honest
-// admin's invite minted in it ends too (a step-up after a mint, in the
-// same browser): told in the audit (session_replaced, invites_ended), she
-// mints it again. Where their end fails, old is left live (the error is
-// answered), as a store failure at its revocation leaves it.
+// The console invites minted in old go with the browser (review38 F1;
+// lead, on merge): where the new session is old's user's (a step-up, a
+// phone's confirmation), their entries in her index name sid from then
+// on (MoveMinted, before old's revocation), so the admin's end of the
+// session her list shows, or of its trust, ends them, and an honest
+// admin's invite outlives her step-ups. Where it is another user's (a
+// shared computer), nobody's list shows old's browser any more: they end
+// with old (MintedIn of old alone), told in the audit (session_replaced,
+// invites_ended). A mint in flight in old when it is revoked is refused
+// its link (enrollment's Live check after the mint). Where the move or
+// the end fails, old is left live (the error is answered), as a store
+// failure at its revocation leaves it.
 //
 // Any old this realm signed that is live ends, whoever's it is: on a
 // shared computer the last user's session ends with the next sign-in.
 // One not this realm's, expired, or already ended costs a read at most.
 // A store failure is answered (the caller logs it): the new session
 // stands, and old lives until it expires, as before.
-func (m *Manager) Replaced(ctx context.Context, old, sid string) (Replacement, error) {
+func (m *Manager) Replaced(ctx context.Context, old, user, sid string) (Replacement, error) {
 	var out Replacement
 	if old == "" {
 		return out, nil
@@ -48,7 +51,12 @@ func (m *Manager) Replaced(ctx context.Context, old, sid string) (Replacement, e
 	if live, err := m.Live(ctx, cl); err != nil || !live {
 		return out, err
 	}
-	minted, err := EndMintedOf(ctx, m.store, m.realm, cl.Subject, m.now(), m.logger, MintedIn(cl.SID, ""))
+	var minted MintedEnd
+	if cl.Subject == user {
+		err = MoveMinted(ctx, m.store, m.realm, user, cl.SID, sid, m.now())
+	} else {
+		minted, err = EndMintedOf(ctx, m.store, m.realm, cl.Subject, m.now(), m.logger, MintedIn(cl.SID, ""))
+	}
 	if err != nil {
 		return out, err
 	}
