@@ -6,7 +6,6 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/smsgate/caddy-smsgate/audit"
 	"github.com/smsgate/caddy-smsgate/enrollment"
 	"github.com/smsgate/caddy-smsgate/internal/endkeys"
 	"github.com/smsgate/caddy-smsgate/session"
@@ -144,7 +143,7 @@ func (e Ends) SignOutEverywhere(ctx context.Context, user string) (Ended, error)
 	if out.Minted, err = session.EndMinted(ctx, e.Store, e.Realm, user, e.Now(), e.Logger); err != nil {
 		return out, err
 	}
-	e.audit("signed_out_everywhere", user, zap.Int("invites_ended", out.Minted.Ended), audit.Users("invites_used", out.Minted.Used))
+	e.audit("signed_out_everywhere", user, countedFields(out.Minted)...)
 	return out, nil
 }
 
