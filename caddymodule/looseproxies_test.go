@@ -11,16 +11,8 @@ import (
 // without trusted_proxies_strict.
 const looseProxies = "this server trusts X-Forwarded-For from its trusted_proxies without trusted_proxies_strict: Caddy takes the header's first address as the client's, and a load balancer that appends to the header passes on whatever the client sent there, so a client can name any IP and pass every per-IP limit of the gates on it. Set trusted_proxies_strict (the global option `servers { trusted_proxies_strict }`; JSON: \"trusted_proxies_strict\": 1 on the server)"
 
-// TestATrustedProxyWithoutStrictModeIsWarnedOf: a gate's server with
-// trusted_proxies and no trusted_proxies_strict takes the first address of
-// X-Forwarded-For as the client's, which a balancer that appends to the
-// header lets the client write: every per-IP limit falls. Before, such a
-// config loaded without a word (the README warned). Now the load warns
-// once, naming the server and what to set; a strict server, or one that
-// trusts no proxy, is not warned of.
-func TestATrustedProxyWithoutStrictModeIsWarnedOf(t *testing.T) {
-	sitetest.Parallel(t)
-	const site = `http://localhost:{HTTP_PORT} {
+// proxiesSite is a gated site the proxies' warnings are read from.
+const proxiesSite = `http://localhost:{HTTP_PORT} {
 	basic_auth argon2id {
 		alice ` + sitetest.DemoHash + `
 	}
@@ -30,6 +22,16 @@ func TestATrustedProxyWithoutStrictModeIsWarnedOf(t *testing.T) {
 	}
 	respond "Hello, {http.auth.user.id}!"
 }`
+
+// TestATrustedProxyWithoutStrictModeIsWarnedOf: a gate's server with
+// trusted_proxies and no trusted_proxies_strict takes the first address of
+// X-Forwarded-For as the client's, which a balancer that appends to the
+// header lets the client write: every per-IP limit falls. Before, such a
+// config loaded without a word (the README warned). Now the load warns
+// once, naming the server and what to set; a strict server, or one that
+// trusts no proxy, is not warned of.
+func TestATrustedProxyWithoutStrictModeIsWarnedOf(t *testing.T) {
+	sitetest.Parallel(t)
 	for _, tc := range []struct {
 		name, globals string
 		warned        bool
@@ -49,9 +51,9 @@ func TestATrustedProxyWithoutStrictModeIsWarnedOf(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			sitetest.Parallel(t)
-			body := site
+			body := proxiesSite
 			if tc.app != "" {
-				body = strings.Replace(site, `respond "Hello, {http.auth.user.id}!"`, tc.app, 1)
+				body = strings.Replace(proxiesSite, `respond "Hello, {http.auth.user.id}!"`, tc.app, 1)
 			}
 			s := sitetest.StartWith(t, tc.globals, body)
 			warned := s.LogEntries(looseProxies)

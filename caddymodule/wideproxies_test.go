@@ -23,16 +23,6 @@ const wideProxies = "this server's trusted_proxies hold a range of more than 256
 // loopback's address is judged by the addresses it holds.
 func TestATrustedProxiesRangeThatMayHoldBrowsersIsWarnedOf(t *testing.T) {
 	sitetest.Parallel(t)
-	const site = `http://localhost:{HTTP_PORT} {
-	basic_auth argon2id {
-		alice ` + sitetest.DemoHash + `
-	}
-	smsgate {
-		store badger {DIR}
-		provider log
-	}
-	respond "Hello, {http.auth.user.id}!"
-}`
 	for _, tc := range []struct {
 		name, ranges string
 		wide         []string // nil: no warning
@@ -49,7 +39,7 @@ func TestATrustedProxiesRangeThatMayHoldBrowsersIsWarnedOf(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			sitetest.Parallel(t)
-			s := sitetest.StartWith(t, "servers {\n\t\ttrusted_proxies static "+tc.ranges+"\n\t\ttrusted_proxies_strict\n\t}", site)
+			s := sitetest.StartWith(t, "servers {\n\t\ttrusted_proxies static "+tc.ranges+"\n\t\ttrusted_proxies_strict\n\t}", proxiesSite)
 			warned := s.LogEntries(wideProxies)
 			if tc.wide == nil {
 				if len(warned) != 0 {
