@@ -32,22 +32,8 @@ func TestAnAssertionAfterCleanup(t *testing.T) {
 	arrived, release := make(chan struct{}), make(chan struct{})
 	sso := parkingSSO(t, &arrived, &release)
 	site := func(i int) *sitetest.Site {
-		return sitetest.Start(t, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
-	forward_auth %s {
-		uri /verify
-		copy_headers Remote-User
-	}
-	smsgate {
-		identity {http.request.header.Remote-User}
-		signing_alg EdDSA
-		key_rotation 1h
-		session_lifetime 3h
-		assertion_header X-Smsgate-Assertion
-		store redis %s
-		provider log
-	}
-	respond "config %d: {http.request.header.X-Smsgate-Assertion}"
-}`, strings.TrimPrefix(sso.URL, "http://"), addr, i))
+		return sitetest.Start(t, ssoSite(sso, "signing_alg EdDSA\n\t\tkey_rotation 1h\n\t\tsession_lifetime 3h\n\t\tassertion_header X-Smsgate-Assertion\n\t\tstore redis "+addr+"\n\t\tprovider log",
+			fmt.Sprintf("config %d: {http.request.header.X-Smsgate-Assertion}", i), ""))
 	}
 	s := site(1)
 	bob := sitetest.NewClient(t, "bob")
@@ -179,18 +165,8 @@ func revokedWhileLate(t *testing.T, advance time.Duration) {
 	// another store to this process, which tells only those on its own.
 	port := addr[strings.LastIndex(addr, ":")+1:]
 	site := func(i int) *sitetest.Site {
-		return sitetest.Start(t, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
-	forward_auth %s {
-		uri /verify
-		copy_headers Remote-User
-	}
-	smsgate {
-		identity {http.request.header.Remote-User}
-		store redis localhost:%s
-		provider log
-	}
-	respond "config %d: {http.auth.user.id}"
-}`, strings.TrimPrefix(sso.URL, "http://"), port, i))
+		return sitetest.Start(t, ssoSite(sso, "store redis localhost:"+port+"\n\t\tprovider log",
+			fmt.Sprintf("config %d: {http.auth.user.id}", i), ""))
 	}
 	s := site(1)
 	bob := sitetest.NewClient(t, "bob")

@@ -3,7 +3,6 @@ package caddymodule_test
 import (
 	"fmt"
 	"net/http"
-	"strings"
 	"testing"
 
 	"github.com/smsgate/caddy-smsgate/internal/sitetest"
@@ -23,22 +22,8 @@ func TestARequestAtAChangedGateIsServedByTheRunningConfig(t *testing.T) {
 		arrived, release := make(chan struct{}), make(chan struct{})
 		sso := parkingSSO(t, &arrived, &release)
 		site := func(i int, admins string) *sitetest.Site {
-			return sitetest.Start(t, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
-	forward_auth %s {
-		uri /verify
-		copy_headers Remote-User
-	}
-	smsgate {
-		identity {http.request.header.Remote-User}
-		%s
-		provider log
-		%s
-	}
-	respond "config %d: {http.auth.user.id}"
-	handle_errors {
-		respond "{err.status_code} {err.message}" {err.status_code}
-	}
-}`, strings.TrimPrefix(sso.URL, "http://"), storeLine, admins, i))
+			return sitetest.Start(t, ssoSite(sso, fmt.Sprintf("%s\n\t\tprovider log\n\t\t%s", storeLine, admins),
+				fmt.Sprintf("config %d: {http.auth.user.id}", i), showErrors))
 		}
 		s := site(1, "")
 		storeLine = keep(s)

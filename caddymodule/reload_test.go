@@ -86,22 +86,8 @@ func TestARequestHeldAcrossAReload(t *testing.T) {
 		arrived, release := make(chan struct{}), make(chan struct{})
 		sso := parkingSSO(t, &arrived, &release)
 		site := func(siteName string, i int) *sitetest.Site {
-			return sitetest.Start(t, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
-	forward_auth %s {
-		uri /verify
-		copy_headers Remote-User
-	}
-	smsgate {
-		identity {http.request.header.Remote-User}
-		%s
-		provider log
-		site_name %q
-	}
-	respond "config %d: {http.auth.user.id}"
-	handle_errors {
-		respond "{err.status_code} {err.message}" {err.status_code}
-	}
-}`, strings.TrimPrefix(sso.URL, "http://"), storeLine, siteName, i))
+			return sitetest.Start(t, ssoSite(sso, fmt.Sprintf("%s\n\t\tprovider log\n\t\tsite_name %q", storeLine, siteName),
+				fmt.Sprintf("config %d: {http.auth.user.id}", i), showErrors))
 		}
 		// park sends req, parked in the forward_auth until release.
 		park := func(c *sitetest.Client, req *http.Request) func() (*http.Response, string) {
@@ -171,6 +157,26 @@ func TestARequestHeldAcrossAReload(t *testing.T) {
 // *arrived, until *release is closed (the channels a test may make anew);
 // once released, it holds none (a request handed to the running config's
 // server comes by again).
+// ssoSite is a site whose users sign in at sso (a forward_auth that sets
+// Remote-User; parkingSSO's) and then pass a gate of the given lines
+// before respond answers; extra goes at the site's end (showErrors).
+func ssoSite(sso *httptest.Server, gate, respond, extra string) string {
+	return fmt.Sprintf(`http://localhost:{HTTP_PORT} {
+	forward_auth %s {
+		uri /verify
+		copy_headers Remote-User
+	}
+	smsgate {
+		identity {http.request.header.Remote-User}
+		%s
+	}
+	respond %q
+%s}`, strings.TrimPrefix(sso.URL, "http://"), gate, respond, extra)
+}
+
+// showErrors answers a refusal with its status and message.
+const showErrors = "\thandle_errors {\n\t\trespond \"{err.status_code} {err.message}\" {err.status_code}\n\t}\n"
+
 func parkingSSO(t *testing.T, arrived, release *chan struct{}) *httptest.Server {
 	sso := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("X-Park") != "" {
