@@ -64,14 +64,7 @@ func TestATrustAppearingDuringEndUnlistedIsRecordedBeforeItEnds(t *testing.T) {
 		if !st.added.Load() {
 			t.Fatal("the late trust was never added")
 		}
-		got, err := EndUnlisted(ctx, st, "r", "mallory", now)
-		if err != nil {
-			t.Fatal(err)
-		}
-		minted := endkeys.Minted{User: "mal", ID: "x", From: &endkeys.MintedFrom{SID: "s", Issued: through.Add(time.Minute), Trust: "late"}}
-		if !slices.Contains(got.Ended, "late") || !MintedOfUnlisted(got)(minted) {
-			t.Errorf("the retried end: Ended %v, picks the late trust's invite %v; want the trust the failed try ended, and its invite", got.Ended, MintedOfUnlisted(got)(minted))
-		}
+		retriedEndPicks(t, st, now, through, "late")
 		raw, err := inner.Get(ctx, trustedKey("r", "mallory"))
 		if err == nil && len(raw) > 2 {
 			t.Errorf("mallory's trusts after the end: %s; want none", raw)

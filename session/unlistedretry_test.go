@@ -66,15 +66,23 @@ func TestARetriedEndUnlistedPicksTheEndedTrustsInvites(t *testing.T) {
 		if _, err := EndUnlisted(ctx, st, "r", "mallory", now); err == nil {
 			t.Fatal("the first end did not fail")
 		}
-		got, err := EndUnlisted(ctx, st, "r", "mallory", now)
-		if err != nil {
-			t.Fatal(err)
-		}
-		minted := endkeys.Minted{User: "mal", ID: "x", From: &endkeys.MintedFrom{SID: "s", Issued: through.Add(time.Minute), Trust: "thief"}}
-		if !slices.Contains(got.Ended, "thief") || !MintedOfUnlisted(got)(minted) {
-			t.Errorf("the retried end: Ended %v, picks the thief's trust's invite %v; want the trust the failed try ended, and its invite", got.Ended, MintedOfUnlisted(got)(minted))
-		}
+		retriedEndPicks(t, st, now, through, "thief")
 	})
+}
+
+// retriedEndPicks asks again for the end of mallory's unlisted sessions
+// at now (its first try failed) and checks that it ends trust and picks an
+// invite minted in a session trust signed after through.
+func retriedEndPicks(t *testing.T, st store.Store, now, through time.Time, trust string) {
+	t.Helper()
+	got, err := EndUnlisted(context.Background(), st, "r", "mallory", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	minted := endkeys.Minted{User: "mal", ID: "x", From: &endkeys.MintedFrom{SID: "s", Issued: through.Add(time.Minute), Trust: trust}}
+	if !slices.Contains(got.Ended, trust) || !MintedOfUnlisted(got)(minted) {
+		t.Errorf("the retried end: Ended %v, picks trust %s's invite %v; want the trust the failed try ended, and its invite", got.Ended, trust, MintedOfUnlisted(got)(minted))
+	}
 }
 
 // TestAnEndUnlistedWhoseInvitesFailedKeepsItsRecord (rfix37): the end's
