@@ -70,6 +70,9 @@ func TestRoomsKeepToTheirJobs(t *testing.T) {
 // reset's or a revoke's ends and decide their audit (adminops38:
 // signin.Ends.Reset, Revoke): no session.EndUser…, RevokeUser or
 // UntrustAll in the glue, and no ResetUser of anything (enrollment's).
+// Nor does a sign-in's page decide what a sign-in ends of the session its
+// browser's cookie named (redesign39: signin.Ends.EndReplaced): no
+// Replaced of anything (session.Manager's was), no session.MoveMinted.
 func TestTheGlueEndsNoInvites(t *testing.T) {
 	raw, err := os.ReadFile(filepath.Join(harness.Root(t), "docs/ARCHITECTURE.md"))
 	if err != nil {
@@ -98,6 +101,9 @@ func TestTheGlueEndsNoInvites(t *testing.T) {
 				(strings.HasPrefix(sel.Sel.Name, "EndUser") || sel.Sel.Name == "RevokeUser" || sel.Sel.Name == "UntrustAll") ||
 				sel.Sel.Name == "ResetUser" {
 				t.Errorf("%s names %s: a reset's and a revoke's ends are signin's (signin.Ends.Reset, Revoke), the glue renders them", f.Rel, sel.Sel.Name)
+			}
+			if pkg, _ := sel.X.(*ast.Ident); sel.Sel.Name == "Replaced" || pkg != nil && pkg.Name == "session" && sel.Sel.Name == "MoveMinted" {
+				t.Errorf("%s names %s: what a sign-in ends of the session it replaced is signin's (signin.Ends.EndReplaced), the pages pass the old cookie", f.Rel, sel.Sel.Name)
 			}
 			return true
 		})

@@ -43,7 +43,7 @@ var actorPrefixes = map[string]string{
 	"verify_failed":            "by.user", // a wrong code she (or a thief) typed
 	"recovery_codes_withdrawn": "by.gate",
 	"invites_ended":            "by.gate", // an undone adding's (signin's endUndoneMinted)
-	"session_replaced":         "by.gate", // a sign-in in its browser handed it another (session.Manager.Replaced)
+	"session_replaced":         "by.gate", // a sign-in in its browser handed it another (signin.Ends.EndReplaced)
 	"enrollment_refused_case":  "by.gate",
 	"code_unconfirmed":         "by.gate",
 	"console_refused":          "by.gate",

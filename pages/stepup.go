@@ -81,21 +81,14 @@ func (p *Pages) carryApp(req *request, user, sid string) {
 }
 
 // replaced ends the session this browser's cookie named before sid was
-// handed out in its place (session.Manager.Replaced decides which): a
-// copy of the old cookie signs nobody in after (walk38). Asked once the
-// new session's cookie is set and the step-up it passed was read. The end
-// is audited as session_replaced (as a sign-out is as signed_out), with
-// the console invites it ended (invites_ended, where any: another user's
-// session; the user's own go with the browser to sid).
+// handed out in its place: a copy of the old cookie signs nobody in after
+// (walk38). Asked once the new session's cookie is set and the step-up it
+// passed was read. signin decides what ends with it and audits it
+// (signin.Ends.EndReplaced); a failure is logged here.
 func (p *Pages) replaced(req *request, user, sid string) {
 	old, _ := p.sessionCookie(req)
-	r, err := p.Sessions.Replaced(req.r.Context(), old, user, sid)
-	if err != nil {
+	if _, err := p.ends(req).EndReplaced(req.r.Context(), old, user, sid); err != nil {
 		p.Logger.Error("ending the session a sign-in replaced in this browser; it lasts until it expires", zap.Error(err))
-		return
-	}
-	if r.User != "" {
-		p.Audit("session_replaced", r.User, "", append([]zap.Field{zap.String("session", signin.ShortSID(r.SID))}, signin.MintedFields(r.Minted)...)...)
 	}
 }
 

@@ -40,10 +40,8 @@ func (p *Pages) trustedSignIn(req *request) bool {
 		return false // another first factor: that user signs in as usual
 	case !p.earnedHere(req, tb):
 		return false // planted: another browser earned it
-	case !p.Policy.Earned(tb.AMR):
-		return false // earned with a kind this gate no longer takes: a code, then (the trust is kept, should the kind come back)
-	case !p.Now().Before(tb.Created.Add(p.Remember)):
-		return false // older than remember allows now (shortened by a reload, or another gate's of the realm)
+	case !p.Policy.TrustSkips(tb, p.Remember, p.Now()):
+		return false // signin's policy: a kind this gate no longer takes, or older than remember allows now
 	}
 	w := where(req)
 	w.Trust = tb.ID // the admin's end of this session ends the trust too

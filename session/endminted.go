@@ -169,9 +169,10 @@ func withdraw(ctx context.Context, st store.Store, realm string, m endkeys.Minte
 }
 
 // MoveMinted makes the entries of admin's index minted in session from
-// name session to instead (Replaced: the same user's new session in the
-// same browser), keeping when from was signed, its trust and its device:
-// a revocation or an end that reached from's invites reaches them still.
+// name session to instead (signin.Ends.EndReplaced: the same user's new
+// session in the same browser), keeping when from was signed, its trust
+// and its device: a revocation or an end that reached from's invites
+// reaches them still.
 func MoveMinted(ctx context.Context, st store.Store, realm, admin, from, to string, now time.Time) error {
 	return st.Update(store.Lasting(ctx), endkeys.MintedInvites(realm, admin), func(old []byte, found bool) ([]byte, time.Duration, error) {
 		var list []endkeys.Minted

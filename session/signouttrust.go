@@ -10,7 +10,7 @@ import (
 // holds (HeldTrust) and the one each of its sessions came from or held
 // (TrustOfSession). Each only where the cookie is still good: a copy of a
 // cookie the browser gave up (its trust cookie before a re-trust, which
-// keeps the trust's ID; its session cookie before Replaced ended that
+// keeps the trust's ID; its session cookie before a sign-in ended that
 // session) signs nobody in, and must not sign its owner out either, nor
 // end the trust she renewed since (attack38b F1). Before, a signature was
 // enough.

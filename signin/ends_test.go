@@ -100,7 +100,7 @@ func newEndsRig(t *testing.T, inner store.Store, pushOff bool) *endsRig {
 	if r.thiefOut() {
 		t.Fatal("the thief's session does not count before any end")
 	}
-	r.ends = Ends{Store: r.st, Realm: "r", Now: clock, Logger: zap.NewNop(), Audit: func(event, user, _ string, fields ...zap.Field) {
+	r.ends = Ends{Store: r.st, Realm: "r", Now: clock, Logger: zap.NewNop(), Sessions: m, Audit: func(event, user, _ string, fields ...zap.Field) {
 		enc := zapcore.NewMapObjectEncoder()
 		for _, f := range fields {
 			f.AddTo(enc)

@@ -16,7 +16,7 @@ import (
 // TestAReplacedSessionsInvitesGoWithItsBrowser (review38 F1; lead, on
 // merge), on Badger and a real Redis: her browser's code session, a copy
 // of whose cookie is a thief's, who minted mal's invite in it. Her
-// step-up in that browser replaces it (session.Manager.Replaced): mal's
+// step-up in that browser replaces it (Ends.EndReplaced): mal's
 // invite stays, now named by the new session, so the admin's end of the
 // session her list shows ends it; ned's, minted in another of her
 // sessions, stays through both. Another user's sign-in in that browser (a
@@ -50,7 +50,7 @@ func TestAReplacedSessionsInvitesGoWithItsBrowser(t *testing.T) {
 		oldTok, oldSID := issue("mallory")
 		mint(oldSID)
 		_, newSID := issue("mallory")
-		got, err := r.m.Replaced(ctx, oldTok, "mallory", newSID)
+		got, err := r.ends.EndReplaced(ctx, oldTok, "mallory", newSID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -69,7 +69,7 @@ func TestAReplacedSessionsInvitesGoWithItsBrowser(t *testing.T) {
 			t.Errorf("the end of the new session ended %+v (%v), mal's %v, ned's %v; want mal's only", ended, err, r.withdrawn(t, "mal"), r.withdrawn(t, "ned"))
 		}
 		// Asked again (a replayed cookie): nothing more ended, nothing told.
-		if again, err := r.m.Replaced(ctx, oldTok, "mallory", newSID); err != nil || again.User != "" || again.Minted.Ended != 0 {
+		if again, err := r.ends.EndReplaced(ctx, oldTok, "mallory", newSID); err != nil || again.User != "" || again.Minted.Ended != 0 {
 			t.Errorf("Replaced asked again: %+v, %v; want nothing", again, err)
 		}
 
@@ -79,7 +79,7 @@ func TestAReplacedSessionsInvitesGoWithItsBrowser(t *testing.T) {
 		sharedTok, sharedSID := issue("mallory")
 		mint(sharedSID)
 		_, aliceSID := issue("alice")
-		got, err = r.m.Replaced(ctx, sharedTok, "alice", aliceSID)
+		got, err = r.ends.EndReplaced(ctx, sharedTok, "alice", aliceSID)
 		if err != nil || got.User != "mallory" || got.Minted.Ended != 1 || !r.withdrawn(t, "mal") || r.withdrawn(t, "ned") {
 			t.Errorf("alice's sign-in over mallory's session: %+v (%v), mal's %v, ned's %v; want mal's ended only", got, err, r.withdrawn(t, "mal"), r.withdrawn(t, "ned"))
 		}

@@ -2,6 +2,7 @@ package signin
 
 import (
 	"context"
+	"strconv"
 
 	"github.com/smsgate/caddy-smsgate/session"
 	"github.com/smsgate/caddy-smsgate/store"
@@ -15,11 +16,13 @@ import (
 // before sessions were listed is in no list, and ends with it — answered
 // Held false (the admin's 404) and audited nowhere. Where a step fails,
 // the step answers the error (the store failed: nothing is audited), and
-// asking again does it all again (each write may be made twice); she is
-// found again by what is left of hers (her index of the invites she
-// minted stays until they end), but one whose every record had gone
-// before the failure is then Held false: the admin's 404, and her reset
-// audited nowhere (left, adminops38).
+// asking again does it all again (each write may be made twice). A reset
+// of one who held anything writes first that it began (reset-begun/, a
+// record of its own, no expiry) and takes it away last, once all is done:
+// asked again after a failure, it finds her by that record though every
+// other record of hers went before the failure (her only phone), finishes
+// what the first try began, and audits it (redesign39; before, adminops38
+// left: "No such user", and her reset audited nowhere).
 
 // userKinds are the records under a user's name that make her someone a
 // reset or a revocation finds: her phones, apps and passkeys (device),
@@ -28,8 +31,17 @@ import (
 // an invite made for her (invite-latest), an app being set up, and, an
 // admin's, the index of the invites she minted at the console
 // (invites-minted: one who never enrolled a device of her own is reset or
-// revoked, her invites ended and said, not "no such user": invite36).
-var userKinds = []string{"device", "recovery", "provisioned-number", "sessions", "sessions-unlisted", "trusted", "invite-latest", "app-setup", "invites-minted"}
+// revoked, her invites ended and said, not "no such user": invite36), and
+// a reset of hers begun and not finished (resetBegun).
+var userKinds = []string{"device", "recovery", "provisioned-number", "sessions", "sessions-unlisted", "trusted", "invite-latest", "app-setup", "invites-minted", resetBegun}
+
+// resetBegun is the kind of the record a reset of one who held anything
+// writes before its first change and takes away after its last: the
+// instant it began (Unix seconds; read by nobody but holds, which asks
+// only whether it is there). No expiry: a reset left half done is
+// finished by the next reset of her, whenever it comes. Not exported (an
+// export holds what she has left).
+const resetBegun = "reset-begun"
 
 // Reset is the admin's reset of user (by: the admin at the console; ""
 // the admin API's caller or the CLI's): her sessions revoked first, as a
@@ -40,13 +52,22 @@ var userKinds = []string{"device", "recovery", "provisioned-number", "sessions",
 // (session.Manager.Live) and undone; then every device and recovery code
 // of hers (enrollment.Devices.ResetUser); then, for sign-ins made with a
 // device before it went, every trust and session again and every invite
-// she minted as an admin (session.EndUser). Audited as admin_reset (by,
-// invites_ended even 0, invites_used) where she held anything.
+// she minted as an admin (session.EndUser). Where she held anything, the
+// record that her reset began (resetBegun) is written before all that
+// and taken away after it; audited then as admin_reset (by, invites_ended
+// even 0, invites_used).
 func (e Ends) Reset(ctx context.Context, user, by string) (Ended, error) {
 	var out Ended
 	var err error
 	if out.Held, err = e.holds(ctx, user); err != nil {
 		return out, err
+	}
+	begun := store.Key(resetBegun, e.Realm, user)
+	if out.Held {
+		// A preparation, as the revocation is: checked, spends no guard.
+		if err := e.Store.Put(store.Lasting(store.Preparing(ctx)), begun, []byte(strconv.FormatInt(e.Now().Unix(), 10)), 0); err != nil {
+			return out, err
+		}
 	}
 	if err := session.RevokeUser(store.Preparing(ctx), e.Store, e.Realm, user, e.Now(), e.Logger); err != nil {
 		return out, err
@@ -54,7 +75,15 @@ func (e Ends) Reset(ctx context.Context, user, by string) (Ended, error) {
 	if err := e.Devices.ResetUser(ctx, e.Realm, user); err != nil {
 		return out, err
 	}
-	return e.endUser(ctx, out, "admin_reset", user, by)
+	if out.Minted, err = session.EndUser(ctx, e.Store, e.Realm, user, e.Now(), e.Logger); err != nil {
+		return out, err
+	}
+	if out.Held {
+		if err := e.Store.Delete(store.Lasting(ctx), begun); err != nil {
+			return out, err // asked again, it is found by it, and finishes
+		}
+	}
+	return e.told(out, "admin_reset", user, by), nil
 }
 
 // Revoke is the admin's revocation of user (by as Reset's): every trusted
@@ -78,10 +107,15 @@ func (e Ends) endUser(ctx context.Context, out Ended, event, user, by string) (E
 	if out.Minted, err = session.EndUser(ctx, e.Store, e.Realm, user, e.Now(), e.Logger); err != nil {
 		return out, err
 	}
+	return e.told(out, event, user, by), nil
+}
+
+// told audits event of out where she held anything, and answers out.
+func (e Ends) told(out Ended, event, user, by string) Ended {
 	if out.Held {
 		e.audit(event, user, byField(by, countedFields(out.Minted)...)...)
 	}
-	return out, nil
+	return out
 }
 
 // holds reports whether user holds any record of userKinds in the realm,

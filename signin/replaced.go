@@ -1,0 +1,82 @@
+package signin
+
+import (
+	"context"
+
+	"go.uber.org/zap"
+
+	"github.com/smsgate/caddy-smsgate/session"
+)
+
+// Replacement is what EndReplaced did: the session it ended (User, SID;
+// "" for none: not this realm's, expired, already ended), and what it did
+// with the console invites minted in it.
+type Replacement struct {
+	User, SID string
+	Minted    session.MintedEnd
+}
+
+// EndReplaced is a sign-in's end of the session whose token old its
+// browser's cookie named, now that the sign-in handed that browser the
+// session sid of user in its place: the step-up before a devices-page
+// change, the confirmation of a phone being added, a sign-in over one
+// still live (another name, a stronger kind a route requires), a trusted
+// browser's. One step of signin's as the ends of ends.go are (#23: the
+// pages decided it before, through session.Manager.Replaced): the pages
+// pass the cookie the browser held once the new one is set, and log what
+// it answers. The browser's cookie no longer names old, so old lives on
+// only in a copy of that cookie, which must not sign anyone in for the
+// rest of its lifetime (walk38); the user's list of sessions no longer
+// shows the browser twice. It is a sign-out of old alone (Revoke): the
+// trust it came from stays (the browser is still trusted, its new session
+// names that trust too).
+//
+// The console invites minted in old go with the browser (review38 F1;
+// lead, on merge): where the new session is old's user's (a step-up, a
+// phone's confirmation), their entries in her index name sid from then
+// on (session.MoveMinted, before old's revocation), so the admin's end of
+// the session her list shows, or of its trust, ends them, and an honest
+// admin's invite outlives her step-ups. Where it is another user's (a
+// shared computer), nobody's list shows old's browser any more: they end
+// with old (MintedIn of old alone). A mint in flight in old when it is
+// revoked is refused its link (enrollment's Live check after the mint).
+// Where the move or the end fails, old is left live (the error is
+// answered), as a store failure at its revocation leaves it.
+//
+// Any old this realm signed that is live ends, whoever's it is: on a
+// shared computer the last user's session ends with the next sign-in.
+// One not this realm's, expired, or already ended costs a read at most
+// and is told nowhere. An end is audited as session_replaced (as a
+// sign-out is as signed_out), under old's user, with the invites it ended
+// (invites_ended, where any). A store failure is answered (the caller
+// logs it): the new session stands, and old lives until it expires.
+func (e Ends) EndReplaced(ctx context.Context, old, user, sid string) (Replacement, error) {
+	var out Replacement
+	if old == "" {
+		return out, nil
+	}
+	cl, err := e.Sessions.Verify(old)
+	if err != nil || cl.SID == "" || cl.SID == sid {
+		return out, nil
+	}
+	if live, err := e.Sessions.Live(ctx, cl); err != nil || !live {
+		return out, err
+	}
+	var minted session.MintedEnd
+	if cl.Subject == user {
+		err = session.MoveMinted(ctx, e.Store, e.Realm, user, cl.SID, sid, e.Now())
+	} else {
+		minted, err = e.endMinted(ctx, cl.Subject, session.MintedIn(cl.SID, ""))
+	}
+	if err != nil {
+		return out, err
+	}
+	out.Minted = minted
+	ended, err := e.Sessions.Revoke(ctx, old, cl)
+	if err != nil || !ended {
+		return out, err
+	}
+	out.User, out.SID = cl.Subject, cl.SID
+	e.audit("session_replaced", out.User, append([]zap.Field{zap.String("session", ShortSID(out.SID))}, MintedFields(out.Minted)...)...)
+	return out, nil
+}
