@@ -12,8 +12,10 @@ import (
 
 // go-redis sends a command again when the connection it went on fails
 // before its answer came (MaxRetries, 3: a read's EOF, a reset, a
-// timeout), and a pipeline whole (a Cluster node's share of one too): the
-// server may have made it already. A write that is the same made twice
+// timeout), and a pipeline whole (a Cluster node's share of one too, and
+// where its first command answered TRYAGAIN: a claim's on a slot mid-move,
+// TestATryAgainInABatchMakesNothingTwice): the server may have made it,
+// or the pipeline's commands after the first. A write that is the same made twice
 // (SET, DEL, ZREM, GET, KeepLonger's script) may go again; one that is not would be
 // made twice, or answer as if it had not been made (Watch.Cut in
 // store/storetest/redistest shows each: TestACutWriteIsMadeOnce):
