@@ -314,3 +314,20 @@ func TestAWriteRefusedBeforeItRanIsSentAgain(t *testing.T) {
 		t.Fatalf("counted %d, want 1", n)
 	}
 }
+
+// TestAWriteWhoseAnswerIsLateIsMadeOnce: a write the server made but
+// whose answer did not come within go-redis's read timeout (5 s) was sent
+// again on a new connection, as a lost one was (TestACutWriteIsMadeOnce):
+// a counter counted twice. It is an error now, counted once.
+func TestAWriteWhoseAnswerIsLateIsMadeOnce(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t)
+	w := redistest.Watched(t, srv.Addr)
+	s := openRedis(store.Redis{Addresses: []string{w.Addr}})(t)
+	direct := openRedis(store.Redis{Addresses: []string{srv.Addr}})(t)
+	w.Stall("evalsha", 1)
+	_, err := s.Incr(context.Background(), "late", time.Hour)
+	if n, _ := direct.Counter(context.Background(), "late"); n != 1 || w.Uncut() != 0 {
+		t.Fatalf("an Incr whose answer was late counted %d times (%v), want once", n, err)
+	}
+}

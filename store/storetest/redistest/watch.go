@@ -24,6 +24,7 @@ type Watch struct {
 	held   map[string]chan struct{} // commands held until released (Hold), by name
 	gen    int                      // Seen calls, which start seen again
 	cuts   map[string]int           // commands whose reply the client is not given (Cut), by name
+	stalls map[string]int           // commands whose reply the client waits for in vain (Stall), by name
 	answer map[string][]string      // answers the proxy gives in place of the server (Answer), by name
 	l      net.Listener
 	open   map[net.Conn]bool
@@ -144,7 +145,7 @@ var handshake = map[string]bool{"hello": true, "auth": true, "client": true, "se
 func (w *Watch) commands(c *conn) {
 	server, client := c.server, c.client
 	defer func() {
-		if !c.cutting() { // a cut command's reply is still to come from the server
+		if !c.leave() { // a cut command's reply is still to come from the server
 			server.Close()
 		}
 	}()
@@ -190,12 +191,15 @@ func (w *Watch) commands(c *conn) {
 			refuse, answer, w.answer[name] = true, w.answer[name][0]+"\r\n", w.answer[name][1:]
 		}
 		var held chan struct{}
-		cut := false
+		cut, stall := false, false
 		if len(words) > 0 {
 			name := strings.ToLower(words[0])
 			held = w.held[name]
 			if cut = !refuse && w.cuts[name] > 0; cut {
 				w.cuts[name]--
+			} else if cut = !refuse && w.stalls[name] > 0; cut {
+				w.stalls[name]--
+				stall = true
 			}
 		}
 		w.mu.Unlock()
@@ -205,7 +209,7 @@ func (w *Watch) commands(c *conn) {
 		if refuse {
 			_, err = client.Write([]byte(answer))
 		} else {
-			c.sent(cut)
+			c.sent(cut, stall)
 			_, err = server.Write(raw)
 		}
 		if err != nil {
@@ -236,24 +240,30 @@ func (w *Watch) Cut(name string, n int) {
 type conn struct {
 	server, client net.Conn
 	mu             sync.Mutex
-	passed         int // commands passed on to the server
-	cutAt          int // the command (1, 2, …) whose answer closes the client's connection; 0: none
+	passed         int  // commands passed on to the server
+	cutAt          int  // the command (1, 2, …) whose answer closes the client's connection; 0: none
+	stall          bool // that answer and those after it are kept from the client, its connection left open
+	arrived        bool // the server gave that answer
+	gone           bool // the client's side ended
 }
 
-// sent notes a command passed on, which is cut where cut is said.
-func (c *conn) sent(cut bool) {
+// sent notes a command passed on, which is cut (or stalled) where said.
+func (c *conn) sent(cut, stall bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.passed++
 	if cut && c.cutAt == 0 {
-		c.cutAt = c.passed
+		c.cutAt, c.stall = c.passed, stall
 	}
 }
 
-func (c *conn) cutting() bool {
+// leave says, as the client's side ends, whether the server's connection
+// is left open for the cut command's answer still to come (replies ends it).
+func (c *conn) leave() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.cutAt != 0
+	c.gone = true
+	return c.cutAt != 0 && !c.arrived
 }
 
 // replies passes the server's answers on to the client, one whole answer
@@ -271,7 +281,12 @@ func (c *conn) replies() {
 		}
 		c.mu.Lock()
 		cut := c.cutAt != 0 && n >= c.cutAt
+		c.arrived = c.arrived || cut
+		held := cut && c.stall && !c.gone
 		c.mu.Unlock()
+		if held {
+			continue // kept from the client, until its side ends (leave)
+		}
 		if cut {
 			return
 		}
@@ -321,7 +336,7 @@ func reply(r *bufio.Reader, raw []byte) (_ []byte, counts bool, err error) {
 	return raw, line[0] != '>', nil
 }
 
-// Uncut takes back the cuts Cut asked for that were not made, and says
+// Uncut takes back the cuts Cut and Stall asked for that were not made, and says
 // how many there were.
 func (w *Watch) Uncut() int {
 	w.mu.Lock()
@@ -330,7 +345,10 @@ func (w *Watch) Uncut() int {
 	for _, left := range w.cuts {
 		n += left
 	}
-	w.cuts = nil
+	for _, left := range w.stalls {
+		n += left
+	}
+	w.cuts, w.stalls = nil, nil
 	return n
 }
 
@@ -347,4 +365,17 @@ func (w *Watch) Answer(name string, n int, answer string) {
 	for range n {
 		w.answer[name] = append(w.answer[name], answer)
 	}
+}
+
+// Stall is Cut, but the client's connection is left open, the answer
+// (and those after it) kept from it: a server that made the command and
+// never answered, until the client gives up (go-redis's read timeout, 5
+// s) and closes it.
+func (w *Watch) Stall(name string, n int) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.stalls == nil {
+		w.stalls = map[string]int{}
+	}
+	w.stalls[name] += n
 }
