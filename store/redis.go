@@ -249,7 +249,7 @@ func (r *Redis) PutIfAbsent(ctx context.Context, key string, value []byte, ttl t
 	if err != nil {
 		return false, err
 	}
-	err = r.client.SetArgs(ctx, r.key(key), value, redis.SetArgs{Mode: "NX", TTL: ttl}).Err()
+	again(ctx, func() error { err = setNXOnce(ctx, r.client, r.key(key), value, ttl).Err(); return err })
 	if errors.Is(err, redis.Nil) {
 		return false, nil
 	}

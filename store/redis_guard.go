@@ -43,7 +43,11 @@ func (r *Redis) Update(ctx context.Context, key string, change func([]byte, bool
 			wrote, err = r.guarded(ctx, g, swapOp(key, old, found, value, ttl))
 			return wrote || err != nil, err
 		}
-		n, err := swap.Run(ctx, r.client, []string{k}, flag(found), old, millis(ttl), value, flag(value == nil)).Int()
+		var n int
+		again(ctx, func() error { // sent once: redis_once.go
+			n, err = swap.Run(ctx, onceOn{r.client}, []string{k}, flag(found), old, millis(ttl), value, flag(value == nil)).Int()
+			return err
+		})
 		wrote = n == 1
 		return wrote, err
 	})

@@ -190,18 +190,6 @@ func settleGuardedBatch(g *Guard, step *Op) {
 	_ = g.settle(wrote, step.Err)
 }
 
-// severalKeys says whether op is a script of several keys (a claim's, a
-// guarded batch's), which a Cluster's slot mid-move can refuse TRYAGAIN.
-// go-redis sends a node's share of a pipeline again, whole, where its
-// first command answered TRYAGAIN: what came after it was made twice (an
-// INCR counted 4; TestATryAgainInABatchMakesNothingTwice). So on a
-// Cluster DoBatch reads such a script's first key just before it: the
-// script is never first on its node, and its TRYAGAIN is its own to
-// answer (claimInTurn, runAlone).
-func (op *Op) severalKeys() bool {
-	return (op.kind == opClaim || op.kind == opGuardedBatch) && len(op.parts) > 1
-}
-
 // runAlone runs ops one by one through r's methods (guardBatch's alone),
 // each with its own lasting wait.
 func (r *Redis) runAlone(ctx context.Context, ops []*Op) { RunEach(ctx, r, ops) }

@@ -49,10 +49,16 @@ return n`)
 // expiry is set without asking it, but while "~until" holds (a mended
 // window's old expiry may be the longer). Before, every count asked
 // ZSCORE twice and PTTL twice (BenchmarkRedisSlide: docs/BENCHMARKS.md).
+//
+// The same ZMSCORE asks for the event's own ID: one already counted is
+// this call's, sent again by go-redis after a connection lost with it
+// (redis_once.go), and answers as the first send did — counted — not
+// refused by its own event in a full window.
 var slide = redis.NewScript(`
 local now, span, limit = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 if limit < 1 then return {0, span} end
-local marks = redis.call("ZMSCORE", KEYS[1], "~keep", "~until")
+local marks = redis.call("ZMSCORE", KEYS[1], "~keep", "~until", ARGV[4])
+if marks[3] then return {1, 0} end
 local kept, untl = tonumber(marks[1]), tonumber(marks[2])
 if not kept then
 	local ttl = redis.call("PTTL", KEYS[1])
@@ -94,13 +100,16 @@ return 1`)
 // send issues op on c: at once on the client, queued on a pipeline. A
 // script goes as EVALSHA (its hash, not its text); alone, Run falls back
 // to EVAL when the server does not know it yet.
-func (r *Redis) send(ctx context.Context, c redis.Cmdable, op *Op, alone bool) redis.Cmder {
-	key := r.key(op.key)
+func (r *Redis) send(ctx context.Context, c processor, op *Op, alone bool) redis.Cmder {
+	key, sc := r.key(op.key), redis.Scripter(c)
+	if sentOnce(op) {
+		sc = onceOn{c} // not sent again after a lost connection (redis_once.go)
+	}
 	script := func(s *redis.Script, args ...any) redis.Cmder {
 		if alone {
-			return s.Run(ctx, c, []string{key}, args...)
+			return s.Run(ctx, sc, []string{key}, args...)
 		}
-		return s.EvalSha(ctx, c, []string{key}, args...)
+		return s.EvalSha(ctx, sc, []string{key}, args...)
 	}
 	switch op.kind {
 	case opGet, opCounter:
@@ -108,7 +117,7 @@ func (r *Redis) send(ctx context.Context, c redis.Cmdable, op *Op, alone bool) r
 	case opPut:
 		return c.Set(ctx, key, op.value, op.ttl)
 	case opTake:
-		return c.GetDel(ctx, key)
+		return getDelOnce(ctx, c, key)
 	case opDelete, opClearWindow: // a window is a sorted set at its key
 		return c.Del(ctx, key)
 	case opIncr:
@@ -126,9 +135,9 @@ func (r *Redis) send(ctx context.Context, c redis.Cmdable, op *Op, alone bool) r
 			keys, args = r.guardedBatchArgs(op)
 		}
 		if alone {
-			return s.Run(ctx, c, keys, args...)
+			return s.Run(ctx, sc, keys, args...)
 		}
-		return s.EvalSha(ctx, c, keys, args...)
+		return s.EvalSha(ctx, sc, keys, args...)
 	default:
 		now, span := op.now.UnixMilli(), op.window.Milliseconds()
 		return script(slide, now, span, op.limit, op.id, "("+strconv.FormatInt(now-span, 10))
@@ -182,9 +191,16 @@ func (r *Redis) read(op *Op, cmd redis.Cmder) {
 	}
 }
 
-// one runs op alone.
+// one runs op alone; one sent once, again where it never ran (again).
 func (r *Redis) one(ctx context.Context, op *Op) *Op {
-	r.read(op, r.send(ctx, r.client, op, true))
+	var cmd redis.Cmder
+	send := func() error { cmd = r.send(ctx, r.client, op, true); return cmd.Err() }
+	if !sentOnce(op) {
+		_ = send()
+	} else {
+		again(ctx, send)
+	}
+	r.read(op, cmd)
 	return op
 }
 
@@ -230,12 +246,8 @@ func (r *Redis) DoBatch(ctx context.Context, ops []*Op) {
 	}
 	sent, split := r.sendable(run)
 	cmds := make([]redis.Cmder, len(sent))
-	_, cluster := r.client.(*redis.ClusterClient)
 	_, _ = r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, op := range sent {
-			if cluster && op.severalKeys() { // never first on its node (severalKeys)
-				p.Get(ctx, r.key(op.parts[0].key))
-			}
 			cmds[i] = r.send(ctx, p, op, false)
 		}
 		return nil
@@ -248,8 +260,11 @@ func (r *Redis) DoBatch(ctx context.Context, ops []*Op) {
 		}
 		if op.kind == opClaim && redis.IsTryAgainError(op.Err) {
 			// A Cluster's slot midway through a move, its records split
-			// between the two masters (TRYAGAIN, not tried again: severalKeys):
-			// made in turn, as a claim over several slots is.
+			// between the two masters (TRYAGAIN; its pipeline not sent again,
+			// as it holds a command that goes once: redis_once.go, where the
+			// commands after it were made twice,
+			// TestATryAgainInABatchMakesNothingTwice): made in turn, as a
+			// claim over several slots is.
 			op.OK, op.Err = claimInTurn(ctx, r, op.parts)
 		}
 	}
@@ -377,22 +392,4 @@ func (r *Redis) Slide(ctx context.Context, key, id string, limit int, window tim
 // Unslide implements Store.
 func (r *Redis) Unslide(ctx context.Context, key, id string) error {
 	return r.alone(ctx, &Op{kind: opUnslide, key: key, id: id}, nil).Err
-}
-
-// flag is a script's argument for b.
-func flag(b bool) string {
-	if b {
-		return "1"
-	}
-	return "0"
-}
-
-// millis is a script's ttl argument for ttl: SET PX counts in
-// milliseconds, and 0 is none.
-func millis(ttl time.Duration) int64 {
-	ms := ttl.Milliseconds()
-	if ttl > 0 && ms == 0 {
-		ms = 1
-	}
-	return ms
 }

@@ -23,6 +23,9 @@ type Watch struct {
 	refuse bool
 	held   map[string]chan struct{} // commands held until released (Hold), by name
 	gen    int                      // Seen calls, which start seen again
+	cuts   map[string]int           // commands whose reply the client is not given (Cut), by name
+	stalls map[string]int           // commands whose reply the client waits for in vain (Stall), by name
+	answer map[string][]string      // answers the proxy gives in place of the server (Answer), by name
 	l      net.Listener
 	open   map[net.Conn]bool
 }
@@ -109,8 +112,9 @@ func Watched(t testing.TB, target string) *Watch {
 			w.track(client)
 			w.track(server)
 			conns.Add(2)
-			go func() { defer conns.Done(); w.commands(server, client) }()
-			go func() { defer conns.Done(); _, _ = io.Copy(client, server); client.Close(); server.Close() }()
+			c := &conn{server: server, client: client}
+			go func() { defer conns.Done(); w.commands(c) }()
+			go func() { defer conns.Done(); c.replies(); client.Close(); server.Close() }()
 		}
 	}()
 	return w
@@ -138,8 +142,13 @@ var handshake = map[string]bool{"hello": true, "auth": true, "client": true, "se
 
 // commands passes what the client writes on to the server, noting each
 // command (RESP: an array of bulk strings) by its name and first key.
-func (w *Watch) commands(server, client net.Conn) {
-	defer server.Close()
+func (w *Watch) commands(c *conn) {
+	server, client := c.server, c.client
+	defer func() {
+		if !c.leave() { // a cut command's reply is still to come from the server
+			server.Close()
+		}
+	}()
 	defer client.Close()
 	r := bufio.NewReader(client)
 	trip, gen := -1, 0 // this connection's round trip, in seen of Seen's gen
@@ -176,21 +185,197 @@ func (w *Watch) commands(server, client net.Conn) {
 		}
 		w.seen[trip] = append(w.seen[trip], what)
 		refuse := w.refuse && len(words) > 0 && !handshake[strings.ToLower(words[0])]
+		answer := "-ERR redistest: the store refuses\r\n"
+		if len(words) > 0 && len(w.answer[strings.ToLower(words[0])]) > 0 {
+			name := strings.ToLower(words[0])
+			refuse, answer, w.answer[name] = true, w.answer[name][0]+"\r\n", w.answer[name][1:]
+		}
 		var held chan struct{}
+		cut, stall := false, false
 		if len(words) > 0 {
-			held = w.held[strings.ToLower(words[0])]
+			name := strings.ToLower(words[0])
+			held = w.held[name]
+			if cut = !refuse && w.cuts[name] > 0; cut {
+				w.cuts[name]--
+			} else if cut = !refuse && w.stalls[name] > 0; cut {
+				w.stalls[name]--
+				stall = true
+			}
 		}
 		w.mu.Unlock()
 		if held != nil {
 			<-held
 		}
 		if refuse {
-			_, err = client.Write([]byte("-ERR redistest: the store refuses\r\n"))
+			_, err = client.Write([]byte(answer))
 		} else {
+			c.sent(cut, stall)
 			_, err = server.Write(raw)
 		}
 		if err != nil {
 			return
 		}
 	}
+}
+
+// Cut makes the proxy pass the next n commands named name (lower case:
+// "evalsha", "getdel") on to the server and, once the server answered
+// one, close the client's connection in place of that answer (the
+// answers before it given): a connection lost after the command was made,
+// before its client heard so, which go-redis meets as a failed read (and
+// may send the command again on a new connection: one not cut). Cut the
+// last command of a round trip: what came after it on that connection
+// may or may not be made.
+func (w *Watch) Cut(name string, n int) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.cuts == nil {
+		w.cuts = map[string]int{}
+	}
+	w.cuts[name] += n
+}
+
+// conn is one client's connection through the proxy and its server's:
+// the commands passed on, and which one's answer is the client's last.
+type conn struct {
+	server, client net.Conn
+	mu             sync.Mutex
+	passed         int  // commands passed on to the server
+	cutAt          int  // the command (1, 2, …) whose answer closes the client's connection; 0: none
+	stall          bool // that answer and those after it are kept from the client, its connection left open
+	arrived        bool // the server gave that answer
+	gone           bool // the client's side ended
+}
+
+// sent notes a command passed on, which is cut (or stalled) where said.
+func (c *conn) sent(cut, stall bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.passed++
+	if cut && c.cutAt == 0 {
+		c.cutAt, c.stall = c.passed, stall
+	}
+}
+
+// leave says, as the client's side ends, whether the server's connection
+// is left open for the cut command's answer still to come (replies ends it).
+func (c *conn) leave() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gone = true
+	return c.cutAt != 0 && !c.arrived
+}
+
+// replies passes the server's answers on to the client, one whole answer
+// (RESP2 or RESP3) at a time, up to a cut one (Cut), which closes the
+// client's connection in its place: the server made that command.
+func (c *conn) replies() {
+	r := bufio.NewReader(c.server)
+	for n := 0; ; {
+		raw, counts, err := reply(r, nil)
+		if err != nil {
+			return
+		}
+		if counts {
+			n++
+		}
+		c.mu.Lock()
+		cut := c.cutAt != 0 && n >= c.cutAt
+		c.arrived = c.arrived || cut
+		held := cut && c.stall && !c.gone
+		c.mu.Unlock()
+		if held {
+			continue // kept from the client, until its side ends (leave)
+		}
+		if cut {
+			return
+		}
+		if _, err := c.client.Write(raw); err != nil {
+			return
+		}
+	}
+}
+
+// reply reads one RESP value from r, appended to raw; counts says whether
+// it answers a command (an attribute or a push does not).
+func reply(r *bufio.Reader, raw []byte) (_ []byte, counts bool, err error) {
+	line, err := r.ReadString('\n')
+	if err != nil || len(line) < 3 {
+		return raw, false, io.ErrUnexpectedEOF
+	}
+	raw = append(raw, line...)
+	n, _ := strconv.Atoi(strings.TrimSpace(line[1:]))
+	items := 0
+	switch line[0] {
+	case '$', '!', '=': // bulk: its length, then the bytes and CRLF
+		if n >= 0 {
+			b := make([]byte, n+2)
+			if _, err := io.ReadFull(r, b); err != nil {
+				return raw, false, err
+			}
+			raw = append(raw, b...)
+		}
+		return raw, true, nil
+	case '*', '~', '>':
+		items = n
+	case '%', '|':
+		items = 2 * n
+	default: // a line of its own: + - : _ , # (
+		return raw, true, nil
+	}
+	for i := 0; i < items; i++ {
+		if raw, _, err = reply(r, raw); err != nil {
+			return raw, false, err
+		}
+	}
+	if line[0] == '|' { // an attribute goes before the answer it is about
+		var counts bool
+		raw, counts, err = reply(r, raw)
+		return raw, counts, err
+	}
+	return raw, line[0] != '>', nil
+}
+
+// Uncut takes back the cuts Cut and Stall asked for that were not made, and says
+// how many there were.
+func (w *Watch) Uncut() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n := 0
+	for _, left := range w.cuts {
+		n += left
+	}
+	for _, left := range w.stalls {
+		n += left
+	}
+	w.cuts, w.stalls = nil, nil
+	return n
+}
+
+// Answer makes the proxy answer the next n commands named name (lower
+// case) itself with answer (a RESP line: "-LOADING …"), not passing them
+// on: a server refusing a command before it ran. For commands sent alone,
+// not in a pipeline.
+func (w *Watch) Answer(name string, n int, answer string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.answer == nil {
+		w.answer = map[string][]string{}
+	}
+	for range n {
+		w.answer[name] = append(w.answer[name], answer)
+	}
+}
+
+// Stall is Cut, but the client's connection is left open, the answer
+// (and those after it) kept from it: a server that made the command and
+// never answered, until the client gives up (go-redis's read timeout, 5
+// s) and closes it.
+func (w *Watch) Stall(name string, n int) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.stalls == nil {
+		w.stalls = map[string]int{}
+	}
+	w.stalls[name] += n
 }

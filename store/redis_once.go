@@ -1,0 +1,160 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// go-redis sends a command again when the connection it went on fails
+// before its answer came (MaxRetries, 3: a read's EOF, a reset, a
+// timeout), and a pipeline whole (a Cluster node's share of one too, and
+// where its first command answered TRYAGAIN: a claim's on a slot mid-move,
+// TestATryAgainInABatchMakesNothingTwice): the server may have made it,
+// or the pipeline's commands after the first. A write that is the same made twice
+// (SET, DEL, ZREM, GET, KeepLonger's script) may go again; one that is not would be
+// made twice, or answer as if it had not been made (Watch.Cut in
+// store/storetest/redistest shows each: TestACutWriteIsMadeOnce):
+//
+//   - INCR (incr): a limit's or an attempt's counter counted twice;
+//   - a swap (an Update's write), a claim, a guarded write or batch: the
+//     second send finds the record as the first left it and answers "it
+//     changed" — an Update then reads it again and makes its change a
+//     second time (a list appended to twice), a claim reports lost what
+//     it won;
+//   - SET NX (PutIfAbsent): "another wrote it first" for the writer's own
+//     record;
+//   - GETDEL (Take): "none there" for the record it took.
+//
+// These go once (once: go-redis's NoRetry): a connection lost after one
+// was sent is an error — its outcome unknown, as one whose tries ran out
+// was before — which the caller meets as a store failure (a limit or a
+// code check fails closed; a change not told as made). Sent again are
+// only those refused before they ran (again: a failover's READONLY,
+// LOADING, CLUSTERDOWN, TRYAGAIN; a connection never made), as go-redis
+// did. A sliding window's event is its own: sent again, the script finds
+// its ID counted and says so (slide), not "full". MULTI/EXEC (PutAll)
+// goes again only where its sending failed, never after (go-redis's
+// transactions), and is left to go-redis.
+
+// once is cmd, which go-redis sends at most once: never again after the
+// connection it went on failed (NoRetry), nor a pipeline that holds it.
+type once struct{ redis.Cmder }
+
+func (once) NoRetry() bool { return true }
+
+// processor is what a command is sent on: a client, or a pipeline.
+type processor interface {
+	redis.Cmdable
+	Process(ctx context.Context, cmd redis.Cmder) error
+}
+
+// onceOn is c, on which a script's EVALSHA and EVAL go once.
+type onceOn struct{ processor }
+
+func (o onceOn) EvalSha(ctx context.Context, sha string, keys []string, args ...any) *redis.Cmd {
+	return o.eval(ctx, "evalsha", sha, keys, args)
+}
+
+func (o onceOn) Eval(ctx context.Context, src string, keys []string, args ...any) *redis.Cmd {
+	return o.eval(ctx, "eval", src, keys, args)
+}
+
+func (o onceOn) eval(ctx context.Context, name, payload string, keys []string, args []any) *redis.Cmd {
+	all := make([]any, 0, 3+len(keys)+len(args))
+	all = append(all, name, payload, len(keys))
+	for _, k := range keys {
+		all = append(all, k)
+	}
+	cmd := redis.NewCmd(ctx, append(all, args...)...)
+	if len(keys) > 0 {
+		cmd.SetFirstKeyPos(3)
+	}
+	_ = o.Process(ctx, once{cmd})
+	return cmd
+}
+
+// getDelOnce is GETDEL, sent once.
+func getDelOnce(ctx context.Context, c processor, key string) *redis.StringCmd {
+	cmd := redis.NewStringCmd(ctx, "getdel", key)
+	_ = c.Process(ctx, once{cmd})
+	return cmd
+}
+
+// setNXOnce is SET NX (with PX where ttl is set), sent once.
+func setNXOnce(ctx context.Context, c processor, key string, value []byte, ttl time.Duration) *redis.StatusCmd {
+	args := []any{"set", key, value}
+	if ttl > 0 {
+		args = append(args, "px", millis(ttl))
+	}
+	cmd := redis.NewStatusCmd(ctx, append(args, "nx")...)
+	_ = c.Process(ctx, once{cmd})
+	return cmd
+}
+
+// sentOnce says whether op's command goes once.
+func sentOnce(op *Op) bool {
+	switch op.kind {
+	case opIncr, opSwap, opClaim, opGuardedBatch, opTake:
+		return true
+	}
+	return false
+}
+
+// again sends a command that goes once again, at most 3 times (go-redis's
+// MaxRetries) and waiting as go-redis does, where its error says it never
+// ran (notRun); a deadline passed ends the tries.
+func again(ctx context.Context, send func() error) {
+	for try := 1; ; try++ {
+		if err := send(); try > 3 || !notRun(err) {
+			return
+		}
+		t := time.NewTimer(min(8*time.Millisecond<<(try-1), 512*time.Millisecond))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// notRun says whether err is an answer refusing a command before it ran,
+// where it may be sent again (a failover's, a loading server's, a Cluster
+// in flux), or a connection that was never made: what go-redis sends
+// again, but a connection lost with the command on it.
+func notRun(err error) bool {
+	var answer redis.Error
+	if errors.As(err, &answer) {
+		for _, p := range []string{"READONLY ", "LOADING ", "MASTERDOWN ", "CLUSTERDOWN ", "TRYAGAIN ", "NOREPLICAS ", "ERR max number of clients"} {
+			if strings.HasPrefix(answer.Error(), p) {
+				return true
+			}
+		}
+		return false
+	}
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial" || errors.Is(err, redis.ErrPoolTimeout)
+}
+
+// flag is a script's argument for b.
+func flag(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
+}
+
+// millis is a script's ttl argument for ttl: SET PX counts in
+// milliseconds, and 0 is none.
+func millis(ttl time.Duration) int64 {
+	ms := ttl.Milliseconds()
+	if ttl > 0 && ms == 0 {
+		ms = 1
+	}
+	return ms
+}
