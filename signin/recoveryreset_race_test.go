@@ -196,6 +196,7 @@ func (a *armOnRead) Get(ctx context.Context, key string) ([]byte, error) {
 // was enrolled (the hold stands for a pause of the request, which only
 // the scheduler chooses).
 func TestAResetRightAfterARecoveryCodeFoundNoPhoneEndsItsEnrollment(t *testing.T) {
+	t.Parallel()
 	storetest.OnBadgerAndRedis(t, func(t *testing.T, st store.Store) {
 		ctx := context.Background()
 		const user = "alice"
