@@ -40,6 +40,7 @@ func rfc4518Prep(s string) string {
 // and hold no device. Before: each enrolled the thief's own phone (303 at
 // the enroll POST, a code to his number, then 200 "Hello alice￼").
 func TestAnRFC4518TwinEnrollsNoSecondAlice(t *testing.T) {
+	sitetest.Parallel(t) // the parts too
 	sso := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if login := r.Header.Get("X-Login"); strings.EqualFold(rfc4518Prep(login), "alice") || strings.EqualFold(rfc4518Prep(login), "mary smith") {
 			w.Header().Set("Remote-User", login)

@@ -61,6 +61,7 @@ func lastTo(s *sitetest.Site) string {
 // herself signs in at b with a code to her phone, her devices page there
 // lists it, and that session opens a.
 func TestAConfigPhoneUserIsNoNewcomerAtTheRealmsOtherGate(t *testing.T) {
+	sitetest.Parallel(t) // the parts too
 	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, keep func(*sitetest.Site) string) {
 		// The portal alone first, where carol is nobody's config phone:
 		// an invite for her is made.

@@ -21,6 +21,7 @@ import (
 // by the config whole, the reload started a fresh memory, took the empty
 // store for a new one, and bob enrolled.
 func TestAStoreOptionChangedKeepsTheMemory(t *testing.T) {
+	sitetest.Parallel(t) // the parts too
 	const site = `http://localhost:{HTTP_PORT} {
 	basic_auth argon2id {
 		alice %[1]s

@@ -20,6 +20,7 @@ import (
 // "You are signed in as mary smith." (HTML showed one space). On Badger
 // and Redis, through a real Caddy.
 func TestTheTwinPageShowsHowTheNamesDiffer(t *testing.T) {
+	sitetest.Parallel(t) // the parts too
 	sso := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if login := r.Header.Get("X-Login"); strings.EqualFold(rfc4518Prep(login), "mary smith") {
 			w.Header().Set("Remote-User", login)

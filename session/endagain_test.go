@@ -18,6 +18,7 @@ import (
 // invites its own way) and an unknown SID are ErrNoSession, and run
 // nothing. On Badger and Redis.
 func TestEndWithAskedAgainOnlyForItsOwnEnd(t *testing.T) {
+	t.Parallel()
 	storetest.OnBadgerAndRedis(t, func(t *testing.T, st store.Store) {
 		ctx := context.Background()
 		now := time.Now().Truncate(time.Second)

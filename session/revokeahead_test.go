@@ -15,6 +15,7 @@ import (
 // wrote it an hour ahead, and every sign-in of hers at a gate on time for
 // that hour was born ended). Failed without revokeAll's cap (checked).
 func TestARevokeMovesItsRecordAtMostLeewayAhead(t *testing.T) {
+	t.Parallel()
 	storetest.OnBadgerAndRedis(t, func(t *testing.T, st store.Store) {
 		ctx := context.Background()
 		real := time.Now()

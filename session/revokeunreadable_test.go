@@ -15,6 +15,7 @@ import (
 // the index expired or she signed in again). Failed without revokeAll's
 // readable (checked).
 func TestAnUnreadableListStopsNoRevoke(t *testing.T) {
+	t.Parallel()
 	storetest.OnBadgerAndRedis(t, func(t *testing.T, st store.Store) {
 		ctx := context.Background()
 		now := time.Now()

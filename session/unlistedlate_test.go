@@ -52,6 +52,7 @@ func (s *trustAfterRead) Get(ctx context.Context, key string) ([]byte, error) {
 // (Ended [thief], the late trust's invite not picked), on Badger and
 // Redis.
 func TestATrustAppearingDuringEndUnlistedIsRecordedBeforeItEnds(t *testing.T) {
+	t.Parallel()
 	storetest.OnBadgerAndRedis(t, func(t *testing.T, inner store.Store) {
 		ctx := context.Background()
 		now := time.Now().UTC()

@@ -58,6 +58,7 @@ func unlistedPastMaxListed(t *testing.T, st store.Store, now time.Time) (through
 // stayed live. The trusts are written in the record before they end, and
 // the retry reads them. On Badger and Redis.
 func TestARetriedEndUnlistedPicksTheEndedTrustsInvites(t *testing.T) {
+	t.Parallel()
 	storetest.OnBadgerAndRedis(t, func(t *testing.T, inner store.Store) {
 		ctx := context.Background()
 		now := time.Now().UTC()
@@ -92,6 +93,7 @@ func retriedEndPicks(t *testing.T, st store.Store, now, through time.Time, trust
 // the thief's trust's invites, then takes it away. The record read first
 // is the previous release's (no "ended"). On Badger and Redis.
 func TestAnEndUnlistedWhoseInvitesFailedKeepsItsRecord(t *testing.T) {
+	t.Parallel()
 	storetest.OnBadgerAndRedis(t, func(t *testing.T, st store.Store) {
 		ctx := context.Background()
 		now := time.Now().UTC()

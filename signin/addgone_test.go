@@ -29,6 +29,7 @@ import (
 // session. Before: the app or the phone stayed, and signed the thief in
 // after the number's change.
 func TestADeviceAddedFromASessionSignedInAsTheSettleRemovedItsDeviceIsRefused(t *testing.T) {
+	t.Parallel()
 	for _, kind := range []string{"app", "phone"} {
 		t.Run(kind, func(t *testing.T) {
 			storetest.OnBadgerAndRedis(t, func(t *testing.T, st store.Store) {
@@ -143,6 +144,7 @@ func adding(t *testing.T, s *Service, kind string, sc enrollment.Scope) func(con
 // with a code of the same set; Y's removal ended it) adds nothing. On
 // Badger and Redis.
 func TestAddsFromSessionsNamingNoListedDevice(t *testing.T) {
+	t.Parallel()
 	storetest.OnBadgerAndRedis(t, func(t *testing.T, st store.Store) {
 		ctx := context.Background()
 		s := alicesGate(st, alicesPhone)
@@ -219,6 +221,7 @@ func TestAddsFromSessionsNamingNoListedDevice(t *testing.T) {
 // of a device naming no config phone, adds a device naming nothing:
 // TestAddsFromSessionsNamingNoListedDevice.) On Badger and Redis.
 func TestTheKeptRecoverySessionsDeviceGoesWithTheLostNumber(t *testing.T) {
+	t.Parallel()
 	storetest.OnBadgerAndRedis(t, func(t *testing.T, st store.Store) {
 		ctx := context.Background()
 		s, y := thiefsYOnAlicesGate(t, st)

@@ -19,6 +19,7 @@ import (
 // (AddingFrom: session.KeptMark) for nothing. A code of the right form
 // still reads it. On Badger and Redis.
 func TestAMalformedCodeAddsWithNoRead(t *testing.T) {
+	t.Parallel()
 	storetest.OnBadgerAndRedis(t, func(t *testing.T, st store.Store) {
 		ctx := context.Background()
 		counter := &tripCounter{Store: st}

@@ -48,6 +48,7 @@ var _ store.Store = (*down)(nil)
 // 1.7 s, and after more than the tests' 10 s on a loaded machine
 // (TestRedisDownMidRun). Provisioned or not, every name fails the same way.
 func TestALoginAgainstADownStoreFailsAtOnce(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for _, name := range []string{"carol", "+14155552671", "dave", "+14155550100"} {
 		st := &down{}

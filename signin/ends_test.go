@@ -160,6 +160,7 @@ func (r *endsRig) wantAudit(t *testing.T, event string, fields map[string]any) {
 // false) and its invites end all the same, audited once. On Badger and
 // Redis.
 func TestEndTrustEndsWhatItMinted(t *testing.T) {
+	t.Parallel()
 	storetest.OnBadgerAndRedis(t, func(t *testing.T, st store.Store) {
 		ctx := context.Background()
 		r := newEndsRig(t, st, false)
@@ -198,6 +199,7 @@ func TestEndTrustEndsWhatItMinted(t *testing.T) {
 // (ends38: before, the retry was no session, the admin's 404, and the
 // thief's invite stayed live). On Badger and Redis.
 func TestEndSessionEndsWhatItMinted(t *testing.T) {
+	t.Parallel()
 	storetest.OnBadgerAndRedis(t, func(t *testing.T, st store.Store) {
 		ctx := context.Background()
 		r := newEndsRig(t, st, false)
@@ -238,6 +240,7 @@ func TestEndSessionEndsWhatItMinted(t *testing.T) {
 // audited, the thief signed out already; its record kept (review37 F2),
 // the end asked again ends his invite, audited once. On Badger and Redis.
 func TestEndUnlistedEndsWhatItMinted(t *testing.T) {
+	t.Parallel()
 	storetest.OnBadgerAndRedis(t, func(t *testing.T, st store.Store) {
 		ctx := context.Background()
 		r := newEndsRig(t, st, true)
@@ -275,6 +278,7 @@ func TestEndUnlistedEndsWhatItMinted(t *testing.T) {
 // audited, her sessions ended already; asked again (signed in anew), it
 // ends them, audited once. On Badger and Redis.
 func TestSignOutEverywhereEndsWhatSheMinted(t *testing.T) {
+	t.Parallel()
 	for _, fail := range []bool{false, true} {
 		storetest.OnBadgerAndRedis(t, func(t *testing.T, st store.Store) {
 			ctx := context.Background()

@@ -13,6 +13,7 @@ import (
 // the realm's (GiveNumbers), its own among them; a mark of another number,
 // of a user it gives none, or no mark at all, is given by none.
 func TestGivesTheRealmsNumbersOnceStarted(t *testing.T) {
+	t.Parallel()
 	s := newService(t, FirstFactor{})
 	mark := func(e164 string) string { return session.NumberMark(s.Devices.NumberID(e164)) }
 	own, other := mark("+14155552671"), mark("+447400123456")
@@ -40,6 +41,7 @@ func TestGivesTheRealmsNumbersOnceStarted(t *testing.T) {
 // one device) say so; no first enrollment is let in (mayEnroll). Her
 // enrolled phone, where she has one, stays the one she signs in with.
 func TestAPhoneAnotherGateGivesIsHersHere(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := newService(t, FirstFactor{Open: true})
 	s.Users, s.Phones = nil, nil // the portal: no `user` lines

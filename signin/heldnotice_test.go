@@ -17,6 +17,7 @@ import (
 // send after the hour tells it. Before, the day's count was taken before
 // the notice was held back, and the swap went untold until the next day.
 func TestAHeldBackSwapNoticeIsToldLater(t *testing.T) {
+	t.Parallel()
 	s := newService(t, LoginForm{})
 	now := time.Now()
 	s.Devices.Now = func() time.Time { return now }

@@ -43,6 +43,7 @@ func (c batchTripCounter) DoBatch(ctx context.Context, ops []*store.Op) {
 // minted before or after the user's last revocation (or none), spent or
 // not.
 func TestAnInviteStandsInOneRoundTrip(t *testing.T) {
+	t.Parallel()
 	storetest.OnBadgerAndRedis(t, func(t *testing.T, st store.Store) {
 		ctx := context.Background()
 		counter := &tripCounter{Store: st}

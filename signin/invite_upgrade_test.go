@@ -23,6 +23,7 @@ import (
 // InvitedAt is 0, as the previous release's flows read (not the overflow
 // of a zero time's UnixNano, which is undefined).
 func TestAnInviteAndAFlowOfThePreviousRelease(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st := storetest.Badger(t)
 	s := newServiceOn(st, LoginForm{})

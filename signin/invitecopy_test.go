@@ -38,6 +38,7 @@ func (l *lastCode) Send(_ context.Context, m providers.Message) error {
 // let enroll (the user had no device left) enroll twice. On Badger and on
 // a real Redis.
 func TestAnAcceptedInviteEnrollsOnce(t *testing.T) {
+	t.Parallel()
 	storetest.OnBadgerAndRedis(t, func(t *testing.T, st store.Store) {
 		ctx := context.Background()
 		tpl, err := enrollment.ParseTemplates("", "")
@@ -173,6 +174,7 @@ func (s *sentTo) count(e164 string) int {
 // that whoever holds the copy triggers at will (the resend limits aside).
 // On Badger and on a real Redis. (Before: both went out.)
 func TestACopiedFlowWhoseInviteEnrolledSendsNoMore(t *testing.T) {
+	t.Parallel()
 	storetest.OnBadgerAndRedis(t, func(t *testing.T, st store.Store) {
 		ctx := context.Background()
 		tpl, err := enrollment.ParseTemplates("", "")

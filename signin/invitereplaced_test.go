@@ -41,6 +41,7 @@ func gateAt(st store.Store, real *time.Time, skew time.Duration) *enrollment.Adm
 // once each, on Badger and a real Redis. One whose record the other's
 // replaced before it read it back hands out no link (ErrInviteRaced).
 func TestOfTwoInvitesMintedAtOnceOneStands(t *testing.T) {
+	t.Parallel()
 	storetest.OnBadgerAndRedis(t, func(t *testing.T, st store.Store) {
 		ctx := context.Background()
 		s := newServiceOn(st, LoginForm{})
@@ -85,6 +86,7 @@ func TestOfTwoInvitesMintedAtOnceOneStands(t *testing.T) {
 // (Before, the record kept the later mint time by the minting gate's
 // clock: A stood, B and C were refused "replaced by a newer one".)
 func TestTheNewestInviteStandsWhateverTheClocks(t *testing.T) {
+	t.Parallel()
 	storetest.OnBadgerAndRedis(t, func(t *testing.T, st store.Store) {
 		ctx := context.Background()
 		s := newServiceOn(st, LoginForm{})
@@ -131,6 +133,7 @@ func (f *failPuts) Put(ctx context.Context, key string, value []byte, ttl time.D
 // was written first: a mint failing at the invite's write killed A and
 // left no link.)
 func TestAFailedMintLeavesTheLinkSent(t *testing.T) {
+	t.Parallel()
 	storetest.OnBadgerAndRedis(t, func(t *testing.T, st store.Store) {
 		ctx := context.Background()
 		for _, prefix := range []string{"invite/", "invite-latest/"} {

@@ -19,6 +19,7 @@ import (
 // Redis. (Before, A's flow enrolled too: the check read the reset's
 // record and the spend only.)
 func TestAFlowThatAcceptedAReplacedInviteEndsWithIt(t *testing.T) {
+	t.Parallel()
 	storetest.OnBadgerAndRedis(t, func(t *testing.T, st store.Store) {
 		ctx := context.Background()
 		s := newServiceOn(st, LoginForm{})

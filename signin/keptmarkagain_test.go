@@ -77,6 +77,7 @@ func recoverySession(t *testing.T, st store.Store, y string) (*session.Manager, 
 // Z named nothing and stayed once the admin gave her another number. On
 // Badger and Redis.
 func TestAKeptSessionsMarkOutlivesARemovalAskedAgain(t *testing.T) {
+	t.Parallel()
 	storetest.OnBadgerAndRedis(t, func(t *testing.T, backing store.Store) {
 		ctx := context.Background()
 		st := &endGate{Store: backing}
@@ -101,6 +102,7 @@ func TestAKeptSessionsMarkOutlivesARemovalAskedAgain(t *testing.T) {
 // (review17 B), the first end's empty mark stood: Z named nothing and
 // stayed. On Badger and Redis.
 func TestTwoRemovalsAtOnceKeepTheKeptSessionsMark(t *testing.T) {
+	t.Parallel()
 	storetest.OnBadgerAndRedis(t, func(t *testing.T, backing store.Store) {
 		ctx := context.Background()
 		st := &endGate{Store: backing, in: make(chan struct{}), release: make(chan struct{})}

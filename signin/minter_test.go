@@ -10,6 +10,7 @@ import "testing"
 // gate's own. An invite that names nobody (the admin API's, the CLI's,
 // the release before's) is honoured everywhere.
 func TestAnAdminsInviteStandsWhereTheRealmNamesHer(t *testing.T) {
+	t.Parallel()
 	portal, kiosk := &Service{Admins: []string{"alice"}}, &Service{Admins: []string{"bob", "alice"}}
 	none := &Service{}
 	for _, g := range []*Service{portal, kiosk, none} {

@@ -26,6 +26,7 @@ import (
 // her (session.EndUser, `caddy smsgate revoke`) withdraws it at both.
 // On Badger and Redis.
 func TestInstancesWhoseAdminsDifferJudgeHerInviteApart(t *testing.T) {
+	t.Parallel()
 	storetest.OnBadgerAndRedis(t, func(t *testing.T, st store.Store) {
 		ctx := context.Background()
 		old, reloaded := newServiceOn(st, LoginForm{}), newServiceOn(st, LoginForm{})

@@ -32,6 +32,7 @@ func settleRealm(ctx context.Context, at time.Time, gates ...*Service) error {
 // adds it and ends nothing; a config no longer giving the first ends her
 // sessions.
 func TestAProvisionedRecordOfTheReleaseBeforeIsRead(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st := storetest.Badger(t)
 	s := newServiceOn(st, nil)
@@ -86,6 +87,7 @@ func (f *failingPuts) Update(context.Context, string, func([]byte, bool) ([]byte
 // it went on through every provisioned user, each write waiting on the
 // failing store in turn while Caddy's start waited for all of them.
 func TestASettleStopsAtTheStoresFirstError(t *testing.T) {
+	t.Parallel()
 	st := &failingPuts{Store: storetest.Badger(t)}
 	s := newServiceOn(st, nil)
 	s.Logger = zap.NewNop()
@@ -106,6 +108,7 @@ func TestASettleStopsAtTheStoresFirstError(t *testing.T) {
 // recovery codes a session it earned made too (before, only a changed
 // number withdrew them), and a set she made otherwise stays.
 func TestADeletedLineWithdrawsTheCodesItsPhoneMade(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	live := func(context.Context) (bool, error) { return true, nil }
 	for _, tc := range []struct {
@@ -151,6 +154,7 @@ func TestADeletedLineWithdrawsTheCodesItsPhoneMade(t *testing.T) {
 // told (before: the thief's code still signed him in, and a withdrawal
 // was told to nobody).
 func TestANumberLostAtOneGateWithdrawsASetMadeAtAnother(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st := storetest.Badger(t)
 	a, b := newServiceOn(st, nil), newServiceOn(st, nil)
@@ -190,6 +194,7 @@ func TestANumberLostAtOneGateWithdrawsASetMadeAtAnother(t *testing.T) {
 // not those she signed in to since with the number she has now (review11:
 // each retry revoked at its own now, signing her out again and again).
 func TestASettleEndsWhatWasIssuedBeforeTheStart(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st := storetest.Badger(t)
 	s := newServiceOn(st, nil)

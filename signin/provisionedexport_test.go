@@ -24,6 +24,7 @@ import (
 // the records were not exported: the new store's first settle found none
 // and ended nothing.)
 func TestAProvisionedNumberTakenAwayAfterARestoreEndsWhatItEarned(t *testing.T) {
+	t.Parallel()
 	storetest.OnBadgerAndRedis(t, func(t *testing.T, restored store.Store) {
 		ctx := context.Background()
 		before := newServiceOn(storetest.Badger(t), nil)

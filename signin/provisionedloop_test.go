@@ -44,6 +44,7 @@ func (a *addsFirst) Update(ctx context.Context, k string, change func([]byte, bo
 // finds none of the lost number's: Z goes too. Before, Z stayed, and
 // signed the thief in after the number's change.
 func TestASettleRemovesWhatWasAddedWhileItRemoved(t *testing.T) {
+	t.Parallel()
 	storetest.OnBadgerAndRedis(t, func(t *testing.T, st store.Store) {
 		ctx := context.Background()
 		wrapped := &addsFirst{Store: st, key: "/alice"}
@@ -185,6 +186,7 @@ func namesOf(t *testing.T, s *Service) []string {
 // undoes the add. Before, the end came after the list's edit: the app
 // stayed, and signed the thief in after the number's change.
 func TestADeviceAddedOnceTheSettleTookItsMakerAwayIsUndone(t *testing.T) {
+	t.Parallel()
 	storetest.OnBadgerAndRedis(t, func(t *testing.T, st store.Store) {
 		ctx := context.Background()
 		wrapped := &addsAfter{Store: st}
@@ -223,6 +225,7 @@ func TestADeviceAddedOnceTheSettleTookItsMakerAwayIsUndone(t *testing.T) {
 // retry), and the retry removes Y. No device goes with its sessions
 // alive; a device kept is signed out of what it earned.
 func TestASettlesRemovalRefusedAfterItsEndLeavesTheDeviceSignedOut(t *testing.T) {
+	t.Parallel()
 	storetest.OnBadgerAndRedis(t, func(t *testing.T, st store.Store) {
 		ctx := context.Background()
 		wrapped := &addsAfter{Store: st, refuse: true}

@@ -43,6 +43,7 @@ func (r *readTogether) Scan(ctx context.Context, prefix string, fn func(string, 
 // own blindly: the last one's record stood over the first's, and nothing
 // ended — the first instance's number's sessions lived on.)
 func TestTwoSettlesAtOnceEndInOneOfTheirRecords(t *testing.T) {
+	t.Parallel()
 	storetest.OnBadgerAndRedis(t, func(t *testing.T, inner store.Store) {
 		ctx := context.Background()
 		st := &readTogether{Store: inner}

@@ -26,6 +26,7 @@ import (
 // alone removes X. On Badger and Redis. (Before: the record of the old
 // key, which the settle only replaced, and X stayed.)
 func TestARekeyedRecordIsTheSettles(t *testing.T) {
+	t.Parallel()
 	for name, open := range map[string]func(testing.TB) store.Store{"badger": storetest.Badger, "redis": storetest.Redis} {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()

@@ -19,6 +19,7 @@ import (
 // to read it, deleted it and ended nothing: X, added from her number's
 // session, stayed. Now a deleted line's record is re-keyed as lost.
 func TestARekeyAfterHerLineWasDeletedEndsWhatItsNumberAdded(t *testing.T) {
+	t.Parallel()
 	storetest.OnBadgerAndRedis(t, func(t *testing.T, st store.Store) {
 		ctx := context.Background()
 		s := rekeyFixture(t, st, map[string][]string{"carol": {rekeyA}})
@@ -49,6 +50,7 @@ func TestARekeyAfterHerLineWasDeletedEndsWhatItsNumberAdded(t *testing.T) {
 // its old key: X stayed. Now a settle meeting a record of a key the gate
 // is re-keying from is refused (errSettleRaced) and settles after it.
 func TestASettleBeforeTheRekeysTurnWaitsForIt(t *testing.T) {
+	t.Parallel()
 	storetest.OnBadgerAndRedis(t, func(t *testing.T, st store.Store) {
 		ctx := context.Background()
 		s := rekeyFixture(t, st, map[string][]string{"carol": {rekeyA, rekeyB}})

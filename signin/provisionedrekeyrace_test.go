@@ -83,6 +83,7 @@ func xRemoved(t *testing.T, s *Service) {
 // (Before: the settle wrote the old key's record back, which the gate's
 // settles could only replace, and X stayed.)
 func TestARekeyDuringTheSettleLeavesNoRecordOfTheOldKey(t *testing.T) {
+	t.Parallel()
 	storetest.OnBadgerAndRedis(t, func(t *testing.T, inner store.Store) {
 		ctx := context.Background()
 		st := &rekeyMidSettle{Store: inner}
@@ -113,6 +114,7 @@ func TestARekeyDuringTheSettleLeavesNoRecordOfTheOldKey(t *testing.T) {
 // (Before: the re-keying dropped the lost number's hash, the settle
 // under the new key found nothing lost, and X stayed.)
 func TestARekeyAfterAReloadEndsWhatTheLostNumberAdded(t *testing.T) {
+	t.Parallel()
 	storetest.OnBadgerAndRedis(t, func(t *testing.T, st store.Store) {
 		s := rekeyFixture(t, st, map[string][]string{"carol": {rekeyA, rekeyB}})
 		s.GiveNumbers(map[string][]string{"carol": {rekeyB}})
@@ -140,13 +142,14 @@ func (f *failsOnce) Update(ctx context.Context, key string, change func([]byte, 
 // is tried again (after rekey-retry) and the record is made under the
 // new key, X's mark with it. On Badger and Redis. (Before: logged, never
 // tried again: the record stayed under the old key, which the settle
-// only replaces.)
+// only replaces.) Not parallel: rekey-retry is the package's, shortened
+// until its subtests end (t.Cleanup: a defer restored it as they paused).
 func TestAFailedRekeyIsTriedAgain(t *testing.T) {
 	restore, err := clock.Shorten("rekey-retry", 20*time.Millisecond)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer restore()
+	t.Cleanup(restore)
 	storetest.OnBadgerAndRedis(t, func(t *testing.T, inner store.Store) {
 		ctx := context.Background()
 		st := &failsOnce{Store: inner}

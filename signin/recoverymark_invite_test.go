@@ -18,6 +18,7 @@ import (
 // refused as replaced. A record holding only a mark says nothing of
 // invites; a reset's (endkeys.NoInvite) and a newer invite's still end it.
 func TestARecoveryCodesMarkEndsNoInvite(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for name, st := range map[string]store.Store{"badger": storetest.Badger(t), "redis": storetest.Redis(t)} {
 		t.Run(name, func(t *testing.T) {

@@ -20,6 +20,7 @@ import (
 // of what the code let in, which the reset's revocation ends, as an
 // invite does. On Badger and a real Redis.
 func TestARecoveryCodesEnrollmentEndsWithAResetWhateverTheClocks(t *testing.T) {
+	t.Parallel()
 	storetest.OnBadgerAndRedis(t, func(t *testing.T, st store.Store) {
 		ctx := context.Background()
 		const user = "alice"

@@ -25,6 +25,7 @@ import (
 // live, which no end reached; fixr38 ended it at every step-up, an honest
 // admin's too.)
 func TestAReplacedSessionsInvitesGoWithItsBrowser(t *testing.T) {
+	t.Parallel()
 	storetest.OnBadgerAndRedis(t, func(t *testing.T, inner store.Store) {
 		ctx := context.Background()
 		r := newEndsRig(t, inner, false)

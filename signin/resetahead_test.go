@@ -16,6 +16,7 @@ import (
 // time a minute later: it works (review30: the record an hour ahead made
 // every invite minted in that hour dead). Failed without the cap (checked).
 func TestAnInviteMintedAfterAResetBesideAGateAheadWorks(t *testing.T) {
+	t.Parallel()
 	storetest.OnBadgerAndRedis(t, func(t *testing.T, st store.Store) {
 		ctx := context.Background()
 		s := newServiceOn(st, LoginForm{})

@@ -22,6 +22,7 @@ import (
 // The revocation now writes her newest invite as none: both end by the
 // invite's ID. Failed before the fix. On Badger and a real Redis.
 func TestAResetEndsTheInvitesMintedBeforeItWhateverTheClocks(t *testing.T) {
+	t.Parallel()
 	storetest.OnBadgerAndRedis(t, func(t *testing.T, st store.Store) {
 		ctx := context.Background()
 		s := newServiceOn(st, LoginForm{})

@@ -26,6 +26,7 @@ func newServiceOn(st store.Store, id Identity) *Service {
 }
 
 func TestIdentities(t *testing.T) {
+	t.Parallel()
 	ff := FirstFactor{Open: true}
 	if !ff.Admits("alice", "alice") || ff.Admits("alice", "bob") || ff.NamesThemselves() {
 		t.Error("a first factor admits only the session of the user it names")
@@ -49,6 +50,7 @@ func TestIdentities(t *testing.T) {
 }
 
 func TestNextAndLookup(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := newService(t, FirstFactor{Open: false})
 	if step, err := s.Next(ctx, "r", &Flow{}, "carol"); err != nil || step != Verify {

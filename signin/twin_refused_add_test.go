@@ -19,6 +19,7 @@ import (
 // add, was refused her own enrollment (ErrTwinClaimed) for twinGrace (2 min;
 // review29). Now the refused add releases the claim it made.
 func TestARefusedAddDoesNotHoldTheName(t *testing.T) {
+	t.Parallel()
 	for kind, st := range raceStores(t) {
 		t.Run(kind, func(t *testing.T) {
 			s, _, _ := twinSite(t, st)
@@ -47,6 +48,7 @@ func TestARefusedAddDoesNotHoldTheName(t *testing.T) {
 // releaseName deletes only the claim that carries its nonce: a claim
 // written since (another add, an invite's enrollment) stays.
 func TestReleasingANameKeepsAClaimWrittenSince(t *testing.T) {
+	t.Parallel()
 	for kind, st := range raceStores(t) {
 		t.Run(kind, func(t *testing.T) {
 			s, _, _ := twinSite(t, st)

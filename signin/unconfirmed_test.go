@@ -30,6 +30,7 @@ func (timingOut) CheckVerification(context.Context, string, string) (bool, error
 // provider_failed line says it for a Verify provider. Before, the line
 // had no error, and nothing in the log said why.
 func TestABlindUnconfirmedCodeSaysWhy(t *testing.T) {
+	t.Parallel()
 	s := newService(t, LoginForm{})
 	s.Challenges.Verifier = timingOut{}
 	var lines []map[string]any

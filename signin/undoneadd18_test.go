@@ -96,6 +96,7 @@ func (f failsDeviceEnds) Update(ctx context.Context, key string, change func([]b
 // which finds its tombstone and ends it. The log names her and the
 // device (before: only the error, so nobody could tell which to remove).
 func TestAnUnfinishedUndoIsLoggedSoItCanBeFinished(t *testing.T) {
+	t.Parallel()
 	storetest.OnBadgerAndRedis(t, func(t *testing.T, st store.Store) {
 		ctx := context.Background()
 		failing := new(atomic.Bool)

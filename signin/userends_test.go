@@ -54,6 +54,7 @@ func phones(t *testing.T, dev *enrollment.Devices) int {
 // admin's 404) and audited nowhere: the choice the admin made before, in
 // admin/ops.go, kept. On Badger and Redis.
 func TestResetAndRevokeAreOneStepEach(t *testing.T) {
+	t.Parallel()
 	for _, op := range []string{"admin_reset", "admin_revoke"} {
 		storetest.OnBadgerAndRedis(t, func(t *testing.T, st store.Store) {
 			ctx := context.Background()
@@ -94,6 +95,7 @@ func TestResetAndRevokeAreOneStepEach(t *testing.T) {
 // (Held), both invites end, and the reset is audited once. The same for
 // a revoke. On Badger and Redis.
 func TestAResetStoppedPartWayIsDoneWhenAskedAgain(t *testing.T) {
+	t.Parallel()
 	for _, op := range []string{"admin_reset", "admin_revoke"} {
 		storetest.OnBadgerAndRedis(t, func(t *testing.T, st store.Store) {
 			ctx := context.Background()

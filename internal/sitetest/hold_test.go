@@ -61,6 +61,7 @@ func TestTwoTestsHoldRulesStandSideBySide(t *testing.T) {
 // round trip each on Redis), held right after the one a rule named, and
 // the guard's batch path was never taken in a test through it.
 func TestAHoldStorePassesABatchWhole(t *testing.T) {
+	t.Parallel()
 	storetest.OnBadgerAndRedis(t, func(t *testing.T, s store.Store) {
 		dir := t.TempDir()
 		h := &HoldStore{Dir: dir, Store: s}
