@@ -293,8 +293,12 @@ func (p *Pages) signedIn(req *request, res *signin.Result) {
 	// one its sign-in made (in place of the one it held), or the one it
 	// holds already.
 	held := p.heldTrust(req, res.User)
-	made := p.trust(req, res.User, held, res)
-	w.Trust, w.Device = cmp.Or(made, held), &res.Device
+	trust, wrote := p.trust(req, res.User, res)
+	w.Trust, w.Device = cmp.Or(trust, held), &res.Device
+	made := ""
+	if wrote {
+		made = trust // the device's removal meanwhile takes it back (stillHeld)
+	}
 	token, sid, err := p.Sessions.IssueBegun(req.r.Context(), req.began, res.User, res.AMR, w)
 	if err == nil {
 		err = p.stillHeld(req, res, token, sid, made)

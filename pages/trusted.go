@@ -125,20 +125,41 @@ func (p *Pages) heldTrust(req *request, user string) string {
 
 // trust makes this browser trusted for the user signing in, if they asked
 // (a recovery code earns no trust: it is for a lost phone), and returns
-// the trust's ID ("" for none). held is the trust of the user's that the
-// browser holds (heldTrust): the new one replaces it.
-func (p *Pages) trust(req *request, user, held string, res *signin.Result) string {
+// the trust's ID ("" for none), and whether this sign-in made or renewed
+// it. It renews the trust of the user's that the browser's cookie names
+// (session.Manager.TrustHeld); where another sign-in of this browser
+// renewed or made it meanwhile (two tabs), it sets no cookie: the browser
+// keeps that sign-in's, whichever answer comes last; where the trust the
+// browser held ended meanwhile ("Stop trusting" in another tab), it makes
+// none, and the browser forgets that trust's cookie.
+func (p *Pages) trust(req *request, user string, res *signin.Result) (string, bool) {
 	amr := res.AMR
 	if p.Remember == 0 || req.form["remember"] != "1" || !signin.EarnsTrust(amr) {
-		return ""
+		return "", false
 	}
-	token, tb, err := p.Sessions.Trust(req.r.Context(), req.began, user, held, p.browserID(req), where(req), res.Device, amr, p.Now().Unix(), time.Duration(p.Remember))
-	if err != nil {
+	var held string
+	if c, err := req.r.Cookie(TrustCookie); err == nil {
+		held = c.Value
+	}
+	known, seen := p.browserID(req), time.Time{} // the newest sign-in whose answer this browser took
+	for _, cl := range req.knowns {
+		if cl.Browser == known && cl.IssuedAt != nil && cl.IssuedAt.After(seen) {
+			seen = cl.IssuedAt.Time
+		}
+	}
+	token, tb, err := p.Sessions.TrustHeld(req.r.Context(), req.began, user, held, known, seen, where(req), res.Device, amr, p.Now().Unix(), time.Duration(p.Remember))
+	switch {
+	case errors.Is(err, session.ErrNotTrusted):
+		p.setCookie(req.w, req.r, TrustCookie, "", p.PathPrefix, -1) // its trust ended while this sign-in ran: none made, forget it
+		return "", false
+	case err != nil:
 		p.Logger.Error("trusting a browser", zap.Error(err))
-		return ""
+		return "", false
+	case token == "":
+		return tb.ID, false
 	}
 	p.setCookie(req.w, req.r, TrustCookie, token, p.PathPrefix, int(time.Duration(p.Remember)/time.Second))
-	return tb.ID
+	return tb.ID, true
 }
 
 // trustView is a trusted browser as the devices page lists it: Browser

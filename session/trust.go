@@ -84,6 +84,17 @@ func (tb *TrustedBrowser) issued() time.Time {
 	return tb.Issued
 }
 
+// dropped says whether the token cl, of generation 0, was issued before
+// its trust tb of generation 0: a trust renewed since, whose generation a
+// gate of the previous release dropped when it rewrote the record (it
+// knows no gen), so that the browser's first cookie, given up at the
+// re-trust, would match it again. That cookie's iat is before the
+// record's issued (the re-trust's, which that release keeps) but where
+// both came in one second (trust39).
+func (tb *TrustedBrowser) dropped(cl Claims) bool {
+	return tb.Gen == 0 && cl.IssuedAt != nil && cl.IssuedAt.Before(tb.Issued)
+}
+
 // ErrNotTrusted refuses a trust token that is not (or no longer) good.
 var ErrNotTrusted = errors.New("session: browser not trusted")
 
@@ -124,6 +135,13 @@ func (m *Manager) trustKeys() *Keys {
 // the new one); a replaced ID no longer listed (ended meanwhile: its
 // end marks stay) is not taken again.
 func (m *Manager) Trust(ctx context.Context, b Began, user, replaces, known string, where Where, device string, amr []factor.AMR, authTime int64, lifetime time.Duration) (string, *TrustedBrowser, error) {
+	return m.trust(ctx, b, user, held{id: replaces, gen: -1}, known, where, device, amr, authTime, lifetime)
+}
+
+// trust is Trust in place of what h picks (TrustHeld, held.pick): where
+// it takes a trust as it is, that trust with no token (""); where it
+// makes none, ErrNotTrusted.
+func (m *Manager) trust(ctx context.Context, b Began, user string, h held, known string, where Where, device string, amr []factor.AMR, authTime int64, lifetime time.Duration) (string, *TrustedBrowser, error) {
 	now := m.now().UTC()
 	if b.at.IsZero() {
 		b.at = now
@@ -132,17 +150,31 @@ func (m *Manager) Trust(ctx context.Context, b Began, user, replaces, known stri
 	where = where.bounded()
 	fresh := rand.Text()[:16]
 	tb := TrustedBrowser{Browser: where.Browser, System: where.System, Created: now, Expires: now.Add(lifetime), AuthTime: authTime, AMR: amr, Known: known, Prefixed: true, Issued: iat, Device: &device}
+	var taken *TrustedBrowser
 	err := m.editTrusted(store.Lasting(ctx), user, func(list []TrustedBrowser) []TrustedBrowser {
-		tb.ID, tb.Gen = fresh, 0 // again at each try
-		if i := slices.IndexFunc(list, func(old TrustedBrowser) bool { return replaces != "" && old.ID == replaces }); i >= 0 {
-			tb.ID, tb.Gen = replaces, list[i].Gen+1
+		tb.ID, tb.Gen, taken = fresh, 0, nil // again at each try
+		switch i, how := h.pick(list, known); how {
+		case takeAsIs:
+			kept := list[i]
+			taken = &kept
+			return list // as it is: no write
+		case makeNone:
+			taken = &TrustedBrowser{}
+			return list
+		case renew:
+			tb.ID, tb.Gen = list[i].ID, max(list[i].Gen, h.gen)+1
 			list = slices.Delete(list, i, i+1)
 		}
 		list = append(list, tb)
 		return list[max(0, len(list)-MaxTrusted):]
 	})
-	if err != nil {
+	switch {
+	case err != nil:
 		return "", nil, err
+	case taken != nil && taken.ID == "":
+		return "", nil, ErrNotTrusted // the browser's trust ended meanwhile: none made
+	case taken != nil:
+		return "", taken, nil
 	}
 	token, err := m.trustKeys().Sign(Claims{RegisteredClaims: m.trustKeys().NewClaimsAt(m.realm, user, lifetime, b.at), SID: tb.ID, AuthTime: authTime, Gen: tb.Gen})
 	return token, &tb, err
@@ -175,7 +207,7 @@ func (m *Manager) Trusted(ctx context.Context, token string) (string, *TrustedBr
 		if list[i].ID != cl.SID {
 			continue
 		}
-		if cl.Gen != list[i].Gen {
+		if cl.Gen != list[i].Gen || list[i].dropped(cl) {
 			return "", nil, ErrNotTrusted // its browser re-trusted since (Trust): this token was given up
 		}
 		if !m.NumberGiven(cl.Subject, list[i].Device) {
