@@ -22,6 +22,7 @@ import (
 // done, her every record gone, is Held false as then (no record says it
 // began).
 func TestAStoreOfTheReleaseBeforeResetsAsBefore(t *testing.T) {
+	t.Parallel()
 	storetest.OnBadgerAndRedis(t, func(t *testing.T, st store.Store) {
 		ctx := context.Background()
 		r := newEndsRig(t, st, false)
