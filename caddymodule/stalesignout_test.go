@@ -90,3 +90,85 @@ func TestAGivenUpCookieSignsNobodyOut(t *testing.T) {
 		}
 	})
 }
+
+// TestAGivenUpKnownBrowserCookieSignsNobodyOut (attack39 F1): a sign-out
+// ends the trusts its browser earned at every gate of the realm, named by
+// the browser's ID in its known-browser cookie, which carries into each
+// new one. alice signs in with "remember", and a copy of her known-browser
+// cookie is kept at each turn: before her step-up; before her session
+// expired and her trust signed her in again; before the admin revoked her
+// and she signed in again with a code and "remember". After each, mallory,
+// another user of the site (his own password), puts the copy in his
+// browser and signs out: her browser stays signed in and her trust still
+// signs in. Her own sign-out then ends both. On Badger and Redis, through
+// a real Caddy. Before, a sign-out took the browser ID of any known-browser
+// cookie whose signature held: each copy signed her browser out (every
+// trust of that browser ended, and every session they signed in).
+func TestAGivenUpKnownBrowserCookieSignsNobodyOut(t *testing.T) {
+	sitetest.Parallel(t)
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+		s := textSite(t, storeLine, []string{"alice", "mallory"}, "\t\tremember 30d\n"+limitsOff)
+		addUser(t, s, "alice", "+14155552671")
+		addUser(t, s, "mallory", "+14155552672")
+		alice := sitetest.NewClient(t, "alice")
+		codeSignIn := func() {
+			tok := codeSent(t, alice)
+			sitetest.Expect(t, alice.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}, "remember": {"1"}}), http.StatusSeeOther, "/")
+		}
+		codeSignIn()
+		name := pages.KnownCookie
+		if alice.Cookie(name) == "" {
+			name = pages.HostPrefix + pages.KnownCookie
+		}
+		for _, turn := range []struct {
+			what string
+			then func()
+		}{
+			{"before her step-up", func() { stepUp(t, s, alice, true) }},
+			{"before her session expired and her trust signed her in again", func() {
+				s.Advance(13 * time.Hour) // past the session lifetime, 12h
+				sitetest.Expect(t, alice.Get("/.smsgate/login?rd=%2F"), http.StatusSeeOther, "/")
+			}},
+			{"before the admin revoked her and she signed in again", func() {
+				if st, out := s.Admin("POST", "/smsgate/revoke", `{"realm":"localhost","user":"alice"}`); st != http.StatusOK {
+					t.Fatalf("revoke: %d %s", st, out)
+				}
+				s.Advance(time.Minute)
+				codeSignIn()
+			}},
+		} {
+			copied := alice.Cookie(name)
+			if copied == "" {
+				t.Fatal("no known-browser cookie")
+			}
+			turn.then()
+			if alice.Cookie(name) == copied {
+				t.Fatalf("%s: her browser kept its known-browser cookie", turn.what)
+			}
+			sitetest.Expect(t, alice.Get("/"), http.StatusOK, "")
+			mallory := sitetest.NewClient(t, "mallory")
+			csrf := sitetest.CSRFField.FindStringSubmatch(mallory.Get("/.smsgate/logout").Text)[1]
+			mallory.SetCookie(name, copied)
+			if res := mallory.Post("/.smsgate/logout", url.Values{"csrf": {csrf}}); res.StatusCode != http.StatusOK {
+				t.Fatalf("mallory's sign-out with a copy of her known-browser cookie %s: %d", turn.what, res.StatusCode)
+			}
+			if res := alice.Get("/"); res.StatusCode != http.StatusOK {
+				t.Fatalf("a sign-out with a copy of her known-browser cookie %s signed alice's browser out: %d", turn.what, res.StatusCode)
+			}
+			if !signsInByTrust(t, "alice", alice.Cookie(pages.TrustCookie)) {
+				t.Fatalf("a sign-out with a copy of her known-browser cookie %s ended alice's trust", turn.what)
+			}
+		}
+
+		// Her own sign-out ends her session and her trust.
+		csrf := sitetest.CSRFField.FindStringSubmatch(alice.Get("/.smsgate/logout").Text)[1]
+		trust := alice.Cookie(pages.TrustCookie)
+		sitetest.Expect(t, alice.Post("/.smsgate/logout", url.Values{"csrf": {csrf}}), http.StatusOK, "")
+		if signsInByTrust(t, "alice", trust) {
+			t.Fatalf("alice's own sign-out left her trust")
+		}
+		if res := alice.Get("/"); res.StatusCode == http.StatusOK {
+			t.Fatalf("alice's own sign-out left her signed in")
+		}
+	})
+}

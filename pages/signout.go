@@ -20,7 +20,8 @@ import (
 // the session came from — each only while its cookie is still good
 // (session.Manager.HeldTrust, TrustOfSession: a copy of a cookie the
 // browser gave up signs nobody out) — and every other one this browser earned (named by
-// its known-browser cookie, which every gate of the realm sees): another
+// its known-browser cookie, which every gate of the realm sees, while that
+// cookie still counts: session.Manager.KnownBrowser): another
 // gate of the realm (a route's own pages under its own path_prefix,
 // another host under cookie_domain) keeps its trust cookie where this
 // gate's pages never see it, and would sign the browser in again at once.
@@ -33,10 +34,21 @@ func (p *Pages) signOut(req *request) (signedIn, ok bool) {
 	// (newest): one another host of the domain planted beside this
 	// browser's own (a longer Path, Domain=) must not hide the name the
 	// browser's trusts carry.
+	// Each only while it is still the browser's (session.Manager.KnownBrowser):
+	// a copy of one it gave up signs nobody out.
 	var browsers []string
 	for _, known := range req.knowns {
-		if known.Browser != "" && !slices.Contains(browsers, known.Browser) {
-			browsers = append(browsers, known.Browser)
+		browser, err := p.Sessions.KnownBrowser(ctx, known)
+		if err != nil {
+			p.Logger.Error("signing out: reading whether this browser's known-browser cookie still counts", zap.Error(err))
+			p.unavailable(req)
+			return false, false
+		}
+		if browser == "" {
+			continue
+		}
+		if !slices.Contains(browsers, browser) {
+			browsers = append(browsers, browser)
 		}
 		if _, ok := ends[known.Subject]; !ok {
 			ends[known.Subject] = nil

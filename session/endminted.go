@@ -170,10 +170,38 @@ func withdraw(ctx context.Context, st store.Store, realm string, m endkeys.Minte
 
 // MoveMinted makes the entries of admin's index minted in session from
 // name session to instead (signin.Ends.EndReplaced: the same user's new
-// session in the same browser), keeping when from was signed, its trust
-// and its device: a revocation or an end that reached from's invites
-// reaches them still.
+// session in the same browser), keeping when from was signed, its trust and its device:
+// a revocation or an end that reached from's invites reaches them still.
+// The trust and the device of to (its entry in her list of sessions)
+// join them (MintedFrom.Trusts, Devices; attack39 F2): "Stop trusting"
+// the trust a step-up with "remember" made, or the removal of the phone
+// whose confirmation was the sign-in, ends to, and the invites moved into
+// it with it. A to not listed (its sign-in's note failed) adds none.
+// Where from minted none, one read.
 func MoveMinted(ctx context.Context, st store.Store, realm, admin, from, to string, now time.Time) error {
+	raw, err := st.Get(ctx, endkeys.MintedInvites(realm, admin))
+	var list []endkeys.Minted
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil
+	case err != nil:
+		return err
+	case json.Unmarshal(raw, &list) != nil || !slices.ContainsFunc(list, func(m endkeys.Minted) bool { return m.From != nil && m.From.SID == from }):
+		return nil // none to move, or unreadable: EndMintedOf's to mend
+	}
+	sessions, err := Sessions(ctx, st, realm, admin, now)
+	if err != nil {
+		return err
+	}
+	var trust, device string
+	for _, s := range sessions {
+		if s.SID == to {
+			trust = s.Where.Trust
+			if s.Where.Device != nil {
+				device = *s.Where.Device
+			}
+		}
+	}
 	return st.Update(store.Lasting(ctx), endkeys.MintedInvites(realm, admin), func(old []byte, found bool) ([]byte, time.Duration, error) {
 		var list []endkeys.Minted
 		if !found || json.Unmarshal(old, &list) != nil {
@@ -184,6 +212,12 @@ func MoveMinted(ctx context.Context, st store.Store, realm, admin, from, to stri
 			if m.From != nil && m.From.SID == from {
 				f := *m.From
 				f.SID = to
+				if !f.HasTrust(trust) && trust != "" {
+					f.Trusts = append(slices.Clip(f.Trusts), trust)
+				}
+				if !f.HasDevice(device) && device != "" {
+					f.Devices = append(slices.Clip(f.Devices), device)
+				}
 				list[i].From, moved = &f, true
 			}
 		}

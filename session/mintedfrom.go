@@ -9,9 +9,11 @@ import (
 
 // Which of an admin's console invites end with what ended (attack36 F3):
 // each entry of her index names the session that minted it
-// (endkeys.MintedFrom). An entry of the release before names none: a
-// removal of a device of hers ends it (a thief's phone may have minted
-// it), the end of one session does not.
+// (endkeys.MintedFrom), and the trusts and devices of the sessions it
+// moved to since (MoveMinted), each matched as its own (attack39 F2). An
+// entry of the release before names none: a removal of a device of hers
+// ends it (a thief's phone may have minted it), the end of one session
+// does not.
 
 // MintedFrom is the entry's record of the session cl minting an invite.
 func MintedFrom(cl *Claims) *endkeys.MintedFrom {
@@ -31,7 +33,7 @@ func MintedFrom(cl *Claims) *endkeys.MintedFrom {
 func MintedOfDevice(device string, keep *Claims) func(endkeys.Minted) bool {
 	keepSID, _ := kept(keep, device)
 	return func(m endkeys.Minted) bool {
-		return m.From == nil || m.From.Device == device && m.From.SID != keepSID
+		return m.From == nil || m.From.HasDevice(device) && m.From.SID != keepSID
 	}
 }
 
@@ -39,7 +41,7 @@ func MintedOfDevice(device string, keep *Claims) func(endkeys.Minted) bool {
 // while it was listed, its adding undone (EndUndoneDevice): those of a
 // session naming it, not those whose entry names no session.
 func MintedOfUndone(device string) func(endkeys.Minted) bool {
-	return func(m endkeys.Minted) bool { return m.From != nil && m.From.Device == device }
+	return func(m endkeys.Minted) bool { return m.From != nil && m.From.HasDevice(device) }
 }
 
 // MintedIn picks the invites minted through session sid ("" for none),
@@ -47,7 +49,7 @@ func MintedOfUndone(device string) func(endkeys.Minted) bool {
 // devices page's end of a trust (its sessions) those of the trust.
 func MintedIn(sid, trust string) func(endkeys.Minted) bool {
 	return func(m endkeys.Minted) bool {
-		return m.From != nil && (sid != "" && m.From.SID == sid || trust != "" && m.From.Trust == trust)
+		return m.From != nil && (sid != "" && m.From.SID == sid || m.From.HasTrust(trust))
 	}
 }
 
@@ -65,6 +67,6 @@ func MintedUntil(at time.Time) func(endkeys.Minted) bool {
 func MintedOfUnlisted(u Unlisted) func(endkeys.Minted) bool {
 	return func(m endkeys.Minted) bool {
 		return m.From != nil && (!m.From.Issued.After(u.Through) ||
-			m.From.Trust != "" && (slices.Contains(u.Trusts, m.From.Trust) || slices.Contains(u.Ended, m.From.Trust)))
+			slices.ContainsFunc(u.Trusts, m.From.HasTrust) || slices.ContainsFunc(u.Ended, m.From.HasTrust))
 	}
 }

@@ -61,3 +61,38 @@ func (m *Manager) TrustOfSession(ctx context.Context, cl *Claims) (string, error
 	}
 	return "", nil
 }
+
+// KnownBrowser is the browser a sign-out's known-browser cookie cl
+// (signature verified) names (Claims.Browser), whose trusts at every gate
+// of the realm the sign-out ends (UntrustBrowser), or "" where the cookie
+// is one its browser gave up, which signs nobody out (attack39 F1): the
+// browser ID carries into each new known-browser cookie, so a copy of an
+// earlier one (a thief's) would end the trusts its owner earned since,
+// and every session they signed in, for the cookie's 400 days, past a
+// step-up, a revoke, a reset or a sign-out everywhere. A cookie counts
+// only while its browser is still known by it (StillKnown: no reset,
+// revoke or sign-out everywhere since, its session, trust and device not
+// ended by the admin, within the store's epoch) and the session it names
+// is live here (Live: not replaced by a later sign-in in that browser,
+// nor signed out; and within this gate's session lifetime from its
+// issue): each sign-in writes the browser a new cookie naming its new
+// session, so the cookie a browser holds names its newest. One from
+// before the cookie named its session or its trust counts no more
+// (knownUser does not take it either). A browser whose last session has
+// expired signs out of the trusts its cookies here hold (HeldTrust), not
+// of those it earned at other gates of the realm: its next sign-in there
+// writes it a cookie that counts again. err is the store's.
+func (m *Manager) KnownBrowser(ctx context.Context, cl *Claims) (string, error) {
+	if cl.Browser == "" || cl.SID == "" || cl.Trust == nil || cl.IssuedAt == nil ||
+		!m.now().Before(cl.IssuedAt.Add(m.lifetime)) {
+		return "", nil
+	}
+	known, err := StillKnown(ctx, m.store, m.realm, cl.Subject, cl.SID, *cl.Trust, cl.DeviceID(), cl.IssuedAt.Time)
+	if err != nil || !known {
+		return "", err
+	}
+	if live, err := m.Live(ctx, cl); err != nil || !live {
+		return "", err
+	}
+	return cl.Browser, nil
+}

@@ -6,6 +6,7 @@
 package endkeys
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -140,6 +141,25 @@ type MintedFrom struct {
 	Issued time.Time `json:"issued"`
 	Trust  string    `json:"trust,omitempty"`
 	Device string    `json:"device,omitempty"`
+	// Trusts and Devices are those of the sessions its entry moved to
+	// since (session.MoveMinted: a step-up, a phone's confirmation in the
+	// same browser), kept beside Trust and Device (attack39 F2): the end
+	// of either ends it. None: never moved, or an entry of a release
+	// before them, which matches Trust and Device alone.
+	Trusts  []string `json:"trusts,omitempty"`
+	Devices []string `json:"devices,omitempty"`
+}
+
+// HasTrust reports whether the session that minted the invite came from
+// or made trust, or one it moved to did ("" is none).
+func (f *MintedFrom) HasTrust(trust string) bool {
+	return trust != "" && (f.Trust == trust || slices.Contains(f.Trusts, trust))
+}
+
+// HasDevice reports whether device earned the session that minted the
+// invite, or one it moved to ("" is none).
+func (f *MintedFrom) HasDevice(device string) bool {
+	return device != "" && (f.Device == device || slices.Contains(f.Devices, device))
 }
 
 // MintedLife is how long an index holding list is kept past now: until
