@@ -22,6 +22,7 @@ import (
 // ends nothing. Before, the move kept T1 and D1 alone, and the end of the
 // session's own trust or device missed the invite.
 func TestAMovedInviteEndsWithTheTrustAndDeviceOfItsNewSession(t *testing.T) {
+	t.Parallel()
 	storetest.OnBadgerAndRedis(t, func(t *testing.T, st store.Store) {
 		ctx := context.Background()
 		now := time.Now().UTC().Truncate(time.Second)
