@@ -235,7 +235,9 @@ func (s *Challenges) startOnce(ctx context.Context, sc Scope, c *Challenge, rese
 				s.uncount(ctx, watch)
 				return blind(c, err)
 			}
-			s.undo(ctx, sc, c, waits, sends.recorded(false), watch)
+			// A lookup refused or failed counts as a send refused
+			// (refundOf): it may have been paid for.
+			s.undo(ctx, sc, c, waits, refundOf(err, sends), watch)
 			if errors.As(err, new(*providers.UserError)) {
 				return nil, &SendError{Err: err}
 			}
@@ -253,14 +255,7 @@ func (s *Challenges) startOnce(ctx context.Context, sc Scope, c *Challenge, rese
 			if MaybeSent(err) {
 				return unconfirmed(s, c, err)
 			}
-			// The gateway sent nothing, and not for the user's fault: an
-			// outage must not spend their budget (the global budget still
-			// bounds cost).
-			var refund []spent
-			if !errors.As(err, new(*providers.UserError)) {
-				refund = sends.recorded(false)
-			}
-			s.undo(ctx, sc, c, waits, refund, watch)
+			s.undo(ctx, sc, c, waits, refundOf(err, sends), watch)
 			return nil, err
 		}
 		s.observe(CodeSent, c.Phone, c.Channel)

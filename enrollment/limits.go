@@ -2,6 +2,7 @@ package enrollment
 
 import (
 	"context"
+	"errors"
 	"math"
 	"net"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/internal/cfutil"
 	"github.com/smsgate/caddy-smsgate/phone"
+	"github.com/smsgate/caddy-smsgate/providers"
 	"github.com/smsgate/caddy-smsgate/store"
 )
 
@@ -25,9 +27,12 @@ type Rate struct {
 type Limits struct {
 	// Sends per user (in a realm), per number, per client IP (IPv6 by
 	// /64), per destination country, voice calls per user, and the hourly
-	// budgets of all sends to enrolled numbers and to new ones. The two
-	// budgets are separate so that draining one (enrollment spam) cannot
-	// stop enrolled users from signing in.
+	// budgets of all sends to enrolled numbers and to new ones (a number
+	// the user has not confirmed: a first enrollment's, a phone being
+	// added). The two budgets are separate so that draining one
+	// (enrollment spam, unconfirmed adds) cannot stop enrolled users from
+	// signing in. Each is one count per store: sites sharing a store share
+	// them.
 	User, Number, IP, Country, Voice, GlobalEnrolled, GlobalNew Rate
 
 	// What strangers (a login form's names, passkey sign-ins begun) may
@@ -174,8 +179,10 @@ func (s *Challenges) countSend(b *store.Batch, sc Scope, c *Challenge, now time.
 	if c.Channel == factor.ChannelVoice {
 		checks = append(checks, check{"voice", who, s.Limits.Voice})
 	}
+	// A number the user has not confirmed (a first phone, one being
+	// added) is a new number's send, whoever asks.
 	budget, rate := "global_enrolled", s.Limits.GlobalEnrolled
-	if c.Purpose == Enroll {
+	if c.Purpose == Enroll || c.Purpose == Add {
 		budget, rate = "global_new", s.Limits.GlobalNew
 	}
 	number, country, all := s.numberID(c.Phone), phone.Region(c.Phone), "all"
@@ -256,4 +263,32 @@ func (r *sends) recorded(budgetToo bool) []spent {
 		}
 	}
 	return list
+}
+
+// unsent is what a send the gateway (or a number's lookup) was asked for
+// and that sent nothing gives back: the number's and the country's
+// windows (and a call's), never the budget, the user's or the IP's. A
+// refusal costs the gate what a send does (a paid lookup, a gateway's
+// 4xx an attacker can bring about with the numbers typed), so the
+// user's and the IP's windows bound how many one account or one address
+// gets, as they bound sends; an outage's retries count there too.
+func (r *sends) unsent() []spent {
+	var list []spent
+	for i, op := range r.slides {
+		if op.Err == nil && op.OK && i != r.budget && r.names[i] != "user" && r.names[i] != "ip" {
+			list = append(list, r.spent[i])
+		}
+	}
+	return list
+}
+
+// refundOf is what a send that sent nothing (err: the gateway's refusal,
+// or a number's lookup's) gives back of what it counted: nothing where
+// the number is at fault (a UserError: as a send), else the windows
+// unsent names.
+func refundOf(err error, r *sends) []spent {
+	if errors.As(err, new(*providers.UserError)) {
+		return nil
+	}
+	return r.unsent()
 }

@@ -69,16 +69,19 @@ func TestExpiredChallengeIsNotResent(t *testing.T) {
 }
 
 // A gateway outage that sent nothing (no connection, a refusal:
-// providers.Unsent) gives the user's budget back; the global budget,
-// which bounds cost, keeps what was spent. (One that may have sent keeps
-// it all: TestAnUnconfirmedSendCountsAsSent.)
-func TestGatewayFaultsRefundTheBudget(t *testing.T) {
+// providers.Unsent) gives the number's and the country's windows back,
+// and the wait; the user's and the IP's keep it, as they keep a send (a
+// gateway's refusal an attacker brings about with the numbers typed
+// must not make the global budget the only bound: fixb39), and so does
+// the global budget, which bounds cost. (One that may have sent keeps it
+// all: TestAnUnconfirmedSendCountsAsSent.)
+func TestGatewayFaultsRefundTheNumbersWindows(t *testing.T) {
 	t.Parallel()
-	s, out, _ := limited(t, Limits{User: Rate{2, time.Hour}, Number: Rate{2, time.Hour}, GlobalEnrolled: Rate{3, time.Hour},
+	s, out, _ := limited(t, Limits{User: Rate{2, time.Hour}, Number: Rate{2, time.Hour}, GlobalEnrolled: Rate{5, time.Hour},
 		LockAfter: 10, Lockout: time.Minute, MaxFailures: 100})
 	ctx := context.Background()
 	out.err = providers.NotSent(errors.New("the gateway refused the connection"))
-	for i := range 3 {
+	for i := range 2 {
 		var se *SendError
 		if _, err := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify}); !errors.As(err, &se) {
 			t.Fatalf("send %d during the outage: %v", i, err)
@@ -86,16 +89,25 @@ func TestGatewayFaultsRefundTheBudget(t *testing.T) {
 	}
 	out.err = nil
 	var limit *LimitError
-	if _, err := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify}); !errors.As(err, &limit) || limit.Limit != "global_enrolled" {
-		t.Fatalf("after three failed sends: %v; want only the global budget spent", err)
+	if _, err := s.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify}); !errors.As(err, &limit) || limit.Limit != "user" {
+		t.Fatalf("after two refused sends: %v; want the user's window spent", err)
 	}
-	// A user error (the number is at fault) is not refunded.
-	s2, out2, _ := limited(t, Limits{User: Rate{1, time.Hour}, LockAfter: 10, Lockout: time.Minute, MaxFailures: 100})
+	// The number's window was given back: bob, elsewhere, reaches it twice.
+	for i := range 2 {
+		if _, err := s.Start(ctx, Scope{Realm: realm, Host: host, IP: "192.0.2.99"}, Challenge{User: "bob", Phone: num, Purpose: Verify}); err != nil {
+			t.Fatalf("bob's send %d to the number after the refused ones: %v", i+1, err)
+		}
+	}
+	if _, err := s.Start(ctx, Scope{Realm: realm, Host: host, IP: "192.0.2.98"}, Challenge{User: "carol", Phone: num, Purpose: Verify}); !errors.As(err, &limit) || limit.Limit != "number" {
+		t.Fatalf("a third send to the number: %v; want its window spent by the two that went", err)
+	}
+	// A user error (the number is at fault) gives nothing back.
+	s2, out2, _ := limited(t, Limits{Number: Rate{1, time.Hour}, LockAfter: 10, Lockout: time.Minute, MaxFailures: 100})
 	out2.err = &providers.UserError{Text: words.Text{ID: "provider.not_mobile"}}
 	_, _ = s2.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify})
 	out2.err = nil
-	if _, err := s2.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify}); !errors.As(err, &limit) || limit.Limit != "user" {
-		t.Fatalf("after a user error: %v; want the user's budget spent", err)
+	if _, err := s2.Start(ctx, sc, Challenge{User: alice, Phone: num, Purpose: Verify}); !errors.As(err, &limit) || limit.Limit != "number" {
+		t.Fatalf("after a user error: %v; want the number's window spent", err)
 	}
 }
 

@@ -173,33 +173,43 @@ func TestLoginTellsNothingAboutWhoExists(t *testing.T) {
 }
 
 // A provider outage that sends nothing (the gateway refuses every
-// message: a 4xx, or no connection) does not spend the user's budget:
-// after a dozen refused sends, the user still gets a code once the
-// gateway is back. (One that may have sent, a 5xx, keeps the wait and the
-// budget spent: TestAnUnconfirmedTextCountsAsSent.)
-func TestGatewayOutageSpendsNoBudget(t *testing.T) {
+// message: a 4xx, or no connection) gives back the code's wait and the
+// number's window: each retry goes at once, and once the gateway is back
+// the user gets a code. The user's and the IP's windows keep the refused
+// sends, as they keep sends (a refusal is what an attacker brings about
+// with the numbers it types: TestARefusedNumberCountsInTheUsersWindows),
+// so the retries stop at `limit user`. (One that may have sent, a 5xx,
+// keeps the wait and the budget spent: TestAnUnconfirmedTextCountsAsSent.)
+func TestGatewayOutageGivesTheWaitBack(t *testing.T) {
 	sitetest.Parallel(t)
 	hook := fakes.NewHook(t)
-	sitetest.Start(t, `http://localhost:{HTTP_PORT} {
+	s := sitetest.Start(t, `http://localhost:{HTTP_PORT} {
 	basic_auth argon2id {
 		demo `+sitetest.DemoHash+`
 	}
 	smsgate {
 		store badger {DIR}
 		provider webhook `+hook.URL+`
+		limit number 3 1h
 	}
 	respond "Hello, {http.auth.user.id}!"
 }`)
 	c := sitetest.NewClient(t, "demo")
 	tok := c.CSRF("/.smsgate/enroll")
 	hook.Status = http.StatusTooManyRequests
-	for i := range 12 {
+	for i := range 9 {
 		if res := c.Post("/.smsgate/enroll", url.Values{"phone": {"+14155552671"}, "csrf": {tok}}); res.StatusCode != http.StatusServiceUnavailable {
 			t.Fatalf("send %d during the outage: %d %s", i, res.StatusCode, res.Text)
 		}
 	}
 	hook.Status = http.StatusOK
 	sitetest.Expect(t, c.Post("/.smsgate/enroll", url.Values{"phone": {"+14155552671"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
+	s.Advance(2 * time.Minute) // past the code's wait
+	tok = c.CSRF("/.smsgate/enroll")
+	res := c.Post("/.smsgate/enroll", url.Values{"phone": {"+14155552672"}, "csrf": {tok}})
+	if res.StatusCode != http.StatusTooManyRequests || !strings.Contains(res.Text, "You have requested too many codes") {
+		t.Fatalf("an eleventh send from the user within the hour: %d %s, want 429 (limit user 10)", res.StatusCode, res.Text)
+	}
 }
 
 // Small holes: satellite numbers, 10-digit codes taken for recovery codes,

@@ -392,8 +392,9 @@ func TestLookupBeforeSending(t *testing.T) {
 	sitetest.ExpectBody(t, res, "could not be checked")
 }
 
-// TestASwappedSIMIsToldOnceADay: a send refused for a swapped SIM is given
-// back to every limit, and its notice to the user's other phones passes
+// TestASwappedSIMIsToldOnceADay: a send refused for a swapped SIM was given
+// back to every limit (now it counts in the user's and the IP's windows,
+// a paid lookup: once limit user is spent a retry is refused 429), and its notice to the user's other phones passes
 // none, so each retry — a script holding the first factor, the very thief
 // who swapped the SIM — texted every other phone, without end and at the
 // site's cost (100 posts: 100 notices; with the pumping guard on, until
@@ -413,16 +414,26 @@ func TestASwappedSIMIsToldOnceADay(t *testing.T) {
 		}
 		return n
 	}
-	for range 20 {
-		sitetest.Expect(t, thief.Post("/.smsgate/verify", url.Values{"action": {"send"}, "csrf": {tok}}), http.StatusForbidden, "")
+	refused := 0 // 403s, before each refusal (a paid lookup) spends limit user's 10 (fixb39): then 429
+	for i := range 20 {
+		res := thief.Post("/.smsgate/verify", url.Values{"action": {"send"}, "csrf": {tok}})
+		switch {
+		case res.StatusCode == http.StatusForbidden && refused == i:
+			refused++
+		case res.StatusCode != http.StatusTooManyRequests || refused == 0:
+			t.Fatalf("post %d: %d after %d refused for the swap; want 403s, then 429s", i+1, res.StatusCode, refused)
+		}
+	}
+	if refused > 10 {
+		t.Fatalf("%d sends refused for the swap, each a lookup; want at most limit user's 10", refused)
 	}
 	// Behind a first factor the refusal is told in the answer, and the
 	// notice goes out before it.
 	if n := notices(); n != 1 {
-		t.Fatalf("20 refused sends told the other phone %d times; want once", n)
+		t.Fatalf("%d refused sends told the other phone %d times; want once", refused, n)
 	}
-	if n := len(s.LogEntries("sim_swap")); n != 20 {
-		t.Fatalf("%d sim_swap audit events; want one for each refused send", n)
+	if n := len(s.LogEntries("sim_swap")); n != refused {
+		t.Fatalf("%d sim_swap audit events; want one for each refused send, %d", n, refused)
 	}
 	s.Advance(24*time.Hour + time.Minute)
 	tok = thief.CSRF("/.smsgate/verify")
