@@ -1,6 +1,7 @@
 package caddymodule_test
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -63,5 +64,24 @@ func TestARefusedGatewayURLIsQuotedWithoutItsKey(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "SECRET") {
 			t.Errorf("%s: %v; want %q, no secret", provider, err, want)
 		}
+	}
+}
+
+// TestAWebhookBodyThatLosesCodesOrNoticesNamesItsLine (attack39b's 4): a
+// body template that makes no JSON for a code with a leading zero
+// (`"code": {{.Code}}` unquoted), or that leaves a notice's text out
+// (README's body for a strict gateway was `"Body": "{{.Code}}"`), is
+// refused at the provider's line by a real Caddy's load, from a Caddyfile
+// and from JSON. Before, both loaded: one code in ten and every notice
+// never sent, or every notice sent empty.
+func TestAWebhookBodyThatLosesCodesOrNoticesNamesItsLine(t *testing.T) {
+	t.Parallel()
+	for body, want := range map[string]string{
+		`{"to": "{{.To}}", "code": {{.Code}}}`:                        "webhook body template does not make valid JSON for a code with a leading zero (012345)",
+		`{"From": "{{.From}}", "To": "{{.To}}", "Body": "{{.Code}}"}`: "webhook body template never says a notice's text",
+	} {
+		quoted, _ := json.Marshal(body)
+		refusedFromBoth(t, "provider webhook https://gw.example.com/send {\n\t\t\tbody `"+body+"`\n\t\t}",
+			`"providers": [{"provider": "log"}, {"provider": "webhook", "url": "https://gw.example.com/send", "body": `+string(quoted)+`}]`, "Caddyfile:11", want, want)
 	}
 }

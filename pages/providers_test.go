@@ -82,6 +82,7 @@ func twilioVerifySite(t *testing.T, f *fakes.Twilio) *sitetest.Site {
 			account_sid %s
 			auth_token %s
 			verify_service VA00000000000000000000000000000001
+			from +15005550006
 			base_url %s
 			verify_base_url %s
 		}`, f.AccountSID, f.AuthToken, f.URL, f.URL))

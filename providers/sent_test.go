@@ -84,14 +84,14 @@ func TestWhatCountsAsNotSent(t *testing.T) {
 	// second could end before a loaded machine's request reached the fake.
 	f2 := fakes.NewTwilio(t)
 	f2.Delay = time.Minute // it took the request, and hangs
-	slow := newTwilio(t, f2, func(tw *Twilio) { tw.VerifyService, tw.From = "VA00000000000000000000000000000001", "" })
+	slow := newTwilio(t, f2, func(tw *Twilio) { tw.VerifyService = "VA00000000000000000000000000000001" })
 	check("twilio verify: given up on after the request went out", slow.StartVerification(cutOnceTaken(t, &f2.Server), sms), false)
 	if len(f2.Requests()) != 1 {
 		t.Fatalf("the slow fake got %d requests", len(f2.Requests()))
 	}
 	f3 := fakes.NewTwilio(t)
 	f3.Status = http.StatusInternalServerError
-	down := newTwilio(t, f3, func(tw *Twilio) { tw.VerifyService, tw.From = "VA00000000000000000000000000000001", "" })
+	down := newTwilio(t, f3, func(tw *Twilio) { tw.VerifyService = "VA00000000000000000000000000000001" })
 	check("twilio verify: 500", down.StartVerification(ctx, sms), false)
 
 	cut := newTwilio(t, f, func(tw *Twilio) { tw.BaseURL = cutAfterRead(t).URL })

@@ -40,7 +40,8 @@ type Twilio struct {
 	APISecret string `json:"api_secret,omitempty"`
 
 	// The number messages come from (E.164). Needed for voice calls, and
-	// for SMS unless MessagingServiceSID is set.
+	// for SMS unless MessagingServiceSID is set (with VerifyService too:
+	// notices are texts smsgate sends).
 	From string `json:"from,omitempty"`
 	// A Messaging Service (MG…) to send SMS through instead of From.
 	MessagingServiceSID string `json:"messaging_service_sid,omitempty"`
@@ -122,6 +123,9 @@ func (t *Twilio) Validate() error {
 		if !strings.HasPrefix(t.VerifyService, "VA") {
 			return fmt.Errorf("twilio: verify_service must start with VA")
 		}
+		if t.From == "" && t.MessagingServiceSID == "" {
+			return errVerifyWithoutSender
+		}
 		return nil
 	}
 	if t.From == "" && t.MessagingServiceSID == "" {
@@ -132,6 +136,11 @@ func (t *Twilio) Validate() error {
 	}
 	return nil
 }
+
+// errVerifyWithoutSender refuses a Verify provider that could send no
+// notice: those go through the Messages API, which Twilio refuses without
+// a sender (error 21603), so every one was lost, unseen.
+var errVerifyWithoutSender = fmt.Errorf("twilio: verify_service sends the codes, but the notices to a user's phones (a lock, a swapped SIM, a device added or removed) are texts sent through the Messages API, which needs a sender: add from (a number) or messaging_service_sid")
 
 // Channels implements MultiChannel.
 func (t *Twilio) Channels() []factor.Channel {

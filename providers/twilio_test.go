@@ -187,7 +187,7 @@ func TestTwilioTimeout(t *testing.T) {
 
 func TestTwilioVerify(t *testing.T) {
 	f := fakes.NewTwilio(t)
-	tw := newTwilio(t, f, func(tw *Twilio) { tw.From, tw.VerifyService = "", "VA00000000000000000000000000000001" })
+	tw := newTwilio(t, f, func(tw *Twilio) { tw.VerifyService = "VA00000000000000000000000000000001" })
 	ctx := context.Background()
 	if !tw.Verifies() {
 		t.Fatal("a Twilio with a Verify service does not verify")

@@ -5,8 +5,10 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"text/template"
 
@@ -50,8 +52,9 @@ type Webhook struct {
 	From string `json:"from,omitempty"`
 	// A Go text/template of the JSON body. Fields: .From .To .ToDigits
 	// .Body .Code .Channel .Host, each already JSON-escaped, so write them
-	// inside quotes. Default: authentik's {"From","To","Body","Message"}
-	// with the code in Body and the whole text in Message.
+	// inside quotes. A notice has no .Code: it must say .Body (checkBody).
+	// Default: authentik's {"From","To","Body","Message"} with the code in
+	// Body and the whole text in Message.
 	Body string `json:"body,omitempty"`
 	// The channels this hook delivers on. Default: ["sms"].
 	ChannelList []factor.Channel `json:"channels,omitempty"`
@@ -109,20 +112,63 @@ func (w *Webhook) Provision(caddy.Context) error {
 	return nil
 }
 
-// checkBody parses the body template and renders a message with it: one
-// that does not make JSON, or that never says the code (neither .Body nor
-// .Code: every send "delivered" nothing to type), is a config error, not
-// a failure at the first sign-in (CheckConfig, at the provider's line).
+// checkBody parses the body template and renders with it what the gate
+// sends: a code with a leading zero (one code in ten has one) and a notice
+// (a lock, a swapped SIM, a device added or removed), which has no code.
+// Each must make JSON that says what it carries, the code or the notice's
+// text, or the template is a config error (CheckConfig, at the provider's
+// line), not a send lost at a sign-in: `"code": {{.Code}}` unquoted made
+// no JSON for 012345 nor for a notice, and `"Body": "{{.Code}}"` sent
+// every notice empty.
 func (w *Webhook) checkBody() (err error) {
 	body := cmp.Or(w.Body, DefaultWebhookBody)
 	if w.body, err = template.New("body").Option("missingkey=error").Parse(body); err != nil {
 		return fmt.Errorf("webhook body template: %v", err)
 	}
-	out, err := w.render(Message{To: "+10000000000", Body: `a "quoted" line\nand another: 918273`, Code: "918273", Channel: factor.ChannelSMS, Host: "example.com"})
-	if err == nil && !bytes.Contains(out, []byte("918273")) {
-		err = fmt.Errorf("webhook body template never says the code: write {{.Body}} (the whole text) or {{.Code}} in it")
+	for _, sample := range []struct {
+		m             Message
+		says, as, not string
+	}{
+		{Message{Body: `a "quoted" line\nand another: 012345`, Code: "012345"}, "012345", "a code with a leading zero (012345)",
+			"webhook body template never says the code: write {{.Body}} (the whole text) or {{.Code}} in it"},
+		{Message{Body: "example.com: a \"notice\",\nno code in it"}, "example.com: a \"notice\",\nno code in it", "a notice (no code)",
+			"webhook body template never says a notice's text (a lock, a swapped SIM, a device added or removed: no code in it): write {{.Body}} in it, or {{if .Code}}{{.Code}}{{else}}{{.Body}}{{end}} where the code goes"},
+	} {
+		sample.m.To, sample.m.Channel, sample.m.Host = "+10000000000", factor.ChannelSMS, "example.com"
+		out, err := w.execute(sample.m)
+		switch {
+		case err != nil:
+			return err
+		case !json.Valid(out):
+			return fmt.Errorf("webhook body template does not make valid JSON for %s: write each field inside quotes (\"{{.Code}}\" too): %s", sample.as, snippet(out))
+		case !saysIn(out, sample.says):
+			return errors.New(sample.not)
+		}
 	}
-	return err
+	return nil
+}
+
+// saysIn reports whether a string of the JSON document doc holds text.
+func saysIn(doc []byte, text string) bool {
+	var v any
+	_ = json.Unmarshal(doc, &v)
+	var says func(any) bool
+	says = func(v any) bool {
+		switch v := v.(type) {
+		case string:
+			return strings.Contains(v, text)
+		case []any:
+			return slices.ContainsFunc(v, says)
+		case map[string]any:
+			for _, e := range v {
+				if says(e) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	return says(v)
 }
 
 // Channels implements MultiChannel.
@@ -145,6 +191,15 @@ func jsonEscape(s string) string {
 }
 
 func (w *Webhook) render(m Message) ([]byte, error) {
+	out, err := w.execute(m)
+	if err == nil && !json.Valid(out) {
+		return nil, fmt.Errorf("webhook body template does not make valid JSON: %s", snippet(out))
+	}
+	return out, err
+}
+
+// execute renders m with the body template, its fields JSON-escaped.
+func (w *Webhook) execute(m Message) ([]byte, error) {
 	var buf bytes.Buffer
 	err := w.body.Execute(&buf, webhookData{
 		From: jsonEscape(w.From), To: jsonEscape(m.To), ToDigits: jsonEscape(strings.TrimPrefix(m.To, "+")), Body: jsonEscape(m.Body),
@@ -152,9 +207,6 @@ func (w *Webhook) render(m Message) ([]byte, error) {
 	})
 	if err != nil {
 		return nil, fmt.Errorf("webhook body template: %v", err)
-	}
-	if !json.Valid(buf.Bytes()) {
-		return nil, fmt.Errorf("webhook body template does not make valid JSON: %s", snippet(buf.Bytes()))
 	}
 	return buf.Bytes(), nil
 }

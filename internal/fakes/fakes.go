@@ -198,9 +198,19 @@ func (f *Twilio) serve(t testing.TB, w http.ResponseWriter, r *http.Request) {
 	account := "/2010-04-01/Accounts/" + f.AccountSID
 	switch {
 	case req.Path == account+"/Messages.json":
-		if to == "" || req.Form["Body"] == "" || (req.Form["From"] == "") == (req.Form["MessagingServiceSid"] == "") {
-			writeJSON(w, 400, map[string]any{"code": 21604, "message": "A 'To', a 'Body' and exactly one of 'From' or 'MessagingServiceSid' are required.", "more_info": "https://www.twilio.com/docs/errors/21604", "status": 400})
-			return
+		// Twilio's own answers to a message it cannot send: no To, no
+		// sender (neither From nor MessagingServiceSid), no Body.
+		for _, missing := range []struct {
+			absent bool
+			code   int
+			text   string
+		}{{to == "", 21604, "A 'To' phone number is required."},
+			{req.Form["From"] == "" && req.Form["MessagingServiceSid"] == "", 21603, "A 'From' phone number is required."},
+			{req.Form["Body"] == "", 21602, "Message body is required."}} {
+			if missing.absent {
+				writeJSON(w, 400, map[string]any{"code": missing.code, "message": missing.text, "more_info": fmt.Sprintf("https://www.twilio.com/docs/errors/%d", missing.code), "status": 400})
+				return
+			}
 		}
 		writeJSON(w, 201, map[string]any{"sid": sid("SM", id), "account_sid": f.AccountSID, "to": to, "from": req.Form["From"], "messaging_service_sid": nullable(req.Form["MessagingServiceSid"]), "body": req.Form["Body"], "status": "queued", "num_segments": "1", "direction": "outbound-api", "api_version": "2010-04-01", "error_code": nil, "error_message": nil, "uri": account + "/Messages/" + sid("SM", id) + ".json"})
 	case req.Path == account+"/Calls.json":
