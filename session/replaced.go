@@ -1,6 +1,10 @@
 package session
 
-import "context"
+import (
+	"context"
+
+	"go.uber.org/zap"
+)
 
 // Replacement is what Replaced did: the session it ended (User, SID; ""
 // for none: not this realm's, expired, already ended), and what it did
@@ -30,7 +34,9 @@ type Replacement struct {
 // shared computer), nobody's list shows old's browser any more: they end
 // with old (MintedIn of old alone), told in the audit (session_replaced,
 // invites_ended). A mint in flight in old when it is revoked is refused
-// its link (enrollment's Live check after the mint). Where the move or
+// its link (enrollment's Live check after the mint); one that passed that
+// check before the revocation, its entry written after the move, is moved
+// by a second move once old is revoked (logout39). Where the move or
 // the end fails, old is left live (the error is answered), as a store
 // failure at its revocation leaves it.
 //
@@ -63,6 +69,19 @@ func (m *Manager) Replaced(ctx context.Context, old, user, sid string) (Replacem
 	ended, err := m.Revoke(ctx, old, cl)
 	if err != nil {
 		return out, err
+	}
+	if cl.Subject == user {
+		// Again, once old is revoked (logout39, close17 Left 1 (a)): a
+		// mint in flight in old that wrote its entry after the move and
+		// passed its Live check before the revocation hands out a link its
+		// entry names old by; moved now, the end of the session her list
+		// shows reaches it. One written after this move finds old revoked:
+		// its link is refused. This move failing is logged, not answered:
+		// old has ended (told), and an entry naming it is a signed-out
+		// session's, listed and ended by old (SignedOutMinted).
+		if err := MoveMinted(ctx, m.store, m.realm, user, cl.SID, sid, m.now()); err != nil {
+			m.logger.Warn("moving the invites a replaced session minted as it ended to the new session; the console lists them by the old one", zap.Error(err))
+		}
 	}
 	if ended {
 		out.User, out.SID = cl.Subject, cl.SID
