@@ -2,8 +2,12 @@ package session
 
 import (
 	"context"
+	"errors"
 
 	"go.uber.org/zap"
+
+	"github.com/smsgate/caddy-smsgate/internal/endkeys"
+	"github.com/smsgate/caddy-smsgate/store"
 )
 
 // Replacement is what Replaced did: the session it ended (User, SID; ""
@@ -36,7 +40,9 @@ type Replacement struct {
 // invites_ended). A mint in flight in old when it is revoked is refused
 // its link (enrollment's Live check after the mint); one that passed that
 // check before the revocation, its entry written after the move, is moved
-// by a second move once old is revoked (logout39). Where the move or
+// by a second move once old is revoked (logout39). Where an admin ended
+// the new session meanwhile (her end read the index before a move), what
+// moved ends here, told in Minted. Where the move or
 // the end fails, old is left live (the error is answered), as a store
 // failure at its revocation leaves it.
 //
@@ -81,6 +87,19 @@ func (m *Manager) Replaced(ctx context.Context, old, user, sid string) (Replacem
 		// session's, listed and ended by old (SignedOutMinted).
 		if err := MoveMinted(ctx, m.store, m.realm, user, cl.SID, sid, m.now()); err != nil {
 			m.logger.Warn("moving the invites a replaced session minted as it ended to the new session; the console lists them by the old one", zap.Error(err))
+		}
+		// The new session ended meanwhile by an admin's end (close17 Left
+		// 1 (b)): her end revokes it before it reads the index, so one
+		// that read it before a move ended nothing the move brought; this
+		// read after both moves sees her revocation. What moved ends with
+		// it, as her end would have ended it (not a sign-out's: those end
+		// no invite).
+		if by, err := m.store.Get(ctx, endkeys.Session(m.realm, sid)); err == nil && string(by) != revokedByLogout && string(by) != revokedAnnounced {
+			if minted, err = EndMintedOf(ctx, m.store, m.realm, user, m.now(), m.logger, MintedIn(sid, "")); err != nil {
+				m.logger.Warn("ending the invites moved to a new session an admin ended meanwhile; the console lists them by it", zap.Error(err))
+			}
+		} else if err != nil && !errors.Is(err, store.ErrNotFound) {
+			m.logger.Warn("reading whether the new session was ended as the replaced one's invites moved to it; the console lists them by it if it was", zap.Error(err))
 		}
 	}
 	if ended {
