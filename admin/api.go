@@ -32,7 +32,8 @@ func init() {
 //	                                          invites_used, a list of the users who enrolled by one)
 //	POST /smsgate/revoke   {realm,user}       end sessions, and those invites
 //	GET  /smsgate/sessions?realm=R&user=U     a user's sessions (since sessions were listed), newest first
-//	POST /smsgate/sessions/end {realm,user,id}  end one of them
+//	POST /smsgate/sessions/end {realm,user,id}  end one of them (one signed out: the invites it minted)
+//	GET  /smsgate/sessions/signed-out?realm=R&user=U  those signed out with console invites still open
 //	GET  /smsgate/sessions/unlisted?realm=R&user=U  how many the list (the newest 20) pushed out
 //	POST /smsgate/sessions/end-unlisted {realm,user}  end those, with their trusted browsers
 //	POST /smsgate/invites  {realm,user,ttl}   a single-use enrollment link
@@ -145,16 +146,19 @@ func (a *AdminAPI) answer(w http.ResponseWriter, r *http.Request) (any, error) {
 		}
 		return nil, notAllowed(w, "use GET (POST with with_keys=1)", http.MethodGet)
 	}
-	if (op == "sessions" || op == "sessions/unlisted") && r.Method != http.MethodGet {
+	if (op == "sessions" || op == "sessions/unlisted" || op == "sessions/signed-out") && r.Method != http.MethodGet {
 		return nil, notAllowed(w, "use GET", http.MethodGet) // sessions/end ends one
 	}
-	if op == "export" || ((op == "users" || op == "sessions" || op == "sessions/unlisted") && r.Method == http.MethodGet) {
+	if op == "export" || ((op == "users" || op == "sessions" || op == "sessions/unlisted" || op == "sessions/signed-out") && r.Method == http.MethodGet) {
 		g, err := a.siteFor(q.Get("realm"))
 		if err != nil {
 			return nil, err
 		}
 		if op == "sessions" {
 			return g.UserSessions(ctx, q.Get("user"))
+		}
+		if op == "sessions/signed-out" {
+			return g.SignedOutSessions(ctx, q.Get("user"))
 		}
 		if op == "sessions/unlisted" {
 			if q.Get("user") == "" { // nobody's sessions
@@ -256,7 +260,7 @@ func (s *Site) Change(ctx context.Context, op string, req Request, by string) (a
 	if err != nil {
 		return nil, err
 	}
-	req.Realm, req.by, req.audit = s.Realm, by, s.Audit
+	req.Realm, req.by, req.audit, req.lifetime = s.Realm, by, s.Audit, s.lifetime()
 	out, err := adminOp(ctx, s.Admin, s.SignIn, s.Logger, to.LinkOrigin()+to.prefix(), s.DefaultRegion, op, req)
 	if err != nil {
 		return nil, err

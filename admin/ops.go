@@ -94,6 +94,9 @@ type Request struct {
 	// audit, Site.Change's, is where signin's ends audit (nil: the CLI
 	// on a stopped Caddy's store audits nothing).
 	audit signin.Auditor
+	// lifetime is the running gate's session lifetime (signin.Ends.Lifetime;
+	// 0 on a stopped Caddy's store).
+	lifetime time.Duration
 }
 
 // check is what the admin's tools refuse before a change to a user, the
@@ -179,7 +182,7 @@ const defaultInviteTTL = 7 * 24 * time.Hour
 // revoke's capped record (signin.Ends). prefix is where the gate's pages
 // are, with the site's origin when it is known.
 func adminOp(ctx context.Context, svc *enrollment.Admin, tell *signin.Service, logger *zap.Logger, prefix, region, op string, req Request) (any, error) {
-	ends := signin.Ends{Store: svc.Store, Realm: req.Realm, Now: svc.Now, Logger: logger, Audit: req.audit, Devices: svc.Devices}
+	ends := signin.Ends{Store: svc.Store, Realm: req.Realm, Now: svc.Now, Logger: logger, Audit: req.audit, Devices: svc.Devices, Lifetime: req.lifetime}
 	switch op {
 	case "users":
 		e164, err := phone.Parse(req.Phone, region)

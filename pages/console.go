@@ -214,7 +214,7 @@ type consoleDone struct {
 
 // doneIDs say what a console change did, by its action (remove_codes: a
 // removal that withdrew the recovery codes).
-var doneIDs = map[string]string{"remove": "console.done.remove", "remove_codes": "console.done.remove_codes", "reset": "console.done.reset", "revoke": "console.done.revoke", "end": "console.done.end", "end-unlisted": "console.done.end_unlisted"}
+var doneIDs = map[string]string{"remove": "console.done.remove", "remove_codes": "console.done.remove_codes", "reset": "console.done.reset", "revoke": "console.done.revoke", "end": "console.done.end", "end-unlisted": "console.done.end_unlisted", "end-signed-out": "console.done.end_signed_out"}
 
 // people lists the realm's users, numbers masked, those whose name or
 // device's name holds query first.
@@ -302,7 +302,7 @@ func (p *Pages) consoleUser(req *request, c *consoleView, by string) int {
 		}
 		req.flow.Done = nil // said once
 	} else {
-		op := map[string]string{"remove": "devices/remove", "reset": "reset", "revoke": "revoke", "end": "sessions/end", "end-unlisted": "sessions/end-unlisted", "invite": "invites"}[req.form["action"]]
+		op := map[string]string{"remove": "devices/remove", "reset": "reset", "revoke": "revoke", "end": "sessions/end", "end-signed-out": "sessions/end", "end-unlisted": "sessions/end-unlisted", "invite": "invites"}[req.form["action"]]
 		id := req.form["device"]
 		if (op == "reset" || op == "revoke" || op == "devices/remove") && req.form["confirm"] != "1" {
 			// None is undone: the page asks first, naming the user (and

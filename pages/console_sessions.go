@@ -1,6 +1,7 @@
 package pages
 
 import (
+	"slices"
 	"strings"
 
 	"go.uber.org/zap"
@@ -8,6 +9,7 @@ import (
 	"github.com/smsgate/caddy-smsgate/factor"
 	"github.com/smsgate/caddy-smsgate/internal/textsafe"
 	"github.com/smsgate/caddy-smsgate/signin"
+	"github.com/smsgate/caddy-smsgate/words"
 )
 
 // The console's list of a user's sessions (admin/user): when, how and
@@ -21,6 +23,11 @@ type sessionView struct {
 	Trusted                                 bool
 	// This is the admin's own session, in this browser.
 	This bool
+	// SignedOut: it signed out, with Open saying how many console invites
+	// minted through it are still open (signin.Ends.SignedOut): its end
+	// ends them.
+	SignedOut bool
+	Open      string
 }
 
 // amrIDs name the ways a session was earned (signin's amr values; a
@@ -69,6 +76,27 @@ func (p *Pages) consoleSessions(req *request, c *consoleView, user, this string)
 		p.Logger.Error("listing a user's sessions for the console", zap.Error(err))
 		c.SessionsError = p.sayID(req, "gate.unavailable")
 		return
+	}
+	// Those signed out with invites minted through them still open, after
+	// the live ones: ending one ends the invites (logout39). One that
+	// cannot be read leaves them out and says so.
+	out, err := p.Site.SignedOutSessions(req.r.Context(), user)
+	if err != nil {
+		p.Logger.Error("listing a user's signed-out sessions with open invites for the console", zap.Error(err))
+		c.SessionsError = p.sayID(req, "gate.unavailable")
+		return
+	}
+	format := p.sayID(req, "date.format") + " 15:04"
+	for _, s := range out {
+		if slices.ContainsFunc(c.Sessions, func(v sessionView) bool { return v.SID == s.SID }) {
+			continue // listed live too (its token outlasts this gate's lifetime): its end ends them
+		}
+		said := "console.signed_out_open"
+		if s.Expired {
+			said = "console.expired_open"
+		}
+		c.Sessions = append(c.Sessions, sessionView{SID: s.SID, Short: signin.ShortSID(s.SID), Signed: s.Issued.In(p.Now().Location()).Format(format),
+			SignedOut: true, Open: p.Words.Render(req.lang, words.Text{ID: said, Args: map[string]any{"n": s.Open}})})
 	}
 	u, err := p.Site.UnlistedSessions(req.r.Context(), user)
 	if err != nil {

@@ -66,6 +66,17 @@ func (m *Manager) Revoke(ctx context.Context, token string, cl *Claims) (ended b
 	return ended, nil
 }
 
+// EndedByAnEnd says whether sid's own revocation record was written by an
+// end (an admin's: EndWith), not by a sign-out or a replacement (Revoke,
+// whose values are below); false where sid has none.
+func EndedByAnEnd(ctx context.Context, st store.Store, realm, sid string) (bool, error) {
+	by, err := st.Get(ctx, endkeys.Session(realm, sid))
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil && string(by) != revokedByLogout && string(by) != revokedAnnounced, err
+}
+
 // The values of a session's revocation record (any value revokes: Check
 // reads only that the record exists): revokedByLogout while a logout has
 // not yet announced it (a next try after a fault still tells of the

@@ -1,7 +1,9 @@
 package signin
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"time"
 
 	"go.uber.org/zap"
@@ -39,6 +41,10 @@ type Ends struct {
 	Audit    Auditor
 	Sessions *session.Manager
 	Devices  *enrollment.Devices
+	// Lifetime is the gate's session lifetime (0: not known, as the
+	// admin's commands on a stopped Caddy's store): a session signed that
+	// long ago is over, its invites listed and ended by it (SignedOut).
+	Lifetime time.Duration
 }
 
 // Ended is what an end did: the session it ended (EndSession), whether
@@ -52,6 +58,9 @@ type Ended struct {
 	Unlisted session.Unlisted
 	Minted   session.MintedEnd
 	Held     bool
+	// SignedOut: EndSession's session had signed out; only the invites
+	// minted through it ended (endSignedOut).
+	SignedOut bool
 }
 
 // EndTrust is the devices page's end of user's trusted browser trust:
@@ -79,8 +88,10 @@ func (e Ends) EndTrust(ctx context.Context, user, trust string) (Ended, error) {
 // the console; "" the admin API's caller): with its trust and that
 // trust's sessions (session.EndWith), and the invites minted through any
 // of them, audited as admin_sessions_end (invites_ended, even 0: the
-// admin's answer says it). An unknown sid is session.ErrNoSession; one
-// it ended whose invites failed stays in her index until they end, and
+// admin's answer says it). One that signed out (or expired) while
+// invites minted through it are still in her index ends those
+// (endSignedOut). Any other unknown sid is session.ErrNoSession; one it
+// ended whose invites failed stays in her index until they end, and
 // asked again, it ends them.
 func (e Ends) EndSession(ctx context.Context, user, sid, by string) (Ended, error) {
 	var out Ended
@@ -89,11 +100,43 @@ func (e Ends) EndSession(ctx context.Context, user, sid, by string) (Ended, erro
 		out.Minted, err = e.endMinted(ctx, user, session.MintedIn(s.SID, s.Where.Trust))
 		return err
 	})
+	if errors.Is(err, session.ErrNoSession) && sid != "" {
+		return e.endSignedOut(ctx, user, sid, by)
+	}
 	if err != nil {
 		return out, err
 	}
 	e.audit("admin_sessions_end", user, append(byField(by, zap.String("session", ShortSID(sid))), countedFields(out.Minted)...)...)
 	return out, nil
+}
+
+// endSignedOut is EndSession of a session of user's that ended by its own
+// end (a sign-out), or by its lifetime, and that invites she minted through it still name
+// (session.SignedOutWith, logout39): it ends them (MintedIn), audited as
+// admin_sessions_end with signed_out. An honest sign-out leaves the
+// invites she handed to another person; this is how the admin ends those
+// a thief's session minted before he signed out. Any other sid is
+// session.ErrNoSession. Asked again after a failure, the invites are
+// still in her index: it ends them.
+func (e Ends) endSignedOut(ctx context.Context, user, sid, by string) (Ended, error) {
+	out := Ended{SignedOut: true}
+	was, err := session.SignedOutWith(ctx, e.Store, e.Realm, user, sid, e.Now(), e.Lifetime)
+	if err != nil || !was {
+		return Ended{}, cmp.Or(err, session.ErrNoSession)
+	}
+	if out.Minted, err = e.endMinted(ctx, user, session.MintedIn(sid, "")); err != nil {
+		return out, err
+	}
+	e.audit("admin_sessions_end", user, append(byField(by, zap.String("session", ShortSID(sid)), zap.Bool("signed_out", true)), countedFields(out.Minted)...)...)
+	return out, nil
+}
+
+// SignedOut lists user's sessions that ended by their own end (a
+// sign-out), or by their lifetime, while console invites she minted through them are still open
+// (session.SignedOutMinted): the console lists them beside her live
+// sessions, and EndSession of one ends those invites.
+func (e Ends) SignedOut(ctx context.Context, user string) ([]session.SignedOut, error) {
+	return session.SignedOutMinted(ctx, e.Store, e.Realm, user, e.Now(), e.Lifetime)
 }
 
 // EndUnlisted is an admin's end of user's sessions pushed off her list,

@@ -39,9 +39,10 @@ type Replacement struct {
 // admin's invite outlives her step-ups. Where it is another user's (a
 // shared computer), nobody's list shows old's browser any more: they end
 // with old (MintedIn of old alone). A mint in flight in old when it is
-// revoked is refused its link (enrollment's Live check after the mint).
-// Where the move or the end fails, old is left live (the error is
-// answered), as a store failure at its revocation leaves it.
+// revoked is refused its link (enrollment's Live check after the mint);
+// one that passed that check before the revocation is moved by a second
+// move (afterTheMove). Where the move or the end fails, old is left live
+// (the error is answered), as a store failure at its revocation leaves it.
 //
 // Any old this realm signed that is live ends, whoever's it is: on a
 // shared computer the last user's session ends with the next sign-in.
@@ -71,12 +72,59 @@ func (e Ends) EndReplaced(ctx context.Context, old, user, sid string) (Replaceme
 	if err != nil {
 		return out, err
 	}
-	out.Minted = minted
 	ended, err := e.Sessions.Revoke(ctx, old, cl)
-	if err != nil || !ended {
+	if err != nil {
+		out.Minted = minted
 		return out, err
+	}
+	if cl.Subject == user {
+		minted = e.afterTheMove(ctx, user, cl.SID, sid)
+	}
+	out.Minted = minted
+	if !ended {
+		return out, nil
 	}
 	out.User, out.SID = cl.Subject, cl.SID
 	e.audit("session_replaced", out.User, append([]zap.Field{zap.String("session", ShortSID(out.SID))}, MintedFields(out.Minted)...)...)
 	return out, nil
+}
+
+// afterTheMove is what a same-user replacement does once old (oldSID) is
+// revoked (logout39, close17 Left 1): it moves old's invites to sid again,
+// for a mint in flight in old that wrote its entry after the first move
+// and passed its Live check before the revocation (its link handed out,
+// named by old); one written after this move finds old revoked and is
+// refused its link. Then, where an admin ended sid meanwhile (her end
+// revokes it before it reads the index, so one that read it before a move
+// ended nothing the move brought), what moved ends with it, as her end
+// would have ended it (a sign-out's ends no invite), told in what it
+// returns. A failure is logged, not answered: old has ended, and an entry
+// naming it is a signed-out session's, listed and ended by it
+// (SignedOut), one naming sid is listed by sid.
+func (e Ends) afterTheMove(ctx context.Context, user, oldSID, sid string) session.MintedEnd {
+	if err := session.MoveMinted(ctx, e.Store, e.Realm, user, oldSID, sid, e.Now()); err != nil {
+		e.log().Warn("moving the invites a replaced session minted as it ended to the new session; the console lists them by the old one", zap.Error(err))
+		return session.MintedEnd{}
+	}
+	byEnd, err := session.EndedByAnEnd(ctx, e.Store, e.Realm, sid)
+	if err != nil {
+		e.log().Warn("reading whether the new session was ended as the replaced one's invites moved to it; the console lists them by it if it was", zap.Error(err))
+	}
+	if !byEnd {
+		return session.MintedEnd{}
+	}
+	minted, err := e.endMinted(ctx, user, session.MintedIn(sid, ""))
+	if err != nil {
+		e.log().Warn("ending the invites moved to a new session an admin ended meanwhile; the console lists them by it", zap.Error(err))
+	}
+	return minted
+}
+
+// log is the Ends' logger, or none where it was given none (the admin's
+// listing of signed-out sessions).
+func (e Ends) log() *zap.Logger {
+	if e.Logger == nil {
+		return zap.NewNop()
+	}
+	return e.Logger
 }
