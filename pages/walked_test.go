@@ -353,3 +353,25 @@ func TestTheConsoleAsksAnAdminAboutHerselfAsYou(t *testing.T) {
 	}
 	sitetest.Expect(t, alice.Get("/"), http.StatusOK, "") // asking changed nothing
 }
+
+// TestTheDevicesPageLeadsAnAdminToTheConsole (walk39): an admin signed in
+// found no way from her devices page to the console, whose address she
+// had to know (/.smsgate/admin/); the console leads back to the site
+// only. Her devices page links it, in her language; another user's does
+// not.
+func TestTheDevicesPageLeadsAnAdminToTheConsole(t *testing.T) {
+	sitetest.Parallel(t)
+	s := sitetest.Basic(t, "admins alice")
+	alice, bob := sitetest.NewClient(t, "alice"), sitetest.NewClient(t, "bob")
+	sitetest.Enroll(t, s, alice, "+14155550101")
+	sitetest.Enroll(t, s, bob, "+4915123000002")
+	for lang, want := range map[string]string{"en": `<a href="/.smsgate/admin/" id="console">Console</a>`, "de": `<a href="/.smsgate/admin/" id="console">Konsole</a>`} {
+		if page := alice.GetWith("/.smsgate/devices", map[string]string{"Accept-Language": lang}); !strings.Contains(page.Text, want) {
+			t.Errorf("the admin's devices page (%s) does not link the console (%s):\n%s", lang, want, page.Text)
+		}
+	}
+	if page := bob.Get("/.smsgate/devices"); strings.Contains(page.Text, "admin/") || !strings.Contains(page.Text, `id="home"`) {
+		t.Errorf("bob's devices page links the console:\n%s", page.Text)
+	}
+	sitetest.Expect(t, alice.Get("/.smsgate/admin/"), http.StatusOK, "")
+}
