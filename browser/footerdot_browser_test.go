@@ -29,12 +29,19 @@ const danglingDots = `(() => {
 // and 1280 px, no "·" of the devices page's footer ends a line with the
 // item it separates on the next (before: "Zurück zur Website · Abmelden ·"
 // over "Überall abmelden…", a button as wide as the card).
+//
+// An admin's footer has "Console" too (walk39), in German "Zurück zur
+// Website · Konsole · Abmelden", wider than a phone's line: a dot keeps
+// to the item after it.
 func TestTheDevicesFooterLeavesNoDotDangling(t *testing.T) {
-	s, b := aliceEnrolled(t, "")
-	for _, w := range []int64{360, 1280} {
-		b.do(chromedp.EmulateViewport(w, 800), chromedp.Navigate(s.Base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`#home`)))
-		if faults := b.eval(danglingDots); faults != "" {
-			t.Errorf("at %d px: %s", w, faults)
+	s, b := aliceEnrolled(t, "admins alice")
+	for _, lang := range []string{"en", "de"} {
+		b.headers("alice", lang)
+		for _, w := range []int64{320, 360, 390, 1280} {
+			b.do(chromedp.EmulateViewport(w, 800), chromedp.Navigate(s.Base+"/.smsgate/devices"), chromedp.WaitVisible(chromedp.CSS(`#console`)))
+			if faults := b.eval(danglingDots); faults != "" {
+				t.Errorf("%s, at %d px: %s", lang, w, faults)
+			}
 		}
 	}
 }

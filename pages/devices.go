@@ -290,6 +290,7 @@ func (p *Pages) showDevices(req *request, user string, status int, d pageData) {
 // unused recovery codes and her trusted browsers.
 func (p *Pages) withLists(req *request, user string, views []deviceView, d pageData) pageData {
 	d.Devices, d.Trusted, d.KeepOnly = p.withConfigPhone(req, user, views), p.trustViews(req, user), p.keepsOnly(user, views)
+	d.ConsoleLink = slices.Contains(p.Admins, user)
 	return p.withCodes(req, user, d)
 }
 

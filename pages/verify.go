@@ -104,6 +104,9 @@ type pageData struct {
 	// says her only device may not be removed: no Remove, a hint instead.
 	Confirm  *deviceView
 	KeepOnly bool
+	// ConsoleLink links the devices page to the console: the user is one of
+	// the gate's admins (walk39: nothing led her there).
+	ConsoleLink bool
 	// SignsOut says the device to confirm the removal of is the one this
 	// browser's session rests on (the last it confirmed, by signing in
 	// with it or adding it): the question warns that it signs out here.

@@ -319,3 +319,59 @@ func TestAStepUpOffersAWayBack(t *testing.T) {
 		t.Errorf("the devices page Cancel led to: %d\n%s", res.StatusCode, res.Text)
 	}
 }
+
+// TestTheConsoleAsksAnAdminAboutHerselfAsYou (walk39): an admin's
+// "Sign out everywhere" or "Reset" on her own user page asked "Sign alice
+// out everywhere? Every session and trusted browser of theirs ends …", as
+// of someone else, and did not say that the browser she asks in is signed
+// out too (she was, on to a sign-in that said nothing of why). Her own
+// asks say "yourself", "this one included", and her invites — in German
+// too; another user's are as before.
+func TestTheConsoleAsksAnAdminAboutHerselfAsYou(t *testing.T) {
+	sitetest.Parallel(t)
+	s := sitetest.Basic(t, "admins alice")
+	alice, bob := sitetest.NewClient(t, "alice"), sitetest.NewClient(t, "bob")
+	sitetest.Enroll(t, s, alice, "+14155550101")
+	sitetest.Enroll(t, s, bob, "+4915123000002")
+	tok := alice.CSRF("/.smsgate/admin/user?name=alice")
+	for _, tc := range []struct{ user, action, lang, ask string }{
+		{"alice", "revoke", "en", "Sign yourself out everywhere? Every session and trusted browser of yours ends, this one included, and so does every invite link you made at the console."},
+		{"alice", "revoke", "de", "Sich selbst überall abmelden? Alle Ihre Sitzungen werden beendet, auch diese hier,"},
+		{"alice", "reset", "en", "Reset yourself? Your phones and recovery codes are removed, every session of yours ends, this one included,"},
+		{"alice", "reset", "de", "Sich selbst zurücksetzen? Ihre Telefone und Wiederherstellungscodes werden entfernt, alle Ihre Sitzungen beendet, auch diese hier,"},
+		{"bob", "revoke", "en", "Sign bob out everywhere? Every session and trusted browser of theirs ends,"},
+		{"bob", "reset", "de", "bob zurücksetzen? Die Telefone und Wiederherstellungscodes werden entfernt,"},
+	} {
+		res := alice.PostWith("/.smsgate/admin/user?name="+tc.user, url.Values{"action": {tc.action}, "csrf": {tok}}, map[string]string{"Origin": s.Base, "Accept-Language": tc.lang})
+		sitetest.Expect(t, res, http.StatusOK, "")
+		if !strings.Contains(res.Text, `id="confirm"`) || !strings.Contains(res.Text, tc.ask) {
+			t.Errorf("%s of %s (%s) does not ask %q:\n%s", tc.action, tc.user, tc.lang, tc.ask, res.Text)
+		}
+		if tc.user == "alice" && (strings.Contains(res.Text, "of theirs") || strings.Contains(res.Text, "alice überall abmelden")) {
+			t.Errorf("%s of herself (%s) asks as of someone else", tc.action, tc.lang)
+		}
+	}
+	sitetest.Expect(t, alice.Get("/"), http.StatusOK, "") // asking changed nothing
+}
+
+// TestTheDevicesPageLeadsAnAdminToTheConsole (walk39): an admin signed in
+// found no way from her devices page to the console, whose address she
+// had to know (/.smsgate/admin/); the console leads back to the site
+// only. Her devices page links it, in her language; another user's does
+// not.
+func TestTheDevicesPageLeadsAnAdminToTheConsole(t *testing.T) {
+	sitetest.Parallel(t)
+	s := sitetest.Basic(t, "admins alice")
+	alice, bob := sitetest.NewClient(t, "alice"), sitetest.NewClient(t, "bob")
+	sitetest.Enroll(t, s, alice, "+14155550101")
+	sitetest.Enroll(t, s, bob, "+4915123000002")
+	for lang, want := range map[string]string{"en": `<a href="/.smsgate/admin/" id="console">Console</a>`, "de": `<a href="/.smsgate/admin/" id="console">Konsole</a>`} {
+		if page := alice.GetWith("/.smsgate/devices", map[string]string{"Accept-Language": lang}); !strings.Contains(page.Text, want) {
+			t.Errorf("the admin's devices page (%s) does not link the console (%s):\n%s", lang, want, page.Text)
+		}
+	}
+	if page := bob.Get("/.smsgate/devices"); strings.Contains(page.Text, "admin/") || !strings.Contains(page.Text, `id="home"`) {
+		t.Errorf("bob's devices page links the console:\n%s", page.Text)
+	}
+	sitetest.Expect(t, alice.Get("/.smsgate/admin/"), http.StatusOK, "")
+}
