@@ -30,32 +30,13 @@ func TestAMintInFlightInAReplacedSessionGoesWithItsBrowser(t *testing.T) {
 	t.Parallel()
 	storetest.OnBadgerAndRedis(t, func(t *testing.T, st store.Store) {
 		ctx := context.Background()
-		il := &storetest.Interleaver{Store: st}
-		m, err := session.NewManager(ctx, session.Config{Store: il, Realm: "r", Secret: []byte("a secret of thirty-two bytes, no less"), Alg: "HS256", Lifetime: time.Hour, Now: time.Now})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ends := Ends{Store: il, Realm: "r", Now: time.Now, Logger: zap.NewNop(), Sessions: m}
+		il, ends := interleavedEnds(t, st)
 		runs := 0
 		held := il.Interleave(t, func() storetest.Pair {
 			runs++
 			admin := fmt.Sprint("mallory", runs)
-			oldTok, _, err := m.IssueBegun(ctx, session.Began{}, admin, []factor.AMR{factor.AMRSMS}, session.Where{Browser: "Edge"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			old, err := m.Verify(oldTok)
-			if err != nil {
-				t.Fatal(err)
-			}
-			newTok, _, err := m.IssueBegun(ctx, session.Began{}, admin, []factor.AMR{factor.AMRSMS}, session.Where{Browser: "Edge"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			fresh, err := m.Verify(newTok)
-			if err != nil {
-				t.Fatal(err)
-			}
+			oldTok, old := edgeSession(t, ends.Sessions, admin)
+			_, fresh := edgeSession(t, ends.Sessions, admin)
 			handedOut := false
 			return storetest.Pair{Key: endkeys.Session("r", old.SID),
 				A: func(ctx context.Context) {
@@ -78,7 +59,7 @@ func TestAMintInFlightInAReplacedSessionGoesWithItsBrowser(t *testing.T) {
 						t.Error(err)
 						return
 					}
-					live, err := m.Live(ctx, old)
+					live, err := ends.Sessions.Live(ctx, old)
 					handedOut = err == nil && live
 				},
 				Check: func() {
@@ -112,24 +93,12 @@ func TestAnEndOfTheNewSessionRacingTheMoveEndsWhatMoved(t *testing.T) {
 	t.Parallel()
 	storetest.OnBadgerAndRedis(t, func(t *testing.T, st store.Store) {
 		ctx := context.Background()
-		il := &storetest.Interleaver{Store: st}
-		m, err := session.NewManager(ctx, session.Config{Store: il, Realm: "r", Secret: []byte("a secret of thirty-two bytes, no less"), Alg: "HS256", Lifetime: time.Hour, Now: time.Now})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ends := Ends{Store: il, Realm: "r", Now: time.Now, Logger: zap.NewNop(), Sessions: m}
+		il, ends := interleavedEnds(t, st)
 		runs := 0
 		held := il.Interleave(t, func() storetest.Pair {
 			runs++
 			admin, user := fmt.Sprint("mallory", runs), fmt.Sprint("mal", runs)
-			oldTok, _, err := m.IssueBegun(ctx, session.Began{}, admin, []factor.AMR{factor.AMRSMS}, session.Where{Browser: "Edge"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			old, err := m.Verify(oldTok)
-			if err != nil {
-				t.Fatal(err)
-			}
+			oldTok, old := edgeSession(t, ends.Sessions, admin)
 			now := time.Now()
 			entry := endkeys.Minted{User: user, ID: "mal-invite", Expires: now.Add(time.Hour), Made: now, From: session.MintedFrom(old)}
 			raw, _ := json.Marshal([]endkeys.Minted{entry})
@@ -140,14 +109,7 @@ func TestAnEndOfTheNewSessionRacingTheMoveEndsWhatMoved(t *testing.T) {
 			if err := st.Put(ctx, endkeys.LatestInvite("r", user), latest, time.Hour); err != nil {
 				t.Fatal(err)
 			}
-			newTok, _, err := m.IssueBegun(ctx, session.Began{}, admin, []factor.AMR{factor.AMRSMS}, session.Where{Browser: "Edge"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			fresh, err := m.Verify(newTok)
-			if err != nil {
-				t.Fatal(err)
-			}
+			_, fresh := edgeSession(t, ends.Sessions, admin)
 			return storetest.Pair{Key: endkeys.MintedInvites("r", admin),
 				A: func(ctx context.Context) {
 					_, err := session.EndWith(ctx, il, "r", admin, fresh.SID, time.Now(), func(s session.Info) error {
@@ -176,4 +138,31 @@ func TestAnEndOfTheNewSessionRacingTheMoveEndsWhatMoved(t *testing.T) {
 			t.Fatalf("held %d runs: nothing raced", held)
 		}
 	})
+}
+
+// interleavedEnds is signin's ends over st through an Interleaver (the
+// race's two sides meet at its key) with a session manager of their own.
+func interleavedEnds(t *testing.T, st store.Store) (*storetest.Interleaver, Ends) {
+	t.Helper()
+	il := &storetest.Interleaver{Store: st}
+	m, err := session.NewManager(context.Background(), session.Config{Store: il, Realm: "r", Secret: []byte("a secret of thirty-two bytes, no less"), Alg: "HS256", Lifetime: time.Hour, Now: time.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return il, Ends{Store: il, Realm: "r", Now: time.Now, Logger: zap.NewNop(), Sessions: m}
+}
+
+// edgeSession signs user in with a code in Edge: the session's token and
+// its claims.
+func edgeSession(t *testing.T, m *session.Manager, user string) (string, *session.Claims) {
+	t.Helper()
+	tok, _, err := m.IssueBegun(context.Background(), session.Began{}, user, []factor.AMR{factor.AMRSMS}, session.Where{Browser: "Edge"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl, err := m.Verify(tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok, cl
 }
