@@ -225,7 +225,11 @@ func (m *Manager) Trusted(ctx context.Context, token string) (string, *TrustedBr
 // sign-in that found the trust before the end is either listed by then
 // (and ended by it) or finds the trust gone here. Before, its session
 // lived on, unlisted (TestAnEndRacingATrustedSignInEndsItsSession). The
-// token was never handed out: it leaves the cache and the list.
+// token was never handed out: it leaves the cache and the list. It
+// compares the trust's ID, not its generation: a re-trust meanwhile ends
+// no session and keeps the ID, so a session of the token before it is one
+// every end of the trust reaches (TestASignInByTheEarlierCookieRacing-
+// ItsReTrust).
 func (m *Manager) stillTrusted(ctx context.Context, token, user, sid, id string) error {
 	list, err := m.TrustedBrowsers(ctx, user)
 	if err == nil && slices.ContainsFunc(list, func(tb TrustedBrowser) bool { return tb.ID == id }) {

@@ -171,12 +171,28 @@ func Production(ctx context.Context) context.Context {
 
 type production struct{}
 
-// Test is a clock for a test: the real time, moved forward by Advance.
-// Its zero value is the real time; it is safe for concurrent use.
-type Test struct{ skew atomic.Int64 }
+// Test is a clock for a test: the real time, moved forward by Advance,
+// or stopped (Stop). Its zero value is the real time; it is safe for
+// concurrent use.
+type Test struct{ skew, stopped atomic.Int64 }
 
-// Now is the real time plus every Advance so far.
-func (c *Test) Now() time.Time { return time.Now().Add(time.Duration(c.skew.Load())) }
+// Now is the real time plus every Advance so far; while the clock is
+// stopped, the time it stopped at plus every Advance so far.
+func (c *Test) Now() time.Time {
+	now := time.Now()
+	if at := c.stopped.Load(); at != 0 {
+		now = time.Unix(0, at)
+	}
+	return now.Add(time.Duration(c.skew.Load()))
+}
+
+// Stop stops the clock at the real time at (plus the skew Advance gave
+// it): from then on only Advance moves it, until Run.
+func (c *Test) Stop(at time.Time) { c.stopped.Store(at.UnixNano()) }
+
+// Run lets a stopped clock run again, on the real time (what passed while
+// it was stopped passes at once).
+func (c *Test) Run() { c.stopped.Store(0) }
 
 // Advance moves the clock forward by d, as waiting d would.
 func (c *Test) Advance(d time.Duration) { c.skew.Add(int64(d)) }

@@ -176,6 +176,34 @@ func TestStartOfHour(t *testing.T) {
 	}
 }
 
+// TestAStoppedClockMovesOnlyByAdvance: stopped, the test clock reads the
+// same however much real time passes, Advance still moves it, and Run
+// puts it back on the real time with its skew (sitetest's StopClock).
+func TestAStoppedClockMovesOnlyByAdvance(t *testing.T) {
+	t.Parallel()
+	var c Test
+	c.Advance(time.Hour)
+	at := time.Now()
+	c.Stop(at)
+	first := c.Now()
+	if !first.Equal(time.Unix(0, at.UnixNano()).Add(time.Hour)) {
+		t.Fatalf("stopped at %v with an hour's skew, it reads %v", at, first)
+	}
+	for start := time.Now(); time.Since(start) < 5*time.Millisecond; { // real time passes (no wait on it)
+		if !c.Now().Equal(first) {
+			t.Fatal("a stopped clock moved by itself")
+		}
+	}
+	c.Advance(600 * time.Millisecond)
+	if got := c.Now().Sub(first); got != 600*time.Millisecond {
+		t.Fatalf("Advance moved the stopped clock by %v", got)
+	}
+	c.Run()
+	if d := c.Now().Sub(time.Now()); d < time.Hour || d > time.Hour+time.Second {
+		t.Fatalf("running again, the clock is %v off the real time (its skew: an hour and 0.6 s)", d)
+	}
+}
+
 // TestCoarseIsNeverBehind: Coarse is never behind the real time (within
 // UnixNano's millisecond) and at most Ahead in front of it, and it moves:
 // each reading serves about Refresh, then the clock is read again. What

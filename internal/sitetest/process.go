@@ -93,16 +93,17 @@ func idleConfig(adminPort string) []byte {
 // process is a child Caddy.
 type process struct {
 	ports
-	dir    string // its data directory and stderr are in it
-	cmd    *exec.Cmd
-	stdin  io.WriteCloser
-	stdout *bufio.Scanner
-	exited chan struct{}
-	mu     sync.Mutex   // one command at a time
-	skew   atomic.Int64 // how far Advance moved its clock
-	knobs  bool         // its test turned a knob (under mu)
-	mark   int64        // its stderr's size when its current test took it
-	ticks  int64        // its CPU then, for cpuLogEnv
+	dir     string // its data directory and stderr are in it
+	cmd     *exec.Cmd
+	stdin   io.WriteCloser
+	stdout  *bufio.Scanner
+	exited  chan struct{}
+	mu      sync.Mutex   // one command at a time
+	skew    atomic.Int64 // how far Advance moved its clock
+	stopped atomic.Int64 // the real time its clock stopped at (StopClock), 0 if it runs
+	knobs   bool         // its test turned a knob (under mu)
+	mark    int64        // its stderr's size when its current test took it
+	ticks   int64        // its CPU then, for cpuLogEnv
 }
 
 // processes are the children this binary started, and those no test holds.
@@ -226,7 +227,13 @@ func (p *process) command(line string) error {
 }
 
 // now is the child's clock.
-func (p *process) now() time.Time { return time.Now().Add(time.Duration(p.skew.Load())) }
+func (p *process) now() time.Time {
+	now := time.Now()
+	if at := p.stopped.Load(); at != 0 {
+		now = time.Unix(0, at)
+	}
+	return now.Add(time.Duration(p.skew.Load()))
+}
 
 // adminClient talks to the admin API of the tests' Caddy, a new
 // connection for every request. Caddy replaces its admin server at every
@@ -283,7 +290,8 @@ func (p *process) release(t *testing.T) {
 		if d := p.skew.Load(); d != 0 {
 			p.advance(t, -time.Duration(d))
 		}
-		err = p.reset()
+		err = p.reset() // runs its clock again if its test stopped it
+		p.stopped.Store(0)
 	}
 	out := p.output(p.mark)
 	p.mark += int64(len(out))
