@@ -163,14 +163,23 @@ func signInThroughPortal(t *testing.T, s *sitetest.Site, host, path string) *sit
 }
 
 // quickstartExtras checks what the quickstart shows a newcomer besides the
-// sign-in: its demo page links to the devices page, and the machine's
-// address (127.0.0.1, ::1) answers with the way to localhost instead of
-// Caddy's empty page.
+// sign-in: its demo page links to the devices page, which links demo, the
+// admin, to the console (walkfix39: the README's quickstart never named
+// admins, and nothing led a newcomer there), and the machine's address
+// (127.0.0.1, ::1) answers with the way to localhost instead of Caddy's
+// empty page.
 func quickstartExtras(t *testing.T, c *sitetest.Client, demo *sitetest.Response) {
 	t.Helper()
 	sitetest.ExpectBody(t, demo, `<a href="/.smsgate/devices">Your devices</a>`)
-	if res := c.Get("/.smsgate/devices"); res.StatusCode != http.StatusOK && res.StatusCode != http.StatusSeeOther {
+	res := c.Get("/.smsgate/devices")
+	if res.StatusCode != http.StatusOK && res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("the devices page the demo links to: %d", res.StatusCode)
+	}
+	if res.StatusCode == http.StatusOK && !strings.Contains(res.Text, `id="console"`) {
+		t.Fatalf("the quickstart's devices page links no console:\n%s", res.Text)
+	}
+	if res := c.Get("/.smsgate/admin/"); res.StatusCode != http.StatusOK {
+		t.Fatalf("the quickstart's console, for demo: %d", res.StatusCode)
 	}
 	for _, host := range []string{"127.0.0.1", "[::1]"} {
 		plain := harness.Browser(http.DefaultTransport) // caddytest's dialer knows only localhost

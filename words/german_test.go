@@ -11,7 +11,8 @@ import (
 // word order or word ("Entfernen Phone 1 (…)?", "abfischen"), a calque
 // ("vertrauen für 30 Tage", "Niemand passt dazu", "Was geschah"), a state
 // where an act is meant ("Das Gerät ist entfernt"), a word that means
-// parcels ("Sendungen"), or "zu beenden beendet".
+// parcels ("Sendungen"), or "zu beenden beendet"; an account "abgemeldet"
+// (walk39).
 func TestGermanANativeSpeakerWouldWrite(t *testing.T) {
 	raw, err := builtin.ReadFile("catalogue/de.json") // what ships
 	if err != nil {
@@ -26,6 +27,9 @@ func TestGermanANativeSpeakerWouldWrite(t *testing.T) {
 		"Niemand passt", "Was geschah", "Was mit ", "Sendungen", "zu beenden beendet",
 		"Jeder meldet Sie", "ist entfernt.", "sind entfernt", "sind beendet.", "er gilt einmal",
 		"Zahlen zeigen", "Benutzte Codes", "Zuletzt benutzt",
+		// walk39: a browser list without its article, and an account
+		// signed out (a person is: "Sie werden überall abgemeldet").
+		"auch vertrauenswürdigen", "zurückgesetzt oder überall abgemeldet",
 	} {
 		for key, text := range de {
 			if strings.Contains(text, bad) {
