@@ -24,6 +24,7 @@ import (
 // did not, and the next visit to the site signed in with no code. Badger
 // and Redis.
 func TestASignOutAtAShorterGateCountsTheKnownBrowserOfALongerGatesSession(t *testing.T) {
+	t.Parallel()
 	storetest.OnBadgerAndRedis(t, func(t *testing.T, st store.Store) {
 		ctx := context.Background()
 		now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
