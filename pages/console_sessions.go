@@ -1,7 +1,6 @@
 package pages
 
 import (
-	"slices"
 	"strings"
 
 	"go.uber.org/zap"
@@ -87,10 +86,7 @@ func (p *Pages) consoleSessions(req *request, c *consoleView, user, this string)
 		return
 	}
 	format := p.sayID(req, "date.format") + " 15:04"
-	for _, s := range out {
-		if slices.ContainsFunc(c.Sessions, func(v sessionView) bool { return v.SID == s.SID }) {
-			continue // listed live too (its token outlasts this gate's lifetime): its end ends them
-		}
+	for _, s := range out { // none live (session.SignedOutMinted)
 		said := "console.signed_out_open"
 		if s.Expired {
 			said = "console.expired_open"

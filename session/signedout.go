@@ -44,6 +44,7 @@ type SignedOut struct {
 // invites minted through them are still open, the newest first: her
 // index, then one batch of reads (each session's end and each invite's
 // records). An index that cannot be read lists none (EndMintedOf mends it).
+// A session still in her list of live ones (Sessions) is not listed.
 func SignedOutMinted(ctx context.Context, st store.Store, realm, admin string, now time.Time, lifetime time.Duration) ([]SignedOut, error) {
 	list, err := mintedIndex(ctx, st, realm, admin)
 	if err != nil || len(list) == 0 {
@@ -91,12 +92,26 @@ func SignedOutMinted(ctx context.Context, st store.Store, realm, admin string, n
 		}
 		out[i].Open++
 	}
+	if len(out) > 0 {
+		// A live session is not signed out, whatever its entry's Issued
+		// says: a step-up moves the invites into the new session keeping
+		// the old one's (MoveMinted), and one signed at a longer gate
+		// outlasts this gate's lifetime (attack39c F2).
+		live, err := Sessions(ctx, st, realm, admin, now)
+		if err != nil {
+			return nil, err
+		}
+		out = slices.DeleteFunc(out, func(s SignedOut) bool {
+			return slices.ContainsFunc(live, func(l Info) bool { return l.SID == s.SID })
+		})
+	}
 	slices.SortFunc(out, func(a, b SignedOut) int { return cmp.Or(b.Issued.Compare(a.Issued), cmp.Compare(a.SID, b.SID)) })
 	return out, nil
 }
 
 // SignedOutWith reports whether sid is a session of admin's that ended by
-// its own end, or by lifetime (0: not known), and that an invite in her
+// its own end, or by lifetime (0: not known; one still in her list of
+// live ones is not over), and that an invite in her
 // index names: the admin's end of
 // it ends them (signin's EndSession, once EndWith found no such session).
 // An invite ended or used since is in the index until that end: the end
@@ -108,7 +123,8 @@ func SignedOutWith(ctx context.Context, st store.Store, realm, admin, sid string
 		return false, err
 	}
 	if over(list[i].From, now, lifetime) {
-		return true, nil
+		live, err := Sessions(ctx, st, realm, admin, now)
+		return err == nil && !slices.ContainsFunc(live, func(l Info) bool { return l.SID == sid }), err
 	}
 	_, err = st.Get(ctx, endkeys.Session(realm, sid))
 	if errors.Is(err, store.ErrNotFound) {

@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"errors"
+	"slices"
 )
 
 // What a sign-out in a browser ends of its trusts, besides those its
@@ -75,7 +76,8 @@ func (m *Manager) TrustOfSession(ctx context.Context, cl *Claims) (string, error
 // ended by the admin, within the store's epoch) and the session it names
 // is live here (Live: not replaced by a later sign-in in that browser,
 // nor signed out; and within this gate's session lifetime from its
-// issue): each sign-in writes the browser a new cookie naming its new
+// issue, or, past it, still on her list of live sessions, as one signed
+// at a gate of the realm with a longer lifetime is): each sign-in writes the browser a new cookie naming its new
 // session, so the cookie a browser holds names its newest. One from
 // before the cookie named its session or its trust counts no more
 // (knownUser does not take it either). A browser whose last session has
@@ -83,9 +85,17 @@ func (m *Manager) TrustOfSession(ctx context.Context, cl *Claims) (string, error
 // of those it earned at other gates of the realm: its next sign-in there
 // writes it a cookie that counts again. err is the store's.
 func (m *Manager) KnownBrowser(ctx context.Context, cl *Claims) (string, error) {
-	if cl.Browser == "" || cl.SID == "" || cl.Trust == nil || cl.IssuedAt == nil ||
-		!m.now().Before(cl.IssuedAt.Add(m.lifetime)) {
+	if cl.Browser == "" || cl.SID == "" || cl.Trust == nil || cl.IssuedAt == nil {
 		return "", nil
+	}
+	if !m.now().Before(cl.IssuedAt.Add(m.lifetime)) {
+		// Past this gate's lifetime, its session may be a longer gate's of
+		// the realm (review39 R3): it counts while on her list of live
+		// sessions, each there until its own expiry.
+		live, err := Sessions(ctx, m.store, m.realm, cl.Subject, m.now())
+		if err != nil || !slices.ContainsFunc(live, func(s Info) bool { return s.SID == cl.SID }) {
+			return "", err
+		}
 	}
 	known, err := StillKnown(ctx, m.store, m.realm, cl.Subject, cl.SID, *cl.Trust, cl.DeviceID(), cl.IssuedAt.Time)
 	if err != nil || !known {
