@@ -176,8 +176,11 @@ func withdraw(ctx context.Context, st store.Store, realm string, m endkeys.Minte
 // join them (MintedFrom.Trusts, Devices; attack39 F2): "Stop trusting"
 // the trust a step-up with "remember" made, or the removal of the phone
 // whose confirmation was the sign-in, ends to, and the invites moved into
-// it with it. A to not listed (its sign-in's note failed) adds none.
-// Where from minted none, one read.
+// it with it. The entry's expiry becomes to's (MintedFrom.Expires: the
+// signed-out listing reads it). A to not listed (its sign-in's note
+// failed) adds none, and leaves the expiry not known (the gate's lifetime
+// past from's signing stands in, as before it). Where from minted none,
+// one read.
 func MoveMinted(ctx context.Context, st store.Store, realm, admin, from, to string, now time.Time) error {
 	raw, err := st.Get(ctx, endkeys.MintedInvites(realm, admin))
 	var list []endkeys.Minted
@@ -194,9 +197,10 @@ func MoveMinted(ctx context.Context, st store.Store, realm, admin, from, to stri
 		return err
 	}
 	var trust, device string
+	var expires time.Time
 	for _, s := range sessions {
 		if s.SID == to {
-			trust = s.Where.Trust
+			trust, expires = s.Where.Trust, s.Expires.UTC()
 			if s.Where.Device != nil {
 				device = *s.Where.Device
 			}
@@ -211,7 +215,7 @@ func MoveMinted(ctx context.Context, st store.Store, realm, admin, from, to stri
 		for i, m := range list {
 			if m.From != nil && m.From.SID == from {
 				f := *m.From
-				f.SID = to
+				f.SID, f.Expires = to, expires
 				if !f.HasTrust(trust) && trust != "" {
 					f.Trusts = append(slices.Clip(f.Trusts), trust)
 				}

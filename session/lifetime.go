@@ -9,14 +9,15 @@ import (
 // withinLifetime ends a session at this gate's session_lifetime from its
 // issue, though its token says later: a gate of the realm with a longer
 // one, or this gate before a reload shortened it, issued it. It caps the
-// claims' expiry (the cache keeps them no longer) and reports whether the
-// session is still within it.
+// claims' expiry (the cache keeps them no longer), keeping the token's
+// own (Claims.signedUntil), and reports whether the session is still
+// within it.
 func (m *Manager) withinLifetime(cl *Claims) bool {
 	if cl.IssuedAt == nil || cl.ExpiresAt == nil {
 		return false
 	}
 	if end := cl.IssuedAt.Add(m.lifetime); end.Before(cl.ExpiresAt.Time) {
-		cl.ExpiresAt = jwt.NewNumericDate(end)
+		cl.signedUntil, cl.ExpiresAt = cl.ExpiresAt.Time, jwt.NewNumericDate(end)
 	}
 	return m.now().Before(cl.ExpiresAt.Time)
 }

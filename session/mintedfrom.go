@@ -15,7 +15,10 @@ import (
 // ends it (a thief's phone may have minted it), the end of one session
 // does not.
 
-// MintedFrom is the entry's record of the session cl minting an invite.
+// MintedFrom is the entry's record of the session cl minting an invite,
+// with the token's own expiry (not this gate's lifetime's cap of it): the
+// signed-out listing of a gate with a longer lifetime reads it
+// (SignedOutMinted), as the session's end record goes at that expiry.
 func MintedFrom(cl *Claims) *endkeys.MintedFrom {
 	from := &endkeys.MintedFrom{SID: cl.SID, Device: cl.DeviceID()}
 	if cl.IssuedAt != nil {
@@ -23,6 +26,12 @@ func MintedFrom(cl *Claims) *endkeys.MintedFrom {
 	}
 	if cl.Trust != nil {
 		from.Trust = *cl.Trust
+	}
+	switch {
+	case !cl.signedUntil.IsZero():
+		from.Expires = cl.signedUntil.UTC() // a longer gate's: live there till then
+	case cl.ExpiresAt != nil:
+		from.Expires = cl.ExpiresAt.UTC()
 	}
 	return from
 }

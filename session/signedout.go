@@ -22,11 +22,17 @@ import (
 // could find but by a reset. Her index of them (endkeys.MintedInvites)
 // names the session (MintedFrom), and the session's own revocation
 // record (endkeys.Session) says it ended, until it would have expired;
-// from then on, the gate's session lifetime past its signing (over:
-// withinLifetime ends it there), as the invites outlive it (7 days by
-// default, 30 at most). The two together are the signed-out session,
-// listed (SignedOutMinted) and ended by its SID (SignedOutWith, signin's
-// EndSession). No record changes.
+// from then on, the session's expiry the entry carries (MintedFrom's
+// Expires: over), as the invites outlive it (7 days by default, 30 at
+// most). That expiry is the token's, whichever gate reads it: a gate of
+// the realm with a longer lifetime lists a shorter one's signed-out
+// session as the shorter one does, once its end record went with its
+// expiry (expiry40, attack39c F1), and so does the CLI on a stopped
+// Caddy, which knows no lifetime. An entry of a release before it names
+// no expiry: the gate's session lifetime past its signing stands in
+// (withinLifetime ends it there; none on a stopped Caddy). The two
+// together are the signed-out session, listed (SignedOutMinted) and
+// ended by its SID (SignedOutWith, signin's EndSession).
 
 // SignedOut is a session that ended by its own end while console invites
 // minted through it are still open: its SID, when it was signed, and how
@@ -133,9 +139,13 @@ func SignedOutWith(ctx context.Context, st store.Store, realm, admin, sid string
 	return err == nil, err
 }
 
-// over says whether the session from names is past lifetime (0: not
-// known) since it was signed.
+// over says whether the session from names is over: past its expiry,
+// where the entry names it; else past lifetime (0: not known) since it
+// was signed (an entry of a release before Expires).
 func over(from *endkeys.MintedFrom, now time.Time, lifetime time.Duration) bool {
+	if !from.Expires.IsZero() {
+		return !now.Before(from.Expires)
+	}
 	return lifetime > 0 && !from.Issued.IsZero() && !now.Before(from.Issued.Add(lifetime))
 }
 

@@ -72,6 +72,11 @@ type Claims struct {
 	Gen int `json:"gen,omitempty"`
 
 	facts *Facts // made by Manager.Check, for the placeholders
+	// signedUntil is the token's own expiry where withinLifetime capped
+	// ExpiresAt to this gate's lifetime (zero: not capped): a gate of the
+	// realm with a longer one honours the session until then
+	// (MintedFrom's Expires).
+	signedUntil time.Time
 }
 
 // DeviceID is the ID of the device that earned the session (Device), ""

@@ -148,6 +148,16 @@ type MintedFrom struct {
 	// before them, which matches Trust and Device alone.
 	Trusts  []string `json:"trusts,omitempty"`
 	Devices []string `json:"devices,omitempty"`
+	// Expires is when the session ends at the latest: its token's expiry
+	// (a gate of the realm with a longer lifetime than the one that
+	// minted it honours it until then), or, once the entry moved, the
+	// expiry her list of sessions gives the session it moved to. Past it
+	// the session is over at every gate, whether its own end record
+	// (Session) still stands or not: a gate with a longer lifetime still
+	// lists it as signed out (expiry40, attack39c F1). Zero: not known
+	// (an entry of a release before it, one moved to a session her list
+	// did not name), judged by the gate's lifetime past Issued.
+	Expires time.Time `json:"expires,omitzero"`
 }
 
 // HasTrust reports whether the session that minted the invite came from

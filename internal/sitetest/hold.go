@@ -171,6 +171,9 @@ func (h *HoldStore) Get(ctx context.Context, key string) ([]byte, error) {
 	if h.down() {
 		return nil, errDown
 	}
+	if h.expired(key) {
+		return nil, store.ErrNotFound
+	}
 	v, err := h.Store.Get(ctx, key)
 	h.after("read", key)
 	return v, err

@@ -52,6 +52,10 @@ func (h *HoldStore) DoBatch(ctx context.Context, ops []*store.Op) {
 			op.Err = errUnread
 			continue
 		}
+		if op.Kind() == "get" && h.expired(op.Key()) {
+			op.Err = store.ErrNotFound
+			continue
+		}
 		sent = append(sent, op)
 	}
 	store.DoOps(ctx, h.Store, sent)
