@@ -10,6 +10,7 @@ import (
 
 	"github.com/smsgate/caddy-smsgate/internal/endkeys"
 	"github.com/smsgate/caddy-smsgate/internal/sitetest"
+	"github.com/smsgate/caddy-smsgate/store"
 )
 
 // shorterGateSite is a site whose realm, localhost, has two gates on one
@@ -111,6 +112,62 @@ func TestAShorterGatesSignedOutSessionStaysListedAtALongerGate(t *testing.T) {
 		sitetest.ExpectBody(t, done, "The invite links minted in that signed-out session have ended")
 		if !inviteEnded(t, s, "mal", malToken) {
 			t.Errorf("mal's link still works after the end of the signed-out session that minted it")
+		}
+	})
+}
+
+// TestSignedOutSessionsOfThePreviousReleasesIndexAreStillListed (expiry40,
+// the upgrade): a store the previous release wrote holds mallory's index
+// of the invites she minted at the console as it wrote them, each naming
+// its session without its expiry: olga's, of a session signed out ten
+// minutes ago (its end record stands), and pia's, of one signed two hours
+// ago (the gate's lifetime is 1h; no end record: gone with it). This
+// release reads it as the previous one did: alice's console lists both
+// (signed out, and expired), the admin API too, and the end of each by
+// its SID ends its invite alone. On Badger and Redis, through a real
+// Caddy.
+func TestSignedOutSessionsOfThePreviousReleasesIndexAreStillListed(t *testing.T) {
+	sitetest.Parallel(t)
+	sitetest.OnEachStoreFirst(t, func(t *testing.T, st store.Store, closeStore func() error, storeLine string) {
+		now := time.Now().UTC().Truncate(time.Second)
+		tokens := map[string]string{"olga": "PREVIOUSRELEASEINVITEFOROLGA2345", "pia": "PREVIOUSRELEASEINVITEFORPIA23456"}
+		issued := map[string]time.Time{"olga": now.Add(-10 * time.Minute), "pia": now.Add(-2 * time.Hour)}
+		sids := map[string]string{"olga": "OLGASSESSIONOFTHEPREVIOUSREL", "pia": "PIASSESSIONOFTHEPREVIOUSRELE"}
+		var index []map[string]any
+		for _, user := range []string{"olga", "pia"} {
+			id := putPreviousInvite(t, st, now, tokens[user], user, map[string]any{"by": "mallory"})
+			putRecord(t, st, endkeys.LatestInvite("localhost", user), map[string]any{"id": id})
+			index = append(index, map[string]any{"user": user, "id": id, "expires": now.Add(24 * time.Hour), "made": now.Add(-time.Minute),
+				"from": map[string]any{"sid": sids[user], "issued": issued[user]}})
+		}
+		putRecord(t, st, endkeys.MintedInvites("localhost", "mallory"), index)
+		putRecord(t, st, endkeys.Session("localhost", sids["olga"]), "announced")
+		if err := closeStore(); err != nil {
+			t.Fatal(err)
+		}
+
+		s := textSite(t, storeLine, []string{"alice", "mallory", "olga", "pia"}, "\t\tadmins alice mallory\n\t\tsession_lifetime 1h\n"+limitsOff)
+		addUser(t, s, "alice", "+14155552670")
+		alice := sitetest.NewClient(t, "alice")
+		signIn(t, s, alice)
+		got := alice.Get("/.smsgate/admin/user?name=mallory")
+		for _, want := range []string{"Signed out; 1 invite link minted in it is still open", "Expired; 1 invite link minted in it is still open",
+			`name="session" value="` + sids["olga"] + `"`, `name="session" value="` + sids["pia"] + `"`} {
+			if !strings.Contains(got.Text, want) {
+				t.Fatalf("the console does not list the previous release's signed-out sessions (%q):\n%s", want, got.Text)
+			}
+		}
+		if st, out := s.Admin("GET", "/smsgate/sessions/signed-out?realm=localhost&user=mallory", ""); st != http.StatusOK || !strings.Contains(out, sids["olga"]) || !strings.Contains(out, sids["pia"]) {
+			t.Errorf("the admin API does not list the previous release's signed-out sessions: %d %s", st, out)
+		}
+		for _, user := range []string{"olga", "pia"} {
+			st, out := s.Admin("POST", "/smsgate/sessions/end", fmt.Sprintf(`{"realm":"localhost","user":"mallory","id":%q}`, sids[user]))
+			if st != http.StatusOK || !strings.Contains(out, `"invites_ended":"1"`) {
+				t.Fatalf("the end of %s's session: %d %s", user, st, out)
+			}
+			if !inviteEnded(t, s, user, tokens[user]) {
+				t.Errorf("%s's invite still works after the end of the session that minted it", user)
+			}
 		}
 	})
 }
