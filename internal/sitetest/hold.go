@@ -51,7 +51,8 @@ var Holds struct {
 // file "go", which it removes; while a file "fail" exists, the reads
 // Holds.Fail matches fail (while "fail-once" does, the first of them, which
 // removes it); the first write Holds.Break matches while a
-// file "break" exists makes every call fail until "down" is removed.
+// file "break" exists makes every call fail until "down" is removed; a
+// record a test had expire (Expire) reads as gone.
 type HoldStore struct {
 	Dir   string          `json:"dir"`
 	Inner json.RawMessage `json:"inner" caddy:"namespace=smsgate.stores inline_key=module"`
