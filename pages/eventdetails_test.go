@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/smsgate/caddy-smsgate/internal/harness"
 	"github.com/smsgate/caddy-smsgate/words"
 )
 
@@ -22,9 +21,9 @@ func TestEveryEventDetailHasWords(t *testing.T) {
 	shown := map[string]bool{"String": true, "Int": true, "Int64": true, "Int32": true, "Bool": true}
 	// Not details: the row's own columns (recentEvent).
 	columns := map[string]bool{"by": true, "phone": true}
-	fset := token.NewFileSet()
+	_, files := moduleFiles(t)
 	var keys []string
-	for _, file := range harness.GoFiles(t, fset, 0) {
+	for _, file := range files {
 		ast.Inspect(file.File, func(n ast.Node) bool {
 			call, ok := n.(*ast.CallExpr)
 			if !ok {

@@ -1,14 +1,15 @@
 package pages_test
 
 import (
+	"fmt"
 	"go/ast"
 	"go/token"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
-	"github.com/smsgate/caddy-smsgate/internal/harness"
 	"github.com/smsgate/caddy-smsgate/pages"
 	"github.com/smsgate/caddy-smsgate/words"
 )
@@ -41,10 +42,51 @@ func TestEveryEventKindHasWords(t *testing.T) {
 	}
 }
 
-// eventKinds reads every kind of event the module's code can emit.
+// kinds is what readEventKinds found, read once for the three tests
+// that ask (eventKinds), with what it could not read.
+var kinds struct {
+	once     sync.Once
+	list     []string
+	problems []string // each a test's error, for every test that asks
+	fatal    string   // the first test's fatal error, every later one's too
+}
+
+// eventKinds reads every kind of event the module's code can emit (once:
+// each of the three tests that ask made the whole walk over the module's
+// syntax trees), failing t as the read's problems say.
 func eventKinds(t *testing.T) []string {
-	fset := token.NewFileSet()
-	files := harness.GoFiles(t, fset, 0)
+	t.Helper()
+	kinds.once.Do(func() {
+		kinds.fatal = "the event kinds could not be read (the first test that read them says why)"
+		var r recorder
+		kinds.list = readEventKinds(t, &r)
+		kinds.problems, kinds.fatal = r.errors, r.fatal
+	})
+	for _, p := range kinds.problems {
+		t.Error(p)
+	}
+	if kinds.fatal != "" {
+		t.Fatal(kinds.fatal)
+	}
+	return kinds.list
+}
+
+// recorder keeps readEventKinds' errors for every test that asks.
+type recorder struct {
+	errors []string
+	fatal  string
+}
+
+func (r *recorder) Errorf(format string, args ...any) {
+	r.errors = append(r.errors, fmt.Sprintf(format, args...))
+}
+
+func (r *recorder) Fatalf(format string, args ...any) { r.fatal = fmt.Sprintf(format, args...) }
+
+// readEventKinds reads every kind of event the module's code can emit,
+// telling r what it cannot read.
+func readEventKinds(t *testing.T, r *recorder) []string {
+	fset, files := moduleFiles(t)
 	consts := map[string]string{} // a string constant's name → its value
 	var adminOps []string         // the cases of admin's adminOp, audited as admin_<op>
 	for _, file := range files {
@@ -78,7 +120,8 @@ func eventKinds(t *testing.T) []string {
 		})
 	}
 	if len(adminOps) < 5 {
-		t.Fatalf("admin's adminOp has %d cases: not read", len(adminOps))
+		r.Fatalf("admin's adminOp has %d cases: not read", len(adminOps))
+		return nil
 	}
 	var kinds []string
 	for _, file := range files {
@@ -109,7 +152,7 @@ func eventKinds(t *testing.T) []string {
 				if v, ok := consts[arg.Name]; ok {
 					kinds = append(kinds, v)
 				} else if arg.Name != "event" { // a wrapper's own parameter (signin's audit)
-					t.Errorf("%s: an event's kind from %s, which this test cannot read: teach it", where, arg.Name)
+					r.Errorf("%s: an event's kind from %s, which this test cannot read: teach it", where, arg.Name)
 				}
 			case *ast.BinaryExpr:
 				prefix := ""
@@ -126,10 +169,10 @@ func eventKinds(t *testing.T) []string {
 						kinds = append(kinds, prefix+s)
 					}
 				default:
-					t.Errorf("%s: an event's kind built from %q and more, which this test cannot read: teach it", where, prefix)
+					r.Errorf("%s: an event's kind built from %q and more, which this test cannot read: teach it", where, prefix)
 				}
 			default:
-				t.Errorf("%s: an event's kind this test cannot read: teach it", where)
+				r.Errorf("%s: an event's kind this test cannot read: teach it", where)
 			}
 			return true
 		})

@@ -84,10 +84,15 @@ func addedPhoneSpendsTheNewNumbersBudget(t *testing.T, storeLine string) {
 // account at one address had a lookup made, or the gateway asked, for
 // every number it posted, as fast as it could (6 here where `limit user`
 // is 3), bounded only by global_new, which it could spend for everyone.
+// The two kinds are parallel, so that their four parts queue for the
+// package's parallel slots at once: a serial kind gave its slot back while
+// its parts ran and queued again behind every waiting test to end, then
+// the next kind's parts queued (168 s of wall for ~3 s of its parts at
+// load 50, the package's last test to end).
 func TestARefusedNumberCountsInTheUsersWindows(t *testing.T) {
 	sitetest.Parallel(t)
-	t.Run("lookup", func(t *testing.T) { onBothStores(t, refusedLookupsCount) })
-	t.Run("webhook", func(t *testing.T) { onBothStores(t, refusedSendsCount) })
+	t.Run("lookup", func(t *testing.T) { t.Parallel(); onBothStores(t, refusedLookupsCount) })
+	t.Run("webhook", func(t *testing.T) { t.Parallel(); onBothStores(t, refusedSendsCount) })
 }
 
 const refusedLimits = "limit user 3 1h\n\t\tlimit global_new 6 1h"

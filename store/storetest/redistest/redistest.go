@@ -109,6 +109,7 @@ func freePort(t testing.TB, bus int) int {
 // persistence).
 func (r *Redis) Stop() {
 	if r.cmd != nil {
+		r.logCPU()
 		_ = r.cmd.Process.Signal(syscall.SIGCONT) // a paused server cannot die
 		_ = r.cmd.Process.Kill()
 		_ = r.cmd.Wait()
