@@ -224,17 +224,43 @@ func End(ctx context.Context, st store.Store, realm, user, sid string, now time.
 // asked again finds it there by its own revocation and runs endInvites
 // again (ends38: the retry answered ErrNoSession, and the invites minted
 // through it stayed live). nil: none to end.
+//
+// A session a step-up replaced (NoteReplaced) is followed to the session
+// that replaced it, and that one ends too, its invites with it (endInvites
+// of it), to the newest: found once its own end is written, or, no longer
+// listed (the replacement revoked it), at once (review39 R1; the lead: an
+// admin's end of a session ends what it became).
 func EndWith(ctx context.Context, st store.Store, realm, user, sid string, now time.Time, endInvites func(Info) error) (*Info, error) {
+	return endWith(ctx, st, realm, user, sid, now, endInvites, maxFollowed)
+}
+
+// endWith is EndWith following at most hops replacements.
+func endWith(ctx context.Context, st store.Store, realm, user, sid string, now time.Time, endInvites func(Info) error, hops int) (*Info, error) {
 	list, err := unended(ctx, st, realm, user, now)
 	if err != nil {
 		return nil, err
 	}
 	i := slices.IndexFunc(list, func(s Info) bool { return s.SID == sid })
-	if sid == "" || i < 0 {
-		if sid == "" || endInvites == nil {
-			return nil, ErrNoSession
+	if sid == "" {
+		return nil, ErrNoSession
+	}
+	if i < 0 {
+		next, err := replacedBy(ctx, st, realm, sid)
+		if err != nil {
+			return nil, err
 		}
-		return endedAgain(ctx, st, realm, user, sid, now, endInvites)
+		if next == "" || hops <= 0 {
+			if endInvites == nil {
+				return nil, ErrNoSession
+			}
+			return endedAgain(ctx, st, realm, user, sid, now, endInvites)
+		}
+		if endInvites != nil { // what still names it (its end asked again)
+			if _, err := endedAgain(ctx, st, realm, user, sid, now, endInvites); err != nil && !errors.Is(err, ErrNoSession) {
+				return nil, err
+			}
+		}
+		return endWith(ctx, st, realm, user, next, now, endInvites, hops-1)
 	}
 	ended := list[i]
 	// Its trust ends first (endTrusts), as logout ends the browser's
@@ -273,6 +299,18 @@ func EndWith(ctx context.Context, st store.Store, realm, user, sid string, now t
 		}
 	}
 	dropSessions(ctx, st, realm, user, now, ends)
+	// Read once its end is written: a replacement that wrote this record
+	// after it reads that end (signin's EndReplaced) and ends what the
+	// session became itself.
+	next, err := replacedBy(ctx, st, realm, sid)
+	if err != nil {
+		return nil, err
+	}
+	if next != "" && hops > 0 {
+		if _, err := endWith(ctx, st, realm, user, next, now, endInvites, hops-1); err != nil && !errors.Is(err, ErrNoSession) {
+			return nil, err
+		}
+	}
 	return &ended, nil
 }
 
@@ -307,7 +345,7 @@ func revokeListed(ctx context.Context, st store.Store, realm string, list []Info
 		if err := st.Put(store.Lasting(ctx), endedKey(realm, s.SID), []byte{1}, endedFor(s, now)); err != nil {
 			return err
 		}
-		if err := st.Put(store.Lasting(ctx), endkeys.Session(realm, s.SID), []byte{1}, s.Expires.Sub(now)+Leeway); err != nil {
+		if err := st.Put(store.Lasting(ctx), endkeys.Session(realm, s.SID), endMark(now), s.Expires.Sub(now)+Leeway); err != nil {
 			return err
 		}
 		if err := announce(ctx, st, revocation{Realm: realm, SID: s.SID}); err != nil {
