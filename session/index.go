@@ -245,22 +245,7 @@ func endWith(ctx context.Context, st store.Store, realm, user, sid string, now t
 		return nil, ErrNoSession
 	}
 	if i < 0 {
-		next, err := replacedBy(ctx, st, realm, sid)
-		if err != nil {
-			return nil, err
-		}
-		if next == "" || hops <= 0 {
-			if endInvites == nil {
-				return nil, ErrNoSession
-			}
-			return endedAgain(ctx, st, realm, user, sid, now, endInvites)
-		}
-		if endInvites != nil { // what still names it (its end asked again)
-			if _, err := endedAgain(ctx, st, realm, user, sid, now, endInvites); err != nil && !errors.Is(err, ErrNoSession) {
-				return nil, err
-			}
-		}
-		return endWith(ctx, st, realm, user, next, now, endInvites, hops-1)
+		return endNotListed(ctx, st, realm, user, sid, now, endInvites, hops)
 	}
 	ended := list[i]
 	// Its trust ends first (endTrusts), as logout ends the browser's
@@ -299,17 +284,8 @@ func endWith(ctx context.Context, st store.Store, realm, user, sid string, now t
 		}
 	}
 	dropSessions(ctx, st, realm, user, now, ends)
-	// Read once its end is written: a replacement that wrote this record
-	// after it reads that end (signin's EndReplaced) and ends what the
-	// session became itself.
-	next, err := replacedBy(ctx, st, realm, sid)
-	if err != nil {
+	if err := endWhatItBecame(ctx, st, realm, user, sid, now, endInvites, hops); err != nil {
 		return nil, err
-	}
-	if next != "" && hops > 0 {
-		if _, err := endWith(ctx, st, realm, user, next, now, endInvites, hops-1); err != nil && !errors.Is(err, ErrNoSession) {
-			return nil, err
-		}
 	}
 	return &ended, nil
 }

@@ -49,3 +49,42 @@ func replacedBy(ctx context.Context, st store.Store, realm, sid string) (string,
 	}
 	return string(raw), err
 }
+
+// endNotListed is EndWith (endWith) of a session sid user's list does not
+// hold unended: one a step-up replaced (the replacement revoked it) is
+// followed to the session that replaced it, which ends (after endedAgain
+// of sid, for what still names it where its own end is asked again);
+// any other, endedAgain, or ErrNoSession.
+func endNotListed(ctx context.Context, st store.Store, realm, user, sid string, now time.Time, endInvites func(Info) error, hops int) (*Info, error) {
+	next, err := replacedBy(ctx, st, realm, sid)
+	if err != nil {
+		return nil, err
+	}
+	if next == "" || hops <= 0 {
+		if endInvites == nil {
+			return nil, ErrNoSession
+		}
+		return endedAgain(ctx, st, realm, user, sid, now, endInvites)
+	}
+	if endInvites != nil {
+		if _, err := endedAgain(ctx, st, realm, user, sid, now, endInvites); err != nil && !errors.Is(err, ErrNoSession) {
+			return nil, err
+		}
+	}
+	return endWith(ctx, st, realm, user, next, now, endInvites, hops-1)
+}
+
+// endWhatItBecame ends the session that replaced sid, if any, once sid's
+// end is written (revokeListed): a replacement that wrote its record
+// after this read reads that end (signin's EndReplaced) and ends what sid
+// became itself. One ended already is no error.
+func endWhatItBecame(ctx context.Context, st store.Store, realm, user, sid string, now time.Time, endInvites func(Info) error, hops int) error {
+	next, err := replacedBy(ctx, st, realm, sid)
+	if err != nil || next == "" || hops <= 0 {
+		return err
+	}
+	if _, err := endWith(ctx, st, realm, user, next, now, endInvites, hops-1); err != nil && !errors.Is(err, ErrNoSession) {
+		return err
+	}
+	return nil
+}
