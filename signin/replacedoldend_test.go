@@ -153,3 +153,45 @@ func (b *beforePut) Put(ctx context.Context, key string, value []byte, ttl time.
 func (b *beforePut) Claim(ctx context.Context, parts []*store.Op) (bool, error) {
 	return store.ClaimOn(ctx, b.Store, parts)
 }
+
+// TestASignInBegunAfterAnEndOfItsBrowsersSessionStands (review39 R1), on
+// Badger and a real Redis: the admin ended mallory's session; her browser,
+// whose cookie still names it, signs in again a minute later (a code):
+// the new session stands, though it replaces one an end ended. A sign-in
+// that began before the end (a step-up it raced) is ended with it (before:
+// it lived; with endedBeforeTheMove off, the same).
+func TestASignInBegunAfterAnEndOfItsBrowsersSessionStands(t *testing.T) {
+	t.Parallel()
+	storetest.OnBadgerAndRedis(t, func(t *testing.T, st store.Store) {
+		ctx := context.Background()
+		now := time.Now().Truncate(time.Second)
+		clock := func() time.Time { return now }
+		m, err := session.NewManager(ctx, session.Config{Store: st, Realm: "r", Secret: []byte("a secret of thirty-two bytes, no less"), Alg: "HS256", Lifetime: time.Hour, Now: clock})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ends := Ends{Store: st, Realm: "r", Now: clock, Sessions: m}
+		for _, c := range []struct {
+			user  string
+			began time.Duration // the new session's sign-in, from the end
+			lives bool
+		}{{"mallory", time.Minute, true}, {"mallorie", -30 * time.Second, false}} {
+			oldTok, old := edgeSession(t, m, c.user)
+			now = now.Add(time.Minute)
+			end := now
+			now = end.Add(c.began)
+			_, fresh := edgeSession(t, m, c.user)
+			now = end
+			if _, err := ends.EndSession(ctx, c.user, old.SID, "root"); err != nil {
+				t.Fatal(err)
+			}
+			now = end.Add(max(c.began, 0) + time.Second)
+			if _, err := ends.EndReplaced(ctx, oldTok, c.user, fresh.SID); err != nil {
+				t.Fatal(err)
+			}
+			if live, err := m.Live(ctx, fresh); err != nil || live != c.lives {
+				t.Errorf("a sign-in begun %v after the end of the session it replaced: live %v (%v), want %v", c.began, live, err, c.lives)
+			}
+		}
+	})
+}
