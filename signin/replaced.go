@@ -46,6 +46,13 @@ type Replacement struct {
 // move (afterTheMove). Where the move or the end fails, old is left live
 // (the error is answered), as a store failure at its revocation leaves it.
 //
+// An admin's end of old racing this (review39 R1) ends sid too, and what
+// moved: this writes which session replaced old first
+// (session.NoteReplaced), which her end follows once it has written its
+// own mark (session.EndWith), and reads that mark once old is revoked
+// (afterTheMove); an old her end had marked when this came to it, after
+// the sign-in that made sid began, ends sid too (endedBeforeTheMove).
+//
 // Any old this realm signed that is live ends, whoever's it is: on a
 // shared computer the last user's session ends with the next sign-in.
 // One not this realm's, expired, or already ended costs a read at most
@@ -111,13 +118,13 @@ func (e Ends) EndReplaced(ctx context.Context, old, user, sid string) (Replaceme
 // sid meanwhile (her end revokes it before it reads the index, so one
 // that read it before a move ended nothing the move brought), what moved
 // ends with it, as her end would have ended it (a sign-out's ends no
-// invite), told in what it returns. A failure is logged, not answered:
-// old has ended, and an entry naming it is a signed-out session's, listed
-// and ended by it (SignedOut), one naming sid is listed by sid.
+// invite), told in what it returns. A failure is logged, not answered
+// (a failed move, and the ends go on): old has ended, and an entry naming
+// it is a signed-out session's, listed and ended by it (SignedOut), one
+// naming sid is listed by sid.
 func (e Ends) afterTheMove(ctx context.Context, user, oldSID, sid string) session.MintedEnd {
 	if err := session.MoveMinted(ctx, e.Store, e.Realm, user, oldSID, sid, e.Now()); err != nil {
 		e.log().Warn("moving the invites a replaced session minted as it ended to the new session; the console lists them by the old one", zap.Error(err))
-		return session.MintedEnd{}
 	}
 	oldByEnd, _, err := session.EndedAt(ctx, e.Store, e.Realm, oldSID)
 	if err != nil {
